@@ -1,3 +1,27 @@
+//! The `#[differentiable]` attribute of the [grad](https://docs.rs/grad) crate.
+//!
+//! This crate is a thin shim: the expansion lives in [`expand::differentiable`], which works
+//! on `proc_macro2` token streams so that unit tests and fuzzers can call it directly.
+
+mod args;
+mod diagnostics;
+mod emit;
+mod expand;
+mod graph;
+mod lower;
+mod names;
+mod reverse;
+mod rules;
+mod signature;
+
+#[cfg(test)]
+mod tests;
+
 use proc_macro::TokenStream;
+
+/// Generates the gradient companions of a scalar function: `f_grad`, `f_value_and_grad`
+/// and `f_vjp`. See the `grad` crate for the full contract.
 #[proc_macro_attribute]
-pub fn differentiable(_a: TokenStream, i: TokenStream) -> TokenStream { i }
+pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::differentiable(args.into(), item.into()).into()
+}

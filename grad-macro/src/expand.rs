@@ -1,0 +1,102 @@
+//! The driver: arguments -> signature -> lowering -> reverse sweep -> emission.
+//!
+//! The user's function is always emitted unchanged, even on error, so the rest of the crate
+//! and IDEs keep working and the user sees only the real mistakes.
+
+use crate::diagnostics::Diagnostics;
+use crate::emit::Companions;
+use crate::{args, lower, reverse, signature};
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::spanned::Spanned;
+
+pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
+    let function = match syn::parse2::<syn::ItemFn>(item.clone()) {
+        Ok(function) => function,
+        Err(_) => return not_a_function(item),
+    };
+    let mut diagnostics = Diagnostics::default();
+    let args = args::parse(args, &mut diagnostics);
+    let signature = signature::analyze(&function, &args, &mut diagnostics);
+    let signature_ok = !diagnostics.has_errors() && signature.ret.is_some();
+    let lowered = lower::lower(&function.block, &signature, &mut diagnostics);
+    let companions = Companions {
+        function: &function,
+        signature: &signature,
+    };
+    match (diagnostics.into_result(), lowered) {
+        (Ok(()), Some(lowered)) => {
+            let reverse = reverse::reverse(&lowered.graph, lowered.output);
+            let core = companions.core(&lowered, &reverse);
+            let wrappers = companions.wrappers(false);
+            quote!(#function #core #wrappers)
+        }
+        (result, _) => {
+            let errors = result.err().map(|e| e.to_compile_error());
+            let stubs = signature_ok.then(|| companions.wrappers(true));
+            quote!(#function #errors #stubs)
+        }
+    }
+}
+
+fn not_a_function(item: TokenStream) -> TokenStream {
+    let message = "#[differentiable] applies to functions with a body, such as `fn f(x: f64) -> f64 { x * x }`";
+    let error = match syn::parse2::<syn::Item>(item.clone()) {
+        Ok(syn::Item::Fn(function)) => syn::Error::new(function.span(), message),
+        Ok(item) => {
+            let what = item_kind(&item);
+            syn::Error::new_spanned(
+                head_tokens(&item),
+                format!(
+                    "#[differentiable] applies to functions, not to {what}: put it on a `fn` with a body"
+                ),
+            )
+        }
+        Err(_) => syn::Error::new(proc_macro2::Span::call_site(), message),
+    };
+    let error = error.to_compile_error();
+    quote!(#item #error)
+}
+
+fn item_kind(item: &syn::Item) -> &'static str {
+    match item {
+        syn::Item::Struct(_) => "a struct",
+        syn::Item::Enum(_) => "an enum",
+        syn::Item::Union(_) => "a union",
+        syn::Item::Trait(_) => "a trait",
+        syn::Item::Impl(_) => "an impl block",
+        syn::Item::Mod(_) => "a module",
+        syn::Item::Const(_) => "a const",
+        syn::Item::Static(_) => "a static",
+        syn::Item::Type(_) => "a type alias",
+        syn::Item::Use(_) => "a use declaration",
+        _ => "this item",
+    }
+}
+
+/// The keyword and name of an item, so the error underlines `struct Point`, not its body.
+fn head_tokens(item: &syn::Item) -> TokenStream {
+    match item {
+        syn::Item::Struct(s) => {
+            let (token, ident) = (&s.struct_token, &s.ident);
+            quote!(#token #ident)
+        }
+        syn::Item::Enum(e) => {
+            let (token, ident) = (&e.enum_token, &e.ident);
+            quote!(#token #ident)
+        }
+        syn::Item::Trait(t) => {
+            let (token, ident) = (&t.trait_token, &t.ident);
+            quote!(#token #ident)
+        }
+        syn::Item::Impl(i) => {
+            let token = &i.impl_token;
+            quote!(#token)
+        }
+        syn::Item::Mod(m) => {
+            let (token, ident) = (&m.mod_token, &m.ident);
+            quote!(#token #ident)
+        }
+        other => quote!(#other),
+    }
+}

@@ -1,0 +1,234 @@
+//! The signature model: which parameters are differentiated, and what the companions return.
+//! One check per unsupported signature feature, each spanned on what the user wrote.
+
+use crate::args::Args;
+use crate::diagnostics::Diagnostics;
+use crate::graph::{FloatTy, Ty};
+use crate::names;
+use proc_macro2::Ident;
+use syn::{FnArg, GenericParam, ItemFn, Pat, ReturnType, Type};
+
+pub struct Signature {
+    pub params: Vec<Param>,
+    /// The return type as written, and its float type; `None` after an error.
+    pub ret: Option<(Type, FloatTy)>,
+}
+
+pub struct Param {
+    /// The user's name, or a hidden one for `_`.
+    pub ident: Ident,
+    pub ty: Type,
+    pub class: Ty,
+    pub differentiable: bool,
+}
+
+impl Signature {
+    pub fn differentiable(&self) -> impl Iterator<Item = &Param> {
+        self.params.iter().filter(|p| p.differentiable)
+    }
+}
+
+/// Reads the signature, reporting every unsupported part. It returns a model even after an
+/// error, so the body can still be checked and all errors reported in one build.
+pub fn analyze(function: &ItemFn, args: &Args, diagnostics: &mut Diagnostics) -> Signature {
+    let errors_before = diagnostics.count();
+    let sig = &function.sig;
+    if let Some(token) = &sig.asyncness {
+        diagnostics.error(token, "#[differentiable] does not support `async fn`: differentiate a plain `fn` and call it from async code");
+    }
+    if let Some(token) = &sig.constness {
+        diagnostics.error(
+            token,
+            "#[differentiable] does not support `const fn`: remove `const`",
+        );
+    }
+    if let Some(token) = &sig.unsafety {
+        diagnostics.error(
+            token,
+            "#[differentiable] does not support `unsafe fn`: differentiate a safe function",
+        );
+    }
+    if let Some(abi) = &sig.abi {
+        diagnostics.error(abi, "#[differentiable] does not support `extern` functions: differentiate a plain Rust `fn` and wrap it");
+    }
+    if let Some(variadic) = &sig.variadic {
+        diagnostics.error(
+            variadic,
+            "#[differentiable] does not support variadic functions",
+        );
+    }
+    for param in &sig.generics.params {
+        match param {
+            GenericParam::Lifetime(_) => {}
+            GenericParam::Type(ty) => diagnostics.error(
+                ty,
+                format!("#[differentiable] does not support the generic type parameter `{}`: write the function for `f64` or `f32`", ty.ident),
+            ),
+            GenericParam::Const(c) => diagnostics.error(
+                c,
+                format!("#[differentiable] does not support the const generic `{}` yet: use a concrete value", c.ident),
+            ),
+        }
+    }
+
+    let ret = return_type(&sig.output, diagnostics);
+    let params = sig
+        .inputs
+        .iter()
+        .enumerate()
+        .filter_map(|(index, input)| param(index, input, diagnostics))
+        .collect::<Vec<_>>();
+    let mut params = params;
+    select_differentiable(&mut params, args, diagnostics);
+    if !params.iter().any(|p| p.differentiable) && diagnostics.count() == errors_before {
+        diagnostics.error(
+            &sig.ident,
+            format!(
+                "`{}` has no parameter to differentiate: give it an `f64` or `f32` parameter",
+                sig.ident
+            ),
+        );
+    }
+    Signature { params, ret }
+}
+
+fn return_type(output: &ReturnType, diagnostics: &mut Diagnostics) -> Option<(Type, FloatTy)> {
+    match output {
+        ReturnType::Default => {
+            diagnostics.error_at(
+                proc_macro2::Span::call_site(),
+                "a #[differentiable] function must return `f64` or `f32`, and this one returns `()`",
+            );
+            None
+        }
+        ReturnType::Type(_, ty) => match float_type(ty) {
+            Some(float) => Some(((**ty).clone(), float)),
+            None => {
+                let found = quote::quote!(#ty).to_string();
+                let hint = if matches!(**ty, Type::Tuple(_) | Type::Array(_)) {
+                    "; vector outputs are not supported yet"
+                } else {
+                    ""
+                };
+                diagnostics.error(
+                    ty,
+                    format!("a #[differentiable] function must return `f64` or `f32`, not `{found}`{hint}"),
+                );
+                None
+            }
+        },
+    }
+}
+
+/// `f64` or `f32`, written as a bare path.
+pub fn float_type(ty: &Type) -> Option<FloatTy> {
+    match ty {
+        Type::Path(path) if path.qself.is_none() => path
+            .path
+            .get_ident()
+            .and_then(|ident| FloatTy::from_ident(&ident.to_string())),
+        Type::Paren(inner) => float_type(&inner.elem),
+        Type::Group(inner) => float_type(&inner.elem),
+        _ => None,
+    }
+}
+
+/// How the macro classifies a written type.
+pub fn classify(ty: &Type) -> Ty {
+    if let Some(float) = float_type(ty) {
+        return Ty::Float(Some(float));
+    }
+    if let Type::Path(path) = ty {
+        if let Some(ident) = path.path.get_ident() {
+            let name = ident.to_string();
+            let is_int = matches!(
+                name.as_str(),
+                "i8" | "i16"
+                    | "i32"
+                    | "i64"
+                    | "i128"
+                    | "isize"
+                    | "u8"
+                    | "u16"
+                    | "u32"
+                    | "u64"
+                    | "u128"
+                    | "usize"
+            );
+            if is_int {
+                return Ty::Int;
+            }
+            if name == "bool" {
+                return Ty::Bool;
+            }
+        }
+    }
+    Ty::Unknown
+}
+
+fn param(index: usize, input: &FnArg, diagnostics: &mut Diagnostics) -> Option<Param> {
+    let typed = match input {
+        FnArg::Receiver(receiver) => {
+            diagnostics.error(receiver, "#[differentiable] does not support methods with `self`: write a free function that takes the fields it needs");
+            return None;
+        }
+        FnArg::Typed(typed) => typed,
+    };
+    let ident = match &*typed.pat {
+        Pat::Ident(pat) if pat.by_ref.is_none() && pat.subpat.is_none() => pat.ident.clone(),
+        Pat::Wild(_) => names::unnamed_param(index),
+        other => {
+            diagnostics.error(other, "#[differentiable] supports only plain names as parameters: bind the parameter to a name and destructure it in the body");
+            return None;
+        }
+    };
+    let ty = (*typed.ty).clone();
+    let class = match &ty {
+        Type::Reference(reference) if reference.mutability.is_some() => {
+            diagnostics.error(&ty, "#[differentiable] does not support `&mut` parameters: take the value and return the result instead");
+            return None;
+        }
+        Type::Ptr(_) => {
+            diagnostics.error(
+                &ty,
+                "#[differentiable] does not support raw pointer parameters: take the value instead",
+            );
+            return None;
+        }
+        Type::Reference(reference) if float_type(&reference.elem).is_some() => {
+            diagnostics.error(&ty, "#[differentiable] cannot differentiate a reference to a float: take the float by value");
+            return None;
+        }
+        Type::Reference(_) => Ty::Unknown,
+        other => classify(other),
+    };
+    Some(Param {
+        ident,
+        ty,
+        class,
+        differentiable: false,
+    })
+}
+
+fn select_differentiable(params: &mut [Param], args: &Args, diagnostics: &mut Diagnostics) {
+    let Some(wrt) = &args.wrt else {
+        for param in params.iter_mut() {
+            param.differentiable = param.class.is_float();
+        }
+        return;
+    };
+    for (position, name) in wrt.iter().enumerate() {
+        if wrt[..position].contains(name) {
+            diagnostics.error(name, format!("`{name}` is named twice in `wrt`"));
+            continue;
+        }
+        match params.iter_mut().find(|p| p.ident == *name) {
+            None => diagnostics.error(name, format!("`wrt` names `{name}`, which is not a parameter of this function")),
+            Some(param) if !param.class.is_float() => diagnostics.error(
+                name,
+                format!("`wrt` names `{name}`, which is not an `f64` or `f32` parameter and has no gradient"),
+            ),
+            Some(param) => param.differentiable = true,
+        }
+    }
+}
