@@ -67,6 +67,8 @@ pub fn lower(
     let errors_before = lowerer.diagnostics.count();
     let result = lowerer.function_body(body);
     let output = match result {
+        // A bad return type was reported already; the body's shape would only repeat it.
+        Some(_) if signature.ret.is_none() => None,
         Some(Val::Scalar(id)) => Some(id),
         Some(Val::Tuple(elements)) if elements.is_empty() => {
             lowerer.diagnostics.error_at(
@@ -249,6 +251,9 @@ impl Lowerer<'_> {
     fn local(&mut self, local: &syn::Local) {
         let Some(init) = &local.init else {
             self.diagnostics.error(local, "a `let` without a value is not supported: give the variable its value where it is declared");
+            // Bind the names anyway, so later assignments to them add no errors of their own.
+            let placeholder = self.poison(local.span());
+            self.bind_pattern(&local.pat, placeholder, None);
             return;
         };
         if let Some((else_token, _)) = &init.diverge {

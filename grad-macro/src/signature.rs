@@ -71,7 +71,7 @@ pub fn analyze(function: &ItemFn, args: &Args, diagnostics: &mut Diagnostics) ->
         }
     }
 
-    let ret = return_type(&sig.output, diagnostics);
+    let ret = return_type(sig, diagnostics);
     let params = sig
         .inputs
         .iter()
@@ -92,11 +92,19 @@ pub fn analyze(function: &ItemFn, args: &Args, diagnostics: &mut Diagnostics) ->
     Signature { params, ret }
 }
 
-fn return_type(output: &ReturnType, diagnostics: &mut Diagnostics) -> Option<(Type, FloatTy)> {
-    match output {
+fn return_type(sig: &syn::Signature, diagnostics: &mut Diagnostics) -> Option<(Type, FloatTy)> {
+    let (fn_token, ident, inputs) = (&sig.fn_token, &sig.ident, &sig.inputs);
+    // Spanned from `fn` to `)`: where the missing `-> f64` belongs.
+    let mut parameters = proc_macro2::Group::new(
+        proc_macro2::Delimiter::Parenthesis,
+        quote::ToTokens::to_token_stream(inputs),
+    );
+    parameters.set_span(sig.paren_token.span.join());
+    let signature_head = quote::quote!(#fn_token #ident #parameters);
+    match &sig.output {
         ReturnType::Default => {
-            diagnostics.error_at(
-                proc_macro2::Span::call_site(),
+            diagnostics.error(
+                signature_head,
                 "a #[differentiable] function must return `f64` or `f32`, and this one returns `()`",
             );
             None
