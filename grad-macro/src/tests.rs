@@ -1,11 +1,14 @@
-//! Unit tests that call the expansion directly on token streams.
+//! Unit tests that call the expansion directly on token streams, and expansion snapshots that
+//! make the generated chain-rule code reviewable in diffs. Regenerate the snapshots with
+//! `UPDATE_EXPECT=1 cargo test -p grad-macro` and read the diff.
 
 use crate::expand::differentiable;
+use expect_test::{expect, expect_file};
 use proc_macro2::TokenStream;
 use quote::quote;
 
 /// The expansion, pretty-printed, as a reviewer reads it.
-pub fn expand_pretty(args: TokenStream, item: TokenStream) -> String {
+fn expand_pretty(args: TokenStream, item: TokenStream) -> String {
     let output = differentiable(args, item);
     match syn::parse2::<syn::File>(output.clone()) {
         Ok(file) => prettyplease::unparse(&file),
@@ -14,28 +17,120 @@ pub fn expand_pretty(args: TokenStream, item: TokenStream) -> String {
 }
 
 #[test]
-fn print_example() {
-    println!(
-        "{}",
-        expand_pretty(
-            quote!(),
-            quote!(
-                pub fn f(x: f64, y: f64, z: f64) -> f64 {
-                    (x + y) * z
-                }
-            )
-        )
+fn snapshot_add_then_multiply() {
+    let item = quote! {
+        pub fn f(x: f64, y: f64, z: f64) -> f64 {
+            (x + y) * z
+        }
+    };
+    expect_file!["../snapshots/add_then_multiply.rs"].assert_eq(&expand_pretty(quote!(), item));
+}
+
+#[test]
+fn snapshot_sigmoid_neuron() {
+    let item = quote! {
+        fn neuron(w0: f64, x0: f64, w1: f64, x1: f64, w2: f64) -> f64 {
+            let dot = w0 * x0 + w1 * x1 + w2;
+            1.0 / (1.0 + (-dot).exp())
+        }
+    };
+    expect_file!["../snapshots/sigmoid_neuron.rs"].assert_eq(&expand_pretty(quote!(), item));
+}
+
+#[test]
+fn snapshot_wrt_constants_and_reassignment() {
+    let item = quote! {
+        pub(crate) fn spring(k: f64, x: f64, rest: f64, n: usize) -> f64 {
+            let mut stretch = x - rest;
+            stretch *= n as f64;
+            let energy = 0.5 * k * stretch.powi(2);
+            return energy;
+        }
+    };
+    let args = quote!(wrt(x));
+    expect_file!["../snapshots/wrt_constants_and_reassignment.rs"]
+        .assert_eq(&expand_pretty(args, item));
+}
+
+#[test]
+fn snapshot_composition_and_two_input_methods() {
+    let item = quote! {
+        fn polar(x: f32, y: f32) -> f32 {
+            let r = f32::hypot(x, y);
+            let theta = y.atan2(x);
+            shapes::wobble(r, theta) + r.max(1.0)
+        }
+    };
+    expect_file!["../snapshots/composition_and_two_input_methods.rs"]
+        .assert_eq(&expand_pretty(quote!(), item));
+}
+
+#[test]
+fn snapshot_error_keeps_the_function_and_stubs_the_companions() {
+    let item = quote! {
+        fn f(x: f64) -> f64 {
+            let y = x.rem_euclid(1.0);
+            y * y
+        }
+    };
+    expect_file!["../snapshots/error_fallback.rs"].assert_eq(&expand_pretty(quote!(), item));
+}
+
+#[test]
+fn dead_code_is_not_computed() {
+    let item = quote! {
+        fn f(x: f64, y: f64) -> f64 {
+            let unused = (x * y).sin().exp();
+            let kept = x * 3.0;
+            kept
+        }
+    };
+    let expanded = expand_pretty(quote!(), item);
+    let core = expanded.split("fn f_grad").next().unwrap_or_default();
+    let core = core
+        .split("fn __f_value_and_vjp")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(!core.contains("sin"), "{core}");
+    assert!(
+        core.contains("<f64 as ::grad::Float>::ZERO"),
+        "y's gradient is a typed zero: {core}"
     );
-    println!(
-        "{}",
-        expand_pretty(
-            quote!(),
-            quote!(
-                fn neuron(w0: f64, x0: f64, w1: f64, x1: f64, w2: f64) -> f64 {
-                    let dot = w0 * x0 + w1 * x1 + w2;
-                    1.0 / (1.0 + (-dot).exp())
-                }
-            )
-        )
+}
+
+#[test]
+fn a_non_function_item_is_kept_with_an_error() {
+    let item = quote!(
+        struct S;
     );
+    let expanded = differentiable(quote!(), item).to_string();
+    expect![[r##"struct S ; :: core :: compile_error ! { "#[differentiable] applies to functions, not to a struct: put it on a `fn` with a body" }"##]]
+        .assert_eq(&expanded);
+}
+
+#[test]
+fn garbage_input_gives_an_error_not_a_panic() {
+    for item in [
+        quote!(),
+        quote!(fn),
+        quote!(
+            fn f(x: f64) -> f64;
+        ),
+        quote!(+ - *),
+    ] {
+        let expanded = differentiable(quote!(), item).to_string();
+        assert!(expanded.contains("compile_error"), "{expanded}");
+    }
+    for args in [quote!(wrt), quote!(wrt = 3), quote!(wrt(1)), quote!(,)] {
+        let expanded = differentiable(
+            args,
+            quote!(
+                fn f(x: f64) -> f64 {
+                    x
+                }
+            ),
+        )
+        .to_string();
+        assert!(expanded.contains("compile_error"), "{expanded}");
+    }
 }
