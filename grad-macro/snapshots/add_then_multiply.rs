@@ -3,17 +3,24 @@ pub fn f(x: f64, y: f64, z: f64) -> f64 {
 }
 #[doc(hidden)]
 #[inline]
-#[allow(unused_variables, clippy::all, clippy::pedantic, clippy::nursery)]
+#[allow(
+    unused_variables,
+    unused_assignments,
+    unused_parens,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
 fn __f_value_and_vjp(x: f64, y: f64, z: f64, __upstream: f64) -> (f64, (f64, f64, f64)) {
     let _ = f;
-    let __v3 = x + y;
-    let __v4 = __v3 * z;
-    let __adj4 = __upstream;
-    let __adj3 = __adj4 * z;
-    let __adj2 = __adj4 * __v3;
-    let __adj0 = __adj3;
-    let __adj1 = __adj3;
-    (__v4, (__adj0, __adj1, __adj2))
+    let __v5 = x + y;
+    let __v6 = __v5 * z;
+    let __adj6 = __upstream;
+    let __adj5 = __adj6 * z;
+    let __adj2 = __adj6 * __v5;
+    let __adj0 = __adj5;
+    let __adj1 = __adj5;
+    (__v6, (__adj0, __adj1, __adj2))
 }
 /** The gradient of `f` with respect to `x`, `y`, `z`: one entry per parameter, in parameter order, each shaped like its parameter.
 

@@ -5,29 +5,36 @@ fn polar(x: f32, y: f32) -> f32 {
 }
 #[doc(hidden)]
 #[inline]
-#[allow(unused_variables, clippy::all, clippy::pedantic, clippy::nursery)]
+#[allow(
+    unused_variables,
+    unused_assignments,
+    unused_parens,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
 fn __polar_value_and_vjp(x: f32, y: f32, __upstream: f32) -> (f32, (f32, f32)) {
     let _ = polar;
-    let __v2 = f32::hypot(x, y);
-    let __v3 = y.atan2(x);
-    let __v4 = shapes::wobble(__v2, __v3);
-    let __v6 = __v2.max(1.0);
-    let __v7 = __v4 + __v6;
-    let __adj7 = __upstream;
-    let __adj4 = __adj7;
-    let __adj6 = __adj7;
-    let (__d6_0, _) = ::grad::pullback::max(__v2, 1.0, __v6, __adj6);
-    let mut __adj2 = __d6_0;
-    let (__d4_0, __d4_1) = shapes::wobble_vjp(__v2, __v3, __adj4);
-    __adj2 += __d4_0;
-    let __adj3 = __d4_1;
-    let (__d3_0, __d3_1) = ::grad::pullback::atan2(y, x, __v3, __adj3);
-    let mut __adj1 = __d3_0;
-    let mut __adj0 = __d3_1;
-    let (__d2_0, __d2_1) = ::grad::pullback::hypot(x, y, __v2, __adj2);
-    __adj0 += __d2_0;
-    __adj1 += __d2_1;
-    (__v7, (__adj0, __adj1))
+    let __v4 = f32::hypot(x, y);
+    let __v5 = y.atan2(x);
+    let __v6 = shapes::wobble(__v4, __v5);
+    let __v8 = __v4.max(1.0);
+    let __v9 = __v6 + __v8;
+    let __adj9 = __upstream;
+    let __adj6 = __adj9;
+    let __adj8 = __adj9;
+    let (__d8_0, _) = ::grad::pullback::max(__v4, 1.0, __v8, __adj8);
+    let mut __adj4 = __d8_0;
+    let (__d6_0, __d6_1) = shapes::wobble_vjp(__v4, __v5, __adj6);
+    __adj4 += __d6_0;
+    let __adj5 = __d6_1;
+    let (__d5_0, __d5_1) = ::grad::pullback::atan2(y, x, __v5, __adj5);
+    let mut __adj1 = __d5_0;
+    let mut __adj0 = __d5_1;
+    let (__d4_0, __d4_1) = ::grad::pullback::hypot(x, y, __v4, __adj4);
+    __adj0 += __d4_0;
+    __adj1 += __d4_1;
+    (__v9, (__adj0, __adj1))
 }
 /** The gradient of `polar` with respect to `x`, `y`: one entry per parameter, in parameter order, each shaped like its parameter.
 

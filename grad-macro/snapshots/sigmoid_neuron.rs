@@ -4,7 +4,14 @@ fn neuron(w0: f64, x0: f64, w1: f64, x1: f64, w2: f64) -> f64 {
 }
 #[doc(hidden)]
 #[inline]
-#[allow(unused_variables, clippy::all, clippy::pedantic, clippy::nursery)]
+#[allow(
+    unused_variables,
+    unused_assignments,
+    unused_parens,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
 fn __neuron_value_and_vjp(
     w0: f64,
     x0: f64,
@@ -14,28 +21,28 @@ fn __neuron_value_and_vjp(
     __upstream: f64,
 ) -> (f64, (f64, f64, f64, f64, f64)) {
     let _ = neuron;
-    let __v5 = w0 * x0;
-    let __v6 = w1 * x1;
-    let __v7 = __v5 + __v6;
-    let __v8 = __v7 + w2;
-    let __v11 = -__v8;
-    let __v12 = __v11.exp();
-    let __v13 = 1.0 + __v12;
-    let __v14 = 1.0 / __v13;
-    let __adj14 = __upstream;
-    let __adj13 = -__adj14 * __v14 / __v13;
-    let __adj12 = __adj13;
-    let __adj11 = ::grad::pullback::exp(__v11, __v12, __adj12);
-    let __adj8 = -__adj11;
-    let __adj7 = __adj8;
-    let __adj4 = __adj8;
-    let __adj5 = __adj7;
-    let __adj6 = __adj7;
-    let __adj2 = __adj6 * x1;
-    let __adj3 = __adj6 * w1;
-    let __adj0 = __adj5 * x0;
-    let __adj1 = __adj5 * w0;
-    (__v14, (__adj0, __adj1, __adj2, __adj3, __adj4))
+    let __v7 = w0 * x0;
+    let __v8 = w1 * x1;
+    let __v9 = __v7 + __v8;
+    let __v10 = __v9 + w2;
+    let __v13 = -__v10;
+    let __v14 = __v13.exp();
+    let __v15 = 1.0 + __v14;
+    let __v16 = 1.0 / __v15;
+    let __adj16 = __upstream;
+    let __adj15 = -__adj16 * __v16 / __v15;
+    let __adj14 = __adj15;
+    let __adj13 = ::grad::pullback::exp(__v13, __v14, __adj14);
+    let __adj10 = -__adj13;
+    let __adj9 = __adj10;
+    let __adj4 = __adj10;
+    let __adj7 = __adj9;
+    let __adj8 = __adj9;
+    let __adj2 = __adj8 * x1;
+    let __adj3 = __adj8 * w1;
+    let __adj0 = __adj7 * x0;
+    let __adj1 = __adj7 * w0;
+    (__v16, (__adj0, __adj1, __adj2, __adj3, __adj4))
 }
 /** The gradient of `neuron` with respect to `w0`, `x0`, `w1`, `x1`, `w2`: one entry per parameter, in parameter order, each shaped like its parameter.
 

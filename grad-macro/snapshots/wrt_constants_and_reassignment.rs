@@ -6,7 +6,14 @@ pub(crate) fn spring(k: f64, x: f64, rest: f64, n: usize) -> f64 {
 }
 #[doc(hidden)]
 #[inline]
-#[allow(unused_variables, clippy::all, clippy::pedantic, clippy::nursery)]
+#[allow(
+    unused_variables,
+    unused_assignments,
+    unused_parens,
+    clippy::all,
+    clippy::pedantic,
+    clippy::nursery
+)]
 fn __spring_value_and_vjp(
     k: f64,
     x: f64,
@@ -15,18 +22,18 @@ fn __spring_value_and_vjp(
     __upstream: f64,
 ) -> (f64, f64) {
     let _ = spring;
-    let __v4 = x - rest;
-    let __v5 = n as f64;
-    let __v6 = __v4 * __v5;
-    let __v8 = 0.5 * k;
-    let __v10 = __v6.powi(2);
-    let __v11 = __v8 * __v10;
-    let __adj11 = __upstream;
-    let __adj10 = __adj11 * __v8;
-    let __adj6 = ::grad::pullback::powi(__v6, 2, __v10, __adj10);
-    let __adj4 = __adj6 * __v5;
-    let __adj1 = __adj4;
-    (__v11, __adj1)
+    let __v6 = x - rest;
+    let __v7 = n as f64;
+    let __v8 = __v6 * __v7;
+    let __v10 = 0.5 * k;
+    let __v12 = __v8.powi(2);
+    let __v13 = __v10 * __v12;
+    let __adj13 = __upstream;
+    let __adj12 = __adj13 * __v10;
+    let __adj8 = ::grad::pullback::powi(__v8, 2, __v12, __adj12);
+    let __adj6 = __adj8 * __v7;
+    let __adj1 = __adj6;
+    (__v13, __adj1)
 }
 /** The gradient of `spring` with respect to `x`: one entry per parameter, in parameter order, each shaped like its parameter.
 

@@ -4,13 +4,14 @@
 //! `__f_value_and_vjp(x, y, z, upstream) -> (f64, (f64, f64, f64))` holding both sweeps, and the
 //! public `f_grad`, `f_value_and_grad` and `f_vjp`, each a one-line call of it.
 
-use crate::graph::{CallStyle, Graph, InactiveExpr, Op, ValueId};
+use crate::graph::{Block, CallStyle, Graph, If, InactiveExpr, Loop, LoopHeader, Op, Stmt, Ty, ValueId};
 use crate::lower::Lowered;
 use crate::names;
-use crate::reverse::ReverseSweep;
+use crate::reverse::{RecordsReads, Sweep, range_tokens, render};
 use crate::signature::Signature;
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use syn::ItemFn;
 
 /// How generated code refers to a node's forward value: the parameter's name, the constant
@@ -26,98 +27,331 @@ pub fn operand(graph: &Graph, id: ValueId) -> TokenStream {
     }
 }
 
-/// A method receiver: a constant such as `-2.0` needs parentheses there.
-fn receiver(graph: &Graph, id: ValueId) -> TokenStream {
-    let tokens = operand(graph, id);
-    match graph.node(id).op {
-        Op::Constant(_) => quote!((#tokens)),
-        _ => tokens,
+/// The zero of a node's float type, to start an adjoint that is added to in a loop or branch.
+pub fn zero(graph: &Graph, id: ValueId) -> TokenStream {
+    match graph.node(id).ty {
+        Ty::Float(Some(float)) => {
+            let ty = proc_macro2::Ident::new(float.name(), proc_macro2::Span::call_site());
+            quote!(<#ty as ::grad::Float>::ZERO)
+        }
+        _ => quote!(::core::default::Default::default()),
     }
 }
 
-fn forward_expr(graph: &Graph, id: ValueId) -> Option<TokenStream> {
-    let node = graph.node(id);
-    let span = node.span;
-    let arg = |a: &ValueId| operand(graph, *a);
-    let expr = match &node.op {
-        Op::Param { .. } | Op::Constant(_) => return None,
-        Op::Neg(a) => {
-            let a = arg(a);
-            quote_spanned!(span=> -#a)
+/// What a loop's tape records, decided by the reverse sweep of its body.
+pub struct TapeInfo {
+    /// The carried values at the start of each iteration that the reverse sweep reads.
+    pub entries: Vec<ValueId>,
+    /// Whether the forward sweep counts iterations (loops that can stop early, and fixed tapes).
+    pub counted: bool,
+    /// For loops over constant bounds: the length of a fixed-size tape (no heap).
+    pub fixed_len: Option<TokenStream>,
+}
+
+/// The forward sweep of one frame: which nodes it must compute (liveness), and their code.
+pub struct Forward<'a> {
+    graph: &'a Graph,
+    live: &'a mut Vec<bool>,
+    tapes: &'a HashMap<usize, TapeInfo>,
+    emitted_ifs: HashSet<*const If>,
+    emitted_loops: HashSet<usize>,
+    pub referenced: BTreeSet<ValueId>,
+}
+
+impl RecordsReads for Forward<'_> {
+    fn record(&mut self, ids: impl IntoIterator<Item = ValueId>) {
+        self.referenced.extend(ids);
+    }
+}
+
+impl<'a> Forward<'a> {
+    pub fn new(graph: &'a Graph, live: &'a mut Vec<bool>, tapes: &'a HashMap<usize, TapeInfo>) -> Self {
+        Forward {
+            graph,
+            live,
+            tapes,
+            emitted_ifs: HashSet::new(),
+            emitted_loops: HashSet::new(),
+            referenced: BTreeSet::new(),
         }
-        Op::Binary {
-            token, lhs, rhs, ..
-        } => {
-            let (a, b) = (arg(lhs), arg(rhs));
-            quote_spanned!(span=> #a #token #b)
-        }
-        Op::Cast { value, to } => {
-            let a = arg(value);
-            quote_spanned!(span=> #a as #to)
-        }
-        Op::FloatMethod {
-            method,
-            style,
-            args,
-            ..
-        } => match style {
-            CallStyle::Method => {
-                let recv = receiver(graph, args[0]);
-                let rest = args[1..].iter().map(arg);
-                quote_spanned!(span=> #recv.#method(#(#rest),*))
+    }
+
+    /// Marks, back to front, every node the live nodes need; an `if` or loop is computed
+    /// when a value it produces is live, and a loop also when this frame reverses it (its
+    /// tape is recorded here).
+    pub fn liveness(&mut self, block: &Block) -> bool {
+        let mut any = false;
+        for stmt in block.stmts.iter().rev() {
+            match stmt {
+                Stmt::Node(id) => {
+                    if self.live[id.0] {
+                        for arg in self.graph.node(*id).args() {
+                            self.live[arg.0] = true;
+                        }
+                        any = true;
+                    }
+                }
+                Stmt::If(branch) => {
+                    let mut needed = false;
+                    for merge in &branch.merges {
+                        if self.live[merge.out.0] {
+                            self.live[merge.then_value.0] = true;
+                            self.live[merge.else_value.0] = true;
+                            needed = true;
+                        }
+                    }
+                    let then_needed = self.liveness(&branch.then_block);
+                    let else_needed = self.liveness(&branch.else_block);
+                    if needed || then_needed || else_needed {
+                        self.live[branch.cond.0] = true;
+                        self.emitted_ifs.insert(&**branch as *const If);
+                        any = true;
+                    }
+                }
+                Stmt::Loop(l) => {
+                    let needed = l.carried.iter().any(|c| self.live[c.exit.0]) || self.tapes.contains_key(&l.id);
+                    if needed {
+                        self.emitted_loops.insert(l.id);
+                        self.mark_loop(l);
+                        any = true;
+                    }
+                }
             }
-            CallStyle::Path(path) => {
-                let all = args.iter().map(arg);
+        }
+        any
+    }
+
+    /// A loop that runs runs whole: everything its body reads becomes live.
+    fn mark_loop(&mut self, l: &Loop) {
+        for carried in &l.carried {
+            self.live[carried.init.0] = true;
+        }
+        if let LoopHeader::Range { start, end, step, .. } = &l.header {
+            self.live[start.0] = true;
+            self.live[end.0] = true;
+            if let Some(step) = step {
+                self.live[step.0] = true;
+            }
+        }
+        self.mark_block(&l.body);
+    }
+
+    fn mark_block(&mut self, block: &Block) {
+        for stmt in &block.stmts {
+            match stmt {
+                Stmt::Node(id) => {
+                    self.live[id.0] = true;
+                    for arg in self.graph.node(*id).args() {
+                        self.live[arg.0] = true;
+                    }
+                }
+                Stmt::If(branch) => {
+                    self.live[branch.cond.0] = true;
+                    for merge in &branch.merges {
+                        self.live[merge.then_value.0] = true;
+                        self.live[merge.else_value.0] = true;
+                    }
+                    self.mark_block(&branch.then_block);
+                    self.mark_block(&branch.else_block);
+                }
+                Stmt::Loop(l) => self.mark_loop(l),
+            }
+        }
+    }
+
+    fn arg(&mut self, id: ValueId) -> TokenStream {
+        self.referenced.insert(id);
+        operand(self.graph, id)
+    }
+
+    /// A method receiver: a constant such as `-2.0` needs parentheses there.
+    fn receiver(&mut self, id: ValueId) -> TokenStream {
+        let tokens = self.arg(id);
+        match self.graph.node(id).op {
+            Op::Constant(_) => quote!((#tokens)),
+            _ => tokens,
+        }
+    }
+
+    /// The code of a block. `own_frame` is true for the frame's own block, whose loops record
+    /// tapes; everything inside a running loop is computed in full.
+    pub fn block(&mut self, block: &Block, own_frame: bool) -> Vec<TokenStream> {
+        self.emit_block(block, own_frame, false)
+    }
+
+    fn emit_block(&mut self, block: &Block, own_frame: bool, full: bool) -> Vec<TokenStream> {
+        let mut out = Vec::new();
+        for stmt in &block.stmts {
+            match stmt {
+                Stmt::Node(id) => {
+                    if full || self.live[id.0] {
+                        out.extend(self.node(*id));
+                    }
+                }
+                Stmt::If(branch) => {
+                    if full || self.emitted_ifs.contains(&(&**branch as *const If)) {
+                        out.push(self.emit_if(branch, full));
+                    }
+                }
+                Stmt::Loop(l) => {
+                    if full || self.emitted_loops.contains(&l.id) {
+                        let tape = if own_frame && !full { self.tapes.get(&l.id) } else { None };
+                        out.push(self.emit_loop(l, tape));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn emit_if(&mut self, branch: &If, full: bool) -> TokenStream {
+        let span = branch.span;
+        let merges: Vec<_> = branch.merges.iter().filter(|m| full || self.live[m.out.0]).collect();
+        let cond = self.arg(branch.cond);
+        let then_code = self.emit_block(&branch.then_block, false, full);
+        let then_values: Vec<TokenStream> = merges.iter().map(|m| self.arg(m.then_value)).collect();
+        let else_code = self.emit_block(&branch.else_block, false, full);
+        let else_values: Vec<TokenStream> = merges.iter().map(|m| self.arg(m.else_value)).collect();
+        if merges.is_empty() {
+            return quote_spanned!(span=> if #cond { #(#then_code)* } else { #(#else_code)* });
+        }
+        let outs = merges.iter().map(|m| names::value(m.out));
+        quote_spanned! {span=>
+            let (#(#outs,)*) = if #cond {
+                #(#then_code)*
+                (#(#then_values,)*)
+            } else {
+                #(#else_code)*
+                (#(#else_values,)*)
+            };
+        }
+    }
+
+    fn emit_loop(&mut self, l: &Loop, tape: Option<&TapeInfo>) -> TokenStream {
+        let span = l.span;
+        let carried: Vec<_> = (0..l.carried.len()).map(|k| names::carried(l.id, k)).collect();
+        let inits: Vec<TokenStream> = l.carried.iter().map(|c| self.arg(c.init)).collect();
+        let entries: Vec<_> = l.carried.iter().map(|c| names::value(c.entry)).collect();
+        let count = names::count(l.id);
+        let tape_name = names::tape(l.id);
+        let mut before = Vec::new();
+        let mut record = TokenStream::new();
+        let mut counting = TokenStream::new();
+        if let Some(info) = tape {
+            if info.counted {
+                before.push(quote!(let mut #count = 0usize;));
+                counting = quote!(#count += 1;);
+            }
+            if !info.entries.is_empty() {
+                let recorded: Vec<_> = info.entries.iter().map(|e| names::value(*e)).collect();
+                match &info.fixed_len {
+                    Some(len) => {
+                        before.push(quote!(let mut #tape_name = [::core::default::Default::default(); #len];));
+                        record = quote!(#tape_name[#count] = (#(#recorded,)*););
+                    }
+                    None => {
+                        before.push(quote!(let mut #tape_name = ::grad::__private::Vec::new();));
+                        record = quote!(#tape_name.push((#(#recorded,)*)););
+                    }
+                }
+            }
+        }
+        let counter_var = names::counter(l.id);
+        let (header, counter) = match &l.header {
+            LoopHeader::Range { counter, .. } => {
+                let range = range_tokens(self.graph, l, self);
+                let value = names::value(*counter);
+                (quote_spanned!(span=> for #counter_var in #range), quote!(let #value = #counter_var;))
+            }
+            LoopHeader::Unbounded => (quote_spanned!(span=> loop), TokenStream::new()),
+        };
+        let body = self.emit_block(&l.body, false, true);
+        let nexts: Vec<TokenStream> = l.carried.iter().map(|c| self.arg(c.next)).collect();
+        let stop = l.stop.map(|stop| {
+            let stop = self.arg(stop);
+            quote!(if #stop { break; })
+        });
+        let exits: Vec<_> = l.carried.iter().map(|c| names::value(c.exit)).collect();
+        quote_spanned! {span=>
+            #(#before)*
+            #(let mut #carried = #inits;)*
+            #header {
+                #(let #entries = #carried;)*
+                #counter
+                #record
+                #(#body)*
+                #(#carried = #nexts;)*
+                #counting
+                #stop
+            }
+            #(let #exits = #carried;)*
+        }
+    }
+
+    fn node(&mut self, id: ValueId) -> Option<TokenStream> {
+        let node = self.graph.node(id);
+        let span = node.span;
+        let expr = match &node.op {
+            Op::Param { .. }
+            | Op::Constant(_)
+            | Op::Merge
+            | Op::LoopEntry
+            | Op::LoopExit
+            | Op::LoopCounter => return None,
+            Op::Neg(a) => {
+                let a = self.arg(*a);
+                quote_spanned!(span=> -#a)
+            }
+            Op::Binary { token, lhs, rhs, .. } => {
+                let (a, b) = (self.arg(*lhs), self.arg(*rhs));
+                quote_spanned!(span=> #a #token #b)
+            }
+            Op::Cast { value, to } => {
+                let a = self.arg(*value);
+                quote_spanned!(span=> #a as #to)
+            }
+            Op::FloatMethod { method, style, args, .. } => match style {
+                CallStyle::Method => {
+                    let recv = self.receiver(args[0]);
+                    let rest: Vec<_> = args[1..].iter().map(|a| self.arg(*a)).collect();
+                    quote_spanned!(span=> #recv.#method(#(#rest),*))
+                }
+                CallStyle::Path(path) => {
+                    let all: Vec<_> = args.iter().map(|a| self.arg(*a)).collect();
+                    quote_spanned!(span=> #path(#(#all),*))
+                }
+            },
+            Op::Call { path, args } => {
+                let all: Vec<_> = args.iter().map(|a| self.arg(*a)).collect();
                 quote_spanned!(span=> #path(#(#all),*))
             }
-        },
-        Op::Call { path, args } => {
-            let all = args.iter().map(arg);
-            quote_spanned!(span=> #path(#(#all),*))
-        }
-        Op::Inactive { template, args } => match template {
-            InactiveExpr::Method { method, turbofish } => {
-                let recv = receiver(graph, args[0]);
-                let rest = args[1..].iter().map(arg);
-                quote_spanned!(span=> #recv.#method #turbofish (#(#rest),*))
-            }
-            InactiveExpr::Field(member) => {
-                let base = receiver(graph, args[0]);
-                quote_spanned!(span=> #base.#member)
-            }
-            InactiveExpr::Deref => {
-                let a = arg(&args[0]);
-                quote_spanned!(span=> *#a)
-            }
-            InactiveExpr::Reference => {
-                let a = arg(&args[0]);
-                quote_spanned!(span=> &#a)
-            }
-            InactiveExpr::Not => {
-                let a = arg(&args[0]);
-                quote_spanned!(span=> !#a)
-            }
-        },
-    };
-    let name = names::value(id);
-    Some(quote_spanned!(span=> let #name = #expr;))
-}
-
-/// The forward sweep computes each node the output or the reverse sweep needs, once.
-fn forward(graph: &Graph, output: ValueId, reverse: &ReverseSweep) -> Vec<TokenStream> {
-    let mut needed = vec![false; graph.nodes.len()];
-    let mut pending: Vec<ValueId> = reverse.uses.clone();
-    pending.push(output);
-    while let Some(id) = pending.pop() {
-        if !needed[id.0] {
-            needed[id.0] = true;
-            pending.extend(graph.node(id).args());
-        }
+            Op::Inactive { template, args } => match template {
+                InactiveExpr::Method { method, turbofish } => {
+                    let recv = self.receiver(args[0]);
+                    let rest: Vec<_> = args[1..].iter().map(|a| self.arg(*a)).collect();
+                    quote_spanned!(span=> #recv.#method #turbofish (#(#rest),*))
+                }
+                InactiveExpr::Field(member) => {
+                    let base = self.receiver(args[0]);
+                    quote_spanned!(span=> #base.#member)
+                }
+                InactiveExpr::Deref => {
+                    let a = self.arg(args[0]);
+                    quote_spanned!(span=> *#a)
+                }
+                InactiveExpr::Reference => {
+                    let a = self.arg(args[0]);
+                    quote_spanned!(span=> &#a)
+                }
+                InactiveExpr::Not => {
+                    let a = self.arg(args[0]);
+                    quote_spanned!(span=> !#a)
+                }
+            },
+        };
+        let name = names::value(id);
+        Some(quote_spanned!(span=> let #name = #expr;))
     }
-    (0..graph.nodes.len())
-        .filter(|i| needed[*i])
-        .filter_map(|i| forward_expr(graph, ValueId(i)))
-        .collect()
 }
 
 pub struct Companions<'a> {
@@ -245,7 +479,7 @@ impl Companions<'_> {
     }
 
     /// The hidden function that holds the forward and the reverse sweep.
-    pub fn core(&self, lowered: &Lowered, reverse: &ReverseSweep) -> TokenStream {
+    pub fn core(&self, lowered: &Lowered) -> TokenStream {
         let sig = &self.function.sig;
         let generics = &sig.generics;
         let where_clause = &sig.generics.where_clause;
@@ -259,8 +493,10 @@ impl Companions<'_> {
         let upstream = names::core_upstream();
         let items = &lowered.items;
         let graph = &lowered.graph;
-        let forward = forward(graph, lowered.output, reverse);
-        let backward = &reverse.statements;
+        let mut sweep = Sweep::new(graph);
+        let frame = sweep.function(&lowered.body, lowered.output);
+        let forward = &frame.forward;
+        let backward = render(graph, &frame.steps);
         let value = operand(graph, lowered.output);
         // Parameters are pushed first, so parameter i is node i.
         let gradients: Vec<TokenStream> = self
@@ -270,7 +506,7 @@ impl Companions<'_> {
             .enumerate()
             .filter(|(_, p)| p.differentiable)
             .map(|(i, p)| {
-                if reverse.has_adjoint[i] {
+                if sweep.has_adjoint[i] {
                     let adj = names::adjoint(ValueId(i));
                     quote!(#adj)
                 } else {
@@ -293,7 +529,7 @@ impl Companions<'_> {
             #(#attrs)*
             #[doc(hidden)]
             #[inline]
-            #[allow(unused_variables, clippy::all, clippy::pedantic, clippy::nursery)]
+            #[allow(unused_variables, unused_assignments, unused_parens, clippy::all, clippy::pedantic, clippy::nursery)]
             fn #core #generics (#(#params,)* #upstream: #ret) -> (#ret, #grad_ty) #where_clause {
                 #mark_used
                 #(#items)*

@@ -5,7 +5,7 @@
 
 use crate::diagnostics::Diagnostics;
 use crate::emit::Companions;
-use crate::{args, lower, reverse, signature};
+use crate::{analyze, args, lower, signature};
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::spanned::Spanned;
@@ -19,15 +19,17 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
     let args = args::parse(args, &mut diagnostics);
     let signature = signature::analyze(&function, &args, &mut diagnostics);
     let signature_ok = !diagnostics.has_errors() && signature.ret.is_some();
-    let lowered = lower::lower(&function.block, &signature, &mut diagnostics);
+    let mut lowered = lower::lower(&function.block, &signature, &mut diagnostics);
+    if let Some(lowered) = &mut lowered {
+        analyze::analyze(&mut lowered.graph, &lowered.body, &mut diagnostics);
+    }
     let companions = Companions {
         function: &function,
         signature: &signature,
     };
     match (diagnostics.into_result(), lowered) {
         (Ok(()), Some(lowered)) => {
-            let reverse = reverse::reverse(&lowered.graph, lowered.output);
-            let core = companions.core(&lowered, &reverse);
+            let core = companions.core(&lowered);
             let wrappers = companions.wrappers(false);
             quote!(#function #core #wrappers)
         }

@@ -1,8 +1,10 @@
-//! The expression graph: SSA nodes in evaluation order.
+//! The expression graph: SSA nodes, arranged in structured regions.
 //!
-//! Every node is defined once and its arguments always come earlier, so the node order is a
-//! topological order: the forward sweep walks it front to back and the reverse sweep back to
-//! front. A user's `let mut x` that is reassigned becomes several nodes, one per assignment.
+//! Every node is defined once. A user's `let mut x` that is reassigned becomes several nodes,
+//! one per assignment. Straight-line code is a list of node definitions in evaluation order;
+//! `if` and loops are statements holding nested blocks. Values flow out of an `if` through
+//! merge nodes (SSA phis) and around a loop through carried variables: an entry node at the
+//! top of the body, the value at the end of the body, and an exit node after the loop.
 
 use crate::rules::MethodRule;
 use proc_macro2::{Ident, Span, TokenStream};
@@ -104,11 +106,19 @@ pub enum Op {
         args: Vec<ValueId>,
     },
     /// Anything on inactive values that needs no derivative: `n.pow(2)`, `cfg.scale`,
-    /// `*r`, `!b`. The tokens are the expression with every operand replaced by a placeholder.
+    /// `*r`, `!b`.
     Inactive {
         template: InactiveExpr,
         args: Vec<ValueId>,
     },
+    /// The value of a variable after an `if`, from whichever branch ran.
+    Merge,
+    /// A carried variable at the top of a loop body.
+    LoopEntry,
+    /// A carried variable after its loop.
+    LoopExit,
+    /// The counter of a `for` loop over a range.
+    LoopCounter,
 }
 
 /// The non-differentiable expressions the graph keeps, by shape.
@@ -132,13 +142,21 @@ pub struct Node {
     pub active: bool,
     /// The user's code this node came from, for error spans on generated code.
     pub span: Span,
+    /// The block that defines the node.
+    pub region: RegionId,
 }
 
 impl Node {
-    /// The nodes this node reads, in argument order.
+    /// The nodes this node reads, in argument order. Merges, loop entries and exits read
+    /// through the statement that defines them instead.
     pub fn args(&self) -> Vec<ValueId> {
         match &self.op {
-            Op::Param { .. } | Op::Constant(_) => Vec::new(),
+            Op::Param { .. }
+            | Op::Constant(_)
+            | Op::Merge
+            | Op::LoopEntry
+            | Op::LoopExit
+            | Op::LoopCounter => Vec::new(),
             Op::Neg(a) => vec![*a],
             Op::Binary { lhs, rhs, .. } => vec![*lhs, *rhs],
             Op::Cast { value, .. } => vec![*value],
@@ -149,9 +167,83 @@ impl Node {
     }
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct RegionId(pub usize);
+
+/// A sequence of statements, the body of a function, branch or loop.
+#[derive(Debug)]
+pub struct Block {
+    pub region: RegionId,
+    pub stmts: Vec<Stmt>,
+}
+
+#[derive(Debug)]
+pub enum Stmt {
+    Node(ValueId),
+    If(Box<If>),
+    Loop(Box<Loop>),
+}
+
+#[derive(Debug)]
+pub struct If {
+    pub cond: ValueId,
+    pub then_block: Block,
+    pub else_block: Block,
+    pub merges: Vec<Merge>,
+    pub span: Span,
+}
+
+/// `out` is `then_value` when the `then` branch ran and `else_value` otherwise.
+#[derive(Debug)]
+pub struct Merge {
+    pub out: ValueId,
+    pub then_value: ValueId,
+    pub else_value: ValueId,
+}
+
+#[derive(Debug)]
+pub struct Loop {
+    /// Distinguishes the loop's tape and counters in generated code.
+    pub id: usize,
+    pub header: LoopHeader,
+    pub carried: Vec<Carried>,
+    pub body: Block,
+    /// A bool computed at the end of the body: true when the loop must stop (a `break`, a
+    /// `return`, a `while` condition that failed). `None` when only the range ends it.
+    pub stop: Option<ValueId>,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub enum LoopHeader {
+    /// `for counter in start..end` and its `..=`, `.rev()` and `.step_by(step)` forms.
+    Range {
+        counter: ValueId,
+        start: ValueId,
+        end: ValueId,
+        inclusive: bool,
+        reverse: bool,
+        step: Option<ValueId>,
+        /// The range's bounds and step are compile-time constants.
+        constant_bounds: bool,
+    },
+    /// `while` and `loop`: the body decides when to stop.
+    Unbounded,
+}
+
+#[derive(Debug)]
+pub struct Carried {
+    pub init: ValueId,
+    pub entry: ValueId,
+    pub next: ValueId,
+    pub exit: ValueId,
+}
+
 #[derive(Default, Debug)]
 pub struct Graph {
     pub nodes: Vec<Node>,
+    /// The enclosing region of each region; the function body has none.
+    pub region_parents: Vec<Option<RegionId>>,
 }
 
 impl Graph {
@@ -166,5 +258,22 @@ impl Graph {
 
     pub fn node_mut(&mut self, id: ValueId) -> &mut Node {
         &mut self.nodes[id.0]
+    }
+
+    pub fn new_region(&mut self, parent: Option<RegionId>) -> RegionId {
+        self.region_parents.push(parent);
+        RegionId(self.region_parents.len() - 1)
+    }
+
+    /// Whether `inner` is `outer` or nested in it.
+    pub fn region_within(&self, inner: RegionId, outer: RegionId) -> bool {
+        let mut region = Some(inner);
+        while let Some(r) = region {
+            if r == outer {
+                return true;
+            }
+            region = self.region_parents[r.0];
+        }
+        false
     }
 }

@@ -3,6 +3,7 @@
 //! This crate is a thin shim: the expansion lives in [`expand::differentiable`], which works
 //! on `proc_macro2` token streams so that unit tests and fuzzers can call it directly.
 
+mod analyze;
 mod args;
 mod diagnostics;
 mod emit;

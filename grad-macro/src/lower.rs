@@ -2,30 +2,51 @@
 //!
 //! Input: `let q = x + y; q * z`. Output: nodes `v0 = x, v1 = y, v2 = z, v3 = v0 + v1,
 //! v4 = v3 * v2`, with `v4` the output. Local names are resolved here, so reassignment and
-//! shadowing simply bind a name to a newer node. Every unsupported construct is reported with
-//! its span and lowered to a placeholder, so that one build shows every error.
+//! shadowing simply bind a name to a newer node.
+//!
+//! Control flow is structured: `if` and `match` become `If` statements whose merge nodes carry
+//! the variables they change; loops become `Loop` statements whose carried variables are the
+//! outer variables the body assigns. Early exits (`return`, `break`, `continue`) become flags:
+//! ordinary bool variables that the exit sets, with the rest of the enclosing block lowered
+//! under `if !flag`. So every exit is reversed by the same machinery as an `if`, and a loop
+//! stops when its body leaves its `break` flag set.
+//!
+//! Every unsupported construct is reported with its span and lowered to a placeholder, so
+//! that one build shows every error.
 
 use crate::diagnostics::Diagnostics;
-use crate::graph::{BinaryOp, CallStyle, FloatTy, Graph, InactiveExpr, Node, Op, Ty, ValueId};
+use crate::graph::{
+    BinaryOp, Block, Carried, CallStyle, FloatTy, Graph, If, InactiveExpr, Loop, LoopHeader,
+    Merge, Node, Op, RegionId, Stmt, Ty, ValueId,
+};
 use crate::rules::{self, Derivative};
-use crate::signature::{Signature, classify, float_type};
-use proc_macro2::{Span, TokenStream};
+use crate::signature::{Signature, classify};
+use proc_macro2::Span;
 use quote::{ToTokens, quote};
 use syn::spanned::Spanned;
-use syn::{BinOp, Block, Expr, Item, Lit, Pat, Stmt, Type, UnOp};
+use syn::visit::Visit;
+use syn::{BinOp, Expr, Item, Lit, Pat, Stmt as SynStmt, Type, UnOp};
 
 pub struct Lowered {
     pub graph: Graph,
+    pub body: Block,
     pub output: ValueId,
     /// `const` and `use` items of the body, copied into the generated function.
     pub items: Vec<Item>,
 }
 
-/// A lowered expression: a node, or a tuple of them (`()` is the empty tuple).
-#[derive(Clone, Debug)]
+/// A lowered expression.
+#[derive(Clone, Debug, PartialEq)]
 enum Val {
     Scalar(ValueId),
+    /// A tuple of values; `()` is the empty tuple.
     Tuple(Vec<Val>),
+    /// The expression left the block (`return`, `break`, `continue`): it has no value.
+    Never,
+}
+
+fn unit() -> Val {
+    Val::Tuple(Vec::new())
 }
 
 struct Binding {
@@ -33,77 +54,105 @@ struct Binding {
     val: Val,
 }
 
+struct LoopContext {
+    id: usize,
+    label: Option<String>,
+    /// A `loop` can `break` with a value; `for` and `while` cannot.
+    has_value: bool,
+}
+
+// Exits are variables with names no Rust identifier can have.
+const RETURNED: &str = "'returned";
+const RETURN_VALUE: &str = "'return value";
+
+fn broke(id: usize) -> String {
+    format!("'broke {id}")
+}
+
+fn continued(id: usize) -> String {
+    format!("'continued {id}")
+}
+
+fn break_value(id: usize) -> String {
+    format!("'break value {id}")
+}
+
 struct Lowerer<'a> {
     graph: Graph,
     scopes: Vec<Vec<Binding>>,
+    /// The blocks being built, innermost last.
+    blocks: Vec<Block>,
+    loops: Vec<LoopContext>,
+    next_loop_id: usize,
     local_consts: Vec<(String, Ty)>,
     items: Vec<Item>,
+    return_ty: Option<FloatTy>,
     diagnostics: &'a mut Diagnostics,
 }
 
 pub fn lower(
-    body: &Block,
+    body: &syn::Block,
     signature: &Signature,
     diagnostics: &mut Diagnostics,
 ) -> Option<Lowered> {
+    let mut graph = Graph::default();
+    let region = graph.new_region(None);
     let mut lowerer = Lowerer {
-        graph: Graph::default(),
+        graph,
         scopes: vec![Vec::new()],
+        blocks: vec![Block { region, stmts: Vec::new() }],
+        loops: Vec::new(),
+        next_loop_id: 0,
         local_consts: Vec::new(),
         items: Vec::new(),
+        return_ty: signature.ret.as_ref().map(|(_, float)| *float),
         diagnostics,
     };
+    // Parameters come first, so parameter i is node i.
     for param in &signature.params {
         let id = lowerer.graph.push(Node {
-            op: Op::Param {
-                ident: param.ident.clone(),
-            },
+            op: Op::Param { ident: param.ident.clone() },
             ty: param.class.clone(),
             active: param.differentiable,
             span: param.ident.span(),
+            region,
         });
-        lowerer.bind_name(param.ident.to_string(), Val::Scalar(id));
+        lowerer.bind(param.ident.to_string(), Val::Scalar(id));
     }
     let errors_before = lowerer.diagnostics.count();
     let result = lowerer.function_body(body);
     let output = match result {
         // A bad return type was reported already; the body's shape would only repeat it.
-        Some(_) if signature.ret.is_none() => None,
-        Some(Val::Scalar(id)) => Some(id),
-        Some(Val::Tuple(elements)) if elements.is_empty() => {
+        _ if signature.ret.is_none() => None,
+        Val::Scalar(id) => Some(id),
+        Val::Tuple(elements) if elements.is_empty() => {
             lowerer.diagnostics.error_at(
                 body.brace_token.span.close(),
                 "the function body has no final value: end it with the expression to differentiate",
             );
             None
         }
-        Some(Val::Tuple(_)) => {
+        Val::Tuple(_) => {
             lowerer.diagnostics.error_at(
                 body.brace_token.span.close(),
                 "the function returns a tuple: vector outputs are not supported yet",
             );
             None
         }
-        None => None,
+        Val::Never => None,
     };
     if lowerer.diagnostics.count() > errors_before {
         return None;
     }
-    Some(Lowered {
-        graph: lowerer.graph,
-        output: output?,
-        items: lowerer.items,
-    })
+    let body = lowerer.blocks.pop().expect("the function body block is open");
+    Some(Lowered { graph: lowerer.graph, body, output: output?, items: lowerer.items })
 }
 
 impl Lowerer<'_> {
     // ----- names and scopes -----
 
-    fn bind_name(&mut self, name: String, val: Val) {
-        self.scopes
-            .last_mut()
-            .expect("a scope is always open")
-            .push(Binding { name, val });
+    fn bind(&mut self, name: String, val: Val) {
+        self.scopes.last_mut().expect("a scope is always open").push(Binding { name, val });
     }
 
     fn lookup(&self, name: &str) -> Option<&Val> {
@@ -142,30 +191,62 @@ impl Lowerer<'_> {
 
     // ----- nodes -----
 
-    fn push(&mut self, op: Op, ty: Ty, active: bool, span: Span) -> Val {
-        Val::Scalar(self.graph.push(Node {
-            op,
-            ty,
-            active,
-            span,
-        }))
+    fn region(&self) -> RegionId {
+        self.blocks.last().expect("a block is always open").region
+    }
+
+    /// A node computed here, in the current block.
+    fn push(&mut self, op: Op, ty: Ty, span: Span) -> Val {
+        let region = self.region();
+        let id = self.graph.push(Node { op, ty, active: false, span, region });
+        self.blocks.last_mut().expect("a block is always open").stmts.push(Stmt::Node(id));
+        Val::Scalar(id)
+    }
+
+    /// A node defined by a statement (a merge, a loop entry or exit), not computed on its own.
+    fn define(&mut self, op: Op, ty: Ty, span: Span, region: RegionId) -> ValueId {
+        self.graph.push(Node { op, ty, active: false, span, region })
     }
 
     fn node(&self, id: ValueId) -> &Node {
         self.graph.node(id)
     }
 
+    fn constant(&mut self, tokens: proc_macro2::TokenStream, ty: Ty, span: Span) -> ValueId {
+        match self.push(Op::Constant(tokens), ty, span) {
+            Val::Scalar(id) => id,
+            _ => unreachable!("push makes a scalar"),
+        }
+    }
+
+    fn bool_constant(&mut self, value: bool, span: Span) -> ValueId {
+        self.constant(quote!(#value), Ty::Bool, span)
+    }
+
+    fn const_bool(&self, id: ValueId) -> Option<bool> {
+        match &self.node(id).op {
+            Op::Constant(tokens) => match tokens.to_string().as_str() {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// The placeholder for an expression that was reported as an error.
     fn poison(&mut self, span: Span) -> Val {
-        self.push(Op::Constant(quote!(())), Ty::Unknown, false, span)
+        Val::Scalar(self.constant(quote!(()), Ty::Unknown, span))
+    }
+
+    /// A value for a path that exited, where a merge still needs one; it is never read.
+    fn placeholder(&mut self, ty: Ty, span: Span) -> ValueId {
+        self.constant(quote!(::core::default::Default::default()), ty, span)
     }
 
     fn unsupported(&mut self, tokens: impl ToTokens, message: impl std::fmt::Display) -> Val {
-        let span = tokens
-            .to_token_stream()
-            .into_iter()
-            .next()
-            .map_or_else(Span::call_site, |t| t.span());
+        let span =
+            tokens.to_token_stream().into_iter().next().map_or_else(Span::call_site, |t| t.span());
         self.diagnostics.error(tokens, message);
         self.poison(span)
     }
@@ -174,13 +255,14 @@ impl Lowerer<'_> {
     fn scalar(&mut self, val: Val, expr: &Expr) -> ValueId {
         match val {
             Val::Scalar(id) => id,
-            Val::Tuple(_) => match self.unsupported(
-                expr,
-                "a tuple cannot be used here: use one of its elements (`t.0`)",
-            ) {
-                Val::Scalar(id) => id,
-                Val::Tuple(_) => unreachable!("poison is a scalar"),
-            },
+            Val::Never => self.placeholder(Ty::Unknown, expr.span()),
+            Val::Tuple(_) => {
+                let message = "a tuple cannot be used here: use one of its elements (`t.0`)";
+                match self.unsupported(expr, message) {
+                    Val::Scalar(id) => id,
+                    _ => unreachable!("poison is a scalar"),
+                }
+            }
         }
     }
 
@@ -189,78 +271,324 @@ impl Lowerer<'_> {
         self.scalar(val, expr)
     }
 
-    // ----- statements -----
-
-    fn function_body(&mut self, body: &Block) -> Option<Val> {
-        let count = body.stmts.len();
-        let mut result = Val::Tuple(Vec::new());
-        for (index, stmt) in body.stmts.iter().enumerate() {
-            let is_last = index + 1 == count;
-            if let Stmt::Expr(Expr::Return(ret), _) = stmt {
-                if !is_last {
-                    self.diagnostics.error(
-                        ret,
-                        "early `return` is not supported yet: make `return` the last statement",
-                    );
-                    return None;
-                }
-                return match &ret.expr {
-                    Some(value) => Some(self.expr(value)),
-                    None => Some(Val::Tuple(Vec::new())),
-                };
-            }
-            result = self.stmt(stmt, is_last);
+    fn binary_node(&mut self, token: BinOp, lhs: ValueId, rhs: ValueId, span: Span) -> ValueId {
+        let op = match token {
+            BinOp::Add(_) => BinaryOp::Add,
+            BinOp::Sub(_) => BinaryOp::Sub,
+            BinOp::Mul(_) => BinaryOp::Mul,
+            BinOp::Div(_) => BinaryOp::Div,
+            BinOp::Rem(_) => BinaryOp::Rem,
+            _ => BinaryOp::Other,
+        };
+        let (l, r) = (&self.node(lhs).ty, &self.node(rhs).ty);
+        let ty = match token {
+            BinOp::Eq(_)
+            | BinOp::Ne(_)
+            | BinOp::Lt(_)
+            | BinOp::Le(_)
+            | BinOp::Gt(_)
+            | BinOp::Ge(_)
+            | BinOp::And(_)
+            | BinOp::Or(_) => Ty::Bool,
+            _ => unify(l, r),
+        };
+        match self.push(Op::Binary { op, token, lhs, rhs }, ty, span) {
+            Val::Scalar(id) => id,
+            _ => unreachable!("push makes a scalar"),
         }
-        Some(result)
     }
 
-    fn block(&mut self, block: &Block) -> Val {
-        self.in_scope(|this| {
-            let count = block.stmts.len();
-            let mut result = Val::Tuple(Vec::new());
-            for (index, stmt) in block.stmts.iter().enumerate() {
-                result = this.stmt(stmt, index + 1 == count);
+    fn not(&mut self, value: ValueId, span: Span) -> ValueId {
+        match self.const_bool(value) {
+            Some(b) => self.bool_constant(!b, span),
+            None => match self.push(
+                Op::Inactive { template: InactiveExpr::Not, args: vec![value] },
+                Ty::Bool,
+                span,
+            ) {
+                Val::Scalar(id) => id,
+                _ => unreachable!("push makes a scalar"),
+            },
+        }
+    }
+
+    /// `a || b || ...` over the flags that are not known to be false; `None` if all are.
+    fn any(&mut self, flags: Vec<ValueId>, span: Span) -> Option<ValueId> {
+        let mut result: Option<ValueId> = None;
+        for flag in flags {
+            match self.const_bool(flag) {
+                Some(false) => continue,
+                Some(true) => return Some(self.bool_constant(true, span)),
+                None => {}
             }
-            result
-        })
+            result = Some(match result {
+                None => flag,
+                Some(acc) => self.binary_node(BinOp::Or(syn::Token![||](span)), acc, flag, span),
+            });
+        }
+        result
+    }
+
+    fn flag(&self, name: &str) -> Option<ValueId> {
+        match self.lookup(name) {
+            Some(Val::Scalar(id)) => Some(*id),
+            _ => None,
+        }
+    }
+
+    fn set_flag(&mut self, name: &str, value: bool, span: Span) {
+        let constant = self.bool_constant(value, span);
+        self.assign_name(name, Val::Scalar(constant));
+    }
+
+    // ----- control flow -----
+
+    /// Lowers an `if`: each branch into its own block, then a merge node for every variable
+    /// either branch changed, and for the value.
+    fn branch(
+        &mut self,
+        cond: ValueId,
+        then_branch: impl FnOnce(&mut Self) -> Val,
+        else_branch: impl FnOnce(&mut Self) -> Val,
+        span: Span,
+    ) -> Val {
+        let parent = self.region();
+        let before: Vec<Vec<Val>> =
+            self.scopes.iter().map(|s| s.iter().map(|b| b.val.clone()).collect()).collect();
+        let then_region = self.graph.new_region(Some(parent));
+        self.blocks.push(Block { region: then_region, stmts: Vec::new() });
+        let then_value = then_branch(self);
+        let then_block = self.blocks.pop().expect("the then block is open");
+        let after_then = self.restore(&before);
+        let else_region = self.graph.new_region(Some(parent));
+        self.blocks.push(Block { region: else_region, stmts: Vec::new() });
+        let else_value = else_branch(self);
+        let else_block = self.blocks.pop().expect("the else block is open");
+        let after_else = self.restore(&before);
+
+        let mut merges = Vec::new();
+        for (depth, scope) in before.iter().enumerate() {
+            for (index, original) in scope.iter().enumerate() {
+                let (t, e) = (&after_then[depth][index], &after_else[depth][index]);
+                if t != original || e != original {
+                    let merged = self.merge(t.clone(), e.clone(), &mut merges, parent, span);
+                    self.scopes[depth][index].val = merged;
+                }
+            }
+        }
+        let value = self.merge(then_value, else_value, &mut merges, parent, span);
+        self.blocks
+            .last_mut()
+            .expect("a block is always open")
+            .stmts
+            .push(Stmt::If(Box::new(If { cond, then_block, else_block, merges, span })));
+        value
+    }
+
+    /// Puts every binding back to its value before a branch and returns the branch's values.
+    fn restore(&mut self, before: &[Vec<Val>]) -> Vec<Vec<Val>> {
+        let after: Vec<Vec<Val>> =
+            self.scopes.iter().map(|s| s.iter().map(|b| b.val.clone()).collect()).collect();
+        self.scopes.truncate(before.len());
+        for (scope, values) in self.scopes.iter_mut().zip(before) {
+            scope.truncate(values.len());
+            for (binding, value) in scope.iter_mut().zip(values) {
+                binding.val = value.clone();
+            }
+        }
+        after
+    }
+
+    fn merge(
+        &mut self,
+        then_value: Val,
+        else_value: Val,
+        merges: &mut Vec<Merge>,
+        region: RegionId,
+        span: Span,
+    ) -> Val {
+        match (then_value, else_value) {
+            (Val::Never, Val::Never) => Val::Never,
+            (Val::Scalar(t), Val::Scalar(e)) if t == e => Val::Scalar(t),
+            (Val::Scalar(t), Val::Scalar(e)) => {
+                let ty = unify(&self.node(t).ty, &self.node(e).ty);
+                let out = self.define(Op::Merge, ty, span, region);
+                merges.push(Merge { out, then_value: t, else_value: e });
+                Val::Scalar(out)
+            }
+            (Val::Tuple(ts), Val::Tuple(es)) if ts.len() == es.len() => Val::Tuple(
+                ts.into_iter()
+                    .zip(es)
+                    .map(|(t, e)| self.merge(t, e, merges, region, span))
+                    .collect(),
+            ),
+            (Val::Never, Val::Scalar(e)) => {
+                let ty = self.node(e).ty.clone();
+                let t = self.placeholder(ty, span);
+                self.merge(Val::Scalar(t), Val::Scalar(e), merges, region, span)
+            }
+            (Val::Scalar(t), Val::Never) => {
+                let ty = self.node(t).ty.clone();
+                let e = self.placeholder(ty, span);
+                self.merge(Val::Scalar(t), Val::Scalar(e), merges, region, span)
+            }
+            (Val::Never, Val::Tuple(es)) => {
+                let ts = vec![Val::Never; es.len()];
+                self.merge(Val::Tuple(ts), Val::Tuple(es), merges, region, span)
+            }
+            (Val::Tuple(ts), Val::Never) => {
+                let es = vec![Val::Never; ts.len()];
+                self.merge(Val::Tuple(ts), Val::Tuple(es), merges, region, span)
+            }
+            _ => {
+                self.diagnostics.error_at(span, "the branches give values of different shapes");
+                self.poison(span)
+            }
+        }
+    }
+
+    /// True on the paths where an exit has happened and the rest of the block must not run.
+    fn exit_condition(&mut self, span: Span) -> Option<ValueId> {
+        let mut flags: Vec<ValueId> = self.flag(RETURNED).into_iter().collect();
+        let names: Vec<String> =
+            self.loops.iter().flat_map(|l| [broke(l.id), continued(l.id)]).collect();
+        flags.extend(names.iter().filter_map(|n| self.flag(n)));
+        self.any(flags, span)
+    }
+
+    /// On the path where no exit happened, every exit flag is known to be false.
+    fn clear_exits(&mut self, span: Span) {
+        let mut names = vec![RETURNED.to_owned()];
+        names.extend(self.loops.iter().flat_map(|l| [broke(l.id), continued(l.id)]));
+        for name in names {
+            if let Some(flag) = self.flag(&name) {
+                if self.const_bool(flag) != Some(false) {
+                    self.set_flag(&name, false, span);
+                }
+            }
+        }
+    }
+
+    /// Statements in order; after one that may exit, the rest runs under `if !exited`.
+    fn stmts(&mut self, stmts: &[SynStmt]) -> Val {
+        let mut value = unit();
+        for (index, stmt) in stmts.iter().enumerate() {
+            value = self.stmt(stmt, index + 1 == stmts.len());
+            if index + 1 == stmts.len() || value == Val::Never {
+                continue;
+            }
+            let span = stmt.span();
+            match self.exit_condition(span) {
+                None => {}
+                Some(exited) if self.const_bool(exited) == Some(true) => return Val::Never,
+                Some(exited) => {
+                    let rest = &stmts[index + 1..];
+                    let go_on = self.not(exited, span);
+                    return self.branch(
+                        go_on,
+                        |this| {
+                            this.clear_exits(span);
+                            this.stmts(rest)
+                        },
+                        |_| Val::Never,
+                        span,
+                    );
+                }
+            }
+        }
+        value
+    }
+
+    fn function_body(&mut self, body: &syn::Block) -> Val {
+        let span = body.span();
+        let returned = self.bool_constant(false, span);
+        self.bind(RETURNED.to_owned(), Val::Scalar(returned));
+        let ty = Ty::Float(self.return_ty);
+        let placeholder = self.placeholder(ty, span);
+        self.bind(RETURN_VALUE.to_owned(), Val::Scalar(placeholder));
+        // A final `return e;` is the function's value, like a tail expression.
+        let (stmts, final_return) = match body.stmts.split_last() {
+            Some((SynStmt::Expr(Expr::Return(ret), _), rest)) => (rest, Some(ret)),
+            _ => (&body.stmts[..], None),
+        };
+        let mut value = self.stmts(stmts);
+        if let Some(ret) = final_return {
+            if value != Val::Never {
+                value = match self.exit_condition(span) {
+                    None => self.return_value(ret),
+                    Some(exited) => {
+                        let go_on = self.not(exited, span);
+                        self.branch(
+                            go_on,
+                            |this| {
+                                this.clear_exits(span);
+                                this.return_value(ret)
+                            },
+                            |_| Val::Never,
+                            span,
+                        )
+                    }
+                };
+            }
+        }
+        let returned = self.flag(RETURNED).expect("the return flag is bound");
+        match (self.const_bool(returned), value) {
+            (Some(false), value) => value,
+            (_, Val::Never) => self.lookup(RETURN_VALUE).cloned().unwrap_or_else(unit),
+            (_, value) => {
+                let early = self.lookup(RETURN_VALUE).cloned().unwrap_or_else(unit);
+                self.branch(returned, |_| early, |_| value, span)
+            }
+        }
+    }
+
+    fn return_value(&mut self, ret: &syn::ExprReturn) -> Val {
+        match &ret.expr {
+            Some(value) => self.expr(value),
+            None => self.unsupported(ret, "`return` needs the function's float value"),
+        }
+    }
+
+    fn block(&mut self, block: &syn::Block) -> Val {
+        self.in_scope(|this| this.stmts(&block.stmts))
     }
 
     /// Lowers one statement; the value is the block's value when it is the tail expression.
-    fn stmt(&mut self, stmt: &Stmt, is_last: bool) -> Val {
-        let unit = Val::Tuple(Vec::new());
+    fn stmt(&mut self, stmt: &SynStmt, is_last: bool) -> Val {
         match stmt {
-            Stmt::Local(local) => {
+            SynStmt::Local(local) => {
                 self.local(local);
-                unit
+                unit()
             }
-            Stmt::Item(item) => {
+            SynStmt::Item(item) => {
                 self.item(item);
-                unit
+                unit()
             }
-            Stmt::Expr(expr, semi) => {
+            SynStmt::Expr(expr, semi) => {
                 let val = self.expr(expr);
-                if semi.is_none() && is_last { val } else { unit }
+                if val == Val::Never || semi.is_none() && is_last { val } else { unit() }
             }
-            Stmt::Macro(mac) => {
+            SynStmt::Macro(mac) => {
                 self.macro_call(&mac.mac);
-                unit
+                unit()
             }
         }
     }
 
     fn local(&mut self, local: &syn::Local) {
         let Some(init) = &local.init else {
-            self.diagnostics.error(local, "a `let` without a value is not supported: give the variable its value where it is declared");
+            self.diagnostics.error(
+                local,
+                "a `let` without a value is not supported: give the variable its value where it is declared",
+            );
             // Bind the names anyway, so later assignments to them add no errors of their own.
             let placeholder = self.poison(local.span());
             self.bind_pattern(&local.pat, placeholder, None);
             return;
         };
         if let Some((else_token, _)) = &init.diverge {
-            self.diagnostics.error(
-                else_token,
-                "`let ... else` is not supported in a differentiable function",
-            );
+            self.diagnostics
+                .error(else_token, "`let ... else` is not supported in a differentiable function");
             return;
         }
         let val = self.expr(&init.expr);
@@ -273,7 +601,7 @@ impl Lowerer<'_> {
                 if let Some(ty) = annotation {
                     self.annotate(&val, ty);
                 }
-                self.bind_name(ident.ident.to_string(), val);
+                self.bind(ident.ident.to_string(), val);
             }
             Pat::Type(typed) => self.bind_pattern(&typed.pat, val, Some(&typed.ty)),
             Pat::Paren(inner) => self.bind_pattern(&inner.pat, val, annotation),
@@ -332,15 +660,12 @@ impl Lowerer<'_> {
     }
 
     fn macro_call(&mut self, mac: &syn::Macro) -> Val {
-        let name = mac
-            .path
-            .segments
-            .last()
-            .map(|s| s.ident.to_string())
-            .unwrap_or_default();
+        let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
         self.unsupported(
             mac,
-            format!("macro calls such as `{name}!` are not supported in a differentiable function: write the expression out, or move the macro into a helper with a hand-written `_vjp`"),
+            format!(
+                "macro calls such as `{name}!` are not supported in a differentiable function: write the expression out, or move the macro into a helper with a hand-written `_vjp`"
+            ),
         )
     }
 
@@ -357,14 +682,14 @@ impl Lowerer<'_> {
             Expr::Assign(assign) => {
                 let val = self.expr(&assign.right);
                 self.assign(&assign.left, val);
-                Val::Tuple(Vec::new())
+                unit()
             }
             Expr::Cast(cast) => self.cast(cast),
             Expr::MethodCall(call) => self.method_call(call),
             Expr::Call(call) => self.call(call),
             Expr::Block(block) => {
                 if let Some(label) = &block.label {
-                    return self.unsupported(label, "labeled blocks are not supported yet");
+                    return self.unsupported(label, "labeled blocks are not supported: use a labeled `loop` with `break`");
                 }
                 self.block(&block.block)
             }
@@ -372,17 +697,31 @@ impl Lowerer<'_> {
             Expr::Field(field) => self.field(field),
             Expr::Reference(reference) => {
                 let inner = self.scalar_expr(&reference.expr);
-                self.inactive(InactiveExpr::Reference, vec![inner], Ty::Unknown, expr, "cannot take a reference to a value being differentiated: pass the value itself")
+                self.inactive(InactiveExpr::Reference, vec![inner], Ty::Unknown, expr.span())
             }
             Expr::Macro(mac) => self.macro_call(&mac.mac),
-            Expr::Return(ret) => self.unsupported(ret, "early `return` is not supported yet: make `return` the last statement"),
-            Expr::If(e) => self.unsupported(e.if_token, "`if` is not supported in a differentiable function yet; for a kink use `max`, `min`, `abs` or `clamp`, which have derivatives"),
-            Expr::Match(e) => self.unsupported(e.match_token, "`match` is not supported in a differentiable function yet"),
-            Expr::ForLoop(e) => self.unsupported(e.for_token, "`for` loops are not supported in a differentiable function yet"),
-            Expr::While(e) => self.unsupported(e.while_token, "`while` loops are not supported in a differentiable function yet"),
-            Expr::Loop(e) => self.unsupported(e.loop_token, "`loop` is not supported in a differentiable function yet"),
-            Expr::Break(e) => self.unsupported(e, "`break` is not supported in a differentiable function yet"),
-            Expr::Continue(e) => self.unsupported(e, "`continue` is not supported in a differentiable function yet"),
+            Expr::If(e) => self.if_expr(e),
+            Expr::Match(e) => self.match_expr(e),
+            Expr::ForLoop(e) => self.for_loop(e),
+            Expr::While(e) => {
+                if let Expr::Let(lets) = &*e.cond {
+                    return self.unsupported(lets, "`while let` is not supported in a differentiable function: use `while` with a condition, or `loop` with `break`");
+                }
+                let label = e.label.as_ref().map(|l| l.name.ident.to_string());
+                self.lower_loop(LoopSyntax::While(&e.cond), &e.body, label, e.span())
+            }
+            Expr::Loop(e) => {
+                let label = e.label.as_ref().map(|l| l.name.ident.to_string());
+                self.lower_loop(LoopSyntax::Loop, &e.body, label, e.span())
+            }
+            Expr::Break(e) => self.break_expr(e),
+            Expr::Continue(e) => self.continue_expr(e),
+            Expr::Return(ret) => {
+                let value = self.return_value(ret);
+                self.assign_name(RETURN_VALUE, value);
+                self.set_flag(RETURNED, true, ret.span());
+                Val::Never
+            }
             Expr::Closure(e) => self.unsupported(e, "closures are not supported in a differentiable function: write the closure's body as a separate #[differentiable] function and call it"),
             Expr::Unsafe(e) => self.unsupported(e.unsafe_token, "`unsafe` blocks are not supported in a differentiable function: move the unsafe code into a helper with a hand-written `_vjp`"),
             Expr::Async(e) => self.unsupported(e.async_token, "`async` blocks are not supported in a differentiable function"),
@@ -392,9 +731,9 @@ impl Lowerer<'_> {
             Expr::Index(e) => self.unsupported(e, "indexing is not supported yet: pass the elements as separate parameters"),
             Expr::Array(e) => self.unsupported(e, "arrays are not supported yet: use separate variables"),
             Expr::Repeat(e) => self.unsupported(e, "arrays are not supported yet: use separate variables"),
-            Expr::Range(e) => self.unsupported(e, "ranges are not supported outside loops"),
+            Expr::Range(e) => self.unsupported(e, "ranges are supported only as the range of a `for` loop"),
             Expr::Struct(e) => self.unsupported(e, "struct literals are not supported in a differentiable function: pass the floats as parameters"),
-            Expr::Let(e) => self.unsupported(e, "`let` expressions are not supported in a differentiable function"),
+            Expr::Let(e) => self.unsupported(e, "`if let` is not supported in a differentiable function: compare values with `==`, `<`, ... or use `match` on an integer"),
             other => self.unsupported(other, "this expression is not supported in a differentiable function"),
         }
     }
@@ -402,24 +741,21 @@ impl Lowerer<'_> {
     fn literal(&mut self, lit: &Lit) -> Val {
         let span = lit.span();
         let tokens = lit.to_token_stream();
-        match lit {
-            Lit::Float(float) => {
-                let ty = Ty::Float(FloatTy::from_ident(float.suffix()));
-                self.push(Op::Constant(tokens), ty, false, span)
+        let ty = match lit {
+            Lit::Float(float) => Ty::Float(FloatTy::from_ident(float.suffix())),
+            Lit::Int(int) => match FloatTy::from_ident(int.suffix()) {
+                Some(float) => Ty::Float(Some(float)),
+                None => Ty::Int,
+            },
+            Lit::Bool(_) => Ty::Bool,
+            other => {
+                return self.unsupported(
+                    other,
+                    "only number and bool literals are supported in a differentiable function",
+                );
             }
-            Lit::Int(int) => {
-                let ty = match FloatTy::from_ident(int.suffix()) {
-                    Some(float) => Ty::Float(Some(float)),
-                    None => Ty::Int,
-                };
-                self.push(Op::Constant(tokens), ty, false, span)
-            }
-            Lit::Bool(_) => self.push(Op::Constant(tokens), Ty::Bool, false, span),
-            other => self.unsupported(
-                other,
-                "only number and bool literals are supported in a differentiable function",
-            ),
-        }
+        };
+        Val::Scalar(self.constant(tokens, ty, span))
     }
 
     fn path(&mut self, path: &syn::ExprPath) -> Val {
@@ -431,7 +767,7 @@ impl Lowerer<'_> {
             }
         }
         let ty = self.constant_type(&path.path);
-        self.push(Op::Constant(path.to_token_stream()), ty, false, path.span())
+        Val::Scalar(self.constant(path.to_token_stream(), ty, path.span()))
     }
 
     /// The type of a constant path: `std::f64::consts::PI`, `f32::EPSILON`, a local `const`.
@@ -454,61 +790,28 @@ impl Lowerer<'_> {
     }
 
     fn unary(&mut self, unary: &syn::ExprUnary) -> Val {
-        let expr = Expr::Unary(unary.clone());
         let operand = self.scalar_expr(&unary.expr);
+        let span = unary.span();
         match unary.op {
             UnOp::Neg(_) => {
                 let node = self.node(operand).clone();
                 if let Op::Constant(tokens) = &node.op {
                     // Folding `-2.0` into one constant keeps generated code as readable as the input.
                     let op = unary.op;
-                    return self.push(
-                        Op::Constant(quote!(#op #tokens)),
-                        node.ty,
-                        false,
-                        unary.span(),
-                    );
+                    return Val::Scalar(self.constant(quote!(#op #tokens), node.ty, span));
                 }
-                self.push(Op::Neg(operand), node.ty, node.active, unary.span())
+                self.push(Op::Neg(operand), node.ty, span)
             }
-            UnOp::Not(_) => {
-                let ty = self.node(operand).ty.clone();
-                self.inactive(
-                    InactiveExpr::Not,
-                    vec![operand],
-                    ty,
-                    &expr,
-                    "`!` cannot apply to a value being differentiated",
-                )
-            }
-            UnOp::Deref(_) => self.inactive(
-                InactiveExpr::Deref,
-                vec![operand],
-                Ty::Unknown,
-                &expr,
-                "`*` cannot apply to a value being differentiated",
-            ),
-            _ => self.unsupported(
-                unary,
-                "this operator is not supported in a differentiable function",
-            ),
+            UnOp::Not(_) => Val::Scalar(self.not(operand, span)),
+            UnOp::Deref(_) => self.inactive(InactiveExpr::Deref, vec![operand], Ty::Unknown, span),
+            _ => self.unsupported(unary, "this operator is not supported in a differentiable function"),
         }
     }
 
-    /// A node that needs no derivative; it is an error if a differentiated value flows into it.
-    fn inactive(
-        &mut self,
-        template: InactiveExpr,
-        args: Vec<ValueId>,
-        ty: Ty,
-        expr: &Expr,
-        message: &str,
-    ) -> Val {
-        if let Some(active) = args.iter().find(|a| self.node(**a).active) {
-            let _ = active;
-            return self.unsupported(expr, message);
-        }
-        self.push(Op::Inactive { template, args }, ty, false, expr.span())
+    /// A node that needs no derivative; the checks report it if a differentiated value
+    /// flows into it.
+    fn inactive(&mut self, template: InactiveExpr, args: Vec<ValueId>, ty: Ty, span: Span) -> Val {
+        self.push(Op::Inactive { template, args }, ty, span)
     }
 
     fn binary(&mut self, binary: &syn::ExprBinary) -> Val {
@@ -518,54 +821,43 @@ impl Lowerer<'_> {
             BinOp::MulAssign(t) => Some(BinOp::Mul(syn::Token![*](t.spans[0]))),
             BinOp::DivAssign(t) => Some(BinOp::Div(syn::Token![/](t.spans[0]))),
             BinOp::RemAssign(t) => Some(BinOp::Rem(syn::Token![%](t.spans[0]))),
+            BinOp::BitAndAssign(t) => Some(BinOp::BitAnd(syn::Token![&](t.spans[0]))),
+            BinOp::BitOrAssign(t) => Some(BinOp::BitOr(syn::Token![|](t.spans[0]))),
+            BinOp::BitXorAssign(t) => Some(BinOp::BitXor(syn::Token![^](t.spans[0]))),
+            BinOp::ShlAssign(t) => Some(BinOp::Shl(syn::Token![<<](t.spans[0]))),
+            BinOp::ShrAssign(t) => Some(BinOp::Shr(syn::Token![>>](t.spans[0]))),
             _ => None,
         };
+        let span = binary.span();
         if let Some(token) = compound {
             let lhs = self.scalar_expr(&binary.left);
             let rhs = self.scalar_expr(&binary.right);
-            let val = self.arithmetic(token, lhs, rhs, binary.span());
-            self.assign(&binary.left, val);
-            return Val::Tuple(Vec::new());
+            let val = self.binary_node(token, lhs, rhs, span);
+            self.assign(&binary.left, Val::Scalar(val));
+            return unit();
         }
         let lhs = self.scalar_expr(&binary.left);
-        let rhs = self.scalar_expr(&binary.right);
-        self.arithmetic(binary.op, lhs, rhs, binary.span())
-    }
-
-    fn arithmetic(&mut self, token: BinOp, lhs: ValueId, rhs: ValueId, span: Span) -> Val {
-        let op = match token {
-            BinOp::Add(_) => BinaryOp::Add,
-            BinOp::Sub(_) => BinaryOp::Sub,
-            BinOp::Mul(_) => BinaryOp::Mul,
-            BinOp::Div(_) => BinaryOp::Div,
-            BinOp::Rem(_) => BinaryOp::Rem,
-            _ => BinaryOp::Other,
-        };
-        let (l, r) = (self.node(lhs), self.node(rhs));
-        let (ty, active) = if op == BinaryOp::Other {
-            let ty = match token {
-                BinOp::BitAnd(_)
-                | BinOp::BitOr(_)
-                | BinOp::BitXor(_)
-                | BinOp::Shl(_)
-                | BinOp::Shr(_) => unify(&l.ty, &r.ty),
-                _ => Ty::Bool,
-            };
-            (ty, false)
-        } else {
-            (unify(&l.ty, &r.ty), l.active || r.active)
-        };
-        self.push(
-            Op::Binary {
-                op,
-                token,
-                lhs,
-                rhs,
-            },
-            ty,
-            active,
-            span,
-        )
+        match binary.op {
+            // `a && b` evaluates `b` only when `a` holds: lowering it as an `if` keeps that.
+            BinOp::And(_) | BinOp::Or(_) => {
+                let is_and = matches!(binary.op, BinOp::And(_));
+                let right = &binary.right;
+                let short = self.bool_constant(!is_and, span);
+                let (then_branch, else_branch): (Box<dyn FnOnce(&mut Self) -> Val>, Box<dyn FnOnce(&mut Self) -> Val>) = if is_and {
+                    (Box::new(|this: &mut Self| Val::Scalar(this.scalar_expr(right))), Box::new(move |_: &mut Self| Val::Scalar(short)))
+                } else {
+                    (Box::new(move |_: &mut Self| Val::Scalar(short)), Box::new(|this: &mut Self| Val::Scalar(this.scalar_expr(right))))
+                };
+                if let Some(known) = self.const_bool(lhs) {
+                    return if known == is_and { Val::Scalar(self.scalar_expr(right)) } else { Val::Scalar(short) };
+                }
+                self.branch(lhs, then_branch, else_branch, span)
+            }
+            _ => {
+                let rhs = self.scalar_expr(&binary.right);
+                Val::Scalar(self.binary_node(binary.op, lhs, rhs, span))
+            }
+        }
     }
 
     fn assign(&mut self, place: &Expr, val: Val) {
@@ -573,7 +865,10 @@ impl Lowerer<'_> {
             Expr::Path(path) if path.qself.is_none() && path.path.get_ident().is_some() => {
                 let name = path.path.get_ident().map(ToString::to_string).unwrap_or_default();
                 if !self.assign_name(&name, val) {
-                    self.diagnostics.error(place, format!("cannot assign to `{name}`: only local variables can be assigned"));
+                    self.diagnostics.error(
+                        place,
+                        format!("cannot assign to `{name}`: only local variables can be assigned"),
+                    );
                 }
             }
             Expr::Paren(inner) => self.assign(&inner.expr, val),
@@ -583,35 +878,28 @@ impl Lowerer<'_> {
                         self.assign(place, val);
                     }
                 }
-                _ => self.diagnostics.error(place, "this tuple assignment needs a tuple value of the same length"),
+                _ => self
+                    .diagnostics
+                    .error(place, "this tuple assignment needs a tuple value of the same length"),
             },
             Expr::Infer(_) => {}
-            Expr::Index(_) => self.diagnostics.error(place, "assigning to an element is not supported yet"),
-            Expr::Field(_) => self.diagnostics.error(place, "assigning to a field is not supported in a differentiable function: use a local variable"),
-            other => self.diagnostics.error(other, "only local variables can be assigned in a differentiable function"),
+            Expr::Index(_) => {
+                self.diagnostics.error(place, "assigning to an element is not supported yet")
+            }
+            Expr::Field(_) => self.diagnostics.error(
+                place,
+                "assigning to a field is not supported in a differentiable function: use a local variable",
+            ),
+            other => self
+                .diagnostics
+                .error(other, "only local variables can be assigned in a differentiable function"),
         }
     }
 
     fn cast(&mut self, cast: &syn::ExprCast) -> Val {
         let value = self.scalar_expr(&cast.expr);
-        let source = self.node(value).clone();
         let target = classify(&cast.ty);
-        let active = source.active && target.is_float();
-        if active && source.ty == Ty::Float(None) {
-            return self.unsupported(
-                &cast.expr,
-                "grad cannot tell the float type of this value: bind it to a local with a type (`let v: f64 = ...;`) before the cast",
-            );
-        }
-        self.push(
-            Op::Cast {
-                value,
-                to: (*cast.ty).clone(),
-            },
-            target,
-            active,
-            cast.span(),
-        )
+        self.push(Op::Cast { value, to: (*cast.ty).clone() }, target, cast.span())
     }
 
     fn method_call(&mut self, call: &syn::ExprMethodCall) -> Val {
@@ -632,28 +920,12 @@ impl Lowerer<'_> {
                 );
             }
         }
-        let expr = Expr::MethodCall(call.clone());
-        if args.iter().any(|a| self.node(*a).active) {
-            let method = &call.method;
-            let message = if receiver_ty.is_float() {
-                no_derivative(method)
-            } else {
-                format!(
-                    "cannot differentiate through `{method}`: it is not a float method with a derivative"
-                )
-            };
-            return self.unsupported(method, message);
-        }
-        let ty = if receiver_ty == Ty::Int {
-            Ty::Int
-        } else {
-            Ty::Unknown
-        };
-        let template = InactiveExpr::Method {
-            method: call.method.clone(),
-            turbofish: call.turbofish.clone(),
-        };
-        self.inactive(template, args, ty, &expr, "")
+        // Integer methods never return floats; anything else the checks reject if it is
+        // applied to a differentiated value.
+        let ty = if receiver_ty == Ty::Int { Ty::Int } else { Ty::Unknown };
+        let template =
+            InactiveExpr::Method { method: call.method.clone(), turbofish: call.turbofish.clone() };
+        self.inactive(template, args, ty, call.method.span())
     }
 
     fn float_method(
@@ -676,33 +948,15 @@ impl Lowerer<'_> {
                 ),
             );
         }
-        let float_ty = args
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| rule.arg_is_float(*i))
-            .fold(Ty::Float(None), |ty, (_, a)| unify(&ty, &self.node(*a).ty));
-        let (ty, active) = match rule.derivative {
-            Derivative::Pullback => {
-                let active = args
-                    .iter()
-                    .enumerate()
-                    .any(|(i, a)| rule.arg_is_float(i) && self.node(*a).active);
-                (float_ty, active)
-            }
-            Derivative::Zero => (float_ty, false),
-            Derivative::NotFloat => (Ty::Bool, false),
+        let ty = match rule.derivative {
+            Derivative::Pullback | Derivative::Zero => args
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| rule.arg_is_float(*i))
+                .fold(Ty::Float(None), |ty, (_, a)| unify(&ty, &self.node(*a).ty)),
+            Derivative::NotFloat => Ty::Bool,
         };
-        self.push(
-            Op::FloatMethod {
-                rule,
-                method,
-                style,
-                args,
-            },
-            ty,
-            active,
-            span,
-        )
+        self.push(Op::FloatMethod { rule, method, style, args }, ty, span)
     }
 
     fn call(&mut self, call: &syn::ExprCall) -> Val {
@@ -718,47 +972,10 @@ impl Lowerer<'_> {
         };
         let args: Vec<ValueId> = call.args.iter().map(|arg| self.scalar_expr(arg)).collect();
         if let Some(rule) = float_method_path(&path) {
-            let method = path
-                .segments
-                .last()
-                .map(|s| s.ident.clone())
-                .expect("a float path has segments");
-            return self.float_method(
-                rule,
-                method,
-                CallStyle::Path(path.clone()),
-                args,
-                call.span(),
-                &expr,
-            );
+            let method = path.segments.last().map(|s| s.ident.clone()).expect("a path has segments");
+            return self.float_method(rule, method, CallStyle::Path(path.clone()), args, call.span(), &expr);
         }
-        let active = args.iter().any(|a| self.node(*a).active);
-        if active {
-            if let Some(float_owner) = float_owner(&path) {
-                let method = path
-                    .segments
-                    .last()
-                    .map(|s| s.ident.clone())
-                    .expect("a float path has segments");
-                let _ = float_owner;
-                return self.unsupported(&method, no_derivative(&method));
-            }
-            let mut failed = false;
-            for (arg, id) in call.args.iter().zip(&args) {
-                if self.node(*id).ty == Ty::Unknown {
-                    self.diagnostics.error(
-                        arg,
-                        "grad cannot tell whether this argument is a float, which it needs to match the callee's `_vjp`: bind it to a local with a type (`let v: f64 = ...;`)",
-                    );
-                    failed = true;
-                }
-            }
-            if failed {
-                return self.poison(call.span());
-            }
-        }
-        let ty = if active { Ty::Float(None) } else { Ty::Unknown };
-        self.push(Op::Call { path, args }, ty, active, call.span())
+        self.push(Op::Call { path, args }, Ty::Unknown, call.span())
     }
 
     fn field(&mut self, field: &syn::ExprField) -> Val {
@@ -771,23 +988,546 @@ impl Lowerer<'_> {
                 }
             }
             (Val::Tuple(_), _) => self.unsupported(field, "a tuple has no named fields"),
+            (Val::Never, _) => Val::Never,
             (Val::Scalar(base), member) => {
-                let expr = Expr::Field(field.clone());
-                self.inactive(
-                    InactiveExpr::Field(member.clone()),
-                    vec![base],
-                    Ty::Unknown,
-                    &expr,
-                    "a float has no fields",
-                )
+                self.inactive(InactiveExpr::Field(member.clone()), vec![base], Ty::Unknown, field.span())
             }
+        }
+    }
+
+    fn if_expr(&mut self, e: &syn::ExprIf) -> Val {
+        if let Expr::Let(lets) = &*e.cond {
+            return self.unsupported(lets, "`if let` is not supported in a differentiable function: compare values with `==`, `<`, ... or use `match` on an integer");
+        }
+        let cond = self.scalar_expr(&e.cond);
+        let then_branch = &e.then_branch;
+        let else_branch = e.else_branch.as_ref().map(|(_, expr)| &**expr);
+        self.branch(
+            cond,
+            |this| this.block(then_branch),
+            |this| match else_branch {
+                Some(expr) => this.expr(expr),
+                None => unit(),
+            },
+            e.if_token.span,
+        )
+    }
+
+    /// A `match` on an integer or bool becomes a chain of `if`s, one per arm.
+    fn match_expr(&mut self, e: &syn::ExprMatch) -> Val {
+        let scrutinee = self.scalar_expr(&e.expr);
+        if e.arms.is_empty() {
+            return self.unsupported(e, "a `match` needs at least one arm");
+        }
+        self.arms(scrutinee, &e.arms)
+    }
+
+    fn arms(&mut self, scrutinee: ValueId, arms: &[syn::Arm]) -> Val {
+        let (arm, rest) = arms.split_first().expect("arms is not empty");
+        let span = arm.pat.span();
+        // rustc proves the match exhaustive, so the last arm needs no test.
+        if rest.is_empty() {
+            return self.arm_body(scrutinee, arm);
+        }
+        let Some(test) = self.pattern_test(scrutinee, &arm.pat) else {
+            return self.poison(span);
+        };
+        let test = match &arm.guard {
+            Some((_, guard)) => {
+                let guard = &**guard;
+                let always = self.bool_constant(true, span);
+                let matched = test.unwrap_or(always);
+                let f = self.bool_constant(false, span);
+                let bindings = pattern_binding(&arm.pat);
+                match self.branch(
+                    matched,
+                    |this| {
+                        this.in_scope(|this| {
+                            if let Some(name) = &bindings {
+                                this.bind(name.clone(), Val::Scalar(scrutinee));
+                            }
+                            Val::Scalar(this.scalar_expr(guard))
+                        })
+                    },
+                    |_| Val::Scalar(f),
+                    span,
+                ) {
+                    Val::Scalar(id) => Some(id),
+                    _ => None,
+                }
+            }
+            None => test,
+        };
+        match test {
+            None => self.arm_body(scrutinee, arm),
+            Some(test) => self.branch(
+                test,
+                |this| this.arm_body(scrutinee, arm),
+                |this| this.arms(scrutinee, rest),
+                span,
+            ),
+        }
+    }
+
+    fn arm_body(&mut self, scrutinee: ValueId, arm: &syn::Arm) -> Val {
+        self.in_scope(|this| {
+            if let Some(name) = pattern_binding(&arm.pat) {
+                this.bind(name, Val::Scalar(scrutinee));
+            }
+            this.expr(&arm.body)
+        })
+    }
+
+    /// The bool that tells whether `pattern` matches; `Some(None)` for a pattern that always
+    /// matches, `None` after an error.
+    fn pattern_test(&mut self, scrutinee: ValueId, pattern: &Pat) -> Option<Option<ValueId>> {
+        let span = pattern.span();
+        let equal = |this: &mut Self, value: ValueId| {
+            this.binary_node(BinOp::Eq(syn::Token![==](span)), scrutinee, value, span)
+        };
+        match pattern {
+            Pat::Wild(_) => Some(None),
+            Pat::Ident(ident) if ident.by_ref.is_none() => match &ident.subpat {
+                None => Some(None),
+                Some((_, sub)) => self.pattern_test(scrutinee, sub),
+            },
+            Pat::Paren(inner) => self.pattern_test(scrutinee, &inner.pat),
+            Pat::Lit(lit) => {
+                let value = self.scalar_expr(&Expr::Lit(lit.clone()));
+                Some(Some(equal(self, value)))
+            }
+            Pat::Path(path) => {
+                let value = self.scalar_expr(&Expr::Path(path.clone()));
+                Some(Some(equal(self, value)))
+            }
+            Pat::Range(range) => {
+                let mut tests = Vec::new();
+                if let Some(start) = &range.start {
+                    let start = self.scalar_expr(start);
+                    tests.push(self.binary_node(BinOp::Ge(syn::Token![>=](span)), scrutinee, start, span));
+                }
+                if let Some(end) = &range.end {
+                    let end = self.scalar_expr(end);
+                    let op = match range.limits {
+                        syn::RangeLimits::Closed(_) => BinOp::Le(syn::Token![<=](span)),
+                        syn::RangeLimits::HalfOpen(_) => BinOp::Lt(syn::Token![<](span)),
+                    };
+                    tests.push(self.binary_node(op, scrutinee, end, span));
+                }
+                let mut test: Option<ValueId> = None;
+                for t in tests {
+                    test = Some(match test {
+                        None => t,
+                        Some(acc) => self.binary_node(BinOp::And(syn::Token![&&](span)), acc, t, span),
+                    });
+                }
+                Some(test)
+            }
+            Pat::Or(or) => {
+                let mut tests = Vec::new();
+                for case in &or.cases {
+                    match self.pattern_test(scrutinee, case)? {
+                        None => return Some(None),
+                        Some(test) => tests.push(test),
+                    }
+                }
+                Some(self.any(tests, span))
+            }
+            other => {
+                self.diagnostics.error(
+                    other,
+                    "this pattern is not supported in a differentiable `match`: use literals, ranges (`1..=3`), constants, `|` and `_`",
+                );
+                None
+            }
+        }
+    }
+
+    fn for_loop(&mut self, e: &syn::ExprForLoop) -> Val {
+        let label = e.label.as_ref().map(|l| l.name.ident.to_string());
+        let Some(range) = RangeSyntax::parse(&e.expr) else {
+            return self.unsupported(
+                &e.expr,
+                "`for` loops are supported over integer ranges: `a..b`, `a..=b`, `(a..b).rev()`, `(a..b).step_by(s)` and `(a..b).rev().step_by(s)`",
+            );
+        };
+        let pattern_name = match &*e.pat {
+            Pat::Ident(ident) if ident.by_ref.is_none() && ident.subpat.is_none() => {
+                Some(ident.ident.to_string())
+            }
+            Pat::Wild(_) => None,
+            other => {
+                return self.unsupported(other, "the loop variable must be a name or `_`");
+            }
+        };
+        self.lower_loop(LoopSyntax::Range(range, pattern_name), &e.body, label, e.span())
+    }
+
+    fn lower_loop(
+        &mut self,
+        syntax: LoopSyntax<'_>,
+        body: &syn::Block,
+        label: Option<String>,
+        span: Span,
+    ) -> Val {
+        let id = self.next_loop_id;
+        self.next_loop_id += 1;
+        let is_loop_expr = matches!(syntax, LoopSyntax::Loop);
+
+        // The range is evaluated once, before the loop.
+        let range = match &syntax {
+            LoopSyntax::Range(range, _) => {
+                let start = self.scalar_expr(range.start);
+                let end = self.scalar_expr(range.end);
+                let step = range.step.map(|s| self.scalar_expr(s));
+                let constant_bounds = [Some(start), Some(end), step]
+                    .into_iter()
+                    .flatten()
+                    .all(|v| matches!(self.node(v).op, Op::Constant(_)));
+                Some((start, end, step, range.inclusive, range.reverse, constant_bounds))
+            }
+            _ => None,
+        };
+        if is_loop_expr {
+            let placeholder = self.placeholder(Ty::Unknown, span);
+            self.bind(break_value(id), Val::Scalar(placeholder));
+        }
+
+        let scan = LoopScan::of(body, &syntax, label.as_deref());
+        let mut carried_names: Vec<String> = Vec::new();
+        for name in &scan.assigned {
+            if self.lookup(name).is_some() && !carried_names.contains(name) {
+                carried_names.push(name.clone());
+            }
+        }
+        if scan.returns {
+            carried_names.extend([RETURNED.to_owned(), RETURN_VALUE.to_owned()]);
+        }
+        for target in &scan.outer_labels {
+            if let Some(outer) = self.loops.iter().find(|l| l.label.as_deref() == Some(target)) {
+                carried_names.extend([broke(outer.id), continued(outer.id)]);
+                if outer.has_value {
+                    carried_names.push(break_value(outer.id));
+                }
+            }
+        }
+        if is_loop_expr && scan.breaks_with_value {
+            carried_names.push(break_value(id));
+        }
+
+        let parent = self.region();
+        let body_region = self.graph.new_region(Some(parent));
+        let mut carried = Vec::new();
+        for name in carried_names {
+            let init = match self.lookup(&name).cloned() {
+                Some(Val::Scalar(init)) => init,
+                Some(_) => {
+                    self.diagnostics.error_at(
+                        span,
+                        format!("the tuple `{name}` is assigned in this loop: assigning tuples in loops is not supported; use separate variables"),
+                    );
+                    continue;
+                }
+                None => continue,
+            };
+            let ty = self.node(init).ty.clone();
+            let entry = self.define(Op::LoopEntry, ty, span, body_region);
+            self.assign_name(&name, Val::Scalar(entry));
+            carried.push((name, init, entry));
+        }
+
+        self.blocks.push(Block { region: body_region, stmts: Vec::new() });
+        self.scopes.push(Vec::new());
+        self.loops.push(LoopContext { id, label, has_value: is_loop_expr });
+        let not_yet = self.bool_constant(false, span);
+        self.bind(broke(id), Val::Scalar(not_yet));
+        self.bind(continued(id), Val::Scalar(not_yet));
+        let header = match (&syntax, range) {
+            (LoopSyntax::Range(_, name), Some((start, end, step, inclusive, reverse, constant_bounds))) => {
+                let counter = self.define(Op::LoopCounter, Ty::Int, span, body_region);
+                if let Some(name) = name {
+                    self.bind(name.clone(), Val::Scalar(counter));
+                }
+                LoopHeader::Range { counter, start, end, inclusive, reverse, step, constant_bounds }
+            }
+            _ => LoopHeader::Unbounded,
+        };
+        match &syntax {
+            LoopSyntax::While(cond) => {
+                let cond = self.scalar_expr(cond);
+                let stop_name = broke(id);
+                self.branch(
+                    cond,
+                    |this| this.stmts(&body.stmts),
+                    |this| {
+                        this.set_flag(&stop_name, true, span);
+                        Val::Never
+                    },
+                    span,
+                );
+            }
+            _ => {
+                self.stmts(&body.stmts);
+            }
+        }
+        // The loop stops after an iteration that broke out of it, returned, or left for an
+        // outer loop.
+        let mut stop_flags: Vec<ValueId> = self.flag(&broke(id)).into_iter().collect();
+        stop_flags.extend(self.flag(RETURNED));
+        let outer: Vec<String> = self.loops[..self.loops.len() - 1]
+            .iter()
+            .flat_map(|l| [broke(l.id), continued(l.id)])
+            .collect();
+        stop_flags.extend(outer.iter().filter_map(|n| self.flag(n)));
+        let stop = self.any(stop_flags, span);
+        if matches!(header, LoopHeader::Unbounded) && stop.is_none() {
+            self.diagnostics.error_at(span, "this loop never ends: give it a `break`");
+        }
+        let nexts: Vec<ValueId> = carried
+            .iter()
+            .map(|(name, init, _)| match self.lookup(name) {
+                Some(Val::Scalar(next)) => *next,
+                _ => *init,
+            })
+            .collect();
+        self.loops.pop();
+        self.scopes.pop();
+        let body = self.blocks.pop().expect("the loop body block is open");
+
+        let mut carried_vars = Vec::new();
+        for ((name, init, entry), next) in carried.into_iter().zip(nexts) {
+            let ty = unify(&self.node(init).ty, &self.node(next).ty);
+            self.graph.node_mut(entry).ty = ty.clone();
+            let exit = self.define(Op::LoopExit, ty, span, parent);
+            self.assign_name(&name, Val::Scalar(exit));
+            carried_vars.push(Carried { init, entry, next, exit });
+        }
+        self.blocks.last_mut().expect("a block is always open").stmts.push(Stmt::Loop(Box::new(
+            Loop { id, header, carried: carried_vars, body, stop, span },
+        )));
+        if is_loop_expr {
+            self.lookup(&break_value(id)).cloned().unwrap_or_else(unit)
+        } else {
+            unit()
+        }
+    }
+
+    fn loop_target(&mut self, label: Option<&syn::Lifetime>, span: Span) -> Option<(usize, bool)> {
+        let found = match label {
+            None => self.loops.last(),
+            Some(label) => {
+                let name = label.ident.to_string();
+                self.loops.iter().rev().find(|l| l.label.as_deref() == Some(name.as_str()))
+            }
+        };
+        match found {
+            Some(l) => Some((l.id, l.has_value)),
+            None => {
+                self.diagnostics.error_at(span, "this `break` or `continue` has no loop to leave");
+                None
+            }
+        }
+    }
+
+    fn break_expr(&mut self, e: &syn::ExprBreak) -> Val {
+        let Some((id, has_value)) = self.loop_target(e.label.as_ref(), e.span()) else {
+            return Val::Never;
+        };
+        if let Some(value) = &e.expr {
+            if !has_value {
+                return self.unsupported(e, "only `loop` can `break` with a value");
+            }
+            let value = self.expr(value);
+            self.assign_name(&break_value(id), value);
+        }
+        self.set_flag(&broke(id), true, e.span());
+        Val::Never
+    }
+
+    fn continue_expr(&mut self, e: &syn::ExprContinue) -> Val {
+        if let Some((id, _)) = self.loop_target(e.label.as_ref(), e.span()) {
+            self.set_flag(&continued(id), true, e.span());
+        }
+        Val::Never
+    }
+}
+
+/// The name a match arm binds the scrutinee to (`n` in `n @ 1..=3` or in `n`).
+fn pattern_binding(pattern: &Pat) -> Option<String> {
+    match pattern {
+        Pat::Ident(ident) => Some(ident.ident.to_string()),
+        Pat::Paren(inner) => pattern_binding(&inner.pat),
+        _ => None,
+    }
+}
+
+enum LoopSyntax<'a> {
+    Range(RangeSyntax<'a>, Option<String>),
+    While(&'a Expr),
+    Loop,
+}
+
+/// `a..b`, `a..=b`, `(a..b).rev()`, `(a..b).step_by(s)`, `(a..b).rev().step_by(s)`.
+struct RangeSyntax<'a> {
+    start: &'a Expr,
+    end: &'a Expr,
+    inclusive: bool,
+    reverse: bool,
+    step: Option<&'a Expr>,
+}
+
+impl<'a> RangeSyntax<'a> {
+    fn parse(expr: &'a Expr) -> Option<RangeSyntax<'a>> {
+        match expr {
+            Expr::Paren(inner) => RangeSyntax::parse(&inner.expr),
+            Expr::Group(inner) => RangeSyntax::parse(&inner.expr),
+            Expr::Range(range) => Some(RangeSyntax {
+                start: range.start.as_deref()?,
+                end: range.end.as_deref()?,
+                inclusive: matches!(range.limits, syn::RangeLimits::Closed(_)),
+                reverse: false,
+                step: None,
+            }),
+            Expr::MethodCall(call) if call.method == "rev" && call.args.is_empty() => {
+                let inner = RangeSyntax::parse(&call.receiver)?;
+                (!inner.reverse && inner.step.is_none())
+                    .then_some(RangeSyntax { reverse: true, ..inner })
+            }
+            Expr::MethodCall(call) if call.method == "step_by" && call.args.len() == 1 => {
+                let inner = RangeSyntax::parse(&call.receiver)?;
+                inner.step.is_none().then_some(RangeSyntax { step: call.args.first(), ..inner })
+            }
+            _ => None,
         }
     }
 }
 
+/// What a loop body does to the world outside it, read off the syntax before lowering: the
+/// variables it assigns and the exits that leave it.
+#[derive(Default)]
+struct LoopScan {
+    assigned: Vec<String>,
+    returns: bool,
+    /// Labels of enclosing loops that the body breaks out of or continues.
+    outer_labels: Vec<String>,
+    breaks_with_value: bool,
+    label: Option<String>,
+    inner_labels: Vec<Option<String>>,
+}
+
+impl LoopScan {
+    fn of(body: &syn::Block, syntax: &LoopSyntax<'_>, label: Option<&str>) -> LoopScan {
+        let mut scan = LoopScan { label: label.map(str::to_owned), ..LoopScan::default() };
+        if let LoopSyntax::While(cond) = syntax {
+            scan.visit_expr(cond);
+        }
+        scan.visit_block(body);
+        scan
+    }
+
+    fn assigned_place(&mut self, place: &Expr) {
+        match place {
+            Expr::Path(path) => {
+                if let Some(ident) = path.path.get_ident() {
+                    self.assigned.push(ident.to_string());
+                }
+            }
+            Expr::Paren(inner) => self.assigned_place(&inner.expr),
+            Expr::Tuple(tuple) => tuple.elems.iter().for_each(|e| self.assigned_place(e)),
+            _ => {}
+        }
+    }
+
+    fn exit(&mut self, label: Option<&syn::Lifetime>, with_value: bool) {
+        match label.map(|l| l.ident.to_string()) {
+            None => {
+                if self.inner_labels.is_empty() && with_value {
+                    self.breaks_with_value = true;
+                }
+            }
+            Some(name) => {
+                if self.inner_labels.iter().any(|l| l.as_deref() == Some(name.as_str())) {
+                    return;
+                }
+                if self.label.as_deref() == Some(name.as_str()) {
+                    self.breaks_with_value |= with_value;
+                } else if !self.outer_labels.contains(&name) {
+                    self.outer_labels.push(name);
+                }
+            }
+        }
+    }
+
+    fn nested(&mut self, label: Option<&syn::Label>, visit: impl FnOnce(&mut Self)) {
+        self.inner_labels.push(label.map(|l| l.name.ident.to_string()));
+        visit(self);
+        self.inner_labels.pop();
+    }
+}
+
+impl<'ast> Visit<'ast> for LoopScan {
+    fn visit_expr_assign(&mut self, e: &'ast syn::ExprAssign) {
+        self.assigned_place(&e.left);
+        syn::visit::visit_expr_assign(self, e);
+    }
+
+    fn visit_expr_binary(&mut self, e: &'ast syn::ExprBinary) {
+        if matches!(
+            e.op,
+            BinOp::AddAssign(_)
+                | BinOp::SubAssign(_)
+                | BinOp::MulAssign(_)
+                | BinOp::DivAssign(_)
+                | BinOp::RemAssign(_)
+                | BinOp::BitAndAssign(_)
+                | BinOp::BitOrAssign(_)
+                | BinOp::BitXorAssign(_)
+                | BinOp::ShlAssign(_)
+                | BinOp::ShrAssign(_)
+        ) {
+            self.assigned_place(&e.left);
+        }
+        syn::visit::visit_expr_binary(self, e);
+    }
+
+    fn visit_expr_return(&mut self, e: &'ast syn::ExprReturn) {
+        self.returns = true;
+        syn::visit::visit_expr_return(self, e);
+    }
+
+    fn visit_expr_break(&mut self, e: &'ast syn::ExprBreak) {
+        self.exit(e.label.as_ref(), e.expr.is_some());
+        syn::visit::visit_expr_break(self, e);
+    }
+
+    fn visit_expr_continue(&mut self, e: &'ast syn::ExprContinue) {
+        self.exit(e.label.as_ref(), false);
+    }
+
+    fn visit_expr_for_loop(&mut self, e: &'ast syn::ExprForLoop) {
+        self.visit_expr(&e.expr);
+        self.nested(e.label.as_ref(), |this| this.visit_block(&e.body));
+    }
+
+    fn visit_expr_while(&mut self, e: &'ast syn::ExprWhile) {
+        self.nested(e.label.as_ref(), |this| {
+            this.visit_expr(&e.cond);
+            this.visit_block(&e.body);
+        });
+    }
+
+    fn visit_expr_loop(&mut self, e: &'ast syn::ExprLoop) {
+        self.nested(e.label.as_ref(), |this| this.visit_block(&e.body));
+    }
+
+    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
+
+    fn visit_item(&mut self, _: &'ast Item) {}
+}
+
 /// The type of an arithmetic result: a float if either side is one, as Rust requires both
 /// sides to match.
-fn unify(a: &Ty, b: &Ty) -> Ty {
+pub fn unify(a: &Ty, b: &Ty) -> Ty {
     match (a, b) {
         (Ty::Float(Some(f)), _) | (_, Ty::Float(Some(f))) => Ty::Float(Some(*f)),
         (Ty::Float(None), _) | (_, Ty::Float(None)) => Ty::Float(None),
@@ -795,16 +1535,6 @@ fn unify(a: &Ty, b: &Ty) -> Ty {
         (Ty::Bool, Ty::Bool) => Ty::Bool,
         _ => Ty::Unknown,
     }
-}
-
-/// `f64` in `f64::sin`, `std::f64::sin` is not a function, so only the type itself counts.
-fn float_owner(path: &syn::Path) -> Option<FloatTy> {
-    let n = path.segments.len();
-    if n < 2 {
-        return None;
-    }
-    let owner = &path.segments[n - 2];
-    FloatTy::from_ident(&owner.ident.to_string())
 }
 
 /// `f64::sin` and `f32::max` name float methods in path form.
@@ -817,17 +1547,11 @@ fn float_method_path(path: &syn::Path) -> Option<&'static rules::MethodRule> {
     rules::method(&last.ident.to_string())
 }
 
-fn no_derivative(method: &syn::Ident) -> String {
-    format!(
-        "`{method}` has no derivative in grad; the float methods with derivatives are {}. To use `{method}`, call it in a helper function `h` and write `h_vjp` by hand",
-        rules::differentiable_names().collect::<Vec<_>>().join(", ")
-    )
+/// The float type that owns a path such as `f64::sin`.
+pub fn float_owner(path: &syn::Path) -> Option<FloatTy> {
+    let n = path.segments.len();
+    if n < 2 {
+        return None;
+    }
+    FloatTy::from_ident(&path.segments[n - 2].ident.to_string())
 }
-
-#[allow(dead_code)]
-fn _type_is_float(ty: &Type) -> bool {
-    float_type(ty).is_some()
-}
-
-#[allow(dead_code)]
-fn _tokens(_: TokenStream) {}

@@ -60,3 +60,34 @@ pub fn callee_vjp(path: &syn::Path) -> syn::Path {
     }
     vjp
 }
+
+/// A loop's carried variable `k` while the forward sweep runs the loop.
+pub fn carried(loop_id: usize, k: usize) -> Ident {
+    hidden(format!("__carry{loop_id}_{k}"))
+}
+
+/// The adjoint of a loop's carried variable `k`, handed from one reversed iteration to the
+/// one before it.
+pub fn carried_adjoint(loop_id: usize, k: usize) -> Ident {
+    hidden(format!("__carry_adj{loop_id}_{k}"))
+}
+
+/// The values a loop records per iteration for its reverse sweep.
+pub fn tape(loop_id: usize) -> Ident {
+    hidden(format!("__tape{loop_id}"))
+}
+
+/// How many iterations a loop ran.
+pub fn count(loop_id: usize) -> Ident {
+    hidden(format!("__count{loop_id}"))
+}
+
+/// The index of the iteration being reversed.
+pub fn iteration() -> Ident {
+    hidden("__k".to_owned())
+}
+
+/// The forward sweep's loop variable of a `for` loop.
+pub fn counter(loop_id: usize) -> Ident {
+    hidden(format!("__i{loop_id}"))
+}

@@ -1,132 +1,331 @@
 //! The reverse sweep: adjoints flow from the output back to the parameters.
 //!
-//! Nodes are visited in reverse order; each node that has an adjoint applies its local
+//! Straight-line code is walked backwards: each node that has an adjoint applies its local
 //! derivative rule and contributes to its arguments' adjoints. Input: `v4 = v3 * z` with
-//! `adj4 = upstream`. Output: `let adj3 = adj4 * z; let adj_z = adj4 * v3;`. Only active
-//! nodes (floats that depend on a differentiated parameter) receive contributions, so constant
-//! subexpressions cost nothing. The first contribution declares the adjoint, later ones add
-//! to it, so no adjoint is ever initialised to zero and then overwritten.
+//! `adj4 = upstream`. Output: `let adj3 = adj4 * z; let adj_z = adj4 * v3;`. Only active nodes
+//! (floats that depend on a differentiated parameter) receive contributions, so constant
+//! subexpressions cost nothing. The first contribution declares an adjoint and later ones add
+//! to it, so no adjoint is initialised to zero and then overwritten.
+//!
+//! Control flow is reversed frame by frame. A frame is a block whose reverse runs as a unit:
+//! the function body, a branch of an `if`, or one iteration of a loop body. Its reverse code
+//! first recomputes the forward values it needs (for the function body that recomputation *is*
+//! the forward sweep), then runs its adjoint steps backwards. So the reverse of an `if` replays
+//! the branch that ran (`if cond { recompute; adjoints }`), and the reverse of a loop replays
+//! its iterations backwards, restoring each iteration's starting values from a tape. Values
+//! that are never overwritten are read directly and never recorded; a loop records only the
+//! carried variables its reverse actually reads, so a pure accumulation records nothing.
 
-use crate::emit::operand;
-use crate::graph::{BinaryOp, Graph, Op, Ty, ValueId};
+use crate::emit::{Forward, TapeInfo, operand, zero};
+use crate::graph::{BinaryOp, Block, Graph, Loop, LoopHeader, Op, RegionId, Stmt, Ty, ValueId};
 use crate::names;
 use crate::rules::Derivative;
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
 use quote::{quote, quote_spanned};
+use std::collections::{BTreeSet, HashMap};
 
-pub struct ReverseSweep {
-    pub statements: Vec<TokenStream>,
-    /// The adjoint of every node that received one; `None` elsewhere.
-    pub has_adjoint: Vec<bool>,
-    /// Forward values that the reverse sweep reads.
-    pub uses: Vec<ValueId>,
-}
-
-enum Step {
-    Temporary(TokenStream),
+/// One step of reverse code, before adjoint declarations are resolved.
+pub enum Step {
+    /// Code that needs no adjoint bookkeeping: recomputation, temporaries.
+    Code(TokenStream),
     Contribute {
         target: ValueId,
         amount: TokenStream,
     },
+    /// The reverse of an `if`: replays the frame of the branch that ran.
+    If {
+        cond: TokenStream,
+        then_steps: Vec<Step>,
+        else_steps: Vec<Step>,
+        regions: [RegionId; 2],
+    },
+    /// The reverse of a loop: `header` opens the loop over iterations in reverse order.
+    Loop {
+        header: TokenStream,
+        body: Vec<Step>,
+        region: RegionId,
+    },
+    /// `let mut var = adjoint of node (or zero);`
+    CarryInit {
+        var: Ident,
+        node: ValueId,
+    },
+    /// `var = adjoint of node (or zero);`
+    CarryBack {
+        var: Ident,
+        node: ValueId,
+    },
 }
 
-struct Sweep<'g> {
+/// The reverse code of a frame, with what it reads.
+pub struct Frame {
+    /// Recomputation of the forward values the steps read (the forward sweep itself for the
+    /// function body).
+    pub forward: Vec<TokenStream>,
+    pub steps: Vec<Step>,
+    /// Every node the frame's code reads, wherever it is defined.
+    pub referenced: BTreeSet<ValueId>,
+    /// For a loop body: the carried values the recomputation reads, so the tape records them.
+    pub live_entries: Vec<ValueId>,
+    pub counter_live: bool,
+}
+
+pub struct Sweep<'g> {
     graph: &'g Graph,
-    steps: Vec<Step>,
-    has_adjoint: Vec<bool>,
-    uses: Vec<ValueId>,
+    pub has_adjoint: Vec<bool>,
 }
 
-pub fn reverse(graph: &Graph, output: ValueId) -> ReverseSweep {
-    let mut sweep = Sweep {
-        graph,
-        steps: Vec::new(),
-        has_adjoint: vec![false; graph.nodes.len()],
-        uses: Vec::new(),
-    };
-    let upstream = names::core_upstream();
-    sweep.contribute(output, quote!(#upstream));
-    for index in (0..=output.0).rev() {
-        if sweep.has_adjoint[index] {
-            sweep.pullback(ValueId(index));
-        }
+impl<'g> Sweep<'g> {
+    pub fn new(graph: &'g Graph) -> Self {
+        Sweep { graph, has_adjoint: vec![false; graph.nodes.len()] }
     }
-    let statements = render(&sweep.steps, graph.nodes.len());
-    ReverseSweep {
-        statements,
-        has_adjoint: sweep.has_adjoint,
-        uses: sweep.uses,
-    }
-}
 
-impl Sweep<'_> {
-    /// The forward value of a node, as the reverse sweep reads it.
-    fn value(&mut self, id: ValueId) -> TokenStream {
-        self.uses.push(id);
-        operand(self.graph, id)
+    /// The function body's frame: the forward sweep, then the reverse sweep seeded with the
+    /// upstream gradient at the output.
+    pub fn function(&mut self, body: &Block, output: ValueId) -> Frame {
+        let upstream = names::core_upstream();
+        let mut steps = Vec::new();
+        self.contribute(&mut steps, output, quote!(#upstream));
+        self.frame(body, steps, &[output], None)
     }
 
     fn is_active(&self, id: ValueId) -> bool {
         self.graph.node(id).active
     }
 
-    fn contribute(&mut self, target: ValueId, amount: TokenStream) {
+    fn contribute(&mut self, steps: &mut Vec<Step>, target: ValueId, amount: TokenStream) {
         if self.is_active(target) {
             self.has_adjoint[target.0] = true;
-            self.steps.push(Step::Contribute { target, amount });
+            steps.push(Step::Contribute { target, amount });
         }
     }
 
-    fn pullback(&mut self, id: ValueId) {
+    /// Builds a frame's reverse steps (seeded by `seeds`), then the recomputation they need.
+    fn frame(
+        &mut self,
+        block: &Block,
+        seeds: Vec<Step>,
+        outputs: &[ValueId],
+        body_of: Option<&Loop>,
+    ) -> Frame {
+        let mut frame = FrameBuilder { steps: seeds, referenced: BTreeSet::new(), tapes: HashMap::new() };
+        for stmt in block.stmts.iter().rev() {
+            match stmt {
+                Stmt::Node(id) => {
+                    if self.has_adjoint[id.0] {
+                        self.pullback(*id, &mut frame);
+                    }
+                }
+                Stmt::If(branch) => {
+                    let mut seeds = [Vec::new(), Vec::new()];
+                    for merge in &branch.merges {
+                        if self.has_adjoint[merge.out.0] {
+                            let adj = names::adjoint(merge.out);
+                            self.contribute(&mut seeds[0], merge.then_value, quote!(#adj));
+                            self.contribute(&mut seeds[1], merge.else_value, quote!(#adj));
+                        }
+                    }
+                    if seeds.iter().all(Vec::is_empty) {
+                        continue;
+                    }
+                    let [then_seeds, else_seeds] = seeds;
+                    let then_frame = self.frame(&branch.then_block, then_seeds, &[], None);
+                    let else_frame = self.frame(&branch.else_block, else_seeds, &[], None);
+                    frame.referenced.insert(branch.cond);
+                    frame.referenced.extend(&then_frame.referenced);
+                    frame.referenced.extend(&else_frame.referenced);
+                    frame.steps.push(Step::If {
+                        cond: operand(self.graph, branch.cond),
+                        then_steps: then_frame.into_steps(Vec::new()),
+                        else_steps: else_frame.into_steps(Vec::new()),
+                        regions: [branch.then_block.region, branch.else_block.region],
+                    });
+                }
+                Stmt::Loop(l) => self.reverse_loop(l, &mut frame),
+            }
+        }
+        if let Some(l) = body_of {
+            for (k, carried) in l.carried.iter().enumerate() {
+                if self.is_active(carried.entry) {
+                    frame.steps.push(Step::CarryBack { var: names::carried_adjoint(l.id, k), node: carried.entry });
+                }
+            }
+        }
+
+        // The frame recomputes what its steps read from its own block.
+        let mut live = vec![false; self.graph.nodes.len()];
+        for id in frame.referenced.iter().chain(outputs) {
+            if self.graph.node(*id).region == block.region {
+                live[id.0] = true;
+            }
+        }
+        let mut forward = Forward::new(self.graph, &mut live, &frame.tapes);
+        forward.liveness(block);
+        let tokens = forward.block(block, true);
+        let forward_referenced = forward.referenced;
+        let live_entries = body_of
+            .map(|l| l.carried.iter().map(|c| c.entry).filter(|e| live[e.0]).collect())
+            .unwrap_or_default();
+        let counter_live = match body_of.map(|l| &l.header) {
+            Some(LoopHeader::Range { counter, .. }) => live[counter.0],
+            _ => false,
+        };
+        frame.referenced.extend(forward_referenced);
+        frame.referenced.extend(outputs);
+        Frame {
+            forward: tokens,
+            steps: frame.steps,
+            referenced: frame.referenced,
+            live_entries,
+            counter_live,
+        }
+    }
+
+    fn reverse_loop(&mut self, l: &Loop, frame: &mut FrameBuilder) {
+        let active: Vec<usize> =
+            (0..l.carried.len()).filter(|k| self.is_active(l.carried[*k].entry)).collect();
+        if !active.iter().any(|k| self.has_adjoint[l.carried[*k].exit.0]) {
+            // No gradient flows into the loop, so nothing flows out of it.
+            return;
+        }
+        let mut seeds = Vec::new();
+        for k in &active {
+            let var = names::carried_adjoint(l.id, *k);
+            frame.steps.push(Step::CarryInit { var: var.clone(), node: l.carried[*k].exit });
+            self.contribute(&mut seeds, l.carried[*k].next, quote!(#var));
+        }
+        let body = self.frame(&l.body, seeds, &[], Some(l));
+        frame.referenced.extend(&body.referenced);
+
+        let span = l.span;
+        let tape = names::tape(l.id);
+        let count = names::count(l.id);
+        let k = names::iteration();
+        let has_stop = l.stop.is_some() || matches!(l.header, LoopHeader::Unbounded);
+        let constant_len = self.constant_tape_len(l);
+        let info = TapeInfo {
+            entries: body.live_entries.clone(),
+            counted: has_stop || (!body.live_entries.is_empty() && constant_len.is_some()),
+            fixed_len: constant_len.filter(|_| !body.live_entries.is_empty()),
+        };
+        let entries: Vec<Ident> = body.live_entries.iter().map(|e| names::value(*e)).collect();
+        let header = if !info.entries.is_empty() {
+            let tape_slice =
+                if info.fixed_len.is_some() { quote!(#tape[..#count]) } else { quote!(#tape[..]) };
+            quote_spanned!(span=> for (#k, &(#(#entries,)*)) in #tape_slice.iter().enumerate().rev())
+        } else if info.counted {
+            quote_spanned!(span=> for #k in (0..#count).rev())
+        } else {
+            let range = range_tokens(self.graph, l, frame);
+            quote_spanned!(span=> for #k in (0..::grad::__private::trip_count(#range)).rev())
+        };
+        let mut prelude = Vec::new();
+        if let (true, LoopHeader::Range { counter, start, end, inclusive, reverse, step, .. }) =
+            (body.counter_live, &l.header)
+        {
+            frame.referenced.extend([*start, *end]);
+            frame.referenced.extend(*step);
+            let counter = names::value(*counter);
+            let step = step.map_or(quote!(1), |s| operand(self.graph, s));
+            let (start, end) = (operand(self.graph, *start), operand(self.graph, *end));
+            let nth = match (reverse, inclusive) {
+                (false, _) => quote!(range_nth),
+                (true, false) => quote!(range_nth_back),
+                (true, true) => quote!(range_nth_back_inclusive),
+            };
+            let value = quote!(::grad::__private::#nth(#start, #end, #k, #step));
+            prelude.push(quote_spanned!(span=> let #counter = #value;));
+        }
+        frame.tapes.insert(l.id, info);
+        frame.steps.push(Step::Loop { header, body: body.into_steps(prelude), region: l.body.region });
+        for k in active {
+            let var = names::carried_adjoint(l.id, k);
+            self.contribute(&mut frame.steps, l.carried[k].init, quote!(#var));
+        }
+    }
+
+    /// The tape of a loop over constant bounds is a fixed-size array, unless the bounds are
+    /// literals that make it too large for the stack.
+    fn constant_tape_len(&self, l: &Loop) -> Option<TokenStream> {
+        let LoopHeader::Range { start, end, inclusive, step, constant_bounds: true, .. } = &l.header
+        else {
+            return None;
+        };
+        let literal = |id: &ValueId| -> Option<i128> {
+            match &self.graph.node(*id).op {
+                Op::Constant(tokens) => tokens.to_string().replace([' ', '_'], "").parse().ok(),
+                _ => None,
+            }
+        };
+        if let (Some(a), Some(b)) = (literal(start), literal(end)) {
+            let step = step.as_ref().map_or(Some(1), literal).unwrap_or(1).max(1);
+            let len = (b - a + i128::from(*inclusive)).max(0) / step;
+            if len > 4096 {
+                return None;
+            }
+        }
+        let (start, end) = (operand(self.graph, *start), operand(self.graph, *end));
+        let step = step.map_or(quote!(1), |s| operand(self.graph, s));
+        Some(quote!(::grad::__private::trip_len((#start) as i128, (#end) as i128, (#step) as usize, #inclusive)))
+    }
+
+    fn value(&self, frame: &mut FrameBuilder, id: ValueId) -> TokenStream {
+        frame.referenced.insert(id);
+        operand(self.graph, id)
+    }
+
+    fn pullback(&mut self, id: ValueId, frame: &mut FrameBuilder) {
         let node = self.graph.node(id);
         let span = node.span;
         let adj = names::adjoint(id);
         match &node.op {
-            Op::Param { .. } | Op::Constant(_) | Op::Inactive { .. } => {}
-            Op::Neg(a) => self.contribute(*a, quote_spanned!(span=> -#adj)),
-            Op::Binary { op, lhs, rhs, .. } => self.binary(id, *op, *lhs, *rhs),
+            Op::Param { .. }
+            | Op::Constant(_)
+            | Op::Inactive { .. }
+            | Op::Merge
+            | Op::LoopEntry
+            | Op::LoopExit
+            | Op::LoopCounter => {}
+            Op::Neg(a) => self.contribute(&mut frame.steps, *a, quote_spanned!(span=> -#adj)),
+            Op::Binary { op, lhs, rhs, .. } => self.binary(id, *op, *lhs, *rhs, frame),
             Op::Cast { value, .. } => {
                 if let Ty::Float(Some(source)) = self.graph.node(*value).ty {
-                    let source = proc_macro2::Ident::new(source.name(), span);
-                    self.contribute(*value, quote_spanned!(span=> #adj as #source));
+                    let source = Ident::new(source.name(), span);
+                    self.contribute(&mut frame.steps, *value, quote_spanned!(span=> #adj as #source));
                 }
             }
             Op::FloatMethod { rule, args, .. } => {
                 if rule.derivative == Derivative::Pullback {
-                    let name = proc_macro2::Ident::new(rule.name, span);
+                    let name = Ident::new(rule.name, span);
                     let float_args: Vec<ValueId> = args
                         .iter()
                         .enumerate()
                         .filter(|(i, _)| rule.arg_is_float(*i))
                         .map(|(_, a)| *a)
                         .collect();
-                    let inputs: Vec<TokenStream> = args.iter().map(|a| self.value(*a)).collect();
-                    let out = self.value(id);
-                    let call =
-                        quote_spanned!(span=> ::grad::pullback::#name(#(#inputs,)* #out, #adj));
-                    self.distribute(id, &float_args, call);
+                    let inputs: Vec<TokenStream> = args.iter().map(|a| self.value(frame, *a)).collect();
+                    let out = self.value(frame, id);
+                    let call = quote_spanned!(span=> ::grad::pullback::#name(#(#inputs,)* #out, #adj));
+                    self.distribute(id, &float_args, call, frame);
                 }
             }
             Op::Call { path, args } => {
                 let vjp = names::callee_vjp(path);
-                let float_args: Vec<ValueId> = args
-                    .iter()
-                    .copied()
-                    .filter(|a| self.graph.node(*a).ty.is_float())
-                    .collect();
-                let inputs: Vec<TokenStream> = args.iter().map(|a| self.value(*a)).collect();
+                let float_args: Vec<ValueId> =
+                    args.iter().copied().filter(|a| self.graph.node(*a).ty.is_float()).collect();
+                let inputs: Vec<TokenStream> = args.iter().map(|a| self.value(frame, *a)).collect();
                 let call = quote_spanned!(span=> #vjp(#(#inputs,)* #adj));
-                self.distribute(id, &float_args, call);
+                self.distribute(id, &float_args, call, frame);
             }
         }
     }
 
     /// Hands each float input its entry of a pullback's result: the value itself for one
     /// input, a destructured tuple for several.
-    fn distribute(&mut self, id: ValueId, float_args: &[ValueId], call: TokenStream) {
+    fn distribute(&mut self, id: ValueId, float_args: &[ValueId], call: TokenStream, frame: &mut FrameBuilder) {
         let span = self.graph.node(id).span;
         if let [only] = float_args {
-            self.contribute(*only, call);
+            self.contribute(&mut frame.steps, *only, call);
             return;
         }
         let partials: Vec<TokenStream> = float_args
@@ -141,97 +340,238 @@ impl Sweep<'_> {
                 }
             })
             .collect();
-        self.steps.push(Step::Temporary(
-            quote_spanned!(span=> let (#(#partials),*) = #call;),
-        ));
+        frame.steps.push(Step::Code(quote_spanned!(span=> let (#(#partials),*) = #call;)));
         for (k, a) in float_args.iter().enumerate() {
             let name = names::partial(id, k);
-            self.contribute(*a, quote!(#name));
+            self.contribute(&mut frame.steps, *a, quote!(#name));
         }
     }
 
-    fn binary(&mut self, id: ValueId, op: BinaryOp, lhs: ValueId, rhs: ValueId) {
+    fn binary(&mut self, id: ValueId, op: BinaryOp, lhs: ValueId, rhs: ValueId, frame: &mut FrameBuilder) {
         let span = self.graph.node(id).span;
         let adj = names::adjoint(id);
         let (lhs_active, rhs_active) = (self.is_active(lhs), self.is_active(rhs));
         match op {
             BinaryOp::Add => {
-                self.contribute(lhs, quote!(#adj));
-                self.contribute(rhs, quote!(#adj));
+                self.contribute(&mut frame.steps, lhs, quote!(#adj));
+                self.contribute(&mut frame.steps, rhs, quote!(#adj));
             }
             BinaryOp::Sub => {
-                self.contribute(lhs, quote!(#adj));
-                self.contribute(rhs, quote_spanned!(span=> -#adj));
+                self.contribute(&mut frame.steps, lhs, quote!(#adj));
+                self.contribute(&mut frame.steps, rhs, quote_spanned!(span=> -#adj));
             }
             BinaryOp::Mul => {
                 if lhs_active {
-                    let b = self.value(rhs);
-                    self.contribute(lhs, quote_spanned!(span=> #adj * #b));
+                    let b = self.value(frame, rhs);
+                    self.contribute(&mut frame.steps, lhs, quote_spanned!(span=> #adj * #b));
                 }
                 if rhs_active {
-                    let a = self.value(lhs);
-                    self.contribute(rhs, quote_spanned!(span=> #adj * #a));
+                    let a = self.value(frame, lhs);
+                    self.contribute(&mut frame.steps, rhs, quote_spanned!(span=> #adj * #a));
                 }
             }
             BinaryOp::Div => {
                 // d(a/b) = da/b - (a/b) db/b: one division serves both partials.
-                let b = self.value(rhs);
+                let b = self.value(frame, rhs);
                 match (lhs_active, rhs_active) {
                     (true, true) => {
-                        let out = self.value(id);
+                        let out = self.value(frame, id);
                         let scaled = names::partial(id, 0);
-                        self.steps.push(Step::Temporary(
-                            quote_spanned!(span=> let #scaled = #adj / #b;),
-                        ));
-                        self.contribute(lhs, quote!(#scaled));
-                        self.contribute(rhs, quote_spanned!(span=> -#scaled * #out));
+                        frame.steps.push(Step::Code(quote_spanned!(span=> let #scaled = #adj / #b;)));
+                        self.contribute(&mut frame.steps, lhs, quote!(#scaled));
+                        self.contribute(&mut frame.steps, rhs, quote_spanned!(span=> -#scaled * #out));
                     }
-                    (true, false) => self.contribute(lhs, quote_spanned!(span=> #adj / #b)),
+                    (true, false) => self.contribute(&mut frame.steps, lhs, quote_spanned!(span=> #adj / #b)),
                     (false, true) => {
-                        let out = self.value(id);
-                        self.contribute(rhs, quote_spanned!(span=> -#adj * #out / #b));
+                        let out = self.value(frame, id);
+                        self.contribute(&mut frame.steps, rhs, quote_spanned!(span=> -#adj * #out / #b));
                     }
                     (false, false) => {}
                 }
             }
             BinaryOp::Rem => {
-                let a = self.value(lhs);
-                let b = self.value(rhs);
-                let out = self.value(id);
+                let a = self.value(frame, lhs);
+                let b = self.value(frame, rhs);
+                let out = self.value(frame, id);
                 let call = quote_spanned!(span=> ::grad::pullback::rem(#a, #b, #out, #adj));
-                self.distribute(id, &[lhs, rhs], call);
+                self.distribute(id, &[lhs, rhs], call, frame);
             }
             BinaryOp::Other => {}
         }
     }
 }
 
-/// The first contribution to an adjoint declares it (`mut` only if more follow).
-fn render(steps: &[Step], node_count: usize) -> Vec<TokenStream> {
-    let mut remaining = vec![0usize; node_count];
+struct FrameBuilder {
+    steps: Vec<Step>,
+    referenced: BTreeSet<ValueId>,
+    tapes: HashMap<usize, TapeInfo>,
+}
+
+impl Frame {
+    /// The frame as one list of steps: `prelude`, the recomputation, then the adjoints.
+    pub fn into_steps(self, prelude: Vec<TokenStream>) -> Vec<Step> {
+        prelude.into_iter().chain(self.forward).map(Step::Code).chain(self.steps).collect()
+    }
+}
+
+/// The loop's range as the forward sweep iterates it.
+pub fn range_tokens(graph: &Graph, l: &Loop, frame: &mut impl RecordsReads) -> TokenStream {
+    let LoopHeader::Range { start, end, inclusive, reverse, step, .. } = &l.header else {
+        return quote!(0..0);
+    };
+    frame.record([*start, *end].into_iter().chain(*step));
+    let (start, end) = (operand(graph, *start), operand(graph, *end));
+    let mut range = if *inclusive { quote!((#start..=#end)) } else { quote!((#start..#end)) };
+    if *reverse {
+        range = quote!(#range.rev());
+    }
+    if let Some(step) = step {
+        let step = operand(graph, *step);
+        range = quote!(#range.step_by(#step));
+    }
+    range
+}
+
+/// Something that collects the nodes generated code reads.
+pub trait RecordsReads {
+    fn record(&mut self, ids: impl IntoIterator<Item = ValueId>);
+}
+
+impl RecordsReads for FrameBuilder {
+    fn record(&mut self, ids: impl IntoIterator<Item = ValueId>) {
+        self.referenced.extend(ids);
+    }
+}
+
+/// Turns steps into code. The first contribution to an adjoint declares it (`mut` only if
+/// more follow); an adjoint that first receives a contribution inside an `if` or a loop but
+/// belongs to an outer block is declared as zero just before that `if` or loop, so it is in
+/// scope for everything after.
+pub fn render(graph: &Graph, steps: &[Step]) -> Vec<TokenStream> {
+    let mut counts = vec![0usize; graph.nodes.len()];
+    count_contributions(steps, &mut counts);
+    let mut renderer = Renderer { graph, counts, declared: vec![false; graph.nodes.len()] };
+    let mut out = Vec::new();
+    renderer.steps(steps, &mut out);
+    out
+}
+
+fn count_contributions(steps: &[Step], counts: &mut [usize]) {
     for step in steps {
-        if let Step::Contribute { target, .. } = step {
-            remaining[target.0] += 1;
+        match step {
+            Step::Contribute { target, .. } => counts[target.0] += 1,
+            Step::If { then_steps, else_steps, .. } => {
+                count_contributions(then_steps, counts);
+                count_contributions(else_steps, counts);
+            }
+            Step::Loop { body, .. } => count_contributions(body, counts),
+            Step::Code(_) | Step::CarryInit { .. } | Step::CarryBack { .. } => {}
         }
     }
-    let mut declared = vec![false; node_count];
-    steps
-        .iter()
-        .map(|step| match step {
-            Step::Temporary(tokens) => tokens.clone(),
-            Step::Contribute { target, amount } => {
-                let adj = names::adjoint(*target);
-                if declared[target.0] {
-                    quote!(#adj += #amount;)
-                } else {
-                    declared[target.0] = true;
-                    if remaining[target.0] > 1 {
-                        quote!(let mut #adj = #amount;)
+}
+
+fn contributed_targets(steps: &[Step], targets: &mut BTreeSet<ValueId>) {
+    for step in steps {
+        match step {
+            Step::Contribute { target, .. } => {
+                targets.insert(*target);
+            }
+            Step::If { then_steps, else_steps, .. } => {
+                contributed_targets(then_steps, targets);
+                contributed_targets(else_steps, targets);
+            }
+            Step::Loop { body, .. } => contributed_targets(body, targets),
+            Step::Code(_) | Step::CarryInit { .. } | Step::CarryBack { .. } => {}
+        }
+    }
+}
+
+struct Renderer<'g> {
+    graph: &'g Graph,
+    counts: Vec<usize>,
+    declared: Vec<bool>,
+}
+
+impl Renderer<'_> {
+    fn adjoint_or_zero(&self, node: ValueId) -> TokenStream {
+        if self.declared[node.0] {
+            let adj = names::adjoint(node);
+            quote!(#adj)
+        } else {
+            zero(self.graph, node)
+        }
+    }
+
+    /// Declares, as zero, the adjoints of outer nodes that a nested `if` or loop adds to.
+    fn declare_outer(&mut self, inner: &[&[Step]], regions: &[RegionId], out: &mut Vec<TokenStream>) {
+        let mut targets = BTreeSet::new();
+        for steps in inner {
+            contributed_targets(steps, &mut targets);
+        }
+        for target in targets {
+            let region = self.graph.node(target).region;
+            let inside = regions.iter().any(|r| self.graph.region_within(region, *r));
+            if !inside && !self.declared[target.0] {
+                self.declared[target.0] = true;
+                // Declared here, it is added to later, so it is mutable.
+                self.counts[target.0] = self.counts[target.0].max(2);
+                let adj = names::adjoint(target);
+                let zero = zero(self.graph, target);
+                out.push(quote!(let mut #adj = #zero;));
+            }
+        }
+    }
+
+    fn steps(&mut self, steps: &[Step], out: &mut Vec<TokenStream>) {
+        for step in steps {
+            match step {
+                Step::Code(tokens) => out.push(tokens.clone()),
+                Step::Contribute { target, amount } => {
+                    let adj = names::adjoint(*target);
+                    if self.declared[target.0] {
+                        out.push(quote!(#adj += #amount;));
                     } else {
-                        quote!(let #adj = #amount;)
+                        self.declared[target.0] = true;
+                        if self.counts[target.0] > 1 {
+                            out.push(quote!(let mut #adj = #amount;));
+                        } else {
+                            out.push(quote!(let #adj = #amount;));
+                        }
                     }
                 }
+                Step::CarryInit { var, node } => {
+                    let value = self.adjoint_or_zero(*node);
+                    out.push(quote!(let mut #var = #value;));
+                }
+                Step::CarryBack { var, node } => {
+                    let value = self.adjoint_or_zero(*node);
+                    out.push(quote!(#var = #value;));
+                }
+                Step::If { cond, then_steps, else_steps, regions } => {
+                    self.declare_outer(&[then_steps, else_steps], regions, out);
+                    let mut then_code = Vec::new();
+                    self.steps(then_steps, &mut then_code);
+                    let mut else_code = Vec::new();
+                    self.steps(else_steps, &mut else_code);
+                    out.push(quote! {
+                        if #cond {
+                            #(#then_code)*
+                        } else {
+                            #(#else_code)*
+                        }
+                    });
+                }
+                Step::Loop { header, body, region } => {
+                    self.declare_outer(&[body], &[*region], out);
+                    let mut body_code = Vec::new();
+                    self.steps(body, &mut body_code);
+                    out.push(quote! {
+                        #header {
+                            #(#body_code)*
+                        }
+                    });
+                }
             }
-        })
-        .collect()
+        }
+    }
 }

@@ -134,3 +134,66 @@ fn garbage_input_gives_an_error_not_a_panic() {
         assert!(expanded.contains("compile_error"), "{expanded}");
     }
 }
+
+#[test]
+fn snapshot_if_else() {
+    let item = quote! {
+        fn piecewise(x: f64, y: f64) -> f64 {
+            let mut z = x * y;
+            if x > 0.0 {
+                z = z.sin();
+            } else {
+                z = -z * y;
+            }
+            z + x
+        }
+    };
+    expect_file!["../snapshots/if_else.rs"].assert_eq(&expand_pretty(quote!(), item));
+}
+
+#[test]
+fn snapshot_accumulation_loop_records_nothing() {
+    let item = quote! {
+        fn series(x: f64, n: usize) -> f64 {
+            let mut s = 0.0;
+            for i in 0..n {
+                s += (x * i as f64).sin();
+            }
+            s
+        }
+    };
+    expect_file!["../snapshots/accumulation_loop.rs"].assert_eq(&expand_pretty(quote!(), item));
+}
+
+#[test]
+fn snapshot_recurrence_records_the_carried_value() {
+    let item = quote! {
+        fn power_tower(x: f64) -> f64 {
+            let mut y = x;
+            for _ in 0..8 {
+                y = (y * x).sin();
+            }
+            y
+        }
+    };
+    expect_file!["../snapshots/recurrence_loop.rs"].assert_eq(&expand_pretty(quote!(), item));
+}
+
+#[test]
+fn snapshot_while_with_break() {
+    let item = quote! {
+        fn bisect(x: f64, tolerance: f64) -> f64 {
+            let mut y = x;
+            let mut steps = 0;
+            while y > tolerance {
+                y = y * 0.5 + 0.01 * x;
+                steps += 1;
+                if steps > 50 {
+                    break;
+                }
+            }
+            y
+        }
+    };
+    expect_file!["../snapshots/while_with_break.rs"].assert_eq(&expand_pretty(quote!(), item));
+}

@@ -52,3 +52,72 @@ pub use float::Float;
 
 #[cfg(test)]
 mod test_util;
+
+/// Support for generated code; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    #[cfg(feature = "alloc")]
+    pub use alloc::vec::Vec;
+
+    /// How many values a range iterator yields, for replaying a loop backwards.
+    #[inline(always)]
+    pub fn trip_count<I: Iterator>(range: I) -> usize {
+        range.size_hint().0
+    }
+
+    /// The length of a range with constant bounds, for a loop's fixed-size tape.
+    pub const fn trip_len(start: i128, end: i128, step: usize, inclusive: bool) -> usize {
+        let end = if inclusive { end + 1 } else { end };
+        if end <= start {
+            return 0;
+        }
+        let len = (end - start) as u128;
+        let step = if step == 0 { 1 } else { step as u128 };
+        len.div_ceil(step) as usize
+    }
+
+    /// An integer loop counter, reconstructed in the reverse sweep from the iteration index.
+    pub trait Counter: Copy {
+        /// `self + n`, in the counter's own type.
+        fn up(self, n: usize) -> Self;
+        /// `self - n`, in the counter's own type.
+        fn down(self, n: usize) -> Self;
+    }
+
+    macro_rules! counters {
+        ($($t:ty)*) => {$(
+            impl Counter for $t {
+                #[inline(always)]
+                fn up(self, n: usize) -> Self {
+                    self.wrapping_add(n as $t)
+                }
+                #[inline(always)]
+                fn down(self, n: usize) -> Self {
+                    self.wrapping_sub(n as $t)
+                }
+            }
+        )*};
+    }
+    counters!(i8 i16 i32 i64 i128 isize u8 u16 u32 u64 u128 usize);
+
+    // Each takes both bounds, though it reads one, so that the counter gets the range's
+    // integer type even when one bound is an untyped literal.
+
+    /// The `k`-th value of `start..end` stepping by `step`.
+    #[inline(always)]
+    pub fn range_nth<T: Counter>(start: T, _end: T, k: usize, step: usize) -> T {
+        start.up(k * step)
+    }
+
+    /// The `k`-th value of `(start..end).rev()` stepping by `step`.
+    #[inline(always)]
+    pub fn range_nth_back<T: Counter>(_start: T, end: T, k: usize, step: usize) -> T {
+        end.down(1 + k * step)
+    }
+
+    /// The `k`-th value of `(start..=end).rev()` stepping by `step`.
+    #[inline(always)]
+    pub fn range_nth_back_inclusive<T: Counter>(_start: T, end: T, k: usize, step: usize) -> T {
+        end.down(k * step)
+    }
+}

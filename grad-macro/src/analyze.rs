@@ -1,0 +1,148 @@
+//! Analysis after lowering: which nodes are active, what float types they have, and the
+//! checks that depend on both.
+//!
+//! A node is active when it is a float that depends on a differentiated parameter; only active
+//! nodes get adjoints. Activity flows forward through every operation with a derivative, into
+//! `if` merges, and around loops (a carried variable is active if its start or its update is),
+//! so the pass repeats until nothing changes. Float types that lowering could not see (the
+//! result of a call, a literal that meets a typed value in a loop) are settled the same way.
+
+use crate::diagnostics::Diagnostics;
+use crate::graph::{BinaryOp, Block, Graph, InactiveExpr, Op, Stmt, Ty, ValueId};
+use crate::lower::{float_owner, unify};
+use crate::rules::{self, Derivative};
+
+pub fn analyze(graph: &mut Graph, body: &Block, diagnostics: &mut Diagnostics) {
+    while propagate(graph, body) {}
+    check(graph, diagnostics);
+}
+
+/// One forward pass; true if anything changed.
+fn propagate(graph: &mut Graph, block: &Block) -> bool {
+    let mut changed = false;
+    for stmt in &block.stmts {
+        match stmt {
+            Stmt::Node(id) => changed |= update(graph, *id),
+            Stmt::If(branch) => {
+                changed |= propagate(graph, &branch.then_block);
+                changed |= propagate(graph, &branch.else_block);
+                for merge in &branch.merges {
+                    changed |= join(graph, merge.out, &[merge.then_value, merge.else_value]);
+                }
+            }
+            Stmt::Loop(l) => {
+                for carried in &l.carried {
+                    changed |= join(graph, carried.entry, &[carried.init, carried.next]);
+                }
+                changed |= propagate(graph, &l.body);
+                for carried in &l.carried {
+                    changed |= join(graph, carried.exit, &[carried.entry, carried.next]);
+                }
+            }
+        }
+    }
+    changed
+}
+
+/// A merge, entry or exit is active if any of its sources is, and has their float type.
+fn join(graph: &mut Graph, target: ValueId, sources: &[ValueId]) -> bool {
+    let active = sources.iter().any(|s| graph.node(*s).active);
+    let ty = sources.iter().fold(graph.node(target).ty.clone(), |ty, s| unify(&ty, &graph.node(*s).ty));
+    set(graph, target, active, ty)
+}
+
+fn set(graph: &mut Graph, id: ValueId, active: bool, ty: Ty) -> bool {
+    let node = graph.node_mut(id);
+    let active = node.active || active;
+    let ty = if matches!(node.ty, Ty::Unknown | Ty::Float(None)) && ty != Ty::Unknown { ty } else { node.ty.clone() };
+    let changed = node.active != active || node.ty != ty;
+    node.active = active;
+    node.ty = ty;
+    changed
+}
+
+fn update(graph: &mut Graph, id: ValueId) -> bool {
+    let node = graph.node(id);
+    let is_active = |a: &ValueId| graph.node(*a).active;
+    let ty_of = |a: &ValueId| graph.node(*a).ty.clone();
+    let (active, ty) = match &node.op {
+        Op::Neg(a) => (is_active(a), ty_of(a)),
+        Op::Binary { op: BinaryOp::Other, .. } => (false, node.ty.clone()),
+        Op::Binary { lhs, rhs, .. } => (is_active(lhs) || is_active(rhs), unify(&ty_of(lhs), &ty_of(rhs))),
+        Op::Cast { value, .. } => (is_active(value) && node.ty.is_float(), node.ty.clone()),
+        Op::FloatMethod { rule, args, .. } => {
+            let active = rule.derivative == Derivative::Pullback
+                && args.iter().enumerate().any(|(i, a)| rule.arg_is_float(i) && is_active(a));
+            (active, node.ty.clone())
+        }
+        Op::Call { args, .. } => {
+            // A call with a differentiated argument is a differentiable function: it returns
+            // a float, taken to be the type of its first float argument.
+            let active = args.iter().any(is_active);
+            let ty = if active {
+                args.iter().map(ty_of).find(|t| matches!(t, Ty::Float(Some(_)))).unwrap_or(Ty::Float(None))
+            } else {
+                node.ty.clone()
+            };
+            (active, ty)
+        }
+        _ => return false,
+    };
+    set(graph, id, active, ty)
+}
+
+/// The errors that depend on activity: a differentiated value flowing where it cannot be
+/// differentiated.
+fn check(graph: &Graph, diagnostics: &mut Diagnostics) {
+    for node in &graph.nodes {
+        match &node.op {
+            Op::Inactive { template, args } => {
+                if !args.iter().any(|a| graph.node(*a).active) {
+                    continue;
+                }
+                let message = match template {
+                    InactiveExpr::Method { method, .. } if graph.node(args[0]).ty.is_float() => no_derivative(method),
+                    InactiveExpr::Method { method, .. } => format!(
+                        "cannot differentiate through `{method}`: it is not a float method with a derivative"
+                    ),
+                    InactiveExpr::Field(_) => "a float has no fields".to_owned(),
+                    InactiveExpr::Deref => "`*` cannot apply to a value being differentiated".to_owned(),
+                    InactiveExpr::Reference => {
+                        "cannot take a reference to a value being differentiated: pass the value itself".to_owned()
+                    }
+                    InactiveExpr::Not => "`!` cannot apply to a value being differentiated".to_owned(),
+                };
+                diagnostics.error_at(node.span, message);
+            }
+            Op::Call { path, args } if node.active => {
+                if float_owner(path).is_some() {
+                    let method = &path.segments.last().expect("a path has segments").ident;
+                    diagnostics.error_at(method.span(), no_derivative(method));
+                    continue;
+                }
+                for arg in args {
+                    if graph.node(*arg).ty == Ty::Unknown {
+                        diagnostics.error_at(
+                            graph.node(*arg).span,
+                            "grad cannot tell whether this argument is a float, which it needs to match the callee's `_vjp`: bind it to a local with a type (`let v: f64 = ...;`)",
+                        );
+                    }
+                }
+            }
+            Op::Cast { value, .. } if node.active && graph.node(*value).ty == Ty::Float(None) => {
+                diagnostics.error_at(
+                    graph.node(*value).span,
+                    "grad cannot tell the float type of this value: bind it to a local with a type (`let v: f64 = ...;`) before the cast",
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+fn no_derivative(method: &syn::Ident) -> String {
+    format!(
+        "`{method}` has no derivative in grad; the float methods with derivatives are {}. To use `{method}`, call it in a helper function `h` and write `h_vjp` by hand",
+        rules::differentiable_names().collect::<Vec<_>>().join(", ")
+    )
+}

@@ -1,0 +1,29 @@
+//! Independent oracles shared by the behaviour tests.
+#![allow(dead_code)]
+
+/// Central finite differences of `f` at `x`, with a step scaled to each coordinate.
+pub fn numeric_gradient(f: impl Fn(&[f64]) -> f64, x: &[f64]) -> Vec<f64> {
+    (0..x.len())
+        .map(|i| {
+            let h = 1e-6 * x[i].abs().max(1.0);
+            let mut plus = x.to_vec();
+            let mut minus = x.to_vec();
+            plus[i] += h;
+            minus[i] -= h;
+            (f(&plus) - f(&minus)) / (2.0 * h)
+        })
+        .collect()
+}
+
+/// Asserts that `analytic` matches central finite differences of `f` at `x`.
+#[track_caller]
+pub fn assert_gradient(f: impl Fn(&[f64]) -> f64, x: &[f64], analytic: &[f64]) {
+    let numeric = numeric_gradient(f, x);
+    for (i, (a, n)) in analytic.iter().zip(&numeric).enumerate() {
+        let error = (a - n).abs() / a.abs().max(n.abs()).max(1.0);
+        assert!(
+            error < 1e-6,
+            "coordinate {i} at {x:?}: analytic {a} vs numeric {n} (error {error:.2e})"
+        );
+    }
+}

@@ -1,0 +1,255 @@
+//! Branches, matches, loops and early exits, against finite differences on both sides of every
+//! branch and against hand-derived values.
+
+mod common;
+
+use common::assert_gradient;
+use grad::differentiable;
+
+#[differentiable]
+fn piecewise(x: f64, y: f64) -> f64 {
+    if x > 1.0 {
+        x * y
+    } else if x > -1.0 {
+        x.sin() * y * y
+    } else {
+        -x
+    }
+}
+
+#[test]
+fn if_else_chain_follows_the_branch_taken() {
+    for x in [-2.0, -0.5, 0.3, 2.0] {
+        let y = 0.7;
+        let (dx, dy) = piecewise_grad(x, y);
+        assert_gradient(|v| piecewise(v[0], v[1]), &[x, y], &[dx, dy]);
+        assert_eq!(piecewise_value_and_grad(x, y).0, piecewise(x, y));
+    }
+    // The branch not taken divides by zero nowhere, but a NaN there must not leak either.
+    assert_eq!(piecewise_grad(-2.0, 0.7), (-1.0, 0.0));
+}
+
+#[differentiable]
+fn statement_if(x: f64) -> f64 {
+    let mut y = x * x;
+    if x < 0.0 {
+        y = -y;
+    }
+    y += 1.0;
+    y
+}
+
+#[test]
+fn if_as_statement_assigns_a_variable() {
+    assert_eq!(statement_if_grad(3.0), 6.0);
+    assert_eq!(statement_if_grad(-3.0), 6.0);
+}
+
+#[differentiable]
+fn no_nan_from_the_branch_not_taken(x: f64) -> f64 {
+    if x > 0.0 { x.sqrt() } else { 0.0 * x }
+}
+
+#[test]
+fn the_branch_not_taken_never_poisons_the_gradient() {
+    // JAX's "double where" problem: sqrt's derivative at -1 is NaN, but that branch did not run.
+    assert_eq!(no_nan_from_the_branch_not_taken_grad(-1.0), 0.0);
+    assert_eq!(no_nan_from_the_branch_not_taken_grad(4.0), 0.25);
+}
+
+#[differentiable]
+fn by_match(x: f64, n: i32) -> f64 {
+    match n {
+        0 => x,
+        1 | 2 => x * x,
+        3..=5 => x.powi(n),
+        k if k < 0 => x.exp(),
+        _ => 2.0 * x,
+    }
+}
+
+#[test]
+fn match_arms_each_differentiate() {
+    let cases = [(0, 1.0), (1, 2.0 * 1.5), (2, 3.0), (4, 4.0 * 1.5f64.powi(3)), (-3, 1.5f64.exp()), (9, 2.0)];
+    for (n, want) in cases {
+        let got = by_match_grad(1.5, n);
+        assert!((got - want).abs() < 1e-12, "n = {n}: {got} vs {want}");
+    }
+}
+
+#[differentiable]
+fn early_return(x: f64) -> f64 {
+    if x < 0.0 {
+        return x * x;
+    }
+    let y = x.exp();
+    y * 3.0
+}
+
+#[test]
+fn early_return_from_a_branch() {
+    assert_eq!(early_return_grad(-2.0), -4.0);
+    assert!((early_return_grad(0.5) - 3.0 * 0.5f64.exp()).abs() < 1e-12);
+}
+
+/// sqrt(a) by 20 Newton steps; differentiating through them gives 1 / (2 sqrt(a)).
+#[differentiable]
+fn newton_sqrt(a: f64) -> f64 {
+    let mut x = a;
+    for _ in 0..20 {
+        x = 0.5 * (x + a / x);
+    }
+    x
+}
+
+#[test]
+fn newton_iterations_differentiate_to_the_derivative_of_sqrt() {
+    for a in [0.5, 2.0, 9.0, 100.0] {
+        let got = newton_sqrt_grad(a);
+        let want = 1.0 / (2.0 * a.sqrt());
+        assert!((got - want).abs() < 1e-12 * want.max(1.0), "a = {a}: {got} vs {want}");
+    }
+}
+
+/// A 50-step recurrence with two loop-carried variables.
+#[differentiable]
+fn recurrence(a: f64, b: f64, x0: f64) -> f64 {
+    let mut x = x0;
+    let mut v = 0.0;
+    for i in 0..50 {
+        let t = i as f64 * 0.01;
+        let x_next = x + 0.1 * v;
+        v = v * a - 0.1 * (x * b + t).sin();
+        x = x_next;
+    }
+    x * x + v
+}
+
+#[test]
+fn recurrence_with_two_carried_variables() {
+    let p = [0.95, 1.3, 0.4];
+    let (da, db, dx0) = recurrence_grad(p[0], p[1], p[2]);
+    assert_gradient(|v| recurrence(v[0], v[1], v[2]), &p, &[da, db, dx0]);
+}
+
+#[differentiable]
+fn nested_loops(x: f64, n: usize) -> f64 {
+    let mut total = 0.0;
+    for i in 0..n {
+        for j in (0..=i).rev().step_by(2) {
+            total += (x * i as f64 - j as f64).tanh();
+        }
+    }
+    total
+}
+
+#[test]
+fn nested_loops_with_runtime_bounds() {
+    let dx = nested_loops_grad(0.3, 6);
+    assert_gradient(|v| nested_loops(v[0], 6), &[0.3], &[dx]);
+}
+
+#[differentiable]
+fn break_and_continue(x: f64, limit: f64) -> f64 {
+    let mut s = 0.0;
+    let mut k = 0;
+    while k < 100 {
+        k += 1;
+        if k % 3 == 0 {
+            continue;
+        }
+        s += (x * k as f64).sin();
+        if s > limit {
+            break;
+        }
+    }
+    s * x
+}
+
+#[test]
+fn continue_and_data_dependent_break() {
+    for (x, limit) in [(0.1, 2.0), (0.3, 0.5), (0.05, 100.0)] {
+        let (dx, dlimit) = break_and_continue_grad(x, limit);
+        assert_gradient(|v| break_and_continue(v[0], limit), &[x], &[dx]);
+        assert_eq!(dlimit, 0.0);
+    }
+}
+
+#[differentiable]
+fn return_from_loop(x: f64) -> f64 {
+    let mut y = x;
+    for i in 0..10 {
+        y = y * 1.5 + 0.1;
+        if y > 5.0 {
+            return y * i as f64;
+        }
+    }
+    -y
+}
+
+#[test]
+fn early_return_from_inside_a_loop() {
+    for x in [0.1, 1.0, -3.0] {
+        let dx = return_from_loop_grad(x);
+        assert_gradient(|v| return_from_loop(v[0]), &[x], &[dx]);
+    }
+}
+
+#[differentiable]
+fn loop_with_value(x: f64) -> f64 {
+    let mut y = x;
+    let found = loop {
+        y = y * y + 0.5;
+        if y > 10.0 {
+            break y.ln();
+        }
+    };
+    found * x
+}
+
+#[test]
+fn loop_breaks_with_a_value() {
+    for x in [0.5, 1.2, -0.3] {
+        let dx = loop_with_value_grad(x);
+        assert_gradient(|v| loop_with_value(v[0]), &[x], &[dx]);
+    }
+}
+
+#[differentiable]
+fn labeled(x: f64) -> f64 {
+    let mut s = 0.0;
+    'outer: for i in 0..8 {
+        for j in 0..8 {
+            if j > i {
+                continue 'outer;
+            }
+            if i + j > 10 {
+                break 'outer;
+            }
+            s += x.powi((i + j) as i32 % 4);
+        }
+    }
+    s
+}
+
+#[test]
+fn labeled_break_and_continue() {
+    let dx = labeled_grad(1.1);
+    assert_gradient(|v| labeled(v[0]), &[1.1], &[dx]);
+}
+
+/// A 100,000-iteration runtime loop: it works, and reversing it does not overflow the stack.
+#[differentiable]
+fn long_loop(x: f64, n: usize) -> f64 {
+    let mut y = x;
+    for i in 0..n {
+        y = y + 1e-5 * (y * i as f64 * 1e-5).sin();
+    }
+    y
+}
+
+#[test]
+fn a_hundred_thousand_iterations() {
+    let dx = long_loop_grad(0.5, 100_000);
+    assert_gradient(|v| long_loop(v[0], 100_000), &[0.5], &[dx]);
+}
