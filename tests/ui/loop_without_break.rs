@@ -2,9 +2,10 @@ use grad::differentiable;
 
 #[differentiable]
 fn f(x: f64) -> f64 {
-    return x * 2.0;
-    #[allow(unreachable_code)]
-    x
+    let mut y = x;
+    loop {
+        y = y * 0.5;
+    }
 }
 
 fn main() {}
