@@ -70,7 +70,14 @@ fn by_match(x: f64, n: i32) -> f64 {
 
 #[test]
 fn match_arms_each_differentiate() {
-    let cases = [(0, 1.0), (1, 2.0 * 1.5), (2, 3.0), (4, 4.0 * 1.5f64.powi(3)), (-3, 1.5f64.exp()), (9, 2.0)];
+    let cases = [
+        (0, 1.0),
+        (1, 2.0 * 1.5),
+        (2, 3.0),
+        (4, 4.0 * 1.5f64.powi(3)),
+        (-3, 1.5f64.exp()),
+        (9, 2.0),
+    ];
     for (n, want) in cases {
         let got = by_match_grad(1.5, n);
         assert!((got - want).abs() < 1e-12, "n = {n}: {got} vs {want}");
@@ -107,7 +114,10 @@ fn newton_iterations_differentiate_to_the_derivative_of_sqrt() {
     for a in [0.5, 2.0, 9.0, 100.0] {
         let got = newton_sqrt_grad(a);
         let want = 1.0 / (2.0 * a.sqrt());
-        assert!((got - want).abs() < 1e-12 * want.max(1.0), "a = {a}: {got} vs {want}");
+        assert!(
+            (got - want).abs() < 1e-12 * want.max(1.0),
+            "a = {a}: {got} vs {want}"
+        );
     }
 }
 

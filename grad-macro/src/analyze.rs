@@ -47,14 +47,20 @@ fn propagate(graph: &mut Graph, block: &Block) -> bool {
 /// A merge, entry or exit is active if any of its sources is, and has their float type.
 fn join(graph: &mut Graph, target: ValueId, sources: &[ValueId]) -> bool {
     let active = sources.iter().any(|s| graph.node(*s).active);
-    let ty = sources.iter().fold(graph.node(target).ty.clone(), |ty, s| unify(&ty, &graph.node(*s).ty));
+    let ty = sources.iter().fold(graph.node(target).ty.clone(), |ty, s| {
+        unify(&ty, &graph.node(*s).ty)
+    });
     set(graph, target, active, ty)
 }
 
 fn set(graph: &mut Graph, id: ValueId, active: bool, ty: Ty) -> bool {
     let node = graph.node_mut(id);
     let active = node.active || active;
-    let ty = if matches!(node.ty, Ty::Unknown | Ty::Float(None)) && ty != Ty::Unknown { ty } else { node.ty.clone() };
+    let ty = if matches!(node.ty, Ty::Unknown | Ty::Float(None)) && ty != Ty::Unknown {
+        ty
+    } else {
+        node.ty.clone()
+    };
     let changed = node.active != active || node.ty != ty;
     node.active = active;
     node.ty = ty;
@@ -67,12 +73,22 @@ fn update(graph: &mut Graph, id: ValueId) -> bool {
     let ty_of = |a: &ValueId| graph.node(*a).ty.clone();
     let (active, ty) = match &node.op {
         Op::Neg(a) => (is_active(a), ty_of(a)),
-        Op::Binary { op: BinaryOp::Other, .. } => (false, node.ty.clone()),
-        Op::Binary { lhs, rhs, .. } => (is_active(lhs) || is_active(rhs), unify(&ty_of(lhs), &ty_of(rhs))),
+        Op::Annotated { value, .. } => (is_active(value), node.ty.clone()),
+        Op::Binary {
+            op: BinaryOp::Other,
+            ..
+        } => (false, node.ty.clone()),
+        Op::Binary { lhs, rhs, .. } => (
+            is_active(lhs) || is_active(rhs),
+            unify(&ty_of(lhs), &ty_of(rhs)),
+        ),
         Op::Cast { value, .. } => (is_active(value) && node.ty.is_float(), node.ty.clone()),
         Op::FloatMethod { rule, args, .. } => {
             let active = rule.derivative == Derivative::Pullback
-                && args.iter().enumerate().any(|(i, a)| rule.arg_is_float(i) && is_active(a));
+                && args
+                    .iter()
+                    .enumerate()
+                    .any(|(i, a)| rule.arg_is_float(i) && is_active(a));
             (active, node.ty.clone())
         }
         Op::Call { args, .. } => {
@@ -80,7 +96,10 @@ fn update(graph: &mut Graph, id: ValueId) -> bool {
             // a float, taken to be the type of its first float argument.
             let active = args.iter().any(is_active);
             let ty = if active {
-                args.iter().map(ty_of).find(|t| matches!(t, Ty::Float(Some(_)))).unwrap_or(Ty::Float(None))
+                args.iter()
+                    .map(ty_of)
+                    .find(|t| matches!(t, Ty::Float(Some(_))))
+                    .unwrap_or(Ty::Float(None))
             } else {
                 node.ty.clone()
             };
@@ -128,6 +147,13 @@ fn check(graph: &Graph, diagnostics: &mut Diagnostics) {
                         );
                     }
                 }
+            }
+            Op::Cast { value, to } if graph.node(*value).active && node.ty == Ty::Unknown => {
+                let to = quote::quote!(#to).to_string();
+                diagnostics.error_at(
+                    node.span,
+                    format!("grad cannot tell whether `{to}` is a float type, so it cannot differentiate this cast: write `f64` or `f32`"),
+                );
             }
             Op::Cast { value, .. } if node.active && graph.node(*value).ty == Ty::Float(None) => {
                 diagnostics.error_at(

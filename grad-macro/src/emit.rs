@@ -4,7 +4,9 @@
 //! `__f_value_and_vjp(x, y, z, upstream) -> (f64, (f64, f64, f64))` holding both sweeps, and the
 //! public `f_grad`, `f_value_and_grad` and `f_vjp`, each a one-line call of it.
 
-use crate::graph::{Block, CallStyle, Graph, If, InactiveExpr, Loop, LoopHeader, Op, Stmt, Ty, ValueId};
+use crate::graph::{
+    Block, CallStyle, Graph, If, InactiveExpr, Loop, LoopHeader, Op, Stmt, Ty, ValueId,
+};
 use crate::lower::Lowered;
 use crate::names;
 use crate::reverse::{RecordsReads, Sweep, range_tokens, render};
@@ -65,7 +67,11 @@ impl RecordsReads for Forward<'_> {
 }
 
 impl<'a> Forward<'a> {
-    pub fn new(graph: &'a Graph, live: &'a mut Vec<bool>, tapes: &'a HashMap<usize, TapeInfo>) -> Self {
+    pub fn new(
+        graph: &'a Graph,
+        live: &'a mut Vec<bool>,
+        tapes: &'a HashMap<usize, TapeInfo>,
+    ) -> Self {
         Forward {
             graph,
             live,
@@ -109,7 +115,8 @@ impl<'a> Forward<'a> {
                     }
                 }
                 Stmt::Loop(l) => {
-                    let needed = l.carried.iter().any(|c| self.live[c.exit.0]) || self.tapes.contains_key(&l.id);
+                    let needed = l.carried.iter().any(|c| self.live[c.exit.0])
+                        || self.tapes.contains_key(&l.id);
                     if needed {
                         self.emitted_loops.insert(l.id);
                         self.mark_loop(l);
@@ -126,7 +133,10 @@ impl<'a> Forward<'a> {
         for carried in &l.carried {
             self.live[carried.init.0] = true;
         }
-        if let LoopHeader::Range { start, end, step, .. } = &l.header {
+        if let LoopHeader::Range {
+            start, end, step, ..
+        } = &l.header
+        {
             self.live[start.0] = true;
             self.live[end.0] = true;
             if let Some(step) = step {
@@ -195,7 +205,11 @@ impl<'a> Forward<'a> {
                 }
                 Stmt::Loop(l) => {
                     if full || self.emitted_loops.contains(&l.id) {
-                        let tape = if own_frame && !full { self.tapes.get(&l.id) } else { None };
+                        let tape = if own_frame && !full {
+                            self.tapes.get(&l.id)
+                        } else {
+                            None
+                        };
                         out.push(self.emit_loop(l, tape));
                     }
                 }
@@ -206,7 +220,11 @@ impl<'a> Forward<'a> {
 
     fn emit_if(&mut self, branch: &If, full: bool) -> TokenStream {
         let span = branch.span;
-        let merges: Vec<_> = branch.merges.iter().filter(|m| full || self.live[m.out.0]).collect();
+        let merges: Vec<_> = branch
+            .merges
+            .iter()
+            .filter(|m| full || self.live[m.out.0])
+            .collect();
         let cond = self.arg(branch.cond);
         let then_code = self.emit_block(&branch.then_block, false, full);
         let then_values: Vec<TokenStream> = merges.iter().map(|m| self.arg(m.then_value)).collect();
@@ -229,7 +247,9 @@ impl<'a> Forward<'a> {
 
     fn emit_loop(&mut self, l: &Loop, tape: Option<&TapeInfo>) -> TokenStream {
         let span = l.span;
-        let carried: Vec<_> = (0..l.carried.len()).map(|k| names::carried(l.id, k)).collect();
+        let carried: Vec<_> = (0..l.carried.len())
+            .map(|k| names::carried(l.id, k))
+            .collect();
         let inits: Vec<TokenStream> = l.carried.iter().map(|c| self.arg(c.init)).collect();
         let entries: Vec<_> = l.carried.iter().map(|c| names::value(c.entry)).collect();
         let count = names::count(l.id);
@@ -261,7 +281,10 @@ impl<'a> Forward<'a> {
             LoopHeader::Range { counter, .. } => {
                 let range = range_tokens(self.graph, l, self);
                 let value = names::value(*counter);
-                (quote_spanned!(span=> for #counter_var in #range), quote!(let #value = #counter_var;))
+                (
+                    quote_spanned!(span=> for #counter_var in #range),
+                    quote!(let #value = #counter_var;),
+                )
             }
             LoopHeader::Unbounded => (quote_spanned!(span=> loop), TokenStream::new()),
         };
@@ -302,7 +325,14 @@ impl<'a> Forward<'a> {
                 let a = self.arg(*a);
                 quote_spanned!(span=> -#a)
             }
-            Op::Binary { token, lhs, rhs, .. } => {
+            Op::Annotated { value, ty } => {
+                let value = self.arg(*value);
+                let name = names::value(id);
+                return Some(quote_spanned!(span=> let #name: #ty = #value;));
+            }
+            Op::Binary {
+                token, lhs, rhs, ..
+            } => {
                 let (a, b) = (self.arg(*lhs), self.arg(*rhs));
                 quote_spanned!(span=> #a #token #b)
             }
@@ -310,7 +340,12 @@ impl<'a> Forward<'a> {
                 let a = self.arg(*value);
                 quote_spanned!(span=> #a as #to)
             }
-            Op::FloatMethod { method, style, args, .. } => match style {
+            Op::FloatMethod {
+                method,
+                style,
+                args,
+                ..
+            } => match style {
                 CallStyle::Method => {
                     let recv = self.receiver(args[0]);
                     let rest: Vec<_> = args[1..].iter().map(|a| self.arg(*a)).collect();
@@ -447,9 +482,9 @@ impl Companions<'_> {
         let value_name = names::companion(name, "value_and_grad");
         let vjp_name = names::companion(name, "vjp");
         let allow = if stub {
-            quote!(#[allow(dead_code, unused_variables)])
+            quote!(#[allow(dead_code, unused_variables, clippy::too_many_arguments)])
         } else {
-            quote!(#[allow(dead_code)])
+            quote!(#[allow(dead_code, clippy::too_many_arguments)])
         };
         quote! {
             #(#attrs)*

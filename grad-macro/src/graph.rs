@@ -19,7 +19,9 @@ pub enum Ty {
     Float(Option<FloatTy>),
     Int,
     Bool,
-    /// A constant of a type the macro cannot name (a field, a struct, an opaque call).
+    /// Known not to be a float: a reference, or a parameter of another type (a constant).
+    Other,
+    /// A type the macro cannot tell (a field, an opaque call, a type alias).
     Unknown,
 }
 
@@ -111,6 +113,12 @@ pub enum Op {
         template: InactiveExpr,
         args: Vec<ValueId>,
     },
+    /// A constant bound with a type (`let c: f32 = 0.1;`): the type must reach the code,
+    /// since the literal alone would be inferred differently.
+    Annotated {
+        value: ValueId,
+        ty: syn::Type,
+    },
     /// The value of a variable after an `if`, from whichever branch ran.
     Merge,
     /// A carried variable at the top of a loop body.
@@ -157,7 +165,7 @@ impl Node {
             | Op::LoopEntry
             | Op::LoopExit
             | Op::LoopCounter => Vec::new(),
-            Op::Neg(a) => vec![*a],
+            Op::Neg(a) | Op::Annotated { value: a, .. } => vec![*a],
             Op::Binary { lhs, rhs, .. } => vec![*lhs, *rhs],
             Op::Cast { value, .. } => vec![*value],
             Op::FloatMethod { args, .. } | Op::Call { args, .. } | Op::Inactive { args, .. } => {

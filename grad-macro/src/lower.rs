@@ -16,8 +16,8 @@
 
 use crate::diagnostics::Diagnostics;
 use crate::graph::{
-    BinaryOp, Block, Carried, CallStyle, FloatTy, Graph, If, InactiveExpr, Loop, LoopHeader,
-    Merge, Node, Op, RegionId, Stmt, Ty, ValueId,
+    BinaryOp, Block, CallStyle, Carried, FloatTy, Graph, If, InactiveExpr, Loop, LoopHeader, Merge,
+    Node, Op, RegionId, Stmt, Ty, ValueId,
 };
 use crate::rules::{self, Derivative};
 use crate::signature::{Signature, classify};
@@ -87,6 +87,8 @@ struct Lowerer<'a> {
     local_consts: Vec<(String, Ty)>,
     items: Vec<Item>,
     return_ty: Option<FloatTy>,
+    /// Parameter `i`'s written type (parameter `i` is node `i`).
+    param_types: Vec<Type>,
     diagnostics: &'a mut Diagnostics,
 }
 
@@ -100,18 +102,24 @@ pub fn lower(
     let mut lowerer = Lowerer {
         graph,
         scopes: vec![Vec::new()],
-        blocks: vec![Block { region, stmts: Vec::new() }],
+        blocks: vec![Block {
+            region,
+            stmts: Vec::new(),
+        }],
         loops: Vec::new(),
         next_loop_id: 0,
         local_consts: Vec::new(),
         items: Vec::new(),
         return_ty: signature.ret.as_ref().map(|(_, float)| *float),
+        param_types: signature.params.iter().map(|p| p.ty.clone()).collect(),
         diagnostics,
     };
     // Parameters come first, so parameter i is node i.
     for param in &signature.params {
         let id = lowerer.graph.push(Node {
-            op: Op::Param { ident: param.ident.clone() },
+            op: Op::Param {
+                ident: param.ident.clone(),
+            },
             ty: param.class.clone(),
             active: param.differentiable,
             span: param.ident.span(),
@@ -144,15 +152,26 @@ pub fn lower(
     if lowerer.diagnostics.count() > errors_before {
         return None;
     }
-    let body = lowerer.blocks.pop().expect("the function body block is open");
-    Some(Lowered { graph: lowerer.graph, body, output: output?, items: lowerer.items })
+    let body = lowerer
+        .blocks
+        .pop()
+        .expect("the function body block is open");
+    Some(Lowered {
+        graph: lowerer.graph,
+        body,
+        output: output?,
+        items: lowerer.items,
+    })
 }
 
 impl Lowerer<'_> {
     // ----- names and scopes -----
 
     fn bind(&mut self, name: String, val: Val) {
-        self.scopes.last_mut().expect("a scope is always open").push(Binding { name, val });
+        self.scopes
+            .last_mut()
+            .expect("a scope is always open")
+            .push(Binding { name, val });
     }
 
     fn lookup(&self, name: &str) -> Option<&Val> {
@@ -198,14 +217,30 @@ impl Lowerer<'_> {
     /// A node computed here, in the current block.
     fn push(&mut self, op: Op, ty: Ty, span: Span) -> Val {
         let region = self.region();
-        let id = self.graph.push(Node { op, ty, active: false, span, region });
-        self.blocks.last_mut().expect("a block is always open").stmts.push(Stmt::Node(id));
+        let id = self.graph.push(Node {
+            op,
+            ty,
+            active: false,
+            span,
+            region,
+        });
+        self.blocks
+            .last_mut()
+            .expect("a block is always open")
+            .stmts
+            .push(Stmt::Node(id));
         Val::Scalar(id)
     }
 
     /// A node defined by a statement (a merge, a loop entry or exit), not computed on its own.
     fn define(&mut self, op: Op, ty: Ty, span: Span, region: RegionId) -> ValueId {
-        self.graph.push(Node { op, ty, active: false, span, region })
+        self.graph.push(Node {
+            op,
+            ty,
+            active: false,
+            span,
+            region,
+        })
     }
 
     fn node(&self, id: ValueId) -> &Node {
@@ -245,8 +280,11 @@ impl Lowerer<'_> {
     }
 
     fn unsupported(&mut self, tokens: impl ToTokens, message: impl std::fmt::Display) -> Val {
-        let span =
-            tokens.to_token_stream().into_iter().next().map_or_else(Span::call_site, |t| t.span());
+        let span = tokens
+            .to_token_stream()
+            .into_iter()
+            .next()
+            .map_or_else(Span::call_site, |t| t.span());
         self.diagnostics.error(tokens, message);
         self.poison(span)
     }
@@ -292,7 +330,16 @@ impl Lowerer<'_> {
             | BinOp::Or(_) => Ty::Bool,
             _ => unify(l, r),
         };
-        match self.push(Op::Binary { op, token, lhs, rhs }, ty, span) {
+        match self.push(
+            Op::Binary {
+                op,
+                token,
+                lhs,
+                rhs,
+            },
+            ty,
+            span,
+        ) {
             Val::Scalar(id) => id,
             _ => unreachable!("push makes a scalar"),
         }
@@ -302,7 +349,10 @@ impl Lowerer<'_> {
         match self.const_bool(value) {
             Some(b) => self.bool_constant(!b, span),
             None => match self.push(
-                Op::Inactive { template: InactiveExpr::Not, args: vec![value] },
+                Op::Inactive {
+                    template: InactiveExpr::Not,
+                    args: vec![value],
+                },
                 Ty::Bool,
                 span,
             ) {
@@ -353,15 +403,24 @@ impl Lowerer<'_> {
         span: Span,
     ) -> Val {
         let parent = self.region();
-        let before: Vec<Vec<Val>> =
-            self.scopes.iter().map(|s| s.iter().map(|b| b.val.clone()).collect()).collect();
+        let before: Vec<Vec<Val>> = self
+            .scopes
+            .iter()
+            .map(|s| s.iter().map(|b| b.val.clone()).collect())
+            .collect();
         let then_region = self.graph.new_region(Some(parent));
-        self.blocks.push(Block { region: then_region, stmts: Vec::new() });
+        self.blocks.push(Block {
+            region: then_region,
+            stmts: Vec::new(),
+        });
         let then_value = then_branch(self);
         let then_block = self.blocks.pop().expect("the then block is open");
         let after_then = self.restore(&before);
         let else_region = self.graph.new_region(Some(parent));
-        self.blocks.push(Block { region: else_region, stmts: Vec::new() });
+        self.blocks.push(Block {
+            region: else_region,
+            stmts: Vec::new(),
+        });
         let else_value = else_branch(self);
         let else_block = self.blocks.pop().expect("the else block is open");
         let after_else = self.restore(&before);
@@ -381,14 +440,23 @@ impl Lowerer<'_> {
             .last_mut()
             .expect("a block is always open")
             .stmts
-            .push(Stmt::If(Box::new(If { cond, then_block, else_block, merges, span })));
+            .push(Stmt::If(Box::new(If {
+                cond,
+                then_block,
+                else_block,
+                merges,
+                span,
+            })));
         value
     }
 
     /// Puts every binding back to its value before a branch and returns the branch's values.
     fn restore(&mut self, before: &[Vec<Val>]) -> Vec<Vec<Val>> {
-        let after: Vec<Vec<Val>> =
-            self.scopes.iter().map(|s| s.iter().map(|b| b.val.clone()).collect()).collect();
+        let after: Vec<Vec<Val>> = self
+            .scopes
+            .iter()
+            .map(|s| s.iter().map(|b| b.val.clone()).collect())
+            .collect();
         self.scopes.truncate(before.len());
         for (scope, values) in self.scopes.iter_mut().zip(before) {
             scope.truncate(values.len());
@@ -413,7 +481,11 @@ impl Lowerer<'_> {
             (Val::Scalar(t), Val::Scalar(e)) => {
                 let ty = unify(&self.node(t).ty, &self.node(e).ty);
                 let out = self.define(Op::Merge, ty, span, region);
-                merges.push(Merge { out, then_value: t, else_value: e });
+                merges.push(Merge {
+                    out,
+                    then_value: t,
+                    else_value: e,
+                });
                 Val::Scalar(out)
             }
             (Val::Tuple(ts), Val::Tuple(es)) if ts.len() == es.len() => Val::Tuple(
@@ -441,7 +513,8 @@ impl Lowerer<'_> {
                 self.merge(Val::Tuple(ts), Val::Tuple(es), merges, region, span)
             }
             _ => {
-                self.diagnostics.error_at(span, "the branches give values of different shapes");
+                self.diagnostics
+                    .error_at(span, "the branches give values of different shapes");
                 self.poison(span)
             }
         }
@@ -450,8 +523,11 @@ impl Lowerer<'_> {
     /// True on the paths where an exit has happened and the rest of the block must not run.
     fn exit_condition(&mut self, span: Span) -> Option<ValueId> {
         let mut flags: Vec<ValueId> = self.flag(RETURNED).into_iter().collect();
-        let names: Vec<String> =
-            self.loops.iter().flat_map(|l| [broke(l.id), continued(l.id)]).collect();
+        let names: Vec<String> = self
+            .loops
+            .iter()
+            .flat_map(|l| [broke(l.id), continued(l.id)])
+            .collect();
         flags.extend(names.iter().filter_map(|n| self.flag(n)));
         self.any(flags, span)
     }
@@ -459,7 +535,11 @@ impl Lowerer<'_> {
     /// On the path where no exit happened, every exit flag is known to be false.
     fn clear_exits(&mut self, span: Span) {
         let mut names = vec![RETURNED.to_owned()];
-        names.extend(self.loops.iter().flat_map(|l| [broke(l.id), continued(l.id)]));
+        names.extend(
+            self.loops
+                .iter()
+                .flat_map(|l| [broke(l.id), continued(l.id)]),
+        );
         for name in names {
             if let Some(flag) = self.flag(&name) {
                 if self.const_bool(flag) != Some(false) {
@@ -566,7 +646,11 @@ impl Lowerer<'_> {
             }
             SynStmt::Expr(expr, semi) => {
                 let val = self.expr(expr);
-                if val == Val::Never || semi.is_none() && is_last { val } else { unit() }
+                if val == Val::Never || semi.is_none() && is_last {
+                    val
+                } else {
+                    unit()
+                }
             }
             SynStmt::Macro(mac) => {
                 self.macro_call(&mac.mac);
@@ -587,8 +671,10 @@ impl Lowerer<'_> {
             return;
         };
         if let Some((else_token, _)) = &init.diverge {
-            self.diagnostics
-                .error(else_token, "`let ... else` is not supported in a differentiable function");
+            self.diagnostics.error(
+                else_token,
+                "`let ... else` is not supported in a differentiable function",
+            );
             return;
         }
         let val = self.expr(&init.expr);
@@ -598,9 +684,10 @@ impl Lowerer<'_> {
     fn bind_pattern(&mut self, pat: &Pat, val: Val, annotation: Option<&Type>) {
         match pat {
             Pat::Ident(ident) if ident.by_ref.is_none() && ident.subpat.is_none() => {
-                if let Some(ty) = annotation {
-                    self.annotate(&val, ty);
-                }
+                let val = match annotation {
+                    Some(ty) => self.annotate(val, ty),
+                    None => val,
+                };
                 self.bind(ident.ident.to_string(), val);
             }
             Pat::Type(typed) => self.bind_pattern(&typed.pat, val, Some(&typed.ty)),
@@ -634,21 +721,44 @@ impl Lowerer<'_> {
         }
     }
 
-    /// A type annotation tells the macro a float type it could not infer (`let c: f32 = g(x);`).
-    fn annotate(&mut self, val: &Val, ty: &Type) {
-        if let Val::Scalar(id) = val {
-            let annotated = classify(ty);
-            let node = self.graph.node_mut(*id);
-            if matches!(node.ty, Ty::Unknown | Ty::Float(None)) && annotated != Ty::Unknown {
-                node.ty = annotated;
-            }
+    /// A type annotation tells the macro a type it could not infer (`let c: f32 = g(x);`).
+    /// A constant keeps the annotation in the generated code, where it decides the literal's
+    /// type.
+    fn annotate(&mut self, val: Val, ty: &Type) -> Val {
+        let Val::Scalar(id) = val else {
+            return val;
+        };
+        let annotated = classify(ty);
+        if let Op::Constant(_) = self.node(id).op {
+            let span = self.node(id).span;
+            return self.push(
+                Op::Annotated {
+                    value: id,
+                    ty: ty.clone(),
+                },
+                annotated,
+                span,
+            );
         }
+        let node = self.graph.node_mut(id);
+        if matches!(node.ty, Ty::Unknown | Ty::Float(None)) && annotated != Ty::Unknown {
+            node.ty = annotated;
+        }
+        Val::Scalar(id)
     }
 
     fn item(&mut self, item: &Item) {
         match item {
             Item::Const(constant) => {
-                self.local_consts.push((constant.ident.to_string(), classify(&constant.ty)));
+                let name = constant.ident.to_string();
+                if self.local_consts.iter().any(|(n, _)| *n == name) {
+                    self.diagnostics.error(
+                        &constant.ident,
+                        format!("a second `const {name}` in one differentiable function: the generated code holds all of its items in one scope, so give them different names"),
+                    );
+                    return;
+                }
+                self.local_consts.push((name, classify(&constant.ty)));
                 self.items.push(item.clone());
             }
             Item::Use(_) => self.items.push(item.clone()),
@@ -660,7 +770,12 @@ impl Lowerer<'_> {
     }
 
     fn macro_call(&mut self, mac: &syn::Macro) -> Val {
-        let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let name = mac
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
         self.unsupported(
             mac,
             format!(
@@ -803,8 +918,28 @@ impl Lowerer<'_> {
                 self.push(Op::Neg(operand), node.ty, span)
             }
             UnOp::Not(_) => Val::Scalar(self.not(operand, span)),
-            UnOp::Deref(_) => self.inactive(InactiveExpr::Deref, vec![operand], Ty::Unknown, span),
-            _ => self.unsupported(unary, "this operator is not supported in a differentiable function"),
+            UnOp::Deref(_) => {
+                // `*n` for a parameter `n: &usize` is an integer; elsewhere grad cannot tell.
+                let ty = match self.node(operand).op {
+                    Op::Param { .. } => self.deref_type(operand),
+                    _ => Ty::Unknown,
+                };
+                self.inactive(InactiveExpr::Deref, vec![operand], ty, span)
+            }
+            _ => self.unsupported(
+                unary,
+                "this operator is not supported in a differentiable function",
+            ),
+        }
+    }
+
+    fn deref_type(&self, param: ValueId) -> Ty {
+        match self.param_types.get(param.0) {
+            Some(Type::Reference(reference)) => match classify(&reference.elem) {
+                Ty::Unknown => Ty::Other,
+                ty => ty,
+            },
+            _ => Ty::Unknown,
         }
     }
 
@@ -830,8 +965,9 @@ impl Lowerer<'_> {
         };
         let span = binary.span();
         if let Some(token) = compound {
-            let lhs = self.scalar_expr(&binary.left);
+            // For primitive types Rust evaluates the right side of `a += b` before reading `a`.
             let rhs = self.scalar_expr(&binary.right);
+            let lhs = self.scalar_expr(&binary.left);
             let val = self.binary_node(token, lhs, rhs, span);
             self.assign(&binary.left, Val::Scalar(val));
             return unit();
@@ -843,15 +979,20 @@ impl Lowerer<'_> {
                 let is_and = matches!(binary.op, BinOp::And(_));
                 let right = &binary.right;
                 let short = self.bool_constant(!is_and, span);
-                let (then_branch, else_branch): (Box<dyn FnOnce(&mut Self) -> Val>, Box<dyn FnOnce(&mut Self) -> Val>) = if is_and {
-                    (Box::new(|this: &mut Self| Val::Scalar(this.scalar_expr(right))), Box::new(move |_: &mut Self| Val::Scalar(short)))
-                } else {
-                    (Box::new(move |_: &mut Self| Val::Scalar(short)), Box::new(|this: &mut Self| Val::Scalar(this.scalar_expr(right))))
-                };
                 if let Some(known) = self.const_bool(lhs) {
-                    return if known == is_and { Val::Scalar(self.scalar_expr(right)) } else { Val::Scalar(short) };
+                    return if known == is_and {
+                        Val::Scalar(self.scalar_expr(right))
+                    } else {
+                        Val::Scalar(short)
+                    };
                 }
-                self.branch(lhs, then_branch, else_branch, span)
+                let evaluate = |this: &mut Self| Val::Scalar(this.scalar_expr(right));
+                let skip = move |_: &mut Self| Val::Scalar(short);
+                if is_and {
+                    self.branch(lhs, evaluate, skip, span)
+                } else {
+                    self.branch(lhs, skip, evaluate, span)
+                }
             }
             _ => {
                 let rhs = self.scalar_expr(&binary.right);
@@ -899,7 +1040,14 @@ impl Lowerer<'_> {
     fn cast(&mut self, cast: &syn::ExprCast) -> Val {
         let value = self.scalar_expr(&cast.expr);
         let target = classify(&cast.ty);
-        self.push(Op::Cast { value, to: (*cast.ty).clone() }, target, cast.span())
+        self.push(
+            Op::Cast {
+                value,
+                to: (*cast.ty).clone(),
+            },
+            target,
+            cast.span(),
+        )
     }
 
     fn method_call(&mut self, call: &syn::ExprMethodCall) -> Val {
@@ -907,7 +1055,10 @@ impl Lowerer<'_> {
         let mut args = vec![receiver];
         args.extend(call.args.iter().map(|arg| self.scalar_expr(arg)));
         let receiver_ty = self.node(receiver).ty.clone();
-        if receiver_ty.is_float() && call.turbofish.is_none() {
+        // `SCALE.max(x)`: the receiver's type is unknown, but `max` of a float is a float.
+        let float_receiver = receiver_ty.is_float()
+            || receiver_ty == Ty::Unknown && args[1..].iter().any(|a| self.node(*a).ty.is_float());
+        if float_receiver && call.turbofish.is_none() {
             if let Some(rule) = rules::method(&call.method.to_string()) {
                 let span = call.method.span();
                 return self.float_method(
@@ -922,9 +1073,15 @@ impl Lowerer<'_> {
         }
         // Integer methods never return floats; anything else the checks reject if it is
         // applied to a differentiated value.
-        let ty = if receiver_ty == Ty::Int { Ty::Int } else { Ty::Unknown };
-        let template =
-            InactiveExpr::Method { method: call.method.clone(), turbofish: call.turbofish.clone() };
+        let ty = if receiver_ty == Ty::Int {
+            Ty::Int
+        } else {
+            Ty::Unknown
+        };
+        let template = InactiveExpr::Method {
+            method: call.method.clone(),
+            turbofish: call.turbofish.clone(),
+        };
         self.inactive(template, args, ty, call.method.span())
     }
 
@@ -956,7 +1113,16 @@ impl Lowerer<'_> {
                 .fold(Ty::Float(None), |ty, (_, a)| unify(&ty, &self.node(*a).ty)),
             Derivative::NotFloat => Ty::Bool,
         };
-        self.push(Op::FloatMethod { rule, method, style, args }, ty, span)
+        self.push(
+            Op::FloatMethod {
+                rule,
+                method,
+                style,
+                args,
+            },
+            ty,
+            span,
+        )
     }
 
     fn call(&mut self, call: &syn::ExprCall) -> Val {
@@ -972,8 +1138,19 @@ impl Lowerer<'_> {
         };
         let args: Vec<ValueId> = call.args.iter().map(|arg| self.scalar_expr(arg)).collect();
         if let Some(rule) = float_method_path(&path) {
-            let method = path.segments.last().map(|s| s.ident.clone()).expect("a path has segments");
-            return self.float_method(rule, method, CallStyle::Path(path.clone()), args, call.span(), &expr);
+            let method = path
+                .segments
+                .last()
+                .map(|s| s.ident.clone())
+                .expect("a path has segments");
+            return self.float_method(
+                rule,
+                method,
+                CallStyle::Path(path.clone()),
+                args,
+                call.span(),
+                &expr,
+            );
         }
         self.push(Op::Call { path, args }, Ty::Unknown, call.span())
     }
@@ -989,9 +1166,12 @@ impl Lowerer<'_> {
             }
             (Val::Tuple(_), _) => self.unsupported(field, "a tuple has no named fields"),
             (Val::Never, _) => Val::Never,
-            (Val::Scalar(base), member) => {
-                self.inactive(InactiveExpr::Field(member.clone()), vec![base], Ty::Unknown, field.span())
-            }
+            (Val::Scalar(base), member) => self.inactive(
+                InactiveExpr::Field(member.clone()),
+                vec![base],
+                Ty::Unknown,
+                field.span(),
+            ),
         }
     }
 
@@ -1104,7 +1284,12 @@ impl Lowerer<'_> {
                 let mut tests = Vec::new();
                 if let Some(start) = &range.start {
                     let start = self.scalar_expr(start);
-                    tests.push(self.binary_node(BinOp::Ge(syn::Token![>=](span)), scrutinee, start, span));
+                    tests.push(self.binary_node(
+                        BinOp::Ge(syn::Token![>=](span)),
+                        scrutinee,
+                        start,
+                        span,
+                    ));
                 }
                 if let Some(end) = &range.end {
                     let end = self.scalar_expr(end);
@@ -1118,7 +1303,9 @@ impl Lowerer<'_> {
                 for t in tests {
                     test = Some(match test {
                         None => t,
-                        Some(acc) => self.binary_node(BinOp::And(syn::Token![&&](span)), acc, t, span),
+                        Some(acc) => {
+                            self.binary_node(BinOp::And(syn::Token![&&](span)), acc, t, span)
+                        }
                     });
                 }
                 Some(test)
@@ -1160,7 +1347,12 @@ impl Lowerer<'_> {
                 return self.unsupported(other, "the loop variable must be a name or `_`");
             }
         };
-        self.lower_loop(LoopSyntax::Range(range, pattern_name), &e.body, label, e.span())
+        self.lower_loop(
+            LoopSyntax::Range(range, pattern_name),
+            &e.body,
+            label,
+            e.span(),
+        )
     }
 
     fn lower_loop(
@@ -1184,7 +1376,14 @@ impl Lowerer<'_> {
                     .into_iter()
                     .flatten()
                     .all(|v| matches!(self.node(v).op, Op::Constant(_)));
-                Some((start, end, step, range.inclusive, range.reverse, constant_bounds))
+                Some((
+                    start,
+                    end,
+                    step,
+                    range.inclusive,
+                    range.reverse,
+                    constant_bounds,
+                ))
             }
             _ => None,
         };
@@ -1204,7 +1403,11 @@ impl Lowerer<'_> {
             carried_names.extend([RETURNED.to_owned(), RETURN_VALUE.to_owned()]);
         }
         for target in &scan.outer_labels {
-            if let Some(outer) = self.loops.iter().find(|l| l.label.as_deref() == Some(target)) {
+            if let Some(outer) = self
+                .loops
+                .iter()
+                .find(|l| l.label.as_deref() == Some(target))
+            {
                 carried_names.extend([broke(outer.id), continued(outer.id)]);
                 if outer.has_value {
                     carried_names.push(break_value(outer.id));
@@ -1236,19 +1439,37 @@ impl Lowerer<'_> {
             carried.push((name, init, entry));
         }
 
-        self.blocks.push(Block { region: body_region, stmts: Vec::new() });
+        self.blocks.push(Block {
+            region: body_region,
+            stmts: Vec::new(),
+        });
         self.scopes.push(Vec::new());
-        self.loops.push(LoopContext { id, label, has_value: is_loop_expr });
+        self.loops.push(LoopContext {
+            id,
+            label,
+            has_value: is_loop_expr,
+        });
         let not_yet = self.bool_constant(false, span);
         self.bind(broke(id), Val::Scalar(not_yet));
         self.bind(continued(id), Val::Scalar(not_yet));
         let header = match (&syntax, range) {
-            (LoopSyntax::Range(_, name), Some((start, end, step, inclusive, reverse, constant_bounds))) => {
+            (
+                LoopSyntax::Range(_, name),
+                Some((start, end, step, inclusive, reverse, constant_bounds)),
+            ) => {
                 let counter = self.define(Op::LoopCounter, Ty::Int, span, body_region);
                 if let Some(name) = name {
                     self.bind(name.clone(), Val::Scalar(counter));
                 }
-                LoopHeader::Range { counter, start, end, inclusive, reverse, step, constant_bounds }
+                LoopHeader::Range {
+                    counter,
+                    start,
+                    end,
+                    inclusive,
+                    reverse,
+                    step,
+                    constant_bounds,
+                }
             }
             _ => LoopHeader::Unbounded,
         };
@@ -1281,7 +1502,8 @@ impl Lowerer<'_> {
         stop_flags.extend(outer.iter().filter_map(|n| self.flag(n)));
         let stop = self.any(stop_flags, span);
         if matches!(header, LoopHeader::Unbounded) && stop.is_none() {
-            self.diagnostics.error_at(span, "this loop never ends: give it a `break`");
+            self.diagnostics
+                .error_at(span, "this loop never ends: give it a `break`");
         }
         let nexts: Vec<ValueId> = carried
             .iter()
@@ -1300,11 +1522,25 @@ impl Lowerer<'_> {
             self.graph.node_mut(entry).ty = ty.clone();
             let exit = self.define(Op::LoopExit, ty, span, parent);
             self.assign_name(&name, Val::Scalar(exit));
-            carried_vars.push(Carried { init, entry, next, exit });
+            carried_vars.push(Carried {
+                init,
+                entry,
+                next,
+                exit,
+            });
         }
-        self.blocks.last_mut().expect("a block is always open").stmts.push(Stmt::Loop(Box::new(
-            Loop { id, header, carried: carried_vars, body, stop, span },
-        )));
+        self.blocks
+            .last_mut()
+            .expect("a block is always open")
+            .stmts
+            .push(Stmt::Loop(Box::new(Loop {
+                id,
+                header,
+                carried: carried_vars,
+                body,
+                stop,
+                span,
+            })));
         if is_loop_expr {
             self.lookup(&break_value(id)).cloned().unwrap_or_else(unit)
         } else {
@@ -1317,13 +1553,17 @@ impl Lowerer<'_> {
             None => self.loops.last(),
             Some(label) => {
                 let name = label.ident.to_string();
-                self.loops.iter().rev().find(|l| l.label.as_deref() == Some(name.as_str()))
+                self.loops
+                    .iter()
+                    .rev()
+                    .find(|l| l.label.as_deref() == Some(name.as_str()))
             }
         };
         match found {
             Some(l) => Some((l.id, l.has_value)),
             None => {
-                self.diagnostics.error_at(span, "this `break` or `continue` has no loop to leave");
+                self.diagnostics
+                    .error_at(span, "this `break` or `continue` has no loop to leave");
                 None
             }
         }
@@ -1390,12 +1630,17 @@ impl<'a> RangeSyntax<'a> {
             }),
             Expr::MethodCall(call) if call.method == "rev" && call.args.is_empty() => {
                 let inner = RangeSyntax::parse(&call.receiver)?;
-                (!inner.reverse && inner.step.is_none())
-                    .then_some(RangeSyntax { reverse: true, ..inner })
+                (!inner.reverse && inner.step.is_none()).then_some(RangeSyntax {
+                    reverse: true,
+                    ..inner
+                })
             }
             Expr::MethodCall(call) if call.method == "step_by" && call.args.len() == 1 => {
                 let inner = RangeSyntax::parse(&call.receiver)?;
-                inner.step.is_none().then_some(RangeSyntax { step: call.args.first(), ..inner })
+                inner.step.is_none().then_some(RangeSyntax {
+                    step: call.args.first(),
+                    ..inner
+                })
             }
             _ => None,
         }
@@ -1417,7 +1662,10 @@ struct LoopScan {
 
 impl LoopScan {
     fn of(body: &syn::Block, syntax: &LoopSyntax<'_>, label: Option<&str>) -> LoopScan {
-        let mut scan = LoopScan { label: label.map(str::to_owned), ..LoopScan::default() };
+        let mut scan = LoopScan {
+            label: label.map(str::to_owned),
+            ..LoopScan::default()
+        };
         if let LoopSyntax::While(cond) = syntax {
             scan.visit_expr(cond);
         }
@@ -1446,7 +1694,11 @@ impl LoopScan {
                 }
             }
             Some(name) => {
-                if self.inner_labels.iter().any(|l| l.as_deref() == Some(name.as_str())) {
+                if self
+                    .inner_labels
+                    .iter()
+                    .any(|l| l.as_deref() == Some(name.as_str()))
+                {
                     return;
                 }
                 if self.label.as_deref() == Some(name.as_str()) {
@@ -1459,7 +1711,8 @@ impl LoopScan {
     }
 
     fn nested(&mut self, label: Option<&syn::Label>, visit: impl FnOnce(&mut Self)) {
-        self.inner_labels.push(label.map(|l| l.name.ident.to_string()));
+        self.inner_labels
+            .push(label.map(|l| l.name.ident.to_string()));
         visit(self);
         self.inner_labels.pop();
     }
@@ -1533,6 +1786,7 @@ pub fn unify(a: &Ty, b: &Ty) -> Ty {
         (Ty::Float(None), _) | (_, Ty::Float(None)) => Ty::Float(None),
         (Ty::Int, _) | (_, Ty::Int) => Ty::Int,
         (Ty::Bool, Ty::Bool) => Ty::Bool,
+        (Ty::Other, Ty::Other) => Ty::Other,
         _ => Ty::Unknown,
     }
 }

@@ -46,15 +46,9 @@ pub enum Step {
         region: RegionId,
     },
     /// `let mut var = adjoint of node (or zero);`
-    CarryInit {
-        var: Ident,
-        node: ValueId,
-    },
+    CarryInit { var: Ident, node: ValueId },
     /// `var = adjoint of node (or zero);`
-    CarryBack {
-        var: Ident,
-        node: ValueId,
-    },
+    CarryBack { var: Ident, node: ValueId },
 }
 
 /// The reverse code of a frame, with what it reads.
@@ -77,7 +71,10 @@ pub struct Sweep<'g> {
 
 impl<'g> Sweep<'g> {
     pub fn new(graph: &'g Graph) -> Self {
-        Sweep { graph, has_adjoint: vec![false; graph.nodes.len()] }
+        Sweep {
+            graph,
+            has_adjoint: vec![false; graph.nodes.len()],
+        }
     }
 
     /// The function body's frame: the forward sweep, then the reverse sweep seeded with the
@@ -108,7 +105,11 @@ impl<'g> Sweep<'g> {
         outputs: &[ValueId],
         body_of: Option<&Loop>,
     ) -> Frame {
-        let mut frame = FrameBuilder { steps: seeds, referenced: BTreeSet::new(), tapes: HashMap::new() };
+        let mut frame = FrameBuilder {
+            steps: seeds,
+            referenced: BTreeSet::new(),
+            tapes: HashMap::new(),
+        };
         for stmt in block.stmts.iter().rev() {
             match stmt {
                 Stmt::Node(id) => {
@@ -147,7 +148,10 @@ impl<'g> Sweep<'g> {
         if let Some(l) = body_of {
             for (k, carried) in l.carried.iter().enumerate() {
                 if self.is_active(carried.entry) {
-                    frame.steps.push(Step::CarryBack { var: names::carried_adjoint(l.id, k), node: carried.entry });
+                    frame.steps.push(Step::CarryBack {
+                        var: names::carried_adjoint(l.id, k),
+                        node: carried.entry,
+                    });
                 }
             }
         }
@@ -164,7 +168,13 @@ impl<'g> Sweep<'g> {
         let tokens = forward.block(block, true);
         let forward_referenced = forward.referenced;
         let live_entries = body_of
-            .map(|l| l.carried.iter().map(|c| c.entry).filter(|e| live[e.0]).collect())
+            .map(|l| {
+                l.carried
+                    .iter()
+                    .map(|c| c.entry)
+                    .filter(|e| live[e.0])
+                    .collect()
+            })
             .unwrap_or_default();
         let counter_live = match body_of.map(|l| &l.header) {
             Some(LoopHeader::Range { counter, .. }) => live[counter.0],
@@ -182,16 +192,23 @@ impl<'g> Sweep<'g> {
     }
 
     fn reverse_loop(&mut self, l: &Loop, frame: &mut FrameBuilder) {
-        let active: Vec<usize> =
-            (0..l.carried.len()).filter(|k| self.is_active(l.carried[*k].entry)).collect();
-        if !active.iter().any(|k| self.has_adjoint[l.carried[*k].exit.0]) {
+        let active: Vec<usize> = (0..l.carried.len())
+            .filter(|k| self.is_active(l.carried[*k].entry))
+            .collect();
+        if !active
+            .iter()
+            .any(|k| self.has_adjoint[l.carried[*k].exit.0])
+        {
             // No gradient flows into the loop, so nothing flows out of it.
             return;
         }
         let mut seeds = Vec::new();
         for k in &active {
             let var = names::carried_adjoint(l.id, *k);
-            frame.steps.push(Step::CarryInit { var: var.clone(), node: l.carried[*k].exit });
+            frame.steps.push(Step::CarryInit {
+                var: var.clone(),
+                node: l.carried[*k].exit,
+            });
             self.contribute(&mut seeds, l.carried[*k].next, quote!(#var));
         }
         let body = self.frame(&l.body, seeds, &[], Some(l));
@@ -210,8 +227,11 @@ impl<'g> Sweep<'g> {
         };
         let entries: Vec<Ident> = body.live_entries.iter().map(|e| names::value(*e)).collect();
         let header = if !info.entries.is_empty() {
-            let tape_slice =
-                if info.fixed_len.is_some() { quote!(#tape[..#count]) } else { quote!(#tape[..]) };
+            let tape_slice = if info.fixed_len.is_some() {
+                quote!(#tape[..#count])
+            } else {
+                quote!(#tape[..])
+            };
             quote_spanned!(span=> for (#k, &(#(#entries,)*)) in #tape_slice.iter().enumerate().rev())
         } else if info.counted {
             quote_spanned!(span=> for #k in (0..#count).rev())
@@ -220,8 +240,18 @@ impl<'g> Sweep<'g> {
             quote_spanned!(span=> for #k in (0..::grad::__private::trip_count(#range)).rev())
         };
         let mut prelude = Vec::new();
-        if let (true, LoopHeader::Range { counter, start, end, inclusive, reverse, step, .. }) =
-            (body.counter_live, &l.header)
+        if let (
+            true,
+            LoopHeader::Range {
+                counter,
+                start,
+                end,
+                inclusive,
+                reverse,
+                step,
+                ..
+            },
+        ) = (body.counter_live, &l.header)
         {
             frame.referenced.extend([*start, *end]);
             frame.referenced.extend(*step);
@@ -237,7 +267,11 @@ impl<'g> Sweep<'g> {
             prelude.push(quote_spanned!(span=> let #counter = #value;));
         }
         frame.tapes.insert(l.id, info);
-        frame.steps.push(Step::Loop { header, body: body.into_steps(prelude), region: l.body.region });
+        frame.steps.push(Step::Loop {
+            header,
+            body: body.into_steps(prelude),
+            region: l.body.region,
+        });
         for k in active {
             let var = names::carried_adjoint(l.id, k);
             self.contribute(&mut frame.steps, l.carried[k].init, quote!(#var));
@@ -247,7 +281,14 @@ impl<'g> Sweep<'g> {
     /// The tape of a loop over constant bounds is a fixed-size array, unless the bounds are
     /// literals that make it too large for the stack.
     fn constant_tape_len(&self, l: &Loop) -> Option<TokenStream> {
-        let LoopHeader::Range { start, end, inclusive, step, constant_bounds: true, .. } = &l.header
+        let LoopHeader::Range {
+            start,
+            end,
+            inclusive,
+            step,
+            constant_bounds: true,
+            ..
+        } = &l.header
         else {
             return None;
         };
@@ -266,7 +307,9 @@ impl<'g> Sweep<'g> {
         }
         let (start, end) = (operand(self.graph, *start), operand(self.graph, *end));
         let step = step.map_or(quote!(1), |s| operand(self.graph, s));
-        Some(quote!(::grad::__private::trip_len((#start) as i128, (#end) as i128, (#step) as usize, #inclusive)))
+        Some(
+            quote!(::grad::__private::trip_len((#start) as i128, (#end) as i128, (#step) as usize, #inclusive)),
+        )
     }
 
     fn value(&self, frame: &mut FrameBuilder, id: ValueId) -> TokenStream {
@@ -281,6 +324,7 @@ impl<'g> Sweep<'g> {
         match &node.op {
             Op::Param { .. }
             | Op::Constant(_)
+            | Op::Annotated { .. }
             | Op::Inactive { .. }
             | Op::Merge
             | Op::LoopEntry
@@ -291,7 +335,11 @@ impl<'g> Sweep<'g> {
             Op::Cast { value, .. } => {
                 if let Ty::Float(Some(source)) = self.graph.node(*value).ty {
                     let source = Ident::new(source.name(), span);
-                    self.contribute(&mut frame.steps, *value, quote_spanned!(span=> #adj as #source));
+                    self.contribute(
+                        &mut frame.steps,
+                        *value,
+                        quote_spanned!(span=> #adj as #source),
+                    );
                 }
             }
             Op::FloatMethod { rule, args, .. } => {
@@ -303,18 +351,26 @@ impl<'g> Sweep<'g> {
                         .filter(|(i, _)| rule.arg_is_float(*i))
                         .map(|(_, a)| *a)
                         .collect();
-                    let inputs: Vec<TokenStream> = args.iter().map(|a| self.value(frame, *a)).collect();
+                    let inputs: Vec<TokenStream> =
+                        args.iter().map(|a| self.value(frame, *a)).collect();
                     let out = self.value(frame, id);
-                    let call = quote_spanned!(span=> ::grad::pullback::#name(#(#inputs,)* #out, #adj));
+                    let call =
+                        quote_spanned!(span=> ::grad::pullback::#name(#(#inputs,)* #out, #adj));
                     self.distribute(id, &float_args, call, frame);
                 }
             }
             Op::Call { path, args } => {
                 let vjp = names::callee_vjp(path);
-                let float_args: Vec<ValueId> =
-                    args.iter().copied().filter(|a| self.graph.node(*a).ty.is_float()).collect();
+                let float_args: Vec<ValueId> = args
+                    .iter()
+                    .copied()
+                    .filter(|a| self.graph.node(*a).ty.is_float())
+                    .collect();
                 let inputs: Vec<TokenStream> = args.iter().map(|a| self.value(frame, *a)).collect();
-                let call = quote_spanned!(span=> #vjp(#(#inputs,)* #adj));
+                // The `Entries` traits turn a `_vjp` that returns the wrong number of entries
+                // into an error that says so, at the call.
+                let check = quote::format_ident!("Entries{}", float_args.len().max(1), span = span);
+                let call = quote_spanned!(span=> ::grad::__private::#check::entries(#vjp(#(#inputs,)* #adj)));
                 self.distribute(id, &float_args, call, frame);
             }
         }
@@ -322,7 +378,13 @@ impl<'g> Sweep<'g> {
 
     /// Hands each float input its entry of a pullback's result: the value itself for one
     /// input, a destructured tuple for several.
-    fn distribute(&mut self, id: ValueId, float_args: &[ValueId], call: TokenStream, frame: &mut FrameBuilder) {
+    fn distribute(
+        &mut self,
+        id: ValueId,
+        float_args: &[ValueId],
+        call: TokenStream,
+        frame: &mut FrameBuilder,
+    ) {
         let span = self.graph.node(id).span;
         if let [only] = float_args {
             self.contribute(&mut frame.steps, *only, call);
@@ -340,14 +402,23 @@ impl<'g> Sweep<'g> {
                 }
             })
             .collect();
-        frame.steps.push(Step::Code(quote_spanned!(span=> let (#(#partials),*) = #call;)));
+        frame.steps.push(Step::Code(
+            quote_spanned!(span=> let (#(#partials),*) = #call;),
+        ));
         for (k, a) in float_args.iter().enumerate() {
             let name = names::partial(id, k);
             self.contribute(&mut frame.steps, *a, quote!(#name));
         }
     }
 
-    fn binary(&mut self, id: ValueId, op: BinaryOp, lhs: ValueId, rhs: ValueId, frame: &mut FrameBuilder) {
+    fn binary(
+        &mut self,
+        id: ValueId,
+        op: BinaryOp,
+        lhs: ValueId,
+        rhs: ValueId,
+        frame: &mut FrameBuilder,
+    ) {
         let span = self.graph.node(id).span;
         let adj = names::adjoint(id);
         let (lhs_active, rhs_active) = (self.is_active(lhs), self.is_active(rhs));
@@ -377,14 +448,26 @@ impl<'g> Sweep<'g> {
                     (true, true) => {
                         let out = self.value(frame, id);
                         let scaled = names::partial(id, 0);
-                        frame.steps.push(Step::Code(quote_spanned!(span=> let #scaled = #adj / #b;)));
+                        frame
+                            .steps
+                            .push(Step::Code(quote_spanned!(span=> let #scaled = #adj / #b;)));
                         self.contribute(&mut frame.steps, lhs, quote!(#scaled));
-                        self.contribute(&mut frame.steps, rhs, quote_spanned!(span=> -#scaled * #out));
+                        self.contribute(
+                            &mut frame.steps,
+                            rhs,
+                            quote_spanned!(span=> -#scaled * #out),
+                        );
                     }
-                    (true, false) => self.contribute(&mut frame.steps, lhs, quote_spanned!(span=> #adj / #b)),
+                    (true, false) => {
+                        self.contribute(&mut frame.steps, lhs, quote_spanned!(span=> #adj / #b))
+                    }
                     (false, true) => {
                         let out = self.value(frame, id);
-                        self.contribute(&mut frame.steps, rhs, quote_spanned!(span=> -#adj * #out / #b));
+                        self.contribute(
+                            &mut frame.steps,
+                            rhs,
+                            quote_spanned!(span=> -#adj * #out / #b),
+                        );
                     }
                     (false, false) => {}
                 }
@@ -410,18 +493,35 @@ struct FrameBuilder {
 impl Frame {
     /// The frame as one list of steps: `prelude`, the recomputation, then the adjoints.
     pub fn into_steps(self, prelude: Vec<TokenStream>) -> Vec<Step> {
-        prelude.into_iter().chain(self.forward).map(Step::Code).chain(self.steps).collect()
+        prelude
+            .into_iter()
+            .chain(self.forward)
+            .map(Step::Code)
+            .chain(self.steps)
+            .collect()
     }
 }
 
 /// The loop's range as the forward sweep iterates it.
 pub fn range_tokens(graph: &Graph, l: &Loop, frame: &mut impl RecordsReads) -> TokenStream {
-    let LoopHeader::Range { start, end, inclusive, reverse, step, .. } = &l.header else {
+    let LoopHeader::Range {
+        start,
+        end,
+        inclusive,
+        reverse,
+        step,
+        ..
+    } = &l.header
+    else {
         return quote!(0..0);
     };
     frame.record([*start, *end].into_iter().chain(*step));
     let (start, end) = (operand(graph, *start), operand(graph, *end));
-    let mut range = if *inclusive { quote!((#start..=#end)) } else { quote!((#start..#end)) };
+    let mut range = if *inclusive {
+        quote!((#start..=#end))
+    } else {
+        quote!((#start..#end))
+    };
     if *reverse {
         range = quote!(#range.rev());
     }
@@ -450,7 +550,11 @@ impl RecordsReads for FrameBuilder {
 pub fn render(graph: &Graph, steps: &[Step]) -> Vec<TokenStream> {
     let mut counts = vec![0usize; graph.nodes.len()];
     count_contributions(steps, &mut counts);
-    let mut renderer = Renderer { graph, counts, declared: vec![false; graph.nodes.len()] };
+    let mut renderer = Renderer {
+        graph,
+        counts,
+        declared: vec![false; graph.nodes.len()],
+    };
     let mut out = Vec::new();
     renderer.steps(steps, &mut out);
     out
@@ -460,7 +564,11 @@ fn count_contributions(steps: &[Step], counts: &mut [usize]) {
     for step in steps {
         match step {
             Step::Contribute { target, .. } => counts[target.0] += 1,
-            Step::If { then_steps, else_steps, .. } => {
+            Step::If {
+                then_steps,
+                else_steps,
+                ..
+            } => {
                 count_contributions(then_steps, counts);
                 count_contributions(else_steps, counts);
             }
@@ -476,7 +584,11 @@ fn contributed_targets(steps: &[Step], targets: &mut BTreeSet<ValueId>) {
             Step::Contribute { target, .. } => {
                 targets.insert(*target);
             }
-            Step::If { then_steps, else_steps, .. } => {
+            Step::If {
+                then_steps,
+                else_steps,
+                ..
+            } => {
                 contributed_targets(then_steps, targets);
                 contributed_targets(else_steps, targets);
             }
@@ -503,7 +615,12 @@ impl Renderer<'_> {
     }
 
     /// Declares, as zero, the adjoints of outer nodes that a nested `if` or loop adds to.
-    fn declare_outer(&mut self, inner: &[&[Step]], regions: &[RegionId], out: &mut Vec<TokenStream>) {
+    fn declare_outer(
+        &mut self,
+        inner: &[&[Step]],
+        regions: &[RegionId],
+        out: &mut Vec<TokenStream>,
+    ) {
         let mut targets = BTreeSet::new();
         for steps in inner {
             contributed_targets(steps, &mut targets);
@@ -547,7 +664,12 @@ impl Renderer<'_> {
                     let value = self.adjoint_or_zero(*node);
                     out.push(quote!(#var = #value;));
                 }
-                Step::If { cond, then_steps, else_steps, regions } => {
+                Step::If {
+                    cond,
+                    then_steps,
+                    else_steps,
+                    regions,
+                } => {
                     self.declare_outer(&[then_steps, else_steps], regions, out);
                     let mut then_code = Vec::new();
                     self.steps(then_steps, &mut then_code);
@@ -561,7 +683,11 @@ impl Renderer<'_> {
                         }
                     });
                 }
-                Step::Loop { header, body, region } => {
+                Step::Loop {
+                    header,
+                    body,
+                    region,
+                } => {
                     self.declare_outer(&[body], &[*region], out);
                     let mut body_code = Vec::new();
                     self.steps(body, &mut body_code);

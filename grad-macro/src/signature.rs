@@ -131,10 +131,23 @@ fn return_type(sig: &syn::Signature, diagnostics: &mut Diagnostics) -> Option<(T
 /// `f64` or `f32`, written as a bare path.
 pub fn float_type(ty: &Type) -> Option<FloatTy> {
     match ty {
-        Type::Path(path) if path.qself.is_none() => path
-            .path
-            .get_ident()
-            .and_then(|ident| FloatTy::from_ident(&ident.to_string())),
+        Type::Path(path) if path.qself.is_none() => {
+            let segments: Vec<String> = path
+                .path
+                .segments
+                .iter()
+                .map(|s| s.ident.to_string())
+                .collect();
+            match segments
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .as_slice()
+            {
+                [name] | ["std" | "core", "primitive", name] => FloatTy::from_ident(name),
+                _ => None,
+            }
+        }
         Type::Paren(inner) => float_type(&inner.elem),
         Type::Group(inner) => float_type(&inner.elem),
         _ => None,
@@ -145,6 +158,9 @@ pub fn float_type(ty: &Type) -> Option<FloatTy> {
 pub fn classify(ty: &Type) -> Ty {
     if let Some(float) = float_type(ty) {
         return Ty::Float(Some(float));
+    }
+    if matches!(ty, Type::Reference(_) | Type::Ptr(_)) {
+        return Ty::Other;
     }
     if let Type::Path(path) = ty {
         if let Some(ident) = path.path.get_ident() {
@@ -207,8 +223,11 @@ fn param(index: usize, input: &FnArg, diagnostics: &mut Diagnostics) -> Option<P
             diagnostics.error(&ty, "#[differentiable] cannot differentiate a reference to a float: take the float by value");
             return None;
         }
-        Type::Reference(_) => Ty::Unknown,
-        other => classify(other),
+        // Parameters of types grad does not recognise are constants, and known to be so.
+        other => match classify(other) {
+            Ty::Unknown => Ty::Other,
+            class => class,
+        },
     };
     Some(Param {
         ident,

@@ -59,6 +59,63 @@ pub mod __private {
     #[cfg(feature = "alloc")]
     pub use alloc::vec::Vec;
 
+    /// Checks that a callee's `_vjp` returned a single gradient entry, with a message that says
+    /// what to fix when it did not.
+    #[diagnostic::on_unimplemented(
+        message = "this call's `_vjp` returned `{Self}`, but the call has one float argument, so it must return one gradient entry",
+        label = "the callee's `_vjp` must return one entry per float argument",
+        note = "a `_vjp` returns one entry per float argument, in argument order (a tuple for several); a function with `wrt(..)` returns fewer, so call it only from code that is not differentiated"
+    )]
+    pub trait Entries1<T> {
+        /// The entry itself.
+        fn entries(self) -> T;
+    }
+
+    #[diagnostic::do_not_recommend]
+    impl<T: crate::Float> Entries1<T> for T {
+        #[inline(always)]
+        fn entries(self) -> T {
+            self
+        }
+    }
+
+    macro_rules! entries {
+        ($($name:ident ($($t:ident)*) $message:literal;)*) => {$(
+            /// Checks that a callee's `_vjp` returned one gradient entry per float argument.
+            #[diagnostic::on_unimplemented(
+                message = $message,
+                label = "the callee's `_vjp` must return one entry per float argument",
+                note = "a `_vjp` returns one entry per float argument, in argument order (a tuple for several); a function with `wrt(..)` returns fewer, so call it only from code that is not differentiated"
+            )]
+            pub trait $name<$($t),*> {
+                /// The entries as a tuple.
+                fn entries(self) -> ($($t,)*);
+            }
+
+            #[diagnostic::do_not_recommend]
+            impl<$($t),*> $name<$($t),*> for ($($t,)*) {
+                #[inline(always)]
+                fn entries(self) -> ($($t,)*) {
+                    self
+                }
+            }
+        )*};
+    }
+
+    entries! {
+        Entries2 (A B) "this call's `_vjp` returned `{Self}`, but the call has 2 float arguments, so it must return a tuple of 2 gradient entries";
+        Entries3 (A B C) "this call's `_vjp` returned `{Self}`, but the call has 3 float arguments, so it must return a tuple of 3 gradient entries";
+        Entries4 (A B C D) "this call's `_vjp` returned `{Self}`, but the call has 4 float arguments, so it must return a tuple of 4 gradient entries";
+        Entries5 (A B C D E) "this call's `_vjp` returned `{Self}`, but the call has 5 float arguments, so it must return a tuple of 5 gradient entries";
+        Entries6 (A B C D E F) "this call's `_vjp` returned `{Self}`, but the call has 6 float arguments, so it must return a tuple of 6 gradient entries";
+        Entries7 (A B C D E F G) "this call's `_vjp` returned `{Self}`, but the call has 7 float arguments, so it must return a tuple of 7 gradient entries";
+        Entries8 (A B C D E F G H) "this call's `_vjp` returned `{Self}`, but the call has 8 float arguments, so it must return a tuple of 8 gradient entries";
+        Entries9 (A B C D E F G H I) "this call's `_vjp` returned `{Self}`, but the call has 9 float arguments, so it must return a tuple of 9 gradient entries";
+        Entries10 (A B C D E F G H I J) "this call's `_vjp` returned `{Self}`, but the call has 10 float arguments, so it must return a tuple of 10 gradient entries";
+        Entries11 (A B C D E F G H I J K) "this call's `_vjp` returned `{Self}`, but the call has 11 float arguments, so it must return a tuple of 11 gradient entries";
+        Entries12 (A B C D E F G H I J K L) "this call's `_vjp` returned `{Self}`, but the call has 12 float arguments, so it must return a tuple of 12 gradient entries";
+    }
+
     /// How many values a range iterator yields, for replaying a loop backwards.
     #[inline(always)]
     pub fn trip_count<I: Iterator>(range: I) -> usize {

@@ -191,7 +191,8 @@ pub fn log<T: Float>(x: T, base: T, out: T, upstream: T) -> (T, T) {
 #[inline(always)]
 pub fn sqrt<T: Float>(x: T, out: T, upstream: T) -> T {
     let _ = x;
-    upstream / (T::TWO * out)
+    // |out| so that sqrt(-0.0) = -0.0 also gets the +∞ of the convention.
+    upstream / (T::TWO * out.abs())
 }
 
 /// `cbrt`: d/dx = 1 / (3 ∛x²) = `1 / (3 out²)`, so cbrt'(0) = +∞.

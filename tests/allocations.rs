@@ -1,0 +1,98 @@
+//! Companions of fixed-size code never touch the heap: a counting global allocator watches
+//! every call. (Runtime-bounded loops that need a tape may allocate; that is checked too, so
+//! the counter is known to work.)
+
+use grad::differentiable;
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+struct Counting;
+
+// Per thread, so that the test harness and other tests running at the same time do not count.
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|count| count.set(count.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn allocations_during(f: impl FnOnce()) -> usize {
+    let before = ALLOCATIONS.with(Cell::get);
+    f();
+    ALLOCATIONS.with(Cell::get) - before
+}
+
+#[differentiable]
+fn scalar(x: f64, y: f64) -> f64 {
+    let r = x.hypot(y);
+    r.sin() * grad::sigmoid(x - y)
+}
+
+/// A recurrence over constant bounds: its tape is a fixed-size array on the stack.
+#[differentiable]
+fn const_bounded(x: f64, a: f64) -> f64 {
+    let mut y = x;
+    for i in 0..64 {
+        y = (y * a).sin() + i as f64 * 1e-3;
+        if y > 10.0 {
+            break;
+        }
+    }
+    y
+}
+
+/// A runtime trip count with nothing to record: no tape, so no heap either.
+#[differentiable]
+fn runtime_accumulation(x: f64, n: usize) -> f64 {
+    let mut s = 0.0;
+    for i in 0..n {
+        s += (x * i as f64).cos();
+    }
+    s
+}
+
+/// A runtime trip count whose reverse needs each iteration's value: this one has a tape.
+#[differentiable]
+fn runtime_recurrence(x: f64, n: usize) -> f64 {
+    let mut y = x;
+    for _ in 0..n {
+        y = (y * x).sin();
+    }
+    y
+}
+
+#[test]
+fn fixed_size_companions_never_allocate() {
+    let mut sink = 0.0;
+    let count = allocations_during(|| {
+        for k in 0..1000 {
+            let t = k as f64 * 1e-3;
+            sink += scalar_grad(t, 0.5).0;
+            sink += scalar_value_and_grad(t, 0.5).0;
+            sink += const_bounded_grad(t, 0.9).1;
+            sink += const_bounded_vjp(t, 0.9, 2.0).0;
+            sink += runtime_accumulation_grad(t, 100);
+        }
+    });
+    assert!(sink.is_finite());
+    assert_eq!(count, 0, "the companions allocated {count} times");
+}
+
+#[test]
+fn the_counter_sees_a_runtime_tape() {
+    let count = allocations_during(|| {
+        assert!(runtime_recurrence_grad(0.5, 100).is_finite());
+    });
+    assert!(count > 0);
+}
