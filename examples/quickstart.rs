@@ -36,7 +36,10 @@ fn main() {
     let (gx, gy) = rosenbrock_grad(-1.2, 1.0);
     let check = check_gradient(|v| rosenbrock(v[0], v[1]), &[-1.2, 1.0], &[gx, gy]);
     println!("\nrosenbrock gradient at (-1.2, 1) = ({gx:.4}, {gy:.4})");
-    println!("gradient check, worst error {:.1e}:\n{check}", check.max_error());
+    println!(
+        "gradient check, worst error {:.1e}:\n{check}",
+        check.max_error()
+    );
 
     // Minimise it with gradient descent and momentum.
     let (mut x, mut y, mut vx, mut vy) = (-1.2, 1.0, 0.0, 0.0);
@@ -47,5 +50,8 @@ fn main() {
         x += vx;
         y += vy;
     }
-    println!("minimum found at ({x:.4}, {y:.4}), value {:.2e}", rosenbrock(x, y));
+    println!(
+        "minimum found at ({x:.4}, {y:.4}), value {:.2e}",
+        rosenbrock(x, y)
+    );
 }

@@ -236,7 +236,7 @@ fn labeled(x: f64) -> f64 {
             if i + j > 10 {
                 break 'outer;
             }
-            s += x.powi((i + j) as i32 % 4);
+            s += x.powi((i + j) % 4);
         }
     }
     s

@@ -15,7 +15,10 @@ pub fn f(x: f64, y: f64, z: f64) -> f64 {
 fn add_then_multiply_at_the_seed_point() {
     // q = x + y = 3, f = qz: df/dx = df/dy = z = -4, df/dz = q = 3.
     assert_eq!(f_grad(-2.0, 5.0, -4.0), (-4.0, -4.0, 3.0));
-    assert_eq!(f_value_and_grad(-2.0, 5.0, -4.0), (-12.0, (-4.0, -4.0, 3.0)));
+    assert_eq!(
+        f_value_and_grad(-2.0, 5.0, -4.0),
+        (-12.0, (-4.0, -4.0, 3.0))
+    );
     assert_eq!(f_vjp(-2.0, 5.0, -4.0, 0.5), (-2.0, -2.0, 1.5));
 }
 
