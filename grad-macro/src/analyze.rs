@@ -8,7 +8,9 @@
 //! result of a call, a literal that meets a typed value in a loop) are settled the same way.
 
 use crate::diagnostics::Diagnostics;
-use crate::graph::{BinaryOp, Block, Graph, InactiveExpr, Op, Stmt, Ty, ValueId};
+use crate::graph::{
+    ArrayId, ArrayInit, BinaryOp, Block, Graph, InactiveExpr, Op, Stmt, Ty, ValueId,
+};
 use crate::lower::{float_owner, unify};
 use crate::rules::{self, Derivative};
 
@@ -23,6 +25,33 @@ fn propagate(graph: &mut Graph, block: &Block) -> bool {
     for stmt in &block.stmts {
         match stmt {
             Stmt::Node(id) => changed |= update(graph, *id),
+            Stmt::ArrayDecl(array) => {
+                let sources: Vec<ValueId> = match &graph.array(*array).init {
+                    ArrayInit::Param { .. } => Vec::new(),
+                    ArrayInit::Literal(values) => values.clone(),
+                    ArrayInit::Literal2(rows) => rows.iter().flatten().copied().collect(),
+                    ArrayInit::Repeat { value } => vec![*value],
+                    ArrayInit::Copy(source) | ArrayInit::Row { source, .. } => {
+                        let (active, ty) = {
+                            let source = graph.array(*source);
+                            (source.active, source.ty.scalar().clone())
+                        };
+                        changed |= set_array(graph, *array, active, &ty);
+                        Vec::new()
+                    }
+                };
+                for source in sources {
+                    let (active, ty) = (graph.node(source).active, graph.node(source).ty.clone());
+                    changed |= set_array(graph, *array, active, &ty);
+                }
+            }
+            Stmt::ArrayWrite(write) => {
+                let (active, ty) = (
+                    graph.node(write.value).active,
+                    graph.node(write.value).ty.clone(),
+                );
+                changed |= set_array(graph, write.array, active, &ty);
+            }
             Stmt::If(branch) => {
                 changed |= propagate(graph, &branch.then_block);
                 changed |= propagate(graph, &branch.else_block);
@@ -67,12 +96,37 @@ fn set(graph: &mut Graph, id: ValueId, active: bool, ty: Ty) -> bool {
     changed
 }
 
+/// An array is active once any element can be, and its elements have the float type its
+/// values have.
+fn set_array(graph: &mut Graph, id: ArrayId, active: bool, elem: &Ty) -> bool {
+    let array = &mut graph.arrays[id.0];
+    let mut changed = active && !array.active;
+    array.active |= active;
+    let scalar = scalar_mut(&mut array.ty);
+    if matches!(scalar, Ty::Float(None) | Ty::Unknown) && elem.is_float() && scalar != elem {
+        *scalar = unify(scalar, elem);
+        changed = true;
+    }
+    changed
+}
+
+fn scalar_mut(ty: &mut Ty) -> &mut Ty {
+    match ty {
+        Ty::Array(elem, _) => scalar_mut(elem),
+        other => other,
+    }
+}
+
 fn update(graph: &mut Graph, id: ValueId) -> bool {
     let node = graph.node(id);
     let is_active = |a: &ValueId| graph.node(*a).active;
     let ty_of = |a: &ValueId| graph.node(*a).ty.clone();
     let (active, ty) = match &node.op {
         Op::Neg(a) => (is_active(a), ty_of(a)),
+        Op::ArrayRead { array, .. } => {
+            let array = graph.array(*array);
+            (array.active, array.ty.scalar().clone())
+        }
         Op::Annotated { value, .. } => (is_active(value), node.ty.clone()),
         Op::Binary {
             op: BinaryOp::Other,

@@ -4,10 +4,12 @@
 //! `__f_value_and_vjp(x, y, z, upstream) -> (f64, (f64, f64, f64))` holding both sweeps, and the
 //! public `f_grad`, `f_value_and_grad` and `f_vjp`, each a one-line call of it.
 
+use crate::graph::Len;
 use crate::graph::{
-    Block, CallStyle, Graph, If, InactiveExpr, Loop, LoopHeader, Op, Stmt, Ty, ValueId,
+    ArrayId, ArrayInit, Block, CallStyle, Graph, If, InactiveExpr, Loop, LoopHeader, Op, RegionId,
+    Stmt, Ty, ValueId,
 };
-use crate::lower::Lowered;
+use crate::lower::{Lowered, Output};
 use crate::names;
 use crate::reverse::{RecordsReads, Sweep, range_tokens, render};
 use crate::signature::Signature;
@@ -58,6 +60,39 @@ pub struct Forward<'a> {
     emitted_ifs: HashSet<*const If>,
     emitted_loops: HashSet<usize>,
     pub referenced: BTreeSet<ValueId>,
+    /// The frame being emitted: only its own arrays are declared and written here; arrays of
+    /// enclosing frames already hold their values.
+    frame: RegionId,
+}
+
+/// How generated code names an array: a parameter that is never written by its own name,
+/// anything else by its local.
+pub fn array_name(graph: &Graph, id: ArrayId) -> TokenStream {
+    let array = graph.array(id);
+    match &array.init {
+        ArrayInit::Param { ident, .. } if !array.written => quote!(#ident),
+        _ => {
+            let name = names::array(id);
+            quote!(#name)
+        }
+    }
+}
+
+/// The adjoint of an array: an array of the same shape.
+pub fn array_adjoint(id: ArrayId) -> proc_macro2::Ident {
+    names::array_adjoint(id)
+}
+
+/// `[[value; N]; M]` for an array type.
+fn repeat_tokens(ty: &Ty, value: TokenStream) -> TokenStream {
+    match ty {
+        Ty::Array(elem, len) => {
+            let inner = repeat_tokens(elem, value);
+            let len = &len.0;
+            quote!([#inner; #len])
+        }
+        _ => value,
+    }
 }
 
 impl RecordsReads for Forward<'_> {
@@ -71,15 +106,53 @@ impl<'a> Forward<'a> {
         graph: &'a Graph,
         live: &'a mut Vec<bool>,
         tapes: &'a HashMap<usize, TapeInfo>,
+        frame: RegionId,
     ) -> Self {
         Forward {
             graph,
             live,
             tapes,
+            frame,
             emitted_ifs: HashSet::new(),
             emitted_loops: HashSet::new(),
             referenced: BTreeSet::new(),
         }
+    }
+
+    fn owns(&self, array: ArrayId) -> bool {
+        self.graph
+            .region_within(self.graph.array(array).region, self.frame)
+    }
+
+    /// The nodes an array statement of this frame reads.
+    fn array_stmt_args(&self, stmt: &Stmt) -> Vec<ValueId> {
+        match stmt {
+            Stmt::ArrayDecl(id) if self.owns(*id) => match &self.graph.array(*id).init {
+                ArrayInit::Literal(values) => values.clone(),
+                ArrayInit::Literal2(rows) => rows.iter().flatten().copied().collect(),
+                ArrayInit::Repeat { value } => vec![*value],
+                ArrayInit::Row { index, .. } => vec![*index],
+                ArrayInit::Param { .. } | ArrayInit::Copy(_) => Vec::new(),
+            },
+            Stmt::ArrayWrite(write) if self.owns(write.array) => {
+                write.indices.iter().copied().chain([write.value]).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether a block writes an array this frame owns (so it must run).
+    fn writes_own_arrays(&self, block: &Block) -> bool {
+        block.stmts.iter().any(|stmt| match stmt {
+            Stmt::ArrayDecl(id) => self.owns(*id),
+            Stmt::ArrayWrite(write) => self.owns(write.array),
+            Stmt::If(branch) => {
+                self.writes_own_arrays(&branch.then_block)
+                    || self.writes_own_arrays(&branch.else_block)
+            }
+            Stmt::Loop(l) => self.writes_own_arrays(&l.body),
+            Stmt::Node(_) => false,
+        })
     }
 
     /// Marks, back to front, every node the live nodes need; an `if` or loop is computed
@@ -114,12 +187,17 @@ impl<'a> Forward<'a> {
                         any = true;
                     }
                 }
+                Stmt::ArrayDecl(_) | Stmt::ArrayWrite(_) => {
+                    let args = self.array_stmt_args(stmt);
+                    if !args.is_empty() || matches!(stmt, Stmt::ArrayDecl(id) if self.owns(*id)) {
+                        for arg in args {
+                            self.live[arg.0] = true;
+                        }
+                        any = true;
+                    }
+                }
                 Stmt::Loop(l) => {
-                    let needed = l.carried.iter().any(|c| self.live[c.exit.0])
-                        || self.tapes.contains_key(&l.id);
-                    if needed {
-                        self.emitted_loops.insert(l.id);
-                        self.mark_loop(l);
+                    if self.loop_liveness(l) {
                         any = true;
                     }
                 }
@@ -128,10 +206,50 @@ impl<'a> Forward<'a> {
         any
     }
 
-    /// A loop that runs runs whole: everything its body reads becomes live.
-    fn mark_loop(&mut self, l: &Loop) {
+    /// A loop runs when a value it leaves behind is live, when its iterations must be
+    /// recorded or counted for the reverse sweep, or when it writes this frame's arrays. Then
+    /// its body computes what the live values need, around the loop: a carried variable whose
+    /// start of iteration is needed needs its update from the iteration before.
+    fn loop_liveness(&mut self, l: &Loop) -> bool {
+        let tape = self.tapes.get(&l.id);
+        let recorded = tape.is_some_and(|t| !t.entries.is_empty() || t.counted);
+        let needed = l.carried.iter().any(|c| self.live[c.exit.0])
+            || recorded
+            || self.writes_own_arrays(&l.body);
+        if !needed {
+            return false;
+        }
+        self.emitted_loops.insert(l.id);
+        if let Some(tape) = tape {
+            for entry in &tape.entries {
+                self.live[entry.0] = true;
+            }
+        }
+        if let Some(stop) = l.stop {
+            self.live[stop.0] = true;
+        }
         for carried in &l.carried {
-            self.live[carried.init.0] = true;
+            if self.live[carried.exit.0] {
+                self.live[carried.next.0] = true;
+            }
+        }
+        loop {
+            self.liveness(&l.body);
+            let mut changed = false;
+            for carried in &l.carried {
+                if self.live[carried.entry.0] && !self.live[carried.next.0] {
+                    self.live[carried.next.0] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        for carried in &l.carried {
+            if self.live[carried.next.0] {
+                self.live[carried.init.0] = true;
+            }
         }
         if let LoopHeader::Range {
             start, end, step, ..
@@ -143,30 +261,7 @@ impl<'a> Forward<'a> {
                 self.live[step.0] = true;
             }
         }
-        self.mark_block(&l.body);
-    }
-
-    fn mark_block(&mut self, block: &Block) {
-        for stmt in &block.stmts {
-            match stmt {
-                Stmt::Node(id) => {
-                    self.live[id.0] = true;
-                    for arg in self.graph.node(*id).args() {
-                        self.live[arg.0] = true;
-                    }
-                }
-                Stmt::If(branch) => {
-                    self.live[branch.cond.0] = true;
-                    for merge in &branch.merges {
-                        self.live[merge.then_value.0] = true;
-                        self.live[merge.else_value.0] = true;
-                    }
-                    self.mark_block(&branch.then_block);
-                    self.mark_block(&branch.else_block);
-                }
-                Stmt::Loop(l) => self.mark_loop(l),
-            }
-        }
+        true
     }
 
     fn arg(&mut self, id: ValueId) -> TokenStream {
@@ -184,28 +279,38 @@ impl<'a> Forward<'a> {
     }
 
     /// The code of a block. `own_frame` is true for the frame's own block, whose loops record
-    /// tapes; everything inside a running loop is computed in full.
+    /// tapes.
     pub fn block(&mut self, block: &Block, own_frame: bool) -> Vec<TokenStream> {
-        self.emit_block(block, own_frame, false)
-    }
-
-    fn emit_block(&mut self, block: &Block, own_frame: bool, full: bool) -> Vec<TokenStream> {
         let mut out = Vec::new();
         for stmt in &block.stmts {
             match stmt {
                 Stmt::Node(id) => {
-                    if full || self.live[id.0] {
+                    if self.live[id.0] {
                         out.extend(self.node(*id));
                     }
                 }
+                Stmt::ArrayDecl(id) => {
+                    if self.owns(*id) {
+                        out.extend(self.array_decl(*id));
+                    }
+                }
+                Stmt::ArrayWrite(write) => {
+                    if self.owns(write.array) {
+                        let name = array_name(self.graph, write.array);
+                        let indices: Vec<_> = write.indices.iter().map(|i| self.arg(*i)).collect();
+                        let value = self.arg(write.value);
+                        let span = write.span;
+                        out.push(quote_spanned!(span=> #name #([#indices])* = #value;));
+                    }
+                }
                 Stmt::If(branch) => {
-                    if full || self.emitted_ifs.contains(&(&**branch as *const If)) {
-                        out.push(self.emit_if(branch, full));
+                    if self.emitted_ifs.contains(&(&**branch as *const If)) {
+                        out.push(self.emit_if(branch));
                     }
                 }
                 Stmt::Loop(l) => {
-                    if full || self.emitted_loops.contains(&l.id) {
-                        let tape = if own_frame && !full {
+                    if self.emitted_loops.contains(&l.id) {
+                        let tape = if own_frame {
                             self.tapes.get(&l.id)
                         } else {
                             None
@@ -218,17 +323,57 @@ impl<'a> Forward<'a> {
         out
     }
 
-    fn emit_if(&mut self, branch: &If, full: bool) -> TokenStream {
+    fn array_decl(&mut self, id: ArrayId) -> Option<TokenStream> {
+        let array = self.graph.array(id);
+        let span = array.span;
+        let name = names::array(id);
+        let mutability = array.written.then(|| quote!(mut));
+        let init = match &array.init {
+            ArrayInit::Param { ident, .. } => {
+                if !array.written {
+                    return None;
+                }
+                quote!(#ident)
+            }
+            ArrayInit::Literal(values) => {
+                let values: Vec<_> = values.iter().map(|v| self.arg(*v)).collect();
+                quote!([#(#values),*])
+            }
+            ArrayInit::Literal2(rows) => {
+                let rows: Vec<TokenStream> = rows
+                    .iter()
+                    .map(|row| {
+                        let values: Vec<_> = row.iter().map(|v| self.arg(*v)).collect();
+                        quote!([#(#values),*])
+                    })
+                    .collect();
+                quote!([#(#rows),*])
+            }
+            ArrayInit::Repeat { value } => {
+                let value = self.arg(*value);
+                repeat_tokens(&array.ty, value)
+            }
+            ArrayInit::Copy(source) => array_name(self.graph, *source),
+            ArrayInit::Row { source, index } => {
+                let source = array_name(self.graph, *source);
+                let index = self.arg(*index);
+                quote!(#source[#index])
+            }
+        };
+        Some(quote_spanned!(span=> let #mutability #name = #init;))
+    }
+
+    fn emit_if(&mut self, branch: &If) -> TokenStream {
         let span = branch.span;
         let merges: Vec<_> = branch
             .merges
             .iter()
-            .filter(|m| full || self.live[m.out.0])
+            .filter(|m| self.live[m.out.0])
             .collect();
         let cond = self.arg(branch.cond);
-        let then_code = self.emit_block(&branch.then_block, false, full);
+        let then_code = self.block(&branch.then_block, false);
         let then_values: Vec<TokenStream> = merges.iter().map(|m| self.arg(m.then_value)).collect();
-        let else_code = self.emit_block(&branch.else_block, false, full);
+        let else_code = self.block(&branch.else_block, false);
         let else_values: Vec<TokenStream> = merges.iter().map(|m| self.arg(m.else_value)).collect();
         if merges.is_empty() {
             return quote_spanned!(span=> if #cond { #(#then_code)* } else { #(#else_code)* });
@@ -247,11 +392,16 @@ impl<'a> Forward<'a> {
 
     fn emit_loop(&mut self, l: &Loop, tape: Option<&TapeInfo>) -> TokenStream {
         let span = l.span;
-        let carried: Vec<_> = (0..l.carried.len())
-            .map(|k| names::carried(l.id, k))
+        // Only the carried variables the live code needs run around the loop.
+        let kept: Vec<usize> = (0..l.carried.len())
+            .filter(|k| self.live[l.carried[*k].next.0])
             .collect();
-        let inits: Vec<TokenStream> = l.carried.iter().map(|c| self.arg(c.init)).collect();
-        let entries: Vec<_> = l.carried.iter().map(|c| names::value(c.entry)).collect();
+        let carried: Vec<_> = kept.iter().map(|k| names::carried(l.id, *k)).collect();
+        let inits: Vec<TokenStream> = kept.iter().map(|k| self.arg(l.carried[*k].init)).collect();
+        let entries: Vec<_> = kept
+            .iter()
+            .map(|k| names::value(l.carried[*k].entry))
+            .collect();
         let count = names::count(l.id);
         let tape_name = names::tape(l.id);
         let mut before = Vec::new();
@@ -288,13 +438,16 @@ impl<'a> Forward<'a> {
             }
             LoopHeader::Unbounded => (quote_spanned!(span=> loop), TokenStream::new()),
         };
-        let body = self.emit_block(&l.body, false, true);
-        let nexts: Vec<TokenStream> = l.carried.iter().map(|c| self.arg(c.next)).collect();
+        let body = self.block(&l.body, false);
+        let nexts: Vec<TokenStream> = kept.iter().map(|k| self.arg(l.carried[*k].next)).collect();
         let stop = l.stop.map(|stop| {
             let stop = self.arg(stop);
             quote!(if #stop { break; })
         });
-        let exits: Vec<_> = l.carried.iter().map(|c| names::value(c.exit)).collect();
+        let exits: Vec<_> = kept
+            .iter()
+            .map(|k| names::value(l.carried[*k].exit))
+            .collect();
         quote_spanned! {span=>
             #(#before)*
             #(let mut #carried = #inits;)*
@@ -324,6 +477,11 @@ impl<'a> Forward<'a> {
             Op::Neg(a) => {
                 let a = self.arg(*a);
                 quote_spanned!(span=> -#a)
+            }
+            Op::ArrayRead { array, indices } => {
+                let name = array_name(self.graph, *array);
+                let indices: Vec<_> = indices.iter().map(|i| self.arg(*i)).collect();
+                quote_spanned!(span=> #name #([#indices])*)
             }
             Op::Annotated { value, ty } => {
                 let value = self.arg(*value);
@@ -486,6 +644,70 @@ impl Companions<'_> {
         } else {
             quote!(#[allow(dead_code, clippy::too_many_arguments)])
         };
+        if let Ty::Array(_, Len(outputs)) = &self.signature.ret_class {
+            let jacobian_name = names::companion(name, "jacobian");
+            let scalar = self
+                .signature
+                .ret
+                .as_ref()
+                .map(|(_, float)| float.name())
+                .unwrap_or("f64");
+            let scalar = proc_macro2::Ident::new(scalar, proc_macro2::Span::call_site());
+            let entries: Vec<&syn::Type> = self.signature.differentiable().map(|p| &p.ty).collect();
+            let rows: Vec<proc_macro2::Ident> =
+                (0..entries.len()).map(names::jacobian_rows).collect();
+            let columns: Vec<proc_macro2::Ident> = (0..entries.len())
+                .map(|k| names::partial(ValueId(0), k))
+                .collect();
+            let jacobian_ty = match entries.as_slice() {
+                [only] => quote!([#only; #outputs]),
+                many => quote!((#([#many; #outputs]),*)),
+            };
+            let pattern = match columns.as_slice() {
+                [only] => quote!(#only),
+                many => quote!((#(#many),*)),
+            };
+            let result = match rows.as_slice() {
+                [only] => quote!(#only),
+                many => quote!((#(#many),*)),
+            };
+            let i = names::iteration();
+            let seed = names::upstream();
+            let jacobian_body = if stub {
+                quote!(::core::unimplemented!())
+            } else {
+                quote! {
+                    #(let mut #rows: [#entries; #outputs] = ::grad::__private::Elements::zeros();)*
+                    for #i in 0..#outputs {
+                        let mut #seed: #ret = ::grad::__private::Elements::zeros();
+                        #seed[#i] = <#scalar as ::grad::Float>::ONE;
+                        let #pattern = #core(#(#args,)* #seed).1;
+                        #(#rows[#i] = #columns;)*
+                    }
+                    #result
+                }
+            };
+            let jacobian_doc = format!(
+                " The Jacobian of `{name}` with respect to {wrt}: row `i` is the gradient of output `i`, shaped like the parameters.\n\n Generated by `#[differentiable]`."
+            );
+            return quote! {
+                #(#attrs)*
+                #[doc = #vjp_doc]
+                #[inline]
+                #allow
+                #vis fn #vjp_name #generics (#(#params,)* #upstream: #ret) -> #grad_ty #where_clause {
+                    #vjp_body
+                }
+
+                #(#attrs)*
+                #[doc = #jacobian_doc]
+                #allow
+                #vis fn #jacobian_name #generics (#(#params),*) -> #jacobian_ty #where_clause {
+                    #jacobian_body
+                }
+            };
+        }
+        let _ = (&grad_doc, &value_doc);
         quote! {
             #(#attrs)*
             #[doc = #grad_doc]
@@ -514,7 +736,7 @@ impl Companions<'_> {
     }
 
     /// The hidden function that holds the forward and the reverse sweep.
-    pub fn core(&self, lowered: &Lowered) -> TokenStream {
+    pub fn core(&self, lowered: &Lowered) -> Result<TokenStream, syn::Error> {
         let sig = &self.function.sig;
         let generics = &sig.generics;
         let where_clause = &sig.generics.where_clause;
@@ -530,9 +752,27 @@ impl Companions<'_> {
         let graph = &lowered.graph;
         let mut sweep = Sweep::new(graph);
         let frame = sweep.function(&lowered.body, lowered.output);
+        if let Some(mut error) = sweep.errors.pop() {
+            for other in sweep.errors.drain(..) {
+                error.combine(other);
+            }
+            return Err(error);
+        }
         let forward = &frame.forward;
         let backward = render(graph, &frame.steps);
-        let value = operand(graph, lowered.output);
+        let value = match lowered.output {
+            Output::Scalar(value) => operand(graph, value),
+            Output::Array(array) => array_name(graph, array),
+        };
+        let param_arrays: HashMap<usize, ArrayId> = graph
+            .arrays
+            .iter()
+            .enumerate()
+            .filter_map(|(id, array)| match array.init {
+                ArrayInit::Param { index, .. } => Some((index, ArrayId(id))),
+                _ => None,
+            })
+            .collect();
         // Parameters are pushed first, so parameter i is node i.
         let gradients: Vec<TokenStream> = self
             .signature
@@ -541,7 +781,10 @@ impl Companions<'_> {
             .enumerate()
             .filter(|(_, p)| p.differentiable)
             .map(|(i, p)| {
-                if sweep.has_adjoint[i] {
+                if let Some(array) = param_arrays.get(&i) {
+                    let adj = array_adjoint(*array);
+                    quote!(#adj)
+                } else if sweep.has_adjoint[i] {
                     let adj = names::adjoint(ValueId(i));
                     quote!(#adj)
                 } else {
@@ -557,10 +800,16 @@ impl Companions<'_> {
         let attrs = self.inherited_attributes();
         // A user who calls only `f_grad` has still used `f`; without this, `f` warns as dead code.
         let name = &sig.ident;
-        let mark_used = sig.generics.type_params().next().is_none()
-            && sig.generics.const_params().next().is_none();
-        let mark_used = mark_used.then(|| quote!(let _ = #name;));
-        quote! {
+        let consts: Vec<&proc_macro2::Ident> =
+            sig.generics.const_params().map(|c| &c.ident).collect();
+        let mark_used = sig.generics.type_params().next().is_none().then(|| {
+            if consts.is_empty() {
+                quote!(let _ = #name;)
+            } else {
+                quote!(let _ = #name::<#(#consts),*>;)
+            }
+        });
+        Ok(quote! {
             #(#attrs)*
             #[doc(hidden)]
             #[inline]
@@ -572,6 +821,6 @@ impl Companions<'_> {
                 #(#backward)*
                 (#value, #gradient)
             }
-        }
+        })
     }
 }

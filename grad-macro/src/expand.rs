@@ -28,11 +28,17 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
         signature: &signature,
     };
     match (diagnostics.into_result(), lowered) {
-        (Ok(()), Some(lowered)) => {
-            let core = companions.core(&lowered);
-            let wrappers = companions.wrappers(false);
-            quote!(#function #core #wrappers)
-        }
+        (Ok(()), Some(lowered)) => match companions.core(&lowered) {
+            Ok(core) => {
+                let wrappers = companions.wrappers(false);
+                quote!(#function #core #wrappers)
+            }
+            Err(error) => {
+                let error = error.to_compile_error();
+                let stubs = companions.wrappers(true);
+                quote!(#function #error #stubs)
+            }
+        },
         (result, _) => {
             let errors = result.err().map(|e| e.to_compile_error());
             let stubs = signature_ok.then(|| companions.wrappers(true));

@@ -15,6 +15,8 @@ pub struct ValueId(pub usize);
 /// What the macro knows of a value's type: enough to tell floats from everything else.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Ty {
+    /// `[elem; len]`; a matrix is an array of arrays.
+    Array(Box<Ty>, Len),
     /// A float; `None` while the float type is not known (an unsuffixed literal, a call).
     Float(Option<FloatTy>),
     Int,
@@ -52,6 +54,77 @@ impl Ty {
     pub fn is_float(&self) -> bool {
         matches!(self, Ty::Float(_))
     }
+
+    /// A float, or an array of floats: what can have a gradient.
+    pub fn is_differentiable(&self) -> bool {
+        match self {
+            Ty::Float(_) => true,
+            Ty::Array(elem, _) => elem.is_differentiable(),
+            _ => false,
+        }
+    }
+
+    /// The scalar at the bottom of nested arrays.
+    pub fn scalar(&self) -> &Ty {
+        match self {
+            Ty::Array(elem, _) => elem.scalar(),
+            other => other,
+        }
+    }
+}
+
+/// An array length as written (`3`, `N`), compared by its text.
+#[derive(Clone, Debug)]
+pub struct Len(pub TokenStream);
+
+impl PartialEq for Len {
+    fn eq(&self, other: &Len) -> bool {
+        self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for Len {}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ArrayId(pub usize);
+
+/// An array variable. Arrays are not SSA values: generated code keeps each in one mutable
+/// local and writes its elements in place, so filling an array costs what it costs by hand.
+#[derive(Clone, Debug)]
+pub struct Array {
+    pub ty: Ty,
+    pub init: ArrayInit,
+    pub region: RegionId,
+    pub span: Span,
+    /// Whether it holds values that depend on a differentiated parameter.
+    pub active: bool,
+    /// Whether its elements are assigned after it is declared.
+    pub written: bool,
+}
+
+#[derive(Clone, Debug)]
+pub enum ArrayInit {
+    /// A parameter, named by the user's identifier; `index` is the parameter's position.
+    Param { ident: Ident, index: usize },
+    /// `[a, b, c]`
+    Literal(Vec<ValueId>),
+    /// `[[a, b], [c, d]]`
+    Literal2(Vec<Vec<ValueId>>),
+    /// `[v; N]` or `[[v; N]; M]`: every element is `value`.
+    Repeat { value: ValueId },
+    /// `let b = a;`
+    Copy(ArrayId),
+    /// `w[i]` of a matrix `w`.
+    Row { source: ArrayId, index: ValueId },
+}
+
+/// `array[indices] = value`.
+#[derive(Debug)]
+pub struct ArrayWrite {
+    pub array: ArrayId,
+    pub indices: Vec<ValueId>,
+    pub value: ValueId,
+    pub span: Span,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,6 +200,11 @@ pub enum Op {
     LoopExit,
     /// The counter of a `for` loop over a range.
     LoopCounter,
+    /// `array[indices]`: one element.
+    ArrayRead {
+        array: ArrayId,
+        indices: Vec<ValueId>,
+    },
 }
 
 /// The non-differentiable expressions the graph keeps, by shape.
@@ -171,6 +249,7 @@ impl Node {
             Op::FloatMethod { args, .. } | Op::Call { args, .. } | Op::Inactive { args, .. } => {
                 args.clone()
             }
+            Op::ArrayRead { indices, .. } => indices.clone(),
         }
     }
 }
@@ -188,6 +267,9 @@ pub struct Block {
 #[derive(Debug)]
 pub enum Stmt {
     Node(ValueId),
+    /// Declares an array and gives it its initial elements.
+    ArrayDecl(ArrayId),
+    ArrayWrite(ArrayWrite),
     If(Box<If>),
     Loop(Box<Loop>),
 }
@@ -247,9 +329,21 @@ pub struct Carried {
     pub exit: ValueId,
 }
 
+/// Where an array element is written, for checking that reverse code reads arrays safely.
+#[derive(Debug)]
+pub struct WriteRecord {
+    pub array: ArrayId,
+    pub region: RegionId,
+    /// Nodes created before the write have smaller ids: program order.
+    pub seq: usize,
+}
+
 #[derive(Default, Debug)]
 pub struct Graph {
     pub nodes: Vec<Node>,
+    pub arrays: Vec<Array>,
+    pub writes: Vec<WriteRecord>,
+    pub loop_bodies: Vec<RegionId>,
     /// The enclosing region of each region; the function body has none.
     pub region_parents: Vec<Option<RegionId>>,
 }
@@ -266,6 +360,10 @@ impl Graph {
 
     pub fn node_mut(&mut self, id: ValueId) -> &mut Node {
         &mut self.nodes[id.0]
+    }
+
+    pub fn array(&self, id: ArrayId) -> &Array {
+        &self.arrays[id.0]
     }
 
     pub fn new_region(&mut self, parent: Option<RegionId>) -> RegionId {

@@ -16,8 +16,8 @@
 
 use crate::diagnostics::Diagnostics;
 use crate::graph::{
-    BinaryOp, Block, CallStyle, Carried, FloatTy, Graph, If, InactiveExpr, Loop, LoopHeader, Merge,
-    Node, Op, RegionId, Stmt, Ty, ValueId,
+    Array, ArrayId, ArrayInit, ArrayWrite, BinaryOp, Block, CallStyle, Carried, FloatTy, Graph, If,
+    InactiveExpr, Len, Loop, LoopHeader, Merge, Node, Op, RegionId, Stmt, Ty, ValueId, WriteRecord,
 };
 use crate::rules::{self, Derivative};
 use crate::signature::{Signature, classify};
@@ -27,10 +27,17 @@ use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{BinOp, Expr, Item, Lit, Pat, Stmt as SynStmt, Type, UnOp};
 
+/// What the function returns: a float, or an array of floats.
+#[derive(Clone, Copy, Debug)]
+pub enum Output {
+    Scalar(ValueId),
+    Array(ArrayId),
+}
+
 pub struct Lowered {
     pub graph: Graph,
     pub body: Block,
-    pub output: ValueId,
+    pub output: Output,
     /// `const` and `use` items of the body, copied into the generated function.
     pub items: Vec<Item>,
 }
@@ -43,6 +50,8 @@ enum Val {
     Tuple(Vec<Val>),
     /// The expression left the block (`return`, `break`, `continue`): it has no value.
     Never,
+    /// An array variable.
+    Array(ArrayId),
 }
 
 fn unit() -> Val {
@@ -115,7 +124,7 @@ pub fn lower(
         diagnostics,
     };
     // Parameters come first, so parameter i is node i.
-    for param in &signature.params {
+    for (index, param) in signature.params.iter().enumerate() {
         let id = lowerer.graph.push(Node {
             op: Op::Param {
                 ident: param.ident.clone(),
@@ -125,14 +134,34 @@ pub fn lower(
             span: param.ident.span(),
             region,
         });
-        lowerer.bind(param.ident.to_string(), Val::Scalar(id));
+        if let Ty::Array(..) = param.class {
+            let init = ArrayInit::Param {
+                ident: param.ident.clone(),
+                index,
+            };
+            let array = lowerer.new_array(param.class.clone(), init, param.ident.span());
+            lowerer.graph.arrays[array.0].active = param.differentiable;
+            lowerer.bind(param.ident.to_string(), Val::Array(array));
+        } else {
+            lowerer.bind(param.ident.to_string(), Val::Scalar(id));
+        }
     }
     let errors_before = lowerer.diagnostics.count();
     let result = lowerer.function_body(body);
     let output = match result {
         // A bad return type was reported already; the body's shape would only repeat it.
         _ if signature.ret.is_none() => None,
-        Val::Scalar(id) => Some(id),
+        Val::Scalar(id) if !matches!(signature.ret_class, Ty::Array(..)) => {
+            Some(Output::Scalar(id))
+        }
+        Val::Array(id) if matches!(signature.ret_class, Ty::Array(..)) => Some(Output::Array(id)),
+        Val::Scalar(_) | Val::Array(_) => {
+            lowerer.diagnostics.error_at(
+                body.brace_token.span.close(),
+                "the function's value does not have the shape of its return type",
+            );
+            None
+        }
         Val::Tuple(elements) if elements.is_empty() => {
             lowerer.diagnostics.error_at(
                 body.brace_token.span.close(),
@@ -294,6 +323,13 @@ impl Lowerer<'_> {
         match val {
             Val::Scalar(id) => id,
             Val::Never => self.placeholder(Ty::Unknown, expr.span()),
+            Val::Array(_) => match self.unsupported(
+                expr,
+                "an array cannot be used here: index it (`a[i]`), or loop over its elements",
+            ) {
+                Val::Scalar(id) => id,
+                _ => unreachable!("poison is a scalar"),
+            },
             Val::Tuple(_) => {
                 let message = "a tuple cannot be used here: use one of its elements (`t.0`)";
                 match self.unsupported(expr, message) {
@@ -477,6 +513,15 @@ impl Lowerer<'_> {
     ) -> Val {
         match (then_value, else_value) {
             (Val::Never, Val::Never) => Val::Never,
+            (Val::Array(t), Val::Array(e)) if t == e => Val::Array(t),
+            (Val::Array(a), Val::Never) | (Val::Never, Val::Array(a)) => Val::Array(a),
+            (Val::Array(_), Val::Array(_)) => {
+                self.diagnostics.error_at(
+                    span,
+                    "branches that give different arrays are not supported yet: declare the array before the `if` and assign its elements in the branches",
+                );
+                self.poison(span)
+            }
             (Val::Scalar(t), Val::Scalar(e)) if t == e => Val::Scalar(t),
             (Val::Scalar(t), Val::Scalar(e)) => {
                 let ty = unify(&self.node(t).ty, &self.node(e).ty);
@@ -677,7 +722,12 @@ impl Lowerer<'_> {
             );
             return;
         }
-        let val = self.expr(&init.expr);
+        let mut val = self.expr(&init.expr);
+        // Arrays are values in Rust: `let b = a;` is a copy, which `b`'s writes must not change.
+        if let (Val::Array(source), true) = (&val, names_a_variable(&init.expr)) {
+            let ty = self.graph.array(*source).ty.clone();
+            val = Val::Array(self.new_array(ty, ArrayInit::Copy(*source), init.expr.span()));
+        }
         self.bind_pattern(&local.pat, val, None);
     }
 
@@ -843,9 +893,9 @@ impl Lowerer<'_> {
             Expr::Await(e) => self.unsupported(e, "`.await` is not supported in a differentiable function"),
             Expr::Try(e) => self.unsupported(e, "the `?` operator is not supported in a differentiable function: handle errors outside it"),
             Expr::TryBlock(e) => self.unsupported(e, "`try` blocks are not supported in a differentiable function"),
-            Expr::Index(e) => self.unsupported(e, "indexing is not supported yet: pass the elements as separate parameters"),
-            Expr::Array(e) => self.unsupported(e, "arrays are not supported yet: use separate variables"),
-            Expr::Repeat(e) => self.unsupported(e, "arrays are not supported yet: use separate variables"),
+            Expr::Index(e) => self.index(e),
+            Expr::Array(e) => self.array_literal(e),
+            Expr::Repeat(e) => self.array_repeat(e),
             Expr::Range(e) => self.unsupported(e, "ranges are supported only as the range of a `for` loop"),
             Expr::Struct(e) => self.unsupported(e, "struct literals are not supported in a differentiable function: pass the floats as parameters"),
             Expr::Let(e) => self.unsupported(e, "`if let` is not supported in a differentiable function: compare values with `==`, `<`, ... or use `match` on an integer"),
@@ -1005,6 +1055,13 @@ impl Lowerer<'_> {
         match place {
             Expr::Path(path) if path.qself.is_none() && path.path.get_ident().is_some() => {
                 let name = path.path.get_ident().map(ToString::to_string).unwrap_or_default();
+                if let Some(Val::Array(_)) = self.lookup(&name) {
+                    self.diagnostics.error(
+                        place,
+                        format!("assigning a whole array is not supported yet: assign the elements of `{name}`, or declare a new array"),
+                    );
+                    return;
+                }
                 if !self.assign_name(&name, val) {
                     self.diagnostics.error(
                         place,
@@ -1024,9 +1081,7 @@ impl Lowerer<'_> {
                     .error(place, "this tuple assignment needs a tuple value of the same length"),
             },
             Expr::Infer(_) => {}
-            Expr::Index(_) => {
-                self.diagnostics.error(place, "assigning to an element is not supported yet")
-            }
+            Expr::Index(index) => self.write_element(index, val),
             Expr::Field(_) => self.diagnostics.error(
                 place,
                 "assigning to a field is not supported in a differentiable function: use a local variable",
@@ -1051,7 +1106,24 @@ impl Lowerer<'_> {
     }
 
     fn method_call(&mut self, call: &syn::ExprMethodCall) -> Val {
-        let receiver = self.scalar_expr(&call.receiver);
+        let receiver = self.expr(&call.receiver);
+        if let Val::Array(array) = receiver {
+            if call.method == "len" && call.args.is_empty() {
+                let Ty::Array(_, Len(len)) = &self.graph.array(array).ty else {
+                    unreachable!("an array variable has an array type")
+                };
+                let len = len.clone();
+                return Val::Scalar(self.constant(quote!(#len), Ty::Int, call.span()));
+            }
+            return self.unsupported(
+                &call.method,
+                format!(
+                    "the array method `{}` is not supported yet: write a loop over the indices",
+                    call.method
+                ),
+            );
+        }
+        let receiver = self.scalar(receiver, &call.receiver);
         let mut args = vec![receiver];
         args.extend(call.args.iter().map(|arg| self.scalar_expr(arg)));
         let receiver_ty = self.node(receiver).ty.clone();
@@ -1165,6 +1237,7 @@ impl Lowerer<'_> {
                 }
             }
             (Val::Tuple(_), _) => self.unsupported(field, "a tuple has no named fields"),
+            (Val::Array(_), _) => self.unsupported(field, "an array has no fields"),
             (Val::Never, _) => Val::Never,
             (Val::Scalar(base), member) => self.inactive(
                 InactiveExpr::Field(member.clone()),
@@ -1420,6 +1493,7 @@ impl Lowerer<'_> {
 
         let parent = self.region();
         let body_region = self.graph.new_region(Some(parent));
+        self.graph.loop_bodies.push(body_region);
         let mut carried = Vec::new();
         for name in carried_names {
             let init = match self.lookup(&name).cloned() {
@@ -1427,7 +1501,7 @@ impl Lowerer<'_> {
                 Some(_) => {
                     self.diagnostics.error_at(
                         span,
-                        format!("the tuple `{name}` is assigned in this loop: assigning tuples in loops is not supported; use separate variables"),
+                        format!("the tuple `{name}` is assigned in this loop: assigning a whole tuple or array in a loop is not supported; use separate variables, or assign elements"),
                     );
                     continue;
                 }
@@ -1548,6 +1622,166 @@ impl Lowerer<'_> {
         }
     }
 
+    // ----- arrays -----
+
+    fn new_array(&mut self, ty: Ty, init: ArrayInit, span: Span) -> ArrayId {
+        let region = self.region();
+        let id = ArrayId(self.graph.arrays.len());
+        self.graph.arrays.push(Array {
+            ty,
+            init,
+            region,
+            span,
+            active: false,
+            written: false,
+        });
+        self.blocks
+            .last_mut()
+            .expect("a block is always open")
+            .stmts
+            .push(Stmt::ArrayDecl(id));
+        id
+    }
+
+    fn array_literal(&mut self, literal: &syn::ExprArray) -> Val {
+        let span = literal.span();
+        let len = literal.elems.len();
+        let nested = literal.elems.iter().all(|e| matches!(e, Expr::Array(_)));
+        if nested && len > 0 {
+            let mut rows = Vec::new();
+            for row in &literal.elems {
+                let Expr::Array(row) = row else {
+                    unreachable!("checked above")
+                };
+                rows.push(
+                    row.elems
+                        .iter()
+                        .map(|e| self.scalar_expr(e))
+                        .collect::<Vec<_>>(),
+                );
+            }
+            let width = rows[0].len();
+            if rows.iter().any(|r| r.len() != width) {
+                return self.unsupported(literal, "the rows of this matrix have different lengths");
+            }
+            let elem = rows
+                .iter()
+                .flatten()
+                .fold(Ty::Float(None), |t, v| unify(&t, &self.node(*v).ty));
+            let ty = Ty::Array(
+                Box::new(Ty::Array(Box::new(elem), Len(quote!(#width)))),
+                Len(quote!(#len)),
+            );
+            return Val::Array(self.new_array(ty, ArrayInit::Literal2(rows), span));
+        }
+        let elements: Vec<ValueId> = literal.elems.iter().map(|e| self.scalar_expr(e)).collect();
+        let elem = elements
+            .iter()
+            .fold(Ty::Float(None), |t, v| unify(&t, &self.node(*v).ty));
+        let ty = Ty::Array(Box::new(elem), Len(quote!(#len)));
+        Val::Array(self.new_array(ty, ArrayInit::Literal(elements), span))
+    }
+
+    fn array_repeat(&mut self, repeat: &syn::ExprRepeat) -> Val {
+        let span = repeat.span();
+        let outer = repeat.len.to_token_stream();
+        let (value, ty) = match &*repeat.expr {
+            Expr::Repeat(inner) => {
+                let value = self.scalar_expr(&inner.expr);
+                let inner_len = inner.len.to_token_stream();
+                let elem = self.node(value).ty.clone();
+                (
+                    value,
+                    Ty::Array(
+                        Box::new(Ty::Array(Box::new(elem), Len(inner_len))),
+                        Len(outer),
+                    ),
+                )
+            }
+            expr => {
+                let value = self.scalar_expr(expr);
+                (
+                    value,
+                    Ty::Array(Box::new(self.node(value).ty.clone()), Len(outer)),
+                )
+            }
+        };
+        Val::Array(self.new_array(ty, ArrayInit::Repeat { value }, span))
+    }
+
+    /// `a[i]`, `w[i][j]` (an element), or `w[i]` of a matrix (a copy of the row).
+    fn index(&mut self, index: &syn::ExprIndex) -> Val {
+        let (base, index_exprs) = index_chain(index);
+        let Val::Array(array) = self.expr(base) else {
+            return self.unsupported(
+                base,
+                "only arrays can be indexed in a differentiable function",
+            );
+        };
+        let indices: Vec<ValueId> = index_exprs.iter().map(|e| self.scalar_expr(e)).collect();
+        let ty = self.graph.array(array).ty.clone();
+        let mut elem = &ty;
+        for _ in &indices {
+            match elem {
+                Ty::Array(inner, _) => elem = inner,
+                _ => {
+                    return self.unsupported(index, "this array has fewer dimensions than indices");
+                }
+            }
+        }
+        match elem {
+            Ty::Array(..) if indices.len() == 1 => {
+                let init = ArrayInit::Row {
+                    source: array,
+                    index: indices[0],
+                };
+                Val::Array(self.new_array(elem.clone(), init, index.span()))
+            }
+            Ty::Array(..) => self.unsupported(index, "index every dimension of this array"),
+            scalar => self.push(
+                Op::ArrayRead { array, indices },
+                scalar.clone(),
+                index.span(),
+            ),
+        }
+    }
+
+    fn write_element(&mut self, place: &syn::ExprIndex, value: Val) {
+        let (base, index_exprs) = index_chain(place);
+        let Val::Array(array) = self.expr(base) else {
+            self.diagnostics.error(
+                base,
+                "only arrays can be indexed in a differentiable function",
+            );
+            return;
+        };
+        let indices: Vec<ValueId> = index_exprs.iter().map(|e| self.scalar_expr(e)).collect();
+        let depth = array_depth(&self.graph.array(array).ty);
+        if indices.len() != depth {
+            self.diagnostics
+                .error(place, "assign one element at a time: index every dimension");
+            return;
+        }
+        let value = self.scalar(value, &Expr::Index(place.clone()));
+        self.graph.arrays[array.0].written = true;
+        let region = self.region();
+        self.graph.writes.push(WriteRecord {
+            array,
+            region,
+            seq: self.graph.nodes.len(),
+        });
+        self.blocks
+            .last_mut()
+            .expect("a block is always open")
+            .stmts
+            .push(Stmt::ArrayWrite(ArrayWrite {
+                array,
+                indices,
+                value,
+                span: place.span(),
+            }));
+    }
+
     fn loop_target(&mut self, label: Option<&syn::Lifetime>, span: Span) -> Option<(usize, bool)> {
         let found = match label {
             None => self.loops.last(),
@@ -1589,6 +1823,42 @@ impl Lowerer<'_> {
             self.set_flag(&continued(id), true, e.span());
         }
         Val::Never
+    }
+}
+
+/// `w[i][j]` as `w` and `[i, j]`.
+fn index_chain(index: &syn::ExprIndex) -> (&Expr, Vec<&Expr>) {
+    let mut indices = vec![&*index.index];
+    let mut base = &*index.expr;
+    loop {
+        match base {
+            Expr::Index(inner) => {
+                indices.push(&*inner.index);
+                base = &inner.expr;
+            }
+            Expr::Paren(inner) => base = &inner.expr,
+            Expr::Group(inner) => base = &inner.expr,
+            _ => break,
+        }
+    }
+    indices.reverse();
+    (base, indices)
+}
+
+fn array_depth(ty: &Ty) -> usize {
+    match ty {
+        Ty::Array(inner, _) => 1 + array_depth(inner),
+        _ => 0,
+    }
+}
+
+/// Whether an expression is just a variable's name.
+fn names_a_variable(expr: &Expr) -> bool {
+    match expr {
+        Expr::Path(path) => path.qself.is_none() && path.path.get_ident().is_some(),
+        Expr::Paren(inner) => names_a_variable(&inner.expr),
+        Expr::Group(inner) => names_a_variable(&inner.expr),
+        _ => false,
     }
 }
 

@@ -4,7 +4,7 @@
 //! local called `__v0` or `upstream`. Companion functions use the span of the user's function
 //! name, so users can call them.
 
-use crate::graph::ValueId;
+use crate::graph::{ArrayId, ValueId};
 use proc_macro2::{Ident, Span};
 use quote::format_ident;
 
@@ -90,4 +90,19 @@ pub fn iteration() -> Ident {
 /// The forward sweep's loop variable of a `for` loop.
 pub fn counter(loop_id: usize) -> Ident {
     hidden(format!("__i{loop_id}"))
+}
+
+/// An array variable that needs a local of its own.
+pub fn array(id: ArrayId) -> Ident {
+    hidden(format!("__arr{}", id.0))
+}
+
+/// The adjoint of an array variable.
+pub fn array_adjoint(id: ArrayId) -> Ident {
+    hidden(format!("__adj_arr{}", id.0))
+}
+
+/// The Jacobian rows of parameter `k`, filled one output at a time.
+pub fn jacobian_rows(k: usize) -> Ident {
+    hidden(format!("__jacobian{k}"))
 }

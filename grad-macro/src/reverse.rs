@@ -16,8 +16,11 @@
 //! that are never overwritten are read directly and never recorded; a loop records only the
 //! carried variables its reverse actually reads, so a pure accumulation records nothing.
 
-use crate::emit::{Forward, TapeInfo, operand, zero};
-use crate::graph::{BinaryOp, Block, Graph, Loop, LoopHeader, Op, RegionId, Stmt, Ty, ValueId};
+use crate::emit::{Forward, TapeInfo, array_adjoint, array_name, operand, zero};
+use crate::graph::{
+    ArrayId, ArrayInit, BinaryOp, Block, Graph, Loop, LoopHeader, Op, RegionId, Stmt, Ty, ValueId,
+};
+use crate::lower::Output;
 use crate::names;
 use crate::rules::Derivative;
 use proc_macro2::{Ident, TokenStream};
@@ -67,6 +70,9 @@ pub struct Frame {
 pub struct Sweep<'g> {
     graph: &'g Graph,
     pub has_adjoint: Vec<bool>,
+    /// A vector output's array, whose adjoint starts as the upstream gradient.
+    output_array: Option<ArrayId>,
+    pub errors: Vec<syn::Error>,
 }
 
 impl<'g> Sweep<'g> {
@@ -74,16 +80,136 @@ impl<'g> Sweep<'g> {
         Sweep {
             graph,
             has_adjoint: vec![false; graph.nodes.len()],
+            output_array: None,
+            errors: Vec::new(),
         }
     }
 
     /// The function body's frame: the forward sweep, then the reverse sweep seeded with the
     /// upstream gradient at the output.
-    pub fn function(&mut self, body: &Block, output: ValueId) -> Frame {
+    pub fn function(&mut self, body: &Block, output: Output) -> Frame {
         let upstream = names::core_upstream();
         let mut steps = Vec::new();
-        self.contribute(&mut steps, output, quote!(#upstream));
-        self.frame(body, steps, &[output], None)
+        match output {
+            Output::Scalar(value) => {
+                self.contribute(&mut steps, value, quote!(#upstream));
+                self.frame(body, steps, &[value], None)
+            }
+            Output::Array(array) => {
+                self.output_array = Some(array);
+                self.frame(body, steps, &[], None)
+            }
+        }
+    }
+
+    fn array_active(&self, id: ArrayId) -> bool {
+        self.graph.array(id).active
+    }
+
+    /// Whether a block writes an active array: its reverse then has work even when no
+    /// variable it changes carries a gradient.
+    fn writes_active_arrays(&self, block: &Block) -> bool {
+        block.stmts.iter().any(|stmt| match stmt {
+            Stmt::ArrayWrite(write) => self.array_active(write.array),
+            Stmt::If(branch) => {
+                self.writes_active_arrays(&branch.then_block)
+                    || self.writes_active_arrays(&branch.else_block)
+            }
+            Stmt::Loop(l) => self.writes_active_arrays(&l.body),
+            Stmt::Node(_) | Stmt::ArrayDecl(_) => false,
+        })
+    }
+
+    fn element(
+        &self,
+        frame: &mut FrameBuilder,
+        array: ArrayId,
+        indices: &[ValueId],
+    ) -> TokenStream {
+        let adj = array_adjoint(array);
+        let indices: Vec<TokenStream> = indices.iter().map(|i| self.value(frame, *i)).collect();
+        quote!(#adj #([#indices])*)
+    }
+
+    /// The reverse of an array's declaration: its adjoint flows into what it was made from.
+    fn reverse_array_decl(&mut self, id: ArrayId, frame: &mut FrameBuilder) {
+        if !self.array_active(id) {
+            return;
+        }
+        let adj = array_adjoint(id);
+        match &self.graph.array(id).init {
+            ArrayInit::Param { .. } => {}
+            ArrayInit::Literal(values) => {
+                for (k, value) in values.iter().enumerate() {
+                    self.contribute(&mut frame.steps, *value, quote!(#adj[#k]));
+                }
+            }
+            ArrayInit::Literal2(rows) => {
+                for (i, row) in rows.iter().enumerate() {
+                    for (j, value) in row.iter().enumerate() {
+                        self.contribute(&mut frame.steps, *value, quote!(#adj[#i][#j]));
+                    }
+                }
+            }
+            ArrayInit::Repeat { value } => {
+                let total = quote!(::grad::__private::Elements::sum_all(&#adj));
+                self.contribute(&mut frame.steps, *value, total);
+            }
+            ArrayInit::Copy(source) => {
+                if self.array_active(*source) {
+                    let source = array_adjoint(*source);
+                    frame.steps.push(Step::Code(
+                        quote!(::grad::__private::Elements::add_assign_all(&mut #source, &#adj);),
+                    ));
+                }
+            }
+            ArrayInit::Row { source, index } => {
+                if self.array_active(*source) {
+                    let source = array_adjoint(*source);
+                    let index = self.value(frame, *index);
+                    frame.steps.push(Step::Code(
+                        quote!(::grad::__private::Elements::add_assign_all(&mut #source[#index], &#adj);),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// A reverse read of an array must see the value the forward read saw: only arrays that
+    /// are not written again afterwards can be read there.
+    fn check_array_reads(&mut self, block: &Block, live: &[bool]) {
+        for (index, node) in self.graph.nodes.iter().enumerate() {
+            let Op::ArrayRead { array, .. } = &node.op else {
+                continue;
+            };
+            if !live[index] || !self.graph.region_within(node.region, block.region) {
+                continue;
+            }
+            let declared = self.graph.array(*array).region;
+            if self.graph.region_within(declared, block.region) {
+                continue;
+            }
+            let written_after = self
+                .graph
+                .writes
+                .iter()
+                .filter(|w| w.array == *array)
+                .any(|w| {
+                    w.seq > index
+                        || self.graph.loop_bodies.iter().any(|body| {
+                            *body != declared
+                                && self.graph.region_within(*body, declared)
+                                && self.graph.region_within(node.region, *body)
+                                && self.graph.region_within(w.region, *body)
+                        })
+                });
+            if written_after {
+                self.errors.push(syn::Error::new(
+                    node.span,
+                    "grad cannot yet differentiate this read: the array is written again after it (later in the function or in a later iteration), and the reverse sweep would read the newer value; copy the array before the writes (`let before = a;`) and read the copy",
+                ));
+            }
+        }
     }
 
     fn is_active(&self, id: ValueId) -> bool {
@@ -105,13 +231,42 @@ impl<'g> Sweep<'g> {
         outputs: &[ValueId],
         body_of: Option<&Loop>,
     ) -> Frame {
+        // The adjoints of the arrays this block declares start at zero (a vector output's at
+        // the upstream gradient), before anything adds to them.
+        let mut steps = Vec::new();
+        for (index, array) in self.graph.arrays.iter().enumerate() {
+            let id = ArrayId(index);
+            if array.active && array.region == block.region {
+                let adj = array_adjoint(id);
+                let init = if self.output_array == Some(id) {
+                    let upstream = names::core_upstream();
+                    quote!(#upstream)
+                } else {
+                    let name = array_name(self.graph, id);
+                    quote!(::grad::__private::zeros_like(&#name))
+                };
+                steps.push(Step::Code(quote!(let mut #adj = #init;)));
+            }
+        }
+        steps.extend(seeds);
         let mut frame = FrameBuilder {
-            steps: seeds,
+            steps,
             referenced: BTreeSet::new(),
             tapes: HashMap::new(),
         };
         for stmt in block.stmts.iter().rev() {
             match stmt {
+                Stmt::ArrayDecl(id) => self.reverse_array_decl(*id, &mut frame),
+                Stmt::ArrayWrite(write) => {
+                    if self.array_active(write.array) {
+                        // The written value got the element's adjoint; the value it replaced
+                        // did not reach the output through this element, so it gets none.
+                        let element = self.element(&mut frame, write.array, &write.indices);
+                        self.contribute(&mut frame.steps, write.value, element.clone());
+                        let zero = zero(self.graph, write.value);
+                        frame.steps.push(Step::Code(quote!(#element = #zero;)));
+                    }
+                }
                 Stmt::Node(id) => {
                     if self.has_adjoint[id.0] {
                         self.pullback(*id, &mut frame);
@@ -126,7 +281,9 @@ impl<'g> Sweep<'g> {
                             self.contribute(&mut seeds[1], merge.else_value, quote!(#adj));
                         }
                     }
-                    if seeds.iter().all(Vec::is_empty) {
+                    let writes = self.writes_active_arrays(&branch.then_block)
+                        || self.writes_active_arrays(&branch.else_block);
+                    if seeds.iter().all(Vec::is_empty) && !writes {
                         continue;
                     }
                     let [then_seeds, else_seeds] = seeds;
@@ -163,10 +320,13 @@ impl<'g> Sweep<'g> {
                 live[id.0] = true;
             }
         }
-        let mut forward = Forward::new(self.graph, &mut live, &frame.tapes);
+        let mut forward = Forward::new(self.graph, &mut live, &frame.tapes, block.region);
         forward.liveness(block);
         let tokens = forward.block(block, true);
         let forward_referenced = forward.referenced;
+        if self.graph.region_parents[block.region.0].is_some() {
+            self.check_array_reads(block, &live);
+        }
         let live_entries = body_of
             .map(|l| {
                 l.carried
@@ -195,9 +355,10 @@ impl<'g> Sweep<'g> {
         let active: Vec<usize> = (0..l.carried.len())
             .filter(|k| self.is_active(l.carried[*k].entry))
             .collect();
-        if !active
-            .iter()
-            .any(|k| self.has_adjoint[l.carried[*k].exit.0])
+        if !self.writes_active_arrays(&l.body)
+            && !active
+                .iter()
+                .any(|k| self.has_adjoint[l.carried[*k].exit.0])
         {
             // No gradient flows into the loop, so nothing flows out of it.
             return;
@@ -331,6 +492,12 @@ impl<'g> Sweep<'g> {
             | Op::LoopExit
             | Op::LoopCounter => {}
             Op::Neg(a) => self.contribute(&mut frame.steps, *a, quote_spanned!(span=> -#adj)),
+            Op::ArrayRead { array, indices } => {
+                let element = self.element(frame, *array, indices);
+                frame
+                    .steps
+                    .push(Step::Code(quote_spanned!(span=> #element += #adj;)));
+            }
             Op::Binary { op, lhs, rhs, .. } => self.binary(id, *op, *lhs, *rhs, frame),
             Op::Cast { value, .. } => {
                 if let Ty::Float(Some(source)) = self.graph.node(*value).ty {

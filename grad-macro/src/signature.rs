@@ -3,7 +3,7 @@
 
 use crate::args::Args;
 use crate::diagnostics::Diagnostics;
-use crate::graph::{FloatTy, Ty};
+use crate::graph::{FloatTy, Len, Ty};
 use crate::names;
 use proc_macro2::Ident;
 use syn::{FnArg, GenericParam, ItemFn, Pat, ReturnType, Type};
@@ -12,6 +12,8 @@ pub struct Signature {
     pub params: Vec<Param>,
     /// The return type as written, and its float type; `None` after an error.
     pub ret: Option<(Type, FloatTy)>,
+    /// What the function returns: a float, or an array of floats (a vector output).
+    pub ret_class: Ty,
 }
 
 pub struct Param {
@@ -64,10 +66,8 @@ pub fn analyze(function: &ItemFn, args: &Args, diagnostics: &mut Diagnostics) ->
                 ty,
                 format!("#[differentiable] does not support the generic type parameter `{}`: write the function for `f64` or `f32`", ty.ident),
             ),
-            GenericParam::Const(c) => diagnostics.error(
-                c,
-                format!("#[differentiable] does not support the const generic `{}` yet: use a concrete value", c.ident),
-            ),
+            // Const generics size arrays (`fn f<const N: usize>(x: [f64; N])`).
+            GenericParam::Const(_) => {}
         }
     }
 
@@ -89,7 +89,12 @@ pub fn analyze(function: &ItemFn, args: &Args, diagnostics: &mut Diagnostics) ->
             ),
         );
     }
-    Signature { params, ret }
+    let ret_class = ret.as_ref().map_or(Ty::Unknown, |(ty, _)| classify(ty));
+    Signature {
+        params,
+        ret,
+        ret_class,
+    }
 }
 
 fn return_type(sig: &syn::Signature, diagnostics: &mut Diagnostics) -> Option<(Type, FloatTy)> {
@@ -109,18 +114,24 @@ fn return_type(sig: &syn::Signature, diagnostics: &mut Diagnostics) -> Option<(T
             );
             None
         }
-        ReturnType::Type(_, ty) => match float_type(ty) {
+        ReturnType::Type(_, ty) => match float_type(ty).or_else(|| match classify(ty) {
+            Ty::Array(elem, _) => match elem.scalar() {
+                Ty::Float(float) => *float,
+                _ => None,
+            },
+            _ => None,
+        }) {
             Some(float) => Some(((**ty).clone(), float)),
             None => {
                 let found = quote::quote!(#ty).to_string();
-                let hint = if matches!(**ty, Type::Tuple(_) | Type::Array(_)) {
-                    "; vector outputs are not supported yet"
+                let hint = if matches!(**ty, Type::Tuple(_)) {
+                    "; to return several values, return an array `[f64; N]`"
                 } else {
                     ""
                 };
                 diagnostics.error(
                     ty,
-                    format!("a #[differentiable] function must return `f64` or `f32`, not `{found}`{hint}"),
+                    format!("a #[differentiable] function must return `f64` or `f32` (or an array of them), not `{found}`{hint}"),
                 );
                 None
             }
@@ -158,6 +169,10 @@ pub fn float_type(ty: &Type) -> Option<FloatTy> {
 pub fn classify(ty: &Type) -> Ty {
     if let Some(float) = float_type(ty) {
         return Ty::Float(Some(float));
+    }
+    if let Type::Array(array) = ty {
+        let len = quote::ToTokens::to_token_stream(&array.len);
+        return Ty::Array(Box::new(classify(&array.elem)), Len(len));
     }
     if matches!(ty, Type::Reference(_) | Type::Ptr(_)) {
         return Ty::Other;
@@ -240,7 +255,7 @@ fn param(index: usize, input: &FnArg, diagnostics: &mut Diagnostics) -> Option<P
 fn select_differentiable(params: &mut [Param], args: &Args, diagnostics: &mut Diagnostics) {
     let Some(wrt) = &args.wrt else {
         for param in params.iter_mut() {
-            param.differentiable = param.class.is_float();
+            param.differentiable = param.class.is_differentiable();
         }
         return;
     };
@@ -251,9 +266,9 @@ fn select_differentiable(params: &mut [Param], args: &Args, diagnostics: &mut Di
         }
         match params.iter_mut().find(|p| p.ident == *name) {
             None => diagnostics.error(name, format!("`wrt` names `{name}`, which is not a parameter of this function")),
-            Some(param) if !param.class.is_float() => diagnostics.error(
+            Some(param) if !param.class.is_differentiable() => diagnostics.error(
                 name,
-                format!("`wrt` names `{name}`, which is not an `f64` or `f32` parameter and has no gradient"),
+                format!("`wrt` names `{name}`, which is not an `f64` or `f32` parameter (or an array of them) and has no gradient"),
             ),
             Some(param) => param.differentiable = true,
         }

@@ -116,6 +116,64 @@ pub mod __private {
         Entries12 (A B C D E F G H I J K L) "this call's `_vjp` returned `{Self}`, but the call has 12 float arguments, so it must return a tuple of 12 gradient entries";
     }
 
+    use crate::Float;
+
+    /// Floats and (nested) arrays of floats: the shapes a value and its gradient can have.
+    pub trait Elements: Copy {
+        /// The float at the bottom.
+        type Scalar: Float;
+        /// The value with every element zero.
+        fn zeros() -> Self;
+        /// The sum of every element.
+        fn sum_all(&self) -> Self::Scalar;
+        /// Adds `other` elementwise.
+        fn add_assign_all(&mut self, other: &Self);
+    }
+
+    impl<T: Float> Elements for T {
+        type Scalar = T;
+        #[inline(always)]
+        fn zeros() -> Self {
+            T::ZERO
+        }
+        #[inline(always)]
+        fn sum_all(&self) -> T {
+            *self
+        }
+        #[inline(always)]
+        fn add_assign_all(&mut self, other: &Self) {
+            *self += *other;
+        }
+    }
+
+    impl<E: Elements, const N: usize> Elements for [E; N] {
+        type Scalar = E::Scalar;
+        #[inline(always)]
+        fn zeros() -> Self {
+            [E::zeros(); N]
+        }
+        #[inline]
+        fn sum_all(&self) -> E::Scalar {
+            let mut total = <E::Scalar as Float>::ZERO;
+            for element in self {
+                total += element.sum_all();
+            }
+            total
+        }
+        #[inline]
+        fn add_assign_all(&mut self, other: &Self) {
+            for (element, other) in self.iter_mut().zip(other) {
+                element.add_assign_all(other);
+            }
+        }
+    }
+
+    /// Zeros shaped like `value`: the start of an adjoint.
+    #[inline(always)]
+    pub fn zeros_like<A: Elements>(_value: &A) -> A {
+        A::zeros()
+    }
+
     /// How many values a range iterator yields, for replaying a loop backwards.
     #[inline(always)]
     pub fn trip_count<I: Iterator>(range: I) -> usize {
