@@ -36,3 +36,257 @@ fn seed_norm_of_matrix_vector_product() {
         assert!((dx[i] - want_dx[i]).abs() < 1e-12, "dx = {dx:?}");
     }
 }
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-10 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// βᵀx: the gradient with respect to x is β (and with respect to β is x).
+#[differentiable]
+fn inner<const N: usize>(beta: [f64; N], x: [f64; N]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..N {
+        s += beta[i] * x[i];
+    }
+    s
+}
+
+/// xᵀx: the gradient is 2x.
+#[differentiable]
+fn square<const N: usize>(x: [f64; N]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        s += x[i] * x[i];
+    }
+    s
+}
+
+/// xᵀAx: the gradient with respect to x is (A + Aᵀ)x.
+#[differentiable(wrt(x))]
+fn quadratic_form<const N: usize>(a: [[f64; N]; N], x: [f64; N]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..N {
+        for j in 0..N {
+            s += x[i] * a[i][j] * x[j];
+        }
+    }
+    s
+}
+
+#[test]
+fn matrix_identities_at_two_sizes() {
+    let beta = [0.5, -1.0, 2.0];
+    let x = [1.5, 0.25, -0.75];
+    let (dbeta, dx) = inner_grad(beta, x);
+    assert_eq!((dbeta, dx), (x, beta));
+    assert_eq!(square_grad(x), [3.0, 0.5, -1.5]);
+    let x5 = [0.1, 0.2, 0.3, 0.4, 0.5];
+    assert_eq!(square_grad(x5), x5.map(|v| 2.0 * v));
+
+    let a = [[1.0, 2.0, 0.5], [-1.0, 0.0, 3.0], [0.25, 4.0, -2.0]];
+    let dx = quadratic_form_grad(a, x);
+    for i in 0..3 {
+        let want: f64 = (0..3).map(|j| (a[i][j] + a[j][i]) * x[j]).sum();
+        assert!(close(dx[i], want), "{dx:?}");
+    }
+    let a2 = [[2.0, -1.0], [0.5, 3.0]];
+    let x2 = [0.3, -0.7];
+    let dx2 = quadratic_form_grad(a2, x2);
+    for i in 0..2 {
+        let want: f64 = (0..2).map(|j| (a2[i][j] + a2[j][i]) * x2[j]).sum();
+        assert!(close(dx2[i], want));
+    }
+}
+
+/// Rosenbrock's function in N dimensions.
+#[differentiable]
+fn rosenbrock<const N: usize>(x: [f64; N]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..N - 1 {
+        let a = x[i + 1] - x[i] * x[i];
+        let b = 1.0 - x[i];
+        s += 100.0 * a * a + b * b;
+    }
+    s
+}
+
+#[test]
+fn rosenbrock_in_two_and_ten_dimensions() {
+    let x2 = [-1.2, 1.0];
+    assert_gradient(|v| rosenbrock([v[0], v[1]]), &x2, &rosenbrock_grad(x2));
+    assert_eq!(rosenbrock_grad([1.0; 2]), [0.0; 2]);
+    let x10: [f64; 10] = std::array::from_fn(|i| 0.3 * i as f64 - 1.0);
+    let f = |v: &[f64]| rosenbrock::<10>(v.try_into().unwrap());
+    assert_gradient(f, &x10, &rosenbrock_grad(x10));
+}
+
+/// A dense layer with a sigmoid and a squared loss, differentiated with respect to the
+/// weights and biases only.
+#[differentiable(wrt(w, b))]
+fn dense_loss(w: [[f64; 3]; 4], b: [f64; 4], x: [f64; 3], target: [f64; 4]) -> f64 {
+    let mut z = [0.0; 4];
+    for i in 0..4 {
+        z[i] = b[i];
+        for j in 0..3 {
+            z[i] += w[i][j] * x[j];
+        }
+    }
+    let mut loss = 0.0;
+    for i in 0..4 {
+        let a = grad::sigmoid(z[i]);
+        loss += (a - target[i]) * (a - target[i]);
+    }
+    0.5 * loss
+}
+
+#[test]
+fn dense_layer_with_sigmoid_and_squared_loss() {
+    let w = [
+        [0.1, -0.2, 0.3],
+        [0.4, 0.5, -0.6],
+        [-0.7, 0.8, 0.9],
+        [0.05, -0.15, 0.25],
+    ];
+    let b = [0.01, -0.02, 0.03, 0.0];
+    let x = [0.5, -1.5, 2.0];
+    let t = [1.0, 0.0, 0.5, 0.25];
+    let (dw, db) = dense_loss_grad(w, b, x, t);
+    // By hand: dL/dz_i = (a_i - t_i) a_i (1 - a_i); dL/dW = δ xᵀ; dL/db = δ.
+    for i in 0..4 {
+        let z: f64 = b[i] + (0..3).map(|j| w[i][j] * x[j]).sum::<f64>();
+        let a = 1.0 / (1.0 + (-z).exp());
+        let delta = (a - t[i]) * a * (1.0 - a);
+        assert!(close(db[i], delta), "db = {db:?}");
+        for j in 0..3 {
+            assert!(close(dw[i][j], delta * x[j]), "dw = {dw:?}");
+        }
+    }
+}
+
+/// Softmax cross-entropy with a max-shifted log-sum-exp.
+#[differentiable]
+fn cross_entropy(z: [f64; 5], label: usize) -> f64 {
+    let mut m = z[0];
+    for i in 1..5 {
+        m = m.max(z[i]);
+    }
+    let mut s = 0.0;
+    for i in 0..5 {
+        s += (z[i] - m).exp();
+    }
+    s.ln() + m - z[label]
+}
+
+#[test]
+fn softmax_cross_entropy_gradient_is_softmax_minus_one_hot() {
+    let z = [1.0, -2.0, 0.5, 3.0, 0.0];
+    let dz = cross_entropy_grad(z, 2);
+    let total: f64 = z.iter().map(|v| v.exp()).sum();
+    for i in 0..5 {
+        let want = z[i].exp() / total - if i == 2 { 1.0 } else { 0.0 };
+        assert!(close(dz[i], want), "{dz:?}");
+    }
+    // Stable where the naive form overflows.
+    let big = [1000.0, 999.0, 998.0, 0.0, -5.0];
+    assert!(cross_entropy_grad(big, 0).iter().all(|g| g.is_finite()));
+}
+
+/// An elementwise vector function: output i depends on input i only.
+#[differentiable]
+fn elementwise(x: [f64; 4]) -> [f64; 4] {
+    let mut y = [0.0; 4];
+    for i in 0..4 {
+        y[i] = x[i].sin() * x[i];
+    }
+    y
+}
+
+#[test]
+fn elementwise_jacobian_is_diagonal() {
+    let x = [0.1, -0.5, 1.3, 2.0];
+    let jacobian = elementwise_jacobian(x);
+    for i in 0..4 {
+        for j in 0..4 {
+            let want = if i == j {
+                x[i].cos() * x[i] + x[i].sin()
+            } else {
+                0.0
+            };
+            assert!(close(jacobian[i][j], want), "J = {jacobian:?}");
+        }
+    }
+    let upstream = [1.0, 2.0, -1.0, 0.5];
+    let vjp = elementwise_vjp(x, upstream);
+    for j in 0..4 {
+        assert!(close(vjp[j], upstream[j] * jacobian[j][j]));
+    }
+}
+
+/// A general vector function of two inputs with three outputs: a full Jacobian.
+#[differentiable]
+fn spherical(p: [f64; 2], r: f64) -> [f64; 3] {
+    let (theta, phi) = (p[0], p[1]);
+    [
+        r * theta.sin() * phi.cos(),
+        r * theta.sin() * phi.sin(),
+        r * theta.cos(),
+    ]
+}
+
+#[test]
+fn full_jacobian_against_dual_numbers() {
+    use num_dual::{Dual64, DualNum};
+    fn spherical_dual(p: [Dual64; 2], r: Dual64) -> [Dual64; 3] {
+        let (theta, phi) = (p[0], p[1]);
+        [
+            r * theta.sin() * phi.cos(),
+            r * theta.sin() * phi.sin(),
+            r * theta.cos(),
+        ]
+    }
+    let (p, r) = ([0.7, -1.1], 2.5);
+    let (jp, jr) = spherical_jacobian(p, r);
+    for input in 0..3 {
+        let seed = |k: usize| {
+            Dual64::new(
+                if k < 2 { p[k] } else { r },
+                if k == input { 1.0 } else { 0.0 },
+            )
+        };
+        let out = spherical_dual([seed(0), seed(1)], seed(2));
+        for row in 0..3 {
+            let got = if input < 2 { jp[row][input] } else { jr[row] };
+            assert!(
+                close(got, out[row].eps),
+                "row {row}, input {input}: {got} vs {}",
+                out[row].eps
+            );
+        }
+    }
+    let _ = Dual64::from(1.0).re();
+}
+
+#[differentiable]
+fn rows_and_copies(w: [[f64; 2]; 3], x: f64) -> f64 {
+    let row = w[1];
+    let mut scaled = row;
+    scaled[0] *= x;
+    let v = [x * 2.0, row[1].sin()];
+    scaled[0] + scaled[1] * v[0] + v[1] + w[0][0] * row.len() as f64
+}
+
+#[test]
+fn rows_copies_and_literals() {
+    let w = [[0.5, 1.5], [-0.25, 0.75], [2.0, -1.0]];
+    let x = 1.3;
+    let (dw, dx) = rows_and_copies_grad(w, x);
+    let flat = |v: &[f64]| {
+        let w = [[v[0], v[1]], [v[2], v[3]], [v[4], v[5]]];
+        rows_and_copies(w, v[6])
+    };
+    let point = [w[0][0], w[0][1], w[1][0], w[1][1], w[2][0], w[2][1], x];
+    let analytic = [
+        dw[0][0], dw[0][1], dw[1][0], dw[1][1], dw[2][0], dw[2][1], dx,
+    ];
+    assert_gradient(flat, &point, &analytic);
+}
