@@ -1,6 +1,9 @@
 //! Arrays and matrices: the seeds' vector examples, matrix identities, models, and vector
 //! outputs, against hand-derived values, finite differences and dual numbers.
 
+// Index loops are how grad reads arrays until iterator idioms are supported.
+#![allow(clippy::needless_range_loop)]
+
 mod common;
 
 use common::assert_gradient;
