@@ -293,3 +293,38 @@ fn rows_copies_and_literals() {
     ];
     assert_gradient(flat, &point, &analytic);
 }
+
+#[differentiable]
+fn norm_squared(v: [f64; 3]) -> f64 {
+    v[0] * v[0] + v[1] * v[1] + v[2] * v[2]
+}
+
+/// A vector output called from another differentiable function: the binding's type says the
+/// call returns an array.
+#[differentiable]
+fn scaled(v: [f64; 3], s: f64) -> [f64; 3] {
+    let mut out = v;
+    for i in 0..3 {
+        out[i] *= s;
+    }
+    out
+}
+
+#[differentiable]
+fn composed(v: [f64; 3], s: f64) -> f64 {
+    let w: [f64; 3] = scaled(v, s);
+    norm_squared(w) + w[1]
+}
+
+#[test]
+fn calls_with_array_arguments_and_results() {
+    let (v, s) = ([0.5, -1.0, 2.0], 1.5);
+    // f = s² |v|² + s v1: df/dv = 2 s² v + s e1, df/ds = 2 s |v|² + v1.
+    let (dv, ds) = composed_grad(v, s);
+    let norm: f64 = v.iter().map(|a| a * a).sum();
+    for i in 0..3 {
+        let want = 2.0 * s * s * v[i] + if i == 1 { s } else { 0.0 };
+        assert!(close(dv[i], want), "{dv:?}");
+    }
+    assert!(close(ds, 2.0 * s * norm + v[1]));
+}

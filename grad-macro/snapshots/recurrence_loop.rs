@@ -28,9 +28,9 @@ fn __power_tower_value_and_vjp(x: f64, __upstream: f64) -> (f64, f64) {
     for __i0 in (0..8) {
         let __v5 = __carry0_0;
         let __v7 = __i0;
-        __tape0[__count0] = (__v5,);
         let __v8 = __v5 * x;
         let __v9 = __v8.sin();
+        __tape0[__count0] = (__v5,);
         __carry0_0 = __v9;
         __count0 += 1;
     }

@@ -29,7 +29,6 @@ fn __bisect_value_and_vjp(x: f64, tolerance: f64, __upstream: f64) -> (f64, (f64
     loop {
         let __v5 = __carry0_0;
         let __v6 = __carry0_1;
-        __tape0.push((__v5,));
         let __v8 = __v5 > tolerance;
         let (__v21, __v22, __v23) = if __v8 {
             let __v10 = __v5 * 0.5;
@@ -42,6 +41,7 @@ fn __bisect_value_and_vjp(x: f64, tolerance: f64, __upstream: f64) -> (f64, (f64
         } else {
             (__v5, __v6, true)
         };
+        __tape0.push((__v5,));
         __carry0_0 = __v21;
         __carry0_1 = __v22;
         __count0 += 1;

@@ -9,7 +9,8 @@
 
 use crate::diagnostics::Diagnostics;
 use crate::graph::{
-    ArrayId, ArrayInit, BinaryOp, Block, Graph, InactiveExpr, Op, Stmt, Ty, ValueId,
+    ArrayId, ArrayInit, BinaryOp, Block, CallArg, Graph, InactiveExpr, Op, Stmt, Ty, ValueId,
+    scalar_args,
 };
 use crate::lower::{float_owner, unify};
 use crate::rules::{self, Derivative};
@@ -31,6 +32,11 @@ fn propagate(graph: &mut Graph, block: &Block) -> bool {
                     ArrayInit::Literal(values) => values.clone(),
                     ArrayInit::Literal2(rows) => rows.iter().flatten().copied().collect(),
                     ArrayInit::Repeat { value } => vec![*value],
+                    ArrayInit::Call { args, .. } => {
+                        let (active, ty) = call_activity(graph, args);
+                        changed |= set_array(graph, *array, active, &ty);
+                        Vec::new()
+                    }
                     ArrayInit::Copy(source) | ArrayInit::Row { source, .. } => {
                         let (active, ty) = {
                             let source = graph.array(*source);
@@ -117,6 +123,27 @@ fn scalar_mut(ty: &mut Ty) -> &mut Ty {
     }
 }
 
+/// Whether any argument of a call is differentiated, and the first known float type among
+/// them.
+fn call_activity(graph: &Graph, args: &[CallArg]) -> (bool, Ty) {
+    let mut active = false;
+    let mut float = Ty::Float(None);
+    for arg in args {
+        let (arg_active, ty) = match arg {
+            CallArg::Scalar(id) => (graph.node(*id).active, graph.node(*id).ty.clone()),
+            CallArg::Array(id) => (
+                graph.array(*id).active,
+                graph.array(*id).ty.scalar().clone(),
+            ),
+        };
+        active |= arg_active;
+        if float == Ty::Float(None) && matches!(ty, Ty::Float(Some(_))) {
+            float = ty;
+        }
+    }
+    (active, float)
+}
+
 fn update(graph: &mut Graph, id: ValueId) -> bool {
     let node = graph.node(id);
     let is_active = |a: &ValueId| graph.node(*a).active;
@@ -148,15 +175,8 @@ fn update(graph: &mut Graph, id: ValueId) -> bool {
         Op::Call { args, .. } => {
             // A call with a differentiated argument is a differentiable function: it returns
             // a float, taken to be the type of its first float argument.
-            let active = args.iter().any(is_active);
-            let ty = if active {
-                args.iter()
-                    .map(ty_of)
-                    .find(|t| matches!(t, Ty::Float(Some(_))))
-                    .unwrap_or(Ty::Float(None))
-            } else {
-                node.ty.clone()
-            };
+            let (active, float) = call_activity(graph, args);
+            let ty = if active { float } else { node.ty.clone() };
             (active, ty)
         }
         _ => return false,
@@ -193,10 +213,10 @@ fn check(graph: &Graph, diagnostics: &mut Diagnostics) {
                     diagnostics.error_at(method.span(), no_derivative(method));
                     continue;
                 }
-                for arg in args {
-                    if graph.node(*arg).ty == Ty::Unknown {
+                for arg in scalar_args(args) {
+                    if graph.node(arg).ty == Ty::Unknown {
                         diagnostics.error_at(
-                            graph.node(*arg).span,
+                            graph.node(arg).span,
                             "grad cannot tell whether this argument is a float, which it needs to match the callee's `_vjp`: bind it to a local with a type (`let v: f64 = ...;`)",
                         );
                     }

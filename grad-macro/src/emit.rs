@@ -4,11 +4,11 @@
 //! `__f_value_and_vjp(x, y, z, upstream) -> (f64, (f64, f64, f64))` holding both sweeps, and the
 //! public `f_grad`, `f_value_and_grad` and `f_vjp`, each a one-line call of it.
 
-use crate::graph::Len;
 use crate::graph::{
     ArrayId, ArrayInit, Block, CallStyle, Graph, If, InactiveExpr, Loop, LoopHeader, Op, RegionId,
     Stmt, Ty, ValueId,
 };
+use crate::graph::{CallArg, Len, scalar_args};
 use crate::lower::{Lowered, Output};
 use crate::names;
 use crate::reverse::{RecordsReads, Sweep, range_tokens, render};
@@ -63,6 +63,8 @@ pub struct Forward<'a> {
     /// The frame being emitted: only its own arrays are declared and written here; arrays of
     /// enclosing frames already hold their values.
     frame: RegionId,
+    /// Values the frame gets from its loop's tape instead of computing them.
+    pub provided: HashSet<ValueId>,
 }
 
 /// How generated code names an array: a parameter that is never written by its own name,
@@ -113,6 +115,7 @@ impl<'a> Forward<'a> {
             live,
             tapes,
             frame,
+            provided: HashSet::new(),
             emitted_ifs: HashSet::new(),
             emitted_loops: HashSet::new(),
             referenced: BTreeSet::new(),
@@ -132,6 +135,7 @@ impl<'a> Forward<'a> {
                 ArrayInit::Literal2(rows) => rows.iter().flatten().copied().collect(),
                 ArrayInit::Repeat { value } => vec![*value],
                 ArrayInit::Row { index, .. } => vec![*index],
+                ArrayInit::Call { args, .. } => scalar_args(args),
                 ArrayInit::Param { .. } | ArrayInit::Copy(_) => Vec::new(),
             },
             Stmt::ArrayWrite(write) if self.owns(write.array) => {
@@ -163,7 +167,7 @@ impl<'a> Forward<'a> {
         for stmt in block.stmts.iter().rev() {
             match stmt {
                 Stmt::Node(id) => {
-                    if self.live[id.0] {
+                    if self.live[id.0] && !self.provided.contains(id) {
                         for arg in self.graph.node(*id).args() {
                             self.live[arg.0] = true;
                         }
@@ -269,6 +273,13 @@ impl<'a> Forward<'a> {
         operand(self.graph, id)
     }
 
+    fn call_arg(&mut self, arg: CallArg) -> TokenStream {
+        match arg {
+            CallArg::Scalar(id) => self.arg(id),
+            CallArg::Array(id) => array_name(self.graph, id),
+        }
+    }
+
     /// A method receiver: a constant such as `-2.0` needs parentheses there.
     fn receiver(&mut self, id: ValueId) -> TokenStream {
         let tokens = self.arg(id);
@@ -285,7 +296,7 @@ impl<'a> Forward<'a> {
         for stmt in &block.stmts {
             match stmt {
                 Stmt::Node(id) => {
-                    if self.live[id.0] {
+                    if self.live[id.0] && !self.provided.contains(id) {
                         out.extend(self.node(*id));
                     }
                 }
@@ -358,6 +369,10 @@ impl<'a> Forward<'a> {
                 let source = array_name(self.graph, *source);
                 let index = self.arg(*index);
                 quote!(#source[#index])
+            }
+            ArrayInit::Call { path, args } => {
+                let args: Vec<_> = args.iter().map(|a| self.call_arg(*a)).collect();
+                quote!(#path(#(#args),*))
             }
         };
         Some(quote_spanned!(span=> let #mutability #name = #init;))
@@ -454,8 +469,8 @@ impl<'a> Forward<'a> {
             #header {
                 #(let #entries = #carried;)*
                 #counter
-                #record
                 #(#body)*
+                #record
                 #(#carried = #nexts;)*
                 #counting
                 #stop
@@ -515,7 +530,7 @@ impl<'a> Forward<'a> {
                 }
             },
             Op::Call { path, args } => {
-                let all: Vec<_> = args.iter().map(|a| self.arg(*a)).collect();
+                let all: Vec<_> = args.iter().map(|a| self.call_arg(*a)).collect();
                 quote_spanned!(span=> #path(#(#all),*))
             }
             Op::Inactive { template, args } => match template {

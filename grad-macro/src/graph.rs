@@ -116,6 +116,25 @@ pub enum ArrayInit {
     Copy(ArrayId),
     /// `w[i]` of a matrix `w`.
     Row { source: ArrayId, index: ValueId },
+    /// The array a function returns (`softmax(z)`, `matvec(w, x)`).
+    Call { path: syn::Path, args: Vec<CallArg> },
+}
+
+/// An argument of a call: a scalar node or a whole array.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum CallArg {
+    Scalar(ValueId),
+    Array(ArrayId),
+}
+
+/// The scalar nodes among a call's arguments.
+pub fn scalar_args(args: &[CallArg]) -> Vec<ValueId> {
+    args.iter()
+        .filter_map(|a| match a {
+            CallArg::Scalar(id) => Some(*id),
+            CallArg::Array(_) => None,
+        })
+        .collect()
 }
 
 /// `array[indices] = value`.
@@ -178,7 +197,7 @@ pub enum Op {
     /// A call of another function; its derivative comes from `path_vjp`.
     Call {
         path: syn::Path,
-        args: Vec<ValueId>,
+        args: Vec<CallArg>,
     },
     /// Anything on inactive values that needs no derivative: `n.pow(2)`, `cfg.scale`,
     /// `*r`, `!b`.
@@ -246,9 +265,8 @@ impl Node {
             Op::Neg(a) | Op::Annotated { value: a, .. } => vec![*a],
             Op::Binary { lhs, rhs, .. } => vec![*lhs, *rhs],
             Op::Cast { value, .. } => vec![*value],
-            Op::FloatMethod { args, .. } | Op::Call { args, .. } | Op::Inactive { args, .. } => {
-                args.clone()
-            }
+            Op::FloatMethod { args, .. } | Op::Inactive { args, .. } => args.clone(),
+            Op::Call { args, .. } => scalar_args(args),
             Op::ArrayRead { indices, .. } => indices.clone(),
         }
     }

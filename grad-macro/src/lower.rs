@@ -16,8 +16,9 @@
 
 use crate::diagnostics::Diagnostics;
 use crate::graph::{
-    Array, ArrayId, ArrayInit, ArrayWrite, BinaryOp, Block, CallStyle, Carried, FloatTy, Graph, If,
-    InactiveExpr, Len, Loop, LoopHeader, Merge, Node, Op, RegionId, Stmt, Ty, ValueId, WriteRecord,
+    Array, ArrayId, ArrayInit, ArrayWrite, BinaryOp, Block, CallArg, CallStyle, Carried, FloatTy,
+    Graph, If, InactiveExpr, Len, Loop, LoopHeader, Merge, Node, Op, RegionId, Stmt, Ty, ValueId,
+    WriteRecord,
 };
 use crate::rules::{self, Derivative};
 use crate::signature::{Signature, classify};
@@ -722,7 +723,19 @@ impl Lowerer<'_> {
             );
             return;
         }
-        let mut val = self.expr(&init.expr);
+        let annotation = match &local.pat {
+            Pat::Type(typed) => Some(classify(&typed.ty)),
+            _ => None,
+        };
+        let mut val = match (&*init.expr, annotation) {
+            (Expr::Call(call), Some(ty @ Ty::Array(..))) => match &*call.func {
+                Expr::Path(path) if path.qself.is_none() => {
+                    self.function_call(call, path.path.clone(), Some(ty))
+                }
+                _ => self.expr(&init.expr),
+            },
+            _ => self.expr(&init.expr),
+        };
         // Arrays are values in Rust: `let b = a;` is a copy, which `b`'s writes must not change.
         if let (Val::Array(source), true) = (&val, names_a_variable(&init.expr)) {
             let ty = self.graph.array(*source).ty.clone();
@@ -1208,6 +1221,9 @@ impl Lowerer<'_> {
                 );
             }
         };
+        if float_method_path(&path).is_none() {
+            return self.function_call(call, path, None);
+        }
         let args: Vec<ValueId> = call.args.iter().map(|arg| self.scalar_expr(arg)).collect();
         if let Some(rule) = float_method_path(&path) {
             let method = path
@@ -1224,7 +1240,63 @@ impl Lowerer<'_> {
                 &expr,
             );
         }
-        self.push(Op::Call { path, args }, Ty::Unknown, call.span())
+        self.function_call(call, path, None)
+    }
+
+    /// A call of a function with a `_vjp`. It returns an array when the binding says so
+    /// (`let y: [f64; 3] = g(x);`) or when the callee is one of grad's array helpers.
+    fn function_call(
+        &mut self,
+        call: &syn::ExprCall,
+        path: syn::Path,
+        expected: Option<Ty>,
+    ) -> Val {
+        let mut args = Vec::new();
+        for arg in &call.args {
+            match self.expr(arg) {
+                Val::Scalar(id) => args.push(CallArg::Scalar(id)),
+                Val::Array(id) => args.push(CallArg::Array(id)),
+                Val::Never => return Val::Never,
+                Val::Tuple(_) => {
+                    return self.unsupported(
+                        arg,
+                        "a tuple cannot be passed to a differentiable call: pass its elements",
+                    );
+                }
+            }
+        }
+        let array_ty = expected
+            .filter(|t| matches!(t, Ty::Array(..)))
+            .or_else(|| self.helper_result(&path, &args));
+        match array_ty {
+            Some(ty) => {
+                let init = ArrayInit::Call { path, args };
+                Val::Array(self.new_array(ty, init, call.span()))
+            }
+            None => self.push(Op::Call { path, args }, Ty::Unknown, call.span()),
+        }
+    }
+
+    /// The array type grad's own array helpers return: `softmax(z)` and the activations
+    /// applied to an array have `z`'s shape; `matvec(w, x)` has one element per row of `w`.
+    fn helper_result(&self, path: &syn::Path, args: &[CallArg]) -> Option<Ty> {
+        let name = path.segments.last()?.ident.to_string();
+        let Some(CallArg::Array(first)) = args.first() else {
+            return None;
+        };
+        let first = &self.graph.array(*first).ty;
+        match name.as_str() {
+            "softmax" | "sigmoid" | "softplus" | "log_sigmoid" | "relu" | "hard_tanh" | "swish"
+            | "gelu" | "leaky_relu" | "elu" => Some(first.clone()),
+            "matvec" => match first {
+                Ty::Array(row, rows) => match &**row {
+                    Ty::Array(elem, _) => Some(Ty::Array(elem.clone(), rows.clone())),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     fn field(&mut self, field: &syn::ExprField) -> Val {

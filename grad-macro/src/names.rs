@@ -106,3 +106,8 @@ pub fn array_adjoint(id: ArrayId) -> Ident {
 pub fn jacobian_rows(k: usize) -> Ident {
     hidden(format!("__jacobian{k}"))
 }
+
+/// Entry `k` of the `_vjp` of the call that initialises an array.
+pub fn array_call_entry(id: ArrayId, k: usize) -> Ident {
+    hidden(format!("__d_arr{}_{}", id.0, k))
+}

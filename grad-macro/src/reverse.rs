@@ -18,14 +18,15 @@
 
 use crate::emit::{Forward, TapeInfo, array_adjoint, array_name, operand, zero};
 use crate::graph::{
-    ArrayId, ArrayInit, BinaryOp, Block, Graph, Loop, LoopHeader, Op, RegionId, Stmt, Ty, ValueId,
+    ArrayId, ArrayInit, BinaryOp, Block, CallArg, Graph, Loop, LoopHeader, Op, RegionId, Stmt, Ty,
+    ValueId,
 };
 use crate::lower::Output;
 use crate::names;
 use crate::rules::Derivative;
 use proc_macro2::{Ident, TokenStream};
 use quote::{quote, quote_spanned};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// One step of reverse code, before adjoint declarations are resolved.
 pub enum Step {
@@ -163,6 +164,13 @@ impl<'g> Sweep<'g> {
                     ));
                 }
             }
+            ArrayInit::Call { path, args } => {
+                let upstream = quote!(#adj);
+                let (path, args) = (path.clone(), args.clone());
+                let span = self.graph.array(id).span;
+                let entry = |k: usize| names::array_call_entry(id, k);
+                self.reverse_call(span, entry, &path, &args, upstream, frame);
+            }
             ArrayInit::Row { source, index } => {
                 if self.array_active(*source) {
                     let source = array_adjoint(*source);
@@ -177,7 +185,8 @@ impl<'g> Sweep<'g> {
 
     /// A reverse read of an array must see the value the forward read saw: only arrays that
     /// are not written again afterwards can be read there.
-    fn check_array_reads(&mut self, block: &Block, live: &[bool]) {
+    fn unsafe_array_reads(&self, block: &Block, live: &[bool]) -> Vec<ValueId> {
+        let mut found = Vec::new();
         for (index, node) in self.graph.nodes.iter().enumerate() {
             let Op::ArrayRead { array, .. } = &node.op else {
                 continue;
@@ -204,12 +213,10 @@ impl<'g> Sweep<'g> {
                         })
                 });
             if written_after {
-                self.errors.push(syn::Error::new(
-                    node.span,
-                    "grad cannot yet differentiate this read: the array is written again after it (later in the function or in a later iteration), and the reverse sweep would read the newer value; copy the array before the writes (`let before = a;`) and read the copy",
-                ));
+                found.push(ValueId(index));
             }
         }
+        found
     }
 
     fn is_active(&self, id: ValueId) -> bool {
@@ -314,26 +321,59 @@ impl<'g> Sweep<'g> {
         }
 
         // The frame recomputes what its steps read from its own block.
-        let mut live = vec![false; self.graph.nodes.len()];
-        for id in frame.referenced.iter().chain(outputs) {
-            if self.graph.node(*id).region == block.region {
+        let seeds: Vec<ValueId> = frame
+            .referenced
+            .iter()
+            .chain(outputs)
+            .copied()
+            .filter(|id| self.graph.node(*id).region == block.region)
+            .collect();
+        let liveness = |provided: &HashSet<ValueId>| {
+            let mut live = vec![false; self.graph.nodes.len()];
+            for id in &seeds {
                 live[id.0] = true;
+            }
+            let mut forward = Forward::new(self.graph, &mut live, &frame.tapes, block.region);
+            forward.provided = provided.clone();
+            forward.liveness(block);
+            live
+        };
+        // A read of an array that is written again later cannot be recomputed; in a loop body
+        // the tape records the value it read instead.
+        let mut provided = HashSet::new();
+        let mut live = liveness(&provided);
+        if self.graph.region_parents[block.region.0].is_some() {
+            let unsafe_reads = self.unsafe_array_reads(block, &live);
+            for read in unsafe_reads {
+                if body_of.is_some() && self.graph.node(read).region == block.region {
+                    provided.insert(read);
+                } else {
+                    self.errors.push(syn::Error::new(
+                        self.graph.node(read).span,
+                        "grad cannot yet differentiate this read: the array is written again after it (later in the function or in a later iteration), and the reverse sweep would read the newer value; copy the array before the writes (`let before = a;`) and read the copy",
+                    ));
+                }
+            }
+            if !provided.is_empty() {
+                live = liveness(&provided);
             }
         }
         let mut forward = Forward::new(self.graph, &mut live, &frame.tapes, block.region);
+        forward.provided = provided.clone();
         forward.liveness(block);
         let tokens = forward.block(block, true);
         let forward_referenced = forward.referenced;
-        if self.graph.region_parents[block.region.0].is_some() {
-            self.check_array_reads(block, &live);
-        }
         let live_entries = body_of
             .map(|l| {
-                l.carried
+                let mut recorded: Vec<ValueId> = l
+                    .carried
                     .iter()
                     .map(|c| c.entry)
                     .filter(|e| live[e.0])
-                    .collect()
+                    .collect();
+                recorded.extend(provided.iter().copied());
+                recorded.sort();
+                recorded
             })
             .unwrap_or_default();
         let counter_live = match body_of.map(|l| &l.header) {
@@ -527,18 +567,66 @@ impl<'g> Sweep<'g> {
                 }
             }
             Op::Call { path, args } => {
-                let vjp = names::callee_vjp(path);
-                let float_args: Vec<ValueId> = args
-                    .iter()
-                    .copied()
-                    .filter(|a| self.graph.node(*a).ty.is_float())
-                    .collect();
-                let inputs: Vec<TokenStream> = args.iter().map(|a| self.value(frame, *a)).collect();
-                // The `Entries` traits turn a `_vjp` that returns the wrong number of entries
-                // into an error that says so, at the call.
-                let check = quote::format_ident!("Entries{}", float_args.len().max(1), span = span);
-                let call = quote_spanned!(span=> ::grad::__private::#check::entries(#vjp(#(#inputs,)* #adj)));
-                self.distribute(id, &float_args, call, frame);
+                let upstream = quote!(#adj);
+                let entry = |k: usize| names::partial(id, k);
+                self.reverse_call(span, entry, path, args, upstream, frame);
+            }
+        }
+    }
+
+    fn call_arg(&self, frame: &mut FrameBuilder, arg: CallArg) -> TokenStream {
+        match arg {
+            CallArg::Scalar(id) => self.value(frame, id),
+            CallArg::Array(id) => array_name(self.graph, id),
+        }
+    }
+
+    /// The reverse of a call: `g_vjp(args..., upstream)` gives one entry per float argument
+    /// (a float or an array of floats), each added to that argument's adjoint.
+    fn reverse_call(
+        &mut self,
+        span: proc_macro2::Span,
+        entry_name: impl Fn(usize) -> Ident,
+        path: &syn::Path,
+        args: &[CallArg],
+        upstream: TokenStream,
+        frame: &mut FrameBuilder,
+    ) {
+        let vjp = names::callee_vjp(path);
+        let float_args: Vec<CallArg> = args
+            .iter()
+            .copied()
+            .filter(|a| match a {
+                CallArg::Scalar(v) => self.graph.node(*v).ty.is_float(),
+                CallArg::Array(array) => self.graph.array(*array).ty.scalar().is_float(),
+            })
+            .collect();
+        let inputs: Vec<TokenStream> = args.iter().map(|a| self.call_arg(frame, *a)).collect();
+        // The `Entries` traits turn a `_vjp` that returns the wrong number of entries into an
+        // error that says so, at the call.
+        let check = quote::format_ident!("Entries{}", float_args.len().max(1), span = span);
+        let call =
+            quote_spanned!(span=> ::grad::__private::#check::entries(#vjp(#(#inputs,)* #upstream)));
+        let entries: Vec<TokenStream> = if float_args.len() == 1 {
+            vec![call]
+        } else {
+            let names: Vec<_> = (0..float_args.len()).map(entry_name).collect();
+            frame.steps.push(Step::Code(
+                quote_spanned!(span=> let (#(#names),*) = #call;),
+            ));
+            names.iter().map(|n| quote!(#n)).collect()
+        };
+        for (arg, entry) in float_args.into_iter().zip(entries) {
+            match arg {
+                CallArg::Scalar(value) => self.contribute(&mut frame.steps, value, entry),
+                CallArg::Array(array) => {
+                    if self.array_active(array) {
+                        let adj = array_adjoint(array);
+                        frame.steps.push(Step::Code(
+                            quote!(::grad::__private::Elements::add_assign_all(&mut #adj, &#entry);),
+                        ));
+                    }
+                }
             }
         }
     }

@@ -197,3 +197,20 @@ fn snapshot_while_with_break() {
     };
     expect_file!["../snapshots/while_with_break.rs"].assert_eq(&expand_pretty(quote!(), item));
 }
+
+#[test]
+fn snapshot_array_fill_and_in_place_update() {
+    let item = quote! {
+        fn layer(w: [[f64; 3]; 2], x: [f64; 3], s: f64) -> [f64; 2] {
+            let mut z = [0.0; 2];
+            for i in 0..2 {
+                for j in 0..3 {
+                    z[i] += w[i][j] * x[j];
+                }
+                z[i] *= s;
+            }
+            z
+        }
+    };
+    expect_file!["../snapshots/array_layer.rs"].assert_eq(&expand_pretty(quote!(), item));
+}

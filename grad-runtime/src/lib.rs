@@ -11,7 +11,10 @@
 //!   method, named after it, with the conventions chosen at kinks and singularities.
 //! - Activation functions ([`sigmoid`], [`softplus`], [`relu`], [`gelu`], ...), each
 //!   numerically stable and paired with a `_vjp` that returns its gradient times an upstream
-//!   value.
+//!   value. Each applies to a float or, elementwise, to a (nested) fixed-size array of floats:
+//!   any [`Elementwise`] value.
+//! - Vector helpers over fixed-size arrays ([`dot`], [`sum`], [`norm_sq`], [`matvec`],
+//!   [`softmax`], [`log_sum_exp`]), each with an O(N) `_vjp`, without allocation.
 //! - With the `alloc` feature (implied by `std`): `check_gradient` and `central_difference`,
 //!   to compare a gradient with central finite differences.
 //!
@@ -39,8 +42,10 @@ extern crate alloc;
 extern crate std;
 
 mod activations;
+mod elementwise;
 mod float;
 pub mod pullback;
+mod vector;
 
 #[cfg(feature = "alloc")]
 mod check;
@@ -48,7 +53,9 @@ mod check;
 pub use activations::*;
 #[cfg(feature = "alloc")]
 pub use check::*;
+pub use elementwise::Elementwise;
 pub use float::Float;
+pub use vector::*;
 
 #[cfg(test)]
 mod test_util;
@@ -72,7 +79,7 @@ pub mod __private {
     }
 
     #[diagnostic::do_not_recommend]
-    impl<T: crate::Float> Entries1<T> for T {
+    impl<T: Elements> Entries1<T> for T {
         #[inline(always)]
         fn entries(self) -> T {
             self
