@@ -328,3 +328,35 @@ fn calls_with_array_arguments_and_results() {
     }
     assert!(close(ds, 2.0 * s * norm + v[1]));
 }
+
+#[differentiable]
+fn iterator_idioms(x: [f64; 4], y: [f64; 4]) -> f64 {
+    let squares = x.iter().map(|v| v * v).sum::<f64>();
+    let dot = x.iter().zip(y.iter()).map(|(a, b)| a * b).sum::<f64>();
+    let folded = x.iter().fold(1.0, |acc, &v| acc * (1.0 + 0.1 * v));
+    let sines = y.map(f64::sin);
+    let mut weighted = 0.0;
+    for (i, v) in sines.iter().enumerate() {
+        weighted += (i as f64 + 1.0) * v;
+    }
+    for v in x {
+        weighted += v.tanh();
+    }
+    for &v in y.iter() {
+        weighted -= 0.5 * v;
+    }
+    squares + dot * folded + weighted
+}
+
+#[test]
+fn iterator_chains_closures_and_array_loops() {
+    let x = [0.5, -1.0, 1.5, 0.25];
+    let y = [1.0, 2.0, -0.5, 0.75];
+    let (dx, dy) = iterator_idioms_grad(x, y);
+    let f = |v: &[f64]| {
+        iterator_idioms([v[0], v[1], v[2], v[3]], [v[4], v[5], v[6], v[7]])
+    };
+    let point = [x, y].concat();
+    assert_gradient(f, &point, &[dx, dy].concat());
+    assert_eq!(iterator_idioms_value_and_grad(x, y).0, iterator_idioms(x, y));
+}

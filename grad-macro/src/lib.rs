@@ -9,6 +9,7 @@ mod diagnostics;
 mod emit;
 mod expand;
 mod graph;
+mod iterators;
 mod lower;
 mod names;
 mod reverse;

@@ -20,6 +20,7 @@ use crate::graph::{
     Graph, If, InactiveExpr, Len, Loop, LoopHeader, Merge, Node, Op, RegionId, Stmt, Ty, ValueId,
     WriteRecord,
 };
+use crate::iterators;
 use crate::rules::{self, Derivative};
 use crate::signature::{Signature, classify};
 use proc_macro2::Span;
@@ -94,6 +95,8 @@ struct Lowerer<'a> {
     blocks: Vec<Block>,
     loops: Vec<LoopContext>,
     next_loop_id: usize,
+    /// How many iterator idioms were rewritten as loops, to name their variables apart.
+    rewrites: usize,
     local_consts: Vec<(String, Ty)>,
     items: Vec<Item>,
     return_ty: Option<FloatTy>,
@@ -118,6 +121,7 @@ pub fn lower(
         }],
         loops: Vec::new(),
         next_loop_id: 0,
+        rewrites: 0,
         local_consts: Vec::new(),
         items: Vec::new(),
         return_ty: signature.ret.as_ref().map(|(_, float)| *float),
@@ -981,6 +985,9 @@ impl Lowerer<'_> {
                 self.push(Op::Neg(operand), node.ty, span)
             }
             UnOp::Not(_) => Val::Scalar(self.not(operand, span)),
+            // In rewritten iterator code, elements are values where the user's closure saw
+            // references, so `*v` of a float is the float itself.
+            UnOp::Deref(_) if self.node(operand).ty.is_float() => Val::Scalar(operand),
             UnOp::Deref(_) => {
                 // `*n` for a parameter `n: &usize` is an integer; elsewhere grad cannot tell.
                 let ty = match self.node(operand).op {
@@ -1119,6 +1126,15 @@ impl Lowerer<'_> {
     }
 
     fn method_call(&mut self, call: &syn::ExprMethodCall) -> Val {
+        if matches!(
+            call.method.to_string().as_str(),
+            "sum" | "product" | "fold" | "map"
+        ) {
+            self.rewrites += 1;
+            if let Some(rewritten) = iterators::desugar_method(call, self.rewrites) {
+                return self.expr(&rewritten);
+            }
+        }
         let receiver = self.expr(&call.receiver);
         if let Val::Array(array) = receiver {
             if call.method == "len" && call.args.is_empty() {
@@ -1478,9 +1494,13 @@ impl Lowerer<'_> {
     fn for_loop(&mut self, e: &syn::ExprForLoop) -> Val {
         let label = e.label.as_ref().map(|l| l.name.ident.to_string());
         let Some(range) = RangeSyntax::parse(&e.expr) else {
+            self.rewrites += 1;
+            if let Some(rewritten) = iterators::desugar_for(e, self.rewrites) {
+                return self.expr(&rewritten);
+            }
             return self.unsupported(
                 &e.expr,
-                "`for` loops are supported over integer ranges: `a..b`, `a..=b`, `(a..b).rev()`, `(a..b).step_by(s)` and `(a..b).rev().step_by(s)`",
+                "`for` loops are supported over integer ranges (`a..b`, `a..=b`, `(a..b).rev()`, `(a..b).step_by(s)`, `(a..b).rev().step_by(s)`) and arrays (`x`, `x.iter()`, `x.iter().enumerate()`, `x.iter().zip(y.iter())`)",
             );
         };
         let pattern_name = match &*e.pat {

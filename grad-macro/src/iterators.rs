@@ -1,0 +1,274 @@
+//! Iterator idioms over arrays, rewritten as index loops before lowering.
+//!
+//! Input: `x.iter().zip(y.iter()).map(|(a, b)| a * b).sum::<f64>()`. Output:
+//! `{ let mut acc = -0.0; for i in 0..x.len() { acc += { let (a, b) = (x[i], y[i]); a * b }; } acc }`
+//! (std sums floats from -0.0 too).
+//! The loop is then lowered like any loop the user wrote, so its reverse sweep is the same
+//! index loop run backwards, and a sum records nothing. Only the lowering sees the rewrite:
+//! the function itself keeps the user's iterator code.
+
+use proc_macro2::Span;
+use quote::{format_ident, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Expr, Pat, parse_quote_spanned};
+
+/// Names for the rewrite's own variables; `n` keeps nested rewrites apart.
+struct Names {
+    n: usize,
+    span: Span,
+}
+
+impl Names {
+    fn ident(&self, what: &str) -> syn::Ident {
+        format_ident!("__grad_{}{}", what, self.n, span = self.span)
+    }
+}
+
+/// One step of a chain, innermost first.
+enum Stage<'e> {
+    /// `x.iter()`, `x.into_iter()` or `x` itself: the array being walked.
+    Source(&'e Expr),
+    Zip(&'e Expr),
+    Enumerate,
+    Map(&'e Expr),
+    /// `.copied()`, `.cloned()`: elements are values here already.
+    Identity,
+}
+
+/// The method calls of a chain, innermost first, ending at its source.
+fn stages(expr: &Expr) -> Option<Vec<Stage<'_>>> {
+    match expr {
+        Expr::MethodCall(call) => {
+            let method = call.method.to_string();
+            let args: Vec<&Expr> = call.args.iter().collect();
+            let stage = match (method.as_str(), args.as_slice()) {
+                ("iter" | "into_iter", []) => return Some(vec![Stage::Source(&call.receiver)]),
+                ("zip", [other]) => Stage::Zip(strip_iter(other)),
+                ("enumerate", []) => Stage::Enumerate,
+                ("map", [f]) => Stage::Map(f),
+                ("copied" | "cloned", []) => Stage::Identity,
+                _ => return None,
+            };
+            let mut inner = stages(&call.receiver)?;
+            inner.push(stage);
+            Some(inner)
+        }
+        Expr::Paren(inner) => stages(&inner.expr),
+        _ => None,
+    }
+}
+
+/// `y.iter()` and `y` both mean the array `y` as a zip partner.
+fn strip_iter(expr: &Expr) -> &Expr {
+    match expr {
+        Expr::MethodCall(call)
+            if call.args.is_empty() && (call.method == "iter" || call.method == "into_iter") =>
+        {
+            &call.receiver
+        }
+        other => other,
+    }
+}
+
+/// A closure's patterns see values here, not references: `|&v|` binds what `|v|` would.
+fn strip_refs(pat: &Pat) -> Pat {
+    match pat {
+        Pat::Reference(reference) => strip_refs(&reference.pat),
+        Pat::Tuple(tuple) => {
+            let mut tuple = tuple.clone();
+            for elem in tuple.elems.iter_mut() {
+                *elem = strip_refs(elem);
+            }
+            Pat::Tuple(tuple)
+        }
+        Pat::Type(typed) => strip_refs(&typed.pat),
+        Pat::Paren(inner) => strip_refs(&inner.pat),
+        other => other.clone(),
+    }
+}
+
+/// Applies a closure or a function path to an element expression.
+fn apply(f: &Expr, element: Expr, span: Span) -> Option<Expr> {
+    match f {
+        Expr::Closure(closure) if closure.inputs.len() == 1 => {
+            let pat = strip_refs(&closure.inputs[0]);
+            let body = &closure.body;
+            Some(parse_quote_spanned!(span=> { let #pat = #element; #body }))
+        }
+        Expr::Path(path) => Some(parse_quote_spanned!(span=> #path(#element))),
+        _ => None,
+    }
+}
+
+/// The rewrite of a chain: statements that bind the sources, the loop bound, and the element
+/// of index `i`.
+struct Walk {
+    setup: Vec<syn::Stmt>,
+    len: Expr,
+    element: Expr,
+}
+
+fn walk(stages: &[Stage<'_>], names: &Names) -> Option<Walk> {
+    let span = names.span;
+    let index = names.ident("i");
+    let mut setup = Vec::new();
+    let mut sources = 0usize;
+    let mut bind = |source: &Expr, setup: &mut Vec<syn::Stmt>| -> Expr {
+        // A plain variable is read in place; anything else is evaluated once, before the loop.
+        if let Expr::Path(path) = source {
+            if path.path.get_ident().is_some() {
+                return source.clone();
+            }
+        }
+        let name = format_ident!("__grad_src{}_{}", names.n, sources, span = span);
+        sources += 1;
+        setup.push(parse_quote_spanned!(span=> let #name = #source;));
+        parse_quote_spanned!(span=> #name)
+    };
+    let (first, rest) = stages.split_first()?;
+    let Stage::Source(source) = first else {
+        return None;
+    };
+    let source = bind(source, &mut setup);
+    let len: Expr = parse_quote_spanned!(span=> #source.len());
+    let mut element: Expr = parse_quote_spanned!(span=> #source[#index]);
+    for stage in rest {
+        element = match stage {
+            Stage::Source(_) => return None,
+            Stage::Zip(other) => {
+                let other = bind(other, &mut setup);
+                parse_quote_spanned!(span=> (#element, #other[#index]))
+            }
+            Stage::Enumerate => parse_quote_spanned!(span=> (#index, #element)),
+            Stage::Map(f) => apply(f, element, f.span())?,
+            Stage::Identity => element,
+        };
+    }
+    Some(Walk {
+        setup,
+        len,
+        element,
+    })
+}
+
+/// `sum`, `product` and `fold` over an iterator chain, and `map` on an array, as a block.
+pub fn desugar_method(call: &syn::ExprMethodCall, n: usize) -> Option<Expr> {
+    let span = call.span();
+    let names = Names { n, span };
+    let index = names.ident("i");
+    let acc = names.ident("acc");
+    let method = call.method.to_string();
+    let args: Vec<&Expr> = call.args.iter().collect();
+    match (method.as_str(), args.as_slice()) {
+        ("sum" | "product", []) => {
+            let chain = stages(&call.receiver)?;
+            let Walk {
+                setup,
+                len,
+                element,
+            } = walk(&chain, &names)?;
+            let (start, op) = if method == "sum" {
+                (quote_spanned!(span=> -0.0), quote_spanned!(span=> +=))
+            } else {
+                (quote_spanned!(span=> 1.0), quote_spanned!(span=> *=))
+            };
+            let start = match &call.turbofish {
+                Some(turbofish) => {
+                    let ty = turbofish.args.first()?;
+                    quote_spanned!(span=> { let start: #ty = #start; start })
+                }
+                None => start,
+            };
+            Some(parse_quote_spanned! {span=>
+                {
+                    #(#setup)*
+                    let mut #acc = #start;
+                    for #index in 0..#len {
+                        #acc #op #element;
+                    }
+                    #acc
+                }
+            })
+        }
+        ("fold", [init, Expr::Closure(closure)]) if closure.inputs.len() == 2 => {
+            let chain = stages(&call.receiver)?;
+            let Walk {
+                setup,
+                len,
+                element,
+            } = walk(&chain, &names)?;
+            let acc_pat = strip_refs(&closure.inputs[0]);
+            let elem_pat = strip_refs(&closure.inputs[1]);
+            let body = &closure.body;
+            Some(parse_quote_spanned! {span=>
+                {
+                    #(#setup)*
+                    let mut #acc = #init;
+                    for #index in 0..#len {
+                        #acc = { let #acc_pat = #acc; let #elem_pat = #element; #body };
+                    }
+                    #acc
+                }
+            })
+        }
+        // `x.map(f)` on an array (not an iterator): a new array of the same length.
+        ("map", [f]) if stages(&call.receiver).is_none() => {
+            let Walk {
+                setup,
+                len,
+                element,
+            } = walk(&[Stage::Source(&call.receiver)], &names)?;
+            let source = match &call.receiver.as_ref() {
+                Expr::Path(path) if path.path.get_ident().is_some() => (*call.receiver).clone(),
+                _ => {
+                    let name = format_ident!("__grad_src{}_0", n, span = span);
+                    parse_quote_spanned!(span=> #name)
+                }
+            };
+            let applied = apply(f, element, f.span())?;
+            let out = names.ident("out");
+            Some(parse_quote_spanned! {span=>
+                {
+                    #(#setup)*
+                    let mut #out = #source;
+                    for #index in 0..#len {
+                        #out[#index] = #applied;
+                    }
+                    #out
+                }
+            })
+        }
+        _ => None,
+    }
+}
+
+/// `for PAT in ITERATOR { body }` over an array, as a loop over its indices.
+pub fn desugar_for(for_loop: &syn::ExprForLoop, n: usize) -> Option<Expr> {
+    let span = for_loop.span();
+    let names = Names { n, span };
+    let chain = stages(&for_loop.expr).or_else(|| match &*for_loop.expr {
+        // `for v in x` over an array variable.
+        expr @ Expr::Path(path) if path.path.get_ident().is_some() => {
+            Some(vec![Stage::Source(expr)])
+        }
+        _ => None,
+    })?;
+    let Walk {
+        setup,
+        len,
+        element,
+    } = walk(&chain, &names)?;
+    let index = names.ident("i");
+    let pat = strip_refs(&for_loop.pat);
+    let label = &for_loop.label;
+    let body = &for_loop.body.stmts;
+    Some(parse_quote_spanned! {span=>
+        {
+            #(#setup)*
+            #label for #index in 0..#len {
+                let #pat = #element;
+                #(#body)*
+            }
+        }
+    })
+}
