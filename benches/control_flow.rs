@@ -71,13 +71,25 @@ fn accumulation_by_hand(a: f64, b: f64, n: usize) -> (f64, f64) {
 
 fn loops(c: &mut Criterion) {
     // The hand-written gradients are references only if they are right.
-    let (g, h) = (recurrence_grad(0.1, 2.0, 0.5), recurrence_by_hand(0.1, 2.0, 0.5));
+    let (g, h) = (
+        recurrence_grad(0.1, 2.0, 0.5),
+        recurrence_by_hand(0.1, 2.0, 0.5),
+    );
     for (g, h) in [(g.0, h.0), (g.1, h.1), (g.2, h.2)] {
-        assert!((g - h).abs() <= 1e-9 * g.abs().max(1.0), "recurrence: {g} vs {h}");
+        assert!(
+            (g - h).abs() <= 1e-9 * g.abs().max(1.0),
+            "recurrence: {g} vs {h}"
+        );
     }
-    let (g, h) = (accumulation_grad(0.3, 0.2, 10_000), accumulation_by_hand(0.3, 0.2, 10_000));
+    let (g, h) = (
+        accumulation_grad(0.3, 0.2, 10_000),
+        accumulation_by_hand(0.3, 0.2, 10_000),
+    );
     for (g, h) in [(g.0, h.0), (g.1, h.1)] {
-        assert!((g - h).abs() <= 1e-9 * g.abs().max(1.0), "accumulation: {g} vs {h}");
+        assert!(
+            (g - h).abs() <= 1e-9 * g.abs().max(1.0),
+            "accumulation: {g} vs {h}"
+        );
     }
 
     let mut group = c.benchmark_group("recurrence_1000");
