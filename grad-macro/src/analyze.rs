@@ -170,7 +170,15 @@ fn update(graph: &mut Graph, id: ValueId) -> bool {
                     .iter()
                     .enumerate()
                     .any(|(i, a)| rule.arg_is_float(i) && is_active(a));
-            (active, node.ty.clone())
+            let ty = match rule.derivative {
+                Derivative::NotFloat => Ty::Bool,
+                _ => args
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| rule.arg_is_float(*i))
+                    .fold(node.ty.clone(), |ty, (_, a)| unify(&ty, &ty_of(a))),
+            };
+            (active, ty)
         }
         Op::Call { args, .. } => {
             // A call with a differentiated argument is a differentiable function: it returns

@@ -1156,9 +1156,9 @@ impl Lowerer<'_> {
         let mut args = vec![receiver];
         args.extend(call.args.iter().map(|arg| self.scalar_expr(arg)));
         let receiver_ty = self.node(receiver).ty.clone();
-        // `SCALE.max(x)`: the receiver's type is unknown, but `max` of a float is a float.
-        let float_receiver = receiver_ty.is_float()
-            || receiver_ty == Ty::Unknown && args[1..].iter().any(|a| self.node(*a).ty.is_float());
+        // `g(x).sin()`, `SCALE.max(x)`: the receiver's type is unknown here (analysis settles
+        // it), but a float method's receiver is a float.
+        let float_receiver = receiver_ty.is_float() || receiver_ty == Ty::Unknown;
         if float_receiver && call.turbofish.is_none() {
             if let Some(rule) = rules::method(&call.method.to_string()) {
                 let span = call.method.span();
