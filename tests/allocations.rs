@@ -96,3 +96,37 @@ fn the_counter_sees_a_runtime_tape() {
     });
     assert!(count > 0);
 }
+
+/// An elementwise `[f32; 8] → [f32; 8]` function: its vjp is a loop over eight elements.
+#[differentiable]
+fn elementwise_f32(x: [f32; 8]) -> [f32; 8] {
+    let mut y = x;
+    for i in 0..8 {
+        y[i] = grad::softplus(x[i]) * x[i].cos();
+    }
+    y
+}
+
+/// Generic code in a const-bounded loop, used in f32.
+#[differentiable]
+fn generic_recurrence<T: grad::Float>(x: [T; 4], a: T) -> T {
+    let mut y = a;
+    for v in x.iter() {
+        y = (y * *v).tanh() + 0.5 * y;
+    }
+    y
+}
+
+#[test]
+fn arrays_and_generic_f32_code_never_allocate() {
+    let mut sink = 0.0f32;
+    let count = allocations_during(|| {
+        for k in 0..1000 {
+            let x: [f32; 8] = std::array::from_fn(|i| (i + k) as f32 * 0.01);
+            sink += elementwise_f32_vjp(x, [1.0; 8])[3];
+            sink += generic_recurrence_grad([x[0], x[1], x[2], x[3]], 0.7).1;
+        }
+    });
+    assert!(sink.is_finite());
+    assert_eq!(count, 0, "the companions allocated {count} times");
+}

@@ -216,7 +216,7 @@ fn check(graph: &Graph, diagnostics: &mut Diagnostics) {
                 diagnostics.error_at(node.span, message);
             }
             Op::Call { path, args } if node.active => {
-                if float_owner(path).is_some() {
+                if float_owner(path) {
                     let method = &path.segments.last().expect("a path has segments").ident;
                     diagnostics.error_at(method.span(), no_derivative(method));
                     continue;

@@ -35,7 +35,7 @@ pub fn operand(graph: &Graph, id: ValueId) -> TokenStream {
 pub fn zero(graph: &Graph, id: ValueId) -> TokenStream {
     match graph.node(id).ty {
         Ty::Float(Some(float)) => {
-            let ty = proc_macro2::Ident::new(float.name(), proc_macro2::Span::call_site());
+            let ty = float.ident();
             quote!(<#ty as ::grad::Float>::ZERO)
         }
         _ => quote!(::core::default::Default::default()),
@@ -665,9 +665,8 @@ impl Companions<'_> {
                 .signature
                 .ret
                 .as_ref()
-                .map(|(_, float)| float.name())
-                .unwrap_or("f64");
-            let scalar = proc_macro2::Ident::new(scalar, proc_macro2::Span::call_site());
+                .map_or(crate::graph::FloatTy::F64, |(_, float)| *float)
+                .ident();
             let entries: Vec<&syn::Type> = self.signature.differentiable().map(|p| &p.ty).collect();
             let rows: Vec<proc_macro2::Ident> =
                 (0..entries.len()).map(names::jacobian_rows).collect();
@@ -815,15 +814,21 @@ impl Companions<'_> {
         let attrs = self.inherited_attributes();
         // A user who calls only `f_grad` has still used `f`; without this, `f` warns as dead code.
         let name = &sig.ident;
-        let consts: Vec<&proc_macro2::Ident> =
-            sig.generics.const_params().map(|c| &c.ident).collect();
-        let mark_used = sig.generics.type_params().next().is_none().then(|| {
-            if consts.is_empty() {
-                quote!(let _ = #name;)
-            } else {
-                quote!(let _ = #name::<#(#consts),*>;)
-            }
-        });
+        let parameters: Vec<&proc_macro2::Ident> = sig
+            .generics
+            .params
+            .iter()
+            .filter_map(|p| match p {
+                syn::GenericParam::Type(t) => Some(&t.ident),
+                syn::GenericParam::Const(c) => Some(&c.ident),
+                syn::GenericParam::Lifetime(_) => None,
+            })
+            .collect();
+        let mark_used = if parameters.is_empty() {
+            quote!(let _ = #name;)
+        } else {
+            quote!(let _ = #name::<#(#parameters),*>;)
+        };
         Ok(quote! {
             #(#attrs)*
             #[doc(hidden)]

@@ -5,16 +5,18 @@
 
 use crate::diagnostics::Diagnostics;
 use crate::emit::Companions;
-use crate::{analyze, args, lower, signature};
+use crate::{analyze, args, generics, lower, signature};
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::spanned::Spanned;
 
 pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
-    let function = match syn::parse2::<syn::ItemFn>(item.clone()) {
+    let mut function = match syn::parse2::<syn::ItemFn>(item.clone()) {
         Ok(function) => function,
         Err(_) => return not_a_function(item),
     };
+    let _generics = generics::enter(&function.sig.generics);
+    generics::convert_literals(&mut function);
     let mut diagnostics = Diagnostics::default();
     let args = args::parse(args, &mut diagnostics);
     let signature = signature::analyze(&function, &args, &mut diagnostics);

@@ -31,6 +31,8 @@ pub enum Ty {
 pub enum FloatTy {
     F32,
     F64,
+    /// A type parameter bounded by `grad::Float`, by its index in the function's list.
+    Generic(u8),
 }
 
 impl FloatTy {
@@ -38,15 +40,18 @@ impl FloatTy {
         match ident {
             "f32" => Some(FloatTy::F32),
             "f64" => Some(FloatTy::F64),
-            _ => None,
+            other => crate::generics::index_of(other).map(FloatTy::Generic),
         }
     }
 
-    pub fn name(self) -> &'static str {
-        match self {
-            FloatTy::F32 => "f32",
-            FloatTy::F64 => "f64",
-        }
+    /// The type as generated code writes it: `f64`, or the user's `T`.
+    pub fn ident(self) -> Ident {
+        let name = match self {
+            FloatTy::F32 => "f32".to_owned(),
+            FloatTy::F64 => "f64".to_owned(),
+            FloatTy::Generic(index) => crate::generics::name_of(index),
+        };
+        Ident::new(&name, Span::call_site())
     }
 }
 

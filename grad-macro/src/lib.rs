@@ -8,6 +8,7 @@ mod args;
 mod diagnostics;
 mod emit;
 mod expand;
+mod generics;
 mod graph;
 mod iterators;
 mod lower;

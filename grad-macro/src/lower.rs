@@ -1228,6 +1228,32 @@ impl Lowerer<'_> {
 
     fn call(&mut self, call: &syn::ExprCall) -> Val {
         let expr = Expr::Call(call.clone());
+        // `<T as Float>::from_f64(2.0)`, `T::from_f64(2.0)`: a constant of a generic float type.
+        if let Expr::Path(func) = &*call.func {
+            let last = func
+                .path
+                .segments
+                .last()
+                .map(|s| s.ident.to_string())
+                .unwrap_or_default();
+            let constant_args = call.args.iter().all(|a| matches!(a, Expr::Lit(_)));
+            if matches!(last.as_str(), "from_f64" | "from_i32") && constant_args {
+                let owner = match &func.qself {
+                    Some(qself) => classify(&qself.ty),
+                    None => func
+                        .path
+                        .segments
+                        .iter()
+                        .rev()
+                        .nth(1)
+                        .and_then(|s| FloatTy::from_ident(&s.ident.to_string()))
+                        .map_or(Ty::Unknown, |f| Ty::Float(Some(f))),
+                };
+                if owner.is_float() {
+                    return Val::Scalar(self.constant(expr.to_token_stream(), owner, call.span()));
+                }
+            }
+        }
         let path = match &*call.func {
             Expr::Path(path) if path.qself.is_none() => path.path.clone(),
             other => {
@@ -1807,7 +1833,7 @@ impl Lowerer<'_> {
         let Val::Array(array) = self.expr(base) else {
             return self.unsupported(
                 base,
-                "only arrays can be indexed in a differentiable function",
+                "only fixed-size arrays can be indexed or iterated in a differentiable function (slices and `Vec` are not supported yet): use an array `[f64; N]`",
             );
         };
         let indices: Vec<ValueId> = index_exprs.iter().map(|e| self.scalar_expr(e)).collect();
@@ -1843,7 +1869,7 @@ impl Lowerer<'_> {
         let Val::Array(array) = self.expr(base) else {
             self.diagnostics.error(
                 base,
-                "only arrays can be indexed in a differentiable function",
+                "only fixed-size arrays can be indexed or iterated in a differentiable function (slices and `Vec` are not supported yet): use an array `[f64; N]`",
             );
             return;
         };
@@ -2155,7 +2181,9 @@ pub fn unify(a: &Ty, b: &Ty) -> Ty {
 
 /// `f64::sin` and `f32::max` name float methods in path form.
 fn float_method_path(path: &syn::Path) -> Option<&'static rules::MethodRule> {
-    float_owner(path)?;
+    if !float_owner(path) {
+        return None;
+    }
     let last = path.segments.last()?;
     if !last.arguments.is_none() {
         return None;
@@ -2164,10 +2192,11 @@ fn float_method_path(path: &syn::Path) -> Option<&'static rules::MethodRule> {
 }
 
 /// The float type that owns a path such as `f64::sin`.
-pub fn float_owner(path: &syn::Path) -> Option<FloatTy> {
+pub fn float_owner(path: &syn::Path) -> bool {
     let n = path.segments.len();
     if n < 2 {
-        return None;
+        return false;
     }
-    FloatTy::from_ident(&path.segments[n - 2].ident.to_string())
+    let owner = path.segments[n - 2].ident.to_string();
+    owner == "Float" || FloatTy::from_ident(&owner).is_some()
 }

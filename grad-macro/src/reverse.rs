@@ -541,7 +541,7 @@ impl<'g> Sweep<'g> {
             Op::Binary { op, lhs, rhs, .. } => self.binary(id, *op, *lhs, *rhs, frame),
             Op::Cast { value, .. } => {
                 if let Ty::Float(Some(source)) = self.graph.node(*value).ty {
-                    let source = Ident::new(source.name(), span);
+                    let source = source.ident();
                     self.contribute(
                         &mut frame.steps,
                         *value,

@@ -62,6 +62,7 @@ pub fn analyze(function: &ItemFn, args: &Args, diagnostics: &mut Diagnostics) ->
     for param in &sig.generics.params {
         match param {
             GenericParam::Lifetime(_) => {}
+            GenericParam::Type(ty) if crate::generics::index_of(&ty.ident.to_string()).is_some() => {}
             GenericParam::Type(ty) => diagnostics.error(
                 ty,
                 format!("#[differentiable] does not support the generic type parameter `{}`: write the function for `f64` or `f32`", ty.ident),

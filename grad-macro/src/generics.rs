@@ -1,0 +1,116 @@
+//! Generic float types: `fn f<T: grad::Float>(x: T) -> T`.
+//!
+//! The names of a function's float type parameters are needed wherever a written type is
+//! classified, deep inside several passes, so they are kept for the length of one expansion
+//! in a thread-local scope rather than threaded through every call.
+
+use std::cell::RefCell;
+use syn::{GenericParam, Generics, TypeParamBound, WherePredicate};
+
+thread_local! {
+    static FLOAT_PARAMS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The float type parameters of the function being expanded, until dropped.
+pub struct Scope(());
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        FLOAT_PARAMS.with(|names| names.borrow_mut().clear());
+    }
+}
+
+pub fn enter(generics: &Generics) -> Scope {
+    let names = float_params(generics)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    FLOAT_PARAMS.with(|current| *current.borrow_mut() = names);
+    Scope(())
+}
+
+/// The index of a float type parameter by name.
+pub fn index_of(name: &str) -> Option<u8> {
+    FLOAT_PARAMS.with(|names| {
+        names
+            .borrow()
+            .iter()
+            .position(|n| n == name)
+            .map(|i| i as u8)
+    })
+}
+
+pub fn name_of(index: u8) -> String {
+    FLOAT_PARAMS.with(|names| {
+        names
+            .borrow()
+            .get(usize::from(index))
+            .cloned()
+            .unwrap_or_default()
+    })
+}
+
+/// Type parameters bounded by `Float` (`grad::Float`, `::grad::Float`), in the parameter
+/// list or in a where clause.
+pub fn float_params(generics: &Generics) -> Vec<&syn::Ident> {
+    fn is_float<'a>(mut bounds: impl Iterator<Item = &'a TypeParamBound>) -> bool {
+        bounds.any(|bound| match bound {
+            TypeParamBound::Trait(t) => t.path.segments.last().is_some_and(|s| s.ident == "Float"),
+            _ => false,
+        })
+    }
+    generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            GenericParam::Type(ty) => {
+                let in_where = generics.where_clause.iter().flat_map(|w| &w.predicates).any(|p| match p {
+                    WherePredicate::Type(pred) => {
+                        matches!(&pred.bounded_ty, syn::Type::Path(path) if path.path.is_ident(&ty.ident))
+                            && is_float(pred.bounds.iter())
+                    }
+                    _ => false,
+                });
+                (is_float(ty.bounds.iter()) || in_where).then_some(&ty.ident)
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// In a function generic over exactly one float type `T`, an unsuffixed float literal such as
+/// `2.0` means `T::from_f64(2.0)`: the macro writes that, so the user need not.
+pub fn convert_literals(function: &mut syn::ItemFn) {
+    let params = float_params(&function.sig.generics);
+    let [only] = params.as_slice() else {
+        return;
+    };
+    let ty = (*only).clone();
+    let mut converter = Converter { ty };
+    syn::visit_mut::VisitMut::visit_block_mut(&mut converter, &mut function.block);
+}
+
+struct Converter {
+    ty: syn::Ident,
+}
+
+impl syn::visit_mut::VisitMut for Converter {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if let syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Float(float),
+            ..
+        }) = expr
+        {
+            if float.suffix().is_empty() {
+                let (ty, lit) = (&self.ty, float.clone());
+                *expr =
+                    syn::parse_quote_spanned!(lit.span()=> <#ty as ::grad::Float>::from_f64(#lit));
+                return;
+            }
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+
+    // Patterns and types hold no float literals to convert; items inside the body keep theirs.
+    fn visit_item_mut(&mut self, _: &mut syn::Item) {}
+}
