@@ -353,10 +353,11 @@ fn iterator_chains_closures_and_array_loops() {
     let x = [0.5, -1.0, 1.5, 0.25];
     let y = [1.0, 2.0, -0.5, 0.75];
     let (dx, dy) = iterator_idioms_grad(x, y);
-    let f = |v: &[f64]| {
-        iterator_idioms([v[0], v[1], v[2], v[3]], [v[4], v[5], v[6], v[7]])
-    };
+    let f = |v: &[f64]| iterator_idioms([v[0], v[1], v[2], v[3]], [v[4], v[5], v[6], v[7]]);
     let point = [x, y].concat();
     assert_gradient(f, &point, &[dx, dy].concat());
-    assert_eq!(iterator_idioms_value_and_grad(x, y).0, iterator_idioms(x, y));
+    assert_eq!(
+        iterator_idioms_value_and_grad(x, y).0,
+        iterator_idioms(x, y)
+    );
 }
