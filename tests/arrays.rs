@@ -361,3 +361,21 @@ fn iterator_chains_closures_and_array_loops() {
         iterator_idioms(x, y)
     );
 }
+
+/// A tuple of floats is a vector output too: its upstream is a tuple.
+#[differentiable]
+fn polar_to_cartesian(r: f64, theta: f64) -> (f64, f64) {
+    (r * theta.cos(), r * theta.sin())
+}
+
+#[test]
+fn tuple_outputs_have_a_vjp_and_a_jacobian() {
+    let (r, theta) = (2.0, 0.6);
+    let (dr, dtheta) = polar_to_cartesian_jacobian(r, theta);
+    // Row i is the gradient of output i: d(x, y)/dr = (cos, sin), d(x, y)/dθ = (-r sin, r cos).
+    assert!(close(dr[0], theta.cos()) && close(dr[1], theta.sin()));
+    assert!(close(dtheta[0], -r * theta.sin()) && close(dtheta[1], r * theta.cos()));
+    let (vr, vtheta) = polar_to_cartesian_vjp(r, theta, (1.0, -2.0));
+    assert!(close(vr, dr[0] - 2.0 * dr[1]));
+    assert!(close(vtheta, dtheta[0] - 2.0 * dtheta[1]));
+}

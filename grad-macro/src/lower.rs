@@ -22,7 +22,7 @@ use crate::graph::{
 };
 use crate::iterators;
 use crate::rules::{self, Derivative};
-use crate::signature::{Signature, classify};
+use crate::signature::{Signature, classify, tuple_output};
 use proc_macro2::Span;
 use quote::{ToTokens, quote};
 use syn::spanned::Spanned;
@@ -30,10 +30,12 @@ use syn::visit::Visit;
 use syn::{BinOp, Expr, Item, Lit, Pat, Stmt as SynStmt, Type, UnOp};
 
 /// What the function returns: a float, or an array of floats.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum Output {
     Scalar(ValueId),
     Array(ArrayId),
+    /// A tuple of floats: a vector output.
+    Tuple(Vec<ValueId>),
 }
 
 pub struct Lowered {
@@ -160,6 +162,30 @@ pub fn lower(
             Some(Output::Scalar(id))
         }
         Val::Array(id) if matches!(signature.ret_class, Ty::Array(..)) => Some(Output::Array(id)),
+        Val::Tuple(elements)
+            if signature
+                .ret
+                .as_ref()
+                .is_some_and(|(ty, _)| tuple_output(ty).is_some()) =>
+        {
+            let scalars: Option<Vec<ValueId>> = elements
+                .iter()
+                .map(|e| match e {
+                    Val::Scalar(id) => Some(*id),
+                    _ => None,
+                })
+                .collect();
+            match scalars {
+                Some(scalars) => Some(Output::Tuple(scalars)),
+                None => {
+                    lowerer.diagnostics.error_at(
+                        body.brace_token.span.close(),
+                        "return a tuple of floats: each element one float",
+                    );
+                    None
+                }
+            }
+        }
         Val::Scalar(_) | Val::Array(_) => {
             lowerer.diagnostics.error_at(
                 body.brace_token.span.close(),

@@ -100,6 +100,13 @@ impl<'g> Sweep<'g> {
                 self.output_array = Some(array);
                 self.frame(body, steps, &[], None)
             }
+            Output::Tuple(values) => {
+                for (k, value) in values.iter().enumerate() {
+                    let k = syn::Index::from(k);
+                    self.contribute(&mut steps, *value, quote!(#upstream.#k));
+                }
+                self.frame(body, steps, &values, None)
+            }
         }
     }
 

@@ -120,23 +120,29 @@ fn return_type(sig: &syn::Signature, diagnostics: &mut Diagnostics) -> Option<(T
                 Ty::Float(float) => *float,
                 _ => None,
             },
-            _ => None,
+            _ => tuple_output(ty).and_then(|floats| floats.first().copied()),
         }) {
             Some(float) => Some(((**ty).clone(), float)),
             None => {
                 let found = quote::quote!(#ty).to_string();
-                let hint = if matches!(**ty, Type::Tuple(_)) {
-                    "; to return several values, return an array `[f64; N]`"
-                } else {
-                    ""
-                };
                 diagnostics.error(
                     ty,
-                    format!("a #[differentiable] function must return `f64` or `f32` (or an array of them), not `{found}`{hint}"),
+                    format!("a #[differentiable] function must return `f64` or `f32`, an array of them, or a tuple of them, not `{found}`"),
                 );
                 None
             }
         },
+    }
+}
+
+/// The float types of a tuple of floats `(f64, f64)`: a vector output.
+pub fn tuple_output(ty: &Type) -> Option<Vec<FloatTy>> {
+    match ty {
+        Type::Tuple(tuple) if !tuple.elems.is_empty() => {
+            tuple.elems.iter().map(float_type).collect()
+        }
+        Type::Paren(inner) => tuple_output(&inner.elem),
+        _ => None,
     }
 }
 
