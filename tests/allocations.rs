@@ -130,3 +130,28 @@ fn arrays_and_generic_f32_code_never_allocate() {
     assert!(sink.is_finite());
     assert_eq!(count, 0, "the companions allocated {count} times");
 }
+
+#[differentiable]
+fn slice_energy(x: &[f64], k: f64) -> f64 {
+    let mut e = 0.0;
+    for i in 1..x.len() {
+        let d = x[i] - x[i - 1];
+        e += k * d * d;
+    }
+    e
+}
+
+#[test]
+fn the_allocation_free_slice_form_never_allocates() {
+    let x = vec![0.1, 0.4, 0.2, 0.9, 1.3];
+    let mut buffer = vec![0.0; x.len()];
+    let mut sink = 0.0;
+    let count = allocations_during(|| {
+        for _ in 0..1000 {
+            sink += slice_energy_grad_into(&x, 2.0, &mut buffer);
+        }
+    });
+    assert!(sink.is_finite() && buffer.iter().all(|g| g.is_finite()));
+    assert_eq!(count, 0, "the companions allocated {count} times");
+    assert!(allocations_during(|| drop(slice_energy_grad(&x, 2.0))) > 0);
+}

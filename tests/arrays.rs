@@ -379,3 +379,31 @@ fn tuple_outputs_have_a_vjp_and_a_jacobian() {
     assert!(close(vr, dr[0] - 2.0 * dr[1]));
     assert!(close(vtheta, dtheta[0] - 2.0 * dtheta[1]));
 }
+
+/// A slice parameter: its gradient is a `Vec` from `_grad`, or written into a caller's buffer
+/// by `_grad_into` without allocating.
+#[differentiable]
+fn weighted_sum_of_squares(x: &[f64], weight: f64) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        s += weight * x[i] * x[i];
+    }
+    s + x.iter().map(|v| v.sin()).sum::<f64>()
+}
+
+#[test]
+fn slice_parameters_have_vec_gradients_and_an_allocation_free_form() {
+    let x = vec![0.5, -1.0, 2.0, 0.25, 1.5];
+    let w = 0.7;
+    let (dx, dw) = weighted_sum_of_squares_grad(&x, w);
+    assert_eq!(dx.len(), x.len());
+    for i in 0..x.len() {
+        assert!(close(dx[i], 2.0 * w * x[i] + x[i].cos()), "{dx:?}");
+    }
+    assert!(close(dw, x.iter().map(|v| v * v).sum::<f64>()));
+    let mut buffer = vec![f64::NAN; x.len()];
+    let dw_into = weighted_sum_of_squares_grad_into(&x, w, &mut buffer);
+    assert_eq!((buffer, dw_into), (dx, dw));
+    let (value, _) = weighted_sum_of_squares_value_and_grad(&x, w);
+    assert_eq!(value, weighted_sum_of_squares(&x, w));
+}

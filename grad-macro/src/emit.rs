@@ -12,7 +12,7 @@ use crate::graph::{CallArg, Len, scalar_args};
 use crate::lower::{Lowered, Output};
 use crate::names;
 use crate::reverse::{RecordsReads, Sweep, range_tokens, render};
-use crate::signature::Signature;
+use crate::signature::{Param, Signature};
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -39,6 +39,20 @@ pub fn zero(graph: &Graph, id: ValueId) -> TokenStream {
             quote!(<#ty as ::grad::Float>::ZERO)
         }
         _ => quote!(::core::default::Default::default()),
+    }
+}
+
+/// `T` of a slice parameter `x: &[T]`.
+fn slice_element(param: &Param) -> Option<TokenStream> {
+    match (&param.class, &param.ty) {
+        (Ty::Slice(_), syn::Type::Reference(reference)) => match &*reference.elem {
+            syn::Type::Slice(slice) => {
+                let elem = &slice.elem;
+                Some(quote!(#elem))
+            }
+            _ => None,
+        },
+        _ => None,
     }
 }
 
@@ -568,11 +582,159 @@ pub struct Companions<'a> {
 }
 
 impl Companions<'_> {
+    /// The gradient as the public companions return it: a slice's entry is a `Vec`.
     fn gradient_type(&self) -> TokenStream {
-        let types: Vec<&syn::Type> = self.signature.differentiable().map(|p| &p.ty).collect();
+        let types: Vec<TokenStream> = self
+            .signature
+            .differentiable()
+            .map(|p| match slice_element(p) {
+                Some(elem) => quote!(::grad::__private::Vec<#elem>),
+                None => {
+                    let ty = &p.ty;
+                    quote!(#ty)
+                }
+            })
+            .collect();
+        match types.as_slice() {
+            [only] => only.clone(),
+            many => quote!((#(#many),*)),
+        }
+    }
+
+    /// The gradient as the core returns it: slices' gradients go into buffers instead.
+    fn core_gradient_type(&self) -> TokenStream {
+        let types: Vec<&syn::Type> = self
+            .signature
+            .differentiable()
+            .filter(|p| slice_element(p).is_none())
+            .map(|p| &p.ty)
+            .collect();
         match types.as_slice() {
             [only] => quote!(#only),
             many => quote!((#(#many),*)),
+        }
+    }
+
+    fn slice_params(&self) -> Vec<&Param> {
+        self.signature
+            .differentiable()
+            .filter(|p| slice_element(p).is_some())
+            .collect()
+    }
+
+    /// The companions of a function with slice parameters: `f_grad` and friends return a
+    /// `Vec` per slice, and `f_grad_into` writes the slices' gradients into the caller's
+    /// buffers without allocating.
+    fn slice_wrappers(&self, stub: bool) -> TokenStream {
+        let sig = &self.function.sig;
+        let (vis, name, generics) = (&self.function.vis, &sig.ident, &sig.generics);
+        let where_clause = &sig.generics.where_clause;
+        let params: Vec<TokenStream> = self
+            .signature
+            .params
+            .iter()
+            .map(|p| {
+                let (ident, ty) = (&p.ident, &p.ty);
+                quote!(#ident: #ty)
+            })
+            .collect();
+        let args: Vec<&proc_macro2::Ident> =
+            self.signature.params.iter().map(|p| &p.ident).collect();
+        let ret = self.return_type();
+        let (grad_ty, core_grad_ty) = (self.gradient_type(), self.core_gradient_type());
+        let core = names::core(name);
+        let upstream = names::upstream();
+        let attrs = self.inherited_attributes();
+        let slices = self.slice_params();
+        let buffers: Vec<proc_macro2::Ident> = slices
+            .iter()
+            .map(|p| names::slice_gradient(&p.ident))
+            .collect();
+        let elems: Vec<TokenStream> = slices.iter().filter_map(|p| slice_element(p)).collect();
+        let lens: Vec<&proc_macro2::Ident> = slices.iter().map(|p| &p.ident).collect();
+        let rest = names::rest();
+        let others = self
+            .signature
+            .differentiable()
+            .filter(|p| slice_element(p).is_none())
+            .count();
+        let mut other_index = 0;
+        let entries: Vec<TokenStream> = self
+            .signature
+            .differentiable()
+            .map(|p| {
+                if slice_element(p).is_some() {
+                    let buffer = names::slice_gradient(&p.ident);
+                    quote!(#buffer)
+                } else if others == 1 {
+                    quote!(#rest)
+                } else {
+                    let k = syn::Index::from(other_index);
+                    other_index += 1;
+                    quote!(#rest.#k)
+                }
+            })
+            .collect();
+        let assembled = match entries.as_slice() {
+            [only] => only.clone(),
+            many => quote!((#(#many),*)),
+        };
+        let allocate = quote!(#(let mut #buffers = ::grad::__private::vec_zeros(#lens.len());)*);
+        let one = quote!(<#ret as ::grad::Float>::ONE);
+        let body = |seed: TokenStream, with_value: bool| -> TokenStream {
+            if stub {
+                return quote!(::core::unimplemented!());
+            }
+            let call = quote!(#core(#(#args,)* #(&mut #buffers,)* #seed));
+            if with_value {
+                quote!(#allocate let (__value, #rest) = #call; (__value, #assembled))
+            } else {
+                quote!(#allocate let #rest = #call.1; #assembled)
+            }
+        };
+        let (grad_body, value_body, vjp_body) = (
+            body(one.clone(), false),
+            body(one.clone(), true),
+            body(quote!(#upstream), false),
+        );
+        let into_body = if stub {
+            quote!(::core::unimplemented!())
+        } else {
+            quote!(#core(#(#args,)* #(#buffers,)* #one).1)
+        };
+        let allow = if stub {
+            quote!(#[allow(dead_code, unused_variables, clippy::too_many_arguments)])
+        } else {
+            quote!(#[allow(dead_code, clippy::too_many_arguments)])
+        };
+        let grad_name = names::companion(name, "grad");
+        let value_name = names::companion(name, "value_and_grad");
+        let vjp_name = names::companion(name, "vjp");
+        let into_name = names::companion(name, "grad_into");
+        let grad_doc = format!(
+            " The gradient of `{name}`: one entry per differentiable parameter, a `Vec` for each slice.\n\n Generated by `#[differentiable]`."
+        );
+        let value_doc = format!(
+            " The value of `{name}` and its gradient, from one forward and one reverse sweep.\n\n Generated by `#[differentiable]`."
+        );
+        let vjp_doc = format!(
+            " The vector-Jacobian product (pullback) of `{name}`: `upstream` times the gradient.\n\n Generated by `#[differentiable]`."
+        );
+        let into_doc = format!(
+            " The gradient of `{name}` without allocating: each slice parameter's gradient is written into the buffer after the arguments (`x_grad` for `x`, of the same length); the other entries are returned.\n\n Generated by `#[differentiable]`."
+        );
+        quote! {
+            #(#attrs)* #[doc = #grad_doc] #[inline] #allow
+            #vis fn #grad_name #generics (#(#params),*) -> #grad_ty #where_clause { #grad_body }
+
+            #(#attrs)* #[doc = #value_doc] #[inline] #allow
+            #vis fn #value_name #generics (#(#params),*) -> (#ret, #grad_ty) #where_clause { #value_body }
+
+            #(#attrs)* #[doc = #vjp_doc] #[inline] #allow
+            #vis fn #vjp_name #generics (#(#params,)* #upstream: #ret) -> #grad_ty #where_clause { #vjp_body }
+
+            #(#attrs)* #[doc = #into_doc] #[inline] #allow
+            #vis fn #into_name #generics (#(#params,)* #(#buffers: &mut [#elems]),*) -> #core_grad_ty #where_clause { #into_body }
         }
     }
 
@@ -598,6 +760,9 @@ impl Companions<'_> {
     /// The three public companions, calling `core`; with `body` absent they are stubs, so an
     /// error in the body does not also produce "cannot find `f_grad`" errors at call sites.
     pub fn wrappers(&self, stub: bool) -> TokenStream {
+        if !self.slice_params().is_empty() {
+            return self.slice_wrappers(stub);
+        }
         let sig = &self.function.sig;
         let vis = &self.function.vis;
         let name = &sig.ident;
@@ -829,8 +994,17 @@ impl Companions<'_> {
             quote!(#ident: #ty)
         });
         let ret = self.return_type();
-        let grad_ty = self.gradient_type();
+        let grad_ty = self.core_gradient_type();
         let upstream = names::core_upstream();
+        let buffers: Vec<TokenStream> = self
+            .slice_params()
+            .iter()
+            .map(|p| {
+                let buffer = names::slice_gradient(&p.ident);
+                let elem = slice_element(p);
+                quote!(#buffer: &mut [#elem])
+            })
+            .collect();
         let items = &lowered.items;
         let graph = &lowered.graph;
         let mut sweep = Sweep::new(graph);
@@ -866,7 +1040,7 @@ impl Companions<'_> {
             .params
             .iter()
             .enumerate()
-            .filter(|(_, p)| p.differentiable)
+            .filter(|(_, p)| p.differentiable && slice_element(p).is_none())
             .map(|(i, p)| {
                 if let Some(array) = param_arrays.get(&i) {
                     let adj = array_adjoint(*array);
@@ -906,8 +1080,8 @@ impl Companions<'_> {
             #(#attrs)*
             #[doc(hidden)]
             #[inline]
-            #[allow(unused_variables, unused_assignments, unused_parens, clippy::all, clippy::pedantic, clippy::nursery)]
-            fn #core #generics (#(#params,)* #upstream: #ret) -> (#ret, #grad_ty) #where_clause {
+            #[allow(unused_variables, unused_assignments, unused_mut, unused_parens, clippy::all, clippy::pedantic, clippy::nursery)]
+            fn #core #generics (#(#params,)* #(#buffers,)* #upstream: #ret) -> (#ret, #grad_ty) #where_clause {
                 #mark_used
                 #(#items)*
                 #(#forward)*

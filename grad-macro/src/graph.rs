@@ -17,6 +17,8 @@ pub struct ValueId(pub usize);
 pub enum Ty {
     /// `[elem; len]`; a matrix is an array of arrays.
     Array(Box<Ty>, Len),
+    /// `&[elem]`: a slice parameter, read-only, with a length known at run time.
+    Slice(Box<Ty>),
     /// A float; `None` while the float type is not known (an unsuffixed literal, a call).
     Float(Option<FloatTy>),
     Int,
@@ -64,7 +66,7 @@ impl Ty {
     pub fn is_differentiable(&self) -> bool {
         match self {
             Ty::Float(_) => true,
-            Ty::Array(elem, _) => elem.is_differentiable(),
+            Ty::Array(elem, _) | Ty::Slice(elem) => elem.is_differentiable(),
             _ => false,
         }
     }
@@ -72,7 +74,7 @@ impl Ty {
     /// The scalar at the bottom of nested arrays.
     pub fn scalar(&self) -> &Ty {
         match self {
-            Ty::Array(elem, _) => elem.scalar(),
+            Ty::Array(elem, _) | Ty::Slice(elem) => elem.scalar(),
             other => other,
         }
     }

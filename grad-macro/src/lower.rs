@@ -141,7 +141,7 @@ pub fn lower(
             span: param.ident.span(),
             region,
         });
-        if let Ty::Array(..) = param.class {
+        if let Ty::Array(..) | Ty::Slice(..) = param.class {
             let init = ArrayInit::Param {
                 ident: param.ident.clone(),
                 index,
@@ -1164,11 +1164,15 @@ impl Lowerer<'_> {
         let receiver = self.expr(&call.receiver);
         if let Val::Array(array) = receiver {
             if call.method == "len" && call.args.is_empty() {
-                let Ty::Array(_, Len(len)) = &self.graph.array(array).ty else {
-                    unreachable!("an array variable has an array type")
+                let len = match &self.graph.array(array).ty {
+                    Ty::Array(_, Len(len)) => len.clone(),
+                    // A slice is a parameter, in scope everywhere in generated code.
+                    _ => {
+                        let name = crate::emit::array_name(&self.graph, array);
+                        quote!(#name.len())
+                    }
                 };
-                let len = len.clone();
-                return Val::Scalar(self.constant(quote!(#len), Ty::Int, call.span()));
+                return Val::Scalar(self.constant(len, Ty::Int, call.span()));
             }
             return self.unsupported(
                 &call.method,
@@ -1323,6 +1327,9 @@ impl Lowerer<'_> {
         for arg in &call.args {
             match self.expr(arg) {
                 Val::Scalar(id) => args.push(CallArg::Scalar(id)),
+                Val::Array(id) if matches!(self.graph.array(id).ty, Ty::Slice(_)) => {
+                    return self.unsupported(arg, "passing a slice to a differentiable call is not supported yet: pass a fixed-size array");
+                }
                 Val::Array(id) => args.push(CallArg::Array(id)),
                 Val::Never => return Val::Never,
                 Val::Tuple(_) => {
@@ -1867,7 +1874,7 @@ impl Lowerer<'_> {
         let mut elem = &ty;
         for _ in &indices {
             match elem {
-                Ty::Array(inner, _) => elem = inner,
+                Ty::Array(inner, _) | Ty::Slice(inner) => elem = inner,
                 _ => {
                     return self.unsupported(index, "this array has fewer dimensions than indices");
                 }
@@ -1991,7 +1998,7 @@ fn index_chain(index: &syn::ExprIndex) -> (&Expr, Vec<&Expr>) {
 
 fn array_depth(ty: &Ty) -> usize {
     match ty {
-        Ty::Array(inner, _) => 1 + array_depth(inner),
+        Ty::Array(inner, _) | Ty::Slice(inner) => 1 + array_depth(inner),
         _ => 0,
     }
 }

@@ -111,3 +111,13 @@ pub fn jacobian_rows(k: usize) -> Ident {
 pub fn array_call_entry(id: ArrayId, k: usize) -> Ident {
     hidden(format!("__d_arr{}_{}", id.0, k))
 }
+
+/// The buffer that receives the gradient of slice parameter `param` (`x_grad` for `x`).
+pub fn slice_gradient(param: &Ident) -> Ident {
+    format_ident!("{}_grad", param, span = Span::mixed_site())
+}
+
+/// The gradient entries the core returns besides the slices' buffers.
+pub fn rest() -> Ident {
+    hidden("__rest".to_owned())
+}

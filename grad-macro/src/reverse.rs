@@ -255,6 +255,12 @@ impl<'g> Sweep<'g> {
                 let init = if self.output_array == Some(id) {
                     let upstream = names::core_upstream();
                     quote!(#upstream)
+                } else if let (ArrayInit::Param { ident, .. }, Ty::Slice(_)) =
+                    (&array.init, &array.ty)
+                {
+                    // A slice's gradient goes into the caller's buffer, zeroed first.
+                    let buffer = names::slice_gradient(ident);
+                    quote!(::grad::__private::slice_adjoint(#buffer, #ident.len()))
                 } else {
                     let name = array_name(self.graph, id);
                     quote!(::grad::__private::zeros_like(&#name))

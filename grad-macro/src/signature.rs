@@ -241,6 +241,13 @@ fn param(index: usize, input: &FnArg, diagnostics: &mut Diagnostics) -> Option<P
             );
             return None;
         }
+        Type::Reference(reference) if matches!(&*reference.elem, Type::Slice(slice) if float_type(&slice.elem).is_some()) =>
+        {
+            let Type::Slice(slice) = &*reference.elem else {
+                unreachable!("matched above")
+            };
+            Ty::Slice(Box::new(classify(&slice.elem)))
+        }
         Type::Reference(reference) if float_type(&reference.elem).is_some() => {
             diagnostics.error(&ty, "#[differentiable] cannot differentiate a reference to a float: take the float by value");
             return None;

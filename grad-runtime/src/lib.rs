@@ -175,6 +175,27 @@ pub mod __private {
         }
     }
 
+    /// The adjoint of a slice parameter: the caller's buffer, checked and zeroed.
+    #[inline]
+    pub fn slice_adjoint<T: Float>(buffer: &mut [T], len: usize) -> &mut [T] {
+        assert_eq!(
+            buffer.len(),
+            len,
+            "a gradient buffer must have the length of its slice parameter"
+        );
+        for element in buffer.iter_mut() {
+            *element = T::ZERO;
+        }
+        buffer
+    }
+
+    /// A zeroed gradient for a slice parameter of length `len`.
+    #[cfg(feature = "alloc")]
+    #[inline]
+    pub fn vec_zeros<T: Float>(len: usize) -> Vec<T> {
+        alloc::vec![T::ZERO; len]
+    }
+
     /// Zeros shaped like `value`: the start of an adjoint.
     #[inline(always)]
     pub fn zeros_like<A: Elements>(_value: &A) -> A {
