@@ -14,7 +14,7 @@
 //!
 //! Run with `cargo run --release --example train_mlp`.
 
-// Index loops are how grad reads arrays until iterator idioms are supported.
+// The model is written with index loops, the way the math is written.
 #![allow(clippy::needless_range_loop)]
 
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! Arrays and matrices: the seeds' vector examples, matrix identities, models, and vector
 //! outputs, against hand-derived values, finite differences and dual numbers.
 
-// Index loops are how grad reads arrays until iterator idioms are supported.
+// The model is written with index loops, the way the math is written.
 #![allow(clippy::needless_range_loop)]
 
 mod common;
