@@ -407,3 +407,63 @@ fn slice_parameters_have_vec_gradients_and_an_allocation_free_form() {
     let (value, _) = weighted_sum_of_squares_value_and_grad(&x, w);
     assert_eq!(value, weighted_sum_of_squares(&x, w));
 }
+
+/// grad's vector helpers and elementwise activations, called from a differentiable function.
+#[differentiable]
+fn helpers(w: [[f64; 3]; 2], x: [f64; 3], z: [f64; 4]) -> f64 {
+    let h = grad::matvec(w, x);
+    let a = grad::sigmoid(h);
+    let p = grad::softmax(z);
+    let r = grad::leaky_relu(z, 0.1);
+    grad::dot(a, [0.5, -1.5])
+        + grad::sum(p) * grad::norm_sq(x)
+        + grad::log_sum_exp(z)
+        + grad::sum(r) * 0.25
+}
+
+#[test]
+fn vector_helpers_and_elementwise_activations_through_the_macro() {
+    let w = [[0.1, -0.4, 0.3], [0.8, 0.2, -0.6]];
+    let x = [1.0, -0.5, 2.0];
+    let z = [0.3, -1.2, 2.2, 0.7];
+    let (dw, dx, dz) = helpers_grad(w, x, z);
+    let f = |v: &[f64]| {
+        helpers(
+            [[v[0], v[1], v[2]], [v[3], v[4], v[5]]],
+            [v[6], v[7], v[8]],
+            [v[9], v[10], v[11], v[12]],
+        )
+    };
+    let point = [w[0].as_slice(), &w[1], &x, &z].concat();
+    let analytic = [dw[0].as_slice(), &dw[1], &dx, &dz].concat();
+    assert_gradient(f, &point, &analytic);
+}
+
+#[differentiable]
+fn inner_step(y: f64, k: f64) -> f64 {
+    y + 0.1 * (k * y).sin()
+}
+
+/// Calls of differentiable functions inside loops and branches.
+#[differentiable]
+fn calls_in_control_flow(y0: f64, k: f64, n: usize) -> f64 {
+    let mut y = y0;
+    for i in 0..n {
+        if i % 2 == 0 {
+            y = inner_step(y, k);
+        } else {
+            y = inner_step(y, -k) * 0.9;
+        }
+    }
+    y
+}
+
+#[test]
+fn calls_inside_loops_and_branches() {
+    let (dy, dk) = calls_in_control_flow_grad(0.4, 1.3, 7);
+    assert_gradient(
+        |v| calls_in_control_flow(v[0], v[1], 7),
+        &[0.4, 1.3],
+        &[dy, dk],
+    );
+}

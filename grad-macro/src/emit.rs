@@ -449,7 +449,7 @@ impl<'a> Forward<'a> {
                         record = quote!(#tape_name[#count] = (#(#recorded,)*););
                     }
                     None => {
-                        before.push(quote!(let mut #tape_name = ::grad::__private::Vec::new();));
+                        before.push(quote_spanned!(span=> let mut #tape_name = ::grad::__private::Vec::new();));
                         record = quote!(#tape_name.push((#(#recorded,)*)););
                     }
                 }

@@ -66,6 +66,65 @@ pub mod __private {
     #[cfg(feature = "alloc")]
     pub use alloc::vec::Vec;
 
+    #[cfg(not(feature = "alloc"))]
+    pub use no_alloc::{TapeNeedsAlloc, Vec};
+
+    /// Without the `alloc` feature there is no heap: a loop that needs a tape on the heap
+    /// must fail to compile with a message that says what to do, and slice gradients, which
+    /// need a `Vec`, must come from `f_grad_into`.
+    #[cfg(not(feature = "alloc"))]
+    mod no_alloc {
+        use core::marker::PhantomData;
+        use core::ops::{Deref, DerefMut, Index, RangeFull};
+
+        /// Stands in for `Vec` without `alloc`. It holds nothing: a loop tape cannot be made
+        /// from it (see [`TapeNeedsAlloc`]), and a slice gradient it stands for is empty.
+        pub struct Vec<T>(pub(super) PhantomData<T>);
+
+        /// Never implemented: the bound that stops a heap tape from compiling without `alloc`.
+        #[diagnostic::on_unimplemented(
+            message = "this loop's trip count is known only at run time, so its reverse sweep keeps a tape on the heap, which needs grad's `alloc` feature",
+            label = "a loop whose reverse sweep needs a heap tape",
+            note = "enable grad's `alloc` feature (`grad = {{ version = \"0.1\", default-features = false, features = [\"alloc\"] }}`), or give the loop constant bounds (`for i in 0..N` with a constant `N`): its tape then lives on the stack"
+        )]
+        pub trait TapeNeedsAlloc {}
+
+        // No `Default`: this `new` exists to fail with a message, not to make values.
+        #[allow(clippy::new_without_default)]
+        impl<T> Vec<T> {
+            /// Fails to compile: see [`TapeNeedsAlloc`].
+            pub fn new() -> Self
+            where
+                T: TapeNeedsAlloc,
+            {
+                Vec(PhantomData)
+            }
+
+            /// Never reached: see [`TapeNeedsAlloc`].
+            pub fn push(&mut self, _value: T) {}
+        }
+
+        impl<T> Index<RangeFull> for Vec<T> {
+            type Output = [T];
+            fn index(&self, _: RangeFull) -> &[T] {
+                &[]
+            }
+        }
+
+        impl<T> Deref for Vec<T> {
+            type Target = [T];
+            fn deref(&self) -> &[T] {
+                &[]
+            }
+        }
+
+        impl<T> DerefMut for Vec<T> {
+            fn deref_mut(&mut self) -> &mut [T] {
+                &mut []
+            }
+        }
+    }
+
     /// Checks that a callee's `_vjp` returned a single gradient entry, with a message that says
     /// what to fix when it did not.
     #[diagnostic::on_unimplemented(
@@ -194,6 +253,13 @@ pub mod __private {
     #[inline]
     pub fn vec_zeros<T: Float>(len: usize) -> Vec<T> {
         alloc::vec![T::ZERO; len]
+    }
+
+    /// Without `alloc` there is no `Vec` to return: `f_grad_into` is the form to call.
+    #[cfg(not(feature = "alloc"))]
+    #[inline]
+    pub fn vec_zeros<T: Float>(_len: usize) -> Vec<T> {
+        Vec(core::marker::PhantomData)
     }
 
     /// Zeros shaped like `value`: the start of an adjoint.
