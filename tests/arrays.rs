@@ -467,3 +467,28 @@ fn calls_inside_loops_and_branches() {
         &[dy, dk],
     );
 }
+
+/// Output i depends on input i and on x[0]: not elementwise, so the full Jacobian.
+#[differentiable]
+fn coupled(x: [f64; 3]) -> [f64; 3] {
+    let mut y = x;
+    for i in 0..3 {
+        y[i] = x[i].sin() * x[0];
+    }
+    y
+}
+
+#[test]
+fn coupled_jacobian_has_its_off_diagonal_column() {
+    let x = [0.4, -0.3, 1.1];
+    let j = coupled_jacobian(x);
+    for i in 0..3 {
+        for k in 0..3 {
+            let mut want = if i == k { x[i].cos() * x[0] } else { 0.0 };
+            if k == 0 {
+                want += x[i].sin();
+            }
+            assert!(close(j[i][k], want), "J = {j:?}");
+        }
+    }
+}

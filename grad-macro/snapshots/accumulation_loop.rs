@@ -10,6 +10,7 @@ fn series(x: f64, n: usize) -> f64 {
 #[allow(
     unused_variables,
     unused_assignments,
+    unused_mut,
     unused_parens,
     clippy::all,
     clippy::pedantic,

@@ -6,6 +6,7 @@ pub fn f(x: f64, y: f64, z: f64) -> f64 {
 #[allow(
     unused_variables,
     unused_assignments,
+    unused_mut,
     unused_parens,
     clippy::all,
     clippy::pedantic,

@@ -13,6 +13,7 @@ fn layer(w: [[f64; 3]; 2], x: [f64; 3], s: f64) -> [f64; 2] {
 #[allow(
     unused_variables,
     unused_assignments,
+    unused_mut,
     unused_parens,
     clippy::all,
     clippy::pedantic,

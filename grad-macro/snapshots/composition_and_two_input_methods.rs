@@ -8,6 +8,7 @@ fn polar(x: f32, y: f32) -> f32 {
 #[allow(
     unused_variables,
     unused_assignments,
+    unused_mut,
     unused_parens,
     clippy::all,
     clippy::pedantic,

@@ -12,6 +12,7 @@ fn piecewise(x: f64, y: f64) -> f64 {
 #[allow(
     unused_variables,
     unused_assignments,
+    unused_mut,
     unused_parens,
     clippy::all,
     clippy::pedantic,

@@ -10,6 +10,7 @@ fn power_tower(x: f64) -> f64 {
 #[allow(
     unused_variables,
     unused_assignments,
+    unused_mut,
     unused_parens,
     clippy::all,
     clippy::pedantic,

@@ -7,6 +7,7 @@ fn neuron(w0: f64, x0: f64, w1: f64, x1: f64, w2: f64) -> f64 {
 #[allow(
     unused_variables,
     unused_assignments,
+    unused_mut,
     unused_parens,
     clippy::all,
     clippy::pedantic,

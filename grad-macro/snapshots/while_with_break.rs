@@ -15,6 +15,7 @@ fn bisect(x: f64, tolerance: f64) -> f64 {
 #[allow(
     unused_variables,
     unused_assignments,
+    unused_mut,
     unused_parens,
     clippy::all,
     clippy::pedantic,

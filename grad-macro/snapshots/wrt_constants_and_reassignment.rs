@@ -9,6 +9,7 @@ pub(crate) fn spring(k: f64, x: f64, rest: f64, n: usize) -> f64 {
 #[allow(
     unused_variables,
     unused_assignments,
+    unused_mut,
     unused_parens,
     clippy::all,
     clippy::pedantic,

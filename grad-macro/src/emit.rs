@@ -579,6 +579,8 @@ impl<'a> Forward<'a> {
 pub struct Companions<'a> {
     pub function: &'a ItemFn,
     pub signature: &'a Signature,
+    /// Output `i` depends on input `i` alone: the Jacobian is diagonal.
+    pub elementwise: bool,
 }
 
 impl Companions<'_> {
@@ -923,6 +925,25 @@ impl Companions<'_> {
             let seed = names::upstream();
             let jacobian_body = if stub {
                 quote!(::core::unimplemented!())
+            } else if self.elementwise {
+                // Output i depends on input i alone: one vjp with an upstream of ones gives the
+                // diagonal, and the rest of the Jacobian is zeros.
+                let diagonal = names::partial(ValueId(0), 0);
+                let [rows0] = rows.as_slice() else {
+                    unreachable!("an elementwise function has one input")
+                };
+                let [entry] = entries.as_slice() else {
+                    unreachable!("an elementwise function has one input")
+                };
+                quote! {
+                    let #seed: #ret = [<#scalar as ::grad::Float>::ONE; #outputs];
+                    let #diagonal = #core(#(#args,)* #seed).1;
+                    let mut #rows0: [#entry; #outputs] = ::grad::__private::Elements::zeros();
+                    for #i in 0..#outputs {
+                        #rows0[#i][#i] = #diagonal[#i];
+                    }
+                    #rows0
+                }
             } else {
                 quote! {
                     #(let mut #rows: [#entries; #outputs] = ::grad::__private::Elements::zeros();)*

@@ -5,7 +5,7 @@
 
 use crate::diagnostics::Diagnostics;
 use crate::emit::Companions;
-use crate::{analyze, args, generics, lower, signature};
+use crate::{analyze, args, generics, lower, signature, structure};
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::spanned::Spanned;
@@ -28,6 +28,7 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
     let companions = Companions {
         function: &function,
         signature: &signature,
+        elementwise: lowered.as_ref().is_some_and(structure::is_elementwise),
     };
     match (diagnostics.into_result(), lowered) {
         (Ok(()), Some(lowered)) => match companions.core(&lowered) {

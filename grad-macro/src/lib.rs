@@ -16,6 +16,7 @@ mod names;
 mod reverse;
 mod rules;
 mod signature;
+mod structure;
 
 #[cfg(test)]
 mod tests;

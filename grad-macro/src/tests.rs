@@ -214,3 +214,28 @@ fn snapshot_array_fill_and_in_place_update() {
     };
     expect_file!["../snapshots/array_layer.rs"].assert_eq(&expand_pretty(quote!(), item));
 }
+
+#[test]
+fn an_elementwise_function_gets_a_diagonal_jacobian_from_one_vjp() {
+    let elementwise = quote! {
+        fn f(x: [f64; 4]) -> [f64; 4] {
+            let mut y = x;
+            for i in 0..4 {
+                y[i] = x[i].sin() * x[i];
+            }
+            y
+        }
+    };
+    let coupled = quote! {
+        fn g(x: [f64; 4]) -> [f64; 4] {
+            let mut y = x;
+            for i in 0..4 {
+                y[i] = x[i].sin() * x[0];
+            }
+            y
+        }
+    };
+    let one_vjp = "[<f64 as ::grad::Float>::ONE; 4]";
+    assert!(expand_pretty(quote!(), elementwise).contains(one_vjp));
+    assert!(!expand_pretty(quote!(), coupled).contains(one_vjp));
+}
