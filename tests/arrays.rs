@@ -492,3 +492,26 @@ fn coupled_jacobian_has_its_off_diagonal_column() {
         }
     }
 }
+
+/// Loops bounded by a const generic record their tape on the stack, sized by the parameter.
+#[differentiable]
+fn chain<const M: usize>(w: [f64; M]) -> f64 {
+    let mut y = 1.0;
+    for i in 0..M {
+        y = (y * w[i]).sin();
+    }
+    for v in w {
+        y = (y + v).tanh();
+    }
+    w.iter().fold(y, |acc, &v| (acc * v).cos())
+}
+
+#[test]
+fn const_generic_loops_with_tapes() {
+    let w = [0.9, 1.2, -0.4, 0.7, 1.5];
+    let dw = chain_grad(w);
+    let f = |v: &[f64]| chain::<5>(v.try_into().unwrap());
+    assert_gradient(f, &w, &dw);
+    let w2 = [0.3, 0.8];
+    assert_gradient(|v| chain::<2>(v.try_into().unwrap()), &w2, &chain_grad(w2));
+}

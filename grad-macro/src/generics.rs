@@ -9,6 +9,7 @@ use syn::{GenericParam, Generics, TypeParamBound, WherePredicate};
 
 thread_local! {
     static FLOAT_PARAMS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    static CONST_PARAMS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
 }
 
 /// The float type parameters of the function being expanded, until dropped.
@@ -17,6 +18,7 @@ pub struct Scope(());
 impl Drop for Scope {
     fn drop(&mut self) {
         FLOAT_PARAMS.with(|names| names.borrow_mut().clear());
+        CONST_PARAMS.with(|names| names.borrow_mut().clear());
     }
 }
 
@@ -26,7 +28,17 @@ pub fn enter(generics: &Generics) -> Scope {
         .map(ToString::to_string)
         .collect();
     FLOAT_PARAMS.with(|current| *current.borrow_mut() = names);
+    let consts = generics
+        .const_params()
+        .map(|c| c.ident.to_string())
+        .collect();
+    CONST_PARAMS.with(|current| *current.borrow_mut() = consts);
     Scope(())
+}
+
+/// Whether `name` is one of the function's const generic parameters.
+pub fn is_const_param(name: &str) -> bool {
+    CONST_PARAMS.with(|names| names.borrow().iter().any(|n| n == name))
 }
 
 /// The index of a float type parameter by name.

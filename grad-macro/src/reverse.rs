@@ -519,6 +519,19 @@ impl<'g> Sweep<'g> {
                 return None;
             }
         }
+        // A const generic may size an array but not enter a const computation: `0..N` gets a
+        // tape of length `N`, and any other range over a const generic keeps a heap tape.
+        let names_const_generic = |id: &ValueId| match &self.graph.node(*id).op {
+            Op::Constant(tokens) => crate::generics::is_const_param(&tokens.to_string()),
+            _ => false,
+        };
+        if names_const_generic(start) || step.as_ref().is_some_and(names_const_generic) {
+            return None;
+        }
+        if names_const_generic(end) {
+            return (literal(start) == Some(0) && step.is_none() && !*inclusive)
+                .then(|| operand(self.graph, *end));
+        }
         let (start, end) = (operand(self.graph, *start), operand(self.graph, *end));
         let step = step.map_or(quote!(1), |s| operand(self.graph, s));
         Some(
