@@ -6,7 +6,7 @@
 //! `y[i]` from values read at index `i` only, with nothing carried from one iteration to the
 //! next and nothing differentiated coming in from outside the loop.
 
-use crate::graph::{ArrayId, Block, LoopHeader, Op, Stmt, Ty, ValueId};
+use crate::graph::{ArrayId, ArrayInit, Block, LoopHeader, Op, Stmt, Ty, ValueId};
 use crate::lower::{Lowered, Output};
 
 pub fn is_elementwise(lowered: &Lowered) -> bool {
@@ -17,6 +17,24 @@ pub fn is_elementwise(lowered: &Lowered) -> bool {
     let Ty::Array(_, output_len) = &graph.array(output).ty else {
         return false;
     };
+    // One differentiated input: an array parameter.
+    let array_inputs = graph
+        .arrays
+        .iter()
+        .filter(|a| a.active && matches!(a.init, ArrayInit::Param { .. }))
+        .count();
+    let scalar_inputs = graph
+        .nodes
+        .iter()
+        .filter(|n| {
+            n.active
+                && matches!(n.op, Op::Param { .. })
+                && !matches!(n.ty, Ty::Array(..) | Ty::Slice(_))
+        })
+        .count();
+    if array_inputs != 1 || scalar_inputs != 0 {
+        return false;
+    }
     let mut loops = Vec::new();
     let mut outside_writes = false;
     collect(

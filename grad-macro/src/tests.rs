@@ -239,3 +239,103 @@ fn an_elementwise_function_gets_a_diagonal_jacobian_from_one_vjp() {
     assert!(expand_pretty(quote!(), elementwise).contains(one_vjp));
     assert!(!expand_pretty(quote!(), coupled).contains(one_vjp));
 }
+
+mod never_panics {
+    //! Mutated functions and attribute arguments go through the expansion: each must give
+    //! code or `compile_error!`, never a panic.
+
+    use super::differentiable;
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, RngAlgorithm, RngSeed, TestRunner};
+    use std::str::FromStr;
+
+    const SEEDS: &[&str] = &[
+        "fn f(x: f64, y: f64, z: f64) -> f64 { (x + y) * z }",
+        "fn g(x: f64, n: usize) -> f64 { let mut s = 0.0; for i in 0..n { if i % 2 == 0 { s += x.powi(i as i32); } else { continue; } } s }",
+        "fn h<const N: usize>(w: [[f64; N]; 2], x: [f64; N]) -> [f64; 2] { let mut z = [0.0; 2]; for i in 0..2 { z[i] = x.iter().zip(w[i].iter()).map(|(a, b)| a * b).sum::<f64>(); } z }",
+        "fn k<T: grad::Float>(x: T, y: T) -> T { let t = loop { if x > y { break x; } return y * 2.0; }; match 3 { 0 => t, 1..=2 => -t, _ => t.sin() } }",
+        "fn m(x: &[f64], a: f64) -> (f64, f64) { let mut s = a; let mut k = 0; while k < x.len() { s = s.max(x[k]); k += 1; } (s, s * a) }",
+    ];
+    const VOCABULARY: &[&str] = &[
+        "x", "y", "0", "1.5", "+", "-", "*", "/", "%", "(", ")", "[", "]", "{", "}", ";", ",", ".",
+        "let", "mut", "if", "else", "for", "in", "while", "loop", "break", "continue", "return",
+        "match", "=>", "..", "..=", "&", "&&", "||", "!", "=", "+=", "sin", "f64", "f32", "usize",
+        "::", "<", ">", "'a", "unsafe", "async", "move", "|", "self", "Self", "const", "_", "as",
+        "println!", "?",
+    ];
+
+    fn mutate(source: &str, edits: &[(usize, usize, usize)]) -> String {
+        let mut words: Vec<String> = source
+            .split_inclusive(|c: char| !c.is_alphanumeric() && c != '_')
+            .map(str::to_owned)
+            .collect();
+        for &(kind, at, pick) in edits {
+            if words.is_empty() {
+                break;
+            }
+            let at = at % words.len();
+            match kind % 4 {
+                0 => {
+                    words.remove(at);
+                }
+                1 => words.insert(at, format!(" {} ", VOCABULARY[pick % VOCABULARY.len()])),
+                2 => {
+                    let other = pick % words.len();
+                    words.swap(at, other);
+                }
+                _ => {
+                    let copy = words[pick % words.len()].clone();
+                    words.insert(at, copy);
+                }
+            }
+        }
+        words.concat()
+    }
+
+    #[test]
+    fn mutated_functions_give_code_or_errors() {
+        let config = Config {
+            cases: 3000,
+            rng_algorithm: RngAlgorithm::ChaCha,
+            rng_seed: RngSeed::Fixed(0x6772_6164),
+            failure_persistence: None,
+            ..Config::default()
+        };
+        let strategy = (
+            0..SEEDS.len(),
+            prop::collection::vec((0..4usize, 0..400usize, 0..400usize), 1..6),
+            0..4usize,
+        );
+        TestRunner::new(config)
+            .run(&strategy, |(seed, edits, args)| {
+                let source = mutate(SEEDS[seed], &edits);
+                let Ok(item) = proc_macro2::TokenStream::from_str(&source) else {
+                    return Ok(());
+                };
+                let args = ["", "wrt(x)", "wrt(x, y, nope)", "wrt(", "order = 2"][args];
+                let args = proc_macro2::TokenStream::from_str(args).unwrap_or_default();
+                let expanded = std::panic::catch_unwind(|| differentiable(args, item).to_string());
+                prop_assert!(expanded.is_ok(), "the expansion panicked on:\n{source}");
+                Ok(())
+            })
+            .unwrap();
+    }
+}
+
+#[test]
+fn two_elementwise_inputs_get_the_full_jacobian() {
+    let item = quote! {
+        fn f(x: [f64; 4], y: [f64; 4]) -> [f64; 4] {
+            let mut z = x;
+            for i in 0..4 {
+                z[i] = x[i] * y[i];
+            }
+            z
+        }
+    };
+    let expanded = expand_pretty(quote!(), item);
+    assert!(
+        !expanded.contains("[<f64 as ::grad::Float>::ONE; 4]"),
+        "{expanded}"
+    );
+}
