@@ -1,0 +1,24 @@
+//! The expansion behind grad's `#[differentiable]`, on `proc_macro2` token streams.
+//!
+//! `grad-macro` is a thin shim over [`differentiable`]; keeping the expansion in an ordinary
+//! library lets unit tests, benchmarks and fuzzers call it directly.
+
+mod analyze;
+mod args;
+mod diagnostics;
+mod emit;
+mod expand;
+mod generics;
+mod graph;
+mod iterators;
+mod lower;
+mod names;
+mod reverse;
+mod rules;
+mod signature;
+mod structure;
+
+#[cfg(test)]
+mod tests;
+
+pub use expand::differentiable;
