@@ -768,8 +768,7 @@ impl Companions<'_> {
         let sig = &self.function.sig;
         let vis = &self.function.vis;
         let name = &sig.ident;
-        let (impl_generics, _, where_clause) = sig.generics.split_for_impl();
-        let _ = impl_generics;
+        let where_clause = &sig.generics.where_clause;
         let generics = &sig.generics;
         let params: Vec<TokenStream> = self
             .signature
@@ -976,7 +975,6 @@ impl Companions<'_> {
                 }
             };
         }
-        let _ = (&grad_doc, &value_doc);
         quote! {
             #(#attrs)*
             #[doc = #grad_doc]
