@@ -8,6 +8,7 @@ fn series(x: f64, n: usize) -> f64 {
 #[doc(hidden)]
 #[inline]
 #[allow(
+    dead_code,
     unused_variables,
     unused_assignments,
     unused_mut,

@@ -4,6 +4,7 @@ pub fn f(x: f64, y: f64, z: f64) -> f64 {
 #[doc(hidden)]
 #[inline]
 #[allow(
+    dead_code,
     unused_variables,
     unused_assignments,
     unused_mut,

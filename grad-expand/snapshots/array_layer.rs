@@ -11,6 +11,7 @@ fn layer(w: [[f64; 3]; 2], x: [f64; 3], s: f64) -> [f64; 2] {
 #[doc(hidden)]
 #[inline]
 #[allow(
+    dead_code,
     unused_variables,
     unused_assignments,
     unused_mut,

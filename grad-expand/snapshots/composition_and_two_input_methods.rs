@@ -6,6 +6,7 @@ fn polar(x: f32, y: f32) -> f32 {
 #[doc(hidden)]
 #[inline]
 #[allow(
+    dead_code,
     unused_variables,
     unused_assignments,
     unused_mut,

@@ -10,6 +10,7 @@ fn piecewise(x: f64, y: f64) -> f64 {
 #[doc(hidden)]
 #[inline]
 #[allow(
+    dead_code,
     unused_variables,
     unused_assignments,
     unused_mut,

@@ -8,6 +8,7 @@ fn power_tower(x: f64) -> f64 {
 #[doc(hidden)]
 #[inline]
 #[allow(
+    dead_code,
     unused_variables,
     unused_assignments,
     unused_mut,

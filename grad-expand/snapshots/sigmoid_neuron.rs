@@ -5,6 +5,7 @@ fn neuron(w0: f64, x0: f64, w1: f64, x1: f64, w2: f64) -> f64 {
 #[doc(hidden)]
 #[inline]
 #[allow(
+    dead_code,
     unused_variables,
     unused_assignments,
     unused_mut,

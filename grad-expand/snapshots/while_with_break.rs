@@ -13,6 +13,7 @@ fn bisect(x: f64, tolerance: f64) -> f64 {
 #[doc(hidden)]
 #[inline]
 #[allow(
+    dead_code,
     unused_variables,
     unused_assignments,
     unused_mut,

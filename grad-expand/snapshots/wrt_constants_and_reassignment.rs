@@ -7,6 +7,7 @@ pub(crate) fn spring(k: f64, x: f64, rest: f64, n: usize) -> f64 {
 #[doc(hidden)]
 #[inline]
 #[allow(
+    dead_code,
     unused_variables,
     unused_assignments,
     unused_mut,

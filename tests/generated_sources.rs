@@ -1,0 +1,56 @@
+//! The committed sources under `tests/generated/` are exactly what `tests/generate` writes.
+//!
+//! Run with `UPDATE_GENERATED=1` to rewrite them after changing the generator.
+
+mod generate;
+
+use std::path::PathBuf;
+
+fn check(file: &str, expected: &str) {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/generated")
+        .join(file);
+    if std::env::var_os("UPDATE_GENERATED").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("create tests/generated");
+        std::fs::write(&path, expected).expect("write a generated source");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == expected,
+        "{} is not what tests/generate writes: run `UPDATE_GENERATED=1 cargo test --test generated_sources`",
+        path.display()
+    );
+}
+
+#[test]
+fn random_expressions_are_up_to_date() {
+    let generated = generate::random_expressions(
+        generate::RANDOM_EXPRESSIONS_SEED,
+        generate::RANDOM_EXPRESSIONS_COUNT,
+    );
+    check("random_expressions.rs", &generated.functions);
+    check("random_expressions_dual.rs", &generated.dual);
+}
+
+#[test]
+fn long_function_is_up_to_date() {
+    let generated = generate::long_function(generate::LONG_FUNCTION_STATEMENTS);
+    check("long_function.rs", &generated.functions);
+    check("long_function_dual.rs", &generated.dual);
+    let lets = generated
+        .functions
+        .lines()
+        .filter(|line| line.trim_start().starts_with("let "))
+        .count();
+    assert_eq!(lets, generate::LONG_FUNCTION_STATEMENTS);
+}
+
+#[test]
+fn generation_is_deterministic() {
+    let a = generate::random_expressions(7, 5);
+    let b = generate::random_expressions(7, 5);
+    assert_eq!(a.functions, b.functions);
+    assert_eq!(a.dual, b.dual);
+    assert_ne!(a.functions, generate::random_expressions(8, 5).functions);
+}
