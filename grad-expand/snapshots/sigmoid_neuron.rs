@@ -32,7 +32,7 @@ fn __neuron_value_and_vjp(
     let __v15 = 1.0 + __v14;
     let __v16 = 1.0 / __v15;
     let __adj16 = __upstream;
-    let __adj15 = -__adj16 * __v16 / __v15;
+    let __adj15 = -(__adj16 * __v16 * __v16);
     let __adj14 = __adj15;
     let __adj13 = ::grad::pullback::exp(__v13, __v14, __adj14);
     let __adj10 = -__adj13;

@@ -744,11 +744,17 @@ impl<'g> Sweep<'g> {
                     }
                     (false, true) => {
                         let out = self.value(frame, id);
-                        self.contribute(
-                            &mut frame.steps,
-                            rhs,
-                            quote_spanned!(span=> -#adj * #out / #b),
-                        );
+                        // For a nonzero literal numerator c, -out/b = -out²/c: no division (c = 1
+                        // is the reciprocal, 1/x, the common case).
+                        let amount = match literal_value(self.graph, lhs) {
+                            Some(c) if c == 1.0 => quote_spanned!(span=> -(#adj * #out * #out)),
+                            Some(c) if c != 0.0 && c.is_finite() => {
+                                let c = operand(self.graph, lhs);
+                                quote_spanned!(span=> -(#adj * #out * #out) / #c)
+                            }
+                            _ => quote_spanned!(span=> -#adj * #out / #b),
+                        };
+                        self.contribute(&mut frame.steps, rhs, amount);
                     }
                     (false, false) => {}
                 }
@@ -780,6 +786,18 @@ impl Frame {
             .map(Step::Code)
             .chain(self.steps)
             .collect()
+    }
+}
+
+/// The value of a literal constant node (`1.0`, `-2.5`), if it is one.
+fn literal_value(graph: &Graph, id: ValueId) -> Option<f64> {
+    match &graph.node(id).op {
+        Op::Constant(tokens) => {
+            let text = tokens.to_string().replace([' ', '_'], "");
+            let text = text.trim_end_matches("f64").trim_end_matches("f32");
+            text.parse().ok()
+        }
+        _ => None,
     }
 }
 
