@@ -747,7 +747,7 @@ impl<'g> Sweep<'g> {
                         // For a nonzero literal numerator c, -out/b = -out²/c: no division (c = 1
                         // is the reciprocal, 1/x, the common case).
                         let amount = match literal_value(self.graph, lhs) {
-                            Some(c) if c == 1.0 => quote_spanned!(span=> -(#adj * #out * #out)),
+                            Some(1.0) => quote_spanned!(span=> -(#adj * #out * #out)),
                             Some(c) if c != 0.0 && c.is_finite() => {
                                 let c = operand(self.graph, lhs);
                                 quote_spanned!(span=> -(#adj * #out * #out) / #c)
