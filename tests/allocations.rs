@@ -155,3 +155,31 @@ fn the_allocation_free_slice_form_never_allocates() {
     assert_eq!(count, 0, "the companions allocated {count} times");
     assert!(allocations_during(|| drop(slice_energy_grad(&x, 2.0))) > 0);
 }
+
+/// A max over `1..N` (N a const generic) records the running maximum on the stack too.
+#[allow(clippy::needless_range_loop)]
+#[differentiable]
+fn softmax_cross_entropy<const N: usize>(z: [f64; N], label: usize) -> f64 {
+    let mut m = z[0];
+    for i in 1..N {
+        m = m.max(z[i]);
+    }
+    let mut s = 0.0;
+    for v in z {
+        s += (v - m).exp();
+    }
+    s.ln() + m - z[label]
+}
+
+#[test]
+fn loops_over_const_generic_bounds_never_allocate() {
+    let z: [f64; 16] = std::array::from_fn(|i| (i as f64 * 0.7).sin());
+    let mut sink = 0.0;
+    let count = allocations_during(|| {
+        for label in 0..16 {
+            sink += softmax_cross_entropy_grad(z, label)[label];
+        }
+    });
+    assert!(sink.is_finite());
+    assert_eq!(count, 0, "the companions allocated {count} times");
+}

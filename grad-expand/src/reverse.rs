@@ -519,8 +519,9 @@ impl<'g> Sweep<'g> {
                 return None;
             }
         }
-        // A const generic may size an array but not enter a const computation: `0..N` gets a
-        // tape of length `N`, and any other range over a const generic keeps a heap tape.
+        // A const generic may size an array but not enter a const computation: `a..N` gets a
+        // tape of length `N` (enough for every iteration), and any other range over a const
+        // generic keeps a heap tape.
         let names_const_generic = |id: &ValueId| match &self.graph.node(*id).op {
             Op::Constant(tokens) => crate::generics::is_const_param(&tokens.to_string()),
             _ => false,
@@ -529,7 +530,8 @@ impl<'g> Sweep<'g> {
             return None;
         }
         if names_const_generic(end) {
-            return (literal(start) == Some(0) && step.is_none() && !*inclusive)
+            // `a..N` with a literal `a ≥ 0`, reversed or stepped, runs at most `N` times.
+            return (literal(start).is_some_and(|a| a >= 0) && !*inclusive)
                 .then(|| operand(self.graph, *end));
         }
         let (start, end) = (operand(self.graph, *start), operand(self.graph, *end));
