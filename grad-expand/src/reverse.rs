@@ -714,6 +714,15 @@ impl<'g> Sweep<'g> {
                 self.contribute(&mut frame.steps, lhs, quote!(#adj));
                 self.contribute(&mut frame.steps, rhs, quote_spanned!(span=> -#adj));
             }
+            BinaryOp::Mul if lhs == rhs => {
+                // x * x: one contribution of 2·x·adj, not two of x·adj.
+                let x = self.value(frame, lhs);
+                self.contribute(
+                    &mut frame.steps,
+                    lhs,
+                    quote_spanned!(span=> #adj * (#x + #x)),
+                );
+            }
             BinaryOp::Mul => {
                 if lhs_active {
                     let b = self.value(frame, rhs);
