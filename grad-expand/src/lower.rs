@@ -1324,8 +1324,29 @@ impl Lowerer<'_> {
         expected: Option<Ty>,
     ) -> Val {
         let mut args = Vec::new();
+        // `grad::sigmoid(x)` of a float: a rule whose derivative reuses the output.
+        let activation = is_grad_activation(&path);
         for arg in &call.args {
             match self.expr(arg) {
+                Val::Scalar(id) if activation && call.args.len() == 1 => {
+                    if let Some(rule) = rules::method("sigmoid") {
+                        let method = path
+                            .segments
+                            .last()
+                            .map(|s| s.ident.clone())
+                            .expect("a path has segments");
+                        let expr = Expr::Call(call.clone());
+                        return self.float_method(
+                            rule,
+                            method,
+                            CallStyle::Path(path.clone()),
+                            vec![id],
+                            call.span(),
+                            &expr,
+                        );
+                    }
+                    args.push(CallArg::Scalar(id));
+                }
                 Val::Scalar(id) => args.push(CallArg::Scalar(id)),
                 Val::Array(id) if matches!(self.graph.array(id).ty, Ty::Slice(_)) => {
                     return self.unsupported(arg, "passing a slice to a differentiable call is not supported yet: pass a fixed-size array");
@@ -2210,6 +2231,19 @@ pub fn unify(a: &Ty, b: &Ty) -> Ty {
         (Ty::Other, Ty::Other) => Ty::Other,
         _ => Ty::Unknown,
     }
+}
+
+/// `grad::sigmoid` (or `::grad::sigmoid`), which has a rule of its own.
+fn is_grad_activation(path: &syn::Path) -> bool {
+    let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    matches!(
+        segments
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .as_slice(),
+        ["grad", "sigmoid"]
+    )
 }
 
 /// `f64::sin` and `f32::max` name float methods in path form.

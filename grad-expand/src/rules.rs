@@ -65,16 +65,19 @@ rules! {
     is_nan [] NotFloat; is_finite [] NotFloat; is_infinite [] NotFloat;
     is_sign_negative [] NotFloat; is_sign_positive [] NotFloat; is_normal [] NotFloat;
     is_subnormal [] NotFloat;
+    // grad's own activations whose derivative is cheapest from their output.
+    sigmoid [] Pullback;
 }
 
 pub fn method(name: &str) -> Option<&'static MethodRule> {
     RULES.iter().find(|rule| rule.name == name)
 }
 
-/// Every method with a derivative, for error messages.
+/// Every float method with a derivative, for error messages (grad's `sigmoid` is a function,
+/// not a method).
 pub fn differentiable_names() -> impl Iterator<Item = &'static str> {
     RULES
         .iter()
-        .filter(|rule| rule.derivative != Derivative::NotFloat)
+        .filter(|rule| rule.derivative != Derivative::NotFloat && rule.name != "sigmoid")
         .map(|rule| rule.name)
 }

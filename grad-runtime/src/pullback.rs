@@ -96,6 +96,14 @@ pub fn cosh<T: Float>(x: T, out: T, upstream: T) -> T {
     upstream * x.sinh()
 }
 
+/// `grad::sigmoid` on a float: d/dx = σ(1 - σ), from `out`, so the reverse sweep does not
+/// evaluate the sigmoid again (its `sigmoid_vjp` would).
+#[inline(always)]
+pub fn sigmoid<T: Float>(x: T, out: T, upstream: T) -> T {
+    let _ = x;
+    upstream * out * (T::ONE - out)
+}
+
 /// `tanh`: d/dx = 1 - tanh² x, from `out`.
 #[inline(always)]
 pub fn tanh<T: Float>(x: T, out: T, upstream: T) -> T {
