@@ -2084,9 +2084,9 @@ token count of the function against that of the whole expansion (the function, t
     const FINDINGS: &str = "\
 ### Why grad is slower than hand-written where it is
 
-From reading the expansions (`grad_expand::differentiable`, at commit c2fec4a) and timing \
-edited copies of the generated code in a side experiment on this machine (those figures are \
-not produced by this bench):
+From reading the expansions (`grad_expand::differentiable`, first at commit c2fec4a, then \
+after the fixes noted below) and timing edited copies of the generated code in a side \
+experiment on this machine (those figures are not produced by this bench):
 
 - **Close to hand-written** (the neuron, Rosenbrock, the Gaussian): the generated code is the \
 chain rule written out, and when only `_grad` is called LLVM can delete the forward sweep \
@@ -2094,30 +2094,28 @@ that computes the value (the Gaussian's reverse sweep alone takes as long as `_g
 is un-simplified adjoint arithmetic: for `total -= 0.5 * r * r` the reverse sweep adds both \
 product-rule terms, `(-ā · 0.5r) + (-ā · r) · 0.5`, where the hand-written gradient sums `r` \
 and `r²`; IEEE rules keep LLVM from folding them.
-- **Softmax cross-entropy**, two causes. (1) The reverse sweep recomputes `(z[i] - m).exp()` \
+- **Softmax cross-entropy**, three causes. (1) The reverse sweep recomputes `(z[i] - m).exp()` \
 instead of keeping it: 2N `exp` calls where the hand-written gradient makes N. Keeping them \
-took a copy of the generated code from 1.15 to 0.86 µs. (2) The max loop \
-`for i in 1..N` (const-generic `N`, literal start 1) records its carried `m` on a heap tape \
-(`__private::Vec::new()` and a `push` per iteration), while `for i in 0..N` gets the \
-fixed-size stack tape: the same function with the loop written from 0 takes 1.15 µs instead \
-of 1.33 µs. The second is a macro problem: the README promises stack tapes for loops over \
-constant bounds, and `1..N` is one. Through `grad::log_sum_exp` the loss is a little faster, \
-but its hand-written vjp computes the softmax again.
+took a copy of the generated code from 1.15 to 0.86 µs. (2) Fixed: the max loop \
+`for i in 1..N` (const-generic `N`) used to record its carried `m` on a heap tape; loops over \
+`a..N` now get a stack tape of length `N`. (3) The gradient through the running maximum is \
+zero in exact arithmetic but is still computed, through a reverse loop of `max` pullbacks. \
+Through `grad::log_sum_exp` the loss is a little faster, but its hand-written vjp computes \
+the softmax again.
 - **Lennard-Jones**: the forward sweep is deleted, so the cost is the reverse sweep. It \
 recomputes each pair and differentiates `1.0 / (r2 * r2 * r2)` and `s6 * s6 - s6` \
-mechanically: three levels of product rule, duplicated adjoint updates for `s6 * s6` and \
-`r2 * r2` (`ā += a·v; ā += a·v` instead of `2a·v`), and a second division, since the \
-pullback of `c / x` is `-ā · out / x` (for a literal numerator `-ā · out · out / c` has none: \
-6% faster in the side experiment). The hand-written force `-24 s⁶ (2 s⁶ - 1) / r²` needs one \
+mechanically: three levels of product rule. Two causes found here are fixed: `x * x` now \
+contributes `ā·2x` once, and the pullback of `c / x` with a literal `c` is `-ā · out² / c`, \
+with no second division. The hand-written force `-24 s⁶ (2 s⁶ - 1) / r²` needs one \
 division and about half the multiplications. Closing this gap needs algebraic \
 simplification, which grad does not attempt.
 - **Dense layer**: about 1 µs of the gap is the calling convention rather than the generated \
 code: `_grad` takes W (32 KB) by value and returns its 33 KB gradient by value; the \
 hand-written gradient behind the same by-value, non-inlined signature takes 5.0 µs instead \
-of 4.0 µs. The rest: `sigmoid` is evaluated up to three times per unit (forward, recomputed \
-in the reverse sweep, and again inside `sigmoid_vjp`, which computes σ(x) σ(-x)), each with \
-an `exp` and divisions, where backpropagation by hand needs one; and the 32 KB adjoint of W \
-is zero-filled before it is accumulated into, where the hand-written gradient assigns it.
+of 4.0 µs. The rest: `sigmoid` of a float is now a derivative rule that reuses its output \
+(it used to be evaluated again inside `sigmoid_vjp`), but the reverse sweep still recomputes \
+it per unit; and the 32 KB adjoint of W is zero-filled before it is accumulated into, where \
+the hand-written gradient assigns it.
 - **Recurrence**: the loop's tape records `h` before each step, and the reverse sweep \
 recomputes `sin(0.01 i)` and the `tanh`: four transcendental calls per step against two in \
 the hand-written backpropagation through time, which stores the states. The `tanh` it \
