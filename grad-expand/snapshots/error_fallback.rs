@@ -3,7 +3,7 @@ fn f(x: f64) -> f64 {
     y * y
 }
 ::core::compile_error! {
-    "`rem_euclid` has no derivative in grad; the float methods with derivatives are sin, cos, tan, asin, acos, atan, atan2, sinh, cosh, tanh, asinh, acosh, atanh, exp, exp2, exp_m1, ln, log, log2, log10, ln_1p, sqrt, cbrt, powi, powf, abs, hypot, mul_add, recip, max, min, clamp, copysign, to_degrees, to_radians, fract, floor, ceil, round, trunc, signum, sigmoid. To use `rem_euclid`, call it in a helper function `h` and write `h_vjp` by hand"
+    "`rem_euclid` has no derivative in grad; the float methods with derivatives are sin, cos, tan, asin, acos, atan, atan2, sinh, cosh, tanh, asinh, acosh, atanh, exp, exp2, exp_m1, ln, log, log2, log10, ln_1p, sqrt, cbrt, powi, powf, abs, hypot, mul_add, recip, max, min, clamp, copysign, to_degrees, to_radians, fract, floor, ceil, round, trunc, signum. To use `rem_euclid`, call it in a helper function `h` and write `h_vjp` by hand"
 }
 /** The gradient of `f` with respect to `x`: one entry per parameter, in parameter order, each shaped like its parameter.
 
