@@ -34,6 +34,16 @@ fn random_expressions_are_up_to_date() {
 }
 
 #[test]
+fn random_programs_are_up_to_date() {
+    let generated = generate::random_programs(
+        generate::RANDOM_PROGRAMS_SEED,
+        generate::RANDOM_PROGRAMS_COUNT,
+    );
+    check("random_programs.rs", &generated.functions);
+    check("random_programs_dual.rs", &generated.dual);
+}
+
+#[test]
 fn long_function_is_up_to_date() {
     let generated = generate::long_function(generate::LONG_FUNCTION_STATEMENTS);
     check("long_function.rs", &generated.functions);

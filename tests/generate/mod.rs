@@ -23,6 +23,9 @@
 use std::f64::consts::{LN_2, LN_10, PI};
 use std::fmt::Write as _;
 
+mod programs;
+pub use programs::{RANDOM_PROGRAMS_COUNT, RANDOM_PROGRAMS_SEED, random_programs};
+
 /// The seed and count of the committed `random_expressions` files.
 pub const RANDOM_EXPRESSIONS_SEED: u64 = 0x6772_6164_0001;
 pub const RANDOM_EXPRESSIONS_COUNT: usize = 150;

@@ -1,0 +1,3144 @@
+//! Random programs with control flow and arrays.
+//!
+//! Every program is `pub fn prog_K(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64`:
+//! a few top-level segments, each a straight-line `let`, an `if`/`else if`/`else` or `match`
+//! (as a statement or as the value of a `let`), a `for` loop over a range or an array, a
+//! `while` or `loop` counting its iterations, a `loop` that `break`s with a value, two nested
+//! loops with labeled `break` and `continue`, a local array filled in a loop, an iterator
+//! idiom (`map` and `sum`, `zip`, `fold`, `product`), a call of an earlier program, or an
+//! early `return`; loop bodies mix the same constructs with `break`, `continue` and `return`.
+//! Expressions are [`FnGen`]'s, over the variables in scope.
+//!
+//! The mirror over [`num_dual::Dual64`] has the same control flow: it tests float conditions
+//! with helpers (`gt(a, b, margin)` for `a > b`) that record, like a kink, how far the point
+//! is from flipping the comparison (the gap `|a - b|` over how fast it closes, in input
+//! units), so that the finite-difference check skips points whose stencil could take another
+//! path. Integer conditions and `match`es do not depend on the floats.
+//!
+//! Loops stay tame over up to `N_MAX²` iterations: a `let mut` carried across iterations is
+//! updated as `s = c1 s + c2 squash(e)` (or an equivalent form) with `c1 + c2 L ≤ RHO < 1`,
+//! where `L` bounds the Lipschitz constant of `e` with respect to the loop's state, so every
+//! iteration is a contraction in the max norm and gradients stay within the state's bound;
+//! accumulators (`acc += c e`) are never read inside loops, so they grow linearly at most.
+
+use super::{
+    Binding, Bound, DUAL_PRELUDE, Expr, FnGen, Generated, Mode, Op, Rng, SCALE_ITEM, bin, header,
+    render,
+};
+use std::fmt::Write as _;
+
+/// The seed and count of the committed `random_programs` files.
+pub const RANDOM_PROGRAMS_SEED: u64 = 0x6772_6164_0300;
+pub const RANDOM_PROGRAMS_COUNT: usize = 120;
+/// The largest `n` the programs are called with; a program runs at most `N_MAX²` iterations
+/// of nested loops.
+pub const PROGRAM_N_MAX: usize = 6;
+
+/// Largest row sum of the Jacobian of one loop-carried update with respect to the state.
+const RHO: f64 = 1.0;
+/// Largest estimated cost (expression nodes evaluated, callees included) of one program.
+const COST_BUDGET: f64 = 1500.0;
+/// Coefficients `c2` of an update, largest first.
+const COEFFICIENTS: &[f64] = &[1.0, 0.75, 0.5, 0.4, 0.25, 0.2, 0.1, 0.05, 0.02, 0.01];
+
+// ---------------------------------------------------------------------------------------------
+// The program tree.
+
+#[derive(Clone, Debug)]
+enum Cond {
+    /// A float comparison `a op b`, recorded by the mirror.
+    Cmp(Expr, &'static str, Expr),
+    /// An integer condition, the same text in both modes.
+    Int(String),
+    And(Box<Cond>, Box<Cond>),
+    Or(Box<Cond>, Box<Cond>),
+    Not(Box<Cond>),
+}
+
+#[derive(Clone, Debug)]
+enum IterKind {
+    Sum,
+    Product,
+    /// `fold(init, |r, pat| body)`
+    Fold(Expr),
+}
+
+/// `source.map(|pat| body).sum::<f64>()` and friends.
+#[derive(Clone, Debug)]
+struct Iter {
+    source: String,
+    kind: IterKind,
+    pat: String,
+    body: Expr,
+}
+
+#[derive(Clone, Debug)]
+struct Block {
+    stmts: Vec<S>,
+    tail: Expr,
+    /// `return tail`: the block leaves the function instead of giving a value.
+    diverges: bool,
+}
+
+#[derive(Clone, Debug)]
+enum Init {
+    Expr(Expr),
+    /// `i as f64`
+    Cast(String),
+    /// `[0.0; 4]`
+    Zeros,
+    /// `[[0.0; 4]; rows]`
+    Matrix(usize),
+    Elements(Vec<Expr>),
+    /// A copy of an array.
+    Copy(String),
+    /// `v.map(f64::name)`
+    Map(String, &'static str),
+    Iter(Iter),
+    If(Vec<(Cond, Block)>, Block),
+    Match(String, Vec<(String, Block)>),
+    /// A `loop` that `break`s with a value, and its label.
+    Loop(Option<String>, Vec<S>),
+}
+
+#[derive(Clone, Debug)]
+enum S {
+    Let {
+        name: String,
+        mutable: bool,
+        typed: bool,
+        init: Init,
+    },
+    /// An integer statement, the same text in both modes.
+    Raw(String),
+    Assign {
+        target: String,
+        op: Option<Op>,
+        value: Expr,
+    },
+    If(Vec<(Cond, Vec<S>)>, Option<Vec<S>>),
+    Match(String, Vec<(String, Vec<S>)>),
+    For {
+        label: Option<String>,
+        pat: String,
+        iter: String,
+        body: Vec<S>,
+    },
+    While {
+        label: Option<String>,
+        cond: Cond,
+        body: Vec<S>,
+    },
+    Loop {
+        label: Option<String>,
+        body: Vec<S>,
+    },
+    Break(Option<String>, Option<Expr>),
+    Continue(Option<String>),
+    Return(Expr),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering.
+
+fn comparison_helper(op: &str) -> &'static str {
+    match op {
+        ">" => "gt",
+        ">=" => "ge",
+        "<" => "lt",
+        "<=" => "le",
+        _ => unreachable!("comparison {op}"),
+    }
+}
+
+fn render_cond(c: &Cond, mode: Mode) -> String {
+    let operand = |c: &Cond, parens: bool| {
+        let text = render_cond(c, mode);
+        if parens { format!("({text})") } else { text }
+    };
+    match c {
+        Cond::Cmp(a, op, b) => match mode {
+            Mode::Primal => format!("{} {op} {}", render(a, mode), render(b, mode)),
+            Mode::Dual => format!(
+                "{}({}, {}, margin)",
+                comparison_helper(op),
+                render(a, mode),
+                render(b, mode)
+            ),
+        },
+        Cond::Int(text) => text.clone(),
+        Cond::And(a, b) => format!(
+            "{} && {}",
+            operand(a, matches!(**a, Cond::Or(..))),
+            operand(b, matches!(**b, Cond::Or(..)))
+        ),
+        Cond::Or(a, b) => format!(
+            "{} || {}",
+            operand(a, matches!(**a, Cond::And(..))),
+            operand(b, matches!(**b, Cond::And(..)))
+        ),
+        Cond::Not(a) => format!("!({})", render_cond(a, mode)),
+    }
+}
+
+fn float_type(mode: Mode) -> &'static str {
+    match mode {
+        Mode::Primal => "f64",
+        Mode::Dual => "Dual64",
+    }
+}
+
+fn render_iter(it: &Iter, mode: Mode) -> String {
+    let body = render(&it.body, mode);
+    let ty = float_type(mode);
+    match &it.kind {
+        IterKind::Sum => format!("{}.map(|{}| {body}).sum::<{ty}>()", it.source, it.pat),
+        IterKind::Product => format!("{}.map(|{}| {body}).product::<{ty}>()", it.source, it.pat),
+        IterKind::Fold(init) => format!(
+            "{}.fold({}, |r, {}| {body})",
+            it.source,
+            render(init, mode),
+            it.pat
+        ),
+    }
+}
+
+fn render_block_value(b: &Block, mode: Mode, indent: usize, out: &mut String) {
+    render_stmts(&b.stmts, mode, indent, out);
+    let pad = "    ".repeat(indent);
+    let ret = if b.diverges { "return " } else { "" };
+    let _ = writeln!(out, "{pad}{ret}{}", render(&b.tail, mode));
+}
+
+fn label_prefix(label: &Option<String>) -> String {
+    label.as_ref().map_or(String::new(), |l| format!("{l}: "))
+}
+
+fn render_init(init: &Init, mode: Mode, indent: usize) -> String {
+    let pad = "    ".repeat(indent);
+    match init {
+        Init::Expr(e) => render(e, mode),
+        Init::Cast(index) => match mode {
+            Mode::Primal => format!("{index} as f64"),
+            Mode::Dual => format!("c({index} as f64)"),
+        },
+        Init::Zeros => match mode {
+            Mode::Primal => "[0.0; 4]".to_string(),
+            Mode::Dual => "[c(0.0); 4]".to_string(),
+        },
+        Init::Matrix(rows) => match mode {
+            Mode::Primal => format!("[[0.0; 4]; {rows}]"),
+            Mode::Dual => format!("[[c(0.0); 4]; {rows}]"),
+        },
+        Init::Elements(items) => {
+            let items: Vec<String> = items.iter().map(|e| render(e, mode)).collect();
+            format!("[{}]", items.join(", "))
+        }
+        Init::Copy(name) => name.clone(),
+        Init::Map(name, method) => match mode {
+            Mode::Primal => format!("{name}.map(f64::{method})"),
+            Mode::Dual => format!("{name}.map(|e| e.{method}())"),
+        },
+        Init::Iter(it) => render_iter(it, mode),
+        Init::If(arms, otherwise) => {
+            let mut text = String::new();
+            for (k, (cond, block)) in arms.iter().enumerate() {
+                let keyword = if k == 0 { "if" } else { " else if" };
+                let _ = writeln!(text, "{keyword} {} {{", render_cond(cond, mode));
+                render_block_value(block, mode, indent + 1, &mut text);
+                let _ = write!(text, "{pad}}}");
+            }
+            let _ = writeln!(text, " else {{");
+            render_block_value(otherwise, mode, indent + 1, &mut text);
+            let _ = write!(text, "{pad}}}");
+            text
+        }
+        Init::Match(scrutinee, arms) => {
+            let mut text = format!("match {scrutinee} {{\n");
+            for (pat, block) in arms {
+                if block.stmts.is_empty() && !block.diverges {
+                    let _ = writeln!(text, "{pad}    {pat} => {},", render(&block.tail, mode));
+                } else {
+                    let _ = writeln!(text, "{pad}    {pat} => {{");
+                    render_block_value(block, mode, indent + 2, &mut text);
+                    let _ = writeln!(text, "{pad}    }}");
+                }
+            }
+            let _ = write!(text, "{pad}}}");
+            text
+        }
+        Init::Loop(label, body) => {
+            let mut text = format!("{}loop {{\n", label_prefix(label));
+            render_stmts(body, mode, indent + 1, &mut text);
+            let _ = write!(text, "{pad}}}");
+            text
+        }
+    }
+}
+
+fn render_stmts(stmts: &[S], mode: Mode, indent: usize, out: &mut String) {
+    for s in stmts {
+        render_s(s, mode, indent, out);
+    }
+}
+
+fn render_s(s: &S, mode: Mode, indent: usize, out: &mut String) {
+    let pad = "    ".repeat(indent);
+    match s {
+        S::Let {
+            name,
+            mutable,
+            typed,
+            init,
+        } => {
+            let m = if *mutable { "mut " } else { "" };
+            let ty = if *typed {
+                format!(": {}", float_type(mode))
+            } else {
+                String::new()
+            };
+            let init = render_init(init, mode, indent);
+            let _ = writeln!(out, "{pad}let {m}{name}{ty} = {init};");
+        }
+        S::Raw(text) => {
+            let _ = writeln!(out, "{pad}{text}");
+        }
+        S::Assign { target, op, value } => {
+            let op = op.map_or("", Op::symbol);
+            let _ = writeln!(out, "{pad}{target} {op}= {};", render(value, mode));
+        }
+        S::If(arms, otherwise) => {
+            for (k, (cond, body)) in arms.iter().enumerate() {
+                if k == 0 {
+                    let _ = writeln!(out, "{pad}if {} {{", render_cond(cond, mode));
+                } else {
+                    let _ = writeln!(out, "{pad}}} else if {} {{", render_cond(cond, mode));
+                }
+                render_stmts(body, mode, indent + 1, out);
+            }
+            if let Some(body) = otherwise {
+                let _ = writeln!(out, "{pad}}} else {{");
+                render_stmts(body, mode, indent + 1, out);
+            }
+            let _ = writeln!(out, "{pad}}}");
+        }
+        S::Match(scrutinee, arms) => {
+            let _ = writeln!(out, "{pad}match {scrutinee} {{");
+            for (pat, body) in arms {
+                let _ = writeln!(out, "{pad}    {pat} => {{");
+                render_stmts(body, mode, indent + 2, out);
+                let _ = writeln!(out, "{pad}    }}");
+            }
+            let _ = writeln!(out, "{pad}}}");
+        }
+        S::For {
+            label,
+            pat,
+            iter,
+            body,
+        } => {
+            let _ = writeln!(out, "{pad}{}for {pat} in {iter} {{", label_prefix(label));
+            render_stmts(body, mode, indent + 1, out);
+            let _ = writeln!(out, "{pad}}}");
+        }
+        S::While { label, cond, body } => {
+            let _ = writeln!(
+                out,
+                "{pad}{}while {} {{",
+                label_prefix(label),
+                render_cond(cond, mode)
+            );
+            render_stmts(body, mode, indent + 1, out);
+            let _ = writeln!(out, "{pad}}}");
+        }
+        S::Loop { label, body } => {
+            let _ = writeln!(out, "{pad}{}loop {{", label_prefix(label));
+            render_stmts(body, mode, indent + 1, out);
+            let _ = writeln!(out, "{pad}}}");
+        }
+        S::Break(label, value) => {
+            let label = label.as_ref().map_or(String::new(), |l| format!(" {l}"));
+            let value = value
+                .as_ref()
+                .map_or(String::new(), |e| format!(" {}", render(e, mode)));
+            let _ = writeln!(out, "{pad}break{label}{value};");
+        }
+        S::Continue(label) => {
+            let label = label.as_ref().map_or(String::new(), |l| format!(" {l}"));
+            let _ = writeln!(out, "{pad}continue{label};");
+        }
+        S::Return(e) => {
+            let _ = writeln!(out, "{pad}return {};", render(e, mode));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The generator's view of the variables in scope.
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Ty {
+    Float,
+    Int,
+    Array,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Role {
+    /// A parameter or an immutable local.
+    Plain,
+    /// A `let mut` float carried across loop iterations, updated contractively inside loops.
+    Carried,
+    /// A `let mut` float only added to inside loops, and never read there.
+    Acc,
+    /// `i as f64` of a loop index, declared at the top of the loop body if it is read.
+    Cast,
+    /// The element of a `for` over an array.
+    Element,
+    /// An integer: `n`, a loop index or a counter.
+    Count,
+}
+
+struct Var {
+    name: String,
+    ty: Ty,
+    role: Role,
+    /// Magnitude (of each element, for arrays) and the L1 norm of the gradient with respect
+    /// to the seven inputs, over the sample box.
+    bound: Bound,
+    /// Lipschitz constant with respect to the state of the loops the variable was declared
+    /// in (1 for a variable declared outside every loop).
+    lip: f64,
+    /// Integers: the largest value. Arrays: the rows of a matrix `[[f64; 4]; rows]`, or 0.
+    max: usize,
+    /// Depends on the inputs.
+    active: bool,
+    mutable: bool,
+    mutated: bool,
+    /// Read since it was last assigned (or declared).
+    pending: bool,
+    read: bool,
+    /// Arrays being filled, which are not read until they are complete.
+    open: bool,
+    /// A cast's loop index.
+    of: Option<usize>,
+    /// Shadowed by a later `let` of the same name.
+    hidden: bool,
+    /// The variable this one shadows.
+    hides: Option<usize>,
+}
+
+impl Var {
+    fn new(name: String, ty: Ty, role: Role, bound: Bound) -> Var {
+        Var {
+            name,
+            ty,
+            role,
+            bound,
+            lip: 1.0,
+            max: 0,
+            active: true,
+            mutable: false,
+            mutated: false,
+            pending: true,
+            read: false,
+            open: false,
+            of: None,
+            hidden: false,
+            hides: None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum LoopKind {
+    For,
+    While,
+    /// A `loop` ended by a counter: `continue` would skip its exit test.
+    Loop,
+    /// A `loop` whose value is `break`'s.
+    ValueLoop,
+}
+
+struct Frame {
+    label: String,
+    label_used: bool,
+    kind: LoopKind,
+    trips: usize,
+    /// The magnitude, mode slope and real slope of the values a value loop breaks with.
+    value: Option<(f64, f64, f64)>,
+    /// Which variables (declared before the loop) have an unread write on some path out of
+    /// the loop: none ran, or a `break` or `continue` left.
+    exit: Vec<bool>,
+    /// A loop nested in this one has ended: no `return` may follow in this loop. When the
+    /// inner `for` can `break` or `continue`, or binds an `if` or `match` value, grad's
+    /// forward sweep reads the inner loop's merged "returned" flag after that loop, outside
+    /// its scope, and the expansion does not compile (bug 2 of the report on these tests):
+    /// `for _ in 0..2 { for _ in 0..3 { if s > 1.0 { break; } s = s * s; }
+    /// if y > 1.0 { return s; } }` fails with E0425 on a `__v..` of grad's.
+    no_return: bool,
+}
+
+/// A candidate leaf of a generated expression.
+#[derive(Clone)]
+struct Leaf {
+    text: String,
+    /// Magnitude, and slope: the real one outside loops, the Lipschitz weight inside.
+    bound: Bound,
+    reads: Vec<usize>,
+    active: bool,
+    preferred: bool,
+}
+
+/// A generated float expression.
+#[derive(Clone)]
+struct Gen {
+    expr: Expr,
+    /// Magnitude, and the slope in the current mode (real outside loops, Lipschitz inside).
+    bound: Bound,
+    /// The slope with respect to the inputs.
+    real: f64,
+    reads: Vec<usize>,
+    active: bool,
+}
+
+/// An earlier program that later ones may call.
+#[derive(Clone)]
+struct Callee {
+    name: String,
+    bound: Bound,
+    cost: f64,
+}
+
+fn bound(mag: f64, slope: f64) -> Bound {
+    Bound { mag, slope }
+}
+
+fn lit(value: f64) -> Expr {
+    if value < 0.0 {
+        Expr::Neg(Box::new(Expr::Lit(-value)))
+    } else {
+        Expr::Lit(value)
+    }
+}
+
+fn var(name: &str) -> Expr {
+    Expr::Var(name.to_string())
+}
+
+/// The number of operations of an expression, a cost estimate.
+fn size(e: &Expr) -> f64 {
+    match e {
+        Expr::Var(_) | Expr::Field(..) | Expr::Lit(_) | Expr::Const(_) => 0.0,
+        Expr::Neg(a) => 1.0 + size(a),
+        Expr::Bin(_, a, b) => 1.0 + size(a) + size(b),
+        Expr::Method { args, .. } | Expr::Call { args, .. } => {
+            1.0 + args.iter().map(size).sum::<f64>()
+        }
+        Expr::PowI { base, .. } => 1.0 + size(base),
+    }
+}
+
+const INDEX_NAMES: &[&str] = &["i", "j", "l"];
+const CAST_NAMES: &[&str] = &["fi", "fj", "fl"];
+const ELEMENT_NAMES: &[&str] = &["t", "u", "w"];
+
+// ---------------------------------------------------------------------------------------------
+// The generator of one program.
+
+struct ProgGen<'r> {
+    rng: &'r mut Rng,
+    callees: &'r [Callee],
+    env: Vec<Var>,
+    /// `env.len()` where each open scope starts.
+    scopes: Vec<usize>,
+    loops: Vec<Frame>,
+    /// `if` and `match` nesting.
+    branches: usize,
+    /// The product of the enclosing loops' trip counts.
+    multiplier: f64,
+    cost: f64,
+    locals: usize,
+    labels: usize,
+    /// The magnitude and real slope of every `return`ed value.
+    ret: Bound,
+    uses_scale: bool,
+    /// The next loop body must hold a nested loop.
+    want_inner: bool,
+    /// The next loop body must jump out of an enclosing loop by label.
+    want_outer_jump: bool,
+}
+
+impl<'r> ProgGen<'r> {
+    fn new(rng: &'r mut Rng, callees: &'r [Callee]) -> Self {
+        let mut env = Vec::new();
+        for i in 0..3 {
+            env.push(Var::new(
+                format!("x{i}"),
+                Ty::Float,
+                Role::Plain,
+                bound(2.0, 1.0),
+            ));
+        }
+        env.push(Var::new(
+            "v".to_string(),
+            Ty::Array,
+            Role::Plain,
+            bound(2.0, 1.0),
+        ));
+        let mut n = Var::new("n".to_string(), Ty::Int, Role::Count, bound(0.0, 0.0));
+        n.max = PROGRAM_N_MAX;
+        n.active = false;
+        env.push(n);
+        ProgGen {
+            rng,
+            callees,
+            env,
+            scopes: vec![0],
+            loops: Vec::new(),
+            branches: 0,
+            multiplier: 1.0,
+            cost: 0.0,
+            locals: 0,
+            labels: 0,
+            ret: bound(0.0, 0.0),
+            uses_scale: false,
+            want_inner: false,
+            want_outer_jump: false,
+        }
+    }
+
+    fn in_loop(&self) -> bool {
+        !self.loops.is_empty()
+    }
+
+    fn fresh(&mut self, prefix: &str) -> String {
+        self.locals += 1;
+        format!("{prefix}{}", self.locals - 1)
+    }
+
+    fn declare(&mut self, v: Var) -> usize {
+        self.env.push(v);
+        self.env.len() - 1
+    }
+
+    fn pop_scope(&mut self) {
+        let start = self.scopes.pop().expect("an open scope");
+        while self.env.len() > start {
+            let v = self.env.pop().expect("a variable");
+            if let Some(k) = v.hides {
+                self.env[k].hidden = false;
+            }
+        }
+    }
+
+    fn of_role(&self, role: Role) -> Vec<usize> {
+        (0..self.env.len())
+            .filter(|&k| self.env[k].role == role && self.env[k].ty == Ty::Float)
+            .collect()
+    }
+
+    fn mark_read(&mut self, reads: &[usize]) {
+        for &k in reads {
+            let v = &mut self.env[k];
+            v.read = true;
+            v.pending = false;
+            if let Some(index) = v.of {
+                self.env[index].read = true;
+                self.env[index].pending = false;
+            }
+        }
+    }
+
+    /// Which variables have a write not read yet: `rustc` warns of a write that no path reads,
+    /// so branches and loops merge the states of their paths.
+    fn state(&self) -> Vec<bool> {
+        self.env.iter().map(|v| v.pending).collect()
+    }
+
+    fn restore(&mut self, state: &[bool]) {
+        for (v, &p) in self.env.iter_mut().zip(state) {
+            v.pending = p;
+        }
+    }
+
+    fn join(into: &mut Option<Vec<bool>>, state: Vec<bool>) {
+        match into {
+            None => *into = Some(state),
+            Some(a) => {
+                for (a, p) in a.iter_mut().zip(state) {
+                    *a |= p;
+                }
+            }
+        }
+    }
+
+    /// The real slope of a slope in the current mode over the variables `reads`.
+    fn real_slope(&self, slope: f64, reads: &[usize]) -> f64 {
+        if !self.in_loop() {
+            return slope;
+        }
+        let ratio = reads
+            .iter()
+            .filter(|&&k| self.env[k].ty != Ty::Int && self.env[k].lip > 0.0)
+            .map(|&k| self.env[k].bound.slope / self.env[k].lip)
+            .fold(0.0, f64::max);
+        slope * ratio
+    }
+
+    fn slope_of(&self, k: usize) -> f64 {
+        if self.in_loop() {
+            self.env[k].lip
+        } else {
+            self.env[k].bound.slope
+        }
+    }
+
+    // --- integers ---------------------------------------------------------------------------
+
+    /// The complete `[f64; 4]` arrays.
+    fn vectors(&self) -> Vec<usize> {
+        (0..self.env.len())
+            .filter(|&k| self.env[k].ty == Ty::Array && !self.env[k].open && self.env[k].max == 0)
+            .collect()
+    }
+
+    fn ints(&self) -> Vec<usize> {
+        (0..self.env.len())
+            .filter(|&k| self.env[k].ty == Ty::Int)
+            .collect()
+    }
+
+    /// An index into a `[f64; 4]`: a literal, or an integer in range.
+    fn index(&mut self) -> (String, Vec<usize>) {
+        let ints = self.ints();
+        if ints.is_empty() || self.rng.percent(30) {
+            return (self.rng.below(4).to_string(), Vec::new());
+        }
+        if ints.len() >= 2 && self.rng.percent(15) {
+            let a = ints[ints.len() - 1];
+            let b = ints[self.rng.below(ints.len() - 1)];
+            let text = format!("({} + {}) % 4", self.env[a].name, self.env[b].name);
+            return (text, vec![a, b]);
+        }
+        // Prefer the innermost loop's variables.
+        let k = if self.rng.percent(60) {
+            *ints.last().expect("an integer")
+        } else {
+            self.rng.pick(&ints)
+        };
+        let (name, max) = (self.env[k].name.clone(), self.env[k].max);
+        let text = if max <= 3 {
+            if self.rng.percent(25) {
+                format!("3 - {name}")
+            } else {
+                name
+            }
+        } else {
+            format!("{name} % 4")
+        };
+        (text, vec![k])
+    }
+
+    /// A `match` scrutinee: its text, largest value and reads.
+    fn scrutinee(&mut self) -> (String, usize, Vec<usize>) {
+        let ints = self.ints();
+        let k = if self.rng.percent(60) {
+            *ints.last().expect("an integer")
+        } else {
+            self.rng.pick(&ints)
+        };
+        let (name, max) = (self.env[k].name.clone(), self.env[k].max);
+        if ints.len() >= 2 && self.rng.percent(15) {
+            let j = loop {
+                let j = self.rng.pick(&ints);
+                if j != k {
+                    break j;
+                }
+            };
+            let other = self.env[j].name.clone();
+            let max = max + self.env[j].max;
+            return (format!("{name} + {other}"), max, vec![k, j]);
+        }
+        if max >= 3 && self.rng.percent(40) {
+            let m = self.rng.pick(&[2, 3, 4]);
+            return (format!("{name} % {m}"), m - 1, vec![k]);
+        }
+        (name, max, vec![k])
+    }
+
+    /// Disjoint `match` patterns over `0..=max`, the last a wildcard.
+    fn patterns(&mut self, max: usize) -> Vec<String> {
+        let top = max.min(7);
+        let mut pats = Vec::new();
+        let mut v = 0;
+        while v <= top && pats.len() < 3 {
+            if self.rng.percent(20) {
+                v += 1;
+                continue;
+            }
+            match self.rng.below(4) {
+                // Not from 0: grad lowers `0..=w` on an unsigned scrutinee to `k >= 0 && ..`,
+                // which warns (`unused_comparisons`) in the generated companions (bug 1 of
+                // the report on these tests).
+                0 if v >= 1 && v + 2 <= top => {
+                    let w = 1 + self.rng.below(2).min(top - v - 1);
+                    pats.push(format!("{v}..={}", v + w));
+                    v += w + 1;
+                }
+                1 if v + 2 <= top => {
+                    pats.push(format!("{v} | {}", v + 2));
+                    v += 3;
+                }
+                2 if v < top && !pats.is_empty() => {
+                    pats.push(format!("g if g > {v}"));
+                    break;
+                }
+                _ => {
+                    pats.push(v.to_string());
+                    v += 1;
+                }
+            }
+        }
+        if pats.is_empty() {
+            pats.push("0".to_string());
+        }
+        pats.push("_".to_string());
+        pats
+    }
+
+    fn int_cond(&mut self) -> Cond {
+        let ints = self.ints();
+        let k = if self.rng.percent(50) {
+            *ints.last().expect("an integer")
+        } else {
+            self.rng.pick(&ints)
+        };
+        let (a, max) = (self.env[k].name.clone(), self.env[k].max.max(1));
+        let mut reads = vec![k];
+        let text = match self.rng.below(6) {
+            0 => format!("{a} % 2 == 0"),
+            1 => format!("{a} % 3 == 1"),
+            2 => format!("{a} > {}", self.rng.below(max)),
+            3 => format!("{a} < {}", 1 + self.rng.below(max)),
+            4 if ints.len() >= 2 => {
+                let j = self.rng.pick(&ints);
+                if j == k {
+                    format!("{a} == {}", self.rng.below(max + 1))
+                } else {
+                    reads.push(j);
+                    let b = self.env[j].name.clone();
+                    let c = 1 + self.rng.below(max + self.env[j].max.max(1));
+                    if self.rng.percent(50) {
+                        format!("{a} + {b} < {c}")
+                    } else {
+                        format!("{a} < {b}")
+                    }
+                }
+            }
+            _ => format!("{a} == {}", self.rng.below(max + 1)),
+        };
+        self.mark_read(&reads);
+        Cond::Int(text)
+    }
+
+    // --- expressions --------------------------------------------------------------------------
+
+    /// The leaves an expression may read: floats in scope (not accumulators inside loops),
+    /// and a few elements of complete arrays.
+    fn leaves(&mut self, prefer: &[usize]) -> Vec<Leaf> {
+        let in_loop = self.in_loop();
+        let mut leaves = Vec::new();
+        let mut arrays = Vec::new();
+        for k in 0..self.env.len() {
+            let v = &self.env[k];
+            if v.hidden {
+                continue;
+            }
+            match v.ty {
+                Ty::Float if !(in_loop && v.role == Role::Acc) => leaves.push(Leaf {
+                    text: v.name.clone(),
+                    bound: bound(v.bound.mag, self.slope_of(k)),
+                    reads: vec![k],
+                    active: v.active,
+                    preferred: prefer.contains(&k)
+                        || (v.pending && v.role != Role::Carried && v.role != Role::Acc),
+                }),
+                Ty::Array if !v.open => arrays.push(k),
+                _ => {}
+            }
+        }
+        let count = 1 + self.rng.below(3);
+        for _ in 0..count {
+            let a = self.rng.pick(&arrays);
+            let (index, mut reads) = self.index();
+            reads.push(a);
+            let rows = self.env[a].max;
+            let text = if rows > 0 {
+                let row = self.rng.below(rows);
+                format!("{}[{row}][{index}]", self.env[a].name)
+            } else {
+                format!("{}[{index}]", self.env[a].name)
+            };
+            if leaves.iter().any(|l: &Leaf| l.text == text) {
+                continue;
+            }
+            leaves.push(Leaf {
+                text,
+                bound: bound(self.env[a].bound.mag, self.slope_of(a)),
+                reads,
+                active: self.env[a].active,
+                preferred: prefer.contains(&a) || self.env[a].pending,
+            });
+        }
+        leaves
+    }
+
+    /// A `FnGen` expression of `depth` over `leaves`.
+    fn fn_expr(&mut self, depth: usize, leaves: &[Leaf]) -> Gen {
+        let mut g = FnGen::new(&mut *self.rng, 0, Vec::new(), false);
+        g.env = leaves
+            .iter()
+            .map(|l| Binding {
+                name: l.text.clone(),
+                bound: l.bound,
+                pair: None,
+                fields_read: [false; 2],
+                mutable: false,
+                mutated: false,
+                used: !l.preferred,
+                unread_write: false,
+                input: false,
+                shadowed: false,
+                shadows: None,
+            })
+            .collect();
+        let n = g.expr(depth);
+        let uses_scale = g.uses_scale;
+        self.uses_scale |= uses_scale;
+        let mut reads = Vec::new();
+        let mut active = false;
+        n.expr.visit_names(&mut |name, _| {
+            if let Some(l) = leaves.iter().find(|l| l.text == name) {
+                reads.extend(l.reads.iter().copied());
+                active |= l.active;
+            }
+        });
+        let real = self.real_slope(n.bound.slope, &reads);
+        Gen {
+            expr: n.expr,
+            bound: n.bound,
+            real,
+            reads,
+            active,
+        }
+    }
+
+    /// An expression over `leaves`; inside loops mostly without kinks, which every iteration
+    /// would record.
+    fn expr(&mut self, depth: usize, leaves: &[Leaf]) -> Gen {
+        let mut g = self.fn_expr(depth, leaves);
+        for _ in 0..4 {
+            if !(self.in_loop() && g.expr.uses_margin() && self.rng.percent(75)) {
+                break;
+            }
+            g = self.fn_expr(depth, leaves);
+        }
+        self.cost += self.multiplier * size(&g.expr);
+        g
+    }
+
+    /// An expression, sometimes a call of an earlier program.
+    fn operand(&mut self, depth: usize, prefer: &[usize]) -> Gen {
+        let leaves = self.leaves(prefer);
+        if self.rng.percent(12) {
+            if let Some(g) = self.call(&leaves) {
+                return g;
+            }
+        }
+        self.expr(depth, &leaves)
+    }
+
+    fn squash(&mut self, g: Gen) -> Gen {
+        let name = self.rng.pick(&["sin", "cos", "tanh"]);
+        let path = self.rng.percent(30);
+        Gen {
+            expr: Expr::Method {
+                name,
+                path,
+                args: vec![g.expr],
+            },
+            bound: bound(1.0, g.bound.slope),
+            ..g
+        }
+    }
+
+    /// `prog_j(a, b, c, arr, k)` of an earlier program.
+    fn call(&mut self, leaves: &[Leaf]) -> Option<Gen> {
+        let room = COST_BUDGET - self.cost;
+        let candidates: Vec<usize> = (0..self.callees.len())
+            .filter(|&j| self.callees[j].cost * self.multiplier <= 0.4 * room)
+            .collect();
+        if candidates.is_empty() {
+            return None;
+        }
+        let j = if self.rng.percent(50) {
+            candidates[candidates.len() - 1 - self.rng.below(candidates.len().min(8))]
+        } else {
+            self.rng.pick(&candidates)
+        };
+        let callee = self.callees[j].clone();
+        let mut args = Vec::new();
+        let mut reads = Vec::new();
+        let mut slope: f64 = 0.0;
+        let mut active = false;
+        for _ in 0..3 {
+            let roll = self.rng.below(100);
+            let small: Vec<&Leaf> = leaves
+                .iter()
+                .filter(|l| l.bound.mag <= 2.0 && !l.text.contains('['))
+                .collect();
+            if roll < 15 {
+                args.push(Expr::Lit(self.rng.pick(&[0.25, 0.5, 1.2, 1.5, 2.0])));
+            } else if roll < 55 && !small.is_empty() {
+                let l = small[self.rng.below(small.len())].clone();
+                if args
+                    .iter()
+                    .any(|a| matches!(a, Expr::Var(t) if *t == l.text))
+                {
+                    args.push(Expr::Lit(0.75));
+                    continue;
+                }
+                slope = slope.max(l.bound.slope);
+                active |= l.active;
+                reads.extend(l.reads.iter().copied());
+                args.push(var(&l.text));
+            } else {
+                let depth = 1 + self.rng.below(2);
+                let g = self.expr(depth, leaves);
+                let g = self.squash(g);
+                slope = slope.max(2.0 * g.bound.slope);
+                active |= g.active;
+                reads.extend(g.reads.iter().copied());
+                let e = if self.rng.percent(50) {
+                    g.expr
+                } else {
+                    bin(Op::Mul, g.expr, Expr::Lit(2.0))
+                };
+                args.push(e);
+            }
+        }
+        // The array: `v` or a complete local array within [-2, 2].
+        let arrays: Vec<usize> = (0..self.env.len())
+            .filter(|&k| {
+                let a = &self.env[k];
+                a.ty == Ty::Array && !a.open && a.max == 0 && a.bound.mag <= 2.0
+            })
+            .collect();
+        let a = if self.rng.percent(60) {
+            3
+        } else {
+            self.rng.pick(&arrays)
+        };
+        reads.push(a);
+        active |= self.env[a].active;
+        slope = slope.max(self.slope_of(a));
+        args.push(var(&self.env[a].name.clone()));
+        // The count: within 0..=N_MAX.
+        let ints: Vec<usize> = self
+            .ints()
+            .into_iter()
+            .filter(|&k| self.env[k].max <= PROGRAM_N_MAX)
+            .collect();
+        let count = if ints.is_empty() || self.rng.percent(25) {
+            self.rng.below(PROGRAM_N_MAX + 1).to_string()
+        } else {
+            let k = self.rng.pick(&ints);
+            reads.push(k);
+            self.env[k].name.clone()
+        };
+        args.push(var(&count));
+        self.cost += self.multiplier * (callee.cost + 1.0);
+        let real = self.real_slope(callee.bound.slope * slope, &reads);
+        Some(Gen {
+            expr: Expr::Call {
+                name: callee.name.clone(),
+                args,
+            },
+            bound: bound(callee.bound.mag, callee.bound.slope * slope),
+            real,
+            reads,
+            active,
+        })
+    }
+
+    /// A float comparison of an active expression, usually with a threshold.
+    fn float_cond(&mut self) -> Cond {
+        let mut lhs = None;
+        for _ in 0..6 {
+            let depth = 1 + self.rng.below(2);
+            let g = self.operand(depth, &[]);
+            if g.active {
+                lhs = Some(g);
+                break;
+            }
+        }
+        let lhs = lhs.unwrap_or_else(|| {
+            let carried = self.of_role(Role::Carried);
+            let k = if carried.is_empty() || self.rng.percent(30) {
+                self.rng.below(3)
+            } else {
+                self.rng.pick(&carried)
+            };
+            Gen {
+                expr: var(&self.env[k].name),
+                bound: bound(self.env[k].bound.mag, self.slope_of(k)),
+                real: self.env[k].bound.slope,
+                reads: vec![k],
+                active: true,
+            }
+        });
+        self.mark_read(&lhs.reads);
+        let rhs = if self.rng.percent(60) {
+            let thresholds: &[f64] = if lhs.bound.mag <= 1.5 {
+                &[-0.5, -0.25, 0.0, 0.25, 0.5]
+            } else {
+                &[-1.0, -0.5, 0.0, 0.5, 1.0]
+            };
+            lit(self.rng.pick(thresholds))
+        } else {
+            let leaves = self.leaves(&[]);
+            let depth = self.rng.below(2);
+            let g = self.expr(depth, &leaves);
+            self.mark_read(&g.reads);
+            g.expr
+        };
+        let op = self.rng.pick(&[">", "<", ">=", "<="]);
+        Cond::Cmp(lhs.expr, op, rhs)
+    }
+
+    fn cond(&mut self) -> Cond {
+        match self.rng.below(100) {
+            0..=59 => self.float_cond(),
+            60..=74 => {
+                let (f, i) = (self.float_cond(), self.int_cond());
+                if self.rng.percent(50) {
+                    Cond::And(Box::new(f), Box::new(i))
+                } else {
+                    Cond::And(Box::new(i), Box::new(f))
+                }
+            }
+            75..=84 => {
+                let (f, i) = (self.float_cond(), self.int_cond());
+                Cond::Or(Box::new(f), Box::new(i))
+            }
+            85..=92 => self.int_cond(),
+            _ => {
+                let i = self.int_cond();
+                if self.rng.percent(50) {
+                    Cond::Not(Box::new(i))
+                } else {
+                    let f = self.float_cond();
+                    Cond::Not(Box::new(Cond::And(Box::new(i), Box::new(f))))
+                }
+            }
+        }
+    }
+
+    // --- updates ------------------------------------------------------------------------------
+
+    /// The largest coefficient `c2` with `c1 + c2 slope <= RHO`.
+    fn coefficient(c1: f64, slope: f64) -> f64 {
+        COEFFICIENTS
+            .iter()
+            .copied()
+            .find(|c2| c1 + c2 * slope <= RHO)
+            .unwrap_or(0.005)
+    }
+
+    /// `s = c1 s + c2 e` in one of several forms, a contraction in `s` and the state.
+    fn carried_update(&mut self, k: usize, given: Option<Gen>, out: &mut Vec<S>) {
+        let g = given.unwrap_or_else(|| {
+            let depth = 1 + usize::from(self.rng.percent(35));
+            self.operand(depth, &[k])
+        });
+        self.mark_read(&g.reads);
+        let name = self.env[k].name.clone();
+        let s = var(&name);
+        let c1 = self.rng.pick(&[0.5, 0.6, 0.75, 0.8]);
+        let form = self.rng.below(6);
+        // Forms 0-3 squash e unless it is small already.
+        let e = if form < 4 && (g.bound.mag > 1.0 || self.rng.percent(50)) {
+            self.squash(g)
+        } else {
+            g
+        };
+        let c2 = Self::coefficient(c1, e.bound.slope);
+        let (c1l, c2l) = (Expr::Lit(c1), Expr::Lit(c2));
+        let old = self.env[k].bound;
+        let mut mag = if self.in_loop() {
+            old.mag.max(c2 * e.bound.mag / (1.0 - c1))
+        } else {
+            c1 * old.mag + c2 * e.bound.mag
+        };
+        match form {
+            0 => out.push(S::Assign {
+                target: name,
+                op: None,
+                value: bin(
+                    Op::Add,
+                    bin(Op::Mul, s, c1l),
+                    bin(Op::Mul, e.expr.clone(), c2l),
+                ),
+            }),
+            1 => out.push(S::Assign {
+                target: name,
+                op: None,
+                value: bin(
+                    Op::Add,
+                    bin(Op::Mul, c1l, s),
+                    bin(Op::Mul, c2l, e.expr.clone()),
+                ),
+            }),
+            2 => {
+                out.push(S::Assign {
+                    target: name.clone(),
+                    op: Some(Op::Mul),
+                    value: c1l,
+                });
+                let op = if self.rng.percent(70) {
+                    Op::Add
+                } else {
+                    Op::Sub
+                };
+                out.push(S::Assign {
+                    target: name,
+                    op: Some(op),
+                    value: bin(Op::Mul, c2l, e.expr.clone()),
+                });
+            }
+            3 => out.push(S::Assign {
+                target: name,
+                op: None,
+                value: Expr::Method {
+                    name: "mul_add",
+                    path: self.rng.percent(30),
+                    args: vec![s, c1l, bin(Op::Mul, e.expr.clone(), c2l)],
+                },
+            }),
+            _ => {
+                // `s = (s * c1 + e * c2).sin()`: within [-1, 1].
+                let f = self.rng.pick(&["sin", "tanh"]);
+                out.push(S::Assign {
+                    target: name,
+                    op: None,
+                    value: Expr::Method {
+                        name: f,
+                        path: false,
+                        args: vec![bin(
+                            Op::Add,
+                            bin(Op::Mul, s, c1l),
+                            bin(Op::Mul, e.expr.clone(), c2l),
+                        )],
+                    },
+                });
+                mag = if self.in_loop() {
+                    old.mag.max(1.0)
+                } else {
+                    1.0
+                };
+            }
+        }
+        self.cost += self.multiplier * 3.0;
+        let v = &mut self.env[k];
+        v.bound.mag = mag;
+        if self.loops.is_empty() {
+            v.bound.slope = c1 * old.slope + c2 * e.real;
+        }
+        v.active |= e.active;
+        v.mutated = true;
+        v.read = true;
+        v.pending = true;
+    }
+
+    /// `acc += c e`; inside loops `e` is squashed and `c` keeps the growth small.
+    fn acc_update(&mut self, k: usize, given: Option<Gen>, out: &mut Vec<S>) {
+        let g = given.unwrap_or_else(|| {
+            let depth = 1 + self.rng.below(2);
+            self.operand(depth, &[])
+        });
+        self.mark_read(&g.reads);
+        let name = self.env[k].name.clone();
+        let g = if g.bound.mag > 1.5 || (self.in_loop() && self.rng.percent(50)) {
+            self.squash(g)
+        } else {
+            g
+        };
+        let m = self.multiplier;
+        let c = COEFFICIENTS
+            .iter()
+            .copied()
+            .find(|c| m * c * g.bound.mag <= 2.0 && c * g.bound.slope <= 4.0)
+            .unwrap_or(0.005);
+        let op = if self.rng.percent(65) {
+            Op::Add
+        } else {
+            Op::Sub
+        };
+        let value = if c == 1.0 {
+            g.expr.clone()
+        } else if self.rng.percent(50) {
+            bin(Op::Mul, g.expr.clone(), Expr::Lit(c))
+        } else {
+            bin(Op::Mul, Expr::Lit(c), g.expr.clone())
+        };
+        out.push(S::Assign {
+            target: name,
+            op: Some(op),
+            value,
+        });
+        self.cost += m * 2.0;
+        let v = &mut self.env[k];
+        v.bound.mag += m * c * g.bound.mag;
+        v.bound.slope += m * c * g.real;
+        v.active |= g.active;
+        v.mutated = true;
+        v.read = true;
+        v.pending = true;
+    }
+
+    /// An update of a random carried variable or accumulator.
+    fn update(&mut self, out: &mut Vec<S>) {
+        let carried = self.of_role(Role::Carried);
+        let accs = self.of_role(Role::Acc);
+        if !accs.is_empty() && (carried.is_empty() || self.rng.percent(35)) {
+            let k = self.rng.pick(&accs);
+            self.acc_update(k, None, out);
+        } else {
+            let k = self.rng.pick(&carried);
+            self.carried_update(k, None, out);
+        }
+    }
+
+    /// Reads the floats of the current scope that were never read: an update of a carried
+    /// variable or accumulator over them.
+    fn close_scope(&mut self, out: &mut Vec<S>) {
+        let start = *self.scopes.last().expect("a scope");
+        let pending: Vec<usize> = (start..self.env.len())
+            .filter(|&k| {
+                let v = &self.env[k];
+                v.ty == Ty::Float && v.pending && v.role != Role::Cast
+            })
+            .collect();
+        if pending.is_empty() {
+            return;
+        }
+        let mut acc: Option<Gen> = None;
+        for k in pending {
+            let leaf = Gen {
+                expr: var(&self.env[k].name),
+                bound: bound(self.env[k].bound.mag, self.slope_of(k)),
+                real: self.env[k].bound.slope,
+                reads: vec![k],
+                active: self.env[k].active,
+            };
+            let term = if leaf.bound.mag > 1.0 || self.rng.percent(50) {
+                self.squash(leaf)
+            } else {
+                leaf
+            };
+            acc = Some(match acc {
+                None => term,
+                Some(a) => {
+                    let op = if self.rng.percent(60) {
+                        Op::Add
+                    } else {
+                        Op::Sub
+                    };
+                    let mut reads = a.reads;
+                    reads.extend(term.reads);
+                    Gen {
+                        expr: bin(op, a.expr, term.expr),
+                        bound: bound(
+                            a.bound.mag + term.bound.mag,
+                            a.bound.slope + term.bound.slope,
+                        ),
+                        real: a.real + term.real,
+                        reads,
+                        active: a.active || term.active,
+                    }
+                }
+            });
+        }
+        let g = acc.expect("a term");
+        let accs: Vec<usize> = self
+            .of_role(Role::Acc)
+            .into_iter()
+            .filter(|&k| k < start)
+            .collect();
+        let carried: Vec<usize> = self
+            .of_role(Role::Carried)
+            .into_iter()
+            .filter(|&k| k < start)
+            .collect();
+        if !accs.is_empty() && (carried.is_empty() || self.rng.percent(50)) {
+            let k = self.rng.pick(&accs);
+            self.acc_update(k, Some(g), out);
+        } else {
+            let k = self.rng.pick(&carried);
+            self.carried_update(k, Some(g), out);
+        }
+    }
+
+    // --- statements ---------------------------------------------------------------------------
+
+    fn bind_float(&mut self, name: String, g: &Gen) -> usize {
+        let mut v = Var::new(name, Ty::Float, Role::Plain, bound(g.bound.mag, g.real));
+        v.lip = if self.in_loop() { g.bound.slope } else { 1.0 };
+        v.active = g.active;
+        self.declare(v)
+    }
+
+    /// `let v = e;`
+    fn let_expr(&mut self, out: &mut Vec<S>) {
+        let depth = 1 + self.rng.below(2);
+        let g = self.operand(depth, &[]);
+        self.mark_read(&g.reads);
+        let name = self.fresh("v");
+        out.push(S::Let {
+            name: name.clone(),
+            mutable: false,
+            typed: self.rng.percent(15),
+            init: Init::Expr(g.expr.clone()),
+        });
+        self.bind_float(name, &g);
+    }
+
+    /// `let v = prog_j(..);`
+    fn let_call(&mut self, out: &mut Vec<S>) {
+        let leaves = self.leaves(&[]);
+        match self.call(&leaves) {
+            Some(g) => {
+                self.mark_read(&g.reads);
+                let name = self.fresh("v");
+                out.push(S::Let {
+                    name: name.clone(),
+                    mutable: false,
+                    typed: self.rng.percent(30),
+                    init: Init::Expr(g.expr.clone()),
+                });
+                self.bind_float(name, &g);
+            }
+            None => self.let_expr(out),
+        }
+    }
+
+    /// A block's value: maybe a local, an update or a loop first, then a tail.
+    fn value_block(&mut self, diverges: bool) -> (Block, Gen) {
+        self.scopes.push(self.env.len());
+        let mut stmts = Vec::new();
+        let mut prefer = Vec::new();
+        if !diverges && self.loops.len() < 2 && self.cost < COST_BUDGET && self.rng.percent(8) {
+            self.for_loop(&mut stmts);
+        }
+        if !diverges && self.rng.percent(8) {
+            self.shadow(&mut stmts);
+        }
+        if self.rng.percent(35) {
+            let depth = 1 + self.rng.below(2);
+            let g = self.operand(depth, &[]);
+            self.mark_read(&g.reads);
+            let name = self.fresh("v");
+            stmts.push(S::Let {
+                name: name.clone(),
+                mutable: false,
+                typed: false,
+                init: Init::Expr(g.expr.clone()),
+            });
+            prefer.push(self.bind_float(name, &g));
+        }
+        // Not before a `return`, which would leave the write unread.
+        if !diverges && self.rng.percent(15) {
+            self.update(&mut stmts);
+        }
+        let depth = 1 + self.rng.below(2);
+        let mut tail = self.operand(depth, &prefer);
+        self.mark_read(&tail.reads);
+        let start = *self.scopes.last().expect("a scope");
+        let pending: Vec<usize> = (start..self.env.len())
+            .filter(|&k| self.env[k].ty == Ty::Float && self.env[k].pending)
+            .collect();
+        for k in pending {
+            let leaf = Gen {
+                expr: var(&self.env[k].name),
+                bound: bound(self.env[k].bound.mag, self.slope_of(k)),
+                real: self.env[k].bound.slope,
+                reads: vec![k],
+                active: self.env[k].active,
+            };
+            let s = self.squash(leaf);
+            tail = Gen {
+                expr: bin(Op::Add, tail.expr, s.expr),
+                bound: bound(tail.bound.mag + 1.0, tail.bound.slope + s.bound.slope),
+                real: tail.real + s.real,
+                reads: [tail.reads, s.reads].concat(),
+                active: tail.active || s.active,
+            };
+        }
+        if tail.expr.is_leaf() {
+            tail = self.squash(tail);
+        }
+        self.mark_read(&tail.reads);
+        self.pop_scope();
+        (
+            Block {
+                stmts,
+                tail: tail.expr.clone(),
+                diverges,
+            },
+            tail,
+        )
+    }
+
+    fn merge(gens: &[Gen]) -> Gen {
+        let mut g = gens[0].clone();
+        for h in &gens[1..] {
+            g.bound.mag = g.bound.mag.max(h.bound.mag);
+            g.bound.slope = g.bound.slope.max(h.bound.slope);
+            g.real = g.real.max(h.real);
+            g.active |= h.active;
+            g.reads.extend(h.reads.iter().copied());
+        }
+        g
+    }
+
+    /// `let x1 = e(x1, ..);`, hiding a float declared outside the current block.
+    fn shadow(&mut self, out: &mut Vec<S>) {
+        let start = *self.scopes.last().expect("a scope");
+        let candidates: Vec<usize> = (0..start)
+            .filter(|&k| {
+                let v = &self.env[k];
+                v.ty == Ty::Float && v.role == Role::Plain && !v.hidden
+            })
+            .collect();
+        if candidates.is_empty() {
+            return self.let_expr(out);
+        }
+        let k = self.rng.pick(&candidates);
+        let depth = 1 + self.rng.below(2);
+        let g = self.operand(depth, &[k]);
+        self.mark_read(&g.reads);
+        let name = self.env[k].name.clone();
+        out.push(S::Let {
+            name: name.clone(),
+            mutable: false,
+            typed: self.rng.percent(15),
+            init: Init::Expr(g.expr.clone()),
+        });
+        self.env[k].hidden = true;
+        let j = self.bind_float(name, &g);
+        self.env[j].hides = Some(k);
+    }
+
+    /// `let v = if c { .. } else if c { .. } else { .. };`
+    fn let_if(&mut self, out: &mut Vec<S>) {
+        self.branches += 1;
+        let mut arms = Vec::new();
+        let mut gens = Vec::new();
+        let mut joined = None;
+        for _ in 0..1 + self.rng.below(2) {
+            let cond = self.cond();
+            let tested = self.state();
+            let (block, g) = self.value_block(false);
+            Self::join(&mut joined, self.state());
+            self.restore(&tested);
+            arms.push((cond, block));
+            gens.push(g);
+        }
+        // Sometimes `else { return e }`: a branch that leaves the function.
+        let diverges = self.may_return() && self.rng.percent(12);
+        let (otherwise, g) = self.value_block(diverges);
+        if diverges {
+            self.ret.mag = self.ret.mag.max(g.bound.mag);
+            self.ret.slope = self.ret.slope.max(g.real);
+        } else {
+            Self::join(&mut joined, self.state());
+            gens.push(g);
+        }
+        self.restore(&joined.expect("a state"));
+        self.branches -= 1;
+        let g = Self::merge(&gens);
+        let name = self.fresh("v");
+        out.push(S::Let {
+            name: name.clone(),
+            mutable: false,
+            typed: self.rng.percent(20),
+            init: Init::If(arms, otherwise),
+        });
+        self.bind_float(name, &g);
+    }
+
+    /// `let v = match k { .. };`
+    fn let_match(&mut self, out: &mut Vec<S>) {
+        let (scrutinee, max, reads) = self.scrutinee();
+        self.mark_read(&reads);
+        let pats = self.patterns(max);
+        self.branches += 1;
+        let mut arms = Vec::new();
+        let mut gens = Vec::new();
+        let before = self.state();
+        let mut joined = None;
+        for pat in pats {
+            self.restore(&before);
+            let (block, g) = self.value_block(false);
+            Self::join(&mut joined, self.state());
+            arms.push((pat, block));
+            gens.push(g);
+        }
+        self.restore(&joined.expect("a state"));
+        self.branches -= 1;
+        let g = Self::merge(&gens);
+        let name = self.fresh("v");
+        out.push(S::Let {
+            name: name.clone(),
+            mutable: false,
+            typed: false,
+            init: Init::Match(scrutinee, arms),
+        });
+        self.bind_float(name, &g);
+    }
+
+    /// The statements of a branch: updates, maybe through a local or a call.
+    fn branch_body(&mut self) -> Vec<S> {
+        self.scopes.push(self.env.len());
+        let mut out = Vec::new();
+        for _ in 0..1 + self.rng.below(2) {
+            match self.rng.below(100) {
+                0..=44 => self.update(&mut out),
+                45..=59 => self.let_expr(&mut out),
+                60..=67 => self.let_call(&mut out),
+                68..=75 if self.branches < 2 => {
+                    self.update(&mut out);
+                    self.if_stmt(&mut out);
+                }
+                76..=83 if self.in_loop() => {
+                    self.update(&mut out);
+                    self.jump(&mut out, false);
+                }
+                84..=89 if self.loops.len() < 2 && self.cost < COST_BUDGET => {
+                    if self.rng.percent(70) {
+                        self.for_loop(&mut out);
+                    } else {
+                        self.while_loop(&mut out);
+                    }
+                }
+                90..=95 => self.shadow(&mut out),
+                _ => self.update(&mut out),
+            }
+        }
+        self.close_scope(&mut out);
+        self.pop_scope();
+        out
+    }
+
+    /// `if c { .. } else if c { .. } else { .. }` updating variables.
+    fn if_stmt(&mut self, out: &mut Vec<S>) {
+        self.branches += 1;
+        let mut arms = Vec::new();
+        let mut joined = None;
+        for _ in 0..1 + self.rng.below(2) {
+            let cond = self.cond();
+            let tested = self.state();
+            let body = self.branch_body();
+            Self::join(&mut joined, self.state());
+            self.restore(&tested);
+            arms.push((cond, body));
+        }
+        let otherwise = if self.rng.percent(60) {
+            Some(self.branch_body())
+        } else {
+            None
+        };
+        Self::join(&mut joined, self.state());
+        self.restore(&joined.expect("a state"));
+        self.branches -= 1;
+        out.push(S::If(arms, otherwise));
+    }
+
+    /// `match k { .. }` updating variables.
+    fn match_stmt(&mut self, out: &mut Vec<S>, scrutinee: Option<(String, usize, Vec<usize>)>) {
+        let (scrutinee, max, reads) = scrutinee.unwrap_or_else(|| self.scrutinee());
+        self.mark_read(&reads);
+        let pats = self.patterns(max);
+        self.branches += 1;
+        let mut arms = Vec::new();
+        let before = self.state();
+        let mut joined = None;
+        for pat in pats {
+            self.restore(&before);
+            let body = self.branch_body();
+            Self::join(&mut joined, self.state());
+            arms.push((pat, body));
+        }
+        self.restore(&joined.expect("a state"));
+        self.branches -= 1;
+        out.push(S::Match(scrutinee, arms));
+    }
+
+    /// `let v = <iterator idiom>;` over `v` or a complete local array.
+    fn let_iter(&mut self, out: &mut Vec<S>) {
+        let arrays = self.vectors();
+        let a = self.rng.pick(&arrays);
+        let b = self.rng.pick(&arrays);
+        let (an, bn) = (self.env[a].name.clone(), self.env[b].name.clone());
+        let lip = |g: &Self, k: usize| g.slope_of(k);
+        let param = |g: &Self, name: &str, k: usize| Leaf {
+            text: name.to_string(),
+            bound: bound(g.env[k].bound.mag, lip(g, k)),
+            reads: vec![k],
+            active: g.env[k].active,
+            preferred: true,
+        };
+        let kind = self.rng.below(6);
+        let (source, pat, params) = match kind {
+            0 | 4 => (
+                format!("{an}.iter()"),
+                "&p".to_string(),
+                vec![param(self, "p", a)],
+            ),
+            1 => (
+                format!("{an}.iter().copied()"),
+                "p".to_string(),
+                vec![param(self, "p", a)],
+            ),
+            2 => (
+                format!("{an}.iter().zip({bn}.iter())"),
+                "(&p, &q)".to_string(),
+                vec![param(self, "p", a), param(self, "q", b)],
+            ),
+            _ => (
+                format!("{an}.iter()"),
+                "&p".to_string(),
+                vec![param(self, "p", a)],
+            ),
+        };
+        let mut leaves = params.clone();
+        let outer = self.leaves(&[]);
+        leaves.extend(outer);
+        let fold = kind == 3 || kind == 5;
+        let mut init_gen = None;
+        if fold {
+            // The fold's accumulator `r` within [-2, 2].
+            let init = self.operand(0, &[]);
+            let init = if init.bound.mag > 2.0 {
+                self.squash(init)
+            } else {
+                init
+            };
+            leaves.push(Leaf {
+                text: "r".to_string(),
+                bound: bound(init.bound.mag.max(2.0), 1.0),
+                reads: Vec::new(),
+                active: true,
+                preferred: true,
+            });
+            init_gen = Some(init);
+        }
+        let depth = 1 + self.rng.below(2);
+        let mut body = None;
+        if self.rng.percent(15) {
+            // A call inside the closure, once per element.
+            self.multiplier *= 4.0;
+            body = self.call(&leaves);
+            self.multiplier /= 4.0;
+        }
+        let mut body = match body {
+            Some(g) => g,
+            None => self.expr(depth, &leaves),
+        };
+        // Every closure parameter is read.
+        for p in &params {
+            let read = {
+                let mut found = false;
+                body.expr
+                    .visit_names(&mut |name, _| found |= name == p.text);
+                found
+            };
+            if !read {
+                let s = self.squash(Gen {
+                    expr: var(&p.text),
+                    bound: p.bound,
+                    real: 0.0,
+                    reads: p.reads.clone(),
+                    active: p.active,
+                });
+                body.expr = bin(Op::Add, body.expr, s.expr);
+                body.bound = bound(body.bound.mag + 1.0, body.bound.slope + s.bound.slope);
+            }
+        }
+        for p in &params {
+            body.reads.extend(p.reads.iter().copied());
+        }
+        self.mark_read(&body.reads);
+        let real_body = self
+            .real_slope(body.bound.slope, &body.reads)
+            .max(body.real);
+        let (kind, g) = match init_gen {
+            Some(init) => {
+                self.mark_read(&init.reads);
+                let c1 = self.rng.pick(&[0.5, 0.75]);
+                let s = self.squash(body);
+                let c2 = Self::coefficient(c1, s.bound.slope);
+                let step = bin(
+                    Op::Add,
+                    bin(Op::Mul, var("r"), Expr::Lit(c1)),
+                    bin(Op::Mul, Expr::Lit(c2), s.expr),
+                );
+                let mag = init.bound.mag.max(c2 / (1.0 - c1));
+                let g = Gen {
+                    expr: step,
+                    bound: bound(mag, init.bound.slope + 4.0 * c2 * s.bound.slope),
+                    real: init.real + 4.0 * c2 * real_body,
+                    reads: s.reads.clone(),
+                    active: true,
+                };
+                (IterKind::Fold(init.expr), g)
+            }
+            None if self.rng.percent(25) => {
+                let c = self.rng.pick(&[0.1, 0.25]);
+                let s = self.squash(body);
+                let factor = bin(Op::Add, Expr::Lit(1.0), bin(Op::Mul, Expr::Lit(c), s.expr));
+                let g = Gen {
+                    expr: factor,
+                    bound: bound(
+                        (1.0 + c).powi(4),
+                        4.0 * (1.0 + c).powi(3) * c * s.bound.slope,
+                    ),
+                    real: 4.0 * (1.0 + c).powi(3) * c * real_body,
+                    reads: s.reads.clone(),
+                    active: true,
+                };
+                (IterKind::Product, g)
+            }
+            None => {
+                let g = Gen {
+                    bound: bound(4.0 * body.bound.mag, 4.0 * body.bound.slope),
+                    real: 4.0 * real_body,
+                    ..body.clone()
+                };
+                (IterKind::Sum, g)
+            }
+        };
+        self.cost += self.multiplier * 4.0 * size(&g.expr);
+        let it = Iter {
+            source,
+            kind,
+            pat,
+            body: g.expr.clone(),
+        };
+        let name = self.fresh("v");
+        out.push(S::Let {
+            name: name.clone(),
+            mutable: false,
+            typed: false,
+            init: Init::Iter(it),
+        });
+        self.bind_float(name, &g);
+    }
+
+    // --- loops ---------------------------------------------------------------------------------
+
+    /// Enters a loop: every carried variable's real slope becomes the state's bound.
+    fn enter_loop(&mut self, kind: LoopKind, trips: usize) {
+        let lambda = self
+            .env
+            .iter()
+            .filter(|v| v.ty != Ty::Int && v.role != Role::Acc)
+            .map(|v| v.bound.slope)
+            .fold(0.0, f64::max);
+        for v in &mut self.env {
+            if v.role == Role::Carried {
+                v.bound.slope = v.bound.slope.max(lambda);
+            }
+        }
+        let label = format!("'l{}", self.labels);
+        self.labels += 1;
+        self.loops.push(Frame {
+            label,
+            label_used: false,
+            kind,
+            trips,
+            value: None,
+            exit: self.state(),
+            no_return: false,
+        });
+        self.multiplier *= trips as f64;
+        self.scopes.push(self.env.len());
+    }
+
+    /// Leaves a loop: its label if a jump used it, and the value loop's break values.
+    fn leave_loop(&mut self, body: &mut Vec<S>) -> (Option<String>, Option<(f64, f64, f64)>) {
+        self.close_scope(body);
+        let end = self.state();
+        self.pop_scope();
+        let frame = self.loops.pop().expect("a loop");
+        self.multiplier /= frame.trips as f64;
+        for f in &mut self.loops {
+            f.no_return = true;
+        }
+        let mut exit = Some(frame.exit);
+        Self::join(&mut exit, end);
+        self.restore(&exit.expect("a state"));
+        let label = frame.label_used.then_some(frame.label);
+        (label, frame.value)
+    }
+
+    /// Random statements of a loop body.
+    fn loop_statements(&mut self, body: &mut Vec<S>) {
+        let depth = self.loops.len();
+        let inner = std::mem::take(&mut self.want_inner);
+        let outer_jump = std::mem::take(&mut self.want_outer_jump);
+        let count = 2 + self.rng.below(2);
+        let inner_at = if inner { self.rng.below(count) } else { count };
+        let mut jumped_out = false;
+        for s in 0..count {
+            if s == inner_at {
+                self.want_outer_jump = true;
+                self.update(body);
+                if self.rng.percent(50) {
+                    self.for_loop(body);
+                } else {
+                    self.while_loop(body);
+                }
+                continue;
+            }
+            if outer_jump && !jumped_out && (s == count - 1 || self.rng.percent(40)) {
+                jumped_out = true;
+                self.jump(body, true);
+                continue;
+            }
+            let over_budget = self.cost > COST_BUDGET;
+            match self.rng.below(100) {
+                0..=21 => self.update(body),
+                22..=31 => {
+                    let accs = self.of_role(Role::Acc);
+                    if accs.is_empty() {
+                        self.update(body);
+                    } else {
+                        let k = self.rng.pick(&accs);
+                        self.acc_update(k, None, body);
+                    }
+                }
+                32..=43 => self.let_expr(body),
+                44..=48 => self.let_iter(body),
+                49..=53 => self.let_if(body),
+                54..=57 => self.let_match(body),
+                58..=67 => self.if_stmt(body),
+                68..=73 => self.match_stmt(body, None),
+                74..=85 => self.jump(body, false),
+                86..=93 if depth < 2 && !over_budget => {
+                    if self.rng.percent(60) {
+                        self.for_loop(body);
+                    } else {
+                        self.while_loop(body);
+                    }
+                }
+                94..=96 => self.let_call(body),
+                _ => self.update(body),
+            }
+        }
+        if outer_jump && !jumped_out {
+            self.jump(body, true);
+        }
+        // Every loop does something to the floats.
+        if !body.iter().any(|s| matches!(s, S::Assign { .. })) {
+            self.update(body);
+        }
+    }
+
+    /// `if c { [update;] break | continue | return }`, to the innermost loop or, with
+    /// `outer`, to an enclosing one by label.
+    fn jump(&mut self, out: &mut Vec<S>, outer: bool) {
+        let depth = self.loops.len();
+        if depth == 0 {
+            return self.early_return(out);
+        }
+        let target = if outer && depth >= 2 {
+            self.rng.below(depth - 1)
+        } else if self.rng.percent(70) {
+            depth - 1
+        } else {
+            self.rng.below(depth)
+        };
+        let kind = self.loops[target].kind;
+        let can_continue = matches!(kind, LoopKind::For | LoopKind::While);
+        if !outer && self.may_return() && self.rng.percent(12) {
+            return self.early_return(out);
+        }
+        self.branches += 1;
+        if self.rng.percent(25) {
+            // `match k { p => { .. jump }, q => { .. }, _ => { .. } }`
+            let (scrutinee, max, reads) = self.scrutinee();
+            self.mark_read(&reads);
+            let pats = self.patterns(max);
+            let at = self.rng.below(pats.len() - 1);
+            let before = self.state();
+            let mut joined = None;
+            let mut arms = Vec::new();
+            for (i, pat) in pats.into_iter().enumerate() {
+                self.restore(&before);
+                let body = if i == at {
+                    self.jump_body(target, can_continue)
+                } else {
+                    let body = self.branch_body();
+                    Self::join(&mut joined, self.state());
+                    body
+                };
+                arms.push((pat, body));
+            }
+            self.restore(&joined.expect("a state"));
+            self.branches -= 1;
+            out.push(S::Match(scrutinee, arms));
+            return;
+        }
+        let cond = self.cond();
+        let tested = self.state();
+        let body = self.jump_body(target, can_continue);
+        self.restore(&tested);
+        self.branches -= 1;
+        out.push(S::If(vec![(cond, body)], None));
+    }
+
+    /// `[update;] break | continue` to loop `target`, which takes the writes to its exit.
+    fn jump_body(&mut self, target: usize, can_continue: bool) -> Vec<S> {
+        let depth = self.loops.len();
+        let kind = self.loops[target].kind;
+        let mut body = Vec::new();
+        if self.rng.percent(30) {
+            self.update(&mut body);
+        }
+        let label = (target + 1 < depth).then(|| {
+            self.loops[target].label_used = true;
+            self.loops[target].label.clone()
+        });
+        if can_continue && self.rng.percent(45) {
+            body.push(S::Continue(label));
+        } else if kind == LoopKind::ValueLoop {
+            let depth = 1 + self.rng.below(2);
+            let g = self.operand(depth, &[]);
+            self.mark_read(&g.reads);
+            self.break_value(target, &g);
+            body.push(S::Break(label, Some(g.expr)));
+        } else {
+            body.push(S::Break(label, None));
+        }
+        // The jump takes the writes to the loop's exit (or next iteration).
+        let state = self.state();
+        let exit = &mut self.loops[target].exit;
+        for (a, p) in exit.iter_mut().zip(state) {
+            *a |= p;
+        }
+        body
+    }
+
+    /// Whether a `return` may come next (see [`Frame::no_return`]).
+    fn may_return(&self) -> bool {
+        !self.loops.iter().any(|f| f.no_return)
+    }
+
+    fn break_value(&mut self, target: usize, g: &Gen) {
+        let frame = &mut self.loops[target];
+        let (m, s, r) = frame.value.unwrap_or((0.0, 0.0, 0.0));
+        frame.value = Some((m.max(g.bound.mag), s.max(g.bound.slope), r.max(g.real)));
+    }
+
+    /// `if c { return e; }`
+    fn early_return(&mut self, out: &mut Vec<S>) {
+        self.branches += 1;
+        let cond = self.cond();
+        let tested = self.state();
+        let depth = 1 + self.rng.below(2);
+        let g = self.operand(depth, &[]);
+        self.mark_read(&g.reads);
+        self.restore(&tested);
+        self.branches -= 1;
+        self.ret.mag = self.ret.mag.max(g.bound.mag);
+        self.ret.slope = self.ret.slope.max(g.real);
+        out.push(S::If(vec![(cond, vec![S::Return(g.expr)])], None));
+    }
+
+    /// A range for a `for` loop: its text, largest index and trip count.
+    fn range(&mut self) -> (String, usize, usize) {
+        let nm = PROGRAM_N_MAX;
+        let l = 3 + self.rng.below(4);
+        // An enclosing loop's index bounds a nested range.
+        let outer: Vec<usize> = self
+            .ints()
+            .into_iter()
+            .filter(|&k| self.env[k].name.len() == 1 && self.env[k].max >= 2 && k > 4)
+            .collect();
+        if !outer.is_empty() && self.rng.percent(30) {
+            let k = self.rng.pick(&outer);
+            let (name, max) = (self.env[k].name.clone(), self.env[k].max);
+            self.mark_read(&[k]);
+            return if self.rng.percent(50) {
+                (format!("0..{name}"), max - 1, max)
+            } else {
+                (format!("(0..={name}).rev()"), max, max + 1)
+            };
+        }
+        match self.rng.below(10) {
+            0 | 1 => (format!("0..{l}"), l - 1, l),
+            2 | 3 => {
+                self.mark_read(&[4]);
+                ("0..n".to_string(), nm - 1, nm)
+            }
+            4 => (format!("(0..{l}).rev()"), l - 1, l),
+            5 => (format!("(1..={l}).step_by(2)"), l, l.div_ceil(2)),
+            6 => {
+                self.mark_read(&[4]);
+                ("1..n".to_string(), nm - 1, nm - 1)
+            }
+            7 => {
+                self.mark_read(&[4]);
+                ("(0..n).rev()".to_string(), nm - 1, nm)
+            }
+            8 => {
+                self.mark_read(&[4]);
+                ("(0..=n).rev().step_by(2)".to_string(), nm, nm / 2 + 1)
+            }
+            _ => ("0..v.len()".to_string(), 3, 4),
+        }
+    }
+
+    /// A `for` loop over a range or an array, with a random body.
+    fn for_loop(&mut self, out: &mut Vec<S>) {
+        let depth = self.loops.len();
+        let arrays = self.vectors();
+        if self.rng.percent(30) {
+            // Over an array.
+            let a = self.rng.pick(&arrays);
+            let enumerate = self.rng.percent(50);
+            let by_value = !enumerate && self.rng.percent(40);
+            self.enter_loop(LoopKind::For, 4);
+            let index = enumerate.then(|| self.declare_index(depth, 3));
+            self.declare_element(depth, a);
+            let mut body = Vec::new();
+            self.loop_statements(&mut body);
+            self.mark_read(&[a]);
+            let index_read = index.is_some_and(|k| self.env[k].read);
+            let cast = self.cast_stmt(depth);
+            let (label, _) = self.leave_loop(&mut body);
+            if let Some(c) = cast {
+                body.insert(0, c);
+            }
+            let (an, e, i) = (
+                self.env[a].name.clone(),
+                ELEMENT_NAMES[depth],
+                INDEX_NAMES[depth],
+            );
+            let (pat, iter) = if index_read {
+                (format!("({i}, &{e})"), format!("{an}.iter().enumerate()"))
+            } else if by_value {
+                (e.to_string(), an)
+            } else {
+                (format!("&{e}"), format!("{an}.iter()"))
+            };
+            out.push(S::For {
+                label,
+                pat,
+                iter,
+                body,
+            });
+            return;
+        }
+        let (iter, max, trips) = self.range();
+        self.enter_loop(LoopKind::For, trips);
+        let index = self.declare_index(depth, max);
+        let mut body = Vec::new();
+        self.loop_statements(&mut body);
+        let index_read = self.env[index].read;
+        let cast = self.cast_stmt(depth);
+        let (label, _) = self.leave_loop(&mut body);
+        if let Some(c) = cast {
+            body.insert(0, c);
+        }
+        let pat = if index_read {
+            INDEX_NAMES[depth].to_string()
+        } else {
+            "_".to_string()
+        };
+        out.push(S::For {
+            label,
+            pat,
+            iter,
+            body,
+        });
+    }
+
+    /// The index of the loop at `depth`, and its cast `fi`.
+    fn declare_index(&mut self, depth: usize, max: usize) -> usize {
+        let mut index = Var::new(
+            INDEX_NAMES[depth].to_string(),
+            Ty::Int,
+            Role::Count,
+            bound(0.0, 0.0),
+        );
+        index.max = max;
+        index.active = false;
+        index.pending = false;
+        let k = self.declare(index);
+        let mut cast = Var::new(
+            CAST_NAMES[depth].to_string(),
+            Ty::Float,
+            Role::Cast,
+            bound(max as f64, 0.0),
+        );
+        cast.lip = 0.0;
+        cast.active = false;
+        cast.pending = false;
+        cast.of = Some(k);
+        self.declare(cast);
+        k
+    }
+
+    fn declare_element(&mut self, depth: usize, a: usize) -> usize {
+        let mut e = Var::new(
+            ELEMENT_NAMES[depth].to_string(),
+            Ty::Float,
+            Role::Element,
+            self.env[a].bound,
+        );
+        e.active = self.env[a].active;
+        self.declare(e)
+    }
+
+    /// `let fi = i as f64;` if the body read it.
+    fn cast_stmt(&mut self, depth: usize) -> Option<S> {
+        let name = CAST_NAMES[depth];
+        let start = *self.scopes.last().expect("a scope");
+        let k = (start..self.env.len()).find(|&k| self.env[k].name == name)?;
+        self.env[k].read.then(|| S::Let {
+            name: name.to_string(),
+            mutable: false,
+            typed: false,
+            init: Init::Cast(INDEX_NAMES[depth].to_string()),
+        })
+    }
+
+    /// `let mut k = 0; while k < L [&& c] { k += 1; .. }`
+    fn while_loop(&mut self, out: &mut Vec<S>) {
+        let k = self.fresh("k");
+        out.push(S::Raw(format!("let mut {k} = 0;")));
+        let (limit, max) = match self.rng.below(4) {
+            0 => {
+                self.mark_read(&[4]);
+                ("n".to_string(), PROGRAM_N_MAX)
+            }
+            1 => {
+                self.mark_read(&[4]);
+                ("n + 1".to_string(), PROGRAM_N_MAX + 1)
+            }
+            _ => {
+                let l = 3 + self.rng.below(4);
+                (l.to_string(), l)
+            }
+        };
+        self.enter_loop(LoopKind::While, max);
+        let counter = self.counter(&k, max);
+        let mut cond = Cond::Int(format!("{k} < {limit}"));
+        if self.rng.percent(50) {
+            let f = self.float_cond();
+            cond = Cond::And(Box::new(cond), Box::new(f));
+        }
+        let mut body = vec![S::Raw(format!("{k} += 1;"))];
+        self.loop_statements(&mut body);
+        let (label, _) = self.leave_loop(&mut body);
+        // The counter lives on after the loop.
+        self.env.push(counter);
+        out.push(S::While { label, cond, body });
+    }
+
+    /// A loop counter, declared outside the loop's scope (returned to push after it).
+    fn counter(&mut self, name: &str, max: usize) -> Var {
+        let mut c = Var::new(name.to_string(), Ty::Int, Role::Count, bound(0.0, 0.0));
+        c.max = max;
+        c.active = false;
+        c.pending = false;
+        c.read = true;
+        // Visible inside the loop too: declared in its scope, moved out on leaving.
+        let mut inside = Var::new(name.to_string(), Ty::Int, Role::Count, bound(0.0, 0.0));
+        inside.max = max;
+        inside.active = false;
+        inside.pending = false;
+        self.declare(inside);
+        c
+    }
+
+    /// `let mut k = 0; loop { k += 1; ..; if k >= L || c { break; } }`, or with a value:
+    /// `let v = loop { ..; if k >= L || c { break e; } };`.
+    fn loop_stmt(&mut self, out: &mut Vec<S>, value: bool) {
+        let k = self.fresh("k");
+        out.push(S::Raw(format!("let mut {k} = 0;")));
+        let l = 2 + self.rng.below(5);
+        let kind = if value {
+            LoopKind::ValueLoop
+        } else {
+            LoopKind::Loop
+        };
+        self.enter_loop(kind, l);
+        let counter = self.counter(&k, l);
+        let mut body = vec![S::Raw(format!("{k} += 1;"))];
+        self.loop_statements(&mut body);
+        let mut exit = Cond::Int(format!("{k} >= {l}"));
+        if self.rng.percent(70) {
+            let f = self.float_cond();
+            exit = Cond::Or(Box::new(exit), Box::new(f));
+        }
+        let tested = self.state();
+        let target = self.loops.len() - 1;
+        let brk = if value {
+            let depth = 1 + self.rng.below(2);
+            let g = self.operand(depth, &[]);
+            self.mark_read(&g.reads);
+            self.break_value(target, &g);
+            S::Break(None, Some(g.expr))
+        } else {
+            S::Break(None, None)
+        };
+        let state = self.state();
+        for (a, p) in self.loops[target].exit.iter_mut().zip(state) {
+            *a |= p;
+        }
+        self.restore(&tested);
+        body.push(S::If(vec![(exit, vec![brk])], None));
+        let (label, broke) = self.leave_loop(&mut body);
+        self.env.push(counter);
+        if value {
+            let (mag, slope, real) = broke.expect("a break value");
+            let name = self.fresh("v");
+            out.push(S::Let {
+                name: name.clone(),
+                mutable: false,
+                typed: self.rng.percent(20),
+                init: Init::Loop(label, body),
+            });
+            let g = Gen {
+                expr: var(&name),
+                bound: bound(mag, slope),
+                real,
+                reads: Vec::new(),
+                active: true,
+            };
+            self.bind_float(name, &g);
+        } else {
+            out.push(S::Loop { label, body });
+        }
+    }
+
+    /// `let mut m = 0;` counted in a loop where a condition holds, then read.
+    fn counting_loop(&mut self, out: &mut Vec<S>) {
+        let m = self.fresh("m");
+        out.push(S::Raw(format!("let mut {m} = 0;")));
+        let mut loop_out = Vec::new();
+        // The count is declared outside the loop, visible inside.
+        let mut count = Var::new(m.clone(), Ty::Int, Role::Count, bound(0.0, 0.0));
+        count.active = false;
+        count.pending = false;
+        count.max = PROGRAM_N_MAX * PROGRAM_N_MAX;
+        let kc = self.declare(count);
+        self.for_loop(&mut loop_out);
+        // Add `if c { m += 1; }` to the loop body.
+        let trips = PROGRAM_N_MAX;
+        if let Some(S::For { body, .. }) = loop_out.last_mut() {
+            let saved = std::mem::take(&mut self.loops);
+            // The condition is built as if inside the loop (no accumulators).
+            self.loops.push(Frame {
+                label: String::new(),
+                label_used: false,
+                kind: LoopKind::For,
+                trips,
+                value: None,
+                exit: Vec::new(),
+                no_return: false,
+            });
+            let cond = self.cond();
+            self.loops = saved;
+            let at = self.rng.below(body.len() + 1).max(usize::from(matches!(
+                body.first(),
+                Some(S::Let {
+                    init: Init::Cast(_),
+                    ..
+                })
+            )));
+            body.insert(
+                at,
+                S::If(vec![(cond, vec![S::Raw(format!("{m} += 1;"))])], None),
+            );
+        }
+        out.extend(loop_out);
+        self.env[kc].max = PROGRAM_N_MAX.min(self.env[kc].max);
+        // Read the count.
+        if self.rng.percent(50) {
+            let (max, reads) = (self.env[kc].max, vec![kc]);
+            self.match_stmt(out, Some((m.clone(), max, reads)));
+        } else {
+            let name = self.fresh("c");
+            out.push(S::Let {
+                name: name.clone(),
+                mutable: false,
+                typed: false,
+                init: Init::Cast(m.clone()),
+            });
+            self.mark_read(&[kc]);
+            let mut v = Var::new(
+                name,
+                Ty::Float,
+                Role::Plain,
+                bound(self.env[kc].max as f64, 0.0),
+            );
+            v.active = false;
+            v.lip = 0.0;
+            self.declare(v);
+        }
+    }
+
+    // --- arrays -------------------------------------------------------------------------------
+
+    /// A local array, complete after this statement or loop.
+    fn array(&mut self, out: &mut Vec<S>) {
+        let name = self.fresh("a");
+        let mut a = Var::new(name.clone(), Ty::Array, Role::Plain, bound(0.0, 0.0));
+        a.open = true;
+        a.mutable = true;
+        let k = self.declare(a);
+        let form = self.rng.below(11);
+        let zeros = S::Let {
+            name: name.clone(),
+            mutable: true,
+            typed: false,
+            init: Init::Zeros,
+        };
+        let (mag, slope, active) = match form {
+            0 | 1 => {
+                // for i in 0..4 { a[i] = e(v[i]); }, or over v.iter().enumerate()
+                out.push(zeros);
+                let enumerate = form == 1;
+                self.enter_loop(LoopKind::For, 4);
+                let index = self.declare_index(0, 3);
+                let prefer = if enumerate {
+                    vec![self.declare_element(0, 3)]
+                } else {
+                    vec![]
+                };
+                let mut body = Vec::new();
+                let mut leaves = self.leaves(&prefer);
+                if !enumerate {
+                    leaves.push(Leaf {
+                        text: "v[i]".to_string(),
+                        bound: bound(2.0, 1.0),
+                        reads: vec![3, index],
+                        active: true,
+                        preferred: true,
+                    });
+                }
+                let depth = 1 + self.rng.below(2);
+                let g = self.expr(depth, &leaves);
+                self.mark_read(&g.reads);
+                self.mark_read(&[index]);
+                body.push(S::Assign {
+                    target: format!("{name}[i]"),
+                    op: None,
+                    value: g.expr.clone(),
+                });
+                if self.rng.percent(40) {
+                    self.update(&mut body);
+                }
+                let cast = self.cast_stmt(0);
+                let (label, _) = self.leave_loop(&mut body);
+                if let Some(c) = cast {
+                    body.insert(0, c);
+                }
+                let (pat, iter) = if enumerate {
+                    ("(i, &t)".to_string(), "v.iter().enumerate()".to_string())
+                } else {
+                    ("i".to_string(), "0..4".to_string())
+                };
+                out.push(S::For {
+                    label,
+                    pat,
+                    iter,
+                    body,
+                });
+                (g.bound.mag, g.real.max(g.bound.slope), g.active)
+            }
+            2 => {
+                // a[0] = e; for i in 1..4 { a[i] = a[i - 1] * c1 + e(v[i]) * c2; }
+                out.push(zeros);
+                let first = self.operand(1, &[]);
+                self.mark_read(&first.reads);
+                let first = if first.bound.mag > 2.0 {
+                    self.squash(first)
+                } else {
+                    first
+                };
+                out.push(S::Assign {
+                    target: format!("{name}[0]"),
+                    op: None,
+                    value: first.expr.clone(),
+                });
+                self.enter_loop(LoopKind::For, 3);
+                let index = self.declare_index(0, 3);
+                let mut leaves = self.leaves(&[]);
+                leaves.push(Leaf {
+                    text: "v[i]".to_string(),
+                    bound: bound(2.0, 1.0),
+                    reads: vec![3, index],
+                    active: true,
+                    preferred: true,
+                });
+                let depth = 1 + self.rng.below(2);
+                let g = self.expr(depth, &leaves);
+                self.mark_read(&g.reads);
+                self.mark_read(&[index]);
+                let g = self.squash(g);
+                let c1 = self.rng.pick(&[0.5, 0.75]);
+                let c2 = Self::coefficient(c1, g.bound.slope);
+                let mut body = vec![S::Assign {
+                    target: format!("{name}[i]"),
+                    op: None,
+                    value: bin(
+                        Op::Add,
+                        bin(Op::Mul, var(&format!("{name}[i - 1]")), Expr::Lit(c1)),
+                        bin(Op::Mul, g.expr.clone(), Expr::Lit(c2)),
+                    ),
+                }];
+                let cast = self.cast_stmt(0);
+                let (label, _) = self.leave_loop(&mut body);
+                if let Some(c) = cast {
+                    body.insert(0, c);
+                }
+                out.push(S::For {
+                    label,
+                    pat: "i".to_string(),
+                    iter: "1..4".to_string(),
+                    body,
+                });
+                let mag = first.bound.mag.max(c2 / (1.0 - c1));
+                let real = first.real.max(c2 * g.real / (1.0 - c1));
+                (mag, real, true)
+            }
+            3 => {
+                // for i in 0..n { a[i % 4] += e * c; }
+                out.push(zeros);
+                self.mark_read(&[4]);
+                let trips = PROGRAM_N_MAX;
+                self.enter_loop(LoopKind::For, trips);
+                let index = self.declare_index(0, trips - 1);
+                let depth = 1 + self.rng.below(2);
+                let g = self.operand(depth, &[index + 1]);
+                self.mark_read(&g.reads);
+                self.mark_read(&[index]);
+                let g = self.squash(g);
+                let c = self.rng.pick(&[0.25, 0.5]);
+                let mut body = vec![S::Assign {
+                    target: format!("{name}[i % 4]"),
+                    op: Some(Op::Add),
+                    value: bin(Op::Mul, g.expr.clone(), Expr::Lit(c)),
+                }];
+                if self.rng.percent(40) {
+                    self.update(&mut body);
+                }
+                let cast = self.cast_stmt(0);
+                let (label, _) = self.leave_loop(&mut body);
+                if let Some(c) = cast {
+                    body.insert(0, c);
+                }
+                out.push(S::For {
+                    label,
+                    pat: "i".to_string(),
+                    iter: "0..n".to_string(),
+                    body,
+                });
+                // Two of the six iterations land on the same element.
+                (2.0 * c, 2.0 * c * g.real, g.active)
+            }
+            4 => {
+                // let mut a = v; a[2] *= c; a[1] += e;
+                out.push(S::Let {
+                    name: name.clone(),
+                    mutable: true,
+                    typed: false,
+                    init: Init::Copy("v".to_string()),
+                });
+                self.mark_read(&[3]);
+                let i = self.rng.below(4);
+                let c = self.rng.pick(&[0.5, 0.75, 1.5]);
+                out.push(S::Assign {
+                    target: format!("{name}[{i}]"),
+                    op: Some(Op::Mul),
+                    value: Expr::Lit(c),
+                });
+                let depth = 1 + self.rng.below(2);
+                let g = self.operand(depth, &[]);
+                self.mark_read(&g.reads);
+                let g = if g.bound.mag > 2.0 { self.squash(g) } else { g };
+                let j = self.rng.below(4);
+                out.push(S::Assign {
+                    target: format!("{name}[{j}]"),
+                    op: Some(Op::Add),
+                    value: g.expr.clone(),
+                });
+                (2.0 * c + g.bound.mag, 1.5 + g.real, true)
+            }
+            5 => {
+                // let a = [e0, e1, e2, e3];
+                let mut items = Vec::new();
+                let (mut mag, mut slope, mut active) = (0.0f64, 0.0f64, false);
+                for _ in 0..4 {
+                    let depth = 1 + self.rng.below(2);
+                    let g = self.operand(depth, &[]);
+                    self.mark_read(&g.reads);
+                    mag = mag.max(g.bound.mag);
+                    slope = slope.max(g.real);
+                    active |= g.active;
+                    items.push(g.expr);
+                }
+                out.push(S::Let {
+                    name: name.clone(),
+                    mutable: false,
+                    typed: false,
+                    init: Init::Elements(items),
+                });
+                self.env[k].mutable = false;
+                (mag, slope, active)
+            }
+            8 => {
+                // for i in 0..4 { if c { a[i] = e1; } else { a[i] = e2; } }
+                out.push(zeros);
+                self.enter_loop(LoopKind::For, 4);
+                let index = self.declare_index(0, 3);
+                self.mark_read(&[index]);
+                let element = Leaf {
+                    text: "v[i]".to_string(),
+                    bound: bound(2.0, 1.0),
+                    reads: vec![3, index],
+                    active: true,
+                    preferred: true,
+                };
+                self.branches += 1;
+                let cond = self.cond();
+                let tested = self.state();
+                let mut joined = None;
+                let mut gens = Vec::new();
+                for _ in 0..2 {
+                    self.restore(&tested);
+                    let mut leaves = self.leaves(&[]);
+                    leaves.push(element.clone());
+                    let depth = 1 + self.rng.below(2);
+                    let g = self.expr(depth, &leaves);
+                    self.mark_read(&g.reads);
+                    Self::join(&mut joined, self.state());
+                    gens.push(g);
+                }
+                self.restore(&joined.expect("a state"));
+                self.branches -= 1;
+                let target = format!("{name}[i]");
+                let assign = |g: &Gen| S::Assign {
+                    target: target.clone(),
+                    op: None,
+                    value: g.expr.clone(),
+                };
+                let mut body = vec![S::If(
+                    vec![(cond, vec![assign(&gens[0])])],
+                    Some(vec![assign(&gens[1])]),
+                )];
+                let cast = self.cast_stmt(0);
+                let (label, _) = self.leave_loop(&mut body);
+                if let Some(c) = cast {
+                    body.insert(0, c);
+                }
+                out.push(S::For {
+                    label,
+                    pat: "i".to_string(),
+                    iter: "0..4".to_string(),
+                    body,
+                });
+                let g = Self::merge(&gens);
+                (g.bound.mag, g.real.max(g.bound.slope), g.active)
+            }
+            9 => {
+                // for i in 0..n { a[i % 4] = a[i % 4] * c1 + e * c2; }: the element read and
+                // written again in every iteration is recorded on the loop's tape.
+                let from_v = self.rng.percent(50);
+                if from_v {
+                    out.push(S::Let {
+                        name: name.clone(),
+                        mutable: true,
+                        typed: false,
+                        init: Init::Copy("v".to_string()),
+                    });
+                    self.mark_read(&[3]);
+                } else {
+                    out.push(zeros);
+                }
+                self.mark_read(&[4]);
+                let trips = PROGRAM_N_MAX;
+                self.enter_loop(LoopKind::For, trips);
+                let index = self.declare_index(0, trips - 1);
+                let depth = 1 + self.rng.below(2);
+                let g = self.operand(depth, &[index + 1]);
+                self.mark_read(&g.reads);
+                self.mark_read(&[index]);
+                let g = self.squash(g);
+                let c1 = self.rng.pick(&[0.5, 0.75]);
+                let c2 = Self::coefficient(c1, g.bound.slope).min(0.5);
+                let element = format!("{name}[i % 4]");
+                let mut body = vec![S::Assign {
+                    target: element.clone(),
+                    op: None,
+                    value: bin(
+                        Op::Add,
+                        bin(Op::Mul, var(&element), Expr::Lit(c1)),
+                        bin(Op::Mul, g.expr.clone(), Expr::Lit(c2)),
+                    ),
+                }];
+                if self.rng.percent(40) {
+                    self.update(&mut body);
+                }
+                let cast = self.cast_stmt(0);
+                let (label, _) = self.leave_loop(&mut body);
+                if let Some(c) = cast {
+                    body.insert(0, c);
+                }
+                out.push(S::For {
+                    label,
+                    pat: "i".to_string(),
+                    iter: "0..n".to_string(),
+                    body,
+                });
+                let start: f64 = if from_v { 2.0 } else { 0.0 };
+                (
+                    start.max(c2 / (1.0 - c1)),
+                    start.min(1.0).max(c2 * g.real / (1.0 - c1)),
+                    true,
+                )
+            }
+            10 => {
+                // let mut m = [[0.0; 4]; 2]; for i in 0..2 { for j in 0..4 { m[i][j] = e; } }
+                out.push(S::Let {
+                    name: name.clone(),
+                    mutable: true,
+                    typed: false,
+                    init: Init::Matrix(2),
+                });
+                self.env[k].max = 2;
+                self.enter_loop(LoopKind::For, 2);
+                let row = self.declare_index(0, 1);
+                self.enter_loop(LoopKind::For, 4);
+                let column = self.declare_index(1, 3);
+                let mut leaves = self.leaves(&[row + 1]);
+                leaves.push(Leaf {
+                    text: "v[j]".to_string(),
+                    bound: bound(2.0, 1.0),
+                    reads: vec![3, column],
+                    active: true,
+                    preferred: true,
+                });
+                let depth = 1 + self.rng.below(2);
+                let g = self.expr(depth, &leaves);
+                self.mark_read(&g.reads);
+                self.mark_read(&[row, column]);
+                let mut inner = vec![S::Assign {
+                    target: format!("{name}[i][j]"),
+                    op: None,
+                    value: g.expr.clone(),
+                }];
+                let cast = self.cast_stmt(1);
+                let (label, _) = self.leave_loop(&mut inner);
+                if let Some(c) = cast {
+                    inner.insert(0, c);
+                }
+                let mut body = vec![S::For {
+                    label,
+                    pat: "j".to_string(),
+                    iter: "0..4".to_string(),
+                    body: inner,
+                }];
+                if self.rng.percent(30) {
+                    self.update(&mut body);
+                }
+                let cast = self.cast_stmt(0);
+                let (label, _) = self.leave_loop(&mut body);
+                if let Some(c) = cast {
+                    body.insert(0, c);
+                }
+                out.push(S::For {
+                    label,
+                    pat: "i".to_string(),
+                    iter: "0..2".to_string(),
+                    body,
+                });
+                let (mag, real) = (g.bound.mag, g.real.max(g.bound.slope));
+                if self.rng.percent(50) {
+                    // A row, copied: `let a = m[1];`
+                    let copy = self.fresh("a");
+                    out.push(S::Let {
+                        name: copy.clone(),
+                        mutable: false,
+                        typed: false,
+                        init: Init::Copy(format!("{name}[{}]", self.rng.below(2))),
+                    });
+                    let mut r = Var::new(copy, Ty::Array, Role::Plain, bound(mag, real));
+                    r.active = g.active;
+                    self.declare(r);
+                }
+                (mag, real, g.active)
+            }
+            _ => {
+                // let a = v.map(f64::tanh);
+                let method = self.rng.pick(&["tanh", "sin", "atan", "cos"]);
+                out.push(S::Let {
+                    name: name.clone(),
+                    mutable: false,
+                    typed: false,
+                    init: Init::Map("v".to_string(), method),
+                });
+                self.mark_read(&[3]);
+                self.env[k].mutable = false;
+                (std::f64::consts::FRAC_PI_2, 1.0, true)
+            }
+        };
+        let a = &mut self.env[k];
+        a.bound = bound(mag, slope);
+        a.active = active;
+        a.open = false;
+        a.mutated = true;
+        a.pending = true;
+    }
+
+    // --- the program ---------------------------------------------------------------------------
+
+    fn program(&mut self) -> (Vec<S>, Expr, Bound) {
+        let mut out = Vec::new();
+        // The carried variables and an accumulator.
+        for _ in 0..1 + self.rng.below(3) {
+            let depth = 1 + self.rng.below(2);
+            let g = self.operand(depth, &[]);
+            self.mark_read(&g.reads);
+            let g = if g.bound.mag > 2.0 {
+                let s = self.squash(g);
+                Gen {
+                    expr: bin(Op::Mul, s.expr, Expr::Lit(2.0)),
+                    bound: bound(2.0, 2.0 * s.bound.slope),
+                    real: 2.0 * s.real,
+                    ..s
+                }
+            } else {
+                g
+            };
+            let name = self.fresh("s");
+            out.push(S::Let {
+                name: name.clone(),
+                mutable: true,
+                typed: self.rng.percent(15),
+                init: Init::Expr(g.expr.clone()),
+            });
+            let k = self.bind_float(name, &g);
+            self.env[k].role = Role::Carried;
+            self.env[k].mutable = true;
+        }
+        let name = self.fresh("acc");
+        out.push(S::Let {
+            name: name.clone(),
+            mutable: true,
+            // `0.0` alone would leave its type open for `acc.sin()`.
+            typed: true,
+            init: Init::Expr(Expr::Lit(0.0)),
+        });
+        let mut acc = Var::new(name, Ty::Float, Role::Acc, bound(0.0, 0.0));
+        acc.mutable = true;
+        acc.active = false;
+        acc.pending = false;
+        self.declare(acc);
+
+        let segments = 4 + self.rng.below(3);
+        let mut loops = 0;
+        for s in 0..segments {
+            let over = self.cost > COST_BUDGET;
+            let want_loop = s == segments - 1 && loops == 0;
+            let roll = if want_loop {
+                self.rng.below(48)
+            } else {
+                self.rng.below(100)
+            };
+            let before = out.len();
+            match roll {
+                _ if over => self.cheap_segment(&mut out),
+                0..=13 => self.for_loop(&mut out),
+                14..=21 => {
+                    self.want_inner = true;
+                    self.for_loop(&mut out);
+                }
+                22..=27 => self.while_loop(&mut out),
+                28..=31 => self.loop_stmt(&mut out, false),
+                32..=36 => self.loop_stmt(&mut out, true),
+                37..=43 => self.array(&mut out),
+                44..=47 => self.counting_loop(&mut out),
+                48..=55 => self.if_stmt(&mut out),
+                56..=61 => self.let_if(&mut out),
+                62..=66 => self.match_stmt(&mut out, None),
+                67..=71 => self.let_match(&mut out),
+                72..=79 => self.let_iter(&mut out),
+                80..=84 => self.let_call(&mut out),
+                85..=88 => self.early_return(&mut out),
+                89..=94 => self.let_expr(&mut out),
+                _ => self.update(&mut out),
+            }
+            if out[before..].iter().any(|s| {
+                matches!(
+                    s,
+                    S::For { .. }
+                        | S::While { .. }
+                        | S::Loop { .. }
+                        | S::Let {
+                            init: Init::Loop(..),
+                            ..
+                        }
+                )
+            }) {
+                loops += 1;
+            }
+        }
+        self.finish(out)
+    }
+
+    fn cheap_segment(&mut self, out: &mut Vec<S>) {
+        match self.rng.below(4) {
+            0 => self.let_expr(out),
+            1 => self.let_if(out),
+            2 => self.update(out),
+            _ => self.let_iter(out),
+        }
+    }
+
+    /// Mutates every `let mut` not mutated yet, reads `n`, and returns a tail reading every
+    /// float and array not read since its last assignment.
+    fn finish(&mut self, mut out: Vec<S>) -> (Vec<S>, Expr, Bound) {
+        for k in 0..self.env.len() {
+            let v = &self.env[k];
+            if v.ty == Ty::Float && v.mutable && !v.mutated {
+                if v.role == Role::Acc {
+                    self.acc_update(k, None, &mut out);
+                } else {
+                    self.carried_update(k, None, &mut out);
+                }
+            }
+        }
+        if !self.env[4].read {
+            self.match_stmt(&mut out, Some(("n".to_string(), PROGRAM_N_MAX, vec![4])));
+        }
+        let mut terms: Vec<Gen> = Vec::new();
+        for k in 0..self.env.len() {
+            let v = &self.env[k];
+            let text = match v.ty {
+                Ty::Float if v.pending || !v.read => v.name.clone(),
+                Ty::Array if v.pending || !v.read => {
+                    let row = if v.max > 0 { "[0]" } else { "" };
+                    format!("{}{row}[{}]", v.name, self.rng.below(4))
+                }
+                _ => continue,
+            };
+            let v = &self.env[k];
+            let leaf = Gen {
+                expr: var(&text),
+                bound: v.bound,
+                real: v.bound.slope,
+                reads: vec![k],
+                active: v.active,
+            };
+            let term = match self.rng.below(3) {
+                0 if leaf.bound.mag <= 4.0 => leaf,
+                1 if leaf.bound.mag <= 4.0 => {
+                    let l = self.rng.pick(&[0.25, 0.5, 0.75, 1.5]);
+                    Gen {
+                        expr: bin(Op::Mul, leaf.expr, Expr::Lit(l)),
+                        bound: bound(leaf.bound.mag * l, leaf.bound.slope * l),
+                        real: leaf.real * l,
+                        ..leaf
+                    }
+                }
+                _ => self.squash(leaf),
+            };
+            terms.push(term);
+        }
+        if terms.is_empty() || self.rng.percent(40) {
+            let depth = 1 + self.rng.below(2);
+            let g = self.operand(depth, &[]);
+            terms.push(g);
+        }
+        let mut iter = terms.into_iter();
+        let mut tail = iter.next().expect("a term");
+        for t in iter {
+            let op = if self.rng.percent(60) {
+                Op::Add
+            } else {
+                Op::Sub
+            };
+            tail = Gen {
+                expr: bin(op, tail.expr, t.expr),
+                bound: bound(
+                    tail.bound.mag + t.bound.mag,
+                    tail.bound.slope + t.bound.slope,
+                ),
+                real: tail.real + t.real,
+                reads: [tail.reads, t.reads].concat(),
+                active: tail.active || t.active,
+            };
+        }
+        if tail.expr.is_leaf() {
+            tail = self.squash(tail);
+        }
+        self.mark_read(&tail.reads);
+        let result = bound(
+            tail.bound.mag.max(self.ret.mag),
+            tail.real.max(self.ret.slope),
+        );
+        (out, tail.expr, result)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The files.
+
+const PARAMS_PRIMAL: &str = "x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize";
+const PARAMS_DUAL: &str = "x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize";
+
+/// Lints of deliberately written idioms in the generated programs.
+const ALLOWS: &str = "#[allow(clippy::needless_range_loop, clippy::nonminimal_bool)]\n";
+
+/// The comparisons of the mirrors' control flow.
+const COMPARE_PRELUDE: &str = r#"    use compare::*;
+
+    /// Float comparisons: each records how far the point is from flipping it, in input units
+    /// along the current direction, like a kink.
+    #[allow(dead_code)]
+    mod compare {
+        use super::support::note;
+        use num_dual::Dual64;
+        use std::cell::Cell;
+
+        pub fn gt(a: Dual64, b: Dual64, margin: &Cell<f64>) -> bool {
+            note(margin, (a.re - b.re).abs(), (a.eps - b.eps).abs());
+            a.re > b.re
+        }
+
+        pub fn ge(a: Dual64, b: Dual64, margin: &Cell<f64>) -> bool {
+            note(margin, (a.re - b.re).abs(), (a.eps - b.eps).abs());
+            a.re >= b.re
+        }
+
+        pub fn lt(a: Dual64, b: Dual64, margin: &Cell<f64>) -> bool {
+            note(margin, (a.re - b.re).abs(), (a.eps - b.eps).abs());
+            a.re < b.re
+        }
+
+        pub fn le(a: Dual64, b: Dual64, margin: &Cell<f64>) -> bool {
+            note(margin, (a.re - b.re).abs(), (a.eps - b.eps).abs());
+            a.re <= b.re
+        }
+    }
+"#;
+
+const PROGRAM_TABLE_TYPES: &str = r#"
+    pub type Gradient = (f64, f64, f64, [f64; 4]);
+    pub type Primal = fn(f64, f64, f64, [f64; 4], usize) -> f64;
+    pub type Grad = fn(f64, f64, f64, [f64; 4], usize) -> Gradient;
+    pub type ValueAndGrad = fn(f64, f64, f64, [f64; 4], usize) -> (f64, Gradient);
+    pub type Vjp = fn(f64, f64, f64, [f64; 4], usize, f64) -> Gradient;
+    pub type Mirror = fn(Dual64, Dual64, Dual64, [Dual64; 4], usize, &Cell<f64>) -> Dual64;
+
+    /// One generated program with its companions and its dual-number mirror.
+    pub struct Program {
+        pub name: &'static str,
+        pub primal: Primal,
+        pub grad: Grad,
+        pub value_and_grad: ValueAndGrad,
+        pub vjp: Vjp,
+        pub dual: Mirror,
+    }
+"#;
+
+/// `count` programs `pub fn prog_K(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64`
+/// with branches, loops and arrays; later ones call earlier ones.
+pub fn random_programs(seed: u64, count: usize) -> Generated {
+    let mut rng = Rng(seed);
+    let what = format!("random_programs({seed:#x}, {count})");
+    let mut functions = header("random_programs", &what);
+    let mut dual = header("random_programs_dual", &what);
+    functions.push_str("#[rustfmt::skip]\n");
+    functions.push_str(ALLOWS);
+    functions.push_str("pub mod random_programs {\n    use grad::differentiable;\n");
+    dual.push_str("#[rustfmt::skip]\n");
+    dual.push_str(ALLOWS);
+    dual.push_str("pub mod random_programs_dual {\n");
+    dual.push_str("    use super::random_programs::*;\n");
+    dual.push_str(DUAL_PRELUDE);
+    dual.push_str(COMPARE_PRELUDE);
+    dual.push_str(PROGRAM_TABLE_TYPES);
+    let _ = writeln!(
+        dual,
+        "\n    /// The largest `n` the programs are meant for.\n    pub const N_MAX: usize = {PROGRAM_N_MAX};"
+    );
+    let mut callees: Vec<Callee> = Vec::new();
+    let mut uses_scale = false;
+    for k in 0..count {
+        let name = format!("prog_{k}");
+        let mut g = ProgGen::new(&mut rng, &callees);
+        let (stmts, tail, result) = g.program();
+        let cost = g.cost;
+        uses_scale |= g.uses_scale;
+        write_program(&mut functions, &mut dual, &name, &stmts, &tail);
+        callees.push(Callee {
+            name,
+            bound: result,
+            cost,
+        });
+    }
+    if uses_scale {
+        let _ = write!(functions, "{SCALE_ITEM}");
+    }
+    let _ = writeln!(dual, "\n    pub const PROGRAMS: [Program; {count}] = [");
+    for k in 0..count {
+        let _ = writeln!(
+            dual,
+            "        Program {{ name: \"prog_{k}\", primal: prog_{k}, grad: prog_{k}_grad, \
+             value_and_grad: prog_{k}_value_and_grad, vjp: prog_{k}_vjp, dual: prog_{k}_dual }},"
+        );
+    }
+    dual.push_str("    ];\n}\n");
+    functions.push_str("}\n");
+    Generated { functions, dual }
+}
+
+fn write_program(functions: &mut String, dual: &mut String, name: &str, stmts: &[S], tail: &Expr) {
+    let _ = writeln!(
+        functions,
+        "\n    #[differentiable]\n    pub fn {name}({PARAMS_PRIMAL}) -> f64 {{"
+    );
+    render_stmts(stmts, Mode::Primal, 2, functions);
+    let _ = writeln!(functions, "        {}\n    }}", render(tail, Mode::Primal));
+    let mut body = String::new();
+    render_stmts(stmts, Mode::Dual, 2, &mut body);
+    let _ = writeln!(body, "        {}\n    }}", render(tail, Mode::Dual));
+    let margin = if body.contains("margin") {
+        "margin"
+    } else {
+        "_margin"
+    };
+    let _ = writeln!(
+        dual,
+        "\n    pub fn {name}_dual({PARAMS_DUAL}, {margin}: &Cell<f64>) -> Dual64 {{"
+    );
+    dual.push_str(&body);
+}
