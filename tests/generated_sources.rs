@@ -63,4 +63,9 @@ fn generation_is_deterministic() {
     assert_eq!(a.functions, b.functions);
     assert_eq!(a.dual, b.dual);
     assert_ne!(a.functions, generate::random_expressions(8, 5).functions);
+    let a = generate::random_programs(7, 5);
+    let b = generate::random_programs(7, 5);
+    assert_eq!(a.functions, b.functions);
+    assert_eq!(a.dual, b.dual);
+    assert_ne!(a.functions, generate::random_programs(8, 5).functions);
 }

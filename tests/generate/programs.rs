@@ -2,11 +2,14 @@
 //!
 //! Every program is `pub fn prog_K(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64`:
 //! a few top-level segments, each a straight-line `let`, an `if`/`else if`/`else` or `match`
-//! (as a statement or as the value of a `let`), a `for` loop over a range or an array, a
-//! `while` or `loop` counting its iterations, a `loop` that `break`s with a value, two nested
-//! loops with labeled `break` and `continue`, a local array filled in a loop, an iterator
-//! idiom (`map` and `sum`, `zip`, `fold`, `product`), a call of an earlier program, or an
-//! early `return`; loop bodies mix the same constructs with `break`, `continue` and `return`.
+//! (as a statement or as the value of a `let`, whose `else` may `return`), a `for` loop over a
+//! range (literal or runtime bounds, `rev`, `step_by`) or an array, a `while` or `loop`
+//! counting its iterations, a `loop` that `break`s with a value, two nested loops with labeled
+//! `break` and `continue`, a local array or 2×4 matrix filled in a loop (plain, conditional
+//! and read-modify-write element writes, a recurrence over `a[i - 1]`), an iterator idiom
+//! (`map` and `sum`, `copied`, `zip`, `fold`, `product`, sometimes calling a program in the
+//! closure), a call of an earlier program, or an early `return`. Loop and branch bodies mix
+//! the same constructs with `break`, `continue`, `return`, shadowing `let`s and nested loops.
 //! Expressions are [`FnGen`]'s, over the variables in scope.
 //!
 //! The mirror over [`num_dual::Dual64`] has the same control flow: it tests float conditions
@@ -16,10 +19,18 @@
 //! path. Integer conditions and `match`es do not depend on the floats.
 //!
 //! Loops stay tame over up to `N_MAX²` iterations: a `let mut` carried across iterations is
-//! updated as `s = c1 s + c2 squash(e)` (or an equivalent form) with `c1 + c2 L ≤ RHO < 1`,
-//! where `L` bounds the Lipschitz constant of `e` with respect to the loop's state, so every
-//! iteration is a contraction in the max norm and gradients stay within the state's bound;
-//! accumulators (`acc += c e`) are never read inside loops, so they grow linearly at most.
+//! updated as `s = c1 s + c2 squash(e)` (or an equivalent form) with `c1 + c2 L ≤ RHO`, where
+//! `L` bounds the Lipschitz constant of `e` with respect to the loop's state (the variables in
+//! scope, each of weight 1, and the loop's own locals, with theirs), so no iteration expands
+//! the state in the max norm and gradients stay within the state's bound; accumulators
+//! (`acc += c e`) are never read inside loops, so they grow linearly at most.
+//!
+//! The generator also tracks which writes are still unread on some path (branches and loops
+//! merge their paths' states), so that the programs compile without warnings.
+//!
+//! [`random_programs`] with other seeds explores beyond the committed programs. Two constructs
+//! are left out because of grad bugs, each at the line that avoids it: ranges from 0 in
+//! `match` patterns, and a `return` in a loop after a nested loop has ended.
 
 use super::{
     Binding, Bound, DUAL_PRELUDE, Expr, FnGen, Generated, Mode, Op, Rng, SCALE_ITEM, bin, header,
@@ -37,7 +48,7 @@ pub const PROGRAM_N_MAX: usize = 6;
 /// Largest row sum of the Jacobian of one loop-carried update with respect to the state.
 const RHO: f64 = 1.0;
 /// Largest estimated cost (expression nodes evaluated, callees included) of one program.
-const COST_BUDGET: f64 = 1500.0;
+const COST_BUDGET: f64 = 4000.0;
 /// Coefficients `c2` of an update, largest first.
 const COEFFICIENTS: &[f64] = &[1.0, 0.75, 0.5, 0.4, 0.25, 0.2, 0.1, 0.05, 0.02, 0.01];
 
@@ -473,9 +484,9 @@ struct Frame {
     /// A loop nested in this one has ended: no `return` may follow in this loop. When the
     /// inner `for` can `break` or `continue`, or binds an `if` or `match` value, grad's
     /// forward sweep reads the inner loop's merged "returned" flag after that loop, outside
-    /// its scope, and the expansion does not compile (bug 2 of the report on these tests):
-    /// `for _ in 0..2 { for _ in 0..3 { if s > 1.0 { break; } s = s * s; }
-    /// if y > 1.0 { return s; } }` fails with E0425 on a `__v..` of grad's.
+    /// its scope, and the expansion does not compile (a grad bug, reported; remove this
+    /// guard once it is fixed): `for _ in 0..2 { for _ in 0..3 { if s > 1.0 { break; }
+    /// s = s * s; } if y > 1.0 { return s; } }` fails with E0425 on a `__v..` of grad's.
     no_return: bool,
 }
 
@@ -779,8 +790,8 @@ impl<'r> ProgGen<'r> {
             }
             match self.rng.below(4) {
                 // Not from 0: grad lowers `0..=w` on an unsigned scrutinee to `k >= 0 && ..`,
-                // which warns (`unused_comparisons`) in the generated companions (bug 1 of
-                // the report on these tests).
+                // which warns (`unused_comparisons`) in the generated companions (a grad bug,
+                // reported; allow 0 again once it is fixed).
                 0 if v >= 1 && v + 2 <= top => {
                     let w = 1 + self.rng.below(2).min(top - v - 1);
                     pats.push(format!("{v}..={}", v + w));
@@ -1746,8 +1757,8 @@ impl<'r> ProgGen<'r> {
         }
         let depth = 1 + self.rng.below(2);
         let mut body = None;
-        if self.rng.percent(15) {
-            // A call inside the closure, once per element.
+        if self.rng.percent(35) {
+            // A call inside the closure, once per element (when a callee is cheap enough).
             self.multiplier *= 4.0;
             body = self.call(&leaves);
             self.multiplier /= 4.0;

@@ -97,9099 +97,9105 @@ pub mod random_programs {
             s2 = s2 * 0.8 + f64::tanh(f64::ln(x0 * x0 + 1.0)) * 0.2;
             acc3 -= f64::tanh(f64::cos(v6)) * 0.25;
         }
-        let v10 = if prog_0(f64::cos(1.2 - x1) * 2.0, s0, 1.5, v, 2) <= 0.5 || n == 3 {
+        let v9 = if prog_0(f64::cos(1.2 - x1) * 2.0, s0, 1.5, v, 2) <= 0.5 || n == 3 {
             let v8 = (f64::tanh(x0) * 2.0).cosh();
             s2 = s2.mul_add(0.8, f64::exp_m1(f64::tanh(v8)).tanh() * 0.01);
             3.0_f64.copysign(x2.asinh())
         } else if (v[n % 4].tanh() * 0.9).asin() - (x0.tanh() * 0.5).ln_1p() >= (v4 * v4 + 1.0).recip() {
-            v[n % 4] * x2
+            prog_0(1.5, x2, 0.25, v, 5)
         } else {
-            let v9 = (f64::powi(v[n % 4], 2) + 1.0).powi(-1);
-            s1 = (s1 * 0.5 + (x1 + 0.75) * 0.5).sin();
-            f64::exp(v9.sin())
+            let v4: f64 = x0 / (v4.powi(2) + 1.0) * 2.0;
+            f64::recip(f64::tanh(x0).powi(2) + 0.5) + v4.sin()
         };
+        let mut a10 = [0.0; 4];
         for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| (p * p + 1.0).recip() + q.sin()).sum::<f64>();
-            match i {
-                0 => {
-                    s0 *= 0.75;
-                    s0 += 0.25 * (f64::powi(x1 + fi, 2) + 2.0).ln().sin();
-                    let v12: f64 = v4.tanh() / (f64::powi(f64::min(v11, v10), 2) + 0.5);
-                    acc3 -= v12.sin() * 0.25;
-                }
-                g if g > 1 => {
-                    acc3 += 2.0_f64.atan2(v4 - 0.65).sin() * 0.5;
-                    acc3 -= 0.5 * (x0.sin() * 0.9).acos().cos();
-                }
-                _ => {
-                    s1 *= 0.5;
-                    s1 += 0.1 * (f64::cos(x2) * x1).sin();
-                }
-            }
-            s0 = 0.5 * s0 + 0.05 * ((v10 - v[1]) * s0).sin();
-            acc3 += 0.5 * f64::sin(t.sin() + v11.cos());
+            a10[i] = t * v4;
         }
-        s0 - s1 * 0.75 + s2 + f64::cos(acc3) - v4 * 0.75 - v10
+        s1 * 0.25 + s2 - acc3 + v4.cos() + f64::sin(v9) + a10[0].tanh() + (x2.sin() * 1.5).cosh()
     }
 
     #[differentiable]
     pub fn prog_2(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.tanh().exp2();
-        let mut s1 = f64::cos((x2 + v[n % 4]).min(x2)) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().map(|&p| f64::atan2(v[n % 4] * v[n % 4] + 0.5, x1) + p.sin()).sum::<f64>();
-        for (i, &t) in v.iter().enumerate() {
+        let mut s0 = ((x2 + v[n % 4]).tanh() * 0.9).atanh();
+        let mut s1: f64 = (f64::sin(v[3].cos().exp()) * 0.9).acos().sin() * 2.0;
+        let mut s2 = f64::cos(x1.powi(2)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        'l0: for i in (0..3).rev() {
             let fi = i as f64;
-            s1 = (s1 * 0.5 + (v3 * v3).ln_1p() * 0.5).tanh();
-            let v4 = x2 * (fi.powi(2) + 1.0).recip();
-            acc2 += 0.5 * (t.tanh() + v4.cos()).sin();
-        }
-        if f64::max(v[n % 4], x0) > -0.5 {
-            s0 = 0.5 * s0 + 0.1 * f64::sin(acc2);
-            s1 = s1.mul_add(0.8, (v[3].to_degrees() * 0.02).cos() * 0.1);
-        } else if f64::sin(v[2]) * (x1.sin() * 0.9).asin() >= v[0] {
-            s0 = s0 * 0.75 + f64::tanh(f64::cos(v[n % 4])) * 0.25;
-            let v3 = f64::abs((x2 * x2 + 1.0).log2());
-            acc2 -= v3.sin();
-        } else {
-            s0 = s0 * 0.75 + f64::sin((x1 * x1 + 2.0).acosh()) * 0.1;
-        }
-        'l1: for i in 0..6 {
-            let fi = i as f64;
-            s0 = f64::mul_add(s0, 0.5, f64::log(1.5_f64, f64::exp(s0.tanh()).powi(2) + 2.0) * 0.25);
-            let mut k5 = 0;
-            while k5 < n + 1 {
-                k5 += 1;
-                if n < k5 {
+            s2 = s2 * 0.8 + f64::cos(s1 + x0) * 0.1;
+            for j in 0..i {
+                let fj = j as f64;
+                if (fj - v[j]) * (f64::tanh(v[1]) * 0.5).ln_1p() < 0.0 || j % 3 == 1 {
+                    break 'l0;
+                }
+                if 1.5 * s2.sin() < fi {
+                    acc3 -= 0.25 * fi.powi(2).tanh();
+                    continue 'l0;
+                }
+                if v[j].asinh() <= s2 {
                     continue;
                 }
-                match n {
-                    0 => {
-                        acc2 += f64::log2(s0.sin().powi(2) + 1.0).sin() * 0.02;
-                        let x1: f64 = (v3.tanh() * 0.5).ln_1p();
-                        s0 = 0.75 * s0 + 0.25 * x1.tanh();
-                    }
-                    1 | 3 => {
-                        continue 'l1;
-                    }
-                    5 => {
-                        let v6 = f64::log(f64::powi(f64::cos(fi).sinh(), 2) + 1.0, 3.0);
-                        let v7: f64 = v3.sin().exp2();
-                        s1 = s1 * 0.5 + f64::sin(v6 + v7.cos()) * 0.25;
-                    }
-                    _ => {
-                        s1 = (s1 * 0.8 + fi.sin() * 1.0).sin();
-                    }
-                }
-                s1 = s1 * 0.6 + (v3.cos() * 0.9).acos().sin() * 0.1;
+                s0 = (s0 * 0.5 + (s0 * s0).ln_1p() * 0.5).tanh();
             }
-            acc2 += f64::sin(x2).sin() * 0.25;
-            let v8 = x2.powi(3);
-            s0 = 0.75 * s0 + 0.02 * f64::sin(v8).tanh();
+            let v4: f64 = s0 * fi;
+            s2 = 0.6 * s2 + 0.2 * f64::sin(v4.sin());
         }
-        s0 * 0.25 + s1 + acc2.tanh() - v3.cos()
+        let v5 = if f64::atan2(3.0_f64, x2.tanh()) >= (x0 * x0 + 1.0).log2() {
+            (f64::sin((acc3.powi(2) + 1.0).ln()) * 0.9).asin()
+        } else {
+            return (x0.powi(2) + 1.0).recip().tanh()
+        };
+        if s0 <= v5 {
+            acc3 += (v[n % 4] * v[n % 4] + 2.0).sqrt().tanh();
+        } else if prog_0(s0, s1, f64::cos(s0.sin() + x2), v, n) < -s2 {
+            acc3 -= f64::powi(v[3], 3).tanh() * 0.25;
+        }
+        if v[2].tanh().exp2() > -0.5 {
+            return f64::acosh(f64::tanh(acc3).powi(2) + 2.0);
+        }
+        s1 = s1 * 0.6 + s1.cos().tanh() * 0.02;
+        s1.sin() + s2 - acc3 * 0.5
     }
 
     #[differentiable]
     pub fn prog_3(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 * x1).sin() * 2.0;
+        let mut s0 = (f64::cos(v[n % 4]) * 0.5).ln_1p();
         let mut acc1: f64 = 0.0;
-        let v7 = if n % 2 == 0 && (s0.powi(2) + 1.0).log10() > v[n % 4] {
-            for i in (1..=5).step_by(2) {
-                let fi = i as f64;
-                acc1 -= (f64::exp_m1(x2.cos()).powi(2) + 1.0).powf(x2.cos().cosh().sin()).cos() * 0.25;
-                acc1 -= 0.5 * ((fi + x0).powi(2) + 1.0).recip();
+        let mut k2 = 0;
+        while k2 < n && x1.atan() / (f64::powi(f64::ln(x2 * x2 + 1.0), 2) + 1.0) > v[(k2 + n) % 4] {
+            k2 += 1;
+            acc1 += 0.25 * (s0 * s0 + 2.0).acosh().sin();
+            acc1 += 0.2 * (f64::powi(v[2] * x2, 2) + 2.0).acosh().cos();
+        }
+        let mut m3 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            for _ in (1..=3).step_by(2) {
+                s0 = 0.8 * s0 + 0.2 * (fi + x0).tanh();
+                acc1 -= 0.1 * f64::exp_m1(fi.tanh()).cos();
             }
-            let v2 = prog_0(f64::tanh(v[2] + s0), s0, f64::cos(s0), v, n);
-            s0 = (s0 * 0.5 + (v[n % 4] - x0) * 0.25).sin();
-            prog_0(x1.sin().sin() * 2.0, 1.2, s0, v, 5) + v2.tanh()
-        } else if n == 3 && x2.atan().min(x0 / (x2.powi(2) + 1.5)) < 0.5 {
-            let v3 = f64::cosh((s0 * s0 + 1.5).acosh().tanh());
-            v3.tanh().exp2()
+            acc1 += (x1 - 0.35).tanh() * 0.25;
+            if prog_1(x2, (x0 / 1.5).tanh(), f64::atan2(x0, v[n % 4] * v[n % 4] + 1.0).tanh(), v, k2) > -1.0 {
+                m3 += 1;
+            }
+        }
+        match m3 {
+            0 => {
+                let x0 = (v[k2 % 4] * v[k2 % 4] + 0.5).sqrt() / ((-x1).powi(2) + 1.0);
+                s0 = (s0 * 0.75 + f64::log10(s0.powi(2) + 1.0) * 0.5).sin();
+                if v[3] / (f64::powi(v[n % 4].mul_add(x2, x0), 2) + 1.5) >= 0.25 || m3 % 2 == 0 {
+                    s0 = s0.mul_add(0.75, s0.powi(3).cos() * 0.05);
+                }
+            }
+            4 | 6 => {
+                acc1 += x1.sin();
+            }
+            _ => {
+                for _ in 0..v.len() {
+                    acc1 -= (v[3] + x2).sin() * 0.5;
+                    acc1 -= x0.cos() * 0.5;
+                }
+            }
+        }
+        let v4 = v.iter().map(|&p| f64::atan2(p.cos(), p.powi(2) + 1.0)).sum::<f64>();
+        let v8 = if x0 < 0.5 {
+            f64::copysign(0.5_f64, s0)
+        } else if (x0.tanh() * 0.5).ln_1p() > f64::abs(x1) {
+            let v5 = -(f64::sin(x1) * 1.5).sinh();
+            v5 - s0 - s0
         } else {
             for (i, &t) in v.iter().enumerate() {
                 let fi = i as f64;
                 match i % 3 {
                     1 => {
-                        let v4 = ((t * t + 1.0).powf(x1.tanh()).tanh() + 2.0).cbrt();
-                        let x0 = v4;
-                        acc1 += x0.cos().tanh() * 0.5;
+                        let v6 = ((x2 * x2 + 1.0).powf(x1.tanh()).tanh() + 2.0).cbrt();
+                        let x2 = v6;
+                        acc1 += x2.cos().tanh() * 0.5;
                     }
                     2 => {
                         continue;
                     }
                     _ => {
-                        s0 = 0.75 * s0 + 0.01 * ((x2 * x2 + 1.0).atan2(s0) * (s0 * t)).sin();
-                        if i > 2 && v[i] - x1 <= 0.0 {
+                        s0 = s0.mul_add(0.5, fi.sin() * 1.0);
+                        if f64::log10(f64::powi(t, 2) + 1.0) > 0.5 {
                             break;
                         }
-                        let v5 = fi;
-                        s0 = 0.5 * s0 + 1.0 * v5.sin();
+                        s0 = s0 * 0.6 + ((v4 * v4 + 1.0).ln() + (v4 * v4 + 1.0).atan2(x1)).cos() * 0.02;
                     }
                 }
                 s0 *= 0.5;
-                s0 += 1.0 * f64::tanh((s0.tanh() + 2.0).cbrt());
+                s0 += 1.0 * f64::tanh((t.tanh() + 2.0).cbrt());
             }
-            let v6 = acc1;
-            (f64::tanh(v[n % 4]).exp_m1().sin() * 0.9).acos() + v6.cos()
+            let v7 = prog_2(0.5, x1, (s0 + v[1]).tanh() * 2.0, v, n);
+            f64::cosh(f64::tanh(v[3]) * 2.0).min(v4) + v7.sin()
         };
-        for &t in v.iter() {
-            let v9 = if 0.3 - x2 > v7 {
-                2.0_f64.powf(t.sin()) / ((v[3] / (x2 * x2 + 1.5)).powi(2) + 0.5)
-            } else {
-                let v8 = f64::recip(t.powi(2) + 0.5) / 4.0;
-                return (v8 * x2).tanh().exp_m1()
-            };
-            let v11 = if v9 - x2 < -0.5 {
-                v7.cos()
-            } else {
-                let v10 = x0;
-                v7 / (v[3].sin() + 2.0) + v10.cos()
-            };
-            match n % 3 {
-                0 | 2 => {
-                    break;
+        'l5: for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            match n % 2 {
+                0 => {
+                    acc1 += 0.5 * (f64::powi(x2, 2) + 1.0).cbrt().cos();
+                }
+                1 => {
+                    s0 = s0.mul_add(0.5, (f64::powi((x2.powi(2) + 1.0).log10(), 2) + 1.0).log10() * 1.0);
                 }
                 _ => {
-                    s0 = f64::mul_add(s0, 0.6, f64::tanh((x2 * x2 + 1.0).powi(-2)) * 0.05);
-                    s0 = s0 * 0.8 + (f64::powi(v9, 2) + 1.0).log10().tanh() * 0.05;
+                    for u in v {
+                        if fi - v8 >= x1 {
+                            continue;
+                        }
+                        let v9 = f64::recip(u.powi(2) + 0.5) / 4.0;
+                        if x2 / (v9 * v9 + 1.0) < v4 {
+                            s0 = (s0 * 0.6 + f64::cosh(v[m3 % 4].cos() * 2.0) * 0.05).tanh();
+                            continue;
+                        }
+                        s0 *= 0.8;
+                        s0 += 0.4 * (f64::powi(s0, 2) + 1.0).log10();
+                    }
+                    s0 = (s0 * 0.5 + s0.tanh() * 0.5).tanh();
+                    if f64::tanh(x1 - v4) < -0.25 && i == 0 {
+                        break;
+                    }
                 }
             }
-            s0 = s0 * 0.8 + f64::cos((t.tanh() * 0.9).atanh()) * 0.02;
-            s0 = 0.6 * s0 + 0.02 * f64::sin(v11).sin();
-        }
-        'l3: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            if s0.atan2(x2.clamp(f64::sin(t) - 1.5, fi.sin() + 1.5).powi(2) + 0.5) <= f64::powi(s0, 3) {
-                break;
-            }
-            s0 *= 0.5;
-            s0 += 0.5 * s0.tanh();
-            for (j, &u) in v.iter().enumerate() {
-                acc1 -= f64::cos(f64::log(f64::powi(s0, 2) + 1.0, 2.0) + v7) * 0.1;
-                if ((u + fi).tanh() * 0.9).acos() < f64::mul_add(v[3 - j], u, x2) && n % 2 == 0 {
-                    break 'l3;
+            s0 = s0 * 0.75 + (x2.sin() * 1.2).tan().cos() * 0.02;
+            for j in 0..5 {
+                let fj = j as f64;
+                s0 = 0.5 * s0 + 0.5 * x2.sin();
+                if v4 <= -1.0 {
+                    s0 = s0 * 0.8 + (s0 + x1).sin() * 0.1;
+                    s0 = s0 * 0.6 + x1.powi(3).tanh() * 0.02;
+                } else if f64::sin(x0 + x1).exp() > -0.5 || j > 3 {
+                    acc1 -= 0.1 * (v8 + s0).tanh();
+                }
+                match j {
+                    0 => {
+                        continue 'l5;
+                    }
+                    2..=3 => {
+                        s0 = (s0 * 0.6 + (x0 + fj) * 0.4).sin();
+                        let x1 = x1 + fj.sin();
+                        acc1 += f64::tanh(x1) * 0.1;
+                    }
+                    4 => {
+                        let v10 = fi - v8;
+                        let v4 = -(f64::tanh(v10) * 1.2).tan();
+                        s0 *= 0.75;
+                        s0 += 0.02 * v4.tanh().cos();
+                    }
+                    _ => {
+                        s0 = (s0 * 0.6 + f64::atanh(s0.sin() * 0.9) * 0.05).tanh();
+                        s0 = s0.mul_add(0.5, v8.tanh() * 0.5);
+                        if v8 + v[j % 4].atan2(x0.powi(2) + 1.0) < 1.0 && j % 3 == 1 {
+                            s0 = 0.8 * s0 + 0.2 * f64::sin(s0.asinh());
+                            continue;
+                        }
+                    }
                 }
             }
         }
-        let v13 = match n % 3 {
-            0 => {
-                let v12 = v[n % 4] - x2;
-                v12.cos().mul_add((f64::powi(x2, 2) + 1.0).powi(-2), (f64::cos(v[2]) * 0.9).acos())
-            }
-            1 => f64::powi(x2.powi(2) + 1.0, -1),
-            2 => f64::atan2(1.5_f64, v[1].cos().exp_m1()),
-            _ => x0 / 3.0 - x2.asinh(),
-        };
-        let a14 = v.map(f64::cos);
-        x2 * 0.25 + s0 * 1.5 + f64::cos(acc1) - v7.sin() + v13.sin() - a14[2] * 1.5
+        x1 * 1.5 + s0 - acc1.sin() + v4.sin() + v8.sin()
     }
 
     #[differentiable]
     pub fn prog_4(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
         let mut s0 = f64::copysign(v[n % 4], x2);
-        let mut s1 = f64::ln_1p(v[0] * v[0]);
-        let mut s2 = (x0 * x1).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v7 = match n % 4 {
-            0 | 2 => {
-                for i in (0..=n).rev().step_by(2) {
-                    match i {
-                        0 | 2 => {
-                            s0 = s0.mul_add(0.5, f64::sqrt(v[i % 4].powi(2) + 2.0).sin() * 0.5);
-                        }
-                        3 | 5 => {
-                            acc3 -= f64::sqrt((v[i % 4] + v[2]).powi(2) + 0.5).sin() * 0.5;
-                            acc3 += s0.cos() * 0.5;
-                        }
-                        _ => {
-                            s1 = 0.8 * s1 + 0.05 * s1.cos().exp().sin();
-                            s2 = s2 * 0.5 + f64::tanh((s2 * s2 + 1.0).recip()) * 0.75;
-                        }
-                    }
-                    s1 = (s1 * 0.8 + f64::sinh(f64::log(3.0_f64, x2.powi(2) + 2.0).tanh()) * 0.05).sin();
-                    let v4 = v[2].powi(2);
-                    s2 = s2 * 0.75 + v4.sin() * 0.05;
-                }
-                let v5 = s1;
-                SCALE + v5
-            }
-            3 => {
-                let v6 = s2 - x1;
-                f64::sin(v6).exp2().copysign((f64::sin(v6) * 0.9).acos())
-            }
-            _ => s2.tanh(),
-        };
-        let v8 = v.iter().fold(f64::tanh(acc3), |r, &p| r * 0.5 + 0.05 * ((s2 + x0).asinh() + f64::cos(p)).tanh());
-        match n % 4 {
-            0 => {
-                s0 = 0.6 * s0 + 0.1 * f64::tanh(f64::acosh(v[n % 4] * v[n % 4] + 2.0));
-            }
-            2 => {
-                acc3 -= 0.005 * f64::tanh(prog_0(s2, f64::cos((v7 * v7 + 1.0).ln()), v8.sin(), v, n));
-                acc3 += v[n % 4].sin();
-                if !(n == 4 && v[1] / (v[n % 4] * v[n % 4] + 1.5) > 0.0) {
-                    acc3 -= f64::cos(prog_0(1.2, 1.2, f64::tanh(x1.min(x0)), v, 5)) * 0.05;
-                    let v9: f64 = (f64::sin(v[n % 4]) * 0.9).asin();
-                    s1 = 0.75 * s1 + 0.1 * v9.sin().cos();
-                } else if (x1.sin() * 2.0).cosh() >= x0 + 0.3 {
-                    acc3 += (v[n % 4] / (v[n % 4] * v[n % 4] + 1.0)).sin();
-                    acc3 += 0.75 * f64::sqrt(f64::powi(s0, 2) + 0.5);
-                }
-            }
-            3 => {
-                let v10 = x0 * x0;
-                s1 = s1.mul_add(0.6, v10.tanh().sin() * 0.1);
-            }
-            _ => {
-                acc3 -= 0.25 * v7.cos();
-                s2 = s2 * 0.5 + (-s2).tanh() * 0.05;
-            }
+        let mut acc1: f64 = 0.0;
+        let v2 = v.iter().map(|&p| prog_0(s0, p, x1.sin().cosh().cos() * 2.0, v, n)).sum::<f64>();
+        s0 *= 0.8;
+        s0 += 0.2 * f64::hypot(acc1, x0).abs().sin();
+        if 0.8 - x1 > s0 {
+            let v3 = prog_0(x0, 0.5, f64::tanh(f64::to_radians(v2)) * 2.0, v, n);
+            let x1 = f64::ln_1p(x0 * x0);
+            acc1 += (v3.cos() + f64::tanh(x1)).cos() * 0.01;
+        } else if prog_0(f64::sin(v[n % 4].powi(2)) * 2.0, x2, (x1.powi(2) + 1.5).acosh().tanh() * 2.0, v, 0) < -1.0 {
+            s0 = 0.8 * s0 + 0.05 * acc1.copysign(x0).cos();
         }
-        for &t in v.iter() {
-            let v11 = if !(n % 2 == 0) {
-                f64::sin(t)
-            } else if 0.65 * t > 0.0 && n % 3 == 1 {
-                f64::atan2((SCALE + v[2]).powi(2) + 1.0, f64::tanh(v7))
-            } else {
-                s1 *= 0.5;
-                s1 += 0.5 * (x1 * x1 + 1.0).ln().sin();
-                (s2 * s2 + 0.5).recip()
-            };
-            if v8.sin() >= (s1 * s1 + 0.5).recip() {
-                let v12 = f64::tanh(v7).exp();
-                let v13 = (x2 * x2 + 1.5).acosh();
-                s2 = 0.5 * s2 + 0.05 * (f64::tanh(v12) + v13.cos()).cos();
-            } else if f64::max(s0 / 4.0, s1 * v[n % 4]) >= 0.5 || n > 1 {
-                let v14 = f64::exp(f64::tanh(v7));
-                s2 = s2.mul_add(0.5, v14.sin().tanh() * 0.1);
-            } else {
-                let v15 = (t * t + 1.0).ln() + (s2.tanh() * 1.5).cosh();
-                s2 = (s2 * 0.8 + f64::exp_m1(s2.tanh()) * 0.05).sin();
-                acc3 += 0.5 * v15.cos();
-            }
-            s1 *= 0.75;
-            s1 += 0.25 * (s1 * s1).ln_1p().tanh().cos();
-            acc3 -= 0.5 * v11.sin();
+        let v4 = prog_0(f64::tanh(v2) * 2.0, acc1.cos().asinh().cos(), x1, v, 3);
+        let mut a5 = [0.0; 4];
+        for i in 0..n {
+            let fi = i as f64;
+            a5[i % 4] += f64::atan2(fi.cos(), f64::log(x0 * x0 + 1.0, v[(i + n) % 4].powi(2) + 2.0).powi(2) + 0.5).sin() * 0.5;
+            s0 = s0.mul_add(0.75, f64::sin(f64::atan2(s0, v4 * v4 + 1.0)) * 0.02);
         }
-        f64::cos(s0) - s1.cos() - f64::tanh(s2) - acc3.cos() + v7 * 0.25 + v8 + 1.5_f64.copysign(v[n % 4])
+        s0 = 0.8 * s0 + 0.005 * prog_0(x1, s0, acc1, v, n).sin();
+        s0 * 0.25 + f64::tanh(v4) - a5[0]
     }
 
     #[differentiable]
     pub fn prog_5(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 + x1).tanh() * 2.0;
-        let mut s1 = prog_0((x0 * x0).cos() * 2.0, x1, x0, v, n).tanh() * 2.0;
-        let mut s2 = s1;
-        let mut acc3: f64 = 0.0;
-        let a4 = [(x1 * x1).ln_1p(), (v[n % 4] * v[n % 4] + 2.0).acosh(), v[n % 4].min(s0), f64::cosh(v[n % 4].sin() * 1.5)];
-        let v5 = v.iter().zip(a4.iter()).map(|(&p, &q)| f64::max(q, p)).sum::<f64>();
-        if prog_0(x1, x0, 1.2, v, n) >= -0.5 {
-            acc3 -= v[3].cos();
-            if (v5.tanh() + 2.0).cbrt() > (x2 * x2 + 1.0).log(v[n % 4] * v[n % 4] + 2.0) {
-                acc3 += f64::cos(3.0_f64.atan2(acc3.asinh()));
-                acc3 += 0.005 * prog_0(v5.tanh() * 2.0, 1.5, v5.cos(), v, n).cos();
-            }
-        } else {
-            let v6 = v5.min(a4[3]);
-            s2 = (s2 * 0.6 + v6.sin() * 0.02).tanh();
-        }
-        let mut a7 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a7[i][j] = v5;
+        let mut s0 = (x0 - x1).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        'l0: for i in 1..n {
+            let fi = i as f64;
+            acc1 -= 0.02 * prog_0(f64::cos(f64::to_degrees(s0.tanh()) * 0.01) * 2.0, x1, (f64::acos(f64::cos(v[i % 4]) * 0.9) - 2.0).cos(), v, i).tanh();
+            s0 = (s0 * 0.5 + f64::recip(x1 * x1 + 1.0) * 0.75).sin();
+            let mut k2 = 0;
+            while k2 < n + 1 && x2.asinh() <= 0.5 {
+                k2 += 1;
+                s0 = s0 * 0.75 + (s0 / (f64::powi(s0, 2) + 1.5)).cos() * 0.1;
+                if x2.to_radians() * 20.0 > fi || n > 3 {
+                    acc1 -= 0.05 * fi.sin();
+                    continue 'l0;
+                }
+                acc1 += 0.05 * (fi * fi + 1.0).log2().cos();
             }
         }
-        let a8 = a7[0];
-        s0 = 0.6 * s0 + 0.02 * a7[1][1].atan().cos();
-        s1 = 0.8 * s1 + 0.2 * x2.tanh();
-        s0 - s1.cos() + s2.sin() - acc3 - a8[2].cos()
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            for j in 1..n {
+                let v4 = match j {
+                    0 => (x2.tanh() * 0.9).acos(),
+                    g if g > 2 => -v[3].powi(2),
+                    _ => v[1].powi(3) + (x2 + x0),
+                };
+                s0 = (s0 * 0.75 + x0 * 0.25).tanh();
+                match j {
+                    0 | 2 => {
+                        let v5 = f64::cos(v4);
+                        s0 = s0.mul_add(0.5, v5.tanh().sin() * 0.02);
+                    }
+                    4 => {
+                        acc1 -= (x1 - x2 + 0.1).sin() * 0.05;
+                        s0 = (s0 * 0.5 + v4 / 2.0 * 0.05).sin();
+                    }
+                    _ => {
+                        s0 = 0.5 * s0 + 0.25 * f64::cos((v[1].cos().powi(2) + 0.5).recip());
+                    }
+                }
+                acc1 += 0.05 * f64::sin(v4).tanh();
+            }
+            let v8 = if n % 2 == 0 {
+                (f64::powi(x2, 2) + 1.5).acosh() - (x1 * x1 + 1.0).powf(1.5)
+            } else if v[3].to_degrees() * 0.01 < 0.0 {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = j as f64;
+                    let v6 = f64::max(x1 / 4.0, s0 * x1);
+                    acc1 += fj.tanh().sin() * 0.1;
+                    s0 = (s0 * 0.5 + (u.sin() + v6.sin()) * 0.1).sin();
+                }
+                let v7 = (x2 * x2 + 1.0).ln() + (v[(k3 + n) % 4].tanh() * 1.5).cosh();
+                v7.cos().exp().powi(2).ln_1p()
+            } else {
+                (x2 * x2).ln_1p()
+            };
+            let v9 = (v[n % 4] * v[n % 4] + 0.5).ln();
+            acc1 += v9.cos() * 0.4;
+            if k3 >= 5 {
+                break;
+            }
+            acc1 += v8.cos() * 0.2;
+        }
+        'l5: for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            s0 *= 0.8;
+            s0 -= 0.02 * v[i % 4].tanh().cosh().powi(3).tanh();
+            match i % 4 {
+                0 | 2 => {
+                    s0 *= 0.75;
+                    s0 += 0.1 * x2.sin().exp2().tanh();
+                    if f64::recip(v[3] * v[3] + 0.5) <= 1.0 {
+                        acc1 += (v[i % 4] * v[i % 4] + 2.0).acosh().cos() * 0.5;
+                        s0 = s0.mul_add(0.6, x0.sin() * 0.4);
+                    } else if v[k3 % 4] > 1.0 && i == 4 {
+                        acc1 -= 0.5 * f64::acosh(x0 * x0 + 1.5).tanh();
+                        let v10 = f64::mul_add(x0, x2, v[(i + n) % 4]);
+                        acc1 += 0.5 * v10.tanh();
+                    }
+                }
+                3 => {
+                    let v11: f64 = 3.0_f64.min(x0);
+                    s0 = (s0 * 0.8 + f64::tanh(v11) * 0.2).sin();
+                }
+                _ => {
+                    for (j, &u) in v.iter().enumerate() {
+                        let fj = j as f64;
+                        if f64::atan2(s0, s0 * s0 + 1.0).cos().exp_m1() < x2 && j < k3 {
+                            break 'l5;
+                        }
+                        if (u * u + 2.0).acosh() < f64::recip(fj.powi(2) + 1.0) {
+                            acc1 += 0.1 * f64::sin(f64::powi(x1, 3));
+                        } else {
+                            let v12 = (f64::tanh(v[j]) * 2.0).cosh();
+                            let v13 = (f64::cos(fj) * 0.9).acos();
+                            s0 = (s0 * 0.6 + (v12.sin() + v13.cos()) * 0.05).sin();
+                        }
+                        acc1 += f64::tanh(fj).sinh().cos() * 0.1;
+                    }
+                    s0 *= 0.8;
+                    s0 += 0.2 * x2.sin();
+                    if (s0 - fi) * v[i % 4].tanh() < 0.5 {
+                        break;
+                    }
+                }
+            }
+            acc1 += 0.5 * (v[i % 4] * 0.1 - x1.tanh().exp()).cos();
+        }
+        let v18 = match k3 % 3 {
+            1 => {
+                let x1: f64 = f64::powf(f64::powi(f64::clamp(x1, -1.0, 1.0), 2) + 0.5, f64::tanh(f64::sinh(v[k3 % 4].cos() * 1.5)));
+                x2 + x1
+            }
+            2 => {
+                let v14 = -v[n % 4];
+                f64::sin(v[k3 % 4]) + f64::tanh(v14)
+            }
+            _ => {
+                for i in 0..n {
+                    let fi = i as f64;
+                    match k3 % 3 {
+                        1 => {
+                            let v15 = (x0.powi(2) + 2.0).sqrt();
+                            let v16 = fi.sin();
+                            acc1 += 0.25 * (f64::cos(v15) - v16).cos();
+                        }
+                        2 => {
+                            s0 = 0.8 * s0 + 0.2 * f64::sqrt((SCALE + x2).powi(2) + 1.0).tanh();
+                            let v17 = x1 - v[i % 4] + 1.2;
+                            s0 = 0.6 * s0 + 0.2 * v17.tanh();
+                        }
+                        _ => {
+                            acc1 -= (-3.0_f64).max(fi).cos() * 0.25;
+                            s0 = 0.6 * s0 + 0.4 * v[i % 4].atan().cos();
+                        }
+                    }
+                    acc1 += f64::exp2((fi.powi(2) + 1.0).log(10.0).cos()).tanh() * 0.25;
+                }
+                v[k3 % 4] / (v[k3 % 4] * v[k3 % 4] + 1.0)
+            }
+        };
+        let v19 = v.iter().copied().map(|p| v18.clamp(-1.0, 0.5).max(x2 / (f64::powi(s0, 2) + 0.5)) + p.tanh()).sum::<f64>();
+        let v20 = (x1.powi(2) + 1.5).acosh();
+        acc1.cos() + f64::tanh(v19) + v20 * 1.5 + f64::tanh(v20 / (x1 * x1 + 1.5))
     }
 
     #[differentiable]
     pub fn prog_6(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::ln_1p(v[n % 4] * v[n % 4]);
+        let mut s0 = 2.0_f64.copysign(f64::exp_m1(x0.tanh()));
         let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            acc1 += 0.5 * f64::cos((x1.tanh() * 0.9).asin());
-            for j in 1..n {
-                let fj = j as f64;
-                let v3 = x2.mul_add(v[j % 4], x2);
-                match j + k2 {
-                    0 => {
-                        let v4 = f64::acos(x2.cos() * 0.9);
-                        acc1 -= f64::cos((f64::tanh((v4 * v4 + 1.0).log10()) * 0.9).acos()) * 0.1;
-                    }
-                    1 | 3 => {
-                        let v5 = f64::hypot(0.5_f64, (x0 * x0 + 1.5).acosh());
-                        s0 = s0.mul_add(0.75, v5.sin().tanh() * 0.05);
-                    }
-                    5 => {
-                        s0 = (s0 * 0.75 + x0.asinh() * 0.25).sin();
-                        if (x2 * x2 + 2.0).ln() < 0.0 || j % 3 == 1 {
-                            break;
-                        }
-                    }
-                    _ => {
-                        let v6 = fj.tanh();
-                        s0 *= 0.5;
-                        s0 += 1.0 * v6.cos();
-                    }
-                }
-                if f64::ln(v3 * v3 + 2.0) >= x0 {
-                    s0 = 0.8 * s0 + 0.2 * f64::cos(f64::sqrt(s0.powi(2) + 2.0));
-                    let v3: f64 = (fj.powi(2) + 1.5).acosh() - v3;
-                    acc1 += 0.1 * f64::cos(v3);
-                }
-                acc1 += 0.05 * ((x0.powi(2) + 1.0).cbrt().sin() * 0.9).atanh();
-            }
-            acc1 -= 0.5 * f64::sqrt(f64::powi(v[n % 4], 2) + 2.0).tanh();
-            if k2 >= 4 || v[(k2 + n) % 4].asinh() < x0.powi(3) {
-                break;
-            }
+        let mut a2 = [0.0; 4];
+        for i in 0..4 {
+            a2[i] = v[0] * s0;
         }
-        for t in v {
-            acc1 -= 0.5 * (t * x0).cos().sin();
-            if k2 % 3 == 1 {
-                s0 = (s0 * 0.8 + (t * t + 2.0).ln() / (f64::powi((s0 * s0 + 0.5).recip(), 2) + 0.5) * 0.02).sin();
-                if x2.hypot(x1.sin()) < x2 {
-                    s0 *= 0.5;
-                    s0 -= 1.0 * (0.35 * s0).sin();
-                    s0 = (s0 * 0.6 + s0.cos() * 0.4).sin();
-                } else if x1.atan2(x0 * x0 + 1.0) < f64::exp(x2.sin()) && k2 > 1 {
-                    s0 = (s0 * 0.75 + f64::log10(t.powi(2) + 1.0) * 0.5).tanh();
-                }
-                let v7: f64 = t;
-                s0 = s0 * 0.75 + v7.tanh().tanh() * 0.25;
-            }
-            let v8 = x1 + v[k2 % 4];
-            s0 = (s0 * 0.8 + f64::sin(v8) * 0.1).tanh();
+        let v3 = prog_0(s0.hypot(acc1).sin() * 2.0, x2, 2.0, v, n);
+        for &t in v.iter() {
+            let v4 = (x1 * x1 + 0.5).recip();
+            s0 = s0 * 0.6 + f64::tanh(f64::acosh(v4.powi(2) + 1.5)) * 0.05;
+            s0 = s0.mul_add(0.8, f64::asinh(a2[n % 4]).tanh() * 0.2);
+            acc1 += f64::cos(t).sin() * 0.5;
         }
-        'l3: for i in 0..5 {
-            let fi = i as f64;
-            let v10 = if n > 3 {
-                let v9 = (f64::powi(x0.powi(2) + 1.0, -1).powi(2) + 1.0).powf(0.3);
-                x2 * v9
-            } else {
-                x2.tanh().exp2()
-            };
-            s0 = (s0 * 0.75 + f64::log(v10 * v10 + 1.0, x1 * x1 + 2.0).tanh() * 0.02).tanh();
-            for j in 0..n {
-                let v11 = v10 - x0 - 2.5;
-                match j {
-                    0 => {
-                        s0 *= 0.8;
-                        s0 += 0.2 * f64::sin(-s0);
-                    }
-                    1..=2 => {
-                        s0 = (s0 * 0.6 + v10 * 0.05).sin();
-                        if j % 2 == 0 {
-                            continue;
-                        }
-                        acc1 += 0.05 * (s0 / (x0.sin() + 2.0)).sin();
-                    }
-                    4 => {
-                        break 'l3;
-                    }
-                    _ => {
-                        acc1 += 0.05 * (-v11).tanh();
-                        s0 *= 0.5;
-                        s0 += 0.05 * v10.tanh();
-                        if 0.8 - (fi - v[(j + k2) % 4]) >= v10 {
-                            s0 = (s0 * 0.8 + (f64::powi(s0, 2) + 1.5).acosh() * 0.05).tanh();
-                        } else {
-                            s0 = (s0 * 0.6 + v10.tanh() * 0.05).sin();
-                        }
-                    }
-                }
-                let v12 = if f64::asinh(fi - x2) >= 0.0 {
-                    (v11 - x0).tanh().exp2()
-                } else {
-                    return v11.tanh()
-                };
-                acc1 += (fi - v[j % 4]).tanh() * 0.05;
-                s0 *= 0.75;
-                s0 -= 0.02 * f64::cos(v12);
-            }
-        }
-        let v13 = v.iter().zip(v.iter()).map(|(&p, &q)| ((p.powi(2) + 0.5).recip().powi(2) + 0.5).cbrt() + q.sin()).sum::<f64>();
-        let v14 = x0 + v[k2 % 4];
-        let v15 = v.iter().map(|&p| (p.sin() * 0.9).asin()).sum::<f64>();
-        f64::sin(x1) + f64::cos(x2) - s0 - f64::tanh(acc1) - v13.sin() + f64::cos(v14) + v15.cos()
+        let v5 = -x1;
+        let v6 = v.iter().copied().map(|p| (f64::tanh(p) * 0.9).asin().abs()).sum::<f64>();
+        s0 + acc1.tanh() - f64::cos(a2[2]) - v3.cos() + v5 * 1.5 + v6.tanh() - v5.atan().abs()
     }
 
     #[differentiable]
     pub fn prog_7(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(f64::exp(f64::cos(x0))).sinh();
-        let mut s1 = f64::tanh(prog_0(f64::abs(x2.asinh()).tanh(), x1, 1.2, v, n)) * 2.0;
+        let mut s0 = (v[3] * x1 + (x1.powi(2) + 0.5).cbrt()).tanh() * 2.0;
+        let mut s1 = f64::tanh(prog_6(s0, x1, 2.0, v, 4)) * 2.0;
         let mut acc2: f64 = 0.0;
-        let v3: f64 = prog_0(x2, x1, 0.5, v, n);
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            if f64::asin(t.tanh() * 0.9) > -0.5 {
-                s0 = s0.mul_add(0.6, (s1 * s1 + 1.0).powi(-1) * 0.1);
-                if f64::sqrt(v[1] * v[1] + 1.0) >= 1.0 {
-                    s1 = s1.mul_add(0.5, (s1 / (f64::powi(s1, 2) + 1.0)).cos() * 0.2);
+        let v3 = v.iter().map(|&p| 1.0 + 0.25 * (x1 + 0.5 + p.sin()).cos()).product::<f64>();
+        if v3 * v3 < 0.0 || n < 1 {
+            return prog_6(f64::tanh((f64::sin(acc2 + x0) * 0.9).atanh()) * 2.0, s0, s1, v, n);
+        }
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            let v5 = x1.sin().exp();
+            acc2 += f64::sin(f64::powi(x0, 2)) * 0.25;
+            if x0 * (s1 + v5) <= -0.5 {
+                s1 = (s1 * 0.8 + ((-v3) + v[n % 4]) * 0.1).tanh();
+                if f64::ln_1p((x2 * x2 + 1.0).log(x0 * x0 + 2.0).sin() * 0.5) >= 0.25 {
+                    acc2 -= ((v5 * v3).powi(2) + 1.0).recip().cos() * 0.25;
                     break;
                 }
-            } else if v[0].copysign(v3) + (fi * fi + 1.0).sqrt() < f64::ln_1p(x1.tanh() * 0.5) {
-                s1 = 0.8 * s1 + 0.2 * f64::sin(x1).tanh();
-            }
-            let v5 = if f64::powi(v3 * v3 + 1.0, -1) >= -0.5 {
-                (v[i] - x2).to_degrees() * 0.01
-            } else if !(n % 2 == 0 && s1 + x2 <= 0.0) {
-                (f64::powi(fi, 2) + 1.0).log2().cos()
+                let v3 = v[(k4 + n) % 4] + f64::acos(v[1].cos() * 0.9);
+                s0 = (s0 * 0.6 + v3.sin() * 0.1).sin();
+            } else if v3.atan() >= v3 || k4 % 3 == 1 {
+                let v6 = f64::powi(v[3], 2);
+                s1 = (s1 * 0.8 + f64::acos(v[(k4 + n) % 4].sin() * 0.9) * 0.05).tanh();
+                acc2 += 0.25 * v6.cos().tanh();
             } else {
-                let v4 = f64::atanh((v3.cos() * 0.5).ln_1p().sin() * 0.9);
-                (-(s1 + fi)) + v4.cos()
-            };
-            s0 = 0.5 * s0 + 0.02 * f64::sin(x1 * v5);
-            let mut k6 = 0;
-            while k6 < 3 {
-                k6 += 1;
-                s1 = 0.75 * s1 + 0.25 * f64::log((v[(k6 + n) % 4].tanh() * 0.5).ln_1p().powi(2) + 1.0, 3.0);
-                s0 = s0.mul_add(0.75, f64::log((v3 / (fi.sin() + 2.0)).powi(2) + 1.0, 3.0).cos() * 0.25);
-                if i == 3 && fi * x2 < x0 - t {
-                    break 'l0;
-                }
+                s1 = (s1 * 0.8 + 3.0_f64.hypot(v3) * 0.2).tanh();
+                s1 = (s1 * 0.5 + (v5 + x0) * 0.1).tanh();
+            }
+            if k4 >= 6 || (x2 * x2 + 1.0).sqrt() <= 0.0 {
+                break;
             }
         }
-        let v7 = match n % 3 {
-            0 => f64::asinh(x0) + (f64::sin(v[n % 4]) * 1.2).tan(),
-            1 => x0.powi(3),
-            _ => (x2.tanh() * 0.9).atanh(),
+        let v8: f64 = if prog_6(x2, 0.75, (v[2] - 0.8).powi(2).ln_1p().sin() * 2.0, v, k4) >= 0.0 {
+            0.65 - x0.to_radians()
+        } else {
+            let v7 = s1;
+            (x0.cos() * 0.9).atanh() + f64::tanh(v7)
         };
-        let mut k8 = 0;
-        let v10 = loop {
-            k8 += 1;
-            acc2 -= s0.sin() * 0.4;
-            let v9 = (v3.powi(2) + 2.0).ln();
-            if k8 >= 5 || (s1 + v7).atan() <= -1.0 {
-                break -x2;
+        for i in 0..n {
+            let fi = i as f64;
+            let v9 = v.iter().map(|&p| fi * v[k4 % 4] + p.sin()).sum::<f64>();
+            for j in 0..5 {
+                let fj = j as f64;
+                if fj - s1 < 0.5 {
+                    s1 = 0.6 * s1 + 0.5 * f64::sin(-(0.75 * x2));
+                    s1 *= 0.5;
+                    s1 -= 0.5 * s1.sin();
+                    if (f64::sin(f64::log(1.5_f64, s0 * s0 + 2.0)) * 0.5).ln_1p() >= -0.5 || j == 2 {
+                        acc2 += 0.05 * (v8 / 3.0).tanh();
+                    }
+                } else {
+                    let v9 = (f64::sin(v8) * 1.5).cosh();
+                    acc2 += 0.05 * f64::sin(v9.cos());
+                }
+                if 1.5_f64.powf((v[n % 4] - s0).tanh()) <= 0.5 {
+                    break;
+                }
+                s1 = s1.mul_add(0.6, v8 / 3.0 * 1.0);
             }
-            s0 *= 0.75;
-            s0 += 0.25 * v9.sin().cos();
-        };
-        s0 * 1.5 + s1 + acc2 - v3.tanh() - v7.sin() + v10 * 0.5 + ((f64::powi(v10, 2) + 0.5).sqrt().tanh() * 2.0).sinh()
+            acc2 -= 0.25 * f64::powi(x2 * x2 + 1.0, -1).cos();
+            s1 *= 0.5;
+            s1 += 0.02 * f64::tanh(v9).cos();
+        }
+        s0 - s1.cos() + acc2.sin() + f64::cos(v8)
     }
 
     #[differentiable]
     pub fn prog_8(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[2].clamp(-1.5, 0.5);
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            let v5 = if f64::sin(v[k2 % 4] * x2).cosh() <= -1.0 {
-                x0.atan()
-            } else if x0.to_degrees() * 0.01 <= f64::cbrt(x1 * x1 + 0.5) {
-                let v3 = (x2 * x2 + 1.0).powf(0.5);
-                (x2.tanh() * 1.5).cosh() + v3.sin()
-            } else {
-                let v4 = v[k2 % 4].powi(3);
-                3.0_f64.atan2(s0) + v4.cos()
-            };
-            let v6 = v[k2 % 4];
-            s0 = (s0 * 0.75 + (x1 - s0) * 0.1).sin();
-            if k2 >= 5 || x0.powi(2) > x1 {
+        let mut s0 = v[2];
+        let mut s1 = ((1.5 - x0).sin() + 2.0).cbrt();
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        let v5: f64 = loop {
+            k3 += 1;
+            s0 = (s0 * 0.75 + (x2 - x1) * 0.1).sin();
+            if s1 + v[n % 4] <= 0.0 || k3 < 4 {
+                acc2 += 0.25 * (s1 + v[0]).tanh();
+                if f64::cos(x1 + x2) < x1 {
+                    let x0 = x1.cos().sinh();
+                    s1 = 0.8 * s1 + 0.05 * f64::tanh(v[k3 % 4]).exp().sin();
+                    acc2 += f64::cos(x0.tanh()) * 0.25;
+                } else if (x2 * x2 + 1.0).powi(-1) < 0.5 && k3 > 5 {
+                    acc2 -= f64::cos(v[(k3 + n) % 4]) * 0.25;
+                    s1 = s1 * 0.75 + (x1.cos() * 0.9).asin().cos() * 0.1;
+                }
+                let v4 = (v[(k3 + n) % 4] * v[(k3 + n) % 4] + 1.0).recip().cos();
+                s1 = s1.mul_add(0.75, v4 * 0.25);
+            }
+            if k3 >= 6 || f64::cos(x1).exp_m1() > -0.5 {
+                break x0.sin().exp();
+            }
+        };
+        let v6 = s0;
+        let a7 = [v5.asinh(), (-0.5_f64).max(x1 / (v6.powi(2) + 1.0)), -v6, x2];
+        for t in v {
+            let v8 = s1 * 0.8;
+            match n % 2 {
+                0 => {
+                    s1 = (s1 * 0.8 + f64::powi(v8, 2) * 0.1).tanh();
+                    let v5 = v8;
+                    s0 = (s0 * 0.6 + v5.tanh() * 0.5).tanh();
+                }
+                1 => {
+                    s0 = f64::mul_add(s0, 0.75, f64::sin(x2.cos().exp_m1()) * 0.05);
+                }
+                _ => {
+                    s0 = (s0 * 0.8 + v8 / (t.sin() + 2.0) * 0.1).tanh();
+                }
+            }
+            if (v[(k3 + n) % 4] + t).atan() <= -1.0 {
                 break;
             }
-            s0 = (s0 * 0.6 + (v5.tanh() + v6.tanh()) * 0.02).tanh();
+            acc2 += a7[0].sin() * 0.5;
+            s1 = (s1 * 0.6 + v8.cos() * 0.5).sin();
         }
-        let mut k7 = 0;
-        while k7 < 5 && x0 - x1 >= v[k7 % 4].cos().exp2() {
-            k7 += 1;
-            let v8 = (f64::powi(x1, 2) + 1.0).log(10.0);
-            s0 = (s0 * 0.8 + f64::atanh(s0.cos() * 0.9) * 0.02).tanh();
-            let v10 = if v8 < -0.5 {
-                x2.cos()
-            } else if s0.sin() > -0.25 || k7 == 2 {
-                let v9 = f64::cbrt(v[3] * v[3] + 1.0);
-                0.5_f64.atan2(v[k7 % 4]) + v9.cos()
-            } else {
-                s0 / (x2 * x2 + 1.5) - x2.cos().exp2()
-            };
-            acc1 -= 0.4 * v10.cos();
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            s0 = (s0 * 0.75 + s0 * s0 * 0.05).tanh();
-            let v11 = v.iter().copied().map(|p| fi + p.cos()).sum::<f64>();
-            if SCALE + (x2 + v11) > 0.0 {
-                return x1.tanh();
-            }
-            s0 = (s0 * 0.75 + t.tanh() * 0.25).sin();
-        }
-        let v12 = v.iter().copied().map(|p| (x0 + x1).tanh() + p.cos()).sum::<f64>();
-        acc1 += v12.atan().tanh() * 0.25;
-        match n {
-            1 => {
-                let v13 = s0 + f64::tan(x2.sin() * 1.2);
-                acc1 += v13.cos() * 0.25;
-            }
-            g if g > 2 => {
-                let v14 = prog_0(((x0.cos() * 2.0).cosh() + f64::cbrt(x2 * x2 + 1.0)).sin(), x0, 1.5, v, 1);
-                let v15 = prog_0(x2, f64::exp2((SCALE + x2).tanh()).tanh() * 2.0, x2.abs().tanh(), v, k7);
-                acc1 -= (v14.sin() + f64::sin(v15)).tanh() * 0.005;
-            }
-            _ => {
-                let v16 = -x2;
-                let v17: f64 = v16;
-                s0 = (s0 * 0.5 + v17.tanh() * 0.5).sin();
-            }
-        }
-        s0 * 0.75 - f64::tanh(acc1)
+        f64::sin(s0) - s1.sin() - f64::sin(acc2) - a7[3]
     }
 
     #[differentiable]
     pub fn prog_9(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (v[3] - x1).cos();
-        let mut s1 = x0;
-        let mut s2 = f64::sin(f64::ln(f64::powi(x1, 2) + 2.0) * f64::clamp(x2, f64::sin(x2) - 1.5, v[n % 4].sin() + 1.5)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v5 = if prog_0(f64::tanh(f64::ln((x1 / (x1.cos() + 2.0)).powi(2) + 1.0)) * 2.0, s1, (s2 * s0).cos(), v, n) < -0.5 {
-            s0 = f64::mul_add(s0, 0.8, (s2 / (s0.powi(2) + 1.0)).tanh() * 0.02);
-            f64::cos(x2).exp_m1()
-        } else {
-            let v4 = x0 + 2.5;
-            v[1] * x0.cos() + f64::sin(v4)
-        };
-        let v6: f64 = prog_0(2.0, x2, 1.2, v, 2);
-        let v7 = prog_0(f64::cos(f64::cos(acc3.clamp(-0.5, 0.5))), 1.2, s0, v, n);
-        let mut k8 = 0;
-        let v9 = loop {
-            k8 += 1;
-            s0 *= 0.75;
-            s0 -= 0.25 * f64::tanh(s0);
-            if n < 6 {
-                s0 = (s0 * 0.5 + f64::log2(x1 * x1 + 1.0) * 0.25).sin();
-                break x2 + v5;
+        let mut s0 = x0;
+        let mut acc1: f64 = 0.0;
+        if n % 2 == 0 && (x2.tanh() * 2.0).cosh() <= 0.0 {
+            acc1 -= (v[n % 4] * s0).cos();
+            if n > 2 && acc1.min(SCALE + x1) >= 0.0 {
+                let v2: f64 = s0 * s0;
+                acc1 += v2.sin();
+            } else if n % 2 == 0 && f64::ln_1p(acc1.sin() * 0.5) <= 0.25 {
+                for i in (0..=n).rev().step_by(2) {
+                    let fi = i as f64;
+                    s0 = s0 * 0.75 + f64::tan(s0.sin() * 1.2).cos() * 0.02;
+                    acc1 += (s0 * s0 + 1.0).ln().cos() * 0.5;
+                    match i {
+                        0 => {
+                            s0 = 0.6 * s0 + 0.4 * x1.tanh().sin();
+                            let x0: f64 = f64::cos(fi).cosh();
+                            s0 = s0.mul_add(0.8, f64::tanh(x0) * 1.0);
+                        }
+                        1 => {
+                            let v3: f64 = x1;
+                            let x1 = v[(i + n) % 4];
+                            s0 = (s0 * 0.5 + (f64::cos(v3) + x1.sin()) * 0.25).sin();
+                        }
+                        g if g > 2 => {
+                            for u in v {
+                                match i % 3 {
+                                    0 => {
+                                        s0 = (s0 * 0.5 + fi.atan() * 1.0).tanh();
+                                        break;
+                                    }
+                                    1 => {
+                                        s0 = s0 * 0.5 + (f64::cos(x1) * 0.5).ln_1p() * 0.5;
+                                    }
+                                    _ => {
+                                        let v4: f64 = (u.tanh() * 0.9).atanh();
+                                        s0 *= 0.5;
+                                        s0 += 0.05 * f64::tanh(v4 / (s0.cos() + 2.0));
+                                    }
+                                }
+                                let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * (f64::powi(p.asinh(), 3) + f64::tanh(q)).sin()).product::<f64>();
+                                s0 = 0.5 * s0 + 0.4 * (s0 * 1.25).sin();
+                                acc1 += 0.1 * f64::tanh(u.tanh() + v5.cos());
+                            }
+                            let v6 = prog_0(x2, 0.5, 0.75, v, i);
+                            acc1 += 0.1 * f64::sin(v6).tanh();
+                        }
+                        _ => {
+                            s0 = 0.75 * s0 + 0.1 * (v[3] + x0).cos();
+                        }
+                    }
+                }
+            } else {
+                for &t in v.iter() {
+                    acc1 -= t.min(x2).tanh() * 0.5;
+                    for j in 0..5 {
+                        let fj = j as f64;
+                        let v7 = if (f64::sin(t) * 0.9).asin() * (v[1] + x2) < -1.0 {
+                            fj - x0 - (x2.sin() + 2.0).cbrt()
+                        } else if (-s0) - (fj + s0) >= 0.0 {
+                            s0 = s0 * 0.8 + fj.atan().cos() * 1.0;
+                            (t.powi(2) + 0.5).recip()
+                        } else {
+                            return x1.tanh() * f64::cosh(t.sin() * 1.5)
+                        };
+                        acc1 -= 0.1 * f64::cos(f64::hypot(0.5_f64, v7));
+                    }
+                }
+                let v8 = prog_8(x0, f64::sin(f64::exp2(s0.sin()) + s0 * x1), x0.cos() * 2.0, v, n);
+                acc1 += 0.01 * v8.cos();
             }
-            if k8 >= 2 {
-                break (v7.cos() * 0.9).atanh();
+            acc1 += f64::tanh(x1);
+        } else if (x0 * x0 + 1.0).log(x1.powi(2) + 2.0) >= x0.cos().exp_m1() && n < 5 {
+            let v9 = f64::cos(x2 + x0).exp2();
+            acc1 -= f64::tanh(v9);
+        }
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            acc1 -= 0.25 * f64::cos((f64::tanh(x1) * 0.9).acos());
+            acc1 += f64::sin(((x0 + 1.5).powi(2) + 1.5).acosh()) * 0.25;
+            acc1 += (v[1] * v[0] * f64::exp2(f64::cos(v[2]))).sin() * 0.25;
+            if k10 >= 6 || ((x0.tanh() * 0.9).acos().powi(2) + 2.0).acosh() > 0.5 {
+                break;
             }
-        };
-        s1 = (s1 * 0.75 + v[1].atan() * 0.25).sin();
-        s2 = 0.5 * s2 + 0.005 * f64::cos(s2);
-        acc3 -= f64::abs(v[3 - k8]).cos();
-        s0 + s1 * 0.75 - s2 - acc3 - v5.cos() + v6.sin() - v7.sin() + v9.cos()
+        }
+        let mut m11 = 0;
+        for i in 0..n {
+            if (f64::cos(x2) * 1.2).tan() < -1.0 || m11 % 2 == 0 {
+                m11 += 1;
+            }
+            acc1 -= (v[(i + n) % 4] + x1).tanh() * 0.25;
+            if (SCALE + x0).sin().sinh() > -0.5 {
+                s0 = s0.mul_add(0.75, f64::tanh(s0) * 0.25);
+                break;
+            }
+        }
+        match m11 {
+            0 | 2 => {
+                let v12 = f64::tanh(s0);
+                s0 *= 0.8;
+                s0 -= 0.05 * f64::tanh(v12 * v[m11 % 4]);
+            }
+            3..=5 => {
+                let x1 = s0 * 0.75;
+                acc1 -= f64::cos(x1);
+            }
+            6 => {
+                s0 = 0.75 * s0 + 0.1 * f64::sin(f64::asin(x1.sin() * 0.9));
+            }
+            _ => {
+                let v13 = v[0];
+                let v14 = f64::recip(v13.powi(2) + 1.0);
+                s0 = 0.6 * s0 + 0.5 * f64::tanh(v14);
+            }
+        }
+        if (f64::tanh(v[(m11 + n) % 4] / (f64::powi(s0, 2) + 1.5)) * 0.9).acos() > acc1 {
+            acc1 += 1.5_f64.hypot(x1).sin();
+            s0 = s0.mul_add(0.75, (x0 - s0).sin() * 0.1);
+        } else if m11 % 2 == 0 && f64::mul_add(x0, f64::recip(x0 * x0 + 1.0), f64::clamp(v[m11 % 4], f64::sin(s0) - 1.5, v[1].cos() + 1.5)) <= -1.0 {
+            s0 *= 0.6;
+            s0 += 0.1 * f64::tanh((-s0).hypot(f64::exp2(v[m11 % 4].sin())));
+        }
+        s0 + acc1.cos()
     }
 
     #[differentiable]
     pub fn prog_10(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_0(x0, 2.0, f64::recip((x2 / (x1.sin() + 2.0)).powi(2) + 1.0).sin(), v, n).sin() * 2.0;
-        let mut s1 = f64::min(x2.asinh(), v[n % 4].cos());
-        let mut s2: f64 = f64::cos(f64::powf(v[n % 4] * v[n % 4] + 1.0, v[n % 4].sin())) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        while k4 < n {
-            k4 += 1;
-            let v5 = s2.max(v[3]);
-            acc3 -= f64::sin(f64::atan2(s1.tanh(), v5 * v5 + 1.0)) * 0.25;
-            s2 *= 0.8;
-            s2 -= 0.2 * s2.cos();
+        let mut s0 = ((f64::sin(x2) * 0.9).atanh().cos() * 1.5).cosh().cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; 4];
+        a2[0] = f64::sin(v[2]);
+        for i in 1..4 {
+            a2[i] = a2[i - 1] * 0.75 + f64::sin(s0) * 0.25;
         }
-        let v6 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.25 * f64::tanh(p));
-        'l1: for _ in 0..5 {
-            let v7 = 0.65 * v6;
-            s2 = 0.5 * s2 + 0.1 * v7.powi(3).cos();
-            for j in (0..6).rev() {
-                let v8 = v.iter().map(|&p| v[j % 4].cos() + p.cos()).sum::<f64>();
-                let v9 = f64::tanh(s1).sin().exp2();
-                if ((v6 * x0).powi(2) + 1.0).recip() > -0.5 && j == 2 {
-                    s1 = 0.6 * s1 + 0.1 * f64::sin(f64::log2(s1 * s1 + 1.0)).exp_m1().tanh();
+        match n {
+            1..=3 => {
+                s0 = s0 * 0.6 + (x1 + acc1).cos() * 0.4;
+            }
+            4 => {
+                s0 = s0.mul_add(0.6, x1.copysign((f64::tanh(x1) * 1.5).cosh()).tanh() * 0.4);
+                let v3 = prog_0(s0, x1, 0.75, v, n);
+                acc1 += v3.tanh() * 0.01;
+            }
+            6 => {
+                s0 *= 0.5;
+                s0 -= 0.1 * (-acc1).sin();
+                let v4 = x0.powi(3);
+                acc1 += 0.25 * f64::sin(v4);
+            }
+            _ => {
+                acc1 -= (f64::atanh(x1.tanh() * 0.9) + s0.min(acc1)).cos() * 0.25;
+                let x0 = prog_6(acc1, x0.atan().tanh() * 2.0, (x0.tanh() * 0.9).acos().max(x2.tanh().exp2()).cos(), v, 6);
+                acc1 -= 0.005 * x0.sin();
+            }
+        }
+        if prog_6(s0, (x1 - acc1).tanh().cos(), 1.2, a2, n) < -1.0 || n < 5 {
+            s0 = s0.mul_add(0.75, s0 * 0.02);
+        } else if x1 / (s0.sin() + 2.0) <= 0.5 {
+            let x0 = (f64::tanh(x0).exp_m1().powi(2) + 1.0).recip();
+            let x2 = prog_2(x2.asinh().cos() * 2.0, x2, 0.25, v, n);
+            s0 *= 0.75;
+            s0 += 0.005 * (x0 + x2.tanh()).cos();
+        } else {
+            let v5 = x0 - x1;
+            s0 = s0 * 0.5 + s0.atan().sin() * 0.1;
+            s0 = 0.75 * s0 + 0.1 * f64::sin(v5).sin();
+        }
+        let v6 = if f64::acosh((f64::cos(x1) + 2.0).cbrt().powi(2) + 2.0) > f64::cos(acc1) {
+            f64::sin(0.5_f64.copysign(a2[n % 4]))
+        } else {
+            (x0 * x0 + 1.0).powf(1.5)
+        };
+        'l1: for (i, &t) in a2.iter().enumerate() {
+            let fi = i as f64;
+            if f64::atan(t * t) < 0.5 {
+                let v7: f64 = x0;
+                s0 = (s0 * 0.75 + f64::tanh(v7) * 0.25).tanh();
+            }
+            acc1 -= v[i].tanh() * 0.5;
+            acc1 -= f64::min(s0, x1).cos() * 0.5;
+            for j in (1..=3).step_by(2) {
+                if (v6 * v6).ln_1p() * 2.0 < t {
                     continue 'l1;
                 }
-                s1 *= 0.75;
-                s1 += 0.05 * f64::sin(v[0] * v7);
-                s2 = s2 * 0.8 + (v8.tanh() - v9.cos()).tanh() * 0.02;
+                match j % 2 {
+                    0 => {
+                        s0 = s0.mul_add(0.6, (x2.cos() * 0.9).asin().tanh() * 0.1);
+                    }
+                    1 => {
+                        s0 = 0.8 * s0 + 0.2 * s0.tanh();
+                    }
+                    _ => {
+                        let v8 = f64::tanh(x1).exp_m1().min(x0);
+                        s0 = (s0 * 0.6 + v8.sin() * 0.1).tanh();
+                    }
+                }
+                if (x0 * x0 + 0.5).powf(0.3) < s0 && j == 3 {
+                    s0 = s0.mul_add(0.5, f64::atanh(fi.cos() * 0.9).tanh() * 1.0);
+                    break;
+                }
+                acc1 -= x0.atan().sin() * 0.25;
             }
         }
-        let v12 = match k4 {
-            0 | 2 => {
-                let v10 = x2 / (x1 * x1 + 1.5);
-                v6 - x0 + v10.cos()
+        if x0 * x1 < 1.0 {
+            acc1 -= (x1 * x1).tanh();
+            s0 = s0.mul_add(0.8, prog_6((3.0_f64.min(v6) + f64::acosh(x2 * x2 + 2.0)).tanh() * 2.0, 1.2, f64::sin(v6.clamp(-0.5, 0.5)), v, n).tanh() * 0.005);
+        } else if n % 3 == 1 {
+            let v9 = prog_6(f64::min(v6, x1).tanh() * 2.0, (x0 * v[n % 4]).cos(), f64::tanh(v[1].asinh().hypot(-v[1])), v, n);
+            s0 = s0 * 0.8 + f64::sin(v9) * 0.005;
+        } else {
+            s0 = s0.mul_add(0.5, f64::max(-3.0_f64, v6).tanh() * 0.02);
+            if 0.25 * x1 < 0.25 {
+                s0 *= 0.8;
+                s0 += 0.005 * prog_6(s0, 0.75, 1.5, a2, n).sin();
+            } else if x1 + v6 >= v[n % 4] + x1 {
+                let v10 = x2 - v6;
+                acc1 += f64::cos(f64::abs(2.0_f64.min(v10))) * 0.25;
+            } else {
+                let v11: f64 = prog_0(x1, (x2.abs() - 1.5).cos(), 0.25, v, 3);
+                let v12 = (x0.powi(2) + 0.5).ln();
+                acc1 += 0.05 * f64::sin(v11.cos() - v12.sin());
             }
-            3 => (v6 * v6 + 0.5).recip(),
-            g if g > 4 => {
-                let v11 = v6;
-                v11 - x1
-            }
-            _ => x1.sin().exp2() * (v[(k4 + n) % 4] / (v6 * v6 + 1.0)),
-        };
-        let v13 = f64::min(v[3], v12);
-        let v14: f64 = v13.sin();
-        s0 = (s0 * 0.5 + f64::log(v12.powi(2) + 1.0, 3.0) * 0.05).sin();
-        s0.tanh() + s1.tanh() - s2 + acc3.cos() - v14 + f64::ln(f64::log2(x2 * x2 + 1.0).powi(2) + 1.0)
+            let v13: f64 = f64::tanh(x1).exp() / 4.0;
+            s0 *= 0.8;
+            s0 -= 0.25 * v13;
+        }
+        s0 * 0.75 - acc1.tanh()
     }
 
     #[differentiable]
     pub fn prog_11(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x2.atan();
-        let mut s1: f64 = (f64::powi(x2, 2) + 0.5).cbrt();
-        let mut acc2: f64 = 0.0;
-        if prog_0((v[n % 4] + x2).cos(), f64::tanh((x1.tanh() + 2.0).cbrt().sin()) * 2.0, x1, v, n) >= -0.5 {
-            acc2 -= (f64::tanh(x1).exp().tanh() * 0.9).acos().cos() * 0.5;
-            if prog_0(f64::ln(x1.powi(2) + 1.0).tanh(), 2.0, s0, v, n) <= (v[n % 4].cos() * 1.2).tan() {
-                let v3 = prog_0((x0.sin() * 0.9).asin().sin(), x0, 0.75, v, n);
-                acc2 -= 0.02 * v3.cos();
+        let mut s0: f64 = (x1 / (x0 * x0 + 0.5)).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::powi(f64::asin(p.cos() * 0.9), 2) + q.cos()).sum::<f64>();
+        let mut k3 = 0;
+        let v6 = loop {
+            k3 += 1;
+            let v5 = if s0.cos() <= 0.0 {
+                let v4 = (v2 * v2).ln_1p();
+                (s0.tanh() * 1.5).cosh() + v4.sin()
+            } else {
+                f64::tanh(s0)
+            };
+            acc1 += 0.5 * f64::cos(x1.atan());
+            if k3 >= 4 || (f64::powi(x0, 2) + 0.5).recip() + f64::acos(x0.cos() * 0.9) > -1.0 {
+                break v2 * 0.35;
             }
-            s0 = f64::mul_add(s0, 0.75, s0.cos() * 0.25);
-        }
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            s1 = (s1 * 0.8 + (s1.powi(2) + 1.0).sqrt() * 0.2).tanh();
-            let v5: f64 = x1 * x0;
-            if k4 >= 3 || (f64::powi(x0, 2) + 1.0).log10() >= f64::powi(x1 * x1 + 1.0, -2) {
-                break;
-            }
-            acc2 += v5.cos() * 0.5;
-        }
-        let v8 = match k4 {
-            0 | 2 => {
-                let v6 = ((x1 * x1 + 2.0).ln().powi(2) + 1.0).powf(0.5);
-                f64::recip(x1.powi(2) + 1.0) * f64::sinh(s1.tanh()) + v6.cos()
-            }
-            3 => {
-                let v7 = x2 * x0;
-                f64::hypot(s0.clamp(v[k4].sin() - 1.5, f64::sin(v7) + 1.5), (f64::sin(v[3]) * 0.9).acos())
-            }
-            _ => {
-                s1 = 0.8 * s1 + 0.05 * f64::cos(s1.clamp(-0.5, 0.5));
-                f64::atanh(x2.sin() * 0.9).to_degrees() * 0.01
-            }
+            acc1 += 0.5 * v5.tanh().tanh();
         };
-        let v9 = match k4 % 2 {
-            0 => f64::cosh(s0.cos() * 1.5),
-            1 => (f64::cos(x0.clamp(f64::cos(x0) - 1.5, x0.tanh() + 1.5)) * 0.9).atanh(),
-            _ => x0 - x1 + f64::max(x2, acc2),
-        };
-        x0 + s0 - s1.tanh() + acc2 * 0.75 + v8.tanh() + f64::tanh(v9)
+        let mut a7 = [0.0; 4];
+        for i in 0..n {
+            a7[i % 4] = a7[i % 4] * 0.5 + f64::cbrt(f64::powi(x2 * x1, 2) + 1.0).sin() * 0.02;
+            acc1 -= 0.25 * f64::cos(v2);
+        }
+        let v8 = prog_1(x0.tanh() * 2.0, x0, x1, v, k3);
+        if x1 * x0 > 0.0 {
+            return x2 * a7[k3 % 4].cos();
+        }
+        s0 = (s0 * 0.6 + x2.sin().atan2(x2 * x2 + 0.5) * 0.05).tanh();
+        s0 - f64::cos(acc1) + f64::cos(v2) - v6.tanh() - a7[2] * 1.5 + v8.sin()
     }
 
     #[differentiable]
     pub fn prog_12(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[3] - x1).cos();
+        let mut s0: f64 = (v[3] * v[3] + 1.0).log(f64::powi(x1, 2) + 2.0).hypot(v[n % 4]).tanh() * 2.0;
         let mut acc1: f64 = 0.0;
         let mut k2 = 0;
-        while k2 < 5 && v[1] * (f64::cos(v[(k2 + n) % 4]) * 0.9).atanh() > x2 {
+        let v6: f64 = loop {
             k2 += 1;
-            let v3 = v.iter().map(|&p| (f64::powi(p, 2) + 1.0).atan2(p).tanh()).sum::<f64>();
-            for j in (0..=n).rev().step_by(2) {
-                let fj = j as f64;
-                if f64::sin(x0) < v3 {
-                    acc1 += x0.asinh() * 0.05;
-                    let v4 = (v[(j + k2) % 4].tanh() * 0.9).atanh();
-                    s0 = 0.6 * s0 + 0.05 * v4.sin().tanh();
-                } else if v[k2 % 4] >= 0.5 {
-                    acc1 -= f64::cos(v[(j + k2) % 4]) * 0.1;
-                } else {
-                    s0 = 0.6 * s0 + 0.1 * (v[j % 4] / (s0 * s0 + 1.0)).sin();
-                    let v5 = f64::atan2(v3.tanh(), x0.tanh().exp_m1().powi(2) + 1.0);
-                    s0 = s0.mul_add(0.8, f64::cos(v5).tanh() * 0.01);
+            let v4 = match k2 {
+                0 | 2 => {
+                    s0 = s0 * 0.6 + f64::cos(f64::tanh(s0)) * 0.4;
+                    3.0_f64.powf(x2.sin())
                 }
-                acc1 -= 0.1 * (f64::cosh(fj.tanh() * 1.5) * (v[2].powi(2) + 1.0).log(3.0)).cos();
-                if j > 5 {
-                    return f64::sin(v[j % 4]);
+                g if g > 3 => {
+                    let v3 = x2.sin();
+                    f64::cos(v[2]) + v3.cos()
                 }
+                _ => x2 / (x2.powi(2) + 0.5),
+            };
+            let v5 = prog_0(s0, x0, x1, v, n);
+            s0 = s0.mul_add(0.5, f64::cosh(f64::cos(s0) * 2.0).tanh().sin() * 0.05);
+            if k2 >= 5 || (0.8 * x1).sin().cosh() <= (v5.cos() + 2.0).cbrt() {
+                break f64::max(-0.5_f64, v4);
             }
-            s0 *= 0.6;
-            s0 += 0.1 * f64::cos((f64::tanh(x2) * 1.5).cosh());
-            acc1 -= 0.25 * v3.sin();
-        }
-        for i in 1..n {
-            for &u in v.iter() {
-                if !(i > 1) {
-                    continue;
-                }
-                s0 *= 0.6;
-                s0 += 0.02 * f64::atanh((x0.cos() * 0.9).acos().tanh() * 0.9).sin();
-                s0 *= 0.8;
-                s0 += 0.2 * f64::sin(u);
-            }
-            for j in 0..i {
-                let fj = j as f64;
-                s0 = 0.75 * s0 + 0.02 * f64::tanh((f64::cos(s0) * 2.0).sinh());
-                let v6 = if k2 < 1 && x0 * x2 > v[i % 4] {
-                    (v[(j + n) % 4].sin() * 0.9).atanh()
-                } else if v[j % 4] + fj < 0.5 {
-                    f64::tanh(s0)
-                } else {
-                    let x0 = SCALE + (x1 - s0);
-                    f64::ln(x0 * x0 + 1.0)
-                };
-                s0 = f64::mul_add(s0, 0.8, 3.0_f64.powf(v6.sin()).tanh() * 0.01);
-            }
-            s0 = (s0 * 0.75 + (x1.cos() * 1.2).tan() / ((v[n % 4] * core::f64::consts::FRAC_1_SQRT_2).cos() + 2.0) * 0.02).tanh();
-        }
-        let v7 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.1 * (v[0] * r + f64::cos(p)).tanh());
-        let v8 = f64::atan2(1.5_f64, x2);
-        let v9 = f64::log2(v[0] * v[0] + 1.0);
-        let v11: f64 = if k2 == 1 {
-            let v10 = v7;
-            f64::tan(x2.tanh() * 1.2) / (f64::log(1.5_f64, v9 * v9 + 2.0).powi(2) + 1.0) + v10.cos()
-        } else {
-            return v[k2 % 4].atan2(x2 * x2 + 1.0) + v8
+            s0 = (s0 * 0.5 + v4.cos() * 0.05).sin();
         };
-        f64::cos(x0) - s0 - f64::tanh(acc1) + v8 * 0.5 + v11.cos() + ((v8 / (v7 * v7 + 0.5)).powi(2) + 1.0).log10()
+        let mut k7 = 0;
+        let v9: f64 = loop {
+            k7 += 1;
+            let v8 = x1.tanh();
+            s0 = (s0 * 0.75 + x0.sin() / 1.5 * 0.25).sin();
+            if k7 >= 3 || v6 >= (x0 * x0).ln_1p() {
+                break v[0];
+            }
+            s0 = (s0 * 0.5 + v8 * 0.5).tanh();
+        };
+        let mut a10 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a10[i] = t.sin().exp();
+            acc1 += (f64::cos(v6) + 2.0).cbrt().cos() * 0.5;
+        }
+        if f64::cos(acc1) < 0.5 {
+            s0 = (s0 * 0.75 + (x1 * x1 - v9.powi(3)) * 0.01).tanh();
+        } else if v[k2 % 4].to_radians() <= 0.25 {
+            let v11 = (f64::powi(v[3 - k7], 2) + 1.5).acosh() * f64::acos(x0.cos() * 0.9);
+            acc1 -= v11.cos() * 0.2;
+        } else {
+            s0 *= 0.8;
+            s0 += 0.05 * f64::cosh(x0.tanh() * 1.5).sin();
+        }
+        let v12: f64 = prog_2(v9.cos(), f64::recip(acc1.powi(2) + 1.0).sin(), f64::sin(a10[n % 4].clamp(x2.cos() - 1.5, a10[n % 4].cos() + 1.5)) * 2.0, v, k2);
+        x0 + s0 - v6 * 0.25 - v12.tanh() + f64::sinh(f64::cos(v[k7]) * 2.0)
     }
 
     #[differentiable]
     pub fn prog_13(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::powi(x2.copysign(x0), 2).ln_1p();
+        let mut s0: f64 = x0;
         let mut acc1: f64 = 0.0;
-        let mut a2 = v;
-        for i in 0..n {
-            let fi = i as f64;
-            a2[i % 4] = a2[i % 4] * 0.5 + f64::powi(x1 * fi, 2).ln_1p().cos() * 0.1;
-            s0 = f64::mul_add(s0, 0.6, (s0 * s0 + 0.5).ln().cos() * 0.25);
+        if (v[n % 4] * v[n % 4] + 1.0).ln() - f64::exp_m1(v[n % 4].tanh()) < -0.5 && n == 5 {
+            return (f64::sin(v[n % 4]) * 1.2).tan();
         }
-        for &t in a2.iter() {
-            if f64::powi(a2[n % 4], 3) > -0.5 {
-                let v3 = t.sin().exp();
-                s0 = (s0 * 0.75 + f64::sin(v3) * 0.05).sin();
-            } else if !(n % 2 == 0) {
-                s0 = s0.mul_add(0.6, f64::cos(s0.powi(3)) * 0.05);
-            } else {
-                s0 = (s0 * 0.8 + t.atan2(x0 * x0 + 1.0) * 0.05).tanh();
-                s0 = s0 * 0.8 + x1.tanh().cos() * 0.2;
-                if f64::sin(a2[1].min(a2[n % 4])) <= -0.25 {
-                    s0 = s0.mul_add(0.8, f64::tanh(f64::exp2(x1.tanh())) * 0.1);
-                    let v4 = f64::mul_add(x0 + v[n % 4], t, f64::powi(t, 2));
-                    acc1 += 0.25 * f64::cos(v4);
-                } else if v[2] * x1 >= 1.0 || n == 1 {
-                    let v5 = (x0.sin() * 0.9).atanh();
-                    acc1 += 0.5 * f64::sin(v5);
-                }
-            }
-            match n % 2 {
-                0 => {
-                    s0 = (s0 * 0.6 + (x2.tanh() * 1.2).tan() * 0.02).tanh();
-                }
-                1 => {
-                    s0 = (s0 * 0.8 + x2 * v[n % 4].tanh().exp2() * 0.02).tanh();
-                    s0 = f64::mul_add(s0, 0.5, (x0 * x0 + 2.0).acosh().cos() * 0.2);
-                }
-                _ => {
-                    let v6 = t.asinh();
-                    s0 = s0 * 0.6 + (x1 * x1).sin().exp2().sin() * 0.05;
-                    s0 = s0 * 0.8 + v6.sin() * 0.2;
-                }
-            }
-            acc1 += 0.5 * f64::cos(f64::log(3.0_f64, f64::abs(t).powi(2) + 2.0));
-        }
-        let v7 = v.iter().fold(a2[1], |r, &p| r * 0.5 + 0.2 * f64::tanh(f64::max(x1 / (x0 * x0 + 1.5), s0.clamp(x1.sin() - 1.5, r.tanh() + 1.5)) + f64::tanh(p)));
-        let mut a8 = [0.0; 4];
-        for i in 0..n {
-            let fi = i as f64;
-            a8[i % 4] += (fi - (a2[i % 4] - fi)).cos() * 0.25;
+        if f64::atan(1.5 * x1) >= x2 {
+            acc1 -= prog_1(f64::cos(s0 * 2.0), (x2 / ((v[n % 4] + x0).powi(2) + 1.5)).sin(), f64::cosh(f64::tanh(x1) * 2.0).to_radians().tanh() * 2.0, v, n).tanh() * 0.005;
+        } else if f64::ln_1p(s0 * s0) < x1 {
+            let v2 = f64::sin(v[1]);
             s0 *= 0.75;
-            s0 += 0.25 * v7.tanh();
+            s0 += 0.25 * v2.tanh();
         }
-        let v9 = (v7.tanh() + 2.0).cbrt();
-        s0 * 1.5 + acc1.tanh() - a8[0] - v9 * 0.25 + (v9 * a2[n % 4] - f64::abs(x0))
+        let mut a3 = [0.0; 4];
+        for i in 0..n {
+            let fi = i as f64;
+            a3[i % 4] += 3.0_f64.log(f64::powi(fi, 2) + 2.0).powi(3).tanh() * 0.25;
+            s0 = s0 * 0.6 + f64::sin(-s0) * 0.4;
+        }
+        for _ in 0..n {
+            s0 = 0.5 * s0 + 1.0 * f64::cos((x1.tanh() + 2.0).cbrt());
+            s0 = (s0 * 0.5 + f64::acos(f64::tanh(x0 + s0) * 0.9) * 0.1).tanh();
+        }
+        s0 + acc1 * 0.5 + a3[2] * 0.5
     }
 
     #[differentiable]
     pub fn prog_14(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0;
-        let mut s1 = x1.atan();
-        let mut s2 = (v[0] * x2).cos() * 2.0;
+        let mut s0 = f64::recip((x0 * 0.1).powi(2) + 1.0);
+        let mut s1 = f64::tanh(x0 * v[n % 4]) * 2.0;
+        let mut s2 = f64::cos(s1);
         let mut acc3: f64 = 0.0;
-        'l0: for _ in 0..n {
-            s2 = 0.8 * s2 + 0.2 * (f64::sin(s2) * 0.5).ln_1p();
-            for j in 0..6 {
-                s1 = (s1 * 0.5 + (f64::cos(s1) * 0.9).atanh() * 0.1).sin();
-                if f64::mul_add(v[j % 4].tanh(), s1.tanh().exp_m1(), 2.5 - s1) >= 0.5 {
-                    continue 'l0;
+        let mut k4 = 0;
+        let v8 = loop {
+            k4 += 1;
+            let v6 = if x2.tanh().mul_add(f64::cos(s0), s2 / (x2 * x2 + 1.5)) >= x1 {
+                let v5 = s0 / (f64::powi(s0, 2) + 0.5);
+                -(v5.powi(2) + 1.0).atan2(v5)
+            } else if k4 % 3 == 1 {
+                acc3 += prog_6(1.5, s0, x1, v, k4).sin() * 0.02;
+                x2.asinh()
+            } else {
+                -s0
+            };
+            let v7: f64 = if s0.to_radians() * 50.0 > 0.0 {
+                f64::sin(x1).exp()
+            } else {
+                v6 - s2
+            };
+            if x1 / (x0 * x0 + 1.0) >= (v[2] * v[2] + 2.0).sqrt() {
+                acc3 += 0.25 * f64::atanh(f64::exp_m1(x2.sin()).cos() * 0.9).cos();
+                s0 = s0 * 0.8 + f64::sqrt((v7 * v7 + 1.0).log2().powi(2) + 0.5).tanh() * 0.01;
+                if f64::powi(f64::exp(f64::tanh(s0)), 2) <= -1.0 {
+                    s0 = (s0 * 0.5 + (f64::powi((v[k4 % 4] * v[k4 % 4] + 2.0).acosh(), 2) + 2.0).sqrt() * 0.2).sin();
+                    break 2.0_f64.atan2(f64::tanh(v[1]).exp());
                 }
-            }
-            for j in 0..n {
-                let fj = j as f64;
-                let v4 = fj / (f64::powi(v[j % 4], 2) + 0.5);
-                let v6 = match j {
-                    0 => {
-                        s0 = (s0 * 0.75 + (fj + v[j % 4]) * 0.25).sin();
-                        f64::cosh(f64::tanh(v[(j + n) % 4]) * 1.5).cos().exp()
-                    }
+            } else if f64::log10((s1 * s1 + 1.0).powi(-3).powi(2) + 1.0) > s0 * s2 {
+                s1 = s1 * 0.6 + (s2.powi(2) + 0.5).atan2(s2).cos() * 0.1;
+                match k4 {
                     1..=3 => {
-                        let v5 = fj.cos().exp_m1();
-                        (-fj) + v5.tanh()
+                        break (v7.cos() + 2.0).cbrt();
                     }
-                    4 => 0.8 * s1,
-                    _ => f64::tanh(v4),
-                };
-                s2 = (s2 * 0.75 + v4.max(v6) * 0.02).tanh();
+                    4 => {
+                        acc3 += 0.5 * f64::tanh(f64::atan((v[k4 % 4] * v[k4 % 4] + 1.0).recip()));
+                        if (f64::tanh(v[k4 % 4]) + 2.0).cbrt() * x0.powi(3) > 0.5 {
+                            break v6 - v[k4 % 4];
+                        }
+                        let x2 = (v7.powi(2) + 0.5).sqrt();
+                        acc3 += 0.25 * x2.cos().cos();
+                    }
+                    _ => {
+                        acc3 += 0.25 * f64::cos(v[k4 % 4] - v7);
+                    }
+                }
             }
-            if f64::powi(v[3], 3) < -1.0 {
-                s1 = (s1 * 0.8 + s2 * s0 * 0.05).tanh();
-                continue;
+            acc3 += (s2 * s2 + 0.5).sqrt().sin() * 0.5;
+            if k4 >= 4 {
+                break s0;
             }
-        }
-        let v7 = 1.5_f64.copysign(s0);
-        if s1.min(v7) > -1.0 {
-            s2 = 0.8 * s2 + 0.02 * s2.tanh();
-            let v7: f64 = f64::clamp(acc3 / (s2.powi(2) + 1.5), (v7 * x2).sin() - 1.5, f64::sin(v7) + 1.5);
-            s0 = s0.mul_add(0.8, f64::sin(v7).sin() * 0.1);
-        } else {
-            s0 = (s0 * 0.6 + (SCALE + s0).max((v[n % 4] * v[n % 4] + 2.0).acosh()) * 0.05).sin();
-        }
-        for (i, &t) in v.iter().enumerate() {
-            acc3 -= f64::tanh(-v[i]) * 0.5;
-            acc3 += 0.5 * f64::exp((x0 / (s2.powi(2) + 1.0)).cos()).cos();
-            if s0.asinh() > 0.0 {
-                continue;
-            }
-            s2 = 0.5 * s2 + 0.5 * t.sin();
-        }
-        let mut k8 = 0;
-        while k8 < n + 1 && f64::ln(x2.powi(2) + 0.5).clamp(-0.5, 1.0) <= 0.0 {
-            k8 += 1;
-            if n < 2 && (f64::cbrt(s2.cos() + 2.0).powi(2) + 0.5).recip() >= 1.0 {
-                continue;
-            }
-            match k8 {
+            acc3 += 0.1 * f64::tanh(v6.sin() + v7.cos());
+        };
+        let mut k9 = 0;
+        let v12 = loop {
+            k9 += 1;
+            let v10 = ((s0 * v[3]).powi(2) + 2.0).ln();
+            match n {
                 0 => {
-                    s1 = f64::mul_add(s1, 0.5, s1.tanh() * 0.5);
-                    if f64::cbrt(f64::tanh(x0) + 2.0) > 0.5 {
-                        let v9 = x2.mul_add(x2, v7);
-                        s1 = (s1 * 0.8 + f64::tanh(v9) * 0.02).sin();
-                    }
-                    let v7 = v7;
-                    acc3 -= v7.tanh().tanh() * 0.25;
+                    acc3 += 0.02 * f64::cos(prog_6(x2, x0, s0, v, k9));
                 }
-                1 => {
-                    let v10 = v[0];
-                    s0 = s0 * 0.8 + f64::cos(f64::tanh(v10)) * 0.2;
-                }
-                2..=4 => {
-                    let v11: f64 = v[k8 % 4] - x0;
-                    acc3 += f64::tanh(v11) * 0.25;
+                g if g > 1 => {
+                    break (f64::sqrt(s2 * s2 + 0.5).powi(2) + 1.0).log10();
                 }
                 _ => {
-                    acc3 += f64::tanh(f64::cos(s1)) * 0.25;
-                    s0 = s0.mul_add(0.5, (v[0] * s0).sin() * 0.1);
+                    s2 = 0.5 * s2 + 0.05 * (v8 * x1).sin();
                 }
             }
-            s2 = f64::mul_add(s2, 0.6, f64::cos(f64::tanh(s2)) * 0.4);
+            let v11 = v.iter().fold(s2, |r, &p| r * 0.75 + 0.05 * f64::tanh(f64::min(x2, s0) + r + p.tanh()));
+            s0 = (s0 * 0.75 + f64::atan2(f64::powi(v8 / 1.5, 2) + 0.5, f64::min(s2, v11)) * 0.02).tanh();
+            if k9 >= 2 || v[(k9 + k4) % 4] >= 0.0 {
+                break (f64::powi(x1, 2) + 1.0).log10();
+            }
+            s1 = (s1 * 0.6 + f64::tanh(v10) * 0.1).sin();
+        };
+        let mut k13 = 0;
+        loop {
+            k13 += 1;
+            s1 = s1 * 0.75 + f64::tanh((x2.cos() * 0.9).atanh()) * 0.05;
+            acc3 += 0.25 * (s1 * f64::ln_1p(v8 * v8)).sin();
+            if k13 >= 6 || s2 * std::f64::consts::FRAC_PI_4 <= f64::ln_1p(v8 * v8) {
+                break;
+            }
         }
-        s0 - s1 - s2 * 0.5 - acc3.tanh() + s0 / (s0.cos() + 2.0)
+        let mut a14 = [0.0; 4];
+        for i in 0..n {
+            a14[i % 4] += x0.tanh() * 0.25;
+        }
+        let mut k15 = 0;
+        while k15 < n {
+            k15 += 1;
+            if k15 % 3 == 1 && (v[3].powi(2) + 1.0).recip() <= v8 {
+                continue;
+            }
+            let v16 = if v8 <= 1.0 {
+                (v[k13 % 4] * v[k13 % 4] + 1.0).atan2(s2)
+            } else {
+                (v8 * v8).ln_1p()
+            };
+            s1 = 0.6 * s1 + 0.4 * f64::cbrt(v16.cos() + 2.0).cos();
+        }
+        x1 * 0.5 - x2 + f64::sin(s0) - s1 + s2 + acc3.sin() + v8.sin() + v12.cos() + a14[2]
     }
 
     #[differentiable]
     pub fn prog_15(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.powi(3).cos() * 2.0;
-        let mut s1 = (x1.cos() + x1).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        let v9: f64 = loop {
-            k3 += 1;
-            match k3 % 3 {
-                1 => {
-                    s1 = s1 * 0.8 + (s1.sin() * 1.2).tan().tanh() * 0.02;
-                    let v4 = (f64::cos(v[n % 4]) * 0.9).atanh();
-                    s0 = 0.6 * s0 + 0.05 * f64::tanh(v4.cos());
+        let mut s0 = f64::min(3.0_f64, x0.hypot(v[0])).sin() * 2.0;
+        let mut s1 = f64::sin(v[n % 4].mul_add(x2, x0)) * 2.0;
+        let mut s2 = (f64::cos(v[0]) * 0.9).asin();
+        let mut acc3: f64 = 0.0;
+        for (i, &t) in v.iter().enumerate() {
+            let v4: f64 = prog_0(s1, v[0].tanh() * 2.0, 0.25, v, i);
+            if x1 <= f64::acos(t.cos() * 0.9) {
+                s1 = (s1 * 0.5 + (v[3 - i] - s1) * 0.25).tanh();
+            } else {
+                s1 = (s1 * 0.8 + x1.tanh().exp2() * 0.1).tanh();
+                let v5 = x1.asinh();
+                acc3 += 0.5 * v5.sin();
+            }
+            acc3 += (x0 * x0 + 0.5).powf(0.3).cos() * 0.5;
+            acc3 -= 0.05 * f64::sin(v4).cos();
+        }
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            match k6 {
+                0 => {
+                    s0 = s0 * 0.6 + s0.mul_add(s0, s0).cos() * 0.05;
+                    if prog_0(x1, (x1.tanh() * 0.9).atanh().sin(), 0.75, v, k6) > s0 {
+                        s0 = (s0 * 0.6 + (s1.powi(2) + 1.0).log(x1 * x1 + 2.0) * 0.1).sin();
+                        break;
+                    }
+                    s0 = (s0 * 0.5 + s0 * s0 * 0.1).sin();
                 }
-                2 => {
-                    s1 = 0.8 * s1 + 0.1 * (s1 - x2).tanh();
+                1 | 3 => {
+                    break;
                 }
                 _ => {
-                    let mut k5 = 0;
-                    while k5 < n + 1 && (s0.powi(2) + 1.0).log10() < 0.5 {
-                        k5 += 1;
-                        match n {
-                            3 | 5 => {
-                                s0 = s0 * 0.75 + (SCALE + x0) / 4.0 * 1.0;
-                                s1 = (s1 * 0.6 + f64::asin(v[k5 % 4].tanh() * 0.9) * 0.1).sin();
-                            }
-                            6 => {
-                                let v6 = (x1 * x1 + 2.0).ln();
-                                s1 *= 0.6;
-                                s1 += 0.5 * v6.tanh();
-                            }
-                            _ => {
-                                s1 = 0.8 * s1 + 0.05 * (v[k3 % 4] / (f64::powi(f64::tanh(s1).exp_m1(), 2) + 1.5)).sin();
-                            }
-                        }
-                        s0 *= 0.8;
-                        s0 += 0.2 * f64::cos(v[(k5 + k3) % 4]);
-                        match k5 % 4 {
-                            0 => {
-                                let v7 = SCALE + 3.0_f64.min(x1);
-                                acc2 -= f64::tanh(v7.sin()) * 0.05;
-                            }
-                            1 | 3 => {
-                                acc2 -= 0.05 * v[k5 % 4].tanh().sin();
-                            }
-                            _ => {
-                                acc2 += 0.05 * f64::sin(x2);
-                                s1 = s1 * 0.5 + v[k5 % 4].tanh() * 0.5;
-                            }
-                        }
-                    }
-                    s1 = f64::mul_add(s1, 0.6, f64::sin(v[k5 % 4].mul_add(x2, x0)) * 0.05);
+                    let x0 = x0 + 1.25;
+                    acc3 += f64::sin(x0.sin()) * 0.5;
                 }
             }
-            let v8 = v[k3 % 4] + s1;
-            acc2 += 0.5 * (-v[2]).cos();
-            if k3 >= 4 || v[k3 % 4] >= -1.0 {
-                break f64::acos(x2.cos() * 0.9);
-            }
-            acc2 += f64::cos(v8).sin() * 0.5;
-        };
-        let v10 = match k3 {
-            0 => v9.sin(),
-            g if g > 2 => x1.tanh().exp2(),
-            _ => v[k3 % 4].cos(),
-        };
-        let mut k11 = 0;
-        loop {
-            k11 += 1;
-            s1 = f64::mul_add(s1, 0.75, f64::atanh(v9.cos() * 0.9).to_radians() * 1.0);
-            acc2 += (v[n % 4] + x1).sin() * 0.5;
-            if k11 >= 4 {
+            s1 = 0.6 * s1 + 0.05 * (x1.sin() * (s1 * x2)).cos();
+            s0 = 0.8 * s0 + 0.02 * (f64::sin(s0) * 0.9).atanh().tanh();
+            if k6 >= 3 || f64::clamp(x2, -1.5, 1.5).abs() < -0.5 {
                 break;
             }
         }
-        s0 = (s0 * 0.8 + f64::log2(x2 * x2 + 1.0) * 0.1).sin();
-        v[2].cos() + s0 + s1.cos() + acc2.sin() + v9 + v10 * 1.5
+        let v9 = if x1 > 1.0 {
+            let v7 = f64::hypot(x0, x2);
+            s2 - x0 + f64::tanh(v7)
+        } else if (v[3 - k6] * v[3 - k6] + 1.0).log10() > 0.25 {
+            let x0: f64 = (x0.cos() * 1.2).tan();
+            f64::to_radians(x0) * 20.0
+        } else {
+            let v8 = v[n % 4].min(s2);
+            f64::asinh(x0) + v8.tanh()
+        };
+        if prog_2(f64::tanh((-1.5_f64).max(s1)) * 2.0, s0, f64::tanh((f64::powi(f64::atan(s1), 2) + 0.5).recip()), v, k6) < 0.5 {
+            return (x1 * core::f64::consts::FRAC_1_SQRT_2).powi(3);
+        }
+        'l2: for (i, &t) in v.iter().enumerate() {
+            let v10 = x0;
+            acc3 += 0.4 * (1.5_f64.atan2(t).to_radians() * 20.0);
+            s1 = (s1 * 0.75 + (f64::sin(f64::asin(v[i].sin() * 0.9)) * 0.9).asin() * 0.05).sin();
+            for j in 0..3 {
+                let fj = j as f64;
+                match j {
+                    0 => {
+                        s1 = s1.mul_add(0.75, f64::copysign(3.0_f64, v9).sin() * 1.0);
+                    }
+                    1 => {
+                        acc3 += f64::sinh((fj / 4.0).sin() * 1.5).cos() * 0.1;
+                        let v11 = x1;
+                        s2 = (s2 * 0.8 + v11.sin() * 0.2).sin();
+                    }
+                    2 => {
+                        let x0 = x0.clamp(-1.0, 1.0);
+                        acc3 += 0.1 * x0.tanh();
+                    }
+                    _ => {
+                        let v12: f64 = f64::tanh(v[3 - j]).exp();
+                        acc3 -= v12.cos().sin() * 0.1;
+                    }
+                }
+                if f64::sin(x1).to_radians() <= 0.0 {
+                    continue 'l2;
+                }
+                acc3 += f64::sin(s0.cos()) * 0.1;
+            }
+            acc3 += 0.5 * v10.cos().tanh();
+        }
+        let mut k13 = 0;
+        loop {
+            k13 += 1;
+            if 0.1 - (v9 - x0) < s1 * v[(k13 + n) % 4] {
+                break;
+            }
+            s1 = (s1 * 0.75 + (x0 + f64::powi(s0, 2)) * 0.05).tanh();
+            s2 = s2.mul_add(0.8, f64::cosh(f64::tanh(s2 - 0.1) * 1.5).tanh() * 0.05);
+            if k13 >= 3 {
+                break;
+            }
+        }
+        f64::sin(s1) + s2 * 0.25 + acc3.cos() + v9.tanh()
     }
 
     #[differentiable]
     pub fn prog_16(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (-x2).min(f64::log(v[n % 4].powi(2) + 1.0, 2.0)).sin() * 2.0;
-        let mut s1 = 2.0_f64.hypot(x0).sin() * 2.0;
+        let mut s0 = x0 / 2.0;
+        let mut s1 = x2;
         let mut acc2: f64 = 0.0;
-        let v3 = prog_0(2.0, (x1 * x1 + 1.0).powf(0.5).cos() * 2.0, x2, v, 2);
-        let mut m4 = 0;
-        for t in v {
-            s1 = 0.75 * s1 + 0.2 * (s1.to_degrees() * 0.02).tanh();
-            acc2 += 0.4 * f64::sin(t * v3);
-            s1 = s1 * 0.8 + x2.sin() * 0.2;
-            if m4 % 3 == 1 {
-                m4 += 1;
-            }
+        let mut a3 = [0.0; 4];
+        a3[0] = s0 * v[3];
+        for i in 1..4 {
+            a3[i] = a3[i - 1] * 0.5 + f64::tanh(v[i] * v[i]) * 0.1;
         }
-        let c5 = m4 as f64;
-        if f64::tan(c5.cos() * 1.2) - c5.mul_add(x0, x2) < 1.0 {
-            let v6: f64 = prog_13(acc2, 0.75, 1.5, v, m4);
-            s0 = 0.5 * s0 + 0.005 * v6.cos();
-        } else {
-            acc2 -= (c5.powi(2) + 1.5).acosh().cos();
-        }
-        'l1: for &t in v.iter() {
-            let v7 = f64::asinh(s0);
-            s1 = s1 * 0.8 + f64::cos(x2 + 0.65) * 0.2;
-            for j in 0..n {
-                let fj = j as f64;
-                if j > 2 && s0.max(v3) < 0.0 {
-                    continue 'l1;
+        acc2 -= f64::atan2(x2, x1 * x1 + 1.0).cos();
+        'l1: for i in 1..n {
+            let fi = i as f64;
+            match n % 4 {
+                0 | 2 => {
+                    s0 = f64::mul_add(s0, 0.8, (-s0).sin() * 0.2);
                 }
-                if v7 - t <= 1.0 {
-                    s0 = 0.75 * s0 + 0.25 * f64::atan(s1).sin();
-                    if v[n % 4] * x0 > 0.5 {
-                        s0 *= 0.8;
-                        s0 -= 0.2 * f64::sin((c5.powi(2) + 1.0).atan2(s0));
-                        let v8 = f64::acos(v[j % 4].sin() * 0.9) * std::f64::consts::FRAC_PI_4;
-                        s0 = 0.75 * s0 + 0.1 * f64::sin(v8.cos());
-                    } else if (f64::powi(x2, 2) + 2.0).acosh() > c5 {
-                        let v9 = s1 * v3;
-                        s0 = s0.mul_add(0.8, f64::sin(f64::cos(v9)) * 0.02);
+                3 => {
+                    continue;
+                }
+                _ => {
+                    let v4 = prog_0(0.5, f64::sin(v[i % 4] + x2), f64::sqrt(s1.powi(2) + 2.0).powi(3).cos(), v, n);
+                    s0 = f64::mul_add(s0, 0.75, (fi - x0).cos() * 0.25);
+                    acc2 -= 0.005 * v4.sin();
+                }
+            }
+            acc2 += 0.4 * (a3[2].tanh() * 0.9).acos().tanh();
+            for u in v {
+                if x1 + u <= v[n % 4] + s0 {
+                    s0 = (s0 * 0.6 + (u.powi(2) + 1.0).log2() * 0.25).tanh();
+                    break 'l1;
+                }
+                match i {
+                    0 => {
+                        s0 *= 0.6;
+                        s0 -= 1.0 * f64::tanh(f64::log2(fi.powi(2) + 1.0));
                     }
-                    acc2 += x1.sin().exp_m1().tanh() * 0.05;
-                    if !(m4 == 5 && f64::sqrt(x1.powi(2) + 1.0) <= 0.0) {
-                        let v10 = (f64::tanh(fj).exp().cos() * 1.5).cosh();
-                        acc2 -= 0.05 * f64::sin(c5.abs());
-                        s0 = s0 * 0.5 + f64::sin(v10) * 1.0;
+                    g if g > 1 => {
+                        acc2 -= (f64::powi(s1, 2) + 1.5).acosh().sin() * 0.1;
+                        s1 *= 0.75;
+                        s1 -= 1.0 * f64::exp2(f64::tanh(fi)).sin();
                     }
-                } else if f64::exp(f64::sin(v[j % 4])) > fj {
-                    acc2 += 0.05 * f64::exp(x0.cos()).tanh();
+                    _ => {
+                        acc2 -= (x1.powi(2) + 1.0).powf(x1.sin()).cos() * 0.1;
+                    }
+                }
+                s0 = s0 * 0.75 + f64::sin(a3[n % 4] / (s0 * s0 + 1.5) * s1.sin()) * 0.05;
+            }
+            if f64::ln(x2 * x2 + 1.0) < (f64::cos(s1) * 0.9).asin() {
+                s1 = 0.8 * s1 + 0.01 * (v[1].powi(2).sin() * 1.5).sinh().sin();
+            } else if x0 > f64::exp(f64::tanh(s0)) {
+                acc2 += 0.4 * x0.sin();
+                if !(i > 1) {
+                    s0 = f64::mul_add(s0, 0.6, (f64::cos(x1) * 0.5).ln_1p().asinh().sin() * 0.4);
                 } else {
-                    let v11 = (v[m4 % 4].tanh() * 2.0).sinh();
-                    s1 = 0.75 * s1 + 0.02 * v11.cos();
+                    s1 = s1.mul_add(0.5, v[n % 4].cos() * 0.5);
+                    acc2 -= 0.4 * (s1 + s0).sin();
                 }
                 s0 *= 0.8;
-                s0 -= 0.1 * (0.1 - (s0 - x0)).sin();
+                s0 += 0.2 * f64::cos(s0);
             }
-            acc2 -= 0.5 * (f64::sin(t) + v7.tanh()).tanh();
         }
-        let v12 = v[(m4 + n) % 4].abs();
-        s0 + s1.cos() + f64::cos(acc2) + f64::sin(v3) + v12 + (x1.cos().exp() + 1.2)
+        for i in 0..3 {
+            let v5 = f64::tanh(x0);
+            let v6 = match i {
+                0 => v5 - v[(i + n) % 4],
+                g if g > 1 => (v5.cos() * 0.9).acos(),
+                _ => x2 / (v5 * v5 + 0.5),
+            };
+            acc2 += f64::exp_m1(f64::tanh(x1)).sin() * 0.5;
+            s1 = s1 * 0.8 + f64::cos(v6.cos()) * 0.02;
+        }
+        'l4: for i in 0..v.len() {
+            let fi = i as f64;
+            let v8 = if x1 * std::f64::consts::LN_2 > a3[2] {
+                let v7 = ((s0 + fi).tanh() * 0.9).atanh();
+                (f64::sin(v7) * 0.9).asin()
+            } else if s1.cos() / (f64::powi((v[0] * v[0] + 0.5).recip(), 2) + 1.0) > 0.25 {
+                let x2 = f64::log(s0 * s0 + 1.0, 10.0) + v[i].mul_add(s1, s1);
+                s0 = (s0 * 0.75 + s0 * 0.25).tanh();
+                x1 - x2
+            } else {
+                for _ in 0..n {
+                    acc2 -= (f64::powi(x0, 2) + 1.0).powf(0.3).cos() * 0.05;
+                    s0 = s0 * 0.8 + s0.tanh() * 0.2;
+                }
+                f64::sin((x1.tanh() + 2.0).cbrt()).exp()
+            };
+            s0 = (s0 * 0.8 + (fi + v8) * 0.02).tanh();
+            let mut k9 = 0;
+            while k9 < n + 1 {
+                k9 += 1;
+                if ((1.2 - v[k9 % 4]).tanh() + 2.0).cbrt() > s1 || k9 % 3 == 1 {
+                    continue 'l4;
+                }
+                acc2 -= (fi.powi(2) + 0.5).atan2(s0).sin() * 0.05;
+                if 2.5 * x0 > 0.5 {
+                    acc2 -= 0.05 * (x1 * s0).tanh();
+                } else if k9 == 3 {
+                    let v10 = f64::tanh(x0.atan2(s1 * s1 + 1.0)).exp();
+                    s1 = s1 * 0.8 + (f64::tanh(x1) * 0.9).atanh().tanh() * 0.02;
+                    acc2 += v10.cos().cos() * 0.05;
+                } else {
+                    acc2 += 0.05 * x0.min(v[n % 4]).max(x0.cos().exp2()).tanh();
+                }
+            }
+            let v11: f64 = (x2 + v8).abs();
+            s0 = 0.5 * s0 + 0.02 * v11.sin().sin();
+        }
+        s0 + s1 * 0.75 + f64::sin(acc2) - a3[3].sin() - (x1 / 1.5 + 3.0_f64.log(x2 * x2 + 2.0))
     }
 
     #[differentiable]
     pub fn prog_17(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.clamp(-1.5, 1.5);
+        let mut s0: f64 = v[2] / (f64::sin((x2 * x2 + 1.0).log10()) + 2.0);
         let mut acc1: f64 = 0.0;
-        for i in 1..n {
-            s0 = 0.6 * s0 + 0.4 * f64::cos(x2);
-            let v2 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.05 * ((f64::powi(s0 - x1, 2) + 0.5).recip() + f64::tanh(p)).sin());
-            if v2 < -0.5 {
-                acc1 -= v[i % 4].atan2(s0.powi(2) + 1.0).cos() * 0.4;
+        let mut m2 = 0;
+        for &t in v.iter() {
+            acc1 -= 0.25 * x0.powi(3).sin();
+            if m2 % 3 == 1 {
+                m2 += 1;
+            }
+            let v3 = f64::sin(x0.powi(2));
+            let v4 = x1 * x1.cos();
+            acc1 -= f64::sin(t.cos() - v3 + v4.cos()) * 0.5;
+        }
+        match m2 {
+            1 => {
+                acc1 -= f64::cos(-s0);
+            }
+            2 => {
+                let x2 = f64::tanh(x2).cosh();
+                s0 = (s0 * 0.8 + f64::sin(f64::cos(x1).exp_m1()) * 0.05).tanh();
+                acc1 -= x2.tanh();
+            }
+            g if g > 3 => {
+                s0 = f64::mul_add(s0, 0.5, f64::asin(s0.atan().sin() * 0.9).sin() * 0.1);
+            }
+            _ => {
+                s0 = (s0 * 0.6 + (x2.powi(2) + 2.0).sqrt() * 0.4).sin();
+                if m2 > 4 {
+                    acc1 += 0.25 * f64::clamp((acc1.powi(2) + 1.0).log10(), f64::acosh(x1.powi(2) + 2.0).sin() - 1.5, x1.sin() + 1.5).cos();
+                    let v5 = (x1.powi(2) + 1.5).acosh();
+                    acc1 -= v5.tanh();
+                } else if m2 % 3 == 1 && v[m2 % 4].abs() >= f64::abs(x1) {
+                    acc1 += f64::cos(v[(m2 + n) % 4] - v[m2 % 4]);
+                }
+                acc1 += (x1 * x0).sin();
+                if prog_2(x1, x2, 0.75, v, m2) < 1.0 {
+                    acc1 -= (x2 * x2 + 1.0).cbrt().sin();
+                    acc1 += f64::cos(s0).exp_m1().tanh();
+                } else if x0.tanh().sinh() <= -0.25 {
+                    acc1 += 0.25 * f64::abs((f64::powi(x2, 2) + 1.0).powf(1.5)).cos();
+                    let v6 = prog_6(x0, x1, x2, v, m2);
+                    acc1 += v6.sin() * 0.02;
+                } else {
+                    s0 = f64::mul_add(s0, 0.5, prog_0((s0.tanh().sin() * 0.9).asin().cos() * 2.0, s0, f64::clamp((s0.powi(2) + 0.5).sqrt(), -0.5, 0.5).sin() * 2.0, v, m2).tanh() * 0.005);
+                }
+            }
+        }
+        let mut m7 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            if (x1.powi(2) + 2.0).sqrt() <= 1.0 {
                 break;
             }
-        }
-        'l1: for i in (0..3).rev() {
-            let fi = i as f64;
-            let v3 = x0.cos().exp();
-            if f64::recip(v[i].powi(2) + 0.5) <= 1.0 {
-                s0 = 0.8 * s0 + 0.2 * x1.cos();
-                if (f64::sin(v3) * 1.5).sinh() > s0 {
-                    s0 = (s0 * 0.8 + (s0.sin() * 1.2).tan() * 0.02).tanh();
-                    acc1 += s0.tanh() * 0.5;
-                } else if v3.sin() > 0.25 {
-                    s0 = 0.5 * s0 + 0.05 * f64::cos(f64::powi(v[0].asinh(), 3));
-                    acc1 -= f64::sin((s0.tanh() * 1.2).tan() + f64::ln_1p(v[i] * v[i])) * 0.25;
-                }
-            } else if v3 * v3 < fi.tanh().cosh() || i < 1 {
-                s0 = 0.75 * s0 + 0.1 * f64::hypot(s0, x1).sin();
-                acc1 -= (x2 * v[(i + n) % 4]).cos() * 0.5;
-                match i + n {
+            if (x1 * x1 + 1.0).log10() > -0.5 {
+                m7 += 1;
+            }
+            if f64::powi(x0 + s0, 2).ln_1p() <= -0.5 {
+                let v8 = (f64::powi((x0 * x0 + 1.0).cbrt(), 2) + 1.0).powf(0.3);
+                acc1 += 0.5 * f64::cos(v8).sin();
+            } else if (x2.mul_add(x1, x2).powi(2) + 1.0).cbrt() < fi {
+                acc1 -= f64::tanh(fi) * 0.5;
+                match i {
                     0 => {
-                        s0 = s0 * 0.6 + f64::acosh(f64::powi(s0.powi(2), 2) + 2.0).cos() * 0.05;
+                        s0 = (s0 * 0.5 + (s0 + x0) * 0.25).sin();
+                        let v9 = f64::exp(f64::cos(x0)).sin();
+                        s0 = 0.5 * s0 + 0.1 * v9;
                     }
-                    3..=4 => {
-                        continue;
-                    }
-                    7 => {
-                        s0 = f64::mul_add(s0, 0.75, f64::atanh(x2.sin() * 0.9).cos() * 0.05);
-                        s0 = s0 * 0.8 + s0.sin().tanh() * 0.2;
+                    g if g > 2 => {
+                        break;
                     }
                     _ => {
-                        for j in (0..=i).rev() {
-                            let fj = j as f64;
-                            s0 *= 0.6;
-                            s0 += 0.1 * (x1.copysign(x0) * f64::tan(f64::tanh(fi) * 1.2)).tanh();
-                            let v4 = fj.to_radians();
-                            acc1 -= 0.2 * v4.tanh();
+                        s0 = (s0 * 0.75 + (-fi) * 1.0).tanh();
+                        if x0 > x1 || m2 < 5 {
+                            break;
                         }
-                        s0 = s0.mul_add(0.8, ((s0.powi(2) + 1.0).log2().sin() * 0.5).ln_1p() * 0.1);
-                        if i < 2 && v[2].asinh() <= -0.5 {
-                            acc1 += (fi * s0).cos() * 0.5;
-                            continue;
-                        }
+                        let v10 = f64::cos(v[i % 4] * v[m7 % 4]);
+                        s0 = 0.5 * s0 + 0.1 * f64::cos(f64::tanh(v10));
                     }
                 }
             } else {
-                s0 = f64::mul_add(s0, 0.6, ((x1.sin() * 0.9).atanh() * s0).tanh() * 0.02);
-                if x0.sin() <= 0.0 {
-                    acc1 += 0.5 * f64::tanh(s0);
-                    break;
+                let v11 = f64::log10(s0 * s0 + 1.0);
+                s0 *= 0.8;
+                s0 += 0.4 * v11.sin();
+            }
+            if x2.sin() >= -0.25 {
+                return x2 - f64::powi(s0, 2);
+            }
+            s0 = s0 * 0.5 + (f64::powi(s0, 2) + 1.0).sqrt().tanh() * 0.5;
+        }
+        match m7 {
+            0 | 2 => {
+                let mut k12 = 0;
+                while k12 < n && f64::cbrt(x2.powi(2) + 0.5) > x0 {
+                    k12 += 1;
+                    acc1 += f64::sin(v[k12 % 4].tanh().cosh()) * 0.25;
+                    let v13 = x0 - v[k12 % 4];
+                    if k12 % 2 == 0 && v[1] - v13 <= -1.0 {
+                        s0 = (s0 * 0.8 + (x1.cos().exp() + s0) * 0.05).tanh();
+                        let v14 = f64::atan2(s0 * v[(k12 + m7) % 4], v[m2 % 4].sin().powi(2) + 1.0);
+                        s0 = s0 * 0.75 + v14.tanh().cos() * 0.05;
+                    } else if v[0].tanh().cos() >= x0 {
+                        s0 = s0.mul_add(0.6, x1.sin() * 0.4);
+                    }
                 }
-                let v5 = f64::cos(x0);
-                acc1 += f64::cos(v5) * 0.5;
             }
-            s0 = s0 * 0.75 + fi.cos() * 1.0;
-            let mut k6 = 0;
-            while k6 < 6 {
-                k6 += 1;
-                s0 = s0.mul_add(0.5, f64::cos(x0.to_degrees() * 0.02) * 0.4);
-                if s0 >= -1.0 || k6 % 3 == 1 {
-                    break 'l1;
+            3 | 5 => {
+                acc1 += x0 / (v[m7 % 4] * v[m7 % 4] + 1.5);
+            }
+            6 => {
+                s0 = (s0 * 0.75 + x0 * 0.25).tanh();
+                if prog_6(f64::sin(v[m2 % 4] * 0.65) * 2.0, 2.0, x1, v, m7) > 1.0 {
+                    let v15 = prog_2(f64::sin(x1.cos() + f64::abs(x0)), s0, 0.75, v, m7);
+                    acc1 += f64::cos(v15) * 0.02;
+                } else if m7 == 6 && x0.copysign(x1) <= 0.5 {
+                    acc1 += f64::cos((v[m2 % 4] * v[m2 % 4]).ln_1p());
+                    s0 = s0 * 0.5 + prog_0((s0 / (x0 * x0 + 1.0)).tanh(), ((x0 + x2).cos() + 2.0).cbrt().sin(), (f64::tanh(s0) * 1.2).tan().sin().sin() * 2.0, v, 6).tanh() * 0.005;
+                } else {
+                    s0 *= 0.8;
+                    s0 += 0.5 * (f64::tanh(x0).cos() + 2.0).cbrt().tanh();
+                    let v16: f64 = prog_8(f64::tanh((f64::sin(x0) * 0.9).atanh()), f64::tanh((s0 * s0 + 1.0).log10().sin().exp()) * 2.0, (x2 * (v[3].powi(2) + 1.0).log10()).cos() * 2.0, v, n);
+                    s0 = s0.mul_add(0.6, v16.cos() * 0.005);
                 }
-                let v7 = f64::cosh((f64::sin(v[k6 % 4]) * 0.5).ln_1p().tanh());
-                acc1 += v7.tanh() * 0.1;
+                let x1 = f64::powf(x1 * x1 + 1.0, x1.tanh());
+                acc1 -= x1.tanh() * 0.25;
+            }
+            _ => {
+                acc1 -= x0.atan().sin();
+                if f64::powi(v[(m7 + m2) % 4], 3) >= -1.0 && m2 == 3 {
+                    let v17: f64 = prog_0(x1, acc1.cos() * 2.0, f64::tanh(f64::tanh(x2)), v, n);
+                    s0 = (s0 * 0.75 + (v[m2 % 4] - x2) * 0.1).sin();
+                    acc1 += 0.005 * v17.sin();
+                } else {
+                    s0 = (s0 * 0.8 + x0.cos() * 0.2).tanh();
+                }
+                let v18: f64 = (v[m7 % 4].cos() * 1.5).cosh();
+                acc1 -= f64::tanh(v18);
             }
         }
-        let mut a8 = [0.0; 4];
-        for i in 0..n {
-            a8[i % 4] += f64::sin(s0.cos().exp_m1() / 2.0) * 0.5;
-        }
-        let mut a9 = [0.0; 4];
-        for i in 0..4 {
-            if 0.3 - x0 * s0 < -1.0 {
-                a9[i] = x0 + x1;
-            } else {
-                a9[i] = f64::atan(x1.cos());
+        let mut k19 = 0;
+        let v20 = loop {
+            k19 += 1;
+            acc1 += f64::sin(x0 + s0) * 0.5;
+            acc1 += 0.5 * (f64::exp(f64::cos(v[k19])) + x1).tanh();
+            acc1 += 0.25 * (v[1] * v[1] + 1.0).powi(-3).tanh();
+            if k19 >= 3 || v[m2 % 4].powi(3) <= 1.0 {
+                break x1;
             }
+        };
+        if v20 / 3.0 > x0 {
+            return v[n % 4].max(x1 - s0);
         }
-        f64::sin(x0) + x1 * 0.75 + v[3] - s0 + acc1.cos() + a8[1] + a9[1] * 0.5
+        s0 * 0.5 - acc1.cos()
     }
 
     #[differentiable]
     pub fn prog_18(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::exp_m1((v[2] * v[2] + 1.0).atan2(x2).sin());
-        let mut s1 = f64::tanh(prog_13(x1, x1.cos().sin() * 2.0, f64::cos((x1 * x1 + 1.0).atan2(x2)).exp().sin() * 2.0, v, n)) * 2.0;
+        let mut s0 = f64::tanh(v[0].sin().exp()) * 2.0;
+        let mut s1 = ((f64::tanh(x0) * 0.9).atanh() + s0).sin() * 2.0;
         let mut acc2: f64 = 0.0;
-        let v3 = v.iter().map(|&p| 1.0 + 0.25 * ((s0 * s0 + 0.5).sqrt() + f64::sin(p)).cos()).product::<f64>();
-        let v4 = v.iter().copied().map(|p| v3 * acc2 + p.tanh()).sum::<f64>();
-        let a5 = [x0.min(v[n % 4]), s0 / (v4 * v4 + 1.0) + x1, v[n % 4].cos(), v[n % 4] * (acc2.tanh() * 1.2).tan()];
-        for &t in v.iter() {
-            s1 = 0.5 * s1 + 0.5 * f64::tanh(s1);
-            acc2 += s0.atan2(t.powi(2) + 1.0).sin() * 0.5;
+        let v3 = prog_13(f64::ln_1p(v[n % 4] * v[n % 4]).sin(), x1, x2, v, n);
+        let mut k4 = 0;
+        'l0: while k4 < n + 1 && (f64::powi(x2, 2) + 1.0).recip() <= -0.25 {
+            k4 += 1;
+            if (v[k4 % 4] - v3) * (v3 - 0.5) >= -1.0 {
+                let mut k5 = 0;
+                while k5 < 5 {
+                    k5 += 1;
+                    acc2 += 0.05 * (0.35 - v[0]).cos();
+                    let v6 = x2.tanh().cosh();
+                    if ((v6 * v6).tanh() * 0.5).ln_1p() >= v[k5 % 4] * x0 {
+                        continue 'l0;
+                    }
+                }
+            } else {
+                let v7 = (x0 - x2).tanh().exp2();
+                let v8 = v7;
+                s0 = 0.6 * s0 + 0.1 * v8.tanh();
+            }
+            acc2 -= (v3.tanh() * 2.0).sinh().tanh().cos() * 0.25;
+            acc2 -= 0.25 * (x2 - v3).tanh().exp().sin();
         }
-        s0 = (s0 * 0.75 + (x0.powi(2) + 1.5).acosh() * core::f64::consts::FRAC_1_SQRT_2 * 0.05).sin();
-        s0 * 0.25 + s1.sin() + acc2 * 1.5 + a5[2].cos()
+        let mut a9 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a9[i] = (v3 + t).sin();
+            acc2 += f64::cbrt(t.powi(2) + 0.5).cos() * 0.5;
+        }
+        if v3 + v[k4 % 4] < 1.0 {
+            acc2 -= x1 / 3.0;
+        } else {
+            acc2 += 0.2 * f64::sin(f64::ln_1p((-v3).powi(2)));
+        }
+        match n {
+            0 => {
+                for _ in 0..v.len() {
+                    acc2 += f64::tanh(x0.tanh().exp_m1()) * 0.5;
+                    s1 = 0.75 * s1 + 0.05 * s1.sin().exp().sin();
+                }
+                s0 = s0.mul_add(0.5, f64::cos((x0 * x0 + 1.5).acosh()) * 0.1);
+            }
+            1..=2 => {
+                let v10 = prog_2(x0, f64::sin(a9[k4 % 4]) * 2.0, (x1.powi(2) + 0.5).ln().cos(), v, n);
+                s1 *= 0.75;
+                s1 += 0.01 * 1.5_f64.min(v3).asinh().tanh();
+                if f64::exp(x1.cos()) > -1.0 {
+                    s1 = (s1 * 0.5 + (x2.powi(2) + 1.0).atan2(x2) * 0.1).sin();
+                    s0 = s0.mul_add(0.8, v[k4 % 4].cos() * 0.2);
+                } else if (f64::powi(f64::asin(x2.sin() * 0.9), 2) + 0.5).cbrt() >= 0.25 {
+                    for i in 0..v.len() {
+                        let fi = i as f64;
+                        acc2 -= 0.5 * (-v10).tanh();
+                        if a9[i] > 0.5 {
+                            s1 = s1 * 0.6 + (f64::powi(f64::sin(fi), 2) + 1.0).log10() * 1.0;
+                            break;
+                        }
+                    }
+                    s0 = (s0 * 0.8 + f64::atan2(3.0_f64, x2) * 1.0).sin();
+                } else {
+                    let v11 = f64::ln(v[k4 % 4].sin().powi(2) + 2.0);
+                    acc2 += f64::sin((x2.tanh() * 0.9).asin());
+                    acc2 += v11.tanh();
+                }
+                s1 = f64::mul_add(s1, 0.5, f64::sin(v10) * 0.005);
+            }
+            4..=5 => {
+                let v12 = (f64::sin(x1) * 0.5).ln_1p();
+                let x0 = x0;
+                s1 = (s1 * 0.8 + (v12.tanh() - x0.sin()) * 0.1).tanh();
+            }
+            _ => {
+                acc2 += f64::powi(x2 + 0.3, 3).tanh() * 0.25;
+            }
+        }
+        if !(k4 % 3 == 1 && f64::powf(2.0_f64, f64::sin(v[k4 % 4].powi(2))) <= 0.5) {
+            s1 = s1.mul_add(0.6, f64::cos(x2).exp_m1().tanh() * 0.1);
+        } else if f64::asin(f64::sin(v[n % 4]) * 0.9) >= 1.0 {
+            acc2 += v[k4 % 4].tanh();
+        } else {
+            let v13 = prog_2(x0, f64::cos(v[k4 % 4]).tanh(), 1.5, v, 6);
+            let v3: f64 = SCALE + v3;
+            acc2 -= (v13.tanh() + v3.cos()).sin() * 0.05;
+        }
+        s0 - s1 - f64::tanh(acc2) + a9[1].cos() + acc2
     }
 
     #[differentiable]
     pub fn prog_19(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = 1.5_f64.hypot(x0).sin() * 2.0;
-        let mut s1 = -v[n % 4];
-        let mut acc2: f64 = 0.0;
-        let v3: f64 = prog_0(0.5, 2.0, x2, v, n);
-        let v4 = v.iter().map(|&p| 1.0 + 0.1 * (f64::copysign(v[0], acc2) + 0.1 + p.tanh()).sin()).product::<f64>();
-        let mut k5 = 0;
+        let mut s0 = (1.25 - x0).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
         let v6 = loop {
-            k5 += 1;
-            if v4.sin().exp() >= -0.5 || k5 < 1 {
-                s1 *= 0.8;
-                s1 += 0.02 * (v3.tanh() * 1.2).tan().tanh();
-                break (x1.tanh() * 1.2).tan();
+            k2 += 1;
+            let v3: f64 = f64::acos((v[n % 4] - 2.5).sin() * 0.9);
+            let v4: f64 = 0.5_f64.atan2(v[n % 4]) - v[1].max(x0);
+            let v5 = s0.asinh();
+            s0 = s0 * 0.6 + f64::sin(f64::exp2(f64::sin(v3))) * 0.1;
+            if k2 >= 2 || v5 - s0 > x0 {
+                break x1 * v4 + v4;
             }
-            acc2 += f64::cos(x2.min(x1).min(0.35 - v3));
-            match n {
-                0 => {
-                    for &u in v.iter() {
-                        acc2 += f64::tanh((u.cos().exp_m1().powi(2) + 1.0).atan2((v3.powi(2) + 0.5).ln())) * 0.25;
-                        if s1 / 1.5 <= x2 {
-                            break;
-                        }
-                        s0 = (s0 * 0.75 + v[k5].tanh().cosh() * 0.2).sin();
-                    }
-                }
-                2 | 4 => {
-                    s0 = s0.mul_add(0.8, s0.asinh().cos() * 0.2);
-                    acc2 -= s0.mul_add(x0, v4).cos() * 0.75;
-                }
-                5 => {
-                    s1 = s1.mul_add(0.6, f64::cos((f64::powi(x0, 2) + 0.5).cbrt()) * 0.1);
-                }
-                _ => {
-                    acc2 -= s1.cos();
-                }
+            s0 = (s0 * 0.5 + v4.tanh() * 0.25).tanh();
+        };
+        let v8 = match n {
+            2 => {
+                let v7 = ((acc1 / (x2 * x2 + 1.5)).powi(2) + 1.0).log2();
+                s0 = s0.mul_add(0.8, (0.75 - x0).cos() * 0.2);
+                ((v7 * v7 + 0.5).sqrt().powi(2) + 1.0).sqrt()
             }
-            if k5 >= 2 || f64::exp2(v4.cos()) < 0.0 {
-                break f64::to_radians(x1);
+            3 => prog_1(x2, f64::cos(x1).atan().cos(), 2.0, v, k2),
+            4 => SCALE + x2 - x2.cos(),
+            _ => {
+                acc1 += f64::log(x1.powi(2) + 1.0, 2.0).tanh();
+                f64::exp_m1(f64::cos(v[3] - x1))
             }
         };
-        let mut k7 = 0;
-        let v11 = loop {
-            k7 += 1;
-            let v9 = if v4 / (v4 * v4 + 1.5) >= 0.0 {
-                let v8 = f64::asin(v6.atan().sin() * 0.9);
-                v3 + s0 + (v[3] + x0) + f64::sin(v8)
-            } else {
-                (s1.tanh().cos() * 2.0).sinh()
-            };
-            let v10 = v3.asinh();
-            if !(k7 % 3 == 1 && x0.cos().sinh() + 1.2 > 0.0) {
-                s1 = s1.mul_add(0.6, (-v10).tanh() * 0.4);
-                break x1;
-            }
-            s0 *= 0.6;
-            s0 += 0.4 * f64::cos((x2 * x2).ln_1p());
-            if k7 >= 2 {
-                break ((x1 - v10).sin() * 0.9).asin();
-            }
-            s0 = (s0 * 0.5 + (v9.cos() - v10.sin()) * 0.05).sin();
-        };
-        x1 * 0.5 + s0 - s1.tanh() - acc2.sin() + f64::sin(v3) - v4 + v6 * 0.5 + v11 * 0.5 + v4.abs()
+        if v6 + x0 < x1 {
+            return 0.5_f64.min(v[k2].sin().exp_m1());
+        }
+        let v9 = prog_8(s0, x1, v6.sin(), v, k2);
+        s0 = 0.6 * s0 + 0.4 * f64::cos(x0 - 1.2);
+        x2.cos() + s0 * 1.5 + acc1 * 0.25 - v8.tanh() - v9.tanh()
     }
 
     #[differentiable]
     pub fn prog_20(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::powi(x0, 3).sin() * 2.0;
-        let mut s1: f64 = f64::hypot(2.0_f64, v[3]).tanh() * 2.0;
+        let mut s0 = f64::max((x2.sin() * 0.9).acos(), v[n % 4].hypot(x1)).cos() * 2.0;
+        let mut s1 = (x2 + x0).powi(2).tanh() * 2.0;
         let mut acc2: f64 = 0.0;
-        for _ in 0..n {
-            s0 = s0.mul_add(0.5, x2.tanh().exp_m1().tanh().sin() * 0.1);
-            acc2 += 0.25 * (s1 * x0).sin();
-        }
-        for _ in (0..n).rev() {
-            let v4 = match n {
-                0 => s1 + x2.cos(),
-                1 | 3 => {
-                    s0 = (s0 * 0.8 + s0 * x2 * 0.05).sin();
-                    f64::asinh(s1)
-                }
-                g if g > 4 => {
-                    acc2 += (x2 / (x1.tanh() + 2.0)).sin() * 0.25;
-                    x1.tanh().powi(3)
-                }
-                _ => {
-                    let v3 = f64::min(x2 + x0, f64::cbrt(x1.sin() + 2.0));
-                    acc2 -= 0.25 * (v[3] - v3).tanh();
-                    (v[3] * v[3] + 1.0).recip() + f64::tan(v3.cos() * 1.2)
-                }
-            };
-            acc2 += f64::cos((x2 + 2.0).cos()) * 0.25;
-            s0 *= 0.8;
-            s0 += 0.01 * v4.tanh();
-        }
-        let v7 = match n {
-            1 => {
-                let v5 = f64::sin(x0).exp2();
-                x0 + v5.cos()
+        match n % 2 {
+            0 => {
+                s1 = 0.6 * s1 + 0.005 * prog_1(s1, x2, 0.75, v, n).cos();
+                acc2 -= f64::acos(x0.tanh() * 0.9).sin();
             }
-            g if g > 2 => -f64::exp(f64::tanh(x0)),
+            1 => {
+                s0 = s0 * 0.5 + f64::sin(acc2) * 0.2;
+                if (f64::powi(acc2, 2) + 1.5).acosh() + x0 >= 0.5 {
+                    s1 *= 0.5;
+                    s1 -= 0.5 * x2.tanh();
+                    s1 = (s1 * 0.5 + prog_2(0.25, f64::cbrt(s0.cos() + 2.0).sin(), (-(acc2.powi(2) + 0.5).powf(s0.cos())).cos(), v, n) * 0.005).tanh();
+                }
+                s1 *= 0.5;
+                s1 -= 0.02 * (s1 + 0.65).sin();
+            }
             _ => {
-                let x1 = prog_13(s0, s1, 2.0, v, 0);
-                let v6 = prog_0((x0 * x2 + (x2 * x2 + 0.5).ln()).sin(), f64::tanh((x0 * x0 + 1.0).ln().tanh().exp2()) * 2.0, 1.2, v, n);
-                x0.asinh() + (v[0] - x0) + x1.cos() + v6.tanh()
+                s1 *= 0.75;
+                s1 += 0.005 * prog_6(x0, ((x0 * x0 + 0.5).recip() / 1.5).tanh() * 2.0, 2.0, v, n).tanh();
+                if 0.3 * v[n % 4] - (s0 * s0 + 1.0).log(v[n % 4].powi(2) + 2.0) <= -1.0 {
+                    acc2 += f64::log2(x2.powi(2) + 1.0).tanh();
+                } else if x1 < -0.5 {
+                    s0 = 0.75 * s0 + 0.1 * f64::asin(v[n % 4].cos() * 0.9).tanh();
+                    acc2 += 0.25 * (acc2 * acc2).tanh();
+                } else {
+                    acc2 += ((f64::cos(v[n % 4]) * 0.9).asin().powi(2) + 1.0).recip();
+                    s0 = 0.6 * s0 + 0.1 * s0.clamp(s0.cos() - 1.5, f64::cos(s0) + 1.5).cos();
+                }
+            }
+        }
+        let v5 = match n % 4 {
+            0 | 2 => {
+                acc2 += f64::cos(s1) * 0.4;
+                prog_6(x1, x0, f64::to_radians(acc2).tanh() * 2.0, v, n)
+            }
+            3 => {
+                let v3 = (acc2.powi(2) + 1.0).sqrt();
+                f64::min(3.0_f64, f64::log2(v3 * v3 + 1.0))
+            }
+            _ => {
+                let v4 = prog_8(x0, x2.atan().atan().tanh(), f64::sin(x2.to_radians() * 20.0), v, n);
+                x0 / (v[2] * v[2] + 0.5) + v4.tanh()
             }
         };
-        let mut k8 = 0;
-        while k8 < 5 && x0 - v7 > -0.5 {
-            k8 += 1;
-            acc2 -= 0.4 * v7.atan2(x1 * x1 + 0.5).cos();
-            if f64::sqrt(x2 * x2 + 0.5) * x2 > -0.5 {
-                continue;
-            }
-            match k8 {
-                1 | 3 => {
-                    let v9 = (x0.sin() * 0.9).asin();
-                    acc2 += 0.25 * (f64::cos((x2.powi(2) + 1.0).log(v9 * v9 + 2.0)) + 2.0).cbrt();
-                    match k8 + n {
-                        1 => {
-                            s1 = 0.75 * s1 + 0.25 * f64::cos(SCALE + x1);
-                        }
-                        2 | 4 => {
-                            continue;
-                        }
-                        g if g > 5 => {
-                            let v10: f64 = (v[2] * v[2] + 1.0).powi(-1) + f64::atan(v[2]);
-                            let v11 = f64::tanh(f64::acosh(v9 * v9 + 2.0));
-                            s1 = s1.mul_add(0.5, (v10.cos() + v11.tanh()).tanh() * 0.05);
-                        }
-                        _ => {
-                            acc2 += (v[k8 % 4] + s0).sin() * 0.4;
-                            acc2 += 0.4 * f64::cos(f64::powi(s0, 2));
-                        }
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s0 = s0.mul_add(0.8, s0 * 0.2);
+            let mut k6 = 0;
+            while k6 < 5 {
+                k6 += 1;
+                s0 = s0 * 0.8 + ((v5.sin() * 1.2).tan().sin() * 0.5).ln_1p() * 0.02;
+                match k6 % 4 {
+                    0 => {
+                        continue 'l0;
+                    }
+                    g if g > 1 => {
+                        let v7 = f64::acosh(s1 * s1 + 2.0);
+                        s0 *= 0.5;
+                        s0 -= 1.0 * v7.tanh();
+                    }
+                    _ => {
+                        s1 *= 0.75;
+                        s1 += 0.75 * f64::cbrt(s1.sin() + 2.0).tanh();
+                        s0 = s0.mul_add(0.5, f64::tanh(fi * x0) * 0.1);
                     }
                 }
-                4 => {
-                    let x1 = (s0.powi(2) + 0.5).ln();
-                    s1 = (s1 * 0.75 + f64::cos(x1) * 0.1).tanh();
+            }
+            let v8 = f64::atan(x2);
+            s0 = s0 * 0.8 + f64::sin(t.cos() + v8.sin()) * 0.1;
+        }
+        for i in (0..=n).rev().step_by(2) {
+            s0 = s0.mul_add(0.8, f64::sinh(v[i % 4].tanh() * 1.5).tanh().cosh().sin() * 0.02);
+            s0 = s0 * 0.6 + (s0 * s0 * std::f64::consts::FRAC_PI_4).tanh() * 0.1;
+        }
+        match n % 3 {
+            0 => {
+                s1 = s1 * 0.8 + (1.25 - x2).cos() * 0.2;
+                if x1.to_degrees() * 0.01 + f64::sin(v[n % 4]) < x2.atan() {
+                    let v9 = (f64::tanh(x0.to_degrees() * 0.02) * 0.9).atanh();
+                    s1 = s1 * 0.5 + f64::tanh(v9) * 0.05;
+                } else if !(n == 3 && v5 > f64::powi(v[n % 4], 3)) {
+                    s0 = s0 * 0.6 + (x2 + acc2).cos() * 0.02;
+                } else {
+                    s0 = 0.75 * s0 + 0.25 * f64::cos(v[3]);
+                    s1 = s1.mul_add(0.75, f64::powi(f64::to_radians(v[n % 4]), 2).ln_1p() * 1.0);
                 }
-                5 => {
-                    s1 *= 0.8;
-                    s1 += 0.1 * f64::cos((s1 * s1 + 0.5).ln());
+            }
+            1 => {
+                let x2 = -x2;
+                s0 *= 0.8;
+                s0 += 0.2 * v[3].max(x0).sin();
+                acc2 += x2.cos();
+            }
+            2 => {
+                let x1 = (f64::powi((v[n % 4].sin() * 0.9).atanh(), 2) + 1.0).recip();
+                for _ in 1..n {
+                    s1 = 0.5 * s1 + 1.0 * f64::sin((x1.sin() + 2.0).cbrt());
+                    let mut k10 = 0;
+                    while k10 < 4 && x2 / (s1.powi(2) + 1.0) < -0.5 {
+                        k10 += 1;
+                        let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * (f64::hypot(x0, q) + f64::tanh(p)).sin()).product::<f64>();
+                        acc2 += f64::tanh(SCALE + v11) * 0.1;
+                        if x0 > 1.0 {
+                            acc2 -= (x1 * x1 + 0.5).powf(f64::cos(v5.atan())).tanh() * 0.1;
+                        } else if f64::tan(x0.cos() * 1.2) >= 0.0 && k10 < n {
+                            let v12 = (v5.sin() * 0.9).atanh() + (v5 - v[k10 % 4]);
+                            s0 = s0 * 0.6 + f64::sin(v12.cos()) * 0.05;
+                        } else {
+                            let v13 = v5.cos().max(x1 + v5);
+                            acc2 += 0.1 * f64::tanh(v13);
+                        }
+                    }
+                    s0 = (s0 * 0.8 + (-v5) * 0.2).tanh();
                 }
-                _ => {
-                    s1 = (s1 * 0.75 + f64::ln_1p((s1 + v[k8 % 4]).powi(2)) * 0.1).sin();
+                s0 *= 0.5;
+                s0 -= 0.1 * f64::sin(x1);
+            }
+            _ => {
+                let v14 = f64::clamp((f64::sin(x2) * 1.2).tan(), (x2.powi(2) + 1.0).recip().cos() - 1.5, (v[n % 4] * v[2]).tanh() + 1.5);
+                acc2 += f64::atan(x0).tanh();
+                if (v14.clamp(-0.5, 1.5).powi(2) + 1.0).cbrt() >= v5 {
+                    let v15 = (v[n % 4] * v[n % 4] + 1.0).powi(-1) + x0;
+                    s0 *= 0.75;
+                    s0 += 0.1 * (x0 - v[3]).tanh();
+                    acc2 += 0.75 * v15.sin();
+                } else {
+                    acc2 -= f64::cos(f64::tanh(x0) + (x2 + 0.1));
                 }
             }
         }
-        x1 * 0.5 + x2 + s0 - s1 * 0.75 - acc2.tanh() - v7.tanh() - f64::asinh(x1.tanh().exp())
+        let v19 = if (v5 * 0.1).sin() < -0.5 {
+            let v16 = x1.hypot(f64::powi(v[2], 3));
+            (v16.powi(2) + 1.0).log(3.0)
+        } else if f64::exp(v[n % 4].tanh()) < 1.0 {
+            let v17 = f64::cos(x1);
+            v17.tanh()
+        } else {
+            let v18 = f64::exp_m1(x1.sin()).sin();
+            1.5_f64.copysign(v18)
+        };
+        s0 * 0.75 - s1 * 1.5 + acc2.sin() + v19.sin()
     }
 
     #[differentiable]
     pub fn prog_21(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::powi(x1, 3).tanh();
-        let mut s1 = (v[n % 4].asinh() - (v[n % 4] + x2)).sin() * 2.0;
-        let mut s2 = f64::atan(x0.powi(3));
-        let mut acc3: f64 = 0.0;
-        if f64::cos(x2) > v[3].atan() && n == 5 {
-            return x0.clamp(-0.5, 0.5);
+        let mut s0 = f64::exp_m1(v[3].tanh());
+        let mut acc1: f64 = 0.0;
+        let v2 = x1.abs();
+        if x1 + x2 * 0.5 > -1.0 || n == 2 {
+            s0 = (s0 * 0.8 + f64::cosh(f64::copysign(0.5_f64, x1).sin() * 1.5) * 1.0).tanh();
+        } else if prog_11(x0, 0.25, (2.0 * x2).cos() * 2.0, v, n) < 0.0 {
+            acc1 += (f64::tanh((v2 * v2 + 1.0).log2()) * 2.0).cosh().sin() * 0.25;
         }
-        let mut k4 = 0;
-        let v11: f64 = loop {
-            k4 += 1;
-            let v5 = if x0 > s2 {
-                let x2 = (f64::powi(-x0, 2) + 0.5).ln();
-                x2 * s2
-            } else {
-                (v[k4].tanh() * 1.5).cosh()
-            };
-            acc3 += v5.tanh().exp().cos() * 0.25;
-            let v10 = match n {
-                0 => {
-                    for u in v {
-                        if x1 * x2 <= 1.0 {
-                            s1 = (s1 * 0.8 + f64::cos(u).exp2() * 0.1).tanh();
-                            let v6 = f64::acos(f64::cos(x2).exp().cos() * 0.9);
-                            s0 = (s0 * 0.8 + v6.tanh() * 0.02).sin();
-                        } else if s1.sin().exp2() <= (u * u + 2.0).sqrt() && k4 > 2 {
-                            let v7 = x2;
-                            s2 = 0.5 * s2 + 0.5 * f64::tanh(v7).tanh();
-                        } else {
-                            s0 = s0.mul_add(0.6, f64::tanh(SCALE + v5) * 0.1);
-                        }
-                        s1 = s1.mul_add(0.8, s1.cos() * 0.2);
-                    }
-                    x0 * 0.35
-                }
-                1 => {
-                    let v8 = f64::cbrt(s2.cos() + 2.0);
-                    s0 + 1.2 + v8.tanh()
-                }
-                2..=4 => {
-                    let v9 = (x0.powi(2) + 1.0).atan2(s2) / (f64::cos(s0 * s2) + 2.0);
-                    (v9.powi(2) + 0.5).sqrt()
-                }
-                _ => s0.sin(),
-            };
-            if k4 >= 3 || (-v10) + x2 >= x2 {
-                break (s0 + v[k4]).sin();
-            }
-        };
-        for i in 0..5 {
-            let fi = i as f64;
-            if v[1] / (s1 * s1 + 0.5) + s0 <= v11 {
-                continue;
-            }
-            let mut k12 = 0;
-            while k12 < n + 1 && f64::to_radians(x0) > 0.25 {
-                k12 += 1;
-                s2 *= 0.6;
-                s2 -= 0.4 * f64::cos(x2);
-                if (v[k12 % 4].tanh() * 0.9).acos() < -0.5 {
-                    acc3 += 0.05 * x2.sin();
-                } else if (f64::tanh(x2).exp().powi(2) + 1.0).ln() > v[n % 4] + v11 {
-                    s2 = (s2 * 0.5 + (s1 * s1 + 2.0).acosh() * 0.2).sin();
-                    let v11 = v[k12 % 4] / 4.0;
-                    acc3 += 0.05 * v11.sin();
-                } else {
-                    let v13 = s2 / (s1.powi(2) + 0.5) - s0;
-                    s2 = 0.5 * s2 + 0.1 * (x0.sin() * 0.9).atanh().tanh();
-                    if !(i == 1) {
-                        acc3 += f64::tanh(s1.tanh().exp_m1()) * 0.05;
-                    } else {
-                        acc3 += 0.05 * (v13.powi(2) + 1.0).log2().sin();
-                        s2 = 0.5 * s2 + 1.0 * (fi / 3.0).cos();
-                    }
-                    s1 = (s1 * 0.5 + v13.tanh() * 0.05).tanh();
-                }
-            }
-            s2 = (s2 * 0.8 + f64::ln(s2.powi(2) + 2.0) * 0.25).tanh();
+        for _ in (0..5).rev() {
+            s0 = f64::mul_add(s0, 0.8, x2.sin().exp2().tanh() * 0.1);
+            acc1 += 0.4 * (x0 + v2.max(v[3])).tanh();
         }
-        let v15 = if (x2 * x2).ln_1p() < 0.5 {
-            let v14 = (x2.sin() * 0.5).ln_1p();
-            f64::log10(v14 * v14 + 1.0)
-        } else if (v[3] * v[3] + 0.5).atan2(x0).max(v[k4]) < -0.5 {
-            x0 - 1.5
-        } else {
-            (f64::powi(x2, 2) + 1.0).recip()
-        };
-        acc3 += (v[k4].abs() * (v15.powi(2) + 2.0).acosh()).sin() * 0.25;
-        s0.cos() + s1 + s2 - f64::sin(acc3) + v11.sin()
+        let v3 = x0 * v[n % 4];
+        s0.sin() + acc1 * 1.5 + v2 - v3 + (-s0).clamp(x0.atan2(x1 * x1 + 0.5).sin() - 1.5, (v2.cos() * 0.9).acos().cos() + 1.5)
     }
 
     #[differentiable]
     pub fn prog_22(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 - x1).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let a2 = v.map(f64::tanh);
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            if i > 4 {
-                s0 = s0 * 0.5 + (x2 / ((a2[i % 4] + v[i % 4]).powi(2) + 1.5)).sin() * 0.2;
-                s0 = s0 * 0.5 + f64::cos(s0) * 0.5;
-            } else {
-                acc1 -= 0.25 * ((x2 * x2).tanh() * 0.5).ln_1p().tanh();
-                if ((fi + x0).tanh() * 0.9).asin() >= x1 * x1 {
-                    acc1 += f64::cos(fi + a2[i % 4]).exp().tanh() * 0.25;
-                    if !(i < n) {
-                        s0 *= 0.6;
-                        s0 += 1.0 * (0.1 * a2[(i + n) % 4]).sin();
-                        continue;
-                    }
-                    acc1 += f64::asinh(v[n % 4]).cos() * 0.25;
-                } else if f64::tanh(s0).cosh() - f64::cos(x1).exp2() >= -1.0 {
-                    s0 = s0 * 0.5 + (x2 * x2 + 1.5).acosh().sin() * 0.1;
-                } else {
-                    s0 *= 0.6;
-                    s0 += 0.1 * (f64::tanh(s0) * 1.5).sinh().cos();
-                    if x2.powi(3) > 1.0 {
-                        break;
-                    }
-                }
+        let mut s0 = f64::tanh(f64::acosh(f64::powi(x2, 2) + 1.5)) * 2.0;
+        let mut s1 = (v[2] - 0.35).cos() * 2.0;
+        let mut s2 = x2.to_radians() * 50.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = x0;
+        let mut m5 = 0;
+        for _ in 0..4 {
+            let v6 = f64::asinh(x2);
+            if m5 % 3 == 1 {
+                m5 += 1;
             }
-            let v3 = (a2[i % 4].powi(2) + 1.5).acosh();
-            s0 = (s0 * 0.5 + f64::ln_1p(x0.cos() * 0.5) * 0.5).tanh();
-            acc1 += v3.sin() * 0.25;
+            acc3 += s2.asinh().cos() * 0.5;
+            s2 = s2 * 0.8 + f64::cos(v6).tanh() * 0.2;
         }
-        let v5: f64 = if (x0 * x0 + 1.5).acosh() < x2.clamp(acc1.sin() - 1.5, x1.cos() + 1.5) {
-            let v4 = (f64::cos(a2[n % 4] * x2) * 0.5).ln_1p();
-            s0 = (s0 * 0.6 + (f64::recip(s0 * s0 + 1.0) + 0.5) * 0.1).sin();
-            f64::tanh(f64::max(-3.0_f64, s0)) + v4.tanh()
-        } else {
-            s0.atan() * (x0 * x1)
-        };
-        let mut k6 = 0;
-        let v8 = loop {
-            k6 += 1;
-            let v7 = v.iter().map(|&p| 1.0 + 0.1 * f64::tanh(f64::acosh(f64::powi(x1, 2) + 1.5).cos() + p.sin())).product::<f64>();
-            match k6 {
+        let c7 = m5 as f64;
+        let mut m8 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            if (s2 * s2 + 0.5).powf(f64::sin(x2)) >= c7.tanh().exp() && i % 3 == 1 {
+                let v9 = fi * x1 / (x1.powi(2) + 1.5);
+                acc3 += v9.tanh() * 0.25;
+            } else if (x1.sin() * 1.2).tan() >= f64::cbrt(v4.powi(2) + 1.0) || i + m8 < 5 {
+                acc3 -= 0.25 * f64::cos(x0 - s2 + (fi * fi + 0.5).ln());
+            }
+            if x2 >= x1 {
+                m8 += 1;
+            }
+            if v4.max(s2) < 0.5 {
+                s0 = (s0 * 0.5 + ((x1 * s0).sin() * 0.9).atanh() * 0.02).tanh();
+                continue;
+            }
+            match i % 3 {
                 0 => {
-                    acc1 -= f64::sin(((v5 + x2).powi(2) + 1.0).log(3.0));
+                    acc3 -= 0.25 * f64::tanh(fi + x2);
                 }
-                1 => {
-                    break (-v7) + f64::powi(a2[3 - k6], 3);
-                }
-                2 => {
-                    let x2 = v5 * x2;
-                    s0 *= 0.75;
-                    s0 -= 0.02 * f64::tanh(f64::tanh(x2));
+                g if g > 1 => {
+                    acc3 -= 0.2 * f64::sin(c7 * s2.sin().exp());
+                    acc3 += 0.25 * (-x1).cos();
+                    if i < 1 && (f64::powi(s0.to_degrees() * 0.01, 2) + 2.0).acosh() >= s0 {
+                        s0 = s0.mul_add(0.5, (fi * x1).sin() * 0.1);
+                        s2 = s2.mul_add(0.8, f64::tanh(s2 - x2) * 0.1);
+                    } else if -(s2 * s2) > 0.5 {
+                        s2 = s2.mul_add(0.75, f64::sin((f64::cos(s1) * 1.2).tan()) * 0.02);
+                    }
                 }
                 _ => {
-                    acc1 -= ((f64::sin(a2[n % 4]) * 0.9).asin() * core::f64::consts::FRAC_1_SQRT_2).sin();
+                    acc3 += f64::cos(f64::cbrt(x1.cos() + 2.0)) * 0.25;
+                    if (f64::powi(v[m8 % 4], 2) + 1.0).cbrt() > f64::log10(s0 * s0 + 1.0) {
+                        s1 = (s1 * 0.5 + s1 * 0.5).tanh();
+                        acc3 += 0.25 * fi.sin();
+                    } else if i > 3 {
+                        let v10 = (s1.powi(2) + 1.0).powi(-3);
+                        s0 = 0.8 * s0 + 0.01 * f64::atan2(f64::cosh(fi.cos() * 1.5).powi(2) + 0.5, (s1.cos() * 1.2).tan()).sin();
+                        s0 = s0.mul_add(0.8, v10 * 0.01);
+                    } else {
+                        acc3 -= 0.25 * f64::tanh(v4.cos().exp() + 2.0);
+                    }
                 }
             }
-            acc1 += (x2 * x2).ln_1p().tanh();
-            if k6 >= 2 || v7 - 2.5 >= 1.0 {
-                break (v7 - a2[1]) * s0;
-            }
-        };
-        if x1.asinh() >= x2.cos().exp_m1() {
-            return f64::cos(v[3 - k6]);
+            s0 = f64::mul_add(s0, 0.75, f64::sin(v[i % 4] / (v4.cos() + 2.0)) * 0.05);
         }
-        s0 * 0.75 - acc1.sin() - a2[1] * 0.75 + v5.sin() - f64::tanh(v8)
+        let c11 = m8 as f64;
+        let v12 = prog_2(f64::tanh(v4 * c11), f64::sin(f64::min(v4, x2)), x2, v, n);
+        s0 + s1.cos() + s2 * 1.5 + acc3.tanh() - c7.tanh() + v12.tanh() + f64::ln_1p(f64::powi(x0.sin(), 2))
     }
 
     #[differentiable]
     pub fn prog_23(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.sin();
-        let mut acc1: f64 = 0.0;
-        if prog_22(x2, f64::cos(x2).atan().cos(), 2.0, v, n) > -0.5 && n % 3 == 1 {
-            let v2 = prog_0((x1 * x1 + 1.0).sqrt().tanh() * 2.0, x0, f64::cos((x1.powi(2) + 2.0).sqrt()) * 2.0, v, n);
-            acc1 += f64::cos(v2) * 0.05;
-        }
-        let v3 = x1 + x0;
-        match n {
-            0 => {
-                let v4 = v3 / (f64::powi(x1.tanh().exp(), 2) + 1.0);
-                let v5 = v4;
-                acc1 += 0.4 * f64::sin(v5);
-            }
-            1 => {
-                s0 = s0 * 0.5 + f64::sin(((s0 - x0).cos() * 0.9).acos()) * 0.1;
-                s0 = s0 * 0.75 + (-v3).sin() * 0.1;
-            }
-            g if g > 2 => {
-                acc1 -= f64::tanh(s0.sin().exp());
-            }
-            _ => {
-                let x0: f64 = f64::clamp(x1, -0.5, 1.0) + v3 * std::f64::consts::FRAC_PI_4;
-                for i in (0..3).rev() {
-                    let fi = i as f64;
-                    acc1 -= 0.5 * (fi * fi + 2.0).sqrt().sin();
-                    if SCALE + x0 < v[i] || i % 2 == 0 {
-                        s0 = 0.75 * s0 + 0.05 * f64::exp(f64::tanh(s0)).sin();
-                        break;
-                    }
-                }
-                acc1 += x0.cos();
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            if x0.clamp(v3.cos() - 1.5, x0.cos() + 1.5) >= t {
-                s0 = 0.75 * s0 + 0.4 * f64::exp2((s0 * s0 + 1.0).log10().tanh()).cos();
-                if f64::powi(x2.sin(), 2).ln_1p() > 0.0 {
-                    return (f64::tanh(x1) * 0.9).acos().sin().exp_m1();
-                }
+        let mut s0 = prog_1(x1, ((f64::tanh(x2) * 1.5).cosh().powi(2) + 1.0).ln().cos(), (x0 * x0 + 1.0).powf(0.5).cos(), v, n).tanh() * 2.0;
+        let mut s1 = (v[n % 4].to_degrees() * 0.02).max(v[n % 4].tanh()).sin() * 2.0;
+        let mut s2 = f64::sin(x1).exp().tanh();
+        let mut acc3: f64 = 0.0;
+        let mut m4 = 0;
+        for i in 1..n {
+            if i == 2 {
+                let v5: f64 = f64::sqrt(x1.powi(2) + 2.0);
+                s0 = 0.75 * s0 + 0.25 * f64::cos(v5);
+            } else if !(i == 3 && s1 * s2 < 1.0) {
+                s1 = s1 * 0.5 + (x0 * 2.0_f64.atan2(s1)).sin() * 0.1;
+                s0 = s0.mul_add(0.6, ((s0 * s0).tanh() * 0.9).acos().sin() * 0.02);
             } else {
-                s0 = s0 * 0.6 + f64::min(0.5_f64, x0).sin() * 0.4;
-                if n == 0 && (x0 * x0 + 1.0).recip() + 1.25 > t {
-                    s0 = (s0 * 0.8 + (f64::cos(x1) * 0.9).acos() * 0.05).tanh();
-                    if v[3] + v[i] > 1.0 {
-                        break;
-                    }
-                    s0 *= 0.6;
-                    s0 -= 1.0 * f64::tanh((fi * fi + 0.5).recip() / 1.5);
-                } else if s0 >= 0.0 {
-                    s0 = s0 * 0.8 + (x1 / (s0 * s0 + 1.5)).tanh() * 0.1;
-                    s0 = s0 * 0.8 + f64::log(s0.powi(2) + 1.0, f64::powi(s0, 2) + 2.0).cos() * 0.02;
-                } else {
-                    let v6 = s0;
-                    acc1 += 0.5 * v6.sin();
-                }
-                acc1 += 0.5 * (t * t + 1.0).recip().sin();
+                s1 = 0.8 * s1 + 0.01 * f64::tanh(f64::powi(s1, 3));
             }
-            match i {
-                0 => {
-                    acc1 -= t.sin() * 0.5;
-                    s0 = (s0 * 0.6 + s0.cos().exp2() * 0.25).tanh();
-                }
-                g if g > 1 => {
-                    s0 = (s0 * 0.8 + fi.to_degrees() * 0.01 * 1.0).sin();
-                    s0 = 0.75 * s0 + 0.05 * f64::exp_m1(x1.tanh()).tanh();
-                }
-                _ => {
-                    let v7 = f64::tan(v[3 - i].sin() * 1.2);
-                    s0 = 0.8 * s0 + 0.2 * x1.min(s0).cos();
-                    acc1 += v7.sin() * 0.4;
-                }
+            if (x1 + s1).atan() < 1.0 {
+                s2 *= 0.5;
+                s2 += 0.25 * (s0 + s2).tanh();
+                acc3 += f64::cos(f64::to_degrees(s1.tanh().exp()) * 0.01) * 0.4;
             }
-            for &u in v.iter() {
-                match i % 3 {
+            acc3 += s1.sin().cos() * 0.4;
+            if !(n == 6) {
+                m4 += 1;
+            }
+        }
+        let c6 = m4 as f64;
+        let v7 = f64::tanh(v[n % 4].mul_add(c6, c6));
+        s2 = 0.5 * s2 + 0.02 * f64::mul_add(x0, v7, v[1]).cos();
+        'l1: for &t in v.iter() {
+            acc3 += f64::cos(t * t) * 0.5;
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                match j {
                     0 => {
-                        let v8 = f64::atanh(x1.cos() * 0.9);
-                        acc1 -= v8.tanh().tanh() * 0.1;
+                        continue 'l1;
                     }
                     1 => {
-                        break;
+                        s2 *= 0.5;
+                        s2 += 1.0 * f64::recip(f64::powi(fj, 2) + 1.0);
+                        if f64::atan(v[3 - j]) < 0.0 {
+                            continue;
+                        }
+                        let x0 = x0.mul_add(x0, x0);
+                        acc3 += f64::tanh(x0) * 0.1;
                     }
-                    2 => {
-                        acc1 -= 0.1 * ((-u) - 0.35).tanh();
-                        let v9 = s0.cos().exp_m1();
-                        acc1 += v9.cos().tanh() * 0.1;
+                    g if g > 2 => {
+                        acc3 += 0.1 * (c6.min(u) + (f64::cos(c6) * 0.9).asin()).sin();
                     }
                     _ => {
-                        acc1 -= 0.1 * f64::tanh(fi * s0);
-                        acc1 += 0.1 * x2.tanh();
+                        acc3 += (fj / (s1.tanh() + 2.0)).tanh() * 0.1;
                     }
                 }
-                if SCALE + x0 <= u {
-                    let x1 = x1 * u;
-                    acc1 -= f64::sin(x1) * 0.1;
+                match j {
+                    0 => {
+                        break;
+                    }
+                    1..=3 => {
+                        s2 = (s2 * 0.8 + f64::sin(x1).exp() * 0.05).tanh();
+                    }
+                    _ => {
+                        let x0: f64 = u / (u * u + 1.0);
+                        s0 = f64::mul_add(s0, 0.5, f64::tanh(x0.tanh()) * 0.2);
+                    }
                 }
-                s0 = 0.75 * s0 + 1.0 * f64::cos((f64::tan(f64::sin(fi) * 1.2).powi(2) + 0.5).recip());
+                s0 = s0.mul_add(0.8, f64::cos(f64::atan2(u * u + 0.5, t)) * 0.02);
             }
-            acc1 -= 0.5 * (-v[i]).cos();
+            if s0 - c6 < v[m4 % 4] {
+                continue;
+            }
         }
-        let v10 = v.iter().copied().map(|p| f64::clamp(v3.sin(), -1.0, 1.5) + f64::tanh(p)).sum::<f64>();
-        s0 * 0.75 - acc1.tanh() + v10.cos() + v[1]
+        let mut m8 = 0;
+        for _ in (1..=5).step_by(2) {
+            if s2 - s0 > v[n % 4] {
+                m8 += 1;
+            }
+            acc3 += (f64::cos(f64::sin(c6).exp2()) + 2.0).cbrt() * 0.4;
+            let v9 = v.iter().copied().map(|p| 1.0 + 0.1 * (p * s2).sin()).product::<f64>();
+            acc3 -= 0.5 * f64::sin(v9);
+        }
+        match m8 {
+            0 => {
+                acc3 += (v[2] + v[m8 % 4]).tanh();
+            }
+            g if g > 1 => {
+                s0 = s0.mul_add(0.8, (v[m4 % 4].sin() - 0.1).cos() * 0.2);
+                acc3 += (v[0] * v[0] + 1.0).log(2.0).cos();
+            }
+            _ => {
+                let v10: f64 = prog_8(2.0, (f64::to_degrees(x0) * 0.02).tanh(), f64::cos(f64::log(3.0_f64, c6.powi(2) + 2.0)), v, 6);
+                let v11: f64 = (x0.tanh() * 1.2).tan();
+                s0 = (s0 * 0.75 + (f64::tanh(v10) + f64::tanh(v11)) * 0.005).sin();
+            }
+        }
+        s0 + s1.tanh() + acc3.sin() + f64::sqrt(v7 * v7 + 0.5)
     }
 
     #[differentiable]
     pub fn prog_24(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[0] - x1).cos() * 2.0;
-        let mut s1: f64 = f64::sin(x0 + x2) * 2.0;
+        let mut s0 = f64::ln(f64::powi(x0 + x1, 2) + 1.0).sin() * 2.0;
+        let mut s1 = (f64::powi(f64::ln(v[n % 4] * v[n % 4] + 2.0), 2) + 0.5).sqrt();
         let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            let v4 = x1.to_degrees() * 0.02;
-            s0 = s0 * 0.6 + (s0 + x1).cos() * 0.2;
-            let mut k5 = 0;
-            while k5 < 6 && v4.sin().exp() <= v[k5 % 4] {
-                k5 += 1;
-                let v8 = match k3 % 2 {
-                    0 => {
-                        let v6 = -v4;
-                        x2 * v6
-                    }
-                    1 => {
-                        let x2: f64 = s0.cos().exp_m1();
-                        v4.tanh() + x2.cos()
-                    }
-                    _ => {
-                        let v7 = f64::powi(v[k5 % 4].sin(), 3);
-                        v7 * v7
-                    }
+        let v3 = prog_21(s0, x1, x2, v, n);
+        'l0: for t in v {
+            s1 = 0.75 * s1 + 0.1 * (s1 - v3).cos();
+            for u in v {
+                let v4 = match n {
+                    0 => t.atan(),
+                    1 | 3 => 2.0_f64.atan2(u),
+                    5 => (-v[n % 4]).sin(),
+                    _ => u / (x0.powi(2) + 1.0),
                 };
-                s1 = 0.5 * s1 + 0.1 * f64::tanh(v[(k5 + n) % 4] / (v[(k5 + n) % 4].tanh() + 2.0));
-                s0 = (s0 * 0.6 + f64::cos(v8) * 0.05).tanh();
+                if v[n % 4] <= -0.5 {
+                    continue 'l0;
+                }
+                s1 *= 0.6;
+                s1 -= 0.2 * (v3 - t).sin();
+                acc2 -= 0.1 * f64::cos(f64::sin(u) + v4.cos());
             }
-            if k3 >= 3 {
+            if f64::cosh((t.to_radians() * 20.0).tanh() * 1.5) <= -0.5 {
+                s0 = (s0 * 0.75 + f64::abs(v[n % 4]) * 0.25).tanh();
                 break;
             }
-            acc2 += v4.cos().sin() * 0.5;
+            let v5 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.25 * f64::tanh((r * r + 1.0).log10() + p.tanh()));
+            s0 = (s0 * 0.6 + f64::sin(v5) * 0.1).tanh();
         }
-        let v10 = if (x0 * x0 + 0.5).ln() > 0.0 {
-            s0 *= 0.6;
-            s0 += 0.1 * 0.5_f64.atan2(x1.clamp(f64::sin(s0) - 1.5, f64::tanh(v[n % 4]) + 1.5)).cos();
-            (x1.powi(2) + 0.5).recip().cos()
-        } else if (1.5 - x1).max(f64::to_degrees(x2) * 0.02) > v[1] && k3 < 1 {
-            f64::abs(x2) - x0 * x1
-        } else {
-            let v9 = v[0].max(x1);
-            v9.cos().exp_m1()
-        };
-        let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * ((v[k3].copysign(v10).powi(2) + 2.0).acosh() + p.cos() + q.tanh()).sin()).product::<f64>();
-        let mut k12 = 0;
-        let v16 = loop {
-            k12 += 1;
-            let v13 = if k12 % 2 == 0 && (v11 / (s0.powi(2) + 1.0)).asinh() >= f64::sin(v10).exp_m1() {
-                f64::powi(s0.powi(2) + 1.0, -3)
-            } else {
-                s0.mul_add(x1, x0)
-            };
-            let v15 = match k12 {
-                0 | 2 => {
-                    let v14 = v13.to_radians();
-                    acc2 += v14.to_degrees() * 0.01;
-                    v14 - (s0 - v14)
+        let v6: f64 = acc2.tanh() * (x1 * x1 + 1.5).acosh();
+        'l2: for i in (0..n).rev() {
+            s0 = s0 * 0.75 + s0.cos() * 0.25;
+            let mut k7 = 0;
+            while k7 < n {
+                k7 += 1;
+                if f64::atan2(f64::log(v[n % 4] * v[n % 4] + 1.0, 10.0), (v3 * v3).ln_1p().powi(2) + 1.0) < 0.5 {
+                    let v6 = v6.powi(2);
+                    acc2 += 0.05 * f64::sin(x2.tanh());
+                    if v6.atan2(v3.powi(2) + 1.0) >= 0.0 {
+                        acc2 -= (s0 - x0.to_radians() * 50.0).tanh() * 0.05;
+                    } else {
+                        s1 = s1.mul_add(0.5, f64::recip(s1 * s1 + 1.0) * 0.75);
+                    }
+                } else if s1.to_degrees() * 0.01 > x0 {
+                    s1 = f64::mul_add(s1, 0.8, f64::tanh(v6.max(s0)) * 0.2);
+                } else {
+                    let v6 = v[n % 4].cos() - x2;
+                    acc2 += 0.05 * f64::sin(v6.cos());
                 }
-                _ => f64::tanh(x0),
-            };
-            s1 = 0.5 * s1 + 0.5 * s1.cos();
-            if k12 >= 2 || (v15 - s0).tanh() >= s1 {
-                break (v11.powi(2) + 1.0).ln();
+                let v10 = match k7 {
+                    1..=3 => {
+                        let v8 = (v6.asinh().powi(2) + 1.0).atan2(f64::sin(v6));
+                        (v6.cos() * 1.2).tan() + f64::tanh(v8)
+                    }
+                    4 => {
+                        let v6 = f64::acos(v6.tanh() * 0.9).cos();
+                        s0 = f64::mul_add(s0, 0.5, f64::max(-3.0_f64, s0).cos() * 0.5);
+                        x2 / (v6 * v6 + 1.0)
+                    }
+                    5 => {
+                        let v9 = f64::clamp((v6.powi(2) + 0.5).recip(), v[i % 4].sin().exp().cos() - 1.5, (x2 * x2 + 0.5).recip().cos() + 1.5);
+                        v3 + v9
+                    }
+                    _ => (v6 * v6 + 1.5).acosh(),
+                };
+                if f64::ln_1p(v[k7 % 4] * v[k7 % 4]) >= 0.0 {
+                    break 'l2;
+                }
+                acc2 -= 0.05 * (x1.asinh() / 2.0).tanh();
+                s1 = s1.mul_add(0.75, f64::sin(v10.sin()) * 0.02);
             }
-            s0 = (s0 * 0.5 + v13.cos() * 0.05).sin();
-        };
-        s0 * 0.75 + s1 - acc2.cos() + v11.cos() + v16.sin()
+            acc2 += 0.25 * (f64::cos(v6) * 2.0).cosh().hypot(f64::log(3.0_f64, s0 * s0 + 2.0)).tanh();
+            let v11 = x0;
+            acc2 += 0.25 * f64::cos(v11);
+        }
+        s1 = 0.5 * s1 + 0.1 * f64::sin(f64::cos(x0).exp());
+        s0 - s1.tanh() - acc2.tanh() + v3.tanh() + v6 * 1.5
     }
 
     #[differentiable]
     pub fn prog_25(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2;
-        let mut s1 = f64::tanh(x0);
+        let mut s0 = x1.cos();
+        let mut s1 = (v[n % 4] * x2).sin() * 2.0;
         let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        let v15 = loop {
-            k3 += 1;
-            acc2 += f64::sin(f64::cosh(f64::tanh(v[k3 % 4]))) * 0.5;
-            match n {
-                0 => {
-                    s0 = f64::mul_add(s0, 0.5, (s0 - s1 + f64::tanh(s1).exp()).cos() * 0.1);
-                    if (f64::tanh(x1) * 0.9).atanh() >= 0.5 {
-                        let v4 = (f64::ln(v[n % 4].powi(2) + 0.5).powi(2) + 0.5).recip();
-                        s0 = (s0 * 0.75 + v4.tanh() * 0.05).tanh();
-                    } else if x1 >= x0 {
-                        let mut k5 = 0;
-                        while k5 < n + 1 && (s1.tanh() * 1.2).tan() < 1.0 {
-                            k5 += 1;
-                            let v9 = match k5 {
-                                0 | 2 => {
-                                    let v6 = (s0 * s0 + 0.5).cbrt() + x0;
-                                    (s1.cos() * 2.0).sinh() + v6.tanh()
-                                }
-                                3..=5 => {
-                                    let x0 = x0.sin().exp2() * s0.powi(2);
-                                    let v7 = (v[(k5 + k3) % 4] * v[(k5 + k3) % 4] + 1.0).powi(-2);
-                                    v[k5 % 4] - x2 + x0.sin() + v7.cos()
-                                }
-                                6 => {
-                                    let v8 = s1.abs();
-                                    v8.tanh() - 2.5 * x2
-                                }
-                                _ => f64::cos(s1),
-                            };
-                            s1 = s1 * 0.5 + f64::sin(f64::atan2(x2, f64::powi(s1.atan(), 2) + 1.0)) * 0.1;
-                            s0 = (s0 * 0.75 + f64::tanh(v9) * 0.01).tanh();
-                        }
-                        acc2 -= 0.5 * s1.tanh();
-                    }
-                    for j in (0..=n).rev().step_by(2) {
-                        if v[2] > -1.0 {
-                            s0 = s0 * 0.75 + f64::sin(f64::ln(s0.powi(2) + 2.0)) * 0.25;
-                            break;
-                        }
-                        acc2 -= 0.1 * s0.tanh().sinh().cos();
-                        let v11 = if x0 * x2 + f64::exp(v[(j + k3) % 4].tanh()) < 1.0 {
-                            let v10 = s1.cos();
-                            acc2 += f64::sin(x2) * 0.1;
-                            f64::sin(v[k3 % 4].sin()) + v10.sin()
-                        } else if (s0.tanh().cos() * 0.9).acos() > 0.0 && j == 6 {
-                            (f64::powi(v[1], 2) + 1.0).powf(s1.cos())
-                        } else {
-                            s1 + v[2]
-                        };
-                        s1 = (s1 * 0.8 + v11.tanh() * 0.01).tanh();
-                    }
-                }
-                1 | 3 => {
-                    let v12 = (-x1) * x1;
-                    s1 = 0.75 * s1 + 0.05 * v12.tanh();
-                }
-                4 => {
-                    s0 *= 0.5;
-                    s0 += 0.5 * (x1 * x1 + 2.0).ln().tanh();
-                    if x0 * s1 > 0.5 {
-                        let v13 = (x2 - s0).tanh();
-                        acc2 += f64::sin(v13.cos()) * 0.5;
-                    } else {
-                        let v14 = s0.sin().exp2() + (2.0 - x0);
-                        acc2 -= v14.cos().sin() * 0.5;
-                    }
-                }
-                _ => {
-                    s1 *= 0.5;
-                    s1 += 1.0 * (x2 / 4.0);
+        s0 = s0.mul_add(0.5, ((acc2 * acc2).ln_1p() - 0.5_f64.min(x0)).sin() * 0.5);
+        let a3 = v.map(f64::tanh);
+        acc2 += (f64::powi(x2 * acc2, 2) + 0.5).ln();
+        let v4 = prog_21(f64::cbrt((f64::to_degrees(a3[0]) * 0.02).powi(2) + 1.0).sin() * 2.0, 0.25, 1.2, v, n);
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s0 *= 0.75;
+            s0 += 0.25 * (v4 - fi).tanh();
+            let v5 = t - 1.5;
+            s0 *= 0.75;
+            s0 += 0.25 * v4.cos();
+            acc2 -= f64::sin(v5).cos() * 0.5;
+        }
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            if k6 == 0 && v4 > x2 / (a3[k6 % 4] * a3[k6 % 4] + 1.5) {
+                let x1 = s1 * a3[3];
+                acc2 -= x1.cos().tanh() * 0.25;
+            } else if f64::tanh(s0).cosh() <= -1.0 {
+                s1 = (s1 * 0.75 + f64::cosh(x0.cos() * 2.0) * 0.02).tanh();
+                if !(k6 == 6) {
+                    s1 *= 0.75;
+                    s1 -= 0.02 * f64::cos((f64::sin(s1) * 2.0).cosh());
+                    break;
                 }
             }
-            acc2 -= 0.5 * f64::cos(0.5_f64.min(x2));
-            if k3 >= 4 || x0.tanh().exp_m1() >= 0.5 {
-                break s1 * 1.5;
+            if f64::cbrt(s0 * s0 + 0.5) <= -0.5 {
+                s1 = 0.5 * s1 + 0.5 * (-s1).tanh();
             }
-        };
-        let v16 = (f64::cos(x0) * 0.9).atanh().asinh();
-        acc2 += 0.2 * ((v[0].powi(2) + 0.5).ln() / (v[2].mul_add(v[2], s0).powi(2) + 0.5)).cos();
-        let v17 = f64::sinh(s1.cos());
-        s1 = s1 * 0.5 + f64::sin(f64::atan(s0)) * 0.5;
-        let v18 = s1.hypot(x2);
-        f64::tanh(x1) - acc2.sin() + v15.tanh() + v16.cos() + v17 - v18.tanh() + v18.sin()
+            acc2 += 0.25 * f64::abs(x0.powi(3)).tanh();
+            if k6 >= 6 || 3.0_f64.log((s0 * s0 + 1.0).powi(-2).powi(2) + 2.0) < s0 {
+                break;
+            }
+        }
+        s0 + f64::cos(s1) + acc2.tanh() - v4.cos()
     }
 
     #[differentiable]
     pub fn prog_26(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = ((x2 * v[n % 4]).powi(2) + 1.0).log2().sin() * 2.0;
-        let mut s1 = f64::asinh(s0);
-        let mut acc2: f64 = 0.0;
-        if (x0 * x0).clamp(-1.0, 1.5) > 0.5 {
-            let v3 = -x0;
-            acc2 -= v3.cos();
-        } else if !(n == 4) {
-            s0 = (s0 * 0.5 + f64::ln_1p((s0 + x1).powi(2)) * 0.02).sin();
-        } else {
-            s0 = s0 * 0.6 + f64::sin(x0.clamp(-1.5, 1.0) * acc2) * 0.1;
-            acc2 += 0.75 * (s0 - x2).cos();
-        }
-        let mut k4 = 0;
-        while k4 < n + 1 && s1.max(x1) <= 2.0_f64.atan2(v[k4 % 4]) {
-            k4 += 1;
-            acc2 += 0.25 * ((f64::tanh(v[(k4 + n) % 4]) * 0.9).acos() + v[1] / (v[(k4 + n) % 4].tanh() + 2.0)).cos();
-            s1 *= 0.8;
-            s1 += 0.2 * (-s1).tanh();
-        }
-        'l1: for i in 1..n {
+        let mut s0 = -x1;
+        let mut s1 = v[n % 4].sin();
+        let mut s2 = (x1 * v[1]).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        'l0: for i in 0..6 {
             let fi = i as f64;
-            s0 *= 0.6;
-            s0 += 0.5 * (s0.powi(2) + 1.0).recip();
-            s0 = s0 * 0.8 + f64::tanh(fi) * 1.0;
-            let mut k5 = 0;
-            while k5 < 6 && f64::log(x1 * x1 + 1.0, 2.0) > (x1 * x1 + 1.0).log10() {
-                k5 += 1;
-                if (x0.hypot(s1).tanh() * 0.5).ln_1p() <= v[k5 % 4] {
-                    s0 = (s0 * 0.6 + x0 * s0.cos().exp() * 0.02).sin();
-                    continue;
+            acc3 += 0.25 * (s1 * (x0 / (v[i % 4] * v[i % 4] + 0.5))).sin();
+            match i % 4 {
+                0 => {
+                    s2 = s2.mul_add(0.8, (s0 * s0 + 1.0).log10().sin() * 0.4);
+                    s0 = (s0 * 0.5 + f64::atan(s0) * 0.5).tanh();
+                    if (v[0].powi(2) + 1.0).log(s0.powi(2) + 2.0) + x2.tanh().exp2() >= 0.0 {
+                        return 1.5_f64.atan2(v[n % 4]);
+                    }
                 }
-                if (f64::sin(x2) * 2.0).sinh() <= -1.0 {
-                    s1 = (s1 * 0.6 + (x1.tanh() * 2.0).cosh() * 0.05).sin();
-                    break 'l1;
+                1 | 3 => {
+                    s2 = s2 * 0.75 + f64::tanh((f64::powi(s1, 2) + 1.0).log(v[i % 4].powi(2) + 2.0)) * 0.1;
+                    acc3 -= ((fi - x0).powi(2) + 1.5).acosh().sin() * 0.25;
+                    if (s1.cos() * 0.9).acos() < -0.5 {
+                        acc3 += 0.25 * ((f64::cos(x2) * 0.9).acos() * std::f64::consts::LN_2).tanh();
+                    }
                 }
-                acc2 -= 0.05 * f64::powi(f64::sin(v[k5 % 4]), 3).cos();
+                _ => {
+                    for j in 0..n {
+                        let fj = j as f64;
+                        acc3 -= 0.05 * (s2 + fj).asinh().sin();
+                        let v5 = match i % 3 {
+                            0 | 2 => {
+                                let v4 = x2 * x1;
+                                f64::sin(x1.powi(3)) + v4.tanh()
+                            }
+                            _ => f64::tanh(v[i % 4]),
+                        };
+                        let v6 = v.iter().copied().map(|p| s2 * x2 + p.tanh()).sum::<f64>();
+                        acc3 += 0.05 * (f64::sin(v5) + v6.sin()).tanh();
+                    }
+                }
             }
-            let v6: f64 = f64::atan2(x1.powi(2) + 1.0, v[2]);
-            acc2 -= 0.4 * f64::sin(v6);
-        }
-        let v7 = f64::tanh(x1).hypot(v[1].clamp(-1.5, 0.5));
-        for i in 0..v.len() {
-            let fi = i as f64;
-            s1 *= 0.75;
-            s1 -= 0.25 * f64::clamp(s0, -1.0, 1.0);
-            if ((v[0] / (v7 * v7 + 1.5)).cos() * 0.9).acos() < -1.0 {
-                s0 = (s0 * 0.8 + (x2.powi(2) + 0.5).recip() * x0.tanh() * 0.05).sin();
-                if x1.cos().exp2() > 0.0 {
-                    s0 = (s0 * 0.5 + s1 * s0 * 0.05).sin();
-                    break;
+            s2 = (s2 * 0.5 + f64::sinh(x2.sin() * 2.0) * 0.05).tanh();
+            for j in (0..=i).rev() {
+                let fj = j as f64;
+                match j {
+                    0 => {
+                        s2 = f64::mul_add(s2, 0.6, f64::sin(v[3]).exp().cos() * 0.1);
+                    }
+                    1 | 3 => {
+                        s2 = s2.mul_add(0.6, (v[j % 4] - s2).sin() * 0.2);
+                        s0 = s0 * 0.5 + f64::sin(fi) * 1.0;
+                        if s1.mul_add(v[3], fi) > fj {
+                            break;
+                        }
+                    }
+                    4 => {
+                        continue 'l0;
+                    }
+                    _ => {
+                        acc3 += 1.5_f64.log(fi * fi + 2.0) * 0.05;
+                        acc3 += f64::cos(x0) * 0.05;
+                    }
                 }
-                s0 = (s0 * 0.8 + (s0 + s1) * 0.1).sin();
+                if (x1.tanh() * 2.0).cosh() > -1.0 {
+                    let v7 = fi;
+                    acc3 += f64::cos(v7.sin()) * 0.05;
+                } else if x0.atan2(x1 * x1 + 1.0) < 0.0 {
+                    acc3 += f64::cos((x0 * x0 + 1.0).log(s2 * s2 + 2.0).tanh()) * 0.05;
+                    s1 = 0.6 * s1 + 0.1 * f64::tanh(f64::powf(f64::powi(f64::asinh(s1), 2) + 1.0, f64::cos(x1 + 2.5)));
+                }
+                s0 = (s0 * 0.5 + x0.sin().exp_m1() * s1 * 0.1).sin();
+            }
+        }
+        let v8 = v.iter().copied().map(|p| 1.0 + 0.25 * (f64::cosh(x0.tanh()) + p.cos()).cos()).product::<f64>();
+        acc3 -= f64::clamp(x2.sin(), f64::tanh(f64::copysign(v[n % 4], v8)) - 1.5, f64::sin(v8) + 1.5).cos() * 0.75;
+        let v9 = (x0 * x0 + 1.0).log10();
+        for i in 0..n {
+            let fi = i as f64;
+            s1 = s1.mul_add(0.5, f64::tan(v9.tanh() * 1.2).tanh() * 0.05);
+            if s0 * v9 > (v[i % 4].cos() + 2.0).cbrt() {
+                s0 = (s0 * 0.8 + f64::tanh(fi) * 1.0).sin();
+                let v10 = x2;
+                acc3 -= 0.25 * f64::cos(v10.sin());
+            } else if (-x2) + 0.8 > 0.75 - v8 && i < 3 {
+                let v11 = (fi * fi).ln_1p();
+                acc3 += (s1 - v11).sin() * 0.25;
             } else {
-                acc2 += x0.cos().exp().cos() * 0.5;
-                if 0.5_f64.copysign(x1) > 0.25 {
-                    acc2 += 0.5 * f64::sin(x1 + fi);
-                    continue;
-                }
-                let mut k8 = 0;
-                while k8 < 6 {
-                    k8 += 1;
-                    acc2 -= f64::powi(v7 / (f64::tanh(x1) + 2.0), 2).sin() * 0.05;
-                    s1 = (s1 * 0.75 + (f64::sin(fi) * 1.5).cosh() * 1.0).tanh();
-                }
+                let v12 = s1 + v9;
+                acc3 -= f64::sin(-x2.sin().exp2()) * 0.25;
+                s0 = (s0 * 0.6 + f64::tanh(v12) * 0.2).tanh();
+            }
+            for _ in (0..n).rev() {
+                let v13 = f64::recip(v9.tanh().exp_m1().powi(2) + 1.0);
+                s2 = s2 * 0.6 + (fi / 3.0).sin() * 1.0;
+                acc3 -= v13.tanh() * 0.05;
             }
         }
-        f64::sin(s0) - s1.tanh() + acc2.tanh() + v7 * 0.25 - (s1 + 1.5).sin()
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v15 = match i + n {
+                0 => f64::sin(v9),
+                2..=3 => {
+                    let v14 = (f64::tanh(fi).sinh().sin() * 1.2).tan();
+                    f64::log10(t * t + 1.0) + f64::cos(v14)
+                }
+                4 | 6 => {
+                    s1 = (s1 * 0.75 + ((v9 + s1).sin() * 1.2).tan() * 0.01).sin();
+                    f64::clamp(t, f64::cos(t) - 1.5, x2.sin() + 1.5)
+                }
+                _ => s1.tanh(),
+            };
+            s1 = (s1 * 0.5 + (f64::cos(t) * 2.0).cosh() * 0.05).tanh();
+            s1 = (s1 * 0.75 + v15.cos() * 0.25).tanh();
+        }
+        f64::tanh(s0) + s1 - s2 + acc3.cos() - v9.cos()
     }
 
     #[differentiable]
     pub fn prog_27(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh((x1.powi(2) + 2.0).acosh()) * 2.0;
-        let mut s1 = f64::exp(f64::sin(x1)).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        if s0.min(x2) <= x0 {
-            return prog_0(s0.sin().sin() * 2.0, ((v[1] * v[1]).tanh() * 0.9).acos().sin(), (f64::tanh(-x2) * 1.2).tan().tanh(), v, 0);
+        let mut s0 = f64::log10(x2.powi(2) + 1.0);
+        let mut s1 = v[n % 4];
+        let mut s2 = (x2.powi(2) + 0.5).ln();
+        let mut acc3: f64 = 0.0;
+        if (x1.cos().powi(2) + 1.0).log2() >= 0.25 {
+            return x2.mul_add(v[n % 4], x0);
         }
-        for t in v {
-            if (f64::atan(x0).cos() * 2.0).sinh() >= 1.0 {
-                let v3 = s1.powi(3);
-                acc2 += 0.25 * v3.cos().cos();
+        let v5 = if f64::sinh((-x0).cos() * 2.0) <= s0 {
+            s1 / (x0 * x0 + 1.5)
+        } else if f64::hypot(s1.tanh().exp2(), s1 - s2) > v[0] {
+            x0.cos().exp2()
+        } else {
+            let v4 = acc3;
+            (f64::sin(s2) * 0.9).acos() + v4.tanh()
+        };
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            let v7 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.1 * (v[k6 % 4].to_radians() + s0.copysign(v5) + p.tanh()).cos());
+            let v8 = 1.5_f64.hypot(f64::acos(v7.sin() * 0.9));
+            s2 = (s2 * 0.5 + s2.atan2(s2.powi(2) + 1.0) * 0.1).tanh();
+            if k6 >= 6 || 0.8 - x1 >= v8.tanh() {
+                break;
             }
-            let v6 = if 0.5 * s1.cos() > -0.25 {
-                let v4 = -v[n % 4].tanh();
-                v4 + s1.cos()
-            } else if (t + v[n % 4]) * t <= x1 {
-                x0 * std::f64::consts::FRAC_PI_4
+        }
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            s1 = (s1 * 0.8 + f64::sin(v5) * 0.2).sin();
+            let v13 = if s0 * v5 > x1 + s1 {
+                let v10 = s0 * f64::tanh(x0).sinh();
+                v10.sin().atan2((f64::powi(v[1], 2) + 1.0).log2().powi(2) + 0.5)
+            } else if s1.atan() <= 0.5 {
+                let v11 = s0 * s0;
+                x1 + s2 + v11.sin()
             } else {
-                let v5 = x0 + x1;
-                return f64::atan(x1) + v5.tanh()
+                for j in 1..n {
+                    let fj = j as f64;
+                    if f64::powf(s0.powi(2) + 1.0, (s0 * v[2]).cos()) <= -0.5 {
+                        s0 *= 0.8;
+                        s0 -= 0.1 * (s0 - v[2]).cos();
+                        acc3 += (x2 + s2).cos() * 0.1;
+                        if (v[j % 4] * v[j % 4] + 1.0).powf(0.5) >= 1.0 || j == 4 {
+                            break;
+                        }
+                    } else {
+                        let v12 = s2.sin() + f64::atan(s1);
+                        s2 = 0.5 * s2 + 0.2 * f64::sin((f64::tanh(s2) * 0.9).asin()).tanh();
+                        acc3 -= f64::cos(v12.cos()) * 0.1;
+                    }
+                    if s0 * s2 < -0.5 || j == 2 {
+                        break;
+                    }
+                    acc3 += fj.tanh().tanh().exp_m1().sin() * 0.1;
+                }
+                s1 = (s1 * 0.6 + v[n % 4] * s2 * 0.1).tanh();
+                f64::acos(f64::tanh(x0) * 0.9)
             };
-            s0 = (s0 * 0.75 + t * std::f64::consts::FRAC_1_PI * 0.75).sin();
-            s0 *= 0.75;
-            s0 += 0.1 * v6.sin().cos();
-        }
-        if (x0.powi(2) + 1.0).recip() < -0.25 {
-            s0 = s0 * 0.75 + (x1 - v[n % 4]).sin() * 0.1;
-            acc2 -= 0.75 * (x1.sin() * 0.9).atanh();
-        } else if (s0 * s0 + 1.5).acosh() > 0.5 && n > 5 {
-            let x1 = x1 * v[n % 4];
-            acc2 += f64::cos((f64::cos(x1) + 2.0).cbrt()).exp_m1().cos();
-        }
-        if s1 > v[n % 4] {
-            return x2 * v[0];
-        }
-        let mut k7 = 0;
-        while k7 < 4 && v[(k7 + n) % 4] < s1 {
-            k7 += 1;
-            s0 = f64::mul_add(s0, 0.75, x1.cos() * 0.25);
-            acc2 += 0.5 * x2.cos();
-            if x2.sin().exp2() > f64::atanh(v[k7 % 4].sin() * 0.9) {
-                s0 = (s0 * 0.75 + (x0.sin() * 0.9).asin() * f64::atan2(1.5_f64, s1) * 0.02).sin();
-            } else {
-                s1 = (s1 * 0.6 + x0.cos().exp() * 0.1).tanh();
-                let x0: f64 = f64::sin(x0).exp2();
-                s1 = (s1 * 0.8 + x0.sin() * 0.1).sin();
+            acc3 += (f64::atan(v[n % 4]).powi(2) + 1.0).powi(-2) * 0.5;
+            if k9 >= 3 {
+                break;
             }
+            s0 = (s0 * 0.5 + v13.cos() * 0.02).tanh();
         }
-        s0 * 1.5 + s1 - f64::cos(acc2)
+        if (f64::asinh(v5).powi(2) + 1.0).log2() > 1.0 || k9 < n {
+            s0 = (s0 * 0.8 + (f64::exp2(f64::tanh(s0)).cos() * 0.9).atanh() * 0.01).tanh();
+        } else if ((v[3 - k9].sin() * 0.9).acos().tanh() + 2.0).cbrt() > f64::cos(x1) && k9 % 3 == 1 {
+            s0 = s0 * 0.5 + (s0 * s0 + 1.0).atan2(s0).tanh() * 0.05;
+            if prog_22(f64::cos(x0 * core::f64::consts::FRAC_1_SQRT_2 - x0 / (x0 * x0 + 1.5)) * 2.0, s1, s2, v, n) > 2.0_f64.hypot(s2) {
+                acc3 -= f64::tanh(x2 + s2);
+            } else if prog_2(((x2 * x2 + 1.0).recip() / (s2.tanh() + 2.0)).tanh() * 2.0, x2, x0, v, n) > 1.0 {
+                s2 = s2.mul_add(0.75, f64::powf(s0.asinh().powi(2) + 1.0, f64::ln(f64::powi(s2, 2) + 2.0).cos()).sin() * 0.1);
+            } else {
+                let v14 = prog_2(2.0, x2, f64::tanh(x1 - s2) * 2.0, v, n);
+                let v15 = s0.cos();
+                s2 *= 0.6;
+                s2 += 0.005 * f64::tanh(f64::sin(v14) + v15);
+            }
+        } else {
+            s0 = (s0 * 0.8 + f64::clamp(s0, -1.0, 0.5) * 0.1).tanh();
+            let v16 = f64::cosh(s1.sin() * 1.5);
+            acc3 += v16.tanh() * 0.4;
+        }
+        if (v5 * v[n % 4]).to_radians() * 20.0 < f64::asin(f64::tanh(x1) * 0.9) {
+            acc3 += 0.4 * f64::tanh((f64::sin(x1) * 1.2).tan());
+            s2 = s2 * 0.6 + s1.sin() * 0.1;
+        } else if v[k9] * 2.0 / (s0 * s0 + 1.0) < -0.5 {
+            acc3 -= prog_0(((x2 + v[(k9 + n) % 4]) / 3.0).tanh(), s2, s0, v, k9).cos() * 0.05;
+            s0 = (s0 * 0.8 + s1.mul_add(x1, s0) * 0.02).sin();
+        } else {
+            acc3 += 0.25 * f64::atan2(v5.powi(2) + 1.0, v[k9]).tanh();
+            acc3 += 0.4 * (v[3 - k9] * v[3 - k9] + 0.5).atan2(s1).sin();
+        }
+        s0 * 0.5 + s2 * 1.5 - acc3.tanh()
     }
 
     #[differentiable]
     pub fn prog_28(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(x2 + x1) * 2.0;
-        let mut s1 = f64::tanh((f64::sin(x0) * 2.0).sinh()) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            for j in 1..n {
-                let fj = j as f64;
-                let v4 = f64::mul_add(v[(j + k3) % 4], f64::mul_add(s0, x2, x2), f64::recip(s1 * s1 + 1.0));
-                if f64::atanh(x1.cos() * 0.9) >= -0.5 && n == 1 {
-                    acc2 += (x0 - f64::recip(f64::powi(fj, 2) + 1.0)).sin() * 0.2;
-                    let v5 = f64::to_radians(x1.sin());
-                    s0 = f64::mul_add(s0, 0.8, v5.sin().sin() * 1.0);
-                } else {
-                    let v4 = v4 + f64::cos(x0).cosh();
-                    s1 = (s1 * 0.6 + f64::sin(v[1]) * 0.4).tanh();
-                    acc2 -= f64::sin(v4).tanh() * 0.2;
-                }
-                acc2 += f64::tanh(3.0_f64.min(SCALE + v4)) * 0.2;
-            }
-            for (j, &u) in v.iter().enumerate() {
-                let v6 = match j {
-                    0 => (-v[j]).to_degrees() * 0.02,
-                    g if g > 1 => u.atan(),
-                    _ => 2.0_f64.atan2(v[2]),
-                };
-                match j % 4 {
-                    1..=3 => {
-                        s1 = (s1 * 0.5 + f64::atan(x1) * 0.5).sin();
-                    }
-                    _ => {
-                        let v7: f64 = f64::powi(v6, 2);
-                        let v8 = s0 + v[1];
-                        s1 = 0.5 * s1 + 0.05 * (v7.sin() + v8.tanh()).tanh();
-                    }
-                }
-                acc2 += (u * v[j]).tanh() * 0.25;
-                s0 = s0 * 0.75 + f64::sin(v6).cos() * 0.2;
-            }
-            acc2 += f64::cos(x1.atan());
-            if k3 >= 2 || s1 + (-x1) <= f64::asin(v[2].sin() * 0.9) {
-                break;
-            }
-        }
-        let mut a9 = [0.0; 4];
-        for i in 0..4 {
-            let fi = i as f64;
-            if ((s1 - v[i]).tanh() * 1.2).tan() > 1.0 {
-                a9[i] = (fi * fi + 1.0).atan2(x0).sin();
-            } else {
-                a9[i] = s0 / 3.0;
-            }
-        }
-        for t in a9 {
-            if k3 % 3 == 1 {
-                let v10 = f64::cosh(f64::tanh(x2) * 1.5);
-                s1 = (s1 * 0.8 + f64::tanh(v10) * 0.05).tanh();
-            } else if k3 > 1 {
-                s0 = f64::mul_add(s0, 0.5, x0.powi(2).cos() * 0.1);
-                let v11 = x2;
-                s0 = (s0 * 0.8 + f64::sin(v11) * 0.2).sin();
-            } else {
-                for (j, &u) in a9.iter().enumerate() {
-                    let fj = j as f64;
-                    if v[3 - k3].cos() < 0.25 && j < 2 {
-                        let v12 = a9[j] + s1;
-                        s1 = s1 * 0.6 + f64::cos(v12).cos() * 0.2;
-                    } else if f64::cbrt(u.powi(2) + 0.5) > s1 && n > 1 {
-                        s0 = s0 * 0.5 + f64::log(a9[j] * a9[j] + 1.0, f64::powi(v[3] - a9[j], 2) + 2.0).cos() * 0.05;
-                        s0 = (s0 * 0.8 + (f64::exp_m1(x0.tanh()).powi(2) + 0.5).sqrt() * 0.05).tanh();
-                        match j {
-                            0 => {
-                                break;
-                            }
-                            1 => {
-                                let v13 = (t.sin() * 2.0).sinh() + t.asinh();
-                                let v14 = v13.to_radians();
-                                acc2 -= 0.1 * v14.sin();
-                            }
-                            g if g > 2 => {
-                                s1 = (s1 * 0.8 + f64::sin(f64::sin(s1).exp_m1()) * 0.05).sin();
-                            }
-                            _ => {
-                                let x0: f64 = x0.sin().exp();
-                                s1 = 0.75 * s1 + 0.05 * f64::sin(x0.tanh());
-                            }
-                        }
-                    } else {
-                        s1 *= 0.8;
-                        s1 -= 0.2 * (v[3 - k3] + fj).cos();
-                        if x0 * 0.8 > t || n % 3 == 1 {
-                            acc2 -= 0.05 * (f64::tanh((a9[3 - k3].powi(2) + 0.5).recip()) * 0.9).atanh();
-                            break;
-                        }
-                    }
-                    let v16 = if f64::exp(f64::tanh(s1)) > -1.0 {
-                        let v15 = (v[1] * v[1] + 1.5).acosh();
-                        (v15 * v15).ln_1p()
-                    } else if n == 2 && f64::atan(t) < 1.0 {
-                        a9[j].atan().cos().exp()
-                    } else {
-                        s1 = (s1 * 0.8 + f64::exp(x1.sin().sin()) * 0.05).sin();
-                        0.75 - x1
-                    };
-                    s0 = s0.mul_add(0.75, f64::cos((f64::asinh(v16).powi(2) + 1.0).powf(f64::cos(t - 0.35))) * 0.01);
-                    acc2 += 0.1 * u.sin();
-                }
-                s0 = (s0 * 0.5 + f64::ln_1p(f64::sin(t) * 0.5) * 0.5).tanh();
-            }
-            match k3 {
-                1 => {
-                    let v17: f64 = (f64::tanh(f64::exp(t.tanh())) * 0.9).acos();
-                    let v18 = (f64::sqrt(x2.powi(2) + 2.0).sin() * 0.5).ln_1p();
-                    acc2 -= f64::cos(v17.sin() + v18) * 0.5;
-                }
-                2 => {
-                    let v19 = x2 + s1;
-                    acc2 += 0.5 * v19.sin();
-                }
-                _ => {
-                    let x0 = f64::cbrt((f64::to_degrees(x0) * 0.02).powi(2) + 1.0);
-                    acc2 += f64::sin(x0.tanh()) * 0.5;
-                }
-            }
-            s0 = s0 * 0.6 + f64::tanh((f64::tanh((v[2] * v[2] + 1.0).recip()) * 0.9).asin()) * 0.25;
-            acc2 += f64::sin(t).tanh() * 0.5;
-        }
-        let v20 = if (x2 * x2 + 1.0).log(a9[n % 4] * a9[n % 4] + 2.0) >= 1.5_f64.powf(x1.cos()) {
-            s1 = (s1 * 0.5 + f64::atan(x1) * 0.5).tanh();
-            ((v[k3] - s1).powi(2) + 2.0).ln()
+        let mut s0 = (x0 / (v[n % 4] * v[n % 4] + 0.5) * std::f64::consts::LN_2).sin() * 2.0;
+        let mut s1 = f64::ln_1p(f64::powi(x2.powi(3), 2)).tanh() * 2.0;
+        let mut s2 = f64::sin((x1.powi(2) + 1.0).log2()) * 2.0;
+        let mut acc3: f64 = 0.0;
+        if f64::cos(s2 * x2) > x1 {
+            let v4 = (f64::tanh(x1 / (x1 * x1 + 1.0)) * 0.9).acos();
+            s0 = s0 * 0.8 + v4.sin() * 0.02;
         } else {
-            return x2.tanh()
-        };
-        let v21 = v20;
-        s0 = (s0 * 0.8 + (v20 + x0) * 0.02).sin();
-        s0 + f64::tanh(acc2) + v21
+            acc3 += (-(acc3 - x1)).sin();
+            acc3 += x1.min(acc3 - v[n % 4]).cos();
+        }
+        let v5 = v.iter().copied().map(|p| f64::min(s2.tanh().exp2(), p)).sum::<f64>();
+        match n {
+            0 => {
+                s0 = s0 * 0.8 + v[n % 4].tanh() * 0.2;
+                acc3 += 0.005 * prog_11(f64::sin(v[n % 4] - s0) * 2.0, (f64::powi(x2, 2) + 2.0).acosh().cos(), s0, v, n).cos();
+            }
+            1 | 3 => {
+                let v6 = s2 * x0;
+                acc3 += ((-v[1]) + f64::max(-0.5_f64, x0)).sin();
+                if f64::recip(f64::powi(f64::clamp(x0, -0.5, 0.5), 2) + 0.5) < 0.0 {
+                    acc3 += 0.5 * (v5 * v5 + 1.0).log10().cos();
+                }
+                acc3 += 0.5 * f64::sin(v6);
+            }
+            4..=5 => {
+                let v7 = f64::sinh(f64::cos(s2));
+                acc3 -= v7 / 3.0;
+            }
+            _ => {
+                s0 = s0 * 0.8 + (x0 - x2).cos() * 0.1;
+            }
+        }
+        let a8 = [SCALE + v5, -(x2.sin() * 0.9).asin(), s2.sin().exp2(), f64::log(f64::powi(v5 + s2, 2) + 1.0, 3.0)];
+        s1 = s1 * 0.5 + v5.cos() * 0.02;
+        s2 = (s2 * 0.6 + (s2 / (x2.powi(2) + 0.5)).atan() * 0.02).tanh();
+        s0 * 0.75 - s1 + s2 + acc3.sin() + a8[3].sin() - 2.0_f64.powf(f64::cos(s2)).min(s2.tanh().exp())
     }
 
     #[differentiable]
     pub fn prog_29(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 / (x0 * x0 + 0.5)).cos() * 2.0;
-        let mut s1 = (f64::powi(v[n % 4], 2) + 1.0).powi(-3);
-        let mut s2 = s0.hypot(x2).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        for i in (0..5).rev() {
-            acc3 += 0.4 * (x1.cos() * 2.0).sinh().tanh();
-            for &u in v.iter() {
-                let v4 = if (f64::tanh(s2) * 0.9).atanh().tanh() > 3.0_f64.min(s0) {
-                    v[n % 4] + u
-                } else {
-                    s2 * u
-                };
-                acc3 += x1.cos() * 0.1;
-                s2 = (s2 * 0.8 + x1.asinh().mul_add((f64::sin(s2) * 0.9).asin(), v[i % 4]) * 0.02).tanh();
-                s2 = (s2 * 0.6 + v4.tanh() * 0.1).tanh();
+        let mut s0: f64 = f64::cos(v[n % 4]);
+        let mut s1 = (x1.cos() * 0.9).asin();
+        let mut acc2: f64 = 0.0;
+        let v4 = match n % 2 {
+            0 => (x0.clamp(-1.5, 0.5).powi(2) + 1.0).log10(),
+            1 => x0.tanh(),
+            _ => {
+                let v3 = x1.clamp(x0.sin() - 1.5, f64::tanh(v[n % 4]) + 1.5);
+                f64::min(1.5_f64, x0).tanh().exp() + v3.cos()
             }
-        }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            if f64::tanh(s1) / ((s1 * s1).powi(2) + 1.5) < x0 {
-                break;
-            }
-            let mut k6 = 0;
-            while k6 < 4 && s1 > x2 {
-                k6 += 1;
-                let v8 = match k6 + k5 {
-                    0 => x0.atan(),
-                    1 => f64::ln(x1.powi(2) + 1.0),
-                    2..=3 => {
-                        let v7 = f64::powf(f64::ln_1p(x1 * x1).powi(2) + 1.0, v[k6 % 4].tanh());
-                        v7.cos()
-                    }
-                    _ => (f64::powi(v[(k6 + n) % 4] * v[(k6 + n) % 4], 2) + 2.0).ln(),
-                };
-                let v9 = f64::atanh(f64::hypot(1.5_f64, x0).cos() * 0.9);
-                s2 = s2.mul_add(0.8, 0.3 * v8 * 0.05);
-                acc3 += 0.25 * v9.tanh();
-            }
-            acc3 += v[k6 % 4].sin();
-            if k5 >= 2 || v[3] * v[3] >= 0.5 {
-                break;
-            }
-        }
-        let v11 = if (f64::sin(x1) * 1.5).cosh() <= -0.5 {
-            (f64::cos(x2.asinh()) * 0.5).ln_1p()
-        } else if s1.to_degrees() * 0.01 >= x0 / (x2.powi(2) + 1.0) {
-            prog_0(s0, 2.0, f64::tanh(x0.asinh()) * 2.0, v, n)
-        } else {
-            let x1 = f64::ln_1p((acc3.tanh() + 2.0).cbrt().tanh() * 0.5);
-            let v10 = v[3] + x2;
-            f64::mul_add(v[k5], v[k5], x1) + v10.tanh()
         };
-        acc3 += f64::sin((f64::max(v[3], x0).powi(2) + 1.0).powf(0.5));
-        s0 = s0.mul_add(0.8, f64::sin(SCALE + f64::tanh(x0).exp2()) * 0.1);
-        s1 = s1 * 0.75 + (-x2).sin() * 0.25;
-        s0 + s1 - s2 - f64::sin(acc3) - v11.cos()
+        acc2 -= s1.sin();
+        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::tanh(p) + f64::cos(q)).sum::<f64>();
+        let mut a6 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a6[i][j] = (f64::log2(v[j] * v[j] + 1.0).powi(2) + 1.0).log2();
+            }
+        }
+        s0 *= 0.8;
+        s0 -= 0.02 * v5.cos();
+        s1 = s1 * 0.5 + f64::atan2(s1, x2 * x2 + 1.0).tanh() * 0.05;
+        s0.sin() - s1.cos() - acc2 - v4.cos() - a6[0][3].sin()
     }
 
     #[differentiable]
     pub fn prog_30(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = 0.5_f64.hypot(x0).cos() * 2.0;
-        let mut s1 = f64::cos((f64::powi(x0, 2) + 1.0).sqrt()) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        while k3 < 6 {
-            k3 += 1;
-            s1 = (s1 * 0.5 + f64::log(x2 * x2 + 1.0, 3.0) * 0.5).sin();
-            match k3 {
-                3..=5 => {
-                    s0 *= 0.5;
-                    s0 += 0.5 * f64::cos((v[(k3 + n) % 4] * v[(k3 + n) % 4] + 2.0).sqrt());
-                    if ((x2.tanh() * 0.5).ln_1p().powi(2) + 0.5).ln() <= -0.5 {
-                        acc2 -= f64::sin(f64::cosh(f64::tanh(s0)) / (f64::ln_1p(x1 * x1).powi(2) + 1.0)) * 0.25;
-                        break;
-                    }
-                    s0 = (s0 * 0.6 + x1 / (x1.sin() + 2.0) * 0.1).sin();
-                }
-                6 => {
-                    let x1 = 0.1 - x1;
-                    s0 = (s0 * 0.5 + x1.tanh() * 0.5).tanh();
-                }
-                _ => {
-                    let mut k4 = 0;
-                    while k4 < 5 && (v[k3 % 4] * v[k3 % 4] + 0.5).recip() < x1 {
-                        k4 += 1;
-                        if v[k4 % 4].atan() > (s0 * s0 + 1.0).powf(x2.tanh()) {
-                            acc2 += f64::tanh(f64::atan2(1.5_f64, f64::acosh(f64::powi(x0, 2) + 1.5))) * 0.05;
-                        } else if k4 % 3 == 1 {
-                            let v5 = f64::recip(v[n % 4].tanh().exp_m1().powi(2) + 1.0);
-                            s0 = (s0 * 0.6 + f64::cos(v5) * 0.2).sin();
-                        } else {
-                            let v6 = x0;
-                            s0 *= 0.8;
-                            s0 -= 0.2 * v6.sin().tanh();
-                        }
-                        let v7 = v.iter().copied().map(|p| (f64::cbrt(p.sin() + 2.0).powi(2) + 0.5).recip()).sum::<f64>();
-                        s1 = s1 * 0.5 + (x0 * std::f64::consts::FRAC_PI_4).tanh() * 0.5;
-                        acc2 -= v7.tanh() * 0.05;
-                    }
-                    acc2 += ((x1.tanh() * 0.5).ln_1p().powi(2) + 1.0).log(3.0).sin() * 0.25;
-                }
-            }
-            acc2 -= f64::sin(v[k3 % 4].powi(2)) * 0.25;
-        }
-        acc2 += f64::tanh(SCALE + x2);
-        s1 = s1 * 0.8 + f64::sin(x2) * 0.2;
-        let v8 = x1.cos().exp_m1();
-        f64::sin(v[0]) - s0 * 1.5 + s1 * 0.25 - acc2.cos() + v8 * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_31(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (2.0_f64.hypot(x2) + x2).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        'l0: for t in v {
-            s0 = 0.5 * s0 + 0.05 * (v[n % 4].cos() * 1.2).tan().tanh();
-            let mut k2 = 0;
-            while k2 < 4 {
-                k2 += 1;
-                if k2 % 2 == 0 {
-                    s0 = 0.5 * s0 + 0.05 * f64::cos(((x0 * x0 + 1.0).log(x1 * x1 + 2.0).powi(2) + 1.0).log(x1 * x1 + 2.0));
-                    if f64::atanh(x2.cos() * 0.9) >= -0.25 {
-                        break;
-                    }
-                } else if t < -1.0 {
-                    s0 = s0.mul_add(0.6, f64::cos((s0.cos() + 2.0).cbrt()) * 1.0);
-                    if f64::asin(x1.sin() * 0.9) - s0 >= -1.0 || k2 == 3 {
-                        s0 = (s0 * 0.6 + x0 * 0.4).sin();
-                        break;
-                    }
-                }
-                if t * t < -0.5 {
-                    continue 'l0;
-                }
-                s0 = s0 * 0.6 + (x1.tanh() * 0.9).acos().cos() * 0.1;
-            }
-            s0 = (s0 * 0.6 + f64::cosh(x1.tanh() * 1.5) * 0.1).tanh();
-            s0 = (s0 * 0.75 + t.cos() * 0.25).tanh();
-        }
-        'l2: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            for _ in 0..6 {
-                if (t.powi(2) + 1.0).recip() - 0.3 >= -0.5 {
-                    return 0.8 - s0;
-                }
-                acc1 -= 0.05 * x1.tanh();
-                let v3 = v.iter().fold(f64::sin(fi), |r, &p| r * 0.5 + 0.5 * (fi + p.sin()).sin());
-                s0 *= 0.75;
-                s0 += 0.1 * f64::cos(v3);
-            }
-            acc1 += f64::cos(((s0 + v[3 - i]).cos() * 0.9).atanh()) * 0.4;
-            for j in 0..v.len() {
-                let fj = j as f64;
-                let v4 = if x1 / (x2.powi(2) + 1.0) >= fj * s0 {
-                    s0.cos()
-                } else {
-                    f64::abs(x0).max(t)
-                };
-                s0 *= 0.75;
-                s0 += 0.1 * (v[1].clamp(x0.cos() - 1.5, v[1].cos() + 1.5).powi(2) + 1.0).powf(0.5).sin();
-                if (t.tanh() + 2.0).cbrt() < 0.5 {
-                    break 'l2;
-                }
-                s0 = s0.mul_add(0.75, v4.cos() * 0.25);
-            }
-            acc1 -= 0.5 * f64::cos(t);
-        }
-        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| (x1 + p) * f64::atan(q)).sum::<f64>();
-        let v6: f64 = if x1.sin() < (f64::tanh(v[0]) * 0.9).asin() {
-            f64::sin(x0.sin())
-        } else {
-            (v[n % 4].powi(2) + 2.0).ln()
-        };
-        let v7 = if (v6.cos() * 0.9).asin() < v5 {
-            f64::sin(x0)
-        } else if x0 * 1.2 >= -1.0 {
-            f64::sin(x1)
-        } else {
-            return f64::acosh(x0 * x0 + 2.0)
-        };
-        s0.sin() + acc1.tanh() + v7.tanh() + v7 * v7
-    }
-
-    #[differentiable]
-    pub fn prog_32(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (0.5 * x0.mul_add(v[3], x2)).cos() * 2.0;
-        let mut s1: f64 = f64::abs(x1);
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            let v6: f64 = if x0 + v[k3 % 4] > 1.0 && k3 % 2 == 0 {
-                let v4 = f64::acos((x2 * s1).cos() * 0.9);
-                x2 + s1 + f64::cos(v4)
-            } else {
-                let v5 = (f64::powi(s0.sin(), 2) + 1.0).powi(-1);
-                f64::log10(x1.powi(2) + 1.0) + v5.sin()
-            };
-            let v7: f64 = f64::asinh(v6);
-            acc2 += 0.25 * (f64::sin(f64::ln(f64::powi(v7, 2) + 2.0)) + 2.0).cbrt();
-            if k3 >= 4 {
-                break;
-            }
-        }
-        let v10 = if k3 % 3 == 1 && (x1 * x1 + 1.0).sqrt() <= s0 + v[1] {
-            s1 = s1.mul_add(0.8, s0.cos().cos() * 0.02);
-            f64::atan(s0)
-        } else if (x2.powi(2) + 1.0).recip() > (acc2 * acc2 + 1.0).log(3.0) {
-            let v8 = s0.sin().cosh().max(s1);
-            f64::asin(f64::tanh(x2) * 0.9) + f64::tanh(v8)
-        } else {
-            let v9 = s0 + acc2;
-            (v[2].sin() * 0.9).atanh() - 0.35 + v9.sin()
-        };
-        'l1: for i in 1..n {
-            s0 *= 0.6;
-            s0 += 0.25 * v10.cos().exp2().tanh();
-            s1 = s1 * 0.75 + v[1].cos() * 0.25;
-            for &u in v.iter() {
-                if 0.5_f64.min((s1 * s1 + 1.0).powf(0.5)) <= 0.0 && i % 2 == 0 {
-                    break 'l1;
-                }
-                let v11 = u;
-                s1 *= 0.75;
-                s1 += 0.25 * (v11.tanh() * 0.5).ln_1p();
-            }
-        }
-        let mut k12 = 0;
-        let v17 = loop {
-            k12 += 1;
-            if !(k12 < 3 && f64::sinh(f64::tanh(v10) * 1.5) < x1) {
-                let v13 = ((x1.powi(2) + 1.0).log10().sin() * 0.5).ln_1p();
-                acc2 += v10.mul_add(v13, v10).cos().cos() * 0.4;
-            } else if v[k12 % 4] * s1 < s0 {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = j as f64;
-                    acc2 += 0.1 * v10.tanh();
-                    let v16 = if 1.5 - x2 < x0 && k3 < 1 {
-                        let v14 = s0.atan();
-                        x1 - s1 + f64::cos(v14)
-                    } else if (f64::sin(x1) * 1.5).sinh() >= u - v[k3 % 4] && n == 2 {
-                        let v10 = (v10.tanh() * 0.5).ln_1p();
-                        let v15 = (f64::powi(v[j], 2) + 2.0).acosh().asinh();
-                        x1.sin().cosh() + v10.cos() + v15.tanh()
-                    } else {
-                        v[j].tanh().exp()
-                    };
-                    if ((-u).tanh() * 1.5).sinh() > 0.5 && j > 0 {
-                        s1 = s1.mul_add(0.5, f64::clamp(fj, s1.cos() - 1.5, s1.cos() + 1.5).sin() * 0.5);
-                        break;
-                    }
-                    s0 = s0.mul_add(0.8, f64::sin(v16) * 0.02);
-                }
-                s0 = 0.75 * s0 + 0.1 * ((-x1).sin() * 0.9).asin().sin();
-                if (x0 * x0 + 0.5).sqrt() - (f64::cos(s0) * 1.2).tan() > -0.5 {
-                    break -(v[k3 % 4] - v10);
-                }
-            }
-            acc2 += f64::sin(v[1] - s1 - (v[3].sin() * 0.9).acos()) * 0.4;
-            if k12 >= 5 {
-                break s1 * s0;
-            }
-        };
-        for _ in (1..=5).step_by(2) {
-            s1 = (s1 * 0.8 + v10 / 4.0 * 0.75).sin();
-            s1 = 0.5 * s1 + 0.1 * s1.tanh().exp().tanh();
-        }
-        s0 - s1 + acc2.tanh() + v10 * 0.5 + f64::sin(v17) - v[n % 4].cos().exp_m1().abs()
-    }
-
-    #[differentiable]
-    pub fn prog_33(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = -v[n % 4].cos();
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; 4];
-        for i in 0..4 {
-            let fi = i as f64;
-            a2[i] = f64::log10(v[i].powi(2) + 1.0) / (f64::tanh((x2.tanh() * 0.9).asin()) + 2.0);
-            s0 *= 0.6;
-            s0 += 0.1 * f64::tanh(v[i] * fi);
-        }
-        let v3 = a2.iter().map(|&p| 1.0 + 0.1 * ((x2.powi(2) + 1.0).log(x1 * x1 + 2.0) + p.tanh()).sin()).product::<f64>();
-        let mut k4 = 0;
-        let v6 = loop {
-            k4 += 1;
-            acc1 += 0.5 * (x2.tanh() * 0.9).acos().sin();
-            let v5 = f64::sin(a2[0]).mul_add(f64::recip(v[k4 % 4].powi(2) + 0.5), v3);
-            s0 = s0 * 0.6 + x0.atan().tanh() * 0.4;
-            if k4 >= 4 {
-                break SCALE + v[n % 4].cos();
-            }
-            acc1 -= 0.5 * v5.sin();
-        };
-        match k4 % 2 {
-            0 => {
-                for _ in (0..=n).rev().step_by(2) {
-                    acc1 += f64::cosh((s0 * a2[2]).tanh() * 2.0).sin() * 0.25;
-                    for j in 0..v.len() {
-                        match j {
-                            0 => {
-                                s0 = (s0 * 0.6 + 1.5 * v3 * 0.25).tanh();
-                                acc1 += (f64::powi(x0, 2) + 0.5).atan2(x0).tanh() * 0.1;
-                            }
-                            1..=2 => {
-                                s0 = (s0 * 0.8 + x0.powi(3) * 0.01).sin();
-                                let v7 = v6 + a2[0] + (v3 + v6);
-                                acc1 += 0.1 * f64::tanh(v7).tanh();
-                            }
-                            3 => {
-                                s0 *= 0.8;
-                                s0 += 0.1 * (v[j] + s0).sin();
-                                s0 *= 0.75;
-                                s0 += 0.1 * f64::cos(1.5 * s0);
-                            }
-                            _ => {
-                                let v8 = f64::tan(x0.tanh() * 1.2);
-                                s0 = s0 * 0.75 + v8.tanh().tanh() * 0.02;
-                            }
-                        }
-                        acc1 -= 0.1 * (v3.tanh() * 0.9).asin().tanh();
-                    }
-                }
-                s0 *= 0.5;
-                s0 += 0.5 * f64::cos(v6.max(x0));
-            }
-            1 => {
-                s0 = s0 * 0.8 + f64::tanh(f64::exp(v3.tanh())) * 0.02;
-                acc1 += f64::cosh(f64::sin(x0)).sin();
-            }
-            _ => {
-                s0 *= 0.5;
-                s0 += 0.1 * f64::sqrt((v6 * v6).powi(2) + 2.0).cos();
-            }
-        }
-        let mut k9 = 0;
-        let v13 = loop {
-            k9 += 1;
-            let v11 = match k4 + k9 {
-                0 | 2 => f64::cos(x0) + x0.sin().exp2(),
-                3 | 5 => v6 / (x2.powi(2) + 1.0),
-                7 => {
-                    let x2 = SCALE + v6;
-                    let v10 = x0 * v3;
-                    v10.sin().cos().exp() + x2.sin()
-                }
-                _ => (f64::tanh(f64::acos(x0.sin() * 0.9)) * 0.9).asin(),
-            };
-            acc1 -= 0.25 * v11.sin();
-            let v12 = a2.iter().fold(v6, |r, &p| r * 0.75 + 0.1 * (f64::atan(r) + f64::sin(p)).tanh());
-            if k9 >= 6 {
-                break (v12 / 4.0).cos();
-            }
-            acc1 -= v12.tanh() * 0.25;
-        };
-        let mut k14 = 0;
-        while k14 < n {
-            k14 += 1;
-            if x0 * v3 <= 0.5 && k14 == 2 {
-                let v15 = f64::powf(x0.powi(2) + 1.0, 0.3);
-                s0 = (s0 * 0.8 + v15.tanh() * 0.1).tanh();
-            } else if !(k14 % 3 == 1) {
-                let v16 = (f64::powi(v13.sin(), 2) + 1.0).cbrt();
-                acc1 += 0.25 * v16.cos();
-            } else {
-                s0 *= 0.8;
-                s0 += 0.2 * a2[k14 % 4];
-                acc1 += 0.25 * (f64::powi(x0, 2) + 1.0).log(3.0).tanh();
-            }
-            s0 = f64::mul_add(s0, 0.8, (v6 * s0).sin() * 0.05);
-        }
-        f64::cos(x0) - s0.cos() - acc1.cos() + v3 * 0.25 - v6 - v13 + (f64::powi(f64::abs(v13), 2) + 2.0).sqrt()
-    }
-
-    #[differentiable]
-    pub fn prog_34(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2.sin() * (x1 - x2)).cos() * 2.0;
-        let mut s1 = -x1.sin();
-        let mut s2: f64 = f64::recip(f64::powi(f64::powf(v[3] * v[3] + 1.0, f64::tanh(v[n % 4])), 2) + 1.0);
-        let mut acc3: f64 = 0.0;
-        'l0: for i in (1..=5).step_by(2) {
-            let fi = i as f64;
-            if f64::log2(s1.powi(2) + 1.0) + f64::log2(s0 * s0 + 1.0) <= 0.5 || i == 3 {
-                s1 = s1 * 0.6 + f64::sin((x0 / (s1.cos() + 2.0)).cos().exp2()) * 0.05;
-                s0 = s0 * 0.8 + (f64::cos(fi) * 2.0).sinh().tanh() * 1.0;
-                if s0 < -0.5 || i < 5 {
-                    s2 *= 0.5;
-                    s2 -= 0.1 * (x2 * s2).tanh();
-                    break;
-                }
-            } else {
-                acc3 += f64::powf(1.5_f64, f64::sin(x0)) * 0.4;
-                s0 = (s0 * 0.5 + (-s0) * 0.5).tanh();
-            }
-            acc3 += 0.25 * f64::cos(((v[0] + x2).powi(2) + 1.0).powi(-1));
-            let mut k4 = 0;
-            while k4 < 4 {
-                k4 += 1;
-                acc3 -= 0.1 * ((s1.cos() * 0.5).ln_1p() + 0.65).cos();
-                match k4 % 3 {
-                    0 => {
-                        break 'l0;
-                    }
-                    1 => {
-                        acc3 -= 0.1 * (f64::acos(v[(k4 + n) % 4].cos() * 0.9) / (f64::tanh(f64::asinh(s1)) + 2.0)).cos();
-                        let v5 = x2 * x0;
-                        s0 = s0 * 0.6 + f64::tanh(v5) * 0.1;
-                    }
-                    2 => {
-                        s1 *= 0.5;
-                        s1 += 0.1 * f64::sin(x0).exp_m1().tanh();
-                        s1 *= 0.75;
-                        s1 += 0.1 * f64::cos(s1.tanh().exp2());
-                        if f64::cbrt(s2 * s2 + 0.5) >= -0.5 && k4 < 1 {
-                            acc3 += (f64::asin(s2.cos() * 0.9) - (2.0 - fi)).sin() * 0.1;
-                            break;
-                        }
-                    }
-                    _ => {
-                        s0 = f64::mul_add(s0, 0.8, s0.cos() * 0.2);
-                        let v6 = (f64::powi(s0, 2) + 2.0).acosh();
-                        acc3 += 0.1 * f64::tanh(v6.sin());
-                    }
-                }
-                if s0 < 0.0 {
-                    s0 = s0.mul_add(0.6, f64::tanh(s0.to_degrees() * 0.01) * 0.5);
-                    break;
-                }
-            }
-        }
-        let mut a7 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a7[i] = f64::atan2(t * t + 1.0, x0) - v[2] * core::f64::consts::FRAC_1_SQRT_2;
-        }
-        if a7[3].cos().cosh() > x2 {
-            s1 = (s1 * 0.8 + (s1 - x2).clamp(-0.5, 1.0) * 0.01).tanh();
-            s0 *= 0.6;
-            s0 += 0.4 * f64::min(2.0_f64, v[n % 4]).cos();
-        } else if n == 4 && s0.tanh() >= -0.25 {
-            s0 = (s0 * 0.8 + x2 / (x1.powi(2) + 1.5) * 0.1).tanh();
-            let v8 = s0 - x1;
-            s1 *= 0.5;
-            s1 += 0.05 * f64::cos(v8);
-        }
-        let v10 = if n < 4 && s0 - x2 < 0.5 {
-            let v9 = (x0 * x0 + 0.5).atan2(s1);
-            acc3 -= f64::cos(v9 + 3.0_f64.atan2(x0)) * 0.25;
-            a7[n % 4].sin()
-        } else if ((-s0).powi(2) + 2.0).sqrt() <= -1.0 {
-            let x1: f64 = f64::exp(x2.tanh());
-            f64::hypot(1.5_f64, x0) + f64::tanh(x1)
-        } else {
-            s2 - x0
-        };
-        let v11 = a7.iter().map(|&p| v10.clamp(v10.cos() - 1.5, s1.sin() + 1.5) + p.tanh()).sum::<f64>();
-        let mut k12 = 0;
-        loop {
-            k12 += 1;
-            if f64::recip(v[k12].powi(2) + 1.0).cos().exp() <= -1.0 || k12 == 0 {
-                s0 = (s0 * 0.5 + (s2.cos() * 0.9).atanh() * f64::log(v11.powi(2) + 1.0, 10.0) * 0.02).tanh();
-                break;
-            }
-            match k12 {
-                0 => {
-                    break;
-                }
-                1 => {
-                    acc3 += (a7[k12] * x1).sin() * 0.5;
-                    acc3 -= (-1.5_f64).max((v11.sin() * 0.9).acos()).tanh();
-                }
-                _ => {
-                    s1 *= 0.6;
-                    s1 += 0.02 * (s1.cos() * 1.2).tan().sin();
-                }
-            }
-            acc3 -= v11.cos().cos();
-            if k12 >= 2 {
-                break;
-            }
-        }
-        s0 * 0.5 + s1 + s2 * 1.5 + acc3.sin() - v11.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_35(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_19(x0, (v[n % 4].cos() * 0.9).acos().tanh(), x0.tanh().cos() * 2.0, v, n).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        for i in 0..n {
-            let fi = i as f64;
-            if (f64::powi(0.5 * x0, 2) + 0.5).recip() >= x2.to_radians() {
-                acc1 += 0.25 * f64::atan(x1).sin();
-                acc1 -= 0.25 * f64::sin(s0.sin());
-                if f64::cosh(v[2].cos()) >= 1.0 && i % 2 == 0 {
-                    s0 = s0 * 0.75 + f64::sin((s0.cos() * 0.9).atanh()) * 0.05;
-                } else {
-                    let v2 = f64::sin(x2);
-                    acc1 -= v2.tanh() * 0.25;
-                }
-            } else if (x1 * x1 + 1.0).log2() > 0.0 {
-                s0 = 0.6 * s0 + 0.05 * f64::atan2(v[n % 4].sin().powi(2) + 0.5, (f64::tanh(x0) * 0.9).acos()).tanh();
-                acc1 += x2.to_radians().cos() * 0.25;
-            }
-            let v3 = (s0.sin() + 2.0).cbrt() + fi.sin();
-            acc1 -= f64::tanh(f64::acos(f64::tanh(v3) * 0.9)) * 0.25;
-        }
-        let mut k4 = 0;
-        while k4 < n + 1 {
-            k4 += 1;
-            match k4 {
-                0 => {
-                    s0 = (s0 * 0.75 + x2.clamp(f64::cos(x1) - 1.5, x0.tanh() + 1.5) * 0.25).tanh();
-                    match n {
-                        0 => {
-                            acc1 -= 0.25 * f64::sin(f64::log2(x2 * x2 + 1.0));
-                        }
-                        1 => {
-                            s0 = s0 * 0.5 + (s0 * v[k4 % 4]).tanh() * 0.1;
-                        }
-                        2..=3 => {
-                            continue;
-                        }
-                        _ => {
-                            s0 = s0 * 0.5 + f64::sin((x1.cos() * 2.0).cosh()) * 0.05;
-                        }
-                    }
-                    s0 = 0.8 * s0 + 0.01 * f64::cos(f64::powi(s0, 3));
-                    if v[k4 % 4].cos() > x0 {
-                        acc1 += (0.8 - f64::log(x1 * x1 + 1.0, x1.powi(2) + 2.0)).tanh() * 0.25;
-                    } else {
-                        let v5 = x0.mul_add(x0 * s0, s0.cos());
-                        acc1 -= 0.25 * f64::tanh(v5);
-                    }
-                }
-                1 => {
-                    s0 = s0 * 0.75 + f64::cos((s0.tanh() * 0.9).atanh()) * 0.05;
-                }
-                2 | 4 => {
-                    acc1 += (s0 * s0 + 1.0).log(2.0).cos() * 0.25;
-                    break;
-                }
-                _ => {
-                    acc1 += 0.25 * (x0.sin().cosh() - v[k4 % 4].tanh()).cos();
-                    if k4 % 3 == 1 && f64::log2(x2.powi(2) + 1.0).sin() <= -0.5 {
-                        s0 *= 0.8;
-                        s0 -= 0.2 * s0.tanh();
-                    }
-                }
-            }
-            match k4 % 4 {
-                0 => {
-                    let x0 = x0 * v[n % 4];
-                    let v6 = x2.sin();
-                    s0 *= 0.6;
-                    s0 += 0.05 * (f64::cos(x0) - v6).cos();
-                }
-                1..=3 => {
-                    s0 *= 0.8;
-                    s0 -= 0.05 * f64::sin((s0 * s0 + 1.0).log(v[k4 % 4] * v[k4 % 4] + 2.0));
-                    break;
-                }
-                _ => {
-                    s0 = 0.8 * s0 + 0.2 * (-x1).tanh();
-                }
-            }
-            s0 = (s0 * 0.6 + (x0 / (v[0].powi(2) + 1.5)).cos().exp_m1() * 0.1).tanh();
-        }
-        let v7 = (x2 * x2 + 1.0).powi(-3);
-        let v8 = v[k4 % 4].cos() * x1.to_radians();
-        let v9 = (v8.cos() * 1.2).tan().atan2(f64::log2(v[0] * v[0] + 1.0).powi(2) + 1.0);
-        let v10 = f64::log2(v9.powi(2) + 1.0) + 1.5_f64.hypot(v[k4 % 4]);
-        s0 + acc1.tanh() - f64::cos(v7) + v10.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_36(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::recip(x1.powi(2) + 0.5);
-        let mut acc1: f64 = 0.0;
-        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::atanh(f64::sin(x2) * 0.9) + f64::cos(p) + f64::sin(q)).sum::<f64>();
-        let mut m3 = 0;
-        for _ in (0..4).rev() {
-            let v4 = v2.atan2(f64::powi(x0, 2) + 0.5).cos().exp2();
-            if f64::exp(f64::ln_1p(s0 * s0).tanh()) < -0.5 {
-                m3 += 1;
-            }
-            acc1 += 0.4 * (x1 + v4).tanh();
-        }
-        let c5 = m3 as f64;
-        'l1: for i in (0..3).rev() {
-            let fi = i as f64;
-            s0 = (s0 * 0.75 + s0 / 3.0 * 0.75).sin();
-            for u in v {
-                acc1 += 0.1 * f64::asin(c5.cos() * 0.9).cos();
-                let v6 = v.iter().map(|&p| (p.powi(2) + 1.5).acosh().sin()).sum::<f64>();
-                if x1.atan() > c5 {
-                    continue 'l1;
-                }
-                acc1 += 0.1 * (f64::sin(u) - v6.sin()).cos();
-            }
-            let v8: f64 = if f64::sinh(f64::sin(v[i])) < 0.0 {
-                (fi + v2) * 0.75
-            } else if x2.sin().exp() <= fi * c5 {
-                f64::exp_m1(c5.sin())
-            } else {
-                let v7 = f64::mul_add(f64::exp(x0.sin()), f64::atanh(v2.sin() * 0.9), x0);
-                f64::acos(v[(i + m3) % 4].sin() * 0.9) + v7.sin()
-            };
-            acc1 += ((x2.tanh() * 0.9).asin().cos() * 0.9).asin().tanh() * 0.5;
-            s0 = 0.8 * s0 + 0.01 * f64::tanh(v8);
-        }
-        let v10 = if m3 < 6 && x0 + x1 < v[(m3 + n) % 4] - x2 {
-            let x2 = x1 / (c5.cos() + 2.0) * (c5 + x2);
-            f64::max(-2.0_f64, x2)
-        } else {
-            let v9 = f64::ln_1p(x2 * x2);
-            v[n % 4].asinh() + v9.tanh()
-        };
-        s0 * 1.5 + acc1.sin() + f64::tanh(v2) - c5.cos() - v10.sin() - prog_0(x0, 0.75, f64::hypot(v10, v[3]).cos() * 2.0, v, m3)
-    }
-
-    #[differentiable]
-    pub fn prog_37(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_0(x2, x0, (f64::acosh(x0 * x0 + 2.0) - 2.5).tanh() * 2.0, v, n).sin() * 2.0;
-        let mut s1 = (x1.cos() * 1.2).tan().cos().sinh();
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        while k3 < 3 {
-            k3 += 1;
-            let v4 = v.iter().map(|&p| 1.0 + 0.25 * f64::asinh(p * x2).sin()).product::<f64>();
-            let v5 = v[0].cos().exp();
-            s0 = s0 * 0.5 + f64::tanh((v5.sin() * 0.9).acos()) * 0.05;
-            s1 *= 0.6;
-            s1 -= 0.05 * v4.sin().tanh();
-        }
-        if (v[0].sin() * 0.9).acos() < x0 || n == 1 {
-            s0 *= 0.6;
-            s0 += 1.0 * (acc2.atan() - f64::cos(acc2).cosh()).tanh();
-            s0 = 0.5 * s0 + 0.1 * f64::exp_m1(v[3].tanh()).cos();
-            if ((-0.5_f64).max(v[k3]).tanh() * 0.9).acos() >= x0 {
-                let v6 = (x0.powi(2) + 0.5).recip();
-                acc2 += x0.powi(2).sin();
-                acc2 += v6.tanh();
-            } else {
-                s0 = s0 * 0.6 + x0.sin() * 0.4;
-            }
-        } else if f64::exp(v[3 - k3].tanh()) <= v[3] {
-            s1 *= 0.75;
-            s1 += 0.1 * (x0.sin() * 0.9).acos().tanh();
-            s1 = (s1 * 0.6 + prog_0(s0, x1, 0.5, v, k3) * 0.005).tanh();
-        }
-        let v7 = prog_0(x1, s1, (x0.cos().exp() * std::f64::consts::LN_2).cos() * 2.0, v, k3);
-        if f64::exp_m1(f64::cos(x2)) <= 1.0 {
-            for i in 0..5 {
-                acc2 -= 0.4 * (v[i % 4] * v[i % 4] + 2.0).sqrt().cos();
-                acc2 += 0.25 * f64::tanh(((v7 / (v[1].cos() + 2.0)).powi(2) + 1.0).log(2.0));
-            }
-            acc2 -= 0.4 * f64::cos((f64::tan(x0.cos() * 1.2).powi(2) + 0.5).sqrt());
-        } else if x2 + f64::sinh(x1.cos() * 1.5) <= -1.0 {
-            s0 = 0.75 * s0 + 0.25 * (0.75 * v[n % 4]).sin();
-            for _ in (0..=n).rev().step_by(2) {
-                let v8 = v7.cos() / ((s0 / (x1 * x1 + 1.0)).powi(2) + 1.0);
-                s1 = (s1 * 0.6 + f64::sin(s1) * 0.4).tanh();
-                acc2 += 0.5 * ((x0 / (v[3].powi(2) + 1.5)).powi(2) + 1.0).log2().cos();
-                s1 = (s1 * 0.8 + v8.sin() * 0.05).sin();
-            }
-        }
-        s0 + s1 + acc2.cos() + f64::cos(v7)
-    }
-
-    #[differentiable]
-    pub fn prog_38(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.asinh().tanh().exp2();
-        let mut s1 = prog_18(x1, x2, 0.75, v, 6).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a3[i] = f64::mul_add(s0, s1, v[(i + n) % 4]) - t.cos().exp2();
-        }
-        let v4 = v.iter().copied().map(|p| p.atan()).sum::<f64>();
-        let mut m5 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v6 = a3.iter().fold(t, |r, &p| r * 0.5 + 0.1 * ((s0.cos() * 0.9).acos() + p.sin()).cos());
-            match n {
-                1 => {
-                    acc2 -= (v4.sin().powi(2) + 1.0).log10();
-                    continue;
-                }
-                2 => {
-                    acc2 += (0.1 - t).cos() * 0.5;
-                    if v6.tanh().cosh() >= 0.0 {
-                        let v7 = (t.powi(2) + 1.0).log(v4 * v4 + 2.0);
-                        s1 = s1 * 0.6 + v7.tanh() * 0.1;
-                    } else if v4 - s1 <= (s1.powi(2) + 2.0).sqrt() {
-                        let v8 = f64::cbrt((s0 * s0).powi(2) + 1.0);
-                        let x2 = f64::sin(x0);
-                        s1 = (s1 * 0.6 + (v8.sin() + x2) * 0.02).tanh();
-                    }
-                    s1 = 0.5 * s1 + 0.25 * f64::tanh(s1).sinh().cos();
-                }
-                3 | 5 => {
-                    s1 = 0.5 * s1 + 0.2 * f64::cbrt(f64::powi(s1, 2) + 0.5).sin();
-                    if i == 3 && v4.asinh() - v6 >= x1.asinh() {
-                        acc2 += f64::tanh(f64::atan(x0)) * 0.5;
-                        continue;
-                    }
-                }
-                _ => {
-                    acc2 -= 0.5 * x2.sin().sinh().tanh();
-                    if (v6.cos().cos() * 0.9).asin() >= a3[n % 4] {
-                        s1 *= 0.75;
-                        s1 += 1.0 * (fi.sin() * 0.65).cos();
-                    } else if f64::log2(v4.powi(2) + 1.0) * 0.8 > (f64::cos(fi) * 1.2).tan() {
-                        s1 = 0.8 * s1 + 0.01 * (f64::sin(x1).exp() * (f64::sin(s0) * 0.9).atanh()).tanh();
-                        acc2 += (v4.sin() * 0.9).asin().sin() * 0.5;
-                    } else {
-                        acc2 += (x0 + a3[3 - i]).cos() * 0.5;
-                        if v[i].asinh() > 0.5 {
-                            continue;
-                        }
-                        s1 = s1.mul_add(0.75, s0.sin().exp2().sin() * 0.1);
-                    }
-                }
-            }
-            if x2 * x1 > 0.0 {
-                m5 += 1;
-            }
-            let v9 = f64::sin(v4 - a3[(i + n) % 4]);
-            acc2 -= 0.5 * (v9 + 1.25).tanh();
-        }
-        match m5 {
-            0 | 2 => {
-                s0 = 0.75 * s0 + 0.01 * f64::cos((f64::copysign(v4, s0).sin() * 1.5).cosh());
-            }
-            g if g > 3 => {
-                acc2 += (v4.cos() + (f64::sin(v4) * 0.9).asin()).sin() * 0.25;
-            }
-            _ => {
-                acc2 -= f64::tanh((f64::powi(x0, 2) + 0.5).cbrt());
-            }
-        }
-        'l2: for i in 0..n {
-            let v10 = v.iter().map(|&p| 1.0 + 0.1 * a3[i % 4].tanh().mul_add(p, p + v4).sin()).product::<f64>();
-            acc2 += 0.25 * (v[1].to_radians() * 50.0).tanh();
-            for &u in a3.iter() {
-                if f64::exp_m1(s1.cos()) < 0.0 {
-                    break 'l2;
-                }
-                s1 = s1 * 0.8 + ((x0 + s1).tanh() * 0.9).asin().sin() * 0.02;
-                acc2 += u.sin() * 0.05;
-            }
-            let v11 = (x2 * x2 + 1.0).log(v10 * v10 + 2.0);
-            s0 = (s0 * 0.5 + v11.cos() * 0.05).sin();
-        }
-        s1 = (s1 * 0.5 + (x2.cos() * 0.9).asin() * 0.2).sin();
-        let v12 = a3.iter().copied().map(|p| 1.0 + 0.25 * (x2 + x0 + p.tanh()).tanh()).product::<f64>();
-        s0 * 1.5 - s1 * 0.5 - acc2.tanh() - v4.cos() - v12 * 0.5
-    }
-
-    #[differentiable]
-    pub fn prog_39(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::clamp(v[n % 4], v[n % 4].sin() - 1.5, x2.sin() + 1.5) + f64::powf(x0.powi(2) + 1.0, f64::sin(x2))).cos() * 2.0;
-        let mut s1 = x1;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        'l0: while k3 < 6 && f64::abs(s0) <= x2 {
-            k3 += 1;
-            let v6 = if 0.65 * (v[k3 % 4] + x2) <= s0 {
-                let v4 = s1.cos().cosh();
-                s0 / (s1 * s1 + 1.0) + (0.25 - x2) + v4.tanh()
-            } else if !(k3 < 2) {
-                let v5 = f64::max(x2, x0);
-                0.8 * v[k3 % 4] + f64::sin(v5)
-            } else {
-                return v[k3 % 4] + 1.2
-            };
-            let mut k7 = 0;
-            while k7 < 5 {
-                k7 += 1;
-                match n % 2 {
-                    0 => {
-                        acc2 -= 0.05 * f64::exp(s0.cos()).sin();
-                        continue;
-                    }
-                    1 => {
-                        s0 = s0.mul_add(0.6, s0.powi(2).cos() * 0.1);
-                    }
-                    _ => {
-                        s1 = s1 * 0.8 + s0.cos() * 0.2;
-                        let v8 = SCALE + x1;
-                        s1 *= 0.5;
-                        s1 += 0.5 * v8.cos();
-                    }
-                }
-                if v6 > s1 || k7 == 2 {
-                    s0 = 0.8 * s0 + 0.1 * f64::cos(s0.copysign(v[k3 % 4])).sinh().cos();
-                    continue 'l0;
-                }
-                s0 = s0 * 0.8 + f64::recip(x2 * x2 + 0.5).tanh() * 0.1;
-            }
-            if (f64::powi(2.0_f64.atan2(v[k3 % 4]), 2) + 1.0).atan2(x2) <= v6.sin() || n < 5 {
-                break;
-            }
-            s0 = 0.5 * s0 + 0.5 * x0.tanh().sin();
-        }
-        let mut k9 = 0;
-        let v10 = loop {
-            k9 += 1;
-            s0 = (s0 * 0.5 + s0 * 0.25 * 1.0).sin();
-            acc2 -= v[n % 4].cos().exp().sin();
-            if k9 >= 2 || f64::sinh(s1.cos()) > 0.0 {
-                break x2;
-            }
-        };
-        'l3: for i in 1..n {
-            let fi = i as f64;
-            s1 = 0.5 * s1 + 0.5 * s0.sin();
-            let v11 = f64::exp_m1(v10.tanh());
-            acc2 += 0.4 * ((v11.to_degrees() * 0.01).sin() * 0.9).acos().sin();
-            for (j, &u) in v.iter().enumerate() {
-                if (v[i % 4].atan2(s0 * s0 + 0.5).powi(2) + 1.0).log10() < 0.25 {
-                    s0 = f64::mul_add(s0, 0.75, f64::exp2((f64::powi(v[(j + k3) % 4], 2) + 1.0).log(s0.powi(2) + 2.0).tanh()).sin() * 0.02);
-                } else {
-                    s0 *= 0.6;
-                    s0 += 0.4 * (v[j] + fi.tanh()).cos();
-                    let v10 = f64::asinh(v10);
-                    s0 *= 0.6;
-                    s0 -= 0.4 * f64::sin(v10.sin());
-                }
-                let v12 = u.atan();
-                if j % 3 == 1 {
-                    break 'l3;
-                }
-                s1 = 0.75 * s1 + 0.01 * f64::tanh((f64::powi(v10, 2) + 1.0).cbrt() * (v12.tanh() * 1.2).tan());
-            }
-        }
-        let v13 = 0.65 - x1;
-        let v14 = v.iter().map(|&p| 1.0 + 0.25 * (x2.abs() + f64::powi(v13.powi(2) + 1.0, -1) + f64::cos(p)).sin()).product::<f64>();
-        s0.cos() + s1 + acc2.cos() - v10 * 0.75 + f64::tanh(v14)
-    }
-
-    #[differentiable]
-    pub fn prog_40(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0;
-        let mut s1: f64 = v[n % 4];
-        let mut acc2: f64 = 0.0;
-        for i in (0..3).rev() {
-            let fi = i as f64;
-            s0 = 0.75 * s0 + 0.1 * (x0 - x1).tanh();
-            if ((x2 * std::f64::consts::FRAC_1_PI).powi(2) + 1.0).log((fi * fi + 2.0).acosh().powi(2) + 2.0) >= fi.tanh() && n == 0 {
-                let x2 = (f64::exp_m1(x0.cos()).cos() * 0.9).atanh();
-                s0 = 0.5 * s0 + 0.02 * x2.copysign(s1).cos();
-                if f64::clamp(s0, -1.0, 1.5) > x0 {
-                    s0 = f64::mul_add(s0, 0.5, f64::exp2(f64::cos(s0)).cos() * 0.25);
-                    continue;
-                }
-            } else if ((v[i] - s0).powi(2) + 1.0).log(x0 * x0 + 2.0) < 1.0 {
-                s0 *= 0.5;
-                s0 += 0.02 * ((x2.cos() * 0.9).atanh() * f64::sinh(v[3].sin() * 1.5)).cos();
-            }
-        }
-        let v3 = prog_0(s0.sin() * 2.0, x2, s1, v, n);
-        let v7 = match n {
-            1..=2 => {
-                let x1 = x2.hypot(v[n % 4]).powi(2);
-                let v4 = f64::tanh(x1);
-                v3 + v4.sin()
-            }
-            5 => {
-                let v5 = x1;
-                (f64::atan(s1).sin() * 0.9).atanh() + f64::tanh(v5)
-            }
-            6 => {
-                let v6 = v[1].cos();
-                v[n % 4] + f64::sin(v6)
-            }
-            _ => -x0.powi(3),
-        };
-        let v10 = match n {
-            0 => {
-                let v8 = (x1.cos() * 1.5).cosh();
-                SCALE + x0 + f64::sin(v8)
-            }
-            g if g > 1 => {
-                let v9 = f64::atan2(s1, x1.powi(2) + 1.0);
-                f64::abs(f64::sin(v9).exp())
-            }
-            _ => x1 / (v[0] * v[0] + 1.5),
-        };
-        'l1: for i in 0..n {
-            let fi = i as f64;
-            for &u in v.iter() {
-                if i == 1 {
-                    let v11 = v3 / (u.cos() + 2.0);
-                    s1 = s1 * 0.75 + f64::cos(((v7 * v7 + 1.0).powi(-1).powi(2) + 2.0).sqrt()) * 0.01;
-                    acc2 += 0.05 * f64::sin(v11.sin());
-                } else if f64::atanh(f64::cbrt(s0.tanh() + 2.0).sin() * 0.9) <= -0.5 {
-                    acc2 += 0.05 * f64::cos(v3.cos().exp2());
-                }
-                acc2 += f64::cos(f64::acosh(x2 * x2 + 2.0)) * 0.05;
-                let v12 = (f64::atanh(fi.cos() * 0.9).tanh() * 1.2).tan();
-                s1 = (s1 * 0.8 + (f64::tanh(u) - f64::cos(v12)) * 0.2).tanh();
-            }
-            acc2 += f64::cos(s1) * 0.25;
-            let mut k13 = 0;
-            while k13 < 6 && v3.sin() >= 0.25 {
-                k13 += 1;
-                if (v3.powi(2) + 0.5).recip() < -1.0 {
-                    continue 'l1;
-                }
-                acc2 -= (fi + 0.65).sin() * 0.05;
-            }
-            let v14 = (v7.tanh() * 0.9).atanh();
-            s0 = (s0 * 0.75 + f64::cos(v14) * 0.05).sin();
-        }
-        s0.tanh() + acc2.sin() + v3.tanh() + v7.sin() + f64::tanh(v10) - (x0 - v10)
-    }
-
-    #[differentiable]
-    pub fn prog_41(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.sin();
-        let mut s1 = f64::powi(s0.powi(2) + 1.0, -2);
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        let v6 = loop {
-            k3 += 1;
-            let v4 = x1 / (x0 * x0 + 1.5);
-            if ((s1 * v4).powi(2) + 1.0).log2() > 0.0 {
-                s0 = (s0 * 0.5 + x0 * f64::exp(x1.sin()) * 0.05).tanh();
-                if k3 % 3 == 1 {
-                    break f64::sqrt((f64::tanh(v[1]) * 0.9).atanh().powi(2) + 0.5);
-                }
-                acc2 += f64::tan(x2.tanh() * 1.2).tanh() * 0.4;
-            }
-            let v5 = v.iter().map(|&p| f64::exp_m1((f64::powi(p, 2) + 0.5).recip().tanh())).sum::<f64>();
-            s1 = (s1 * 0.6 + (s1.cos() * 0.9).asin() * 0.1).tanh();
-            if k3 >= 3 {
-                break s1.tanh();
-            }
-            s0 = (s0 * 0.75 + v5.sin() * 0.01).tanh();
-        };
-        let mut a7 = [0.0; 4];
-        for i in 0..4 {
-            let fi = i as f64;
-            if x2.cos() < -0.25 && i < 1 {
-                a7[i] = v6 - f64::mul_add(v[i], x0, v[i]);
-            } else {
-                a7[i] = fi;
-            }
-        }
-        'l2: for i in (1..=6).step_by(2) {
-            let fi = i as f64;
-            if !(n == 2 && x2 / 3.0 <= 0.25) {
-                s1 = (s1 * 0.6 + f64::sinh(f64::sin(v6 * x1)) * 0.05).sin();
-                if i % 2 == 0 && f64::log(a7[i % 4] * a7[i % 4] + 1.0, f64::powi(f64::abs(x0), 2) + 2.0) > a7[(i + n) % 4] {
-                    s1 = 0.5 * s1 + 0.4 * 2.0_f64.log(v[i % 4] * v[i % 4] + 2.0);
-                } else {
-                    acc2 += f64::cos(f64::exp_m1(v[i % 4].cos())) * 0.5;
-                    let v8 = (f64::asin(v[(i + k3) % 4].tanh() * 0.9).powi(2) + 1.0).log(10.0);
-                    acc2 -= v8.tanh().tanh() * 0.5;
-                }
-                let x0 = v[n % 4].sin();
-                acc2 += x0.sin().tanh() * 0.5;
-            } else {
-                let v9: f64 = a7[n % 4].atan2(s0 * s0 + 0.5);
-                acc2 -= 0.5 * v9.tanh();
-            }
-            s1 = 0.5 * s1 + 0.5 * f64::tanh(fi - x1);
-            for (j, &u) in a7.iter().enumerate() {
-                if (v6 * v6 + 1.0).powi(-3) < -0.5 || j > 1 {
-                    s0 = s0 * 0.6 + f64::cos(f64::mul_add(x0, x0, f64::tanh(fi).exp_m1())) * 0.1;
-                }
-                s0 = (s0 * 0.6 + (f64::tanh(x1) * 0.9).atanh() * 0.05).sin();
-                if -s1.abs() >= 0.25 {
-                    continue 'l2;
-                }
-                acc2 -= 0.1 * f64::sin(u).sin();
-            }
-        }
-        let v10 = 1.5_f64.copysign(v[1]);
-        x0 * 0.5 + x2 - s0 * 0.25 + s1 + acc2.cos() + v6 + a7[2].sin() + v10 * 0.75 + f64::log(2.0_f64, f64::powi(-x0, 2) + 2.0)
-    }
-
-    #[differentiable]
-    pub fn prog_42(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh((-x1) * (x0 + v[n % 4])) * 2.0;
-        let mut s1: f64 = v[n % 4].hypot(s0).sin();
-        let mut s2 = (f64::atanh(x2.sin() * 0.9) - x1 * x2).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        'l0: for i in (1..=6).step_by(2) {
-            let fi = i as f64;
-            s1 = 0.5 * s1 + 0.5 * (s2 * s2 + 1.0).ln().tanh();
-            let mut k4 = 0;
-            while k4 < n + 1 && f64::sqrt(s1 * s1 + 0.5) > 0.0 {
-                k4 += 1;
-                let v5 = v.iter().map(|&p| f64::cos((f64::cos(p) * 0.9).asin()).exp_m1()).sum::<f64>();
-                s0 *= 0.6;
-                s0 += 0.2 * (s1 - s0).tanh();
-                match k4 {
-                    0 => {
-                        s0 = (s0 * 0.5 + (x2.powi(2) + 0.5).recip() * 0.25).sin();
-                        if v[k4 % 4] / (v5.powi(2) + 1.5) < 0.5 || n % 3 == 1 {
-                            s1 *= 0.75;
-                            s1 += 0.25 * f64::sin(v[(k4 + n) % 4].asinh());
-                            continue;
-                        }
-                    }
-                    1..=2 => {
-                        break 'l0;
-                    }
-                    4..=6 => {
-                        let v6 = s2.sin() - 0.3;
-                        acc3 += v6 * 0.05;
-                        if x2.tanh().exp() * f64::cbrt(f64::powi(s0, 2) + 1.0) >= v5 && k4 % 2 == 0 {
-                            s0 = 0.6 * s0 + 0.25 * f64::exp2(v6.tanh()).sin();
-                            s2 = s2.mul_add(0.75, s2.cos() * 0.25);
-                        } else {
-                            s2 = s2 * 0.75 + f64::acos(x1.tanh() * 0.9).asinh().sin() * 0.1;
-                        }
-                    }
-                    _ => {
-                        acc3 += 0.05 * f64::cos((v5.tanh() + 2.0).cbrt());
-                        if x1 * std::f64::consts::FRAC_1_PI > 0.0 {
-                            break;
-                        }
-                    }
-                }
-            }
-            let v9 = match k4 {
-                0 => {
-                    let v7 = (f64::cos(s2 - x1) * 1.5).sinh();
-                    (fi.tanh() * 0.9).atanh() + v7.cos()
-                }
-                3 => {
-                    s2 = s2.mul_add(0.6, f64::sin(s2 / (f64::powi(s2, 2) + 0.5)) * 0.05);
-                    (x2.sin() * 1.5).sinh()
-                }
-                4..=6 => {
-                    let v8 = (x2.tanh() * 0.9).atanh() / ((s2 + x0).sin() + 2.0);
-                    f64::sin(v8)
-                }
-                _ => (x2 * x2 + 1.5).acosh(),
-            };
-            if x2 >= 1.0 {
-                s1 = (s1 * 0.75 + v9 * 0.02).tanh();
-            } else {
-                s1 *= 0.6;
-                s1 += 0.05 * f64::sin((v[3].powi(2) + 1.0).powi(-1) + (x1 * x1 + 1.0).powf(fi.cos()));
-                if SCALE + (v[k4 % 4].cos() * 0.9).acos() > fi - v9 {
-                    s0 *= 0.8;
-                    s0 -= 0.2 * v[k4 % 4].max(s0).sin();
-                    s1 = (s1 * 0.75 + x1.sin() * s1.sin() * 0.1).tanh();
-                } else {
-                    s2 = s2 * 0.6 + (0.65 - v[2].sin().sinh()).cos() * 0.25;
-                }
-                s1 = s1.mul_add(0.6, f64::powi(s1, 3) * 0.1);
-            }
-        }
-        s2 = (s2 * 0.5 + (s2 - x1) * 0.02).sin();
-        let v10 = if (v[n % 4].tanh() * 0.9).asin() < 1.0 && n == 2 {
-            s0 - x1
-        } else {
-            acc3 += ((0.5 - v[n % 4]) * f64::sqrt(v[n % 4] * v[n % 4] + 1.0)).sin() * 0.75;
-            x1.clamp(-1.0, 0.5).powi(3)
-        };
-        let v11 = v10 - v[n % 4];
-        s0.sin() + s1.cos() + s2 * 1.5 - acc3.cos() - v11.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_43(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2.tanh() * 0.9).atanh();
-        let mut s1 = f64::powi(v[2] * v[2] + 1.0, -3) + 0.35;
-        let mut acc2: f64 = 0.0;
-        for i in 0..n {
-            let fi = i as f64;
-            acc2 -= 0.25 * f64::powf(3.0_f64, x1.cos()).sin();
-            if n % 2 == 0 && s1.atan2(f64::powi(x0, 2) + 1.0) > 0.0 {
-                s0 = (s0 * 0.8 + f64::exp(f64::sin(s0 - fi)) * 0.05).tanh();
-            }
-            let v3 = (f64::sin(x0) * 0.9).asin();
-            s0 *= 0.6;
-            s0 += 0.1 * f64::sin(v3).cos();
-        }
-        match n {
-            0 => {
-                s1 = s1 * 0.5 + f64::sin(f64::abs(x0)) * 0.5;
-            }
-            1..=3 => {
-                let x2 = (x0 * x0 + 1.0).log(10.0).cos().exp();
-                s0 = s0 * 0.5 + f64::clamp(s0, -1.0, 1.0).tanh() * 0.02;
-                if (x1.powi(2) + 1.0).log10() < 0.5 {
-                    s1 = s1.mul_add(0.75, prog_24((x2.powi(2) + 0.5).powf(0.3).tanh(), s0, f64::tanh(x0.clamp(s1.cos() - 1.5, s1.tanh() + 1.5)) * 2.0, v, n).sin() * 0.005);
-                    acc2 += prog_0(f64::sin(((acc2.tanh() + 2.0).cbrt().tanh() * 0.9).acos()), s1, f64::powi(s0 * s0 + 1.0, -2).sin(), v, n).cos() * 0.005;
-                } else {
-                    s1 = 0.5 * s1 + 0.02 * f64::powi(s1, 3);
-                }
-                acc2 += f64::cos(x2);
-            }
-            4 | 6 => {
-                acc2 -= 0.25 * f64::tanh(f64::exp_m1(s1.tanh().exp2().tanh()));
-                if f64::atanh(x1.cos() * 0.9).clamp(-1.5, 0.5) < 0.5 {
-                    let v4 = (s1.tanh() * 0.9).asin().asinh();
-                    let v5 = v4;
-                    s1 = (s1 * 0.5 + v5.tanh() * 0.05).tanh();
-                } else if (f64::tanh(x0) * 0.9).asin().tanh().exp_m1() <= -1.0 && n < 5 {
-                    for &t in v.iter() {
-                        match n {
-                            0 => {
-                                s0 = s0.mul_add(0.8, f64::cos((s0.sin() * 1.5).sinh()) * 0.05);
-                                if v[n % 4].cos() < -0.25 {
-                                    continue;
-                                }
-                                let v6: f64 = (t * t + 1.0).log10().to_radians();
-                                s0 = s0.mul_add(0.8, v6.sin() * 1.0);
-                            }
-                            1 | 3 => {
-                                s0 = s0.mul_add(0.8, f64::tanh(f64::to_degrees(s0) * 0.02) * 0.1);
-                                s0 = (s0 * 0.8 + f64::asin(f64::cos(t * t) * 0.9) * 0.02).tanh();
-                            }
-                            4 => {
-                                s0 = f64::mul_add(s0, 0.6, f64::tanh(f64::recip(s0 * s0 + 1.0).tanh().sinh()) * 0.25);
-                                let v7: f64 = (t.cos() * 1.2).tan();
-                                acc2 += f64::sin(f64::cos(v7)) * 0.4;
-                            }
-                            _ => {
-                                let v8 = f64::atanh(t.atan().sin() * 0.9);
-                                acc2 += v8.tanh() * 0.5;
-                            }
-                        }
-                        let v9 = if x0.tanh().exp2() <= 0.5 {
-                            v[3] - x1
-                        } else {
-                            return s1.tanh().exp()
-                        };
-                        s0 = (s0 * 0.8 + s0.sin() * v9.cos().cosh() * 0.05).sin();
-                    }
-                    let mut k10 = 0;
-                    while k10 < 3 && f64::mul_add(s0, x0, x1) > x0 {
-                        k10 += 1;
-                        let v11: f64 = s1.atan() * std::f64::consts::FRAC_1_PI;
-                        s0 = (s0 * 0.6 + f64::hypot(s1, s0) * 0.2).tanh();
-                        acc2 += 0.5 * v11.cos();
-                    }
-                }
-            }
-            _ => {
-                s1 = s1 * 0.8 + (v[n % 4] - 1.5).sin() * 0.2;
-            }
-        }
-        let mut k12 = 0;
-        let v13 = loop {
-            k12 += 1;
-            if x0 >= x0 {
-                return f64::ln(f64::sinh(x1.cos()).powi(2) + 0.5);
-            }
-            s1 *= 0.6;
-            s1 += 0.1 * (x0 * s1).tanh();
-            s0 = (s0 * 0.75 + v[(k12 + n) % 4].tanh() * 0.25).tanh();
-            if k12 >= 2 || x0 - s1 - s1 * s0 >= -0.5 {
-                break f64::atanh(f64::tanh(v[n % 4]).sin() * 0.9);
-            }
-        };
-        for i in 0..v.len() {
-            let fi = i as f64;
-            if i % 3 == 1 && v[3 - i] - fi >= v13 {
-                acc2 += v[i].cos() * 0.5;
-                s0 = 0.6 * s0 + 0.02 * f64::atan2(s0 * s0 + 0.5, fi).tanh();
-                if n % 2 == 0 && f64::exp2(f64::tanh(v13)) - 0.5 < f64::tanh(v13).exp() {
-                    s0 = (s0 * 0.75 + (f64::sin(v[0]) * 0.9).acos() * 0.1).sin();
-                    let x0 = (v13 * v13 + 1.0).powi(-1);
-                    s1 *= 0.8;
-                    s1 += 0.05 * x0;
-                } else if x0 * (s1 - x1) <= 0.0 || i % 2 == 0 {
-                    s0 = (s0 * 0.75 + (s0 - x1) * 0.1).sin();
-                } else {
-                    s0 = (s0 * 0.6 + (x2.cos() * 2.0).cosh() * 0.05).tanh();
-                }
-            }
-            if (s1 * s1 + 1.0).sqrt().to_radians() * 50.0 > x0 {
-                acc2 -= x1.cos() * 0.5;
-            } else {
-                let v14 = x1.atan() / (f64::powi(x1, 2) + 1.5);
-                acc2 += v14.tanh() * 0.5;
-            }
-            let v15 = f64::cos(s1);
-            s0 = (s0 * 0.6 + (s0 * s0 + 2.0).acosh() * 0.05).tanh();
-            acc2 -= 0.5 * v15.cos();
-        }
-        s1 = (s1 * 0.75 + f64::sin(x0.clamp(-1.5, 1.0)).exp2() * 0.1).sin();
-        x1 - s0.cos() + s1 + acc2.cos() + v13 * 0.25 - f64::sin(v[3 - k12])
-    }
-
-    #[differentiable]
-    pub fn prog_44(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.atan();
-        let mut s1 = f64::hypot(2.0_f64, x1).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let a3 = v.map(f64::atan);
-        s1 = 0.6 * s1 + 0.4 * (f64::max(v[n % 4], s1).powi(2) + 1.0).log10();
-        let v6 = if (x2 * x2 + 0.5).sqrt() < x2 {
-            let x1 = acc2.abs();
-            let v4 = (s0 * a3[n % 4]).max((s1.sin() * 0.9).asin());
-            prog_0(f64::cos(f64::cos(acc2)) * 2.0, x0, s1, v, n) + x1.cos() + f64::tanh(v4)
-        } else {
-            let v5 = acc2 * x0;
-            (x1 * x1 + 0.5).ln() + v5.cos()
-        };
-        for t in a3 {
-            let v7 = f64::asin(s0.sin() * 0.9);
-            for &u in a3.iter() {
-                s0 = 0.8 * s0 + 0.2 * (-v6).tanh();
-                if (s1.cos() * 0.9).atanh() > 0.25 {
-                    s1 *= 0.8;
-                    s1 += 0.05 * (s1 * t).cos();
-                    s0 *= 0.5;
-                    s0 += 0.5 * x1.tanh();
-                    if f64::exp2(x0.sin()) > v6 {
-                        s0 = (s0 * 0.75 + (a3[n % 4] - s0) * 0.1).sin();
-                        match n {
-                            0 => {
-                                let v8 = SCALE + f64::asin(v6.tanh() * 0.9);
-                                s0 = (s0 * 0.8 + f64::acosh(s0.powi(2) + 1.5) * 0.05).tanh();
-                                acc2 += 0.1 * f64::cos(v8);
-                            }
-                            1 | 3 => {
-                                continue;
-                            }
-                            4 | 6 => {
-                                let x1: f64 = (v7.powi(2) + 1.0).log(2.0);
-                                acc2 -= x1.sin().cos() * 0.1;
-                            }
-                            _ => {
-                                acc2 += 0.1 * (u * (s0 + s1)).tanh();
-                                s1 = 0.6 * s1 + 0.4 * f64::cos(x2);
-                            }
-                        }
-                    } else {
-                        let v9 = f64::exp(v7.sin());
-                        s0 = (s0 * 0.8 + v9.tanh() * 0.02).tanh();
-                    }
-                } else {
-                    s1 = f64::mul_add(s1, 0.75, (v6 * s0).cos() * 0.02);
-                    if a3[n % 4] + f64::cos(a3[n % 4]).exp2() > 0.0 {
-                        s0 = 0.5 * s0 + 0.25 * f64::tanh(s1 - v[1]);
-                        acc2 -= 0.1 * s0.asinh().tanh();
-                    } else if v[2].tanh().exp2() < u {
-                        s0 = (s0 * 0.5 + (t.sin() + 2.0).cbrt().powi(2) * 0.5).tanh();
-                    }
-                    acc2 += (t - u).tanh() * 0.1;
-                }
-                if v7 <= f64::powi(v[1], 2) {
-                    let v10 = x0.min(x2);
-                    s1 = (s1 * 0.6 + v10.powi(2) * 0.1).sin();
-                }
-                s1 = s1 * 0.75 + u.sin() * 0.25;
-            }
-            acc2 += f64::atanh(v[3].sin() * 0.9) * 0.25;
-            acc2 += (f64::sin(t) + v7.cos()).cos() * 0.5;
-        }
-        let v11 = a3[n % 4] / (a3[n % 4].tanh() + 2.0);
-        let v12 = (a3[n % 4].sin() * 0.9).asin() + f64::abs(v11);
-        f64::tanh(s0) + s1 - f64::cos(acc2) - v6.tanh() + v12 * 0.75 + f64::copysign(2.0_f64, v12.clamp(-1.0, 0.5))
-    }
-
-    #[differentiable]
-    pub fn prog_45(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::cos(prog_41(f64::cos(x2.sin()), x1, x2, v, n)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2 = v.iter().copied().map(|p| f64::mul_add(p, x1, p) + (v[1].sin() * 0.9).asin()).sum::<f64>();
-        let v3 = v.iter().copied().map(|p| v[2] + f64::tanh(p)).sum::<f64>();
-        let mut m4 = 0;
-        for i in 1..n {
-            let mut k5 = 0;
-            while k5 < 3 && (v3 * v3).ln_1p() >= 0.0 {
-                k5 += 1;
-                acc1 -= (x2 * x2 + 1.0).log10().cos() * 0.1;
-                acc1 -= v[3 - k5].sin().cos().exp2().tanh() * 0.1;
-            }
-            if k5 < i && (x0 * x0 + 1.0).log10() + x0.powi(3) < 0.5 {
-                continue;
-            }
-            for j in 0..i {
-                let fj = j as f64;
-                let v6 = if (f64::sin(v2) * 2.0).cosh() >= f64::tanh(v3) {
-                    let v2 = f64::log10((f64::sin(v[3 - k5]) * 1.5).cosh().powi(2) + 1.0);
-                    v3 + x2 + v2.sin()
-                } else {
-                    f64::cos(v2)
-                };
-                let v7 = f64::clamp(fj, v6.sin() - 1.5, v6.tanh() + 1.5);
-                s0 = s0.mul_add(0.5, (s0.cos() * 0.9).acos().sin() * 0.2);
-                acc1 += 0.05 * f64::cos(v7);
-            }
-            s0 = (s0 * 0.8 + (x2 * x2 + 1.5).acosh() * 0.05).tanh();
-            if (f64::tanh(x0).powi(2) + 1.0).cbrt() < v3 {
-                m4 += 1;
-            }
-        }
-        match m4 {
-            0 => {
-                s0 = (s0 * 0.6 + f64::cos(x1) * 0.4).sin();
-                let mut k8 = 0;
-                while k8 < n && x2 <= -1.0 {
-                    k8 += 1;
-                    acc1 -= 0.25 * (v2 * v2 + 1.0).recip().powi(2).tanh();
-                    s0 = s0 * 0.75 + (s0 - x2).tanh() * 0.1;
-                }
-            }
-            g if g > 1 => {
-                s0 *= 0.75;
-                s0 += 0.25 * f64::sin(x0);
-            }
-            _ => {
-                s0 = 0.6 * s0 + 0.1 * f64::tanh(x1).powi(3);
-            }
-        }
-        let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| v[m4 % 4].atan() + f64::sin(p) + q.cos()).sum::<f64>();
-        f64::sin(s0) - acc1.sin() + v2.sin() + v9.cos() + (v3.cos() * 0.9).acos().tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_46(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 * v[2] - x1 * v[2]).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        for i in 0..n {
-            let fi = i as f64;
-            if (x0 * x0 + 0.5).recip() > x1 {
-                s0 = s0 * 0.8 + f64::sin(x2 / (x2.powi(2) + 1.5)) * 0.1;
-                break;
-            }
-            if x0.powi(3) + x2.tanh().exp_m1() < f64::acosh(fi * fi + 2.0) {
-                s0 *= 0.8;
-                s0 += 1.0 * (fi.to_degrees() * 0.02).sin();
-                acc1 += 0.25 * f64::powi(v[(i + n) % 4], 2).sin().exp2().tanh();
-            } else {
-                let v2 = x2 * x1;
-                s0 = (s0 * 0.75 + f64::cos(v2) * 0.05).sin();
-            }
-            s0 = (s0 * 0.6 + s0.to_radians() * 50.0 * 0.4).tanh();
-        }
-        'l1: for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            s0 = (s0 * 0.6 + x2 * 0.4).tanh();
-            let mut k3 = 0;
-            while k3 < n {
-                k3 += 1;
-                acc1 -= 0.05 * (s0 * s0 + 1.0).log10();
-                if (f64::powi(x0.cos(), 2) + 1.0).log2() <= s0 + v[0] {
-                    break 'l1;
-                }
-            }
-            acc1 += 0.5 * f64::cos(x1).exp().tanh();
-            let v5 = if x2 + s0 > 0.0 {
-                (v[3].powi(2) + 1.0).powf(s0.sin())
-            } else if f64::cosh(x1.cos()) <= s0 {
-                v[i % 4] - fi
-            } else {
-                for j in 0..i {
-                    let fj = j as f64;
-                    acc1 += 0.05 * f64::cos((f64::powi(x2, 2) + 1.0).recip().asinh());
-                    match j {
-                        0 => {
-                            acc1 -= 0.05 * f64::cos(f64::tanh(fj).exp_m1());
-                        }
-                        1 => {
-                            acc1 -= 0.05 * f64::sin(s0);
-                        }
-                        2 | 4 => {
-                            let x2 = f64::asinh(s0);
-                            acc1 -= 0.05 * x2.sin().cos();
-                        }
-                        _ => {
-                            acc1 += s0.tanh().exp2().tanh() * 0.05;
-                            match i % 3 {
-                                0 => {
-                                    break 'l1;
-                                }
-                                _ => {
-                                    s0 = s0.mul_add(0.6, f64::sin(f64::tanh(fj)) * 1.0);
-                                    let v4 = v[i % 4].cos().exp() / ((v[i % 4] / (x2.powi(2) + 1.5)).powi(2) + 1.5);
-                                    acc1 -= v4.sin() * 0.05;
-                                }
-                            }
-                            acc1 -= f64::exp(v[(j + i) % 4].cos()).cos() * 0.05;
-                        }
-                    }
-                    acc1 -= 0.05 * v[1].powi(3).cos();
-                }
-                (v[k3 % 4] * v[k3 % 4] + 1.0).log2().sin().exp_m1()
-            };
-            s0 = (s0 * 0.75 + v5.tanh() * 0.02).tanh();
-        }
-        let v6: f64 = x1 + x2 + x0 * x2;
-        acc1 += (x1 * v6).tanh() * 0.2;
-        let v7 = (x1 * x1 + 1.0).powf(x0.tanh());
-        f64::cos(s0) - acc1.cos() - v7.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_47(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_19(f64::sin((x0.sin() * 0.9).atanh()) * 2.0, 2.0, (x2 * x0).tanh(), v, n).tanh() * 2.0;
-        let mut s1 = (x1 + x0).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        'l0: for &t in v.iter() {
-            if !(n > 0 && v[n % 4] * x0 <= -1.0) {
-                acc2 += (s0 - s1).cos() * 0.5;
-                continue;
-            }
-            let v3 = v.iter().map(|&p| 1.0 + 0.25 * f64::cos(v[n % 4].tanh().exp_m1() + f64::tanh(p))).product::<f64>();
-            s1 = s1.mul_add(0.8, x1.cos().sin() * 0.2);
-            for &u in v.iter() {
-                let v4 = SCALE + x2.sin();
-                if ((v4 - v[3]).tanh() * 0.9).acos() >= (s1.tanh() * 0.9).asin() {
-                    continue 'l0;
-                }
-                s0 = (s0 * 0.6 + f64::ln(v4.powi(2) + 0.5) * 0.25).tanh();
-                s1 = 0.8 * s1 + 0.2 * f64::sin(u.cos());
-            }
-            s1 *= 0.6;
-            s1 -= 0.02 * (t.tanh() + v3.tanh()).cos();
-        }
-        for i in (0..4).rev() {
-            acc2 -= 0.5 * (s1 + s0).cos();
-            s0 *= 0.6;
-            s0 += 0.25 * (f64::to_degrees(s1) * 0.02).cos();
-            if x1 < s1 && i % 3 == 1 {
-                break;
-            }
-        }
-        if x2.sin().exp().sin() > v[n % 4] * 1.5 || n == 3 {
-            return (f64::powi(f64::log(x1 * x1 + 1.0, 3.0), 2) + 1.0).log(2.0);
-        }
-        let mut k5 = 0;
-        let v8: f64 = loop {
-            k5 += 1;
-            let v6 = v[n % 4].atan2(f64::powi(x1, 2) + 1.0);
-            let v7 = v.iter().map(|&p| f64::sqrt(p * p + 0.5) * 0.1).sum::<f64>();
-            s1 = s1.mul_add(0.8, s1.atan().cos() * 0.2);
-            if k5 >= 6 {
-                break f64::powi(s0, 3);
-            }
-            acc2 += (v6.tanh() + v7).sin() * 0.25;
-        };
-        for i in (1..=4).step_by(2) {
-            acc2 += f64::cos((v8 / (s0 * s0 + 1.0)).cos().exp_m1()) * 0.2;
-            let v11 = match k5 + i {
-                3..=4 => x2.atan().tanh().exp(),
-                5..=6 => {
-                    let v9 = v8 - x0;
-                    v9.asinh()
-                }
-                7 => {
-                    let v10 = s0.cos();
-                    v10 - x1
-                }
-                _ => (s1.cos() * 2.0).cosh(),
-            };
-            s1 = f64::mul_add(s1, 0.5, v11.sin() * 0.05);
-        }
-        s0 + s1 - acc2.tanh() - v8.cos() + x0 / (x0 * x0 + 0.5)
-    }
-
-    #[differentiable]
-    pub fn prog_48(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_27(x1, ((x0 - v[n % 4]) / (v[2].clamp(-1.5, 0.5).cos() + 2.0)).sin(), f64::max(v[n % 4].mul_add(v[2], v[2]), x1.mul_add(x0, v[2])).sin(), v, n).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        for t in v {
-            let mut k2 = 0;
-            while k2 < n + 1 {
-                k2 += 1;
-                acc1 += (x0 * x0 + 1.0).sqrt().sin() * 0.05;
-                let v6 = match k2 {
-                    0 => ((v[(k2 + n) % 4] - v[k2 % 4]).sin() * 2.0).sinh(),
-                    1 | 3 => {
-                        let v3 = (x2.cos() * 0.9).atanh();
-                        (t * t + 0.5).atan2(s0) + f64::cos(v3)
-                    }
-                    g if g > 5 => {
-                        let v4 = f64::ln(x1 * x1 + 0.5);
-                        (f64::sin(s0 + x0) * 0.5).ln_1p() + f64::cos(v4)
-                    }
-                    _ => {
-                        let v5 = x0.cos();
-                        x2 * v5
-                    }
-                };
-                s0 = (s0 * 0.6 + v6.sin() * 0.02).sin();
-            }
-            if f64::exp2((x0 * 1.2).tanh()) <= 1.0 {
-                s0 = 0.5 * s0 + 0.1 * (x0.tanh().exp_m1() + s0).tanh();
-            }
-            s0 = s0.mul_add(0.5, t.powi(3).cos() * 0.02);
-        }
-        let mut a7 = [0.0; 4];
-        for i in 0..n {
-            a7[i % 4] = a7[i % 4] * 0.75 + f64::tanh(f64::atan(s0)).tanh() * 0.25;
-        }
-        let mut k8 = 0;
-        while k8 < 4 {
-            k8 += 1;
-            acc1 += f64::tanh(a7[k8 % 4].tanh().exp2()) * 0.5;
-            let v9 = (f64::powi((x2 * x2 + 1.0).log2(), 2) + 1.0).cbrt();
-            s0 = s0.mul_add(0.75, v9.tanh() * 0.1);
-        }
-        let v11 = if x2.asinh() < 0.25 && k8 < 2 {
-            x1.cos().exp2()
-        } else if f64::cos(x0.cos()) > f64::asinh(x2) {
-            acc1 += (v[n % 4].powi(2) + 1.0).log(3.0);
-            x1.tanh()
-        } else {
-            let v10 = f64::powi(x0, 2);
-            v10.asinh()
-        };
-        let mut k12 = 0;
-        let v13: f64 = loop {
-            k12 += 1;
-            acc1 -= (s0.tanh() * 0.5).ln_1p().cos();
-            acc1 += f64::cos(v11);
-            if k12 >= 2 {
-                break (f64::cos(a7[1]).cos() * 0.9).acos();
-            }
-        };
-        s0 * 0.25 + f64::sin(acc1) - a7[3] * 0.5 + v11 * 0.25 + v13 - f64::copysign(2.0_f64, v13).tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_49(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4] * v[n % 4] / 4.0;
-        let mut s1 = x2;
-        let mut s2 = f64::tanh(x1 + 0.5) * 2.0;
-        let mut acc3: f64 = 0.0;
-        'l0: for _ in 0..v.len() {
-            s1 = (s1 * 0.75 + f64::tan(x0.sin() * 1.2) * 0.02).sin();
-            acc3 += 0.5 * (2.0 * x2).sin();
-            for j in (0..n).rev() {
-                let fj = j as f64;
-                match j % 3 {
-                    1 => {
-                        acc3 -= f64::cos((f64::sin(fj) * 1.2).tan()) * 0.05;
-                        acc3 -= x0.tanh() * 0.05;
-                        if s1 * s1 <= 0.5 {
-                            s0 = 0.6 * s0 + 0.4 * f64::cos(s0);
-                            s0 *= 0.8;
-                            s0 -= 0.2 * s0.asinh();
-                            if j == 2 && (x2 + s2) * (x1 * std::f64::consts::FRAC_PI_4) < 1.0 {
-                                s0 *= 0.6;
-                                s0 += 0.02 * f64::mul_add(s0 * s0, x1 + x2, x2 + s0).cos();
-                                break;
-                            }
-                        } else if (s2 * s2 + 1.0).log10() >= -0.25 {
-                            let x1 = f64::acos(f64::tanh(x1) * 0.9);
-                            s0 *= 0.5;
-                            s0 += 0.2 * x1.tanh().tanh();
-                        } else {
-                            let x1 = 0.3 - x1;
-                            s2 = f64::mul_add(s2, 0.5, x1.tanh().tanh() * 0.5);
-                        }
-                    }
-                    2 => {
-                        acc3 += (s2 * fj).sin() * 0.05;
-                        break 'l0;
-                    }
-                    _ => {
-                        acc3 += f64::sin(f64::cos(s1)) * 0.05;
-                    }
-                }
-                s2 *= 0.5;
-                s2 += 0.5 * (fj - v[j % 4]).tanh();
-            }
-        }
-        let v4 = (f64::acosh(x0 * x0 + 1.5).cos() * 0.9).asin();
-        if v4.to_degrees() * 0.02 <= (-0.5_f64).max(v[n % 4]) || n < 1 {
-            let v5 = s2.hypot(v[3]);
-            let x2 = v5.hypot(s1 / (x2 * x2 + 1.5));
-            acc3 -= x2.tanh() * 0.75;
-        }
-        if f64::cosh(x1.cos()) > -1.0 && n == 2 {
-            s0 = 0.75 * s0 + 0.02 * s0.mul_add(s0, s0).sin();
-            acc3 += s0.to_radians();
-        } else if v4 * s0 < x2 {
-            let v6 = s1 + f64::atan(s1);
-            acc3 += 0.25 * v4.sin().sinh();
-            acc3 -= f64::tanh(v6);
-        }
-        if (x0 * x0 + 1.0).recip() < -0.25 && n % 3 == 1 {
-            acc3 -= f64::exp2(x2.cos()).sin();
-        }
-        s1 - s2 * 0.25 - f64::cos(acc3) + s0
-    }
-
-    #[differentiable]
-    pub fn prog_50(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(x2.tanh() - (x2 - x0)) * 2.0;
-        let mut s1: f64 = f64::sin(f64::cos(x2).exp()) * 2.0;
-        let mut s2 = (x2 / (f64::powi(v[n % 4] - x2, 2) + 0.5)).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v5 = match n {
-            0 => {
-                let v4 = (-0.5_f64).max(f64::powi(x1.powi(2) + 1.0, -2));
-                s1 *= 0.75;
-                s1 -= 0.01 * f64::tanh((v4.tanh() * 0.9).asin());
-                f64::acosh((f64::powi(v4, 2) + 1.0).log10().powi(2) + 2.0)
-            }
-            1..=2 => {
-                let x1 = (x1.sin() * 1.2).tan();
-                f64::clamp(x2, x2.cos() - 1.5, x1.sin() + 1.5)
-            }
-            4..=6 => {
-                let x2 = f64::ln(x0.powi(2).powi(2) + 2.0);
-                acc3 -= f64::cos(x0);
-                prog_41((x2.cos() + 2.0).cbrt().cos() * 2.0, f64::max(acc3.clamp(-1.0, 0.5), s1 - x0).sin(), 1.2, v, n)
-            }
-            _ => (x1.tanh() * 0.9).asin(),
-        };
-        let v14 = match n {
-            0 => (x1.tanh() * 0.9).asin(),
-            3..=4 => f64::ln(x2 * x2 + 1.0),
-            5 => {
-                let v6 = v5;
-                (s0.powi(2) + 0.5).cbrt() + f64::cos(v6)
-            }
-            _ => {
-                for i in 0..n {
-                    let fi = i as f64;
-                    if !(n % 3 == 1 && v[i % 4] - x2 <= 1.0) {
-                        acc3 += 0.25 * (v5.sin().exp() + x1.hypot(s0)).sin();
-                        match i {
-                            1 => {
-                                break;
-                            }
-                            2..=3 => {
-                                acc3 -= f64::exp_m1(v5.tanh()).cos() * 0.25;
-                            }
-                            4 => {
-                                s1 = (s1 * 0.8 + (s2 - fi) * 0.2).tanh();
-                            }
-                            _ => {
-                                let v7 = x0;
-                                s1 *= 0.6;
-                                s1 += 0.05 * (s1.cos() * (x0 * x0 + 1.0).powi(-1)).cos();
-                                if x2 <= 1.0 {
-                                    break;
-                                }
-                                acc3 += 0.25 * v7.tanh();
-                            }
-                        }
-                        acc3 -= 0.25 * (v[(i + n) % 4].powi(2) + 1.5).acosh().cos();
-                    } else if f64::exp2(x1.tanh().cos()) < f64::exp_m1(v5.cos()) {
-                        let v8 = s2 * std::f64::consts::FRAC_1_PI;
-                        acc3 -= 0.25 * f64::sin(-x0);
-                        acc3 += 0.5 * v8;
-                    } else {
-                        let v9 = s2 - v[i % 4];
-                        s2 = s2.mul_add(0.75, f64::tanh(f64::tanh(x0).exp2()) * 0.1);
-                        if f64::asinh(x1) > 0.0 && i + n < 4 {
-                            return fi.tanh();
-                        }
-                        s2 = (s2 * 0.5 + v9.sin() * 0.25).tanh();
-                    }
-                    let v10 = if i < 3 && s0.atan() <= -1.0 {
-                        acc3 += f64::ln_1p((v[i % 4] - s0).tanh() * 0.5).cos() * 0.25;
-                        (s2.powi(2) + 2.0).acosh()
-                    } else if f64::atanh(x0.cos() * 0.9) <= v5.tanh() || i % 2 == 0 {
-                        f64::mul_add(x2 + s2, (s0.powi(2) + 0.5).cbrt(), fi * s1)
-                    } else {
-                        s2 + v[i % 4]
-                    };
-                    match i + n {
-                        0 => {
-                            let v11 = (v[i % 4].tanh() * 1.5).sinh();
-                            let v12 = (fi.to_radians() * 50.0).cos().sinh();
-                            s2 = 0.8 * s2 + 0.05 * f64::cos(f64::tanh(v11) + v12.sin());
-                        }
-                        1 | 3 => {
-                            acc3 -= 0.25 * ((f64::powi(fi, 2) + 0.5).recip() - 0.65 * v10).cos();
-                            break;
-                        }
-                        4..=6 => {
-                            let v13 = (s1 * s1 + 1.0).log10();
-                            s0 = (s0 * 0.6 + v13 * 0.75).sin();
-                        }
-                        _ => {
-                            acc3 -= 0.25 * f64::cos(2.0_f64.log(f64::ln_1p(s1.cos() * 0.5).powi(2) + 2.0));
-                            s1 = (s1 * 0.5 + (f64::cosh(x2.sin() * 2.0) + s1.atan()) * 0.05).sin();
-                        }
-                    }
-                    acc3 += 0.2 * x1.asinh();
-                    acc3 += f64::cos(v10).tanh() * 0.2;
-                }
-                let x0: f64 = x0.cos().exp2() + 0.75;
-                x0.clamp(-1.0, 1.0)
-            }
-        };
-        'l1: for &t in v.iter() {
-            let v18 = match n % 2 {
-                0 => {
-                    for j in 0..6 {
-                        let fj = j as f64;
-                        match j {
-                            0 => {
-                                acc3 -= v14.sin() * 0.05;
-                            }
-                            2 => {
-                                s2 = (s2 * 0.75 + (f64::powi(x1, 2) + 0.5).sqrt() * 0.25).sin();
-                                acc3 += 0.05 * f64::cosh(t.cos() * 2.0).sin();
-                            }
-                            3 => {
-                                let v15 = f64::powf(x2.powi(2) + 1.0, 1.5);
-                                let v16 = s0 * s1;
-                                acc3 -= (v15.sin() - v16.sin()).cos() * 0.05;
-                            }
-                            _ => {
-                                let v17 = f64::tanh((v14.powi(2) + 2.0).ln());
-                                acc3 += 0.05 * ((f64::cos(x1) * 0.9).acos() + (x1 * x1 + 1.0).log10()).tanh();
-                                s0 = 0.5 * s0 + 0.5 * v17;
-                            }
-                        }
-                        s1 = s1.mul_add(0.6, (fj.powi(2) + 1.0).log10().sin() * 1.0);
-                    }
-                    v5.asinh()
-                }
-                _ => f64::tanh(s2) * s0.tanh().exp(),
-            };
-            match n {
-                0 | 2 => {
-                    s0 = s0 * 0.5 + x2.powi(3).sin() * 0.02;
-                }
-                3..=5 => {
-                    s1 = f64::mul_add(s1, 0.75, (v5 + v14).tanh() * 0.1);
-                }
-                6 => {
-                    s2 = (s2 * 0.6 + (f64::sin(v[n % 4]) * 2.0).sinh() * 0.05).sin();
-                    if f64::atanh((t + x1).cos() * 0.9) > v5 {
-                        acc3 += 0.5 * (s1 + t).sin();
-                        match n {
-                            0 => {
-                                acc3 -= 0.5 * (v14.powi(2) + 2.0).sqrt().sin();
-                                if (v[n % 4].powi(3).powi(2) + 1.0).log10() >= -1.0 {
-                                    break;
-                                }
-                                let v19 = v18.asinh();
-                                s1 = (s1 * 0.8 + v19.sin() * 0.02).tanh();
-                            }
-                            1 | 3 => {
-                                continue;
-                            }
-                            g if g > 4 => {
-                                s0 *= 0.6;
-                                s0 += 1.0 * f64::cos(0.5_f64.copysign(v14).cos());
-                            }
-                            _ => {
-                                s2 = f64::mul_add(s2, 0.5, f64::cos(v18).exp2().cos() * 0.05);
-                            }
-                        }
-                        let v20 = (x2 - s1).tanh().exp();
-                        s2 *= 0.8;
-                        s2 -= 0.02 * v20.cos();
-                    } else if !(n % 3 == 1 && 2.0_f64.powf(s0.cos()) >= 0.0) {
-                        let v18 = (f64::powi(s2.powi(2) + 1.0, -1).cos() * 0.9).acos();
-                        acc3 += x1.tanh() * 0.5;
-                        acc3 += v18.cos().sin() * 0.4;
-                    }
-                    let v21 = f64::abs(t.mul_add(v18, v18));
-                    s0 = (s0 * 0.6 + f64::cos(v21) * 0.02).sin();
-                }
-                _ => {
-                    s1 = (s1 * 0.8 + x1.cos() * 0.2).tanh();
-                }
-            }
-            s0 *= 0.8;
-            s0 -= 0.05 * f64::sin(f64::powf(v5.tanh().powi(2) + 1.0, f64::tanh(v14)));
-            let mut k22 = 0;
-            while k22 < 3 {
-                k22 += 1;
-                if f64::powi(f64::exp_m1(t.tanh()), 2).ln_1p() <= s0 && k22 < 3 {
-                    break 'l1;
-                }
-                match k22 {
-                    1 | 3 => {
-                        s2 = (s2 * 0.8 + x1.sin().cosh() * 0.1).sin();
-                        if k22 % 2 == 0 {
-                            continue;
-                        }
-                        s1 *= 0.6;
-                        s1 += 0.05 * v18.asinh().cos();
-                    }
-                    _ => {
-                        s0 *= 0.8;
-                        s0 -= 0.02 * f64::tanh(v18 / (t * t + 1.5) / (t.sin().powi(2) + 1.0));
-                        acc3 -= 0.1 * f64::log(f64::powi(s1, 2) + 1.0, (x1 * x1 + 1.0).recip().powi(2) + 2.0).cos();
-                    }
-                }
-                s2 *= 0.5;
-                s2 += 0.5 * v5.min(s1).sin();
-            }
-            s2 = 0.6 * s2 + 0.05 * (f64::cos(t) + v18.sin()).sin();
-        }
-        s0 = s0.mul_add(0.5, (x0 * x0 + 1.0).log10() * 1.0);
-        let v23 = v.iter().fold(v5.cos(), |r, &p| r * 0.75 + 0.05 * (v[0] - x1 + p.tanh()).cos());
-        s0.cos() - s1 * 1.5 - s2 - f64::sin(acc3) + v14 * 0.75 - v23 * 0.5
-    }
-
-    #[differentiable]
-    pub fn prog_51(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0;
-        let mut acc1: f64 = 0.0;
-        let v4 = if v[n % 4] >= -1.0 {
-            let v2 = x1.min(-x2);
-            v2 * x1 + f64::max(x2, v2)
-        } else if x1.abs() < -0.5 {
-            let v3 = (x2 * x2 + 1.0).sqrt();
-            (f64::powi(f64::tanh(v3), 2) + 1.0).powf((x2 + acc1).sin())
-        } else {
-            f64::hypot(1.5_f64, x0.powi(3))
-        };
-        let mut k5 = 0;
-        while k5 < n {
-            k5 += 1;
-            acc1 += 0.25 * (v[k5 % 4] / (v[n % 4].powi(2) + 0.5) - x2.cos()).sin();
-            let v6 = (f64::tanh(f64::log(v[k5 % 4] * v[k5 % 4] + 1.0, 3.0)) * 0.5).ln_1p();
-            acc1 += v6 * 0.4;
-        }
-        let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| (q.cos() * 0.9).atanh() + p.sin()).sum::<f64>();
-        let mut a8 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a8[i][j] = (x1.powi(2) + 2.0).acosh();
-            }
-        }
-        let a9 = a8[1];
-        s0 = 0.75 * s0 + 0.05 * (x2 * x0).cos();
-        s0.tanh() - acc1 + v4.sin() - v7.tanh() + a8[0][1] * 0.25 - a9[2] - (a9[2] / (a9[2] * a9[2] + 0.5) + f64::cos(x2))
-    }
-
-    #[differentiable]
-    pub fn prog_52(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::asinh(x1);
-        let mut acc1: f64 = 0.0;
-        acc1 -= f64::cos(v[2]);
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            acc1 -= f64::acosh(x0 * x0 + 2.0).cos();
-            acc1 += 0.5 * ((f64::cos(x2) * 2.0).cosh().sin() * 0.5).ln_1p();
-            if k2 >= 2 || s0.powi(3) <= 1.0 {
-                break;
-            }
-        }
-        acc1 += s0.asinh();
-        for i in 0..v.len() {
-            let fi = i as f64;
-            acc1 += 0.5 * (f64::ln(v[i] * v[i] + 0.5) / (x0 * x0 + 1.0)).tanh();
-            s0 = s0 * 0.8 + f64::sin(x0 + 0.25) * 0.2;
-            if (x1 * x1 + 1.0).recip() >= (v[3 - i].cos() * 0.9).atanh() {
-                let v3 = f64::exp2(v[i].cos()) + 0.5_f64.copysign(x2);
-                s0 = s0 * 0.6 + f64::tanh(v3.cos()) * 0.25;
-            } else if x2.cos().exp() + x1 * core::f64::consts::FRAC_1_SQRT_2 > x1.mul_add(fi, x1) && k2 % 3 == 1 {
-                s0 = (s0 * 0.5 + (s0.tanh() * 0.9).atanh() * 0.1).tanh();
-                acc1 += 0.5 * ((fi + v[2]).sin() * 2.0).sinh().tanh();
-            } else {
-                s0 = s0 * 0.8 + s0.sin() * 0.2;
-                let v4 = s0.cos();
-                acc1 += 0.5 * f64::cos(v4);
-            }
-        }
-        match n {
-            0 => {
-                s0 = (s0 * 0.6 + (-x0.sin()) * 0.4).sin();
-            }
-            1..=2 => {
-                let v5 = x1 - x0;
-                s0 = s0.mul_add(0.75, x2.powi(2).cos() * 0.05);
-                s0 = (s0 * 0.6 + v5.cos() * 0.2).tanh();
-            }
-            3 | 5 => {
-                let v6 = x2 * 2.0 - (x1.cos() * 1.2).tan();
-                let v7 = prog_0((s0.atan2(x0 * x0 + 0.5) - (x0 - v6)).sin() * 2.0, x1, 1.5, v, n);
-                s0 *= 0.5;
-                s0 -= 0.005 * v7.cos();
-            }
-            _ => {
-                s0 = s0 * 0.5 + (-2.0_f64).max(x1.atan2(x1 * x1 + 0.5)).cos() * 0.05;
-                acc1 += f64::mul_add(v[k2], x0, x0).tanh() * 0.75;
-            }
-        }
-        f64::sin(x2) + s0.tanh() + acc1.cos() + ((x0.sin() * 2.0).cosh().sin() * 0.5).ln_1p()
-    }
-
-    #[differentiable]
-    pub fn prog_53(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.atan();
-        let mut s1 = (v[1] * v[1] + (x2 - v[1])).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = prog_52(x0, x1.tanh() * 2.0, (v[n % 4] / (v[n % 4] * v[n % 4] + 0.5)).atan().tanh(), v, 6);
-        let v4 = x2;
-        for _ in 0..v.len() {
-            s1 *= 0.5;
-            s1 -= 0.05 * f64::sinh(s1.tanh() * 2.0).tanh();
-            acc2 += 0.5 * f64::log10(v3.powi(2) + 1.0).tanh();
-        }
-        let v5 = f64::cos(f64::sqrt(v4 * v4 + 1.0));
-        s0 = 0.6 * s0 + 0.05 * f64::sin(f64::atanh(v5.sin() * 0.9));
-        s0 * 0.5 + f64::sin(s1) + acc2.sin() + v3
-    }
-
-    #[differentiable]
-    pub fn prog_54(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.sin().exp2().cos();
-        let mut s1 = f64::sinh(f64::tanh(s0 * x2));
-        let mut acc2: f64 = 0.0;
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            if x0 < 1.0 {
-                s1 = 0.8 * s1 + 0.02 * f64::tanh(s1.mul_add(x2, x0));
-            } else if x1 <= s1.sin() {
-                s0 = s0 * 0.8 + f64::exp2(f64::tanh(v[n % 4] * s0)).sin() * 0.02;
-            } else {
-                acc2 += f64::tanh(f64::clamp(v[i % 4], f64::sin(s1) - 1.5, f64::cos(fi) + 1.5)).exp().sin() * 0.25;
-            }
-            let v4 = match i % 2 {
-                0 => {
-                    let v3 = v[3];
-                    (f64::tanh(v3) * 2.0).cosh().cos()
-                }
-                1 => (x0.sin() * 2.0).sinh(),
-                _ => x2 * x1,
-            };
-            let v5: f64 = v[i % 4].cos().exp();
-            acc2 -= 0.25 * 0.5_f64.hypot(v4).tanh();
-            acc2 += 0.25 * v5.sin();
-        }
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            if x1 - s1 >= 1.0 && i > 0 {
-                let v6 = (v[0].powi(2) + 2.0).ln();
-                acc2 += 0.25 * (f64::cosh(s0.tanh()).tanh() * 0.9).asin().tanh();
-                s0 = 0.75 * s0 + 0.25 * v6.tanh();
-            }
-            s1 = (s1 * 0.8 + fi.cos().exp2() * 1.0).sin();
-        }
-        let v8 = match n {
-            0 => x0 * x1,
-            2 => {
-                let v7 = (x1 + v[n % 4]).to_radians();
-                f64::ln_1p(s0 * s0) + v7.tanh()
-            }
-            5 => {
-                for i in (0..n).rev() {
-                    acc2 -= f64::tanh(3.0_f64.hypot(x2)) * 0.25;
-                    if i % 3 == 1 {
-                        return v[3].powi(3);
-                    }
-                    acc2 += 0.25 * ((v[n % 4] - x1).cos() * 0.9).asin().tanh();
-                }
-                (f64::cos(x0) * 1.2).tan()
-            }
-            _ => {
-                s0 *= 0.8;
-                s0 -= 0.005 * f64::sin(prog_51(f64::cos(s0 * s0) * 2.0, 0.5, (f64::sin(v[2]) * 1.2).tan().abs().cos(), v, n));
-                f64::cos(x0).exp_m1()
-            }
-        };
-        let v9: f64 = prog_51(x2, f64::cos(x1) * 2.0, 0.75, v, n);
-        s0 * 0.5 + s1 + f64::tanh(acc2) - v8 - f64::cos(v9)
-    }
-
-    #[differentiable]
-    pub fn prog_55(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4] / (x2.tanh() + 2.0);
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v4 = loop {
-            k2 += 1;
-            match k2 {
-                0 => {
-                    s0 = (s0 * 0.8 + f64::asinh(x1) * 0.2).tanh();
-                    s0 *= 0.75;
-                    s0 -= 0.05 * (s0 - (s0 * s0 + 1.0).powi(-1)).sin();
-                }
-                2 => {
-                    s0 = (s0 * 0.75 + (x0 - x1) * 0.1).tanh();
-                    acc1 += f64::sin(2.5 - x2) * 0.5;
-                    if 0.5_f64.log(x0 * x0 + 2.0) >= -0.5 || k2 % 3 == 1 {
-                        s0 = s0.mul_add(0.6, (s0 * 0.25).sin() * 1.0);
-                        acc1 += 0.5 * x0.atan().cos();
-                    } else {
-                        s0 = s0 * 0.8 + (0.5_f64.log(v[3] * v[3] + 2.0).powi(2) + 1.0).log(10.0) * 0.4;
-                    }
-                }
-                3 => {
-                    acc1 += 0.5 * f64::sin(x0 + f64::sin(v[n % 4]));
-                }
-                _ => {
-                    let v3 = x1;
-                    s0 = s0 * 0.8 + v3.cos().tanh() * 0.2;
-                }
-            }
-            acc1 -= 0.5 * f64::mul_add(x0, x1, x1).sin();
-            if k2 >= 4 || f64::tan(f64::cos(x2 + x0) * 1.2) > -1.0 {
-                break ((x2 * s0).sin() * 0.9).acos();
-            }
-        };
-        let mut k5 = 0;
-        while k5 < n + 1 && -v4 <= x0 {
-            k5 += 1;
-            let v6 = x1 - 2.0;
-            s0 = (s0 * 0.8 + v6.cos() / ((s0 / (f64::cos(v6) + 2.0)).powi(2) + 1.0) * 0.05).tanh();
-        }
-        let mut k7 = 0;
-        while k7 < 4 {
-            k7 += 1;
-            s0 = f64::mul_add(s0, 0.5, f64::cos(x0 - s0) * 0.25);
-            let mut k8 = 0;
-            while k8 < 5 {
-                k8 += 1;
-                s0 = (s0 * 0.5 + f64::tanh(s0).exp() * 0.1).tanh();
-                match k8 {
-                    0 | 2 => {
-                        acc1 += s0.mul_add(x2, x1).cos() * 0.1;
-                        s0 = (s0 * 0.6 + (s0.powi(2) + 1.0).powf(v4.tanh()) * 0.02).sin();
-                    }
-                    g if g > 3 => {
-                        let v9 = x1;
-                        s0 = 0.6 * s0 + 0.1 * f64::tanh((v4 * v4 + 2.0).acosh());
-                        acc1 += f64::sin(v9.cos()) * 0.1;
-                    }
-                    _ => {
-                        let v10 = f64::exp_m1((x0.sin() + 2.0).cbrt().cos());
-                        acc1 -= (v10 * v10).cos() * 0.1;
-                    }
-                }
-            }
-            let v12 = if x1 * x1 * 0.35 > 0.0 {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = j as f64;
-                    s0 = s0.mul_add(0.6, f64::tanh(s0).clamp(-1.0, 1.5) * 0.4);
-                    acc1 += u.tanh() / (f64::ln(v4 * v4 + 1.0).cos() + 2.0) * 0.1;
-                    let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * f64::sin(f64::min(f64::cos(fj).exp_m1(), f64::recip(f64::powi(v[j], 2) + 1.0)) + f64::cos(p) + f64::sin(q))).product::<f64>();
-                    acc1 += 0.1 * v11.cos().sin();
-                }
-                ((v[k5 % 4] + x2).cos() * 0.9).asin()
-            } else if k2 % 2 == 0 && (f64::cos(v4) * 0.9).acos() <= v4 {
-                s0 = 0.5 * s0 + 0.25 * f64::sin(f64::ln(f64::powi(s0 + x1, 2) + 1.0));
-                (v[k5 % 4] / (x2.powi(2) + 1.5)).mul_add(f64::sinh(v4.sin() * 2.0), f64::powi(x2, 2))
-            } else {
-                (v[k5 % 4].powi(2) + 0.5).recip()
-            };
-            s0 = (s0 * 0.8 + v12.cos() * 0.01).tanh();
-        }
-        let v13 = v.iter().copied().map(|p| 1.0 + 0.25 * f64::sin(x0 + p.sin())).product::<f64>();
-        x1 * 1.5 - f64::cos(s0) + f64::tanh(acc1) + v4.tanh() + f64::sin(v13)
-    }
-
-    #[differentiable]
-    pub fn prog_56(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = -x0.cos();
-        let mut s1 = (v[n % 4] - x0.tanh()).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().fold(acc2, |r, &p| r * 0.5 + 0.1 * f64::hypot(f64::sinh(f64::cos(p) * 1.5), r).tanh());
-        let mut k4 = 0;
-        while k4 < n && (x1.tanh() * 0.9).acos() <= -1.0 {
-            k4 += 1;
-            let v5 = x2.atan();
-            acc2 -= 0.25 * (v3 + x2).tanh();
-            acc2 += 0.25 * v5.sin();
-        }
-        let mut m6 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            if (f64::powi(v[m6 % 4] - x2, 2) + 2.0).sqrt() < -1.0 && m6 < 34 {
-                m6 += 1;
-            }
-            s0 = s0.mul_add(0.6, f64::recip(s1 * s1 + 1.0) * 0.5);
-            match i {
-                0 => {
-                    s1 = s1 * 0.5 + (f64::cosh(f64::sin(fi)) - t).tanh() * 0.5;
-                    acc2 += 0.5 * (x1 * x1 + 1.0).log(t * t + 2.0).tanh().exp2().cos();
-                }
-                1..=2 => {
-                    s0 = s0.mul_add(0.6, f64::cos(-f64::tanh(s0).exp2()) * 0.25);
-                    acc2 += f64::tanh(((fi / (t * t + 1.5)).powi(2) + 0.5).recip()) * 0.5;
-                }
-                3 => {
-                    s1 *= 0.6;
-                    s1 += 1.0 * f64::tanh(fi * 2.0);
-                    break;
-                }
-                _ => {
-                    s1 = (s1 * 0.75 + f64::copysign(2.0_f64, s1) * 1.0).sin();
-                    let v7 = (v[(i + k4) % 4] * v[(i + k4) % 4] + 1.0).log2();
-                    s0 = s0 * 0.75 + v7.tanh() * 0.1;
-                }
-            }
-            let v8 = v.iter().map(|&p| 1.0 + 0.25 * ((x1 * x1 + 1.0).log(s0 * s0 + 2.0).cos().exp2() + p.tanh()).cos()).product::<f64>();
-            s1 = s1.mul_add(0.75, (t.cos() + f64::tanh(v8)).tanh() * 0.01);
-        }
-        match m6 {
-            0 => {
-                acc2 += (x1.sin() * 0.5).ln_1p();
-            }
-            2..=3 => {
-                acc2 += -v3;
-            }
-            4 | 6 => {
-                let x2 = s1 + f64::ln(x2 * x2 + 1.0);
-                acc2 += 0.75 * f64::cos(x2);
-            }
-            _ => {
-                acc2 += (-3.0_f64).max(x2).tanh();
-                let v9 = f64::exp2(x0.tanh());
-                s0 *= 0.75;
-                s0 += 0.1 * f64::tanh(v9).sin();
-            }
-        }
-        let mut a10 = [0.0; 4];
-        a10[0] = (v3 * v3 + 1.0).ln();
-        for i in 1..4 {
-            let fi = i as f64;
-            a10[i] = a10[i - 1] * 0.5 + f64::tanh(fi).exp().sin() * 1.0;
-        }
-        x1 + s0.cos() + s1 - acc2.cos() + a10[1]
-    }
-
-    #[differentiable]
-    pub fn prog_57(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(v[2] * x0);
-        let mut s1 = ((f64::cos(x1) * 0.9).atanh() + 2.0).sin() * 2.0;
-        let mut s2 = (s1.cos() * 0.5).ln_1p();
-        let mut acc3: f64 = 0.0;
-        let v4 = match n {
-            0 => f64::log((x2.powi(2) + 1.0).atan2(s1).powi(2) + 1.0, (acc3.powi(2) + 1.0).log2().powi(2) + 2.0),
-            1 | 3 => f64::ln_1p((x2 * x2 + 1.0).log(x2.powi(2) + 2.0).powi(2)),
-            g if g > 4 => s2.clamp(-1.0, 0.5),
-            _ => {
-                s0 = f64::mul_add(s0, 0.8, (s2 + s0.to_degrees() * 0.01).tanh() * 0.01);
-                prog_56(s1.sin().cos(), x1, f64::sin(-s0), v, n)
-            }
-        };
-        let v6 = match n % 4 {
-            0 => f64::tanh(x0),
-            1 | 3 => {
-                let v5 = x0.tanh().exp() + 0.8;
-                prog_51(x1, s2, 2.0, v, n) + f64::cos(v5)
-            }
-            _ => v[1].sin().exp(),
-        };
-        let a7 = v.map(f64::tanh);
-        let v8 = a7.iter().fold(s0, |r, &p| r * 0.75 + 0.25 * (acc3 + 1.5 + p.sin()).sin());
-        'l0: for (i, &t) in a7.iter().enumerate() {
-            acc3 += 0.5 * (x2.powi(2) + (f64::cos(v6) * 0.9).asin()).sin();
-            let v9 = 1.5_f64.atan2(s0);
-            acc3 += (SCALE + v9).sin() * 0.5;
-            for &u in v.iter() {
-                let v11 = match i {
-                    0 => {
-                        let v8 = u - s1;
-                        (f64::cos(1.2 - v4) + 2.0).cbrt() + v8.cos()
-                    }
-                    1 => v8.cos(),
-                    2 => x2.cos().exp_m1(),
-                    _ => {
-                        let v10 = -u;
-                        v8 + v10.tanh()
-                    }
-                };
-                acc3 += f64::tanh((f64::atanh(v8.sin() * 0.9).powi(2) + 1.0).sqrt()) * 0.1;
-                if !(i == 3 && (f64::exp_m1(t.cos()).powi(2) + 1.0).log((x1.sin() * 0.9).asin().powi(2) + 2.0) <= v11) {
-                    break 'l0;
-                }
-                acc3 += 0.1 * f64::tanh(u.cos());
-            }
-            s1 = s1.mul_add(0.6, f64::sin(t).sin() * 0.4);
-        }
-        s2 = s2 * 0.8 + f64::atan(x2).cos() * 0.2;
-        s1.cos() - s2 - f64::sin(acc3) - v4.sin() + f64::sin(v6) - v8 - (v8 * v8 + 1.0).cbrt()
-    }
-
-    #[differentiable]
-    pub fn prog_58(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] * v[n % 4] + 1.0).log2().cos() * 2.0;
-        let mut s1: f64 = prog_51(x0, 0.75, s0, v, n).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v14 = match n % 3 {
-            0 | 2 => {
-                for i in 0..4 {
-                    let fi = i as f64;
-                    match n {
-                        0 | 2 => {
-                            acc2 += x1.sin().cos() * 0.5;
-                            let v3 = f64::powi((x2.powi(2) + 1.0).sqrt(), 2).ln_1p();
-                            acc2 += f64::sin(v3) * 0.5;
-                        }
-                        3 => {
-                            for j in (0..=n).rev().step_by(2) {
-                                let fj = j as f64;
-                                let v4 = if f64::log2(x1.powi(2) + 1.0) > 0.0 {
-                                    (f64::powi(x2, 2) + 0.5).ln() - s0
-                                } else if (x2 * x2 + 1.0).recip() < -0.25 || j == 0 {
-                                    v[(j + n) % 4].sin()
-                                } else {
-                                    return f64::atan2(f64::abs(s0), fj.powi(2) + 1.0)
-                                };
-                                match i {
-                                    0 => {
-                                        let x2 = f64::ln_1p(f64::tanh(fi) * 0.5) * (fj - 0.8);
-                                        acc2 += 0.1 * f64::sin(f64::tanh(x2));
-                                    }
-                                    1..=2 => {
-                                        acc2 += 0.1 * (v[2] - x1).tanh();
-                                    }
-                                    _ => {
-                                        acc2 += v4.cos() * 0.1;
-                                    }
-                                }
-                                if v4 - fi >= -1.0 {
-                                    continue;
-                                }
-                                s0 = f64::mul_add(s0, 0.8, (v[(j + n) % 4].powi(3) / (s0.tanh() + 2.0)).tanh() * 0.01);
-                            }
-                            let v5 = s1 - x1;
-                            acc2 -= v5.cos() * 0.5;
-                        }
-                        5 => {
-                            let v6 = x2.mul_add(x2, x0);
-                            acc2 -= 0.5 * v6.sin();
-                        }
-                        _ => {
-                            acc2 += (f64::powi(x2, 2) - 0.1).sin() * 0.5;
-                            match i {
-                                0 => {
-                                    let v7 = v[1] * (s1 + x1);
-                                    acc2 += 0.5 * v7.cos();
-                                }
-                                1..=2 => {
-                                    s0 = 0.5 * s0 + 0.05 * (f64::sin(s0) * 1.2).tan().cos();
-                                    let v8 = (x1 * x1 + 1.0).ln();
-                                    acc2 -= 0.5 * v8.tanh();
-                                }
-                                3 => {
-                                    break;
-                                }
-                                _ => {
-                                    acc2 -= 0.5 * f64::sin(x0 * 0.25);
-                                    let v9 = f64::acos(x1.tanh() * 0.9);
-                                    acc2 -= 0.5 * v9.tanh();
-                                }
-                            }
-                        }
-                    }
-                    let v10 = v[1];
-                    let v12 = match i % 4 {
-                        0 => {
-                            let v11 = (x2.sin() * 1.2).tan();
-                            fi + x1 + v11.sin()
-                        }
-                        g if g > 1 => f64::ln_1p(x0 * x0),
-                        _ => {
-                            acc2 -= ((f64::sin(x1) * 1.2).tan() - f64::sinh(v[3 - i].sin())).tanh() * 0.25;
-                            f64::asinh(fi)
-                        }
-                    };
-                    acc2 += (x1.powi(2) + 1.0).recip().cos() * 0.5;
-                    s1 = s1.mul_add(0.75, (v10.sin() - f64::cos(v12)).sin() * 0.02);
-                }
-                let v13 = x2 * x2;
-                x1.clamp(-1.0, 0.5) + v13.sin()
-            }
-            _ => x2 / 4.0,
-        };
-        s1 = s1.mul_add(0.75, prog_51(v14, f64::cos(v[n % 4].cos() / (f64::mul_add(x0, x1, x1).powi(2) + 0.5)) * 2.0, f64::acos(f64::sin(0.3 - x1) * 0.9).cos() * 2.0, v, 6).sin() * 0.005);
-        for i in 0..5 {
-            let fi = i as f64;
-            acc2 += ((s1 * fi).powi(2) + 1.0).log(f64::powi(f64::sin(s0), 2) + 2.0).cos() * 0.25;
-            if f64::sin(x0) < -0.5 {
-                break;
-            }
-        }
-        if f64::cos(v[n % 4]).exp_m1() <= s0 {
-            let v15 = v[n % 4].sin();
-            s0 *= 0.8;
-            s0 += 0.2 * f64::cos(v15).tanh();
-        } else if -f64::exp(f64::sin(x1)) <= x0 {
-            acc2 -= (x0.cos() * 0.9).atanh() * 0.75;
-            let x1 = f64::exp_m1(f64::tanh(x1)).sin();
-            s0 = 0.5 * s0 + 0.1 * x1.cos().tanh();
-        }
-        s0 * 0.5 + s1 * 1.5 + acc2.cos() - (x0.sin() * 0.9).asin()
-    }
-
-    #[differentiable]
-    pub fn prog_59(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 + v[n % 4]).tanh() * 2.0;
-        let mut s1 = f64::tanh((x1 - x0).to_degrees() * 0.01) * 2.0;
-        let mut acc2: f64 = 0.0;
-        for _ in (0..=n).rev().step_by(2) {
-            acc2 -= s1.tanh() * 0.5;
-            acc2 += f64::tanh((x2.tanh() * 0.9).asin()).cos() * 0.5;
-        }
-        match n {
-            0 => {
-                let mut k3 = 0;
-                while k3 < n + 1 {
-                    k3 += 1;
-                    let v4 = v.iter().map(|&p| x1 - x2 - x1 + f64::tanh(p)).sum::<f64>();
-                    if (v[(k3 + n) % 4] * v[(k3 + n) % 4] + 0.5).ln() >= v[k3 % 4].max(x2) {
-                        s1 = (s1 * 0.6 + f64::exp_m1(x2.cos()) * 0.1).sin();
-                    } else {
-                        s1 = f64::mul_add(s1, 0.75, (s0 + s1).tanh() * 0.1);
-                    }
-                    s1 = s1 * 0.8 + (s0 * s0 + 1.0).ln().sin() * 0.2;
-                    acc2 += v4.cos() * 0.25;
-                }
-                acc2 += 0.02 * prog_13(s0, x1, s1, v, 4).cos();
-            }
-            1..=3 => {
-                s0 *= 0.5;
-                s0 += 0.05 * f64::log(s1 * s1 + 1.0, 2.0).tanh();
-                s1 = (s1 * 0.6 + f64::sinh(v[n % 4].sin() * 2.0) * 0.05).sin();
-            }
-            g if g > 4 => {
-                acc2 += 2.0_f64.min(x2 - s1).cos();
-                let v5 = f64::tan(x0.sin() * 1.2) + s1;
-                acc2 -= v5.sin() * 0.25;
-            }
-            _ => {
-                acc2 += s1.powi(2) * 0.5;
-                acc2 -= x2.abs().tanh();
-                if n > 1 && 0.8 * v[n % 4] >= 0.5 {
-                    acc2 -= f64::cos(v[2].abs());
-                } else if f64::exp(f64::sin(f64::max(x2, s1))) > -1.0 {
-                    s1 = s1.mul_add(0.75, (f64::sin(x2) * 1.5).sinh().tanh() * 0.05);
-                }
-            }
-        }
-        for &t in v.iter() {
-            acc2 += 0.5 * s0.clamp(-0.5, 0.5).cos();
-            let v6 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.1 * f64::cos(s0 + s1 + p.cos()));
-            acc2 -= 0.5 * (f64::tanh(t) - v6.sin()).tanh();
-        }
-        let v8 = if f64::to_radians(x2) <= s1 {
-            f64::sin(s0)
-        } else {
-            let v7 = x0 / (f64::sin(s1) + 2.0);
-            x1 + v7.cos()
-        };
-        for &t in v.iter() {
-            s0 = s0.mul_add(0.75, f64::cos(f64::acosh(f64::powi(x1, 2) + 1.5)) * 0.05);
-            match n {
-                0 => {
-                    let v9 = f64::cosh(s0.sin().exp2().sin() * 1.5);
-                    acc2 += 0.5 * v9.sin().cos();
-                }
-                2 | 4 => {
-                    s0 = (s0 * 0.8 + (v[n % 4] * v[n % 4] + 1.5).acosh() * 0.05).tanh();
-                }
-                g if g > 5 => {
-                    s1 = f64::mul_add(s1, 0.8, x2.sin().exp_m1().cos() * 0.05);
-                    if x1.powi(3) - x1 / (s1 * s1 + 1.0) < f64::sin(v8) {
-                        let v10 = f64::tanh(t);
-                        s1 = s1.mul_add(0.6, f64::sin(f64::recip(s0.powi(2) + 0.5) * s1.sin()) * 0.1);
-                        s1 = 0.6 * s1 + 0.4 * v10.tanh();
-                    }
-                    acc2 += t.sin().atan2(f64::powi(f64::sqrt(t * t + 1.0), 2) + 0.5).cos() * 0.5;
-                    if (x2.cos() * 0.9).atanh() > (s1 * s1 + 1.0).powi(-1) {
-                        for &u in v.iter() {
-                            s1 = s1 * 0.8 + v[n % 4].mul_add(v8, u).tanh() * 0.02;
-                            match n {
-                                0 => {
-                                    s1 *= 0.6;
-                                    s1 += 0.05 * (x2 + (x0.sin() * 0.9).atanh()).cos();
-                                    let v11: f64 = x0 / (v8.powi(2) + 1.0);
-                                    s1 *= 0.75;
-                                    s1 += 0.1 * v11.sin();
-                                }
-                                2 => {
-                                    break;
-                                }
-                                3..=4 => {
-                                    s1 *= 0.8;
-                                    s1 += 0.2 * s0.cos();
-                                    s0 = s0.mul_add(0.75, x0.cos() * 0.25);
-                                }
-                                _ => {
-                                    acc2 -= 0.1 * f64::cos(u - (0.5 - u));
-                                }
-                            }
-                            match n % 4 {
-                                0 => {
-                                    let v12 = -t;
-                                    acc2 += 0.1 * v12.sin().cos();
-                                }
-                                2 => {
-                                    acc2 -= 0.1 * x0.powi(2).cos();
-                                }
-                                3 => {
-                                    acc2 += 0.1 * f64::tanh(x1.cos().exp_m1());
-                                    if n > 3 && x1.sin() < s0 {
-                                        s1 = s1.mul_add(0.5, f64::tanh(s1.sin()) * 0.5);
-                                        break;
-                                    }
-                                    s1 = (s1 * 0.75 + s1 / (f64::cos(s0) + 2.0) * 2.5 * 0.05).tanh();
-                                }
-                                _ => {
-                                    s1 = (s1 * 0.8 + (x1 * x1 + 1.0).recip().tanh().exp_m1() * 0.1).tanh();
-                                    let v13 = x1 + x2;
-                                    acc2 += f64::tanh(v13) * 0.1;
-                                }
-                            }
-                        }
-                        acc2 -= 0.5 * f64::sin((f64::tanh(x1) * 0.9).atanh());
-                    } else if f64::exp((SCALE + s0).cos()) > v8.to_radians() * 20.0 {
-                        let x2 = f64::atanh((1.25 * s0).sin() * 0.9);
-                        acc2 += x2.tanh().tanh() * 0.5;
-                    } else {
-                        acc2 += f64::cos((v8.asinh().powi(2) + 1.0).ln()) * 0.5;
-                        if (x1.sin() * 1.2).tan() > -1.0 && n % 3 == 1 {
-                            continue;
-                        }
-                    }
-                }
-                _ => {
-                    s0 = (s0 * 0.5 + (s0 - v[n % 4]) * 0.25).sin();
-                    let v14 = (v[n % 4].cos() * 1.2).tan();
-                    s1 *= 0.6;
-                    s1 += 0.02 * v14.tanh();
-                }
-            }
-            acc2 -= (t * t + 1.0).log(2.0).sin() * 0.5;
-        }
-        f64::tanh(s0) - f64::cos(s1) + acc2.tanh() - v8 * 0.75 + s1 * 1.2
-    }
-
-    #[differentiable]
-    pub fn prog_60(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[3] * v[2].cos();
-        let mut acc1: f64 = 0.0;
-        let mut m2 = 0;
-        for i in 0..n {
-            if (f64::cos(x0).powi(2) + 0.5).recip() <= v[0] {
-                m2 += 1;
-            }
-            let v3 = x2.tanh().exp2();
-            if i % 3 == 1 && v3.to_radians() >= 0.0 {
-                let v4 = f64::cbrt(x1 * x1 + 1.0);
-                s0 = (s0 * 0.5 + f64::cos(v4) * 0.25).sin();
-            }
-            if i < 3 && x0 + (x0 - s0) < 0.0 {
-                s0 = 0.75 * s0 + 0.02 * f64::tanh((v[i % 4] * v[i % 4] + 1.0).powf(v[n % 4].cos()));
-            } else if x0 * std::f64::consts::FRAC_PI_4 * std::f64::consts::FRAC_PI_4 > 0.0 || i == 5 {
-                let v5 = s0;
-                acc1 -= 0.25 * f64::cos(v5);
-                if !(i % 2 == 0 && f64::cos(v[i % 4]).exp() >= (x1.sin() + 2.0).cbrt()) {
-                    break;
-                }
-            } else {
-                let v6 = (x1.powi(2) + 1.5).acosh();
-                acc1 -= v6.cos() * 0.25;
-            }
-            s0 = s0 * 0.6 + f64::log(0.5_f64, f64::powi(x1, 2) + 2.0).atan().cos() * 0.25;
-        }
-        match m2 {
-            0 => {
-                s0 = s0 * 0.6 + f64::tanh(v[n % 4]).sinh().sin() * 0.25;
-            }
-            g if g > 1 => {
-                s0 = 0.6 * s0 + 0.1 * (s0.to_degrees() * 0.02).sin();
-            }
-            _ => {
-                acc1 += (x2 * x0).cos();
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            match i % 3 {
-                0 => {
-                    s0 = s0 * 0.5 + f64::mul_add(v[i] * std::f64::consts::FRAC_PI_4, (fi.powi(2) + 0.5).powf(0.3), x2.sin()).cos() * 0.1;
-                    continue;
-                }
-                1 => {
-                    s0 = 0.5 * s0 + 0.2 * (f64::sin(s0) * 0.9).asin().tanh();
-                    acc1 += 0.5 * (f64::exp_m1(t.tanh()) * f64::cbrt(f64::cos(x1) + 2.0)).sin();
-                }
-                _ => {
-                    acc1 += f64::cos(f64::hypot(3.0_f64, (t * t + 1.0).log(2.0))) * 0.5;
-                    if f64::mul_add(x2, v[2], x1) - x1 > (f64::tanh(s0) * 0.5).ln_1p() {
-                        acc1 -= (v[3].powi(2) + 1.0).log(3.0) * 0.25;
-                        break;
-                    }
-                    s0 = 0.6 * s0 + 0.05 * ((f64::tanh(s0) * 1.5).sinh() - (s0 + t)).cos();
-                }
-            }
-            let v7 = v.iter().copied().map(|p| x2 + p.sin()).sum::<f64>();
-            acc1 += 0.5 * v7.cos().cos();
-        }
-        'l2: for i in (0..=n).rev().step_by(2) {
-            s0 *= 0.5;
-            s0 += 0.02 * (f64::tanh(x2) * 1.2).tan().tanh().exp2().tanh();
-            for j in 0..i {
-                let fj = j as f64;
-                if x1 <= 0.0 {
-                    break 'l2;
-                }
-                let v8: f64 = if (f64::tanh(s0) * 0.5).ln_1p().asinh() >= 0.25 || j > 3 {
-                    x2 * v[j % 4] * x0
-                } else if f64::abs((s0 * s0 + 1.0).log2()) >= -0.25 {
-                    (SCALE + s0).cos().exp()
-                } else {
-                    (fj.powi(2) + 1.0).atan2(v[n % 4])
-                };
-                s0 = s0 * 0.75 + (v[j % 4].powi(2) + 2.0).acosh().sin() * 0.1;
-                s0 = f64::mul_add(s0, 0.5, v8.tanh().tanh() * 0.02);
-            }
-            let mut k9 = 0;
-            while k9 < n {
-                k9 += 1;
-                acc1 += 0.05 * (x2 * x2 + 1.5).acosh().sin();
-                s0 = s0.mul_add(0.8, f64::ln_1p(s0.sin() * 0.5).tanh() * 0.2);
-            }
-        }
-        match m2 + n {
-            1 | 3 => {
-                s0 = s0.mul_add(0.75, f64::cos((f64::sin(x0.abs()) * 0.9).asin()) * 0.1);
-                if n < 1 {
-                    let v10 = x1.powi(2);
-                    s0 = (s0 * 0.5 + f64::tanh(x0) * 0.5).tanh();
-                    acc1 += f64::tanh(v10);
-                } else if (f64::powi(x1, 2) + 1.0).recip() >= 0.5 {
-                    for i in 0..n {
-                        let fi = i as f64;
-                        for (j, &u) in v.iter().enumerate() {
-                            let fj = j as f64;
-                            acc1 += (v[3 - j] / ((v[1] * v[1] + 1.0).log(f64::powi(x2, 2) + 2.0).powi(2) + 1.0)).cos() * 0.05;
-                            if f64::tanh(-u) < fj {
-                                return x2;
-                            }
-                            s0 = s0.mul_add(0.6, f64::tan(s0.sin() * 1.2).tanh() * 0.02);
-                        }
-                        let v11 = (fi * fi + 1.0).log(10.0).abs();
-                        let v12 = (x2.max(v11).powi(2) + 1.0).cbrt();
-                        acc1 += 0.2 * (v12 * v12 + 1.0).ln();
-                    }
-                    s0 = (s0 * 0.6 + (SCALE + f64::sqrt(x1 * x1 + 1.0)) * 0.4).sin();
-                }
-                let v13 = f64::cos(s0.cos()).exp2();
-                acc1 += f64::tanh(v13);
-            }
-            4..=5 => {
-                let v14 = s0 * x1;
-                s0 = s0.mul_add(0.8, v14.sin() * 0.05);
-            }
-            7 => {
-                acc1 += x2.sin();
-            }
-            _ => {
-                acc1 -= (v[n % 4] - 2.5).tanh();
-            }
-        }
-        x1.sin() + x2 - s0 * 0.75 + f64::tanh(acc1)
-    }
-
-    #[differentiable]
-    pub fn prog_61(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin((f64::powi(x0 * v[n % 4], 2) + 0.5).ln()) * 2.0;
-        let mut s1 = (x2 * x1).sin() * 2.0;
-        let mut s2 = f64::tanh(s1 + 1.5) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().fold(acc3, |r, &p| r * 0.75 + 0.1 * f64::log(p * p + 1.0, acc3.powi(2) + 2.0).cos());
-        let v5 = v.iter().fold(acc3, |r, &p| r * 0.75 + 0.1 * ((r * r).ln_1p() + p.sin()).sin());
-        let a6 = v.map(f64::cos);
-        if f64::powi(x2, 2) <= -1.0 {
-            s1 = (s1 * 0.6 + f64::exp2(v[2].cos().sinh().cos()) * 0.1).tanh();
-            let v7 = -(a6[3] * a6[3]);
-            s0 = 0.6 * s0 + 0.1 * f64::cos(v7.sin());
-        } else if prog_51(1.5, 2.0, f64::cosh(v5.sin()).tanh().sin(), a6, n) < 1.0 {
-            s2 = (s2 * 0.8 + x2 / (v4.powi(2) + 1.0) * 0.1).tanh();
-        } else {
-            s1 = (s1 * 0.6 + 2.0_f64.min(v4) * 0.5).tanh();
-        }
-        let mut a8 = [0.0; 4];
-        for i in 0..4 {
-            a8[i] = v[i] * v[i] - a6[1].abs();
-        }
-        acc3 -= v4;
-        s0 - s1 + s2 + acc3 + v5 * 0.5 + a8[1].cos()
-    }
-
-    #[differentiable]
-    pub fn prog_62(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1;
-        let mut s1: f64 = (x2 * x2 + 1.0).recip();
-        let mut s2 = ((v[n % 4] - x1).powi(2) + 0.5).ln().cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        'l0: for i in 0..v.len() {
-            let fi = i as f64;
-            s1 *= 0.6;
-            s1 -= 1.0 * (f64::sin(fi) * 1.2).tan().sin();
-            s0 = 0.75 * s0 + 0.25 * x0.atan().sin();
-            acc3 -= 0.4 * (f64::powi(x0, 3).powi(2) + 2.0).ln().cos();
-            for j in 0..5 {
-                let fj = j as f64;
-                if j % 3 == 1 && f64::cos(fj + x1).exp() > -0.5 {
-                    let x2 = (f64::powi(x2, 2) + 1.0).ln();
-                    s0 = s0 * 0.5 + x2.sin() * 0.5;
-                } else if v[(j + n) % 4].mul_add(v[0], v[j % 4]) - x0.sin() <= -1.0 {
-                    acc3 -= (f64::log(0.5_f64, s0 * s0 + 2.0).powi(2) + 0.5).cbrt() * 0.05;
-                    if v[n % 4] * s0 > -1.0 {
-                        break;
-                    }
-                }
-                if f64::exp2(x1.tanh()) / (fj.sin() + 2.0) < 1.0 || n % 2 == 0 {
-                    break 'l0;
-                }
-                acc3 -= 0.1 * f64::cos(fi);
-            }
-        }
-        let v4 = v.iter().map(|&p| (x0 * x0 + 1.0).atan2(x0).atan() + p.cos()).sum::<f64>();
-        if x1.sin().sinh() <= (s0 * s0 + 1.0).log(3.0) {
-            s1 *= 0.6;
-            s1 -= 0.02 * s1.sin().exp_m1().sin();
-        } else if n < 6 && prog_61(x0.sin().exp().cos(), x1, s1.atan().cos() * 2.0, v, n) > s1 - v[n % 4] {
-            let v4 = v4.cos();
-            s0 *= 0.75;
-            s0 -= 0.02 * s2.sin();
-            acc3 -= 0.25 * v4.sin();
-        } else {
-            acc3 += 0.75 * (f64::recip(f64::powi(x0, 2) + 0.5) * (0.8 * x1)).cos();
-        }
-        let v5 = v.iter().fold(f64::sin(v4), |r, &p| r * 0.75 + 0.25 * f64::sin(f64::asinh(p)));
-        let a6 = v.map(f64::sin);
-        s2 = 0.6 * s2 + 0.4 * f64::cos(v[0]).sin();
-        s0 * 0.25 - s1 + s2 + acc3.tanh() + v5.cos() + a6[3]
-    }
-
-    #[differentiable]
-    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(v[n % 4].mul_add(v[3], x0)) * 2.0;
-        let mut s1 = (v[n % 4].sin() * 0.9).atanh();
-        let mut s2 = (f64::clamp(x1, -0.5, 1.0) + f64::ln(x2 * x2 + 2.0)).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.05 * f64::sin(f64::cosh(p.cos() * 1.5)));
-        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| p.atan() + q.sin()).sum::<f64>();
-        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| 0.5_f64.powf(v5.cos()) + p.sin() + q.cos()).sum::<f64>();
-        let mut a7 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                let fj = j as f64;
-                a7[i][j] = (fj.cos().exp2().powi(2) + 1.0).log(3.0);
-            }
-        }
-        let a8 = a7[1];
-        s0 = (s0 * 0.75 + v4.tanh() * 0.1).sin();
-        s1 *= 0.5;
-        s1 += 0.05 * f64::max(f64::tan(f64::cos(acc3) * 1.2), (v4 * v4 + 1.5).acosh()).cos();
-        s2 = s2.mul_add(0.75, (v5 - a7[1][1]).tanh() * 0.02);
-        acc3 += ((x1.tanh() * 0.9).asin() - (f64::powi(a8[n % 4], 2) + 1.0).log2()).sin();
-        s0 * 0.5 + s1 + s2 * 1.5 + acc3 * 0.5 - v6.tanh() - f64::cbrt((acc3 * acc3 + 2.0).sqrt().powi(2) + 0.5)
-    }
-
-    #[differentiable]
-    pub fn prog_64(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.cos().exp().asinh();
-        let mut acc1: f64 = 0.0;
-        for i in 0..5 {
-            let fi = i as f64;
-            acc1 += (fi.tanh().powi(2) + 0.5).powf(v[n % 4].sin().sin()).tanh() * 0.4;
-            let v2: f64 = (s0 * s0 + 1.0).powf(1.5).sin();
-            acc1 += 0.25 * v2.tanh().cos();
-        }
-        let v3 = prog_61(0.5, x2, f64::log2(v[n % 4] * v[n % 4] + 1.0).tanh() * 2.0, v, n);
-        if f64::hypot(x1, v[n % 4]) >= 0.0 {
-            s0 = s0.mul_add(0.5, f64::atanh(x1.sin() * 0.9).tanh() * 0.1);
-            if v3.to_radians().cos().exp() >= 0.0 {
-                for i in 0..6 {
-                    let fi = i as f64;
-                    s0 = s0 * 0.5 + f64::cos((s0.powi(2) + 1.0).atan2(v[(i + n) % 4])) * 0.25;
-                    acc1 -= f64::tanh((fi * fi + 1.0).log2()) * 0.25;
-                }
-                s0 *= 0.8;
-                s0 -= 0.2 * (f64::powi(0.5 * v[n % 4], 2) + 0.5).recip().tanh();
-            } else if (x0 / (x1 * x1 + 1.5)).cos().exp2() >= acc1 {
-                let v3 = x1 - x2;
-                s0 = (s0 * 0.5 + v3.sin() * 0.25).sin();
-            } else {
-                let v4 = prog_0(f64::powi(x2, 2).sin(), acc1.to_radians().tanh() * 2.0, x0, v, n);
-                s0 = s0 * 0.5 + f64::cos(v4) * 0.005;
-            }
-            s0 = 0.5 * s0 + 0.02 * x1.powi(3).tanh();
-        } else if f64::sinh(v[0].sin()) > 0.5 {
-            acc1 -= x2.sin().exp2().cos();
-            s0 = (s0 * 0.6 + prog_61(f64::hypot(x1, x0).tanh(), x2, x1, v, 2) * 0.005).tanh();
-        }
-        let v5 = f64::tanh(x2) * (x1 * x1).ln_1p();
-        let v6 = prog_63(x0, 0.75, f64::tanh(((-v[n % 4]).tanh() * 0.5).ln_1p()) * 2.0, v, n);
-        s0 + acc1.tanh() - v3.cos() - v5 - v6.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_65(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = 0.5_f64.log(v[3] * v[3] + 2.0);
-        let mut s1 = f64::exp((s0 + v[1]).tanh()).sin() * 2.0;
-        let mut s2 = (f64::powi(s1, 2) + 2.0).ln();
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        let v8 = loop {
-            k4 += 1;
-            acc3 += (x0.powi(2) + 0.5).atan2(x2).cos() * 0.5;
-            acc3 -= 0.5 * (x1.sin() * 0.9).asin().tanh();
-            let mut k5 = 0;
-            while k5 < n && x1.to_radians() < 0.0 {
-                k5 += 1;
-                s0 = s0 * 0.8 + x2.tanh() * 0.2;
-                match k5 {
-                    1 => {
-                        acc3 += (0.75 - s2 * s1).sin() * 0.05;
-                    }
-                    2 | 4 => {
-                        acc3 -= 0.05 * (v[k5 % 4].powi(3) - 2.0).cos();
-                        if s0.to_radians() * 50.0 < x2 {
-                            return (s1 * s1 + 1.0).log(x1.powi(2) + 2.0);
-                        }
-                        acc3 += 0.05 * (v[k5 % 4] + f64::ln(s1 * s1 + 0.5)).tanh();
-                    }
-                    5 => {
-                        continue;
-                    }
-                    _ => {
-                        s0 = f64::mul_add(s0, 0.75, f64::sin(f64::hypot(s1, s2).asinh()) * 0.1);
-                    }
-                }
-                let v7 = match n % 4 {
-                    0 => (s1 - 0.75).to_radians() * 50.0,
-                    g if g > 1 => {
-                        let x2 = s0 + x2;
-                        let v6 = v[(k5 + n) % 4] * v[(k5 + n) % 4];
-                        x1 + x2.sin() + v6.tanh()
-                    }
-                    _ => {
-                        let x2 = v[0].powi(2);
-                        s1 * s1 + x2.sin()
-                    }
-                };
-                s0 = s0.mul_add(0.8, f64::cos(v7).tanh() * 0.02);
-            }
-            if k4 >= 4 || x2.atan() + s0.powi(2) < 1.0 {
-                break f64::asinh(s0);
-            }
-        };
-        'l2: for i in 0..6 {
-            let v9 = (-x1).atan2((x2 + s1).powi(2) + 0.5);
-            acc3 += v8.cos().sinh().asinh() * 0.25;
-            for j in (0..3).rev() {
-                let fj = j as f64;
-                match n + i {
-                    0 => {
-                        acc3 += f64::min(2.0_f64, v9).sin() * 0.1;
-                        if k4 % 2 == 0 {
-                            s2 = f64::mul_add(s2, 0.6, v9.cos() * 0.02);
-                            break;
-                        }
-                    }
-                    1 => {
-                        s0 *= 0.5;
-                        s0 += 0.5 * f64::tanh(s1);
-                        continue 'l2;
-                    }
-                    2 | 4 => {
-                        s0 = s0 * 0.5 + f64::tanh(x0) * 0.5;
-                        if i % 3 == 1 && x0.atan() <= 1.0 {
-                            break;
-                        }
-                    }
-                    _ => {
-                        s2 = 0.8 * s2 + 0.2 * (-s0).sin();
-                        acc3 += (1.2 - x0).tanh() * 0.1;
-                    }
-                }
-                let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * f64::sin(f64::sinh(f64::cos(fj) * 2.0) + p.cos() + q.tanh())).product::<f64>();
-                acc3 += f64::exp2(s2.tanh()).tanh().cos() * 0.1;
-                s0 = 0.6 * s0 + 0.1 * f64::cos(v10.sin());
-            }
-            acc3 -= 0.2 * f64::sin(v9);
-        }
-        let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| v8.cos().sinh() + f64::cos(p) + q.cos()).sum::<f64>();
-        let v12 = v.iter().map(|&p| f64::clamp(x1, -1.5, 1.5).mul_add(x2.sin().exp(), x1.sin().exp()) + p.cos()).sum::<f64>();
-        s1 = (s1 * 0.75 + f64::cos(v[1]) * 0.25).tanh();
-        x0 * 0.25 - s0 + f64::sin(s1) + s2.cos() - acc3.sin() + v11.tanh() + v12.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_66(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::min(x2, v[n % 4]) + v[0].copysign(x0)).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            for _ in (0..=i).rev() {
-                s0 = (s0 * 0.8 + f64::cbrt(x1.cos() + 2.0) * 0.5).sin();
-                s0 = (s0 * 0.6 + (fi - x1) * 0.4).tanh();
-                acc1 += 0.05 * f64::cos(x2 / (x0 * x0 + 0.5));
-            }
-            let v3 = match i % 2 {
-                1 => x2 - fi,
-                _ => {
-                    let x1 = x1;
-                    let v2 = (x0.sin() * 2.0).cosh();
-                    (-3.0_f64.log(x2 * x2 + 2.0)) + f64::sin(x1) + f64::sin(v2)
-                }
-            };
-            let v5 = match i {
-                0 => f64::ln_1p(v3.cos() * 0.5),
-                1 => {
-                    let v4 = f64::cos(v3.to_degrees() * 0.01);
-                    -v4
-                }
-                g if g > 2 => {
-                    acc1 += (fi * x0).sin() * 0.5;
-                    x1.tanh()
-                }
-                _ => {
-                    s0 *= 0.8;
-                    s0 += 0.02 * (f64::sqrt(fi * fi + 2.0) + v3.tanh()).tanh();
-                    fi * x0 + (x1.powi(2) + 1.5).acosh()
-                }
-            };
-            acc1 += 0.5 * (2.0 - x1.powi(2)).cos();
-            s0 = 0.5 * s0 + 0.02 * (v3.sin() + v5.tanh()).cos();
-        }
-        for _ in 0..v.len() {
-            let v6 = v.iter().map(|&p| 0.25 * x0 + p.cos()).sum::<f64>();
-            acc1 += x2.sin() * 0.5;
-            s0 = 0.8 * s0 + 0.02 * f64::tanh(v6.sin());
-        }
-        if n == 3 && x0 * 0.8 < x1 {
-            return s0 * x0;
-        }
-        let v7 = prog_0((x0 * (x0 * x0 + 1.0).atan2(x0)).tanh() * 2.0, s0, 0.5, v, 6);
-        acc1.tanh() + f64::tanh(v7) - (s0.powi(2) + 1.0).log10() * (-x2)
-    }
-
-    #[differentiable]
-    pub fn prog_67(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(v[2].mul_add(x2, x0)) * 2.0;
-        let mut s1 = (x0 * x0 + 1.0).sqrt().sin() * 2.0;
-        let mut s2 = f64::exp_m1(x0.tanh());
-        let mut acc3: f64 = 0.0;
-        let v13 = match n % 3 {
-            0 | 2 => {
-                for i in (1..=3).step_by(2) {
-                    let fi = i as f64;
-                    if (x2.sin() * 0.9).acos() < 0.5 || i < 2 {
-                        acc3 += x1.tanh();
-                    } else if (x1.cos() * 1.2).tan() > -1.0 {
-                        let v4 = prog_63(1.5, x0, x2, v, n);
-                        s0 = (s0 * 0.8 + v4.cos() * 0.005).tanh();
-                    } else {
-                        let mut k5 = 0;
-                        while k5 < 6 && (s2 + x1) * (f64::powi(x1, 2) + 0.5).recip() >= s0 {
-                            k5 += 1;
-                            let v6 = s2 * x0;
-                            if (v6 * v6 + 0.5).sqrt() > -1.0 {
-                                let v7 = v6;
-                                acc3 -= v7.cos() * 0.1;
-                            } else if i % 3 == 1 {
-                                acc3 += 0.1 * (-v[3]).cos();
-                                s2 = (s2 * 0.5 + s2 * 0.5).sin();
-                            } else {
-                                s2 = 0.5 * s2 + 0.5 * s2.tanh().cos();
-                                let v8 = fi.atan2(f64::powi(s0, 2) + 0.5);
-                                s2 = s2 * 0.6 + f64::sin(v8.sin()) * 0.1;
-                            }
-                            acc3 += (0.65 * (fi * fi + 1.5).acosh()).sin() * 0.1;
-                        }
-                    }
-                    acc3 -= (x2.sin() * 0.9).asin().sin();
-                    let mut k9 = 0;
-                    while k9 < n {
-                        k9 += 1;
-                        acc3 -= f64::tanh((f64::powi(f64::atan(v[k9 % 4]), 2) + 2.0).sqrt()) * 0.1;
-                        let v10 = (v[k9 % 4].sin().powi(2) + 1.0).log2();
-                        s0 = (s0 * 0.5 + s1.tanh().powi(2).ln_1p() * 0.5).tanh();
-                        s0 = f64::mul_add(s0, 0.5, v10 * 0.25);
-                    }
-                }
-                (-0.5_f64).max(f64::tanh(x1).cosh())
-            }
-            _ => {
-                for _ in 0..n {
-                    s0 = 0.6 * s0 + 0.25 * s0.cos().exp2().sin();
-                    let v11 = v.iter().map(|&p| f64::sin(x1).exp() + f64::sin(p)).sum::<f64>();
-                    acc3 += f64::sin(v11) * 0.25;
-                }
-                let v12 = f64::log(x1.cos().exp2().powi(2) + 1.0, 2.0);
-                x1 - v[1].max(v12)
-            }
-        };
-        let a14 = v.map(f64::tanh);
-        for i in 0..6 {
-            let fi = i as f64;
-            let mut k15 = 0;
-            while k15 < n + 1 && f64::powi(a14[k15 % 4] * x2, 2).ln_1p() >= s2.atan() {
-                k15 += 1;
-                s1 = s1.mul_add(0.6, f64::cos(f64::sin((s1.cos() * 0.9).atanh())) * 0.05);
-                let v16 = (v13 * s2).hypot(x1.sin());
-                s0 = (s0 * 0.8 + (s0 + v16) * 0.02).sin();
-            }
-            s0 = (s0 * 0.8 + f64::exp_m1(fi.cos()) * 1.0).tanh();
-        }
-        let v18: f64 = if n > 2 {
-            s1 - v13
-        } else if f64::log10(f64::powi(a14[n % 4] * a14[n % 4], 2) + 1.0) <= 0.5 || n % 3 == 1 {
-            let v17 = f64::log2(v13 * v13 + 1.0);
-            v13.cos() + f64::sin(v17)
-        } else {
-            (a14[n % 4].tanh() * 2.0).sinh()
-        };
-        s0 + s1 + s2 * 1.5 + acc3.cos() + v13.tanh() + a14[1] + v18.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_68(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (f64::tanh(x2) * 0.9).asin();
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v3 = loop {
-            k2 += 1;
-            acc1 -= 0.5 * x0.cos();
-            match k2 % 2 {
-                1 => {
-                    acc1 -= 0.5 * v[k2].cos().exp2().sin();
-                    acc1 += 0.5 * (x1 + x1 * x0).cos();
-                }
-                _ => {
-                    s0 = s0.mul_add(0.8, (v[3] + 0.8).sin() * 0.2);
-                }
-            }
-            if x1.powi(3) >= x2 {
-                break x0.tanh();
-            }
-            if k2 >= 3 || f64::exp((v[k2] * v[k2] + 1.0).log2().cos()) < (x1.tanh() * 2.0).cosh() {
-                break x1 + v[n % 4];
-            }
-        };
-        let v4 = match k2 % 2 {
-            0 => f64::cos(x2).exp(),
-            1 => f64::recip(x2 * x2 + 1.0),
-            _ => {
-                s0 = (s0 * 0.6 + v3.to_radians() * 1.0).sin();
-                v[n % 4].atan().powi(2).ln_1p()
-            }
-        };
-        let mut m5 = 0;
-        for &t in v.iter() {
-            if m5 % 2 == 0 && v4 - v[2] >= f64::cos(v3) {
-                m5 += 1;
-            }
-            let v6 = match n {
-                0 => {
-                    let x1: f64 = f64::exp2(f64::tanh(x1)) - v[m5 % 4] / (v[(m5 + n) % 4] * v[(m5 + n) % 4] + 0.5);
-                    s0 = (s0 * 0.6 + (v3.powi(2) + 1.0).log(3.0) * 0.4).tanh();
-                    t + x1.tanh()
-                }
-                1 => f64::ln_1p((t - x1).cos() * 0.5),
-                g if g > 2 => {
-                    s0 = (s0 * 0.5 + v3.cos() * 0.5).sin();
-                    f64::powi(x2.powi(2) + 1.0, -2) * std::f64::consts::FRAC_1_PI
-                }
-                _ => x0.tanh() - 0.35,
-            };
-            s0 = (s0 * 0.6 + (-v[0]).mul_add(2.0_f64.min(v[0]), v4 - v[2]) * 0.05).tanh();
-            if t.cos().exp2() > x1.atan() {
-                acc1 += (x1 + t).tanh() * 0.5;
-                continue;
-            }
-            s0 = s0 * 0.6 + f64::tanh(v6) * 0.02;
-        }
-        let c7 = m5 as f64;
-        for i in 0..3 {
-            let fi = i as f64;
-            let v10 = match i {
-                0 => {
-                    for j in 0..5 {
-                        let v8 = if c7 * x0 > 0.5 || j == 4 {
-                            f64::ln_1p(f64::cos(x1) * 0.5)
-                        } else {
-                            x1.powi(3)
-                        };
-                        acc1 += 0.1 * f64::exp2(v8.sin()).sin();
-                        let v9 = match j % 4 {
-                            1 => v3 * core::f64::consts::FRAC_1_SQRT_2,
-                            g if g > 2 => (f64::tanh(v3) * 1.2).tan(),
-                            _ => f64::powi((x1.sin() * 0.5).ln_1p(), 3),
-                        };
-                        s0 = 0.8 * s0 + 0.02 * f64::cos(v9).tanh();
-                    }
-                    fi.copysign(x2).powi(3)
-                }
-                1 => (x1 * x1 + 0.5).powf(0.3),
-                2 => {
-                    let x1 = (x2 * x2 + 1.0).log10();
-                    (c7.sin() * 2.0).cosh() + x1.sin()
-                }
-                _ => {
-                    s0 *= 0.8;
-                    s0 += 0.05 * f64::exp_m1(x1.tanh()).cos();
-                    (x2.cos() * 1.5).cosh() + x0.asinh()
-                }
-            };
-            let v11 = f64::acosh(v[i].powi(2) + 2.0);
-            acc1 += 0.5 * f64::cos((x0 * x0).ln_1p());
-            s0 = (s0 * 0.5 + (v10.sin() + f64::cos(v11)) * 0.05).sin();
-        }
-        x0 * 0.25 + x1.sin() + s0.sin() + f64::tanh(acc1) + c7.sin() + (f64::log2(v[m5 % 4] * v[m5 % 4] + 1.0) + 1.5_f64.atan2(acc1))
-    }
-
-    #[differentiable]
-    pub fn prog_69(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_63(f64::mul_add(x2.to_degrees() * 0.02, SCALE + x1, v[n % 4] * v[n % 4]).cos(), f64::exp2(x0.to_radians().sin()).sin() * 2.0, f64::atan2(-x0, (x1 / 1.5).powi(2) + 0.5).sin(), v, n).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2 = prog_13(x2, f64::acos(x0.tanh() * 0.9).sin() * 2.0, s0, v, n);
-        let mut m3 = 0;
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            if x0.sin() < 0.5 {
-                m3 += 1;
-            }
-            s0 = (s0 * 0.5 + (s0 + v2) * 0.25).sin();
-            let mut k4 = 0;
-            while k4 < n {
-                k4 += 1;
-                acc1 += 0.05 * f64::tanh(fi / (f64::sin(v[n % 4]) + 2.0));
-                s0 = (s0 * 0.6 + (v[2] + s0) * 0.2).sin();
-                let v5 = match k4 % 2 {
-                    0 => -f64::tanh(v2),
-                    _ => f64::tanh(v2).sinh(),
-                };
-                s0 = (s0 * 0.8 + v5.cos() * 0.1).sin();
-            }
-            acc1 -= 0.25 * (f64::tan(v2.sin() * 1.2) + f64::sin(v[i % 4]).exp()).tanh();
-        }
-        match m3 {
-            0 => {
-                s0 = (s0 * 0.5 + (SCALE + x1) * 0.5).sin();
-                let v6 = (x2 * x2 + 0.5).cbrt() - (-2.0_f64).max(x2);
-                s0 = (s0 * 0.8 + v6.cos() * 0.05).tanh();
-            }
-            1 | 3 => {
-                s0 = (s0 * 0.6 + f64::powi(x2, 3).min((f64::tanh(v[n % 4]) * 0.9).acos()) * 0.02).tanh();
-                s0 = 0.8 * s0 + 0.25 * (v[m3 % 4] * v[m3 % 4] + 1.0).recip();
-            }
-            4..=6 => {
-                s0 = f64::mul_add(s0, 0.6, f64::sin((v[(m3 + n) % 4].tanh() * 1.5).sinh()) * 0.1);
-                acc1 -= f64::tanh(f64::exp_m1(x1.cos()));
-            }
-            _ => {
-                s0 = 0.6 * s0 + 0.2 * (x2 + x1).tanh();
-            }
-        }
-        for _ in (1..=4).step_by(2) {
-            s0 = 0.6 * s0 + 0.25 * (s0 * s0 + 1.0).log2();
-            for (j, &u) in v.iter().enumerate() {
-                let fj = j as f64;
-                let v7 = v.iter().fold(s0, |r, &p| r * 0.75 + 0.25 * (fj + f64::tanh(p)).sin());
-                let v8 = match j % 3 {
-                    0 | 2 => f64::tanh(x2),
-                    _ => v7.tanh(),
-                };
-                if v7 * 1.2 >= 0.0 {
-                    let v9 = (v2 + x2).sin();
-                    acc1 -= 0.25 * v9;
-                }
-                s0 = 0.5 * s0 + 0.1 * f64::atanh(v[2].tanh() * 0.9).tanh();
-                acc1 += 0.25 * (f64::sin(u) + v8).cos();
-            }
-        }
-        let v10 = v.iter().map(|&p| (x2 * x2 + 2.0).sqrt() + f64::sin(p)).sum::<f64>();
-        let v13 = if (x1 * x1 + 1.0).cbrt() >= 0.5 {
-            let v11 = (f64::powi(v[1], 2) + 2.0).ln();
-            (f64::tan(f64::sin(v11) * 1.2).powi(2) + 2.0).ln()
-        } else {
-            let v12 = (x1 * x1 + 0.5).recip().hypot(v10 * std::f64::consts::FRAC_PI_4);
-            (x1.powi(2) + 1.0).cbrt() + v12.tanh()
-        };
-        let v14 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * (v13.cos() + f64::cos(p) + f64::sin(q)).sin()).product::<f64>();
-        f64::cos(s0) + f64::cos(acc1) - v2.cos() + f64::cos(v10) + v14.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_70(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.sin().exp().tanh() * 2.0;
-        let mut s1 = x0.sin().cosh();
-        let mut s2 = (f64::recip(s1 * s1 + 1.0) - (f64::tanh(v[n % 4]) * 0.9).asin()).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        match n {
-            0 => {
-                s2 = (s2 * 0.6 + f64::ln_1p(s0.cos() * 0.5) * 0.05).tanh();
-                acc3 -= acc3.powi(3);
-            }
-            4..=5 => {
-                s1 = s1.mul_add(0.5, f64::sin(v[n % 4].cos()) * 0.5);
-                s2 = s2 * 0.75 + f64::powi(s2, 3) * 0.02;
-                if s0 >= acc3 {
-                    let v4: f64 = prog_61(x1, f64::cos((v[n % 4].powi(2) + 1.0).ln().sin().sinh()) * 2.0, x1.sin() * 2.0, v, n);
-                    acc3 -= x1.tanh();
-                    acc3 -= f64::cos(v4) * 0.02;
-                } else if ((-s0).sin() * 1.5).sinh() < 0.0 && n % 3 == 1 {
-                    s0 *= 0.75;
-                    s0 += 0.02 * f64::powf(acc3 * acc3 + 1.0, s1.cos()).tanh();
-                    let v5: f64 = f64::asinh(x1 * x1);
-                    acc3 += v5.tanh();
-                } else {
-                    acc3 += x1.tanh();
-                }
-            }
-            6 => {
-                let v6 = (f64::sin(v[0].cos()) * 0.9).acos();
-                s1 = (s1 * 0.75 + s1.clamp(f64::tanh(f64::clamp(x1, x1.sin() - 1.5, x1.sin() + 1.5)) - 1.5, v6.asinh().sin() + 1.5) * 0.1).sin();
-            }
-            _ => {
-                acc3 += f64::exp(f64::sin((s1 * s1 + 0.5).recip())).cos() * 0.75;
-                s2 = 0.8 * s2 + 0.005 * prog_61(0.5, x0, 0.75, v, 3).sin();
-            }
-        }
-        let mut k7 = 0;
-        while k7 < 6 && f64::hypot(x1 * x0, s1 * x1) >= -1.0 {
-            k7 += 1;
-            acc3 -= s0.mul_add(x0, v[k7 % 4]).sin() * 0.25;
-            let mut k8 = 0;
-            while k8 < n + 1 {
-                k8 += 1;
-                let v9 = f64::ln(v[k7 % 4] * v[k7 % 4] + 0.5);
-                acc3 -= v9.cos() * 0.02;
-            }
-        }
-        let v10: f64 = prog_51(f64::mul_add(x1.tanh(), x1.clamp(f64::sin(x1) - 1.5, x1.cos() + 1.5), x1 + x2).cos(), s2, 0.75, v, k7);
-        for i in 0..5 {
-            let mut k11 = 0;
-            while k11 < n + 1 && (f64::cos(v10) * 0.9).acos() >= f64::mul_add(x1, x2, x0) {
-                k11 += 1;
-                acc3 += (-v[0]).sin() * 0.05;
-                let v13 = if !(i % 3 == 1 && f64::min(x1.clamp(f64::sin(v[3]) - 1.5, x0.sin() + 1.5), (s1.sin() * 0.9).atanh()) <= -0.5) {
-                    let v12 = f64::ln_1p(f64::tanh(v10).sin() * 0.5);
-                    v12.cos()
-                } else if i > 2 {
-                    f64::sin(x1).exp2().cos()
-                } else {
-                    s0 * x0
-                };
-                acc3 -= 0.05 * f64::cos(v13);
-            }
-            match k11 % 4 {
-                0 => {
-                    s1 = s1.mul_add(0.75, f64::sin((f64::sin(s1) * 0.9).acos() / (s1.tanh().tanh() + 2.0)) * 0.02);
-                }
-                1..=2 => {
-                    s1 = s1 * 0.5 + f64::cos(f64::sinh(f64::cos(s2))) * 0.25;
-                }
-                3 => {
-                    let v14 = (v10.powi(2) + 0.5).ln().asinh();
-                    s1 = 0.6 * s1 + 0.05 * f64::cos((v14.sin() * 0.9).atanh());
-                    if k11 == 0 {
-                        let v15 = f64::to_radians(x1);
-                        s1 = (s1 * 0.6 + (s0 + v15) * 0.25).tanh();
-                    } else if (f64::sin(s2 / (x1 * x1 + 1.5)) * 0.5).ln_1p() > v[2].cos() {
-                        let v16 = v14 / (s0.sin() + 2.0);
-                        acc3 += 0.4 * v16.cos();
-                    } else {
-                        let v17 = (s2 * s2 + 1.0).log10();
-                        s0 = (s0 * 0.6 + v17.cos() * 0.75).tanh();
-                    }
-                }
-                _ => {
-                    acc3 -= f64::cos((f64::sin(v10) * 1.5).sinh()) * 0.4;
-                    if s1 + x0 <= 1.0 {
-                        s1 = s1 * 0.75 + s1.cos().sin() * 0.25;
-                    } else if k7 % 2 == 0 {
-                        acc3 += 0.4 * f64::sin(f64::atan2(2.0_f64, s2));
-                        acc3 += 0.4 * (s0.atan() - v[i % 4]).cos();
-                    } else {
-                        s0 *= 0.5;
-                        s0 += 0.1 * f64::exp(s0.tanh()).tanh();
-                        s0 = (s0 * 0.75 + s0 * 0.25).sin();
-                    }
-                }
-            }
-            let v19 = match k11 % 2 {
-                0 => {
-                    let v18 = (f64::sqrt(s2.powi(2) + 1.0).powi(2) + 2.0).sqrt();
-                    v[k11 % 4] / (v18.cos() + 2.0)
-                }
-                _ => {
-                    s1 *= 0.6;
-                    s1 += 0.1 * f64::asin(s1.sin() * 0.9).tanh();
-                    x2 + f64::exp_m1(v10.sin())
-                }
-            };
-            acc3 += f64::tanh(-f64::sinh(f64::cos(x2) * 2.0)) * 0.4;
-            s2 *= 0.5;
-            s2 += 0.1 * f64::cos(v19.tanh());
-        }
-        let v20 = v.iter().fold(v10.cos(), |r, &p| r * 0.5 + 0.2 * ((f64::powi(f64::log2(x2 * x2 + 1.0), 2) + 2.0).ln() + f64::cos(p)).cos());
-        s0 - s1 * 1.5 - s2.sin() + acc3.cos() - v20 + f64::acosh(v[k7 % 4] * v[k7 % 4] + 2.0)
-    }
-
-    #[differentiable]
-    pub fn prog_71(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].abs();
-        let mut s1 = (x2 - s0).cos() * 2.0;
-        let mut s2: f64 = f64::sin(f64::acos(x1.sin() * 0.9)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        s0 = 0.5 * s0 + 0.1 * (f64::cos(s0) * 0.9).atanh().sin();
-        let v4: f64 = prog_52(s1, s0, x0, v, n);
-        let v6 = if x0 >= v4 {
-            f64::cos(x2)
-        } else {
-            let v5 = f64::sin(x1.cos()).exp2();
-            f64::atan(v5) + v5
-        };
-        let mut a7 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a7[i][j] = s2.asinh();
-            }
-        }
-        let mut a8 = v;
-        for i in 0..n {
-            a8[i % 4] = a8[i % 4] * 0.5 + (v6 * v6 + 0.5).cbrt().tanh() * 0.1;
-            acc3 -= 0.25 * (a7[1][i % 4] * a7[1][i % 4] + 1.0).sqrt().cos();
-        }
-        s1 = (s1 * 0.5 + (f64::tanh(v[n % 4]) * 0.9).atanh() * 0.1).tanh();
-        s2 = (s2 * 0.8 + x1.powi(3) * 0.01).tanh();
-        s1 + s2 - acc3 - v6 + f64::sin(a7[0][1]) + f64::cos(a8[0])
-    }
-
-    #[differentiable]
-    pub fn prog_72(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1;
-        let mut acc1: f64 = 0.0;
-        for i in 0..5 {
-            let fi = i as f64;
-            let v2 = v[i % 4];
-            if (x0.powi(2) + 2.0).acosh() > 0.1 - v[0] {
-                acc1 -= f64::tanh(f64::tan(fi.sin() * 1.2)) * 0.4;
-                if 0.3 * v[1].atan() >= 0.5 {
-                    let v3 = f64::atan2(2.0_f64, v2);
-                    s0 = 0.5 * s0 + 0.5 * f64::ln_1p(s0 * s0).cos();
-                    acc1 += v3.tanh().cos() * 0.4;
-                }
-            }
-            let v4 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.25 * f64::sin(v2 + p.tanh()));
-            s0 = 0.6 * s0 + 0.4 * (-x0).tanh();
-            s0 = 0.5 * s0 + 0.1 * f64::cos(v4.sin());
-        }
-        match n {
-            0 => {
-                s0 = 0.8 * s0 + 0.1 * (x0 - v[n % 4]).tanh();
-                s0 = 0.6 * s0 + 0.005 * prog_13((acc1 * s0 - (x1.sin() * 2.0).cosh()).sin(), s0, x0, v, 5).sin();
-            }
-            1..=2 => {
-                let v5 = prog_51(0.5, f64::min(f64::cbrt(x2.tanh() + 2.0), SCALE + acc1).tanh() * 2.0, x0, v, 5);
-                s0 = (s0 * 0.8 + acc1 * 0.4).tanh();
-                s0 = (s0 * 0.5 + v5.cos() * 0.005).tanh();
-            }
-            3 => {
-                s0 = s0 * 0.75 + f64::tanh(acc1 / (f64::sin(x0) + 2.0)) * 0.05;
-            }
-            _ => {
-                s0 = (s0 * 0.5 + f64::exp2(f64::cos(v[n % 4] / (s0 * s0 + 0.5))) * 0.02).tanh();
-                let mut k6 = 0;
-                while k6 < n && v[n % 4].to_degrees() * 0.01 >= 0.5 {
-                    k6 += 1;
-                    let v7 = x0 * core::f64::consts::FRAC_1_SQRT_2;
-                    let mut k8 = 0;
-                    while k8 < 4 && x0 * v7 >= 1.0 {
-                        k8 += 1;
-                        acc1 += v7 * 0.05;
-                        acc1 += x1.cos() * 0.05;
-                    }
-                    acc1 -= 0.25 * f64::cos(x2.sin().exp2());
-                    acc1 += 0.25 * f64::cos(v7.sin());
-                }
-            }
-        }
-        let v9 = if (f64::powi(x0, 2) + 1.0).log2() > v[n % 4] {
-            (x2 * x2 + 1.0).log10()
-        } else if v[2].atan().sin() >= f64::sin(s0) {
-            s0 = 0.5 * s0 + 0.05 * (x0.cos() * 2.0).sinh().cos();
-            x0.cos()
-        } else {
-            (x1.sin().exp2().tanh() * 0.9).atanh()
-        };
-        if f64::min((v[n % 4].powi(2) + 2.0).acosh(), v9.sin().exp2()) > 0.0 {
-            let v10 = (-3.0_f64).max(v[0]);
-            for i in (0..4).rev() {
-                let fi = i as f64;
-                acc1 -= (x2.powi(2) + 0.5).cbrt() / 2.0 * 0.5;
-                let v11 = (v10 + v[3 - i]) * s0;
-                let v13 = if f64::sin(v9) <= -0.25 {
-                    let v12 = 0.1 * fi;
-                    f64::tan(v12.tanh() * 1.2)
-                } else if v9.sin().exp2() <= 0.5 {
-                    let x2 = ((v11 * v11 + 2.0).acosh().powi(2) + 1.0).log10();
-                    s0 = (s0 * 0.75 + x1.atan() * 0.25).tanh();
-                    x2 * x2
-                } else {
-                    return v11 * x1
-                };
-                s0 = s0 * 0.75 + (v11.sin() + f64::tanh(v13)).cos() * 0.01;
-            }
-            acc1 += v10.cos();
-        } else if x2.tanh().exp2() - s0 > 0.5 && n % 2 == 0 {
-            let v14 = 0.75 - v[n % 4];
-            acc1 += f64::cos(v14);
-        } else {
-            s0 = (s0 * 0.75 + (s0 + acc1) * 0.01).tanh();
-            s0 *= 0.6;
-            s0 -= 0.05 * f64::tanh(s0).max((f64::powi(s0, 2) + 1.0).sqrt()).cos();
-            if acc1.hypot(f64::asinh(v[n % 4])) > s0 {
-                acc1 -= (x2 * x2 + 2.0).acosh().tanh();
-            }
-        }
-        x2 + s0 * 0.5 - f64::tanh(acc1)
-    }
-
-    #[differentiable]
-    pub fn prog_73(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = -x1;
-        let mut s1 = (x0.powi(2) + 1.0).log(v[0].powi(2) + 2.0).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().map(|&p| 1.0 + 0.1 * f64::tanh(p).copysign(x2.abs()).cos()).product::<f64>();
-        let mut a4 = [0.0; 4];
-        for i in 0..4 {
-            if (v3 * v3 + 1.5).acosh() >= -0.5 && i < 2 {
-                a4[i] = v[i].cos();
-            } else {
-                a4[i] = s1 - v3;
-            }
-        }
-        let mut k5 = 0;
-        let v11 = loop {
-            k5 += 1;
-            if a4[1] + x2 < a4[2].mul_add(x2, x1) {
-                s0 = s0 * 0.8 + v3.cos() * 0.2;
-                let v6 = f64::acos(x2.sin() * 0.9);
-                acc2 += 0.5 * v6.sin().tanh();
-            } else if k5 % 2 == 0 {
-                for _ in (0..3).rev() {
-                    let v7 = v.iter().map(|&p| f64::powi(p.sin().sinh().powi(2) + 1.0, -2)).sum::<f64>();
-                    acc2 += f64::sin(f64::atanh(f64::tanh(x0) * 0.9).atan()) * 0.2;
-                    s1 = s1 * 0.75 + f64::tanh(v7.cos()) * 0.005;
-                }
-                s0 *= 0.75;
-                s0 += 0.25 * v3.tanh();
-            }
-            s0 = s0 * 0.5 + (s0 + x2).tanh() * 0.25;
-            if x1.powi(3) > 0.0 {
-                let v8 = (v3 * v3 + 1.0).ln();
-                s1 *= 0.5;
-                s1 -= 0.5 * (x2.to_radians() * 50.0).tanh();
-                if s1.sin() >= 0.5 {
-                    break SCALE + v8;
-                }
-                s1 = (s1 * 0.5 + v8.tanh() * 0.5).tanh();
-            } else {
-                acc2 -= 0.5 * f64::asin(v3.cos() * 0.9).sin();
-                if x2.cos().exp_m1() > -1.0 {
-                    s0 = 0.6 * s0 + 0.4 * (SCALE + s0).sin().tanh();
-                    s1 = f64::mul_add(s1, 0.5, f64::cos(s1 / (v3 * v3 + 0.5)).exp().cos() * 0.02);
-                } else {
-                    let v9 = f64::log(f64::powi(f64::asin(v3.cos() * 0.9), 2) + 1.0, (v3 + s1).powi(2) + 2.0);
-                    let v10 = (f64::exp(s0.tanh()).powi(2) + 1.0).log10();
-                    acc2 -= 0.5 * f64::sin(v9.sin() + f64::tanh(v10));
-                }
-            }
-            if k5 >= 3 {
-                break (x2 * x2 + 1.5).acosh().sin().exp();
-            }
-        };
-        if (f64::powi(v3, 2) + 2.0).ln() <= f64::min(x2, s1) {
-            return v11.tanh().min(f64::cbrt(v3.cos() + 2.0));
-        }
-        let mut k12 = 0;
-        let v15 = loop {
-            k12 += 1;
-            if f64::cos(a4[k12 % 4]).exp() >= 1.0 && n == 0 {
-                acc2 += f64::exp2(x2.sin().sin()).tanh() * 0.5;
-                s1 = 0.8 * s1 + 0.02 * (f64::ln_1p(s1.tanh() * 0.5).tanh() * 0.9).atanh().sin();
-            } else if n % 3 == 1 && v11 / (s1 * s1 + 1.0) + 1.2 >= 0.5 {
-                s1 = (s1 * 0.75 + (x1 + v3) * 0.1).tanh();
-                let v13: f64 = v11;
-                s0 = (s0 * 0.5 + f64::tanh(v13) * 0.5).sin();
-            }
-            if (x0.cos() * 0.9).acos() - v11 >= x2 {
-                let v11 = s0 / ((x0 * x0 + 1.0).log10().powi(2) + 0.5);
-                s1 = 0.6 * s1 + 0.1 * v11.sin();
-            } else if k12 == 4 {
-                s0 = s0 * 0.8 + s0.cos() * 0.2;
-            } else {
-                let v14 = a4[k12 % 4].cos();
-                let x2: f64 = f64::cbrt(x2.powi(2) + 0.5);
-                s1 = (s1 * 0.75 + (v14 - f64::sin(x2)) * 0.05).sin();
-            }
-            s1 = (s1 * 0.8 + 0.5_f64.powf(s1.tanh()) * 0.1).sin();
-            if k12 >= 4 || (x2.abs().powi(2) + 1.0).powi(-3) < (f64::cos(x1) * 0.9).acos() {
-                break (v3.atan2(v11.powi(2) + 1.0).powi(2) + 0.5).ln();
-            }
-        };
-        let v16: f64 = f64::hypot(x2, f64::mul_add(x0, x2, v11));
-        f64::cos(s0) - s1 + f64::tanh(acc2) + a4[1] * 0.75 + v15 * 0.75 - v16.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_74(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tan((f64::to_degrees(v[0]) * 0.02).sin() * 1.2).cos() * 2.0;
-        let mut s1 = 0.8 * v[n % 4];
-        let mut s2 = f64::tanh(s1.clamp(x1.tanh() - 1.5, f64::tanh(s1) + 1.5)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v5 = match n % 4 {
-            1..=3 => {
-                let v4 = s2;
-                s1 + x0 + f64::cos(v4)
-            }
-            _ => {
-                acc3 -= (acc3 + s2).sin();
-                (f64::powi((x2.sin() * 0.9).acos(), 2) + 0.5).ln()
-            }
-        };
-        let mut a6 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a6[i] = f64::cbrt(v5 * v5 + 1.0);
-            acc3 += 0.5 * t.cos().sin();
-        }
-        let v7 = v.iter().map(|&p| x2 + f64::sin(p)).sum::<f64>();
-        let v8 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.4 * (f64::to_radians((x2 * x2 + 0.5).atan2(x0)) + f64::sin(p)).cos());
-        'l1: for t in a6 {
-            if v5 - s2 + v8 * v8 <= (f64::tanh(t) * 0.9).acos() {
-                continue;
-            }
-            acc3 += f64::cos(v5) * 0.5;
-            let mut k9 = 0;
-            while k9 < 6 {
-                k9 += 1;
-                let v10 = if t * s1 >= a6[n % 4] && k9 % 2 == 0 {
-                    f64::exp(v7.tanh()) * x2.cos()
-                } else {
-                    v7.cos()
-                };
-                s0 = (s0 * 0.75 + (s1 - t) * (f64::sin(x1) * 1.5).cosh() * 0.01).tanh();
-                if (x0.sin() * 1.5).cosh() > 1.0 {
-                    break 'l1;
-                }
-                acc3 += v10.tanh().cos() * 0.05;
-            }
-            let v13: f64 = if f64::cos(f64::tanh(v8).sinh()) < 0.5 {
-                let x0 = f64::asinh(v[0]);
-                let v11 = s0.asinh();
-                acc3 -= (x0 * x0).ln_1p() * 0.4;
-                f64::log10(s0.powi(2) + 1.0) * (v7 * v11)
-            } else {
-                let v12 = (f64::sin(v7) * 2.0).cosh();
-                s0 = (s0 * 0.8 + f64::min(2.0_f64, v[(k9 + n) % 4] * 1.5) * 0.1).sin();
-                x0.abs() + 0.3 + v12.cos()
-            };
-            s2 = s2 * 0.8 + v13.tanh() * 0.01;
-        }
-        s1 = 0.5 * s1 + 0.05 * v7.hypot(x0).cos();
-        s0 - s1.tanh() - s2 - acc3.sin() - f64::sin(v5) + a6[2] * 0.5 - v8 * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_75(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = -(v[n % 4] * v[n % 4] + 0.5).ln();
-        let mut s1 = (x2.powi(2) + 1.0).recip();
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        while k3 < n && (s1.cos() + 2.0).cbrt() >= 0.5 {
-            k3 += 1;
-            acc2 -= 0.25 * f64::mul_add(x1, v[n % 4], x0).sin();
-            acc2 -= 0.25 * (x2 - 1.25).sin();
-            s0 *= 0.75;
-            s0 += 0.25 * s0.tanh();
-        }
-        let mut k4 = 0;
-        let v6: f64 = loop {
-            k4 += 1;
-            if f64::tanh(v[k4 % 4]).exp() > f64::tanh(x1) && k4 < 3 {
-                break x0.tanh();
-            }
-            let v5 = f64::powi(x0 * x0 + 1.0, -1);
-            acc2 += 1.5_f64.powf((v5 + x1).cos()).cos() * 0.5;
-            if k4 >= 4 || v[(k4 + k3) % 4].sin() >= 0.0 {
-                break f64::cos(x1).exp();
-            }
-        };
-        let mut k7 = 0;
-        let v8 = loop {
-            k7 += 1;
-            if x2.sin().exp() - f64::atanh(s1.cos() * 0.9) <= (v6.powi(2) + 0.5).cbrt() {
-                acc2 += f64::tanh((x0 * x0 + 1.0).log(x1 * x1 + 2.0)) * 0.4;
-            } else if (x0 * x0 + 0.5).recip() - f64::cos(x0) <= 0.0 {
-                s1 *= 0.6;
-                s1 += 0.1 * x2.tanh().exp_m1().sin();
-            } else {
-                acc2 += 0.4 * (x1 * x1 + 2.0).acosh().sin();
-            }
-            s0 = 0.75 * s0 + 0.25 * f64::ln_1p(s1 * s1);
-            s1 = (s1 * 0.75 + (f64::cos(-x2) * 0.9).acos() * 0.1).tanh();
-            if k7 >= 5 || (f64::max(x1, v[k7 % 4]).cos() * 0.9).atanh() < -0.25 {
-                break (v6 * v6 + 2.0).acosh();
-            }
-        };
-        if v6 >= 1.0 {
-            return f64::acos(f64::tanh(x1) * 0.9);
-        }
-        let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| s0 + 2.0 + f64::sin(p) + f64::sin(q)).sum::<f64>();
-        if f64::abs(v[k7 % 4]) >= 0.0 {
-            return x1 + x2;
-        }
-        x0 * 1.5 - x1 * 0.75 + s1 * 0.5 + f64::tanh(acc2) - v8 + v9.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_76(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[0].max(x0);
-        let mut acc1: f64 = 0.0;
-        let v2 = match n {
-            1 => f64::log(0.5_f64, (x2 / (x2 * x2 + 1.0)).powi(2) + 2.0),
-            2 | 4 => x0 - v[0],
-            5 => ((x0.tanh() * 0.9).asin().powi(2) + 1.0).atan2(x2),
-            _ => {
-                s0 = s0.mul_add(0.75, f64::cos(f64::atan2(x2, x1.powi(2) + 1.0)) * 0.05);
-                x0 * x1
-            }
-        };
-        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| x1 / (p * p + 1.5) * (f64::tanh(q) * 1.2).tan()).sum::<f64>();
-        let mut k4 = 0;
-        while k4 < 4 {
-            k4 += 1;
-            match n + k4 {
-                2 => {
-                    let v5 = f64::exp2(x2.sin());
-                    acc1 -= 0.5 * f64::sin(v2 + x0);
-                    acc1 -= f64::tanh(v5.cos()) * 0.5;
-                }
-                3..=4 => {
-                    let v6 = x0 - (x1 - v[k4 % 4]);
-                    s0 *= 0.6;
-                    s0 -= 0.1 * f64::cos(v6.cos());
-                }
-                g if g > 5 => {
-                    s0 = s0 * 0.6 + f64::cos(3.0_f64.atan2((v2 * v2 + 1.0).recip())) * 1.0;
-                }
-                _ => {
-                    s0 = f64::mul_add(s0, 0.75, (x1 / (s0.sin() + 2.0)).tanh() * 0.05);
-                    if 1.2 * (f64::powi(v3, 2) + 1.0).sqrt() > f64::atan2(x2, x2.powi(2) + 1.0) && k4 > 2 {
-                        return v2 * x0 - x1.sin();
-                    }
-                }
-            }
-            acc1 += 0.5 * f64::tanh(x2);
-        }
-        let v7 = if f64::cos(x0).cosh() < -0.5 || n > 0 {
-            v3.cos()
-        } else if !(k4 % 2 == 0 && x2 + v2 >= 0.5) {
-            x2 / 1.5
-        } else {
-            acc1 += 0.5_f64.log(v[3].sin().sinh().powi(2) + 2.0);
-            f64::sin(v[k4 % 4] - 1.2).exp_m1()
-        };
-        x2 * 0.75 + s0 + f64::sin(acc1) - v2 - v3.sin() + v7
-    }
-
-    #[differentiable]
-    pub fn prog_77(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0.tanh() - x2.tanh().exp2()).tanh() * 2.0;
-        let mut s1 = v[n % 4];
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().map(|&p| p.atan()).sum::<f64>();
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            s1 = f64::mul_add(s1, 0.5, f64::sqrt(s1 * s1 + 1.0).tanh() * 0.5);
-            let v5 = v3 - x1;
-            s0 = s0.mul_add(0.5, f64::cos(v[n % 4]).tanh() * 0.5);
-            if k4 >= 4 {
-                break;
-            }
-            s0 *= 0.5;
-            s0 += 0.25 * v5.tanh();
-        }
-        for i in 0..n {
-            let fi = i as f64;
-            let v6 = if ((f64::sin(s1) * 0.9).asin().powi(2) + 1.0).log(2.0) <= v3 {
-                x1.tanh()
-            } else if (v3.powi(2) + 1.0).log10() < 0.5 {
-                s0 = s0.mul_add(0.6, f64::powf(x1 * x1 + 0.5, f64::cos(fi)).tanh() * 0.02);
-                f64::cbrt(s0.powi(2) + 1.0) + v[3]
-            } else {
-                let v3 = f64::cos(fi);
-                x0.tanh() + f64::cos(v3)
-            };
-            acc2 -= 0.25 * v6.sin();
-            if !(i % 2 == 0 && (f64::powi(x1, 2) + 1.0).cbrt() - (f64::powi(x1, 2) + 0.5).ln() <= s1) {
-                break;
-            }
-        }
-        for i in 1..n {
-            let fi = i as f64;
-            let v7 = v.iter().map(|&p| x1.cos() + f64::cos(p)).sum::<f64>();
-            let v8 = match i {
-                2 => fi - v3,
-                4 => (v[i % 4].sin().powi(2) + 1.5).acosh(),
-                5 => f64::tanh(v[2]),
-                _ => {
-                    s1 = (s1 * 0.8 + v[3].powi(2) * 0.05).tanh();
-                    (x1 * x0).sin()
-                }
-            };
-            s0 = 0.5 * s0 + 0.1 * f64::sin(f64::exp_m1(x2.cos()));
-            acc2 += (v7.cos() + v8.tanh()).tanh() * 0.25;
-        }
-        for i in 0..v.len() {
-            let fi = i as f64;
-            if !(i % 3 == 1 && f64::atan2(-v[(i + k4) % 4], (v3.sin() * 0.9).asin().powi(2) + 0.5) < -1.0) {
-                let mut k9 = 0;
-                while k9 < n {
-                    k9 += 1;
-                    acc2 -= 0.05 * (-x1).sin();
-                    acc2 += 0.05 * (s1.sin() * 0.9).asin().sin();
-                    let v10 = if (f64::powi(x0.sin(), 2) + 0.5).recip() < 0.5 {
-                        (f64::powi(v[k9 % 4], 2) + 1.0).powf(0.5) * (fi - x1)
-                    } else {
-                        v3 - 0.1
-                    };
-                    s1 = s1.mul_add(0.75, v10.sin() * 0.02);
-                }
-                s0 = (s0 * 0.75 + f64::powi(x2, 2) * 0.05).tanh();
-            }
-            if x1 * x1 - fi.sin() < s0 / (x1 * x1 + 1.5) && n < 2 {
-                let v11 = x2.sin().exp_m1();
-                let v12 = (v11 * v11 + 1.0).sqrt();
-                s1 = s1.mul_add(0.75, v12.sin().tanh() * 0.05);
-            } else if (x2 * x2 + 1.0).powi(-1) / 2.0 >= -0.25 {
-                acc2 += 0.25 * f64::sin(x0.powi(3));
-                if v[0] - v3 * v[3] < -0.5 {
-                    for _ in (1..=6).step_by(2) {
-                        let v13 = (f64::powi(f64::exp2(v[1].sin()), 2) + 2.0).acosh();
-                        let v15 = match i % 4 {
-                            0 | 2 => f64::to_radians(x0),
-                            3 => {
-                                let v14 = (x0 + 2.0).powi(2).ln_1p();
-                                f64::tanh(s0) + (x1 * x1 + 0.5).ln() + f64::tanh(v14)
-                            }
-                            _ => (f64::sin((s0 * s0 + 0.5).recip()) * 1.2).tan(),
-                        };
-                        acc2 += 0.1 * f64::tanh(f64::sinh(v13.sin() * 1.5));
-                        s1 = (s1 * 0.5 + v15.sin() * 0.02).tanh();
-                    }
-                    acc2 -= f64::cos(v[3] / (f64::cos(s1) + 2.0)) * 0.5;
-                    if v3 < 0.0 {
-                        break;
-                    }
-                } else {
-                    let x0 = f64::sin(x0).cosh();
-                    acc2 -= (v[3] * x0).sin() * 0.5;
-                }
-                let v16 = f64::log((v[n % 4].powi(2) + 2.0).sqrt().powi(2) + 1.0, 2.0);
-                acc2 += 0.5 * v16.cos();
-            }
-            acc2 -= f64::sin((s1.powi(2) + 1.5).acosh()) * 0.5;
-        }
-        x1 - s0 * 0.5 + s1.sin() + acc2.cos() + f64::cos(v3)
-    }
-
-    #[differentiable]
-    pub fn prog_78(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 - 1.5).powi(2).sin() * 2.0;
-        let mut s1 = v[0].tanh();
-        let mut acc2: f64 = 0.0;
-        let v4 = if v[2].asinh() >= 0.0 {
-            for i in 1..n {
-                s0 = s0 * 0.5 + f64::cos(x0 * s0) * 0.1;
-                s0 = s0 * 0.6 + (x0 / (x2.powi(2) + 1.5)).sin() * 0.25;
-                s1 *= 0.5;
-                s1 += 0.1 * (v[(i + n) % 4] * s0).cos();
-            }
-            let v3 = (x2 * acc2).abs();
-            s1 = s1.mul_add(0.5, f64::sin(x1.max(x1 / (f64::cos(acc2) + 2.0))) * 0.5);
-            (f64::powi(v3 - v[0], 2) + 2.0).sqrt()
-        } else {
-            v[n % 4].sin()
-        };
-        'l1: for _ in 1..n {
-            let v5 = f64::mul_add(f64::asinh(x2), f64::tanh(x0).exp(), v4);
-            if f64::cos(x1).exp_m1() > v5 + x1 {
-                s1 = (s1 * 0.8 + f64::tan(s1.cos() * 1.2).sin().exp2() * 0.01).tanh();
-                continue;
-            }
-            s1 *= 0.6;
-            s1 += 0.02 * (x0.powi(2) + 1.0).powf(1.5).tanh();
-            for _ in 1..n {
-                let v6 = x1.sin();
-                if 2.5 * v6 >= f64::sinh(x2.tanh() * 1.5) {
-                    break 'l1;
-                }
-                acc2 += 0.05 * f64::tanh(f64::to_degrees(x0) * 0.02);
-            }
-        }
-        for _ in (0..n).rev() {
-            let v7 = x1.mul_add(v4, v[2]);
-            acc2 -= f64::tanh(v7.asinh()) * 0.25;
-        }
-        let mut a8 = [0.0; 4];
-        for i in 0..4 {
-            a8[i] = s1 + x1 - 0.25;
-        }
-        let v9 = x0;
-        let v10 = a8.iter().zip(a8.iter()).map(|(&p, &q)| s0 + p.tanh() + q.cos()).sum::<f64>();
-        x1 * 0.5 + f64::cos(s1) - acc2 - f64::tanh(v4) - v9 * 0.5 + v10.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_79(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::ln(f64::exp2(f64::tanh(x1)).powi(2) + 0.5);
-        let mut s1 = f64::cos((x0 + v[n % 4]) * s0.abs()) * 2.0;
-        let mut s2 = f64::cos(s0.tanh().exp()) * 2.0;
-        let mut acc3: f64 = 0.0;
-        for _ in 0..6 {
-            let v4 = v.iter().map(|&p| 1.0 + 0.1 * f64::cos(f64::atan(x0) / 4.0 + p.sin())).product::<f64>();
-            let mut k5 = 0;
-            while k5 < n {
-                k5 += 1;
-                s2 = (s2 * 0.6 + ((s0.sin() * 2.0).sinh() + x0.powi(2)) * 0.02).sin();
-                s0 = (s0 * 0.6 + f64::sinh((x2 - x1).cos() * 2.0) * 0.02).sin();
-            }
-            s2 *= 0.8;
-            s2 += 0.05 * (s2 / (s1.sin() + 2.0)).clamp(f64::asin(x2.sin() * 0.9).tanh() - 1.5, (x1 + v[k5 % 4]).sin() + 1.5).tanh();
-            s0 = (s0 * 0.5 + v4.tanh() * 0.75).tanh();
-        }
-        let mut k6 = 0;
-        while k6 < n + 1 && (f64::powi(s1 - x0, 2) + 1.0).log2() < 0.5 {
-            k6 += 1;
-            if x2 < x2 + x0 {
-                break;
-            }
-            s1 *= 0.75;
-            s1 += 0.02 * f64::powf(s1.powi(2) + 1.0, s1.cos()).cos();
-        }
-        let v7 = v.iter().fold(prog_63(f64::sin(v[1]), f64::cos(x2.abs()), f64::hypot(x2, x0).sin() * 2.0, v, n).tanh(), |r, &p| r * 0.5 + 0.1 * f64::tanh((x2.tanh() * 0.9).asin() - x2 + f64::sin(p)));
-        if k6 % 3 == 1 && f64::cos(v[k6 % 4].powi(2)).exp() > -0.5 {
-            s2 = (s2 * 0.75 + ((acc3.sin() * 1.2).tan() + v[(k6 + n) % 4].clamp(-0.5, 1.0)) * 0.25).tanh();
-            let v8 = f64::cos(SCALE + x1).exp();
-            s0 = s0 * 0.8 + v8.cos() * 0.05;
-        } else if v7 < -0.5 {
-            let v9 = (acc3.sin() * 0.9).atanh();
-            let v7 = v9 * 0.65;
-            acc3 += f64::cos(v7);
-        }
-        s0 - s1 * 0.5 + s2 * 0.25 + acc3 + v7.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_80(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4] / (v[n % 4].tanh() + 2.0);
-        let mut s1 = (x1.powi(2) + 1.0).atan2(x0).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        for i in 0..4 {
-            let mut k3 = 0;
-            while k3 < 5 {
-                k3 += 1;
-                if (x2.tanh() * 0.9).atanh() <= -0.25 {
-                    return f64::log(f64::asinh(s0).powi(2) + 1.0, x2 * x2 + 2.0);
-                }
-                acc2 += v[k3 % 4].mul_add(x2, x1).sin() * 0.1;
-            }
-            let v4 = v[(k3 + i) % 4].cos().exp2();
-            s0 = (s0 * 0.6 + (v4.powi(2) + 1.0).ln() * v4 * 0.05).sin();
-        }
-        let mut k5 = 0;
-        let v8 = loop {
-            k5 += 1;
-            match k5 {
-                0 => {
-                    acc2 -= f64::tanh(f64::to_degrees(f64::mul_add(x2, s1, x1)) * 0.01);
-                    if x0.cos().exp2() > 0.5 {
-                        s0 = f64::mul_add(s0, 0.75, f64::ln(s0 * s0 + 2.0).sin() * 0.25);
-                    } else if f64::cosh(f64::ln(v[2] * v[2] + 0.5).sin() * 2.0) >= 1.0 && n < 2 {
-                        acc2 += (x1 * x1 + 1.0).powi(-1);
-                        let x1 = (f64::cos(s1) * 0.9).atanh();
-                        acc2 += 0.75 * x1.sin().sin();
-                    }
-                    s1 *= 0.8;
-                    s1 += 0.02 * f64::tanh(x2).mul_add(SCALE + s1, f64::atan2(1.5_f64, s1)).tanh();
-                }
-                g if g > 1 => {
-                    s1 = (s1 * 0.6 + f64::cbrt(f64::tanh(s1 + x2) + 2.0) * 0.5).tanh();
-                    s1 = (s1 * 0.75 + prog_63(0.5, (s1 * s1).sin() * 2.0, (x2 * x2 + 1.0).recip().tanh(), v, k5) * 0.005).sin();
-                }
-                _ => {
-                    s0 = 0.6 * s0 + 0.2 * (x1.tanh() + x0).sin();
-                }
-            }
-            if f64::abs(1.5_f64.hypot(x2)) <= -0.5 {
-                let v6 = prog_63(x0, x2, 1.5, v, 0);
-                s0 = s0 * 0.8 + s1.tanh().cosh().tanh() * 0.1;
-                if (v[(k5 + n) % 4].cos().cos() * 2.0).cosh() < -1.0 {
-                    return x2.tanh().exp_m1() + x0 * core::f64::consts::FRAC_1_SQRT_2;
-                }
-                acc2 += 0.02 * f64::cos(v6);
-            }
-            match k5 {
-                1 => {
-                    acc2 += (s1 + v[k5]).tanh();
-                }
-                2 => {
-                    for j in 0..n {
-                        let fj = j as f64;
-                        acc2 -= 0.1 * (f64::sin(v[j % 4]) * 0.5).ln_1p().sin();
-                        acc2 -= 0.1 * (fj + x1 + 0.5).sin();
-                        let v7 = (v[j % 4] - x2).cos();
-                        acc2 += v7.sin() * 0.1;
-                    }
-                    acc2 -= (f64::mul_add(s1, x1, x1) - s0).cos() * 0.5;
-                }
-                _ => {
-                    let x0: f64 = 1.5_f64.powf(x1.tanh());
-                    s0 = (s0 * 0.8 + 3.0_f64.copysign(s0) * 1.0).tanh();
-                    s1 = (s1 * 0.8 + x0.cos() * 0.25).tanh();
-                }
-            }
-            s0 = f64::mul_add(s0, 0.75, (v[0] * s0).cos() * 0.05);
-            if k5 >= 2 {
-                break v[0];
-            }
-        };
-        let v9 = v.iter().fold(v8, |r, &p| r * 0.5 + 0.05 * ((r * r + 1.0).log2() * 1.5_f64.hypot(p)).sin());
-        let v10 = v.iter().copied().map(|p| ((p.tanh() * 0.9).acos().sin() * 0.9).asin()).sum::<f64>();
-        x2 - s0 * 0.75 - f64::tanh(s1) - acc2.sin() - v9 - v10.tanh() + s1
-    }
-
-    #[differentiable]
-    pub fn prog_81(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_78((x0.tanh() + f64::copysign(x1, x0)).tanh(), 0.5, x2, v, n).tanh() * 2.0;
-        let mut s1 = f64::sqrt(x2.powi(2) + 0.5).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        if n == 4 && x2 * x0 + x0 / (x1 * x1 + 0.5) > 0.0 {
-            return v[2].cos().sinh();
-        }
-        'l0: for _ in 0..3 {
-            s0 = f64::mul_add(s0, 0.6, (s0 * s0).sin() * 0.1);
-            acc2 += 0.5 * (2.0 - x0.sin()).sin();
-            acc2 += 0.25 * f64::sin(v[1] * f64::atanh(x2.cos() * 0.9));
-            let mut k3 = 0;
-            while k3 < n {
-                k3 += 1;
-                if s1.cos() + s0.cos().exp_m1() > f64::exp_m1(x2.tanh()) || n % 3 == 1 {
-                    continue 'l0;
-                }
-                let v4 = v.iter().fold(v[k3 % 4], |r, &p| r * 0.5 + 0.25 * (0.35 - s0 + p.sin()).sin());
-                if f64::acos(f64::mul_add(v4, v[(k3 + n) % 4], s0).tanh() * 0.9) < 0.5 {
-                    let v5 = f64::acosh(s1 * s1 + 2.0);
-                    let v6: f64 = (-v5).to_radians() * 50.0;
-                    acc2 -= 0.1 * v6.sin();
-                } else {
-                    let v7 = x2.atan2(v[k3 % 4] * v[k3 % 4] + 1.0);
-                    acc2 -= f64::cos(v7.tanh()) * 0.1;
-                }
-                s1 = (s1 * 0.8 + x1 * 0.2).tanh();
-            }
-        }
-        let v8 = v.iter().copied().map(|p| f64::tanh(p.tanh())).sum::<f64>();
-        let v9 = (x2 - v8) * 1.2;
-        s0 * 0.75 + s1.sin() + f64::tanh(acc2) - v9.cos() + v[n % 4].asinh()
-    }
-
-    #[differentiable]
-    pub fn prog_82(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4] * std::f64::consts::FRAC_PI_4;
-        let mut acc1: f64 = 0.0;
-        if v[1] * v[n % 4] < 0.0 && n % 3 == 1 {
-            s0 = s0.mul_add(0.75, s0.max(x1).sin() * 0.25);
-            if f64::log10(x0 * x0 + 1.0) >= -0.25 {
-                s0 = s0 * 0.75 + (v[n % 4].sin() * 0.9).asin().cos() * 0.1;
-                acc1 += f64::sin(v[n % 4] * s0);
-            } else {
-                let v2 = prog_51((x2 * x0).sin(), s0, 0.75, v, n);
-                acc1 += x2.max(x0 * v[n % 4]).tanh();
-                acc1 += 0.005 * v2.sin();
-            }
-        } else if x0.tanh() >= 0.0 && n % 2 == 0 {
-            acc1 += (s0 + x1).tanh();
-            if prog_13(f64::sin((v[1] * v[1] + 1.0).powi(-1)) * 2.0, x2, f64::sin(acc1) * 2.0, v, n) >= v[1] * x1 && n % 2 == 0 {
-                acc1 += f64::cos((x1 * x1 + 0.5).powf(0.5));
-            } else {
-                acc1 += x1 / (v[n % 4] * v[n % 4] + 1.5);
-            }
-            acc1 += v[1].cos();
-        }
-        let mut k3 = 0;
-        while k3 < n + 1 {
-            k3 += 1;
-            acc1 += 0.25 * v[n % 4].sin();
-            acc1 += 0.25 * f64::atanh(x2.sin() * 0.9).sin();
-        }
-        let a4 = [(s0.powi(2) + 1.0).log(3.0), f64::recip(s0 * s0 + 1.0), prog_0(f64::cos(acc1 / 4.0), s0, 0.75, v, 6), f64::cosh(f64::tanh(x2.atan()) * 2.0)];
-        let a5 = [prog_51((x1.tanh() * 0.5).ln_1p().sin() * 2.0, f64::tan(s0.tanh() * 1.2).sin() * 2.0, f64::tanh(x0.max(v[k3 % 4])) * 2.0, v, n), ((s0.sin() * 0.9).acos().powi(2) + 2.0).ln(), x1 + v[k3 % 4], x2.cos() * (-1.5_f64).max(x1)];
-        for &t in a4.iter() {
-            match n {
-                0 => {
-                    let v6: f64 = (s0.sin().powi(2) + 1.0).log10();
-                    acc1 -= v6;
-                }
-                1..=2 => {
-                    break;
-                }
-                3 => {
-                    s0 = (s0 * 0.8 + a5[(k3 + n) % 4].atan() / (f64::sin(a5[(k3 + n) % 4]).cosh().tanh() + 2.0) * 0.05).tanh();
-                }
-                _ => {
-                    acc1 += 0.5 * f64::cosh((a4[n % 4] * a4[n % 4] + 1.0).recip().cos()).sin();
-                    s0 = s0 * 0.75 + f64::cos((a4[n % 4] * a4[n % 4] + 0.5).cbrt()) * 0.02;
-                }
-            }
-            acc1 -= 0.4 * (v[k3 % 4].powi(2) + (a5[k3 % 4].sin() * 0.9).atanh()).sin();
-            s0 = 0.5 * s0 + 0.5 * t.tanh();
-        }
-        for i in 0..6 {
-            let fi = i as f64;
-            match i % 2 {
-                1 => {
-                    s0 *= 0.8;
-                    s0 += 0.1 * f64::cos(((s0.sin() + 2.0).cbrt().sin() * 0.9).atanh());
-                    if f64::exp2(a5[0].tanh()).mul_add(f64::atan(a5[0]), a5[0]) > 0.0 {
-                        s0 = s0.mul_add(0.75, (f64::to_degrees(x2 / (a4[i % 4].powi(2) + 1.0)) * 0.01).sin() * 0.1);
-                        acc1 += 0.25 * f64::cos((f64::sin(x2) * 1.2).tan());
-                    } else if a4[n % 4] > 0.5 && i % 3 == 1 {
-                        let v7 = f64::ln(f64::cos(x0).powi(2) + 1.0);
-                        s0 = s0 * 0.8 + (x2 + s0).tanh() * 0.1;
-                        s0 = (s0 * 0.8 + v7 * 0.2).sin();
-                    } else {
-                        s0 = 0.5 * s0 + 0.4 * (x0.sin().powi(2) + 2.0).acosh().sin();
-                        match i {
-                            0 | 2 => {
-                                continue;
-                            }
-                            4 => {
-                                let v8 = (x0 * x0 + 1.0).log(fi * fi + 2.0);
-                                let v9 = (v8 * v8 + 1.0).powi(-2);
-                                s0 = 0.8 * s0 + 0.01 * v9.cos();
-                            }
-                            _ => {
-                                s0 = (s0 * 0.5 + 0.5_f64.log(f64::powi(x1, 2) + 2.0) * 0.4).sin();
-                                s0 = s0 * 0.8 + (fi.powi(2) + 0.5).ln().tanh() * 1.0;
-                            }
-                        }
-                    }
-                    acc1 += 0.25 * (SCALE + a4[2]).sin().cos();
-                    if f64::recip((x1 + fi).powi(2) + 1.0) < a5[0] {
-                        s0 = s0.mul_add(0.8, (s0 * std::f64::consts::LN_2).tanh() * 0.25);
-                        match i % 2 {
-                            1 => {
-                                s0 = s0 * 0.75 + f64::sin(s0 / (f64::sin(s0) + 2.0)) * 0.02;
-                                continue;
-                            }
-                            _ => {
-                                acc1 += f64::cos(x1) * 0.25;
-                                let v10 = 1.2 * (s0 * x2);
-                                s0 = 0.75 * s0 + 0.02 * f64::sin(v10);
-                            }
-                        }
-                    }
-                }
-                _ => {
-                    s0 = s0 * 0.75 + f64::exp(f64::tanh(s0)).sin() * 0.05;
-                }
-            }
-            acc1 += f64::cos(x0) * 0.25;
-            s0 = (s0 * 0.75 + f64::cosh(fi.tanh() * 2.0) * 1.0).tanh();
-        }
-        f64::cos(s0) + f64::cos(acc1) + a4[1].cos() + f64::cos(a5[1])
-    }
-
-    #[differentiable]
-    pub fn prog_83(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::powi(v[n % 4], 2) + 1.0).recip();
-        let mut acc1: f64 = 0.0;
-        let v2 = match n % 3 {
-            0 => f64::min(acc1, x2.hypot(x1)),
-            1 => f64::atan2(x0, (x0 / (x2 * x2 + 1.5)).powi(2) + 1.0),
-            2 => f64::asin(x0.cos() * 0.9),
-            _ => {
-                let x2 = x1 + x2;
-                x0 / (acc1.powi(2) + 0.5) + x2.cos()
-            }
-        };
-        if n == 1 {
-            s0 = (s0 * 0.8 + (x2.powi(2) + 1.0).powf(x2.sin()) * 0.01).tanh();
-            if n < 6 {
-                for i in 0..4 {
-                    for j in (0..=i).rev() {
-                        s0 *= 0.75;
-                        s0 += 0.25 * v[n % 4].clamp(-1.5, 1.5).sin();
-                        if !(j < 2 && v[j].to_degrees() * 0.01 >= 0.0) {
-                            return f64::sqrt(x0.powi(2) + 2.0);
-                        }
-                    }
-                    s0 *= 0.5;
-                    s0 += 0.05 * (x0 * v2).sin();
-                }
-            } else if n == 5 {
-                s0 = (s0 * 0.75 + (-x1) * 0.25).sin();
-            }
-            s0 = (s0 * 0.75 + (x1.sin() * 2.0).cosh() / ((0.75 * x0).tanh() + 2.0) * 0.02).tanh();
-        } else if f64::copysign(3.0_f64, x2).sin() > 0.5 || n > 0 {
-            let v3 = (f64::tanh(x0) * 2.0).sinh();
-            s0 *= 0.8;
-            s0 += 0.01 * f64::cos((f64::cos(v3) * 0.9).acos());
-        }
-        let v4 = prog_63(x2, f64::tanh((f64::powi(v[n % 4] - 0.35, 2) + 0.5).atan2(v[n % 4].atan())) * 2.0, (-x1).cos(), v, n);
-        let mut k5 = 0;
-        while k5 < n + 1 && v[k5 % 4].cos().cosh() < 0.0 {
-            k5 += 1;
-            match k5 + n {
-                0 => {
-                    let v6 = v4.copysign(x0);
-                    s0 = (s0 * 0.6 + x0.sin().cosh() * 0.25).sin();
-                    s0 = f64::mul_add(s0, 0.6, v6.cos() * 0.4);
-                }
-                1 => {
-                    acc1 -= f64::sin(f64::ln_1p(v[n % 4] * v[n % 4]) - v2.min(x0)) * 0.25;
-                }
-                g if g > 2 => {
-                    let v4 = x0.tanh().exp2();
-                    acc1 -= v4.cos().cos() * 0.25;
-                }
-                _ => {
-                    let x2 = ((v4 * v4 + 2.0).ln().cos() * 0.9).atanh();
-                    let v7 = (f64::powi(v2, 2) + 1.0).log(v2 * v2 + 2.0);
-                    s0 = f64::mul_add(s0, 0.8, (x2.cos() + v7.cos()).cos() * 0.02);
-                }
-            }
-            let v8 = if -x0 < v2.atan() {
-                f64::exp_m1(v4.tanh())
-            } else {
-                f64::ln(f64::powi(v4, 2) + 1.0)
-            };
-            match k5 % 2 {
-                0 => {
-                    s0 = s0.mul_add(0.6, 1.5_f64.powf(f64::cos(v8)).sin() * 0.2);
-                }
-                1 => {
-                    break;
-                }
-                _ => {
-                    s0 = 0.75 * s0 + 0.1 * (v4 * v4 + 1.0).log(2.0).tanh();
-                    let mut k9 = 0;
-                    while k9 < 6 {
-                        k9 += 1;
-                        let v10: f64 = -v8;
-                        acc1 -= f64::cos((v4 * v4 + 1.0).sqrt()) * 0.02;
-                        acc1 += 0.02 * f64::cos(v10.sin());
-                    }
-                }
-            }
-            acc1 += (s0.cos() * 1.2).tan().tanh() * 0.25;
-            s0 = s0.mul_add(0.8, v8.cos() * 0.05);
-        }
-        let mut k11 = 0;
-        while k11 < 6 && (x2 * x2 + 1.0).log2() <= -0.5 {
-            k11 += 1;
-            let v12: f64 = if 0.75 * (s0 + 1.25) < -0.5 {
-                -x0
-            } else {
-                v2.cos()
-            };
-            acc1 -= 0.25 * f64::sin(s0 - x0);
-            s0 = (s0 * 0.6 + f64::cos(v12) * 0.4).sin();
-        }
-        x0.cos() + s0.cos() + acc1.cos() - v2.tanh() + f64::sin(v4) + x1 * v2
-    }
-
-    #[differentiable]
-    pub fn prog_84(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(prog_19(x0, (x2 + x1).tanh() * 2.0, f64::tanh(v[n % 4] / (f64::sin(x2).powi(2) + 0.5)) * 2.0, v, 5)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        s0 = s0.mul_add(0.8, (x2 / (x2 * x2 + 0.5)).cos() * 0.02);
-        let v2 = acc1.cos().exp_m1().min(x2 + 0.3);
-        'l0: for i in (0..5).rev() {
-            let fi = i as f64;
-            acc1 -= 0.4 * (f64::tanh(v2) * 0.9).asin().cos();
-            s0 = (s0 * 0.5 + fi / (fi * fi + 1.0) * 1.0).sin();
-            for j in 0..5 {
-                let fj = j as f64;
-                acc1 += (f64::asinh(v2) * v2).sin() * 0.05;
-                if ((v2 - v[j % 4]).sin() * 1.2).tan() <= 0.5 {
-                    continue 'l0;
-                }
-                if v[(j + i) % 4].cos() <= 0.5 {
-                    acc1 -= f64::tanh(fj.atan()) * 0.05;
-                    let v3: f64 = 0.5_f64.hypot(fj);
-                    acc1 += 0.05 * v3.tanh().tanh();
-                } else if v[3].atan() >= -1.0 {
-                    s0 = (s0 * 0.75 + ((s0 / (f64::sin(s0) + 2.0)).powi(2) + 1.0).powi(-2) * 0.01).tanh();
-                    match j + i {
-                        0 => {
-                            acc1 -= f64::sin((f64::powi(f64::acosh(v2 * v2 + 1.5), 2) + 2.0).acosh()) * 0.05;
-                        }
-                        1 | 3 => {
-                            acc1 += f64::atanh(f64::cos(s0) * 0.9).sin() * 0.05;
-                            continue;
-                        }
-                        g if g > 4 => {
-                            acc1 += 0.05 * f64::cos(x1).tanh().exp_m1().sin();
-                            acc1 -= f64::sin(s0).tanh() * 0.05;
-                        }
-                        _ => {
-                            s0 = (s0 * 0.75 + f64::mul_add(f64::tanh(s0), (v[j % 4] * v[j % 4] + 1.0).log10(), f64::tanh(s0).exp()) * 0.05).tanh();
-                            s0 = s0 * 0.75 + (f64::sin(s0).cosh() / ((f64::sin(x1) * 0.9).atanh().powi(2) + 0.5)).tanh() * 0.01;
-                        }
-                    }
-                }
-            }
-        }
-        acc1 += (-v2).tanh().cosh().cos();
-        let v4 = v.iter().fold(v[3], |r, &p| r * 0.75 + 0.05 * (p - r.cos().exp()).sin());
-        let v5 = if n % 2 == 0 {
-            v4.powi(2)
-        } else if v4 / (v4 * v4 + 1.0) > x0 * 0.5 && n < 3 {
-            v[n % 4].hypot((v4.cos() * 0.9).asin())
-        } else {
-            (f64::tanh(v2) * 0.9).asin()
-        };
-        s0 + f64::sin(acc1) - v5.cos() + v[n % 4] * x2
-    }
-
-    #[differentiable]
-    pub fn prog_85(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(0.5 * x1);
-        let mut s1 = (v[n % 4] * v[n % 4] + 1.0).atan2(v[0]).sin() * 2.0;
-        let mut s2 = (x2 + v[n % 4]).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        for i in 0..5 {
-            let fi = i as f64;
-            let mut k4 = 0;
-            while k4 < 4 {
-                k4 += 1;
-                if f64::tan(x0.sin() * 1.2) <= 1.0 {
-                    return f64::asinh(x1);
-                }
-                s1 = f64::mul_add(s1, 0.8, (s1 + f64::exp2(s1.sin())).sin() * 0.05);
-                s2 = s2 * 0.75 + (fi / (fi * fi + 1.5)).tanh() * 1.0;
-            }
-            acc3 += 0.4 * (-f64::cos(s1));
-        }
-        'l2: for i in (1..=5).step_by(2) {
-            let v7 = if n % 2 == 0 && x1 <= f64::cos(x2) {
-                let v5 = x0 + x1;
-                f64::cosh(f64::sin(x1) * 1.5).powi(2) + v5.tanh()
-            } else if x0.mul_add(x0, x2) <= -1.0 {
-                let v6 = (s2 - 0.65).to_degrees() * 0.02;
-                -(v6 + x0)
-            } else {
-                0.5_f64.min(x2.asinh())
-            };
-            s2 = f64::mul_add(s2, 0.6, s0.cos().exp().tanh() * 0.1);
-            for j in 0..n {
-                match j % 2 {
-                    0 => {
-                        acc3 -= v[j % 4].tanh() * 0.1;
-                        continue 'l2;
-                    }
-                    _ => {
-                        s2 = f64::mul_add(s2, 0.8, v[j % 4].copysign(v[i % 4]).cos() * 0.2);
-                    }
-                }
-                if j == 2 && 0.3 - v7 < 1.0 {
-                    break;
-                }
-                s0 = (s0 * 0.75 + f64::sqrt(s1 * s1 + 2.0) * 0.25).sin();
-            }
-            s1 = (s1 * 0.5 + f64::tanh(v7) * 0.02).tanh();
-        }
-        match n % 2 {
-            0 => {
-                s0 = f64::mul_add(s0, 0.75, (s2 + x0).cos() * 0.01);
-            }
-            1 => {
-                acc3 -= 3.0_f64.min(x2 * x0).cos();
-                let x0 = -s2;
-                s2 = (s2 * 0.5 + x0.sin() * 0.02).sin();
-            }
-            _ => {
-                let x1 = f64::clamp(x1, x2.cos() - 1.5, acc3.cos() + 1.5);
-                acc3 += 0.2 * (x0 * s2).cos();
-                acc3 -= 0.2 * f64::cos(x1);
-            }
-        }
-        let v10 = match n {
-            0 | 2 => {
-                for _ in (1..=4).step_by(2) {
-                    let v8: f64 = v[0];
-                    if (f64::sin(f64::tanh(v8).sinh()) * 0.9).atanh() > 0.0 {
-                        break;
-                    }
-                    s2 = (s2 * 0.8 + s2.sin() * 0.2).sin();
-                }
-                (x1 * x1).tanh()
-            }
-            g if g > 3 => prog_63((s1 - v[n % 4].sin()).cos(), 0.25, f64::tanh((s0 - x2).max(s2.cos())) * 2.0, v, n),
-            _ => {
-                let v9 = acc3;
-                (x2 * x2 + 2.0).sqrt() + f64::tanh(v9)
-            }
-        };
-        s0.sin() - s1 + s2 * 0.25 - f64::sin(acc3) - f64::tanh(v10) + s2 / (f64::tanh(x1) + 2.0)
-    }
-
-    #[differentiable]
-    pub fn prog_86(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[2] * v[2] + 0.5).atan2(v[2]).tanh() * 2.0;
-        let mut s1 = v[n % 4];
-        let mut acc2: f64 = 0.0;
-        if (f64::powi(v[n % 4], 2) + 1.0).sqrt() - x1 * x1 < -0.5 || n > 3 {
-            let x0 = (x0.powi(2) + 2.0).sqrt();
-            acc2 += x0.sin();
-        } else if n > 5 && v[n % 4] + x0 >= 1.0 {
-            s0 = s0.mul_add(0.8, f64::sin(x2).exp_m1().tanh() * 0.05);
-        } else {
-            acc2 += 0.5 * x2.sin().exp().sin().exp().cos();
-            if (s1.tanh() * 2.0).sinh() / 1.5 > 0.5 {
-                s0 = (s0 * 0.8 + 3.0_f64.hypot(s0) * 0.02).tanh();
-            } else if f64::ln_1p(f64::sin(x0) * 0.5) < 0.5 || n > 5 {
-                acc2 += (-f64::ln(f64::powi(v[n % 4], 2) + 1.0)).tanh();
-            } else {
-                acc2 -= f64::sin(x0).cosh().cos();
-                let v3 = s1;
-                s1 = 0.6 * s1 + 0.4 * f64::sin(v3.sin());
-            }
-            acc2 += acc2.mul_add(x0, v[n % 4]).tanh() * 0.2;
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            if x2 <= -0.5 {
-                s1 = 0.5 * s1 + 0.2 * f64::cos((f64::powi(t, 2) + 2.0).acosh());
-                s0 = 0.6 * s0 + 1.0 * f64::powi(f64::ln(fi * fi + 1.0), 3).cos();
-            } else if t - s1 <= -0.5 {
-                acc2 -= 0.5 * f64::cos(s0).exp_m1().tanh();
-            }
-            acc2 += 0.5 * (x1 * x1 + 0.5).sqrt().cos();
-        }
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            let v8 = match n {
-                1 => fi * x2 - x1.cos().sinh(),
-                2 => {
-                    let v4 = 3.0_f64.atan2(v[2]).sin().exp2();
-                    1.5_f64.powf(v4.sin())
-                }
-                3 | 5 => {
-                    for j in (0..=i).rev() {
-                        if !(j % 3 == 1) {
-                            acc2 -= 0.05 * f64::atan2(f64::acosh(x2 * x2 + 2.0), x2.atan().powi(2) + 0.5).sin();
-                        }
-                        if (x1 * x1 + 1.0).log10() - f64::log(f64::powi(v[(j + n) % 4], 2) + 1.0, 3.0) < (x0.tanh() * 1.2).tan() {
-                            continue;
-                        }
-                        match j {
-                            0 => {
-                                break;
-                            }
-                            g if g > 1 => {
-                                acc2 -= 0.05 * f64::asin(f64::cos(s0) * 0.9).cos();
-                                s0 = s0 * 0.5 + s1.cos() * 0.5;
-                            }
-                            _ => {
-                                let v5 = f64::cbrt(f64::powi(x2 + x1, 2) + 1.0);
-                                acc2 -= f64::sin(s1.mul_add(s1, v[1])) * 0.05;
-                                s1 = 0.75 * s1 + 0.02 * v5.sin();
-                            }
-                        }
-                        acc2 += x2.tanh() * 0.05;
-                    }
-                    let v6 = (x2.tanh() * 0.9).asin();
-                    acc2 += (v6 + v[(i + n) % 4]).sin() * 0.5;
-                    (s1 / (v6 * v6 + 1.5)).cos()
-                }
-                _ => {
-                    let v7 = f64::cosh(x2.sin() * 2.0);
-                    acc2 += 0.25 * (x1 / (v7.powi(2) + 1.0)).tanh();
-                    s1.tanh().exp2()
-                }
-            };
-            if fi - x2 <= 0.5 {
-                continue;
-            }
-            acc2 += f64::tanh(v[(i + n) % 4] + x0) * 0.5;
-            acc2 += v8.cos().cos() * 0.5;
-        }
-        let mut k9 = 0;
-        loop {
-            k9 += 1;
-            match k9 % 4 {
-                0 => {
-                    let x0 = f64::exp2(x2.tanh());
-                    acc2 += 0.5 * f64::cos(x0.cos());
-                }
-                1 | 3 => {
-                    s0 = s0.mul_add(0.75, v[k9].cos().exp2().tanh().exp().tanh() * 0.05);
-                }
-                _ => {
-                    let x2 = v[k9] * f64::sqrt(x0 * x0 + 0.5);
-                    acc2 -= f64::cos(f64::cos(x2)) * 0.5;
-                }
-            }
-            s1 = s1 * 0.75 + s1.cos().cos() * 0.25;
-            if ((x2 * x2 + 1.0).cbrt().sin() * 1.5).sinh() < v[k9] * x2 {
-                s0 = 0.6 * s0 + 0.1 * (s0 * s0 + 2.0).acosh().cos();
-                acc2 += (-s1).tanh() * 0.5;
-            }
-            if k9 >= 3 {
-                break;
-            }
-        }
-        x2 * 0.75 - s0 + s1 * 0.25 - acc2.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_87(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::sin(x2);
-        let mut s1 = ((x0.cos() + 2.0).cbrt() + (x0 * x0 + 1.0).recip()).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            if f64::exp2((x0 * v[k3]).tanh()) >= 0.5 {
-                s0 = 0.6 * s0 + 0.4 * f64::log(s0 * s0 + 1.0, 3.0).cos();
-            } else if (f64::tanh(s1).cos() * 0.9).atanh() > 0.5 {
-                s1 *= 0.8;
-                s1 -= 0.02 * f64::cosh(f64::sin(x1) * 2.0).sin();
-                s0 = (s0 * 0.5 + 0.25 * x1 * 1.0).tanh();
-                if k3 + n < 3 {
-                    s0 = (s0 * 0.8 + s0 * 0.2).tanh();
-                    break (f64::powi(s1 + v[k3], 2) + 1.0).ln();
-                }
-            } else {
-                let v4: f64 = x2.asinh();
-                acc2 -= v4.cos();
-            }
-            acc2 -= 0.75 * ((s0 * s0 + 1.0).log10().powi(2) + 1.0).sqrt();
-            acc2 += f64::tanh(prog_63(s1, x2, 0.75, v, k3)) * 0.02;
-            if k3 >= 2 {
-                break f64::cos((x1 * x1 + 1.0).powf(x0.cos()));
-            }
-        };
-        if x1.tanh() >= 0.25 || n == 6 {
-            return f64::sin(v5);
-        }
-        'l1: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc2 += (t * t + 0.5).recip().cos() * 0.5;
-            let mut k6 = 0;
-            while k6 < n + 1 {
-                k6 += 1;
-                if (v[1] * v[1] + 2.0).sqrt().asinh() <= v5 {
-                    s1 = f64::mul_add(s1, 0.5, f64::exp_m1(x0.sin()).sin() * 0.1);
-                    s0 = s0 * 0.75 + ((-s1) - (0.8 - s0)).cos() * 0.1;
-                } else if (v[(k6 + k3) % 4] * v[(k6 + k3) % 4] + 1.0).recip() < -0.25 {
-                    s0 = (s0 * 0.5 + f64::cbrt((fi / (s0.cos() + 2.0)).tanh() + 2.0) * 0.5).tanh();
-                    if f64::sin(x0).exp() <= 0.0 {
-                        s1 = s1.mul_add(0.6, s0.to_degrees() * 0.01 * 0.5);
-                        break;
-                    }
-                } else {
-                    let v7 = f64::tanh((t * t + 1.0).log(2.0)).exp();
-                    acc2 -= 0.05 * f64::cos(v7);
-                }
-                if x1 >= 0.0 {
-                    acc2 -= (x1.powi(2) + 1.0).recip() * 0.05;
-                    continue 'l1;
-                }
-                acc2 += 0.05 * (s1.cos().exp().powi(2) + 2.0).acosh().cos();
-            }
-            acc2 -= 0.5 * (v5 * v5 + 2.0).ln().tanh();
-        }
-        let v8 = if v[3] - 0.25 >= acc2 && k3 < 1 {
-            f64::copysign(s1 - x0, v[n % 4].tanh().exp_m1())
-        } else if x0 + 2.5 <= f64::log2(v5.powi(2) + 1.0) {
-            let v5: f64 = (v5 * v5).ln_1p();
-            (v[3 - k3] - v[k3]) * (x0.powi(2) + 1.0).log(v[k3] * v[k3] + 2.0) + v5.cos()
-        } else {
-            (v[2] * v[2] + 1.0).cbrt().atan()
-        };
-        s0.cos() - s1.tanh() + v5 * 1.5 - f64::sin(v8)
-    }
-
-    #[differentiable]
-    pub fn prog_88(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.sin().atan();
-        let mut acc1: f64 = 0.0;
-        let v2 = (acc1 / (acc1.powi(2) + 0.5)).cos();
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v3: f64 = (f64::powi(v[i] / (x1.sin() + 2.0), 2) + 0.5).ln();
-            match i {
-                0 => {
-                    let v4 = s0.powi(2);
-                    s0 = (s0 * 0.75 + v4.tanh() * 0.05).tanh();
-                }
-                1 | 3 => {
-                    let v5 = t.cos();
-                    s0 = (s0 * 0.8 + f64::exp((s0.cos() * 0.9).asin().cos()) * 0.02).tanh();
-                    acc1 += v5.cos().sin() * 0.5;
-                }
-                _ => {
-                    acc1 += f64::abs(s0).tanh() * 0.5;
-                    match i + n {
-                        0 => {
-                            let v6 = v[3 - i] * t / (f64::tanh(t) + 2.0);
-                            acc1 += v6.sin() * 0.5;
-                        }
-                        1 | 3 => {
-                            s0 = s0.mul_add(0.6, ((x0 / (x0 * x0 + 1.0)).powi(2) + 1.0).sqrt().sin() * 0.1);
-                        }
-                        4 => {
-                            continue;
-                        }
-                        _ => {
-                            s0 = (s0 * 0.6 + x2.cos() * 0.4).tanh();
-                            s0 *= 0.75;
-                            s0 += 0.05 * fi.hypot(v3).cos();
-                        }
-                    }
-                    s0 = (s0 * 0.5 + (s0.sin() * 2.0).cosh() * 0.05).tanh();
-                }
-            }
-            let v7 = f64::min(x0, t);
-            s0 = (s0 * 0.5 + f64::log(fi * fi + 1.0, 2.0) * 1.0).tanh();
-            s0 = (s0 * 0.5 + (v3.cos() + v7.sin()) * 0.05).sin();
-        }
-        let v8: f64 = v[n % 4].atan();
-        match n {
-            1 => {
-                for i in 0..n {
-                    s0 = (s0 * 0.6 + f64::atanh(v[1].tanh() * 0.9) * 0.05).tanh();
-                    match i {
-                        0 => {
-                            let v9 = (v8.cos() * 0.9).atanh();
-                            acc1 += 0.25 * f64::cos(v9).sin();
-                        }
-                        2..=3 => {
-                            acc1 -= 0.25 * (v[1] * v2).cos();
-                            s0 *= 0.8;
-                            s0 += 0.05 * (s0 - 1.2).cos().exp_m1().sin();
-                        }
-                        g if g > 4 => {
-                            acc1 += x2.powi(3).tanh() * 0.25;
-                            let v8 = v8 - x0;
-                            acc1 -= 0.25 * v8.sin().tanh();
-                        }
-                        _ => {
-                            s0 = (s0 * 0.75 + v2.powi(2) * 0.1).sin();
-                            let x2: f64 = v8 / (x0.powi(2) + 0.5);
-                            s0 = f64::mul_add(s0, 0.5, f64::cos(x2) * 0.1);
-                        }
-                    }
-                }
-                s0 = s0 * 0.6 + (f64::exp(f64::cos(v2)) * 2.5).cos() * 1.0;
-            }
-            3 | 5 => {
-                let v10: f64 = prog_76(f64::cos(f64::log(x1.powi(2) + 1.0, v8.powi(2) + 2.0).cos()), ((x0 - s0) * x1).cos() * 2.0, (v8 * v8).tanh() * 2.0, v, n);
-                let v11 = prog_76(x2, 0.75, v2.powi(3).tanh() * 2.0, v, n);
-                s0 *= 0.6;
-                s0 += 0.005 * (v10.cos() + v11.sin()).tanh();
-            }
-            6 => {
-                s0 = s0 * 0.8 + x1.cos().tanh() * 0.2;
-                s0 *= 0.5;
-                s0 -= 0.005 * prog_76(v2, (f64::cos(v2) * 1.5).sinh().cos(), 0.25, v, 4).tanh();
-            }
-            _ => {
-                s0 = (s0 * 0.5 + x1.atan() * 0.5).sin();
-                s0 *= 0.6;
-                s0 += 0.4 * x2.sin();
-            }
-        }
-        let v14 = if f64::cos(v8).cosh() <= -0.5 {
-            (x0.cos() * 1.2).tan() * f64::asinh(s0)
-        } else if n % 2 == 0 && x1 > v8 {
-            let v12 = f64::exp2(x2.cos());
-            v12.tanh()
-        } else {
-            let v13 = x0 / (v2 * v2 + 0.5);
-            return f64::atan2(v13 * v8, f64::cos(v8).exp2().powi(2) + 1.0)
-        };
-        x0 + f64::cos(x1) + s0.cos() - f64::cos(acc1) + v2.cos() + v14.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_89(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1.tanh() * 0.9).asin();
-        let mut acc1: f64 = 0.0;
-        acc1 += prog_51((x0 - x1).tanh() * 2.0, acc1, 0.5, v, n).sin() * 0.01;
-        'l0: for i in 0..n {
-            let fi = i as f64;
-            acc1 -= 0.25 * (2.5 * x0).tanh();
-            let mut k2 = 0;
-            while k2 < n {
-                k2 += 1;
-                s0 = s0 * 0.75 + f64::sin(f64::tan(s0.tanh() * 1.2)) * 0.02;
-                if (x2 * x2 + 1.0).sqrt() > 0.0 {
-                    break 'l0;
-                }
-                if (s0 * s0 + 0.5).ln() < (f64::powi(x1, 2) + 1.0).recip() {
-                    s0 = s0 * 0.6 + 1.5_f64.log(x2 * x2 + 2.0) * 0.5;
-                } else if (SCALE + x1).asinh() < (x2 * x2 + 0.5).atan2(fi) && n % 2 == 0 {
-                    s0 = s0 * 0.75 + (s0.tanh() * 1.5).cosh().tanh() * 0.05;
-                    s0 = s0.mul_add(0.5, f64::tanh(v[k2 % 4].sin()) * 0.5);
-                    if !(k2 < 6) {
-                        s0 = (s0 * 0.8 + (x0.atan() + s0) * 0.1).sin();
-                        acc1 += 0.05 * f64::cos(v[k2 % 4] + x0);
-                    }
-                } else {
-                    let x0: f64 = x0.to_degrees() * 0.01;
-                    s0 *= 0.8;
-                    s0 += 0.05 * (x2 / (x0.sin() + 2.0)).cos();
-                    if f64::asin(f64::cos(x0) * 0.9) > 0.0 || k2 < 4 {
-                        break;
-                    }
-                }
-            }
-            acc1 += 0.25 * (2.5 - x2).tanh();
-        }
-        let v3 = f64::asin(x1.tanh() * 0.9);
-        s0 = (s0 * 0.5 + (v3.sin() * 0.5).ln_1p() * 0.2).tanh();
-        let v4 = v.iter().map(|&p| (v3 * v3).ln_1p() + p.sin()).sum::<f64>();
-        acc1 -= (s0 - v3).cos();
-        x2 + acc1.cos() + v4.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_90(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x1.sin().exp().cos() * 2.0;
-        let mut s1 = f64::min(x0, v[n % 4]);
-        let mut s2 = ((x2.powi(2) + 2.0).ln().powi(2) + 1.5).acosh().tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        for t in v {
-            if SCALE + t < 1.0 {
-                let v4 = v[n % 4] / 3.0;
-                acc3 += 0.5 * f64::tanh(v4);
-            } else if t / (v[2].cos() + 2.0) <= s2 {
-                s0 = (s0 * 0.8 + s0 * 0.2).tanh();
-                if -t > 0.0 {
-                    acc3 -= f64::powf(f64::powi(s0.sin(), 2) + 1.0, 1.5).sin() * 0.5;
-                    s2 = s2.mul_add(0.5, f64::tanh(x1) * 0.5);
-                } else if !(n % 2 == 0 && t * x0 > f64::ln_1p(s2.tanh() * 0.5)) {
-                    s1 = 0.75 * s1 + 0.05 * (s1 * v[3]).sin();
-                    acc3 -= s0.cos() * 0.5;
-                } else {
-                    s0 = 0.8 * s0 + 0.05 * f64::asin(s0.sin() * 0.9).sin();
-                    match n % 4 {
-                        1 | 3 => {
-                            s0 *= 0.5;
-                            s0 += 0.1 * (v[n % 4] * t).tanh();
-                            continue;
-                        }
-                        _ => {
-                            s1 = 0.6 * s1 + 0.1 * (s0.cos() * 0.9).asin().tanh();
-                            s2 = 0.8 * s2 + 0.01 * f64::cos(f64::exp((t * v[3]).sin()));
-                        }
-                    }
-                    let mut k5 = 0;
-                    while k5 < 6 {
-                        k5 += 1;
-                        let v6: f64 = f64::powi(s1, 3);
-                        let v7 = (s2 * s2 + 0.5).cbrt();
-                        acc3 -= 0.05 * v7.asinh();
-                        s0 = 0.8 * s0 + 0.01 * v6.tanh();
-                    }
-                }
-                acc3 += 0.25 * (x1.tanh() * 0.9).atanh();
-            } else {
-                s1 = 0.75 * s1 + 0.25 * v[2].cos();
-                let v8 = f64::tanh(x1);
-                s1 *= 0.75;
-                s1 += 0.25 * v8.sin();
-            }
-            let v9 = v.iter().fold(t, |r, &p| r * 0.5 + 0.02 * f64::sin(r * (x2 * p)));
-            match n % 4 {
-                0 => {
-                    let v10 = f64::exp2(x2.cos());
-                    let v9 = f64::asin(f64::tanh((s0.cos() * 1.2).tan()) * 0.9);
-                    acc3 += 0.1 * (f64::tanh(v10) + v9.tanh()).cos();
-                }
-                g if g > 2 => {
-                    continue;
-                }
-                _ => {
-                    s1 = (s1 * 0.75 + ((x2 * s1).cos() * 0.9).atanh() * 0.01).tanh();
-                    acc3 += (-x0).tanh() * 0.5;
-                    match n % 4 {
-                        0 => {
-                            s2 *= 0.8;
-                            s2 += 0.1 * v9.cos();
-                            acc3 += v9.sin() * 0.5;
-                        }
-                        1..=2 => {
-                            break;
-                        }
-                        3 => {
-                            let v11: f64 = f64::ln_1p(v9.sin() * 0.5);
-                            s0 = (s0 * 0.8 + v11 * 0.1).sin();
-                        }
-                        _ => {
-                            acc3 += (v9.to_degrees() * 0.01).tanh() * 0.5;
-                        }
-                    }
-                }
-            }
-            acc3 += 0.5 * v[0].sin();
-            acc3 += 0.5 * v9.cos().tanh();
-        }
-        if (-2.0_f64).max(x2 - 0.1) >= v[0] && n < 3 {
-            return s1 / (s1.sin() + 2.0) - 0.5;
-        }
-        if n % 2 == 0 {
-            return (f64::powi((x2.powi(2) + 1.0).recip(), 2) + 2.0).acosh();
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc3 += 0.5 * (x2 - 0.35 - (t * t + 1.0).log2()).tanh();
-            let v12 = v.iter().fold(fi.tanh(), |r, &p| r * 0.75 + 0.25 * f64::copysign(p, x0).tanh());
-            acc3 -= v12.cos() * 0.5;
-        }
-        'l3: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            for _ in (0..=i).rev() {
-                if t <= -0.5 {
-                    break;
-                }
-                s0 = 0.8 * s0 + 0.02 * f64::cos(t * (x0.tanh() * 0.9).asin());
-            }
-            acc3 -= (fi * 0.1).sin() * 0.5;
-            let mut k13 = 0;
-            while k13 < n + 1 {
-                k13 += 1;
-                s2 = (s2 * 0.5 + (f64::cos(f64::asin(s2.sin() * 0.9)) * 1.2).tan() * 0.02).sin();
-                if s1 * 2.5 <= t && n == 6 {
-                    break 'l3;
-                }
-                match k13 {
-                    0 => {
-                        acc3 -= 0.05 * (s2 / (s0.tanh() + 2.0)).cos();
-                    }
-                    g if g > 1 => {
-                        continue;
-                    }
-                    _ => {
-                        s1 *= 0.75;
-                        s1 += 0.25 * f64::sin(-v[n % 4]);
-                        if x1 * (fi.cos() * 0.9).asin() >= 1.0 {
-                            continue;
-                        }
-                        s2 = s2 * 0.8 + (-s0).cos() * 0.2;
-                        if k13 == 1 {
-                            s0 = (s0 * 0.5 + x1 * f64::mul_add(x2, t, s0) * 0.02).sin();
-                            let v14 = f64::asin(x1.tanh() * 0.9) * v[k13 % 4];
-                            acc3 += 0.05 * f64::cos(f64::sin(v14));
-                        }
-                    }
-                }
-            }
-            s1 = (s1 * 0.5 + t.cos() * 0.5).tanh();
-        }
-        let v15 = v.iter().map(|&p| 1.0 + 0.1 * f64::tanh(f64::to_degrees(p) * 0.02)).product::<f64>();
-        s0.cos() - s1 * 0.25 - s2 * 1.5 + acc3.sin() + v15
-    }
-
-    #[differentiable]
-    pub fn prog_91(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::atanh(v[n % 4].tanh() * 0.9);
-        let mut s1 = s0;
-        let mut acc2: f64 = 0.0;
-        let v3 = prog_41((x2 + x0).tanh() * 2.0, f64::sin(x2 + x0), 1.5_f64.hypot(x2).sin().cos(), v, 6);
-        let mut a4 = [0.0; 4];
-        for i in 0..4 {
-            a4[i] = (x1 * x1 + 1.0).atan2(v[i]);
-        }
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            acc2 += 0.25 * f64::exp(f64::cos(x1)).cos();
-            if n % 3 == 1 {
-                break;
-            }
-            acc2 -= 0.25 * (fi * fi + 0.5).sqrt().tanh();
-        }
-        s0 = 0.6 * s0 + 0.1 * f64::cos((-2.0_f64).max(a4[n % 4]));
-        let mut a5 = [0.0; 4];
-        for i in 0..4 {
-            if i > 1 {
-                a5[i] = x0.tanh().sin().exp2();
-            } else {
-                a5[i] = f64::sinh(f64::sin(v3)) * v[i];
-            }
-        }
-        s1 = (s1 * 0.8 + x1.tanh().exp_m1() * 0.05).tanh();
-        s0 + s1.cos() - acc2.sin() - v3.tanh() - a5[1]
-    }
-
-    #[differentiable]
-    pub fn prog_92(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 * x2 + 1.0).ln();
-        let mut acc1: f64 = 0.0;
-        for i in 0..v.len() {
-            let fi = i as f64;
-            for (j, &u) in v.iter().enumerate() {
-                s0 = 0.8 * s0 + 1.0 * (fi.sin() * 0.5).ln_1p();
-                let v2 = if f64::powi(u, 2).cos() < -0.5 {
-                    x1.tanh().exp()
-                } else if x1.powi(2) <= 2.5 * v[3 - j] || n > 0 {
-                    (v[j] * v[j] + 0.5).recip()
-                } else {
-                    (fi * fi + 1.0).powf(0.5)
-                };
-                s0 = (s0 * 0.5 + v2.tanh() * 0.1).tanh();
-            }
-            acc1 -= (x1 * v[n % 4] * v[0]).sin() * 0.25;
-            let v3 = x2;
-            acc1 += v3.cos() * 0.5;
-        }
-        for (i, &t) in v.iter().enumerate() {
-            for j in 0..i {
-                let fj = j as f64;
-                acc1 += (s0.powi(2) + 1.0).powf((fj * fj).ln_1p().tanh()).cos() * 0.1;
-                if x1 <= 0.5 {
-                    let x2 = f64::cos(x1).exp_m1();
-                    s0 = (s0 * 0.75 + (x1.sin() + 2.0).cbrt() * 0.75).sin();
-                    acc1 += x2.sin().cos() * 0.1;
-                } else if (v[j] * v[j] + 1.0).log(v[j] * v[j] + 2.0) * (f64::sin(t) + 2.0).cbrt() <= f64::sin(x0) {
-                    s0 = (s0 * 0.6 + (f64::powi(f64::tan(s0.tanh() * 1.2), 2) + 1.0).recip() * 0.05).tanh();
-                }
-                if x0 + x1 > 1.0 || j % 2 == 0 {
-                    s0 = f64::mul_add(s0, 0.75, t.sin() * 0.25);
-                    break;
-                }
-            }
-            let v4: f64 = f64::recip(t * t + 0.5).cos();
-            if (f64::powi(-t, 2) + 0.5).sqrt() <= 0.0 {
-                continue;
-            }
-            acc1 += f64::exp2((s0 / (f64::powi(x2, 2) + 0.5)).tanh()).cos() * 0.25;
-            s0 = s0 * 0.6 + f64::sin(v4) * 0.2;
-        }
-        let mut k5 = 0;
-        while k5 < n {
-            k5 += 1;
-            s0 *= 0.75;
-            s0 += 0.25 * (-v[k5 % 4]).cos();
-            let v6 = v[k5 % 4].asinh();
-            let mut k7 = 0;
-            while k7 < n + 1 {
-                k7 += 1;
-                acc1 += (x1 / 2.0).cos() * 0.02;
-                match k7 % 2 {
-                    0 => {
-                        acc1 -= x0.sin().cos() * 0.02;
-                        s0 = (s0 * 0.6 + (s0.powi(2) + 1.0).cbrt() * 0.1).tanh();
-                    }
-                    _ => {
-                        s0 = (s0 * 0.6 + x0.to_degrees() * 0.02 * 0.25).sin();
-                        s0 = f64::mul_add(s0, 0.5, s0.min(v6).cos() * 0.5);
-                    }
-                }
-            }
-            acc1 += 0.25 * f64::cos(v6).cos();
-        }
-        let v9: f64 = if v[k5 % 4].asinh().copysign(x0.atan()) > x1 * x1 || n > 4 {
-            x2 + x0
-        } else {
-            let v8 = (s0 * s0 + 1.0).log(s0 * s0 + 2.0).abs();
-            return f64::cos(v8)
-        };
-        f64::cos(s0) + acc1.sin() + v9.cos() + v9.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_93(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[0];
-        let mut acc1: f64 = 0.0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            if (v[i] * v[i] + 1.0).recip() < 0.5 {
-                s0 = 0.8 * s0 + 0.02 * (f64::powi(t.cos().exp_m1(), 2) + 2.0).acosh().sin();
-            }
-            match n {
-                1 => {
-                    break;
-                }
-                2 | 4 => {
-                    acc1 -= 0.5 * f64::tanh((f64::cos(t) * 0.9).atanh() * std::f64::consts::FRAC_PI_4);
-                    acc1 += 0.5 * f64::sin(v[2].tanh().exp());
-                }
-                6 => {
-                    let x2 = x1 - fi;
-                    s0 = s0 * 0.6 + t.cos() * 0.4;
-                    s0 = s0 * 0.6 + f64::tanh(x2) * 0.4;
-                }
-                _ => {
-                    s0 = 0.6 * s0 + 1.0 * f64::cos((fi * fi).ln_1p());
-                }
-            }
-            if (x0.cos() * 2.0).sinh().cos() >= 0.25 {
-                s0 *= 0.6;
-                s0 -= 1.0 * (fi.powi(2) + 1.0).sqrt().sin();
-                match i {
-                    0 => {
-                        let v2 = x0;
-                        s0 = s0.mul_add(0.75, (v[0].powi(2) + 1.5).acosh().sin() * 0.05);
-                        acc1 -= 0.5 * v2.sin().cos();
-                    }
-                    1..=2 => {
-                        acc1 -= 0.5 * f64::cos(x1.powi(2));
-                        continue;
-                    }
-                    3 => {
-                        s0 = s0 * 0.75 + x0.tanh() * 0.25;
-                    }
-                    _ => {
-                        s0 = s0 * 0.6 + (x0 * x0 + 1.5).acosh().tanh() * 0.1;
-                    }
-                }
-            } else {
-                acc1 -= 0.5 * f64::sin(x2 + v[i]);
-                if t - fi >= x1 {
-                    s0 *= 0.5;
-                    s0 += 1.0 * (x2 * x2 + 1.0).log(10.0);
-                } else {
-                    s0 = s0 * 0.8 + f64::sin(x1.cos().exp().atan()) * 0.05;
-                    if i % 2 == 0 {
-                        continue;
-                    }
-                    s0 = (s0 * 0.5 + fi.clamp(-0.5, 1.0) * 1.0).tanh();
-                }
-            }
-            acc1 -= (x1.cos() * 0.9).asin().cos() * 0.5;
-            s0 = (s0 * 0.5 + t.sin() * 0.5).sin();
-        }
-        for &t in v.iter() {
-            acc1 += 0.5 * f64::sin(t);
-            acc1 -= f64::exp2(f64::sin(s0.tanh().exp())).sin() * 0.5;
-        }
-        for t in v {
-            if (x1 / (s0 * s0 + 1.5)).min(x2 - t) < 0.5 && n % 2 == 0 {
-                continue;
-            }
-            if (v[3].tanh() * 0.9).acos() > -1.0 {
-                break;
-            }
-            s0 = (s0 * 0.5 + f64::recip(x0 * x0 + 0.5) * 0.25).sin();
-        }
-        let v8 = match n % 2 {
-            0 => {
-                let x1 = prog_75(x1, x1.sin() * 2.0, 1.2, v, n);
-                v[n % 4].sin().exp2() + x1.cos()
-            }
-            1 => {
-                for i in 0..v.len() {
-                    let fi = i as f64;
-                    acc1 -= 0.5 * f64::tanh(v[3 - i] / (x1 * x1 + 0.5));
-                    acc1 += f64::cos(x0) * 0.5;
-                    let v5 = match n + i {
-                        0 => {
-                            let v3 = (x1.powi(2) + 1.0).sqrt() + s0;
-                            fi + x2 + v3.cos()
-                        }
-                        g if g > 2 => {
-                            let x0 = x0 - v[3 - i];
-                            fi * x0
-                        }
-                        _ => {
-                            let v4 = f64::ln(s0.powi(2) + 1.0);
-                            x2 + v[3 - i] + v4.tanh()
-                        }
-                    };
-                    acc1 += 0.5 * f64::tanh(v5.cos());
-                }
-                x1.clamp(v[0].tanh() - 1.5, v[0].sin() + 1.5) + f64::to_radians(x2)
-            }
-            _ => {
-                for i in 0..5 {
-                    let fi = i as f64;
-                    if f64::sin(x0) >= -0.25 {
-                        s0 = (s0 * 0.75 + v[n % 4].sin().exp2() * 0.1).sin();
-                    }
-                    s0 *= 0.5;
-                    s0 -= 1.0 * f64::cos((f64::cos(fi) * 1.5).cosh());
-                    let v6 = x0 * s0;
-                    s0 = (s0 * 0.75 + v6.tanh() * 0.05).sin();
-                }
-                let v7 = f64::asinh(f64::acosh(x1 * x1 + 1.5));
-                f64::abs(x2) + f64::cos(v7)
-            }
-        };
-        let mut k9 = 0;
-        while k9 < 5 && f64::tanh(v8 / (v[0] * v[0] + 1.5)) < -0.5 {
-            k9 += 1;
-            let v12: f64 = if v[k9 % 4].atan() <= (x0.sin() * 0.9).acos() {
-                let v10 = s0 + x2;
-                v[3] * v10
-            } else if !(k9 < 2) {
-                let v11 = (x2 - s0) / (f64::powi(x2 / (v[3] * v[3] + 1.5), 2) + 0.5);
-                v11.cos()
-            } else {
-                s0 = s0.mul_add(0.75, f64::atan(f64::acos(v8.sin() * 0.9)).tanh() * 0.1);
-                ((x2 - 1.2).tanh() * 0.9).acos()
-            };
-            match n % 3 {
-                0 | 2 => {
-                    let v13 = s0 / (f64::powi(v12.sin(), 2) + 1.5);
-                    let v12 = v13.sin();
-                    acc1 += v12.cos().tanh() * 0.25;
-                }
-                _ => {
-                    acc1 -= 0.4 * f64::tanh(((s0 * s0 + 0.5).cbrt().powi(2) + 2.0).acosh());
-                    s0 = (s0 * 0.8 + v12.abs() * 0.01).sin();
-                }
-            }
-            acc1 += f64::sin((v8 * v8 + 1.0).log2()) * 0.4;
-        }
-        let v14 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.005 * f64::sin(s0 + p.cos()));
-        x2 - acc1.tanh() + v8 * 0.75 + v14 + x2.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_94(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::hypot(3.0_f64, x2).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2: f64 = prog_19(x0, x2, x0.cos().tanh() * 2.0, v, n);
-        let v3 = v[n % 4].to_radians();
-        let mut k4 = 0;
-        let v7 = loop {
-            k4 += 1;
-            if k4 == 1 && v2 * 0.35 < v[k4 % 4] {
-                break (x1 * x1 + 2.0).sqrt();
-            }
-            acc1 += f64::cos(x1 * std::f64::consts::FRAC_PI_4) * 0.4;
-            for j in (1..=4).step_by(2) {
-                let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::log(x0.powi(2) + 1.0, 10.0) + f64::cos(p) + f64::cos(q)).sum::<f64>();
-                if v[j % 4] * 2.5 > v3 {
-                    s0 = (s0 * 0.5 + ((s0 - v[n % 4]).powi(2) + 2.0).acosh() * 0.05).sin();
-                } else if n % 2 == 0 {
-                    let v6 = (v5.to_degrees() * 0.01).min((v5 * v5 + 1.0).recip());
-                    acc1 -= (v6 / (v[k4 % 4].sin() + 2.0)).cos() * 0.2;
-                }
-                acc1 += 0.5_f64.powf(v5.tanh()).tanh() * 0.2;
-            }
-            if k4 >= 5 || (v[k4 % 4] * v[k4 % 4] + 1.0).sqrt() > 0.0 {
-                break f64::log(x0 * x0 + 1.0, v[(k4 + n) % 4].powi(2) + 2.0).tanh();
-            }
-        };
-        let mut k8 = 0;
-        let v15 = loop {
-            k8 += 1;
-            match k8 % 3 {
-                0 => {
-                    let v9 = v2.atan();
-                    s0 = (s0 * 0.5 + (f64::cos(x1) + 2.0).cbrt() * 1.0).tanh();
-                    acc1 += v9.sin() * 0.5;
-                }
-                2 => {
-                    acc1 += 0.4 * (v[k8].cos() * 0.9).atanh();
-                    s0 = (s0 * 0.8 + x2.to_radians() * 20.0 * 0.5).tanh();
-                }
-                _ => {
-                    acc1 += v3 * 0.3;
-                    let v10 = f64::ln(v2.powi(2) + 1.0);
-                    s0 = s0 * 0.8 + v10.tanh() * 0.2;
-                }
-            }
-            s0 = s0.mul_add(0.75, f64::sin((v3.asinh().cos() * 1.5).cosh()) * 0.05);
-            match n + k8 {
-                0 | 2 => {
-                    acc1 -= (v2.powi(2) + 0.5).sqrt().cos() * 0.5;
-                    if k8 < 1 {
-                        let v2 = f64::min(x2, v[3 - k8]).cos();
-                        let v11 = v2 + x0;
-                        s0 = (s0 * 0.8 + v11.tanh() * 0.1).tanh();
-                    } else {
-                        let v12 = x2.cos().exp_m1();
-                        s0 = f64::mul_add(s0, 0.5, v12.tanh().cos() * 0.1);
-                    }
-                    s0 = s0 * 0.8 + f64::sin(s0) * 0.2;
-                }
-                3..=5 => {
-                    acc1 -= f64::sin(v[k8].powi(3)) * 0.25;
-                    let v13 = x1.cos();
-                    acc1 -= v13.cos() * 0.5;
-                }
-                7 => {
-                    let x1 = (v7.sin() * 0.9).acos() + f64::cos(x2).exp_m1();
-                    let x0 = x1.sin().tanh().sinh();
-                    acc1 -= f64::cos(x0) * 0.5;
-                }
-                _ => {
-                    acc1 += f64::sin((-s0) + f64::atan2(s0, v7.powi(2) + 0.5)) * 0.5;
-                    let v14 = v7.mul_add((x1.powi(2) + 1.5).acosh(), x1.tanh().exp2());
-                    s0 = 0.6 * s0 + 0.02 * v14.tanh();
-                }
-            }
-            if k8 >= 3 || (f64::cbrt(v[3].tanh() + 2.0).sin() * 0.9).acos() <= 0.0 {
-                break v7;
-            }
-        };
-        x1 * 1.5 + s0 * 0.25 - acc1.cos() - v2.tanh() + f64::cos(v3) - f64::cos(v7) + v15.tanh() + (v[0] + 1.5).to_degrees() * 0.01
-    }
-
-    #[differentiable]
-    pub fn prog_95(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::powi(x0, 2).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2 = prog_22(f64::exp(f64::exp_m1(v[n % 4].cos()).cos()).sin() * 2.0, f64::sin(x1 - 0.35), 1.2, v, n);
-        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| 0.5_f64.hypot(x2.sin()) + p.tanh() + q.cos()).sum::<f64>();
-        let v4 = if !(n < 3 && f64::powi(x2, 3) >= -v3) {
-            (x1.tanh().cos() + 2.0).cbrt()
-        } else {
-            prog_76(f64::sin(acc1).exp_m1().sin(), 0.25, x0, v, n)
-        };
-        if (x0 + x2).tanh() < v2 {
-            let v5 = prog_76(0.5, x2, 1.5, v, n);
-            s0 = s0.mul_add(0.75, v5.sin().tanh() * 0.005);
-        } else {
-            acc1 -= f64::log10((x0.tanh() + 2.0).cbrt().powi(2) + 1.0);
-        }
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            if i < 3 && (2.0_f64.powf(f64::tanh(v4)).powi(2) + 2.0).ln() > 1.0 {
-                acc1 += f64::cos(v[i % 4] * (v[i % 4].powi(2) + 0.5).atan2(x0)) * 0.25;
-            }
-            let v6 = v.iter().fold(v2.cos(), |r, &p| r * 0.5 + 0.25 * (f64::log(p * p + 1.0, 10.0) + (v3 + fi)).cos());
-            match i % 2 {
-                0 => {
-                    acc1 -= 0.25 * f64::sin(x2).exp().cos();
-                }
-                1 => {
-                    s0 = (s0 * 0.8 + (s0 * s0 + 0.5).sqrt() * 0.2).sin();
-                    let v7 = s0;
-                    acc1 -= f64::cos(v7) * 0.25;
-                }
-                _ => {
-                    let v8: f64 = (s0.powi(2) + 1.0).log(v[0] * v[0] + 2.0);
-                    acc1 += v8.cos() * 0.25;
-                }
-            }
-            acc1 -= 0.25 * (v6.tanh().sinh() - x2).tanh();
-        }
-        s0 + acc1.sin() + f64::tanh(v4) - (x0.powi(2) + 1.0).log10()
-    }
-
-    #[differentiable]
-    pub fn prog_96(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[0].powi(2) + 1.0).log(2.0).sin() * 2.0;
-        let mut s1 = f64::recip(f64::powi(x0, 2) + 0.5);
-        let mut s2 = (x2 - x1).powi(2).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v5 = match n {
-            0 => f64::recip(x0 * x0 + 0.5),
-            2..=3 => x1.sin(),
-            4 | 6 => {
-                let v4 = f64::cos(x1).exp2() + f64::sqrt(s1 * s1 + 0.5);
-                SCALE + x1 + v4.sin()
-            }
-            _ => (f64::tanh(x1) * 1.2).tan(),
-        };
-        let mut m6 = 0;
-        for i in 0..n {
-            let fi = i as f64;
-            if x1 / 2.0 < v[0] {
-                acc3 += f64::sin(v5 / 3.0) * 0.25;
-            } else if !(i < 5 && v5 < -1.0) {
-                s0 *= 0.5;
-                s0 += 0.2 * f64::cos(SCALE + v5 + (s1 * s1 + 1.0).log(2.0));
-            }
-            let v7 = v.iter().fold(s0, |r, &p| r * 0.75 + 0.1 * f64::sin(x0 + p));
-            let mut k8 = 0;
-            while k8 < n + 1 {
-                k8 += 1;
-                if k8 == 1 {
-                    break;
-                }
-                acc3 += v7.mul_add(f64::recip(v7 * v7 + 0.5), v7.cos().exp()).cos() * 0.02;
-                if v5.cos().exp_m1() <= fi {
-                    let v9 = s1 * fi;
-                    let v7 = f64::sin(v[k8 % 4] - v9);
-                    s1 = (s1 * 0.6 + v7 * 0.05).tanh();
-                }
-            }
-            if v5.sin().exp2() > v[m6 % 4].tanh().exp_m1() && m6 == 33 {
-                m6 += 1;
-            }
-            s0 = (s0 * 0.6 + (x2.cos() * 0.9).asin() * 0.1).tanh();
-            acc3 -= f64::sin(v7).sin() * 0.25;
-        }
-        let c10 = m6 as f64;
-        'l2: for i in 0..n {
-            let fi = i as f64;
-            s1 = (s1 * 0.5 + f64::hypot(1.5_f64, (x2 * x2 + 1.0).log10()) * 1.0).tanh();
-            let mut k11 = 0;
-            while k11 < 6 && s0.to_degrees() * 0.01 >= -0.5 {
-                k11 += 1;
-                let v12: f64 = 1.2 - fi;
-                let v13 = v5 + c10 - 0.8;
-                match k11 % 2 {
-                    0 => {
-                        s2 = 0.75 * s2 + 0.25 * s2.tanh().tanh();
-                        break 'l2;
-                    }
-                    1 => {
-                        let x1 = s0;
-                        s1 = 0.6 * s1 + 0.4 * v[k11 % 4].tanh().cos();
-                        s2 = (s2 * 0.8 + f64::cos(x1) * 0.2).sin();
-                    }
-                    _ => {
-                        s1 = (s1 * 0.5 + f64::sin(v12).exp() * 1.0).sin();
-                        if s0.tanh().exp_m1() > s0 {
-                            let v14 = v12;
-                            acc3 += f64::tanh(v14.tanh()) * 0.05;
-                        } else if -(v13.tanh() + 2.0).cbrt() < -0.25 {
-                            s2 = s2.mul_add(0.5, f64::powf(s2 * s2 + 1.0, s2.cos()).tanh() * 0.02);
-                        } else {
-                            acc3 += 0.05 * f64::acos(v[k11 % 4].sin() * 0.9).sin();
-                        }
-                    }
-                }
-                acc3 -= f64::ln(f64::powi(c10, 2) + 1.0).sin() * 0.05;
-                s0 = 0.75 * s0 + 0.25 * (v12.tanh() + v13.cos()).cos();
-            }
-            match k11 % 4 {
-                0 => {
-                    s1 *= 0.75;
-                    s1 -= 1.0 * f64::sinh(c10.sin() * 1.5).sin();
-                    s1 = s1 * 0.8 + f64::ln_1p(s1 * s1).sin() * 0.2;
-                }
-                1 | 3 => {
-                    s0 = 0.5 * s0 + 0.25 * (f64::powi(v5, 2) + 1.0).log2().tanh();
-                    s1 = 0.8 * s1 + 1.0 * f64::sin(c10);
-                    if (x2.cos() * 0.9).acos() < fi {
-                        s2 = 0.8 * s2 + 0.2 * f64::cos(0.3 - v[1]);
-                        acc3 += f64::recip(s2.powi(2) + 1.0) * 0.25;
-                    } else if (s1.powi(2) + 1.0).log(10.0) < c10.atan() {
-                        acc3 -= 0.25 * f64::cos(f64::copysign(s0, x1).cos());
-                    }
-                }
-                _ => {
-                    let v15 = c10.atan();
-                    acc3 += v15.atan().sin() * 0.25;
-                }
-            }
-        }
-        let v16: f64 = f64::asinh(c10);
-        s0 - s1.sin() - s2 + acc3.tanh() - v16.sin() - (v[m6 % 4] + v16)
-    }
-
-    #[differentiable]
-    pub fn prog_97(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::exp2(f64::sin(x1).exp().sin());
-        let mut acc1: f64 = 0.0;
-        let v2 = f64::sin(v[1]);
-        if x2 + x1 >= v2 * v2 {
-            let v3 = acc1 * x0;
-            acc1 += v3;
-        } else {
-            let v2 = acc1 / 3.0;
-            acc1 += f64::tanh(v2 - x0);
-        }
-        'l0: for i in 1..n {
-            let fi = i as f64;
-            for &u in v.iter() {
-                let v4 = v.iter().copied().map(|p| u.tanh().cosh() + p.tanh()).sum::<f64>();
-                acc1 += f64::tanh(f64::exp((v[0].to_degrees() * 0.02).tanh())) * 0.1;
-                let v5 = f64::tanh(v4.cos());
-                s0 = f64::mul_add(s0, 0.8, v5.tanh() * 0.02);
-            }
-            match i {
-                0 => {
-                    acc1 -= 0.25 * (f64::tanh(v[(i + n) % 4]) * 0.9).atanh();
-                }
-                1 | 3 => {
-                    let v6 = v[1].tanh();
-                    acc1 += f64::sin(fi) * 0.4;
-                    s0 = s0 * 0.75 + f64::tanh(v6) * 0.25;
-                }
-                4 => {
-                    s0 *= 0.6;
-                    s0 += 0.4 * (-v2).tanh();
-                    if f64::tanh(x2) > v2 {
-                        for (j, &u) in v.iter().enumerate() {
-                            let fj = j as f64;
-                            match i % 4 {
-                                0 => {
-                                    s0 = (s0 * 0.5 + s0 * 0.5).tanh();
-                                    acc1 -= 0.1 * (u * u + 1.0).sqrt().cos();
-                                }
-                                2 => {
-                                    acc1 -= f64::powf(u * u + 1.0, fj.sin()).cos() * 0.1;
-                                    let v7 = f64::atan2(v[j] * v[j] + 1.0, v2);
-                                    acc1 -= 0.1 * v7.tanh();
-                                }
-                                3 => {
-                                    continue 'l0;
-                                }
-                                _ => {
-                                    s0 = s0 * 0.6 + s0.tanh() * 0.4;
-                                    s0 = s0.mul_add(0.5, f64::sin((x1.powi(2) + 2.0).ln()) * 0.5);
-                                }
-                            }
-                            let v8 = match j + n {
-                                0 => u * (u * u),
-                                1 => fi.asinh(),
-                                2..=3 => f64::copysign(u, x1),
-                                _ => {
-                                    s0 = 0.5 * s0 + 0.5 * f64::sin(u);
-                                    v[3 - j] / (v[3 - j].tanh() + 2.0) - s0
-                                }
-                            };
-                            s0 = (s0 * 0.5 + f64::asinh(s0) * 0.5).tanh();
-                            s0 = s0 * 0.75 + (u.cos() + v8.tanh()).cos() * 0.01;
-                        }
-                    } else {
-                        s0 = (s0 * 0.6 + x0.cos().exp_m1() * 0.1).tanh();
-                        let v9 = (f64::powi((v2.powi(2) + 1.0).ln(), 2) + 1.5).acosh();
-                        acc1 -= 0.4 * f64::cos(v9);
-                    }
-                    let x0 = -(x1.sin() * 2.0).cosh();
-                    s0 *= 0.8;
-                    s0 -= 0.02 * x0.tanh().cos();
-                }
-                _ => {
-                    s0 = (s0 * 0.5 + (s0 + s0 * std::f64::consts::FRAC_PI_4) * 0.25).sin();
-                    acc1 += (s0 / (x0.powi(2) + 1.5)).sin() * 0.4;
-                }
-            }
-            let v10: f64 = fi.max(s0) + f64::log2(v[i % 4] * v[i % 4] + 1.0);
-            acc1 += ((s0 * s0).sin() * 0.9).asin().sin() * 0.4;
-            acc1 -= f64::cos(v10) * 0.4;
-        }
-        s0 *= 0.8;
-        s0 += 0.02 * f64::sin(s0.cos().exp2());
-        let v11 = v.iter().map(|&p| v2.cos() + p.tanh()).sum::<f64>();
-        let v14 = if v11 + v[n % 4] + (-v11) < x0 - 0.5 {
-            let v12 = x2 / (x0.cos() + 2.0);
-            (v2.powi(2) + 1.0).log(f64::powi(v12, 2) + 2.0).sin().exp2()
-        } else if (v2 + v11).tanh() >= -0.25 || n == 3 {
-            ((v[2].to_degrees() * 0.02).powi(2) + 0.5).atan2(x1 / (x1.powi(2) + 0.5))
-        } else {
-            let v13 = 1.5_f64.atan2(v11);
-            (-x1) - (x1.cos() + 2.0).cbrt() + f64::sin(v13)
-        };
-        s0 * 0.25 + acc1.sin() + f64::tanh(v14)
-    }
-
-    #[differentiable]
-    pub fn prog_98(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 + x0).tanh() * 2.0;
-        let mut s1 = f64::acosh((x1 * x1 + 1.0).powf(0.5).powi(2) + 2.0).tanh() * 2.0;
-        let mut s2 = f64::cos(v[2] - 0.1) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let a4 = v.map(f64::sin);
-        match n % 3 {
-            0 => {
-                s1 *= 0.75;
-                s1 += 0.01 * f64::asin((a4[n % 4].sin() * 1.2).tan().cos() * 0.9).tanh();
-            }
-            1 => {
-                s1 = s1 * 0.8 + (x2 + 1.25).tanh() * 0.2;
-                if 1.25 * f64::tanh(a4[3]) < v[0] {
-                    acc3 -= prog_78(x0, x1, 1.5, v, n).tanh() * 0.01;
-                    s2 = (s2 * 0.5 + f64::sinh(v[n % 4].sin() * 2.0) * 0.05).sin();
-                } else if f64::clamp((a4[n % 4] * a4[n % 4] + 1.0).log(v[n % 4] * v[n % 4] + 2.0), -0.5, 0.5) >= s1.tanh().exp() {
-                    let v5 = s2;
-                    acc3 += v5.tanh();
-                } else {
-                    acc3 += f64::tanh(x2 / (s2.tanh() + 2.0));
-                    acc3 -= ((v[n % 4] * v[n % 4]).ln_1p() * (s1 * s1 + 0.5).cbrt()).tanh() * 0.2;
-                }
-                let v6 = prog_51((f64::exp_m1(a4[2].sin()).powi(2) + 0.5).sqrt().tanh(), (f64::copysign(x2, acc3) / 3.0).tanh() * 2.0, x2, v, n);
-                acc3 += v6.tanh() * 0.005;
-            }
-            2 => {
-                let v7 = prog_63(f64::asin((a4[1] - x0).tanh() * 0.9).tanh(), f64::sin(a4[1] / (a4[1] * a4[1] + 1.0)).exp().tanh() * 2.0, (s1.asinh().sin() * 0.9).asin().tanh() * 2.0, v, n);
-                let x0: f64 = x2.asinh();
-                s0 = (s0 * 0.75 + (f64::tanh(v7) + x0.tanh()) * 0.005).sin();
-            }
-            _ => {
-                let v8 = prog_63(1.5, x2, 2.0, v, 2);
-                let v9 = (s2.cos() * 1.5).cosh();
-                s0 = s0 * 0.75 + (f64::tanh(v8) + f64::sin(v9)).cos() * 0.005;
-            }
-        }
-        let a10 = v.map(f64::tanh);
-        for i in 0..6 {
-            let fi = i as f64;
-            if x2 < -1.0 {
-                s0 = s0 * 0.8 + f64::cos((a4[3].powi(2) + 1.0).log(fi.powi(2) + 2.0)) * 0.1;
-                break;
-            }
-            acc3 += 0.25 * (x0.tanh().exp2() + a10[i % 4].cos()).cos();
-        }
-        s0.cos() - s1 + s2 * 1.5 - acc3 - a4[0].sin() + a10[1].cos() + f64::sinh(f64::sin(f64::acos(a10[3].tanh() * 0.9)) * 2.0)
-    }
-
-    #[differentiable]
-    pub fn prog_99(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0;
-        let mut s1 = prog_63(x0, (v[1].powi(2) + 1.0).log(f64::powi(v[n % 4], 2) + 2.0).sin(), (x2 / (v[1] * v[1] + 1.5)).tanh().cosh().cos() * 2.0, v, 3).cos() * 2.0;
-        let mut s2 = 2.0_f64.atan2(x1).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        let v8 = loop {
-            k4 += 1;
-            if s0 * s0 > -0.5 {
-                s2 = s2.mul_add(0.5, f64::tanh(f64::min(f64::abs(s2), v[k4 % 4] * s0)) * 0.1);
-                let v5 = f64::exp_m1(s1.sin());
-                acc3 += 0.25 * v5.sin().cos();
-            }
-            let v6 = f64::cosh(f64::cos(x0) * 2.0) * std::f64::consts::FRAC_PI_4;
-            let v7 = v.iter().map(|&p| (f64::powi(p, 2) + 1.0).log2()).sum::<f64>();
-            s1 = s1 * 0.6 + f64::sin((f64::sin(s2) * 2.0).sinh()) * 0.05;
-            if k4 >= 6 {
-                break f64::powf(3.0_f64, f64::sin(x1));
-            }
-            acc3 += (v6.sin() + v7.tanh()).cos() * 0.25;
-        };
-        for i in 0..4 {
-            let fi = i as f64;
-            let v9 = s1 * x1;
-            match i + n {
-                1..=3 => {
-                    continue;
-                }
-                4 => {
-                    for _ in (0..6).rev() {
-                        if s0 + v9 > 1.0 || i < 3 {
-                            break;
-                        }
-                        s1 *= 0.5;
-                        s1 += 0.75 * (f64::asinh(v[i]).powi(2) + 1.0).recip().cos();
-                    }
-                    s1 = (s1 * 0.5 + (v8 + v9) * 0.1).tanh();
-                }
-                6 => {
-                    s2 = 0.5 * s2 + 0.1 * x0.sin().exp().tanh();
-                    if f64::cosh(f64::sin(v[2]) * 2.0) + (v[2] - v8) <= 0.5 {
-                        break;
-                    }
-                }
-                _ => {
-                    s1 = 0.8 * s1 + 0.2 * s2.cos();
-                    if v9 + (v9 + 1.2) >= v8 && i < 3 {
-                        s2 = (s2 * 0.8 + x2 * 0.2).sin();
-                        let v10 = s0.tanh().exp();
-                        acc3 -= v10.tanh().cos() * 0.5;
-                    } else {
-                        s2 = (s2 * 0.75 + ((s2 + v9).tanh() * 1.5).sinh() * 0.01).tanh();
-                    }
-                }
-            }
-            let v16 = if f64::sin(f64::mul_add(v9, s2, v9)) < fi {
-                for &u in v.iter() {
-                    if n % 2 == 0 {
-                        acc3 -= f64::sin(u) * 0.1;
-                        acc3 += 0.1 * (v[3 - i] * v[3 - i] + 1.0).log2().sin();
-                    } else if (v[0].cos() * 1.5).sinh() < (u * u + 2.0).sqrt() {
-                        s0 = (s0 * 0.6 + (x2.powi(2) + 1.0).log10() * 0.75).sin();
-                    } else {
-                        let v11 = x2 * v[(i + k4) % 4];
-                        acc3 += 0.1 * f64::sin(v11);
-                    }
-                    let v12 = x2;
-                    s1 *= 0.6;
-                    s1 -= 0.1 * f64::sin(f64::tanh(s1).exp());
-                    acc3 += 0.1 * f64::sin(v12.cos());
-                }
-                let v13 = (v[3] - v[i]).to_degrees() * 0.01;
-                f64::atan(f64::exp2(v13.cos()))
-            } else if s2 - s0 > -1.0 {
-                let x0 = ((x0 * x0).ln_1p().tanh() * 0.9).atanh();
-                let v14 = f64::cos(v[i].asinh());
-                s1 = (s1 * 0.75 + (v14 * v14 + 1.0).log(3.0) * 0.25).sin();
-                v[3].atan() + x0.sin()
-            } else {
-                let v15 = x2 + 0.35;
-                acc3 += (s1 * x0).sin() * 0.5;
-                f64::cbrt(f64::asin(x2.sin() * 0.9).powi(2) + 0.5) + v15.tanh()
-            };
-            s0 = 0.8 * s0 + 0.05 * f64::asin(s0.cos() * 0.9).cos();
-            acc3 -= f64::tanh(v16) * 0.5;
-        }
-        let v17 = f64::sin(v8).exp2();
-        let v18 = v.iter().copied().map(|p| 1.0 + 0.1 * ((v17 * v17 + 1.0).atan2(v[1]) + f64::cos(p)).cos()).product::<f64>();
-        let mut k19 = 0;
-        let v24 = loop {
-            k19 += 1;
-            match k19 + k4 {
-                2..=3 => {
-                    let v20 = (x2.sin() * 0.5).ln_1p();
-                    acc3 -= v20.tanh() * 0.5;
-                }
-                4 => {
-                    acc3 -= 0.5 * f64::exp(f64::sin(s1)).cos();
-                }
-                g if g > 6 => {
-                    let v17 = v17.tanh() + v18;
-                    let v21: f64 = v17.asinh().cos().exp();
-                    s0 = s0 * 0.8 + v21.tanh().sin() * 0.02;
-                }
-                _ => {
-                    acc3 -= f64::cos(f64::sqrt(f64::powi((v18 * v18 + 0.5).cbrt(), 2) + 0.5)) * 0.5;
-                    if f64::ln(s1 * s1 + 2.0) <= 1.0 {
-                        return f64::atan2(s0, v17.powi(2) + 0.5);
-                    }
-                }
-            }
-            let v22 = v.iter().map(|&p| (x2 * x2 + 0.5).sqrt() + p.tanh()).sum::<f64>();
-            match k19 % 2 {
-                0 => {
-                    let v17 = f64::log10(v17.powi(2) + 1.0).cos();
-                    s1 = 0.75 * s1 + 0.05 * f64::exp(f64::tanh(v[(k19 + n) % 4])).cos();
-                    acc3 += v17.sin() * 0.5;
-                }
-                1 => {
-                    s0 = s0.mul_add(0.6, f64::tanh((v22 * v22 + 1.0).log10()) * 0.1);
-                    s0 = s0.mul_add(0.6, f64::cos(s1.atan2(x1.powi(2) + 1.0)) * 0.1);
-                    if k19 == 2 && x1 + s0 + f64::min(2.0_f64, s0) > 1.0 {
-                        break (x2.sin().exp2().powi(2) + 0.5).sqrt();
-                    }
-                }
-                _ => {
-                    let v8: f64 = f64::log10(v18 * v18 + 1.0);
-                    acc3 += v[k4 % 4].to_radians() * 20.0 * 0.75;
-                    if (x2.sin().powi(2) + 0.5).ln() < 0.5 {
-                        let v23 = f64::cbrt(s2 * s2 + 0.5).sin().exp();
-                        s2 = s2.mul_add(0.8, v8.to_degrees() * 0.02 * 0.4);
-                        s1 = s1.mul_add(0.5, v23.cos() * 0.05);
-                    } else if f64::sinh(x1.tanh() * 1.5) >= -1.0 {
-                        let v17 = 1.25 - v8;
-                        s1 = (s1 * 0.5 + f64::tanh(s1).exp_m1() * 0.1).tanh();
-                        acc3 -= f64::cos(v17.cos()) * 0.5;
-                    } else {
-                        s0 = s0 * 0.75 + f64::sin(f64::exp(f64::cos(x2))) * 0.05;
-                        s2 = (s2 * 0.75 + v17 * 0.25).tanh();
-                    }
-                    s0 = (s0 * 0.5 + f64::sin(v8) * 1.0).tanh();
-                }
-            }
-            s2 = s2 * 0.5 + (x0 + v17).mul_add(0.65 - s2, v8 / (v18.powi(2) + 1.5)).sin() * 0.02;
-            if k19 >= 3 || f64::tanh(f64::powi(s1, 3)) > -0.25 {
-                break (s2.sin() * 0.5).ln_1p();
-            }
-            s2 = s2 * 0.75 + v22.cos() * 0.02;
-        };
-        let v25 = v.iter().fold(s2, |r, &p| r * 0.5 + 0.2 * f64::sin((f64::cos(p) * 0.5).ln_1p() * f64::atan(x0)));
-        s0 * 0.75 + s1 * 0.75 - acc3.cos() - v18 * 1.5 - v24 - v25
-    }
-
-    #[differentiable]
-    pub fn prog_100(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2.sin() * 2.0).sinh().cos() * 2.0;
-        let mut s1 = (v[n % 4] - x1).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        for i in 0..5 {
-            let fi = i as f64;
-            if s1.atan2(x0 * x0 + 1.0) > 1.0 {
-                break;
-            }
-            match i {
-                0 => {
-                    acc2 -= 0.4 * (v[0].tanh().exp_m1() - x1).sin();
-                    let v3 = x0.sin();
-                    acc2 += v3.cos() * 0.4;
-                }
-                1..=3 => {
-                    s1 *= 0.75;
-                    s1 -= 0.05 * (s1 * s1).cos();
-                    acc2 -= 0.4 * f64::tanh(f64::ln_1p(x2 * x2));
-                    if s1.hypot(x1) >= x1 + v[i % 4] {
-                        acc2 += 0.4 * f64::powi(v[(i + n) % 4] * v[(i + n) % 4] + 1.0, -1).sin();
-                        s0 = s0.mul_add(0.75, (v[1].atan() / (f64::powi((s0 * s0 + 1.0).log(s1 * s1 + 2.0), 2) + 0.5)).cos() * 0.01);
-                    } else {
-                        s0 = s0 * 0.5 + f64::exp2(x0.tanh()).cos() * 0.25;
-                    }
-                }
-                4 => {
-                    for j in 0..i {
-                        let fj = j as f64;
-                        if (f64::sin(x0) + 2.0).cbrt().cos().exp() > 0.5 {
-                            continue;
-                        }
-                        let v4 = s1.powi(2) + fj;
-                        acc2 -= 0.1 * f64::tanh((v4.abs().sin() * 0.9).acos());
-                    }
-                    acc2 -= 0.4 * (fi * x1).tanh();
-                }
-                _ => {
-                    s0 *= 0.6;
-                    s0 += 0.2 * (x0 + s0).tanh();
-                    match i {
-                        2..=3 => {
-                            break;
-                        }
-                        4 => {
-                            s0 = (s0 * 0.6 + (1.25 - (f64::cos(s0) * 2.0).sinh()) * 0.05).sin();
-                            if f64::mul_add(fi.atan(), s0 - fi, s0.cos().exp()) <= x0 {
-                                continue;
-                            }
-                            let v5 = fi.tanh();
-                            acc2 += v5 * 0.4;
-                        }
-                        _ => {
-                            s1 *= 0.5;
-                            s1 += 0.25 * f64::cos(v[i % 4] - x1);
-                            if !(n == 1 && ((fi + v[i % 4]).sin() * 0.9).asin() <= -0.5) {
-                                break;
-                            }
-                        }
-                    }
-                    s0 = (s0 * 0.5 + f64::cbrt((s0 * s0 + 1.0).cbrt().sin() + 2.0) * 1.0).sin();
-                    if (s1.cos() * 0.9).asin() <= 0.5 {
-                        s0 = (s0 * 0.6 + f64::atanh(f64::cos(s0) * 0.9) * 0.05).tanh();
-                    } else if i % 3 == 1 {
-                        s1 = (s1 * 0.5 + (f64::cos(s1) * 1.2).tan() * 0.05).tanh();
-                        s1 = 0.5 * s1 + 0.1 * (s1 * v[2]).cos();
-                    } else {
-                        s1 *= 0.75;
-                        s1 += 1.0 * fi.tanh();
-                        if (f64::to_degrees(x0) * 0.01).tanh() <= x0 - x1 {
-                            s0 = 0.6 * s0 + 0.1 * f64::acosh(x0 * x0 + 2.0).cos();
-                            break;
-                        }
-                    }
-                }
-            }
-            acc2 += x2.tanh() * 0.4;
-        }
-        match n {
-            0 | 2 => {
-                s1 = (s1 * 0.6 + (f64::tanh(v[2]) * 0.9).asin() * 0.1).tanh();
-                s1 = (s1 * 0.6 + (x2 * x2 + 1.0).log(x0 * x0 + 2.0) * 0.1).sin();
-            }
-            3 | 5 => {
-                let v6: f64 = prog_76(x1, f64::sin(1.5_f64.atan2(x0)) * 2.0, x2, v, 2);
-                acc2 += 0.01 * v6.tanh();
-            }
-            6 => {
-                let v7: f64 = f64::asin(f64::sin(s1) * 0.9);
-                acc2 -= x0.cos();
-                acc2 += 0.25 * v7.cos();
-            }
-            _ => {
-                s1 = (s1 * 0.75 + (x0 + s0) * 0.01).tanh();
-            }
-        }
-        let mut a8 = [0.0; 4];
-        for i in 0..4 {
-            let fi = i as f64;
-            if i % 2 == 0 {
-                a8[i] = f64::ln(s0.powi(2) + 0.5).mul_add(v[i], v[i] / (x0.powi(2) + 1.0));
-            } else {
-                a8[i] = fi.tanh().exp_m1();
-            }
-        }
-        let mut k9 = 0;
-        let v10: f64 = loop {
-            k9 += 1;
-            s1 = s1 * 0.5 + (x0 * std::f64::consts::FRAC_PI_4).sin() * 0.5;
-            if s0.tanh() < 0.0 {
-                s1 *= 0.5;
-                s1 += 0.5 * x2.tanh().cos();
-                break -2.0_f64.atan2(x0);
-            }
-            if k9 >= 3 {
-                break s0.mul_add(s0, x1);
-            }
-        };
-        s0.tanh() - s1.sin() + acc2.sin() + f64::sin(a8[3]) + v10.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_101(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(prog_13((f64::cos(v[0]) + f64::cbrt(x2.tanh() + 2.0)).tanh(), (x2.abs().powi(2) + 0.5).recip().tanh(), x0, v, 4)) * 2.0;
-        let mut s1 = v[n % 4];
-        let mut acc2: f64 = 0.0;
-        if x1 * 0.25 >= 0.25 {
-            acc2 += (f64::ln(s1 * s1 + 0.5) - f64::log2(f64::powi(s1, 2) + 1.0)).sin();
-        } else {
-            let v3 = prog_0(2.0, x0, 0.5, v, n);
-            acc2 += prog_51(x0.abs().cos().tanh(), 0.5, s0, v, n).tanh() * 0.005;
-            acc2 -= 0.1 * f64::tanh(v3);
-        }
-        if x1.max(x2).cos() < x1 || n % 3 == 1 {
-            s1 = s1.mul_add(0.8, (v[1].cos() * 0.9).asin().sin() * 0.05);
-            s0 = (s0 * 0.75 + prog_76(x2, s0, 0.5, v, n) * 0.005).tanh();
-            if f64::cos(x1).exp() > (x0.cos() * 0.9).acos() {
-                acc2 += f64::abs(x1 + v[n % 4]).cos();
-                s1 = (s1 * 0.5 + s1 / (f64::powi((f64::sin(v[n % 4]) * 0.5).ln_1p(), 2) + 1.5) * 0.4).sin();
-            }
-        } else if 0.5_f64.min(s1.to_radians()) > -0.5 {
-            let v4: f64 = (v[2].cos().powi(2) + 2.0).sqrt();
-            s1 *= 0.5;
-            s1 -= 0.5 * f64::cos(v4.sin());
-        } else {
-            let v5 = f64::log2(x2 * x2 + 1.0);
-            acc2 += f64::cos(v5);
-        }
-        for &t in v.iter() {
-            s1 = 0.5 * s1 + 0.2 * (x2 / (t * t + 1.0)).sin();
-            s0 = f64::mul_add(s0, 0.75, s0.max(x0).cos() * 0.25);
-            let v6 = t;
-            s0 = (s0 * 0.5 + f64::cos(v6) * 0.5).tanh();
-        }
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            let v8 = (x1.powi(2) + 1.0).log2();
-            match k7 {
-                0 => {
-                    s0 = s0.mul_add(0.5, f64::cos(v[k7 % 4]).sin() * 0.5);
-                    let v9 = f64::recip(v8.powi(2) + 0.5);
-                    s0 = 0.8 * s0 + 0.05 * v9.tanh().tanh();
-                }
-                1 | 3 => {
-                    let v10 = f64::asin(x1.tanh() * 0.9) * f64::sqrt(v8 * v8 + 2.0);
-                    acc2 += v10.cos().sin() * 0.25;
-                }
-                g if g > 4 => {
-                    let mut k11 = 0;
-                    while k11 < 6 && f64::exp(v8.sin()) >= 1.0 {
-                        k11 += 1;
-                        let v12 = (v[k11 % 4].sin() * 1.2).tan();
-                        let v13 = v12;
-                        let v14 = v.iter().zip(v.iter()).map(|(&p, &q)| v13 + p.cos() + q.tanh()).sum::<f64>();
-                        s0 *= 0.5;
-                        s0 -= 0.1 * (v[k11 % 4] * v[(k11 + n) % 4]).tanh();
-                        acc2 += 0.05 * f64::cos(v14.sin());
-                    }
-                }
-                _ => {
-                    acc2 += 0.25 * s0.powi(2);
-                    let v15 = v8 - x0;
-                    acc2 += v15.cos().tanh() * 0.25;
-                }
-            }
-            if v8.to_degrees() * 0.01 <= (v8 * v8 + 0.5).sqrt() {
-                break;
-            }
-            s1 = s1 * 0.6 + f64::cos(s1 - s1.cos().exp()) * 0.1;
-            if k7 >= 6 {
-                break;
-            }
-        }
-        s0.tanh() - s1 - acc2.tanh() + (x2.sin() * 0.9).acos()
-    }
-
-    #[differentiable]
-    pub fn prog_102(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4].cos() * 1.2).tan().tanh() * 2.0;
-        let mut s1 = x0;
-        let mut s2 = prog_78(1.5, x2, f64::powi((x0 * x0 + 1.0).powi(-2), 2).tanh(), v, n).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v5 = match n % 4 {
-            0 => acc3 * core::f64::consts::FRAC_1_SQRT_2,
-            g if g > 1 => prog_0(f64::sin((v[n % 4].tanh() * 0.5).ln_1p()) * 2.0, 1.2, x1, v, 3),
-            _ => {
-                let v4 = prog_76(s0, (s1.powi(2) + 1.0).log(3.0).cos(), x2, v, n);
-                s1 + f64::tanh(v4)
-            }
-        };
-        let mut m6 = 0;
-        for &t in v.iter() {
-            s2 = f64::mul_add(s2, 0.5, f64::cos(x1 - t) * 0.25);
-            if s2 * f64::sqrt(s2.powi(2) + 0.5) < s0 {
-                m6 += 1;
-            }
-            s0 = (s0 * 0.6 + s0 * 0.4).sin();
-        }
-        match m6 {
-            0 => {
-                acc3 -= 0.75 * f64::hypot(f64::cbrt(acc3 * acc3 + 1.0), (v[2].tanh() * 0.9).atanh()).tanh();
-            }
-            1 | 3 => {
-                s2 = s2 * 0.6 + f64::log10(x2.powi(2) + 1.0) * 0.75;
-                if m6 == 3 && prog_51(s2, 0.75, 0.75, v, m6) >= x1 * x1 {
-                    let x2 = f64::recip(x0 * x0 + 1.0);
-                    let v7 = v[m6 % 4].cos();
-                    acc3 += (x2 - v7.sin()).sin();
-                } else if 0.5_f64.hypot(x1) > 0.5 {
-                    let v8 = f64::atan2((x0.tanh() * 0.9).acos(), v[3].to_radians().powi(2) + 0.5);
-                    s1 = f64::mul_add(s1, 0.8, v8.tanh().tanh() * 0.02);
-                } else {
-                    s1 *= 0.6;
-                    s1 += 0.1 * f64::exp_m1(v[(m6 + n) % 4].cos()).cos();
-                    s0 = (s0 * 0.6 + v5 * 0.005).sin();
-                }
-                let v9 = v[1].abs();
-                acc3 += v9.sin();
-            }
-            4..=5 => {
-                acc3 += f64::asin(acc3.sin() * 0.9).cos() * 0.25;
-                if f64::sqrt(x1 * x1 + 1.0) > 1.0 {
-                    acc3 += f64::tanh((x2.cos() * 0.9).acos());
-                }
-            }
-            _ => {
-                let v10 = acc3;
-                s2 = f64::mul_add(s2, 0.8, f64::tanh(0.5_f64.min(acc3)) * 0.01);
-                s1 *= 0.75;
-                s1 += 0.02 * f64::cos(v10);
-            }
-        }
-        if (x1 * x1 + 1.0).log(3.0) > f64::atanh(x0.cos() * 0.9) || m6 % 3 == 1 {
-            s1 = 0.75 * s1 + 0.25 * x2.copysign(x1).tanh();
-        } else if m6 == 5 && f64::log(x1.powi(2) + 1.0, 10.0) + v[m6 % 4].to_radians() < -0.25 {
-            let v11 = (x1 * x1 + 2.0).ln();
-            s0 = (s0 * 0.5 + v11.cos() * 0.5).sin();
-        } else {
-            s0 = s0 * 0.5 + f64::tanh(f64::ln_1p(x1.tanh() * 0.5)) * 0.5;
-            let v12 = (f64::sin(v5 * 0.001).powi(2) + 0.5).recip();
-            s1 = s1.mul_add(0.75, v12.cos() * 0.02);
-        }
-        'l1: for i in 0..n {
-            acc3 += v[2].cos().exp2().cos() * 0.25;
-            let mut k13 = 0;
-            while k13 < n {
-                k13 += 1;
-                let v15 = match k13 % 3 {
-                    0 | 2 => {
-                        let v14 = s0 * x2;
-                        f64::sin(v14).exp().atan()
-                    }
-                    _ => {
-                        let x1 = x1 / (s0.clamp(x1.cos() - 1.5, s0.sin() + 1.5).cos() + 2.0);
-                        f64::tan(s0.sin() * 1.2) + f64::sin(x1)
-                    }
-                };
-                if s0.mul_add(-v5, v5) < f64::sinh(f64::tanh(s0) * 1.5) {
-                    break 'l1;
-                }
-                s1 = 0.75 * s1 + 0.25 * (s1 * s1).ln_1p().sin();
-                acc3 += v15.tanh() * 0.05;
-            }
-            match k13 + i {
-                0 => {
-                    s1 = (s1 * 0.8 + f64::cos(v5) * 0.2).sin();
-                    if m6 + i < 2 {
-                        break;
-                    }
-                }
-                1 | 3 => {
-                    acc3 += 0.25 * f64::cos(v[1].tanh().exp());
-                }
-                4..=6 => {
-                    let v16 = x2 - v5;
-                    s2 = s2.mul_add(0.8, (s2.cos() * 0.9).acos().cos() * 0.05);
-                    acc3 += 0.25 * v16.cos();
-                }
-                _ => {
-                    s0 = 0.75 * s0 + 0.1 * f64::exp2(f64::tanh(s2)).tanh();
-                    acc3 -= 0.25 * f64::sin(f64::log10(v5.powi(2) + 1.0));
-                }
-            }
-        }
-        s1 = (s1 * 0.5 + (x2 * x2).tanh().exp2() * 0.05).sin();
-        s0 = s0 * 0.8 + f64::atan2(0.5_f64, v[m6 % 4]).cos() * 0.2;
-        s0 - s1 * 1.5 + s2.tanh() - acc3.tanh() - v5.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_103(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::ln(f64::powi(x1 / (v[n % 4].powi(2) + 1.0), 2) + 2.0);
-        let mut s1 = ((f64::powi(v[n % 4], 2) + 2.0).acosh() - f64::asin(x0.tanh() * 0.9)).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        if prog_78(1.2, x1, acc2, v, n) <= 0.5 {
-            let v3 = prog_51(acc2.tanh().cosh().sin() * 2.0, 1.2, 0.25, v, n);
-            acc2 -= v3.cos() * 0.02;
-        } else {
-            acc2 += 0.75 * (x1 * x1 + 0.5).sqrt().powi(2).tanh();
-        }
-        match n {
-            0 => {
-                s0 *= 0.8;
-                s0 -= 0.05 * f64::powi(x2.powi(2) + 1.0, -1).sin();
-                let x0 = f64::recip(x0 * x0 + 0.5);
-                acc2 -= x0.tanh();
-            }
-            1 => {
-                s1 = s1 * 0.8 + x1.clamp(-1.5, 1.0).sin() * 0.2;
-            }
-            2..=3 => {
-                let v4 = prog_51(s0, (x2 - s0).tanh(), 0.75, v, n);
-                s1 *= 0.6;
-                s1 += 0.005 * f64::sin(v4.cos());
-            }
-            _ => {
-                for i in (1..=6).step_by(2) {
-                    let fi = i as f64;
-                    s0 = s0 * 0.8 + f64::ln_1p(s1.tanh() * 0.5) * 0.2;
-                    let v5 = f64::sinh(f64::tanh(fi) * 1.5).powi(2).ln_1p();
-                    let v6 = (x2.powi(2) + 1.0).log(10.0) * (x2.cos() * 1.5).sinh();
-                    acc2 -= (v5.tanh() + v6.tanh()).sin() * 0.5;
-                }
-                let v7 = v[n % 4] - x2;
-                s0 *= 0.8;
-                s0 -= 0.1 * v7.sin();
-            }
-        }
-        if f64::cos(f64::exp(x2.cos())) <= 0.5 {
-            return (s1 * s1 + 1.5).acosh();
-        }
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            for j in (1..=3).step_by(2) {
-                if (f64::tanh(x0) * 0.9).asin() < -0.5 {
-                    let v9 = (f64::sin(x2).powi(2) + 2.0).ln();
-                    acc2 += f64::sin(v9) * 0.5;
-                } else {
-                    let x2 = (x2 * x2 + 2.0).ln();
-                    s0 = f64::mul_add(s0, 0.6, f64::tanh(f64::sin(v[0] - s0).exp()) * 0.05);
-                    if f64::powf(1.5_f64, f64::tanh(x2)) > v[j] && j == 1 {
-                        acc2 += 0.5 * (f64::tanh(s0.cos().cosh()) * 0.9).asin().cos();
-                        break;
-                    }
-                }
-                s0 = s0.mul_add(0.75, f64::cos(f64::exp2((s0 / (s0.powi(2) + 0.5)).sin())) * 0.02);
-                let v10 = (x1 * x1 + 1.0).powi(-2).clamp(-0.5, 1.5);
-                s0 = f64::mul_add(s0, 0.75, v10.tanh() * 0.02);
-            }
-            acc2 += (v[3 - k8].cos().exp() + v[2]).sin();
-            let v11 = v.iter().fold(s0, |r, &p| r * 0.75 + 0.25 * ((p - r) / 3.0).sin());
-            if k8 >= 2 {
-                break;
-            }
-            s1 = s1 * 0.5 + f64::cos(v11) * 0.25;
-        }
-        if k8 % 2 == 0 && x2.cos() >= 0.0 {
-            for t in v {
-                for j in 0..n {
-                    let v12 = s1.atan2(t * t + 1.0);
-                    if x1 / (f64::powi(v12 / (f64::cos(s0) + 2.0), 2) + 1.5) > 0.5 || j > 4 {
-                        acc2 -= 0.05 * f64::sin(v[0]);
-                        continue;
-                    }
-                    let v13 = s1 * v[k8];
-                    s1 = 0.8 * s1 + 0.05 * f64::exp_m1(v[j % 4].tanh()).sin();
-                    s1 = (s1 * 0.75 + v13.tanh() * 0.05).tanh();
-                }
-                let v14 = (f64::cos(x1) * 1.5).sinh() / 2.0;
-                acc2 += 0.5 * t.sin();
-                acc2 += 0.5 * v14.tanh().cos();
-            }
-            s1 = 0.8 * s1 + 0.01 * f64::sin(f64::tanh(s1).exp());
-        } else if ((v[0] * v[0] + 1.0).sqrt().powi(2) + 0.5).ln() >= s0 {
-            s1 = (s1 * 0.75 + f64::cbrt(x1.sin() + 2.0) * 0.75).sin();
-            let x0: f64 = s0;
-            s0 = (s0 * 0.8 + f64::cos(x0) * 0.02).sin();
-        } else {
-            s0 *= 0.5;
-            s0 += 0.02 * (s0 * x2).sin();
-            s0 = s0.mul_add(0.8, f64::tanh(s0.cos().exp2()) * 0.05);
-        }
-        acc2 += 0.25 * f64::cos((s0 * s0 + 0.5).powf(x0.tanh()));
-        s1 * 1.5 + f64::tanh(acc2)
-    }
-
-    #[differentiable]
-    pub fn prog_104(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::sin(x0);
-        let mut acc1: f64 = 0.0;
-        let a2 = v.map(f64::atan);
-        for i in (1..=5).step_by(2) {
-            s0 = (s0 * 0.6 + (s0 - a2[(i + n) % 4] - f64::recip(x1 * x1 + 0.5)) * 0.1).sin();
-            if (v[2].to_degrees() * 0.01).sin() <= 0.5 {
-                acc1 += (x0.cos() * 0.9).atanh().sin() * 0.5;
-                break;
-            }
-        }
-        let mut k3 = 0;
-        while k3 < 6 {
-            k3 += 1;
-            let v4 = v.iter().map(|&p| 1.0 + 0.1 * ((x1.cos() + 2.0).cbrt() + p.tanh()).sin()).product::<f64>();
-            acc1 += f64::sin(v4 - a2[(k3 + n) % 4]) * 0.25;
-        }
-        let v5 = s0;
-        let mut m6 = 0;
-        for i in 0..n {
-            if s0.mul_add(v[2], v[2]) < -1.0 {
-                m6 += 1;
-            }
-            let v7 = v.iter().fold(s0, |r, &p| r * 0.5 + 0.1 * (x0 + x2 + p.cos()).tanh());
-            if f64::cosh(s0.sin() * 1.5) + v5 > 1.0 {
-                return v[i % 4] * v7 * s0.tanh();
-            }
-            let v8 = a2[k3 % 4].powi(3);
-            s0 = (s0 * 0.5 + (v5.sin().exp_m1() + f64::cos(s0)) * 0.1).tanh();
-            s0 = 0.6 * s0 + 0.02 * (v7 - v8.cos()).sin();
-        }
-        let c9 = m6 as f64;
-        let v10 = prog_51(v[m6 % 4].abs().atan().sin() * 2.0, f64::max(c9, x1).tanh(), s0, v, 1);
-        x2.sin() + f64::cos(acc1) - a2[0] - v5.tanh() - v10.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_105(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 - x1).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v4 = loop {
-            k2 += 1;
-            let v3 = v.iter().map(|&p| SCALE + (x2.powi(2) + 0.5).powf(0.3) + p.cos()).sum::<f64>();
-            if (f64::powi(s0, 2) + 1.0).powf(0.5) < v3 {
-                s0 = (s0 * 0.6 + x1.tanh() * 0.4).sin();
-                break (f64::sin(s0.cos()) * 0.9).acos();
-            }
-            acc1 += 0.5 * (s0.powi(2) + 1.0).log(10.0).tanh().sin();
-            if k2 >= 4 {
-                break s0 + v3;
-            }
-        };
-        let v7 = match k2 + n {
-            3 | 5 => v[k2 % 4] * 0.5,
-            6 => {
-                let v5 = prog_61(acc1, x1, 0.75, v, n);
-                s0 = s0.mul_add(0.5, v5.sin() * 0.005);
-                (x0 / (v[k2 % 4].tanh() + 2.0)).tanh()
-            }
-            7 => {
-                let v4 = prog_61((s0 * x0).sin() * 2.0, x1, 0.25, v, n);
-                x0.asinh().powi(2) + v4.sin()
-            }
-            _ => {
-                let v6 = f64::sinh(v[2].cos() * 1.5);
-                v6.tanh().exp2() - v[n % 4]
-            }
-        };
-        match n % 2 {
-            0 => {
-                acc1 += f64::tanh(prog_76(acc1.hypot(x2).sin() * 2.0, 3.0_f64.copysign(s0).cos(), acc1, v, k2)) * 0.005;
-            }
-            _ => {
-                s0 = (s0 * 0.8 + prog_51(f64::asinh(v[2]).cos() * 2.0, acc1.asinh().cos(), (-s0.mul_add(x2, x2)).tanh(), v, n) * 0.005).tanh();
-            }
-        }
-        let mut k8 = 0;
-        while k8 < 5 && x0 <= 0.5 {
-            k8 += 1;
-            match k8 {
-                0 | 2 => {
-                    s0 = s0 * 0.6 + (s0 * s0 + 0.5).powf(1.5).cos() * 0.1;
-                }
-                3..=4 => {
-                    s0 = (s0 * 0.8 + s0 * 0.2).sin();
-                    let v9 = SCALE + v7;
-                    acc1 += 0.4 * v9.cos();
-                }
-                5 => {
-                    s0 = (s0 * 0.6 + f64::atan(s0) * 0.4).tanh();
-                }
-                _ => {
-                    let v10 = f64::exp2(s0.sin());
-                    s0 = 0.5 * s0 + 0.25 * ((v7.powi(2) + 1.0).log(10.0) * s0).cos();
-                    if f64::cbrt(v[k2 % 4] * v[k2 % 4] + 0.5) > v4 {
-                        s0 = (s0 * 0.8 + (s0.powi(2) + 2.0).acosh() * 0.1).sin();
-                        let v11 = (x2 * x2 + 1.0).atan2(v10);
-                        s0 = 0.75 * s0 + 0.05 * v11.tanh().tanh();
-                    } else if 0.1 - v7 < -0.5 && n == 3 {
-                        let v12 = (v10.tanh() * 0.9).asin();
-                        s0 = (s0 * 0.8 + f64::log(x2.powi(2) + 1.0, f64::powi(v[3], 2) + 2.0) * 0.05).tanh();
-                        acc1 += 0.4 * f64::tanh(v12).tanh();
-                    } else {
-                        acc1 += 0.4 * (f64::to_degrees(v4) * 0.01).cos();
-                        let mut k13 = 0;
-                        while k13 < 5 && v7 - v[(k13 + k2) % 4] > f64::sin(v[k13 % 4]) {
-                            k13 += 1;
-                            let v14: f64 = f64::exp_m1(v10.cos());
-                            let v15 = f64::to_radians(v10) * 20.0 + (v14 - v7);
-                            match k13 {
-                                0 | 2 => {
-                                    continue;
-                                }
-                                4 => {
-                                    let v16 = f64::sin(v15);
-                                    let v17 = v16 - x0;
-                                    acc1 -= f64::cos(v17) * 0.05;
-                                }
-                                5 => {
-                                    let v18 = (f64::powi(x1, 2) + 1.0).powi(-2);
-                                    acc1 += f64::cos(f64::sin((x2.sin() * 0.9).atanh()).exp2()) * 0.05;
-                                    acc1 -= 0.05 * f64::cos(v18.cos());
-                                }
-                                _ => {
-                                    let v14 = (s0.tanh() * 0.9).atanh();
-                                    acc1 -= 0.05 * v14.cos();
-                                }
-                            }
-                            acc1 += f64::powi(v7 * v7 + 1.0, -2).cos() * 0.05;
-                            acc1 -= v15.cos() * 0.05;
-                        }
-                    }
-                    s0 = s0 * 0.75 + f64::tanh(v10.cos()) * 0.1;
-                }
-            }
-            s0 = 0.5 * s0 + 0.5 * v[k8 % 4].sin();
-        }
-        s0.sin() - acc1.tanh() + f64::sin(v4) - v7
-    }
-
-    #[differentiable]
-    pub fn prog_106(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[0].cos();
-        let mut acc1: f64 = 0.0;
-        let v3 = if f64::mul_add(x2, x2, x0) > -0.5 {
-            let v2 = (x1 * x1 + 1.0).ln().powi(2).ln_1p();
-            v2 / (v2.powi(2) + 0.5)
-        } else if n == 1 {
-            s0.sin()
-        } else {
-            f64::hypot(s0.tanh(), f64::to_degrees(x1) * 0.02)
-        };
-        'l0: for i in 0..n {
-            let fi = i as f64;
-            if x0 + x1 > -0.5 {
-                s0 = (s0 * 0.8 + v3 * 0.2).tanh();
-            } else if v[i % 4].mul_add(v[i % 4], fi) <= 0.5 {
-                s0 = (s0 * 0.8 + v[i % 4] * 0.2).sin();
-                let v4 = (v[i % 4].tanh() * 0.9).atanh();
-                s0 = s0 * 0.6 + f64::sin(f64::cos(v4)) * 0.05;
-            } else {
-                s0 = (s0 * 0.8 + (v[1] + v3 - s0.sin()) * 0.05).sin();
-                acc1 += 0.25 * (v[0] + v[3] * x2).sin();
-            }
-            s0 = s0.mul_add(0.75, f64::atan(v3 * s0).cos() * 0.05);
-            let mut k5 = 0;
-            while k5 < n && x0 > -0.5 {
-                k5 += 1;
-                s0 = s0 * 0.75 + f64::tanh(f64::ln(s0 * s0 + 2.0)) * 0.25;
-                match k5 + n {
-                    1..=2 => {
-                        let x0 = x0;
-                        let v6 = x0 / (x0 * x0 + 1.5);
-                        acc1 += v6.sin().tanh() * 0.05;
-                    }
-                    3 | 5 => {
-                        s0 = (s0 * 0.8 + (v[k5 % 4] - 0.3) * 0.2).tanh();
-                        s0 = (s0 * 0.5 + (s0 + x2) * 0.25).sin();
-                        if -v[k5 % 4] <= -0.5 {
-                            acc1 += f64::tanh(f64::cos(x0).exp_m1()) * 0.05;
-                            let v7 = v3.asinh();
-                            acc1 -= f64::sin(v7) * 0.05;
-                        } else {
-                            s0 *= 0.6;
-                            s0 += 0.4 * s0.cos();
-                        }
-                    }
-                    6 => {
-                        s0 *= 0.5;
-                        s0 += 0.5 * s0.tanh();
-                        s0 = f64::mul_add(s0, 0.6, (v[i % 4].powi(2) + 0.5).cbrt().sin() * 0.1);
-                    }
-                    _ => {
-                        acc1 += 0.05 * v[n % 4].powi(3).tanh();
-                    }
-                }
-                if k5 < 1 {
-                    acc1 += f64::sin(fi / (x0 * x0 + 1.0)) * 0.05;
-                    break 'l0;
-                }
-            }
-        }
-        let v9 = if n % 2 == 0 && v3 * x1 + x2 < s0 {
-            f64::max(x1, s0)
-        } else if n > 1 && v3.sin().exp2() >= x1 {
-            let v8 = x2.clamp(-1.0, 1.5);
-            s0 = (s0 * 0.8 + (v8 * v8 + 2.0).sqrt() * 0.2).tanh();
-            v8.abs()
-        } else {
-            (f64::sin(1.5_f64.hypot(x1)) * 0.9).atanh()
-        };
-        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::tan(q.sin() * 1.2) + p.sin()).sum::<f64>();
-        s0 * 0.75 + f64::sin(acc1) - v9.sin() - v10.tanh() - v9.asinh().sin().exp_m1()
-    }
-
-    #[differentiable]
-    pub fn prog_107(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(f64::exp(v[n % 4].cos())) * 2.0;
-        let mut acc1: f64 = 0.0;
-        for i in (0..3).rev() {
-            let fi = i as f64;
-            let v6 = match i {
-                0 | 2 => {
-                    s0 = (s0 * 0.6 + f64::atan(v[i]).cos() * 0.4).tanh();
-                    x0.cos().exp_m1()
-                }
-                _ => {
-                    for j in (0..=n).rev().step_by(2) {
-                        let fj = j as f64;
-                        if f64::cos(v[j % 4]) >= -0.5 && j < 2 {
-                            s0 = s0.mul_add(0.6, x1.powi(2).sin() * 0.1);
-                        } else if x0.tanh() >= 0.5 {
-                            let v2 = f64::sin(v[(j + n) % 4]);
-                            s0 = s0.mul_add(0.75, v2 * 0.25);
-                        }
-                        if f64::acosh(x0 * x0 + 2.0) >= (fi.cos() * 1.5).sinh() {
-                            let v3 = fj;
-                            s0 = 0.75 * s0 + 0.02 * f64::sin((f64::tanh(x2).powi(2) + 0.5).powf(v[j % 4].tanh()));
-                            s0 = 0.75 * s0 + 1.0 * f64::cos(v3);
-                        } else {
-                            let v4 = (x2 / (x1.powi(2) + 0.5)).sin();
-                            s0 = s0 * 0.75 + f64::sin(s0) * 0.25;
-                            match j % 4 {
-                                1..=3 => {
-                                    break;
-                                }
-                                _ => {
-                                    acc1 += 0.1 * f64::ln((f64::to_radians(v4) * 20.0).powi(2) + 2.0).sin();
-                                    let v5 = (x2 + s0).tanh().exp_m1();
-                                    s0 *= 0.8;
-                                    s0 += 0.02 * v5.tanh().tanh();
-                                }
-                            }
-                        }
-                        s0 = 0.5 * s0 + 0.5 * f64::tanh(v[j % 4]).sin();
-                    }
-                    f64::atanh((v[(i + n) % 4] * x0).tanh() * 0.9)
-                }
-            };
-            acc1 -= 0.5 * x1.tanh();
-            acc1 += 0.2 * f64::tanh(v6.cos());
-        }
-        match n % 3 {
-            0 => {
-                s0 = (s0 * 0.75 + x2.tanh().exp2() * 0.1).sin();
-                acc1 += ((v[2] / (s0 * s0 + 1.5)).powi(2) + 1.0).log10();
-                if prog_76(2.0, f64::tanh((s0 * s0 + 1.0).log(x1.powi(2) + 2.0)), (v[n % 4] * std::f64::consts::FRAC_PI_4).hypot(-x1).tanh() * 2.0, v, n) >= (f64::cos(x0) * 0.9).atanh() {
-                    let v7 = (x0 * x0 + 1.0).log2();
-                    s0 = (s0 * 0.75 + f64::sin(v7) * 0.1).tanh();
-                } else if (v[1] * v[1] + 0.5).recip() - (f64::tanh(x1) * 0.9).acos() >= x2 {
-                    let v8 = prog_76(f64::sin(s0 + x2 - s0), s0, x1, v, 4);
-                    for i in 0..v.len() {
-                        let fi = i as f64;
-                        acc1 -= f64::recip((v[i] * x1).powi(2) + 0.5).cos() * 0.5;
-                        if f64::tan(v[1].tanh() * 1.2) <= 1.0 {
-                            let v9 = f64::tan(v8.cos() * 1.2).asinh();
-                            acc1 -= f64::tanh(v9).sin() * 0.4;
-                        } else {
-                            s0 = 0.8 * s0 + 0.1 * (s0 / (x1 * x1 + 1.5));
-                        }
-                        s0 = (s0 * 0.6 + fi.tanh().exp() * 1.0).tanh();
-                    }
-                    s0 = 0.8 * s0 + 0.005 * v8.sin().cos();
-                }
-            }
-            _ => {
-                s0 *= 0.75;
-                s0 -= 0.25 * v[0].sin().cos();
-                let v10 = 0.5_f64.atan2(x0);
-                s0 = 0.75 * s0 + 0.25 * f64::sin(v10);
-            }
-        }
-        let mut k11 = 0;
-        let v13 = loop {
-            k11 += 1;
-            let v12 = v.iter().map(|&p| (x0 - x2) * 0.1 + f64::sin(p)).sum::<f64>();
-            acc1 -= 0.4 * ((-x0) - x2.tanh()).tanh();
-            if x0 >= 1.0 {
-                acc1 -= 0.4 * f64::cos(f64::cbrt((v[(k11 + n) % 4].powi(2) + 0.5).atan2(x1).cos() + 2.0));
-                s0 = s0 * 0.75 + f64::tanh(s0.asinh() * v12.asinh()) * 0.02;
-            } else {
-                s0 = (s0 * 0.5 + (x1 * x1 + 1.5).acosh() * 0.1).sin();
-                if s0 + v12 < -1.0 {
-                    break (f64::powi(v12 - x2, 2) + 2.0).sqrt();
-                }
-                s0 = f64::mul_add(s0, 0.75, s0.asinh() / (f64::powi(f64::recip(s0 * s0 + 1.0), 2) + 1.0) * 0.1);
-            }
-            if k11 >= 5 || f64::sqrt((v12 + x1).powi(2) + 0.5) >= v[2] {
-                break f64::powi(x1, 2);
-            }
-        };
-        let v14 = v.iter().copied().map(|p| 1.0 + 0.1 * p.cos().cos().exp().sin()).product::<f64>();
-        x1 * 1.5 - x2 + s0 + f64::sin(acc1) + v13.tanh() + v14.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_108(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.min(v[n % 4]);
-        let mut s1 = x2 * 0.25;
-        let mut s2 = (s0 - x0).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        for i in (1..=6).step_by(2) {
-            if v[2].tanh() < 0.25 || n % 2 == 0 {
-                let v4 = f64::sin(v[2]);
-                acc3 += (s2 * s2 + 2.0).sqrt().tanh() * 0.5;
-                acc3 += 0.5 * v4.cos();
-            } else if x2 + s0 <= f64::exp2(v[1].cos()) || n % 2 == 0 {
-                let v5: f64 = -(f64::to_degrees(v[3]) * 0.02);
-                s1 = (s1 * 0.5 + s2 * 0.5).tanh();
-                s1 = 0.5 * s1 + 0.4 * f64::sin(v5.tanh());
-            } else {
-                s0 = s0.mul_add(0.5, (v[i % 4].to_degrees() * 0.01).cos() * 0.75);
-                let v6 = s0 + x0;
-                acc3 -= 0.5 * f64::cos(f64::cos(v6));
-            }
-            acc3 -= f64::cos(prog_51(((v[3] + x0).cos() * 1.5).cosh().sin() * 2.0, s1, x1, v, i)) * 0.005;
-            if !(i > 1 && (v[3].powi(2) + 1.0).log10() >= (s2.powi(2) + 0.5).atan2(x0)) {
-                break;
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            if i > 0 {
-                return f64::exp(x0.sin());
-            }
-            let v7 = f64::hypot(f64::acosh(x0 * x0 + 1.5), t / (t * t + 1.0));
-            acc3 += f64::cbrt(t.sin() + 2.0) * 0.25;
-            acc3 += v7.cos() * 0.5;
-        }
-        s0 = (s0 * 0.5 + prog_76(s0.cos().exp2().cos(), (s2 + 0.1).cos(), x0, v, n) * 0.005).sin();
-        if s2.cos() > 0.25 || n % 2 == 0 {
-            let mut k8 = 0;
-            while k8 < 3 && v[k8] <= x0 {
-                k8 += 1;
-                let v10 = if f64::powi(x1, 3) < s0.atan2(s0 * s0 + 1.0) {
-                    let v9 = (f64::exp(s0.cos()).powi(2) + 0.5).recip();
-                    s2 = (s2 * 0.6 + (s1 * s1).ln_1p() * 0.4).sin();
-                    f64::log(v9.powi(2) + 1.0, s2.powi(2) + 2.0)
-                } else {
-                    s0 = (s0 * 0.5 + (x1 + s0) * 0.25).sin();
-                    ((s1 - v[n % 4]).powi(2) + 0.5).recip()
-                };
-                s0 = f64::mul_add(s0, 0.75, v[k8].min(s0).sin() * 0.25);
-                if v10 + v10.tanh() > 0.0 {
-                    s0 = (s0 * 0.8 + (s0 - s0.atan()) * 0.1).sin();
-                    break;
-                }
-            }
-            s1 = s1 * 0.5 + f64::mul_add(v[1], x1, s2).tanh() * 0.02;
-        } else {
-            let x0 = f64::cos(v[n % 4]).tanh().sinh();
-            s0 = f64::mul_add(s0, 0.5, x0.tanh().tanh() * 0.25);
-        }
-        let mut a11 = [0.0; 4];
-        for i in 0..n {
-            a11[i % 4] += f64::sin((f64::powi(s1 + x2, 2) + 1.0).log10()) * 0.5;
-            s2 = (s2 * 0.8 + (s1.powi(2) + 0.5).cbrt().to_radians() * 1.0).tanh();
-        }
-        s0.tanh() + s1 - s2 + acc3.sin() + a11[0]
-    }
-
-    #[differentiable]
-    pub fn prog_109(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0;
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v3 = loop {
-            k2 += 1;
-            if x1 < 0.0 && k2 == 0 {
-                break s0 * x0;
-            }
-            if x2.atan2(v[0] * v[0] + 0.5) > -1.0 {
-                return prog_63(x1, (f64::log10(x2 * x2 + 1.0).powi(2) + 1.0).recip().sin(), f64::tanh((f64::tanh(v[0]) * 0.5).ln_1p().tanh().exp2()) * 2.0, v, 0);
-            }
-            acc1 -= 0.5 * f64::exp((x1 - 0.65).tanh()).cos();
-            if k2 >= 3 || (x0 - x1).to_radians() * 20.0 >= 0.0 {
-                break f64::acos(v[(k2 + n) % 4].tanh() * 0.9).atan();
-            }
-        };
-        let mut m4 = 0;
-        'l1: for i in (0..n).rev() {
-            if v3.sin().exp_m1() <= v3 {
-                for j in (0..=i).rev() {
-                    acc1 += f64::sin(x2 * x0) * 0.05;
-                    acc1 += 0.05 * v[m4 % 4].tanh().sin();
-                    match j + i {
-                        0 => {
-                            let v5 = (f64::powi((f64::sin(x1) * 0.9).atanh(), 2) + 0.5).sqrt();
-                            acc1 -= 0.05 * v5.sin().cos();
-                        }
-                        2 | 4 => {
-                            let v6 = (s0.powi(2) + 0.5).cbrt();
-                            acc1 -= 0.05 * v6.sin().tanh();
-                        }
-                        5 => {
-                            s0 = f64::mul_add(s0, 0.8, (v3 * 0.35).sin().cos() * 0.5);
-                            if (-x1) * (v[1] - x1) > (x2.tanh() * 0.9).asin() && k2 < 1 {
-                                continue 'l1;
-                            }
-                            let v7 = (x0.cos() * 0.9).atanh();
-                            s0 = (s0 * 0.8 + v7.cos() * 0.02).tanh();
-                        }
-                        _ => {
-                            acc1 += (f64::cos(v3 + x0) * 0.9).acos().sin() * 0.05;
-                            if s0 * x0 <= 0.0 || j % 3 == 1 {
-                                break;
-                            }
-                            s0 *= 0.6;
-                            s0 += 0.1 * (v[0] * x1).cos();
-                        }
-                    }
-                }
-            }
-            if f64::exp(f64::cos(x2)) < x1 - v[0] {
-                acc1 += (f64::to_degrees(x1 + s0) * 0.02).sin() * 0.25;
-            } else if ((v[1] * v[1] + 2.0).acosh().powi(2) + 2.0).acosh() > -1.0 {
-                s0 = 0.75 * s0 + 0.1 * f64::cos(v[i % 4].atan()).exp2().tanh();
-                acc1 += 0.25 * x0.tanh();
-            } else {
-                let v8 = x0.max(x1);
-                acc1 -= v8.cos().cos() * 0.25;
-            }
-            if k2 < 2 && x1 > v[(m4 + n) % 4] {
-                m4 += 1;
-            }
-            s0 = s0 * 0.5 + (-x0).tanh() * 0.5;
-        }
-        let c9 = m4 as f64;
-        let v10 = v[1];
-        let v11 = v[k2];
-        x2 + s0 * 0.25 - acc1.tanh() + v3 - f64::cos(c9) + v10.cos() + v11
-    }
-
-    #[differentiable]
-    pub fn prog_110(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::log(0.5_f64, x2.powi(2) + 2.0);
-        let mut s1 = x1.min(s0);
-        let mut acc2: f64 = 0.0;
-        'l0: for i in (1..=6).step_by(2) {
-            let fi = i as f64;
-            for j in (0..=i).rev() {
-                let fj = j as f64;
-                acc2 += 0.05 * f64::sin(x0 - fj);
-                if f64::acos(v[j % 4].cos() * 0.9) > -1.0 || j % 3 == 1 {
-                    break;
-                }
-                if !(j % 3 == 1) {
-                    s0 *= 0.8;
-                    s0 += 0.1 * (x0 + x2).sin();
-                    match n {
-                        0 => {
-                            let v3: f64 = f64::log10((-x2).powi(2) + 1.0);
-                            s1 = 0.8 * s1 + 0.05 * (s0 * s0 + 1.0).powf(x2.tanh()).sin();
-                            acc2 += f64::tanh(v3).sin() * 0.05;
-                        }
-                        1..=2 => {
-                            continue;
-                        }
-                        3 => {
-                            s0 = s0 * 0.6 + (s1 * s1 + 2.0).ln().cos() * 0.5;
-                            acc2 -= f64::cos(x1 - fi) * 0.05;
-                        }
-                        _ => {
-                            acc2 -= f64::sin(fi.mul_add(x1, fi)).exp().cos() * 0.05;
-                        }
-                    }
-                    let v4 = f64::tanh(x0 - v[n % 4]);
-                    acc2 += 0.05 * v4.cos();
-                } else if (f64::cos(v[0]) * 1.5).cosh() < -0.5 {
-                    s0 = s0 * 0.6 + ((x0 / (f64::powi(s0, 2) + 1.0)).to_radians() * 20.0).cos() * 0.4;
-                    let x0 = (f64::tanh(x1) * 1.2).tan();
-                    s1 = s1.mul_add(0.8, f64::cos(x0.tanh()) * 0.02);
-                }
-            }
-            s0 = s0 * 0.75 + f64::asin(s0.sin() * 0.9).sin() * 0.1;
-            let mut k5 = 0;
-            while k5 < n + 1 && f64::min(x2 * x1, x1) <= -1.0 {
-                k5 += 1;
-                s0 = s0 * 0.5 + f64::sin(-x0) * 0.5;
-                if v[k5 % 4].atan2(x0.powi(2) + 1.0) >= 1.0 {
-                    continue 'l0;
-                }
-            }
-        }
-        s1 = 0.8 * s1 + 0.2 * v[n % 4].clamp(-1.5, 1.0).tanh();
-        let v6 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.1 * f64::cos(f64::log10(x0 * x0 + 1.0) + p.sin()));
-        s1 = s1 * 0.75 + f64::tanh(v6.atan2(v6.powi(2) + 1.0)) * 0.05;
-        let v8 = if v[n % 4] >= -1.0 {
-            f64::ln_1p(f64::sin(v[3]) * 0.5)
-        } else if (f64::powi(x1, 2) + 0.5).recip() < f64::max(s1, v[n % 4]) && n % 2 == 0 {
-            let v7 = f64::cos(f64::powf(1.5_f64, x2.tanh())).exp();
-            v7.sin().exp2()
-        } else {
-            f64::sin(x1)
-        };
-        s0.sin() + s1 + acc2.cos() + v8 * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_111(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::tanh(2.0_f64.atan2(f64::asinh(x2))) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut m2 = 0;
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            s0 = 0.75 * s0 + 0.05 * f64::cos((f64::tanh(x0) * 1.5).cosh());
-            if (f64::max(-0.5_f64, x0).powi(2) + 0.5).powf(0.3) <= -0.5 {
-                m2 += 1;
-            }
-            match i {
-                0 => {
-                    let v3: f64 = v[i % 4] * x1;
-                    for j in (0..=n).rev().step_by(2) {
-                        let fj = j as f64;
-                        s0 *= 0.75;
-                        s0 += 0.25 * f64::tanh((x2.powi(2) + 1.0).recip().abs());
-                        let v6 = if j + m2 < 12 {
-                            let v4 = x1.copysign(v[1]);
-                            v[j % 4] / (fj * fj + 0.5) + v4.tanh()
-                        } else {
-                            let v5 = v3 / 1.5;
-                            f64::sin(s0.sin()) + v5.sin()
-                        };
-                        let v9 = if v6 / 4.0 < -0.5 {
-                            let v7 = f64::abs(fj);
-                            x1 + v7.sin()
-                        } else {
-                            let v8 = s0.tanh().mul_add(fi.sin().exp(), v6 - 0.25);
-                            v3 + f64::cos(v8)
-                        };
-                        acc1 -= f64::sin(v9) * 0.05;
-                    }
-                    s0 = s0.mul_add(0.8, v3.tanh() * 0.05);
-                }
-                g if g > 1 => {
-                    s0 = s0 * 0.8 + x0.tanh().tanh() * 0.2;
-                    break;
-                }
-                _ => {
-                    let x1 = (f64::powi(v[n % 4], 2) + 0.5).recip();
-                    acc1 -= s0.asinh().cos() * 0.25;
-                    if m2 == 17 {
-                        s0 = (s0 * 0.75 + (x1 + 1.2) * 0.1).tanh();
-                        let v10 = x2 + s0;
-                        s0 = (s0 * 0.8 + v10.sin() * 0.1).sin();
-                    }
-                    s0 = s0 * 0.5 + x1.sin() * 0.25;
-                }
-            }
-        }
-        let c11 = m2 as f64;
-        let mut k12 = 0;
-        let v23 = loop {
-            k12 += 1;
-            if k12 < n && (x1 - v[k12 % 4]) * s0 >= -1.0 {
-                let v13 = f64::ln_1p(f64::tanh(v[2]) * 0.5) + f64::atanh(c11.tanh() * 0.9);
-                acc1 += (v13 * v13 + 1.0).powf(v[k12 % 4].tanh()).asinh().sin() * 0.25;
-            } else if x2 < 0.5 {
-                let v14 = c11.to_radians();
-                acc1 -= v14.tanh() * 0.4;
-            } else {
-                acc1 += c11.sin() * 0.4;
-            }
-            if k12 < n && f64::cbrt(v[n % 4].powi(2) + 0.5) > 0.5 {
-                s0 *= 0.5;
-                s0 += 0.5 * s0.tanh().sin();
-                let v15 = f64::sin(s0.to_degrees() * 0.02);
-                s0 = s0.mul_add(0.6, v15.cos().sin() * 0.25);
-            } else if ((s0 * x2).powi(2) + 1.0).log(10.0) <= v[k12 % 4] {
-                let v16 = c11 * 1.5 - x1 / (f64::sin(c11) + 2.0);
-                acc1 += f64::powf(f64::powi(v16.sin(), 2) + 0.5, 1.5).cos() * 0.4;
-                if n > 5 && v[(k12 + m2) % 4] > 0.5 {
-                    break (f64::powi(v[2], 2) + 1.0).ln();
-                }
-            }
-            if !(m2 > 0 && (x2.cos() * 0.9).acos() <= v[n % 4]) {
-                s0 = (s0 * 0.5 + c11.sin() * 1.0).sin();
-                s0 = 0.75 * s0 + 0.02 * f64::sin(f64::tan(s0.tanh() * 1.2).tanh());
-                if v[2] < x2 + 1.5 {
-                    break f64::cosh(f64::sin(v[k12 % 4]));
-                }
-            } else if (c11 + s0).asinh() < (x0.powi(2) + 2.0).ln() {
-                acc1 += 0.4 * (s0.atan().powi(2) + 0.5).atan2(x1.cos().exp()).cos();
-            } else {
-                let mut k17 = 0;
-                while k17 < 5 {
-                    k17 += 1;
-                    let v21 = if k12 % 2 == 0 && x1 + v[k17 % 4] > x2 {
-                        let v18 = f64::ln(x1 * x1 + 1.0);
-                        (f64::powi(f64::ln(f64::powi(v18, 2) + 0.5), 2) + 1.0).atan2(f64::cos(v18).exp())
-                    } else if s0.powi(3) <= f64::recip(c11 * c11 + 1.0) {
-                        let v19 = ((x0 - x2).sin() * 1.5).sinh();
-                        x0.atan() + v19.cos()
-                    } else {
-                        let v20 = v[(k17 + k12) % 4] + x0 - f64::mul_add(v[(k17 + k12) % 4], v[k17 % 4], x2);
-                        v20.cos().cosh()
-                    };
-                    if x0.asinh() >= -0.25 {
-                        return v[k17 % 4] - v[3];
-                    }
-                    let v22 = v.iter().zip(v.iter()).map(|(&p, &q)| (v[2].powi(2) + 1.0).powf(s0.tanh()) + f64::cos(p) + q.sin()).sum::<f64>();
-                    acc1 -= 0.05 * f64::cos(c11).sin();
-                    acc1 -= f64::cos(f64::cos(v21) + f64::cos(v22)) * 0.05;
-                }
-            }
-            acc1 -= 0.4 * (c11 * 0.8).cos();
-            if k12 >= 5 || f64::asin(f64::cos(s0.cos()) * 0.9) <= c11.max(v[k12 % 4]) {
-                break (f64::tanh(v[2]) + 2.0).cbrt();
-            }
-        };
-        let v24 = (f64::sin(c11) * 0.9).asin();
-        let v25 = v.iter().zip(v.iter()).map(|(&p, &q)| (v[(k12 + n) % 4] * 0.25).clamp((v24.powi(2) + 2.0).acosh().sin() - 1.5, f64::powi(s0 * s0 + 1.0, -1).tanh() + 1.5) + p.cos() + q.sin()).sum::<f64>();
-        let v26 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * ((-v24).cos() + p.sin() + f64::tanh(q)).sin()).product::<f64>();
-        x1.tanh() - f64::cos(acc1) - v23 * 0.25 + v25.tanh() - v26
-    }
-
-    #[differentiable]
-    pub fn prog_112(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_18(x0, x1, f64::cbrt(x1.tanh() + 2.0).sin(), v, n).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        acc1 += f64::asin(f64::sin(x1).tanh() * 0.9).cos();
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            for j in 0..n {
-                s0 *= 0.8;
-                s0 += 1.0 * f64::sin(f64::to_radians(s0));
-                acc1 += f64::cos((s0 * s0 + 0.5).ln()) * 0.1;
-                let v5 = match n + j {
-                    1..=2 => {
-                        let v3 = (x2.sin() * 0.9).asin();
-                        s0 = 0.8 * s0 + 0.02 * f64::asinh(x1 * s0).sin();
-                        f64::exp_m1(f64::sin(f64::log(v3 * v3 + 1.0, v3.powi(2) + 2.0)))
-                    }
-                    3 => {
-                        let v4 = f64::asin(x2.cos().tanh() * 0.9);
-                        v[(j + k2) % 4].cos().exp_m1() + v4.sin()
-                    }
-                    g if g > 6 => f64::atan(x0),
-                    _ => f64::log(1.5_f64, x2 * x2 + 2.0),
-                };
-                s0 = s0 * 0.6 + f64::cos(v5).tanh() * 0.02;
-            }
-            let v6: f64 = (f64::powi(x2, 2) + 2.0).sqrt();
-            let v7 = if !(k2 < n && 1.5_f64.powf(v6.sin()) >= x0) {
-                let x0 = ((x1 - s0).tanh() * 0.9).asin();
-                v[k2] / (x0 * x0 + 1.5)
-            } else {
-                s0 - f64::ln_1p(f64::sin(x0) * 0.5)
-            };
-            s0 = f64::mul_add(s0, 0.75, f64::asin(v7.cos() * 0.9).sin() * 0.02);
-            if k2 >= 2 || v7.to_radians() * 20.0 <= -0.5 {
-                break;
-            }
-        }
-        let v8 = v.iter().fold(f64::cos(prog_51(2.0, 0.5, f64::cos(f64::sqrt((x2.powi(2) + 0.5).recip().powi(2) + 0.5)), v, k2)), |r, &p| r * 0.5 + 0.25 * f64::cos((x2 * x2 + 1.0).recip() + p.sin()));
-        let v11 = match k2 {
-            0 | 2 => {
-                let v9 = (f64::sin(x0) * 1.5).cosh();
-                (f64::tanh(x0).exp_m1().cos() * 0.9).acos() + v9.cos()
-            }
-            _ => {
-                let v10 = x0.atan2(x0.powi(2) + 1.0).cos().exp();
-                f64::ln(v[k2] * v[k2] + 0.5) * f64::cbrt(v10.sin() + 2.0)
-            }
-        };
-        let v12 = v.iter().fold(v8, |r, &p| r * 0.5 + 0.1 * (r * p).tanh());
-        'l2: for i in 0..n {
-            let fi = i as f64;
-            acc1 += 0.25 * (fi - x2).tanh();
-            let mut k13 = 0;
-            while k13 < 3 {
-                k13 += 1;
-                if !(k13 + i < 2 && f64::sin(x2) > v12) {
-                    break 'l2;
-                }
-                let v14 = f64::sinh(v11.cos());
-                let v15 = (v14.powi(2) + 0.5).recip();
-                acc1 += (x2 + v15).cos() * 0.1;
-            }
-            s0 = s0 * 0.75 + f64::sin(x2.sin().exp()) * 0.05;
-        }
-        f64::tanh(s0) + acc1.tanh() - v11.sin() + v12.cos() + (v11.powi(2) + 2.0).sqrt()
-    }
-
-    #[differentiable]
-    pub fn prog_113(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh((x2 * x2).ln_1p() + (x1 + v[0])) * 2.0;
+        let mut s0 = f64::cbrt(f64::asinh(v[n % 4]).powi(2) + 0.5);
         let mut acc1: f64 = 0.0;
         let mut a2 = [[0.0; 4]; 2];
         for i in 0..2 {
             for j in 0..4 {
-                a2[i][j] = x2;
+                a2[i][j] = f64::ln_1p((f64::powi(x0, 2) + 2.0).ln().powi(2));
             }
-            s0 = 0.75 * s0 + 0.005 * f64::sin(prog_51(x2, (f64::to_degrees(s0) * 0.01).tanh(), f64::cos(v[3].to_radians().cos().exp_m1()) * 2.0, v, n));
         }
-        let a3 = a2[0];
-        let mut m4 = 0;
-        for i in 0..n {
-            let fi = i as f64;
-            if !(i + m4 < 4) {
-                s0 *= 0.8;
-                s0 += 0.2 * f64::sin((a3[3] * a3[3] + 1.0).sqrt().asinh());
-            } else {
-                let v5 = (s0 + x0).cos().exp2();
-                s0 *= 0.75;
-                s0 += 0.1 * ((x0 * x0 + 1.0).log(10.0) / (f64::cos(v5 - fi) + 2.0));
-            }
-            for _ in 0..n {
-                acc1 += v[i % 4].asinh() * 0.02;
-                let v6 = x0.tanh();
-                s0 = s0 * 0.8 + v6 * 0.2;
-            }
-            if x1.tanh() <= 0.5 {
-                m4 += 1;
-            }
-            s0 = s0 * 0.6 + f64::sin(f64::mul_add(x0, a2[1][i % 4], a2[1][i % 4])) * 0.05;
+        s0 = 0.6 * s0 + 0.1 * a2[0][n % 4].atan2(x2 * x2 + 1.0).cos();
+        let mut k3 = 0;
+        while k3 < n + 1 && x1 <= 0.5 {
+            k3 += 1;
+            s0 = (s0 * 0.6 + (x0.asinh().powi(2) + 2.0).acosh() * 0.2).sin();
+            acc1 -= (x0 * x2).tanh() * 0.25;
         }
-        let c7 = m4 as f64;
-        'l4: for i in 0..4 {
-            let fi = i as f64;
-            let v8: f64 = s0.cos();
-            acc1 -= 0.5 * (x0 / (x0 * x0 + 1.0)).tanh();
-            let mut k9 = 0;
-            while k9 < 4 {
-                k9 += 1;
-                match m4 + i {
-                    0 => {
-                        s0 = (s0 * 0.5 + f64::acosh(a3[0].cos().exp2().powi(2) + 1.5) * 0.1).tanh();
-                    }
-                    g if g > 3 => {
-                        break 'l4;
-                    }
-                    _ => {
-                        s0 = (s0 * 0.75 + fi.atan() * 1.0).sin();
-                    }
-                }
-                let v10 = (f64::powi(s0 + c7, 2) + 1.0).sqrt();
-                match k9 {
-                    0 => {
-                        s0 = s0.mul_add(0.6, f64::cos((s0 * s0 + 1.5).acosh()) * 0.1);
-                    }
-                    1..=2 => {
-                        acc1 += f64::sin(v8 * f64::ln(a3[k9 % 4] * a3[k9 % 4] + 1.0)) * 0.1;
-                        s0 = (s0 * 0.6 + (x2.cos() * 0.9).acos() * 0.1).tanh();
-                    }
-                    3 => {
-                        s0 = s0 * 0.8 + v10.cos() * 0.2;
-                        if v10.sin().mul_add(v8.asinh(), v8) >= x1 + c7 {
-                            let x1 = a2[1][(k9 + m4) % 4].copysign(a2[0][n % 4]).cos();
-                            s0 = 0.75 * s0 + 0.05 * f64::sin(a3[m4 % 4].mul_add(fi, x1));
-                            match k9 % 4 {
-                                0 | 2 => {
-                                    acc1 += (x0 * fi).tanh() * 0.1;
-                                    continue;
-                                }
-                                _ => {
-                                    acc1 += 0.1 * f64::sin(0.3 - fi);
-                                }
-                            }
-                        } else if x2.cos() >= a3[i] || k9 < 2 {
-                            acc1 += 0.1 * (s0 + v[k9 % 4]).sin();
-                        }
-                        let v11 = (s0.powi(2) + 1.0).log2().tanh();
-                        acc1 += v11.cos() * 0.1;
-                    }
-                    _ => {
-                        s0 = s0 * 0.75 + f64::cos(x2.atan2(v8 * v8 + 0.5)) * 0.05;
-                    }
-                }
-                s0 = f64::mul_add(s0, 0.8, (x1 - s0).cos() * 0.1);
-                acc1 += f64::tanh(f64::cos(v10)) * 0.1;
-            }
-            s0 = (s0 * 0.5 + v8.cos() * 0.5).sin();
+        for t in v {
+            acc1 -= 0.5 * (a2[0][3] * a2[0][3] + 1.0).log2().sin();
+            s0 = s0 * 0.5 + f64::sin(x1 * v[k3 % 4]) * 0.1;
+            acc1 -= (x0 - t * a2[0][n % 4]).sin() * 0.5;
         }
-        acc1 += f64::tanh(f64::copysign(x1, c7));
-        x0 * 0.5 + f64::tanh(s0) - acc1.cos() + a2[0][2] * 0.25 - a3[0].sin() + (s0 + f64::ln_1p(x1 * x1))
+        x0 * 0.75 + x1.sin() + s0 * 0.25 + acc1.tanh()
     }
 
     #[differentiable]
-    pub fn prog_114(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(prog_51(0.25, x2.min(v[n % 4]).cos() * 2.0, (x1 * x0 - 0.65).tanh() * 2.0, v, n)) * 2.0;
-        let mut s1 = prog_78(x0, x1, 0.75, v, 2).tanh() * 2.0;
+    pub fn prog_31(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::mul_add(v[2], x1, v[2]).tanh() * 2.0;
+        let mut s1 = f64::cos(prog_8(s0, (x2.tanh() * 0.8).tanh() * 2.0, (f64::tanh(x2) * 0.5).ln_1p().sin() * 2.0, v, n)) * 2.0;
         let mut acc2: f64 = 0.0;
-        let v3 = prog_61(x0, f64::tanh(f64::tanh((x0.cos() * 0.9).asin())), 0.75, v, n);
-        let mut k4 = 0;
-        let v5 = loop {
-            k4 += 1;
-            if x2.atan2(v[k4] * v[k4] + 1.0) / 1.5 > x2 {
-                s0 = (s0 * 0.75 + f64::to_radians(s0) * 20.0 * 0.5).tanh();
-                break v3;
-            }
-            s1 = s1 * 0.75 + v3.sin() * 0.25;
-            if k4 >= 3 || (f64::powi(v[1] * v[1] + 1.0, -1).tanh() * 1.5).sinh() <= v[k4] {
-                break (s1 * s1 + 0.5).recip() / 3.0;
-            }
-        };
-        let a6 = [v[3 - k4].clamp(-0.5, 1.0) * f64::sqrt(acc2 * acc2 + 1.0), x2 / (v[k4].powi(2) + 1.0), v[3 - k4].clamp(v[n % 4].tanh() - 1.5, x0.cos() + 1.5), f64::asinh(f64::copysign(x0, acc2))];
-        let mut k7 = 0;
-        while k7 < n + 1 {
-            k7 += 1;
-            let v8 = f64::ln(v3.powi(2) + 2.0);
-            if ((x2 / (s0.tanh() + 2.0)).powi(2) + 1.0).recip() > -0.25 || k7 < k4 {
-                let x0 = ((v5 - x2).powi(2) + 0.5).ln();
-                acc2 += (v5.powi(2) + 1.0).log(2.0).sin() * 0.25;
-                s0 *= 0.8;
-                s0 += 0.05 * x0.tanh();
-            } else {
-                let v9 = v8 * 1.2 - s1.cos();
-                let v10 = x0.mul_add(x1, s0) + v9;
-                acc2 += 0.25 * f64::tanh(v10.tanh());
-            }
-            acc2 += f64::exp_m1(v5.cos()).cos() * 0.25;
-            s1 = (s1 * 0.5 + v8.cos() * 0.5).tanh();
-        }
-        let mut k11 = 0;
-        while k11 < n {
-            k11 += 1;
-            match k11 % 4 {
-                0 => {
-                    let v12 = x2 * v5;
-                    let v3 = f64::sin((v12 * v12 + 0.5).ln());
-                    acc2 -= 0.25 * v3.sin().tanh();
+        'l0: for (i, &t) in v.iter().enumerate() {
+            s1 = s1.mul_add(0.8, f64::tanh(x2) * 0.2);
+            for j in 0..i {
+                match j {
+                    0 | 2 => {
+                        break 'l0;
+                    }
+                    _ => {
+                        s1 = (s1 * 0.75 + (s1 + t) * 0.1).tanh();
+                        let x0 = (x0 * x0 + 0.5).recip();
+                        s0 *= 0.6;
+                        s0 += 0.2 * x0.cos().sin();
+                    }
                 }
-                1..=3 => {
-                    let v13 = (f64::powi(x1, 2) + 1.0).ln().tanh().exp_m1();
-                    s0 = s0 * 0.8 + f64::tanh(v13).cos() * 0.05;
+                if s0 + t <= v[j] / (x0 * x0 + 0.5) {
+                    acc2 -= 0.1 * f64::sin(f64::sin(x0).cos().exp());
+                    break;
+                }
+                s1 = f64::mul_add(s1, 0.6, f64::cos(t * x1) * 0.1);
+            }
+            if n > 4 {
+                s1 = (s1 * 0.5 + t * 2.0 * (x1 + x0) * 0.02).sin();
+                continue;
+            }
+            let mut k3 = 0;
+            while k3 < n + 1 {
+                k3 += 1;
+                s1 = s1 * 0.8 + (x2.tanh().powi(2) + 0.5).ln() * 0.1;
+                s1 = (s1 * 0.5 + f64::max(t, s0) * 0.5).sin();
+            }
+            s0 *= 0.8;
+            s0 += 0.2 * f64::cos(t.cos());
+        }
+        let v4 = x0 * acc2;
+        let v5 = prog_8(x2, 0.25, (SCALE + v[n % 4] * v[n % 4]).sin() * 2.0, v, n);
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            acc2 += v4.cos() * 0.5;
+            let v6 = v.iter().copied().map(|p| s1 / 3.0 / (f64::powi((t * t + 2.0).ln(), 2) + 1.0) + f64::sin(p)).sum::<f64>();
+            acc2 += 0.5 * f64::cos(fi.atan() * (t * t + 0.5).sqrt());
+            acc2 += 0.5 * v6.cos();
+        }
+        s0 + s1 + acc2.sin() + v4 - f64::cos(v5)
+    }
+
+    #[differentiable]
+    pub fn prog_32(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin(x1 + v[3]) * 2.0;
+        let mut s1 = (v[n % 4] / (x0 * x0 + 0.5)).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        'l0: for &t in v.iter() {
+            acc2 -= f64::sin(prog_30(((x2.powi(2) + 1.0).recip() * (f64::tanh(x0) * 0.9).atanh()).sin(), x0, 0.25, v, n)) * 0.01;
+            s1 = s1.mul_add(0.6, f64::cos((t.cos() * 1.2).tan()) * 0.02);
+            for j in 1..n {
+                acc2 -= (f64::exp_m1(x1.sin()) - (s0.powi(2) + 1.0).atan2(x0)).tanh() * 0.1;
+                if x2 > (v[(j + n) % 4] * v[(j + n) % 4] + 1.0).log2() {
+                    break 'l0;
+                }
+                if x2 < -0.5 || j < 5 {
+                    s0 *= 0.5;
+                    s0 -= 0.1 * (x2 * s0).tanh();
+                    break 'l0;
+                }
+            }
+            s1 = s1 * 0.6 + (s0 - x1).cos() * 0.2;
+        }
+        let mut k3 = 0;
+        while k3 < n && x0.min(x2) >= s0 * x0 {
+            k3 += 1;
+            if n % 3 == 1 && (v[k3 % 4].powi(2) + 1.0).powf(f64::sin(x1)) > -0.5 {
+                return prog_30((s1.powi(3) + x2.atan()).cos(), f64::cosh(f64::sin(f64::tanh(v[0])) * 1.5).sin(), s1, v, 1);
+            }
+            let v4 = (s0.powi(2) + 0.5).atan2(v[(k3 + n) % 4]);
+            s0 = s0.mul_add(0.8, (x2 * x2 + 1.0).log(3.0).sin() * 0.2);
+            acc2 -= v4.sin().sin() * 0.25;
+        }
+        let v5 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.05 * (x2.tanh().exp_m1() + p.sin()).sin());
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            s0 = s0.mul_add(0.75, (s0 * s0 + 1.0).recip().sin() * 0.25);
+            match i {
+                0 => {
+                    acc2 += 0.25 * v5.tanh();
+                    if (f64::powi(s0, 2) + 2.0).acosh() >= x1 + v5 {
+                        let v6 = fi.tanh();
+                        s1 = f64::mul_add(s1, 0.6, v6.to_degrees() * 0.01 * 1.0);
+                    } else if v5.powi(3) <= -1.0 {
+                        acc2 -= ((f64::sin(s0) * 0.9).asin() - f64::cos(x1).exp2()).tanh() * 0.25;
+                        let v7 = prog_29(f64::cos(s0 - x2) * 2.0, (x2 * s1).sin(), v[i % 4].sin() * 2.0, v, n);
+                        acc2 -= f64::sin(v7).tanh() * 0.02;
+                    }
+                }
+                g if g > 1 => {
+                    s1 *= 0.5;
+                    s1 += 0.4 * (x2.to_degrees() * 0.02).cos();
+                    if !(i < n) {
+                        acc2 -= (s1 / (f64::powi(v5 + v[k3 % 4], 2) + 0.5)).sin() * 0.25;
+                        if !(i > 0 && x0.asinh() >= 0.25) {
+                            break;
+                        }
+                        s1 *= 0.8;
+                        s1 += 0.1 * (x1 + x0).sin();
+                    }
+                    let v8 = v5 - fi;
+                    s0 *= 0.6;
+                    s0 += 0.4 * v8.tanh();
                 }
                 _ => {
-                    let mut k14 = 0;
-                    while k14 < 6 {
-                        k14 += 1;
-                        let v15 = a6.iter().zip(a6.iter()).map(|(&p, &q)| p.atan() + f64::cos(q)).sum::<f64>();
-                        let v17: f64 = if k4 + k14 < 9 && f64::cosh(f64::tanh(v5)) <= v3 * x2 {
-                            let v16 = f64::tanh(v15).exp2().max((s0.powi(2) + 1.0).atan2(s0));
-                            acc2 += 0.05 * (-(x2.sin() * 0.9).atanh()).sin();
-                            v16 + 1.25
-                        } else {
-                            v15 * 0.1
-                        };
-                        s0 = s0.mul_add(0.8, s0.sin().sinh().tanh() * 0.1);
-                        s0 = s0.mul_add(0.8, v17.cos() * 0.01);
-                    }
-                    acc2 += s0.asinh() * 0.2;
+                    let v9 = f64::exp2(v[3].sin());
+                    acc2 += 0.25 * f64::sin(v9 * s1);
                 }
             }
-            if f64::ln_1p(f64::cos(v3) * 0.5) < -0.25 {
-                break;
+            s1 = 0.75 * s1 + 0.25 * f64::tanh(((-s0).powi(2) + 2.0).sqrt());
+        }
+        for (i, &t) in v.iter().enumerate() {
+            acc2 -= f64::tanh(f64::to_radians(x0) / (f64::tanh(-t) + 2.0)) * 0.5;
+            acc2 += (v5.tanh() * 0.9).asin().tanh() * 0.5;
+            match i % 2 {
+                1 => {
+                    let v10 = v[i] - x2 - (s1 + v[i]);
+                    acc2 += v10.tanh().tanh() * 0.5;
+                }
+                _ => {
+                    let v5 = x0.sin();
+                    acc2 -= v5 * 0.5;
+                }
             }
-            let v18 = v.iter().fold(v[(k11 + n) % 4], |r, &p| r * 0.5 + 0.05 * (v5 / (r.cos() + 2.0) + p.cos()).tanh());
-            s0 = (s0 * 0.75 + (v18 * v18 + 1.0).log(2.0) * 0.05).sin();
         }
-        s0 = s0.mul_add(0.6, f64::cos(a6[k11 % 4]).powi(3) * 0.05);
-        s0.tanh() - s1.cos() - acc2.tanh() + v3.sin() + v5.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_115(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::powi(v[n % 4], 2) + 1.0).log(x2.powi(2) + 2.0).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        for i in (1..=5).step_by(2) {
-            let v2 = (f64::tanh(v[i % 4]).tanh() * 0.9).atanh();
-            acc1 += 0.25 * (v2 * x0).sin();
-            let v3: f64 = prog_51(x1, 0.25, f64::asin(x1.sin() * 0.9).tanh() * 2.0, v, 1);
-            acc1 += 0.01 * v3.tanh();
-        }
-        'l1: for i in 0..5 {
+        'l5: for i in 0..3 {
             let fi = i as f64;
-            for j in (0..=i).rev() {
-                s0 = (s0 * 0.75 + (fi * fi).ln_1p() * 1.0).sin();
-                acc1 += 0.05 * f64::atan(x2).cos();
-                if (f64::log(x0 * x0 + 1.0, 2.0).cos() * 0.5).ln_1p() >= 0.0 {
-                    let v4 = v[3].atan();
-                    s0 = (s0 * 0.6 + (f64::sin((x0 * x0 + 0.5).atan2(x0)) * 0.9).acos() * 0.02).tanh();
-                    if j < 1 {
-                        acc1 += 0.05 * f64::powi(f64::cos(x0), 3);
-                    } else if j > 0 {
-                        s0 = (s0 * 0.5 + (x1.powi(2) + 1.0).recip() * 0.75).tanh();
-                        acc1 += f64::tanh(v4) * 0.05;
-                    } else {
-                        let v5 = (v[n % 4].cos() * 0.9).atanh().powi(2);
-                        acc1 += 0.05 * (-v5).tanh().exp2().sin();
-                    }
-                    acc1 -= 0.05 * f64::tanh(v4);
+            let mut k11 = 0;
+            while k11 < 5 && v5 - v[k3 % 4] < s0 {
+                k11 += 1;
+                let v13 = if f64::tanh(v[2]).exp2() <= v[(k11 + k3) % 4] || k11 > 1 {
+                    f64::sqrt(v[k11 % 4] * v[k11 % 4] + 2.0)
+                } else if fi / (v[k11 % 4] * v[k11 % 4] + 1.5) > 0.0 {
+                    let x1 = fi - (-x0);
+                    s1.tanh() + f64::cos(x1)
                 } else {
-                    acc1 += x1.min(x0).cos() * 0.05;
+                    let v12 = (f64::powi(x1 - x0, 2) + 0.5).ln();
+                    v12.tanh()
+                };
+                if !(k11 < 5 && (f64::tanh(x2) * 1.5).cosh() < -0.5) {
+                    s0 = (s0 * 0.5 + (v5 + s1) * 0.25).tanh();
+                    continue 'l5;
+                }
+                let v14 = (f64::tanh(s1).exp_m1().sin() * 0.9).acos();
+                s0 = f64::mul_add(s0, 0.6, v5.sin().tanh() * 0.4);
+                s1 = 0.5 * s1 + 0.05 * (v13.tanh() + f64::tanh(v14)).cos();
+            }
+            if f64::powi(x2, 2) > v5.sin() {
+                s0 *= 0.6;
+                s0 -= 0.1 * f64::tanh(s1).exp().sin();
+                continue;
+            }
+            s0 = f64::mul_add(s0, 0.5, x1.cos() * 0.5);
+            let mut k15 = 0;
+            while k15 < n {
+                k15 += 1;
+                if x2.tanh() - x1 >= 0.5 {
+                    continue 'l5;
+                }
+                acc2 += f64::asin(f64::cos(s0) * 0.9).sin() * 0.1;
+                if v[k15 % 4] + x0 * v[k15 % 4] <= -1.0 || n == 0 {
+                    s0 = f64::mul_add(s0, 0.8, s0.powi(2).cos() * 0.05);
+                } else {
+                    acc2 -= x2 / (f64::powi(fi, 2) + 1.5) * 0.05;
                 }
             }
-            s0 = 0.6 * s0 + 0.2 * (x0 - s0).tanh();
-            for j in (0..=i).rev() {
-                if j % 2 == 0 && x1.to_radians() * 20.0 >= f64::to_radians(fi) {
-                    continue;
-                }
-                if (v[2].powi(2) + 1.0).log2() >= v[j % 4] + x0 || j < 3 {
-                    s0 = s0 * 0.75 + f64::tanh(f64::asin(s0.sin() * 0.9)) * 0.1;
-                    break 'l1;
-                }
-                s0 = s0.mul_add(0.6, (s0 * s0 - f64::recip(x2 * x2 + 1.0)).sin() * 0.05);
-            }
-            s0 = s0.mul_add(0.75, f64::sin(x1 * x2) * 0.05);
         }
-        let v6 = f64::sin(x1 * s0);
-        let v7: f64 = if (v[2].min(x0).powi(2) + 1.0).powi(-2) > f64::cos(s0).exp2() {
-            let x0 = x0 * x2;
-            v6.min(x0)
-        } else if !(n % 3 == 1) {
-            x1.tanh()
-        } else {
-            s0 = (s0 * 0.75 + (2.0 - (v[n % 4].cos() * 1.5).cosh()) * 0.05).sin();
-            v6 + x0
-        };
-        s0.tanh() - f64::tanh(acc1) - v6 + v7
+        s0 * 0.25 - s1 * 0.25 - f64::tanh(acc2) + v5
     }
 
     #[differentiable]
-    pub fn prog_116(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = ((x2 - 0.3).cos() * 0.5).ln_1p();
-        let mut s1: f64 = (x0 * x0 + 1.0).sqrt().cos() * 2.0;
+    pub fn prog_33(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_0((f64::tanh(v[n % 4]).exp() * (x0 * x0 + 1.0).log10()).sin() * 2.0, x0, x2, v, n).sin() * 2.0;
+        let mut s1 = x1;
         let mut acc2: f64 = 0.0;
-        let v3 = v.iter().fold(s1, |r, &p| r * 0.75 + 0.1 * f64::tanh((acc2.tanh() * 1.5).cosh().clamp(f64::tanh((p * p + 1.0).cbrt()) - 1.5, acc2.mul_add(x1, v[n % 4]).cos() + 1.5)));
-        let mut k4 = 0;
-        let v6 = loop {
-            k4 += 1;
-            let v5 = prog_63(v3.sin().asinh().cos(), (0.35 - x0.tanh()).tanh() * 2.0, 0.25, v, n);
-            acc2 += 0.5 * f64::cos((f64::tanh(s0) * 0.5).ln_1p() + x0.tanh().exp());
-            if k4 >= 3 || v[2].powi(3) < 0.0 {
-                break f64::hypot(s0.cos(), f64::clamp(v[3 - k4], -0.5, 1.5));
-            }
-            acc2 += 0.01 * f64::tanh(v5).cos();
-        };
-        acc2 += 0.4 * f64::sin(v6 + f64::acosh(x0 * x0 + 1.5));
-        let v8: f64 = if (v6 * v6 + 1.0).log10() <= 0.25 {
-            let v7 = -(v3 * v[1]);
-            v7 + 0.8
+        if n > 1 && x1 >= s1.asinh() {
+            acc2 += 0.5 * f64::cos(f64::asin((x0 / (v[n % 4].cos() + 2.0)).sin() * 0.9));
+            let v3 = prog_30(x0, s1, (v[n % 4].cos() - (v[n % 4].sin() * 0.9).acos()).tanh(), v, n);
+            s0 *= 0.6;
+            s0 -= 0.005 * v3.cos();
         } else {
-            v3 / (v3.powi(2) + 1.0)
-        };
-        let mut m9 = 0;
-        for &t in v.iter() {
-            s0 = (s0 * 0.5 + v[0] * 0.5 * 1.0).sin();
-            s0 = (s0 * 0.5 + (f64::sin(s0) * 1.5).cosh() * 0.1).tanh();
-            if n < 2 && f64::tan(f64::acos(v3.sin() * 0.9).sin() * 1.2) >= v8 * std::f64::consts::FRAC_1_PI {
-                m9 += 1;
-            }
-            s0 = f64::mul_add(s0, 0.5, t.tanh() * 0.5);
+            let v4 = x1.atan();
+            s1 = s1 * 0.75 + f64::sin(v4) * 0.25;
         }
-        match m9 {
-            0 => {
-                acc2 += (v[0] + 2.0_f64.log(x2 * x2 + 2.0)).sin();
-                s1 = 0.6 * s1 + 0.05 * f64::sin((f64::sin(v3) * 0.9).asin());
+        if f64::tanh(acc2) >= -0.25 || n % 2 == 0 {
+            let v5 = f64::log((v[n % 4] * 1.2).powi(2) + 1.0, 2.0);
+            s0 = (s0 * 0.8 + f64::atan2(-x0, v5.cos().powi(2) + 1.0) * 0.05).tanh();
+        }
+        let mut a6 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a6[i][j] = f64::exp_m1(f64::sinh(f64::sin(x2) * 1.5).cos());
             }
-            g if g > 2 => {
-                s1 *= 0.75;
-                s1 += 0.05 * s1.atan().asinh().cos();
-                if f64::asin(v3.tanh() * 0.9) - 0.25 <= 0.5 {
-                    let x1 = (x1.tanh() * 2.0).cosh();
-                    let x2 = f64::acos(v3.sin() * 0.9);
-                    acc2 -= f64::cos(x1.sin() + f64::cos(x2)) * 0.25;
+            s0 = s0.mul_add(0.5, f64::tanh(s0.sin().exp()) * 0.1);
+        }
+        let a7 = a6[0];
+        if a7[n % 4].abs() >= x1 {
+            acc2 -= 0.005 * prog_1(x0, (v[n % 4] * a7[n % 4].clamp(-0.5, 0.5)).tanh(), s1, v, n).tanh();
+        } else {
+            let v8 = (v[n % 4] * v[n % 4] + 2.0).sqrt();
+            s0 = s0.mul_add(0.75, f64::cos(f64::tanh(v8)) * 0.25);
+        }
+        let v9: f64 = prog_6(0.25, 0.5, s1, v, n);
+        for &t in v.iter() {
+            acc2 += 0.5 * (s0 - 2.5 + (s0 * s0 + 1.0).ln()).cos();
+            acc2 += prog_30(f64::acos(v9.sin() * 0.9).tanh(), f64::sin((f64::sin(t) * 0.9).acos().asinh()) * 2.0, x1, a7, n).sin() * 0.02;
+        }
+        s0 + acc2 + a6[0][3].tanh() + v9.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_34(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::sin(x0);
+        let mut s1 = prog_22(f64::powi(x2, 2).sin() * 2.0, s0, x0, v, n).sin() * 2.0;
+        let mut s2 = x1;
+        let mut acc3: f64 = 0.0;
+        match n {
+            0 => {
+                acc3 -= f64::log10(f64::powi(s2 * std::f64::consts::FRAC_PI_4, 2) + 1.0);
+                if acc3.sin() >= acc3 {
+                    s1 = 0.5 * s1 + 0.25 * f64::hypot(acc3 / (s2.cos() + 2.0), x1.atan()).sin();
+                } else if f64::sqrt(acc3 * acc3 + 0.5).cos().exp_m1() >= v[2] {
+                    let v4: f64 = prog_0((v[n % 4].powi(3).to_radians() * 20.0).tanh() * 2.0, (x2 * v[n % 4]).sin() * 2.0, acc3, v, 3);
+                    acc3 += f64::cos(v[1]);
+                    s2 = 0.6 * s2 + 0.005 * v4.cos();
                 } else {
-                    let v10 = (v8.max(x1).cos() * 0.9).acos();
-                    let v11 = x0.hypot(v10);
-                    s0 = s0.mul_add(0.5, v11.tanh().tanh() * 0.02);
+                    let v5: f64 = prog_30(s0, x0, f64::sin(x1 - s2), v, n);
+                    let v6 = prog_29((s2.atan() * f64::sinh(s2.sin() * 1.5)).tanh() * 2.0, s2, x1, v, n);
+                    s0 = s0 * 0.5 + f64::tanh(v5.sin() + v6.cos()) * 0.005;
                 }
-                s0 = s0 * 0.75 + (s0.cos() * 1.5).cosh().sin() * 0.02;
+                acc3 += v[2].asinh();
+            }
+            1..=2 => {
+                acc3 += 0.75 * ((s0 * s0 + 2.0).ln() * s2.asinh());
+                let v7 = f64::cos(acc3.clamp(-0.5, 1.0));
+                s1 *= 0.6;
+                s1 -= 0.05 * v7.sin().sin();
+            }
+            3 => {
+                let v8: f64 = prog_29(1.5, f64::sin((v[n % 4] + x1) / (x1.powi(3).powi(2) + 1.5)) * 2.0, x1, v, n);
+                acc3 += f64::acos(acc3.sin() * 0.9).sin() * 0.25;
+                s2 *= 0.6;
+                s2 -= 0.005 * v8.tanh().cos();
             }
             _ => {
-                s1 = (s1 * 0.6 + f64::abs(v3) * 0.1).tanh();
-                s0 = s0.mul_add(0.75, prog_63(x2, x0, 0.75, v, n).tanh() * 0.005);
+                let v9: f64 = prog_2(f64::cos(f64::asinh(acc3)), f64::asin(s2.sin() * 0.9).cos(), v[n % 4].tanh().exp_m1().tanh() * 2.0, v, 2);
+                for t in v {
+                    acc3 += t.cos() * 0.5;
+                    for j in (0..n).rev() {
+                        let fj = j as f64;
+                        let v10 = v.iter().map(|&p| v9.cos() / (x2.asinh().powi(2) + 1.0) + p.tanh()).sum::<f64>();
+                        if v10.copysign(x1) < v10 || j > 3 {
+                            s1 = (s1 * 0.75 + (-fj).sin() * 1.0).tanh();
+                        } else if f64::asinh(v[0]) <= fj * s1 {
+                            s1 = (s1 * 0.5 + fj.mul_add(s1, s1) * 0.05).sin();
+                            match j + n {
+                                0 => {
+                                    acc3 += 0.05 * (f64::tanh(f64::cosh(f64::tanh(fj) * 2.0)) * 1.5).sinh().cos();
+                                }
+                                g if g > 2 => {
+                                    break;
+                                }
+                                _ => {
+                                    s1 *= 0.75;
+                                    s1 -= 1.0 * fj.sin();
+                                }
+                            }
+                        } else {
+                            acc3 += 0.05 * (v[j % 4].tanh() * v9.sin());
+                        }
+                        acc3 += (f64::tanh(v[0].to_degrees() * 0.01) * 0.9).acos().sin() * 0.05;
+                    }
+                    acc3 += f64::cos(x1 * v9) * 0.5;
+                }
+                s1 = s1 * 0.5 + f64::tanh(v9.cos()) * 0.005;
             }
         }
-        s0 + s1 + acc2
+        s2 = (s2 * 0.75 + (-x2) * 0.25).sin();
+        let v12: f64 = if n < 4 && (f64::sin(x2) * 0.9).asin() >= 0.5 {
+            let v11 = s0;
+            f64::atan(x1) + (v[0].tanh() * 0.9).acos() + v11.sin()
+        } else {
+            v[n % 4].powi(2)
+        };
+        let v14 = if x1.tanh() < s2 {
+            let v13 = 0.8 - x2;
+            s1 = s1 * 0.5 + v13.sin() * 0.5;
+            (x0 * x0 + 0.5).recip()
+        } else {
+            v[n % 4] + x2 - f64::sinh(x1.cos() * 1.5)
+        };
+        let v15 = v.iter().copied().map(|p| 0.75 * v[2] * (p * p)).sum::<f64>();
+        s0 + s1 * 1.5 + f64::tanh(acc3) + v12.tanh() + v14.tanh() + v15.sin()
     }
 
     #[differentiable]
-    pub fn prog_117(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 * x0 + 1.0).atan2(v[n % 4]).cos() * 2.0;
-        let mut s1 = f64::sin(f64::atanh(x2.sin() * 0.9) + f64::cos(x2)) * 2.0;
+    pub fn prog_35(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::powi(v[n % 4], 3).sin() * 2.0;
+        let mut s1: f64 = f64::powi(x0, 2).sin() * 2.0;
         let mut acc2: f64 = 0.0;
-        let v3 = acc2.abs();
-        let v7 = if x1 * v[n % 4] >= 1.0 {
-            let v4 = f64::cbrt(f64::cos(v3) + 2.0).atan();
-            f64::log(v[2] * v[2] + 1.0, v4.sin().powi(2) + 2.0)
-        } else if prog_22(0.5_f64.min(v3).cos(), x0, f64::cos((f64::powi(x1.sin().exp2(), 2) + 0.5).atan2(v3)) * 2.0, v, 1) <= f64::exp(x0.cos()) {
-            let v5 = x0.atan().min(v[0].sin());
-            s0 = 0.6 * s0 + 0.05 * f64::tanh(2.5 - s0);
-            s0.min(v[0]) + v5.sin()
+        if n % 3 == 1 && (x2.powi(2) + 0.5).sqrt() < acc2 {
+            let v3 = s1.sin();
+            acc2 += 0.4 * (v[n % 4] + v3).sin();
+        } else if n < 5 {
+            s1 = 0.8 * s1 + 0.2 * v[n % 4].sin();
+            let v4 = s1.atan2(x1 * x1 + 0.5);
+            acc2 += v4.cos() * 0.2;
         } else {
-            for i in 1..n {
-                let fi = i as f64;
-                for (j, &u) in v.iter().enumerate() {
-                    s0 = s0.mul_add(0.8, ((s0.powi(2) + 2.0).sqrt().cos() * 0.5).ln_1p() * 0.2);
-                    s1 = 0.5 * s1 + 1.0 * fi.sin();
-                    if (x2 * x2 + 0.5).ln().tanh() < -0.25 {
-                        s0 = f64::mul_add(s0, 0.6, f64::sin(x1 - u) * 0.2);
-                        s1 *= 0.8;
-                        s1 += 0.05 * f64::cos((x1 * x1 + 1.0).log(v[3 - j].powi(2) + 2.0));
-                    }
-                    acc2 += f64::cos(u).sin() * 0.1;
+            s1 = s1 * 0.75 + (x1 / (s1 * s1 + 1.5)).cos() * 0.02;
+            s0 = (s0 * 0.5 + (x2.cos() * 1.2).tan() * 0.05).tanh();
+        }
+        let v5 = v.iter().map(|&p| f64::exp2(v[2].sin()) + f64::cos(p)).sum::<f64>();
+        acc2 += 0.005 * prog_28(x1, x0.cos() * 2.0, s1, v, n).sin();
+        'l0: for i in 0..6 {
+            let fi = i as f64;
+            s1 *= 0.6;
+            s1 -= 0.4 * (-s1).sin();
+            for &u in v.iter() {
+                s0 = (s0 * 0.8 + x0 * x0 * fi * 0.01).sin();
+                if u * u > 1.0 {
+                    break 'l0;
                 }
-                s1 = 0.5 * s1 + 0.25 * (x1 - s1).cos();
-                acc2 += f64::sin(f64::exp_m1(v[i % 4].tanh())) * 0.4;
+                if n % 2 == 0 && s0 - s1 > 0.0 {
+                    break 'l0;
+                }
             }
-            let v6 = x0.tanh();
-            v6.abs()
+            let mut k6 = 0;
+            while k6 < 4 && v[k6 % 4] < 0.5 {
+                k6 += 1;
+                let v8 = match k6 + n {
+                    0 | 2 => v5.asinh(),
+                    3..=4 => {
+                        s0 = s0.mul_add(0.75, v5.sin() * 0.25);
+                        s1.sin()
+                    }
+                    5 => {
+                        let x0 = (v[0].tanh() * 0.9).atanh().sin().exp();
+                        let v7 = (s1 - v5).cos().exp();
+                        x0.abs().hypot(fi - x2) + v7.sin()
+                    }
+                    _ => (x0.cos() + 2.0).cbrt(),
+                };
+                let v9 = v.iter().map(|&p| v[3].tanh() + p.tanh()).sum::<f64>();
+                if k6 < 3 {
+                    let v10 = f64::asinh(f64::tanh(s0));
+                    acc2 += v10.cos() * 0.05;
+                } else if v9 <= (v5.sin() * 1.5).cosh() {
+                    let x2 = SCALE + (v[1] * v[1] + 1.0).log(10.0);
+                    acc2 -= 0.05 * ((x2 * x2 + 0.5).atan2(s0) + f64::cos(s0)).sin();
+                } else {
+                    acc2 += (x1 * x1 + 1.5).acosh().sin().exp2().sin() * 0.05;
+                    s0 = 0.6 * s0 + 0.1 * (s1 * s1 + 0.5).atan2(fi).cos().cos();
+                }
+                s1 = f64::mul_add(s1, 0.6, x1.cos() * 0.4);
+                s1 = (s1 * 0.5 + (f64::sin(v8) + f64::tanh(v9)) * 0.01).sin();
+            }
+            s0 = (s0 * 0.75 + (f64::asin(f64::tanh(s0) * 0.9).tanh() * 0.5).ln_1p() * 0.1).tanh();
+        }
+        let mut k11 = 0;
+        while k11 < n + 1 {
+            k11 += 1;
+            let v12 = v5.cos() + 2.0;
+            if !(k11 < 7 && (f64::powi(v12, 2) + 1.5).acosh() < 0.5) {
+                s0 = (s0 * 0.75 + f64::acosh(s0 * s0 + 1.5) * 0.1).sin();
+                if f64::cosh(0.5_f64.copysign(s1).cos()) < v[2] {
+                    continue;
+                }
+                acc2 += f64::exp2((x1.tanh() + 2.0).cbrt().sin()).tanh() * 0.25;
+            } else {
+                s0 = (s0 * 0.6 + v5 * std::f64::consts::LN_2 * 0.5).sin();
+                if f64::powf(2.0_f64, (x0 - 2.5).tanh()) <= -0.5 {
+                    let v12 = f64::log(f64::powi(0.35 * v12, 2) + 1.0, 2.0);
+                    acc2 -= v12.sin().tanh() * 0.25;
+                } else {
+                    let v13 = v5;
+                    acc2 += 0.25 * v13.tanh();
+                }
+            }
+            let v14 = v.iter().map(|&p| s0.sin().exp2() + p.sin()).sum::<f64>();
+            s0 = (s0 * 0.8 + (s0 - v[0]) * 0.1).sin();
+            s0 *= 0.6;
+            s0 -= 0.02 * f64::cos(v14);
+        }
+        s0.sin() + s1 * 0.25 - acc2.tanh() + v5.cos() + (0.65 - x0 * v[n % 4])
+    }
+
+    #[differentiable]
+    pub fn prog_36(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[n % 4] - x0).tanh() * 2.0;
+        let mut s1 = (f64::sin(x1) * 1.2).tan().cos() * 2.0;
+        let mut s2 = -x2.asinh();
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        let v10: f64 = loop {
+            k4 += 1;
+            if x2.to_degrees() * 0.01 <= -0.25 {
+                let x1 = -x1;
+                acc3 += 0.005 * f64::tanh(prog_6(x2, s0, (f64::tanh(x2) * 2.0).sinh().cos(), v, k4));
+                s0 = (s0 * 0.6 + f64::cos(x1) * 0.4).tanh();
+            } else if prog_30(x1, f64::cos(s0.atan2(s0 * s0 + 0.5)), x2, v, k4) >= -1.0 {
+                let v5 = prog_29(f64::min(s2, 0.5_f64.hypot(v[k4 % 4])).tanh(), s0, s1, v, 6);
+                let v6 = prog_29((s1 * std::f64::consts::LN_2).tanh() * 2.0, f64::atan(f64::exp(s0.cos())).cos() * 2.0, f64::sin(x0.cos()).exp2().cos() * 2.0, v, n);
+                s2 = (s2 * 0.6 + (f64::tanh(v5) + f64::cos(v6)) * 0.005).tanh();
+            } else {
+                acc3 -= 0.02 * prog_29(x0, s1, (x1 - x2 * x2).sin(), v, n).sin();
+            }
+            if s1.cos() >= -0.5 {
+                let mut k7 = 0;
+                while k7 < n + 1 && x2 + v[k7 % 4] < v[2].tanh() {
+                    k7 += 1;
+                    if (x0.sin() * 0.9).acos().cos().exp2() <= v[0] || k7 % 2 == 0 {
+                        return f64::powi((x0.cos() * 0.5).ln_1p(), 3);
+                    }
+                    s2 = s2 * 0.8 + (s1 * x1).cos() * 0.05;
+                    s0 = s0.mul_add(0.6, f64::ln(s0.powi(2) + 1.0).sin() * 0.4);
+                }
+            }
+            let v9 = if f64::powi(s1 * s1 + 1.0, -3) < 0.25 {
+                f64::sin(s1)
+            } else {
+                let v8 = v[0] / (x1 * x1 + 1.0) * 0.25;
+                f64::sin(v[2]).exp_m1() + v8.tanh()
+            };
+            s2 = (s2 * 0.5 + v[k4 % 4] * 0.5).tanh();
+            if k4 >= 4 || (s2.tanh() * 0.5).ln_1p() > 0.0 {
+                break v[k4 % 4].sin();
+            }
+            acc3 += 0.5 * v9.sin();
         };
-        let mut a8 = v;
-        a8[3] *= 0.5;
-        a8[0] += f64::atan((v[n % 4] * v[n % 4] + 1.0).ln());
+        s0 = s0.mul_add(0.75, v10 * 0.25);
+        let v11 = v.iter().fold(s0, |r, &p| r * 0.75 + 0.05 * (p * v10).cos());
+        let v12 = 3.0_f64.atan2(f64::atan(v[0]));
+        let v14 = if (f64::cosh(v12.tanh() * 2.0).powi(2) + 0.5).sqrt() <= v11 + 0.25 {
+            let v13 = f64::tanh(v12).exp_m1();
+            f64::max(v13, s0)
+        } else {
+            v11.hypot(x1)
+        };
+        let v15 = v.iter().copied().map(|p| f64::cbrt(v14.tanh() + 2.0) + p.cos()).sum::<f64>();
+        s1 *= 0.5;
+        s1 += 1.0 * (v[n % 4] * v[n % 4] + 1.0).log(10.0).copysign(s2.cos());
+        s1 * 0.5 + acc3.sin() + v15.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_37(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (-1.5_f64).max(v[2]).hypot(x1.hypot(x2)).cos() * 2.0;
+        let mut s1: f64 = x0;
+        let mut acc2: f64 = 0.0;
+        let v3 = if x2.max(s0) <= f64::cosh(acc2.sin()) {
+            x0.tanh().exp_m1()
+        } else if !(n > 2 && ((s0.to_degrees() * 0.01).powi(2) + 0.5).sqrt() >= v[n % 4].atan()) {
+            (s0 * s0 + 0.5).powf(0.5)
+        } else {
+            s1 = s1.mul_add(0.8, (s1 * s0).cos() * 0.01);
+            x2 / (s1 * s1 + 1.5)
+        };
+        for &t in v.iter() {
+            s1 = s1.mul_add(0.5, prog_8((x0 + 2.0).cos() * 2.0, 0.5, (f64::cos(v3).cos() * 0.9).acos().sin() * 2.0, v, n).sin() * 0.005);
+            s1 *= 0.8;
+            s1 += 0.2 * f64::cos(s1);
+            acc2 += 0.25 * f64::sin(v3 * x2 * (SCALE + t));
+        }
+        for i in 0..n {
+            let fi = i as f64;
+            s1 = s1.mul_add(0.6, (x0 + v3).tanh() * 0.2);
+            let v4 = f64::tanh(fi);
+            let v5 = s1;
+            s1 = (s1 * 0.75 + (v4.cos() - v5.cos()) * 0.25).tanh();
+        }
+        let mut k6 = 0;
+        let v10 = loop {
+            k6 += 1;
+            let v7 = f64::acos(s0.tanh() * 0.9);
+            let v8 = -v3;
+            let v9: f64 = prog_8(f64::sin((v3.asinh().powi(2) + 2.0).acosh()), f64::cos(x1.powi(2)), f64::sin(v8 - x1), v, k6);
+            acc2 += (v3 / 3.0).sin();
+            if k6 >= 2 || v[n % 4] - (v7 - v[(k6 + n) % 4]) > -0.5 {
+                break (s0 + s1).cos();
+            }
+            s1 = s1 * 0.6 + f64::tanh(f64::sin(v9)) * 0.005;
+        };
+        s0 = (s0 * 0.8 + 3.0_f64.copysign((v[k6] * v[k6] + 0.5).recip()) * 1.0).tanh();
+        s0 * 1.5 - s1.cos() + acc2 + f64::cos(v3) - f64::cos(v10) + x1.sin().exp()
+    }
+
+    #[differentiable]
+    pub fn prog_38(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(f64::min(x2 + v[2], f64::mul_add(v[n % 4], x1, x1))) * 2.0;
+        let mut s1 = v[1].copysign(x0);
+        let mut s2 = x1.atan();
+        let mut acc3: f64 = 0.0;
+        let v4 = match n {
+            0 => prog_13(acc3, f64::log(f64::powi(v[n % 4] - acc3, 2) + 1.0, 10.0).sin() * 2.0, s1.to_radians().cos(), v, 4),
+            g if g > 1 => -(v[0] + s1),
+            _ => (f64::tanh(f64::ln(acc3 * acc3 + 0.5)) * 0.9).acos(),
+        };
+        let mut k5 = 0;
+        while k5 < 6 && -v4.mul_add(s2, v4) > 1.0 {
+            k5 += 1;
+            s1 = 0.5 * s1 + 0.25 * (s1 + s0).sin();
+            if k5 == 1 && ((x2 * x2 + 1.0).atan2(s1).powi(2) + 0.5).ln() < x1 {
+                let mut k6 = 0;
+                while k6 < 5 {
+                    k6 += 1;
+                    match k6 + k5 {
+                        0 => {
+                            s2 = 0.8 * s2 + 0.05 * (s1 / (s2.sin() + 2.0)).sin();
+                        }
+                        1 => {
+                            acc3 += f64::tanh(f64::tan(f64::tanh(x1) * 1.2)) * 0.05;
+                            acc3 += 0.05 * v[k6 % 4].clamp(-1.0, 0.5);
+                        }
+                        2 => {
+                            s0 = (s0 * 0.5 + s0 * v4 * x1 * 0.02).tanh();
+                        }
+                        _ => {
+                            let v7 = v[k6 % 4].powi(3);
+                            let x2 = x2;
+                            s1 *= 0.6;
+                            s1 += 0.02 * (v7.cos() - x2.cos()).tanh();
+                        }
+                    }
+                    if s0 * v[(k6 + n) % 4] <= x1 {
+                        let v8: f64 = x0 * x2;
+                        s0 = (s0 * 0.75 + x1 * 0.25).sin();
+                        acc3 -= 0.05 * f64::cos(v8);
+                    } else if k6 % 2 == 0 {
+                        let x2 = 2.0_f64.log(x2 * x2 + 2.0);
+                        s0 = f64::mul_add(s0, 0.6, f64::sin(x2) * 0.25);
+                    } else {
+                        s0 = f64::mul_add(s0, 0.75, f64::powi(s0, 2).sin() * 0.05);
+                    }
+                    acc3 += 0.05 * f64::sin(f64::abs(x2)).exp().tanh();
+                }
+                let v9 = s1;
+                s0 *= 0.75;
+                s0 += 0.25 * v9.tanh();
+            } else {
+                acc3 += 0.25 * f64::cos((s1.cos() * 1.2).tan());
+                let v10 = f64::atan2(s1, s1.powi(2) + 0.5);
+                s0 = s0 * 0.6 + v10.tanh() * 0.05;
+            }
+            let v14 = match k5 {
+                0 => f64::acos(x2.tanh() * 0.9) - (x2 - v4),
+                1 => {
+                    let v11 = v[3].abs() * v4;
+                    f64::tan(s1.sin() * 1.2) + v11.sin()
+                }
+                2 | 4 => {
+                    let v12 = (s1.powi(2) + 1.0).powi(-1) / ((f64::powi(s0, 2) + 2.0).acosh().powi(2) + 0.5);
+                    f64::acosh(v[(k5 + n) % 4].powi(2) + 2.0) + v12
+                }
+                _ => {
+                    let v4: f64 = (f64::powi(v4, 2) + 0.5).sqrt() + s1;
+                    let v13 = f64::exp_m1(v4.sin());
+                    (f64::powi(x1 * s2, 2) + 0.5).ln() + v13.cos()
+                }
+            };
+            s0 = s0.mul_add(0.6, v14.tanh().cos() * 0.02);
+        }
+        let mut a15 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a15[i] = v[i].sin().exp();
+            s1 = s1.mul_add(0.6, (s1 * s1 + 0.5).ln().sin() * 0.25);
+            s0 = (s0 * 0.75 + t.cos() * 0.25).sin();
+        }
+        let a16 = [(s0 + a15[2]).cos(), -v4, v[k5 % 4].sin(), (-x0) / (a15[k5 % 4].max(v[k5 % 4]).powi(2) + 1.0)];
+        s1 - f64::tanh(s2) - acc3.cos() - a16[2].sin() + (a16[n % 4] - x2)
+    }
+
+    #[differentiable]
+    pub fn prog_39(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x2 - v[2]).sin() * 2.0;
+        let mut s1: f64 = prog_22(s0, f64::sqrt(x2 * x2 + 1.0).tanh(), x1, v, 3).cos() * 2.0;
+        let mut s2 = f64::hypot(x2, x0).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        if !(n == 1) {
+            return x0 - x2;
+        }
+        let mut a4 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a4[i] = f64::atan2(t, (x1.tanh() * 1.5).cosh().powi(2) + 1.0);
+        }
+        let mut k5 = 0;
+        while k5 < 5 {
+            k5 += 1;
+            if ((x1 * x1 + 0.5).ln().powi(2) + 1.0).powi(-3) >= 0.0 {
+                break;
+            }
+            if x2.sin() >= s2 {
+                continue;
+            }
+            match k5 {
+                0 | 2 => {
+                    let v6 = (s0.powi(2) + 1.5).acosh();
+                    acc3 += a4[(k5 + n) % 4].sin() * 0.4;
+                    if k5 + n < 8 {
+                        s2 = (s2 * 0.75 + f64::cos(v[3]).exp_m1() * 0.05).sin();
+                        break;
+                    }
+                    s1 = s1 * 0.75 + f64::sin(v6) * 0.05;
+                }
+                3..=5 => {
+                    s2 = s2 * 0.5 + f64::atanh(f64::tanh(s1) * 0.9).tanh() * 0.1;
+                }
+                _ => {
+                    acc3 -= (x2 - (a4[1] * a4[1] + 1.0).log10()).tanh() * 0.4;
+                    s1 *= 0.75;
+                    s1 -= 0.1 * f64::acos(x0.tanh() * 0.9).sin();
+                }
+            }
+            acc3 -= prog_29(s1.sin(), 1.5, f64::mul_add(a4[0], x1, x2).tanh() * 2.0, v, n).sin() * 0.01;
+        }
+        for i in (1..=3).step_by(2) {
+            let fi = i as f64;
+            if v[3 - i] < 0.5 {
+                for u in v {
+                    let v7 = a4.iter().map(|&p| 1.0 + 0.1 * ((a4[i] * a4[i] + 1.0).atan2(x1) + p.tanh()).cos()).product::<f64>();
+                    s0 = f64::mul_add(s0, 0.6, (x0 - x2 + 0.8 * v7).tanh() * 0.05);
+                    acc3 += 0.25 * u.cos();
+                }
+                let v8 = prog_29((fi.sin() * 1.5).cosh().sin(), f64::sin(0.5 - x0), f64::sin(fi.hypot(x0) * std::f64::consts::LN_2) * 2.0, v, k5);
+                acc3 -= 0.1 * v8.sin();
+            } else {
+                acc3 -= f64::cos(f64::recip((a4[0].powi(2) + 1.0).log2().powi(2) + 0.5));
+                acc3 += f64::asinh((a4[3 - i] * a4[3 - i] + 1.0).log(x1.powi(2) + 2.0)).tanh() * 0.75;
+            }
+            let v9 = match i % 3 {
+                0 | 2 => (a4[n % 4].cos() * 0.9).acos(),
+                _ => f64::atan(fi),
+            };
+            acc3 += ((a4[n % 4].sin() * 2.0).sinh().powi(2) + 1.0).recip().sin() * 0.75;
+            s2 = f64::mul_add(s2, 0.8, v9.tanh().cos() * 0.05);
+        }
+        let mut k10 = 0;
+        while k10 < n {
+            k10 += 1;
+            let v11 = (x2.tanh() * 0.5).ln_1p();
+            s2 = s2 * 0.8 + (v11 - s0).sin() * 0.1;
+            let v12 = a4[k10 % 4] - s2;
+            acc3 += v12.cos().sin() * 0.25;
+        }
+        s0 * 1.5 + f64::cos(s1) - s2 - acc3.tanh() + a4[3] * 0.5 + 2.0_f64.atan2(0.75 * a4[k10 % 4])
+    }
+
+    #[differentiable]
+    pub fn prog_40(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin(f64::clamp(v[3], -1.0, 0.5) + (v[n % 4] + x2)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v2 = prog_6(x2, (x1 * x1).ln_1p().tanh() * 2.0, f64::tanh(3.0_f64.min(x1).cos().exp_m1()), v, n);
+        let mut k3 = 0;
+        while k3 < 5 && v[n % 4] <= v[k3 % 4] {
+            k3 += 1;
+            match k3 {
+                1 => {
+                    s0 *= 0.5;
+                    s0 += 0.5 * (x0 - 2.5).cos();
+                }
+                2 => {
+                    acc1 += 0.4 * (x1 * x1 + 0.5).sqrt().cos();
+                    if v[k3 % 4].powi(3) <= (x0.tanh() * 0.9).asin() {
+                        s0 = 0.75 * s0 + 0.05 * f64::exp(v2.cos()).cos();
+                        break;
+                    }
+                    let v4 = prog_30(f64::sin(f64::cos(x0)) * 2.0, x2, x0, v, k3);
+                    acc1 += 0.1 * v4.tanh();
+                }
+                g if g > 3 => {
+                    s0 *= 0.6;
+                    s0 += 0.4 * f64::sin(v2.tanh());
+                    if x1 < 1.0 && k3 == 0 {
+                        for j in (0..6).rev() {
+                            let fj = j as f64;
+                            let v5 = x0.tanh() + v[0].min(x0);
+                            match j % 2 {
+                                0 => {
+                                    continue;
+                                }
+                                1 => {
+                                    s0 = s0 * 0.6 + ((fj * fj + 0.5).ln().powi(2) + 1.0).recip().sin() * 1.0;
+                                    let v6: f64 = v5 * 0.25 * (v5.cos() * 0.9).acos();
+                                    acc1 += f64::tanh(v6).cos() * 0.05;
+                                }
+                                _ => {
+                                    s0 = (s0 * 0.5 + (fj - v5) * 0.25).sin();
+                                }
+                            }
+                            acc1 += v2.cos() * 0.05;
+                        }
+                    } else {
+                        let v7 = prog_29((f64::sin(x0) * 0.9).atanh().cos(), f64::tanh(x0).exp2().sin() * 2.0, x0, v, 6);
+                        acc1 += prog_29(x0, f64::cos(x1.tanh() / (s0.sin().powi(2) + 1.0)) * 2.0, f64::sin(v2) * 2.0, v, k3).cos() * 0.05;
+                        s0 = s0.mul_add(0.75, v7.tanh() * 0.005);
+                    }
+                }
+                _ => {
+                    s0 = 0.8 * s0 + 0.2 * (1.2 - v2).sin();
+                }
+            }
+            if f64::atanh(f64::sin(v2) * 0.9) * (x0 * x0 + 1.0).log10() > -0.5 {
+                s0 = (s0 * 0.5 + (f64::cos(s0) * 0.5).ln_1p() * 0.5).tanh();
+                if s0.cos() * (x0 - x2) > 1.0 || k3 % 2 == 0 {
+                    let v8 = s0 * s0 + f64::sqrt(x0 * x0 + 2.0);
+                    s0 = (s0 * 0.8 + v[3] / (f64::cos(x1) + 2.0) * 0.05).sin();
+                    s0 = (s0 * 0.8 + f64::sin(v8) * 0.02).sin();
+                } else if f64::powi((v[0] - s0).powi(2) + 1.0, -1) <= 0.0 && k3 == 4 {
+                    acc1 += 0.4 * (f64::sin(x1) * 1.5).cosh().sin();
+                }
+                s0 = s0.mul_add(0.5, f64::exp2(s0.sin()).cos() * 0.25);
+            } else {
+                s0 *= 0.6;
+                s0 += 0.05 * f64::sin((s0 - v[2]) * s0.atan());
+                let v9 = v[1] * x0;
+                acc1 += 0.4 * v9.tanh();
+            }
+            let v13 = if s0.tanh().exp() > 1.0 {
+                for (j, &u) in v.iter().enumerate() {
+                    acc1 -= 0.1 * f64::sin(1.5 - v2);
+                    s0 = s0.mul_add(0.6, v[(j + n) % 4].atan().sin() * 0.4);
+                    acc1 += f64::cos(u.sin()) * 0.1;
+                }
+                let v10 = v[0].cos();
+                (s0.cos() * 1.5).cosh() + f64::sin(v10)
+            } else if f64::atanh(v[k3 % 4].tanh() * 0.9) < -0.25 {
+                let v11 = f64::powi(x2, 3);
+                v[(k3 + n) % 4] * v[(k3 + n) % 4] + v11.sin()
+            } else {
+                let v12 = v2.tanh();
+                v12.tanh()
+            };
+            s0 *= 0.5;
+            s0 -= 0.1 * f64::sin(s0.cos()).exp_m1().tanh();
+            acc1 -= 0.25 * v13.tanh();
+        }
+        let mut m14 = 0;
+        for &t in v.iter() {
+            s0 = (s0 * 0.8 + t.cos() * 0.2).tanh();
+            if 2.0_f64.log(v2 * v2 + 2.0) >= x0 {
+                m14 += 1;
+            }
+            acc1 += f64::tanh(f64::exp(f64::tanh((x0.powi(2) + 1.5).acosh()))) * 0.4;
+        }
+        match m14 {
+            0 | 2 => {
+                acc1 += x2.sin();
+                acc1 += (x2.cos() + 2.0).cbrt();
+            }
+            3 | 5 => {
+                s0 *= 0.75;
+                s0 -= 0.005 * prog_29(x0, f64::atan((v[n % 4].powi(2) + 2.0).ln()).tanh(), f64::min(f64::tanh(x2), v[n % 4].copysign(s0)).cos() * 2.0, v, 1).cos();
+                for t in v {
+                    let v15: f64 = (f64::sin(x0.tanh().exp2()) + 2.0).cbrt();
+                    acc1 += (-t).tanh() * 0.5;
+                    acc1 += v15.tanh().cos() * 0.5;
+                }
+            }
+            _ => {
+                let v16 = f64::exp2(f64::cos(v[m14 % 4]));
+                s0 = s0 * 0.6 + f64::sin(v16.cos()) * 0.25;
+            }
+        }
+        let mut m17 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            let v19 = if v2 + v[i % 4] > -0.5 {
+                let x2 = (v[i % 4].cos() * 1.2).tan();
+                s0 *= 0.75;
+                s0 -= 0.1 * 0.5_f64.powf(f64::sin(x1)).tanh();
+                x2.cos()
+            } else if f64::sin(v2).exp() < 1.0 {
+                let v18 = (v[i % 4] - fi).atan();
+                v2 * s0 + v18.sin()
+            } else {
+                x1.mul_add(x1, x1).tanh()
+            };
+            s0 = s0 * 0.8 + v19.abs().copysign(-s0).tanh() * 0.01;
+            if v[3] <= 1.0 {
+                m17 += 1;
+            }
+        }
+        match m17 {
+            1 => {
+                s0 = s0 * 0.5 + x1.clamp(v[m14 % 4].cos() - 1.5, x2.tanh() + 1.5).max(x0.atan()).sin() * 0.5;
+            }
+            g if g > 3 => {
+                s0 = s0.mul_add(0.75, f64::cos(x1 / (x0 * x0 + 1.0)).exp().tanh() * 0.02);
+                let v20 = f64::exp2(f64::cos(v[1]));
+                s0 = 0.6 * s0 + 0.25 * v20.cos().sin();
+            }
+            _ => {
+                s0 = 0.75 * s0 + 0.05 * (x2.sin() * 0.9).atanh().tanh();
+                s0 = s0 * 0.75 + x1.sin() * 0.25;
+            }
+        }
+        acc1 += (v[m17 % 4] - 2.0).tanh();
+        let v21 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::sqrt(q.powi(2) + 2.0) + p.cos()).sum::<f64>();
+        s0 - acc1.tanh() + f64::cos(v21) - (v21 + 1.25)
+    }
+
+    #[differentiable]
+    pub fn prog_41(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::cos(x0) + 2.0).cbrt();
+        let mut s1: f64 = f64::log(x2.cos().exp_m1().powi(2) + 1.0, x0 * x0 + 2.0);
+        let mut s2 = (x1.sin() * 0.9).asin();
+        let mut acc3: f64 = 0.0;
+        if s2.tanh() * f64::log(3.0_f64, f64::powi(s0, 2) + 2.0) <= (v[n % 4].powi(2) + 1.0).powf(0.5) || n == 4 {
+            return s0.asinh();
+        }
+        let v4 = v.iter().fold(s0, |r, &p| r * 0.75 + 0.05 * (f64::acos(f64::cos(x2) * 0.9) + f64::sin(p)).tanh());
+        let v5: f64 = if n % 3 == 1 && x2.tanh() + v4.cos().exp2() <= v4 * acc3 {
+            acc3 -= f64::tanh(f64::cos(acc3).exp());
+            acc3 * acc3
+        } else {
+            return x2 - x1 - x2.abs()
+        };
+        if prog_8(acc3, f64::cos(f64::sqrt(x0 * x0 + 1.0)), (f64::cos(v5 + acc3) * 0.9).atanh().tanh(), v, n) > 1.0 {
+            s1 = f64::mul_add(s1, 0.8, prog_8(0.5, x1, s2, v, n).tanh() * 0.005);
+            acc3 += acc3.to_radians();
+        } else if prog_8(s2, f64::exp_m1(acc3.tanh()).max(acc3).cos() * 2.0, x0, v, n) < 0.0 {
+            s1 = s1 * 0.75 + (s0.powi(2) + 1.0).log10() * 1.0;
+        } else {
+            s2 = (s2 * 0.75 + (s2 + f64::sin(s1).exp()) * 0.01).tanh();
+            s1 = s1 * 0.75 + (s1 / (v4.tanh() + 2.0)).tanh() * 0.02;
+        }
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s2 = s2.mul_add(0.5, (-v5).sin() * 0.5);
+            s2 = s2.mul_add(0.5, v4.to_degrees() * 0.01 * 0.75);
+            let mut k6 = 0;
+            while k6 < 6 {
+                k6 += 1;
+                match n % 2 {
+                    1 => {
+                        continue 'l0;
+                    }
+                    _ => {
+                        s2 = s2 * 0.8 + t.tanh().sin() * 0.2;
+                    }
+                }
+                if x1 < 0.5 {
+                    acc3 -= (v[0] - f64::powi(f64::powi(fi, 2) + 1.0, -3)).cos() * 0.05;
+                    continue;
+                }
+                let v7 = v.iter().fold(v[1], |r, &p| r * 0.5 + 0.1 * (r - v[1] + f64::cos(p)).sin());
+                s0 = (s0 * 0.6 + x2.cos() * 0.4).tanh();
+                acc3 += v7.cos().cos() * 0.05;
+            }
+            acc3 += 0.5 * t.cos().cos();
+        }
+        f64::tanh(s0) - s1 + s2 * 0.5 + acc3.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_42(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::hypot(x0, x1).cos() * 2.0;
+        let mut s1 = (x0 * v[n % 4]).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a3[i] = f64::powi(s1 * s1 + 1.0, -3);
+            s0 = 0.75 * s0 + 0.01 * prog_30(s1, x1, 2.0, v, i).cos();
+            s0 = (s0 * 0.6 + t.sin() * 0.4).tanh();
+        }
+        let mut a4 = [0.0; 4];
+        for i in 0..n {
+            let fi = i as f64;
+            a4[i % 4] += (a3[(i + n) % 4] / (fi * fi + 1.0)).sin().exp_m1().cos() * 0.25;
+        }
+        for i in 0..v.len() {
+            let fi = i as f64;
+            if f64::hypot(fi, x2) < -1.0 {
+                s0 = (s0 * 0.8 + prog_0(2.0, x0, f64::tanh(f64::exp(a3[2].cos())) * 2.0, v, i) * 0.005).sin();
+                acc2 += prog_30(f64::mul_add(x0, a3[3 - i], a3[3 - i]).tanh() * 2.0, f64::tanh((f64::powi(x2, 2) + 2.0).acosh()) * 2.0, 0.5, v, n).tanh() * 0.02;
+                if f64::asinh(s1) < f64::sin(s1) && n == 6 {
+                    continue;
+                }
+            } else {
+                s1 *= 0.8;
+                s1 += 0.2 * f64::sin(x0);
+            }
+            acc2 += 0.01 * prog_29(f64::atan2(a4[i], (0.35 - a3[i]).powi(2) + 0.5).sin() * 2.0, (f64::atan2(x1, x2.powi(2) + 0.5).powi(2) + 1.0).log(3.0).tanh() * 2.0, s0, v, i).tanh();
+        }
+        acc2 += f64::tanh(f64::exp_m1(f64::sin(x2)));
+        let mut k5 = 0;
+        while k5 < n && x2.tanh().exp() <= f64::max(v[1], x1) {
+            k5 += 1;
+            let v7 = if (f64::sin(a4[k5 % 4]) * 0.9).asin() - x2 <= (a4[n % 4].powi(2) + 1.0).recip() {
+                let v6 = x0;
+                f64::sqrt(f64::powi(v6.asinh(), 2) + 1.0)
+            } else if f64::cbrt(f64::powi(x1.atan2(f64::powi(x0, 2) + 1.0), 2) + 0.5) >= -0.5 {
+                x2.cos()
+            } else {
+                a3[k5 % 4].cos()
+            };
+            if k5 > 4 && v7 * a3[(k5 + n) % 4] + x2.sin() >= x1 {
+                s1 = (s1 * 0.6 + v7.asinh() * 0.4).sin();
+                break;
+            }
+            let v8 = f64::cbrt(x2.mul_add(x1, x1).powi(2) + 1.0);
+            acc2 -= (f64::powi(a3[0], 2) + 1.0).log2() * 0.25;
+            s1 = s1 * 0.75 + f64::tanh(v8.sin()) * 0.01;
+        }
+        let v9: f64 = prog_30(3.0_f64.log(x2 * x2 + 2.0).tanh() * 2.0, f64::tanh(x1 - x2), x1, v, k5);
+        s0 * 0.5 + s1 * 1.5 + f64::cos(acc2) - f64::cos(a3[1]) - a4[1] * 0.25 + v9 * 0.25
+    }
+
+    #[differentiable]
+    pub fn prog_43(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(2.0_f64.hypot(v[1]) + f64::tanh(x0).exp2()) * 2.0;
+        let mut acc1: f64 = 0.0;
+        if !(n % 2 == 0) {
+            return 0.3 * (f64::sin(v[0]) * 0.9).asin();
+        }
+        s0 = f64::mul_add(s0, 0.5, (x1 * x1).ln_1p().tanh() * 0.5);
+        for i in 0..4 {
+            let fi = i as f64;
+            if i == 1 && x2 / (x1 * x1 + 0.5) * 2.5 >= f64::sqrt(x2 * x2 + 1.0) {
+                return s0.asinh().powi(3);
+            }
+            let mut k2 = 0;
+            while k2 < 6 {
+                k2 += 1;
+                acc1 += 0.05 * (x0 * x1).cos();
+                s0 = f64::mul_add(s0, 0.5, f64::sinh(f64::cos(v[(k2 + n) % 4]) * 2.0).asinh().cos() * 0.05);
+                match k2 {
+                    0 => {
+                        break;
+                    }
+                    2 | 4 => {
+                        acc1 -= f64::tanh(f64::ln_1p((x2.to_radians() * 20.0).cos() * 0.5)) * 0.05;
+                        if 1.5 - x0 > x0 {
+                            acc1 += (f64::powi(x2, 2) + 0.5).recip().sin() * 0.05;
+                            if f64::cbrt(f64::tanh(x0) + 2.0) <= -0.25 {
+                                continue;
+                            }
+                            let v3 = f64::cos(x1.tanh()).exp_m1();
+                            acc1 += f64::sin(v3).cos() * 0.05;
+                        } else if x0.cos().exp() / ((s0 / (x0.powi(2) + 1.5)).powi(2) + 1.5) > x0 / (fi.powi(2) + 1.0) {
+                            let v4 = (s0.cos() * 0.9).asin();
+                            s0 = s0.mul_add(0.75, f64::sin(v4).sin() * 0.1);
+                        }
+                        s0 = s0 * 0.75 + (s0 / (fi * fi + 0.5)).sin() * 0.1;
+                    }
+                    5 => {
+                        s0 = 0.6 * s0 + 0.1 * f64::sin(s0 * s0);
+                    }
+                    _ => {
+                        acc1 += f64::tanh(fi + x2) * 0.05;
+                    }
+                }
+            }
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                let v5 = u;
+                let v6 = v.iter().fold(f64::cos(fj), |r, &p| r * 0.5 + 0.1 * f64::tanh(p).exp().tanh());
+                s0 = s0.mul_add(0.8, (v5.powi(2) + 1.0).recip() * 0.25);
+                s0 = s0 * 0.6 + v6.cos() * 0.25;
+            }
+            s0 = s0 * 0.8 + fi.cos().exp().tanh() * 1.0;
+        }
+        let a7 = v.map(f64::cos);
+        let mut m8 = 0;
+        for i in (1..=5).step_by(2) {
+            let fi = i as f64;
+            let mut k9 = 0;
+            while k9 < 5 && (a7[1].cos() * 2.0).cosh() < 0.5 {
+                k9 += 1;
+                if !(k9 % 2 == 0 && s0 > 0.5) {
+                    s0 = (s0 * 0.8 + (x2 - x0) * 0.1).tanh();
+                } else if !(k9 > 1) {
+                    let v10 = f64::tan(fi.cos() * 1.2);
+                    let v11 = v10 * std::f64::consts::FRAC_PI_4;
+                    s0 *= 0.75;
+                    s0 -= 1.0 * f64::sin(v11);
+                } else {
+                    s0 = (s0 * 0.6 + f64::to_radians(x0) * 1.0).tanh();
+                    s0 = (s0 * 0.75 + (f64::powi(fi.tanh(), 2) + 1.0).recip() * 1.0).sin();
+                    if x0 + 0.8 >= (x2.tanh() * 0.9).asin() {
+                        s0 = (s0 * 0.8 + (0.65 - (a7[m8 % 4] * a7[m8 % 4] + 1.0).log10()) * 0.4).sin();
+                    } else if x0 / (fi.powi(2) + 1.5) < 0.5 {
+                        s0 *= 0.8;
+                        s0 -= 0.2 * f64::sqrt(x0.powi(2) + 1.0).tanh();
+                    } else {
+                        acc1 -= 0.1 * (a7[k9 % 4] - x2).tanh();
+                        s0 = 0.8 * s0 + 0.02 * f64::cos((v[k9 % 4].cos() * 1.2).tan());
+                    }
+                }
+                acc1 -= 0.1 * x2.atan().sin().cosh().sin();
+                let v13 = if f64::abs(v[k9 % 4].sin().exp_m1()) >= -1.0 {
+                    let v12 = s0 * v[k9 % 4];
+                    f64::sin(f64::sin(s0).exp()).cosh() + v12.sin()
+                } else {
+                    fi + a7[i % 4]
+                };
+                s0 *= 0.75;
+                s0 += 0.02 * v13.cos().sin();
+            }
+            s0 = (s0 * 0.75 + (f64::powi(s0, 2) + 1.5).acosh() * 0.02).tanh();
+            s0 = (s0 * 0.75 + prog_29(f64::sin(x2) * 2.0, 0.25, f64::powf(1.5_f64, f64::cos(v[k9 % 4])).cos() * 2.0, v, i) * 0.005).sin();
+            if x2 * x2 > -1.0 {
+                m8 += 1;
+            }
+        }
+        let c14 = m8 as f64;
+        s0.cos() + acc1.sin() + a7[0].tanh() - c14.sin() - (x1.tanh().cos() * 0.9).asin()
+    }
+
+    #[differentiable]
+    pub fn prog_44(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[3].copysign(v[1]) * (x2 * x1)).cos() * 2.0;
+        let mut s1 = (v[n % 4] * v[n % 4] + 1.0).log(10.0);
+        let mut s2 = f64::cosh(f64::tanh((s1.tanh() * 0.9).acos()) * 1.5).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        s1 = (s1 * 0.75 + s1.to_radians() * 1.0).tanh();
+        let v4 = s1;
+        let mut m5 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            match n % 4 {
+                1 => {
+                    let v6 = prog_29((f64::sin(x0) * 0.9).acos().cos(), f64::log10(f64::powi(v4 * s1, 2) + 1.0).tanh() * 2.0, 0.5_f64.log(v[n % 4].powi(2) + 2.0).sin(), v, i);
+                    s1 = s1.mul_add(0.6, (fi.tanh() * 2.0).cosh().powi(2).cos() * 1.0);
+                    acc3 += f64::tanh(v6) * 0.05;
+                }
+                2 => {
+                    for j in 0..i {
+                        let fj = j as f64;
+                        acc3 += f64::cosh(v4.cos()).tanh() * 0.05;
+                        let v7 = if v[2].sin() > -0.25 || i < 5 {
+                            let x0 = f64::tanh(x0);
+                            (x0 * x0 + 0.5).powf(1.5).tanh()
+                        } else if fj.cos() - s2.sin().exp_m1() <= v[j % 4] || i < 2 {
+                            let v4 = (x0 * x0 + 1.0).powi(-3) + x0;
+                            fj + f64::tanh(v4)
+                        } else {
+                            x1 + v[j % 4]
+                        };
+                        s2 = (s2 * 0.8 + s2.mul_add(x0, x0) * 0.02).sin();
+                        acc3 += 0.05 * v7.tanh();
+                    }
+                }
+                3 => {
+                    s2 = s2.mul_add(0.75, f64::cos(f64::tan(f64::sin(s1) * 1.2)) * 0.02);
+                    s2 = (s2 * 0.75 + (v[i % 4] + v4) * 0.1).sin();
+                }
+                _ => {
+                    let v8 = f64::mul_add(v4, s0, x0);
+                    s2 = f64::mul_add(s2, 0.6, f64::cos(f64::acos(f64::tanh(x0.asinh()) * 0.9)) * 0.1);
+                    match m5 + i {
+                        0 => {
+                            s2 = s2.mul_add(0.8, s2.atan().tanh() * 0.2);
+                        }
+                        1 => {
+                            continue;
+                        }
+                        5..=6 => {
+                            s2 *= 0.75;
+                            s2 -= 0.25 * f64::tanh(s0);
+                        }
+                        _ => {
+                            let v9 = v8 - 2.5;
+                            s1 *= 0.5;
+                            s1 += 0.005 * prog_29(1.5, 1.2, (v9.tanh() * 0.9).asin().sin(), v, 1).cos();
+                        }
+                    }
+                    acc3 += f64::sin(f64::sin(v8)) * 0.25;
+                }
+            }
+            if f64::mul_add((v[m5 % 4].powi(2) + 1.0).ln(), x0.sin(), v[m5 % 4]) <= v4 {
+                m5 += 1;
+            }
+            acc3 += f64::cos(v[i % 4] * (x0 + x1)) * 0.25;
+            let v11 = if f64::abs(x1) < -0.5 {
+                f64::sin(v4).exp2() * core::f64::consts::FRAC_1_SQRT_2
+            } else {
+                let v10 = (f64::sin(v[(i + m5) % 4]).powi(2) + 1.0).atan2(s0);
+                prog_29(f64::sin((v10 * v10 + 0.5).recip().tanh().exp_m1()) * 2.0, (f64::powi((v10 * v10 + 2.0).sqrt(), 2) + 0.5).recip().sin(), x2, v, 3)
+            };
+            s1 = (s1 * 0.75 + v11.sin() * 0.005).sin();
+        }
+        match m5 {
+            0 | 2 => {
+                let v12 = f64::cos(x1.tanh());
+                acc3 -= v12;
+            }
+            3 | 5 => {
+                let v13 = prog_6(x0, s0, 0.5, v, n);
+                s0 = s0.mul_add(0.6, f64::cos(v13).tanh() * 0.005);
+            }
+            _ => {
+                s2 = (s2 * 0.8 + 1.2 * x1 * 0.1).tanh();
+                let v14 = 1.5_f64.powf(f64::cos(f64::powi(v[m5 % 4] * v[m5 % 4] + 1.0, -3)));
+                acc3 += 0.5 * v14.cos();
+            }
+        }
+        let v15 = v.iter().fold(prog_29(x2.atan().tanh(), s2.tanh().min(s0 / 3.0).tanh() * 2.0, v4, v, n).tanh(), |r, &p| r * 0.5 + 0.5 * x1.min(p).abs().tanh());
+        let v16 = v.iter().zip(v.iter()).map(|(&p, &q)| (x1 * x1 + 1.0).powf(x1.cos()) + p.tanh() + q.tanh()).sum::<f64>();
+        s1 * 0.25 - acc3.sin() + v15 - f64::cos(v16)
+    }
+
+    #[differentiable]
+    pub fn prog_45(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x1.tanh() * 0.9).asin();
+        let mut s1 = f64::sinh(x2.tanh() * 2.0).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().fold(prog_13((v[n % 4].powi(2) + 1.0).powf(f64::cos(x0).sin()).cos(), 2.0, (x2.asinh() * f64::cosh(f64::sin(x2) * 2.0)).sin(), v, n).sin(), |r, &p| r * 0.75 + 0.005 * (prog_30(acc2, s1, f64::sin(x0) * 2.0, v, 5) + p.cos()).tanh());
+        let v5 = if (x0 * x0 + 1.0).ln().asinh() > -0.25 {
+            let x2 = f64::exp(f64::sin(acc2));
+            f64::sinh(x0.sin()) + x2.tanh()
+        } else if (x1 / (acc2.powi(2) + 1.5)).mul_add(acc2 * v3, (acc2 * acc2 + 1.0).powi(-1)) >= -0.5 {
+            for _ in 0..v.len() {
+                s1 *= 0.6;
+                s1 += 0.02 * f64::sin(f64::exp_m1(s1.cos()) * (s1 * v3));
+                let v4 = v.iter().map(|&p| f64::acos(p.sin() * 0.9)).sum::<f64>();
+                acc2 -= (x2 * x2).ln_1p().tanh() * 0.5;
+                s1 = (s1 * 0.8 + v4.tanh() * 0.02).sin();
+            }
+            f64::sqrt(acc2.sin().exp().powi(2) + 0.5)
+        } else {
+            (f64::sin(acc2 + x2) * 0.5).ln_1p()
+        };
+        acc2 += f64::to_radians(v5);
+        let mut a6 = [0.0; 4];
+        a6[0] = (v5.tanh() * 0.5).ln_1p();
+        for i in 1..4 {
+            a6[i] = a6[i - 1] * 0.5 + f64::recip(f64::powi((x1.cos() * 1.2).tan(), 2) + 1.0).tanh() * 0.05;
+        }
+        let v7 = a6[n % 4];
+        s0 = (s0 * 0.8 + x2 * v[0] * 0.05).sin();
+        s0 * 1.5 + s1 - acc2 + v3 + v7 * 1.5
+    }
+
+    #[differentiable]
+    pub fn prog_46(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::sin(prog_2(x1, 0.75, x0, v, 1)) * 2.0;
+        let mut s1 = f64::sin(x0).exp2();
+        let mut s2 = f64::cos(v[n % 4] - x2) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let a4 = [f64::exp(x1.tanh()).abs(), v[n % 4] * s2, f64::min(s1, v[n % 4]), acc3];
+        match n {
+            0 => {
+                let v5: f64 = x2 + x0;
+                let x1 = prog_2(acc3, f64::sqrt(f64::powi((v5.tanh() * 0.9).asin(), 2) + 0.5).tanh() * 2.0, s1.tanh() * 2.0, v, n);
+                s0 = s0.mul_add(0.6, x1.sin() * 0.005);
+            }
+            1..=3 => {
+                s1 = 0.5 * s1 + 0.25 * (s1 * s1).ln_1p().sin();
+            }
+            5 => {
+                acc3 -= f64::tanh(f64::clamp(acc3, x0.cos() - 1.5, s2.sin() + 1.5));
+            }
+            _ => {
+                let v6 = f64::ln(v[0] * v[0] + 2.0) * core::f64::consts::FRAC_1_SQRT_2;
+                s0 = s0 * 0.75 + f64::log(0.5_f64, x2 * x2 + 2.0) * 0.2;
+                if ((-v6).powi(2) + 0.5).sqrt() > 0.25 {
+                    s2 = (s2 * 0.75 + f64::acos(f64::cos(x2) * 0.9) * 0.1).sin();
+                } else {
+                    s2 = (s2 * 0.6 + (v6 * v6 + 1.0).recip() * 1.0).sin();
+                }
+            }
+        }
+        for i in 1..n {
+            let fi = i as f64;
+            acc3 += f64::cos(a4[n % 4].sin().exp()) * 0.4;
+            if f64::sin(x1) < fi.cos().exp2() {
+                acc3 -= (s0 - 2.5 + 0.8).sin() * 0.4;
+            } else if f64::exp_m1(s0.sin()) > v[0] {
+                s0 = (s0 * 0.8 + s0 * 1.25 * 0.1).tanh();
+            } else {
+                let v7: f64 = prog_30(x2, 2.0_f64.log(s2 * s2 + 2.0).cos() * 2.0, 1.5, v, n);
+                s2 *= 0.8;
+                s2 += 0.005 * f64::tanh(v7);
+            }
+        }
+        s2 = 0.75 * s2 + 0.01 * (s2 - v[n % 4]).cos();
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            let v9 = a4.iter().fold(x0, |r, &p| r * 0.5 + 0.02 * (a4[3].sin().exp_m1().powi(2) + f64::sin(p)).tanh());
+            acc3 += 0.1 * prog_29(x1, s1.tanh() * 2.0, s1, v, n).tanh();
+            if k8 >= 5 || (f64::sin(v9) * 2.0).cosh() < v9 {
+                break;
+            }
+        }
+        s0 - s1 - s2.tanh() + acc3.sin() + a4[1] + a4[n % 4] * std::f64::consts::FRAC_1_PI
+    }
+
+    #[differentiable]
+    pub fn prog_47(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2.cos();
+        let mut s1 = (x1 + x2).tanh() * 2.0;
+        let mut s2: f64 = f64::sin(((v[n % 4] * v[n % 4] + 1.0).atan2(v[n % 4]).sin() * 1.5).cosh()) * 2.0;
+        let mut acc3: f64 = 0.0;
+        'l0: for i in (0..n).rev() {
+            let fi = i as f64;
+            acc3 -= 0.25 * f64::atan(v[1]).sin();
+            let mut k4 = 0;
+            while k4 < 6 {
+                k4 += 1;
+                if n > 4 && f64::log(x0 * x0 + 1.0, x2 * x2 + 2.0) <= v[(k4 + i) % 4] {
+                    break 'l0;
+                }
+                match n + k4 {
+                    1 | 3 => {
+                        s2 = 0.8 * s2 + 0.05 * (s2.powi(2) + 1.0).powf(fi.sin()).sin();
+                        let v5 = (v[1] * v[1] + 1.5).acosh();
+                        s2 = s2.mul_add(0.6, v5.cos() * 0.1);
+                    }
+                    g if g > 4 => {
+                        s2 = s2.mul_add(0.8, f64::tanh((f64::tanh(v[(k4 + n) % 4]) * 0.9).atanh()) * 0.02);
+                    }
+                    _ => {
+                        let v6: f64 = f64::sin(x1).exp2();
+                        s1 = (s1 * 0.8 + 1.5_f64.min((s2 * s2 + 0.5).cbrt()) * 0.05).sin();
+                        if (s1.sin() * 1.5).sinh() >= f64::acos(v6.sin() * 0.9) {
+                            acc3 -= (f64::tanh(fi) * 2.0).cosh().sin() * 0.05;
+                        } else {
+                            s1 = s1.mul_add(0.75, (0.8 - s1).cos() * 0.25);
+                            let v7 = fi.sin().exp().to_radians() * 20.0;
+                            s2 = 0.8 * s2 + 1.0 * f64::cos(v7);
+                        }
+                    }
+                }
+                acc3 -= (s0.powi(2) + 0.5).powf(x0.cos()).tanh() * 0.05;
+            }
+            acc3 += f64::tanh(x1 - s1.clamp(-0.5, 1.5)) * 0.25;
+            let v8 = -x0;
+            acc3 += 0.25 * v8.cos();
+        }
+        let mut k9 = 0;
+        while k9 < 4 {
+            k9 += 1;
+            let v10 = match k9 % 4 {
+                0 => prog_30(s0, x0, 0.5, v, n),
+                1 | 3 => {
+                    acc3 += 0.1 * prog_29((-0.5_f64).max(x0).sin() * 2.0, x2, x1, v, 0).tanh();
+                    f64::sin(x1 / 2.0)
+                }
+                _ => {
+                    let x2 = x0 + s0;
+                    (0.5 * x2).to_degrees() * 0.01
+                }
+            };
+            let v12: f64 = if k9 > 3 && v10 > 0.5 {
+                let v11 = x2;
+                (f64::powi(v11, 2) + 0.5).sqrt()
+            } else {
+                f64::asinh((x0.sin() * 0.9).acos())
+            };
+            match k9 + n {
+                0 => {
+                    s2 = f64::mul_add(s2, 0.6, (s0 * s0 + 1.0).recip() * 0.5);
+                }
+                1..=3 => {
+                    let v13: f64 = (f64::cos((v12.tanh() * 0.5).ln_1p()) * 0.9).asin();
+                    let v14 = x0 - v13;
+                    s0 = (s0 * 0.75 + v14.cos() * 0.02).sin();
+                }
+                4..=6 => {
+                    s2 = (s2 * 0.8 + f64::acosh(f64::powi(x1 + x2, 2) + 1.5) * 0.01).sin();
+                    let v15 = f64::tanh(v[k9 % 4]);
+                    acc3 += 0.5 * v15;
+                }
+                _ => {
+                    let v16 = (f64::atan2(s0, f64::powi(v[n % 4], 2) + 1.0).powi(2) + 2.0).acosh();
+                    s2 = 0.5 * s2 + 0.1 * f64::sinh(f64::log10(v12.powi(2) + 1.0).sin() * 1.5).tanh();
+                    acc3 -= 0.25 * f64::tanh(v16).cos();
+                }
+            }
+            s0 *= 0.6;
+            s0 += 0.05 * f64::sin((x0 * x0 + 0.5).atan2(s0));
+            acc3 -= 0.5 * f64::tanh(f64::sin(v12));
+        }
+        if f64::log10(s2 * s2 + 1.0).tanh().sinh() > 0.25 || n == 6 {
+            let v17 = (x0 / 3.0).asinh();
+            acc3 -= v17;
+        } else if v[n % 4].clamp(-1.5, 0.5) <= -0.25 {
+            s2 = (s2 * 0.8 + prog_29(x2, s0, x1.tanh().cos(), v, n) * 0.005).tanh();
+            s0 = (s0 * 0.6 + f64::cbrt(s0 * s0 + 1.0) * 0.02).tanh();
+        } else {
+            s1 = 0.6 * s1 + 0.02 * (s1 / 2.0).sin();
+        }
+        match n {
+            0 => {
+                s2 = (s2 * 0.8 + s0.min(s2) * 0.01).sin();
+                let x1 = (f64::tanh(x1) * 0.9).asin();
+                s1 *= 0.5;
+                s1 += 0.2 * x1.sin();
+            }
+            1..=2 => {
+                s0 = (s0 * 0.5 + (x2.tanh().exp().powi(2) + 1.5).acosh() * 0.02).tanh();
+                let x2 = s0 + x2;
+                s1 = (s1 * 0.6 + f64::tanh(x2) * 0.05).sin();
+            }
+            3 | 5 => {
+                s1 = s1 * 0.8 + s1.tanh().exp().tanh() * 0.01;
+                let v18: f64 = prog_29(x2, 1.5, x0.clamp(v[k9 % 4].cos() - 1.5, x0.tanh() + 1.5).sin(), v, n);
+                acc3 += v18.sin() * 0.1;
+            }
+            _ => {
+                s0 = s0 * 0.75 + s0 * s0 * 0.02;
+            }
+        }
+        f64::sin(x0) - s0 * 0.75 - s1 - s2 * 0.75 + acc3.tanh() - (f64::sin(x0) * 0.5).ln_1p()
+    }
+
+    #[differentiable]
+    pub fn prog_48(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0.hypot(f64::clamp(v[3], -1.5, 0.5)).cos() * 2.0;
+        let mut s1: f64 = (x2.sin() * 0.9).asin();
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.05 * f64::tanh(f64::atan(s0).max(s0.hypot(p))));
+        let v4 = x1.cos().exp();
+        let mut a5 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                let fj = j as f64;
+                a5[i][j] = v3 / (fj * fj + 1.5) / (fj.sin().powi(2) + 1.0);
+            }
+        }
+        if prog_30(x1.asinh().tanh() * 2.0, (a5[1][n % 4] * f64::powi(a5[1][n % 4], 3)).cos() * 2.0, (a5[1][n % 4].tanh() * 0.9).asin().tanh(), v, n) > -0.5 {
+            return v3 + v4;
+        }
+        s0 = 0.5 * s0 + 0.005 * f64::tanh(prog_30((x2 + v4).sin(), x0, (v4 - v3).tanh() * 2.0, v, n));
+        s1 = (s1 * 0.6 + (v3 - x0) * 0.1).sin();
+        acc2 -= (acc2.tanh().exp_m1().tanh() * 0.5).ln_1p();
+        s0 * 0.75 + s1 * 1.5 + acc2
+    }
+
+    #[differentiable]
+    pub fn prog_49(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2;
+        let mut s1 = (f64::cos(s0) * 0.9).atanh().to_radians();
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            if x1 < -0.5 {
+                s0 = s0 * 0.5 + (f64::to_degrees(x0.cos().exp()) * 0.01).tanh() * 0.25;
+                if f64::cos(v[3 - k3]) * v[k3] > -0.5 && n == 5 {
+                    acc2 += (x1 - v[k3]).sin();
+                    s0 = (s0 * 0.6 + f64::sqrt(x2 * x2 + 2.0) * 0.4).tanh();
+                } else {
+                    s1 = (s1 * 0.8 + f64::sin(v[3]).sinh().asinh() * 0.1).sin();
+                    s1 = s1 * 0.6 + f64::exp2(f64::sin(s1)).cos() * 0.25;
+                }
+            }
+            s0 = s0 * 0.5 + x0.tanh() * 0.5;
+            acc2 += (s0.cos() * 0.9).atanh().tanh() * 0.75;
+            if k3 >= 2 || f64::to_degrees(f64::cos(v[(k3 + n) % 4])) * 0.02 > 0.25 {
+                break;
+            }
+        }
+        let v4 = v.iter().map(|&p| 1.0 + 0.1 * x1.hypot((p.tanh() * 0.9).acos()).sin()).product::<f64>();
+        for &t in v.iter() {
+            let v5 = if f64::powi(s1 * s1 + 1.0, -1).to_radians() * 20.0 >= t {
+                2.5 - x0
+            } else {
+                (x0.sin() + 2.0).cbrt().cos()
+            };
+            let v7 = if (v5 * v5 + 0.5).cbrt() > s1 {
+                let v6 = f64::atan2(s0 * s0 + 0.5, v4);
+                (s1.tanh().exp().powi(2) + 2.0).acosh() + f64::tanh(v6)
+            } else if k3 + n < 1 {
+                s0 = (s0 * 0.6 + s0.sin() * 0.4).sin();
+                f64::tanh(x1.tanh())
+            } else {
+                s0 = 0.8 * s0 + 0.005 * f64::tanh(prog_30(1.2, f64::tanh(((f64::cos(v4) * 1.2).tan().tanh() * 0.5).ln_1p()), s0, v, n));
+                x0.powi(3) + (x2 - 0.8)
+            };
+            acc2 += 0.5 * (v5 * t).sin();
+            s1 = (s1 * 0.75 + v7.sin() * 0.01).tanh();
+        }
+        let mut k8 = 0;
+        while k8 < 4 && x0.sin().sinh() < 0.5 {
+            k8 += 1;
+            for j in 0..3 {
+                let fj = j as f64;
+                acc2 += 0.1 * (x2 / (v4.powi(2) + 0.5)).tanh();
+                match j {
+                    0 => {
+                        continue;
+                    }
+                    _ => {
+                        acc2 += prog_29(fj, s0, (x1.sin() * 1.5).sinh().cos(), v, k8).tanh() * 0.02;
+                        s1 = s1 * 0.5 + (v[1] - s1).sin() * 0.25;
+                    }
+                }
+            }
+            let mut k9 = 0;
+            while k9 < 3 {
+                k9 += 1;
+                s0 = s0.mul_add(0.8, (v4 / (f64::powi(v[3 - k3], 2) + 1.5)).sin() * 0.1);
+                let v13 = match k9 % 4 {
+                    0 => v4 / (f64::sin(s0) + 2.0),
+                    2 => {
+                        let v10 = s0 * v4;
+                        s1 = s1 * 0.6 + x1.tanh().exp().cos() * 0.1;
+                        f64::acos(x1.sin() * 0.9) + v10.sin()
+                    }
+                    3 => {
+                        let v11 = f64::cosh((s0 * s0 + 1.0).log2().sin());
+                        f64::sqrt(f64::clamp(s1, -1.0, 1.0).powi(2) + 2.0) + v11.cos()
+                    }
+                    _ => {
+                        let v12 = x0 * x0;
+                        f64::log(f64::cos(v12).powi(2) + 1.0, 2.0)
+                    }
+                };
+                s0 *= 0.8;
+                s0 -= 0.2 * f64::cos(s0);
+                acc2 -= 0.1 * f64::tanh(f64::sin(v13));
+            }
+            acc2 += (x0 + v4).cos() * 0.5;
+        }
+        x0 * 0.5 + s0 * 0.25 + s1 - acc2.tanh() - v4
+    }
+
+    #[differentiable]
+    pub fn prog_50(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::powi(x2, 2) + 1.0).log10();
+        let mut acc1: f64 = 0.0;
+        let v3: f64 = if prog_0(1.2, (f64::asinh(acc1) + x0.clamp(s0.sin() - 1.5, f64::tanh(v[n % 4]) + 1.5)).sin(), x1, v, n) < x2.hypot(x1) {
+            v[n % 4].atan()
+        } else if x2 <= -0.5 {
+            v[2].tanh()
+        } else {
+            let v2 = x2.cos().exp();
+            0.5_f64.hypot(s0) + f64::cos(v2)
+        };
+        let v5 = match n % 3 {
+            1 => {
+                let v4 = x0;
+                v4 - v4.asinh()
+            }
+            2 => {
+                for i in 0..3 {
+                    let fi = i as f64;
+                    match i {
+                        0 => {
+                            s0 = f64::mul_add(s0, 0.6, prog_2(fi, 2.0, f64::asinh((v[i] * v[i] + 1.0).ln()).cos(), v, i).sin() * 0.005);
+                            s0 *= 0.6;
+                            s0 += 0.4 * f64::tanh(v[3].asinh());
+                        }
+                        g if g > 1 => {
+                            break;
+                        }
+                        _ => {
+                            s0 *= 0.5;
+                            s0 += 0.75 * (f64::powi(s0, 2) + 1.0).recip();
+                        }
+                    }
+                    s0 = (s0 * 0.6 + prog_0(f64::cos(s0 * s0) * 2.0, f64::cos((x1.sin() * 1.2).tan()), (v[n % 4] - s0).tanh() * 2.0, v, n) * 0.005).sin();
+                    acc1 -= f64::tanh(f64::atanh(f64::sin(v3) * 0.9)) * 0.5;
+                }
+                let v3 = v3.powi(2);
+                s0 = (s0 * 0.75 + x2.clamp(s0.tanh().sin() - 1.5, (v3 * v3).ln_1p().cos() + 1.5) * 0.01).sin();
+                v3.tanh()
+            }
+            _ => (v3.powi(2) + 0.5).powf(0.3),
+        };
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            let v7 = prog_30(f64::sin(x1 + x2), x2, (x1 * v5).tanh() * 2.0, v, k6);
+            let v8: f64 = v3 * v3;
+            s0 = s0 * 0.5 + v8.atan().cos() * 0.1;
+            if k6 >= 2 || (v5 + v3) * (f64::sin(x0) * 0.9).acos() < v5 {
+                break;
+            }
+            acc1 -= f64::cos(v7) * 0.01;
+        }
+        let v10 = if prog_29((v3 + v[k6]).cos() * 2.0, f64::tanh((f64::powi(v3.atan(), 2) + 2.0).acosh()), f64::exp(x2.sin()).cos() * 2.0, v, k6) > 0.0 {
+            let x2: f64 = x1.asinh().sin();
+            (x0 * x0 + 1.5).acosh() + f64::tanh(x2)
+        } else if f64::recip(3.0_f64.atan2(v5).powi(2) + 1.0) < 0.5 || k6 == 1 {
+            x2.tanh().exp()
+        } else {
+            for i in 0..n {
+                let v9 = v.iter().copied().map(|p| (f64::powi((f64::tanh(v[i % 4]) * 0.9).acos(), 2) + 1.0).cbrt() + f64::sin(p)).sum::<f64>();
+                s0 = (s0 * 0.8 + v5 * s0 * 0.02).sin();
+                acc1 += 0.1 * v9.sin();
+            }
+            (-x1).hypot(x1)
+        };
+        if n < 1 && prog_30(s0, 1.2, x2, v, k6) > -0.5 {
+            let v11 = v5;
+            acc1 += 0.25 * v11.cos();
+        }
+        acc1.tanh() - v5 - v10 * 0.25 + (x2 + v5 - (v3 - x2))
+    }
+
+    #[differentiable]
+    pub fn prog_51(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin(x1 - 0.75);
+        let mut s1 = ((x2 * x2 + 1.5).acosh().tanh() * 0.9).asin();
+        let mut s2 = 2.0_f64.min(s0);
+        let mut acc3: f64 = 0.0;
+        let mut m4 = 0;
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            let v5 = prog_30(x1, x0, f64::tanh(x0).atan().cos(), v, 4);
+            if f64::exp_m1(f64::atan2(x2, x1 * x1 + 0.5).sin()) <= 0.5 {
+                s2 = s2 * 0.75 + x1.powi(2).sin() * 0.05;
+                s1 = s1.mul_add(0.6, f64::sin((x2 * s0).sin()) * 0.1);
+                if i < 4 {
+                    s0 = 0.5 * s0 + 0.5 * v[3].cos();
+                    if ((s0 * s0).ln_1p().cos() * 1.2).tan() > 1.0 {
+                        s0 = f64::mul_add(s0, 0.6, prog_29(f64::tanh(f64::acosh((s2 - fi).powi(2) + 1.5)) * 2.0, (s1.tanh() * 1.2).tan().tanh(), f64::log10((s2.sin() * 0.9).atanh().powi(2) + 1.0).tanh() * 2.0, v, 1).sin() * 0.005);
+                        continue;
+                    }
+                } else if !(n % 2 == 0) {
+                    s2 *= 0.8;
+                    s2 += 0.005 * prog_29(0.25, (s1.powi(2) + 2.0).acosh().tanh() * 2.0, s1, v, i).sin();
+                    acc3 += 0.05 * prog_29(x0, 1.2, f64::cos((x2.powi(2) + 0.5).recip()) * 2.0, v, 1).cos();
+                } else {
+                    let x1 = -s1;
+                    let v6 = f64::tanh(x1 / (x1 * x1 + 1.0)).exp();
+                    s1 *= 0.75;
+                    s1 += 0.02 * f64::sin(v6);
+                }
+            } else {
+                s1 = s1.mul_add(0.5, (s1 * s1 + 1.0).log(v[n % 4] * v[n % 4] + 2.0).sin() * 0.1);
+                match i % 3 {
+                    0 | 2 => {
+                        acc3 += 0.25 * f64::cos(s0 + s2);
+                        break;
+                    }
+                    _ => {
+                        acc3 += (s1 * v[i % 4]).cos() * 0.25;
+                        s2 = (s2 * 0.6 + ((x1 * x1 + 1.0).log10().powi(2) + 0.5).sqrt() * 0.75).sin();
+                    }
+                }
+                s0 = 0.75 * s0 + 1.0 * (fi.to_degrees() * 0.02).sin();
+                if ((f64::cos(x0) * 0.9).asin().powi(2) + 1.0).log(v[0].min(s1).powi(2) + 2.0) < 0.5 {
+                    continue;
+                }
+            }
+            s2 = f64::mul_add(s2, 0.8, s2.tanh() * 0.2);
+            if v[n % 4].mul_add(v[n % 4], x0) < -1.0 {
+                m4 += 1;
+            }
+            acc3 -= 0.1 * v5.tanh();
+        }
+        let c7 = m4 as f64;
+        if m4 == 1 && f64::exp(v[(m4 + n) % 4].cos()) <= -1.0 {
+            return x1 + (c7 * c7 + 1.0).recip();
+        }
+        let mut k8 = 0;
+        let v9 = loop {
+            k8 += 1;
+            acc3 += f64::tanh(f64::exp(v[k8 % 4].cos())) * 0.4;
+            acc3 += x2.sin() * 0.4;
+            if k8 >= 5 {
+                break (s0.cos() * 0.9).atanh() + 0.65;
+            }
+        };
+        match k8 {
+            0 | 2 => {
+                s0 = (s0 * 0.6 + f64::powf(c7 * c7 + 0.5, 0.3) * 1.0).tanh();
+                let v10 = prog_29(s0, 0.5, x1, v, 5);
+                s0 *= 0.8;
+                s0 += 0.005 * v10.tanh();
+            }
+            g if g > 3 => {
+                let v11: f64 = s0;
+                s1 = 0.5 * s1 + 0.1 * v11;
+            }
+            _ => {
+                s2 = s2 * 0.8 + f64::tanh(s2) * 0.02;
+                acc3 += f64::to_radians(c7);
+            }
+        }
+        let v13 = if !(k8 == 1) {
+            let v12 = prog_29(0.5, ((x1.powi(2) + 0.5).ln().tanh() * 0.9).acos().cos(), x1, v, n);
+            (f64::powi(v[k8 % 4], 2) + 1.0).log(3.0) + f64::cos(v12)
+        } else {
+            f64::clamp(s1, f64::tanh(c7) - 1.5, f64::tanh(c7) + 1.5).powi(2).ln_1p()
+        };
+        s0 * 1.5 + s1.sin() + s2.cos() - acc3.sin() - c7.cos() + v9.cos() + v13 * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_52(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(prog_28(x0, x2, 0.75, v, n)) * 2.0;
+        let mut s1 = (v[0] + 2.5).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        'l0: for t in v {
+            s0 = (s0 * 0.5 + (s1 - s0).sin() * 0.25).sin();
+            s0 = (s0 * 0.75 + f64::sinh(f64::sin(t) * 1.5) * 0.05).sin();
+            for j in 0..5 {
+                let fj = j as f64;
+                if f64::cos(s1) >= x1 {
+                    s1 = 0.5 * s1 + 0.25 * (x0 + s1).cos();
+                    break 'l0;
+                }
+                s0 = (s0 * 0.6 + f64::tanh(fj).exp_m1() * 1.0).tanh();
+                acc2 += (x0 * s1 * x1).cos() * 0.1;
+            }
+        }
+        if n % 2 == 0 && (x1 * x1 + 1.0).log2().clamp(x1.tanh() - 1.5, x1.cos().tanh() + 1.5) <= -1.0 {
+            s1 *= 0.6;
+            s1 += 0.2 * f64::cos(f64::recip(x0.powi(2) + 0.5));
+        } else {
+            s1 = s1 * 0.6 + (x0 - x1).asinh().tanh() * 0.2;
+            let v3 = 0.5_f64.copysign(s0);
+            acc2 += v3;
+        }
+        'l2: for &t in v.iter() {
+            acc2 -= f64::sqrt(v[2] * v[2] + 0.5).cos() * 0.5;
+            let mut k4 = 0;
+            while k4 < n + 1 && f64::sinh(s1.sin() * 2.0) < f64::powi(t * t + 1.0, -3) {
+                k4 += 1;
+                let v5 = (f64::powi(v[n % 4], 2) + 0.5).recip().cos().exp_m1();
+                if (f64::powi(t * v5, 2) + 1.0).ln() < s1.sin() || n == 3 {
+                    let v6: f64 = f64::hypot(x2.asinh(), s0);
+                    acc2 += f64::sin(f64::cos(v[k4 % 4])) * 0.05;
+                    s0 = 0.5 * s0 + 0.25 * v6.cos();
+                } else if s1 >= f64::exp2(v[1].sin()) || k4 == 6 {
+                    acc2 -= f64::tanh((v5 + x2).sin()) * 0.05;
+                    if (t * t + 0.5).recip() / (f64::acos(x1.cos() * 0.9).sin() + 2.0) <= -0.5 {
+                        let v7 = f64::to_degrees(v[k4 % 4]) * 0.01;
+                        acc2 += (v7.clamp(-1.5, 1.5) + v[k4 % 4]).cos() * 0.05;
+                    } else if (x2.tanh().exp().powi(2) + 1.0).log10() >= x2 {
+                        s1 = (s1 * 0.75 + s0 * 0.25).sin();
+                        acc2 += 0.05 * (x1 - 0.25).sin();
+                    } else {
+                        acc2 += 0.05 * f64::tanh(SCALE + s0);
+                        acc2 -= 0.05 * (v5 * v5).tanh();
+                    }
+                }
+                if t.cos().exp() > v5 / 4.0 || k4 % 3 == 1 {
+                    break 'l2;
+                }
+                acc2 += f64::atan2(0.5_f64, v[k4 % 4]).tanh() * 0.05;
+            }
+            if k4 % 2 == 0 && t.atan() >= s0 * s0 {
+                s0 = (s0 * 0.6 + s0 * 0.4).tanh();
+                if s1.tanh().exp() <= (x1 * x1).ln_1p() {
+                    continue;
+                }
+                let v8 = v[2] * x0;
+                s1 = 0.5 * s1 + 0.1 * f64::tanh(f64::sin(v8));
+            } else {
+                acc2 -= 0.5 * f64::sin(f64::sin(v[0]).exp_m1());
+                if f64::log(x2 * x2 + 1.0, 3.0) > -0.25 {
+                    break;
+                }
+            }
+        }
+        for &t in v.iter() {
+            let v9 = (t * t).ln_1p();
+            let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| x2.tanh() + p.tanh() + f64::cos(q)).sum::<f64>();
+            s1 = (s1 * 0.5 + (f64::atan(x1) - v9.tanh().exp_m1()) * 0.1).sin();
+            s1 = (s1 * 0.5 + f64::cos(v10) * 0.02).sin();
+        }
+        let v11 = x2.cos();
+        let v12 = v.iter().fold(acc2.tanh(), |r, &p| r * 0.5 + 0.5 * p.cos());
+        s0 + s1.sin() - v11 * 0.25 - v12
+    }
+
+    #[differentiable]
+    pub fn prog_53(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1.tanh();
+        let mut s1 = (x2.tanh() * 1.2).tan().tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        match n {
+            0 => {
+                s0 = (s0 * 0.75 + (x1 + s0) * 0.1).sin();
+                acc2 += f64::cos(f64::asin(v[n % 4].sin() * 0.9));
+                if n == 2 && x0 < -0.5 {
+                    for t in v {
+                        s0 = (s0 * 0.5 + t * 0.5).tanh();
+                        if t / (f64::powi(v[n % 4], 2) + 0.5) > 1.0 {
+                            return f64::log2(x1 * x1 + 1.0);
+                        }
+                    }
+                    s1 *= 0.75;
+                    s1 -= 0.01 * (x0 - s1).cos();
+                } else {
+                    s0 = s0.mul_add(0.5, s0.to_radians() * 20.0 * 0.05);
+                    s1 = (s1 * 0.75 + s1 * acc2 * 0.01).sin();
+                }
+            }
+            1 => {
+                acc2 -= 0.25 * (s0 - x0).tanh();
+            }
+            g if g > 2 => {
+                let v3 = prog_21(f64::tanh(x0 / (v[n % 4].tanh() + 2.0)), 1.5, acc2, v, n);
+                s1 = s1.mul_add(0.8, f64::cos(v3.cos()) * 0.005);
+            }
+            _ => {
+                acc2 += (SCALE + x0.clamp(x0.tanh() - 1.5, x0.tanh() + 1.5)).tanh();
+                s0 = s0.mul_add(0.8, v[n % 4].cos().cos() * 0.2);
+            }
+        }
+        let v7 = match n {
+            0 => {
+                let v4 = (f64::powi(v[n % 4].cos().exp(), 2) + 2.0).acosh();
+                prog_6((x0 / (f64::powi(s0 * v[n % 4], 2) + 1.5)).cos(), (v4 * v4 + 1.0).sqrt().sin(), x0, v, n)
+            }
+            2 => {
+                let v5 = (s1 * s1 + 1.0).recip();
+                prog_2(x2, v5.max(x1).tanh() * 2.0, f64::tanh(f64::sqrt(f64::powi((f64::powi(v[n % 4], 2) + 1.0).recip(), 2) + 1.0)) * 2.0, v, 4)
+            }
+            3 => {
+                let v6 = v[1].powi(3);
+                (v6 * v6 + 2.0).sqrt()
+            }
+            _ => s0.powi(3),
+        };
+        let v8 = v.iter().map(|&p| 1.0 + 0.1 * p.mul_add(x0, s0).sin()).product::<f64>();
+        'l1: for i in 0..v.len() {
+            let fi = i as f64;
+            s0 = (s0 * 0.5 + x2 / (v[0].powi(2) + 0.5) * 0.05).tanh();
+            for &u in v.iter() {
+                acc2 += 0.1 * f64::recip(s1 * s1 + 1.0);
+                s0 = s0 * 0.5 + f64::tan((x0.sin() * 0.9).acos().tanh() * 1.2).sin() * 0.02;
+                if n == 2 && x1.to_radians() * 20.0 <= -0.5 {
+                    acc2 += 0.1 * f64::cos(x0);
+                    continue 'l1;
+                }
+                s0 *= 0.6;
+                s0 += 0.4 * f64::sin(u).cos();
+            }
+            acc2 += f64::cosh(f64::asinh(fi).tanh() * 2.0).sin() * 0.5;
+            acc2 -= 0.5 * (v7 + v[i].atan2(v8.powi(2) + 0.5)).sin();
+        }
+        let mut k9 = 0;
+        while k9 < 5 && s0 + v8 > v7 - v[k9 % 4] {
+            k9 += 1;
+            match k9 % 3 {
+                0 => {
+                    acc2 += f64::cosh(x1.cos()).tanh() * 0.4;
+                    if n < 4 {
+                        s1 = (s1 * 0.75 + f64::powi(v8, 2) * 0.05).tanh();
+                        continue;
+                    }
+                    acc2 -= x1.cos() * 0.4;
+                }
+                1 => {
+                    for &u in v.iter() {
+                        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| (f64::powi(p * v[n % 4], 2) + 1.0).log(2.0) + f64::tanh(q)).sum::<f64>();
+                        if (x1 * x1 + 1.0).recip() <= -0.5 {
+                            acc2 += 0.1 * (v10.powi(2) + 2.0).ln().sin();
+                            s0 = (s0 * 0.75 + (v8 - s0) * 0.1).sin();
+                        } else {
+                            s0 = s0.mul_add(0.5, f64::powi(u, 2).sin() * 0.1);
+                            if (f64::sin(v[1].cos()) * 0.9).asin() > v10 {
+                                acc2 += 0.1 * ((u.cos() * 1.5).sinh().to_degrees() * 0.02).cos();
+                                break;
+                            }
+                            let v11 = (s1 - 1.5) / (v8.powi(2) + 1.0);
+                            s1 = (s1 * 0.5 + v11.sin() * 0.1).sin();
+                        }
+                        s0 = s0 * 0.6 + (s0 * s0 + 2.0).acosh().cos() * 0.25;
+                        acc2 += f64::sin(u) * 0.1;
+                    }
+                }
+                2 => {
+                    acc2 += f64::log(3.0_f64, v8.asinh().powi(2) + 2.0).cos() * 0.4;
+                    if v7 - v[3] < 0.0 {
+                        break;
+                    }
+                    s0 = s0 * 0.5 + f64::tanh(f64::mul_add(f64::mul_add(s0, x0, s0), s0 / (x0 * x0 + 1.5), (f64::tanh(s0) * 1.5).cosh())) * 0.05;
+                }
+                _ => {
+                    s1 = (s1 * 0.6 + f64::tan(f64::cos((s1.cos() * 0.9).asin()) * 1.2) * 0.02).tanh();
+                }
+            }
+            let v12 = x2 + 0.35;
+            acc2 += 0.4 * f64::sin(((x0 + v[k9 % 4]).sin() * 1.5).cosh());
+            s0 *= 0.5;
+            s0 -= 0.5 * f64::tanh(v12.tanh());
+        }
+        f64::sin(s0) - s1 * 0.5 + acc2.cos() + f64::sin(v7) - v8 - v[2] * v[k9 % 4]
+    }
+
+    #[differentiable]
+    pub fn prog_54(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::log(x2 * x2 + 1.0, 2.0).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut m2 = 0;
+        for i in 0..v.len() {
+            let fi = i as f64;
+            for j in 0..6 {
+                let fj = j as f64;
+                match j {
+                    0 => {
+                        acc1 -= (v[1] + v[j % 4]).sin() * 0.05;
+                    }
+                    1 | 3 => {
+                        s0 = (s0 * 0.8 + (x0.cos() * 0.9).atanh() * 0.02).sin();
+                        if ((v[n % 4] - fi).sin() * 0.9).atanh() <= 0.5 {
+                            acc1 -= 0.05 * (v[0] / (v[0] * v[0] + 1.5)).tanh();
+                            s0 = s0 * 0.5 + f64::tanh((f64::mul_add(x1, v[m2 % 4], x1).powi(2) + 1.0).log10()) * 0.2;
+                        } else if f64::exp2(f64::sin(f64::cbrt(x2.cos() + 2.0))) < x1 * core::f64::consts::FRAC_1_SQRT_2 && j + m2 < 26 {
+                            s0 *= 0.5;
+                            s0 -= 0.5 * (s0 * s0 + 1.0).log(3.0).sin();
+                            s0 = s0.mul_add(0.5, (f64::powi(s0, 2) + 1.0).ln().tanh() * 0.5);
+                        } else {
+                            let v3 = x0.sin() / ((f64::to_degrees(fj) * 0.02).powi(2) + 1.5);
+                            s0 = s0.mul_add(0.5, x1.abs().copysign(x0).tanh() * 0.5);
+                            s0 = (s0 * 0.5 + v3 * 0.75).sin();
+                        }
+                    }
+                    4 => {
+                        let x1 = x1 + x0;
+                        s0 = (s0 * 0.75 + f64::sin(x1) * 0.1).sin();
+                    }
+                    _ => {
+                        s0 = s0 * 0.8 + ((fi - v[m2 % 4]).tanh() * 0.5).ln_1p() * 0.2;
+                        let v4 = ((-x2).powi(2) + 1.0).atan2(x1);
+                        acc1 -= 0.05 * f64::tanh(f64::cos(v4));
+                    }
+                }
+                if f64::exp_m1(s0.tanh()).powi(2) < v[(j + i) % 4] {
+                    break;
+                }
+                match j % 3 {
+                    0 => {
+                        continue;
+                    }
+                    1 => {
+                        acc1 += (f64::tanh(x1) * 2.0).sinh().sin() * 0.05;
+                        let v5 = f64::recip(s0.powi(2) + 0.5);
+                        acc1 += v5.cos() * 0.05;
+                    }
+                    2 => {
+                        let v6 = x1 * s0;
+                        acc1 += f64::cos(v6).tanh() * 0.05;
+                    }
+                    _ => {
+                        s0 = s0.mul_add(0.75, f64::log(x1.powi(2) + 1.0, x0 * x0 + 2.0).cos() * 0.05);
+                        let v7 = (f64::powi(v[(j + m2) % 4], 2) + 1.0).atan2((x0.tanh() * 2.0).cosh());
+                        s0 = (s0 * 0.8 + f64::tanh(v7) * 0.02).sin();
+                    }
+                }
+                s0 = s0.mul_add(0.75, x2.sin() * 0.25);
+            }
+            if s0.mul_add(x0, x2) < 1.0 {
+                let v8 = (v[3 - i].tanh() * 0.9).atanh();
+                s0 = s0 * 0.75 + f64::cos(v8.tanh()) * 0.05;
+            } else if x2 + fi <= -1.0 {
+                s0 *= 0.75;
+                s0 += 0.05 * (x0 * x2).cos();
+            } else {
+                let v9: f64 = f64::log2(x1 * x1 + 1.0);
+                s0 = 0.75 * s0 + 0.1 * f64::cos(v9).sin();
+            }
+            let v10 = prog_29((SCALE + fi).tanh() * 2.0, 0.5, f64::sin(v[n % 4].powi(3)), v, i);
+            s0 *= 0.5;
+            s0 += 0.05 * s0.mul_add((x1.powi(2) + 1.0).log2(), x2).tanh();
+            if prog_0(f64::sin(v[3].asinh()) * 2.0, x0.sin().exp_m1().cos(), x0, v, n) <= 0.5 {
+                m2 += 1;
+            }
+            s0 = (s0 * 0.5 + v10.sin() * 0.005).sin();
+        }
+        match m2 {
+            1 => {
+                s0 = (s0 * 0.8 + (2.0_f64.atan2(s0).cos() * 1.2).tan() * 0.02).tanh();
+            }
+            2 | 4 => {
+                let v11: f64 = prog_30(s0, x1, x2, v, 5);
+                acc1 -= 0.02 * prog_29(s0, (-x1).to_radians().sin(), ((x0 * x0 + 1.5).acosh().powi(2) + 0.5).ln().sin(), v, m2).sin();
+                s0 = (s0 * 0.75 + f64::sin(v11) * 0.005).tanh();
+            }
+            5 => {
+                acc1 += f64::tanh((x1.powi(2) + 1.0).atan2(x1));
+            }
+            _ => {
+                for i in 1..n {
+                    let v12 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.25 * (-p).tanh());
+                    let v13 = if (f64::powi((v12 * v12 + 1.5).acosh(), 2) + 2.0).sqrt() <= -1.0 {
+                        -x1
+                    } else {
+                        s0 *= 0.5;
+                        s0 -= 0.2 * (s0.cos() * 0.9).acos().tanh();
+                        (v[i % 4].powi(2) + 2.0).ln()
+                    };
+                    if (f64::sin(x2) * 0.9).acos() >= f64::powi(v13, 3) {
+                        let v14 = v[m2 % 4] - v12;
+                        s0 = (s0 * 0.5 + v14.tanh() * 0.1).tanh();
+                    } else if f64::cos(x1) > f64::sqrt(v[i % 4] * v[i % 4] + 2.0) {
+                        let v15 = f64::sqrt(s0 * s0 + 1.0);
+                        acc1 += f64::sin(v15.tanh()) * 0.4;
+                    }
+                    s0 = (s0 * 0.5 + (x0 + s0) * 0.25).tanh();
+                }
+                let v16 = 1.5_f64.atan2(x1 / 2.0);
+                acc1 += f64::tanh(v16);
+            }
+        }
+        let v17 = v.iter().copied().map(|p| x2 + p.cos()).sum::<f64>();
+        s0 = f64::mul_add(s0, 0.5, s0.abs().cos() * 0.2);
+        let v18 = v.iter().map(|&p| x1 + 3.0_f64.copysign(v17) + f64::sin(p)).sum::<f64>();
+        s0.cos() + acc1.cos() - v18.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_55(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sqrt(x0 * x0 + 1.0).tanh() * 2.0;
+        let mut s1 = x0.max(x1);
+        let mut s2 = (x2 + s0).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        for (i, &t) in v.iter().enumerate() {
+            s2 = s2.mul_add(0.5, f64::cos((v[3 - i] * x2).tanh()) * 0.1);
+            acc3 += ((s1.cos() * 0.9).acos() + (t - v[0])).sin() * 0.5;
+        }
+        'l1: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s2 = s2 * 0.6 + s2.cos() * 0.4;
+            let mut k4 = 0;
+            while k4 < 3 && (f64::cos(s0).powi(2) + 0.5).recip() >= x0.cos() {
+                k4 += 1;
+                let v5 = fi - s2;
+                if v[k4] + (f64::powi(t, 2) + 0.5).recip() <= -0.5 && k4 > 2 {
+                    continue 'l1;
+                }
+                s0 = s0 * 0.8 + f64::ln(f64::sin(x2).powi(2) + 1.0) * 0.2;
+                s1 *= 0.6;
+                s1 += 0.4 * v5.cos().cos();
+            }
+            acc3 -= 0.5 * (s0 * s0 + 2.0).ln().cos();
+            acc3 += 0.5 * f64::cos(t).tanh();
+        }
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            for _ in (1..=4).step_by(2) {
+                acc3 -= f64::asinh(x1).sin() * 0.2;
+                s1 = f64::mul_add(s1, 0.75, s1.tanh() * 0.25);
+                if f64::cos(f64::ln(v[3] * v[3] + 0.5)).exp2() >= 1.0 {
+                    s1 = (s1 * 0.75 + f64::to_degrees(x1) * 0.02 * 0.2).sin();
+                } else if (s0 * s0).ln_1p() >= s0 {
+                    let v7: f64 = prog_29((f64::log10(s2 * s2 + 1.0) - 2.5).cos() * 2.0, x2, s2, v, 1);
+                    s0 = 0.6 * s0 + 0.02 * v7.sin().sin();
+                } else {
+                    let v8: f64 = f64::powf(s0 * s0 + 0.5, 0.5);
+                    acc3 += 0.2 * v8.tanh().tanh();
+                }
+            }
+            if prog_29(x2, f64::sin(x1 + s2), f64::cos(v[n % 4]), v, 5) <= 1.0 && n < 3 {
+                break;
+            }
+            acc3 += 0.4 * v[k6 % 4].mul_add(s1, s0).cos();
+            if k6 >= 5 || x1.cos() > -0.5 {
+                break;
+            }
+        }
+        let v9: f64 = x1.to_degrees() * 0.02;
+        f64::cos(v[3]) - s0 * 1.5 + s1 * 1.5 + s2.cos() + f64::sin(acc3) + v9
+    }
+
+    #[differentiable]
+    pub fn prog_56(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tan(x0.cos() * 1.2) / (f64::powi(f64::to_degrees(v[n % 4]) * 0.01, 2) + 1.5);
+        let mut s1 = (f64::powi(x2.powi(3), 2) + 0.5).sqrt().cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = if (x2.sin() * 2.0).sinh() > 1.0 {
+            let x0 = f64::powi((x1.cos() * 0.5).ln_1p(), 2).ln_1p();
+            (x0 * x0 + 1.5).acosh()
+        } else {
+            f64::atan2((x2 - x1).powi(2) + 1.0, x1)
+        };
+        let v4 = v.iter().map(|&p| acc2 + x1 + p.tanh()).sum::<f64>();
+        let v5 = if !(n % 3 == 1 && f64::recip(x0.powi(2) + 0.5) < 0.5) {
+            (acc2.powi(2) + 1.0).cbrt()
+        } else {
+            -v3
+        };
+        let mut k6 = 0;
+        'l0: loop {
+            k6 += 1;
+            let v8 = match n {
+                0 | 2 => {
+                    s0 = (s0 * 0.6 + v[k6 % 4] * 0.4).tanh();
+                    f64::ln_1p(v[k6 % 4] * v[k6 % 4]) * x0
+                }
+                4..=5 => {
+                    acc2 += f64::tanh(((v3 + 0.5).powi(2) + 1.0).ln()) * 0.4;
+                    v4.sin()
+                }
+                6 => {
+                    let v7 = f64::sinh((x1.sin() * 0.5).ln_1p().tanh() * 1.5);
+                    s0 = s0.mul_add(0.8, (s0 * s0).cos() * 0.05);
+                    v7.sin()
+                }
+                _ => (v5.tanh() + 2.0).cbrt(),
+            };
+            let v9 = v.iter().fold(v5.tanh(), |r, &p| r * 0.5 + 0.1 * ((f64::tanh(v3) * 0.9).asin() + p.cos()).tanh());
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                if s0.to_degrees() * 0.01 <= v8 {
+                    break 'l0;
+                }
+                if v9.cos() <= -0.25 {
+                    s0 = (s0 * 0.75 + (u - v4) * 0.1).tanh();
+                } else if s1 / (v8.tanh().powi(2) + 1.0) <= u / (f64::tanh(u) + 2.0) {
+                    let v10 = v4.tanh().powi(3);
+                    acc2 += 0.1 * v10.cos();
+                } else {
+                    s0 = (s0 * 0.5 + (v[j] - s0) * 0.25).tanh();
+                    acc2 += 0.1 * ((f64::powi(v4, 2) + 1.0).recip() * f64::log(fj * fj + 1.0, v[j].powi(2) + 2.0)).cos();
+                    if (v[k6 % 4].tanh() * 0.5).ln_1p() > v3 {
+                        break;
+                    }
+                }
+                s1 = (s1 * 0.6 + s1.max(f64::tan(s1.cos() * 1.2)) * 0.02).tanh();
+            }
+            acc2 += v[(k6 + n) % 4].tanh() * 0.4;
+            if k6 >= 5 {
+                break;
+            }
+            acc2 += f64::tanh(v8.sin() + v9) * 0.4;
+        }
+        s0 - s1.tanh() - acc2.cos() + v3 + v4.tanh() + v5 * 1.5
+    }
+
+    #[differentiable]
+    pub fn prog_57(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_8(1.5, 2.0, f64::cosh(v[n % 4].sin()).tanh().sin(), v, n).tanh() * 2.0;
+        let mut s1 = f64::abs(x2);
+        let mut s2: f64 = f64::sin(x2.tanh() * x1.hypot(v[n % 4])) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4: f64 = prog_30((acc3 - x0).sin() * 2.0, f64::sin(x0).sin(), f64::cos((acc3.powi(2).powi(2) + 1.0).sqrt()) * 2.0, v, n);
+        let v5: f64 = f64::recip(x1 * x1 + 1.0);
+        let mut k6 = 0;
+        while k6 < 5 {
+            k6 += 1;
+            s1 = 0.8 * s1 + 0.05 * (s1 * s1).cos();
+            match k6 % 3 {
+                0 | 2 => {
+                    s1 = (s1 * 0.75 + v5.min(s1) * 0.25).sin();
+                    s2 = (s2 * 0.75 + f64::recip(s1 * s1 + 0.5) * 0.1).sin();
+                }
+                _ => {
+                    s0 = f64::mul_add(s0, 0.75, (f64::cos(v4) + v5.sin().exp2()).cos() * 0.1);
+                    let v7: f64 = prog_29(0.25, 2.0, f64::tanh((s2.sin() + 2.0).cbrt()) * 2.0, v, k6);
+                    s2 = (s2 * 0.6 + v7.sin() * 0.02).sin();
+                }
+            }
+        }
+        let mut k8 = 0;
+        while k8 < n {
+            k8 += 1;
+            s2 = (s2 * 0.8 + (s2 + x1) * 0.1).tanh();
+            acc3 += v4.powi(2).sin() * 0.25;
+            if (v4 * v4 + 1.0).cbrt() > x0.clamp(v5.cos() - 1.5, f64::sin(v5) + 1.5) {
+                s1 = 0.6 * s1 + 0.4 * f64::sin(f64::ln(v[k6 % 4].powi(2) + 1.0));
+                let v4: f64 = v4;
+                s0 = 0.6 * s0 + 0.4 * f64::tanh(v4);
+            } else if 1.5 - v4 < -0.5 {
+                let v9 = x2.atan();
+                s1 = 0.75 * s1 + 0.25 * v9.tanh().tanh();
+            }
+        }
+        s0 * 0.5 - s1 * 0.5 + s2 + acc3 * 0.5 - f64::tanh(v4) + v5
+    }
+
+    #[differentiable]
+    pub fn prog_58(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_22(x2, 1.5, f64::tanh(x1).tanh(), v, n).sin() * 2.0;
+        let mut s1: f64 = prog_0(s0, (x0 / (x0 * x0 + 1.0)).cos().exp_m1().cos() * 2.0, x0.sin().exp_m1().tanh() * 2.0, v, n).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        if f64::cos(f64::acosh(v[n % 4] * v[n % 4] + 1.5)).exp() >= 1.0 {
+            acc2 += f64::tanh(acc2 + x0 - (f64::powi(v[2], 2) + 2.0).acosh());
+        } else if SCALE + v[n % 4] > s0 {
+            let v3: f64 = prog_29(x0, f64::tanh(acc2.cos().exp2()), (v[n % 4].sin() * 1.5).sinh().tanh(), v, n);
+            acc2 -= f64::cos(v3) * 0.02;
+        } else {
+            s0 *= 0.8;
+            s0 -= 0.01 * f64::acos(f64::tanh(acc2) * 0.9).cos();
+            if x2.atan() < 1.0 {
+                let v4: f64 = v[1] / (v[n % 4] * v[n % 4] + 0.5);
+                s1 = f64::mul_add(s1, 0.8, f64::ln_1p(f64::clamp(v[3], -0.5, 1.0).tanh() * 0.5) * 0.2);
+                acc2 += 0.5 * f64::sin(v4);
+            }
+            s1 = s1 * 0.5 + f64::asinh(acc2).tanh() * 0.05;
+        }
+        let mut m5 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            if v[1].tanh() > -0.5 {
+                m5 += 1;
+            }
+            s1 = (s1 * 0.75 + (s1 * s1 + 1.0).powi(-2) * 0.05).sin();
+            if (t * t + 1.0).sqrt() >= 1.0 || i == 1 {
+                let v6: f64 = (x1.tanh() * 1.2).tan().clamp(f64::tanh((s0.powi(2) + 1.0).atan2(t)) - 1.5, (fi / (f64::sin(s1) + 2.0)).tanh() + 1.5);
+                s0 = (s0 * 0.6 + f64::cos(v6) * 0.02).sin();
+            } else {
+                acc2 += f64::sin(v[(i + n) % 4].cos().exp2()) * 0.5;
+                if v[n % 4] + v[0] >= 1.0 && n > 2 {
+                    continue;
+                }
+                s0 = s0 * 0.6 + f64::cos(f64::tan(f64::cos(v[i]) * 1.2)) * 0.02;
+            }
+            s0 = s0.mul_add(0.75, (s0 * s0 + 1.0).recip() * 0.25);
+        }
+        match m5 {
+            0 => {
+                s1 = 0.6 * s1 + 0.02 * f64::cos(((acc2 * acc2 + 2.0).sqrt().powi(2) + 1.0).log2());
+            }
+            g if g > 1 => {
+                s0 *= 0.75;
+                s0 += 0.05 * (v[0].powi(2) + 1.0).log(v[n % 4] * v[n % 4] + 2.0).tanh();
+                let v7 = prog_30(s1, x2, (x1.sin().exp_m1().powi(2) + 1.5).acosh().tanh(), v, 3);
+                s0 = 0.5 * s0 + 0.005 * v7.sin();
+            }
+            _ => {
+                s1 = (s1 * 0.8 + x1.min(x0) * 0.2).tanh();
+            }
+        }
+        let v8 = prog_6(s0, (f64::log10(f64::powi(x2, 2) + 1.0) - acc2).cos(), f64::sin(2.0_f64.atan2(x2)) * 2.0, v, 1);
+        for &t in v.iter() {
+            if v[m5 % 4] > x0 {
+                let v9: f64 = prog_29((t.powi(2) + 1.0).cbrt().sin().sin(), x0, x2, v, m5);
+                s0 = (s0 * 0.8 + f64::tanh(v9) * 0.005).sin();
+            } else if f64::tanh((s0.cos() * 0.9).atanh()).exp() >= x2 {
+                let v8: f64 = f64::sin(s1 * x1);
+                s0 = (s0 * 0.8 + (t.tanh() * 0.5).ln_1p().cos().exp() * 0.05).tanh();
+                s1 = (s1 * 0.6 + f64::cos(v8) * 0.1).sin();
+            } else {
+                s1 = s1 * 0.8 + f64::cos(f64::clamp(x1.tanh(), f64::cos(t).exp2().tanh() - 1.5, t.min(s0).sin() + 1.5)) * 0.1;
+                if !(m5 > 1 && v[1].hypot(x0) > 0.0) {
+                    let v10 = f64::tanh(s0).cosh();
+                    s0 = 0.8 * s0 + 0.1 * f64::cos(s1 + v8);
+                    acc2 += v10.cos() * 0.5;
+                } else if prog_29(1.5, v8.cos().tanh() * 2.0, 1.2, v, n) >= -1.0 {
+                    let v11 = f64::tan(s1.cos() * 1.2);
+                    s0 = s0.mul_add(0.75, (s0 * s0 + 1.0).powi(-1) * 0.1);
+                    if v11.asinh().atan() <= 1.0 {
+                        continue;
+                    }
+                } else {
+                    let v12: f64 = f64::atan(f64::tanh(x1));
+                    s0 = s0.mul_add(0.75, (f64::powi(s0, 2) + 1.5).acosh().cos() * 0.1);
+                    s0 = s0 * 0.75 + f64::tanh(v12.cos()) * 0.25;
+                }
+                let v13 = (t * t + 1.0).log(10.0);
+                acc2 -= f64::cos(v13) * 0.5;
+            }
+            acc2 -= 0.5 * (s1 + v8).sin();
+        }
+        let v14 = v.iter().map(|&p| (v[2].sin() * 0.9).asin() - p.cos().exp_m1()).sum::<f64>();
+        let v16 = if n % 2 == 0 {
+            let v15 = acc2;
+            v15.sin()
+        } else if m5 % 3 == 1 {
+            v[2].sin()
+        } else {
+            x0.tanh().exp()
+        };
+        s0.tanh() + s1 * 0.5 - acc2.tanh() + f64::sin(v8) - v14.tanh() - f64::sin(v16) - f64::cos(v[3])
+    }
+
+    #[differentiable]
+    pub fn prog_59(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::sin(prog_30(x1, x0.cos() * 2.0, 1.2, v, n)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        if n > 5 && (x2 * x2 + 1.0).powf(x1.sin()) > v[1] {
+            return (f64::cos(x2).exp().cos() * 0.9).asin();
+        }
+        match n {
+            0 => {
+                let v2 = x0.sin();
+                s0 = (s0 * 0.8 + v2.asinh() * 0.2).sin();
+            }
+            2 => {
+                s0 = s0 * 0.5 + f64::acosh(acc1 * acc1 + 1.5) * 1.0;
+            }
+            3 => {
+                acc1 -= (x2 + (v[n % 4] + acc1)).tanh();
+            }
+            _ => {
+                let v3 = (f64::powi(v[1], 2) + 1.0).powi(-1).to_radians() * 50.0;
+                for i in 0..n {
+                    let fi = i as f64;
+                    for _ in 0..i {
+                        let v4 = f64::atanh((v3 * v3).tanh() * 0.9);
+                        let v5 = v4;
+                        acc1 += 0.05 * (fi * fi + 1.0).powi(-2);
+                        acc1 -= 0.05 * v5.sin().cos();
+                    }
+                    s0 = (s0 * 0.5 + (x2.asinh().powi(2) + 1.0).recip() * 0.75).tanh();
+                }
+                acc1 -= v3.sin();
+            }
+        }
+        'l2: for i in (0..4).rev() {
+            let fi = i as f64;
+            let v6 = prog_30(0.5, x2, (v[1] * 0.8).cos() * 2.0, v, 1);
+            for &u in v.iter() {
+                if n % 3 == 1 {
+                    s0 *= 0.6;
+                    s0 += 0.4 * f64::tanh(u - 0.65);
+                    break;
+                }
+                if v[0].atan() <= 1.0 {
+                    return u.cos() - (u.sin() * 0.9).asin();
+                }
+                acc1 += (1.2 - fi).tanh() * 0.1;
+                s0 = (s0 * 0.6 + f64::sin(u) * 0.4).tanh();
+            }
+            s0 = 0.8 * s0 + 0.2 * f64::sin(x1);
+            let mut k7 = 0;
+            while k7 < n + 1 {
+                k7 += 1;
+                if v6 < s0 {
+                    break 'l2;
+                }
+                s0 *= 0.5;
+                s0 += 0.05 * f64::sin((f64::powi(f64::acosh(s0 * s0 + 1.5), 2) + 1.0).log((s0 + x1).powi(2) + 2.0));
+            }
+            acc1 += f64::sin(f64::tanh(v6)) * 0.1;
+        }
+        let a8 = [f64::tanh(x2.tanh().exp_m1()), f64::powi(f64::powi(x1, 2) + 1.0, -1), prog_6(f64::tanh((f64::cos(f64::hypot(1.5_f64, x1)) * 2.0).cosh()), s0, x1, v, n), x2];
+        let v9: f64 = prog_0(x0, (-f64::exp(f64::cos(v[n % 4]))).sin(), x2, v, 6);
+        'l5: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s0 *= 0.6;
+            s0 += 0.05 * f64::exp_m1(f64::asin(x1.sin() * 0.9).cos()).tanh();
+            for j in 0..i {
+                let fj = j as f64;
+                match i {
+                    0 | 2 => {
+                        s0 = 0.5 * s0 + 1.0 * f64::cos(2.0_f64.atan2(t));
+                        continue 'l5;
+                    }
+                    3 => {
+                        acc1 -= (fj / (a8[1].sin() + 2.0)).cos() * 0.1;
+                        if (t * t + 1.0).sqrt() > -0.5 {
+                            break;
+                        }
+                    }
+                    _ => {
+                        let v10 = f64::cos(fj.to_degrees() * 0.01);
+                        acc1 += 0.1 * v10.cos();
+                    }
+                }
+                if t - v9 <= fj {
+                    s0 = s0 * 0.6 + (SCALE + s0).cos() * 0.4;
+                } else {
+                    s0 *= 0.8;
+                    s0 += 0.1 * (fi.hypot(s0) - x2).tanh();
+                }
+                s0 = (s0 * 0.5 + (-a8[3 - i]) * 0.5).tanh();
+            }
+            acc1 -= 0.5 * f64::sin((t * t + 1.0).recip() + (a8[3] + 0.3));
+            let v11: f64 = prog_29(x0.sin(), (x0.copysign(v9).sin() * 2.0).cosh().cos(), x2, v, n);
+            s0 = 0.5 * s0 + 0.005 * v11.cos().sin();
+        }
+        s0.tanh() + acc1.cos() + a8[3].tanh() + v9.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_60(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4].sin();
+        let mut s1: f64 = prog_2((-x2).sin(), x0, f64::tanh(f64::cosh(x2.sin() * 1.5)) * 2.0, v, n).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut m3 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            if prog_29((x2 * s1).cos(), 0.25, f64::sin((t.powi(2) + 1.0).log(2.0)), v, i) >= 1.0 {
+                acc2 += (x0 * x2).tanh() * 0.5;
+                s0 = (s0 * 0.6 + (s0 * s0 + 0.5).sqrt() * 0.4).tanh();
+            } else if i + m3 < 24 {
+                s0 = f64::mul_add(s0, 0.6, f64::tanh(s1 - x1) * 0.2);
+            }
+            if s1 >= x0.tanh() {
+                m3 += 1;
+            }
+            if m3 == 9 {
+                s1 = (s1 * 0.75 + t * 0.65 * 0.25).tanh();
+                if x0.mul_add(x1, x0) > 0.5 {
+                    s1 = (s1 * 0.6 + f64::recip(s1.tanh().powi(2) + 0.5) * 0.2).tanh();
+                    continue;
+                }
+            } else if x1.sin() < v[3 - i] {
+                s1 = (s1 * 0.6 + (s1.cos() * 1.2).tan() * 0.02).sin();
+                s1 *= 0.5;
+                s1 += 0.05 * (s1 / (t.tanh() + 2.0)).tanh().exp().sin();
+            } else {
+                s0 = 0.75 * s0 + 0.1 * f64::cos(x0 / (s0.powi(2) + 1.0));
+            }
+            s1 = 0.5 * s1 + 0.2 * (x2.cos() * 0.9).asin().tanh();
+        }
+        match m3 {
+            1..=2 => {
+                s1 = (s1 * 0.75 + v[m3 % 4].powi(3) * 0.02).sin();
+                if s1 > -0.5 {
+                    s0 = (s0 * 0.8 + f64::tanh(x1) * 0.2).sin();
+                } else {
+                    acc2 -= f64::cos(x1).exp().tanh();
+                }
+            }
+            4..=5 => {
+                let v4 = f64::sin(v[1]).exp_m1() * 0.65;
+                s1 = s1 * 0.6 + (x1 / (v4.powi(2) + 0.5) * v[m3 % 4].asinh()).tanh() * 0.02;
+            }
+            6 => {
+                acc2 -= (f64::powi(v[n % 4], 2) + 1.0).recip();
+                if f64::powi(x0 * x0 + 1.0, -3) > -0.25 {
+                    let x0 = x1.hypot(x0);
+                    s1 = (s1 * 0.6 + x0.cos() * 0.2).sin();
+                } else if m3 < 4 {
+                    acc2 -= f64::cos((x1 * x1 + 0.5).cbrt());
+                } else {
+                    s0 = (s0 * 0.8 + (f64::tanh(x1) * 2.0).sinh() * 0.02).sin();
+                }
+                let x1 = f64::tan(f64::tanh(x1) * 1.2);
+                s0 = 0.6 * s0 + 0.02 * f64::tanh(x1);
+            }
+            _ => {
+                s0 = s0 * 0.8 + (acc2 + x2 + 3.0_f64.hypot(x1)).sin() * 0.01;
+                for i in 0..v.len() {
+                    let fi = i as f64;
+                    s1 = 0.8 * s1 + 0.1 * (s0 / (s0.powi(2) + 1.0)).asinh().sin();
+                    match i % 3 {
+                        1 => {
+                            let v5 = v[i] + x2;
+                            s0 = 0.6 * s0 + 0.2 * f64::sin(v5);
+                        }
+                        2 => {
+                            acc2 += 0.05 * f64::sin(prog_29(0.25, x2, (v[3] - v[i]).cos() * 2.0, v, i));
+                        }
+                        _ => {
+                            acc2 -= 0.5 * (f64::atan(v[1]).powi(2) + 0.5).recip().cos();
+                            s0 = s0.mul_add(0.8, f64::sin(s1 + s0) * 0.1);
+                            match i % 4 {
+                                0 => {
+                                    continue;
+                                }
+                                1 => {
+                                    let v6 = s0.min(s1);
+                                    acc2 -= 0.5 * v6.cos();
+                                }
+                                3 => {
+                                    acc2 += (fi * fi + 1.0).log10() * 0.5;
+                                    let x2 = x2;
+                                    s0 = s0 * 0.75 + x2.sin() * 0.25;
+                                }
+                                _ => {
+                                    s0 *= 0.5;
+                                    s0 -= 0.05 * f64::cos(f64::cos(x2 - x0).exp());
+                                }
+                            }
+                        }
+                    }
+                    let v7 = fi;
+                    acc2 += 0.5 * v7.cos();
+                }
+            }
+        }
+        let v9 = if x0.to_degrees() * 0.02 < 0.5 {
+            let v8 = f64::cbrt(x1.tanh().sin() + 2.0);
+            v[(m3 + n) % 4] - x2 + v8.cos()
+        } else if m3 % 3 == 1 && prog_8(x1, 0.75, x2, v, m3) <= x2 {
+            f64::tanh(f64::atan(v[m3 % 4]))
+        } else {
+            s0.sin()
+        };
+        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_29(f64::exp(q.cos()).tanh() * 2.0, s0, acc2.tanh() * 2.0, v, 0) + p.sin()).sum::<f64>();
+        let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * (prog_29(f64::cos(f64::hypot(p, x1)).sin(), 0.5, (v[m3 % 4].powi(2) + 0.5).sqrt().sin(), v, m3) + q.tanh()).cos()).product::<f64>();
+        let v12 = v.iter().copied().map(|p| p.sin().exp()).sum::<f64>();
+        s1 * 0.75 - v9.cos() + f64::tanh(v10) + v11 - f64::cos(v12) - f64::log(v12.cos().powi(2) + 1.0, v11.to_radians().powi(2) + 2.0)
+    }
+
+    #[differentiable]
+    pub fn prog_61(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::max(v[n % 4], x0);
+        let mut acc1: f64 = 0.0;
+        if prog_29(s0, x2, x1, v, 3) < 0.5_f64.min(v[1]) {
+            return (s0.to_radians() * 50.0).sin().exp_m1();
+        }
+        match n % 4 {
+            0 => {
+                s0 = (s0 * 0.8 + f64::powi(acc1, 3) * 1.0).sin();
+            }
+            g if g > 1 => {
+                s0 = (s0 * 0.75 + prog_1(x1, x0, (v[n % 4] - x1 - (v[3].powi(2) + 1.0).log(3.0)).tanh() * 2.0, v, n) * 0.005).tanh();
+            }
+            _ => {
+                let x2 = prog_30(acc1, f64::asinh(s0).cos() * 2.0, s0, v, 0);
+                s0 = (s0 * 0.6 + f64::tanh(x2) * 0.005).tanh();
+            }
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            for u in v {
+                let v3: f64 = if u.min(t) <= -0.5 {
+                    let v2 = x0.asinh();
+                    x1 + v2.sin()
+                } else {
+                    return x2 * 0.75
+                };
+                match n {
+                    0 | 2 => {
+                        s0 = s0.mul_add(0.6, fi.cos().exp2().cos() * 1.0);
+                        s0 = (s0 * 0.6 + f64::exp(x2.cos()) * 0.1).sin();
+                        if i % 2 == 0 {
+                            return -v3;
+                        }
+                    }
+                    5 => {
+                        s0 = (s0 * 0.75 + f64::atanh(s0.cos() * 0.9) * 0.05).tanh();
+                    }
+                    _ => {
+                        s0 = s0 * 0.8 + f64::cos(s0 / (f64::sin(s0) + 2.0)) * 0.05;
+                        if !(i + n < 9) {
+                            let v4: f64 = f64::log(1.5_f64, v3 * v3 + 2.0);
+                            acc1 -= v4.tanh() * 0.1;
+                        } else {
+                            acc1 += 0.05 * (v3.cos().sin() * 0.9).atanh();
+                        }
+                    }
+                }
+                let v5: f64 = x0 + v[i];
+                s0 *= 0.6;
+                s0 += 0.2 * f64::atan(v3).cos();
+                acc1 -= f64::sin(v5.cos()) * 0.1;
+            }
+            let v6 = prog_29(t, f64::cos((t + s0) * x1.tanh()) * 2.0, x1.cos().tanh() * 2.0, v, i);
+            s0 = (s0 * 0.8 + (fi + t) * 0.2).tanh();
+            s0 *= 0.5;
+            s0 += 0.005 * v6.sin();
+        }
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            match k7 % 2 {
+                1 => {
+                    let v8 = (x1.sin() + 2.0).cbrt();
+                    s0 = s0.mul_add(0.75, f64::sin(f64::tanh(v8)) * 0.75);
+                }
+                _ => {
+                    s0 *= 0.8;
+                    s0 -= 0.1 * (s0 + x2).sin();
+                }
+            }
+            if k7 == 4 {
+                s0 = s0.mul_add(0.5, prog_29(f64::tanh((v[k7 % 4] + s0).hypot(2.0_f64.min(s0))), (s0 / (f64::sin(f64::cosh(x2.cos())) + 2.0)).sin(), f64::acos(f64::tanh(s0) * 0.9).sin() * 2.0, v, 0).sin() * 0.005);
+                break;
+            }
+            s0 = (s0 * 0.6 + x2 * 0.4).sin();
+            if k7 >= 5 {
+                break;
+            }
+        }
+        s0.sin() + acc1.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_62(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(x2 * v[n % 4]) * 2.0;
+        let mut s1 = 1.5_f64.copysign(v[n % 4]);
+        let mut s2 = (f64::powi(x0, 2) + 1.0).log2().tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * prog_29(p, f64::log2(s0 * s0 + 1.0).tanh(), f64::tanh(p + q), v, n).tanh()).product::<f64>();
+        let mut k5 = 0;
+        'l0: while k5 < n {
+            k5 += 1;
+            let v8 = if f64::exp(s1.cos()) < -1.0 && k5 > 2 {
+                let v6 = x1 - s2;
+                acc3 += 0.05 * f64::cos(prog_29(s1, s0, (s2 / (v4 * v4 + 1.5)).tanh() * 2.0, v, n));
+                f64::acos(v6.cos() * 0.9)
+            } else {
+                let v7 = s1.tanh();
+                return (x1.cos() * 2.0).sinh() - (v4 + s2) + v7.sin()
+            };
+            for j in (0..n).rev() {
+                if f64::tanh(x0 - 0.65).exp() >= -0.5 {
+                    continue 'l0;
+                }
+                match j % 3 {
+                    0 => {
+                        acc3 -= 0.05 * (x0 - v[1]).sin();
+                        acc3 += f64::acosh(s1.powi(2) + 2.0).sin() * 0.05;
+                    }
+                    1 => {
+                        let v8 = (f64::powi(v8.sin(), 2) + 1.0).recip();
+                        acc3 -= v8 * 0.05;
+                    }
+                    2 => {
+                        let x1: f64 = f64::exp2(x1.cos());
+                        s0 = (s0 * 0.8 + f64::tan(x0.cos() * 1.2) * 0.02).tanh();
+                        s1 = (s1 * 0.75 + x1.tanh() * 0.1).sin();
+                    }
+                    _ => {
+                        s0 *= 0.6;
+                        s0 -= 0.02 * (v4 * v8).cos();
+                        let v9 = (s1.powi(2) + 1.0).ln().asinh();
+                        acc3 -= 0.05 * v9.sin().sin();
+                    }
+                }
+                acc3 += 0.05 * f64::log2(v8 * v8 + 1.0).cos();
+            }
+            acc3 += f64::mul_add(v[(k5 + n) % 4] * v4, x1 * std::f64::consts::LN_2, v[n % 4]).sin() * 0.25;
+            s2 = 0.6 * s2 + 0.05 * f64::tanh(v8);
+        }
+        if -f64::asin(f64::sin(x1) * 0.9) < 1.0 {
+            return (v4 * 0.02).sin().sin();
+        }
+        'l2: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s2 = (s2 * 0.75 + prog_29(x0.atan().sin(), t, 0.25, v, 4) * 0.005).tanh();
+            for j in 0..5 {
+                if s2 * x2 >= -0.5 {
+                    continue 'l2;
+                }
+                acc3 += f64::tanh((f64::tanh(s1) * 0.9).acos() + f64::log(v[(j + k5) % 4] * v[(j + k5) % 4] + 1.0, v4 * v4 + 2.0)) * 0.1;
+            }
+            let mut k10 = 0;
+            while k10 < 3 {
+                k10 += 1;
+                if t <= v[k5 % 4] {
+                    let v11: f64 = 0.5 * v4 * v4.mul_add(s0, v4);
+                    s1 = f64::mul_add(s1, 0.8, (s1 / (v11 * v11 + 1.0)).sin() * 0.01);
+                } else if k10 % 3 == 1 && f64::cos(v[k10]).exp() < 0.0 {
+                    s1 = f64::mul_add(s1, 0.8, (f64::powi(v[(k10 + n) % 4], 2) + 2.0).ln().tanh().cos() * 0.25);
+                    acc3 += f64::ln(v4.powi(2) + 1.0).sin() * 0.1;
+                }
+                if ((s0 + fi).cos() * 0.5).ln_1p() < v[3 - k10] * x1 {
+                    let x0 = (f64::sin(t) * 0.9).asin();
+                    let v12 = t.tanh().exp2();
+                    acc3 += f64::cos(x0.sin() + v12.cos()) * 0.1;
+                } else {
+                    acc3 += 0.2 * f64::ln_1p((t + v4).sin() * 0.5);
+                }
+                s1 *= 0.5;
+                s1 -= 0.5 * f64::sin(v4.atan());
+            }
+            if f64::sin((v[3] * v[3] + 1.0).recip()) >= v4 || k10 < n {
+                s1 = s1 * 0.8 + s1.tanh() * 0.2;
+                continue;
+            }
+        }
+        let mut m13 = 0;
+        for &t in v.iter() {
+            let v14 = t;
+            match m13 % 2 {
+                0 => {
+                    let v15 = (v14 * v14 + 2.0).acosh();
+                    s1 = s1.mul_add(0.5, f64::cos(v15).tanh() * 0.2);
+                }
+                1 => {
+                    break;
+                }
+                _ => {
+                    s0 = (s0 * 0.5 + (s2 + v14) * 0.25).sin();
+                    if (v4.cos() * 0.9).atanh() <= f64::cbrt(v[m13 % 4].tanh() + 2.0) {
+                        s1 = s1.mul_add(0.8, (s1.mul_add(v14, v[m13 % 4]).to_degrees() * 0.02).sin() * 0.02);
+                        acc3 += (s0 * x1).sin() * 0.5;
+                    } else {
+                        s0 = s0 * 0.75 + f64::sin(s0).exp2().cos() * 0.1;
+                    }
+                }
+            }
+            if v4 + s0 <= s2 && m13 < 10 {
+                m13 += 1;
+            }
+            s1 = (s1 * 0.75 + (f64::tanh(x2 + v14) * 1.5).cosh() * 0.02).tanh();
+        }
+        match m13 {
+            0 | 2 => {
+                acc3 -= (x0 * x0 + 0.5).cbrt().sin();
+            }
+            6 => {
+                acc3 -= f64::cos(x2 + x1);
+            }
+            _ => {
+                s0 = 0.8 * s0 + 1.0 * f64::log(x1.to_radians().powi(2) + 1.0, f64::powi(f64::tanh(x1).exp_m1(), 2) + 2.0);
+                s2 = (s2 * 0.75 + (x0 - (-3.0_f64).max(x1)) * 0.1).sin();
+            }
+        }
+        s0 * 0.75 + s1.tanh() + s2 - f64::cos(acc3)
+    }
+
+    #[differentiable]
+    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0 + v[n % 4]).sin() * 2.0;
+        let mut s1 = prog_11(x2, 1.5, (x1 - x2).cos(), v, n).cos() * 2.0;
+        let mut s2 = s0.cos();
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        while k4 < n + 1 {
+            k4 += 1;
+            s0 = (s0 * 0.8 + s0 * s0 * 0.05).sin();
+            if (s2.powi(2) + 0.5).recip() < -0.5 {
+                s0 = 0.6 * s0 + 0.4 * f64::sin(s0).tanh();
+                s0 = s0.mul_add(0.8, s0.tanh() * 0.2);
+            } else {
+                s1 = s1.mul_add(0.75, f64::sin((f64::sin(s1) * 0.9).acos() / (s1.tanh().tanh() + 2.0)) * 0.02);
+            }
+        }
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            s2 = (s2 * 0.5 + prog_29(f64::cos(-s2), s2, x2, v, k5) * 0.01).sin();
+            let v6 = 1.5_f64.min(s1);
+            match n {
+                1 => {
+                    let v7 = s1 + v6;
+                    acc3 += f64::cos(v7).cos() * 0.4;
+                }
+                3 | 5 => {
+                    let v8 = v6.tanh();
+                    s0 = (s0 * 0.75 + v8.tanh() * 0.25).sin();
+                }
+                6 => {
+                    acc3 += 0.25 * x0.powi(3).cos();
+                    s1 = s1 * 0.75 + (v[0] * (s1 / (f64::sin(v6) + 2.0))).cos() * 0.02;
+                }
+                _ => {
+                    s0 = f64::mul_add(s0, 0.6, f64::powi(x0 + s1, 2).cos() * 0.02);
+                    if prog_29(s0, s2, x0, v, k5) >= -1.0 {
+                        break;
+                    }
+                    acc3 -= 0.4 * s0.mul_add(s1, v6).sin();
+                }
+            }
+            if k5 >= 5 || (x1.sin() * 0.9).atanh() > s0 {
+                break;
+            }
+        }
+        if f64::asinh(x1) >= acc3 || k5 > 2 {
+            for t in v {
+                s1 = 0.6 * s1 + 0.4 * s2;
+                acc3 += 0.5 * (t + 3.0_f64.log(t.powi(2) + 2.0)).cos();
+                let v9 = x0;
+                s0 = f64::mul_add(s0, 0.75, v9.tanh().cos() * 0.25);
+            }
+        } else if v[k4 % 4] / 4.0 - x2 < -0.5 {
+            acc3 += f64::tanh(x2.sin().hypot(x2.abs()));
+        } else {
+            let v10: f64 = prog_6(x2, 0.75, (x2 * x2 + 1.0).recip().cos() * 2.0, v, n);
+            let v11 = f64::cos((x0 * x0 + 1.0).log(10.0));
+            s2 = 0.75 * s2 + 0.005 * f64::tanh(v10.sin() + f64::tanh(v11));
+        }
+        let v12 = v.iter().fold(f64::cos(prog_29(x2, 0.5, (f64::tanh((x2 * x2).ln_1p()) * 0.9).atanh().cos() * 2.0, v, 0)), |r, &p| r * 0.75 + 0.2 * ((f64::to_radians(x0).tanh() * 1.2).tan() + p.tanh()).sin());
+        if f64::atan(x1) >= 1.0 {
+            for i in (0..=n).rev().step_by(2) {
+                let v14 = match i + k4 {
+                    0 | 2 => v12 / (v12 * v12 + 1.0),
+                    3 | 5 => v12 * x2,
+                    7 => {
+                        let v12 = s1.asinh();
+                        let v13 = 1.5_f64.atan2(x2);
+                        1.5_f64.powf(s2.cos()) + v12.sin() + v13.cos()
+                    }
+                    _ => v12.atan(),
+                };
+                acc3 -= 0.5 * v12.tanh();
+                acc3 += 0.5 * f64::cos(f64::cos(v14));
+            }
+        } else {
+            s2 = (s2 * 0.8 + f64::powf(f64::powi(v[n % 4], 2) + 0.5, 0.3) * 0.1).tanh();
+            s1 *= 0.75;
+            s1 -= 0.005 * f64::cos(s1);
+            if k5 == 0 {
+                acc3 -= (v[k5 % 4] + x1).tanh();
+                let v12 = f64::cos(v[(k5 + k4) % 4]);
+                s1 *= 0.5;
+                s1 += 0.5 * v12.cos();
+            } else if f64::exp_m1(v[2].sin()) > 0.1 - x1 {
+                acc3 -= v12.to_radians();
+            } else {
+                let v15 = f64::cosh(x0.sin());
+                acc3 += v15.tanh();
+            }
+        }
+        match k5 {
+            0 => {
+                s0 = (s0 * 0.6 + x2.atan() * 0.4).sin();
+            }
+            1..=3 => {
+                s1 = 0.5 * s1 + 0.5 * x1.tanh();
+            }
+            g if g > 4 => {
+                s1 = (s1 * 0.5 + f64::cbrt(x0.powi(2) + 0.5) * 0.2).sin();
+            }
+            _ => {
+                acc3 += (x0 * x0 + 1.0).log(3.0);
+                let v16 = prog_30(f64::tanh(x2).atan2(f64::powi((v12 * 0.1).sin(), 2) + 1.0).tanh() * 2.0, (v[k4 % 4] + x2).tanh(), v[k5 % 4].atan().tanh(), v, 3);
+                s0 *= 0.6;
+                s0 += 0.005 * f64::sin(v16);
+            }
+        }
+        f64::cos(s0) + s1 * 0.5 + s2.cos() - acc3.sin() + v12.sin() - (x1 * x1 + 1.5).acosh() / (f64::powi(x1 / (x2 * x2 + 0.5), 2) + 1.0)
+    }
+
+    #[differentiable]
+    pub fn prog_64(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_56(f64::sin(x2.copysign(x0)), x2, (v[0] + 1.2).cos(), v, n).sin() * 2.0;
+        let mut s1 = f64::cos(f64::sqrt(v[2] * v[2] + 1.0)) * 2.0;
+        let mut s2 = x1;
+        let mut acc3: f64 = 0.0;
+        let v5 = if f64::log2(x2.powi(2) + 1.0) < f64::log(x1 * x1 + 1.0, 3.0) {
+            f64::atan2(x0 * x0 + 0.5, s2)
+        } else if prog_29(0.25, (f64::cos(v[0]) * 0.9).asin().max(s1.abs()).cos() * 2.0, f64::cos(f64::sqrt(s2.powi(2) + 0.5)) * 2.0, v, n) >= x1 {
+            let v4 = (x0.tanh() * 2.0).cosh();
+            s2 = 0.5 * s2 + 0.005 * s0.sin();
+            prog_30(x1, (v4 * v4 + 1.0).log(10.0).tanh(), f64::cos(v4.sin()), v, 4)
+        } else {
+            (acc3.abs().powi(2) + 1.0).log(s1 * s1 + 2.0)
+        };
+        if (s2.sin() * 0.9).acos() <= v[n % 4].cos() {
+            return prog_0(2.0, s0, f64::tanh(s1 * f64::log(s1 * s1 + 1.0, v[0] * v[0] + 2.0)), v, n);
+        }
+        let v6 = v.iter().fold(f64::tanh(prog_8(x0, f64::tanh(s2 * 0.1 + 1.25) * 2.0, (s2.powi(2) + 0.5).atan2(x0).asinh().cos(), v, n)), |r, &p| r * 0.5 + 0.1 * ((f64::sin(acc3) * 0.9).atanh() * f64::cbrt(v[n % 4] * v[n % 4] + 1.0) + f64::cos(p)).cos());
+        for t in v {
+            if n % 3 == 1 && s1.sin().exp() > -0.5 {
+                continue;
+            }
+            acc3 += 0.5 * (t + v6).tanh();
+        }
+        s0 = (s0 * 0.6 + (x1.sin() * 0.9).atanh() * 0.05).tanh();
+        s1 = f64::mul_add(s1, 0.6, (f64::cos(v[n % 4]) * 0.9).atanh().cos() * 0.05);
+        s0 + s1 - acc3 * 0.75 - v5 * 0.5 - v6
+    }
+
+    #[differentiable]
+    pub fn prog_65(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x2 * x2 + 0.5).atan2(x1).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        s0 = 0.75 * s0 + 0.25 * f64::cos(v[0]).sin();
+        let v2 = x1 + (f64::sin(acc1) * 0.9).acos();
+        let v5 = if n > 3 && f64::tanh(x0).max((f64::powi(v2, 2) + 1.0).sqrt()) < 0.0 {
+            let v3 = x2;
+            prog_31(f64::sin(v3.tanh().exp_m1()) * 2.0, (v2.to_radians() * 20.0 + x0.clamp(-1.0, 1.5)).cos() * 2.0, x2, v, n)
+        } else {
+            let v4 = v[n % 4];
+            v2 + v4.sin()
+        };
+        let v6 = prog_29(0.5, x2, x1, v, 1);
+        'l0: for i in (0..3).rev() {
+            let fi = i as f64;
+            s0 *= 0.75;
+            s0 -= 0.25 * (-x2).tanh();
+            let mut k7 = 0;
+            while k7 < n + 1 {
+                k7 += 1;
+                if f64::sin(v6).exp_m1() >= 0.0 {
+                    break 'l0;
+                }
+                acc1 -= (v[k7 % 4] * v[k7 % 4]).ln_1p().tanh() * 0.05;
+                s0 = s0.mul_add(0.5, f64::tanh(f64::cos(s0).exp_m1().atan2(v5 * v5 + 1.0)) * 0.02);
+            }
+            match k7 + n {
+                0 => {
+                    s0 *= 0.5;
+                    s0 += 0.05 * (x0 / (v5.powi(2) + 0.5)).hypot(x1).sin();
+                    if k7 % 2 == 0 {
+                        break;
+                    }
+                }
+                1 | 3 => {
+                    break;
+                }
+                4 => {
+                    let v8 = prog_30(f64::cos(v5 + s0), fi, 0.75, v, i);
+                    acc1 -= v8.sin().sin() * 0.05;
+                }
+                _ => {
+                    let x1 = v6.cos().exp_m1();
+                    acc1 += 0.5 * f64::cos(x1).tanh();
+                }
+            }
+        }
+        f64::tanh(s0) + acc1 + v5.cos() - v6.sin() - v6.atan()
+    }
+
+    #[differentiable]
+    pub fn prog_66(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_29(x1, 0.5, v[n % 4].powi(3).cos() * 2.0, v, n).sin() * 2.0;
+        let mut s1 = -v[n % 4];
+        let mut s2 = f64::cos(f64::hypot(x1, v[0])) * 2.0;
+        let mut acc3: f64 = 0.0;
+        for i in (0..4).rev() {
+            if i > 0 && x0.powi(2) > s1 {
+                s2 *= 0.5;
+                s2 += 0.005 * prog_29(2.0, v[i].sin() * 2.0, f64::exp2(s2.tanh()).cos(), v, i).cos();
+                break;
+            }
+            let v4 = x0 * s2;
+            s0 *= 0.8;
+            s0 += 0.005 * f64::sin(prog_0(f64::cos(f64::exp2((x2 * v4).cos())) * 2.0, s0, s2, v, i));
+        }
+        let mut k5 = 0;
+        while k5 < 6 {
+            k5 += 1;
+            if f64::max(x1, x2) + 2.0 > x0 {
+                continue;
+            }
+            let v6 = x1;
+            s0 = (s0 * 0.6 + v6 * v6 * 0.1).tanh();
+        }
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            if f64::tanh(s1).exp_m1() * s1 > 0.5 {
+                s1 = (s1 * 0.5 + f64::asin(f64::sin(x2) * 0.9) * 0.2).tanh();
+                break;
+            }
+            let v8 = f64::exp(s0.cos());
+            acc3 -= 0.05 * f64::cos(prog_30(s2, f64::recip((v8 * v8 + 1.0).ln().powi(2) + 1.0).tanh() * 2.0, s0, v, k7));
+            if k7 >= 4 || f64::tan(x2.sin() * 1.2) <= 0.0 {
+                break;
+            }
+        }
+        'l3: for i in (0..5).rev() {
+            let fi = i as f64;
+            s1 = 0.8 * s1 + 0.01 * x0.powi(3).sin();
+            for (j, &u) in v.iter().enumerate() {
+                if (v[j].cos().tanh() * 0.9).asin() > -0.5 && i > 2 {
+                    s1 = s1.mul_add(0.5, f64::cosh(x0.tanh() * 2.0).sin() * 0.05);
+                }
+                if x2 > -0.5 && j == 2 {
+                    continue 'l3;
+                }
+                s1 = 0.75 * s1 + 0.05 * ((u.powi(2) + 0.5).recip() - s2).cos();
+            }
+            match i + k5 {
+                0 => {
+                    let v9 = prog_29(1.2, x2, s0, v, k5);
+                    acc3 += 0.2 * v9.sin().sin();
+                }
+                g if g > 1 => {
+                    let v10 = 1.25 * (x2 * x2 + 0.5).powf(1.5);
+                    acc3 += 0.4 * f64::sin((f64::tanh(x2 + fi) + 2.0).cbrt());
+                    acc3 -= v10.cos() * 0.25;
+                }
+                _ => {
+                    s2 = (s2 * 0.8 + (s1 * s1 + 1.0).ln() * 0.2).tanh();
+                    if v[i % 4].tanh() >= -0.5 || k7 == 2 {
+                        s1 *= 0.8;
+                        s1 += 0.4 * (s1 * s1 + 1.0).log10();
+                        acc3 -= ((s2 * s2 + 0.5).ln().sin() * 0.9).atanh() * 0.25;
+                    } else {
+                        let v11 = x0 / (f64::powi(x1, 2) + 1.5);
+                        s2 *= 0.8;
+                        s2 -= 0.1 * f64::cos(v11.cos());
+                    }
+                }
+            }
+        }
+        if f64::sin(v[k7 % 4]) > 0.25 {
+            return s0;
+        }
+        'l5: for i in 0..v.len() {
+            for u in v {
+                if (x0.powi(2) + 1.0).log10() > (u * u + 1.0).powi(-2) {
+                    return f64::exp2(f64::cos(f64::exp(x2.sin())));
+                }
+                let v12 = v[3 - i] + x0;
+                s1 = s1.mul_add(0.6, f64::tanh(f64::exp(f64::cos(s1))) * 0.1);
+                acc3 += 0.1 * v12.sin();
+            }
+            if (x0.powi(2) + 2.0).ln() < 0.0 {
+                continue;
+            }
+            s1 *= 0.8;
+            s1 -= 0.05 * f64::powi(x2, 2).tanh();
+            let mut k13 = 0;
+            while k13 < n + 1 && (v[1] - x2).max(f64::sin(s0).exp2()) <= s0 + v[i] {
+                k13 += 1;
+                match k5 % 4 {
+                    0 => {
+                        acc3 += 0.05 * ((s1 + 1.5).to_radians() * 50.0).tanh();
+                    }
+                    g if g > 1 => {
+                        acc3 += s1.tanh() * 0.05;
+                        break 'l5;
+                    }
+                    _ => {
+                        acc3 += f64::sin(s1 + x1) * 0.05;
+                        let v14 = -f64::acosh(s2 * s2 + 2.0);
+                        acc3 += 0.05 * v14.tanh();
+                    }
+                }
+                acc3 += f64::sin(f64::tanh(v[1])) * 0.05;
+            }
+        }
+        x0 + x2 + s0 + s1 + s2 + acc3.sin() + f64::powi(x2.atan(), 2).ln_1p()
+    }
+
+    #[differentiable]
+    pub fn prog_67(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1.atan();
+        let mut s1 = f64::recip(s0.powi(2) + 0.5);
+        let mut s2 = v[n % 4].atan2(f64::powi(v[2], 2) + 0.5).hypot(-s0).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a4[i] = x2 * x2;
+            s2 = 0.75 * s2 + 0.05 * (f64::powi(f64::exp_m1(x0.cos()), 2) + 2.0).sqrt().tanh();
+            acc3 += 0.5 * t.sin();
+        }
+        if acc3 - x2 > -1.0 && n % 3 == 1 {
+            acc3 += f64::cos(x0);
+        } else {
+            let v5: f64 = prog_30(s0, 0.75, s2, v, n);
+            acc3 -= 0.5_f64.log(v[1] * v[1] + 2.0);
+            s2 = (s2 * 0.5 + v5.sin() * 0.005).sin();
+        }
+        'l1: for i in (0..5).rev() {
+            let fi = i as f64;
+            acc3 -= f64::cos(prog_29(s0, f64::powi(v[2], 2).cos() * 2.0, f64::tanh((s0.sin() * 1.5).cosh() + s2 * x0) * 2.0, v, 5)) * 0.01;
+            for j in 0..i {
+                let fj = j as f64;
+                if f64::acos(a4[(j + i) % 4].atan2(fj * fj + 1.0).tanh() * 0.9) >= x1 {
+                    acc3 += 0.1 * x0.tanh().exp2().tanh();
+                    continue 'l1;
+                }
+                if v[2].atan() >= s2.cos().exp() {
+                    continue;
+                }
+                s0 *= 0.5;
+                s0 -= 0.1 * f64::cos((x0 * x0 + 1.0).ln() * f64::atan(s0));
+            }
+            if prog_29(s0, (fi - 2.5).sin() * 2.0, 1.5, v, n) > x0 - 0.8 {
+                break;
+            }
+        }
+        let v6 = a4.iter().fold(x0, |r, &p| r * 0.5 + 0.02 * f64::cos(f64::log(a4[n % 4].tanh().powi(2) + 1.0, x0.hypot(r).powi(2) + 2.0) + p.sin()));
+        let mut a7 = [0.0; 4];
+        a7[0] = v6;
+        for i in 1..4 {
+            a7[i] = a7[i - 1] * 0.75 + f64::exp2(x2.tanh()).sin() * 0.1;
+        }
+        s1 = s1 * 0.5 + (x1 * x1 + 1.0).log10() * 1.0;
+        s1 * 1.5 - s2 * 1.5 - acc3.cos() - a7[2].sin()
+    }
+
+    #[differentiable]
+    pub fn prog_68(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0.powi(2) + x2 / (f64::cos(x1) + 2.0)).tanh() * 2.0;
+        let mut s1 = v[n % 4].tanh();
+        let mut acc2: f64 = 0.0;
+        s1 = 0.75 * s1 + 0.25 * f64::cbrt(s1.powi(2) + 1.0).tanh();
+        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_29(p, f64::acos(f64::tanh((x1.sin() * 0.9).asin()) * 0.9).tanh(), x1, v, n) + q.tanh()).sum::<f64>();
+        let v4: f64 = v[n % 4] + 2.0;
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            acc2 -= 0.5 * (x2 - v4).cos();
+            let v6 = if k5 == 1 && (v3.tanh() * 1.5).sinh() > v3 {
+                s1 = s1 * 0.6 + prog_30(x2, 2.0, f64::exp(x0.tanh()).cos(), v, k5).sin() * 0.005;
+                f64::acos(s0.min(v4).sin() * 0.9)
+            } else if (v4 * v4 + 0.5).ln() < 1.0 && n % 3 == 1 {
+                f64::asin(x1.sin() * 0.9)
+            } else {
+                return (s1.sin() * 0.9).asin().atan()
+            };
+            if v[0] / 3.0 > -0.5 {
+                acc2 += 0.4 * 3.0_f64.powf(f64::sin(f64::exp2(v6.tanh()))).sin();
+                s0 = 0.75 * s0 + 0.25 * f64::cos(f64::ln_1p(v[k5 % 4] * v[k5 % 4]));
+            }
+            if k5 >= 4 {
+                break;
+            }
+            acc2 -= 0.5 * v6.cos();
+        }
+        f64::sin(s0) - s1 * 0.75 + acc2.tanh() + f64::cos(v3) + v4
+    }
+
+    #[differentiable]
+    pub fn prog_69(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4].sin();
+        let mut s1 = x1.cos();
+        let mut acc2: f64 = 0.0;
+        let a3 = v.map(f64::tanh);
+        if n % 3 == 1 && x0.tanh() >= -0.5 {
+            return f64::exp2(f64::cos(x2));
+        }
+        for i in 0..v.len() {
+            let fi = i as f64;
+            let v4 = prog_6(x2, s1, f64::cos((f64::cos(a3[3 - i]) * 0.5).ln_1p()), v, n);
+            s1 = 0.75 * s1 + 1.0 * f64::exp(fi.cos()).sin();
+            acc2 += 0.01 * f64::tanh(v4);
+        }
+        let v5 = v.iter().map(|&p| prog_30(((v[n % 4].powi(2) + 1.0).log(p.powi(2) + 2.0) - (v[n % 4] + 1.25)).cos() * 2.0, (0.5_f64.hypot(v[n % 4]).cos() * 0.9).acos().sin(), f64::recip(p.powi(2) + 1.0).cos(), v, n)).sum::<f64>();
+        'l1: for i in 0..3 {
+            let fi = i as f64;
+            if f64::acos(x1.sin() * 0.9) - 0.8 <= s0 {
+                continue;
+            }
+            s1 = (s1 * 0.75 + (s1.sin() * 0.9).atanh() * 0.05).tanh();
+            for j in 1..n {
+                let fj = j as f64;
+                acc2 += f64::sin(x1).copysign(x2 + 0.5).cos() * 0.1;
+                match j {
+                    0 => {
+                        s0 = s0 * 0.6 + f64::tanh(f64::ln(f64::powi(fi, 2) + 2.0) + 2.0) * 1.0;
+                        let v5 = f64::exp(f64::sin(v5));
+                        s0 = (s0 * 0.75 + v5.cos() * 0.05).tanh();
+                    }
+                    g if g > 2 => {
+                        s1 = (s1 * 0.8 + f64::ln_1p(v5 * v5) * 0.2).sin();
+                        continue 'l1;
+                    }
+                    _ => {
+                        s1 *= 0.6;
+                        s1 += 0.4 * (s0 + fj).cos();
+                        s1 = (s1 * 0.75 + (fj.tanh() * 1.5).cosh() * 1.0).sin();
+                    }
+                }
+            }
+        }
+        x2 * 0.25 + s0 * 0.25 + s1 - acc2 * 0.75 + f64::cos(a3[3]) + f64::cos(v5)
+    }
+
+    #[differentiable]
+    pub fn prog_70(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin(prog_68((x1 - x0).sin() * 2.0, (x0 * x0 + 2.0).acosh().tanh() * 2.0, x1, v, n)) * 2.0;
+        let mut s1 = f64::powi((v[n % 4].cos() * 0.9).acos(), 2).tanh() * 2.0;
+        let mut s2 = f64::powi(x1 * x1 + 1.0, -1).hypot((f64::tanh(x2) * 0.9).atanh()).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        'l0: for i in 0..n {
+            s1 = f64::mul_add(s1, 0.6, v[3].sin() * 0.4);
+            s0 = 0.6 * s0 + 0.1 * (s1 * s1 + 1.0).log(x0 * x0 + 2.0).tanh();
+            let mut k4 = 0;
+            while k4 < n + 1 && f64::acosh(v[k4 % 4] * v[k4 % 4] + 1.5) >= -0.5 {
+                k4 += 1;
+                s0 *= 0.8;
+                s0 -= 0.2 * (s0.tanh() * 0.5).ln_1p();
+                match k4 % 4 {
+                    0 => {
+                        let v5: f64 = (s2 + v[k4 % 4]).powi(2);
+                        acc3 -= x1.tanh().tanh() * 0.02;
+                        if i < n && s0 + f64::atan2(0.5_f64, v5) <= s0 * core::f64::consts::FRAC_1_SQRT_2 {
+                            break;
+                        }
+                    }
+                    1..=3 => {
+                        break 'l0;
+                    }
+                    _ => {
+                        let v6 = f64::powi(v[0], 3);
+                        acc3 += f64::cos(v6) * 0.02;
+                    }
+                }
+            }
+        }
+        for (i, &t) in v.iter().enumerate() {
+            if (x0 * x0 + 2.0).ln() >= 1.0 || n > 3 {
+                break;
+            }
+            if f64::powf(f64::powi(v[i], 2) + 1.0, f64::sin(s2)) - t >= 1.0 || n < 2 {
+                s2 = s2 * 0.75 + prog_29((s2.sin() * 0.9).acos().clamp(-1.5, 1.0).tanh(), ((v[0] - s0) * s2.cos().exp2()).cos(), 2.0, v, 2).cos() * 0.005;
+                s2 = (s2 * 0.6 + f64::sin(s2).exp_m1().powi(2) * 0.02).sin();
+            } else {
+                acc3 -= 0.5 * (x2 * x1).tanh();
+            }
+            s2 *= 0.8;
+            s2 += 0.1 * f64::tanh(s0 - s2);
+        }
+        let v9 = match n {
+            0 => {
+                s2 = 0.6 * s2 + 0.4 * x0.asinh().cos();
+                f64::to_radians(f64::copysign(0.5_f64, acc3))
+            }
+            1 => {
+                let x2 = f64::max(f64::mul_add(x0, x2, v[n % 4]), f64::max(x2, acc3));
+                let v7 = (v[n % 4] * v[n % 4] + 0.5).cbrt();
+                f64::acos(v7.sin().exp_m1().cos() * 0.9) + x2.tanh()
+            }
+            2 | 4 => {
+                let x0 = s2;
+                f64::copysign(2.0_f64, v[3]) + x0.cos()
+            }
+            _ => {
+                let v8 = prog_8(2.0, (v[n % 4] * v[n % 4] - v[n % 4].to_degrees() * 0.02).cos() * 2.0, s0, v, n);
+                (v[n % 4] * v[n % 4]).ln_1p() + v8.tanh()
+            }
+        };
+        let v10 = if 1.2 * x1 < -0.5 || n % 2 == 0 {
+            (f64::powi(x0.sin(), 2) + 1.0).log2()
+        } else {
+            return x0 * x1
+        };
+        s0 * 1.5 - s1 * 1.5 - s2.sin() + acc3 * 0.75 + v9.cos() + v10 * 0.25
+    }
+
+    #[differentiable]
+    pub fn prog_71(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4].atan();
+        let mut s1 = s0.sin();
+        let mut acc2: f64 = 0.0;
+        'l0: for i in 0..5 {
+            let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| x1 * 0.5 + f64::tanh(p) + f64::tanh(q)).sum::<f64>();
+            s1 = (s1 * 0.75 + v[n % 4] * 0.25).sin();
+            for u in v {
+                if n > 2 {
+                    continue 'l0;
+                }
+                if f64::log2(x2.powi(2) + 1.0) < 0.0 {
+                    return v[i % 4].tanh().exp_m1();
+                }
+                if (f64::exp2(f64::sin(v[n % 4])).powi(2) + 2.0).acosh() >= 1.0 {
+                    continue 'l0;
+                }
+                acc2 += f64::tanh(u * x1).exp().cos() * 0.1;
+            }
+            s1 = (s1 * 0.8 + v3.cos() * 0.02).tanh();
+        }
+        if n < 5 {
+            s1 = (s1 * 0.75 + f64::log2(x0 * x0 + 1.0) * 0.1).tanh();
+        } else if n % 2 == 0 {
+            s0 = (s0 * 0.8 + (x1 * x1 + 1.0).log2() * 0.1).tanh();
+        } else {
+            let mut k4 = 0;
+            while k4 < 4 && (f64::sin(x1) * 0.9).acos() <= f64::cos(x2).exp() {
+                k4 += 1;
+                if k4 % 2 == 0 && s1.sin().exp_m1() > -0.5 {
+                    s1 = 0.75 * s1 + 0.05 * f64::sin(x0.tanh().exp2()).exp().sin();
+                    break;
+                }
+                acc2 -= 0.5 * f64::cos(x2);
+            }
+            let v5 = x2 * v[k4 % 4];
+            s0 = 0.75 * s0 + 0.05 * f64::sin(v5);
+        }
+        if (1.5 * x1).sin().cosh() >= 1.5_f64.copysign(x0) && n == 1 {
+            acc2 += 0.25 * f64::tanh((f64::powi(f64::exp_m1(x1.sin()), 2) + 1.0).log((x2.sin() * 1.5).sinh().powi(2) + 2.0));
+        } else if prog_30((x1.tanh() * 0.9).asin().cos() * 2.0, 1.5, 1.2, v, n) < x2 {
+            s1 = 0.75 * s1 + 0.1 * (x1 * x1 + 2.0).acosh().tanh();
+            s0 = (s0 * 0.6 + s0 * x1 * 0.02).tanh();
+        } else {
+            acc2 += s0.cos().exp().tanh() * 0.25;
+            if v[n % 4].to_radians() * 20.0 / ((0.25 * x0).powi(2) + 1.5) <= x0 || n == 6 {
+                let v6 = prog_30((v[3] * s1).cos(), x1, f64::atanh(f64::sin(x1) * 0.9).cos(), v, n);
+                acc2 -= 0.005 * v6.sin();
+            }
+            s1 = (s1 * 0.8 + s1 * 0.02).tanh();
+        }
+        let v7 = 0.3 - (v[3] + s0);
+        s1.sin() - acc2.cos() + v7.tanh() + f64::atan(s0).sin().exp2()
+    }
+
+    #[differentiable]
+    pub fn prog_72(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x1 * x2).tanh() * 2.0;
+        let mut s1 = x0;
+        let mut acc2: f64 = 0.0;
+        let v3 = (x0.max(v[n % 4]).cos() * 1.5).sinh();
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            if f64::powi(x2, 3) <= v3 {
+                acc2 += v3.sin() * 0.25;
+            } else {
+                s0 *= 0.6;
+                s0 -= 0.05 * f64::tanh(s0 / (s0 * s0 + 0.5));
+            }
+            if f64::tan(x2.tanh() * 1.2) < v[n % 4] * x1 {
+                s1 *= 0.6;
+                s1 -= 0.4 * (SCALE + v[3]).tanh();
+            } else if prog_29((v3.to_degrees() * 0.02).powi(2).sin() * 2.0, f64::sin(x1.powi(2).sin().exp2()) * 2.0, s0.cos().sin(), v, k4) >= s1 {
+                s0 = (s0 * 0.8 + f64::log2((v3.to_radians() * 50.0).powi(2) + 1.0) * 0.1).tanh();
+                acc2 += 0.25 * (s0.sin().cos() * 1.5).sinh().cos();
+            } else {
+                for j in 0..n {
+                    let fj = j as f64;
+                    match j {
+                        0 => {
+                            s1 = s1 * 0.8 + f64::sinh(f64::cos(v3) * 1.5).mul_add(v[j % 4], fj).sin() * 0.02;
+                        }
+                        1 | 3 => {
+                            s0 = s0 * 0.6 + f64::cos(s0.to_radians()) * 1.0;
+                            s0 = s0 * 0.8 + f64::cos((s0.tanh() * 0.9).atanh()) * 0.02;
+                        }
+                        4 => {
+                            s1 *= 0.8;
+                            s1 -= 0.05 * (f64::powi(s0 - v[n % 4], 2) + 1.0).log2().cos();
+                            s1 = (s1 * 0.75 + (s1.powi(2) + 2.0).sqrt() * 0.25).sin();
+                        }
+                        _ => {
+                            s1 = 0.5 * s1 + 0.1 * f64::tanh(s0.sin().exp());
+                            acc2 -= 0.02 * v3.asinh();
+                        }
+                    }
+                    if (f64::powi(v[(j + k4) % 4], 2) + 1.0).powf(x0.cos()) * x1.cos() >= f64::cos(v3) || k4 > 0 {
+                        return v3.powi(3);
+                    }
+                    acc2 += 0.05 * v3.cos();
+                }
+                s0 = s0.mul_add(0.75, f64::sin(prog_29(1.5, f64::exp_m1(f64::tanh(s0)).cos() * 2.0, (s0.cos() * 0.9).asin().tanh(), v, k4)) * 0.005);
+            }
+            s1 = s1 * 0.5 + f64::sin(s1 + v3 * std::f64::consts::FRAC_1_PI) * 0.25;
+            if k4 >= 6 || f64::asin(f64::cbrt(f64::tanh(x2) + 2.0).cos() * 0.9) <= 0.5 {
+                break;
+            }
+        }
+        let v5 = v.iter().fold(prog_29((v3 * v3).cos() * 2.0, x0, 2.0, v, n).cos(), |r, &p| r * 0.5 + 0.1 * (f64::cosh(f64::abs(x2).cos() * 1.5) + f64::sin(p)).cos());
+        if prog_29(v5.sin(), (f64::cos(s0 + v3) * 0.5).ln_1p().cos() * 2.0, f64::cos(x1.sin().sinh()), v, 6) >= s0 || k4 < 1 {
+            s0 = s0 * 0.6 + (x0.powi(2) + 1.0).powi(-2) * 0.05;
+            let v6 = x0 * x1;
+            acc2 += v6.cos();
+        } else {
+            s0 = 0.75 * s0 + 0.02 * f64::asinh(s0).sin();
+        }
+        s0 - s1.tanh() - acc2.tanh() + prog_29(x1, f64::sin(v[k4 % 4].cos()) * 2.0, f64::asin(f64::tanh(x2) * 0.9).cos(), v, n)
+    }
+
+    #[differentiable]
+    pub fn prog_73(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x2 * x2 + 1.0).ln().to_radians();
+        let mut acc1: f64 = 0.0;
+        if n == 4 {
+            acc1 += s0 / (s0 * s0 + 1.5);
+            let v2 = prog_2(f64::cos(f64::ln((acc1 + x0).powi(2) + 1.0)) * 2.0, (v[0] + v[n % 4]).tanh().cos(), 2.0, v, n);
+            s0 *= 0.6;
+            s0 += 0.005 * v2.cos();
+        } else {
+            let v3 = x0 - (f64::tanh(x1) * 2.0).sinh();
+            acc1 += v3.tanh() * 0.4;
+        }
+        let v4 = prog_68(f64::cos(f64::recip(f64::sin(v[n % 4]).powi(2) + 1.0)), x1, f64::cos(f64::to_degrees(x1) * 0.02), v, n);
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            for u in v {
+                if (t.sin() * 0.9).asin() * (x2 * x2 + 0.5).ln() >= 0.5 {
+                    s0 = s0 * 0.6 + (u.powi(2) + 1.0).log10().tanh() * 0.75;
+                    acc1 += 0.1 * f64::sin((v[3 - i] * v[3 - i] + 2.0).acosh());
+                } else if v4.cos() < -0.25 {
+                    let v5: f64 = f64::sin(u) - f64::exp2(fi.cos());
+                    s0 = (s0 * 0.8 + f64::acos(x2.tanh() * 0.9) * 0.05).tanh();
+                    s0 = s0 * 0.6 + f64::tanh(v5).tanh() * 0.4;
+                } else {
+                    acc1 += (u + v[1]).cos() * 0.1;
+                }
+                let v7 = match i + n {
+                    0 | 2 => {
+                        acc1 -= f64::sin(v4) * 0.1;
+                        v4.cos()
+                    }
+                    3..=5 => v4.sin(),
+                    7 => {
+                        let x0 = u + x0;
+                        let v6 = (v[2].tanh() * 1.5).sinh();
+                        v[2].atan2(f64::powi(x1 / (v4.powi(2) + 1.5), 2) + 1.0) + x0.sin() + v6.tanh()
+                    }
+                    _ => {
+                        s0 = s0 * 0.8 + f64::sin(v[(i + n) % 4] + (x0.tanh() * 0.9).atanh()) * 0.02;
+                        1.25 * v4
+                    }
+                };
+                let v8 = f64::tanh(v7);
+                s0 *= 0.6;
+                s0 -= 0.1 * f64::log(f64::powi(v8 / (s0 * s0 + 1.5), 2) + 1.0, 10.0);
+            }
+            let v9: f64 = (f64::cos(v4) * 1.5).cosh() + (v4 * v4 + 1.0).log2();
+            if (s0.sin() * 0.9).acos() + (v9.sin() * 0.9).asin() <= (f64::tanh(t) * 0.9).acos() {
+                s0 = s0 * 0.8 + prog_29((s0 * std::f64::consts::FRAC_PI_4).cos(), s0.cos().sin(), x1, v, i).tanh() * 0.005;
+                break;
+            }
+            acc1 += (fi * fi).atan().sin() * 0.5;
+        }
+        if 2.0_f64.copysign(v4) < -1.0 {
+            s0 *= 0.8;
+            s0 += 0.1 * f64::cos(x0.sin().sinh());
+        }
+        'l2: for t in v {
+            acc1 += 0.5 * f64::cos(x2.tanh());
+            for j in (1..=5).step_by(2) {
+                let fj = j as f64;
+                acc1 += (v[1] + t).cos() * 0.1;
+                s0 *= 0.75;
+                s0 += 0.25 * s0.sin();
+                match j {
+                    0 => {
+                        s0 = 0.75 * s0 + 0.25 * (t.powi(2) + 1.0).ln().sin();
+                        s0 = (s0 * 0.5 + (fj * fj + 1.0).log10() * 1.0).tanh();
+                        match j % 3 {
+                            0 => {
+                                acc1 += 0.1 * f64::powi(x1, 3).atan().cos();
+                                continue;
+                            }
+                            1 => {
+                                let v10 = v[j % 4].atan2(x0 * x0 + 1.0);
+                                let v11 = x2 / (f64::powi(v4, 2) + 0.5);
+                                acc1 += 0.1 * (v10.tanh() - f64::sin(v11)).tanh();
+                            }
+                            2 => {
+                                s0 = (s0 * 0.75 + f64::cos(s0) * 0.25).sin();
+                            }
+                            _ => {
+                                let x0 = (f64::tanh(v[(j + n) % 4]) * 1.2).tan();
+                                acc1 += 0.1 * x0.cos();
+                            }
+                        }
+                    }
+                    1 => {
+                        s0 = (s0 * 0.8 + s0 / (v[j % 4] * v[j % 4] + 0.5) * 0.02).sin();
+                        let v12 = fj.to_degrees() * 0.02;
+                        s0 = (s0 * 0.6 + f64::cos(v12) * 1.0).sin();
+                    }
+                    3 => {
+                        break 'l2;
+                    }
+                    _ => {
+                        s0 = (s0 * 0.6 + s0 * s0 * 0.1).tanh();
+                        acc1 += (-(v[j % 4].sin() * 1.5).sinh()).sin() * 0.1;
+                    }
+                }
+            }
+            if x0 + 0.5 + v[0] / (t.tanh() + 2.0) > 0.5 || n % 3 == 1 {
+                s0 = s0.mul_add(0.75, (v[2].powi(2) + 1.0).log2().sin() * 0.1);
+                if n == 4 {
+                    s0 = f64::mul_add(s0, 0.75, ((x1 * x1 + 1.0).powf(s0.cos()) * std::f64::consts::FRAC_1_PI).tanh() * 0.05);
+                } else if v[n % 4].asinh() * 1.5 < (v[n % 4].tanh() * 1.2).tan() {
+                    s0 *= 0.8;
+                    s0 += 0.2 * f64::cos(f64::tanh((s0 * s0 + 1.0).sqrt()));
+                }
+                s0 = (s0 * 0.6 + (x2.cos() * 2.0).sinh() * 0.05).sin();
+            }
+        }
+        f64::sin(s0) + acc1.sin() - v[n % 4].tanh().exp_m1()
+    }
+
+    #[differentiable]
+    pub fn prog_74(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1 / (x2.cos() + 2.0);
+        let mut acc1: f64 = 0.0;
+        let v4 = match n {
+            1..=2 => {
+                let x0 = f64::powi(f64::clamp(v[2], -1.5, 1.5), 2).ln_1p();
+                s0 = s0 * 0.6 + (s0.cos() * 0.9).atanh().cos() * 0.02;
+                (x0 + v[n % 4]).to_radians() * 50.0
+            }
+            g if g > 3 => {
+                let v2 = (v[3].sin() * 2.0).sinh() / (f64::powi(v[3] * acc1, 2) + 1.0);
+                s0 *= 0.8;
+                s0 += 0.005 * prog_31(x1, x0.tanh(), 2.0, v, n).sin();
+                v2.sin()
+            }
+            _ => {
+                let v3 = f64::sin(v[3]).exp();
+                s0 = (s0 * 0.75 + f64::cos(acc1).sinh() * 1.0).sin();
+                v[n % 4] + v3
+            }
+        };
+        match n {
+            0 => {
+                s0 = 0.5 * s0 + 0.5 * f64::cos(x0.atan());
+                if prog_0((x0 * v[n % 4]).cos(), acc1, x0, v, n) < 1.0 || n == 5 {
+                    s0 = s0.mul_add(0.6, f64::cos((v[2] * x2).hypot((acc1.cos() * 1.2).tan())) * 0.1);
+                } else {
+                    acc1 -= 0.35 - acc1;
+                }
+            }
+            1 | 3 => {
+                let v5: f64 = prog_0(((x0.sin() * 2.0).sinh().powi(2) + 2.0).sqrt().cos() * 2.0, f64::cos(x2 - x1).tanh() * 2.0, acc1, v, n);
+                acc1 += 0.005 * v5.cos();
+            }
+            4..=5 => {
+                s0 *= 0.6;
+                s0 += 0.4 * f64::asinh(x0).sin();
+            }
+            _ => {
+                let v6 = prog_29(1.5, (v4.powi(2) + 1.0).log(10.0).cos() * 2.0, x0, v, n);
+                let v7 = prog_30(s0, f64::sin(x2.cos().copysign(f64::cos(acc1))), f64::tanh(x1.sin().exp()), v, 5);
+                acc1 += (f64::tanh(v6) + v7.sin()).tanh() * 0.01;
+            }
+        }
+        let v8 = prog_0(x1, x0, f64::tanh(f64::min(-v[n % 4], v4.tanh().exp2())), v, n);
+        let mut k9 = 0;
+        let v12 = loop {
+            k9 += 1;
+            acc1 -= v8.atan2((v[k9 % 4] / 1.5).powi(2) + 1.0).cos() * 0.5;
+            if !(n == 4) {
+                let x0 = (s0 - x0).min(v[(k9 + n) % 4].sin().exp_m1());
+                let v10 = prog_29(x1, 0.25, f64::cos(f64::log2(x0 * x0 + 1.0) + 0.1), v, k9);
+                s0 = (s0 * 0.6 + v10.sin() * 0.005).sin();
+            } else if f64::to_degrees(v[k9 % 4]) * 0.02 * (x0 * x0 + 1.0).log2() > 1.0 || n == 1 {
+                acc1 -= 0.5 * (v8.to_radians() * 20.0 / 1.5).sin();
+                acc1 -= v[n % 4].clamp(-0.5, 0.5);
+            } else {
+                s0 = f64::mul_add(s0, 0.8, f64::log(v4.powi(2) + 1.0, f64::powi(f64::cosh(f64::sin(s0) * 1.5), 2) + 2.0).cos() * 0.01);
+                if v[k9 % 4].sin().copysign(x2.tanh().exp_m1()) <= x2 || k9 == 2 {
+                    let v11 = f64::log2(x0 * x0 + 1.0);
+                    acc1 += v11.sin() * 0.5;
+                } else {
+                    s0 = 0.6 * s0 + 0.4 * (0.75 - v8).cos();
+                }
+                acc1 -= f64::cos(f64::sin(v8)) * 0.5;
+            }
+            match k9 + n {
+                0 => {
+                    acc1 += 0.5 * f64::asin(s0.sin() * 0.9).tanh();
+                }
+                1 => {
+                    let x0 = 0.65 * x0;
+                    s0 = 0.5 * s0 + 0.75 * x0.tanh().sin();
+                }
+                2 => {
+                    let x2 = f64::atan2(v8 * v8 + 1.0, x2);
+                    s0 = s0 * 0.75 + s0.cos() * 0.25;
+                    s0 = s0.mul_add(0.75, f64::cos(x2).sin() * 0.02);
+                }
+                _ => {
+                    s0 = s0.mul_add(0.8, v[k9 % 4].cos().cos() * 0.2);
+                    acc1 -= 0.5 * s0.sin();
+                    if (x0.sin().powi(2) + 2.0).acosh() < f64::asinh(s0) {
+                        return (v4.tanh() * 0.9).acos();
+                    }
+                }
+            }
+            if k9 >= 4 {
+                break s0 / (x0 * x0 + 0.5) * (x2 * x2 + 1.0).recip();
+            }
+        };
+        s0 * 1.5 - acc1.cos() - v8.tanh() + v12 * 1.5
+    }
+
+    #[differentiable]
+    pub fn prog_75(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::acos(x2.sin() * 0.9).tanh() * 2.0;
+        let mut s1: f64 = prog_56(((v[n % 4].powi(2) + 2.0).ln() - (x1 + x0)).tanh(), (x2 * x2 + 2.0).sqrt().cos() * 2.0, x0.tanh().exp_m1().sin() * 2.0, v, n).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        while k3 < n + 1 && f64::to_degrees(f64::atanh(v[n % 4].cos() * 0.9)) * 0.01 > s1 / 3.0 {
+            k3 += 1;
+            acc2 -= f64::log(1.5_f64, (s0 * s0 + 1.0).atan2(x2).powi(2) + 2.0) * 0.4;
+            s0 = s0 * 0.6 + x1.cos() * 0.4;
+            match k3 {
+                0 | 2 => {
+                    s1 = s1.mul_add(0.75, x0 / 2.0 * 0.5);
+                    acc2 += f64::cos(x1 - s1) * 0.25;
+                    if x1.cos() - f64::powi(x2, 2) <= -1.0 {
+                        s0 = (s0 * 0.75 + f64::cosh(s1.tanh() * 2.0) * 0.02).tanh();
+                        break;
+                    }
+                }
+                g if g > 4 => {
+                    s1 = (s1 * 0.5 + f64::ln(x0 * x0 + 1.0).hypot(s1) * 0.25).tanh();
+                    let x1: f64 = f64::cos(f64::tanh(x1));
+                    acc2 -= x1.tanh() * 0.25;
+                }
+                _ => {
+                    acc2 += 0.25 * f64::sin(s0 / (f64::tanh(v[2]) + 2.0));
+                    if s1 + s0 >= 1.0 {
+                        s0 = (s0 * 0.8 + prog_29(x0, x2, s1, v, n) * 0.01).sin();
+                        let v4 = x2.powi(3).powi(2).ln_1p();
+                        s0 = (s0 * 0.5 + v4.sin() * 0.02).tanh();
+                    } else {
+                        acc2 += 0.25 * ((v[k3 % 4].sin() * 0.9).asin().to_degrees() * 0.01).sin();
+                        s0 = s0 * 0.5 + (0.8 * f64::acos(x0.sin() * 0.9)).cos() * 0.25;
+                        if prog_29(f64::cbrt(f64::sin(v[3] + s0) + 2.0).tanh(), s1, f64::tanh(x2 * x2).tanh(), v, n) >= -1.0 {
+                            acc2 -= 0.25 * (x0 + s0).cos();
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        for i in (1..=5).step_by(2) {
+            acc2 += f64::cos(f64::tan(v[n % 4].sin().cos() * 1.2)) * 0.4;
+            let v6 = if i < 3 && v[n % 4] * std::f64::consts::LN_2 >= -0.25 {
+                let v5 = (s0 * s0 + 2.0).acosh();
+                acc2 -= v5.tanh() * 0.5;
+                f64::recip(v5 * v5 + 0.5)
+            } else {
+                ((f64::tanh(x2) * 1.5).sinh().cos() * 0.9).acos()
+            };
+            acc2 += 0.5 * v6.tanh();
+        }
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            match i {
+                0 | 2 => {
+                    let v7 = SCALE + x2;
+                    s0 = 0.5 * s0 + 0.25 * (v7 - x2).cos();
+                    if v[2] * (s1 - v[i % 4]) >= 0.5 {
+                        s1 = (s1 * 0.8 + (f64::cos(s1) * 0.9).atanh() * 0.02).tanh();
+                        let v8 = f64::powi(f64::powi(s0, 2) + 1.0, -3);
+                        s0 *= 0.8;
+                        s0 -= 0.01 * v8.cos();
+                    } else if x1.cos() > -0.25 {
+                        acc2 += v7.sin() * 0.25;
+                        s0 = (s0 * 0.8 + f64::ln(f64::powi(v[i % 4], 2) + 0.5) * 0.1).tanh();
+                        if f64::acosh(s1 * s1 + 1.5) <= -1.0 {
+                            return (fi.cos() * 0.9).atanh() * v7.tanh();
+                        }
+                    }
+                }
+                3..=5 => {
+                    let mut k9 = 0;
+                    while k9 < n + 1 {
+                        k9 += 1;
+                        acc2 -= 0.02 * f64::cos((f64::powi(v[1], 2) + 1.0).atan2(s0));
+                        let v10 = 1.5_f64.powf(f64::cos(x0));
+                        let v11 = (v[k9 % 4].powi(2) + 1.0).ln();
+                        acc2 += 0.02 * (v10.sin() - v11.tanh()).sin();
+                    }
+                    s0 = s0 * 0.8 + f64::cos((s1.powi(2) + 0.5).atan2(x0)) * 0.02;
+                }
+                _ => {
+                    let v12 = f64::tanh(s0.atan2(v[2] * v[2] + 0.5)).exp2();
+                    acc2 += (x2 * x1).tanh() * 0.25;
+                    acc2 += f64::cos(v12) * 0.25;
+                }
+            }
+            if i % 2 == 0 && f64::exp_m1(s0.cos()) >= x2 * fi {
+                s1 = 0.5 * s1 + 0.25 * f64::cos(s1).exp2().sin();
+                acc2 += f64::recip(s0.powi(2) + 1.0) * 0.25;
+            } else {
+                s1 = 0.8 * s1 + 0.02 * (s1 * (x1 - v[1])).sin();
+            }
+            s0 = s0.mul_add(0.5, f64::tanh(x0 * s0) * 0.1);
+        }
+        let v13 = if k3 % 2 == 0 {
+            0.5_f64.powf(x1.tanh().cos())
+        } else {
+            return v[2] * x0 + v[2]
+        };
+        s0 = f64::mul_add(s0, 0.75, (v13.powi(2) + 1.0).log10() * 0.4);
+        let v15 = if -v[n % 4] <= -1.0 {
+            x2.to_radians() * 50.0
+        } else if (x0 * x0 + 2.0).acosh() < acc2 {
+            v13 / (f64::powi(x1, 2) + 1.0)
+        } else {
+            let v14 = v[n % 4].clamp(-1.0, 1.0);
+            v[k3 % 4].hypot(v14)
+        };
+        s0 * 0.5 - s1 - acc2.tanh() + v15 * 0.5 - f64::to_radians(v15 + x0)
+    }
+
+    #[differentiable]
+    pub fn prog_76(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = x2.cos().hypot(f64::recip(x2 * x2 + 1.0));
+        let mut s1 = (s0 + f64::tanh(x1).exp()).sin() * 2.0;
+        let mut s2 = f64::cos(x0 + v[0]) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().map(|&p| prog_8((f64::sin(p) + 2.0).cbrt().sin() * 2.0, x1, x1.cos(), v, n)).sum::<f64>();
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            acc3 -= 0.5 * v4.cos();
+            for u in v {
+                if u <= 0.0 {
+                    s1 *= 0.5;
+                    s1 += 0.5 * s1.sin();
+                } else if i % 3 == 1 && f64::ln_1p(s0 * s0) > fi {
+                    s1 = 0.75 * s1 + 1.0 * fi.cos().sinh().cos();
+                    s1 *= 0.5;
+                    s1 -= 0.1 * (s1.powi(2) + 0.5).cbrt().sin();
+                } else {
+                    s2 = s2 * 0.5 + s0.cos().cos() * 0.5;
+                    if (f64::cosh(t.cos() * 1.5).powi(2) + 2.0).sqrt() >= s2 {
+                        let v5 = f64::log10((t.to_degrees() * 0.01).powi(2) + 1.0);
+                        s2 *= 0.8;
+                        s2 += 1.0 * f64::log(f64::powi(v5, 2) + 1.0, 10.0);
+                    } else {
+                        s1 = 0.8 * s1 + 0.1 * (s1 + v[i]).sin();
+                        let v6 = (f64::tanh(s0) * 2.0).sinh();
+                        acc3 -= 0.1 * v6.sin();
+                    }
+                    let v7 = ((-s1).tanh() * 1.2).tan();
+                    s0 = s0.mul_add(0.6, f64::sin(v7).cos() * 0.02);
+                }
+                if !(n < 6 && t * (s0 * s0 + 1.5).acosh() >= -1.0) {
+                    continue;
+                }
+                let v8 = f64::clamp(u, -1.0, 1.0);
+                acc3 += 2.0_f64.copysign(x0.hypot(v8)).sin() * 0.1;
+            }
+            s1 = (s1 * 0.8 + f64::sin(s1.asinh()).exp_m1() * 0.05).sin();
+            let mut k9 = 0;
+            while k9 < n {
+                k9 += 1;
+                acc3 += 0.05 * f64::cos(x0.sin().exp_m1());
+                match k9 {
+                    0 => {
+                        s2 = (s2 * 0.5 + f64::asinh(v4) * 0.5).sin();
+                    }
+                    g if g > 2 => {
+                        continue 'l0;
+                    }
+                    _ => {
+                        s2 = s2 * 0.75 + f64::cos(s2.tanh().exp()) * 0.05;
+                        s0 = (s0 * 0.75 + (fi + x1) * 0.25).sin();
+                    }
+                }
+            }
+            s0 = 0.75 * s0 + 0.25 * f64::sin(f64::tanh(t));
+        }
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            acc3 += 0.25 * (-f64::cos(v[3]));
+            s2 *= 0.5;
+            s2 -= 0.2 * f64::acos(s1.tanh() * 0.9).cos();
+            s1 *= 0.8;
+            s1 -= 0.2 * f64::max(v4, fi).tanh();
+        }
+        let v10 = acc3;
+        s0 * 0.5 + s1 * 1.5 + f64::cos(s2) - f64::sin(v4) + f64::sin(v10) + f64::ln_1p(x2.powi(2).powi(2))
+    }
+
+    #[differentiable]
+    pub fn prog_77(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0 * x0.hypot(v[n % 4])).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v3 = if n % 3 == 1 {
+            let v2 = prog_57(x1, x0, 0.75, v, n);
+            (f64::exp_m1(x2.cos()).powi(2) + 1.0).log(10.0) + v2.cos()
+        } else if n == 0 && prog_71(x1, 0.75, ((-x2) - 0.25).cos() * 2.0, v, n) > (acc1.powi(2) + 0.5).powf(x2.sin()) {
+            acc1.tanh()
+        } else {
+            acc1 += f64::sin(s0) * 0.25;
+            acc1.sin().exp()
+        };
+        s0 = s0.mul_add(0.5, f64::min(x0, v[3]).cos() * 0.5);
+        let v4 = prog_2(s0, x0, f64::cos(0.65 - (x0.cos() * 0.9).acos()), v, n);
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            if v[k5 % 4] * v3 <= 1.0 && n > 2 {
+                s0 = s0 * 0.8 + (v[(k5 + n) % 4].powi(2) + 1.0).log10().sin().exp2().sin() * 0.25;
+            } else {
+                let v6 = v4 / (v4.cos() + 2.0);
+                let v7 = f64::max(-0.5_f64, v4);
+                acc1 += 0.5 * f64::cos(v6.tanh() + v7.tanh());
+            }
+            s0 = f64::mul_add(s0, 0.6, (x1 - 0.25 * x0).cos() * 0.25);
+            if k5 >= 4 || v[1] < 1.0 {
+                break;
+            }
+        }
+        for i in 0..n {
+            let fi = i as f64;
+            if f64::atan2(v3, v4 * v4 + 0.5) > 1.0 {
+                continue;
+            }
+            let v9 = if v[k5 % 4] + v3 <= (x1.tanh() + 2.0).cbrt() && k5 < 1 {
+                1.5_f64.log(x1 * x1 + 2.0) * (f64::tanh(fi) * 0.9).atanh()
+            } else if (x2 * x2 + 1.0).ln() >= 0.0 {
+                (v4 - s0).asinh()
+            } else {
+                let v8 = f64::exp2(v[0].cos());
+                f64::exp(v8.cos())
+            };
+            s0 = (s0 * 0.8 + (x0.atan().powi(2) + 1.0).powi(-1) * 0.05).tanh();
+            s0 = 0.5 * s0 + 0.1 * v9.cos().tanh();
+        }
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            let v11 = v3.sin().powi(2).ln_1p();
+            if v11 + v[0] < v11 {
+                break;
+            }
+            acc1 += (x2.sin() + v11 * v4).sin() * 0.5;
+            if k10 >= 3 {
+                break;
+            }
+        }
+        f64::tanh(s0) + acc1.tanh() + v3 * 0.75 + v4.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_78(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0 * x0 + 0.5).recip().sin();
+        let mut s1 = f64::tanh(((v[n % 4] * 0.75).tanh() * 1.2).tan()) * 2.0;
+        let mut s2 = (s1 + x1).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        'l0: for i in (0..=n).rev().step_by(2) {
+            let v4 = f64::cos(f64::ln_1p(x0 * x0));
+            if -f64::ln(v4 * v4 + 2.0) > 0.0 {
+                acc3 += 0.5 * (x2.min(v[i % 4]).cos() * 1.5).cosh().cos();
+                break;
+            }
+            acc3 += 0.5 * (f64::sinh(x2.sin()).powi(2) + 0.5).recip().cos();
+            let mut k5 = 0;
+            while k5 < 5 && v[2].mul_add(x2, s0) > -1.0 {
+                k5 += 1;
+                acc3 += ((s1 * s1 + 1.0).powi(-3).to_degrees() * 0.02).cos() * 0.1;
+                if f64::exp_m1(f64::cos(x1)) < 1.0 {
+                    continue 'l0;
+                }
+            }
+        }
+        let mut k6 = 0;
+        let v8 = loop {
+            k6 += 1;
+            s0 = s0 * 0.6 + (s0 + x0).tanh() * 0.2;
+            let v7 = prog_30(f64::tanh((s0 * s0 + 1.0).sqrt()), f64::recip(s0 * s0 + 0.5).cos(), (f64::sin(x2 * x0) * 0.9).acos().sin() * 2.0, v, n);
+            if k6 >= 6 {
+                break (x2 / 4.0).sin();
+            }
+            acc3 -= f64::sin(v7) * 0.01;
+        };
+        let v9 = v.iter().map(|&p| 1.0 + 0.25 * ((v8.powi(2) + 1.0).recip() + p.sin()).tanh()).product::<f64>();
+        if k6 % 3 == 1 && v9.max(x2) <= 0.0 {
+            s2 = (s2 * 0.75 + f64::sin(v[k6 % 4]) * 0.25).sin();
+        } else if x2 - v9 < -0.5 {
+            let v10 = (x1.to_degrees() * 0.02).clamp(-0.5, 1.0);
+            acc3 -= f64::sinh(v8.sin() * 2.0).cos();
+            s0 *= 0.6;
+            s0 += 0.25 * f64::cos(v10);
+        }
+        s1 = (s1 * 0.5 + (x2.cos() * 0.9).asin() * 0.2).sin();
+        s0 - s1.tanh() + s2.cos() + acc3.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_79(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_31(x0, 0.75, 2.0, v, n).cos() * 2.0;
+        let mut s1 = f64::tanh(v[3]).exp_m1();
+        let mut s2 = f64::cos(prog_30((x1.tanh() * 1.2).tan().tanh(), 1.5, (x2 * x2 + 0.5).ln().tanh() * 2.0, v, n)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        while k4 < 4 && s2 + x0 >= (v[k4 % 4] * v[k4 % 4] + 1.0).ln() {
+            k4 += 1;
+            let v5 = prog_30(f64::tanh(f64::tanh(s2)), s2, x1, v, n);
+            let v6 = v.iter().copied().map(|p| f64::cbrt(f64::powi(f64::asin(p.sin() * 0.9), 2) + 1.0)).sum::<f64>();
+            if x0.asinh().cos().cosh() <= -0.5 {
+                return v[0].sin();
+            }
+            s1 = s1.mul_add(0.8, prog_29(s1.cos().exp().cos() * 2.0, s2, s1, v, n).cos() * 0.005);
+            acc3 -= (v5.sin() + v6.sin()).cos() * 0.05;
+        }
+        let mut a7 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            let fi = i as f64;
+            for j in 0..4 {
+                a7[i][j] = 1.5 * fi;
+            }
+            s1 = s1.mul_add(0.75, v[2].cos().exp2().tanh().exp().tanh() * 0.05);
+        }
+        let v8 = v[n % 4].hypot(x2).sin().sinh();
+        let v9 = match k4 {
+            0 => x0.powi(3),
+            3 => {
+                let x1 = -x1;
+                f64::powf(a7[1][0].powi(3).powi(2) + 0.5, f64::min(2.0_f64, a7[1][0]).sin()) + f64::sin(x1)
+            }
+            4 => ((-v[k4 % 4]).powi(2) + 1.0).log(10.0),
+            _ => v8.sin(),
+        };
+        for _ in 0..n {
+            for (j, &u) in v.iter().enumerate() {
+                if j > 1 && v9 >= -0.5 {
+                    continue;
+                }
+                let v10: f64 = (f64::cos(a7[0][3]).powi(2) + 1.0).powi(-2);
+                s2 = (s2 * 0.8 + v[3 - j] / (v8 * v8 + 0.5) * 0.02).sin();
+                acc3 += f64::sin(f64::tanh(u) + v10) * 0.05;
+            }
+            let v11 = x1.asinh();
+            s2 = s2 * 0.5 + f64::exp(v11.tanh()).sin() * 0.1;
+        }
+        let mut a12 = [0.0; 4];
+        a12[0] = f64::cos(a7[0][3]);
+        for i in 1..4 {
+            a12[i] = a12[i - 1] * 0.5 + f64::tanh(f64::tanh(v8)) * 0.5;
+        }
+        s0 = 0.5 * s0 + 0.2 * (x2.tanh() * 0.9).asin().tanh();
+        f64::cos(s0) + s1 + s2.cos() + acc3 + f64::tanh(v8) + v9.tanh() - f64::tanh(a12[3])
+    }
+
+    #[differentiable]
+    pub fn prog_80(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0.sin().powi(2) + 1.0).powf(2.5).sin() * 2.0;
+        let mut s1 = (v[n % 4].powi(2) + 1.0).cbrt();
+        let mut s2 = prog_30(x2, 1.2, x1.atan2(x2 * x2 + 0.5).sin(), v, n).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v7 = if v[n % 4] / 1.5 - f64::exp2(x0.sin()) <= 0.0 && n < 1 {
+            let v4 = f64::acosh(v[n % 4].powi(2) + 1.5);
+            v4 + x1
+        } else if x1 >= f64::atan2(f64::powi(v[2], 2) + 1.0, v[2]) {
+            let x1 = (x0.cos().exp_m1().sin() * 0.9).asin();
+            let v5 = x0.tanh();
+            (f64::powi(x1, 2) + 1.0).recip() + v5.tanh()
+        } else {
+            let v6 = x0.abs();
+            return f64::powi(v6 * v6 + 1.0, -3)
+        };
+        if !(n == 0 && x2 / (v7.cos() + 2.0) > v[n % 4]) {
+            for _ in 0..n {
+                let v8: f64 = (s1.tanh() * 0.9).atanh();
+                s0 = 0.8 * s0 + 0.1 * f64::cos(v[0] + s0);
+                acc3 -= 0.25 * v8.cos();
+            }
+        } else if (v[n % 4] * v[n % 4] + 1.0).recip() <= 0.25 || n < 3 {
+            acc3 += acc3 * 0.005;
+            s2 = s2.mul_add(0.75, f64::sin(f64::recip(x1 * x1 + 0.5)) * 0.1);
+        } else {
+            acc3 -= (v[n % 4].sin() * 1.2).tan().sin() * 0.4;
+        }
+        let v9 = prog_2(f64::abs(x1).sin() * 2.0, s1, x0, v, n);
+        let v11 = match n {
+            0 => {
+                let x0 = 2.0_f64.copysign(acc3);
+                acc3 += f64::asinh(x1);
+                x0 - v[n % 4]
+            }
+            1 => {
+                let v10 = (v[n % 4] * v[n % 4] + 0.5).recip();
+                f64::tanh(f64::max(v10, v[n % 4])).cosh()
+            }
+            g if g > 2 => s0.cos(),
+            _ => (f64::powi((f64::cos(x0) * 0.9).acos(), 2) + 0.5).atan2(-x1),
+        };
+        for i in 0..v.len() {
+            let fi = i as f64;
+            let v14 = match i % 3 {
+                0 => {
+                    let v11 = (s1 / (v7.powi(2) + 0.5)).cos();
+                    let v12 = v9 + v11;
+                    f64::sin(x2).exp_m1() + v12.cos()
+                }
+                1 => {
+                    let v13 = prog_0((v9 * v11).cos(), s0, f64::sin((v[i].powi(2) + 1.0).log10()) * 2.0, v, n);
+                    (s0.tanh() * 0.9).acos() - f64::recip(x1 * x1 + 1.0) + v13.cos()
+                }
+                2 => {
+                    let x2 = prog_30(s0, x1, x0, v, n);
+                    s0 *= 0.5;
+                    s0 -= 0.02 * f64::cos(v11 / (s0 * s0 + 1.5) * (v11 / (v11 * v11 + 1.0)));
+                    (-x1) + x2.tanh()
+                }
+                _ => -v11,
+            };
+            match i % 2 {
+                0 => {
+                    acc3 += 0.4 * f64::tanh(2.0_f64.atan2(v7) / (fi.mul_add(v11, v9).powi(2) + 1.0));
+                    let v7 = f64::min(v7, x0);
+                    s0 = s0 * 0.75 + v7.tanh().sin() * 0.25;
+                }
+                1 => {
+                    continue;
+                }
+                _ => {
+                    acc3 -= 0.5 * f64::tanh((v11.cos() * 1.5).sinh());
+                }
+            }
+            let v15: f64 = prog_29(f64::sin(v[i] * (x1 * v[i])) * 2.0, x2, (v9 - 1.2).cos().exp_m1().cos() * 2.0, v, 0);
+            acc3 += s0.atan().tanh() * 0.5;
+            s0 = 0.5 * s0 + 0.005 * f64::cos(v14.tanh() + v15.sin());
+        }
+        s1 = s1.mul_add(0.6, (x2 * x2 + 2.0).ln().tanh() * 0.5);
+        s0 - s1 + s2 * 0.25 - acc3.sin() + v9.cos() - v11.cos() - x2.tanh().exp2()
+    }
+
+    #[differentiable]
+    pub fn prog_81(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0.powi(3).cos() * 2.0;
+        let mut s1: f64 = f64::cos((x2 * x2 + 1.0).log2()) * 2.0;
+        let mut acc2: f64 = 0.0;
+        if n % 3 == 1 {
+            return x1.hypot(f64::log(acc2.powi(2) + 1.0, 10.0));
+        }
+        let v3 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.005 * f64::tanh(prog_29(x2, f64::exp(p.cos()).tanh(), f64::cos(-x2) * 2.0, v, n)));
+        let mut m4 = 0;
+        for _ in 0..v.len() {
+            acc2 += (v3.tanh() * 0.9).atanh().sin() * 0.5;
+            if !(n == 4) {
+                break;
+            }
+            if x1 <= 0.0 {
+                m4 += 1;
+            }
+        }
+        match m4 {
+            0 | 2 => {
+                acc2 += x0.asinh().hypot(x0).sin();
+                if m4 > 4 && f64::cos(v3) >= 0.0 {
+                    s1 *= 0.8;
+                    s1 += 0.05 * f64::tanh(v3 + 2.0);
+                    s1 = f64::mul_add(s1, 0.75, f64::atan(x1).sin() * 0.25);
+                } else {
+                    s0 *= 0.75;
+                    s0 += 0.05 * v3.min(x0).tanh();
+                    s0 = (s0 * 0.8 + f64::min(s0, x1) * 0.01).sin();
+                }
+                s0 *= 0.5;
+                s0 += 0.02 * s0.tanh();
+                if prog_71((s0.cos() * 0.9).acos().sin() * 2.0, x0.tanh().exp_m1().sin().tanh() * 2.0, 0.5, v, 6) < 1.0 {
+                    acc2 -= 0.75 * (f64::powi(s0, 2) + 1.0).recip();
+                    s0 = s0 * 0.6 + 1.5_f64.log(v[0] * v[0] + 2.0) * 0.5;
+                } else if n == 1 && (SCALE + s0).asinh() >= f64::recip(x2 * x2 + 0.5) {
+                    s0 = 0.5 * s0 + 0.05 * (s0 + (x0 * x0 + 0.5).recip()).tanh();
+                    acc2 -= f64::tanh((f64::abs(v3).tanh() * 1.5).sinh()) * 0.25;
+                } else {
+                    acc2 += 0.01 * prog_30(s1, f64::cos(f64::tanh(f64::copysign(x0, acc2))) * 2.0, x2, v, 4).cos();
+                    s0 = s0 * 0.8 + (s0 / (s0.cos() + 2.0)).cos() * 0.05;
+                }
+            }
+            3 => {
+                s1 = s1.mul_add(0.8, (s1 - v[3]).tanh() * 0.01);
+            }
+            5 => {
+                let v5 = prog_71(s0.abs().tanh(), (f64::cos(v3.clamp(v3.tanh() - 1.5, x0.sin() + 1.5)) * 0.9).asin().cos(), f64::sin(v3.hypot((v3 * v3 + 0.5).cbrt())), v, m4);
+                acc2 -= v[1].hypot(x2).tanh();
+                acc2 += 0.005 * v5.tanh();
+            }
+            _ => {
+                let v6 = prog_29(0.5, f64::cos(v3 * 0.8), 1.5, v, m4);
+                s0 *= 0.8;
+                s0 += 0.005 * f64::tanh(v6);
+            }
+        }
+        let mut m7 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            if prog_29(0.25, ((v3.cos() * 0.9).acos() / ((-s1).powi(2) + 1.0)).tanh() * 2.0, 1.5, v, i) > -1.0 && i < 5 {
+                s1 = s1 * 0.5 + f64::sin((-v[i % 4]) + s1) * 0.25;
+                if v[1] * fi >= x0.sin() {
+                    acc2 += 0.25 * s1.sin().exp2().cos();
+                } else {
+                    acc2 += 0.25 * (x2.powi(3).powi(2) + 2.0).ln().sin();
+                }
+            }
+            let v8 = s0;
+            s0 = 0.6 * s0 + 0.2 * ((x1.powi(2) + 1.0).log10() * f64::mul_add(s0, s0, v[2])).sin();
+            s0 = s0 * 0.8 + v8.tanh().tanh() * 0.2;
+            if !(m7 < 28) {
+                m7 += 1;
+            }
+        }
+        match m7 {
+            0 | 2 => {
+                s0 *= 0.8;
+                s0 -= 0.01 * s1.cos().exp2().cos();
+                let v9 = f64::ln(x0 * x0 + 1.0).copysign(f64::cos(s1).sinh());
+                acc2 -= v9.sin();
+            }
+            3 | 5 => {
+                s1 = s1 * 0.6 + f64::cos(v3 / (v3 * v3 + 0.5)) * 0.02;
+                s1 = (s1 * 0.75 + s1 * v3 * 0.01).sin();
+            }
+            6 => {
+                s1 = 0.5 * s1 + 0.02 * (s1 * s1).cos();
+                let v10 = 2.0_f64.hypot(v3.atan2(v3 * v3 + 0.5));
+                acc2 -= v10.sin() * 0.2;
+            }
+            _ => {
+                acc2 -= (v3.powi(2) + 1.0).log2().tanh() * 0.75;
+                s1 *= 0.6;
+                s1 += 0.1 * s1.max(x2).cos();
+            }
+        }
+        s0 + s1.sin() - acc2.sin() - f64::cos(v3)
+    }
+
+    #[differentiable]
+    pub fn prog_82(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4];
+        let mut s1 = f64::powi(x1.sin().powi(2) + 1.0, -2);
+        let mut acc2: f64 = 0.0;
+        for i in (0..4).rev() {
+            let fi = i as f64;
+            if f64::sin(x2 * std::f64::consts::FRAC_1_PI) < x1 {
+                break;
+            }
+            let v6 = match i {
+                0 => {
+                    let x2 = f64::cos(f64::exp(f64::cos(s0))).exp_m1();
+                    let v3 = (x0.powi(2) + 1.0).log10();
+                    v[i] + f64::sin(x2) + v3.tanh()
+                }
+                1 => {
+                    let x0 = f64::cos(fi).tanh().exp_m1();
+                    prog_6(1.2, x2, 0.5, v, n) + x0.sin()
+                }
+                2 => {
+                    let v4 = fi;
+                    f64::sqrt(f64::powi(fi, 2) + 0.5) + v4.sin()
+                }
+                _ => {
+                    let v5 = (x0 * x0).ln_1p();
+                    f64::atanh(f64::tanh(v5) * 0.9)
+                }
+            };
+            acc2 += x0.sin().cos() * 0.5;
+            acc2 += 0.02 * v6.tanh().sin();
+        }
+        'l1: for i in 0..n {
+            let fi = i as f64;
+            s0 = (s0 * 0.6 + x2 * x2 * 0.1).tanh();
+            let v8 = if (f64::sin(x1) * 2.0).cosh().sin().exp_m1() <= s0 {
+                x0.tanh().exp2()
+            } else {
+                let v7 = prog_29(x0, f64::tanh((f64::cos(fi) * 0.9).atanh()) * 2.0, 0.25, v, n);
+                fi + v7.tanh()
+            };
+            acc2 += 0.2 * v8.atan().tanh();
+            for j in 0..i {
+                let fj = j as f64;
+                acc2 += f64::tanh(f64::cos(v[j % 4]).exp().powi(2).ln_1p()) * 0.05;
+                if f64::ln((fj + v[i % 4]).powi(2) + 0.5) >= 1.0 {
+                    s1 = s1 * 0.5 + s1.asinh() * 0.5;
+                    break 'l1;
+                }
+            }
+        }
+        let v11: f64 = if prog_48((x2 * x2 + 0.5).sqrt().sin(), (x0 * x2).tanh() * 2.0, x2, v, n) >= 0.5 {
+            for i in 0..4 {
+                for j in (0..=i).rev() {
+                    s0 = 0.5 * s0 + 0.25 * f64::sin(v[2] - x2);
+                    s0 *= 0.8;
+                    s0 += 0.2 * s0.atan().cos();
+                    let v9 = match j % 2 {
+                        0 => v[j].cos().sinh(),
+                        _ => (x0 * x0).ln_1p(),
+                    };
+                    acc2 += v9.sin() * 0.1;
+                }
+                acc2 -= (x0 * x2).tanh() * 0.5;
+                if f64::recip((-v[i]).powi(2) + 0.5) <= v[2].atan2(s1.powi(2) + 1.0) {
+                    continue;
+                }
+            }
+            ((f64::cos(x0) * 0.9).atanh().tanh() * 0.9).asin()
+        } else if -x1 >= -1.0 || n > 2 {
+            let v10 = 2.0_f64.atan2(f64::sqrt(v[n % 4] * v[n % 4] + 0.5));
+            acc2 -= f64::tanh(((-x1).sin() * 0.9).acos());
+            x0.sin().exp2().sin() + v10.cos()
+        } else {
+            return (f64::sin(x0) * 0.9).atanh()
+        };
+        let mut k12 = 0;
+        let v13 = loop {
+            k12 += 1;
+            acc2 += f64::tanh(v11.tanh().exp()) * 0.5;
+            acc2 += f64::tanh(s0.powi(2)) * 0.5;
+            if k12 >= 3 || s0 > x2 {
+                break f64::atan(s0);
+            }
+        };
+        let v14 = v[0] / 2.0;
+        s0.cos() + s1.tanh() - acc2.sin() - v11 * 0.75 - v13 * 1.5 + v14.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_83(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_71(((x1 * x1 + 1.0).log10() * 0.3).cos(), f64::tanh(v[n % 4]).exp2().cos(), (f64::to_radians(v[n % 4].cos()) * 20.0).tanh() * 2.0, v, n).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            let v2 = v.iter().map(|&p| (v[2] * v[2] + 1.0).powf(f64::tanh(v[0])) + f64::tanh(p)).sum::<f64>();
+            if (-x2) + f64::sinh(v[i % 4].sin() * 1.5) < 0.5 {
+                continue;
+            }
+            let v3 = f64::exp(v[2].tanh()).tanh().exp_m1();
+            s0 = s0 * 0.6 + (fi * fi + 1.0).ln().cos() * 1.0;
+            acc1 -= 0.05 * f64::sin(v2.sin() + v3.sin());
+        }
+        let v4 = prog_0(x0, f64::cos(((x2 * x0).cos() * 1.5).sinh()), 2.0, v, n);
+        for i in 1..n {
+            acc1 += 0.4 * f64::tanh((v4 * v4 + 1.0).powf(0.5));
+            if x0 >= 0.5 {
+                s0 *= 0.6;
+                s0 += 0.2 * (f64::powi(1.2 * v[i % 4], 2) + 0.5).ln().cos();
+                if x2.powi(3) <= -1.0 {
+                    continue;
+                }
+                let v5 = prog_30(1.5, x0, v[i % 4].powi(2).atan2(f64::atan(x2).powi(2) + 0.5).sin(), v, 2);
+                acc1 += v5.sin().sin() * 0.005;
+            } else if (f64::sin(s0) * 1.2).tan() <= 0.0 || n == 1 {
+                acc1 += f64::atan2(3.0_f64, x2 * v4).tanh() * 0.4;
+            } else {
+                s0 = (s0 * 0.8 + 3.0_f64.atan2(SCALE + v[0]) * 1.0).tanh();
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = j as f64;
+                    if f64::to_radians(u + fj) > v[i % 4] {
+                        s0 = (s0 * 0.75 + x0 * u / (f64::tanh(s0).cos() + 2.0) * 0.02).sin();
+                        break;
+                    }
+                    let v6: f64 = f64::acosh(v4 * v4 + 1.5);
+                    if !(n < 3) {
+                        break;
+                    }
+                    s0 = 0.8 * s0 + 0.2 * v[j].sin().tanh();
+                    acc1 += f64::cos(v6).cos() * 0.1;
+                }
+            }
+            acc1 -= 0.4 * x2.sin();
+        }
+        let mut k7 = 0;
+        while k7 < n && -(v4 * v4 + 1.0).log(2.0) < -1.0 {
+            k7 += 1;
+            acc1 += 0.25 * (f64::log10(f64::powi(x1, 2) + 1.0) + (v4 * v4 + 1.5).acosh()).tanh();
+            let v8 = s0.cos();
+            s0 = (s0 * 0.75 + f64::sinh(s0.cos()) * v8 * 0.05).sin();
+        }
+        'l4: for i in 0..3 {
+            let fi = i as f64;
+            s0 = (s0 * 0.8 + prog_29((-(s0 - v4)).tanh(), x1, x2, v, i) * 0.005).sin();
+            for j in 1..n {
+                if v[(j + n) % 4] > v[j % 4] {
+                    s0 *= 0.75;
+                    s0 += 1.0 * (f64::tanh(fi) * 0.9).atanh().cos();
+                    continue 'l4;
+                }
+                let v9 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.1 * f64::cos(v[j % 4] + p.sin()));
+                acc1 -= f64::tanh(x2 + v9) * 0.1;
+            }
+            s0 = s0.mul_add(0.8, (x1 * std::f64::consts::LN_2 - (s0 * s0 + 1.0).sqrt()).cos() * 0.1);
+            let mut k10 = 0;
+            while k10 < n + 1 && fi.sin().sinh().mul_add(v[k7 % 4].to_degrees() * 0.01, v[n % 4]) <= 1.0 {
+                k10 += 1;
+                if (x1 * x1).ln_1p() < x1 {
+                    s0 = s0 * 0.6 + f64::tanh(f64::cbrt(x2 * x2 + 1.0)) * 0.25;
+                    s0 *= 0.75;
+                    s0 += 0.25 * f64::sin(s0).cos();
+                } else if v[k10 % 4] + x0 < 0.5 {
+                    let v11: f64 = ((f64::to_degrees(v[2]) * 0.01).tanh() * 1.5).sinh();
+                    s0 = 0.8 * s0 + 0.05 * f64::cos(v11);
+                } else {
+                    s0 = s0.mul_add(0.75, x0.tanh() * 0.25);
+                    s0 = 0.6 * s0 + 0.5 * (x0 / (fi * fi + 1.5)).tanh();
+                }
+                if x0.cos() >= -0.25 {
+                    acc1 -= f64::acosh(f64::cos(v4).exp_m1().powi(2) + 1.5).cos() * 0.05;
+                    let v12 = f64::to_radians(x1 / (fi.sin() + 2.0)) * 50.0;
+                    acc1 += v12.cos() * 0.05;
+                }
+                s0 = s0 * 0.75 + f64::tanh(x0.tanh()) * 0.25;
+            }
+        }
+        s0 = (s0 * 0.5 + v[k7 % 4].cos() * 0.5).tanh();
+        s0 + acc1.sin() - f64::tanh(v4) + f64::abs(x2) / ((-x0).tanh() + 2.0)
+    }
+
+    #[differentiable]
+    pub fn prog_84(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (x2.asinh().powi(2) + 1.0).powf(f64::cos(v[n % 4])).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v8 = match n {
+            2 => {
+                s0 = s0.mul_add(0.75, acc1.tanh().asinh().tanh() * 1.0);
+                f64::asinh(x0).cos().exp()
+            }
+            4 => v[n % 4].mul_add(x1, x2),
+            5 => {
+                let v2 = prog_11(1.2, 1.5, (x0 / 3.0).sin(), v, n);
+                ((x1 * x1 + 1.0).log(2.0).tanh() * 0.9).asin() + v2.cos()
+            }
+            _ => {
+                for i in 0..4 {
+                    let fi = i as f64;
+                    if !(i == 3) {
+                        let v3 = prog_30(2.0_f64.copysign(x0.powi(2)).cos(), 1.2, x1, v, n);
+                        acc1 += 0.4 * (v3 / 3.0);
+                    }
+                    if i % 2 == 0 {
+                        let mut k4 = 0;
+                        while k4 < n && f64::sin(3.0_f64.log(x0 * x0 + 2.0)) < x1 {
+                            k4 += 1;
+                            s0 = (s0 * 0.6 + (x1.tanh() * 0.5).ln_1p() * 0.4).tanh();
+                            s0 = (s0 * 0.75 + (-v[(k4 + i) % 4]) * 0.25).sin();
+                            match n {
+                                0 | 2 => {
+                                    s0 = 0.5 * s0 + 0.5 * v[k4 % 4].cos();
+                                    s0 = 0.75 * s0 + 0.25 * (x0 - 0.35).sin();
+                                }
+                                g if g > 3 => {
+                                    let v5 = f64::exp2(v[k4 % 4].sin().exp().tanh());
+                                    s0 = s0 * 0.5 + f64::cos(v5.sin()) * 0.1;
+                                }
+                                _ => {
+                                    s0 = (s0 * 0.6 + fi.tanh().exp_m1() * 1.0).tanh();
+                                    match k4 % 2 {
+                                        0 => {
+                                            break;
+                                        }
+                                        1 => {
+                                            s0 *= 0.5;
+                                            s0 -= 0.5 * s0.tanh().sin();
+                                        }
+                                        _ => {
+                                            acc1 += fi.atan().sin() * 0.05;
+                                        }
+                                    }
+                                    s0 = 0.5 * s0 + 1.0 * f64::cbrt((f64::powi(s0, 2) + 1.0).ln().sin() + 2.0).tanh();
+                                }
+                            }
+                        }
+                        let v6 = (fi * fi + 1.0).log2() * (s0 * x0);
+                        s0 = s0.mul_add(0.5, f64::sin(f64::tanh(v6)) * 0.02);
+                    } else {
+                        s0 = 0.8 * s0 + 0.1 * (f64::sin(x0) / (f64::cos(x0) + 2.0));
+                    }
+                    acc1 += 0.5 * f64::cos(x1.sin().exp2());
+                }
+                let v7 = x1 + s0;
+                prog_29(0.5, f64::sin((x0.tanh() * 1.5).sinh()), x0.cos().tanh() * 2.0, v, 2) + v7.cos()
+            }
+        };
+        for i in (1..=5).step_by(2) {
+            let fi = i as f64;
+            if x2.tanh() < 0.5 || n == 0 {
+                acc1 += x0.cos().sin() * 0.5;
+            } else if ((x1.cos() * 0.9).asin().sin() * 1.2).tan() > 0.0 {
+                s0 = s0 * 0.5 + f64::cos(s0 * v8) * 0.05;
+            } else {
+                s0 = s0 * 0.75 + (s0 + v8).cos() * 0.1;
+                s0 = (s0 * 0.8 + v[i % 4].to_radians() * 1.0).tanh();
+            }
+            let v11 = if v8 * x0 <= fi.atan() {
+                let v9 = f64::exp2(v[i % 4].cos()) - x1 / (x1 * x1 + 0.5);
+                v[i % 4] - fi + f64::sin(v9)
+            } else {
+                for j in (0..=i).rev() {
+                    let fj = j as f64;
+                    s0 = s0.mul_add(0.8, f64::cos(f64::asin(fj.sin() * 0.9)) * 1.0);
+                    let v10 = f64::log2(v8.powi(2) + 1.0);
+                    acc1 -= ((x1.powi(2) + 1.0).powi(-1).powi(2) + 1.5).acosh().cos() * 0.1;
+                    acc1 -= f64::cos(v10).tanh() * 0.1;
+                }
+                v[n % 4] - v[(i + n) % 4].sin().exp_m1()
+            };
+            s0 = s0 * 0.75 + (x1 * x1).ln_1p().cos() * 0.25;
+            s0 = (s0 * 0.75 + v11.cos() * 0.02).sin();
+        }
+        let v12: f64 = (f64::powi(x0, 2) + 1.0).cbrt();
+        let v13 = (f64::powi(x1, 2) + 1.0).sqrt();
+        let v15 = if v12 >= (v12.sin() * 0.9).asin() || n == 5 {
+            s0 *= 0.6;
+            s0 -= 0.4 * f64::tanh(f64::asinh(v[n % 4]));
+            f64::sin(x0).cos()
+        } else if v[n % 4].cos().exp() > -0.5 {
+            let v14 = v8;
+            1.5 * v13 + v14.sin()
+        } else {
+            f64::cos(f64::cbrt(v13.sin() + 2.0))
+        };
+        s0.sin() + f64::cos(acc1) - v8.sin() + v13 * 0.25 + v15.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_85(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_22(1.5, f64::atan2((x2 / (f64::powi(x2, 2) + 1.0)).powi(2) + 0.5, x0).sin(), (x0 * v[3]).sin() * 2.0, v, n).cos() * 2.0;
+        let mut s1: f64 = x1;
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().map(|&p| (-s1) + p.sin()).sum::<f64>();
+        if f64::cbrt(f64::cos((v3 * v3 + 1.0).sqrt()) + 2.0) < (v[3].cos() * 0.9).asin() {
+            acc2 -= 0.5 * f64::cos(f64::sinh(s1.cos() * 2.0));
+        }
+        if n < 5 {
+            let mut k4 = 0;
+            while k4 < n + 1 {
+                k4 += 1;
+                acc2 += 0.01 * f64::tanh(prog_29(f64::sin(s1 + x1.mul_add(x0, s1)) * 2.0, s0, x2, v, 2));
+                acc2 -= (x0 / (x1.powi(2) + 0.5) + (v[k4 % 4] + v3)).cos() * 0.25;
+                let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| (p.powi(2) + 0.5).cbrt().min((q * q + 1.0).recip())).sum::<f64>();
+                s1 *= 0.8;
+                s1 += 0.02 * f64::sin(v5);
+            }
+            s1 *= 0.75;
+            s1 -= 0.1 * f64::cos((f64::powi(x2, 2) + 2.0).acosh());
+            if v3 >= 0.5 && k4 == 7 {
+                s0 = s0 * 0.5 + f64::ln(x1 * x1 + 2.0).tanh() * 0.5;
+            } else {
+                let v3 = f64::atan2(v[k4 % 4], f64::powi(v[k4 % 4], 2) + 0.5).hypot(v[k4 % 4].tanh());
+                s0 = (s0 * 0.75 + v3.tanh() * 0.02).sin();
+            }
+        } else {
+            s0 = 0.6 * s0 + 0.2 * (x0 + x1).cos();
+            acc2 -= x2.abs().tanh();
+        }
+        for i in 0..3 {
+            let fi = i as f64;
+            s0 = (s0 * 0.75 + f64::cbrt((-fi).tanh() + 2.0) * 1.0).sin();
+            s0 = s0.mul_add(0.75, f64::sin(v[i]) * 0.25);
+            let v6: f64 = (fi.asinh().powi(2) + 1.0).powi(-1);
+            s0 *= 0.5;
+            s0 += 1.0 * f64::tanh(v6);
+        }
+        s0 + s1.cos() + acc2.sin() + f64::asinh(v[n % 4])
+    }
+
+    #[differentiable]
+    pub fn prog_86(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::asinh(x1.asinh());
+        let mut acc1: f64 = 0.0;
+        for i in 1..n {
+            let fi = i as f64;
+            s0 = (s0 * 0.75 + v[1].copysign(fi) * 0.25).sin();
+            acc1 += 0.5 * (x0.cos().powi(2) + 1.0).ln();
+            let v4 = match i + n {
+                0 => {
+                    let v2 = f64::clamp(3.0_f64.log(x2 * x2 + 2.0), f64::asin(v[0].cos() * 0.9).tanh() - 1.5, (SCALE + fi).cos() + 1.5);
+                    s0 = s0 * 0.6 + (s0 * (v[3].tanh() * 0.9).asin()).tanh() * 0.1;
+                    (x0.sin() * 0.9).atanh().atan() + v2.tanh()
+                }
+                1 | 3 => {
+                    let v3 = x2 + x1;
+                    acc1 += f64::ln_1p(x2.asinh().powi(2)).tanh() * 0.4;
+                    v3 / (f64::tanh(fi) + 2.0)
+                }
+                4 => x2 - s0,
+                _ => x1.asinh(),
+            };
+            acc1 -= v4.cos() * 0.4;
+        }
+        match n % 3 {
+            0 => {
+                let x1 = -x2;
+                s0 *= 0.5;
+                s0 += 0.5 * f64::tanh(x1);
+            }
+            2 => {
+                acc1 -= f64::clamp(acc1, -1.0, 1.0).min(f64::ln(x2 * x2 + 2.0)).cos() * 0.2;
+                let mut k5 = 0;
+                while k5 < n {
+                    k5 += 1;
+                    if f64::tanh(s0) < x0 / (f64::powi(x2, 2) + 1.0) {
+                        let x1: f64 = prog_29(x0, (v[1].sin() * 0.9).acos().cos(), x2, v, k5);
+                        s0 = 0.6 * s0 + 0.4 * f64::tanh(s0);
+                        s0 *= 0.5;
+                        s0 += 0.005 * x1.sin();
+                    }
+                    acc1 += f64::ln(v[k5 % 4] * v[k5 % 4] + 0.5).sin() * 0.25;
+                }
+            }
+            _ => {
+                acc1 += f64::acosh(v[n % 4] * v[n % 4] + 1.5).cos();
+                let v6 = x2 * x2;
+                acc1 -= f64::sin(v6);
+            }
+        }
+        let v7 = prog_2(f64::sin(f64::ln_1p(v[n % 4].sin() * 0.5).max(x0)) * 2.0, (v[n % 4] / (x0.sin().powi(2) + 1.0)).cos(), ((x0.powi(2) + 1.0).ln() * v[1]).tanh(), v, n);
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            acc1 -= f64::tanh(t + s0 - (x1 + t)) * 0.5;
+            let mut k8 = 0;
+            while k8 < n + 1 && v[3 - i].powi(2) <= -0.5 {
+                k8 += 1;
+                acc1 -= 0.05 * f64::sin(f64::acosh(v7 * v7 + 2.0));
+                match k8 + n {
+                    1 => {
+                        s0 = (s0 * 0.5 + f64::powf(s0 * s0 + 1.0, f64::tanh(v7)) * 0.1).tanh();
+                    }
+                    2 => {
+                        acc1 -= 3.0_f64.log(x2.powi(2) + 2.0).sin() * 0.05;
+                        acc1 -= 0.05 * (fi.sin() * 1.5).sinh().cos();
+                    }
+                    3 => {
+                        s0 = s0.mul_add(0.75, f64::acos((s0.tanh() * 0.9).atanh().cos() * 0.9).tanh() * 0.02);
+                        if f64::atan2((x1.powi(2) + 0.5).ln(), v[(k8 + n) % 4] * v[(k8 + n) % 4] + 1.0) <= f64::ln_1p(f64::sin(v[0]) * 0.5) {
+                            continue;
+                        }
+                        acc1 += 0.05 * (f64::sin(x1) * 2.0).cosh().powi(2).ln_1p().sin();
+                    }
+                    _ => {
+                        let v9: f64 = v7.hypot(t);
+                        s0 = s0 * 0.75 + v9.sin().tanh() * 0.1;
+                    }
+                }
+            }
+        }
+        s0 + acc1.sin() + v7.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_87(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (-(x0 * x0)).tanh() * 2.0;
+        let mut s1 = f64::mul_add(v[n % 4], x2, x2).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        'l0: for _ in (0..n).rev() {
+            s0 = (s0 * 0.8 + f64::recip(x1 * x1 + 0.5) * 0.1).tanh();
+            let mut k3 = 0;
+            while k3 < 6 && (f64::cos(s0) * 2.0).cosh() < 0.0 {
+                k3 += 1;
+                acc2 -= f64::asinh(v[k3 % 4]) * 0.02;
+                if k3 > 5 {
+                    continue 'l0;
+                }
+            }
+            if (f64::tanh(s1) * 0.5).ln_1p().cos().exp() >= -1.0 {
+                let v4 = ((x1.powi(2) + 1.5).acosh().powi(2) + 2.0).ln();
+                acc2 += 0.25 * f64::cos(v4.cos());
+            } else {
+                s0 *= 0.5;
+                s0 += 0.5 * s0.cos();
+            }
+        }
+        let v8: f64 = if prog_8(x1, x2, 0.75, v, n) <= f64::cos(v[0]) {
+            let v5 = s0.asinh();
+            (f64::tanh(x1) * 0.9).atanh() + v5
+        } else if x1 + x2 > 1.0 {
+            let v6 = f64::cos(acc2);
+            v6 * acc2
+        } else {
+            let v7 = s0 / (x2 * x2 + 1.0) + f64::atan(x0);
+            f64::acosh(x2 * x2 + 1.5) + x1.max(v7)
+        };
+        let mut k9 = 0;
+        while k9 < 5 {
+            k9 += 1;
+            if n < 6 {
+                let v10 = prog_29(1.2, 0.25, x1, v, n);
+                let v11 = v10.hypot(v[2]);
+                acc2 -= f64::sin(v11) * 0.2;
+            } else if f64::cosh(v8.cos()) > 0.0 {
+                s1 = (s1 * 0.5 + x0.min(s1) * 0.5).tanh();
+            } else {
+                acc2 += 0.25 * (-(f64::tanh(v[n % 4]) * 0.9).atanh());
+                s1 = (s1 * 0.6 + f64::to_radians(s1) * 50.0 * 0.4).sin();
+            }
+            if (f64::tanh(v8) * 0.9).atanh() >= 0.25 {
+                s0 *= 0.6;
+                s0 += 0.1 * f64::powf(3.0_f64, f64::sin(v[k9 % 4])).cos();
+            }
+            acc2 += (x2.to_degrees() * 0.02).sin() * 0.4;
+        }
+        let mut k12 = 0;
+        while k12 < n + 1 {
+            k12 += 1;
+            s1 = 0.5 * s1 + 0.4 * (v8.to_degrees() * 0.02).sin();
+            s1 = s1.mul_add(0.6, x0.sin() * 0.4);
+            let v15 = if k12 % 3 == 1 {
+                let v13 = s0 + s1 + (s0 - v[k9 % 4]);
+                x1.clamp(v8.tanh() - 1.5, f64::tanh(x0) + 1.5) + v13.cos()
+            } else {
+                let v14 = prog_29(x2, 0.75, (x0 / (f64::cos(x1) + 2.0)).tanh() * 2.0, v, k9);
+                (s1 * s1 + 1.0).powf(1.5) + v14.cos()
+            };
+            s1 = s1.mul_add(0.5, v15.sin().tanh() * 0.005);
+        }
+        f64::cos(s0) - s1 * 1.5 + acc2.tanh() + f64::sin(v8)
+    }
+
+    #[differentiable]
+    pub fn prog_88(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (v[n % 4].tanh() * 2.0).sinh().cos() * 2.0;
+        let mut s1 = x0.tanh();
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; 4];
+        for i in 0..4 {
+            a3[i] = x2.sin().cosh();
+        }
+        if (s1 / (x1.powi(2) + 1.0)).cos() <= -0.5 || n == 1 {
+            acc2 += f64::acosh(x2 * x2 + 2.0).tanh();
+            let v4 = f64::powi(a3[n % 4], 2);
+            s1 = 0.5 * s1 + 0.1 * f64::cos(v4.tanh());
+        } else if acc2.cos() <= acc2 {
+            s1 = 0.5 * s1 + 0.005 * prog_71(s0, f64::cos(x2 * 0.25), s1, v, n).sin();
+            let v5: f64 = a3[n % 4].mul_add(a3[n % 4], a3[n % 4]) + s1.sin();
+            acc2 += 0.25 * v5.tanh();
+        } else {
+            let v6 = prog_0(s0, 1.2, (a3[n % 4] * a3[n % 4] + 1.0).log(2.0).tanh() * 2.0, a3, n);
+            s1 = (s1 * 0.8 + v6.sin() * 0.005).tanh();
+        }
+        if -x2 < 0.0 {
+            let v7: f64 = prog_2(2.0, x1, 0.25, v, n);
+            s1 = (s1 * 0.8 + x2 * x0 * 0.05).tanh();
+            s1 = f64::mul_add(s1, 0.6, v7.sin().sin() * 0.01);
+        }
+        for &t in a3.iter() {
+            acc2 += (f64::mul_add(t, t, t) - f64::exp2(t.cos())).cos() * 0.5;
+            let v8 = (a3[3].sin() + 2.0).cbrt();
+            s0 = s0.mul_add(0.5, (v8.cos() * 0.9).asin().sin() * 0.5);
+        }
+        let v9 = f64::atanh(f64::tanh(x2) * 0.9).atan();
+        s0.sin() - f64::tanh(s1) - acc2 * 0.5 + v9 + x1.powi(3)
+    }
+
+    #[differentiable]
+    pub fn prog_89(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::atan(x0);
+        let mut s1 = f64::min(f64::atan2(1.5_f64, v[3]), (v[3] * v[3]).ln_1p()).sin() * 2.0;
+        let mut s2: f64 = (x2 * v[1]).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        if !(n == 1 && (s0 * s0 + 0.5).sqrt() + (x1.powi(2) + 1.0).atan2(x1) < v[n % 4]) {
+            let x0 = prog_78(acc3, f64::sin((acc3.cos() * 0.9).asin()) * 2.0, x2, v, n);
+            acc3 += 0.005 * x0.tanh();
+        } else {
+            let v4: f64 = v[n % 4] * s2;
+            s0 = s0 * 0.6 + v4.tanh().sin() * 0.02;
+        }
+        let v8 = match n {
+            0 => {
+                let v5 = (x1.powi(2) + 1.0).log(x2 * x2 + 2.0);
+                (v5 * v5 + 0.5).cbrt()
+            }
+            g if g > 2 => {
+                let v6 = x0 - 0.75;
+                f64::cos(x1) + v6.sin()
+            }
+            _ => {
+                let v7 = x2 + s1;
+                v7.cos().to_degrees() * 0.02
+            }
+        };
+        if n > 4 && s2 > s0.cos().sinh() {
+            return v[1].mul_add(acc3, x2);
+        }
         let mut k9 = 0;
         while k9 < n + 1 {
             k9 += 1;
-            match k9 {
-                0 => {
-                    break;
-                }
-                2 | 4 => {
-                    s1 *= 0.8;
-                    s1 += 1.0 * (s1 * 0.1).tanh();
-                }
-                5 => {
-                    s1 = (s1 * 0.75 + a8[1].cos() * 0.25).sin();
-                }
-                _ => {
-                    let v10 = a8[1].tanh();
-                    acc2 += (1.5 - x0 * v[0]).cos() * 0.25;
-                    acc2 += v10.sin().tanh() * 0.25;
-                }
-            }
-            acc2 += 0.25 * f64::tanh(s0);
-            let v11 = x0;
-            acc2 += v11.cos() * 0.25;
+            let v10 = v.iter().map(|&p| (x1 * x1 + 1.0).log(2.0) - v8 + p.cos()).sum::<f64>();
+            s0 = s0.mul_add(0.5, prog_29((v8 / (f64::tanh(s0) + 2.0)).tanh() * 2.0, x1, s2, v, n).sin() * 0.005);
+            s2 = s2 * 0.5 + f64::sin(x2 * std::f64::consts::FRAC_PI_4) * 0.5;
+            s2 = (s2 * 0.6 + v10.sin() * 0.02).sin();
         }
-        s0 + s1.tanh() + acc2.cos() + v7 * 0.75 - a8[1] * 1.5 - (s1.sin() + v[k9 % 4].sin())
+        s1 = (s1 * 0.5 + (f64::powi(s2, 2) + 1.0).recip() * 0.05).sin();
+        s0.sin() - s1 * 0.25 + acc3.cos() + v8
     }
 
     #[differentiable]
-    pub fn prog_118(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.mul_add(x0, x2).sin() * 2.0;
-        let mut s1 = f64::sin(prog_0(x1, 0.5, 1.5, v, n)) * 2.0;
-        let mut s2 = (v[0] + x2).tanh() * 2.0;
+    pub fn prog_90(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (x0 + v[n % 4]).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut m2 = 0;
+        for t in v {
+            if (s0.cos() * 0.5).ln_1p() > -0.5 {
+                m2 += 1;
+            }
+            if (x0 * x0).ln_1p() < 1.0 {
+                return prog_30(f64::cos(f64::atan(t)) * 2.0, t, 0.25, v, n);
+            }
+            acc1 += f64::cos(s0.powi(3)) * 0.25;
+            s0 = 0.8 * s0 + 0.2 * f64::sin(f64::tanh(t));
+        }
+        match m2 {
+            0 => {
+                s0 = (s0 * 0.8 + x1 * 0.2).tanh();
+                s0 = (s0 * 0.8 + prog_56(f64::cos(f64::atan2(s0, f64::powi(x2, 2) + 0.5)) * 2.0, f64::sin((s0 * s0).ln_1p()) * 2.0, acc1, v, n) * 0.005).sin();
+            }
+            g if g > 1 => {
+                let v3: f64 = prog_48(x0, acc1, s0, v, m2);
+                s0 *= 0.75;
+                s0 -= 0.1 * f64::tanh(((x1 * x2).powi(2) + 1.0).log(10.0));
+                s0 = 0.75 * s0 + 0.005 * v3.tanh().tanh();
+            }
+            _ => {
+                let v4 = 2.0_f64.hypot(x2).cos();
+                s0 *= 0.5;
+                s0 += 0.5 * v4.tanh();
+            }
+        }
+        let v5 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.005 * prog_29(x0.abs().tanh() * 2.0, ((r.cos() * 0.5).ln_1p() - (x2 + 0.35)).sin() * 2.0, f64::tanh(p.cos().exp()), v, 6).cos());
+        let mut k6 = 0;
+        let v9 = loop {
+            k6 += 1;
+            let v8 = if k6 == 3 {
+                let v5: f64 = v[k6];
+                s0 = s0.mul_add(0.6, (v5 / (f64::cos(v[2]) + 2.0)).tanh() * 0.1);
+                (f64::powi(x1, 2) + 0.5).sqrt()
+            } else {
+                for &u in v.iter() {
+                    if (f64::log10(x2 * x2 + 1.0).sin() * 0.5).ln_1p() >= x1 {
+                        continue;
+                    }
+                    s0 = 0.5 * s0 + 0.5 * x0.cos();
+                    let v7 = v.iter().map(|&p| 1.0 + 0.25 * (f64::atanh(u.cos() * 0.9).mul_add(x1, v5 + x1) + f64::tanh(p)).tanh()).product::<f64>();
+                    s0 = (s0 * 0.8 + f64::sin(v7) * 0.005).sin();
+                }
+                f64::exp(x1.sin())
+            };
+            acc1 += f64::atan2(v5.powi(2) + 1.0, v[2]).tanh() * 0.5;
+            if k6 >= 3 || (x0 / (x1.powi(2) + 0.5)).tanh() >= 0.25 {
+                break x1 + f64::atanh(f64::cos(v8) * 0.9);
+            }
+            s0 = s0.mul_add(0.8, v8.sin().cos() * 0.05);
+        };
+        let mut k10 = 0;
+        let v15 = loop {
+            k10 += 1;
+            let v12 = if f64::log(0.5_f64, v5 * v5 + 2.0) * v[3].atan() >= f64::cbrt(x0.tanh() + 2.0) || m2 % 3 == 1 {
+                let x1 = f64::cosh(x0.tanh());
+                f64::tanh(x1)
+            } else if (v5.sin() * 0.9).acos() >= -0.5 && k10 % 2 == 0 {
+                let v11 = -x1;
+                acc1 += f64::cos((f64::sin(v9) * 1.5).cosh()) * 0.25;
+                f64::tan(v11.cos() * 1.2) - f64::sin(x2).exp2()
+            } else {
+                (v5.powi(2) + 1.0).log10()
+            };
+            if (f64::sin(v[k10 % 4]) * 0.9).asin() >= 1.0 {
+                s0 *= 0.8;
+                s0 -= 0.01 * ((x0.sin() * 1.2).tan() * f64::recip(f64::powi(v9, 2) + 1.0)).tanh();
+                let v13 = f64::recip(f64::tan(v5.cos() * 1.2).powi(2) + 1.0);
+                s0 *= 0.75;
+                s0 += 0.02 * f64::cos(v13.tanh());
+            } else if s0 + v9 < f64::acos(v9.sin() * 0.9) {
+                s0 = s0 * 0.75 + (f64::tanh(v12) * 0.5).ln_1p() * 0.02;
+                let v14 = f64::acosh(f64::powi(x1, 2) + 2.0);
+                acc1 += 0.25 * v14.sin();
+            } else {
+                acc1 += (x1.tanh() * 0.9).acos().to_radians();
+            }
+            acc1 += 0.25 * (x1 - x2).sin();
+            if k10 >= 6 {
+                break 3.0_f64.atan2(f64::log2(f64::powi(v5, 2) + 1.0));
+            }
+            s0 = (s0 * 0.5 + v12.tanh() * 0.02).tanh();
+        };
+        x1 * 0.25 + f64::sin(s0) - acc1.tanh() - v5 * 0.25 - v9 - v15 - f64::exp2(f64::sin(x1))
+    }
+
+    #[differentiable]
+    pub fn prog_91(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2;
+        let mut s1 = f64::cos(f64::sqrt(x1.powi(2) + 1.0)).sinh();
+        let mut s2 = f64::sqrt((v[n % 4] * v[0]).powi(2) + 2.0).tanh() * 2.0;
         let mut acc3: f64 = 0.0;
+        if f64::abs(x0) <= s1 {
+            s1 = 0.6 * s1 + 0.02 * f64::asin(s1.tanh() * 0.9).atan2((s1.powi(2) + 1.0).log2().powi(2) + 0.5).cos();
+        } else {
+            s2 = (s2 * 0.5 + v[n % 4].tanh().cosh() * 0.4).sin();
+            let v4 = prog_57(f64::sin(acc3 + x1), (f64::tanh(v[0]).exp2() + 2.5).cos() * 2.0, 1.2, v, n);
+            s2 = (s2 * 0.6 + v4.cos() * 0.005).tanh();
+        }
+        let v5 = v.iter().copied().map(|p| prog_29(x1, (v[n % 4] + x2).sin() * 2.0, f64::tanh(0.5_f64.copysign((x2.cos() * 0.9).acos())) * 2.0, v, n) + p.sin()).sum::<f64>();
+        'l0: for i in (1..=6).step_by(2) {
+            let fi = i as f64;
+            acc3 -= f64::tanh(s2.cos().exp()) * 0.5;
+            let mut k6 = 0;
+            while k6 < 5 {
+                k6 += 1;
+                let v7 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.1 * f64::tanh(v[i % 4] - x2 + f64::cos(p)));
+                if n % 2 == 0 {
+                    break 'l0;
+                }
+                let v11 = if (v5.tanh().exp2().powi(2) + 0.5).recip() < 0.5 {
+                    let v8 = fi.to_degrees() * 0.01;
+                    (v7.powi(2) + 2.0).ln() + v8.sin()
+                } else if !(k6 == 1) {
+                    let v9 = fi.cos();
+                    acc3 -= f64::ln_1p(f64::tan(f64::cos(v9) * 1.2).tanh() * 0.5) * 0.1;
+                    fi.cos().exp2()
+                } else {
+                    let v7 = v7 * v7;
+                    let v10 = (x0.cos() * 1.2).tan();
+                    s2 = f64::mul_add(s2, 0.75, (s2.powi(2) + 1.0).log10().tanh() * 0.5);
+                    v7 + v[k6 % 4] + f64::sin(v10)
+                };
+                s2 = (s2 * 0.8 + s2 * 0.2).sin();
+                acc3 += (v7.cos() - v11.sin()).cos() * 0.1;
+            }
+            if (f64::cos(f64::recip(x2 * x2 + 1.0)) * 0.9).atanh() <= v5 {
+                acc3 += 0.5 * (f64::cos(s0).powi(2) + 0.5).recip().cos();
+                let v12 = x0.sin();
+                s0 *= 0.5;
+                s0 += 0.5 * f64::sin(v12.tanh());
+            } else if k6 > 4 {
+                let v13 = prog_29(0.25, (0.25 * v5).tanh().exp().cos() * 2.0, s0, v, n);
+                s1 = (s1 * 0.5 + prog_29(2.0, s2, (x2 + (f64::cos(s1) * 0.9).atanh()).tanh() * 2.0, v, i) * 0.005).sin();
+                acc3 += 0.1 * f64::tanh(v13).sin();
+            } else {
+                let v5 = v5.atan();
+                let v14 = (v5.powi(2) + 0.5).powf(v5.sin());
+                acc3 += 0.25 * v14.tanh().tanh();
+            }
+            acc3 += (s0.cos() * 1.2).tan().tanh() * 0.4;
+        }
+        let v15 = v[3].max(x1 + x2);
+        s2 = s2 * 0.75 + prog_29(s0, 0.5, x1.sin().clamp(-1.5, 1.0).tanh() * 2.0, v, n).tanh() * 0.005;
+        if prog_30(x2, 2.0, s0, v, 3) > v[n % 4].tanh() || n > 3 {
+            return (v[1].cos() * 2.0).cosh() + f64::powf(1.5_f64, f64::cos(x1));
+        }
+        s1 * 0.5 + f64::sin(s2) + acc3.tanh() - f64::tanh(v5) + f64::tanh(v15)
+    }
+
+    #[differentiable]
+    pub fn prog_92(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[1] / (v[1].powi(2) + 1.5);
+        let mut acc1: f64 = 0.0;
+        let v2 = v.iter().map(|&p| x1 + f64::sin(p)).sum::<f64>();
+        let v3: f64 = prog_78(f64::sin(2.0_f64.hypot(v2.tanh().sinh())) * 2.0, x2, f64::cos(x2), v, n);
+        let mut k4 = 0;
+        let v9 = loop {
+            k4 += 1;
+            for _ in (0..n).rev() {
+                let v6 = match k4 {
+                    0 => f64::ln(x2 * x2 + 2.0),
+                    2 | 4 => v3.atan2(x0.powi(2) + 0.5),
+                    5 => {
+                        let v5 = x0 / (f64::powi(v3, 2) + 0.5);
+                        f64::exp2(v5.sin())
+                    }
+                    _ => f64::atanh(f64::cos(x0) * 0.9),
+                };
+                acc1 -= 0.05 * v6.sin().tanh().exp2().cos();
+            }
+            if prog_29(f64::cos(x1), x0, x1, v, n) <= -0.5 && n < 2 {
+                break v3.asinh();
+            }
+            if (v[k4 % 4] - v3) * f64::acos(v3.cos() * 0.9) >= 1.0 {
+                s0 = s0 * 0.6 + f64::cos(f64::powf(f64::powi(s0 / (f64::tanh(s0) + 2.0), 2) + 0.5, 0.5)) * 0.05;
+                s0 *= 0.6;
+                s0 -= 0.05 * f64::sin(f64::exp(f64::tanh(x2 + s0)));
+            } else if v[2] + x0 > 0.0 {
+                acc1 += f64::log2(v2 * v2 + 1.0).sin() * 0.4;
+                for j in 0..n {
+                    let fj = j as f64;
+                    if f64::log((s0 * s0 + 1.0).powi(-2).powi(2) + 1.0, f64::exp2(x1.cos()).powi(2) + 2.0) < f64::mul_add(x2, v3, x1) {
+                        let v7 = fj + v[(j + k4) % 4];
+                        acc1 += 0.05 * v7.cos();
+                    }
+                    acc1 += (x1 + v2).sin() * 0.05;
+                    acc1 += v[2].sin() * 0.05;
+                }
+            } else {
+                let v8 = x1 * x2;
+                s0 = 0.8 * s0 + 0.05 * f64::tanh(f64::ln(v8 * v8 + 2.0));
+            }
+            acc1 += f64::tanh((x0.powi(2) + 0.5).ln()) * 0.4;
+            if k4 >= 5 {
+                break v3;
+            }
+        };
+        for &t in v.iter() {
+            let v10: f64 = v9.tanh();
+            acc1 += 0.5 * f64::sin(0.3 * x2);
+            let v11 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.02 * f64::cos((x1 - s0) / (x1.atan().tanh() + 2.0) + f64::cos(p)));
+            acc1 += (t.sin() + v10 + v11.sin()).tanh() * 0.5;
+        }
+        x0 + s0 + acc1.tanh() + v3.cos() + v9.tanh() - f64::asin(f64::cos(v2) * 0.9)
+    }
+
+    #[differentiable]
+    pub fn prog_93(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x1.cos() * 2.0).cosh().cos() * 2.0;
+        let mut s1 = prog_68(x2, v[n % 4].clamp(-1.0, 0.5).tanh(), f64::cos((v[n % 4].cos() * 0.9).acos().sin().exp_m1()), v, 4).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        acc2 += x2.cos();
+        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| p.asinh() * 2.5 + q.sin()).sum::<f64>();
+        let v4: f64 = prog_6(1.2, s0, 1.2, v, n);
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            let v6 = f64::log10(v3 * v3 + 1.0);
+            match k5 {
+                0 | 2 => {
+                    s1 = s1.mul_add(0.75, f64::powf(v6.sin().exp2().powi(2) + 0.5, 0.3).sin() * 0.2);
+                    acc2 += 0.75 * (v4 / (f64::powi(x0, 2) + 1.5)).tanh();
+                }
+                _ => {
+                    s0 = (s0 * 0.6 + (f64::sin(x0) * 1.5).sinh() * 0.1).tanh();
+                }
+            }
+            s1 = 0.75 * s1 + 0.75 * f64::cbrt(x1.cos() + 2.0).tanh();
+            if k5 >= 2 || (f64::ln_1p(s1.cos() * 0.5).tanh() * 2.0).cosh() >= -0.5 {
+                break;
+            }
+            s1 = (s1 * 0.6 + v6.tanh() * 0.75).tanh();
+        }
+        if f64::tanh(f64::cos(v3)).exp2() <= v[n % 4] / (x0.powi(2) + 0.5) {
+            return (v4 * 0.001).sin();
+        }
+        let v7: f64 = ((v[k5] / (x2 * x2 + 1.5)).sin() * 0.9).acos();
+        s0 * 0.5 - s1 * 0.25 - f64::tanh(acc2) + f64::cos(v4) + v7.sin() + v[2] * v7
+    }
+
+    #[differentiable]
+    pub fn prog_94(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (SCALE + x0).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        if v[n % 4] + x1 < -1.0 {
+            s0 = s0.mul_add(0.5, ((x0.sin() * 0.9).acos().sin() * 0.9).acos().sin() * 0.1);
+            s0 = s0 * 0.8 + f64::tanh(v[2].hypot(x2)) * 0.1;
+            if !(n == 5) {
+                s0 *= 0.75;
+                s0 += 0.05 * (s0.mul_add(s0, v[1]) + s0).sin();
+                acc1 += f64::exp_m1(v[n % 4].cos()).cos();
+            } else if x0.tanh() < 0.5 {
+                s0 = (s0 * 0.6 + f64::exp2(s0.cos()) * 0.2).tanh();
+            } else {
+                acc1 += f64::mul_add(s0, v[n % 4], s0).to_radians();
+            }
+        } else {
+            s0 = s0.mul_add(0.75, f64::tanh(((x2 - s0).powi(2) + 2.0).sqrt()) * 0.1);
+            let x0 = acc1.tanh();
+            acc1 -= x0.tanh();
+        }
+        let v3 = if n == 4 {
+            f64::sin(x2)
+        } else {
+            let v2 = (x2 - acc1).max(x1.clamp(x2.cos() - 1.5, x2.cos() + 1.5));
+            (v[n % 4].cos() * 2.0).cosh() + v2.cos()
+        };
+        for i in 0..v.len() {
+            let fi = i as f64;
+            let v4 = if n < 3 && x2.atan() > 1.0 {
+                x1.sin()
+            } else {
+                v3 + x1
+            };
+            acc1 += f64::atanh(f64::cos(v4) * 0.9) * 0.25;
+            for j in (0..=i).rev() {
+                let fj = j as f64;
+                acc1 += f64::ln_1p(x2 * x2).cos() * 0.1;
+                if x2 - v3 <= fj || j % 2 == 0 {
+                    acc1 += 0.1 * f64::sin(f64::tanh(v[j]).exp2());
+                } else if (x1.sin().tanh() * 0.9).atanh() <= 0.5 {
+                    s0 = (s0 * 0.5 + (s0 + f64::powi(s0 * s0 + 1.0, -1)) * 0.1).tanh();
+                    let v5 = ((fi + v[j]).tanh() * 0.5).ln_1p();
+                    acc1 -= 0.1 * v5.tanh().tanh();
+                }
+            }
+        }
+        let v6 = v.iter().fold(v3.cos(), |r, &p| r * 0.75 + 0.05 * (p * p + 1.0).atan2((p * p + 2.0).sqrt()).tanh());
+        let mut m7 = 0;
+        'l2: for i in 0..n {
+            let fi = i as f64;
+            let v8 = v.iter().fold(v6, |r, &p| r * 0.75 + 0.1 * ((v6.sin() * 0.5).ln_1p() + f64::sin(p)).tanh());
+            let v10 = match n {
+                0 => ((v8 * v8 + 0.5).powf(0.5).sin() * 0.9).asin(),
+                g if g > 1 => f64::sin(v8),
+                _ => {
+                    for u in v {
+                        if x2 + v3 <= -1.0 {
+                            break 'l2;
+                        }
+                        let v9 = (f64::cos(u - 0.8) * 0.9).asin();
+                        s0 *= 0.6;
+                        s0 += 0.1 * f64::sinh(x2.tanh() * 1.5).cos();
+                        acc1 -= f64::cos(v9) * 0.05;
+                    }
+                    s0 = f64::mul_add(s0, 0.5, f64::exp(f64::powi(v8, 3).sin()).sin() * 0.02);
+                    fi.tanh().exp()
+                }
+            };
+            if (v6 - s0).max(v6 * v6) > 0.5 {
+                m7 += 1;
+            }
+            acc1 += 2.0_f64.atan2(x0).sin() * 0.25;
+            s0 *= 0.5;
+            s0 += 0.05 * f64::tanh(v10.sin());
+        }
+        match m7 {
+            0 | 2 => {
+                acc1 -= (v[1].tanh() * 1.2).tan().sin() * 0.4;
+            }
+            3 | 5 => {
+                for i in 1..n {
+                    let fi = i as f64;
+                    for j in (0..n).rev() {
+                        let fj = j as f64;
+                        let v11 = fj - fi;
+                        acc1 += (0.5 - f64::sqrt(v11 * v11 + 1.0)).tanh() * 0.05;
+                        let v12 = f64::mul_add(fj.sin(), (s0.powi(2) + 1.0).atan2(v11), s0 * v11);
+                        acc1 -= 0.05 * f64::tanh(v12);
+                    }
+                    s0 = (s0 * 0.75 + s0 * core::f64::consts::FRAC_1_SQRT_2 * 0.25).sin();
+                    acc1 += 0.4 * f64::tanh(x2 * v[i % 4]);
+                }
+            }
+            6 => {
+                s0 = 0.6 * s0 + 0.4 * f64::min(0.5_f64, x2).cos();
+            }
+            _ => {
+                s0 = (s0 * 0.5 + prog_6(f64::sin(0.5_f64.copysign(x2)) * 2.0, f64::cos(s0.sin().hypot(x0 + x1)) * 2.0, x2, v, n) * 0.005).sin();
+            }
+        }
+        for i in 0..3 {
+            s0 = s0 * 0.75 + s0.sin() * 0.25;
+            s0 = f64::mul_add(s0, 0.6, (s0 * s0 + 0.5).cbrt().tanh() * 0.25);
+            if i == 1 {
+                s0 *= 0.6;
+                s0 += 0.02 * (x0.tanh() * 1.2).tan().cos();
+                if v6 + x0 <= v3 {
+                    acc1 -= x1.sin().exp2().tanh().cos() * 0.5;
+                } else {
+                    let v13 = (v3.clamp(-1.0, 1.0).powi(2) + 2.0).acosh();
+                    let v14 = v13;
+                    acc1 += v14.tanh() * 0.5;
+                }
+                acc1 -= (-s0).cos() * 0.5;
+            } else if (f64::powi((f64::tanh(x2) * 1.5).cosh(), 2) + 1.0).recip() <= 0.5 && m7 % 3 == 1 {
+                let x0 = f64::exp_m1(v6.cos().tanh());
+                s0 = s0 * 0.6 + x0.tanh() * 0.1;
+            } else {
+                s0 = (s0 * 0.8 + f64::cbrt(v6 * v6 + 1.0) * 0.25).tanh();
+                s0 = f64::mul_add(s0, 0.5, (s0 - x0).tanh() * 0.25);
+            }
+        }
+        f64::tanh(s0) - acc1.cos() + (v[1].sin() * 1.2).tan()
+    }
+
+    #[differentiable]
+    pub fn prog_95(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0;
+        let mut s1 = (f64::cos(x2) * 1.2).tan().cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; 4];
+        for i in 0..4 {
+            a3[i] = f64::atan(v[i]);
+            s1 = 0.6 * s1 + 0.2 * f64::tanh((x2 * x2 + 0.5).powf(0.3));
+        }
+        if prog_11(x2, f64::atan(a3[0]).sin(), s1, a3, n) < x1 {
+            let v4 = x0.to_degrees() * 0.02;
+            for &t in a3.iter() {
+                let v5: f64 = x0 + t;
+                s0 = s0 * 0.6 + f64::cos(s0.cos().exp()) * 0.1;
+                for j in (0..n).rev() {
+                    let fj = j as f64;
+                    s1 = (s1 * 0.75 + (fj.tanh() * 0.9).acos() * 1.0).sin();
+                    let v7 = if n % 3 == 1 {
+                        f64::sqrt(f64::atan2(fj, v4.powi(2) + 0.5).powi(2) + 2.0)
+                    } else if t > -0.5 {
+                        let x2: f64 = v5 + x1;
+                        x2.sin()
+                    } else {
+                        let v6 = v4 - x2;
+                        s0 + v6.sin()
+                    };
+                    s0 *= 0.75;
+                    s0 += 0.05 * x0.mul_add(t, t).sin();
+                    acc2 -= v7.sin().cos() * 0.05;
+                }
+                s1 = (s1 * 0.5 + f64::tanh(v5) * 0.25).sin();
+            }
+            s1 *= 0.5;
+            s1 += 0.4 * v4.tanh().tanh();
+        } else {
+            let v8 = prog_48(x2, x0, (0.65 - x0).hypot(v[2] / (v[2].sin() + 2.0)).sin() * 2.0, v, 3);
+            let v9 = prog_30(x2, 0.25, x0, a3, 6);
+            acc2 += 0.05 * (v8.cos() + v9.tanh()).tanh();
+        }
+        let mut a10 = [0.0; 4];
+        for i in 0..n {
+            let fi = i as f64;
+            a10[i % 4] += (v[(i + n) % 4] + fi).tanh() * 0.25;
+            acc2 -= x1.sin() * 0.25;
+        }
+        let v11 = a3.iter().zip(v.iter()).map(|(&p, &q)| f64::max(a10[n % 4], p) + q.cos()).sum::<f64>();
+        for (i, &t) in v.iter().enumerate() {
+            let v12 = v.iter().fold(f64::sin(prog_29(x2, 0.75, s0, v, i)), |r, &p| r * 0.5 + 0.2 * (f64::tanh((r * r + 1.0).log10()).exp() + p.cos()).tanh());
+            if v11 / (v11.powi(2) + 1.0) / 1.5 >= 1.0 {
+                break;
+            }
+            s0 *= 0.75;
+            s0 += 0.02 * f64::cos(f64::acos(s0.tanh().exp().sin() * 0.9));
+            acc2 += 0.1 * (t.cos() + v12.cos()).cos();
+        }
+        let mut a13 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            a13[i] = fi.asinh().tanh().exp2();
+            s0 = s0.mul_add(0.8, t.cos().tanh() * 0.2);
+        }
+        s0 + f64::sin(s1) + acc2.sin() - v11.cos() - a13[0] * 1.5 - prog_29(f64::cos(v11), x1, v11.max(s0).tanh().sin() * 2.0, v, n)
+    }
+
+    #[differentiable]
+    pub fn prog_96(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[n % 4] - x0).cos() * 2.0;
+        let mut s1 = x1;
+        let mut acc2: f64 = 0.0;
+        if (f64::powi(x2.sin().sinh(), 2) + 1.0).powf(1.5) > x1 && n > 0 {
+            s0 = s0 * 0.75 + f64::cos(v[n % 4].sin().exp()) * 0.05;
+            let v3 = prog_57(s1.sin(), (-x1).tanh(), x1, v, 6);
+            acc2 += 0.005 * v3.sin();
+        } else if (f64::tanh(x0.tanh()) * 0.9).asin() < 0.5 {
+            acc2 -= f64::sqrt((v[n % 4].sin() * 0.9).asin().powi(2) + 1.0).sin();
+            s0 = s0 * 0.6 + (s0.tanh() * 0.9).atanh().sin() * 0.02;
+        }
+        let v4: f64 = if v[3].clamp(f64::sin(x1) - 1.5, v[n % 4].cos() + 1.5) < x1 {
+            f64::powi(acc2 * acc2 + 1.0, -1)
+        } else {
+            (x0 * v[2]).abs()
+        };
+        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_29(f64::sin((v4 * v4 + 1.0).log(3.0)) * 2.0, p.cos().powi(2).ln_1p().cos() * 2.0, 0.5, v, n) + q.cos()).sum::<f64>();
+        let mut m6 = 0;
+        for i in 1..n {
+            let fi = i as f64;
+            if v5.sin() <= (x0.powi(2) + 1.0).log10() {
+                m6 += 1;
+            }
+            if prog_29(f64::copysign((x2.powi(2) + 2.0).acosh(), 3.0_f64.copysign(v[i % 4])).tanh() * 2.0, x2, f64::cos((s0 - x1).clamp(-1.0, 0.5)) * 2.0, v, 2) > x2 {
+                break;
+            }
+            let v7 = v.iter().map(|&p| f64::recip(s0 * s0 + 1.0) + f64::cos(p)).sum::<f64>();
+            s1 = s1 * 0.75 + f64::tanh(prog_29(s0, f64::tanh((fi * fi + 2.0).sqrt()), f64::exp(f64::tanh((x2.tanh() * 0.9).atanh())).sin() * 2.0, v, i)) * 0.005;
+            acc2 += f64::sin(v7) * 0.4;
+        }
+        let c8 = m6 as f64;
+        let v9 = f64::sin(v4);
+        'l1: for _ in 0..v.len() {
+            let v10 = v.iter().map(|&p| 1.0 + 0.25 * (v9 + c8.tanh() + p.sin()).cos()).product::<f64>();
+            acc2 += 0.25 * (v[0] * v[0] + 1.0).powi(-3);
+            s0 = s0 * 0.8 + (s0 - v4 - 0.5_f64.powf(s0.cos())).tanh() * 0.05;
+            let mut k11 = 0;
+            while k11 < n + 1 {
+                k11 += 1;
+                if ((v4 + 0.3).cos() * 1.5).sinh() > v9 {
+                    continue 'l1;
+                }
+                let v12 = v.iter().map(|&p| p).sum::<f64>();
+                acc2 -= f64::cos(f64::sinh(f64::tanh(v10))) * 0.05;
+                s1 = 0.75 * s1 + 0.05 * v12.cos();
+            }
+            acc2 -= 0.5 * v10.tanh();
+        }
+        f64::sin(s0) - s1 * 1.5 + acc2.cos() + c8.tanh() + v9 * 1.5 + (c8.tanh() * 0.9).atanh()
+    }
+
+    #[differentiable]
+    pub fn prog_97(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2;
+        let mut s1: f64 = f64::cos(prog_71((-0.5_f64).max(x1).cos(), f64::cbrt(v[n % 4].sin() + 2.0).tanh() * 2.0, x0, v, n)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        for i in (1..=6).step_by(2) {
+            let fi = i as f64;
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                let v4 = if f64::sinh(f64::cos(u) * 1.5).atan() > x2 + v[(j + n) % 4] || n % 3 == 1 {
+                    prog_29((x2 / 2.0).tanh(), f64::tanh(fi), 0.5, v, j)
+                } else if j % 2 == 0 && (v[j] * v[j] + 1.5).acosh() >= fj / (fi * fi + 1.0) {
+                    s0 + v[n % 4]
+                } else {
+                    let v3 = x1 * 2.0;
+                    s0 = 0.5 * s0 + 0.05 * f64::tanh((x0 - x1) / ((-x2).sin() + 2.0));
+                    f64::log((v3 + s1).powi(2) + 1.0, 10.0)
+                };
+                s0 = (s0 * 0.6 + f64::asin(x0.tanh() * 0.9) * 0.1).sin();
+                acc2 += 0.1 * v4.tanh();
+            }
+            if prog_30(1.2, s0, x1, v, i) <= 0.5 {
+                break;
+            }
+            acc2 += 0.4 * f64::cos((x1.tanh() * 1.2).tan());
+        }
+        if n == 2 {
+            acc2 -= f64::tanh(prog_0(s0, 0.5, x2, v, n)) * 0.005;
+            s1 = s1 * 0.6 + f64::exp(x0.tanh()).sin() * 0.1;
+        } else if (x2 * x2 + 1.5).acosh() > -1.0 {
+            s1 = 0.5 * s1 + 0.1 * f64::tanh(x0.tanh() + (x0 + v[n % 4]));
+            if v[n % 4] - x2 < 0.0 {
+                s1 = (s1 * 0.8 + f64::powi(x2, 3) * 0.01).sin();
+            } else if f64::ln_1p(v[n % 4] * v[n % 4]) > 1.0 {
+                acc2 -= f64::max(x0, (x0.tanh() * 0.5).ln_1p()).tanh();
+                s1 = f64::mul_add(s1, 0.75, f64::sin(0.5_f64.powf(f64::sin(x0)) + f64::atanh(x2.tanh() * 0.9)) * 0.02);
+            } else {
+                s0 *= 0.5;
+                s0 -= 0.5 * f64::sin(x2.sin());
+                acc2 -= s1 * 0.1;
+            }
+        } else {
+            let v5 = prog_29(x0, s1, (x2.sin() * 2.0).cosh().tanh(), v, n);
+            s1 = s1.mul_add(0.6, (s1 * 0.5).sin() * 0.02);
+            acc2 += v5.sin() * 0.005;
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v12 = if s0 - f64::ln(x0 * x0 + 2.0) > (s1.sin() * 2.0).sinh() {
+                (s1 * s1 + 1.0).recip() - t.tanh()
+            } else if ((t.powi(2) + 1.0).ln().powi(2) + 1.0).log(10.0) < x2 {
+                let v6 = fi.tanh();
+                0.5 - x1 + v6.cos()
+            } else {
+                for j in 0..v.len() {
+                    let v7 = f64::sin(t);
+                    acc2 -= 0.1 * f64::exp(f64::tanh(x2 + s0)).cos();
+                    let v11 = match n % 4 {
+                        0 => {
+                            let v8 = ((v[j] - s0).powi(2) + 1.0).log10();
+                            s0.min(v8).tanh().exp()
+                        }
+                        1..=3 => {
+                            let v9 = f64::asin((f64::tanh(v7) * 1.5).cosh().cos() * 0.9);
+                            fi + v9
+                        }
+                        _ => {
+                            let v10 = f64::cbrt(x0.sin() + 2.0);
+                            s0 = 0.8 * s0 + 0.2 * f64::cos(f64::min(v7, v10));
+                            (fi.powi(2) + 0.5).recip()
+                        }
+                    };
+                    acc2 += (v7 + v11.cos()).tanh() * 0.1;
+                }
+                x2 * f64::acosh(fi * fi + 1.5)
+            };
+            s0 = s0.mul_add(0.8, ((f64::powi(x2, 2) + 1.0).powf(1.5).to_degrees() * 0.02).tanh() * 0.01);
+            let v13 = x0 * std::f64::consts::LN_2;
+            acc2 += f64::sin(f64::tanh(v12) + v13.cos()) * 0.5;
+        }
+        s0 *= 0.6;
+        s0 += 0.05 * f64::tanh(f64::cosh(x1.tanh() * 2.0));
+        let v14 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.1 * (SCALE + f64::log(r * r + 1.0, 3.0) + f64::cos(p)).sin());
+        let v16 = if v[0].min(v14) <= -0.5 {
+            let v15 = x1.powi(2).abs();
+            v15.atan()
+        } else {
+            (v14 * v14 + 1.0).log10().clamp(f64::sin((x2 * x2 + 1.0).ln()) - 1.5, x1.tanh() + 1.5)
+        };
+        s0 * 0.5 + s1 - acc2.sin() + f64::cos(v16)
+    }
+
+    #[differentiable]
+    pub fn prog_98(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = prog_0(x2, f64::sin(f64::asin(v[3].sin() * 0.9).abs()), f64::sinh(f64::tanh(x0) * 2.0).sin() * 2.0, v, 4).cos() * 2.0;
+        let mut s1 = (x1 * x1).cos() * 2.0;
+        let mut s2 = f64::sqrt(f64::powi(v[n % 4].atan(), 2) + 0.5);
+        let mut acc3: f64 = 0.0;
+        let v4: f64 = v[1] / (v[n % 4] * v[n % 4] + 1.0);
+        for i in (0..4).rev() {
+            let fi = i as f64;
+            let mut k5 = 0;
+            while k5 < n + 1 {
+                k5 += 1;
+                if x1 <= v4 {
+                    s0 = (s0 * 0.6 + f64::powi(fi.powi(2) + 1.0, -3) * 1.0).sin();
+                } else {
+                    s0 = (s0 * 0.75 + ((SCALE + v[(k5 + i) % 4]).powi(2) + 2.0).acosh() * 0.05).tanh();
+                    s1 = (s1 * 0.8 + (s1.cos() * 0.9).asin().tanh() * 0.05).sin();
+                }
+                let v6 = (f64::sin(x1.cos()) * 0.9).acos();
+                s0 *= 0.5;
+                s0 += 0.05 * (s0.tanh() * 1.2).tan().sin();
+                s1 = (s1 * 0.5 + v6.tanh() * 0.2).tanh();
+            }
+            s1 = s1.mul_add(0.5, f64::cos(f64::exp(f64::tanh(x0))) * 0.1);
+        }
+        s0 = s0 * 0.5 + (v4 + x0).sin() * 0.1;
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            if x0 + x1 < 0.0 {
+                acc3 += (x0.tanh() + v4).sin() * 0.4;
+                s0 = s0 * 0.5 + f64::exp(f64::sin(s2 - x2)).tanh() * 0.05;
+            } else {
+                s1 *= 0.8;
+                s1 -= 0.02 * f64::cos(f64::exp2(f64::sin((s1 * s1 + 1.0).powi(-1))));
+                match k7 {
+                    0 | 2 => {
+                        let v8 = x1 - s1;
+                        s1 = (s1 * 0.8 + f64::tanh(v8) * 0.1).sin();
+                    }
+                    3..=4 => {
+                        break;
+                    }
+                    _ => {
+                        let v9 = (f64::sin(x1) * 0.9).acos();
+                        let v10 = prog_29(x2, 2.0, 1.5, v, n);
+                        s2 = (s2 * 0.8 + (v9.cos() + f64::sin(v10)) * 0.005).sin();
+                    }
+                }
+                s2 = s2 * 0.75 + f64::cos(v[(k7 + n) % 4]) * 0.25;
+            }
+            let v11 = x0.cos() * s0;
+            acc3 -= (s0.powi(2) + 2.0).acosh().sin() * 0.4;
+            if k7 >= 5 || v4 * v[1] >= f64::exp2(x1.sin()) {
+                break;
+            }
+            s2 = (s2 * 0.5 + v11.cos() * 0.2).tanh();
+        }
+        if (f64::powi(x2.cos().exp(), 2) + 0.5).atan2((x2 * x2 + 1.0).log10()) > -0.5 || n == 0 {
+            let v12: f64 = prog_8(s0, x2, (v4.tanh() * 0.9).atanh().sin(), v, n);
+            s2 = s2 * 0.75 + f64::cos(f64::log(2.0_f64, (v[n % 4] * v[n % 4] + 1.0).sqrt().powi(2) + 2.0)) * 0.2;
+            s1 = (s1 * 0.8 + v12.cos() * 0.005).sin();
+        } else if v[1] - (x2.powi(2) + 1.0).log(2.0) < -1.0 && k7 < 3 {
+            s2 = 0.8 * s2 + 0.02 * f64::powf(f64::powi(x0.tanh(), 2) + 0.5, f64::cos((x1.tanh() * 0.5).ln_1p())).tanh();
+        } else {
+            let x0 = (x0.tanh() * 0.9).asin();
+            let v13 = prog_2(f64::cos(-v[0]), s0, f64::sin(f64::exp_m1(f64::cos(x0))) * 2.0, v, n);
+            s2 *= 0.75;
+            s2 += 0.005 * v13.cos();
+        }
+        s0 * 0.25 - s1 + s2 + acc3
+    }
+
+    #[differentiable]
+    pub fn prog_99(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4];
+        let mut s1 = prog_71(f64::cos((f64::powi(x2 + x1, 2) + 2.0).sqrt()) * 2.0, x0, x1, v, 4).sin() * 2.0;
+        let mut s2 = f64::tanh(prog_29(v[n % 4].cos().exp().cos(), x0, 0.5, v, n)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = (x0 * x0 + 1.0).log(10.0) - f64::atan2(x0, acc3.powi(2) + 1.0);
+        let mut m5 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            if i % 2 == 0 {
+                acc3 += 0.5 * (x1 + s1).tanh();
+            }
+            if f64::cos(v4).exp2() >= 0.5 || n > 5 {
+                m5 += 1;
+            }
+            s1 = s1 * 0.6 + f64::sin(s0) * 0.4;
+        }
+        match m5 {
+            0 => {
+                s0 = 0.5 * s0 + 0.1 * f64::cos(f64::atanh(x2.sin() * 0.9));
+                acc3 += v4.cos();
+            }
+            1 => {
+                s0 = (s0 * 0.8 + (f64::powi(v4, 2) + 1.0).cbrt() * 0.05).sin();
+                let v6 = prog_22(x0, f64::sin(v4.cos().hypot(v4 * v[(m5 + n) % 4])), 1.5, v, 4);
+                s0 *= 0.5;
+                s0 -= 0.005 * v6.sin();
+            }
+            2..=4 => {
+                s0 = (s0 * 0.8 + f64::atan2(v[3] * v[3] + 1.0, v4) * v[m5 % 4] * 0.01).tanh();
+                for i in (1..=5).step_by(2) {
+                    let v10 = match m5 {
+                        0 => (f64::powi(v4 + v[3], 2) + 0.5).cbrt(),
+                        1 | 3 => {
+                            let v7 = (s2 * s2 + 1.0).log(10.0);
+                            (v7.sin() * 1.2).tan()
+                        }
+                        g if g > 4 => {
+                            let v8 = s1;
+                            acc3 -= f64::cos(v8) * 0.5;
+                            v8.cos()
+                        }
+                        _ => {
+                            let v9 = f64::tanh(s2);
+                            acc3 -= 0.5 * (s0 * s0 + 1.0).powf(v[(i + n) % 4].cos()).cos();
+                            (v9.powi(2) + 1.5).acosh()
+                        }
+                    };
+                    s2 *= 0.6;
+                    s2 -= 0.1 * (f64::cos(x2) * (x0.powi(2) + 1.0).sqrt()).tanh();
+                    if f64::ln(v10 * v10 + 2.0) > -0.5 {
+                        return prog_29(1.2, (x1.sin() * 0.5).ln_1p().sin(), x2.powi(2).tanh(), v, m5);
+                    }
+                }
+            }
+            _ => {
+                acc3 -= prog_8(s2, (1.5_f64.powf(f64::cos(v[m5 % 4])) + v4.cos()).cos() * 2.0, f64::sin(-(f64::tanh(v[m5 % 4]) * 1.5).cosh()) * 2.0, v, m5).tanh() * 0.005;
+                if prog_29((f64::tanh(v[m5 % 4]) * 0.9).asin().sin(), f64::sin(v4).powi(2).ln_1p().cos() * 2.0, 0.5, v, m5) > 0.5 {
+                    let v11 = v[m5 % 4] * x2;
+                    s0 *= 0.6;
+                    s0 += 0.01 * f64::tanh(prog_30(f64::log10(v4 * v4 + 1.0).tanh(), x2, f64::sin(v4.to_radians() * 20.0), v, n));
+                    acc3 += v11.tanh();
+                } else if (f64::sin(v[2]) * 2.0).cosh() >= v[3].tanh() {
+                    let x1 = f64::min(3.0_f64, f64::sin(x1));
+                    s2 = (s2 * 0.5 + f64::sin(v[m5 % 4]) * 0.5).tanh();
+                    acc3 -= x1.sin();
+                } else {
+                    s2 = 0.6 * s2 + 0.1 * f64::sin((x2 * x2 + 1.5).acosh().tanh());
+                }
+                s1 = (s1 * 0.75 + (1.5 - x2) * 0.25).sin();
+            }
+        }
+        for i in 0..n {
+            let fi = i as f64;
+            let v12 = (s2.sin() * 0.9).asin();
+            acc3 += x2.powi(3).tanh() * 0.25;
+            match n % 4 {
+                0 => {
+                    let v13 = (fi + s0).atan2(f64::powi(s0 - x2, 2) + 0.5);
+                    for u in v {
+                        s0 = (s0 * 0.6 + ((fi * fi + 1.0).log(fi * fi + 2.0).powi(2) + 1.0).powi(-3) * 1.0).tanh();
+                        s0 = s0 * 0.75 + f64::tanh((v[n % 4].sin() * 1.2).tan()) * 0.02;
+                        acc3 -= 0.05 * f64::cos(u.tanh());
+                    }
+                    s2 *= 0.6;
+                    s2 -= 0.02 * v13.sin().tanh();
+                }
+                2 => {
+                    s1 *= 0.6;
+                    s1 += 0.25 * f64::tanh(-(v12 / 2.0));
+                    let v14 = f64::mul_add(v[1].cos(), v12, s0);
+                    s2 = s2.mul_add(0.5, f64::sin(v14.cos()) * 0.1);
+                }
+                3 => {
+                    let x2 = v12.powi(3);
+                    s1 = s1.mul_add(0.75, x2.tanh().cos() * 0.01);
+                }
+                _ => {
+                    s0 = f64::mul_add(s0, 0.75, f64::cos(v12).sin() * 0.1);
+                }
+            }
+            acc3 += 0.25 * v12.tanh();
+        }
+        let mut k15 = 0;
+        while k15 < n {
+            k15 += 1;
+            s0 *= 0.6;
+            s0 += 0.25 * (s2 / (s0 * s0 + 1.0));
+            acc3 -= (x1 * x1).ln_1p().tanh() * 0.25;
+            acc3 += f64::recip(v[m5 % 4].powi(2) + 1.0).sin() * 0.25;
+        }
+        let v16 = x2;
+        acc3 -= (v16 * v16 + 2.0).acosh().cos();
+        f64::cos(s0) + s1 * 0.75 + s2 * 1.5 + acc3.tanh() + v16.to_radians() * 50.0
+    }
+
+    #[differentiable]
+    pub fn prog_100(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::ln_1p(x2 * x2);
+        let mut s1 = x1.mul_add(x1 * v[n % 4], x1).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = if (f64::powi(v[3].tanh().exp(), 2) + 0.5).cbrt() >= 1.0 {
+            acc2 -= (x0.powi(2) + 1.0).log(2.0).sin();
+            (v[n % 4] * v[n % 4] + 1.0).ln()
+        } else {
+            s1 = (s1 * 0.8 + f64::tanh((-1.5_f64).max(x0)).exp_m1() * 0.05).tanh();
+            f64::cos(v[n % 4])
+        };
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v4 = f64::atanh((s1 * v3).tanh() * 0.9);
+            let v5 = match i % 4 {
+                0 => f64::tanh((v3 * v3 + 2.0).acosh()).exp_m1(),
+                1 => (x1 + v3).sin(),
+                g if g > 2 => {
+                    let v3 = v3 / 2.0;
+                    (t / (s1 * s1 + 1.5)).sin() + v3.tanh()
+                }
+                _ => f64::mul_add(v[1], v[1], x0) + s0,
+            };
+            s0 *= 0.6;
+            s0 += 0.4 * v[3].cos();
+            for j in 0..i {
+                let fj = j as f64;
+                acc2 += 0.1 * f64::sin(prog_29(x0, 1.2, t, v, n));
+                if f64::to_degrees(fi * t) * 0.01 >= 0.0 {
+                    s0 *= 0.8;
+                    s0 += 0.2 * (s0 + (fj.sin() * 0.9).acos()).cos();
+                    if !(j + i < 5) {
+                        let v6 = v5.sin();
+                        acc2 += f64::cos(f64::tanh(v6)) * 0.1;
+                    } else {
+                        s0 = s0.mul_add(0.5, (SCALE + x2).tanh() * 0.5);
+                    }
+                }
+                if (x2.tanh() + 2.0).cbrt() <= 0.25 {
+                    continue 'l0;
+                }
+            }
+            acc2 += (t.sin() + v4.tanh() + f64::cos(v5)).tanh() * 0.2;
+        }
+        'l2: for i in 0..n {
+            let fi = i as f64;
+            s1 = (s1 * 0.8 + s1.sin() * 0.2).tanh();
+            acc2 += 0.25 * f64::cos(((v3 * v3 + 1.0).log10().sin() * 0.9).asin());
+            s1 = 0.8 * s1 + 0.1 * f64::cos(x1 - x2);
+            let mut k7 = 0;
+            while k7 < n {
+                k7 += 1;
+                match k7 {
+                    1 => {
+                        s1 = (s1 * 0.8 + f64::sin(fi).exp() * 1.0).tanh();
+                        if f64::mul_add(v3, v3 + v[0], v[0].to_radians()) < 0.5 {
+                            let v8 = (s0.powi(2) + 1.0).atan2(s0);
+                            acc2 -= 0.05 * f64::cos(v8.cos());
+                        } else if v[0] <= -0.5 {
+                            s1 = (s1 * 0.5 + (s1 * s1 + 1.5).acosh() * 0.25).sin();
+                        } else {
+                            let x1 = f64::abs(x1);
+                            s0 = 0.5 * s0 + 0.5 * x1.sin().cos();
+                        }
+                        s0 = (s0 * 0.75 + (x0.tanh().exp2() + s0) * 0.1).sin();
+                    }
+                    2 => {
+                        s1 *= 0.5;
+                        s1 += 0.5 * s1;
+                        let v9 = (s0.powi(2) + 0.5).sqrt();
+                        s0 *= 0.75;
+                        s0 -= 0.25 * f64::cos(f64::cos(v9));
+                    }
+                    4 | 6 => {
+                        let x1 = f64::to_radians((s1.tanh() * 0.5).ln_1p()) * 50.0;
+                        s1 = f64::mul_add(s1, 0.8, f64::cos(f64::log(v[k7 % 4] * v[k7 % 4] + 1.0, f64::powi(f64::asin(s1.tanh() * 0.9), 2) + 2.0)) * 0.02);
+                        s0 *= 0.6;
+                        s0 += 0.4 * x1.cos();
+                    }
+                    _ => {
+                        let v10: f64 = x0.cos().exp_m1() + f64::recip(v[2] * v[2] + 0.5);
+                        acc2 -= 0.05 * v10.tanh();
+                    }
+                }
+                if s0.cos().exp_m1() <= s1.mul_add(v[3], x0) {
+                    break 'l2;
+                }
+                acc2 -= 0.05 * (f64::cosh(fi.tanh()) - s0).cos();
+            }
+        }
+        let v11 = v.iter().map(|&p| v3.cos().exp() * std::f64::consts::LN_2 + p.cos()).sum::<f64>();
+        s1 *= 0.5;
+        s1 += 0.02 * f64::sin(0.65 - f64::cos(v11));
+        s0.sin() + s1 * 1.5 - acc2.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_101(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0.to_degrees() * 0.01;
+        let mut acc1: f64 = 0.0;
+        let v2 = f64::max(-3.0_f64, x2);
+        if (-v2) - s0 <= x0 * std::f64::consts::FRAC_PI_4 || n % 3 == 1 {
+            acc1 += v[n % 4].tanh();
+            if x1 < -1.0 {
+                let v3 = x0 / (s0 * s0 + 1.5);
+                acc1 -= v[3].tanh();
+                s0 = 0.75 * s0 + 0.2 * f64::tanh(v3);
+            } else {
+                let v4 = prog_30((SCALE + acc1).tanh(), x1, 0.75, v, 1);
+                acc1 -= f64::recip(x0.powi(2) + 1.0);
+                s0 = (s0 * 0.75 + v4.cos() * 0.005).sin();
+            }
+            s0 *= 0.6;
+            s0 += 0.4 * x0.cos();
+        } else if (v[3] + x1).sin().exp_m1() > v[n % 4] {
+            s0 = (s0 * 0.6 + acc1.mul_add(x1.clamp(-1.5, 1.0), s0) * 0.05).tanh();
+            s0 *= 0.5;
+            s0 += 0.25 * (s0 * s0 + 1.5).acosh().sin();
+        }
+        if n == 2 {
+            acc1 -= f64::sin(s0 * x0 + f64::sin(x0));
+        } else {
+            s0 *= 0.8;
+            s0 -= 0.2 * x1.cos();
+        }
+        acc1 -= 0.25 * f64::max(v[n % 4], x0).powi(3).cos();
+        let mut a5 = v;
+        a5[0] *= 0.5;
+        a5[2] += v[n % 4].tanh();
+        s0 * 0.5 + f64::sin(acc1) - a5[3] * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_102(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0.abs();
+        let mut acc1: f64 = 0.0;
+        if x1.cos() < (x0 * x0 + 1.0).log10() {
+            return v[n % 4] + acc1;
+        }
+        let mut k2 = 0;
+        loop {
+            k2 += 1;
+            let v3: f64 = prog_101(s0, x0, f64::exp(x1.sin()).cos(), v, n);
+            let v7 = match k2 {
+                0 => {
+                    let x0 = prog_30(x1, x0.tanh(), 0.75, v, k2);
+                    let v4 = prog_29(0.25, x2, x1, v, n);
+                    acc1 += v4.tanh().sin() * 0.2;
+                    (-v[k2 % 4]) + x0.sin()
+                }
+                1 => {
+                    for _ in 0..n {
+                        s0 = s0.mul_add(0.6, ((f64::cos(x0) * 0.9).atanh() * f64::exp2(s0.tanh())).cos() * 0.02);
+                        acc1 += f64::cos(x2).exp().cos() * 0.05;
+                        let v5 = v[k2 % 4].powi(2);
+                        s0 = (s0 * 0.75 + f64::cos(v5) * 0.05).tanh();
+                    }
+                    let v6 = (f64::acos(f64::sin(s0) * 0.9).powi(2) + 1.0).log(f64::cos(x2).powi(2) + 2.0);
+                    SCALE + x0.cos().exp_m1() + f64::cos(v6)
+                }
+                2..=3 => x2.mul_add(f64::exp(v[0].sin()), f64::sin(v[(k2 + n) % 4])),
+                _ => {
+                    s0 = (s0 * 0.5 + (x2.cos().exp() - s0.cos()) * 0.1).sin();
+                    (v[2] * x0).atan2(f64::recip(x2 * x2 + 1.0).powi(2) + 0.5)
+                }
+            };
+            acc1 -= f64::tanh(f64::powi(s0, 2) + v3.to_radians()) * 0.4;
+            if k2 >= 5 || f64::sinh(x1.tanh() * 2.0).asinh() > 1.0 {
+                break;
+            }
+            acc1 -= f64::tanh(v7) * 0.05;
+        }
+        let v10 = match n + k2 {
+            0 | 2 => f64::exp(v[1].mul_add(x2, x2).sin()),
+            4 | 6 => {
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = i as f64;
+                    for _ in 0..i {
+                        acc1 += 0.2 * (f64::tanh(t.sin()) * 0.5).ln_1p();
+                        s0 = (s0 * 0.5 + (f64::powi(v[2] * 0.1, 2) + 2.0).acosh() * 1.0).tanh();
+                    }
+                    acc1 += ((v[i].sin() * 1.5).cosh().powi(2) + 1.0).log2().cos() * 0.5;
+                    match k2 {
+                        0 => {
+                            s0 *= 0.6;
+                            s0 += 0.1 * (f64::sin(s0) * 0.9).acos().sin();
+                            if !(i % 2 == 0) {
+                                s0 = s0 * 0.6 + f64::sin(x0 - t) * 0.2;
+                                continue;
+                            }
+                            s0 = (s0 * 0.8 + t.hypot(x1) * 0.1).tanh();
+                        }
+                        1 => {
+                            let x2 = t * std::f64::consts::FRAC_PI_4;
+                            acc1 += x2.sin() * 0.5;
+                        }
+                        3..=4 => {
+                            s0 = f64::mul_add(s0, 0.8, f64::tanh(s0 - (t * t + 1.5).acosh()) * 0.02);
+                            s0 = s0 * 0.6 + x2.cos().exp().cos() * 0.1;
+                            if f64::atan(x1) >= x2 + x1 || i > 0 {
+                                s0 = 0.75 * s0 + 1.0 * fi.cos();
+                                continue;
+                            }
+                        }
+                        _ => {
+                            s0 *= 0.8;
+                            s0 += 0.05 * (t / (x0.powi(2) + 1.0)).cos();
+                            let v8: f64 = v[i].atan() + x2;
+                            acc1 += v8.sin() * 0.5;
+                        }
+                    }
+                }
+                x1 - v[2]
+            }
+            _ => {
+                for i in 0..v.len() {
+                    let fi = i as f64;
+                    if k2 == 0 && x2.tanh() > v[1] {
+                        s0 = (s0 * 0.5 + (-fi) * 1.0).tanh();
+                        if x1 / (fi.cos() + 2.0) - v[i] * fi >= -1.0 && i > 0 {
+                            acc1 += 0.5 * ((f64::cos(v[i]) * 1.5).cosh().cos() * 0.9).acos().cos();
+                            continue;
+                        }
+                    } else {
+                        s0 = s0 * 0.5 + f64::sin((s0 * x1).atan()) * 0.05;
+                    }
+                    let v9: f64 = (fi * fi + 1.0).powi(-1);
+                    s0 = (s0 * 0.8 + s0 * 0.2).sin();
+                    acc1 += 0.5 * f64::cos(v9);
+                }
+                let x2: f64 = x2 - 1.5;
+                prog_29(x1, x0, 0.75, v, n) + x2.sin()
+            }
+        };
+        if x0 > -0.5 {
+            let v11: f64 = 2.0_f64.atan2(x2);
+            let v12 = v11 + x0;
+            acc1 += f64::tanh(v12);
+        } else if n == 0 {
+            acc1 -= 0.5_f64.powf(f64::tanh(f64::sin(x2))).cos();
+            s0 *= 0.75;
+            s0 += 0.05 * (v[1] + x0 - v[3]).sin();
+        } else {
+            s0 = (s0 * 0.6 + 1.2 * x0.tanh() * 0.25).sin();
+            s0 = (s0 * 0.75 + ((v10 * v10 + 2.0).sqrt().powi(2) + 2.0).sqrt() * 0.01).tanh();
+        }
+        let v13 = v[k2 % 4].abs();
+        x2.sin() + s0.tanh() + acc1.cos() + v10.tanh() - v13 * 0.75 - f64::copysign(2.0_f64, v[n % 4])
+    }
+
+    #[differentiable]
+    pub fn prog_103(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_57(x0, f64::tanh(v[n % 4].to_radians() * 20.0), 2.0, v, n).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v2 = f64::tan(x1.sin() * 1.2);
+        let v3 = prog_30(v2.tanh() * 2.0, f64::sin(f64::ln_1p((f64::cos(x1) * 1.2).tan().sin() * 0.5)) * 2.0, ((f64::cos(x2) * 0.9).atanh().powi(2) + 1.0).log(3.0).tanh(), v, n);
         for i in 0..n {
             let fi = i as f64;
             match i {
                 0 | 2 => {
-                    s0 = s0.mul_add(0.75, s0.to_radians() * 20.0 * 0.5);
-                    let x1: f64 = v[3] * (x1 * x1 + 1.5).acosh();
-                    acc3 -= 0.25 * x1.tanh();
-                }
-                g if g > 3 => {
-                    s1 = (s1 * 0.8 + (s1.powi(2) + 1.0).powf(0.5) * 0.1).sin();
-                }
-                _ => {
-                    acc3 -= f64::tanh((s1 * s1).ln_1p().atan()) * 0.25;
-                    let v4 = (fi * fi + 2.0).acosh() - (x1 + v[i % 4]);
-                    acc3 -= 0.25 * v4.tanh().cos();
-                }
-            }
-            if (x2 * x2 + 1.0).cbrt() < v[i % 4] + v[n % 4] {
-                acc3 += 0.25 * (fi * fi + 1.0).cbrt().tanh();
-                break;
-            }
-            acc3 += 0.25 * f64::sin((f64::cos(-s2) * 2.0).cosh());
-        }
-        if x0.sin().exp() > 1.0 || n % 3 == 1 {
-            return x1.tanh();
-        }
-        let v5 = prog_61(0.5, s0, s2.to_radians().cos(), v, n);
-        for &t in v.iter() {
-            match n {
-                0 => {
-                    break;
-                }
-                1..=3 => {
-                    let v5: f64 = (t.cos() * 0.9).acos().cos();
-                    s1 = (s1 * 0.8 + v5.sin() * 0.05).sin();
-                }
-                5 => {
-                    acc3 += 0.5 * v5.sin();
-                    let mut k6 = 0;
-                    while k6 < 3 && f64::sin(t).exp_m1() > -1.0 {
-                        k6 += 1;
-                        acc3 -= (f64::sin(x2) * 0.9).atanh().tanh() * 0.1;
-                        let v8 = if x1 * v[(k6 + n) % 4] > s2 {
-                            (SCALE + s2) * s1.mul_add(v[3 - k6], x2)
-                        } else if SCALE + v[k6] <= 0.5 || n > 1 {
-                            0.5 - v5
-                        } else {
-                            let v7 = f64::exp2(x0.sin());
-                            x1.cos().exp() + f64::tanh(v7)
-                        };
-                        if (f64::exp(f64::sin(x2)).powi(2) + 0.5).ln() > -0.5 {
-                            acc3 -= v[(k6 + n) % 4].cos().cos() * 0.1;
-                            acc3 += 0.1 * (s2 / (f64::powi(s2, 2) + 1.5));
-                            if v8 / (s1 * s1 + 1.5) >= s2.to_radians() * 50.0 {
-                                s0 = (s0 * 0.75 + s0.clamp(-0.5, 1.5) * f64::atanh(f64::cos(s0) * 0.9) * 0.02).tanh();
+                    s0 = (s0 * 0.75 + v[i % 4] * v3 * 0.02).sin();
+                    match i {
+                        0 | 2 => {
+                            s0 = s0 * 0.75 + (f64::sin(x1) * 1.5).cosh().cos() * 0.05;
+                        }
+                        4 => {
+                            break;
+                        }
+                        5 => {
+                            s0 = f64::mul_add(s0, 0.6, v[i % 4].cos() * 0.4);
+                            acc1 += 0.25 * (v[n % 4] * (v2 + v3)).cos();
+                        }
+                        _ => {
+                            let v4 = prog_29(s0, f64::cos(x0), (x1.to_degrees() * 0.02).mul_add(x1, x0 + v[n % 4]).cos() * 2.0, v, n);
+                            acc1 += f64::tanh(prog_29(x1, x2, 0.75, v, n)) * 0.2;
+                            if i > 1 {
                                 break;
                             }
-                        } else {
-                            s1 = (s1 * 0.6 + s2 * 0.4).tanh();
-                            let v9: f64 = x1.sin();
-                            s2 *= 0.5;
-                            s2 += 0.5 * f64::sin(v9.tanh());
+                            s0 = 0.6 * s0 + 0.005 * v4.cos();
                         }
-                        acc3 += 0.1 * f64::cos(v8);
+                    }
+                    s0 = s0 * 0.5 + (s0 / (x1 * x1 + 0.5)).sin() * 0.05;
+                }
+                3..=4 => {
+                    s0 = (s0 * 0.8 + x0.sin() * 0.2).sin();
+                }
+                5 => {
+                    s0 = s0.mul_add(0.75, f64::exp_m1(f64::tanh(fi)).sin() * 1.0);
+                    acc1 -= (x2 * x2 + 1.0).log10() * 0.4;
+                    if (x0 * x0 + 0.5).sqrt() <= -1.0 {
+                        let v5 = x2;
+                        s0 *= 0.6;
+                        s0 -= 0.2 * f64::sin(s0 - v[i % 4]);
+                        s0 *= 0.75;
+                        s0 += 0.25 * v5.sin().tanh();
+                    } else if v3 * v3 >= f64::tanh(v2) {
+                        s0 *= 0.5;
+                        s0 += 0.25 * f64::sin(x1).exp2().sin().tanh();
+                    } else {
+                        let v6 = f64::ln(v[i % 4].powi(2) + 2.0);
+                        let v7 = f64::sin(v6) + s0 * v3;
+                        s0 = s0 * 0.5 + v7.cos().tanh() * 0.05;
                     }
                 }
                 _ => {
-                    acc3 -= f64::ln_1p(v5 * v5).sin() * 0.5;
-                    s2 = s2.mul_add(0.5, (x0 - 0.35).cos() * 0.5);
+                    s0 = (s0 * 0.8 + f64::atanh(v2.sin() * 0.9) * 0.02).tanh();
+                    let x0 = f64::atanh(f64::tanh(x1) * 0.9);
+                    s0 = 0.75 * s0 + 0.05 * x0.cos().tanh();
                 }
             }
+            acc1 += 0.25 * ((v[i % 4] - x1).powi(2) + 1.5).acosh().sin();
+        }
+        let v10 = match n {
+            0 => {
+                let v8 = f64::ln_1p(x0.sin() * 0.5);
+                s0 = s0.mul_add(0.75, f64::sin(x0.atan()) * 0.25);
+                (v8.powi(2) + 1.0).log2() / ((x0 * x0 + 1.0).log(v8.powi(2) + 2.0).powi(2) + 1.0)
+            }
+            g if g > 2 => {
+                let v9 = f64::ln(x1 * x1 + 2.0);
+                acc1 -= 0.02 * prog_101(f64::recip(v9.powi(2) + 0.5).sin(), f64::tanh(v9.sin() * (v9 * v9)), f64::sin(f64::log((v9 * v9 + 1.0).sqrt().powi(2) + 1.0, 10.0)), v, n).tanh();
+                f64::exp(x0.tanh()) * (x1 - x2)
+            }
+            _ => -x2.asinh(),
+        };
+        let v11 = if v10.sin().to_radians() * 50.0 >= -0.25 {
+            v2.clamp(-1.0, 0.5).atan()
+        } else if v3 <= v3 {
+            f64::max(v10, v2) - x1.sin().exp()
+        } else {
+            x1.tanh()
+        };
+        if n % 3 == 1 {
+            let v12: f64 = prog_29(f64::sin(f64::sin(v11)), v11.atan().atan().tanh(), 0.25, v, n);
+            acc1 += 1.5_f64.min(x1).sin();
+            acc1 += 0.005 * f64::sin(v12);
+        }
+        s0.sin() - acc1.sin() - v3.sin() + f64::cos(v11)
+    }
+
+    #[differentiable]
+    pub fn prog_104(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x2.powi(2) + 2.0).sqrt().cos() * 2.0;
+        let mut s1 = f64::sqrt(s0 * s0 + 2.0).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        if (f64::tanh(f64::max(v[3], acc2)) * 0.9).acos() > 0.0 || n < 1 {
+            return x1 + s1;
+        }
+        s0 = s0 * 0.6 + (f64::to_degrees(s0) * 0.01).cos() * 0.25;
+        if x0 + (v[n % 4] - x1) > -1.0 {
+            return 0.5 - s0;
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s1 = s1 * 0.6 + x2.min(t).sin() * 0.4;
+            s1 = s1 * 0.6 + f64::sin((s1.powi(2) + 0.5).cbrt()) * 0.1;
+            s0 *= 0.8;
+            s0 -= 0.05 * (x2 + fi * v[1]).cos();
+        }
+        match n % 4 {
+            0 => {
+                s0 = s0.mul_add(0.75, x1.copysign(s1.to_radians()).tanh() * 0.25);
+            }
+            g if g > 1 => {
+                acc2 += (v[n % 4].powi(2) + 0.5).recip().sin();
+                s0 = s0.mul_add(0.75, prog_0(1.2, s1, s0.tanh().exp2().tanh(), v, n).tanh() * 0.005);
+            }
+            _ => {
+                acc2 -= prog_13(((s1 / (f64::powi(x2, 2) + 1.0)).powi(2) + 0.5).recip().sin() * 2.0, (x1 - 1.25).abs().cos(), 2.0, v, n).tanh() * 0.02;
+                s0 = s0.mul_add(0.8, (-s0).sin() * 0.05);
+            }
+        }
+        for i in (0..4).rev() {
+            let fi = i as f64;
             match n {
-                0 => {
-                    let v10 = v5.clamp(-0.5, 1.0);
-                    acc3 += v10.tanh() * 0.5;
-                }
-                1..=3 => {
-                    s2 = (s2 * 0.75 + (-t) * 0.25).sin();
+                1 | 3 => {
+                    let x1: f64 = (x1 + x2).max((s1 * s1 + 1.0).powi(-1));
+                    let v3: f64 = prog_30(s0, ((f64::cos(x2) * 0.9).acos().sin() * 0.9).asin().sin() * 2.0, f64::atan(fi).sin().sin() * 2.0, v, i);
+                    acc2 -= (x1.cos() + f64::sin(v3)).sin() * 0.02;
                 }
                 4 => {
-                    acc3 -= (f64::tanh(x1 * x0) * 0.9).asin().tanh() * 0.4;
-                    s1 = s1 * 0.5 + (s1 * s1 + 1.25).cos() * 0.1;
+                    s0 = s0 * 0.75 + (x0 + v[i]).tanh() * 0.1;
+                    if s0.tanh().cosh().hypot(-x2) > 0.0 {
+                        s0 *= 0.75;
+                        s0 += 0.25 * (0.25 - s0).sin();
+                        break;
+                    }
+                    for _ in 0..i {
+                        if s1 >= -0.5 {
+                            break;
+                        }
+                        let v4 = v.iter().copied().map(|p| x1 + p.sin()).sum::<f64>();
+                        acc2 += (x0 + v4).tanh() * 0.1;
+                    }
+                }
+                5 => {
+                    let v5: f64 = f64::abs(fi);
+                    acc2 += 0.5 * f64::sin(f64::sin(v5));
                 }
                 _ => {
-                    s0 = f64::mul_add(s0, 0.5, (x0.sin() * 0.9).atanh().cos() * 0.1);
-                    if (f64::sin(t) * 0.9).asin() < -1.0 {
-                        let v11: f64 = (s2 * s2 + 1.0).recip();
-                        let x0 = f64::asinh(x1).cos();
-                        acc3 -= f64::sin(f64::cos(v11) - x0) * 0.5;
+                    let v6 = s0.asinh();
+                    acc2 -= 0.5 * v6.tanh();
+                }
+            }
+            let v7 = (fi * fi + 1.0).recip();
+            match n {
+                0 => {
+                    let v8: f64 = f64::exp(v7.cos()) - v7;
+                    acc2 -= f64::sin(v8).tanh() * 0.5;
+                }
+                2 | 4 => {
+                    s0 = (s0 * 0.75 + (-(v7 - s0)) * 0.25).sin();
+                    if i % 2 == 0 {
+                        s0 = 0.75 * s0 + 1.0 * (fi * std::f64::consts::LN_2).cos();
+                        for &u in v.iter() {
+                            s1 = 0.6 * s1 + 0.1 * f64::hypot(x1.sin().exp_m1(), f64::sin(u)).sin();
+                            acc2 += f64::tanh(s0.atan2(x0 * x0 + 1.0)) * 0.1;
+                        }
+                    } else if i % 2 == 0 && prog_29(0.25, v7, x1, v, n) < fi {
+                        s0 = s0.mul_add(0.5, f64::cos(v[3 - i] * s0) * 0.05);
+                        acc2 -= f64::sin((f64::tanh(v[3 - i]) * 1.2).tan()) * 0.4;
+                    } else {
+                        let v9: f64 = (s1 * s1 + 1.0).powf(f64::tanh(v[3])) - x0.to_degrees() * 0.02;
+                        s0 = (s0 * 0.8 + f64::sin(v9) * 0.01).tanh();
+                    }
+                    acc2 += 0.5 * x2.hypot(fi).cos();
+                }
+                5 => {
+                    acc2 += 0.5 * (v7 * fi).sin();
+                }
+                _ => {
+                    let v10 = x0;
+                    acc2 -= v10.sin().cos() * 0.5;
+                }
+            }
+            s1 *= 0.75;
+            s1 -= 0.02 * (s1 * s1 + 0.5).atan2(s1).cos();
+            acc2 += 0.5 * v7.sin().sin();
+        }
+        f64::sin(s0) + s1 * 1.5 + f64::sin(acc2) + f64::copysign(3.0_f64, x1 / (f64::cos(v[n % 4]) + 2.0))
+    }
+
+    #[differentiable]
+    pub fn prog_105(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = x2.powi(2).cos() * 2.0;
+        let mut s1 = f64::tanh((s0 * s0 + 2.0).acosh()) * 2.0;
+        let mut acc2: f64 = 0.0;
+        if f64::log(1.5_f64, x0.clamp(-1.5, 0.5).powi(2) + 2.0) > -0.5 {
+            s0 = (s0 * 0.75 + f64::atan(acc2.sin().exp2()) * 1.0).tanh();
+            s1 *= 0.5;
+            s1 += 0.25 * ((acc2.sin() * 0.9).asin() + (x1 * x1 + 0.5).ln()).tanh();
+        }
+        'l0: for i in (1..=3).step_by(2) {
+            let fi = i as f64;
+            s0 *= 0.75;
+            s0 -= 0.1 * (s1 + s0).sin();
+            for j in 0..v.len() {
+                acc2 += f64::sin(v[(j + i) % 4]) * 0.25;
+                if f64::ln_1p(x2.cos() * 0.5).sin() > -0.25 {
+                    acc2 += (s1 * s1).ln_1p() * 0.25;
+                    let x0 = f64::acosh(s1.powi(2) + 2.0);
+                    s0 *= 0.75;
+                    s0 += 0.1 * x0.cos().cos();
+                } else if n > 0 && f64::powi(v[j], 3).sin() >= fi {
+                    acc2 += (x1 * x1 + x1.atan()).sin() * 0.25;
+                } else {
+                    let v3 = prog_30((1.2 * f64::tan(s0.cos() * 1.2)).sin(), x0, (f64::cos(x1) * 1.2).tan().sin(), v, j);
+                    acc2 -= v3.sin() * 0.005;
+                }
+                match j + i {
+                    1 | 3 => {
+                        let x1 = f64::asinh(x1) - fi;
+                        s1 = 0.75 * s1 + 0.25 * x1.sin();
+                    }
+                    4..=6 => {
+                        acc2 -= 0.25 * (x1 * x1 + 0.5).sqrt().tanh();
+                        break 'l0;
+                    }
+                    _ => {
+                        let v4 = (f64::powi(x1, 2) + 1.0).log(x1 * x1 + 2.0);
+                        acc2 += 0.25 * v4.cos().cos();
                     }
                 }
             }
-            let v15 = match n % 2 {
-                0 => {
-                    let v12 = 1.5_f64.log(v5.powi(2) + 2.0);
-                    x1.tanh().exp2() + v12.cos()
+            if f64::sin(v[2]).sinh() < x2.mul_add(x1, fi) && i > 0 {
+                continue;
+            }
+        }
+        let mut k5 = 0;
+        while k5 < 4 && s1 * x1 <= s1 {
+            k5 += 1;
+            let v6 = x0.min(v[0]);
+            acc2 += (x2 * x2 + 1.0).log2().sin() * 0.5;
+            for j in (0..5).rev() {
+                let fj = j as f64;
+                let v8 = if !(j < 1 && (s0.sin() * 0.9).acos() > v6) {
+                    f64::acos(x0.sin() * 0.9)
+                } else if v[j % 4] + s0 >= x1 || k5 % 2 == 0 {
+                    let v7 = s0;
+                    fj + v7.cos()
+                } else {
+                    let x1 = ((x2 / (v[j % 4] * v[j % 4] + 1.5)).powi(2) + 2.0).sqrt();
+                    (v[k5 % 4] - x1).to_degrees() * 0.02
+                };
+                let v9 = s0 + x0;
+                match j + n {
+                    0 => {
+                        s1 = (s1 * 0.75 + (f64::atan(s1) + (f64::powi(v8, 2) + 0.5).ln()) * 0.05).tanh();
+                        let v8: f64 = v8.tanh().exp_m1().cos();
+                        s1 = f64::mul_add(s1, 0.6, v8.sin() * 0.05);
+                    }
+                    1 => {
+                        s0 = s0 * 0.8 + s0.abs().cos().cos() * 0.2;
+                    }
+                    3 => {
+                        s0 = s0 * 0.5 + f64::powf(0.5_f64, v9.cos()).tanh() * 0.1;
+                        s1 = s1.mul_add(0.6, f64::atanh(f64::tanh(v[1]) * 0.9).cos() * 0.05);
+                    }
+                    _ => {
+                        let v10 = fj.tanh().exp2();
+                        let v11: f64 = v9 + v8;
+                        acc2 += (v10.sin() - v11.cos()).cos() * 0.1;
+                    }
                 }
-                1 => {
-                    let v13 = t.atan();
-                    f64::tan(f64::sin((v13.powi(2) + 1.0).recip()) * 1.2)
+                acc2 += 0.1 * (f64::to_degrees(v9) * 0.01).tanh();
+                acc2 += f64::tanh(f64::tanh(v8)) * 0.1;
+            }
+            acc2 += v6.sin() * 0.5;
+        }
+        let v12 = f64::mul_add(x1, v[3], x2);
+        let v14 = if prog_6(s0, f64::tanh(f64::exp2(v12.cos())), f64::cos(f64::cos(x2)) * 2.0, v, 4) <= v[3] {
+            let v13 = f64::acos(f64::tanh(v12) * 0.9);
+            0.5_f64.min(v13)
+        } else if s0.tanh() <= 0.5 {
+            (s1 * s1).ln_1p()
+        } else {
+            f64::tanh((v[(k5 + n) % 4].cos() + 2.0).cbrt()).exp_m1()
+        };
+        s1 - f64::tanh(acc2) + f64::cos(v14) + v12.clamp(v14.sin() - 1.5, v14.sin() + 1.5)
+    }
+
+    #[differentiable]
+    pub fn prog_106(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (f64::abs(x2).powi(2) + 1.0).recip();
+        let mut acc1: f64 = 0.0;
+        let mut m2 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            if f64::asinh(x0) >= 0.0 {
+                m2 += 1;
+            }
+            if i % 2 == 0 && x1 + fi < x0 {
+                s0 = 0.6 * s0 + 0.05 * (s0.tanh() * 2.0).cosh().tanh();
+                acc1 += 0.5 * (x0 + x2).cos();
+            } else if !(m2 == 27) {
+                for _ in 0..6 {
+                    s0 = s0.mul_add(0.5, (3.0_f64.log(s0 * s0 + 2.0).cos() * 0.9).atanh().sin() * 0.05);
+                    s0 = 0.75 * s0 + 0.02 * f64::sin((x0.cos() * 2.0).cosh());
+                }
+            }
+            acc1 -= v[i % 4].cos() * 0.5;
+        }
+        let c3 = m2 as f64;
+        let mut a4 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a4[i][j] = c3.sin().exp();
+            }
+        }
+        match m2 {
+            0 => {
+                let c3 = (s0.powi(2) + 1.0).log2().tanh();
+                acc1 += f64::cos(c3);
+            }
+            g if g > 1 => {
+                s0 = 0.6 * s0 + 1.0 * f64::sin((a4[1][2].powi(2) + 1.0).atan2(f64::powi(a4[1][2], 2)));
+            }
+            _ => {
+                s0 = (s0 * 0.5 + c3 * 1.0).sin();
+            }
+        }
+        let v8 = match m2 % 4 {
+            0 => {
+                let v5 = x1.tanh();
+                f64::powf(v5 * v5 + 0.5, 1.5) / (v[0].sin().powi(2) + 1.5)
+            }
+            1..=2 => {
+                let x0 = a4[0][1] - x1;
+                x0.min(c3)
+            }
+            3 => {
+                for i in 1..n {
+                    s0 *= 0.5;
+                    s0 += 0.1 * f64::tanh(s0.tanh().exp()).cos();
+                    let v6 = f64::tan(f64::tanh(c3 - v[n % 4]) * 1.2);
+                    let v7: f64 = prog_101((-x2).sin() * 2.0, f64::exp((-x1).sin()).tanh() * 2.0, ((a4[1][0] + x1).cos() * 0.9).asin().sin() * 2.0, v, i);
+                    s0 = (s0 * 0.6 + (f64::sin(v6) + v7.tanh()) * 0.005).tanh();
+                }
+                x1 * x1
+            }
+            _ => {
+                s0 = s0 * 0.8 + (x0.tanh() * 0.9).acos().asinh().cos() * 0.05;
+                (f64::cos(x1).exp_m1().powi(2) + 1.0).recip()
+            }
+        };
+        let v11 = if f64::sin(x0 / (v8 * v8 + 1.5)) > x1 {
+            s0 *= 0.8;
+            s0 -= 1.0 * (SCALE + a4[0][m2 % 4]).cos();
+            c3.clamp(f64::sin(c3) - 1.5, s0.sin() + 1.5).tanh()
+        } else if m2 == 0 && f64::tan(f64::tanh(s0) * 1.2).copysign((x1.cos() * 0.9).atanh()) >= 0.0 {
+            let v9 = (c3 * c3 + 0.5).atan2(x2);
+            (f64::clamp(v[2], -1.5, 1.5).powi(2) + 0.5).ln() + f64::tanh(v9)
+        } else {
+            let v10 = prog_101(s0, x2, x1, v, m2);
+            x1.hypot(v10)
+        };
+        acc1 += 0.005 * prog_2(v11.sin() * 2.0, f64::ln_1p(v11.cos() * 0.5).cos(), v11.sin(), v, n).tanh();
+        acc1.sin() + c3.cos() + a4[0][3] * 0.25 + f64::exp2(f64::sinh(x0.tanh()).cos())
+    }
+
+    #[differentiable]
+    pub fn prog_107(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = prog_30(2.0, 0.5, (x0 - x1).tanh(), v, n).cos() * 2.0;
+        let mut s1 = prog_78((v[n % 4].powi(2) + 1.0).cbrt().sin() * 2.0, x1, f64::cos(x2 / (x2 * x2 + 1.0)), v, n).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        if f64::log10(f64::powi(v[n % 4], 2) + 1.0) > x1 && n % 2 == 0 {
+            s0 = 0.5 * s0 + 0.02 * f64::tanh(v[0].powi(3));
+            let x0 = (x2.tanh() * 0.9).acos();
+            acc2 += x0.tanh();
+        } else if (f64::tanh(v[n % 4]) * 0.9).asin() < -0.5 {
+            acc2 += 0.05 * f64::sin(prog_101((acc2 * acc2 + 2.0).acosh().tanh() * 2.0, 1.2, x2, v, 4));
+        }
+        if (x1 * x1 + 1.0).ln() <= v[0] {
+            acc2 += f64::cos(x0 / (x1.tanh() + 2.0));
+            acc2 += f64::sinh(f64::asin(f64::tanh(v[1]) * 0.9).sin() * 1.5).sin() * 0.5;
+        } else if (x0 + v[0]).min(f64::sin(x1)) < 1.0 && n > 1 {
+            s1 = s1 * 0.5 + f64::tanh(v[n % 4].cos().exp_m1() * (x2 * x2 + 0.5).recip()) * 0.05;
+            s0 = (s0 * 0.5 + prog_29(s0, 0.5, x1, v, n) * 0.005).tanh();
+        } else {
+            acc2 -= (v[2].sin() * 0.9).acos().cos();
+        }
+        let v3 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.2 * f64::tanh((r * r + 1.0).log(2.0) + f64::tanh(p)));
+        let v4 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.02 * f64::sin(prog_30(x2, 0.75, p, v, n)));
+        'l0: for i in 0..v.len() {
+            let fi = i as f64;
+            for _ in 0..3 {
+                let v5 = ((-v4).cos() * 0.9).atanh();
+                acc2 += f64::tanh((x2.cos() * 1.2).tan()) * 0.1;
+                let v6 = f64::powi(v3 * s1, 2);
+                acc2 -= 0.1 * (v5.tanh() + v6.sin()).sin();
+            }
+            if s0 * v4 * f64::sin(v4) > -1.0 {
+                acc2 += f64::cos(x2.atan() + v3 * v[i]) * 0.5;
+                if v3 * x2 >= -0.5 && i == 1 {
+                    s0 = s0 * 0.6 + f64::cos(prog_29(f64::sin((f64::tanh(s0 + v4) * 0.9).atanh()) * 2.0, x1, f64::recip(x1 * x1 + 1.0).sin().sin(), v, i)) * 0.005;
+                }
+                let v7: f64 = fi.to_radians() * 20.0;
+                acc2 += v7.sin() * 0.5;
+            } else if (f64::powi(x2, 2) + 1.0).powf(1.5) <= 0.5 {
+                s0 = s0.mul_add(0.5, (s0 * std::f64::consts::FRAC_1_PI).cos() * 1.0);
+                if i % 2 == 0 {
+                    let v8 = f64::powi(v3, 2);
+                    for &u in v.iter() {
+                        s1 *= 0.8;
+                        s1 += 0.05 * f64::tanh(x1.tanh().exp());
+                        acc2 -= 0.1 * (v3.powi(2) + 1.0).log(f64::powi(v4, 2) + 2.0).sin();
+                        acc2 += 0.1 * (0.3 * u).cos();
+                    }
+                    acc2 -= v8.sin() * 0.5;
+                } else {
+                    acc2 -= 0.5 * v3.powi(2).cos();
+                    let x2 = v3 * s1;
+                    s0 *= 0.75;
+                    s0 += 0.05 * x2.tanh();
+                }
+            } else {
+                s1 = s1 * 0.75 + (s1 * s1 + 2.0).acosh().tanh() * 0.2;
+            }
+            s1 = s1 * 0.5 + (f64::asinh(v[2]) - f64::atan(v3)).cos() * 0.25;
+            let mut k9 = 0;
+            while k9 < 3 {
+                k9 += 1;
+                acc2 += 0.1 * x1.abs().max((x1 * x1 + 1.0).log(x0 * x0 + 2.0)).cos();
+                if (x1 * x1 + 1.0).log10() <= 0.25 {
+                    s0 = s0.mul_add(0.75, f64::sin((f64::powi(v[n % 4], 2) + 1.0).recip() - x2) * 0.1);
+                    break 'l0;
+                }
+                if v3 + x1 >= -1.0 {
+                    let v10 = ((x0 - v[3 - k9]).powi(2) + 1.0).log(2.0);
+                    let x2 = (x2 * x2 + 1.0).powi(-2);
+                    s0 = (s0 * 0.75 + (f64::sin(v10) - f64::tanh(x2)) * 0.02).tanh();
+                } else if s0 > fi {
+                    s1 = s1 * 0.75 + s1.sin().exp2().tanh() * 0.1;
+                } else {
+                    s0 = s0 * 0.5 + v[n % 4].cos() * 0.5;
+                }
+            }
+        }
+        s0 + s1 * 0.5 + f64::cos(acc2) + v3 * 0.75 - v4 * 0.25
+    }
+
+    #[differentiable]
+    pub fn prog_108(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2.max(v[n % 4].max(x2));
+        let mut s1 = ((x2 + s0).sin() * 2.0).cosh().sin() * 2.0;
+        let mut s2 = f64::cos(prog_68(s0, (x0 * x0).clamp(-1.0, 0.5).sin(), (v[0] - x2).tanh() * 2.0, v, n)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        for i in (0..=n).rev().step_by(2) {
+            s2 = s2.mul_add(0.5, f64::tanh(prog_101(s0, x1, x2, v, n)) * 0.02);
+            let v4 = s1.asinh();
+            match i {
+                0 | 2 => {
+                    s2 = f64::mul_add(s2, 0.75, prog_30(s0, 2.0, 2.0, v, 0).tanh() * 0.01);
+                }
+                g if g > 3 => {
+                    let v5 = prog_29(s2, s0, 2.0, v, n);
+                    acc3 += v5.tanh() * 0.2;
                 }
                 _ => {
-                    let v14 = (v5.atan().powi(2) + 1.0).log(f64::powi(t.cos(), 2) + 2.0);
-                    f64::max(f64::tan(x2.cos() * 1.2), f64::cosh(f64::cos(v14) * 1.5))
+                    let v6: f64 = ((f64::to_degrees(s1) * 0.01).sin() * 1.2).tan();
+                    s1 = (s1 * 0.5 + f64::exp_m1(v4.tanh()) * 0.1).sin();
+                    s1 *= 0.5;
+                    s1 -= 0.05 * f64::sin(v6);
+                }
+            }
+            acc3 += v4.tanh().sin() * 0.5;
+        }
+        if (x1.sin() * 1.5).cosh() <= -1.0 {
+            s1 = (s1 * 0.75 + ((x2 / (f64::powi(v[3], 2) + 0.5)).cos() * 0.9).asin() * 0.02).sin();
+        } else if x2.mul_add(x0, x1) > v[n % 4] {
+            s1 = 0.8 * s1 + 0.05 * v[0].powi(2).sin();
+        }
+        if (v[n % 4] * x1).asinh() < (x0.cos() * 2.0).cosh() {
+            s2 = s2.mul_add(0.75, f64::tanh(prog_29(s0, (-x2.cos()).cos(), f64::cos((f64::sin(x0) * 0.9).asin()) * 2.0, v, 3)) * 0.005);
+            acc3 -= (1.5 - x1).sin();
+            if prog_29(s0, f64::cos(x0.powi(3)) * 2.0, f64::sin(f64::sin(x2).max(3.0_f64.log(x2 * x2 + 2.0))) * 2.0, v, n) > (x0.powi(2) + 0.5).ln() {
+                s1 = 0.8 * s1 + 0.2 * x0.abs().cos();
+                s0 = s0.mul_add(0.75, prog_29((x0.sin() * 1.2).tan().sin(), f64::copysign(1.5_f64, x1).sin() * 2.0, x0, v, n).sin() * 0.005);
+            } else {
+                let v7: f64 = f64::acosh(x0.powi(2) + 2.0);
+                s0 = (s0 * 0.6 + v7.cos() * 0.1).tanh();
+            }
+        } else {
+            let mut k8 = 0;
+            while k8 < n + 1 && v[n % 4] < -1.0 {
+                k8 += 1;
+                if f64::atan(s0 + s2) <= 1.0 {
+                    s2 = (s2 * 0.5 + ((x1 * x1 + 1.5).acosh() - (s0 * s0 + 1.0).atan2(s2)) * 0.05).tanh();
+                    acc3 -= 0.25 * f64::sin(x2.tanh().exp_m1());
+                } else {
+                    acc3 += 0.25 * (v[n % 4] + x1).tanh();
+                    for _ in (0..=n).rev().step_by(2) {
+                        if (-x0).asinh() < 0.5 {
+                            continue;
+                        }
+                        if x2 + x0 > v[1] + x1 {
+                            s2 = s2 * 0.8 + f64::tanh((s1.powi(2) + 2.0).acosh().cos().exp2()) * 0.1;
+                            continue;
+                        }
+                        s2 = 0.75 * s2 + 0.25 * s2.cos().sin();
+                    }
+                }
+                let v11 = if 0.75 * x0.cos().exp() > 0.0 {
+                    (SCALE + s0).hypot(s2 * x2)
+                } else if (v[n % 4] * v[n % 4] + 0.5).sqrt() <= 1.0 {
+                    let v9 = -s0;
+                    v9.atan() + (x1 - v[k8 % 4])
+                } else {
+                    let x0 = x0;
+                    let v10 = x0 * x1;
+                    v10 * (x2 * x2 + 2.0).sqrt()
+                };
+                acc3 -= (v[3] * v[3]).ln_1p().cos() * 0.25;
+                acc3 += v11.tanh() * 0.25;
+            }
+            s1 = (s1 * 0.5 + (f64::cosh(f64::cos(v[2]) * 2.0) + x0 * std::f64::consts::LN_2) * 0.05).sin();
+        }
+        s2 = (s2 * 0.6 + v[n % 4].min(x1) * 0.4).tanh();
+        let v12 = v.iter().fold(s0, |r, &p| r * 0.5 + 0.2 * (p / (r.powi(2) + 1.0)).sin());
+        let v13 = v.iter().copied().map(|p| ((x1.powi(2) + 1.5).acosh().tanh() + 2.0).cbrt() + p.cos()).sum::<f64>();
+        s1.sin() - s2.tanh() + acc3.sin() - v12 * 0.75 + v13.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_109(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = v[n % 4] * 0.3;
+        let mut acc1: f64 = 0.0;
+        let v2 = prog_56(0.5, 1.5, (x0 * x2).cos() * 2.0, v, n);
+        match n {
+            0 | 2 => {
+                s0 = f64::mul_add(s0, 0.75, (x0 * x1 * x0.abs()).cos() * 0.02);
+                acc1 += x1 * 0.65;
+            }
+            3 => {
+                acc1 += (x2 * x1).sin();
+                s0 *= 0.8;
+                s0 -= 1.0 * (s0 / 3.0);
+            }
+            4 | 6 => {
+                let x0 = x1 * x0;
+                s0 = (s0 * 0.6 + f64::cos(x0) * 0.1).sin();
+            }
+            _ => {
+                s0 = (s0 * 0.6 + f64::asinh(s0) * 0.5).sin();
+            }
+        }
+        match n % 3 {
+            0 => {
+                s0 = 0.8 * s0 + 0.02 * (v[n % 4] / (s0 * s0 + 0.5)).sin();
+                s0 = (s0 * 0.6 + f64::cos(s0) * 0.5).tanh();
+            }
+            _ => {
+                let v3 = prog_6((x2 * x1).abs().tanh() * 2.0, (x1 + acc1).tanh(), 0.5, v, n);
+                s0 = 0.5 * s0 + 0.02 * f64::tanh((f64::sin(f64::tanh(s0).exp_m1()) * 1.2).tan());
+                s0 = (s0 * 0.6 + v3.cos() * 0.005).sin();
+            }
+        }
+        let v4 = v.iter().map(|&p| (v[0] * v[0] + 1.0).cbrt() + p.sin()).sum::<f64>();
+        let mut k5 = 0;
+        while k5 < 5 && (f64::sin(x1) * 2.0).cosh() > 0.0 {
+            k5 += 1;
+            s0 = 0.5 * s0 + 0.25 * (f64::sin(f64::ln(s0 * s0 + 2.0)) * 0.9).asin().sin();
+            acc1 += v4.sin() * 0.4;
+            let v8 = match n {
+                2..=3 => {
+                    let v6 = f64::max(-2.0_f64, v[k5 % 4]);
+                    x2 + v6.sin()
+                }
+                g if g > 4 => (v2 * v2 + 0.5).sqrt() + v[2].cos().exp_m1(),
+                _ => {
+                    let x2 = v4.min(x0);
+                    let v7 = v2 * std::f64::consts::FRAC_PI_4;
+                    (f64::powi(x1, 2) + 1.0).sqrt() + x2.tanh() + v7.tanh()
                 }
             };
-            acc3 += (f64::atan(t).cos() * 1.2).tan().sin() * 0.4;
-            s2 = (s2 * 0.8 + v15.tanh() * 0.01).sin();
+            acc1 -= 0.4 * f64::sin(v8).sin();
         }
-        s0 * 0.75 + s1 * 0.25 + s2 + acc3.sin() - v5.cos()
+        let v9 = SCALE + x1;
+        s0 * 1.5 + f64::tanh(acc1) + v2.cos() + f64::tanh(v4) - v9.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_110(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = ((x1.powi(2) + 0.5).recip() * f64::cosh(x0.sin() * 1.5)).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut m2 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            let mut k3 = 0;
+            while k3 < n && x1 + v[1] >= (x2.powi(2) + 1.0).log(10.0) {
+                k3 += 1;
+                acc1 += 0.02 * (v[k3 % 4].to_degrees() * 0.01);
+                let v4 = x0;
+                s0 *= 0.8;
+                s0 -= 0.2 * f64::cos(f64::sin(v4));
+            }
+            let v6 = if v[k3 % 4] - f64::log10(s0 * s0 + 1.0) >= -1.0 {
+                let v5 = (x2 * x2 + 2.0).sqrt();
+                f64::powi(v5, 2)
+            } else {
+                let x1 = (x1 * x1 + 0.5).atan2(x0) - x2;
+                (v[1] + x1) / 2.0
+            };
+            acc1 -= prog_29(s0, x0, (v[(k3 + m2) % 4] * fi + (SCALE + fi)).cos(), v, k3).sin() * 0.02;
+            if (v[(m2 + n) % 4] * v[(m2 + n) % 4]).ln_1p() <= 0.5 && m2 == 23 {
+                m2 += 1;
+            }
+            s0 *= 0.75;
+            s0 += 0.05 * f64::cos(v6);
+        }
+        match m2 {
+            0 => {
+                s0 = (s0 * 0.75 + v[n % 4].abs() * 0.25).tanh();
+            }
+            1 | 3 => {
+                for i in (0..=n).rev().step_by(2) {
+                    let fi = i as f64;
+                    if (s0 * s0 + 2.0).acosh() <= f64::powf(3.0_f64, x2.tanh()) {
+                        continue;
+                    }
+                    let mut k7 = 0;
+                    while k7 < 3 {
+                        k7 += 1;
+                        acc1 += (x1 * x1 + (x2 - x0)).sin() * 0.1;
+                        acc1 -= 0.1 * (f64::min(fi, x1).sin() * 1.5).sinh().tanh();
+                    }
+                    acc1 += (x2 * v[k7]).cos() * 0.5;
+                }
+            }
+            g if g > 4 => {
+                let v8 = (v[3].cos() * 0.9).atanh();
+                let v9: f64 = prog_101((f64::cos(v[1]) * 0.9).atanh().tanh(), (x2.tanh().cos() * 0.9).acos().tanh() * 2.0, (x2 * x2).cos(), v, 2);
+                acc1 -= 0.02 * (v8.cos() + f64::tanh(v9)).sin();
+            }
+            _ => {
+                s0 = f64::mul_add(s0, 0.8, f64::cos((f64::atanh(x2.cos() * 0.9).powi(2) + 0.5).recip()) * 0.02);
+                let x0 = x0.powi(3);
+                acc1 += 0.25 * x0.sin();
+            }
+        }
+        let v10 = (f64::sin(x0.asinh()) * 0.9).acos();
+        let v11: f64 = f64::cos(v[(m2 + n) % 4].atan());
+        let v12 = prog_71(f64::tanh(((v11 / (v11 * v11 + 0.5)).powi(2) + 0.5).ln()) * 2.0, 2.0, 0.5, v, m2);
+        f64::sin(x2) + s0 * 0.25 + f64::cos(acc1) + v10 * 0.5 - v12.sin() - x1 * v[2]
+    }
+
+    #[differentiable]
+    pub fn prog_111(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(x1 + x2);
+        let mut acc1: f64 = 0.0;
+        if f64::log2(x0 * x0 + 1.0) <= s0 {
+            s0 = (s0 * 0.6 + v[0].mul_add(s0, v[n % 4]) * 0.05).tanh();
+            let v2 = prog_56(1.2, s0, (x2 * core::f64::consts::FRAC_1_SQRT_2).tanh(), v, 1);
+            s0 = s0 * 0.5 + f64::cos(v2) * 0.005;
+        } else {
+            s0 = 0.6 * s0 + 0.25 * (x0.powi(2) + 1.0).log(2.0).sin();
+        }
+        'l0: for t in v {
+            let v3 = v[n % 4] + x1 + 1.25;
+            let v4 = v.iter().map(|&p| 1.0 + 0.25 * f64::cos((x0 * x0 + 1.0).recip() + p.tanh())).product::<f64>();
+            s0 = s0.mul_add(0.75, f64::tan(v[0].sin() * 1.2).cos() * 0.02);
+            let mut k5 = 0;
+            while k5 < 5 {
+                k5 += 1;
+                if (v4 * v4 + 1.0).log10() >= -0.5 || k5 % 2 == 0 {
+                    continue 'l0;
+                }
+                if v[0] - v3 <= -0.5 {
+                    continue;
+                }
+                s0 = (s0 * 0.6 + f64::log10(s0 * s0 + 1.0) * 0.75).tanh();
+            }
+            s0 *= 0.6;
+            s0 -= 0.05 * (t.sin() + f64::sin(v3) - v4.cos()).tanh();
+        }
+        acc1 += v[n % 4].tanh();
+        let v10 = match n % 3 {
+            0 => {
+                for i in 0..v.len() {
+                    let fi = i as f64;
+                    acc1 -= f64::sin(fi) * 0.5;
+                    match n + i {
+                        0 => {
+                            acc1 += (1.2 * s0).sin().cosh().tanh() * 0.5;
+                            if f64::acosh(f64::powi(s0.tanh(), 2) + 1.5) <= f64::ln_1p(v[2] * v[2]) {
+                                return f64::sin(x2.sin().exp2());
+                            }
+                        }
+                        3..=4 => {
+                            s0 = 0.6 * s0 + 0.4 * (SCALE + s0).tanh();
+                            if f64::acos(f64::tanh(x2) * 0.9) / ((v[n % 4] + s0).sin() + 2.0) > 0.5 && n % 3 == 1 {
+                                break;
+                            }
+                        }
+                        5..=6 => {
+                            s0 *= 0.8;
+                            s0 -= 0.1 * (v[3 - i] + x0).cos();
+                        }
+                        _ => {
+                            s0 = s0 * 0.8 + f64::tanh(f64::ln_1p(s0 * s0) + f64::acos(fi.tanh() * 0.9)) * 0.2;
+                            acc1 += 0.5 * (v[i] * v[i] + 1.5).acosh().sin();
+                        }
+                    }
+                }
+                prog_8(1.2, s0, (s0 * x2).sin(), v, 6)
+            }
+            1 => {
+                let v6 = v[2].sin();
+                s0 = 0.75 * s0 + 0.05 * f64::tanh(f64::atanh(f64::tanh(v6) * 0.9));
+                v6.abs().hypot(s0)
+            }
+            2 => (acc1 - x0).cos(),
+            _ => {
+                for i in (0..n).rev() {
+                    let fi = i as f64;
+                    if v[i % 4].atan() > -0.5 {
+                        for j in 0..4 {
+                            let fj = j as f64;
+                            let v7 = v.iter().map(|&p| p.sin().exp().tanh().sinh()).sum::<f64>();
+                            if v7 / (fi * fi + 1.0) >= x0 {
+                                s0 = f64::mul_add(s0, 0.5, f64::cos(s0.sin().sinh()) * 0.25);
+                            } else {
+                                acc1 += f64::exp(f64::tanh(v[2])).cos() * 0.05;
+                                if f64::atanh(s0.sin() * 0.9) > v7 {
+                                    continue;
+                                }
+                                s0 = (s0 * 0.6 + fj * 1.0).sin();
+                            }
+                            s0 = 0.8 * s0 + 0.01 * (x1 - v7).sin();
+                        }
+                        s0 = (s0 * 0.6 + s0 * 0.4).tanh();
+                    }
+                    s0 = (s0 * 0.8 + (x0 * x0 + 0.5).cbrt() * 0.05).tanh();
+                    for j in (0..6).rev() {
+                        let fj = j as f64;
+                        if !(j % 3 == 1) {
+                            s0 = (s0 * 0.5 + (s0.powi(2) + 1.0).atan2(x1) * 0.25).tanh();
+                            s0 = s0 * 0.75 + f64::powf(f64::powi(f64::atan(v[i % 4]), 2) + 1.0, f64::tanh((fj.cos() * 0.9).asin())).tanh() * 0.05;
+                        } else if f64::ln(s0 * s0 + 1.0) < 0.25 {
+                            let v8 = f64::asinh(s0).tanh();
+                            s0 = s0 * 0.75 + f64::sin(s0.tanh()) * 0.25;
+                            acc1 -= v8 * 0.05;
+                        } else {
+                            acc1 += 0.05 * (v[j % 4] * x1).tanh();
+                        }
+                        let v9: f64 = (x2 * x2 + 0.5).cbrt();
+                        s0 *= 0.8;
+                        s0 -= 0.05 * f64::sin(x2.sin().exp_m1());
+                        s0 *= 0.75;
+                        s0 += 0.1 * f64::sin(v9.sin());
+                    }
+                }
+                x1.sin().exp()
+            }
+        };
+        s0 - f64::sin(acc1) - v10.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_112(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = -v[n % 4];
+        let mut s1 = f64::sin(v[n % 4] + x0) * 2.0;
+        let mut s2 = f64::tan(x1.cos() * 1.2).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = prog_101(1.5, 0.25, 0.25, v, n);
+        let v5: f64 = v[n % 4].cos().exp_m1();
+        if (x0 * x0 + 1.0).log10() > -0.5 {
+            acc3 += 0.2 * f64::sin((v5 * v5 + 1.0).powi(-2) - x1);
+        }
+        let v6 = prog_48(f64::asin(f64::cos(acc3) * 0.9).tanh() * 2.0, f64::tanh((v5 * v5 + 0.5).recip().powi(2).ln_1p()), f64::asinh(v4.sin()).sin(), v, n);
+        let mut m7 = 0;
+        for _ in (0..=n).rev().step_by(2) {
+            let v8 = f64::sin(x2.mul_add(x1, x2)).exp_m1();
+            s2 = 0.8 * s2 + 0.1 * (v6 + s2).sin();
+            if x2 + v6 <= v4 {
+                m7 += 1;
+            }
+            acc3 += 0.25 * f64::tanh(v8.cos());
+        }
+        match m7 {
+            0 | 2 => {
+                s1 = (s1 * 0.8 + v[2].tanh() * 0.2).sin();
+            }
+            3 => {
+                acc3 += v5.cos();
+            }
+            g if g > 4 => {
+                s2 = (s2 * 0.8 + f64::to_degrees(v[2]) * 0.01 * 0.25).sin();
+                let v9: f64 = prog_30(0.25, (f64::tanh(v4) + 1.5_f64.powf(f64::sin(v[m7 % 4]))).sin() * 2.0, 0.5, v, m7);
+                acc3 += v9.cos() * 0.005;
+            }
+            _ => {
+                let v10 = prog_71(v5, f64::tanh(f64::sinh((x0 + x2).sin() * 1.5)), x0, v, m7);
+                s1 = (s1 * 0.6 + v[m7 % 4].sin() * 0.4).sin();
+                s1 = s1.mul_add(0.5, v10.cos().sin() * 0.005);
+            }
+        }
+        let a11 = [prog_8((x1 * x1).ln_1p().sin(), x0, (v[(m7 + n) % 4] * v5).cos() * 2.0, v, n), v5, (SCALE + v5).max(v[m7 % 4].asinh()), x1 + v5];
+        s0 *= 0.8;
+        s0 += 1.0 * 3.0_f64.copysign(s0).sin();
+        s0 * 0.25 + s1.cos() - f64::tanh(s2) + acc3 * 0.75 + f64::sin(a11[3]) + x2
+    }
+
+    #[differentiable]
+    pub fn prog_113(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = x2.cos();
+        let mut s1 = x1.atan();
+        let mut s2 = v[3].cos().tanh();
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.005 * f64::sin(prog_30(0.5, f64::acosh((x0 * x0 + 1.0).log(2.0).powi(2) + 2.0).cos(), f64::min(v[0].cos(), s1).sin(), v, n) + p.cos()));
+        if x2 >= 0.0 {
+            s0 = s0.mul_add(0.75, x1.sin().exp2().sin() * 0.1);
+        } else if s1 * v4 < 1.0 || n == 5 {
+            let v5 = prog_8(s0, v4, (v4 - x0).tanh(), v, 3);
+            s1 *= 0.75;
+            s1 += 0.25 * f64::sin(f64::max(acc3, s1));
+            acc3 -= f64::sin(v5) * 0.01;
+        }
+        let v7 = match n {
+            0 | 2 => f64::to_radians(v4) * 20.0 + f64::cbrt(v[2].powi(2) + 1.0),
+            4 => prog_71(v4.max(v[n % 4]).tanh(), f64::tanh(f64::min(f64::atan(v4), v4)), 0.25, v, 6),
+            5 => {
+                let v6 = s0 - v4;
+                s2 + v6.sin()
+            }
+            _ => s0.to_degrees() * 0.02,
+        };
+        let v10 = match n {
+            0 => {
+                let v8 = v7;
+                (s2 * x0).asinh() + v8.tanh()
+            }
+            3 | 5 => {
+                let v9 = (f64::powi(v4.tanh(), 2) + 1.0).log((0.5 * v4).powi(2) + 2.0);
+                f64::max(v9.atan(), s2 * v9)
+            }
+            6 => x1.min(v[n % 4]).abs(),
+            _ => f64::log10((v4 * v4).powi(2) + 1.0),
+        };
+        let mut k11 = 0;
+        while k11 < 5 {
+            k11 += 1;
+            match n {
+                0 => {
+                    acc3 -= ((s1 + v4) / (f64::powf(v4.powi(2) + 0.5, 0.3).powi(2) + 0.5)).sin() * 0.2;
+                    if (f64::powi(s2, 2) + 1.0).cbrt() <= v7 * v4 {
+                        s2 *= 0.75;
+                        s2 += 0.1 * (x1 + x2).cos();
+                    } else if v10.to_radians() * 20.0 < -0.5 {
+                        acc3 += 0.4 * (x1 * v4).tanh();
+                        acc3 += 0.4 * (s0 * s0 + 1.0).powi(-1);
+                    }
+                }
+                1 | 3 => {
+                    s1 *= 0.75;
+                    s1 += 0.25 * v4.tanh();
+                    if x1 + v7 > 0.5 {
+                        acc3 -= 0.4 * (-x0).sin();
+                        continue;
+                    }
+                }
+                6 => {
+                    break;
+                }
+                _ => {
+                    let v12 = 0.5_f64.min(v10);
+                    s2 = (s2 * 0.6 + (0.5 - x0) * 0.4).sin();
+                    if n % 2 == 0 && prog_29((f64::tanh(s2.abs()) * 0.9).acos().cos() * 2.0, s2, f64::sin(f64::acosh(s2 * s2 + 1.5)), v, 5) > -1.0 {
+                        let v13 = prog_29(0.25, x0, f64::cos(f64::sin(v[k11 % 4]).cosh()), v, n);
+                        let v14 = v7 - v12;
+                        acc3 += (v13.tanh() + v14.cos()).sin() * 0.05;
+                    } else {
+                        acc3 -= 0.4 * s2.powi(2);
+                        match k11 {
+                            0 => {
+                                acc3 += f64::tanh((v12 * v12 + 0.5).ln()).cos() * 0.4;
+                            }
+                            1..=3 => {
+                                acc3 += s1 * 0.25;
+                                if v[k11 % 4] - v12 >= -0.5 {
+                                    s0 = (s0 * 0.5 + (v7.cos() * 0.9).atanh().asinh() * 0.1).tanh();
+                                    continue;
+                                }
+                            }
+                            g if g > 4 => {
+                                s1 = (s1 * 0.8 + 2.0_f64.atan2(s1) * 0.75).sin();
+                                continue;
+                            }
+                            _ => {
+                                s1 = 0.5 * s1 + 0.25 * ((-v10) - (SCALE + v7)).sin();
+                                s2 = s2.mul_add(0.6, f64::recip(v12.powi(2) + 0.5).sin() * 0.2);
+                            }
+                        }
+                        let v15 = f64::tanh(v4.cos().exp());
+                        acc3 += v15 * 0.4;
+                    }
+                }
+            }
+            for _ in 1..n {
+                acc3 += 0.05 * f64::powi(x0, 2).cos();
+                acc3 -= 0.05 * f64::log(v4 * v4 + 1.0, 3.0).cos();
+            }
+            if f64::asinh(f64::exp2(x1.cos())) >= 0.25 {
+                acc3 -= (f64::cos(v4) * (v7 * v[k11 % 4])).cos() * 0.2;
+                match n % 2 {
+                    0 => {
+                        let v16 = v4.atan();
+                        s0 = 0.75 * s0 + 0.25 * v16.cos().sin();
+                    }
+                    1 => {
+                        continue;
+                    }
+                    _ => {
+                        s2 *= 0.75;
+                        s2 += 0.25 * (v10 * std::f64::consts::LN_2).sin();
+                    }
+                }
+                let v17: f64 = f64::log(v10 * v10 + 1.0, s0 * s0 + 2.0);
+                acc3 += v17.cos().sin() * 0.4;
+            } else {
+                acc3 += (f64::to_degrees(x2) * 0.02).sin() * 0.4;
+            }
+            s2 = 0.8 * s2 + 0.05 * (v4 / (v4.cos() + 2.0)).tanh();
+        }
+        s0 + s1 * 1.5 + f64::cos(s2) - acc3.tanh() - v4 * 1.5 + f64::sin(v7) - v10 + f64::to_radians(v10)
+    }
+
+    #[differentiable]
+    pub fn prog_114(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2.mul_add(v[0], v[0]).hypot((v[0] * v[0]).ln_1p()).cos() * 2.0;
+        let mut s1 = x0.tanh();
+        let mut s2: f64 = f64::cbrt(f64::sin(x0) + 2.0);
+        let mut acc3: f64 = 0.0;
+        let v7 = match n % 2 {
+            0 => {
+                s1 = s1 * 0.75 + f64::exp((x1 / (s1 * s1 + 1.5)).tanh()).cos() * 0.05;
+                s1.sin().exp2()
+            }
+            1 => {
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = i as f64;
+                    let v4 = 2.5 - t;
+                    let v5 = prog_101(f64::cos(f64::log(x1.powi(2) + 1.0, s0 * s0 + 2.0)), f64::powf(f64::tanh(s0).exp_m1().powi(2) + 1.0, f64::exp2(fi.cos()).cos()).cos(), f64::cos(s0 + v4), v, i);
+                    acc3 += ((2.5 - x0) / (f64::powi((v[3 - i] * v[3 - i] + 1.0).cbrt(), 2) + 1.5)).cos() * 0.5;
+                    s0 *= 0.75;
+                    s0 -= 0.005 * f64::cos(v5.cos());
+                }
+                let x0: f64 = (x0 * x0 + 1.0).log(10.0);
+                0.5_f64.min((x1.cos() * 0.9).asin()) + x0.cos()
+            }
+            _ => {
+                let v6 = (x1 / (x1.powi(2) + 1.5)).tanh();
+                f64::recip(f64::acos(acc3.sin() * 0.9).powi(2) + 1.0) + v6.tanh()
+            }
+        };
+        'l1: for _ in (1..=6).step_by(2) {
+            s2 = (s2 * 0.8 + s2.sin().exp2() * 0.1).sin();
+            let mut k8 = 0;
+            while k8 < 6 && x0.cos() <= 0.25 {
+                k8 += 1;
+                if x0 > 0.0 {
+                    continue;
+                }
+                match k8 {
+                    0 | 2 => {
+                        s0 = (s0 * 0.75 + f64::powi(s0, 2) * 0.05).sin();
+                        continue 'l1;
+                    }
+                    3..=4 => {
+                        acc3 += ((v[k8 % 4] - v7) / 1.5).cos() * 0.1;
+                    }
+                    5 => {
+                        let v9 = f64::cosh(f64::sin(v7));
+                        let x2 = f64::tanh(x2);
+                        s2 = (s2 * 0.75 + (v9.sin() - x2.tanh()) * 0.1).sin();
+                    }
+                    _ => {
+                        let v10: f64 = f64::sin(s0);
+                        let v11 = v10 * v7;
+                        s0 *= 0.75;
+                        s0 -= 0.05 * v11.sin();
+                    }
+                }
+                s2 = (s2 * 0.6 + (s2 * s2 + 2.0).sqrt() * 0.4).tanh();
+            }
+            s1 = (s1 * 0.6 + (v[k8 % 4] * v[k8 % 4] + 1.0).recip() * 0.5).sin();
+        }
+        let mut m12 = 0;
+        for i in 0..n {
+            s0 = s0 * 0.8 + (v7 / (f64::powi(s0, 2) + 1.0)).asinh().tanh() * 0.05;
+            if i % 2 == 0 {
+                s0 = (s0 * 0.5 + v7 * s0 * 0.1).sin();
+                acc3 += prog_29((f64::powi(v7, 2) + 1.0).powf(0.3).cos() * 2.0, x0, (f64::exp(s1.sin()) - f64::powi(x0, 3)).tanh(), v, i).tanh() * 0.005;
+            } else if s0 < -1.0 || n < 4 {
+                let v13 = (f64::powi(x1 * x2, 2) + 1.0).ln();
+                s0 = f64::mul_add(s0, 0.75, v13.cos() * 0.05);
+            } else {
+                s0 *= 0.5;
+                s0 += 1.0 * (s0 * s0 + 1.0).log10().cos();
+            }
+            if v7 >= 1.0 {
+                m12 += 1;
+            }
+        }
+        let c14 = m12 as f64;
+        let v15: f64 = prog_29((c14 * c14 + 1.0).ln().tanh(), x1, s0, v, n);
+        if c14 + (v[(m12 + n) % 4] * v[(m12 + n) % 4] + 1.5).acosh() <= -1.0 {
+            return f64::cos(x0).exp_m1().cos().exp_m1();
+        }
+        let v16 = v.iter().map(|&p| x2.powi(3) + f64::min(p, x1)).sum::<f64>();
+        s1 * 0.75 - s2.sin() + acc3 - v15.sin() - v16.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_115(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (-1.5_f64).max(v[1]);
+        let mut s1 = f64::exp2(f64::sin(x0));
+        let mut s2 = f64::tanh(f64::exp_m1(x2.cos())).exp_m1();
+        let mut acc3: f64 = 0.0;
+        let v4 = (x0 / (f64::powi(x1, 2) + 1.5)).tanh().exp();
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            acc3 -= ((v4 - v[1]) * x1).tanh() * 0.4;
+            acc3 += 0.5 * f64::atan2(s2.powi(2) + 0.5, s2).tanh();
+            for j in 0..n {
+                let fj = j as f64;
+                s1 = (s1 * 0.6 + (s1 - v[j % 4]) * 0.2).tanh();
+                if 1.2 - x2 - (x0 * x0 + 2.0).acosh() > f64::mul_add(s2, fj, v[j % 4]) {
+                    break;
+                }
+                let v6 = fj + v4;
+                acc3 += 0.1 * v6.cos().cos();
+            }
+            if k5 >= 3 {
+                break;
+            }
+        }
+        let v7 = v.iter().copied().map(|p| prog_0(x0, x2, 1.5, v, k5) + p.cos()).sum::<f64>();
+        let v8 = prog_29(f64::copysign(x2, v4).tanh(), (v4 - 0.25).copysign(x1).sin(), s0, v, 6);
+        for &t in v.iter() {
+            s2 = (s2 * 0.8 + f64::atan2(f64::cos(v7), s0.powi(2) + 0.5) * 0.02).tanh();
+            s2 *= 0.8;
+            s2 += 0.1 * f64::tanh((t * t + 0.5).recip());
+            s2 = f64::mul_add(s2, 0.6, (x1 * t).sin() * 0.1);
+        }
+        s0 *= 0.6;
+        s0 += 0.05 * prog_48(2.0, x0, x1, v, n).tanh();
+        s0 * 0.5 - s1.cos() + s2 + acc3.tanh() - v7.sin() + v8.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_116(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = ((x1 / (f64::powi(x0, 2) + 1.5)).powi(2) + 1.0).recip();
+        let mut acc1: f64 = 0.0;
+        let v2 = acc1;
+        let v3 = acc1.abs() / (f64::hypot(s0, v[n % 4]).powi(2) + 0.5);
+        if f64::tan(v[n % 4].tanh().exp2().cos() * 1.2) < (acc1.sin() * 1.2).tan() {
+            s0 *= 0.75;
+            s0 -= 0.02 * f64::cos((f64::tanh(s0) * 1.2).tan()).cos();
+            let v4 = (x2 * x2 + 1.0).powf(0.5) + x0.abs();
+            acc1 += v4.cos();
+        } else if f64::exp(f64::tanh(x1)) < x1.asinh() {
+            let v5 = v2 * v[n % 4];
+            acc1 += v5.tanh();
+        } else {
+            let v2 = (x2.sin() * 0.9).asin();
+            acc1 += v2.cos();
+        }
+        let v6 = if -f64::cos(x2) < 0.25 && n % 3 == 1 {
+            s0 = (s0 * 0.6 + v[n % 4] * 0.4).sin();
+            v3 - x1
+        } else {
+            acc1.tanh().exp_m1()
+        };
+        let v7 = prog_71(v2, x0, 0.75, v, 1);
+        for _ in (1..=4).step_by(2) {
+            let v8 = (v6.sin() * 0.5).ln_1p();
+            acc1 += f64::sin(prog_48(x0.sin().cos(), 1.2, f64::atan(v2).sin(), v, 6)) * 0.25;
+            acc1 -= v8.tanh().sin();
+        }
+        s0.sin() + acc1.cos() + f64::cos(v3) - v6.cos() + v7.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_117(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::acosh(x0.asinh().powi(2) + 2.0).tanh() * 2.0;
+        let mut s1 = x0.asinh();
+        let mut s2 = v[n % 4].cos();
+        let mut acc3: f64 = 0.0;
+        for &t in v.iter() {
+            s0 *= 0.5;
+            s0 += 0.5 * x2.tanh();
+            acc3 += 0.5 * f64::asinh(t).tanh();
+        }
+        if x2 * x1 > x0 {
+            return s2 * v[n % 4];
+        }
+        let v4: f64 = prog_68(s1, f64::tanh(f64::tan(x0.sin() * 1.2)) * 2.0, (x1 - 0.5).sin() * 2.0, v, n);
+        'l1: for &t in v.iter() {
+            match n % 2 {
+                1 => {
+                    continue;
+                }
+                _ => {
+                    s2 = s2 * 0.5 + f64::sin(0.25 * t) * 1.0;
+                    if x2.min(s1 - v4) <= 1.0 && n % 2 == 0 {
+                        acc3 += 0.5 * (f64::atan(v[1]) - f64::asin(v4.tanh() * 0.9)).cos();
+                        acc3 -= (s2 * s2).sin() * 0.5;
+                        if s0 - v4.sin().cosh() < 1.0 {
+                            break;
+                        }
+                    } else if !(n == 1) {
+                        for _ in 0..3 {
+                            acc3 += (f64::to_degrees(t) * 0.01 - (s0 + s2)).tanh() * 0.1;
+                            if s0 < f64::log2(f64::powi(x2, 2) + 1.0) {
+                                break;
+                            }
+                        }
+                        s2 = f64::mul_add(s2, 0.8, f64::tanh(x1).sin() * 0.2);
+                        match n % 2 {
+                            1 => {
+                                continue;
+                            }
+                            _ => {
+                                acc3 -= v4.tanh() * 0.5;
+                                s0 = (s0 * 0.6 + 2.0_f64.atan2(v[n % 4]) * 1.0).tanh();
+                                match n {
+                                    0 => {
+                                        s2 = (s2 * 0.75 + (-v[n % 4]) * 0.25).tanh();
+                                    }
+                                    1..=2 => {
+                                        acc3 += f64::exp2(f64::tanh(f64::powi(x2 * x2 + 1.0, -2))).cos() * 0.25;
+                                    }
+                                    3 | 5 => {
+                                        continue;
+                                    }
+                                    _ => {
+                                        s2 = 0.75 * s2 + 0.05 * x0.sin().exp().sin();
+                                    }
+                                }
+                            }
+                        }
+                    } else {
+                        let x1 = (f64::tanh((s2 * s2 + 1.0).log10()) * 0.9).atanh();
+                        let mut k5 = 0;
+                        while k5 < 4 {
+                            k5 += 1;
+                            acc3 += (x1.tanh().tanh() * 0.5).ln_1p() * 0.1;
+                            let v6 = ((f64::sin(x0) + 2.0).cbrt().powi(2) + 0.5).atan2(t + s1);
+                            s2 = s2 * 0.6 + (s2.to_degrees() * 0.02).sin() * 0.25;
+                            acc3 -= 0.1 * f64::sin(v6);
+                        }
+                        acc3 -= f64::sin(x1) * 0.5;
+                    }
+                    let v7 = prog_30(s0.tanh().exp_m1().cos() * 2.0, s2, f64::tanh(x0).tanh() * 2.0, v, n);
+                    acc3 += 0.02 * v7.tanh().tanh();
+                }
+            }
+            let v8 = prog_29(s1, 0.25, x0, v, 0);
+            if v[n % 4].sin().sinh() <= -0.25 {
+                let v9 = s1.sin();
+                let v10 = v9 + 2.0;
+                acc3 += v10.sin() * 0.5;
+            } else if n < 3 {
+                let v4 = f64::powi(s0, 2) - s0.cos().exp2();
+                for &u in v.iter() {
+                    match n {
+                        0 => {
+                            acc3 += (u * s0 * x1).cos() * 0.1;
+                            match n {
+                                0 => {
+                                    let v11 = s2 + s1 + (-t);
+                                    s0 = (s0 * 0.5 + v11.tanh() * 0.1).tanh();
+                                }
+                                1..=2 => {
+                                    break 'l1;
+                                }
+                                3..=5 => {
+                                    let v12 = 0.25 * (s2 * s2 + 1.0).recip();
+                                    s1 = 0.8 * s1 + 1.0 * v12.sin();
+                                }
+                                _ => {
+                                    let x1 = x1.cos();
+                                    s2 = 0.75 * s2 + 0.25 * x1.sin();
+                                }
+                            }
+                            s1 *= 0.5;
+                            s1 += 0.5 * x1.sin().sin();
+                        }
+                        g if g > 1 => {
+                            s2 *= 0.5;
+                            s2 += 0.75 * 1.5_f64.log(x2.powi(2) + 2.0).cos();
+                        }
+                        _ => {
+                            let v13 = u - x2;
+                            s1 = s1 * 0.8 + ((v[n % 4].powi(2) + 2.0).ln().sin() * 2.0).cosh().cos() * 0.02;
+                            s2 = s2.mul_add(0.6, f64::cos(v13) * 0.2);
+                        }
+                    }
+                    let v14 = match n % 2 {
+                        0 => {
+                            let x1 = (x1 * x1 + 1.0).powf(1.5) + v4;
+                            f64::log10(f64::powi(v8, 2) + 1.0).asinh() + x1.tanh()
+                        }
+                        _ => {
+                            acc3 -= 0.1 * (u * u + 1.0).log(3.0).tanh();
+                            s1.tanh().exp()
+                        }
+                    };
+                    s0 *= 0.8;
+                    s0 += 0.1 * f64::tanh(x2 - t);
+                    acc3 += (u.tanh() - v14.tanh()).tanh() * 0.1;
+                }
+                acc3 += 0.5 * v4.cos().tanh();
+            }
+            acc3 += f64::tanh(v8.sin()) * 0.2;
+        }
+        acc3 += f64::clamp(x1 * 0.25, f64::asin(x2.sin() * 0.9).cos() - 1.5, f64::tanh(x1.sin()) + 1.5).tanh();
+        s0 + s1.sin() - f64::cos(s2) + acc3.cos() + v4.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_118(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::exp2(f64::cos(x0).tanh());
+        let mut acc1: f64 = 0.0;
+        acc1 += (f64::tanh(v[n % 4]) * 0.5).ln_1p();
+        if n == 1 {
+            s0 = s0 * 0.8 + v[n % 4].sin() * 0.2;
+        } else {
+            s0 = (s0 * 0.6 + x2 * 0.4).tanh();
+        }
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            acc1 += 0.25 * f64::tanh(v[(i + n) % 4]);
+            acc1 -= (f64::sinh(x2.sin() * 1.5) * x2).tanh() * 0.25;
+            match n {
+                0 => {
+                    let x0 = (0.3 * x1).cos();
+                    acc1 += 0.25 * x0.cos().tanh();
+                }
+                1 => {
+                    let x1 = x2;
+                    let v2: f64 = x1.tanh().exp_m1();
+                    s0 = 0.5 * s0 + 0.1 * f64::sin(f64::sin(v2));
+                }
+                2..=3 => {
+                    let mut k3 = 0;
+                    while k3 < 5 {
+                        k3 += 1;
+                        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| fi.to_degrees() * 0.02 + f64::tanh(p) + q.sin()).sum::<f64>();
+                        s0 = s0.mul_add(0.75, (v[i % 4] + 0.65).cos() * 0.25);
+                        acc1 -= v[1].tanh() * 0.05;
+                        acc1 += v4.cos() * 0.05;
+                    }
+                }
+                _ => {
+                    s0 = (s0 * 0.8 + (x1 + s0) * 0.1).sin();
+                }
+            }
+        }
+        let v7 = match n {
+            1 => {
+                let v5 = s0.cos() - f64::cos(x2);
+                s0.tanh() * x1.powi(2) + v5.sin()
+            }
+            2 | 4 => {
+                s0 = f64::mul_add(s0, 0.75, (v[1].powi(2) + 1.5).acosh().cos() * 0.05);
+                (x2.sin() * 0.9).atanh()
+            }
+            g if g > 5 => {
+                let x0 = f64::to_degrees(x0) * 0.01;
+                let v6 = acc1;
+                f64::exp(x2.cos()) + x0.sin() + f64::cos(v6)
+            }
+            _ => f64::acos(f64::tanh(v[n % 4]) * 0.9) - (x2 + x1),
+        };
+        if n > 0 && x1 >= (s0.sin() * 0.9).acos() {
+            s0 = (s0 * 0.5 + f64::tanh(v[n % 4] * s0) * 0.1).tanh();
+            if (v[n % 4].powi(2) + 1.5).acosh() >= x2 {
+                acc1 -= (f64::sinh(f64::cos(v[n % 4]) * 2.0) / ((x0.powi(2) + 1.0).log10().powi(2) + 0.5)).cos() * 0.2;
+                s0 = (s0 * 0.8 + f64::cos(x0) * 0.2).tanh();
+            } else {
+                s0 = (s0 * 0.6 + x1.atan() * 1.25 * 0.25).sin();
+                s0 = 0.8 * s0 + 0.05 * f64::sin(f64::atanh(f64::sin(s0) * 0.9));
+            }
+        } else if x0 < x2 {
+            for (i, &t) in v.iter().enumerate() {
+                let v8 = t.cos();
+                s0 *= 0.5;
+                s0 -= 0.02 * (f64::sin((v7.tanh() * 0.9).atanh()) * 1.5).sinh().sin();
+                s0 = (s0 * 0.75 + v[3 - i] * 0.25).sin();
+                acc1 += 0.5 * f64::sin(v8.tanh());
+            }
+        }
+        s0 + acc1.tanh() + f64::cos(v7)
     }
 
     #[differentiable]
     pub fn prog_119(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = prog_18(1.2, x1.tanh(), f64::tanh(x0 + x1), v, 4).sin() * 2.0;
-        let mut s1 = (x2 * x2).ln_1p();
-        let mut acc2: f64 = 0.0;
-        if prog_0(acc2, x0, s0, v, n) > f64::tanh(x2) {
-            acc2 += 2.0_f64.log(x0 * x0 + 2.0);
-            s0 = 0.8 * s0 + 0.2 * s1.sin().asinh().sin();
-        } else {
-            acc2 += x0 / ((acc2.tanh() * 0.9).acos().powi(2) + 1.5);
-            s0 = (s0 * 0.5 + acc2 * 0.1).sin();
-        }
-        if (x1.to_degrees() * 0.02).min(v[n % 4].mul_add(v[0], x1)) <= s0 {
-            return prog_63(2.0, (x0 * x0).ln_1p().sin() * 2.0, (acc2 + 0.1).sin() * 2.0, v, 2);
-        }
-        s0 = (s0 * 0.6 + s0 * 0.005).sin();
-        let mut m3 = 0;
-        for _ in (0..n).rev() {
-            if (f64::exp2(v[3].sin()).powi(2) + 0.5).atan2(x1 + s1) > 0.0 {
-                s0 = s0.mul_add(0.75, f64::tan(s1.sin() * 1.2).cos() * 0.02);
-                break;
+        let mut s0 = v[n % 4].tanh();
+        let mut acc1: f64 = 0.0;
+        let v2 = acc1.powi(2);
+        let v5 = match n {
+            0 => {
+                let v3 = f64::exp((x0 - s0).tanh());
+                prog_29(s0, 1.5, x2, v, n) + v3.tanh()
             }
-            let mut k4 = 0;
-            if (x0 * v[n % 4]).cos() < 0.5 {
-                m3 += 1;
-            }
-            while k4 < n {
-                k4 += 1;
-                let v5 = (v[n % 4] * v[n % 4]).ln_1p();
-                let v6 = f64::sinh(f64::cos(v5)) + f64::mul_add(v5, s0, v5);
-                if v[m3 % 4] + v6 <= -1.0 {
-                    s0 *= 0.8;
-                    s0 += 0.2 * f64::sin(s0);
-                    continue;
-                }
-                s1 = (s1 * 0.75 + (x2 * x2 + 0.5).cbrt() * 0.1).tanh();
-            }
-            s1 = (s1 * 0.5 + f64::tanh(s1).powi(2) * 0.25).sin();
-        }
-        match m3 {
-            0 | 2 => {
-                s0 = (s0 * 0.5 + (x1 + v[0]) * 0.25).sin();
-            }
-            3 => {
-                let v7 = (f64::copysign(2.0_f64, s0).powi(2) + 0.5).recip();
-                s0 = s0.mul_add(0.6, f64::sin((acc2 * acc2 + 0.5).sqrt()) * 0.1);
-                acc2 += v7.tanh();
-            }
-            4 | 6 => {
-                let v8 = acc2 / (x0 * x0 + 1.5);
-                let v9 = f64::sqrt(f64::hypot(v8, v[0]).powi(2) + 1.0);
-                s0 = s0 * 0.75 + v9.tanh().tanh() * 0.05;
-            }
+            1..=2 => v2.cos(),
+            3 | 5 => x0 * x1,
             _ => {
-                s0 = (s0 * 0.75 + f64::log(x1 * x1 + 1.0, acc2 * acc2 + 2.0) * 0.02).tanh();
-                if v[m3 % 4] * x0 + x0.sin() >= -0.5 {
-                    s1 = (s1 * 0.8 + (1.5_f64.powf(x1.cos()).powi(2) + 1.0).log(f64::powi((f64::powi(x0, 2) + 0.5).sqrt(), 2) + 2.0) * 0.05).sin();
-                } else if x0.asinh() / ((x2 + x0).powi(2) + 0.5) <= (x2.powi(2) + 1.0).cbrt() {
-                    s0 *= 0.75;
-                    s0 += 0.1 * (v[0] + x2).cos();
-                    acc2 += f64::sin(x2.sin().exp());
-                } else {
-                    s0 = (s0 * 0.75 + (x0.tanh() * 0.9).atanh() * 0.05).sin();
-                    s1 *= 0.8;
-                    s1 -= 0.1 * (v[n % 4] * v[n % 4] + 1.0).log2().cos();
-                }
-                s0 = s0.mul_add(0.6, f64::cos(f64::asin(x1.tanh() * 0.9)) * 0.1);
+                let v4 = (x1 * x0).mul_add(-s0, v2.cos().exp());
+                (-x2) + v4.sin()
+            }
+        };
+        let mut k6 = 0;
+        while k6 < n + 1 && f64::exp(f64::cos(x0)) >= v2 {
+            k6 += 1;
+            acc1 += 0.25 * f64::acosh(x2 * x2 + 1.5).tanh();
+            acc1 -= 0.25 * f64::tanh(v[3] + v5 - x1);
+        }
+        for i in 1..n {
+            acc1 += (f64::powi(v[(i + k6) % 4], 2) + 0.5).ln().asinh().sin() * 0.4;
+            acc1 += 0.4 * f64::cos(v2);
+        }
+        let mut a7 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            let fi = i as f64;
+            for j in 0..4 {
+                let fj = j as f64;
+                a7[i][j] = fj.atan() + (fi * fi + 1.0).powf(2.5);
             }
         }
-        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::sqrt(x1 * x1 + 2.0) + p.cos() + q.tanh()).sum::<f64>();
-        s1 = f64::mul_add(s1, 0.5, f64::cos((v[m3 % 4].sin() * 0.9).acos()) * 0.2);
-        s0 - s1.sin() + acc2.tanh() + v10.sin()
+        let v8 = prog_0(f64::cbrt(a7[0][k6 % 4].cos() + 2.0).tanh(), 0.25, x1, v, n);
+        s0 = (s0 * 0.8 + prog_8(f64::tanh(((v5.to_radians() * 20.0).powi(2) + 1.0).atan2(x2)), (x0 + a7[0][(k6 + n) % 4] + f64::cosh(x0.cos() * 2.0)).sin(), x2, v, 4) * 0.005).tanh();
+        s0 + f64::cos(acc1) + v2.cos() + v8.tanh() + a7[0][n % 4].tanh().exp()
     }
 
     pub const SCALE: f64 = 0.75;

@@ -227,8981 +227,8987 @@ pub mod random_programs_dual {
             s2 = s2 * c(0.8) + (x0 * x0 + c(1.0)).ln().tanh() * c(0.2);
             acc3 -= v6.cos().tanh() * c(0.25);
         }
-        let v10 = if le(prog_0_dual((c(1.2) - x1).cos() * c(2.0), s0, c(1.5), v, 2, margin), c(0.5), margin) || n == 3 {
+        let v9 = if le(prog_0_dual((c(1.2) - x1).cos() * c(2.0), s0, c(1.5), v, 2, margin), c(0.5), margin) || n == 3 {
             let v8 = (x0.tanh() * c(2.0)).cosh();
             s2 = s2.mul_add(c(0.8), v8.tanh().exp_m1().tanh() * c(0.01));
             d_copysign(c(3.0_f64), x2.asinh(), margin)
         } else if ge((v[n % 4].tanh() * c(0.9)).asin() - (x0.tanh() * c(0.5)).ln_1p(), (v4 * v4 + c(1.0)).recip(), margin) {
-            v[n % 4] * x2
+            prog_0_dual(c(1.5), x2, c(0.25), v, 5, margin)
         } else {
-            let v9 = (v[n % 4].powi(2) + c(1.0)).powi(-1);
-            s1 = (s1 * c(0.5) + (x1 + c(0.75)) * c(0.5)).sin();
-            v9.sin().exp()
+            let v4: Dual64 = x0 / (v4.powi(2) + c(1.0)) * c(2.0);
+            (x0.tanh().powi(2) + c(0.5)).recip() + v4.sin()
         };
+        let mut a10 = [c(0.0); 4];
         for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| (p * p + c(1.0)).recip() + q.sin()).sum::<Dual64>();
-            match i {
-                0 => {
-                    s0 *= c(0.75);
-                    s0 += c(0.25) * ((x1 + fi).powi(2) + c(2.0)).ln().sin();
-                    let v12: Dual64 = v4.tanh() / (d_min(v11, v10, margin).powi(2) + c(0.5));
-                    acc3 -= v12.sin() * c(0.25);
-                }
-                g if g > 1 => {
-                    acc3 += d_atan2(c(2.0_f64), v4 - c(0.65)).sin() * c(0.5);
-                    acc3 -= c(0.5) * (x0.sin() * c(0.9)).acos().cos();
-                }
-                _ => {
-                    s1 *= c(0.5);
-                    s1 += c(0.1) * (x2.cos() * x1).sin();
-                }
-            }
-            s0 = c(0.5) * s0 + c(0.05) * ((v10 - v[1]) * s0).sin();
-            acc3 += c(0.5) * (t.sin() + v11.cos()).sin();
+            a10[i] = t * v4;
         }
-        s0 - s1 * c(0.75) + s2 + acc3.cos() - v4 * c(0.75) - v10
+        s1 * c(0.25) + s2 - acc3 + v4.cos() + v9.sin() + a10[0].tanh() + (x2.sin() * c(1.5)).cosh()
     }
 
     pub fn prog_2_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.tanh().exp2();
-        let mut s1 = d_min(x2 + v[n % 4], x2, margin).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().map(|&p| d_atan2(v[n % 4] * v[n % 4] + c(0.5), x1) + p.sin()).sum::<Dual64>();
-        for (i, &t) in v.iter().enumerate() {
+        let mut s0 = ((x2 + v[n % 4]).tanh() * c(0.9)).atanh();
+        let mut s1: Dual64 = (v[3].cos().exp().sin() * c(0.9)).acos().sin() * c(2.0);
+        let mut s2 = x1.powi(2).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        'l0: for i in (0..3).rev() {
             let fi = c(i as f64);
-            s1 = (s1 * c(0.5) + (v3 * v3).ln_1p() * c(0.5)).tanh();
-            let v4 = x2 * (fi.powi(2) + c(1.0)).recip();
-            acc2 += c(0.5) * (t.tanh() + v4.cos()).sin();
-        }
-        if gt(d_max(v[n % 4], x0, margin), -c(0.5), margin) {
-            s0 = c(0.5) * s0 + c(0.1) * acc2.sin();
-            s1 = s1.mul_add(c(0.8), (d_to_degrees(v[3]) * c(0.02)).cos() * c(0.1));
-        } else if ge(v[2].sin() * (x1.sin() * c(0.9)).asin(), v[0], margin) {
-            s0 = s0 * c(0.75) + v[n % 4].cos().tanh() * c(0.25);
-            let v3 = d_abs((x2 * x2 + c(1.0)).log2(), margin);
-            acc2 -= v3.sin();
-        } else {
-            s0 = s0 * c(0.75) + (x1 * x1 + c(2.0)).acosh().sin() * c(0.1);
-        }
-        'l1: for i in 0..6 {
-            let fi = c(i as f64);
-            s0 = s0.mul_add(c(0.5), d_log(c(1.5_f64), s0.tanh().exp().powi(2) + c(2.0)) * c(0.25));
-            let mut k5 = 0;
-            while k5 < n + 1 {
-                k5 += 1;
-                if n < k5 {
+            s2 = s2 * c(0.8) + (s1 + x0).cos() * c(0.1);
+            for j in 0..i {
+                let fj = c(j as f64);
+                if lt((fj - v[j]) * (v[1].tanh() * c(0.5)).ln_1p(), c(0.0), margin) || j % 3 == 1 {
+                    break 'l0;
+                }
+                if lt(c(1.5) * s2.sin(), fi, margin) {
+                    acc3 -= c(0.25) * fi.powi(2).tanh();
+                    continue 'l0;
+                }
+                if le(v[j].asinh(), s2, margin) {
                     continue;
                 }
-                match n {
-                    0 => {
-                        acc2 += (s0.sin().powi(2) + c(1.0)).log2().sin() * c(0.02);
-                        let x1: Dual64 = (v3.tanh() * c(0.5)).ln_1p();
-                        s0 = c(0.75) * s0 + c(0.25) * x1.tanh();
-                    }
-                    1 | 3 => {
-                        continue 'l1;
-                    }
-                    5 => {
-                        let v6 = (fi.cos().sinh().powi(2) + c(1.0)).log(3.0);
-                        let v7: Dual64 = v3.sin().exp2();
-                        s1 = s1 * c(0.5) + (v6 + v7.cos()).sin() * c(0.25);
-                    }
-                    _ => {
-                        s1 = (s1 * c(0.8) + fi.sin() * c(1.0)).sin();
-                    }
-                }
-                s1 = s1 * c(0.6) + (v3.cos() * c(0.9)).acos().sin() * c(0.1);
+                s0 = (s0 * c(0.5) + (s0 * s0).ln_1p() * c(0.5)).tanh();
             }
-            acc2 += x2.sin().sin() * c(0.25);
-            let v8 = x2.powi(3);
-            s0 = c(0.75) * s0 + c(0.02) * v8.sin().tanh();
+            let v4: Dual64 = s0 * fi;
+            s2 = c(0.6) * s2 + c(0.2) * v4.sin().sin();
         }
-        s0 * c(0.25) + s1 + acc2.tanh() - v3.cos()
+        let v5 = if ge(d_atan2(c(3.0_f64), x2.tanh()), (x0 * x0 + c(1.0)).log2(), margin) {
+            ((acc3.powi(2) + c(1.0)).ln().sin() * c(0.9)).asin()
+        } else {
+            return (x0.powi(2) + c(1.0)).recip().tanh()
+        };
+        if le(s0, v5, margin) {
+            acc3 += (v[n % 4] * v[n % 4] + c(2.0)).sqrt().tanh();
+        } else if lt(prog_0_dual(s0, s1, (s0.sin() + x2).cos(), v, n, margin), -s2, margin) {
+            acc3 -= v[3].powi(3).tanh() * c(0.25);
+        }
+        if gt(v[2].tanh().exp2(), -c(0.5), margin) {
+            return (acc3.tanh().powi(2) + c(2.0)).acosh();
+        }
+        s1 = s1 * c(0.6) + s1.cos().tanh() * c(0.02);
+        s1.sin() + s2 - acc3 * c(0.5)
     }
 
     pub fn prog_3_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 * x1).sin() * c(2.0);
+        let mut s0 = (v[n % 4].cos() * c(0.5)).ln_1p();
         let mut acc1: Dual64 = c(0.0);
-        let v7 = if n % 2 == 0 && gt((s0.powi(2) + c(1.0)).log10(), v[n % 4], margin) {
-            for i in (1..=5).step_by(2) {
-                let fi = c(i as f64);
-                acc1 -= d_powf(x2.cos().exp_m1().powi(2) + c(1.0), x2.cos().cosh().sin()).cos() * c(0.25);
-                acc1 -= c(0.5) * ((fi + x0).powi(2) + c(1.0)).recip();
+        let mut k2 = 0;
+        while k2 < n && gt(x1.atan() / ((x2 * x2 + c(1.0)).ln().powi(2) + c(1.0)), v[(k2 + n) % 4], margin) {
+            k2 += 1;
+            acc1 += c(0.25) * (s0 * s0 + c(2.0)).acosh().sin();
+            acc1 += c(0.2) * ((v[2] * x2).powi(2) + c(2.0)).acosh().cos();
+        }
+        let mut m3 = 0;
+        for i in 0..n {
+            let fi = c(i as f64);
+            for _ in (1..=3).step_by(2) {
+                s0 = c(0.8) * s0 + c(0.2) * (fi + x0).tanh();
+                acc1 -= c(0.1) * fi.tanh().exp_m1().cos();
             }
-            let v2 = prog_0_dual((v[2] + s0).tanh(), s0, s0.cos(), v, n, margin);
-            s0 = (s0 * c(0.5) + (v[n % 4] - x0) * c(0.25)).sin();
-            prog_0_dual(x1.sin().sin() * c(2.0), c(1.2), s0, v, 5, margin) + v2.tanh()
-        } else if n == 3 && lt(d_min(x2.atan(), x0 / (x2.powi(2) + c(1.5)), margin), c(0.5), margin) {
-            let v3 = (s0 * s0 + c(1.5)).acosh().tanh().cosh();
-            v3.tanh().exp2()
+            acc1 += (x1 - c(0.35)).tanh() * c(0.25);
+            if gt(prog_1_dual(x2, (x0 / c(1.5)).tanh(), d_atan2(x0, v[n % 4] * v[n % 4] + c(1.0)).tanh(), v, k2, margin), -c(1.0), margin) {
+                m3 += 1;
+            }
+        }
+        match m3 {
+            0 => {
+                let x0 = (v[k2 % 4] * v[k2 % 4] + c(0.5)).sqrt() / ((-x1).powi(2) + c(1.0));
+                s0 = (s0 * c(0.75) + (s0.powi(2) + c(1.0)).log10() * c(0.5)).sin();
+                if ge(v[3] / (v[n % 4].mul_add(x2, x0).powi(2) + c(1.5)), c(0.25), margin) || m3 % 2 == 0 {
+                    s0 = s0.mul_add(c(0.75), s0.powi(3).cos() * c(0.05));
+                }
+            }
+            4 | 6 => {
+                acc1 += x1.sin();
+            }
+            _ => {
+                for _ in 0..v.len() {
+                    acc1 -= (v[3] + x2).sin() * c(0.5);
+                    acc1 -= x0.cos() * c(0.5);
+                }
+            }
+        }
+        let v4 = v.iter().map(|&p| d_atan2(p.cos(), p.powi(2) + c(1.0))).sum::<Dual64>();
+        let v8 = if lt(x0, c(0.5), margin) {
+            d_copysign(c(0.5_f64), s0, margin)
+        } else if gt((x0.tanh() * c(0.5)).ln_1p(), d_abs(x1, margin), margin) {
+            let v5 = -(x1.sin() * c(1.5)).sinh();
+            v5 - s0 - s0
         } else {
             for (i, &t) in v.iter().enumerate() {
                 let fi = c(i as f64);
                 match i % 3 {
                     1 => {
-                        let v4 = (d_powf(t * t + c(1.0), x1.tanh()).tanh() + c(2.0)).cbrt();
-                        let x0 = v4;
-                        acc1 += x0.cos().tanh() * c(0.5);
+                        let v6 = (d_powf(x2 * x2 + c(1.0), x1.tanh()).tanh() + c(2.0)).cbrt();
+                        let x2 = v6;
+                        acc1 += x2.cos().tanh() * c(0.5);
                     }
                     2 => {
                         continue;
                     }
                     _ => {
-                        s0 = c(0.75) * s0 + c(0.01) * (d_atan2(x2 * x2 + c(1.0), s0) * (s0 * t)).sin();
-                        if i > 2 && le(v[i] - x1, c(0.0), margin) {
+                        s0 = s0.mul_add(c(0.5), fi.sin() * c(1.0));
+                        if gt((t.powi(2) + c(1.0)).log10(), c(0.5), margin) {
                             break;
                         }
-                        let v5 = fi;
-                        s0 = c(0.5) * s0 + c(1.0) * v5.sin();
+                        s0 = s0 * c(0.6) + ((v4 * v4 + c(1.0)).ln() + d_atan2(v4 * v4 + c(1.0), x1)).cos() * c(0.02);
                     }
                 }
                 s0 *= c(0.5);
-                s0 += c(1.0) * (s0.tanh() + c(2.0)).cbrt().tanh();
+                s0 += c(1.0) * (t.tanh() + c(2.0)).cbrt().tanh();
             }
-            let v6 = acc1;
-            (v[n % 4].tanh().exp_m1().sin() * c(0.9)).acos() + v6.cos()
+            let v7 = prog_2_dual(c(0.5), x1, (s0 + v[1]).tanh() * c(2.0), v, n, margin);
+            d_min((v[3].tanh() * c(2.0)).cosh(), v4, margin) + v7.sin()
         };
-        for &t in v.iter() {
-            let v9 = if gt(c(0.3) - x2, v7, margin) {
-                d_powf(c(2.0_f64), t.sin()) / ((v[3] / (x2 * x2 + c(1.5))).powi(2) + c(0.5))
-            } else {
-                let v8 = (t.powi(2) + c(0.5)).recip() / c(4.0);
-                return (v8 * x2).tanh().exp_m1()
-            };
-            let v11 = if lt(v9 - x2, -c(0.5), margin) {
-                v7.cos()
-            } else {
-                let v10 = x0;
-                v7 / (v[3].sin() + c(2.0)) + v10.cos()
-            };
-            match n % 3 {
-                0 | 2 => {
-                    break;
+        'l5: for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            match n % 2 {
+                0 => {
+                    acc1 += c(0.5) * (x2.powi(2) + c(1.0)).cbrt().cos();
+                }
+                1 => {
+                    s0 = s0.mul_add(c(0.5), ((x2.powi(2) + c(1.0)).log10().powi(2) + c(1.0)).log10() * c(1.0));
                 }
                 _ => {
-                    s0 = s0.mul_add(c(0.6), (x2 * x2 + c(1.0)).powi(-2).tanh() * c(0.05));
-                    s0 = s0 * c(0.8) + (v9.powi(2) + c(1.0)).log10().tanh() * c(0.05);
+                    for u in v {
+                        if ge(fi - v8, x1, margin) {
+                            continue;
+                        }
+                        let v9 = (u.powi(2) + c(0.5)).recip() / c(4.0);
+                        if lt(x2 / (v9 * v9 + c(1.0)), v4, margin) {
+                            s0 = (s0 * c(0.6) + (v[m3 % 4].cos() * c(2.0)).cosh() * c(0.05)).tanh();
+                            continue;
+                        }
+                        s0 *= c(0.8);
+                        s0 += c(0.4) * (s0.powi(2) + c(1.0)).log10();
+                    }
+                    s0 = (s0 * c(0.5) + s0.tanh() * c(0.5)).tanh();
+                    if lt((x1 - v4).tanh(), -c(0.25), margin) && i == 0 {
+                        break;
+                    }
                 }
             }
-            s0 = s0 * c(0.8) + (t.tanh() * c(0.9)).atanh().cos() * c(0.02);
-            s0 = c(0.6) * s0 + c(0.02) * v11.sin().sin();
-        }
-        'l3: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            if le(d_atan2(s0, d_clamp(x2, t.sin() - c(1.5), fi.sin() + c(1.5), margin).powi(2) + c(0.5)), s0.powi(3), margin) {
-                break;
-            }
-            s0 *= c(0.5);
-            s0 += c(0.5) * s0.tanh();
-            for (j, &u) in v.iter().enumerate() {
-                acc1 -= ((s0.powi(2) + c(1.0)).log(2.0) + v7).cos() * c(0.1);
-                if lt(((u + fi).tanh() * c(0.9)).acos(), v[3 - j].mul_add(u, x2), margin) && n % 2 == 0 {
-                    break 'l3;
+            s0 = s0 * c(0.75) + (x2.sin() * c(1.2)).tan().cos() * c(0.02);
+            for j in 0..5 {
+                let fj = c(j as f64);
+                s0 = c(0.5) * s0 + c(0.5) * x2.sin();
+                if le(v4, -c(1.0), margin) {
+                    s0 = s0 * c(0.8) + (s0 + x1).sin() * c(0.1);
+                    s0 = s0 * c(0.6) + x1.powi(3).tanh() * c(0.02);
+                } else if gt((x0 + x1).sin().exp(), -c(0.5), margin) || j > 3 {
+                    acc1 -= c(0.1) * (v8 + s0).tanh();
+                }
+                match j {
+                    0 => {
+                        continue 'l5;
+                    }
+                    2..=3 => {
+                        s0 = (s0 * c(0.6) + (x0 + fj) * c(0.4)).sin();
+                        let x1 = x1 + fj.sin();
+                        acc1 += x1.tanh() * c(0.1);
+                    }
+                    4 => {
+                        let v10 = fi - v8;
+                        let v4 = -(v10.tanh() * c(1.2)).tan();
+                        s0 *= c(0.75);
+                        s0 += c(0.02) * v4.tanh().cos();
+                    }
+                    _ => {
+                        s0 = (s0 * c(0.6) + (s0.sin() * c(0.9)).atanh() * c(0.05)).tanh();
+                        s0 = s0.mul_add(c(0.5), v8.tanh() * c(0.5));
+                        if lt(v8 + d_atan2(v[j % 4], x0.powi(2) + c(1.0)), c(1.0), margin) && j % 3 == 1 {
+                            s0 = c(0.8) * s0 + c(0.2) * s0.asinh().sin();
+                            continue;
+                        }
+                    }
                 }
             }
         }
-        let v13 = match n % 3 {
-            0 => {
-                let v12 = v[n % 4] - x2;
-                v12.cos().mul_add((x2.powi(2) + c(1.0)).powi(-2), (v[2].cos() * c(0.9)).acos())
-            }
-            1 => (x2.powi(2) + c(1.0)).powi(-1),
-            2 => d_atan2(c(1.5_f64), v[1].cos().exp_m1()),
-            _ => x0 / c(3.0) - x2.asinh(),
-        };
-        let a14 = v.map(|e| e.cos());
-        x2 * c(0.25) + s0 * c(1.5) + acc1.cos() - v7.sin() + v13.sin() - a14[2] * c(1.5)
+        x1 * c(1.5) + s0 - acc1.sin() + v4.sin() + v8.sin()
     }
 
     pub fn prog_4_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
         let mut s0 = d_copysign(v[n % 4], x2, margin);
-        let mut s1 = (v[0] * v[0]).ln_1p();
-        let mut s2 = (x0 * x1).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v7 = match n % 4 {
-            0 | 2 => {
-                for i in (0..=n).rev().step_by(2) {
-                    match i {
-                        0 | 2 => {
-                            s0 = s0.mul_add(c(0.5), (v[i % 4].powi(2) + c(2.0)).sqrt().sin() * c(0.5));
-                        }
-                        3 | 5 => {
-                            acc3 -= ((v[i % 4] + v[2]).powi(2) + c(0.5)).sqrt().sin() * c(0.5);
-                            acc3 += s0.cos() * c(0.5);
-                        }
-                        _ => {
-                            s1 = c(0.8) * s1 + c(0.05) * s1.cos().exp().sin();
-                            s2 = s2 * c(0.5) + (s2 * s2 + c(1.0)).recip().tanh() * c(0.75);
-                        }
-                    }
-                    s1 = (s1 * c(0.8) + d_log(c(3.0_f64), x2.powi(2) + c(2.0)).tanh().sinh() * c(0.05)).sin();
-                    let v4 = v[2].powi(2);
-                    s2 = s2 * c(0.75) + v4.sin() * c(0.05);
-                }
-                let v5 = s1;
-                c(SCALE) + v5
-            }
-            3 => {
-                let v6 = s2 - x1;
-                d_copysign(v6.sin().exp2(), (v6.sin() * c(0.9)).acos(), margin)
-            }
-            _ => s2.tanh(),
-        };
-        let v8 = v.iter().fold(acc3.tanh(), |r, &p| r * c(0.5) + c(0.05) * ((s2 + x0).asinh() + p.cos()).tanh());
-        match n % 4 {
-            0 => {
-                s0 = c(0.6) * s0 + c(0.1) * (v[n % 4] * v[n % 4] + c(2.0)).acosh().tanh();
-            }
-            2 => {
-                acc3 -= c(0.005) * prog_0_dual(s2, (v7 * v7 + c(1.0)).ln().cos(), v8.sin(), v, n, margin).tanh();
-                acc3 += v[n % 4].sin();
-                if !(n == 4 && gt(v[1] / (v[n % 4] * v[n % 4] + c(1.5)), c(0.0), margin)) {
-                    acc3 -= prog_0_dual(c(1.2), c(1.2), d_min(x1, x0, margin).tanh(), v, 5, margin).cos() * c(0.05);
-                    let v9: Dual64 = (v[n % 4].sin() * c(0.9)).asin();
-                    s1 = c(0.75) * s1 + c(0.1) * v9.sin().cos();
-                } else if ge((x1.sin() * c(2.0)).cosh(), x0 + c(0.3), margin) {
-                    acc3 += (v[n % 4] / (v[n % 4] * v[n % 4] + c(1.0))).sin();
-                    acc3 += c(0.75) * (s0.powi(2) + c(0.5)).sqrt();
-                }
-            }
-            3 => {
-                let v10 = x0 * x0;
-                s1 = s1.mul_add(c(0.6), v10.tanh().sin() * c(0.1));
-            }
-            _ => {
-                acc3 -= c(0.25) * v7.cos();
-                s2 = s2 * c(0.5) + (-s2).tanh() * c(0.05);
-            }
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = v.iter().map(|&p| prog_0_dual(s0, p, x1.sin().cosh().cos() * c(2.0), v, n, margin)).sum::<Dual64>();
+        s0 *= c(0.8);
+        s0 += c(0.2) * d_abs(d_hypot(acc1, x0, margin), margin).sin();
+        if gt(c(0.8) - x1, s0, margin) {
+            let v3 = prog_0_dual(x0, c(0.5), d_to_radians(v2).tanh() * c(2.0), v, n, margin);
+            let x1 = (x0 * x0).ln_1p();
+            acc1 += (v3.cos() + x1.tanh()).cos() * c(0.01);
+        } else if lt(prog_0_dual(v[n % 4].powi(2).sin() * c(2.0), x2, (x1.powi(2) + c(1.5)).acosh().tanh() * c(2.0), v, 0, margin), -c(1.0), margin) {
+            s0 = c(0.8) * s0 + c(0.05) * d_copysign(acc1, x0, margin).cos();
         }
-        for &t in v.iter() {
-            let v11 = if !(n % 2 == 0) {
-                t.sin()
-            } else if gt(c(0.65) * t, c(0.0), margin) && n % 3 == 1 {
-                d_atan2((c(SCALE) + v[2]).powi(2) + c(1.0), v7.tanh())
-            } else {
-                s1 *= c(0.5);
-                s1 += c(0.5) * (x1 * x1 + c(1.0)).ln().sin();
-                (s2 * s2 + c(0.5)).recip()
-            };
-            if ge(v8.sin(), (s1 * s1 + c(0.5)).recip(), margin) {
-                let v12 = v7.tanh().exp();
-                let v13 = (x2 * x2 + c(1.5)).acosh();
-                s2 = c(0.5) * s2 + c(0.05) * (v12.tanh() + v13.cos()).cos();
-            } else if ge(d_max(s0 / c(4.0), s1 * v[n % 4], margin), c(0.5), margin) || n > 1 {
-                let v14 = v7.tanh().exp();
-                s2 = s2.mul_add(c(0.5), v14.sin().tanh() * c(0.1));
-            } else {
-                let v15 = (t * t + c(1.0)).ln() + (s2.tanh() * c(1.5)).cosh();
-                s2 = (s2 * c(0.8) + s2.tanh().exp_m1() * c(0.05)).sin();
-                acc3 += c(0.5) * v15.cos();
-            }
-            s1 *= c(0.75);
-            s1 += c(0.25) * (s1 * s1).ln_1p().tanh().cos();
-            acc3 -= c(0.5) * v11.sin();
+        let v4 = prog_0_dual(v2.tanh() * c(2.0), acc1.cos().asinh().cos(), x1, v, 3, margin);
+        let mut a5 = [c(0.0); 4];
+        for i in 0..n {
+            let fi = c(i as f64);
+            a5[i % 4] += d_atan2(fi.cos(), d_log(x0 * x0 + c(1.0), v[(i + n) % 4].powi(2) + c(2.0)).powi(2) + c(0.5)).sin() * c(0.5);
+            s0 = s0.mul_add(c(0.75), d_atan2(s0, v4 * v4 + c(1.0)).sin() * c(0.02));
         }
-        s0.cos() - s1.cos() - s2.tanh() - acc3.cos() + v7 * c(0.25) + v8 + d_copysign(c(1.5_f64), v[n % 4], margin)
+        s0 = c(0.8) * s0 + c(0.005) * prog_0_dual(x1, s0, acc1, v, n, margin).sin();
+        s0 * c(0.25) + v4.tanh() - a5[0]
     }
 
     pub fn prog_5_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 + x1).tanh() * c(2.0);
-        let mut s1 = prog_0_dual((x0 * x0).cos() * c(2.0), x1, x0, v, n, margin).tanh() * c(2.0);
-        let mut s2 = s1;
-        let mut acc3: Dual64 = c(0.0);
-        let a4 = [(x1 * x1).ln_1p(), (v[n % 4] * v[n % 4] + c(2.0)).acosh(), d_min(v[n % 4], s0, margin), (v[n % 4].sin() * c(1.5)).cosh()];
-        let v5 = v.iter().zip(a4.iter()).map(|(&p, &q)| d_max(q, p, margin)).sum::<Dual64>();
-        if ge(prog_0_dual(x1, x0, c(1.2), v, n, margin), -c(0.5), margin) {
-            acc3 -= v[3].cos();
-            if gt((v5.tanh() + c(2.0)).cbrt(), d_log(x2 * x2 + c(1.0), v[n % 4] * v[n % 4] + c(2.0)), margin) {
-                acc3 += d_atan2(c(3.0_f64), acc3.asinh()).cos();
-                acc3 += c(0.005) * prog_0_dual(v5.tanh() * c(2.0), c(1.5), v5.cos(), v, n, margin).cos();
-            }
-        } else {
-            let v6 = d_min(v5, a4[3], margin);
-            s2 = (s2 * c(0.6) + v6.sin() * c(0.02)).tanh();
-        }
-        let mut a7 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a7[i][j] = v5;
+        let mut s0 = (x0 - x1).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        'l0: for i in 1..n {
+            let fi = c(i as f64);
+            acc1 -= c(0.02) * prog_0_dual((d_to_degrees(s0.tanh()) * c(0.01)).cos() * c(2.0), x1, ((v[i % 4].cos() * c(0.9)).acos() - c(2.0)).cos(), v, i, margin).tanh();
+            s0 = (s0 * c(0.5) + (x1 * x1 + c(1.0)).recip() * c(0.75)).sin();
+            let mut k2 = 0;
+            while k2 < n + 1 && le(x2.asinh(), c(0.5), margin) {
+                k2 += 1;
+                s0 = s0 * c(0.75) + (s0 / (s0.powi(2) + c(1.5))).cos() * c(0.1);
+                if gt(d_to_radians(x2) * c(20.0), fi, margin) || n > 3 {
+                    acc1 -= c(0.05) * fi.sin();
+                    continue 'l0;
+                }
+                acc1 += c(0.05) * (fi * fi + c(1.0)).log2().cos();
             }
         }
-        let a8 = a7[0];
-        s0 = c(0.6) * s0 + c(0.02) * a7[1][1].atan().cos();
-        s1 = c(0.8) * s1 + c(0.2) * x2.tanh();
-        s0 - s1.cos() + s2.sin() - acc3 - a8[2].cos()
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            for j in 1..n {
+                let v4 = match j {
+                    0 => (x2.tanh() * c(0.9)).acos(),
+                    g if g > 2 => -v[3].powi(2),
+                    _ => v[1].powi(3) + (x2 + x0),
+                };
+                s0 = (s0 * c(0.75) + x0 * c(0.25)).tanh();
+                match j {
+                    0 | 2 => {
+                        let v5 = v4.cos();
+                        s0 = s0.mul_add(c(0.5), v5.tanh().sin() * c(0.02));
+                    }
+                    4 => {
+                        acc1 -= (x1 - x2 + c(0.1)).sin() * c(0.05);
+                        s0 = (s0 * c(0.5) + v4 / c(2.0) * c(0.05)).sin();
+                    }
+                    _ => {
+                        s0 = c(0.5) * s0 + c(0.25) * (v[1].cos().powi(2) + c(0.5)).recip().cos();
+                    }
+                }
+                acc1 += c(0.05) * v4.sin().tanh();
+            }
+            let v8 = if n % 2 == 0 {
+                (x2.powi(2) + c(1.5)).acosh() - (x1 * x1 + c(1.0)).powf(1.5)
+            } else if lt(d_to_degrees(v[3]) * c(0.01), c(0.0), margin) {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = c(j as f64);
+                    let v6 = d_max(x1 / c(4.0), s0 * x1, margin);
+                    acc1 += fj.tanh().sin() * c(0.1);
+                    s0 = (s0 * c(0.5) + (u.sin() + v6.sin()) * c(0.1)).sin();
+                }
+                let v7 = (x2 * x2 + c(1.0)).ln() + (v[(k3 + n) % 4].tanh() * c(1.5)).cosh();
+                v7.cos().exp().powi(2).ln_1p()
+            } else {
+                (x2 * x2).ln_1p()
+            };
+            let v9 = (v[n % 4] * v[n % 4] + c(0.5)).ln();
+            acc1 += v9.cos() * c(0.4);
+            if k3 >= 5 {
+                break;
+            }
+            acc1 += v8.cos() * c(0.2);
+        }
+        'l5: for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            s0 *= c(0.8);
+            s0 -= c(0.02) * v[i % 4].tanh().cosh().powi(3).tanh();
+            match i % 4 {
+                0 | 2 => {
+                    s0 *= c(0.75);
+                    s0 += c(0.1) * x2.sin().exp2().tanh();
+                    if le((v[3] * v[3] + c(0.5)).recip(), c(1.0), margin) {
+                        acc1 += (v[i % 4] * v[i % 4] + c(2.0)).acosh().cos() * c(0.5);
+                        s0 = s0.mul_add(c(0.6), x0.sin() * c(0.4));
+                    } else if gt(v[k3 % 4], c(1.0), margin) && i == 4 {
+                        acc1 -= c(0.5) * (x0 * x0 + c(1.5)).acosh().tanh();
+                        let v10 = x0.mul_add(x2, v[(i + n) % 4]);
+                        acc1 += c(0.5) * v10.tanh();
+                    }
+                }
+                3 => {
+                    let v11: Dual64 = d_min(c(3.0_f64), x0, margin);
+                    s0 = (s0 * c(0.8) + v11.tanh() * c(0.2)).sin();
+                }
+                _ => {
+                    for (j, &u) in v.iter().enumerate() {
+                        let fj = c(j as f64);
+                        if lt(d_atan2(s0, s0 * s0 + c(1.0)).cos().exp_m1(), x2, margin) && j < k3 {
+                            break 'l5;
+                        }
+                        if lt((u * u + c(2.0)).acosh(), (fj.powi(2) + c(1.0)).recip(), margin) {
+                            acc1 += c(0.1) * x1.powi(3).sin();
+                        } else {
+                            let v12 = (v[j].tanh() * c(2.0)).cosh();
+                            let v13 = (fj.cos() * c(0.9)).acos();
+                            s0 = (s0 * c(0.6) + (v12.sin() + v13.cos()) * c(0.05)).sin();
+                        }
+                        acc1 += fj.tanh().sinh().cos() * c(0.1);
+                    }
+                    s0 *= c(0.8);
+                    s0 += c(0.2) * x2.sin();
+                    if lt((s0 - fi) * v[i % 4].tanh(), c(0.5), margin) {
+                        break;
+                    }
+                }
+            }
+            acc1 += c(0.5) * (v[i % 4] * c(0.1) - x1.tanh().exp()).cos();
+        }
+        let v18 = match k3 % 3 {
+            1 => {
+                let x1: Dual64 = d_powf(d_clamp(x1, -c(1.0), c(1.0), margin).powi(2) + c(0.5), (v[k3 % 4].cos() * c(1.5)).sinh().tanh());
+                x2 + x1
+            }
+            2 => {
+                let v14 = -v[n % 4];
+                v[k3 % 4].sin() + v14.tanh()
+            }
+            _ => {
+                for i in 0..n {
+                    let fi = c(i as f64);
+                    match k3 % 3 {
+                        1 => {
+                            let v15 = (x0.powi(2) + c(2.0)).sqrt();
+                            let v16 = fi.sin();
+                            acc1 += c(0.25) * (v15.cos() - v16).cos();
+                        }
+                        2 => {
+                            s0 = c(0.8) * s0 + c(0.2) * ((c(SCALE) + x2).powi(2) + c(1.0)).sqrt().tanh();
+                            let v17 = x1 - v[i % 4] + c(1.2);
+                            s0 = c(0.6) * s0 + c(0.2) * v17.tanh();
+                        }
+                        _ => {
+                            acc1 -= d_max(-c(3.0_f64), fi, margin).cos() * c(0.25);
+                            s0 = c(0.6) * s0 + c(0.4) * v[i % 4].atan().cos();
+                        }
+                    }
+                    acc1 += (fi.powi(2) + c(1.0)).log(10.0).cos().exp2().tanh() * c(0.25);
+                }
+                v[k3 % 4] / (v[k3 % 4] * v[k3 % 4] + c(1.0))
+            }
+        };
+        let v19 = v.iter().copied().map(|p| d_max(d_clamp(v18, -c(1.0), c(0.5), margin), x2 / (s0.powi(2) + c(0.5)), margin) + p.tanh()).sum::<Dual64>();
+        let v20 = (x1.powi(2) + c(1.5)).acosh();
+        acc1.cos() + v19.tanh() + v20 * c(1.5) + (v20 / (x1 * x1 + c(1.5))).tanh()
     }
 
     pub fn prog_6_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (v[n % 4] * v[n % 4]).ln_1p();
+        let mut s0 = d_copysign(c(2.0_f64), x0.tanh().exp_m1(), margin);
         let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            acc1 += c(0.5) * (x1.tanh() * c(0.9)).asin().cos();
-            for j in 1..n {
-                let fj = c(j as f64);
-                let v3 = x2.mul_add(v[j % 4], x2);
-                match j + k2 {
-                    0 => {
-                        let v4 = (x2.cos() * c(0.9)).acos();
-                        acc1 -= ((v4 * v4 + c(1.0)).log10().tanh() * c(0.9)).acos().cos() * c(0.1);
-                    }
-                    1 | 3 => {
-                        let v5 = d_hypot(c(0.5_f64), (x0 * x0 + c(1.5)).acosh(), margin);
-                        s0 = s0.mul_add(c(0.75), v5.sin().tanh() * c(0.05));
-                    }
-                    5 => {
-                        s0 = (s0 * c(0.75) + x0.asinh() * c(0.25)).sin();
-                        if lt((x2 * x2 + c(2.0)).ln(), c(0.0), margin) || j % 3 == 1 {
-                            break;
-                        }
-                    }
-                    _ => {
-                        let v6 = fj.tanh();
-                        s0 *= c(0.5);
-                        s0 += c(1.0) * v6.cos();
-                    }
-                }
-                if ge((v3 * v3 + c(2.0)).ln(), x0, margin) {
-                    s0 = c(0.8) * s0 + c(0.2) * (s0.powi(2) + c(2.0)).sqrt().cos();
-                    let v3: Dual64 = (fj.powi(2) + c(1.5)).acosh() - v3;
-                    acc1 += c(0.1) * v3.cos();
-                }
-                acc1 += c(0.05) * ((x0.powi(2) + c(1.0)).cbrt().sin() * c(0.9)).atanh();
-            }
-            acc1 -= c(0.5) * (v[n % 4].powi(2) + c(2.0)).sqrt().tanh();
-            if k2 >= 4 || lt(v[(k2 + n) % 4].asinh(), x0.powi(3), margin) {
-                break;
-            }
+        let mut a2 = [c(0.0); 4];
+        for i in 0..4 {
+            a2[i] = v[0] * s0;
         }
-        for t in v {
-            acc1 -= c(0.5) * (t * x0).cos().sin();
-            if k2 % 3 == 1 {
-                s0 = (s0 * c(0.8) + (t * t + c(2.0)).ln() / ((s0 * s0 + c(0.5)).recip().powi(2) + c(0.5)) * c(0.02)).sin();
-                if lt(d_hypot(x2, x1.sin(), margin), x2, margin) {
-                    s0 *= c(0.5);
-                    s0 -= c(1.0) * (c(0.35) * s0).sin();
-                    s0 = (s0 * c(0.6) + s0.cos() * c(0.4)).sin();
-                } else if lt(d_atan2(x1, x0 * x0 + c(1.0)), x2.sin().exp(), margin) && k2 > 1 {
-                    s0 = (s0 * c(0.75) + (t.powi(2) + c(1.0)).log10() * c(0.5)).tanh();
-                }
-                let v7: Dual64 = t;
-                s0 = s0 * c(0.75) + v7.tanh().tanh() * c(0.25);
-            }
-            let v8 = x1 + v[k2 % 4];
-            s0 = (s0 * c(0.8) + v8.sin() * c(0.1)).tanh();
+        let v3 = prog_0_dual(d_hypot(s0, acc1, margin).sin() * c(2.0), x2, c(2.0), v, n, margin);
+        for &t in v.iter() {
+            let v4 = (x1 * x1 + c(0.5)).recip();
+            s0 = s0 * c(0.6) + (v4.powi(2) + c(1.5)).acosh().tanh() * c(0.05);
+            s0 = s0.mul_add(c(0.8), a2[n % 4].asinh().tanh() * c(0.2));
+            acc1 += t.cos().sin() * c(0.5);
         }
-        'l3: for i in 0..5 {
-            let fi = c(i as f64);
-            let v10 = if n > 3 {
-                let v9 = ((x0.powi(2) + c(1.0)).powi(-1).powi(2) + c(1.0)).powf(0.3);
-                x2 * v9
-            } else {
-                x2.tanh().exp2()
-            };
-            s0 = (s0 * c(0.75) + d_log(v10 * v10 + c(1.0), x1 * x1 + c(2.0)).tanh() * c(0.02)).tanh();
-            for j in 0..n {
-                let v11 = v10 - x0 - c(2.5);
-                match j {
-                    0 => {
-                        s0 *= c(0.8);
-                        s0 += c(0.2) * (-s0).sin();
-                    }
-                    1..=2 => {
-                        s0 = (s0 * c(0.6) + v10 * c(0.05)).sin();
-                        if j % 2 == 0 {
-                            continue;
-                        }
-                        acc1 += c(0.05) * (s0 / (x0.sin() + c(2.0))).sin();
-                    }
-                    4 => {
-                        break 'l3;
-                    }
-                    _ => {
-                        acc1 += c(0.05) * (-v11).tanh();
-                        s0 *= c(0.5);
-                        s0 += c(0.05) * v10.tanh();
-                        if ge(c(0.8) - (fi - v[(j + k2) % 4]), v10, margin) {
-                            s0 = (s0 * c(0.8) + (s0.powi(2) + c(1.5)).acosh() * c(0.05)).tanh();
-                        } else {
-                            s0 = (s0 * c(0.6) + v10.tanh() * c(0.05)).sin();
-                        }
-                    }
-                }
-                let v12 = if ge((fi - x2).asinh(), c(0.0), margin) {
-                    (v11 - x0).tanh().exp2()
-                } else {
-                    return v11.tanh()
-                };
-                acc1 += (fi - v[j % 4]).tanh() * c(0.05);
-                s0 *= c(0.75);
-                s0 -= c(0.02) * v12.cos();
-            }
-        }
-        let v13 = v.iter().zip(v.iter()).map(|(&p, &q)| ((p.powi(2) + c(0.5)).recip().powi(2) + c(0.5)).cbrt() + q.sin()).sum::<Dual64>();
-        let v14 = x0 + v[k2 % 4];
-        let v15 = v.iter().map(|&p| (p.sin() * c(0.9)).asin()).sum::<Dual64>();
-        x1.sin() + x2.cos() - s0 - acc1.tanh() - v13.sin() + v14.cos() + v15.cos()
+        let v5 = -x1;
+        let v6 = v.iter().copied().map(|p| d_abs((p.tanh() * c(0.9)).asin(), margin)).sum::<Dual64>();
+        s0 + acc1.tanh() - a2[2].cos() - v3.cos() + v5 * c(1.5) + v6.tanh() - d_abs(v5.atan(), margin)
     }
 
     pub fn prog_7_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.cos().exp().cos().sinh();
-        let mut s1 = prog_0_dual(d_abs(x2.asinh(), margin).tanh(), x1, c(1.2), v, n, margin).tanh() * c(2.0);
+        let mut s0 = (v[3] * x1 + (x1.powi(2) + c(0.5)).cbrt()).tanh() * c(2.0);
+        let mut s1 = prog_6_dual(s0, x1, c(2.0), v, 4, margin).tanh() * c(2.0);
         let mut acc2: Dual64 = c(0.0);
-        let v3: Dual64 = prog_0_dual(x2, x1, c(0.5), v, n, margin);
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            if gt((t.tanh() * c(0.9)).asin(), -c(0.5), margin) {
-                s0 = s0.mul_add(c(0.6), (s1 * s1 + c(1.0)).powi(-1) * c(0.1));
-                if ge((v[1] * v[1] + c(1.0)).sqrt(), c(1.0), margin) {
-                    s1 = s1.mul_add(c(0.5), (s1 / (s1.powi(2) + c(1.0))).cos() * c(0.2));
+        let v3 = v.iter().map(|&p| c(1.0) + c(0.25) * (x1 + c(0.5) + p.sin()).cos()).product::<Dual64>();
+        if lt(v3 * v3, c(0.0), margin) || n < 1 {
+            return prog_6_dual(((acc2 + x0).sin() * c(0.9)).atanh().tanh() * c(2.0), s0, s1, v, n, margin);
+        }
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            let v5 = x1.sin().exp();
+            acc2 += x0.powi(2).sin() * c(0.25);
+            if le(x0 * (s1 + v5), -c(0.5), margin) {
+                s1 = (s1 * c(0.8) + ((-v3) + v[n % 4]) * c(0.1)).tanh();
+                if ge((d_log(x2 * x2 + c(1.0), x0 * x0 + c(2.0)).sin() * c(0.5)).ln_1p(), c(0.25), margin) {
+                    acc2 -= ((v5 * v3).powi(2) + c(1.0)).recip().cos() * c(0.25);
                     break;
                 }
-            } else if lt(d_copysign(v[0], v3, margin) + (fi * fi + c(1.0)).sqrt(), (x1.tanh() * c(0.5)).ln_1p(), margin) {
-                s1 = c(0.8) * s1 + c(0.2) * x1.sin().tanh();
-            }
-            let v5 = if ge((v3 * v3 + c(1.0)).powi(-1), -c(0.5), margin) {
-                d_to_degrees(v[i] - x2) * c(0.01)
-            } else if !(n % 2 == 0 && le(s1 + x2, c(0.0), margin)) {
-                (fi.powi(2) + c(1.0)).log2().cos()
+                let v3 = v[(k4 + n) % 4] + (v[1].cos() * c(0.9)).acos();
+                s0 = (s0 * c(0.6) + v3.sin() * c(0.1)).sin();
+            } else if ge(v3.atan(), v3, margin) || k4 % 3 == 1 {
+                let v6 = v[3].powi(2);
+                s1 = (s1 * c(0.8) + (v[(k4 + n) % 4].sin() * c(0.9)).acos() * c(0.05)).tanh();
+                acc2 += c(0.25) * v6.cos().tanh();
             } else {
-                let v4 = ((v3.cos() * c(0.5)).ln_1p().sin() * c(0.9)).atanh();
-                (-(s1 + fi)) + v4.cos()
-            };
-            s0 = c(0.5) * s0 + c(0.02) * (x1 * v5).sin();
-            let mut k6 = 0;
-            while k6 < 3 {
-                k6 += 1;
-                s1 = c(0.75) * s1 + c(0.25) * ((v[(k6 + n) % 4].tanh() * c(0.5)).ln_1p().powi(2) + c(1.0)).log(3.0);
-                s0 = s0.mul_add(c(0.75), ((v3 / (fi.sin() + c(2.0))).powi(2) + c(1.0)).log(3.0).cos() * c(0.25));
-                if i == 3 && lt(fi * x2, x0 - t, margin) {
-                    break 'l0;
-                }
+                s1 = (s1 * c(0.8) + d_hypot(c(3.0_f64), v3, margin) * c(0.2)).tanh();
+                s1 = (s1 * c(0.5) + (v5 + x0) * c(0.1)).tanh();
+            }
+            if k4 >= 6 || le((x2 * x2 + c(1.0)).sqrt(), c(0.0), margin) {
+                break;
             }
         }
-        let v7 = match n % 3 {
-            0 => x0.asinh() + (v[n % 4].sin() * c(1.2)).tan(),
-            1 => x0.powi(3),
-            _ => (x2.tanh() * c(0.9)).atanh(),
+        let v8: Dual64 = if ge(prog_6_dual(x2, c(0.75), (v[2] - c(0.8)).powi(2).ln_1p().sin() * c(2.0), v, k4, margin), c(0.0), margin) {
+            c(0.65) - d_to_radians(x0)
+        } else {
+            let v7 = s1;
+            (x0.cos() * c(0.9)).atanh() + v7.tanh()
         };
-        let mut k8 = 0;
-        let v10 = loop {
-            k8 += 1;
-            acc2 -= s0.sin() * c(0.4);
-            let v9 = (v3.powi(2) + c(2.0)).ln();
-            if k8 >= 5 || le((s1 + v7).atan(), -c(1.0), margin) {
-                break -x2;
+        for i in 0..n {
+            let fi = c(i as f64);
+            let v9 = v.iter().map(|&p| fi * v[k4 % 4] + p.sin()).sum::<Dual64>();
+            for j in 0..5 {
+                let fj = c(j as f64);
+                if lt(fj - s1, c(0.5), margin) {
+                    s1 = c(0.6) * s1 + c(0.5) * (-(c(0.75) * x2)).sin();
+                    s1 *= c(0.5);
+                    s1 -= c(0.5) * s1.sin();
+                    if ge((d_log(c(1.5_f64), s0 * s0 + c(2.0)).sin() * c(0.5)).ln_1p(), -c(0.5), margin) || j == 2 {
+                        acc2 += c(0.05) * (v8 / c(3.0)).tanh();
+                    }
+                } else {
+                    let v9 = (v8.sin() * c(1.5)).cosh();
+                    acc2 += c(0.05) * v9.cos().sin();
+                }
+                if le(d_powf(c(1.5_f64), (v[n % 4] - s0).tanh()), c(0.5), margin) {
+                    break;
+                }
+                s1 = s1.mul_add(c(0.6), v8 / c(3.0) * c(1.0));
             }
-            s0 *= c(0.75);
-            s0 += c(0.25) * v9.sin().cos();
-        };
-        s0 * c(1.5) + s1 + acc2 - v3.tanh() - v7.sin() + v10 * c(0.5) + ((v10.powi(2) + c(0.5)).sqrt().tanh() * c(2.0)).sinh()
+            acc2 -= c(0.25) * (x2 * x2 + c(1.0)).powi(-1).cos();
+            s1 *= c(0.5);
+            s1 += c(0.02) * v9.tanh().cos();
+        }
+        s0 - s1.cos() + acc2.sin() + v8.cos()
     }
 
     pub fn prog_8_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_clamp(v[2], -c(1.5), c(0.5), margin);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            let v5 = if le((v[k2 % 4] * x2).sin().cosh(), -c(1.0), margin) {
-                x0.atan()
-            } else if le(d_to_degrees(x0) * c(0.01), (x1 * x1 + c(0.5)).cbrt(), margin) {
-                let v3 = (x2 * x2 + c(1.0)).powf(0.5);
-                (x2.tanh() * c(1.5)).cosh() + v3.sin()
-            } else {
-                let v4 = v[k2 % 4].powi(3);
-                d_atan2(c(3.0_f64), s0) + v4.cos()
-            };
-            let v6 = v[k2 % 4];
-            s0 = (s0 * c(0.75) + (x1 - s0) * c(0.1)).sin();
-            if k2 >= 5 || gt(x0.powi(2), x1, margin) {
+        let mut s0 = v[2];
+        let mut s1 = ((c(1.5) - x0).sin() + c(2.0)).cbrt();
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        let v5: Dual64 = loop {
+            k3 += 1;
+            s0 = (s0 * c(0.75) + (x2 - x1) * c(0.1)).sin();
+            if le(s1 + v[n % 4], c(0.0), margin) || k3 < 4 {
+                acc2 += c(0.25) * (s1 + v[0]).tanh();
+                if lt((x1 + x2).cos(), x1, margin) {
+                    let x0 = x1.cos().sinh();
+                    s1 = c(0.8) * s1 + c(0.05) * v[k3 % 4].tanh().exp().sin();
+                    acc2 += x0.tanh().cos() * c(0.25);
+                } else if lt((x2 * x2 + c(1.0)).powi(-1), c(0.5), margin) && k3 > 5 {
+                    acc2 -= v[(k3 + n) % 4].cos() * c(0.25);
+                    s1 = s1 * c(0.75) + (x1.cos() * c(0.9)).asin().cos() * c(0.1);
+                }
+                let v4 = (v[(k3 + n) % 4] * v[(k3 + n) % 4] + c(1.0)).recip().cos();
+                s1 = s1.mul_add(c(0.75), v4 * c(0.25));
+            }
+            if k3 >= 6 || gt(x1.cos().exp_m1(), -c(0.5), margin) {
+                break x0.sin().exp();
+            }
+        };
+        let v6 = s0;
+        let a7 = [v5.asinh(), d_max(-c(0.5_f64), x1 / (v6.powi(2) + c(1.0)), margin), -v6, x2];
+        for t in v {
+            let v8 = s1 * c(0.8);
+            match n % 2 {
+                0 => {
+                    s1 = (s1 * c(0.8) + v8.powi(2) * c(0.1)).tanh();
+                    let v5 = v8;
+                    s0 = (s0 * c(0.6) + v5.tanh() * c(0.5)).tanh();
+                }
+                1 => {
+                    s0 = s0.mul_add(c(0.75), x2.cos().exp_m1().sin() * c(0.05));
+                }
+                _ => {
+                    s0 = (s0 * c(0.8) + v8 / (t.sin() + c(2.0)) * c(0.1)).tanh();
+                }
+            }
+            if le((v[(k3 + n) % 4] + t).atan(), -c(1.0), margin) {
                 break;
             }
-            s0 = (s0 * c(0.6) + (v5.tanh() + v6.tanh()) * c(0.02)).tanh();
+            acc2 += a7[0].sin() * c(0.5);
+            s1 = (s1 * c(0.6) + v8.cos() * c(0.5)).sin();
         }
-        let mut k7 = 0;
-        while k7 < 5 && ge(x0 - x1, v[k7 % 4].cos().exp2(), margin) {
-            k7 += 1;
-            let v8 = (x1.powi(2) + c(1.0)).log(10.0);
-            s0 = (s0 * c(0.8) + (s0.cos() * c(0.9)).atanh() * c(0.02)).tanh();
-            let v10 = if lt(v8, -c(0.5), margin) {
-                x2.cos()
-            } else if gt(s0.sin(), -c(0.25), margin) || k7 == 2 {
-                let v9 = (v[3] * v[3] + c(1.0)).cbrt();
-                d_atan2(c(0.5_f64), v[k7 % 4]) + v9.cos()
+        s0.sin() - s1.sin() - acc2.sin() - a7[3]
+    }
+
+    pub fn prog_9_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0;
+        let mut acc1: Dual64 = c(0.0);
+        if n % 2 == 0 && le((x2.tanh() * c(2.0)).cosh(), c(0.0), margin) {
+            acc1 -= (v[n % 4] * s0).cos();
+            if n > 2 && ge(d_min(acc1, c(SCALE) + x1, margin), c(0.0), margin) {
+                let v2: Dual64 = s0 * s0;
+                acc1 += v2.sin();
+            } else if n % 2 == 0 && le((acc1.sin() * c(0.5)).ln_1p(), c(0.25), margin) {
+                for i in (0..=n).rev().step_by(2) {
+                    let fi = c(i as f64);
+                    s0 = s0 * c(0.75) + (s0.sin() * c(1.2)).tan().cos() * c(0.02);
+                    acc1 += (s0 * s0 + c(1.0)).ln().cos() * c(0.5);
+                    match i {
+                        0 => {
+                            s0 = c(0.6) * s0 + c(0.4) * x1.tanh().sin();
+                            let x0: Dual64 = fi.cos().cosh();
+                            s0 = s0.mul_add(c(0.8), x0.tanh() * c(1.0));
+                        }
+                        1 => {
+                            let v3: Dual64 = x1;
+                            let x1 = v[(i + n) % 4];
+                            s0 = (s0 * c(0.5) + (v3.cos() + x1.sin()) * c(0.25)).sin();
+                        }
+                        g if g > 2 => {
+                            for u in v {
+                                match i % 3 {
+                                    0 => {
+                                        s0 = (s0 * c(0.5) + fi.atan() * c(1.0)).tanh();
+                                        break;
+                                    }
+                                    1 => {
+                                        s0 = s0 * c(0.5) + (x1.cos() * c(0.5)).ln_1p() * c(0.5);
+                                    }
+                                    _ => {
+                                        let v4: Dual64 = (u.tanh() * c(0.9)).atanh();
+                                        s0 *= c(0.5);
+                                        s0 += c(0.05) * (v4 / (s0.cos() + c(2.0))).tanh();
+                                    }
+                                }
+                                let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.25) * (p.asinh().powi(3) + q.tanh()).sin()).product::<Dual64>();
+                                s0 = c(0.5) * s0 + c(0.4) * (s0 * c(1.25)).sin();
+                                acc1 += c(0.1) * (u.tanh() + v5.cos()).tanh();
+                            }
+                            let v6 = prog_0_dual(x2, c(0.5), c(0.75), v, i, margin);
+                            acc1 += c(0.1) * v6.sin().tanh();
+                        }
+                        _ => {
+                            s0 = c(0.75) * s0 + c(0.1) * (v[3] + x0).cos();
+                        }
+                    }
+                }
             } else {
-                s0 / (x2 * x2 + c(1.5)) - x2.cos().exp2()
-            };
-            acc1 -= c(0.4) * v10.cos();
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            s0 = (s0 * c(0.75) + s0 * s0 * c(0.05)).tanh();
-            let v11 = v.iter().copied().map(|p| fi + p.cos()).sum::<Dual64>();
-            if gt(c(SCALE) + (x2 + v11), c(0.0), margin) {
-                return x1.tanh();
+                for &t in v.iter() {
+                    acc1 -= d_min(t, x2, margin).tanh() * c(0.5);
+                    for j in 0..5 {
+                        let fj = c(j as f64);
+                        let v7 = if lt((t.sin() * c(0.9)).asin() * (v[1] + x2), -c(1.0), margin) {
+                            fj - x0 - (x2.sin() + c(2.0)).cbrt()
+                        } else if ge((-s0) - (fj + s0), c(0.0), margin) {
+                            s0 = s0 * c(0.8) + fj.atan().cos() * c(1.0);
+                            (t.powi(2) + c(0.5)).recip()
+                        } else {
+                            return x1.tanh() * (t.sin() * c(1.5)).cosh()
+                        };
+                        acc1 -= c(0.1) * d_hypot(c(0.5_f64), v7, margin).cos();
+                    }
+                }
+                let v8 = prog_8_dual(x0, (s0.sin().exp2() + s0 * x1).sin(), x0.cos() * c(2.0), v, n, margin);
+                acc1 += c(0.01) * v8.cos();
             }
-            s0 = (s0 * c(0.75) + t.tanh() * c(0.25)).sin();
+            acc1 += x1.tanh();
+        } else if ge(d_log(x0 * x0 + c(1.0), x1.powi(2) + c(2.0)), x0.cos().exp_m1(), margin) && n < 5 {
+            let v9 = (x2 + x0).cos().exp2();
+            acc1 -= v9.tanh();
         }
-        let v12 = v.iter().copied().map(|p| (x0 + x1).tanh() + p.cos()).sum::<Dual64>();
-        acc1 += v12.atan().tanh() * c(0.25);
-        match n {
-            1 => {
-                let v13 = s0 + (x2.sin() * c(1.2)).tan();
-                acc1 += v13.cos() * c(0.25);
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            acc1 -= c(0.25) * (x1.tanh() * c(0.9)).acos().cos();
+            acc1 += ((x0 + c(1.5)).powi(2) + c(1.5)).acosh().sin() * c(0.25);
+            acc1 += (v[1] * v[0] * v[2].cos().exp2()).sin() * c(0.25);
+            if k10 >= 6 || gt(((x0.tanh() * c(0.9)).acos().powi(2) + c(2.0)).acosh(), c(0.5), margin) {
+                break;
             }
-            g if g > 2 => {
-                let v14 = prog_0_dual(((x0.cos() * c(2.0)).cosh() + (x2 * x2 + c(1.0)).cbrt()).sin(), x0, c(1.5), v, 1, margin);
-                let v15 = prog_0_dual(x2, (c(SCALE) + x2).tanh().exp2().tanh() * c(2.0), d_abs(x2, margin).tanh(), v, k7, margin);
-                acc1 -= (v14.sin() + v15.sin()).tanh() * c(0.005);
+        }
+        let mut m11 = 0;
+        for i in 0..n {
+            if lt((x2.cos() * c(1.2)).tan(), -c(1.0), margin) || m11 % 2 == 0 {
+                m11 += 1;
+            }
+            acc1 -= (v[(i + n) % 4] + x1).tanh() * c(0.25);
+            if gt((c(SCALE) + x0).sin().sinh(), -c(0.5), margin) {
+                s0 = s0.mul_add(c(0.75), s0.tanh() * c(0.25));
+                break;
+            }
+        }
+        match m11 {
+            0 | 2 => {
+                let v12 = s0.tanh();
+                s0 *= c(0.8);
+                s0 -= c(0.05) * (v12 * v[m11 % 4]).tanh();
+            }
+            3..=5 => {
+                let x1 = s0 * c(0.75);
+                acc1 -= x1.cos();
+            }
+            6 => {
+                s0 = c(0.75) * s0 + c(0.1) * (x1.sin() * c(0.9)).asin().sin();
             }
             _ => {
-                let v16 = -x2;
-                let v17: Dual64 = v16;
-                s0 = (s0 * c(0.5) + v17.tanh() * c(0.5)).sin();
+                let v13 = v[0];
+                let v14 = (v13.powi(2) + c(1.0)).recip();
+                s0 = c(0.6) * s0 + c(0.5) * v14.tanh();
             }
+        }
+        if gt(((v[(m11 + n) % 4] / (s0.powi(2) + c(1.5))).tanh() * c(0.9)).acos(), acc1, margin) {
+            acc1 += d_hypot(c(1.5_f64), x1, margin).sin();
+            s0 = s0.mul_add(c(0.75), (x0 - s0).sin() * c(0.1));
+        } else if m11 % 2 == 0 && le(x0.mul_add((x0 * x0 + c(1.0)).recip(), d_clamp(v[m11 % 4], s0.sin() - c(1.5), v[1].cos() + c(1.5), margin)), -c(1.0), margin) {
+            s0 *= c(0.6);
+            s0 += c(0.1) * d_hypot(-s0, v[m11 % 4].sin().exp2(), margin).tanh();
+        }
+        s0 + acc1.cos()
+    }
+
+    pub fn prog_10_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((x2.sin() * c(0.9)).atanh().cos() * c(1.5)).cosh().cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [c(0.0); 4];
+        a2[0] = v[2].sin();
+        for i in 1..4 {
+            a2[i] = a2[i - 1] * c(0.75) + s0.sin() * c(0.25);
+        }
+        match n {
+            1..=3 => {
+                s0 = s0 * c(0.6) + (x1 + acc1).cos() * c(0.4);
+            }
+            4 => {
+                s0 = s0.mul_add(c(0.6), d_copysign(x1, (x1.tanh() * c(1.5)).cosh(), margin).tanh() * c(0.4));
+                let v3 = prog_0_dual(s0, x1, c(0.75), v, n, margin);
+                acc1 += v3.tanh() * c(0.01);
+            }
+            6 => {
+                s0 *= c(0.5);
+                s0 -= c(0.1) * (-acc1).sin();
+                let v4 = x0.powi(3);
+                acc1 += c(0.25) * v4.sin();
+            }
+            _ => {
+                acc1 -= ((x1.tanh() * c(0.9)).atanh() + d_min(s0, acc1, margin)).cos() * c(0.25);
+                let x0 = prog_6_dual(acc1, x0.atan().tanh() * c(2.0), d_max((x0.tanh() * c(0.9)).acos(), x2.tanh().exp2(), margin).cos(), v, 6, margin);
+                acc1 -= c(0.005) * x0.sin();
+            }
+        }
+        if lt(prog_6_dual(s0, (x1 - acc1).tanh().cos(), c(1.2), a2, n, margin), -c(1.0), margin) || n < 5 {
+            s0 = s0.mul_add(c(0.75), s0 * c(0.02));
+        } else if le(x1 / (s0.sin() + c(2.0)), c(0.5), margin) {
+            let x0 = (x0.tanh().exp_m1().powi(2) + c(1.0)).recip();
+            let x2 = prog_2_dual(x2.asinh().cos() * c(2.0), x2, c(0.25), v, n, margin);
+            s0 *= c(0.75);
+            s0 += c(0.005) * (x0 + x2.tanh()).cos();
+        } else {
+            let v5 = x0 - x1;
+            s0 = s0 * c(0.5) + s0.atan().sin() * c(0.1);
+            s0 = c(0.75) * s0 + c(0.1) * v5.sin().sin();
+        }
+        let v6 = if gt(((x1.cos() + c(2.0)).cbrt().powi(2) + c(2.0)).acosh(), acc1.cos(), margin) {
+            d_copysign(c(0.5_f64), a2[n % 4], margin).sin()
+        } else {
+            (x0 * x0 + c(1.0)).powf(1.5)
+        };
+        'l1: for (i, &t) in a2.iter().enumerate() {
+            let fi = c(i as f64);
+            if lt((t * t).atan(), c(0.5), margin) {
+                let v7: Dual64 = x0;
+                s0 = (s0 * c(0.75) + v7.tanh() * c(0.25)).tanh();
+            }
+            acc1 -= v[i].tanh() * c(0.5);
+            acc1 -= d_min(s0, x1, margin).cos() * c(0.5);
+            for j in (1..=3).step_by(2) {
+                if lt((v6 * v6).ln_1p() * c(2.0), t, margin) {
+                    continue 'l1;
+                }
+                match j % 2 {
+                    0 => {
+                        s0 = s0.mul_add(c(0.6), (x2.cos() * c(0.9)).asin().tanh() * c(0.1));
+                    }
+                    1 => {
+                        s0 = c(0.8) * s0 + c(0.2) * s0.tanh();
+                    }
+                    _ => {
+                        let v8 = d_min(x1.tanh().exp_m1(), x0, margin);
+                        s0 = (s0 * c(0.6) + v8.sin() * c(0.1)).tanh();
+                    }
+                }
+                if lt((x0 * x0 + c(0.5)).powf(0.3), s0, margin) && j == 3 {
+                    s0 = s0.mul_add(c(0.5), (fi.cos() * c(0.9)).atanh().tanh() * c(1.0));
+                    break;
+                }
+                acc1 -= x0.atan().sin() * c(0.25);
+            }
+        }
+        if lt(x0 * x1, c(1.0), margin) {
+            acc1 -= (x1 * x1).tanh();
+            s0 = s0.mul_add(c(0.8), prog_6_dual((d_min(c(3.0_f64), v6, margin) + (x2 * x2 + c(2.0)).acosh()).tanh() * c(2.0), c(1.2), d_clamp(v6, -c(0.5), c(0.5), margin).sin(), v, n, margin).tanh() * c(0.005));
+        } else if n % 3 == 1 {
+            let v9 = prog_6_dual(d_min(v6, x1, margin).tanh() * c(2.0), (x0 * v[n % 4]).cos(), d_hypot(v[1].asinh(), -v[1], margin).tanh(), v, n, margin);
+            s0 = s0 * c(0.8) + v9.sin() * c(0.005);
+        } else {
+            s0 = s0.mul_add(c(0.5), d_max(-c(3.0_f64), v6, margin).tanh() * c(0.02));
+            if lt(c(0.25) * x1, c(0.25), margin) {
+                s0 *= c(0.8);
+                s0 += c(0.005) * prog_6_dual(s0, c(0.75), c(1.5), a2, n, margin).sin();
+            } else if ge(x1 + v6, v[n % 4] + x1, margin) {
+                let v10 = x2 - v6;
+                acc1 += d_abs(d_min(c(2.0_f64), v10, margin), margin).cos() * c(0.25);
+            } else {
+                let v11: Dual64 = prog_0_dual(x1, (d_abs(x2, margin) - c(1.5)).cos(), c(0.25), v, 3, margin);
+                let v12 = (x0.powi(2) + c(0.5)).ln();
+                acc1 += c(0.05) * (v11.cos() - v12.sin()).sin();
+            }
+            let v13: Dual64 = x1.tanh().exp() / c(4.0);
+            s0 *= c(0.8);
+            s0 -= c(0.25) * v13;
         }
         s0 * c(0.75) - acc1.tanh()
     }
 
-    pub fn prog_9_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (v[3] - x1).cos();
-        let mut s1 = x0;
-        let mut s2 = ((x1.powi(2) + c(2.0)).ln() * d_clamp(x2, x2.sin() - c(1.5), v[n % 4].sin() + c(1.5), margin)).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v5 = if lt(prog_0_dual(((x1 / (x1.cos() + c(2.0))).powi(2) + c(1.0)).ln().tanh() * c(2.0), s1, (s2 * s0).cos(), v, n, margin), -c(0.5), margin) {
-            s0 = s0.mul_add(c(0.8), (s2 / (s0.powi(2) + c(1.0))).tanh() * c(0.02));
-            x2.cos().exp_m1()
-        } else {
-            let v4 = x0 + c(2.5);
-            v[1] * x0.cos() + v4.sin()
-        };
-        let v6: Dual64 = prog_0_dual(c(2.0), x2, c(1.2), v, 2, margin);
-        let v7 = prog_0_dual(d_clamp(acc3, -c(0.5), c(0.5), margin).cos().cos(), c(1.2), s0, v, n, margin);
-        let mut k8 = 0;
-        let v9 = loop {
-            k8 += 1;
-            s0 *= c(0.75);
-            s0 -= c(0.25) * s0.tanh();
-            if n < 6 {
-                s0 = (s0 * c(0.5) + (x1 * x1 + c(1.0)).log2() * c(0.25)).sin();
-                break x2 + v5;
-            }
-            if k8 >= 2 {
-                break (v7.cos() * c(0.9)).atanh();
-            }
-        };
-        s1 = (s1 * c(0.75) + v[1].atan() * c(0.25)).sin();
-        s2 = c(0.5) * s2 + c(0.005) * s2.cos();
-        acc3 -= d_abs(v[3 - k8], margin).cos();
-        s0 + s1 * c(0.75) - s2 - acc3 - v5.cos() + v6.sin() - v7.sin() + v9.cos()
-    }
-
-    pub fn prog_10_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_0_dual(x0, c(2.0), ((x2 / (x1.sin() + c(2.0))).powi(2) + c(1.0)).recip().sin(), v, n, margin).sin() * c(2.0);
-        let mut s1 = d_min(x2.asinh(), v[n % 4].cos(), margin);
-        let mut s2: Dual64 = d_powf(v[n % 4] * v[n % 4] + c(1.0), v[n % 4].sin()).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        while k4 < n {
-            k4 += 1;
-            let v5 = d_max(s2, v[3], margin);
-            acc3 -= d_atan2(s1.tanh(), v5 * v5 + c(1.0)).sin() * c(0.25);
-            s2 *= c(0.8);
-            s2 -= c(0.2) * s2.cos();
-        }
-        let v6 = v.iter().fold(x1, |r, &p| r * c(0.75) + c(0.25) * p.tanh());
-        'l1: for _ in 0..5 {
-            let v7 = c(0.65) * v6;
-            s2 = c(0.5) * s2 + c(0.1) * v7.powi(3).cos();
-            for j in (0..6).rev() {
-                let v8 = v.iter().map(|&p| v[j % 4].cos() + p.cos()).sum::<Dual64>();
-                let v9 = s1.tanh().sin().exp2();
-                if gt(((v6 * x0).powi(2) + c(1.0)).recip(), -c(0.5), margin) && j == 2 {
-                    s1 = c(0.6) * s1 + c(0.1) * (s1 * s1 + c(1.0)).log2().sin().exp_m1().tanh();
-                    continue 'l1;
-                }
-                s1 *= c(0.75);
-                s1 += c(0.05) * (v[0] * v7).sin();
-                s2 = s2 * c(0.8) + (v8.tanh() - v9.cos()).tanh() * c(0.02);
-            }
-        }
-        let v12 = match k4 {
-            0 | 2 => {
-                let v10 = x2 / (x1 * x1 + c(1.5));
-                v6 - x0 + v10.cos()
-            }
-            3 => (v6 * v6 + c(0.5)).recip(),
-            g if g > 4 => {
-                let v11 = v6;
-                v11 - x1
-            }
-            _ => x1.sin().exp2() * (v[(k4 + n) % 4] / (v6 * v6 + c(1.0))),
-        };
-        let v13 = d_min(v[3], v12, margin);
-        let v14: Dual64 = v13.sin();
-        s0 = (s0 * c(0.5) + (v12.powi(2) + c(1.0)).log(3.0) * c(0.05)).sin();
-        s0.tanh() + s1.tanh() - s2 + acc3.cos() - v14 + ((x2 * x2 + c(1.0)).log2().powi(2) + c(1.0)).ln()
-    }
-
     pub fn prog_11_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = x2.atan();
-        let mut s1: Dual64 = (x2.powi(2) + c(0.5)).cbrt();
-        let mut acc2: Dual64 = c(0.0);
-        if ge(prog_0_dual((v[n % 4] + x2).cos(), (x1.tanh() + c(2.0)).cbrt().sin().tanh() * c(2.0), x1, v, n, margin), -c(0.5), margin) {
-            acc2 -= (x1.tanh().exp().tanh() * c(0.9)).acos().cos() * c(0.5);
-            if le(prog_0_dual((x1.powi(2) + c(1.0)).ln().tanh(), c(2.0), s0, v, n, margin), (v[n % 4].cos() * c(1.2)).tan(), margin) {
-                let v3 = prog_0_dual((x0.sin() * c(0.9)).asin().sin(), x0, c(0.75), v, n, margin);
-                acc2 -= c(0.02) * v3.cos();
+        let mut s0: Dual64 = (x1 / (x0 * x0 + c(0.5))).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| (p.cos() * c(0.9)).asin().powi(2) + q.cos()).sum::<Dual64>();
+        let mut k3 = 0;
+        let v6 = loop {
+            k3 += 1;
+            let v5 = if le(s0.cos(), c(0.0), margin) {
+                let v4 = (v2 * v2).ln_1p();
+                (s0.tanh() * c(1.5)).cosh() + v4.sin()
+            } else {
+                s0.tanh()
+            };
+            acc1 += c(0.5) * x1.atan().cos();
+            if k3 >= 4 || gt((x0.powi(2) + c(0.5)).recip() + (x0.cos() * c(0.9)).acos(), -c(1.0), margin) {
+                break v2 * c(0.35);
             }
-            s0 = s0.mul_add(c(0.75), s0.cos() * c(0.25));
-        }
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            s1 = (s1 * c(0.8) + (s1.powi(2) + c(1.0)).sqrt() * c(0.2)).tanh();
-            let v5: Dual64 = x1 * x0;
-            if k4 >= 3 || ge((x0.powi(2) + c(1.0)).log10(), (x1 * x1 + c(1.0)).powi(-2), margin) {
-                break;
-            }
-            acc2 += v5.cos() * c(0.5);
-        }
-        let v8 = match k4 {
-            0 | 2 => {
-                let v6 = ((x1 * x1 + c(2.0)).ln().powi(2) + c(1.0)).powf(0.5);
-                (x1.powi(2) + c(1.0)).recip() * s1.tanh().sinh() + v6.cos()
-            }
-            3 => {
-                let v7 = x2 * x0;
-                d_hypot(d_clamp(s0, v[k4].sin() - c(1.5), v7.sin() + c(1.5), margin), (v[3].sin() * c(0.9)).acos(), margin)
-            }
-            _ => {
-                s1 = c(0.8) * s1 + c(0.05) * d_clamp(s1, -c(0.5), c(0.5), margin).cos();
-                d_to_degrees((x2.sin() * c(0.9)).atanh()) * c(0.01)
-            }
+            acc1 += c(0.5) * v5.tanh().tanh();
         };
-        let v9 = match k4 % 2 {
-            0 => (s0.cos() * c(1.5)).cosh(),
-            1 => (d_clamp(x0, x0.cos() - c(1.5), x0.tanh() + c(1.5), margin).cos() * c(0.9)).atanh(),
-            _ => x0 - x1 + d_max(x2, acc2, margin),
-        };
-        x0 + s0 - s1.tanh() + acc2 * c(0.75) + v8.tanh() + v9.tanh()
+        let mut a7 = [c(0.0); 4];
+        for i in 0..n {
+            a7[i % 4] = a7[i % 4] * c(0.5) + ((x2 * x1).powi(2) + c(1.0)).cbrt().sin() * c(0.02);
+            acc1 -= c(0.25) * v2.cos();
+        }
+        let v8 = prog_1_dual(x0.tanh() * c(2.0), x0, x1, v, k3, margin);
+        if gt(x1 * x0, c(0.0), margin) {
+            return x2 * a7[k3 % 4].cos();
+        }
+        s0 = (s0 * c(0.6) + d_atan2(x2.sin(), x2 * x2 + c(0.5)) * c(0.05)).tanh();
+        s0 - acc1.cos() + v2.cos() - v6.tanh() - a7[2] * c(1.5) + v8.sin()
     }
 
     pub fn prog_12_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[3] - x1).cos();
+        let mut s0: Dual64 = d_hypot(d_log(v[3] * v[3] + c(1.0), x1.powi(2) + c(2.0)), v[n % 4], margin).tanh() * c(2.0);
         let mut acc1: Dual64 = c(0.0);
         let mut k2 = 0;
-        while k2 < 5 && gt(v[1] * (v[(k2 + n) % 4].cos() * c(0.9)).atanh(), x2, margin) {
+        let v6: Dual64 = loop {
             k2 += 1;
-            let v3 = v.iter().map(|&p| d_atan2(p.powi(2) + c(1.0), p).tanh()).sum::<Dual64>();
-            for j in (0..=n).rev().step_by(2) {
-                let fj = c(j as f64);
-                if lt(x0.sin(), v3, margin) {
-                    acc1 += x0.asinh() * c(0.05);
-                    let v4 = (v[(j + k2) % 4].tanh() * c(0.9)).atanh();
-                    s0 = c(0.6) * s0 + c(0.05) * v4.sin().tanh();
-                } else if ge(v[k2 % 4], c(0.5), margin) {
-                    acc1 -= v[(j + k2) % 4].cos() * c(0.1);
-                } else {
-                    s0 = c(0.6) * s0 + c(0.1) * (v[j % 4] / (s0 * s0 + c(1.0))).sin();
-                    let v5 = d_atan2(v3.tanh(), x0.tanh().exp_m1().powi(2) + c(1.0));
-                    s0 = s0.mul_add(c(0.8), v5.cos().tanh() * c(0.01));
+            let v4 = match k2 {
+                0 | 2 => {
+                    s0 = s0 * c(0.6) + s0.tanh().cos() * c(0.4);
+                    d_powf(c(3.0_f64), x2.sin())
                 }
-                acc1 -= c(0.1) * ((fj.tanh() * c(1.5)).cosh() * (v[2].powi(2) + c(1.0)).log(3.0)).cos();
-                if j > 5 {
-                    return v[j % 4].sin();
+                g if g > 3 => {
+                    let v3 = x2.sin();
+                    v[2].cos() + v3.cos()
                 }
+                _ => x2 / (x2.powi(2) + c(0.5)),
+            };
+            let v5 = prog_0_dual(s0, x0, x1, v, n, margin);
+            s0 = s0.mul_add(c(0.5), (s0.cos() * c(2.0)).cosh().tanh().sin() * c(0.05));
+            if k2 >= 5 || le((c(0.8) * x1).sin().cosh(), (v5.cos() + c(2.0)).cbrt(), margin) {
+                break d_max(-c(0.5_f64), v4, margin);
             }
-            s0 *= c(0.6);
-            s0 += c(0.1) * (x2.tanh() * c(1.5)).cosh().cos();
-            acc1 -= c(0.25) * v3.sin();
-        }
-        for i in 1..n {
-            for &u in v.iter() {
-                if !(i > 1) {
-                    continue;
-                }
-                s0 *= c(0.6);
-                s0 += c(0.02) * ((x0.cos() * c(0.9)).acos().tanh() * c(0.9)).atanh().sin();
-                s0 *= c(0.8);
-                s0 += c(0.2) * u.sin();
-            }
-            for j in 0..i {
-                let fj = c(j as f64);
-                s0 = c(0.75) * s0 + c(0.02) * (s0.cos() * c(2.0)).sinh().tanh();
-                let v6 = if k2 < 1 && gt(x0 * x2, v[i % 4], margin) {
-                    (v[(j + n) % 4].sin() * c(0.9)).atanh()
-                } else if lt(v[j % 4] + fj, c(0.5), margin) {
-                    s0.tanh()
-                } else {
-                    let x0 = c(SCALE) + (x1 - s0);
-                    (x0 * x0 + c(1.0)).ln()
-                };
-                s0 = s0.mul_add(c(0.8), d_powf(c(3.0_f64), v6.sin()).tanh() * c(0.01));
-            }
-            s0 = (s0 * c(0.75) + (x1.cos() * c(1.2)).tan() / ((v[n % 4] * c(core::f64::consts::FRAC_1_SQRT_2)).cos() + c(2.0)) * c(0.02)).tanh();
-        }
-        let v7 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.1) * (v[0] * r + p.cos()).tanh());
-        let v8 = d_atan2(c(1.5_f64), x2);
-        let v9 = (v[0] * v[0] + c(1.0)).log2();
-        let v11: Dual64 = if k2 == 1 {
-            let v10 = v7;
-            (x2.tanh() * c(1.2)).tan() / (d_log(c(1.5_f64), v9 * v9 + c(2.0)).powi(2) + c(1.0)) + v10.cos()
-        } else {
-            return d_atan2(v[k2 % 4], x2 * x2 + c(1.0)) + v8
+            s0 = (s0 * c(0.5) + v4.cos() * c(0.05)).sin();
         };
-        x0.cos() - s0 - acc1.tanh() + v8 * c(0.5) + v11.cos() + ((v8 / (v7 * v7 + c(0.5))).powi(2) + c(1.0)).log10()
+        let mut k7 = 0;
+        let v9: Dual64 = loop {
+            k7 += 1;
+            let v8 = x1.tanh();
+            s0 = (s0 * c(0.75) + x0.sin() / c(1.5) * c(0.25)).sin();
+            if k7 >= 3 || ge(v6, (x0 * x0).ln_1p(), margin) {
+                break v[0];
+            }
+            s0 = (s0 * c(0.5) + v8 * c(0.5)).tanh();
+        };
+        let mut a10 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a10[i] = t.sin().exp();
+            acc1 += (v6.cos() + c(2.0)).cbrt().cos() * c(0.5);
+        }
+        if lt(acc1.cos(), c(0.5), margin) {
+            s0 = (s0 * c(0.75) + (x1 * x1 - v9.powi(3)) * c(0.01)).tanh();
+        } else if le(d_to_radians(v[k2 % 4]), c(0.25), margin) {
+            let v11 = (v[3 - k7].powi(2) + c(1.5)).acosh() * (x0.cos() * c(0.9)).acos();
+            acc1 -= v11.cos() * c(0.2);
+        } else {
+            s0 *= c(0.8);
+            s0 += c(0.05) * (x0.tanh() * c(1.5)).cosh().sin();
+        }
+        let v12: Dual64 = prog_2_dual(v9.cos(), (acc1.powi(2) + c(1.0)).recip().sin(), d_clamp(a10[n % 4], x2.cos() - c(1.5), a10[n % 4].cos() + c(1.5), margin).sin() * c(2.0), v, k2, margin);
+        x0 + s0 - v6 * c(0.25) - v12.tanh() + (v[k7].cos() * c(2.0)).sinh()
     }
 
     pub fn prog_13_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = d_copysign(x2, x0, margin).powi(2).ln_1p();
+        let mut s0: Dual64 = x0;
         let mut acc1: Dual64 = c(0.0);
-        let mut a2 = v;
-        for i in 0..n {
-            let fi = c(i as f64);
-            a2[i % 4] = a2[i % 4] * c(0.5) + (x1 * fi).powi(2).ln_1p().cos() * c(0.1);
-            s0 = s0.mul_add(c(0.6), (s0 * s0 + c(0.5)).ln().cos() * c(0.25));
+        if lt((v[n % 4] * v[n % 4] + c(1.0)).ln() - v[n % 4].tanh().exp_m1(), -c(0.5), margin) && n == 5 {
+            return (v[n % 4].sin() * c(1.2)).tan();
         }
-        for &t in a2.iter() {
-            if gt(a2[n % 4].powi(3), -c(0.5), margin) {
-                let v3 = t.sin().exp();
-                s0 = (s0 * c(0.75) + v3.sin() * c(0.05)).sin();
-            } else if !(n % 2 == 0) {
-                s0 = s0.mul_add(c(0.6), s0.powi(3).cos() * c(0.05));
-            } else {
-                s0 = (s0 * c(0.8) + d_atan2(t, x0 * x0 + c(1.0)) * c(0.05)).tanh();
-                s0 = s0 * c(0.8) + x1.tanh().cos() * c(0.2);
-                if le(d_min(a2[1], a2[n % 4], margin).sin(), -c(0.25), margin) {
-                    s0 = s0.mul_add(c(0.8), x1.tanh().exp2().tanh() * c(0.1));
-                    let v4 = (x0 + v[n % 4]).mul_add(t, t.powi(2));
-                    acc1 += c(0.25) * v4.cos();
-                } else if ge(v[2] * x1, c(1.0), margin) || n == 1 {
-                    let v5 = (x0.sin() * c(0.9)).atanh();
-                    acc1 += c(0.5) * v5.sin();
-                }
-            }
-            match n % 2 {
-                0 => {
-                    s0 = (s0 * c(0.6) + (x2.tanh() * c(1.2)).tan() * c(0.02)).tanh();
-                }
-                1 => {
-                    s0 = (s0 * c(0.8) + x2 * v[n % 4].tanh().exp2() * c(0.02)).tanh();
-                    s0 = s0.mul_add(c(0.5), (x0 * x0 + c(2.0)).acosh().cos() * c(0.2));
-                }
-                _ => {
-                    let v6 = t.asinh();
-                    s0 = s0 * c(0.6) + (x1 * x1).sin().exp2().sin() * c(0.05);
-                    s0 = s0 * c(0.8) + v6.sin() * c(0.2);
-                }
-            }
-            acc1 += c(0.5) * d_log(c(3.0_f64), d_abs(t, margin).powi(2) + c(2.0)).cos();
-        }
-        let v7 = v.iter().fold(a2[1], |r, &p| r * c(0.5) + c(0.2) * (d_max(x1 / (x0 * x0 + c(1.5)), d_clamp(s0, x1.sin() - c(1.5), r.tanh() + c(1.5), margin), margin) + p.tanh()).tanh());
-        let mut a8 = [c(0.0); 4];
-        for i in 0..n {
-            let fi = c(i as f64);
-            a8[i % 4] += (fi - (a2[i % 4] - fi)).cos() * c(0.25);
+        if ge((c(1.5) * x1).atan(), x2, margin) {
+            acc1 -= prog_1_dual((s0 * c(2.0)).cos(), (x2 / ((v[n % 4] + x0).powi(2) + c(1.5))).sin(), d_to_radians((x1.tanh() * c(2.0)).cosh()).tanh() * c(2.0), v, n, margin).tanh() * c(0.005);
+        } else if lt((s0 * s0).ln_1p(), x1, margin) {
+            let v2 = v[1].sin();
             s0 *= c(0.75);
-            s0 += c(0.25) * v7.tanh();
+            s0 += c(0.25) * v2.tanh();
         }
-        let v9 = (v7.tanh() + c(2.0)).cbrt();
-        s0 * c(1.5) + acc1.tanh() - a8[0] - v9 * c(0.25) + (v9 * a2[n % 4] - d_abs(x0, margin))
+        let mut a3 = [c(0.0); 4];
+        for i in 0..n {
+            let fi = c(i as f64);
+            a3[i % 4] += d_log(c(3.0_f64), fi.powi(2) + c(2.0)).powi(3).tanh() * c(0.25);
+            s0 = s0 * c(0.6) + (-s0).sin() * c(0.4);
+        }
+        for _ in 0..n {
+            s0 = c(0.5) * s0 + c(1.0) * (x1.tanh() + c(2.0)).cbrt().cos();
+            s0 = (s0 * c(0.5) + ((x0 + s0).tanh() * c(0.9)).acos() * c(0.1)).tanh();
+        }
+        s0 + acc1 * c(0.5) + a3[2] * c(0.5)
     }
 
     pub fn prog_14_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0;
-        let mut s1 = x1.atan();
-        let mut s2 = (v[0] * x2).cos() * c(2.0);
+        let mut s0 = ((x0 * c(0.1)).powi(2) + c(1.0)).recip();
+        let mut s1 = (x0 * v[n % 4]).tanh() * c(2.0);
+        let mut s2 = s1.cos();
         let mut acc3: Dual64 = c(0.0);
-        'l0: for _ in 0..n {
-            s2 = c(0.8) * s2 + c(0.2) * (s2.sin() * c(0.5)).ln_1p();
-            for j in 0..6 {
-                s1 = (s1 * c(0.5) + (s1.cos() * c(0.9)).atanh() * c(0.1)).sin();
-                if ge(v[j % 4].tanh().mul_add(s1.tanh().exp_m1(), c(2.5) - s1), c(0.5), margin) {
-                    continue 'l0;
+        let mut k4 = 0;
+        let v8 = loop {
+            k4 += 1;
+            let v6 = if ge(x2.tanh().mul_add(s0.cos(), s2 / (x2 * x2 + c(1.5))), x1, margin) {
+                let v5 = s0 / (s0.powi(2) + c(0.5));
+                -d_atan2(v5.powi(2) + c(1.0), v5)
+            } else if k4 % 3 == 1 {
+                acc3 += prog_6_dual(c(1.5), s0, x1, v, k4, margin).sin() * c(0.02);
+                x2.asinh()
+            } else {
+                -s0
+            };
+            let v7: Dual64 = if gt(d_to_radians(s0) * c(50.0), c(0.0), margin) {
+                x1.sin().exp()
+            } else {
+                v6 - s2
+            };
+            if ge(x1 / (x0 * x0 + c(1.0)), (v[2] * v[2] + c(2.0)).sqrt(), margin) {
+                acc3 += c(0.25) * (x2.sin().exp_m1().cos() * c(0.9)).atanh().cos();
+                s0 = s0 * c(0.8) + ((v7 * v7 + c(1.0)).log2().powi(2) + c(0.5)).sqrt().tanh() * c(0.01);
+                if le(s0.tanh().exp().powi(2), -c(1.0), margin) {
+                    s0 = (s0 * c(0.5) + ((v[k4 % 4] * v[k4 % 4] + c(2.0)).acosh().powi(2) + c(2.0)).sqrt() * c(0.2)).sin();
+                    break d_atan2(c(2.0_f64), v[1].tanh().exp());
                 }
-            }
-            for j in 0..n {
-                let fj = c(j as f64);
-                let v4 = fj / (v[j % 4].powi(2) + c(0.5));
-                let v6 = match j {
-                    0 => {
-                        s0 = (s0 * c(0.75) + (fj + v[j % 4]) * c(0.25)).sin();
-                        (v[(j + n) % 4].tanh() * c(1.5)).cosh().cos().exp()
-                    }
+            } else if gt(((s1 * s1 + c(1.0)).powi(-3).powi(2) + c(1.0)).log10(), s0 * s2, margin) {
+                s1 = s1 * c(0.6) + d_atan2(s2.powi(2) + c(0.5), s2).cos() * c(0.1);
+                match k4 {
                     1..=3 => {
-                        let v5 = fj.cos().exp_m1();
-                        (-fj) + v5.tanh()
+                        break (v7.cos() + c(2.0)).cbrt();
                     }
-                    4 => c(0.8) * s1,
-                    _ => v4.tanh(),
-                };
-                s2 = (s2 * c(0.75) + d_max(v4, v6, margin) * c(0.02)).tanh();
+                    4 => {
+                        acc3 += c(0.5) * (v[k4 % 4] * v[k4 % 4] + c(1.0)).recip().atan().tanh();
+                        if gt((v[k4 % 4].tanh() + c(2.0)).cbrt() * x0.powi(3), c(0.5), margin) {
+                            break v6 - v[k4 % 4];
+                        }
+                        let x2 = (v7.powi(2) + c(0.5)).sqrt();
+                        acc3 += c(0.25) * x2.cos().cos();
+                    }
+                    _ => {
+                        acc3 += c(0.25) * (v[k4 % 4] - v7).cos();
+                    }
+                }
             }
-            if lt(v[3].powi(3), -c(1.0), margin) {
-                s1 = (s1 * c(0.8) + s2 * s0 * c(0.05)).tanh();
-                continue;
+            acc3 += (s2 * s2 + c(0.5)).sqrt().sin() * c(0.5);
+            if k4 >= 4 {
+                break s0;
             }
-        }
-        let v7 = d_copysign(c(1.5_f64), s0, margin);
-        if gt(d_min(s1, v7, margin), -c(1.0), margin) {
-            s2 = c(0.8) * s2 + c(0.02) * s2.tanh();
-            let v7: Dual64 = d_clamp(acc3 / (s2.powi(2) + c(1.5)), (v7 * x2).sin() - c(1.5), v7.sin() + c(1.5), margin);
-            s0 = s0.mul_add(c(0.8), v7.sin().sin() * c(0.1));
-        } else {
-            s0 = (s0 * c(0.6) + d_max(c(SCALE) + s0, (v[n % 4] * v[n % 4] + c(2.0)).acosh(), margin) * c(0.05)).sin();
-        }
-        for (i, &t) in v.iter().enumerate() {
-            acc3 -= (-v[i]).tanh() * c(0.5);
-            acc3 += c(0.5) * (x0 / (s2.powi(2) + c(1.0))).cos().exp().cos();
-            if gt(s0.asinh(), c(0.0), margin) {
-                continue;
-            }
-            s2 = c(0.5) * s2 + c(0.5) * t.sin();
-        }
-        let mut k8 = 0;
-        while k8 < n + 1 && le(d_clamp((x2.powi(2) + c(0.5)).ln(), -c(0.5), c(1.0), margin), c(0.0), margin) {
-            k8 += 1;
-            if n < 2 && ge(((s2.cos() + c(2.0)).cbrt().powi(2) + c(0.5)).recip(), c(1.0), margin) {
-                continue;
-            }
-            match k8 {
+            acc3 += c(0.1) * (v6.sin() + v7.cos()).tanh();
+        };
+        let mut k9 = 0;
+        let v12 = loop {
+            k9 += 1;
+            let v10 = ((s0 * v[3]).powi(2) + c(2.0)).ln();
+            match n {
                 0 => {
-                    s1 = s1.mul_add(c(0.5), s1.tanh() * c(0.5));
-                    if gt((x0.tanh() + c(2.0)).cbrt(), c(0.5), margin) {
-                        let v9 = x2.mul_add(x2, v7);
-                        s1 = (s1 * c(0.8) + v9.tanh() * c(0.02)).sin();
-                    }
-                    let v7 = v7;
-                    acc3 -= v7.tanh().tanh() * c(0.25);
+                    acc3 += c(0.02) * prog_6_dual(x2, x0, s0, v, k9, margin).cos();
                 }
-                1 => {
-                    let v10 = v[0];
-                    s0 = s0 * c(0.8) + v10.tanh().cos() * c(0.2);
-                }
-                2..=4 => {
-                    let v11: Dual64 = v[k8 % 4] - x0;
-                    acc3 += v11.tanh() * c(0.25);
+                g if g > 1 => {
+                    break ((s2 * s2 + c(0.5)).sqrt().powi(2) + c(1.0)).log10();
                 }
                 _ => {
-                    acc3 += s1.cos().tanh() * c(0.25);
-                    s0 = s0.mul_add(c(0.5), (v[0] * s0).sin() * c(0.1));
+                    s2 = c(0.5) * s2 + c(0.05) * (v8 * x1).sin();
                 }
             }
-            s2 = s2.mul_add(c(0.6), s2.tanh().cos() * c(0.4));
+            let v11 = v.iter().fold(s2, |r, &p| r * c(0.75) + c(0.05) * (d_min(x2, s0, margin) + r + p.tanh()).tanh());
+            s0 = (s0 * c(0.75) + d_atan2((v8 / c(1.5)).powi(2) + c(0.5), d_min(s2, v11, margin)) * c(0.02)).tanh();
+            if k9 >= 2 || ge(v[(k9 + k4) % 4], c(0.0), margin) {
+                break (x1.powi(2) + c(1.0)).log10();
+            }
+            s1 = (s1 * c(0.6) + v10.tanh() * c(0.1)).sin();
+        };
+        let mut k13 = 0;
+        loop {
+            k13 += 1;
+            s1 = s1 * c(0.75) + (x2.cos() * c(0.9)).atanh().tanh() * c(0.05);
+            acc3 += c(0.25) * (s1 * (v8 * v8).ln_1p()).sin();
+            if k13 >= 6 || le(s2 * c(std::f64::consts::FRAC_PI_4), (v8 * v8).ln_1p(), margin) {
+                break;
+            }
         }
-        s0 - s1 - s2 * c(0.5) - acc3.tanh() + s0 / (s0.cos() + c(2.0))
+        let mut a14 = [c(0.0); 4];
+        for i in 0..n {
+            a14[i % 4] += x0.tanh() * c(0.25);
+        }
+        let mut k15 = 0;
+        while k15 < n {
+            k15 += 1;
+            if k15 % 3 == 1 && le((v[3].powi(2) + c(1.0)).recip(), v8, margin) {
+                continue;
+            }
+            let v16 = if le(v8, c(1.0), margin) {
+                d_atan2(v[k13 % 4] * v[k13 % 4] + c(1.0), s2)
+            } else {
+                (v8 * v8).ln_1p()
+            };
+            s1 = c(0.6) * s1 + c(0.4) * (v16.cos() + c(2.0)).cbrt().cos();
+        }
+        x1 * c(0.5) - x2 + s0.sin() - s1 + s2 + acc3.sin() + v8.sin() + v12.cos() + a14[2]
     }
 
     pub fn prog_15_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.powi(3).cos() * c(2.0);
-        let mut s1 = (x1.cos() + x1).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        let v9: Dual64 = loop {
-            k3 += 1;
-            match k3 % 3 {
-                1 => {
-                    s1 = s1 * c(0.8) + (s1.sin() * c(1.2)).tan().tanh() * c(0.02);
-                    let v4 = (v[n % 4].cos() * c(0.9)).atanh();
-                    s0 = c(0.6) * s0 + c(0.05) * v4.cos().tanh();
+        let mut s0 = d_min(c(3.0_f64), d_hypot(x0, v[0], margin), margin).sin() * c(2.0);
+        let mut s1 = v[n % 4].mul_add(x2, x0).sin() * c(2.0);
+        let mut s2 = (v[0].cos() * c(0.9)).asin();
+        let mut acc3: Dual64 = c(0.0);
+        for (i, &t) in v.iter().enumerate() {
+            let v4: Dual64 = prog_0_dual(s1, v[0].tanh() * c(2.0), c(0.25), v, i, margin);
+            if le(x1, (t.cos() * c(0.9)).acos(), margin) {
+                s1 = (s1 * c(0.5) + (v[3 - i] - s1) * c(0.25)).tanh();
+            } else {
+                s1 = (s1 * c(0.8) + x1.tanh().exp2() * c(0.1)).tanh();
+                let v5 = x1.asinh();
+                acc3 += c(0.5) * v5.sin();
+            }
+            acc3 += (x0 * x0 + c(0.5)).powf(0.3).cos() * c(0.5);
+            acc3 -= c(0.05) * v4.sin().cos();
+        }
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            match k6 {
+                0 => {
+                    s0 = s0 * c(0.6) + s0.mul_add(s0, s0).cos() * c(0.05);
+                    if gt(prog_0_dual(x1, (x1.tanh() * c(0.9)).atanh().sin(), c(0.75), v, k6, margin), s0, margin) {
+                        s0 = (s0 * c(0.6) + d_log(s1.powi(2) + c(1.0), x1 * x1 + c(2.0)) * c(0.1)).sin();
+                        break;
+                    }
+                    s0 = (s0 * c(0.5) + s0 * s0 * c(0.1)).sin();
                 }
-                2 => {
-                    s1 = c(0.8) * s1 + c(0.1) * (s1 - x2).tanh();
+                1 | 3 => {
+                    break;
                 }
                 _ => {
-                    let mut k5 = 0;
-                    while k5 < n + 1 && lt((s0.powi(2) + c(1.0)).log10(), c(0.5), margin) {
-                        k5 += 1;
-                        match n {
-                            3 | 5 => {
-                                s0 = s0 * c(0.75) + (c(SCALE) + x0) / c(4.0) * c(1.0);
-                                s1 = (s1 * c(0.6) + (v[k5 % 4].tanh() * c(0.9)).asin() * c(0.1)).sin();
-                            }
-                            6 => {
-                                let v6 = (x1 * x1 + c(2.0)).ln();
-                                s1 *= c(0.6);
-                                s1 += c(0.5) * v6.tanh();
-                            }
-                            _ => {
-                                s1 = c(0.8) * s1 + c(0.05) * (v[k3 % 4] / (s1.tanh().exp_m1().powi(2) + c(1.5))).sin();
-                            }
-                        }
-                        s0 *= c(0.8);
-                        s0 += c(0.2) * v[(k5 + k3) % 4].cos();
-                        match k5 % 4 {
-                            0 => {
-                                let v7 = c(SCALE) + d_min(c(3.0_f64), x1, margin);
-                                acc2 -= v7.sin().tanh() * c(0.05);
-                            }
-                            1 | 3 => {
-                                acc2 -= c(0.05) * v[k5 % 4].tanh().sin();
-                            }
-                            _ => {
-                                acc2 += c(0.05) * x2.sin();
-                                s1 = s1 * c(0.5) + v[k5 % 4].tanh() * c(0.5);
-                            }
-                        }
-                    }
-                    s1 = s1.mul_add(c(0.6), v[k5 % 4].mul_add(x2, x0).sin() * c(0.05));
+                    let x0 = x0 + c(1.25);
+                    acc3 += x0.sin().sin() * c(0.5);
                 }
             }
-            let v8 = v[k3 % 4] + s1;
-            acc2 += c(0.5) * (-v[2]).cos();
-            if k3 >= 4 || ge(v[k3 % 4], -c(1.0), margin) {
-                break (x2.cos() * c(0.9)).acos();
-            }
-            acc2 += v8.cos().sin() * c(0.5);
-        };
-        let v10 = match k3 {
-            0 => v9.sin(),
-            g if g > 2 => x1.tanh().exp2(),
-            _ => v[k3 % 4].cos(),
-        };
-        let mut k11 = 0;
-        loop {
-            k11 += 1;
-            s1 = s1.mul_add(c(0.75), d_to_radians((v9.cos() * c(0.9)).atanh()) * c(1.0));
-            acc2 += (v[n % 4] + x1).sin() * c(0.5);
-            if k11 >= 4 {
+            s1 = c(0.6) * s1 + c(0.05) * (x1.sin() * (s1 * x2)).cos();
+            s0 = c(0.8) * s0 + c(0.02) * (s0.sin() * c(0.9)).atanh().tanh();
+            if k6 >= 3 || lt(d_abs(d_clamp(x2, -c(1.5), c(1.5), margin), margin), -c(0.5), margin) {
                 break;
             }
         }
-        s0 = (s0 * c(0.8) + (x2 * x2 + c(1.0)).log2() * c(0.1)).sin();
-        v[2].cos() + s0 + s1.cos() + acc2.sin() + v9 + v10 * c(1.5)
+        let v9 = if gt(x1, c(1.0), margin) {
+            let v7 = d_hypot(x0, x2, margin);
+            s2 - x0 + v7.tanh()
+        } else if gt((v[3 - k6] * v[3 - k6] + c(1.0)).log10(), c(0.25), margin) {
+            let x0: Dual64 = (x0.cos() * c(1.2)).tan();
+            d_to_radians(x0) * c(20.0)
+        } else {
+            let v8 = d_min(v[n % 4], s2, margin);
+            x0.asinh() + v8.tanh()
+        };
+        if lt(prog_2_dual(d_max(-c(1.5_f64), s1, margin).tanh() * c(2.0), s0, (s1.atan().powi(2) + c(0.5)).recip().tanh(), v, k6, margin), c(0.5), margin) {
+            return (x1 * c(core::f64::consts::FRAC_1_SQRT_2)).powi(3);
+        }
+        'l2: for (i, &t) in v.iter().enumerate() {
+            let v10 = x0;
+            acc3 += c(0.4) * (d_to_radians(d_atan2(c(1.5_f64), t)) * c(20.0));
+            s1 = (s1 * c(0.75) + ((v[i].sin() * c(0.9)).asin().sin() * c(0.9)).asin() * c(0.05)).sin();
+            for j in 0..3 {
+                let fj = c(j as f64);
+                match j {
+                    0 => {
+                        s1 = s1.mul_add(c(0.75), d_copysign(c(3.0_f64), v9, margin).sin() * c(1.0));
+                    }
+                    1 => {
+                        acc3 += ((fj / c(4.0)).sin() * c(1.5)).sinh().cos() * c(0.1);
+                        let v11 = x1;
+                        s2 = (s2 * c(0.8) + v11.sin() * c(0.2)).sin();
+                    }
+                    2 => {
+                        let x0 = d_clamp(x0, -c(1.0), c(1.0), margin);
+                        acc3 += c(0.1) * x0.tanh();
+                    }
+                    _ => {
+                        let v12: Dual64 = v[3 - j].tanh().exp();
+                        acc3 -= v12.cos().sin() * c(0.1);
+                    }
+                }
+                if le(d_to_radians(x1.sin()), c(0.0), margin) {
+                    continue 'l2;
+                }
+                acc3 += s0.cos().sin() * c(0.1);
+            }
+            acc3 += c(0.5) * v10.cos().tanh();
+        }
+        let mut k13 = 0;
+        loop {
+            k13 += 1;
+            if lt(c(0.1) - (v9 - x0), s1 * v[(k13 + n) % 4], margin) {
+                break;
+            }
+            s1 = (s1 * c(0.75) + (x0 + s0.powi(2)) * c(0.05)).tanh();
+            s2 = s2.mul_add(c(0.8), ((s2 - c(0.1)).tanh() * c(1.5)).cosh().tanh() * c(0.05));
+            if k13 >= 3 {
+                break;
+            }
+        }
+        s1.sin() + s2 * c(0.25) + acc3.cos() + v9.tanh()
     }
 
     pub fn prog_16_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_min(-x2, (v[n % 4].powi(2) + c(1.0)).log(2.0), margin).sin() * c(2.0);
-        let mut s1 = d_hypot(c(2.0_f64), x0, margin).sin() * c(2.0);
+        let mut s0 = x0 / c(2.0);
+        let mut s1 = x2;
         let mut acc2: Dual64 = c(0.0);
-        let v3 = prog_0_dual(c(2.0), (x1 * x1 + c(1.0)).powf(0.5).cos() * c(2.0), x2, v, 2, margin);
-        let mut m4 = 0;
-        for t in v {
-            s1 = c(0.75) * s1 + c(0.2) * (d_to_degrees(s1) * c(0.02)).tanh();
-            acc2 += c(0.4) * (t * v3).sin();
-            s1 = s1 * c(0.8) + x2.sin() * c(0.2);
-            if m4 % 3 == 1 {
-                m4 += 1;
-            }
+        let mut a3 = [c(0.0); 4];
+        a3[0] = s0 * v[3];
+        for i in 1..4 {
+            a3[i] = a3[i - 1] * c(0.5) + (v[i] * v[i]).tanh() * c(0.1);
         }
-        let c5 = c(m4 as f64);
-        if lt((c5.cos() * c(1.2)).tan() - c5.mul_add(x0, x2), c(1.0), margin) {
-            let v6: Dual64 = prog_13_dual(acc2, c(0.75), c(1.5), v, m4, margin);
-            s0 = c(0.5) * s0 + c(0.005) * v6.cos();
-        } else {
-            acc2 -= (c5.powi(2) + c(1.5)).acosh().cos();
-        }
-        'l1: for &t in v.iter() {
-            let v7 = s0.asinh();
-            s1 = s1 * c(0.8) + (x2 + c(0.65)).cos() * c(0.2);
-            for j in 0..n {
-                let fj = c(j as f64);
-                if j > 2 && lt(d_max(s0, v3, margin), c(0.0), margin) {
-                    continue 'l1;
+        acc2 -= d_atan2(x2, x1 * x1 + c(1.0)).cos();
+        'l1: for i in 1..n {
+            let fi = c(i as f64);
+            match n % 4 {
+                0 | 2 => {
+                    s0 = s0.mul_add(c(0.8), (-s0).sin() * c(0.2));
                 }
-                if le(v7 - t, c(1.0), margin) {
-                    s0 = c(0.75) * s0 + c(0.25) * s1.atan().sin();
-                    if gt(v[n % 4] * x0, c(0.5), margin) {
-                        s0 *= c(0.8);
-                        s0 -= c(0.2) * d_atan2(c5.powi(2) + c(1.0), s0).sin();
-                        let v8 = (v[j % 4].sin() * c(0.9)).acos() * c(std::f64::consts::FRAC_PI_4);
-                        s0 = c(0.75) * s0 + c(0.1) * v8.cos().sin();
-                    } else if gt((x2.powi(2) + c(2.0)).acosh(), c5, margin) {
-                        let v9 = s1 * v3;
-                        s0 = s0.mul_add(c(0.8), v9.cos().sin() * c(0.02));
+                3 => {
+                    continue;
+                }
+                _ => {
+                    let v4 = prog_0_dual(c(0.5), (v[i % 4] + x2).sin(), (s1.powi(2) + c(2.0)).sqrt().powi(3).cos(), v, n, margin);
+                    s0 = s0.mul_add(c(0.75), (fi - x0).cos() * c(0.25));
+                    acc2 -= c(0.005) * v4.sin();
+                }
+            }
+            acc2 += c(0.4) * (a3[2].tanh() * c(0.9)).acos().tanh();
+            for u in v {
+                if le(x1 + u, v[n % 4] + s0, margin) {
+                    s0 = (s0 * c(0.6) + (u.powi(2) + c(1.0)).log2() * c(0.25)).tanh();
+                    break 'l1;
+                }
+                match i {
+                    0 => {
+                        s0 *= c(0.6);
+                        s0 -= c(1.0) * (fi.powi(2) + c(1.0)).log2().tanh();
                     }
-                    acc2 += x1.sin().exp_m1().tanh() * c(0.05);
-                    if !(m4 == 5 && le((x1.powi(2) + c(1.0)).sqrt(), c(0.0), margin)) {
-                        let v10 = (fj.tanh().exp().cos() * c(1.5)).cosh();
-                        acc2 -= c(0.05) * d_abs(c5, margin).sin();
-                        s0 = s0 * c(0.5) + v10.sin() * c(1.0);
+                    g if g > 1 => {
+                        acc2 -= (s1.powi(2) + c(1.5)).acosh().sin() * c(0.1);
+                        s1 *= c(0.75);
+                        s1 -= c(1.0) * fi.tanh().exp2().sin();
                     }
-                } else if gt(v[j % 4].sin().exp(), fj, margin) {
-                    acc2 += c(0.05) * x0.cos().exp().tanh();
+                    _ => {
+                        acc2 -= d_powf(x1.powi(2) + c(1.0), x1.sin()).cos() * c(0.1);
+                    }
+                }
+                s0 = s0 * c(0.75) + (a3[n % 4] / (s0 * s0 + c(1.5)) * s1.sin()).sin() * c(0.05);
+            }
+            if lt((x2 * x2 + c(1.0)).ln(), (s1.cos() * c(0.9)).asin(), margin) {
+                s1 = c(0.8) * s1 + c(0.01) * (v[1].powi(2).sin() * c(1.5)).sinh().sin();
+            } else if gt(x0, s0.tanh().exp(), margin) {
+                acc2 += c(0.4) * x0.sin();
+                if !(i > 1) {
+                    s0 = s0.mul_add(c(0.6), (x1.cos() * c(0.5)).ln_1p().asinh().sin() * c(0.4));
                 } else {
-                    let v11 = (v[m4 % 4].tanh() * c(2.0)).sinh();
-                    s1 = c(0.75) * s1 + c(0.02) * v11.cos();
+                    s1 = s1.mul_add(c(0.5), v[n % 4].cos() * c(0.5));
+                    acc2 -= c(0.4) * (s1 + s0).sin();
                 }
                 s0 *= c(0.8);
-                s0 -= c(0.1) * (c(0.1) - (s0 - x0)).sin();
+                s0 += c(0.2) * s0.cos();
             }
-            acc2 -= c(0.5) * (t.sin() + v7.tanh()).tanh();
         }
-        let v12 = d_abs(v[(m4 + n) % 4], margin);
-        s0 + s1.cos() + acc2.cos() + v3.sin() + v12 + (x1.cos().exp() + c(1.2))
+        for i in 0..3 {
+            let v5 = x0.tanh();
+            let v6 = match i {
+                0 => v5 - v[(i + n) % 4],
+                g if g > 1 => (v5.cos() * c(0.9)).acos(),
+                _ => x2 / (v5 * v5 + c(0.5)),
+            };
+            acc2 += x1.tanh().exp_m1().sin() * c(0.5);
+            s1 = s1 * c(0.8) + v6.cos().cos() * c(0.02);
+        }
+        'l4: for i in 0..v.len() {
+            let fi = c(i as f64);
+            let v8 = if gt(x1 * c(std::f64::consts::LN_2), a3[2], margin) {
+                let v7 = ((s0 + fi).tanh() * c(0.9)).atanh();
+                (v7.sin() * c(0.9)).asin()
+            } else if gt(s1.cos() / ((v[0] * v[0] + c(0.5)).recip().powi(2) + c(1.0)), c(0.25), margin) {
+                let x2 = (s0 * s0 + c(1.0)).log(10.0) + v[i].mul_add(s1, s1);
+                s0 = (s0 * c(0.75) + s0 * c(0.25)).tanh();
+                x1 - x2
+            } else {
+                for _ in 0..n {
+                    acc2 -= (x0.powi(2) + c(1.0)).powf(0.3).cos() * c(0.05);
+                    s0 = s0 * c(0.8) + s0.tanh() * c(0.2);
+                }
+                (x1.tanh() + c(2.0)).cbrt().sin().exp()
+            };
+            s0 = (s0 * c(0.8) + (fi + v8) * c(0.02)).tanh();
+            let mut k9 = 0;
+            while k9 < n + 1 {
+                k9 += 1;
+                if gt(((c(1.2) - v[k9 % 4]).tanh() + c(2.0)).cbrt(), s1, margin) || k9 % 3 == 1 {
+                    continue 'l4;
+                }
+                acc2 -= d_atan2(fi.powi(2) + c(0.5), s0).sin() * c(0.05);
+                if gt(c(2.5) * x0, c(0.5), margin) {
+                    acc2 -= c(0.05) * (x1 * s0).tanh();
+                } else if k9 == 3 {
+                    let v10 = d_atan2(x0, s1 * s1 + c(1.0)).tanh().exp();
+                    s1 = s1 * c(0.8) + (x1.tanh() * c(0.9)).atanh().tanh() * c(0.02);
+                    acc2 += v10.cos().cos() * c(0.05);
+                } else {
+                    acc2 += c(0.05) * d_max(d_min(x0, v[n % 4], margin), x0.cos().exp2(), margin).tanh();
+                }
+            }
+            let v11: Dual64 = d_abs(x2 + v8, margin);
+            s0 = c(0.5) * s0 + c(0.02) * v11.sin().sin();
+        }
+        s0 + s1 * c(0.75) + acc2.sin() - a3[3].sin() - (x1 / c(1.5) + d_log(c(3.0_f64), x2 * x2 + c(2.0)))
     }
 
     pub fn prog_17_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_clamp(x2, -c(1.5), c(1.5), margin);
+        let mut s0: Dual64 = v[2] / ((x2 * x2 + c(1.0)).log10().sin() + c(2.0));
         let mut acc1: Dual64 = c(0.0);
-        for i in 1..n {
-            s0 = c(0.6) * s0 + c(0.4) * x2.cos();
-            let v2 = v.iter().fold(x0, |r, &p| r * c(0.75) + c(0.05) * (((s0 - x1).powi(2) + c(0.5)).recip() + p.tanh()).sin());
-            if lt(v2, -c(0.5), margin) {
-                acc1 -= d_atan2(v[i % 4], s0.powi(2) + c(1.0)).cos() * c(0.4);
+        let mut m2 = 0;
+        for &t in v.iter() {
+            acc1 -= c(0.25) * x0.powi(3).sin();
+            if m2 % 3 == 1 {
+                m2 += 1;
+            }
+            let v3 = x0.powi(2).sin();
+            let v4 = x1 * x1.cos();
+            acc1 -= (t.cos() - v3 + v4.cos()).sin() * c(0.5);
+        }
+        match m2 {
+            1 => {
+                acc1 -= (-s0).cos();
+            }
+            2 => {
+                let x2 = x2.tanh().cosh();
+                s0 = (s0 * c(0.8) + x1.cos().exp_m1().sin() * c(0.05)).tanh();
+                acc1 -= x2.tanh();
+            }
+            g if g > 3 => {
+                s0 = s0.mul_add(c(0.5), (s0.atan().sin() * c(0.9)).asin().sin() * c(0.1));
+            }
+            _ => {
+                s0 = (s0 * c(0.6) + (x2.powi(2) + c(2.0)).sqrt() * c(0.4)).sin();
+                if m2 > 4 {
+                    acc1 += c(0.25) * d_clamp((acc1.powi(2) + c(1.0)).log10(), (x1.powi(2) + c(2.0)).acosh().sin() - c(1.5), x1.sin() + c(1.5), margin).cos();
+                    let v5 = (x1.powi(2) + c(1.5)).acosh();
+                    acc1 -= v5.tanh();
+                } else if m2 % 3 == 1 && ge(d_abs(v[m2 % 4], margin), d_abs(x1, margin), margin) {
+                    acc1 += (v[(m2 + n) % 4] - v[m2 % 4]).cos();
+                }
+                acc1 += (x1 * x0).sin();
+                if lt(prog_2_dual(x1, x2, c(0.75), v, m2, margin), c(1.0), margin) {
+                    acc1 -= (x2 * x2 + c(1.0)).cbrt().sin();
+                    acc1 += s0.cos().exp_m1().tanh();
+                } else if le(x0.tanh().sinh(), -c(0.25), margin) {
+                    acc1 += c(0.25) * d_abs((x2.powi(2) + c(1.0)).powf(1.5), margin).cos();
+                    let v6 = prog_6_dual(x0, x1, x2, v, m2, margin);
+                    acc1 += v6.sin() * c(0.02);
+                } else {
+                    s0 = s0.mul_add(c(0.5), prog_0_dual((s0.tanh().sin() * c(0.9)).asin().cos() * c(2.0), s0, d_clamp((s0.powi(2) + c(0.5)).sqrt(), -c(0.5), c(0.5), margin).sin() * c(2.0), v, m2, margin).tanh() * c(0.005));
+                }
+            }
+        }
+        let mut m7 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            if le((x1.powi(2) + c(2.0)).sqrt(), c(1.0), margin) {
                 break;
             }
-        }
-        'l1: for i in (0..3).rev() {
-            let fi = c(i as f64);
-            let v3 = x0.cos().exp();
-            if le((v[i].powi(2) + c(0.5)).recip(), c(1.0), margin) {
-                s0 = c(0.8) * s0 + c(0.2) * x1.cos();
-                if gt((v3.sin() * c(1.5)).sinh(), s0, margin) {
-                    s0 = (s0 * c(0.8) + (s0.sin() * c(1.2)).tan() * c(0.02)).tanh();
-                    acc1 += s0.tanh() * c(0.5);
-                } else if gt(v3.sin(), c(0.25), margin) {
-                    s0 = c(0.5) * s0 + c(0.05) * v[0].asinh().powi(3).cos();
-                    acc1 -= ((s0.tanh() * c(1.2)).tan() + (v[i] * v[i]).ln_1p()).sin() * c(0.25);
-                }
-            } else if lt(v3 * v3, fi.tanh().cosh(), margin) || i < 1 {
-                s0 = c(0.75) * s0 + c(0.1) * d_hypot(s0, x1, margin).sin();
-                acc1 -= (x2 * v[(i + n) % 4]).cos() * c(0.5);
-                match i + n {
+            if gt((x1 * x1 + c(1.0)).log10(), -c(0.5), margin) {
+                m7 += 1;
+            }
+            if le((x0 + s0).powi(2).ln_1p(), -c(0.5), margin) {
+                let v8 = ((x0 * x0 + c(1.0)).cbrt().powi(2) + c(1.0)).powf(0.3);
+                acc1 += c(0.5) * v8.cos().sin();
+            } else if lt((x2.mul_add(x1, x2).powi(2) + c(1.0)).cbrt(), fi, margin) {
+                acc1 -= fi.tanh() * c(0.5);
+                match i {
                     0 => {
-                        s0 = s0 * c(0.6) + (s0.powi(2).powi(2) + c(2.0)).acosh().cos() * c(0.05);
+                        s0 = (s0 * c(0.5) + (s0 + x0) * c(0.25)).sin();
+                        let v9 = x0.cos().exp().sin();
+                        s0 = c(0.5) * s0 + c(0.1) * v9;
                     }
-                    3..=4 => {
-                        continue;
-                    }
-                    7 => {
-                        s0 = s0.mul_add(c(0.75), (x2.sin() * c(0.9)).atanh().cos() * c(0.05));
-                        s0 = s0 * c(0.8) + s0.sin().tanh() * c(0.2);
+                    g if g > 2 => {
+                        break;
                     }
                     _ => {
-                        for j in (0..=i).rev() {
-                            let fj = c(j as f64);
-                            s0 *= c(0.6);
-                            s0 += c(0.1) * (d_copysign(x1, x0, margin) * (fi.tanh() * c(1.2)).tan()).tanh();
-                            let v4 = d_to_radians(fj);
-                            acc1 -= c(0.2) * v4.tanh();
+                        s0 = (s0 * c(0.75) + (-fi) * c(1.0)).tanh();
+                        if gt(x0, x1, margin) || m2 < 5 {
+                            break;
                         }
-                        s0 = s0.mul_add(c(0.8), ((s0.powi(2) + c(1.0)).log2().sin() * c(0.5)).ln_1p() * c(0.1));
-                        if i < 2 && le(v[2].asinh(), -c(0.5), margin) {
-                            acc1 += (fi * s0).cos() * c(0.5);
-                            continue;
-                        }
+                        let v10 = (v[i % 4] * v[m7 % 4]).cos();
+                        s0 = c(0.5) * s0 + c(0.1) * v10.tanh().cos();
                     }
                 }
             } else {
-                s0 = s0.mul_add(c(0.6), ((x1.sin() * c(0.9)).atanh() * s0).tanh() * c(0.02));
-                if le(x0.sin(), c(0.0), margin) {
-                    acc1 += c(0.5) * s0.tanh();
-                    break;
+                let v11 = (s0 * s0 + c(1.0)).log10();
+                s0 *= c(0.8);
+                s0 += c(0.4) * v11.sin();
+            }
+            if ge(x2.sin(), -c(0.25), margin) {
+                return x2 - s0.powi(2);
+            }
+            s0 = s0 * c(0.5) + (s0.powi(2) + c(1.0)).sqrt().tanh() * c(0.5);
+        }
+        match m7 {
+            0 | 2 => {
+                let mut k12 = 0;
+                while k12 < n && gt((x2.powi(2) + c(0.5)).cbrt(), x0, margin) {
+                    k12 += 1;
+                    acc1 += v[k12 % 4].tanh().cosh().sin() * c(0.25);
+                    let v13 = x0 - v[k12 % 4];
+                    if k12 % 2 == 0 && le(v[1] - v13, -c(1.0), margin) {
+                        s0 = (s0 * c(0.8) + (x1.cos().exp() + s0) * c(0.05)).tanh();
+                        let v14 = d_atan2(s0 * v[(k12 + m7) % 4], v[m2 % 4].sin().powi(2) + c(1.0));
+                        s0 = s0 * c(0.75) + v14.tanh().cos() * c(0.05);
+                    } else if ge(v[0].tanh().cos(), x0, margin) {
+                        s0 = s0.mul_add(c(0.6), x1.sin() * c(0.4));
+                    }
                 }
-                let v5 = x0.cos();
-                acc1 += v5.cos() * c(0.5);
             }
-            s0 = s0 * c(0.75) + fi.cos() * c(1.0);
-            let mut k6 = 0;
-            while k6 < 6 {
-                k6 += 1;
-                s0 = s0.mul_add(c(0.5), (d_to_degrees(x0) * c(0.02)).cos() * c(0.4));
-                if ge(s0, -c(1.0), margin) || k6 % 3 == 1 {
-                    break 'l1;
+            3 | 5 => {
+                acc1 += x0 / (v[m7 % 4] * v[m7 % 4] + c(1.5));
+            }
+            6 => {
+                s0 = (s0 * c(0.75) + x0 * c(0.25)).tanh();
+                if gt(prog_6_dual((v[m2 % 4] * c(0.65)).sin() * c(2.0), c(2.0), x1, v, m7, margin), c(1.0), margin) {
+                    let v15 = prog_2_dual((x1.cos() + d_abs(x0, margin)).sin(), s0, c(0.75), v, m7, margin);
+                    acc1 += v15.cos() * c(0.02);
+                } else if m7 == 6 && le(d_copysign(x0, x1, margin), c(0.5), margin) {
+                    acc1 += (v[m2 % 4] * v[m2 % 4]).ln_1p().cos();
+                    s0 = s0 * c(0.5) + prog_0_dual((s0 / (x0 * x0 + c(1.0))).tanh(), ((x0 + x2).cos() + c(2.0)).cbrt().sin(), (s0.tanh() * c(1.2)).tan().sin().sin() * c(2.0), v, 6, margin).tanh() * c(0.005);
+                } else {
+                    s0 *= c(0.8);
+                    s0 += c(0.5) * (x0.tanh().cos() + c(2.0)).cbrt().tanh();
+                    let v16: Dual64 = prog_8_dual((x0.sin() * c(0.9)).atanh().tanh(), (s0 * s0 + c(1.0)).log10().sin().exp().tanh() * c(2.0), (x2 * (v[3].powi(2) + c(1.0)).log10()).cos() * c(2.0), v, n, margin);
+                    s0 = s0.mul_add(c(0.6), v16.cos() * c(0.005));
                 }
-                let v7 = (v[k6 % 4].sin() * c(0.5)).ln_1p().tanh().cosh();
-                acc1 += v7.tanh() * c(0.1);
+                let x1 = d_powf(x1 * x1 + c(1.0), x1.tanh());
+                acc1 -= x1.tanh() * c(0.25);
+            }
+            _ => {
+                acc1 -= x0.atan().sin();
+                if ge(v[(m7 + m2) % 4].powi(3), -c(1.0), margin) && m2 == 3 {
+                    let v17: Dual64 = prog_0_dual(x1, acc1.cos() * c(2.0), x2.tanh().tanh(), v, n, margin);
+                    s0 = (s0 * c(0.75) + (v[m2 % 4] - x2) * c(0.1)).sin();
+                    acc1 += c(0.005) * v17.sin();
+                } else {
+                    s0 = (s0 * c(0.8) + x0.cos() * c(0.2)).tanh();
+                }
+                let v18: Dual64 = (v[m7 % 4].cos() * c(1.5)).cosh();
+                acc1 -= v18.tanh();
             }
         }
-        let mut a8 = [c(0.0); 4];
-        for i in 0..n {
-            a8[i % 4] += (s0.cos().exp_m1() / c(2.0)).sin() * c(0.5);
-        }
-        let mut a9 = [c(0.0); 4];
-        for i in 0..4 {
-            if lt(c(0.3) - x0 * s0, -c(1.0), margin) {
-                a9[i] = x0 + x1;
-            } else {
-                a9[i] = x1.cos().atan();
+        let mut k19 = 0;
+        let v20 = loop {
+            k19 += 1;
+            acc1 += (x0 + s0).sin() * c(0.5);
+            acc1 += c(0.5) * (v[k19].cos().exp() + x1).tanh();
+            acc1 += c(0.25) * (v[1] * v[1] + c(1.0)).powi(-3).tanh();
+            if k19 >= 3 || le(v[m2 % 4].powi(3), c(1.0), margin) {
+                break x1;
             }
+        };
+        if gt(v20 / c(3.0), x0, margin) {
+            return d_max(v[n % 4], x1 - s0, margin);
         }
-        x0.sin() + x1 * c(0.75) + v[3] - s0 + acc1.cos() + a8[1] + a9[1] * c(0.5)
+        s0 * c(0.5) - acc1.cos()
     }
 
     pub fn prog_18_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_atan2(v[2] * v[2] + c(1.0), x2).sin().exp_m1();
-        let mut s1 = prog_13_dual(x1, x1.cos().sin() * c(2.0), d_atan2(x1 * x1 + c(1.0), x2).cos().exp().sin() * c(2.0), v, n, margin).tanh() * c(2.0);
+        let mut s0 = v[0].sin().exp().tanh() * c(2.0);
+        let mut s1 = ((x0.tanh() * c(0.9)).atanh() + s0).sin() * c(2.0);
         let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().map(|&p| c(1.0) + c(0.25) * ((s0 * s0 + c(0.5)).sqrt() + p.sin()).cos()).product::<Dual64>();
-        let v4 = v.iter().copied().map(|p| v3 * acc2 + p.tanh()).sum::<Dual64>();
-        let a5 = [d_min(x0, v[n % 4], margin), s0 / (v4 * v4 + c(1.0)) + x1, v[n % 4].cos(), v[n % 4] * (acc2.tanh() * c(1.2)).tan()];
-        for &t in v.iter() {
-            s1 = c(0.5) * s1 + c(0.5) * s1.tanh();
-            acc2 += d_atan2(s0, t.powi(2) + c(1.0)).sin() * c(0.5);
+        let v3 = prog_13_dual((v[n % 4] * v[n % 4]).ln_1p().sin(), x1, x2, v, n, margin);
+        let mut k4 = 0;
+        'l0: while k4 < n + 1 && le((x2.powi(2) + c(1.0)).recip(), -c(0.25), margin) {
+            k4 += 1;
+            if ge((v[k4 % 4] - v3) * (v3 - c(0.5)), -c(1.0), margin) {
+                let mut k5 = 0;
+                while k5 < 5 {
+                    k5 += 1;
+                    acc2 += c(0.05) * (c(0.35) - v[0]).cos();
+                    let v6 = x2.tanh().cosh();
+                    if ge(((v6 * v6).tanh() * c(0.5)).ln_1p(), v[k5 % 4] * x0, margin) {
+                        continue 'l0;
+                    }
+                }
+            } else {
+                let v7 = (x0 - x2).tanh().exp2();
+                let v8 = v7;
+                s0 = c(0.6) * s0 + c(0.1) * v8.tanh();
+            }
+            acc2 -= (v3.tanh() * c(2.0)).sinh().tanh().cos() * c(0.25);
+            acc2 -= c(0.25) * (x2 - v3).tanh().exp().sin();
         }
-        s0 = (s0 * c(0.75) + (x0.powi(2) + c(1.5)).acosh() * c(core::f64::consts::FRAC_1_SQRT_2) * c(0.05)).sin();
-        s0 * c(0.25) + s1.sin() + acc2 * c(1.5) + a5[2].cos()
+        let mut a9 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a9[i] = (v3 + t).sin();
+            acc2 += (t.powi(2) + c(0.5)).cbrt().cos() * c(0.5);
+        }
+        if lt(v3 + v[k4 % 4], c(1.0), margin) {
+            acc2 -= x1 / c(3.0);
+        } else {
+            acc2 += c(0.2) * (-v3).powi(2).ln_1p().sin();
+        }
+        match n {
+            0 => {
+                for _ in 0..v.len() {
+                    acc2 += x0.tanh().exp_m1().tanh() * c(0.5);
+                    s1 = c(0.75) * s1 + c(0.05) * s1.sin().exp().sin();
+                }
+                s0 = s0.mul_add(c(0.5), (x0 * x0 + c(1.5)).acosh().cos() * c(0.1));
+            }
+            1..=2 => {
+                let v10 = prog_2_dual(x0, a9[k4 % 4].sin() * c(2.0), (x1.powi(2) + c(0.5)).ln().cos(), v, n, margin);
+                s1 *= c(0.75);
+                s1 += c(0.01) * d_min(c(1.5_f64), v3, margin).asinh().tanh();
+                if gt(x1.cos().exp(), -c(1.0), margin) {
+                    s1 = (s1 * c(0.5) + d_atan2(x2.powi(2) + c(1.0), x2) * c(0.1)).sin();
+                    s0 = s0.mul_add(c(0.8), v[k4 % 4].cos() * c(0.2));
+                } else if ge(((x2.sin() * c(0.9)).asin().powi(2) + c(0.5)).cbrt(), c(0.25), margin) {
+                    for i in 0..v.len() {
+                        let fi = c(i as f64);
+                        acc2 -= c(0.5) * (-v10).tanh();
+                        if gt(a9[i], c(0.5), margin) {
+                            s1 = s1 * c(0.6) + (fi.sin().powi(2) + c(1.0)).log10() * c(1.0);
+                            break;
+                        }
+                    }
+                    s0 = (s0 * c(0.8) + d_atan2(c(3.0_f64), x2) * c(1.0)).sin();
+                } else {
+                    let v11 = (v[k4 % 4].sin().powi(2) + c(2.0)).ln();
+                    acc2 += (x2.tanh() * c(0.9)).asin().sin();
+                    acc2 += v11.tanh();
+                }
+                s1 = s1.mul_add(c(0.5), v10.sin() * c(0.005));
+            }
+            4..=5 => {
+                let v12 = (x1.sin() * c(0.5)).ln_1p();
+                let x0 = x0;
+                s1 = (s1 * c(0.8) + (v12.tanh() - x0.sin()) * c(0.1)).tanh();
+            }
+            _ => {
+                acc2 += (x2 + c(0.3)).powi(3).tanh() * c(0.25);
+            }
+        }
+        if !(k4 % 3 == 1 && le(d_powf(c(2.0_f64), v[k4 % 4].powi(2).sin()), c(0.5), margin)) {
+            s1 = s1.mul_add(c(0.6), x2.cos().exp_m1().tanh() * c(0.1));
+        } else if ge((v[n % 4].sin() * c(0.9)).asin(), c(1.0), margin) {
+            acc2 += v[k4 % 4].tanh();
+        } else {
+            let v13 = prog_2_dual(x0, v[k4 % 4].cos().tanh(), c(1.5), v, 6, margin);
+            let v3: Dual64 = c(SCALE) + v3;
+            acc2 -= (v13.tanh() + v3.cos()).sin() * c(0.05);
+        }
+        s0 - s1 - acc2.tanh() + a9[1].cos() + acc2
     }
 
     pub fn prog_19_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_hypot(c(1.5_f64), x0, margin).sin() * c(2.0);
-        let mut s1 = -v[n % 4];
-        let mut acc2: Dual64 = c(0.0);
-        let v3: Dual64 = prog_0_dual(c(0.5), c(2.0), x2, v, n, margin);
-        let v4 = v.iter().map(|&p| c(1.0) + c(0.1) * (d_copysign(v[0], acc2, margin) + c(0.1) + p.tanh()).sin()).product::<Dual64>();
-        let mut k5 = 0;
+        let mut s0 = (c(1.25) - x0).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
         let v6 = loop {
-            k5 += 1;
-            if ge(v4.sin().exp(), -c(0.5), margin) || k5 < 1 {
-                s1 *= c(0.8);
-                s1 += c(0.02) * (v3.tanh() * c(1.2)).tan().tanh();
-                break (x1.tanh() * c(1.2)).tan();
+            k2 += 1;
+            let v3: Dual64 = ((v[n % 4] - c(2.5)).sin() * c(0.9)).acos();
+            let v4: Dual64 = d_atan2(c(0.5_f64), v[n % 4]) - d_max(v[1], x0, margin);
+            let v5 = s0.asinh();
+            s0 = s0 * c(0.6) + v3.sin().exp2().sin() * c(0.1);
+            if k2 >= 2 || gt(v5 - s0, x0, margin) {
+                break x1 * v4 + v4;
             }
-            acc2 += d_min(d_min(x2, x1, margin), c(0.35) - v3, margin).cos();
-            match n {
-                0 => {
-                    for &u in v.iter() {
-                        acc2 += d_atan2(u.cos().exp_m1().powi(2) + c(1.0), (v3.powi(2) + c(0.5)).ln()).tanh() * c(0.25);
-                        if le(s1 / c(1.5), x2, margin) {
-                            break;
-                        }
-                        s0 = (s0 * c(0.75) + v[k5].tanh().cosh() * c(0.2)).sin();
-                    }
-                }
-                2 | 4 => {
-                    s0 = s0.mul_add(c(0.8), s0.asinh().cos() * c(0.2));
-                    acc2 -= s0.mul_add(x0, v4).cos() * c(0.75);
-                }
-                5 => {
-                    s1 = s1.mul_add(c(0.6), (x0.powi(2) + c(0.5)).cbrt().cos() * c(0.1));
-                }
-                _ => {
-                    acc2 -= s1.cos();
-                }
+            s0 = (s0 * c(0.5) + v4.tanh() * c(0.25)).tanh();
+        };
+        let v8 = match n {
+            2 => {
+                let v7 = ((acc1 / (x2 * x2 + c(1.5))).powi(2) + c(1.0)).log2();
+                s0 = s0.mul_add(c(0.8), (c(0.75) - x0).cos() * c(0.2));
+                ((v7 * v7 + c(0.5)).sqrt().powi(2) + c(1.0)).sqrt()
             }
-            if k5 >= 2 || lt(v4.cos().exp2(), c(0.0), margin) {
-                break d_to_radians(x1);
+            3 => prog_1_dual(x2, x1.cos().atan().cos(), c(2.0), v, k2, margin),
+            4 => c(SCALE) + x2 - x2.cos(),
+            _ => {
+                acc1 += (x1.powi(2) + c(1.0)).log(2.0).tanh();
+                (v[3] - x1).cos().exp_m1()
             }
         };
-        let mut k7 = 0;
-        let v11 = loop {
-            k7 += 1;
-            let v9 = if ge(v4 / (v4 * v4 + c(1.5)), c(0.0), margin) {
-                let v8 = (v6.atan().sin() * c(0.9)).asin();
-                v3 + s0 + (v[3] + x0) + v8.sin()
-            } else {
-                (s1.tanh().cos() * c(2.0)).sinh()
-            };
-            let v10 = v3.asinh();
-            if !(k7 % 3 == 1 && gt(x0.cos().sinh() + c(1.2), c(0.0), margin)) {
-                s1 = s1.mul_add(c(0.6), (-v10).tanh() * c(0.4));
-                break x1;
-            }
-            s0 *= c(0.6);
-            s0 += c(0.4) * (x2 * x2).ln_1p().cos();
-            if k7 >= 2 {
-                break ((x1 - v10).sin() * c(0.9)).asin();
-            }
-            s0 = (s0 * c(0.5) + (v9.cos() - v10.sin()) * c(0.05)).sin();
-        };
-        x1 * c(0.5) + s0 - s1.tanh() - acc2.sin() + v3.sin() - v4 + v6 * c(0.5) + v11 * c(0.5) + d_abs(v4, margin)
+        if lt(v6 + x0, x1, margin) {
+            return d_min(c(0.5_f64), v[k2].sin().exp_m1(), margin);
+        }
+        let v9 = prog_8_dual(s0, x1, v6.sin(), v, k2, margin);
+        s0 = c(0.6) * s0 + c(0.4) * (x0 - c(1.2)).cos();
+        x2.cos() + s0 * c(1.5) + acc1 * c(0.25) - v8.tanh() - v9.tanh()
     }
 
     pub fn prog_20_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.powi(3).sin() * c(2.0);
-        let mut s1: Dual64 = d_hypot(c(2.0_f64), v[3], margin).tanh() * c(2.0);
+        let mut s0 = d_max((x2.sin() * c(0.9)).acos(), d_hypot(v[n % 4], x1, margin), margin).cos() * c(2.0);
+        let mut s1 = (x2 + x0).powi(2).tanh() * c(2.0);
         let mut acc2: Dual64 = c(0.0);
-        for _ in 0..n {
-            s0 = s0.mul_add(c(0.5), x2.tanh().exp_m1().tanh().sin() * c(0.1));
-            acc2 += c(0.25) * (s1 * x0).sin();
-        }
-        for _ in (0..n).rev() {
-            let v4 = match n {
-                0 => s1 + x2.cos(),
-                1 | 3 => {
-                    s0 = (s0 * c(0.8) + s0 * x2 * c(0.05)).sin();
-                    s1.asinh()
-                }
-                g if g > 4 => {
-                    acc2 += (x2 / (x1.tanh() + c(2.0))).sin() * c(0.25);
-                    x1.tanh().powi(3)
-                }
-                _ => {
-                    let v3 = d_min(x2 + x0, (x1.sin() + c(2.0)).cbrt(), margin);
-                    acc2 -= c(0.25) * (v[3] - v3).tanh();
-                    (v[3] * v[3] + c(1.0)).recip() + (v3.cos() * c(1.2)).tan()
-                }
-            };
-            acc2 += (x2 + c(2.0)).cos().cos() * c(0.25);
-            s0 *= c(0.8);
-            s0 += c(0.01) * v4.tanh();
-        }
-        let v7 = match n {
-            1 => {
-                let v5 = x0.sin().exp2();
-                x0 + v5.cos()
+        match n % 2 {
+            0 => {
+                s1 = c(0.6) * s1 + c(0.005) * prog_1_dual(s1, x2, c(0.75), v, n, margin).cos();
+                acc2 -= (x0.tanh() * c(0.9)).acos().sin();
             }
-            g if g > 2 => -x0.tanh().exp(),
+            1 => {
+                s0 = s0 * c(0.5) + acc2.sin() * c(0.2);
+                if ge((acc2.powi(2) + c(1.5)).acosh() + x0, c(0.5), margin) {
+                    s1 *= c(0.5);
+                    s1 -= c(0.5) * x2.tanh();
+                    s1 = (s1 * c(0.5) + prog_2_dual(c(0.25), (s0.cos() + c(2.0)).cbrt().sin(), (-d_powf(acc2.powi(2) + c(0.5), s0.cos())).cos(), v, n, margin) * c(0.005)).tanh();
+                }
+                s1 *= c(0.5);
+                s1 -= c(0.02) * (s1 + c(0.65)).sin();
+            }
             _ => {
-                let x1 = prog_13_dual(s0, s1, c(2.0), v, 0, margin);
-                let v6 = prog_0_dual((x0 * x2 + (x2 * x2 + c(0.5)).ln()).sin(), (x0 * x0 + c(1.0)).ln().tanh().exp2().tanh() * c(2.0), c(1.2), v, n, margin);
-                x0.asinh() + (v[0] - x0) + x1.cos() + v6.tanh()
+                s1 *= c(0.75);
+                s1 += c(0.005) * prog_6_dual(x0, ((x0 * x0 + c(0.5)).recip() / c(1.5)).tanh() * c(2.0), c(2.0), v, n, margin).tanh();
+                if le(c(0.3) * v[n % 4] - d_log(s0 * s0 + c(1.0), v[n % 4].powi(2) + c(2.0)), -c(1.0), margin) {
+                    acc2 += (x2.powi(2) + c(1.0)).log2().tanh();
+                } else if lt(x1, -c(0.5), margin) {
+                    s0 = c(0.75) * s0 + c(0.1) * (v[n % 4].cos() * c(0.9)).asin().tanh();
+                    acc2 += c(0.25) * (acc2 * acc2).tanh();
+                } else {
+                    acc2 += ((v[n % 4].cos() * c(0.9)).asin().powi(2) + c(1.0)).recip();
+                    s0 = c(0.6) * s0 + c(0.1) * d_clamp(s0, s0.cos() - c(1.5), s0.cos() + c(1.5), margin).cos();
+                }
+            }
+        }
+        let v5 = match n % 4 {
+            0 | 2 => {
+                acc2 += s1.cos() * c(0.4);
+                prog_6_dual(x1, x0, d_to_radians(acc2).tanh() * c(2.0), v, n, margin)
+            }
+            3 => {
+                let v3 = (acc2.powi(2) + c(1.0)).sqrt();
+                d_min(c(3.0_f64), (v3 * v3 + c(1.0)).log2(), margin)
+            }
+            _ => {
+                let v4 = prog_8_dual(x0, x2.atan().atan().tanh(), (d_to_radians(x2) * c(20.0)).sin(), v, n, margin);
+                x0 / (v[2] * v[2] + c(0.5)) + v4.tanh()
             }
         };
-        let mut k8 = 0;
-        while k8 < 5 && gt(x0 - v7, -c(0.5), margin) {
-            k8 += 1;
-            acc2 -= c(0.4) * d_atan2(v7, x1 * x1 + c(0.5)).cos();
-            if gt((x2 * x2 + c(0.5)).sqrt() * x2, -c(0.5), margin) {
-                continue;
-            }
-            match k8 {
-                1 | 3 => {
-                    let v9 = (x0.sin() * c(0.9)).asin();
-                    acc2 += c(0.25) * (d_log(x2.powi(2) + c(1.0), v9 * v9 + c(2.0)).cos() + c(2.0)).cbrt();
-                    match k8 + n {
-                        1 => {
-                            s1 = c(0.75) * s1 + c(0.25) * (c(SCALE) + x1).cos();
-                        }
-                        2 | 4 => {
-                            continue;
-                        }
-                        g if g > 5 => {
-                            let v10: Dual64 = (v[2] * v[2] + c(1.0)).powi(-1) + v[2].atan();
-                            let v11 = (v9 * v9 + c(2.0)).acosh().tanh();
-                            s1 = s1.mul_add(c(0.5), (v10.cos() + v11.tanh()).tanh() * c(0.05));
-                        }
-                        _ => {
-                            acc2 += (v[k8 % 4] + s0).sin() * c(0.4);
-                            acc2 += c(0.4) * s0.powi(2).cos();
-                        }
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            s0 = s0.mul_add(c(0.8), s0 * c(0.2));
+            let mut k6 = 0;
+            while k6 < 5 {
+                k6 += 1;
+                s0 = s0 * c(0.8) + ((v5.sin() * c(1.2)).tan().sin() * c(0.5)).ln_1p() * c(0.02);
+                match k6 % 4 {
+                    0 => {
+                        continue 'l0;
+                    }
+                    g if g > 1 => {
+                        let v7 = (s1 * s1 + c(2.0)).acosh();
+                        s0 *= c(0.5);
+                        s0 -= c(1.0) * v7.tanh();
+                    }
+                    _ => {
+                        s1 *= c(0.75);
+                        s1 += c(0.75) * (s1.sin() + c(2.0)).cbrt().tanh();
+                        s0 = s0.mul_add(c(0.5), (fi * x0).tanh() * c(0.1));
                     }
                 }
-                4 => {
-                    let x1 = (s0.powi(2) + c(0.5)).ln();
-                    s1 = (s1 * c(0.75) + x1.cos() * c(0.1)).tanh();
+            }
+            let v8 = x2.atan();
+            s0 = s0 * c(0.8) + (t.cos() + v8.sin()).sin() * c(0.1);
+        }
+        for i in (0..=n).rev().step_by(2) {
+            s0 = s0.mul_add(c(0.8), (v[i % 4].tanh() * c(1.5)).sinh().tanh().cosh().sin() * c(0.02));
+            s0 = s0 * c(0.6) + (s0 * s0 * c(std::f64::consts::FRAC_PI_4)).tanh() * c(0.1);
+        }
+        match n % 3 {
+            0 => {
+                s1 = s1 * c(0.8) + (c(1.25) - x2).cos() * c(0.2);
+                if lt(d_to_degrees(x1) * c(0.01) + v[n % 4].sin(), x2.atan(), margin) {
+                    let v9 = ((d_to_degrees(x0) * c(0.02)).tanh() * c(0.9)).atanh();
+                    s1 = s1 * c(0.5) + v9.tanh() * c(0.05);
+                } else if !(n == 3 && gt(v5, v[n % 4].powi(3), margin)) {
+                    s0 = s0 * c(0.6) + (x2 + acc2).cos() * c(0.02);
+                } else {
+                    s0 = c(0.75) * s0 + c(0.25) * v[3].cos();
+                    s1 = s1.mul_add(c(0.75), d_to_radians(v[n % 4]).powi(2).ln_1p() * c(1.0));
                 }
-                5 => {
-                    s1 *= c(0.8);
-                    s1 += c(0.1) * (s1 * s1 + c(0.5)).ln().cos();
+            }
+            1 => {
+                let x2 = -x2;
+                s0 *= c(0.8);
+                s0 += c(0.2) * d_max(v[3], x0, margin).sin();
+                acc2 += x2.cos();
+            }
+            2 => {
+                let x1 = ((v[n % 4].sin() * c(0.9)).atanh().powi(2) + c(1.0)).recip();
+                for _ in 1..n {
+                    s1 = c(0.5) * s1 + c(1.0) * (x1.sin() + c(2.0)).cbrt().sin();
+                    let mut k10 = 0;
+                    while k10 < 4 && lt(x2 / (s1.powi(2) + c(1.0)), -c(0.5), margin) {
+                        k10 += 1;
+                        let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * (d_hypot(x0, q, margin) + p.tanh()).sin()).product::<Dual64>();
+                        acc2 += (c(SCALE) + v11).tanh() * c(0.1);
+                        if gt(x0, c(1.0), margin) {
+                            acc2 -= d_powf(x1 * x1 + c(0.5), v5.atan().cos()).tanh() * c(0.1);
+                        } else if ge((x0.cos() * c(1.2)).tan(), c(0.0), margin) && k10 < n {
+                            let v12 = (v5.sin() * c(0.9)).atanh() + (v5 - v[k10 % 4]);
+                            s0 = s0 * c(0.6) + v12.cos().sin() * c(0.05);
+                        } else {
+                            let v13 = d_max(v5.cos(), x1 + v5, margin);
+                            acc2 += c(0.1) * v13.tanh();
+                        }
+                    }
+                    s0 = (s0 * c(0.8) + (-v5) * c(0.2)).tanh();
                 }
-                _ => {
-                    s1 = (s1 * c(0.75) + (s1 + v[k8 % 4]).powi(2).ln_1p() * c(0.1)).sin();
+                s0 *= c(0.5);
+                s0 -= c(0.1) * x1.sin();
+            }
+            _ => {
+                let v14 = d_clamp((x2.sin() * c(1.2)).tan(), (x2.powi(2) + c(1.0)).recip().cos() - c(1.5), (v[n % 4] * v[2]).tanh() + c(1.5), margin);
+                acc2 += x0.atan().tanh();
+                if ge((d_clamp(v14, -c(0.5), c(1.5), margin).powi(2) + c(1.0)).cbrt(), v5, margin) {
+                    let v15 = (v[n % 4] * v[n % 4] + c(1.0)).powi(-1) + x0;
+                    s0 *= c(0.75);
+                    s0 += c(0.1) * (x0 - v[3]).tanh();
+                    acc2 += c(0.75) * v15.sin();
+                } else {
+                    acc2 -= (x0.tanh() + (x2 + c(0.1))).cos();
                 }
             }
         }
-        x1 * c(0.5) + x2 + s0 - s1 * c(0.75) - acc2.tanh() - v7.tanh() - x1.tanh().exp().asinh()
+        let v19 = if lt((v5 * c(0.1)).sin(), -c(0.5), margin) {
+            let v16 = d_hypot(x1, v[2].powi(3), margin);
+            (v16.powi(2) + c(1.0)).log(3.0)
+        } else if lt(v[n % 4].tanh().exp(), c(1.0), margin) {
+            let v17 = x1.cos();
+            v17.tanh()
+        } else {
+            let v18 = x1.sin().exp_m1().sin();
+            d_copysign(c(1.5_f64), v18, margin)
+        };
+        s0 * c(0.75) - s1 * c(1.5) + acc2.sin() + v19.sin()
     }
 
     pub fn prog_21_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.powi(3).tanh();
-        let mut s1 = (v[n % 4].asinh() - (v[n % 4] + x2)).sin() * c(2.0);
-        let mut s2 = x0.powi(3).atan();
-        let mut acc3: Dual64 = c(0.0);
-        if gt(x2.cos(), v[3].atan(), margin) && n == 5 {
-            return d_clamp(x0, -c(0.5), c(0.5), margin);
+        let mut s0 = v[3].tanh().exp_m1();
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = d_abs(x1, margin);
+        if gt(x1 + x2 * c(0.5), -c(1.0), margin) || n == 2 {
+            s0 = (s0 * c(0.8) + (d_copysign(c(0.5_f64), x1, margin).sin() * c(1.5)).cosh() * c(1.0)).tanh();
+        } else if lt(prog_11_dual(x0, c(0.25), (c(2.0) * x2).cos() * c(2.0), v, n, margin), c(0.0), margin) {
+            acc1 += ((v2 * v2 + c(1.0)).log2().tanh() * c(2.0)).cosh().sin() * c(0.25);
         }
-        let mut k4 = 0;
-        let v11: Dual64 = loop {
-            k4 += 1;
-            let v5 = if gt(x0, s2, margin) {
-                let x2 = ((-x0).powi(2) + c(0.5)).ln();
-                x2 * s2
-            } else {
-                (v[k4].tanh() * c(1.5)).cosh()
-            };
-            acc3 += v5.tanh().exp().cos() * c(0.25);
-            let v10 = match n {
-                0 => {
-                    for u in v {
-                        if le(x1 * x2, c(1.0), margin) {
-                            s1 = (s1 * c(0.8) + u.cos().exp2() * c(0.1)).tanh();
-                            let v6 = (x2.cos().exp().cos() * c(0.9)).acos();
-                            s0 = (s0 * c(0.8) + v6.tanh() * c(0.02)).sin();
-                        } else if le(s1.sin().exp2(), (u * u + c(2.0)).sqrt(), margin) && k4 > 2 {
-                            let v7 = x2;
-                            s2 = c(0.5) * s2 + c(0.5) * v7.tanh().tanh();
-                        } else {
-                            s0 = s0.mul_add(c(0.6), (c(SCALE) + v5).tanh() * c(0.1));
-                        }
-                        s1 = s1.mul_add(c(0.8), s1.cos() * c(0.2));
-                    }
-                    x0 * c(0.35)
-                }
-                1 => {
-                    let v8 = (s2.cos() + c(2.0)).cbrt();
-                    s0 + c(1.2) + v8.tanh()
-                }
-                2..=4 => {
-                    let v9 = d_atan2(x0.powi(2) + c(1.0), s2) / ((s0 * s2).cos() + c(2.0));
-                    (v9.powi(2) + c(0.5)).sqrt()
-                }
-                _ => s0.sin(),
-            };
-            if k4 >= 3 || ge((-v10) + x2, x2, margin) {
-                break (s0 + v[k4]).sin();
-            }
-        };
-        for i in 0..5 {
-            let fi = c(i as f64);
-            if le(v[1] / (s1 * s1 + c(0.5)) + s0, v11, margin) {
-                continue;
-            }
-            let mut k12 = 0;
-            while k12 < n + 1 && gt(d_to_radians(x0), c(0.25), margin) {
-                k12 += 1;
-                s2 *= c(0.6);
-                s2 -= c(0.4) * x2.cos();
-                if lt((v[k12 % 4].tanh() * c(0.9)).acos(), -c(0.5), margin) {
-                    acc3 += c(0.05) * x2.sin();
-                } else if gt((x2.tanh().exp().powi(2) + c(1.0)).ln(), v[n % 4] + v11, margin) {
-                    s2 = (s2 * c(0.5) + (s1 * s1 + c(2.0)).acosh() * c(0.2)).sin();
-                    let v11 = v[k12 % 4] / c(4.0);
-                    acc3 += c(0.05) * v11.sin();
-                } else {
-                    let v13 = s2 / (s1.powi(2) + c(0.5)) - s0;
-                    s2 = c(0.5) * s2 + c(0.1) * (x0.sin() * c(0.9)).atanh().tanh();
-                    if !(i == 1) {
-                        acc3 += s1.tanh().exp_m1().tanh() * c(0.05);
-                    } else {
-                        acc3 += c(0.05) * (v13.powi(2) + c(1.0)).log2().sin();
-                        s2 = c(0.5) * s2 + c(1.0) * (fi / c(3.0)).cos();
-                    }
-                    s1 = (s1 * c(0.5) + v13.tanh() * c(0.05)).tanh();
-                }
-            }
-            s2 = (s2 * c(0.8) + (s2.powi(2) + c(2.0)).ln() * c(0.25)).tanh();
+        for _ in (0..5).rev() {
+            s0 = s0.mul_add(c(0.8), x2.sin().exp2().tanh() * c(0.1));
+            acc1 += c(0.4) * (x0 + d_max(v2, v[3], margin)).tanh();
         }
-        let v15 = if lt((x2 * x2).ln_1p(), c(0.5), margin) {
-            let v14 = (x2.sin() * c(0.5)).ln_1p();
-            (v14 * v14 + c(1.0)).log10()
-        } else if lt(d_max(d_atan2(v[3] * v[3] + c(0.5), x0), v[k4], margin), -c(0.5), margin) {
-            x0 - c(1.5)
-        } else {
-            (x2.powi(2) + c(1.0)).recip()
-        };
-        acc3 += (d_abs(v[k4], margin) * (v15.powi(2) + c(2.0)).acosh()).sin() * c(0.25);
-        s0.cos() + s1 + s2 - acc3.sin() + v11.sin()
+        let v3 = x0 * v[n % 4];
+        s0.sin() + acc1 * c(1.5) + v2 - v3 + d_clamp(-s0, d_atan2(x0, x1 * x1 + c(0.5)).sin() - c(1.5), (v2.cos() * c(0.9)).acos().cos() + c(1.5), margin)
     }
 
     pub fn prog_22_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 - x1).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let a2 = v.map(|e| e.tanh());
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            if i > 4 {
-                s0 = s0 * c(0.5) + (x2 / ((a2[i % 4] + v[i % 4]).powi(2) + c(1.5))).sin() * c(0.2);
-                s0 = s0 * c(0.5) + s0.cos() * c(0.5);
-            } else {
-                acc1 -= c(0.25) * ((x2 * x2).tanh() * c(0.5)).ln_1p().tanh();
-                if ge(((fi + x0).tanh() * c(0.9)).asin(), x1 * x1, margin) {
-                    acc1 += (fi + a2[i % 4]).cos().exp().tanh() * c(0.25);
-                    if !(i < n) {
-                        s0 *= c(0.6);
-                        s0 += c(1.0) * (c(0.1) * a2[(i + n) % 4]).sin();
-                        continue;
-                    }
-                    acc1 += v[n % 4].asinh().cos() * c(0.25);
-                } else if ge(s0.tanh().cosh() - x1.cos().exp2(), -c(1.0), margin) {
-                    s0 = s0 * c(0.5) + (x2 * x2 + c(1.5)).acosh().sin() * c(0.1);
-                } else {
-                    s0 *= c(0.6);
-                    s0 += c(0.1) * (s0.tanh() * c(1.5)).sinh().cos();
-                    if gt(x2.powi(3), c(1.0), margin) {
-                        break;
-                    }
-                }
+        let mut s0 = (x2.powi(2) + c(1.5)).acosh().tanh() * c(2.0);
+        let mut s1 = (v[2] - c(0.35)).cos() * c(2.0);
+        let mut s2 = d_to_radians(x2) * c(50.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = x0;
+        let mut m5 = 0;
+        for _ in 0..4 {
+            let v6 = x2.asinh();
+            if m5 % 3 == 1 {
+                m5 += 1;
             }
-            let v3 = (a2[i % 4].powi(2) + c(1.5)).acosh();
-            s0 = (s0 * c(0.5) + (x0.cos() * c(0.5)).ln_1p() * c(0.5)).tanh();
-            acc1 += v3.sin() * c(0.25);
+            acc3 += s2.asinh().cos() * c(0.5);
+            s2 = s2 * c(0.8) + v6.cos().tanh() * c(0.2);
         }
-        let v5: Dual64 = if lt((x0 * x0 + c(1.5)).acosh(), d_clamp(x2, acc1.sin() - c(1.5), x1.cos() + c(1.5), margin), margin) {
-            let v4 = ((a2[n % 4] * x2).cos() * c(0.5)).ln_1p();
-            s0 = (s0 * c(0.6) + ((s0 * s0 + c(1.0)).recip() + c(0.5)) * c(0.1)).sin();
-            d_max(-c(3.0_f64), s0, margin).tanh() + v4.tanh()
-        } else {
-            s0.atan() * (x0 * x1)
-        };
-        let mut k6 = 0;
-        let v8 = loop {
-            k6 += 1;
-            let v7 = v.iter().map(|&p| c(1.0) + c(0.1) * ((x1.powi(2) + c(1.5)).acosh().cos() + p.sin()).tanh()).product::<Dual64>();
-            match k6 {
+        let c7 = c(m5 as f64);
+        let mut m8 = 0;
+        for i in 0..n {
+            let fi = c(i as f64);
+            if ge(d_powf(s2 * s2 + c(0.5), x2.sin()), c7.tanh().exp(), margin) && i % 3 == 1 {
+                let v9 = fi * x1 / (x1.powi(2) + c(1.5));
+                acc3 += v9.tanh() * c(0.25);
+            } else if ge((x1.sin() * c(1.2)).tan(), (v4.powi(2) + c(1.0)).cbrt(), margin) || i + m8 < 5 {
+                acc3 -= c(0.25) * (x0 - s2 + (fi * fi + c(0.5)).ln()).cos();
+            }
+            if ge(x2, x1, margin) {
+                m8 += 1;
+            }
+            if lt(d_max(v4, s2, margin), c(0.5), margin) {
+                s0 = (s0 * c(0.5) + ((x1 * s0).sin() * c(0.9)).atanh() * c(0.02)).tanh();
+                continue;
+            }
+            match i % 3 {
                 0 => {
-                    acc1 -= ((v5 + x2).powi(2) + c(1.0)).log(3.0).sin();
+                    acc3 -= c(0.25) * (fi + x2).tanh();
                 }
-                1 => {
-                    break (-v7) + a2[3 - k6].powi(3);
-                }
-                2 => {
-                    let x2 = v5 * x2;
-                    s0 *= c(0.75);
-                    s0 -= c(0.02) * x2.tanh().tanh();
+                g if g > 1 => {
+                    acc3 -= c(0.2) * (c7 * s2.sin().exp()).sin();
+                    acc3 += c(0.25) * (-x1).cos();
+                    if i < 1 && ge(((d_to_degrees(s0) * c(0.01)).powi(2) + c(2.0)).acosh(), s0, margin) {
+                        s0 = s0.mul_add(c(0.5), (fi * x1).sin() * c(0.1));
+                        s2 = s2.mul_add(c(0.8), (s2 - x2).tanh() * c(0.1));
+                    } else if gt(-(s2 * s2), c(0.5), margin) {
+                        s2 = s2.mul_add(c(0.75), (s1.cos() * c(1.2)).tan().sin() * c(0.02));
+                    }
                 }
                 _ => {
-                    acc1 -= ((a2[n % 4].sin() * c(0.9)).asin() * c(core::f64::consts::FRAC_1_SQRT_2)).sin();
+                    acc3 += (x1.cos() + c(2.0)).cbrt().cos() * c(0.25);
+                    if gt((v[m8 % 4].powi(2) + c(1.0)).cbrt(), (s0 * s0 + c(1.0)).log10(), margin) {
+                        s1 = (s1 * c(0.5) + s1 * c(0.5)).tanh();
+                        acc3 += c(0.25) * fi.sin();
+                    } else if i > 3 {
+                        let v10 = (s1.powi(2) + c(1.0)).powi(-3);
+                        s0 = c(0.8) * s0 + c(0.01) * d_atan2((fi.cos() * c(1.5)).cosh().powi(2) + c(0.5), (s1.cos() * c(1.2)).tan()).sin();
+                        s0 = s0.mul_add(c(0.8), v10 * c(0.01));
+                    } else {
+                        acc3 -= c(0.25) * (v4.cos().exp() + c(2.0)).tanh();
+                    }
                 }
             }
-            acc1 += (x2 * x2).ln_1p().tanh();
-            if k6 >= 2 || ge(v7 - c(2.5), c(1.0), margin) {
-                break (v7 - a2[1]) * s0;
-            }
-        };
-        if ge(x1.asinh(), x2.cos().exp_m1(), margin) {
-            return v[3 - k6].cos();
+            s0 = s0.mul_add(c(0.75), (v[i % 4] / (v4.cos() + c(2.0))).sin() * c(0.05));
         }
-        s0 * c(0.75) - acc1.sin() - a2[1] * c(0.75) + v5.sin() - v8.tanh()
+        let c11 = c(m8 as f64);
+        let v12 = prog_2_dual((v4 * c11).tanh(), d_min(v4, x2, margin).sin(), x2, v, n, margin);
+        s0 + s1.cos() + s2 * c(1.5) + acc3.tanh() - c7.tanh() + v12.tanh() + x0.sin().powi(2).ln_1p()
     }
 
     pub fn prog_23_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.sin();
-        let mut acc1: Dual64 = c(0.0);
-        if gt(prog_22_dual(x2, x2.cos().atan().cos(), c(2.0), v, n, margin), -c(0.5), margin) && n % 3 == 1 {
-            let v2 = prog_0_dual((x1 * x1 + c(1.0)).sqrt().tanh() * c(2.0), x0, (x1.powi(2) + c(2.0)).sqrt().cos() * c(2.0), v, n, margin);
-            acc1 += v2.cos() * c(0.05);
-        }
-        let v3 = x1 + x0;
-        match n {
-            0 => {
-                let v4 = v3 / (x1.tanh().exp().powi(2) + c(1.0));
-                let v5 = v4;
-                acc1 += c(0.4) * v5.sin();
-            }
-            1 => {
-                s0 = s0 * c(0.5) + ((s0 - x0).cos() * c(0.9)).acos().sin() * c(0.1);
-                s0 = s0 * c(0.75) + (-v3).sin() * c(0.1);
-            }
-            g if g > 2 => {
-                acc1 -= s0.sin().exp().tanh();
-            }
-            _ => {
-                let x0: Dual64 = d_clamp(x1, -c(0.5), c(1.0), margin) + v3 * c(std::f64::consts::FRAC_PI_4);
-                for i in (0..3).rev() {
-                    let fi = c(i as f64);
-                    acc1 -= c(0.5) * (fi * fi + c(2.0)).sqrt().sin();
-                    if lt(c(SCALE) + x0, v[i], margin) || i % 2 == 0 {
-                        s0 = c(0.75) * s0 + c(0.05) * s0.tanh().exp().sin();
-                        break;
-                    }
-                }
-                acc1 += x0.cos();
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            if ge(d_clamp(x0, v3.cos() - c(1.5), x0.cos() + c(1.5), margin), t, margin) {
-                s0 = c(0.75) * s0 + c(0.4) * (s0 * s0 + c(1.0)).log10().tanh().exp2().cos();
-                if gt(x2.sin().powi(2).ln_1p(), c(0.0), margin) {
-                    return (x1.tanh() * c(0.9)).acos().sin().exp_m1();
-                }
+        let mut s0 = prog_1_dual(x1, ((x2.tanh() * c(1.5)).cosh().powi(2) + c(1.0)).ln().cos(), (x0 * x0 + c(1.0)).powf(0.5).cos(), v, n, margin).tanh() * c(2.0);
+        let mut s1 = d_max(d_to_degrees(v[n % 4]) * c(0.02), v[n % 4].tanh(), margin).sin() * c(2.0);
+        let mut s2 = x1.sin().exp().tanh();
+        let mut acc3: Dual64 = c(0.0);
+        let mut m4 = 0;
+        for i in 1..n {
+            if i == 2 {
+                let v5: Dual64 = (x1.powi(2) + c(2.0)).sqrt();
+                s0 = c(0.75) * s0 + c(0.25) * v5.cos();
+            } else if !(i == 3 && lt(s1 * s2, c(1.0), margin)) {
+                s1 = s1 * c(0.5) + (x0 * d_atan2(c(2.0_f64), s1)).sin() * c(0.1);
+                s0 = s0.mul_add(c(0.6), ((s0 * s0).tanh() * c(0.9)).acos().sin() * c(0.02));
             } else {
-                s0 = s0 * c(0.6) + d_min(c(0.5_f64), x0, margin).sin() * c(0.4);
-                if n == 0 && gt((x0 * x0 + c(1.0)).recip() + c(1.25), t, margin) {
-                    s0 = (s0 * c(0.8) + (x1.cos() * c(0.9)).acos() * c(0.05)).tanh();
-                    if gt(v[3] + v[i], c(1.0), margin) {
-                        break;
-                    }
-                    s0 *= c(0.6);
-                    s0 -= c(1.0) * ((fi * fi + c(0.5)).recip() / c(1.5)).tanh();
-                } else if ge(s0, c(0.0), margin) {
-                    s0 = s0 * c(0.8) + (x1 / (s0 * s0 + c(1.5))).tanh() * c(0.1);
-                    s0 = s0 * c(0.8) + d_log(s0.powi(2) + c(1.0), s0.powi(2) + c(2.0)).cos() * c(0.02);
-                } else {
-                    let v6 = s0;
-                    acc1 += c(0.5) * v6.sin();
-                }
-                acc1 += c(0.5) * (t * t + c(1.0)).recip().sin();
+                s1 = c(0.8) * s1 + c(0.01) * s1.powi(3).tanh();
             }
-            match i {
-                0 => {
-                    acc1 -= t.sin() * c(0.5);
-                    s0 = (s0 * c(0.6) + s0.cos().exp2() * c(0.25)).tanh();
-                }
-                g if g > 1 => {
-                    s0 = (s0 * c(0.8) + d_to_degrees(fi) * c(0.01) * c(1.0)).sin();
-                    s0 = c(0.75) * s0 + c(0.05) * x1.tanh().exp_m1().tanh();
-                }
-                _ => {
-                    let v7 = (v[3 - i].sin() * c(1.2)).tan();
-                    s0 = c(0.8) * s0 + c(0.2) * d_min(x1, s0, margin).cos();
-                    acc1 += v7.sin() * c(0.4);
-                }
+            if lt((x1 + s1).atan(), c(1.0), margin) {
+                s2 *= c(0.5);
+                s2 += c(0.25) * (s0 + s2).tanh();
+                acc3 += (d_to_degrees(s1.tanh().exp()) * c(0.01)).cos() * c(0.4);
             }
-            for &u in v.iter() {
-                match i % 3 {
+            acc3 += s1.sin().cos() * c(0.4);
+            if !(n == 6) {
+                m4 += 1;
+            }
+        }
+        let c6 = c(m4 as f64);
+        let v7 = v[n % 4].mul_add(c6, c6).tanh();
+        s2 = c(0.5) * s2 + c(0.02) * x0.mul_add(v7, v[1]).cos();
+        'l1: for &t in v.iter() {
+            acc3 += (t * t).cos() * c(0.5);
+            for (j, &u) in v.iter().enumerate() {
+                let fj = c(j as f64);
+                match j {
                     0 => {
-                        let v8 = (x1.cos() * c(0.9)).atanh();
-                        acc1 -= v8.tanh().tanh() * c(0.1);
+                        continue 'l1;
                     }
                     1 => {
-                        break;
+                        s2 *= c(0.5);
+                        s2 += c(1.0) * (fj.powi(2) + c(1.0)).recip();
+                        if lt(v[3 - j].atan(), c(0.0), margin) {
+                            continue;
+                        }
+                        let x0 = x0.mul_add(x0, x0);
+                        acc3 += x0.tanh() * c(0.1);
                     }
-                    2 => {
-                        acc1 -= c(0.1) * ((-u) - c(0.35)).tanh();
-                        let v9 = s0.cos().exp_m1();
-                        acc1 += v9.cos().tanh() * c(0.1);
+                    g if g > 2 => {
+                        acc3 += c(0.1) * (d_min(c6, u, margin) + (c6.cos() * c(0.9)).asin()).sin();
                     }
                     _ => {
-                        acc1 -= c(0.1) * (fi * s0).tanh();
-                        acc1 += c(0.1) * x2.tanh();
+                        acc3 += (fj / (s1.tanh() + c(2.0))).tanh() * c(0.1);
                     }
                 }
-                if le(c(SCALE) + x0, u, margin) {
-                    let x1 = x1 * u;
-                    acc1 -= x1.sin() * c(0.1);
+                match j {
+                    0 => {
+                        break;
+                    }
+                    1..=3 => {
+                        s2 = (s2 * c(0.8) + x1.sin().exp() * c(0.05)).tanh();
+                    }
+                    _ => {
+                        let x0: Dual64 = u / (u * u + c(1.0));
+                        s0 = s0.mul_add(c(0.5), x0.tanh().tanh() * c(0.2));
+                    }
                 }
-                s0 = c(0.75) * s0 + c(1.0) * ((fi.sin() * c(1.2)).tan().powi(2) + c(0.5)).recip().cos();
+                s0 = s0.mul_add(c(0.8), d_atan2(u * u + c(0.5), t).cos() * c(0.02));
             }
-            acc1 -= c(0.5) * (-v[i]).cos();
+            if lt(s0 - c6, v[m4 % 4], margin) {
+                continue;
+            }
         }
-        let v10 = v.iter().copied().map(|p| d_clamp(v3.sin(), -c(1.0), c(1.5), margin) + p.tanh()).sum::<Dual64>();
-        s0 * c(0.75) - acc1.tanh() + v10.cos() + v[1]
+        let mut m8 = 0;
+        for _ in (1..=5).step_by(2) {
+            if gt(s2 - s0, v[n % 4], margin) {
+                m8 += 1;
+            }
+            acc3 += (c6.sin().exp2().cos() + c(2.0)).cbrt() * c(0.4);
+            let v9 = v.iter().copied().map(|p| c(1.0) + c(0.1) * (p * s2).sin()).product::<Dual64>();
+            acc3 -= c(0.5) * v9.sin();
+        }
+        match m8 {
+            0 => {
+                acc3 += (v[2] + v[m8 % 4]).tanh();
+            }
+            g if g > 1 => {
+                s0 = s0.mul_add(c(0.8), (v[m4 % 4].sin() - c(0.1)).cos() * c(0.2));
+                acc3 += (v[0] * v[0] + c(1.0)).log(2.0).cos();
+            }
+            _ => {
+                let v10: Dual64 = prog_8_dual(c(2.0), (d_to_degrees(x0) * c(0.02)).tanh(), d_log(c(3.0_f64), c6.powi(2) + c(2.0)).cos(), v, 6, margin);
+                let v11: Dual64 = (x0.tanh() * c(1.2)).tan();
+                s0 = (s0 * c(0.75) + (v10.tanh() + v11.tanh()) * c(0.005)).sin();
+            }
+        }
+        s0 + s1.tanh() + acc3.sin() + (v7 * v7 + c(0.5)).sqrt()
     }
 
     pub fn prog_24_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[0] - x1).cos() * c(2.0);
-        let mut s1: Dual64 = (x0 + x2).sin() * c(2.0);
+        let mut s0 = ((x0 + x1).powi(2) + c(1.0)).ln().sin() * c(2.0);
+        let mut s1 = ((v[n % 4] * v[n % 4] + c(2.0)).ln().powi(2) + c(0.5)).sqrt();
         let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            let v4 = d_to_degrees(x1) * c(0.02);
-            s0 = s0 * c(0.6) + (s0 + x1).cos() * c(0.2);
-            let mut k5 = 0;
-            while k5 < 6 && le(v4.sin().exp(), v[k5 % 4], margin) {
-                k5 += 1;
-                let v8 = match k3 % 2 {
-                    0 => {
-                        let v6 = -v4;
-                        x2 * v6
-                    }
-                    1 => {
-                        let x2: Dual64 = s0.cos().exp_m1();
-                        v4.tanh() + x2.cos()
-                    }
-                    _ => {
-                        let v7 = v[k5 % 4].sin().powi(3);
-                        v7 * v7
-                    }
+        let v3 = prog_21_dual(s0, x1, x2, v, n, margin);
+        'l0: for t in v {
+            s1 = c(0.75) * s1 + c(0.1) * (s1 - v3).cos();
+            for u in v {
+                let v4 = match n {
+                    0 => t.atan(),
+                    1 | 3 => d_atan2(c(2.0_f64), u),
+                    5 => (-v[n % 4]).sin(),
+                    _ => u / (x0.powi(2) + c(1.0)),
                 };
-                s1 = c(0.5) * s1 + c(0.1) * (v[(k5 + n) % 4] / (v[(k5 + n) % 4].tanh() + c(2.0))).tanh();
-                s0 = (s0 * c(0.6) + v8.cos() * c(0.05)).tanh();
+                if le(v[n % 4], -c(0.5), margin) {
+                    continue 'l0;
+                }
+                s1 *= c(0.6);
+                s1 -= c(0.2) * (v3 - t).sin();
+                acc2 -= c(0.1) * (u.sin() + v4.cos()).cos();
             }
-            if k3 >= 3 {
+            if le(((d_to_radians(t) * c(20.0)).tanh() * c(1.5)).cosh(), -c(0.5), margin) {
+                s0 = (s0 * c(0.75) + d_abs(v[n % 4], margin) * c(0.25)).tanh();
                 break;
             }
-            acc2 += v4.cos().sin() * c(0.5);
+            let v5 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.25) * ((r * r + c(1.0)).log10() + p.tanh()).tanh());
+            s0 = (s0 * c(0.6) + v5.sin() * c(0.1)).tanh();
         }
-        let v10 = if gt((x0 * x0 + c(0.5)).ln(), c(0.0), margin) {
-            s0 *= c(0.6);
-            s0 += c(0.1) * d_atan2(c(0.5_f64), d_clamp(x1, s0.sin() - c(1.5), v[n % 4].tanh() + c(1.5), margin)).cos();
-            (x1.powi(2) + c(0.5)).recip().cos()
-        } else if gt(d_max(c(1.5) - x1, d_to_degrees(x2) * c(0.02), margin), v[1], margin) && k3 < 1 {
-            d_abs(x2, margin) - x0 * x1
-        } else {
-            let v9 = d_max(v[0], x1, margin);
-            v9.cos().exp_m1()
-        };
-        let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * ((d_copysign(v[k3], v10, margin).powi(2) + c(2.0)).acosh() + p.cos() + q.tanh()).sin()).product::<Dual64>();
-        let mut k12 = 0;
-        let v16 = loop {
-            k12 += 1;
-            let v13 = if k12 % 2 == 0 && ge((v11 / (s0.powi(2) + c(1.0))).asinh(), v10.sin().exp_m1(), margin) {
-                (s0.powi(2) + c(1.0)).powi(-3)
-            } else {
-                s0.mul_add(x1, x0)
-            };
-            let v15 = match k12 {
-                0 | 2 => {
-                    let v14 = d_to_radians(v13);
-                    acc2 += d_to_degrees(v14) * c(0.01);
-                    v14 - (s0 - v14)
+        let v6: Dual64 = acc2.tanh() * (x1 * x1 + c(1.5)).acosh();
+        'l2: for i in (0..n).rev() {
+            s0 = s0 * c(0.75) + s0.cos() * c(0.25);
+            let mut k7 = 0;
+            while k7 < n {
+                k7 += 1;
+                if lt(d_atan2((v[n % 4] * v[n % 4] + c(1.0)).log(10.0), (v3 * v3).ln_1p().powi(2) + c(1.0)), c(0.5), margin) {
+                    let v6 = v6.powi(2);
+                    acc2 += c(0.05) * x2.tanh().sin();
+                    if ge(d_atan2(v6, v3.powi(2) + c(1.0)), c(0.0), margin) {
+                        acc2 -= (s0 - d_to_radians(x0) * c(50.0)).tanh() * c(0.05);
+                    } else {
+                        s1 = s1.mul_add(c(0.5), (s1 * s1 + c(1.0)).recip() * c(0.75));
+                    }
+                } else if gt(d_to_degrees(s1) * c(0.01), x0, margin) {
+                    s1 = s1.mul_add(c(0.8), d_max(v6, s0, margin).tanh() * c(0.2));
+                } else {
+                    let v6 = v[n % 4].cos() - x2;
+                    acc2 += c(0.05) * v6.cos().sin();
                 }
-                _ => x0.tanh(),
-            };
-            s1 = c(0.5) * s1 + c(0.5) * s1.cos();
-            if k12 >= 2 || ge((v15 - s0).tanh(), s1, margin) {
-                break (v11.powi(2) + c(1.0)).ln();
+                let v10 = match k7 {
+                    1..=3 => {
+                        let v8 = d_atan2(v6.asinh().powi(2) + c(1.0), v6.sin());
+                        (v6.cos() * c(1.2)).tan() + v8.tanh()
+                    }
+                    4 => {
+                        let v6 = (v6.tanh() * c(0.9)).acos().cos();
+                        s0 = s0.mul_add(c(0.5), d_max(-c(3.0_f64), s0, margin).cos() * c(0.5));
+                        x2 / (v6 * v6 + c(1.0))
+                    }
+                    5 => {
+                        let v9 = d_clamp((v6.powi(2) + c(0.5)).recip(), v[i % 4].sin().exp().cos() - c(1.5), (x2 * x2 + c(0.5)).recip().cos() + c(1.5), margin);
+                        v3 + v9
+                    }
+                    _ => (v6 * v6 + c(1.5)).acosh(),
+                };
+                if ge((v[k7 % 4] * v[k7 % 4]).ln_1p(), c(0.0), margin) {
+                    break 'l2;
+                }
+                acc2 -= c(0.05) * (x1.asinh() / c(2.0)).tanh();
+                s1 = s1.mul_add(c(0.75), v10.sin().sin() * c(0.02));
             }
-            s0 = (s0 * c(0.5) + v13.cos() * c(0.05)).sin();
-        };
-        s0 * c(0.75) + s1 - acc2.cos() + v11.cos() + v16.sin()
+            acc2 += c(0.25) * d_hypot((v6.cos() * c(2.0)).cosh(), d_log(c(3.0_f64), s0 * s0 + c(2.0)), margin).tanh();
+            let v11 = x0;
+            acc2 += c(0.25) * v11.cos();
+        }
+        s1 = c(0.5) * s1 + c(0.1) * x0.cos().exp().sin();
+        s0 - s1.tanh() - acc2.tanh() + v3.tanh() + v6 * c(1.5)
     }
 
     pub fn prog_25_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2;
-        let mut s1 = x0.tanh();
+        let mut s0 = x1.cos();
+        let mut s1 = (v[n % 4] * x2).sin() * c(2.0);
         let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        let v15 = loop {
-            k3 += 1;
-            acc2 += v[k3 % 4].tanh().cosh().sin() * c(0.5);
-            match n {
-                0 => {
-                    s0 = s0.mul_add(c(0.5), (s0 - s1 + s1.tanh().exp()).cos() * c(0.1));
-                    if ge((x1.tanh() * c(0.9)).atanh(), c(0.5), margin) {
-                        let v4 = ((v[n % 4].powi(2) + c(0.5)).ln().powi(2) + c(0.5)).recip();
-                        s0 = (s0 * c(0.75) + v4.tanh() * c(0.05)).tanh();
-                    } else if ge(x1, x0, margin) {
-                        let mut k5 = 0;
-                        while k5 < n + 1 && lt((s1.tanh() * c(1.2)).tan(), c(1.0), margin) {
-                            k5 += 1;
-                            let v9 = match k5 {
-                                0 | 2 => {
-                                    let v6 = (s0 * s0 + c(0.5)).cbrt() + x0;
-                                    (s1.cos() * c(2.0)).sinh() + v6.tanh()
-                                }
-                                3..=5 => {
-                                    let x0 = x0.sin().exp2() * s0.powi(2);
-                                    let v7 = (v[(k5 + k3) % 4] * v[(k5 + k3) % 4] + c(1.0)).powi(-2);
-                                    v[k5 % 4] - x2 + x0.sin() + v7.cos()
-                                }
-                                6 => {
-                                    let v8 = d_abs(s1, margin);
-                                    v8.tanh() - c(2.5) * x2
-                                }
-                                _ => s1.cos(),
-                            };
-                            s1 = s1 * c(0.5) + d_atan2(x2, s1.atan().powi(2) + c(1.0)).sin() * c(0.1);
-                            s0 = (s0 * c(0.75) + v9.tanh() * c(0.01)).tanh();
-                        }
-                        acc2 -= c(0.5) * s1.tanh();
-                    }
-                    for j in (0..=n).rev().step_by(2) {
-                        if gt(v[2], -c(1.0), margin) {
-                            s0 = s0 * c(0.75) + (s0.powi(2) + c(2.0)).ln().sin() * c(0.25);
-                            break;
-                        }
-                        acc2 -= c(0.1) * s0.tanh().sinh().cos();
-                        let v11 = if lt(x0 * x2 + v[(j + k3) % 4].tanh().exp(), c(1.0), margin) {
-                            let v10 = s1.cos();
-                            acc2 += x2.sin() * c(0.1);
-                            v[k3 % 4].sin().sin() + v10.sin()
-                        } else if gt((s0.tanh().cos() * c(0.9)).acos(), c(0.0), margin) && j == 6 {
-                            d_powf(v[1].powi(2) + c(1.0), s1.cos())
-                        } else {
-                            s1 + v[2]
-                        };
-                        s1 = (s1 * c(0.8) + v11.tanh() * c(0.01)).tanh();
-                    }
-                }
-                1 | 3 => {
-                    let v12 = (-x1) * x1;
-                    s1 = c(0.75) * s1 + c(0.05) * v12.tanh();
-                }
-                4 => {
-                    s0 *= c(0.5);
-                    s0 += c(0.5) * (x1 * x1 + c(2.0)).ln().tanh();
-                    if gt(x0 * s1, c(0.5), margin) {
-                        let v13 = (x2 - s0).tanh();
-                        acc2 += v13.cos().sin() * c(0.5);
-                    } else {
-                        let v14 = s0.sin().exp2() + (c(2.0) - x0);
-                        acc2 -= v14.cos().sin() * c(0.5);
-                    }
-                }
-                _ => {
-                    s1 *= c(0.5);
-                    s1 += c(1.0) * (x2 / c(4.0));
+        s0 = s0.mul_add(c(0.5), ((acc2 * acc2).ln_1p() - d_min(c(0.5_f64), x0, margin)).sin() * c(0.5));
+        let a3 = v.map(|e| e.tanh());
+        acc2 += ((x2 * acc2).powi(2) + c(0.5)).ln();
+        let v4 = prog_21_dual(((d_to_degrees(a3[0]) * c(0.02)).powi(2) + c(1.0)).cbrt().sin() * c(2.0), c(0.25), c(1.2), v, n, margin);
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            s0 *= c(0.75);
+            s0 += c(0.25) * (v4 - fi).tanh();
+            let v5 = t - c(1.5);
+            s0 *= c(0.75);
+            s0 += c(0.25) * v4.cos();
+            acc2 -= v5.sin().cos() * c(0.5);
+        }
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            if k6 == 0 && gt(v4, x2 / (a3[k6 % 4] * a3[k6 % 4] + c(1.5)), margin) {
+                let x1 = s1 * a3[3];
+                acc2 -= x1.cos().tanh() * c(0.25);
+            } else if le(s0.tanh().cosh(), -c(1.0), margin) {
+                s1 = (s1 * c(0.75) + (x0.cos() * c(2.0)).cosh() * c(0.02)).tanh();
+                if !(k6 == 6) {
+                    s1 *= c(0.75);
+                    s1 -= c(0.02) * (s1.sin() * c(2.0)).cosh().cos();
+                    break;
                 }
             }
-            acc2 -= c(0.5) * d_min(c(0.5_f64), x2, margin).cos();
-            if k3 >= 4 || ge(x0.tanh().exp_m1(), c(0.5), margin) {
-                break s1 * c(1.5);
+            if le((s0 * s0 + c(0.5)).cbrt(), -c(0.5), margin) {
+                s1 = c(0.5) * s1 + c(0.5) * (-s1).tanh();
             }
-        };
-        let v16 = (x0.cos() * c(0.9)).atanh().asinh();
-        acc2 += c(0.2) * ((v[0].powi(2) + c(0.5)).ln() / (v[2].mul_add(v[2], s0).powi(2) + c(0.5))).cos();
-        let v17 = s1.cos().sinh();
-        s1 = s1 * c(0.5) + s0.atan().sin() * c(0.5);
-        let v18 = d_hypot(s1, x2, margin);
-        x1.tanh() - acc2.sin() + v15.tanh() + v16.cos() + v17 - v18.tanh() + v18.sin()
+            acc2 += c(0.25) * d_abs(x0.powi(3), margin).tanh();
+            if k6 >= 6 || lt(d_log(c(3.0_f64), (s0 * s0 + c(1.0)).powi(-2).powi(2) + c(2.0)), s0, margin) {
+                break;
+            }
+        }
+        s0 + s1.cos() + acc2.tanh() - v4.cos()
     }
 
     pub fn prog_26_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x2 * v[n % 4]).powi(2) + c(1.0)).log2().sin() * c(2.0);
-        let mut s1 = s0.asinh();
-        let mut acc2: Dual64 = c(0.0);
-        if gt(d_clamp(x0 * x0, -c(1.0), c(1.5), margin), c(0.5), margin) {
-            let v3 = -x0;
-            acc2 -= v3.cos();
-        } else if !(n == 4) {
-            s0 = (s0 * c(0.5) + (s0 + x1).powi(2).ln_1p() * c(0.02)).sin();
-        } else {
-            s0 = s0 * c(0.6) + (d_clamp(x0, -c(1.5), c(1.0), margin) * acc2).sin() * c(0.1);
-            acc2 += c(0.75) * (s0 - x2).cos();
-        }
-        let mut k4 = 0;
-        while k4 < n + 1 && le(d_max(s1, x1, margin), d_atan2(c(2.0_f64), v[k4 % 4]), margin) {
-            k4 += 1;
-            acc2 += c(0.25) * ((v[(k4 + n) % 4].tanh() * c(0.9)).acos() + v[1] / (v[(k4 + n) % 4].tanh() + c(2.0))).cos();
-            s1 *= c(0.8);
-            s1 += c(0.2) * (-s1).tanh();
-        }
-        'l1: for i in 1..n {
+        let mut s0 = -x1;
+        let mut s1 = v[n % 4].sin();
+        let mut s2 = (x1 * v[1]).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        'l0: for i in 0..6 {
             let fi = c(i as f64);
-            s0 *= c(0.6);
-            s0 += c(0.5) * (s0.powi(2) + c(1.0)).recip();
-            s0 = s0 * c(0.8) + fi.tanh() * c(1.0);
-            let mut k5 = 0;
-            while k5 < 6 && gt((x1 * x1 + c(1.0)).log(2.0), (x1 * x1 + c(1.0)).log10(), margin) {
-                k5 += 1;
-                if le((d_hypot(x0, s1, margin).tanh() * c(0.5)).ln_1p(), v[k5 % 4], margin) {
-                    s0 = (s0 * c(0.6) + x0 * s0.cos().exp() * c(0.02)).sin();
-                    continue;
+            acc3 += c(0.25) * (s1 * (x0 / (v[i % 4] * v[i % 4] + c(0.5)))).sin();
+            match i % 4 {
+                0 => {
+                    s2 = s2.mul_add(c(0.8), (s0 * s0 + c(1.0)).log10().sin() * c(0.4));
+                    s0 = (s0 * c(0.5) + s0.atan() * c(0.5)).tanh();
+                    if ge(d_log(v[0].powi(2) + c(1.0), s0.powi(2) + c(2.0)) + x2.tanh().exp2(), c(0.0), margin) {
+                        return d_atan2(c(1.5_f64), v[n % 4]);
+                    }
                 }
-                if le((x2.sin() * c(2.0)).sinh(), -c(1.0), margin) {
-                    s1 = (s1 * c(0.6) + (x1.tanh() * c(2.0)).cosh() * c(0.05)).sin();
-                    break 'l1;
+                1 | 3 => {
+                    s2 = s2 * c(0.75) + d_log(s1.powi(2) + c(1.0), v[i % 4].powi(2) + c(2.0)).tanh() * c(0.1);
+                    acc3 -= ((fi - x0).powi(2) + c(1.5)).acosh().sin() * c(0.25);
+                    if lt((s1.cos() * c(0.9)).acos(), -c(0.5), margin) {
+                        acc3 += c(0.25) * ((x2.cos() * c(0.9)).acos() * c(std::f64::consts::LN_2)).tanh();
+                    }
                 }
-                acc2 -= c(0.05) * v[k5 % 4].sin().powi(3).cos();
+                _ => {
+                    for j in 0..n {
+                        let fj = c(j as f64);
+                        acc3 -= c(0.05) * (s2 + fj).asinh().sin();
+                        let v5 = match i % 3 {
+                            0 | 2 => {
+                                let v4 = x2 * x1;
+                                x1.powi(3).sin() + v4.tanh()
+                            }
+                            _ => v[i % 4].tanh(),
+                        };
+                        let v6 = v.iter().copied().map(|p| s2 * x2 + p.tanh()).sum::<Dual64>();
+                        acc3 += c(0.05) * (v5.sin() + v6.sin()).tanh();
+                    }
+                }
             }
-            let v6: Dual64 = d_atan2(x1.powi(2) + c(1.0), v[2]);
-            acc2 -= c(0.4) * v6.sin();
-        }
-        let v7 = d_hypot(x1.tanh(), d_clamp(v[1], -c(1.5), c(0.5), margin), margin);
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            s1 *= c(0.75);
-            s1 -= c(0.25) * d_clamp(s0, -c(1.0), c(1.0), margin);
-            if lt(((v[0] / (v7 * v7 + c(1.5))).cos() * c(0.9)).acos(), -c(1.0), margin) {
-                s0 = (s0 * c(0.8) + (x2.powi(2) + c(0.5)).recip() * x0.tanh() * c(0.05)).sin();
-                if gt(x1.cos().exp2(), c(0.0), margin) {
-                    s0 = (s0 * c(0.5) + s1 * s0 * c(0.05)).sin();
-                    break;
+            s2 = (s2 * c(0.5) + (x2.sin() * c(2.0)).sinh() * c(0.05)).tanh();
+            for j in (0..=i).rev() {
+                let fj = c(j as f64);
+                match j {
+                    0 => {
+                        s2 = s2.mul_add(c(0.6), v[3].sin().exp().cos() * c(0.1));
+                    }
+                    1 | 3 => {
+                        s2 = s2.mul_add(c(0.6), (v[j % 4] - s2).sin() * c(0.2));
+                        s0 = s0 * c(0.5) + fi.sin() * c(1.0);
+                        if gt(s1.mul_add(v[3], fi), fj, margin) {
+                            break;
+                        }
+                    }
+                    4 => {
+                        continue 'l0;
+                    }
+                    _ => {
+                        acc3 += d_log(c(1.5_f64), fi * fi + c(2.0)) * c(0.05);
+                        acc3 += x0.cos() * c(0.05);
+                    }
                 }
-                s0 = (s0 * c(0.8) + (s0 + s1) * c(0.1)).sin();
+                if gt((x1.tanh() * c(2.0)).cosh(), -c(1.0), margin) {
+                    let v7 = fi;
+                    acc3 += v7.sin().cos() * c(0.05);
+                } else if lt(d_atan2(x0, x1 * x1 + c(1.0)), c(0.0), margin) {
+                    acc3 += d_log(x0 * x0 + c(1.0), s2 * s2 + c(2.0)).tanh().cos() * c(0.05);
+                    s1 = c(0.6) * s1 + c(0.1) * d_powf(s1.asinh().powi(2) + c(1.0), (x1 + c(2.5)).cos()).tanh();
+                }
+                s0 = (s0 * c(0.5) + x0.sin().exp_m1() * s1 * c(0.1)).sin();
+            }
+        }
+        let v8 = v.iter().copied().map(|p| c(1.0) + c(0.25) * (x0.tanh().cosh() + p.cos()).cos()).product::<Dual64>();
+        acc3 -= d_clamp(x2.sin(), d_copysign(v[n % 4], v8, margin).tanh() - c(1.5), v8.sin() + c(1.5), margin).cos() * c(0.75);
+        let v9 = (x0 * x0 + c(1.0)).log10();
+        for i in 0..n {
+            let fi = c(i as f64);
+            s1 = s1.mul_add(c(0.5), (v9.tanh() * c(1.2)).tan().tanh() * c(0.05));
+            if gt(s0 * v9, (v[i % 4].cos() + c(2.0)).cbrt(), margin) {
+                s0 = (s0 * c(0.8) + fi.tanh() * c(1.0)).sin();
+                let v10 = x2;
+                acc3 -= c(0.25) * v10.sin().cos();
+            } else if gt((-x2) + c(0.8), c(0.75) - v8, margin) && i < 3 {
+                let v11 = (fi * fi).ln_1p();
+                acc3 += (s1 - v11).sin() * c(0.25);
             } else {
-                acc2 += x0.cos().exp().cos() * c(0.5);
-                if gt(d_copysign(c(0.5_f64), x1, margin), c(0.25), margin) {
-                    acc2 += c(0.5) * (x1 + fi).sin();
-                    continue;
-                }
-                let mut k8 = 0;
-                while k8 < 6 {
-                    k8 += 1;
-                    acc2 -= (v7 / (x1.tanh() + c(2.0))).powi(2).sin() * c(0.05);
-                    s1 = (s1 * c(0.75) + (fi.sin() * c(1.5)).cosh() * c(1.0)).tanh();
-                }
+                let v12 = s1 + v9;
+                acc3 -= (-x2.sin().exp2()).sin() * c(0.25);
+                s0 = (s0 * c(0.6) + v12.tanh() * c(0.2)).tanh();
+            }
+            for _ in (0..n).rev() {
+                let v13 = (v9.tanh().exp_m1().powi(2) + c(1.0)).recip();
+                s2 = s2 * c(0.6) + (fi / c(3.0)).sin() * c(1.0);
+                acc3 -= v13.tanh() * c(0.05);
             }
         }
-        s0.sin() - s1.tanh() + acc2.tanh() + v7 * c(0.25) - (s1 + c(1.5)).sin()
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let v15 = match i + n {
+                0 => v9.sin(),
+                2..=3 => {
+                    let v14 = (fi.tanh().sinh().sin() * c(1.2)).tan();
+                    (t * t + c(1.0)).log10() + v14.cos()
+                }
+                4 | 6 => {
+                    s1 = (s1 * c(0.75) + ((v9 + s1).sin() * c(1.2)).tan() * c(0.01)).sin();
+                    d_clamp(t, t.cos() - c(1.5), x2.sin() + c(1.5), margin)
+                }
+                _ => s1.tanh(),
+            };
+            s1 = (s1 * c(0.5) + (t.cos() * c(2.0)).cosh() * c(0.05)).tanh();
+            s1 = (s1 * c(0.75) + v15.cos() * c(0.25)).tanh();
+        }
+        s0.tanh() + s1 - s2 + acc3.cos() - v9.cos()
     }
 
     pub fn prog_27_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1.powi(2) + c(2.0)).acosh().tanh() * c(2.0);
-        let mut s1 = x1.sin().exp().tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        if le(d_min(s0, x2, margin), x0, margin) {
-            return prog_0_dual(s0.sin().sin() * c(2.0), ((v[1] * v[1]).tanh() * c(0.9)).acos().sin(), ((-x2).tanh() * c(1.2)).tan().tanh(), v, 0, margin);
+        let mut s0 = (x2.powi(2) + c(1.0)).log10();
+        let mut s1 = v[n % 4];
+        let mut s2 = (x2.powi(2) + c(0.5)).ln();
+        let mut acc3: Dual64 = c(0.0);
+        if ge((x1.cos().powi(2) + c(1.0)).log2(), c(0.25), margin) {
+            return x2.mul_add(v[n % 4], x0);
         }
-        for t in v {
-            if ge((x0.atan().cos() * c(2.0)).sinh(), c(1.0), margin) {
-                let v3 = s1.powi(3);
-                acc2 += c(0.25) * v3.cos().cos();
+        let v5 = if le(((-x0).cos() * c(2.0)).sinh(), s0, margin) {
+            s1 / (x0 * x0 + c(1.5))
+        } else if gt(d_hypot(s1.tanh().exp2(), s1 - s2, margin), v[0], margin) {
+            x0.cos().exp2()
+        } else {
+            let v4 = acc3;
+            (s2.sin() * c(0.9)).acos() + v4.tanh()
+        };
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            let v7 = v.iter().fold(x2, |r, &p| r * c(0.75) + c(0.1) * (d_to_radians(v[k6 % 4]) + d_copysign(s0, v5, margin) + p.tanh()).cos());
+            let v8 = d_hypot(c(1.5_f64), (v7.sin() * c(0.9)).acos(), margin);
+            s2 = (s2 * c(0.5) + d_atan2(s2, s2.powi(2) + c(1.0)) * c(0.1)).tanh();
+            if k6 >= 6 || ge(c(0.8) - x1, v8.tanh(), margin) {
+                break;
             }
-            let v6 = if gt(c(0.5) * s1.cos(), -c(0.25), margin) {
-                let v4 = -v[n % 4].tanh();
-                v4 + s1.cos()
-            } else if le((t + v[n % 4]) * t, x1, margin) {
-                x0 * c(std::f64::consts::FRAC_PI_4)
+        }
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            s1 = (s1 * c(0.8) + v5.sin() * c(0.2)).sin();
+            let v13 = if gt(s0 * v5, x1 + s1, margin) {
+                let v10 = s0 * x0.tanh().sinh();
+                d_atan2(v10.sin(), (v[1].powi(2) + c(1.0)).log2().powi(2) + c(0.5))
+            } else if le(s1.atan(), c(0.5), margin) {
+                let v11 = s0 * s0;
+                x1 + s2 + v11.sin()
             } else {
-                let v5 = x0 + x1;
-                return x1.atan() + v5.tanh()
+                for j in 1..n {
+                    let fj = c(j as f64);
+                    if le(d_powf(s0.powi(2) + c(1.0), (s0 * v[2]).cos()), -c(0.5), margin) {
+                        s0 *= c(0.8);
+                        s0 -= c(0.1) * (s0 - v[2]).cos();
+                        acc3 += (x2 + s2).cos() * c(0.1);
+                        if ge((v[j % 4] * v[j % 4] + c(1.0)).powf(0.5), c(1.0), margin) || j == 4 {
+                            break;
+                        }
+                    } else {
+                        let v12 = s2.sin() + s1.atan();
+                        s2 = c(0.5) * s2 + c(0.2) * (s2.tanh() * c(0.9)).asin().sin().tanh();
+                        acc3 -= v12.cos().cos() * c(0.1);
+                    }
+                    if lt(s0 * s2, -c(0.5), margin) || j == 2 {
+                        break;
+                    }
+                    acc3 += fj.tanh().tanh().exp_m1().sin() * c(0.1);
+                }
+                s1 = (s1 * c(0.6) + v[n % 4] * s2 * c(0.1)).tanh();
+                (x0.tanh() * c(0.9)).acos()
             };
-            s0 = (s0 * c(0.75) + t * c(std::f64::consts::FRAC_1_PI) * c(0.75)).sin();
-            s0 *= c(0.75);
-            s0 += c(0.1) * v6.sin().cos();
-        }
-        if lt((x0.powi(2) + c(1.0)).recip(), -c(0.25), margin) {
-            s0 = s0 * c(0.75) + (x1 - v[n % 4]).sin() * c(0.1);
-            acc2 -= c(0.75) * (x1.sin() * c(0.9)).atanh();
-        } else if gt((s0 * s0 + c(1.5)).acosh(), c(0.5), margin) && n > 5 {
-            let x1 = x1 * v[n % 4];
-            acc2 += (x1.cos() + c(2.0)).cbrt().cos().exp_m1().cos();
-        }
-        if gt(s1, v[n % 4], margin) {
-            return x2 * v[0];
-        }
-        let mut k7 = 0;
-        while k7 < 4 && lt(v[(k7 + n) % 4], s1, margin) {
-            k7 += 1;
-            s0 = s0.mul_add(c(0.75), x1.cos() * c(0.25));
-            acc2 += c(0.5) * x2.cos();
-            if gt(x2.sin().exp2(), (v[k7 % 4].sin() * c(0.9)).atanh(), margin) {
-                s0 = (s0 * c(0.75) + (x0.sin() * c(0.9)).asin() * d_atan2(c(1.5_f64), s1) * c(0.02)).sin();
-            } else {
-                s1 = (s1 * c(0.6) + x0.cos().exp() * c(0.1)).tanh();
-                let x0: Dual64 = x0.sin().exp2();
-                s1 = (s1 * c(0.8) + x0.sin() * c(0.1)).sin();
+            acc3 += (v[n % 4].atan().powi(2) + c(1.0)).powi(-2) * c(0.5);
+            if k9 >= 3 {
+                break;
             }
+            s0 = (s0 * c(0.5) + v13.cos() * c(0.02)).tanh();
         }
-        s0 * c(1.5) + s1 - acc2.cos()
+        if gt((v5.asinh().powi(2) + c(1.0)).log2(), c(1.0), margin) || k9 < n {
+            s0 = (s0 * c(0.8) + (s0.tanh().exp2().cos() * c(0.9)).atanh() * c(0.01)).tanh();
+        } else if gt(((v[3 - k9].sin() * c(0.9)).acos().tanh() + c(2.0)).cbrt(), x1.cos(), margin) && k9 % 3 == 1 {
+            s0 = s0 * c(0.5) + d_atan2(s0 * s0 + c(1.0), s0).tanh() * c(0.05);
+            if gt(prog_22_dual((x0 * c(core::f64::consts::FRAC_1_SQRT_2) - x0 / (x0 * x0 + c(1.5))).cos() * c(2.0), s1, s2, v, n, margin), d_hypot(c(2.0_f64), s2, margin), margin) {
+                acc3 -= (x2 + s2).tanh();
+            } else if gt(prog_2_dual(((x2 * x2 + c(1.0)).recip() / (s2.tanh() + c(2.0))).tanh() * c(2.0), x2, x0, v, n, margin), c(1.0), margin) {
+                s2 = s2.mul_add(c(0.75), d_powf(s0.asinh().powi(2) + c(1.0), (s2.powi(2) + c(2.0)).ln().cos()).sin() * c(0.1));
+            } else {
+                let v14 = prog_2_dual(c(2.0), x2, (x1 - s2).tanh() * c(2.0), v, n, margin);
+                let v15 = s0.cos();
+                s2 *= c(0.6);
+                s2 += c(0.005) * (v14.sin() + v15).tanh();
+            }
+        } else {
+            s0 = (s0 * c(0.8) + d_clamp(s0, -c(1.0), c(0.5), margin) * c(0.1)).tanh();
+            let v16 = (s1.sin() * c(1.5)).cosh();
+            acc3 += v16.tanh() * c(0.4);
+        }
+        if lt(d_to_radians(v5 * v[n % 4]) * c(20.0), (x1.tanh() * c(0.9)).asin(), margin) {
+            acc3 += c(0.4) * (x1.sin() * c(1.2)).tan().tanh();
+            s2 = s2 * c(0.6) + s1.sin() * c(0.1);
+        } else if lt(v[k9] * c(2.0) / (s0 * s0 + c(1.0)), -c(0.5), margin) {
+            acc3 -= prog_0_dual(((x2 + v[(k9 + n) % 4]) / c(3.0)).tanh(), s2, s0, v, k9, margin).cos() * c(0.05);
+            s0 = (s0 * c(0.8) + s1.mul_add(x1, s0) * c(0.02)).sin();
+        } else {
+            acc3 += c(0.25) * d_atan2(v5.powi(2) + c(1.0), v[k9]).tanh();
+            acc3 += c(0.4) * d_atan2(v[3 - k9] * v[3 - k9] + c(0.5), s1).sin();
+        }
+        s0 * c(0.5) + s2 * c(1.5) - acc3.tanh()
     }
 
     pub fn prog_28_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 + x1).tanh() * c(2.0);
-        let mut s1 = (x0.sin() * c(2.0)).sinh().tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            for j in 1..n {
-                let fj = c(j as f64);
-                let v4 = v[(j + k3) % 4].mul_add(s0.mul_add(x2, x2), (s1 * s1 + c(1.0)).recip());
-                if ge((x1.cos() * c(0.9)).atanh(), -c(0.5), margin) && n == 1 {
-                    acc2 += (x0 - (fj.powi(2) + c(1.0)).recip()).sin() * c(0.2);
-                    let v5 = d_to_radians(x1.sin());
-                    s0 = s0.mul_add(c(0.8), v5.sin().sin() * c(1.0));
-                } else {
-                    let v4 = v4 + x0.cos().cosh();
-                    s1 = (s1 * c(0.6) + v[1].sin() * c(0.4)).tanh();
-                    acc2 -= v4.sin().tanh() * c(0.2);
-                }
-                acc2 += d_min(c(3.0_f64), c(SCALE) + v4, margin).tanh() * c(0.2);
-            }
-            for (j, &u) in v.iter().enumerate() {
-                let v6 = match j {
-                    0 => d_to_degrees(-v[j]) * c(0.02),
-                    g if g > 1 => u.atan(),
-                    _ => d_atan2(c(2.0_f64), v[2]),
-                };
-                match j % 4 {
-                    1..=3 => {
-                        s1 = (s1 * c(0.5) + x1.atan() * c(0.5)).sin();
-                    }
-                    _ => {
-                        let v7: Dual64 = v6.powi(2);
-                        let v8 = s0 + v[1];
-                        s1 = c(0.5) * s1 + c(0.05) * (v7.sin() + v8.tanh()).tanh();
-                    }
-                }
-                acc2 += (u * v[j]).tanh() * c(0.25);
-                s0 = s0 * c(0.75) + v6.sin().cos() * c(0.2);
-            }
-            acc2 += x1.atan().cos();
-            if k3 >= 2 || le(s1 + (-x1), (v[2].sin() * c(0.9)).asin(), margin) {
-                break;
-            }
-        }
-        let mut a9 = [c(0.0); 4];
-        for i in 0..4 {
-            let fi = c(i as f64);
-            if gt(((s1 - v[i]).tanh() * c(1.2)).tan(), c(1.0), margin) {
-                a9[i] = d_atan2(fi * fi + c(1.0), x0).sin();
-            } else {
-                a9[i] = s0 / c(3.0);
-            }
-        }
-        for t in a9 {
-            if k3 % 3 == 1 {
-                let v10 = (x2.tanh() * c(1.5)).cosh();
-                s1 = (s1 * c(0.8) + v10.tanh() * c(0.05)).tanh();
-            } else if k3 > 1 {
-                s0 = s0.mul_add(c(0.5), x0.powi(2).cos() * c(0.1));
-                let v11 = x2;
-                s0 = (s0 * c(0.8) + v11.sin() * c(0.2)).sin();
-            } else {
-                for (j, &u) in a9.iter().enumerate() {
-                    let fj = c(j as f64);
-                    if lt(v[3 - k3].cos(), c(0.25), margin) && j < 2 {
-                        let v12 = a9[j] + s1;
-                        s1 = s1 * c(0.6) + v12.cos().cos() * c(0.2);
-                    } else if gt((u.powi(2) + c(0.5)).cbrt(), s1, margin) && n > 1 {
-                        s0 = s0 * c(0.5) + d_log(a9[j] * a9[j] + c(1.0), (v[3] - a9[j]).powi(2) + c(2.0)).cos() * c(0.05);
-                        s0 = (s0 * c(0.8) + (x0.tanh().exp_m1().powi(2) + c(0.5)).sqrt() * c(0.05)).tanh();
-                        match j {
-                            0 => {
-                                break;
-                            }
-                            1 => {
-                                let v13 = (t.sin() * c(2.0)).sinh() + t.asinh();
-                                let v14 = d_to_radians(v13);
-                                acc2 -= c(0.1) * v14.sin();
-                            }
-                            g if g > 2 => {
-                                s1 = (s1 * c(0.8) + s1.sin().exp_m1().sin() * c(0.05)).sin();
-                            }
-                            _ => {
-                                let x0: Dual64 = x0.sin().exp();
-                                s1 = c(0.75) * s1 + c(0.05) * x0.tanh().sin();
-                            }
-                        }
-                    } else {
-                        s1 *= c(0.8);
-                        s1 -= c(0.2) * (v[3 - k3] + fj).cos();
-                        if gt(x0 * c(0.8), t, margin) || n % 3 == 1 {
-                            acc2 -= c(0.05) * ((a9[3 - k3].powi(2) + c(0.5)).recip().tanh() * c(0.9)).atanh();
-                            break;
-                        }
-                    }
-                    let v16 = if gt(s1.tanh().exp(), -c(1.0), margin) {
-                        let v15 = (v[1] * v[1] + c(1.5)).acosh();
-                        (v15 * v15).ln_1p()
-                    } else if n == 2 && lt(t.atan(), c(1.0), margin) {
-                        a9[j].atan().cos().exp()
-                    } else {
-                        s1 = (s1 * c(0.8) + x1.sin().sin().exp() * c(0.05)).sin();
-                        c(0.75) - x1
-                    };
-                    s0 = s0.mul_add(c(0.75), d_powf(v16.asinh().powi(2) + c(1.0), (t - c(0.35)).cos()).cos() * c(0.01));
-                    acc2 += c(0.1) * u.sin();
-                }
-                s0 = (s0 * c(0.5) + (t.sin() * c(0.5)).ln_1p() * c(0.5)).tanh();
-            }
-            match k3 {
-                1 => {
-                    let v17: Dual64 = (t.tanh().exp().tanh() * c(0.9)).acos();
-                    let v18 = ((x2.powi(2) + c(2.0)).sqrt().sin() * c(0.5)).ln_1p();
-                    acc2 -= (v17.sin() + v18).cos() * c(0.5);
-                }
-                2 => {
-                    let v19 = x2 + s1;
-                    acc2 += c(0.5) * v19.sin();
-                }
-                _ => {
-                    let x0 = ((d_to_degrees(x0) * c(0.02)).powi(2) + c(1.0)).cbrt();
-                    acc2 += x0.tanh().sin() * c(0.5);
-                }
-            }
-            s0 = s0 * c(0.6) + ((v[2] * v[2] + c(1.0)).recip().tanh() * c(0.9)).asin().tanh() * c(0.25);
-            acc2 += t.sin().tanh() * c(0.5);
-        }
-        let v20 = if ge(d_log(x2 * x2 + c(1.0), a9[n % 4] * a9[n % 4] + c(2.0)), d_powf(c(1.5_f64), x1.cos()), margin) {
-            s1 = (s1 * c(0.5) + x1.atan() * c(0.5)).tanh();
-            ((v[k3] - s1).powi(2) + c(2.0)).ln()
+        let mut s0 = (x0 / (v[n % 4] * v[n % 4] + c(0.5)) * c(std::f64::consts::LN_2)).sin() * c(2.0);
+        let mut s1 = x2.powi(3).powi(2).ln_1p().tanh() * c(2.0);
+        let mut s2 = (x1.powi(2) + c(1.0)).log2().sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        if gt((s2 * x2).cos(), x1, margin) {
+            let v4 = ((x1 / (x1 * x1 + c(1.0))).tanh() * c(0.9)).acos();
+            s0 = s0 * c(0.8) + v4.sin() * c(0.02);
         } else {
-            return x2.tanh()
-        };
-        let v21 = v20;
-        s0 = (s0 * c(0.8) + (v20 + x0) * c(0.02)).sin();
-        s0 + acc2.tanh() + v21
+            acc3 += (-(acc3 - x1)).sin();
+            acc3 += d_min(x1, acc3 - v[n % 4], margin).cos();
+        }
+        let v5 = v.iter().copied().map(|p| d_min(s2.tanh().exp2(), p, margin)).sum::<Dual64>();
+        match n {
+            0 => {
+                s0 = s0 * c(0.8) + v[n % 4].tanh() * c(0.2);
+                acc3 += c(0.005) * prog_11_dual((v[n % 4] - s0).sin() * c(2.0), (x2.powi(2) + c(2.0)).acosh().cos(), s0, v, n, margin).cos();
+            }
+            1 | 3 => {
+                let v6 = s2 * x0;
+                acc3 += ((-v[1]) + d_max(-c(0.5_f64), x0, margin)).sin();
+                if lt((d_clamp(x0, -c(0.5), c(0.5), margin).powi(2) + c(0.5)).recip(), c(0.0), margin) {
+                    acc3 += c(0.5) * (v5 * v5 + c(1.0)).log10().cos();
+                }
+                acc3 += c(0.5) * v6.sin();
+            }
+            4..=5 => {
+                let v7 = s2.cos().sinh();
+                acc3 -= v7 / c(3.0);
+            }
+            _ => {
+                s0 = s0 * c(0.8) + (x0 - x2).cos() * c(0.1);
+            }
+        }
+        let a8 = [c(SCALE) + v5, -(x2.sin() * c(0.9)).asin(), s2.sin().exp2(), ((v5 + s2).powi(2) + c(1.0)).log(3.0)];
+        s1 = s1 * c(0.5) + v5.cos() * c(0.02);
+        s2 = (s2 * c(0.6) + (s2 / (x2.powi(2) + c(0.5))).atan() * c(0.02)).tanh();
+        s0 * c(0.75) - s1 + s2 + acc3.sin() + a8[3].sin() - d_min(d_powf(c(2.0_f64), s2.cos()), s2.tanh().exp(), margin)
     }
 
     pub fn prog_29_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 / (x0 * x0 + c(0.5))).cos() * c(2.0);
-        let mut s1 = (v[n % 4].powi(2) + c(1.0)).powi(-3);
-        let mut s2 = d_hypot(s0, x2, margin).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        for i in (0..5).rev() {
-            acc3 += c(0.4) * (x1.cos() * c(2.0)).sinh().tanh();
-            for &u in v.iter() {
-                let v4 = if gt((s2.tanh() * c(0.9)).atanh().tanh(), d_min(c(3.0_f64), s0, margin), margin) {
-                    v[n % 4] + u
-                } else {
-                    s2 * u
-                };
-                acc3 += x1.cos() * c(0.1);
-                s2 = (s2 * c(0.8) + x1.asinh().mul_add((s2.sin() * c(0.9)).asin(), v[i % 4]) * c(0.02)).tanh();
-                s2 = (s2 * c(0.6) + v4.tanh() * c(0.1)).tanh();
+        let mut s0: Dual64 = v[n % 4].cos();
+        let mut s1 = (x1.cos() * c(0.9)).asin();
+        let mut acc2: Dual64 = c(0.0);
+        let v4 = match n % 2 {
+            0 => (d_clamp(x0, -c(1.5), c(0.5), margin).powi(2) + c(1.0)).log10(),
+            1 => x0.tanh(),
+            _ => {
+                let v3 = d_clamp(x1, x0.sin() - c(1.5), v[n % 4].tanh() + c(1.5), margin);
+                d_min(c(1.5_f64), x0, margin).tanh().exp() + v3.cos()
             }
-        }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            if lt(s1.tanh() / ((s1 * s1).powi(2) + c(1.5)), x0, margin) {
-                break;
-            }
-            let mut k6 = 0;
-            while k6 < 4 && gt(s1, x2, margin) {
-                k6 += 1;
-                let v8 = match k6 + k5 {
-                    0 => x0.atan(),
-                    1 => (x1.powi(2) + c(1.0)).ln(),
-                    2..=3 => {
-                        let v7 = d_powf((x1 * x1).ln_1p().powi(2) + c(1.0), v[k6 % 4].tanh());
-                        v7.cos()
-                    }
-                    _ => ((v[(k6 + n) % 4] * v[(k6 + n) % 4]).powi(2) + c(2.0)).ln(),
-                };
-                let v9 = (d_hypot(c(1.5_f64), x0, margin).cos() * c(0.9)).atanh();
-                s2 = s2.mul_add(c(0.8), c(0.3) * v8 * c(0.05));
-                acc3 += c(0.25) * v9.tanh();
-            }
-            acc3 += v[k6 % 4].sin();
-            if k5 >= 2 || ge(v[3] * v[3], c(0.5), margin) {
-                break;
-            }
-        }
-        let v11 = if le((x1.sin() * c(1.5)).cosh(), -c(0.5), margin) {
-            (x2.asinh().cos() * c(0.5)).ln_1p()
-        } else if ge(d_to_degrees(s1) * c(0.01), x0 / (x2.powi(2) + c(1.0)), margin) {
-            prog_0_dual(s0, c(2.0), x0.asinh().tanh() * c(2.0), v, n, margin)
-        } else {
-            let x1 = ((acc3.tanh() + c(2.0)).cbrt().tanh() * c(0.5)).ln_1p();
-            let v10 = v[3] + x2;
-            v[k5].mul_add(v[k5], x1) + v10.tanh()
         };
-        acc3 += (d_max(v[3], x0, margin).powi(2) + c(1.0)).powf(0.5).sin();
-        s0 = s0.mul_add(c(0.8), (c(SCALE) + x0.tanh().exp2()).sin() * c(0.1));
-        s1 = s1 * c(0.75) + (-x2).sin() * c(0.25);
-        s0 + s1 - s2 - acc3.sin() - v11.cos()
+        acc2 -= s1.sin();
+        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| p.tanh() + q.cos()).sum::<Dual64>();
+        let mut a6 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a6[i][j] = ((v[j] * v[j] + c(1.0)).log2().powi(2) + c(1.0)).log2();
+            }
+        }
+        s0 *= c(0.8);
+        s0 -= c(0.02) * v5.cos();
+        s1 = s1 * c(0.5) + d_atan2(s1, x2 * x2 + c(1.0)).tanh() * c(0.05);
+        s0.sin() - s1.cos() - acc2 - v4.cos() - a6[0][3].sin()
     }
 
     pub fn prog_30_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = d_hypot(c(0.5_f64), x0, margin).cos() * c(2.0);
-        let mut s1 = (x0.powi(2) + c(1.0)).sqrt().cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        while k3 < 6 {
-            k3 += 1;
-            s1 = (s1 * c(0.5) + (x2 * x2 + c(1.0)).log(3.0) * c(0.5)).sin();
-            match k3 {
-                3..=5 => {
-                    s0 *= c(0.5);
-                    s0 += c(0.5) * (v[(k3 + n) % 4] * v[(k3 + n) % 4] + c(2.0)).sqrt().cos();
-                    if le(((x2.tanh() * c(0.5)).ln_1p().powi(2) + c(0.5)).ln(), -c(0.5), margin) {
-                        acc2 -= (s0.tanh().cosh() / ((x1 * x1).ln_1p().powi(2) + c(1.0))).sin() * c(0.25);
-                        break;
-                    }
-                    s0 = (s0 * c(0.6) + x1 / (x1.sin() + c(2.0)) * c(0.1)).sin();
-                }
-                6 => {
-                    let x1 = c(0.1) - x1;
-                    s0 = (s0 * c(0.5) + x1.tanh() * c(0.5)).tanh();
-                }
-                _ => {
-                    let mut k4 = 0;
-                    while k4 < 5 && lt((v[k3 % 4] * v[k3 % 4] + c(0.5)).recip(), x1, margin) {
-                        k4 += 1;
-                        if gt(v[k4 % 4].atan(), d_powf(s0 * s0 + c(1.0), x2.tanh()), margin) {
-                            acc2 += d_atan2(c(1.5_f64), (x0.powi(2) + c(1.5)).acosh()).tanh() * c(0.05);
-                        } else if k4 % 3 == 1 {
-                            let v5 = (v[n % 4].tanh().exp_m1().powi(2) + c(1.0)).recip();
-                            s0 = (s0 * c(0.6) + v5.cos() * c(0.2)).sin();
-                        } else {
-                            let v6 = x0;
-                            s0 *= c(0.8);
-                            s0 -= c(0.2) * v6.sin().tanh();
-                        }
-                        let v7 = v.iter().copied().map(|p| ((p.sin() + c(2.0)).cbrt().powi(2) + c(0.5)).recip()).sum::<Dual64>();
-                        s1 = s1 * c(0.5) + (x0 * c(std::f64::consts::FRAC_PI_4)).tanh() * c(0.5);
-                        acc2 -= v7.tanh() * c(0.05);
-                    }
-                    acc2 += ((x1.tanh() * c(0.5)).ln_1p().powi(2) + c(1.0)).log(3.0).sin() * c(0.25);
-                }
-            }
-            acc2 -= v[k3 % 4].powi(2).sin() * c(0.25);
-        }
-        acc2 += (c(SCALE) + x2).tanh();
-        s1 = s1 * c(0.8) + x2.sin() * c(0.2);
-        let v8 = x1.cos().exp_m1();
-        v[0].sin() - s0 * c(1.5) + s1 * c(0.25) - acc2.cos() + v8 * c(1.5)
-    }
-
-    pub fn prog_31_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (d_hypot(c(2.0_f64), x2, margin) + x2).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        'l0: for t in v {
-            s0 = c(0.5) * s0 + c(0.05) * (v[n % 4].cos() * c(1.2)).tan().tanh();
-            let mut k2 = 0;
-            while k2 < 4 {
-                k2 += 1;
-                if k2 % 2 == 0 {
-                    s0 = c(0.5) * s0 + c(0.05) * d_log(d_log(x0 * x0 + c(1.0), x1 * x1 + c(2.0)).powi(2) + c(1.0), x1 * x1 + c(2.0)).cos();
-                    if ge((x2.cos() * c(0.9)).atanh(), -c(0.25), margin) {
-                        break;
-                    }
-                } else if lt(t, -c(1.0), margin) {
-                    s0 = s0.mul_add(c(0.6), (s0.cos() + c(2.0)).cbrt().cos() * c(1.0));
-                    if ge((x1.sin() * c(0.9)).asin() - s0, -c(1.0), margin) || k2 == 3 {
-                        s0 = (s0 * c(0.6) + x0 * c(0.4)).sin();
-                        break;
-                    }
-                }
-                if lt(t * t, -c(0.5), margin) {
-                    continue 'l0;
-                }
-                s0 = s0 * c(0.6) + (x1.tanh() * c(0.9)).acos().cos() * c(0.1);
-            }
-            s0 = (s0 * c(0.6) + (x1.tanh() * c(1.5)).cosh() * c(0.1)).tanh();
-            s0 = (s0 * c(0.75) + t.cos() * c(0.25)).tanh();
-        }
-        'l2: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            for _ in 0..6 {
-                if ge((t.powi(2) + c(1.0)).recip() - c(0.3), -c(0.5), margin) {
-                    return c(0.8) - s0;
-                }
-                acc1 -= c(0.05) * x1.tanh();
-                let v3 = v.iter().fold(fi.sin(), |r, &p| r * c(0.5) + c(0.5) * (fi + p.sin()).sin());
-                s0 *= c(0.75);
-                s0 += c(0.1) * v3.cos();
-            }
-            acc1 += ((s0 + v[3 - i]).cos() * c(0.9)).atanh().cos() * c(0.4);
-            for j in 0..v.len() {
-                let fj = c(j as f64);
-                let v4 = if ge(x1 / (x2.powi(2) + c(1.0)), fj * s0, margin) {
-                    s0.cos()
-                } else {
-                    d_max(d_abs(x0, margin), t, margin)
-                };
-                s0 *= c(0.75);
-                s0 += c(0.1) * (d_clamp(v[1], x0.cos() - c(1.5), v[1].cos() + c(1.5), margin).powi(2) + c(1.0)).powf(0.5).sin();
-                if lt((t.tanh() + c(2.0)).cbrt(), c(0.5), margin) {
-                    break 'l2;
-                }
-                s0 = s0.mul_add(c(0.75), v4.cos() * c(0.25));
-            }
-            acc1 -= c(0.5) * t.cos();
-        }
-        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| (x1 + p) * q.atan()).sum::<Dual64>();
-        let v6: Dual64 = if lt(x1.sin(), (v[0].tanh() * c(0.9)).asin(), margin) {
-            x0.sin().sin()
-        } else {
-            (v[n % 4].powi(2) + c(2.0)).ln()
-        };
-        let v7 = if lt((v6.cos() * c(0.9)).asin(), v5, margin) {
-            x0.sin()
-        } else if ge(x0 * c(1.2), -c(1.0), margin) {
-            x1.sin()
-        } else {
-            return (x0 * x0 + c(2.0)).acosh()
-        };
-        s0.sin() + acc1.tanh() + v7.tanh() + v7 * v7
-    }
-
-    pub fn prog_32_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (c(0.5) * x0.mul_add(v[3], x2)).cos() * c(2.0);
-        let mut s1: Dual64 = d_abs(x1, margin);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            let v6: Dual64 = if gt(x0 + v[k3 % 4], c(1.0), margin) && k3 % 2 == 0 {
-                let v4 = ((x2 * s1).cos() * c(0.9)).acos();
-                x2 + s1 + v4.cos()
-            } else {
-                let v5 = (s0.sin().powi(2) + c(1.0)).powi(-1);
-                (x1.powi(2) + c(1.0)).log10() + v5.sin()
-            };
-            let v7: Dual64 = v6.asinh();
-            acc2 += c(0.25) * ((v7.powi(2) + c(2.0)).ln().sin() + c(2.0)).cbrt();
-            if k3 >= 4 {
-                break;
-            }
-        }
-        let v10 = if k3 % 3 == 1 && le((x1 * x1 + c(1.0)).sqrt(), s0 + v[1], margin) {
-            s1 = s1.mul_add(c(0.8), s0.cos().cos() * c(0.02));
-            s0.atan()
-        } else if gt((x2.powi(2) + c(1.0)).recip(), (acc2 * acc2 + c(1.0)).log(3.0), margin) {
-            let v8 = d_max(s0.sin().cosh(), s1, margin);
-            (x2.tanh() * c(0.9)).asin() + v8.tanh()
-        } else {
-            let v9 = s0 + acc2;
-            (v[2].sin() * c(0.9)).atanh() - c(0.35) + v9.sin()
-        };
-        'l1: for i in 1..n {
-            s0 *= c(0.6);
-            s0 += c(0.25) * v10.cos().exp2().tanh();
-            s1 = s1 * c(0.75) + v[1].cos() * c(0.25);
-            for &u in v.iter() {
-                if le(d_min(c(0.5_f64), (s1 * s1 + c(1.0)).powf(0.5), margin), c(0.0), margin) && i % 2 == 0 {
-                    break 'l1;
-                }
-                let v11 = u;
-                s1 *= c(0.75);
-                s1 += c(0.25) * (v11.tanh() * c(0.5)).ln_1p();
-            }
-        }
-        let mut k12 = 0;
-        let v17 = loop {
-            k12 += 1;
-            if !(k12 < 3 && lt((v10.tanh() * c(1.5)).sinh(), x1, margin)) {
-                let v13 = ((x1.powi(2) + c(1.0)).log10().sin() * c(0.5)).ln_1p();
-                acc2 += v10.mul_add(v13, v10).cos().cos() * c(0.4);
-            } else if lt(v[k12 % 4] * s1, s0, margin) {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = c(j as f64);
-                    acc2 += c(0.1) * v10.tanh();
-                    let v16 = if lt(c(1.5) - x2, x0, margin) && k3 < 1 {
-                        let v14 = s0.atan();
-                        x1 - s1 + v14.cos()
-                    } else if ge((x1.sin() * c(1.5)).sinh(), u - v[k3 % 4], margin) && n == 2 {
-                        let v10 = (v10.tanh() * c(0.5)).ln_1p();
-                        let v15 = (v[j].powi(2) + c(2.0)).acosh().asinh();
-                        x1.sin().cosh() + v10.cos() + v15.tanh()
-                    } else {
-                        v[j].tanh().exp()
-                    };
-                    if gt(((-u).tanh() * c(1.5)).sinh(), c(0.5), margin) && j > 0 {
-                        s1 = s1.mul_add(c(0.5), d_clamp(fj, s1.cos() - c(1.5), s1.cos() + c(1.5), margin).sin() * c(0.5));
-                        break;
-                    }
-                    s0 = s0.mul_add(c(0.8), v16.sin() * c(0.02));
-                }
-                s0 = c(0.75) * s0 + c(0.1) * ((-x1).sin() * c(0.9)).asin().sin();
-                if gt((x0 * x0 + c(0.5)).sqrt() - (s0.cos() * c(1.2)).tan(), -c(0.5), margin) {
-                    break -(v[k3 % 4] - v10);
-                }
-            }
-            acc2 += (v[1] - s1 - (v[3].sin() * c(0.9)).acos()).sin() * c(0.4);
-            if k12 >= 5 {
-                break s1 * s0;
-            }
-        };
-        for _ in (1..=5).step_by(2) {
-            s1 = (s1 * c(0.8) + v10 / c(4.0) * c(0.75)).sin();
-            s1 = c(0.5) * s1 + c(0.1) * s1.tanh().exp().tanh();
-        }
-        s0 - s1 + acc2.tanh() + v10 * c(0.5) + v17.sin() - d_abs(v[n % 4].cos().exp_m1(), margin)
-    }
-
-    pub fn prog_33_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = -v[n % 4].cos();
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = [c(0.0); 4];
-        for i in 0..4 {
-            let fi = c(i as f64);
-            a2[i] = (v[i].powi(2) + c(1.0)).log10() / ((x2.tanh() * c(0.9)).asin().tanh() + c(2.0));
-            s0 *= c(0.6);
-            s0 += c(0.1) * (v[i] * fi).tanh();
-        }
-        let v3 = a2.iter().map(|&p| c(1.0) + c(0.1) * (d_log(x2.powi(2) + c(1.0), x1 * x1 + c(2.0)) + p.tanh()).sin()).product::<Dual64>();
-        let mut k4 = 0;
-        let v6 = loop {
-            k4 += 1;
-            acc1 += c(0.5) * (x2.tanh() * c(0.9)).acos().sin();
-            let v5 = a2[0].sin().mul_add((v[k4 % 4].powi(2) + c(0.5)).recip(), v3);
-            s0 = s0 * c(0.6) + x0.atan().tanh() * c(0.4);
-            if k4 >= 4 {
-                break c(SCALE) + v[n % 4].cos();
-            }
-            acc1 -= c(0.5) * v5.sin();
-        };
-        match k4 % 2 {
-            0 => {
-                for _ in (0..=n).rev().step_by(2) {
-                    acc1 += ((s0 * a2[2]).tanh() * c(2.0)).cosh().sin() * c(0.25);
-                    for j in 0..v.len() {
-                        match j {
-                            0 => {
-                                s0 = (s0 * c(0.6) + c(1.5) * v3 * c(0.25)).tanh();
-                                acc1 += d_atan2(x0.powi(2) + c(0.5), x0).tanh() * c(0.1);
-                            }
-                            1..=2 => {
-                                s0 = (s0 * c(0.8) + x0.powi(3) * c(0.01)).sin();
-                                let v7 = v6 + a2[0] + (v3 + v6);
-                                acc1 += c(0.1) * v7.tanh().tanh();
-                            }
-                            3 => {
-                                s0 *= c(0.8);
-                                s0 += c(0.1) * (v[j] + s0).sin();
-                                s0 *= c(0.75);
-                                s0 += c(0.1) * (c(1.5) * s0).cos();
-                            }
-                            _ => {
-                                let v8 = (x0.tanh() * c(1.2)).tan();
-                                s0 = s0 * c(0.75) + v8.tanh().tanh() * c(0.02);
-                            }
-                        }
-                        acc1 -= c(0.1) * (v3.tanh() * c(0.9)).asin().tanh();
-                    }
-                }
-                s0 *= c(0.5);
-                s0 += c(0.5) * d_max(v6, x0, margin).cos();
-            }
-            1 => {
-                s0 = s0 * c(0.8) + v3.tanh().exp().tanh() * c(0.02);
-                acc1 += x0.sin().cosh().sin();
-            }
-            _ => {
-                s0 *= c(0.5);
-                s0 += c(0.1) * ((v6 * v6).powi(2) + c(2.0)).sqrt().cos();
-            }
-        }
-        let mut k9 = 0;
-        let v13 = loop {
-            k9 += 1;
-            let v11 = match k4 + k9 {
-                0 | 2 => x0.cos() + x0.sin().exp2(),
-                3 | 5 => v6 / (x2.powi(2) + c(1.0)),
-                7 => {
-                    let x2 = c(SCALE) + v6;
-                    let v10 = x0 * v3;
-                    v10.sin().cos().exp() + x2.sin()
-                }
-                _ => ((x0.sin() * c(0.9)).acos().tanh() * c(0.9)).asin(),
-            };
-            acc1 -= c(0.25) * v11.sin();
-            let v12 = a2.iter().fold(v6, |r, &p| r * c(0.75) + c(0.1) * (r.atan() + p.sin()).tanh());
-            if k9 >= 6 {
-                break (v12 / c(4.0)).cos();
-            }
-            acc1 -= v12.tanh() * c(0.25);
-        };
-        let mut k14 = 0;
-        while k14 < n {
-            k14 += 1;
-            if le(x0 * v3, c(0.5), margin) && k14 == 2 {
-                let v15 = (x0.powi(2) + c(1.0)).powf(0.3);
-                s0 = (s0 * c(0.8) + v15.tanh() * c(0.1)).tanh();
-            } else if !(k14 % 3 == 1) {
-                let v16 = (v13.sin().powi(2) + c(1.0)).cbrt();
-                acc1 += c(0.25) * v16.cos();
-            } else {
-                s0 *= c(0.8);
-                s0 += c(0.2) * a2[k14 % 4];
-                acc1 += c(0.25) * (x0.powi(2) + c(1.0)).log(3.0).tanh();
-            }
-            s0 = s0.mul_add(c(0.8), (v6 * s0).sin() * c(0.05));
-        }
-        x0.cos() - s0.cos() - acc1.cos() + v3 * c(0.25) - v6 - v13 + (d_abs(v13, margin).powi(2) + c(2.0)).sqrt()
-    }
-
-    pub fn prog_34_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.sin() * (x1 - x2)).cos() * c(2.0);
-        let mut s1 = -x1.sin();
-        let mut s2: Dual64 = (d_powf(v[3] * v[3] + c(1.0), v[n % 4].tanh()).powi(2) + c(1.0)).recip();
-        let mut acc3: Dual64 = c(0.0);
-        'l0: for i in (1..=5).step_by(2) {
-            let fi = c(i as f64);
-            if le((s1.powi(2) + c(1.0)).log2() + (s0 * s0 + c(1.0)).log2(), c(0.5), margin) || i == 3 {
-                s1 = s1 * c(0.6) + (x0 / (s1.cos() + c(2.0))).cos().exp2().sin() * c(0.05);
-                s0 = s0 * c(0.8) + (fi.cos() * c(2.0)).sinh().tanh() * c(1.0);
-                if lt(s0, -c(0.5), margin) || i < 5 {
-                    s2 *= c(0.5);
-                    s2 -= c(0.1) * (x2 * s2).tanh();
-                    break;
-                }
-            } else {
-                acc3 += d_powf(c(1.5_f64), x0.sin()) * c(0.4);
-                s0 = (s0 * c(0.5) + (-s0) * c(0.5)).tanh();
-            }
-            acc3 += c(0.25) * ((v[0] + x2).powi(2) + c(1.0)).powi(-1).cos();
-            let mut k4 = 0;
-            while k4 < 4 {
-                k4 += 1;
-                acc3 -= c(0.1) * ((s1.cos() * c(0.5)).ln_1p() + c(0.65)).cos();
-                match k4 % 3 {
-                    0 => {
-                        break 'l0;
-                    }
-                    1 => {
-                        acc3 -= c(0.1) * ((v[(k4 + n) % 4].cos() * c(0.9)).acos() / (s1.asinh().tanh() + c(2.0))).cos();
-                        let v5 = x2 * x0;
-                        s0 = s0 * c(0.6) + v5.tanh() * c(0.1);
-                    }
-                    2 => {
-                        s1 *= c(0.5);
-                        s1 += c(0.1) * x0.sin().exp_m1().tanh();
-                        s1 *= c(0.75);
-                        s1 += c(0.1) * s1.tanh().exp2().cos();
-                        if ge((s2 * s2 + c(0.5)).cbrt(), -c(0.5), margin) && k4 < 1 {
-                            acc3 += ((s2.cos() * c(0.9)).asin() - (c(2.0) - fi)).sin() * c(0.1);
-                            break;
-                        }
-                    }
-                    _ => {
-                        s0 = s0.mul_add(c(0.8), s0.cos() * c(0.2));
-                        let v6 = (s0.powi(2) + c(2.0)).acosh();
-                        acc3 += c(0.1) * v6.sin().tanh();
-                    }
-                }
-                if lt(s0, c(0.0), margin) {
-                    s0 = s0.mul_add(c(0.6), (d_to_degrees(s0) * c(0.01)).tanh() * c(0.5));
-                    break;
-                }
-            }
-        }
-        let mut a7 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a7[i] = d_atan2(t * t + c(1.0), x0) - v[2] * c(core::f64::consts::FRAC_1_SQRT_2);
-        }
-        if gt(a7[3].cos().cosh(), x2, margin) {
-            s1 = (s1 * c(0.8) + d_clamp(s1 - x2, -c(0.5), c(1.0), margin) * c(0.01)).tanh();
-            s0 *= c(0.6);
-            s0 += c(0.4) * d_min(c(2.0_f64), v[n % 4], margin).cos();
-        } else if n == 4 && ge(s0.tanh(), -c(0.25), margin) {
-            s0 = (s0 * c(0.8) + x2 / (x1.powi(2) + c(1.5)) * c(0.1)).tanh();
-            let v8 = s0 - x1;
-            s1 *= c(0.5);
-            s1 += c(0.05) * v8.cos();
-        }
-        let v10 = if n < 4 && lt(s0 - x2, c(0.5), margin) {
-            let v9 = d_atan2(x0 * x0 + c(0.5), s1);
-            acc3 -= (v9 + d_atan2(c(3.0_f64), x0)).cos() * c(0.25);
-            a7[n % 4].sin()
-        } else if le(((-s0).powi(2) + c(2.0)).sqrt(), -c(1.0), margin) {
-            let x1: Dual64 = x2.tanh().exp();
-            d_hypot(c(1.5_f64), x0, margin) + x1.tanh()
-        } else {
-            s2 - x0
-        };
-        let v11 = a7.iter().map(|&p| d_clamp(v10, v10.cos() - c(1.5), s1.sin() + c(1.5), margin) + p.tanh()).sum::<Dual64>();
-        let mut k12 = 0;
-        loop {
-            k12 += 1;
-            if le((v[k12].powi(2) + c(1.0)).recip().cos().exp(), -c(1.0), margin) || k12 == 0 {
-                s0 = (s0 * c(0.5) + (s2.cos() * c(0.9)).atanh() * (v11.powi(2) + c(1.0)).log(10.0) * c(0.02)).tanh();
-                break;
-            }
-            match k12 {
-                0 => {
-                    break;
-                }
-                1 => {
-                    acc3 += (a7[k12] * x1).sin() * c(0.5);
-                    acc3 -= d_max(-c(1.5_f64), (v11.sin() * c(0.9)).acos(), margin).tanh();
-                }
-                _ => {
-                    s1 *= c(0.6);
-                    s1 += c(0.02) * (s1.cos() * c(1.2)).tan().sin();
-                }
-            }
-            acc3 -= v11.cos().cos();
-            if k12 >= 2 {
-                break;
-            }
-        }
-        s0 * c(0.5) + s1 + s2 * c(1.5) + acc3.sin() - v11.cos()
-    }
-
-    pub fn prog_35_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_19_dual(x0, (v[n % 4].cos() * c(0.9)).acos().tanh(), x0.tanh().cos() * c(2.0), v, n, margin).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        for i in 0..n {
-            let fi = c(i as f64);
-            if ge(((c(0.5) * x0).powi(2) + c(0.5)).recip(), d_to_radians(x2), margin) {
-                acc1 += c(0.25) * x1.atan().sin();
-                acc1 -= c(0.25) * s0.sin().sin();
-                if ge(v[2].cos().cosh(), c(1.0), margin) && i % 2 == 0 {
-                    s0 = s0 * c(0.75) + (s0.cos() * c(0.9)).atanh().sin() * c(0.05);
-                } else {
-                    let v2 = x2.sin();
-                    acc1 -= v2.tanh() * c(0.25);
-                }
-            } else if gt((x1 * x1 + c(1.0)).log2(), c(0.0), margin) {
-                s0 = c(0.6) * s0 + c(0.05) * d_atan2(v[n % 4].sin().powi(2) + c(0.5), (x0.tanh() * c(0.9)).acos()).tanh();
-                acc1 += d_to_radians(x2).cos() * c(0.25);
-            }
-            let v3 = (s0.sin() + c(2.0)).cbrt() + fi.sin();
-            acc1 -= (v3.tanh() * c(0.9)).acos().tanh() * c(0.25);
-        }
-        let mut k4 = 0;
-        while k4 < n + 1 {
-            k4 += 1;
-            match k4 {
-                0 => {
-                    s0 = (s0 * c(0.75) + d_clamp(x2, x1.cos() - c(1.5), x0.tanh() + c(1.5), margin) * c(0.25)).tanh();
-                    match n {
-                        0 => {
-                            acc1 -= c(0.25) * (x2 * x2 + c(1.0)).log2().sin();
-                        }
-                        1 => {
-                            s0 = s0 * c(0.5) + (s0 * v[k4 % 4]).tanh() * c(0.1);
-                        }
-                        2..=3 => {
-                            continue;
-                        }
-                        _ => {
-                            s0 = s0 * c(0.5) + (x1.cos() * c(2.0)).cosh().sin() * c(0.05);
-                        }
-                    }
-                    s0 = c(0.8) * s0 + c(0.01) * s0.powi(3).cos();
-                    if gt(v[k4 % 4].cos(), x0, margin) {
-                        acc1 += (c(0.8) - d_log(x1 * x1 + c(1.0), x1.powi(2) + c(2.0))).tanh() * c(0.25);
-                    } else {
-                        let v5 = x0.mul_add(x0 * s0, s0.cos());
-                        acc1 -= c(0.25) * v5.tanh();
-                    }
-                }
-                1 => {
-                    s0 = s0 * c(0.75) + (s0.tanh() * c(0.9)).atanh().cos() * c(0.05);
-                }
-                2 | 4 => {
-                    acc1 += (s0 * s0 + c(1.0)).log(2.0).cos() * c(0.25);
-                    break;
-                }
-                _ => {
-                    acc1 += c(0.25) * (x0.sin().cosh() - v[k4 % 4].tanh()).cos();
-                    if k4 % 3 == 1 && le((x2.powi(2) + c(1.0)).log2().sin(), -c(0.5), margin) {
-                        s0 *= c(0.8);
-                        s0 -= c(0.2) * s0.tanh();
-                    }
-                }
-            }
-            match k4 % 4 {
-                0 => {
-                    let x0 = x0 * v[n % 4];
-                    let v6 = x2.sin();
-                    s0 *= c(0.6);
-                    s0 += c(0.05) * (x0.cos() - v6).cos();
-                }
-                1..=3 => {
-                    s0 *= c(0.8);
-                    s0 -= c(0.05) * d_log(s0 * s0 + c(1.0), v[k4 % 4] * v[k4 % 4] + c(2.0)).sin();
-                    break;
-                }
-                _ => {
-                    s0 = c(0.8) * s0 + c(0.2) * (-x1).tanh();
-                }
-            }
-            s0 = (s0 * c(0.6) + (x0 / (v[0].powi(2) + c(1.5))).cos().exp_m1() * c(0.1)).tanh();
-        }
-        let v7 = (x2 * x2 + c(1.0)).powi(-3);
-        let v8 = v[k4 % 4].cos() * d_to_radians(x1);
-        let v9 = d_atan2((v8.cos() * c(1.2)).tan(), (v[0] * v[0] + c(1.0)).log2().powi(2) + c(1.0));
-        let v10 = (v9.powi(2) + c(1.0)).log2() + d_hypot(c(1.5_f64), v[k4 % 4], margin);
-        s0 + acc1.tanh() - v7.cos() + v10.sin()
-    }
-
-    pub fn prog_36_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1.powi(2) + c(0.5)).recip();
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| (x2.sin() * c(0.9)).atanh() + p.cos() + q.sin()).sum::<Dual64>();
-        let mut m3 = 0;
-        for _ in (0..4).rev() {
-            let v4 = d_atan2(v2, x0.powi(2) + c(0.5)).cos().exp2();
-            if lt((s0 * s0).ln_1p().tanh().exp(), -c(0.5), margin) {
-                m3 += 1;
-            }
-            acc1 += c(0.4) * (x1 + v4).tanh();
-        }
-        let c5 = c(m3 as f64);
-        'l1: for i in (0..3).rev() {
-            let fi = c(i as f64);
-            s0 = (s0 * c(0.75) + s0 / c(3.0) * c(0.75)).sin();
-            for u in v {
-                acc1 += c(0.1) * (c5.cos() * c(0.9)).asin().cos();
-                let v6 = v.iter().map(|&p| (p.powi(2) + c(1.5)).acosh().sin()).sum::<Dual64>();
-                if gt(x1.atan(), c5, margin) {
-                    continue 'l1;
-                }
-                acc1 += c(0.1) * (u.sin() - v6.sin()).cos();
-            }
-            let v8: Dual64 = if lt(v[i].sin().sinh(), c(0.0), margin) {
-                (fi + v2) * c(0.75)
-            } else if le(x2.sin().exp(), fi * c5, margin) {
-                c5.sin().exp_m1()
-            } else {
-                let v7 = x0.sin().exp().mul_add((v2.sin() * c(0.9)).atanh(), x0);
-                (v[(i + m3) % 4].sin() * c(0.9)).acos() + v7.sin()
-            };
-            acc1 += ((x2.tanh() * c(0.9)).asin().cos() * c(0.9)).asin().tanh() * c(0.5);
-            s0 = c(0.8) * s0 + c(0.01) * v8.tanh();
-        }
-        let v10 = if m3 < 6 && lt(x0 + x1, v[(m3 + n) % 4] - x2, margin) {
-            let x2 = x1 / (c5.cos() + c(2.0)) * (c5 + x2);
-            d_max(-c(2.0_f64), x2, margin)
-        } else {
-            let v9 = (x2 * x2).ln_1p();
-            v[n % 4].asinh() + v9.tanh()
-        };
-        s0 * c(1.5) + acc1.sin() + v2.tanh() - c5.cos() - v10.sin() - prog_0_dual(x0, c(0.75), d_hypot(v10, v[3], margin).cos() * c(2.0), v, m3, margin)
-    }
-
-    pub fn prog_37_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_0_dual(x2, x0, ((x0 * x0 + c(2.0)).acosh() - c(2.5)).tanh() * c(2.0), v, n, margin).sin() * c(2.0);
-        let mut s1 = (x1.cos() * c(1.2)).tan().cos().sinh();
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        while k3 < 3 {
-            k3 += 1;
-            let v4 = v.iter().map(|&p| c(1.0) + c(0.25) * (p * x2).asinh().sin()).product::<Dual64>();
-            let v5 = v[0].cos().exp();
-            s0 = s0 * c(0.5) + (v5.sin() * c(0.9)).acos().tanh() * c(0.05);
-            s1 *= c(0.6);
-            s1 -= c(0.05) * v4.sin().tanh();
-        }
-        if lt((v[0].sin() * c(0.9)).acos(), x0, margin) || n == 1 {
-            s0 *= c(0.6);
-            s0 += c(1.0) * (acc2.atan() - acc2.cos().cosh()).tanh();
-            s0 = c(0.5) * s0 + c(0.1) * v[3].tanh().exp_m1().cos();
-            if ge((d_max(-c(0.5_f64), v[k3], margin).tanh() * c(0.9)).acos(), x0, margin) {
-                let v6 = (x0.powi(2) + c(0.5)).recip();
-                acc2 += x0.powi(2).sin();
-                acc2 += v6.tanh();
-            } else {
-                s0 = s0 * c(0.6) + x0.sin() * c(0.4);
-            }
-        } else if le(v[3 - k3].tanh().exp(), v[3], margin) {
-            s1 *= c(0.75);
-            s1 += c(0.1) * (x0.sin() * c(0.9)).acos().tanh();
-            s1 = (s1 * c(0.6) + prog_0_dual(s0, x1, c(0.5), v, k3, margin) * c(0.005)).tanh();
-        }
-        let v7 = prog_0_dual(x1, s1, (x0.cos().exp() * c(std::f64::consts::LN_2)).cos() * c(2.0), v, k3, margin);
-        if le(x2.cos().exp_m1(), c(1.0), margin) {
-            for i in 0..5 {
-                acc2 -= c(0.4) * (v[i % 4] * v[i % 4] + c(2.0)).sqrt().cos();
-                acc2 += c(0.25) * ((v7 / (v[1].cos() + c(2.0))).powi(2) + c(1.0)).log(2.0).tanh();
-            }
-            acc2 -= c(0.4) * ((x0.cos() * c(1.2)).tan().powi(2) + c(0.5)).sqrt().cos();
-        } else if le(x2 + (x1.cos() * c(1.5)).sinh(), -c(1.0), margin) {
-            s0 = c(0.75) * s0 + c(0.25) * (c(0.75) * v[n % 4]).sin();
-            for _ in (0..=n).rev().step_by(2) {
-                let v8 = v7.cos() / ((s0 / (x1 * x1 + c(1.0))).powi(2) + c(1.0));
-                s1 = (s1 * c(0.6) + s1.sin() * c(0.4)).tanh();
-                acc2 += c(0.5) * ((x0 / (v[3].powi(2) + c(1.5))).powi(2) + c(1.0)).log2().cos();
-                s1 = (s1 * c(0.8) + v8.sin() * c(0.05)).sin();
-            }
-        }
-        s0 + s1 + acc2.cos() + v7.cos()
-    }
-
-    pub fn prog_38_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.asinh().tanh().exp2();
-        let mut s1 = prog_18_dual(x1, x2, c(0.75), v, 6, margin).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a3[i] = s0.mul_add(s1, v[(i + n) % 4]) - t.cos().exp2();
-        }
-        let v4 = v.iter().copied().map(|p| p.atan()).sum::<Dual64>();
-        let mut m5 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let v6 = a3.iter().fold(t, |r, &p| r * c(0.5) + c(0.1) * ((s0.cos() * c(0.9)).acos() + p.sin()).cos());
-            match n {
-                1 => {
-                    acc2 -= (v4.sin().powi(2) + c(1.0)).log10();
-                    continue;
-                }
-                2 => {
-                    acc2 += (c(0.1) - t).cos() * c(0.5);
-                    if ge(v6.tanh().cosh(), c(0.0), margin) {
-                        let v7 = d_log(t.powi(2) + c(1.0), v4 * v4 + c(2.0));
-                        s1 = s1 * c(0.6) + v7.tanh() * c(0.1);
-                    } else if le(v4 - s1, (s1.powi(2) + c(2.0)).sqrt(), margin) {
-                        let v8 = ((s0 * s0).powi(2) + c(1.0)).cbrt();
-                        let x2 = x0.sin();
-                        s1 = (s1 * c(0.6) + (v8.sin() + x2) * c(0.02)).tanh();
-                    }
-                    s1 = c(0.5) * s1 + c(0.25) * s1.tanh().sinh().cos();
-                }
-                3 | 5 => {
-                    s1 = c(0.5) * s1 + c(0.2) * (s1.powi(2) + c(0.5)).cbrt().sin();
-                    if i == 3 && ge(v4.asinh() - v6, x1.asinh(), margin) {
-                        acc2 += x0.atan().tanh() * c(0.5);
-                        continue;
-                    }
-                }
-                _ => {
-                    acc2 -= c(0.5) * x2.sin().sinh().tanh();
-                    if ge((v6.cos().cos() * c(0.9)).asin(), a3[n % 4], margin) {
-                        s1 *= c(0.75);
-                        s1 += c(1.0) * (fi.sin() * c(0.65)).cos();
-                    } else if gt((v4.powi(2) + c(1.0)).log2() * c(0.8), (fi.cos() * c(1.2)).tan(), margin) {
-                        s1 = c(0.8) * s1 + c(0.01) * (x1.sin().exp() * (s0.sin() * c(0.9)).atanh()).tanh();
-                        acc2 += (v4.sin() * c(0.9)).asin().sin() * c(0.5);
-                    } else {
-                        acc2 += (x0 + a3[3 - i]).cos() * c(0.5);
-                        if gt(v[i].asinh(), c(0.5), margin) {
-                            continue;
-                        }
-                        s1 = s1.mul_add(c(0.75), s0.sin().exp2().sin() * c(0.1));
-                    }
-                }
-            }
-            if gt(x2 * x1, c(0.0), margin) {
-                m5 += 1;
-            }
-            let v9 = (v4 - a3[(i + n) % 4]).sin();
-            acc2 -= c(0.5) * (v9 + c(1.25)).tanh();
-        }
-        match m5 {
-            0 | 2 => {
-                s0 = c(0.75) * s0 + c(0.01) * (d_copysign(v4, s0, margin).sin() * c(1.5)).cosh().cos();
-            }
-            g if g > 3 => {
-                acc2 += (v4.cos() + (v4.sin() * c(0.9)).asin()).sin() * c(0.25);
-            }
-            _ => {
-                acc2 -= (x0.powi(2) + c(0.5)).cbrt().tanh();
-            }
-        }
-        'l2: for i in 0..n {
-            let v10 = v.iter().map(|&p| c(1.0) + c(0.1) * a3[i % 4].tanh().mul_add(p, p + v4).sin()).product::<Dual64>();
-            acc2 += c(0.25) * (d_to_radians(v[1]) * c(50.0)).tanh();
-            for &u in a3.iter() {
-                if lt(s1.cos().exp_m1(), c(0.0), margin) {
-                    break 'l2;
-                }
-                s1 = s1 * c(0.8) + ((x0 + s1).tanh() * c(0.9)).asin().sin() * c(0.02);
-                acc2 += u.sin() * c(0.05);
-            }
-            let v11 = d_log(x2 * x2 + c(1.0), v10 * v10 + c(2.0));
-            s0 = (s0 * c(0.5) + v11.cos() * c(0.05)).sin();
-        }
-        s1 = (s1 * c(0.5) + (x2.cos() * c(0.9)).asin() * c(0.2)).sin();
-        let v12 = a3.iter().copied().map(|p| c(1.0) + c(0.25) * (x2 + x0 + p.tanh()).tanh()).product::<Dual64>();
-        s0 * c(1.5) - s1 * c(0.5) - acc2.tanh() - v4.cos() - v12 * c(0.5)
-    }
-
-    pub fn prog_39_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (d_clamp(v[n % 4], v[n % 4].sin() - c(1.5), x2.sin() + c(1.5), margin) + d_powf(x0.powi(2) + c(1.0), x2.sin())).cos() * c(2.0);
-        let mut s1 = x1;
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        'l0: while k3 < 6 && le(d_abs(s0, margin), x2, margin) {
-            k3 += 1;
-            let v6 = if le(c(0.65) * (v[k3 % 4] + x2), s0, margin) {
-                let v4 = s1.cos().cosh();
-                s0 / (s1 * s1 + c(1.0)) + (c(0.25) - x2) + v4.tanh()
-            } else if !(k3 < 2) {
-                let v5 = d_max(x2, x0, margin);
-                c(0.8) * v[k3 % 4] + v5.sin()
-            } else {
-                return v[k3 % 4] + c(1.2)
-            };
-            let mut k7 = 0;
-            while k7 < 5 {
-                k7 += 1;
-                match n % 2 {
-                    0 => {
-                        acc2 -= c(0.05) * s0.cos().exp().sin();
-                        continue;
-                    }
-                    1 => {
-                        s0 = s0.mul_add(c(0.6), s0.powi(2).cos() * c(0.1));
-                    }
-                    _ => {
-                        s1 = s1 * c(0.8) + s0.cos() * c(0.2);
-                        let v8 = c(SCALE) + x1;
-                        s1 *= c(0.5);
-                        s1 += c(0.5) * v8.cos();
-                    }
-                }
-                if gt(v6, s1, margin) || k7 == 2 {
-                    s0 = c(0.8) * s0 + c(0.1) * d_copysign(s0, v[k3 % 4], margin).cos().sinh().cos();
-                    continue 'l0;
-                }
-                s0 = s0 * c(0.8) + (x2 * x2 + c(0.5)).recip().tanh() * c(0.1);
-            }
-            if le(d_atan2(d_atan2(c(2.0_f64), v[k3 % 4]).powi(2) + c(1.0), x2), v6.sin(), margin) || n < 5 {
-                break;
-            }
-            s0 = c(0.5) * s0 + c(0.5) * x0.tanh().sin();
-        }
-        let mut k9 = 0;
-        let v10 = loop {
-            k9 += 1;
-            s0 = (s0 * c(0.5) + s0 * c(0.25) * c(1.0)).sin();
-            acc2 -= v[n % 4].cos().exp().sin();
-            if k9 >= 2 || gt(s1.cos().sinh(), c(0.0), margin) {
-                break x2;
-            }
-        };
-        'l3: for i in 1..n {
-            let fi = c(i as f64);
-            s1 = c(0.5) * s1 + c(0.5) * s0.sin();
-            let v11 = v10.tanh().exp_m1();
-            acc2 += c(0.4) * ((d_to_degrees(v11) * c(0.01)).sin() * c(0.9)).acos().sin();
-            for (j, &u) in v.iter().enumerate() {
-                if lt((d_atan2(v[i % 4], s0 * s0 + c(0.5)).powi(2) + c(1.0)).log10(), c(0.25), margin) {
-                    s0 = s0.mul_add(c(0.75), d_log(v[(j + k3) % 4].powi(2) + c(1.0), s0.powi(2) + c(2.0)).tanh().exp2().sin() * c(0.02));
-                } else {
-                    s0 *= c(0.6);
-                    s0 += c(0.4) * (v[j] + fi.tanh()).cos();
-                    let v10 = v10.asinh();
-                    s0 *= c(0.6);
-                    s0 -= c(0.4) * v10.sin().sin();
-                }
-                let v12 = u.atan();
-                if j % 3 == 1 {
-                    break 'l3;
-                }
-                s1 = c(0.75) * s1 + c(0.01) * ((v10.powi(2) + c(1.0)).cbrt() * (v12.tanh() * c(1.2)).tan()).tanh();
-            }
-        }
-        let v13 = c(0.65) - x1;
-        let v14 = v.iter().map(|&p| c(1.0) + c(0.25) * (d_abs(x2, margin) + (v13.powi(2) + c(1.0)).powi(-1) + p.cos()).sin()).product::<Dual64>();
-        s0.cos() + s1 + acc2.cos() - v10 * c(0.75) + v14.tanh()
-    }
-
-    pub fn prog_40_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0;
-        let mut s1: Dual64 = v[n % 4];
-        let mut acc2: Dual64 = c(0.0);
-        for i in (0..3).rev() {
-            let fi = c(i as f64);
-            s0 = c(0.75) * s0 + c(0.1) * (x0 - x1).tanh();
-            if ge(d_log((x2 * c(std::f64::consts::FRAC_1_PI)).powi(2) + c(1.0), (fi * fi + c(2.0)).acosh().powi(2) + c(2.0)), fi.tanh(), margin) && n == 0 {
-                let x2 = (x0.cos().exp_m1().cos() * c(0.9)).atanh();
-                s0 = c(0.5) * s0 + c(0.02) * d_copysign(x2, s1, margin).cos();
-                if gt(d_clamp(s0, -c(1.0), c(1.5), margin), x0, margin) {
-                    s0 = s0.mul_add(c(0.5), s0.cos().exp2().cos() * c(0.25));
-                    continue;
-                }
-            } else if lt(d_log((v[i] - s0).powi(2) + c(1.0), x0 * x0 + c(2.0)), c(1.0), margin) {
-                s0 *= c(0.5);
-                s0 += c(0.02) * ((x2.cos() * c(0.9)).atanh() * (v[3].sin() * c(1.5)).sinh()).cos();
-            }
-        }
-        let v3 = prog_0_dual(s0.sin() * c(2.0), x2, s1, v, n, margin);
-        let v7 = match n {
-            1..=2 => {
-                let x1 = d_hypot(x2, v[n % 4], margin).powi(2);
-                let v4 = x1.tanh();
-                v3 + v4.sin()
-            }
-            5 => {
-                let v5 = x1;
-                (s1.atan().sin() * c(0.9)).atanh() + v5.tanh()
-            }
-            6 => {
-                let v6 = v[1].cos();
-                v[n % 4] + v6.sin()
-            }
-            _ => -x0.powi(3),
-        };
-        let v10 = match n {
-            0 => {
-                let v8 = (x1.cos() * c(1.5)).cosh();
-                c(SCALE) + x0 + v8.sin()
-            }
-            g if g > 1 => {
-                let v9 = d_atan2(s1, x1.powi(2) + c(1.0));
-                d_abs(v9.sin().exp(), margin)
-            }
-            _ => x1 / (v[0] * v[0] + c(1.5)),
-        };
-        'l1: for i in 0..n {
-            let fi = c(i as f64);
-            for &u in v.iter() {
-                if i == 1 {
-                    let v11 = v3 / (u.cos() + c(2.0));
-                    s1 = s1 * c(0.75) + ((v7 * v7 + c(1.0)).powi(-1).powi(2) + c(2.0)).sqrt().cos() * c(0.01);
-                    acc2 += c(0.05) * v11.sin().sin();
-                } else if le(((s0.tanh() + c(2.0)).cbrt().sin() * c(0.9)).atanh(), -c(0.5), margin) {
-                    acc2 += c(0.05) * v3.cos().exp2().cos();
-                }
-                acc2 += (x2 * x2 + c(2.0)).acosh().cos() * c(0.05);
-                let v12 = ((fi.cos() * c(0.9)).atanh().tanh() * c(1.2)).tan();
-                s1 = (s1 * c(0.8) + (u.tanh() - v12.cos()) * c(0.2)).tanh();
-            }
-            acc2 += s1.cos() * c(0.25);
-            let mut k13 = 0;
-            while k13 < 6 && ge(v3.sin(), c(0.25), margin) {
-                k13 += 1;
-                if lt((v3.powi(2) + c(0.5)).recip(), -c(1.0), margin) {
-                    continue 'l1;
-                }
-                acc2 -= (fi + c(0.65)).sin() * c(0.05);
-            }
-            let v14 = (v7.tanh() * c(0.9)).atanh();
-            s0 = (s0 * c(0.75) + v14.cos() * c(0.05)).sin();
-        }
-        s0.tanh() + acc2.sin() + v3.tanh() + v7.sin() + v10.tanh() - (x0 - v10)
-    }
-
-    pub fn prog_41_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.sin();
-        let mut s1 = (s0.powi(2) + c(1.0)).powi(-2);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        let v6 = loop {
-            k3 += 1;
-            let v4 = x1 / (x0 * x0 + c(1.5));
-            if gt(((s1 * v4).powi(2) + c(1.0)).log2(), c(0.0), margin) {
-                s0 = (s0 * c(0.5) + x0 * x1.sin().exp() * c(0.05)).tanh();
-                if k3 % 3 == 1 {
-                    break ((v[1].tanh() * c(0.9)).atanh().powi(2) + c(0.5)).sqrt();
-                }
-                acc2 += (x2.tanh() * c(1.2)).tan().tanh() * c(0.4);
-            }
-            let v5 = v.iter().map(|&p| (p.powi(2) + c(0.5)).recip().tanh().exp_m1()).sum::<Dual64>();
-            s1 = (s1 * c(0.6) + (s1.cos() * c(0.9)).asin() * c(0.1)).tanh();
-            if k3 >= 3 {
-                break s1.tanh();
-            }
-            s0 = (s0 * c(0.75) + v5.sin() * c(0.01)).tanh();
-        };
-        let mut a7 = [c(0.0); 4];
-        for i in 0..4 {
-            let fi = c(i as f64);
-            if lt(x2.cos(), -c(0.25), margin) && i < 1 {
-                a7[i] = v6 - v[i].mul_add(x0, v[i]);
-            } else {
-                a7[i] = fi;
-            }
-        }
-        'l2: for i in (1..=6).step_by(2) {
-            let fi = c(i as f64);
-            if !(n == 2 && le(x2 / c(3.0), c(0.25), margin)) {
-                s1 = (s1 * c(0.6) + (v6 * x1).sin().sinh() * c(0.05)).sin();
-                if i % 2 == 0 && gt(d_log(a7[i % 4] * a7[i % 4] + c(1.0), d_abs(x0, margin).powi(2) + c(2.0)), a7[(i + n) % 4], margin) {
-                    s1 = c(0.5) * s1 + c(0.4) * d_log(c(2.0_f64), v[i % 4] * v[i % 4] + c(2.0));
-                } else {
-                    acc2 += v[i % 4].cos().exp_m1().cos() * c(0.5);
-                    let v8 = ((v[(i + k3) % 4].tanh() * c(0.9)).asin().powi(2) + c(1.0)).log(10.0);
-                    acc2 -= v8.tanh().tanh() * c(0.5);
-                }
-                let x0 = v[n % 4].sin();
-                acc2 += x0.sin().tanh() * c(0.5);
-            } else {
-                let v9: Dual64 = d_atan2(a7[n % 4], s0 * s0 + c(0.5));
-                acc2 -= c(0.5) * v9.tanh();
-            }
-            s1 = c(0.5) * s1 + c(0.5) * (fi - x1).tanh();
-            for (j, &u) in a7.iter().enumerate() {
-                if lt((v6 * v6 + c(1.0)).powi(-3), -c(0.5), margin) || j > 1 {
-                    s0 = s0 * c(0.6) + x0.mul_add(x0, fi.tanh().exp_m1()).cos() * c(0.1);
-                }
-                s0 = (s0 * c(0.6) + (x1.tanh() * c(0.9)).atanh() * c(0.05)).sin();
-                if ge(-d_abs(s1, margin), c(0.25), margin) {
-                    continue 'l2;
-                }
-                acc2 -= c(0.1) * u.sin().sin();
-            }
-        }
-        let v10 = d_copysign(c(1.5_f64), v[1], margin);
-        x0 * c(0.5) + x2 - s0 * c(0.25) + s1 + acc2.cos() + v6 + a7[2].sin() + v10 * c(0.75) + d_log(c(2.0_f64), (-x0).powi(2) + c(2.0))
-    }
-
-    pub fn prog_42_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((-x1) * (x0 + v[n % 4])).tanh() * c(2.0);
-        let mut s1: Dual64 = d_hypot(v[n % 4], s0, margin).sin();
-        let mut s2 = ((x2.sin() * c(0.9)).atanh() - x1 * x2).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        'l0: for i in (1..=6).step_by(2) {
-            let fi = c(i as f64);
-            s1 = c(0.5) * s1 + c(0.5) * (s2 * s2 + c(1.0)).ln().tanh();
-            let mut k4 = 0;
-            while k4 < n + 1 && gt((s1 * s1 + c(0.5)).sqrt(), c(0.0), margin) {
-                k4 += 1;
-                let v5 = v.iter().map(|&p| (p.cos() * c(0.9)).asin().cos().exp_m1()).sum::<Dual64>();
-                s0 *= c(0.6);
-                s0 += c(0.2) * (s1 - s0).tanh();
-                match k4 {
-                    0 => {
-                        s0 = (s0 * c(0.5) + (x2.powi(2) + c(0.5)).recip() * c(0.25)).sin();
-                        if lt(v[k4 % 4] / (v5.powi(2) + c(1.5)), c(0.5), margin) || n % 3 == 1 {
-                            s1 *= c(0.75);
-                            s1 += c(0.25) * v[(k4 + n) % 4].asinh().sin();
-                            continue;
-                        }
-                    }
-                    1..=2 => {
-                        break 'l0;
-                    }
-                    4..=6 => {
-                        let v6 = s2.sin() - c(0.3);
-                        acc3 += v6 * c(0.05);
-                        if ge(x2.tanh().exp() * (s0.powi(2) + c(1.0)).cbrt(), v5, margin) && k4 % 2 == 0 {
-                            s0 = c(0.6) * s0 + c(0.25) * v6.tanh().exp2().sin();
-                            s2 = s2.mul_add(c(0.75), s2.cos() * c(0.25));
-                        } else {
-                            s2 = s2 * c(0.75) + (x1.tanh() * c(0.9)).acos().asinh().sin() * c(0.1);
-                        }
-                    }
-                    _ => {
-                        acc3 += c(0.05) * (v5.tanh() + c(2.0)).cbrt().cos();
-                        if gt(x1 * c(std::f64::consts::FRAC_1_PI), c(0.0), margin) {
-                            break;
-                        }
-                    }
-                }
-            }
-            let v9 = match k4 {
-                0 => {
-                    let v7 = ((s2 - x1).cos() * c(1.5)).sinh();
-                    (fi.tanh() * c(0.9)).atanh() + v7.cos()
-                }
-                3 => {
-                    s2 = s2.mul_add(c(0.6), (s2 / (s2.powi(2) + c(0.5))).sin() * c(0.05));
-                    (x2.sin() * c(1.5)).sinh()
-                }
-                4..=6 => {
-                    let v8 = (x2.tanh() * c(0.9)).atanh() / ((s2 + x0).sin() + c(2.0));
-                    v8.sin()
-                }
-                _ => (x2 * x2 + c(1.5)).acosh(),
-            };
-            if ge(x2, c(1.0), margin) {
-                s1 = (s1 * c(0.75) + v9 * c(0.02)).tanh();
-            } else {
-                s1 *= c(0.6);
-                s1 += c(0.05) * ((v[3].powi(2) + c(1.0)).powi(-1) + d_powf(x1 * x1 + c(1.0), fi.cos())).sin();
-                if gt(c(SCALE) + (v[k4 % 4].cos() * c(0.9)).acos(), fi - v9, margin) {
-                    s0 *= c(0.8);
-                    s0 -= c(0.2) * d_max(v[k4 % 4], s0, margin).sin();
-                    s1 = (s1 * c(0.75) + x1.sin() * s1.sin() * c(0.1)).tanh();
-                } else {
-                    s2 = s2 * c(0.6) + (c(0.65) - v[2].sin().sinh()).cos() * c(0.25);
-                }
-                s1 = s1.mul_add(c(0.6), s1.powi(3) * c(0.1));
-            }
-        }
-        s2 = (s2 * c(0.5) + (s2 - x1) * c(0.02)).sin();
-        let v10 = if lt((v[n % 4].tanh() * c(0.9)).asin(), c(1.0), margin) && n == 2 {
-            s0 - x1
-        } else {
-            acc3 += ((c(0.5) - v[n % 4]) * (v[n % 4] * v[n % 4] + c(1.0)).sqrt()).sin() * c(0.75);
-            d_clamp(x1, -c(1.0), c(0.5), margin).powi(3)
-        };
-        let v11 = v10 - v[n % 4];
-        s0.sin() + s1.cos() + s2 * c(1.5) - acc3.cos() - v11.tanh()
-    }
-
-    pub fn prog_43_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.tanh() * c(0.9)).atanh();
-        let mut s1 = (v[2] * v[2] + c(1.0)).powi(-3) + c(0.35);
-        let mut acc2: Dual64 = c(0.0);
-        for i in 0..n {
-            let fi = c(i as f64);
-            acc2 -= c(0.25) * d_powf(c(3.0_f64), x1.cos()).sin();
-            if n % 2 == 0 && gt(d_atan2(s1, x0.powi(2) + c(1.0)), c(0.0), margin) {
-                s0 = (s0 * c(0.8) + (s0 - fi).sin().exp() * c(0.05)).tanh();
-            }
-            let v3 = (x0.sin() * c(0.9)).asin();
-            s0 *= c(0.6);
-            s0 += c(0.1) * v3.sin().cos();
-        }
-        match n {
-            0 => {
-                s1 = s1 * c(0.5) + d_abs(x0, margin).sin() * c(0.5);
-            }
-            1..=3 => {
-                let x2 = (x0 * x0 + c(1.0)).log(10.0).cos().exp();
-                s0 = s0 * c(0.5) + d_clamp(s0, -c(1.0), c(1.0), margin).tanh() * c(0.02);
-                if lt((x1.powi(2) + c(1.0)).log10(), c(0.5), margin) {
-                    s1 = s1.mul_add(c(0.75), prog_24_dual((x2.powi(2) + c(0.5)).powf(0.3).tanh(), s0, d_clamp(x0, s1.cos() - c(1.5), s1.tanh() + c(1.5), margin).tanh() * c(2.0), v, n, margin).sin() * c(0.005));
-                    acc2 += prog_0_dual(((acc2.tanh() + c(2.0)).cbrt().tanh() * c(0.9)).acos().sin(), s1, (s0 * s0 + c(1.0)).powi(-2).sin(), v, n, margin).cos() * c(0.005);
-                } else {
-                    s1 = c(0.5) * s1 + c(0.02) * s1.powi(3);
-                }
-                acc2 += x2.cos();
-            }
-            4 | 6 => {
-                acc2 -= c(0.25) * s1.tanh().exp2().tanh().exp_m1().tanh();
-                if lt(d_clamp((x1.cos() * c(0.9)).atanh(), -c(1.5), c(0.5), margin), c(0.5), margin) {
-                    let v4 = (s1.tanh() * c(0.9)).asin().asinh();
-                    let v5 = v4;
-                    s1 = (s1 * c(0.5) + v5.tanh() * c(0.05)).tanh();
-                } else if le((x0.tanh() * c(0.9)).asin().tanh().exp_m1(), -c(1.0), margin) && n < 5 {
-                    for &t in v.iter() {
-                        match n {
-                            0 => {
-                                s0 = s0.mul_add(c(0.8), (s0.sin() * c(1.5)).sinh().cos() * c(0.05));
-                                if lt(v[n % 4].cos(), -c(0.25), margin) {
-                                    continue;
-                                }
-                                let v6: Dual64 = d_to_radians((t * t + c(1.0)).log10());
-                                s0 = s0.mul_add(c(0.8), v6.sin() * c(1.0));
-                            }
-                            1 | 3 => {
-                                s0 = s0.mul_add(c(0.8), (d_to_degrees(s0) * c(0.02)).tanh() * c(0.1));
-                                s0 = (s0 * c(0.8) + ((t * t).cos() * c(0.9)).asin() * c(0.02)).tanh();
-                            }
-                            4 => {
-                                s0 = s0.mul_add(c(0.6), (s0 * s0 + c(1.0)).recip().tanh().sinh().tanh() * c(0.25));
-                                let v7: Dual64 = (t.cos() * c(1.2)).tan();
-                                acc2 += v7.cos().sin() * c(0.4);
-                            }
-                            _ => {
-                                let v8 = (t.atan().sin() * c(0.9)).atanh();
-                                acc2 += v8.tanh() * c(0.5);
-                            }
-                        }
-                        let v9 = if le(x0.tanh().exp2(), c(0.5), margin) {
-                            v[3] - x1
-                        } else {
-                            return s1.tanh().exp()
-                        };
-                        s0 = (s0 * c(0.8) + s0.sin() * v9.cos().cosh() * c(0.05)).sin();
-                    }
-                    let mut k10 = 0;
-                    while k10 < 3 && gt(s0.mul_add(x0, x1), x0, margin) {
-                        k10 += 1;
-                        let v11: Dual64 = s1.atan() * c(std::f64::consts::FRAC_1_PI);
-                        s0 = (s0 * c(0.6) + d_hypot(s1, s0, margin) * c(0.2)).tanh();
-                        acc2 += c(0.5) * v11.cos();
-                    }
-                }
-            }
-            _ => {
-                s1 = s1 * c(0.8) + (v[n % 4] - c(1.5)).sin() * c(0.2);
-            }
-        }
-        let mut k12 = 0;
-        let v13 = loop {
-            k12 += 1;
-            if ge(x0, x0, margin) {
-                return (x1.cos().sinh().powi(2) + c(0.5)).ln();
-            }
-            s1 *= c(0.6);
-            s1 += c(0.1) * (x0 * s1).tanh();
-            s0 = (s0 * c(0.75) + v[(k12 + n) % 4].tanh() * c(0.25)).tanh();
-            if k12 >= 2 || ge(x0 - s1 - s1 * s0, -c(0.5), margin) {
-                break (v[n % 4].tanh().sin() * c(0.9)).atanh();
-            }
-        };
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            if i % 3 == 1 && ge(v[3 - i] - fi, v13, margin) {
-                acc2 += v[i].cos() * c(0.5);
-                s0 = c(0.6) * s0 + c(0.02) * d_atan2(s0 * s0 + c(0.5), fi).tanh();
-                if n % 2 == 0 && lt(v13.tanh().exp2() - c(0.5), v13.tanh().exp(), margin) {
-                    s0 = (s0 * c(0.75) + (v[0].sin() * c(0.9)).acos() * c(0.1)).sin();
-                    let x0 = (v13 * v13 + c(1.0)).powi(-1);
-                    s1 *= c(0.8);
-                    s1 += c(0.05) * x0;
-                } else if le(x0 * (s1 - x1), c(0.0), margin) || i % 2 == 0 {
-                    s0 = (s0 * c(0.75) + (s0 - x1) * c(0.1)).sin();
-                } else {
-                    s0 = (s0 * c(0.6) + (x2.cos() * c(2.0)).cosh() * c(0.05)).tanh();
-                }
-            }
-            if gt(d_to_radians((s1 * s1 + c(1.0)).sqrt()) * c(50.0), x0, margin) {
-                acc2 -= x1.cos() * c(0.5);
-            } else {
-                let v14 = x1.atan() / (x1.powi(2) + c(1.5));
-                acc2 += v14.tanh() * c(0.5);
-            }
-            let v15 = s1.cos();
-            s0 = (s0 * c(0.6) + (s0 * s0 + c(2.0)).acosh() * c(0.05)).tanh();
-            acc2 -= c(0.5) * v15.cos();
-        }
-        s1 = (s1 * c(0.75) + d_clamp(x0, -c(1.5), c(1.0), margin).sin().exp2() * c(0.1)).sin();
-        x1 - s0.cos() + s1 + acc2.cos() + v13 * c(0.25) - v[3 - k12].sin()
-    }
-
-    pub fn prog_44_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.atan();
-        let mut s1 = d_hypot(c(2.0_f64), x1, margin).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let a3 = v.map(|e| e.atan());
-        s1 = c(0.6) * s1 + c(0.4) * (d_max(v[n % 4], s1, margin).powi(2) + c(1.0)).log10();
-        let v6 = if lt((x2 * x2 + c(0.5)).sqrt(), x2, margin) {
-            let x1 = d_abs(acc2, margin);
-            let v4 = d_max(s0 * a3[n % 4], (s1.sin() * c(0.9)).asin(), margin);
-            prog_0_dual(acc2.cos().cos() * c(2.0), x0, s1, v, n, margin) + x1.cos() + v4.tanh()
-        } else {
-            let v5 = acc2 * x0;
-            (x1 * x1 + c(0.5)).ln() + v5.cos()
-        };
-        for t in a3 {
-            let v7 = (s0.sin() * c(0.9)).asin();
-            for &u in a3.iter() {
-                s0 = c(0.8) * s0 + c(0.2) * (-v6).tanh();
-                if gt((s1.cos() * c(0.9)).atanh(), c(0.25), margin) {
-                    s1 *= c(0.8);
-                    s1 += c(0.05) * (s1 * t).cos();
-                    s0 *= c(0.5);
-                    s0 += c(0.5) * x1.tanh();
-                    if gt(x0.sin().exp2(), v6, margin) {
-                        s0 = (s0 * c(0.75) + (a3[n % 4] - s0) * c(0.1)).sin();
-                        match n {
-                            0 => {
-                                let v8 = c(SCALE) + (v6.tanh() * c(0.9)).asin();
-                                s0 = (s0 * c(0.8) + (s0.powi(2) + c(1.5)).acosh() * c(0.05)).tanh();
-                                acc2 += c(0.1) * v8.cos();
-                            }
-                            1 | 3 => {
-                                continue;
-                            }
-                            4 | 6 => {
-                                let x1: Dual64 = (v7.powi(2) + c(1.0)).log(2.0);
-                                acc2 -= x1.sin().cos() * c(0.1);
-                            }
-                            _ => {
-                                acc2 += c(0.1) * (u * (s0 + s1)).tanh();
-                                s1 = c(0.6) * s1 + c(0.4) * x2.cos();
-                            }
-                        }
-                    } else {
-                        let v9 = v7.sin().exp();
-                        s0 = (s0 * c(0.8) + v9.tanh() * c(0.02)).tanh();
-                    }
-                } else {
-                    s1 = s1.mul_add(c(0.75), (v6 * s0).cos() * c(0.02));
-                    if gt(a3[n % 4] + a3[n % 4].cos().exp2(), c(0.0), margin) {
-                        s0 = c(0.5) * s0 + c(0.25) * (s1 - v[1]).tanh();
-                        acc2 -= c(0.1) * s0.asinh().tanh();
-                    } else if lt(v[2].tanh().exp2(), u, margin) {
-                        s0 = (s0 * c(0.5) + (t.sin() + c(2.0)).cbrt().powi(2) * c(0.5)).tanh();
-                    }
-                    acc2 += (t - u).tanh() * c(0.1);
-                }
-                if le(v7, v[1].powi(2), margin) {
-                    let v10 = d_min(x0, x2, margin);
-                    s1 = (s1 * c(0.6) + v10.powi(2) * c(0.1)).sin();
-                }
-                s1 = s1 * c(0.75) + u.sin() * c(0.25);
-            }
-            acc2 += (v[3].sin() * c(0.9)).atanh() * c(0.25);
-            acc2 += (t.sin() + v7.cos()).cos() * c(0.5);
-        }
-        let v11 = a3[n % 4] / (a3[n % 4].tanh() + c(2.0));
-        let v12 = (a3[n % 4].sin() * c(0.9)).asin() + d_abs(v11, margin);
-        s0.tanh() + s1 - acc2.cos() - v6.tanh() + v12 * c(0.75) + d_copysign(c(2.0_f64), d_clamp(v12, -c(1.0), c(0.5), margin), margin)
-    }
-
-    pub fn prog_45_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = prog_41_dual(x2.sin().cos(), x1, x2, v, n, margin).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = v.iter().copied().map(|p| p.mul_add(x1, p) + (v[1].sin() * c(0.9)).asin()).sum::<Dual64>();
-        let v3 = v.iter().copied().map(|p| v[2] + p.tanh()).sum::<Dual64>();
-        let mut m4 = 0;
-        for i in 1..n {
-            let mut k5 = 0;
-            while k5 < 3 && ge((v3 * v3).ln_1p(), c(0.0), margin) {
-                k5 += 1;
-                acc1 -= (x2 * x2 + c(1.0)).log10().cos() * c(0.1);
-                acc1 -= v[3 - k5].sin().cos().exp2().tanh() * c(0.1);
-            }
-            if k5 < i && lt((x0 * x0 + c(1.0)).log10() + x0.powi(3), c(0.5), margin) {
-                continue;
-            }
-            for j in 0..i {
-                let fj = c(j as f64);
-                let v6 = if ge((v2.sin() * c(2.0)).cosh(), v3.tanh(), margin) {
-                    let v2 = ((v[3 - k5].sin() * c(1.5)).cosh().powi(2) + c(1.0)).log10();
-                    v3 + x2 + v2.sin()
-                } else {
-                    v2.cos()
-                };
-                let v7 = d_clamp(fj, v6.sin() - c(1.5), v6.tanh() + c(1.5), margin);
-                s0 = s0.mul_add(c(0.5), (s0.cos() * c(0.9)).acos().sin() * c(0.2));
-                acc1 += c(0.05) * v7.cos();
-            }
-            s0 = (s0 * c(0.8) + (x2 * x2 + c(1.5)).acosh() * c(0.05)).tanh();
-            if lt((x0.tanh().powi(2) + c(1.0)).cbrt(), v3, margin) {
-                m4 += 1;
-            }
-        }
-        match m4 {
-            0 => {
-                s0 = (s0 * c(0.6) + x1.cos() * c(0.4)).sin();
-                let mut k8 = 0;
-                while k8 < n && le(x2, -c(1.0), margin) {
-                    k8 += 1;
-                    acc1 -= c(0.25) * (v2 * v2 + c(1.0)).recip().powi(2).tanh();
-                    s0 = s0 * c(0.75) + (s0 - x2).tanh() * c(0.1);
-                }
-            }
-            g if g > 1 => {
-                s0 *= c(0.75);
-                s0 += c(0.25) * x0.sin();
-            }
-            _ => {
-                s0 = c(0.6) * s0 + c(0.1) * x1.tanh().powi(3);
-            }
-        }
-        let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| v[m4 % 4].atan() + p.sin() + q.cos()).sum::<Dual64>();
-        s0.sin() - acc1.sin() + v2.sin() + v9.cos() + (v3.cos() * c(0.9)).acos().tanh()
-    }
-
-    pub fn prog_46_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * v[2] - x1 * v[2]).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        for i in 0..n {
-            let fi = c(i as f64);
-            if gt((x0 * x0 + c(0.5)).recip(), x1, margin) {
-                s0 = s0 * c(0.8) + (x2 / (x2.powi(2) + c(1.5))).sin() * c(0.1);
-                break;
-            }
-            if lt(x0.powi(3) + x2.tanh().exp_m1(), (fi * fi + c(2.0)).acosh(), margin) {
-                s0 *= c(0.8);
-                s0 += c(1.0) * (d_to_degrees(fi) * c(0.02)).sin();
-                acc1 += c(0.25) * v[(i + n) % 4].powi(2).sin().exp2().tanh();
-            } else {
-                let v2 = x2 * x1;
-                s0 = (s0 * c(0.75) + v2.cos() * c(0.05)).sin();
-            }
-            s0 = (s0 * c(0.6) + d_to_radians(s0) * c(50.0) * c(0.4)).tanh();
-        }
-        'l1: for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            s0 = (s0 * c(0.6) + x2 * c(0.4)).tanh();
-            let mut k3 = 0;
-            while k3 < n {
-                k3 += 1;
-                acc1 -= c(0.05) * (s0 * s0 + c(1.0)).log10();
-                if le((x0.cos().powi(2) + c(1.0)).log2(), s0 + v[0], margin) {
-                    break 'l1;
-                }
-            }
-            acc1 += c(0.5) * x1.cos().exp().tanh();
-            let v5 = if gt(x2 + s0, c(0.0), margin) {
-                d_powf(v[3].powi(2) + c(1.0), s0.sin())
-            } else if le(x1.cos().cosh(), s0, margin) {
-                v[i % 4] - fi
-            } else {
-                for j in 0..i {
-                    let fj = c(j as f64);
-                    acc1 += c(0.05) * (x2.powi(2) + c(1.0)).recip().asinh().cos();
-                    match j {
-                        0 => {
-                            acc1 -= c(0.05) * fj.tanh().exp_m1().cos();
-                        }
-                        1 => {
-                            acc1 -= c(0.05) * s0.sin();
-                        }
-                        2 | 4 => {
-                            let x2 = s0.asinh();
-                            acc1 -= c(0.05) * x2.sin().cos();
-                        }
-                        _ => {
-                            acc1 += s0.tanh().exp2().tanh() * c(0.05);
-                            match i % 3 {
-                                0 => {
-                                    break 'l1;
-                                }
-                                _ => {
-                                    s0 = s0.mul_add(c(0.6), fj.tanh().sin() * c(1.0));
-                                    let v4 = v[i % 4].cos().exp() / ((v[i % 4] / (x2.powi(2) + c(1.5))).powi(2) + c(1.5));
-                                    acc1 -= v4.sin() * c(0.05);
-                                }
-                            }
-                            acc1 -= v[(j + i) % 4].cos().exp().cos() * c(0.05);
-                        }
-                    }
-                    acc1 -= c(0.05) * v[1].powi(3).cos();
-                }
-                (v[k3 % 4] * v[k3 % 4] + c(1.0)).log2().sin().exp_m1()
-            };
-            s0 = (s0 * c(0.75) + v5.tanh() * c(0.02)).tanh();
-        }
-        let v6: Dual64 = x1 + x2 + x0 * x2;
-        acc1 += (x1 * v6).tanh() * c(0.2);
-        let v7 = d_powf(x1 * x1 + c(1.0), x0.tanh());
-        s0.cos() - acc1.cos() - v7.sin()
-    }
-
-    pub fn prog_47_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_19_dual((x0.sin() * c(0.9)).atanh().sin() * c(2.0), c(2.0), (x2 * x0).tanh(), v, n, margin).tanh() * c(2.0);
-        let mut s1 = (x1 + x0).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        'l0: for &t in v.iter() {
-            if !(n > 0 && le(v[n % 4] * x0, -c(1.0), margin)) {
-                acc2 += (s0 - s1).cos() * c(0.5);
-                continue;
-            }
-            let v3 = v.iter().map(|&p| c(1.0) + c(0.25) * (v[n % 4].tanh().exp_m1() + p.tanh()).cos()).product::<Dual64>();
-            s1 = s1.mul_add(c(0.8), x1.cos().sin() * c(0.2));
-            for &u in v.iter() {
-                let v4 = c(SCALE) + x2.sin();
-                if ge(((v4 - v[3]).tanh() * c(0.9)).acos(), (s1.tanh() * c(0.9)).asin(), margin) {
-                    continue 'l0;
-                }
-                s0 = (s0 * c(0.6) + (v4.powi(2) + c(0.5)).ln() * c(0.25)).tanh();
-                s1 = c(0.8) * s1 + c(0.2) * u.cos().sin();
-            }
-            s1 *= c(0.6);
-            s1 -= c(0.02) * (t.tanh() + v3.tanh()).cos();
-        }
-        for i in (0..4).rev() {
-            acc2 -= c(0.5) * (s1 + s0).cos();
-            s0 *= c(0.6);
-            s0 += c(0.25) * (d_to_degrees(s1) * c(0.02)).cos();
-            if lt(x1, s1, margin) && i % 3 == 1 {
-                break;
-            }
-        }
-        if gt(x2.sin().exp().sin(), v[n % 4] * c(1.5), margin) || n == 3 {
-            return ((x1 * x1 + c(1.0)).log(3.0).powi(2) + c(1.0)).log(2.0);
-        }
-        let mut k5 = 0;
-        let v8: Dual64 = loop {
-            k5 += 1;
-            let v6 = d_atan2(v[n % 4], x1.powi(2) + c(1.0));
-            let v7 = v.iter().map(|&p| (p * p + c(0.5)).sqrt() * c(0.1)).sum::<Dual64>();
-            s1 = s1.mul_add(c(0.8), s1.atan().cos() * c(0.2));
-            if k5 >= 6 {
-                break s0.powi(3);
-            }
-            acc2 += (v6.tanh() + v7).sin() * c(0.25);
-        };
-        for i in (1..=4).step_by(2) {
-            acc2 += (v8 / (s0 * s0 + c(1.0))).cos().exp_m1().cos() * c(0.2);
-            let v11 = match k5 + i {
-                3..=4 => x2.atan().tanh().exp(),
-                5..=6 => {
-                    let v9 = v8 - x0;
-                    v9.asinh()
-                }
-                7 => {
-                    let v10 = s0.cos();
-                    v10 - x1
-                }
-                _ => (s1.cos() * c(2.0)).cosh(),
-            };
-            s1 = s1.mul_add(c(0.5), v11.sin() * c(0.05));
-        }
-        s0 + s1 - acc2.tanh() - v8.cos() + x0 / (x0 * x0 + c(0.5))
-    }
-
-    pub fn prog_48_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_27_dual(x1, ((x0 - v[n % 4]) / (d_clamp(v[2], -c(1.5), c(0.5), margin).cos() + c(2.0))).sin(), d_max(v[n % 4].mul_add(v[2], v[2]), x1.mul_add(x0, v[2]), margin).sin(), v, n, margin).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        for t in v {
-            let mut k2 = 0;
-            while k2 < n + 1 {
-                k2 += 1;
-                acc1 += (x0 * x0 + c(1.0)).sqrt().sin() * c(0.05);
-                let v6 = match k2 {
-                    0 => ((v[(k2 + n) % 4] - v[k2 % 4]).sin() * c(2.0)).sinh(),
-                    1 | 3 => {
-                        let v3 = (x2.cos() * c(0.9)).atanh();
-                        d_atan2(t * t + c(0.5), s0) + v3.cos()
-                    }
-                    g if g > 5 => {
-                        let v4 = (x1 * x1 + c(0.5)).ln();
-                        ((s0 + x0).sin() * c(0.5)).ln_1p() + v4.cos()
-                    }
-                    _ => {
-                        let v5 = x0.cos();
-                        x2 * v5
-                    }
-                };
-                s0 = (s0 * c(0.6) + v6.sin() * c(0.02)).sin();
-            }
-            if le((x0 * c(1.2)).tanh().exp2(), c(1.0), margin) {
-                s0 = c(0.5) * s0 + c(0.1) * (x0.tanh().exp_m1() + s0).tanh();
-            }
-            s0 = s0.mul_add(c(0.5), t.powi(3).cos() * c(0.02));
-        }
-        let mut a7 = [c(0.0); 4];
-        for i in 0..n {
-            a7[i % 4] = a7[i % 4] * c(0.75) + s0.atan().tanh().tanh() * c(0.25);
-        }
-        let mut k8 = 0;
-        while k8 < 4 {
-            k8 += 1;
-            acc1 += a7[k8 % 4].tanh().exp2().tanh() * c(0.5);
-            let v9 = ((x2 * x2 + c(1.0)).log2().powi(2) + c(1.0)).cbrt();
-            s0 = s0.mul_add(c(0.75), v9.tanh() * c(0.1));
-        }
-        let v11 = if lt(x2.asinh(), c(0.25), margin) && k8 < 2 {
-            x1.cos().exp2()
-        } else if gt(x0.cos().cos(), x2.asinh(), margin) {
-            acc1 += (v[n % 4].powi(2) + c(1.0)).log(3.0);
-            x1.tanh()
-        } else {
-            let v10 = x0.powi(2);
-            v10.asinh()
-        };
-        let mut k12 = 0;
-        let v13: Dual64 = loop {
-            k12 += 1;
-            acc1 -= (s0.tanh() * c(0.5)).ln_1p().cos();
-            acc1 += v11.cos();
-            if k12 >= 2 {
-                break (a7[1].cos().cos() * c(0.9)).acos();
-            }
-        };
-        s0 * c(0.25) + acc1.sin() - a7[3] * c(0.5) + v11 * c(0.25) + v13 - d_copysign(c(2.0_f64), v13, margin).tanh()
-    }
-
-    pub fn prog_49_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4] * v[n % 4] / c(4.0);
-        let mut s1 = x2;
-        let mut s2 = (x1 + c(0.5)).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        'l0: for _ in 0..v.len() {
-            s1 = (s1 * c(0.75) + (x0.sin() * c(1.2)).tan() * c(0.02)).sin();
-            acc3 += c(0.5) * (c(2.0) * x2).sin();
-            for j in (0..n).rev() {
-                let fj = c(j as f64);
-                match j % 3 {
-                    1 => {
-                        acc3 -= (fj.sin() * c(1.2)).tan().cos() * c(0.05);
-                        acc3 -= x0.tanh() * c(0.05);
-                        if le(s1 * s1, c(0.5), margin) {
-                            s0 = c(0.6) * s0 + c(0.4) * s0.cos();
-                            s0 *= c(0.8);
-                            s0 -= c(0.2) * s0.asinh();
-                            if j == 2 && lt((x2 + s2) * (x1 * c(std::f64::consts::FRAC_PI_4)), c(1.0), margin) {
-                                s0 *= c(0.6);
-                                s0 += c(0.02) * (s0 * s0).mul_add(x1 + x2, x2 + s0).cos();
-                                break;
-                            }
-                        } else if ge((s2 * s2 + c(1.0)).log10(), -c(0.25), margin) {
-                            let x1 = (x1.tanh() * c(0.9)).acos();
-                            s0 *= c(0.5);
-                            s0 += c(0.2) * x1.tanh().tanh();
-                        } else {
-                            let x1 = c(0.3) - x1;
-                            s2 = s2.mul_add(c(0.5), x1.tanh().tanh() * c(0.5));
-                        }
-                    }
-                    2 => {
-                        acc3 += (s2 * fj).sin() * c(0.05);
-                        break 'l0;
-                    }
-                    _ => {
-                        acc3 += s1.cos().sin() * c(0.05);
-                    }
-                }
-                s2 *= c(0.5);
-                s2 += c(0.5) * (fj - v[j % 4]).tanh();
-            }
-        }
-        let v4 = ((x0 * x0 + c(1.5)).acosh().cos() * c(0.9)).asin();
-        if le(d_to_degrees(v4) * c(0.02), d_max(-c(0.5_f64), v[n % 4], margin), margin) || n < 1 {
-            let v5 = d_hypot(s2, v[3], margin);
-            let x2 = d_hypot(v5, s1 / (x2 * x2 + c(1.5)), margin);
-            acc3 -= x2.tanh() * c(0.75);
-        }
-        if gt(x1.cos().cosh(), -c(1.0), margin) && n == 2 {
-            s0 = c(0.75) * s0 + c(0.02) * s0.mul_add(s0, s0).sin();
-            acc3 += d_to_radians(s0);
-        } else if lt(v4 * s0, x2, margin) {
-            let v6 = s1 + s1.atan();
-            acc3 += c(0.25) * v4.sin().sinh();
-            acc3 -= v6.tanh();
-        }
-        if lt((x0 * x0 + c(1.0)).recip(), -c(0.25), margin) && n % 3 == 1 {
-            acc3 -= x2.cos().exp2().sin();
-        }
-        s1 - s2 * c(0.25) - acc3.cos() + s0
-    }
-
-    pub fn prog_50_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.tanh() - (x2 - x0)).sin() * c(2.0);
-        let mut s1: Dual64 = x2.cos().exp().sin() * c(2.0);
-        let mut s2 = (x2 / ((v[n % 4] - x2).powi(2) + c(0.5))).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v5 = match n {
-            0 => {
-                let v4 = d_max(-c(0.5_f64), (x1.powi(2) + c(1.0)).powi(-2), margin);
-                s1 *= c(0.75);
-                s1 -= c(0.01) * (v4.tanh() * c(0.9)).asin().tanh();
-                ((v4.powi(2) + c(1.0)).log10().powi(2) + c(2.0)).acosh()
-            }
-            1..=2 => {
-                let x1 = (x1.sin() * c(1.2)).tan();
-                d_clamp(x2, x2.cos() - c(1.5), x1.sin() + c(1.5), margin)
-            }
-            4..=6 => {
-                let x2 = (x0.powi(2).powi(2) + c(2.0)).ln();
-                acc3 -= x0.cos();
-                prog_41_dual((x2.cos() + c(2.0)).cbrt().cos() * c(2.0), d_max(d_clamp(acc3, -c(1.0), c(0.5), margin), s1 - x0, margin).sin(), c(1.2), v, n, margin)
-            }
-            _ => (x1.tanh() * c(0.9)).asin(),
-        };
-        let v14 = match n {
-            0 => (x1.tanh() * c(0.9)).asin(),
-            3..=4 => (x2 * x2 + c(1.0)).ln(),
-            5 => {
-                let v6 = v5;
-                (s0.powi(2) + c(0.5)).cbrt() + v6.cos()
-            }
-            _ => {
-                for i in 0..n {
-                    let fi = c(i as f64);
-                    if !(n % 3 == 1 && le(v[i % 4] - x2, c(1.0), margin)) {
-                        acc3 += c(0.25) * (v5.sin().exp() + d_hypot(x1, s0, margin)).sin();
-                        match i {
-                            1 => {
-                                break;
-                            }
-                            2..=3 => {
-                                acc3 -= v5.tanh().exp_m1().cos() * c(0.25);
-                            }
-                            4 => {
-                                s1 = (s1 * c(0.8) + (s2 - fi) * c(0.2)).tanh();
-                            }
-                            _ => {
-                                let v7 = x0;
-                                s1 *= c(0.6);
-                                s1 += c(0.05) * (s1.cos() * (x0 * x0 + c(1.0)).powi(-1)).cos();
-                                if le(x2, c(1.0), margin) {
-                                    break;
-                                }
-                                acc3 += c(0.25) * v7.tanh();
-                            }
-                        }
-                        acc3 -= c(0.25) * (v[(i + n) % 4].powi(2) + c(1.5)).acosh().cos();
-                    } else if lt(x1.tanh().cos().exp2(), v5.cos().exp_m1(), margin) {
-                        let v8 = s2 * c(std::f64::consts::FRAC_1_PI);
-                        acc3 -= c(0.25) * (-x0).sin();
-                        acc3 += c(0.5) * v8;
-                    } else {
-                        let v9 = s2 - v[i % 4];
-                        s2 = s2.mul_add(c(0.75), x0.tanh().exp2().tanh() * c(0.1));
-                        if gt(x1.asinh(), c(0.0), margin) && i + n < 4 {
-                            return fi.tanh();
-                        }
-                        s2 = (s2 * c(0.5) + v9.sin() * c(0.25)).tanh();
-                    }
-                    let v10 = if i < 3 && le(s0.atan(), -c(1.0), margin) {
-                        acc3 += ((v[i % 4] - s0).tanh() * c(0.5)).ln_1p().cos() * c(0.25);
-                        (s2.powi(2) + c(2.0)).acosh()
-                    } else if le((x0.cos() * c(0.9)).atanh(), v5.tanh(), margin) || i % 2 == 0 {
-                        (x2 + s2).mul_add((s0.powi(2) + c(0.5)).cbrt(), fi * s1)
-                    } else {
-                        s2 + v[i % 4]
-                    };
-                    match i + n {
-                        0 => {
-                            let v11 = (v[i % 4].tanh() * c(1.5)).sinh();
-                            let v12 = (d_to_radians(fi) * c(50.0)).cos().sinh();
-                            s2 = c(0.8) * s2 + c(0.05) * (v11.tanh() + v12.sin()).cos();
-                        }
-                        1 | 3 => {
-                            acc3 -= c(0.25) * ((fi.powi(2) + c(0.5)).recip() - c(0.65) * v10).cos();
-                            break;
-                        }
-                        4..=6 => {
-                            let v13 = (s1 * s1 + c(1.0)).log10();
-                            s0 = (s0 * c(0.6) + v13 * c(0.75)).sin();
-                        }
-                        _ => {
-                            acc3 -= c(0.25) * d_log(c(2.0_f64), (s1.cos() * c(0.5)).ln_1p().powi(2) + c(2.0)).cos();
-                            s1 = (s1 * c(0.5) + ((x2.sin() * c(2.0)).cosh() + s1.atan()) * c(0.05)).sin();
-                        }
-                    }
-                    acc3 += c(0.2) * x1.asinh();
-                    acc3 += v10.cos().tanh() * c(0.2);
-                }
-                let x0: Dual64 = x0.cos().exp2() + c(0.75);
-                d_clamp(x0, -c(1.0), c(1.0), margin)
-            }
-        };
-        'l1: for &t in v.iter() {
-            let v18 = match n % 2 {
-                0 => {
-                    for j in 0..6 {
-                        let fj = c(j as f64);
-                        match j {
-                            0 => {
-                                acc3 -= v14.sin() * c(0.05);
-                            }
-                            2 => {
-                                s2 = (s2 * c(0.75) + (x1.powi(2) + c(0.5)).sqrt() * c(0.25)).sin();
-                                acc3 += c(0.05) * (t.cos() * c(2.0)).cosh().sin();
-                            }
-                            3 => {
-                                let v15 = (x2.powi(2) + c(1.0)).powf(1.5);
-                                let v16 = s0 * s1;
-                                acc3 -= (v15.sin() - v16.sin()).cos() * c(0.05);
-                            }
-                            _ => {
-                                let v17 = (v14.powi(2) + c(2.0)).ln().tanh();
-                                acc3 += c(0.05) * ((x1.cos() * c(0.9)).acos() + (x1 * x1 + c(1.0)).log10()).tanh();
-                                s0 = c(0.5) * s0 + c(0.5) * v17;
-                            }
-                        }
-                        s1 = s1.mul_add(c(0.6), (fj.powi(2) + c(1.0)).log10().sin() * c(1.0));
-                    }
-                    v5.asinh()
-                }
-                _ => s2.tanh() * s0.tanh().exp(),
-            };
-            match n {
-                0 | 2 => {
-                    s0 = s0 * c(0.5) + x2.powi(3).sin() * c(0.02);
-                }
-                3..=5 => {
-                    s1 = s1.mul_add(c(0.75), (v5 + v14).tanh() * c(0.1));
-                }
-                6 => {
-                    s2 = (s2 * c(0.6) + (v[n % 4].sin() * c(2.0)).sinh() * c(0.05)).sin();
-                    if gt(((t + x1).cos() * c(0.9)).atanh(), v5, margin) {
-                        acc3 += c(0.5) * (s1 + t).sin();
-                        match n {
-                            0 => {
-                                acc3 -= c(0.5) * (v14.powi(2) + c(2.0)).sqrt().sin();
-                                if ge((v[n % 4].powi(3).powi(2) + c(1.0)).log10(), -c(1.0), margin) {
-                                    break;
-                                }
-                                let v19 = v18.asinh();
-                                s1 = (s1 * c(0.8) + v19.sin() * c(0.02)).tanh();
-                            }
-                            1 | 3 => {
-                                continue;
-                            }
-                            g if g > 4 => {
-                                s0 *= c(0.6);
-                                s0 += c(1.0) * d_copysign(c(0.5_f64), v14, margin).cos().cos();
-                            }
-                            _ => {
-                                s2 = s2.mul_add(c(0.5), v18.cos().exp2().cos() * c(0.05));
-                            }
-                        }
-                        let v20 = (x2 - s1).tanh().exp();
-                        s2 *= c(0.8);
-                        s2 -= c(0.02) * v20.cos();
-                    } else if !(n % 3 == 1 && ge(d_powf(c(2.0_f64), s0.cos()), c(0.0), margin)) {
-                        let v18 = ((s2.powi(2) + c(1.0)).powi(-1).cos() * c(0.9)).acos();
-                        acc3 += x1.tanh() * c(0.5);
-                        acc3 += v18.cos().sin() * c(0.4);
-                    }
-                    let v21 = d_abs(t.mul_add(v18, v18), margin);
-                    s0 = (s0 * c(0.6) + v21.cos() * c(0.02)).sin();
-                }
-                _ => {
-                    s1 = (s1 * c(0.8) + x1.cos() * c(0.2)).tanh();
-                }
-            }
-            s0 *= c(0.8);
-            s0 -= c(0.05) * d_powf(v5.tanh().powi(2) + c(1.0), v14.tanh()).sin();
-            let mut k22 = 0;
-            while k22 < 3 {
-                k22 += 1;
-                if le(t.tanh().exp_m1().powi(2).ln_1p(), s0, margin) && k22 < 3 {
-                    break 'l1;
-                }
-                match k22 {
-                    1 | 3 => {
-                        s2 = (s2 * c(0.8) + x1.sin().cosh() * c(0.1)).sin();
-                        if k22 % 2 == 0 {
-                            continue;
-                        }
-                        s1 *= c(0.6);
-                        s1 += c(0.05) * v18.asinh().cos();
-                    }
-                    _ => {
-                        s0 *= c(0.8);
-                        s0 -= c(0.02) * (v18 / (t * t + c(1.5)) / (t.sin().powi(2) + c(1.0))).tanh();
-                        acc3 -= c(0.1) * d_log(s1.powi(2) + c(1.0), (x1 * x1 + c(1.0)).recip().powi(2) + c(2.0)).cos();
-                    }
-                }
-                s2 *= c(0.5);
-                s2 += c(0.5) * d_min(v5, s1, margin).sin();
-            }
-            s2 = c(0.6) * s2 + c(0.05) * (t.cos() + v18.sin()).sin();
-        }
-        s0 = s0.mul_add(c(0.5), (x0 * x0 + c(1.0)).log10() * c(1.0));
-        let v23 = v.iter().fold(v5.cos(), |r, &p| r * c(0.75) + c(0.05) * (v[0] - x1 + p.tanh()).cos());
-        s0.cos() - s1 * c(1.5) - s2 - acc3.sin() + v14 * c(0.75) - v23 * c(0.5)
-    }
-
-    pub fn prog_51_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0;
-        let mut acc1: Dual64 = c(0.0);
-        let v4 = if ge(v[n % 4], -c(1.0), margin) {
-            let v2 = d_min(x1, -x2, margin);
-            v2 * x1 + d_max(x2, v2, margin)
-        } else if lt(d_abs(x1, margin), -c(0.5), margin) {
-            let v3 = (x2 * x2 + c(1.0)).sqrt();
-            d_powf(v3.tanh().powi(2) + c(1.0), (x2 + acc1).sin())
-        } else {
-            d_hypot(c(1.5_f64), x0.powi(3), margin)
-        };
-        let mut k5 = 0;
-        while k5 < n {
-            k5 += 1;
-            acc1 += c(0.25) * (v[k5 % 4] / (v[n % 4].powi(2) + c(0.5)) - x2.cos()).sin();
-            let v6 = ((v[k5 % 4] * v[k5 % 4] + c(1.0)).log(3.0).tanh() * c(0.5)).ln_1p();
-            acc1 += v6 * c(0.4);
-        }
-        let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| (q.cos() * c(0.9)).atanh() + p.sin()).sum::<Dual64>();
-        let mut a8 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a8[i][j] = (x1.powi(2) + c(2.0)).acosh();
-            }
-        }
-        let a9 = a8[1];
-        s0 = c(0.75) * s0 + c(0.05) * (x2 * x0).cos();
-        s0.tanh() - acc1 + v4.sin() - v7.tanh() + a8[0][1] * c(0.25) - a9[2] - (a9[2] / (a9[2] * a9[2] + c(0.5)) + x2.cos())
-    }
-
-    pub fn prog_52_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.asinh();
-        let mut acc1: Dual64 = c(0.0);
-        acc1 -= v[2].cos();
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            acc1 -= (x0 * x0 + c(2.0)).acosh().cos();
-            acc1 += c(0.5) * ((x2.cos() * c(2.0)).cosh().sin() * c(0.5)).ln_1p();
-            if k2 >= 2 || le(s0.powi(3), c(1.0), margin) {
-                break;
-            }
-        }
-        acc1 += s0.asinh();
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            acc1 += c(0.5) * ((v[i] * v[i] + c(0.5)).ln() / (x0 * x0 + c(1.0))).tanh();
-            s0 = s0 * c(0.8) + (x0 + c(0.25)).sin() * c(0.2);
-            if ge((x1 * x1 + c(1.0)).recip(), (v[3 - i].cos() * c(0.9)).atanh(), margin) {
-                let v3 = v[i].cos().exp2() + d_copysign(c(0.5_f64), x2, margin);
-                s0 = s0 * c(0.6) + v3.cos().tanh() * c(0.25);
-            } else if gt(x2.cos().exp() + x1 * c(core::f64::consts::FRAC_1_SQRT_2), x1.mul_add(fi, x1), margin) && k2 % 3 == 1 {
-                s0 = (s0 * c(0.5) + (s0.tanh() * c(0.9)).atanh() * c(0.1)).tanh();
-                acc1 += c(0.5) * ((fi + v[2]).sin() * c(2.0)).sinh().tanh();
-            } else {
-                s0 = s0 * c(0.8) + s0.sin() * c(0.2);
-                let v4 = s0.cos();
-                acc1 += c(0.5) * v4.cos();
-            }
-        }
-        match n {
-            0 => {
-                s0 = (s0 * c(0.6) + (-x0.sin()) * c(0.4)).sin();
-            }
-            1..=2 => {
-                let v5 = x1 - x0;
-                s0 = s0.mul_add(c(0.75), x2.powi(2).cos() * c(0.05));
-                s0 = (s0 * c(0.6) + v5.cos() * c(0.2)).tanh();
-            }
-            3 | 5 => {
-                let v6 = x2 * c(2.0) - (x1.cos() * c(1.2)).tan();
-                let v7 = prog_0_dual((d_atan2(s0, x0 * x0 + c(0.5)) - (x0 - v6)).sin() * c(2.0), x1, c(1.5), v, n, margin);
-                s0 *= c(0.5);
-                s0 -= c(0.005) * v7.cos();
-            }
-            _ => {
-                s0 = s0 * c(0.5) + d_max(-c(2.0_f64), d_atan2(x1, x1 * x1 + c(0.5)), margin).cos() * c(0.05);
-                acc1 += v[k2].mul_add(x0, x0).tanh() * c(0.75);
-            }
-        }
-        x2.sin() + s0.tanh() + acc1.cos() + ((x0.sin() * c(2.0)).cosh().sin() * c(0.5)).ln_1p()
-    }
-
-    pub fn prog_53_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.atan();
-        let mut s1 = (v[1] * v[1] + (x2 - v[1])).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = prog_52_dual(x0, x1.tanh() * c(2.0), (v[n % 4] / (v[n % 4] * v[n % 4] + c(0.5))).atan().tanh(), v, 6, margin);
-        let v4 = x2;
-        for _ in 0..v.len() {
-            s1 *= c(0.5);
-            s1 -= c(0.05) * (s1.tanh() * c(2.0)).sinh().tanh();
-            acc2 += c(0.5) * (v3.powi(2) + c(1.0)).log10().tanh();
-        }
-        let v5 = (v4 * v4 + c(1.0)).sqrt().cos();
-        s0 = c(0.6) * s0 + c(0.05) * (v5.sin() * c(0.9)).atanh().sin();
-        s0 * c(0.5) + s1.sin() + acc2.sin() + v3
-    }
-
-    pub fn prog_54_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.sin().exp2().cos();
-        let mut s1 = (s0 * x2).tanh().sinh();
-        let mut acc2: Dual64 = c(0.0);
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            if lt(x0, c(1.0), margin) {
-                s1 = c(0.8) * s1 + c(0.02) * s1.mul_add(x2, x0).tanh();
-            } else if le(x1, s1.sin(), margin) {
-                s0 = s0 * c(0.8) + (v[n % 4] * s0).tanh().exp2().sin() * c(0.02);
-            } else {
-                acc2 += d_clamp(v[i % 4], s1.sin() - c(1.5), fi.cos() + c(1.5), margin).tanh().exp().sin() * c(0.25);
-            }
-            let v4 = match i % 2 {
-                0 => {
-                    let v3 = v[3];
-                    (v3.tanh() * c(2.0)).cosh().cos()
-                }
-                1 => (x0.sin() * c(2.0)).sinh(),
-                _ => x2 * x1,
-            };
-            let v5: Dual64 = v[i % 4].cos().exp();
-            acc2 -= c(0.25) * d_hypot(c(0.5_f64), v4, margin).tanh();
-            acc2 += c(0.25) * v5.sin();
-        }
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            if ge(x1 - s1, c(1.0), margin) && i > 0 {
-                let v6 = (v[0].powi(2) + c(2.0)).ln();
-                acc2 += c(0.25) * (s0.tanh().cosh().tanh() * c(0.9)).asin().tanh();
-                s0 = c(0.75) * s0 + c(0.25) * v6.tanh();
-            }
-            s1 = (s1 * c(0.8) + fi.cos().exp2() * c(1.0)).sin();
-        }
-        let v8 = match n {
-            0 => x0 * x1,
-            2 => {
-                let v7 = d_to_radians(x1 + v[n % 4]);
-                (s0 * s0).ln_1p() + v7.tanh()
-            }
-            5 => {
-                for i in (0..n).rev() {
-                    acc2 -= d_hypot(c(3.0_f64), x2, margin).tanh() * c(0.25);
-                    if i % 3 == 1 {
-                        return v[3].powi(3);
-                    }
-                    acc2 += c(0.25) * ((v[n % 4] - x1).cos() * c(0.9)).asin().tanh();
-                }
-                (x0.cos() * c(1.2)).tan()
-            }
-            _ => {
-                s0 *= c(0.8);
-                s0 -= c(0.005) * prog_51_dual((s0 * s0).cos() * c(2.0), c(0.5), d_abs((v[2].sin() * c(1.2)).tan(), margin).cos(), v, n, margin).sin();
-                x0.cos().exp_m1()
-            }
-        };
-        let v9: Dual64 = prog_51_dual(x2, x1.cos() * c(2.0), c(0.75), v, n, margin);
-        s0 * c(0.5) + s1 + acc2.tanh() - v8 - v9.cos()
-    }
-
-    pub fn prog_55_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4] / (x2.tanh() + c(2.0));
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        let v4 = loop {
-            k2 += 1;
-            match k2 {
-                0 => {
-                    s0 = (s0 * c(0.8) + x1.asinh() * c(0.2)).tanh();
-                    s0 *= c(0.75);
-                    s0 -= c(0.05) * (s0 - (s0 * s0 + c(1.0)).powi(-1)).sin();
-                }
-                2 => {
-                    s0 = (s0 * c(0.75) + (x0 - x1) * c(0.1)).tanh();
-                    acc1 += (c(2.5) - x2).sin() * c(0.5);
-                    if ge(d_log(c(0.5_f64), x0 * x0 + c(2.0)), -c(0.5), margin) || k2 % 3 == 1 {
-                        s0 = s0.mul_add(c(0.6), (s0 * c(0.25)).sin() * c(1.0));
-                        acc1 += c(0.5) * x0.atan().cos();
-                    } else {
-                        s0 = s0 * c(0.8) + (d_log(c(0.5_f64), v[3] * v[3] + c(2.0)).powi(2) + c(1.0)).log(10.0) * c(0.4);
-                    }
-                }
-                3 => {
-                    acc1 += c(0.5) * (x0 + v[n % 4].sin()).sin();
-                }
-                _ => {
-                    let v3 = x1;
-                    s0 = s0 * c(0.8) + v3.cos().tanh() * c(0.2);
-                }
-            }
-            acc1 -= c(0.5) * x0.mul_add(x1, x1).sin();
-            if k2 >= 4 || gt(((x2 + x0).cos() * c(1.2)).tan(), -c(1.0), margin) {
-                break ((x2 * s0).sin() * c(0.9)).acos();
-            }
-        };
-        let mut k5 = 0;
-        while k5 < n + 1 && le(-v4, x0, margin) {
-            k5 += 1;
-            let v6 = x1 - c(2.0);
-            s0 = (s0 * c(0.8) + v6.cos() / ((s0 / (v6.cos() + c(2.0))).powi(2) + c(1.0)) * c(0.05)).tanh();
-        }
-        let mut k7 = 0;
-        while k7 < 4 {
-            k7 += 1;
-            s0 = s0.mul_add(c(0.5), (x0 - s0).cos() * c(0.25));
-            let mut k8 = 0;
-            while k8 < 5 {
-                k8 += 1;
-                s0 = (s0 * c(0.5) + s0.tanh().exp() * c(0.1)).tanh();
-                match k8 {
-                    0 | 2 => {
-                        acc1 += s0.mul_add(x2, x1).cos() * c(0.1);
-                        s0 = (s0 * c(0.6) + d_powf(s0.powi(2) + c(1.0), v4.tanh()) * c(0.02)).sin();
-                    }
-                    g if g > 3 => {
-                        let v9 = x1;
-                        s0 = c(0.6) * s0 + c(0.1) * (v4 * v4 + c(2.0)).acosh().tanh();
-                        acc1 += v9.cos().sin() * c(0.1);
-                    }
-                    _ => {
-                        let v10 = (x0.sin() + c(2.0)).cbrt().cos().exp_m1();
-                        acc1 -= (v10 * v10).cos() * c(0.1);
-                    }
-                }
-            }
-            let v12 = if gt(x1 * x1 * c(0.35), c(0.0), margin) {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = c(j as f64);
-                    s0 = s0.mul_add(c(0.6), d_clamp(s0.tanh(), -c(1.0), c(1.5), margin) * c(0.4));
-                    acc1 += u.tanh() / ((v4 * v4 + c(1.0)).ln().cos() + c(2.0)) * c(0.1);
-                    let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.25) * (d_min(fj.cos().exp_m1(), (v[j].powi(2) + c(1.0)).recip(), margin) + p.cos() + q.sin()).sin()).product::<Dual64>();
-                    acc1 += c(0.1) * v11.cos().sin();
-                }
-                ((v[k5 % 4] + x2).cos() * c(0.9)).asin()
-            } else if k2 % 2 == 0 && le((v4.cos() * c(0.9)).acos(), v4, margin) {
-                s0 = c(0.5) * s0 + c(0.25) * ((s0 + x1).powi(2) + c(1.0)).ln().sin();
-                (v[k5 % 4] / (x2.powi(2) + c(1.5))).mul_add((v4.sin() * c(2.0)).sinh(), x2.powi(2))
-            } else {
-                (v[k5 % 4].powi(2) + c(0.5)).recip()
-            };
-            s0 = (s0 * c(0.8) + v12.cos() * c(0.01)).tanh();
-        }
-        let v13 = v.iter().copied().map(|p| c(1.0) + c(0.25) * (x0 + p.sin()).sin()).product::<Dual64>();
-        x1 * c(1.5) - s0.cos() + acc1.tanh() + v4.tanh() + v13.sin()
-    }
-
-    pub fn prog_56_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = -x0.cos();
-        let mut s1 = (v[n % 4] - x0.tanh()).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().fold(acc2, |r, &p| r * c(0.5) + c(0.1) * d_hypot((p.cos() * c(1.5)).sinh(), r, margin).tanh());
-        let mut k4 = 0;
-        while k4 < n && le((x1.tanh() * c(0.9)).acos(), -c(1.0), margin) {
-            k4 += 1;
-            let v5 = x2.atan();
-            acc2 -= c(0.25) * (v3 + x2).tanh();
-            acc2 += c(0.25) * v5.sin();
-        }
-        let mut m6 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            if lt(((v[m6 % 4] - x2).powi(2) + c(2.0)).sqrt(), -c(1.0), margin) && m6 < 34 {
-                m6 += 1;
-            }
-            s0 = s0.mul_add(c(0.6), (s1 * s1 + c(1.0)).recip() * c(0.5));
-            match i {
-                0 => {
-                    s1 = s1 * c(0.5) + (fi.sin().cosh() - t).tanh() * c(0.5);
-                    acc2 += c(0.5) * d_log(x1 * x1 + c(1.0), t * t + c(2.0)).tanh().exp2().cos();
-                }
-                1..=2 => {
-                    s0 = s0.mul_add(c(0.6), (-s0.tanh().exp2()).cos() * c(0.25));
-                    acc2 += ((fi / (t * t + c(1.5))).powi(2) + c(0.5)).recip().tanh() * c(0.5);
-                }
-                3 => {
-                    s1 *= c(0.6);
-                    s1 += c(1.0) * (fi * c(2.0)).tanh();
-                    break;
-                }
-                _ => {
-                    s1 = (s1 * c(0.75) + d_copysign(c(2.0_f64), s1, margin) * c(1.0)).sin();
-                    let v7 = (v[(i + k4) % 4] * v[(i + k4) % 4] + c(1.0)).log2();
-                    s0 = s0 * c(0.75) + v7.tanh() * c(0.1);
-                }
-            }
-            let v8 = v.iter().map(|&p| c(1.0) + c(0.25) * (d_log(x1 * x1 + c(1.0), s0 * s0 + c(2.0)).cos().exp2() + p.tanh()).cos()).product::<Dual64>();
-            s1 = s1.mul_add(c(0.75), (t.cos() + v8.tanh()).tanh() * c(0.01));
-        }
-        match m6 {
-            0 => {
-                acc2 += (x1.sin() * c(0.5)).ln_1p();
-            }
-            2..=3 => {
-                acc2 += -v3;
-            }
-            4 | 6 => {
-                let x2 = s1 + (x2 * x2 + c(1.0)).ln();
-                acc2 += c(0.75) * x2.cos();
-            }
-            _ => {
-                acc2 += d_max(-c(3.0_f64), x2, margin).tanh();
-                let v9 = x0.tanh().exp2();
-                s0 *= c(0.75);
-                s0 += c(0.1) * v9.tanh().sin();
-            }
-        }
-        let mut a10 = [c(0.0); 4];
-        a10[0] = (v3 * v3 + c(1.0)).ln();
-        for i in 1..4 {
-            let fi = c(i as f64);
-            a10[i] = a10[i - 1] * c(0.5) + fi.tanh().exp().sin() * c(1.0);
-        }
-        x1 + s0.cos() + s1 - acc2.cos() + a10[1]
-    }
-
-    pub fn prog_57_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[2] * x0).sin();
-        let mut s1 = ((x1.cos() * c(0.9)).atanh() + c(2.0)).sin() * c(2.0);
-        let mut s2 = (s1.cos() * c(0.5)).ln_1p();
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = match n {
-            0 => d_log(d_atan2(x2.powi(2) + c(1.0), s1).powi(2) + c(1.0), (acc3.powi(2) + c(1.0)).log2().powi(2) + c(2.0)),
-            1 | 3 => d_log(x2 * x2 + c(1.0), x2.powi(2) + c(2.0)).powi(2).ln_1p(),
-            g if g > 4 => d_clamp(s2, -c(1.0), c(0.5), margin),
-            _ => {
-                s0 = s0.mul_add(c(0.8), (s2 + d_to_degrees(s0) * c(0.01)).tanh() * c(0.01));
-                prog_56_dual(s1.sin().cos(), x1, (-s0).sin(), v, n, margin)
-            }
-        };
-        let v6 = match n % 4 {
-            0 => x0.tanh(),
-            1 | 3 => {
-                let v5 = x0.tanh().exp() + c(0.8);
-                prog_51_dual(x1, s2, c(2.0), v, n, margin) + v5.cos()
-            }
-            _ => v[1].sin().exp(),
-        };
-        let a7 = v.map(|e| e.tanh());
-        let v8 = a7.iter().fold(s0, |r, &p| r * c(0.75) + c(0.25) * (acc3 + c(1.5) + p.sin()).sin());
-        'l0: for (i, &t) in a7.iter().enumerate() {
-            acc3 += c(0.5) * (x2.powi(2) + (v6.cos() * c(0.9)).asin()).sin();
-            let v9 = d_atan2(c(1.5_f64), s0);
-            acc3 += (c(SCALE) + v9).sin() * c(0.5);
-            for &u in v.iter() {
-                let v11 = match i {
-                    0 => {
-                        let v8 = u - s1;
-                        ((c(1.2) - v4).cos() + c(2.0)).cbrt() + v8.cos()
-                    }
-                    1 => v8.cos(),
-                    2 => x2.cos().exp_m1(),
-                    _ => {
-                        let v10 = -u;
-                        v8 + v10.tanh()
-                    }
-                };
-                acc3 += ((v8.sin() * c(0.9)).atanh().powi(2) + c(1.0)).sqrt().tanh() * c(0.1);
-                if !(i == 3 && le(d_log(t.cos().exp_m1().powi(2) + c(1.0), (x1.sin() * c(0.9)).asin().powi(2) + c(2.0)), v11, margin)) {
-                    break 'l0;
-                }
-                acc3 += c(0.1) * u.cos().tanh();
-            }
-            s1 = s1.mul_add(c(0.6), t.sin().sin() * c(0.4));
-        }
-        s2 = s2 * c(0.8) + x2.atan().cos() * c(0.2);
-        s1.cos() - s2 - acc3.sin() - v4.sin() + v6.sin() - v8 - (v8 * v8 + c(1.0)).cbrt()
-    }
-
-    pub fn prog_58_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4] * v[n % 4] + c(1.0)).log2().cos() * c(2.0);
-        let mut s1: Dual64 = prog_51_dual(x0, c(0.75), s0, v, n, margin).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v14 = match n % 3 {
-            0 | 2 => {
-                for i in 0..4 {
-                    let fi = c(i as f64);
-                    match n {
-                        0 | 2 => {
-                            acc2 += x1.sin().cos() * c(0.5);
-                            let v3 = (x2.powi(2) + c(1.0)).sqrt().powi(2).ln_1p();
-                            acc2 += v3.sin() * c(0.5);
-                        }
-                        3 => {
-                            for j in (0..=n).rev().step_by(2) {
-                                let fj = c(j as f64);
-                                let v4 = if gt((x1.powi(2) + c(1.0)).log2(), c(0.0), margin) {
-                                    (x2.powi(2) + c(0.5)).ln() - s0
-                                } else if lt((x2 * x2 + c(1.0)).recip(), -c(0.25), margin) || j == 0 {
-                                    v[(j + n) % 4].sin()
-                                } else {
-                                    return d_atan2(d_abs(s0, margin), fj.powi(2) + c(1.0))
-                                };
-                                match i {
-                                    0 => {
-                                        let x2 = (fi.tanh() * c(0.5)).ln_1p() * (fj - c(0.8));
-                                        acc2 += c(0.1) * x2.tanh().sin();
-                                    }
-                                    1..=2 => {
-                                        acc2 += c(0.1) * (v[2] - x1).tanh();
-                                    }
-                                    _ => {
-                                        acc2 += v4.cos() * c(0.1);
-                                    }
-                                }
-                                if ge(v4 - fi, -c(1.0), margin) {
-                                    continue;
-                                }
-                                s0 = s0.mul_add(c(0.8), (v[(j + n) % 4].powi(3) / (s0.tanh() + c(2.0))).tanh() * c(0.01));
-                            }
-                            let v5 = s1 - x1;
-                            acc2 -= v5.cos() * c(0.5);
-                        }
-                        5 => {
-                            let v6 = x2.mul_add(x2, x0);
-                            acc2 -= c(0.5) * v6.sin();
-                        }
-                        _ => {
-                            acc2 += (x2.powi(2) - c(0.1)).sin() * c(0.5);
-                            match i {
-                                0 => {
-                                    let v7 = v[1] * (s1 + x1);
-                                    acc2 += c(0.5) * v7.cos();
-                                }
-                                1..=2 => {
-                                    s0 = c(0.5) * s0 + c(0.05) * (s0.sin() * c(1.2)).tan().cos();
-                                    let v8 = (x1 * x1 + c(1.0)).ln();
-                                    acc2 -= c(0.5) * v8.tanh();
-                                }
-                                3 => {
-                                    break;
-                                }
-                                _ => {
-                                    acc2 -= c(0.5) * (x0 * c(0.25)).sin();
-                                    let v9 = (x1.tanh() * c(0.9)).acos();
-                                    acc2 -= c(0.5) * v9.tanh();
-                                }
-                            }
-                        }
-                    }
-                    let v10 = v[1];
-                    let v12 = match i % 4 {
-                        0 => {
-                            let v11 = (x2.sin() * c(1.2)).tan();
-                            fi + x1 + v11.sin()
-                        }
-                        g if g > 1 => (x0 * x0).ln_1p(),
-                        _ => {
-                            acc2 -= ((x1.sin() * c(1.2)).tan() - v[3 - i].sin().sinh()).tanh() * c(0.25);
-                            fi.asinh()
-                        }
-                    };
-                    acc2 += (x1.powi(2) + c(1.0)).recip().cos() * c(0.5);
-                    s1 = s1.mul_add(c(0.75), (v10.sin() - v12.cos()).sin() * c(0.02));
-                }
-                let v13 = x2 * x2;
-                d_clamp(x1, -c(1.0), c(0.5), margin) + v13.sin()
-            }
-            _ => x2 / c(4.0),
-        };
-        s1 = s1.mul_add(c(0.75), prog_51_dual(v14, (v[n % 4].cos() / (x0.mul_add(x1, x1).powi(2) + c(0.5))).cos() * c(2.0), ((c(0.3) - x1).sin() * c(0.9)).acos().cos() * c(2.0), v, 6, margin).sin() * c(0.005));
-        for i in 0..5 {
-            let fi = c(i as f64);
-            acc2 += d_log((s1 * fi).powi(2) + c(1.0), s0.sin().powi(2) + c(2.0)).cos() * c(0.25);
-            if lt(x0.sin(), -c(0.5), margin) {
-                break;
-            }
-        }
-        if le(v[n % 4].cos().exp_m1(), s0, margin) {
-            let v15 = v[n % 4].sin();
-            s0 *= c(0.8);
-            s0 += c(0.2) * v15.cos().tanh();
-        } else if le(-x1.sin().exp(), x0, margin) {
-            acc2 -= (x0.cos() * c(0.9)).atanh() * c(0.75);
-            let x1 = x1.tanh().exp_m1().sin();
-            s0 = c(0.5) * s0 + c(0.1) * x1.cos().tanh();
-        }
-        s0 * c(0.5) + s1 * c(1.5) + acc2.cos() - (x0.sin() * c(0.9)).asin()
-    }
-
-    pub fn prog_59_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 + v[n % 4]).tanh() * c(2.0);
-        let mut s1 = (d_to_degrees(x1 - x0) * c(0.01)).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        for _ in (0..=n).rev().step_by(2) {
-            acc2 -= s1.tanh() * c(0.5);
-            acc2 += (x2.tanh() * c(0.9)).asin().tanh().cos() * c(0.5);
-        }
-        match n {
-            0 => {
-                let mut k3 = 0;
-                while k3 < n + 1 {
-                    k3 += 1;
-                    let v4 = v.iter().map(|&p| x1 - x2 - x1 + p.tanh()).sum::<Dual64>();
-                    if ge((v[(k3 + n) % 4] * v[(k3 + n) % 4] + c(0.5)).ln(), d_max(v[k3 % 4], x2, margin), margin) {
-                        s1 = (s1 * c(0.6) + x2.cos().exp_m1() * c(0.1)).sin();
-                    } else {
-                        s1 = s1.mul_add(c(0.75), (s0 + s1).tanh() * c(0.1));
-                    }
-                    s1 = s1 * c(0.8) + (s0 * s0 + c(1.0)).ln().sin() * c(0.2);
-                    acc2 += v4.cos() * c(0.25);
-                }
-                acc2 += c(0.02) * prog_13_dual(s0, x1, s1, v, 4, margin).cos();
-            }
-            1..=3 => {
-                s0 *= c(0.5);
-                s0 += c(0.05) * (s1 * s1 + c(1.0)).log(2.0).tanh();
-                s1 = (s1 * c(0.6) + (v[n % 4].sin() * c(2.0)).sinh() * c(0.05)).sin();
-            }
-            g if g > 4 => {
-                acc2 += d_min(c(2.0_f64), x2 - s1, margin).cos();
-                let v5 = (x0.sin() * c(1.2)).tan() + s1;
-                acc2 -= v5.sin() * c(0.25);
-            }
-            _ => {
-                acc2 += s1.powi(2) * c(0.5);
-                acc2 -= d_abs(x2, margin).tanh();
-                if n > 1 && ge(c(0.8) * v[n % 4], c(0.5), margin) {
-                    acc2 -= d_abs(v[2], margin).cos();
-                } else if gt(d_max(x2, s1, margin).sin().exp(), -c(1.0), margin) {
-                    s1 = s1.mul_add(c(0.75), (x2.sin() * c(1.5)).sinh().tanh() * c(0.05));
-                }
-            }
-        }
-        for &t in v.iter() {
-            acc2 += c(0.5) * d_clamp(s0, -c(0.5), c(0.5), margin).cos();
-            let v6 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.1) * (s0 + s1 + p.cos()).cos());
-            acc2 -= c(0.5) * (t.tanh() - v6.sin()).tanh();
-        }
-        let v8 = if le(d_to_radians(x2), s1, margin) {
-            s0.sin()
-        } else {
-            let v7 = x0 / (s1.sin() + c(2.0));
-            x1 + v7.cos()
-        };
-        for &t in v.iter() {
-            s0 = s0.mul_add(c(0.75), (x1.powi(2) + c(1.5)).acosh().cos() * c(0.05));
-            match n {
-                0 => {
-                    let v9 = (s0.sin().exp2().sin() * c(1.5)).cosh();
-                    acc2 += c(0.5) * v9.sin().cos();
-                }
-                2 | 4 => {
-                    s0 = (s0 * c(0.8) + (v[n % 4] * v[n % 4] + c(1.5)).acosh() * c(0.05)).tanh();
-                }
-                g if g > 5 => {
-                    s1 = s1.mul_add(c(0.8), x2.sin().exp_m1().cos() * c(0.05));
-                    if lt(x1.powi(3) - x1 / (s1 * s1 + c(1.0)), v8.sin(), margin) {
-                        let v10 = t.tanh();
-                        s1 = s1.mul_add(c(0.6), ((s0.powi(2) + c(0.5)).recip() * s1.sin()).sin() * c(0.1));
-                        s1 = c(0.6) * s1 + c(0.4) * v10.tanh();
-                    }
-                    acc2 += d_atan2(t.sin(), (t * t + c(1.0)).sqrt().powi(2) + c(0.5)).cos() * c(0.5);
-                    if gt((x2.cos() * c(0.9)).atanh(), (s1 * s1 + c(1.0)).powi(-1), margin) {
-                        for &u in v.iter() {
-                            s1 = s1 * c(0.8) + v[n % 4].mul_add(v8, u).tanh() * c(0.02);
-                            match n {
-                                0 => {
-                                    s1 *= c(0.6);
-                                    s1 += c(0.05) * (x2 + (x0.sin() * c(0.9)).atanh()).cos();
-                                    let v11: Dual64 = x0 / (v8.powi(2) + c(1.0));
-                                    s1 *= c(0.75);
-                                    s1 += c(0.1) * v11.sin();
-                                }
-                                2 => {
-                                    break;
-                                }
-                                3..=4 => {
-                                    s1 *= c(0.8);
-                                    s1 += c(0.2) * s0.cos();
-                                    s0 = s0.mul_add(c(0.75), x0.cos() * c(0.25));
-                                }
-                                _ => {
-                                    acc2 -= c(0.1) * (u - (c(0.5) - u)).cos();
-                                }
-                            }
-                            match n % 4 {
-                                0 => {
-                                    let v12 = -t;
-                                    acc2 += c(0.1) * v12.sin().cos();
-                                }
-                                2 => {
-                                    acc2 -= c(0.1) * x0.powi(2).cos();
-                                }
-                                3 => {
-                                    acc2 += c(0.1) * x1.cos().exp_m1().tanh();
-                                    if n > 3 && lt(x1.sin(), s0, margin) {
-                                        s1 = s1.mul_add(c(0.5), s1.sin().tanh() * c(0.5));
-                                        break;
-                                    }
-                                    s1 = (s1 * c(0.75) + s1 / (s0.cos() + c(2.0)) * c(2.5) * c(0.05)).tanh();
-                                }
-                                _ => {
-                                    s1 = (s1 * c(0.8) + (x1 * x1 + c(1.0)).recip().tanh().exp_m1() * c(0.1)).tanh();
-                                    let v13 = x1 + x2;
-                                    acc2 += v13.tanh() * c(0.1);
-                                }
-                            }
-                        }
-                        acc2 -= c(0.5) * (x1.tanh() * c(0.9)).atanh().sin();
-                    } else if gt((c(SCALE) + s0).cos().exp(), d_to_radians(v8) * c(20.0), margin) {
-                        let x2 = ((c(1.25) * s0).sin() * c(0.9)).atanh();
-                        acc2 += x2.tanh().tanh() * c(0.5);
-                    } else {
-                        acc2 += (v8.asinh().powi(2) + c(1.0)).ln().cos() * c(0.5);
-                        if gt((x1.sin() * c(1.2)).tan(), -c(1.0), margin) && n % 3 == 1 {
-                            continue;
-                        }
-                    }
-                }
-                _ => {
-                    s0 = (s0 * c(0.5) + (s0 - v[n % 4]) * c(0.25)).sin();
-                    let v14 = (v[n % 4].cos() * c(1.2)).tan();
-                    s1 *= c(0.6);
-                    s1 += c(0.02) * v14.tanh();
-                }
-            }
-            acc2 -= (t * t + c(1.0)).log(2.0).sin() * c(0.5);
-        }
-        s0.tanh() - s1.cos() + acc2.tanh() - v8 * c(0.75) + s1 * c(1.2)
-    }
-
-    pub fn prog_60_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[3] * v[2].cos();
-        let mut acc1: Dual64 = c(0.0);
-        let mut m2 = 0;
-        for i in 0..n {
-            if le((x0.cos().powi(2) + c(0.5)).recip(), v[0], margin) {
-                m2 += 1;
-            }
-            let v3 = x2.tanh().exp2();
-            if i % 3 == 1 && ge(d_to_radians(v3), c(0.0), margin) {
-                let v4 = (x1 * x1 + c(1.0)).cbrt();
-                s0 = (s0 * c(0.5) + v4.cos() * c(0.25)).sin();
-            }
-            if i < 3 && lt(x0 + (x0 - s0), c(0.0), margin) {
-                s0 = c(0.75) * s0 + c(0.02) * d_powf(v[i % 4] * v[i % 4] + c(1.0), v[n % 4].cos()).tanh();
-            } else if gt(x0 * c(std::f64::consts::FRAC_PI_4) * c(std::f64::consts::FRAC_PI_4), c(0.0), margin) || i == 5 {
-                let v5 = s0;
-                acc1 -= c(0.25) * v5.cos();
-                if !(i % 2 == 0 && ge(v[i % 4].cos().exp(), (x1.sin() + c(2.0)).cbrt(), margin)) {
-                    break;
-                }
-            } else {
-                let v6 = (x1.powi(2) + c(1.5)).acosh();
-                acc1 -= v6.cos() * c(0.25);
-            }
-            s0 = s0 * c(0.6) + d_log(c(0.5_f64), x1.powi(2) + c(2.0)).atan().cos() * c(0.25);
-        }
-        match m2 {
-            0 => {
-                s0 = s0 * c(0.6) + v[n % 4].tanh().sinh().sin() * c(0.25);
-            }
-            g if g > 1 => {
-                s0 = c(0.6) * s0 + c(0.1) * (d_to_degrees(s0) * c(0.02)).sin();
-            }
-            _ => {
-                acc1 += (x2 * x0).cos();
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            match i % 3 {
-                0 => {
-                    s0 = s0 * c(0.5) + (v[i] * c(std::f64::consts::FRAC_PI_4)).mul_add((fi.powi(2) + c(0.5)).powf(0.3), x2.sin()).cos() * c(0.1);
-                    continue;
-                }
-                1 => {
-                    s0 = c(0.5) * s0 + c(0.2) * (s0.sin() * c(0.9)).asin().tanh();
-                    acc1 += c(0.5) * (t.tanh().exp_m1() * (x1.cos() + c(2.0)).cbrt()).sin();
-                }
-                _ => {
-                    acc1 += d_hypot(c(3.0_f64), (t * t + c(1.0)).log(2.0), margin).cos() * c(0.5);
-                    if gt(x2.mul_add(v[2], x1) - x1, (s0.tanh() * c(0.5)).ln_1p(), margin) {
-                        acc1 -= (v[3].powi(2) + c(1.0)).log(3.0) * c(0.25);
-                        break;
-                    }
-                    s0 = c(0.6) * s0 + c(0.05) * ((s0.tanh() * c(1.5)).sinh() - (s0 + t)).cos();
-                }
-            }
-            let v7 = v.iter().copied().map(|p| x2 + p.sin()).sum::<Dual64>();
-            acc1 += c(0.5) * v7.cos().cos();
-        }
-        'l2: for i in (0..=n).rev().step_by(2) {
-            s0 *= c(0.5);
-            s0 += c(0.02) * (x2.tanh() * c(1.2)).tan().tanh().exp2().tanh();
-            for j in 0..i {
-                let fj = c(j as f64);
-                if le(x1, c(0.0), margin) {
-                    break 'l2;
-                }
-                let v8: Dual64 = if ge((s0.tanh() * c(0.5)).ln_1p().asinh(), c(0.25), margin) || j > 3 {
-                    x2 * v[j % 4] * x0
-                } else if ge(d_abs((s0 * s0 + c(1.0)).log2(), margin), -c(0.25), margin) {
-                    (c(SCALE) + s0).cos().exp()
-                } else {
-                    d_atan2(fj.powi(2) + c(1.0), v[n % 4])
-                };
-                s0 = s0 * c(0.75) + (v[j % 4].powi(2) + c(2.0)).acosh().sin() * c(0.1);
-                s0 = s0.mul_add(c(0.5), v8.tanh().tanh() * c(0.02));
-            }
-            let mut k9 = 0;
-            while k9 < n {
-                k9 += 1;
-                acc1 += c(0.05) * (x2 * x2 + c(1.5)).acosh().sin();
-                s0 = s0.mul_add(c(0.8), (s0.sin() * c(0.5)).ln_1p().tanh() * c(0.2));
-            }
-        }
-        match m2 + n {
-            1 | 3 => {
-                s0 = s0.mul_add(c(0.75), (d_abs(x0, margin).sin() * c(0.9)).asin().cos() * c(0.1));
-                if n < 1 {
-                    let v10 = x1.powi(2);
-                    s0 = (s0 * c(0.5) + x0.tanh() * c(0.5)).tanh();
-                    acc1 += v10.tanh();
-                } else if ge((x1.powi(2) + c(1.0)).recip(), c(0.5), margin) {
-                    for i in 0..n {
-                        let fi = c(i as f64);
-                        for (j, &u) in v.iter().enumerate() {
-                            let fj = c(j as f64);
-                            acc1 += (v[3 - j] / (d_log(v[1] * v[1] + c(1.0), x2.powi(2) + c(2.0)).powi(2) + c(1.0))).cos() * c(0.05);
-                            if lt((-u).tanh(), fj, margin) {
-                                return x2;
-                            }
-                            s0 = s0.mul_add(c(0.6), (s0.sin() * c(1.2)).tan().tanh() * c(0.02));
-                        }
-                        let v11 = d_abs((fi * fi + c(1.0)).log(10.0), margin);
-                        let v12 = (d_max(x2, v11, margin).powi(2) + c(1.0)).cbrt();
-                        acc1 += c(0.2) * (v12 * v12 + c(1.0)).ln();
-                    }
-                    s0 = (s0 * c(0.6) + (c(SCALE) + (x1 * x1 + c(1.0)).sqrt()) * c(0.4)).sin();
-                }
-                let v13 = s0.cos().cos().exp2();
-                acc1 += v13.tanh();
-            }
-            4..=5 => {
-                let v14 = s0 * x1;
-                s0 = s0.mul_add(c(0.8), v14.sin() * c(0.05));
-            }
-            7 => {
-                acc1 += x2.sin();
-            }
-            _ => {
-                acc1 -= (v[n % 4] - c(2.5)).tanh();
-            }
-        }
-        x1.sin() + x2 - s0 * c(0.75) + acc1.tanh()
-    }
-
-    pub fn prog_61_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x0 * v[n % 4]).powi(2) + c(0.5)).ln().sin() * c(2.0);
-        let mut s1 = (x2 * x1).sin() * c(2.0);
-        let mut s2 = (s1 + c(1.5)).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().fold(acc3, |r, &p| r * c(0.75) + c(0.1) * d_log(p * p + c(1.0), acc3.powi(2) + c(2.0)).cos());
-        let v5 = v.iter().fold(acc3, |r, &p| r * c(0.75) + c(0.1) * ((r * r).ln_1p() + p.sin()).sin());
-        let a6 = v.map(|e| e.cos());
-        if le(x2.powi(2), -c(1.0), margin) {
-            s1 = (s1 * c(0.6) + v[2].cos().sinh().cos().exp2() * c(0.1)).tanh();
-            let v7 = -(a6[3] * a6[3]);
-            s0 = c(0.6) * s0 + c(0.1) * v7.sin().cos();
-        } else if lt(prog_51_dual(c(1.5), c(2.0), v5.sin().cosh().tanh().sin(), a6, n, margin), c(1.0), margin) {
-            s2 = (s2 * c(0.8) + x2 / (v4.powi(2) + c(1.0)) * c(0.1)).tanh();
-        } else {
-            s1 = (s1 * c(0.6) + d_min(c(2.0_f64), v4, margin) * c(0.5)).tanh();
-        }
-        let mut a8 = [c(0.0); 4];
-        for i in 0..4 {
-            a8[i] = v[i] * v[i] - d_abs(a6[1], margin);
-        }
-        acc3 -= v4;
-        s0 - s1 + s2 + acc3 + v5 * c(0.5) + a8[1].cos()
-    }
-
-    pub fn prog_62_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1;
-        let mut s1: Dual64 = (x2 * x2 + c(1.0)).recip();
-        let mut s2 = ((v[n % 4] - x1).powi(2) + c(0.5)).ln().cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        'l0: for i in 0..v.len() {
-            let fi = c(i as f64);
-            s1 *= c(0.6);
-            s1 -= c(1.0) * (fi.sin() * c(1.2)).tan().sin();
-            s0 = c(0.75) * s0 + c(0.25) * x0.atan().sin();
-            acc3 -= c(0.4) * (x0.powi(3).powi(2) + c(2.0)).ln().cos();
-            for j in 0..5 {
-                let fj = c(j as f64);
-                if j % 3 == 1 && gt((fj + x1).cos().exp(), -c(0.5), margin) {
-                    let x2 = (x2.powi(2) + c(1.0)).ln();
-                    s0 = s0 * c(0.5) + x2.sin() * c(0.5);
-                } else if le(v[(j + n) % 4].mul_add(v[0], v[j % 4]) - x0.sin(), -c(1.0), margin) {
-                    acc3 -= (d_log(c(0.5_f64), s0 * s0 + c(2.0)).powi(2) + c(0.5)).cbrt() * c(0.05);
-                    if gt(v[n % 4] * s0, -c(1.0), margin) {
-                        break;
-                    }
-                }
-                if lt(x1.tanh().exp2() / (fj.sin() + c(2.0)), c(1.0), margin) || n % 2 == 0 {
-                    break 'l0;
-                }
-                acc3 -= c(0.1) * fi.cos();
-            }
-        }
-        let v4 = v.iter().map(|&p| d_atan2(x0 * x0 + c(1.0), x0).atan() + p.cos()).sum::<Dual64>();
-        if le(x1.sin().sinh(), (s0 * s0 + c(1.0)).log(3.0), margin) {
-            s1 *= c(0.6);
-            s1 -= c(0.02) * s1.sin().exp_m1().sin();
-        } else if n < 6 && gt(prog_61_dual(x0.sin().exp().cos(), x1, s1.atan().cos() * c(2.0), v, n, margin), s1 - v[n % 4], margin) {
-            let v4 = v4.cos();
-            s0 *= c(0.75);
-            s0 -= c(0.02) * s2.sin();
-            acc3 -= c(0.25) * v4.sin();
-        } else {
-            acc3 += c(0.75) * ((x0.powi(2) + c(0.5)).recip() * (c(0.8) * x1)).cos();
-        }
-        let v5 = v.iter().fold(v4.sin(), |r, &p| r * c(0.75) + c(0.25) * p.asinh().sin());
-        let a6 = v.map(|e| e.sin());
-        s2 = c(0.6) * s2 + c(0.4) * v[0].cos().sin();
-        s0 * c(0.25) - s1 + s2 + acc3.tanh() + v5.cos() + a6[3]
-    }
-
-    pub fn prog_63_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4].mul_add(v[3], x0).cos() * c(2.0);
-        let mut s1 = (v[n % 4].sin() * c(0.9)).atanh();
-        let mut s2 = (d_clamp(x1, -c(0.5), c(1.0), margin) + (x2 * x2 + c(2.0)).ln()).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().fold(x1, |r, &p| r * c(0.75) + c(0.05) * (p.cos() * c(1.5)).cosh().sin());
-        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| p.atan() + q.sin()).sum::<Dual64>();
-        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| d_powf(c(0.5_f64), v5.cos()) + p.sin() + q.cos()).sum::<Dual64>();
-        let mut a7 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                let fj = c(j as f64);
-                a7[i][j] = (fj.cos().exp2().powi(2) + c(1.0)).log(3.0);
-            }
-        }
-        let a8 = a7[1];
-        s0 = (s0 * c(0.75) + v4.tanh() * c(0.1)).sin();
-        s1 *= c(0.5);
-        s1 += c(0.05) * d_max((acc3.cos() * c(1.2)).tan(), (v4 * v4 + c(1.5)).acosh(), margin).cos();
-        s2 = s2.mul_add(c(0.75), (v5 - a7[1][1]).tanh() * c(0.02));
-        acc3 += ((x1.tanh() * c(0.9)).asin() - (a8[n % 4].powi(2) + c(1.0)).log2()).sin();
-        s0 * c(0.5) + s1 + s2 * c(1.5) + acc3 * c(0.5) - v6.tanh() - ((acc3 * acc3 + c(2.0)).sqrt().powi(2) + c(0.5)).cbrt()
-    }
-
-    pub fn prog_64_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.cos().exp().asinh();
-        let mut acc1: Dual64 = c(0.0);
-        for i in 0..5 {
-            let fi = c(i as f64);
-            acc1 += d_powf(fi.tanh().powi(2) + c(0.5), v[n % 4].sin().sin()).tanh() * c(0.4);
-            let v2: Dual64 = (s0 * s0 + c(1.0)).powf(1.5).sin();
-            acc1 += c(0.25) * v2.tanh().cos();
-        }
-        let v3 = prog_61_dual(c(0.5), x2, (v[n % 4] * v[n % 4] + c(1.0)).log2().tanh() * c(2.0), v, n, margin);
-        if ge(d_hypot(x1, v[n % 4], margin), c(0.0), margin) {
-            s0 = s0.mul_add(c(0.5), (x1.sin() * c(0.9)).atanh().tanh() * c(0.1));
-            if ge(d_to_radians(v3).cos().exp(), c(0.0), margin) {
-                for i in 0..6 {
-                    let fi = c(i as f64);
-                    s0 = s0 * c(0.5) + d_atan2(s0.powi(2) + c(1.0), v[(i + n) % 4]).cos() * c(0.25);
-                    acc1 -= (fi * fi + c(1.0)).log2().tanh() * c(0.25);
-                }
-                s0 *= c(0.8);
-                s0 -= c(0.2) * ((c(0.5) * v[n % 4]).powi(2) + c(0.5)).recip().tanh();
-            } else if ge((x0 / (x1 * x1 + c(1.5))).cos().exp2(), acc1, margin) {
-                let v3 = x1 - x2;
-                s0 = (s0 * c(0.5) + v3.sin() * c(0.25)).sin();
-            } else {
-                let v4 = prog_0_dual(x2.powi(2).sin(), d_to_radians(acc1).tanh() * c(2.0), x0, v, n, margin);
-                s0 = s0 * c(0.5) + v4.cos() * c(0.005);
-            }
-            s0 = c(0.5) * s0 + c(0.02) * x1.powi(3).tanh();
-        } else if gt(v[0].sin().sinh(), c(0.5), margin) {
-            acc1 -= x2.sin().exp2().cos();
-            s0 = (s0 * c(0.6) + prog_61_dual(d_hypot(x1, x0, margin).tanh(), x2, x1, v, 2, margin) * c(0.005)).tanh();
-        }
-        let v5 = x2.tanh() * (x1 * x1).ln_1p();
-        let v6 = prog_63_dual(x0, c(0.75), ((-v[n % 4]).tanh() * c(0.5)).ln_1p().tanh() * c(2.0), v, n, margin);
-        s0 + acc1.tanh() - v3.cos() - v5 - v6.cos()
-    }
-
-    pub fn prog_65_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_log(c(0.5_f64), v[3] * v[3] + c(2.0));
-        let mut s1 = (s0 + v[1]).tanh().exp().sin() * c(2.0);
-        let mut s2 = (s1.powi(2) + c(2.0)).ln();
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        let v8 = loop {
-            k4 += 1;
-            acc3 += d_atan2(x0.powi(2) + c(0.5), x2).cos() * c(0.5);
-            acc3 -= c(0.5) * (x1.sin() * c(0.9)).asin().tanh();
-            let mut k5 = 0;
-            while k5 < n && lt(d_to_radians(x1), c(0.0), margin) {
-                k5 += 1;
-                s0 = s0 * c(0.8) + x2.tanh() * c(0.2);
-                match k5 {
-                    1 => {
-                        acc3 += (c(0.75) - s2 * s1).sin() * c(0.05);
-                    }
-                    2 | 4 => {
-                        acc3 -= c(0.05) * (v[k5 % 4].powi(3) - c(2.0)).cos();
-                        if lt(d_to_radians(s0) * c(50.0), x2, margin) {
-                            return d_log(s1 * s1 + c(1.0), x1.powi(2) + c(2.0));
-                        }
-                        acc3 += c(0.05) * (v[k5 % 4] + (s1 * s1 + c(0.5)).ln()).tanh();
-                    }
-                    5 => {
-                        continue;
-                    }
-                    _ => {
-                        s0 = s0.mul_add(c(0.75), d_hypot(s1, s2, margin).asinh().sin() * c(0.1));
-                    }
-                }
-                let v7 = match n % 4 {
-                    0 => d_to_radians(s1 - c(0.75)) * c(50.0),
-                    g if g > 1 => {
-                        let x2 = s0 + x2;
-                        let v6 = v[(k5 + n) % 4] * v[(k5 + n) % 4];
-                        x1 + x2.sin() + v6.tanh()
-                    }
-                    _ => {
-                        let x2 = v[0].powi(2);
-                        s1 * s1 + x2.sin()
-                    }
-                };
-                s0 = s0.mul_add(c(0.8), v7.cos().tanh() * c(0.02));
-            }
-            if k4 >= 4 || lt(x2.atan() + s0.powi(2), c(1.0), margin) {
-                break s0.asinh();
-            }
-        };
-        'l2: for i in 0..6 {
-            let v9 = d_atan2(-x1, (x2 + s1).powi(2) + c(0.5));
-            acc3 += v8.cos().sinh().asinh() * c(0.25);
-            for j in (0..3).rev() {
-                let fj = c(j as f64);
-                match n + i {
-                    0 => {
-                        acc3 += d_min(c(2.0_f64), v9, margin).sin() * c(0.1);
-                        if k4 % 2 == 0 {
-                            s2 = s2.mul_add(c(0.6), v9.cos() * c(0.02));
-                            break;
-                        }
-                    }
-                    1 => {
-                        s0 *= c(0.5);
-                        s0 += c(0.5) * s1.tanh();
-                        continue 'l2;
-                    }
-                    2 | 4 => {
-                        s0 = s0 * c(0.5) + x0.tanh() * c(0.5);
-                        if i % 3 == 1 && le(x0.atan(), c(1.0), margin) {
-                            break;
-                        }
-                    }
-                    _ => {
-                        s2 = c(0.8) * s2 + c(0.2) * (-s0).sin();
-                        acc3 += (c(1.2) - x0).tanh() * c(0.1);
-                    }
-                }
-                let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.25) * ((fj.cos() * c(2.0)).sinh() + p.cos() + q.tanh()).sin()).product::<Dual64>();
-                acc3 += s2.tanh().exp2().tanh().cos() * c(0.1);
-                s0 = c(0.6) * s0 + c(0.1) * v10.sin().cos();
-            }
-            acc3 -= c(0.2) * v9.sin();
-        }
-        let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| v8.cos().sinh() + p.cos() + q.cos()).sum::<Dual64>();
-        let v12 = v.iter().map(|&p| d_clamp(x1, -c(1.5), c(1.5), margin).mul_add(x2.sin().exp(), x1.sin().exp()) + p.cos()).sum::<Dual64>();
-        s1 = (s1 * c(0.75) + v[1].cos() * c(0.25)).tanh();
-        x0 * c(0.25) - s0 + s1.sin() + s2.cos() - acc3.sin() + v11.tanh() + v12.cos()
-    }
-
-    pub fn prog_66_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (d_min(x2, v[n % 4], margin) + d_copysign(v[0], x0, margin)).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            for _ in (0..=i).rev() {
-                s0 = (s0 * c(0.8) + (x1.cos() + c(2.0)).cbrt() * c(0.5)).sin();
-                s0 = (s0 * c(0.6) + (fi - x1) * c(0.4)).tanh();
-                acc1 += c(0.05) * (x2 / (x0 * x0 + c(0.5))).cos();
-            }
-            let v3 = match i % 2 {
-                1 => x2 - fi,
-                _ => {
-                    let x1 = x1;
-                    let v2 = (x0.sin() * c(2.0)).cosh();
-                    (-d_log(c(3.0_f64), x2 * x2 + c(2.0))) + x1.sin() + v2.sin()
-                }
-            };
-            let v5 = match i {
-                0 => (v3.cos() * c(0.5)).ln_1p(),
-                1 => {
-                    let v4 = (d_to_degrees(v3) * c(0.01)).cos();
-                    -v4
-                }
-                g if g > 2 => {
-                    acc1 += (fi * x0).sin() * c(0.5);
-                    x1.tanh()
-                }
-                _ => {
-                    s0 *= c(0.8);
-                    s0 += c(0.02) * ((fi * fi + c(2.0)).sqrt() + v3.tanh()).tanh();
-                    fi * x0 + (x1.powi(2) + c(1.5)).acosh()
-                }
-            };
-            acc1 += c(0.5) * (c(2.0) - x1.powi(2)).cos();
-            s0 = c(0.5) * s0 + c(0.02) * (v3.sin() + v5.tanh()).cos();
-        }
-        for _ in 0..v.len() {
-            let v6 = v.iter().map(|&p| c(0.25) * x0 + p.cos()).sum::<Dual64>();
-            acc1 += x2.sin() * c(0.5);
-            s0 = c(0.8) * s0 + c(0.02) * v6.sin().tanh();
-        }
-        if n == 3 && lt(x0 * c(0.8), x1, margin) {
-            return s0 * x0;
-        }
-        let v7 = prog_0_dual((x0 * d_atan2(x0 * x0 + c(1.0), x0)).tanh() * c(2.0), s0, c(0.5), v, 6, margin);
-        acc1.tanh() + v7.tanh() - (s0.powi(2) + c(1.0)).log10() * (-x2)
-    }
-
-    pub fn prog_67_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[2].mul_add(x2, x0).sin() * c(2.0);
-        let mut s1 = (x0 * x0 + c(1.0)).sqrt().sin() * c(2.0);
-        let mut s2 = x0.tanh().exp_m1();
-        let mut acc3: Dual64 = c(0.0);
-        let v13 = match n % 3 {
-            0 | 2 => {
-                for i in (1..=3).step_by(2) {
-                    let fi = c(i as f64);
-                    if lt((x2.sin() * c(0.9)).acos(), c(0.5), margin) || i < 2 {
-                        acc3 += x1.tanh();
-                    } else if gt((x1.cos() * c(1.2)).tan(), -c(1.0), margin) {
-                        let v4 = prog_63_dual(c(1.5), x0, x2, v, n, margin);
-                        s0 = (s0 * c(0.8) + v4.cos() * c(0.005)).tanh();
-                    } else {
-                        let mut k5 = 0;
-                        while k5 < 6 && ge((s2 + x1) * (x1.powi(2) + c(0.5)).recip(), s0, margin) {
-                            k5 += 1;
-                            let v6 = s2 * x0;
-                            if gt((v6 * v6 + c(0.5)).sqrt(), -c(1.0), margin) {
-                                let v7 = v6;
-                                acc3 -= v7.cos() * c(0.1);
-                            } else if i % 3 == 1 {
-                                acc3 += c(0.1) * (-v[3]).cos();
-                                s2 = (s2 * c(0.5) + s2 * c(0.5)).sin();
-                            } else {
-                                s2 = c(0.5) * s2 + c(0.5) * s2.tanh().cos();
-                                let v8 = d_atan2(fi, s0.powi(2) + c(0.5));
-                                s2 = s2 * c(0.6) + v8.sin().sin() * c(0.1);
-                            }
-                            acc3 += (c(0.65) * (fi * fi + c(1.5)).acosh()).sin() * c(0.1);
-                        }
-                    }
-                    acc3 -= (x2.sin() * c(0.9)).asin().sin();
-                    let mut k9 = 0;
-                    while k9 < n {
-                        k9 += 1;
-                        acc3 -= (v[k9 % 4].atan().powi(2) + c(2.0)).sqrt().tanh() * c(0.1);
-                        let v10 = (v[k9 % 4].sin().powi(2) + c(1.0)).log2();
-                        s0 = (s0 * c(0.5) + s1.tanh().powi(2).ln_1p() * c(0.5)).tanh();
-                        s0 = s0.mul_add(c(0.5), v10 * c(0.25));
-                    }
-                }
-                d_max(-c(0.5_f64), x1.tanh().cosh(), margin)
-            }
-            _ => {
-                for _ in 0..n {
-                    s0 = c(0.6) * s0 + c(0.25) * s0.cos().exp2().sin();
-                    let v11 = v.iter().map(|&p| x1.sin().exp() + p.sin()).sum::<Dual64>();
-                    acc3 += v11.sin() * c(0.25);
-                }
-                let v12 = (x1.cos().exp2().powi(2) + c(1.0)).log(2.0);
-                x1 - d_max(v[1], v12, margin)
-            }
-        };
-        let a14 = v.map(|e| e.tanh());
-        for i in 0..6 {
-            let fi = c(i as f64);
-            let mut k15 = 0;
-            while k15 < n + 1 && ge((a14[k15 % 4] * x2).powi(2).ln_1p(), s2.atan(), margin) {
-                k15 += 1;
-                s1 = s1.mul_add(c(0.6), (s1.cos() * c(0.9)).atanh().sin().cos() * c(0.05));
-                let v16 = d_hypot(v13 * s2, x1.sin(), margin);
-                s0 = (s0 * c(0.8) + (s0 + v16) * c(0.02)).sin();
-            }
-            s0 = (s0 * c(0.8) + fi.cos().exp_m1() * c(1.0)).tanh();
-        }
-        let v18: Dual64 = if n > 2 {
-            s1 - v13
-        } else if le(((a14[n % 4] * a14[n % 4]).powi(2) + c(1.0)).log10(), c(0.5), margin) || n % 3 == 1 {
-            let v17 = (v13 * v13 + c(1.0)).log2();
-            v13.cos() + v17.sin()
-        } else {
-            (a14[n % 4].tanh() * c(2.0)).sinh()
-        };
-        s0 + s1 + s2 * c(1.5) + acc3.cos() + v13.tanh() + a14[1] + v18.tanh()
-    }
-
-    pub fn prog_68_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (x2.tanh() * c(0.9)).asin();
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        let v3 = loop {
-            k2 += 1;
-            acc1 -= c(0.5) * x0.cos();
-            match k2 % 2 {
-                1 => {
-                    acc1 -= c(0.5) * v[k2].cos().exp2().sin();
-                    acc1 += c(0.5) * (x1 + x1 * x0).cos();
-                }
-                _ => {
-                    s0 = s0.mul_add(c(0.8), (v[3] + c(0.8)).sin() * c(0.2));
-                }
-            }
-            if ge(x1.powi(3), x2, margin) {
-                break x0.tanh();
-            }
-            if k2 >= 3 || lt((v[k2] * v[k2] + c(1.0)).log2().cos().exp(), (x1.tanh() * c(2.0)).cosh(), margin) {
-                break x1 + v[n % 4];
-            }
-        };
-        let v4 = match k2 % 2 {
-            0 => x2.cos().exp(),
-            1 => (x2 * x2 + c(1.0)).recip(),
-            _ => {
-                s0 = (s0 * c(0.6) + d_to_radians(v3) * c(1.0)).sin();
-                v[n % 4].atan().powi(2).ln_1p()
-            }
-        };
-        let mut m5 = 0;
-        for &t in v.iter() {
-            if m5 % 2 == 0 && ge(v4 - v[2], v3.cos(), margin) {
-                m5 += 1;
-            }
-            let v6 = match n {
-                0 => {
-                    let x1: Dual64 = x1.tanh().exp2() - v[m5 % 4] / (v[(m5 + n) % 4] * v[(m5 + n) % 4] + c(0.5));
-                    s0 = (s0 * c(0.6) + (v3.powi(2) + c(1.0)).log(3.0) * c(0.4)).tanh();
-                    t + x1.tanh()
-                }
-                1 => ((t - x1).cos() * c(0.5)).ln_1p(),
-                g if g > 2 => {
-                    s0 = (s0 * c(0.5) + v3.cos() * c(0.5)).sin();
-                    (x2.powi(2) + c(1.0)).powi(-2) * c(std::f64::consts::FRAC_1_PI)
-                }
-                _ => x0.tanh() - c(0.35),
-            };
-            s0 = (s0 * c(0.6) + (-v[0]).mul_add(d_min(c(2.0_f64), v[0], margin), v4 - v[2]) * c(0.05)).tanh();
-            if gt(t.cos().exp2(), x1.atan(), margin) {
-                acc1 += (x1 + t).tanh() * c(0.5);
-                continue;
-            }
-            s0 = s0 * c(0.6) + v6.tanh() * c(0.02);
-        }
-        let c7 = c(m5 as f64);
-        for i in 0..3 {
-            let fi = c(i as f64);
-            let v10 = match i {
-                0 => {
-                    for j in 0..5 {
-                        let v8 = if gt(c7 * x0, c(0.5), margin) || j == 4 {
-                            (x1.cos() * c(0.5)).ln_1p()
-                        } else {
-                            x1.powi(3)
-                        };
-                        acc1 += c(0.1) * v8.sin().exp2().sin();
-                        let v9 = match j % 4 {
-                            1 => v3 * c(core::f64::consts::FRAC_1_SQRT_2),
-                            g if g > 2 => (v3.tanh() * c(1.2)).tan(),
-                            _ => (x1.sin() * c(0.5)).ln_1p().powi(3),
-                        };
-                        s0 = c(0.8) * s0 + c(0.02) * v9.cos().tanh();
-                    }
-                    d_copysign(fi, x2, margin).powi(3)
-                }
-                1 => (x1 * x1 + c(0.5)).powf(0.3),
-                2 => {
-                    let x1 = (x2 * x2 + c(1.0)).log10();
-                    (c7.sin() * c(2.0)).cosh() + x1.sin()
-                }
-                _ => {
-                    s0 *= c(0.8);
-                    s0 += c(0.05) * x1.tanh().exp_m1().cos();
-                    (x2.cos() * c(1.5)).cosh() + x0.asinh()
-                }
-            };
-            let v11 = (v[i].powi(2) + c(2.0)).acosh();
-            acc1 += c(0.5) * (x0 * x0).ln_1p().cos();
-            s0 = (s0 * c(0.5) + (v10.sin() + v11.cos()) * c(0.05)).sin();
-        }
-        x0 * c(0.25) + x1.sin() + s0.sin() + acc1.tanh() + c7.sin() + ((v[m5 % 4] * v[m5 % 4] + c(1.0)).log2() + d_atan2(c(1.5_f64), acc1))
-    }
-
-    pub fn prog_69_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_63_dual((d_to_degrees(x2) * c(0.02)).mul_add(c(SCALE) + x1, v[n % 4] * v[n % 4]).cos(), d_to_radians(x0).sin().exp2().sin() * c(2.0), d_atan2(-x0, (x1 / c(1.5)).powi(2) + c(0.5)).sin(), v, n, margin).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = prog_13_dual(x2, (x0.tanh() * c(0.9)).acos().sin() * c(2.0), s0, v, n, margin);
-        let mut m3 = 0;
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            if lt(x0.sin(), c(0.5), margin) {
-                m3 += 1;
-            }
-            s0 = (s0 * c(0.5) + (s0 + v2) * c(0.25)).sin();
-            let mut k4 = 0;
-            while k4 < n {
-                k4 += 1;
-                acc1 += c(0.05) * (fi / (v[n % 4].sin() + c(2.0))).tanh();
-                s0 = (s0 * c(0.6) + (v[2] + s0) * c(0.2)).sin();
-                let v5 = match k4 % 2 {
-                    0 => -v2.tanh(),
-                    _ => v2.tanh().sinh(),
-                };
-                s0 = (s0 * c(0.8) + v5.cos() * c(0.1)).sin();
-            }
-            acc1 -= c(0.25) * ((v2.sin() * c(1.2)).tan() + v[i % 4].sin().exp()).tanh();
-        }
-        match m3 {
-            0 => {
-                s0 = (s0 * c(0.5) + (c(SCALE) + x1) * c(0.5)).sin();
-                let v6 = (x2 * x2 + c(0.5)).cbrt() - d_max(-c(2.0_f64), x2, margin);
-                s0 = (s0 * c(0.8) + v6.cos() * c(0.05)).tanh();
-            }
-            1 | 3 => {
-                s0 = (s0 * c(0.6) + d_min(x2.powi(3), (v[n % 4].tanh() * c(0.9)).acos(), margin) * c(0.02)).tanh();
-                s0 = c(0.8) * s0 + c(0.25) * (v[m3 % 4] * v[m3 % 4] + c(1.0)).recip();
-            }
-            4..=6 => {
-                s0 = s0.mul_add(c(0.6), (v[(m3 + n) % 4].tanh() * c(1.5)).sinh().sin() * c(0.1));
-                acc1 -= x1.cos().exp_m1().tanh();
-            }
-            _ => {
-                s0 = c(0.6) * s0 + c(0.2) * (x2 + x1).tanh();
-            }
-        }
-        for _ in (1..=4).step_by(2) {
-            s0 = c(0.6) * s0 + c(0.25) * (s0 * s0 + c(1.0)).log2();
-            for (j, &u) in v.iter().enumerate() {
-                let fj = c(j as f64);
-                let v7 = v.iter().fold(s0, |r, &p| r * c(0.75) + c(0.25) * (fj + p.tanh()).sin());
-                let v8 = match j % 3 {
-                    0 | 2 => x2.tanh(),
-                    _ => v7.tanh(),
-                };
-                if ge(v7 * c(1.2), c(0.0), margin) {
-                    let v9 = (v2 + x2).sin();
-                    acc1 -= c(0.25) * v9;
-                }
-                s0 = c(0.5) * s0 + c(0.1) * (v[2].tanh() * c(0.9)).atanh().tanh();
-                acc1 += c(0.25) * (u.sin() + v8).cos();
-            }
-        }
-        let v10 = v.iter().map(|&p| (x2 * x2 + c(2.0)).sqrt() + p.sin()).sum::<Dual64>();
-        let v13 = if ge((x1 * x1 + c(1.0)).cbrt(), c(0.5), margin) {
-            let v11 = (v[1].powi(2) + c(2.0)).ln();
-            ((v11.sin() * c(1.2)).tan().powi(2) + c(2.0)).ln()
-        } else {
-            let v12 = d_hypot((x1 * x1 + c(0.5)).recip(), v10 * c(std::f64::consts::FRAC_PI_4), margin);
-            (x1.powi(2) + c(1.0)).cbrt() + v12.tanh()
-        };
-        let v14 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * (v13.cos() + p.cos() + q.sin()).sin()).product::<Dual64>();
-        s0.cos() + acc1.cos() - v2.cos() + v10.cos() + v14.cos()
-    }
-
-    pub fn prog_70_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.sin().exp().tanh() * c(2.0);
-        let mut s1 = x0.sin().cosh();
-        let mut s2 = ((s1 * s1 + c(1.0)).recip() - (v[n % 4].tanh() * c(0.9)).asin()).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        match n {
-            0 => {
-                s2 = (s2 * c(0.6) + (s0.cos() * c(0.5)).ln_1p() * c(0.05)).tanh();
-                acc3 -= acc3.powi(3);
-            }
-            4..=5 => {
-                s1 = s1.mul_add(c(0.5), v[n % 4].cos().sin() * c(0.5));
-                s2 = s2 * c(0.75) + s2.powi(3) * c(0.02);
-                if ge(s0, acc3, margin) {
-                    let v4: Dual64 = prog_61_dual(x1, (v[n % 4].powi(2) + c(1.0)).ln().sin().sinh().cos() * c(2.0), x1.sin() * c(2.0), v, n, margin);
-                    acc3 -= x1.tanh();
-                    acc3 -= v4.cos() * c(0.02);
-                } else if lt(((-s0).sin() * c(1.5)).sinh(), c(0.0), margin) && n % 3 == 1 {
-                    s0 *= c(0.75);
-                    s0 += c(0.02) * d_powf(acc3 * acc3 + c(1.0), s1.cos()).tanh();
-                    let v5: Dual64 = (x1 * x1).asinh();
-                    acc3 += v5.tanh();
-                } else {
-                    acc3 += x1.tanh();
-                }
-            }
-            6 => {
-                let v6 = (v[0].cos().sin() * c(0.9)).acos();
-                s1 = (s1 * c(0.75) + d_clamp(s1, d_clamp(x1, x1.sin() - c(1.5), x1.sin() + c(1.5), margin).tanh() - c(1.5), v6.asinh().sin() + c(1.5), margin) * c(0.1)).sin();
-            }
-            _ => {
-                acc3 += (s1 * s1 + c(0.5)).recip().sin().exp().cos() * c(0.75);
-                s2 = c(0.8) * s2 + c(0.005) * prog_61_dual(c(0.5), x0, c(0.75), v, 3, margin).sin();
-            }
-        }
-        let mut k7 = 0;
-        while k7 < 6 && ge(d_hypot(x1 * x0, s1 * x1, margin), -c(1.0), margin) {
-            k7 += 1;
-            acc3 -= s0.mul_add(x0, v[k7 % 4]).sin() * c(0.25);
-            let mut k8 = 0;
-            while k8 < n + 1 {
-                k8 += 1;
-                let v9 = (v[k7 % 4] * v[k7 % 4] + c(0.5)).ln();
-                acc3 -= v9.cos() * c(0.02);
-            }
-        }
-        let v10: Dual64 = prog_51_dual(x1.tanh().mul_add(d_clamp(x1, x1.sin() - c(1.5), x1.cos() + c(1.5), margin), x1 + x2).cos(), s2, c(0.75), v, k7, margin);
-        for i in 0..5 {
-            let mut k11 = 0;
-            while k11 < n + 1 && ge((v10.cos() * c(0.9)).acos(), x1.mul_add(x2, x0), margin) {
-                k11 += 1;
-                acc3 += (-v[0]).sin() * c(0.05);
-                let v13 = if !(i % 3 == 1 && le(d_min(d_clamp(x1, v[3].sin() - c(1.5), x0.sin() + c(1.5), margin), (s1.sin() * c(0.9)).atanh(), margin), -c(0.5), margin)) {
-                    let v12 = (v10.tanh().sin() * c(0.5)).ln_1p();
-                    v12.cos()
-                } else if i > 2 {
-                    x1.sin().exp2().cos()
-                } else {
-                    s0 * x0
-                };
-                acc3 -= c(0.05) * v13.cos();
-            }
-            match k11 % 4 {
-                0 => {
-                    s1 = s1.mul_add(c(0.75), ((s1.sin() * c(0.9)).acos() / (s1.tanh().tanh() + c(2.0))).sin() * c(0.02));
-                }
-                1..=2 => {
-                    s1 = s1 * c(0.5) + s2.cos().sinh().cos() * c(0.25);
-                }
-                3 => {
-                    let v14 = (v10.powi(2) + c(0.5)).ln().asinh();
-                    s1 = c(0.6) * s1 + c(0.05) * (v14.sin() * c(0.9)).atanh().cos();
-                    if k11 == 0 {
-                        let v15 = d_to_radians(x1);
-                        s1 = (s1 * c(0.6) + (s0 + v15) * c(0.25)).tanh();
-                    } else if gt(((s2 / (x1 * x1 + c(1.5))).sin() * c(0.5)).ln_1p(), v[2].cos(), margin) {
-                        let v16 = v14 / (s0.sin() + c(2.0));
-                        acc3 += c(0.4) * v16.cos();
-                    } else {
-                        let v17 = (s2 * s2 + c(1.0)).log10();
-                        s0 = (s0 * c(0.6) + v17.cos() * c(0.75)).tanh();
-                    }
-                }
-                _ => {
-                    acc3 -= (v10.sin() * c(1.5)).sinh().cos() * c(0.4);
-                    if le(s1 + x0, c(1.0), margin) {
-                        s1 = s1 * c(0.75) + s1.cos().sin() * c(0.25);
-                    } else if k7 % 2 == 0 {
-                        acc3 += c(0.4) * d_atan2(c(2.0_f64), s2).sin();
-                        acc3 += c(0.4) * (s0.atan() - v[i % 4]).cos();
-                    } else {
-                        s0 *= c(0.5);
-                        s0 += c(0.1) * s0.tanh().exp().tanh();
-                        s0 = (s0 * c(0.75) + s0 * c(0.25)).sin();
-                    }
-                }
-            }
-            let v19 = match k11 % 2 {
-                0 => {
-                    let v18 = ((s2.powi(2) + c(1.0)).sqrt().powi(2) + c(2.0)).sqrt();
-                    v[k11 % 4] / (v18.cos() + c(2.0))
-                }
-                _ => {
-                    s1 *= c(0.6);
-                    s1 += c(0.1) * (s1.sin() * c(0.9)).asin().tanh();
-                    x2 + v10.sin().exp_m1()
-                }
-            };
-            acc3 += (-(x2.cos() * c(2.0)).sinh()).tanh() * c(0.4);
-            s2 *= c(0.5);
-            s2 += c(0.1) * v19.tanh().cos();
-        }
-        let v20 = v.iter().fold(v10.cos(), |r, &p| r * c(0.5) + c(0.2) * (((x2 * x2 + c(1.0)).log2().powi(2) + c(2.0)).ln() + p.cos()).cos());
-        s0 - s1 * c(1.5) - s2.sin() + acc3.cos() - v20 + (v[k7 % 4] * v[k7 % 4] + c(2.0)).acosh()
-    }
-
-    pub fn prog_71_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_abs(v[n % 4], margin);
-        let mut s1 = (x2 - s0).cos() * c(2.0);
-        let mut s2: Dual64 = (x1.sin() * c(0.9)).acos().sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        s0 = c(0.5) * s0 + c(0.1) * (s0.cos() * c(0.9)).atanh().sin();
-        let v4: Dual64 = prog_52_dual(s1, s0, x0, v, n, margin);
-        let v6 = if ge(x0, v4, margin) {
-            x2.cos()
-        } else {
-            let v5 = x1.cos().sin().exp2();
-            v5.atan() + v5
-        };
-        let mut a7 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a7[i][j] = s2.asinh();
-            }
-        }
-        let mut a8 = v;
-        for i in 0..n {
-            a8[i % 4] = a8[i % 4] * c(0.5) + (v6 * v6 + c(0.5)).cbrt().tanh() * c(0.1);
-            acc3 -= c(0.25) * (a7[1][i % 4] * a7[1][i % 4] + c(1.0)).sqrt().cos();
-        }
-        s1 = (s1 * c(0.5) + (v[n % 4].tanh() * c(0.9)).atanh() * c(0.1)).tanh();
-        s2 = (s2 * c(0.8) + x1.powi(3) * c(0.01)).tanh();
-        s1 + s2 - acc3 - v6 + a7[0][1].sin() + a8[0].cos()
-    }
-
-    pub fn prog_72_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1;
-        let mut acc1: Dual64 = c(0.0);
-        for i in 0..5 {
-            let fi = c(i as f64);
-            let v2 = v[i % 4];
-            if gt((x0.powi(2) + c(2.0)).acosh(), c(0.1) - v[0], margin) {
-                acc1 -= (fi.sin() * c(1.2)).tan().tanh() * c(0.4);
-                if ge(c(0.3) * v[1].atan(), c(0.5), margin) {
-                    let v3 = d_atan2(c(2.0_f64), v2);
-                    s0 = c(0.5) * s0 + c(0.5) * (s0 * s0).ln_1p().cos();
-                    acc1 += v3.tanh().cos() * c(0.4);
-                }
-            }
-            let v4 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.25) * (v2 + p.tanh()).sin());
-            s0 = c(0.6) * s0 + c(0.4) * (-x0).tanh();
-            s0 = c(0.5) * s0 + c(0.1) * v4.sin().cos();
-        }
-        match n {
-            0 => {
-                s0 = c(0.8) * s0 + c(0.1) * (x0 - v[n % 4]).tanh();
-                s0 = c(0.6) * s0 + c(0.005) * prog_13_dual((acc1 * s0 - (x1.sin() * c(2.0)).cosh()).sin(), s0, x0, v, 5, margin).sin();
-            }
-            1..=2 => {
-                let v5 = prog_51_dual(c(0.5), d_min((x2.tanh() + c(2.0)).cbrt(), c(SCALE) + acc1, margin).tanh() * c(2.0), x0, v, 5, margin);
-                s0 = (s0 * c(0.8) + acc1 * c(0.4)).tanh();
-                s0 = (s0 * c(0.5) + v5.cos() * c(0.005)).tanh();
-            }
-            3 => {
-                s0 = s0 * c(0.75) + (acc1 / (x0.sin() + c(2.0))).tanh() * c(0.05);
-            }
-            _ => {
-                s0 = (s0 * c(0.5) + (v[n % 4] / (s0 * s0 + c(0.5))).cos().exp2() * c(0.02)).tanh();
-                let mut k6 = 0;
-                while k6 < n && ge(d_to_degrees(v[n % 4]) * c(0.01), c(0.5), margin) {
-                    k6 += 1;
-                    let v7 = x0 * c(core::f64::consts::FRAC_1_SQRT_2);
-                    let mut k8 = 0;
-                    while k8 < 4 && ge(x0 * v7, c(1.0), margin) {
-                        k8 += 1;
-                        acc1 += v7 * c(0.05);
-                        acc1 += x1.cos() * c(0.05);
-                    }
-                    acc1 -= c(0.25) * x2.sin().exp2().cos();
-                    acc1 += c(0.25) * v7.sin().cos();
-                }
-            }
-        }
-        let v9 = if gt((x0.powi(2) + c(1.0)).log2(), v[n % 4], margin) {
-            (x2 * x2 + c(1.0)).log10()
-        } else if ge(v[2].atan().sin(), s0.sin(), margin) {
-            s0 = c(0.5) * s0 + c(0.05) * (x0.cos() * c(2.0)).sinh().cos();
-            x0.cos()
-        } else {
-            (x1.sin().exp2().tanh() * c(0.9)).atanh()
-        };
-        if gt(d_min((v[n % 4].powi(2) + c(2.0)).acosh(), v9.sin().exp2(), margin), c(0.0), margin) {
-            let v10 = d_max(-c(3.0_f64), v[0], margin);
-            for i in (0..4).rev() {
-                let fi = c(i as f64);
-                acc1 -= (x2.powi(2) + c(0.5)).cbrt() / c(2.0) * c(0.5);
-                let v11 = (v10 + v[3 - i]) * s0;
-                let v13 = if le(v9.sin(), -c(0.25), margin) {
-                    let v12 = c(0.1) * fi;
-                    (v12.tanh() * c(1.2)).tan()
-                } else if le(v9.sin().exp2(), c(0.5), margin) {
-                    let x2 = ((v11 * v11 + c(2.0)).acosh().powi(2) + c(1.0)).log10();
-                    s0 = (s0 * c(0.75) + x1.atan() * c(0.25)).tanh();
-                    x2 * x2
-                } else {
-                    return v11 * x1
-                };
-                s0 = s0 * c(0.75) + (v11.sin() + v13.tanh()).cos() * c(0.01);
-            }
-            acc1 += v10.cos();
-        } else if gt(x2.tanh().exp2() - s0, c(0.5), margin) && n % 2 == 0 {
-            let v14 = c(0.75) - v[n % 4];
-            acc1 += v14.cos();
-        } else {
-            s0 = (s0 * c(0.75) + (s0 + acc1) * c(0.01)).tanh();
-            s0 *= c(0.6);
-            s0 -= c(0.05) * d_max(s0.tanh(), (s0.powi(2) + c(1.0)).sqrt(), margin).cos();
-            if gt(d_hypot(acc1, v[n % 4].asinh(), margin), s0, margin) {
-                acc1 -= (x2 * x2 + c(2.0)).acosh().tanh();
-            }
-        }
-        x2 + s0 * c(0.5) - acc1.tanh()
-    }
-
-    pub fn prog_73_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = -x1;
-        let mut s1 = d_log(x0.powi(2) + c(1.0), v[0].powi(2) + c(2.0)).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().map(|&p| c(1.0) + c(0.1) * d_copysign(p.tanh(), d_abs(x2, margin), margin).cos()).product::<Dual64>();
-        let mut a4 = [c(0.0); 4];
-        for i in 0..4 {
-            if ge((v3 * v3 + c(1.5)).acosh(), -c(0.5), margin) && i < 2 {
-                a4[i] = v[i].cos();
-            } else {
-                a4[i] = s1 - v3;
-            }
-        }
-        let mut k5 = 0;
-        let v11 = loop {
-            k5 += 1;
-            if lt(a4[1] + x2, a4[2].mul_add(x2, x1), margin) {
-                s0 = s0 * c(0.8) + v3.cos() * c(0.2);
-                let v6 = (x2.sin() * c(0.9)).acos();
-                acc2 += c(0.5) * v6.sin().tanh();
-            } else if k5 % 2 == 0 {
-                for _ in (0..3).rev() {
-                    let v7 = v.iter().map(|&p| (p.sin().sinh().powi(2) + c(1.0)).powi(-2)).sum::<Dual64>();
-                    acc2 += (x0.tanh() * c(0.9)).atanh().atan().sin() * c(0.2);
-                    s1 = s1 * c(0.75) + v7.cos().tanh() * c(0.005);
-                }
-                s0 *= c(0.75);
-                s0 += c(0.25) * v3.tanh();
-            }
-            s0 = s0 * c(0.5) + (s0 + x2).tanh() * c(0.25);
-            if gt(x1.powi(3), c(0.0), margin) {
-                let v8 = (v3 * v3 + c(1.0)).ln();
-                s1 *= c(0.5);
-                s1 -= c(0.5) * (d_to_radians(x2) * c(50.0)).tanh();
-                if ge(s1.sin(), c(0.5), margin) {
-                    break c(SCALE) + v8;
-                }
-                s1 = (s1 * c(0.5) + v8.tanh() * c(0.5)).tanh();
-            } else {
-                acc2 -= c(0.5) * (v3.cos() * c(0.9)).asin().sin();
-                if gt(x2.cos().exp_m1(), -c(1.0), margin) {
-                    s0 = c(0.6) * s0 + c(0.4) * (c(SCALE) + s0).sin().tanh();
-                    s1 = s1.mul_add(c(0.5), (s1 / (v3 * v3 + c(0.5))).cos().exp().cos() * c(0.02));
-                } else {
-                    let v9 = d_log((v3.cos() * c(0.9)).asin().powi(2) + c(1.0), (v3 + s1).powi(2) + c(2.0));
-                    let v10 = (s0.tanh().exp().powi(2) + c(1.0)).log10();
-                    acc2 -= c(0.5) * (v9.sin() + v10.tanh()).sin();
-                }
-            }
-            if k5 >= 3 {
-                break (x2 * x2 + c(1.5)).acosh().sin().exp();
-            }
-        };
-        if le((v3.powi(2) + c(2.0)).ln(), d_min(x2, s1, margin), margin) {
-            return d_min(v11.tanh(), (v3.cos() + c(2.0)).cbrt(), margin);
-        }
-        let mut k12 = 0;
-        let v15 = loop {
-            k12 += 1;
-            if ge(a4[k12 % 4].cos().exp(), c(1.0), margin) && n == 0 {
-                acc2 += x2.sin().sin().exp2().tanh() * c(0.5);
-                s1 = c(0.8) * s1 + c(0.02) * ((s1.tanh() * c(0.5)).ln_1p().tanh() * c(0.9)).atanh().sin();
-            } else if n % 3 == 1 && ge(v11 / (s1 * s1 + c(1.0)) + c(1.2), c(0.5), margin) {
-                s1 = (s1 * c(0.75) + (x1 + v3) * c(0.1)).tanh();
-                let v13: Dual64 = v11;
-                s0 = (s0 * c(0.5) + v13.tanh() * c(0.5)).sin();
-            }
-            if ge((x0.cos() * c(0.9)).acos() - v11, x2, margin) {
-                let v11 = s0 / ((x0 * x0 + c(1.0)).log10().powi(2) + c(0.5));
-                s1 = c(0.6) * s1 + c(0.1) * v11.sin();
-            } else if k12 == 4 {
-                s0 = s0 * c(0.8) + s0.cos() * c(0.2);
-            } else {
-                let v14 = a4[k12 % 4].cos();
-                let x2: Dual64 = (x2.powi(2) + c(0.5)).cbrt();
-                s1 = (s1 * c(0.75) + (v14 - x2.sin()) * c(0.05)).sin();
-            }
-            s1 = (s1 * c(0.8) + d_powf(c(0.5_f64), s1.tanh()) * c(0.1)).sin();
-            if k12 >= 4 || lt((d_abs(x2, margin).powi(2) + c(1.0)).powi(-3), (x1.cos() * c(0.9)).acos(), margin) {
-                break (d_atan2(v3, v11.powi(2) + c(1.0)).powi(2) + c(0.5)).ln();
-            }
-        };
-        let v16: Dual64 = d_hypot(x2, x0.mul_add(x2, v11), margin);
-        s0.cos() - s1 + acc2.tanh() + a4[1] * c(0.75) + v15 * c(0.75) - v16.tanh()
-    }
-
-    pub fn prog_74_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((d_to_degrees(v[0]) * c(0.02)).sin() * c(1.2)).tan().cos() * c(2.0);
-        let mut s1 = c(0.8) * v[n % 4];
-        let mut s2 = d_clamp(s1, x1.tanh() - c(1.5), s1.tanh() + c(1.5), margin).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v5 = match n % 4 {
-            1..=3 => {
-                let v4 = s2;
-                s1 + x0 + v4.cos()
-            }
-            _ => {
-                acc3 -= (acc3 + s2).sin();
-                ((x2.sin() * c(0.9)).acos().powi(2) + c(0.5)).ln()
-            }
-        };
-        let mut a6 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a6[i] = (v5 * v5 + c(1.0)).cbrt();
-            acc3 += c(0.5) * t.cos().sin();
-        }
-        let v7 = v.iter().map(|&p| x2 + p.sin()).sum::<Dual64>();
-        let v8 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.4) * (d_to_radians(d_atan2(x2 * x2 + c(0.5), x0)) + p.sin()).cos());
-        'l1: for t in a6 {
-            if le(v5 - s2 + v8 * v8, (t.tanh() * c(0.9)).acos(), margin) {
-                continue;
-            }
-            acc3 += v5.cos() * c(0.5);
-            let mut k9 = 0;
-            while k9 < 6 {
-                k9 += 1;
-                let v10 = if ge(t * s1, a6[n % 4], margin) && k9 % 2 == 0 {
-                    v7.tanh().exp() * x2.cos()
-                } else {
-                    v7.cos()
-                };
-                s0 = (s0 * c(0.75) + (s1 - t) * (x1.sin() * c(1.5)).cosh() * c(0.01)).tanh();
-                if gt((x0.sin() * c(1.5)).cosh(), c(1.0), margin) {
-                    break 'l1;
-                }
-                acc3 += v10.tanh().cos() * c(0.05);
-            }
-            let v13: Dual64 = if lt(v8.tanh().sinh().cos(), c(0.5), margin) {
-                let x0 = v[0].asinh();
-                let v11 = s0.asinh();
-                acc3 -= (x0 * x0).ln_1p() * c(0.4);
-                (s0.powi(2) + c(1.0)).log10() * (v7 * v11)
-            } else {
-                let v12 = (v7.sin() * c(2.0)).cosh();
-                s0 = (s0 * c(0.8) + d_min(c(2.0_f64), v[(k9 + n) % 4] * c(1.5), margin) * c(0.1)).sin();
-                d_abs(x0, margin) + c(0.3) + v12.cos()
-            };
-            s2 = s2 * c(0.8) + v13.tanh() * c(0.01);
-        }
-        s1 = c(0.5) * s1 + c(0.05) * d_hypot(v7, x0, margin).cos();
-        s0 - s1.tanh() - s2 - acc3.sin() - v5.sin() + a6[2] * c(0.5) - v8 * c(0.75)
-    }
-
-    pub fn prog_75_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = -(v[n % 4] * v[n % 4] + c(0.5)).ln();
-        let mut s1 = (x2.powi(2) + c(1.0)).recip();
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        while k3 < n && ge((s1.cos() + c(2.0)).cbrt(), c(0.5), margin) {
-            k3 += 1;
-            acc2 -= c(0.25) * x1.mul_add(v[n % 4], x0).sin();
-            acc2 -= c(0.25) * (x2 - c(1.25)).sin();
-            s0 *= c(0.75);
-            s0 += c(0.25) * s0.tanh();
-        }
-        let mut k4 = 0;
-        let v6: Dual64 = loop {
-            k4 += 1;
-            if gt(v[k4 % 4].tanh().exp(), x1.tanh(), margin) && k4 < 3 {
-                break x0.tanh();
-            }
-            let v5 = (x0 * x0 + c(1.0)).powi(-1);
-            acc2 += d_powf(c(1.5_f64), (v5 + x1).cos()).cos() * c(0.5);
-            if k4 >= 4 || ge(v[(k4 + k3) % 4].sin(), c(0.0), margin) {
-                break x1.cos().exp();
-            }
-        };
-        let mut k7 = 0;
-        let v8 = loop {
-            k7 += 1;
-            if le(x2.sin().exp() - (s1.cos() * c(0.9)).atanh(), (v6.powi(2) + c(0.5)).cbrt(), margin) {
-                acc2 += d_log(x0 * x0 + c(1.0), x1 * x1 + c(2.0)).tanh() * c(0.4);
-            } else if le((x0 * x0 + c(0.5)).recip() - x0.cos(), c(0.0), margin) {
-                s1 *= c(0.6);
-                s1 += c(0.1) * x2.tanh().exp_m1().sin();
-            } else {
-                acc2 += c(0.4) * (x1 * x1 + c(2.0)).acosh().sin();
-            }
-            s0 = c(0.75) * s0 + c(0.25) * (s1 * s1).ln_1p();
-            s1 = (s1 * c(0.75) + ((-x2).cos() * c(0.9)).acos() * c(0.1)).tanh();
-            if k7 >= 5 || lt((d_max(x1, v[k7 % 4], margin).cos() * c(0.9)).atanh(), -c(0.25), margin) {
-                break (v6 * v6 + c(2.0)).acosh();
-            }
-        };
-        if ge(v6, c(1.0), margin) {
-            return (x1.tanh() * c(0.9)).acos();
-        }
-        let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| s0 + c(2.0) + p.sin() + q.sin()).sum::<Dual64>();
-        if ge(d_abs(v[k7 % 4], margin), c(0.0), margin) {
-            return x1 + x2;
-        }
-        x0 * c(1.5) - x1 * c(0.75) + s1 * c(0.5) + acc2.tanh() - v8 + v9.sin()
-    }
-
-    pub fn prog_76_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_max(v[0], x0, margin);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = match n {
-            1 => d_log(c(0.5_f64), (x2 / (x2 * x2 + c(1.0))).powi(2) + c(2.0)),
-            2 | 4 => x0 - v[0],
-            5 => d_atan2((x0.tanh() * c(0.9)).asin().powi(2) + c(1.0), x2),
-            _ => {
-                s0 = s0.mul_add(c(0.75), d_atan2(x2, x1.powi(2) + c(1.0)).cos() * c(0.05));
-                x0 * x1
-            }
-        };
-        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| x1 / (p * p + c(1.5)) * (q.tanh() * c(1.2)).tan()).sum::<Dual64>();
-        let mut k4 = 0;
-        while k4 < 4 {
-            k4 += 1;
-            match n + k4 {
-                2 => {
-                    let v5 = x2.sin().exp2();
-                    acc1 -= c(0.5) * (v2 + x0).sin();
-                    acc1 -= v5.cos().tanh() * c(0.5);
-                }
-                3..=4 => {
-                    let v6 = x0 - (x1 - v[k4 % 4]);
-                    s0 *= c(0.6);
-                    s0 -= c(0.1) * v6.cos().cos();
-                }
-                g if g > 5 => {
-                    s0 = s0 * c(0.6) + d_atan2(c(3.0_f64), (v2 * v2 + c(1.0)).recip()).cos() * c(1.0);
-                }
-                _ => {
-                    s0 = s0.mul_add(c(0.75), (x1 / (s0.sin() + c(2.0))).tanh() * c(0.05));
-                    if gt(c(1.2) * (v3.powi(2) + c(1.0)).sqrt(), d_atan2(x2, x2.powi(2) + c(1.0)), margin) && k4 > 2 {
-                        return v2 * x0 - x1.sin();
-                    }
-                }
-            }
-            acc1 += c(0.5) * x2.tanh();
-        }
-        let v7 = if lt(x0.cos().cosh(), -c(0.5), margin) || n > 0 {
-            v3.cos()
-        } else if !(k4 % 2 == 0 && ge(x2 + v2, c(0.5), margin)) {
-            x2 / c(1.5)
-        } else {
-            acc1 += d_log(c(0.5_f64), v[3].sin().sinh().powi(2) + c(2.0));
-            (v[k4 % 4] - c(1.2)).sin().exp_m1()
-        };
-        x2 * c(0.75) + s0 + acc1.sin() - v2 - v3.sin() + v7
-    }
-
-    pub fn prog_77_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0.tanh() - x2.tanh().exp2()).tanh() * c(2.0);
-        let mut s1 = v[n % 4];
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().map(|&p| p.atan()).sum::<Dual64>();
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            s1 = s1.mul_add(c(0.5), (s1 * s1 + c(1.0)).sqrt().tanh() * c(0.5));
-            let v5 = v3 - x1;
-            s0 = s0.mul_add(c(0.5), v[n % 4].cos().tanh() * c(0.5));
-            if k4 >= 4 {
-                break;
-            }
-            s0 *= c(0.5);
-            s0 += c(0.25) * v5.tanh();
-        }
-        for i in 0..n {
-            let fi = c(i as f64);
-            let v6 = if le(((s1.sin() * c(0.9)).asin().powi(2) + c(1.0)).log(2.0), v3, margin) {
-                x1.tanh()
-            } else if lt((v3.powi(2) + c(1.0)).log10(), c(0.5), margin) {
-                s0 = s0.mul_add(c(0.6), d_powf(x1 * x1 + c(0.5), fi.cos()).tanh() * c(0.02));
-                (s0.powi(2) + c(1.0)).cbrt() + v[3]
-            } else {
-                let v3 = fi.cos();
-                x0.tanh() + v3.cos()
-            };
-            acc2 -= c(0.25) * v6.sin();
-            if !(i % 2 == 0 && le((x1.powi(2) + c(1.0)).cbrt() - (x1.powi(2) + c(0.5)).ln(), s1, margin)) {
-                break;
-            }
-        }
-        for i in 1..n {
-            let fi = c(i as f64);
-            let v7 = v.iter().map(|&p| x1.cos() + p.cos()).sum::<Dual64>();
-            let v8 = match i {
-                2 => fi - v3,
-                4 => (v[i % 4].sin().powi(2) + c(1.5)).acosh(),
-                5 => v[2].tanh(),
-                _ => {
-                    s1 = (s1 * c(0.8) + v[3].powi(2) * c(0.05)).tanh();
-                    (x1 * x0).sin()
-                }
-            };
-            s0 = c(0.5) * s0 + c(0.1) * x2.cos().exp_m1().sin();
-            acc2 += (v7.cos() + v8.tanh()).tanh() * c(0.25);
-        }
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            if !(i % 3 == 1 && lt(d_atan2(-v[(i + k4) % 4], (v3.sin() * c(0.9)).asin().powi(2) + c(0.5)), -c(1.0), margin)) {
-                let mut k9 = 0;
-                while k9 < n {
-                    k9 += 1;
-                    acc2 -= c(0.05) * (-x1).sin();
-                    acc2 += c(0.05) * (s1.sin() * c(0.9)).asin().sin();
-                    let v10 = if lt((x0.sin().powi(2) + c(0.5)).recip(), c(0.5), margin) {
-                        (v[k9 % 4].powi(2) + c(1.0)).powf(0.5) * (fi - x1)
-                    } else {
-                        v3 - c(0.1)
-                    };
-                    s1 = s1.mul_add(c(0.75), v10.sin() * c(0.02));
-                }
-                s0 = (s0 * c(0.75) + x2.powi(2) * c(0.05)).tanh();
-            }
-            if lt(x1 * x1 - fi.sin(), s0 / (x1 * x1 + c(1.5)), margin) && n < 2 {
-                let v11 = x2.sin().exp_m1();
-                let v12 = (v11 * v11 + c(1.0)).sqrt();
-                s1 = s1.mul_add(c(0.75), v12.sin().tanh() * c(0.05));
-            } else if ge((x2 * x2 + c(1.0)).powi(-1) / c(2.0), -c(0.25), margin) {
-                acc2 += c(0.25) * x0.powi(3).sin();
-                if lt(v[0] - v3 * v[3], -c(0.5), margin) {
-                    for _ in (1..=6).step_by(2) {
-                        let v13 = (v[1].sin().exp2().powi(2) + c(2.0)).acosh();
-                        let v15 = match i % 4 {
-                            0 | 2 => d_to_radians(x0),
-                            3 => {
-                                let v14 = (x0 + c(2.0)).powi(2).ln_1p();
-                                s0.tanh() + (x1 * x1 + c(0.5)).ln() + v14.tanh()
-                            }
-                            _ => ((s0 * s0 + c(0.5)).recip().sin() * c(1.2)).tan(),
-                        };
-                        acc2 += c(0.1) * (v13.sin() * c(1.5)).sinh().tanh();
-                        s1 = (s1 * c(0.5) + v15.sin() * c(0.02)).tanh();
-                    }
-                    acc2 -= (v[3] / (s1.cos() + c(2.0))).cos() * c(0.5);
-                    if lt(v3, c(0.0), margin) {
-                        break;
-                    }
-                } else {
-                    let x0 = x0.sin().cosh();
-                    acc2 -= (v[3] * x0).sin() * c(0.5);
-                }
-                let v16 = ((v[n % 4].powi(2) + c(2.0)).sqrt().powi(2) + c(1.0)).log(2.0);
-                acc2 += c(0.5) * v16.cos();
-            }
-            acc2 -= (s1.powi(2) + c(1.5)).acosh().sin() * c(0.5);
-        }
-        x1 - s0 * c(0.5) + s1.sin() + acc2.cos() + v3.cos()
-    }
-
-    pub fn prog_78_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 - c(1.5)).powi(2).sin() * c(2.0);
-        let mut s1 = v[0].tanh();
-        let mut acc2: Dual64 = c(0.0);
-        let v4 = if ge(v[2].asinh(), c(0.0), margin) {
-            for i in 1..n {
-                s0 = s0 * c(0.5) + (x0 * s0).cos() * c(0.1);
-                s0 = s0 * c(0.6) + (x0 / (x2.powi(2) + c(1.5))).sin() * c(0.25);
-                s1 *= c(0.5);
-                s1 += c(0.1) * (v[(i + n) % 4] * s0).cos();
-            }
-            let v3 = d_abs(x2 * acc2, margin);
-            s1 = s1.mul_add(c(0.5), d_max(x1, x1 / (acc2.cos() + c(2.0)), margin).sin() * c(0.5));
-            ((v3 - v[0]).powi(2) + c(2.0)).sqrt()
-        } else {
-            v[n % 4].sin()
-        };
-        'l1: for _ in 1..n {
-            let v5 = x2.asinh().mul_add(x0.tanh().exp(), v4);
-            if gt(x1.cos().exp_m1(), v5 + x1, margin) {
-                s1 = (s1 * c(0.8) + (s1.cos() * c(1.2)).tan().sin().exp2() * c(0.01)).tanh();
-                continue;
-            }
-            s1 *= c(0.6);
-            s1 += c(0.02) * (x0.powi(2) + c(1.0)).powf(1.5).tanh();
-            for _ in 1..n {
-                let v6 = x1.sin();
-                if ge(c(2.5) * v6, (x2.tanh() * c(1.5)).sinh(), margin) {
-                    break 'l1;
-                }
-                acc2 += c(0.05) * (d_to_degrees(x0) * c(0.02)).tanh();
-            }
-        }
-        for _ in (0..n).rev() {
-            let v7 = x1.mul_add(v4, v[2]);
-            acc2 -= v7.asinh().tanh() * c(0.25);
-        }
-        let mut a8 = [c(0.0); 4];
-        for i in 0..4 {
-            a8[i] = s1 + x1 - c(0.25);
-        }
-        let v9 = x0;
-        let v10 = a8.iter().zip(a8.iter()).map(|(&p, &q)| s0 + p.tanh() + q.cos()).sum::<Dual64>();
-        x1 * c(0.5) + s1.cos() - acc2 - v4.tanh() - v9 * c(0.5) + v10.cos()
-    }
-
-    pub fn prog_79_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1.tanh().exp2().powi(2) + c(0.5)).ln();
-        let mut s1 = ((x0 + v[n % 4]) * d_abs(s0, margin)).cos() * c(2.0);
-        let mut s2 = s0.tanh().exp().cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        for _ in 0..6 {
-            let v4 = v.iter().map(|&p| c(1.0) + c(0.1) * (x0.atan() / c(4.0) + p.sin()).cos()).product::<Dual64>();
-            let mut k5 = 0;
-            while k5 < n {
-                k5 += 1;
-                s2 = (s2 * c(0.6) + ((s0.sin() * c(2.0)).sinh() + x0.powi(2)) * c(0.02)).sin();
-                s0 = (s0 * c(0.6) + ((x2 - x1).cos() * c(2.0)).sinh() * c(0.02)).sin();
-            }
-            s2 *= c(0.8);
-            s2 += c(0.05) * d_clamp(s2 / (s1.sin() + c(2.0)), (x2.sin() * c(0.9)).asin().tanh() - c(1.5), (x1 + v[k5 % 4]).sin() + c(1.5), margin).tanh();
-            s0 = (s0 * c(0.5) + v4.tanh() * c(0.75)).tanh();
-        }
-        let mut k6 = 0;
-        while k6 < n + 1 && lt(((s1 - x0).powi(2) + c(1.0)).log2(), c(0.5), margin) {
-            k6 += 1;
-            if lt(x2, x2 + x0, margin) {
-                break;
-            }
-            s1 *= c(0.75);
-            s1 += c(0.02) * d_powf(s1.powi(2) + c(1.0), s1.cos()).cos();
-        }
-        let v7 = v.iter().fold(prog_63_dual(v[1].sin(), d_abs(x2, margin).cos(), d_hypot(x2, x0, margin).sin() * c(2.0), v, n, margin).tanh(), |r, &p| r * c(0.5) + c(0.1) * ((x2.tanh() * c(0.9)).asin() - x2 + p.sin()).tanh());
-        if k6 % 3 == 1 && gt(v[k6 % 4].powi(2).cos().exp(), -c(0.5), margin) {
-            s2 = (s2 * c(0.75) + ((acc3.sin() * c(1.2)).tan() + d_clamp(v[(k6 + n) % 4], -c(0.5), c(1.0), margin)) * c(0.25)).tanh();
-            let v8 = (c(SCALE) + x1).cos().exp();
-            s0 = s0 * c(0.8) + v8.cos() * c(0.05);
-        } else if lt(v7, -c(0.5), margin) {
-            let v9 = (acc3.sin() * c(0.9)).atanh();
-            let v7 = v9 * c(0.65);
-            acc3 += v7.cos();
-        }
-        s0 - s1 * c(0.5) + s2 * c(0.25) + acc3 + v7.sin()
-    }
-
-    pub fn prog_80_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4] / (v[n % 4].tanh() + c(2.0));
-        let mut s1 = d_atan2(x1.powi(2) + c(1.0), x0).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        for i in 0..4 {
-            let mut k3 = 0;
-            while k3 < 5 {
-                k3 += 1;
-                if le((x2.tanh() * c(0.9)).atanh(), -c(0.25), margin) {
-                    return d_log(s0.asinh().powi(2) + c(1.0), x2 * x2 + c(2.0));
-                }
-                acc2 += v[k3 % 4].mul_add(x2, x1).sin() * c(0.1);
-            }
-            let v4 = v[(k3 + i) % 4].cos().exp2();
-            s0 = (s0 * c(0.6) + (v4.powi(2) + c(1.0)).ln() * v4 * c(0.05)).sin();
-        }
-        let mut k5 = 0;
-        let v8 = loop {
-            k5 += 1;
-            match k5 {
-                0 => {
-                    acc2 -= (d_to_degrees(x2.mul_add(s1, x1)) * c(0.01)).tanh();
-                    if gt(x0.cos().exp2(), c(0.5), margin) {
-                        s0 = s0.mul_add(c(0.75), (s0 * s0 + c(2.0)).ln().sin() * c(0.25));
-                    } else if ge(((v[2] * v[2] + c(0.5)).ln().sin() * c(2.0)).cosh(), c(1.0), margin) && n < 2 {
-                        acc2 += (x1 * x1 + c(1.0)).powi(-1);
-                        let x1 = (s1.cos() * c(0.9)).atanh();
-                        acc2 += c(0.75) * x1.sin().sin();
-                    }
-                    s1 *= c(0.8);
-                    s1 += c(0.02) * x2.tanh().mul_add(c(SCALE) + s1, d_atan2(c(1.5_f64), s1)).tanh();
-                }
-                g if g > 1 => {
-                    s1 = (s1 * c(0.6) + ((s1 + x2).tanh() + c(2.0)).cbrt() * c(0.5)).tanh();
-                    s1 = (s1 * c(0.75) + prog_63_dual(c(0.5), (s1 * s1).sin() * c(2.0), (x2 * x2 + c(1.0)).recip().tanh(), v, k5, margin) * c(0.005)).sin();
-                }
-                _ => {
-                    s0 = c(0.6) * s0 + c(0.2) * (x1.tanh() + x0).sin();
-                }
-            }
-            if le(d_abs(d_hypot(c(1.5_f64), x2, margin), margin), -c(0.5), margin) {
-                let v6 = prog_63_dual(x0, x2, c(1.5), v, 0, margin);
-                s0 = s0 * c(0.8) + s1.tanh().cosh().tanh() * c(0.1);
-                if lt((v[(k5 + n) % 4].cos().cos() * c(2.0)).cosh(), -c(1.0), margin) {
-                    return x2.tanh().exp_m1() + x0 * c(core::f64::consts::FRAC_1_SQRT_2);
-                }
-                acc2 += c(0.02) * v6.cos();
-            }
-            match k5 {
-                1 => {
-                    acc2 += (s1 + v[k5]).tanh();
-                }
-                2 => {
-                    for j in 0..n {
-                        let fj = c(j as f64);
-                        acc2 -= c(0.1) * (v[j % 4].sin() * c(0.5)).ln_1p().sin();
-                        acc2 -= c(0.1) * (fj + x1 + c(0.5)).sin();
-                        let v7 = (v[j % 4] - x2).cos();
-                        acc2 += v7.sin() * c(0.1);
-                    }
-                    acc2 -= (s1.mul_add(x1, x1) - s0).cos() * c(0.5);
-                }
-                _ => {
-                    let x0: Dual64 = d_powf(c(1.5_f64), x1.tanh());
-                    s0 = (s0 * c(0.8) + d_copysign(c(3.0_f64), s0, margin) * c(1.0)).tanh();
-                    s1 = (s1 * c(0.8) + x0.cos() * c(0.25)).tanh();
-                }
-            }
-            s0 = s0.mul_add(c(0.75), (v[0] * s0).cos() * c(0.05));
-            if k5 >= 2 {
-                break v[0];
-            }
-        };
-        let v9 = v.iter().fold(v8, |r, &p| r * c(0.5) + c(0.05) * ((r * r + c(1.0)).log2() * d_hypot(c(1.5_f64), p, margin)).sin());
-        let v10 = v.iter().copied().map(|p| ((p.tanh() * c(0.9)).acos().sin() * c(0.9)).asin()).sum::<Dual64>();
-        x2 - s0 * c(0.75) - s1.tanh() - acc2.sin() - v9 - v10.tanh() + s1
-    }
-
-    pub fn prog_81_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_78_dual((x0.tanh() + d_copysign(x1, x0, margin)).tanh(), c(0.5), x2, v, n, margin).tanh() * c(2.0);
-        let mut s1 = (x2.powi(2) + c(0.5)).sqrt().sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        if n == 4 && gt(x2 * x0 + x0 / (x1 * x1 + c(0.5)), c(0.0), margin) {
-            return v[2].cos().sinh();
-        }
-        'l0: for _ in 0..3 {
-            s0 = s0.mul_add(c(0.6), (s0 * s0).sin() * c(0.1));
-            acc2 += c(0.5) * (c(2.0) - x0.sin()).sin();
-            acc2 += c(0.25) * (v[1] * (x2.cos() * c(0.9)).atanh()).sin();
-            let mut k3 = 0;
-            while k3 < n {
-                k3 += 1;
-                if gt(s1.cos() + s0.cos().exp_m1(), x2.tanh().exp_m1(), margin) || n % 3 == 1 {
-                    continue 'l0;
-                }
-                let v4 = v.iter().fold(v[k3 % 4], |r, &p| r * c(0.5) + c(0.25) * (c(0.35) - s0 + p.sin()).sin());
-                if lt((v4.mul_add(v[(k3 + n) % 4], s0).tanh() * c(0.9)).acos(), c(0.5), margin) {
-                    let v5 = (s1 * s1 + c(2.0)).acosh();
-                    let v6: Dual64 = d_to_radians(-v5) * c(50.0);
-                    acc2 -= c(0.1) * v6.sin();
-                } else {
-                    let v7 = d_atan2(x2, v[k3 % 4] * v[k3 % 4] + c(1.0));
-                    acc2 -= v7.tanh().cos() * c(0.1);
-                }
-                s1 = (s1 * c(0.8) + x1 * c(0.2)).tanh();
-            }
-        }
-        let v8 = v.iter().copied().map(|p| p.tanh().tanh()).sum::<Dual64>();
-        let v9 = (x2 - v8) * c(1.2);
-        s0 * c(0.75) + s1.sin() + acc2.tanh() - v9.cos() + v[n % 4].asinh()
-    }
-
-    pub fn prog_82_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4] * c(std::f64::consts::FRAC_PI_4);
-        let mut acc1: Dual64 = c(0.0);
-        if lt(v[1] * v[n % 4], c(0.0), margin) && n % 3 == 1 {
-            s0 = s0.mul_add(c(0.75), d_max(s0, x1, margin).sin() * c(0.25));
-            if ge((x0 * x0 + c(1.0)).log10(), -c(0.25), margin) {
-                s0 = s0 * c(0.75) + (v[n % 4].sin() * c(0.9)).asin().cos() * c(0.1);
-                acc1 += (v[n % 4] * s0).sin();
-            } else {
-                let v2 = prog_51_dual((x2 * x0).sin(), s0, c(0.75), v, n, margin);
-                acc1 += d_max(x2, x0 * v[n % 4], margin).tanh();
-                acc1 += c(0.005) * v2.sin();
-            }
-        } else if ge(x0.tanh(), c(0.0), margin) && n % 2 == 0 {
-            acc1 += (s0 + x1).tanh();
-            if ge(prog_13_dual((v[1] * v[1] + c(1.0)).powi(-1).sin() * c(2.0), x2, acc1.sin() * c(2.0), v, n, margin), v[1] * x1, margin) && n % 2 == 0 {
-                acc1 += (x1 * x1 + c(0.5)).powf(0.5).cos();
-            } else {
-                acc1 += x1 / (v[n % 4] * v[n % 4] + c(1.5));
-            }
-            acc1 += v[1].cos();
-        }
-        let mut k3 = 0;
-        while k3 < n + 1 {
-            k3 += 1;
-            acc1 += c(0.25) * v[n % 4].sin();
-            acc1 += c(0.25) * (x2.sin() * c(0.9)).atanh().sin();
-        }
-        let a4 = [(s0.powi(2) + c(1.0)).log(3.0), (s0 * s0 + c(1.0)).recip(), prog_0_dual((acc1 / c(4.0)).cos(), s0, c(0.75), v, 6, margin), (x2.atan().tanh() * c(2.0)).cosh()];
-        let a5 = [prog_51_dual((x1.tanh() * c(0.5)).ln_1p().sin() * c(2.0), (s0.tanh() * c(1.2)).tan().sin() * c(2.0), d_max(x0, v[k3 % 4], margin).tanh() * c(2.0), v, n, margin), ((s0.sin() * c(0.9)).acos().powi(2) + c(2.0)).ln(), x1 + v[k3 % 4], x2.cos() * d_max(-c(1.5_f64), x1, margin)];
-        for &t in a4.iter() {
-            match n {
-                0 => {
-                    let v6: Dual64 = (s0.sin().powi(2) + c(1.0)).log10();
-                    acc1 -= v6;
-                }
-                1..=2 => {
-                    break;
-                }
-                3 => {
-                    s0 = (s0 * c(0.8) + a5[(k3 + n) % 4].atan() / (a5[(k3 + n) % 4].sin().cosh().tanh() + c(2.0)) * c(0.05)).tanh();
-                }
-                _ => {
-                    acc1 += c(0.5) * (a4[n % 4] * a4[n % 4] + c(1.0)).recip().cos().cosh().sin();
-                    s0 = s0 * c(0.75) + (a4[n % 4] * a4[n % 4] + c(0.5)).cbrt().cos() * c(0.02);
-                }
-            }
-            acc1 -= c(0.4) * (v[k3 % 4].powi(2) + (a5[k3 % 4].sin() * c(0.9)).atanh()).sin();
-            s0 = c(0.5) * s0 + c(0.5) * t.tanh();
-        }
-        for i in 0..6 {
-            let fi = c(i as f64);
-            match i % 2 {
-                1 => {
-                    s0 *= c(0.8);
-                    s0 += c(0.1) * ((s0.sin() + c(2.0)).cbrt().sin() * c(0.9)).atanh().cos();
-                    if gt(a5[0].tanh().exp2().mul_add(a5[0].atan(), a5[0]), c(0.0), margin) {
-                        s0 = s0.mul_add(c(0.75), (d_to_degrees(x2 / (a4[i % 4].powi(2) + c(1.0))) * c(0.01)).sin() * c(0.1));
-                        acc1 += c(0.25) * (x2.sin() * c(1.2)).tan().cos();
-                    } else if gt(a4[n % 4], c(0.5), margin) && i % 3 == 1 {
-                        let v7 = (x0.cos().powi(2) + c(1.0)).ln();
-                        s0 = s0 * c(0.8) + (x2 + s0).tanh() * c(0.1);
-                        s0 = (s0 * c(0.8) + v7 * c(0.2)).sin();
-                    } else {
-                        s0 = c(0.5) * s0 + c(0.4) * (x0.sin().powi(2) + c(2.0)).acosh().sin();
-                        match i {
-                            0 | 2 => {
-                                continue;
-                            }
-                            4 => {
-                                let v8 = d_log(x0 * x0 + c(1.0), fi * fi + c(2.0));
-                                let v9 = (v8 * v8 + c(1.0)).powi(-2);
-                                s0 = c(0.8) * s0 + c(0.01) * v9.cos();
-                            }
-                            _ => {
-                                s0 = (s0 * c(0.5) + d_log(c(0.5_f64), x1.powi(2) + c(2.0)) * c(0.4)).sin();
-                                s0 = s0 * c(0.8) + (fi.powi(2) + c(0.5)).ln().tanh() * c(1.0);
-                            }
-                        }
-                    }
-                    acc1 += c(0.25) * (c(SCALE) + a4[2]).sin().cos();
-                    if lt(((x1 + fi).powi(2) + c(1.0)).recip(), a5[0], margin) {
-                        s0 = s0.mul_add(c(0.8), (s0 * c(std::f64::consts::LN_2)).tanh() * c(0.25));
-                        match i % 2 {
-                            1 => {
-                                s0 = s0 * c(0.75) + (s0 / (s0.sin() + c(2.0))).sin() * c(0.02);
-                                continue;
-                            }
-                            _ => {
-                                acc1 += x1.cos() * c(0.25);
-                                let v10 = c(1.2) * (s0 * x2);
-                                s0 = c(0.75) * s0 + c(0.02) * v10.sin();
-                            }
-                        }
-                    }
-                }
-                _ => {
-                    s0 = s0 * c(0.75) + s0.tanh().exp().sin() * c(0.05);
-                }
-            }
-            acc1 += x0.cos() * c(0.25);
-            s0 = (s0 * c(0.75) + (fi.tanh() * c(2.0)).cosh() * c(1.0)).tanh();
-        }
-        s0.cos() + acc1.cos() + a4[1].cos() + a5[1].cos()
-    }
-
-    pub fn prog_83_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4].powi(2) + c(1.0)).recip();
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = match n % 3 {
-            0 => d_min(acc1, d_hypot(x2, x1, margin), margin),
-            1 => d_atan2(x0, (x0 / (x2 * x2 + c(1.5))).powi(2) + c(1.0)),
-            2 => (x0.cos() * c(0.9)).asin(),
-            _ => {
-                let x2 = x1 + x2;
-                x0 / (acc1.powi(2) + c(0.5)) + x2.cos()
-            }
-        };
-        if n == 1 {
-            s0 = (s0 * c(0.8) + d_powf(x2.powi(2) + c(1.0), x2.sin()) * c(0.01)).tanh();
-            if n < 6 {
-                for i in 0..4 {
-                    for j in (0..=i).rev() {
-                        s0 *= c(0.75);
-                        s0 += c(0.25) * d_clamp(v[n % 4], -c(1.5), c(1.5), margin).sin();
-                        if !(j < 2 && ge(d_to_degrees(v[j]) * c(0.01), c(0.0), margin)) {
-                            return (x0.powi(2) + c(2.0)).sqrt();
-                        }
-                    }
-                    s0 *= c(0.5);
-                    s0 += c(0.05) * (x0 * v2).sin();
-                }
-            } else if n == 5 {
-                s0 = (s0 * c(0.75) + (-x1) * c(0.25)).sin();
-            }
-            s0 = (s0 * c(0.75) + (x1.sin() * c(2.0)).cosh() / ((c(0.75) * x0).tanh() + c(2.0)) * c(0.02)).tanh();
-        } else if gt(d_copysign(c(3.0_f64), x2, margin).sin(), c(0.5), margin) || n > 0 {
-            let v3 = (x0.tanh() * c(2.0)).sinh();
-            s0 *= c(0.8);
-            s0 += c(0.01) * (v3.cos() * c(0.9)).acos().cos();
-        }
-        let v4 = prog_63_dual(x2, d_atan2((v[n % 4] - c(0.35)).powi(2) + c(0.5), v[n % 4].atan()).tanh() * c(2.0), (-x1).cos(), v, n, margin);
-        let mut k5 = 0;
-        while k5 < n + 1 && lt(v[k5 % 4].cos().cosh(), c(0.0), margin) {
-            k5 += 1;
-            match k5 + n {
-                0 => {
-                    let v6 = d_copysign(v4, x0, margin);
-                    s0 = (s0 * c(0.6) + x0.sin().cosh() * c(0.25)).sin();
-                    s0 = s0.mul_add(c(0.6), v6.cos() * c(0.4));
-                }
-                1 => {
-                    acc1 -= ((v[n % 4] * v[n % 4]).ln_1p() - d_min(v2, x0, margin)).sin() * c(0.25);
-                }
-                g if g > 2 => {
-                    let v4 = x0.tanh().exp2();
-                    acc1 -= v4.cos().cos() * c(0.25);
-                }
-                _ => {
-                    let x2 = ((v4 * v4 + c(2.0)).ln().cos() * c(0.9)).atanh();
-                    let v7 = d_log(v2.powi(2) + c(1.0), v2 * v2 + c(2.0));
-                    s0 = s0.mul_add(c(0.8), (x2.cos() + v7.cos()).cos() * c(0.02));
-                }
-            }
-            let v8 = if lt(-x0, v2.atan(), margin) {
-                v4.tanh().exp_m1()
-            } else {
-                (v4.powi(2) + c(1.0)).ln()
-            };
-            match k5 % 2 {
-                0 => {
-                    s0 = s0.mul_add(c(0.6), d_powf(c(1.5_f64), v8.cos()).sin() * c(0.2));
-                }
-                1 => {
-                    break;
-                }
-                _ => {
-                    s0 = c(0.75) * s0 + c(0.1) * (v4 * v4 + c(1.0)).log(2.0).tanh();
-                    let mut k9 = 0;
-                    while k9 < 6 {
-                        k9 += 1;
-                        let v10: Dual64 = -v8;
-                        acc1 -= (v4 * v4 + c(1.0)).sqrt().cos() * c(0.02);
-                        acc1 += c(0.02) * v10.sin().cos();
-                    }
-                }
-            }
-            acc1 += (s0.cos() * c(1.2)).tan().tanh() * c(0.25);
-            s0 = s0.mul_add(c(0.8), v8.cos() * c(0.05));
-        }
-        let mut k11 = 0;
-        while k11 < 6 && le((x2 * x2 + c(1.0)).log2(), -c(0.5), margin) {
-            k11 += 1;
-            let v12: Dual64 = if lt(c(0.75) * (s0 + c(1.25)), -c(0.5), margin) {
-                -x0
-            } else {
-                v2.cos()
-            };
-            acc1 -= c(0.25) * (s0 - x0).sin();
-            s0 = (s0 * c(0.6) + v12.cos() * c(0.4)).sin();
-        }
-        x0.cos() + s0.cos() + acc1.cos() - v2.tanh() + v4.sin() + x1 * v2
-    }
-
-    pub fn prog_84_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_19_dual(x0, (x2 + x1).tanh() * c(2.0), (v[n % 4] / (x2.sin().powi(2) + c(0.5))).tanh() * c(2.0), v, 5, margin).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        s0 = s0.mul_add(c(0.8), (x2 / (x2 * x2 + c(0.5))).cos() * c(0.02));
-        let v2 = d_min(acc1.cos().exp_m1(), x2 + c(0.3), margin);
-        'l0: for i in (0..5).rev() {
-            let fi = c(i as f64);
-            acc1 -= c(0.4) * (v2.tanh() * c(0.9)).asin().cos();
-            s0 = (s0 * c(0.5) + fi / (fi * fi + c(1.0)) * c(1.0)).sin();
-            for j in 0..5 {
-                let fj = c(j as f64);
-                acc1 += (v2.asinh() * v2).sin() * c(0.05);
-                if le(((v2 - v[j % 4]).sin() * c(1.2)).tan(), c(0.5), margin) {
-                    continue 'l0;
-                }
-                if le(v[(j + i) % 4].cos(), c(0.5), margin) {
-                    acc1 -= fj.atan().tanh() * c(0.05);
-                    let v3: Dual64 = d_hypot(c(0.5_f64), fj, margin);
-                    acc1 += c(0.05) * v3.tanh().tanh();
-                } else if ge(v[3].atan(), -c(1.0), margin) {
-                    s0 = (s0 * c(0.75) + ((s0 / (s0.sin() + c(2.0))).powi(2) + c(1.0)).powi(-2) * c(0.01)).tanh();
-                    match j + i {
-                        0 => {
-                            acc1 -= ((v2 * v2 + c(1.5)).acosh().powi(2) + c(2.0)).acosh().sin() * c(0.05);
-                        }
-                        1 | 3 => {
-                            acc1 += (s0.cos() * c(0.9)).atanh().sin() * c(0.05);
-                            continue;
-                        }
-                        g if g > 4 => {
-                            acc1 += c(0.05) * x1.cos().tanh().exp_m1().sin();
-                            acc1 -= s0.sin().tanh() * c(0.05);
-                        }
-                        _ => {
-                            s0 = (s0 * c(0.75) + s0.tanh().mul_add((v[j % 4] * v[j % 4] + c(1.0)).log10(), s0.tanh().exp()) * c(0.05)).tanh();
-                            s0 = s0 * c(0.75) + (s0.sin().cosh() / ((x1.sin() * c(0.9)).atanh().powi(2) + c(0.5))).tanh() * c(0.01);
-                        }
-                    }
-                }
-            }
-        }
-        acc1 += (-v2).tanh().cosh().cos();
-        let v4 = v.iter().fold(v[3], |r, &p| r * c(0.75) + c(0.05) * (p - r.cos().exp()).sin());
-        let v5 = if n % 2 == 0 {
-            v4.powi(2)
-        } else if gt(v4 / (v4 * v4 + c(1.0)), x0 * c(0.5), margin) && n < 3 {
-            d_hypot(v[n % 4], (v4.cos() * c(0.9)).asin(), margin)
-        } else {
-            (v2.tanh() * c(0.9)).asin()
-        };
-        s0 + acc1.sin() - v5.cos() + v[n % 4] * x2
-    }
-
-    pub fn prog_85_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (c(0.5) * x1).sin();
-        let mut s1 = d_atan2(v[n % 4] * v[n % 4] + c(1.0), v[0]).sin() * c(2.0);
-        let mut s2 = (x2 + v[n % 4]).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        for i in 0..5 {
-            let fi = c(i as f64);
-            let mut k4 = 0;
-            while k4 < 4 {
-                k4 += 1;
-                if le((x0.sin() * c(1.2)).tan(), c(1.0), margin) {
-                    return x1.asinh();
-                }
-                s1 = s1.mul_add(c(0.8), (s1 + s1.sin().exp2()).sin() * c(0.05));
-                s2 = s2 * c(0.75) + (fi / (fi * fi + c(1.5))).tanh() * c(1.0);
-            }
-            acc3 += c(0.4) * (-s1.cos());
-        }
-        'l2: for i in (1..=5).step_by(2) {
-            let v7 = if n % 2 == 0 && le(x1, x2.cos(), margin) {
-                let v5 = x0 + x1;
-                (x1.sin() * c(1.5)).cosh().powi(2) + v5.tanh()
-            } else if le(x0.mul_add(x0, x2), -c(1.0), margin) {
-                let v6 = d_to_degrees(s2 - c(0.65)) * c(0.02);
-                -(v6 + x0)
-            } else {
-                d_min(c(0.5_f64), x2.asinh(), margin)
-            };
-            s2 = s2.mul_add(c(0.6), s0.cos().exp().tanh() * c(0.1));
-            for j in 0..n {
-                match j % 2 {
-                    0 => {
-                        acc3 -= v[j % 4].tanh() * c(0.1);
-                        continue 'l2;
-                    }
-                    _ => {
-                        s2 = s2.mul_add(c(0.8), d_copysign(v[j % 4], v[i % 4], margin).cos() * c(0.2));
-                    }
-                }
-                if j == 2 && lt(c(0.3) - v7, c(1.0), margin) {
-                    break;
-                }
-                s0 = (s0 * c(0.75) + (s1 * s1 + c(2.0)).sqrt() * c(0.25)).sin();
-            }
-            s1 = (s1 * c(0.5) + v7.tanh() * c(0.02)).tanh();
-        }
-        match n % 2 {
-            0 => {
-                s0 = s0.mul_add(c(0.75), (s2 + x0).cos() * c(0.01));
-            }
-            1 => {
-                acc3 -= d_min(c(3.0_f64), x2 * x0, margin).cos();
-                let x0 = -s2;
-                s2 = (s2 * c(0.5) + x0.sin() * c(0.02)).sin();
-            }
-            _ => {
-                let x1 = d_clamp(x1, x2.cos() - c(1.5), acc3.cos() + c(1.5), margin);
-                acc3 += c(0.2) * (x0 * s2).cos();
-                acc3 -= c(0.2) * x1.cos();
-            }
-        }
-        let v10 = match n {
-            0 | 2 => {
-                for _ in (1..=4).step_by(2) {
-                    let v8: Dual64 = v[0];
-                    if gt((v8.tanh().sinh().sin() * c(0.9)).atanh(), c(0.0), margin) {
-                        break;
-                    }
-                    s2 = (s2 * c(0.8) + s2.sin() * c(0.2)).sin();
-                }
-                (x1 * x1).tanh()
-            }
-            g if g > 3 => prog_63_dual((s1 - v[n % 4].sin()).cos(), c(0.25), d_max(s0 - x2, s2.cos(), margin).tanh() * c(2.0), v, n, margin),
-            _ => {
-                let v9 = acc3;
-                (x2 * x2 + c(2.0)).sqrt() + v9.tanh()
-            }
-        };
-        s0.sin() - s1 + s2 * c(0.25) - acc3.sin() - v10.tanh() + s2 / (x1.tanh() + c(2.0))
-    }
-
-    pub fn prog_86_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_atan2(v[2] * v[2] + c(0.5), v[2]).tanh() * c(2.0);
-        let mut s1 = v[n % 4];
-        let mut acc2: Dual64 = c(0.0);
-        if lt((v[n % 4].powi(2) + c(1.0)).sqrt() - x1 * x1, -c(0.5), margin) || n > 3 {
-            let x0 = (x0.powi(2) + c(2.0)).sqrt();
-            acc2 += x0.sin();
-        } else if n > 5 && ge(v[n % 4] + x0, c(1.0), margin) {
-            s0 = s0.mul_add(c(0.8), x2.sin().exp_m1().tanh() * c(0.05));
-        } else {
-            acc2 += c(0.5) * x2.sin().exp().sin().exp().cos();
-            if gt((s1.tanh() * c(2.0)).sinh() / c(1.5), c(0.5), margin) {
-                s0 = (s0 * c(0.8) + d_hypot(c(3.0_f64), s0, margin) * c(0.02)).tanh();
-            } else if lt((x0.sin() * c(0.5)).ln_1p(), c(0.5), margin) || n > 5 {
-                acc2 += (-(v[n % 4].powi(2) + c(1.0)).ln()).tanh();
-            } else {
-                acc2 -= x0.sin().cosh().cos();
-                let v3 = s1;
-                s1 = c(0.6) * s1 + c(0.4) * v3.sin().sin();
-            }
-            acc2 += acc2.mul_add(x0, v[n % 4]).tanh() * c(0.2);
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            if le(x2, -c(0.5), margin) {
-                s1 = c(0.5) * s1 + c(0.2) * (t.powi(2) + c(2.0)).acosh().cos();
-                s0 = c(0.6) * s0 + c(1.0) * (fi * fi + c(1.0)).ln().powi(3).cos();
-            } else if le(t - s1, -c(0.5), margin) {
-                acc2 -= c(0.5) * s0.cos().exp_m1().tanh();
-            }
-            acc2 += c(0.5) * (x1 * x1 + c(0.5)).sqrt().cos();
-        }
-        for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            let v8 = match n {
-                1 => fi * x2 - x1.cos().sinh(),
-                2 => {
-                    let v4 = d_atan2(c(3.0_f64), v[2]).sin().exp2();
-                    d_powf(c(1.5_f64), v4.sin())
-                }
-                3 | 5 => {
-                    for j in (0..=i).rev() {
-                        if !(j % 3 == 1) {
-                            acc2 -= c(0.05) * d_atan2((x2 * x2 + c(2.0)).acosh(), x2.atan().powi(2) + c(0.5)).sin();
-                        }
-                        if lt((x1 * x1 + c(1.0)).log10() - (v[(j + n) % 4].powi(2) + c(1.0)).log(3.0), (x0.tanh() * c(1.2)).tan(), margin) {
-                            continue;
-                        }
-                        match j {
-                            0 => {
-                                break;
-                            }
-                            g if g > 1 => {
-                                acc2 -= c(0.05) * (s0.cos() * c(0.9)).asin().cos();
-                                s0 = s0 * c(0.5) + s1.cos() * c(0.5);
-                            }
-                            _ => {
-                                let v5 = ((x2 + x1).powi(2) + c(1.0)).cbrt();
-                                acc2 -= s1.mul_add(s1, v[1]).sin() * c(0.05);
-                                s1 = c(0.75) * s1 + c(0.02) * v5.sin();
-                            }
-                        }
-                        acc2 += x2.tanh() * c(0.05);
-                    }
-                    let v6 = (x2.tanh() * c(0.9)).asin();
-                    acc2 += (v6 + v[(i + n) % 4]).sin() * c(0.5);
-                    (s1 / (v6 * v6 + c(1.5))).cos()
-                }
-                _ => {
-                    let v7 = (x2.sin() * c(2.0)).cosh();
-                    acc2 += c(0.25) * (x1 / (v7.powi(2) + c(1.0))).tanh();
-                    s1.tanh().exp2()
-                }
-            };
-            if le(fi - x2, c(0.5), margin) {
-                continue;
-            }
-            acc2 += (v[(i + n) % 4] + x0).tanh() * c(0.5);
-            acc2 += v8.cos().cos() * c(0.5);
-        }
-        let mut k9 = 0;
-        loop {
-            k9 += 1;
-            match k9 % 4 {
-                0 => {
-                    let x0 = x2.tanh().exp2();
-                    acc2 += c(0.5) * x0.cos().cos();
-                }
-                1 | 3 => {
-                    s0 = s0.mul_add(c(0.75), v[k9].cos().exp2().tanh().exp().tanh() * c(0.05));
-                }
-                _ => {
-                    let x2 = v[k9] * (x0 * x0 + c(0.5)).sqrt();
-                    acc2 -= x2.cos().cos() * c(0.5);
-                }
-            }
-            s1 = s1 * c(0.75) + s1.cos().cos() * c(0.25);
-            if lt(((x2 * x2 + c(1.0)).cbrt().sin() * c(1.5)).sinh(), v[k9] * x2, margin) {
-                s0 = c(0.6) * s0 + c(0.1) * (s0 * s0 + c(2.0)).acosh().cos();
-                acc2 += (-s1).tanh() * c(0.5);
-            }
-            if k9 >= 3 {
-                break;
-            }
-        }
-        x2 * c(0.75) - s0 + s1 * c(0.25) - acc2.tanh()
-    }
-
-    pub fn prog_87_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = x2.sin();
-        let mut s1 = ((x0.cos() + c(2.0)).cbrt() + (x0 * x0 + c(1.0)).recip()).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            if ge((x0 * v[k3]).tanh().exp2(), c(0.5), margin) {
-                s0 = c(0.6) * s0 + c(0.4) * (s0 * s0 + c(1.0)).log(3.0).cos();
-            } else if gt((s1.tanh().cos() * c(0.9)).atanh(), c(0.5), margin) {
-                s1 *= c(0.8);
-                s1 -= c(0.02) * (x1.sin() * c(2.0)).cosh().sin();
-                s0 = (s0 * c(0.5) + c(0.25) * x1 * c(1.0)).tanh();
-                if k3 + n < 3 {
-                    s0 = (s0 * c(0.8) + s0 * c(0.2)).tanh();
-                    break ((s1 + v[k3]).powi(2) + c(1.0)).ln();
-                }
-            } else {
-                let v4: Dual64 = x2.asinh();
-                acc2 -= v4.cos();
-            }
-            acc2 -= c(0.75) * ((s0 * s0 + c(1.0)).log10().powi(2) + c(1.0)).sqrt();
-            acc2 += prog_63_dual(s1, x2, c(0.75), v, k3, margin).tanh() * c(0.02);
-            if k3 >= 2 {
-                break d_powf(x1 * x1 + c(1.0), x0.cos()).cos();
-            }
-        };
-        if ge(x1.tanh(), c(0.25), margin) || n == 6 {
-            return v5.sin();
-        }
-        'l1: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            acc2 += (t * t + c(0.5)).recip().cos() * c(0.5);
-            let mut k6 = 0;
-            while k6 < n + 1 {
-                k6 += 1;
-                if le((v[1] * v[1] + c(2.0)).sqrt().asinh(), v5, margin) {
-                    s1 = s1.mul_add(c(0.5), x0.sin().exp_m1().sin() * c(0.1));
-                    s0 = s0 * c(0.75) + ((-s1) - (c(0.8) - s0)).cos() * c(0.1);
-                } else if lt((v[(k6 + k3) % 4] * v[(k6 + k3) % 4] + c(1.0)).recip(), -c(0.25), margin) {
-                    s0 = (s0 * c(0.5) + ((fi / (s0.cos() + c(2.0))).tanh() + c(2.0)).cbrt() * c(0.5)).tanh();
-                    if le(x0.sin().exp(), c(0.0), margin) {
-                        s1 = s1.mul_add(c(0.6), d_to_degrees(s0) * c(0.01) * c(0.5));
-                        break;
-                    }
-                } else {
-                    let v7 = (t * t + c(1.0)).log(2.0).tanh().exp();
-                    acc2 -= c(0.05) * v7.cos();
-                }
-                if ge(x1, c(0.0), margin) {
-                    acc2 -= (x1.powi(2) + c(1.0)).recip() * c(0.05);
-                    continue 'l1;
-                }
-                acc2 += c(0.05) * (s1.cos().exp().powi(2) + c(2.0)).acosh().cos();
-            }
-            acc2 -= c(0.5) * (v5 * v5 + c(2.0)).ln().tanh();
-        }
-        let v8 = if ge(v[3] - c(0.25), acc2, margin) && k3 < 1 {
-            d_copysign(s1 - x0, v[n % 4].tanh().exp_m1(), margin)
-        } else if le(x0 + c(2.5), (v5.powi(2) + c(1.0)).log2(), margin) {
-            let v5: Dual64 = (v5 * v5).ln_1p();
-            (v[3 - k3] - v[k3]) * d_log(x0.powi(2) + c(1.0), v[k3] * v[k3] + c(2.0)) + v5.cos()
-        } else {
-            (v[2] * v[2] + c(1.0)).cbrt().atan()
-        };
-        s0.cos() - s1.tanh() + v5 * c(1.5) - v8.sin()
-    }
-
-    pub fn prog_88_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.sin().atan();
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = (acc1 / (acc1.powi(2) + c(0.5))).cos();
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let v3: Dual64 = ((v[i] / (x1.sin() + c(2.0))).powi(2) + c(0.5)).ln();
-            match i {
-                0 => {
-                    let v4 = s0.powi(2);
-                    s0 = (s0 * c(0.75) + v4.tanh() * c(0.05)).tanh();
-                }
-                1 | 3 => {
-                    let v5 = t.cos();
-                    s0 = (s0 * c(0.8) + (s0.cos() * c(0.9)).asin().cos().exp() * c(0.02)).tanh();
-                    acc1 += v5.cos().sin() * c(0.5);
-                }
-                _ => {
-                    acc1 += d_abs(s0, margin).tanh() * c(0.5);
-                    match i + n {
-                        0 => {
-                            let v6 = v[3 - i] * t / (t.tanh() + c(2.0));
-                            acc1 += v6.sin() * c(0.5);
-                        }
-                        1 | 3 => {
-                            s0 = s0.mul_add(c(0.6), ((x0 / (x0 * x0 + c(1.0))).powi(2) + c(1.0)).sqrt().sin() * c(0.1));
-                        }
-                        4 => {
-                            continue;
-                        }
-                        _ => {
-                            s0 = (s0 * c(0.6) + x2.cos() * c(0.4)).tanh();
-                            s0 *= c(0.75);
-                            s0 += c(0.05) * d_hypot(fi, v3, margin).cos();
-                        }
-                    }
-                    s0 = (s0 * c(0.5) + (s0.sin() * c(2.0)).cosh() * c(0.05)).tanh();
-                }
-            }
-            let v7 = d_min(x0, t, margin);
-            s0 = (s0 * c(0.5) + (fi * fi + c(1.0)).log(2.0) * c(1.0)).tanh();
-            s0 = (s0 * c(0.5) + (v3.cos() + v7.sin()) * c(0.05)).sin();
-        }
-        let v8: Dual64 = v[n % 4].atan();
-        match n {
-            1 => {
-                for i in 0..n {
-                    s0 = (s0 * c(0.6) + (v[1].tanh() * c(0.9)).atanh() * c(0.05)).tanh();
-                    match i {
-                        0 => {
-                            let v9 = (v8.cos() * c(0.9)).atanh();
-                            acc1 += c(0.25) * v9.cos().sin();
-                        }
-                        2..=3 => {
-                            acc1 -= c(0.25) * (v[1] * v2).cos();
-                            s0 *= c(0.8);
-                            s0 += c(0.05) * (s0 - c(1.2)).cos().exp_m1().sin();
-                        }
-                        g if g > 4 => {
-                            acc1 += x2.powi(3).tanh() * c(0.25);
-                            let v8 = v8 - x0;
-                            acc1 -= c(0.25) * v8.sin().tanh();
-                        }
-                        _ => {
-                            s0 = (s0 * c(0.75) + v2.powi(2) * c(0.1)).sin();
-                            let x2: Dual64 = v8 / (x0.powi(2) + c(0.5));
-                            s0 = s0.mul_add(c(0.5), x2.cos() * c(0.1));
-                        }
-                    }
-                }
-                s0 = s0 * c(0.6) + (v2.cos().exp() * c(2.5)).cos() * c(1.0);
-            }
-            3 | 5 => {
-                let v10: Dual64 = prog_76_dual(d_log(x1.powi(2) + c(1.0), v8.powi(2) + c(2.0)).cos().cos(), ((x0 - s0) * x1).cos() * c(2.0), (v8 * v8).tanh() * c(2.0), v, n, margin);
-                let v11 = prog_76_dual(x2, c(0.75), v2.powi(3).tanh() * c(2.0), v, n, margin);
-                s0 *= c(0.6);
-                s0 += c(0.005) * (v10.cos() + v11.sin()).tanh();
-            }
-            6 => {
-                s0 = s0 * c(0.8) + x1.cos().tanh() * c(0.2);
-                s0 *= c(0.5);
-                s0 -= c(0.005) * prog_76_dual(v2, (v2.cos() * c(1.5)).sinh().cos(), c(0.25), v, 4, margin).tanh();
-            }
-            _ => {
-                s0 = (s0 * c(0.5) + x1.atan() * c(0.5)).sin();
-                s0 *= c(0.6);
-                s0 += c(0.4) * x2.sin();
-            }
-        }
-        let v14 = if le(v8.cos().cosh(), -c(0.5), margin) {
-            (x0.cos() * c(1.2)).tan() * s0.asinh()
-        } else if n % 2 == 0 && gt(x1, v8, margin) {
-            let v12 = x2.cos().exp2();
-            v12.tanh()
-        } else {
-            let v13 = x0 / (v2 * v2 + c(0.5));
-            return d_atan2(v13 * v8, v8.cos().exp2().powi(2) + c(1.0))
-        };
-        x0 + x1.cos() + s0.cos() - acc1.cos() + v2.cos() + v14.cos()
-    }
-
-    pub fn prog_89_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1.tanh() * c(0.9)).asin();
-        let mut acc1: Dual64 = c(0.0);
-        acc1 += prog_51_dual((x0 - x1).tanh() * c(2.0), acc1, c(0.5), v, n, margin).sin() * c(0.01);
-        'l0: for i in 0..n {
-            let fi = c(i as f64);
-            acc1 -= c(0.25) * (c(2.5) * x0).tanh();
-            let mut k2 = 0;
-            while k2 < n {
-                k2 += 1;
-                s0 = s0 * c(0.75) + (s0.tanh() * c(1.2)).tan().sin() * c(0.02);
-                if gt((x2 * x2 + c(1.0)).sqrt(), c(0.0), margin) {
-                    break 'l0;
-                }
-                if lt((s0 * s0 + c(0.5)).ln(), (x1.powi(2) + c(1.0)).recip(), margin) {
-                    s0 = s0 * c(0.6) + d_log(c(1.5_f64), x2 * x2 + c(2.0)) * c(0.5);
-                } else if lt((c(SCALE) + x1).asinh(), d_atan2(x2 * x2 + c(0.5), fi), margin) && n % 2 == 0 {
-                    s0 = s0 * c(0.75) + (s0.tanh() * c(1.5)).cosh().tanh() * c(0.05);
-                    s0 = s0.mul_add(c(0.5), v[k2 % 4].sin().tanh() * c(0.5));
-                    if !(k2 < 6) {
-                        s0 = (s0 * c(0.8) + (x0.atan() + s0) * c(0.1)).sin();
-                        acc1 += c(0.05) * (v[k2 % 4] + x0).cos();
-                    }
-                } else {
-                    let x0: Dual64 = d_to_degrees(x0) * c(0.01);
-                    s0 *= c(0.8);
-                    s0 += c(0.05) * (x2 / (x0.sin() + c(2.0))).cos();
-                    if gt((x0.cos() * c(0.9)).asin(), c(0.0), margin) || k2 < 4 {
-                        break;
-                    }
-                }
-            }
-            acc1 += c(0.25) * (c(2.5) - x2).tanh();
-        }
-        let v3 = (x1.tanh() * c(0.9)).asin();
-        s0 = (s0 * c(0.5) + (v3.sin() * c(0.5)).ln_1p() * c(0.2)).tanh();
-        let v4 = v.iter().map(|&p| (v3 * v3).ln_1p() + p.sin()).sum::<Dual64>();
-        acc1 -= (s0 - v3).cos();
-        x2 + acc1.cos() + v4.sin()
-    }
-
-    pub fn prog_90_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = x1.sin().exp().cos() * c(2.0);
-        let mut s1 = d_min(x0, v[n % 4], margin);
-        let mut s2 = ((x2.powi(2) + c(2.0)).ln().powi(2) + c(1.5)).acosh().tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        for t in v {
-            if lt(c(SCALE) + t, c(1.0), margin) {
-                let v4 = v[n % 4] / c(3.0);
-                acc3 += c(0.5) * v4.tanh();
-            } else if le(t / (v[2].cos() + c(2.0)), s2, margin) {
-                s0 = (s0 * c(0.8) + s0 * c(0.2)).tanh();
-                if gt(-t, c(0.0), margin) {
-                    acc3 -= (s0.sin().powi(2) + c(1.0)).powf(1.5).sin() * c(0.5);
-                    s2 = s2.mul_add(c(0.5), x1.tanh() * c(0.5));
-                } else if !(n % 2 == 0 && gt(t * x0, (s2.tanh() * c(0.5)).ln_1p(), margin)) {
-                    s1 = c(0.75) * s1 + c(0.05) * (s1 * v[3]).sin();
-                    acc3 -= s0.cos() * c(0.5);
-                } else {
-                    s0 = c(0.8) * s0 + c(0.05) * (s0.sin() * c(0.9)).asin().sin();
-                    match n % 4 {
-                        1 | 3 => {
-                            s0 *= c(0.5);
-                            s0 += c(0.1) * (v[n % 4] * t).tanh();
-                            continue;
-                        }
-                        _ => {
-                            s1 = c(0.6) * s1 + c(0.1) * (s0.cos() * c(0.9)).asin().tanh();
-                            s2 = c(0.8) * s2 + c(0.01) * (t * v[3]).sin().exp().cos();
-                        }
-                    }
-                    let mut k5 = 0;
-                    while k5 < 6 {
-                        k5 += 1;
-                        let v6: Dual64 = s1.powi(3);
-                        let v7 = (s2 * s2 + c(0.5)).cbrt();
-                        acc3 -= c(0.05) * v7.asinh();
-                        s0 = c(0.8) * s0 + c(0.01) * v6.tanh();
-                    }
-                }
-                acc3 += c(0.25) * (x1.tanh() * c(0.9)).atanh();
-            } else {
-                s1 = c(0.75) * s1 + c(0.25) * v[2].cos();
-                let v8 = x1.tanh();
-                s1 *= c(0.75);
-                s1 += c(0.25) * v8.sin();
-            }
-            let v9 = v.iter().fold(t, |r, &p| r * c(0.5) + c(0.02) * (r * (x2 * p)).sin());
-            match n % 4 {
-                0 => {
-                    let v10 = x2.cos().exp2();
-                    let v9 = ((s0.cos() * c(1.2)).tan().tanh() * c(0.9)).asin();
-                    acc3 += c(0.1) * (v10.tanh() + v9.tanh()).cos();
-                }
-                g if g > 2 => {
-                    continue;
-                }
-                _ => {
-                    s1 = (s1 * c(0.75) + ((x2 * s1).cos() * c(0.9)).atanh() * c(0.01)).tanh();
-                    acc3 += (-x0).tanh() * c(0.5);
-                    match n % 4 {
-                        0 => {
-                            s2 *= c(0.8);
-                            s2 += c(0.1) * v9.cos();
-                            acc3 += v9.sin() * c(0.5);
-                        }
-                        1..=2 => {
-                            break;
-                        }
-                        3 => {
-                            let v11: Dual64 = (v9.sin() * c(0.5)).ln_1p();
-                            s0 = (s0 * c(0.8) + v11 * c(0.1)).sin();
-                        }
-                        _ => {
-                            acc3 += (d_to_degrees(v9) * c(0.01)).tanh() * c(0.5);
-                        }
-                    }
-                }
-            }
-            acc3 += c(0.5) * v[0].sin();
-            acc3 += c(0.5) * v9.cos().tanh();
-        }
-        if ge(d_max(-c(2.0_f64), x2 - c(0.1), margin), v[0], margin) && n < 3 {
-            return s1 / (s1.sin() + c(2.0)) - c(0.5);
-        }
-        if n % 2 == 0 {
-            return ((x2.powi(2) + c(1.0)).recip().powi(2) + c(2.0)).acosh();
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            acc3 += c(0.5) * (x2 - c(0.35) - (t * t + c(1.0)).log2()).tanh();
-            let v12 = v.iter().fold(fi.tanh(), |r, &p| r * c(0.75) + c(0.25) * d_copysign(p, x0, margin).tanh());
-            acc3 -= v12.cos() * c(0.5);
-        }
-        'l3: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            for _ in (0..=i).rev() {
-                if le(t, -c(0.5), margin) {
-                    break;
-                }
-                s0 = c(0.8) * s0 + c(0.02) * (t * (x0.tanh() * c(0.9)).asin()).cos();
-            }
-            acc3 -= (fi * c(0.1)).sin() * c(0.5);
-            let mut k13 = 0;
-            while k13 < n + 1 {
-                k13 += 1;
-                s2 = (s2 * c(0.5) + ((s2.sin() * c(0.9)).asin().cos() * c(1.2)).tan() * c(0.02)).sin();
-                if le(s1 * c(2.5), t, margin) && n == 6 {
-                    break 'l3;
-                }
-                match k13 {
-                    0 => {
-                        acc3 -= c(0.05) * (s2 / (s0.tanh() + c(2.0))).cos();
-                    }
-                    g if g > 1 => {
-                        continue;
-                    }
-                    _ => {
-                        s1 *= c(0.75);
-                        s1 += c(0.25) * (-v[n % 4]).sin();
-                        if ge(x1 * (fi.cos() * c(0.9)).asin(), c(1.0), margin) {
-                            continue;
-                        }
-                        s2 = s2 * c(0.8) + (-s0).cos() * c(0.2);
-                        if k13 == 1 {
-                            s0 = (s0 * c(0.5) + x1 * x2.mul_add(t, s0) * c(0.02)).sin();
-                            let v14 = (x1.tanh() * c(0.9)).asin() * v[k13 % 4];
-                            acc3 += c(0.05) * v14.sin().cos();
-                        }
-                    }
-                }
-            }
-            s1 = (s1 * c(0.5) + t.cos() * c(0.5)).tanh();
-        }
-        let v15 = v.iter().map(|&p| c(1.0) + c(0.1) * (d_to_degrees(p) * c(0.02)).tanh()).product::<Dual64>();
-        s0.cos() - s1 * c(0.25) - s2 * c(1.5) + acc3.sin() + v15
-    }
-
-    pub fn prog_91_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4].tanh() * c(0.9)).atanh();
-        let mut s1 = s0;
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = prog_41_dual((x2 + x0).tanh() * c(2.0), (x2 + x0).sin(), d_hypot(c(1.5_f64), x2, margin).sin().cos(), v, 6, margin);
-        let mut a4 = [c(0.0); 4];
-        for i in 0..4 {
-            a4[i] = d_atan2(x1 * x1 + c(1.0), v[i]);
-        }
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            acc2 += c(0.25) * x1.cos().exp().cos();
-            if n % 3 == 1 {
-                break;
-            }
-            acc2 -= c(0.25) * (fi * fi + c(0.5)).sqrt().tanh();
-        }
-        s0 = c(0.6) * s0 + c(0.1) * d_max(-c(2.0_f64), a4[n % 4], margin).cos();
-        let mut a5 = [c(0.0); 4];
-        for i in 0..4 {
-            if i > 1 {
-                a5[i] = x0.tanh().sin().exp2();
-            } else {
-                a5[i] = v3.sin().sinh() * v[i];
-            }
-        }
-        s1 = (s1 * c(0.8) + x1.tanh().exp_m1() * c(0.05)).tanh();
-        s0 + s1.cos() - acc2.sin() - v3.tanh() - a5[1]
-    }
-
-    pub fn prog_92_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 * x2 + c(1.0)).ln();
-        let mut acc1: Dual64 = c(0.0);
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            for (j, &u) in v.iter().enumerate() {
-                s0 = c(0.8) * s0 + c(1.0) * (fi.sin() * c(0.5)).ln_1p();
-                let v2 = if lt(u.powi(2).cos(), -c(0.5), margin) {
-                    x1.tanh().exp()
-                } else if le(x1.powi(2), c(2.5) * v[3 - j], margin) || n > 0 {
-                    (v[j] * v[j] + c(0.5)).recip()
-                } else {
-                    (fi * fi + c(1.0)).powf(0.5)
-                };
-                s0 = (s0 * c(0.5) + v2.tanh() * c(0.1)).tanh();
-            }
-            acc1 -= (x1 * v[n % 4] * v[0]).sin() * c(0.25);
-            let v3 = x2;
-            acc1 += v3.cos() * c(0.5);
-        }
-        for (i, &t) in v.iter().enumerate() {
-            for j in 0..i {
-                let fj = c(j as f64);
-                acc1 += d_powf(s0.powi(2) + c(1.0), (fj * fj).ln_1p().tanh()).cos() * c(0.1);
-                if le(x1, c(0.5), margin) {
-                    let x2 = x1.cos().exp_m1();
-                    s0 = (s0 * c(0.75) + (x1.sin() + c(2.0)).cbrt() * c(0.75)).sin();
-                    acc1 += x2.sin().cos() * c(0.1);
-                } else if le(d_log(v[j] * v[j] + c(1.0), v[j] * v[j] + c(2.0)) * (t.sin() + c(2.0)).cbrt(), x0.sin(), margin) {
-                    s0 = (s0 * c(0.6) + ((s0.tanh() * c(1.2)).tan().powi(2) + c(1.0)).recip() * c(0.05)).tanh();
-                }
-                if gt(x0 + x1, c(1.0), margin) || j % 2 == 0 {
-                    s0 = s0.mul_add(c(0.75), t.sin() * c(0.25));
-                    break;
-                }
-            }
-            let v4: Dual64 = (t * t + c(0.5)).recip().cos();
-            if le(((-t).powi(2) + c(0.5)).sqrt(), c(0.0), margin) {
-                continue;
-            }
-            acc1 += (s0 / (x2.powi(2) + c(0.5))).tanh().exp2().cos() * c(0.25);
-            s0 = s0 * c(0.6) + v4.sin() * c(0.2);
-        }
-        let mut k5 = 0;
-        while k5 < n {
-            k5 += 1;
-            s0 *= c(0.75);
-            s0 += c(0.25) * (-v[k5 % 4]).cos();
-            let v6 = v[k5 % 4].asinh();
-            let mut k7 = 0;
-            while k7 < n + 1 {
-                k7 += 1;
-                acc1 += (x1 / c(2.0)).cos() * c(0.02);
-                match k7 % 2 {
-                    0 => {
-                        acc1 -= x0.sin().cos() * c(0.02);
-                        s0 = (s0 * c(0.6) + (s0.powi(2) + c(1.0)).cbrt() * c(0.1)).tanh();
-                    }
-                    _ => {
-                        s0 = (s0 * c(0.6) + d_to_degrees(x0) * c(0.02) * c(0.25)).sin();
-                        s0 = s0.mul_add(c(0.5), d_min(s0, v6, margin).cos() * c(0.5));
-                    }
-                }
-            }
-            acc1 += c(0.25) * v6.cos().cos();
-        }
-        let v9: Dual64 = if gt(d_copysign(v[k5 % 4].asinh(), x0.atan(), margin), x1 * x1, margin) || n > 4 {
-            x2 + x0
-        } else {
-            let v8 = d_abs(d_log(s0 * s0 + c(1.0), s0 * s0 + c(2.0)), margin);
-            return v8.cos()
-        };
-        s0.cos() + acc1.sin() + v9.cos() + v9.tanh()
-    }
-
-    pub fn prog_93_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[0];
-        let mut acc1: Dual64 = c(0.0);
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            if lt((v[i] * v[i] + c(1.0)).recip(), c(0.5), margin) {
-                s0 = c(0.8) * s0 + c(0.02) * (t.cos().exp_m1().powi(2) + c(2.0)).acosh().sin();
-            }
-            match n {
-                1 => {
-                    break;
-                }
-                2 | 4 => {
-                    acc1 -= c(0.5) * ((t.cos() * c(0.9)).atanh() * c(std::f64::consts::FRAC_PI_4)).tanh();
-                    acc1 += c(0.5) * v[2].tanh().exp().sin();
-                }
-                6 => {
-                    let x2 = x1 - fi;
-                    s0 = s0 * c(0.6) + t.cos() * c(0.4);
-                    s0 = s0 * c(0.6) + x2.tanh() * c(0.4);
-                }
-                _ => {
-                    s0 = c(0.6) * s0 + c(1.0) * (fi * fi).ln_1p().cos();
-                }
-            }
-            if ge((x0.cos() * c(2.0)).sinh().cos(), c(0.25), margin) {
-                s0 *= c(0.6);
-                s0 -= c(1.0) * (fi.powi(2) + c(1.0)).sqrt().sin();
-                match i {
-                    0 => {
-                        let v2 = x0;
-                        s0 = s0.mul_add(c(0.75), (v[0].powi(2) + c(1.5)).acosh().sin() * c(0.05));
-                        acc1 -= c(0.5) * v2.sin().cos();
-                    }
-                    1..=2 => {
-                        acc1 -= c(0.5) * x1.powi(2).cos();
-                        continue;
-                    }
-                    3 => {
-                        s0 = s0 * c(0.75) + x0.tanh() * c(0.25);
-                    }
-                    _ => {
-                        s0 = s0 * c(0.6) + (x0 * x0 + c(1.5)).acosh().tanh() * c(0.1);
-                    }
-                }
-            } else {
-                acc1 -= c(0.5) * (x2 + v[i]).sin();
-                if ge(t - fi, x1, margin) {
-                    s0 *= c(0.5);
-                    s0 += c(1.0) * (x2 * x2 + c(1.0)).log(10.0);
-                } else {
-                    s0 = s0 * c(0.8) + x1.cos().exp().atan().sin() * c(0.05);
-                    if i % 2 == 0 {
-                        continue;
-                    }
-                    s0 = (s0 * c(0.5) + d_clamp(fi, -c(0.5), c(1.0), margin) * c(1.0)).tanh();
-                }
-            }
-            acc1 -= (x1.cos() * c(0.9)).asin().cos() * c(0.5);
-            s0 = (s0 * c(0.5) + t.sin() * c(0.5)).sin();
-        }
-        for &t in v.iter() {
-            acc1 += c(0.5) * t.sin();
-            acc1 -= s0.tanh().exp().sin().exp2().sin() * c(0.5);
-        }
-        for t in v {
-            if lt(d_min(x1 / (s0 * s0 + c(1.5)), x2 - t, margin), c(0.5), margin) && n % 2 == 0 {
-                continue;
-            }
-            if gt((v[3].tanh() * c(0.9)).acos(), -c(1.0), margin) {
-                break;
-            }
-            s0 = (s0 * c(0.5) + (x0 * x0 + c(0.5)).recip() * c(0.25)).sin();
-        }
-        let v8 = match n % 2 {
-            0 => {
-                let x1 = prog_75_dual(x1, x1.sin() * c(2.0), c(1.2), v, n, margin);
-                v[n % 4].sin().exp2() + x1.cos()
-            }
-            1 => {
-                for i in 0..v.len() {
-                    let fi = c(i as f64);
-                    acc1 -= c(0.5) * (v[3 - i] / (x1 * x1 + c(0.5))).tanh();
-                    acc1 += x0.cos() * c(0.5);
-                    let v5 = match n + i {
-                        0 => {
-                            let v3 = (x1.powi(2) + c(1.0)).sqrt() + s0;
-                            fi + x2 + v3.cos()
-                        }
-                        g if g > 2 => {
-                            let x0 = x0 - v[3 - i];
-                            fi * x0
-                        }
-                        _ => {
-                            let v4 = (s0.powi(2) + c(1.0)).ln();
-                            x2 + v[3 - i] + v4.tanh()
-                        }
-                    };
-                    acc1 += c(0.5) * v5.cos().tanh();
-                }
-                d_clamp(x1, v[0].tanh() - c(1.5), v[0].sin() + c(1.5), margin) + d_to_radians(x2)
-            }
-            _ => {
-                for i in 0..5 {
-                    let fi = c(i as f64);
-                    if ge(x0.sin(), -c(0.25), margin) {
-                        s0 = (s0 * c(0.75) + v[n % 4].sin().exp2() * c(0.1)).sin();
-                    }
-                    s0 *= c(0.5);
-                    s0 -= c(1.0) * (fi.cos() * c(1.5)).cosh().cos();
-                    let v6 = x0 * s0;
-                    s0 = (s0 * c(0.75) + v6.tanh() * c(0.05)).sin();
-                }
-                let v7 = (x1 * x1 + c(1.5)).acosh().asinh();
-                d_abs(x2, margin) + v7.cos()
-            }
-        };
-        let mut k9 = 0;
-        while k9 < 5 && lt((v8 / (v[0] * v[0] + c(1.5))).tanh(), -c(0.5), margin) {
-            k9 += 1;
-            let v12: Dual64 = if le(v[k9 % 4].atan(), (x0.sin() * c(0.9)).acos(), margin) {
-                let v10 = s0 + x2;
-                v[3] * v10
-            } else if !(k9 < 2) {
-                let v11 = (x2 - s0) / ((x2 / (v[3] * v[3] + c(1.5))).powi(2) + c(0.5));
-                v11.cos()
-            } else {
-                s0 = s0.mul_add(c(0.75), (v8.sin() * c(0.9)).acos().atan().tanh() * c(0.1));
-                ((x2 - c(1.2)).tanh() * c(0.9)).acos()
-            };
-            match n % 3 {
-                0 | 2 => {
-                    let v13 = s0 / (v12.sin().powi(2) + c(1.5));
-                    let v12 = v13.sin();
-                    acc1 += v12.cos().tanh() * c(0.25);
-                }
-                _ => {
-                    acc1 -= c(0.4) * ((s0 * s0 + c(0.5)).cbrt().powi(2) + c(2.0)).acosh().tanh();
-                    s0 = (s0 * c(0.8) + d_abs(v12, margin) * c(0.01)).sin();
-                }
-            }
-            acc1 += (v8 * v8 + c(1.0)).log2().sin() * c(0.4);
-        }
-        let v14 = v.iter().fold(x0, |r, &p| r * c(0.75) + c(0.005) * (s0 + p.cos()).sin());
-        x2 - acc1.tanh() + v8 * c(0.75) + v14 + x2.sin()
-    }
-
-    pub fn prog_94_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_hypot(c(3.0_f64), x2, margin).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2: Dual64 = prog_19_dual(x0, x2, x0.cos().tanh() * c(2.0), v, n, margin);
-        let v3 = d_to_radians(v[n % 4]);
-        let mut k4 = 0;
-        let v7 = loop {
-            k4 += 1;
-            if k4 == 1 && lt(v2 * c(0.35), v[k4 % 4], margin) {
-                break (x1 * x1 + c(2.0)).sqrt();
-            }
-            acc1 += (x1 * c(std::f64::consts::FRAC_PI_4)).cos() * c(0.4);
-            for j in (1..=4).step_by(2) {
-                let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| (x0.powi(2) + c(1.0)).log(10.0) + p.cos() + q.cos()).sum::<Dual64>();
-                if gt(v[j % 4] * c(2.5), v3, margin) {
-                    s0 = (s0 * c(0.5) + ((s0 - v[n % 4]).powi(2) + c(2.0)).acosh() * c(0.05)).sin();
-                } else if n % 2 == 0 {
-                    let v6 = d_min(d_to_degrees(v5) * c(0.01), (v5 * v5 + c(1.0)).recip(), margin);
-                    acc1 -= (v6 / (v[k4 % 4].sin() + c(2.0))).cos() * c(0.2);
-                }
-                acc1 += d_powf(c(0.5_f64), v5.tanh()).tanh() * c(0.2);
-            }
-            if k4 >= 5 || gt((v[k4 % 4] * v[k4 % 4] + c(1.0)).sqrt(), c(0.0), margin) {
-                break d_log(x0 * x0 + c(1.0), v[(k4 + n) % 4].powi(2) + c(2.0)).tanh();
-            }
-        };
-        let mut k8 = 0;
-        let v15 = loop {
-            k8 += 1;
-            match k8 % 3 {
-                0 => {
-                    let v9 = v2.atan();
-                    s0 = (s0 * c(0.5) + (x1.cos() + c(2.0)).cbrt() * c(1.0)).tanh();
-                    acc1 += v9.sin() * c(0.5);
-                }
-                2 => {
-                    acc1 += c(0.4) * (v[k8].cos() * c(0.9)).atanh();
-                    s0 = (s0 * c(0.8) + d_to_radians(x2) * c(20.0) * c(0.5)).tanh();
-                }
-                _ => {
-                    acc1 += v3 * c(0.3);
-                    let v10 = (v2.powi(2) + c(1.0)).ln();
-                    s0 = s0 * c(0.8) + v10.tanh() * c(0.2);
-                }
-            }
-            s0 = s0.mul_add(c(0.75), (v3.asinh().cos() * c(1.5)).cosh().sin() * c(0.05));
-            match n + k8 {
-                0 | 2 => {
-                    acc1 -= (v2.powi(2) + c(0.5)).sqrt().cos() * c(0.5);
-                    if k8 < 1 {
-                        let v2 = d_min(x2, v[3 - k8], margin).cos();
-                        let v11 = v2 + x0;
-                        s0 = (s0 * c(0.8) + v11.tanh() * c(0.1)).tanh();
-                    } else {
-                        let v12 = x2.cos().exp_m1();
-                        s0 = s0.mul_add(c(0.5), v12.tanh().cos() * c(0.1));
-                    }
-                    s0 = s0 * c(0.8) + s0.sin() * c(0.2);
-                }
-                3..=5 => {
-                    acc1 -= v[k8].powi(3).sin() * c(0.25);
-                    let v13 = x1.cos();
-                    acc1 -= v13.cos() * c(0.5);
-                }
-                7 => {
-                    let x1 = (v7.sin() * c(0.9)).acos() + x2.cos().exp_m1();
-                    let x0 = x1.sin().tanh().sinh();
-                    acc1 -= x0.cos() * c(0.5);
-                }
-                _ => {
-                    acc1 += ((-s0) + d_atan2(s0, v7.powi(2) + c(0.5))).sin() * c(0.5);
-                    let v14 = v7.mul_add((x1.powi(2) + c(1.5)).acosh(), x1.tanh().exp2());
-                    s0 = c(0.6) * s0 + c(0.02) * v14.tanh();
-                }
-            }
-            if k8 >= 3 || le(((v[3].tanh() + c(2.0)).cbrt().sin() * c(0.9)).acos(), c(0.0), margin) {
-                break v7;
-            }
-        };
-        x1 * c(1.5) + s0 * c(0.25) - acc1.cos() - v2.tanh() + v3.cos() - v7.cos() + v15.tanh() + d_to_degrees(v[0] + c(1.5)) * c(0.01)
-    }
-
-    pub fn prog_95_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = x0.powi(2).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = prog_22_dual(v[n % 4].cos().exp_m1().cos().exp().sin() * c(2.0), (x1 - c(0.35)).sin(), c(1.2), v, n, margin);
-        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| d_hypot(c(0.5_f64), x2.sin(), margin) + p.tanh() + q.cos()).sum::<Dual64>();
-        let v4 = if !(n < 3 && ge(x2.powi(3), -v3, margin)) {
-            (x1.tanh().cos() + c(2.0)).cbrt()
-        } else {
-            prog_76_dual(acc1.sin().exp_m1().sin(), c(0.25), x0, v, n, margin)
-        };
-        if lt((x0 + x2).tanh(), v2, margin) {
-            let v5 = prog_76_dual(c(0.5), x2, c(1.5), v, n, margin);
-            s0 = s0.mul_add(c(0.75), v5.sin().tanh() * c(0.005));
-        } else {
-            acc1 -= ((x0.tanh() + c(2.0)).cbrt().powi(2) + c(1.0)).log10();
-        }
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            if i < 3 && gt((d_powf(c(2.0_f64), v4.tanh()).powi(2) + c(2.0)).ln(), c(1.0), margin) {
-                acc1 += (v[i % 4] * d_atan2(v[i % 4].powi(2) + c(0.5), x0)).cos() * c(0.25);
-            }
-            let v6 = v.iter().fold(v2.cos(), |r, &p| r * c(0.5) + c(0.25) * ((p * p + c(1.0)).log(10.0) + (v3 + fi)).cos());
-            match i % 2 {
-                0 => {
-                    acc1 -= c(0.25) * x2.sin().exp().cos();
-                }
-                1 => {
-                    s0 = (s0 * c(0.8) + (s0 * s0 + c(0.5)).sqrt() * c(0.2)).sin();
-                    let v7 = s0;
-                    acc1 -= v7.cos() * c(0.25);
-                }
-                _ => {
-                    let v8: Dual64 = d_log(s0.powi(2) + c(1.0), v[0] * v[0] + c(2.0));
-                    acc1 += v8.cos() * c(0.25);
-                }
-            }
-            acc1 -= c(0.25) * (v6.tanh().sinh() - x2).tanh();
-        }
-        s0 + acc1.sin() + v4.tanh() - (x0.powi(2) + c(1.0)).log10()
-    }
-
-    pub fn prog_96_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[0].powi(2) + c(1.0)).log(2.0).sin() * c(2.0);
-        let mut s1 = (x0.powi(2) + c(0.5)).recip();
-        let mut s2 = (x2 - x1).powi(2).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v5 = match n {
-            0 => (x0 * x0 + c(0.5)).recip(),
-            2..=3 => x1.sin(),
-            4 | 6 => {
-                let v4 = x1.cos().exp2() + (s1 * s1 + c(0.5)).sqrt();
-                c(SCALE) + x1 + v4.sin()
-            }
-            _ => (x1.tanh() * c(1.2)).tan(),
-        };
-        let mut m6 = 0;
-        for i in 0..n {
-            let fi = c(i as f64);
-            if lt(x1 / c(2.0), v[0], margin) {
-                acc3 += (v5 / c(3.0)).sin() * c(0.25);
-            } else if !(i < 5 && lt(v5, -c(1.0), margin)) {
-                s0 *= c(0.5);
-                s0 += c(0.2) * (c(SCALE) + v5 + (s1 * s1 + c(1.0)).log(2.0)).cos();
-            }
-            let v7 = v.iter().fold(s0, |r, &p| r * c(0.75) + c(0.1) * (x0 + p).sin());
-            let mut k8 = 0;
-            while k8 < n + 1 {
-                k8 += 1;
-                if k8 == 1 {
-                    break;
-                }
-                acc3 += v7.mul_add((v7 * v7 + c(0.5)).recip(), v7.cos().exp()).cos() * c(0.02);
-                if le(v5.cos().exp_m1(), fi, margin) {
-                    let v9 = s1 * fi;
-                    let v7 = (v[k8 % 4] - v9).sin();
-                    s1 = (s1 * c(0.6) + v7 * c(0.05)).tanh();
-                }
-            }
-            if gt(v5.sin().exp2(), v[m6 % 4].tanh().exp_m1(), margin) && m6 == 33 {
-                m6 += 1;
-            }
-            s0 = (s0 * c(0.6) + (x2.cos() * c(0.9)).asin() * c(0.1)).tanh();
-            acc3 -= v7.sin().sin() * c(0.25);
-        }
-        let c10 = c(m6 as f64);
-        'l2: for i in 0..n {
-            let fi = c(i as f64);
-            s1 = (s1 * c(0.5) + d_hypot(c(1.5_f64), (x2 * x2 + c(1.0)).log10(), margin) * c(1.0)).tanh();
-            let mut k11 = 0;
-            while k11 < 6 && ge(d_to_degrees(s0) * c(0.01), -c(0.5), margin) {
-                k11 += 1;
-                let v12: Dual64 = c(1.2) - fi;
-                let v13 = v5 + c10 - c(0.8);
-                match k11 % 2 {
-                    0 => {
-                        s2 = c(0.75) * s2 + c(0.25) * s2.tanh().tanh();
-                        break 'l2;
-                    }
-                    1 => {
-                        let x1 = s0;
-                        s1 = c(0.6) * s1 + c(0.4) * v[k11 % 4].tanh().cos();
-                        s2 = (s2 * c(0.8) + x1.cos() * c(0.2)).sin();
-                    }
-                    _ => {
-                        s1 = (s1 * c(0.5) + v12.sin().exp() * c(1.0)).sin();
-                        if gt(s0.tanh().exp_m1(), s0, margin) {
-                            let v14 = v12;
-                            acc3 += v14.tanh().tanh() * c(0.05);
-                        } else if lt(-(v13.tanh() + c(2.0)).cbrt(), -c(0.25), margin) {
-                            s2 = s2.mul_add(c(0.5), d_powf(s2 * s2 + c(1.0), s2.cos()).tanh() * c(0.02));
-                        } else {
-                            acc3 += c(0.05) * (v[k11 % 4].sin() * c(0.9)).acos().sin();
-                        }
-                    }
-                }
-                acc3 -= (c10.powi(2) + c(1.0)).ln().sin() * c(0.05);
-                s0 = c(0.75) * s0 + c(0.25) * (v12.tanh() + v13.cos()).cos();
-            }
-            match k11 % 4 {
-                0 => {
-                    s1 *= c(0.75);
-                    s1 -= c(1.0) * (c10.sin() * c(1.5)).sinh().sin();
-                    s1 = s1 * c(0.8) + (s1 * s1).ln_1p().sin() * c(0.2);
-                }
-                1 | 3 => {
-                    s0 = c(0.5) * s0 + c(0.25) * (v5.powi(2) + c(1.0)).log2().tanh();
-                    s1 = c(0.8) * s1 + c(1.0) * c10.sin();
-                    if lt((x2.cos() * c(0.9)).acos(), fi, margin) {
-                        s2 = c(0.8) * s2 + c(0.2) * (c(0.3) - v[1]).cos();
-                        acc3 += (s2.powi(2) + c(1.0)).recip() * c(0.25);
-                    } else if lt((s1.powi(2) + c(1.0)).log(10.0), c10.atan(), margin) {
-                        acc3 -= c(0.25) * d_copysign(s0, x1, margin).cos().cos();
-                    }
-                }
-                _ => {
-                    let v15 = c10.atan();
-                    acc3 += v15.atan().sin() * c(0.25);
-                }
-            }
-        }
-        let v16: Dual64 = c10.asinh();
-        s0 - s1.sin() - s2 + acc3.tanh() - v16.sin() - (v[m6 % 4] + v16)
-    }
-
-    pub fn prog_97_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = x1.sin().exp().sin().exp2();
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = v[1].sin();
-        if ge(x2 + x1, v2 * v2, margin) {
-            let v3 = acc1 * x0;
-            acc1 += v3;
-        } else {
-            let v2 = acc1 / c(3.0);
-            acc1 += (v2 - x0).tanh();
-        }
-        'l0: for i in 1..n {
-            let fi = c(i as f64);
-            for &u in v.iter() {
-                let v4 = v.iter().copied().map(|p| u.tanh().cosh() + p.tanh()).sum::<Dual64>();
-                acc1 += (d_to_degrees(v[0]) * c(0.02)).tanh().exp().tanh() * c(0.1);
-                let v5 = v4.cos().tanh();
-                s0 = s0.mul_add(c(0.8), v5.tanh() * c(0.02));
-            }
-            match i {
-                0 => {
-                    acc1 -= c(0.25) * (v[(i + n) % 4].tanh() * c(0.9)).atanh();
-                }
-                1 | 3 => {
-                    let v6 = v[1].tanh();
-                    acc1 += fi.sin() * c(0.4);
-                    s0 = s0 * c(0.75) + v6.tanh() * c(0.25);
-                }
-                4 => {
-                    s0 *= c(0.6);
-                    s0 += c(0.4) * (-v2).tanh();
-                    if gt(x2.tanh(), v2, margin) {
-                        for (j, &u) in v.iter().enumerate() {
-                            let fj = c(j as f64);
-                            match i % 4 {
-                                0 => {
-                                    s0 = (s0 * c(0.5) + s0 * c(0.5)).tanh();
-                                    acc1 -= c(0.1) * (u * u + c(1.0)).sqrt().cos();
-                                }
-                                2 => {
-                                    acc1 -= d_powf(u * u + c(1.0), fj.sin()).cos() * c(0.1);
-                                    let v7 = d_atan2(v[j] * v[j] + c(1.0), v2);
-                                    acc1 -= c(0.1) * v7.tanh();
-                                }
-                                3 => {
-                                    continue 'l0;
-                                }
-                                _ => {
-                                    s0 = s0 * c(0.6) + s0.tanh() * c(0.4);
-                                    s0 = s0.mul_add(c(0.5), (x1.powi(2) + c(2.0)).ln().sin() * c(0.5));
-                                }
-                            }
-                            let v8 = match j + n {
-                                0 => u * (u * u),
-                                1 => fi.asinh(),
-                                2..=3 => d_copysign(u, x1, margin),
-                                _ => {
-                                    s0 = c(0.5) * s0 + c(0.5) * u.sin();
-                                    v[3 - j] / (v[3 - j].tanh() + c(2.0)) - s0
-                                }
-                            };
-                            s0 = (s0 * c(0.5) + s0.asinh() * c(0.5)).tanh();
-                            s0 = s0 * c(0.75) + (u.cos() + v8.tanh()).cos() * c(0.01);
-                        }
-                    } else {
-                        s0 = (s0 * c(0.6) + x0.cos().exp_m1() * c(0.1)).tanh();
-                        let v9 = ((v2.powi(2) + c(1.0)).ln().powi(2) + c(1.5)).acosh();
-                        acc1 -= c(0.4) * v9.cos();
-                    }
-                    let x0 = -(x1.sin() * c(2.0)).cosh();
-                    s0 *= c(0.8);
-                    s0 -= c(0.02) * x0.tanh().cos();
-                }
-                _ => {
-                    s0 = (s0 * c(0.5) + (s0 + s0 * c(std::f64::consts::FRAC_PI_4)) * c(0.25)).sin();
-                    acc1 += (s0 / (x0.powi(2) + c(1.5))).sin() * c(0.4);
-                }
-            }
-            let v10: Dual64 = d_max(fi, s0, margin) + (v[i % 4] * v[i % 4] + c(1.0)).log2();
-            acc1 += ((s0 * s0).sin() * c(0.9)).asin().sin() * c(0.4);
-            acc1 -= v10.cos() * c(0.4);
-        }
-        s0 *= c(0.8);
-        s0 += c(0.02) * s0.cos().exp2().sin();
-        let v11 = v.iter().map(|&p| v2.cos() + p.tanh()).sum::<Dual64>();
-        let v14 = if lt(v11 + v[n % 4] + (-v11), x0 - c(0.5), margin) {
-            let v12 = x2 / (x0.cos() + c(2.0));
-            d_log(v2.powi(2) + c(1.0), v12.powi(2) + c(2.0)).sin().exp2()
-        } else if ge((v2 + v11).tanh(), -c(0.25), margin) || n == 3 {
-            d_atan2((d_to_degrees(v[2]) * c(0.02)).powi(2) + c(0.5), x1 / (x1.powi(2) + c(0.5)))
-        } else {
-            let v13 = d_atan2(c(1.5_f64), v11);
-            (-x1) - (x1.cos() + c(2.0)).cbrt() + v13.sin()
-        };
-        s0 * c(0.25) + acc1.sin() + v14.tanh()
-    }
-
-    pub fn prog_98_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 + x0).tanh() * c(2.0);
-        let mut s1 = ((x1 * x1 + c(1.0)).powf(0.5).powi(2) + c(2.0)).acosh().tanh() * c(2.0);
-        let mut s2 = (v[2] - c(0.1)).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let a4 = v.map(|e| e.sin());
-        match n % 3 {
-            0 => {
-                s1 *= c(0.75);
-                s1 += c(0.01) * ((a4[n % 4].sin() * c(1.2)).tan().cos() * c(0.9)).asin().tanh();
-            }
-            1 => {
-                s1 = s1 * c(0.8) + (x2 + c(1.25)).tanh() * c(0.2);
-                if lt(c(1.25) * a4[3].tanh(), v[0], margin) {
-                    acc3 -= prog_78_dual(x0, x1, c(1.5), v, n, margin).tanh() * c(0.01);
-                    s2 = (s2 * c(0.5) + (v[n % 4].sin() * c(2.0)).sinh() * c(0.05)).sin();
-                } else if ge(d_clamp(d_log(a4[n % 4] * a4[n % 4] + c(1.0), v[n % 4] * v[n % 4] + c(2.0)), -c(0.5), c(0.5), margin), s1.tanh().exp(), margin) {
-                    let v5 = s2;
-                    acc3 += v5.tanh();
-                } else {
-                    acc3 += (x2 / (s2.tanh() + c(2.0))).tanh();
-                    acc3 -= ((v[n % 4] * v[n % 4]).ln_1p() * (s1 * s1 + c(0.5)).cbrt()).tanh() * c(0.2);
-                }
-                let v6 = prog_51_dual((a4[2].sin().exp_m1().powi(2) + c(0.5)).sqrt().tanh(), (d_copysign(x2, acc3, margin) / c(3.0)).tanh() * c(2.0), x2, v, n, margin);
-                acc3 += v6.tanh() * c(0.005);
-            }
-            2 => {
-                let v7 = prog_63_dual(((a4[1] - x0).tanh() * c(0.9)).asin().tanh(), (a4[1] / (a4[1] * a4[1] + c(1.0))).sin().exp().tanh() * c(2.0), (s1.asinh().sin() * c(0.9)).asin().tanh() * c(2.0), v, n, margin);
-                let x0: Dual64 = x2.asinh();
-                s0 = (s0 * c(0.75) + (v7.tanh() + x0.tanh()) * c(0.005)).sin();
-            }
-            _ => {
-                let v8 = prog_63_dual(c(1.5), x2, c(2.0), v, 2, margin);
-                let v9 = (s2.cos() * c(1.5)).cosh();
-                s0 = s0 * c(0.75) + (v8.tanh() + v9.sin()).cos() * c(0.005);
-            }
-        }
-        let a10 = v.map(|e| e.tanh());
-        for i in 0..6 {
-            let fi = c(i as f64);
-            if lt(x2, -c(1.0), margin) {
-                s0 = s0 * c(0.8) + d_log(a4[3].powi(2) + c(1.0), fi.powi(2) + c(2.0)).cos() * c(0.1);
-                break;
-            }
-            acc3 += c(0.25) * (x0.tanh().exp2() + a10[i % 4].cos()).cos();
-        }
-        s0.cos() - s1 + s2 * c(1.5) - acc3 - a4[0].sin() + a10[1].cos() + ((a10[3].tanh() * c(0.9)).acos().sin() * c(2.0)).sinh()
-    }
-
-    pub fn prog_99_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0;
-        let mut s1 = prog_63_dual(x0, d_log(v[1].powi(2) + c(1.0), v[n % 4].powi(2) + c(2.0)).sin(), (x2 / (v[1] * v[1] + c(1.5))).tanh().cosh().cos() * c(2.0), v, 3, margin).cos() * c(2.0);
-        let mut s2 = d_atan2(c(2.0_f64), x1).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        let v8 = loop {
-            k4 += 1;
-            if gt(s0 * s0, -c(0.5), margin) {
-                s2 = s2.mul_add(c(0.5), d_min(d_abs(s2, margin), v[k4 % 4] * s0, margin).tanh() * c(0.1));
-                let v5 = s1.sin().exp_m1();
-                acc3 += c(0.25) * v5.sin().cos();
-            }
-            let v6 = (x0.cos() * c(2.0)).cosh() * c(std::f64::consts::FRAC_PI_4);
-            let v7 = v.iter().map(|&p| (p.powi(2) + c(1.0)).log2()).sum::<Dual64>();
-            s1 = s1 * c(0.6) + (s2.sin() * c(2.0)).sinh().sin() * c(0.05);
-            if k4 >= 6 {
-                break d_powf(c(3.0_f64), x1.sin());
-            }
-            acc3 += (v6.sin() + v7.tanh()).cos() * c(0.25);
-        };
-        for i in 0..4 {
-            let fi = c(i as f64);
-            let v9 = s1 * x1;
-            match i + n {
-                1..=3 => {
-                    continue;
-                }
-                4 => {
-                    for _ in (0..6).rev() {
-                        if gt(s0 + v9, c(1.0), margin) || i < 3 {
-                            break;
-                        }
-                        s1 *= c(0.5);
-                        s1 += c(0.75) * (v[i].asinh().powi(2) + c(1.0)).recip().cos();
-                    }
-                    s1 = (s1 * c(0.5) + (v8 + v9) * c(0.1)).tanh();
-                }
-                6 => {
-                    s2 = c(0.5) * s2 + c(0.1) * x0.sin().exp().tanh();
-                    if le((v[2].sin() * c(2.0)).cosh() + (v[2] - v8), c(0.5), margin) {
-                        break;
-                    }
-                }
-                _ => {
-                    s1 = c(0.8) * s1 + c(0.2) * s2.cos();
-                    if ge(v9 + (v9 + c(1.2)), v8, margin) && i < 3 {
-                        s2 = (s2 * c(0.8) + x2 * c(0.2)).sin();
-                        let v10 = s0.tanh().exp();
-                        acc3 -= v10.tanh().cos() * c(0.5);
-                    } else {
-                        s2 = (s2 * c(0.75) + ((s2 + v9).tanh() * c(1.5)).sinh() * c(0.01)).tanh();
-                    }
-                }
-            }
-            let v16 = if lt(v9.mul_add(s2, v9).sin(), fi, margin) {
-                for &u in v.iter() {
-                    if n % 2 == 0 {
-                        acc3 -= u.sin() * c(0.1);
-                        acc3 += c(0.1) * (v[3 - i] * v[3 - i] + c(1.0)).log2().sin();
-                    } else if lt((v[0].cos() * c(1.5)).sinh(), (u * u + c(2.0)).sqrt(), margin) {
-                        s0 = (s0 * c(0.6) + (x2.powi(2) + c(1.0)).log10() * c(0.75)).sin();
-                    } else {
-                        let v11 = x2 * v[(i + k4) % 4];
-                        acc3 += c(0.1) * v11.sin();
-                    }
-                    let v12 = x2;
-                    s1 *= c(0.6);
-                    s1 -= c(0.1) * s1.tanh().exp().sin();
-                    acc3 += c(0.1) * v12.cos().sin();
-                }
-                let v13 = d_to_degrees(v[3] - v[i]) * c(0.01);
-                v13.cos().exp2().atan()
-            } else if gt(s2 - s0, -c(1.0), margin) {
-                let x0 = ((x0 * x0).ln_1p().tanh() * c(0.9)).atanh();
-                let v14 = v[i].asinh().cos();
-                s1 = (s1 * c(0.75) + (v14 * v14 + c(1.0)).log(3.0) * c(0.25)).sin();
-                v[3].atan() + x0.sin()
-            } else {
-                let v15 = x2 + c(0.35);
-                acc3 += (s1 * x0).sin() * c(0.5);
-                ((x2.sin() * c(0.9)).asin().powi(2) + c(0.5)).cbrt() + v15.tanh()
-            };
-            s0 = c(0.8) * s0 + c(0.05) * (s0.cos() * c(0.9)).asin().cos();
-            acc3 -= v16.tanh() * c(0.5);
-        }
-        let v17 = v8.sin().exp2();
-        let v18 = v.iter().copied().map(|p| c(1.0) + c(0.1) * (d_atan2(v17 * v17 + c(1.0), v[1]) + p.cos()).cos()).product::<Dual64>();
-        let mut k19 = 0;
-        let v24 = loop {
-            k19 += 1;
-            match k19 + k4 {
-                2..=3 => {
-                    let v20 = (x2.sin() * c(0.5)).ln_1p();
-                    acc3 -= v20.tanh() * c(0.5);
-                }
-                4 => {
-                    acc3 -= c(0.5) * s1.sin().exp().cos();
-                }
-                g if g > 6 => {
-                    let v17 = v17.tanh() + v18;
-                    let v21: Dual64 = v17.asinh().cos().exp();
-                    s0 = s0 * c(0.8) + v21.tanh().sin() * c(0.02);
-                }
-                _ => {
-                    acc3 -= ((v18 * v18 + c(0.5)).cbrt().powi(2) + c(0.5)).sqrt().cos() * c(0.5);
-                    if le((s1 * s1 + c(2.0)).ln(), c(1.0), margin) {
-                        return d_atan2(s0, v17.powi(2) + c(0.5));
-                    }
-                }
-            }
-            let v22 = v.iter().map(|&p| (x2 * x2 + c(0.5)).sqrt() + p.tanh()).sum::<Dual64>();
-            match k19 % 2 {
-                0 => {
-                    let v17 = (v17.powi(2) + c(1.0)).log10().cos();
-                    s1 = c(0.75) * s1 + c(0.05) * v[(k19 + n) % 4].tanh().exp().cos();
-                    acc3 += v17.sin() * c(0.5);
-                }
-                1 => {
-                    s0 = s0.mul_add(c(0.6), (v22 * v22 + c(1.0)).log10().tanh() * c(0.1));
-                    s0 = s0.mul_add(c(0.6), d_atan2(s1, x1.powi(2) + c(1.0)).cos() * c(0.1));
-                    if k19 == 2 && gt(x1 + s0 + d_min(c(2.0_f64), s0, margin), c(1.0), margin) {
-                        break (x2.sin().exp2().powi(2) + c(0.5)).sqrt();
-                    }
-                }
-                _ => {
-                    let v8: Dual64 = (v18 * v18 + c(1.0)).log10();
-                    acc3 += d_to_radians(v[k4 % 4]) * c(20.0) * c(0.75);
-                    if lt((x2.sin().powi(2) + c(0.5)).ln(), c(0.5), margin) {
-                        let v23 = (s2 * s2 + c(0.5)).cbrt().sin().exp();
-                        s2 = s2.mul_add(c(0.8), d_to_degrees(v8) * c(0.02) * c(0.4));
-                        s1 = s1.mul_add(c(0.5), v23.cos() * c(0.05));
-                    } else if ge((x1.tanh() * c(1.5)).sinh(), -c(1.0), margin) {
-                        let v17 = c(1.25) - v8;
-                        s1 = (s1 * c(0.5) + s1.tanh().exp_m1() * c(0.1)).tanh();
-                        acc3 -= v17.cos().cos() * c(0.5);
-                    } else {
-                        s0 = s0 * c(0.75) + x2.cos().exp().sin() * c(0.05);
-                        s2 = (s2 * c(0.75) + v17 * c(0.25)).tanh();
-                    }
-                    s0 = (s0 * c(0.5) + v8.sin() * c(1.0)).tanh();
-                }
-            }
-            s2 = s2 * c(0.5) + (x0 + v17).mul_add(c(0.65) - s2, v8 / (v18.powi(2) + c(1.5))).sin() * c(0.02);
-            if k19 >= 3 || gt(s1.powi(3).tanh(), -c(0.25), margin) {
-                break (s2.sin() * c(0.5)).ln_1p();
-            }
-            s2 = s2 * c(0.75) + v22.cos() * c(0.02);
-        };
-        let v25 = v.iter().fold(s2, |r, &p| r * c(0.5) + c(0.2) * ((p.cos() * c(0.5)).ln_1p() * x0.atan()).sin());
-        s0 * c(0.75) + s1 * c(0.75) - acc3.cos() - v18 * c(1.5) - v24 - v25
-    }
-
-    pub fn prog_100_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.sin() * c(2.0)).sinh().cos() * c(2.0);
-        let mut s1 = (v[n % 4] - x1).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        for i in 0..5 {
-            let fi = c(i as f64);
-            if gt(d_atan2(s1, x0 * x0 + c(1.0)), c(1.0), margin) {
-                break;
-            }
-            match i {
-                0 => {
-                    acc2 -= c(0.4) * (v[0].tanh().exp_m1() - x1).sin();
-                    let v3 = x0.sin();
-                    acc2 += v3.cos() * c(0.4);
-                }
-                1..=3 => {
-                    s1 *= c(0.75);
-                    s1 -= c(0.05) * (s1 * s1).cos();
-                    acc2 -= c(0.4) * (x2 * x2).ln_1p().tanh();
-                    if ge(d_hypot(s1, x1, margin), x1 + v[i % 4], margin) {
-                        acc2 += c(0.4) * (v[(i + n) % 4] * v[(i + n) % 4] + c(1.0)).powi(-1).sin();
-                        s0 = s0.mul_add(c(0.75), (v[1].atan() / (d_log(s0 * s0 + c(1.0), s1 * s1 + c(2.0)).powi(2) + c(0.5))).cos() * c(0.01));
-                    } else {
-                        s0 = s0 * c(0.5) + x0.tanh().exp2().cos() * c(0.25);
-                    }
-                }
-                4 => {
-                    for j in 0..i {
-                        let fj = c(j as f64);
-                        if gt((x0.sin() + c(2.0)).cbrt().cos().exp(), c(0.5), margin) {
-                            continue;
-                        }
-                        let v4 = s1.powi(2) + fj;
-                        acc2 -= c(0.1) * (d_abs(v4, margin).sin() * c(0.9)).acos().tanh();
-                    }
-                    acc2 -= c(0.4) * (fi * x1).tanh();
-                }
-                _ => {
-                    s0 *= c(0.6);
-                    s0 += c(0.2) * (x0 + s0).tanh();
-                    match i {
-                        2..=3 => {
-                            break;
-                        }
-                        4 => {
-                            s0 = (s0 * c(0.6) + (c(1.25) - (s0.cos() * c(2.0)).sinh()) * c(0.05)).sin();
-                            if le(fi.atan().mul_add(s0 - fi, s0.cos().exp()), x0, margin) {
-                                continue;
-                            }
-                            let v5 = fi.tanh();
-                            acc2 += v5 * c(0.4);
-                        }
-                        _ => {
-                            s1 *= c(0.5);
-                            s1 += c(0.25) * (v[i % 4] - x1).cos();
-                            if !(n == 1 && le(((fi + v[i % 4]).sin() * c(0.9)).asin(), -c(0.5), margin)) {
-                                break;
-                            }
-                        }
-                    }
-                    s0 = (s0 * c(0.5) + ((s0 * s0 + c(1.0)).cbrt().sin() + c(2.0)).cbrt() * c(1.0)).sin();
-                    if le((s1.cos() * c(0.9)).asin(), c(0.5), margin) {
-                        s0 = (s0 * c(0.6) + (s0.cos() * c(0.9)).atanh() * c(0.05)).tanh();
-                    } else if i % 3 == 1 {
-                        s1 = (s1 * c(0.5) + (s1.cos() * c(1.2)).tan() * c(0.05)).tanh();
-                        s1 = c(0.5) * s1 + c(0.1) * (s1 * v[2]).cos();
-                    } else {
-                        s1 *= c(0.75);
-                        s1 += c(1.0) * fi.tanh();
-                        if le((d_to_degrees(x0) * c(0.01)).tanh(), x0 - x1, margin) {
-                            s0 = c(0.6) * s0 + c(0.1) * (x0 * x0 + c(2.0)).acosh().cos();
-                            break;
-                        }
-                    }
-                }
-            }
-            acc2 += x2.tanh() * c(0.4);
-        }
-        match n {
-            0 | 2 => {
-                s1 = (s1 * c(0.6) + (v[2].tanh() * c(0.9)).asin() * c(0.1)).tanh();
-                s1 = (s1 * c(0.6) + d_log(x2 * x2 + c(1.0), x0 * x0 + c(2.0)) * c(0.1)).sin();
-            }
-            3 | 5 => {
-                let v6: Dual64 = prog_76_dual(x1, d_atan2(c(1.5_f64), x0).sin() * c(2.0), x2, v, 2, margin);
-                acc2 += c(0.01) * v6.tanh();
-            }
-            6 => {
-                let v7: Dual64 = (s1.sin() * c(0.9)).asin();
-                acc2 -= x0.cos();
-                acc2 += c(0.25) * v7.cos();
-            }
-            _ => {
-                s1 = (s1 * c(0.75) + (x0 + s0) * c(0.01)).tanh();
-            }
-        }
-        let mut a8 = [c(0.0); 4];
-        for i in 0..4 {
-            let fi = c(i as f64);
-            if i % 2 == 0 {
-                a8[i] = (s0.powi(2) + c(0.5)).ln().mul_add(v[i], v[i] / (x0.powi(2) + c(1.0)));
-            } else {
-                a8[i] = fi.tanh().exp_m1();
-            }
-        }
-        let mut k9 = 0;
-        let v10: Dual64 = loop {
-            k9 += 1;
-            s1 = s1 * c(0.5) + (x0 * c(std::f64::consts::FRAC_PI_4)).sin() * c(0.5);
-            if lt(s0.tanh(), c(0.0), margin) {
-                s1 *= c(0.5);
-                s1 += c(0.5) * x2.tanh().cos();
-                break -d_atan2(c(2.0_f64), x0);
-            }
-            if k9 >= 3 {
-                break s0.mul_add(s0, x1);
-            }
-        };
-        s0.tanh() - s1.sin() + acc2.sin() + a8[3].sin() + v10.cos()
-    }
-
-    pub fn prog_101_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_13_dual((v[0].cos() + (x2.tanh() + c(2.0)).cbrt()).tanh(), (d_abs(x2, margin).powi(2) + c(0.5)).recip().tanh(), x0, v, 4, margin).sin() * c(2.0);
-        let mut s1 = v[n % 4];
-        let mut acc2: Dual64 = c(0.0);
-        if ge(x1 * c(0.25), c(0.25), margin) {
-            acc2 += ((s1 * s1 + c(0.5)).ln() - (s1.powi(2) + c(1.0)).log2()).sin();
-        } else {
-            let v3 = prog_0_dual(c(2.0), x0, c(0.5), v, n, margin);
-            acc2 += prog_51_dual(d_abs(x0, margin).cos().tanh(), c(0.5), s0, v, n, margin).tanh() * c(0.005);
-            acc2 -= c(0.1) * v3.tanh();
-        }
-        if lt(d_max(x1, x2, margin).cos(), x1, margin) || n % 3 == 1 {
-            s1 = s1.mul_add(c(0.8), (v[1].cos() * c(0.9)).asin().sin() * c(0.05));
-            s0 = (s0 * c(0.75) + prog_76_dual(x2, s0, c(0.5), v, n, margin) * c(0.005)).tanh();
-            if gt(x1.cos().exp(), (x0.cos() * c(0.9)).acos(), margin) {
-                acc2 += d_abs(x1 + v[n % 4], margin).cos();
-                s1 = (s1 * c(0.5) + s1 / ((v[n % 4].sin() * c(0.5)).ln_1p().powi(2) + c(1.5)) * c(0.4)).sin();
-            }
-        } else if gt(d_min(c(0.5_f64), d_to_radians(s1), margin), -c(0.5), margin) {
-            let v4: Dual64 = (v[2].cos().powi(2) + c(2.0)).sqrt();
-            s1 *= c(0.5);
-            s1 -= c(0.5) * v4.sin().cos();
-        } else {
-            let v5 = (x2 * x2 + c(1.0)).log2();
-            acc2 += v5.cos();
-        }
-        for &t in v.iter() {
-            s1 = c(0.5) * s1 + c(0.2) * (x2 / (t * t + c(1.0))).sin();
-            s0 = s0.mul_add(c(0.75), d_max(s0, x0, margin).cos() * c(0.25));
-            let v6 = t;
-            s0 = (s0 * c(0.5) + v6.cos() * c(0.5)).tanh();
-        }
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            let v8 = (x1.powi(2) + c(1.0)).log2();
-            match k7 {
-                0 => {
-                    s0 = s0.mul_add(c(0.5), v[k7 % 4].cos().sin() * c(0.5));
-                    let v9 = (v8.powi(2) + c(0.5)).recip();
-                    s0 = c(0.8) * s0 + c(0.05) * v9.tanh().tanh();
-                }
-                1 | 3 => {
-                    let v10 = (x1.tanh() * c(0.9)).asin() * (v8 * v8 + c(2.0)).sqrt();
-                    acc2 += v10.cos().sin() * c(0.25);
-                }
-                g if g > 4 => {
-                    let mut k11 = 0;
-                    while k11 < 6 && ge(v8.sin().exp(), c(1.0), margin) {
-                        k11 += 1;
-                        let v12 = (v[k11 % 4].sin() * c(1.2)).tan();
-                        let v13 = v12;
-                        let v14 = v.iter().zip(v.iter()).map(|(&p, &q)| v13 + p.cos() + q.tanh()).sum::<Dual64>();
-                        s0 *= c(0.5);
-                        s0 -= c(0.1) * (v[k11 % 4] * v[(k11 + n) % 4]).tanh();
-                        acc2 += c(0.05) * v14.sin().cos();
-                    }
-                }
-                _ => {
-                    acc2 += c(0.25) * s0.powi(2);
-                    let v15 = v8 - x0;
-                    acc2 += v15.cos().tanh() * c(0.25);
-                }
-            }
-            if le(d_to_degrees(v8) * c(0.01), (v8 * v8 + c(0.5)).sqrt(), margin) {
-                break;
-            }
-            s1 = s1 * c(0.6) + (s1 - s1.cos().exp()).cos() * c(0.1);
-            if k7 >= 6 {
-                break;
-            }
-        }
-        s0.tanh() - s1 - acc2.tanh() + (x2.sin() * c(0.9)).acos()
-    }
-
-    pub fn prog_102_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4].cos() * c(1.2)).tan().tanh() * c(2.0);
-        let mut s1 = x0;
-        let mut s2 = prog_78_dual(c(1.5), x2, (x0 * x0 + c(1.0)).powi(-2).powi(2).tanh(), v, n, margin).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v5 = match n % 4 {
-            0 => acc3 * c(core::f64::consts::FRAC_1_SQRT_2),
-            g if g > 1 => prog_0_dual((v[n % 4].tanh() * c(0.5)).ln_1p().sin() * c(2.0), c(1.2), x1, v, 3, margin),
-            _ => {
-                let v4 = prog_76_dual(s0, (s1.powi(2) + c(1.0)).log(3.0).cos(), x2, v, n, margin);
-                s1 + v4.tanh()
-            }
-        };
-        let mut m6 = 0;
-        for &t in v.iter() {
-            s2 = s2.mul_add(c(0.5), (x1 - t).cos() * c(0.25));
-            if lt(s2 * (s2.powi(2) + c(0.5)).sqrt(), s0, margin) {
-                m6 += 1;
-            }
-            s0 = (s0 * c(0.6) + s0 * c(0.4)).sin();
-        }
-        match m6 {
-            0 => {
-                acc3 -= c(0.75) * d_hypot((acc3 * acc3 + c(1.0)).cbrt(), (v[2].tanh() * c(0.9)).atanh(), margin).tanh();
-            }
-            1 | 3 => {
-                s2 = s2 * c(0.6) + (x2.powi(2) + c(1.0)).log10() * c(0.75);
-                if m6 == 3 && ge(prog_51_dual(s2, c(0.75), c(0.75), v, m6, margin), x1 * x1, margin) {
-                    let x2 = (x0 * x0 + c(1.0)).recip();
-                    let v7 = v[m6 % 4].cos();
-                    acc3 += (x2 - v7.sin()).sin();
-                } else if gt(d_hypot(c(0.5_f64), x1, margin), c(0.5), margin) {
-                    let v8 = d_atan2((x0.tanh() * c(0.9)).acos(), d_to_radians(v[3]).powi(2) + c(0.5));
-                    s1 = s1.mul_add(c(0.8), v8.tanh().tanh() * c(0.02));
-                } else {
-                    s1 *= c(0.6);
-                    s1 += c(0.1) * v[(m6 + n) % 4].cos().exp_m1().cos();
-                    s0 = (s0 * c(0.6) + v5 * c(0.005)).sin();
-                }
-                let v9 = d_abs(v[1], margin);
-                acc3 += v9.sin();
-            }
-            4..=5 => {
-                acc3 += (acc3.sin() * c(0.9)).asin().cos() * c(0.25);
-                if gt((x1 * x1 + c(1.0)).sqrt(), c(1.0), margin) {
-                    acc3 += (x2.cos() * c(0.9)).acos().tanh();
-                }
-            }
-            _ => {
-                let v10 = acc3;
-                s2 = s2.mul_add(c(0.8), d_min(c(0.5_f64), acc3, margin).tanh() * c(0.01));
-                s1 *= c(0.75);
-                s1 += c(0.02) * v10.cos();
-            }
-        }
-        if gt((x1 * x1 + c(1.0)).log(3.0), (x0.cos() * c(0.9)).atanh(), margin) || m6 % 3 == 1 {
-            s1 = c(0.75) * s1 + c(0.25) * d_copysign(x2, x1, margin).tanh();
-        } else if m6 == 5 && lt((x1.powi(2) + c(1.0)).log(10.0) + d_to_radians(v[m6 % 4]), -c(0.25), margin) {
-            let v11 = (x1 * x1 + c(2.0)).ln();
-            s0 = (s0 * c(0.5) + v11.cos() * c(0.5)).sin();
-        } else {
-            s0 = s0 * c(0.5) + (x1.tanh() * c(0.5)).ln_1p().tanh() * c(0.5);
-            let v12 = ((v5 * c(0.001)).sin().powi(2) + c(0.5)).recip();
-            s1 = s1.mul_add(c(0.75), v12.cos() * c(0.02));
-        }
-        'l1: for i in 0..n {
-            acc3 += v[2].cos().exp2().cos() * c(0.25);
-            let mut k13 = 0;
-            while k13 < n {
-                k13 += 1;
-                let v15 = match k13 % 3 {
-                    0 | 2 => {
-                        let v14 = s0 * x2;
-                        v14.sin().exp().atan()
-                    }
-                    _ => {
-                        let x1 = x1 / (d_clamp(s0, x1.cos() - c(1.5), s0.sin() + c(1.5), margin).cos() + c(2.0));
-                        (s0.sin() * c(1.2)).tan() + x1.sin()
-                    }
-                };
-                if lt(s0.mul_add(-v5, v5), (s0.tanh() * c(1.5)).sinh(), margin) {
-                    break 'l1;
-                }
-                s1 = c(0.75) * s1 + c(0.25) * (s1 * s1).ln_1p().sin();
-                acc3 += v15.tanh() * c(0.05);
-            }
-            match k13 + i {
-                0 => {
-                    s1 = (s1 * c(0.8) + v5.cos() * c(0.2)).sin();
-                    if m6 + i < 2 {
-                        break;
-                    }
-                }
-                1 | 3 => {
-                    acc3 += c(0.25) * v[1].tanh().exp().cos();
-                }
-                4..=6 => {
-                    let v16 = x2 - v5;
-                    s2 = s2.mul_add(c(0.8), (s2.cos() * c(0.9)).acos().cos() * c(0.05));
-                    acc3 += c(0.25) * v16.cos();
-                }
-                _ => {
-                    s0 = c(0.75) * s0 + c(0.1) * s2.tanh().exp2().tanh();
-                    acc3 -= c(0.25) * (v5.powi(2) + c(1.0)).log10().sin();
-                }
-            }
-        }
-        s1 = (s1 * c(0.5) + (x2 * x2).tanh().exp2() * c(0.05)).sin();
-        s0 = s0 * c(0.8) + d_atan2(c(0.5_f64), v[m6 % 4]).cos() * c(0.2);
-        s0 - s1 * c(1.5) + s2.tanh() - acc3.tanh() - v5.tanh()
-    }
-
-    pub fn prog_103_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x1 / (v[n % 4].powi(2) + c(1.0))).powi(2) + c(2.0)).ln();
-        let mut s1 = ((v[n % 4].powi(2) + c(2.0)).acosh() - (x0.tanh() * c(0.9)).asin()).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        if le(prog_78_dual(c(1.2), x1, acc2, v, n, margin), c(0.5), margin) {
-            let v3 = prog_51_dual(acc2.tanh().cosh().sin() * c(2.0), c(1.2), c(0.25), v, n, margin);
-            acc2 -= v3.cos() * c(0.02);
-        } else {
-            acc2 += c(0.75) * (x1 * x1 + c(0.5)).sqrt().powi(2).tanh();
-        }
-        match n {
-            0 => {
-                s0 *= c(0.8);
-                s0 -= c(0.05) * (x2.powi(2) + c(1.0)).powi(-1).sin();
-                let x0 = (x0 * x0 + c(0.5)).recip();
-                acc2 -= x0.tanh();
-            }
-            1 => {
-                s1 = s1 * c(0.8) + d_clamp(x1, -c(1.5), c(1.0), margin).sin() * c(0.2);
-            }
-            2..=3 => {
-                let v4 = prog_51_dual(s0, (x2 - s0).tanh(), c(0.75), v, n, margin);
-                s1 *= c(0.6);
-                s1 += c(0.005) * v4.cos().sin();
-            }
-            _ => {
-                for i in (1..=6).step_by(2) {
-                    let fi = c(i as f64);
-                    s0 = s0 * c(0.8) + (s1.tanh() * c(0.5)).ln_1p() * c(0.2);
-                    let v5 = (fi.tanh() * c(1.5)).sinh().powi(2).ln_1p();
-                    let v6 = (x2.powi(2) + c(1.0)).log(10.0) * (x2.cos() * c(1.5)).sinh();
-                    acc2 -= (v5.tanh() + v6.tanh()).sin() * c(0.5);
-                }
-                let v7 = v[n % 4] - x2;
-                s0 *= c(0.8);
-                s0 -= c(0.1) * v7.sin();
-            }
-        }
-        if le(x2.cos().exp().cos(), c(0.5), margin) {
-            return (s1 * s1 + c(1.5)).acosh();
-        }
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            for j in (1..=3).step_by(2) {
-                if lt((x0.tanh() * c(0.9)).asin(), -c(0.5), margin) {
-                    let v9 = (x2.sin().powi(2) + c(2.0)).ln();
-                    acc2 += v9.sin() * c(0.5);
-                } else {
-                    let x2 = (x2 * x2 + c(2.0)).ln();
-                    s0 = s0.mul_add(c(0.6), (v[0] - s0).sin().exp().tanh() * c(0.05));
-                    if gt(d_powf(c(1.5_f64), x2.tanh()), v[j], margin) && j == 1 {
-                        acc2 += c(0.5) * (s0.cos().cosh().tanh() * c(0.9)).asin().cos();
-                        break;
-                    }
-                }
-                s0 = s0.mul_add(c(0.75), (s0 / (s0.powi(2) + c(0.5))).sin().exp2().cos() * c(0.02));
-                let v10 = d_clamp((x1 * x1 + c(1.0)).powi(-2), -c(0.5), c(1.5), margin);
-                s0 = s0.mul_add(c(0.75), v10.tanh() * c(0.02));
-            }
-            acc2 += (v[3 - k8].cos().exp() + v[2]).sin();
-            let v11 = v.iter().fold(s0, |r, &p| r * c(0.75) + c(0.25) * ((p - r) / c(3.0)).sin());
-            if k8 >= 2 {
-                break;
-            }
-            s1 = s1 * c(0.5) + v11.cos() * c(0.25);
-        }
-        if k8 % 2 == 0 && ge(x2.cos(), c(0.0), margin) {
-            for t in v {
-                for j in 0..n {
-                    let v12 = d_atan2(s1, t * t + c(1.0));
-                    if gt(x1 / ((v12 / (s0.cos() + c(2.0))).powi(2) + c(1.5)), c(0.5), margin) || j > 4 {
-                        acc2 -= c(0.05) * v[0].sin();
-                        continue;
-                    }
-                    let v13 = s1 * v[k8];
-                    s1 = c(0.8) * s1 + c(0.05) * v[j % 4].tanh().exp_m1().sin();
-                    s1 = (s1 * c(0.75) + v13.tanh() * c(0.05)).tanh();
-                }
-                let v14 = (x1.cos() * c(1.5)).sinh() / c(2.0);
-                acc2 += c(0.5) * t.sin();
-                acc2 += c(0.5) * v14.tanh().cos();
-            }
-            s1 = c(0.8) * s1 + c(0.01) * s1.tanh().exp().sin();
-        } else if ge(((v[0] * v[0] + c(1.0)).sqrt().powi(2) + c(0.5)).ln(), s0, margin) {
-            s1 = (s1 * c(0.75) + (x1.sin() + c(2.0)).cbrt() * c(0.75)).sin();
-            let x0: Dual64 = s0;
-            s0 = (s0 * c(0.8) + x0.cos() * c(0.02)).sin();
-        } else {
-            s0 *= c(0.5);
-            s0 += c(0.02) * (s0 * x2).sin();
-            s0 = s0.mul_add(c(0.8), s0.cos().exp2().tanh() * c(0.05));
-        }
-        acc2 += c(0.25) * d_powf(s0 * s0 + c(0.5), x0.tanh()).cos();
-        s1 * c(1.5) + acc2.tanh()
-    }
-
-    pub fn prog_104_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = x0.sin();
-        let mut acc1: Dual64 = c(0.0);
-        let a2 = v.map(|e| e.atan());
-        for i in (1..=5).step_by(2) {
-            s0 = (s0 * c(0.6) + (s0 - a2[(i + n) % 4] - (x1 * x1 + c(0.5)).recip()) * c(0.1)).sin();
-            if le((d_to_degrees(v[2]) * c(0.01)).sin(), c(0.5), margin) {
-                acc1 += (x0.cos() * c(0.9)).atanh().sin() * c(0.5);
-                break;
-            }
-        }
-        let mut k3 = 0;
-        while k3 < 6 {
-            k3 += 1;
-            let v4 = v.iter().map(|&p| c(1.0) + c(0.1) * ((x1.cos() + c(2.0)).cbrt() + p.tanh()).sin()).product::<Dual64>();
-            acc1 += (v4 - a2[(k3 + n) % 4]).sin() * c(0.25);
-        }
-        let v5 = s0;
-        let mut m6 = 0;
-        for i in 0..n {
-            if lt(s0.mul_add(v[2], v[2]), -c(1.0), margin) {
-                m6 += 1;
-            }
-            let v7 = v.iter().fold(s0, |r, &p| r * c(0.5) + c(0.1) * (x0 + x2 + p.cos()).tanh());
-            if gt((s0.sin() * c(1.5)).cosh() + v5, c(1.0), margin) {
-                return v[i % 4] * v7 * s0.tanh();
-            }
-            let v8 = a2[k3 % 4].powi(3);
-            s0 = (s0 * c(0.5) + (v5.sin().exp_m1() + s0.cos()) * c(0.1)).tanh();
-            s0 = c(0.6) * s0 + c(0.02) * (v7 - v8.cos()).sin();
-        }
-        let c9 = c(m6 as f64);
-        let v10 = prog_51_dual(d_abs(v[m6 % 4], margin).atan().sin() * c(2.0), d_max(c9, x1, margin).tanh(), s0, v, 1, margin);
-        x2.sin() + acc1.cos() - a2[0] - v5.tanh() - v10.cos()
-    }
-
-    pub fn prog_105_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 - x1).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        let v4 = loop {
-            k2 += 1;
-            let v3 = v.iter().map(|&p| c(SCALE) + (x2.powi(2) + c(0.5)).powf(0.3) + p.cos()).sum::<Dual64>();
-            if lt((s0.powi(2) + c(1.0)).powf(0.5), v3, margin) {
-                s0 = (s0 * c(0.6) + x1.tanh() * c(0.4)).sin();
-                break (s0.cos().sin() * c(0.9)).acos();
-            }
-            acc1 += c(0.5) * (s0.powi(2) + c(1.0)).log(10.0).tanh().sin();
-            if k2 >= 4 {
-                break s0 + v3;
-            }
-        };
-        let v7 = match k2 + n {
-            3 | 5 => v[k2 % 4] * c(0.5),
-            6 => {
-                let v5 = prog_61_dual(acc1, x1, c(0.75), v, n, margin);
-                s0 = s0.mul_add(c(0.5), v5.sin() * c(0.005));
-                (x0 / (v[k2 % 4].tanh() + c(2.0))).tanh()
-            }
-            7 => {
-                let v4 = prog_61_dual((s0 * x0).sin() * c(2.0), x1, c(0.25), v, n, margin);
-                x0.asinh().powi(2) + v4.sin()
-            }
-            _ => {
-                let v6 = (v[2].cos() * c(1.5)).sinh();
-                v6.tanh().exp2() - v[n % 4]
-            }
-        };
-        match n % 2 {
-            0 => {
-                acc1 += prog_76_dual(d_hypot(acc1, x2, margin).sin() * c(2.0), d_copysign(c(3.0_f64), s0, margin).cos(), acc1, v, k2, margin).tanh() * c(0.005);
-            }
-            _ => {
-                s0 = (s0 * c(0.8) + prog_51_dual(v[2].asinh().cos() * c(2.0), acc1.asinh().cos(), (-s0.mul_add(x2, x2)).tanh(), v, n, margin) * c(0.005)).tanh();
-            }
-        }
-        let mut k8 = 0;
-        while k8 < 5 && le(x0, c(0.5), margin) {
-            k8 += 1;
-            match k8 {
-                0 | 2 => {
-                    s0 = s0 * c(0.6) + (s0 * s0 + c(0.5)).powf(1.5).cos() * c(0.1);
-                }
-                3..=4 => {
-                    s0 = (s0 * c(0.8) + s0 * c(0.2)).sin();
-                    let v9 = c(SCALE) + v7;
-                    acc1 += c(0.4) * v9.cos();
-                }
-                5 => {
-                    s0 = (s0 * c(0.6) + s0.atan() * c(0.4)).tanh();
-                }
-                _ => {
-                    let v10 = s0.sin().exp2();
-                    s0 = c(0.5) * s0 + c(0.25) * ((v7.powi(2) + c(1.0)).log(10.0) * s0).cos();
-                    if gt((v[k2 % 4] * v[k2 % 4] + c(0.5)).cbrt(), v4, margin) {
-                        s0 = (s0 * c(0.8) + (s0.powi(2) + c(2.0)).acosh() * c(0.1)).sin();
-                        let v11 = d_atan2(x2 * x2 + c(1.0), v10);
-                        s0 = c(0.75) * s0 + c(0.05) * v11.tanh().tanh();
-                    } else if lt(c(0.1) - v7, -c(0.5), margin) && n == 3 {
-                        let v12 = (v10.tanh() * c(0.9)).asin();
-                        s0 = (s0 * c(0.8) + d_log(x2.powi(2) + c(1.0), v[3].powi(2) + c(2.0)) * c(0.05)).tanh();
-                        acc1 += c(0.4) * v12.tanh().tanh();
-                    } else {
-                        acc1 += c(0.4) * (d_to_degrees(v4) * c(0.01)).cos();
-                        let mut k13 = 0;
-                        while k13 < 5 && gt(v7 - v[(k13 + k2) % 4], v[k13 % 4].sin(), margin) {
-                            k13 += 1;
-                            let v14: Dual64 = v10.cos().exp_m1();
-                            let v15 = d_to_radians(v10) * c(20.0) + (v14 - v7);
-                            match k13 {
-                                0 | 2 => {
-                                    continue;
-                                }
-                                4 => {
-                                    let v16 = v15.sin();
-                                    let v17 = v16 - x0;
-                                    acc1 -= v17.cos() * c(0.05);
-                                }
-                                5 => {
-                                    let v18 = (x1.powi(2) + c(1.0)).powi(-2);
-                                    acc1 += (x2.sin() * c(0.9)).atanh().sin().exp2().cos() * c(0.05);
-                                    acc1 -= c(0.05) * v18.cos().cos();
-                                }
-                                _ => {
-                                    let v14 = (s0.tanh() * c(0.9)).atanh();
-                                    acc1 -= c(0.05) * v14.cos();
-                                }
-                            }
-                            acc1 += (v7 * v7 + c(1.0)).powi(-2).cos() * c(0.05);
-                            acc1 -= v15.cos() * c(0.05);
-                        }
-                    }
-                    s0 = s0 * c(0.75) + v10.cos().tanh() * c(0.1);
-                }
-            }
-            s0 = c(0.5) * s0 + c(0.5) * v[k8 % 4].sin();
-        }
-        s0.sin() - acc1.tanh() + v4.sin() - v7
-    }
-
-    pub fn prog_106_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[0].cos();
-        let mut acc1: Dual64 = c(0.0);
-        let v3 = if gt(x2.mul_add(x2, x0), -c(0.5), margin) {
-            let v2 = (x1 * x1 + c(1.0)).ln().powi(2).ln_1p();
-            v2 / (v2.powi(2) + c(0.5))
-        } else if n == 1 {
-            s0.sin()
-        } else {
-            d_hypot(s0.tanh(), d_to_degrees(x1) * c(0.02), margin)
-        };
-        'l0: for i in 0..n {
-            let fi = c(i as f64);
-            if gt(x0 + x1, -c(0.5), margin) {
-                s0 = (s0 * c(0.8) + v3 * c(0.2)).tanh();
-            } else if le(v[i % 4].mul_add(v[i % 4], fi), c(0.5), margin) {
-                s0 = (s0 * c(0.8) + v[i % 4] * c(0.2)).sin();
-                let v4 = (v[i % 4].tanh() * c(0.9)).atanh();
-                s0 = s0 * c(0.6) + v4.cos().sin() * c(0.05);
-            } else {
-                s0 = (s0 * c(0.8) + (v[1] + v3 - s0.sin()) * c(0.05)).sin();
-                acc1 += c(0.25) * (v[0] + v[3] * x2).sin();
-            }
-            s0 = s0.mul_add(c(0.75), (v3 * s0).atan().cos() * c(0.05));
-            let mut k5 = 0;
-            while k5 < n && gt(x0, -c(0.5), margin) {
-                k5 += 1;
-                s0 = s0 * c(0.75) + (s0 * s0 + c(2.0)).ln().tanh() * c(0.25);
-                match k5 + n {
-                    1..=2 => {
-                        let x0 = x0;
-                        let v6 = x0 / (x0 * x0 + c(1.5));
-                        acc1 += v6.sin().tanh() * c(0.05);
-                    }
-                    3 | 5 => {
-                        s0 = (s0 * c(0.8) + (v[k5 % 4] - c(0.3)) * c(0.2)).tanh();
-                        s0 = (s0 * c(0.5) + (s0 + x2) * c(0.25)).sin();
-                        if le(-v[k5 % 4], -c(0.5), margin) {
-                            acc1 += x0.cos().exp_m1().tanh() * c(0.05);
-                            let v7 = v3.asinh();
-                            acc1 -= v7.sin() * c(0.05);
-                        } else {
-                            s0 *= c(0.6);
-                            s0 += c(0.4) * s0.cos();
-                        }
-                    }
-                    6 => {
-                        s0 *= c(0.5);
-                        s0 += c(0.5) * s0.tanh();
-                        s0 = s0.mul_add(c(0.6), (v[i % 4].powi(2) + c(0.5)).cbrt().sin() * c(0.1));
-                    }
-                    _ => {
-                        acc1 += c(0.05) * v[n % 4].powi(3).tanh();
-                    }
-                }
-                if k5 < 1 {
-                    acc1 += (fi / (x0 * x0 + c(1.0))).sin() * c(0.05);
-                    break 'l0;
-                }
-            }
-        }
-        let v9 = if n % 2 == 0 && lt(v3 * x1 + x2, s0, margin) {
-            d_max(x1, s0, margin)
-        } else if n > 1 && ge(v3.sin().exp2(), x1, margin) {
-            let v8 = d_clamp(x2, -c(1.0), c(1.5), margin);
-            s0 = (s0 * c(0.8) + (v8 * v8 + c(2.0)).sqrt() * c(0.2)).tanh();
-            d_abs(v8, margin)
-        } else {
-            (d_hypot(c(1.5_f64), x1, margin).sin() * c(0.9)).atanh()
-        };
-        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| (q.sin() * c(1.2)).tan() + p.sin()).sum::<Dual64>();
-        s0 * c(0.75) + acc1.sin() - v9.sin() - v10.tanh() - v9.asinh().sin().exp_m1()
-    }
-
-    pub fn prog_107_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4].cos().exp().cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        for i in (0..3).rev() {
-            let fi = c(i as f64);
-            let v6 = match i {
-                0 | 2 => {
-                    s0 = (s0 * c(0.6) + v[i].atan().cos() * c(0.4)).tanh();
-                    x0.cos().exp_m1()
-                }
-                _ => {
-                    for j in (0..=n).rev().step_by(2) {
-                        let fj = c(j as f64);
-                        if ge(v[j % 4].cos(), -c(0.5), margin) && j < 2 {
-                            s0 = s0.mul_add(c(0.6), x1.powi(2).sin() * c(0.1));
-                        } else if ge(x0.tanh(), c(0.5), margin) {
-                            let v2 = v[(j + n) % 4].sin();
-                            s0 = s0.mul_add(c(0.75), v2 * c(0.25));
-                        }
-                        if ge((x0 * x0 + c(2.0)).acosh(), (fi.cos() * c(1.5)).sinh(), margin) {
-                            let v3 = fj;
-                            s0 = c(0.75) * s0 + c(0.02) * d_powf(x2.tanh().powi(2) + c(0.5), v[j % 4].tanh()).sin();
-                            s0 = c(0.75) * s0 + c(1.0) * v3.cos();
-                        } else {
-                            let v4 = (x2 / (x1.powi(2) + c(0.5))).sin();
-                            s0 = s0 * c(0.75) + s0.sin() * c(0.25);
-                            match j % 4 {
-                                1..=3 => {
-                                    break;
-                                }
-                                _ => {
-                                    acc1 += c(0.1) * ((d_to_radians(v4) * c(20.0)).powi(2) + c(2.0)).ln().sin();
-                                    let v5 = (x2 + s0).tanh().exp_m1();
-                                    s0 *= c(0.8);
-                                    s0 += c(0.02) * v5.tanh().tanh();
-                                }
-                            }
-                        }
-                        s0 = c(0.5) * s0 + c(0.5) * v[j % 4].tanh().sin();
-                    }
-                    ((v[(i + n) % 4] * x0).tanh() * c(0.9)).atanh()
-                }
-            };
-            acc1 -= c(0.5) * x1.tanh();
-            acc1 += c(0.2) * v6.cos().tanh();
-        }
-        match n % 3 {
-            0 => {
-                s0 = (s0 * c(0.75) + x2.tanh().exp2() * c(0.1)).sin();
-                acc1 += ((v[2] / (s0 * s0 + c(1.5))).powi(2) + c(1.0)).log10();
-                if ge(prog_76_dual(c(2.0), d_log(s0 * s0 + c(1.0), x1.powi(2) + c(2.0)).tanh(), d_hypot(v[n % 4] * c(std::f64::consts::FRAC_PI_4), -x1, margin).tanh() * c(2.0), v, n, margin), (x0.cos() * c(0.9)).atanh(), margin) {
-                    let v7 = (x0 * x0 + c(1.0)).log2();
-                    s0 = (s0 * c(0.75) + v7.sin() * c(0.1)).tanh();
-                } else if ge((v[1] * v[1] + c(0.5)).recip() - (x1.tanh() * c(0.9)).acos(), x2, margin) {
-                    let v8 = prog_76_dual((s0 + x2 - s0).sin(), s0, x1, v, 4, margin);
-                    for i in 0..v.len() {
-                        let fi = c(i as f64);
-                        acc1 -= ((v[i] * x1).powi(2) + c(0.5)).recip().cos() * c(0.5);
-                        if le((v[1].tanh() * c(1.2)).tan(), c(1.0), margin) {
-                            let v9 = (v8.cos() * c(1.2)).tan().asinh();
-                            acc1 -= v9.tanh().sin() * c(0.4);
-                        } else {
-                            s0 = c(0.8) * s0 + c(0.1) * (s0 / (x1 * x1 + c(1.5)));
-                        }
-                        s0 = (s0 * c(0.6) + fi.tanh().exp() * c(1.0)).tanh();
-                    }
-                    s0 = c(0.8) * s0 + c(0.005) * v8.sin().cos();
-                }
-            }
-            _ => {
-                s0 *= c(0.75);
-                s0 -= c(0.25) * v[0].sin().cos();
-                let v10 = d_atan2(c(0.5_f64), x0);
-                s0 = c(0.75) * s0 + c(0.25) * v10.sin();
-            }
-        }
-        let mut k11 = 0;
-        let v13 = loop {
-            k11 += 1;
-            let v12 = v.iter().map(|&p| (x0 - x2) * c(0.1) + p.sin()).sum::<Dual64>();
-            acc1 -= c(0.4) * ((-x0) - x2.tanh()).tanh();
-            if ge(x0, c(1.0), margin) {
-                acc1 -= c(0.4) * (d_atan2(v[(k11 + n) % 4].powi(2) + c(0.5), x1).cos() + c(2.0)).cbrt().cos();
-                s0 = s0 * c(0.75) + (s0.asinh() * v12.asinh()).tanh() * c(0.02);
-            } else {
-                s0 = (s0 * c(0.5) + (x1 * x1 + c(1.5)).acosh() * c(0.1)).sin();
-                if lt(s0 + v12, -c(1.0), margin) {
-                    break ((v12 - x2).powi(2) + c(2.0)).sqrt();
-                }
-                s0 = s0.mul_add(c(0.75), s0.asinh() / ((s0 * s0 + c(1.0)).recip().powi(2) + c(1.0)) * c(0.1));
-            }
-            if k11 >= 5 || ge(((v12 + x1).powi(2) + c(0.5)).sqrt(), v[2], margin) {
-                break x1.powi(2);
-            }
-        };
-        let v14 = v.iter().copied().map(|p| c(1.0) + c(0.1) * p.cos().cos().exp().sin()).product::<Dual64>();
-        x1 * c(1.5) - x2 + s0 + acc1.sin() + v13.tanh() + v14.sin()
-    }
-
-    pub fn prog_108_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_min(x1, v[n % 4], margin);
-        let mut s1 = x2 * c(0.25);
-        let mut s2 = (s0 - x0).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        for i in (1..=6).step_by(2) {
-            if lt(v[2].tanh(), c(0.25), margin) || n % 2 == 0 {
-                let v4 = v[2].sin();
-                acc3 += (s2 * s2 + c(2.0)).sqrt().tanh() * c(0.5);
-                acc3 += c(0.5) * v4.cos();
-            } else if le(x2 + s0, v[1].cos().exp2(), margin) || n % 2 == 0 {
-                let v5: Dual64 = -(d_to_degrees(v[3]) * c(0.02));
-                s1 = (s1 * c(0.5) + s2 * c(0.5)).tanh();
-                s1 = c(0.5) * s1 + c(0.4) * v5.tanh().sin();
-            } else {
-                s0 = s0.mul_add(c(0.5), (d_to_degrees(v[i % 4]) * c(0.01)).cos() * c(0.75));
-                let v6 = s0 + x0;
-                acc3 -= c(0.5) * v6.cos().cos();
-            }
-            acc3 -= prog_51_dual(((v[3] + x0).cos() * c(1.5)).cosh().sin() * c(2.0), s1, x1, v, i, margin).cos() * c(0.005);
-            if !(i > 1 && ge((v[3].powi(2) + c(1.0)).log10(), d_atan2(s2.powi(2) + c(0.5), x0), margin)) {
-                break;
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            if i > 0 {
-                return x0.sin().exp();
-            }
-            let v7 = d_hypot((x0 * x0 + c(1.5)).acosh(), t / (t * t + c(1.0)), margin);
-            acc3 += (t.sin() + c(2.0)).cbrt() * c(0.25);
-            acc3 += v7.cos() * c(0.5);
-        }
-        s0 = (s0 * c(0.5) + prog_76_dual(s0.cos().exp2().cos(), (s2 + c(0.1)).cos(), x0, v, n, margin) * c(0.005)).sin();
-        if gt(s2.cos(), c(0.25), margin) || n % 2 == 0 {
-            let mut k8 = 0;
-            while k8 < 3 && le(v[k8], x0, margin) {
-                k8 += 1;
-                let v10 = if lt(x1.powi(3), d_atan2(s0, s0 * s0 + c(1.0)), margin) {
-                    let v9 = (s0.cos().exp().powi(2) + c(0.5)).recip();
-                    s2 = (s2 * c(0.6) + (s1 * s1).ln_1p() * c(0.4)).sin();
-                    d_log(v9.powi(2) + c(1.0), s2.powi(2) + c(2.0))
-                } else {
-                    s0 = (s0 * c(0.5) + (x1 + s0) * c(0.25)).sin();
-                    ((s1 - v[n % 4]).powi(2) + c(0.5)).recip()
-                };
-                s0 = s0.mul_add(c(0.75), d_min(v[k8], s0, margin).sin() * c(0.25));
-                if gt(v10 + v10.tanh(), c(0.0), margin) {
-                    s0 = (s0 * c(0.8) + (s0 - s0.atan()) * c(0.1)).sin();
-                    break;
-                }
-            }
-            s1 = s1 * c(0.5) + v[1].mul_add(x1, s2).tanh() * c(0.02);
-        } else {
-            let x0 = v[n % 4].cos().tanh().sinh();
-            s0 = s0.mul_add(c(0.5), x0.tanh().tanh() * c(0.25));
-        }
-        let mut a11 = [c(0.0); 4];
-        for i in 0..n {
-            a11[i % 4] += ((s1 + x2).powi(2) + c(1.0)).log10().sin() * c(0.5);
-            s2 = (s2 * c(0.8) + d_to_radians((s1.powi(2) + c(0.5)).cbrt()) * c(1.0)).tanh();
-        }
-        s0.tanh() + s1 - s2 + acc3.sin() + a11[0]
-    }
-
-    pub fn prog_109_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0;
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        let v3 = loop {
-            k2 += 1;
-            if lt(x1, c(0.0), margin) && k2 == 0 {
-                break s0 * x0;
-            }
-            if gt(d_atan2(x2, v[0] * v[0] + c(0.5)), -c(1.0), margin) {
-                return prog_63_dual(x1, ((x2 * x2 + c(1.0)).log10().powi(2) + c(1.0)).recip().sin(), (v[0].tanh() * c(0.5)).ln_1p().tanh().exp2().tanh() * c(2.0), v, 0, margin);
-            }
-            acc1 -= c(0.5) * (x1 - c(0.65)).tanh().exp().cos();
-            if k2 >= 3 || ge(d_to_radians(x0 - x1) * c(20.0), c(0.0), margin) {
-                break (v[(k2 + n) % 4].tanh() * c(0.9)).acos().atan();
-            }
-        };
-        let mut m4 = 0;
-        'l1: for i in (0..n).rev() {
-            if le(v3.sin().exp_m1(), v3, margin) {
-                for j in (0..=i).rev() {
-                    acc1 += (x2 * x0).sin() * c(0.05);
-                    acc1 += c(0.05) * v[m4 % 4].tanh().sin();
-                    match j + i {
-                        0 => {
-                            let v5 = ((x1.sin() * c(0.9)).atanh().powi(2) + c(0.5)).sqrt();
-                            acc1 -= c(0.05) * v5.sin().cos();
-                        }
-                        2 | 4 => {
-                            let v6 = (s0.powi(2) + c(0.5)).cbrt();
-                            acc1 -= c(0.05) * v6.sin().tanh();
-                        }
-                        5 => {
-                            s0 = s0.mul_add(c(0.8), (v3 * c(0.35)).sin().cos() * c(0.5));
-                            if gt((-x1) * (v[1] - x1), (x2.tanh() * c(0.9)).asin(), margin) && k2 < 1 {
-                                continue 'l1;
-                            }
-                            let v7 = (x0.cos() * c(0.9)).atanh();
-                            s0 = (s0 * c(0.8) + v7.cos() * c(0.02)).tanh();
-                        }
-                        _ => {
-                            acc1 += ((v3 + x0).cos() * c(0.9)).acos().sin() * c(0.05);
-                            if le(s0 * x0, c(0.0), margin) || j % 3 == 1 {
-                                break;
-                            }
-                            s0 *= c(0.6);
-                            s0 += c(0.1) * (v[0] * x1).cos();
-                        }
-                    }
-                }
-            }
-            if lt(x2.cos().exp(), x1 - v[0], margin) {
-                acc1 += (d_to_degrees(x1 + s0) * c(0.02)).sin() * c(0.25);
-            } else if gt(((v[1] * v[1] + c(2.0)).acosh().powi(2) + c(2.0)).acosh(), -c(1.0), margin) {
-                s0 = c(0.75) * s0 + c(0.1) * v[i % 4].atan().cos().exp2().tanh();
-                acc1 += c(0.25) * x0.tanh();
-            } else {
-                let v8 = d_max(x0, x1, margin);
-                acc1 -= v8.cos().cos() * c(0.25);
-            }
-            if k2 < 2 && gt(x1, v[(m4 + n) % 4], margin) {
-                m4 += 1;
-            }
-            s0 = s0 * c(0.5) + (-x0).tanh() * c(0.5);
-        }
-        let c9 = c(m4 as f64);
-        let v10 = v[1];
-        let v11 = v[k2];
-        x2 + s0 * c(0.25) - acc1.tanh() + v3 - c9.cos() + v10.cos() + v11
-    }
-
-    pub fn prog_110_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_log(c(0.5_f64), x2.powi(2) + c(2.0));
-        let mut s1 = d_min(x1, s0, margin);
-        let mut acc2: Dual64 = c(0.0);
-        'l0: for i in (1..=6).step_by(2) {
-            let fi = c(i as f64);
-            for j in (0..=i).rev() {
-                let fj = c(j as f64);
-                acc2 += c(0.05) * (x0 - fj).sin();
-                if gt((v[j % 4].cos() * c(0.9)).acos(), -c(1.0), margin) || j % 3 == 1 {
-                    break;
-                }
-                if !(j % 3 == 1) {
-                    s0 *= c(0.8);
-                    s0 += c(0.1) * (x0 + x2).sin();
-                    match n {
-                        0 => {
-                            let v3: Dual64 = ((-x2).powi(2) + c(1.0)).log10();
-                            s1 = c(0.8) * s1 + c(0.05) * d_powf(s0 * s0 + c(1.0), x2.tanh()).sin();
-                            acc2 += v3.tanh().sin() * c(0.05);
-                        }
-                        1..=2 => {
-                            continue;
-                        }
-                        3 => {
-                            s0 = s0 * c(0.6) + (s1 * s1 + c(2.0)).ln().cos() * c(0.5);
-                            acc2 -= (x1 - fi).cos() * c(0.05);
-                        }
-                        _ => {
-                            acc2 -= fi.mul_add(x1, fi).sin().exp().cos() * c(0.05);
-                        }
-                    }
-                    let v4 = (x0 - v[n % 4]).tanh();
-                    acc2 += c(0.05) * v4.cos();
-                } else if lt((v[0].cos() * c(1.5)).cosh(), -c(0.5), margin) {
-                    s0 = s0 * c(0.6) + (d_to_radians(x0 / (s0.powi(2) + c(1.0))) * c(20.0)).cos() * c(0.4);
-                    let x0 = (x1.tanh() * c(1.2)).tan();
-                    s1 = s1.mul_add(c(0.8), x0.tanh().cos() * c(0.02));
-                }
-            }
-            s0 = s0 * c(0.75) + (s0.sin() * c(0.9)).asin().sin() * c(0.1);
-            let mut k5 = 0;
-            while k5 < n + 1 && le(d_min(x2 * x1, x1, margin), -c(1.0), margin) {
-                k5 += 1;
-                s0 = s0 * c(0.5) + (-x0).sin() * c(0.5);
-                if ge(d_atan2(v[k5 % 4], x0.powi(2) + c(1.0)), c(1.0), margin) {
-                    continue 'l0;
-                }
-            }
-        }
-        s1 = c(0.8) * s1 + c(0.2) * d_clamp(v[n % 4], -c(1.5), c(1.0), margin).tanh();
-        let v6 = v.iter().fold(x0, |r, &p| r * c(0.75) + c(0.1) * ((x0 * x0 + c(1.0)).log10() + p.sin()).cos());
-        s1 = s1 * c(0.75) + d_atan2(v6, v6.powi(2) + c(1.0)).tanh() * c(0.05);
-        let v8 = if ge(v[n % 4], -c(1.0), margin) {
-            (v[3].sin() * c(0.5)).ln_1p()
-        } else if lt((x1.powi(2) + c(0.5)).recip(), d_max(s1, v[n % 4], margin), margin) && n % 2 == 0 {
-            let v7 = d_powf(c(1.5_f64), x2.tanh()).cos().exp();
-            v7.sin().exp2()
-        } else {
-            x1.sin()
-        };
-        s0.sin() + s1 + acc2.cos() + v8 * c(0.25)
-    }
-
-    pub fn prog_111_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = d_atan2(c(2.0_f64), x2.asinh()).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut m2 = 0;
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            s0 = c(0.75) * s0 + c(0.05) * (x0.tanh() * c(1.5)).cosh().cos();
-            if le((d_max(-c(0.5_f64), x0, margin).powi(2) + c(0.5)).powf(0.3), -c(0.5), margin) {
-                m2 += 1;
-            }
-            match i {
-                0 => {
-                    let v3: Dual64 = v[i % 4] * x1;
-                    for j in (0..=n).rev().step_by(2) {
-                        let fj = c(j as f64);
-                        s0 *= c(0.75);
-                        s0 += c(0.25) * d_abs((x2.powi(2) + c(1.0)).recip(), margin).tanh();
-                        let v6 = if j + m2 < 12 {
-                            let v4 = d_copysign(x1, v[1], margin);
-                            v[j % 4] / (fj * fj + c(0.5)) + v4.tanh()
-                        } else {
-                            let v5 = v3 / c(1.5);
-                            s0.sin().sin() + v5.sin()
-                        };
-                        let v9 = if lt(v6 / c(4.0), -c(0.5), margin) {
-                            let v7 = d_abs(fj, margin);
-                            x1 + v7.sin()
-                        } else {
-                            let v8 = s0.tanh().mul_add(fi.sin().exp(), v6 - c(0.25));
-                            v3 + v8.cos()
-                        };
-                        acc1 -= v9.sin() * c(0.05);
-                    }
-                    s0 = s0.mul_add(c(0.8), v3.tanh() * c(0.05));
-                }
-                g if g > 1 => {
-                    s0 = s0 * c(0.8) + x0.tanh().tanh() * c(0.2);
-                    break;
-                }
-                _ => {
-                    let x1 = (v[n % 4].powi(2) + c(0.5)).recip();
-                    acc1 -= s0.asinh().cos() * c(0.25);
-                    if m2 == 17 {
-                        s0 = (s0 * c(0.75) + (x1 + c(1.2)) * c(0.1)).tanh();
-                        let v10 = x2 + s0;
-                        s0 = (s0 * c(0.8) + v10.sin() * c(0.1)).sin();
-                    }
-                    s0 = s0 * c(0.5) + x1.sin() * c(0.25);
-                }
-            }
-        }
-        let c11 = c(m2 as f64);
-        let mut k12 = 0;
-        let v23 = loop {
-            k12 += 1;
-            if k12 < n && ge((x1 - v[k12 % 4]) * s0, -c(1.0), margin) {
-                let v13 = (v[2].tanh() * c(0.5)).ln_1p() + (c11.tanh() * c(0.9)).atanh();
-                acc1 += d_powf(v13 * v13 + c(1.0), v[k12 % 4].tanh()).asinh().sin() * c(0.25);
-            } else if lt(x2, c(0.5), margin) {
-                let v14 = d_to_radians(c11);
-                acc1 -= v14.tanh() * c(0.4);
-            } else {
-                acc1 += c11.sin() * c(0.4);
-            }
-            if k12 < n && gt((v[n % 4].powi(2) + c(0.5)).cbrt(), c(0.5), margin) {
-                s0 *= c(0.5);
-                s0 += c(0.5) * s0.tanh().sin();
-                let v15 = (d_to_degrees(s0) * c(0.02)).sin();
-                s0 = s0.mul_add(c(0.6), v15.cos().sin() * c(0.25));
-            } else if le(((s0 * x2).powi(2) + c(1.0)).log(10.0), v[k12 % 4], margin) {
-                let v16 = c11 * c(1.5) - x1 / (c11.sin() + c(2.0));
-                acc1 += (v16.sin().powi(2) + c(0.5)).powf(1.5).cos() * c(0.4);
-                if n > 5 && gt(v[(k12 + m2) % 4], c(0.5), margin) {
-                    break (v[2].powi(2) + c(1.0)).ln();
-                }
-            }
-            if !(m2 > 0 && le((x2.cos() * c(0.9)).acos(), v[n % 4], margin)) {
-                s0 = (s0 * c(0.5) + c11.sin() * c(1.0)).sin();
-                s0 = c(0.75) * s0 + c(0.02) * (s0.tanh() * c(1.2)).tan().tanh().sin();
-                if lt(v[2], x2 + c(1.5), margin) {
-                    break v[k12 % 4].sin().cosh();
-                }
-            } else if lt((c11 + s0).asinh(), (x0.powi(2) + c(2.0)).ln(), margin) {
-                acc1 += c(0.4) * d_atan2(s0.atan().powi(2) + c(0.5), x1.cos().exp()).cos();
-            } else {
-                let mut k17 = 0;
-                while k17 < 5 {
-                    k17 += 1;
-                    let v21 = if k12 % 2 == 0 && gt(x1 + v[k17 % 4], x2, margin) {
-                        let v18 = (x1 * x1 + c(1.0)).ln();
-                        d_atan2((v18.powi(2) + c(0.5)).ln().powi(2) + c(1.0), v18.cos().exp())
-                    } else if le(s0.powi(3), (c11 * c11 + c(1.0)).recip(), margin) {
-                        let v19 = ((x0 - x2).sin() * c(1.5)).sinh();
-                        x0.atan() + v19.cos()
-                    } else {
-                        let v20 = v[(k17 + k12) % 4] + x0 - v[(k17 + k12) % 4].mul_add(v[k17 % 4], x2);
-                        v20.cos().cosh()
-                    };
-                    if ge(x0.asinh(), -c(0.25), margin) {
-                        return v[k17 % 4] - v[3];
-                    }
-                    let v22 = v.iter().zip(v.iter()).map(|(&p, &q)| d_powf(v[2].powi(2) + c(1.0), s0.tanh()) + p.cos() + q.sin()).sum::<Dual64>();
-                    acc1 -= c(0.05) * c11.cos().sin();
-                    acc1 -= (v21.cos() + v22.cos()).cos() * c(0.05);
-                }
-            }
-            acc1 -= c(0.4) * (c11 * c(0.8)).cos();
-            if k12 >= 5 || le((s0.cos().cos() * c(0.9)).asin(), d_max(c11, v[k12 % 4], margin), margin) {
-                break (v[2].tanh() + c(2.0)).cbrt();
-            }
-        };
-        let v24 = (c11.sin() * c(0.9)).asin();
-        let v25 = v.iter().zip(v.iter()).map(|(&p, &q)| d_clamp(v[(k12 + n) % 4] * c(0.25), (v24.powi(2) + c(2.0)).acosh().sin() - c(1.5), (s0 * s0 + c(1.0)).powi(-1).tanh() + c(1.5), margin) + p.cos() + q.sin()).sum::<Dual64>();
-        let v26 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * ((-v24).cos() + p.sin() + q.tanh()).sin()).product::<Dual64>();
-        x1.tanh() - acc1.cos() - v23 * c(0.25) + v25.tanh() - v26
-    }
-
-    pub fn prog_112_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_18_dual(x0, x1, (x1.tanh() + c(2.0)).cbrt().sin(), v, n, margin).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        acc1 += (x1.sin().tanh() * c(0.9)).asin().cos();
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            for j in 0..n {
-                s0 *= c(0.8);
-                s0 += c(1.0) * d_to_radians(s0).sin();
-                acc1 += (s0 * s0 + c(0.5)).ln().cos() * c(0.1);
-                let v5 = match n + j {
-                    1..=2 => {
-                        let v3 = (x2.sin() * c(0.9)).asin();
-                        s0 = c(0.8) * s0 + c(0.02) * (x1 * s0).asinh().sin();
-                        d_log(v3 * v3 + c(1.0), v3.powi(2) + c(2.0)).sin().exp_m1()
-                    }
-                    3 => {
-                        let v4 = (x2.cos().tanh() * c(0.9)).asin();
-                        v[(j + k2) % 4].cos().exp_m1() + v4.sin()
-                    }
-                    g if g > 6 => x0.atan(),
-                    _ => d_log(c(1.5_f64), x2 * x2 + c(2.0)),
-                };
-                s0 = s0 * c(0.6) + v5.cos().tanh() * c(0.02);
-            }
-            let v6: Dual64 = (x2.powi(2) + c(2.0)).sqrt();
-            let v7 = if !(k2 < n && ge(d_powf(c(1.5_f64), v6.sin()), x0, margin)) {
-                let x0 = ((x1 - s0).tanh() * c(0.9)).asin();
-                v[k2] / (x0 * x0 + c(1.5))
-            } else {
-                s0 - (x0.sin() * c(0.5)).ln_1p()
-            };
-            s0 = s0.mul_add(c(0.75), (v7.cos() * c(0.9)).asin().sin() * c(0.02));
-            if k2 >= 2 || le(d_to_radians(v7) * c(20.0), -c(0.5), margin) {
-                break;
-            }
-        }
-        let v8 = v.iter().fold(prog_51_dual(c(2.0), c(0.5), ((x2.powi(2) + c(0.5)).recip().powi(2) + c(0.5)).sqrt().cos(), v, k2, margin).cos(), |r, &p| r * c(0.5) + c(0.25) * ((x2 * x2 + c(1.0)).recip() + p.sin()).cos());
-        let v11 = match k2 {
-            0 | 2 => {
-                let v9 = (x0.sin() * c(1.5)).cosh();
-                (x0.tanh().exp_m1().cos() * c(0.9)).acos() + v9.cos()
-            }
-            _ => {
-                let v10 = d_atan2(x0, x0.powi(2) + c(1.0)).cos().exp();
-                (v[k2] * v[k2] + c(0.5)).ln() * (v10.sin() + c(2.0)).cbrt()
-            }
-        };
-        let v12 = v.iter().fold(v8, |r, &p| r * c(0.5) + c(0.1) * (r * p).tanh());
-        'l2: for i in 0..n {
-            let fi = c(i as f64);
-            acc1 += c(0.25) * (fi - x2).tanh();
-            let mut k13 = 0;
-            while k13 < 3 {
-                k13 += 1;
-                if !(k13 + i < 2 && gt(x2.sin(), v12, margin)) {
-                    break 'l2;
-                }
-                let v14 = v11.cos().sinh();
-                let v15 = (v14.powi(2) + c(0.5)).recip();
-                acc1 += (x2 + v15).cos() * c(0.1);
-            }
-            s0 = s0 * c(0.75) + x2.sin().exp().sin() * c(0.05);
-        }
-        s0.tanh() + acc1.tanh() - v11.sin() + v12.cos() + (v11.powi(2) + c(2.0)).sqrt()
-    }
-
-    pub fn prog_113_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x2 * x2).ln_1p() + (x1 + v[0])).tanh() * c(2.0);
+        let mut s0 = (v[n % 4].asinh().powi(2) + c(0.5)).cbrt();
         let mut acc1: Dual64 = c(0.0);
         let mut a2 = [[c(0.0); 4]; 2];
         for i in 0..2 {
             for j in 0..4 {
-                a2[i][j] = x2;
+                a2[i][j] = (x0.powi(2) + c(2.0)).ln().powi(2).ln_1p();
             }
-            s0 = c(0.75) * s0 + c(0.005) * prog_51_dual(x2, (d_to_degrees(s0) * c(0.01)).tanh(), d_to_radians(v[3]).cos().exp_m1().cos() * c(2.0), v, n, margin).sin();
         }
-        let a3 = a2[0];
-        let mut m4 = 0;
-        for i in 0..n {
-            let fi = c(i as f64);
-            if !(i + m4 < 4) {
-                s0 *= c(0.8);
-                s0 += c(0.2) * (a3[3] * a3[3] + c(1.0)).sqrt().asinh().sin();
-            } else {
-                let v5 = (s0 + x0).cos().exp2();
-                s0 *= c(0.75);
-                s0 += c(0.1) * ((x0 * x0 + c(1.0)).log(10.0) / ((v5 - fi).cos() + c(2.0)));
-            }
-            for _ in 0..n {
-                acc1 += v[i % 4].asinh() * c(0.02);
-                let v6 = x0.tanh();
-                s0 = s0 * c(0.8) + v6 * c(0.2);
-            }
-            if le(x1.tanh(), c(0.5), margin) {
-                m4 += 1;
-            }
-            s0 = s0 * c(0.6) + x0.mul_add(a2[1][i % 4], a2[1][i % 4]).sin() * c(0.05);
+        s0 = c(0.6) * s0 + c(0.1) * d_atan2(a2[0][n % 4], x2 * x2 + c(1.0)).cos();
+        let mut k3 = 0;
+        while k3 < n + 1 && le(x1, c(0.5), margin) {
+            k3 += 1;
+            s0 = (s0 * c(0.6) + (x0.asinh().powi(2) + c(2.0)).acosh() * c(0.2)).sin();
+            acc1 -= (x0 * x2).tanh() * c(0.25);
         }
-        let c7 = c(m4 as f64);
-        'l4: for i in 0..4 {
-            let fi = c(i as f64);
-            let v8: Dual64 = s0.cos();
-            acc1 -= c(0.5) * (x0 / (x0 * x0 + c(1.0))).tanh();
-            let mut k9 = 0;
-            while k9 < 4 {
-                k9 += 1;
-                match m4 + i {
-                    0 => {
-                        s0 = (s0 * c(0.5) + (a3[0].cos().exp2().powi(2) + c(1.5)).acosh() * c(0.1)).tanh();
-                    }
-                    g if g > 3 => {
-                        break 'l4;
-                    }
-                    _ => {
-                        s0 = (s0 * c(0.75) + fi.atan() * c(1.0)).sin();
-                    }
-                }
-                let v10 = ((s0 + c7).powi(2) + c(1.0)).sqrt();
-                match k9 {
-                    0 => {
-                        s0 = s0.mul_add(c(0.6), (s0 * s0 + c(1.5)).acosh().cos() * c(0.1));
-                    }
-                    1..=2 => {
-                        acc1 += (v8 * (a3[k9 % 4] * a3[k9 % 4] + c(1.0)).ln()).sin() * c(0.1);
-                        s0 = (s0 * c(0.6) + (x2.cos() * c(0.9)).acos() * c(0.1)).tanh();
-                    }
-                    3 => {
-                        s0 = s0 * c(0.8) + v10.cos() * c(0.2);
-                        if ge(v10.sin().mul_add(v8.asinh(), v8), x1 + c7, margin) {
-                            let x1 = d_copysign(a2[1][(k9 + m4) % 4], a2[0][n % 4], margin).cos();
-                            s0 = c(0.75) * s0 + c(0.05) * a3[m4 % 4].mul_add(fi, x1).sin();
-                            match k9 % 4 {
-                                0 | 2 => {
-                                    acc1 += (x0 * fi).tanh() * c(0.1);
-                                    continue;
-                                }
-                                _ => {
-                                    acc1 += c(0.1) * (c(0.3) - fi).sin();
-                                }
-                            }
-                        } else if ge(x2.cos(), a3[i], margin) || k9 < 2 {
-                            acc1 += c(0.1) * (s0 + v[k9 % 4]).sin();
-                        }
-                        let v11 = (s0.powi(2) + c(1.0)).log2().tanh();
-                        acc1 += v11.cos() * c(0.1);
-                    }
-                    _ => {
-                        s0 = s0 * c(0.75) + d_atan2(x2, v8 * v8 + c(0.5)).cos() * c(0.05);
-                    }
-                }
-                s0 = s0.mul_add(c(0.8), (x1 - s0).cos() * c(0.1));
-                acc1 += v10.cos().tanh() * c(0.1);
-            }
-            s0 = (s0 * c(0.5) + v8.cos() * c(0.5)).sin();
+        for t in v {
+            acc1 -= c(0.5) * (a2[0][3] * a2[0][3] + c(1.0)).log2().sin();
+            s0 = s0 * c(0.5) + (x1 * v[k3 % 4]).sin() * c(0.1);
+            acc1 -= (x0 - t * a2[0][n % 4]).sin() * c(0.5);
         }
-        acc1 += d_copysign(x1, c7, margin).tanh();
-        x0 * c(0.5) + s0.tanh() - acc1.cos() + a2[0][2] * c(0.25) - a3[0].sin() + (s0 + (x1 * x1).ln_1p())
+        x0 * c(0.75) + x1.sin() + s0 * c(0.25) + acc1.tanh()
     }
 
-    pub fn prog_114_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_51_dual(c(0.25), d_min(x2, v[n % 4], margin).cos() * c(2.0), (x1 * x0 - c(0.65)).tanh() * c(2.0), v, n, margin).tanh() * c(2.0);
-        let mut s1 = prog_78_dual(x0, x1, c(0.75), v, 2, margin).tanh() * c(2.0);
+    pub fn prog_31_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[2].mul_add(x1, v[2]).tanh() * c(2.0);
+        let mut s1 = prog_8_dual(s0, (x2.tanh() * c(0.8)).tanh() * c(2.0), (x2.tanh() * c(0.5)).ln_1p().sin() * c(2.0), v, n, margin).cos() * c(2.0);
         let mut acc2: Dual64 = c(0.0);
-        let v3 = prog_61_dual(x0, (x0.cos() * c(0.9)).asin().tanh().tanh(), c(0.75), v, n, margin);
-        let mut k4 = 0;
-        let v5 = loop {
-            k4 += 1;
-            if gt(d_atan2(x2, v[k4] * v[k4] + c(1.0)) / c(1.5), x2, margin) {
-                s0 = (s0 * c(0.75) + d_to_radians(s0) * c(20.0) * c(0.5)).tanh();
-                break v3;
-            }
-            s1 = s1 * c(0.75) + v3.sin() * c(0.25);
-            if k4 >= 3 || le(((v[1] * v[1] + c(1.0)).powi(-1).tanh() * c(1.5)).sinh(), v[k4], margin) {
-                break (s1 * s1 + c(0.5)).recip() / c(3.0);
-            }
-        };
-        let a6 = [d_clamp(v[3 - k4], -c(0.5), c(1.0), margin) * (acc2 * acc2 + c(1.0)).sqrt(), x2 / (v[k4].powi(2) + c(1.0)), d_clamp(v[3 - k4], v[n % 4].tanh() - c(1.5), x0.cos() + c(1.5), margin), d_copysign(x0, acc2, margin).asinh()];
-        let mut k7 = 0;
-        while k7 < n + 1 {
-            k7 += 1;
-            let v8 = (v3.powi(2) + c(2.0)).ln();
-            if gt(((x2 / (s0.tanh() + c(2.0))).powi(2) + c(1.0)).recip(), -c(0.25), margin) || k7 < k4 {
-                let x0 = ((v5 - x2).powi(2) + c(0.5)).ln();
-                acc2 += (v5.powi(2) + c(1.0)).log(2.0).sin() * c(0.25);
-                s0 *= c(0.8);
-                s0 += c(0.05) * x0.tanh();
-            } else {
-                let v9 = v8 * c(1.2) - s1.cos();
-                let v10 = x0.mul_add(x1, s0) + v9;
-                acc2 += c(0.25) * v10.tanh().tanh();
-            }
-            acc2 += v5.cos().exp_m1().cos() * c(0.25);
-            s1 = (s1 * c(0.5) + v8.cos() * c(0.5)).tanh();
-        }
-        let mut k11 = 0;
-        while k11 < n {
-            k11 += 1;
-            match k11 % 4 {
-                0 => {
-                    let v12 = x2 * v5;
-                    let v3 = (v12 * v12 + c(0.5)).ln().sin();
-                    acc2 -= c(0.25) * v3.sin().tanh();
+        'l0: for (i, &t) in v.iter().enumerate() {
+            s1 = s1.mul_add(c(0.8), x2.tanh() * c(0.2));
+            for j in 0..i {
+                match j {
+                    0 | 2 => {
+                        break 'l0;
+                    }
+                    _ => {
+                        s1 = (s1 * c(0.75) + (s1 + t) * c(0.1)).tanh();
+                        let x0 = (x0 * x0 + c(0.5)).recip();
+                        s0 *= c(0.6);
+                        s0 += c(0.2) * x0.cos().sin();
+                    }
                 }
-                1..=3 => {
-                    let v13 = (x1.powi(2) + c(1.0)).ln().tanh().exp_m1();
-                    s0 = s0 * c(0.8) + v13.tanh().cos() * c(0.05);
+                if le(s0 + t, v[j] / (x0 * x0 + c(0.5)), margin) {
+                    acc2 -= c(0.1) * x0.sin().cos().exp().sin();
+                    break;
+                }
+                s1 = s1.mul_add(c(0.6), (t * x1).cos() * c(0.1));
+            }
+            if n > 4 {
+                s1 = (s1 * c(0.5) + t * c(2.0) * (x1 + x0) * c(0.02)).sin();
+                continue;
+            }
+            let mut k3 = 0;
+            while k3 < n + 1 {
+                k3 += 1;
+                s1 = s1 * c(0.8) + (x2.tanh().powi(2) + c(0.5)).ln() * c(0.1);
+                s1 = (s1 * c(0.5) + d_max(t, s0, margin) * c(0.5)).sin();
+            }
+            s0 *= c(0.8);
+            s0 += c(0.2) * t.cos().cos();
+        }
+        let v4 = x0 * acc2;
+        let v5 = prog_8_dual(x2, c(0.25), (c(SCALE) + v[n % 4] * v[n % 4]).sin() * c(2.0), v, n, margin);
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            acc2 += v4.cos() * c(0.5);
+            let v6 = v.iter().copied().map(|p| s1 / c(3.0) / ((t * t + c(2.0)).ln().powi(2) + c(1.0)) + p.sin()).sum::<Dual64>();
+            acc2 += c(0.5) * (fi.atan() * (t * t + c(0.5)).sqrt()).cos();
+            acc2 += c(0.5) * v6.cos();
+        }
+        s0 + s1 + acc2.sin() + v4 - v5.cos()
+    }
+
+    pub fn prog_32_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 + v[3]).sin() * c(2.0);
+        let mut s1 = (v[n % 4] / (x0 * x0 + c(0.5))).sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        'l0: for &t in v.iter() {
+            acc2 -= prog_30_dual(((x2.powi(2) + c(1.0)).recip() * (x0.tanh() * c(0.9)).atanh()).sin(), x0, c(0.25), v, n, margin).sin() * c(0.01);
+            s1 = s1.mul_add(c(0.6), (t.cos() * c(1.2)).tan().cos() * c(0.02));
+            for j in 1..n {
+                acc2 -= (x1.sin().exp_m1() - d_atan2(s0.powi(2) + c(1.0), x0)).tanh() * c(0.1);
+                if gt(x2, (v[(j + n) % 4] * v[(j + n) % 4] + c(1.0)).log2(), margin) {
+                    break 'l0;
+                }
+                if lt(x2, -c(0.5), margin) || j < 5 {
+                    s0 *= c(0.5);
+                    s0 -= c(0.1) * (x2 * s0).tanh();
+                    break 'l0;
+                }
+            }
+            s1 = s1 * c(0.6) + (s0 - x1).cos() * c(0.2);
+        }
+        let mut k3 = 0;
+        while k3 < n && ge(d_min(x0, x2, margin), s0 * x0, margin) {
+            k3 += 1;
+            if n % 3 == 1 && gt(d_powf(v[k3 % 4].powi(2) + c(1.0), x1.sin()), -c(0.5), margin) {
+                return prog_30_dual((s1.powi(3) + x2.atan()).cos(), (v[0].tanh().sin() * c(1.5)).cosh().sin(), s1, v, 1, margin);
+            }
+            let v4 = d_atan2(s0.powi(2) + c(0.5), v[(k3 + n) % 4]);
+            s0 = s0.mul_add(c(0.8), (x2 * x2 + c(1.0)).log(3.0).sin() * c(0.2));
+            acc2 -= v4.sin().sin() * c(0.25);
+        }
+        let v5 = v.iter().fold(x2, |r, &p| r * c(0.75) + c(0.05) * (x2.tanh().exp_m1() + p.sin()).sin());
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            s0 = s0.mul_add(c(0.75), (s0 * s0 + c(1.0)).recip().sin() * c(0.25));
+            match i {
+                0 => {
+                    acc2 += c(0.25) * v5.tanh();
+                    if ge((s0.powi(2) + c(2.0)).acosh(), x1 + v5, margin) {
+                        let v6 = fi.tanh();
+                        s1 = s1.mul_add(c(0.6), d_to_degrees(v6) * c(0.01) * c(1.0));
+                    } else if le(v5.powi(3), -c(1.0), margin) {
+                        acc2 -= ((s0.sin() * c(0.9)).asin() - x1.cos().exp2()).tanh() * c(0.25);
+                        let v7 = prog_29_dual((s0 - x2).cos() * c(2.0), (x2 * s1).sin(), v[i % 4].sin() * c(2.0), v, n, margin);
+                        acc2 -= v7.sin().tanh() * c(0.02);
+                    }
+                }
+                g if g > 1 => {
+                    s1 *= c(0.5);
+                    s1 += c(0.4) * (d_to_degrees(x2) * c(0.02)).cos();
+                    if !(i < n) {
+                        acc2 -= (s1 / ((v5 + v[k3 % 4]).powi(2) + c(0.5))).sin() * c(0.25);
+                        if !(i > 0 && ge(x0.asinh(), c(0.25), margin)) {
+                            break;
+                        }
+                        s1 *= c(0.8);
+                        s1 += c(0.1) * (x1 + x0).sin();
+                    }
+                    let v8 = v5 - fi;
+                    s0 *= c(0.6);
+                    s0 += c(0.4) * v8.tanh();
                 }
                 _ => {
-                    let mut k14 = 0;
-                    while k14 < 6 {
-                        k14 += 1;
-                        let v15 = a6.iter().zip(a6.iter()).map(|(&p, &q)| p.atan() + q.cos()).sum::<Dual64>();
-                        let v17: Dual64 = if k4 + k14 < 9 && le(v5.tanh().cosh(), v3 * x2, margin) {
-                            let v16 = d_max(v15.tanh().exp2(), d_atan2(s0.powi(2) + c(1.0), s0), margin);
-                            acc2 += c(0.05) * (-(x2.sin() * c(0.9)).atanh()).sin();
-                            v16 + c(1.25)
-                        } else {
-                            v15 * c(0.1)
-                        };
-                        s0 = s0.mul_add(c(0.8), s0.sin().sinh().tanh() * c(0.1));
-                        s0 = s0.mul_add(c(0.8), v17.cos() * c(0.01));
-                    }
-                    acc2 += s0.asinh() * c(0.2);
+                    let v9 = v[3].sin().exp2();
+                    acc2 += c(0.25) * (v9 * s1).sin();
                 }
             }
-            if lt((v3.cos() * c(0.5)).ln_1p(), -c(0.25), margin) {
-                break;
+            s1 = c(0.75) * s1 + c(0.25) * ((-s0).powi(2) + c(2.0)).sqrt().tanh();
+        }
+        for (i, &t) in v.iter().enumerate() {
+            acc2 -= (d_to_radians(x0) / ((-t).tanh() + c(2.0))).tanh() * c(0.5);
+            acc2 += (v5.tanh() * c(0.9)).asin().tanh() * c(0.5);
+            match i % 2 {
+                1 => {
+                    let v10 = v[i] - x2 - (s1 + v[i]);
+                    acc2 += v10.tanh().tanh() * c(0.5);
+                }
+                _ => {
+                    let v5 = x0.sin();
+                    acc2 -= v5 * c(0.5);
+                }
             }
-            let v18 = v.iter().fold(v[(k11 + n) % 4], |r, &p| r * c(0.5) + c(0.05) * (v5 / (r.cos() + c(2.0)) + p.cos()).tanh());
-            s0 = (s0 * c(0.75) + (v18 * v18 + c(1.0)).log(2.0) * c(0.05)).sin();
         }
-        s0 = s0.mul_add(c(0.6), a6[k11 % 4].cos().powi(3) * c(0.05));
-        s0.tanh() - s1.cos() - acc2.tanh() + v3.sin() + v5.tanh()
-    }
-
-    pub fn prog_115_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_log(v[n % 4].powi(2) + c(1.0), x2.powi(2) + c(2.0)).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        for i in (1..=5).step_by(2) {
-            let v2 = (v[i % 4].tanh().tanh() * c(0.9)).atanh();
-            acc1 += c(0.25) * (v2 * x0).sin();
-            let v3: Dual64 = prog_51_dual(x1, c(0.25), (x1.sin() * c(0.9)).asin().tanh() * c(2.0), v, 1, margin);
-            acc1 += c(0.01) * v3.tanh();
-        }
-        'l1: for i in 0..5 {
+        'l5: for i in 0..3 {
             let fi = c(i as f64);
-            for j in (0..=i).rev() {
-                s0 = (s0 * c(0.75) + (fi * fi).ln_1p() * c(1.0)).sin();
-                acc1 += c(0.05) * x2.atan().cos();
-                if ge(((x0 * x0 + c(1.0)).log(2.0).cos() * c(0.5)).ln_1p(), c(0.0), margin) {
-                    let v4 = v[3].atan();
-                    s0 = (s0 * c(0.6) + (d_atan2(x0 * x0 + c(0.5), x0).sin() * c(0.9)).acos() * c(0.02)).tanh();
-                    if j < 1 {
-                        acc1 += c(0.05) * x0.cos().powi(3);
-                    } else if j > 0 {
-                        s0 = (s0 * c(0.5) + (x1.powi(2) + c(1.0)).recip() * c(0.75)).tanh();
-                        acc1 += v4.tanh() * c(0.05);
-                    } else {
-                        let v5 = (v[n % 4].cos() * c(0.9)).atanh().powi(2);
-                        acc1 += c(0.05) * (-v5).tanh().exp2().sin();
-                    }
-                    acc1 -= c(0.05) * v4.tanh();
+            let mut k11 = 0;
+            while k11 < 5 && lt(v5 - v[k3 % 4], s0, margin) {
+                k11 += 1;
+                let v13 = if le(v[2].tanh().exp2(), v[(k11 + k3) % 4], margin) || k11 > 1 {
+                    (v[k11 % 4] * v[k11 % 4] + c(2.0)).sqrt()
+                } else if gt(fi / (v[k11 % 4] * v[k11 % 4] + c(1.5)), c(0.0), margin) {
+                    let x1 = fi - (-x0);
+                    s1.tanh() + x1.cos()
                 } else {
-                    acc1 += d_min(x1, x0, margin).cos() * c(0.05);
+                    let v12 = ((x1 - x0).powi(2) + c(0.5)).ln();
+                    v12.tanh()
+                };
+                if !(k11 < 5 && lt((x2.tanh() * c(1.5)).cosh(), -c(0.5), margin)) {
+                    s0 = (s0 * c(0.5) + (v5 + s1) * c(0.25)).tanh();
+                    continue 'l5;
+                }
+                let v14 = (s1.tanh().exp_m1().sin() * c(0.9)).acos();
+                s0 = s0.mul_add(c(0.6), v5.sin().tanh() * c(0.4));
+                s1 = c(0.5) * s1 + c(0.05) * (v13.tanh() + v14.tanh()).cos();
+            }
+            if gt(x2.powi(2), v5.sin(), margin) {
+                s0 *= c(0.6);
+                s0 -= c(0.1) * s1.tanh().exp().sin();
+                continue;
+            }
+            s0 = s0.mul_add(c(0.5), x1.cos() * c(0.5));
+            let mut k15 = 0;
+            while k15 < n {
+                k15 += 1;
+                if ge(x2.tanh() - x1, c(0.5), margin) {
+                    continue 'l5;
+                }
+                acc2 += (s0.cos() * c(0.9)).asin().sin() * c(0.1);
+                if le(v[k15 % 4] + x0 * v[k15 % 4], -c(1.0), margin) || n == 0 {
+                    s0 = s0.mul_add(c(0.8), s0.powi(2).cos() * c(0.05));
+                } else {
+                    acc2 -= x2 / (fi.powi(2) + c(1.5)) * c(0.05);
                 }
             }
-            s0 = c(0.6) * s0 + c(0.2) * (x0 - s0).tanh();
-            for j in (0..=i).rev() {
-                if j % 2 == 0 && ge(d_to_radians(x1) * c(20.0), d_to_radians(fi), margin) {
-                    continue;
-                }
-                if ge((v[2].powi(2) + c(1.0)).log2(), v[j % 4] + x0, margin) || j < 3 {
-                    s0 = s0 * c(0.75) + (s0.sin() * c(0.9)).asin().tanh() * c(0.1);
-                    break 'l1;
-                }
-                s0 = s0.mul_add(c(0.6), (s0 * s0 - (x2 * x2 + c(1.0)).recip()).sin() * c(0.05));
-            }
-            s0 = s0.mul_add(c(0.75), (x1 * x2).sin() * c(0.05));
         }
-        let v6 = (x1 * s0).sin();
-        let v7: Dual64 = if gt((d_min(v[2], x0, margin).powi(2) + c(1.0)).powi(-2), s0.cos().exp2(), margin) {
-            let x0 = x0 * x2;
-            d_min(v6, x0, margin)
-        } else if !(n % 3 == 1) {
-            x1.tanh()
-        } else {
-            s0 = (s0 * c(0.75) + (c(2.0) - (v[n % 4].cos() * c(1.5)).cosh()) * c(0.05)).sin();
-            v6 + x0
-        };
-        s0.tanh() - acc1.tanh() - v6 + v7
+        s0 * c(0.25) - s1 * c(0.25) - acc2.tanh() + v5
     }
 
-    pub fn prog_116_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x2 - c(0.3)).cos() * c(0.5)).ln_1p();
-        let mut s1: Dual64 = (x0 * x0 + c(1.0)).sqrt().cos() * c(2.0);
+    pub fn prog_33_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_0_dual((v[n % 4].tanh().exp() * (x0 * x0 + c(1.0)).log10()).sin() * c(2.0), x0, x2, v, n, margin).sin() * c(2.0);
+        let mut s1 = x1;
         let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().fold(s1, |r, &p| r * c(0.75) + c(0.1) * d_clamp((acc2.tanh() * c(1.5)).cosh(), (p * p + c(1.0)).cbrt().tanh() - c(1.5), acc2.mul_add(x1, v[n % 4]).cos() + c(1.5), margin).tanh());
-        let mut k4 = 0;
-        let v6 = loop {
-            k4 += 1;
-            let v5 = prog_63_dual(v3.sin().asinh().cos(), (c(0.35) - x0.tanh()).tanh() * c(2.0), c(0.25), v, n, margin);
-            acc2 += c(0.5) * ((s0.tanh() * c(0.5)).ln_1p() + x0.tanh().exp()).cos();
-            if k4 >= 3 || lt(v[2].powi(3), c(0.0), margin) {
-                break d_hypot(s0.cos(), d_clamp(v[3 - k4], -c(0.5), c(1.5), margin), margin);
-            }
-            acc2 += c(0.01) * v5.tanh().cos();
-        };
-        acc2 += c(0.4) * (v6 + (x0 * x0 + c(1.5)).acosh()).sin();
-        let v8: Dual64 = if le((v6 * v6 + c(1.0)).log10(), c(0.25), margin) {
-            let v7 = -(v3 * v[1]);
-            v7 + c(0.8)
+        if n > 1 && ge(x1, s1.asinh(), margin) {
+            acc2 += c(0.5) * ((x0 / (v[n % 4].cos() + c(2.0))).sin() * c(0.9)).asin().cos();
+            let v3 = prog_30_dual(x0, s1, (v[n % 4].cos() - (v[n % 4].sin() * c(0.9)).acos()).tanh(), v, n, margin);
+            s0 *= c(0.6);
+            s0 -= c(0.005) * v3.cos();
         } else {
-            v3 / (v3.powi(2) + c(1.0))
-        };
-        let mut m9 = 0;
-        for &t in v.iter() {
-            s0 = (s0 * c(0.5) + v[0] * c(0.5) * c(1.0)).sin();
-            s0 = (s0 * c(0.5) + (s0.sin() * c(1.5)).cosh() * c(0.1)).tanh();
-            if n < 2 && ge(((v3.sin() * c(0.9)).acos().sin() * c(1.2)).tan(), v8 * c(std::f64::consts::FRAC_1_PI), margin) {
-                m9 += 1;
-            }
-            s0 = s0.mul_add(c(0.5), t.tanh() * c(0.5));
+            let v4 = x1.atan();
+            s1 = s1 * c(0.75) + v4.sin() * c(0.25);
         }
-        match m9 {
-            0 => {
-                acc2 += (v[0] + d_log(c(2.0_f64), x2 * x2 + c(2.0))).sin();
-                s1 = c(0.6) * s1 + c(0.05) * (v3.sin() * c(0.9)).asin().sin();
+        if ge(acc2.tanh(), -c(0.25), margin) || n % 2 == 0 {
+            let v5 = ((v[n % 4] * c(1.2)).powi(2) + c(1.0)).log(2.0);
+            s0 = (s0 * c(0.8) + d_atan2(-x0, v5.cos().powi(2) + c(1.0)) * c(0.05)).tanh();
+        }
+        let mut a6 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a6[i][j] = (x2.sin() * c(1.5)).sinh().cos().exp_m1();
             }
-            g if g > 2 => {
-                s1 *= c(0.75);
-                s1 += c(0.05) * s1.atan().asinh().cos();
-                if le((v3.tanh() * c(0.9)).asin() - c(0.25), c(0.5), margin) {
-                    let x1 = (x1.tanh() * c(2.0)).cosh();
-                    let x2 = (v3.sin() * c(0.9)).acos();
-                    acc2 -= (x1.sin() + x2.cos()).cos() * c(0.25);
+            s0 = s0.mul_add(c(0.5), s0.sin().exp().tanh() * c(0.1));
+        }
+        let a7 = a6[0];
+        if ge(d_abs(a7[n % 4], margin), x1, margin) {
+            acc2 -= c(0.005) * prog_1_dual(x0, (v[n % 4] * d_clamp(a7[n % 4], -c(0.5), c(0.5), margin)).tanh(), s1, v, n, margin).tanh();
+        } else {
+            let v8 = (v[n % 4] * v[n % 4] + c(2.0)).sqrt();
+            s0 = s0.mul_add(c(0.75), v8.tanh().cos() * c(0.25));
+        }
+        let v9: Dual64 = prog_6_dual(c(0.25), c(0.5), s1, v, n, margin);
+        for &t in v.iter() {
+            acc2 += c(0.5) * (s0 - c(2.5) + (s0 * s0 + c(1.0)).ln()).cos();
+            acc2 += prog_30_dual((v9.sin() * c(0.9)).acos().tanh(), (t.sin() * c(0.9)).acos().asinh().sin() * c(2.0), x1, a7, n, margin).sin() * c(0.02);
+        }
+        s0 + acc2 + a6[0][3].tanh() + v9.cos()
+    }
+
+    pub fn prog_34_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = x0.sin();
+        let mut s1 = prog_22_dual(x2.powi(2).sin() * c(2.0), s0, x0, v, n, margin).sin() * c(2.0);
+        let mut s2 = x1;
+        let mut acc3: Dual64 = c(0.0);
+        match n {
+            0 => {
+                acc3 -= ((s2 * c(std::f64::consts::FRAC_PI_4)).powi(2) + c(1.0)).log10();
+                if ge(acc3.sin(), acc3, margin) {
+                    s1 = c(0.5) * s1 + c(0.25) * d_hypot(acc3 / (s2.cos() + c(2.0)), x1.atan(), margin).sin();
+                } else if ge((acc3 * acc3 + c(0.5)).sqrt().cos().exp_m1(), v[2], margin) {
+                    let v4: Dual64 = prog_0_dual((d_to_radians(v[n % 4].powi(3)) * c(20.0)).tanh() * c(2.0), (x2 * v[n % 4]).sin() * c(2.0), acc3, v, 3, margin);
+                    acc3 += v[1].cos();
+                    s2 = c(0.6) * s2 + c(0.005) * v4.cos();
                 } else {
-                    let v10 = (d_max(v8, x1, margin).cos() * c(0.9)).acos();
-                    let v11 = d_hypot(x0, v10, margin);
-                    s0 = s0.mul_add(c(0.5), v11.tanh().tanh() * c(0.02));
+                    let v5: Dual64 = prog_30_dual(s0, x0, (x1 - s2).sin(), v, n, margin);
+                    let v6 = prog_29_dual((s2.atan() * (s2.sin() * c(1.5)).sinh()).tanh() * c(2.0), s2, x1, v, n, margin);
+                    s0 = s0 * c(0.5) + (v5.sin() + v6.cos()).tanh() * c(0.005);
                 }
-                s0 = s0 * c(0.75) + (s0.cos() * c(1.5)).cosh().sin() * c(0.02);
+                acc3 += v[2].asinh();
+            }
+            1..=2 => {
+                acc3 += c(0.75) * ((s0 * s0 + c(2.0)).ln() * s2.asinh());
+                let v7 = d_clamp(acc3, -c(0.5), c(1.0), margin).cos();
+                s1 *= c(0.6);
+                s1 -= c(0.05) * v7.sin().sin();
+            }
+            3 => {
+                let v8: Dual64 = prog_29_dual(c(1.5), ((v[n % 4] + x1) / (x1.powi(3).powi(2) + c(1.5))).sin() * c(2.0), x1, v, n, margin);
+                acc3 += (acc3.sin() * c(0.9)).acos().sin() * c(0.25);
+                s2 *= c(0.6);
+                s2 -= c(0.005) * v8.tanh().cos();
             }
             _ => {
-                s1 = (s1 * c(0.6) + d_abs(v3, margin) * c(0.1)).tanh();
-                s0 = s0.mul_add(c(0.75), prog_63_dual(x2, x0, c(0.75), v, n, margin).tanh() * c(0.005));
+                let v9: Dual64 = prog_2_dual(acc3.asinh().cos(), (s2.sin() * c(0.9)).asin().cos(), v[n % 4].tanh().exp_m1().tanh() * c(2.0), v, 2, margin);
+                for t in v {
+                    acc3 += t.cos() * c(0.5);
+                    for j in (0..n).rev() {
+                        let fj = c(j as f64);
+                        let v10 = v.iter().map(|&p| v9.cos() / (x2.asinh().powi(2) + c(1.0)) + p.tanh()).sum::<Dual64>();
+                        if lt(d_copysign(v10, x1, margin), v10, margin) || j > 3 {
+                            s1 = (s1 * c(0.75) + (-fj).sin() * c(1.0)).tanh();
+                        } else if le(v[0].asinh(), fj * s1, margin) {
+                            s1 = (s1 * c(0.5) + fj.mul_add(s1, s1) * c(0.05)).sin();
+                            match j + n {
+                                0 => {
+                                    acc3 += c(0.05) * ((fj.tanh() * c(2.0)).cosh().tanh() * c(1.5)).sinh().cos();
+                                }
+                                g if g > 2 => {
+                                    break;
+                                }
+                                _ => {
+                                    s1 *= c(0.75);
+                                    s1 -= c(1.0) * fj.sin();
+                                }
+                            }
+                        } else {
+                            acc3 += c(0.05) * (v[j % 4].tanh() * v9.sin());
+                        }
+                        acc3 += ((d_to_degrees(v[0]) * c(0.01)).tanh() * c(0.9)).acos().sin() * c(0.05);
+                    }
+                    acc3 += (x1 * v9).cos() * c(0.5);
+                }
+                s1 = s1 * c(0.5) + v9.cos().tanh() * c(0.005);
             }
         }
-        s0 + s1 + acc2
+        s2 = (s2 * c(0.75) + (-x2) * c(0.25)).sin();
+        let v12: Dual64 = if n < 4 && ge((x2.sin() * c(0.9)).asin(), c(0.5), margin) {
+            let v11 = s0;
+            x1.atan() + (v[0].tanh() * c(0.9)).acos() + v11.sin()
+        } else {
+            v[n % 4].powi(2)
+        };
+        let v14 = if lt(x1.tanh(), s2, margin) {
+            let v13 = c(0.8) - x2;
+            s1 = s1 * c(0.5) + v13.sin() * c(0.5);
+            (x0 * x0 + c(0.5)).recip()
+        } else {
+            v[n % 4] + x2 - (x1.cos() * c(1.5)).sinh()
+        };
+        let v15 = v.iter().copied().map(|p| c(0.75) * v[2] * (p * p)).sum::<Dual64>();
+        s0 + s1 * c(1.5) + acc3.tanh() + v12.tanh() + v14.tanh() + v15.sin()
     }
 
-    pub fn prog_117_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_atan2(x0 * x0 + c(1.0), v[n % 4]).cos() * c(2.0);
-        let mut s1 = ((x2.sin() * c(0.9)).atanh() + x2.cos()).sin() * c(2.0);
+    pub fn prog_35_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].powi(3).sin() * c(2.0);
+        let mut s1: Dual64 = x0.powi(2).sin() * c(2.0);
         let mut acc2: Dual64 = c(0.0);
-        let v3 = d_abs(acc2, margin);
-        let v7 = if ge(x1 * v[n % 4], c(1.0), margin) {
-            let v4 = (v3.cos() + c(2.0)).cbrt().atan();
-            d_log(v[2] * v[2] + c(1.0), v4.sin().powi(2) + c(2.0))
-        } else if le(prog_22_dual(d_min(c(0.5_f64), v3, margin).cos(), x0, d_atan2(x1.sin().exp2().powi(2) + c(0.5), v3).cos() * c(2.0), v, 1, margin), x0.cos().exp(), margin) {
-            let v5 = d_min(x0.atan(), v[0].sin(), margin);
-            s0 = c(0.6) * s0 + c(0.05) * (c(2.5) - s0).tanh();
-            d_min(s0, v[0], margin) + v5.sin()
+        if n % 3 == 1 && lt((x2.powi(2) + c(0.5)).sqrt(), acc2, margin) {
+            let v3 = s1.sin();
+            acc2 += c(0.4) * (v[n % 4] + v3).sin();
+        } else if n < 5 {
+            s1 = c(0.8) * s1 + c(0.2) * v[n % 4].sin();
+            let v4 = d_atan2(s1, x1 * x1 + c(0.5));
+            acc2 += v4.cos() * c(0.2);
         } else {
-            for i in 1..n {
-                let fi = c(i as f64);
-                for (j, &u) in v.iter().enumerate() {
-                    s0 = s0.mul_add(c(0.8), ((s0.powi(2) + c(2.0)).sqrt().cos() * c(0.5)).ln_1p() * c(0.2));
-                    s1 = c(0.5) * s1 + c(1.0) * fi.sin();
-                    if lt((x2 * x2 + c(0.5)).ln().tanh(), -c(0.25), margin) {
-                        s0 = s0.mul_add(c(0.6), (x1 - u).sin() * c(0.2));
-                        s1 *= c(0.8);
-                        s1 += c(0.05) * d_log(x1 * x1 + c(1.0), v[3 - j].powi(2) + c(2.0)).cos();
-                    }
-                    acc2 += u.cos().sin() * c(0.1);
+            s1 = s1 * c(0.75) + (x1 / (s1 * s1 + c(1.5))).cos() * c(0.02);
+            s0 = (s0 * c(0.5) + (x2.cos() * c(1.2)).tan() * c(0.05)).tanh();
+        }
+        let v5 = v.iter().map(|&p| v[2].sin().exp2() + p.cos()).sum::<Dual64>();
+        acc2 += c(0.005) * prog_28_dual(x1, x0.cos() * c(2.0), s1, v, n, margin).sin();
+        'l0: for i in 0..6 {
+            let fi = c(i as f64);
+            s1 *= c(0.6);
+            s1 -= c(0.4) * (-s1).sin();
+            for &u in v.iter() {
+                s0 = (s0 * c(0.8) + x0 * x0 * fi * c(0.01)).sin();
+                if gt(u * u, c(1.0), margin) {
+                    break 'l0;
                 }
-                s1 = c(0.5) * s1 + c(0.25) * (x1 - s1).cos();
-                acc2 += v[i % 4].tanh().exp_m1().sin() * c(0.4);
+                if n % 2 == 0 && gt(s0 - s1, c(0.0), margin) {
+                    break 'l0;
+                }
             }
-            let v6 = x0.tanh();
-            d_abs(v6, margin)
+            let mut k6 = 0;
+            while k6 < 4 && lt(v[k6 % 4], c(0.5), margin) {
+                k6 += 1;
+                let v8 = match k6 + n {
+                    0 | 2 => v5.asinh(),
+                    3..=4 => {
+                        s0 = s0.mul_add(c(0.75), v5.sin() * c(0.25));
+                        s1.sin()
+                    }
+                    5 => {
+                        let x0 = (v[0].tanh() * c(0.9)).atanh().sin().exp();
+                        let v7 = (s1 - v5).cos().exp();
+                        d_hypot(d_abs(x0, margin), fi - x2, margin) + v7.sin()
+                    }
+                    _ => (x0.cos() + c(2.0)).cbrt(),
+                };
+                let v9 = v.iter().map(|&p| v[3].tanh() + p.tanh()).sum::<Dual64>();
+                if k6 < 3 {
+                    let v10 = s0.tanh().asinh();
+                    acc2 += v10.cos() * c(0.05);
+                } else if le(v9, (v5.sin() * c(1.5)).cosh(), margin) {
+                    let x2 = c(SCALE) + (v[1] * v[1] + c(1.0)).log(10.0);
+                    acc2 -= c(0.05) * (d_atan2(x2 * x2 + c(0.5), s0) + s0.cos()).sin();
+                } else {
+                    acc2 += (x1 * x1 + c(1.5)).acosh().sin().exp2().sin() * c(0.05);
+                    s0 = c(0.6) * s0 + c(0.1) * d_atan2(s1 * s1 + c(0.5), fi).cos().cos();
+                }
+                s1 = s1.mul_add(c(0.6), x1.cos() * c(0.4));
+                s1 = (s1 * c(0.5) + (v8.sin() + v9.tanh()) * c(0.01)).sin();
+            }
+            s0 = (s0 * c(0.75) + ((s0.tanh() * c(0.9)).asin().tanh() * c(0.5)).ln_1p() * c(0.1)).tanh();
+        }
+        let mut k11 = 0;
+        while k11 < n + 1 {
+            k11 += 1;
+            let v12 = v5.cos() + c(2.0);
+            if !(k11 < 7 && lt((v12.powi(2) + c(1.5)).acosh(), c(0.5), margin)) {
+                s0 = (s0 * c(0.75) + (s0 * s0 + c(1.5)).acosh() * c(0.1)).sin();
+                if lt(d_copysign(c(0.5_f64), s1, margin).cos().cosh(), v[2], margin) {
+                    continue;
+                }
+                acc2 += (x1.tanh() + c(2.0)).cbrt().sin().exp2().tanh() * c(0.25);
+            } else {
+                s0 = (s0 * c(0.6) + v5 * c(std::f64::consts::LN_2) * c(0.5)).sin();
+                if le(d_powf(c(2.0_f64), (x0 - c(2.5)).tanh()), -c(0.5), margin) {
+                    let v12 = ((c(0.35) * v12).powi(2) + c(1.0)).log(2.0);
+                    acc2 -= v12.sin().tanh() * c(0.25);
+                } else {
+                    let v13 = v5;
+                    acc2 += c(0.25) * v13.tanh();
+                }
+            }
+            let v14 = v.iter().map(|&p| s0.sin().exp2() + p.sin()).sum::<Dual64>();
+            s0 = (s0 * c(0.8) + (s0 - v[0]) * c(0.1)).sin();
+            s0 *= c(0.6);
+            s0 -= c(0.02) * v14.cos();
+        }
+        s0.sin() + s1 * c(0.25) - acc2.tanh() + v5.cos() + (c(0.65) - x0 * v[n % 4])
+    }
+
+    pub fn prog_36_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4] - x0).tanh() * c(2.0);
+        let mut s1 = (x1.sin() * c(1.2)).tan().cos() * c(2.0);
+        let mut s2 = -x2.asinh();
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        let v10: Dual64 = loop {
+            k4 += 1;
+            if le(d_to_degrees(x2) * c(0.01), -c(0.25), margin) {
+                let x1 = -x1;
+                acc3 += c(0.005) * prog_6_dual(x2, s0, (x2.tanh() * c(2.0)).sinh().cos(), v, k4, margin).tanh();
+                s0 = (s0 * c(0.6) + x1.cos() * c(0.4)).tanh();
+            } else if ge(prog_30_dual(x1, d_atan2(s0, s0 * s0 + c(0.5)).cos(), x2, v, k4, margin), -c(1.0), margin) {
+                let v5 = prog_29_dual(d_min(s2, d_hypot(c(0.5_f64), v[k4 % 4], margin), margin).tanh(), s0, s1, v, 6, margin);
+                let v6 = prog_29_dual((s1 * c(std::f64::consts::LN_2)).tanh() * c(2.0), s0.cos().exp().atan().cos() * c(2.0), x0.cos().sin().exp2().cos() * c(2.0), v, n, margin);
+                s2 = (s2 * c(0.6) + (v5.tanh() + v6.cos()) * c(0.005)).tanh();
+            } else {
+                acc3 -= c(0.02) * prog_29_dual(x0, s1, (x1 - x2 * x2).sin(), v, n, margin).sin();
+            }
+            if ge(s1.cos(), -c(0.5), margin) {
+                let mut k7 = 0;
+                while k7 < n + 1 && lt(x2 + v[k7 % 4], v[2].tanh(), margin) {
+                    k7 += 1;
+                    if le((x0.sin() * c(0.9)).acos().cos().exp2(), v[0], margin) || k7 % 2 == 0 {
+                        return (x0.cos() * c(0.5)).ln_1p().powi(3);
+                    }
+                    s2 = s2 * c(0.8) + (s1 * x1).cos() * c(0.05);
+                    s0 = s0.mul_add(c(0.6), (s0.powi(2) + c(1.0)).ln().sin() * c(0.4));
+                }
+            }
+            let v9 = if lt((s1 * s1 + c(1.0)).powi(-3), c(0.25), margin) {
+                s1.sin()
+            } else {
+                let v8 = v[0] / (x1 * x1 + c(1.0)) * c(0.25);
+                v[2].sin().exp_m1() + v8.tanh()
+            };
+            s2 = (s2 * c(0.5) + v[k4 % 4] * c(0.5)).tanh();
+            if k4 >= 4 || gt((s2.tanh() * c(0.5)).ln_1p(), c(0.0), margin) {
+                break v[k4 % 4].sin();
+            }
+            acc3 += c(0.5) * v9.sin();
         };
-        let mut a8 = v;
-        a8[3] *= c(0.5);
-        a8[0] += (v[n % 4] * v[n % 4] + c(1.0)).ln().atan();
+        s0 = s0.mul_add(c(0.75), v10 * c(0.25));
+        let v11 = v.iter().fold(s0, |r, &p| r * c(0.75) + c(0.05) * (p * v10).cos());
+        let v12 = d_atan2(c(3.0_f64), v[0].atan());
+        let v14 = if le(((v12.tanh() * c(2.0)).cosh().powi(2) + c(0.5)).sqrt(), v11 + c(0.25), margin) {
+            let v13 = v12.tanh().exp_m1();
+            d_max(v13, s0, margin)
+        } else {
+            d_hypot(v11, x1, margin)
+        };
+        let v15 = v.iter().copied().map(|p| (v14.tanh() + c(2.0)).cbrt() + p.cos()).sum::<Dual64>();
+        s1 *= c(0.5);
+        s1 += c(1.0) * d_copysign((v[n % 4] * v[n % 4] + c(1.0)).log(10.0), s2.cos(), margin);
+        s1 * c(0.5) + acc3.sin() + v15.cos()
+    }
+
+    pub fn prog_37_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_hypot(d_max(-c(1.5_f64), v[2], margin), d_hypot(x1, x2, margin), margin).cos() * c(2.0);
+        let mut s1: Dual64 = x0;
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = if le(d_max(x2, s0, margin), acc2.sin().cosh(), margin) {
+            x0.tanh().exp_m1()
+        } else if !(n > 2 && ge(((d_to_degrees(s0) * c(0.01)).powi(2) + c(0.5)).sqrt(), v[n % 4].atan(), margin)) {
+            (s0 * s0 + c(0.5)).powf(0.5)
+        } else {
+            s1 = s1.mul_add(c(0.8), (s1 * s0).cos() * c(0.01));
+            x2 / (s1 * s1 + c(1.5))
+        };
+        for &t in v.iter() {
+            s1 = s1.mul_add(c(0.5), prog_8_dual((x0 + c(2.0)).cos() * c(2.0), c(0.5), (v3.cos().cos() * c(0.9)).acos().sin() * c(2.0), v, n, margin).sin() * c(0.005));
+            s1 *= c(0.8);
+            s1 += c(0.2) * s1.cos();
+            acc2 += c(0.25) * (v3 * x2 * (c(SCALE) + t)).sin();
+        }
+        for i in 0..n {
+            let fi = c(i as f64);
+            s1 = s1.mul_add(c(0.6), (x0 + v3).tanh() * c(0.2));
+            let v4 = fi.tanh();
+            let v5 = s1;
+            s1 = (s1 * c(0.75) + (v4.cos() - v5.cos()) * c(0.25)).tanh();
+        }
+        let mut k6 = 0;
+        let v10 = loop {
+            k6 += 1;
+            let v7 = (s0.tanh() * c(0.9)).acos();
+            let v8 = -v3;
+            let v9: Dual64 = prog_8_dual((v3.asinh().powi(2) + c(2.0)).acosh().sin(), x1.powi(2).cos(), (v8 - x1).sin(), v, k6, margin);
+            acc2 += (v3 / c(3.0)).sin();
+            if k6 >= 2 || gt(v[n % 4] - (v7 - v[(k6 + n) % 4]), -c(0.5), margin) {
+                break (s0 + s1).cos();
+            }
+            s1 = s1 * c(0.6) + v9.sin().tanh() * c(0.005);
+        };
+        s0 = (s0 * c(0.8) + d_copysign(c(3.0_f64), (v[k6] * v[k6] + c(0.5)).recip(), margin) * c(1.0)).tanh();
+        s0 * c(1.5) - s1.cos() + acc2 + v3.cos() - v10.cos() + x1.sin().exp()
+    }
+
+    pub fn prog_38_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_min(x2 + v[2], v[n % 4].mul_add(x1, x1), margin).cos() * c(2.0);
+        let mut s1 = d_copysign(v[1], x0, margin);
+        let mut s2 = x1.atan();
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = match n {
+            0 => prog_13_dual(acc3, ((v[n % 4] - acc3).powi(2) + c(1.0)).log(10.0).sin() * c(2.0), d_to_radians(s1).cos(), v, 4, margin),
+            g if g > 1 => -(v[0] + s1),
+            _ => ((acc3 * acc3 + c(0.5)).ln().tanh() * c(0.9)).acos(),
+        };
+        let mut k5 = 0;
+        while k5 < 6 && gt(-v4.mul_add(s2, v4), c(1.0), margin) {
+            k5 += 1;
+            s1 = c(0.5) * s1 + c(0.25) * (s1 + s0).sin();
+            if k5 == 1 && lt((d_atan2(x2 * x2 + c(1.0), s1).powi(2) + c(0.5)).ln(), x1, margin) {
+                let mut k6 = 0;
+                while k6 < 5 {
+                    k6 += 1;
+                    match k6 + k5 {
+                        0 => {
+                            s2 = c(0.8) * s2 + c(0.05) * (s1 / (s2.sin() + c(2.0))).sin();
+                        }
+                        1 => {
+                            acc3 += (x1.tanh() * c(1.2)).tan().tanh() * c(0.05);
+                            acc3 += c(0.05) * d_clamp(v[k6 % 4], -c(1.0), c(0.5), margin);
+                        }
+                        2 => {
+                            s0 = (s0 * c(0.5) + s0 * v4 * x1 * c(0.02)).tanh();
+                        }
+                        _ => {
+                            let v7 = v[k6 % 4].powi(3);
+                            let x2 = x2;
+                            s1 *= c(0.6);
+                            s1 += c(0.02) * (v7.cos() - x2.cos()).tanh();
+                        }
+                    }
+                    if le(s0 * v[(k6 + n) % 4], x1, margin) {
+                        let v8: Dual64 = x0 * x2;
+                        s0 = (s0 * c(0.75) + x1 * c(0.25)).sin();
+                        acc3 -= c(0.05) * v8.cos();
+                    } else if k6 % 2 == 0 {
+                        let x2 = d_log(c(2.0_f64), x2 * x2 + c(2.0));
+                        s0 = s0.mul_add(c(0.6), x2.sin() * c(0.25));
+                    } else {
+                        s0 = s0.mul_add(c(0.75), s0.powi(2).sin() * c(0.05));
+                    }
+                    acc3 += c(0.05) * d_abs(x2, margin).sin().exp().tanh();
+                }
+                let v9 = s1;
+                s0 *= c(0.75);
+                s0 += c(0.25) * v9.tanh();
+            } else {
+                acc3 += c(0.25) * (s1.cos() * c(1.2)).tan().cos();
+                let v10 = d_atan2(s1, s1.powi(2) + c(0.5));
+                s0 = s0 * c(0.6) + v10.tanh() * c(0.05);
+            }
+            let v14 = match k5 {
+                0 => (x2.tanh() * c(0.9)).acos() - (x2 - v4),
+                1 => {
+                    let v11 = d_abs(v[3], margin) * v4;
+                    (s1.sin() * c(1.2)).tan() + v11.sin()
+                }
+                2 | 4 => {
+                    let v12 = (s1.powi(2) + c(1.0)).powi(-1) / ((s0.powi(2) + c(2.0)).acosh().powi(2) + c(0.5));
+                    (v[(k5 + n) % 4].powi(2) + c(2.0)).acosh() + v12
+                }
+                _ => {
+                    let v4: Dual64 = (v4.powi(2) + c(0.5)).sqrt() + s1;
+                    let v13 = v4.sin().exp_m1();
+                    ((x1 * s2).powi(2) + c(0.5)).ln() + v13.cos()
+                }
+            };
+            s0 = s0.mul_add(c(0.6), v14.tanh().cos() * c(0.02));
+        }
+        let mut a15 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a15[i] = v[i].sin().exp();
+            s1 = s1.mul_add(c(0.6), (s1 * s1 + c(0.5)).ln().sin() * c(0.25));
+            s0 = (s0 * c(0.75) + t.cos() * c(0.25)).sin();
+        }
+        let a16 = [(s0 + a15[2]).cos(), -v4, v[k5 % 4].sin(), (-x0) / (d_max(a15[k5 % 4], v[k5 % 4], margin).powi(2) + c(1.0))];
+        s1 - s2.tanh() - acc3.cos() - a16[2].sin() + (a16[n % 4] - x2)
+    }
+
+    pub fn prog_39_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 - v[2]).sin() * c(2.0);
+        let mut s1: Dual64 = prog_22_dual(s0, (x2 * x2 + c(1.0)).sqrt().tanh(), x1, v, 3, margin).cos() * c(2.0);
+        let mut s2 = d_hypot(x2, x0, margin).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        if !(n == 1) {
+            return x0 - x2;
+        }
+        let mut a4 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a4[i] = d_atan2(t, (x1.tanh() * c(1.5)).cosh().powi(2) + c(1.0));
+        }
+        let mut k5 = 0;
+        while k5 < 5 {
+            k5 += 1;
+            if ge(((x1 * x1 + c(0.5)).ln().powi(2) + c(1.0)).powi(-3), c(0.0), margin) {
+                break;
+            }
+            if ge(x2.sin(), s2, margin) {
+                continue;
+            }
+            match k5 {
+                0 | 2 => {
+                    let v6 = (s0.powi(2) + c(1.5)).acosh();
+                    acc3 += a4[(k5 + n) % 4].sin() * c(0.4);
+                    if k5 + n < 8 {
+                        s2 = (s2 * c(0.75) + v[3].cos().exp_m1() * c(0.05)).sin();
+                        break;
+                    }
+                    s1 = s1 * c(0.75) + v6.sin() * c(0.05);
+                }
+                3..=5 => {
+                    s2 = s2 * c(0.5) + (s1.tanh() * c(0.9)).atanh().tanh() * c(0.1);
+                }
+                _ => {
+                    acc3 -= (x2 - (a4[1] * a4[1] + c(1.0)).log10()).tanh() * c(0.4);
+                    s1 *= c(0.75);
+                    s1 -= c(0.1) * (x0.tanh() * c(0.9)).acos().sin();
+                }
+            }
+            acc3 -= prog_29_dual(s1.sin(), c(1.5), a4[0].mul_add(x1, x2).tanh() * c(2.0), v, n, margin).sin() * c(0.01);
+        }
+        for i in (1..=3).step_by(2) {
+            let fi = c(i as f64);
+            if lt(v[3 - i], c(0.5), margin) {
+                for u in v {
+                    let v7 = a4.iter().map(|&p| c(1.0) + c(0.1) * (d_atan2(a4[i] * a4[i] + c(1.0), x1) + p.tanh()).cos()).product::<Dual64>();
+                    s0 = s0.mul_add(c(0.6), (x0 - x2 + c(0.8) * v7).tanh() * c(0.05));
+                    acc3 += c(0.25) * u.cos();
+                }
+                let v8 = prog_29_dual((fi.sin() * c(1.5)).cosh().sin(), (c(0.5) - x0).sin(), (d_hypot(fi, x0, margin) * c(std::f64::consts::LN_2)).sin() * c(2.0), v, k5, margin);
+                acc3 -= c(0.1) * v8.sin();
+            } else {
+                acc3 -= ((a4[0].powi(2) + c(1.0)).log2().powi(2) + c(0.5)).recip().cos();
+                acc3 += d_log(a4[3 - i] * a4[3 - i] + c(1.0), x1.powi(2) + c(2.0)).asinh().tanh() * c(0.75);
+            }
+            let v9 = match i % 3 {
+                0 | 2 => (a4[n % 4].cos() * c(0.9)).acos(),
+                _ => fi.atan(),
+            };
+            acc3 += ((a4[n % 4].sin() * c(2.0)).sinh().powi(2) + c(1.0)).recip().sin() * c(0.75);
+            s2 = s2.mul_add(c(0.8), v9.tanh().cos() * c(0.05));
+        }
+        let mut k10 = 0;
+        while k10 < n {
+            k10 += 1;
+            let v11 = (x2.tanh() * c(0.5)).ln_1p();
+            s2 = s2 * c(0.8) + (v11 - s0).sin() * c(0.1);
+            let v12 = a4[k10 % 4] - s2;
+            acc3 += v12.cos().sin() * c(0.25);
+        }
+        s0 * c(1.5) + s1.cos() - s2 - acc3.tanh() + a4[3] * c(0.5) + d_atan2(c(2.0_f64), c(0.75) * a4[k10 % 4])
+    }
+
+    pub fn prog_40_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (d_clamp(v[3], -c(1.0), c(0.5), margin) + (v[n % 4] + x2)).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = prog_6_dual(x2, (x1 * x1).ln_1p().tanh() * c(2.0), d_min(c(3.0_f64), x1, margin).cos().exp_m1().tanh(), v, n, margin);
+        let mut k3 = 0;
+        while k3 < 5 && le(v[n % 4], v[k3 % 4], margin) {
+            k3 += 1;
+            match k3 {
+                1 => {
+                    s0 *= c(0.5);
+                    s0 += c(0.5) * (x0 - c(2.5)).cos();
+                }
+                2 => {
+                    acc1 += c(0.4) * (x1 * x1 + c(0.5)).sqrt().cos();
+                    if le(v[k3 % 4].powi(3), (x0.tanh() * c(0.9)).asin(), margin) {
+                        s0 = c(0.75) * s0 + c(0.05) * v2.cos().exp().cos();
+                        break;
+                    }
+                    let v4 = prog_30_dual(x0.cos().sin() * c(2.0), x2, x0, v, k3, margin);
+                    acc1 += c(0.1) * v4.tanh();
+                }
+                g if g > 3 => {
+                    s0 *= c(0.6);
+                    s0 += c(0.4) * v2.tanh().sin();
+                    if lt(x1, c(1.0), margin) && k3 == 0 {
+                        for j in (0..6).rev() {
+                            let fj = c(j as f64);
+                            let v5 = x0.tanh() + d_min(v[0], x0, margin);
+                            match j % 2 {
+                                0 => {
+                                    continue;
+                                }
+                                1 => {
+                                    s0 = s0 * c(0.6) + ((fj * fj + c(0.5)).ln().powi(2) + c(1.0)).recip().sin() * c(1.0);
+                                    let v6: Dual64 = v5 * c(0.25) * (v5.cos() * c(0.9)).acos();
+                                    acc1 += v6.tanh().cos() * c(0.05);
+                                }
+                                _ => {
+                                    s0 = (s0 * c(0.5) + (fj - v5) * c(0.25)).sin();
+                                }
+                            }
+                            acc1 += v2.cos() * c(0.05);
+                        }
+                    } else {
+                        let v7 = prog_29_dual((x0.sin() * c(0.9)).atanh().cos(), x0.tanh().exp2().sin() * c(2.0), x0, v, 6, margin);
+                        acc1 += prog_29_dual(x0, (x1.tanh() / (s0.sin().powi(2) + c(1.0))).cos() * c(2.0), v2.sin() * c(2.0), v, k3, margin).cos() * c(0.05);
+                        s0 = s0.mul_add(c(0.75), v7.tanh() * c(0.005));
+                    }
+                }
+                _ => {
+                    s0 = c(0.8) * s0 + c(0.2) * (c(1.2) - v2).sin();
+                }
+            }
+            if gt((v2.sin() * c(0.9)).atanh() * (x0 * x0 + c(1.0)).log10(), -c(0.5), margin) {
+                s0 = (s0 * c(0.5) + (s0.cos() * c(0.5)).ln_1p() * c(0.5)).tanh();
+                if gt(s0.cos() * (x0 - x2), c(1.0), margin) || k3 % 2 == 0 {
+                    let v8 = s0 * s0 + (x0 * x0 + c(2.0)).sqrt();
+                    s0 = (s0 * c(0.8) + v[3] / (x1.cos() + c(2.0)) * c(0.05)).sin();
+                    s0 = (s0 * c(0.8) + v8.sin() * c(0.02)).sin();
+                } else if le(((v[0] - s0).powi(2) + c(1.0)).powi(-1), c(0.0), margin) && k3 == 4 {
+                    acc1 += c(0.4) * (x1.sin() * c(1.5)).cosh().sin();
+                }
+                s0 = s0.mul_add(c(0.5), s0.sin().exp2().cos() * c(0.25));
+            } else {
+                s0 *= c(0.6);
+                s0 += c(0.05) * ((s0 - v[2]) * s0.atan()).sin();
+                let v9 = v[1] * x0;
+                acc1 += c(0.4) * v9.tanh();
+            }
+            let v13 = if gt(s0.tanh().exp(), c(1.0), margin) {
+                for (j, &u) in v.iter().enumerate() {
+                    acc1 -= c(0.1) * (c(1.5) - v2).sin();
+                    s0 = s0.mul_add(c(0.6), v[(j + n) % 4].atan().sin() * c(0.4));
+                    acc1 += u.sin().cos() * c(0.1);
+                }
+                let v10 = v[0].cos();
+                (s0.cos() * c(1.5)).cosh() + v10.sin()
+            } else if lt((v[k3 % 4].tanh() * c(0.9)).atanh(), -c(0.25), margin) {
+                let v11 = x2.powi(3);
+                v[(k3 + n) % 4] * v[(k3 + n) % 4] + v11.sin()
+            } else {
+                let v12 = v2.tanh();
+                v12.tanh()
+            };
+            s0 *= c(0.5);
+            s0 -= c(0.1) * s0.cos().sin().exp_m1().tanh();
+            acc1 -= c(0.25) * v13.tanh();
+        }
+        let mut m14 = 0;
+        for &t in v.iter() {
+            s0 = (s0 * c(0.8) + t.cos() * c(0.2)).tanh();
+            if ge(d_log(c(2.0_f64), v2 * v2 + c(2.0)), x0, margin) {
+                m14 += 1;
+            }
+            acc1 += (x0.powi(2) + c(1.5)).acosh().tanh().exp().tanh() * c(0.4);
+        }
+        match m14 {
+            0 | 2 => {
+                acc1 += x2.sin();
+                acc1 += (x2.cos() + c(2.0)).cbrt();
+            }
+            3 | 5 => {
+                s0 *= c(0.75);
+                s0 -= c(0.005) * prog_29_dual(x0, (v[n % 4].powi(2) + c(2.0)).ln().atan().tanh(), d_min(x2.tanh(), d_copysign(v[n % 4], s0, margin), margin).cos() * c(2.0), v, 1, margin).cos();
+                for t in v {
+                    let v15: Dual64 = (x0.tanh().exp2().sin() + c(2.0)).cbrt();
+                    acc1 += (-t).tanh() * c(0.5);
+                    acc1 += v15.tanh().cos() * c(0.5);
+                }
+            }
+            _ => {
+                let v16 = v[m14 % 4].cos().exp2();
+                s0 = s0 * c(0.6) + v16.cos().sin() * c(0.25);
+            }
+        }
+        let mut m17 = 0;
+        for i in 0..n {
+            let fi = c(i as f64);
+            let v19 = if gt(v2 + v[i % 4], -c(0.5), margin) {
+                let x2 = (v[i % 4].cos() * c(1.2)).tan();
+                s0 *= c(0.75);
+                s0 -= c(0.1) * d_powf(c(0.5_f64), x1.sin()).tanh();
+                x2.cos()
+            } else if lt(v2.sin().exp(), c(1.0), margin) {
+                let v18 = (v[i % 4] - fi).atan();
+                v2 * s0 + v18.sin()
+            } else {
+                x1.mul_add(x1, x1).tanh()
+            };
+            s0 = s0 * c(0.8) + d_copysign(d_abs(v19, margin), -s0, margin).tanh() * c(0.01);
+            if le(v[3], c(1.0), margin) {
+                m17 += 1;
+            }
+        }
+        match m17 {
+            1 => {
+                s0 = s0 * c(0.5) + d_max(d_clamp(x1, v[m14 % 4].cos() - c(1.5), x2.tanh() + c(1.5), margin), x0.atan(), margin).sin() * c(0.5);
+            }
+            g if g > 3 => {
+                s0 = s0.mul_add(c(0.75), (x1 / (x0 * x0 + c(1.0))).cos().exp().tanh() * c(0.02));
+                let v20 = v[1].cos().exp2();
+                s0 = c(0.6) * s0 + c(0.25) * v20.cos().sin();
+            }
+            _ => {
+                s0 = c(0.75) * s0 + c(0.05) * (x2.sin() * c(0.9)).atanh().tanh();
+                s0 = s0 * c(0.75) + x1.sin() * c(0.25);
+            }
+        }
+        acc1 += (v[m17 % 4] - c(2.0)).tanh();
+        let v21 = v.iter().zip(v.iter()).map(|(&p, &q)| (q.powi(2) + c(2.0)).sqrt() + p.cos()).sum::<Dual64>();
+        s0 - acc1.tanh() + v21.cos() - (v21 + c(1.25))
+    }
+
+    pub fn prog_41_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0.cos() + c(2.0)).cbrt();
+        let mut s1: Dual64 = d_log(x2.cos().exp_m1().powi(2) + c(1.0), x0 * x0 + c(2.0));
+        let mut s2 = (x1.sin() * c(0.9)).asin();
+        let mut acc3: Dual64 = c(0.0);
+        if le(s2.tanh() * d_log(c(3.0_f64), s0.powi(2) + c(2.0)), (v[n % 4].powi(2) + c(1.0)).powf(0.5), margin) || n == 4 {
+            return s0.asinh();
+        }
+        let v4 = v.iter().fold(s0, |r, &p| r * c(0.75) + c(0.05) * ((x2.cos() * c(0.9)).acos() + p.sin()).tanh());
+        let v5: Dual64 = if n % 3 == 1 && le(x2.tanh() + v4.cos().exp2(), v4 * acc3, margin) {
+            acc3 -= acc3.cos().exp().tanh();
+            acc3 * acc3
+        } else {
+            return x2 - x1 - d_abs(x2, margin)
+        };
+        if gt(prog_8_dual(acc3, (x0 * x0 + c(1.0)).sqrt().cos(), ((v5 + acc3).cos() * c(0.9)).atanh().tanh(), v, n, margin), c(1.0), margin) {
+            s1 = s1.mul_add(c(0.8), prog_8_dual(c(0.5), x1, s2, v, n, margin).tanh() * c(0.005));
+            acc3 += d_to_radians(acc3);
+        } else if lt(prog_8_dual(s2, d_max(acc3.tanh().exp_m1(), acc3, margin).cos() * c(2.0), x0, v, n, margin), c(0.0), margin) {
+            s1 = s1 * c(0.75) + (s0.powi(2) + c(1.0)).log10() * c(1.0);
+        } else {
+            s2 = (s2 * c(0.75) + (s2 + s1.sin().exp()) * c(0.01)).tanh();
+            s1 = s1 * c(0.75) + (s1 / (v4.tanh() + c(2.0))).tanh() * c(0.02);
+        }
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            s2 = s2.mul_add(c(0.5), (-v5).sin() * c(0.5));
+            s2 = s2.mul_add(c(0.5), d_to_degrees(v4) * c(0.01) * c(0.75));
+            let mut k6 = 0;
+            while k6 < 6 {
+                k6 += 1;
+                match n % 2 {
+                    1 => {
+                        continue 'l0;
+                    }
+                    _ => {
+                        s2 = s2 * c(0.8) + t.tanh().sin() * c(0.2);
+                    }
+                }
+                if lt(x1, c(0.5), margin) {
+                    acc3 -= (v[0] - (fi.powi(2) + c(1.0)).powi(-3)).cos() * c(0.05);
+                    continue;
+                }
+                let v7 = v.iter().fold(v[1], |r, &p| r * c(0.5) + c(0.1) * (r - v[1] + p.cos()).sin());
+                s0 = (s0 * c(0.6) + x2.cos() * c(0.4)).tanh();
+                acc3 += v7.cos().cos() * c(0.05);
+            }
+            acc3 += c(0.5) * t.cos().cos();
+        }
+        s0.tanh() - s1 + s2 * c(0.5) + acc3.tanh()
+    }
+
+    pub fn prog_42_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_hypot(x0, x1, margin).cos() * c(2.0);
+        let mut s1 = (x0 * v[n % 4]).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a3[i] = (s1 * s1 + c(1.0)).powi(-3);
+            s0 = c(0.75) * s0 + c(0.01) * prog_30_dual(s1, x1, c(2.0), v, i, margin).cos();
+            s0 = (s0 * c(0.6) + t.sin() * c(0.4)).tanh();
+        }
+        let mut a4 = [c(0.0); 4];
+        for i in 0..n {
+            let fi = c(i as f64);
+            a4[i % 4] += (a3[(i + n) % 4] / (fi * fi + c(1.0))).sin().exp_m1().cos() * c(0.25);
+        }
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            if lt(d_hypot(fi, x2, margin), -c(1.0), margin) {
+                s0 = (s0 * c(0.8) + prog_0_dual(c(2.0), x0, a3[2].cos().exp().tanh() * c(2.0), v, i, margin) * c(0.005)).sin();
+                acc2 += prog_30_dual(x0.mul_add(a3[3 - i], a3[3 - i]).tanh() * c(2.0), (x2.powi(2) + c(2.0)).acosh().tanh() * c(2.0), c(0.5), v, n, margin).tanh() * c(0.02);
+                if lt(s1.asinh(), s1.sin(), margin) && n == 6 {
+                    continue;
+                }
+            } else {
+                s1 *= c(0.8);
+                s1 += c(0.2) * x0.sin();
+            }
+            acc2 += c(0.01) * prog_29_dual(d_atan2(a4[i], (c(0.35) - a3[i]).powi(2) + c(0.5)).sin() * c(2.0), (d_atan2(x1, x2.powi(2) + c(0.5)).powi(2) + c(1.0)).log(3.0).tanh() * c(2.0), s0, v, i, margin).tanh();
+        }
+        acc2 += x2.sin().exp_m1().tanh();
+        let mut k5 = 0;
+        while k5 < n && le(x2.tanh().exp(), d_max(v[1], x1, margin), margin) {
+            k5 += 1;
+            let v7 = if le((a4[k5 % 4].sin() * c(0.9)).asin() - x2, (a4[n % 4].powi(2) + c(1.0)).recip(), margin) {
+                let v6 = x0;
+                (v6.asinh().powi(2) + c(1.0)).sqrt()
+            } else if ge((d_atan2(x1, x0.powi(2) + c(1.0)).powi(2) + c(0.5)).cbrt(), -c(0.5), margin) {
+                x2.cos()
+            } else {
+                a3[k5 % 4].cos()
+            };
+            if k5 > 4 && ge(v7 * a3[(k5 + n) % 4] + x2.sin(), x1, margin) {
+                s1 = (s1 * c(0.6) + v7.asinh() * c(0.4)).sin();
+                break;
+            }
+            let v8 = (x2.mul_add(x1, x1).powi(2) + c(1.0)).cbrt();
+            acc2 -= (a3[0].powi(2) + c(1.0)).log2() * c(0.25);
+            s1 = s1 * c(0.75) + v8.sin().tanh() * c(0.01);
+        }
+        let v9: Dual64 = prog_30_dual(d_log(c(3.0_f64), x2 * x2 + c(2.0)).tanh() * c(2.0), (x1 - x2).tanh(), x1, v, k5, margin);
+        s0 * c(0.5) + s1 * c(1.5) + acc2.cos() - a3[1].cos() - a4[1] * c(0.25) + v9 * c(0.25)
+    }
+
+    pub fn prog_43_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (d_hypot(c(2.0_f64), v[1], margin) + x0.tanh().exp2()).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        if !(n % 2 == 0) {
+            return c(0.3) * (v[0].sin() * c(0.9)).asin();
+        }
+        s0 = s0.mul_add(c(0.5), (x1 * x1).ln_1p().tanh() * c(0.5));
+        for i in 0..4 {
+            let fi = c(i as f64);
+            if i == 1 && ge(x2 / (x1 * x1 + c(0.5)) * c(2.5), (x2 * x2 + c(1.0)).sqrt(), margin) {
+                return s0.asinh().powi(3);
+            }
+            let mut k2 = 0;
+            while k2 < 6 {
+                k2 += 1;
+                acc1 += c(0.05) * (x0 * x1).cos();
+                s0 = s0.mul_add(c(0.5), (v[(k2 + n) % 4].cos() * c(2.0)).sinh().asinh().cos() * c(0.05));
+                match k2 {
+                    0 => {
+                        break;
+                    }
+                    2 | 4 => {
+                        acc1 -= ((d_to_radians(x2) * c(20.0)).cos() * c(0.5)).ln_1p().tanh() * c(0.05);
+                        if gt(c(1.5) - x0, x0, margin) {
+                            acc1 += (x2.powi(2) + c(0.5)).recip().sin() * c(0.05);
+                            if le((x0.tanh() + c(2.0)).cbrt(), -c(0.25), margin) {
+                                continue;
+                            }
+                            let v3 = x1.tanh().cos().exp_m1();
+                            acc1 += v3.sin().cos() * c(0.05);
+                        } else if gt(x0.cos().exp() / ((s0 / (x0.powi(2) + c(1.5))).powi(2) + c(1.5)), x0 / (fi.powi(2) + c(1.0)), margin) {
+                            let v4 = (s0.cos() * c(0.9)).asin();
+                            s0 = s0.mul_add(c(0.75), v4.sin().sin() * c(0.1));
+                        }
+                        s0 = s0 * c(0.75) + (s0 / (fi * fi + c(0.5))).sin() * c(0.1);
+                    }
+                    5 => {
+                        s0 = c(0.6) * s0 + c(0.1) * (s0 * s0).sin();
+                    }
+                    _ => {
+                        acc1 += (fi + x2).tanh() * c(0.05);
+                    }
+                }
+            }
+            for (j, &u) in v.iter().enumerate() {
+                let fj = c(j as f64);
+                let v5 = u;
+                let v6 = v.iter().fold(fj.cos(), |r, &p| r * c(0.5) + c(0.1) * p.tanh().exp().tanh());
+                s0 = s0.mul_add(c(0.8), (v5.powi(2) + c(1.0)).recip() * c(0.25));
+                s0 = s0 * c(0.6) + v6.cos() * c(0.25);
+            }
+            s0 = s0 * c(0.8) + fi.cos().exp().tanh() * c(1.0);
+        }
+        let a7 = v.map(|e| e.cos());
+        let mut m8 = 0;
+        for i in (1..=5).step_by(2) {
+            let fi = c(i as f64);
+            let mut k9 = 0;
+            while k9 < 5 && lt((a7[1].cos() * c(2.0)).cosh(), c(0.5), margin) {
+                k9 += 1;
+                if !(k9 % 2 == 0 && gt(s0, c(0.5), margin)) {
+                    s0 = (s0 * c(0.8) + (x2 - x0) * c(0.1)).tanh();
+                } else if !(k9 > 1) {
+                    let v10 = (fi.cos() * c(1.2)).tan();
+                    let v11 = v10 * c(std::f64::consts::FRAC_PI_4);
+                    s0 *= c(0.75);
+                    s0 -= c(1.0) * v11.sin();
+                } else {
+                    s0 = (s0 * c(0.6) + d_to_radians(x0) * c(1.0)).tanh();
+                    s0 = (s0 * c(0.75) + (fi.tanh().powi(2) + c(1.0)).recip() * c(1.0)).sin();
+                    if ge(x0 + c(0.8), (x2.tanh() * c(0.9)).asin(), margin) {
+                        s0 = (s0 * c(0.8) + (c(0.65) - (a7[m8 % 4] * a7[m8 % 4] + c(1.0)).log10()) * c(0.4)).sin();
+                    } else if lt(x0 / (fi.powi(2) + c(1.5)), c(0.5), margin) {
+                        s0 *= c(0.8);
+                        s0 -= c(0.2) * (x0.powi(2) + c(1.0)).sqrt().tanh();
+                    } else {
+                        acc1 -= c(0.1) * (a7[k9 % 4] - x2).tanh();
+                        s0 = c(0.8) * s0 + c(0.02) * (v[k9 % 4].cos() * c(1.2)).tan().cos();
+                    }
+                }
+                acc1 -= c(0.1) * x2.atan().sin().cosh().sin();
+                let v13 = if ge(d_abs(v[k9 % 4].sin().exp_m1(), margin), -c(1.0), margin) {
+                    let v12 = s0 * v[k9 % 4];
+                    s0.sin().exp().sin().cosh() + v12.sin()
+                } else {
+                    fi + a7[i % 4]
+                };
+                s0 *= c(0.75);
+                s0 += c(0.02) * v13.cos().sin();
+            }
+            s0 = (s0 * c(0.75) + (s0.powi(2) + c(1.5)).acosh() * c(0.02)).tanh();
+            s0 = (s0 * c(0.75) + prog_29_dual(x2.sin() * c(2.0), c(0.25), d_powf(c(1.5_f64), v[k9 % 4].cos()).cos() * c(2.0), v, i, margin) * c(0.005)).sin();
+            if gt(x2 * x2, -c(1.0), margin) {
+                m8 += 1;
+            }
+        }
+        let c14 = c(m8 as f64);
+        s0.cos() + acc1.sin() + a7[0].tanh() - c14.sin() - (x1.tanh().cos() * c(0.9)).asin()
+    }
+
+    pub fn prog_44_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (d_copysign(v[3], v[1], margin) * (x2 * x1)).cos() * c(2.0);
+        let mut s1 = (v[n % 4] * v[n % 4] + c(1.0)).log(10.0);
+        let mut s2 = ((s1.tanh() * c(0.9)).acos().tanh() * c(1.5)).cosh().tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        s1 = (s1 * c(0.75) + d_to_radians(s1) * c(1.0)).tanh();
+        let v4 = s1;
+        let mut m5 = 0;
+        for i in 0..n {
+            let fi = c(i as f64);
+            match n % 4 {
+                1 => {
+                    let v6 = prog_29_dual((x0.sin() * c(0.9)).acos().cos(), ((v4 * s1).powi(2) + c(1.0)).log10().tanh() * c(2.0), d_log(c(0.5_f64), v[n % 4].powi(2) + c(2.0)).sin(), v, i, margin);
+                    s1 = s1.mul_add(c(0.6), (fi.tanh() * c(2.0)).cosh().powi(2).cos() * c(1.0));
+                    acc3 += v6.tanh() * c(0.05);
+                }
+                2 => {
+                    for j in 0..i {
+                        let fj = c(j as f64);
+                        acc3 += v4.cos().cosh().tanh() * c(0.05);
+                        let v7 = if gt(v[2].sin(), -c(0.25), margin) || i < 5 {
+                            let x0 = x0.tanh();
+                            (x0 * x0 + c(0.5)).powf(1.5).tanh()
+                        } else if le(fj.cos() - s2.sin().exp_m1(), v[j % 4], margin) || i < 2 {
+                            let v4 = (x0 * x0 + c(1.0)).powi(-3) + x0;
+                            fj + v4.tanh()
+                        } else {
+                            x1 + v[j % 4]
+                        };
+                        s2 = (s2 * c(0.8) + s2.mul_add(x0, x0) * c(0.02)).sin();
+                        acc3 += c(0.05) * v7.tanh();
+                    }
+                }
+                3 => {
+                    s2 = s2.mul_add(c(0.75), (s1.sin() * c(1.2)).tan().cos() * c(0.02));
+                    s2 = (s2 * c(0.75) + (v[i % 4] + v4) * c(0.1)).sin();
+                }
+                _ => {
+                    let v8 = v4.mul_add(s0, x0);
+                    s2 = s2.mul_add(c(0.6), (x0.asinh().tanh() * c(0.9)).acos().cos() * c(0.1));
+                    match m5 + i {
+                        0 => {
+                            s2 = s2.mul_add(c(0.8), s2.atan().tanh() * c(0.2));
+                        }
+                        1 => {
+                            continue;
+                        }
+                        5..=6 => {
+                            s2 *= c(0.75);
+                            s2 -= c(0.25) * s0.tanh();
+                        }
+                        _ => {
+                            let v9 = v8 - c(2.5);
+                            s1 *= c(0.5);
+                            s1 += c(0.005) * prog_29_dual(c(1.5), c(1.2), (v9.tanh() * c(0.9)).asin().sin(), v, 1, margin).cos();
+                        }
+                    }
+                    acc3 += v8.sin().sin() * c(0.25);
+                }
+            }
+            if le((v[m5 % 4].powi(2) + c(1.0)).ln().mul_add(x0.sin(), v[m5 % 4]), v4, margin) {
+                m5 += 1;
+            }
+            acc3 += (v[i % 4] * (x0 + x1)).cos() * c(0.25);
+            let v11 = if lt(d_abs(x1, margin), -c(0.5), margin) {
+                v4.sin().exp2() * c(core::f64::consts::FRAC_1_SQRT_2)
+            } else {
+                let v10 = d_atan2(v[(i + m5) % 4].sin().powi(2) + c(1.0), s0);
+                prog_29_dual((v10 * v10 + c(0.5)).recip().tanh().exp_m1().sin() * c(2.0), ((v10 * v10 + c(2.0)).sqrt().powi(2) + c(0.5)).recip().sin(), x2, v, 3, margin)
+            };
+            s1 = (s1 * c(0.75) + v11.sin() * c(0.005)).sin();
+        }
+        match m5 {
+            0 | 2 => {
+                let v12 = x1.tanh().cos();
+                acc3 -= v12;
+            }
+            3 | 5 => {
+                let v13 = prog_6_dual(x0, s0, c(0.5), v, n, margin);
+                s0 = s0.mul_add(c(0.6), v13.cos().tanh() * c(0.005));
+            }
+            _ => {
+                s2 = (s2 * c(0.8) + c(1.2) * x1 * c(0.1)).tanh();
+                let v14 = d_powf(c(1.5_f64), (v[m5 % 4] * v[m5 % 4] + c(1.0)).powi(-3).cos());
+                acc3 += c(0.5) * v14.cos();
+            }
+        }
+        let v15 = v.iter().fold(prog_29_dual(x2.atan().tanh(), d_min(s2.tanh(), s0 / c(3.0), margin).tanh() * c(2.0), v4, v, n, margin).tanh(), |r, &p| r * c(0.5) + c(0.5) * d_abs(d_min(x1, p, margin), margin).tanh());
+        let v16 = v.iter().zip(v.iter()).map(|(&p, &q)| d_powf(x1 * x1 + c(1.0), x1.cos()) + p.tanh() + q.tanh()).sum::<Dual64>();
+        s1 * c(0.25) - acc3.sin() + v15 - v16.cos()
+    }
+
+    pub fn prog_45_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1.tanh() * c(0.9)).asin();
+        let mut s1 = (x2.tanh() * c(2.0)).sinh().cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = v.iter().fold(prog_13_dual(d_powf(v[n % 4].powi(2) + c(1.0), x0.cos().sin()).cos(), c(2.0), (x2.asinh() * (x2.sin() * c(2.0)).cosh()).sin(), v, n, margin).sin(), |r, &p| r * c(0.75) + c(0.005) * (prog_30_dual(acc2, s1, x0.sin() * c(2.0), v, 5, margin) + p.cos()).tanh());
+        let v5 = if gt((x0 * x0 + c(1.0)).ln().asinh(), -c(0.25), margin) {
+            let x2 = acc2.sin().exp();
+            x0.sin().sinh() + x2.tanh()
+        } else if ge((x1 / (acc2.powi(2) + c(1.5))).mul_add(acc2 * v3, (acc2 * acc2 + c(1.0)).powi(-1)), -c(0.5), margin) {
+            for _ in 0..v.len() {
+                s1 *= c(0.6);
+                s1 += c(0.02) * (s1.cos().exp_m1() * (s1 * v3)).sin();
+                let v4 = v.iter().map(|&p| (p.sin() * c(0.9)).acos()).sum::<Dual64>();
+                acc2 -= (x2 * x2).ln_1p().tanh() * c(0.5);
+                s1 = (s1 * c(0.8) + v4.tanh() * c(0.02)).sin();
+            }
+            (acc2.sin().exp().powi(2) + c(0.5)).sqrt()
+        } else {
+            ((acc2 + x2).sin() * c(0.5)).ln_1p()
+        };
+        acc2 += d_to_radians(v5);
+        let mut a6 = [c(0.0); 4];
+        a6[0] = (v5.tanh() * c(0.5)).ln_1p();
+        for i in 1..4 {
+            a6[i] = a6[i - 1] * c(0.5) + ((x1.cos() * c(1.2)).tan().powi(2) + c(1.0)).recip().tanh() * c(0.05);
+        }
+        let v7 = a6[n % 4];
+        s0 = (s0 * c(0.8) + x2 * v[0] * c(0.05)).sin();
+        s0 * c(1.5) + s1 - acc2 + v3 + v7 * c(1.5)
+    }
+
+    pub fn prog_46_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = prog_2_dual(x1, c(0.75), x0, v, 1, margin).sin() * c(2.0);
+        let mut s1 = x0.sin().exp2();
+        let mut s2 = (v[n % 4] - x2).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let a4 = [d_abs(x1.tanh().exp(), margin), v[n % 4] * s2, d_min(s1, v[n % 4], margin), acc3];
+        match n {
+            0 => {
+                let v5: Dual64 = x2 + x0;
+                let x1 = prog_2_dual(acc3, ((v5.tanh() * c(0.9)).asin().powi(2) + c(0.5)).sqrt().tanh() * c(2.0), s1.tanh() * c(2.0), v, n, margin);
+                s0 = s0.mul_add(c(0.6), x1.sin() * c(0.005));
+            }
+            1..=3 => {
+                s1 = c(0.5) * s1 + c(0.25) * (s1 * s1).ln_1p().sin();
+            }
+            5 => {
+                acc3 -= d_clamp(acc3, x0.cos() - c(1.5), s2.sin() + c(1.5), margin).tanh();
+            }
+            _ => {
+                let v6 = (v[0] * v[0] + c(2.0)).ln() * c(core::f64::consts::FRAC_1_SQRT_2);
+                s0 = s0 * c(0.75) + d_log(c(0.5_f64), x2 * x2 + c(2.0)) * c(0.2);
+                if gt(((-v6).powi(2) + c(0.5)).sqrt(), c(0.25), margin) {
+                    s2 = (s2 * c(0.75) + (x2.cos() * c(0.9)).acos() * c(0.1)).sin();
+                } else {
+                    s2 = (s2 * c(0.6) + (v6 * v6 + c(1.0)).recip() * c(1.0)).sin();
+                }
+            }
+        }
+        for i in 1..n {
+            let fi = c(i as f64);
+            acc3 += a4[n % 4].sin().exp().cos() * c(0.4);
+            if lt(x1.sin(), fi.cos().exp2(), margin) {
+                acc3 -= (s0 - c(2.5) + c(0.8)).sin() * c(0.4);
+            } else if gt(s0.sin().exp_m1(), v[0], margin) {
+                s0 = (s0 * c(0.8) + s0 * c(1.25) * c(0.1)).tanh();
+            } else {
+                let v7: Dual64 = prog_30_dual(x2, d_log(c(2.0_f64), s2 * s2 + c(2.0)).cos() * c(2.0), c(1.5), v, n, margin);
+                s2 *= c(0.8);
+                s2 += c(0.005) * v7.tanh();
+            }
+        }
+        s2 = c(0.75) * s2 + c(0.01) * (s2 - v[n % 4]).cos();
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            let v9 = a4.iter().fold(x0, |r, &p| r * c(0.5) + c(0.02) * (a4[3].sin().exp_m1().powi(2) + p.sin()).tanh());
+            acc3 += c(0.1) * prog_29_dual(x1, s1.tanh() * c(2.0), s1, v, n, margin).tanh();
+            if k8 >= 5 || lt((v9.sin() * c(2.0)).cosh(), v9, margin) {
+                break;
+            }
+        }
+        s0 - s1 - s2.tanh() + acc3.sin() + a4[1] + a4[n % 4] * c(std::f64::consts::FRAC_1_PI)
+    }
+
+    pub fn prog_47_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.cos();
+        let mut s1 = (x1 + x2).tanh() * c(2.0);
+        let mut s2: Dual64 = (d_atan2(v[n % 4] * v[n % 4] + c(1.0), v[n % 4]).sin() * c(1.5)).cosh().sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        'l0: for i in (0..n).rev() {
+            let fi = c(i as f64);
+            acc3 -= c(0.25) * v[1].atan().sin();
+            let mut k4 = 0;
+            while k4 < 6 {
+                k4 += 1;
+                if n > 4 && le(d_log(x0 * x0 + c(1.0), x2 * x2 + c(2.0)), v[(k4 + i) % 4], margin) {
+                    break 'l0;
+                }
+                match n + k4 {
+                    1 | 3 => {
+                        s2 = c(0.8) * s2 + c(0.05) * d_powf(s2.powi(2) + c(1.0), fi.sin()).sin();
+                        let v5 = (v[1] * v[1] + c(1.5)).acosh();
+                        s2 = s2.mul_add(c(0.6), v5.cos() * c(0.1));
+                    }
+                    g if g > 4 => {
+                        s2 = s2.mul_add(c(0.8), (v[(k4 + n) % 4].tanh() * c(0.9)).atanh().tanh() * c(0.02));
+                    }
+                    _ => {
+                        let v6: Dual64 = x1.sin().exp2();
+                        s1 = (s1 * c(0.8) + d_min(c(1.5_f64), (s2 * s2 + c(0.5)).cbrt(), margin) * c(0.05)).sin();
+                        if ge((s1.sin() * c(1.5)).sinh(), (v6.sin() * c(0.9)).acos(), margin) {
+                            acc3 -= (fi.tanh() * c(2.0)).cosh().sin() * c(0.05);
+                        } else {
+                            s1 = s1.mul_add(c(0.75), (c(0.8) - s1).cos() * c(0.25));
+                            let v7 = d_to_radians(fi.sin().exp()) * c(20.0);
+                            s2 = c(0.8) * s2 + c(1.0) * v7.cos();
+                        }
+                    }
+                }
+                acc3 -= d_powf(s0.powi(2) + c(0.5), x0.cos()).tanh() * c(0.05);
+            }
+            acc3 += (x1 - d_clamp(s1, -c(0.5), c(1.5), margin)).tanh() * c(0.25);
+            let v8 = -x0;
+            acc3 += c(0.25) * v8.cos();
+        }
+        let mut k9 = 0;
+        while k9 < 4 {
+            k9 += 1;
+            let v10 = match k9 % 4 {
+                0 => prog_30_dual(s0, x0, c(0.5), v, n, margin),
+                1 | 3 => {
+                    acc3 += c(0.1) * prog_29_dual(d_max(-c(0.5_f64), x0, margin).sin() * c(2.0), x2, x1, v, 0, margin).tanh();
+                    (x1 / c(2.0)).sin()
+                }
+                _ => {
+                    let x2 = x0 + s0;
+                    d_to_degrees(c(0.5) * x2) * c(0.01)
+                }
+            };
+            let v12: Dual64 = if k9 > 3 && gt(v10, c(0.5), margin) {
+                let v11 = x2;
+                (v11.powi(2) + c(0.5)).sqrt()
+            } else {
+                (x0.sin() * c(0.9)).acos().asinh()
+            };
+            match k9 + n {
+                0 => {
+                    s2 = s2.mul_add(c(0.6), (s0 * s0 + c(1.0)).recip() * c(0.5));
+                }
+                1..=3 => {
+                    let v13: Dual64 = ((v12.tanh() * c(0.5)).ln_1p().cos() * c(0.9)).asin();
+                    let v14 = x0 - v13;
+                    s0 = (s0 * c(0.75) + v14.cos() * c(0.02)).sin();
+                }
+                4..=6 => {
+                    s2 = (s2 * c(0.8) + ((x1 + x2).powi(2) + c(1.5)).acosh() * c(0.01)).sin();
+                    let v15 = v[k9 % 4].tanh();
+                    acc3 += c(0.5) * v15;
+                }
+                _ => {
+                    let v16 = (d_atan2(s0, v[n % 4].powi(2) + c(1.0)).powi(2) + c(2.0)).acosh();
+                    s2 = c(0.5) * s2 + c(0.1) * ((v12.powi(2) + c(1.0)).log10().sin() * c(1.5)).sinh().tanh();
+                    acc3 -= c(0.25) * v16.tanh().cos();
+                }
+            }
+            s0 *= c(0.6);
+            s0 += c(0.05) * d_atan2(x0 * x0 + c(0.5), s0).sin();
+            acc3 -= c(0.5) * v12.sin().tanh();
+        }
+        if gt((s2 * s2 + c(1.0)).log10().tanh().sinh(), c(0.25), margin) || n == 6 {
+            let v17 = (x0 / c(3.0)).asinh();
+            acc3 -= v17;
+        } else if le(d_clamp(v[n % 4], -c(1.5), c(0.5), margin), -c(0.25), margin) {
+            s2 = (s2 * c(0.8) + prog_29_dual(x2, s0, x1.tanh().cos(), v, n, margin) * c(0.005)).tanh();
+            s0 = (s0 * c(0.6) + (s0 * s0 + c(1.0)).cbrt() * c(0.02)).tanh();
+        } else {
+            s1 = c(0.6) * s1 + c(0.02) * (s1 / c(2.0)).sin();
+        }
+        match n {
+            0 => {
+                s2 = (s2 * c(0.8) + d_min(s0, s2, margin) * c(0.01)).sin();
+                let x1 = (x1.tanh() * c(0.9)).asin();
+                s1 *= c(0.5);
+                s1 += c(0.2) * x1.sin();
+            }
+            1..=2 => {
+                s0 = (s0 * c(0.5) + (x2.tanh().exp().powi(2) + c(1.5)).acosh() * c(0.02)).tanh();
+                let x2 = s0 + x2;
+                s1 = (s1 * c(0.6) + x2.tanh() * c(0.05)).sin();
+            }
+            3 | 5 => {
+                s1 = s1 * c(0.8) + s1.tanh().exp().tanh() * c(0.01);
+                let v18: Dual64 = prog_29_dual(x2, c(1.5), d_clamp(x0, v[k9 % 4].cos() - c(1.5), x0.tanh() + c(1.5), margin).sin(), v, n, margin);
+                acc3 += v18.sin() * c(0.1);
+            }
+            _ => {
+                s0 = s0 * c(0.75) + s0 * s0 * c(0.02);
+            }
+        }
+        x0.sin() - s0 * c(0.75) - s1 - s2 * c(0.75) + acc3.tanh() - (x0.sin() * c(0.5)).ln_1p()
+    }
+
+    pub fn prog_48_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_hypot(x0, d_clamp(v[3], -c(1.5), c(0.5), margin), margin).cos() * c(2.0);
+        let mut s1: Dual64 = (x2.sin() * c(0.9)).asin();
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = v.iter().fold(x2, |r, &p| r * c(0.75) + c(0.05) * d_max(s0.atan(), d_hypot(s0, p, margin), margin).tanh());
+        let v4 = x1.cos().exp();
+        let mut a5 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                let fj = c(j as f64);
+                a5[i][j] = v3 / (fj * fj + c(1.5)) / (fj.sin().powi(2) + c(1.0));
+            }
+        }
+        if gt(prog_30_dual(x1.asinh().tanh() * c(2.0), (a5[1][n % 4] * a5[1][n % 4].powi(3)).cos() * c(2.0), (a5[1][n % 4].tanh() * c(0.9)).asin().tanh(), v, n, margin), -c(0.5), margin) {
+            return v3 + v4;
+        }
+        s0 = c(0.5) * s0 + c(0.005) * prog_30_dual((x2 + v4).sin(), x0, (v4 - v3).tanh() * c(2.0), v, n, margin).tanh();
+        s1 = (s1 * c(0.6) + (v3 - x0) * c(0.1)).sin();
+        acc2 -= (acc2.tanh().exp_m1().tanh() * c(0.5)).ln_1p();
+        s0 * c(0.75) + s1 * c(1.5) + acc2
+    }
+
+    pub fn prog_49_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2;
+        let mut s1 = d_to_radians((s0.cos() * c(0.9)).atanh());
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            if lt(x1, -c(0.5), margin) {
+                s0 = s0 * c(0.5) + (d_to_degrees(x0.cos().exp()) * c(0.01)).tanh() * c(0.25);
+                if gt(v[3 - k3].cos() * v[k3], -c(0.5), margin) && n == 5 {
+                    acc2 += (x1 - v[k3]).sin();
+                    s0 = (s0 * c(0.6) + (x2 * x2 + c(2.0)).sqrt() * c(0.4)).tanh();
+                } else {
+                    s1 = (s1 * c(0.8) + v[3].sin().sinh().asinh() * c(0.1)).sin();
+                    s1 = s1 * c(0.6) + s1.sin().exp2().cos() * c(0.25);
+                }
+            }
+            s0 = s0 * c(0.5) + x0.tanh() * c(0.5);
+            acc2 += (s0.cos() * c(0.9)).atanh().tanh() * c(0.75);
+            if k3 >= 2 || gt(d_to_degrees(v[(k3 + n) % 4].cos()) * c(0.02), c(0.25), margin) {
+                break;
+            }
+        }
+        let v4 = v.iter().map(|&p| c(1.0) + c(0.1) * d_hypot(x1, (p.tanh() * c(0.9)).acos(), margin).sin()).product::<Dual64>();
+        for &t in v.iter() {
+            let v5 = if ge(d_to_radians((s1 * s1 + c(1.0)).powi(-1)) * c(20.0), t, margin) {
+                c(2.5) - x0
+            } else {
+                (x0.sin() + c(2.0)).cbrt().cos()
+            };
+            let v7 = if gt((v5 * v5 + c(0.5)).cbrt(), s1, margin) {
+                let v6 = d_atan2(s0 * s0 + c(0.5), v4);
+                (s1.tanh().exp().powi(2) + c(2.0)).acosh() + v6.tanh()
+            } else if k3 + n < 1 {
+                s0 = (s0 * c(0.6) + s0.sin() * c(0.4)).sin();
+                x1.tanh().tanh()
+            } else {
+                s0 = c(0.8) * s0 + c(0.005) * prog_30_dual(c(1.2), ((v4.cos() * c(1.2)).tan().tanh() * c(0.5)).ln_1p().tanh(), s0, v, n, margin).tanh();
+                x0.powi(3) + (x2 - c(0.8))
+            };
+            acc2 += c(0.5) * (v5 * t).sin();
+            s1 = (s1 * c(0.75) + v7.sin() * c(0.01)).tanh();
+        }
+        let mut k8 = 0;
+        while k8 < 4 && lt(x0.sin().sinh(), c(0.5), margin) {
+            k8 += 1;
+            for j in 0..3 {
+                let fj = c(j as f64);
+                acc2 += c(0.1) * (x2 / (v4.powi(2) + c(0.5))).tanh();
+                match j {
+                    0 => {
+                        continue;
+                    }
+                    _ => {
+                        acc2 += prog_29_dual(fj, s0, (x1.sin() * c(1.5)).sinh().cos(), v, k8, margin).tanh() * c(0.02);
+                        s1 = s1 * c(0.5) + (v[1] - s1).sin() * c(0.25);
+                    }
+                }
+            }
+            let mut k9 = 0;
+            while k9 < 3 {
+                k9 += 1;
+                s0 = s0.mul_add(c(0.8), (v4 / (v[3 - k3].powi(2) + c(1.5))).sin() * c(0.1));
+                let v13 = match k9 % 4 {
+                    0 => v4 / (s0.sin() + c(2.0)),
+                    2 => {
+                        let v10 = s0 * v4;
+                        s1 = s1 * c(0.6) + x1.tanh().exp().cos() * c(0.1);
+                        (x1.sin() * c(0.9)).acos() + v10.sin()
+                    }
+                    3 => {
+                        let v11 = (s0 * s0 + c(1.0)).log2().sin().cosh();
+                        (d_clamp(s1, -c(1.0), c(1.0), margin).powi(2) + c(2.0)).sqrt() + v11.cos()
+                    }
+                    _ => {
+                        let v12 = x0 * x0;
+                        (v12.cos().powi(2) + c(1.0)).log(2.0)
+                    }
+                };
+                s0 *= c(0.8);
+                s0 -= c(0.2) * s0.cos();
+                acc2 -= c(0.1) * v13.sin().tanh();
+            }
+            acc2 += (x0 + v4).cos() * c(0.5);
+        }
+        x0 * c(0.5) + s0 * c(0.25) + s1 - acc2.tanh() - v4
+    }
+
+    pub fn prog_50_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.powi(2) + c(1.0)).log10();
+        let mut acc1: Dual64 = c(0.0);
+        let v3: Dual64 = if lt(prog_0_dual(c(1.2), (acc1.asinh() + d_clamp(x0, s0.sin() - c(1.5), v[n % 4].tanh() + c(1.5), margin)).sin(), x1, v, n, margin), d_hypot(x2, x1, margin), margin) {
+            v[n % 4].atan()
+        } else if le(x2, -c(0.5), margin) {
+            v[2].tanh()
+        } else {
+            let v2 = x2.cos().exp();
+            d_hypot(c(0.5_f64), s0, margin) + v2.cos()
+        };
+        let v5 = match n % 3 {
+            1 => {
+                let v4 = x0;
+                v4 - v4.asinh()
+            }
+            2 => {
+                for i in 0..3 {
+                    let fi = c(i as f64);
+                    match i {
+                        0 => {
+                            s0 = s0.mul_add(c(0.6), prog_2_dual(fi, c(2.0), (v[i] * v[i] + c(1.0)).ln().asinh().cos(), v, i, margin).sin() * c(0.005));
+                            s0 *= c(0.6);
+                            s0 += c(0.4) * v[3].asinh().tanh();
+                        }
+                        g if g > 1 => {
+                            break;
+                        }
+                        _ => {
+                            s0 *= c(0.5);
+                            s0 += c(0.75) * (s0.powi(2) + c(1.0)).recip();
+                        }
+                    }
+                    s0 = (s0 * c(0.6) + prog_0_dual((s0 * s0).cos() * c(2.0), (x1.sin() * c(1.2)).tan().cos(), (v[n % 4] - s0).tanh() * c(2.0), v, n, margin) * c(0.005)).sin();
+                    acc1 -= (v3.sin() * c(0.9)).atanh().tanh() * c(0.5);
+                }
+                let v3 = v3.powi(2);
+                s0 = (s0 * c(0.75) + d_clamp(x2, s0.tanh().sin() - c(1.5), (v3 * v3).ln_1p().cos() + c(1.5), margin) * c(0.01)).sin();
+                v3.tanh()
+            }
+            _ => (v3.powi(2) + c(0.5)).powf(0.3),
+        };
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            let v7 = prog_30_dual((x1 + x2).sin(), x2, (x1 * v5).tanh() * c(2.0), v, k6, margin);
+            let v8: Dual64 = v3 * v3;
+            s0 = s0 * c(0.5) + v8.atan().cos() * c(0.1);
+            if k6 >= 2 || lt((v5 + v3) * (x0.sin() * c(0.9)).acos(), v5, margin) {
+                break;
+            }
+            acc1 -= v7.cos() * c(0.01);
+        }
+        let v10 = if gt(prog_29_dual((v3 + v[k6]).cos() * c(2.0), (v3.atan().powi(2) + c(2.0)).acosh().tanh(), x2.sin().exp().cos() * c(2.0), v, k6, margin), c(0.0), margin) {
+            let x2: Dual64 = x1.asinh().sin();
+            (x0 * x0 + c(1.5)).acosh() + x2.tanh()
+        } else if lt((d_atan2(c(3.0_f64), v5).powi(2) + c(1.0)).recip(), c(0.5), margin) || k6 == 1 {
+            x2.tanh().exp()
+        } else {
+            for i in 0..n {
+                let v9 = v.iter().copied().map(|p| ((v[i % 4].tanh() * c(0.9)).acos().powi(2) + c(1.0)).cbrt() + p.sin()).sum::<Dual64>();
+                s0 = (s0 * c(0.8) + v5 * s0 * c(0.02)).sin();
+                acc1 += c(0.1) * v9.sin();
+            }
+            d_hypot(-x1, x1, margin)
+        };
+        if n < 1 && gt(prog_30_dual(s0, c(1.2), x2, v, k6, margin), -c(0.5), margin) {
+            let v11 = v5;
+            acc1 += c(0.25) * v11.cos();
+        }
+        acc1.tanh() - v5 - v10 * c(0.25) + (x2 + v5 - (v3 - x2))
+    }
+
+    pub fn prog_51_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 - c(0.75)).sin();
+        let mut s1 = ((x2 * x2 + c(1.5)).acosh().tanh() * c(0.9)).asin();
+        let mut s2 = d_min(c(2.0_f64), s0, margin);
+        let mut acc3: Dual64 = c(0.0);
+        let mut m4 = 0;
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            let v5 = prog_30_dual(x1, x0, x0.tanh().atan().cos(), v, 4, margin);
+            if le(d_atan2(x2, x1 * x1 + c(0.5)).sin().exp_m1(), c(0.5), margin) {
+                s2 = s2 * c(0.75) + x1.powi(2).sin() * c(0.05);
+                s1 = s1.mul_add(c(0.6), (x2 * s0).sin().sin() * c(0.1));
+                if i < 4 {
+                    s0 = c(0.5) * s0 + c(0.5) * v[3].cos();
+                    if gt(((s0 * s0).ln_1p().cos() * c(1.2)).tan(), c(1.0), margin) {
+                        s0 = s0.mul_add(c(0.6), prog_29_dual(((s2 - fi).powi(2) + c(1.5)).acosh().tanh() * c(2.0), (s1.tanh() * c(1.2)).tan().tanh(), ((s2.sin() * c(0.9)).atanh().powi(2) + c(1.0)).log10().tanh() * c(2.0), v, 1, margin).sin() * c(0.005));
+                        continue;
+                    }
+                } else if !(n % 2 == 0) {
+                    s2 *= c(0.8);
+                    s2 += c(0.005) * prog_29_dual(c(0.25), (s1.powi(2) + c(2.0)).acosh().tanh() * c(2.0), s1, v, i, margin).sin();
+                    acc3 += c(0.05) * prog_29_dual(x0, c(1.2), (x2.powi(2) + c(0.5)).recip().cos() * c(2.0), v, 1, margin).cos();
+                } else {
+                    let x1 = -s1;
+                    let v6 = (x1 / (x1 * x1 + c(1.0))).tanh().exp();
+                    s1 *= c(0.75);
+                    s1 += c(0.02) * v6.sin();
+                }
+            } else {
+                s1 = s1.mul_add(c(0.5), d_log(s1 * s1 + c(1.0), v[n % 4] * v[n % 4] + c(2.0)).sin() * c(0.1));
+                match i % 3 {
+                    0 | 2 => {
+                        acc3 += c(0.25) * (s0 + s2).cos();
+                        break;
+                    }
+                    _ => {
+                        acc3 += (s1 * v[i % 4]).cos() * c(0.25);
+                        s2 = (s2 * c(0.6) + ((x1 * x1 + c(1.0)).log10().powi(2) + c(0.5)).sqrt() * c(0.75)).sin();
+                    }
+                }
+                s0 = c(0.75) * s0 + c(1.0) * (d_to_degrees(fi) * c(0.02)).sin();
+                if lt(d_log((x0.cos() * c(0.9)).asin().powi(2) + c(1.0), d_min(v[0], s1, margin).powi(2) + c(2.0)), c(0.5), margin) {
+                    continue;
+                }
+            }
+            s2 = s2.mul_add(c(0.8), s2.tanh() * c(0.2));
+            if lt(v[n % 4].mul_add(v[n % 4], x0), -c(1.0), margin) {
+                m4 += 1;
+            }
+            acc3 -= c(0.1) * v5.tanh();
+        }
+        let c7 = c(m4 as f64);
+        if m4 == 1 && le(v[(m4 + n) % 4].cos().exp(), -c(1.0), margin) {
+            return x1 + (c7 * c7 + c(1.0)).recip();
+        }
+        let mut k8 = 0;
+        let v9 = loop {
+            k8 += 1;
+            acc3 += v[k8 % 4].cos().exp().tanh() * c(0.4);
+            acc3 += x2.sin() * c(0.4);
+            if k8 >= 5 {
+                break (s0.cos() * c(0.9)).atanh() + c(0.65);
+            }
+        };
+        match k8 {
+            0 | 2 => {
+                s0 = (s0 * c(0.6) + (c7 * c7 + c(0.5)).powf(0.3) * c(1.0)).tanh();
+                let v10 = prog_29_dual(s0, c(0.5), x1, v, 5, margin);
+                s0 *= c(0.8);
+                s0 += c(0.005) * v10.tanh();
+            }
+            g if g > 3 => {
+                let v11: Dual64 = s0;
+                s1 = c(0.5) * s1 + c(0.1) * v11;
+            }
+            _ => {
+                s2 = s2 * c(0.8) + s2.tanh() * c(0.02);
+                acc3 += d_to_radians(c7);
+            }
+        }
+        let v13 = if !(k8 == 1) {
+            let v12 = prog_29_dual(c(0.5), ((x1.powi(2) + c(0.5)).ln().tanh() * c(0.9)).acos().cos(), x1, v, n, margin);
+            (v[k8 % 4].powi(2) + c(1.0)).log(3.0) + v12.cos()
+        } else {
+            d_clamp(s1, c7.tanh() - c(1.5), c7.tanh() + c(1.5), margin).powi(2).ln_1p()
+        };
+        s0 * c(1.5) + s1.sin() + s2.cos() - acc3.sin() - c7.cos() + v9.cos() + v13 * c(0.5)
+    }
+
+    pub fn prog_52_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_28_dual(x0, x2, c(0.75), v, n, margin).cos() * c(2.0);
+        let mut s1 = (v[0] + c(2.5)).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        'l0: for t in v {
+            s0 = (s0 * c(0.5) + (s1 - s0).sin() * c(0.25)).sin();
+            s0 = (s0 * c(0.75) + (t.sin() * c(1.5)).sinh() * c(0.05)).sin();
+            for j in 0..5 {
+                let fj = c(j as f64);
+                if ge(s1.cos(), x1, margin) {
+                    s1 = c(0.5) * s1 + c(0.25) * (x0 + s1).cos();
+                    break 'l0;
+                }
+                s0 = (s0 * c(0.6) + fj.tanh().exp_m1() * c(1.0)).tanh();
+                acc2 += (x0 * s1 * x1).cos() * c(0.1);
+            }
+        }
+        if n % 2 == 0 && le(d_clamp((x1 * x1 + c(1.0)).log2(), x1.tanh() - c(1.5), x1.cos().tanh() + c(1.5), margin), -c(1.0), margin) {
+            s1 *= c(0.6);
+            s1 += c(0.2) * (x0.powi(2) + c(0.5)).recip().cos();
+        } else {
+            s1 = s1 * c(0.6) + (x0 - x1).asinh().tanh() * c(0.2);
+            let v3 = d_copysign(c(0.5_f64), s0, margin);
+            acc2 += v3;
+        }
+        'l2: for &t in v.iter() {
+            acc2 -= (v[2] * v[2] + c(0.5)).sqrt().cos() * c(0.5);
+            let mut k4 = 0;
+            while k4 < n + 1 && lt((s1.sin() * c(2.0)).sinh(), (t * t + c(1.0)).powi(-3), margin) {
+                k4 += 1;
+                let v5 = (v[n % 4].powi(2) + c(0.5)).recip().cos().exp_m1();
+                if lt(((t * v5).powi(2) + c(1.0)).ln(), s1.sin(), margin) || n == 3 {
+                    let v6: Dual64 = d_hypot(x2.asinh(), s0, margin);
+                    acc2 += v[k4 % 4].cos().sin() * c(0.05);
+                    s0 = c(0.5) * s0 + c(0.25) * v6.cos();
+                } else if ge(s1, v[1].sin().exp2(), margin) || k4 == 6 {
+                    acc2 -= (v5 + x2).sin().tanh() * c(0.05);
+                    if le((t * t + c(0.5)).recip() / ((x1.cos() * c(0.9)).acos().sin() + c(2.0)), -c(0.5), margin) {
+                        let v7 = d_to_degrees(v[k4 % 4]) * c(0.01);
+                        acc2 += (d_clamp(v7, -c(1.5), c(1.5), margin) + v[k4 % 4]).cos() * c(0.05);
+                    } else if ge((x2.tanh().exp().powi(2) + c(1.0)).log10(), x2, margin) {
+                        s1 = (s1 * c(0.75) + s0 * c(0.25)).sin();
+                        acc2 += c(0.05) * (x1 - c(0.25)).sin();
+                    } else {
+                        acc2 += c(0.05) * (c(SCALE) + s0).tanh();
+                        acc2 -= c(0.05) * (v5 * v5).tanh();
+                    }
+                }
+                if gt(t.cos().exp(), v5 / c(4.0), margin) || k4 % 3 == 1 {
+                    break 'l2;
+                }
+                acc2 += d_atan2(c(0.5_f64), v[k4 % 4]).tanh() * c(0.05);
+            }
+            if k4 % 2 == 0 && ge(t.atan(), s0 * s0, margin) {
+                s0 = (s0 * c(0.6) + s0 * c(0.4)).tanh();
+                if le(s1.tanh().exp(), (x1 * x1).ln_1p(), margin) {
+                    continue;
+                }
+                let v8 = v[2] * x0;
+                s1 = c(0.5) * s1 + c(0.1) * v8.sin().tanh();
+            } else {
+                acc2 -= c(0.5) * v[0].sin().exp_m1().sin();
+                if gt((x2 * x2 + c(1.0)).log(3.0), -c(0.25), margin) {
+                    break;
+                }
+            }
+        }
+        for &t in v.iter() {
+            let v9 = (t * t).ln_1p();
+            let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| x2.tanh() + p.tanh() + q.cos()).sum::<Dual64>();
+            s1 = (s1 * c(0.5) + (x1.atan() - v9.tanh().exp_m1()) * c(0.1)).sin();
+            s1 = (s1 * c(0.5) + v10.cos() * c(0.02)).sin();
+        }
+        let v11 = x2.cos();
+        let v12 = v.iter().fold(acc2.tanh(), |r, &p| r * c(0.5) + c(0.5) * p.cos());
+        s0 + s1.sin() - v11 * c(0.25) - v12
+    }
+
+    pub fn prog_53_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.tanh();
+        let mut s1 = (x2.tanh() * c(1.2)).tan().tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        match n {
+            0 => {
+                s0 = (s0 * c(0.75) + (x1 + s0) * c(0.1)).sin();
+                acc2 += (v[n % 4].sin() * c(0.9)).asin().cos();
+                if n == 2 && lt(x0, -c(0.5), margin) {
+                    for t in v {
+                        s0 = (s0 * c(0.5) + t * c(0.5)).tanh();
+                        if gt(t / (v[n % 4].powi(2) + c(0.5)), c(1.0), margin) {
+                            return (x1 * x1 + c(1.0)).log2();
+                        }
+                    }
+                    s1 *= c(0.75);
+                    s1 -= c(0.01) * (x0 - s1).cos();
+                } else {
+                    s0 = s0.mul_add(c(0.5), d_to_radians(s0) * c(20.0) * c(0.05));
+                    s1 = (s1 * c(0.75) + s1 * acc2 * c(0.01)).sin();
+                }
+            }
+            1 => {
+                acc2 -= c(0.25) * (s0 - x0).tanh();
+            }
+            g if g > 2 => {
+                let v3 = prog_21_dual((x0 / (v[n % 4].tanh() + c(2.0))).tanh(), c(1.5), acc2, v, n, margin);
+                s1 = s1.mul_add(c(0.8), v3.cos().cos() * c(0.005));
+            }
+            _ => {
+                acc2 += (c(SCALE) + d_clamp(x0, x0.tanh() - c(1.5), x0.tanh() + c(1.5), margin)).tanh();
+                s0 = s0.mul_add(c(0.8), v[n % 4].cos().cos() * c(0.2));
+            }
+        }
+        let v7 = match n {
+            0 => {
+                let v4 = (v[n % 4].cos().exp().powi(2) + c(2.0)).acosh();
+                prog_6_dual((x0 / ((s0 * v[n % 4]).powi(2) + c(1.5))).cos(), (v4 * v4 + c(1.0)).sqrt().sin(), x0, v, n, margin)
+            }
+            2 => {
+                let v5 = (s1 * s1 + c(1.0)).recip();
+                prog_2_dual(x2, d_max(v5, x1, margin).tanh() * c(2.0), ((v[n % 4].powi(2) + c(1.0)).recip().powi(2) + c(1.0)).sqrt().tanh() * c(2.0), v, 4, margin)
+            }
+            3 => {
+                let v6 = v[1].powi(3);
+                (v6 * v6 + c(2.0)).sqrt()
+            }
+            _ => s0.powi(3),
+        };
+        let v8 = v.iter().map(|&p| c(1.0) + c(0.1) * p.mul_add(x0, s0).sin()).product::<Dual64>();
+        'l1: for i in 0..v.len() {
+            let fi = c(i as f64);
+            s0 = (s0 * c(0.5) + x2 / (v[0].powi(2) + c(0.5)) * c(0.05)).tanh();
+            for &u in v.iter() {
+                acc2 += c(0.1) * (s1 * s1 + c(1.0)).recip();
+                s0 = s0 * c(0.5) + ((x0.sin() * c(0.9)).acos().tanh() * c(1.2)).tan().sin() * c(0.02);
+                if n == 2 && le(d_to_radians(x1) * c(20.0), -c(0.5), margin) {
+                    acc2 += c(0.1) * x0.cos();
+                    continue 'l1;
+                }
+                s0 *= c(0.6);
+                s0 += c(0.4) * u.sin().cos();
+            }
+            acc2 += (fi.asinh().tanh() * c(2.0)).cosh().sin() * c(0.5);
+            acc2 -= c(0.5) * (v7 + d_atan2(v[i], v8.powi(2) + c(0.5))).sin();
+        }
+        let mut k9 = 0;
+        while k9 < 5 && gt(s0 + v8, v7 - v[k9 % 4], margin) {
+            k9 += 1;
+            match k9 % 3 {
+                0 => {
+                    acc2 += x1.cos().cosh().tanh() * c(0.4);
+                    if n < 4 {
+                        s1 = (s1 * c(0.75) + v8.powi(2) * c(0.05)).tanh();
+                        continue;
+                    }
+                    acc2 -= x1.cos() * c(0.4);
+                }
+                1 => {
+                    for &u in v.iter() {
+                        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| ((p * v[n % 4]).powi(2) + c(1.0)).log(2.0) + q.tanh()).sum::<Dual64>();
+                        if le((x1 * x1 + c(1.0)).recip(), -c(0.5), margin) {
+                            acc2 += c(0.1) * (v10.powi(2) + c(2.0)).ln().sin();
+                            s0 = (s0 * c(0.75) + (v8 - s0) * c(0.1)).sin();
+                        } else {
+                            s0 = s0.mul_add(c(0.5), u.powi(2).sin() * c(0.1));
+                            if gt((v[1].cos().sin() * c(0.9)).asin(), v10, margin) {
+                                acc2 += c(0.1) * (d_to_degrees((u.cos() * c(1.5)).sinh()) * c(0.02)).cos();
+                                break;
+                            }
+                            let v11 = (s1 - c(1.5)) / (v8.powi(2) + c(1.0));
+                            s1 = (s1 * c(0.5) + v11.sin() * c(0.1)).sin();
+                        }
+                        s0 = s0 * c(0.6) + (s0 * s0 + c(2.0)).acosh().cos() * c(0.25);
+                        acc2 += u.sin() * c(0.1);
+                    }
+                }
+                2 => {
+                    acc2 += d_log(c(3.0_f64), v8.asinh().powi(2) + c(2.0)).cos() * c(0.4);
+                    if lt(v7 - v[3], c(0.0), margin) {
+                        break;
+                    }
+                    s0 = s0 * c(0.5) + s0.mul_add(x0, s0).mul_add(s0 / (x0 * x0 + c(1.5)), (s0.tanh() * c(1.5)).cosh()).tanh() * c(0.05);
+                }
+                _ => {
+                    s1 = (s1 * c(0.6) + ((s1.cos() * c(0.9)).asin().cos() * c(1.2)).tan() * c(0.02)).tanh();
+                }
+            }
+            let v12 = x2 + c(0.35);
+            acc2 += c(0.4) * ((x0 + v[k9 % 4]).sin() * c(1.5)).cosh().sin();
+            s0 *= c(0.5);
+            s0 -= c(0.5) * v12.tanh().tanh();
+        }
+        s0.sin() - s1 * c(0.5) + acc2.cos() + v7.sin() - v8 - v[2] * v[k9 % 4]
+    }
+
+    pub fn prog_54_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 * x2 + c(1.0)).log(2.0).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut m2 = 0;
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            for j in 0..6 {
+                let fj = c(j as f64);
+                match j {
+                    0 => {
+                        acc1 -= (v[1] + v[j % 4]).sin() * c(0.05);
+                    }
+                    1 | 3 => {
+                        s0 = (s0 * c(0.8) + (x0.cos() * c(0.9)).atanh() * c(0.02)).sin();
+                        if le(((v[n % 4] - fi).sin() * c(0.9)).atanh(), c(0.5), margin) {
+                            acc1 -= c(0.05) * (v[0] / (v[0] * v[0] + c(1.5))).tanh();
+                            s0 = s0 * c(0.5) + (x1.mul_add(v[m2 % 4], x1).powi(2) + c(1.0)).log10().tanh() * c(0.2);
+                        } else if lt((x2.cos() + c(2.0)).cbrt().sin().exp2(), x1 * c(core::f64::consts::FRAC_1_SQRT_2), margin) && j + m2 < 26 {
+                            s0 *= c(0.5);
+                            s0 -= c(0.5) * (s0 * s0 + c(1.0)).log(3.0).sin();
+                            s0 = s0.mul_add(c(0.5), (s0.powi(2) + c(1.0)).ln().tanh() * c(0.5));
+                        } else {
+                            let v3 = x0.sin() / ((d_to_degrees(fj) * c(0.02)).powi(2) + c(1.5));
+                            s0 = s0.mul_add(c(0.5), d_copysign(d_abs(x1, margin), x0, margin).tanh() * c(0.5));
+                            s0 = (s0 * c(0.5) + v3 * c(0.75)).sin();
+                        }
+                    }
+                    4 => {
+                        let x1 = x1 + x0;
+                        s0 = (s0 * c(0.75) + x1.sin() * c(0.1)).sin();
+                    }
+                    _ => {
+                        s0 = s0 * c(0.8) + ((fi - v[m2 % 4]).tanh() * c(0.5)).ln_1p() * c(0.2);
+                        let v4 = d_atan2((-x2).powi(2) + c(1.0), x1);
+                        acc1 -= c(0.05) * v4.cos().tanh();
+                    }
+                }
+                if lt(s0.tanh().exp_m1().powi(2), v[(j + i) % 4], margin) {
+                    break;
+                }
+                match j % 3 {
+                    0 => {
+                        continue;
+                    }
+                    1 => {
+                        acc1 += (x1.tanh() * c(2.0)).sinh().sin() * c(0.05);
+                        let v5 = (s0.powi(2) + c(0.5)).recip();
+                        acc1 += v5.cos() * c(0.05);
+                    }
+                    2 => {
+                        let v6 = x1 * s0;
+                        acc1 += v6.cos().tanh() * c(0.05);
+                    }
+                    _ => {
+                        s0 = s0.mul_add(c(0.75), d_log(x1.powi(2) + c(1.0), x0 * x0 + c(2.0)).cos() * c(0.05));
+                        let v7 = d_atan2(v[(j + m2) % 4].powi(2) + c(1.0), (x0.tanh() * c(2.0)).cosh());
+                        s0 = (s0 * c(0.8) + v7.tanh() * c(0.02)).sin();
+                    }
+                }
+                s0 = s0.mul_add(c(0.75), x2.sin() * c(0.25));
+            }
+            if lt(s0.mul_add(x0, x2), c(1.0), margin) {
+                let v8 = (v[3 - i].tanh() * c(0.9)).atanh();
+                s0 = s0 * c(0.75) + v8.tanh().cos() * c(0.05);
+            } else if le(x2 + fi, -c(1.0), margin) {
+                s0 *= c(0.75);
+                s0 += c(0.05) * (x0 * x2).cos();
+            } else {
+                let v9: Dual64 = (x1 * x1 + c(1.0)).log2();
+                s0 = c(0.75) * s0 + c(0.1) * v9.cos().sin();
+            }
+            let v10 = prog_29_dual((c(SCALE) + fi).tanh() * c(2.0), c(0.5), v[n % 4].powi(3).sin(), v, i, margin);
+            s0 *= c(0.5);
+            s0 += c(0.05) * s0.mul_add((x1.powi(2) + c(1.0)).log2(), x2).tanh();
+            if le(prog_0_dual(v[3].asinh().sin() * c(2.0), x0.sin().exp_m1().cos(), x0, v, n, margin), c(0.5), margin) {
+                m2 += 1;
+            }
+            s0 = (s0 * c(0.5) + v10.sin() * c(0.005)).sin();
+        }
+        match m2 {
+            1 => {
+                s0 = (s0 * c(0.8) + (d_atan2(c(2.0_f64), s0).cos() * c(1.2)).tan() * c(0.02)).tanh();
+            }
+            2 | 4 => {
+                let v11: Dual64 = prog_30_dual(s0, x1, x2, v, 5, margin);
+                acc1 -= c(0.02) * prog_29_dual(s0, d_to_radians(-x1).sin(), ((x0 * x0 + c(1.5)).acosh().powi(2) + c(0.5)).ln().sin(), v, m2, margin).sin();
+                s0 = (s0 * c(0.75) + v11.sin() * c(0.005)).tanh();
+            }
+            5 => {
+                acc1 += d_atan2(x1.powi(2) + c(1.0), x1).tanh();
+            }
+            _ => {
+                for i in 1..n {
+                    let v12 = v.iter().fold(x1, |r, &p| r * c(0.75) + c(0.25) * (-p).tanh());
+                    let v13 = if le(((v12 * v12 + c(1.5)).acosh().powi(2) + c(2.0)).sqrt(), -c(1.0), margin) {
+                        -x1
+                    } else {
+                        s0 *= c(0.5);
+                        s0 -= c(0.2) * (s0.cos() * c(0.9)).acos().tanh();
+                        (v[i % 4].powi(2) + c(2.0)).ln()
+                    };
+                    if ge((x2.sin() * c(0.9)).acos(), v13.powi(3), margin) {
+                        let v14 = v[m2 % 4] - v12;
+                        s0 = (s0 * c(0.5) + v14.tanh() * c(0.1)).tanh();
+                    } else if gt(x1.cos(), (v[i % 4] * v[i % 4] + c(2.0)).sqrt(), margin) {
+                        let v15 = (s0 * s0 + c(1.0)).sqrt();
+                        acc1 += v15.tanh().sin() * c(0.4);
+                    }
+                    s0 = (s0 * c(0.5) + (x0 + s0) * c(0.25)).tanh();
+                }
+                let v16 = d_atan2(c(1.5_f64), x1 / c(2.0));
+                acc1 += v16.tanh();
+            }
+        }
+        let v17 = v.iter().copied().map(|p| x2 + p.cos()).sum::<Dual64>();
+        s0 = s0.mul_add(c(0.5), d_abs(s0, margin).cos() * c(0.2));
+        let v18 = v.iter().map(|&p| x1 + d_copysign(c(3.0_f64), v17, margin) + p.sin()).sum::<Dual64>();
+        s0.cos() + acc1.cos() - v18.cos()
+    }
+
+    pub fn prog_55_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 * x0 + c(1.0)).sqrt().tanh() * c(2.0);
+        let mut s1 = d_max(x0, x1, margin);
+        let mut s2 = (x2 + s0).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        for (i, &t) in v.iter().enumerate() {
+            s2 = s2.mul_add(c(0.5), (v[3 - i] * x2).tanh().cos() * c(0.1));
+            acc3 += ((s1.cos() * c(0.9)).acos() + (t - v[0])).sin() * c(0.5);
+        }
+        'l1: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            s2 = s2 * c(0.6) + s2.cos() * c(0.4);
+            let mut k4 = 0;
+            while k4 < 3 && ge((s0.cos().powi(2) + c(0.5)).recip(), x0.cos(), margin) {
+                k4 += 1;
+                let v5 = fi - s2;
+                if le(v[k4] + (t.powi(2) + c(0.5)).recip(), -c(0.5), margin) && k4 > 2 {
+                    continue 'l1;
+                }
+                s0 = s0 * c(0.8) + (x2.sin().powi(2) + c(1.0)).ln() * c(0.2);
+                s1 *= c(0.6);
+                s1 += c(0.4) * v5.cos().cos();
+            }
+            acc3 -= c(0.5) * (s0 * s0 + c(2.0)).ln().cos();
+            acc3 += c(0.5) * t.cos().tanh();
+        }
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            for _ in (1..=4).step_by(2) {
+                acc3 -= x1.asinh().sin() * c(0.2);
+                s1 = s1.mul_add(c(0.75), s1.tanh() * c(0.25));
+                if ge((v[3] * v[3] + c(0.5)).ln().cos().exp2(), c(1.0), margin) {
+                    s1 = (s1 * c(0.75) + d_to_degrees(x1) * c(0.02) * c(0.2)).sin();
+                } else if ge((s0 * s0).ln_1p(), s0, margin) {
+                    let v7: Dual64 = prog_29_dual(((s2 * s2 + c(1.0)).log10() - c(2.5)).cos() * c(2.0), x2, s2, v, 1, margin);
+                    s0 = c(0.6) * s0 + c(0.02) * v7.sin().sin();
+                } else {
+                    let v8: Dual64 = (s0 * s0 + c(0.5)).powf(0.5);
+                    acc3 += c(0.2) * v8.tanh().tanh();
+                }
+            }
+            if le(prog_29_dual(x2, (x1 + s2).sin(), v[n % 4].cos(), v, 5, margin), c(1.0), margin) && n < 3 {
+                break;
+            }
+            acc3 += c(0.4) * v[k6 % 4].mul_add(s1, s0).cos();
+            if k6 >= 5 || gt(x1.cos(), -c(0.5), margin) {
+                break;
+            }
+        }
+        let v9: Dual64 = d_to_degrees(x1) * c(0.02);
+        v[3].cos() - s0 * c(1.5) + s1 * c(1.5) + s2.cos() + acc3.sin() + v9
+    }
+
+    pub fn prog_56_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0.cos() * c(1.2)).tan() / ((d_to_degrees(v[n % 4]) * c(0.01)).powi(2) + c(1.5));
+        let mut s1 = (x2.powi(3).powi(2) + c(0.5)).sqrt().cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = if gt((x2.sin() * c(2.0)).sinh(), c(1.0), margin) {
+            let x0 = (x1.cos() * c(0.5)).ln_1p().powi(2).ln_1p();
+            (x0 * x0 + c(1.5)).acosh()
+        } else {
+            d_atan2((x2 - x1).powi(2) + c(1.0), x1)
+        };
+        let v4 = v.iter().map(|&p| acc2 + x1 + p.tanh()).sum::<Dual64>();
+        let v5 = if !(n % 3 == 1 && lt((x0.powi(2) + c(0.5)).recip(), c(0.5), margin)) {
+            (acc2.powi(2) + c(1.0)).cbrt()
+        } else {
+            -v3
+        };
+        let mut k6 = 0;
+        'l0: loop {
+            k6 += 1;
+            let v8 = match n {
+                0 | 2 => {
+                    s0 = (s0 * c(0.6) + v[k6 % 4] * c(0.4)).tanh();
+                    (v[k6 % 4] * v[k6 % 4]).ln_1p() * x0
+                }
+                4..=5 => {
+                    acc2 += ((v3 + c(0.5)).powi(2) + c(1.0)).ln().tanh() * c(0.4);
+                    v4.sin()
+                }
+                6 => {
+                    let v7 = ((x1.sin() * c(0.5)).ln_1p().tanh() * c(1.5)).sinh();
+                    s0 = s0.mul_add(c(0.8), (s0 * s0).cos() * c(0.05));
+                    v7.sin()
+                }
+                _ => (v5.tanh() + c(2.0)).cbrt(),
+            };
+            let v9 = v.iter().fold(v5.tanh(), |r, &p| r * c(0.5) + c(0.1) * ((v3.tanh() * c(0.9)).asin() + p.cos()).tanh());
+            for (j, &u) in v.iter().enumerate() {
+                let fj = c(j as f64);
+                if le(d_to_degrees(s0) * c(0.01), v8, margin) {
+                    break 'l0;
+                }
+                if le(v9.cos(), -c(0.25), margin) {
+                    s0 = (s0 * c(0.75) + (u - v4) * c(0.1)).tanh();
+                } else if le(s1 / (v8.tanh().powi(2) + c(1.0)), u / (u.tanh() + c(2.0)), margin) {
+                    let v10 = v4.tanh().powi(3);
+                    acc2 += c(0.1) * v10.cos();
+                } else {
+                    s0 = (s0 * c(0.5) + (v[j] - s0) * c(0.25)).tanh();
+                    acc2 += c(0.1) * ((v4.powi(2) + c(1.0)).recip() * d_log(fj * fj + c(1.0), v[j].powi(2) + c(2.0))).cos();
+                    if gt((v[k6 % 4].tanh() * c(0.5)).ln_1p(), v3, margin) {
+                        break;
+                    }
+                }
+                s1 = (s1 * c(0.6) + d_max(s1, (s1.cos() * c(1.2)).tan(), margin) * c(0.02)).tanh();
+            }
+            acc2 += v[(k6 + n) % 4].tanh() * c(0.4);
+            if k6 >= 5 {
+                break;
+            }
+            acc2 += (v8.sin() + v9).tanh() * c(0.4);
+        }
+        s0 - s1.tanh() - acc2.cos() + v3 + v4.tanh() + v5 * c(1.5)
+    }
+
+    pub fn prog_57_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_8_dual(c(1.5), c(2.0), v[n % 4].sin().cosh().tanh().sin(), v, n, margin).tanh() * c(2.0);
+        let mut s1 = d_abs(x2, margin);
+        let mut s2: Dual64 = (x2.tanh() * d_hypot(x1, v[n % 4], margin)).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4: Dual64 = prog_30_dual((acc3 - x0).sin() * c(2.0), x0.sin().sin(), (acc3.powi(2).powi(2) + c(1.0)).sqrt().cos() * c(2.0), v, n, margin);
+        let v5: Dual64 = (x1 * x1 + c(1.0)).recip();
+        let mut k6 = 0;
+        while k6 < 5 {
+            k6 += 1;
+            s1 = c(0.8) * s1 + c(0.05) * (s1 * s1).cos();
+            match k6 % 3 {
+                0 | 2 => {
+                    s1 = (s1 * c(0.75) + d_min(v5, s1, margin) * c(0.25)).sin();
+                    s2 = (s2 * c(0.75) + (s1 * s1 + c(0.5)).recip() * c(0.1)).sin();
+                }
+                _ => {
+                    s0 = s0.mul_add(c(0.75), (v4.cos() + v5.sin().exp2()).cos() * c(0.1));
+                    let v7: Dual64 = prog_29_dual(c(0.25), c(2.0), (s2.sin() + c(2.0)).cbrt().tanh() * c(2.0), v, k6, margin);
+                    s2 = (s2 * c(0.6) + v7.sin() * c(0.02)).sin();
+                }
+            }
+        }
+        let mut k8 = 0;
+        while k8 < n {
+            k8 += 1;
+            s2 = (s2 * c(0.8) + (s2 + x1) * c(0.1)).tanh();
+            acc3 += v4.powi(2).sin() * c(0.25);
+            if gt((v4 * v4 + c(1.0)).cbrt(), d_clamp(x0, v5.cos() - c(1.5), v5.sin() + c(1.5), margin), margin) {
+                s1 = c(0.6) * s1 + c(0.4) * (v[k6 % 4].powi(2) + c(1.0)).ln().sin();
+                let v4: Dual64 = v4;
+                s0 = c(0.6) * s0 + c(0.4) * v4.tanh();
+            } else if lt(c(1.5) - v4, -c(0.5), margin) {
+                let v9 = x2.atan();
+                s1 = c(0.75) * s1 + c(0.25) * v9.tanh().tanh();
+            }
+        }
+        s0 * c(0.5) - s1 * c(0.5) + s2 + acc3 * c(0.5) - v4.tanh() + v5
+    }
+
+    pub fn prog_58_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_22_dual(x2, c(1.5), x1.tanh().tanh(), v, n, margin).sin() * c(2.0);
+        let mut s1: Dual64 = prog_0_dual(s0, (x0 / (x0 * x0 + c(1.0))).cos().exp_m1().cos() * c(2.0), x0.sin().exp_m1().tanh() * c(2.0), v, n, margin).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        if ge((v[n % 4] * v[n % 4] + c(1.5)).acosh().cos().exp(), c(1.0), margin) {
+            acc2 += (acc2 + x0 - (v[2].powi(2) + c(2.0)).acosh()).tanh();
+        } else if gt(c(SCALE) + v[n % 4], s0, margin) {
+            let v3: Dual64 = prog_29_dual(x0, acc2.cos().exp2().tanh(), (v[n % 4].sin() * c(1.5)).sinh().tanh(), v, n, margin);
+            acc2 -= v3.cos() * c(0.02);
+        } else {
+            s0 *= c(0.8);
+            s0 -= c(0.01) * (acc2.tanh() * c(0.9)).acos().cos();
+            if lt(x2.atan(), c(1.0), margin) {
+                let v4: Dual64 = v[1] / (v[n % 4] * v[n % 4] + c(0.5));
+                s1 = s1.mul_add(c(0.8), (d_clamp(v[3], -c(0.5), c(1.0), margin).tanh() * c(0.5)).ln_1p() * c(0.2));
+                acc2 += c(0.5) * v4.sin();
+            }
+            s1 = s1 * c(0.5) + acc2.asinh().tanh() * c(0.05);
+        }
+        let mut m5 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            if gt(v[1].tanh(), -c(0.5), margin) {
+                m5 += 1;
+            }
+            s1 = (s1 * c(0.75) + (s1 * s1 + c(1.0)).powi(-2) * c(0.05)).sin();
+            if ge((t * t + c(1.0)).sqrt(), c(1.0), margin) || i == 1 {
+                let v6: Dual64 = d_clamp((x1.tanh() * c(1.2)).tan(), d_atan2(s0.powi(2) + c(1.0), t).tanh() - c(1.5), (fi / (s1.sin() + c(2.0))).tanh() + c(1.5), margin);
+                s0 = (s0 * c(0.6) + v6.cos() * c(0.02)).sin();
+            } else {
+                acc2 += v[(i + n) % 4].cos().exp2().sin() * c(0.5);
+                if ge(v[n % 4] + v[0], c(1.0), margin) && n > 2 {
+                    continue;
+                }
+                s0 = s0 * c(0.6) + (v[i].cos() * c(1.2)).tan().cos() * c(0.02);
+            }
+            s0 = s0.mul_add(c(0.75), (s0 * s0 + c(1.0)).recip() * c(0.25));
+        }
+        match m5 {
+            0 => {
+                s1 = c(0.6) * s1 + c(0.02) * ((acc2 * acc2 + c(2.0)).sqrt().powi(2) + c(1.0)).log2().cos();
+            }
+            g if g > 1 => {
+                s0 *= c(0.75);
+                s0 += c(0.05) * d_log(v[0].powi(2) + c(1.0), v[n % 4] * v[n % 4] + c(2.0)).tanh();
+                let v7 = prog_30_dual(s1, x2, (x1.sin().exp_m1().powi(2) + c(1.5)).acosh().tanh(), v, 3, margin);
+                s0 = c(0.5) * s0 + c(0.005) * v7.sin();
+            }
+            _ => {
+                s1 = (s1 * c(0.8) + d_min(x1, x0, margin) * c(0.2)).tanh();
+            }
+        }
+        let v8 = prog_6_dual(s0, ((x2.powi(2) + c(1.0)).log10() - acc2).cos(), d_atan2(c(2.0_f64), x2).sin() * c(2.0), v, 1, margin);
+        for &t in v.iter() {
+            if gt(v[m5 % 4], x0, margin) {
+                let v9: Dual64 = prog_29_dual((t.powi(2) + c(1.0)).cbrt().sin().sin(), x0, x2, v, m5, margin);
+                s0 = (s0 * c(0.8) + v9.tanh() * c(0.005)).sin();
+            } else if ge((s0.cos() * c(0.9)).atanh().tanh().exp(), x2, margin) {
+                let v8: Dual64 = (s1 * x1).sin();
+                s0 = (s0 * c(0.8) + (t.tanh() * c(0.5)).ln_1p().cos().exp() * c(0.05)).tanh();
+                s1 = (s1 * c(0.6) + v8.cos() * c(0.1)).sin();
+            } else {
+                s1 = s1 * c(0.8) + d_clamp(x1.tanh(), t.cos().exp2().tanh() - c(1.5), d_min(t, s0, margin).sin() + c(1.5), margin).cos() * c(0.1);
+                if !(m5 > 1 && gt(d_hypot(v[1], x0, margin), c(0.0), margin)) {
+                    let v10 = s0.tanh().cosh();
+                    s0 = c(0.8) * s0 + c(0.1) * (s1 + v8).cos();
+                    acc2 += v10.cos() * c(0.5);
+                } else if ge(prog_29_dual(c(1.5), v8.cos().tanh() * c(2.0), c(1.2), v, n, margin), -c(1.0), margin) {
+                    let v11 = (s1.cos() * c(1.2)).tan();
+                    s0 = s0.mul_add(c(0.75), (s0 * s0 + c(1.0)).powi(-1) * c(0.1));
+                    if le(v11.asinh().atan(), c(1.0), margin) {
+                        continue;
+                    }
+                } else {
+                    let v12: Dual64 = x1.tanh().atan();
+                    s0 = s0.mul_add(c(0.75), (s0.powi(2) + c(1.5)).acosh().cos() * c(0.1));
+                    s0 = s0 * c(0.75) + v12.cos().tanh() * c(0.25);
+                }
+                let v13 = (t * t + c(1.0)).log(10.0);
+                acc2 -= v13.cos() * c(0.5);
+            }
+            acc2 -= c(0.5) * (s1 + v8).sin();
+        }
+        let v14 = v.iter().map(|&p| (v[2].sin() * c(0.9)).asin() - p.cos().exp_m1()).sum::<Dual64>();
+        let v16 = if n % 2 == 0 {
+            let v15 = acc2;
+            v15.sin()
+        } else if m5 % 3 == 1 {
+            v[2].sin()
+        } else {
+            x0.tanh().exp()
+        };
+        s0.tanh() + s1 * c(0.5) - acc2.tanh() + v8.sin() - v14.tanh() - v16.sin() - v[3].cos()
+    }
+
+    pub fn prog_59_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = prog_30_dual(x1, x0.cos() * c(2.0), c(1.2), v, n, margin).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        if n > 5 && gt(d_powf(x2 * x2 + c(1.0), x1.sin()), v[1], margin) {
+            return (x2.cos().exp().cos() * c(0.9)).asin();
+        }
+        match n {
+            0 => {
+                let v2 = x0.sin();
+                s0 = (s0 * c(0.8) + v2.asinh() * c(0.2)).sin();
+            }
+            2 => {
+                s0 = s0 * c(0.5) + (acc1 * acc1 + c(1.5)).acosh() * c(1.0);
+            }
+            3 => {
+                acc1 -= (x2 + (v[n % 4] + acc1)).tanh();
+            }
+            _ => {
+                let v3 = d_to_radians((v[1].powi(2) + c(1.0)).powi(-1)) * c(50.0);
+                for i in 0..n {
+                    let fi = c(i as f64);
+                    for _ in 0..i {
+                        let v4 = ((v3 * v3).tanh() * c(0.9)).atanh();
+                        let v5 = v4;
+                        acc1 += c(0.05) * (fi * fi + c(1.0)).powi(-2);
+                        acc1 -= c(0.05) * v5.sin().cos();
+                    }
+                    s0 = (s0 * c(0.5) + (x2.asinh().powi(2) + c(1.0)).recip() * c(0.75)).tanh();
+                }
+                acc1 -= v3.sin();
+            }
+        }
+        'l2: for i in (0..4).rev() {
+            let fi = c(i as f64);
+            let v6 = prog_30_dual(c(0.5), x2, (v[1] * c(0.8)).cos() * c(2.0), v, 1, margin);
+            for &u in v.iter() {
+                if n % 3 == 1 {
+                    s0 *= c(0.6);
+                    s0 += c(0.4) * (u - c(0.65)).tanh();
+                    break;
+                }
+                if le(v[0].atan(), c(1.0), margin) {
+                    return u.cos() - (u.sin() * c(0.9)).asin();
+                }
+                acc1 += (c(1.2) - fi).tanh() * c(0.1);
+                s0 = (s0 * c(0.6) + u.sin() * c(0.4)).tanh();
+            }
+            s0 = c(0.8) * s0 + c(0.2) * x1.sin();
+            let mut k7 = 0;
+            while k7 < n + 1 {
+                k7 += 1;
+                if lt(v6, s0, margin) {
+                    break 'l2;
+                }
+                s0 *= c(0.5);
+                s0 += c(0.05) * d_log((s0 * s0 + c(1.5)).acosh().powi(2) + c(1.0), (s0 + x1).powi(2) + c(2.0)).sin();
+            }
+            acc1 += v6.tanh().sin() * c(0.1);
+        }
+        let a8 = [x2.tanh().exp_m1().tanh(), (x1.powi(2) + c(1.0)).powi(-1), prog_6_dual((d_hypot(c(1.5_f64), x1, margin).cos() * c(2.0)).cosh().tanh(), s0, x1, v, n, margin), x2];
+        let v9: Dual64 = prog_0_dual(x0, (-v[n % 4].cos().exp()).sin(), x2, v, 6, margin);
+        'l5: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            s0 *= c(0.6);
+            s0 += c(0.05) * (x1.sin() * c(0.9)).asin().cos().exp_m1().tanh();
+            for j in 0..i {
+                let fj = c(j as f64);
+                match i {
+                    0 | 2 => {
+                        s0 = c(0.5) * s0 + c(1.0) * d_atan2(c(2.0_f64), t).cos();
+                        continue 'l5;
+                    }
+                    3 => {
+                        acc1 -= (fj / (a8[1].sin() + c(2.0))).cos() * c(0.1);
+                        if gt((t * t + c(1.0)).sqrt(), -c(0.5), margin) {
+                            break;
+                        }
+                    }
+                    _ => {
+                        let v10 = (d_to_degrees(fj) * c(0.01)).cos();
+                        acc1 += c(0.1) * v10.cos();
+                    }
+                }
+                if le(t - v9, fj, margin) {
+                    s0 = s0 * c(0.6) + (c(SCALE) + s0).cos() * c(0.4);
+                } else {
+                    s0 *= c(0.8);
+                    s0 += c(0.1) * (d_hypot(fi, s0, margin) - x2).tanh();
+                }
+                s0 = (s0 * c(0.5) + (-a8[3 - i]) * c(0.5)).tanh();
+            }
+            acc1 -= c(0.5) * ((t * t + c(1.0)).recip() + (a8[3] + c(0.3))).sin();
+            let v11: Dual64 = prog_29_dual(x0.sin(), (d_copysign(x0, v9, margin).sin() * c(2.0)).cosh().cos(), x2, v, n, margin);
+            s0 = c(0.5) * s0 + c(0.005) * v11.cos().sin();
+        }
+        s0.tanh() + acc1.cos() + a8[3].tanh() + v9.tanh()
+    }
+
+    pub fn prog_60_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].sin();
+        let mut s1: Dual64 = prog_2_dual((-x2).sin(), x0, (x2.sin() * c(1.5)).cosh().tanh() * c(2.0), v, n, margin).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut m3 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            if ge(prog_29_dual((x2 * s1).cos(), c(0.25), (t.powi(2) + c(1.0)).log(2.0).sin(), v, i, margin), c(1.0), margin) {
+                acc2 += (x0 * x2).tanh() * c(0.5);
+                s0 = (s0 * c(0.6) + (s0 * s0 + c(0.5)).sqrt() * c(0.4)).tanh();
+            } else if i + m3 < 24 {
+                s0 = s0.mul_add(c(0.6), (s1 - x1).tanh() * c(0.2));
+            }
+            if ge(s1, x0.tanh(), margin) {
+                m3 += 1;
+            }
+            if m3 == 9 {
+                s1 = (s1 * c(0.75) + t * c(0.65) * c(0.25)).tanh();
+                if gt(x0.mul_add(x1, x0), c(0.5), margin) {
+                    s1 = (s1 * c(0.6) + (s1.tanh().powi(2) + c(0.5)).recip() * c(0.2)).tanh();
+                    continue;
+                }
+            } else if lt(x1.sin(), v[3 - i], margin) {
+                s1 = (s1 * c(0.6) + (s1.cos() * c(1.2)).tan() * c(0.02)).sin();
+                s1 *= c(0.5);
+                s1 += c(0.05) * (s1 / (t.tanh() + c(2.0))).tanh().exp().sin();
+            } else {
+                s0 = c(0.75) * s0 + c(0.1) * (x0 / (s0.powi(2) + c(1.0))).cos();
+            }
+            s1 = c(0.5) * s1 + c(0.2) * (x2.cos() * c(0.9)).asin().tanh();
+        }
+        match m3 {
+            1..=2 => {
+                s1 = (s1 * c(0.75) + v[m3 % 4].powi(3) * c(0.02)).sin();
+                if gt(s1, -c(0.5), margin) {
+                    s0 = (s0 * c(0.8) + x1.tanh() * c(0.2)).sin();
+                } else {
+                    acc2 -= x1.cos().exp().tanh();
+                }
+            }
+            4..=5 => {
+                let v4 = v[1].sin().exp_m1() * c(0.65);
+                s1 = s1 * c(0.6) + (x1 / (v4.powi(2) + c(0.5)) * v[m3 % 4].asinh()).tanh() * c(0.02);
+            }
+            6 => {
+                acc2 -= (v[n % 4].powi(2) + c(1.0)).recip();
+                if gt((x0 * x0 + c(1.0)).powi(-3), -c(0.25), margin) {
+                    let x0 = d_hypot(x1, x0, margin);
+                    s1 = (s1 * c(0.6) + x0.cos() * c(0.2)).sin();
+                } else if m3 < 4 {
+                    acc2 -= (x1 * x1 + c(0.5)).cbrt().cos();
+                } else {
+                    s0 = (s0 * c(0.8) + (x1.tanh() * c(2.0)).sinh() * c(0.02)).sin();
+                }
+                let x1 = (x1.tanh() * c(1.2)).tan();
+                s0 = c(0.6) * s0 + c(0.02) * x1.tanh();
+            }
+            _ => {
+                s0 = s0 * c(0.8) + (acc2 + x2 + d_hypot(c(3.0_f64), x1, margin)).sin() * c(0.01);
+                for i in 0..v.len() {
+                    let fi = c(i as f64);
+                    s1 = c(0.8) * s1 + c(0.1) * (s0 / (s0.powi(2) + c(1.0))).asinh().sin();
+                    match i % 3 {
+                        1 => {
+                            let v5 = v[i] + x2;
+                            s0 = c(0.6) * s0 + c(0.2) * v5.sin();
+                        }
+                        2 => {
+                            acc2 += c(0.05) * prog_29_dual(c(0.25), x2, (v[3] - v[i]).cos() * c(2.0), v, i, margin).sin();
+                        }
+                        _ => {
+                            acc2 -= c(0.5) * (v[1].atan().powi(2) + c(0.5)).recip().cos();
+                            s0 = s0.mul_add(c(0.8), (s1 + s0).sin() * c(0.1));
+                            match i % 4 {
+                                0 => {
+                                    continue;
+                                }
+                                1 => {
+                                    let v6 = d_min(s0, s1, margin);
+                                    acc2 -= c(0.5) * v6.cos();
+                                }
+                                3 => {
+                                    acc2 += (fi * fi + c(1.0)).log10() * c(0.5);
+                                    let x2 = x2;
+                                    s0 = s0 * c(0.75) + x2.sin() * c(0.25);
+                                }
+                                _ => {
+                                    s0 *= c(0.5);
+                                    s0 -= c(0.05) * (x2 - x0).cos().exp().cos();
+                                }
+                            }
+                        }
+                    }
+                    let v7 = fi;
+                    acc2 += c(0.5) * v7.cos();
+                }
+            }
+        }
+        let v9 = if lt(d_to_degrees(x0) * c(0.02), c(0.5), margin) {
+            let v8 = (x1.tanh().sin() + c(2.0)).cbrt();
+            v[(m3 + n) % 4] - x2 + v8.cos()
+        } else if m3 % 3 == 1 && le(prog_8_dual(x1, c(0.75), x2, v, m3, margin), x2, margin) {
+            v[m3 % 4].atan().tanh()
+        } else {
+            s0.sin()
+        };
+        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_29_dual(q.cos().exp().tanh() * c(2.0), s0, acc2.tanh() * c(2.0), v, 0, margin) + p.sin()).sum::<Dual64>();
+        let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * (prog_29_dual(d_hypot(p, x1, margin).cos().sin(), c(0.5), (v[m3 % 4].powi(2) + c(0.5)).sqrt().sin(), v, m3, margin) + q.tanh()).cos()).product::<Dual64>();
+        let v12 = v.iter().copied().map(|p| p.sin().exp()).sum::<Dual64>();
+        s1 * c(0.75) - v9.cos() + v10.tanh() + v11 - v12.cos() - d_log(v12.cos().powi(2) + c(1.0), d_to_radians(v11).powi(2) + c(2.0))
+    }
+
+    pub fn prog_61_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = d_max(v[n % 4], x0, margin);
+        let mut acc1: Dual64 = c(0.0);
+        if lt(prog_29_dual(s0, x2, x1, v, 3, margin), d_min(c(0.5_f64), v[1], margin), margin) {
+            return (d_to_radians(s0) * c(50.0)).sin().exp_m1();
+        }
+        match n % 4 {
+            0 => {
+                s0 = (s0 * c(0.8) + acc1.powi(3) * c(1.0)).sin();
+            }
+            g if g > 1 => {
+                s0 = (s0 * c(0.75) + prog_1_dual(x1, x0, (v[n % 4] - x1 - (v[3].powi(2) + c(1.0)).log(3.0)).tanh() * c(2.0), v, n, margin) * c(0.005)).tanh();
+            }
+            _ => {
+                let x2 = prog_30_dual(acc1, s0.asinh().cos() * c(2.0), s0, v, 0, margin);
+                s0 = (s0 * c(0.6) + x2.tanh() * c(0.005)).tanh();
+            }
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            for u in v {
+                let v3: Dual64 = if le(d_min(u, t, margin), -c(0.5), margin) {
+                    let v2 = x0.asinh();
+                    x1 + v2.sin()
+                } else {
+                    return x2 * c(0.75)
+                };
+                match n {
+                    0 | 2 => {
+                        s0 = s0.mul_add(c(0.6), fi.cos().exp2().cos() * c(1.0));
+                        s0 = (s0 * c(0.6) + x2.cos().exp() * c(0.1)).sin();
+                        if i % 2 == 0 {
+                            return -v3;
+                        }
+                    }
+                    5 => {
+                        s0 = (s0 * c(0.75) + (s0.cos() * c(0.9)).atanh() * c(0.05)).tanh();
+                    }
+                    _ => {
+                        s0 = s0 * c(0.8) + (s0 / (s0.sin() + c(2.0))).cos() * c(0.05);
+                        if !(i + n < 9) {
+                            let v4: Dual64 = d_log(c(1.5_f64), v3 * v3 + c(2.0));
+                            acc1 -= v4.tanh() * c(0.1);
+                        } else {
+                            acc1 += c(0.05) * (v3.cos().sin() * c(0.9)).atanh();
+                        }
+                    }
+                }
+                let v5: Dual64 = x0 + v[i];
+                s0 *= c(0.6);
+                s0 += c(0.2) * v3.atan().cos();
+                acc1 -= v5.cos().sin() * c(0.1);
+            }
+            let v6 = prog_29_dual(t, ((t + s0) * x1.tanh()).cos() * c(2.0), x1.cos().tanh() * c(2.0), v, i, margin);
+            s0 = (s0 * c(0.8) + (fi + t) * c(0.2)).tanh();
+            s0 *= c(0.5);
+            s0 += c(0.005) * v6.sin();
+        }
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            match k7 % 2 {
+                1 => {
+                    let v8 = (x1.sin() + c(2.0)).cbrt();
+                    s0 = s0.mul_add(c(0.75), v8.tanh().sin() * c(0.75));
+                }
+                _ => {
+                    s0 *= c(0.8);
+                    s0 -= c(0.1) * (s0 + x2).sin();
+                }
+            }
+            if k7 == 4 {
+                s0 = s0.mul_add(c(0.5), prog_29_dual(d_hypot(v[k7 % 4] + s0, d_min(c(2.0_f64), s0, margin), margin).tanh(), (s0 / (x2.cos().cosh().sin() + c(2.0))).sin(), (s0.tanh() * c(0.9)).acos().sin() * c(2.0), v, 0, margin).sin() * c(0.005));
+                break;
+            }
+            s0 = (s0 * c(0.6) + x2 * c(0.4)).sin();
+            if k7 >= 5 {
+                break;
+            }
+        }
+        s0.sin() + acc1.tanh()
+    }
+
+    pub fn prog_62_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 * v[n % 4]).tanh() * c(2.0);
+        let mut s1 = d_copysign(c(1.5_f64), v[n % 4], margin);
+        let mut s2 = (x0.powi(2) + c(1.0)).log2().tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.25) * prog_29_dual(p, (s0 * s0 + c(1.0)).log2().tanh(), (p + q).tanh(), v, n, margin).tanh()).product::<Dual64>();
+        let mut k5 = 0;
+        'l0: while k5 < n {
+            k5 += 1;
+            let v8 = if lt(s1.cos().exp(), -c(1.0), margin) && k5 > 2 {
+                let v6 = x1 - s2;
+                acc3 += c(0.05) * prog_29_dual(s1, s0, (s2 / (v4 * v4 + c(1.5))).tanh() * c(2.0), v, n, margin).cos();
+                (v6.cos() * c(0.9)).acos()
+            } else {
+                let v7 = s1.tanh();
+                return (x1.cos() * c(2.0)).sinh() - (v4 + s2) + v7.sin()
+            };
+            for j in (0..n).rev() {
+                if ge((x0 - c(0.65)).tanh().exp(), -c(0.5), margin) {
+                    continue 'l0;
+                }
+                match j % 3 {
+                    0 => {
+                        acc3 -= c(0.05) * (x0 - v[1]).sin();
+                        acc3 += (s1.powi(2) + c(2.0)).acosh().sin() * c(0.05);
+                    }
+                    1 => {
+                        let v8 = (v8.sin().powi(2) + c(1.0)).recip();
+                        acc3 -= v8 * c(0.05);
+                    }
+                    2 => {
+                        let x1: Dual64 = x1.cos().exp2();
+                        s0 = (s0 * c(0.8) + (x0.cos() * c(1.2)).tan() * c(0.02)).tanh();
+                        s1 = (s1 * c(0.75) + x1.tanh() * c(0.1)).sin();
+                    }
+                    _ => {
+                        s0 *= c(0.6);
+                        s0 -= c(0.02) * (v4 * v8).cos();
+                        let v9 = (s1.powi(2) + c(1.0)).ln().asinh();
+                        acc3 -= c(0.05) * v9.sin().sin();
+                    }
+                }
+                acc3 += c(0.05) * (v8 * v8 + c(1.0)).log2().cos();
+            }
+            acc3 += (v[(k5 + n) % 4] * v4).mul_add(x1 * c(std::f64::consts::LN_2), v[n % 4]).sin() * c(0.25);
+            s2 = c(0.6) * s2 + c(0.05) * v8.tanh();
+        }
+        if lt(-(x1.sin() * c(0.9)).asin(), c(1.0), margin) {
+            return (v4 * c(0.02)).sin().sin();
+        }
+        'l2: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            s2 = (s2 * c(0.75) + prog_29_dual(x0.atan().sin(), t, c(0.25), v, 4, margin) * c(0.005)).tanh();
+            for j in 0..5 {
+                if ge(s2 * x2, -c(0.5), margin) {
+                    continue 'l2;
+                }
+                acc3 += ((s1.tanh() * c(0.9)).acos() + d_log(v[(j + k5) % 4] * v[(j + k5) % 4] + c(1.0), v4 * v4 + c(2.0))).tanh() * c(0.1);
+            }
+            let mut k10 = 0;
+            while k10 < 3 {
+                k10 += 1;
+                if le(t, v[k5 % 4], margin) {
+                    let v11: Dual64 = c(0.5) * v4 * v4.mul_add(s0, v4);
+                    s1 = s1.mul_add(c(0.8), (s1 / (v11 * v11 + c(1.0))).sin() * c(0.01));
+                } else if k10 % 3 == 1 && lt(v[k10].cos().exp(), c(0.0), margin) {
+                    s1 = s1.mul_add(c(0.8), (v[(k10 + n) % 4].powi(2) + c(2.0)).ln().tanh().cos() * c(0.25));
+                    acc3 += (v4.powi(2) + c(1.0)).ln().sin() * c(0.1);
+                }
+                if lt(((s0 + fi).cos() * c(0.5)).ln_1p(), v[3 - k10] * x1, margin) {
+                    let x0 = (t.sin() * c(0.9)).asin();
+                    let v12 = t.tanh().exp2();
+                    acc3 += (x0.sin() + v12.cos()).cos() * c(0.1);
+                } else {
+                    acc3 += c(0.2) * ((t + v4).sin() * c(0.5)).ln_1p();
+                }
+                s1 *= c(0.5);
+                s1 -= c(0.5) * v4.atan().sin();
+            }
+            if ge((v[3] * v[3] + c(1.0)).recip().sin(), v4, margin) || k10 < n {
+                s1 = s1 * c(0.8) + s1.tanh() * c(0.2);
+                continue;
+            }
+        }
+        let mut m13 = 0;
+        for &t in v.iter() {
+            let v14 = t;
+            match m13 % 2 {
+                0 => {
+                    let v15 = (v14 * v14 + c(2.0)).acosh();
+                    s1 = s1.mul_add(c(0.5), v15.cos().tanh() * c(0.2));
+                }
+                1 => {
+                    break;
+                }
+                _ => {
+                    s0 = (s0 * c(0.5) + (s2 + v14) * c(0.25)).sin();
+                    if le((v4.cos() * c(0.9)).atanh(), (v[m13 % 4].tanh() + c(2.0)).cbrt(), margin) {
+                        s1 = s1.mul_add(c(0.8), (d_to_degrees(s1.mul_add(v14, v[m13 % 4])) * c(0.02)).sin() * c(0.02));
+                        acc3 += (s0 * x1).sin() * c(0.5);
+                    } else {
+                        s0 = s0 * c(0.75) + s0.sin().exp2().cos() * c(0.1);
+                    }
+                }
+            }
+            if le(v4 + s0, s2, margin) && m13 < 10 {
+                m13 += 1;
+            }
+            s1 = (s1 * c(0.75) + ((x2 + v14).tanh() * c(1.5)).cosh() * c(0.02)).tanh();
+        }
+        match m13 {
+            0 | 2 => {
+                acc3 -= (x0 * x0 + c(0.5)).cbrt().sin();
+            }
+            6 => {
+                acc3 -= (x2 + x1).cos();
+            }
+            _ => {
+                s0 = c(0.8) * s0 + c(1.0) * d_log(d_to_radians(x1).powi(2) + c(1.0), x1.tanh().exp_m1().powi(2) + c(2.0));
+                s2 = (s2 * c(0.75) + (x0 - d_max(-c(3.0_f64), x1, margin)) * c(0.1)).sin();
+            }
+        }
+        s0 * c(0.75) + s1.tanh() + s2 - acc3.cos()
+    }
+
+    pub fn prog_63_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 + v[n % 4]).sin() * c(2.0);
+        let mut s1 = prog_11_dual(x2, c(1.5), (x1 - x2).cos(), v, n, margin).cos() * c(2.0);
+        let mut s2 = s0.cos();
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        while k4 < n + 1 {
+            k4 += 1;
+            s0 = (s0 * c(0.8) + s0 * s0 * c(0.05)).sin();
+            if lt((s2.powi(2) + c(0.5)).recip(), -c(0.5), margin) {
+                s0 = c(0.6) * s0 + c(0.4) * s0.sin().tanh();
+                s0 = s0.mul_add(c(0.8), s0.tanh() * c(0.2));
+            } else {
+                s1 = s1.mul_add(c(0.75), ((s1.sin() * c(0.9)).acos() / (s1.tanh().tanh() + c(2.0))).sin() * c(0.02));
+            }
+        }
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            s2 = (s2 * c(0.5) + prog_29_dual((-s2).cos(), s2, x2, v, k5, margin) * c(0.01)).sin();
+            let v6 = d_min(c(1.5_f64), s1, margin);
+            match n {
+                1 => {
+                    let v7 = s1 + v6;
+                    acc3 += v7.cos().cos() * c(0.4);
+                }
+                3 | 5 => {
+                    let v8 = v6.tanh();
+                    s0 = (s0 * c(0.75) + v8.tanh() * c(0.25)).sin();
+                }
+                6 => {
+                    acc3 += c(0.25) * x0.powi(3).cos();
+                    s1 = s1 * c(0.75) + (v[0] * (s1 / (v6.sin() + c(2.0)))).cos() * c(0.02);
+                }
+                _ => {
+                    s0 = s0.mul_add(c(0.6), (x0 + s1).powi(2).cos() * c(0.02));
+                    if ge(prog_29_dual(s0, s2, x0, v, k5, margin), -c(1.0), margin) {
+                        break;
+                    }
+                    acc3 -= c(0.4) * s0.mul_add(s1, v6).sin();
+                }
+            }
+            if k5 >= 5 || gt((x1.sin() * c(0.9)).atanh(), s0, margin) {
+                break;
+            }
+        }
+        if ge(x1.asinh(), acc3, margin) || k5 > 2 {
+            for t in v {
+                s1 = c(0.6) * s1 + c(0.4) * s2;
+                acc3 += c(0.5) * (t + d_log(c(3.0_f64), t.powi(2) + c(2.0))).cos();
+                let v9 = x0;
+                s0 = s0.mul_add(c(0.75), v9.tanh().cos() * c(0.25));
+            }
+        } else if lt(v[k4 % 4] / c(4.0) - x2, -c(0.5), margin) {
+            acc3 += d_hypot(x2.sin(), d_abs(x2, margin), margin).tanh();
+        } else {
+            let v10: Dual64 = prog_6_dual(x2, c(0.75), (x2 * x2 + c(1.0)).recip().cos() * c(2.0), v, n, margin);
+            let v11 = (x0 * x0 + c(1.0)).log(10.0).cos();
+            s2 = c(0.75) * s2 + c(0.005) * (v10.sin() + v11.tanh()).tanh();
+        }
+        let v12 = v.iter().fold(prog_29_dual(x2, c(0.5), ((x2 * x2).ln_1p().tanh() * c(0.9)).atanh().cos() * c(2.0), v, 0, margin).cos(), |r, &p| r * c(0.75) + c(0.2) * ((d_to_radians(x0).tanh() * c(1.2)).tan() + p.tanh()).sin());
+        if ge(x1.atan(), c(1.0), margin) {
+            for i in (0..=n).rev().step_by(2) {
+                let v14 = match i + k4 {
+                    0 | 2 => v12 / (v12 * v12 + c(1.0)),
+                    3 | 5 => v12 * x2,
+                    7 => {
+                        let v12 = s1.asinh();
+                        let v13 = d_atan2(c(1.5_f64), x2);
+                        d_powf(c(1.5_f64), s2.cos()) + v12.sin() + v13.cos()
+                    }
+                    _ => v12.atan(),
+                };
+                acc3 -= c(0.5) * v12.tanh();
+                acc3 += c(0.5) * v14.cos().cos();
+            }
+        } else {
+            s2 = (s2 * c(0.8) + (v[n % 4].powi(2) + c(0.5)).powf(0.3) * c(0.1)).tanh();
+            s1 *= c(0.75);
+            s1 -= c(0.005) * s1.cos();
+            if k5 == 0 {
+                acc3 -= (v[k5 % 4] + x1).tanh();
+                let v12 = v[(k5 + k4) % 4].cos();
+                s1 *= c(0.5);
+                s1 += c(0.5) * v12.cos();
+            } else if gt(v[2].sin().exp_m1(), c(0.1) - x1, margin) {
+                acc3 -= d_to_radians(v12);
+            } else {
+                let v15 = x0.sin().cosh();
+                acc3 += v15.tanh();
+            }
+        }
+        match k5 {
+            0 => {
+                s0 = (s0 * c(0.6) + x2.atan() * c(0.4)).sin();
+            }
+            1..=3 => {
+                s1 = c(0.5) * s1 + c(0.5) * x1.tanh();
+            }
+            g if g > 4 => {
+                s1 = (s1 * c(0.5) + (x0.powi(2) + c(0.5)).cbrt() * c(0.2)).sin();
+            }
+            _ => {
+                acc3 += (x0 * x0 + c(1.0)).log(3.0);
+                let v16 = prog_30_dual(d_atan2(x2.tanh(), (v12 * c(0.1)).sin().powi(2) + c(1.0)).tanh() * c(2.0), (v[k4 % 4] + x2).tanh(), v[k5 % 4].atan().tanh(), v, 3, margin);
+                s0 *= c(0.6);
+                s0 += c(0.005) * v16.sin();
+            }
+        }
+        s0.cos() + s1 * c(0.5) + s2.cos() - acc3.sin() + v12.sin() - (x1 * x1 + c(1.5)).acosh() / ((x1 / (x2 * x2 + c(0.5))).powi(2) + c(1.0))
+    }
+
+    pub fn prog_64_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_56_dual(d_copysign(x2, x0, margin).sin(), x2, (v[0] + c(1.2)).cos(), v, n, margin).sin() * c(2.0);
+        let mut s1 = (v[2] * v[2] + c(1.0)).sqrt().cos() * c(2.0);
+        let mut s2 = x1;
+        let mut acc3: Dual64 = c(0.0);
+        let v5 = if lt((x2.powi(2) + c(1.0)).log2(), (x1 * x1 + c(1.0)).log(3.0), margin) {
+            d_atan2(x0 * x0 + c(0.5), s2)
+        } else if ge(prog_29_dual(c(0.25), d_max((v[0].cos() * c(0.9)).asin(), d_abs(s1, margin), margin).cos() * c(2.0), (s2.powi(2) + c(0.5)).sqrt().cos() * c(2.0), v, n, margin), x1, margin) {
+            let v4 = (x0.tanh() * c(2.0)).cosh();
+            s2 = c(0.5) * s2 + c(0.005) * s0.sin();
+            prog_30_dual(x1, (v4 * v4 + c(1.0)).log(10.0).tanh(), v4.sin().cos(), v, 4, margin)
+        } else {
+            d_log(d_abs(acc3, margin).powi(2) + c(1.0), s1 * s1 + c(2.0))
+        };
+        if le((s2.sin() * c(0.9)).acos(), v[n % 4].cos(), margin) {
+            return prog_0_dual(c(2.0), s0, (s1 * d_log(s1 * s1 + c(1.0), v[0] * v[0] + c(2.0))).tanh(), v, n, margin);
+        }
+        let v6 = v.iter().fold(prog_8_dual(x0, (s2 * c(0.1) + c(1.25)).tanh() * c(2.0), d_atan2(s2.powi(2) + c(0.5), x0).asinh().cos(), v, n, margin).tanh(), |r, &p| r * c(0.5) + c(0.1) * ((acc3.sin() * c(0.9)).atanh() * (v[n % 4] * v[n % 4] + c(1.0)).cbrt() + p.cos()).cos());
+        for t in v {
+            if n % 3 == 1 && gt(s1.sin().exp(), -c(0.5), margin) {
+                continue;
+            }
+            acc3 += c(0.5) * (t + v6).tanh();
+        }
+        s0 = (s0 * c(0.6) + (x1.sin() * c(0.9)).atanh() * c(0.05)).tanh();
+        s1 = s1.mul_add(c(0.6), (v[n % 4].cos() * c(0.9)).atanh().cos() * c(0.05));
+        s0 + s1 - acc3 * c(0.75) - v5 * c(0.5) - v6
+    }
+
+    pub fn prog_65_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_atan2(x2 * x2 + c(0.5), x1).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        s0 = c(0.75) * s0 + c(0.25) * v[0].cos().sin();
+        let v2 = x1 + (acc1.sin() * c(0.9)).acos();
+        let v5 = if n > 3 && lt(d_max(x0.tanh(), (v2.powi(2) + c(1.0)).sqrt(), margin), c(0.0), margin) {
+            let v3 = x2;
+            prog_31_dual(v3.tanh().exp_m1().sin() * c(2.0), (d_to_radians(v2) * c(20.0) + d_clamp(x0, -c(1.0), c(1.5), margin)).cos() * c(2.0), x2, v, n, margin)
+        } else {
+            let v4 = v[n % 4];
+            v2 + v4.sin()
+        };
+        let v6 = prog_29_dual(c(0.5), x2, x1, v, 1, margin);
+        'l0: for i in (0..3).rev() {
+            let fi = c(i as f64);
+            s0 *= c(0.75);
+            s0 -= c(0.25) * (-x2).tanh();
+            let mut k7 = 0;
+            while k7 < n + 1 {
+                k7 += 1;
+                if ge(v6.sin().exp_m1(), c(0.0), margin) {
+                    break 'l0;
+                }
+                acc1 -= (v[k7 % 4] * v[k7 % 4]).ln_1p().tanh() * c(0.05);
+                s0 = s0.mul_add(c(0.5), d_atan2(s0.cos().exp_m1(), v5 * v5 + c(1.0)).tanh() * c(0.02));
+            }
+            match k7 + n {
+                0 => {
+                    s0 *= c(0.5);
+                    s0 += c(0.05) * d_hypot(x0 / (v5.powi(2) + c(0.5)), x1, margin).sin();
+                    if k7 % 2 == 0 {
+                        break;
+                    }
+                }
+                1 | 3 => {
+                    break;
+                }
+                4 => {
+                    let v8 = prog_30_dual((v5 + s0).cos(), fi, c(0.75), v, i, margin);
+                    acc1 -= v8.sin().sin() * c(0.05);
+                }
+                _ => {
+                    let x1 = v6.cos().exp_m1();
+                    acc1 += c(0.5) * x1.cos().tanh();
+                }
+            }
+        }
+        s0.tanh() + acc1 + v5.cos() - v6.sin() - v6.atan()
+    }
+
+    pub fn prog_66_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_29_dual(x1, c(0.5), v[n % 4].powi(3).cos() * c(2.0), v, n, margin).sin() * c(2.0);
+        let mut s1 = -v[n % 4];
+        let mut s2 = d_hypot(x1, v[0], margin).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        for i in (0..4).rev() {
+            if i > 0 && gt(x0.powi(2), s1, margin) {
+                s2 *= c(0.5);
+                s2 += c(0.005) * prog_29_dual(c(2.0), v[i].sin() * c(2.0), s2.tanh().exp2().cos(), v, i, margin).cos();
+                break;
+            }
+            let v4 = x0 * s2;
+            s0 *= c(0.8);
+            s0 += c(0.005) * prog_0_dual((x2 * v4).cos().exp2().cos() * c(2.0), s0, s2, v, i, margin).sin();
+        }
+        let mut k5 = 0;
+        while k5 < 6 {
+            k5 += 1;
+            if gt(d_max(x1, x2, margin) + c(2.0), x0, margin) {
+                continue;
+            }
+            let v6 = x1;
+            s0 = (s0 * c(0.6) + v6 * v6 * c(0.1)).tanh();
+        }
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            if gt(s1.tanh().exp_m1() * s1, c(0.5), margin) {
+                s1 = (s1 * c(0.5) + (x2.sin() * c(0.9)).asin() * c(0.2)).tanh();
+                break;
+            }
+            let v8 = s0.cos().exp();
+            acc3 -= c(0.05) * prog_30_dual(s2, ((v8 * v8 + c(1.0)).ln().powi(2) + c(1.0)).recip().tanh() * c(2.0), s0, v, k7, margin).cos();
+            if k7 >= 4 || le((x2.sin() * c(1.2)).tan(), c(0.0), margin) {
+                break;
+            }
+        }
+        'l3: for i in (0..5).rev() {
+            let fi = c(i as f64);
+            s1 = c(0.8) * s1 + c(0.01) * x0.powi(3).sin();
+            for (j, &u) in v.iter().enumerate() {
+                if gt((v[j].cos().tanh() * c(0.9)).asin(), -c(0.5), margin) && i > 2 {
+                    s1 = s1.mul_add(c(0.5), (x0.tanh() * c(2.0)).cosh().sin() * c(0.05));
+                }
+                if gt(x2, -c(0.5), margin) && j == 2 {
+                    continue 'l3;
+                }
+                s1 = c(0.75) * s1 + c(0.05) * ((u.powi(2) + c(0.5)).recip() - s2).cos();
+            }
+            match i + k5 {
+                0 => {
+                    let v9 = prog_29_dual(c(1.2), x2, s0, v, k5, margin);
+                    acc3 += c(0.2) * v9.sin().sin();
+                }
+                g if g > 1 => {
+                    let v10 = c(1.25) * (x2 * x2 + c(0.5)).powf(1.5);
+                    acc3 += c(0.4) * ((x2 + fi).tanh() + c(2.0)).cbrt().sin();
+                    acc3 -= v10.cos() * c(0.25);
+                }
+                _ => {
+                    s2 = (s2 * c(0.8) + (s1 * s1 + c(1.0)).ln() * c(0.2)).tanh();
+                    if ge(v[i % 4].tanh(), -c(0.5), margin) || k7 == 2 {
+                        s1 *= c(0.8);
+                        s1 += c(0.4) * (s1 * s1 + c(1.0)).log10();
+                        acc3 -= ((s2 * s2 + c(0.5)).ln().sin() * c(0.9)).atanh() * c(0.25);
+                    } else {
+                        let v11 = x0 / (x1.powi(2) + c(1.5));
+                        s2 *= c(0.8);
+                        s2 -= c(0.1) * v11.cos().cos();
+                    }
+                }
+            }
+        }
+        if gt(v[k7 % 4].sin(), c(0.25), margin) {
+            return s0;
+        }
+        'l5: for i in 0..v.len() {
+            for u in v {
+                if gt((x0.powi(2) + c(1.0)).log10(), (u * u + c(1.0)).powi(-2), margin) {
+                    return x2.sin().exp().cos().exp2();
+                }
+                let v12 = v[3 - i] + x0;
+                s1 = s1.mul_add(c(0.6), s1.cos().exp().tanh() * c(0.1));
+                acc3 += c(0.1) * v12.sin();
+            }
+            if lt((x0.powi(2) + c(2.0)).ln(), c(0.0), margin) {
+                continue;
+            }
+            s1 *= c(0.8);
+            s1 -= c(0.05) * x2.powi(2).tanh();
+            let mut k13 = 0;
+            while k13 < n + 1 && le(d_max(v[1] - x2, s0.sin().exp2(), margin), s0 + v[i], margin) {
+                k13 += 1;
+                match k5 % 4 {
+                    0 => {
+                        acc3 += c(0.05) * (d_to_radians(s1 + c(1.5)) * c(50.0)).tanh();
+                    }
+                    g if g > 1 => {
+                        acc3 += s1.tanh() * c(0.05);
+                        break 'l5;
+                    }
+                    _ => {
+                        acc3 += (s1 + x1).sin() * c(0.05);
+                        let v14 = -(s2 * s2 + c(2.0)).acosh();
+                        acc3 += c(0.05) * v14.tanh();
+                    }
+                }
+                acc3 += v[1].tanh().sin() * c(0.05);
+            }
+        }
+        x0 + x2 + s0 + s1 + s2 + acc3.sin() + x2.atan().powi(2).ln_1p()
+    }
+
+    pub fn prog_67_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.atan();
+        let mut s1 = (s0.powi(2) + c(0.5)).recip();
+        let mut s2 = d_hypot(d_atan2(v[n % 4], v[2].powi(2) + c(0.5)), -s0, margin).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a4[i] = x2 * x2;
+            s2 = c(0.75) * s2 + c(0.05) * (x0.cos().exp_m1().powi(2) + c(2.0)).sqrt().tanh();
+            acc3 += c(0.5) * t.sin();
+        }
+        if gt(acc3 - x2, -c(1.0), margin) && n % 3 == 1 {
+            acc3 += x0.cos();
+        } else {
+            let v5: Dual64 = prog_30_dual(s0, c(0.75), s2, v, n, margin);
+            acc3 -= d_log(c(0.5_f64), v[1] * v[1] + c(2.0));
+            s2 = (s2 * c(0.5) + v5.sin() * c(0.005)).sin();
+        }
+        'l1: for i in (0..5).rev() {
+            let fi = c(i as f64);
+            acc3 -= prog_29_dual(s0, v[2].powi(2).cos() * c(2.0), ((s0.sin() * c(1.5)).cosh() + s2 * x0).tanh() * c(2.0), v, 5, margin).cos() * c(0.01);
+            for j in 0..i {
+                let fj = c(j as f64);
+                if ge((d_atan2(a4[(j + i) % 4], fj * fj + c(1.0)).tanh() * c(0.9)).acos(), x1, margin) {
+                    acc3 += c(0.1) * x0.tanh().exp2().tanh();
+                    continue 'l1;
+                }
+                if ge(v[2].atan(), s2.cos().exp(), margin) {
+                    continue;
+                }
+                s0 *= c(0.5);
+                s0 -= c(0.1) * ((x0 * x0 + c(1.0)).ln() * s0.atan()).cos();
+            }
+            if gt(prog_29_dual(s0, (fi - c(2.5)).sin() * c(2.0), c(1.5), v, n, margin), x0 - c(0.8), margin) {
+                break;
+            }
+        }
+        let v6 = a4.iter().fold(x0, |r, &p| r * c(0.5) + c(0.02) * (d_log(a4[n % 4].tanh().powi(2) + c(1.0), d_hypot(x0, r, margin).powi(2) + c(2.0)) + p.sin()).cos());
+        let mut a7 = [c(0.0); 4];
+        a7[0] = v6;
+        for i in 1..4 {
+            a7[i] = a7[i - 1] * c(0.75) + x2.tanh().exp2().sin() * c(0.1);
+        }
+        s1 = s1 * c(0.5) + (x1 * x1 + c(1.0)).log10() * c(1.0);
+        s1 * c(1.5) - s2 * c(1.5) - acc3.cos() - a7[2].sin()
+    }
+
+    pub fn prog_68_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0.powi(2) + x2 / (x1.cos() + c(2.0))).tanh() * c(2.0);
+        let mut s1 = v[n % 4].tanh();
+        let mut acc2: Dual64 = c(0.0);
+        s1 = c(0.75) * s1 + c(0.25) * (s1.powi(2) + c(1.0)).cbrt().tanh();
+        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_29_dual(p, ((x1.sin() * c(0.9)).asin().tanh() * c(0.9)).acos().tanh(), x1, v, n, margin) + q.tanh()).sum::<Dual64>();
+        let v4: Dual64 = v[n % 4] + c(2.0);
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            acc2 -= c(0.5) * (x2 - v4).cos();
+            let v6 = if k5 == 1 && gt((v3.tanh() * c(1.5)).sinh(), v3, margin) {
+                s1 = s1 * c(0.6) + prog_30_dual(x2, c(2.0), x0.tanh().exp().cos(), v, k5, margin).sin() * c(0.005);
+                (d_min(s0, v4, margin).sin() * c(0.9)).acos()
+            } else if lt((v4 * v4 + c(0.5)).ln(), c(1.0), margin) && n % 3 == 1 {
+                (x1.sin() * c(0.9)).asin()
+            } else {
+                return (s1.sin() * c(0.9)).asin().atan()
+            };
+            if gt(v[0] / c(3.0), -c(0.5), margin) {
+                acc2 += c(0.4) * d_powf(c(3.0_f64), v6.tanh().exp2().sin()).sin();
+                s0 = c(0.75) * s0 + c(0.25) * (v[k5 % 4] * v[k5 % 4]).ln_1p().cos();
+            }
+            if k5 >= 4 {
+                break;
+            }
+            acc2 -= c(0.5) * v6.cos();
+        }
+        s0.sin() - s1 * c(0.75) + acc2.tanh() + v3.cos() + v4
+    }
+
+    pub fn prog_69_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].sin();
+        let mut s1 = x1.cos();
+        let mut acc2: Dual64 = c(0.0);
+        let a3 = v.map(|e| e.tanh());
+        if n % 3 == 1 && ge(x0.tanh(), -c(0.5), margin) {
+            return x2.cos().exp2();
+        }
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            let v4 = prog_6_dual(x2, s1, (a3[3 - i].cos() * c(0.5)).ln_1p().cos(), v, n, margin);
+            s1 = c(0.75) * s1 + c(1.0) * fi.cos().exp().sin();
+            acc2 += c(0.01) * v4.tanh();
+        }
+        let v5 = v.iter().map(|&p| prog_30_dual((d_log(v[n % 4].powi(2) + c(1.0), p.powi(2) + c(2.0)) - (v[n % 4] + c(1.25))).cos() * c(2.0), (d_hypot(c(0.5_f64), v[n % 4], margin).cos() * c(0.9)).acos().sin(), (p.powi(2) + c(1.0)).recip().cos(), v, n, margin)).sum::<Dual64>();
+        'l1: for i in 0..3 {
+            let fi = c(i as f64);
+            if le((x1.sin() * c(0.9)).acos() - c(0.8), s0, margin) {
+                continue;
+            }
+            s1 = (s1 * c(0.75) + (s1.sin() * c(0.9)).atanh() * c(0.05)).tanh();
+            for j in 1..n {
+                let fj = c(j as f64);
+                acc2 += d_copysign(x1.sin(), x2 + c(0.5), margin).cos() * c(0.1);
+                match j {
+                    0 => {
+                        s0 = s0 * c(0.6) + ((fi.powi(2) + c(2.0)).ln() + c(2.0)).tanh() * c(1.0);
+                        let v5 = v5.sin().exp();
+                        s0 = (s0 * c(0.75) + v5.cos() * c(0.05)).tanh();
+                    }
+                    g if g > 2 => {
+                        s1 = (s1 * c(0.8) + (v5 * v5).ln_1p() * c(0.2)).sin();
+                        continue 'l1;
+                    }
+                    _ => {
+                        s1 *= c(0.6);
+                        s1 += c(0.4) * (s0 + fj).cos();
+                        s1 = (s1 * c(0.75) + (fj.tanh() * c(1.5)).cosh() * c(1.0)).sin();
+                    }
+                }
+            }
+        }
+        x2 * c(0.25) + s0 * c(0.25) + s1 - acc2 * c(0.75) + a3[3].cos() + v5.cos()
+    }
+
+    pub fn prog_70_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_68_dual((x1 - x0).sin() * c(2.0), (x0 * x0 + c(2.0)).acosh().tanh() * c(2.0), x1, v, n, margin).sin() * c(2.0);
+        let mut s1 = (v[n % 4].cos() * c(0.9)).acos().powi(2).tanh() * c(2.0);
+        let mut s2 = d_hypot((x1 * x1 + c(1.0)).powi(-1), (x2.tanh() * c(0.9)).atanh(), margin).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        'l0: for i in 0..n {
+            s1 = s1.mul_add(c(0.6), v[3].sin() * c(0.4));
+            s0 = c(0.6) * s0 + c(0.1) * d_log(s1 * s1 + c(1.0), x0 * x0 + c(2.0)).tanh();
+            let mut k4 = 0;
+            while k4 < n + 1 && ge((v[k4 % 4] * v[k4 % 4] + c(1.5)).acosh(), -c(0.5), margin) {
+                k4 += 1;
+                s0 *= c(0.8);
+                s0 -= c(0.2) * (s0.tanh() * c(0.5)).ln_1p();
+                match k4 % 4 {
+                    0 => {
+                        let v5: Dual64 = (s2 + v[k4 % 4]).powi(2);
+                        acc3 -= x1.tanh().tanh() * c(0.02);
+                        if i < n && le(s0 + d_atan2(c(0.5_f64), v5), s0 * c(core::f64::consts::FRAC_1_SQRT_2), margin) {
+                            break;
+                        }
+                    }
+                    1..=3 => {
+                        break 'l0;
+                    }
+                    _ => {
+                        let v6 = v[0].powi(3);
+                        acc3 += v6.cos() * c(0.02);
+                    }
+                }
+            }
+        }
+        for (i, &t) in v.iter().enumerate() {
+            if ge((x0 * x0 + c(2.0)).ln(), c(1.0), margin) || n > 3 {
+                break;
+            }
+            if ge(d_powf(v[i].powi(2) + c(1.0), s2.sin()) - t, c(1.0), margin) || n < 2 {
+                s2 = s2 * c(0.75) + prog_29_dual(d_clamp((s2.sin() * c(0.9)).acos(), -c(1.5), c(1.0), margin).tanh(), ((v[0] - s0) * s2.cos().exp2()).cos(), c(2.0), v, 2, margin).cos() * c(0.005);
+                s2 = (s2 * c(0.6) + s2.sin().exp_m1().powi(2) * c(0.02)).sin();
+            } else {
+                acc3 -= c(0.5) * (x2 * x1).tanh();
+            }
+            s2 *= c(0.8);
+            s2 += c(0.1) * (s0 - s2).tanh();
+        }
+        let v9 = match n {
+            0 => {
+                s2 = c(0.6) * s2 + c(0.4) * x0.asinh().cos();
+                d_to_radians(d_copysign(c(0.5_f64), acc3, margin))
+            }
+            1 => {
+                let x2 = d_max(x0.mul_add(x2, v[n % 4]), d_max(x2, acc3, margin), margin);
+                let v7 = (v[n % 4] * v[n % 4] + c(0.5)).cbrt();
+                (v7.sin().exp_m1().cos() * c(0.9)).acos() + x2.tanh()
+            }
+            2 | 4 => {
+                let x0 = s2;
+                d_copysign(c(2.0_f64), v[3], margin) + x0.cos()
+            }
+            _ => {
+                let v8 = prog_8_dual(c(2.0), (v[n % 4] * v[n % 4] - d_to_degrees(v[n % 4]) * c(0.02)).cos() * c(2.0), s0, v, n, margin);
+                (v[n % 4] * v[n % 4]).ln_1p() + v8.tanh()
+            }
+        };
+        let v10 = if lt(c(1.2) * x1, -c(0.5), margin) || n % 2 == 0 {
+            (x0.sin().powi(2) + c(1.0)).log2()
+        } else {
+            return x0 * x1
+        };
+        s0 * c(1.5) - s1 * c(1.5) - s2.sin() + acc3 * c(0.75) + v9.cos() + v10 * c(0.25)
+    }
+
+    pub fn prog_71_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].atan();
+        let mut s1 = s0.sin();
+        let mut acc2: Dual64 = c(0.0);
+        'l0: for i in 0..5 {
+            let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| x1 * c(0.5) + p.tanh() + q.tanh()).sum::<Dual64>();
+            s1 = (s1 * c(0.75) + v[n % 4] * c(0.25)).sin();
+            for u in v {
+                if n > 2 {
+                    continue 'l0;
+                }
+                if lt((x2.powi(2) + c(1.0)).log2(), c(0.0), margin) {
+                    return v[i % 4].tanh().exp_m1();
+                }
+                if ge((v[n % 4].sin().exp2().powi(2) + c(2.0)).acosh(), c(1.0), margin) {
+                    continue 'l0;
+                }
+                acc2 += (u * x1).tanh().exp().cos() * c(0.1);
+            }
+            s1 = (s1 * c(0.8) + v3.cos() * c(0.02)).tanh();
+        }
+        if n < 5 {
+            s1 = (s1 * c(0.75) + (x0 * x0 + c(1.0)).log2() * c(0.1)).tanh();
+        } else if n % 2 == 0 {
+            s0 = (s0 * c(0.8) + (x1 * x1 + c(1.0)).log2() * c(0.1)).tanh();
+        } else {
+            let mut k4 = 0;
+            while k4 < 4 && le((x1.sin() * c(0.9)).acos(), x2.cos().exp(), margin) {
+                k4 += 1;
+                if k4 % 2 == 0 && gt(s1.sin().exp_m1(), -c(0.5), margin) {
+                    s1 = c(0.75) * s1 + c(0.05) * x0.tanh().exp2().sin().exp().sin();
+                    break;
+                }
+                acc2 -= c(0.5) * x2.cos();
+            }
+            let v5 = x2 * v[k4 % 4];
+            s0 = c(0.75) * s0 + c(0.05) * v5.sin();
+        }
+        if ge((c(1.5) * x1).sin().cosh(), d_copysign(c(1.5_f64), x0, margin), margin) && n == 1 {
+            acc2 += c(0.25) * d_log(x1.sin().exp_m1().powi(2) + c(1.0), (x2.sin() * c(1.5)).sinh().powi(2) + c(2.0)).tanh();
+        } else if lt(prog_30_dual((x1.tanh() * c(0.9)).asin().cos() * c(2.0), c(1.5), c(1.2), v, n, margin), x2, margin) {
+            s1 = c(0.75) * s1 + c(0.1) * (x1 * x1 + c(2.0)).acosh().tanh();
+            s0 = (s0 * c(0.6) + s0 * x1 * c(0.02)).tanh();
+        } else {
+            acc2 += s0.cos().exp().tanh() * c(0.25);
+            if le(d_to_radians(v[n % 4]) * c(20.0) / ((c(0.25) * x0).powi(2) + c(1.5)), x0, margin) || n == 6 {
+                let v6 = prog_30_dual((v[3] * s1).cos(), x1, (x1.sin() * c(0.9)).atanh().cos(), v, n, margin);
+                acc2 -= c(0.005) * v6.sin();
+            }
+            s1 = (s1 * c(0.8) + s1 * c(0.02)).tanh();
+        }
+        let v7 = c(0.3) - (v[3] + s0);
+        s1.sin() - acc2.cos() + v7.tanh() + s0.atan().sin().exp2()
+    }
+
+    pub fn prog_72_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 * x2).tanh() * c(2.0);
+        let mut s1 = x0;
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = (d_max(x0, v[n % 4], margin).cos() * c(1.5)).sinh();
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            if le(x2.powi(3), v3, margin) {
+                acc2 += v3.sin() * c(0.25);
+            } else {
+                s0 *= c(0.6);
+                s0 -= c(0.05) * (s0 / (s0 * s0 + c(0.5))).tanh();
+            }
+            if lt((x2.tanh() * c(1.2)).tan(), v[n % 4] * x1, margin) {
+                s1 *= c(0.6);
+                s1 -= c(0.4) * (c(SCALE) + v[3]).tanh();
+            } else if ge(prog_29_dual((d_to_degrees(v3) * c(0.02)).powi(2).sin() * c(2.0), x1.powi(2).sin().exp2().sin() * c(2.0), s0.cos().sin(), v, k4, margin), s1, margin) {
+                s0 = (s0 * c(0.8) + ((d_to_radians(v3) * c(50.0)).powi(2) + c(1.0)).log2() * c(0.1)).tanh();
+                acc2 += c(0.25) * (s0.sin().cos() * c(1.5)).sinh().cos();
+            } else {
+                for j in 0..n {
+                    let fj = c(j as f64);
+                    match j {
+                        0 => {
+                            s1 = s1 * c(0.8) + (v3.cos() * c(1.5)).sinh().mul_add(v[j % 4], fj).sin() * c(0.02);
+                        }
+                        1 | 3 => {
+                            s0 = s0 * c(0.6) + d_to_radians(s0).cos() * c(1.0);
+                            s0 = s0 * c(0.8) + (s0.tanh() * c(0.9)).atanh().cos() * c(0.02);
+                        }
+                        4 => {
+                            s1 *= c(0.8);
+                            s1 -= c(0.05) * ((s0 - v[n % 4]).powi(2) + c(1.0)).log2().cos();
+                            s1 = (s1 * c(0.75) + (s1.powi(2) + c(2.0)).sqrt() * c(0.25)).sin();
+                        }
+                        _ => {
+                            s1 = c(0.5) * s1 + c(0.1) * s0.sin().exp().tanh();
+                            acc2 -= c(0.02) * v3.asinh();
+                        }
+                    }
+                    if ge(d_powf(v[(j + k4) % 4].powi(2) + c(1.0), x0.cos()) * x1.cos(), v3.cos(), margin) || k4 > 0 {
+                        return v3.powi(3);
+                    }
+                    acc2 += c(0.05) * v3.cos();
+                }
+                s0 = s0.mul_add(c(0.75), prog_29_dual(c(1.5), s0.tanh().exp_m1().cos() * c(2.0), (s0.cos() * c(0.9)).asin().tanh(), v, k4, margin).sin() * c(0.005));
+            }
+            s1 = s1 * c(0.5) + (s1 + v3 * c(std::f64::consts::FRAC_1_PI)).sin() * c(0.25);
+            if k4 >= 6 || le(((x2.tanh() + c(2.0)).cbrt().cos() * c(0.9)).asin(), c(0.5), margin) {
+                break;
+            }
+        }
+        let v5 = v.iter().fold(prog_29_dual((v3 * v3).cos() * c(2.0), x0, c(2.0), v, n, margin).cos(), |r, &p| r * c(0.5) + c(0.1) * ((d_abs(x2, margin).cos() * c(1.5)).cosh() + p.sin()).cos());
+        if ge(prog_29_dual(v5.sin(), ((s0 + v3).cos() * c(0.5)).ln_1p().cos() * c(2.0), x1.sin().sinh().cos(), v, 6, margin), s0, margin) || k4 < 1 {
+            s0 = s0 * c(0.6) + (x0.powi(2) + c(1.0)).powi(-2) * c(0.05);
+            let v6 = x0 * x1;
+            acc2 += v6.cos();
+        } else {
+            s0 = c(0.75) * s0 + c(0.02) * s0.asinh().sin();
+        }
+        s0 - s1.tanh() - acc2.tanh() + prog_29_dual(x1, v[k4 % 4].cos().sin() * c(2.0), (x2.tanh() * c(0.9)).asin().cos(), v, n, margin)
+    }
+
+    pub fn prog_73_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_to_radians((x2 * x2 + c(1.0)).ln());
+        let mut acc1: Dual64 = c(0.0);
+        if n == 4 {
+            acc1 += s0 / (s0 * s0 + c(1.5));
+            let v2 = prog_2_dual(((acc1 + x0).powi(2) + c(1.0)).ln().cos() * c(2.0), (v[0] + v[n % 4]).tanh().cos(), c(2.0), v, n, margin);
+            s0 *= c(0.6);
+            s0 += c(0.005) * v2.cos();
+        } else {
+            let v3 = x0 - (x1.tanh() * c(2.0)).sinh();
+            acc1 += v3.tanh() * c(0.4);
+        }
+        let v4 = prog_68_dual((v[n % 4].sin().powi(2) + c(1.0)).recip().cos(), x1, (d_to_degrees(x1) * c(0.02)).cos(), v, n, margin);
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            for u in v {
+                if ge((t.sin() * c(0.9)).asin() * (x2 * x2 + c(0.5)).ln(), c(0.5), margin) {
+                    s0 = s0 * c(0.6) + (u.powi(2) + c(1.0)).log10().tanh() * c(0.75);
+                    acc1 += c(0.1) * (v[3 - i] * v[3 - i] + c(2.0)).acosh().sin();
+                } else if lt(v4.cos(), -c(0.25), margin) {
+                    let v5: Dual64 = u.sin() - fi.cos().exp2();
+                    s0 = (s0 * c(0.8) + (x2.tanh() * c(0.9)).acos() * c(0.05)).tanh();
+                    s0 = s0 * c(0.6) + v5.tanh().tanh() * c(0.4);
+                } else {
+                    acc1 += (u + v[1]).cos() * c(0.1);
+                }
+                let v7 = match i + n {
+                    0 | 2 => {
+                        acc1 -= v4.sin() * c(0.1);
+                        v4.cos()
+                    }
+                    3..=5 => v4.sin(),
+                    7 => {
+                        let x0 = u + x0;
+                        let v6 = (v[2].tanh() * c(1.5)).sinh();
+                        d_atan2(v[2], (x1 / (v4.powi(2) + c(1.5))).powi(2) + c(1.0)) + x0.sin() + v6.tanh()
+                    }
+                    _ => {
+                        s0 = s0 * c(0.8) + (v[(i + n) % 4] + (x0.tanh() * c(0.9)).atanh()).sin() * c(0.02);
+                        c(1.25) * v4
+                    }
+                };
+                let v8 = v7.tanh();
+                s0 *= c(0.6);
+                s0 -= c(0.1) * ((v8 / (s0 * s0 + c(1.5))).powi(2) + c(1.0)).log(10.0);
+            }
+            let v9: Dual64 = (v4.cos() * c(1.5)).cosh() + (v4 * v4 + c(1.0)).log2();
+            if le((s0.sin() * c(0.9)).acos() + (v9.sin() * c(0.9)).asin(), (t.tanh() * c(0.9)).acos(), margin) {
+                s0 = s0 * c(0.8) + prog_29_dual((s0 * c(std::f64::consts::FRAC_PI_4)).cos(), s0.cos().sin(), x1, v, i, margin).tanh() * c(0.005);
+                break;
+            }
+            acc1 += (fi * fi).atan().sin() * c(0.5);
+        }
+        if lt(d_copysign(c(2.0_f64), v4, margin), -c(1.0), margin) {
+            s0 *= c(0.8);
+            s0 += c(0.1) * x0.sin().sinh().cos();
+        }
+        'l2: for t in v {
+            acc1 += c(0.5) * x2.tanh().cos();
+            for j in (1..=5).step_by(2) {
+                let fj = c(j as f64);
+                acc1 += (v[1] + t).cos() * c(0.1);
+                s0 *= c(0.75);
+                s0 += c(0.25) * s0.sin();
+                match j {
+                    0 => {
+                        s0 = c(0.75) * s0 + c(0.25) * (t.powi(2) + c(1.0)).ln().sin();
+                        s0 = (s0 * c(0.5) + (fj * fj + c(1.0)).log10() * c(1.0)).tanh();
+                        match j % 3 {
+                            0 => {
+                                acc1 += c(0.1) * x1.powi(3).atan().cos();
+                                continue;
+                            }
+                            1 => {
+                                let v10 = d_atan2(v[j % 4], x0 * x0 + c(1.0));
+                                let v11 = x2 / (v4.powi(2) + c(0.5));
+                                acc1 += c(0.1) * (v10.tanh() - v11.sin()).tanh();
+                            }
+                            2 => {
+                                s0 = (s0 * c(0.75) + s0.cos() * c(0.25)).sin();
+                            }
+                            _ => {
+                                let x0 = (v[(j + n) % 4].tanh() * c(1.2)).tan();
+                                acc1 += c(0.1) * x0.cos();
+                            }
+                        }
+                    }
+                    1 => {
+                        s0 = (s0 * c(0.8) + s0 / (v[j % 4] * v[j % 4] + c(0.5)) * c(0.02)).sin();
+                        let v12 = d_to_degrees(fj) * c(0.02);
+                        s0 = (s0 * c(0.6) + v12.cos() * c(1.0)).sin();
+                    }
+                    3 => {
+                        break 'l2;
+                    }
+                    _ => {
+                        s0 = (s0 * c(0.6) + s0 * s0 * c(0.1)).tanh();
+                        acc1 += (-(v[j % 4].sin() * c(1.5)).sinh()).sin() * c(0.1);
+                    }
+                }
+            }
+            if gt(x0 + c(0.5) + v[0] / (t.tanh() + c(2.0)), c(0.5), margin) || n % 3 == 1 {
+                s0 = s0.mul_add(c(0.75), (v[2].powi(2) + c(1.0)).log2().sin() * c(0.1));
+                if n == 4 {
+                    s0 = s0.mul_add(c(0.75), (d_powf(x1 * x1 + c(1.0), s0.cos()) * c(std::f64::consts::FRAC_1_PI)).tanh() * c(0.05));
+                } else if lt(v[n % 4].asinh() * c(1.5), (v[n % 4].tanh() * c(1.2)).tan(), margin) {
+                    s0 *= c(0.8);
+                    s0 += c(0.2) * (s0 * s0 + c(1.0)).sqrt().tanh().cos();
+                }
+                s0 = (s0 * c(0.6) + (x2.cos() * c(2.0)).sinh() * c(0.05)).sin();
+            }
+        }
+        s0.sin() + acc1.sin() - v[n % 4].tanh().exp_m1()
+    }
+
+    pub fn prog_74_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1 / (x2.cos() + c(2.0));
+        let mut acc1: Dual64 = c(0.0);
+        let v4 = match n {
+            1..=2 => {
+                let x0 = d_clamp(v[2], -c(1.5), c(1.5), margin).powi(2).ln_1p();
+                s0 = s0 * c(0.6) + (s0.cos() * c(0.9)).atanh().cos() * c(0.02);
+                d_to_radians(x0 + v[n % 4]) * c(50.0)
+            }
+            g if g > 3 => {
+                let v2 = (v[3].sin() * c(2.0)).sinh() / ((v[3] * acc1).powi(2) + c(1.0));
+                s0 *= c(0.8);
+                s0 += c(0.005) * prog_31_dual(x1, x0.tanh(), c(2.0), v, n, margin).sin();
+                v2.sin()
+            }
+            _ => {
+                let v3 = v[3].sin().exp();
+                s0 = (s0 * c(0.75) + acc1.cos().sinh() * c(1.0)).sin();
+                v[n % 4] + v3
+            }
+        };
+        match n {
+            0 => {
+                s0 = c(0.5) * s0 + c(0.5) * x0.atan().cos();
+                if lt(prog_0_dual((x0 * v[n % 4]).cos(), acc1, x0, v, n, margin), c(1.0), margin) || n == 5 {
+                    s0 = s0.mul_add(c(0.6), d_hypot(v[2] * x2, (acc1.cos() * c(1.2)).tan(), margin).cos() * c(0.1));
+                } else {
+                    acc1 -= c(0.35) - acc1;
+                }
+            }
+            1 | 3 => {
+                let v5: Dual64 = prog_0_dual(((x0.sin() * c(2.0)).sinh().powi(2) + c(2.0)).sqrt().cos() * c(2.0), (x2 - x1).cos().tanh() * c(2.0), acc1, v, n, margin);
+                acc1 += c(0.005) * v5.cos();
+            }
+            4..=5 => {
+                s0 *= c(0.6);
+                s0 += c(0.4) * x0.asinh().sin();
+            }
+            _ => {
+                let v6 = prog_29_dual(c(1.5), (v4.powi(2) + c(1.0)).log(10.0).cos() * c(2.0), x0, v, n, margin);
+                let v7 = prog_30_dual(s0, d_copysign(x2.cos(), acc1.cos(), margin).sin(), x1.sin().exp().tanh(), v, 5, margin);
+                acc1 += (v6.tanh() + v7.sin()).tanh() * c(0.01);
+            }
+        }
+        let v8 = prog_0_dual(x1, x0, d_min(-v[n % 4], v4.tanh().exp2(), margin).tanh(), v, n, margin);
+        let mut k9 = 0;
+        let v12 = loop {
+            k9 += 1;
+            acc1 -= d_atan2(v8, (v[k9 % 4] / c(1.5)).powi(2) + c(1.0)).cos() * c(0.5);
+            if !(n == 4) {
+                let x0 = d_min(s0 - x0, v[(k9 + n) % 4].sin().exp_m1(), margin);
+                let v10 = prog_29_dual(x1, c(0.25), ((x0 * x0 + c(1.0)).log2() + c(0.1)).cos(), v, k9, margin);
+                s0 = (s0 * c(0.6) + v10.sin() * c(0.005)).sin();
+            } else if gt(d_to_degrees(v[k9 % 4]) * c(0.02) * (x0 * x0 + c(1.0)).log2(), c(1.0), margin) || n == 1 {
+                acc1 -= c(0.5) * (d_to_radians(v8) * c(20.0) / c(1.5)).sin();
+                acc1 -= d_clamp(v[n % 4], -c(0.5), c(0.5), margin);
+            } else {
+                s0 = s0.mul_add(c(0.8), d_log(v4.powi(2) + c(1.0), (s0.sin() * c(1.5)).cosh().powi(2) + c(2.0)).cos() * c(0.01));
+                if le(d_copysign(v[k9 % 4].sin(), x2.tanh().exp_m1(), margin), x2, margin) || k9 == 2 {
+                    let v11 = (x0 * x0 + c(1.0)).log2();
+                    acc1 += v11.sin() * c(0.5);
+                } else {
+                    s0 = c(0.6) * s0 + c(0.4) * (c(0.75) - v8).cos();
+                }
+                acc1 -= v8.sin().cos() * c(0.5);
+            }
+            match k9 + n {
+                0 => {
+                    acc1 += c(0.5) * (s0.sin() * c(0.9)).asin().tanh();
+                }
+                1 => {
+                    let x0 = c(0.65) * x0;
+                    s0 = c(0.5) * s0 + c(0.75) * x0.tanh().sin();
+                }
+                2 => {
+                    let x2 = d_atan2(v8 * v8 + c(1.0), x2);
+                    s0 = s0 * c(0.75) + s0.cos() * c(0.25);
+                    s0 = s0.mul_add(c(0.75), x2.cos().sin() * c(0.02));
+                }
+                _ => {
+                    s0 = s0.mul_add(c(0.8), v[k9 % 4].cos().cos() * c(0.2));
+                    acc1 -= c(0.5) * s0.sin();
+                    if lt((x0.sin().powi(2) + c(2.0)).acosh(), s0.asinh(), margin) {
+                        return (v4.tanh() * c(0.9)).acos();
+                    }
+                }
+            }
+            if k9 >= 4 {
+                break s0 / (x0 * x0 + c(0.5)) * (x2 * x2 + c(1.0)).recip();
+            }
+        };
+        s0 * c(1.5) - acc1.cos() - v8.tanh() + v12 * c(1.5)
+    }
+
+    pub fn prog_75_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (x2.sin() * c(0.9)).acos().tanh() * c(2.0);
+        let mut s1: Dual64 = prog_56_dual(((v[n % 4].powi(2) + c(2.0)).ln() - (x1 + x0)).tanh(), (x2 * x2 + c(2.0)).sqrt().cos() * c(2.0), x0.tanh().exp_m1().sin() * c(2.0), v, n, margin).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        while k3 < n + 1 && gt(d_to_degrees((v[n % 4].cos() * c(0.9)).atanh()) * c(0.01), s1 / c(3.0), margin) {
+            k3 += 1;
+            acc2 -= d_log(c(1.5_f64), d_atan2(s0 * s0 + c(1.0), x2).powi(2) + c(2.0)) * c(0.4);
+            s0 = s0 * c(0.6) + x1.cos() * c(0.4);
+            match k3 {
+                0 | 2 => {
+                    s1 = s1.mul_add(c(0.75), x0 / c(2.0) * c(0.5));
+                    acc2 += (x1 - s1).cos() * c(0.25);
+                    if le(x1.cos() - x2.powi(2), -c(1.0), margin) {
+                        s0 = (s0 * c(0.75) + (s1.tanh() * c(2.0)).cosh() * c(0.02)).tanh();
+                        break;
+                    }
+                }
+                g if g > 4 => {
+                    s1 = (s1 * c(0.5) + d_hypot((x0 * x0 + c(1.0)).ln(), s1, margin) * c(0.25)).tanh();
+                    let x1: Dual64 = x1.tanh().cos();
+                    acc2 -= x1.tanh() * c(0.25);
+                }
+                _ => {
+                    acc2 += c(0.25) * (s0 / (v[2].tanh() + c(2.0))).sin();
+                    if ge(s1 + s0, c(1.0), margin) {
+                        s0 = (s0 * c(0.8) + prog_29_dual(x0, x2, s1, v, n, margin) * c(0.01)).sin();
+                        let v4 = x2.powi(3).powi(2).ln_1p();
+                        s0 = (s0 * c(0.5) + v4.sin() * c(0.02)).tanh();
+                    } else {
+                        acc2 += c(0.25) * (d_to_degrees((v[k3 % 4].sin() * c(0.9)).asin()) * c(0.01)).sin();
+                        s0 = s0 * c(0.5) + (c(0.8) * (x0.sin() * c(0.9)).acos()).cos() * c(0.25);
+                        if ge(prog_29_dual(((v[3] + s0).sin() + c(2.0)).cbrt().tanh(), s1, (x2 * x2).tanh().tanh(), v, n, margin), -c(1.0), margin) {
+                            acc2 -= c(0.25) * (x0 + s0).cos();
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        for i in (1..=5).step_by(2) {
+            acc2 += (v[n % 4].sin().cos() * c(1.2)).tan().cos() * c(0.4);
+            let v6 = if i < 3 && ge(v[n % 4] * c(std::f64::consts::LN_2), -c(0.25), margin) {
+                let v5 = (s0 * s0 + c(2.0)).acosh();
+                acc2 -= v5.tanh() * c(0.5);
+                (v5 * v5 + c(0.5)).recip()
+            } else {
+                ((x2.tanh() * c(1.5)).sinh().cos() * c(0.9)).acos()
+            };
+            acc2 += c(0.5) * v6.tanh();
+        }
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            match i {
+                0 | 2 => {
+                    let v7 = c(SCALE) + x2;
+                    s0 = c(0.5) * s0 + c(0.25) * (v7 - x2).cos();
+                    if ge(v[2] * (s1 - v[i % 4]), c(0.5), margin) {
+                        s1 = (s1 * c(0.8) + (s1.cos() * c(0.9)).atanh() * c(0.02)).tanh();
+                        let v8 = (s0.powi(2) + c(1.0)).powi(-3);
+                        s0 *= c(0.8);
+                        s0 -= c(0.01) * v8.cos();
+                    } else if gt(x1.cos(), -c(0.25), margin) {
+                        acc2 += v7.sin() * c(0.25);
+                        s0 = (s0 * c(0.8) + (v[i % 4].powi(2) + c(0.5)).ln() * c(0.1)).tanh();
+                        if le((s1 * s1 + c(1.5)).acosh(), -c(1.0), margin) {
+                            return (fi.cos() * c(0.9)).atanh() * v7.tanh();
+                        }
+                    }
+                }
+                3..=5 => {
+                    let mut k9 = 0;
+                    while k9 < n + 1 {
+                        k9 += 1;
+                        acc2 -= c(0.02) * d_atan2(v[1].powi(2) + c(1.0), s0).cos();
+                        let v10 = d_powf(c(1.5_f64), x0.cos());
+                        let v11 = (v[k9 % 4].powi(2) + c(1.0)).ln();
+                        acc2 += c(0.02) * (v10.sin() - v11.tanh()).sin();
+                    }
+                    s0 = s0 * c(0.8) + d_atan2(s1.powi(2) + c(0.5), x0).cos() * c(0.02);
+                }
+                _ => {
+                    let v12 = d_atan2(s0, v[2] * v[2] + c(0.5)).tanh().exp2();
+                    acc2 += (x2 * x1).tanh() * c(0.25);
+                    acc2 += v12.cos() * c(0.25);
+                }
+            }
+            if i % 2 == 0 && ge(s0.cos().exp_m1(), x2 * fi, margin) {
+                s1 = c(0.5) * s1 + c(0.25) * s1.cos().exp2().sin();
+                acc2 += (s0.powi(2) + c(1.0)).recip() * c(0.25);
+            } else {
+                s1 = c(0.8) * s1 + c(0.02) * (s1 * (x1 - v[1])).sin();
+            }
+            s0 = s0.mul_add(c(0.5), (x0 * s0).tanh() * c(0.1));
+        }
+        let v13 = if k3 % 2 == 0 {
+            d_powf(c(0.5_f64), x1.tanh().cos())
+        } else {
+            return v[2] * x0 + v[2]
+        };
+        s0 = s0.mul_add(c(0.75), (v13.powi(2) + c(1.0)).log10() * c(0.4));
+        let v15 = if le(-v[n % 4], -c(1.0), margin) {
+            d_to_radians(x2) * c(50.0)
+        } else if lt((x0 * x0 + c(2.0)).acosh(), acc2, margin) {
+            v13 / (x1.powi(2) + c(1.0))
+        } else {
+            let v14 = d_clamp(v[n % 4], -c(1.0), c(1.0), margin);
+            d_hypot(v[k3 % 4], v14, margin)
+        };
+        s0 * c(0.5) - s1 - acc2.tanh() + v15 * c(0.5) - d_to_radians(v15 + x0)
+    }
+
+    pub fn prog_76_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = d_hypot(x2.cos(), (x2 * x2 + c(1.0)).recip(), margin);
+        let mut s1 = (s0 + x1.tanh().exp()).sin() * c(2.0);
+        let mut s2 = (x0 + v[0]).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().map(|&p| prog_8_dual((p.sin() + c(2.0)).cbrt().sin() * c(2.0), x1, x1.cos(), v, n, margin)).sum::<Dual64>();
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            acc3 -= c(0.5) * v4.cos();
+            for u in v {
+                if le(u, c(0.0), margin) {
+                    s1 *= c(0.5);
+                    s1 += c(0.5) * s1.sin();
+                } else if i % 3 == 1 && gt((s0 * s0).ln_1p(), fi, margin) {
+                    s1 = c(0.75) * s1 + c(1.0) * fi.cos().sinh().cos();
+                    s1 *= c(0.5);
+                    s1 -= c(0.1) * (s1.powi(2) + c(0.5)).cbrt().sin();
+                } else {
+                    s2 = s2 * c(0.5) + s0.cos().cos() * c(0.5);
+                    if ge(((t.cos() * c(1.5)).cosh().powi(2) + c(2.0)).sqrt(), s2, margin) {
+                        let v5 = ((d_to_degrees(t) * c(0.01)).powi(2) + c(1.0)).log10();
+                        s2 *= c(0.8);
+                        s2 += c(1.0) * (v5.powi(2) + c(1.0)).log(10.0);
+                    } else {
+                        s1 = c(0.8) * s1 + c(0.1) * (s1 + v[i]).sin();
+                        let v6 = (s0.tanh() * c(2.0)).sinh();
+                        acc3 -= c(0.1) * v6.sin();
+                    }
+                    let v7 = ((-s1).tanh() * c(1.2)).tan();
+                    s0 = s0.mul_add(c(0.6), v7.sin().cos() * c(0.02));
+                }
+                if !(n < 6 && ge(t * (s0 * s0 + c(1.5)).acosh(), -c(1.0), margin)) {
+                    continue;
+                }
+                let v8 = d_clamp(u, -c(1.0), c(1.0), margin);
+                acc3 += d_copysign(c(2.0_f64), d_hypot(x0, v8, margin), margin).sin() * c(0.1);
+            }
+            s1 = (s1 * c(0.8) + s1.asinh().sin().exp_m1() * c(0.05)).sin();
+            let mut k9 = 0;
+            while k9 < n {
+                k9 += 1;
+                acc3 += c(0.05) * x0.sin().exp_m1().cos();
+                match k9 {
+                    0 => {
+                        s2 = (s2 * c(0.5) + v4.asinh() * c(0.5)).sin();
+                    }
+                    g if g > 2 => {
+                        continue 'l0;
+                    }
+                    _ => {
+                        s2 = s2 * c(0.75) + s2.tanh().exp().cos() * c(0.05);
+                        s0 = (s0 * c(0.75) + (fi + x1) * c(0.25)).sin();
+                    }
+                }
+            }
+            s0 = c(0.75) * s0 + c(0.25) * t.tanh().sin();
+        }
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            acc3 += c(0.25) * (-v[3].cos());
+            s2 *= c(0.5);
+            s2 -= c(0.2) * (s1.tanh() * c(0.9)).acos().cos();
+            s1 *= c(0.8);
+            s1 -= c(0.2) * d_max(v4, fi, margin).tanh();
+        }
+        let v10 = acc3;
+        s0 * c(0.5) + s1 * c(1.5) + s2.cos() - v4.sin() + v10.sin() + x2.powi(2).powi(2).ln_1p()
+    }
+
+    pub fn prog_77_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 * d_hypot(x0, v[n % 4], margin)).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v3 = if n % 3 == 1 {
+            let v2 = prog_57_dual(x1, x0, c(0.75), v, n, margin);
+            (x2.cos().exp_m1().powi(2) + c(1.0)).log(10.0) + v2.cos()
+        } else if n == 0 && gt(prog_71_dual(x1, c(0.75), ((-x2) - c(0.25)).cos() * c(2.0), v, n, margin), d_powf(acc1.powi(2) + c(0.5), x2.sin()), margin) {
+            acc1.tanh()
+        } else {
+            acc1 += s0.sin() * c(0.25);
+            acc1.sin().exp()
+        };
+        s0 = s0.mul_add(c(0.5), d_min(x0, v[3], margin).cos() * c(0.5));
+        let v4 = prog_2_dual(s0, x0, (c(0.65) - (x0.cos() * c(0.9)).acos()).cos(), v, n, margin);
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            if le(v[k5 % 4] * v3, c(1.0), margin) && n > 2 {
+                s0 = s0 * c(0.8) + (v[(k5 + n) % 4].powi(2) + c(1.0)).log10().sin().exp2().sin() * c(0.25);
+            } else {
+                let v6 = v4 / (v4.cos() + c(2.0));
+                let v7 = d_max(-c(0.5_f64), v4, margin);
+                acc1 += c(0.5) * (v6.tanh() + v7.tanh()).cos();
+            }
+            s0 = s0.mul_add(c(0.6), (x1 - c(0.25) * x0).cos() * c(0.25));
+            if k5 >= 4 || lt(v[1], c(1.0), margin) {
+                break;
+            }
+        }
+        for i in 0..n {
+            let fi = c(i as f64);
+            if gt(d_atan2(v3, v4 * v4 + c(0.5)), c(1.0), margin) {
+                continue;
+            }
+            let v9 = if le(v[k5 % 4] + v3, (x1.tanh() + c(2.0)).cbrt(), margin) && k5 < 1 {
+                d_log(c(1.5_f64), x1 * x1 + c(2.0)) * (fi.tanh() * c(0.9)).atanh()
+            } else if ge((x2 * x2 + c(1.0)).ln(), c(0.0), margin) {
+                (v4 - s0).asinh()
+            } else {
+                let v8 = v[0].cos().exp2();
+                v8.cos().exp()
+            };
+            s0 = (s0 * c(0.8) + (x0.atan().powi(2) + c(1.0)).powi(-1) * c(0.05)).tanh();
+            s0 = c(0.5) * s0 + c(0.1) * v9.cos().tanh();
+        }
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            let v11 = v3.sin().powi(2).ln_1p();
+            if lt(v11 + v[0], v11, margin) {
+                break;
+            }
+            acc1 += (x2.sin() + v11 * v4).sin() * c(0.5);
+            if k10 >= 3 {
+                break;
+            }
+        }
+        s0.tanh() + acc1.tanh() + v3 * c(0.75) + v4.cos()
+    }
+
+    pub fn prog_78_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 * x0 + c(0.5)).recip().sin();
+        let mut s1 = ((v[n % 4] * c(0.75)).tanh() * c(1.2)).tan().tanh() * c(2.0);
+        let mut s2 = (s1 + x1).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        'l0: for i in (0..=n).rev().step_by(2) {
+            let v4 = (x0 * x0).ln_1p().cos();
+            if gt(-(v4 * v4 + c(2.0)).ln(), c(0.0), margin) {
+                acc3 += c(0.5) * (d_min(x2, v[i % 4], margin).cos() * c(1.5)).cosh().cos();
+                break;
+            }
+            acc3 += c(0.5) * (x2.sin().sinh().powi(2) + c(0.5)).recip().cos();
+            let mut k5 = 0;
+            while k5 < 5 && gt(v[2].mul_add(x2, s0), -c(1.0), margin) {
+                k5 += 1;
+                acc3 += (d_to_degrees((s1 * s1 + c(1.0)).powi(-3)) * c(0.02)).cos() * c(0.1);
+                if lt(x1.cos().exp_m1(), c(1.0), margin) {
+                    continue 'l0;
+                }
+            }
+        }
+        let mut k6 = 0;
+        let v8 = loop {
+            k6 += 1;
+            s0 = s0 * c(0.6) + (s0 + x0).tanh() * c(0.2);
+            let v7 = prog_30_dual((s0 * s0 + c(1.0)).sqrt().tanh(), (s0 * s0 + c(0.5)).recip().cos(), ((x2 * x0).sin() * c(0.9)).acos().sin() * c(2.0), v, n, margin);
+            if k6 >= 6 {
+                break (x2 / c(4.0)).sin();
+            }
+            acc3 -= v7.sin() * c(0.01);
+        };
+        let v9 = v.iter().map(|&p| c(1.0) + c(0.25) * ((v8.powi(2) + c(1.0)).recip() + p.sin()).tanh()).product::<Dual64>();
+        if k6 % 3 == 1 && le(d_max(v9, x2, margin), c(0.0), margin) {
+            s2 = (s2 * c(0.75) + v[k6 % 4].sin() * c(0.25)).sin();
+        } else if lt(x2 - v9, -c(0.5), margin) {
+            let v10 = d_clamp(d_to_degrees(x1) * c(0.02), -c(0.5), c(1.0), margin);
+            acc3 -= (v8.sin() * c(2.0)).sinh().cos();
+            s0 *= c(0.6);
+            s0 += c(0.25) * v10.cos();
+        }
+        s1 = (s1 * c(0.5) + (x2.cos() * c(0.9)).asin() * c(0.2)).sin();
+        s0 - s1.tanh() + s2.cos() + acc3.tanh()
+    }
+
+    pub fn prog_79_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_31_dual(x0, c(0.75), c(2.0), v, n, margin).cos() * c(2.0);
+        let mut s1 = v[3].tanh().exp_m1();
+        let mut s2 = prog_30_dual((x1.tanh() * c(1.2)).tan().tanh(), c(1.5), (x2 * x2 + c(0.5)).ln().tanh() * c(2.0), v, n, margin).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        while k4 < 4 && ge(s2 + x0, (v[k4 % 4] * v[k4 % 4] + c(1.0)).ln(), margin) {
+            k4 += 1;
+            let v5 = prog_30_dual(s2.tanh().tanh(), s2, x1, v, n, margin);
+            let v6 = v.iter().copied().map(|p| ((p.sin() * c(0.9)).asin().powi(2) + c(1.0)).cbrt()).sum::<Dual64>();
+            if le(x0.asinh().cos().cosh(), -c(0.5), margin) {
+                return v[0].sin();
+            }
+            s1 = s1.mul_add(c(0.8), prog_29_dual(s1.cos().exp().cos() * c(2.0), s2, s1, v, n, margin).cos() * c(0.005));
+            acc3 -= (v5.sin() + v6.sin()).cos() * c(0.05);
+        }
+        let mut a7 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            let fi = c(i as f64);
+            for j in 0..4 {
+                a7[i][j] = c(1.5) * fi;
+            }
+            s1 = s1.mul_add(c(0.75), v[2].cos().exp2().tanh().exp().tanh() * c(0.05));
+        }
+        let v8 = d_hypot(v[n % 4], x2, margin).sin().sinh();
+        let v9 = match k4 {
+            0 => x0.powi(3),
+            3 => {
+                let x1 = -x1;
+                d_powf(a7[1][0].powi(3).powi(2) + c(0.5), d_min(c(2.0_f64), a7[1][0], margin).sin()) + x1.sin()
+            }
+            4 => ((-v[k4 % 4]).powi(2) + c(1.0)).log(10.0),
+            _ => v8.sin(),
+        };
+        for _ in 0..n {
+            for (j, &u) in v.iter().enumerate() {
+                if j > 1 && ge(v9, -c(0.5), margin) {
+                    continue;
+                }
+                let v10: Dual64 = (a7[0][3].cos().powi(2) + c(1.0)).powi(-2);
+                s2 = (s2 * c(0.8) + v[3 - j] / (v8 * v8 + c(0.5)) * c(0.02)).sin();
+                acc3 += (u.tanh() + v10).sin() * c(0.05);
+            }
+            let v11 = x1.asinh();
+            s2 = s2 * c(0.5) + v11.tanh().exp().sin() * c(0.1);
+        }
+        let mut a12 = [c(0.0); 4];
+        a12[0] = a7[0][3].cos();
+        for i in 1..4 {
+            a12[i] = a12[i - 1] * c(0.5) + v8.tanh().tanh() * c(0.5);
+        }
+        s0 = c(0.5) * s0 + c(0.2) * (x2.tanh() * c(0.9)).asin().tanh();
+        s0.cos() + s1 + s2.cos() + acc3 + v8.tanh() + v9.tanh() - a12[3].tanh()
+    }
+
+    pub fn prog_80_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0.sin().powi(2) + c(1.0)).powf(2.5).sin() * c(2.0);
+        let mut s1 = (v[n % 4].powi(2) + c(1.0)).cbrt();
+        let mut s2 = prog_30_dual(x2, c(1.2), d_atan2(x1, x2 * x2 + c(0.5)).sin(), v, n, margin).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v7 = if le(v[n % 4] / c(1.5) - x0.sin().exp2(), c(0.0), margin) && n < 1 {
+            let v4 = (v[n % 4].powi(2) + c(1.5)).acosh();
+            v4 + x1
+        } else if ge(x1, d_atan2(v[2].powi(2) + c(1.0), v[2]), margin) {
+            let x1 = (x0.cos().exp_m1().sin() * c(0.9)).asin();
+            let v5 = x0.tanh();
+            (x1.powi(2) + c(1.0)).recip() + v5.tanh()
+        } else {
+            let v6 = d_abs(x0, margin);
+            return (v6 * v6 + c(1.0)).powi(-3)
+        };
+        if !(n == 0 && gt(x2 / (v7.cos() + c(2.0)), v[n % 4], margin)) {
+            for _ in 0..n {
+                let v8: Dual64 = (s1.tanh() * c(0.9)).atanh();
+                s0 = c(0.8) * s0 + c(0.1) * (v[0] + s0).cos();
+                acc3 -= c(0.25) * v8.cos();
+            }
+        } else if le((v[n % 4] * v[n % 4] + c(1.0)).recip(), c(0.25), margin) || n < 3 {
+            acc3 += acc3 * c(0.005);
+            s2 = s2.mul_add(c(0.75), (x1 * x1 + c(0.5)).recip().sin() * c(0.1));
+        } else {
+            acc3 -= (v[n % 4].sin() * c(1.2)).tan().sin() * c(0.4);
+        }
+        let v9 = prog_2_dual(d_abs(x1, margin).sin() * c(2.0), s1, x0, v, n, margin);
+        let v11 = match n {
+            0 => {
+                let x0 = d_copysign(c(2.0_f64), acc3, margin);
+                acc3 += x1.asinh();
+                x0 - v[n % 4]
+            }
+            1 => {
+                let v10 = (v[n % 4] * v[n % 4] + c(0.5)).recip();
+                d_max(v10, v[n % 4], margin).tanh().cosh()
+            }
+            g if g > 2 => s0.cos(),
+            _ => d_atan2((x0.cos() * c(0.9)).acos().powi(2) + c(0.5), -x1),
+        };
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            let v14 = match i % 3 {
+                0 => {
+                    let v11 = (s1 / (v7.powi(2) + c(0.5))).cos();
+                    let v12 = v9 + v11;
+                    x2.sin().exp_m1() + v12.cos()
+                }
+                1 => {
+                    let v13 = prog_0_dual((v9 * v11).cos(), s0, (v[i].powi(2) + c(1.0)).log10().sin() * c(2.0), v, n, margin);
+                    (s0.tanh() * c(0.9)).acos() - (x1 * x1 + c(1.0)).recip() + v13.cos()
+                }
+                2 => {
+                    let x2 = prog_30_dual(s0, x1, x0, v, n, margin);
+                    s0 *= c(0.5);
+                    s0 -= c(0.02) * (v11 / (s0 * s0 + c(1.5)) * (v11 / (v11 * v11 + c(1.0)))).cos();
+                    (-x1) + x2.tanh()
+                }
+                _ => -v11,
+            };
+            match i % 2 {
+                0 => {
+                    acc3 += c(0.4) * (d_atan2(c(2.0_f64), v7) / (fi.mul_add(v11, v9).powi(2) + c(1.0))).tanh();
+                    let v7 = d_min(v7, x0, margin);
+                    s0 = s0 * c(0.75) + v7.tanh().sin() * c(0.25);
+                }
+                1 => {
+                    continue;
+                }
+                _ => {
+                    acc3 -= c(0.5) * (v11.cos() * c(1.5)).sinh().tanh();
+                }
+            }
+            let v15: Dual64 = prog_29_dual((v[i] * (x1 * v[i])).sin() * c(2.0), x2, (v9 - c(1.2)).cos().exp_m1().cos() * c(2.0), v, 0, margin);
+            acc3 += s0.atan().tanh() * c(0.5);
+            s0 = c(0.5) * s0 + c(0.005) * (v14.tanh() + v15.sin()).cos();
+        }
+        s1 = s1.mul_add(c(0.6), (x2 * x2 + c(2.0)).ln().tanh() * c(0.5));
+        s0 - s1 + s2 * c(0.25) - acc3.sin() + v9.cos() - v11.cos() - x2.tanh().exp2()
+    }
+
+    pub fn prog_81_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0.powi(3).cos() * c(2.0);
+        let mut s1: Dual64 = (x2 * x2 + c(1.0)).log2().cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        if n % 3 == 1 {
+            return d_hypot(x1, (acc2.powi(2) + c(1.0)).log(10.0), margin);
+        }
+        let v3 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.005) * prog_29_dual(x2, p.cos().exp().tanh(), (-x2).cos() * c(2.0), v, n, margin).tanh());
+        let mut m4 = 0;
+        for _ in 0..v.len() {
+            acc2 += (v3.tanh() * c(0.9)).atanh().sin() * c(0.5);
+            if !(n == 4) {
+                break;
+            }
+            if le(x1, c(0.0), margin) {
+                m4 += 1;
+            }
+        }
+        match m4 {
+            0 | 2 => {
+                acc2 += d_hypot(x0.asinh(), x0, margin).sin();
+                if m4 > 4 && ge(v3.cos(), c(0.0), margin) {
+                    s1 *= c(0.8);
+                    s1 += c(0.05) * (v3 + c(2.0)).tanh();
+                    s1 = s1.mul_add(c(0.75), x1.atan().sin() * c(0.25));
+                } else {
+                    s0 *= c(0.75);
+                    s0 += c(0.05) * d_min(v3, x0, margin).tanh();
+                    s0 = (s0 * c(0.8) + d_min(s0, x1, margin) * c(0.01)).sin();
+                }
+                s0 *= c(0.5);
+                s0 += c(0.02) * s0.tanh();
+                if lt(prog_71_dual((s0.cos() * c(0.9)).acos().sin() * c(2.0), x0.tanh().exp_m1().sin().tanh() * c(2.0), c(0.5), v, 6, margin), c(1.0), margin) {
+                    acc2 -= c(0.75) * (s0.powi(2) + c(1.0)).recip();
+                    s0 = s0 * c(0.6) + d_log(c(1.5_f64), v[0] * v[0] + c(2.0)) * c(0.5);
+                } else if n == 1 && ge((c(SCALE) + s0).asinh(), (x2 * x2 + c(0.5)).recip(), margin) {
+                    s0 = c(0.5) * s0 + c(0.05) * (s0 + (x0 * x0 + c(0.5)).recip()).tanh();
+                    acc2 -= (d_abs(v3, margin).tanh() * c(1.5)).sinh().tanh() * c(0.25);
+                } else {
+                    acc2 += c(0.01) * prog_30_dual(s1, d_copysign(x0, acc2, margin).tanh().cos() * c(2.0), x2, v, 4, margin).cos();
+                    s0 = s0 * c(0.8) + (s0 / (s0.cos() + c(2.0))).cos() * c(0.05);
+                }
+            }
+            3 => {
+                s1 = s1.mul_add(c(0.8), (s1 - v[3]).tanh() * c(0.01));
+            }
+            5 => {
+                let v5 = prog_71_dual(d_abs(s0, margin).tanh(), (d_clamp(v3, v3.tanh() - c(1.5), x0.sin() + c(1.5), margin).cos() * c(0.9)).asin().cos(), d_hypot(v3, (v3 * v3 + c(0.5)).cbrt(), margin).sin(), v, m4, margin);
+                acc2 -= d_hypot(v[1], x2, margin).tanh();
+                acc2 += c(0.005) * v5.tanh();
+            }
+            _ => {
+                let v6 = prog_29_dual(c(0.5), (v3 * c(0.8)).cos(), c(1.5), v, m4, margin);
+                s0 *= c(0.8);
+                s0 += c(0.005) * v6.tanh();
+            }
+        }
+        let mut m7 = 0;
+        for i in 0..n {
+            let fi = c(i as f64);
+            if gt(prog_29_dual(c(0.25), ((v3.cos() * c(0.9)).acos() / ((-s1).powi(2) + c(1.0))).tanh() * c(2.0), c(1.5), v, i, margin), -c(1.0), margin) && i < 5 {
+                s1 = s1 * c(0.5) + ((-v[i % 4]) + s1).sin() * c(0.25);
+                if ge(v[1] * fi, x0.sin(), margin) {
+                    acc2 += c(0.25) * s1.sin().exp2().cos();
+                } else {
+                    acc2 += c(0.25) * (x2.powi(3).powi(2) + c(2.0)).ln().sin();
+                }
+            }
+            let v8 = s0;
+            s0 = c(0.6) * s0 + c(0.2) * ((x1.powi(2) + c(1.0)).log10() * s0.mul_add(s0, v[2])).sin();
+            s0 = s0 * c(0.8) + v8.tanh().tanh() * c(0.2);
+            if !(m7 < 28) {
+                m7 += 1;
+            }
+        }
+        match m7 {
+            0 | 2 => {
+                s0 *= c(0.8);
+                s0 -= c(0.01) * s1.cos().exp2().cos();
+                let v9 = d_copysign((x0 * x0 + c(1.0)).ln(), s1.cos().sinh(), margin);
+                acc2 -= v9.sin();
+            }
+            3 | 5 => {
+                s1 = s1 * c(0.6) + (v3 / (v3 * v3 + c(0.5))).cos() * c(0.02);
+                s1 = (s1 * c(0.75) + s1 * v3 * c(0.01)).sin();
+            }
+            6 => {
+                s1 = c(0.5) * s1 + c(0.02) * (s1 * s1).cos();
+                let v10 = d_hypot(c(2.0_f64), d_atan2(v3, v3 * v3 + c(0.5)), margin);
+                acc2 -= v10.sin() * c(0.2);
+            }
+            _ => {
+                acc2 -= (v3.powi(2) + c(1.0)).log2().tanh() * c(0.75);
+                s1 *= c(0.6);
+                s1 += c(0.1) * d_max(s1, x2, margin).cos();
+            }
+        }
+        s0 + s1.sin() - acc2.sin() - v3.cos()
+    }
+
+    pub fn prog_82_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4];
+        let mut s1 = (x1.sin().powi(2) + c(1.0)).powi(-2);
+        let mut acc2: Dual64 = c(0.0);
+        for i in (0..4).rev() {
+            let fi = c(i as f64);
+            if lt((x2 * c(std::f64::consts::FRAC_1_PI)).sin(), x1, margin) {
+                break;
+            }
+            let v6 = match i {
+                0 => {
+                    let x2 = s0.cos().exp().cos().exp_m1();
+                    let v3 = (x0.powi(2) + c(1.0)).log10();
+                    v[i] + x2.sin() + v3.tanh()
+                }
+                1 => {
+                    let x0 = fi.cos().tanh().exp_m1();
+                    prog_6_dual(c(1.2), x2, c(0.5), v, n, margin) + x0.sin()
+                }
+                2 => {
+                    let v4 = fi;
+                    (fi.powi(2) + c(0.5)).sqrt() + v4.sin()
+                }
+                _ => {
+                    let v5 = (x0 * x0).ln_1p();
+                    (v5.tanh() * c(0.9)).atanh()
+                }
+            };
+            acc2 += x0.sin().cos() * c(0.5);
+            acc2 += c(0.02) * v6.tanh().sin();
+        }
+        'l1: for i in 0..n {
+            let fi = c(i as f64);
+            s0 = (s0 * c(0.6) + x2 * x2 * c(0.1)).tanh();
+            let v8 = if le((x1.sin() * c(2.0)).cosh().sin().exp_m1(), s0, margin) {
+                x0.tanh().exp2()
+            } else {
+                let v7 = prog_29_dual(x0, (fi.cos() * c(0.9)).atanh().tanh() * c(2.0), c(0.25), v, n, margin);
+                fi + v7.tanh()
+            };
+            acc2 += c(0.2) * v8.atan().tanh();
+            for j in 0..i {
+                let fj = c(j as f64);
+                acc2 += v[j % 4].cos().exp().powi(2).ln_1p().tanh() * c(0.05);
+                if ge(((fj + v[i % 4]).powi(2) + c(0.5)).ln(), c(1.0), margin) {
+                    s1 = s1 * c(0.5) + s1.asinh() * c(0.5);
+                    break 'l1;
+                }
+            }
+        }
+        let v11: Dual64 = if ge(prog_48_dual((x2 * x2 + c(0.5)).sqrt().sin(), (x0 * x2).tanh() * c(2.0), x2, v, n, margin), c(0.5), margin) {
+            for i in 0..4 {
+                for j in (0..=i).rev() {
+                    s0 = c(0.5) * s0 + c(0.25) * (v[2] - x2).sin();
+                    s0 *= c(0.8);
+                    s0 += c(0.2) * s0.atan().cos();
+                    let v9 = match j % 2 {
+                        0 => v[j].cos().sinh(),
+                        _ => (x0 * x0).ln_1p(),
+                    };
+                    acc2 += v9.sin() * c(0.1);
+                }
+                acc2 -= (x0 * x2).tanh() * c(0.5);
+                if le(((-v[i]).powi(2) + c(0.5)).recip(), d_atan2(v[2], s1.powi(2) + c(1.0)), margin) {
+                    continue;
+                }
+            }
+            ((x0.cos() * c(0.9)).atanh().tanh() * c(0.9)).asin()
+        } else if ge(-x1, -c(1.0), margin) || n > 2 {
+            let v10 = d_atan2(c(2.0_f64), (v[n % 4] * v[n % 4] + c(0.5)).sqrt());
+            acc2 -= ((-x1).sin() * c(0.9)).acos().tanh();
+            x0.sin().exp2().sin() + v10.cos()
+        } else {
+            return (x0.sin() * c(0.9)).atanh()
+        };
+        let mut k12 = 0;
+        let v13 = loop {
+            k12 += 1;
+            acc2 += v11.tanh().exp().tanh() * c(0.5);
+            acc2 += s0.powi(2).tanh() * c(0.5);
+            if k12 >= 3 || gt(s0, x2, margin) {
+                break s0.atan();
+            }
+        };
+        let v14 = v[0] / c(2.0);
+        s0.cos() + s1.tanh() - acc2.sin() - v11 * c(0.75) - v13 * c(1.5) + v14.cos()
+    }
+
+    pub fn prog_83_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_71_dual(((x1 * x1 + c(1.0)).log10() * c(0.3)).cos(), v[n % 4].tanh().exp2().cos(), (d_to_radians(v[n % 4].cos()) * c(20.0)).tanh() * c(2.0), v, n, margin).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            let v2 = v.iter().map(|&p| d_powf(v[2] * v[2] + c(1.0), v[0].tanh()) + p.tanh()).sum::<Dual64>();
+            if lt((-x2) + (v[i % 4].sin() * c(1.5)).sinh(), c(0.5), margin) {
+                continue;
+            }
+            let v3 = v[2].tanh().exp().tanh().exp_m1();
+            s0 = s0 * c(0.6) + (fi * fi + c(1.0)).ln().cos() * c(1.0);
+            acc1 -= c(0.05) * (v2.sin() + v3.sin()).sin();
+        }
+        let v4 = prog_0_dual(x0, ((x2 * x0).cos() * c(1.5)).sinh().cos(), c(2.0), v, n, margin);
+        for i in 1..n {
+            acc1 += c(0.4) * (v4 * v4 + c(1.0)).powf(0.5).tanh();
+            if ge(x0, c(0.5), margin) {
+                s0 *= c(0.6);
+                s0 += c(0.2) * ((c(1.2) * v[i % 4]).powi(2) + c(0.5)).ln().cos();
+                if le(x2.powi(3), -c(1.0), margin) {
+                    continue;
+                }
+                let v5 = prog_30_dual(c(1.5), x0, d_atan2(v[i % 4].powi(2), x2.atan().powi(2) + c(0.5)).sin(), v, 2, margin);
+                acc1 += v5.sin().sin() * c(0.005);
+            } else if le((s0.sin() * c(1.2)).tan(), c(0.0), margin) || n == 1 {
+                acc1 += d_atan2(c(3.0_f64), x2 * v4).tanh() * c(0.4);
+            } else {
+                s0 = (s0 * c(0.8) + d_atan2(c(3.0_f64), c(SCALE) + v[0]) * c(1.0)).tanh();
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = c(j as f64);
+                    if gt(d_to_radians(u + fj), v[i % 4], margin) {
+                        s0 = (s0 * c(0.75) + x0 * u / (s0.tanh().cos() + c(2.0)) * c(0.02)).sin();
+                        break;
+                    }
+                    let v6: Dual64 = (v4 * v4 + c(1.5)).acosh();
+                    if !(n < 3) {
+                        break;
+                    }
+                    s0 = c(0.8) * s0 + c(0.2) * v[j].sin().tanh();
+                    acc1 += v6.cos().cos() * c(0.1);
+                }
+            }
+            acc1 -= c(0.4) * x2.sin();
+        }
+        let mut k7 = 0;
+        while k7 < n && lt(-(v4 * v4 + c(1.0)).log(2.0), -c(1.0), margin) {
+            k7 += 1;
+            acc1 += c(0.25) * ((x1.powi(2) + c(1.0)).log10() + (v4 * v4 + c(1.5)).acosh()).tanh();
+            let v8 = s0.cos();
+            s0 = (s0 * c(0.75) + s0.cos().sinh() * v8 * c(0.05)).sin();
+        }
+        'l4: for i in 0..3 {
+            let fi = c(i as f64);
+            s0 = (s0 * c(0.8) + prog_29_dual((-(s0 - v4)).tanh(), x1, x2, v, i, margin) * c(0.005)).sin();
+            for j in 1..n {
+                if gt(v[(j + n) % 4], v[j % 4], margin) {
+                    s0 *= c(0.75);
+                    s0 += c(1.0) * (fi.tanh() * c(0.9)).atanh().cos();
+                    continue 'l4;
+                }
+                let v9 = v.iter().fold(x1, |r, &p| r * c(0.75) + c(0.1) * (v[j % 4] + p.sin()).cos());
+                acc1 -= (x2 + v9).tanh() * c(0.1);
+            }
+            s0 = s0.mul_add(c(0.8), (x1 * c(std::f64::consts::LN_2) - (s0 * s0 + c(1.0)).sqrt()).cos() * c(0.1));
+            let mut k10 = 0;
+            while k10 < n + 1 && le(fi.sin().sinh().mul_add(d_to_degrees(v[k7 % 4]) * c(0.01), v[n % 4]), c(1.0), margin) {
+                k10 += 1;
+                if lt((x1 * x1).ln_1p(), x1, margin) {
+                    s0 = s0 * c(0.6) + (x2 * x2 + c(1.0)).cbrt().tanh() * c(0.25);
+                    s0 *= c(0.75);
+                    s0 += c(0.25) * s0.sin().cos();
+                } else if lt(v[k10 % 4] + x0, c(0.5), margin) {
+                    let v11: Dual64 = ((d_to_degrees(v[2]) * c(0.01)).tanh() * c(1.5)).sinh();
+                    s0 = c(0.8) * s0 + c(0.05) * v11.cos();
+                } else {
+                    s0 = s0.mul_add(c(0.75), x0.tanh() * c(0.25));
+                    s0 = c(0.6) * s0 + c(0.5) * (x0 / (fi * fi + c(1.5))).tanh();
+                }
+                if ge(x0.cos(), -c(0.25), margin) {
+                    acc1 -= (v4.cos().exp_m1().powi(2) + c(1.5)).acosh().cos() * c(0.05);
+                    let v12 = d_to_radians(x1 / (fi.sin() + c(2.0))) * c(50.0);
+                    acc1 += v12.cos() * c(0.05);
+                }
+                s0 = s0 * c(0.75) + x0.tanh().tanh() * c(0.25);
+            }
+        }
+        s0 = (s0 * c(0.5) + v[k7 % 4].cos() * c(0.5)).tanh();
+        s0 + acc1.sin() - v4.tanh() + d_abs(x2, margin) / ((-x0).tanh() + c(2.0))
+    }
+
+    pub fn prog_84_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = d_powf(x2.asinh().powi(2) + c(1.0), v[n % 4].cos()).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v8 = match n {
+            2 => {
+                s0 = s0.mul_add(c(0.75), acc1.tanh().asinh().tanh() * c(1.0));
+                x0.asinh().cos().exp()
+            }
+            4 => v[n % 4].mul_add(x1, x2),
+            5 => {
+                let v2 = prog_11_dual(c(1.2), c(1.5), (x0 / c(3.0)).sin(), v, n, margin);
+                ((x1 * x1 + c(1.0)).log(2.0).tanh() * c(0.9)).asin() + v2.cos()
+            }
+            _ => {
+                for i in 0..4 {
+                    let fi = c(i as f64);
+                    if !(i == 3) {
+                        let v3 = prog_30_dual(d_copysign(c(2.0_f64), x0.powi(2), margin).cos(), c(1.2), x1, v, n, margin);
+                        acc1 += c(0.4) * (v3 / c(3.0));
+                    }
+                    if i % 2 == 0 {
+                        let mut k4 = 0;
+                        while k4 < n && lt(d_log(c(3.0_f64), x0 * x0 + c(2.0)).sin(), x1, margin) {
+                            k4 += 1;
+                            s0 = (s0 * c(0.6) + (x1.tanh() * c(0.5)).ln_1p() * c(0.4)).tanh();
+                            s0 = (s0 * c(0.75) + (-v[(k4 + i) % 4]) * c(0.25)).sin();
+                            match n {
+                                0 | 2 => {
+                                    s0 = c(0.5) * s0 + c(0.5) * v[k4 % 4].cos();
+                                    s0 = c(0.75) * s0 + c(0.25) * (x0 - c(0.35)).sin();
+                                }
+                                g if g > 3 => {
+                                    let v5 = v[k4 % 4].sin().exp().tanh().exp2();
+                                    s0 = s0 * c(0.5) + v5.sin().cos() * c(0.1);
+                                }
+                                _ => {
+                                    s0 = (s0 * c(0.6) + fi.tanh().exp_m1() * c(1.0)).tanh();
+                                    match k4 % 2 {
+                                        0 => {
+                                            break;
+                                        }
+                                        1 => {
+                                            s0 *= c(0.5);
+                                            s0 -= c(0.5) * s0.tanh().sin();
+                                        }
+                                        _ => {
+                                            acc1 += fi.atan().sin() * c(0.05);
+                                        }
+                                    }
+                                    s0 = c(0.5) * s0 + c(1.0) * ((s0.powi(2) + c(1.0)).ln().sin() + c(2.0)).cbrt().tanh();
+                                }
+                            }
+                        }
+                        let v6 = (fi * fi + c(1.0)).log2() * (s0 * x0);
+                        s0 = s0.mul_add(c(0.5), v6.tanh().sin() * c(0.02));
+                    } else {
+                        s0 = c(0.8) * s0 + c(0.1) * (x0.sin() / (x0.cos() + c(2.0)));
+                    }
+                    acc1 += c(0.5) * x1.sin().exp2().cos();
+                }
+                let v7 = x1 + s0;
+                prog_29_dual(c(0.5), (x0.tanh() * c(1.5)).sinh().sin(), x0.cos().tanh() * c(2.0), v, 2, margin) + v7.cos()
+            }
+        };
+        for i in (1..=5).step_by(2) {
+            let fi = c(i as f64);
+            if lt(x2.tanh(), c(0.5), margin) || n == 0 {
+                acc1 += x0.cos().sin() * c(0.5);
+            } else if gt(((x1.cos() * c(0.9)).asin().sin() * c(1.2)).tan(), c(0.0), margin) {
+                s0 = s0 * c(0.5) + (s0 * v8).cos() * c(0.05);
+            } else {
+                s0 = s0 * c(0.75) + (s0 + v8).cos() * c(0.1);
+                s0 = (s0 * c(0.8) + d_to_radians(v[i % 4]) * c(1.0)).tanh();
+            }
+            let v11 = if le(v8 * x0, fi.atan(), margin) {
+                let v9 = v[i % 4].cos().exp2() - x1 / (x1 * x1 + c(0.5));
+                v[i % 4] - fi + v9.sin()
+            } else {
+                for j in (0..=i).rev() {
+                    let fj = c(j as f64);
+                    s0 = s0.mul_add(c(0.8), (fj.sin() * c(0.9)).asin().cos() * c(1.0));
+                    let v10 = (v8.powi(2) + c(1.0)).log2();
+                    acc1 -= ((x1.powi(2) + c(1.0)).powi(-1).powi(2) + c(1.5)).acosh().cos() * c(0.1);
+                    acc1 -= v10.cos().tanh() * c(0.1);
+                }
+                v[n % 4] - v[(i + n) % 4].sin().exp_m1()
+            };
+            s0 = s0 * c(0.75) + (x1 * x1).ln_1p().cos() * c(0.25);
+            s0 = (s0 * c(0.75) + v11.cos() * c(0.02)).sin();
+        }
+        let v12: Dual64 = (x0.powi(2) + c(1.0)).cbrt();
+        let v13 = (x1.powi(2) + c(1.0)).sqrt();
+        let v15 = if ge(v12, (v12.sin() * c(0.9)).asin(), margin) || n == 5 {
+            s0 *= c(0.6);
+            s0 -= c(0.4) * v[n % 4].asinh().tanh();
+            x0.sin().cos()
+        } else if gt(v[n % 4].cos().exp(), -c(0.5), margin) {
+            let v14 = v8;
+            c(1.5) * v13 + v14.sin()
+        } else {
+            (v13.sin() + c(2.0)).cbrt().cos()
+        };
+        s0.sin() + acc1.cos() - v8.sin() + v13 * c(0.25) + v15.sin()
+    }
+
+    pub fn prog_85_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_22_dual(c(1.5), d_atan2((x2 / (x2.powi(2) + c(1.0))).powi(2) + c(0.5), x0).sin(), (x0 * v[3]).sin() * c(2.0), v, n, margin).cos() * c(2.0);
+        let mut s1: Dual64 = x1;
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = v.iter().map(|&p| (-s1) + p.sin()).sum::<Dual64>();
+        if lt(((v3 * v3 + c(1.0)).sqrt().cos() + c(2.0)).cbrt(), (v[3].cos() * c(0.9)).asin(), margin) {
+            acc2 -= c(0.5) * (s1.cos() * c(2.0)).sinh().cos();
+        }
+        if n < 5 {
+            let mut k4 = 0;
+            while k4 < n + 1 {
+                k4 += 1;
+                acc2 += c(0.01) * prog_29_dual((s1 + x1.mul_add(x0, s1)).sin() * c(2.0), s0, x2, v, 2, margin).tanh();
+                acc2 -= (x0 / (x1.powi(2) + c(0.5)) + (v[k4 % 4] + v3)).cos() * c(0.25);
+                let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| d_min((p.powi(2) + c(0.5)).cbrt(), (q * q + c(1.0)).recip(), margin)).sum::<Dual64>();
+                s1 *= c(0.8);
+                s1 += c(0.02) * v5.sin();
+            }
+            s1 *= c(0.75);
+            s1 -= c(0.1) * (x2.powi(2) + c(2.0)).acosh().cos();
+            if ge(v3, c(0.5), margin) && k4 == 7 {
+                s0 = s0 * c(0.5) + (x1 * x1 + c(2.0)).ln().tanh() * c(0.5);
+            } else {
+                let v3 = d_hypot(d_atan2(v[k4 % 4], v[k4 % 4].powi(2) + c(0.5)), v[k4 % 4].tanh(), margin);
+                s0 = (s0 * c(0.75) + v3.tanh() * c(0.02)).sin();
+            }
+        } else {
+            s0 = c(0.6) * s0 + c(0.2) * (x0 + x1).cos();
+            acc2 -= d_abs(x2, margin).tanh();
+        }
+        for i in 0..3 {
+            let fi = c(i as f64);
+            s0 = (s0 * c(0.75) + ((-fi).tanh() + c(2.0)).cbrt() * c(1.0)).sin();
+            s0 = s0.mul_add(c(0.75), v[i].sin() * c(0.25));
+            let v6: Dual64 = (fi.asinh().powi(2) + c(1.0)).powi(-1);
+            s0 *= c(0.5);
+            s0 += c(1.0) * v6.tanh();
+        }
+        s0 + s1.cos() + acc2.sin() + v[n % 4].asinh()
+    }
+
+    pub fn prog_86_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.asinh().asinh();
+        let mut acc1: Dual64 = c(0.0);
+        for i in 1..n {
+            let fi = c(i as f64);
+            s0 = (s0 * c(0.75) + d_copysign(v[1], fi, margin) * c(0.25)).sin();
+            acc1 += c(0.5) * (x0.cos().powi(2) + c(1.0)).ln();
+            let v4 = match i + n {
+                0 => {
+                    let v2 = d_clamp(d_log(c(3.0_f64), x2 * x2 + c(2.0)), (v[0].cos() * c(0.9)).asin().tanh() - c(1.5), (c(SCALE) + fi).cos() + c(1.5), margin);
+                    s0 = s0 * c(0.6) + (s0 * (v[3].tanh() * c(0.9)).asin()).tanh() * c(0.1);
+                    (x0.sin() * c(0.9)).atanh().atan() + v2.tanh()
+                }
+                1 | 3 => {
+                    let v3 = x2 + x1;
+                    acc1 += x2.asinh().powi(2).ln_1p().tanh() * c(0.4);
+                    v3 / (fi.tanh() + c(2.0))
+                }
+                4 => x2 - s0,
+                _ => x1.asinh(),
+            };
+            acc1 -= v4.cos() * c(0.4);
+        }
+        match n % 3 {
+            0 => {
+                let x1 = -x2;
+                s0 *= c(0.5);
+                s0 += c(0.5) * x1.tanh();
+            }
+            2 => {
+                acc1 -= d_min(d_clamp(acc1, -c(1.0), c(1.0), margin), (x2 * x2 + c(2.0)).ln(), margin).cos() * c(0.2);
+                let mut k5 = 0;
+                while k5 < n {
+                    k5 += 1;
+                    if lt(s0.tanh(), x0 / (x2.powi(2) + c(1.0)), margin) {
+                        let x1: Dual64 = prog_29_dual(x0, (v[1].sin() * c(0.9)).acos().cos(), x2, v, k5, margin);
+                        s0 = c(0.6) * s0 + c(0.4) * s0.tanh();
+                        s0 *= c(0.5);
+                        s0 += c(0.005) * x1.sin();
+                    }
+                    acc1 += (v[k5 % 4] * v[k5 % 4] + c(0.5)).ln().sin() * c(0.25);
+                }
+            }
+            _ => {
+                acc1 += (v[n % 4] * v[n % 4] + c(1.5)).acosh().cos();
+                let v6 = x2 * x2;
+                acc1 -= v6.sin();
+            }
+        }
+        let v7 = prog_2_dual(d_max((v[n % 4].sin() * c(0.5)).ln_1p(), x0, margin).sin() * c(2.0), (v[n % 4] / (x0.sin().powi(2) + c(1.0))).cos(), ((x0.powi(2) + c(1.0)).ln() * v[1]).tanh(), v, n, margin);
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            acc1 -= (t + s0 - (x1 + t)).tanh() * c(0.5);
+            let mut k8 = 0;
+            while k8 < n + 1 && le(v[3 - i].powi(2), -c(0.5), margin) {
+                k8 += 1;
+                acc1 -= c(0.05) * (v7 * v7 + c(2.0)).acosh().sin();
+                match k8 + n {
+                    1 => {
+                        s0 = (s0 * c(0.5) + d_powf(s0 * s0 + c(1.0), v7.tanh()) * c(0.1)).tanh();
+                    }
+                    2 => {
+                        acc1 -= d_log(c(3.0_f64), x2.powi(2) + c(2.0)).sin() * c(0.05);
+                        acc1 -= c(0.05) * (fi.sin() * c(1.5)).sinh().cos();
+                    }
+                    3 => {
+                        s0 = s0.mul_add(c(0.75), ((s0.tanh() * c(0.9)).atanh().cos() * c(0.9)).acos().tanh() * c(0.02));
+                        if le(d_atan2((x1.powi(2) + c(0.5)).ln(), v[(k8 + n) % 4] * v[(k8 + n) % 4] + c(1.0)), (v[0].sin() * c(0.5)).ln_1p(), margin) {
+                            continue;
+                        }
+                        acc1 += c(0.05) * (x1.sin() * c(2.0)).cosh().powi(2).ln_1p().sin();
+                    }
+                    _ => {
+                        let v9: Dual64 = d_hypot(v7, t, margin);
+                        s0 = s0 * c(0.75) + v9.sin().tanh() * c(0.1);
+                    }
+                }
+            }
+        }
+        s0 + acc1.sin() + v7.cos()
+    }
+
+    pub fn prog_87_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (-(x0 * x0)).tanh() * c(2.0);
+        let mut s1 = v[n % 4].mul_add(x2, x2).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        'l0: for _ in (0..n).rev() {
+            s0 = (s0 * c(0.8) + (x1 * x1 + c(0.5)).recip() * c(0.1)).tanh();
+            let mut k3 = 0;
+            while k3 < 6 && lt((s0.cos() * c(2.0)).cosh(), c(0.0), margin) {
+                k3 += 1;
+                acc2 -= v[k3 % 4].asinh() * c(0.02);
+                if k3 > 5 {
+                    continue 'l0;
+                }
+            }
+            if ge((s1.tanh() * c(0.5)).ln_1p().cos().exp(), -c(1.0), margin) {
+                let v4 = ((x1.powi(2) + c(1.5)).acosh().powi(2) + c(2.0)).ln();
+                acc2 += c(0.25) * v4.cos().cos();
+            } else {
+                s0 *= c(0.5);
+                s0 += c(0.5) * s0.cos();
+            }
+        }
+        let v8: Dual64 = if le(prog_8_dual(x1, x2, c(0.75), v, n, margin), v[0].cos(), margin) {
+            let v5 = s0.asinh();
+            (x1.tanh() * c(0.9)).atanh() + v5
+        } else if gt(x1 + x2, c(1.0), margin) {
+            let v6 = acc2.cos();
+            v6 * acc2
+        } else {
+            let v7 = s0 / (x2 * x2 + c(1.0)) + x0.atan();
+            (x2 * x2 + c(1.5)).acosh() + d_max(x1, v7, margin)
+        };
+        let mut k9 = 0;
+        while k9 < 5 {
+            k9 += 1;
+            if n < 6 {
+                let v10 = prog_29_dual(c(1.2), c(0.25), x1, v, n, margin);
+                let v11 = d_hypot(v10, v[2], margin);
+                acc2 -= v11.sin() * c(0.2);
+            } else if gt(v8.cos().cosh(), c(0.0), margin) {
+                s1 = (s1 * c(0.5) + d_min(x0, s1, margin) * c(0.5)).tanh();
+            } else {
+                acc2 += c(0.25) * (-(v[n % 4].tanh() * c(0.9)).atanh());
+                s1 = (s1 * c(0.6) + d_to_radians(s1) * c(50.0) * c(0.4)).sin();
+            }
+            if ge((v8.tanh() * c(0.9)).atanh(), c(0.25), margin) {
+                s0 *= c(0.6);
+                s0 += c(0.1) * d_powf(c(3.0_f64), v[k9 % 4].sin()).cos();
+            }
+            acc2 += (d_to_degrees(x2) * c(0.02)).sin() * c(0.4);
+        }
+        let mut k12 = 0;
+        while k12 < n + 1 {
+            k12 += 1;
+            s1 = c(0.5) * s1 + c(0.4) * (d_to_degrees(v8) * c(0.02)).sin();
+            s1 = s1.mul_add(c(0.6), x0.sin() * c(0.4));
+            let v15 = if k12 % 3 == 1 {
+                let v13 = s0 + s1 + (s0 - v[k9 % 4]);
+                d_clamp(x1, v8.tanh() - c(1.5), x0.tanh() + c(1.5), margin) + v13.cos()
+            } else {
+                let v14 = prog_29_dual(x2, c(0.75), (x0 / (x1.cos() + c(2.0))).tanh() * c(2.0), v, k9, margin);
+                (s1 * s1 + c(1.0)).powf(1.5) + v14.cos()
+            };
+            s1 = s1.mul_add(c(0.5), v15.sin().tanh() * c(0.005));
+        }
+        s0.cos() - s1 * c(1.5) + acc2.tanh() + v8.sin()
+    }
+
+    pub fn prog_88_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (v[n % 4].tanh() * c(2.0)).sinh().cos() * c(2.0);
+        let mut s1 = x0.tanh();
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); 4];
+        for i in 0..4 {
+            a3[i] = x2.sin().cosh();
+        }
+        if le((s1 / (x1.powi(2) + c(1.0))).cos(), -c(0.5), margin) || n == 1 {
+            acc2 += (x2 * x2 + c(2.0)).acosh().tanh();
+            let v4 = a3[n % 4].powi(2);
+            s1 = c(0.5) * s1 + c(0.1) * v4.tanh().cos();
+        } else if le(acc2.cos(), acc2, margin) {
+            s1 = c(0.5) * s1 + c(0.005) * prog_71_dual(s0, (x2 * c(0.25)).cos(), s1, v, n, margin).sin();
+            let v5: Dual64 = a3[n % 4].mul_add(a3[n % 4], a3[n % 4]) + s1.sin();
+            acc2 += c(0.25) * v5.tanh();
+        } else {
+            let v6 = prog_0_dual(s0, c(1.2), (a3[n % 4] * a3[n % 4] + c(1.0)).log(2.0).tanh() * c(2.0), a3, n, margin);
+            s1 = (s1 * c(0.8) + v6.sin() * c(0.005)).tanh();
+        }
+        if lt(-x2, c(0.0), margin) {
+            let v7: Dual64 = prog_2_dual(c(2.0), x1, c(0.25), v, n, margin);
+            s1 = (s1 * c(0.8) + x2 * x0 * c(0.05)).tanh();
+            s1 = s1.mul_add(c(0.6), v7.sin().sin() * c(0.01));
+        }
+        for &t in a3.iter() {
+            acc2 += (t.mul_add(t, t) - t.cos().exp2()).cos() * c(0.5);
+            let v8 = (a3[3].sin() + c(2.0)).cbrt();
+            s0 = s0.mul_add(c(0.5), (v8.cos() * c(0.9)).asin().sin() * c(0.5));
+        }
+        let v9 = (x2.tanh() * c(0.9)).atanh().atan();
+        s0.sin() - s1.tanh() - acc2 * c(0.5) + v9 + x1.powi(3)
+    }
+
+    pub fn prog_89_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0.atan();
+        let mut s1 = d_min(d_atan2(c(1.5_f64), v[3]), (v[3] * v[3]).ln_1p(), margin).sin() * c(2.0);
+        let mut s2: Dual64 = (x2 * v[1]).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        if !(n == 1 && lt((s0 * s0 + c(0.5)).sqrt() + d_atan2(x1.powi(2) + c(1.0), x1), v[n % 4], margin)) {
+            let x0 = prog_78_dual(acc3, (acc3.cos() * c(0.9)).asin().sin() * c(2.0), x2, v, n, margin);
+            acc3 += c(0.005) * x0.tanh();
+        } else {
+            let v4: Dual64 = v[n % 4] * s2;
+            s0 = s0 * c(0.6) + v4.tanh().sin() * c(0.02);
+        }
+        let v8 = match n {
+            0 => {
+                let v5 = d_log(x1.powi(2) + c(1.0), x2 * x2 + c(2.0));
+                (v5 * v5 + c(0.5)).cbrt()
+            }
+            g if g > 2 => {
+                let v6 = x0 - c(0.75);
+                x1.cos() + v6.sin()
+            }
+            _ => {
+                let v7 = x2 + s1;
+                d_to_degrees(v7.cos()) * c(0.02)
+            }
+        };
+        if n > 4 && gt(s2, s0.cos().sinh(), margin) {
+            return v[1].mul_add(acc3, x2);
+        }
         let mut k9 = 0;
         while k9 < n + 1 {
             k9 += 1;
-            match k9 {
-                0 => {
-                    break;
-                }
-                2 | 4 => {
-                    s1 *= c(0.8);
-                    s1 += c(1.0) * (s1 * c(0.1)).tanh();
-                }
-                5 => {
-                    s1 = (s1 * c(0.75) + a8[1].cos() * c(0.25)).sin();
-                }
-                _ => {
-                    let v10 = a8[1].tanh();
-                    acc2 += (c(1.5) - x0 * v[0]).cos() * c(0.25);
-                    acc2 += v10.sin().tanh() * c(0.25);
-                }
-            }
-            acc2 += c(0.25) * s0.tanh();
-            let v11 = x0;
-            acc2 += v11.cos() * c(0.25);
+            let v10 = v.iter().map(|&p| (x1 * x1 + c(1.0)).log(2.0) - v8 + p.cos()).sum::<Dual64>();
+            s0 = s0.mul_add(c(0.5), prog_29_dual((v8 / (s0.tanh() + c(2.0))).tanh() * c(2.0), x1, s2, v, n, margin).sin() * c(0.005));
+            s2 = s2 * c(0.5) + (x2 * c(std::f64::consts::FRAC_PI_4)).sin() * c(0.5);
+            s2 = (s2 * c(0.6) + v10.sin() * c(0.02)).sin();
         }
-        s0 + s1.tanh() + acc2.cos() + v7 * c(0.75) - a8[1] * c(1.5) - (s1.sin() + v[k9 % 4].sin())
+        s1 = (s1 * c(0.5) + (s2.powi(2) + c(1.0)).recip() * c(0.05)).sin();
+        s0.sin() - s1 * c(0.25) + acc3.cos() + v8
     }
 
-    pub fn prog_118_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.mul_add(x0, x2).sin() * c(2.0);
-        let mut s1 = prog_0_dual(x1, c(0.5), c(1.5), v, n, margin).sin() * c(2.0);
-        let mut s2 = (v[0] + x2).tanh() * c(2.0);
+    pub fn prog_90_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (x0 + v[n % 4]).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut m2 = 0;
+        for t in v {
+            if gt((s0.cos() * c(0.5)).ln_1p(), -c(0.5), margin) {
+                m2 += 1;
+            }
+            if lt((x0 * x0).ln_1p(), c(1.0), margin) {
+                return prog_30_dual(t.atan().cos() * c(2.0), t, c(0.25), v, n, margin);
+            }
+            acc1 += s0.powi(3).cos() * c(0.25);
+            s0 = c(0.8) * s0 + c(0.2) * t.tanh().sin();
+        }
+        match m2 {
+            0 => {
+                s0 = (s0 * c(0.8) + x1 * c(0.2)).tanh();
+                s0 = (s0 * c(0.8) + prog_56_dual(d_atan2(s0, x2.powi(2) + c(0.5)).cos() * c(2.0), (s0 * s0).ln_1p().sin() * c(2.0), acc1, v, n, margin) * c(0.005)).sin();
+            }
+            g if g > 1 => {
+                let v3: Dual64 = prog_48_dual(x0, acc1, s0, v, m2, margin);
+                s0 *= c(0.75);
+                s0 -= c(0.1) * ((x1 * x2).powi(2) + c(1.0)).log(10.0).tanh();
+                s0 = c(0.75) * s0 + c(0.005) * v3.tanh().tanh();
+            }
+            _ => {
+                let v4 = d_hypot(c(2.0_f64), x2, margin).cos();
+                s0 *= c(0.5);
+                s0 += c(0.5) * v4.tanh();
+            }
+        }
+        let v5 = v.iter().fold(x2, |r, &p| r * c(0.75) + c(0.005) * prog_29_dual(d_abs(x0, margin).tanh() * c(2.0), ((r.cos() * c(0.5)).ln_1p() - (x2 + c(0.35))).sin() * c(2.0), p.cos().exp().tanh(), v, 6, margin).cos());
+        let mut k6 = 0;
+        let v9 = loop {
+            k6 += 1;
+            let v8 = if k6 == 3 {
+                let v5: Dual64 = v[k6];
+                s0 = s0.mul_add(c(0.6), (v5 / (v[2].cos() + c(2.0))).tanh() * c(0.1));
+                (x1.powi(2) + c(0.5)).sqrt()
+            } else {
+                for &u in v.iter() {
+                    if ge(((x2 * x2 + c(1.0)).log10().sin() * c(0.5)).ln_1p(), x1, margin) {
+                        continue;
+                    }
+                    s0 = c(0.5) * s0 + c(0.5) * x0.cos();
+                    let v7 = v.iter().map(|&p| c(1.0) + c(0.25) * ((u.cos() * c(0.9)).atanh().mul_add(x1, v5 + x1) + p.tanh()).tanh()).product::<Dual64>();
+                    s0 = (s0 * c(0.8) + v7.sin() * c(0.005)).sin();
+                }
+                x1.sin().exp()
+            };
+            acc1 += d_atan2(v5.powi(2) + c(1.0), v[2]).tanh() * c(0.5);
+            if k6 >= 3 || ge((x0 / (x1.powi(2) + c(0.5))).tanh(), c(0.25), margin) {
+                break x1 + (v8.cos() * c(0.9)).atanh();
+            }
+            s0 = s0.mul_add(c(0.8), v8.sin().cos() * c(0.05));
+        };
+        let mut k10 = 0;
+        let v15 = loop {
+            k10 += 1;
+            let v12 = if ge(d_log(c(0.5_f64), v5 * v5 + c(2.0)) * v[3].atan(), (x0.tanh() + c(2.0)).cbrt(), margin) || m2 % 3 == 1 {
+                let x1 = x0.tanh().cosh();
+                x1.tanh()
+            } else if ge((v5.sin() * c(0.9)).acos(), -c(0.5), margin) && k10 % 2 == 0 {
+                let v11 = -x1;
+                acc1 += (v9.sin() * c(1.5)).cosh().cos() * c(0.25);
+                (v11.cos() * c(1.2)).tan() - x2.sin().exp2()
+            } else {
+                (v5.powi(2) + c(1.0)).log10()
+            };
+            if ge((v[k10 % 4].sin() * c(0.9)).asin(), c(1.0), margin) {
+                s0 *= c(0.8);
+                s0 -= c(0.01) * ((x0.sin() * c(1.2)).tan() * (v9.powi(2) + c(1.0)).recip()).tanh();
+                let v13 = ((v5.cos() * c(1.2)).tan().powi(2) + c(1.0)).recip();
+                s0 *= c(0.75);
+                s0 += c(0.02) * v13.tanh().cos();
+            } else if lt(s0 + v9, (v9.sin() * c(0.9)).acos(), margin) {
+                s0 = s0 * c(0.75) + (v12.tanh() * c(0.5)).ln_1p() * c(0.02);
+                let v14 = (x1.powi(2) + c(2.0)).acosh();
+                acc1 += c(0.25) * v14.sin();
+            } else {
+                acc1 += d_to_radians((x1.tanh() * c(0.9)).acos());
+            }
+            acc1 += c(0.25) * (x1 - x2).sin();
+            if k10 >= 6 {
+                break d_atan2(c(3.0_f64), (v5.powi(2) + c(1.0)).log2());
+            }
+            s0 = (s0 * c(0.5) + v12.tanh() * c(0.02)).tanh();
+        };
+        x1 * c(0.25) + s0.sin() - acc1.tanh() - v5 * c(0.25) - v9 - v15 - x1.sin().exp2()
+    }
+
+    pub fn prog_91_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2;
+        let mut s1 = (x1.powi(2) + c(1.0)).sqrt().cos().sinh();
+        let mut s2 = ((v[n % 4] * v[0]).powi(2) + c(2.0)).sqrt().tanh() * c(2.0);
         let mut acc3: Dual64 = c(0.0);
+        if le(d_abs(x0, margin), s1, margin) {
+            s1 = c(0.6) * s1 + c(0.02) * d_atan2((s1.tanh() * c(0.9)).asin(), (s1.powi(2) + c(1.0)).log2().powi(2) + c(0.5)).cos();
+        } else {
+            s2 = (s2 * c(0.5) + v[n % 4].tanh().cosh() * c(0.4)).sin();
+            let v4 = prog_57_dual((acc3 + x1).sin(), (v[0].tanh().exp2() + c(2.5)).cos() * c(2.0), c(1.2), v, n, margin);
+            s2 = (s2 * c(0.6) + v4.cos() * c(0.005)).tanh();
+        }
+        let v5 = v.iter().copied().map(|p| prog_29_dual(x1, (v[n % 4] + x2).sin() * c(2.0), d_copysign(c(0.5_f64), (x2.cos() * c(0.9)).acos(), margin).tanh() * c(2.0), v, n, margin) + p.sin()).sum::<Dual64>();
+        'l0: for i in (1..=6).step_by(2) {
+            let fi = c(i as f64);
+            acc3 -= s2.cos().exp().tanh() * c(0.5);
+            let mut k6 = 0;
+            while k6 < 5 {
+                k6 += 1;
+                let v7 = v.iter().fold(x0, |r, &p| r * c(0.5) + c(0.1) * (v[i % 4] - x2 + p.cos()).tanh());
+                if n % 2 == 0 {
+                    break 'l0;
+                }
+                let v11 = if lt((v5.tanh().exp2().powi(2) + c(0.5)).recip(), c(0.5), margin) {
+                    let v8 = d_to_degrees(fi) * c(0.01);
+                    (v7.powi(2) + c(2.0)).ln() + v8.sin()
+                } else if !(k6 == 1) {
+                    let v9 = fi.cos();
+                    acc3 -= ((v9.cos() * c(1.2)).tan().tanh() * c(0.5)).ln_1p() * c(0.1);
+                    fi.cos().exp2()
+                } else {
+                    let v7 = v7 * v7;
+                    let v10 = (x0.cos() * c(1.2)).tan();
+                    s2 = s2.mul_add(c(0.75), (s2.powi(2) + c(1.0)).log10().tanh() * c(0.5));
+                    v7 + v[k6 % 4] + v10.sin()
+                };
+                s2 = (s2 * c(0.8) + s2 * c(0.2)).sin();
+                acc3 += (v7.cos() - v11.sin()).cos() * c(0.1);
+            }
+            if le(((x2 * x2 + c(1.0)).recip().cos() * c(0.9)).atanh(), v5, margin) {
+                acc3 += c(0.5) * (s0.cos().powi(2) + c(0.5)).recip().cos();
+                let v12 = x0.sin();
+                s0 *= c(0.5);
+                s0 += c(0.5) * v12.tanh().sin();
+            } else if k6 > 4 {
+                let v13 = prog_29_dual(c(0.25), (c(0.25) * v5).tanh().exp().cos() * c(2.0), s0, v, n, margin);
+                s1 = (s1 * c(0.5) + prog_29_dual(c(2.0), s2, (x2 + (s1.cos() * c(0.9)).atanh()).tanh() * c(2.0), v, i, margin) * c(0.005)).sin();
+                acc3 += c(0.1) * v13.tanh().sin();
+            } else {
+                let v5 = v5.atan();
+                let v14 = d_powf(v5.powi(2) + c(0.5), v5.sin());
+                acc3 += c(0.25) * v14.tanh().tanh();
+            }
+            acc3 += (s0.cos() * c(1.2)).tan().tanh() * c(0.4);
+        }
+        let v15 = d_max(v[3], x1 + x2, margin);
+        s2 = s2 * c(0.75) + prog_29_dual(s0, c(0.5), d_clamp(x1.sin(), -c(1.5), c(1.0), margin).tanh() * c(2.0), v, n, margin).tanh() * c(0.005);
+        if gt(prog_30_dual(x2, c(2.0), s0, v, 3, margin), v[n % 4].tanh(), margin) || n > 3 {
+            return (v[1].cos() * c(2.0)).cosh() + d_powf(c(1.5_f64), x1.cos());
+        }
+        s1 * c(0.5) + s2.sin() + acc3.tanh() - v5.tanh() + v15.tanh()
+    }
+
+    pub fn prog_92_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[1] / (v[1].powi(2) + c(1.5));
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = v.iter().map(|&p| x1 + p.sin()).sum::<Dual64>();
+        let v3: Dual64 = prog_78_dual(d_hypot(c(2.0_f64), v2.tanh().sinh(), margin).sin() * c(2.0), x2, x2.cos(), v, n, margin);
+        let mut k4 = 0;
+        let v9 = loop {
+            k4 += 1;
+            for _ in (0..n).rev() {
+                let v6 = match k4 {
+                    0 => (x2 * x2 + c(2.0)).ln(),
+                    2 | 4 => d_atan2(v3, x0.powi(2) + c(0.5)),
+                    5 => {
+                        let v5 = x0 / (v3.powi(2) + c(0.5));
+                        v5.sin().exp2()
+                    }
+                    _ => (x0.cos() * c(0.9)).atanh(),
+                };
+                acc1 -= c(0.05) * v6.sin().tanh().exp2().cos();
+            }
+            if le(prog_29_dual(x1.cos(), x0, x1, v, n, margin), -c(0.5), margin) && n < 2 {
+                break v3.asinh();
+            }
+            if ge((v[k4 % 4] - v3) * (v3.cos() * c(0.9)).acos(), c(1.0), margin) {
+                s0 = s0 * c(0.6) + ((s0 / (s0.tanh() + c(2.0))).powi(2) + c(0.5)).powf(0.5).cos() * c(0.05);
+                s0 *= c(0.6);
+                s0 -= c(0.05) * (x2 + s0).tanh().exp().sin();
+            } else if gt(v[2] + x0, c(0.0), margin) {
+                acc1 += (v2 * v2 + c(1.0)).log2().sin() * c(0.4);
+                for j in 0..n {
+                    let fj = c(j as f64);
+                    if lt(d_log((s0 * s0 + c(1.0)).powi(-2).powi(2) + c(1.0), x1.cos().exp2().powi(2) + c(2.0)), x2.mul_add(v3, x1), margin) {
+                        let v7 = fj + v[(j + k4) % 4];
+                        acc1 += c(0.05) * v7.cos();
+                    }
+                    acc1 += (x1 + v2).sin() * c(0.05);
+                    acc1 += v[2].sin() * c(0.05);
+                }
+            } else {
+                let v8 = x1 * x2;
+                s0 = c(0.8) * s0 + c(0.05) * (v8 * v8 + c(2.0)).ln().tanh();
+            }
+            acc1 += (x0.powi(2) + c(0.5)).ln().tanh() * c(0.4);
+            if k4 >= 5 {
+                break v3;
+            }
+        };
+        for &t in v.iter() {
+            let v10: Dual64 = v9.tanh();
+            acc1 += c(0.5) * (c(0.3) * x2).sin();
+            let v11 = v.iter().fold(x1, |r, &p| r * c(0.75) + c(0.02) * ((x1 - s0) / (x1.atan().tanh() + c(2.0)) + p.cos()).cos());
+            acc1 += (t.sin() + v10 + v11.sin()).tanh() * c(0.5);
+        }
+        x0 + s0 + acc1.tanh() + v3.cos() + v9.tanh() - (v2.cos() * c(0.9)).asin()
+    }
+
+    pub fn prog_93_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1.cos() * c(2.0)).cosh().cos() * c(2.0);
+        let mut s1 = prog_68_dual(x2, d_clamp(v[n % 4], -c(1.0), c(0.5), margin).tanh(), (v[n % 4].cos() * c(0.9)).acos().sin().exp_m1().cos(), v, 4, margin).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        acc2 += x2.cos();
+        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| p.asinh() * c(2.5) + q.sin()).sum::<Dual64>();
+        let v4: Dual64 = prog_6_dual(c(1.2), s0, c(1.2), v, n, margin);
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            let v6 = (v3 * v3 + c(1.0)).log10();
+            match k5 {
+                0 | 2 => {
+                    s1 = s1.mul_add(c(0.75), (v6.sin().exp2().powi(2) + c(0.5)).powf(0.3).sin() * c(0.2));
+                    acc2 += c(0.75) * (v4 / (x0.powi(2) + c(1.5))).tanh();
+                }
+                _ => {
+                    s0 = (s0 * c(0.6) + (x0.sin() * c(1.5)).sinh() * c(0.1)).tanh();
+                }
+            }
+            s1 = c(0.75) * s1 + c(0.75) * (x1.cos() + c(2.0)).cbrt().tanh();
+            if k5 >= 2 || ge(((s1.cos() * c(0.5)).ln_1p().tanh() * c(2.0)).cosh(), -c(0.5), margin) {
+                break;
+            }
+            s1 = (s1 * c(0.6) + v6.tanh() * c(0.75)).tanh();
+        }
+        if le(v3.cos().tanh().exp2(), v[n % 4] / (x0.powi(2) + c(0.5)), margin) {
+            return (v4 * c(0.001)).sin();
+        }
+        let v7: Dual64 = ((v[k5] / (x2 * x2 + c(1.5))).sin() * c(0.9)).acos();
+        s0 * c(0.5) - s1 * c(0.25) - acc2.tanh() + v4.cos() + v7.sin() + v[2] * v7
+    }
+
+    pub fn prog_94_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (c(SCALE) + x0).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        if lt(v[n % 4] + x1, -c(1.0), margin) {
+            s0 = s0.mul_add(c(0.5), ((x0.sin() * c(0.9)).acos().sin() * c(0.9)).acos().sin() * c(0.1));
+            s0 = s0 * c(0.8) + d_hypot(v[2], x2, margin).tanh() * c(0.1);
+            if !(n == 5) {
+                s0 *= c(0.75);
+                s0 += c(0.05) * (s0.mul_add(s0, v[1]) + s0).sin();
+                acc1 += v[n % 4].cos().exp_m1().cos();
+            } else if lt(x0.tanh(), c(0.5), margin) {
+                s0 = (s0 * c(0.6) + s0.cos().exp2() * c(0.2)).tanh();
+            } else {
+                acc1 += d_to_radians(s0.mul_add(v[n % 4], s0));
+            }
+        } else {
+            s0 = s0.mul_add(c(0.75), ((x2 - s0).powi(2) + c(2.0)).sqrt().tanh() * c(0.1));
+            let x0 = acc1.tanh();
+            acc1 -= x0.tanh();
+        }
+        let v3 = if n == 4 {
+            x2.sin()
+        } else {
+            let v2 = d_max(x2 - acc1, d_clamp(x1, x2.cos() - c(1.5), x2.cos() + c(1.5), margin), margin);
+            (v[n % 4].cos() * c(2.0)).cosh() + v2.cos()
+        };
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            let v4 = if n < 3 && gt(x2.atan(), c(1.0), margin) {
+                x1.sin()
+            } else {
+                v3 + x1
+            };
+            acc1 += (v4.cos() * c(0.9)).atanh() * c(0.25);
+            for j in (0..=i).rev() {
+                let fj = c(j as f64);
+                acc1 += (x2 * x2).ln_1p().cos() * c(0.1);
+                if le(x2 - v3, fj, margin) || j % 2 == 0 {
+                    acc1 += c(0.1) * v[j].tanh().exp2().sin();
+                } else if le((x1.sin().tanh() * c(0.9)).atanh(), c(0.5), margin) {
+                    s0 = (s0 * c(0.5) + (s0 + (s0 * s0 + c(1.0)).powi(-1)) * c(0.1)).tanh();
+                    let v5 = ((fi + v[j]).tanh() * c(0.5)).ln_1p();
+                    acc1 -= c(0.1) * v5.tanh().tanh();
+                }
+            }
+        }
+        let v6 = v.iter().fold(v3.cos(), |r, &p| r * c(0.75) + c(0.05) * d_atan2(p * p + c(1.0), (p * p + c(2.0)).sqrt()).tanh());
+        let mut m7 = 0;
+        'l2: for i in 0..n {
+            let fi = c(i as f64);
+            let v8 = v.iter().fold(v6, |r, &p| r * c(0.75) + c(0.1) * ((v6.sin() * c(0.5)).ln_1p() + p.sin()).tanh());
+            let v10 = match n {
+                0 => ((v8 * v8 + c(0.5)).powf(0.5).sin() * c(0.9)).asin(),
+                g if g > 1 => v8.sin(),
+                _ => {
+                    for u in v {
+                        if le(x2 + v3, -c(1.0), margin) {
+                            break 'l2;
+                        }
+                        let v9 = ((u - c(0.8)).cos() * c(0.9)).asin();
+                        s0 *= c(0.6);
+                        s0 += c(0.1) * (x2.tanh() * c(1.5)).sinh().cos();
+                        acc1 -= v9.cos() * c(0.05);
+                    }
+                    s0 = s0.mul_add(c(0.5), v8.powi(3).sin().exp().sin() * c(0.02));
+                    fi.tanh().exp()
+                }
+            };
+            if gt(d_max(v6 - s0, v6 * v6, margin), c(0.5), margin) {
+                m7 += 1;
+            }
+            acc1 += d_atan2(c(2.0_f64), x0).sin() * c(0.25);
+            s0 *= c(0.5);
+            s0 += c(0.05) * v10.sin().tanh();
+        }
+        match m7 {
+            0 | 2 => {
+                acc1 -= (v[1].tanh() * c(1.2)).tan().sin() * c(0.4);
+            }
+            3 | 5 => {
+                for i in 1..n {
+                    let fi = c(i as f64);
+                    for j in (0..n).rev() {
+                        let fj = c(j as f64);
+                        let v11 = fj - fi;
+                        acc1 += (c(0.5) - (v11 * v11 + c(1.0)).sqrt()).tanh() * c(0.05);
+                        let v12 = fj.sin().mul_add(d_atan2(s0.powi(2) + c(1.0), v11), s0 * v11);
+                        acc1 -= c(0.05) * v12.tanh();
+                    }
+                    s0 = (s0 * c(0.75) + s0 * c(core::f64::consts::FRAC_1_SQRT_2) * c(0.25)).sin();
+                    acc1 += c(0.4) * (x2 * v[i % 4]).tanh();
+                }
+            }
+            6 => {
+                s0 = c(0.6) * s0 + c(0.4) * d_min(c(0.5_f64), x2, margin).cos();
+            }
+            _ => {
+                s0 = (s0 * c(0.5) + prog_6_dual(d_copysign(c(0.5_f64), x2, margin).sin() * c(2.0), d_hypot(s0.sin(), x0 + x1, margin).cos() * c(2.0), x2, v, n, margin) * c(0.005)).sin();
+            }
+        }
+        for i in 0..3 {
+            s0 = s0 * c(0.75) + s0.sin() * c(0.25);
+            s0 = s0.mul_add(c(0.6), (s0 * s0 + c(0.5)).cbrt().tanh() * c(0.25));
+            if i == 1 {
+                s0 *= c(0.6);
+                s0 += c(0.02) * (x0.tanh() * c(1.2)).tan().cos();
+                if le(v6 + x0, v3, margin) {
+                    acc1 -= x1.sin().exp2().tanh().cos() * c(0.5);
+                } else {
+                    let v13 = (d_clamp(v3, -c(1.0), c(1.0), margin).powi(2) + c(2.0)).acosh();
+                    let v14 = v13;
+                    acc1 += v14.tanh() * c(0.5);
+                }
+                acc1 -= (-s0).cos() * c(0.5);
+            } else if le(((x2.tanh() * c(1.5)).cosh().powi(2) + c(1.0)).recip(), c(0.5), margin) && m7 % 3 == 1 {
+                let x0 = v6.cos().tanh().exp_m1();
+                s0 = s0 * c(0.6) + x0.tanh() * c(0.1);
+            } else {
+                s0 = (s0 * c(0.8) + (v6 * v6 + c(1.0)).cbrt() * c(0.25)).tanh();
+                s0 = s0.mul_add(c(0.5), (s0 - x0).tanh() * c(0.25));
+            }
+        }
+        s0.tanh() - acc1.cos() + (v[1].sin() * c(1.2)).tan()
+    }
+
+    pub fn prog_95_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0;
+        let mut s1 = (x2.cos() * c(1.2)).tan().cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); 4];
+        for i in 0..4 {
+            a3[i] = v[i].atan();
+            s1 = c(0.6) * s1 + c(0.2) * (x2 * x2 + c(0.5)).powf(0.3).tanh();
+        }
+        if lt(prog_11_dual(x2, a3[0].atan().sin(), s1, a3, n, margin), x1, margin) {
+            let v4 = d_to_degrees(x0) * c(0.02);
+            for &t in a3.iter() {
+                let v5: Dual64 = x0 + t;
+                s0 = s0 * c(0.6) + s0.cos().exp().cos() * c(0.1);
+                for j in (0..n).rev() {
+                    let fj = c(j as f64);
+                    s1 = (s1 * c(0.75) + (fj.tanh() * c(0.9)).acos() * c(1.0)).sin();
+                    let v7 = if n % 3 == 1 {
+                        (d_atan2(fj, v4.powi(2) + c(0.5)).powi(2) + c(2.0)).sqrt()
+                    } else if gt(t, -c(0.5), margin) {
+                        let x2: Dual64 = v5 + x1;
+                        x2.sin()
+                    } else {
+                        let v6 = v4 - x2;
+                        s0 + v6.sin()
+                    };
+                    s0 *= c(0.75);
+                    s0 += c(0.05) * x0.mul_add(t, t).sin();
+                    acc2 -= v7.sin().cos() * c(0.05);
+                }
+                s1 = (s1 * c(0.5) + v5.tanh() * c(0.25)).sin();
+            }
+            s1 *= c(0.5);
+            s1 += c(0.4) * v4.tanh().tanh();
+        } else {
+            let v8 = prog_48_dual(x2, x0, d_hypot(c(0.65) - x0, v[2] / (v[2].sin() + c(2.0)), margin).sin() * c(2.0), v, 3, margin);
+            let v9 = prog_30_dual(x2, c(0.25), x0, a3, 6, margin);
+            acc2 += c(0.05) * (v8.cos() + v9.tanh()).tanh();
+        }
+        let mut a10 = [c(0.0); 4];
+        for i in 0..n {
+            let fi = c(i as f64);
+            a10[i % 4] += (v[(i + n) % 4] + fi).tanh() * c(0.25);
+            acc2 -= x1.sin() * c(0.25);
+        }
+        let v11 = a3.iter().zip(v.iter()).map(|(&p, &q)| d_max(a10[n % 4], p, margin) + q.cos()).sum::<Dual64>();
+        for (i, &t) in v.iter().enumerate() {
+            let v12 = v.iter().fold(prog_29_dual(x2, c(0.75), s0, v, i, margin).sin(), |r, &p| r * c(0.5) + c(0.2) * ((r * r + c(1.0)).log10().tanh().exp() + p.cos()).tanh());
+            if ge(v11 / (v11.powi(2) + c(1.0)) / c(1.5), c(1.0), margin) {
+                break;
+            }
+            s0 *= c(0.75);
+            s0 += c(0.02) * (s0.tanh().exp().sin() * c(0.9)).acos().cos();
+            acc2 += c(0.1) * (t.cos() + v12.cos()).cos();
+        }
+        let mut a13 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            a13[i] = fi.asinh().tanh().exp2();
+            s0 = s0.mul_add(c(0.8), t.cos().tanh() * c(0.2));
+        }
+        s0 + s1.sin() + acc2.sin() - v11.cos() - a13[0] * c(1.5) - prog_29_dual(v11.cos(), x1, d_max(v11, s0, margin).tanh().sin() * c(2.0), v, n, margin)
+    }
+
+    pub fn prog_96_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4] - x0).cos() * c(2.0);
+        let mut s1 = x1;
+        let mut acc2: Dual64 = c(0.0);
+        if gt((x2.sin().sinh().powi(2) + c(1.0)).powf(1.5), x1, margin) && n > 0 {
+            s0 = s0 * c(0.75) + v[n % 4].sin().exp().cos() * c(0.05);
+            let v3 = prog_57_dual(s1.sin(), (-x1).tanh(), x1, v, 6, margin);
+            acc2 += c(0.005) * v3.sin();
+        } else if lt((x0.tanh().tanh() * c(0.9)).asin(), c(0.5), margin) {
+            acc2 -= ((v[n % 4].sin() * c(0.9)).asin().powi(2) + c(1.0)).sqrt().sin();
+            s0 = s0 * c(0.6) + (s0.tanh() * c(0.9)).atanh().sin() * c(0.02);
+        }
+        let v4: Dual64 = if lt(d_clamp(v[3], x1.sin() - c(1.5), v[n % 4].cos() + c(1.5), margin), x1, margin) {
+            (acc2 * acc2 + c(1.0)).powi(-1)
+        } else {
+            d_abs(x0 * v[2], margin)
+        };
+        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_29_dual((v4 * v4 + c(1.0)).log(3.0).sin() * c(2.0), p.cos().powi(2).ln_1p().cos() * c(2.0), c(0.5), v, n, margin) + q.cos()).sum::<Dual64>();
+        let mut m6 = 0;
+        for i in 1..n {
+            let fi = c(i as f64);
+            if le(v5.sin(), (x0.powi(2) + c(1.0)).log10(), margin) {
+                m6 += 1;
+            }
+            if gt(prog_29_dual(d_copysign((x2.powi(2) + c(2.0)).acosh(), d_copysign(c(3.0_f64), v[i % 4], margin), margin).tanh() * c(2.0), x2, d_clamp(s0 - x1, -c(1.0), c(0.5), margin).cos() * c(2.0), v, 2, margin), x2, margin) {
+                break;
+            }
+            let v7 = v.iter().map(|&p| (s0 * s0 + c(1.0)).recip() + p.cos()).sum::<Dual64>();
+            s1 = s1 * c(0.75) + prog_29_dual(s0, (fi * fi + c(2.0)).sqrt().tanh(), (x2.tanh() * c(0.9)).atanh().tanh().exp().sin() * c(2.0), v, i, margin).tanh() * c(0.005);
+            acc2 += v7.sin() * c(0.4);
+        }
+        let c8 = c(m6 as f64);
+        let v9 = v4.sin();
+        'l1: for _ in 0..v.len() {
+            let v10 = v.iter().map(|&p| c(1.0) + c(0.25) * (v9 + c8.tanh() + p.sin()).cos()).product::<Dual64>();
+            acc2 += c(0.25) * (v[0] * v[0] + c(1.0)).powi(-3);
+            s0 = s0 * c(0.8) + (s0 - v4 - d_powf(c(0.5_f64), s0.cos())).tanh() * c(0.05);
+            let mut k11 = 0;
+            while k11 < n + 1 {
+                k11 += 1;
+                if gt(((v4 + c(0.3)).cos() * c(1.5)).sinh(), v9, margin) {
+                    continue 'l1;
+                }
+                let v12 = v.iter().map(|&p| p).sum::<Dual64>();
+                acc2 -= v10.tanh().sinh().cos() * c(0.05);
+                s1 = c(0.75) * s1 + c(0.05) * v12.cos();
+            }
+            acc2 -= c(0.5) * v10.tanh();
+        }
+        s0.sin() - s1 * c(1.5) + acc2.cos() + c8.tanh() + v9 * c(1.5) + (c8.tanh() * c(0.9)).atanh()
+    }
+
+    pub fn prog_97_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2;
+        let mut s1: Dual64 = prog_71_dual(d_max(-c(0.5_f64), x1, margin).cos(), (v[n % 4].sin() + c(2.0)).cbrt().tanh() * c(2.0), x0, v, n, margin).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        for i in (1..=6).step_by(2) {
+            let fi = c(i as f64);
+            for (j, &u) in v.iter().enumerate() {
+                let fj = c(j as f64);
+                let v4 = if gt((u.cos() * c(1.5)).sinh().atan(), x2 + v[(j + n) % 4], margin) || n % 3 == 1 {
+                    prog_29_dual((x2 / c(2.0)).tanh(), fi.tanh(), c(0.5), v, j, margin)
+                } else if j % 2 == 0 && ge((v[j] * v[j] + c(1.5)).acosh(), fj / (fi * fi + c(1.0)), margin) {
+                    s0 + v[n % 4]
+                } else {
+                    let v3 = x1 * c(2.0);
+                    s0 = c(0.5) * s0 + c(0.05) * ((x0 - x1) / ((-x2).sin() + c(2.0))).tanh();
+                    ((v3 + s1).powi(2) + c(1.0)).log(10.0)
+                };
+                s0 = (s0 * c(0.6) + (x0.tanh() * c(0.9)).asin() * c(0.1)).sin();
+                acc2 += c(0.1) * v4.tanh();
+            }
+            if le(prog_30_dual(c(1.2), s0, x1, v, i, margin), c(0.5), margin) {
+                break;
+            }
+            acc2 += c(0.4) * (x1.tanh() * c(1.2)).tan().cos();
+        }
+        if n == 2 {
+            acc2 -= prog_0_dual(s0, c(0.5), x2, v, n, margin).tanh() * c(0.005);
+            s1 = s1 * c(0.6) + x0.tanh().exp().sin() * c(0.1);
+        } else if gt((x2 * x2 + c(1.5)).acosh(), -c(1.0), margin) {
+            s1 = c(0.5) * s1 + c(0.1) * (x0.tanh() + (x0 + v[n % 4])).tanh();
+            if lt(v[n % 4] - x2, c(0.0), margin) {
+                s1 = (s1 * c(0.8) + x2.powi(3) * c(0.01)).sin();
+            } else if gt((v[n % 4] * v[n % 4]).ln_1p(), c(1.0), margin) {
+                acc2 -= d_max(x0, (x0.tanh() * c(0.5)).ln_1p(), margin).tanh();
+                s1 = s1.mul_add(c(0.75), (d_powf(c(0.5_f64), x0.sin()) + (x2.tanh() * c(0.9)).atanh()).sin() * c(0.02));
+            } else {
+                s0 *= c(0.5);
+                s0 -= c(0.5) * x2.sin().sin();
+                acc2 -= s1 * c(0.1);
+            }
+        } else {
+            let v5 = prog_29_dual(x0, s1, (x2.sin() * c(2.0)).cosh().tanh(), v, n, margin);
+            s1 = s1.mul_add(c(0.6), (s1 * c(0.5)).sin() * c(0.02));
+            acc2 += v5.sin() * c(0.005);
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let v12 = if gt(s0 - (x0 * x0 + c(2.0)).ln(), (s1.sin() * c(2.0)).sinh(), margin) {
+                (s1 * s1 + c(1.0)).recip() - t.tanh()
+            } else if lt(((t.powi(2) + c(1.0)).ln().powi(2) + c(1.0)).log(10.0), x2, margin) {
+                let v6 = fi.tanh();
+                c(0.5) - x1 + v6.cos()
+            } else {
+                for j in 0..v.len() {
+                    let v7 = t.sin();
+                    acc2 -= c(0.1) * (x2 + s0).tanh().exp().cos();
+                    let v11 = match n % 4 {
+                        0 => {
+                            let v8 = ((v[j] - s0).powi(2) + c(1.0)).log10();
+                            d_min(s0, v8, margin).tanh().exp()
+                        }
+                        1..=3 => {
+                            let v9 = ((v7.tanh() * c(1.5)).cosh().cos() * c(0.9)).asin();
+                            fi + v9
+                        }
+                        _ => {
+                            let v10 = (x0.sin() + c(2.0)).cbrt();
+                            s0 = c(0.8) * s0 + c(0.2) * d_min(v7, v10, margin).cos();
+                            (fi.powi(2) + c(0.5)).recip()
+                        }
+                    };
+                    acc2 += (v7 + v11.cos()).tanh() * c(0.1);
+                }
+                x2 * (fi * fi + c(1.5)).acosh()
+            };
+            s0 = s0.mul_add(c(0.8), (d_to_degrees((x2.powi(2) + c(1.0)).powf(1.5)) * c(0.02)).tanh() * c(0.01));
+            let v13 = x0 * c(std::f64::consts::LN_2);
+            acc2 += (v12.tanh() + v13.cos()).sin() * c(0.5);
+        }
+        s0 *= c(0.6);
+        s0 += c(0.05) * (x1.tanh() * c(2.0)).cosh().tanh();
+        let v14 = v.iter().fold(x0, |r, &p| r * c(0.75) + c(0.1) * (c(SCALE) + (r * r + c(1.0)).log(3.0) + p.cos()).sin());
+        let v16 = if le(d_min(v[0], v14, margin), -c(0.5), margin) {
+            let v15 = d_abs(x1.powi(2), margin);
+            v15.atan()
+        } else {
+            d_clamp((v14 * v14 + c(1.0)).log10(), (x2 * x2 + c(1.0)).ln().sin() - c(1.5), x1.tanh() + c(1.5), margin)
+        };
+        s0 * c(0.5) + s1 - acc2.sin() + v16.cos()
+    }
+
+    pub fn prog_98_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = prog_0_dual(x2, d_abs((v[3].sin() * c(0.9)).asin(), margin).sin(), (x0.tanh() * c(2.0)).sinh().sin() * c(2.0), v, 4, margin).cos() * c(2.0);
+        let mut s1 = (x1 * x1).cos() * c(2.0);
+        let mut s2 = (v[n % 4].atan().powi(2) + c(0.5)).sqrt();
+        let mut acc3: Dual64 = c(0.0);
+        let v4: Dual64 = v[1] / (v[n % 4] * v[n % 4] + c(1.0));
+        for i in (0..4).rev() {
+            let fi = c(i as f64);
+            let mut k5 = 0;
+            while k5 < n + 1 {
+                k5 += 1;
+                if le(x1, v4, margin) {
+                    s0 = (s0 * c(0.6) + (fi.powi(2) + c(1.0)).powi(-3) * c(1.0)).sin();
+                } else {
+                    s0 = (s0 * c(0.75) + ((c(SCALE) + v[(k5 + i) % 4]).powi(2) + c(2.0)).acosh() * c(0.05)).tanh();
+                    s1 = (s1 * c(0.8) + (s1.cos() * c(0.9)).asin().tanh() * c(0.05)).sin();
+                }
+                let v6 = (x1.cos().sin() * c(0.9)).acos();
+                s0 *= c(0.5);
+                s0 += c(0.05) * (s0.tanh() * c(1.2)).tan().sin();
+                s1 = (s1 * c(0.5) + v6.tanh() * c(0.2)).tanh();
+            }
+            s1 = s1.mul_add(c(0.5), x0.tanh().exp().cos() * c(0.1));
+        }
+        s0 = s0 * c(0.5) + (v4 + x0).sin() * c(0.1);
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            if lt(x0 + x1, c(0.0), margin) {
+                acc3 += (x0.tanh() + v4).sin() * c(0.4);
+                s0 = s0 * c(0.5) + (s2 - x2).sin().exp().tanh() * c(0.05);
+            } else {
+                s1 *= c(0.8);
+                s1 -= c(0.02) * (s1 * s1 + c(1.0)).powi(-1).sin().exp2().cos();
+                match k7 {
+                    0 | 2 => {
+                        let v8 = x1 - s1;
+                        s1 = (s1 * c(0.8) + v8.tanh() * c(0.1)).sin();
+                    }
+                    3..=4 => {
+                        break;
+                    }
+                    _ => {
+                        let v9 = (x1.sin() * c(0.9)).acos();
+                        let v10 = prog_29_dual(x2, c(2.0), c(1.5), v, n, margin);
+                        s2 = (s2 * c(0.8) + (v9.cos() + v10.sin()) * c(0.005)).sin();
+                    }
+                }
+                s2 = s2 * c(0.75) + v[(k7 + n) % 4].cos() * c(0.25);
+            }
+            let v11 = x0.cos() * s0;
+            acc3 -= (s0.powi(2) + c(2.0)).acosh().sin() * c(0.4);
+            if k7 >= 5 || ge(v4 * v[1], x1.sin().exp2(), margin) {
+                break;
+            }
+            s2 = (s2 * c(0.5) + v11.cos() * c(0.2)).tanh();
+        }
+        if gt(d_atan2(x2.cos().exp().powi(2) + c(0.5), (x2 * x2 + c(1.0)).log10()), -c(0.5), margin) || n == 0 {
+            let v12: Dual64 = prog_8_dual(s0, x2, (v4.tanh() * c(0.9)).atanh().sin(), v, n, margin);
+            s2 = s2 * c(0.75) + d_log(c(2.0_f64), (v[n % 4] * v[n % 4] + c(1.0)).sqrt().powi(2) + c(2.0)).cos() * c(0.2);
+            s1 = (s1 * c(0.8) + v12.cos() * c(0.005)).sin();
+        } else if lt(v[1] - (x2.powi(2) + c(1.0)).log(2.0), -c(1.0), margin) && k7 < 3 {
+            s2 = c(0.8) * s2 + c(0.02) * d_powf(x0.tanh().powi(2) + c(0.5), (x1.tanh() * c(0.5)).ln_1p().cos()).tanh();
+        } else {
+            let x0 = (x0.tanh() * c(0.9)).asin();
+            let v13 = prog_2_dual((-v[0]).cos(), s0, x0.cos().exp_m1().sin() * c(2.0), v, n, margin);
+            s2 *= c(0.75);
+            s2 += c(0.005) * v13.cos();
+        }
+        s0 * c(0.25) - s1 + s2 + acc3
+    }
+
+    pub fn prog_99_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4];
+        let mut s1 = prog_71_dual(((x2 + x1).powi(2) + c(2.0)).sqrt().cos() * c(2.0), x0, x1, v, 4, margin).sin() * c(2.0);
+        let mut s2 = prog_29_dual(v[n % 4].cos().exp().cos(), x0, c(0.5), v, n, margin).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = (x0 * x0 + c(1.0)).log(10.0) - d_atan2(x0, acc3.powi(2) + c(1.0));
+        let mut m5 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            if i % 2 == 0 {
+                acc3 += c(0.5) * (x1 + s1).tanh();
+            }
+            if ge(v4.cos().exp2(), c(0.5), margin) || n > 5 {
+                m5 += 1;
+            }
+            s1 = s1 * c(0.6) + s0.sin() * c(0.4);
+        }
+        match m5 {
+            0 => {
+                s0 = c(0.5) * s0 + c(0.1) * (x2.sin() * c(0.9)).atanh().cos();
+                acc3 += v4.cos();
+            }
+            1 => {
+                s0 = (s0 * c(0.8) + (v4.powi(2) + c(1.0)).cbrt() * c(0.05)).sin();
+                let v6 = prog_22_dual(x0, d_hypot(v4.cos(), v4 * v[(m5 + n) % 4], margin).sin(), c(1.5), v, 4, margin);
+                s0 *= c(0.5);
+                s0 -= c(0.005) * v6.sin();
+            }
+            2..=4 => {
+                s0 = (s0 * c(0.8) + d_atan2(v[3] * v[3] + c(1.0), v4) * v[m5 % 4] * c(0.01)).tanh();
+                for i in (1..=5).step_by(2) {
+                    let v10 = match m5 {
+                        0 => ((v4 + v[3]).powi(2) + c(0.5)).cbrt(),
+                        1 | 3 => {
+                            let v7 = (s2 * s2 + c(1.0)).log(10.0);
+                            (v7.sin() * c(1.2)).tan()
+                        }
+                        g if g > 4 => {
+                            let v8 = s1;
+                            acc3 -= v8.cos() * c(0.5);
+                            v8.cos()
+                        }
+                        _ => {
+                            let v9 = s2.tanh();
+                            acc3 -= c(0.5) * d_powf(s0 * s0 + c(1.0), v[(i + n) % 4].cos()).cos();
+                            (v9.powi(2) + c(1.5)).acosh()
+                        }
+                    };
+                    s2 *= c(0.6);
+                    s2 -= c(0.1) * (x2.cos() * (x0.powi(2) + c(1.0)).sqrt()).tanh();
+                    if gt((v10 * v10 + c(2.0)).ln(), -c(0.5), margin) {
+                        return prog_29_dual(c(1.2), (x1.sin() * c(0.5)).ln_1p().sin(), x2.powi(2).tanh(), v, m5, margin);
+                    }
+                }
+            }
+            _ => {
+                acc3 -= prog_8_dual(s2, (d_powf(c(1.5_f64), v[m5 % 4].cos()) + v4.cos()).cos() * c(2.0), (-(v[m5 % 4].tanh() * c(1.5)).cosh()).sin() * c(2.0), v, m5, margin).tanh() * c(0.005);
+                if gt(prog_29_dual((v[m5 % 4].tanh() * c(0.9)).asin().sin(), v4.sin().powi(2).ln_1p().cos() * c(2.0), c(0.5), v, m5, margin), c(0.5), margin) {
+                    let v11 = v[m5 % 4] * x2;
+                    s0 *= c(0.6);
+                    s0 += c(0.01) * prog_30_dual((v4 * v4 + c(1.0)).log10().tanh(), x2, (d_to_radians(v4) * c(20.0)).sin(), v, n, margin).tanh();
+                    acc3 += v11.tanh();
+                } else if ge((v[2].sin() * c(2.0)).cosh(), v[3].tanh(), margin) {
+                    let x1 = d_min(c(3.0_f64), x1.sin(), margin);
+                    s2 = (s2 * c(0.5) + v[m5 % 4].sin() * c(0.5)).tanh();
+                    acc3 -= x1.sin();
+                } else {
+                    s2 = c(0.6) * s2 + c(0.1) * (x2 * x2 + c(1.5)).acosh().tanh().sin();
+                }
+                s1 = (s1 * c(0.75) + (c(1.5) - x2) * c(0.25)).sin();
+            }
+        }
+        for i in 0..n {
+            let fi = c(i as f64);
+            let v12 = (s2.sin() * c(0.9)).asin();
+            acc3 += x2.powi(3).tanh() * c(0.25);
+            match n % 4 {
+                0 => {
+                    let v13 = d_atan2(fi + s0, (s0 - x2).powi(2) + c(0.5));
+                    for u in v {
+                        s0 = (s0 * c(0.6) + (d_log(fi * fi + c(1.0), fi * fi + c(2.0)).powi(2) + c(1.0)).powi(-3) * c(1.0)).tanh();
+                        s0 = s0 * c(0.75) + (v[n % 4].sin() * c(1.2)).tan().tanh() * c(0.02);
+                        acc3 -= c(0.05) * u.tanh().cos();
+                    }
+                    s2 *= c(0.6);
+                    s2 -= c(0.02) * v13.sin().tanh();
+                }
+                2 => {
+                    s1 *= c(0.6);
+                    s1 += c(0.25) * (-(v12 / c(2.0))).tanh();
+                    let v14 = v[1].cos().mul_add(v12, s0);
+                    s2 = s2.mul_add(c(0.5), v14.cos().sin() * c(0.1));
+                }
+                3 => {
+                    let x2 = v12.powi(3);
+                    s1 = s1.mul_add(c(0.75), x2.tanh().cos() * c(0.01));
+                }
+                _ => {
+                    s0 = s0.mul_add(c(0.75), v12.cos().sin() * c(0.1));
+                }
+            }
+            acc3 += c(0.25) * v12.tanh();
+        }
+        let mut k15 = 0;
+        while k15 < n {
+            k15 += 1;
+            s0 *= c(0.6);
+            s0 += c(0.25) * (s2 / (s0 * s0 + c(1.0)));
+            acc3 -= (x1 * x1).ln_1p().tanh() * c(0.25);
+            acc3 += (v[m5 % 4].powi(2) + c(1.0)).recip().sin() * c(0.25);
+        }
+        let v16 = x2;
+        acc3 -= (v16 * v16 + c(2.0)).acosh().cos();
+        s0.cos() + s1 * c(0.75) + s2 * c(1.5) + acc3.tanh() + d_to_radians(v16) * c(50.0)
+    }
+
+    pub fn prog_100_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 * x2).ln_1p();
+        let mut s1 = x1.mul_add(x1 * v[n % 4], x1).sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = if ge((v[3].tanh().exp().powi(2) + c(0.5)).cbrt(), c(1.0), margin) {
+            acc2 -= (x0.powi(2) + c(1.0)).log(2.0).sin();
+            (v[n % 4] * v[n % 4] + c(1.0)).ln()
+        } else {
+            s1 = (s1 * c(0.8) + d_max(-c(1.5_f64), x0, margin).tanh().exp_m1() * c(0.05)).tanh();
+            v[n % 4].cos()
+        };
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let v4 = ((s1 * v3).tanh() * c(0.9)).atanh();
+            let v5 = match i % 4 {
+                0 => (v3 * v3 + c(2.0)).acosh().tanh().exp_m1(),
+                1 => (x1 + v3).sin(),
+                g if g > 2 => {
+                    let v3 = v3 / c(2.0);
+                    (t / (s1 * s1 + c(1.5))).sin() + v3.tanh()
+                }
+                _ => v[1].mul_add(v[1], x0) + s0,
+            };
+            s0 *= c(0.6);
+            s0 += c(0.4) * v[3].cos();
+            for j in 0..i {
+                let fj = c(j as f64);
+                acc2 += c(0.1) * prog_29_dual(x0, c(1.2), t, v, n, margin).sin();
+                if ge(d_to_degrees(fi * t) * c(0.01), c(0.0), margin) {
+                    s0 *= c(0.8);
+                    s0 += c(0.2) * (s0 + (fj.sin() * c(0.9)).acos()).cos();
+                    if !(j + i < 5) {
+                        let v6 = v5.sin();
+                        acc2 += v6.tanh().cos() * c(0.1);
+                    } else {
+                        s0 = s0.mul_add(c(0.5), (c(SCALE) + x2).tanh() * c(0.5));
+                    }
+                }
+                if le((x2.tanh() + c(2.0)).cbrt(), c(0.25), margin) {
+                    continue 'l0;
+                }
+            }
+            acc2 += (t.sin() + v4.tanh() + v5.cos()).tanh() * c(0.2);
+        }
+        'l2: for i in 0..n {
+            let fi = c(i as f64);
+            s1 = (s1 * c(0.8) + s1.sin() * c(0.2)).tanh();
+            acc2 += c(0.25) * ((v3 * v3 + c(1.0)).log10().sin() * c(0.9)).asin().cos();
+            s1 = c(0.8) * s1 + c(0.1) * (x1 - x2).cos();
+            let mut k7 = 0;
+            while k7 < n {
+                k7 += 1;
+                match k7 {
+                    1 => {
+                        s1 = (s1 * c(0.8) + fi.sin().exp() * c(1.0)).tanh();
+                        if lt(v3.mul_add(v3 + v[0], d_to_radians(v[0])), c(0.5), margin) {
+                            let v8 = d_atan2(s0.powi(2) + c(1.0), s0);
+                            acc2 -= c(0.05) * v8.cos().cos();
+                        } else if le(v[0], -c(0.5), margin) {
+                            s1 = (s1 * c(0.5) + (s1 * s1 + c(1.5)).acosh() * c(0.25)).sin();
+                        } else {
+                            let x1 = d_abs(x1, margin);
+                            s0 = c(0.5) * s0 + c(0.5) * x1.sin().cos();
+                        }
+                        s0 = (s0 * c(0.75) + (x0.tanh().exp2() + s0) * c(0.1)).sin();
+                    }
+                    2 => {
+                        s1 *= c(0.5);
+                        s1 += c(0.5) * s1;
+                        let v9 = (s0.powi(2) + c(0.5)).sqrt();
+                        s0 *= c(0.75);
+                        s0 -= c(0.25) * v9.cos().cos();
+                    }
+                    4 | 6 => {
+                        let x1 = d_to_radians((s1.tanh() * c(0.5)).ln_1p()) * c(50.0);
+                        s1 = s1.mul_add(c(0.8), d_log(v[k7 % 4] * v[k7 % 4] + c(1.0), (s1.tanh() * c(0.9)).asin().powi(2) + c(2.0)).cos() * c(0.02));
+                        s0 *= c(0.6);
+                        s0 += c(0.4) * x1.cos();
+                    }
+                    _ => {
+                        let v10: Dual64 = x0.cos().exp_m1() + (v[2] * v[2] + c(0.5)).recip();
+                        acc2 -= c(0.05) * v10.tanh();
+                    }
+                }
+                if le(s0.cos().exp_m1(), s1.mul_add(v[3], x0), margin) {
+                    break 'l2;
+                }
+                acc2 -= c(0.05) * (fi.tanh().cosh() - s0).cos();
+            }
+        }
+        let v11 = v.iter().map(|&p| v3.cos().exp() * c(std::f64::consts::LN_2) + p.cos()).sum::<Dual64>();
+        s1 *= c(0.5);
+        s1 += c(0.02) * (c(0.65) - v11.cos()).sin();
+        s0.sin() + s1 * c(1.5) - acc2.cos()
+    }
+
+    pub fn prog_101_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_to_degrees(x0) * c(0.01);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = d_max(-c(3.0_f64), x2, margin);
+        if le((-v2) - s0, x0 * c(std::f64::consts::FRAC_PI_4), margin) || n % 3 == 1 {
+            acc1 += v[n % 4].tanh();
+            if lt(x1, -c(1.0), margin) {
+                let v3 = x0 / (s0 * s0 + c(1.5));
+                acc1 -= v[3].tanh();
+                s0 = c(0.75) * s0 + c(0.2) * v3.tanh();
+            } else {
+                let v4 = prog_30_dual((c(SCALE) + acc1).tanh(), x1, c(0.75), v, 1, margin);
+                acc1 -= (x0.powi(2) + c(1.0)).recip();
+                s0 = (s0 * c(0.75) + v4.cos() * c(0.005)).sin();
+            }
+            s0 *= c(0.6);
+            s0 += c(0.4) * x0.cos();
+        } else if gt((v[3] + x1).sin().exp_m1(), v[n % 4], margin) {
+            s0 = (s0 * c(0.6) + acc1.mul_add(d_clamp(x1, -c(1.5), c(1.0), margin), s0) * c(0.05)).tanh();
+            s0 *= c(0.5);
+            s0 += c(0.25) * (s0 * s0 + c(1.5)).acosh().sin();
+        }
+        if n == 2 {
+            acc1 -= (s0 * x0 + x0.sin()).sin();
+        } else {
+            s0 *= c(0.8);
+            s0 -= c(0.2) * x1.cos();
+        }
+        acc1 -= c(0.25) * d_max(v[n % 4], x0, margin).powi(3).cos();
+        let mut a5 = v;
+        a5[0] *= c(0.5);
+        a5[2] += v[n % 4].tanh();
+        s0 * c(0.5) + acc1.sin() - a5[3] * c(0.5)
+    }
+
+    pub fn prog_102_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_abs(x0, margin);
+        let mut acc1: Dual64 = c(0.0);
+        if lt(x1.cos(), (x0 * x0 + c(1.0)).log10(), margin) {
+            return v[n % 4] + acc1;
+        }
+        let mut k2 = 0;
+        loop {
+            k2 += 1;
+            let v3: Dual64 = prog_101_dual(s0, x0, x1.sin().exp().cos(), v, n, margin);
+            let v7 = match k2 {
+                0 => {
+                    let x0 = prog_30_dual(x1, x0.tanh(), c(0.75), v, k2, margin);
+                    let v4 = prog_29_dual(c(0.25), x2, x1, v, n, margin);
+                    acc1 += v4.tanh().sin() * c(0.2);
+                    (-v[k2 % 4]) + x0.sin()
+                }
+                1 => {
+                    for _ in 0..n {
+                        s0 = s0.mul_add(c(0.6), ((x0.cos() * c(0.9)).atanh() * s0.tanh().exp2()).cos() * c(0.02));
+                        acc1 += x2.cos().exp().cos() * c(0.05);
+                        let v5 = v[k2 % 4].powi(2);
+                        s0 = (s0 * c(0.75) + v5.cos() * c(0.05)).tanh();
+                    }
+                    let v6 = d_log((s0.sin() * c(0.9)).acos().powi(2) + c(1.0), x2.cos().powi(2) + c(2.0));
+                    c(SCALE) + x0.cos().exp_m1() + v6.cos()
+                }
+                2..=3 => x2.mul_add(v[0].sin().exp(), v[(k2 + n) % 4].sin()),
+                _ => {
+                    s0 = (s0 * c(0.5) + (x2.cos().exp() - s0.cos()) * c(0.1)).sin();
+                    d_atan2(v[2] * x0, (x2 * x2 + c(1.0)).recip().powi(2) + c(0.5))
+                }
+            };
+            acc1 -= (s0.powi(2) + d_to_radians(v3)).tanh() * c(0.4);
+            if k2 >= 5 || gt((x1.tanh() * c(2.0)).sinh().asinh(), c(1.0), margin) {
+                break;
+            }
+            acc1 -= v7.tanh() * c(0.05);
+        }
+        let v10 = match n + k2 {
+            0 | 2 => v[1].mul_add(x2, x2).sin().exp(),
+            4 | 6 => {
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = c(i as f64);
+                    for _ in 0..i {
+                        acc1 += c(0.2) * (t.sin().tanh() * c(0.5)).ln_1p();
+                        s0 = (s0 * c(0.5) + ((v[2] * c(0.1)).powi(2) + c(2.0)).acosh() * c(1.0)).tanh();
+                    }
+                    acc1 += ((v[i].sin() * c(1.5)).cosh().powi(2) + c(1.0)).log2().cos() * c(0.5);
+                    match k2 {
+                        0 => {
+                            s0 *= c(0.6);
+                            s0 += c(0.1) * (s0.sin() * c(0.9)).acos().sin();
+                            if !(i % 2 == 0) {
+                                s0 = s0 * c(0.6) + (x0 - t).sin() * c(0.2);
+                                continue;
+                            }
+                            s0 = (s0 * c(0.8) + d_hypot(t, x1, margin) * c(0.1)).tanh();
+                        }
+                        1 => {
+                            let x2 = t * c(std::f64::consts::FRAC_PI_4);
+                            acc1 += x2.sin() * c(0.5);
+                        }
+                        3..=4 => {
+                            s0 = s0.mul_add(c(0.8), (s0 - (t * t + c(1.5)).acosh()).tanh() * c(0.02));
+                            s0 = s0 * c(0.6) + x2.cos().exp().cos() * c(0.1);
+                            if ge(x1.atan(), x2 + x1, margin) || i > 0 {
+                                s0 = c(0.75) * s0 + c(1.0) * fi.cos();
+                                continue;
+                            }
+                        }
+                        _ => {
+                            s0 *= c(0.8);
+                            s0 += c(0.05) * (t / (x0.powi(2) + c(1.0))).cos();
+                            let v8: Dual64 = v[i].atan() + x2;
+                            acc1 += v8.sin() * c(0.5);
+                        }
+                    }
+                }
+                x1 - v[2]
+            }
+            _ => {
+                for i in 0..v.len() {
+                    let fi = c(i as f64);
+                    if k2 == 0 && gt(x2.tanh(), v[1], margin) {
+                        s0 = (s0 * c(0.5) + (-fi) * c(1.0)).tanh();
+                        if ge(x1 / (fi.cos() + c(2.0)) - v[i] * fi, -c(1.0), margin) && i > 0 {
+                            acc1 += c(0.5) * ((v[i].cos() * c(1.5)).cosh().cos() * c(0.9)).acos().cos();
+                            continue;
+                        }
+                    } else {
+                        s0 = s0 * c(0.5) + (s0 * x1).atan().sin() * c(0.05);
+                    }
+                    let v9: Dual64 = (fi * fi + c(1.0)).powi(-1);
+                    s0 = (s0 * c(0.8) + s0 * c(0.2)).sin();
+                    acc1 += c(0.5) * v9.cos();
+                }
+                let x2: Dual64 = x2 - c(1.5);
+                prog_29_dual(x1, x0, c(0.75), v, n, margin) + x2.sin()
+            }
+        };
+        if gt(x0, -c(0.5), margin) {
+            let v11: Dual64 = d_atan2(c(2.0_f64), x2);
+            let v12 = v11 + x0;
+            acc1 += v12.tanh();
+        } else if n == 0 {
+            acc1 -= d_powf(c(0.5_f64), x2.sin().tanh()).cos();
+            s0 *= c(0.75);
+            s0 += c(0.05) * (v[1] + x0 - v[3]).sin();
+        } else {
+            s0 = (s0 * c(0.6) + c(1.2) * x0.tanh() * c(0.25)).sin();
+            s0 = (s0 * c(0.75) + ((v10 * v10 + c(2.0)).sqrt().powi(2) + c(2.0)).sqrt() * c(0.01)).tanh();
+        }
+        let v13 = d_abs(v[k2 % 4], margin);
+        x2.sin() + s0.tanh() + acc1.cos() + v10.tanh() - v13 * c(0.75) - d_copysign(c(2.0_f64), v[n % 4], margin)
+    }
+
+    pub fn prog_103_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_57_dual(x0, (d_to_radians(v[n % 4]) * c(20.0)).tanh(), c(2.0), v, n, margin).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = (x1.sin() * c(1.2)).tan();
+        let v3 = prog_30_dual(v2.tanh() * c(2.0), ((x1.cos() * c(1.2)).tan().sin() * c(0.5)).ln_1p().sin() * c(2.0), ((x2.cos() * c(0.9)).atanh().powi(2) + c(1.0)).log(3.0).tanh(), v, n, margin);
         for i in 0..n {
             let fi = c(i as f64);
             match i {
                 0 | 2 => {
-                    s0 = s0.mul_add(c(0.75), d_to_radians(s0) * c(20.0) * c(0.5));
-                    let x1: Dual64 = v[3] * (x1 * x1 + c(1.5)).acosh();
-                    acc3 -= c(0.25) * x1.tanh();
-                }
-                g if g > 3 => {
-                    s1 = (s1 * c(0.8) + (s1.powi(2) + c(1.0)).powf(0.5) * c(0.1)).sin();
-                }
-                _ => {
-                    acc3 -= (s1 * s1).ln_1p().atan().tanh() * c(0.25);
-                    let v4 = (fi * fi + c(2.0)).acosh() - (x1 + v[i % 4]);
-                    acc3 -= c(0.25) * v4.tanh().cos();
-                }
-            }
-            if lt((x2 * x2 + c(1.0)).cbrt(), v[i % 4] + v[n % 4], margin) {
-                acc3 += c(0.25) * (fi * fi + c(1.0)).cbrt().tanh();
-                break;
-            }
-            acc3 += c(0.25) * ((-s2).cos() * c(2.0)).cosh().sin();
-        }
-        if gt(x0.sin().exp(), c(1.0), margin) || n % 3 == 1 {
-            return x1.tanh();
-        }
-        let v5 = prog_61_dual(c(0.5), s0, d_to_radians(s2).cos(), v, n, margin);
-        for &t in v.iter() {
-            match n {
-                0 => {
-                    break;
-                }
-                1..=3 => {
-                    let v5: Dual64 = (t.cos() * c(0.9)).acos().cos();
-                    s1 = (s1 * c(0.8) + v5.sin() * c(0.05)).sin();
-                }
-                5 => {
-                    acc3 += c(0.5) * v5.sin();
-                    let mut k6 = 0;
-                    while k6 < 3 && gt(t.sin().exp_m1(), -c(1.0), margin) {
-                        k6 += 1;
-                        acc3 -= (x2.sin() * c(0.9)).atanh().tanh() * c(0.1);
-                        let v8 = if gt(x1 * v[(k6 + n) % 4], s2, margin) {
-                            (c(SCALE) + s2) * s1.mul_add(v[3 - k6], x2)
-                        } else if le(c(SCALE) + v[k6], c(0.5), margin) || n > 1 {
-                            c(0.5) - v5
-                        } else {
-                            let v7 = x0.sin().exp2();
-                            x1.cos().exp() + v7.tanh()
-                        };
-                        if gt((x2.sin().exp().powi(2) + c(0.5)).ln(), -c(0.5), margin) {
-                            acc3 -= v[(k6 + n) % 4].cos().cos() * c(0.1);
-                            acc3 += c(0.1) * (s2 / (s2.powi(2) + c(1.5)));
-                            if ge(v8 / (s1 * s1 + c(1.5)), d_to_radians(s2) * c(50.0), margin) {
-                                s0 = (s0 * c(0.75) + d_clamp(s0, -c(0.5), c(1.5), margin) * (s0.cos() * c(0.9)).atanh() * c(0.02)).tanh();
+                    s0 = (s0 * c(0.75) + v[i % 4] * v3 * c(0.02)).sin();
+                    match i {
+                        0 | 2 => {
+                            s0 = s0 * c(0.75) + (x1.sin() * c(1.5)).cosh().cos() * c(0.05);
+                        }
+                        4 => {
+                            break;
+                        }
+                        5 => {
+                            s0 = s0.mul_add(c(0.6), v[i % 4].cos() * c(0.4));
+                            acc1 += c(0.25) * (v[n % 4] * (v2 + v3)).cos();
+                        }
+                        _ => {
+                            let v4 = prog_29_dual(s0, x0.cos(), (d_to_degrees(x1) * c(0.02)).mul_add(x1, x0 + v[n % 4]).cos() * c(2.0), v, n, margin);
+                            acc1 += prog_29_dual(x1, x2, c(0.75), v, n, margin).tanh() * c(0.2);
+                            if i > 1 {
                                 break;
                             }
-                        } else {
-                            s1 = (s1 * c(0.6) + s2 * c(0.4)).tanh();
-                            let v9: Dual64 = x1.sin();
-                            s2 *= c(0.5);
-                            s2 += c(0.5) * v9.tanh().sin();
+                            s0 = c(0.6) * s0 + c(0.005) * v4.cos();
                         }
-                        acc3 += c(0.1) * v8.cos();
+                    }
+                    s0 = s0 * c(0.5) + (s0 / (x1 * x1 + c(0.5))).sin() * c(0.05);
+                }
+                3..=4 => {
+                    s0 = (s0 * c(0.8) + x0.sin() * c(0.2)).sin();
+                }
+                5 => {
+                    s0 = s0.mul_add(c(0.75), fi.tanh().exp_m1().sin() * c(1.0));
+                    acc1 -= (x2 * x2 + c(1.0)).log10() * c(0.4);
+                    if le((x0 * x0 + c(0.5)).sqrt(), -c(1.0), margin) {
+                        let v5 = x2;
+                        s0 *= c(0.6);
+                        s0 -= c(0.2) * (s0 - v[i % 4]).sin();
+                        s0 *= c(0.75);
+                        s0 += c(0.25) * v5.sin().tanh();
+                    } else if ge(v3 * v3, v2.tanh(), margin) {
+                        s0 *= c(0.5);
+                        s0 += c(0.25) * x1.sin().exp2().sin().tanh();
+                    } else {
+                        let v6 = (v[i % 4].powi(2) + c(2.0)).ln();
+                        let v7 = v6.sin() + s0 * v3;
+                        s0 = s0 * c(0.5) + v7.cos().tanh() * c(0.05);
                     }
                 }
                 _ => {
-                    acc3 -= (v5 * v5).ln_1p().sin() * c(0.5);
-                    s2 = s2.mul_add(c(0.5), (x0 - c(0.35)).cos() * c(0.5));
+                    s0 = (s0 * c(0.8) + (v2.sin() * c(0.9)).atanh() * c(0.02)).tanh();
+                    let x0 = (x1.tanh() * c(0.9)).atanh();
+                    s0 = c(0.75) * s0 + c(0.05) * x0.cos().tanh();
                 }
             }
+            acc1 += c(0.25) * ((v[i % 4] - x1).powi(2) + c(1.5)).acosh().sin();
+        }
+        let v10 = match n {
+            0 => {
+                let v8 = (x0.sin() * c(0.5)).ln_1p();
+                s0 = s0.mul_add(c(0.75), x0.atan().sin() * c(0.25));
+                (v8.powi(2) + c(1.0)).log2() / (d_log(x0 * x0 + c(1.0), v8.powi(2) + c(2.0)).powi(2) + c(1.0))
+            }
+            g if g > 2 => {
+                let v9 = (x1 * x1 + c(2.0)).ln();
+                acc1 -= c(0.02) * prog_101_dual((v9.powi(2) + c(0.5)).recip().sin(), (v9.sin() * (v9 * v9)).tanh(), ((v9 * v9 + c(1.0)).sqrt().powi(2) + c(1.0)).log(10.0).sin(), v, n, margin).tanh();
+                x0.tanh().exp() * (x1 - x2)
+            }
+            _ => -x2.asinh(),
+        };
+        let v11 = if ge(d_to_radians(v10.sin()) * c(50.0), -c(0.25), margin) {
+            d_clamp(v2, -c(1.0), c(0.5), margin).atan()
+        } else if le(v3, v3, margin) {
+            d_max(v10, v2, margin) - x1.sin().exp()
+        } else {
+            x1.tanh()
+        };
+        if n % 3 == 1 {
+            let v12: Dual64 = prog_29_dual(v11.sin().sin(), v11.atan().atan().tanh(), c(0.25), v, n, margin);
+            acc1 += d_min(c(1.5_f64), x1, margin).sin();
+            acc1 += c(0.005) * v12.sin();
+        }
+        s0.sin() - acc1.sin() - v3.sin() + v11.cos()
+    }
+
+    pub fn prog_104_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.powi(2) + c(2.0)).sqrt().cos() * c(2.0);
+        let mut s1 = (s0 * s0 + c(2.0)).sqrt().cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        if gt((d_max(v[3], acc2, margin).tanh() * c(0.9)).acos(), c(0.0), margin) || n < 1 {
+            return x1 + s1;
+        }
+        s0 = s0 * c(0.6) + (d_to_degrees(s0) * c(0.01)).cos() * c(0.25);
+        if gt(x0 + (v[n % 4] - x1), -c(1.0), margin) {
+            return c(0.5) - s0;
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            s1 = s1 * c(0.6) + d_min(x2, t, margin).sin() * c(0.4);
+            s1 = s1 * c(0.6) + (s1.powi(2) + c(0.5)).cbrt().sin() * c(0.1);
+            s0 *= c(0.8);
+            s0 -= c(0.05) * (x2 + fi * v[1]).cos();
+        }
+        match n % 4 {
+            0 => {
+                s0 = s0.mul_add(c(0.75), d_copysign(x1, d_to_radians(s1), margin).tanh() * c(0.25));
+            }
+            g if g > 1 => {
+                acc2 += (v[n % 4].powi(2) + c(0.5)).recip().sin();
+                s0 = s0.mul_add(c(0.75), prog_0_dual(c(1.2), s1, s0.tanh().exp2().tanh(), v, n, margin).tanh() * c(0.005));
+            }
+            _ => {
+                acc2 -= prog_13_dual(((s1 / (x2.powi(2) + c(1.0))).powi(2) + c(0.5)).recip().sin() * c(2.0), d_abs(x1 - c(1.25), margin).cos(), c(2.0), v, n, margin).tanh() * c(0.02);
+                s0 = s0.mul_add(c(0.8), (-s0).sin() * c(0.05));
+            }
+        }
+        for i in (0..4).rev() {
+            let fi = c(i as f64);
             match n {
-                0 => {
-                    let v10 = d_clamp(v5, -c(0.5), c(1.0), margin);
-                    acc3 += v10.tanh() * c(0.5);
-                }
-                1..=3 => {
-                    s2 = (s2 * c(0.75) + (-t) * c(0.25)).sin();
+                1 | 3 => {
+                    let x1: Dual64 = d_max(x1 + x2, (s1 * s1 + c(1.0)).powi(-1), margin);
+                    let v3: Dual64 = prog_30_dual(s0, ((x2.cos() * c(0.9)).acos().sin() * c(0.9)).asin().sin() * c(2.0), fi.atan().sin().sin() * c(2.0), v, i, margin);
+                    acc2 -= (x1.cos() + v3.sin()).sin() * c(0.02);
                 }
                 4 => {
-                    acc3 -= ((x1 * x0).tanh() * c(0.9)).asin().tanh() * c(0.4);
-                    s1 = s1 * c(0.5) + (s1 * s1 + c(1.25)).cos() * c(0.1);
+                    s0 = s0 * c(0.75) + (x0 + v[i]).tanh() * c(0.1);
+                    if gt(d_hypot(s0.tanh().cosh(), -x2, margin), c(0.0), margin) {
+                        s0 *= c(0.75);
+                        s0 += c(0.25) * (c(0.25) - s0).sin();
+                        break;
+                    }
+                    for _ in 0..i {
+                        if ge(s1, -c(0.5), margin) {
+                            break;
+                        }
+                        let v4 = v.iter().copied().map(|p| x1 + p.sin()).sum::<Dual64>();
+                        acc2 += (x0 + v4).tanh() * c(0.1);
+                    }
+                }
+                5 => {
+                    let v5: Dual64 = d_abs(fi, margin);
+                    acc2 += c(0.5) * v5.sin().sin();
                 }
                 _ => {
-                    s0 = s0.mul_add(c(0.5), (x0.sin() * c(0.9)).atanh().cos() * c(0.1));
-                    if lt((t.sin() * c(0.9)).asin(), -c(1.0), margin) {
-                        let v11: Dual64 = (s2 * s2 + c(1.0)).recip();
-                        let x0 = x1.asinh().cos();
-                        acc3 -= (v11.cos() - x0).sin() * c(0.5);
+                    let v6 = s0.asinh();
+                    acc2 -= c(0.5) * v6.tanh();
+                }
+            }
+            let v7 = (fi * fi + c(1.0)).recip();
+            match n {
+                0 => {
+                    let v8: Dual64 = v7.cos().exp() - v7;
+                    acc2 -= v8.sin().tanh() * c(0.5);
+                }
+                2 | 4 => {
+                    s0 = (s0 * c(0.75) + (-(v7 - s0)) * c(0.25)).sin();
+                    if i % 2 == 0 {
+                        s0 = c(0.75) * s0 + c(1.0) * (fi * c(std::f64::consts::LN_2)).cos();
+                        for &u in v.iter() {
+                            s1 = c(0.6) * s1 + c(0.1) * d_hypot(x1.sin().exp_m1(), u.sin(), margin).sin();
+                            acc2 += d_atan2(s0, x0 * x0 + c(1.0)).tanh() * c(0.1);
+                        }
+                    } else if i % 2 == 0 && lt(prog_29_dual(c(0.25), v7, x1, v, n, margin), fi, margin) {
+                        s0 = s0.mul_add(c(0.5), (v[3 - i] * s0).cos() * c(0.05));
+                        acc2 -= (v[3 - i].tanh() * c(1.2)).tan().sin() * c(0.4);
+                    } else {
+                        let v9: Dual64 = d_powf(s1 * s1 + c(1.0), v[3].tanh()) - d_to_degrees(x0) * c(0.02);
+                        s0 = (s0 * c(0.8) + v9.sin() * c(0.01)).tanh();
+                    }
+                    acc2 += c(0.5) * d_hypot(x2, fi, margin).cos();
+                }
+                5 => {
+                    acc2 += c(0.5) * (v7 * fi).sin();
+                }
+                _ => {
+                    let v10 = x0;
+                    acc2 -= v10.sin().cos() * c(0.5);
+                }
+            }
+            s1 *= c(0.75);
+            s1 -= c(0.02) * d_atan2(s1 * s1 + c(0.5), s1).cos();
+            acc2 += c(0.5) * v7.sin().sin();
+        }
+        s0.sin() + s1 * c(1.5) + acc2.sin() + d_copysign(c(3.0_f64), x1 / (v[n % 4].cos() + c(2.0)), margin)
+    }
+
+    pub fn prog_105_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = x2.powi(2).cos() * c(2.0);
+        let mut s1 = (s0 * s0 + c(2.0)).acosh().tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        if gt(d_log(c(1.5_f64), d_clamp(x0, -c(1.5), c(0.5), margin).powi(2) + c(2.0)), -c(0.5), margin) {
+            s0 = (s0 * c(0.75) + acc2.sin().exp2().atan() * c(1.0)).tanh();
+            s1 *= c(0.5);
+            s1 += c(0.25) * ((acc2.sin() * c(0.9)).asin() + (x1 * x1 + c(0.5)).ln()).tanh();
+        }
+        'l0: for i in (1..=3).step_by(2) {
+            let fi = c(i as f64);
+            s0 *= c(0.75);
+            s0 -= c(0.1) * (s1 + s0).sin();
+            for j in 0..v.len() {
+                acc2 += v[(j + i) % 4].sin() * c(0.25);
+                if gt((x2.cos() * c(0.5)).ln_1p().sin(), -c(0.25), margin) {
+                    acc2 += (s1 * s1).ln_1p() * c(0.25);
+                    let x0 = (s1.powi(2) + c(2.0)).acosh();
+                    s0 *= c(0.75);
+                    s0 += c(0.1) * x0.cos().cos();
+                } else if n > 0 && ge(v[j].powi(3).sin(), fi, margin) {
+                    acc2 += (x1 * x1 + x1.atan()).sin() * c(0.25);
+                } else {
+                    let v3 = prog_30_dual((c(1.2) * (s0.cos() * c(1.2)).tan()).sin(), x0, (x1.cos() * c(1.2)).tan().sin(), v, j, margin);
+                    acc2 -= v3.sin() * c(0.005);
+                }
+                match j + i {
+                    1 | 3 => {
+                        let x1 = x1.asinh() - fi;
+                        s1 = c(0.75) * s1 + c(0.25) * x1.sin();
+                    }
+                    4..=6 => {
+                        acc2 -= c(0.25) * (x1 * x1 + c(0.5)).sqrt().tanh();
+                        break 'l0;
+                    }
+                    _ => {
+                        let v4 = d_log(x1.powi(2) + c(1.0), x1 * x1 + c(2.0));
+                        acc2 += c(0.25) * v4.cos().cos();
                     }
                 }
             }
-            let v15 = match n % 2 {
-                0 => {
-                    let v12 = d_log(c(1.5_f64), v5.powi(2) + c(2.0));
-                    x1.tanh().exp2() + v12.cos()
+            if lt(v[2].sin().sinh(), x2.mul_add(x1, fi), margin) && i > 0 {
+                continue;
+            }
+        }
+        let mut k5 = 0;
+        while k5 < 4 && le(s1 * x1, s1, margin) {
+            k5 += 1;
+            let v6 = d_min(x0, v[0], margin);
+            acc2 += (x2 * x2 + c(1.0)).log2().sin() * c(0.5);
+            for j in (0..5).rev() {
+                let fj = c(j as f64);
+                let v8 = if !(j < 1 && gt((s0.sin() * c(0.9)).acos(), v6, margin)) {
+                    (x0.sin() * c(0.9)).acos()
+                } else if ge(v[j % 4] + s0, x1, margin) || k5 % 2 == 0 {
+                    let v7 = s0;
+                    fj + v7.cos()
+                } else {
+                    let x1 = ((x2 / (v[j % 4] * v[j % 4] + c(1.5))).powi(2) + c(2.0)).sqrt();
+                    d_to_degrees(v[k5 % 4] - x1) * c(0.02)
+                };
+                let v9 = s0 + x0;
+                match j + n {
+                    0 => {
+                        s1 = (s1 * c(0.75) + (s1.atan() + (v8.powi(2) + c(0.5)).ln()) * c(0.05)).tanh();
+                        let v8: Dual64 = v8.tanh().exp_m1().cos();
+                        s1 = s1.mul_add(c(0.6), v8.sin() * c(0.05));
+                    }
+                    1 => {
+                        s0 = s0 * c(0.8) + d_abs(s0, margin).cos().cos() * c(0.2);
+                    }
+                    3 => {
+                        s0 = s0 * c(0.5) + d_powf(c(0.5_f64), v9.cos()).tanh() * c(0.1);
+                        s1 = s1.mul_add(c(0.6), (v[1].tanh() * c(0.9)).atanh().cos() * c(0.05));
+                    }
+                    _ => {
+                        let v10 = fj.tanh().exp2();
+                        let v11: Dual64 = v9 + v8;
+                        acc2 += (v10.sin() - v11.cos()).cos() * c(0.1);
+                    }
                 }
-                1 => {
-                    let v13 = t.atan();
-                    ((v13.powi(2) + c(1.0)).recip().sin() * c(1.2)).tan()
+                acc2 += c(0.1) * (d_to_degrees(v9) * c(0.01)).tanh();
+                acc2 += v8.tanh().tanh() * c(0.1);
+            }
+            acc2 += v6.sin() * c(0.5);
+        }
+        let v12 = x1.mul_add(v[3], x2);
+        let v14 = if le(prog_6_dual(s0, v12.cos().exp2().tanh(), x2.cos().cos() * c(2.0), v, 4, margin), v[3], margin) {
+            let v13 = (v12.tanh() * c(0.9)).acos();
+            d_min(c(0.5_f64), v13, margin)
+        } else if le(s0.tanh(), c(0.5), margin) {
+            (s1 * s1).ln_1p()
+        } else {
+            (v[(k5 + n) % 4].cos() + c(2.0)).cbrt().tanh().exp_m1()
+        };
+        s1 - acc2.tanh() + v14.cos() + d_clamp(v12, v14.sin() - c(1.5), v14.sin() + c(1.5), margin)
+    }
+
+    pub fn prog_106_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (d_abs(x2, margin).powi(2) + c(1.0)).recip();
+        let mut acc1: Dual64 = c(0.0);
+        let mut m2 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            if ge(x0.asinh(), c(0.0), margin) {
+                m2 += 1;
+            }
+            if i % 2 == 0 && lt(x1 + fi, x0, margin) {
+                s0 = c(0.6) * s0 + c(0.05) * (s0.tanh() * c(2.0)).cosh().tanh();
+                acc1 += c(0.5) * (x0 + x2).cos();
+            } else if !(m2 == 27) {
+                for _ in 0..6 {
+                    s0 = s0.mul_add(c(0.5), (d_log(c(3.0_f64), s0 * s0 + c(2.0)).cos() * c(0.9)).atanh().sin() * c(0.05));
+                    s0 = c(0.75) * s0 + c(0.02) * (x0.cos() * c(2.0)).cosh().sin();
+                }
+            }
+            acc1 -= v[i % 4].cos() * c(0.5);
+        }
+        let c3 = c(m2 as f64);
+        let mut a4 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a4[i][j] = c3.sin().exp();
+            }
+        }
+        match m2 {
+            0 => {
+                let c3 = (s0.powi(2) + c(1.0)).log2().tanh();
+                acc1 += c3.cos();
+            }
+            g if g > 1 => {
+                s0 = c(0.6) * s0 + c(1.0) * d_atan2(a4[1][2].powi(2) + c(1.0), a4[1][2].powi(2)).sin();
+            }
+            _ => {
+                s0 = (s0 * c(0.5) + c3 * c(1.0)).sin();
+            }
+        }
+        let v8 = match m2 % 4 {
+            0 => {
+                let v5 = x1.tanh();
+                (v5 * v5 + c(0.5)).powf(1.5) / (v[0].sin().powi(2) + c(1.5))
+            }
+            1..=2 => {
+                let x0 = a4[0][1] - x1;
+                d_min(x0, c3, margin)
+            }
+            3 => {
+                for i in 1..n {
+                    s0 *= c(0.5);
+                    s0 += c(0.1) * s0.tanh().exp().tanh().cos();
+                    let v6 = ((c3 - v[n % 4]).tanh() * c(1.2)).tan();
+                    let v7: Dual64 = prog_101_dual((-x2).sin() * c(2.0), (-x1).sin().exp().tanh() * c(2.0), ((a4[1][0] + x1).cos() * c(0.9)).asin().sin() * c(2.0), v, i, margin);
+                    s0 = (s0 * c(0.6) + (v6.sin() + v7.tanh()) * c(0.005)).tanh();
+                }
+                x1 * x1
+            }
+            _ => {
+                s0 = s0 * c(0.8) + (x0.tanh() * c(0.9)).acos().asinh().cos() * c(0.05);
+                (x1.cos().exp_m1().powi(2) + c(1.0)).recip()
+            }
+        };
+        let v11 = if gt((x0 / (v8 * v8 + c(1.5))).sin(), x1, margin) {
+            s0 *= c(0.8);
+            s0 -= c(1.0) * (c(SCALE) + a4[0][m2 % 4]).cos();
+            d_clamp(c3, c3.sin() - c(1.5), s0.sin() + c(1.5), margin).tanh()
+        } else if m2 == 0 && ge(d_copysign((s0.tanh() * c(1.2)).tan(), (x1.cos() * c(0.9)).atanh(), margin), c(0.0), margin) {
+            let v9 = d_atan2(c3 * c3 + c(0.5), x2);
+            (d_clamp(v[2], -c(1.5), c(1.5), margin).powi(2) + c(0.5)).ln() + v9.tanh()
+        } else {
+            let v10 = prog_101_dual(s0, x2, x1, v, m2, margin);
+            d_hypot(x1, v10, margin)
+        };
+        acc1 += c(0.005) * prog_2_dual(v11.sin() * c(2.0), (v11.cos() * c(0.5)).ln_1p().cos(), v11.sin(), v, n, margin).tanh();
+        acc1.sin() + c3.cos() + a4[0][3] * c(0.25) + x0.tanh().sinh().cos().exp2()
+    }
+
+    pub fn prog_107_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = prog_30_dual(c(2.0), c(0.5), (x0 - x1).tanh(), v, n, margin).cos() * c(2.0);
+        let mut s1 = prog_78_dual((v[n % 4].powi(2) + c(1.0)).cbrt().sin() * c(2.0), x1, (x2 / (x2 * x2 + c(1.0))).cos(), v, n, margin).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        if gt((v[n % 4].powi(2) + c(1.0)).log10(), x1, margin) && n % 2 == 0 {
+            s0 = c(0.5) * s0 + c(0.02) * v[0].powi(3).tanh();
+            let x0 = (x2.tanh() * c(0.9)).acos();
+            acc2 += x0.tanh();
+        } else if lt((v[n % 4].tanh() * c(0.9)).asin(), -c(0.5), margin) {
+            acc2 += c(0.05) * prog_101_dual((acc2 * acc2 + c(2.0)).acosh().tanh() * c(2.0), c(1.2), x2, v, 4, margin).sin();
+        }
+        if le((x1 * x1 + c(1.0)).ln(), v[0], margin) {
+            acc2 += (x0 / (x1.tanh() + c(2.0))).cos();
+            acc2 += ((v[1].tanh() * c(0.9)).asin().sin() * c(1.5)).sinh().sin() * c(0.5);
+        } else if lt(d_min(x0 + v[0], x1.sin(), margin), c(1.0), margin) && n > 1 {
+            s1 = s1 * c(0.5) + (v[n % 4].cos().exp_m1() * (x2 * x2 + c(0.5)).recip()).tanh() * c(0.05);
+            s0 = (s0 * c(0.5) + prog_29_dual(s0, c(0.5), x1, v, n, margin) * c(0.005)).tanh();
+        } else {
+            acc2 -= (v[2].sin() * c(0.9)).acos().cos();
+        }
+        let v3 = v.iter().fold(x0, |r, &p| r * c(0.5) + c(0.2) * ((r * r + c(1.0)).log(2.0) + p.tanh()).tanh());
+        let v4 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.02) * prog_30_dual(x2, c(0.75), p, v, n, margin).sin());
+        'l0: for i in 0..v.len() {
+            let fi = c(i as f64);
+            for _ in 0..3 {
+                let v5 = ((-v4).cos() * c(0.9)).atanh();
+                acc2 += (x2.cos() * c(1.2)).tan().tanh() * c(0.1);
+                let v6 = (v3 * s1).powi(2);
+                acc2 -= c(0.1) * (v5.tanh() + v6.sin()).sin();
+            }
+            if gt(s0 * v4 * v4.sin(), -c(1.0), margin) {
+                acc2 += (x2.atan() + v3 * v[i]).cos() * c(0.5);
+                if ge(v3 * x2, -c(0.5), margin) && i == 1 {
+                    s0 = s0 * c(0.6) + prog_29_dual(((s0 + v4).tanh() * c(0.9)).atanh().sin() * c(2.0), x1, (x1 * x1 + c(1.0)).recip().sin().sin(), v, i, margin).cos() * c(0.005);
+                }
+                let v7: Dual64 = d_to_radians(fi) * c(20.0);
+                acc2 += v7.sin() * c(0.5);
+            } else if le((x2.powi(2) + c(1.0)).powf(1.5), c(0.5), margin) {
+                s0 = s0.mul_add(c(0.5), (s0 * c(std::f64::consts::FRAC_1_PI)).cos() * c(1.0));
+                if i % 2 == 0 {
+                    let v8 = v3.powi(2);
+                    for &u in v.iter() {
+                        s1 *= c(0.8);
+                        s1 += c(0.05) * x1.tanh().exp().tanh();
+                        acc2 -= c(0.1) * d_log(v3.powi(2) + c(1.0), v4.powi(2) + c(2.0)).sin();
+                        acc2 += c(0.1) * (c(0.3) * u).cos();
+                    }
+                    acc2 -= v8.sin() * c(0.5);
+                } else {
+                    acc2 -= c(0.5) * v3.powi(2).cos();
+                    let x2 = v3 * s1;
+                    s0 *= c(0.75);
+                    s0 += c(0.05) * x2.tanh();
+                }
+            } else {
+                s1 = s1 * c(0.75) + (s1 * s1 + c(2.0)).acosh().tanh() * c(0.2);
+            }
+            s1 = s1 * c(0.5) + (v[2].asinh() - v3.atan()).cos() * c(0.25);
+            let mut k9 = 0;
+            while k9 < 3 {
+                k9 += 1;
+                acc2 += c(0.1) * d_max(d_abs(x1, margin), d_log(x1 * x1 + c(1.0), x0 * x0 + c(2.0)), margin).cos();
+                if le((x1 * x1 + c(1.0)).log10(), c(0.25), margin) {
+                    s0 = s0.mul_add(c(0.75), ((v[n % 4].powi(2) + c(1.0)).recip() - x2).sin() * c(0.1));
+                    break 'l0;
+                }
+                if ge(v3 + x1, -c(1.0), margin) {
+                    let v10 = ((x0 - v[3 - k9]).powi(2) + c(1.0)).log(2.0);
+                    let x2 = (x2 * x2 + c(1.0)).powi(-2);
+                    s0 = (s0 * c(0.75) + (v10.sin() - x2.tanh()) * c(0.02)).tanh();
+                } else if gt(s0, fi, margin) {
+                    s1 = s1 * c(0.75) + s1.sin().exp2().tanh() * c(0.1);
+                } else {
+                    s0 = s0 * c(0.5) + v[n % 4].cos() * c(0.5);
+                }
+            }
+        }
+        s0 + s1 * c(0.5) + acc2.cos() + v3 * c(0.75) - v4 * c(0.25)
+    }
+
+    pub fn prog_108_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_max(x2, d_max(v[n % 4], x2, margin), margin);
+        let mut s1 = ((x2 + s0).sin() * c(2.0)).cosh().sin() * c(2.0);
+        let mut s2 = prog_68_dual(s0, d_clamp(x0 * x0, -c(1.0), c(0.5), margin).sin(), (v[0] - x2).tanh() * c(2.0), v, n, margin).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        for i in (0..=n).rev().step_by(2) {
+            s2 = s2.mul_add(c(0.5), prog_101_dual(s0, x1, x2, v, n, margin).tanh() * c(0.02));
+            let v4 = s1.asinh();
+            match i {
+                0 | 2 => {
+                    s2 = s2.mul_add(c(0.75), prog_30_dual(s0, c(2.0), c(2.0), v, 0, margin).tanh() * c(0.01));
+                }
+                g if g > 3 => {
+                    let v5 = prog_29_dual(s2, s0, c(2.0), v, n, margin);
+                    acc3 += v5.tanh() * c(0.2);
                 }
                 _ => {
-                    let v14 = d_log(v5.atan().powi(2) + c(1.0), t.cos().powi(2) + c(2.0));
-                    d_max((x2.cos() * c(1.2)).tan(), (v14.cos() * c(1.5)).cosh(), margin)
+                    let v6: Dual64 = ((d_to_degrees(s1) * c(0.01)).sin() * c(1.2)).tan();
+                    s1 = (s1 * c(0.5) + v4.tanh().exp_m1() * c(0.1)).sin();
+                    s1 *= c(0.5);
+                    s1 -= c(0.05) * v6.sin();
+                }
+            }
+            acc3 += v4.tanh().sin() * c(0.5);
+        }
+        if le((x1.sin() * c(1.5)).cosh(), -c(1.0), margin) {
+            s1 = (s1 * c(0.75) + ((x2 / (v[3].powi(2) + c(0.5))).cos() * c(0.9)).asin() * c(0.02)).sin();
+        } else if gt(x2.mul_add(x0, x1), v[n % 4], margin) {
+            s1 = c(0.8) * s1 + c(0.05) * v[0].powi(2).sin();
+        }
+        if lt((v[n % 4] * x1).asinh(), (x0.cos() * c(2.0)).cosh(), margin) {
+            s2 = s2.mul_add(c(0.75), prog_29_dual(s0, (-x2.cos()).cos(), (x0.sin() * c(0.9)).asin().cos() * c(2.0), v, 3, margin).tanh() * c(0.005));
+            acc3 -= (c(1.5) - x1).sin();
+            if gt(prog_29_dual(s0, x0.powi(3).cos() * c(2.0), d_max(x2.sin(), d_log(c(3.0_f64), x2 * x2 + c(2.0)), margin).sin() * c(2.0), v, n, margin), (x0.powi(2) + c(0.5)).ln(), margin) {
+                s1 = c(0.8) * s1 + c(0.2) * d_abs(x0, margin).cos();
+                s0 = s0.mul_add(c(0.75), prog_29_dual((x0.sin() * c(1.2)).tan().sin(), d_copysign(c(1.5_f64), x1, margin).sin() * c(2.0), x0, v, n, margin).sin() * c(0.005));
+            } else {
+                let v7: Dual64 = (x0.powi(2) + c(2.0)).acosh();
+                s0 = (s0 * c(0.6) + v7.cos() * c(0.1)).tanh();
+            }
+        } else {
+            let mut k8 = 0;
+            while k8 < n + 1 && lt(v[n % 4], -c(1.0), margin) {
+                k8 += 1;
+                if le((s0 + s2).atan(), c(1.0), margin) {
+                    s2 = (s2 * c(0.5) + ((x1 * x1 + c(1.5)).acosh() - d_atan2(s0 * s0 + c(1.0), s2)) * c(0.05)).tanh();
+                    acc3 -= c(0.25) * x2.tanh().exp_m1().sin();
+                } else {
+                    acc3 += c(0.25) * (v[n % 4] + x1).tanh();
+                    for _ in (0..=n).rev().step_by(2) {
+                        if lt((-x0).asinh(), c(0.5), margin) {
+                            continue;
+                        }
+                        if gt(x2 + x0, v[1] + x1, margin) {
+                            s2 = s2 * c(0.8) + (s1.powi(2) + c(2.0)).acosh().cos().exp2().tanh() * c(0.1);
+                            continue;
+                        }
+                        s2 = c(0.75) * s2 + c(0.25) * s2.cos().sin();
+                    }
+                }
+                let v11 = if gt(c(0.75) * x0.cos().exp(), c(0.0), margin) {
+                    d_hypot(c(SCALE) + s0, s2 * x2, margin)
+                } else if le((v[n % 4] * v[n % 4] + c(0.5)).sqrt(), c(1.0), margin) {
+                    let v9 = -s0;
+                    v9.atan() + (x1 - v[k8 % 4])
+                } else {
+                    let x0 = x0;
+                    let v10 = x0 * x1;
+                    v10 * (x2 * x2 + c(2.0)).sqrt()
+                };
+                acc3 -= (v[3] * v[3]).ln_1p().cos() * c(0.25);
+                acc3 += v11.tanh() * c(0.25);
+            }
+            s1 = (s1 * c(0.5) + ((v[2].cos() * c(2.0)).cosh() + x0 * c(std::f64::consts::LN_2)) * c(0.05)).sin();
+        }
+        s2 = (s2 * c(0.6) + d_min(v[n % 4], x1, margin) * c(0.4)).tanh();
+        let v12 = v.iter().fold(s0, |r, &p| r * c(0.5) + c(0.2) * (p / (r.powi(2) + c(1.0))).sin());
+        let v13 = v.iter().copied().map(|p| ((x1.powi(2) + c(1.5)).acosh().tanh() + c(2.0)).cbrt() + p.cos()).sum::<Dual64>();
+        s1.sin() - s2.tanh() + acc3.sin() - v12 * c(0.75) + v13.sin()
+    }
+
+    pub fn prog_109_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = v[n % 4] * c(0.3);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = prog_56_dual(c(0.5), c(1.5), (x0 * x2).cos() * c(2.0), v, n, margin);
+        match n {
+            0 | 2 => {
+                s0 = s0.mul_add(c(0.75), (x0 * x1 * d_abs(x0, margin)).cos() * c(0.02));
+                acc1 += x1 * c(0.65);
+            }
+            3 => {
+                acc1 += (x2 * x1).sin();
+                s0 *= c(0.8);
+                s0 -= c(1.0) * (s0 / c(3.0));
+            }
+            4 | 6 => {
+                let x0 = x1 * x0;
+                s0 = (s0 * c(0.6) + x0.cos() * c(0.1)).sin();
+            }
+            _ => {
+                s0 = (s0 * c(0.6) + s0.asinh() * c(0.5)).sin();
+            }
+        }
+        match n % 3 {
+            0 => {
+                s0 = c(0.8) * s0 + c(0.02) * (v[n % 4] / (s0 * s0 + c(0.5))).sin();
+                s0 = (s0 * c(0.6) + s0.cos() * c(0.5)).tanh();
+            }
+            _ => {
+                let v3 = prog_6_dual(d_abs(x2 * x1, margin).tanh() * c(2.0), (x1 + acc1).tanh(), c(0.5), v, n, margin);
+                s0 = c(0.5) * s0 + c(0.02) * (s0.tanh().exp_m1().sin() * c(1.2)).tan().tanh();
+                s0 = (s0 * c(0.6) + v3.cos() * c(0.005)).sin();
+            }
+        }
+        let v4 = v.iter().map(|&p| (v[0] * v[0] + c(1.0)).cbrt() + p.sin()).sum::<Dual64>();
+        let mut k5 = 0;
+        while k5 < 5 && gt((x1.sin() * c(2.0)).cosh(), c(0.0), margin) {
+            k5 += 1;
+            s0 = c(0.5) * s0 + c(0.25) * ((s0 * s0 + c(2.0)).ln().sin() * c(0.9)).asin().sin();
+            acc1 += v4.sin() * c(0.4);
+            let v8 = match n {
+                2..=3 => {
+                    let v6 = d_max(-c(2.0_f64), v[k5 % 4], margin);
+                    x2 + v6.sin()
+                }
+                g if g > 4 => (v2 * v2 + c(0.5)).sqrt() + v[2].cos().exp_m1(),
+                _ => {
+                    let x2 = d_min(v4, x0, margin);
+                    let v7 = v2 * c(std::f64::consts::FRAC_PI_4);
+                    (x1.powi(2) + c(1.0)).sqrt() + x2.tanh() + v7.tanh()
                 }
             };
-            acc3 += (t.atan().cos() * c(1.2)).tan().sin() * c(0.4);
-            s2 = (s2 * c(0.8) + v15.tanh() * c(0.01)).sin();
+            acc1 -= c(0.4) * v8.sin().sin();
         }
-        s0 * c(0.75) + s1 * c(0.25) + s2 + acc3.sin() - v5.cos()
+        let v9 = c(SCALE) + x1;
+        s0 * c(1.5) + acc1.tanh() + v2.cos() + v4.tanh() - v9.cos()
+    }
+
+    pub fn prog_110_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((x1.powi(2) + c(0.5)).recip() * (x0.sin() * c(1.5)).cosh()).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut m2 = 0;
+        for i in 0..n {
+            let fi = c(i as f64);
+            let mut k3 = 0;
+            while k3 < n && ge(x1 + v[1], (x2.powi(2) + c(1.0)).log(10.0), margin) {
+                k3 += 1;
+                acc1 += c(0.02) * (d_to_degrees(v[k3 % 4]) * c(0.01));
+                let v4 = x0;
+                s0 *= c(0.8);
+                s0 -= c(0.2) * v4.sin().cos();
+            }
+            let v6 = if ge(v[k3 % 4] - (s0 * s0 + c(1.0)).log10(), -c(1.0), margin) {
+                let v5 = (x2 * x2 + c(2.0)).sqrt();
+                v5.powi(2)
+            } else {
+                let x1 = d_atan2(x1 * x1 + c(0.5), x0) - x2;
+                (v[1] + x1) / c(2.0)
+            };
+            acc1 -= prog_29_dual(s0, x0, (v[(k3 + m2) % 4] * fi + (c(SCALE) + fi)).cos(), v, k3, margin).sin() * c(0.02);
+            if le((v[(m2 + n) % 4] * v[(m2 + n) % 4]).ln_1p(), c(0.5), margin) && m2 == 23 {
+                m2 += 1;
+            }
+            s0 *= c(0.75);
+            s0 += c(0.05) * v6.cos();
+        }
+        match m2 {
+            0 => {
+                s0 = (s0 * c(0.75) + d_abs(v[n % 4], margin) * c(0.25)).tanh();
+            }
+            1 | 3 => {
+                for i in (0..=n).rev().step_by(2) {
+                    let fi = c(i as f64);
+                    if le((s0 * s0 + c(2.0)).acosh(), d_powf(c(3.0_f64), x2.tanh()), margin) {
+                        continue;
+                    }
+                    let mut k7 = 0;
+                    while k7 < 3 {
+                        k7 += 1;
+                        acc1 += (x1 * x1 + (x2 - x0)).sin() * c(0.1);
+                        acc1 -= c(0.1) * (d_min(fi, x1, margin).sin() * c(1.5)).sinh().tanh();
+                    }
+                    acc1 += (x2 * v[k7]).cos() * c(0.5);
+                }
+            }
+            g if g > 4 => {
+                let v8 = (v[3].cos() * c(0.9)).atanh();
+                let v9: Dual64 = prog_101_dual((v[1].cos() * c(0.9)).atanh().tanh(), (x2.tanh().cos() * c(0.9)).acos().tanh() * c(2.0), (x2 * x2).cos(), v, 2, margin);
+                acc1 -= c(0.02) * (v8.cos() + v9.tanh()).sin();
+            }
+            _ => {
+                s0 = s0.mul_add(c(0.8), ((x2.cos() * c(0.9)).atanh().powi(2) + c(0.5)).recip().cos() * c(0.02));
+                let x0 = x0.powi(3);
+                acc1 += c(0.25) * x0.sin();
+            }
+        }
+        let v10 = (x0.asinh().sin() * c(0.9)).acos();
+        let v11: Dual64 = v[(m2 + n) % 4].atan().cos();
+        let v12 = prog_71_dual(((v11 / (v11 * v11 + c(0.5))).powi(2) + c(0.5)).ln().tanh() * c(2.0), c(2.0), c(0.5), v, m2, margin);
+        x2.sin() + s0 * c(0.25) + acc1.cos() + v10 * c(0.5) - v12.sin() - x1 * v[2]
+    }
+
+    pub fn prog_111_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 + x2).cos();
+        let mut acc1: Dual64 = c(0.0);
+        if le((x0 * x0 + c(1.0)).log2(), s0, margin) {
+            s0 = (s0 * c(0.6) + v[0].mul_add(s0, v[n % 4]) * c(0.05)).tanh();
+            let v2 = prog_56_dual(c(1.2), s0, (x2 * c(core::f64::consts::FRAC_1_SQRT_2)).tanh(), v, 1, margin);
+            s0 = s0 * c(0.5) + v2.cos() * c(0.005);
+        } else {
+            s0 = c(0.6) * s0 + c(0.25) * (x0.powi(2) + c(1.0)).log(2.0).sin();
+        }
+        'l0: for t in v {
+            let v3 = v[n % 4] + x1 + c(1.25);
+            let v4 = v.iter().map(|&p| c(1.0) + c(0.25) * ((x0 * x0 + c(1.0)).recip() + p.tanh()).cos()).product::<Dual64>();
+            s0 = s0.mul_add(c(0.75), (v[0].sin() * c(1.2)).tan().cos() * c(0.02));
+            let mut k5 = 0;
+            while k5 < 5 {
+                k5 += 1;
+                if ge((v4 * v4 + c(1.0)).log10(), -c(0.5), margin) || k5 % 2 == 0 {
+                    continue 'l0;
+                }
+                if le(v[0] - v3, -c(0.5), margin) {
+                    continue;
+                }
+                s0 = (s0 * c(0.6) + (s0 * s0 + c(1.0)).log10() * c(0.75)).tanh();
+            }
+            s0 *= c(0.6);
+            s0 -= c(0.05) * (t.sin() + v3.sin() - v4.cos()).tanh();
+        }
+        acc1 += v[n % 4].tanh();
+        let v10 = match n % 3 {
+            0 => {
+                for i in 0..v.len() {
+                    let fi = c(i as f64);
+                    acc1 -= fi.sin() * c(0.5);
+                    match n + i {
+                        0 => {
+                            acc1 += (c(1.2) * s0).sin().cosh().tanh() * c(0.5);
+                            if le((s0.tanh().powi(2) + c(1.5)).acosh(), (v[2] * v[2]).ln_1p(), margin) {
+                                return x2.sin().exp2().sin();
+                            }
+                        }
+                        3..=4 => {
+                            s0 = c(0.6) * s0 + c(0.4) * (c(SCALE) + s0).tanh();
+                            if gt((x2.tanh() * c(0.9)).acos() / ((v[n % 4] + s0).sin() + c(2.0)), c(0.5), margin) && n % 3 == 1 {
+                                break;
+                            }
+                        }
+                        5..=6 => {
+                            s0 *= c(0.8);
+                            s0 -= c(0.1) * (v[3 - i] + x0).cos();
+                        }
+                        _ => {
+                            s0 = s0 * c(0.8) + ((s0 * s0).ln_1p() + (fi.tanh() * c(0.9)).acos()).tanh() * c(0.2);
+                            acc1 += c(0.5) * (v[i] * v[i] + c(1.5)).acosh().sin();
+                        }
+                    }
+                }
+                prog_8_dual(c(1.2), s0, (s0 * x2).sin(), v, 6, margin)
+            }
+            1 => {
+                let v6 = v[2].sin();
+                s0 = c(0.75) * s0 + c(0.05) * (v6.tanh() * c(0.9)).atanh().tanh();
+                d_hypot(d_abs(v6, margin), s0, margin)
+            }
+            2 => (acc1 - x0).cos(),
+            _ => {
+                for i in (0..n).rev() {
+                    let fi = c(i as f64);
+                    if gt(v[i % 4].atan(), -c(0.5), margin) {
+                        for j in 0..4 {
+                            let fj = c(j as f64);
+                            let v7 = v.iter().map(|&p| p.sin().exp().tanh().sinh()).sum::<Dual64>();
+                            if ge(v7 / (fi * fi + c(1.0)), x0, margin) {
+                                s0 = s0.mul_add(c(0.5), s0.sin().sinh().cos() * c(0.25));
+                            } else {
+                                acc1 += v[2].tanh().exp().cos() * c(0.05);
+                                if gt((s0.sin() * c(0.9)).atanh(), v7, margin) {
+                                    continue;
+                                }
+                                s0 = (s0 * c(0.6) + fj * c(1.0)).sin();
+                            }
+                            s0 = c(0.8) * s0 + c(0.01) * (x1 - v7).sin();
+                        }
+                        s0 = (s0 * c(0.6) + s0 * c(0.4)).tanh();
+                    }
+                    s0 = (s0 * c(0.8) + (x0 * x0 + c(0.5)).cbrt() * c(0.05)).tanh();
+                    for j in (0..6).rev() {
+                        let fj = c(j as f64);
+                        if !(j % 3 == 1) {
+                            s0 = (s0 * c(0.5) + d_atan2(s0.powi(2) + c(1.0), x1) * c(0.25)).tanh();
+                            s0 = s0 * c(0.75) + d_powf(v[i % 4].atan().powi(2) + c(1.0), (fj.cos() * c(0.9)).asin().tanh()).tanh() * c(0.05);
+                        } else if lt((s0 * s0 + c(1.0)).ln(), c(0.25), margin) {
+                            let v8 = s0.asinh().tanh();
+                            s0 = s0 * c(0.75) + s0.tanh().sin() * c(0.25);
+                            acc1 -= v8 * c(0.05);
+                        } else {
+                            acc1 += c(0.05) * (v[j % 4] * x1).tanh();
+                        }
+                        let v9: Dual64 = (x2 * x2 + c(0.5)).cbrt();
+                        s0 *= c(0.8);
+                        s0 -= c(0.05) * x2.sin().exp_m1().sin();
+                        s0 *= c(0.75);
+                        s0 += c(0.1) * v9.sin().sin();
+                    }
+                }
+                x1.sin().exp()
+            }
+        };
+        s0 - acc1.sin() - v10.cos()
+    }
+
+    pub fn prog_112_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = -v[n % 4];
+        let mut s1 = (v[n % 4] + x0).sin() * c(2.0);
+        let mut s2 = (x1.cos() * c(1.2)).tan().tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = prog_101_dual(c(1.5), c(0.25), c(0.25), v, n, margin);
+        let v5: Dual64 = v[n % 4].cos().exp_m1();
+        if gt((x0 * x0 + c(1.0)).log10(), -c(0.5), margin) {
+            acc3 += c(0.2) * ((v5 * v5 + c(1.0)).powi(-2) - x1).sin();
+        }
+        let v6 = prog_48_dual((acc3.cos() * c(0.9)).asin().tanh() * c(2.0), (v5 * v5 + c(0.5)).recip().powi(2).ln_1p().tanh(), v4.sin().asinh().sin(), v, n, margin);
+        let mut m7 = 0;
+        for _ in (0..=n).rev().step_by(2) {
+            let v8 = x2.mul_add(x1, x2).sin().exp_m1();
+            s2 = c(0.8) * s2 + c(0.1) * (v6 + s2).sin();
+            if le(x2 + v6, v4, margin) {
+                m7 += 1;
+            }
+            acc3 += c(0.25) * v8.cos().tanh();
+        }
+        match m7 {
+            0 | 2 => {
+                s1 = (s1 * c(0.8) + v[2].tanh() * c(0.2)).sin();
+            }
+            3 => {
+                acc3 += v5.cos();
+            }
+            g if g > 4 => {
+                s2 = (s2 * c(0.8) + d_to_degrees(v[2]) * c(0.01) * c(0.25)).sin();
+                let v9: Dual64 = prog_30_dual(c(0.25), (v4.tanh() + d_powf(c(1.5_f64), v[m7 % 4].sin())).sin() * c(2.0), c(0.5), v, m7, margin);
+                acc3 += v9.cos() * c(0.005);
+            }
+            _ => {
+                let v10 = prog_71_dual(v5, ((x0 + x2).sin() * c(1.5)).sinh().tanh(), x0, v, m7, margin);
+                s1 = (s1 * c(0.6) + v[m7 % 4].sin() * c(0.4)).sin();
+                s1 = s1.mul_add(c(0.5), v10.cos().sin() * c(0.005));
+            }
+        }
+        let a11 = [prog_8_dual((x1 * x1).ln_1p().sin(), x0, (v[(m7 + n) % 4] * v5).cos() * c(2.0), v, n, margin), v5, d_max(c(SCALE) + v5, v[m7 % 4].asinh(), margin), x1 + v5];
+        s0 *= c(0.8);
+        s0 += c(1.0) * d_copysign(c(3.0_f64), s0, margin).sin();
+        s0 * c(0.25) + s1.cos() - s2.tanh() + acc3 * c(0.75) + a11[3].sin() + x2
+    }
+
+    pub fn prog_113_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = x2.cos();
+        let mut s1 = x1.atan();
+        let mut s2 = v[3].cos().tanh();
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().fold(x0, |r, &p| r * c(0.75) + c(0.005) * (prog_30_dual(c(0.5), ((x0 * x0 + c(1.0)).log(2.0).powi(2) + c(2.0)).acosh().cos(), d_min(v[0].cos(), s1, margin).sin(), v, n, margin) + p.cos()).sin());
+        if ge(x2, c(0.0), margin) {
+            s0 = s0.mul_add(c(0.75), x1.sin().exp2().sin() * c(0.1));
+        } else if lt(s1 * v4, c(1.0), margin) || n == 5 {
+            let v5 = prog_8_dual(s0, v4, (v4 - x0).tanh(), v, 3, margin);
+            s1 *= c(0.75);
+            s1 += c(0.25) * d_max(acc3, s1, margin).sin();
+            acc3 -= v5.sin() * c(0.01);
+        }
+        let v7 = match n {
+            0 | 2 => d_to_radians(v4) * c(20.0) + (v[2].powi(2) + c(1.0)).cbrt(),
+            4 => prog_71_dual(d_max(v4, v[n % 4], margin).tanh(), d_min(v4.atan(), v4, margin).tanh(), c(0.25), v, 6, margin),
+            5 => {
+                let v6 = s0 - v4;
+                s2 + v6.sin()
+            }
+            _ => d_to_degrees(s0) * c(0.02),
+        };
+        let v10 = match n {
+            0 => {
+                let v8 = v7;
+                (s2 * x0).asinh() + v8.tanh()
+            }
+            3 | 5 => {
+                let v9 = d_log(v4.tanh().powi(2) + c(1.0), (c(0.5) * v4).powi(2) + c(2.0));
+                d_max(v9.atan(), s2 * v9, margin)
+            }
+            6 => d_abs(d_min(x1, v[n % 4], margin), margin),
+            _ => ((v4 * v4).powi(2) + c(1.0)).log10(),
+        };
+        let mut k11 = 0;
+        while k11 < 5 {
+            k11 += 1;
+            match n {
+                0 => {
+                    acc3 -= ((s1 + v4) / ((v4.powi(2) + c(0.5)).powf(0.3).powi(2) + c(0.5))).sin() * c(0.2);
+                    if le((s2.powi(2) + c(1.0)).cbrt(), v7 * v4, margin) {
+                        s2 *= c(0.75);
+                        s2 += c(0.1) * (x1 + x2).cos();
+                    } else if lt(d_to_radians(v10) * c(20.0), -c(0.5), margin) {
+                        acc3 += c(0.4) * (x1 * v4).tanh();
+                        acc3 += c(0.4) * (s0 * s0 + c(1.0)).powi(-1);
+                    }
+                }
+                1 | 3 => {
+                    s1 *= c(0.75);
+                    s1 += c(0.25) * v4.tanh();
+                    if gt(x1 + v7, c(0.5), margin) {
+                        acc3 -= c(0.4) * (-x0).sin();
+                        continue;
+                    }
+                }
+                6 => {
+                    break;
+                }
+                _ => {
+                    let v12 = d_min(c(0.5_f64), v10, margin);
+                    s2 = (s2 * c(0.6) + (c(0.5) - x0) * c(0.4)).sin();
+                    if n % 2 == 0 && gt(prog_29_dual((d_abs(s2, margin).tanh() * c(0.9)).acos().cos() * c(2.0), s2, (s2 * s2 + c(1.5)).acosh().sin(), v, 5, margin), -c(1.0), margin) {
+                        let v13 = prog_29_dual(c(0.25), x0, v[k11 % 4].sin().cosh().cos(), v, n, margin);
+                        let v14 = v7 - v12;
+                        acc3 += (v13.tanh() + v14.cos()).sin() * c(0.05);
+                    } else {
+                        acc3 -= c(0.4) * s2.powi(2);
+                        match k11 {
+                            0 => {
+                                acc3 += (v12 * v12 + c(0.5)).ln().tanh().cos() * c(0.4);
+                            }
+                            1..=3 => {
+                                acc3 += s1 * c(0.25);
+                                if ge(v[k11 % 4] - v12, -c(0.5), margin) {
+                                    s0 = (s0 * c(0.5) + (v7.cos() * c(0.9)).atanh().asinh() * c(0.1)).tanh();
+                                    continue;
+                                }
+                            }
+                            g if g > 4 => {
+                                s1 = (s1 * c(0.8) + d_atan2(c(2.0_f64), s1) * c(0.75)).sin();
+                                continue;
+                            }
+                            _ => {
+                                s1 = c(0.5) * s1 + c(0.25) * ((-v10) - (c(SCALE) + v7)).sin();
+                                s2 = s2.mul_add(c(0.6), (v12.powi(2) + c(0.5)).recip().sin() * c(0.2));
+                            }
+                        }
+                        let v15 = v4.cos().exp().tanh();
+                        acc3 += v15 * c(0.4);
+                    }
+                }
+            }
+            for _ in 1..n {
+                acc3 += c(0.05) * x0.powi(2).cos();
+                acc3 -= c(0.05) * (v4 * v4 + c(1.0)).log(3.0).cos();
+            }
+            if ge(x1.cos().exp2().asinh(), c(0.25), margin) {
+                acc3 -= (v4.cos() * (v7 * v[k11 % 4])).cos() * c(0.2);
+                match n % 2 {
+                    0 => {
+                        let v16 = v4.atan();
+                        s0 = c(0.75) * s0 + c(0.25) * v16.cos().sin();
+                    }
+                    1 => {
+                        continue;
+                    }
+                    _ => {
+                        s2 *= c(0.75);
+                        s2 += c(0.25) * (v10 * c(std::f64::consts::LN_2)).sin();
+                    }
+                }
+                let v17: Dual64 = d_log(v10 * v10 + c(1.0), s0 * s0 + c(2.0));
+                acc3 += v17.cos().sin() * c(0.4);
+            } else {
+                acc3 += (d_to_degrees(x2) * c(0.02)).sin() * c(0.4);
+            }
+            s2 = c(0.8) * s2 + c(0.05) * (v4 / (v4.cos() + c(2.0))).tanh();
+        }
+        s0 + s1 * c(1.5) + s2.cos() - acc3.tanh() - v4 * c(1.5) + v7.sin() - v10 + d_to_radians(v10)
+    }
+
+    pub fn prog_114_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_hypot(x2.mul_add(v[0], v[0]), (v[0] * v[0]).ln_1p(), margin).cos() * c(2.0);
+        let mut s1 = x0.tanh();
+        let mut s2: Dual64 = (x0.sin() + c(2.0)).cbrt();
+        let mut acc3: Dual64 = c(0.0);
+        let v7 = match n % 2 {
+            0 => {
+                s1 = s1 * c(0.75) + (x1 / (s1 * s1 + c(1.5))).tanh().exp().cos() * c(0.05);
+                s1.sin().exp2()
+            }
+            1 => {
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = c(i as f64);
+                    let v4 = c(2.5) - t;
+                    let v5 = prog_101_dual(d_log(x1.powi(2) + c(1.0), s0 * s0 + c(2.0)).cos(), d_powf(s0.tanh().exp_m1().powi(2) + c(1.0), fi.cos().exp2().cos()).cos(), (s0 + v4).cos(), v, i, margin);
+                    acc3 += ((c(2.5) - x0) / ((v[3 - i] * v[3 - i] + c(1.0)).cbrt().powi(2) + c(1.5))).cos() * c(0.5);
+                    s0 *= c(0.75);
+                    s0 -= c(0.005) * v5.cos().cos();
+                }
+                let x0: Dual64 = (x0 * x0 + c(1.0)).log(10.0);
+                d_min(c(0.5_f64), (x1.cos() * c(0.9)).asin(), margin) + x0.cos()
+            }
+            _ => {
+                let v6 = (x1 / (x1.powi(2) + c(1.5))).tanh();
+                ((acc3.sin() * c(0.9)).acos().powi(2) + c(1.0)).recip() + v6.tanh()
+            }
+        };
+        'l1: for _ in (1..=6).step_by(2) {
+            s2 = (s2 * c(0.8) + s2.sin().exp2() * c(0.1)).sin();
+            let mut k8 = 0;
+            while k8 < 6 && le(x0.cos(), c(0.25), margin) {
+                k8 += 1;
+                if gt(x0, c(0.0), margin) {
+                    continue;
+                }
+                match k8 {
+                    0 | 2 => {
+                        s0 = (s0 * c(0.75) + s0.powi(2) * c(0.05)).sin();
+                        continue 'l1;
+                    }
+                    3..=4 => {
+                        acc3 += ((v[k8 % 4] - v7) / c(1.5)).cos() * c(0.1);
+                    }
+                    5 => {
+                        let v9 = v7.sin().cosh();
+                        let x2 = x2.tanh();
+                        s2 = (s2 * c(0.75) + (v9.sin() - x2.tanh()) * c(0.1)).sin();
+                    }
+                    _ => {
+                        let v10: Dual64 = s0.sin();
+                        let v11 = v10 * v7;
+                        s0 *= c(0.75);
+                        s0 -= c(0.05) * v11.sin();
+                    }
+                }
+                s2 = (s2 * c(0.6) + (s2 * s2 + c(2.0)).sqrt() * c(0.4)).tanh();
+            }
+            s1 = (s1 * c(0.6) + (v[k8 % 4] * v[k8 % 4] + c(1.0)).recip() * c(0.5)).sin();
+        }
+        let mut m12 = 0;
+        for i in 0..n {
+            s0 = s0 * c(0.8) + (v7 / (s0.powi(2) + c(1.0))).asinh().tanh() * c(0.05);
+            if i % 2 == 0 {
+                s0 = (s0 * c(0.5) + v7 * s0 * c(0.1)).sin();
+                acc3 += prog_29_dual((v7.powi(2) + c(1.0)).powf(0.3).cos() * c(2.0), x0, (s1.sin().exp() - x0.powi(3)).tanh(), v, i, margin).tanh() * c(0.005);
+            } else if lt(s0, -c(1.0), margin) || n < 4 {
+                let v13 = ((x1 * x2).powi(2) + c(1.0)).ln();
+                s0 = s0.mul_add(c(0.75), v13.cos() * c(0.05));
+            } else {
+                s0 *= c(0.5);
+                s0 += c(1.0) * (s0 * s0 + c(1.0)).log10().cos();
+            }
+            if ge(v7, c(1.0), margin) {
+                m12 += 1;
+            }
+        }
+        let c14 = c(m12 as f64);
+        let v15: Dual64 = prog_29_dual((c14 * c14 + c(1.0)).ln().tanh(), x1, s0, v, n, margin);
+        if le(c14 + (v[(m12 + n) % 4] * v[(m12 + n) % 4] + c(1.5)).acosh(), -c(1.0), margin) {
+            return x0.cos().exp_m1().cos().exp_m1();
+        }
+        let v16 = v.iter().map(|&p| x2.powi(3) + d_min(p, x1, margin)).sum::<Dual64>();
+        s1 * c(0.75) - s2.sin() + acc3 - v15.sin() - v16.sin()
+    }
+
+    pub fn prog_115_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_max(-c(1.5_f64), v[1], margin);
+        let mut s1 = x0.sin().exp2();
+        let mut s2 = x2.cos().exp_m1().tanh().exp_m1();
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = (x0 / (x1.powi(2) + c(1.5))).tanh().exp();
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            acc3 -= ((v4 - v[1]) * x1).tanh() * c(0.4);
+            acc3 += c(0.5) * d_atan2(s2.powi(2) + c(0.5), s2).tanh();
+            for j in 0..n {
+                let fj = c(j as f64);
+                s1 = (s1 * c(0.6) + (s1 - v[j % 4]) * c(0.2)).tanh();
+                if gt(c(1.2) - x2 - (x0 * x0 + c(2.0)).acosh(), s2.mul_add(fj, v[j % 4]), margin) {
+                    break;
+                }
+                let v6 = fj + v4;
+                acc3 += c(0.1) * v6.cos().cos();
+            }
+            if k5 >= 3 {
+                break;
+            }
+        }
+        let v7 = v.iter().copied().map(|p| prog_0_dual(x0, x2, c(1.5), v, k5, margin) + p.cos()).sum::<Dual64>();
+        let v8 = prog_29_dual(d_copysign(x2, v4, margin).tanh(), d_copysign(v4 - c(0.25), x1, margin).sin(), s0, v, 6, margin);
+        for &t in v.iter() {
+            s2 = (s2 * c(0.8) + d_atan2(v7.cos(), s0.powi(2) + c(0.5)) * c(0.02)).tanh();
+            s2 *= c(0.8);
+            s2 += c(0.1) * (t * t + c(0.5)).recip().tanh();
+            s2 = s2.mul_add(c(0.6), (x1 * t).sin() * c(0.1));
+        }
+        s0 *= c(0.6);
+        s0 += c(0.05) * prog_48_dual(c(2.0), x0, x1, v, n, margin).tanh();
+        s0 * c(0.5) - s1.cos() + s2 + acc3.tanh() - v7.sin() + v8.tanh()
+    }
+
+    pub fn prog_116_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = ((x1 / (x0.powi(2) + c(1.5))).powi(2) + c(1.0)).recip();
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = acc1;
+        let v3 = d_abs(acc1, margin) / (d_hypot(s0, v[n % 4], margin).powi(2) + c(0.5));
+        if lt((v[n % 4].tanh().exp2().cos() * c(1.2)).tan(), (acc1.sin() * c(1.2)).tan(), margin) {
+            s0 *= c(0.75);
+            s0 -= c(0.02) * (s0.tanh() * c(1.2)).tan().cos().cos();
+            let v4 = (x2 * x2 + c(1.0)).powf(0.5) + d_abs(x0, margin);
+            acc1 += v4.cos();
+        } else if lt(x1.tanh().exp(), x1.asinh(), margin) {
+            let v5 = v2 * v[n % 4];
+            acc1 += v5.tanh();
+        } else {
+            let v2 = (x2.sin() * c(0.9)).asin();
+            acc1 += v2.cos();
+        }
+        let v6 = if lt(-x2.cos(), c(0.25), margin) && n % 3 == 1 {
+            s0 = (s0 * c(0.6) + v[n % 4] * c(0.4)).sin();
+            v3 - x1
+        } else {
+            acc1.tanh().exp_m1()
+        };
+        let v7 = prog_71_dual(v2, x0, c(0.75), v, 1, margin);
+        for _ in (1..=4).step_by(2) {
+            let v8 = (v6.sin() * c(0.5)).ln_1p();
+            acc1 += prog_48_dual(x0.sin().cos(), c(1.2), v2.atan().sin(), v, 6, margin).sin() * c(0.25);
+            acc1 -= v8.tanh().sin();
+        }
+        s0.sin() + acc1.cos() + v3.cos() - v6.cos() + v7.cos()
+    }
+
+    pub fn prog_117_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0.asinh().powi(2) + c(2.0)).acosh().tanh() * c(2.0);
+        let mut s1 = x0.asinh();
+        let mut s2 = v[n % 4].cos();
+        let mut acc3: Dual64 = c(0.0);
+        for &t in v.iter() {
+            s0 *= c(0.5);
+            s0 += c(0.5) * x2.tanh();
+            acc3 += c(0.5) * t.asinh().tanh();
+        }
+        if gt(x2 * x1, x0, margin) {
+            return s2 * v[n % 4];
+        }
+        let v4: Dual64 = prog_68_dual(s1, (x0.sin() * c(1.2)).tan().tanh() * c(2.0), (x1 - c(0.5)).sin() * c(2.0), v, n, margin);
+        'l1: for &t in v.iter() {
+            match n % 2 {
+                1 => {
+                    continue;
+                }
+                _ => {
+                    s2 = s2 * c(0.5) + (c(0.25) * t).sin() * c(1.0);
+                    if le(d_min(x2, s1 - v4, margin), c(1.0), margin) && n % 2 == 0 {
+                        acc3 += c(0.5) * (v[1].atan() - (v4.tanh() * c(0.9)).asin()).cos();
+                        acc3 -= (s2 * s2).sin() * c(0.5);
+                        if lt(s0 - v4.sin().cosh(), c(1.0), margin) {
+                            break;
+                        }
+                    } else if !(n == 1) {
+                        for _ in 0..3 {
+                            acc3 += (d_to_degrees(t) * c(0.01) - (s0 + s2)).tanh() * c(0.1);
+                            if lt(s0, (x2.powi(2) + c(1.0)).log2(), margin) {
+                                break;
+                            }
+                        }
+                        s2 = s2.mul_add(c(0.8), x1.tanh().sin() * c(0.2));
+                        match n % 2 {
+                            1 => {
+                                continue;
+                            }
+                            _ => {
+                                acc3 -= v4.tanh() * c(0.5);
+                                s0 = (s0 * c(0.6) + d_atan2(c(2.0_f64), v[n % 4]) * c(1.0)).tanh();
+                                match n {
+                                    0 => {
+                                        s2 = (s2 * c(0.75) + (-v[n % 4]) * c(0.25)).tanh();
+                                    }
+                                    1..=2 => {
+                                        acc3 += (x2 * x2 + c(1.0)).powi(-2).tanh().exp2().cos() * c(0.25);
+                                    }
+                                    3 | 5 => {
+                                        continue;
+                                    }
+                                    _ => {
+                                        s2 = c(0.75) * s2 + c(0.05) * x0.sin().exp().sin();
+                                    }
+                                }
+                            }
+                        }
+                    } else {
+                        let x1 = ((s2 * s2 + c(1.0)).log10().tanh() * c(0.9)).atanh();
+                        let mut k5 = 0;
+                        while k5 < 4 {
+                            k5 += 1;
+                            acc3 += (x1.tanh().tanh() * c(0.5)).ln_1p() * c(0.1);
+                            let v6 = d_atan2((x0.sin() + c(2.0)).cbrt().powi(2) + c(0.5), t + s1);
+                            s2 = s2 * c(0.6) + (d_to_degrees(s2) * c(0.02)).sin() * c(0.25);
+                            acc3 -= c(0.1) * v6.sin();
+                        }
+                        acc3 -= x1.sin() * c(0.5);
+                    }
+                    let v7 = prog_30_dual(s0.tanh().exp_m1().cos() * c(2.0), s2, x0.tanh().tanh() * c(2.0), v, n, margin);
+                    acc3 += c(0.02) * v7.tanh().tanh();
+                }
+            }
+            let v8 = prog_29_dual(s1, c(0.25), x0, v, 0, margin);
+            if le(v[n % 4].sin().sinh(), -c(0.25), margin) {
+                let v9 = s1.sin();
+                let v10 = v9 + c(2.0);
+                acc3 += v10.sin() * c(0.5);
+            } else if n < 3 {
+                let v4 = s0.powi(2) - s0.cos().exp2();
+                for &u in v.iter() {
+                    match n {
+                        0 => {
+                            acc3 += (u * s0 * x1).cos() * c(0.1);
+                            match n {
+                                0 => {
+                                    let v11 = s2 + s1 + (-t);
+                                    s0 = (s0 * c(0.5) + v11.tanh() * c(0.1)).tanh();
+                                }
+                                1..=2 => {
+                                    break 'l1;
+                                }
+                                3..=5 => {
+                                    let v12 = c(0.25) * (s2 * s2 + c(1.0)).recip();
+                                    s1 = c(0.8) * s1 + c(1.0) * v12.sin();
+                                }
+                                _ => {
+                                    let x1 = x1.cos();
+                                    s2 = c(0.75) * s2 + c(0.25) * x1.sin();
+                                }
+                            }
+                            s1 *= c(0.5);
+                            s1 += c(0.5) * x1.sin().sin();
+                        }
+                        g if g > 1 => {
+                            s2 *= c(0.5);
+                            s2 += c(0.75) * d_log(c(1.5_f64), x2.powi(2) + c(2.0)).cos();
+                        }
+                        _ => {
+                            let v13 = u - x2;
+                            s1 = s1 * c(0.8) + ((v[n % 4].powi(2) + c(2.0)).ln().sin() * c(2.0)).cosh().cos() * c(0.02);
+                            s2 = s2.mul_add(c(0.6), v13.cos() * c(0.2));
+                        }
+                    }
+                    let v14 = match n % 2 {
+                        0 => {
+                            let x1 = (x1 * x1 + c(1.0)).powf(1.5) + v4;
+                            (v8.powi(2) + c(1.0)).log10().asinh() + x1.tanh()
+                        }
+                        _ => {
+                            acc3 -= c(0.1) * (u * u + c(1.0)).log(3.0).tanh();
+                            s1.tanh().exp()
+                        }
+                    };
+                    s0 *= c(0.8);
+                    s0 += c(0.1) * (x2 - t).tanh();
+                    acc3 += (u.tanh() - v14.tanh()).tanh() * c(0.1);
+                }
+                acc3 += c(0.5) * v4.cos().tanh();
+            }
+            acc3 += v8.sin().tanh() * c(0.2);
+        }
+        acc3 += d_clamp(x1 * c(0.25), (x2.sin() * c(0.9)).asin().cos() - c(1.5), x1.sin().tanh() + c(1.5), margin).tanh();
+        s0 + s1.sin() - s2.cos() + acc3.cos() + v4.cos()
+    }
+
+    pub fn prog_118_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0.cos().tanh().exp2();
+        let mut acc1: Dual64 = c(0.0);
+        acc1 += (v[n % 4].tanh() * c(0.5)).ln_1p();
+        if n == 1 {
+            s0 = s0 * c(0.8) + v[n % 4].sin() * c(0.2);
+        } else {
+            s0 = (s0 * c(0.6) + x2 * c(0.4)).tanh();
+        }
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            acc1 += c(0.25) * v[(i + n) % 4].tanh();
+            acc1 -= ((x2.sin() * c(1.5)).sinh() * x2).tanh() * c(0.25);
+            match n {
+                0 => {
+                    let x0 = (c(0.3) * x1).cos();
+                    acc1 += c(0.25) * x0.cos().tanh();
+                }
+                1 => {
+                    let x1 = x2;
+                    let v2: Dual64 = x1.tanh().exp_m1();
+                    s0 = c(0.5) * s0 + c(0.1) * v2.sin().sin();
+                }
+                2..=3 => {
+                    let mut k3 = 0;
+                    while k3 < 5 {
+                        k3 += 1;
+                        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| d_to_degrees(fi) * c(0.02) + p.tanh() + q.sin()).sum::<Dual64>();
+                        s0 = s0.mul_add(c(0.75), (v[i % 4] + c(0.65)).cos() * c(0.25));
+                        acc1 -= v[1].tanh() * c(0.05);
+                        acc1 += v4.cos() * c(0.05);
+                    }
+                }
+                _ => {
+                    s0 = (s0 * c(0.8) + (x1 + s0) * c(0.1)).sin();
+                }
+            }
+        }
+        let v7 = match n {
+            1 => {
+                let v5 = s0.cos() - x2.cos();
+                s0.tanh() * x1.powi(2) + v5.sin()
+            }
+            2 | 4 => {
+                s0 = s0.mul_add(c(0.75), (v[1].powi(2) + c(1.5)).acosh().cos() * c(0.05));
+                (x2.sin() * c(0.9)).atanh()
+            }
+            g if g > 5 => {
+                let x0 = d_to_degrees(x0) * c(0.01);
+                let v6 = acc1;
+                x2.cos().exp() + x0.sin() + v6.cos()
+            }
+            _ => (v[n % 4].tanh() * c(0.9)).acos() - (x2 + x1),
+        };
+        if n > 0 && ge(x1, (s0.sin() * c(0.9)).acos(), margin) {
+            s0 = (s0 * c(0.5) + (v[n % 4] * s0).tanh() * c(0.1)).tanh();
+            if ge((v[n % 4].powi(2) + c(1.5)).acosh(), x2, margin) {
+                acc1 -= ((v[n % 4].cos() * c(2.0)).sinh() / ((x0.powi(2) + c(1.0)).log10().powi(2) + c(0.5))).cos() * c(0.2);
+                s0 = (s0 * c(0.8) + x0.cos() * c(0.2)).tanh();
+            } else {
+                s0 = (s0 * c(0.6) + x1.atan() * c(1.25) * c(0.25)).sin();
+                s0 = c(0.8) * s0 + c(0.05) * (s0.sin() * c(0.9)).atanh().sin();
+            }
+        } else if lt(x0, x2, margin) {
+            for (i, &t) in v.iter().enumerate() {
+                let v8 = t.cos();
+                s0 *= c(0.5);
+                s0 -= c(0.02) * ((v7.tanh() * c(0.9)).atanh().sin() * c(1.5)).sinh().sin();
+                s0 = (s0 * c(0.75) + v[3 - i] * c(0.25)).sin();
+                acc1 += c(0.5) * v8.tanh().sin();
+            }
+        }
+        s0 + acc1.tanh() + v7.cos()
     }
 
     pub fn prog_119_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = prog_18_dual(c(1.2), x1.tanh(), (x0 + x1).tanh(), v, 4, margin).sin() * c(2.0);
-        let mut s1 = (x2 * x2).ln_1p();
-        let mut acc2: Dual64 = c(0.0);
-        if gt(prog_0_dual(acc2, x0, s0, v, n, margin), x2.tanh(), margin) {
-            acc2 += d_log(c(2.0_f64), x0 * x0 + c(2.0));
-            s0 = c(0.8) * s0 + c(0.2) * s1.sin().asinh().sin();
-        } else {
-            acc2 += x0 / ((acc2.tanh() * c(0.9)).acos().powi(2) + c(1.5));
-            s0 = (s0 * c(0.5) + acc2 * c(0.1)).sin();
-        }
-        if le(d_min(d_to_degrees(x1) * c(0.02), v[n % 4].mul_add(v[0], x1), margin), s0, margin) {
-            return prog_63_dual(c(2.0), (x0 * x0).ln_1p().sin() * c(2.0), (acc2 + c(0.1)).sin() * c(2.0), v, 2, margin);
-        }
-        s0 = (s0 * c(0.6) + s0 * c(0.005)).sin();
-        let mut m3 = 0;
-        for _ in (0..n).rev() {
-            if gt(d_atan2(v[3].sin().exp2().powi(2) + c(0.5), x1 + s1), c(0.0), margin) {
-                s0 = s0.mul_add(c(0.75), (s1.sin() * c(1.2)).tan().cos() * c(0.02));
-                break;
+        let mut s0 = v[n % 4].tanh();
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = acc1.powi(2);
+        let v5 = match n {
+            0 => {
+                let v3 = (x0 - s0).tanh().exp();
+                prog_29_dual(s0, c(1.5), x2, v, n, margin) + v3.tanh()
             }
-            let mut k4 = 0;
-            if lt((x0 * v[n % 4]).cos(), c(0.5), margin) {
-                m3 += 1;
-            }
-            while k4 < n {
-                k4 += 1;
-                let v5 = (v[n % 4] * v[n % 4]).ln_1p();
-                let v6 = v5.cos().sinh() + v5.mul_add(s0, v5);
-                if le(v[m3 % 4] + v6, -c(1.0), margin) {
-                    s0 *= c(0.8);
-                    s0 += c(0.2) * s0.sin();
-                    continue;
-                }
-                s1 = (s1 * c(0.75) + (x2 * x2 + c(0.5)).cbrt() * c(0.1)).tanh();
-            }
-            s1 = (s1 * c(0.5) + s1.tanh().powi(2) * c(0.25)).sin();
-        }
-        match m3 {
-            0 | 2 => {
-                s0 = (s0 * c(0.5) + (x1 + v[0]) * c(0.25)).sin();
-            }
-            3 => {
-                let v7 = (d_copysign(c(2.0_f64), s0, margin).powi(2) + c(0.5)).recip();
-                s0 = s0.mul_add(c(0.6), (acc2 * acc2 + c(0.5)).sqrt().sin() * c(0.1));
-                acc2 += v7.tanh();
-            }
-            4 | 6 => {
-                let v8 = acc2 / (x0 * x0 + c(1.5));
-                let v9 = (d_hypot(v8, v[0], margin).powi(2) + c(1.0)).sqrt();
-                s0 = s0 * c(0.75) + v9.tanh().tanh() * c(0.05);
-            }
+            1..=2 => v2.cos(),
+            3 | 5 => x0 * x1,
             _ => {
-                s0 = (s0 * c(0.75) + d_log(x1 * x1 + c(1.0), acc2 * acc2 + c(2.0)) * c(0.02)).tanh();
-                if ge(v[m3 % 4] * x0 + x0.sin(), -c(0.5), margin) {
-                    s1 = (s1 * c(0.8) + d_log(d_powf(c(1.5_f64), x1.cos()).powi(2) + c(1.0), (x0.powi(2) + c(0.5)).sqrt().powi(2) + c(2.0)) * c(0.05)).sin();
-                } else if le(x0.asinh() / ((x2 + x0).powi(2) + c(0.5)), (x2.powi(2) + c(1.0)).cbrt(), margin) {
-                    s0 *= c(0.75);
-                    s0 += c(0.1) * (v[0] + x2).cos();
-                    acc2 += x2.sin().exp().sin();
-                } else {
-                    s0 = (s0 * c(0.75) + (x0.tanh() * c(0.9)).atanh() * c(0.05)).sin();
-                    s1 *= c(0.8);
-                    s1 -= c(0.1) * (v[n % 4] * v[n % 4] + c(1.0)).log2().cos();
-                }
-                s0 = s0.mul_add(c(0.6), (x1.tanh() * c(0.9)).asin().cos() * c(0.1));
+                let v4 = (x1 * x0).mul_add(-s0, v2.cos().exp());
+                (-x2) + v4.sin()
+            }
+        };
+        let mut k6 = 0;
+        while k6 < n + 1 && ge(x0.cos().exp(), v2, margin) {
+            k6 += 1;
+            acc1 += c(0.25) * (x2 * x2 + c(1.5)).acosh().tanh();
+            acc1 -= c(0.25) * (v[3] + v5 - x1).tanh();
+        }
+        for i in 1..n {
+            acc1 += (v[(i + k6) % 4].powi(2) + c(0.5)).ln().asinh().sin() * c(0.4);
+            acc1 += c(0.4) * v2.cos();
+        }
+        let mut a7 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            let fi = c(i as f64);
+            for j in 0..4 {
+                let fj = c(j as f64);
+                a7[i][j] = fj.atan() + (fi * fi + c(1.0)).powf(2.5);
             }
         }
-        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| (x1 * x1 + c(2.0)).sqrt() + p.cos() + q.tanh()).sum::<Dual64>();
-        s1 = s1.mul_add(c(0.5), (v[m3 % 4].sin() * c(0.9)).acos().cos() * c(0.2));
-        s0 - s1.sin() + acc2.tanh() + v10.sin()
+        let v8 = prog_0_dual((a7[0][k6 % 4].cos() + c(2.0)).cbrt().tanh(), c(0.25), x1, v, n, margin);
+        s0 = (s0 * c(0.8) + prog_8_dual(d_atan2((d_to_radians(v5) * c(20.0)).powi(2) + c(1.0), x2).tanh(), (x0 + a7[0][(k6 + n) % 4] + (x0.cos() * c(2.0)).cosh()).sin(), x2, v, 4, margin) * c(0.005)).tanh();
+        s0 + acc1.cos() + v2.cos() + v8.tanh() + a7[0][n % 4].tanh().exp()
     }
 
     pub const PROGRAMS: [Program; 120] = [
