@@ -181,9021 +181,9292 @@ pub mod random_programs {
         }
         match m3 {
             0 => {
-                let x0 = (v[k2 % 4] * v[k2 % 4] + 0.5).sqrt() / ((-x1).powi(2) + 1.0);
+                let x0 = (v[k2 % 4] * v[k2 % 4] + 0.5).sqrt() / ((-x0).powi(2) + 1.0);
                 s0 = (s0 * 0.75 + f64::log10(s0.powi(2) + 1.0) * 0.5).sin();
-                if v[3] / (f64::powi(v[n % 4].mul_add(x2, x0), 2) + 1.5) >= 0.25 || m3 % 2 == 0 {
+                if v[3] / (f64::powi(v[n % 4].mul_add(x2, x1), 2) + 1.5) >= 0.25 || m3 % 2 == 0 {
                     s0 = s0.mul_add(0.75, s0.powi(3).cos() * 0.05);
                 }
+                acc1 += f64::cos(x0);
             }
             4 | 6 => {
-                acc1 += x1.sin();
+                let v4 = x2;
+                acc1 += f64::sin(v4);
             }
             _ => {
-                for _ in 0..v.len() {
-                    acc1 -= (v[3] + x2).sin() * 0.5;
-                    acc1 -= x0.cos() * 0.5;
-                }
+                s0 = (s0 * 0.5 + prog_2(0.5, (f64::abs(x2) - f64::atan2(x0, v[3] * v[3] + 1.0)).tanh(), s0, v, 1) * 0.005).tanh();
+                s0 = (s0 * 0.6 + (x0 + x1) * 0.2).tanh();
             }
         }
-        let v4 = v.iter().map(|&p| f64::atan2(p.cos(), p.powi(2) + 1.0)).sum::<f64>();
-        let v8 = if x0 < 0.5 {
-            f64::copysign(0.5_f64, s0)
-        } else if (x0.tanh() * 0.5).ln_1p() > f64::abs(x1) {
-            let v5 = -(f64::sin(x1) * 1.5).sinh();
-            v5 - s0 - s0
-        } else {
-            for (i, &t) in v.iter().enumerate() {
-                let fi = i as f64;
-                match i % 3 {
-                    1 => {
-                        let v6 = ((x2 * x2 + 1.0).powf(x1.tanh()).tanh() + 2.0).cbrt();
-                        let x2 = v6;
-                        acc1 += x2.cos().tanh() * 0.5;
-                    }
-                    2 => {
-                        continue;
-                    }
-                    _ => {
-                        s0 = s0.mul_add(0.5, fi.sin() * 1.0);
-                        if f64::log10(f64::powi(t, 2) + 1.0) > 0.5 {
-                            break;
-                        }
-                        s0 = s0 * 0.6 + ((v4 * v4 + 1.0).ln() + (v4 * v4 + 1.0).atan2(x1)).cos() * 0.02;
-                    }
+        let mut k5 = 0;
+        let v7 = loop {
+            k5 += 1;
+            let v6 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.25 * f64::sin(r + p.sin()));
+            if v6 * x1 < 0.5 {
+                s0 = (s0 * 0.75 + (-(s0 * s0 + 1.0).cbrt()) * 0.25).tanh();
+                s0 = s0 * 0.6 + f64::acosh(v6.powi(2) + 2.0).cos() * 0.05;
+            } else if x2 * v[n % 4] < v6 && k5 < 4 {
+                s0 = (s0 * 0.75 + (x2 * x2 + 0.5).ln() * 0.1).sin();
+            } else {
+                acc1 += 0.25 * ((x1.tanh() * 0.9).acos().tanh() * 2.0).cosh().sin();
+                if k2 > 5 && x1 <= -0.5 {
+                    break (x2.sin().exp_m1().powi(2) + 2.0).ln();
                 }
-                s0 *= 0.5;
-                s0 += 1.0 * f64::tanh((t.tanh() + 2.0).cbrt());
             }
-            let v7 = prog_2(0.5, x1, (s0 + v[1]).tanh() * 2.0, v, n);
-            f64::cosh(f64::tanh(v[3]) * 2.0).min(v4) + v7.sin()
+            if s0 - x1 > 0.5 || k5 < 1 {
+                s0 *= 0.8;
+                s0 += 0.2 * v[3].atan().cos();
+            } else if k5 > 1 {
+                s0 = 0.6 * s0 + 0.25 * (s0 * s0 + 2.0).acosh().sin();
+            }
+            acc1 += f64::sin((x0.atan2(v6 * v6 + 0.5).powi(2) + 1.0).log10()) * 0.4;
+            if k5 >= 5 || f64::to_radians(x1) >= 0.0 {
+                break (v[3] * v[3] + 1.0).powf(f64::cos((v[3].powi(2) + 1.0).log(10.0)));
+            }
         };
-        'l5: for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            match n % 2 {
-                0 => {
-                    acc1 += 0.5 * (f64::powi(x2, 2) + 1.0).cbrt().cos();
-                }
-                1 => {
-                    s0 = s0.mul_add(0.5, (f64::powi((x2.powi(2) + 1.0).log10(), 2) + 1.0).log10() * 1.0);
-                }
-                _ => {
-                    for u in v {
-                        if fi - v8 >= x1 {
-                            continue;
-                        }
-                        let v9 = f64::recip(u.powi(2) + 0.5) / 4.0;
-                        if x2 / (v9 * v9 + 1.0) < v4 {
-                            s0 = (s0 * 0.6 + f64::cosh(v[m3 % 4].cos() * 2.0) * 0.05).tanh();
-                            continue;
-                        }
-                        s0 *= 0.8;
-                        s0 += 0.4 * (f64::powi(s0, 2) + 1.0).log10();
-                    }
-                    s0 = (s0 * 0.5 + s0.tanh() * 0.5).tanh();
-                    if f64::tanh(x1 - v4) < -0.25 && i == 0 {
-                        break;
-                    }
-                }
-            }
-            s0 = s0 * 0.75 + (x2.sin() * 1.2).tan().cos() * 0.02;
-            for j in 0..5 {
-                let fj = j as f64;
-                s0 = 0.5 * s0 + 0.5 * x2.sin();
-                if v4 <= -1.0 {
-                    s0 = s0 * 0.8 + (s0 + x1).sin() * 0.1;
-                    s0 = s0 * 0.6 + x1.powi(3).tanh() * 0.02;
-                } else if f64::sin(x0 + x1).exp() > -0.5 || j > 3 {
-                    acc1 -= 0.1 * (v8 + s0).tanh();
-                }
-                match j {
-                    0 => {
-                        continue 'l5;
-                    }
-                    2..=3 => {
-                        s0 = (s0 * 0.6 + (x0 + fj) * 0.4).sin();
-                        let x1 = x1 + fj.sin();
-                        acc1 += f64::tanh(x1) * 0.1;
-                    }
-                    4 => {
-                        let v10 = fi - v8;
-                        let v4 = -(f64::tanh(v10) * 1.2).tan();
-                        s0 *= 0.75;
-                        s0 += 0.02 * v4.tanh().cos();
-                    }
-                    _ => {
-                        s0 = (s0 * 0.6 + f64::atanh(s0.sin() * 0.9) * 0.05).tanh();
-                        s0 = s0.mul_add(0.5, v8.tanh() * 0.5);
-                        if v8 + v[j % 4].atan2(x0.powi(2) + 1.0) < 1.0 && j % 3 == 1 {
-                            s0 = 0.8 * s0 + 0.2 * f64::sin(s0.asinh());
-                            continue;
-                        }
-                    }
-                }
-            }
+        if k5 == 5 {
+            let v8: f64 = prog_0(1.5, s0, (2.5 * (x0 * x0 + 0.5).ln()).sin(), v, k2);
+            acc1 += v8.cos() * 0.01;
         }
-        x1 * 1.5 + s0 - acc1.sin() + v4.sin() + v8.sin()
+        'l4: for t in v {
+            s0 = (s0 * 0.6 + (v[k2 % 4] * v[k2 % 4] + 1.0).recip() * 0.5).sin();
+            let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| x0 / (x1 * x1 + 1.0) + v7 + p.tanh() + q.cos()).sum::<f64>();
+            s0 = s0 * 0.6 + s0.cos().exp_m1().sin() * 0.1;
+            for _ in (0..6).rev() {
+                s0 *= 0.6;
+                s0 += 0.1 * f64::exp_m1(f64::sin(s0)).tanh();
+                if f64::exp(f64::tanh(x2)) >= 0.0 {
+                    continue 'l4;
+                }
+            }
+            s0 *= 0.8;
+            s0 -= 0.005 * (t.sin() - v9.tanh()).sin();
+        }
+        f64::cos(x0) - x1 * 0.75 + s0 - acc1.tanh() + v7.sin()
     }
 
     #[differentiable]
     pub fn prog_4(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::copysign(v[n % 4], x2);
-        let mut acc1: f64 = 0.0;
-        let v2 = v.iter().map(|&p| prog_0(s0, p, x1.sin().cosh().cos() * 2.0, v, n)).sum::<f64>();
-        s0 *= 0.8;
-        s0 += 0.2 * f64::hypot(acc1, x0).abs().sin();
-        if 0.8 - x1 > s0 {
-            let v3 = prog_0(x0, 0.5, f64::tanh(f64::to_radians(v2)) * 2.0, v, n);
-            let x1 = f64::ln_1p(x0 * x0);
-            acc1 += (v3.cos() + f64::tanh(x1)).cos() * 0.01;
-        } else if prog_0(f64::sin(v[n % 4].powi(2)) * 2.0, x2, (x1.powi(2) + 1.5).acosh().tanh() * 2.0, v, 0) < -1.0 {
-            s0 = 0.8 * s0 + 0.05 * acc1.copysign(x0).cos();
+        let mut s0 = f64::tanh((x0 * v[n % 4]).to_degrees() * 0.02) * 2.0;
+        let mut s1 = (SCALE + (x1 + v[3])).tanh() * 2.0;
+        let mut s2 = (v[n % 4].tanh() * 0.9).atanh().tanh();
+        let mut acc3: f64 = 0.0;
+        for t in v {
+            let v4: f64 = s0 + x1 + (s1 - x0);
+            if v4.sin().exp2() + (x2.powi(2) + 0.5).sqrt() >= v[n % 4] {
+                break;
+            }
+            let mut k5 = 0;
+            while k5 < n + 1 {
+                k5 += 1;
+                let v7 = if k5 % 2 == 0 && f64::exp(t.cos()) >= -1.0 {
+                    let v6 = v4 / (f64::cos(x0) + 2.0);
+                    (f64::powi(v6.sin(), 2) + 1.0).log(f64::acos(f64::cos(s0) * 0.9).powi(2) + 2.0)
+                } else if x2.powi(3) + 0.5 > -0.5 {
+                    s2 *= 0.75;
+                    s2 += 0.1 * (s2 * s2);
+                    x0.sin()
+                } else {
+                    s0 = (s0 * 0.6 + (s0 * s0 + 1.0).log(t * t + 2.0) * 0.1).tanh();
+                    (s1.cos() * 0.9).atanh()
+                };
+                acc3 += 0.05 * v7.cos();
+                acc3 -= 0.05 * f64::sinh(s2.sin() * 1.5).cos();
+            }
+            acc3 += (t * t + 1.0).atan2(t).sin() * 0.5;
         }
-        let v4 = prog_0(f64::tanh(v2) * 2.0, acc1.cos().asinh().cos(), x1, v, 3);
-        let mut a5 = [0.0; 4];
-        for i in 0..n {
+        for i in 0..v.len() {
             let fi = i as f64;
-            a5[i % 4] += f64::atan2(fi.cos(), f64::log(x0 * x0 + 1.0, v[(i + n) % 4].powi(2) + 2.0).powi(2) + 0.5).sin() * 0.5;
-            s0 = s0.mul_add(0.75, f64::sin(f64::atan2(s0, v4 * v4 + 1.0)) * 0.02);
+            acc3 += 0.5 * (x0 + x2).tanh();
+            let v8 = match i + n {
+                0 | 2 => v[i].tanh(),
+                g if g > 3 => fi.clamp(s0.cos() - 1.5, f64::sin(fi) + 1.5),
+                _ => x0.mul_add(fi, x2),
+            };
+            acc3 += 0.5 * v8.sin().cos();
         }
-        s0 = 0.8 * s0 + 0.005 * prog_0(x1, s0, acc1, v, n).sin();
-        s0 * 0.25 + f64::tanh(v4) - a5[0]
+        let mut a9 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a9[i] = s1 + v[3 - i];
+            s1 = (s1 * 0.5 + (x2.tanh() * 0.9).asin() * 0.2).tanh();
+            acc3 += f64::sin(t) * 0.5;
+        }
+        let mut k10 = 0;
+        let v15 = loop {
+            k10 += 1;
+            for j in (0..n).rev() {
+                let v11 = (s0 + a9[j % 4]).tanh();
+                let v12 = x2.asinh();
+                acc3 += (s1.tanh() + 2.0).cbrt().tanh() * 0.1;
+                acc3 += f64::sin(v11 + v12.sin()) * 0.1;
+            }
+            if a9[3] + x1 >= -1.0 || k10 > 0 {
+                break x2 + x1;
+            }
+            let v14: f64 = if f64::ln_1p(s1 * s1) >= s1 {
+                prog_0(x0, (f64::sin(a9[1]) * 0.9).atanh().cos(), x1, v, k10)
+            } else {
+                let v13 = a9[k10] * x0;
+                x1 + s2 + v13.tanh()
+            };
+            s2 = 0.75 * s2 + 0.1 * f64::cos(x1 + a9[3]);
+            if k10 >= 2 || f64::ln(s2.powi(2) + 2.0) <= -0.25 {
+                break (x2 * x2 + 1.0).ln().to_radians();
+            }
+            acc3 += f64::tanh(v14.cos()) * 0.01;
+        };
+        s0 = s0.mul_add(0.8, s0.cos() * 0.005);
+        f64::tanh(x2) + s0 * 0.25 - f64::tanh(s1) - s2 + f64::sin(acc3) - a9[1].cos() + v15.sin()
     }
 
     #[differentiable]
     pub fn prog_5(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 - x1).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        'l0: for i in 1..n {
-            let fi = i as f64;
-            acc1 -= 0.02 * prog_0(f64::cos(f64::to_degrees(s0.tanh()) * 0.01) * 2.0, x1, (f64::acos(f64::cos(v[i % 4]) * 0.9) - 2.0).cos(), v, i).tanh();
-            s0 = (s0 * 0.5 + f64::recip(x1 * x1 + 1.0) * 0.75).sin();
-            let mut k2 = 0;
-            while k2 < n + 1 && x2.asinh() <= 0.5 {
-                k2 += 1;
-                s0 = s0 * 0.75 + (s0 / (f64::powi(s0, 2) + 1.5)).cos() * 0.1;
-                if x2.to_radians() * 20.0 > fi || n > 3 {
-                    acc1 -= 0.05 * fi.sin();
-                    continue 'l0;
-                }
-                acc1 += 0.05 * (fi * fi + 1.0).log2().cos();
-            }
+        let mut s0 = prog_1(f64::sin(x2.asinh()), (-v[2]).sin(), x2, v, n).cos() * 2.0;
+        let mut s1 = ((x0 * v[n % 4]).tanh() * 0.5).ln_1p();
+        let mut s2 = f64::cos(x1);
+        let mut acc3: f64 = 0.0;
+        if prog_2(f64::cos((f64::cos(x2.to_radians() * 20.0) * 1.5).cosh()), f64::sin(f64::sin(x0).exp()), 0.25, v, n) < 1.0 {
+            let v4 = prog_0(acc3, s1, (x2 * x2 + 1.0).log(10.0).cos() * 2.0, v, 1);
+            s2 = 0.8 * s2 + 0.005 * v4.tanh();
         }
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            for j in 1..n {
-                let v4 = match j {
-                    0 => (x2.tanh() * 0.9).acos(),
-                    g if g > 2 => -v[3].powi(2),
-                    _ => v[1].powi(3) + (x2 + x0),
-                };
-                s0 = (s0 * 0.75 + x0 * 0.25).tanh();
-                match j {
-                    0 | 2 => {
-                        let v5 = f64::cos(v4);
-                        s0 = s0.mul_add(0.5, v5.tanh().sin() * 0.02);
-                    }
-                    4 => {
-                        acc1 -= (x1 - x2 + 0.1).sin() * 0.05;
-                        s0 = (s0 * 0.5 + v4 / 2.0 * 0.05).sin();
-                    }
-                    _ => {
-                        s0 = 0.5 * s0 + 0.25 * f64::cos((v[1].cos().powi(2) + 0.5).recip());
-                    }
-                }
-                acc1 += 0.05 * f64::sin(v4).tanh();
+        let v8 = if s0 <= 0.5 {
+            for i in 1..n {
+                let fi = i as f64;
+                let v5 = (x1 * x1 + 1.0).powi(-1) / (s1.atan().powi(2) + 1.0);
+                acc3 -= (f64::sin(fi) * 0.9).acos().tanh() * 0.4;
+                let v6 = 1.5_f64.log(x2 * x2 + 2.0).tanh();
+                s2 = (s2 * 0.75 + (f64::tanh(v5) + v6) * 0.02).sin();
             }
-            let v8 = if n % 2 == 0 {
-                (f64::powi(x2, 2) + 1.5).acosh() - (x1 * x1 + 1.0).powf(1.5)
-            } else if v[3].to_degrees() * 0.01 < 0.0 {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = j as f64;
-                    let v6 = f64::max(x1 / 4.0, s0 * x1);
-                    acc1 += fj.tanh().sin() * 0.1;
-                    s0 = (s0 * 0.5 + (u.sin() + v6.sin()) * 0.1).sin();
-                }
-                let v7 = (x2 * x2 + 1.0).ln() + (v[(k3 + n) % 4].tanh() * 1.5).cosh();
-                v7.cos().exp().powi(2).ln_1p()
-            } else {
-                (x2 * x2).ln_1p()
-            };
-            let v9 = (v[n % 4] * v[n % 4] + 0.5).ln();
-            acc1 += v9.cos() * 0.4;
-            if k3 >= 5 {
-                break;
-            }
-            acc1 += v8.cos() * 0.2;
+            let v7 = prog_0(x0, f64::tanh(x2), acc3, v, 2);
+            3.0_f64.log(x1.powi(2) + 2.0).tanh().exp2() + f64::cos(v7)
+        } else {
+            f64::asinh(x2).sin()
+        };
+        let mut a9 = v;
+        a9[3] *= 1.5;
+        a9[3] += (v[n % 4] * v[n % 4] + 1.5).acosh().sin();
+        for _ in 0..n {
+            s1 = 0.75 * s1 + 0.1 * f64::cos(s1 - a9[0]);
+            acc3 += f64::max(v8 / 4.0, s2 * x0).sin() * 0.25;
         }
-        'l5: for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            s0 *= 0.8;
-            s0 -= 0.02 * v[i % 4].tanh().cosh().powi(3).tanh();
-            match i % 4 {
+        let mut m10 = 0;
+        for i in (1..=3).step_by(2) {
+            if m10 < 17 {
+                m10 += 1;
+            }
+            match m10 % 4 {
                 0 | 2 => {
-                    s0 *= 0.75;
-                    s0 += 0.1 * x2.sin().exp2().tanh();
-                    if f64::recip(v[3] * v[3] + 0.5) <= 1.0 {
-                        acc1 += (v[i % 4] * v[i % 4] + 2.0).acosh().cos() * 0.5;
-                        s0 = s0.mul_add(0.6, x0.sin() * 0.4);
-                    } else if v[k3 % 4] > 1.0 && i == 4 {
-                        acc1 -= 0.5 * f64::acosh(x0 * x0 + 1.5).tanh();
-                        let v10 = f64::mul_add(x0, x2, v[(i + n) % 4]);
-                        acc1 += 0.5 * v10.tanh();
-                    }
+                    let v11 = (f64::tanh(v8) * 1.2).tan();
+                    s1 = s1.mul_add(0.75, (a9[m10 % 4] * s0).tanh() * 0.02);
+                    acc3 += 0.4 * v11.tanh().tanh();
                 }
                 3 => {
-                    let v11: f64 = 3.0_f64.min(x0);
-                    s0 = (s0 * 0.8 + f64::tanh(v11) * 0.2).sin();
+                    let v8 = -s1;
+                    acc3 += v8.tanh();
                 }
                 _ => {
-                    for (j, &u) in v.iter().enumerate() {
+                    for j in (0..=i).rev() {
                         let fj = j as f64;
-                        if f64::atan2(s0, s0 * s0 + 1.0).cos().exp_m1() < x2 && j < k3 {
-                            break 'l5;
+                        acc3 += 0.25 * f64::exp2((a9[3 - j] + 0.3).cos()).sin();
+                        match i {
+                            1 => {
+                                s1 = (s1 * 0.8 + v8.cos().exp2() * 0.1).sin();
+                                match j {
+                                    0 => {
+                                        continue;
+                                    }
+                                    2 => {
+                                        s0 = (s0 * 0.6 + f64::sin(s0) * 0.4).sin();
+                                        s1 = s1.mul_add(0.8, f64::exp(f64::tanh(f64::log(s2 * s2 + 1.0, s1.powi(2) + 2.0))).sin() * 0.02);
+                                    }
+                                    3 => {
+                                        s2 = 0.6 * s2 + 0.4 * f64::cos(x2).tanh();
+                                        s0 = 0.75 * s0 + 0.1 * f64::tanh((s0.cos() * 0.9).acos());
+                                    }
+                                    _ => {
+                                        s2 = 0.75 * s2 + 0.1 * (s2 / ((-s2).cos() + 2.0));
+                                        s1 = s1 * 0.5 + v[j].cos() * 0.5;
+                                        if f64::atan(a9[j]) > (f64::powi(v[3 - j], 2) + 1.0).log(s1 * s1 + 2.0) {
+                                            return (a9[j].cos() * 2.0).cosh() + (s1 + x2);
+                                        }
+                                    }
+                                }
+                            }
+                            2 => {
+                                let v12 = (fj.tanh() * 1.5).sinh();
+                                acc3 -= 0.25 * v12.tanh().sin();
+                            }
+                            3 => {
+                                s1 = s1.mul_add(0.6, s1.cos().exp_m1().tanh() * 0.1);
+                            }
+                            _ => {
+                                acc3 += f64::tanh(x2) * 0.25;
+                            }
                         }
-                        if (u * u + 2.0).acosh() < f64::recip(fj.powi(2) + 1.0) {
-                            acc1 += 0.1 * f64::sin(f64::powi(x1, 3));
-                        } else {
-                            let v12 = (f64::tanh(v[j]) * 2.0).cosh();
-                            let v13 = (f64::cos(fj) * 0.9).acos();
-                            s0 = (s0 * 0.6 + (v12.sin() + v13.cos()) * 0.05).sin();
-                        }
-                        acc1 += f64::tanh(fj).sinh().cos() * 0.1;
-                    }
-                    s0 *= 0.8;
-                    s0 += 0.2 * x2.sin();
-                    if (s0 - fi) * v[i % 4].tanh() < 0.5 {
-                        break;
+                        s0 = 0.8 * s0 + 0.05 * f64::tanh((v8.powi(2) + 1.0).powf(0.5));
                     }
                 }
             }
-            acc1 += 0.5 * (v[i % 4] * 0.1 - x1.tanh().exp()).cos();
-        }
-        let v18 = match k3 % 3 {
-            1 => {
-                let x1: f64 = f64::powf(f64::powi(f64::clamp(x1, -1.0, 1.0), 2) + 0.5, f64::tanh(f64::sinh(v[k3 % 4].cos() * 1.5)));
-                x2 + x1
+            acc3 -= 0.2 * (v8 * v8 + 1.0).powi(-3);
+            match i % 3 {
+                1 => {
+                    let v13 = v8;
+                    let v14 = (f64::cos(v8) * 0.9).acos();
+                    s2 = (s2 * 0.6 + (v13.sin() + v14.cos()) * 0.1).sin();
+                }
+                2 => {
+                    s2 = s2.mul_add(0.8, f64::sin(x2 * s2) * 0.05);
+                }
+                _ => {
+                    s0 = (s0 * 0.8 + (f64::cos(a9[m10 % 4]) * 2.0).cosh() * 0.02).tanh();
+                    if a9[3 - i] / (s1.cos() + 2.0) >= v[2] {
+                        s1 = s1 * 0.8 + (v8.cos() * 0.9).asin().tanh() * 0.05;
+                        let v15 = (a9[1].cos() * 0.9).acos();
+                        acc3 += f64::tanh(v15);
+                    } else if s1 + x1 + f64::asinh(x1) <= 0.5 {
+                        let v16 = f64::acosh(x2 * x2 + 1.5).to_degrees() * 0.02;
+                        acc3 += v16.cos() * 0.75;
+                    }
+                    s2 = 0.8 * s2 + 0.75 * (0.25 * s2).cos();
+                }
             }
-            2 => {
-                let v14 = -v[n % 4];
-                f64::sin(v[k3 % 4]) + f64::tanh(v14)
+        }
+        match m10 {
+            0 | 2 => {
+                s1 = 0.6 * s1 + 0.05 * (a9[n % 4].powi(2) + 2.0).sqrt().cos();
+                for i in 0..4 {
+                    let fi = i as f64;
+                    let mut k17 = 0;
+                    while k17 < 3 {
+                        k17 += 1;
+                        if f64::exp2(f64::cos(v8)) >= -0.5 {
+                            let v18 = f64::abs(s1);
+                            let v19 = (v18 * v18).ln_1p();
+                            acc3 += v19 * 0.4;
+                        }
+                        if k17 > 2 {
+                            s0 = (s0 * 0.8 + f64::powi(s2, 2) * 0.02).sin();
+                            let v20 = f64::recip(x2 * x2 + 1.0);
+                            acc3 += v20 * 0.1;
+                        } else if s1.cos().exp_m1() <= 0.5 {
+                            acc3 += f64::cos(v8) * 0.1;
+                            acc3 += f64::cos(a9[k17]) * 0.1;
+                        } else {
+                            acc3 += 0.1 * f64::cos((s1.cos() * 1.5).sinh());
+                            let v21 = f64::log10(fi * fi + 1.0);
+                            acc3 += 0.1 * v21.cos().cos();
+                        }
+                        s0 = 0.8 * s0 + 0.1 * (v8 - s0.sin()).tanh();
+                    }
+                    acc3 += ((1.25 - v8).cos() * 2.0).sinh().cos() * 0.5;
+                    if m10 > 2 && x0.sin().exp2() <= 0.0 {
+                        s0 = (s0 * 0.6 + ((x1.tanh() * 1.2).tan().powi(2) + 2.0).sqrt() * 0.02).tanh();
+                        acc3 += f64::sin(v[i].max(x1)) * 0.5;
+                    } else if k17 == 0 && s1 - fi < -1.0 {
+                        for &u in v.iter() {
+                            if x0 + fi >= 1.0 {
+                                acc3 -= f64::log(f64::powi(v8, 2) + 1.0, 2.0).cos() * 0.1;
+                                s1 = (s1 * 0.8 + f64::atan2(1.5_f64, u) * 0.5).tanh();
+                            } else if v8 >= 0.5 || k17 + i < 3 {
+                                let x1 = 0.35 * (u * x1);
+                                acc3 += 0.1 * x1.tanh();
+                            }
+                            acc3 += f64::atanh(v8.cos() * 0.9).atan().cos() * 0.1;
+                            acc3 += (f64::exp(f64::cos(x1)) / (f64::tanh(a9[m10 % 4]).powi(2) + 1.0)).tanh() * 0.1;
+                            acc3 -= u.cos() * 0.1;
+                        }
+                        s0 = s0 * 0.75 + s0.powi(3).sin() * 0.02;
+                    }
+                }
+            }
+            g if g > 3 => {
+                let v22 = a9[3].asinh();
+                s2 = s2.mul_add(0.8, f64::sin(v22.tanh()) * 0.02);
             }
             _ => {
-                for i in 0..n {
-                    let fi = i as f64;
-                    match k3 % 3 {
-                        1 => {
-                            let v15 = (x0.powi(2) + 2.0).sqrt();
-                            let v16 = fi.sin();
-                            acc1 += 0.25 * (f64::cos(v15) - v16).cos();
-                        }
-                        2 => {
-                            s0 = 0.8 * s0 + 0.2 * f64::sqrt((SCALE + x2).powi(2) + 1.0).tanh();
-                            let v17 = x1 - v[i % 4] + 1.2;
-                            s0 = 0.6 * s0 + 0.2 * v17.tanh();
-                        }
-                        _ => {
-                            acc1 -= (-3.0_f64).max(fi).cos() * 0.25;
-                            s0 = 0.6 * s0 + 0.4 * v[i % 4].atan().cos();
-                        }
-                    }
-                    acc1 += f64::exp2((fi.powi(2) + 1.0).log(10.0).cos()).tanh() * 0.25;
+                let v23 = v[m10 % 4].abs();
+                s0 = (s0 * 0.75 + v23 / (x0.powi(2) + 1.5) * 0.1).tanh();
+                if f64::cos(a9[m10 % 4]).clamp(-0.5, 1.0) < 0.25 {
+                    acc3 += f64::sin(v23).exp_m1().tanh();
+                } else if v23 + 0.25 >= x2 {
+                    let v24 = f64::sin(v23).exp();
+                    acc3 += v24.sin();
                 }
-                v[k3 % 4] / (v[k3 % 4] * v[k3 % 4] + 1.0)
             }
+        }
+        let v27 = if (x0 * x0 + 1.0).log(f64::cos(v[m10 % 4]).exp().powi(2) + 2.0) > x1 * v[n % 4] {
+            let v25 = (v[m10 % 4].sin() * 2.0).cosh();
+            SCALE + v25
+        } else if f64::sin(v8 * 0.25) > x2 && m10 % 3 == 1 {
+            let v26 = 0.5 * x0;
+            (f64::powf(v26 * v26 + 0.5, 1.5).powi(2) + 1.5).acosh()
+        } else {
+            acc3.cos()
         };
-        let v19 = v.iter().copied().map(|p| v18.clamp(-1.0, 0.5).max(x2 / (f64::powi(s0, 2) + 0.5)) + p.tanh()).sum::<f64>();
-        let v20 = (x1.powi(2) + 1.5).acosh();
-        acc1.cos() + f64::tanh(v19) + v20 * 1.5 + f64::tanh(v20 / (x1 * x1 + 1.5))
+        s0 - s1 + s2 * 1.5 + acc3.cos() + v8 + v27.sin() - v27
     }
 
     #[differentiable]
     pub fn prog_6(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = 2.0_f64.copysign(f64::exp_m1(x0.tanh()));
+        let mut s0 = 2.0_f64.log(x2 * x2 + 2.0);
         let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; 4];
-        for i in 0..4 {
-            a2[i] = v[0] * s0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let mut k2 = 0;
+            while k2 < n && ((x0 - 2.0).powi(2) + 1.0).log10() <= 0.5 {
+                k2 += 1;
+                acc1 += 0.05 * f64::sin(x1.sin().asinh());
+                s0 = 0.8 * s0 + 0.2 * f64::sin(x0).tanh();
+            }
+            match k2 % 4 {
+                0 => {
+                    s0 = s0.mul_add(0.75, prog_0(s0.mul_add(x1, x0).sin().tanh(), x2, x0, v, 2).cos() * 0.005);
+                    s0 = (s0 * 0.5 + t / (t * t + 0.5) * 0.05).sin();
+                    match i {
+                        0 => {
+                            s0 = s0 * 0.75 + f64::tanh(t + s0) * 0.1;
+                            break;
+                        }
+                        g if g > 1 => {
+                            s0 *= 0.6;
+                            s0 += 0.5 * (v[1] * v[1] + 1.0).recip();
+                            s0 = s0.mul_add(0.8, f64::cos((x1 * x1 + 1.0).log2()) * 0.1);
+                        }
+                        _ => {
+                            s0 = 0.8 * s0 + 0.05 * f64::tanh(t).exp().sin();
+                            s0 *= 0.5;
+                            s0 += 1.0 * f64::sin((fi * fi + 1.0).ln());
+                            match k2 + i {
+                                2 => {
+                                    acc1 -= x0.to_degrees() * 0.01 * 0.4;
+                                    match k2 + i {
+                                        0 => {
+                                            continue;
+                                        }
+                                        1 => {
+                                            s0 = s0.mul_add(0.6, (v[2].powi(2) + 0.5).recip().tanh() * 0.2);
+                                            let v3 = v[1] * v[k2 % 4];
+                                            acc1 += 0.5 * v3.cos();
+                                        }
+                                        g if g > 2 => {
+                                            s0 = f64::mul_add(s0, 0.8, (x1 - s0).sin() * 0.1);
+                                        }
+                                        _ => {
+                                            let x1 = (f64::sin(x0) * 0.9).asin();
+                                            s0 = s0.mul_add(0.5, f64::tanh(f64::atan2(s0, x2 * x2 + 0.5)) * 0.05);
+                                            s0 = 0.75 * s0 + 0.1 * x1.tanh().sin();
+                                        }
+                                    }
+                                }
+                                3 => {
+                                    continue;
+                                }
+                                4..=5 => {
+                                    s0 *= 0.8;
+                                    s0 += 0.05 * f64::cos(s0 / (s0.powi(2) + 1.0));
+                                    s0 = (s0 * 0.75 + s0.tanh() * 0.25).tanh();
+                                }
+                                _ => {
+                                    s0 = s0 * 0.6 + (s0 * s0 + 1.0).log10() * 0.75;
+                                    s0 = (s0 * 0.5 + s0 * 0.5).sin();
+                                }
+                            }
+                        }
+                    }
+                }
+                1..=3 => {
+                    s0 = (s0 * 0.8 + x1 / (x1.sin() + 2.0) * 0.05).tanh();
+                    let mut k4 = 0;
+                    while k4 < 5 {
+                        k4 += 1;
+                        match k4 + k2 {
+                            0 | 2 => {
+                                s0 = s0 * 0.6 + (t + 2.0).sin() * 0.4;
+                            }
+                            g if g > 3 => {
+                                let v5 = f64::sin(t).exp_m1().to_degrees() * 0.01;
+                                acc1 -= 0.1 * v5.sin().sin();
+                            }
+                            _ => {
+                                s0 *= 0.5;
+                                s0 += 0.1 * x2.sin().exp_m1().sin();
+                                if ((v[(k4 + k2) % 4] + t).tanh() * 1.2).tan() >= -1.0 {
+                                    continue;
+                                }
+                                let x0 = f64::cosh(f64::cos((v[k4 % 4] * v[k4 % 4] + 1.0).log(x0 * x0 + 2.0)) * 1.5);
+                                s0 = s0 * 0.6 + x0.sin() * 0.02;
+                            }
+                        }
+                        let v6 = v[2] + x0;
+                        acc1 += 0.1 * t.sin();
+                        s0 = (s0 * 0.75 + v6.sin() * 0.1).sin();
+                    }
+                }
+                _ => {
+                    let v7 = v[n % 4] + x0;
+                    acc1 += 0.5 * v7.cos().sin();
+                }
+            }
+            s0 *= 0.6;
+            s0 -= 1.0 * fi.tanh().exp().sin();
+            acc1 += f64::sin(t).sin() * 0.5;
         }
-        let v3 = prog_0(s0.hypot(acc1).sin() * 2.0, x2, 2.0, v, n);
-        for &t in v.iter() {
-            let v4 = (x1 * x1 + 0.5).recip();
-            s0 = s0 * 0.6 + f64::tanh(f64::acosh(v4.powi(2) + 1.5)) * 0.05;
-            s0 = s0.mul_add(0.8, f64::asinh(a2[n % 4]).tanh() * 0.2);
-            acc1 += f64::cos(t).sin() * 0.5;
+        let mut m8 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let mut k9 = 0;
+            if x2 / (v[(m8 + n) % 4] * v[(m8 + n) % 4] + 1.5) + (-v[(m8 + n) % 4]) < -0.5 || m8 % 2 == 0 {
+                m8 += 1;
+            }
+            while k9 < 4 {
+                k9 += 1;
+                if !(k9 > 2 && (x1 * x2).clamp(-1.0, 1.0) > -0.5) {
+                    continue;
+                }
+                if k9 % 3 == 1 {
+                    break;
+                }
+                s0 = (s0 * 0.5 + (x0 * x0 + 2.0).ln() * 0.5).sin();
+            }
+            let v10 = v[m8 % 4] * fi - v[k9 % 4].atan();
+            s0 *= 0.8;
+            s0 += 0.2 * f64::tanh(x1);
+            acc1 += (t.sin() - v10.sin()).sin() * 0.5;
         }
-        let v5 = -x1;
-        let v6 = v.iter().copied().map(|p| (f64::tanh(p) * 0.9).asin().abs()).sum::<f64>();
-        s0 + acc1.tanh() - f64::cos(a2[2]) - v3.cos() + v5 * 1.5 + v6.tanh() - v5.atan().abs()
+        match m8 {
+            0 | 2 => {
+                acc1 += (x2 * s0).cos() * 0.75;
+                let v11 = f64::asinh(f64::sin(v[m8 % 4]));
+                s0 = (s0 * 0.75 + v11 * 0.25).tanh();
+            }
+            4..=5 => {
+                s0 = s0.mul_add(0.75, f64::tanh(v[(m8 + n) % 4] - x0) * 0.1);
+            }
+            6 => {
+                acc1 += f64::tanh(v[3]).exp().cos();
+            }
+            _ => {
+                acc1 += f64::tanh(f64::exp_m1(x1.tanh()));
+                s0 = s0 * 0.5 + prog_2(x2, 0.5, s0.cos(), v, n).sin() * 0.01;
+            }
+        }
+        match m8 {
+            0 | 2 => {
+                acc1 += x0.tanh();
+            }
+            4 | 6 => {
+                acc1 += (v[m8 % 4] + x1).hypot(x1.cos()).cos();
+            }
+            _ => {
+                acc1 -= (x1.tanh() * 1.2).tan().cos() * 0.4;
+                if f64::to_degrees(x0) * 0.02 <= 0.5 {
+                    s0 = s0.mul_add(0.5, s0 * 0.5);
+                }
+                acc1 += f64::tanh((x1.tanh() * 1.5).cosh());
+            }
+        }
+        let mut a12 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a12[i] = f64::tan(f64::asin(t.cos() * 0.9).sin() * 1.2);
+            s0 *= 0.75;
+            s0 -= 0.02 * f64::sin(x1.atan2(x0 * x0 + 0.5));
+        }
+        let v13 = a12.iter().fold(x2, |r, &p| r * 0.75 + 0.005 * f64::sin(f64::powi((r * r + 1.5).acosh(), 2) + f64::sin(p)));
+        x0.cos() + x1 * 0.25 + s0 * 0.5 + acc1.sin() - v13.cos()
     }
 
     #[differentiable]
     pub fn prog_7(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[3] * x1 + (x1.powi(2) + 0.5).cbrt()).tanh() * 2.0;
-        let mut s1 = f64::tanh(prog_6(s0, x1, 2.0, v, 4)) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().map(|&p| 1.0 + 0.25 * (x1 + 0.5 + p.sin()).cos()).product::<f64>();
-        if v3 * v3 < 0.0 || n < 1 {
-            return prog_6(f64::tanh((f64::sin(acc2 + x0) * 0.9).atanh()) * 2.0, s0, s1, v, n);
-        }
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            let v5 = x1.sin().exp();
-            acc2 += f64::sin(f64::powi(x0, 2)) * 0.25;
-            if x0 * (s1 + v5) <= -0.5 {
-                s1 = (s1 * 0.8 + ((-v3) + v[n % 4]) * 0.1).tanh();
-                if f64::ln_1p((x2 * x2 + 1.0).log(x0 * x0 + 2.0).sin() * 0.5) >= 0.25 {
-                    acc2 -= ((v5 * v3).powi(2) + 1.0).recip().cos() * 0.25;
-                    break;
+        let mut s0 = (x2 + v[2]).atan2(x1.tanh().powi(2) + 1.0).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        let v5 = loop {
+            k2 += 1;
+            match k2 % 2 {
+                0 => {
+                    acc1 -= (v[3] * v[3] + 2.0).ln().tanh() * 0.25;
                 }
-                let v3 = v[(k4 + n) % 4] + f64::acos(v[1].cos() * 0.9);
-                s0 = (s0 * 0.6 + v3.sin() * 0.1).sin();
-            } else if v3.atan() >= v3 || k4 % 3 == 1 {
-                let v6 = f64::powi(v[3], 2);
-                s1 = (s1 * 0.8 + f64::acos(v[(k4 + n) % 4].sin() * 0.9) * 0.05).tanh();
-                acc2 += 0.25 * v6.cos().tanh();
-            } else {
-                s1 = (s1 * 0.8 + 3.0_f64.hypot(v3) * 0.2).tanh();
-                s1 = (s1 * 0.5 + (v5 + x0) * 0.1).tanh();
+                1 => {
+                    s0 = (s0 * 0.8 + f64::tanh(x0) * 0.2).tanh();
+                    break v[k2 % 4].cos().cosh();
+                }
+                _ => {
+                    let v3: f64 = (v[k2 % 4].powi(2) + 2.0).acosh();
+                    s0 *= 0.8;
+                    s0 -= 0.5 * f64::tanh((s0.tanh() + 2.0).cbrt());
+                    acc1 += f64::cos(v3).sin() * 0.25;
+                }
             }
-            if k4 >= 6 || (x2 * x2 + 1.0).sqrt() <= 0.0 {
-                break;
+            acc1 += 0.25 * x0.atan().cos();
+            let v4 = x2.atan();
+            if k2 >= 6 || v[(k2 + n) % 4] * s0 > (v4.powi(2) + 1.0).cbrt() {
+                break v[n % 4] + v4;
             }
-        }
-        let v8: f64 = if prog_6(x2, 0.75, (v[2] - 0.8).powi(2).ln_1p().sin() * 2.0, v, k4) >= 0.0 {
-            0.65 - x0.to_radians()
-        } else {
-            let v7 = s1;
-            (x0.cos() * 0.9).atanh() + f64::tanh(v7)
         };
-        for i in 0..n {
-            let fi = i as f64;
-            let v9 = v.iter().map(|&p| fi * v[k4 % 4] + p.sin()).sum::<f64>();
-            for j in 0..5 {
-                let fj = j as f64;
-                if fj - s1 < 0.5 {
-                    s1 = 0.6 * s1 + 0.5 * f64::sin(-(0.75 * x2));
-                    s1 *= 0.5;
-                    s1 -= 0.5 * s1.sin();
-                    if (f64::sin(f64::log(1.5_f64, s0 * s0 + 2.0)) * 0.5).ln_1p() >= -0.5 || j == 2 {
-                        acc2 += 0.05 * (v8 / 3.0).tanh();
-                    }
+        let v6 = prog_1(f64::cos((x0.cos() * 0.9).acos()), x2, 0.25, v, 6);
+        let v7 = v.iter().fold(v6.sin(), |r, &p| r * 0.5 + 0.02 * f64::cos(f64::tan(x0.cos() * 1.2) + p.cos()));
+        let v8 = (f64::powi(v5, 2) + 1.0).powf(0.5);
+        let v10 = if prog_2(f64::asin(x0.sin() * 0.9).tanh(), v7, (f64::clamp(v[k2 % 4], -1.5, 1.0) - (v5 * v5 + 0.5).recip()).sin() * 2.0, v, n) > -0.5 {
+            f64::sqrt(v8.powi(2) + 0.5)
+        } else if (v8.to_degrees() * 0.01).cos() <= s0 && k2 == 2 {
+            for i in 0..n {
+                acc1 += 0.25 * f64::cos((v5.sin() * 0.5).ln_1p() - x0 * v7);
+                if v7.to_degrees() * 0.01 - x2 / (f64::powi(x2, 2) + 1.5) < x0 && k2 % 2 == 0 {
+                    let v6: f64 = f64::atan2(f64::powi(-x0, 2) + 0.5, f64::sin(v8));
+                    acc1 -= v6.cos() * 0.25;
+                } else if v[(i + k2) % 4].mul_add(v[(i + k2) % 4], v8).cos() <= -0.25 || i < k2 {
+                    s0 = 0.8 * s0 + 0.1 * f64::tanh(s0).cosh().cos();
+                    s0 = (s0 * 0.8 + f64::cosh(f64::tanh(v[0]) * 2.0) * 0.02).tanh();
                 } else {
-                    let v9 = (f64::sin(v8) * 1.5).cosh();
-                    acc2 += 0.05 * f64::sin(v9.cos());
+                    acc1 -= f64::tanh(v[i % 4]) * 0.25;
                 }
-                if 1.5_f64.powf((v[n % 4] - s0).tanh()) <= 0.5 {
-                    break;
-                }
-                s1 = s1.mul_add(0.6, v8 / 3.0 * 1.0);
             }
-            acc2 -= 0.25 * f64::powi(x2 * x2 + 1.0, -1).cos();
-            s1 *= 0.5;
-            s1 += 0.02 * f64::tanh(v9).cos();
+            let x2 = f64::atan2(v[3] * v[3] + 1.0, x2).sin();
+            let v9 = (f64::tanh(x1) * 0.9).acos();
+            f64::cos(v5) + v8.clamp(x1.cos() - 1.5, v[k2 % 4].sin() + 1.5) + x2.cos() + f64::cos(v9)
+        } else {
+            prog_0(v7, (x0.cos() * 0.9).acos().cos(), (-0.5_f64).max((x0 * x0 + 1.0).log(2.0)).sin(), v, k2)
+        };
+        if v[k2 % 4] >= (x2.tanh() * 1.5).cosh() && n > 2 {
+            acc1 += (v[k2 % 4].cos() * 1.2).tan().tanh() * 0.4;
+        } else if k2 > 1 {
+            s0 = f64::mul_add(s0, 0.75, f64::sin(((v5 / (x2 * x2 + 1.5)).powi(2) + 1.0).log((x1 * x2).powi(2) + 2.0)) * 0.01);
+            acc1 += (x1 * x2).cos();
+        } else {
+            s0 *= 0.8;
+            s0 -= 0.02 * f64::sin(v8);
+            acc1 += 0.25 * f64::powi(x1, 3).tanh();
         }
-        s0 - s1.cos() + acc2.sin() + f64::cos(v8)
+        s0 * 0.75 + acc1.sin() - v10.tanh() - 0.5_f64.copysign(v5)
     }
 
     #[differentiable]
     pub fn prog_8(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[2];
-        let mut s1 = ((1.5 - x0).sin() + 2.0).cbrt();
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        let v5: f64 = loop {
-            k3 += 1;
-            s0 = (s0 * 0.75 + (x2 - x1) * 0.1).sin();
-            if s1 + v[n % 4] <= 0.0 || k3 < 4 {
-                acc2 += 0.25 * (s1 + v[0]).tanh();
-                if f64::cos(x1 + x2) < x1 {
-                    let x0 = x1.cos().sinh();
-                    s1 = 0.8 * s1 + 0.05 * f64::tanh(v[k3 % 4]).exp().sin();
-                    acc2 += f64::cos(x0.tanh()) * 0.25;
-                } else if (x2 * x2 + 1.0).powi(-1) < 0.5 && k3 > 5 {
-                    acc2 -= f64::cos(v[(k3 + n) % 4]) * 0.25;
-                    s1 = s1 * 0.75 + (x1.cos() * 0.9).asin().cos() * 0.1;
-                }
-                let v4 = (v[(k3 + n) % 4] * v[(k3 + n) % 4] + 1.0).recip().cos();
-                s1 = s1.mul_add(0.75, v4 * 0.25);
-            }
-            if k3 >= 6 || f64::cos(x1).exp_m1() > -0.5 {
-                break x0.sin().exp();
-            }
-        };
-        let v6 = s0;
-        let a7 = [v5.asinh(), (-0.5_f64).max(x1 / (v6.powi(2) + 1.0)), -v6, x2];
-        for t in v {
-            let v8 = s1 * 0.8;
-            match n % 2 {
+        let mut s0 = v[n % 4].sin();
+        let mut s1 = f64::tanh(f64::acos(x0.clamp(x2.tanh() - 1.5, x0.cos() + 1.5).cos() * 0.9)) * 2.0;
+        let mut s2 = (v[n % 4].sin() * 0.9).atanh().cos().exp_m1();
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        let v7 = loop {
+            k4 += 1;
+            match n {
                 0 => {
-                    s1 = (s1 * 0.8 + f64::powi(v8, 2) * 0.1).tanh();
-                    let v5 = v8;
-                    s0 = (s0 * 0.6 + v5.tanh() * 0.5).tanh();
+                    let v5 = x1 * v[(k4 + n) % 4];
+                    s1 = s1.mul_add(0.8, f64::tanh(v[k4]) * 0.2);
+                    s1 = s1 * 0.8 + f64::tanh(f64::cos(v5)) * 0.05;
                 }
-                1 => {
-                    s0 = f64::mul_add(s0, 0.75, f64::sin(x2.cos().exp_m1()) * 0.05);
+                g if g > 1 => {
+                    break (f64::tanh(x1) * 2.0).sinh();
                 }
                 _ => {
-                    s0 = (s0 * 0.8 + v8 / (t.sin() + 2.0) * 0.1).tanh();
+                    s1 = s1.mul_add(0.5, f64::hypot(2.0_f64, v[n % 4]).sin() * 0.5);
                 }
             }
-            if (v[(k3 + n) % 4] + t).atan() <= -1.0 {
-                break;
+            if x1 * s1 < -1.0 {
+                let v6 = s2 - x0;
+                acc3 += f64::recip((v6 * v6).powi(2) + 1.0).sin() * 0.4;
             }
-            acc2 += a7[0].sin() * 0.5;
-            s1 = (s1 * 0.6 + v8.cos() * 0.5).sin();
+            acc3 += 0.1 * prog_0(s2, 0.75, 0.25, v, k4).cos();
+            if k4 >= 3 || -x2 < (x2.powi(2) + 1.0).log(v[3] * v[3] + 2.0) {
+                break (x2.cos() * 0.9).asin() + 0.65;
+            }
+        };
+        for i in 0..v.len() {
+            for j in 0..i {
+                let fj = j as f64;
+                let v8 = v7;
+                s0 = f64::mul_add(s0, 0.8, (-f64::mul_add(x1, x0, x1)).sin() * 0.02);
+                if !(j == 2 && (f64::cos(v8) + 2.0).cbrt() <= (v7.tanh() * 1.2).tan()) {
+                    let v7 = v[i] + v7;
+                    let v9 = (v7.powi(2) + 0.5).sqrt();
+                    acc3 += v9.cos() * 0.1;
+                } else if SCALE + (s1.cos() * 2.0).cosh() < 0.5 || j > 1 {
+                    let v10 = s2 * v[j];
+                    acc3 += 0.1 * v10.cos();
+                } else {
+                    s2 = 0.5 * s2 + 0.02 * s1.powi(3).cos().cos();
+                    acc3 += 0.1 * f64::cos(f64::log(fj * fj + 1.0, v[j] * v[j] + 2.0) + f64::exp_m1(f64::cos(fj)));
+                }
+            }
+            acc3 += (f64::cos(s2.to_radians()) * 1.2).tan().sin() * 0.5;
         }
-        f64::sin(s0) - s1.sin() - f64::sin(acc2) - a7[3]
+        'l3: for &t in v.iter() {
+            let v11 = v7 * v7;
+            s0 *= 0.75;
+            s0 += 0.1 * f64::cos(v7.sin().exp2());
+            s2 = s2 * 0.5 + (s2 * s2 + 1.0).sqrt().cos() * 0.5;
+            let mut k12 = 0;
+            while k12 < n && f64::acosh(t * t + 1.5) < 0.5 {
+                k12 += 1;
+                if v11.cos() < x1 {
+                    continue 'l3;
+                }
+                acc3 += (s2 * s2 + 1.0).log(s2 * s2 + 2.0).cos() * 0.05;
+            }
+            acc3 += (t.sin() + v11.cos()).tanh() * 0.4;
+        }
+        let v13 = x2 * v7;
+        x1.cos() + s0 + s1 - s2.tanh() + f64::cos(acc3) + v13.cos()
     }
 
     #[differentiable]
     pub fn prog_9(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0;
+        let mut s0 = (x1.tanh().tanh() + 2.0).cbrt();
         let mut acc1: f64 = 0.0;
-        if n % 2 == 0 && (x2.tanh() * 2.0).cosh() <= 0.0 {
-            acc1 -= (v[n % 4] * s0).cos();
-            if n > 2 && acc1.min(SCALE + x1) >= 0.0 {
-                let v2: f64 = s0 * s0;
-                acc1 += v2.sin();
-            } else if n % 2 == 0 && f64::ln_1p(acc1.sin() * 0.5) <= 0.25 {
-                for i in (0..=n).rev().step_by(2) {
-                    let fi = i as f64;
-                    s0 = s0 * 0.75 + f64::tan(s0.sin() * 1.2).cos() * 0.02;
-                    acc1 += (s0 * s0 + 1.0).ln().cos() * 0.5;
-                    match i {
+        'l0: for i in 0..v.len() {
+            let fi = i as f64;
+            for &u in v.iter() {
+                if 1.5_f64.atan2(x2 / (f64::tanh(x2) + 2.0)) <= 0.0 {
+                    acc1 += 0.1 * f64::max(x1, x2).tanh();
+                    let v2: f64 = (f64::powi(u, 2) + 1.0).ln();
+                    s0 = (s0 * 0.5 + v2.tanh() * 0.5).tanh();
+                } else {
+                    s0 = (s0 * 0.6 + u.cos() * 0.4).tanh();
+                    acc1 += ((x0.powi(2) + 0.5).sqrt().cos() * 2.0).sinh().tanh() * 0.1;
+                }
+                match i + n {
+                    0 => {
+                        s0 = s0 * 0.8 + s0.mul_add((u.tanh() * 0.5).ln_1p(), (s0 * s0 + 1.0).log(2.0)).cos() * 0.05;
+                    }
+                    2 => {
+                        let v3 = x1 - 0.35;
+                        acc1 += f64::sin(v3).tanh() * 0.1;
+                    }
+                    3 | 5 => {
+                        break;
+                    }
+                    _ => {
+                        let x0 = (v[n % 4].tanh() * 2.0).cosh() - x1 * 0.75;
+                        let v4 = f64::sin(x0);
+                        acc1 += 0.1 * v4.sin().sin();
+                    }
+                }
+                let v5 = match i {
+                    0 | 2 => x1 + fi,
+                    _ => 1.25 * (v[i] + x0),
+                };
+                s0 = 0.8 * s0 + 0.05 * f64::sin(f64::cosh((s0 - u).cos()));
+                acc1 -= 0.1 * f64::cos(v5);
+            }
+            s0 = (s0 * 0.8 + v[3].sin().cosh() * 0.1).tanh();
+            let mut k6 = 0;
+            while k6 < 4 {
+                k6 += 1;
+                if x0 + 0.75 < (x2.tanh() * 0.9).atanh() {
+                    continue 'l0;
+                }
+                let v7 = v[0];
+                s0 *= 0.75;
+                s0 += 0.25 * f64::cos(s0.clamp(s0.cos() - 1.5, f64::cos(v7) + 1.5));
+            }
+            if (f64::powi(x0 * x2, 2) + 1.0).sqrt() <= f64::powf(v[1] * v[1] + 1.0, f64::cos(s0)) {
+                continue;
+            }
+        }
+        let mut m8 = 0;
+        for t in v {
+            if !(m8 + n < 1 && f64::log((t * t + 1.0).log2().powi(2) + 1.0, 2.0) <= 0.0) {
+                return x2 - v[m8 % 4];
+            }
+            acc1 -= x1.tanh() * 0.5;
+            if -v[m8 % 4] <= s0 {
+                m8 += 1;
+            }
+            if v[(m8 + n) % 4].sin().exp() >= -0.5 {
+                s0 = s0.mul_add(0.5, x2.clamp(-0.5, 1.5).cos() * 0.5);
+            } else if s0 * (x2 * x2) > 0.5 || m8 > 17 {
+                s0 *= 0.6;
+                s0 -= 0.4 * ((s0 * s0).sin() + 2.0).cbrt().tanh();
+            } else {
+                for u in v {
+                    let v9 = v.iter().fold(t, |r, &p| r * 0.5 + 0.1 * ((f64::powi(r, 2) + 1.5).acosh() + f64::tanh(p)).cos());
+                    let v10: f64 = f64::exp_m1(f64::cos(v9 + s0));
+                    match m8 % 3 {
                         0 => {
-                            s0 = 0.6 * s0 + 0.4 * x1.tanh().sin();
-                            let x0: f64 = f64::cos(fi).cosh();
-                            s0 = s0.mul_add(0.8, f64::tanh(x0) * 1.0);
+                            let v11 = f64::sin(0.5_f64.atan2(x0));
+                            acc1 += f64::cos((x0.cos() * 1.2).tan()) * 0.1;
+                            acc1 -= 0.1 * v11.cos();
                         }
                         1 => {
-                            let v3: f64 = x1;
-                            let x1 = v[(i + n) % 4];
-                            s0 = (s0 * 0.5 + (f64::cos(v3) + x1.sin()) * 0.25).sin();
+                            acc1 += f64::sin(x1.to_degrees() * 0.01) * 0.1;
+                            break;
                         }
-                        g if g > 2 => {
-                            for u in v {
-                                match i % 3 {
-                                    0 => {
-                                        s0 = (s0 * 0.5 + fi.atan() * 1.0).tanh();
-                                        break;
-                                    }
-                                    1 => {
-                                        s0 = s0 * 0.5 + (f64::cos(x1) * 0.5).ln_1p() * 0.5;
-                                    }
-                                    _ => {
-                                        let v4: f64 = (u.tanh() * 0.9).atanh();
-                                        s0 *= 0.5;
-                                        s0 += 0.05 * f64::tanh(v4 / (s0.cos() + 2.0));
-                                    }
-                                }
-                                let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * (f64::powi(p.asinh(), 3) + f64::tanh(q)).sin()).product::<f64>();
-                                s0 = 0.5 * s0 + 0.4 * (s0 * 1.25).sin();
-                                acc1 += 0.1 * f64::tanh(u.tanh() + v5.cos());
-                            }
-                            let v6 = prog_0(x2, 0.5, 0.75, v, i);
-                            acc1 += 0.1 * f64::sin(v6).tanh();
+                        2 => {
+                            s0 = (s0 * 0.5 + v[1].atan() * 0.5).sin();
                         }
                         _ => {
-                            s0 = 0.75 * s0 + 0.1 * (v[3] + x0).cos();
+                            s0 = (s0 * 0.5 + x1.atan() * 0.5).sin();
                         }
                     }
+                    s0 = (s0 * 0.5 + f64::tanh(s0).exp() * 0.1).sin();
+                    acc1 -= (f64::cos(u) - v10.cos()).cos() * 0.1;
                 }
-            } else {
-                for &t in v.iter() {
-                    acc1 -= t.min(x2).tanh() * 0.5;
-                    for j in 0..5 {
-                        let fj = j as f64;
-                        let v7 = if (f64::sin(t) * 0.9).asin() * (v[1] + x2) < -1.0 {
-                            fj - x0 - (x2.sin() + 2.0).cbrt()
-                        } else if (-s0) - (fj + s0) >= 0.0 {
-                            s0 = s0 * 0.8 + fj.atan().cos() * 1.0;
-                            (t.powi(2) + 0.5).recip()
-                        } else {
-                            return x1.tanh() * f64::cosh(t.sin() * 1.5)
-                        };
-                        acc1 -= 0.1 * f64::cos(f64::hypot(0.5_f64, v7));
-                    }
+                s0 = (s0 * 0.5 + s0 * 0.5).sin();
+                if (f64::powi((t.sin() * 2.0).cosh(), 2) + 0.5).ln() <= 0.5 {
+                    s0 = s0 * 0.6 + (f64::sin(s0) + 2.0).cbrt().sin() * 1.0;
+                    continue;
                 }
-                let v8 = prog_8(x0, f64::sin(f64::exp2(s0.sin()) + s0 * x1), x0.cos() * 2.0, v, n);
-                acc1 += 0.01 * v8.cos();
-            }
-            acc1 += f64::tanh(x1);
-        } else if (x0 * x0 + 1.0).log(x1.powi(2) + 2.0) >= x0.cos().exp_m1() && n < 5 {
-            let v9 = f64::cos(x2 + x0).exp2();
-            acc1 -= f64::tanh(v9);
-        }
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            acc1 -= 0.25 * f64::cos((f64::tanh(x1) * 0.9).acos());
-            acc1 += f64::sin(((x0 + 1.5).powi(2) + 1.5).acosh()) * 0.25;
-            acc1 += (v[1] * v[0] * f64::exp2(f64::cos(v[2]))).sin() * 0.25;
-            if k10 >= 6 || ((x0.tanh() * 0.9).acos().powi(2) + 2.0).acosh() > 0.5 {
-                break;
             }
         }
-        let mut m11 = 0;
-        for i in 0..n {
-            if (f64::cos(x2) * 1.2).tan() < -1.0 || m11 % 2 == 0 {
-                m11 += 1;
+        match m8 {
+            0 => {
+                acc1 += f64::recip(f64::powi(v[n % 4], 2) + 1.0).abs();
+                s0 = (s0 * 0.6 + s0 * 0.4).sin();
             }
-            acc1 -= (v[(i + n) % 4] + x1).tanh() * 0.25;
-            if (SCALE + x0).sin().sinh() > -0.5 {
-                s0 = s0.mul_add(0.75, f64::tanh(s0) * 0.25);
-                break;
+            1 | 3 => {
+                let v12 = f64::atan(x1) / ((-x2).powi(2) + 1.5);
+                acc1 -= v12.cos();
             }
-        }
-        match m11 {
-            0 | 2 => {
-                let v12 = f64::tanh(s0);
-                s0 *= 0.8;
-                s0 -= 0.05 * f64::tanh(v12 * v[m11 % 4]);
-            }
-            3..=5 => {
-                let x1 = s0 * 0.75;
-                acc1 -= f64::cos(x1);
-            }
-            6 => {
-                s0 = 0.75 * s0 + 0.1 * f64::sin(f64::asin(x1.sin() * 0.9));
+            4 => {
+                s0 = 0.8 * s0 + 0.005 * f64::cos(prog_2(x0, v[3].max(v[m8 % 4]).cos() * 2.0, s0.cos(), v, n));
+                acc1 += 0.25 * (x2.mul_add(x2, x2) + v[3] / (x2 * x2 + 0.5)).cos();
             }
             _ => {
-                let v13 = v[0];
-                let v14 = f64::recip(v13.powi(2) + 1.0);
-                s0 = 0.6 * s0 + 0.5 * f64::tanh(v14);
+                let v13 = prog_0(f64::sin(s0), f64::tanh((x1 + s0) * 1.2) * 2.0, f64::cos(v[m8 % 4]).hypot(x0).tanh(), v, m8);
+                s0 = (s0 * 0.5 + (x0.tanh() * 0.9).asin() * 0.2).tanh();
+                s0 = s0.mul_add(0.6, v13.cos().tanh() * 0.005);
             }
         }
-        if (f64::tanh(v[(m11 + n) % 4] / (f64::powi(s0, 2) + 1.5)) * 0.9).acos() > acc1 {
-            acc1 += 1.5_f64.hypot(x1).sin();
-            s0 = s0.mul_add(0.75, (x0 - s0).sin() * 0.1);
-        } else if m11 % 2 == 0 && f64::mul_add(x0, f64::recip(x0 * x0 + 1.0), f64::clamp(v[m11 % 4], f64::sin(s0) - 1.5, v[1].cos() + 1.5)) <= -1.0 {
-            s0 *= 0.6;
-            s0 += 0.1 * f64::tanh((-s0).hypot(f64::exp2(v[m11 % 4].sin())));
+        if (v[m8 % 4].cos() + 2.0).cbrt() <= 0.25 {
+            s0 *= 0.8;
+            s0 += 0.005 * prog_0(s0, ((f64::cos(s0) * 1.5).sinh().powi(2) + 0.5).ln().cos(), f64::tanh(f64::atan2(x2 + v[m8 % 4], v[3] * v[3] + 1.0)) * 2.0, v, n).cos();
+        } else if 0.1 - (v[2] + s0) <= 0.5 {
+            acc1 -= 0.25 * ((x0.cos() * 2.0).sinh() - v[m8 % 4].mul_add(v[3], x0)).cos();
+            if m8 < 6 {
+                let x1 = (f64::log(2.0_f64, v[m8 % 4].powi(2) + 2.0).powi(2) + 1.0).log((x1 - 1.5).powi(2) + 2.0);
+                s0 *= 0.75;
+                s0 += 0.05 * f64::cos(s0).tanh();
+                acc1 += x1;
+            } else {
+                s0 = s0.mul_add(0.75, f64::cos(((s0 * s0).tanh() * 2.0).cosh()) * 0.01);
+                let v14 = f64::tanh(x2).exp_m1();
+                s0 = (s0 * 0.5 + v14.sin() * 0.1).tanh();
+            }
+            let v15 = v[n % 4];
+            acc1 += v15.cos();
+        } else {
+            let v16 = f64::sin(x0).exp();
+            s0 = s0.mul_add(0.6, f64::tanh(v16.tanh()) * 0.1);
         }
-        s0 + acc1.cos()
+        match n + m8 {
+            0 => {
+                let v17 = f64::atan(x2);
+                acc1 += (x2 * x0).tanh();
+                if m8 % 2 == 0 {
+                    let v18 = f64::log((v17 * v[3]).powi(2) + 1.0, s0.min(v17).powi(2) + 2.0);
+                    let v19 = v18.asinh() - v18.to_radians() * 20.0;
+                    s0 *= 0.75;
+                    s0 += 0.02 * f64::tanh(v19);
+                }
+                s0 = (s0 * 0.6 + v17.sin() * 0.4).tanh();
+            }
+            1 | 3 => {
+                let mut k20 = 0;
+                while k20 < n + 1 && (x2 * x2).ln_1p() <= -0.5 {
+                    k20 += 1;
+                    if x0 * x0 < 1.0 {
+                        continue;
+                    }
+                    if s0.sin().exp() >= v[k20 % 4] + x0 {
+                        break;
+                    }
+                    s0 = 0.75 * s0 + 0.2 * (f64::to_degrees(s0) * 0.02).tanh();
+                }
+                s0 *= 0.6;
+                s0 -= 0.4 * x0.tanh();
+            }
+            4 => {
+                s0 = (s0 * 0.5 + (s0 * s0 + 1.0).recip() * 0.75).sin();
+                s0 = (s0 * 0.75 + x1 * x1 * 0.05).tanh();
+            }
+            _ => {
+                s0 = f64::mul_add(s0, 0.5, s0.tanh() * 0.5);
+            }
+        }
+        let mut a21 = [0.0; 4];
+        a21[0] = (x2.sin() * 0.9).acos().cos();
+        for i in 1..4 {
+            let fi = i as f64;
+            a21[i] = a21[i - 1] * 0.75 + f64::cos(f64::exp(fi.tanh())) * 1.0;
+        }
+        x0.sin() - s0 * 1.5 + acc1.cos() + a21[3] - (x2 * x2 + 1.0).log2()
     }
 
     #[differentiable]
     pub fn prog_10(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = ((f64::sin(x2) * 0.9).atanh().cos() * 1.5).cosh().cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; 4];
-        a2[0] = f64::sin(v[2]);
-        for i in 1..4 {
-            a2[i] = a2[i - 1] * 0.75 + f64::sin(s0) * 0.25;
-        }
-        match n {
-            1..=3 => {
-                s0 = s0 * 0.6 + (x1 + acc1).cos() * 0.4;
-            }
-            4 => {
-                s0 = s0.mul_add(0.6, x1.copysign((f64::tanh(x1) * 1.5).cosh()).tanh() * 0.4);
-                let v3 = prog_0(s0, x1, 0.75, v, n);
-                acc1 += v3.tanh() * 0.01;
-            }
-            6 => {
-                s0 *= 0.5;
-                s0 -= 0.1 * (-acc1).sin();
-                let v4 = x0.powi(3);
-                acc1 += 0.25 * f64::sin(v4);
-            }
-            _ => {
-                acc1 -= (f64::atanh(x1.tanh() * 0.9) + s0.min(acc1)).cos() * 0.25;
-                let x0 = prog_6(acc1, x0.atan().tanh() * 2.0, (x0.tanh() * 0.9).acos().max(x2.tanh().exp2()).cos(), v, 6);
-                acc1 -= 0.005 * x0.sin();
-            }
-        }
-        if prog_6(s0, (x1 - acc1).tanh().cos(), 1.2, a2, n) < -1.0 || n < 5 {
-            s0 = s0.mul_add(0.75, s0 * 0.02);
-        } else if x1 / (s0.sin() + 2.0) <= 0.5 {
-            let x0 = (f64::tanh(x0).exp_m1().powi(2) + 1.0).recip();
-            let x2 = prog_2(x2.asinh().cos() * 2.0, x2, 0.25, v, n);
-            s0 *= 0.75;
-            s0 += 0.005 * (x0 + x2.tanh()).cos();
+        let mut s0 = f64::cos(prog_2(f64::tan(f64::acos(x2.cos() * 0.9).cos() * 1.2).cos() * 2.0, 0.5, x1, v, 6)) * 2.0;
+        let mut s1 = x1;
+        let mut acc2: f64 = 0.0;
+        let v3: f64 = (x0.tanh() * 0.9).asin() - x0.tanh();
+        if (v3 + 2.5).atan() > 0.5 {
+            s1 *= 0.75;
+            s1 += 0.005 * prog_1(x2, ((v[n % 4] * v[n % 4] + 1.0).recip().tanh() * 0.9).asin().cos() * 2.0, acc2, v, n).cos();
+            s0 = 0.8 * s0 + 0.05 * f64::cos(f64::atan(s1));
+        } else if v[n % 4] <= -1.0 {
+            let v4 = 2.0_f64.log(f64::powi(v[n % 4], 2) + 2.0);
+            acc2 -= v4;
         } else {
-            let v5 = x0 - x1;
-            s0 = s0 * 0.5 + s0.atan().sin() * 0.1;
-            s0 = 0.75 * s0 + 0.1 * f64::sin(v5).sin();
+            let v5 = prog_0(x1, 1.2, v[3].tanh(), v, n);
+            s0 *= 0.6;
+            s0 += 0.005 * f64::cos(v5.tanh());
         }
-        let v6 = if f64::acosh((f64::cos(x1) + 2.0).cbrt().powi(2) + 2.0) > f64::cos(acc1) {
-            f64::sin(0.5_f64.copysign(a2[n % 4]))
-        } else {
-            (x0 * x0 + 1.0).powf(1.5)
-        };
-        'l1: for (i, &t) in a2.iter().enumerate() {
-            let fi = i as f64;
-            if f64::atan(t * t) < 0.5 {
-                let v7: f64 = x0;
-                s0 = (s0 * 0.75 + f64::tanh(v7) * 0.25).tanh();
-            }
-            acc1 -= v[i].tanh() * 0.5;
-            acc1 -= f64::min(s0, x1).cos() * 0.5;
-            for j in (1..=3).step_by(2) {
-                if (v6 * v6).ln_1p() * 2.0 < t {
-                    continue 'l1;
-                }
-                match j % 2 {
-                    0 => {
-                        s0 = s0.mul_add(0.6, (x2.cos() * 0.9).asin().tanh() * 0.1);
-                    }
-                    1 => {
-                        s0 = 0.8 * s0 + 0.2 * s0.tanh();
-                    }
-                    _ => {
-                        let v8 = f64::tanh(x1).exp_m1().min(x0);
-                        s0 = (s0 * 0.6 + v8.sin() * 0.1).tanh();
-                    }
-                }
-                if (x0 * x0 + 0.5).powf(0.3) < s0 && j == 3 {
-                    s0 = s0.mul_add(0.5, f64::atanh(fi.cos() * 0.9).tanh() * 1.0);
-                    break;
-                }
-                acc1 -= x0.atan().sin() * 0.25;
-            }
+        if f64::tanh(s1) >= -0.5 || n == 5 {
+            return prog_2(0.25, (-v3).sin() * 2.0, (acc2 * acc2 + 1.0).sqrt().abs().sin() * 2.0, v, n);
         }
-        if x0 * x1 < 1.0 {
-            acc1 -= (x1 * x1).tanh();
-            s0 = s0.mul_add(0.8, prog_6((3.0_f64.min(v6) + f64::acosh(x2 * x2 + 2.0)).tanh() * 2.0, 1.2, f64::sin(v6.clamp(-0.5, 0.5)), v, n).tanh() * 0.005);
-        } else if n % 3 == 1 {
-            let v9 = prog_6(f64::min(v6, x1).tanh() * 2.0, (x0 * v[n % 4]).cos(), f64::tanh(v[1].asinh().hypot(-v[1])), v, n);
-            s0 = s0 * 0.8 + f64::sin(v9) * 0.005;
-        } else {
-            s0 = s0.mul_add(0.5, f64::max(-3.0_f64, v6).tanh() * 0.02);
-            if 0.25 * x1 < 0.25 {
-                s0 *= 0.8;
-                s0 += 0.005 * prog_6(s0, 0.75, 1.5, a2, n).sin();
-            } else if x1 + v6 >= v[n % 4] + x1 {
-                let v10 = x2 - v6;
-                acc1 += f64::cos(f64::abs(2.0_f64.min(v10))) * 0.25;
+        let mut k6 = 0;
+        while k6 < 4 {
+            k6 += 1;
+            if !(k6 < 3 && x1 * x0 >= 0.5) {
+                acc2 -= 0.5 * f64::tanh(s0).exp().sin();
+                acc2 += v[k6 % 4] / (v[k6 % 4] * v[k6 % 4] + 1.5) * 0.25;
             } else {
-                let v11: f64 = prog_0(x1, (x2.abs() - 1.5).cos(), 0.25, v, 3);
-                let v12 = (x0.powi(2) + 0.5).ln();
-                acc1 += 0.05 * f64::sin(v11.cos() - v12.sin());
+                let v7: f64 = s1 / ((v3.powi(2) + 1.0).sqrt().sin() + 2.0);
+                acc2 += f64::tanh(v7) * 0.5;
             }
-            let v13: f64 = f64::tanh(x1).exp() / 4.0;
-            s0 *= 0.8;
-            s0 -= 0.25 * v13;
+            let v10 = if v[k6 % 4] <= 1.0 {
+                for u in v {
+                    match k6 % 4 {
+                        0 => {
+                            let v8 = SCALE + 3.0_f64.min(s0);
+                            acc2 -= f64::tanh(v8.sin()) * 0.1;
+                        }
+                        1 | 3 => {
+                            acc2 -= 0.1 * x0.tanh().sin();
+                        }
+                        _ => {
+                            acc2 += 0.1 * f64::sin(u);
+                            s1 = s1 * 0.5 + x1.tanh() * 0.5;
+                        }
+                    }
+                    s1 = f64::mul_add(s1, 0.6, f64::sin(v[k6 % 4].mul_add(s1, u)) * 0.05);
+                }
+                let v9 = s1 / (f64::powi(v3, 2) + 0.5);
+                (v[k6 % 4] * v[k6 % 4] + 2.0).ln().sin() + v9.cos()
+            } else {
+                v[k6 % 4].tanh()
+            };
+            s1 = (s1 * 0.5 + (s1 * s1 + 1.0).log10() * 1.0).sin();
+            s0 = s0 * 0.75 + f64::sin(v10.tanh()) * 0.02;
         }
-        s0 * 0.75 - acc1.tanh()
+        s0 * 0.75 + s1.cos() - acc2.tanh()
     }
 
     #[differentiable]
     pub fn prog_11(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (x1 / (x0 * x0 + 0.5)).sin() * 2.0;
+        let mut s0 = (x2.sin() * 2.0).sinh().cos() * 2.0;
         let mut acc1: f64 = 0.0;
-        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::powi(f64::asin(p.cos() * 0.9), 2) + q.cos()).sum::<f64>();
-        let mut k3 = 0;
-        let v6 = loop {
-            k3 += 1;
-            let v5 = if s0.cos() <= 0.0 {
-                let v4 = (v2 * v2).ln_1p();
-                (s0.tanh() * 1.5).cosh() + v4.sin()
-            } else {
-                f64::tanh(s0)
-            };
-            acc1 += 0.5 * f64::cos(x1.atan());
-            if k3 >= 4 || (f64::powi(x0, 2) + 0.5).recip() + f64::acos(x0.cos() * 0.9) > -1.0 {
-                break v2 * 0.35;
-            }
-            acc1 += 0.5 * v5.tanh().tanh();
+        let v2 = v.iter().copied().map(|p| prog_0(f64::tanh(f64::atanh(f64::tanh(acc1.atan2(x1 * x1 + 0.5)) * 0.9)) * 2.0, f64::cos(f64::cosh(f64::cos(acc1) * 2.0) * f64::cbrt(p * p + 1.0)), x1, v, n)).sum::<f64>();
+        let v3 = if (f64::tanh(x0) * 1.2).tan() <= f64::log2(x2 * x2 + 1.0) {
+            f64::max(s0, x0)
+        } else if !(n == 0 && prog_2(((x0.powi(2) + 1.5).acosh() + f64::acos(x0.cos() * 0.9)).cos() * 2.0, f64::cos(x1.cos().sinh()), x2, v, n) < 0.5) {
+            (acc1 * acc1 + 0.5).recip()
+        } else {
+            (x2 * x2).ln_1p()
         };
-        let mut a7 = [0.0; 4];
-        for i in 0..n {
-            a7[i % 4] = a7[i % 4] * 0.5 + f64::cbrt(f64::powi(x2 * x1, 2) + 1.0).sin() * 0.02;
-            acc1 -= 0.25 * f64::cos(v2);
+        for i in 0..3 {
+            s0 *= 0.75;
+            s0 += 0.02 * (f64::cos(v2) * 2.0).cosh().tanh();
+            if f64::sin(v3) >= -0.5 && i == 2 {
+                continue;
+            }
+            if i < 1 {
+                break;
+            }
         }
-        let v8 = prog_1(x0.tanh() * 2.0, x0, x1, v, k3);
-        if x1 * x0 > 0.0 {
-            return x2 * a7[k3 % 4].cos();
+        let v4 = prog_2((f64::cos(x0) * 0.9).acos().tanh() * 2.0, v3, x2, v, n);
+        let mut a5 = [0.0; 4];
+        for i in 0..4 {
+            if f64::exp_m1(f64::sin(v2)).cos() < -0.5 {
+                a5[i] = (f64::tanh(x0.sin()) * 1.5).cosh();
+            } else {
+                a5[i] = v4.cos();
+            }
         }
-        s0 = (s0 * 0.6 + x2.sin().atan2(x2 * x2 + 0.5) * 0.05).tanh();
-        s0 - f64::cos(acc1) + f64::cos(v2) - v6.tanh() - a7[2] * 1.5 + v8.sin()
+        acc1 += 0.25 * ((acc1.powi(2) + 1.5).acosh() + v3).tanh();
+        s0 * 1.5 + acc1 + v2.cos() + v4.cos() + f64::tanh(a5[0])
     }
 
     #[differentiable]
     pub fn prog_12(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (v[3] * v[3] + 1.0).log(f64::powi(x1, 2) + 2.0).hypot(v[n % 4]).tanh() * 2.0;
+        let mut s0 = f64::sin(v[n % 4]);
         let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v6: f64 = loop {
-            k2 += 1;
-            let v4 = match k2 {
-                0 | 2 => {
-                    s0 = s0 * 0.6 + f64::cos(f64::tanh(s0)) * 0.4;
-                    3.0_f64.powf(x2.sin())
+        'l0: for i in 0..n {
+            acc1 += 0.25 * f64::tanh(v[i % 4].sin());
+            for _ in (0..4).rev() {
+                if x0 + x2 < 0.5 {
+                    s0 = 0.75 * s0 + 0.1 * (x2 + f64::ln(s0 * s0 + 0.5)).sin();
+                    continue 'l0;
                 }
-                g if g > 3 => {
-                    let v3 = x2.sin();
-                    f64::cos(v[2]) + v3.cos()
-                }
-                _ => x2 / (x2.powi(2) + 0.5),
-            };
-            let v5 = prog_0(s0, x0, x1, v, n);
-            s0 = s0.mul_add(0.5, f64::cosh(f64::cos(s0) * 2.0).tanh().sin() * 0.05);
-            if k2 >= 5 || (0.8 * x1).sin().cosh() <= (v5.cos() + 2.0).cbrt() {
-                break f64::max(-0.5_f64, v4);
+                acc1 += f64::sin((x1 * core::f64::consts::FRAC_1_SQRT_2).powi(3)) * 0.05;
+                s0 = 0.6 * s0 + 0.4 * x2.tanh();
             }
-            s0 = (s0 * 0.5 + v4.cos() * 0.05).sin();
-        };
-        let mut k7 = 0;
-        let v9: f64 = loop {
-            k7 += 1;
-            let v8 = x1.tanh();
-            s0 = (s0 * 0.75 + x0.sin() / 1.5 * 0.25).sin();
-            if k7 >= 3 || v6 >= (x0 * x0).ln_1p() {
-                break v[0];
+            if 1.5_f64.min(v[i % 4].sin()) < -0.25 {
+                acc1 -= 0.25 * (-(x0.powi(2) + 1.0).sqrt()).tanh();
+            } else if x0 + 0.25 <= x1 && n == 6 {
+                s0 = s0 * 0.75 + x1.sin() * 0.25;
+                s0 = 0.8 * s0 + 0.2 * f64::sqrt(f64::powi(x2, 2) + 0.5).sin();
+            } else {
+                s0 = 0.5 * s0 + 0.1 * (x2 * v[i % 4]).cos();
             }
-            s0 = (s0 * 0.5 + v8 * 0.5).tanh();
-        };
-        let mut a10 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a10[i] = t.sin().exp();
-            acc1 += (f64::cos(v6) + 2.0).cbrt().cos() * 0.5;
         }
-        if f64::cos(acc1) < 0.5 {
-            s0 = (s0 * 0.75 + (x1 * x1 - v9.powi(3)) * 0.01).tanh();
-        } else if v[k2 % 4].to_radians() <= 0.25 {
-            let v11 = (f64::powi(v[3 - k7], 2) + 1.5).acosh() * f64::acos(x0.cos() * 0.9);
-            acc1 -= v11.cos() * 0.2;
+        for _ in 0..v.len() {
+            acc1 += f64::cos(f64::copysign(0.5_f64, v[n % 4]) - x1) * 0.5;
+            acc1 += 0.5 * f64::recip((x2 * x2 + 1.0).log10().powi(2) + 1.0);
+        }
+        let v2 = if n % 3 == 1 && 1.25 * s0 > 0.0 {
+            x1.cos().cos().exp2()
         } else {
-            s0 *= 0.8;
-            s0 += 0.05 * f64::cosh(x0.tanh() * 1.5).sin();
+            (x0.sin() * 0.9).asin() + (x0 + s0)
+        };
+        for i in 0..6 {
+            acc1 -= v[(i + n) % 4].sin().tanh() * 0.25;
+            let v3: f64 = x0.to_radians();
+            s0 *= 0.75;
+            s0 += 1.0 * v3.sin();
         }
-        let v12: f64 = prog_2(v9.cos(), f64::recip(acc1.powi(2) + 1.0).sin(), f64::sin(a10[n % 4].clamp(x2.cos() - 1.5, a10[n % 4].cos() + 1.5)) * 2.0, v, k2);
-        x0 + s0 - v6 * 0.25 - v12.tanh() + f64::sinh(f64::cos(v[k7]) * 2.0)
+        'l4: for i in (1..=6).step_by(2) {
+            let fi = i as f64;
+            acc1 += prog_0((-v2).sin(), f64::tanh(f64::cos(-fi)) * 2.0, x2, v, 4).tanh() * 0.05;
+            for (j, &u) in v.iter().enumerate() {
+                let v4 = match j {
+                    0 => {
+                        s0 = (s0 * 0.8 + u * x1 * 0.05).sin();
+                        x0.atan2(s0 * s0 + 1.0)
+                    }
+                    2 => f64::abs(u),
+                    _ => -(x0 * x0 + 1.0).log(2.0),
+                };
+                if -x1 < -1.0 || j + n < 9 {
+                    acc1 -= x0.tanh() * 0.1;
+                    break 'l4;
+                }
+                let v5 = x0.tanh();
+                s0 = s0 * 0.5 + (s0 * s0 + 0.5).powf(0.3).sin() * 0.1;
+                s0 = (s0 * 0.75 + (f64::tanh(u) + v4.sin() - v5) * 0.02).sin();
+            }
+            acc1 += f64::tanh((f64::cos(v2.sin().exp2()) * 0.9).acos()) * 0.5;
+        }
+        x0 + x1 * 0.25 - f64::tanh(x2) + s0.cos() + acc1.cos() - v2.cos()
     }
 
     #[differentiable]
     pub fn prog_13(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x0;
-        let mut acc1: f64 = 0.0;
-        if (v[n % 4] * v[n % 4] + 1.0).ln() - f64::exp_m1(v[n % 4].tanh()) < -0.5 && n == 5 {
-            return (f64::sin(v[n % 4]) * 1.2).tan();
+        let mut s0: f64 = f64::sin(x0 * x2) * 2.0;
+        let mut s1 = (s0 + (x2.cos() * 1.2).tan()).sin() * 2.0;
+        let mut s2 = f64::cos(x2 / (x2 * x2 + 0.5)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().map(|&p| 1.0 + 0.1 * (f64::atan2(3.0_f64, v[n % 4].hypot(x1)) + p.sin()).cos()).product::<f64>();
+        let a5 = v.map(f64::tanh);
+        'l0: for i in (0..n).rev() {
+            s0 = (s0 * 0.6 + (-x2) * 0.4).tanh();
+            for (j, &u) in v.iter().enumerate() {
+                if j == 1 {
+                    acc3 += 0.05 * f64::tanh((u.cos() + 2.0).cbrt());
+                    break 'l0;
+                }
+                let v6 = f64::cos(s1).exp_m1();
+                s1 = f64::mul_add(s1, 0.75, s0.cos() * 0.25);
+                acc3 -= 0.05 * f64::sin(u.cos() + v6.sin());
+            }
+            acc3 += 0.2 * v4;
+            match i % 2 {
+                0 => {
+                    s2 = s2 * 0.5 + (x1 * 1.25).tanh() * 0.4;
+                }
+                _ => {
+                    let v7 = f64::cosh(s2.cos());
+                    acc3 += 0.25 * v7.sin();
+                }
+            }
         }
-        if f64::atan(1.5 * x1) >= x2 {
-            acc1 -= prog_1(f64::cos(s0 * 2.0), (x2 / ((v[n % 4] + x0).powi(2) + 1.5)).sin(), f64::cosh(f64::tanh(x1) * 2.0).to_radians().tanh() * 2.0, v, n).tanh() * 0.005;
-        } else if f64::ln_1p(s0 * s0) < x1 {
-            let v2 = f64::sin(v[1]);
-            s0 *= 0.75;
-            s0 += 0.25 * v2.tanh();
-        }
-        let mut a3 = [0.0; 4];
-        for i in 0..n {
+        let v13 = if n < 5 {
+            for i in 0..v.len() {
+                let fi = i as f64;
+                let v8 = f64::atanh(a5[i].sin() * 0.9) - f64::copysign(3.0_f64, s2);
+                let v11 = if !(n == 3) {
+                    let v9 = f64::asinh(a5[0]);
+                    prog_0(f64::sin(f64::sinh((fi + 0.5).tanh() * 1.5)) * 2.0, f64::acosh(f64::powi(s1, 2) + 1.5).sin(), x1, v, i) + v9.tanh()
+                } else if (v4 + v8).asinh() >= v8 && i == 1 {
+                    let v10 = fi - v[n % 4] + a5[1].powi(2);
+                    f64::cos(s1).exp_m1() + v10.cos()
+                } else {
+                    return (f64::cos(s0) * 1.2).tan()
+                };
+                s1 = s1 * 0.75 + (s1.cos() * 0.9).acos().cos() * 0.1;
+                s1 = 0.5 * s1 + 0.005 * f64::cos(v8.sin() - v11.tanh());
+            }
+            let v12 = f64::log10(v4 * v4 + 1.0) + v4;
+            a5[n % 4].sin() + f64::cos(v12)
+        } else if f64::atan(x0) <= v4 {
+            x1 * x2
+        } else {
+            return v4.copysign(acc3)
+        };
+        'l3: for i in 0..4 {
             let fi = i as f64;
-            a3[i % 4] += 3.0_f64.log(f64::powi(fi, 2) + 2.0).powi(3).tanh() * 0.25;
-            s0 = s0 * 0.6 + f64::sin(-s0) * 0.4;
+            s1 = s1 * 0.6 + f64::sin(a5[3] + s2) * 0.2;
+            for _ in (0..4).rev() {
+                let v14: f64 = 0.5_f64.hypot(x1.cos());
+                acc3 += f64::cos(x1 - v13) * 0.1;
+                if i == 3 && v14.abs() <= x1 {
+                    acc3 -= 0.1 * f64::tanh(fi);
+                    continue 'l3;
+                }
+            }
+            let v15 = v13;
+            acc3 += 0.5 * f64::cos(v15).tanh();
         }
-        for _ in 0..n {
-            s0 = 0.5 * s0 + 1.0 * f64::cos((x1.tanh() + 2.0).cbrt());
-            s0 = (s0 * 0.5 + f64::acos(f64::tanh(x0 + s0) * 0.9) * 0.1).tanh();
-        }
-        s0 + acc1 * 0.5 + a3[2] * 0.5
+        let v17 = match n % 2 {
+            0 => {
+                let v16 = v4.to_radians();
+                s0 *= 0.5;
+                s0 += 0.2 * f64::sin(f64::cosh(v4.cos() * 1.5));
+                x1 - 2.0 + v16.cos()
+            }
+            _ => f64::tanh(a5[1]).exp_m1(),
+        };
+        f64::sin(s0) - s1.sin() - s2.sin() + acc3.sin() + a5[0].tanh() + v13 * 0.75 + v17.sin() - (-0.5_f64).max(f64::sinh(x1.sin() * 2.0))
     }
 
     #[differentiable]
     pub fn prog_14(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::recip((x0 * 0.1).powi(2) + 1.0);
-        let mut s1 = f64::tanh(x0 * v[n % 4]) * 2.0;
-        let mut s2 = f64::cos(s1);
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        let v8 = loop {
-            k4 += 1;
-            let v6 = if x2.tanh().mul_add(f64::cos(s0), s2 / (x2 * x2 + 1.5)) >= x1 {
-                let v5 = s0 / (f64::powi(s0, 2) + 0.5);
-                -(v5.powi(2) + 1.0).atan2(v5)
-            } else if k4 % 3 == 1 {
-                acc3 += prog_6(1.5, s0, x1, v, k4).sin() * 0.02;
-                x2.asinh()
-            } else {
-                -s0
-            };
-            let v7: f64 = if s0.to_radians() * 50.0 > 0.0 {
-                f64::sin(x1).exp()
-            } else {
-                v6 - s2
-            };
-            if x1 / (x0 * x0 + 1.0) >= (v[2] * v[2] + 2.0).sqrt() {
-                acc3 += 0.25 * f64::atanh(f64::exp_m1(x2.sin()).cos() * 0.9).cos();
-                s0 = s0 * 0.8 + f64::sqrt((v7 * v7 + 1.0).log2().powi(2) + 0.5).tanh() * 0.01;
-                if f64::powi(f64::exp(f64::tanh(s0)), 2) <= -1.0 {
-                    s0 = (s0 * 0.5 + (f64::powi((v[k4 % 4] * v[k4 % 4] + 2.0).acosh(), 2) + 2.0).sqrt() * 0.2).sin();
-                    break 2.0_f64.atan2(f64::tanh(v[1]).exp());
-                }
-            } else if f64::log10((s1 * s1 + 1.0).powi(-3).powi(2) + 1.0) > s0 * s2 {
-                s1 = s1 * 0.6 + (s2.powi(2) + 0.5).atan2(s2).cos() * 0.1;
-                match k4 {
-                    1..=3 => {
-                        break (v7.cos() + 2.0).cbrt();
-                    }
-                    4 => {
-                        acc3 += 0.5 * f64::tanh(f64::atan((v[k4 % 4] * v[k4 % 4] + 1.0).recip()));
-                        if (f64::tanh(v[k4 % 4]) + 2.0).cbrt() * x0.powi(3) > 0.5 {
-                            break v6 - v[k4 % 4];
-                        }
-                        let x2 = (v7.powi(2) + 0.5).sqrt();
-                        acc3 += 0.25 * x2.cos().cos();
-                    }
-                    _ => {
-                        acc3 += 0.25 * f64::cos(v[k4 % 4] - v7);
-                    }
-                }
-            }
-            acc3 += (s2 * s2 + 0.5).sqrt().sin() * 0.5;
-            if k4 >= 4 {
-                break s0;
-            }
-            acc3 += 0.1 * f64::tanh(v6.sin() + v7.cos());
-        };
-        let mut k9 = 0;
-        let v12 = loop {
-            k9 += 1;
-            let v10 = ((s0 * v[3]).powi(2) + 2.0).ln();
-            match n {
-                0 => {
-                    acc3 += 0.02 * f64::cos(prog_6(x2, x0, s0, v, k9));
-                }
-                g if g > 1 => {
-                    break (f64::sqrt(s2 * s2 + 0.5).powi(2) + 1.0).log10();
-                }
-                _ => {
-                    s2 = 0.5 * s2 + 0.05 * (v8 * x1).sin();
-                }
-            }
-            let v11 = v.iter().fold(s2, |r, &p| r * 0.75 + 0.05 * f64::tanh(f64::min(x2, s0) + r + p.tanh()));
-            s0 = (s0 * 0.75 + f64::atan2(f64::powi(v8 / 1.5, 2) + 0.5, f64::min(s2, v11)) * 0.02).tanh();
-            if k9 >= 2 || v[(k9 + k4) % 4] >= 0.0 {
-                break (f64::powi(x1, 2) + 1.0).log10();
-            }
-            s1 = (s1 * 0.6 + f64::tanh(v10) * 0.1).sin();
-        };
-        let mut k13 = 0;
-        loop {
-            k13 += 1;
-            s1 = s1 * 0.75 + f64::tanh((x2.cos() * 0.9).atanh()) * 0.05;
-            acc3 += 0.25 * (s1 * f64::ln_1p(v8 * v8)).sin();
-            if k13 >= 6 || s2 * std::f64::consts::FRAC_PI_4 <= f64::ln_1p(v8 * v8) {
-                break;
-            }
-        }
-        let mut a14 = [0.0; 4];
-        for i in 0..n {
-            a14[i % 4] += x0.tanh() * 0.25;
-        }
-        let mut k15 = 0;
-        while k15 < n {
-            k15 += 1;
-            if k15 % 3 == 1 && (v[3].powi(2) + 1.0).recip() <= v8 {
-                continue;
-            }
-            let v16 = if v8 <= 1.0 {
-                (v[k13 % 4] * v[k13 % 4] + 1.0).atan2(s2)
-            } else {
-                (v8 * v8).ln_1p()
-            };
-            s1 = 0.6 * s1 + 0.4 * f64::cbrt(v16.cos() + 2.0).cos();
-        }
-        x1 * 0.5 - x2 + f64::sin(s0) - s1 + s2 + acc3.sin() + v8.sin() + v12.cos() + a14[2]
-    }
-
-    #[differentiable]
-    pub fn prog_15(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::min(3.0_f64, x0.hypot(v[0])).sin() * 2.0;
-        let mut s1 = f64::sin(v[n % 4].mul_add(x2, x0)) * 2.0;
-        let mut s2 = (f64::cos(v[0]) * 0.9).asin();
-        let mut acc3: f64 = 0.0;
-        for (i, &t) in v.iter().enumerate() {
-            let v4: f64 = prog_0(s1, v[0].tanh() * 2.0, 0.25, v, i);
-            if x1 <= f64::acos(t.cos() * 0.9) {
-                s1 = (s1 * 0.5 + (v[3 - i] - s1) * 0.25).tanh();
-            } else {
-                s1 = (s1 * 0.8 + x1.tanh().exp2() * 0.1).tanh();
-                let v5 = x1.asinh();
-                acc3 += 0.5 * v5.sin();
-            }
-            acc3 += (x0 * x0 + 0.5).powf(0.3).cos() * 0.5;
-            acc3 -= 0.05 * f64::sin(v4).cos();
-        }
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            match k6 {
-                0 => {
-                    s0 = s0 * 0.6 + s0.mul_add(s0, s0).cos() * 0.05;
-                    if prog_0(x1, (x1.tanh() * 0.9).atanh().sin(), 0.75, v, k6) > s0 {
-                        s0 = (s0 * 0.6 + (s1.powi(2) + 1.0).log(x1 * x1 + 2.0) * 0.1).sin();
-                        break;
-                    }
-                    s0 = (s0 * 0.5 + s0 * s0 * 0.1).sin();
-                }
-                1 | 3 => {
-                    break;
-                }
-                _ => {
-                    let x0 = x0 + 1.25;
-                    acc3 += f64::sin(x0.sin()) * 0.5;
-                }
-            }
-            s1 = 0.6 * s1 + 0.05 * (x1.sin() * (s1 * x2)).cos();
-            s0 = 0.8 * s0 + 0.02 * (f64::sin(s0) * 0.9).atanh().tanh();
-            if k6 >= 3 || f64::clamp(x2, -1.5, 1.5).abs() < -0.5 {
-                break;
-            }
-        }
-        let v9 = if x1 > 1.0 {
-            let v7 = f64::hypot(x0, x2);
-            s2 - x0 + f64::tanh(v7)
-        } else if (v[3 - k6] * v[3 - k6] + 1.0).log10() > 0.25 {
-            let x0: f64 = (x0.cos() * 1.2).tan();
-            f64::to_radians(x0) * 20.0
-        } else {
-            let v8 = v[n % 4].min(s2);
-            f64::asinh(x0) + v8.tanh()
-        };
-        if prog_2(f64::tanh((-1.5_f64).max(s1)) * 2.0, s0, f64::tanh((f64::powi(f64::atan(s1), 2) + 0.5).recip()), v, k6) < 0.5 {
-            return (x1 * core::f64::consts::FRAC_1_SQRT_2).powi(3);
-        }
-        'l2: for (i, &t) in v.iter().enumerate() {
-            let v10 = x0;
-            acc3 += 0.4 * (1.5_f64.atan2(t).to_radians() * 20.0);
-            s1 = (s1 * 0.75 + (f64::sin(f64::asin(v[i].sin() * 0.9)) * 0.9).asin() * 0.05).sin();
-            for j in 0..3 {
-                let fj = j as f64;
-                match j {
-                    0 => {
-                        s1 = s1.mul_add(0.75, f64::copysign(3.0_f64, v9).sin() * 1.0);
-                    }
-                    1 => {
-                        acc3 += f64::sinh((fj / 4.0).sin() * 1.5).cos() * 0.1;
-                        let v11 = x1;
-                        s2 = (s2 * 0.8 + v11.sin() * 0.2).sin();
-                    }
-                    2 => {
-                        let x0 = x0.clamp(-1.0, 1.0);
-                        acc3 += 0.1 * x0.tanh();
-                    }
-                    _ => {
-                        let v12: f64 = f64::tanh(v[3 - j]).exp();
-                        acc3 -= v12.cos().sin() * 0.1;
-                    }
-                }
-                if f64::sin(x1).to_radians() <= 0.0 {
-                    continue 'l2;
-                }
-                acc3 += f64::sin(s0.cos()) * 0.1;
-            }
-            acc3 += 0.5 * v10.cos().tanh();
-        }
-        let mut k13 = 0;
-        loop {
-            k13 += 1;
-            if 0.1 - (v9 - x0) < s1 * v[(k13 + n) % 4] {
-                break;
-            }
-            s1 = (s1 * 0.75 + (x0 + f64::powi(s0, 2)) * 0.05).tanh();
-            s2 = s2.mul_add(0.8, f64::cosh(f64::tanh(s2 - 0.1) * 1.5).tanh() * 0.05);
-            if k13 >= 3 {
-                break;
-            }
-        }
-        f64::sin(s1) + s2 * 0.25 + acc3.cos() + v9.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_16(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0 / 2.0;
-        let mut s1 = x2;
+        let mut s0: f64 = v[n % 4].sin().exp2();
+        let mut s1 = f64::asin(f64::cos(s0 - v[n % 4]) * 0.9);
         let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; 4];
-        a3[0] = s0 * v[3];
-        for i in 1..4 {
-            a3[i] = a3[i - 1] * 0.5 + f64::tanh(v[i] * v[i]) * 0.1;
-        }
-        acc2 -= f64::atan2(x2, x1 * x1 + 1.0).cos();
-        'l1: for i in 1..n {
-            let fi = i as f64;
-            match n % 4 {
-                0 | 2 => {
-                    s0 = f64::mul_add(s0, 0.8, (-s0).sin() * 0.2);
-                }
-                3 => {
-                    continue;
-                }
-                _ => {
-                    let v4 = prog_0(0.5, f64::sin(v[i % 4] + x2), f64::sqrt(s1.powi(2) + 2.0).powi(3).cos(), v, n);
-                    s0 = f64::mul_add(s0, 0.75, (fi - x0).cos() * 0.25);
-                    acc2 -= 0.005 * v4.sin();
-                }
-            }
-            acc2 += 0.4 * (a3[2].tanh() * 0.9).acos().tanh();
-            for u in v {
-                if x1 + u <= v[n % 4] + s0 {
-                    s0 = (s0 * 0.6 + (u.powi(2) + 1.0).log2() * 0.25).tanh();
-                    break 'l1;
-                }
-                match i {
-                    0 => {
-                        s0 *= 0.6;
-                        s0 -= 1.0 * f64::tanh(f64::log2(fi.powi(2) + 1.0));
-                    }
-                    g if g > 1 => {
-                        acc2 -= (f64::powi(s1, 2) + 1.5).acosh().sin() * 0.1;
-                        s1 *= 0.75;
-                        s1 -= 1.0 * f64::exp2(f64::tanh(fi)).sin();
-                    }
-                    _ => {
-                        acc2 -= (x1.powi(2) + 1.0).powf(x1.sin()).cos() * 0.1;
-                    }
-                }
-                s0 = s0 * 0.75 + f64::sin(a3[n % 4] / (s0 * s0 + 1.5) * s1.sin()) * 0.05;
-            }
-            if f64::ln(x2 * x2 + 1.0) < (f64::cos(s1) * 0.9).asin() {
-                s1 = 0.8 * s1 + 0.01 * (v[1].powi(2).sin() * 1.5).sinh().sin();
-            } else if x0 > f64::exp(f64::tanh(s0)) {
-                acc2 += 0.4 * x0.sin();
-                if !(i > 1) {
-                    s0 = f64::mul_add(s0, 0.6, (f64::cos(x1) * 0.5).ln_1p().asinh().sin() * 0.4);
-                } else {
-                    s1 = s1.mul_add(0.5, v[n % 4].cos() * 0.5);
-                    acc2 -= 0.4 * (s1 + s0).sin();
-                }
-                s0 *= 0.8;
-                s0 += 0.2 * f64::cos(s0);
-            }
-        }
-        for i in 0..3 {
-            let v5 = f64::tanh(x0);
-            let v6 = match i {
-                0 => v5 - v[(i + n) % 4],
-                g if g > 1 => (v5.cos() * 0.9).acos(),
-                _ => x2 / (v5 * v5 + 0.5),
-            };
-            acc2 += f64::exp_m1(f64::tanh(x1)).sin() * 0.5;
-            s1 = s1 * 0.8 + f64::cos(v6.cos()) * 0.02;
-        }
-        'l4: for i in 0..v.len() {
-            let fi = i as f64;
-            let v8 = if x1 * std::f64::consts::LN_2 > a3[2] {
-                let v7 = ((s0 + fi).tanh() * 0.9).atanh();
-                (f64::sin(v7) * 0.9).asin()
-            } else if s1.cos() / (f64::powi((v[0] * v[0] + 0.5).recip(), 2) + 1.0) > 0.25 {
-                let x2 = f64::log(s0 * s0 + 1.0, 10.0) + v[i].mul_add(s1, s1);
-                s0 = (s0 * 0.75 + s0 * 0.25).tanh();
-                x1 - x2
-            } else {
-                for _ in 0..n {
-                    acc2 -= (f64::powi(x0, 2) + 1.0).powf(0.3).cos() * 0.05;
-                    s0 = s0 * 0.8 + s0.tanh() * 0.2;
-                }
-                f64::sin((x1.tanh() + 2.0).cbrt()).exp()
-            };
-            s0 = (s0 * 0.8 + (fi + v8) * 0.02).tanh();
-            let mut k9 = 0;
-            while k9 < n + 1 {
-                k9 += 1;
-                if ((1.2 - v[k9 % 4]).tanh() + 2.0).cbrt() > s1 || k9 % 3 == 1 {
-                    continue 'l4;
-                }
-                acc2 -= (fi.powi(2) + 0.5).atan2(s0).sin() * 0.05;
-                if 2.5 * x0 > 0.5 {
-                    acc2 -= 0.05 * (x1 * s0).tanh();
-                } else if k9 == 3 {
-                    let v10 = f64::tanh(x0.atan2(s1 * s1 + 1.0)).exp();
-                    s1 = s1 * 0.8 + (f64::tanh(x1) * 0.9).atanh().tanh() * 0.02;
-                    acc2 += v10.cos().cos() * 0.05;
-                } else {
-                    acc2 += 0.05 * x0.min(v[n % 4]).max(x0.cos().exp2()).tanh();
-                }
-            }
-            let v11: f64 = (x2 + v8).abs();
-            s0 = 0.5 * s0 + 0.02 * v11.sin().sin();
-        }
-        s0 + s1 * 0.75 + f64::sin(acc2) - a3[3].sin() - (x1 / 1.5 + 3.0_f64.log(x2 * x2 + 2.0))
-    }
-
-    #[differentiable]
-    pub fn prog_17(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = v[2] / (f64::sin((x2 * x2 + 1.0).log10()) + 2.0);
-        let mut acc1: f64 = 0.0;
-        let mut m2 = 0;
-        for &t in v.iter() {
-            acc1 -= 0.25 * x0.powi(3).sin();
-            if m2 % 3 == 1 {
-                m2 += 1;
-            }
-            let v3 = f64::sin(x0.powi(2));
-            let v4 = x1 * x1.cos();
-            acc1 -= f64::sin(t.cos() - v3 + v4.cos()) * 0.5;
-        }
-        match m2 {
-            1 => {
-                acc1 -= f64::cos(-s0);
-            }
-            2 => {
-                let x2 = f64::tanh(x2).cosh();
-                s0 = (s0 * 0.8 + f64::sin(f64::cos(x1).exp_m1()) * 0.05).tanh();
-                acc1 -= x2.tanh();
-            }
-            g if g > 3 => {
-                s0 = f64::mul_add(s0, 0.5, f64::asin(s0.atan().sin() * 0.9).sin() * 0.1);
-            }
-            _ => {
-                s0 = (s0 * 0.6 + (x2.powi(2) + 2.0).sqrt() * 0.4).sin();
-                if m2 > 4 {
-                    acc1 += 0.25 * f64::clamp((acc1.powi(2) + 1.0).log10(), f64::acosh(x1.powi(2) + 2.0).sin() - 1.5, x1.sin() + 1.5).cos();
-                    let v5 = (x1.powi(2) + 1.5).acosh();
-                    acc1 -= v5.tanh();
-                } else if m2 % 3 == 1 && v[m2 % 4].abs() >= f64::abs(x1) {
-                    acc1 += f64::cos(v[(m2 + n) % 4] - v[m2 % 4]);
-                }
-                acc1 += (x1 * x0).sin();
-                if prog_2(x1, x2, 0.75, v, m2) < 1.0 {
-                    acc1 -= (x2 * x2 + 1.0).cbrt().sin();
-                    acc1 += f64::cos(s0).exp_m1().tanh();
-                } else if x0.tanh().sinh() <= -0.25 {
-                    acc1 += 0.25 * f64::abs((f64::powi(x2, 2) + 1.0).powf(1.5)).cos();
-                    let v6 = prog_6(x0, x1, x2, v, m2);
-                    acc1 += v6.sin() * 0.02;
-                } else {
-                    s0 = f64::mul_add(s0, 0.5, prog_0((s0.tanh().sin() * 0.9).asin().cos() * 2.0, s0, f64::clamp((s0.powi(2) + 0.5).sqrt(), -0.5, 0.5).sin() * 2.0, v, m2).tanh() * 0.005);
-                }
-            }
-        }
-        let mut m7 = 0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            if (x1.powi(2) + 2.0).sqrt() <= 1.0 {
-                break;
-            }
-            if (x1 * x1 + 1.0).log10() > -0.5 {
-                m7 += 1;
-            }
-            if f64::powi(x0 + s0, 2).ln_1p() <= -0.5 {
-                let v8 = (f64::powi((x0 * x0 + 1.0).cbrt(), 2) + 1.0).powf(0.3);
-                acc1 += 0.5 * f64::cos(v8).sin();
-            } else if (x2.mul_add(x1, x2).powi(2) + 1.0).cbrt() < fi {
-                acc1 -= f64::tanh(fi) * 0.5;
-                match i {
-                    0 => {
-                        s0 = (s0 * 0.5 + (s0 + x0) * 0.25).sin();
-                        let v9 = f64::exp(f64::cos(x0)).sin();
-                        s0 = 0.5 * s0 + 0.1 * v9;
-                    }
-                    g if g > 2 => {
-                        break;
-                    }
-                    _ => {
-                        s0 = (s0 * 0.75 + (-fi) * 1.0).tanh();
-                        if x0 > x1 || m2 < 5 {
-                            break;
-                        }
-                        let v10 = f64::cos(v[i % 4] * v[m7 % 4]);
-                        s0 = 0.5 * s0 + 0.1 * f64::cos(f64::tanh(v10));
-                    }
-                }
-            } else {
-                let v11 = f64::log10(s0 * s0 + 1.0);
-                s0 *= 0.8;
-                s0 += 0.4 * v11.sin();
-            }
-            if x2.sin() >= -0.25 {
-                return x2 - f64::powi(s0, 2);
-            }
-            s0 = s0 * 0.5 + (f64::powi(s0, 2) + 1.0).sqrt().tanh() * 0.5;
-        }
-        match m7 {
-            0 | 2 => {
-                let mut k12 = 0;
-                while k12 < n && f64::cbrt(x2.powi(2) + 0.5) > x0 {
-                    k12 += 1;
-                    acc1 += f64::sin(v[k12 % 4].tanh().cosh()) * 0.25;
-                    let v13 = x0 - v[k12 % 4];
-                    if k12 % 2 == 0 && v[1] - v13 <= -1.0 {
-                        s0 = (s0 * 0.8 + (x1.cos().exp() + s0) * 0.05).tanh();
-                        let v14 = f64::atan2(s0 * v[(k12 + m7) % 4], v[m2 % 4].sin().powi(2) + 1.0);
-                        s0 = s0 * 0.75 + v14.tanh().cos() * 0.05;
-                    } else if v[0].tanh().cos() >= x0 {
-                        s0 = s0.mul_add(0.6, x1.sin() * 0.4);
-                    }
-                }
-            }
-            3 | 5 => {
-                acc1 += x0 / (v[m7 % 4] * v[m7 % 4] + 1.5);
-            }
-            6 => {
-                s0 = (s0 * 0.75 + x0 * 0.25).tanh();
-                if prog_6(f64::sin(v[m2 % 4] * 0.65) * 2.0, 2.0, x1, v, m7) > 1.0 {
-                    let v15 = prog_2(f64::sin(x1.cos() + f64::abs(x0)), s0, 0.75, v, m7);
-                    acc1 += f64::cos(v15) * 0.02;
-                } else if m7 == 6 && x0.copysign(x1) <= 0.5 {
-                    acc1 += f64::cos((v[m2 % 4] * v[m2 % 4]).ln_1p());
-                    s0 = s0 * 0.5 + prog_0((s0 / (x0 * x0 + 1.0)).tanh(), ((x0 + x2).cos() + 2.0).cbrt().sin(), (f64::tanh(s0) * 1.2).tan().sin().sin() * 2.0, v, 6).tanh() * 0.005;
-                } else {
-                    s0 *= 0.8;
-                    s0 += 0.5 * (f64::tanh(x0).cos() + 2.0).cbrt().tanh();
-                    let v16: f64 = prog_8(f64::tanh((f64::sin(x0) * 0.9).atanh()), f64::tanh((s0 * s0 + 1.0).log10().sin().exp()) * 2.0, (x2 * (v[3].powi(2) + 1.0).log10()).cos() * 2.0, v, n);
-                    s0 = s0.mul_add(0.6, v16.cos() * 0.005);
-                }
-                let x1 = f64::powf(x1 * x1 + 1.0, x1.tanh());
-                acc1 -= x1.tanh() * 0.25;
-            }
-            _ => {
-                acc1 -= x0.atan().sin();
-                if f64::powi(v[(m7 + m2) % 4], 3) >= -1.0 && m2 == 3 {
-                    let v17: f64 = prog_0(x1, acc1.cos() * 2.0, f64::tanh(f64::tanh(x2)), v, n);
-                    s0 = (s0 * 0.75 + (v[m2 % 4] - x2) * 0.1).sin();
-                    acc1 += 0.005 * v17.sin();
-                } else {
-                    s0 = (s0 * 0.8 + x0.cos() * 0.2).tanh();
-                }
-                let v18: f64 = (v[m7 % 4].cos() * 1.5).cosh();
-                acc1 -= f64::tanh(v18);
-            }
-        }
-        let mut k19 = 0;
-        let v20 = loop {
-            k19 += 1;
-            acc1 += f64::sin(x0 + s0) * 0.5;
-            acc1 += 0.5 * (f64::exp(f64::cos(v[k19])) + x1).tanh();
-            acc1 += 0.25 * (v[1] * v[1] + 1.0).powi(-3).tanh();
-            if k19 >= 3 || v[m2 % 4].powi(3) <= 1.0 {
-                break x1;
-            }
-        };
-        if v20 / 3.0 > x0 {
-            return v[n % 4].max(x1 - s0);
-        }
-        s0 * 0.5 - acc1.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_18(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(v[0].sin().exp()) * 2.0;
-        let mut s1 = ((f64::tanh(x0) * 0.9).atanh() + s0).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = prog_13(f64::ln_1p(v[n % 4] * v[n % 4]).sin(), x1, x2, v, n);
-        let mut k4 = 0;
-        'l0: while k4 < n + 1 && (f64::powi(x2, 2) + 1.0).recip() <= -0.25 {
-            k4 += 1;
-            if (v[k4 % 4] - v3) * (v3 - 0.5) >= -1.0 {
-                let mut k5 = 0;
-                while k5 < 5 {
-                    k5 += 1;
-                    acc2 += 0.05 * (0.35 - v[0]).cos();
-                    let v6 = x2.tanh().cosh();
-                    if ((v6 * v6).tanh() * 0.5).ln_1p() >= v[k5 % 4] * x0 {
-                        continue 'l0;
-                    }
-                }
-            } else {
-                let v7 = (x0 - x2).tanh().exp2();
-                let v8 = v7;
-                s0 = 0.6 * s0 + 0.1 * v8.tanh();
-            }
-            acc2 -= (v3.tanh() * 2.0).sinh().tanh().cos() * 0.25;
-            acc2 -= 0.25 * (x2 - v3).tanh().exp().sin();
-        }
-        let mut a9 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a9[i] = (v3 + t).sin();
-            acc2 += f64::cbrt(t.powi(2) + 0.5).cos() * 0.5;
-        }
-        if v3 + v[k4 % 4] < 1.0 {
-            acc2 -= x1 / 3.0;
-        } else {
-            acc2 += 0.2 * f64::sin(f64::ln_1p((-v3).powi(2)));
-        }
-        match n {
-            0 => {
-                for _ in 0..v.len() {
-                    acc2 += f64::tanh(x0.tanh().exp_m1()) * 0.5;
-                    s1 = 0.75 * s1 + 0.05 * s1.sin().exp().sin();
-                }
-                s0 = s0.mul_add(0.5, f64::cos((x0 * x0 + 1.5).acosh()) * 0.1);
-            }
-            1..=2 => {
-                let v10 = prog_2(x0, f64::sin(a9[k4 % 4]) * 2.0, (x1.powi(2) + 0.5).ln().cos(), v, n);
-                s1 *= 0.75;
-                s1 += 0.01 * 1.5_f64.min(v3).asinh().tanh();
-                if f64::exp(x1.cos()) > -1.0 {
-                    s1 = (s1 * 0.5 + (x2.powi(2) + 1.0).atan2(x2) * 0.1).sin();
-                    s0 = s0.mul_add(0.8, v[k4 % 4].cos() * 0.2);
-                } else if (f64::powi(f64::asin(x2.sin() * 0.9), 2) + 0.5).cbrt() >= 0.25 {
-                    for i in 0..v.len() {
-                        let fi = i as f64;
-                        acc2 -= 0.5 * (-v10).tanh();
-                        if a9[i] > 0.5 {
-                            s1 = s1 * 0.6 + (f64::powi(f64::sin(fi), 2) + 1.0).log10() * 1.0;
-                            break;
-                        }
-                    }
-                    s0 = (s0 * 0.8 + f64::atan2(3.0_f64, x2) * 1.0).sin();
-                } else {
-                    let v11 = f64::ln(v[k4 % 4].sin().powi(2) + 2.0);
-                    acc2 += f64::sin((x2.tanh() * 0.9).asin());
-                    acc2 += v11.tanh();
-                }
-                s1 = f64::mul_add(s1, 0.5, f64::sin(v10) * 0.005);
-            }
-            4..=5 => {
-                let v12 = (f64::sin(x1) * 0.5).ln_1p();
-                let x0 = x0;
-                s1 = (s1 * 0.8 + (v12.tanh() - x0.sin()) * 0.1).tanh();
-            }
-            _ => {
-                acc2 += f64::powi(x2 + 0.3, 3).tanh() * 0.25;
-            }
-        }
-        if !(k4 % 3 == 1 && f64::powf(2.0_f64, f64::sin(v[k4 % 4].powi(2))) <= 0.5) {
-            s1 = s1.mul_add(0.6, f64::cos(x2).exp_m1().tanh() * 0.1);
-        } else if f64::asin(f64::sin(v[n % 4]) * 0.9) >= 1.0 {
-            acc2 += v[k4 % 4].tanh();
-        } else {
-            let v13 = prog_2(x0, f64::cos(v[k4 % 4]).tanh(), 1.5, v, 6);
-            let v3: f64 = SCALE + v3;
-            acc2 -= (v13.tanh() + v3.cos()).sin() * 0.05;
-        }
-        s0 - s1 - f64::tanh(acc2) + a9[1].cos() + acc2
-    }
-
-    #[differentiable]
-    pub fn prog_19(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (1.25 - x0).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v6 = loop {
-            k2 += 1;
-            let v3: f64 = f64::acos((v[n % 4] - 2.5).sin() * 0.9);
-            let v4: f64 = 0.5_f64.atan2(v[n % 4]) - v[1].max(x0);
-            let v5 = s0.asinh();
-            s0 = s0 * 0.6 + f64::sin(f64::exp2(f64::sin(v3))) * 0.1;
-            if k2 >= 2 || v5 - s0 > x0 {
-                break x1 * v4 + v4;
-            }
-            s0 = (s0 * 0.5 + v4.tanh() * 0.25).tanh();
-        };
-        let v8 = match n {
-            2 => {
-                let v7 = ((acc1 / (x2 * x2 + 1.5)).powi(2) + 1.0).log2();
-                s0 = s0.mul_add(0.8, (0.75 - x0).cos() * 0.2);
-                ((v7 * v7 + 0.5).sqrt().powi(2) + 1.0).sqrt()
-            }
-            3 => prog_1(x2, f64::cos(x1).atan().cos(), 2.0, v, k2),
-            4 => SCALE + x2 - x2.cos(),
-            _ => {
-                acc1 += f64::log(x1.powi(2) + 1.0, 2.0).tanh();
-                f64::exp_m1(f64::cos(v[3] - x1))
-            }
-        };
-        if v6 + x0 < x1 {
-            return 0.5_f64.min(v[k2].sin().exp_m1());
-        }
-        let v9 = prog_8(s0, x1, v6.sin(), v, k2);
-        s0 = 0.6 * s0 + 0.4 * f64::cos(x0 - 1.2);
-        x2.cos() + s0 * 1.5 + acc1 * 0.25 - v8.tanh() - v9.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_20(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::max((x2.sin() * 0.9).acos(), v[n % 4].hypot(x1)).cos() * 2.0;
-        let mut s1 = (x2 + x0).powi(2).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        match n % 2 {
-            0 => {
-                s1 = 0.6 * s1 + 0.005 * prog_1(s1, x2, 0.75, v, n).cos();
-                acc2 -= f64::acos(x0.tanh() * 0.9).sin();
-            }
-            1 => {
-                s0 = s0 * 0.5 + f64::sin(acc2) * 0.2;
-                if (f64::powi(acc2, 2) + 1.5).acosh() + x0 >= 0.5 {
-                    s1 *= 0.5;
-                    s1 -= 0.5 * x2.tanh();
-                    s1 = (s1 * 0.5 + prog_2(0.25, f64::cbrt(s0.cos() + 2.0).sin(), (-(acc2.powi(2) + 0.5).powf(s0.cos())).cos(), v, n) * 0.005).tanh();
-                }
-                s1 *= 0.5;
-                s1 -= 0.02 * (s1 + 0.65).sin();
-            }
-            _ => {
-                s1 *= 0.75;
-                s1 += 0.005 * prog_6(x0, ((x0 * x0 + 0.5).recip() / 1.5).tanh() * 2.0, 2.0, v, n).tanh();
-                if 0.3 * v[n % 4] - (s0 * s0 + 1.0).log(v[n % 4].powi(2) + 2.0) <= -1.0 {
-                    acc2 += f64::log2(x2.powi(2) + 1.0).tanh();
-                } else if x1 < -0.5 {
-                    s0 = 0.75 * s0 + 0.1 * f64::asin(v[n % 4].cos() * 0.9).tanh();
-                    acc2 += 0.25 * (acc2 * acc2).tanh();
-                } else {
-                    acc2 += ((f64::cos(v[n % 4]) * 0.9).asin().powi(2) + 1.0).recip();
-                    s0 = 0.6 * s0 + 0.1 * s0.clamp(s0.cos() - 1.5, f64::cos(s0) + 1.5).cos();
-                }
-            }
-        }
-        let v5 = match n % 4 {
-            0 | 2 => {
-                acc2 += f64::cos(s1) * 0.4;
-                prog_6(x1, x0, f64::to_radians(acc2).tanh() * 2.0, v, n)
-            }
-            3 => {
-                let v3 = (acc2.powi(2) + 1.0).sqrt();
-                f64::min(3.0_f64, f64::log2(v3 * v3 + 1.0))
-            }
-            _ => {
-                let v4 = prog_8(x0, x2.atan().atan().tanh(), f64::sin(x2.to_radians() * 20.0), v, n);
-                x0 / (v[2] * v[2] + 0.5) + v4.tanh()
-            }
-        };
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            s0 = s0.mul_add(0.8, s0 * 0.2);
-            let mut k6 = 0;
-            while k6 < 5 {
-                k6 += 1;
-                s0 = s0 * 0.8 + ((v5.sin() * 1.2).tan().sin() * 0.5).ln_1p() * 0.02;
-                match k6 % 4 {
-                    0 => {
-                        continue 'l0;
-                    }
-                    g if g > 1 => {
-                        let v7 = f64::acosh(s1 * s1 + 2.0);
-                        s0 *= 0.5;
-                        s0 -= 1.0 * v7.tanh();
-                    }
-                    _ => {
-                        s1 *= 0.75;
-                        s1 += 0.75 * f64::cbrt(s1.sin() + 2.0).tanh();
-                        s0 = s0.mul_add(0.5, f64::tanh(fi * x0) * 0.1);
-                    }
-                }
-            }
-            let v8 = f64::atan(x2);
-            s0 = s0 * 0.8 + f64::sin(t.cos() + v8.sin()) * 0.1;
-        }
-        for i in (0..=n).rev().step_by(2) {
-            s0 = s0.mul_add(0.8, f64::sinh(v[i % 4].tanh() * 1.5).tanh().cosh().sin() * 0.02);
-            s0 = s0 * 0.6 + (s0 * s0 * std::f64::consts::FRAC_PI_4).tanh() * 0.1;
-        }
-        match n % 3 {
-            0 => {
-                s1 = s1 * 0.8 + (1.25 - x2).cos() * 0.2;
-                if x1.to_degrees() * 0.01 + f64::sin(v[n % 4]) < x2.atan() {
-                    let v9 = (f64::tanh(x0.to_degrees() * 0.02) * 0.9).atanh();
-                    s1 = s1 * 0.5 + f64::tanh(v9) * 0.05;
-                } else if !(n == 3 && v5 > f64::powi(v[n % 4], 3)) {
-                    s0 = s0 * 0.6 + (x2 + acc2).cos() * 0.02;
-                } else {
-                    s0 = 0.75 * s0 + 0.25 * f64::cos(v[3]);
-                    s1 = s1.mul_add(0.75, f64::powi(f64::to_radians(v[n % 4]), 2).ln_1p() * 1.0);
-                }
-            }
-            1 => {
-                let x2 = -x2;
-                s0 *= 0.8;
-                s0 += 0.2 * v[3].max(x0).sin();
-                acc2 += x2.cos();
-            }
-            2 => {
-                let x1 = (f64::powi((v[n % 4].sin() * 0.9).atanh(), 2) + 1.0).recip();
-                for _ in 1..n {
-                    s1 = 0.5 * s1 + 1.0 * f64::sin((x1.sin() + 2.0).cbrt());
-                    let mut k10 = 0;
-                    while k10 < 4 && x2 / (s1.powi(2) + 1.0) < -0.5 {
-                        k10 += 1;
-                        let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * (f64::hypot(x0, q) + f64::tanh(p)).sin()).product::<f64>();
-                        acc2 += f64::tanh(SCALE + v11) * 0.1;
-                        if x0 > 1.0 {
-                            acc2 -= (x1 * x1 + 0.5).powf(f64::cos(v5.atan())).tanh() * 0.1;
-                        } else if f64::tan(x0.cos() * 1.2) >= 0.0 && k10 < n {
-                            let v12 = (v5.sin() * 0.9).atanh() + (v5 - v[k10 % 4]);
-                            s0 = s0 * 0.6 + f64::sin(v12.cos()) * 0.05;
-                        } else {
-                            let v13 = v5.cos().max(x1 + v5);
-                            acc2 += 0.1 * f64::tanh(v13);
-                        }
-                    }
-                    s0 = (s0 * 0.8 + (-v5) * 0.2).tanh();
-                }
-                s0 *= 0.5;
-                s0 -= 0.1 * f64::sin(x1);
-            }
-            _ => {
-                let v14 = f64::clamp((f64::sin(x2) * 1.2).tan(), (x2.powi(2) + 1.0).recip().cos() - 1.5, (v[n % 4] * v[2]).tanh() + 1.5);
-                acc2 += f64::atan(x0).tanh();
-                if (v14.clamp(-0.5, 1.5).powi(2) + 1.0).cbrt() >= v5 {
-                    let v15 = (v[n % 4] * v[n % 4] + 1.0).powi(-1) + x0;
-                    s0 *= 0.75;
-                    s0 += 0.1 * (x0 - v[3]).tanh();
-                    acc2 += 0.75 * v15.sin();
-                } else {
-                    acc2 -= f64::cos(f64::tanh(x0) + (x2 + 0.1));
-                }
-            }
-        }
-        let v19 = if (v5 * 0.1).sin() < -0.5 {
-            let v16 = x1.hypot(f64::powi(v[2], 3));
-            (v16.powi(2) + 1.0).log(3.0)
-        } else if f64::exp(v[n % 4].tanh()) < 1.0 {
-            let v17 = f64::cos(x1);
-            v17.tanh()
-        } else {
-            let v18 = f64::exp_m1(x1.sin()).sin();
-            1.5_f64.copysign(v18)
-        };
-        s0 * 0.75 - s1 * 1.5 + acc2.sin() + v19.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_21(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::exp_m1(v[3].tanh());
-        let mut acc1: f64 = 0.0;
-        let v2 = x1.abs();
-        if x1 + x2 * 0.5 > -1.0 || n == 2 {
-            s0 = (s0 * 0.8 + f64::cosh(f64::copysign(0.5_f64, x1).sin() * 1.5) * 1.0).tanh();
-        } else if prog_11(x0, 0.25, (2.0 * x2).cos() * 2.0, v, n) < 0.0 {
-            acc1 += (f64::tanh((v2 * v2 + 1.0).log2()) * 2.0).cosh().sin() * 0.25;
-        }
-        for _ in (0..5).rev() {
-            s0 = f64::mul_add(s0, 0.8, x2.sin().exp2().tanh() * 0.1);
-            acc1 += 0.4 * (x0 + v2.max(v[3])).tanh();
-        }
-        let v3 = x0 * v[n % 4];
-        s0.sin() + acc1 * 1.5 + v2 - v3 + (-s0).clamp(x0.atan2(x1 * x1 + 0.5).sin() - 1.5, (v2.cos() * 0.9).acos().cos() + 1.5)
-    }
-
-    #[differentiable]
-    pub fn prog_22(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(f64::acosh(f64::powi(x2, 2) + 1.5)) * 2.0;
-        let mut s1 = (v[2] - 0.35).cos() * 2.0;
-        let mut s2 = x2.to_radians() * 50.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = x0;
-        let mut m5 = 0;
-        for _ in 0..4 {
-            let v6 = f64::asinh(x2);
-            if m5 % 3 == 1 {
-                m5 += 1;
-            }
-            acc3 += s2.asinh().cos() * 0.5;
-            s2 = s2 * 0.8 + f64::cos(v6).tanh() * 0.2;
-        }
-        let c7 = m5 as f64;
-        let mut m8 = 0;
-        for i in 0..n {
-            let fi = i as f64;
-            if (s2 * s2 + 0.5).powf(f64::sin(x2)) >= c7.tanh().exp() && i % 3 == 1 {
-                let v9 = fi * x1 / (x1.powi(2) + 1.5);
-                acc3 += v9.tanh() * 0.25;
-            } else if (x1.sin() * 1.2).tan() >= f64::cbrt(v4.powi(2) + 1.0) || i + m8 < 5 {
-                acc3 -= 0.25 * f64::cos(x0 - s2 + (fi * fi + 0.5).ln());
-            }
-            if x2 >= x1 {
-                m8 += 1;
-            }
-            if v4.max(s2) < 0.5 {
-                s0 = (s0 * 0.5 + ((x1 * s0).sin() * 0.9).atanh() * 0.02).tanh();
-                continue;
-            }
-            match i % 3 {
-                0 => {
-                    acc3 -= 0.25 * f64::tanh(fi + x2);
-                }
-                g if g > 1 => {
-                    acc3 -= 0.2 * f64::sin(c7 * s2.sin().exp());
-                    acc3 += 0.25 * (-x1).cos();
-                    if i < 1 && (f64::powi(s0.to_degrees() * 0.01, 2) + 2.0).acosh() >= s0 {
-                        s0 = s0.mul_add(0.5, (fi * x1).sin() * 0.1);
-                        s2 = s2.mul_add(0.8, f64::tanh(s2 - x2) * 0.1);
-                    } else if -(s2 * s2) > 0.5 {
-                        s2 = s2.mul_add(0.75, f64::sin((f64::cos(s1) * 1.2).tan()) * 0.02);
-                    }
-                }
-                _ => {
-                    acc3 += f64::cos(f64::cbrt(x1.cos() + 2.0)) * 0.25;
-                    if (f64::powi(v[m8 % 4], 2) + 1.0).cbrt() > f64::log10(s0 * s0 + 1.0) {
-                        s1 = (s1 * 0.5 + s1 * 0.5).tanh();
-                        acc3 += 0.25 * fi.sin();
-                    } else if i > 3 {
-                        let v10 = (s1.powi(2) + 1.0).powi(-3);
-                        s0 = 0.8 * s0 + 0.01 * f64::atan2(f64::cosh(fi.cos() * 1.5).powi(2) + 0.5, (s1.cos() * 1.2).tan()).sin();
-                        s0 = s0.mul_add(0.8, v10 * 0.01);
-                    } else {
-                        acc3 -= 0.25 * f64::tanh(v4.cos().exp() + 2.0);
-                    }
-                }
-            }
-            s0 = f64::mul_add(s0, 0.75, f64::sin(v[i % 4] / (v4.cos() + 2.0)) * 0.05);
-        }
-        let c11 = m8 as f64;
-        let v12 = prog_2(f64::tanh(v4 * c11), f64::sin(f64::min(v4, x2)), x2, v, n);
-        s0 + s1.cos() + s2 * 1.5 + acc3.tanh() - c7.tanh() + v12.tanh() + f64::ln_1p(f64::powi(x0.sin(), 2))
-    }
-
-    #[differentiable]
-    pub fn prog_23(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_1(x1, ((f64::tanh(x2) * 1.5).cosh().powi(2) + 1.0).ln().cos(), (x0 * x0 + 1.0).powf(0.5).cos(), v, n).tanh() * 2.0;
-        let mut s1 = (v[n % 4].to_degrees() * 0.02).max(v[n % 4].tanh()).sin() * 2.0;
-        let mut s2 = f64::sin(x1).exp().tanh();
-        let mut acc3: f64 = 0.0;
-        let mut m4 = 0;
-        for i in 1..n {
-            if i == 2 {
-                let v5: f64 = f64::sqrt(x1.powi(2) + 2.0);
-                s0 = 0.75 * s0 + 0.25 * f64::cos(v5);
-            } else if !(i == 3 && s1 * s2 < 1.0) {
-                s1 = s1 * 0.5 + (x0 * 2.0_f64.atan2(s1)).sin() * 0.1;
-                s0 = s0.mul_add(0.6, ((s0 * s0).tanh() * 0.9).acos().sin() * 0.02);
-            } else {
-                s1 = 0.8 * s1 + 0.01 * f64::tanh(f64::powi(s1, 3));
-            }
-            if (x1 + s1).atan() < 1.0 {
-                s2 *= 0.5;
-                s2 += 0.25 * (s0 + s2).tanh();
-                acc3 += f64::cos(f64::to_degrees(s1.tanh().exp()) * 0.01) * 0.4;
-            }
-            acc3 += s1.sin().cos() * 0.4;
-            if !(n == 6) {
-                m4 += 1;
-            }
-        }
-        let c6 = m4 as f64;
-        let v7 = f64::tanh(v[n % 4].mul_add(c6, c6));
-        s2 = 0.5 * s2 + 0.02 * f64::mul_add(x0, v7, v[1]).cos();
-        'l1: for &t in v.iter() {
-            acc3 += f64::cos(t * t) * 0.5;
-            for (j, &u) in v.iter().enumerate() {
-                let fj = j as f64;
-                match j {
-                    0 => {
-                        continue 'l1;
-                    }
-                    1 => {
-                        s2 *= 0.5;
-                        s2 += 1.0 * f64::recip(f64::powi(fj, 2) + 1.0);
-                        if f64::atan(v[3 - j]) < 0.0 {
-                            continue;
-                        }
-                        let x0 = x0.mul_add(x0, x0);
-                        acc3 += f64::tanh(x0) * 0.1;
-                    }
-                    g if g > 2 => {
-                        acc3 += 0.1 * (c6.min(u) + (f64::cos(c6) * 0.9).asin()).sin();
-                    }
-                    _ => {
-                        acc3 += (fj / (s1.tanh() + 2.0)).tanh() * 0.1;
-                    }
-                }
-                match j {
-                    0 => {
-                        break;
-                    }
-                    1..=3 => {
-                        s2 = (s2 * 0.8 + f64::sin(x1).exp() * 0.05).tanh();
-                    }
-                    _ => {
-                        let x0: f64 = u / (u * u + 1.0);
-                        s0 = f64::mul_add(s0, 0.5, f64::tanh(x0.tanh()) * 0.2);
-                    }
-                }
-                s0 = s0.mul_add(0.8, f64::cos(f64::atan2(u * u + 0.5, t)) * 0.02);
-            }
-            if s0 - c6 < v[m4 % 4] {
-                continue;
-            }
-        }
-        let mut m8 = 0;
-        for _ in (1..=5).step_by(2) {
-            if s2 - s0 > v[n % 4] {
-                m8 += 1;
-            }
-            acc3 += (f64::cos(f64::sin(c6).exp2()) + 2.0).cbrt() * 0.4;
-            let v9 = v.iter().copied().map(|p| 1.0 + 0.1 * (p * s2).sin()).product::<f64>();
-            acc3 -= 0.5 * f64::sin(v9);
-        }
-        match m8 {
-            0 => {
-                acc3 += (v[2] + v[m8 % 4]).tanh();
-            }
-            g if g > 1 => {
-                s0 = s0.mul_add(0.8, (v[m4 % 4].sin() - 0.1).cos() * 0.2);
-                acc3 += (v[0] * v[0] + 1.0).log(2.0).cos();
-            }
-            _ => {
-                let v10: f64 = prog_8(2.0, (f64::to_degrees(x0) * 0.02).tanh(), f64::cos(f64::log(3.0_f64, c6.powi(2) + 2.0)), v, 6);
-                let v11: f64 = (x0.tanh() * 1.2).tan();
-                s0 = (s0 * 0.75 + (f64::tanh(v10) + f64::tanh(v11)) * 0.005).sin();
-            }
-        }
-        s0 + s1.tanh() + acc3.sin() + f64::sqrt(v7 * v7 + 0.5)
-    }
-
-    #[differentiable]
-    pub fn prog_24(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::ln(f64::powi(x0 + x1, 2) + 1.0).sin() * 2.0;
-        let mut s1 = (f64::powi(f64::ln(v[n % 4] * v[n % 4] + 2.0), 2) + 0.5).sqrt();
-        let mut acc2: f64 = 0.0;
-        let v3 = prog_21(s0, x1, x2, v, n);
-        'l0: for t in v {
-            s1 = 0.75 * s1 + 0.1 * (s1 - v3).cos();
+        'l0: for i in (1..=5).step_by(2) {
             for u in v {
                 let v4 = match n {
-                    0 => t.atan(),
-                    1 | 3 => 2.0_f64.atan2(u),
-                    5 => (-v[n % 4]).sin(),
-                    _ => u / (x0.powi(2) + 1.0),
-                };
-                if v[n % 4] <= -0.5 {
-                    continue 'l0;
-                }
-                s1 *= 0.6;
-                s1 -= 0.2 * (v3 - t).sin();
-                acc2 -= 0.1 * f64::cos(f64::sin(u) + v4.cos());
-            }
-            if f64::cosh((t.to_radians() * 20.0).tanh() * 1.5) <= -0.5 {
-                s0 = (s0 * 0.75 + f64::abs(v[n % 4]) * 0.25).tanh();
-                break;
-            }
-            let v5 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.25 * f64::tanh((r * r + 1.0).log10() + p.tanh()));
-            s0 = (s0 * 0.6 + f64::sin(v5) * 0.1).tanh();
-        }
-        let v6: f64 = acc2.tanh() * (x1 * x1 + 1.5).acosh();
-        'l2: for i in (0..n).rev() {
-            s0 = s0 * 0.75 + s0.cos() * 0.25;
-            let mut k7 = 0;
-            while k7 < n {
-                k7 += 1;
-                if f64::atan2(f64::log(v[n % 4] * v[n % 4] + 1.0, 10.0), (v3 * v3).ln_1p().powi(2) + 1.0) < 0.5 {
-                    let v6 = v6.powi(2);
-                    acc2 += 0.05 * f64::sin(x2.tanh());
-                    if v6.atan2(v3.powi(2) + 1.0) >= 0.0 {
-                        acc2 -= (s0 - x0.to_radians() * 50.0).tanh() * 0.05;
-                    } else {
-                        s1 = s1.mul_add(0.5, f64::recip(s1 * s1 + 1.0) * 0.75);
-                    }
-                } else if s1.to_degrees() * 0.01 > x0 {
-                    s1 = f64::mul_add(s1, 0.8, f64::tanh(v6.max(s0)) * 0.2);
-                } else {
-                    let v6 = v[n % 4].cos() - x2;
-                    acc2 += 0.05 * f64::sin(v6.cos());
-                }
-                let v10 = match k7 {
-                    1..=3 => {
-                        let v8 = (v6.asinh().powi(2) + 1.0).atan2(f64::sin(v6));
-                        (v6.cos() * 1.2).tan() + f64::tanh(v8)
-                    }
-                    4 => {
-                        let v6 = f64::acos(v6.tanh() * 0.9).cos();
-                        s0 = f64::mul_add(s0, 0.5, f64::max(-3.0_f64, s0).cos() * 0.5);
-                        x2 / (v6 * v6 + 1.0)
-                    }
-                    5 => {
-                        let v9 = f64::clamp((v6.powi(2) + 0.5).recip(), v[i % 4].sin().exp().cos() - 1.5, (x2 * x2 + 0.5).recip().cos() + 1.5);
-                        v3 + v9
-                    }
-                    _ => (v6 * v6 + 1.5).acosh(),
-                };
-                if f64::ln_1p(v[k7 % 4] * v[k7 % 4]) >= 0.0 {
-                    break 'l2;
-                }
-                acc2 -= 0.05 * (x1.asinh() / 2.0).tanh();
-                s1 = s1.mul_add(0.75, f64::sin(v10.sin()) * 0.02);
-            }
-            acc2 += 0.25 * (f64::cos(v6) * 2.0).cosh().hypot(f64::log(3.0_f64, s0 * s0 + 2.0)).tanh();
-            let v11 = x0;
-            acc2 += 0.25 * f64::cos(v11);
-        }
-        s1 = 0.5 * s1 + 0.1 * f64::sin(f64::cos(x0).exp());
-        s0 - s1.tanh() - acc2.tanh() + v3.tanh() + v6 * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_25(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.cos();
-        let mut s1 = (v[n % 4] * x2).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        s0 = s0.mul_add(0.5, ((acc2 * acc2).ln_1p() - 0.5_f64.min(x0)).sin() * 0.5);
-        let a3 = v.map(f64::tanh);
-        acc2 += (f64::powi(x2 * acc2, 2) + 0.5).ln();
-        let v4 = prog_21(f64::cbrt((f64::to_degrees(a3[0]) * 0.02).powi(2) + 1.0).sin() * 2.0, 0.25, 1.2, v, n);
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            s0 *= 0.75;
-            s0 += 0.25 * (v4 - fi).tanh();
-            let v5 = t - 1.5;
-            s0 *= 0.75;
-            s0 += 0.25 * v4.cos();
-            acc2 -= f64::sin(v5).cos() * 0.5;
-        }
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            if k6 == 0 && v4 > x2 / (a3[k6 % 4] * a3[k6 % 4] + 1.5) {
-                let x1 = s1 * a3[3];
-                acc2 -= x1.cos().tanh() * 0.25;
-            } else if f64::tanh(s0).cosh() <= -1.0 {
-                s1 = (s1 * 0.75 + f64::cosh(x0.cos() * 2.0) * 0.02).tanh();
-                if !(k6 == 6) {
-                    s1 *= 0.75;
-                    s1 -= 0.02 * f64::cos((f64::sin(s1) * 2.0).cosh());
-                    break;
-                }
-            }
-            if f64::cbrt(s0 * s0 + 0.5) <= -0.5 {
-                s1 = 0.5 * s1 + 0.5 * (-s1).tanh();
-            }
-            acc2 += 0.25 * f64::abs(x0.powi(3)).tanh();
-            if k6 >= 6 || 3.0_f64.log((s0 * s0 + 1.0).powi(-2).powi(2) + 2.0) < s0 {
-                break;
-            }
-        }
-        s0 + f64::cos(s1) + acc2.tanh() - v4.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_26(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = -x1;
-        let mut s1 = v[n % 4].sin();
-        let mut s2 = (x1 * v[1]).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        'l0: for i in 0..6 {
-            let fi = i as f64;
-            acc3 += 0.25 * (s1 * (x0 / (v[i % 4] * v[i % 4] + 0.5))).sin();
-            match i % 4 {
-                0 => {
-                    s2 = s2.mul_add(0.8, (s0 * s0 + 1.0).log10().sin() * 0.4);
-                    s0 = (s0 * 0.5 + f64::atan(s0) * 0.5).tanh();
-                    if (v[0].powi(2) + 1.0).log(s0.powi(2) + 2.0) + x2.tanh().exp2() >= 0.0 {
-                        return 1.5_f64.atan2(v[n % 4]);
-                    }
-                }
-                1 | 3 => {
-                    s2 = s2 * 0.75 + f64::tanh((f64::powi(s1, 2) + 1.0).log(v[i % 4].powi(2) + 2.0)) * 0.1;
-                    acc3 -= ((fi - x0).powi(2) + 1.5).acosh().sin() * 0.25;
-                    if (s1.cos() * 0.9).acos() < -0.5 {
-                        acc3 += 0.25 * ((f64::cos(x2) * 0.9).acos() * std::f64::consts::LN_2).tanh();
-                    }
-                }
-                _ => {
-                    for j in 0..n {
-                        let fj = j as f64;
-                        acc3 -= 0.05 * (s2 + fj).asinh().sin();
-                        let v5 = match i % 3 {
-                            0 | 2 => {
-                                let v4 = x2 * x1;
-                                f64::sin(x1.powi(3)) + v4.tanh()
-                            }
-                            _ => f64::tanh(v[i % 4]),
-                        };
-                        let v6 = v.iter().copied().map(|p| s2 * x2 + p.tanh()).sum::<f64>();
-                        acc3 += 0.05 * (f64::sin(v5) + v6.sin()).tanh();
-                    }
-                }
-            }
-            s2 = (s2 * 0.5 + f64::sinh(x2.sin() * 2.0) * 0.05).tanh();
-            for j in (0..=i).rev() {
-                let fj = j as f64;
-                match j {
                     0 => {
-                        s2 = f64::mul_add(s2, 0.6, f64::sin(v[3]).exp().cos() * 0.1);
+                        acc2 += 0.1 * f64::tanh(x0);
+                        f64::cbrt((u.powi(2) + 0.5).powf(1.5).sin() + 2.0)
                     }
-                    1 | 3 => {
-                        s2 = s2.mul_add(0.6, (v[j % 4] - s2).sin() * 0.2);
-                        s0 = s0 * 0.5 + f64::sin(fi) * 1.0;
-                        if s1.mul_add(v[3], fi) > fj {
-                            break;
-                        }
-                    }
-                    4 => {
-                        continue 'l0;
+                    g if g > 1 => {
+                        let v3 = u.mul_add(s1, u);
+                        s0 = s0.mul_add(0.75, f64::tanh(f64::exp(f64::sin(x2))) * 0.05);
+                        (s0 + v3).to_radians() * 50.0
                     }
                     _ => {
-                        acc3 += 1.5_f64.log(fi * fi + 2.0) * 0.05;
-                        acc3 += f64::cos(x0) * 0.05;
+                        s1 = 0.75 * s1 + 0.25 * s1.sin();
+                        x1 + x0
                     }
+                };
+                if f64::hypot(0.25 - x2, s1 + s0) <= -0.5 {
+                    s1 = f64::mul_add(s1, 0.75, (x0 * x0).cos() * 0.05);
+                } else {
+                    s0 = s0.mul_add(0.5, (s0 + (s0 - u)).sin() * 0.1);
+                    s0 = s0.mul_add(0.8, ((x0.powi(2) + 1.5).acosh() / (s0 * s0 + 1.5)).sin() * 0.05);
                 }
-                if (x1.tanh() * 2.0).cosh() > -1.0 {
-                    let v7 = fi;
-                    acc3 += f64::cos(v7.sin()) * 0.05;
-                } else if x0.atan2(x1 * x1 + 1.0) < 0.0 {
-                    acc3 += f64::cos((x0 * x0 + 1.0).log(s2 * s2 + 2.0).tanh()) * 0.05;
-                    s1 = 0.6 * s1 + 0.1 * f64::tanh(f64::powf(f64::powi(f64::asinh(s1), 2) + 1.0, f64::cos(x1 + 2.5)));
-                }
-                s0 = (s0 * 0.5 + x0.sin().exp_m1() * s1 * 0.1).sin();
+                s1 = (s1 * 0.75 + s1 * x0 * 0.05).tanh();
+                s0 = 0.75 * s0 + 0.02 * f64::cos(u.sin() + f64::sin(v4));
             }
-        }
-        let v8 = v.iter().copied().map(|p| 1.0 + 0.25 * (f64::cosh(x0.tanh()) + p.cos()).cos()).product::<f64>();
-        acc3 -= f64::clamp(x2.sin(), f64::tanh(f64::copysign(v[n % 4], v8)) - 1.5, f64::sin(v8) + 1.5).cos() * 0.75;
-        let v9 = (x0 * x0 + 1.0).log10();
-        for i in 0..n {
-            let fi = i as f64;
-            s1 = s1.mul_add(0.5, f64::tan(v9.tanh() * 1.2).tanh() * 0.05);
-            if s0 * v9 > (v[i % 4].cos() + 2.0).cbrt() {
-                s0 = (s0 * 0.8 + f64::tanh(fi) * 1.0).sin();
-                let v10 = x2;
-                acc3 -= 0.25 * f64::cos(v10.sin());
-            } else if (-x2) + 0.8 > 0.75 - v8 && i < 3 {
-                let v11 = (fi * fi).ln_1p();
-                acc3 += (s1 - v11).sin() * 0.25;
-            } else {
-                let v12 = s1 + v9;
-                acc3 -= f64::sin(-x2.sin().exp2()) * 0.25;
-                s0 = (s0 * 0.6 + f64::tanh(v12) * 0.2).tanh();
-            }
-            for _ in (0..n).rev() {
-                let v13 = f64::recip(v9.tanh().exp_m1().powi(2) + 1.0);
-                s2 = s2 * 0.6 + (fi / 3.0).sin() * 1.0;
-                acc3 -= v13.tanh() * 0.05;
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v15 = match i + n {
-                0 => f64::sin(v9),
-                2..=3 => {
-                    let v14 = (f64::tanh(fi).sinh().sin() * 1.2).tan();
-                    f64::log10(t * t + 1.0) + f64::cos(v14)
-                }
-                4 | 6 => {
-                    s1 = (s1 * 0.75 + ((v9 + s1).sin() * 1.2).tan() * 0.01).sin();
-                    f64::clamp(t, f64::cos(t) - 1.5, x2.sin() + 1.5)
-                }
-                _ => s1.tanh(),
-            };
-            s1 = (s1 * 0.5 + (f64::cos(t) * 2.0).cosh() * 0.05).tanh();
-            s1 = (s1 * 0.75 + v15.cos() * 0.25).tanh();
-        }
-        f64::tanh(s0) + s1 - s2 + acc3.cos() - v9.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_27(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::log10(x2.powi(2) + 1.0);
-        let mut s1 = v[n % 4];
-        let mut s2 = (x2.powi(2) + 0.5).ln();
-        let mut acc3: f64 = 0.0;
-        if (x1.cos().powi(2) + 1.0).log2() >= 0.25 {
-            return x2.mul_add(v[n % 4], x0);
-        }
-        let v5 = if f64::sinh((-x0).cos() * 2.0) <= s0 {
-            s1 / (x0 * x0 + 1.5)
-        } else if f64::hypot(s1.tanh().exp2(), s1 - s2) > v[0] {
-            x0.cos().exp2()
-        } else {
-            let v4 = acc3;
-            (f64::sin(s2) * 0.9).acos() + v4.tanh()
-        };
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            let v7 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.1 * (v[k6 % 4].to_radians() + s0.copysign(v5) + p.tanh()).cos());
-            let v8 = 1.5_f64.hypot(f64::acos(v7.sin() * 0.9));
-            s2 = (s2 * 0.5 + s2.atan2(s2.powi(2) + 1.0) * 0.1).tanh();
-            if k6 >= 6 || 0.8 - x1 >= v8.tanh() {
-                break;
-            }
-        }
-        let mut k9 = 0;
-        loop {
-            k9 += 1;
-            s1 = (s1 * 0.8 + f64::sin(v5) * 0.2).sin();
-            let v13 = if s0 * v5 > x1 + s1 {
-                let v10 = s0 * f64::tanh(x0).sinh();
-                v10.sin().atan2((f64::powi(v[1], 2) + 1.0).log2().powi(2) + 0.5)
-            } else if s1.atan() <= 0.5 {
-                let v11 = s0 * s0;
-                x1 + s2 + v11.sin()
-            } else {
-                for j in 1..n {
-                    let fj = j as f64;
-                    if f64::powf(s0.powi(2) + 1.0, (s0 * v[2]).cos()) <= -0.5 {
-                        s0 *= 0.8;
-                        s0 -= 0.1 * (s0 - v[2]).cos();
-                        acc3 += (x2 + s2).cos() * 0.1;
-                        if (v[j % 4] * v[j % 4] + 1.0).powf(0.5) >= 1.0 || j == 4 {
-                            break;
-                        }
-                    } else {
-                        let v12 = s2.sin() + f64::atan(s1);
-                        s2 = 0.5 * s2 + 0.2 * f64::sin((f64::tanh(s2) * 0.9).asin()).tanh();
-                        acc3 -= f64::cos(v12.cos()) * 0.1;
-                    }
-                    if s0 * s2 < -0.5 || j == 2 {
-                        break;
-                    }
-                    acc3 += fj.tanh().tanh().exp_m1().sin() * 0.1;
-                }
-                s1 = (s1 * 0.6 + v[n % 4] * s2 * 0.1).tanh();
-                f64::acos(f64::tanh(x0) * 0.9)
-            };
-            acc3 += (f64::atan(v[n % 4]).powi(2) + 1.0).powi(-2) * 0.5;
-            if k9 >= 3 {
-                break;
-            }
-            s0 = (s0 * 0.5 + v13.cos() * 0.02).tanh();
-        }
-        if (f64::asinh(v5).powi(2) + 1.0).log2() > 1.0 || k9 < n {
-            s0 = (s0 * 0.8 + (f64::exp2(f64::tanh(s0)).cos() * 0.9).atanh() * 0.01).tanh();
-        } else if ((v[3 - k9].sin() * 0.9).acos().tanh() + 2.0).cbrt() > f64::cos(x1) && k9 % 3 == 1 {
-            s0 = s0 * 0.5 + (s0 * s0 + 1.0).atan2(s0).tanh() * 0.05;
-            if prog_22(f64::cos(x0 * core::f64::consts::FRAC_1_SQRT_2 - x0 / (x0 * x0 + 1.5)) * 2.0, s1, s2, v, n) > 2.0_f64.hypot(s2) {
-                acc3 -= f64::tanh(x2 + s2);
-            } else if prog_2(((x2 * x2 + 1.0).recip() / (s2.tanh() + 2.0)).tanh() * 2.0, x2, x0, v, n) > 1.0 {
-                s2 = s2.mul_add(0.75, f64::powf(s0.asinh().powi(2) + 1.0, f64::ln(f64::powi(s2, 2) + 2.0).cos()).sin() * 0.1);
-            } else {
-                let v14 = prog_2(2.0, x2, f64::tanh(x1 - s2) * 2.0, v, n);
-                let v15 = s0.cos();
-                s2 *= 0.6;
-                s2 += 0.005 * f64::tanh(f64::sin(v14) + v15);
-            }
-        } else {
-            s0 = (s0 * 0.8 + f64::clamp(s0, -1.0, 0.5) * 0.1).tanh();
-            let v16 = f64::cosh(s1.sin() * 1.5);
-            acc3 += v16.tanh() * 0.4;
-        }
-        if (v5 * v[n % 4]).to_radians() * 20.0 < f64::asin(f64::tanh(x1) * 0.9) {
-            acc3 += 0.4 * f64::tanh((f64::sin(x1) * 1.2).tan());
-            s2 = s2 * 0.6 + s1.sin() * 0.1;
-        } else if v[k9] * 2.0 / (s0 * s0 + 1.0) < -0.5 {
-            acc3 -= prog_0(((x2 + v[(k9 + n) % 4]) / 3.0).tanh(), s2, s0, v, k9).cos() * 0.05;
-            s0 = (s0 * 0.8 + s1.mul_add(x1, s0) * 0.02).sin();
-        } else {
-            acc3 += 0.25 * f64::atan2(v5.powi(2) + 1.0, v[k9]).tanh();
-            acc3 += 0.4 * (v[3 - k9] * v[3 - k9] + 0.5).atan2(s1).sin();
-        }
-        s0 * 0.5 + s2 * 1.5 - acc3.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_28(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 / (v[n % 4] * v[n % 4] + 0.5) * std::f64::consts::LN_2).sin() * 2.0;
-        let mut s1 = f64::ln_1p(f64::powi(x2.powi(3), 2)).tanh() * 2.0;
-        let mut s2 = f64::sin((x1.powi(2) + 1.0).log2()) * 2.0;
-        let mut acc3: f64 = 0.0;
-        if f64::cos(s2 * x2) > x1 {
-            let v4 = (f64::tanh(x1 / (x1 * x1 + 1.0)) * 0.9).acos();
-            s0 = s0 * 0.8 + v4.sin() * 0.02;
-        } else {
-            acc3 += (-(acc3 - x1)).sin();
-            acc3 += x1.min(acc3 - v[n % 4]).cos();
-        }
-        let v5 = v.iter().copied().map(|p| f64::min(s2.tanh().exp2(), p)).sum::<f64>();
-        match n {
-            0 => {
-                s0 = s0 * 0.8 + v[n % 4].tanh() * 0.2;
-                acc3 += 0.005 * prog_11(f64::sin(v[n % 4] - s0) * 2.0, (f64::powi(x2, 2) + 2.0).acosh().cos(), s0, v, n).cos();
-            }
-            1 | 3 => {
-                let v6 = s2 * x0;
-                acc3 += ((-v[1]) + f64::max(-0.5_f64, x0)).sin();
-                if f64::recip(f64::powi(f64::clamp(x0, -0.5, 0.5), 2) + 0.5) < 0.0 {
-                    acc3 += 0.5 * (v5 * v5 + 1.0).log10().cos();
-                }
-                acc3 += 0.5 * f64::sin(v6);
-            }
-            4..=5 => {
-                let v7 = f64::sinh(f64::cos(s2));
-                acc3 -= v7 / 3.0;
-            }
-            _ => {
-                s0 = s0 * 0.8 + (x0 - x2).cos() * 0.1;
-            }
-        }
-        let a8 = [SCALE + v5, -(x2.sin() * 0.9).asin(), s2.sin().exp2(), f64::log(f64::powi(v5 + s2, 2) + 1.0, 3.0)];
-        s1 = s1 * 0.5 + v5.cos() * 0.02;
-        s2 = (s2 * 0.6 + (s2 / (x2.powi(2) + 0.5)).atan() * 0.02).tanh();
-        s0 * 0.75 - s1 + s2 + acc3.sin() + a8[3].sin() - 2.0_f64.powf(f64::cos(s2)).min(s2.tanh().exp())
-    }
-
-    #[differentiable]
-    pub fn prog_29(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::cos(v[n % 4]);
-        let mut s1 = (x1.cos() * 0.9).asin();
-        let mut acc2: f64 = 0.0;
-        let v4 = match n % 2 {
-            0 => (x0.clamp(-1.5, 0.5).powi(2) + 1.0).log10(),
-            1 => x0.tanh(),
-            _ => {
-                let v3 = x1.clamp(x0.sin() - 1.5, f64::tanh(v[n % 4]) + 1.5);
-                f64::min(1.5_f64, x0).tanh().exp() + v3.cos()
-            }
-        };
-        acc2 -= s1.sin();
-        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::tanh(p) + f64::cos(q)).sum::<f64>();
-        let mut a6 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a6[i][j] = (f64::log2(v[j] * v[j] + 1.0).powi(2) + 1.0).log2();
-            }
-        }
-        s0 *= 0.8;
-        s0 -= 0.02 * v5.cos();
-        s1 = s1 * 0.5 + f64::atan2(s1, x2 * x2 + 1.0).tanh() * 0.05;
-        s0.sin() - s1.cos() - acc2 - v4.cos() - a6[0][3].sin()
-    }
-
-    #[differentiable]
-    pub fn prog_30(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cbrt(f64::asinh(v[n % 4]).powi(2) + 0.5);
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a2[i][j] = f64::ln_1p((f64::powi(x0, 2) + 2.0).ln().powi(2));
-            }
-        }
-        s0 = 0.6 * s0 + 0.1 * a2[0][n % 4].atan2(x2 * x2 + 1.0).cos();
-        let mut k3 = 0;
-        while k3 < n + 1 && x1 <= 0.5 {
-            k3 += 1;
-            s0 = (s0 * 0.6 + (x0.asinh().powi(2) + 2.0).acosh() * 0.2).sin();
-            acc1 -= (x0 * x2).tanh() * 0.25;
-        }
-        for t in v {
-            acc1 -= 0.5 * (a2[0][3] * a2[0][3] + 1.0).log2().sin();
-            s0 = s0 * 0.5 + f64::sin(x1 * v[k3 % 4]) * 0.1;
-            acc1 -= (x0 - t * a2[0][n % 4]).sin() * 0.5;
-        }
-        x0 * 0.75 + x1.sin() + s0 * 0.25 + acc1.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_31(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::mul_add(v[2], x1, v[2]).tanh() * 2.0;
-        let mut s1 = f64::cos(prog_8(s0, (x2.tanh() * 0.8).tanh() * 2.0, (f64::tanh(x2) * 0.5).ln_1p().sin() * 2.0, v, n)) * 2.0;
-        let mut acc2: f64 = 0.0;
-        'l0: for (i, &t) in v.iter().enumerate() {
-            s1 = s1.mul_add(0.8, f64::tanh(x2) * 0.2);
+            let v5 = prog_0(s1, 2.0, 2.0, v, n);
+            s1 = s1 * 0.8 + x2.cos() * 0.2;
             for j in 0..i {
-                match j {
-                    0 | 2 => {
-                        break 'l0;
-                    }
-                    _ => {
-                        s1 = (s1 * 0.75 + (s1 + t) * 0.1).tanh();
-                        let x0 = (x0 * x0 + 0.5).recip();
-                        s0 *= 0.6;
-                        s0 += 0.2 * x0.cos().sin();
-                    }
-                }
-                if s0 + t <= v[j] / (x0 * x0 + 0.5) {
-                    acc2 -= 0.1 * f64::sin(f64::sin(x0).cos().exp());
-                    break;
-                }
-                s1 = f64::mul_add(s1, 0.6, f64::cos(t * x1) * 0.1);
-            }
-            if n > 4 {
-                s1 = (s1 * 0.5 + t * 2.0 * (x1 + x0) * 0.02).sin();
-                continue;
-            }
-            let mut k3 = 0;
-            while k3 < n + 1 {
-                k3 += 1;
-                s1 = s1 * 0.8 + (x2.tanh().powi(2) + 0.5).ln() * 0.1;
-                s1 = (s1 * 0.5 + f64::max(t, s0) * 0.5).sin();
-            }
-            s0 *= 0.8;
-            s0 += 0.2 * f64::cos(t.cos());
-        }
-        let v4 = x0 * acc2;
-        let v5 = prog_8(x2, 0.25, (SCALE + v[n % 4] * v[n % 4]).sin() * 2.0, v, n);
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc2 += v4.cos() * 0.5;
-            let v6 = v.iter().copied().map(|p| s1 / 3.0 / (f64::powi((t * t + 2.0).ln(), 2) + 1.0) + f64::sin(p)).sum::<f64>();
-            acc2 += 0.5 * f64::cos(fi.atan() * (t * t + 0.5).sqrt());
-            acc2 += 0.5 * v6.cos();
-        }
-        s0 + s1 + acc2.sin() + v4 - f64::cos(v5)
-    }
-
-    #[differentiable]
-    pub fn prog_32(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(x1 + v[3]) * 2.0;
-        let mut s1 = (v[n % 4] / (x0 * x0 + 0.5)).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        'l0: for &t in v.iter() {
-            acc2 -= f64::sin(prog_30(((x2.powi(2) + 1.0).recip() * (f64::tanh(x0) * 0.9).atanh()).sin(), x0, 0.25, v, n)) * 0.01;
-            s1 = s1.mul_add(0.6, f64::cos((t.cos() * 1.2).tan()) * 0.02);
-            for j in 1..n {
-                acc2 -= (f64::exp_m1(x1.sin()) - (s0.powi(2) + 1.0).atan2(x0)).tanh() * 0.1;
-                if x2 > (v[(j + n) % 4] * v[(j + n) % 4] + 1.0).log2() {
-                    break 'l0;
-                }
-                if x2 < -0.5 || j < 5 {
-                    s0 *= 0.5;
-                    s0 -= 0.1 * (x2 * s0).tanh();
-                    break 'l0;
-                }
-            }
-            s1 = s1 * 0.6 + (s0 - x1).cos() * 0.2;
-        }
-        let mut k3 = 0;
-        while k3 < n && x0.min(x2) >= s0 * x0 {
-            k3 += 1;
-            if n % 3 == 1 && (v[k3 % 4].powi(2) + 1.0).powf(f64::sin(x1)) > -0.5 {
-                return prog_30((s1.powi(3) + x2.atan()).cos(), f64::cosh(f64::sin(f64::tanh(v[0])) * 1.5).sin(), s1, v, 1);
-            }
-            let v4 = (s0.powi(2) + 0.5).atan2(v[(k3 + n) % 4]);
-            s0 = s0.mul_add(0.8, (x2 * x2 + 1.0).log(3.0).sin() * 0.2);
-            acc2 -= v4.sin().sin() * 0.25;
-        }
-        let v5 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.05 * (x2.tanh().exp_m1() + p.sin()).sin());
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            s0 = s0.mul_add(0.75, (s0 * s0 + 1.0).recip().sin() * 0.25);
-            match i {
-                0 => {
-                    acc2 += 0.25 * v5.tanh();
-                    if (f64::powi(s0, 2) + 2.0).acosh() >= x1 + v5 {
-                        let v6 = fi.tanh();
-                        s1 = f64::mul_add(s1, 0.6, v6.to_degrees() * 0.01 * 1.0);
-                    } else if v5.powi(3) <= -1.0 {
-                        acc2 -= ((f64::sin(s0) * 0.9).asin() - f64::cos(x1).exp2()).tanh() * 0.25;
-                        let v7 = prog_29(f64::cos(s0 - x2) * 2.0, (x2 * s1).sin(), v[i % 4].sin() * 2.0, v, n);
-                        acc2 -= f64::sin(v7).tanh() * 0.02;
-                    }
-                }
-                g if g > 1 => {
-                    s1 *= 0.5;
-                    s1 += 0.4 * (x2.to_degrees() * 0.02).cos();
-                    if !(i < n) {
-                        acc2 -= (s1 / (f64::powi(v5 + v[k3 % 4], 2) + 0.5)).sin() * 0.25;
-                        if !(i > 0 && x0.asinh() >= 0.25) {
-                            break;
-                        }
-                        s1 *= 0.8;
-                        s1 += 0.1 * (x1 + x0).sin();
-                    }
-                    let v8 = v5 - fi;
-                    s0 *= 0.6;
-                    s0 += 0.4 * v8.tanh();
-                }
-                _ => {
-                    let v9 = f64::exp2(v[3].sin());
-                    acc2 += 0.25 * f64::sin(v9 * s1);
-                }
-            }
-            s1 = 0.75 * s1 + 0.25 * f64::tanh(((-s0).powi(2) + 2.0).sqrt());
-        }
-        for (i, &t) in v.iter().enumerate() {
-            acc2 -= f64::tanh(f64::to_radians(x0) / (f64::tanh(-t) + 2.0)) * 0.5;
-            acc2 += (v5.tanh() * 0.9).asin().tanh() * 0.5;
-            match i % 2 {
-                1 => {
-                    let v10 = v[i] - x2 - (s1 + v[i]);
-                    acc2 += v10.tanh().tanh() * 0.5;
-                }
-                _ => {
-                    let v5 = x0.sin();
-                    acc2 -= v5 * 0.5;
-                }
-            }
-        }
-        'l5: for i in 0..3 {
-            let fi = i as f64;
-            let mut k11 = 0;
-            while k11 < 5 && v5 - v[k3 % 4] < s0 {
-                k11 += 1;
-                let v13 = if f64::tanh(v[2]).exp2() <= v[(k11 + k3) % 4] || k11 > 1 {
-                    f64::sqrt(v[k11 % 4] * v[k11 % 4] + 2.0)
-                } else if fi / (v[k11 % 4] * v[k11 % 4] + 1.5) > 0.0 {
-                    let x1 = fi - (-x0);
-                    s1.tanh() + f64::cos(x1)
-                } else {
-                    let v12 = (f64::powi(x1 - x0, 2) + 0.5).ln();
-                    v12.tanh()
-                };
-                if !(k11 < 5 && (f64::tanh(x2) * 1.5).cosh() < -0.5) {
-                    s0 = (s0 * 0.5 + (v5 + s1) * 0.25).tanh();
-                    continue 'l5;
-                }
-                let v14 = (f64::tanh(s1).exp_m1().sin() * 0.9).acos();
-                s0 = f64::mul_add(s0, 0.6, v5.sin().tanh() * 0.4);
-                s1 = 0.5 * s1 + 0.05 * (v13.tanh() + f64::tanh(v14)).cos();
-            }
-            if f64::powi(x2, 2) > v5.sin() {
-                s0 *= 0.6;
-                s0 -= 0.1 * f64::tanh(s1).exp().sin();
-                continue;
-            }
-            s0 = f64::mul_add(s0, 0.5, x1.cos() * 0.5);
-            let mut k15 = 0;
-            while k15 < n {
-                k15 += 1;
-                if x2.tanh() - x1 >= 0.5 {
-                    continue 'l5;
-                }
-                acc2 += f64::asin(f64::cos(s0) * 0.9).sin() * 0.1;
-                if v[k15 % 4] + x0 * v[k15 % 4] <= -1.0 || n == 0 {
-                    s0 = f64::mul_add(s0, 0.8, s0.powi(2).cos() * 0.05);
-                } else {
-                    acc2 -= x2 / (f64::powi(fi, 2) + 1.5) * 0.05;
-                }
-            }
-        }
-        s0 * 0.25 - s1 * 0.25 - f64::tanh(acc2) + v5
-    }
-
-    #[differentiable]
-    pub fn prog_33(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_0((f64::tanh(v[n % 4]).exp() * (x0 * x0 + 1.0).log10()).sin() * 2.0, x0, x2, v, n).sin() * 2.0;
-        let mut s1 = x1;
-        let mut acc2: f64 = 0.0;
-        if n > 1 && x1 >= s1.asinh() {
-            acc2 += 0.5 * f64::cos(f64::asin((x0 / (v[n % 4].cos() + 2.0)).sin() * 0.9));
-            let v3 = prog_30(x0, s1, (v[n % 4].cos() - (v[n % 4].sin() * 0.9).acos()).tanh(), v, n);
-            s0 *= 0.6;
-            s0 -= 0.005 * v3.cos();
-        } else {
-            let v4 = x1.atan();
-            s1 = s1 * 0.75 + f64::sin(v4) * 0.25;
-        }
-        if f64::tanh(acc2) >= -0.25 || n % 2 == 0 {
-            let v5 = f64::log((v[n % 4] * 1.2).powi(2) + 1.0, 2.0);
-            s0 = (s0 * 0.8 + f64::atan2(-x0, v5.cos().powi(2) + 1.0) * 0.05).tanh();
-        }
-        let mut a6 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a6[i][j] = f64::exp_m1(f64::sinh(f64::sin(x2) * 1.5).cos());
-            }
-            s0 = s0.mul_add(0.5, f64::tanh(s0.sin().exp()) * 0.1);
-        }
-        let a7 = a6[0];
-        if a7[n % 4].abs() >= x1 {
-            acc2 -= 0.005 * prog_1(x0, (v[n % 4] * a7[n % 4].clamp(-0.5, 0.5)).tanh(), s1, v, n).tanh();
-        } else {
-            let v8 = (v[n % 4] * v[n % 4] + 2.0).sqrt();
-            s0 = s0.mul_add(0.75, f64::cos(f64::tanh(v8)) * 0.25);
-        }
-        let v9: f64 = prog_6(0.25, 0.5, s1, v, n);
-        for &t in v.iter() {
-            acc2 += 0.5 * (s0 - 2.5 + (s0 * s0 + 1.0).ln()).cos();
-            acc2 += prog_30(f64::acos(v9.sin() * 0.9).tanh(), f64::sin((f64::sin(t) * 0.9).acos().asinh()) * 2.0, x1, a7, n).sin() * 0.02;
-        }
-        s0 + acc2 + a6[0][3].tanh() + v9.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_34(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::sin(x0);
-        let mut s1 = prog_22(f64::powi(x2, 2).sin() * 2.0, s0, x0, v, n).sin() * 2.0;
-        let mut s2 = x1;
-        let mut acc3: f64 = 0.0;
-        match n {
-            0 => {
-                acc3 -= f64::log10(f64::powi(s2 * std::f64::consts::FRAC_PI_4, 2) + 1.0);
-                if acc3.sin() >= acc3 {
-                    s1 = 0.5 * s1 + 0.25 * f64::hypot(acc3 / (s2.cos() + 2.0), x1.atan()).sin();
-                } else if f64::sqrt(acc3 * acc3 + 0.5).cos().exp_m1() >= v[2] {
-                    let v4: f64 = prog_0((v[n % 4].powi(3).to_radians() * 20.0).tanh() * 2.0, (x2 * v[n % 4]).sin() * 2.0, acc3, v, 3);
-                    acc3 += f64::cos(v[1]);
-                    s2 = 0.6 * s2 + 0.005 * v4.cos();
-                } else {
-                    let v5: f64 = prog_30(s0, x0, f64::sin(x1 - s2), v, n);
-                    let v6 = prog_29((s2.atan() * f64::sinh(s2.sin() * 1.5)).tanh() * 2.0, s2, x1, v, n);
-                    s0 = s0 * 0.5 + f64::tanh(v5.sin() + v6.cos()) * 0.005;
-                }
-                acc3 += v[2].asinh();
-            }
-            1..=2 => {
-                acc3 += 0.75 * ((s0 * s0 + 2.0).ln() * s2.asinh());
-                let v7 = f64::cos(acc3.clamp(-0.5, 1.0));
-                s1 *= 0.6;
-                s1 -= 0.05 * v7.sin().sin();
-            }
-            3 => {
-                let v8: f64 = prog_29(1.5, f64::sin((v[n % 4] + x1) / (x1.powi(3).powi(2) + 1.5)) * 2.0, x1, v, n);
-                acc3 += f64::acos(acc3.sin() * 0.9).sin() * 0.25;
-                s2 *= 0.6;
-                s2 -= 0.005 * v8.tanh().cos();
-            }
-            _ => {
-                let v9: f64 = prog_2(f64::cos(f64::asinh(acc3)), f64::asin(s2.sin() * 0.9).cos(), v[n % 4].tanh().exp_m1().tanh() * 2.0, v, 2);
-                for t in v {
-                    acc3 += t.cos() * 0.5;
-                    for j in (0..n).rev() {
-                        let fj = j as f64;
-                        let v10 = v.iter().map(|&p| v9.cos() / (x2.asinh().powi(2) + 1.0) + p.tanh()).sum::<f64>();
-                        if v10.copysign(x1) < v10 || j > 3 {
-                            s1 = (s1 * 0.75 + (-fj).sin() * 1.0).tanh();
-                        } else if f64::asinh(v[0]) <= fj * s1 {
-                            s1 = (s1 * 0.5 + fj.mul_add(s1, s1) * 0.05).sin();
-                            match j + n {
-                                0 => {
-                                    acc3 += 0.05 * (f64::tanh(f64::cosh(f64::tanh(fj) * 2.0)) * 1.5).sinh().cos();
-                                }
-                                g if g > 2 => {
-                                    break;
-                                }
-                                _ => {
-                                    s1 *= 0.75;
-                                    s1 -= 1.0 * fj.sin();
-                                }
-                            }
-                        } else {
-                            acc3 += 0.05 * (v[j % 4].tanh() * v9.sin());
-                        }
-                        acc3 += (f64::tanh(v[0].to_degrees() * 0.01) * 0.9).acos().sin() * 0.05;
-                    }
-                    acc3 += f64::cos(x1 * v9) * 0.5;
-                }
-                s1 = s1 * 0.5 + f64::tanh(v9.cos()) * 0.005;
-            }
-        }
-        s2 = (s2 * 0.75 + (-x2) * 0.25).sin();
-        let v12: f64 = if n < 4 && (f64::sin(x2) * 0.9).asin() >= 0.5 {
-            let v11 = s0;
-            f64::atan(x1) + (v[0].tanh() * 0.9).acos() + v11.sin()
-        } else {
-            v[n % 4].powi(2)
-        };
-        let v14 = if x1.tanh() < s2 {
-            let v13 = 0.8 - x2;
-            s1 = s1 * 0.5 + v13.sin() * 0.5;
-            (x0 * x0 + 0.5).recip()
-        } else {
-            v[n % 4] + x2 - f64::sinh(x1.cos() * 1.5)
-        };
-        let v15 = v.iter().copied().map(|p| 0.75 * v[2] * (p * p)).sum::<f64>();
-        s0 + s1 * 1.5 + f64::tanh(acc3) + v12.tanh() + v14.tanh() + v15.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_35(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::powi(v[n % 4], 3).sin() * 2.0;
-        let mut s1: f64 = f64::powi(x0, 2).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        if n % 3 == 1 && (x2.powi(2) + 0.5).sqrt() < acc2 {
-            let v3 = s1.sin();
-            acc2 += 0.4 * (v[n % 4] + v3).sin();
-        } else if n < 5 {
-            s1 = 0.8 * s1 + 0.2 * v[n % 4].sin();
-            let v4 = s1.atan2(x1 * x1 + 0.5);
-            acc2 += v4.cos() * 0.2;
-        } else {
-            s1 = s1 * 0.75 + (x1 / (s1 * s1 + 1.5)).cos() * 0.02;
-            s0 = (s0 * 0.5 + (x2.cos() * 1.2).tan() * 0.05).tanh();
-        }
-        let v5 = v.iter().map(|&p| f64::exp2(v[2].sin()) + f64::cos(p)).sum::<f64>();
-        acc2 += 0.005 * prog_28(x1, x0.cos() * 2.0, s1, v, n).sin();
-        'l0: for i in 0..6 {
-            let fi = i as f64;
-            s1 *= 0.6;
-            s1 -= 0.4 * (-s1).sin();
-            for &u in v.iter() {
-                s0 = (s0 * 0.8 + x0 * x0 * fi * 0.01).sin();
-                if u * u > 1.0 {
-                    break 'l0;
-                }
-                if n % 2 == 0 && s0 - s1 > 0.0 {
-                    break 'l0;
-                }
-            }
-            let mut k6 = 0;
-            while k6 < 4 && v[k6 % 4] < 0.5 {
-                k6 += 1;
-                let v8 = match k6 + n {
-                    0 | 2 => v5.asinh(),
-                    3..=4 => {
-                        s0 = s0.mul_add(0.75, v5.sin() * 0.25);
-                        s1.sin()
-                    }
-                    5 => {
-                        let x0 = (v[0].tanh() * 0.9).atanh().sin().exp();
-                        let v7 = (s1 - v5).cos().exp();
-                        x0.abs().hypot(fi - x2) + v7.sin()
-                    }
-                    _ => (x0.cos() + 2.0).cbrt(),
-                };
-                let v9 = v.iter().map(|&p| v[3].tanh() + p.tanh()).sum::<f64>();
-                if k6 < 3 {
-                    let v10 = f64::asinh(f64::tanh(s0));
-                    acc2 += v10.cos() * 0.05;
-                } else if v9 <= (v5.sin() * 1.5).cosh() {
-                    let x2 = SCALE + (v[1] * v[1] + 1.0).log(10.0);
-                    acc2 -= 0.05 * ((x2 * x2 + 0.5).atan2(s0) + f64::cos(s0)).sin();
-                } else {
-                    acc2 += (x1 * x1 + 1.5).acosh().sin().exp2().sin() * 0.05;
-                    s0 = 0.6 * s0 + 0.1 * (s1 * s1 + 0.5).atan2(fi).cos().cos();
-                }
-                s1 = f64::mul_add(s1, 0.6, x1.cos() * 0.4);
-                s1 = (s1 * 0.5 + (f64::sin(v8) + f64::tanh(v9)) * 0.01).sin();
-            }
-            s0 = (s0 * 0.75 + (f64::asin(f64::tanh(s0) * 0.9).tanh() * 0.5).ln_1p() * 0.1).tanh();
-        }
-        let mut k11 = 0;
-        while k11 < n + 1 {
-            k11 += 1;
-            let v12 = v5.cos() + 2.0;
-            if !(k11 < 7 && (f64::powi(v12, 2) + 1.5).acosh() < 0.5) {
-                s0 = (s0 * 0.75 + f64::acosh(s0 * s0 + 1.5) * 0.1).sin();
-                if f64::cosh(0.5_f64.copysign(s1).cos()) < v[2] {
-                    continue;
-                }
-                acc2 += f64::exp2((x1.tanh() + 2.0).cbrt().sin()).tanh() * 0.25;
-            } else {
-                s0 = (s0 * 0.6 + v5 * std::f64::consts::LN_2 * 0.5).sin();
-                if f64::powf(2.0_f64, (x0 - 2.5).tanh()) <= -0.5 {
-                    let v12 = f64::log(f64::powi(0.35 * v12, 2) + 1.0, 2.0);
-                    acc2 -= v12.sin().tanh() * 0.25;
-                } else {
-                    let v13 = v5;
-                    acc2 += 0.25 * v13.tanh();
-                }
-            }
-            let v14 = v.iter().map(|&p| s0.sin().exp2() + p.sin()).sum::<f64>();
-            s0 = (s0 * 0.8 + (s0 - v[0]) * 0.1).sin();
-            s0 *= 0.6;
-            s0 -= 0.02 * f64::cos(v14);
-        }
-        s0.sin() + s1 * 0.25 - acc2.tanh() + v5.cos() + (0.65 - x0 * v[n % 4])
-    }
-
-    #[differentiable]
-    pub fn prog_36(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] - x0).tanh() * 2.0;
-        let mut s1 = (f64::sin(x1) * 1.2).tan().cos() * 2.0;
-        let mut s2 = -x2.asinh();
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        let v10: f64 = loop {
-            k4 += 1;
-            if x2.to_degrees() * 0.01 <= -0.25 {
-                let x1 = -x1;
-                acc3 += 0.005 * f64::tanh(prog_6(x2, s0, (f64::tanh(x2) * 2.0).sinh().cos(), v, k4));
-                s0 = (s0 * 0.6 + f64::cos(x1) * 0.4).tanh();
-            } else if prog_30(x1, f64::cos(s0.atan2(s0 * s0 + 0.5)), x2, v, k4) >= -1.0 {
-                let v5 = prog_29(f64::min(s2, 0.5_f64.hypot(v[k4 % 4])).tanh(), s0, s1, v, 6);
-                let v6 = prog_29((s1 * std::f64::consts::LN_2).tanh() * 2.0, f64::atan(f64::exp(s0.cos())).cos() * 2.0, f64::sin(x0.cos()).exp2().cos() * 2.0, v, n);
-                s2 = (s2 * 0.6 + (f64::tanh(v5) + f64::cos(v6)) * 0.005).tanh();
-            } else {
-                acc3 -= 0.02 * prog_29(x0, s1, (x1 - x2 * x2).sin(), v, n).sin();
-            }
-            if s1.cos() >= -0.5 {
-                let mut k7 = 0;
-                while k7 < n + 1 && x2 + v[k7 % 4] < v[2].tanh() {
-                    k7 += 1;
-                    if (x0.sin() * 0.9).acos().cos().exp2() <= v[0] || k7 % 2 == 0 {
-                        return f64::powi((x0.cos() * 0.5).ln_1p(), 3);
-                    }
-                    s2 = s2 * 0.8 + (s1 * x1).cos() * 0.05;
-                    s0 = s0.mul_add(0.6, f64::ln(s0.powi(2) + 1.0).sin() * 0.4);
-                }
-            }
-            let v9 = if f64::powi(s1 * s1 + 1.0, -3) < 0.25 {
-                f64::sin(s1)
-            } else {
-                let v8 = v[0] / (x1 * x1 + 1.0) * 0.25;
-                f64::sin(v[2]).exp_m1() + v8.tanh()
-            };
-            s2 = (s2 * 0.5 + v[k4 % 4] * 0.5).tanh();
-            if k4 >= 4 || (s2.tanh() * 0.5).ln_1p() > 0.0 {
-                break v[k4 % 4].sin();
-            }
-            acc3 += 0.5 * v9.sin();
-        };
-        s0 = s0.mul_add(0.75, v10 * 0.25);
-        let v11 = v.iter().fold(s0, |r, &p| r * 0.75 + 0.05 * (p * v10).cos());
-        let v12 = 3.0_f64.atan2(f64::atan(v[0]));
-        let v14 = if (f64::cosh(v12.tanh() * 2.0).powi(2) + 0.5).sqrt() <= v11 + 0.25 {
-            let v13 = f64::tanh(v12).exp_m1();
-            f64::max(v13, s0)
-        } else {
-            v11.hypot(x1)
-        };
-        let v15 = v.iter().copied().map(|p| f64::cbrt(v14.tanh() + 2.0) + p.cos()).sum::<f64>();
-        s1 *= 0.5;
-        s1 += 1.0 * (v[n % 4] * v[n % 4] + 1.0).log(10.0).copysign(s2.cos());
-        s1 * 0.5 + acc3.sin() + v15.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_37(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (-1.5_f64).max(v[2]).hypot(x1.hypot(x2)).cos() * 2.0;
-        let mut s1: f64 = x0;
-        let mut acc2: f64 = 0.0;
-        let v3 = if x2.max(s0) <= f64::cosh(acc2.sin()) {
-            x0.tanh().exp_m1()
-        } else if !(n > 2 && ((s0.to_degrees() * 0.01).powi(2) + 0.5).sqrt() >= v[n % 4].atan()) {
-            (s0 * s0 + 0.5).powf(0.5)
-        } else {
-            s1 = s1.mul_add(0.8, (s1 * s0).cos() * 0.01);
-            x2 / (s1 * s1 + 1.5)
-        };
-        for &t in v.iter() {
-            s1 = s1.mul_add(0.5, prog_8((x0 + 2.0).cos() * 2.0, 0.5, (f64::cos(v3).cos() * 0.9).acos().sin() * 2.0, v, n).sin() * 0.005);
-            s1 *= 0.8;
-            s1 += 0.2 * f64::cos(s1);
-            acc2 += 0.25 * f64::sin(v3 * x2 * (SCALE + t));
-        }
-        for i in 0..n {
-            let fi = i as f64;
-            s1 = s1.mul_add(0.6, (x0 + v3).tanh() * 0.2);
-            let v4 = f64::tanh(fi);
-            let v5 = s1;
-            s1 = (s1 * 0.75 + (v4.cos() - v5.cos()) * 0.25).tanh();
-        }
-        let mut k6 = 0;
-        let v10 = loop {
-            k6 += 1;
-            let v7 = f64::acos(s0.tanh() * 0.9);
-            let v8 = -v3;
-            let v9: f64 = prog_8(f64::sin((v3.asinh().powi(2) + 2.0).acosh()), f64::cos(x1.powi(2)), f64::sin(v8 - x1), v, k6);
-            acc2 += (v3 / 3.0).sin();
-            if k6 >= 2 || v[n % 4] - (v7 - v[(k6 + n) % 4]) > -0.5 {
-                break (s0 + s1).cos();
-            }
-            s1 = s1 * 0.6 + f64::tanh(f64::sin(v9)) * 0.005;
-        };
-        s0 = (s0 * 0.8 + 3.0_f64.copysign((v[k6] * v[k6] + 0.5).recip()) * 1.0).tanh();
-        s0 * 1.5 - s1.cos() + acc2 + f64::cos(v3) - f64::cos(v10) + x1.sin().exp()
-    }
-
-    #[differentiable]
-    pub fn prog_38(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(f64::min(x2 + v[2], f64::mul_add(v[n % 4], x1, x1))) * 2.0;
-        let mut s1 = v[1].copysign(x0);
-        let mut s2 = x1.atan();
-        let mut acc3: f64 = 0.0;
-        let v4 = match n {
-            0 => prog_13(acc3, f64::log(f64::powi(v[n % 4] - acc3, 2) + 1.0, 10.0).sin() * 2.0, s1.to_radians().cos(), v, 4),
-            g if g > 1 => -(v[0] + s1),
-            _ => (f64::tanh(f64::ln(acc3 * acc3 + 0.5)) * 0.9).acos(),
-        };
-        let mut k5 = 0;
-        while k5 < 6 && -v4.mul_add(s2, v4) > 1.0 {
-            k5 += 1;
-            s1 = 0.5 * s1 + 0.25 * (s1 + s0).sin();
-            if k5 == 1 && ((x2 * x2 + 1.0).atan2(s1).powi(2) + 0.5).ln() < x1 {
-                let mut k6 = 0;
-                while k6 < 5 {
-                    k6 += 1;
-                    match k6 + k5 {
-                        0 => {
-                            s2 = 0.8 * s2 + 0.05 * (s1 / (s2.sin() + 2.0)).sin();
-                        }
-                        1 => {
-                            acc3 += f64::tanh(f64::tan(f64::tanh(x1) * 1.2)) * 0.05;
-                            acc3 += 0.05 * v[k6 % 4].clamp(-1.0, 0.5);
-                        }
-                        2 => {
-                            s0 = (s0 * 0.5 + s0 * v4 * x1 * 0.02).tanh();
-                        }
-                        _ => {
-                            let v7 = v[k6 % 4].powi(3);
-                            let x2 = x2;
-                            s1 *= 0.6;
-                            s1 += 0.02 * (v7.cos() - x2.cos()).tanh();
-                        }
-                    }
-                    if s0 * v[(k6 + n) % 4] <= x1 {
-                        let v8: f64 = x0 * x2;
-                        s0 = (s0 * 0.75 + x1 * 0.25).sin();
-                        acc3 -= 0.05 * f64::cos(v8);
-                    } else if k6 % 2 == 0 {
-                        let x2 = 2.0_f64.log(x2 * x2 + 2.0);
-                        s0 = f64::mul_add(s0, 0.6, f64::sin(x2) * 0.25);
-                    } else {
-                        s0 = f64::mul_add(s0, 0.75, f64::powi(s0, 2).sin() * 0.05);
-                    }
-                    acc3 += 0.05 * f64::sin(f64::abs(x2)).exp().tanh();
-                }
-                let v9 = s1;
-                s0 *= 0.75;
-                s0 += 0.25 * v9.tanh();
-            } else {
-                acc3 += 0.25 * f64::cos((s1.cos() * 1.2).tan());
-                let v10 = f64::atan2(s1, s1.powi(2) + 0.5);
-                s0 = s0 * 0.6 + v10.tanh() * 0.05;
-            }
-            let v14 = match k5 {
-                0 => f64::acos(x2.tanh() * 0.9) - (x2 - v4),
-                1 => {
-                    let v11 = v[3].abs() * v4;
-                    f64::tan(s1.sin() * 1.2) + v11.sin()
-                }
-                2 | 4 => {
-                    let v12 = (s1.powi(2) + 1.0).powi(-1) / ((f64::powi(s0, 2) + 2.0).acosh().powi(2) + 0.5);
-                    f64::acosh(v[(k5 + n) % 4].powi(2) + 2.0) + v12
-                }
-                _ => {
-                    let v4: f64 = (f64::powi(v4, 2) + 0.5).sqrt() + s1;
-                    let v13 = f64::exp_m1(v4.sin());
-                    (f64::powi(x1 * s2, 2) + 0.5).ln() + v13.cos()
-                }
-            };
-            s0 = s0.mul_add(0.6, v14.tanh().cos() * 0.02);
-        }
-        let mut a15 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a15[i] = v[i].sin().exp();
-            s1 = s1.mul_add(0.6, (s1 * s1 + 0.5).ln().sin() * 0.25);
-            s0 = (s0 * 0.75 + t.cos() * 0.25).sin();
-        }
-        let a16 = [(s0 + a15[2]).cos(), -v4, v[k5 % 4].sin(), (-x0) / (a15[k5 % 4].max(v[k5 % 4]).powi(2) + 1.0)];
-        s1 - f64::tanh(s2) - acc3.cos() - a16[2].sin() + (a16[n % 4] - x2)
-    }
-
-    #[differentiable]
-    pub fn prog_39(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 - v[2]).sin() * 2.0;
-        let mut s1: f64 = prog_22(s0, f64::sqrt(x2 * x2 + 1.0).tanh(), x1, v, 3).cos() * 2.0;
-        let mut s2 = f64::hypot(x2, x0).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        if !(n == 1) {
-            return x0 - x2;
-        }
-        let mut a4 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a4[i] = f64::atan2(t, (x1.tanh() * 1.5).cosh().powi(2) + 1.0);
-        }
-        let mut k5 = 0;
-        while k5 < 5 {
-            k5 += 1;
-            if ((x1 * x1 + 0.5).ln().powi(2) + 1.0).powi(-3) >= 0.0 {
-                break;
-            }
-            if x2.sin() >= s2 {
-                continue;
-            }
-            match k5 {
-                0 | 2 => {
-                    let v6 = (s0.powi(2) + 1.5).acosh();
-                    acc3 += a4[(k5 + n) % 4].sin() * 0.4;
-                    if k5 + n < 8 {
-                        s2 = (s2 * 0.75 + f64::cos(v[3]).exp_m1() * 0.05).sin();
-                        break;
-                    }
-                    s1 = s1 * 0.75 + f64::sin(v6) * 0.05;
-                }
-                3..=5 => {
-                    s2 = s2 * 0.5 + f64::atanh(f64::tanh(s1) * 0.9).tanh() * 0.1;
-                }
-                _ => {
-                    acc3 -= (x2 - (a4[1] * a4[1] + 1.0).log10()).tanh() * 0.4;
-                    s1 *= 0.75;
-                    s1 -= 0.1 * f64::acos(x0.tanh() * 0.9).sin();
-                }
-            }
-            acc3 -= prog_29(s1.sin(), 1.5, f64::mul_add(a4[0], x1, x2).tanh() * 2.0, v, n).sin() * 0.01;
-        }
-        for i in (1..=3).step_by(2) {
-            let fi = i as f64;
-            if v[3 - i] < 0.5 {
-                for u in v {
-                    let v7 = a4.iter().map(|&p| 1.0 + 0.1 * ((a4[i] * a4[i] + 1.0).atan2(x1) + p.tanh()).cos()).product::<f64>();
-                    s0 = f64::mul_add(s0, 0.6, (x0 - x2 + 0.8 * v7).tanh() * 0.05);
-                    acc3 += 0.25 * u.cos();
-                }
-                let v8 = prog_29((fi.sin() * 1.5).cosh().sin(), f64::sin(0.5 - x0), f64::sin(fi.hypot(x0) * std::f64::consts::LN_2) * 2.0, v, k5);
-                acc3 -= 0.1 * v8.sin();
-            } else {
-                acc3 -= f64::cos(f64::recip((a4[0].powi(2) + 1.0).log2().powi(2) + 0.5));
-                acc3 += f64::asinh((a4[3 - i] * a4[3 - i] + 1.0).log(x1.powi(2) + 2.0)).tanh() * 0.75;
-            }
-            let v9 = match i % 3 {
-                0 | 2 => (a4[n % 4].cos() * 0.9).acos(),
-                _ => f64::atan(fi),
-            };
-            acc3 += ((a4[n % 4].sin() * 2.0).sinh().powi(2) + 1.0).recip().sin() * 0.75;
-            s2 = f64::mul_add(s2, 0.8, v9.tanh().cos() * 0.05);
-        }
-        let mut k10 = 0;
-        while k10 < n {
-            k10 += 1;
-            let v11 = (x2.tanh() * 0.5).ln_1p();
-            s2 = s2 * 0.8 + (v11 - s0).sin() * 0.1;
-            let v12 = a4[k10 % 4] - s2;
-            acc3 += v12.cos().sin() * 0.25;
-        }
-        s0 * 1.5 + f64::cos(s1) - s2 - acc3.tanh() + a4[3] * 0.5 + 2.0_f64.atan2(0.75 * a4[k10 % 4])
-    }
-
-    #[differentiable]
-    pub fn prog_40(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(f64::clamp(v[3], -1.0, 0.5) + (v[n % 4] + x2)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2 = prog_6(x2, (x1 * x1).ln_1p().tanh() * 2.0, f64::tanh(3.0_f64.min(x1).cos().exp_m1()), v, n);
-        let mut k3 = 0;
-        while k3 < 5 && v[n % 4] <= v[k3 % 4] {
-            k3 += 1;
-            match k3 {
-                1 => {
-                    s0 *= 0.5;
-                    s0 += 0.5 * (x0 - 2.5).cos();
-                }
-                2 => {
-                    acc1 += 0.4 * (x1 * x1 + 0.5).sqrt().cos();
-                    if v[k3 % 4].powi(3) <= (x0.tanh() * 0.9).asin() {
-                        s0 = 0.75 * s0 + 0.05 * f64::exp(v2.cos()).cos();
-                        break;
-                    }
-                    let v4 = prog_30(f64::sin(f64::cos(x0)) * 2.0, x2, x0, v, k3);
-                    acc1 += 0.1 * v4.tanh();
-                }
-                g if g > 3 => {
-                    s0 *= 0.6;
-                    s0 += 0.4 * f64::sin(v2.tanh());
-                    if x1 < 1.0 && k3 == 0 {
-                        for j in (0..6).rev() {
-                            let fj = j as f64;
-                            let v5 = x0.tanh() + v[0].min(x0);
-                            match j % 2 {
-                                0 => {
-                                    continue;
-                                }
-                                1 => {
-                                    s0 = s0 * 0.6 + ((fj * fj + 0.5).ln().powi(2) + 1.0).recip().sin() * 1.0;
-                                    let v6: f64 = v5 * 0.25 * (v5.cos() * 0.9).acos();
-                                    acc1 += f64::tanh(v6).cos() * 0.05;
-                                }
-                                _ => {
-                                    s0 = (s0 * 0.5 + (fj - v5) * 0.25).sin();
-                                }
-                            }
-                            acc1 += v2.cos() * 0.05;
-                        }
-                    } else {
-                        let v7 = prog_29((f64::sin(x0) * 0.9).atanh().cos(), f64::tanh(x0).exp2().sin() * 2.0, x0, v, 6);
-                        acc1 += prog_29(x0, f64::cos(x1.tanh() / (s0.sin().powi(2) + 1.0)) * 2.0, f64::sin(v2) * 2.0, v, k3).cos() * 0.05;
-                        s0 = s0.mul_add(0.75, v7.tanh() * 0.005);
-                    }
-                }
-                _ => {
-                    s0 = 0.8 * s0 + 0.2 * (1.2 - v2).sin();
-                }
-            }
-            if f64::atanh(f64::sin(v2) * 0.9) * (x0 * x0 + 1.0).log10() > -0.5 {
-                s0 = (s0 * 0.5 + (f64::cos(s0) * 0.5).ln_1p() * 0.5).tanh();
-                if s0.cos() * (x0 - x2) > 1.0 || k3 % 2 == 0 {
-                    let v8 = s0 * s0 + f64::sqrt(x0 * x0 + 2.0);
-                    s0 = (s0 * 0.8 + v[3] / (f64::cos(x1) + 2.0) * 0.05).sin();
-                    s0 = (s0 * 0.8 + f64::sin(v8) * 0.02).sin();
-                } else if f64::powi((v[0] - s0).powi(2) + 1.0, -1) <= 0.0 && k3 == 4 {
-                    acc1 += 0.4 * (f64::sin(x1) * 1.5).cosh().sin();
-                }
-                s0 = s0.mul_add(0.5, f64::exp2(s0.sin()).cos() * 0.25);
-            } else {
-                s0 *= 0.6;
-                s0 += 0.05 * f64::sin((s0 - v[2]) * s0.atan());
-                let v9 = v[1] * x0;
-                acc1 += 0.4 * v9.tanh();
-            }
-            let v13 = if s0.tanh().exp() > 1.0 {
-                for (j, &u) in v.iter().enumerate() {
-                    acc1 -= 0.1 * f64::sin(1.5 - v2);
-                    s0 = s0.mul_add(0.6, v[(j + n) % 4].atan().sin() * 0.4);
-                    acc1 += f64::cos(u.sin()) * 0.1;
-                }
-                let v10 = v[0].cos();
-                (s0.cos() * 1.5).cosh() + f64::sin(v10)
-            } else if f64::atanh(v[k3 % 4].tanh() * 0.9) < -0.25 {
-                let v11 = f64::powi(x2, 3);
-                v[(k3 + n) % 4] * v[(k3 + n) % 4] + v11.sin()
-            } else {
-                let v12 = v2.tanh();
-                v12.tanh()
-            };
-            s0 *= 0.5;
-            s0 -= 0.1 * f64::sin(s0.cos()).exp_m1().tanh();
-            acc1 -= 0.25 * v13.tanh();
-        }
-        let mut m14 = 0;
-        for &t in v.iter() {
-            s0 = (s0 * 0.8 + t.cos() * 0.2).tanh();
-            if 2.0_f64.log(v2 * v2 + 2.0) >= x0 {
-                m14 += 1;
-            }
-            acc1 += f64::tanh(f64::exp(f64::tanh((x0.powi(2) + 1.5).acosh()))) * 0.4;
-        }
-        match m14 {
-            0 | 2 => {
-                acc1 += x2.sin();
-                acc1 += (x2.cos() + 2.0).cbrt();
-            }
-            3 | 5 => {
-                s0 *= 0.75;
-                s0 -= 0.005 * prog_29(x0, f64::atan((v[n % 4].powi(2) + 2.0).ln()).tanh(), f64::min(f64::tanh(x2), v[n % 4].copysign(s0)).cos() * 2.0, v, 1).cos();
-                for t in v {
-                    let v15: f64 = (f64::sin(x0.tanh().exp2()) + 2.0).cbrt();
-                    acc1 += (-t).tanh() * 0.5;
-                    acc1 += v15.tanh().cos() * 0.5;
-                }
-            }
-            _ => {
-                let v16 = f64::exp2(f64::cos(v[m14 % 4]));
-                s0 = s0 * 0.6 + f64::sin(v16.cos()) * 0.25;
-            }
-        }
-        let mut m17 = 0;
-        for i in 0..n {
-            let fi = i as f64;
-            let v19 = if v2 + v[i % 4] > -0.5 {
-                let x2 = (v[i % 4].cos() * 1.2).tan();
-                s0 *= 0.75;
-                s0 -= 0.1 * 0.5_f64.powf(f64::sin(x1)).tanh();
-                x2.cos()
-            } else if f64::sin(v2).exp() < 1.0 {
-                let v18 = (v[i % 4] - fi).atan();
-                v2 * s0 + v18.sin()
-            } else {
-                x1.mul_add(x1, x1).tanh()
-            };
-            s0 = s0 * 0.8 + v19.abs().copysign(-s0).tanh() * 0.01;
-            if v[3] <= 1.0 {
-                m17 += 1;
-            }
-        }
-        match m17 {
-            1 => {
-                s0 = s0 * 0.5 + x1.clamp(v[m14 % 4].cos() - 1.5, x2.tanh() + 1.5).max(x0.atan()).sin() * 0.5;
-            }
-            g if g > 3 => {
-                s0 = s0.mul_add(0.75, f64::cos(x1 / (x0 * x0 + 1.0)).exp().tanh() * 0.02);
-                let v20 = f64::exp2(f64::cos(v[1]));
-                s0 = 0.6 * s0 + 0.25 * v20.cos().sin();
-            }
-            _ => {
-                s0 = 0.75 * s0 + 0.05 * (x2.sin() * 0.9).atanh().tanh();
-                s0 = s0 * 0.75 + x1.sin() * 0.25;
-            }
-        }
-        acc1 += (v[m17 % 4] - 2.0).tanh();
-        let v21 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::sqrt(q.powi(2) + 2.0) + p.cos()).sum::<f64>();
-        s0 - acc1.tanh() + f64::cos(v21) - (v21 + 1.25)
-    }
-
-    #[differentiable]
-    pub fn prog_41(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::cos(x0) + 2.0).cbrt();
-        let mut s1: f64 = f64::log(x2.cos().exp_m1().powi(2) + 1.0, x0 * x0 + 2.0);
-        let mut s2 = (x1.sin() * 0.9).asin();
-        let mut acc3: f64 = 0.0;
-        if s2.tanh() * f64::log(3.0_f64, f64::powi(s0, 2) + 2.0) <= (v[n % 4].powi(2) + 1.0).powf(0.5) || n == 4 {
-            return s0.asinh();
-        }
-        let v4 = v.iter().fold(s0, |r, &p| r * 0.75 + 0.05 * (f64::acos(f64::cos(x2) * 0.9) + f64::sin(p)).tanh());
-        let v5: f64 = if n % 3 == 1 && x2.tanh() + v4.cos().exp2() <= v4 * acc3 {
-            acc3 -= f64::tanh(f64::cos(acc3).exp());
-            acc3 * acc3
-        } else {
-            return x2 - x1 - x2.abs()
-        };
-        if prog_8(acc3, f64::cos(f64::sqrt(x0 * x0 + 1.0)), (f64::cos(v5 + acc3) * 0.9).atanh().tanh(), v, n) > 1.0 {
-            s1 = f64::mul_add(s1, 0.8, prog_8(0.5, x1, s2, v, n).tanh() * 0.005);
-            acc3 += acc3.to_radians();
-        } else if prog_8(s2, f64::exp_m1(acc3.tanh()).max(acc3).cos() * 2.0, x0, v, n) < 0.0 {
-            s1 = s1 * 0.75 + (s0.powi(2) + 1.0).log10() * 1.0;
-        } else {
-            s2 = (s2 * 0.75 + (s2 + f64::sin(s1).exp()) * 0.01).tanh();
-            s1 = s1 * 0.75 + (s1 / (v4.tanh() + 2.0)).tanh() * 0.02;
-        }
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            s2 = s2.mul_add(0.5, (-v5).sin() * 0.5);
-            s2 = s2.mul_add(0.5, v4.to_degrees() * 0.01 * 0.75);
-            let mut k6 = 0;
-            while k6 < 6 {
-                k6 += 1;
-                match n % 2 {
-                    1 => {
-                        continue 'l0;
-                    }
-                    _ => {
-                        s2 = s2 * 0.8 + t.tanh().sin() * 0.2;
-                    }
-                }
-                if x1 < 0.5 {
-                    acc3 -= (v[0] - f64::powi(f64::powi(fi, 2) + 1.0, -3)).cos() * 0.05;
-                    continue;
-                }
-                let v7 = v.iter().fold(v[1], |r, &p| r * 0.5 + 0.1 * (r - v[1] + f64::cos(p)).sin());
-                s0 = (s0 * 0.6 + x2.cos() * 0.4).tanh();
-                acc3 += v7.cos().cos() * 0.05;
-            }
-            acc3 += 0.5 * t.cos().cos();
-        }
-        f64::tanh(s0) - s1 + s2 * 0.5 + acc3.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_42(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::hypot(x0, x1).cos() * 2.0;
-        let mut s1 = (x0 * v[n % 4]).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a3[i] = f64::powi(s1 * s1 + 1.0, -3);
-            s0 = 0.75 * s0 + 0.01 * prog_30(s1, x1, 2.0, v, i).cos();
-            s0 = (s0 * 0.6 + t.sin() * 0.4).tanh();
-        }
-        let mut a4 = [0.0; 4];
-        for i in 0..n {
-            let fi = i as f64;
-            a4[i % 4] += (a3[(i + n) % 4] / (fi * fi + 1.0)).sin().exp_m1().cos() * 0.25;
-        }
-        for i in 0..v.len() {
-            let fi = i as f64;
-            if f64::hypot(fi, x2) < -1.0 {
-                s0 = (s0 * 0.8 + prog_0(2.0, x0, f64::tanh(f64::exp(a3[2].cos())) * 2.0, v, i) * 0.005).sin();
-                acc2 += prog_30(f64::mul_add(x0, a3[3 - i], a3[3 - i]).tanh() * 2.0, f64::tanh((f64::powi(x2, 2) + 2.0).acosh()) * 2.0, 0.5, v, n).tanh() * 0.02;
-                if f64::asinh(s1) < f64::sin(s1) && n == 6 {
-                    continue;
-                }
-            } else {
-                s1 *= 0.8;
-                s1 += 0.2 * f64::sin(x0);
-            }
-            acc2 += 0.01 * prog_29(f64::atan2(a4[i], (0.35 - a3[i]).powi(2) + 0.5).sin() * 2.0, (f64::atan2(x1, x2.powi(2) + 0.5).powi(2) + 1.0).log(3.0).tanh() * 2.0, s0, v, i).tanh();
-        }
-        acc2 += f64::tanh(f64::exp_m1(f64::sin(x2)));
-        let mut k5 = 0;
-        while k5 < n && x2.tanh().exp() <= f64::max(v[1], x1) {
-            k5 += 1;
-            let v7 = if (f64::sin(a4[k5 % 4]) * 0.9).asin() - x2 <= (a4[n % 4].powi(2) + 1.0).recip() {
-                let v6 = x0;
-                f64::sqrt(f64::powi(v6.asinh(), 2) + 1.0)
-            } else if f64::cbrt(f64::powi(x1.atan2(f64::powi(x0, 2) + 1.0), 2) + 0.5) >= -0.5 {
-                x2.cos()
-            } else {
-                a3[k5 % 4].cos()
-            };
-            if k5 > 4 && v7 * a3[(k5 + n) % 4] + x2.sin() >= x1 {
-                s1 = (s1 * 0.6 + v7.asinh() * 0.4).sin();
-                break;
-            }
-            let v8 = f64::cbrt(x2.mul_add(x1, x1).powi(2) + 1.0);
-            acc2 -= (f64::powi(a3[0], 2) + 1.0).log2() * 0.25;
-            s1 = s1 * 0.75 + f64::tanh(v8.sin()) * 0.01;
-        }
-        let v9: f64 = prog_30(3.0_f64.log(x2 * x2 + 2.0).tanh() * 2.0, f64::tanh(x1 - x2), x1, v, k5);
-        s0 * 0.5 + s1 * 1.5 + f64::cos(acc2) - f64::cos(a3[1]) - a4[1] * 0.25 + v9 * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_43(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(2.0_f64.hypot(v[1]) + f64::tanh(x0).exp2()) * 2.0;
-        let mut acc1: f64 = 0.0;
-        if !(n % 2 == 0) {
-            return 0.3 * (f64::sin(v[0]) * 0.9).asin();
-        }
-        s0 = f64::mul_add(s0, 0.5, (x1 * x1).ln_1p().tanh() * 0.5);
-        for i in 0..4 {
-            let fi = i as f64;
-            if i == 1 && x2 / (x1 * x1 + 0.5) * 2.5 >= f64::sqrt(x2 * x2 + 1.0) {
-                return s0.asinh().powi(3);
-            }
-            let mut k2 = 0;
-            while k2 < 6 {
-                k2 += 1;
-                acc1 += 0.05 * (x0 * x1).cos();
-                s0 = f64::mul_add(s0, 0.5, f64::sinh(f64::cos(v[(k2 + n) % 4]) * 2.0).asinh().cos() * 0.05);
-                match k2 {
-                    0 => {
-                        break;
-                    }
-                    2 | 4 => {
-                        acc1 -= f64::tanh(f64::ln_1p((x2.to_radians() * 20.0).cos() * 0.5)) * 0.05;
-                        if 1.5 - x0 > x0 {
-                            acc1 += (f64::powi(x2, 2) + 0.5).recip().sin() * 0.05;
-                            if f64::cbrt(f64::tanh(x0) + 2.0) <= -0.25 {
-                                continue;
-                            }
-                            let v3 = f64::cos(x1.tanh()).exp_m1();
-                            acc1 += f64::sin(v3).cos() * 0.05;
-                        } else if x0.cos().exp() / ((s0 / (x0.powi(2) + 1.5)).powi(2) + 1.5) > x0 / (fi.powi(2) + 1.0) {
-                            let v4 = (s0.cos() * 0.9).asin();
-                            s0 = s0.mul_add(0.75, f64::sin(v4).sin() * 0.1);
-                        }
-                        s0 = s0 * 0.75 + (s0 / (fi * fi + 0.5)).sin() * 0.1;
-                    }
-                    5 => {
-                        s0 = 0.6 * s0 + 0.1 * f64::sin(s0 * s0);
-                    }
-                    _ => {
-                        acc1 += f64::tanh(fi + x2) * 0.05;
-                    }
-                }
-            }
-            for (j, &u) in v.iter().enumerate() {
-                let fj = j as f64;
-                let v5 = u;
-                let v6 = v.iter().fold(f64::cos(fj), |r, &p| r * 0.5 + 0.1 * f64::tanh(p).exp().tanh());
-                s0 = s0.mul_add(0.8, (v5.powi(2) + 1.0).recip() * 0.25);
-                s0 = s0 * 0.6 + v6.cos() * 0.25;
-            }
-            s0 = s0 * 0.8 + fi.cos().exp().tanh() * 1.0;
-        }
-        let a7 = v.map(f64::cos);
-        let mut m8 = 0;
-        for i in (1..=5).step_by(2) {
-            let fi = i as f64;
-            let mut k9 = 0;
-            while k9 < 5 && (a7[1].cos() * 2.0).cosh() < 0.5 {
-                k9 += 1;
-                if !(k9 % 2 == 0 && s0 > 0.5) {
-                    s0 = (s0 * 0.8 + (x2 - x0) * 0.1).tanh();
-                } else if !(k9 > 1) {
-                    let v10 = f64::tan(fi.cos() * 1.2);
-                    let v11 = v10 * std::f64::consts::FRAC_PI_4;
-                    s0 *= 0.75;
-                    s0 -= 1.0 * f64::sin(v11);
-                } else {
-                    s0 = (s0 * 0.6 + f64::to_radians(x0) * 1.0).tanh();
-                    s0 = (s0 * 0.75 + (f64::powi(fi.tanh(), 2) + 1.0).recip() * 1.0).sin();
-                    if x0 + 0.8 >= (x2.tanh() * 0.9).asin() {
-                        s0 = (s0 * 0.8 + (0.65 - (a7[m8 % 4] * a7[m8 % 4] + 1.0).log10()) * 0.4).sin();
-                    } else if x0 / (fi.powi(2) + 1.5) < 0.5 {
-                        s0 *= 0.8;
-                        s0 -= 0.2 * f64::sqrt(x0.powi(2) + 1.0).tanh();
-                    } else {
-                        acc1 -= 0.1 * (a7[k9 % 4] - x2).tanh();
-                        s0 = 0.8 * s0 + 0.02 * f64::cos((v[k9 % 4].cos() * 1.2).tan());
-                    }
-                }
-                acc1 -= 0.1 * x2.atan().sin().cosh().sin();
-                let v13 = if f64::abs(v[k9 % 4].sin().exp_m1()) >= -1.0 {
-                    let v12 = s0 * v[k9 % 4];
-                    f64::sin(f64::sin(s0).exp()).cosh() + v12.sin()
-                } else {
-                    fi + a7[i % 4]
-                };
-                s0 *= 0.75;
-                s0 += 0.02 * v13.cos().sin();
-            }
-            s0 = (s0 * 0.75 + (f64::powi(s0, 2) + 1.5).acosh() * 0.02).tanh();
-            s0 = (s0 * 0.75 + prog_29(f64::sin(x2) * 2.0, 0.25, f64::powf(1.5_f64, f64::cos(v[k9 % 4])).cos() * 2.0, v, i) * 0.005).sin();
-            if x2 * x2 > -1.0 {
-                m8 += 1;
-            }
-        }
-        let c14 = m8 as f64;
-        s0.cos() + acc1.sin() + a7[0].tanh() - c14.sin() - (x1.tanh().cos() * 0.9).asin()
-    }
-
-    #[differentiable]
-    pub fn prog_44(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[3].copysign(v[1]) * (x2 * x1)).cos() * 2.0;
-        let mut s1 = (v[n % 4] * v[n % 4] + 1.0).log(10.0);
-        let mut s2 = f64::cosh(f64::tanh((s1.tanh() * 0.9).acos()) * 1.5).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        s1 = (s1 * 0.75 + s1.to_radians() * 1.0).tanh();
-        let v4 = s1;
-        let mut m5 = 0;
-        for i in 0..n {
-            let fi = i as f64;
-            match n % 4 {
-                1 => {
-                    let v6 = prog_29((f64::sin(x0) * 0.9).acos().cos(), f64::log10(f64::powi(v4 * s1, 2) + 1.0).tanh() * 2.0, 0.5_f64.log(v[n % 4].powi(2) + 2.0).sin(), v, i);
-                    s1 = s1.mul_add(0.6, (fi.tanh() * 2.0).cosh().powi(2).cos() * 1.0);
-                    acc3 += f64::tanh(v6) * 0.05;
-                }
-                2 => {
-                    for j in 0..i {
-                        let fj = j as f64;
-                        acc3 += f64::cosh(v4.cos()).tanh() * 0.05;
-                        let v7 = if v[2].sin() > -0.25 || i < 5 {
-                            let x0 = f64::tanh(x0);
-                            (x0 * x0 + 0.5).powf(1.5).tanh()
-                        } else if fj.cos() - s2.sin().exp_m1() <= v[j % 4] || i < 2 {
-                            let v4 = (x0 * x0 + 1.0).powi(-3) + x0;
-                            fj + f64::tanh(v4)
-                        } else {
-                            x1 + v[j % 4]
-                        };
-                        s2 = (s2 * 0.8 + s2.mul_add(x0, x0) * 0.02).sin();
-                        acc3 += 0.05 * v7.tanh();
-                    }
-                }
-                3 => {
-                    s2 = s2.mul_add(0.75, f64::cos(f64::tan(f64::sin(s1) * 1.2)) * 0.02);
-                    s2 = (s2 * 0.75 + (v[i % 4] + v4) * 0.1).sin();
-                }
-                _ => {
-                    let v8 = f64::mul_add(v4, s0, x0);
-                    s2 = f64::mul_add(s2, 0.6, f64::cos(f64::acos(f64::tanh(x0.asinh()) * 0.9)) * 0.1);
-                    match m5 + i {
-                        0 => {
-                            s2 = s2.mul_add(0.8, s2.atan().tanh() * 0.2);
-                        }
-                        1 => {
-                            continue;
-                        }
-                        5..=6 => {
-                            s2 *= 0.75;
-                            s2 -= 0.25 * f64::tanh(s0);
-                        }
-                        _ => {
-                            let v9 = v8 - 2.5;
-                            s1 *= 0.5;
-                            s1 += 0.005 * prog_29(1.5, 1.2, (v9.tanh() * 0.9).asin().sin(), v, 1).cos();
-                        }
-                    }
-                    acc3 += f64::sin(f64::sin(v8)) * 0.25;
-                }
-            }
-            if f64::mul_add((v[m5 % 4].powi(2) + 1.0).ln(), x0.sin(), v[m5 % 4]) <= v4 {
-                m5 += 1;
-            }
-            acc3 += f64::cos(v[i % 4] * (x0 + x1)) * 0.25;
-            let v11 = if f64::abs(x1) < -0.5 {
-                f64::sin(v4).exp2() * core::f64::consts::FRAC_1_SQRT_2
-            } else {
-                let v10 = (f64::sin(v[(i + m5) % 4]).powi(2) + 1.0).atan2(s0);
-                prog_29(f64::sin((v10 * v10 + 0.5).recip().tanh().exp_m1()) * 2.0, (f64::powi((v10 * v10 + 2.0).sqrt(), 2) + 0.5).recip().sin(), x2, v, 3)
-            };
-            s1 = (s1 * 0.75 + v11.sin() * 0.005).sin();
-        }
-        match m5 {
-            0 | 2 => {
-                let v12 = f64::cos(x1.tanh());
-                acc3 -= v12;
-            }
-            3 | 5 => {
-                let v13 = prog_6(x0, s0, 0.5, v, n);
-                s0 = s0.mul_add(0.6, f64::cos(v13).tanh() * 0.005);
-            }
-            _ => {
-                s2 = (s2 * 0.8 + 1.2 * x1 * 0.1).tanh();
-                let v14 = 1.5_f64.powf(f64::cos(f64::powi(v[m5 % 4] * v[m5 % 4] + 1.0, -3)));
-                acc3 += 0.5 * v14.cos();
-            }
-        }
-        let v15 = v.iter().fold(prog_29(x2.atan().tanh(), s2.tanh().min(s0 / 3.0).tanh() * 2.0, v4, v, n).tanh(), |r, &p| r * 0.5 + 0.5 * x1.min(p).abs().tanh());
-        let v16 = v.iter().zip(v.iter()).map(|(&p, &q)| (x1 * x1 + 1.0).powf(x1.cos()) + p.tanh() + q.tanh()).sum::<f64>();
-        s1 * 0.25 - acc3.sin() + v15 - f64::cos(v16)
-    }
-
-    #[differentiable]
-    pub fn prog_45(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1.tanh() * 0.9).asin();
-        let mut s1 = f64::sinh(x2.tanh() * 2.0).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().fold(prog_13((v[n % 4].powi(2) + 1.0).powf(f64::cos(x0).sin()).cos(), 2.0, (x2.asinh() * f64::cosh(f64::sin(x2) * 2.0)).sin(), v, n).sin(), |r, &p| r * 0.75 + 0.005 * (prog_30(acc2, s1, f64::sin(x0) * 2.0, v, 5) + p.cos()).tanh());
-        let v5 = if (x0 * x0 + 1.0).ln().asinh() > -0.25 {
-            let x2 = f64::exp(f64::sin(acc2));
-            f64::sinh(x0.sin()) + x2.tanh()
-        } else if (x1 / (acc2.powi(2) + 1.5)).mul_add(acc2 * v3, (acc2 * acc2 + 1.0).powi(-1)) >= -0.5 {
-            for _ in 0..v.len() {
-                s1 *= 0.6;
-                s1 += 0.02 * f64::sin(f64::exp_m1(s1.cos()) * (s1 * v3));
-                let v4 = v.iter().map(|&p| f64::acos(p.sin() * 0.9)).sum::<f64>();
-                acc2 -= (x2 * x2).ln_1p().tanh() * 0.5;
-                s1 = (s1 * 0.8 + v4.tanh() * 0.02).sin();
-            }
-            f64::sqrt(acc2.sin().exp().powi(2) + 0.5)
-        } else {
-            (f64::sin(acc2 + x2) * 0.5).ln_1p()
-        };
-        acc2 += f64::to_radians(v5);
-        let mut a6 = [0.0; 4];
-        a6[0] = (v5.tanh() * 0.5).ln_1p();
-        for i in 1..4 {
-            a6[i] = a6[i - 1] * 0.5 + f64::recip(f64::powi((x1.cos() * 1.2).tan(), 2) + 1.0).tanh() * 0.05;
-        }
-        let v7 = a6[n % 4];
-        s0 = (s0 * 0.8 + x2 * v[0] * 0.05).sin();
-        s0 * 1.5 + s1 - acc2 + v3 + v7 * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_46(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::sin(prog_2(x1, 0.75, x0, v, 1)) * 2.0;
-        let mut s1 = f64::sin(x0).exp2();
-        let mut s2 = f64::cos(v[n % 4] - x2) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let a4 = [f64::exp(x1.tanh()).abs(), v[n % 4] * s2, f64::min(s1, v[n % 4]), acc3];
-        match n {
-            0 => {
-                let v5: f64 = x2 + x0;
-                let x1 = prog_2(acc3, f64::sqrt(f64::powi((v5.tanh() * 0.9).asin(), 2) + 0.5).tanh() * 2.0, s1.tanh() * 2.0, v, n);
-                s0 = s0.mul_add(0.6, x1.sin() * 0.005);
-            }
-            1..=3 => {
-                s1 = 0.5 * s1 + 0.25 * (s1 * s1).ln_1p().sin();
-            }
-            5 => {
-                acc3 -= f64::tanh(f64::clamp(acc3, x0.cos() - 1.5, s2.sin() + 1.5));
-            }
-            _ => {
-                let v6 = f64::ln(v[0] * v[0] + 2.0) * core::f64::consts::FRAC_1_SQRT_2;
-                s0 = s0 * 0.75 + f64::log(0.5_f64, x2 * x2 + 2.0) * 0.2;
-                if ((-v6).powi(2) + 0.5).sqrt() > 0.25 {
-                    s2 = (s2 * 0.75 + f64::acos(f64::cos(x2) * 0.9) * 0.1).sin();
-                } else {
-                    s2 = (s2 * 0.6 + (v6 * v6 + 1.0).recip() * 1.0).sin();
-                }
-            }
-        }
-        for i in 1..n {
-            let fi = i as f64;
-            acc3 += f64::cos(a4[n % 4].sin().exp()) * 0.4;
-            if f64::sin(x1) < fi.cos().exp2() {
-                acc3 -= (s0 - 2.5 + 0.8).sin() * 0.4;
-            } else if f64::exp_m1(s0.sin()) > v[0] {
-                s0 = (s0 * 0.8 + s0 * 1.25 * 0.1).tanh();
-            } else {
-                let v7: f64 = prog_30(x2, 2.0_f64.log(s2 * s2 + 2.0).cos() * 2.0, 1.5, v, n);
-                s2 *= 0.8;
-                s2 += 0.005 * f64::tanh(v7);
-            }
-        }
-        s2 = 0.75 * s2 + 0.01 * (s2 - v[n % 4]).cos();
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            let v9 = a4.iter().fold(x0, |r, &p| r * 0.5 + 0.02 * (a4[3].sin().exp_m1().powi(2) + f64::sin(p)).tanh());
-            acc3 += 0.1 * prog_29(x1, s1.tanh() * 2.0, s1, v, n).tanh();
-            if k8 >= 5 || (f64::sin(v9) * 2.0).cosh() < v9 {
-                break;
-            }
-        }
-        s0 - s1 - s2.tanh() + acc3.sin() + a4[1] + a4[n % 4] * std::f64::consts::FRAC_1_PI
-    }
-
-    #[differentiable]
-    pub fn prog_47(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.cos();
-        let mut s1 = (x1 + x2).tanh() * 2.0;
-        let mut s2: f64 = f64::sin(((v[n % 4] * v[n % 4] + 1.0).atan2(v[n % 4]).sin() * 1.5).cosh()) * 2.0;
-        let mut acc3: f64 = 0.0;
-        'l0: for i in (0..n).rev() {
-            let fi = i as f64;
-            acc3 -= 0.25 * f64::atan(v[1]).sin();
-            let mut k4 = 0;
-            while k4 < 6 {
-                k4 += 1;
-                if n > 4 && f64::log(x0 * x0 + 1.0, x2 * x2 + 2.0) <= v[(k4 + i) % 4] {
-                    break 'l0;
-                }
-                match n + k4 {
-                    1 | 3 => {
-                        s2 = 0.8 * s2 + 0.05 * (s2.powi(2) + 1.0).powf(fi.sin()).sin();
-                        let v5 = (v[1] * v[1] + 1.5).acosh();
-                        s2 = s2.mul_add(0.6, v5.cos() * 0.1);
-                    }
-                    g if g > 4 => {
-                        s2 = s2.mul_add(0.8, f64::tanh((f64::tanh(v[(k4 + n) % 4]) * 0.9).atanh()) * 0.02);
-                    }
-                    _ => {
-                        let v6: f64 = f64::sin(x1).exp2();
-                        s1 = (s1 * 0.8 + 1.5_f64.min((s2 * s2 + 0.5).cbrt()) * 0.05).sin();
-                        if (s1.sin() * 1.5).sinh() >= f64::acos(v6.sin() * 0.9) {
-                            acc3 -= (f64::tanh(fi) * 2.0).cosh().sin() * 0.05;
-                        } else {
-                            s1 = s1.mul_add(0.75, (0.8 - s1).cos() * 0.25);
-                            let v7 = fi.sin().exp().to_radians() * 20.0;
-                            s2 = 0.8 * s2 + 1.0 * f64::cos(v7);
-                        }
-                    }
-                }
-                acc3 -= (s0.powi(2) + 0.5).powf(x0.cos()).tanh() * 0.05;
-            }
-            acc3 += f64::tanh(x1 - s1.clamp(-0.5, 1.5)) * 0.25;
-            let v8 = -x0;
-            acc3 += 0.25 * v8.cos();
-        }
-        let mut k9 = 0;
-        while k9 < 4 {
-            k9 += 1;
-            let v10 = match k9 % 4 {
-                0 => prog_30(s0, x0, 0.5, v, n),
-                1 | 3 => {
-                    acc3 += 0.1 * prog_29((-0.5_f64).max(x0).sin() * 2.0, x2, x1, v, 0).tanh();
-                    f64::sin(x1 / 2.0)
-                }
-                _ => {
-                    let x2 = x0 + s0;
-                    (0.5 * x2).to_degrees() * 0.01
-                }
-            };
-            let v12: f64 = if k9 > 3 && v10 > 0.5 {
-                let v11 = x2;
-                (f64::powi(v11, 2) + 0.5).sqrt()
-            } else {
-                f64::asinh((x0.sin() * 0.9).acos())
-            };
-            match k9 + n {
-                0 => {
-                    s2 = f64::mul_add(s2, 0.6, (s0 * s0 + 1.0).recip() * 0.5);
-                }
-                1..=3 => {
-                    let v13: f64 = (f64::cos((v12.tanh() * 0.5).ln_1p()) * 0.9).asin();
-                    let v14 = x0 - v13;
-                    s0 = (s0 * 0.75 + v14.cos() * 0.02).sin();
-                }
-                4..=6 => {
-                    s2 = (s2 * 0.8 + f64::acosh(f64::powi(x1 + x2, 2) + 1.5) * 0.01).sin();
-                    let v15 = f64::tanh(v[k9 % 4]);
-                    acc3 += 0.5 * v15;
-                }
-                _ => {
-                    let v16 = (f64::atan2(s0, f64::powi(v[n % 4], 2) + 1.0).powi(2) + 2.0).acosh();
-                    s2 = 0.5 * s2 + 0.1 * f64::sinh(f64::log10(v12.powi(2) + 1.0).sin() * 1.5).tanh();
-                    acc3 -= 0.25 * f64::tanh(v16).cos();
-                }
-            }
-            s0 *= 0.6;
-            s0 += 0.05 * f64::sin((x0 * x0 + 0.5).atan2(s0));
-            acc3 -= 0.5 * f64::tanh(f64::sin(v12));
-        }
-        if f64::log10(s2 * s2 + 1.0).tanh().sinh() > 0.25 || n == 6 {
-            let v17 = (x0 / 3.0).asinh();
-            acc3 -= v17;
-        } else if v[n % 4].clamp(-1.5, 0.5) <= -0.25 {
-            s2 = (s2 * 0.8 + prog_29(x2, s0, x1.tanh().cos(), v, n) * 0.005).tanh();
-            s0 = (s0 * 0.6 + f64::cbrt(s0 * s0 + 1.0) * 0.02).tanh();
-        } else {
-            s1 = 0.6 * s1 + 0.02 * (s1 / 2.0).sin();
-        }
-        match n {
-            0 => {
-                s2 = (s2 * 0.8 + s0.min(s2) * 0.01).sin();
-                let x1 = (f64::tanh(x1) * 0.9).asin();
-                s1 *= 0.5;
-                s1 += 0.2 * x1.sin();
-            }
-            1..=2 => {
-                s0 = (s0 * 0.5 + (x2.tanh().exp().powi(2) + 1.5).acosh() * 0.02).tanh();
-                let x2 = s0 + x2;
-                s1 = (s1 * 0.6 + f64::tanh(x2) * 0.05).sin();
-            }
-            3 | 5 => {
-                s1 = s1 * 0.8 + s1.tanh().exp().tanh() * 0.01;
-                let v18: f64 = prog_29(x2, 1.5, x0.clamp(v[k9 % 4].cos() - 1.5, x0.tanh() + 1.5).sin(), v, n);
-                acc3 += v18.sin() * 0.1;
-            }
-            _ => {
-                s0 = s0 * 0.75 + s0 * s0 * 0.02;
-            }
-        }
-        f64::sin(x0) - s0 * 0.75 - s1 - s2 * 0.75 + acc3.tanh() - (f64::sin(x0) * 0.5).ln_1p()
-    }
-
-    #[differentiable]
-    pub fn prog_48(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.hypot(f64::clamp(v[3], -1.5, 0.5)).cos() * 2.0;
-        let mut s1: f64 = (x2.sin() * 0.9).asin();
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.05 * f64::tanh(f64::atan(s0).max(s0.hypot(p))));
-        let v4 = x1.cos().exp();
-        let mut a5 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                let fj = j as f64;
-                a5[i][j] = v3 / (fj * fj + 1.5) / (fj.sin().powi(2) + 1.0);
-            }
-        }
-        if prog_30(x1.asinh().tanh() * 2.0, (a5[1][n % 4] * f64::powi(a5[1][n % 4], 3)).cos() * 2.0, (a5[1][n % 4].tanh() * 0.9).asin().tanh(), v, n) > -0.5 {
-            return v3 + v4;
-        }
-        s0 = 0.5 * s0 + 0.005 * f64::tanh(prog_30((x2 + v4).sin(), x0, (v4 - v3).tanh() * 2.0, v, n));
-        s1 = (s1 * 0.6 + (v3 - x0) * 0.1).sin();
-        acc2 -= (acc2.tanh().exp_m1().tanh() * 0.5).ln_1p();
-        s0 * 0.75 + s1 * 1.5 + acc2
-    }
-
-    #[differentiable]
-    pub fn prog_49(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2;
-        let mut s1 = (f64::cos(s0) * 0.9).atanh().to_radians();
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            if x1 < -0.5 {
-                s0 = s0 * 0.5 + (f64::to_degrees(x0.cos().exp()) * 0.01).tanh() * 0.25;
-                if f64::cos(v[3 - k3]) * v[k3] > -0.5 && n == 5 {
-                    acc2 += (x1 - v[k3]).sin();
-                    s0 = (s0 * 0.6 + f64::sqrt(x2 * x2 + 2.0) * 0.4).tanh();
-                } else {
-                    s1 = (s1 * 0.8 + f64::sin(v[3]).sinh().asinh() * 0.1).sin();
-                    s1 = s1 * 0.6 + f64::exp2(f64::sin(s1)).cos() * 0.25;
-                }
-            }
-            s0 = s0 * 0.5 + x0.tanh() * 0.5;
-            acc2 += (s0.cos() * 0.9).atanh().tanh() * 0.75;
-            if k3 >= 2 || f64::to_degrees(f64::cos(v[(k3 + n) % 4])) * 0.02 > 0.25 {
-                break;
-            }
-        }
-        let v4 = v.iter().map(|&p| 1.0 + 0.1 * x1.hypot((p.tanh() * 0.9).acos()).sin()).product::<f64>();
-        for &t in v.iter() {
-            let v5 = if f64::powi(s1 * s1 + 1.0, -1).to_radians() * 20.0 >= t {
-                2.5 - x0
-            } else {
-                (x0.sin() + 2.0).cbrt().cos()
-            };
-            let v7 = if (v5 * v5 + 0.5).cbrt() > s1 {
-                let v6 = f64::atan2(s0 * s0 + 0.5, v4);
-                (s1.tanh().exp().powi(2) + 2.0).acosh() + f64::tanh(v6)
-            } else if k3 + n < 1 {
-                s0 = (s0 * 0.6 + s0.sin() * 0.4).sin();
-                f64::tanh(x1.tanh())
-            } else {
-                s0 = 0.8 * s0 + 0.005 * f64::tanh(prog_30(1.2, f64::tanh(((f64::cos(v4) * 1.2).tan().tanh() * 0.5).ln_1p()), s0, v, n));
-                x0.powi(3) + (x2 - 0.8)
-            };
-            acc2 += 0.5 * (v5 * t).sin();
-            s1 = (s1 * 0.75 + v7.sin() * 0.01).tanh();
-        }
-        let mut k8 = 0;
-        while k8 < 4 && x0.sin().sinh() < 0.5 {
-            k8 += 1;
-            for j in 0..3 {
-                let fj = j as f64;
-                acc2 += 0.1 * (x2 / (v4.powi(2) + 0.5)).tanh();
-                match j {
-                    0 => {
-                        continue;
-                    }
-                    _ => {
-                        acc2 += prog_29(fj, s0, (x1.sin() * 1.5).sinh().cos(), v, k8).tanh() * 0.02;
-                        s1 = s1 * 0.5 + (v[1] - s1).sin() * 0.25;
-                    }
-                }
-            }
-            let mut k9 = 0;
-            while k9 < 3 {
-                k9 += 1;
-                s0 = s0.mul_add(0.8, (v4 / (f64::powi(v[3 - k3], 2) + 1.5)).sin() * 0.1);
-                let v13 = match k9 % 4 {
-                    0 => v4 / (f64::sin(s0) + 2.0),
-                    2 => {
-                        let v10 = s0 * v4;
-                        s1 = s1 * 0.6 + x1.tanh().exp().cos() * 0.1;
-                        f64::acos(x1.sin() * 0.9) + v10.sin()
-                    }
-                    3 => {
-                        let v11 = f64::cosh((s0 * s0 + 1.0).log2().sin());
-                        f64::sqrt(f64::clamp(s1, -1.0, 1.0).powi(2) + 2.0) + v11.cos()
-                    }
-                    _ => {
-                        let v12 = x0 * x0;
-                        f64::log(f64::cos(v12).powi(2) + 1.0, 2.0)
-                    }
-                };
-                s0 *= 0.8;
-                s0 -= 0.2 * f64::cos(s0);
-                acc2 -= 0.1 * f64::tanh(f64::sin(v13));
-            }
-            acc2 += (x0 + v4).cos() * 0.5;
-        }
-        x0 * 0.5 + s0 * 0.25 + s1 - acc2.tanh() - v4
-    }
-
-    #[differentiable]
-    pub fn prog_50(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::powi(x2, 2) + 1.0).log10();
-        let mut acc1: f64 = 0.0;
-        let v3: f64 = if prog_0(1.2, (f64::asinh(acc1) + x0.clamp(s0.sin() - 1.5, f64::tanh(v[n % 4]) + 1.5)).sin(), x1, v, n) < x2.hypot(x1) {
-            v[n % 4].atan()
-        } else if x2 <= -0.5 {
-            v[2].tanh()
-        } else {
-            let v2 = x2.cos().exp();
-            0.5_f64.hypot(s0) + f64::cos(v2)
-        };
-        let v5 = match n % 3 {
-            1 => {
-                let v4 = x0;
-                v4 - v4.asinh()
-            }
-            2 => {
-                for i in 0..3 {
-                    let fi = i as f64;
-                    match i {
-                        0 => {
-                            s0 = f64::mul_add(s0, 0.6, prog_2(fi, 2.0, f64::asinh((v[i] * v[i] + 1.0).ln()).cos(), v, i).sin() * 0.005);
-                            s0 *= 0.6;
-                            s0 += 0.4 * f64::tanh(v[3].asinh());
-                        }
-                        g if g > 1 => {
-                            break;
-                        }
-                        _ => {
-                            s0 *= 0.5;
-                            s0 += 0.75 * (f64::powi(s0, 2) + 1.0).recip();
-                        }
-                    }
-                    s0 = (s0 * 0.6 + prog_0(f64::cos(s0 * s0) * 2.0, f64::cos((x1.sin() * 1.2).tan()), (v[n % 4] - s0).tanh() * 2.0, v, n) * 0.005).sin();
-                    acc1 -= f64::tanh(f64::atanh(f64::sin(v3) * 0.9)) * 0.5;
-                }
-                let v3 = v3.powi(2);
-                s0 = (s0 * 0.75 + x2.clamp(s0.tanh().sin() - 1.5, (v3 * v3).ln_1p().cos() + 1.5) * 0.01).sin();
-                v3.tanh()
-            }
-            _ => (v3.powi(2) + 0.5).powf(0.3),
-        };
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            let v7 = prog_30(f64::sin(x1 + x2), x2, (x1 * v5).tanh() * 2.0, v, k6);
-            let v8: f64 = v3 * v3;
-            s0 = s0 * 0.5 + v8.atan().cos() * 0.1;
-            if k6 >= 2 || (v5 + v3) * (f64::sin(x0) * 0.9).acos() < v5 {
-                break;
-            }
-            acc1 -= f64::cos(v7) * 0.01;
-        }
-        let v10 = if prog_29((v3 + v[k6]).cos() * 2.0, f64::tanh((f64::powi(v3.atan(), 2) + 2.0).acosh()), f64::exp(x2.sin()).cos() * 2.0, v, k6) > 0.0 {
-            let x2: f64 = x1.asinh().sin();
-            (x0 * x0 + 1.5).acosh() + f64::tanh(x2)
-        } else if f64::recip(3.0_f64.atan2(v5).powi(2) + 1.0) < 0.5 || k6 == 1 {
-            x2.tanh().exp()
-        } else {
-            for i in 0..n {
-                let v9 = v.iter().copied().map(|p| (f64::powi((f64::tanh(v[i % 4]) * 0.9).acos(), 2) + 1.0).cbrt() + f64::sin(p)).sum::<f64>();
-                s0 = (s0 * 0.8 + v5 * s0 * 0.02).sin();
-                acc1 += 0.1 * v9.sin();
-            }
-            (-x1).hypot(x1)
-        };
-        if n < 1 && prog_30(s0, 1.2, x2, v, k6) > -0.5 {
-            let v11 = v5;
-            acc1 += 0.25 * v11.cos();
-        }
-        acc1.tanh() - v5 - v10 * 0.25 + (x2 + v5 - (v3 - x2))
-    }
-
-    #[differentiable]
-    pub fn prog_51(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(x1 - 0.75);
-        let mut s1 = ((x2 * x2 + 1.5).acosh().tanh() * 0.9).asin();
-        let mut s2 = 2.0_f64.min(s0);
-        let mut acc3: f64 = 0.0;
-        let mut m4 = 0;
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            let v5 = prog_30(x1, x0, f64::tanh(x0).atan().cos(), v, 4);
-            if f64::exp_m1(f64::atan2(x2, x1 * x1 + 0.5).sin()) <= 0.5 {
-                s2 = s2 * 0.75 + x1.powi(2).sin() * 0.05;
-                s1 = s1.mul_add(0.6, f64::sin((x2 * s0).sin()) * 0.1);
-                if i < 4 {
-                    s0 = 0.5 * s0 + 0.5 * v[3].cos();
-                    if ((s0 * s0).ln_1p().cos() * 1.2).tan() > 1.0 {
-                        s0 = f64::mul_add(s0, 0.6, prog_29(f64::tanh(f64::acosh((s2 - fi).powi(2) + 1.5)) * 2.0, (s1.tanh() * 1.2).tan().tanh(), f64::log10((s2.sin() * 0.9).atanh().powi(2) + 1.0).tanh() * 2.0, v, 1).sin() * 0.005);
-                        continue;
-                    }
-                } else if !(n % 2 == 0) {
-                    s2 *= 0.8;
-                    s2 += 0.005 * prog_29(0.25, (s1.powi(2) + 2.0).acosh().tanh() * 2.0, s1, v, i).sin();
-                    acc3 += 0.05 * prog_29(x0, 1.2, f64::cos((x2.powi(2) + 0.5).recip()) * 2.0, v, 1).cos();
-                } else {
-                    let x1 = -s1;
-                    let v6 = f64::tanh(x1 / (x1 * x1 + 1.0)).exp();
-                    s1 *= 0.75;
-                    s1 += 0.02 * f64::sin(v6);
-                }
-            } else {
-                s1 = s1.mul_add(0.5, (s1 * s1 + 1.0).log(v[n % 4] * v[n % 4] + 2.0).sin() * 0.1);
-                match i % 3 {
-                    0 | 2 => {
-                        acc3 += 0.25 * f64::cos(s0 + s2);
-                        break;
-                    }
-                    _ => {
-                        acc3 += (s1 * v[i % 4]).cos() * 0.25;
-                        s2 = (s2 * 0.6 + ((x1 * x1 + 1.0).log10().powi(2) + 0.5).sqrt() * 0.75).sin();
-                    }
-                }
-                s0 = 0.75 * s0 + 1.0 * (fi.to_degrees() * 0.02).sin();
-                if ((f64::cos(x0) * 0.9).asin().powi(2) + 1.0).log(v[0].min(s1).powi(2) + 2.0) < 0.5 {
-                    continue;
-                }
-            }
-            s2 = f64::mul_add(s2, 0.8, s2.tanh() * 0.2);
-            if v[n % 4].mul_add(v[n % 4], x0) < -1.0 {
-                m4 += 1;
-            }
-            acc3 -= 0.1 * v5.tanh();
-        }
-        let c7 = m4 as f64;
-        if m4 == 1 && f64::exp(v[(m4 + n) % 4].cos()) <= -1.0 {
-            return x1 + (c7 * c7 + 1.0).recip();
-        }
-        let mut k8 = 0;
-        let v9 = loop {
-            k8 += 1;
-            acc3 += f64::tanh(f64::exp(v[k8 % 4].cos())) * 0.4;
-            acc3 += x2.sin() * 0.4;
-            if k8 >= 5 {
-                break (s0.cos() * 0.9).atanh() + 0.65;
-            }
-        };
-        match k8 {
-            0 | 2 => {
-                s0 = (s0 * 0.6 + f64::powf(c7 * c7 + 0.5, 0.3) * 1.0).tanh();
-                let v10 = prog_29(s0, 0.5, x1, v, 5);
-                s0 *= 0.8;
-                s0 += 0.005 * v10.tanh();
-            }
-            g if g > 3 => {
-                let v11: f64 = s0;
-                s1 = 0.5 * s1 + 0.1 * v11;
-            }
-            _ => {
-                s2 = s2 * 0.8 + f64::tanh(s2) * 0.02;
-                acc3 += f64::to_radians(c7);
-            }
-        }
-        let v13 = if !(k8 == 1) {
-            let v12 = prog_29(0.5, ((x1.powi(2) + 0.5).ln().tanh() * 0.9).acos().cos(), x1, v, n);
-            (f64::powi(v[k8 % 4], 2) + 1.0).log(3.0) + f64::cos(v12)
-        } else {
-            f64::clamp(s1, f64::tanh(c7) - 1.5, f64::tanh(c7) + 1.5).powi(2).ln_1p()
-        };
-        s0 * 1.5 + s1.sin() + s2.cos() - acc3.sin() - c7.cos() + v9.cos() + v13 * 0.5
-    }
-
-    #[differentiable]
-    pub fn prog_52(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(prog_28(x0, x2, 0.75, v, n)) * 2.0;
-        let mut s1 = (v[0] + 2.5).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        'l0: for t in v {
-            s0 = (s0 * 0.5 + (s1 - s0).sin() * 0.25).sin();
-            s0 = (s0 * 0.75 + f64::sinh(f64::sin(t) * 1.5) * 0.05).sin();
-            for j in 0..5 {
-                let fj = j as f64;
-                if f64::cos(s1) >= x1 {
-                    s1 = 0.5 * s1 + 0.25 * (x0 + s1).cos();
-                    break 'l0;
-                }
-                s0 = (s0 * 0.6 + f64::tanh(fj).exp_m1() * 1.0).tanh();
-                acc2 += (x0 * s1 * x1).cos() * 0.1;
-            }
-        }
-        if n % 2 == 0 && (x1 * x1 + 1.0).log2().clamp(x1.tanh() - 1.5, x1.cos().tanh() + 1.5) <= -1.0 {
-            s1 *= 0.6;
-            s1 += 0.2 * f64::cos(f64::recip(x0.powi(2) + 0.5));
-        } else {
-            s1 = s1 * 0.6 + (x0 - x1).asinh().tanh() * 0.2;
-            let v3 = 0.5_f64.copysign(s0);
-            acc2 += v3;
-        }
-        'l2: for &t in v.iter() {
-            acc2 -= f64::sqrt(v[2] * v[2] + 0.5).cos() * 0.5;
-            let mut k4 = 0;
-            while k4 < n + 1 && f64::sinh(s1.sin() * 2.0) < f64::powi(t * t + 1.0, -3) {
-                k4 += 1;
-                let v5 = (f64::powi(v[n % 4], 2) + 0.5).recip().cos().exp_m1();
-                if (f64::powi(t * v5, 2) + 1.0).ln() < s1.sin() || n == 3 {
-                    let v6: f64 = f64::hypot(x2.asinh(), s0);
-                    acc2 += f64::sin(f64::cos(v[k4 % 4])) * 0.05;
-                    s0 = 0.5 * s0 + 0.25 * v6.cos();
-                } else if s1 >= f64::exp2(v[1].sin()) || k4 == 6 {
-                    acc2 -= f64::tanh((v5 + x2).sin()) * 0.05;
-                    if (t * t + 0.5).recip() / (f64::acos(x1.cos() * 0.9).sin() + 2.0) <= -0.5 {
-                        let v7 = f64::to_degrees(v[k4 % 4]) * 0.01;
-                        acc2 += (v7.clamp(-1.5, 1.5) + v[k4 % 4]).cos() * 0.05;
-                    } else if (x2.tanh().exp().powi(2) + 1.0).log10() >= x2 {
-                        s1 = (s1 * 0.75 + s0 * 0.25).sin();
-                        acc2 += 0.05 * (x1 - 0.25).sin();
-                    } else {
-                        acc2 += 0.05 * f64::tanh(SCALE + s0);
-                        acc2 -= 0.05 * (v5 * v5).tanh();
-                    }
-                }
-                if t.cos().exp() > v5 / 4.0 || k4 % 3 == 1 {
-                    break 'l2;
-                }
-                acc2 += f64::atan2(0.5_f64, v[k4 % 4]).tanh() * 0.05;
-            }
-            if k4 % 2 == 0 && t.atan() >= s0 * s0 {
-                s0 = (s0 * 0.6 + s0 * 0.4).tanh();
-                if s1.tanh().exp() <= (x1 * x1).ln_1p() {
-                    continue;
-                }
-                let v8 = v[2] * x0;
-                s1 = 0.5 * s1 + 0.1 * f64::tanh(f64::sin(v8));
-            } else {
-                acc2 -= 0.5 * f64::sin(f64::sin(v[0]).exp_m1());
-                if f64::log(x2 * x2 + 1.0, 3.0) > -0.25 {
-                    break;
-                }
-            }
-        }
-        for &t in v.iter() {
-            let v9 = (t * t).ln_1p();
-            let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| x2.tanh() + p.tanh() + f64::cos(q)).sum::<f64>();
-            s1 = (s1 * 0.5 + (f64::atan(x1) - v9.tanh().exp_m1()) * 0.1).sin();
-            s1 = (s1 * 0.5 + f64::cos(v10) * 0.02).sin();
-        }
-        let v11 = x2.cos();
-        let v12 = v.iter().fold(acc2.tanh(), |r, &p| r * 0.5 + 0.5 * p.cos());
-        s0 + s1.sin() - v11 * 0.25 - v12
-    }
-
-    #[differentiable]
-    pub fn prog_53(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.tanh();
-        let mut s1 = (x2.tanh() * 1.2).tan().tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        match n {
-            0 => {
-                s0 = (s0 * 0.75 + (x1 + s0) * 0.1).sin();
-                acc2 += f64::cos(f64::asin(v[n % 4].sin() * 0.9));
-                if n == 2 && x0 < -0.5 {
-                    for t in v {
-                        s0 = (s0 * 0.5 + t * 0.5).tanh();
-                        if t / (f64::powi(v[n % 4], 2) + 0.5) > 1.0 {
-                            return f64::log2(x1 * x1 + 1.0);
-                        }
-                    }
-                    s1 *= 0.75;
-                    s1 -= 0.01 * (x0 - s1).cos();
-                } else {
-                    s0 = s0.mul_add(0.5, s0.to_radians() * 20.0 * 0.05);
-                    s1 = (s1 * 0.75 + s1 * acc2 * 0.01).sin();
-                }
-            }
-            1 => {
-                acc2 -= 0.25 * (s0 - x0).tanh();
-            }
-            g if g > 2 => {
-                let v3 = prog_21(f64::tanh(x0 / (v[n % 4].tanh() + 2.0)), 1.5, acc2, v, n);
-                s1 = s1.mul_add(0.8, f64::cos(v3.cos()) * 0.005);
-            }
-            _ => {
-                acc2 += (SCALE + x0.clamp(x0.tanh() - 1.5, x0.tanh() + 1.5)).tanh();
-                s0 = s0.mul_add(0.8, v[n % 4].cos().cos() * 0.2);
-            }
-        }
-        let v7 = match n {
-            0 => {
-                let v4 = (f64::powi(v[n % 4].cos().exp(), 2) + 2.0).acosh();
-                prog_6((x0 / (f64::powi(s0 * v[n % 4], 2) + 1.5)).cos(), (v4 * v4 + 1.0).sqrt().sin(), x0, v, n)
-            }
-            2 => {
-                let v5 = (s1 * s1 + 1.0).recip();
-                prog_2(x2, v5.max(x1).tanh() * 2.0, f64::tanh(f64::sqrt(f64::powi((f64::powi(v[n % 4], 2) + 1.0).recip(), 2) + 1.0)) * 2.0, v, 4)
-            }
-            3 => {
-                let v6 = v[1].powi(3);
-                (v6 * v6 + 2.0).sqrt()
-            }
-            _ => s0.powi(3),
-        };
-        let v8 = v.iter().map(|&p| 1.0 + 0.1 * p.mul_add(x0, s0).sin()).product::<f64>();
-        'l1: for i in 0..v.len() {
-            let fi = i as f64;
-            s0 = (s0 * 0.5 + x2 / (v[0].powi(2) + 0.5) * 0.05).tanh();
-            for &u in v.iter() {
-                acc2 += 0.1 * f64::recip(s1 * s1 + 1.0);
-                s0 = s0 * 0.5 + f64::tan((x0.sin() * 0.9).acos().tanh() * 1.2).sin() * 0.02;
-                if n == 2 && x1.to_radians() * 20.0 <= -0.5 {
-                    acc2 += 0.1 * f64::cos(x0);
-                    continue 'l1;
-                }
-                s0 *= 0.6;
-                s0 += 0.4 * f64::sin(u).cos();
-            }
-            acc2 += f64::cosh(f64::asinh(fi).tanh() * 2.0).sin() * 0.5;
-            acc2 -= 0.5 * (v7 + v[i].atan2(v8.powi(2) + 0.5)).sin();
-        }
-        let mut k9 = 0;
-        while k9 < 5 && s0 + v8 > v7 - v[k9 % 4] {
-            k9 += 1;
-            match k9 % 3 {
-                0 => {
-                    acc2 += f64::cosh(x1.cos()).tanh() * 0.4;
-                    if n < 4 {
-                        s1 = (s1 * 0.75 + f64::powi(v8, 2) * 0.05).tanh();
-                        continue;
-                    }
-                    acc2 -= x1.cos() * 0.4;
-                }
-                1 => {
-                    for &u in v.iter() {
-                        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| (f64::powi(p * v[n % 4], 2) + 1.0).log(2.0) + f64::tanh(q)).sum::<f64>();
-                        if (x1 * x1 + 1.0).recip() <= -0.5 {
-                            acc2 += 0.1 * (v10.powi(2) + 2.0).ln().sin();
-                            s0 = (s0 * 0.75 + (v8 - s0) * 0.1).sin();
-                        } else {
-                            s0 = s0.mul_add(0.5, f64::powi(u, 2).sin() * 0.1);
-                            if (f64::sin(v[1].cos()) * 0.9).asin() > v10 {
-                                acc2 += 0.1 * ((u.cos() * 1.5).sinh().to_degrees() * 0.02).cos();
-                                break;
-                            }
-                            let v11 = (s1 - 1.5) / (v8.powi(2) + 1.0);
-                            s1 = (s1 * 0.5 + v11.sin() * 0.1).sin();
-                        }
-                        s0 = s0 * 0.6 + (s0 * s0 + 2.0).acosh().cos() * 0.25;
-                        acc2 += f64::sin(u) * 0.1;
-                    }
-                }
-                2 => {
-                    acc2 += f64::log(3.0_f64, v8.asinh().powi(2) + 2.0).cos() * 0.4;
-                    if v7 - v[3] < 0.0 {
-                        break;
-                    }
-                    s0 = s0 * 0.5 + f64::tanh(f64::mul_add(f64::mul_add(s0, x0, s0), s0 / (x0 * x0 + 1.5), (f64::tanh(s0) * 1.5).cosh())) * 0.05;
-                }
-                _ => {
-                    s1 = (s1 * 0.6 + f64::tan(f64::cos((s1.cos() * 0.9).asin()) * 1.2) * 0.02).tanh();
-                }
-            }
-            let v12 = x2 + 0.35;
-            acc2 += 0.4 * f64::sin(((x0 + v[k9 % 4]).sin() * 1.5).cosh());
-            s0 *= 0.5;
-            s0 -= 0.5 * f64::tanh(v12.tanh());
-        }
-        f64::sin(s0) - s1 * 0.5 + acc2.cos() + f64::sin(v7) - v8 - v[2] * v[k9 % 4]
-    }
-
-    #[differentiable]
-    pub fn prog_54(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::log(x2 * x2 + 1.0, 2.0).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut m2 = 0;
-        for i in 0..v.len() {
-            let fi = i as f64;
-            for j in 0..6 {
-                let fj = j as f64;
-                match j {
-                    0 => {
-                        acc1 -= (v[1] + v[j % 4]).sin() * 0.05;
-                    }
-                    1 | 3 => {
-                        s0 = (s0 * 0.8 + (x0.cos() * 0.9).atanh() * 0.02).sin();
-                        if ((v[n % 4] - fi).sin() * 0.9).atanh() <= 0.5 {
-                            acc1 -= 0.05 * (v[0] / (v[0] * v[0] + 1.5)).tanh();
-                            s0 = s0 * 0.5 + f64::tanh((f64::mul_add(x1, v[m2 % 4], x1).powi(2) + 1.0).log10()) * 0.2;
-                        } else if f64::exp2(f64::sin(f64::cbrt(x2.cos() + 2.0))) < x1 * core::f64::consts::FRAC_1_SQRT_2 && j + m2 < 26 {
-                            s0 *= 0.5;
-                            s0 -= 0.5 * (s0 * s0 + 1.0).log(3.0).sin();
-                            s0 = s0.mul_add(0.5, (f64::powi(s0, 2) + 1.0).ln().tanh() * 0.5);
-                        } else {
-                            let v3 = x0.sin() / ((f64::to_degrees(fj) * 0.02).powi(2) + 1.5);
-                            s0 = s0.mul_add(0.5, x1.abs().copysign(x0).tanh() * 0.5);
-                            s0 = (s0 * 0.5 + v3 * 0.75).sin();
-                        }
-                    }
-                    4 => {
-                        let x1 = x1 + x0;
-                        s0 = (s0 * 0.75 + f64::sin(x1) * 0.1).sin();
-                    }
-                    _ => {
-                        s0 = s0 * 0.8 + ((fi - v[m2 % 4]).tanh() * 0.5).ln_1p() * 0.2;
-                        let v4 = ((-x2).powi(2) + 1.0).atan2(x1);
-                        acc1 -= 0.05 * f64::tanh(f64::cos(v4));
-                    }
-                }
-                if f64::exp_m1(s0.tanh()).powi(2) < v[(j + i) % 4] {
-                    break;
-                }
                 match j % 3 {
                     0 => {
-                        continue;
-                    }
-                    1 => {
-                        acc1 += (f64::tanh(x1) * 2.0).sinh().sin() * 0.05;
-                        let v5 = f64::recip(s0.powi(2) + 0.5);
-                        acc1 += v5.cos() * 0.05;
+                        continue 'l0;
                     }
                     2 => {
-                        let v6 = x1 * s0;
-                        acc1 += f64::cos(v6).tanh() * 0.05;
+                        acc2 += f64::sin(f64::cos(x0).exp_m1()) * 0.1;
                     }
                     _ => {
-                        s0 = s0.mul_add(0.75, f64::log(x1.powi(2) + 1.0, x0 * x0 + 2.0).cos() * 0.05);
-                        let v7 = (f64::powi(v[(j + m2) % 4], 2) + 1.0).atan2((x0.tanh() * 2.0).cosh());
-                        s0 = (s0 * 0.8 + f64::tanh(v7) * 0.02).sin();
+                        acc2 += 0.1 * x1.sin();
+                        if 2.5 - x0 < s1 {
+                            s0 = (s0 * 0.6 + s0 / (x0 * x0 + 1.5) * 0.25).tanh();
+                            s0 = 0.5 * s0 + 0.5 * (s0 - 0.65).tanh();
+                        } else if f64::cos(x2) <= 0.25 {
+                            acc2 -= 0.1 * (f64::cosh(f64::cos(v[(j + n) % 4]) * 2.0) + 1.5_f64.atan2(x1)).tanh();
+                            if v5 / 3.0 > 0.5 {
+                                s0 = 0.75 * s0 + 0.05 * f64::tanh((f64::powi(f64::acos(x1.cos() * 0.9), 2) + 1.0).log(2.0));
+                                break;
+                            }
+                            s1 *= 0.75;
+                            s1 += 0.1 * f64::cbrt(s0 * s0 + 0.5).sin();
+                        } else {
+                            s1 = f64::mul_add(s1, 0.5, f64::sinh(x2.tanh() * 1.5).tanh() * 0.1);
+                        }
+                        acc2 += f64::sin(v[j % 4]).exp().sin() * 0.1;
                     }
                 }
-                s0 = s0.mul_add(0.75, x2.sin() * 0.25);
-            }
-            if s0.mul_add(x0, x2) < 1.0 {
-                let v8 = (v[3 - i].tanh() * 0.9).atanh();
-                s0 = s0 * 0.75 + f64::cos(v8.tanh()) * 0.05;
-            } else if x2 + fi <= -1.0 {
-                s0 *= 0.75;
-                s0 += 0.05 * (x0 * x2).cos();
-            } else {
-                let v9: f64 = f64::log2(x1 * x1 + 1.0);
-                s0 = 0.75 * s0 + 0.1 * f64::cos(v9).sin();
-            }
-            let v10 = prog_29((SCALE + fi).tanh() * 2.0, 0.5, f64::sin(v[n % 4].powi(3)), v, i);
-            s0 *= 0.5;
-            s0 += 0.05 * s0.mul_add((x1.powi(2) + 1.0).log2(), x2).tanh();
-            if prog_0(f64::sin(v[3].asinh()) * 2.0, x0.sin().exp_m1().cos(), x0, v, n) <= 0.5 {
-                m2 += 1;
-            }
-            s0 = (s0 * 0.5 + v10.sin() * 0.005).sin();
-        }
-        match m2 {
-            1 => {
-                s0 = (s0 * 0.8 + (2.0_f64.atan2(s0).cos() * 1.2).tan() * 0.02).tanh();
-            }
-            2 | 4 => {
-                let v11: f64 = prog_30(s0, x1, x2, v, 5);
-                acc1 -= 0.02 * prog_29(s0, (-x1).to_radians().sin(), ((x0 * x0 + 1.5).acosh().powi(2) + 0.5).ln().sin(), v, m2).sin();
-                s0 = (s0 * 0.75 + f64::sin(v11) * 0.005).tanh();
-            }
-            5 => {
-                acc1 += f64::tanh((x1.powi(2) + 1.0).atan2(x1));
-            }
-            _ => {
-                for i in 1..n {
-                    let v12 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.25 * (-p).tanh());
-                    let v13 = if (f64::powi((v12 * v12 + 1.5).acosh(), 2) + 2.0).sqrt() <= -1.0 {
-                        -x1
-                    } else {
-                        s0 *= 0.5;
-                        s0 -= 0.2 * (s0.cos() * 0.9).acos().tanh();
-                        (v[i % 4].powi(2) + 2.0).ln()
-                    };
-                    if (f64::sin(x2) * 0.9).acos() >= f64::powi(v13, 3) {
-                        let v14 = v[m2 % 4] - v12;
-                        s0 = (s0 * 0.5 + v14.tanh() * 0.1).tanh();
-                    } else if f64::cos(x1) > f64::sqrt(v[i % 4] * v[i % 4] + 2.0) {
-                        let v15 = f64::sqrt(s0 * s0 + 1.0);
-                        acc1 += f64::sin(v15.tanh()) * 0.4;
+                let v7 = match j + n {
+                    1 => f64::atan2(x0, x1 * x1 + 1.0) + (x1 * x1 + 2.0).acosh(),
+                    2..=4 => {
+                        let v6 = x2 * core::f64::consts::FRAC_1_SQRT_2;
+                        v6.tanh()
                     }
-                    s0 = (s0 * 0.5 + (x0 + s0) * 0.25).tanh();
+                    g if g > 5 => f64::exp_m1(f64::cos(x1.cos().exp())),
+                    _ => f64::sin(x1),
+                };
+                if f64::sin(v7).exp2() <= -1.0 {
+                    break;
                 }
-                let v16 = 1.5_f64.atan2(x1 / 2.0);
-                acc1 += f64::tanh(v16);
+                acc2 += f64::cos(v[2]).cos() * 0.1;
             }
-        }
-        let v17 = v.iter().copied().map(|p| x2 + p.cos()).sum::<f64>();
-        s0 = f64::mul_add(s0, 0.5, s0.abs().cos() * 0.2);
-        let v18 = v.iter().map(|&p| x1 + 3.0_f64.copysign(v17) + f64::sin(p)).sum::<f64>();
-        s0.cos() + acc1.cos() - v18.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_55(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sqrt(x0 * x0 + 1.0).tanh() * 2.0;
-        let mut s1 = x0.max(x1);
-        let mut s2 = (x2 + s0).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        for (i, &t) in v.iter().enumerate() {
-            s2 = s2.mul_add(0.5, f64::cos((v[3 - i] * x2).tanh()) * 0.1);
-            acc3 += ((s1.cos() * 0.9).acos() + (t - v[0])).sin() * 0.5;
-        }
-        'l1: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            s2 = s2 * 0.6 + s2.cos() * 0.4;
-            let mut k4 = 0;
-            while k4 < 3 && (f64::cos(s0).powi(2) + 0.5).recip() >= x0.cos() {
-                k4 += 1;
-                let v5 = fi - s2;
-                if v[k4] + (f64::powi(t, 2) + 0.5).recip() <= -0.5 && k4 > 2 {
-                    continue 'l1;
-                }
-                s0 = s0 * 0.8 + f64::ln(f64::sin(x2).powi(2) + 1.0) * 0.2;
-                s1 *= 0.6;
-                s1 += 0.4 * v5.cos().cos();
-            }
-            acc3 -= 0.5 * (s0 * s0 + 2.0).ln().cos();
-            acc3 += 0.5 * f64::cos(t).tanh();
-        }
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            for _ in (1..=4).step_by(2) {
-                acc3 -= f64::asinh(x1).sin() * 0.2;
-                s1 = f64::mul_add(s1, 0.75, s1.tanh() * 0.25);
-                if f64::cos(f64::ln(v[3] * v[3] + 0.5)).exp2() >= 1.0 {
-                    s1 = (s1 * 0.75 + f64::to_degrees(x1) * 0.02 * 0.2).sin();
-                } else if (s0 * s0).ln_1p() >= s0 {
-                    let v7: f64 = prog_29((f64::log10(s2 * s2 + 1.0) - 2.5).cos() * 2.0, x2, s2, v, 1);
-                    s0 = 0.6 * s0 + 0.02 * v7.sin().sin();
-                } else {
-                    let v8: f64 = f64::powf(s0 * s0 + 0.5, 0.5);
-                    acc3 += 0.2 * v8.tanh().tanh();
-                }
-            }
-            if prog_29(x2, f64::sin(x1 + s2), f64::cos(v[n % 4]), v, 5) <= 1.0 && n < 3 {
-                break;
-            }
-            acc3 += 0.4 * v[k6 % 4].mul_add(s1, s0).cos();
-            if k6 >= 5 || x1.cos() > -0.5 {
-                break;
-            }
-        }
-        let v9: f64 = x1.to_degrees() * 0.02;
-        f64::cos(v[3]) - s0 * 1.5 + s1 * 1.5 + s2.cos() + f64::sin(acc3) + v9
-    }
-
-    #[differentiable]
-    pub fn prog_56(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tan(x0.cos() * 1.2) / (f64::powi(f64::to_degrees(v[n % 4]) * 0.01, 2) + 1.5);
-        let mut s1 = (f64::powi(x2.powi(3), 2) + 0.5).sqrt().cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = if (x2.sin() * 2.0).sinh() > 1.0 {
-            let x0 = f64::powi((x1.cos() * 0.5).ln_1p(), 2).ln_1p();
-            (x0 * x0 + 1.5).acosh()
-        } else {
-            f64::atan2((x2 - x1).powi(2) + 1.0, x1)
-        };
-        let v4 = v.iter().map(|&p| acc2 + x1 + p.tanh()).sum::<f64>();
-        let v5 = if !(n % 3 == 1 && f64::recip(x0.powi(2) + 0.5) < 0.5) {
-            (acc2.powi(2) + 1.0).cbrt()
-        } else {
-            -v3
-        };
-        let mut k6 = 0;
-        'l0: loop {
-            k6 += 1;
-            let v8 = match n {
-                0 | 2 => {
-                    s0 = (s0 * 0.6 + v[k6 % 4] * 0.4).tanh();
-                    f64::ln_1p(v[k6 % 4] * v[k6 % 4]) * x0
-                }
-                4..=5 => {
-                    acc2 += f64::tanh(((v3 + 0.5).powi(2) + 1.0).ln()) * 0.4;
-                    v4.sin()
-                }
-                6 => {
-                    let v7 = f64::sinh((x1.sin() * 0.5).ln_1p().tanh() * 1.5);
-                    s0 = s0.mul_add(0.8, (s0 * s0).cos() * 0.05);
-                    v7.sin()
-                }
-                _ => (v5.tanh() + 2.0).cbrt(),
-            };
-            let v9 = v.iter().fold(v5.tanh(), |r, &p| r * 0.5 + 0.1 * ((f64::tanh(v3) * 0.9).asin() + p.cos()).tanh());
-            for (j, &u) in v.iter().enumerate() {
-                let fj = j as f64;
-                if s0.to_degrees() * 0.01 <= v8 {
-                    break 'l0;
-                }
-                if v9.cos() <= -0.25 {
-                    s0 = (s0 * 0.75 + (u - v4) * 0.1).tanh();
-                } else if s1 / (v8.tanh().powi(2) + 1.0) <= u / (f64::tanh(u) + 2.0) {
-                    let v10 = v4.tanh().powi(3);
-                    acc2 += 0.1 * v10.cos();
-                } else {
-                    s0 = (s0 * 0.5 + (v[j] - s0) * 0.25).tanh();
-                    acc2 += 0.1 * ((f64::powi(v4, 2) + 1.0).recip() * f64::log(fj * fj + 1.0, v[j].powi(2) + 2.0)).cos();
-                    if (v[k6 % 4].tanh() * 0.5).ln_1p() > v3 {
-                        break;
-                    }
-                }
-                s1 = (s1 * 0.6 + s1.max(f64::tan(s1.cos() * 1.2)) * 0.02).tanh();
-            }
-            acc2 += v[(k6 + n) % 4].tanh() * 0.4;
-            if k6 >= 5 {
-                break;
-            }
-            acc2 += f64::tanh(v8.sin() + v9) * 0.4;
-        }
-        s0 - s1.tanh() - acc2.cos() + v3 + v4.tanh() + v5 * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_57(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_8(1.5, 2.0, f64::cosh(v[n % 4].sin()).tanh().sin(), v, n).tanh() * 2.0;
-        let mut s1 = f64::abs(x2);
-        let mut s2: f64 = f64::sin(x2.tanh() * x1.hypot(v[n % 4])) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4: f64 = prog_30((acc3 - x0).sin() * 2.0, f64::sin(x0).sin(), f64::cos((acc3.powi(2).powi(2) + 1.0).sqrt()) * 2.0, v, n);
-        let v5: f64 = f64::recip(x1 * x1 + 1.0);
-        let mut k6 = 0;
-        while k6 < 5 {
-            k6 += 1;
-            s1 = 0.8 * s1 + 0.05 * (s1 * s1).cos();
-            match k6 % 3 {
-                0 | 2 => {
-                    s1 = (s1 * 0.75 + v5.min(s1) * 0.25).sin();
-                    s2 = (s2 * 0.75 + f64::recip(s1 * s1 + 0.5) * 0.1).sin();
-                }
-                _ => {
-                    s0 = f64::mul_add(s0, 0.75, (f64::cos(v4) + v5.sin().exp2()).cos() * 0.1);
-                    let v7: f64 = prog_29(0.25, 2.0, f64::tanh((s2.sin() + 2.0).cbrt()) * 2.0, v, k6);
-                    s2 = (s2 * 0.6 + v7.sin() * 0.02).sin();
-                }
-            }
+            acc2 -= 0.1 * v5.cos();
         }
         let mut k8 = 0;
         while k8 < n {
             k8 += 1;
-            s2 = (s2 * 0.8 + (s2 + x1) * 0.1).tanh();
-            acc3 += v4.powi(2).sin() * 0.25;
-            if (v4 * v4 + 1.0).cbrt() > x0.clamp(v5.cos() - 1.5, f64::sin(v5) + 1.5) {
-                s1 = 0.6 * s1 + 0.4 * f64::sin(f64::ln(v[k6 % 4].powi(2) + 1.0));
-                let v4: f64 = v4;
-                s0 = 0.6 * s0 + 0.4 * f64::tanh(v4);
-            } else if 1.5 - v4 < -0.5 {
-                let v9 = x2.atan();
-                s1 = 0.75 * s1 + 0.25 * v9.tanh().tanh();
+            acc2 -= x1.tanh() * 0.25;
+            if f64::log10(x0 * x0 + 1.0).clamp(-0.5, 1.0) < 0.25 {
+                return s1;
             }
         }
-        s0 * 0.5 - s1 * 0.5 + s2 + acc3 * 0.5 - f64::tanh(v4) + v5
+        s0 = s0 * 0.5 + v[k8 % 4].powi(2).sin() * 0.1;
+        let v9 = match k8 {
+            1 => (x0 * x0 + 1.0).ln().tanh().exp2(),
+            g if g > 2 => {
+                s0 = (s0 * 0.5 + x1.cos() * 0.5).tanh();
+                f64::cos(x2.atan()).exp2()
+            }
+            _ => f64::powf(v[1] * v[1] + 1.0, x2.cos()) - x0 * x0,
+        };
+        'l4: for i in 0..v.len() {
+            let fi = i as f64;
+            s1 *= 0.75;
+            s1 += 0.25 * x2.sin();
+            let mut k10 = 0;
+            while k10 < n + 1 {
+                k10 += 1;
+                if (s0.tanh() * 0.9).asin() - v9 < -0.5 && k8 == 2 {
+                    s1 = f64::mul_add(s1, 0.5, f64::cos(v[3]).cos() * 0.5);
+                    break 'l4;
+                }
+                s1 = f64::mul_add(s1, 0.5, f64::tanh(-fi) * 1.0);
+            }
+            s0 = 0.5 * s0 + 0.25 * (s0 * s0 + 0.5).recip().tanh();
+            s0 = (s0 * 0.6 + (v[n % 4] + v9) * 0.2).tanh();
+        }
+        f64::sin(x0) + x1 + f64::sin(x2) + f64::sin(s0) - s1 + acc2.cos() + f64::sin(v9)
     }
 
     #[differentiable]
-    pub fn prog_58(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_22(x2, 1.5, f64::tanh(x1).tanh(), v, n).sin() * 2.0;
-        let mut s1: f64 = prog_0(s0, (x0 / (x0 * x0 + 1.0)).cos().exp_m1().cos() * 2.0, x0.sin().exp_m1().tanh() * 2.0, v, n).cos() * 2.0;
+    pub fn prog_15(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2;
+        let mut s1 = (v[n % 4] + v[3]).tanh() * 2.0;
         let mut acc2: f64 = 0.0;
-        if f64::cos(f64::acosh(v[n % 4] * v[n % 4] + 1.5)).exp() >= 1.0 {
-            acc2 += f64::tanh(acc2 + x0 - (f64::powi(v[2], 2) + 2.0).acosh());
-        } else if SCALE + v[n % 4] > s0 {
-            let v3: f64 = prog_29(x0, f64::tanh(acc2.cos().exp2()), (v[n % 4].sin() * 1.5).sinh().tanh(), v, n);
-            acc2 -= f64::cos(v3) * 0.02;
-        } else {
-            s0 *= 0.8;
-            s0 -= 0.01 * f64::acos(f64::tanh(acc2) * 0.9).cos();
-            if x2.atan() < 1.0 {
-                let v4: f64 = v[1] / (v[n % 4] * v[n % 4] + 0.5);
-                s1 = f64::mul_add(s1, 0.8, f64::ln_1p(f64::clamp(v[3], -0.5, 1.0).tanh() * 0.5) * 0.2);
-                acc2 += 0.5 * f64::sin(v4);
-            }
-            s1 = s1 * 0.5 + f64::asinh(acc2).tanh() * 0.05;
+        if v[2] * x1 < 0.5 {
+            let x1: f64 = (x0 * x2).cos();
+            s0 = s0 * 0.6 + f64::cos(x1.tanh()) * 0.1;
+        } else if x0.min(x1) >= 0.5 {
+            acc2 -= f64::tanh(f64::atan2(x1, acc2 * acc2 + 1.0));
         }
-        let mut m5 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            if v[1].tanh() > -0.5 {
-                m5 += 1;
+        'l0: for _ in 0..5 {
+            acc2 -= 0.25 * f64::sin(v[2] * x2).exp_m1().cos();
+            acc2 -= 0.4 * f64::sin(-v[n % 4]);
+            let mut k3 = 0;
+            while k3 < n {
+                k3 += 1;
+                acc2 += 0.05 * f64::tanh(f64::cos(x1).exp().asinh());
+                if s0.to_radians() * 50.0 <= -0.5 || k3 % 3 == 1 {
+                    break 'l0;
+                }
             }
-            s1 = (s1 * 0.75 + (s1 * s1 + 1.0).powi(-2) * 0.05).sin();
-            if (t * t + 1.0).sqrt() >= 1.0 || i == 1 {
-                let v6: f64 = (x1.tanh() * 1.2).tan().clamp(f64::tanh((s0.powi(2) + 1.0).atan2(t)) - 1.5, (fi / (f64::sin(s1) + 2.0)).tanh() + 1.5);
-                s0 = (s0 * 0.6 + f64::cos(v6) * 0.02).sin();
-            } else {
-                acc2 += f64::sin(v[(i + n) % 4].cos().exp2()) * 0.5;
-                if v[n % 4] + v[0] >= 1.0 && n > 2 {
+        }
+        'l2: for _ in 0..6 {
+            if SCALE + x1 <= x2 {
+                s1 *= 0.8;
+                s1 += 0.2 * (s1.cos() * 0.5).ln_1p();
+                continue;
+            }
+            s0 = s0 * 0.8 + f64::cos(x1 + 0.65) * 0.2;
+            let mut k4 = 0;
+            while k4 < 6 && x2.tanh() > s1 {
+                k4 += 1;
+                match k4 + n {
+                    0 => {
+                        s1 = s1 * 0.6 + s1.cos().exp().tanh() * 0.1;
+                    }
+                    1..=3 => {
+                        break 'l2;
+                    }
+                    g if g > 4 => {
+                        s1 = s1.mul_add(0.8, f64::cosh(v[k4 % 4].sin() * 1.5).sin() * 0.05);
+                    }
+                    _ => {
+                        s0 = s0 * 0.5 + ((s0 * s0 + 1.0).powi(-2) + s0).cos() * 0.05;
+                    }
+                }
+                acc2 += (f64::powi(x0, 2).powi(2) + 1.0).recip() * 0.05;
+                s1 = (s1 * 0.6 + s1 * x0 * 0.1).sin();
+            }
+            s0 *= 0.5;
+            s0 += 0.5 * f64::sin(f64::atan(v[k4 % 4]));
+        }
+        if n == 3 && f64::acos(s0.cos() * 0.9) >= -1.0 {
+            for i in 0..n {
+                s1 *= 0.8;
+                s1 += 0.1 * f64::tanh((v[(i + n) % 4] * v[(i + n) % 4] + 0.5).ln());
+                acc2 -= 2.0_f64.powf(s1.cos()).sin() * 0.25;
+                acc2 += (f64::tanh(x1) * 2.0).cosh().tanh().exp().tanh() * 0.2;
+            }
+            let x1 = (x2.tanh() * 0.9).asin();
+            s1 = s1.mul_add(0.6, x1.cos() * 0.1);
+        } else if x0.abs() / (x1.cos() + 2.0) >= -1.0 {
+            let v5 = prog_2(f64::ln_1p(x0.sin() * 0.5).tanh() * 2.0, x2, s1, v, n);
+            acc2 += 0.05 * v5.cos();
+        }
+        s1 - acc2.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_16(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::sin(x2 + x0) * 2.0;
+        let mut acc1: f64 = 0.0;
+        for i in 0..n {
+            let fi = i as f64;
+            if x0 / (x2.powi(2) + 1.0) > x2 {
+                s0 = (s0 * 0.6 + ((s0.powi(2) + 0.5).sqrt().powi(2) + 0.5).sqrt() * 0.4).sin();
+                if (v[n % 4] * v[n % 4] + 1.0).log(2.0) <= x1 {
+                    s0 = f64::mul_add(s0, 0.5, (x1 * s0).tanh() * 0.1);
+                    s0 *= 0.5;
+                    s0 -= 1.0 * f64::powi(s0.powi(2) + 1.0, -2).to_radians();
+                } else if v[1] * v[1] < 0.5 {
+                    acc1 += f64::cos(fi - f64::exp2(v[1].sin())) * 0.25;
+                    s0 = (s0 * 0.75 + s0 / (f64::sin(fi) + 2.0) * 0.25).tanh();
+                }
+            }
+            s0 = (s0 * 0.8 + (f64::acosh(x1.powi(2) + 2.0) + f64::asin(s0.tanh() * 0.9)) * 0.02).tanh();
+            let v2 = v[(i + n) % 4];
+            s0 = (s0 * 0.75 + f64::cos(v2) * 0.25).sin();
+        }
+        'l1: for i in 0..n {
+            let fi = i as f64;
+            s0 = 0.8 * s0 + 0.05 * f64::sin(f64::exp(x1.sin()));
+            for j in 1..n {
+                let fj = j as f64;
+                let v3 = fj.mul_add(x2, fj);
+                if !(i > 3) {
+                    break 'l1;
+                }
+                s0 *= 0.5;
+                s0 += 0.5 * fj.min(x1).tanh();
+                acc1 += f64::cos(v3) * 0.05;
+            }
+            if f64::sin(v[i % 4]) >= 0.25 {
+                s0 = (s0 * 0.6 + f64::asinh(x0) * 0.4).tanh();
+                if SCALE + x0 > v[i % 4].asinh() {
                     continue;
                 }
-                s0 = s0 * 0.6 + f64::cos(f64::tan(f64::cos(v[i]) * 1.2)) * 0.02;
-            }
-            s0 = s0.mul_add(0.75, (s0 * s0 + 1.0).recip() * 0.25);
-        }
-        match m5 {
-            0 => {
-                s1 = 0.6 * s1 + 0.02 * f64::cos(((acc2 * acc2 + 2.0).sqrt().powi(2) + 1.0).log2());
-            }
-            g if g > 1 => {
-                s0 *= 0.75;
-                s0 += 0.05 * (v[0].powi(2) + 1.0).log(v[n % 4] * v[n % 4] + 2.0).tanh();
-                let v7 = prog_30(s1, x2, (x1.sin().exp_m1().powi(2) + 1.5).acosh().tanh(), v, 3);
-                s0 = 0.5 * s0 + 0.005 * v7.sin();
-            }
-            _ => {
-                s1 = (s1 * 0.8 + x1.min(x0) * 0.2).tanh();
-            }
-        }
-        let v8 = prog_6(s0, (f64::log10(f64::powi(x2, 2) + 1.0) - acc2).cos(), f64::sin(2.0_f64.atan2(x2)) * 2.0, v, 1);
-        for &t in v.iter() {
-            if v[m5 % 4] > x0 {
-                let v9: f64 = prog_29((t.powi(2) + 1.0).cbrt().sin().sin(), x0, x2, v, m5);
-                s0 = (s0 * 0.8 + f64::tanh(v9) * 0.005).sin();
-            } else if f64::tanh((s0.cos() * 0.9).atanh()).exp() >= x2 {
-                let v8: f64 = f64::sin(s1 * x1);
-                s0 = (s0 * 0.8 + (t.tanh() * 0.5).ln_1p().cos().exp() * 0.05).tanh();
-                s1 = (s1 * 0.6 + f64::cos(v8) * 0.1).sin();
-            } else {
-                s1 = s1 * 0.8 + f64::cos(f64::clamp(x1.tanh(), f64::cos(t).exp2().tanh() - 1.5, t.min(s0).sin() + 1.5)) * 0.1;
-                if !(m5 > 1 && v[1].hypot(x0) > 0.0) {
-                    let v10 = f64::tanh(s0).cosh();
-                    s0 = 0.8 * s0 + 0.1 * f64::cos(s1 + v8);
-                    acc2 += v10.cos() * 0.5;
-                } else if prog_29(1.5, v8.cos().tanh() * 2.0, 1.2, v, n) >= -1.0 {
-                    let v11 = f64::tan(s1.cos() * 1.2);
-                    s0 = s0.mul_add(0.75, (s0 * s0 + 1.0).powi(-1) * 0.1);
-                    if v11.asinh().atan() <= 1.0 {
-                        continue;
+                for &u in v.iter() {
+                    match i {
+                        0 => {
+                            acc1 += 0.05 * f64::recip(f64::powi(f64::tanh(v[0]), 2) + 1.0);
+                        }
+                        1 => {
+                            s0 = s0.mul_add(0.8, f64::tanh(x1) * 0.2);
+                        }
+                        2 | 4 => {
+                            break;
+                        }
+                        _ => {
+                            s0 = (s0 * 0.75 + x0 / (u.sin().exp().powi(2) + 1.0) * 0.05).sin();
+                            s0 *= 0.8;
+                            s0 -= 0.2 * s0.cos();
+                        }
                     }
-                } else {
-                    let v12: f64 = f64::atan(f64::tanh(x1));
-                    s0 = s0.mul_add(0.75, (f64::powi(s0, 2) + 1.5).acosh().cos() * 0.1);
-                    s0 = s0 * 0.75 + f64::tanh(v12.cos()) * 0.25;
+                    s0 = 0.8 * s0 + 0.05 * (fi * (u * u + 1.0).log(10.0)).sin();
+                    acc1 += 0.05 * f64::cosh(fi.sin() * 2.0).cos();
                 }
-                let v13 = (t * t + 1.0).log(10.0);
-                acc2 -= f64::cos(v13) * 0.5;
+            } else if x2.cos().exp() >= 1.0 {
+                s0 = 0.5 * s0 + 0.5 * x2.tanh().sin();
+            } else {
+                let v4 = f64::mul_add(0.5_f64.hypot(x2), v[i % 4], x1);
+                acc1 += 0.25 * v4.tanh();
             }
-            acc2 -= 0.5 * (s1 + v8).sin();
         }
-        let v14 = v.iter().map(|&p| (v[2].sin() * 0.9).asin() - p.cos().exp_m1()).sum::<f64>();
-        let v16 = if n % 2 == 0 {
-            let v15 = acc2;
-            v15.sin()
-        } else if m5 % 3 == 1 {
-            v[2].sin()
+        let v6 = if prog_2(f64::cos(1.2 * f64::tanh(x1).exp()), 1.5, f64::ln(f64::powi(x1, 2) + 0.5).tanh() * 2.0, v, n) < -1.0 {
+            let v5 = f64::asinh((v[0].powi(2) + 1.0).sqrt());
+            ((f64::powi(v5, 2) + 1.0).log2().cos() + 2.0).cbrt()
+        } else if (x2 * x2 + 0.5).sqrt().powi(3) < 0.0 {
+            f64::sin(x2)
         } else {
-            x0.tanh().exp()
+            s0 = s0 * 0.6 + f64::cos(v[n % 4] + s0) * 0.05;
+            x1 / (f64::sin(v[n % 4]) + 2.0)
         };
-        s0.tanh() + s1 * 0.5 - acc2.tanh() + f64::sin(v8) - v14.tanh() - f64::sin(v16) - f64::cos(v[3])
+        let mut k7 = 0;
+        while k7 < n + 1 {
+            k7 += 1;
+            acc1 += f64::asinh((x1.cos() * 0.9).asin()) * 0.2;
+            acc1 += (v6 - x1).tanh() * 0.25;
+        }
+        s0 + acc1.cos() - v6
     }
 
     #[differentiable]
-    pub fn prog_59(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::sin(prog_30(x1, x0.cos() * 2.0, 1.2, v, n)) * 2.0;
+    pub fn prog_17(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2.sin().to_degrees() * 0.02;
         let mut acc1: f64 = 0.0;
-        if n > 5 && (x2 * x2 + 1.0).powf(x1.sin()) > v[1] {
-            return (f64::cos(x2).exp().cos() * 0.9).asin();
+        for _ in 1..n {
+            s0 = s0 * 0.8 + (2.5 - x2).sin() * 0.2;
+            let v2 = prog_0(x0, x1, 2.0, v, 4);
+            acc1 += 0.1 * v2.cos();
+        }
+        'l1: for i in 0..n {
+            let fi = i as f64;
+            if ((fi + x0).powi(2) + 1.5).acosh() <= 0.0 {
+                s0 = (s0 * 0.8 + (f64::cos(v[2]) * 0.9).atanh() * 0.02).sin();
+                let v3 = x2 + 0.3;
+                s0 = s0 * 0.8 + v3.tanh() * 0.2;
+            } else if !(i % 3 == 1 && x2 + s0 + (x2.sin() * 2.0).cosh() >= 0.5) {
+                acc1 += (x0 * x0 + v[3]).sin() * 0.25;
+                s0 *= 0.6;
+                s0 -= 0.1 * f64::exp_m1(v[i % 4].cos()).tanh();
+            }
+            s0 = 0.8 * s0 + 0.02 * (x0.sin().exp2() / (f64::tanh(v[i % 4]).exp().powi(2) + 1.0)).sin();
+            let mut k4 = 0;
+            while k4 < 5 && f64::atan(x1) <= -0.5 {
+                k4 += 1;
+                if (f64::powi(f64::atanh(f64::tanh(x0) * 0.9), 2) + 0.5).ln() < 0.5 && k4 % 2 == 0 {
+                    acc1 -= x0.tanh() * 0.05;
+                    continue;
+                }
+                if v[k4 % 4] * v[k4 % 4] < -1.0 || k4 % 2 == 0 {
+                    break 'l1;
+                }
+                s0 = (s0 * 0.6 + s0 * x2 * 0.1).sin();
+            }
+        }
+        let v6: f64 = if v[n % 4].atan2(v[n % 4] * v[n % 4] + 1.0) >= 0.0 {
+            let v5 = (f64::sin(s0) * 0.9).asin();
+            v5 + s0
+        } else {
+            f64::max(v[n % 4] / (x0.powi(2) + 1.0), -x0)
+        };
+        for &t in v.iter() {
+            acc1 += 0.5 * v6.tanh();
+            if !(n % 2 == 0 && x2.cos().exp_m1() <= x1 + t) {
+                return f64::mul_add(x0, x0, x2);
+            }
+            if n > 3 {
+                break;
+            }
         }
         match n {
             0 => {
-                let v2 = x0.sin();
-                s0 = (s0 * 0.8 + v2.asinh() * 0.2).sin();
+                s0 = (s0 * 0.5 + v[n % 4] * 0.5).sin();
+                if n % 3 == 1 && SCALE + (x0 * x0 + 2.0).acosh() >= 0.0 {
+                    let v7 = f64::asinh(SCALE + v6);
+                    acc1 += f64::sin(v7);
+                } else if f64::tanh(x1) >= f64::tan(f64::sin(x2) * 1.2) {
+                    s0 = s0.mul_add(0.8, f64::acos(s0.cos() * 0.9).tanh() * 0.02);
+                    let v8 = f64::atanh(f64::cos(v6) * 0.9);
+                    acc1 -= 0.2 * v8.cos();
+                }
             }
-            2 => {
-                s0 = s0 * 0.5 + f64::acosh(acc1 * acc1 + 1.5) * 1.0;
+            1 => {
+                s0 *= 0.8;
+                s0 -= 0.02 * (f64::atanh(f64::sin(x2) * 0.9).sin() * 0.9).acos().tanh();
+                acc1 -= f64::tanh((v[n % 4].sin() * 1.5).cosh().sin().exp_m1()) * 0.4;
             }
-            3 => {
-                acc1 -= (x2 + (v[n % 4] + acc1)).tanh();
+            g if g > 2 => {
+                s0 = 0.5 * s0 + 0.5 * x0.cos().sin();
+                s0 = 0.8 * s0 + 0.005 * prog_2(x1, (v6 * v6 + 2.0).sqrt().sin() * 2.0, (v6.powi(2) + 2.0).acosh().sin() * 2.0, v, n).cos();
             }
             _ => {
-                let v3 = (f64::powi(v[1], 2) + 1.0).powi(-1).to_radians() * 50.0;
-                for i in 0..n {
-                    let fi = i as f64;
-                    for _ in 0..i {
-                        let v4 = f64::atanh((v3 * v3).tanh() * 0.9);
-                        let v5 = v4;
-                        acc1 += 0.05 * (fi * fi + 1.0).powi(-2);
-                        acc1 -= 0.05 * v5.sin().cos();
-                    }
-                    s0 = (s0 * 0.5 + (x2.asinh().powi(2) + 1.0).recip() * 0.75).tanh();
-                }
-                acc1 -= v3.sin();
+                s0 = (s0 * 0.75 + f64::min(x2, v[n % 4]) * 0.25).tanh();
+                s0 = 0.6 * s0 + 0.01 * prog_0(x0, x2, 0.75, v, n).cos();
             }
         }
-        'l2: for i in (0..4).rev() {
-            let fi = i as f64;
-            let v6 = prog_30(0.5, x2, (v[1] * 0.8).cos() * 2.0, v, 1);
-            for &u in v.iter() {
-                if n % 3 == 1 {
-                    s0 *= 0.6;
-                    s0 += 0.4 * f64::tanh(u - 0.65);
-                    break;
-                }
-                if v[0].atan() <= 1.0 {
-                    return u.cos() - (u.sin() * 0.9).asin();
-                }
-                acc1 += (1.2 - fi).tanh() * 0.1;
-                s0 = (s0 * 0.6 + f64::sin(u) * 0.4).tanh();
-            }
-            s0 = 0.8 * s0 + 0.2 * f64::sin(x1);
-            let mut k7 = 0;
-            while k7 < n + 1 {
-                k7 += 1;
-                if v6 < s0 {
-                    break 'l2;
-                }
-                s0 *= 0.5;
-                s0 += 0.05 * f64::sin((f64::powi(f64::acosh(s0 * s0 + 1.5), 2) + 1.0).log((s0 + x1).powi(2) + 2.0));
-            }
-            acc1 += f64::sin(f64::tanh(v6)) * 0.1;
-        }
-        let a8 = [f64::tanh(x2.tanh().exp_m1()), f64::powi(f64::powi(x1, 2) + 1.0, -1), prog_6(f64::tanh((f64::cos(f64::hypot(1.5_f64, x1)) * 2.0).cosh()), s0, x1, v, n), x2];
-        let v9: f64 = prog_0(x0, (-f64::exp(f64::cos(v[n % 4]))).sin(), x2, v, 6);
-        'l5: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            s0 *= 0.6;
-            s0 += 0.05 * f64::exp_m1(f64::asin(x1.sin() * 0.9).cos()).tanh();
-            for j in 0..i {
-                let fj = j as f64;
-                match i {
-                    0 | 2 => {
-                        s0 = 0.5 * s0 + 1.0 * f64::cos(2.0_f64.atan2(t));
-                        continue 'l5;
-                    }
-                    3 => {
-                        acc1 -= (fj / (a8[1].sin() + 2.0)).cos() * 0.1;
-                        if (t * t + 1.0).sqrt() > -0.5 {
-                            break;
-                        }
-                    }
-                    _ => {
-                        let v10 = f64::cos(fj.to_degrees() * 0.01);
-                        acc1 += 0.1 * v10.cos();
-                    }
-                }
-                if t - v9 <= fj {
-                    s0 = s0 * 0.6 + (SCALE + s0).cos() * 0.4;
-                } else {
-                    s0 *= 0.8;
-                    s0 += 0.1 * (fi.hypot(s0) - x2).tanh();
-                }
-                s0 = (s0 * 0.5 + (-a8[3 - i]) * 0.5).tanh();
-            }
-            acc1 -= 0.5 * f64::sin((t * t + 1.0).recip() + (a8[3] + 0.3));
-            let v11: f64 = prog_29(x0.sin(), (x0.copysign(v9).sin() * 2.0).cosh().cos(), x2, v, n);
-            s0 = 0.5 * s0 + 0.005 * v11.cos().sin();
-        }
-        s0.tanh() + acc1.cos() + a8[3].tanh() + v9.tanh()
+        x0 * 0.75 - x1.sin() - s0 * 0.25 + acc1.sin() + v6.sin()
     }
 
     #[differentiable]
-    pub fn prog_60(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].sin();
-        let mut s1: f64 = prog_2((-x2).sin(), x0, f64::tanh(f64::cosh(x2.sin() * 1.5)) * 2.0, v, n).cos() * 2.0;
+    pub fn prog_18(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sinh(f64::sin(f64::powi(x1 * x1 + 1.0, -3)));
+        let mut s1 = v[n % 4].tanh().sin();
         let mut acc2: f64 = 0.0;
-        let mut m3 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            if prog_29((x2 * s1).cos(), 0.25, f64::sin((t.powi(2) + 1.0).log(2.0)), v, i) >= 1.0 {
-                acc2 += (x0 * x2).tanh() * 0.5;
-                s0 = (s0 * 0.6 + (s0 * s0 + 0.5).sqrt() * 0.4).tanh();
-            } else if i + m3 < 24 {
-                s0 = f64::mul_add(s0, 0.6, f64::tanh(s1 - x1) * 0.2);
-            }
-            if s1 >= x0.tanh() {
-                m3 += 1;
-            }
-            if m3 == 9 {
-                s1 = (s1 * 0.75 + t * 0.65 * 0.25).tanh();
-                if x0.mul_add(x1, x0) > 0.5 {
-                    s1 = (s1 * 0.6 + f64::recip(s1.tanh().powi(2) + 0.5) * 0.2).tanh();
-                    continue;
-                }
-            } else if x1.sin() < v[3 - i] {
-                s1 = (s1 * 0.6 + (s1.cos() * 1.2).tan() * 0.02).sin();
-                s1 *= 0.5;
-                s1 += 0.05 * (s1 / (t.tanh() + 2.0)).tanh().exp().sin();
-            } else {
-                s0 = 0.75 * s0 + 0.1 * f64::cos(x0 / (s0.powi(2) + 1.0));
-            }
-            s1 = 0.5 * s1 + 0.2 * (x2.cos() * 0.9).asin().tanh();
-        }
-        match m3 {
-            1..=2 => {
-                s1 = (s1 * 0.75 + v[m3 % 4].powi(3) * 0.02).sin();
-                if s1 > -0.5 {
-                    s0 = (s0 * 0.8 + f64::tanh(x1) * 0.2).sin();
-                } else {
-                    acc2 -= f64::cos(x1).exp().tanh();
-                }
-            }
-            4..=5 => {
-                let v4 = f64::sin(v[1]).exp_m1() * 0.65;
-                s1 = s1 * 0.6 + (x1 / (v4.powi(2) + 0.5) * v[m3 % 4].asinh()).tanh() * 0.02;
-            }
-            6 => {
-                acc2 -= (f64::powi(v[n % 4], 2) + 1.0).recip();
-                if f64::powi(x0 * x0 + 1.0, -3) > -0.25 {
-                    let x0 = x1.hypot(x0);
-                    s1 = (s1 * 0.6 + x0.cos() * 0.2).sin();
-                } else if m3 < 4 {
-                    acc2 -= f64::cos((x1 * x1 + 0.5).cbrt());
-                } else {
-                    s0 = (s0 * 0.8 + (f64::tanh(x1) * 2.0).sinh() * 0.02).sin();
-                }
-                let x1 = f64::tan(f64::tanh(x1) * 1.2);
-                s0 = 0.6 * s0 + 0.02 * f64::tanh(x1);
-            }
-            _ => {
-                s0 = s0 * 0.8 + (acc2 + x2 + 3.0_f64.hypot(x1)).sin() * 0.01;
-                for i in 0..v.len() {
-                    let fi = i as f64;
-                    s1 = 0.8 * s1 + 0.1 * (s0 / (s0.powi(2) + 1.0)).asinh().sin();
-                    match i % 3 {
-                        1 => {
-                            let v5 = v[i] + x2;
-                            s0 = 0.6 * s0 + 0.2 * f64::sin(v5);
-                        }
-                        2 => {
-                            acc2 += 0.05 * f64::sin(prog_29(0.25, x2, (v[3] - v[i]).cos() * 2.0, v, i));
-                        }
-                        _ => {
-                            acc2 -= 0.5 * (f64::atan(v[1]).powi(2) + 0.5).recip().cos();
-                            s0 = s0.mul_add(0.8, f64::sin(s1 + s0) * 0.1);
-                            match i % 4 {
-                                0 => {
-                                    continue;
-                                }
-                                1 => {
-                                    let v6 = s0.min(s1);
-                                    acc2 -= 0.5 * v6.cos();
-                                }
-                                3 => {
-                                    acc2 += (fi * fi + 1.0).log10() * 0.5;
-                                    let x2 = x2;
-                                    s0 = s0 * 0.75 + x2.sin() * 0.25;
-                                }
-                                _ => {
-                                    s0 *= 0.5;
-                                    s0 -= 0.05 * f64::cos(f64::cos(x2 - x0).exp());
-                                }
-                            }
-                        }
-                    }
-                    let v7 = fi;
-                    acc2 += 0.5 * v7.cos();
-                }
-            }
-        }
-        let v9 = if x0.to_degrees() * 0.02 < 0.5 {
-            let v8 = f64::cbrt(x1.tanh().sin() + 2.0);
-            v[(m3 + n) % 4] - x2 + v8.cos()
-        } else if m3 % 3 == 1 && prog_8(x1, 0.75, x2, v, m3) <= x2 {
-            f64::tanh(f64::atan(v[m3 % 4]))
-        } else {
-            s0.sin()
-        };
-        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_29(f64::exp(q.cos()).tanh() * 2.0, s0, acc2.tanh() * 2.0, v, 0) + p.sin()).sum::<f64>();
-        let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * (prog_29(f64::cos(f64::hypot(p, x1)).sin(), 0.5, (v[m3 % 4].powi(2) + 0.5).sqrt().sin(), v, m3) + q.tanh()).cos()).product::<f64>();
-        let v12 = v.iter().copied().map(|p| p.sin().exp()).sum::<f64>();
-        s1 * 0.75 - v9.cos() + f64::tanh(v10) + v11 - f64::cos(v12) - f64::log(v12.cos().powi(2) + 1.0, v11.to_radians().powi(2) + 2.0)
-    }
-
-    #[differentiable]
-    pub fn prog_61(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::max(v[n % 4], x0);
-        let mut acc1: f64 = 0.0;
-        if prog_29(s0, x2, x1, v, 3) < 0.5_f64.min(v[1]) {
-            return (s0.to_radians() * 50.0).sin().exp_m1();
-        }
-        match n % 4 {
-            0 => {
-                s0 = (s0 * 0.8 + f64::powi(acc1, 3) * 1.0).sin();
-            }
-            g if g > 1 => {
-                s0 = (s0 * 0.75 + prog_1(x1, x0, (v[n % 4] - x1 - (v[3].powi(2) + 1.0).log(3.0)).tanh() * 2.0, v, n) * 0.005).tanh();
-            }
-            _ => {
-                let x2 = prog_30(acc1, f64::asinh(s0).cos() * 2.0, s0, v, 0);
-                s0 = (s0 * 0.6 + f64::tanh(x2) * 0.005).tanh();
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            for u in v {
-                let v3: f64 = if u.min(t) <= -0.5 {
-                    let v2 = x0.asinh();
-                    x1 + v2.sin()
-                } else {
-                    return x2 * 0.75
-                };
-                match n {
-                    0 | 2 => {
-                        s0 = s0.mul_add(0.6, fi.cos().exp2().cos() * 1.0);
-                        s0 = (s0 * 0.6 + f64::exp(x2.cos()) * 0.1).sin();
-                        if i % 2 == 0 {
-                            return -v3;
-                        }
-                    }
-                    5 => {
-                        s0 = (s0 * 0.75 + f64::atanh(s0.cos() * 0.9) * 0.05).tanh();
-                    }
-                    _ => {
-                        s0 = s0 * 0.8 + f64::cos(s0 / (f64::sin(s0) + 2.0)) * 0.05;
-                        if !(i + n < 9) {
-                            let v4: f64 = f64::log(1.5_f64, v3 * v3 + 2.0);
-                            acc1 -= v4.tanh() * 0.1;
-                        } else {
-                            acc1 += 0.05 * (v3.cos().sin() * 0.9).atanh();
-                        }
-                    }
-                }
-                let v5: f64 = x0 + v[i];
-                s0 *= 0.6;
-                s0 += 0.2 * f64::atan(v3).cos();
-                acc1 -= f64::sin(v5.cos()) * 0.1;
-            }
-            let v6 = prog_29(t, f64::cos((t + s0) * x1.tanh()) * 2.0, x1.cos().tanh() * 2.0, v, i);
-            s0 = (s0 * 0.8 + (fi + t) * 0.2).tanh();
-            s0 *= 0.5;
-            s0 += 0.005 * v6.sin();
-        }
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            match k7 % 2 {
-                1 => {
-                    let v8 = (x1.sin() + 2.0).cbrt();
-                    s0 = s0.mul_add(0.75, f64::sin(f64::tanh(v8)) * 0.75);
-                }
-                _ => {
-                    s0 *= 0.8;
-                    s0 -= 0.1 * (s0 + x2).sin();
-                }
-            }
-            if k7 == 4 {
-                s0 = s0.mul_add(0.5, prog_29(f64::tanh((v[k7 % 4] + s0).hypot(2.0_f64.min(s0))), (s0 / (f64::sin(f64::cosh(x2.cos())) + 2.0)).sin(), f64::acos(f64::tanh(s0) * 0.9).sin() * 2.0, v, 0).sin() * 0.005);
-                break;
-            }
-            s0 = (s0 * 0.6 + x2 * 0.4).sin();
-            if k7 >= 5 {
-                break;
-            }
-        }
-        s0.sin() + acc1.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_62(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(x2 * v[n % 4]) * 2.0;
-        let mut s1 = 1.5_f64.copysign(v[n % 4]);
-        let mut s2 = (f64::powi(x0, 2) + 1.0).log2().tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * prog_29(p, f64::log2(s0 * s0 + 1.0).tanh(), f64::tanh(p + q), v, n).tanh()).product::<f64>();
+        let v3 = (x0 * x0 + 1.0).log(10.0);
+        let v4 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.005 * prog_0(f64::cos(x2.max(r)) * 2.0, (v3 + p).tanh(), (s1.sin().cosh() - x2 / (v3.powi(2) + 1.0)).cos(), v, 5).sin());
         let mut k5 = 0;
-        'l0: while k5 < n {
+        while k5 < n + 1 && (s1.powi(2) + 0.5).powf(s0.cos()) + s0.tanh().exp2() > v4 + s1 {
             k5 += 1;
-            let v8 = if f64::exp(s1.cos()) < -1.0 && k5 > 2 {
-                let v6 = x1 - s2;
-                acc3 += 0.05 * f64::cos(prog_29(s1, s0, (s2 / (v4 * v4 + 1.5)).tanh() * 2.0, v, n));
-                f64::acos(v6.cos() * 0.9)
-            } else {
-                let v7 = s1.tanh();
-                return (x1.cos() * 2.0).sinh() - (v4 + s2) + v7.sin()
-            };
-            for j in (0..n).rev() {
-                if f64::tanh(x0 - 0.65).exp() >= -0.5 {
-                    continue 'l0;
-                }
-                match j % 3 {
-                    0 => {
-                        acc3 -= 0.05 * (x0 - v[1]).sin();
-                        acc3 += f64::acosh(s1.powi(2) + 2.0).sin() * 0.05;
-                    }
-                    1 => {
-                        let v8 = (f64::powi(v8.sin(), 2) + 1.0).recip();
-                        acc3 -= v8 * 0.05;
-                    }
-                    2 => {
-                        let x1: f64 = f64::exp2(x1.cos());
-                        s0 = (s0 * 0.8 + f64::tan(x0.cos() * 1.2) * 0.02).tanh();
-                        s1 = (s1 * 0.75 + x1.tanh() * 0.1).sin();
-                    }
-                    _ => {
-                        s0 *= 0.6;
-                        s0 -= 0.02 * (v4 * v8).cos();
-                        let v9 = (s1.powi(2) + 1.0).ln().asinh();
-                        acc3 -= 0.05 * v9.sin().sin();
-                    }
-                }
-                acc3 += 0.05 * f64::log2(v8 * v8 + 1.0).cos();
-            }
-            acc3 += f64::mul_add(v[(k5 + n) % 4] * v4, x1 * std::f64::consts::LN_2, v[n % 4]).sin() * 0.25;
-            s2 = 0.6 * s2 + 0.05 * f64::tanh(v8);
+            s0 = f64::mul_add(s0, 0.8, ((s0 - v3) * f64::log2(v3.powi(2) + 1.0)).cos() * 0.05);
+            s1 *= 0.8;
+            s1 += 0.02 * f64::exp_m1((x0 * x0 + 1.0).atan2(s1).sin()).sin();
+            acc2 += 0.25 * x1.tanh();
         }
-        if -f64::asin(f64::sin(x1) * 0.9) < 1.0 {
-            return (v4 * 0.02).sin().sin();
-        }
-        'l2: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            s2 = (s2 * 0.75 + prog_29(x0.atan().sin(), t, 0.25, v, 4) * 0.005).tanh();
-            for j in 0..5 {
-                if s2 * x2 >= -0.5 {
-                    continue 'l2;
-                }
-                acc3 += f64::tanh((f64::tanh(s1) * 0.9).acos() + f64::log(v[(j + k5) % 4] * v[(j + k5) % 4] + 1.0, v4 * v4 + 2.0)) * 0.1;
-            }
-            let mut k10 = 0;
-            while k10 < 3 {
-                k10 += 1;
-                if t <= v[k5 % 4] {
-                    let v11: f64 = 0.5 * v4 * v4.mul_add(s0, v4);
-                    s1 = f64::mul_add(s1, 0.8, (s1 / (v11 * v11 + 1.0)).sin() * 0.01);
-                } else if k10 % 3 == 1 && f64::cos(v[k10]).exp() < 0.0 {
-                    s1 = f64::mul_add(s1, 0.8, (f64::powi(v[(k10 + n) % 4], 2) + 2.0).ln().tanh().cos() * 0.25);
-                    acc3 += f64::ln(v4.powi(2) + 1.0).sin() * 0.1;
-                }
-                if ((s0 + fi).cos() * 0.5).ln_1p() < v[3 - k10] * x1 {
-                    let x0 = (f64::sin(t) * 0.9).asin();
-                    let v12 = t.tanh().exp2();
-                    acc3 += f64::cos(x0.sin() + v12.cos()) * 0.1;
-                } else {
-                    acc3 += 0.2 * f64::ln_1p((t + v4).sin() * 0.5);
-                }
-                s1 *= 0.5;
-                s1 -= 0.5 * f64::sin(v4.atan());
-            }
-            if f64::sin((v[3] * v[3] + 1.0).recip()) >= v4 || k10 < n {
-                s1 = s1 * 0.8 + s1.tanh() * 0.2;
-                continue;
-            }
-        }
-        let mut m13 = 0;
-        for &t in v.iter() {
-            let v14 = t;
-            match m13 % 2 {
-                0 => {
-                    let v15 = (v14 * v14 + 2.0).acosh();
-                    s1 = s1.mul_add(0.5, f64::cos(v15).tanh() * 0.2);
-                }
-                1 => {
-                    break;
-                }
-                _ => {
-                    s0 = (s0 * 0.5 + (s2 + v14) * 0.25).sin();
-                    if (v4.cos() * 0.9).atanh() <= f64::cbrt(v[m13 % 4].tanh() + 2.0) {
-                        s1 = s1.mul_add(0.8, (s1.mul_add(v14, v[m13 % 4]).to_degrees() * 0.02).sin() * 0.02);
-                        acc3 += (s0 * x1).sin() * 0.5;
-                    } else {
-                        s0 = s0 * 0.75 + f64::sin(s0).exp2().cos() * 0.1;
-                    }
-                }
-            }
-            if v4 + s0 <= s2 && m13 < 10 {
-                m13 += 1;
-            }
-            s1 = (s1 * 0.75 + (f64::tanh(x2 + v14) * 1.5).cosh() * 0.02).tanh();
-        }
-        match m13 {
-            0 | 2 => {
-                acc3 -= (x0 * x0 + 0.5).cbrt().sin();
-            }
-            6 => {
-                acc3 -= f64::cos(x2 + x1);
-            }
+        s1 = 0.6 * s1 + 0.1 * (v3 * v4).cos();
+        let v7 = match k5 + n {
+            0 | 2 => (v3.tanh() * 1.2).tan(),
+            g if g > 3 => f64::ln_1p(v[1] * v[1]),
             _ => {
-                s0 = 0.8 * s0 + 1.0 * f64::log(x1.to_radians().powi(2) + 1.0, f64::powi(f64::tanh(x1).exp_m1(), 2) + 2.0);
-                s2 = (s2 * 0.75 + (x0 - (-3.0_f64).max(x1)) * 0.1).sin();
+                let v6 = (x2 * x2 + 0.5).recip() + v4;
+                v6.max(v4)
             }
-        }
-        s0 * 0.75 + s1.tanh() + s2 - f64::cos(acc3)
-    }
-
-    #[differentiable]
-    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 + v[n % 4]).sin() * 2.0;
-        let mut s1 = prog_11(x2, 1.5, (x1 - x2).cos(), v, n).cos() * 2.0;
-        let mut s2 = s0.cos();
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        while k4 < n + 1 {
-            k4 += 1;
-            s0 = (s0 * 0.8 + s0 * s0 * 0.05).sin();
-            if (s2.powi(2) + 0.5).recip() < -0.5 {
-                s0 = 0.6 * s0 + 0.4 * f64::sin(s0).tanh();
-                s0 = s0.mul_add(0.8, s0.tanh() * 0.2);
-            } else {
-                s1 = s1.mul_add(0.75, f64::sin((f64::sin(s1) * 0.9).acos() / (s1.tanh().tanh() + 2.0)) * 0.02);
-            }
-        }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            s2 = (s2 * 0.5 + prog_29(f64::cos(-s2), s2, x2, v, k5) * 0.01).sin();
-            let v6 = 1.5_f64.min(s1);
-            match n {
-                1 => {
-                    let v7 = s1 + v6;
-                    acc3 += f64::cos(v7).cos() * 0.4;
-                }
-                3 | 5 => {
-                    let v8 = v6.tanh();
-                    s0 = (s0 * 0.75 + v8.tanh() * 0.25).sin();
-                }
-                6 => {
-                    acc3 += 0.25 * x0.powi(3).cos();
-                    s1 = s1 * 0.75 + (v[0] * (s1 / (f64::sin(v6) + 2.0))).cos() * 0.02;
-                }
-                _ => {
-                    s0 = f64::mul_add(s0, 0.6, f64::powi(x0 + s1, 2).cos() * 0.02);
-                    if prog_29(s0, s2, x0, v, k5) >= -1.0 {
-                        break;
-                    }
-                    acc3 -= 0.4 * s0.mul_add(s1, v6).sin();
-                }
-            }
-            if k5 >= 5 || (x1.sin() * 0.9).atanh() > s0 {
-                break;
-            }
-        }
-        if f64::asinh(x1) >= acc3 || k5 > 2 {
-            for t in v {
-                s1 = 0.6 * s1 + 0.4 * s2;
-                acc3 += 0.5 * (t + 3.0_f64.log(t.powi(2) + 2.0)).cos();
-                let v9 = x0;
-                s0 = f64::mul_add(s0, 0.75, v9.tanh().cos() * 0.25);
-            }
-        } else if v[k4 % 4] / 4.0 - x2 < -0.5 {
-            acc3 += f64::tanh(x2.sin().hypot(x2.abs()));
-        } else {
-            let v10: f64 = prog_6(x2, 0.75, (x2 * x2 + 1.0).recip().cos() * 2.0, v, n);
-            let v11 = f64::cos((x0 * x0 + 1.0).log(10.0));
-            s2 = 0.75 * s2 + 0.005 * f64::tanh(v10.sin() + f64::tanh(v11));
-        }
-        let v12 = v.iter().fold(f64::cos(prog_29(x2, 0.5, (f64::tanh((x2 * x2).ln_1p()) * 0.9).atanh().cos() * 2.0, v, 0)), |r, &p| r * 0.75 + 0.2 * ((f64::to_radians(x0).tanh() * 1.2).tan() + p.tanh()).sin());
-        if f64::atan(x1) >= 1.0 {
-            for i in (0..=n).rev().step_by(2) {
-                let v14 = match i + k4 {
-                    0 | 2 => v12 / (v12 * v12 + 1.0),
-                    3 | 5 => v12 * x2,
-                    7 => {
-                        let v12 = s1.asinh();
-                        let v13 = 1.5_f64.atan2(x2);
-                        1.5_f64.powf(s2.cos()) + v12.sin() + v13.cos()
-                    }
-                    _ => v12.atan(),
-                };
-                acc3 -= 0.5 * v12.tanh();
-                acc3 += 0.5 * f64::cos(f64::cos(v14));
-            }
-        } else {
-            s2 = (s2 * 0.8 + f64::powf(f64::powi(v[n % 4], 2) + 0.5, 0.3) * 0.1).tanh();
-            s1 *= 0.75;
-            s1 -= 0.005 * f64::cos(s1);
-            if k5 == 0 {
-                acc3 -= (v[k5 % 4] + x1).tanh();
-                let v12 = f64::cos(v[(k5 + k4) % 4]);
-                s1 *= 0.5;
-                s1 += 0.5 * v12.cos();
-            } else if f64::exp_m1(v[2].sin()) > 0.1 - x1 {
-                acc3 -= v12.to_radians();
-            } else {
-                let v15 = f64::cosh(x0.sin());
-                acc3 += v15.tanh();
-            }
-        }
-        match k5 {
-            0 => {
-                s0 = (s0 * 0.6 + x2.atan() * 0.4).sin();
-            }
-            1..=3 => {
-                s1 = 0.5 * s1 + 0.5 * x1.tanh();
-            }
-            g if g > 4 => {
-                s1 = (s1 * 0.5 + f64::cbrt(x0.powi(2) + 0.5) * 0.2).sin();
-            }
-            _ => {
-                acc3 += (x0 * x0 + 1.0).log(3.0);
-                let v16 = prog_30(f64::tanh(x2).atan2(f64::powi((v12 * 0.1).sin(), 2) + 1.0).tanh() * 2.0, (v[k4 % 4] + x2).tanh(), v[k5 % 4].atan().tanh(), v, 3);
-                s0 *= 0.6;
-                s0 += 0.005 * f64::sin(v16);
-            }
-        }
-        f64::cos(s0) + s1 * 0.5 + s2.cos() - acc3.sin() + v12.sin() - (x1 * x1 + 1.5).acosh() / (f64::powi(x1 / (x2 * x2 + 0.5), 2) + 1.0)
-    }
-
-    #[differentiable]
-    pub fn prog_64(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_56(f64::sin(x2.copysign(x0)), x2, (v[0] + 1.2).cos(), v, n).sin() * 2.0;
-        let mut s1 = f64::cos(f64::sqrt(v[2] * v[2] + 1.0)) * 2.0;
-        let mut s2 = x1;
-        let mut acc3: f64 = 0.0;
-        let v5 = if f64::log2(x2.powi(2) + 1.0) < f64::log(x1 * x1 + 1.0, 3.0) {
-            f64::atan2(x0 * x0 + 0.5, s2)
-        } else if prog_29(0.25, (f64::cos(v[0]) * 0.9).asin().max(s1.abs()).cos() * 2.0, f64::cos(f64::sqrt(s2.powi(2) + 0.5)) * 2.0, v, n) >= x1 {
-            let v4 = (x0.tanh() * 2.0).cosh();
-            s2 = 0.5 * s2 + 0.005 * s0.sin();
-            prog_30(x1, (v4 * v4 + 1.0).log(10.0).tanh(), f64::cos(v4.sin()), v, 4)
-        } else {
-            (acc3.abs().powi(2) + 1.0).log(s1 * s1 + 2.0)
         };
-        if (s2.sin() * 0.9).acos() <= v[n % 4].cos() {
-            return prog_0(2.0, s0, f64::tanh(s1 * f64::log(s1 * s1 + 1.0, v[0] * v[0] + 2.0)), v, n);
+        if v7.tanh().exp2() <= 0.0 {
+            let v8 = prog_0(x0, (-f64::sqrt(x0 * x0 + 0.5)).tanh(), x1, v, n);
+            let v9 = acc2.asinh();
+            s1 = 0.75 * s1 + 0.005 * (v8.cos() + v9.tanh()).cos();
         }
-        let v6 = v.iter().fold(f64::tanh(prog_8(x0, f64::tanh(s2 * 0.1 + 1.25) * 2.0, (s2.powi(2) + 0.5).atan2(x0).asinh().cos(), v, n)), |r, &p| r * 0.5 + 0.1 * ((f64::sin(acc3) * 0.9).atanh() * f64::cbrt(v[n % 4] * v[n % 4] + 1.0) + f64::cos(p)).cos());
-        for t in v {
-            if n % 3 == 1 && s1.sin().exp() > -0.5 {
-                continue;
-            }
-            acc3 += 0.5 * (t + v6).tanh();
-        }
-        s0 = (s0 * 0.6 + (x1.sin() * 0.9).atanh() * 0.05).tanh();
-        s1 = f64::mul_add(s1, 0.6, (f64::cos(v[n % 4]) * 0.9).atanh().cos() * 0.05);
-        s0 + s1 - acc3 * 0.75 - v5 * 0.5 - v6
+        s0 * 1.5 + s1.sin() + acc2 * 0.75
     }
 
     #[differentiable]
-    pub fn prog_65(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 * x2 + 0.5).atan2(x1).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        s0 = 0.75 * s0 + 0.25 * f64::cos(v[0]).sin();
-        let v2 = x1 + (f64::sin(acc1) * 0.9).acos();
-        let v5 = if n > 3 && f64::tanh(x0).max((f64::powi(v2, 2) + 1.0).sqrt()) < 0.0 {
-            let v3 = x2;
-            prog_31(f64::sin(v3.tanh().exp_m1()) * 2.0, (v2.to_radians() * 20.0 + x0.clamp(-1.0, 1.5)).cos() * 2.0, x2, v, n)
+    pub fn prog_19(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::log2(x0 * x0 + 1.0) * std::f64::consts::FRAC_PI_4;
+        let mut s1 = (x2 * s0).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v4: f64 = if f64::tan(s0.cos() * 1.2) >= -0.5 {
+            let v3 = v[2].abs();
+            v3.atan()
         } else {
-            let v4 = v[n % 4];
-            v2 + v4.sin()
+            return prog_0((x1 * x1 + 0.5).cbrt().tanh(), s0, acc2, v, n)
         };
-        let v6 = prog_29(0.5, x2, x1, v, 1);
-        'l0: for i in (0..3).rev() {
-            let fi = i as f64;
-            s0 *= 0.75;
-            s0 -= 0.25 * (-x2).tanh();
-            let mut k7 = 0;
-            while k7 < n + 1 {
-                k7 += 1;
-                if f64::sin(v6).exp_m1() >= 0.0 {
-                    break 'l0;
-                }
-                acc1 -= (v[k7 % 4] * v[k7 % 4]).ln_1p().tanh() * 0.05;
-                s0 = s0.mul_add(0.5, f64::tanh(f64::cos(s0).exp_m1().atan2(v5 * v5 + 1.0)) * 0.02);
-            }
-            match k7 + n {
-                0 => {
-                    s0 *= 0.5;
-                    s0 += 0.05 * (x0 / (v5.powi(2) + 0.5)).hypot(x1).sin();
-                    if k7 % 2 == 0 {
-                        break;
-                    }
-                }
-                1 | 3 => {
-                    break;
-                }
-                4 => {
-                    let v8 = prog_30(f64::cos(v5 + s0), fi, 0.75, v, i);
-                    acc1 -= v8.sin().sin() * 0.05;
-                }
-                _ => {
-                    let x1 = v6.cos().exp_m1();
-                    acc1 += 0.5 * f64::cos(x1).tanh();
-                }
-            }
-        }
-        f64::tanh(s0) + acc1 + v5.cos() - v6.sin() - v6.atan()
-    }
-
-    #[differentiable]
-    pub fn prog_66(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_29(x1, 0.5, v[n % 4].powi(3).cos() * 2.0, v, n).sin() * 2.0;
-        let mut s1 = -v[n % 4];
-        let mut s2 = f64::cos(f64::hypot(x1, v[0])) * 2.0;
-        let mut acc3: f64 = 0.0;
-        for i in (0..4).rev() {
-            if i > 0 && x0.powi(2) > s1 {
-                s2 *= 0.5;
-                s2 += 0.005 * prog_29(2.0, v[i].sin() * 2.0, f64::exp2(s2.tanh()).cos(), v, i).cos();
-                break;
-            }
-            let v4 = x0 * s2;
-            s0 *= 0.8;
-            s0 += 0.005 * f64::sin(prog_0(f64::cos(f64::exp2((x2 * v4).cos())) * 2.0, s0, s2, v, i));
-        }
         let mut k5 = 0;
         while k5 < 6 {
             k5 += 1;
-            if f64::max(x1, x2) + 2.0 > x0 {
-                continue;
+            let v6: f64 = if f64::exp(v4.sin()) > 1.0 && k5 > 4 {
+                s0 = (s0 * 0.8 + s1.cos().exp2() * 0.1).sin();
+                v[3] + x1
+            } else {
+                f64::asin(x2.cos() * 0.9)
+            };
+            if v6 * 0.5 - v6 * x1 <= 1.0 && k5 == 5 {
+                let v7 = v[(k5 + n) % 4] * 0.65;
+                s0 *= 0.75;
+                s0 += 0.25 * v7.tanh().sin();
+            } else if x0 < v6.sin().cosh() {
+                s0 = s0 * 0.75 + s1.to_radians() * 1.0;
+            } else {
+                acc2 += 0.25 * f64::cos(v[k5 % 4].to_degrees() * 0.02);
             }
-            let v6 = x1;
-            s0 = (s0 * 0.6 + v6 * v6 * 0.1).tanh();
+            s1 = (s1 * 0.6 + v4.sin().tanh().exp() * 0.1).tanh();
         }
-        let mut k7 = 0;
+        s1 *= 0.75;
+        s1 += 0.02 * (3.0_f64.hypot(v4).powi(2) + 2.0).acosh().cos();
+        let mut k8 = 0;
         loop {
-            k7 += 1;
-            if f64::tanh(s1).exp_m1() * s1 > 0.5 {
-                s1 = (s1 * 0.5 + f64::asin(f64::sin(x2) * 0.9) * 0.2).tanh();
-                break;
-            }
-            let v8 = f64::exp(s0.cos());
-            acc3 -= 0.05 * f64::cos(prog_30(s2, f64::recip((v8 * v8 + 1.0).ln().powi(2) + 1.0).tanh() * 2.0, s0, v, k7));
-            if k7 >= 4 || f64::tan(x2.sin() * 1.2) <= 0.0 {
-                break;
-            }
-        }
-        'l3: for i in (0..5).rev() {
-            let fi = i as f64;
-            s1 = 0.8 * s1 + 0.01 * x0.powi(3).sin();
-            for (j, &u) in v.iter().enumerate() {
-                if (v[j].cos().tanh() * 0.9).asin() > -0.5 && i > 2 {
-                    s1 = s1.mul_add(0.5, f64::cosh(x0.tanh() * 2.0).sin() * 0.05);
-                }
-                if x2 > -0.5 && j == 2 {
-                    continue 'l3;
-                }
-                s1 = 0.75 * s1 + 0.05 * ((u.powi(2) + 0.5).recip() - s2).cos();
-            }
-            match i + k5 {
+            k8 += 1;
+            let v9 = x2 * x0;
+            match n {
                 0 => {
-                    let v9 = prog_29(1.2, x2, s0, v, k5);
-                    acc3 += 0.2 * v9.sin().sin();
+                    acc2 += 0.4 * 1.5_f64.hypot(f64::hypot(x0, v9)).tanh();
+                    if n % 3 == 1 && f64::copysign(v9 * 0.65, x1) <= (s0.powi(2) + 2.0).acosh() {
+                        s1 *= 0.8;
+                        s1 += 0.2 * f64::tanh(x0);
+                        break;
+                    }
+                    for j in (1..=3).step_by(2) {
+                        let fj = j as f64;
+                        let v10 = v.iter().fold(f64::sin(v9), |r, &p| r * 0.5 + 0.75 * (p.to_degrees() * 0.01).cos());
+                        s0 = 0.5 * s0 + 1.0 * fj.cos().tanh();
+                        acc2 -= 0.2 * f64::tanh(v10);
+                    }
                 }
                 g if g > 1 => {
-                    let v10 = 1.25 * (x2 * x2 + 0.5).powf(1.5);
-                    acc3 += 0.4 * f64::sin((f64::tanh(x2 + fi) + 2.0).cbrt());
-                    acc3 -= v10.cos() * 0.25;
-                }
-                _ => {
-                    s2 = (s2 * 0.8 + (s1 * s1 + 1.0).ln() * 0.2).tanh();
-                    if v[i % 4].tanh() >= -0.5 || k7 == 2 {
-                        s1 *= 0.8;
-                        s1 += 0.4 * (s1 * s1 + 1.0).log10();
-                        acc3 -= ((s2 * s2 + 0.5).ln().sin() * 0.9).atanh() * 0.25;
-                    } else {
-                        let v11 = x0 / (f64::powi(x1, 2) + 1.5);
-                        s2 *= 0.8;
-                        s2 -= 0.1 * f64::cos(v11.cos());
-                    }
-                }
-            }
-        }
-        if f64::sin(v[k7 % 4]) > 0.25 {
-            return s0;
-        }
-        'l5: for i in 0..v.len() {
-            for u in v {
-                if (x0.powi(2) + 1.0).log10() > (u * u + 1.0).powi(-2) {
-                    return f64::exp2(f64::cos(f64::exp(x2.sin())));
-                }
-                let v12 = v[3 - i] + x0;
-                s1 = s1.mul_add(0.6, f64::tanh(f64::exp(f64::cos(s1))) * 0.1);
-                acc3 += 0.1 * v12.sin();
-            }
-            if (x0.powi(2) + 2.0).ln() < 0.0 {
-                continue;
-            }
-            s1 *= 0.8;
-            s1 -= 0.05 * f64::powi(x2, 2).tanh();
-            let mut k13 = 0;
-            while k13 < n + 1 && (v[1] - x2).max(f64::sin(s0).exp2()) <= s0 + v[i] {
-                k13 += 1;
-                match k5 % 4 {
-                    0 => {
-                        acc3 += 0.05 * ((s1 + 1.5).to_radians() * 50.0).tanh();
-                    }
-                    g if g > 1 => {
-                        acc3 += s1.tanh() * 0.05;
-                        break 'l5;
-                    }
-                    _ => {
-                        acc3 += f64::sin(s1 + x1) * 0.05;
-                        let v14 = -f64::acosh(s2 * s2 + 2.0);
-                        acc3 += 0.05 * v14.tanh();
-                    }
-                }
-                acc3 += f64::sin(f64::tanh(v[1])) * 0.05;
-            }
-        }
-        x0 + x2 + s0 + s1 + s2 + acc3.sin() + f64::powi(x2.atan(), 2).ln_1p()
-    }
-
-    #[differentiable]
-    pub fn prog_67(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.atan();
-        let mut s1 = f64::recip(s0.powi(2) + 0.5);
-        let mut s2 = v[n % 4].atan2(f64::powi(v[2], 2) + 0.5).hypot(-s0).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a4[i] = x2 * x2;
-            s2 = 0.75 * s2 + 0.05 * (f64::powi(f64::exp_m1(x0.cos()), 2) + 2.0).sqrt().tanh();
-            acc3 += 0.5 * t.sin();
-        }
-        if acc3 - x2 > -1.0 && n % 3 == 1 {
-            acc3 += f64::cos(x0);
-        } else {
-            let v5: f64 = prog_30(s0, 0.75, s2, v, n);
-            acc3 -= 0.5_f64.log(v[1] * v[1] + 2.0);
-            s2 = (s2 * 0.5 + v5.sin() * 0.005).sin();
-        }
-        'l1: for i in (0..5).rev() {
-            let fi = i as f64;
-            acc3 -= f64::cos(prog_29(s0, f64::powi(v[2], 2).cos() * 2.0, f64::tanh((s0.sin() * 1.5).cosh() + s2 * x0) * 2.0, v, 5)) * 0.01;
-            for j in 0..i {
-                let fj = j as f64;
-                if f64::acos(a4[(j + i) % 4].atan2(fj * fj + 1.0).tanh() * 0.9) >= x1 {
-                    acc3 += 0.1 * x0.tanh().exp2().tanh();
-                    continue 'l1;
-                }
-                if v[2].atan() >= s2.cos().exp() {
-                    continue;
-                }
-                s0 *= 0.5;
-                s0 -= 0.1 * f64::cos((x0 * x0 + 1.0).ln() * f64::atan(s0));
-            }
-            if prog_29(s0, (fi - 2.5).sin() * 2.0, 1.5, v, n) > x0 - 0.8 {
-                break;
-            }
-        }
-        let v6 = a4.iter().fold(x0, |r, &p| r * 0.5 + 0.02 * f64::cos(f64::log(a4[n % 4].tanh().powi(2) + 1.0, x0.hypot(r).powi(2) + 2.0) + p.sin()));
-        let mut a7 = [0.0; 4];
-        a7[0] = v6;
-        for i in 1..4 {
-            a7[i] = a7[i - 1] * 0.75 + f64::exp2(x2.tanh()).sin() * 0.1;
-        }
-        s1 = s1 * 0.5 + (x1 * x1 + 1.0).log10() * 1.0;
-        s1 * 1.5 - s2 * 1.5 - acc3.cos() - a7[2].sin()
-    }
-
-    #[differentiable]
-    pub fn prog_68(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0.powi(2) + x2 / (f64::cos(x1) + 2.0)).tanh() * 2.0;
-        let mut s1 = v[n % 4].tanh();
-        let mut acc2: f64 = 0.0;
-        s1 = 0.75 * s1 + 0.25 * f64::cbrt(s1.powi(2) + 1.0).tanh();
-        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_29(p, f64::acos(f64::tanh((x1.sin() * 0.9).asin()) * 0.9).tanh(), x1, v, n) + q.tanh()).sum::<f64>();
-        let v4: f64 = v[n % 4] + 2.0;
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            acc2 -= 0.5 * (x2 - v4).cos();
-            let v6 = if k5 == 1 && (v3.tanh() * 1.5).sinh() > v3 {
-                s1 = s1 * 0.6 + prog_30(x2, 2.0, f64::exp(x0.tanh()).cos(), v, k5).sin() * 0.005;
-                f64::acos(s0.min(v4).sin() * 0.9)
-            } else if (v4 * v4 + 0.5).ln() < 1.0 && n % 3 == 1 {
-                f64::asin(x1.sin() * 0.9)
-            } else {
-                return (s1.sin() * 0.9).asin().atan()
-            };
-            if v[0] / 3.0 > -0.5 {
-                acc2 += 0.4 * 3.0_f64.powf(f64::sin(f64::exp2(v6.tanh()))).sin();
-                s0 = 0.75 * s0 + 0.25 * f64::cos(f64::ln_1p(v[k5 % 4] * v[k5 % 4]));
-            }
-            if k5 >= 4 {
-                break;
-            }
-            acc2 -= 0.5 * v6.cos();
-        }
-        f64::sin(s0) - s1 * 0.75 + acc2.tanh() + f64::cos(v3) + v4
-    }
-
-    #[differentiable]
-    pub fn prog_69(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].sin();
-        let mut s1 = x1.cos();
-        let mut acc2: f64 = 0.0;
-        let a3 = v.map(f64::tanh);
-        if n % 3 == 1 && x0.tanh() >= -0.5 {
-            return f64::exp2(f64::cos(x2));
-        }
-        for i in 0..v.len() {
-            let fi = i as f64;
-            let v4 = prog_6(x2, s1, f64::cos((f64::cos(a3[3 - i]) * 0.5).ln_1p()), v, n);
-            s1 = 0.75 * s1 + 1.0 * f64::exp(fi.cos()).sin();
-            acc2 += 0.01 * f64::tanh(v4);
-        }
-        let v5 = v.iter().map(|&p| prog_30(((v[n % 4].powi(2) + 1.0).log(p.powi(2) + 2.0) - (v[n % 4] + 1.25)).cos() * 2.0, (0.5_f64.hypot(v[n % 4]).cos() * 0.9).acos().sin(), f64::recip(p.powi(2) + 1.0).cos(), v, n)).sum::<f64>();
-        'l1: for i in 0..3 {
-            let fi = i as f64;
-            if f64::acos(x1.sin() * 0.9) - 0.8 <= s0 {
-                continue;
-            }
-            s1 = (s1 * 0.75 + (s1.sin() * 0.9).atanh() * 0.05).tanh();
-            for j in 1..n {
-                let fj = j as f64;
-                acc2 += f64::sin(x1).copysign(x2 + 0.5).cos() * 0.1;
-                match j {
-                    0 => {
-                        s0 = s0 * 0.6 + f64::tanh(f64::ln(f64::powi(fi, 2) + 2.0) + 2.0) * 1.0;
-                        let v5 = f64::exp(f64::sin(v5));
-                        s0 = (s0 * 0.75 + v5.cos() * 0.05).tanh();
-                    }
-                    g if g > 2 => {
-                        s1 = (s1 * 0.8 + f64::ln_1p(v5 * v5) * 0.2).sin();
-                        continue 'l1;
-                    }
-                    _ => {
-                        s1 *= 0.6;
-                        s1 += 0.4 * (s0 + fj).cos();
-                        s1 = (s1 * 0.75 + (fj.tanh() * 1.5).cosh() * 1.0).sin();
-                    }
-                }
-            }
-        }
-        x2 * 0.25 + s0 * 0.25 + s1 - acc2 * 0.75 + f64::cos(a3[3]) + f64::cos(v5)
-    }
-
-    #[differentiable]
-    pub fn prog_70(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(prog_68((x1 - x0).sin() * 2.0, (x0 * x0 + 2.0).acosh().tanh() * 2.0, x1, v, n)) * 2.0;
-        let mut s1 = f64::powi((v[n % 4].cos() * 0.9).acos(), 2).tanh() * 2.0;
-        let mut s2 = f64::powi(x1 * x1 + 1.0, -1).hypot((f64::tanh(x2) * 0.9).atanh()).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        'l0: for i in 0..n {
-            s1 = f64::mul_add(s1, 0.6, v[3].sin() * 0.4);
-            s0 = 0.6 * s0 + 0.1 * (s1 * s1 + 1.0).log(x0 * x0 + 2.0).tanh();
-            let mut k4 = 0;
-            while k4 < n + 1 && f64::acosh(v[k4 % 4] * v[k4 % 4] + 1.5) >= -0.5 {
-                k4 += 1;
-                s0 *= 0.8;
-                s0 -= 0.2 * (s0.tanh() * 0.5).ln_1p();
-                match k4 % 4 {
-                    0 => {
-                        let v5: f64 = (s2 + v[k4 % 4]).powi(2);
-                        acc3 -= x1.tanh().tanh() * 0.02;
-                        if i < n && s0 + f64::atan2(0.5_f64, v5) <= s0 * core::f64::consts::FRAC_1_SQRT_2 {
-                            break;
-                        }
-                    }
-                    1..=3 => {
-                        break 'l0;
-                    }
-                    _ => {
-                        let v6 = f64::powi(v[0], 3);
-                        acc3 += f64::cos(v6) * 0.02;
-                    }
-                }
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            if (x0 * x0 + 2.0).ln() >= 1.0 || n > 3 {
-                break;
-            }
-            if f64::powf(f64::powi(v[i], 2) + 1.0, f64::sin(s2)) - t >= 1.0 || n < 2 {
-                s2 = s2 * 0.75 + prog_29((s2.sin() * 0.9).acos().clamp(-1.5, 1.0).tanh(), ((v[0] - s0) * s2.cos().exp2()).cos(), 2.0, v, 2).cos() * 0.005;
-                s2 = (s2 * 0.6 + f64::sin(s2).exp_m1().powi(2) * 0.02).sin();
-            } else {
-                acc3 -= 0.5 * (x2 * x1).tanh();
-            }
-            s2 *= 0.8;
-            s2 += 0.1 * f64::tanh(s0 - s2);
-        }
-        let v9 = match n {
-            0 => {
-                s2 = 0.6 * s2 + 0.4 * x0.asinh().cos();
-                f64::to_radians(f64::copysign(0.5_f64, acc3))
-            }
-            1 => {
-                let x2 = f64::max(f64::mul_add(x0, x2, v[n % 4]), f64::max(x2, acc3));
-                let v7 = (v[n % 4] * v[n % 4] + 0.5).cbrt();
-                f64::acos(v7.sin().exp_m1().cos() * 0.9) + x2.tanh()
-            }
-            2 | 4 => {
-                let x0 = s2;
-                f64::copysign(2.0_f64, v[3]) + x0.cos()
-            }
-            _ => {
-                let v8 = prog_8(2.0, (v[n % 4] * v[n % 4] - v[n % 4].to_degrees() * 0.02).cos() * 2.0, s0, v, n);
-                (v[n % 4] * v[n % 4]).ln_1p() + v8.tanh()
-            }
-        };
-        let v10 = if 1.2 * x1 < -0.5 || n % 2 == 0 {
-            (f64::powi(x0.sin(), 2) + 1.0).log2()
-        } else {
-            return x0 * x1
-        };
-        s0 * 1.5 - s1 * 1.5 - s2.sin() + acc3 * 0.75 + v9.cos() + v10 * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_71(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].atan();
-        let mut s1 = s0.sin();
-        let mut acc2: f64 = 0.0;
-        'l0: for i in 0..5 {
-            let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| x1 * 0.5 + f64::tanh(p) + f64::tanh(q)).sum::<f64>();
-            s1 = (s1 * 0.75 + v[n % 4] * 0.25).sin();
-            for u in v {
-                if n > 2 {
-                    continue 'l0;
-                }
-                if f64::log2(x2.powi(2) + 1.0) < 0.0 {
-                    return v[i % 4].tanh().exp_m1();
-                }
-                if (f64::exp2(f64::sin(v[n % 4])).powi(2) + 2.0).acosh() >= 1.0 {
-                    continue 'l0;
-                }
-                acc2 += f64::tanh(u * x1).exp().cos() * 0.1;
-            }
-            s1 = (s1 * 0.8 + v3.cos() * 0.02).tanh();
-        }
-        if n < 5 {
-            s1 = (s1 * 0.75 + f64::log2(x0 * x0 + 1.0) * 0.1).tanh();
-        } else if n % 2 == 0 {
-            s0 = (s0 * 0.8 + (x1 * x1 + 1.0).log2() * 0.1).tanh();
-        } else {
-            let mut k4 = 0;
-            while k4 < 4 && (f64::sin(x1) * 0.9).acos() <= f64::cos(x2).exp() {
-                k4 += 1;
-                if k4 % 2 == 0 && s1.sin().exp_m1() > -0.5 {
-                    s1 = 0.75 * s1 + 0.05 * f64::sin(x0.tanh().exp2()).exp().sin();
                     break;
                 }
-                acc2 -= 0.5 * f64::cos(x2);
-            }
-            let v5 = x2 * v[k4 % 4];
-            s0 = 0.75 * s0 + 0.05 * f64::sin(v5);
-        }
-        if (1.5 * x1).sin().cosh() >= 1.5_f64.copysign(x0) && n == 1 {
-            acc2 += 0.25 * f64::tanh((f64::powi(f64::exp_m1(x1.sin()), 2) + 1.0).log((x2.sin() * 1.5).sinh().powi(2) + 2.0));
-        } else if prog_30((x1.tanh() * 0.9).asin().cos() * 2.0, 1.5, 1.2, v, n) < x2 {
-            s1 = 0.75 * s1 + 0.1 * (x1 * x1 + 2.0).acosh().tanh();
-            s0 = (s0 * 0.6 + s0 * x1 * 0.02).tanh();
-        } else {
-            acc2 += s0.cos().exp().tanh() * 0.25;
-            if v[n % 4].to_radians() * 20.0 / ((0.25 * x0).powi(2) + 1.5) <= x0 || n == 6 {
-                let v6 = prog_30((v[3] * s1).cos(), x1, f64::atanh(f64::sin(x1) * 0.9).cos(), v, n);
-                acc2 -= 0.005 * v6.sin();
-            }
-            s1 = (s1 * 0.8 + s1 * 0.02).tanh();
-        }
-        let v7 = 0.3 - (v[3] + s0);
-        s1.sin() - acc2.cos() + v7.tanh() + f64::atan(s0).sin().exp2()
-    }
-
-    #[differentiable]
-    pub fn prog_72(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 * x2).tanh() * 2.0;
-        let mut s1 = x0;
-        let mut acc2: f64 = 0.0;
-        let v3 = (x0.max(v[n % 4]).cos() * 1.5).sinh();
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            if f64::powi(x2, 3) <= v3 {
-                acc2 += v3.sin() * 0.25;
-            } else {
-                s0 *= 0.6;
-                s0 -= 0.05 * f64::tanh(s0 / (s0 * s0 + 0.5));
-            }
-            if f64::tan(x2.tanh() * 1.2) < v[n % 4] * x1 {
-                s1 *= 0.6;
-                s1 -= 0.4 * (SCALE + v[3]).tanh();
-            } else if prog_29((v3.to_degrees() * 0.02).powi(2).sin() * 2.0, f64::sin(x1.powi(2).sin().exp2()) * 2.0, s0.cos().sin(), v, k4) >= s1 {
-                s0 = (s0 * 0.8 + f64::log2((v3.to_radians() * 50.0).powi(2) + 1.0) * 0.1).tanh();
-                acc2 += 0.25 * (s0.sin().cos() * 1.5).sinh().cos();
-            } else {
-                for j in 0..n {
-                    let fj = j as f64;
-                    match j {
-                        0 => {
-                            s1 = s1 * 0.8 + f64::sinh(f64::cos(v3) * 1.5).mul_add(v[j % 4], fj).sin() * 0.02;
-                        }
-                        1 | 3 => {
-                            s0 = s0 * 0.6 + f64::cos(s0.to_radians()) * 1.0;
-                            s0 = s0 * 0.8 + f64::cos((s0.tanh() * 0.9).atanh()) * 0.02;
-                        }
-                        4 => {
-                            s1 *= 0.8;
-                            s1 -= 0.05 * (f64::powi(s0 - v[n % 4], 2) + 1.0).log2().cos();
-                            s1 = (s1 * 0.75 + (s1.powi(2) + 2.0).sqrt() * 0.25).sin();
-                        }
-                        _ => {
-                            s1 = 0.5 * s1 + 0.1 * f64::tanh(s0.sin().exp());
-                            acc2 -= 0.02 * v3.asinh();
-                        }
-                    }
-                    if (f64::powi(v[(j + k4) % 4], 2) + 1.0).powf(x0.cos()) * x1.cos() >= f64::cos(v3) || k4 > 0 {
-                        return v3.powi(3);
-                    }
-                    acc2 += 0.05 * v3.cos();
-                }
-                s0 = s0.mul_add(0.75, f64::sin(prog_29(1.5, f64::exp_m1(f64::tanh(s0)).cos() * 2.0, (s0.cos() * 0.9).asin().tanh(), v, k4)) * 0.005);
-            }
-            s1 = s1 * 0.5 + f64::sin(s1 + v3 * std::f64::consts::FRAC_1_PI) * 0.25;
-            if k4 >= 6 || f64::asin(f64::cbrt(f64::tanh(x2) + 2.0).cos() * 0.9) <= 0.5 {
-                break;
-            }
-        }
-        let v5 = v.iter().fold(prog_29((v3 * v3).cos() * 2.0, x0, 2.0, v, n).cos(), |r, &p| r * 0.5 + 0.1 * (f64::cosh(f64::abs(x2).cos() * 1.5) + f64::sin(p)).cos());
-        if prog_29(v5.sin(), (f64::cos(s0 + v3) * 0.5).ln_1p().cos() * 2.0, f64::cos(x1.sin().sinh()), v, 6) >= s0 || k4 < 1 {
-            s0 = s0 * 0.6 + (x0.powi(2) + 1.0).powi(-2) * 0.05;
-            let v6 = x0 * x1;
-            acc2 += v6.cos();
-        } else {
-            s0 = 0.75 * s0 + 0.02 * f64::asinh(s0).sin();
-        }
-        s0 - s1.tanh() - acc2.tanh() + prog_29(x1, f64::sin(v[k4 % 4].cos()) * 2.0, f64::asin(f64::tanh(x2) * 0.9).cos(), v, n)
-    }
-
-    #[differentiable]
-    pub fn prog_73(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 * x2 + 1.0).ln().to_radians();
-        let mut acc1: f64 = 0.0;
-        if n == 4 {
-            acc1 += s0 / (s0 * s0 + 1.5);
-            let v2 = prog_2(f64::cos(f64::ln((acc1 + x0).powi(2) + 1.0)) * 2.0, (v[0] + v[n % 4]).tanh().cos(), 2.0, v, n);
-            s0 *= 0.6;
-            s0 += 0.005 * v2.cos();
-        } else {
-            let v3 = x0 - (f64::tanh(x1) * 2.0).sinh();
-            acc1 += v3.tanh() * 0.4;
-        }
-        let v4 = prog_68(f64::cos(f64::recip(f64::sin(v[n % 4]).powi(2) + 1.0)), x1, f64::cos(f64::to_degrees(x1) * 0.02), v, n);
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            for u in v {
-                if (t.sin() * 0.9).asin() * (x2 * x2 + 0.5).ln() >= 0.5 {
-                    s0 = s0 * 0.6 + (u.powi(2) + 1.0).log10().tanh() * 0.75;
-                    acc1 += 0.1 * f64::sin((v[3 - i] * v[3 - i] + 2.0).acosh());
-                } else if v4.cos() < -0.25 {
-                    let v5: f64 = f64::sin(u) - f64::exp2(fi.cos());
-                    s0 = (s0 * 0.8 + f64::acos(x2.tanh() * 0.9) * 0.05).tanh();
-                    s0 = s0 * 0.6 + f64::tanh(v5).tanh() * 0.4;
-                } else {
-                    acc1 += (u + v[1]).cos() * 0.1;
-                }
-                let v7 = match i + n {
-                    0 | 2 => {
-                        acc1 -= f64::sin(v4) * 0.1;
-                        v4.cos()
-                    }
-                    3..=5 => v4.sin(),
-                    7 => {
-                        let x0 = u + x0;
-                        let v6 = (v[2].tanh() * 1.5).sinh();
-                        v[2].atan2(f64::powi(x1 / (v4.powi(2) + 1.5), 2) + 1.0) + x0.sin() + v6.tanh()
-                    }
-                    _ => {
-                        s0 = s0 * 0.8 + f64::sin(v[(i + n) % 4] + (x0.tanh() * 0.9).atanh()) * 0.02;
-                        1.25 * v4
-                    }
-                };
-                let v8 = f64::tanh(v7);
-                s0 *= 0.6;
-                s0 -= 0.1 * f64::log(f64::powi(v8 / (s0 * s0 + 1.5), 2) + 1.0, 10.0);
-            }
-            let v9: f64 = (f64::cos(v4) * 1.5).cosh() + (v4 * v4 + 1.0).log2();
-            if (s0.sin() * 0.9).acos() + (v9.sin() * 0.9).asin() <= (f64::tanh(t) * 0.9).acos() {
-                s0 = s0 * 0.8 + prog_29((s0 * std::f64::consts::FRAC_PI_4).cos(), s0.cos().sin(), x1, v, i).tanh() * 0.005;
-                break;
-            }
-            acc1 += (fi * fi).atan().sin() * 0.5;
-        }
-        if 2.0_f64.copysign(v4) < -1.0 {
-            s0 *= 0.8;
-            s0 += 0.1 * f64::cos(x0.sin().sinh());
-        }
-        'l2: for t in v {
-            acc1 += 0.5 * f64::cos(x2.tanh());
-            for j in (1..=5).step_by(2) {
-                let fj = j as f64;
-                acc1 += (v[1] + t).cos() * 0.1;
-                s0 *= 0.75;
-                s0 += 0.25 * s0.sin();
-                match j {
-                    0 => {
-                        s0 = 0.75 * s0 + 0.25 * (t.powi(2) + 1.0).ln().sin();
-                        s0 = (s0 * 0.5 + (fj * fj + 1.0).log10() * 1.0).tanh();
-                        match j % 3 {
-                            0 => {
-                                acc1 += 0.1 * f64::powi(x1, 3).atan().cos();
-                                continue;
-                            }
-                            1 => {
-                                let v10 = v[j % 4].atan2(x0 * x0 + 1.0);
-                                let v11 = x2 / (f64::powi(v4, 2) + 0.5);
-                                acc1 += 0.1 * (v10.tanh() - f64::sin(v11)).tanh();
-                            }
-                            2 => {
-                                s0 = (s0 * 0.75 + f64::cos(s0) * 0.25).sin();
-                            }
-                            _ => {
-                                let x0 = (f64::tanh(v[(j + n) % 4]) * 1.2).tan();
-                                acc1 += 0.1 * x0.cos();
-                            }
-                        }
-                    }
-                    1 => {
-                        s0 = (s0 * 0.8 + s0 / (v[j % 4] * v[j % 4] + 0.5) * 0.02).sin();
-                        let v12 = fj.to_degrees() * 0.02;
-                        s0 = (s0 * 0.6 + f64::cos(v12) * 1.0).sin();
-                    }
-                    3 => {
-                        break 'l2;
-                    }
-                    _ => {
-                        s0 = (s0 * 0.6 + s0 * s0 * 0.1).tanh();
-                        acc1 += (-(v[j % 4].sin() * 1.5).sinh()).sin() * 0.1;
-                    }
-                }
-            }
-            if x0 + 0.5 + v[0] / (t.tanh() + 2.0) > 0.5 || n % 3 == 1 {
-                s0 = s0.mul_add(0.75, (v[2].powi(2) + 1.0).log2().sin() * 0.1);
-                if n == 4 {
-                    s0 = f64::mul_add(s0, 0.75, ((x1 * x1 + 1.0).powf(s0.cos()) * std::f64::consts::FRAC_1_PI).tanh() * 0.05);
-                } else if v[n % 4].asinh() * 1.5 < (v[n % 4].tanh() * 1.2).tan() {
-                    s0 *= 0.8;
-                    s0 += 0.2 * f64::cos(f64::tanh((s0 * s0 + 1.0).sqrt()));
-                }
-                s0 = (s0 * 0.6 + (x2.cos() * 2.0).sinh() * 0.05).sin();
-            }
-        }
-        f64::sin(s0) + acc1.sin() - v[n % 4].tanh().exp_m1()
-    }
-
-    #[differentiable]
-    pub fn prog_74(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1 / (x2.cos() + 2.0);
-        let mut acc1: f64 = 0.0;
-        let v4 = match n {
-            1..=2 => {
-                let x0 = f64::powi(f64::clamp(v[2], -1.5, 1.5), 2).ln_1p();
-                s0 = s0 * 0.6 + (s0.cos() * 0.9).atanh().cos() * 0.02;
-                (x0 + v[n % 4]).to_radians() * 50.0
-            }
-            g if g > 3 => {
-                let v2 = (v[3].sin() * 2.0).sinh() / (f64::powi(v[3] * acc1, 2) + 1.0);
-                s0 *= 0.8;
-                s0 += 0.005 * prog_31(x1, x0.tanh(), 2.0, v, n).sin();
-                v2.sin()
-            }
-            _ => {
-                let v3 = f64::sin(v[3]).exp();
-                s0 = (s0 * 0.75 + f64::cos(acc1).sinh() * 1.0).sin();
-                v[n % 4] + v3
-            }
-        };
-        match n {
-            0 => {
-                s0 = 0.5 * s0 + 0.5 * f64::cos(x0.atan());
-                if prog_0((x0 * v[n % 4]).cos(), acc1, x0, v, n) < 1.0 || n == 5 {
-                    s0 = s0.mul_add(0.6, f64::cos((v[2] * x2).hypot((acc1.cos() * 1.2).tan())) * 0.1);
-                } else {
-                    acc1 -= 0.35 - acc1;
-                }
-            }
-            1 | 3 => {
-                let v5: f64 = prog_0(((x0.sin() * 2.0).sinh().powi(2) + 2.0).sqrt().cos() * 2.0, f64::cos(x2 - x1).tanh() * 2.0, acc1, v, n);
-                acc1 += 0.005 * v5.cos();
-            }
-            4..=5 => {
-                s0 *= 0.6;
-                s0 += 0.4 * f64::asinh(x0).sin();
-            }
-            _ => {
-                let v6 = prog_29(1.5, (v4.powi(2) + 1.0).log(10.0).cos() * 2.0, x0, v, n);
-                let v7 = prog_30(s0, f64::sin(x2.cos().copysign(f64::cos(acc1))), f64::tanh(x1.sin().exp()), v, 5);
-                acc1 += (f64::tanh(v6) + v7.sin()).tanh() * 0.01;
-            }
-        }
-        let v8 = prog_0(x1, x0, f64::tanh(f64::min(-v[n % 4], v4.tanh().exp2())), v, n);
-        let mut k9 = 0;
-        let v12 = loop {
-            k9 += 1;
-            acc1 -= v8.atan2((v[k9 % 4] / 1.5).powi(2) + 1.0).cos() * 0.5;
-            if !(n == 4) {
-                let x0 = (s0 - x0).min(v[(k9 + n) % 4].sin().exp_m1());
-                let v10 = prog_29(x1, 0.25, f64::cos(f64::log2(x0 * x0 + 1.0) + 0.1), v, k9);
-                s0 = (s0 * 0.6 + v10.sin() * 0.005).sin();
-            } else if f64::to_degrees(v[k9 % 4]) * 0.02 * (x0 * x0 + 1.0).log2() > 1.0 || n == 1 {
-                acc1 -= 0.5 * (v8.to_radians() * 20.0 / 1.5).sin();
-                acc1 -= v[n % 4].clamp(-0.5, 0.5);
-            } else {
-                s0 = f64::mul_add(s0, 0.8, f64::log(v4.powi(2) + 1.0, f64::powi(f64::cosh(f64::sin(s0) * 1.5), 2) + 2.0).cos() * 0.01);
-                if v[k9 % 4].sin().copysign(x2.tanh().exp_m1()) <= x2 || k9 == 2 {
-                    let v11 = f64::log2(x0 * x0 + 1.0);
-                    acc1 += v11.sin() * 0.5;
-                } else {
-                    s0 = 0.6 * s0 + 0.4 * (0.75 - v8).cos();
-                }
-                acc1 -= f64::cos(f64::sin(v8)) * 0.5;
-            }
-            match k9 + n {
-                0 => {
-                    acc1 += 0.5 * f64::asin(s0.sin() * 0.9).tanh();
-                }
-                1 => {
-                    let x0 = 0.65 * x0;
-                    s0 = 0.5 * s0 + 0.75 * x0.tanh().sin();
-                }
-                2 => {
-                    let x2 = f64::atan2(v8 * v8 + 1.0, x2);
-                    s0 = s0 * 0.75 + s0.cos() * 0.25;
-                    s0 = s0.mul_add(0.75, f64::cos(x2).sin() * 0.02);
-                }
                 _ => {
-                    s0 = s0.mul_add(0.8, v[k9 % 4].cos().cos() * 0.2);
-                    acc1 -= 0.5 * s0.sin();
-                    if (x0.sin().powi(2) + 2.0).acosh() < f64::asinh(s0) {
-                        return (v4.tanh() * 0.9).acos();
-                    }
+                    let v4 = (v4.powi(2) + 0.5).ln();
+                    s1 = 0.6 * s1 + 0.25 * v4.tanh().sin();
                 }
             }
-            if k9 >= 4 {
-                break s0 / (x0 * x0 + 0.5) * (x2 * x2 + 1.0).recip();
+            let v12 = match k8 % 4 {
+                0 => f64::tanh(v9 * x1),
+                1 | 3 => {
+                    let v11 = (x1 + x0) / ((v4.tanh() * 0.9).asin().powi(2) + 0.5);
+                    v4.cos().cosh() + f64::tanh(v11)
+                }
+                _ => v9.cos().cosh(),
+            };
+            s1 *= 0.5;
+            s1 += 0.5 * f64::asinh(x1).cos();
+            if k8 >= 5 {
+                break;
             }
-        };
-        s0 * 1.5 - acc1.cos() - v8.tanh() + v12 * 1.5
+            acc2 += (v9.sin() + f64::cos(v12)).tanh() * 0.1;
+        }
+        let v13 = prog_2(f64::sin(x1.to_degrees() * 0.01) * 2.0, 0.25, (x1.powi(2) + 1.0).recip().mul_add(x1.hypot(s0), x1).sin(), v, 6);
+        s1 * 0.75 + f64::cos(acc2) + v13.tanh()
     }
 
     #[differentiable]
-    pub fn prog_75(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::acos(x2.sin() * 0.9).tanh() * 2.0;
-        let mut s1: f64 = prog_56(((v[n % 4].powi(2) + 2.0).ln() - (x1 + x0)).tanh(), (x2 * x2 + 2.0).sqrt().cos() * 2.0, x0.tanh().exp_m1().sin() * 2.0, v, n).tanh() * 2.0;
+    pub fn prog_20(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2.tanh().sinh();
+        let mut acc1: f64 = 0.0;
+        let a2 = v.map(f64::sin);
+        let v3 = match n % 2 {
+            0 => (acc1 * acc1 + 1.0).sqrt(),
+            1 => (f64::tanh(s0) + 2.0).cbrt(),
+            _ => (acc1 * acc1 + 0.5).sqrt() / (x1 * x1 + 1.0),
+        };
+        acc1 -= 0.005 * f64::tanh(prog_19(1.2, s0.sin().exp_m1().sin(), (a2[2].cos() * 2.0).cosh().cos() * 2.0, v, n));
+        s0 *= 0.8;
+        s0 -= 0.01 * (s0.cos() * 1.2).tan().sin();
+        let mut m4 = 0;
+        for (i, &t) in a2.iter().enumerate() {
+            if !(m4 > 11 && (f64::tanh(f64::to_radians(a2[n % 4])) * 1.5).cosh() > x0) {
+                m4 += 1;
+            }
+            let v5 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.1 * f64::tanh((x0 * x0 + 1.0).sqrt().tanh() + f64::sin(p)));
+            if x2 + x1 < 0.0 || i < 2 {
+                s0 *= 0.6;
+                s0 += 0.4 * f64::sin(v3);
+                acc1 -= (t.powi(2) + 1.0).recip().tanh() * 0.5;
+                if (t.powi(2) + 1.5).acosh() - (v5 - x2) >= t.cos() {
+                    acc1 += f64::tanh((a2[(i + n) % 4].powi(2) + 2.0).acosh()) * 0.5;
+                    if SCALE + v[i] < 0.0 {
+                        break;
+                    }
+                    let v6 = (f64::powi(v5, 2) + 0.5).ln();
+                    s0 = (s0 * 0.6 + v6.cos() * 0.1).sin();
+                }
+            } else if t.tanh().exp() >= 0.5 {
+                acc1 += f64::cos((v3 * v3 + 1.5).acosh()) * 0.5;
+                let v7 = (f64::sin(v5) * 0.9).acos();
+                acc1 += 0.5 * f64::tanh(v7.sin());
+            }
+            if v3.to_degrees() * 0.01 > 0.25 && i % 3 == 1 {
+                s0 = (s0 * 0.8 + x1 * std::f64::consts::FRAC_PI_4 * 0.25).tanh();
+                acc1 += f64::sin(f64::max(-1.5_f64, v5)) * 0.5;
+            } else if ((x1 + v5).sin() * 0.9).acos() < x1 * v5 || m4 == 5 {
+                s0 *= 0.75;
+                s0 += 0.1 * f64::acosh(f64::powi(t.cos(), 2) + 1.5).cos();
+            } else {
+                s0 = (s0 * 0.6 + f64::log(x0 * x0 + 1.0, v3 * v3 + 2.0) * 0.1).tanh();
+                s0 = (s0 * 0.5 + s0 * s0 * 0.25).tanh();
+                if f64::sin(x2) >= t / (t * t + 1.5) || n < 6 {
+                    s0 *= 0.5;
+                    s0 += 0.1 * (f64::tanh(x2).exp_m1().powi(2) + 1.0).log(f64::log10(t * t + 1.0).powi(2) + 2.0).sin();
+                    acc1 += f64::tanh(v5) * 0.5;
+                }
+            }
+            s0 = (s0 * 0.8 + ((x2.sin() * 1.5).sinh() - (-s0)) * 0.02).sin();
+        }
+        let c8 = m4 as f64;
+        let mut k9 = 0;
+        while k9 < 5 {
+            k9 += 1;
+            if f64::exp((f64::powi(v3, 2) + 1.0).log10().tanh()) <= -0.5 {
+                break;
+            }
+            s0 *= 0.5;
+            s0 += 0.05 * (x0 - s0 - x1 * x0).sin();
+            let v10 = v.iter().map(|&p| c8 - 2.0 + p.tanh()).sum::<f64>();
+            s0 = (s0 * 0.75 + v10.sin() * 0.05).sin();
+        }
+        x0.tanh() + x1.sin() - s0 - acc1.sin() + v3 - c8.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_21(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::min(v[2] + x0, x2 * x2).cos() * 2.0;
+        let mut s1 = prog_2(x1, s0, f64::tanh(SCALE + x1) * 2.0, v, 3).sin() * 2.0;
+        let mut s2 = (x0 * x0).ln_1p();
+        let mut acc3: f64 = 0.0;
+        let v4 = x1.sin();
+        let mut a5 = [0.0; 4];
+        for i in 0..n {
+            a5[i % 4] += (v4 + 0.1).sin() * 0.5;
+            s1 = s1 * 0.5 + s1.mul_add(s2, s1).cos() * 0.1;
+        }
+        for i in 1..n {
+            let fi = i as f64;
+            let v6 = f64::asin(v4.tanh() * 0.9);
+            if s2.asinh() <= 0.25 {
+                s0 = s0 * 0.6 + x2.cos() * 0.4;
+                s1 = (s1 * 0.8 + v6 * 0.05).sin();
+            } else {
+                let v7 = v6.sin();
+                acc3 += v7.sin() * 0.4;
+            }
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                acc3 += (f64::powi(f64::hypot(u, fj), 2) + 2.0).acosh().tanh() * 0.1;
+                acc3 += 0.1 * (s0.to_radians() * 50.0).tanh();
+                if i == 1 {
+                    s2 *= 0.5;
+                    s2 += 0.5 * (a5[j] + fi).sin();
+                    if (f64::tanh(v6) * 0.9).acos() + fi / (s1.tanh() + 2.0) < f64::ln(x2 * x2 + 0.5) {
+                        s0 = s0 * 0.6 + (f64::sin(s2) * 0.9).asin().sin() * 0.1;
+                        let v8 = f64::exp_m1(u.tanh());
+                        acc3 += v8.tanh().sin() * 0.1;
+                    }
+                    acc3 += 0.1 * (s0 + x2 - a5[(j + i) % 4].asinh()).tanh();
+                }
+            }
+            s0 *= 0.8;
+            s0 -= 0.2 * (s0.sin() * 0.5).ln_1p().sin();
+        }
+        let v9: f64 = prog_2(1.5, s0, f64::powi(f64::sqrt(a5[0] * a5[0] + 2.0).powi(2) + 1.0, -1).sin() * 2.0, v, n);
+        if -(v4 * v4 + 1.0).recip() <= -0.5 {
+            let v10 = f64::log(x1.powi(2) + 1.0, 10.0).abs();
+            for &t in v.iter() {
+                if !(n > 1) {
+                    s1 *= 0.6;
+                    s1 -= 0.4 * f64::sqrt(f64::sqrt(x0 * x0 + 2.0).powi(2) + 1.0).sin();
+                    let v11 = (f64::tanh((v10 * v10 + 1.0).log10()) + 2.0).cbrt();
+                    acc3 -= v11.tanh().cos() * 0.5;
+                } else {
+                    s1 = 0.75 * s1 + 0.1 * f64::sin(f64::sinh(v9.cos()));
+                    s2 = s2 * 0.75 + f64::tanh(s2 * v[1]) * 0.05;
+                }
+                match n {
+                    0 => {
+                        acc3 += 0.5 * ((SCALE + a5[n % 4]).powi(2) + 1.0).recip().cos();
+                        if x1.sin() - x2.cos() <= 1.0 {
+                            continue;
+                        }
+                        let v10 = f64::sinh(x1.tanh());
+                        acc3 -= 0.5 * v10.sin();
+                    }
+                    1 | 3 => {
+                        acc3 += 0.5 * f64::sin(s2 * v4);
+                    }
+                    4..=6 => {
+                        continue;
+                    }
+                    _ => {
+                        s2 *= 0.5;
+                        s2 += 0.2 * f64::tanh(f64::cbrt((s2 * s2 + 2.0).sqrt().powi(2) + 0.5));
+                    }
+                }
+                s2 = s2.mul_add(0.75, (v[3].powi(2) + 1.0).powf(f64::tanh(x0)).sin() * 0.02);
+                s0 = 0.6 * s0 + 0.4 * f64::tanh(f64::sin(t));
+            }
+            s1 *= 0.8;
+            s1 += 0.4 * v10;
+        } else {
+            s1 = (s1 * 0.5 + a5[1].abs() * 0.5).tanh();
+            let v12: f64 = prog_0(s0, 1.2, 0.25, v, n);
+            acc3 += 0.005 * f64::tanh(v12);
+        }
+        s0 * 0.5 + s1.tanh() - s2 * 0.25 + f64::cos(acc3) + v9.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_22(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (v[2].sin() * 2.0).sinh().min(x0).cos() * 2.0;
+        let mut s1 = f64::tanh(f64::powi(x2, 2)) * 2.0;
         let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        while k3 < n + 1 && f64::to_degrees(f64::atanh(v[n % 4].cos() * 0.9)) * 0.01 > s1 / 3.0 {
-            k3 += 1;
-            acc2 -= f64::log(1.5_f64, (s0 * s0 + 1.0).atan2(x2).powi(2) + 2.0) * 0.4;
-            s0 = s0 * 0.6 + x1.cos() * 0.4;
-            match k3 {
-                0 | 2 => {
-                    s1 = s1.mul_add(0.75, x0 / 2.0 * 0.5);
-                    acc2 += f64::cos(x1 - s1) * 0.25;
-                    if x1.cos() - f64::powi(x2, 2) <= -1.0 {
-                        s0 = (s0 * 0.75 + f64::cosh(s1.tanh() * 2.0) * 0.02).tanh();
+        'l0: for i in 0..n {
+            let fi = i as f64;
+            if s0 > fi {
+                s0 *= 0.6;
+                s0 -= 0.1 * (f64::powi(f64::ln(x1 * x1 + 0.5), 2) + 1.5).acosh().cos();
+                match i {
+                    0 => {
+                        s1 = s1 * 0.5 + x0.cos() * 0.5;
+                        continue;
+                    }
+                    1..=3 => {
+                        let v3 = f64::atan(x1);
+                        let v4 = f64::powf(3.0_f64, x2.cos());
+                        s0 = s0.mul_add(0.75, f64::cos(v3.sin() + v4.cos()) * 0.05);
+                    }
+                    5 => {
+                        let v5 = (x2 * x2 + 1.0).powi(-2) + (v[(i + n) % 4] * v[(i + n) % 4] + 1.0).log(s0 * s0 + 2.0);
+                        acc2 += f64::cos(v5).tanh() * 0.25;
+                    }
+                    _ => {
+                        let v6 = (v[i % 4] * s1).sin();
+                        s0 *= 0.75;
+                        s0 += 0.05 * v6.tanh();
+                    }
+                }
+            } else {
+                s1 = (s1 * 0.75 + (s1 / 3.0 + (x1 + s1)) * 0.1).tanh();
+            }
+            s0 *= 0.75;
+            s0 += 0.05 * (s0.cos().cosh() * v[(i + n) % 4].tanh()).tanh();
+            for &u in v.iter() {
+                acc2 += f64::sin(f64::log(u * u + 1.0, 10.0)) * 0.05;
+                match i {
+                    0 => {
+                        break 'l0;
+                    }
+                    1..=3 => {
+                        acc2 -= 0.05 * (u + x0).cos();
+                    }
+                    _ => {
+                        let v7: f64 = x1;
+                        acc2 -= 0.05 * v7.cos().cos();
+                    }
+                }
+            }
+        }
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            let v9 = if f64::tan(f64::tanh(x2) * 1.2) < x1 {
+                let x0 = s0.cos().exp();
+                let v8 = (x0.sin() * 0.5).ln_1p().mul_add(x0.tanh(), (x0 * x0 + 1.0).log(f64::powi(v[n % 4], 2) + 2.0));
+                f64::to_degrees(x1.tanh()) * 0.02 + f64::sin(v8)
+            } else if f64::log2(v[3] * v[3] + 1.0) < 0.5 {
+                v[i % 4].tanh()
+            } else {
+                f64::exp2(v[i % 4].cos()) + f64::tanh(fi)
+            };
+            let v10 = x1.atan();
+            s0 = s0 * 0.75 + (s0 - v9).sin() * 0.01;
+            acc2 += v10.cos().sin() * 0.25;
+        }
+        let v12 = match n {
+            0 => {
+                let v11 = f64::atan(x0);
+                s1 = (s1 * 0.8 + (v11 * v11 + 0.5).ln() * 0.1).tanh();
+                v11 - x1
+            }
+            g if g > 2 => prog_0(f64::ln_1p(x1.sin() * 0.5).tanh() * 2.0, s1, 2.0, v, n),
+            _ => f64::to_radians(x1),
+        };
+        if v[n % 4].cos() / (f64::powi(x2, 3).tanh() + 2.0) >= 0.25 {
+            return f64::cos(v[n % 4]);
+        }
+        s0 - s1 + f64::cos(acc2) + v12.sin() - x2.sin().atan()
+    }
+
+    #[differentiable]
+    pub fn prog_23(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(v[n % 4] - 2.5) * 2.0;
+        let mut s1 = f64::cos(v[n % 4]);
+        let mut acc2: f64 = 0.0;
+        if x1.copysign(x2) - 0.65 >= acc2 && n % 3 == 1 {
+            let v3 = (f64::powi(x0.abs(), 2) + 1.0).log10();
+            s1 = (s1 * 0.8 + v3 * 0.4).tanh();
+        } else if (s0 + x0).copysign((x0 * x0 + 1.0).log(2.0)) > 1.0 || n % 3 == 1 {
+            let v4 = f64::sqrt((v[n % 4] * v[n % 4] + 2.0).ln().powi(2) + 1.0);
+            let mut k5 = 0;
+            while k5 < n + 1 {
+                k5 += 1;
+                acc2 += 0.25 * v4.sin();
+                acc2 -= 0.25 * f64::acos((v[k5 % 4] * std::f64::consts::FRAC_PI_4).cos() * 0.9).sin();
+            }
+            acc2 += v4.cos();
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let v6 = v[i] - t;
+            s1 = s1.mul_add(0.6, prog_0((v[3].powi(2) + 0.5).sqrt().tanh() * 2.0, f64::tanh(f64::cosh(v6.tanh() * 1.5) - v6) * 2.0, f64::tanh(f64::ln(x0 * x0 + 2.0)) * 2.0, v, i).sin() * 0.005);
+            acc2 -= s0.cos().sin() * 0.5;
+        }
+        'l2: for i in (0..n).rev() {
+            let fi = i as f64;
+            acc2 -= f64::cos(((fi.sin() * 1.5).cosh().powi(2) + 1.5).acosh()) * 0.25;
+            let mut k7 = 0;
+            while k7 < 3 && s1 + v[k7] >= -0.5 {
+                k7 += 1;
+                if i == 1 && f64::sqrt(s0.powi(2) + 2.0) < -0.5 {
+                    continue 'l2;
+                }
+                acc2 += f64::sin((x0 * x0 + 2.0).sqrt()) * 0.1;
+                if (s1.powi(2) + 1.0).recip() >= -0.25 {
+                    let v8 = (x0.cos() * 1.2).tan();
+                    acc2 -= f64::tanh((v8 * v8 + 1.0).log(v[3] * v[3] + 2.0)) * 0.1;
+                } else if v[3 - k7].tanh().cos() > 0.5 {
+                    let v9 = x2.cos();
+                    acc2 += v9.cos().sin() * 0.1;
+                }
+            }
+            let v10 = v.iter().copied().map(|p| ((v[n % 4] * x2).powi(2) + 2.0).ln() + p.cos()).sum::<f64>();
+            acc2 += 0.25 * f64::tanh(v10);
+        }
+        let mut k11 = 0;
+        loop {
+            k11 += 1;
+            let v12 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * (f64::tanh(q).exp() + p.sin()).sin()).product::<f64>();
+            match k11 {
+                2 => {
+                    s0 = s0.mul_add(0.5, (f64::log10(v[k11] * v[k11] + 1.0) / (f64::tanh(x1) + 2.0)).tanh() * 0.4);
+                    if f64::exp_m1((v[k11] * v[k11] + 0.5).sqrt().cos()) <= v12 / (s0 * s0 + 0.5) {
+                        s0 = s0 * 0.5 + (x2 + s0).cos() * 0.25;
                         break;
                     }
                 }
-                g if g > 4 => {
-                    s1 = (s1 * 0.5 + f64::ln(x0 * x0 + 1.0).hypot(s1) * 0.25).tanh();
-                    let x1: f64 = f64::cos(f64::tanh(x1));
-                    acc2 -= x1.tanh() * 0.25;
+                3 => {
+                    acc2 -= 0.5 * f64::sin((s1 * s1 + 1.0).recip());
+                    if f64::atan2(v[0], x2 * x2 + 1.0) > 0.5 {
+                        break;
+                    }
                 }
                 _ => {
-                    acc2 += 0.25 * f64::sin(s0 / (f64::tanh(v[2]) + 2.0));
-                    if s1 + s0 >= 1.0 {
-                        s0 = (s0 * 0.8 + prog_29(x0, x2, s1, v, n) * 0.01).sin();
-                        let v4 = x2.powi(3).powi(2).ln_1p();
-                        s0 = (s0 * 0.5 + v4.sin() * 0.02).tanh();
+                    s0 = (s0 * 0.6 + v12 / (v[3 - k11] * v[3 - k11] + 0.5) * 0.02).sin();
+                    acc2 -= f64::tanh((x0.powi(2) + 1.0).log2() * s0) * 0.5;
+                }
+            }
+            match k11 % 3 {
+                0 => {
+                    s0 *= 0.8;
+                    s0 -= 0.01 * (v12.powi(2) + 0.5).recip().sin();
+                    let v12 = (x1 * v12).to_radians() * 50.0;
+                    s1 = (s1 * 0.5 + f64::cos(v12) * 0.02).tanh();
+                }
+                2 => {
+                    s0 = (s0 * 0.8 + f64::tan((x1 * x1 + 0.5).recip().cos() * 1.2) * 0.01).sin();
+                }
+                _ => {
+                    acc2 += 0.5 * f64::cos(f64::tanh(v[(k11 + n) % 4]));
+                    if (f64::tanh(x2) * 1.2).tan() - v12.cos().exp2() <= -0.5 {
+                        let v13 = v[(k11 + n) % 4] + 0.3;
+                        acc2 += 0.5 * v13.tanh();
+                    } else if -f64::sin(x0) >= 0.0 {
+                        let v12 = f64::abs(x2);
+                        acc2 += v12.tanh() * 0.5;
                     } else {
-                        acc2 += 0.25 * ((v[k3 % 4].sin() * 0.9).asin().to_degrees() * 0.01).sin();
-                        s0 = s0 * 0.5 + (0.8 * f64::acos(x0.sin() * 0.9)).cos() * 0.25;
-                        if prog_29(f64::cbrt(f64::sin(v[3] + s0) + 2.0).tanh(), s1, f64::tanh(x2 * x2).tanh(), v, n) >= -1.0 {
-                            acc2 -= 0.25 * (x0 + s0).cos();
+                        let x2: f64 = x1 + x2;
+                        s0 *= 0.5;
+                        s0 += 0.05 * (x1 * x2).cos();
+                        if s1.to_radians() * 50.0 > 0.5 || k11 % 3 == 1 {
+                            s0 *= 0.75;
+                            s0 += 0.02 * f64::cos(f64::mul_add(s0, s0, v12));
                             break;
                         }
                     }
                 }
             }
+            s1 *= 0.5;
+            s1 += 0.1 * (f64::sin(s0) * 0.9).atanh().tanh();
+            if k11 >= 3 {
+                break;
+            }
+            acc2 += v12.sin().tanh() * 0.5;
         }
-        for i in (1..=5).step_by(2) {
-            acc2 += f64::cos(f64::tan(v[n % 4].sin().cos() * 1.2)) * 0.4;
-            let v6 = if i < 3 && v[n % 4] * std::f64::consts::LN_2 >= -0.25 {
-                let v5 = (s0 * s0 + 2.0).acosh();
-                acc2 -= v5.tanh() * 0.5;
-                f64::recip(v5 * v5 + 0.5)
-            } else {
-                ((f64::tanh(x2) * 1.5).sinh().cos() * 0.9).acos()
-            };
-            acc2 += 0.5 * v6.tanh();
+        let v16 = match k11 {
+            0 => {
+                let v14 = s0 + x1;
+                v14.sin()
+            }
+            g if g > 1 => {
+                let v15 = ((f64::to_degrees(v[k11]) * 0.01).powi(2) + 1.0).cbrt();
+                s1 = (s1 * 0.8 + prog_2(0.25, 1.2, x0, v, 3) * 0.005).sin();
+                (v15.sin() * 0.9).acos().asinh()
+            }
+            _ => f64::tanh(s1),
+        };
+        s0 * 0.75 - s1 * 0.25 + f64::cos(acc2) - f64::tanh(v16)
+    }
+
+    #[differentiable]
+    pub fn prog_24(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = 1.5_f64.copysign(x1);
+        let mut s1 = (x2 * x2 + 1.0).log10();
+        let mut acc2: f64 = 0.0;
+        s0 = (s0 * 0.5 + (f64::cos(v[n % 4]) * 2.0).sinh().mul_add(s1.atan(), f64::hypot(v[n % 4], x1)) * 0.02).tanh();
+        if (v[2] * x0).abs() >= f64::tanh(s0) {
+            s1 = s1.mul_add(0.75, s1.tanh() * 0.5);
+            for i in 0..n {
+                let fi = i as f64;
+                acc2 += 0.25 * ((fi.tanh() * 0.5).ln_1p() - x1 / (s0 * s0 + 0.5)).tanh();
+                acc2 += (x0 / (s0 * s0 + 1.0)).tanh() * 0.25;
+            }
         }
-        for i in (0..n).rev() {
+        let mut m3 = 0;
+        for i in 0..5 {
             let fi = i as f64;
-            match i {
+            s1 = s1 * 0.5 + (s1.sin() * 1.5).sinh().cos() * 0.1;
+            if f64::recip(x1.powi(2) + 0.5).atan() > v[m3 % 4] {
+                m3 += 1;
+            }
+            let v7 = match i {
                 0 | 2 => {
-                    let v7 = SCALE + x2;
-                    s0 = 0.5 * s0 + 0.25 * (v7 - x2).cos();
-                    if v[2] * (s1 - v[i % 4]) >= 0.5 {
-                        s1 = (s1 * 0.8 + (f64::cos(s1) * 0.9).atanh() * 0.02).tanh();
-                        let v8 = f64::powi(f64::powi(s0, 2) + 1.0, -3);
-                        s0 *= 0.8;
-                        s0 -= 0.01 * v8.cos();
-                    } else if x1.cos() > -0.25 {
-                        acc2 += v7.sin() * 0.25;
-                        s0 = (s0 * 0.8 + f64::ln(f64::powi(v[i % 4], 2) + 0.5) * 0.1).tanh();
-                        if f64::acosh(s1 * s1 + 1.5) <= -1.0 {
-                            return (fi.cos() * 0.9).atanh() * v7.tanh();
-                        }
-                    }
+                    let v4 = f64::to_radians(v[m3 % 4]) - v[3];
+                    (f64::exp(x0.tanh()).cos() * 1.5).sinh() + v4.sin()
                 }
-                3..=5 => {
-                    let mut k9 = 0;
-                    while k9 < n + 1 {
-                        k9 += 1;
-                        acc2 -= 0.02 * f64::cos((f64::powi(v[1], 2) + 1.0).atan2(s0));
-                        let v10 = 1.5_f64.powf(f64::cos(x0));
-                        let v11 = (v[k9 % 4].powi(2) + 1.0).ln();
-                        acc2 += 0.02 * (v10.sin() - v11.tanh()).sin();
-                    }
-                    s0 = s0 * 0.8 + f64::cos((s1.powi(2) + 0.5).atan2(x0)) * 0.02;
+                3 => (f64::cos(s1 * s0) * 2.0).cosh(),
+                4 => {
+                    let v5 = prog_0(x0, (fi / (fi.powi(2) + 1.5) + fi).tanh() * 2.0, x1, v, i);
+                    s0 = s0 * 0.5 + f64::tanh(f64::powi(3.0_f64.min(x0), 2)) * 0.05;
+                    v5.to_degrees() * 0.01
                 }
                 _ => {
-                    let v12 = f64::tanh(s0.atan2(v[2] * v[2] + 0.5)).exp2();
-                    acc2 += (x2 * x1).tanh() * 0.25;
-                    acc2 += f64::cos(v12) * 0.25;
+                    let x2 = s0;
+                    let v6 = f64::atan2(v[i % 4], x2.powi(2) + 1.0).sin();
+                    v[m3 % 4] / (f64::sin(v[m3 % 4]) + 2.0) + x2 / (f64::sin(v6) + 2.0)
                 }
-            }
-            if i % 2 == 0 && f64::exp_m1(s0.cos()) >= x2 * fi {
-                s1 = 0.5 * s1 + 0.25 * f64::cos(s1).exp2().sin();
-                acc2 += f64::recip(s0.powi(2) + 1.0) * 0.25;
-            } else {
-                s1 = 0.8 * s1 + 0.02 * (s1 * (x1 - v[1])).sin();
-            }
-            s0 = s0.mul_add(0.5, f64::tanh(x0 * s0) * 0.1);
+            };
+            acc2 += v7.cos().sin() * 0.2;
         }
-        let v13 = if k3 % 2 == 0 {
-            0.5_f64.powf(x1.tanh().cos())
-        } else {
-            return v[2] * x0 + v[2]
-        };
-        s0 = f64::mul_add(s0, 0.75, (v13.powi(2) + 1.0).log10() * 0.4);
-        let v15 = if -v[n % 4] <= -1.0 {
-            x2.to_radians() * 50.0
-        } else if (x0 * x0 + 2.0).acosh() < acc2 {
-            v13 / (f64::powi(x1, 2) + 1.0)
-        } else {
-            let v14 = v[n % 4].clamp(-1.0, 1.0);
-            v[k3 % 4].hypot(v14)
-        };
-        s0 * 0.5 - s1 - acc2.tanh() + v15 * 0.5 - f64::to_radians(v15 + x0)
+        let c8 = m3 as f64;
+        for i in (1..=6).step_by(2) {
+            let fi = i as f64;
+            let mut k9 = 0;
+            while k9 < 5 {
+                k9 += 1;
+                let v10 = f64::cos(fi).exp_m1();
+                acc2 += 0.05 * f64::atanh(f64::hypot(1.5_f64, s1).cos() * 0.9);
+                if f64::tan(x1.cos() * 1.2) <= s1.to_degrees() * 0.01 {
+                    let v11 = f64::powi(v10 * x2, 2);
+                    s0 = (s0 * 0.6 + 0.5_f64.log(v11 * v11 + 2.0) * 0.02).sin();
+                } else if k9 == 3 && v[2] * c8 >= fi {
+                    s1 *= 0.6;
+                    s1 += 0.4 * (c8 - s1).sin();
+                    s1 = f64::mul_add(s1, 0.6, f64::sin(v[k9 % 4]).exp().cos() * 0.1);
+                } else {
+                    s0 = (s0 * 0.8 + (s1 / (f64::powi(v10, 2) + 1.0)).powi(3) * 0.05).sin();
+                }
+                acc2 += 0.1 * f64::cos(v10);
+            }
+            let v12: f64 = c8.cos().exp();
+            let v13 = (v12 / 3.0).powi(2);
+            s0 = (s0 * 0.6 + x2 * 0.4).tanh();
+            acc2 -= 0.5 * f64::cos(v13);
+        }
+        s0 * 0.25 + s1 * 0.25 - acc2.cos() + f64::cos(c8) + f64::tanh(v[m3 % 4]).min(x1)
     }
 
     #[differentiable]
-    pub fn prog_76(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x2.cos().hypot(f64::recip(x2 * x2 + 1.0));
-        let mut s1 = (s0 + f64::tanh(x1).exp()).sin() * 2.0;
-        let mut s2 = f64::cos(x0 + v[0]) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().map(|&p| prog_8((f64::sin(p) + 2.0).cbrt().sin() * 2.0, x1, x1.cos(), v, n)).sum::<f64>();
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc3 -= 0.5 * v4.cos();
-            for u in v {
-                if u <= 0.0 {
-                    s1 *= 0.5;
-                    s1 += 0.5 * s1.sin();
-                } else if i % 3 == 1 && f64::ln_1p(s0 * s0) > fi {
-                    s1 = 0.75 * s1 + 1.0 * fi.cos().sinh().cos();
-                    s1 *= 0.5;
-                    s1 -= 0.1 * (s1.powi(2) + 0.5).cbrt().sin();
-                } else {
-                    s2 = s2 * 0.5 + s0.cos().cos() * 0.5;
-                    if (f64::cosh(t.cos() * 1.5).powi(2) + 2.0).sqrt() >= s2 {
-                        let v5 = f64::log10((t.to_degrees() * 0.01).powi(2) + 1.0);
-                        s2 *= 0.8;
-                        s2 += 1.0 * f64::log(f64::powi(v5, 2) + 1.0, 10.0);
-                    } else {
-                        s1 = 0.8 * s1 + 0.1 * (s1 + v[i]).sin();
-                        let v6 = (f64::tanh(s0) * 2.0).sinh();
-                        acc3 -= 0.1 * v6.sin();
-                    }
-                    let v7 = ((-s1).tanh() * 1.2).tan();
-                    s0 = s0.mul_add(0.6, f64::sin(v7).cos() * 0.02);
-                }
-                if !(n < 6 && t * (s0 * s0 + 1.5).acosh() >= -1.0) {
+    pub fn prog_25(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0 * x0 + 0.5).recip();
+        let mut s1 = f64::sin(f64::exp(x2.sin())) * 2.0;
+        let mut acc2: f64 = 0.0;
+        for &t in v.iter() {
+            s0 = s0 * 0.6 + f64::cos((s0.cos() * 0.9).acos() / 3.0) * 0.5;
+            s1 = s1.mul_add(0.75, f64::sin(t) * 0.25);
+        }
+        let v5 = if prog_19(acc2, f64::copysign(2.0_f64, x2.to_radians() * 50.0).tanh() * 2.0, (x2 + v[3]).cos() * 2.0, v, n) < s0 {
+            for i in (0..=n).rev().step_by(2) {
+                acc2 -= 0.5 * (f64::tanh(x0) * 0.9).asin().cos();
+                if v[i % 4] - x1 < f64::powi(x0, 2) {
+                    acc2 -= 0.5 * f64::sin((x2.tanh() * 1.5).cosh());
                     continue;
                 }
-                let v8 = f64::clamp(u, -1.0, 1.0);
-                acc3 += 2.0_f64.copysign(x0.hypot(v8)).sin() * 0.1;
             }
-            s1 = (s1 * 0.8 + f64::sin(s1.asinh()).exp_m1() * 0.05).sin();
-            let mut k9 = 0;
-            while k9 < n {
-                k9 += 1;
-                acc3 += 0.05 * f64::cos(x0.sin().exp_m1());
-                match k9 {
-                    0 => {
-                        s2 = (s2 * 0.5 + f64::asinh(v4) * 0.5).sin();
-                    }
-                    g if g > 2 => {
-                        continue 'l0;
-                    }
-                    _ => {
-                        s2 = s2 * 0.75 + f64::cos(s2.tanh().exp()) * 0.05;
-                        s0 = (s0 * 0.75 + (fi + x1) * 0.25).sin();
-                    }
-                }
+            let v3 = ((v[n % 4] * x0).powi(2) + 1.0).log(2.0);
+            x2.hypot(s0) + f64::tanh(v3)
+        } else if f64::to_degrees(v[n % 4]) * 0.01 < 0.0 {
+            let v4 = f64::tanh(v[0]);
+            f64::min(acc2, x0) + v4.tanh()
+        } else {
+            SCALE + s1
+        };
+        if x1 - acc2 >= -1.0 {
+            acc2 += 0.25 * (v5 + x1).cos();
+            let v5: f64 = s0 + v5;
+            acc2 -= 0.2 * v5.sin();
+        } else if f64::asinh(v5) <= 0.0 {
+            acc2 += v[n % 4].atan().tanh();
+            let v6 = v5;
+            s0 = (s0 * 0.75 + v6.tanh() * 0.02).tanh();
+        } else {
+            let v7 = s0;
+            acc2 += 0.75 * v7;
+        }
+        let mut k8 = 0;
+        let v11 = loop {
+            k8 += 1;
+            if 2.0_f64.powf(x1.cos()).copysign(s1) > x0.atan2(f64::powi(v[k8 % 4], 2) + 1.0) || k8 % 2 == 0 {
+                let v9 = x1;
+                s0 *= 0.8;
+                s0 -= 0.2 * v9.sin().tanh();
+            } else if v5 * s0 > 0.0 {
+                acc2 += f64::cos(v[k8 % 4].tanh().exp()) * 0.5;
+            } else {
+                let v10 = x0;
+                s0 = (s0 * 0.75 + v10.tanh() * 0.25).sin();
             }
-            s0 = 0.75 * s0 + 0.25 * f64::sin(f64::tanh(t));
-        }
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            acc3 += 0.25 * (-f64::cos(v[3]));
-            s2 *= 0.5;
-            s2 -= 0.2 * f64::acos(s1.tanh() * 0.9).cos();
-            s1 *= 0.8;
-            s1 -= 0.2 * f64::max(v4, fi).tanh();
-        }
-        let v10 = acc3;
-        s0 * 0.5 + s1 * 1.5 + f64::cos(s2) - f64::sin(v4) + f64::sin(v10) + f64::ln_1p(x2.powi(2).powi(2))
+            acc2 += f64::sinh(s1.cos() * 2.0).powi(2).ln_1p().sin() * 0.5;
+            acc2 += 0.25 * x0.powi(3).tanh();
+            if k8 >= 4 || f64::powi(v[0], 3) >= 1.0 {
+                break (s1.powi(2) + 1.0).log10();
+            }
+        };
+        s0.tanh() - s1 - acc2.cos() - v11
     }
 
     #[differentiable]
-    pub fn prog_77(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 * x0.hypot(v[n % 4])).cos() * 2.0;
+    pub fn prog_26(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0;
+        let mut s1 = f64::cos(x1);
+        let mut s2: f64 = (v[n % 4] * v[n % 4]).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        for i in 0..n {
+            for j in 1..n {
+                acc3 -= x2.sin() * 0.05;
+                if j + i < 10 {
+                    s0 = s0.mul_add(0.6, (s0 * v[3]).cos() * 0.1);
+                    s1 = 0.8 * s1 + 0.1 * (s1 / (x2.cos() + 2.0)).cos();
+                } else {
+                    s2 = 0.8 * s2 + 0.1 * (v[j % 4] + s2).sin();
+                    let v4 = v[1];
+                    acc3 += v4.cos().tanh() * 0.05;
+                }
+            }
+            let v10 = match i + n {
+                0 | 2 => {
+                    s2 = s2.mul_add(0.6, f64::cos((x2.cos() + 2.0).cbrt()) * 1.0);
+                    x0.sin().exp()
+                }
+                3 | 5 => {
+                    s2 *= 0.5;
+                    s2 += 0.1 * ((s1 + x2).sin() * 0.9).acos().cos();
+                    s2 * x1
+                }
+                6 => {
+                    let v5 = (v[i % 4] / (x2 * x2 + 1.0)).cos();
+                    x2.mul_add(v5, v5).sin()
+                }
+                _ => {
+                    for j in 0..n {
+                        s0 = (s0 * 0.8 + v[1].sin() * 0.2).tanh();
+                        let v8 = if 2.0_f64.hypot(v[j % 4]) > x2.sin().exp_m1() {
+                            let v6 = f64::recip(v[j % 4] * v[j % 4] + 1.0);
+                            v6.asinh()
+                        } else {
+                            let v7 = ((s2 / (f64::powi(v[j % 4], 2) + 0.5)).powi(2) + 1.0).log(10.0);
+                            v7.sin()
+                        };
+                        acc3 += 0.05 * (f64::powi(x2, 2) + 1.0).log2().cos();
+                        s0 = (s0 * 0.8 + v8.cos() * 0.05).sin();
+                    }
+                    let x0 = x2 * x0;
+                    let v9 = f64::asin(x1.tanh() * 0.9);
+                    (f64::tanh(s1) * 1.2).tan() + x0.cos() + f64::tanh(v9)
+                }
+            };
+            s1 = s1 * 0.6 + (v[1] - s1).cos() * 0.2;
+            s2 = f64::mul_add(s2, 0.5, v10.tanh() * 0.02);
+        }
+        let v11 = (x1 * x1 + 1.0).powf(0.5);
+        let mut k12 = 0;
+        while k12 < 6 && (s1.cos() * 0.9).atanh() / ((v11.cos() * 0.9).asin().powi(2) + 0.5) <= -1.0 {
+            k12 += 1;
+            acc3 += 0.25 * (s2.sin() * 1.2).tan().sin();
+            let v13 = match k12 {
+                0 => x2 * s2,
+                1..=3 => {
+                    let v11 = f64::acosh(f64::powi(x2 - x0, 2) + 1.5);
+                    v11 * 0.75
+                }
+                g if g > 4 => x2 * x2,
+                _ => {
+                    acc3 += f64::sin(SCALE + f64::atan2(x2.powi(2) + 0.5, s0)) * 0.25;
+                    (v11.powi(2) + 1.0).log2().tanh()
+                }
+            };
+            acc3 += f64::cos(v13.sin()) * 0.25;
+        }
+        let v14 = v.iter().map(|&p| (x2 * x2 + 0.5).ln() + p.tanh()).sum::<f64>();
+        s0 * 0.25 + s1 * 0.25 - s2.tanh() + acc3.cos() - v11.cos() + f64::tanh(v14) + prog_0(1.2, f64::acos(f64::sin(v[k12 % 4]) * 0.9).tanh() * 2.0, s1, v, n)
+    }
+
+    #[differentiable]
+    pub fn prog_27(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::copysign((x0 * x0 + 2.0).acosh(), x0.tanh().exp_m1()).cos() * 2.0;
         let mut acc1: f64 = 0.0;
-        let v3 = if n % 3 == 1 {
-            let v2 = prog_57(x1, x0, 0.75, v, n);
-            (f64::exp_m1(x2.cos()).powi(2) + 1.0).log(10.0) + v2.cos()
-        } else if n == 0 && prog_71(x1, 0.75, ((-x2) - 0.25).cos() * 2.0, v, n) > (acc1.powi(2) + 0.5).powf(x2.sin()) {
-            acc1.tanh()
-        } else {
-            acc1 += f64::sin(s0) * 0.25;
-            acc1.sin().exp()
+        let v4 = match n {
+            0 => s0.cos(),
+            1 | 3 => {
+                let v2 = prog_0(x2, ((acc1 * acc1 + 2.0).ln() + v[n % 4].atan()).sin(), x1.atan().cos() * 2.0, v, n);
+                (x0.sin() * 0.9).asin() + f64::cos(v2)
+            }
+            4 | 6 => {
+                let v3 = s0.abs();
+                x1.clamp(f64::tanh(x1) - 1.5, f64::cos(x1) + 1.5) + v3.sin()
+            }
+            _ => prog_22(x0, f64::tanh(v[n % 4].tanh().exp2()) * 2.0, x2.cos() * 2.0, v, n),
         };
-        s0 = s0.mul_add(0.5, f64::min(x0, v[3]).cos() * 0.5);
-        let v4 = prog_2(s0, x0, f64::cos(0.65 - (x0.cos() * 0.9).acos()), v, n);
+        let mut k5 = 0;
+        let v6 = loop {
+            k5 += 1;
+            s0 = (s0 * 0.6 + (x1 - x2 + v4) * 0.1).tanh();
+            acc1 -= 0.4 * f64::tanh((x0.sin() * 0.9).acos());
+            if k5 >= 5 {
+                break f64::clamp(v[3], -0.5, 1.5);
+            }
+        };
+        if (v6 * v6 + 1.0).log(10.0) < -0.5 || k5 == 2 {
+            s0 = (s0 * 0.5 + x0 * acc1 * 0.02).sin();
+            s0 = (s0 * 0.6 + v[1].cos() * 0.4).tanh();
+        } else {
+            acc1 += (x2 * x1).tanh();
+            if f64::acosh(v[(k5 + n) % 4].sin().powi(2) + 1.5) < -1.0 {
+                let v7 = prog_2(v6, f64::sin(v[1]) * 2.0, acc1.sin().sin().cos() * 2.0, v, n);
+                s0 = (s0 * 0.5 + v7.sin() * 0.005).tanh();
+            }
+            s0 = 0.5 * s0 + 0.05 * f64::sqrt(acc1 * acc1 + 0.5).tanh();
+        }
+        if (x1 * x1 + 1.0).atan2(x1) * f64::cbrt(f64::tanh(v[2]) + 2.0) < -0.5 {
+            for i in (1..=4).step_by(2) {
+                let fi = i as f64;
+                if (v[i % 4].sin() * 0.9).asin() / ((x2 / (v[n % 4].powi(2) + 1.5)).powi(2) + 1.5) >= -0.25 && n < 6 {
+                    s0 *= 0.75;
+                    s0 -= 0.25 * (v4 * 0.75).cos();
+                    continue;
+                }
+                if i < 2 {
+                    acc1 += ((f64::sin(v4) * 2.0).cosh() * fi.tanh().exp2()).cos() * 0.25;
+                } else {
+                    let v8 = prog_0((v[i % 4] * v4).sin().exp2().sin() * 2.0, f64::sin(fi / (v4.cos().tanh() + 2.0)) * 2.0, 1.5, v, k5);
+                    s0 = s0.mul_add(0.6, f64::sqrt(s0 * s0 + 1.0).sin() * 0.4);
+                    if ((v[i % 4] + v6).powi(2) + 2.0).acosh() > v8 {
+                        return x1 * (s0 - v6);
+                    }
+                }
+                s0 = 0.6 * s0 + 0.05 * (f64::asin(s0.sin() * 0.9) / (f64::ln(fi * fi + 1.0).powi(2) + 0.5)).tanh();
+            }
+        } else if f64::cbrt(x0.cos() + 2.0) * f64::tanh(x2).exp2() < v4 {
+            acc1 += f64::sin(SCALE + x1);
+        } else {
+            for i in 0..v.len() {
+                let fi = i as f64;
+                s0 = s0.mul_add(0.75, (v4 * s0).cos() * 0.02);
+                s0 = (s0 * 0.75 + v[3 - i] / (fi.powi(2) + 0.5) * 0.1).sin();
+                if (x0 * x0 + 0.5).sqrt() <= 0.0 {
+                    s0 = 0.5 * s0 + 0.05 * f64::tanh((s0 * x0).sin().exp_m1());
+                    let v6 = ((v[i] * std::f64::consts::LN_2).sin() * 1.2).tan();
+                    s0 = (s0 * 0.8 + v6.cos() * 0.02).tanh();
+                }
+            }
+        }
+        x2 * 0.75 - s0 * 0.25 + f64::cos(acc1) - f64::cos(v4)
+    }
+
+    #[differentiable]
+    pub fn prog_28(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[n % 4].cos() * 0.9).asin();
+        let mut s1 = f64::ln((x2 * x2 + 1.5).acosh().powi(2) + 2.0).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        if n == 1 {
+            return f64::to_degrees(x1) * 0.02;
+        }
+        for _ in 0..n {
+            if n == 4 && x0 * x0 > 1.0 {
+                continue;
+            }
+            let v3 = v.iter().map(|&p| x1 - x1.tanh() + p.sin()).sum::<f64>();
+            acc2 += ((x1 * x1).ln_1p().cos() * 2.0).cosh().tanh() * 0.25;
+            s0 *= 0.75;
+            s0 -= 0.02 * f64::cos(v3);
+        }
+        let v4 = prog_22(x1, x2, 0.75, v, n);
+        let v5 = prog_2((s0 / (x2.powi(2) + 1.5)).sin(), s1, s0, v, n);
+        s1 = 0.75 * s1 + 0.25 * f64::sin(x2.min(x1));
+        x0 * 0.25 - s1 * 0.25 + acc2 * 0.25 + v4.tanh() - f64::sin(v5) - x2
+    }
+
+    #[differentiable]
+    pub fn prog_29(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_19(1.2, x0, f64::sin(f64::tanh(x0).exp_m1().tanh().exp2()) * 2.0, v, n).sin() * 2.0;
+        let mut s1 = f64::tanh(v[n % 4].powi(2)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        'l0: for i in 0..4 {
+            let fi = i as f64;
+            s1 *= 0.6;
+            s1 += 0.2 * (s0 - x2).sin();
+            s0 = s0 * 0.75 + f64::cos(s0) * 0.25;
+            for j in (1..=4).step_by(2) {
+                match j + n {
+                    0 => {
+                        let v3 = v[j % 4] * std::f64::consts::FRAC_1_PI;
+                        s0 *= 0.8;
+                        s0 += 0.01 * (x0 / (x1.cos() + 2.0) * f64::acosh(v[j % 4] * v[j % 4] + 2.0)).sin();
+                        acc2 += 0.25 * v3.sin();
+                    }
+                    1 => {
+                        break 'l0;
+                    }
+                    2 | 4 => {
+                        s1 = (s1 * 0.6 + x2.atan() / (s1 * s1 + 1.0) * 0.1).tanh();
+                        s0 = s0 * 0.8 + f64::cos((f64::powi(x1 + s0, 2) + 1.0).ln()) * 0.1;
+                        if f64::cbrt(v[j % 4].powi(2) + 0.5) < v[n % 4] {
+                            break;
+                        }
+                    }
+                    _ => {
+                        s0 = s0.mul_add(0.75, ((v[1] * v[1] + 2.0).sqrt() * (fi.powi(2) + 1.0).recip()).cos() * 0.25);
+                        let v4 = (f64::powi(x1, 2) + 1.0).log(3.0);
+                        s0 = 0.6 * s0 + 0.4 * v4.cos();
+                    }
+                }
+                let v5 = (x0.powi(2) + 0.5).recip().asinh();
+                let v7 = if v5 - v[j % 4] >= 1.0 {
+                    let v6 = f64::ln_1p(v[3].cos() * 0.5) - 0.8;
+                    f64::exp_m1(fi.tanh()) + v6.cos()
+                } else {
+                    fi.tanh()
+                };
+                acc2 += 0.25 * f64::cos(((v7 - fi).sin() * 0.9).acos());
+            }
+            s1 = s1 * 0.5 + fi.mul_add(x0, s1).sin() * 0.1;
+        }
+        let v8 = v.iter().fold(s0, |r, &p| r * 0.5 + 0.1 * (r + 1.5_f64.hypot(x2) + p.tanh()).sin());
+        if (x1 * x1).ln_1p().tanh() <= acc2 && n == 1 {
+            return f64::to_degrees(x2) * 0.01 + x0;
+        }
+        let mut m9 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let v11: f64 = if i == 3 && f64::cosh(f64::sin(v8.atan()) * 2.0) <= 1.0 {
+                (f64::powi(x0, 2) + 1.0).log(3.0)
+            } else if f64::cbrt((s1 * t).powi(2) + 0.5) <= v8 {
+                let v10 = (x0.tanh() * 0.9).asin();
+                v8 + v10.sin()
+            } else {
+                SCALE + (-x0)
+            };
+            let v12 = -t.sin();
+            if (v8 * v8 + 1.5).acosh() >= -0.5 {
+                m9 += 1;
+            }
+            s1 = f64::mul_add(s1, 0.5, f64::tanh(v11.mul_add(s1, v[2])) * 0.02);
+            acc2 += f64::tanh(v12) * 0.5;
+        }
+        match m9 {
+            0 => {
+                acc2 -= x1.sin();
+            }
+            1 => {
+                let v13 = prog_0(s0, (f64::cosh(x1.sin() * 2.0) + 0.3).cos(), x0, v, 4);
+                s0 = s0 * 0.5 + v13.sin().cos() * 0.005;
+            }
+            g if g > 3 => {
+                acc2 += x1.sin();
+                if f64::atanh(x1.clamp(-0.5, 0.5).cos() * 0.9) > f64::max(acc2, x2) {
+                    acc2 -= f64::sin(x1);
+                } else {
+                    let v14 = prog_2(s1, x2, (x1 * x0).sin(), v, n);
+                    s0 *= 0.8;
+                    s0 += 0.005 * f64::cos(v14);
+                }
+            }
+            _ => {
+                acc2 += prog_0(x2, f64::tanh(x0).exp2().tanh() * 2.0, (x1.powi(2) + 1.0).log(x1.powi(2) + 2.0).cos() * 2.0, v, n).tanh() * 0.01;
+                let v15 = x1.sin() * 2.5;
+                acc2 += f64::cos(v15);
+            }
+        }
+        s0 * 0.75 + s1 + acc2.sin() + v8 * 1.5 + (v[3] * core::f64::consts::FRAC_1_SQRT_2).asinh()
+    }
+
+    #[differentiable]
+    pub fn prog_30(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0.cos() * 1.5).sinh().sin() * 2.0;
+        let mut s1: f64 = x2;
+        let mut acc2: f64 = 0.0;
+        'l0: for i in (1..=6).step_by(2) {
+            let fi = i as f64;
+            acc2 += 0.5 * f64::sin((v[n % 4] * v[n % 4] + 1.5).acosh() + v[n % 4].to_radians() * 20.0);
+            acc2 -= (f64::to_radians(x1).powi(2) + 2.0).ln().tanh() * 0.5;
+            for _ in 0..i {
+                let v3 = f64::sqrt(f64::powi((fi.powi(2) + 1.0).log(x2 * x2 + 2.0), 2) + 2.0);
+                if v3 >= x0 {
+                    break 'l0;
+                }
+                acc2 += 0.1 * f64::cos((v3.powi(2) + 2.0).ln());
+            }
+            let mut k4 = 0;
+            while k4 < n + 1 {
+                k4 += 1;
+                acc2 += 0.05 * f64::tanh((f64::powi((x0 * x0 + 1.0).cbrt(), 2) + 2.0).acosh());
+                s0 = (s0 * 0.6 + (s0 * s0 + 2.0).acosh() * 0.1).tanh();
+                let v6 = if x2 / (f64::powi(s1.tanh(), 2) + 0.5) <= (s0 * s0 + 2.0).sqrt() && k4 == 3 {
+                    acc2 += 0.05 * f64::tanh(x2 - x1);
+                    (x1 * x1 + 1.5).acosh()
+                } else if x0 + s1 > -0.5 || k4 > 5 {
+                    s1 = s1.mul_add(0.75, (s1 * s1 + 1.0).atan2(x0).cos() * 0.05);
+                    ((x1 * x1).ln_1p().powi(2) + 1.5).acosh()
+                } else {
+                    let v5 = x0.cos().exp();
+                    s1 = s1 * 0.75 + f64::cos(s1.cos().exp2()) * 0.1;
+                    (x0 * x0 + 1.0).sqrt() + f64::sin(v5)
+                };
+                s0 = s0 * 0.8 + v6.sin() * 0.05;
+            }
+        }
+        for i in 0..5 {
+            s1 = (s1 * 0.5 + x1 * x2 * 0.1).tanh();
+            if v[0].tanh() > x2.cos().sinh() && i % 3 == 1 {
+                return -v[n % 4];
+            }
+            if x0.sin() <= 0.25 {
+                break;
+            }
+        }
+        let v7 = prog_2((x1 + v[3]).cos(), 3.0_f64.hypot((f64::powi(v[n % 4], 2) + 1.0).powi(-3)).cos() * 2.0, (x1.powi(2) + 1.0).log2().cos(), v, n);
+        let mut a8 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            a8[i] = (f64::powi(0.5 * fi, 2) + 0.5).recip();
+            s1 = (s1 * 0.5 + t.cos() * 0.5).sin();
+        }
+        let mut k9 = 0;
+        let v19 = loop {
+            k9 += 1;
+            match k9 % 4 {
+                1 => {
+                    let mut k10 = 0;
+                    while k10 < 6 {
+                        k10 += 1;
+                        acc2 -= f64::sin(f64::cos(s0)) * 0.05;
+                        match k9 {
+                            0 => {
+                                acc2 += a8[2].atan2(a8[2] * a8[2] + 1.0).tanh().exp2().sin() * 0.05;
+                                acc2 -= 0.05 * v7.tanh();
+                            }
+                            1..=3 => {
+                                s1 = 0.5 * s1 + 0.5 * (-s1).tanh();
+                                let v11 = f64::powi(v7, 2);
+                                s0 = (s0 * 0.75 + v11.tanh() * 0.02).sin();
+                            }
+                            g if g > 4 => {
+                                s0 = (s0 * 0.75 + f64::cbrt(f64::powi(s1, 2) + 1.0) * 0.1).sin();
+                            }
+                            _ => {
+                                let v12 = f64::asin(f64::cos(v7) * 0.9);
+                                s0 = 0.6 * s0 + 0.1 * f64::exp(s0.sin()).tanh();
+                                if x2 <= 1.0 {
+                                    continue;
+                                }
+                                acc2 += 0.05 * v12.tanh();
+                            }
+                        }
+                        acc2 += 0.05 * (a8[2] + x1).cos();
+                    }
+                    s0 = 0.5 * s0 + 0.1 * s0.cos().exp_m1().sin();
+                }
+                2 => {
+                    s0 = 0.6 * s0 + 0.1 * f64::exp_m1(x1.cos()).sin();
+                    let mut k13 = 0;
+                    while k13 < 3 && s0.powi(2) <= 0.5 {
+                        k13 += 1;
+                        let v16 = match k13 + k9 {
+                            0 => {
+                                s1 *= 0.6;
+                                s1 += 0.1 * f64::sin(f64::exp_m1(v7.sin()));
+                                (a8[k13].sin() * 0.9).asin()
+                            }
+                            1 | 3 => {
+                                let v14 = (v7.cos() * 0.9).acos() / (f64::cos(f64::acos(x0.cos() * 0.9)) + 2.0);
+                                v14 + s1
+                            }
+                            g if g > 5 => {
+                                let v15 = (s0 * s0).ln_1p() + x0.tanh().exp2();
+                                0.35 * v7 + v15.sin()
+                            }
+                            _ => v7 - 3.0_f64.powf(v7.sin()),
+                        };
+                        if x2 <= 0.0 {
+                            s0 = (s0 * 0.6 + (s0 - 0.25 * a8[k9 % 4]) * 0.25).sin();
+                            if v16 < 0.0 && k13 == 0 {
+                                break;
+                            }
+                        } else if f64::log(s1 * s1 + 1.0, 10.0) < -0.25 {
+                            s0 = (s0 * 0.6 + f64::mul_add((s0 * s0 + 0.5).ln(), f64::hypot(1.5_f64, x0), s0 + a8[2]) * 0.02).sin();
+                        }
+                        let v17 = (f64::log(f64::powi(x1, 2) + 1.0, x0 * x0 + 2.0).tanh() * 0.9).acos();
+                        s0 = (s0 * 0.6 + x1.tanh() * 0.4).sin();
+                        acc2 -= (f64::tanh(v16) + v17.cos()).cos() * 0.1;
+                    }
+                }
+                3 => {
+                    let v18 = v7.to_radians() * 50.0;
+                    acc2 += 0.25 * v[k9 % 4].asinh();
+                    acc2 -= v18.sin().sin() * 0.4;
+                }
+                _ => {
+                    s0 = s0.mul_add(0.75, f64::sin(a8[(k9 + n) % 4] * a8[(k9 + n) % 4]).sin() * 0.05);
+                }
+            }
+            acc2 += 0.4 * v7.cos();
+            if k9 >= 5 {
+                break f64::cos(v[k9 % 4]);
+            }
+        };
+        let v20: f64 = if v19.sin() >= 0.25 {
+            (f64::powi(a8[k9 % 4].cos().exp2(), 2) + 1.0).log(3.0)
+        } else {
+            f64::log(f64::powi(2.0 - x0, 2) + 1.0, (x1.sin() * 0.9).acos().powi(2) + 2.0)
+        };
+        s0 * 0.5 - s1 * 0.25 + acc2.tanh() + v7.tanh() + a8[0] + f64::sin(v20) + a8[(k9 + n) % 4]
+    }
+
+    #[differentiable]
+    pub fn prog_31(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (x2 / (x1 * x1 + 1.5) * x0).cos() * 2.0;
+        let mut s1 = f64::log10(f64::powi(s0 - 1.2, 2) + 1.0);
+        let mut acc2: f64 = 0.0;
+        let a3 = [f64::recip(acc2.powi(2) + 0.5), s0, x2 / (x0.cos() + 2.0), f64::acos(v[n % 4].sin() * 0.9)];
+        if n % 3 == 1 {
+            return a3[1] * s1;
+        }
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            acc2 += 0.4 * (s1.powi(2) + 1.0).atan2(a3[3]).cos();
+            if prog_0(s1.sin().cosh().cos(), f64::sin(3.0_f64.atan2(x1)) * 2.0, f64::tanh(v[k4 % 4] + x0 - (x2 * x2 + 0.5).sqrt()), v, n) > 1.0 {
+                break;
+            }
+            if k4 >= 5 || x1.tanh().exp_m1() <= -0.5 {
+                break;
+            }
+        }
+        if !(k4 > 1 && (a3[k4 % 4] * a3[k4 % 4]).ln_1p() - (a3[1] - x1) > a3[k4 % 4] - x1) {
+            s0 *= 0.8;
+            s0 += 0.01 * (a3[n % 4] * v[1]).tanh();
+        } else {
+            acc2 += 0.005 * prog_0(acc2, x2.tanh() * 2.0, x1, v, n).sin();
+            s1 = s1 * 0.5 + s1.tanh() * 0.05;
+        }
+        let mut k5 = 0;
+        while k5 < n {
+            k5 += 1;
+            s0 = (s0 * 0.6 + s0.sin().exp_m1() * 0.1).tanh();
+            let v6 = s1 * x1;
+            s0 = 0.6 * s0 + 0.1 * v6.tanh().tanh();
+        }
+        s0 * 0.5 + s1.tanh() + acc2
+    }
+
+    #[differentiable]
+    pub fn prog_32(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = ((x1.sin() * 1.5).cosh().powi(2) + 1.0).log(3.0);
+        let mut acc1: f64 = 0.0;
+        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| v[n % 4] + s0 + p.cos() + q.tanh()).sum::<f64>();
+        let mut a3 = [0.0; 4];
+        for i in 0..4 {
+            if f64::sin(s0) > f64::ln(v2 * v2 + 1.0) {
+                a3[i] = s0 - x2;
+            } else {
+                a3[i] = x0;
+            }
+        }
+        s0 = (s0 * 0.5 + (x2 + v[0]) * 0.25).sin();
+        let v5 = if ((acc1 * x1).sin() * 2.0).cosh() < x0 {
+            let v4 = acc1 + x1;
+            x1 - v4
+        } else if x0.asinh() * std::f64::consts::FRAC_PI_4 > -0.5 {
+            (x1 * x1 + 1.0).powf(0.5).sin()
+        } else {
+            prog_1(x0, 0.5, f64::sin(v2 * acc1).cos() * 2.0, v, 1)
+        };
+        acc1 += (x2 + v[n % 4]).sin();
+        f64::cos(s0) + acc1.tanh() + v2.sin() - a3[1] * 1.5 - v5.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_33(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4] / (x0.sin().exp_m1().powi(2) + 1.0);
+        let mut acc1: f64 = 0.0;
+        s0 *= 0.8;
+        s0 += 0.02 * f64::cos(-s0);
+        'l0: for i in 0..n {
+            let fi = i as f64;
+            s0 *= 0.8;
+            s0 -= 1.0 * (f64::sin(fi) * 1.2).tan().cos();
+            let mut k2 = 0;
+            while k2 < 6 && x2 * 0.65 >= 0.25 {
+                k2 += 1;
+                s0 = s0 * 0.5 + f64::sin(x0 + x1) * 0.25;
+                if i + k2 < 4 && (v[k2 % 4] * fi).sin().exp() < 0.0 {
+                    break 'l0;
+                }
+            }
+            s0 = s0.mul_add(0.5, f64::cos((v[3] * v[3] + 2.0).acosh()) * 0.2);
+        }
+        let v3 = x0 * std::f64::consts::FRAC_PI_4;
+        match n % 4 {
+            0 | 2 => {
+                s0 = (s0 * 0.6 + (f64::tanh(v[1]) * 0.9).atanh() * 0.05).tanh();
+                s0 = s0.mul_add(0.75, f64::sin(x0.atan2(v[2] * v[2] + 0.5).min(-v[n % 4])) * 0.02);
+            }
+            3 => {
+                acc1 -= prog_22(x2, (x1 * x1 + 1.0).log2().tanh() * 2.0, 0.25, v, n).tanh() * 0.005;
+                let v4 = prog_2(x0, f64::tanh(v[n % 4] + 2.5) * 2.0, x1, v, n);
+                s0 *= 0.75;
+                s0 -= 0.005 * f64::sin(v4);
+            }
+            _ => {
+                let v5 = prog_0(x2, v3, f64::sin((s0 * s0 + 2.0).sqrt()), v, 4);
+                acc1 += 0.02 * v5.tanh();
+            }
+        }
+        s0 = s0 * 0.75 + (acc1 + f64::sinh(x2.cos() * 1.5)).sin() * 0.01;
+        x1 + s0 * 0.25 - v3.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_34(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = -x1;
+        let mut s1 = (s0.abs() + (x0 * x0 + 0.5).recip()).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        'l0: for i in 0..n {
+            acc2 += f64::tanh(f64::atan(f64::powi(s1, 2))) * 0.25;
+            s0 = (s0 * 0.8 + (v[n % 4].powi(2) + 0.5).sqrt() * 0.2).tanh();
+            for j in 0..5 {
+                match n {
+                    0 => {
+                        continue 'l0;
+                    }
+                    g if g > 1 => {
+                        s0 = (s0 * 0.8 + (f64::powi(x1, 2) + 0.5).recip() * 0.1).tanh();
+                    }
+                    _ => {
+                        s0 = f64::mul_add(s0, 0.75, f64::tanh(f64::atanh(x1.cos() * 0.9)) * 0.05);
+                        s1 = (s1 * 0.8 + v[j % 4] / (x2.cos() + 2.0) * 0.05).tanh();
+                    }
+                }
+                let v3 = match j {
+                    0 => (s1 * s1 + 2.0).ln(),
+                    g if g > 1 => f64::exp2(v[j % 4].sin()).atan(),
+                    _ => {
+                        let x1 = x0.powi(2);
+                        f64::cosh(f64::tanh(v[i % 4])) + x1.tanh()
+                    }
+                };
+                acc2 -= 0.05 * (f64::sin(x2) * 2.0).cosh().min(f64::asin(x2.tanh() * 0.9)).sin();
+                acc2 += v3.sin() * 0.05;
+            }
+            let v4 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.1 * (p * p).tanh());
+            acc2 += 0.25 * v4.sin().cos();
+        }
         let mut k5 = 0;
         loop {
             k5 += 1;
-            if v[k5 % 4] * v3 <= 1.0 && n > 2 {
-                s0 = s0 * 0.8 + (v[(k5 + n) % 4].powi(2) + 1.0).log10().sin().exp2().sin() * 0.25;
+            let v6 = prog_0(s1, 2.0_f64.hypot(x2).cos(), s0, v, k5);
+            if (s0.cos() * 1.2).tan() > (f64::tanh(x2) * 1.5).sinh() {
+                s1 = 0.6 * s1 + 0.25 * (s1 * s1 + 0.5).ln().cos();
             } else {
-                let v6 = v4 / (v4.cos() + 2.0);
-                let v7 = f64::max(-0.5_f64, v4);
-                acc1 += 0.5 * f64::cos(v6.tanh() + v7.tanh());
+                for j in (1..=5).step_by(2) {
+                    s1 *= 0.75;
+                    s1 += 0.25 * x0.atan().cos();
+                    s1 *= 0.5;
+                    s1 += 0.05 * f64::exp((s1.cos() * 0.9).acos().sin()).tanh();
+                    let v8 = if n % 2 == 0 {
+                        x0 / 3.0 + v[k5].tanh()
+                    } else if n % 2 == 0 && v6 > 0.5 {
+                        x1.tanh()
+                    } else {
+                        let v7 = v[(j + n) % 4].sin();
+                        (x0 - v7).powi(2)
+                    };
+                    s1 *= 0.5;
+                    s1 += 0.02 * v8.sin().tanh();
+                }
             }
-            s0 = f64::mul_add(s0, 0.6, (x1 - 0.25 * x0).cos() * 0.25);
-            if k5 >= 4 || v[1] < 1.0 {
+            s0 *= 0.75;
+            s0 += 0.005 * prog_0(x2, s0, 1.5, v, 3).tanh();
+            if k5 >= 2 || f64::mul_add(f64::cosh(x1.cos() * 1.5), v[(k5 + n) % 4], (v[(k5 + n) % 4].powi(2) + 1.0).recip()) >= -1.0 {
                 break;
+            }
+            acc2 += v6.tanh() * 0.05;
+        }
+        if v[n % 4] + x2 < s0 {
+            return (v[k5] * v[k5] + 1.0).powi(-3);
+        }
+        let v9: f64 = prog_2((f64::powi((v[k5].powi(2) + 1.0).powi(-3), 2) + 1.0).recip().sin() * 2.0, s0, f64::cos(v[k5] * std::f64::consts::FRAC_1_PI).cos() * 2.0, v, 0);
+        for i in 0..n {
+            let fi = i as f64;
+            if s0 * s1 > v9 {
+                continue;
+            }
+            if f64::log(v[3] * v[3] + 1.0, 3.0) >= -0.5 || i == 3 {
+                acc2 -= 0.25 * f64::sin(-(v9 - s0));
+                s1 = s1.mul_add(0.8, (fi - 0.25).sin() * 1.0);
+            } else if (s1 * s1 + 2.0).acosh() < 0.5 {
+                for j in (0..=n).rev().step_by(2) {
+                    let fj = j as f64;
+                    if j == 0 && (-0.5_f64).max(x1 * core::f64::consts::FRAC_1_SQRT_2) >= x1 {
+                        let v10: f64 = (x1 * x1 + 0.5).atan2(x1);
+                        s1 *= 0.6;
+                        s1 -= 0.05 * v10.sin();
+                    } else if (v[n % 4].to_radians() * 20.0).sin().exp_m1() >= 0.5 {
+                        acc2 -= (v[3].powi(2) + 1.0).ln().cos() * 0.05;
+                    } else {
+                        s0 = (s0 * 0.8 + (f64::powi(f64::cos(s1).exp(), 2) + 1.0).ln() * 0.05).sin();
+                        acc2 += (v[k5] - fj - 0.25).sin() * 0.05;
+                        if f64::exp((x0 * x0 + 0.5).sqrt().sin()) > fj || j % 2 == 0 {
+                            break;
+                        }
+                    }
+                    let v11 = x0 - v[j % 4];
+                    s0 = (s0 * 0.6 + v11 * v11 * 0.02).sin();
+                }
+                s0 = s0 * 0.6 + (s0 * s0 + 0.5).recip().tanh() * 0.2;
+            } else {
+                s1 = s1.mul_add(0.8, (s1 * s1 + 1.0).log10().cos() * 0.4);
+                let v12: f64 = f64::recip(fi * fi + 1.0).to_degrees() * 0.02;
+                s1 = f64::mul_add(s1, 0.6, f64::sin(f64::cos(v12)) * 1.0);
+            }
+            s1 *= 0.5;
+            s1 += 0.5 * f64::cos(x0.asinh());
+        }
+        let v13 = if (x0 * x0 + 1.0).ln() > -1.0 {
+            f64::cosh(x1.cos() * 1.5)
+        } else {
+            v[3] / (x1 * x1 + 1.0)
+        };
+        s0 - s1.tanh() + acc2.cos() + v9.tanh() - v13
+    }
+
+    #[differentiable]
+    pub fn prog_35(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::powi(x2.max(v[n % 4]).powi(2) + 1.0, -3);
+        let mut s1 = (v[3] * v[3] + 2.0).acosh().sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        if x2.atan() > -1.0 {
+            s0 = (s0 * 0.6 + x1.tanh() * 0.4).tanh();
+        } else if f64::powi(x2, 2) + (v[n % 4] * v[n % 4]).ln_1p() <= -1.0 {
+            s0 = s0.mul_add(0.8, f64::clamp(s1, -0.5, 0.5) * 0.02);
+            let v3 = x1.cos();
+            s0 = s0 * 0.75 + v3.cos().tanh() * 0.25;
+        } else {
+            let v4 = x1.mul_add(v[n % 4], acc2);
+            acc2 += f64::sin(v4);
+        }
+        let mut m5 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            if i == 3 {
+                continue;
+            }
+            let v6 = x0.cos();
+            if prog_22((v[m5 % 4] * v[m5 % 4] + 1.0).powi(-1).cos() * 2.0, x2, x0.sin() * 2.0, v, n) <= 1.0 {
+                m5 += 1;
+            }
+            s1 *= 0.8;
+            s1 += 0.2 * f64::tanh(f64::clamp(v[m5 % 4] * std::f64::consts::FRAC_PI_4, (t * t + 2.0).sqrt().cos() - 1.5, 2.0_f64.atan2(t).tanh() + 1.5));
+            s1 = (s1 * 0.8 + v6 * 0.2).sin();
+        }
+        let c7 = m5 as f64;
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            if c7 + x0 > 1.0 {
+                let v8 = x1.sin();
+                acc2 -= v8.cos() * 0.25;
+            } else {
+                s0 = s0 * 0.6 + (s0 * s0 + 1.0).log2() * 0.25;
+                if v[i % 4] - x0 > x2 {
+                    let x1 = s0.tanh();
+                    let x2 = x2.to_degrees() * 0.01;
+                    acc2 += f64::tanh(x1 + x2.cos()) * 0.25;
+                } else if f64::cos(v[1]).exp() <= -0.5 {
+                    s1 = (s1 * 0.6 + s1.copysign(x2) * 0.4).tanh();
+                    acc2 += x1 / 3.0 * 0.5;
+                } else {
+                    s1 = 0.5 * s1 + 0.5 * f64::cos(v[i % 4] + fi);
+                }
+                let x1 = x0.to_radians() * 50.0;
+                s0 *= 0.6;
+                s0 -= 0.4 * f64::sin(x1.sin());
+            }
+            if f64::tan(v[m5 % 4].tanh() * 1.2) < c7 {
+                return (v[i % 4].tanh() * 1.2).tan();
+            }
+            acc2 += x1.sin() * 0.25;
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let v9 = t / ((c7 + 1.2).sin() + 2.0);
+            if i % 3 == 1 && v9 / ((s1 + 1.25).tanh() + 2.0) >= -1.0 {
+                s1 = s1.mul_add(0.6, f64::sin(f64::cbrt(v9.asinh().powi(2) + 1.0)) * 0.4);
+                continue;
+            }
+            s1 = (s1 * 0.5 + s1 * v9 * 0.1).tanh();
+        }
+        let v10 = if s1 / (c7.powi(2) + 1.5) + x1.to_radians() >= 0.5 {
+            x0.max(f64::ln(x0 * x0 + 0.5))
+        } else if x2.atan2(x0.powi(2) + 1.0) >= 0.5 {
+            prog_0(x2, x2.max(-c7).cos() * 2.0, (x1 / ((x2 * 0.75).powi(2) + 1.0)).cos() * 2.0, v, n)
+        } else {
+            prog_2(0.25, s1.tanh().exp_m1().sin() * 2.0, f64::cos(((x2.powi(2) + 1.0).log(10.0).sin() * 0.9).atanh()) * 2.0, v, n)
+        };
+        let mut k11 = 0;
+        let v12 = loop {
+            k11 += 1;
+            acc2 -= c7.sin();
+            if prog_0(x1, s1, 0.75, v, n) <= 0.5 {
+                acc2 += 0.25 * ((s0.cos() * 0.9).atanh() * f64::sinh(v10.sin() * 1.5)).tanh();
+                break s1.powi(3).asinh();
+            }
+            if k11 >= 2 || v10 - x0 <= 1.0 {
+                break f64::powf(0.5_f64, x1.tanh());
+            }
+        };
+        s0 + acc2.sin() - v10.sin() - v12 * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_36(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2.sin();
+        let mut acc1: f64 = 0.0;
+        if prog_1((v[n % 4] - acc1).cos() * 2.0, 1.5, x2, v, n) >= -1.0 {
+            let x1 = f64::abs((f64::sin(x2) * 1.5).sinh());
+            s0 = (s0 * 0.75 + prog_22(x0.asinh().sin(), f64::exp2(x0.sin()).sin() * 2.0, 0.5, v, n) * 0.005).tanh();
+            s0 *= 0.5;
+            s0 += 0.1 * x1.tanh();
+        } else if !(n % 3 == 1) {
+            let v2 = x1.abs() - x1.cos();
+            for (i, &t) in v.iter().enumerate() {
+                let v3 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.1 * (t.sin().copysign(r.cos().exp_m1()) + f64::tanh(p)).sin());
+                match i % 2 {
+                    0 => {
+                        continue;
+                    }
+                    _ => {
+                        s0 = (s0 * 0.75 + f64::tan(s0.tanh() * 1.2) * 0.02).tanh();
+                    }
+                }
+                s0 *= 0.8;
+                s0 += 0.05 * f64::tanh(v3 + v[i]);
+            }
+            s0 = (s0 * 0.6 + f64::cos(v2) * 0.2).sin();
+        } else {
+            acc1 -= f64::sin((f64::tanh(s0).powi(2) + 2.0).sqrt());
+            if x0 / (x0.powi(2) + 0.5) > -1.0 {
+                s0 = (s0 * 0.5 + x0 * acc1 * 0.05).sin();
+                let v4 = (x2 / (x1.powi(2) + 0.5)).tanh().exp_m1();
+                acc1 -= 0.25 * v4.cos();
+            } else if (f64::powi(f64::clamp(x1, -1.5, 0.5), 2) + 0.5).atan2(f64::sinh(s0.cos() * 1.5)) >= x0 {
+                s0 = f64::mul_add(s0, 0.75, (-s0).tanh() * 0.1);
+                s0 = s0 * 0.6 + prog_0(x1, 1.2, 1.5, v, 6).sin() * 0.01;
+            } else {
+                let v5 = acc1.sin();
+                s0 = s0 * 0.8 + f64::tanh(v5).sin() * 0.02;
+            }
+            s0 = 0.5 * s0 + 0.5 * f64::tanh(f64::ln(s0 * s0 + 2.0));
+        }
+        for _ in 0..n {
+            acc1 += 0.25 * x1.tanh();
+            let mut k6 = 0;
+            while k6 < 5 && SCALE + s0 <= -0.5 {
+                k6 += 1;
+                acc1 += 0.05 * s0.tanh();
+                let v7 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.01 * f64::sin((p + x0) * (v[k6 % 4] + r)));
+                acc1 += f64::tanh(v7.sin()) * 0.05;
+            }
+        }
+        'l3: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s0 *= 0.6;
+            s0 += 1.0 * (x0 / 3.0);
+            for j in (0..=n).rev().step_by(2) {
+                let fj = j as f64;
+                if s0 * 1.5 - v[2] > (x2 * x2 + 1.5).acosh() {
+                    s0 = (s0 * 0.5 + f64::exp(x1.sin()) * 0.1).tanh();
+                    continue 'l3;
+                }
+                if j % 3 == 1 {
+                    acc1 += 0.1 * f64::tanh((fi * fi + 1.0).recip());
+                } else if n == 5 {
+                    s0 *= 0.75;
+                    s0 += 0.2 * f64::sin(1.25 * s0);
+                    if x1 >= 1.0 || j < 3 {
+                        s0 *= 0.75;
+                        s0 += 0.25 * f64::tanh((f64::powi(x1, 2) + 2.0).ln());
+                        break;
+                    }
+                    let x0 = f64::cos(x2);
+                    s0 = s0 * 0.8 + x0 * 0.2;
+                } else {
+                    acc1 -= 0.1 * f64::cos(fj * v[n % 4]);
+                    if f64::clamp(x1, -1.5, 1.0) < (x0 * x0 + 0.5).atan2(t) {
+                        acc1 += 0.1 * f64::exp2(s0.cos()).cos();
+                        acc1 -= 0.1 * (fj.atan().powi(2) + 2.0).sqrt().tanh();
+                    } else if j % 2 == 0 {
+                        acc1 -= 0.1 * f64::log(0.5_f64, x1 * x1 + 2.0).atan().cos();
+                        match j + i {
+                            0 => {
+                                s0 = f64::mul_add(s0, 0.8, (x2 * x2 + 1.0).powi(-2) * 0.02);
+                            }
+                            1 => {
+                                continue 'l3;
+                            }
+                            2 | 4 => {
+                                acc1 += (x0 * t).sin() * 0.1;
+                                let v8 = f64::asinh(x2);
+                                acc1 += v8.sin().sin() * 0.1;
+                            }
+                            _ => {
+                                s0 = 0.6 * s0 + 0.4 * (x1 * x1).ln_1p().tanh();
+                                let x1 = x1.mul_add(x0, t);
+                                acc1 += 0.1 * f64::sin(x1).sin();
+                            }
+                        }
+                    } else {
+                        s0 = s0.mul_add(0.8, 3.0_f64.log(f64::cosh(s0.tanh() * 1.5).powi(2) + 2.0).sin() * 0.02);
+                        s0 *= 0.75;
+                        s0 -= 1.0 * f64::asinh(fi).tanh();
+                    }
+                    acc1 += x1.sin() * 0.1;
+                }
+                match j {
+                    0 => {
+                        let v9 = x1.tanh().exp();
+                        s0 *= 0.6;
+                        s0 += 0.1 * v9.cos().tanh();
+                    }
+                    1 => {
+                        acc1 += 0.1 * f64::tanh(t * core::f64::consts::FRAC_1_SQRT_2).tanh();
+                        if f64::exp(f64::cos(f64::exp2(x1.sin()))) < x1 * s0 {
+                            s0 = 0.75 * s0 + 0.1 * ((s0 * s0 + 2.0).acosh() / 3.0).tanh();
+                        }
+                    }
+                    g if g > 2 => {
+                        s0 = (s0 * 0.8 + f64::tanh(fj).exp_m1() * 1.0).sin();
+                        continue;
+                    }
+                    _ => {
+                        let v10 = x1;
+                        s0 = 0.5 * s0 + 0.25 * f64::tanh(f64::powf(0.5_f64, t.cos()));
+                        s0 = 0.8 * s0 + 0.2 * f64::tanh(v10.sin());
+                    }
+                }
+                acc1 += 0.1 * f64::sin(t * fj);
+            }
+            s0 = s0 * 0.5 + f64::exp(s0.tanh()).tanh() * 0.1;
+            s0 = s0 * 0.75 + t.sin() * 0.25;
+        }
+        let v11 = f64::atan2(x0, v[0] * v[0] + 1.0);
+        x1 + f64::tanh(s0) + acc1.cos() + v11 + x0 * x1
+    }
+
+    #[differentiable]
+    pub fn prog_37(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0.cos();
+        let mut acc1: f64 = 0.0;
+        for i in (0..5).rev() {
+            let fi = i as f64;
+            if f64::recip(f64::powi(-x0, 2) + 1.0) >= x2 {
+                let v2 = (x0 * x0 + 0.5).sqrt();
+                acc1 -= v2.tanh().tanh() * 0.4;
+            } else if v[0] > 0.5 || i == 4 {
+                s0 = s0 * 0.75 + (x1.sin() - (x1 + x2)).sin() * 0.05;
+                if prog_0(x2, 1.2, (v[n % 4] * v[n % 4] + 2.0).acosh().sin() * 2.0, v, n) > -0.5 {
+                    break;
+                }
+                s0 *= 0.6;
+                s0 += 0.02 * f64::sin((v[3].tanh() * 1.2).tan());
+            }
+            s0 = (s0 * 0.8 + ((v[0].tanh() * 0.9).acos().powi(2) + 1.0).ln() * 0.05).tanh();
+            if i % 2 == 0 {
+                let v3 = f64::powi(x1.atan(), 2);
+                acc1 += 0.4 * v3.cos().cos();
+            } else {
+                s0 = s0.mul_add(0.5, f64::exp((x0 + fi).tanh()).sin() * 0.1);
+                s0 = (s0 * 0.6 + x1 * 0.35 * 1.0).sin();
+            }
+        }
+        let v6 = if x1.asinh() - s0 <= v[1].sin() {
+            let v4 = f64::exp2(x1.tanh());
+            f64::mul_add(-x2, v[n % 4] + v4, f64::hypot(0.5_f64, v4))
+        } else {
+            let v5 = f64::sqrt(f64::powi((x2 * x2 + 0.5).ln(), 2) + 0.5);
+            prog_0(x2.sin(), 1.5, (s0.cos() * 1.2).tan().tanh(), v, n) + v5.cos()
+        };
+        let mut a7 = [0.0; 4];
+        for i in 0..4 {
+            if (v6 * v6 + 0.5).recip() <= v[n % 4] || i == 0 {
+                a7[i] = v[i] / (x2 * x2 + 0.5);
+            } else {
+                a7[i] = x0;
+            }
+        }
+        let v8 = prog_0(f64::tanh((a7[2] * a7[2] + 0.5).recip()) * 2.0, x0, x2, v, n);
+        acc1 * 0.25 + v6.tanh() + v8.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_38(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x1.tanh() * 0.9).acos().cos() * 2.0;
+        let mut s1 = (-v[n % 4]).clamp(f64::sinh(x1.sin() * 1.5).cos() - 1.5, f64::sin(x1 + s0) + 1.5).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        for i in 0..n {
+            let fi = i as f64;
+            let v3 = x0 + f64::ln(x2.powi(2) + 1.0);
+            match i {
+                0 => {
+                    s0 = (s0 * 0.5 + (x1 + x0) * 0.25).sin();
+                    acc2 += f64::asin(s0.tanh() * 0.9).cos() * 0.25;
+                    if n == 2 {
+                        acc2 -= 0.25 * f64::tanh(v3 / ((x2.cos() * 0.9).acos().powi(2) + 1.5));
+                        continue;
+                    }
+                }
+                3 => {
+                    s0 = (s0 * 0.75 + s0.asinh() * 0.25).tanh();
+                    let x2 = (x2 * x2 + 0.5).ln();
+                    s1 *= 0.8;
+                    s1 -= 0.1 * x2.tanh();
+                }
+                4 => {
+                    s0 = s0.mul_add(0.8, (fi * x2).cos() * 0.02);
+                    acc2 -= f64::sin(s0).tanh() * 0.25;
+                }
+                _ => {
+                    acc2 += 0.25 * f64::tanh(f64::asin(s1.sin() * 0.9));
+                    acc2 += 0.25 * f64::tan(f64::tanh(x1) * 1.2).tanh();
+                }
+            }
+            acc2 += 0.25 * (v3 * v3).sin();
+        }
+        let v6 = match n {
+            0 | 2 => {
+                let v4 = (s1.tanh().powi(2) + 1.5).acosh();
+                SCALE + f64::powi(x1, 3) + v4.tanh()
+            }
+            3 | 5 => x0.tanh(),
+            6 => {
+                let v5 = 0.75 * x0;
+                f64::log10(f64::powi(x2, 2) + 1.0) + v5.cos()
+            }
+            _ => s0.tanh(),
+        };
+        for &t in v.iter() {
+            acc2 -= 0.5 * f64::copysign(3.0_f64, (x0 * x0 + 1.0).powf(t.sin())).tanh();
+            s0 = s0 * 0.75 + x1.cos() * 0.25;
+        }
+        let a7 = v.map(f64::sin);
+        x0 - f64::cos(x2) + s0.cos() + f64::sin(s1) - acc2.cos() + f64::tanh(v6) + a7[3].cos()
+    }
+
+    #[differentiable]
+    pub fn prog_39(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin(f64::powi(v[n % 4].clamp(x0.sin() - 1.5, f64::cos(x1) + 1.5), 2)) * 2.0;
+        let mut s1 = 0.5_f64.copysign(x2);
+        let mut s2 = v[1];
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().copied().map(|p| 1.0 + 0.25 * (s0.min(acc3) + x0 + p.cos()).sin()).product::<f64>();
+        let mut a5 = [0.0; 4];
+        for i in 0..4 {
+            if v4 * v4 <= 1.0 {
+                a5[i] = v[i].sin();
+            } else {
+                a5[i] = x1;
+            }
+        }
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            let v7 = f64::hypot(x2, a5[k6 % 4]) - f64::atan(v4);
+            s2 *= 0.75;
+            s2 += 0.02 * f64::sin(s0.powi(3));
+            acc3 += 0.25 * s2.cos();
+            if k6 >= 6 {
+                break;
+            }
+            s2 = s2.mul_add(0.75, f64::tanh(v7) * 0.05);
+        }
+        let v8 = v.iter().map(|&p| prog_0((p.tanh() * 0.9).acos().asinh().sin() * 2.0, f64::cos(p).max(f64::powi(p, 3)).cos() * 2.0, x1, v, n)).sum::<f64>();
+        for t in a5 {
+            let v9 = (a5[k6 % 4] * a5[k6 % 4]).ln_1p();
+            acc3 -= 0.5 * f64::tanh(v4).tanh();
+            acc3 += 0.5 * (t.sin() + v9.cos()).sin();
+        }
+        let mut k10 = 0;
+        while k10 < n {
+            k10 += 1;
+            let v11: f64 = f64::tanh(x2).exp2();
+            match k10 {
+                0 => {
+                    s2 = s2.mul_add(0.6, (v4 + x2 + (f64::tanh(a5[k10 % 4]) * 0.9).asin()).cos() * 0.05);
+                    let v12 = (f64::powi(a5[k6 % 4] * x2, 2) + 1.0).ln();
+                    acc3 -= 0.25 * v12.tanh();
+                }
+                g if g > 1 => {
+                    let v13 = v11 / (v11 * v11 + 1.5);
+                    s0 *= 0.5;
+                    s0 += 0.5 * x0.cos();
+                    acc3 += 0.25 * f64::sin(v13).tanh();
+                }
+                _ => {
+                    acc3 -= (f64::tanh(f64::log(v8 * v8 + 1.0, 2.0)) * 1.2).tan().cos() * 0.25;
+                    s0 = (s0 * 0.75 + s2.tanh() * 0.25).tanh();
+                    if f64::to_degrees(v4 * v4) * 0.02 < v11.atan2(v11 * v11 + 1.0) && k6 % 3 == 1 {
+                        s1 = (s1 * 0.6 + (s1 + a5[2]) * 0.2).sin();
+                    } else {
+                        let v14 = f64::cosh(f64::cos(SCALE + v4) * 2.0);
+                        acc3 += v14.tanh().sin() * 0.25;
+                    }
+                }
+            }
+            s1 = s1 * 0.6 + f64::sin(f64::exp2(v11.cos())) * 0.2;
+        }
+        s0 + s1 * 0.5 - s2 - f64::sin(acc3) + v4.sin() + a5[3].tanh() - f64::tanh(v8)
+    }
+
+    #[differentiable]
+    pub fn prog_40(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(x2) * x0.sin().exp2();
+        let mut s1 = prog_38(v[3].sin().tanh(), f64::sin(-(v[3].tanh() * 1.5).sinh()), f64::log10(x2.powi(2) + 1.0).sin(), v, n).sin() * 2.0;
+        let mut s2 = (x2 * x2 + 1.0).log2().tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = match n {
+            1..=3 => x1 - x0,
+            g if g > 5 => x2 + x1 * x1,
+            _ => prog_1(x0, s2, f64::tanh(x1) * 2.0, v, n),
+        };
+        acc3 -= f64::max(v[n % 4], x2).cos();
+        match n {
+            0 => {
+                let mut k5 = 0;
+                while k5 < 5 && f64::to_radians(s1) > 0.5 {
+                    k5 += 1;
+                    let v8 = match k5 {
+                        0 | 2 => f64::tanh(v4),
+                        3 => {
+                            let v6 = f64::atan(1.5 * v[k5 % 4]);
+                            s2 *= 0.75;
+                            s2 -= 0.05 * f64::exp(v4.tanh()).sin();
+                            x1.max(v[(k5 + n) % 4]) + v6.tanh()
+                        }
+                        5 => x0 / (f64::tanh(x2 / (v4.sin() + 2.0)) + 2.0),
+                        _ => {
+                            let v7 = (f64::powi(f64::cbrt(v4.tanh() + 2.0), 2) + 2.0).acosh();
+                            v7 * v[3]
+                        }
+                    };
+                    s2 = 0.6 * s2 + 0.05 * f64::atan2(s2 * s2 + 0.5, x2).tanh();
+                    acc3 += 0.4 * v8.tanh().tanh();
+                }
+                s2 = s2.mul_add(0.8, f64::sin(prog_2(f64::tanh(x2).exp().cos() * 2.0, (1.2 * x2).sin() * 2.0, (v[k5 % 4].tanh() * 0.9).acos().sin() * 2.0, v, k5)) * 0.005);
+            }
+            1 => {
+                s0 *= 0.5;
+                s0 += 0.25 * v[0].tanh().exp2().cos();
+            }
+            3 | 5 => {
+                for i in (0..5).rev() {
+                    s1 *= 0.6;
+                    s1 += 0.5 * (f64::to_degrees(s1) * 0.01).sin();
+                    let v9 = (f64::tanh(f64::powi(v[i % 4], 2)) * 0.5).ln_1p();
+                    s0 = (s0 * 0.8 + v9 * 0.05).tanh();
+                }
+                s2 = (s2 * 0.75 + f64::exp2(x1.sin()) * 0.1).sin();
+            }
+            _ => {
+                let v10 = v[n % 4].to_radians() * 20.0;
+                acc3 += 0.25 * v10.mul_add((f64::cos(x0) * 1.2).tan(), v[n % 4] * x1).sin();
+            }
+        }
+        let v11 = (s2 * 0.001).sin();
+        for &t in v.iter() {
+            let mut k12 = 0;
+            while k12 < 5 {
+                k12 += 1;
+                s1 = s1.mul_add(0.5, (v[n % 4] * v[n % 4]).cos() * 0.1);
+                s0 = 0.75 * s0 + 0.25 * f64::max(x1, v4).tanh();
+                s1 = s1.mul_add(0.5, f64::exp((f64::cos(x0) * 0.9).asin().tanh()).cos() * 0.05);
+            }
+            let mut k13 = 0;
+            while k13 < n + 1 {
+                k13 += 1;
+                let v14 = (v11 * v11 + 1.0).log10();
+                let v15: f64 = f64::atan2(t * t + 1.0, s1);
+                s1 = s1 * 0.75 + v15.to_radians() * 1.0;
+                s1 = (s1 * 0.6 + v14 * 0.75).tanh();
+            }
+            s0 = s0 * 0.6 + f64::sin(((x2.tanh() * 1.5).cosh().powi(2) + 1.0).recip()) * 0.1;
+            s2 = s2.mul_add(0.6, f64::tanh(t.cos()) * 0.4);
+        }
+        s0 - s1 - s2 * 0.5 - acc3.sin() + v4.sin() + v11 + (f64::exp2(f64::tanh(v11)).sin() * 0.9).asin()
+    }
+
+    #[differentiable]
+    pub fn prog_41(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1.sin().hypot(v[n % 4].to_degrees() * 0.01).sin() * 2.0;
+        let mut s1 = 0.3 * x2;
+        let mut s2 = f64::clamp((x1.powi(2) + 1.0).powi(-1), f64::cos(x0) - 1.5, x0.tanh() + 1.5).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        s1 = f64::mul_add(s1, 0.6, f64::max(s1, v[n % 4]).cos() * 0.4);
+        let mut a4 = [0.0; 4];
+        a4[0] = (v[3].powi(2) + 1.0).log10();
+        for i in 1..4 {
+            a4[i] = a4[i - 1] * 0.5 + (f64::cos(f64::sqrt(v[i] * v[i] + 2.0)) * 0.9).atanh().tanh() * 0.1;
+        }
+        if n == 0 {
+            return v[n % 4] + s2;
+        }
+        let mut a5 = v;
+        a5[1] *= 0.75;
+        a5[0] += f64::cbrt(x1 * x1 + 1.0);
+        let a6 = v.map(f64::sin);
+        let mut k7 = 0;
+        while k7 < 3 && (a5[k7].cos() * 0.9).asin() > 0.0 {
+            k7 += 1;
+            s2 = s2.mul_add(0.8, (s2 * s2 + 1.0).powf(a4[k7].tanh()).cos() * 0.01);
+            match k7 % 2 {
+                0 => {
+                    acc3 += 0.005 * prog_0(((x0 + v[k7]).cos() * 0.9).atanh().sin() * 2.0, s2.cos().exp2().sin() * 2.0, f64::tanh((x2.tanh() * 0.9).atanh()), v, 6).tanh();
+                    s1 = (s1 * 0.6 + (v[(k7 + n) % 4] * v[(k7 + n) % 4] + 0.5).recip() * 0.2).tanh();
+                }
+                1 => {
+                    let v8 = -a6[3 - k7];
+                    s0 = (s0 * 0.75 + f64::cos(v8) * 0.25).sin();
+                }
+                _ => {
+                    let v9 = prog_0((a6[k7] / (s0 * s0 + 0.5)).cos(), 1.5, f64::cos(s1), a6, k7);
+                    s0 = (s0 * 0.6 + v9.cos() * 0.005).sin();
+                }
+            }
+            let v10: f64 = f64::atan(x1 * x2);
+            acc3 -= 0.5 * v10.tanh();
+        }
+        s0.cos() + s1 + f64::cos(s2) + f64::sin(acc3) - a4[2].sin() + a5[0] * 0.25 - a6[0] * 0.25 + (s0 - v[k7])
+    }
+
+    #[differentiable]
+    pub fn prog_42(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::tanh(x1.cos()) * 0.9).asin();
+        let mut s1 = v[n % 4].sin().exp2().tanh();
+        let mut s2 = f64::tanh(s1 - x1) * 2.0;
+        let mut acc3: f64 = 0.0;
+        'l0: for &t in v.iter() {
+            s1 = (s1 * 0.6 + (t.cos() * 0.9).asin() * 0.1).tanh();
+            for j in 0..6 {
+                if !(j % 3 == 1 && x2.cos() >= f64::cos(s1)) {
+                    s0 = s0.mul_add(0.8, t.cos() * 0.2);
+                    continue 'l0;
+                }
+                s2 = (s2 * 0.5 + (v[0] - t) * 0.25).tanh();
+            }
+            let v4 = x1.tanh() * s1;
+            acc3 -= v4.sin() * 0.5;
+        }
+        let mut k5 = 0;
+        while k5 < 5 {
+            k5 += 1;
+            let v6 = prog_0(1.2, s0, x1, v, k5);
+            for _ in (0..n).rev() {
+                let v7 = (x0 + x1).tanh();
+                let v8 = f64::hypot(x1, s1);
+                s1 = (s1 * 0.75 + (s1 - 1.5) * 0.25).sin();
+                acc3 += 0.05 * f64::tanh(v7 + v8.sin());
+            }
+            acc3 -= 0.4 * f64::tan(s0.atan().tanh() * 1.2).tanh();
+            acc3 += v6.cos() * 0.1;
+        }
+        let v9 = v.iter().map(|&p| 1.0 + 0.25 * f64::sin(SCALE + 2.0_f64.min(x0) + p.sin())).product::<f64>();
+        s0 = 0.75 * s0 + 1.0 * (x2 / 4.0);
+        if v9.max(x1) <= 1.0 || k5 == 2 {
+            return prog_38(v[(k5 + n) % 4].atan2(f64::powi(x0.tanh(), 2) + 0.5).cos(), s2, f64::cos(x2.min(x0).powi(2).ln_1p()) * 2.0, v, k5);
+        }
+        s0 + s1 - s2.cos() - acc3.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_43(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[1].powi(2) + 1.0).recip();
+        let mut s1 = x1;
+        let mut acc2: f64 = 0.0;
+        let v3 = x2;
+        let v6 = match n {
+            1 | 3 => prog_38(v3, f64::tanh(f64::exp_m1(x0.sin()) * (x1 + 0.25)), x0, v, 0),
+            4..=5 => (x0.cos() * 2.0).sinh(),
+            6 => {
+                let v4 = f64::tanh(x1).exp() / (x0.atan().tanh() + 2.0);
+                (v[n % 4].sin() * 0.9).atanh() + f64::tanh(v4)
+            }
+            _ => {
+                for _ in 0..n {
+                    s1 = s1 * 0.8 + (-s1).tanh() * 0.2;
+                    let v5 = v.iter().map(|&p| (v3 * v3).ln_1p() + p.cos()).sum::<f64>();
+                    s0 = s0 * 0.8 + v5.sin().sin() * 0.02;
+                }
+                (v3.powi(2) + 1.0).recip() * v[n % 4]
+            }
+        };
+        let v8 = match n {
+            0 => {
+                let v7 = (f64::cbrt(v[n % 4].tanh() + 2.0).cos() * 1.2).tan();
+                s1 = f64::mul_add(s1, 0.8, f64::tanh(v3).cos() * 0.2);
+                v6.mul_add(acc2, s0) + v7.tanh()
+            }
+            1..=2 => f64::tanh(x1),
+            3 => {
+                s0 = s0 * 0.75 + 3.0_f64.min(v3.cos()).cos() * 0.25;
+                -x0
+            }
+            _ => x0.to_radians() * 50.0,
+        };
+        let v9: f64 = ((x0 * x0 + 2.0).ln().powi(2) + 2.0).acosh();
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            if (s1.sin() * 2.0).cosh() <= 0.5 {
+                let v11 = f64::asin((v9 + s1).sin() * 0.9);
+                s0 *= 0.6;
+                s0 -= 0.05 * (v11 + v8).sin();
+            } else if f64::powi(x0 * x0 + 1.0, -2) < -0.5 {
+                let v12 = -x0.asinh();
+                s1 *= 0.8;
+                s1 += 0.01 * (v3 * v3 + 1.0).powi(-3);
+                s0 = s0.mul_add(0.6, v12.sin().tanh() * 0.4);
+            }
+            for _ in 0..v.len() {
+                acc2 -= 0.1 * f64::sinh(f64::cos(s0) * 2.0).cos();
+                acc2 -= 0.1 * (v8 * v8).sin();
+            }
+            s0 = s0 * 0.5 + x2.sin().exp_m1().cos() * 0.1;
+            if k10 >= 4 || v9 + 1.25 < v3 {
+                break;
+            }
+        }
+        s0 * 0.75 - s1.sin() + acc2 * 0.5 + v3.cos() + f64::cos(v6) + v8 * 0.25 + v9 * 0.25
+    }
+
+    #[differentiable]
+    pub fn prog_44(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x2 * x2 + 0.5).recip();
+        let mut s1 = (f64::acosh(s0 * s0 + 1.5) + f64::hypot(v[n % 4], x2)).sin() * 2.0;
+        let mut s2 = f64::cos(prog_38(s0, f64::exp((s0 / (x0 * x0 + 1.5)).cos()).sin(), x2, v, n)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        for i in (0..=n).rev().step_by(2) {
+            match i % 2 {
+                0 => {
+                    s1 = (s1 * 0.6 + f64::sin(s2).exp() * 0.1).tanh();
+                    if prog_0(f64::log2(x1 * x1 + 1.0).tanh(), (s0.powi(2) + 1.0).log2().cos() * 2.0, (x1 * x1).cos(), v, n) >= 0.0 {
+                        continue;
+                    }
+                    let v4 = (f64::tanh(x2) * 0.9).asin();
+                    s1 = (s1 * 0.5 + v4.cos() * 0.2).sin();
+                }
+                _ => {
+                    s0 = 0.75 * s0 + 0.1 * f64::sin((s1.sin() * 0.9).acos());
+                }
+            }
+            let v5 = x1.max(s0);
+            if f64::hypot(v[i % 4], v5) <= 0.0 || n < 6 {
+                break;
+            }
+            acc3 += 0.5 * (v[i % 4] - v5).sin();
+        }
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            if f64::tanh(x1) > 0.0 {
+                acc3 += ((v[1].cos() * 0.5).ln_1p() + f64::atanh(f64::sin(s1) * 0.9)).tanh() * 0.5;
+            } else if SCALE + s1 <= 0.5 {
+                s1 = s1 * 0.5 + s1.cos() * 0.5;
+                let x2 = x2.tanh().cosh() * x1;
+                s0 = (s0 * 0.8 + x2.tanh() * 0.05).sin();
+            } else {
+                let v6 = (s2 * s2 + 0.5).recip() + 0.8;
+                acc3 -= 0.5 * v6.cos().tanh();
+            }
+            if fi * v[i % 4] - v[n % 4] > -1.0 {
+                continue;
+            }
+            s1 = 0.5 * s1 + 0.5 * (f64::powi(x1, 2) + 1.0).sqrt().cos().cos();
+        }
+        if (x1.powi(2) + 0.5).powf(0.3) > v[3].to_degrees() * 0.01 {
+            s1 = 0.75 * s1 + 0.25 * x2.tanh().tanh();
+            s0 = (s0 * 0.8 + (-x2) * 0.2).tanh();
+        } else if v[n % 4].asinh() >= 0.25 {
+            acc3 += (x1.atan2(f64::powi(x2, 2) + 1.0) - x0.abs()).sin();
+            s2 = s2 * 0.8 + (x1.powi(2) + 2.0).ln().tanh() * 0.25;
+        }
+        if x1 <= acc3 {
+            s1 = s1.mul_add(0.6, x0.tanh() * 0.4);
+            acc3 -= (x2 * x2).max(2.0_f64.atan2(x0)).sin();
+        } else {
+            let mut k7 = 0;
+            while k7 < 4 {
+                k7 += 1;
+                acc3 -= 0.75 * (s0 * s0 + 1.0).log(3.0);
+                s1 = 0.6 * s1 + 0.4 * s2.sin();
+                match k7 {
+                    0 => {
+                        let v8 = v[3] - (x0 * x0 + 1.0).log(10.0);
+                        acc3 -= f64::cos(v8) * 0.5;
+                    }
+                    1 | 3 => {
+                        s1 = s1.mul_add(0.5, (s1 / (s1 * s1 + 1.0)).sin() * 0.25);
+                        let mut k9 = 0;
+                        while k9 < 6 && s2 >= s0 * v[3] {
+                            k9 += 1;
+                            if (v[n % 4].powi(2).tanh() + 2.0).cbrt() > (v[(k9 + n) % 4].cos() * 0.9).asin() {
+                                acc3 -= 0.05 * (s0 * s0 + 1.5).acosh().sin();
+                                acc3 -= f64::tanh(x0 + (v[k9 % 4].tanh() + 2.0).cbrt()) * 0.05;
+                            }
+                            if x2 < 0.0 || k7 == 4 {
+                                s1 = 0.75 * s1 + 0.02 * f64::tanh(f64::powi(s1.powi(2) + 1.0, -2));
+                                acc3 += (s1.powi(2) + 1.0).recip() * 0.05;
+                            } else if f64::log(f64::powi(f64::sin(s0), 2) + 1.0, 3.0) < 0.5 || k7 + n < 10 {
+                                s0 *= 0.6;
+                                s0 += 0.1 * s0.tanh().exp_m1().cos();
+                            } else {
+                                s1 = (s1 * 0.6 + (v[k9 % 4] - x1) * 0.2).sin();
+                                s2 = (s2 * 0.75 + s0 * 0.25).tanh();
+                            }
+                            acc3 += (s0 * x2).tanh() * 0.05;
+                        }
+                    }
+                    _ => {
+                        s2 = s2 * 0.6 + (v[0] + s2).sin() * 0.2;
+                    }
+                }
             }
         }
         for i in 0..n {
             let fi = i as f64;
-            if f64::atan2(v3, v4 * v4 + 0.5) > 1.0 {
-                continue;
+            let v10: f64 = f64::to_radians(fi) * 20.0;
+            let mut k11 = 0;
+            while k11 < n + 1 {
+                k11 += 1;
+                s1 = s1.mul_add(0.75, f64::cos(f64::mul_add(s1, v10, s1)) * 0.05);
+                if x1 > (x2 * x2 + 1.0).sqrt() {
+                    s1 = (s1 * 0.8 + x1.clamp(s1.cos() - 1.5, s1.sin() + 1.5) * 0.2).tanh();
+                    continue;
+                }
+                let v12 = match k11 {
+                    0 => (f64::sin(x0) * 0.9).acos(),
+                    g if g > 1 => (v[(k11 + i) % 4].sin().cos() * 0.9).asin(),
+                    _ => {
+                        let x1: f64 = f64::log(f64::powi(x1, 2) + 1.0, v[0].powi(2) + 2.0);
+                        s2 = s2 * 0.75 + f64::tanh(f64::tanh(s1) - fi.asinh()) * 0.25;
+                        x1.max(x2) - 1.2
+                    }
+                };
+                s1 = f64::mul_add(s1, 0.6, f64::tanh(v12).tanh() * 0.1);
             }
-            let v9 = if v[k5 % 4] + v3 <= (x1.tanh() + 2.0).cbrt() && k5 < 1 {
-                1.5_f64.log(x1 * x1 + 2.0) * (f64::tanh(fi) * 0.9).atanh()
-            } else if (x2 * x2 + 1.0).ln() >= 0.0 {
-                (v4 - s0).asinh()
+            let v13 = v.iter().zip(v.iter()).map(|(&p, &q)| p.cos().powi(3) + f64::sin(q)).sum::<f64>();
+            s1 *= 0.8;
+            s1 += 1.0 * f64::powi(v10.powi(2) + 1.0, -3).cos();
+            acc3 += f64::sin(f64::sin(v13)) * 0.25;
+        }
+        s0.cos() + s1.sin() + s2 + acc3.cos() + (-x2.tanh())
+    }
+
+    #[differentiable]
+    pub fn prog_45(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::acos(v[0].cos() * 0.9).sin() * 2.0;
+        let mut s1 = (x1 * x1 + 1.0).log10() * x0;
+        let mut s2: f64 = f64::exp(v[n % 4].tanh()).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        if f64::mul_add(x1, x0, x2) >= acc3 / (x1.powi(2) + 0.5) || n > 0 {
+            return f64::exp_m1(f64::sin(s0));
+        }
+        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::asinh((f64::powi(p, 2) + 1.0).log10()) + q.sin()).sum::<f64>();
+        let mut k5 = 0;
+        while k5 < n {
+            k5 += 1;
+            if 0.5_f64.atan2(s1) <= -1.0 {
+                let x2 = (x2.cos() * 0.9).atanh();
+                s1 = (s1 * 0.5 + f64::powf(f64::powi(x2, 2) + 1.0, s1.tanh()) * 0.02).tanh();
             } else {
-                let v8 = f64::exp2(v[0].cos());
-                f64::exp(v8.cos())
-            };
-            s0 = (s0 * 0.8 + (x0.atan().powi(2) + 1.0).powi(-1) * 0.05).tanh();
-            s0 = 0.5 * s0 + 0.1 * v9.cos().tanh();
-        }
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            let v11 = v3.sin().powi(2).ln_1p();
-            if v11 + v[0] < v11 {
-                break;
+                let v6 = v4 + x2;
+                s2 = (s2 * 0.6 + f64::cos(v6) * 0.2).sin();
             }
-            acc1 += (x2.sin() + v11 * v4).sin() * 0.5;
-            if k10 >= 3 {
-                break;
-            }
-        }
-        f64::tanh(s0) + acc1.tanh() + v3 * 0.75 + v4.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_78(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 * x0 + 0.5).recip().sin();
-        let mut s1 = f64::tanh(((v[n % 4] * 0.75).tanh() * 1.2).tan()) * 2.0;
-        let mut s2 = (s1 + x1).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        'l0: for i in (0..=n).rev().step_by(2) {
-            let v4 = f64::cos(f64::ln_1p(x0 * x0));
-            if -f64::ln(v4 * v4 + 2.0) > 0.0 {
-                acc3 += 0.5 * (x2.min(v[i % 4]).cos() * 1.5).cosh().cos();
-                break;
-            }
-            acc3 += 0.5 * (f64::sinh(x2.sin()).powi(2) + 0.5).recip().cos();
-            let mut k5 = 0;
-            while k5 < 5 && v[2].mul_add(x2, s0) > -1.0 {
-                k5 += 1;
-                acc3 += ((s1 * s1 + 1.0).powi(-3).to_degrees() * 0.02).cos() * 0.1;
-                if f64::exp_m1(f64::cos(x1)) < 1.0 {
-                    continue 'l0;
-                }
-            }
-        }
-        let mut k6 = 0;
-        let v8 = loop {
-            k6 += 1;
-            s0 = s0 * 0.6 + (s0 + x0).tanh() * 0.2;
-            let v7 = prog_30(f64::tanh((s0 * s0 + 1.0).sqrt()), f64::recip(s0 * s0 + 0.5).cos(), (f64::sin(x2 * x0) * 0.9).acos().sin() * 2.0, v, n);
-            if k6 >= 6 {
-                break (x2 / 4.0).sin();
-            }
-            acc3 -= f64::sin(v7) * 0.01;
-        };
-        let v9 = v.iter().map(|&p| 1.0 + 0.25 * ((v8.powi(2) + 1.0).recip() + p.sin()).tanh()).product::<f64>();
-        if k6 % 3 == 1 && v9.max(x2) <= 0.0 {
-            s2 = (s2 * 0.75 + f64::sin(v[k6 % 4]) * 0.25).sin();
-        } else if x2 - v9 < -0.5 {
-            let v10 = (x1.to_degrees() * 0.02).clamp(-0.5, 1.0);
-            acc3 -= f64::sinh(v8.sin() * 2.0).cos();
-            s0 *= 0.6;
-            s0 += 0.25 * f64::cos(v10);
-        }
-        s1 = (s1 * 0.5 + (x2.cos() * 0.9).asin() * 0.2).sin();
-        s0 - s1.tanh() + s2.cos() + acc3.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_79(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_31(x0, 0.75, 2.0, v, n).cos() * 2.0;
-        let mut s1 = f64::tanh(v[3]).exp_m1();
-        let mut s2 = f64::cos(prog_30((x1.tanh() * 1.2).tan().tanh(), 1.5, (x2 * x2 + 0.5).ln().tanh() * 2.0, v, n)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        while k4 < 4 && s2 + x0 >= (v[k4 % 4] * v[k4 % 4] + 1.0).ln() {
-            k4 += 1;
-            let v5 = prog_30(f64::tanh(f64::tanh(s2)), s2, x1, v, n);
-            let v6 = v.iter().copied().map(|p| f64::cbrt(f64::powi(f64::asin(p.sin() * 0.9), 2) + 1.0)).sum::<f64>();
-            if x0.asinh().cos().cosh() <= -0.5 {
-                return v[0].sin();
-            }
-            s1 = s1.mul_add(0.8, prog_29(s1.cos().exp().cos() * 2.0, s2, s1, v, n).cos() * 0.005);
-            acc3 -= (v5.sin() + v6.sin()).cos() * 0.05;
-        }
-        let mut a7 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            let fi = i as f64;
-            for j in 0..4 {
-                a7[i][j] = 1.5 * fi;
-            }
-            s1 = s1.mul_add(0.75, v[2].cos().exp2().tanh().exp().tanh() * 0.05);
-        }
-        let v8 = v[n % 4].hypot(x2).sin().sinh();
-        let v9 = match k4 {
-            0 => x0.powi(3),
-            3 => {
-                let x1 = -x1;
-                f64::powf(a7[1][0].powi(3).powi(2) + 0.5, f64::min(2.0_f64, a7[1][0]).sin()) + f64::sin(x1)
-            }
-            4 => ((-v[k4 % 4]).powi(2) + 1.0).log(10.0),
-            _ => v8.sin(),
-        };
-        for _ in 0..n {
-            for (j, &u) in v.iter().enumerate() {
-                if j > 1 && v9 >= -0.5 {
-                    continue;
-                }
-                let v10: f64 = (f64::cos(a7[0][3]).powi(2) + 1.0).powi(-2);
-                s2 = (s2 * 0.8 + v[3 - j] / (v8 * v8 + 0.5) * 0.02).sin();
-                acc3 += f64::sin(f64::tanh(u) + v10) * 0.05;
-            }
-            let v11 = x1.asinh();
-            s2 = s2 * 0.5 + f64::exp(v11.tanh()).sin() * 0.1;
-        }
-        let mut a12 = [0.0; 4];
-        a12[0] = f64::cos(a7[0][3]);
-        for i in 1..4 {
-            a12[i] = a12[i - 1] * 0.5 + f64::tanh(f64::tanh(v8)) * 0.5;
-        }
-        s0 = 0.5 * s0 + 0.2 * (x2.tanh() * 0.9).asin().tanh();
-        f64::cos(s0) + s1 + s2.cos() + acc3 + f64::tanh(v8) + v9.tanh() - f64::tanh(a12[3])
-    }
-
-    #[differentiable]
-    pub fn prog_80(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0.sin().powi(2) + 1.0).powf(2.5).sin() * 2.0;
-        let mut s1 = (v[n % 4].powi(2) + 1.0).cbrt();
-        let mut s2 = prog_30(x2, 1.2, x1.atan2(x2 * x2 + 0.5).sin(), v, n).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v7 = if v[n % 4] / 1.5 - f64::exp2(x0.sin()) <= 0.0 && n < 1 {
-            let v4 = f64::acosh(v[n % 4].powi(2) + 1.5);
-            v4 + x1
-        } else if x1 >= f64::atan2(f64::powi(v[2], 2) + 1.0, v[2]) {
-            let x1 = (x0.cos().exp_m1().sin() * 0.9).asin();
-            let v5 = x0.tanh();
-            (f64::powi(x1, 2) + 1.0).recip() + v5.tanh()
-        } else {
-            let v6 = x0.abs();
-            return f64::powi(v6 * v6 + 1.0, -3)
-        };
-        if !(n == 0 && x2 / (v7.cos() + 2.0) > v[n % 4]) {
-            for _ in 0..n {
-                let v8: f64 = (s1.tanh() * 0.9).atanh();
-                s0 = 0.8 * s0 + 0.1 * f64::cos(v[0] + s0);
-                acc3 -= 0.25 * v8.cos();
-            }
-        } else if (v[n % 4] * v[n % 4] + 1.0).recip() <= 0.25 || n < 3 {
-            acc3 += acc3 * 0.005;
-            s2 = s2.mul_add(0.75, f64::sin(f64::recip(x1 * x1 + 0.5)) * 0.1);
-        } else {
-            acc3 -= (v[n % 4].sin() * 1.2).tan().sin() * 0.4;
-        }
-        let v9 = prog_2(f64::abs(x1).sin() * 2.0, s1, x0, v, n);
-        let v11 = match n {
-            0 => {
-                let x0 = 2.0_f64.copysign(acc3);
-                acc3 += f64::asinh(x1);
-                x0 - v[n % 4]
-            }
-            1 => {
-                let v10 = (v[n % 4] * v[n % 4] + 0.5).recip();
-                f64::tanh(f64::max(v10, v[n % 4])).cosh()
-            }
-            g if g > 2 => s0.cos(),
-            _ => (f64::powi((f64::cos(x0) * 0.9).acos(), 2) + 0.5).atan2(-x1),
-        };
-        for i in 0..v.len() {
-            let fi = i as f64;
-            let v14 = match i % 3 {
-                0 => {
-                    let v11 = (s1 / (v7.powi(2) + 0.5)).cos();
-                    let v12 = v9 + v11;
-                    f64::sin(x2).exp_m1() + v12.cos()
-                }
+            let v8 = match k5 % 3 {
                 1 => {
-                    let v13 = prog_0((v9 * v11).cos(), s0, f64::sin((v[i].powi(2) + 1.0).log10()) * 2.0, v, n);
-                    (s0.tanh() * 0.9).acos() - f64::recip(x1 * x1 + 1.0) + v13.cos()
-                }
-                2 => {
-                    let x2 = prog_30(s0, x1, x0, v, n);
-                    s0 *= 0.5;
-                    s0 -= 0.02 * f64::cos(v11 / (s0 * s0 + 1.5) * (v11 / (v11 * v11 + 1.0)));
-                    (-x1) + x2.tanh()
-                }
-                _ => -v11,
-            };
-            match i % 2 {
-                0 => {
-                    acc3 += 0.4 * f64::tanh(2.0_f64.atan2(v7) / (fi.mul_add(v11, v9).powi(2) + 1.0));
-                    let v7 = f64::min(v7, x0);
-                    s0 = s0 * 0.75 + v7.tanh().sin() * 0.25;
-                }
-                1 => {
-                    continue;
+                    let v7 = v4.atan();
+                    (v7 * v7 + 1.0).cbrt()
                 }
                 _ => {
-                    acc3 -= 0.5 * f64::tanh((v11.cos() * 1.5).sinh());
+                    let v4 = x1;
+                    acc3 += 0.25 * (v4.sin() * 1.5).sinh().sin();
+                    (f64::sin(f64::ln(s2.powi(2) + 0.5)) * 1.2).tan()
                 }
-            }
-            let v15: f64 = prog_29(f64::sin(v[i] * (x1 * v[i])) * 2.0, x2, (v9 - 1.2).cos().exp_m1().cos() * 2.0, v, 0);
-            acc3 += s0.atan().tanh() * 0.5;
-            s0 = 0.5 * s0 + 0.005 * f64::cos(v14.tanh() + v15.sin());
+            };
+            acc3 -= s0.tanh() * 0.25;
+            s0 = 0.5 * s0 + 0.02 * v8.cos();
         }
-        s1 = s1.mul_add(0.6, (x2 * x2 + 2.0).ln().tanh() * 0.5);
-        s0 - s1 + s2 * 0.25 - acc3.sin() + v9.cos() - v11.cos() - x2.tanh().exp2()
+        for _ in (0..6).rev() {
+            s1 = 0.8 * s1 + 0.02 * f64::tan(v4.sin() * 1.2).tanh();
+            acc3 -= x2.clamp(v[0].tanh() - 1.5, f64::sin(s1) + 1.5).tanh() * 0.25;
+        }
+        s0 + s1 + s2 + f64::sin(acc3) - f64::tanh(v4)
     }
 
     #[differentiable]
-    pub fn prog_81(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.powi(3).cos() * 2.0;
-        let mut s1: f64 = f64::cos((x2 * x2 + 1.0).log2()) * 2.0;
+    pub fn prog_46(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1.abs();
+        let mut s1 = (v[n % 4] + v[n % 4] * 0.25).cos() * 2.0;
         let mut acc2: f64 = 0.0;
-        if n % 3 == 1 {
-            return x1.hypot(f64::log(acc2.powi(2) + 1.0, 10.0));
+        for i in 0..5 {
+            let fi = i as f64;
+            let v3 = f64::min(v[(i + n) % 4] / (x0 * x0 + 0.5), x0);
+            if (s0 * s0 + 0.5).atan2(v[(i + n) % 4]).atan2(f64::atan(fi).powi(2) + 0.5) > 0.5 {
+                s1 = (s1 * 0.75 + v3.to_radians() * 20.0 * 0.1).sin();
+            } else if 0.5_f64.log((x2 * core::f64::consts::FRAC_1_SQRT_2).powi(2) + 2.0) >= 0.0 {
+                let v4 = 0.25 - s0;
+                acc2 += 0.4 * v4.tanh();
+            } else {
+                let x2 = ((fi.cos() * 0.9).asin().sin() * 0.9).atanh();
+                let v5 = prog_0(0.25, 1.5, x2, v, n);
+                acc2 -= 0.1 * f64::tanh(v5);
+            }
+            acc2 -= (v[2].tanh() * 2.0).cosh().cos().exp().cos() * 0.2;
+            acc2 += 0.4 * v3.sin();
         }
-        let v3 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.005 * f64::tanh(prog_29(x2, f64::exp(p.cos()).tanh(), f64::cos(-x2) * 2.0, v, n)));
-        let mut m4 = 0;
-        for _ in 0..v.len() {
-            acc2 += (v3.tanh() * 0.9).atanh().sin() * 0.5;
-            if !(n == 4) {
+        let mut k6 = 0;
+        while k6 < n + 1 {
+            k6 += 1;
+            if x2 / (x0 * x0 + 1.5) <= x0 {
                 break;
             }
-            if x1 <= 0.0 {
+            match k6 {
+                0 => {
+                    s1 *= 0.75;
+                    s1 += 0.1 * f64::tanh(f64::cos(s1).sinh());
+                }
+                1 | 3 => {
+                    acc2 -= 0.25 * f64::cos(x1 + v[1]);
+                }
+                g if g > 4 => {
+                    acc2 -= 0.2 * f64::sqrt(x1.sin().powi(2) + 0.5);
+                    s0 = s0 * 0.5 + (x0 * s1).tanh() * 0.1;
+                    if -(x2 * x2 + 2.0).ln() <= v[(k6 + n) % 4] - s0 {
+                        s1 = 0.75 * s1 + 0.05 * f64::cos(f64::acosh(f64::powi(s1, 2) + 1.5));
+                    } else {
+                        acc2 += 0.25 * x1.tanh();
+                        let v7 = (x1.tanh() * 0.9).atanh();
+                        s1 = (s1 * 0.75 + v7.cos() * 0.05).sin();
+                    }
+                }
+                _ => {
+                    s0 = s0 * 0.8 + f64::powi(s0 * s0 + 1.0, -1).sin() * 0.05;
+                    let v8 = s0.max(x1);
+                    acc2 -= v8.sin() * 0.25;
+                }
+            }
+            acc2 -= 0.25 * f64::max(x0.clamp(f64::sin(s1) - 1.5, x0.tanh() + 1.5), x0.asinh()).tanh();
+        }
+        match k6 % 4 {
+            0 => {
+                acc2 -= x2.tanh();
+            }
+            1 => {
+                for i in (0..=n).rev().step_by(2) {
+                    let fi = i as f64;
+                    acc2 += 0.25 * f64::sin((f64::powi(fi, 2) + 1.0).log(f64::powi(x0 + x2, 2) + 2.0));
+                    acc2 += f64::sin((f64::powi(s1, 2) + 2.0).sqrt().tanh().exp()) * 0.5;
+                }
+                s0 = (s0 * 0.75 + (s0 * v[k6 % 4]).cos() * 0.02).sin();
+            }
+            2 => {
+                acc2 += 0.4 * s1.powi(2).sin();
+                s1 = (s1 * 0.8 + prog_45(s1.sin(), f64::cos(f64::powf(1.5_f64, x0.tanh())), 1.5, v, n) * 0.005).tanh();
+            }
+            _ => {
+                s1 *= 0.75;
+                s1 += 0.05 * f64::sin(x0.sin().cosh() * s0);
+            }
+        }
+        let mut a9 = [0.0; 4];
+        for i in 0..4 {
+            let fi = i as f64;
+            if 2.0_f64.powf(x0.sin()) >= x0 {
+                a9[i] = (fi * fi + 1.0).cbrt().tanh();
+            } else {
+                a9[i] = (fi * fi + 2.0).sqrt();
+            }
+        }
+        x0 + x2 * 1.5 + s0 + f64::cos(s1) - acc2.tanh() - a9[1]
+    }
+
+    #[differentiable]
+    pub fn prog_47(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(x1 - x0) * 2.0;
+        let mut s1 = (0.25 - v[n % 4]).sin() * 2.0;
+        let mut s2 = prog_19(f64::tanh((x2 * x2 + 2.0).ln()) * 2.0, f64::sin(f64::exp_m1(s1.tanh())) * 2.0, x2, v, n).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        s0 = s0 * 0.5 + s0.sin().exp().tanh() * 0.02;
+        'l0: for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            acc3 += 0.5 * s2.cos();
+            let mut k4 = 0;
+            while k4 < n {
+                k4 += 1;
+                let v5 = s2.sin();
+                if -v5 > s2 {
+                    break 'l0;
+                }
+                s1 = s1.mul_add(0.6, ((f64::powi(x2, 2) + 1.0).log(s1.powi(2) + 2.0) + (s1.tanh() * 2.0).cosh()).tanh() * 0.02);
+            }
+            s2 = (s2 * 0.75 + f64::hypot(f64::cos(s2), f64::atanh(fi.sin() * 0.9)) * 0.25).sin();
+            s1 = s1 * 0.8 + (s2 + s1).tanh() * 0.1;
+        }
+        let mut k6 = 0;
+        let v9 = loop {
+            k6 += 1;
+            acc3 -= (x2 - s2).tanh();
+            let v8 = if s2 + v[k6] < 0.5 {
+                ((s0.cos() * 0.5).ln_1p().powi(2) + 1.0).log(10.0)
+            } else {
+                let v7 = prog_38(f64::tanh(x1 + (-x1)) * 2.0, (v[n % 4] - s1).sin() * 2.0, f64::tanh(-x2).cos() * 2.0, v, n);
+                acc3 -= (x2 - s0).sin();
+                x1.powi(3) + f64::sin(v7)
+            };
+            if k6 >= 2 || f64::cos(x0) >= -0.5 {
+                break (f64::tanh((s2.powi(2) + 1.0).log2()) * 0.9).atanh();
+            }
+            acc3 += 0.005 * f64::cos(v8.tanh());
+        };
+        let v14 = if (f64::cos(f64::log(x2 * x2 + 1.0, x0 * x0 + 2.0)) * 0.9).atanh() > v[1] * 1.2 {
+            'l3: for i in 1..n {
+                let fi = i as f64;
+                let v12 = match k6 {
+                    0 | 2 => {
+                        for j in 0..4 {
+                            let fj = j as f64;
+                            if v9.tanh() >= 0.5 && i % 2 == 0 {
+                                let x0 = f64::powi(x2, 2) + f64::exp_m1(x1.sin());
+                                s1 = 0.75 * s1 + 0.02 * f64::sin(x0);
+                            } else if SCALE + v[(j + n) % 4] >= -0.5 {
+                                s2 = s2.mul_add(0.8, f64::sin(fj.clamp(-0.5, 1.5)) * 1.0);
+                                if j + n < 6 {
+                                    s0 = (s0 * 0.75 + (v[k6] - s0) * 0.1).tanh();
+                                    break 'l3;
+                                }
+                                acc3 += 0.1 * f64::cbrt(f64::powi(0.5_f64.atan2(fi), 2) + 1.0).sin();
+                            } else {
+                                acc3 += f64::sin(v[1] + x0) * 0.1;
+                            }
+                            acc3 += 0.1 * fj.cos();
+                            s1 = s1 * 0.8 + f64::hypot(3.0_f64, v[j]).tanh() * 0.2;
+                        }
+                        let v10 = v9.sin();
+                        f64::ln(f64::powi(0.3 - x0, 2) + 2.0) + v10.cos()
+                    }
+                    _ => {
+                        let v11 = f64::recip((v9 + s0).powi(2) + 0.5);
+                        v11 - v[i % 4]
+                    }
+                };
+                acc3 += f64::tanh((v[k6] * v[k6] + 1.0).powf(f64::cos(x1))) * 0.25;
+                acc3 += 0.4 * v12.sin();
+            }
+            x0.atan() * x1
+        } else if v9 > 0.25 || k6 % 2 == 0 {
+            let v13 = (x0 * x0 + 0.5).powf(1.5);
+            (v13 * v13 + 1.0).log2().tanh()
+        } else {
+            v[n % 4] + x2
+        };
+        let mut a15 = [0.0; 4];
+        for i in 0..n {
+            a15[i % 4] += (x0 * x0 + 0.5).atan2(v14).cos() * 0.25;
+            s0 *= 0.5;
+            s0 -= 0.05 * (v9.mul_add(x2, v[2]) - s2).sin();
+        }
+        match k6 {
+            0 => {
+                for i in 1..n {
+                    let fi = i as f64;
+                    let v16: f64 = a15[i % 4].cos();
+                    for j in (0..n).rev() {
+                        let fj = j as f64;
+                        let v19 = match i + n {
+                            0 => {
+                                let v17 = (v9.powi(2) + 2.0).acosh();
+                                s2 = (s2 * 0.6 + s2.hypot(v16.min(x1)) * 0.2).tanh();
+                                (fi.sin() * 0.9).asin() + v17.cos()
+                            }
+                            1..=2 => {
+                                let v18 = s1.cos();
+                                f64::sin(v18)
+                            }
+                            g if g > 3 => f64::mul_add(f64::recip(v9 * v9 + 1.0), fi / 2.0, v9.atan()),
+                            _ => f64::exp2(f64::sin(v9).cos()),
+                        };
+                        if v19.tanh() <= -0.25 {
+                            let v20 = 2.0_f64.powf(v16.cos());
+                            acc3 += 0.05 * f64::tanh(v20);
+                        }
+                        acc3 += ((s0.sin() * 1.5).cosh() * fj.sin()).cos() * 0.05;
+                    }
+                    s2 = 0.8 * s2 + 0.1 * ((v14 * v14 + 1.0).log(fi * fi + 2.0) + 0.35).sin();
+                    s2 = 0.5 * s2 + 0.5 * f64::cos(v16);
+                }
+                s1 = s1.mul_add(0.8, s1.tanh() * 0.005);
+            }
+            g if g > 1 => {
+                s1 *= 0.8;
+                s1 -= 0.05 * f64::sin(f64::acos(v[k6].tanh() * 0.9));
+                let v21 = 3.0_f64.copysign(a15[(k6 + n) % 4]);
+                acc3 -= f64::cos(v21);
+            }
+            _ => {
+                acc3 += (x0 * std::f64::consts::FRAC_PI_4).tanh();
+            }
+        }
+        s0 * 0.75 + s1 * 0.25 + f64::cos(s2) + acc3.cos() + v9.cos() + v14 - a15[2] * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_48(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0 * std::f64::consts::FRAC_1_PI;
+        let mut s1 = f64::asin(f64::tanh(x2) * 0.9);
+        let mut acc2: f64 = 0.0;
+        s1 = (s1 * 0.5 + f64::ln_1p(v[n % 4] * v[n % 4]) * 0.5).tanh();
+        if (v[n % 4] * v[n % 4] + 0.5).sqrt() < v[n % 4] {
+            return f64::acosh(x2 * x2 + 1.5);
+        }
+        if n == 3 && f64::asinh(x1) - (v[n % 4] * v[n % 4] + 1.5).acosh() >= x1 {
+            s1 *= 0.5;
+            s1 += 0.25 * s1;
+        } else {
+            s0 = (s0 * 0.6 + (SCALE + s0) * 1.0).tanh();
+            acc2 += 0.02 * f64::sin(prog_45(1.5, f64::cos(-s0), (-s1).tanh() * 2.0, v, n));
+        }
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            let mut k4 = 0;
+            while k4 < n && x2 * s1 < 0.0 {
+                k4 += 1;
+                let v5 = x0 + s1;
+                let v6 = x0 * v5;
+                acc2 -= (f64::sin(x2) * 0.9).acos().tanh() * 0.05;
+                acc2 += 0.05 * f64::cos(v6);
+            }
+            let v7 = f64::powf(v[k4 % 4] * v[k4 % 4] + 1.0, x2.cos());
+            s1 *= 0.75;
+            s1 += 0.02 * f64::tan(s1.atan().sin() * 1.2).sin();
+            if k3 >= 6 {
+                break;
+            }
+            s1 = (s1 * 0.8 + v7.cos() * 0.01).tanh();
+        }
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            let v9 = v.iter().map(|&p| f64::log(p * p + 1.0, 3.0) - x1 * p).sum::<f64>();
+            let v10 = x2 * x2;
+            s0 = f64::mul_add(s0, 0.75, f64::tanh(x2) * 0.25);
+            if k8 >= 2 || v[k8] * v10 > x0 {
+                break;
+            }
+            s0 = (s0 * 0.8 + v9.tanh() * 0.01).sin();
+        }
+        s0 + s1.sin() + acc2 * 0.75 + x0.cos().to_degrees() * 0.02
+    }
+
+    #[differentiable]
+    pub fn prog_49(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(x2).cosh().tanh().exp_m1();
+        let mut s1 = x2;
+        let mut s2 = f64::cos(prog_22(1.2, (v[n % 4] * x1).cos(), s1.sin(), v, n)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; 4];
+        for i in 0..n {
+            a4[i % 4] += (x1.powi(2) + 1.5).acosh().tanh() * 0.5;
+        }
+        for i in (0..=n).rev().step_by(2) {
+            let v5 = f64::cos(f64::cos(s2));
+            let v6 = match i {
+                0 | 2 => (x0.tanh() * 0.9).asin(),
+                3 | 5 => x0.sin(),
+                _ => a4[1].tanh() * (v[i % 4] + v5),
+            };
+            acc3 += f64::sin(v5.to_radians()) * 0.5;
+            acc3 += v6.sin() * 0.5;
+        }
+        let v7 = a4.iter().map(|&p| f64::ln(x1 * x1 + 0.5) / (x0 * x0 + 1.0) + p.tanh()).sum::<f64>();
+        let v8 = prog_48(2.0, 1.2, f64::tanh(x1.sin().exp2().powi(2).ln_1p()) * 2.0, v, n);
+        'l2: for _ in 0..6 {
+            acc3 += 0.5_f64.copysign(x2).cos() * 0.25;
+            s0 = (s0 * 0.8 + s0.cos().cosh() * 0.1).sin();
+            for j in 0..n {
+                let fj = j as f64;
+                acc3 -= f64::log(f64::powi(f64::cos(x1), 2) + 1.0, 2.0) * 0.05;
+                match n {
+                    0 => {
+                        s1 = (s1 * 0.6 + v8.to_degrees() * 0.02 / (v8.atan().sin() + 2.0) * 0.05).sin();
+                        continue;
+                    }
+                    1 | 3 => {
+                        acc3 -= 0.05 * v7.cos();
+                        s0 = (s0 * 0.5 + (a4[j % 4] + 0.35).atan() * 0.5).tanh();
+                    }
+                    4..=6 => {
+                        s0 *= 0.75;
+                        s0 += 0.25 * s0.tanh();
+                    }
+                    _ => {
+                        s1 = (s1 * 0.75 + f64::powi(x2, 3) * 0.02).tanh();
+                        if f64::log(0.5_f64, v7 * v7 + 2.0) >= s1 {
+                            let v7 = f64::acos(v8.sin() * 0.9);
+                            s1 = s1 * 0.8 + f64::sin(s2 + v7) * 0.05;
+                        } else if fj.asinh() - (s1 - a4[(j + n) % 4]) > x1 {
+                            acc3 += f64::cos(s0 / 4.0) * 0.05;
+                            s1 = 0.75 * s1 + 0.02 * f64::tanh(((x2 * x0).sin() * 0.9).asin());
+                        } else {
+                            acc3 -= f64::acos(f64::sin(v8) * 0.9).tanh() * 0.05;
+                        }
+                        s0 = (s0 * 0.5 + (f64::atan2(v8, s0 * s0 + 0.5) + (s2 * s2).ln_1p()) * 0.05).sin();
+                    }
+                }
+                if f64::recip(f64::min(v8, x2).powi(2) + 1.0) >= v7 {
+                    continue 'l2;
+                }
+            }
+        }
+        acc3 += x1.sin();
+        s2 = 0.5 * s2 + 0.1 * a4[n % 4].abs();
+        s0.tanh() + s1 - s2 + acc3.cos() + v7.tanh() - v8.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_50(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4];
+        let mut s1 = f64::cbrt(v[n % 4].asinh().tanh() + 2.0);
+        let mut s2 = prog_45(f64::exp2(f64::tanh(x1)).tanh() * 2.0, (s1 / (v[n % 4].powi(2) + 1.5)).tanh() * 2.0, (x1.tanh() * 0.9).acos().sin(), v, 4).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        match n % 2 {
+            0 => {
+                s2 *= 0.5;
+                s2 -= 0.1 * f64::exp_m1(f64::cos(v[n % 4])).tanh();
+                s1 *= 0.5;
+                s1 += 0.1 * f64::max(x2 * x0, s0).sin();
+            }
+            1 => {
+                s0 = f64::mul_add(s0, 0.6, (x2 - s0).sin() * 0.2);
+            }
+            _ => {
+                for t in v {
+                    if t * (t - s0) >= s2 {
+                        s0 = (s0 * 0.8 + f64::sin(v[n % 4]).min((f64::powi(x0, 2) + 1.0).recip()) * 0.2).sin();
+                        for &u in v.iter() {
+                            let v4 = v.iter().map(|&p| v[3].powi(3) + f64::cos(p)).sum::<f64>();
+                            if f64::sin(v[n % 4] + s2) > 0.5 {
+                                let v5 = t;
+                                let v6 = f64::cosh(t.tanh());
+                                acc3 += 0.1 * (f64::sin(v5) + f64::tanh(v6)).tanh();
+                            }
+                            acc3 += 0.1 * f64::exp_m1(v[n % 4].cos()).sin();
+                            acc3 += (u.tanh() + v4.tanh()).sin() * 0.05;
+                        }
+                    } else if x2 - x1 > 1.0 {
+                        s1 = (s1 * 0.75 + s2 * 0.25).tanh();
+                        s1 = f64::mul_add(s1, 0.6, (x0.powi(2) + 0.5).recip().sin() * 0.2);
+                    }
+                    let v7 = prog_0(s1, (x2 * x2).tanh() * 2.0, f64::sin((f64::tanh(x2) + 2.0).cbrt()), v, n);
+                    s2 *= 0.8;
+                    s2 += 0.2 * f64::cos(x0).cos();
+                    s0 *= 0.75;
+                    s0 += 0.005 * f64::cos(v7);
+                }
+            }
+        }
+        let a8 = v.map(f64::cos);
+        if prog_45((a8[1].powi(2) + 1.0).recip().tanh(), s2, f64::tanh(x0 * a8[1]), v, 6) < x0 || n > 0 {
+            return a8[n % 4];
+        }
+        let v9 = a8.iter().map(|&p| 1.0 + 0.25 * ((x2.cos() * 1.2).tan() + x2.atan2(f64::powi(x2, 2) + 1.0) + f64::sin(p)).tanh()).product::<f64>();
+        match n {
+            0 => {
+                s0 = (s0 * 0.8 + (a8[n % 4] - x1) * 0.1).tanh();
+                s0 = s0.mul_add(0.6, f64::cos((x1.cos() * 0.9).asin()) * 0.1);
+            }
+            g if g > 1 => {
+                s2 = (s2 * 0.6 + 3.0_f64.hypot(a8[n % 4]) * 0.4).tanh();
+            }
+            _ => {
+                s0 = (s0 * 0.5 + v[3] / 2.0 * 1.0).tanh();
+            }
+        }
+        for i in 1..n {
+            let v10 = 2.5 - v9;
+            if v10.cos() >= 0.0 {
+                let v11: f64 = v9;
+                s1 = (s1 * 0.6 + v11.sin() * 0.4).sin();
+            } else if s1 >= -0.25 || i > 4 {
+                acc3 += ((x2.cos() + 2.0).cbrt().cos() * 2.0).sinh().sin() * 0.4;
+            }
+            acc3 += 0.4 * (a8[3] * a8[3] + 1.0).log2().sin();
+        }
+        s0 + s1 + s2.cos() - acc3.sin() - v9.tanh() + 2.0_f64.copysign((v9 * 0.5).sin())
+    }
+
+    #[differentiable]
+    pub fn prog_51(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1.tanh().exp().sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        if n > 5 {
+            return (x0.sin() * 1.5).cosh() + 1.25;
+        }
+        let mut k2 = 0;
+        loop {
+            k2 += 1;
+            let v3 = v.iter().fold(v[n % 4], |r, &p| r * 0.5 + 0.02 * f64::cos(f64::log(p * p + 1.0, x1 * x1 + 2.0) * (SCALE + x0)));
+            if s0.powi(2) * (v[k2] / 4.0) < -0.5 {
+                acc1 += 0.5 * f64::asinh(v[1] / (f64::tanh(v3) + 2.0)).sin();
+                break;
+            }
+            s0 = s0 * 0.75 + f64::tanh(s0 * x0) * 0.05;
+            if k2 >= 3 || x0 * v3 >= v[0].mul_add(x0, x2) {
+                break;
+            }
+        }
+        let mut a4 = [0.0; 4];
+        for i in 0..4 {
+            a4[i] = (x2 * x2 + 0.5).cbrt();
+            s0 = s0 * 0.75 + (x1 + v[3]).cos() * 0.1;
+        }
+        let mut k5 = 0;
+        let v7 = loop {
+            k5 += 1;
+            let v6 = x2 - 2.0;
+            s0 = (s0 * 0.8 + x0.cos() / ((s0 / (f64::cos(a4[3 - k5]) + 2.0)).powi(2) + 1.0) * 0.05).tanh();
+            if k5 >= 2 || v6 * std::f64::consts::LN_2 > (v[0].powi(2) + 1.0).powi(-2) {
+                break (v6.sin() * 0.9).acos();
+            }
+        };
+        x0 - x2.cos() - v[2].tanh() + s0 + acc1 * 0.75 - a4[1].cos() + v7
+    }
+
+    #[differentiable]
+    pub fn prog_52(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x1.cos() * 1.2).tan().tanh() * 2.0;
+        let mut s1 = (x1 + 0.3).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        for i in 0..4 {
+            for u in v {
+                let v3 = (x0 * x0).atan2(v[0] * v[0] + 0.5);
+                s0 = (s0 * 0.6 + s1.powi(2) * 0.1).sin();
+                s0 = (s0 * 0.5 + f64::sin(u) * 0.5).sin();
+                acc2 -= v3.sin().sin() * 0.1;
+            }
+            if (f64::tanh(x0) * 0.9).atanh() < x2 && i % 3 == 1 {
+                break;
+            }
+            acc2 += 0.5 * f64::cos(v[(i + n) % 4]);
+        }
+        'l2: for i in 0..n {
+            acc2 -= (-x2).cos() * 0.25;
+            for j in (0..=i).rev() {
+                let fj = j as f64;
+                match i % 3 {
+                    0 => {
+                        break 'l2;
+                    }
+                    g if g > 1 => {
+                        s1 = s1 * 0.5 + f64::tanh((x2 * x2 + 1.0).atan2(v[j % 4])) * 0.1;
+                    }
+                    _ => {
+                        let x0 = (v[(j + n) % 4].powi(2) + 0.5).sqrt() * (f64::cos(x1) * 0.9).asin();
+                        s1 *= 0.8;
+                        s1 += 0.01 * v[3].powi(3).sin();
+                        match j + n {
+                            0 | 2 => {
+                                break;
+                            }
+                            3 | 5 => {
+                                let v4: f64 = x0.cos();
+                                s0 = (s0 * 0.5 + v4 * 0.05).sin();
+                            }
+                            7 => {
+                                acc2 += f64::sin((fj.cos() * 0.9).asin()) * 0.05;
+                            }
+                            _ => {
+                                acc2 += s1.tanh().exp().tanh() * 0.05;
+                            }
+                        }
+                        acc2 += 0.05 * x0.sin().tanh();
+                    }
+                }
+                let v5 = f64::cosh((fj * fj + 2.0).sqrt().tanh());
+                s1 = f64::mul_add(s1, 0.8, (-x0.cos()).cos() * 0.2);
+                acc2 += 0.05 * v5.cos().cos();
+            }
+            let v6 = x0;
+            s0 *= 0.8;
+            s0 += 0.2 * f64::cos(v6.cos());
+        }
+        let v7 = v.iter().fold(v[n % 4], |r, &p| r * 0.75 + 0.05 * f64::sin(v[n % 4] - x0 + p.sin()));
+        let mut a8 = v;
+        for i in 0..n {
+            a8[i % 4] = a8[i % 4] * 0.75 + v7.to_radians().cos() * 0.5;
+        }
+        let v11 = if prog_0(f64::sin((f64::powi((v7.tanh() * 0.9).atanh(), 2) + 1.0).log10()), 0.25, f64::sin(f64::recip(x1 * x1 + 1.0)).exp2().cos(), a8, n) < (v[n % 4] * v[n % 4] + 1.0).log10() {
+            let v9 = prog_51(2.0, f64::cos((f64::powi(s0, 2) + 1.0).log(3.0)) * 2.0, x2, v, n);
+            (a8[n % 4].cos() * 0.9).acos() + v9.tanh()
+        } else {
+            let v10 = f64::sin(x2 / (x2.powi(2) + 1.0));
+            v[n % 4] + v10.cos()
+        };
+        let v13 = match n % 3 {
+            1 => {
+                let v12 = f64::exp(v7.cos());
+                (a8[n % 4].sin() * 0.5).ln_1p().asinh() + f64::tanh(v12)
+            }
+            2 => s1.abs(),
+            _ => prog_51(v7, x2, (v[1] * v[1] + 1.0).log2().cos() * 2.0, v, 6),
+        };
+        s0 + s1 - acc2.tanh() - v11.tanh() + f64::cos(v13)
+    }
+
+    #[differentiable]
+    pub fn prog_53(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2.sin().exp2();
+        let mut s1 = (v[1] * v[1]).tanh() * 2.0;
+        let mut s2 = prog_38(x0.min(v[n % 4]).hypot(x2 * 1.2).cos() * 2.0, x1, x0, v, n).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v6 = if v[n % 4] - 1.5 <= -1.0 {
+            let v4 = 0.5_f64.copysign(x2);
+            s0 = 0.6 * s0 + 0.05 * f64::acosh(s0.powi(2) + 1.5).sin();
+            f64::sqrt(x2 * x2 + 1.0) + f64::sin(v4)
+        } else if n == 2 && x1.tanh().cosh() > 1.0 {
+            f64::tanh(v[n % 4].atan())
+        } else {
+            let v5 = v[n % 4];
+            return x0.to_degrees() * 0.01 - (v5 + x0)
+        };
+        let v7 = match n {
+            0 => (f64::cos(x1) * 0.9).atanh() + 2.0,
+            1..=2 => (acc3.clamp(v6.tanh() - 1.5, f64::tanh(x0) + 1.5).powi(2) + 0.5).ln(),
+            g if g > 4 => v6.clamp(s0.cos() - 1.5, v6.sin() + 1.5),
+            _ => x1.abs() / (f64::powi(f64::atan(v6), 2) + 0.5),
+        };
+        let mut k8 = 0;
+        let v9 = loop {
+            k8 += 1;
+            acc3 += 0.4 * f64::asin(x1.sin() * 0.9).sin().exp().cos();
+            s0 = s0 * 0.75 + s0.tanh() * 0.25;
+            s2 = s2.mul_add(0.8, (f64::powi(v6 / (s0 * s0 + 1.0), 2) + 1.0).ln().tanh() * 0.05);
+            if k8 >= 5 {
+                break f64::atan(v7);
+            }
+        };
+        for i in 0..3 {
+            acc3 -= 0.4 * f64::sin(f64::atan2(v7, v7 * v7 + 0.5));
+            if prog_38(x1.powi(3).tanh(), 1.2, 2.0, v, n) >= -1.0 {
+                let v10 = (x1.tanh() * 2.0).sinh();
+                s2 = s2 * 0.6 + f64::tanh(v10) * 0.05;
+            } else {
+                let x0 = (f64::sin(s0) + 2.0).cbrt();
+                acc3 += f64::cos(x0) * 0.5;
+            }
+            for u in v {
+                s1 = s1 * 0.5 + 0.5_f64.powf(s1.tanh()).tanh() * 0.25;
+                if i > 1 && v6.powi(2) <= 0.0 {
+                    s0 = (s0 * 0.5 + v[(i + n) % 4] / (s0.powi(2) + 0.5) * 0.05).sin();
+                    continue;
+                }
+                s1 *= 0.5;
+                s1 -= 0.5 * u.sin();
+            }
+        }
+        match n {
+            0 => {
+                acc3 += f64::tanh(v6);
+            }
+            1 => {
+                let v11 = (0.5_f64.min(x0).tanh() * 1.5).sinh();
+                acc3 -= v11.cos();
+            }
+            g if g > 2 => {
+                acc3 += x1.clamp(-1.0, 0.5);
+                if (v6 * v6 + 0.5).atan2(v6) >= 1.0 {
+                    s2 = 0.8 * s2 + 0.02 * ((v9 * v9 + 1.0).log(3.0).powi(2) + 0.5).ln();
+                } else {
+                    acc3 += v9.tanh().exp2().tanh() * 0.5;
+                }
+            }
+            _ => {
+                acc3 -= v6.cos().exp_m1().sin();
+            }
+        }
+        let v24 = match k8 {
+            0 | 2 => {
+                for i in (0..=n).rev().step_by(2) {
+                    let v14 = match i % 3 {
+                        2 => {
+                            let v12 = (f64::powi(SCALE + x0, 2) + 1.0).log2();
+                            (x2 * x2).ln_1p() + v12.cos()
+                        }
+                        _ => {
+                            let v13 = v9 - s2 * v7;
+                            (v6 + x0) / (v6.to_radians().powi(2) + 1.0) + v13.tanh()
+                        }
+                    };
+                    let mut k15 = 0;
+                    while k15 < 5 && (x0.powi(2) + 1.0).log2() >= 0.5 {
+                        k15 += 1;
+                        acc3 += 0.1 * f64::recip(x0 * x0 + 1.0).hypot(v9.max(v6)).sin();
+                        if (v14 * v14 + 2.0).ln() <= f64::exp2(v7.sin()) {
+                            acc3 += f64::tanh(f64::powi(s2, 3)) * 0.1;
+                            acc3 += 0.5_f64.powf(f64::cos(v[k15 % 4])).sin() * 0.1;
+                        } else {
+                            s0 = (s0 * 0.8 + s0.tanh() * 0.2).tanh();
+                            acc3 += 0.1 * x2.cos().cos();
+                        }
+                    }
+                    let v16 = v.iter().map(|&p| 1.0 + 0.1 * (v14 / (p * p + 1.0)).cos()).product::<f64>();
+                    s1 = 0.5 * s1 + 0.25 * (v7 - v6).atan().tanh();
+                    s1 = s1.mul_add(0.75, v16.cos() * 0.02);
+                }
+                let v17 = f64::asinh(v7) - (v9 * v9 + 1.0).recip();
+                prog_51(v6.tanh().abs().cos() * 2.0, s1, x0, v, 0) + v17.sin()
+            }
+            3 | 5 => {
+                for i in 0..5 {
+                    let fi = i as f64;
+                    let v20 = match i {
+                        0 => {
+                            acc3 -= 0.4 * f64::atan2(s0.max(v6), v9.cos().powi(2) + 0.5).cos();
+                            v7.cos()
+                        }
+                        1 => {
+                            let v18 = v9.powi(2);
+                            s1 = (s1 * 0.75 + v7 * v7 * 0.02).sin();
+                            (s1 * s1 + 1.0).recip() + v18.cos()
+                        }
+                        2 | 4 => {
+                            let v19 = (v[i % 4] * v[i % 4] + 0.5).recip();
+                            f64::powi(v7, 2) - 0.1 + v19.sin()
+                        }
+                        _ => v9 * v9 / ((v9 * v9 + 2.0).sqrt().powi(2) + 1.0),
+                    };
+                    let v21 = f64::powi(s0, 3);
+                    acc3 += 0.4 * (x1 - fi).tanh().sin();
+                    acc3 += f64::tanh(v20.sin() + v21.sin()) * 0.25;
+                }
+                let v22 = v9.atan();
+                (x2.cos() * 1.5).sinh() + f64::sin(v22)
+            }
+            _ => {
+                let v23 = x2.sin();
+                prog_51(1.5, x0, (x2 / (v6.cos() + 2.0) * v6).tanh() * 2.0, v, n) + v23.sin()
+            }
+        };
+        s0.sin() + s1 + s2 * 0.75 + f64::cos(acc3) - v6 + v7 + v9.tanh() + v24.tanh() + x0.to_radians() * 20.0
+    }
+
+    #[differentiable]
+    pub fn prog_54(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(f64::tan(v[n % 4].tanh() * 1.2)) * 2.0;
+        let mut s1 = (x1 * x1 + 0.5).cbrt().cos().sinh();
+        let mut s2 = x1;
+        let mut acc3: f64 = 0.0;
+        s0 = f64::mul_add(s0, 0.5, f64::sin(s2).exp().sin() * 0.1);
+        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| x0.max(q.sin().sinh()) + f64::cos(p)).sum::<f64>();
+        let mut k5 = 0;
+        while k5 < 6 {
+            k5 += 1;
+            let v6 = s0 + v4;
+            acc3 -= (s2.tanh() - f64::sin(x2)).cos() * 0.25;
+            if v[k5 % 4] / (f64::powi(s2 + s1, 2) + 0.5) > -1.0 {
+                s0 = s0 * 0.6 + (x1.powi(2) + 1.0).log10().sin() * 0.75;
+                if f64::acos(f64::sin(v6) * 0.9) - (x0.powi(2) + 1.0).log10() > f64::exp(v[k5 % 4].tanh()) {
+                    s0 = 0.8 * s0 + 0.25 * 1.5_f64.log((s0 * s0 + 2.0).sqrt().powi(2) + 2.0);
+                    s1 = (s1 * 0.8 + (s1.powi(2) + 2.0).ln() * 0.25).sin();
+                } else if f64::log(f64::powi(v[0] * v[0] + 1.0, -3).powi(2) + 1.0, 2.0) >= -0.25 {
+                    let v7 = f64::sinh(s2.cos() * 1.5) + f64::acos(v6.tanh() * 0.9);
+                    let v6 = (f64::to_degrees(v7) * 0.02).tanh();
+                    acc3 += v6.tanh() * 0.25;
+                }
+            } else if (f64::powi(v6, 2) + 2.0).ln() >= x1 || k5 < 6 {
+                s0 = (s0 * 0.75 + v6.atan() * 0.1).tanh();
+                acc3 += v[(k5 + n) % 4].tanh().tanh() * 0.25;
+            } else {
+                acc3 += f64::cos(v6.atan()) * 0.25;
+                if x0.clamp(v[n % 4].sin() - 1.5, f64::cos(s0) + 1.5) <= 1.0 {
+                    let v8: f64 = (v6 * v6 + 1.0).powf(0.3) * 0.8;
+                    s2 = s2 * 0.6 + f64::sin(s2) * 0.4;
+                    acc3 += 0.25 * v8.tanh();
+                } else if f64::asin(v4.sin() * 0.9) < v6 {
+                    acc3 += 0.25 * f64::asin(v[0].tanh() * 0.9).cos();
+                    let v4 = ((v[n % 4] * v[3]).powi(2) + 1.0).log10();
+                    acc3 += v4.cos() * 0.25;
+                }
+                s1 = (s1 * 0.6 + 3.0_f64.log((s1 * x0).powi(2) + 2.0) * 0.05).tanh();
+            }
+        }
+        for _ in (1..=5).step_by(2) {
+            s2 *= 0.5;
+            s2 += 0.25 * (SCALE + (x1 + s2)).sin();
+            let v9 = v.iter().copied().map(|p| (x2 * std::f64::consts::FRAC_PI_4).cos().exp_m1() + f64::sin(p)).sum::<f64>();
+            s0 = (s0 * 0.75 + v9.cos() * 0.01).sin();
+        }
+        let v10 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.1 * f64::sin(r * r + p.sin()));
+        let v11 = v.iter().map(|&p| 1.0 + 0.25 * f64::cos(SCALE + (x0 * x0 + 2.0).acosh() + p.tanh())).product::<f64>();
+        s0 + s1.tanh() + s2 - f64::cos(acc3) - v4.tanh() + v10 + v11 + (v11 + v4)
+    }
+
+    #[differentiable]
+    pub fn prog_55(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(prog_48(f64::asin(v[3].tanh() * 0.9).sin() * 2.0, x1, 0.5, v, 3)) * 2.0;
+        let mut s1 = f64::tanh(1.5 * (x2.sin() + 2.0).cbrt()) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3: f64 = v[n % 4] - f64::sin(x0);
+        let mut m4 = 0;
+        for i in 1..n {
+            let fi = i as f64;
+            let v5 = v3 / (v3 * v3 + 0.5);
+            if f64::cos(v[1]) >= -0.5 {
+                acc2 += (-s1).cos() * 0.4;
+                if i + n < 7 && f64::acosh(f64::powi(x1, 2) + 1.5).tanh().exp2() <= 0.0 {
+                    s0 *= 0.75;
+                    s0 -= 0.02 * f64::cos((v[i % 4].cos() * 2.0).cosh());
+                    continue;
+                }
+            } else {
+                acc2 -= 0.4 * f64::tanh((x0 * x0 + 1.5).acosh());
+                if f64::exp_m1(x1.tanh()).powi(2) < v5 {
+                    break;
+                }
+            }
+            if !(n > 4 && x2 * s0 > f64::exp2(f64::tanh(x1))) {
+                m4 += 1;
+            }
+            match i % 3 {
+                0 => {
+                    continue;
+                }
+                1 => {
+                    acc2 += 0.25 * (v5 / (f64::powi(x1, 2) + 1.0)).sin();
+                    let x2 = (x2.sin().powi(2) + 1.0).log((f64::powi(s1, 2) + 1.0).log(3.0).powi(2) + 2.0);
+                    acc2 += 0.4 * f64::sin(x2).tanh();
+                }
+                2 => {
+                    acc2 -= f64::asin(v[i % 4].cos() * 0.9).tanh().exp_m1().cos() * 0.4;
+                }
+                _ => {
+                    s0 = (s0 * 0.8 + (v3 * v3 + 0.5).sqrt() / (f64::log10(v5.powi(2) + 1.0).powi(2) + 1.5) * 0.02).tanh();
+                    s0 = (s0 * 0.75 + s0.min(fi) * 0.25).tanh();
+                }
+            }
+            acc2 += ((v[n % 4] / (v5.powi(2) + 1.5)).powi(2) + 2.0).ln().tanh() * 0.4;
+        }
+        let c6 = m4 as f64;
+        let v8 = match n % 4 {
+            1 => x0 + f64::exp(v3.cos()),
+            2 => {
+                for i in 0..3 {
+                    match i {
+                        0 => {
+                            s0 *= 0.5;
+                            s0 -= 0.005 * f64::sin(prog_51(f64::exp_m1(c6.tanh()).cos() * 2.0, x0, f64::cos((s0.powi(2) + 1.0).log2()), v, i));
+                        }
+                        1 => {
+                            let x1 = x1.tanh().exp_m1();
+                            s0 = (s0 * 0.5 + f64::sin(v3) * 0.5).tanh();
+                            acc2 -= f64::sin(f64::sin(x1)) * 0.5;
+                        }
+                        2 => {
+                            s1 = 0.8 * s1 + 1.0 * f64::cos((c6 * c6 + 1.0).log(2.0));
+                        }
+                        _ => {
+                            s1 = 0.8 * s1 + 0.4 * (x1 / 2.0);
+                        }
+                    }
+                    let v7 = v3.cos().exp();
+                    s1 = 0.75 * s1 + 1.0 * f64::tanh(c6);
+                    s0 = (s0 * 0.5 + v7.cos() * 0.1).tanh();
+                }
+                f64::acosh(v3 * v3 + 1.5)
+            }
+            3 => c6.sin(),
+            _ => {
+                s1 = s1 * 0.8 + (x0 + x1).tanh() * 0.1;
+                prog_38(f64::exp((v3 - c6).cos()).sin() * 2.0, f64::cos(f64::sin(c6)), (x2.cos() * 2.0).cosh().cos() * 2.0, v, n)
+            }
+        };
+        let mut k9 = 0;
+        let v14: f64 = loop {
+            k9 += 1;
+            match k9 + m4 {
+                0 | 2 => {
+                    s1 = 0.8 * s1 + 0.2 * x2.cos();
+                }
+                3 | 5 => {
+                    for j in 0..4 {
+                        let fj = j as f64;
+                        if (f64::sin(s0) * 0.9).acos() < (v3.powi(2) + 1.0).sqrt() {
+                            acc2 += (v8 - c6).cos() * 0.1;
+                            if n > 3 {
+                                s0 = (s0 * 0.75 + s0 * 0.25).sin();
+                                break;
+                            }
+                            s0 = 0.75 * s0 + 0.1 * (v[j].sin() * 0.9).asin().cos();
+                        }
+                        let v10 = match j + m4 {
+                            0 => c6 - x2,
+                            1..=2 => v8 / (s0.powi(2) + 1.5),
+                            3 => f64::exp(v8.tanh()),
+                            _ => f64::exp(f64::cos(f64::log10(c6.powi(2) + 1.0))),
+                        };
+                        if v10 * x1 < 0.5 || j % 3 == 1 {
+                            let v11 = fj * x2;
+                            let v12 = c6.min(v[m4 % 4]);
+                            acc2 -= (v11.cos() + v12.cos()).cos() * 0.1;
+                        } else if 0.5 - v3 > -0.5 || k9 % 3 == 1 {
+                            acc2 += 0.1 * f64::tanh(x1.to_degrees() * 0.02);
+                        } else {
+                            let v13 = f64::log(0.5_f64, f64::powi(c6, 2) + 2.0).atan();
+                            s1 = (s1 * 0.8 + f64::sin(v13) * 1.0).sin();
+                        }
+                        s1 = 0.6 * s1 + 0.02 * (s1 * s1).tanh();
+                    }
+                    s1 *= 0.75;
+                    s1 += 0.05 * ((c6.tanh() * 0.9).acos() / (v3.hypot(c6).tanh() + 2.0)).tanh();
+                }
+                7 => {
+                    acc2 -= 0.4 * ((v3.tanh() * 1.5).sinh().sin() * 0.9).acos().tanh();
+                }
+                _ => {
+                    for &u in v.iter() {
+                        s1 = (s1 * 0.75 + f64::sqrt(v8.powi(2) + 2.0) * 0.25).sin();
+                        acc2 += x1.to_radians();
+                        s0 = s0 * 0.6 + (c6.powi(2) + 2.0).ln().tanh().cos() * 1.0;
+                        acc2 -= 0.1 * f64::cos(u);
+                    }
+                }
+            }
+            if f64::ln_1p(v3 * v3) < 0.0 {
+                break (x1.powi(2) + 2.0).sqrt();
+            }
+            acc2 += v[1].sin() * 0.4;
+            if k9 >= 5 {
+                break f64::tanh(v8).tanh();
+            }
+        };
+        let v16 = if (0.75 * x2).mul_add(x2.sin(), f64::log(v3.powi(2) + 1.0, 2.0)) >= v3 {
+            f64::cos(v[k9 % 4])
+        } else {
+            let v15 = v8;
+            return c6.cos().copysign(c6 * v[(k9 + m4) % 4]) + f64::sin(v15)
+        };
+        s0 * 0.75 + s1.sin() + acc2.cos() + c6.cos() + f64::sin(v8) + f64::sin(v14) - v16.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_56(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0.cos();
+        let mut s1 = (-x1.mul_add(x2, v[n % 4])).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        'l0: for i in 0..v.len() {
+            let fi = i as f64;
+            acc2 += 0.5 * f64::sin(fi).exp2().tanh();
+            for u in v {
+                let v3 = (f64::powi(x0, 2) + 1.0).log2().abs();
+                if (f64::powi(x0 * 0.5, 2) + 1.0).recip() >= 0.5 {
+                    continue 'l0;
+                }
+                s1 = 0.8 * s1 + 0.2 * x1.tanh();
+                acc2 += (u.sin() - v3.tanh()).sin() * 0.1;
+            }
+            let v4 = (v[3 - i].sin() * 0.9).asin();
+            s1 *= 0.5;
+            s1 += 0.75 * f64::cbrt(f64::cos(x1 - v[2]) + 2.0).sin();
+            acc2 -= 0.5 * v4.cos();
+        }
+        let v5 = v.iter().map(|&p| s1 - (p.cos() * 0.9).atanh()).sum::<f64>();
+        let v10 = match n {
+            1 | 3 => prog_22(x1, f64::tanh(s1) * 2.0, (acc2.to_radians() * 20.0).sin(), v, n),
+            4 => {
+                for &t in v.iter() {
+                    let v6 = t.asinh();
+                    if (f64::powi(v6, 2) + 1.0).log2() < v5 {
+                        acc2 += 0.4 * (t.mul_add(v[n % 4], x1) * (f64::sin(v[n % 4]) * 0.5).ln_1p()).sin();
+                        s0 = 0.6 * s0 + 1.0 * (f64::acosh(s0.powi(2) + 2.0) / 3.0).sin();
+                    } else {
+                        acc2 += 0.5 * (v6 + x2).sin();
+                    }
+                    let v7: f64 = (x2 * x2).ln_1p();
+                    s1 = 0.8 * s1 + 0.2 * s1.cos();
+                    acc2 += v7.sin() * 0.5;
+                }
+                let v8 = prog_43(s1, x0, v5.tanh() * 2.0, v, n);
+                SCALE + x0 + f64::tanh(v8)
+            }
+            g if g > 5 => f64::exp_m1(f64::sin(x1)),
+            _ => {
+                let v9 = prog_38(s0.sin(), s1, f64::cos(f64::sqrt(v[0] * v[0] + 1.0).tanh().exp_m1()) * 2.0, v, n);
+                (x2.tanh() * 0.9).acos().clamp(-1.0, 1.0) + f64::cos(v9)
+            }
+        };
+        for &t in v.iter() {
+            s0 = f64::mul_add(s0, 0.5, f64::sin(x0 - s0) * 0.25);
+            if v[n % 4] + v5 < 0.5 {
+                continue;
+            }
+            acc2 += v[3].sin() * 0.5;
+            s1 = s1 * 0.75 + f64::sin(t) * 0.25;
+        }
+        let v11 = f64::max(-0.5_f64, f64::acosh(x2.powi(2) + 1.5));
+        let v12 = match n {
+            0 => {
+                acc2 += (x0.sin() * 0.5).ln_1p();
+                v11 - x1
+            }
+            g if g > 3 => x2.tanh().tanh(),
+            _ => {
+                for &t in v.iter() {
+                    acc2 += 0.5 * (f64::cos(x1.cos().exp2()) * 0.9).acos().sin();
+                    acc2 += f64::cos(s0 * v11) * 0.5;
+                    acc2 += t.tanh() * 0.5;
+                }
+                f64::asinh(x0) * x1.cos()
+            }
+        };
+        s0 - s1 * 1.5 + acc2.sin() + v5.tanh() + f64::cos(v10) + v11 * 0.75 - v12.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_57(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x2 + x1).asinh().cos() * 2.0;
+        let mut s1 = f64::tanh(x0 * (v[n % 4].tanh() * 0.9).asin()) * 2.0;
+        let mut acc2: f64 = 0.0;
+        match n {
+            0 => {
+                let mut k3 = 0;
+                while k3 < 6 {
+                    k3 += 1;
+                    match k3 % 3 {
+                        0 | 2 => {
+                            let v4: f64 = x0;
+                            s0 *= 0.8;
+                            s0 -= 0.01 * s0.powi(3).cos();
+                            acc2 += 0.25 * v4.sin().tanh();
+                        }
+                        _ => {
+                            s1 = (s1 * 0.5 + x0.atan().to_degrees() * 0.02 * 0.4).sin();
+                            s1 *= 0.6;
+                            s1 -= 0.2 * (s0 + s1).sin();
+                        }
+                    }
+                    s0 = 0.75 * s0 + 0.25 * s0.atan().sin();
+                    acc2 -= (v[k3 % 4] / (x2.tanh() + 2.0)).cos().exp2().cos() * 0.25;
+                }
+            }
+            1 | 3 => {
+                s0 = s0 * 0.5 + prog_54(f64::cos((s0 * s0 + 1.0).ln()), (x0 + x1.cos()).tanh(), s0, v, 2).cos() * 0.005;
+                if (f64::powi(x2.cos(), 2) + 1.0).log(10.0) <= 0.0 {
+                    s0 = s0 * 0.8 + f64::sin((f64::cos(x1) * 1.5).sinh()) * 0.05;
+                    let x2 = prog_22(s1, f64::cos(f64::sin((x2 * x2 + 0.5).ln()).exp()), (x0 - x2).sin() * 2.0, v, n);
+                    acc2 -= x2.cos() * 0.005;
+                } else if x2.cos().exp2() + 0.65 > 1.0 {
+                    s1 = s1 * 0.6 + (s1 * s1).ln_1p().tanh() * 0.02;
+                } else {
+                    s0 *= 0.5;
+                    s0 -= 0.02 * f64::recip(f64::powi(s1, 2) + 0.5).cos();
+                    s1 = (s1 * 0.6 + prog_38(f64::sin(f64::log10(v[n % 4].powi(2) + 1.0) / (f64::sin((x1 * x1 + 1.0).log(f64::powi(x0, 2) + 2.0)) + 2.0)) * 2.0, 0.25, f64::cos(s1.tanh()) * 2.0, v, n) * 0.005).tanh();
+                }
+                acc2 += ((x0.tanh() * 0.9).asin() - x1.abs()).tanh();
+            }
+            4 => {
+                acc2 += ((x0 * x0 + 0.5).cbrt().tanh() * 0.5).ln_1p();
+            }
+            _ => {
+                acc2 += 0.2 * s1.min(x2).sin();
+                let v5: f64 = v[1] / (v[n % 4] * v[n % 4] + 0.5);
+                s0 = s0 * 0.5 + v5.sin() * 0.05;
+            }
+        }
+        for _ in (0..4).rev() {
+            s1 *= 0.5;
+            s1 += 0.25 * (s1.powi(2) + 0.5).recip().sin();
+            s1 = s1.mul_add(0.75, f64::tanh((x2.sin() * 0.9).atanh()) * 0.05);
+        }
+        let v7 = match n % 2 {
+            0 => f64::sin(s1),
+            _ => {
+                let v6 = v[3].hypot(x2);
+                prog_2(s0, 0.75, f64::min(v6.cos(), v6 * v[n % 4]).sin(), v, n)
+            }
+        };
+        if f64::cos(s0) <= -0.5 {
+            return f64::tanh(x0).exp().sin().exp();
+        }
+        s0 *= 0.8;
+        s0 += 0.02 * (s0 * s0 + 1.5).acosh().sin().tanh();
+        s0 - f64::cos(s1) + acc2.tanh() + v7.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_58(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin((x0 * x0).ln_1p() + (f64::cos(x2) * 0.5).ln_1p()) * 2.0;
+        let mut s1: f64 = s0.powi(2).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        while k3 < 3 {
+            k3 += 1;
+            s0 *= 0.8;
+            s0 += 0.2 * x2.tanh().cos();
+            acc2 += 0.5 * f64::sin((s0 * s0 + 1.5).acosh() + (v[(k3 + n) % 4].powi(2) + 1.0).ln());
+            s0 = (s0 * 0.6 + x1 * 0.4).tanh();
+        }
+        let v6 = if v[k3] < 1.0 {
+            (f64::sin(x1) * 2.0).cosh()
+        } else if prog_45(s0, x1.sin().exp_m1().sin() * 2.0, x2.clamp(x1.tanh() - 1.5, x1.sin() + 1.5).cos() * 2.0, v, n) < 0.5 {
+            let v4 = v[(k3 + n) % 4] * core::f64::consts::FRAC_1_SQRT_2;
+            (f64::cos(v4) * 1.2).tan() + (v[3 - k3] + v4)
+        } else {
+            let v5 = x0.sin() - f64::log10(f64::powi(s0, 2) + 1.0);
+            v5 / 4.0
+        };
+        match k3 {
+            1..=2 => {
+                s1 = (s1 * 0.75 + prog_22(s1, x2.sin().powi(3).sin(), 2.0, v, n) * 0.005).sin();
+            }
+            _ => {
+                let v7 = (f64::cos(s0) + 2.0).cbrt();
+                acc2 += 0.25 * f64::tanh(v7);
+            }
+        }
+        let mut k8 = 0;
+        while k8 < n && v6.tanh().powi(2) < (v6 * v6 + 1.0).log2() {
+            k8 += 1;
+            for (j, &u) in v.iter().enumerate() {
+                match j {
+                    0 => {
+                        break;
+                    }
+                    1..=3 => {
+                        acc2 += 0.05 * f64::sin(v[j].to_radians() + (v6 + v[k8 % 4]));
+                        acc2 -= f64::abs(u).cos() * 0.05;
+                        if j % 3 == 1 {
+                            s1 = s1.mul_add(0.75, (s1 - u).tanh() * 0.1);
+                        } else if f64::cosh(f64::sin(s1) * 1.5) < u {
+                            let v9 = x2;
+                            acc2 -= f64::tanh(s0.powi(3)) * 0.05;
+                            acc2 += 0.05 * v9.sin().cos();
+                        } else {
+                            let x2 = x2.powi(3) + (x2 * x2 + 0.5).ln();
+                            let v10 = s0;
+                            acc2 += f64::sin(f64::tanh(x2) + v10.tanh()) * 0.05;
+                        }
+                    }
+                    _ => {
+                        let v11 = (u.powi(2) + 1.0).powf(0.5);
+                        s0 *= 0.8;
+                        s0 += 0.02 * f64::cos((s0 * x1).atan2(f64::tanh(x1).powi(2) + 1.0));
+                        acc2 -= 0.05 * v11.cos().cos();
+                    }
+                }
+                if f64::cos(x2).exp() <= 0.5 && n < k8 {
+                    s1 = 0.8 * s1 + 0.1 * f64::sinh(f64::tanh(x2)).cos();
+                    continue;
+                }
+                if v6 + s0 <= 0.0 {
+                    s0 = (s0 * 0.6 + f64::tan(f64::tanh(s0) * 1.2) * 0.02).sin();
+                } else if (x2 * x2 + 1.5).acosh().to_radians() * 20.0 >= x2 || j < 1 {
+                    s1 *= 0.6;
+                    s1 -= 0.05 * ((f64::cos(s0) * 0.9).atanh() - s1).tanh();
+                    s1 = s1 * 0.5 + f64::sin(f64::atan(x0)) * 0.5;
+                } else {
+                    let v12: f64 = x1 + s1;
+                    s0 = s0 * 0.75 + f64::sin(v12).tanh() * 0.1;
+                }
+                acc2 += f64::sinh(v[k8 % 4].cos() * 1.5).tanh() * 0.05;
+            }
+            s1 *= 0.75;
+            s1 += 0.25 * s1.tanh();
+        }
+        let mut k13 = 0;
+        let v19 = loop {
+            k13 += 1;
+            let v17 = match k8 % 3 {
+                0 => {
+                    let v14 = v6.tanh().sinh();
+                    acc2 += (SCALE + v14.to_radians()).tanh() * 0.25;
+                    f64::log((s0 - v[0]).powi(2) + 1.0, f64::ln_1p(v14 * v14).powi(2) + 2.0)
+                }
+                g if g > 1 => v6 * std::f64::consts::FRAC_1_PI,
+                _ => {
+                    for _ in 0..3 {
+                        let v15 = f64::log2(f64::atanh(x2.tanh() * 0.9).powi(2) + 1.0);
+                        if f64::powi(s0.tanh(), 3) > 0.0 {
+                            s1 *= 0.5;
+                            s1 -= 0.02 * ((v15 + x0).powi(2) + 0.5).recip().sin();
+                            let x0 = (f64::sin(f64::atan2(v[1].powi(2) + 1.0, x0)) * 0.9).acos();
+                            s1 = 0.75 * s1 + 0.02 * x0.sin();
+                        } else {
+                            s1 = (s1 * 0.75 + f64::tanh(x2.asinh()) * 0.25).tanh();
+                        }
+                        s1 = s1 * 0.5 + (s0 * s0 + 1.0).log(s1 * s1 + 2.0).tanh() * 0.1;
+                        acc2 -= f64::sin(f64::sin(v15)) * 0.1;
+                    }
+                    let v16 = f64::asinh(s0);
+                    x0 + v16.tanh()
+                }
+            };
+            s0 = s0 * 0.6 + (v6 - s0).tanh() * 0.2;
+            let v18 = (x0 * x0 + 1.0).atan2(x1);
+            if k13 >= 6 {
+                break v18 - 0.65;
+            }
+            s1 = s1 * 0.75 + f64::cos(f64::sin(v17) - f64::tanh(v18)) * 0.02;
+        };
+        s0 + s1 + acc2.tanh() - v6.tanh() + v19.cos() - v6 / (f64::powi(x1, 2) + 1.5)
+    }
+
+    #[differentiable]
+    pub fn prog_59(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2;
+        let mut s1 = x1.cos();
+        let mut acc2: f64 = 0.0;
+        let v4 = if f64::atan(x0) <= 0.0 || n % 2 == 0 {
+            f64::tanh(acc2)
+        } else if v[n % 4] - acc2 < -0.5 {
+            x2 + x0
+        } else {
+            for &t in v.iter() {
+                acc2 -= 0.5 * f64::tanh(t).tanh();
+                acc2 -= 0.5 * v[n % 4].sin();
+            }
+            let v3 = s1.to_radians() - x2;
+            f64::sqrt(f64::powi(v[n % 4], 2) + 0.5) + v3.cos()
+        };
+        s1 = (s1 * 0.75 + (v4.powi(2) + 2.0).sqrt() * 0.1).tanh();
+        let v5 = match n {
+            0 => 1.5_f64.atan2(v[1] * v[n % 4]),
+            g if g > 1 => {
+                let x2 = prog_54(0.5, x2, s1, v, n);
+                (f64::to_radians(x2).powi(2) + 0.5).sqrt()
+            }
+            _ => f64::to_degrees(s0) * 0.02,
+        };
+        'l1: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            if (s1 * s1 + 0.5).atan2(x2) > -1.0 {
+                s1 = (s1 * 0.6 + (v5 - v[3 - i]) * 0.2).tanh();
+                acc2 += t.sin() * 0.5;
+            } else if f64::exp_m1(x0.sin()) <= -0.5 {
+                s0 = (s0 * 0.5 + f64::exp(v[1].tanh()).clamp(-1.5, 1.5) * 0.1).tanh();
+                s0 = (s0 * 0.6 + ((x2 * x2 + 1.0).sqrt() + x0) * 0.2).tanh();
+                match n {
+                    0 | 2 => {
+                        s1 = 0.75 * s1 + 0.1 * (v4.tanh() * 0.9).asin().sin();
+                        continue;
+                    }
+                    3 => {
+                        acc2 += f64::cos(fi.to_degrees() * 0.01).sin() * 0.5;
+                        s1 = s1 * 0.75 + (t - s1).tanh() * 0.1;
+                    }
+                    g if g > 5 => {
+                        acc2 += 0.5 * ((f64::powi(s0, 2) + 2.0).acosh() * 0.25).cos();
+                        let v6 = x1.sin().cosh();
+                        acc2 += 0.5 * f64::cos(f64::tanh(v6));
+                    }
+                    _ => {
+                        let v7 = prog_51(1.2, f64::cos(f64::sin(t).exp_m1()) * 2.0, 1.5, v, n);
+                        acc2 -= 0.02 * v7.tanh();
+                    }
+                }
+            } else {
+                acc2 -= f64::sin((f64::tanh(v5) * 0.9).acos()) * 0.5;
+                if (-1.5_f64).max((v[(i + n) % 4] * v[(i + n) % 4] + 1.0).powf(fi.sin())) >= 0.0 {
+                    s1 = (s1 * 0.75 + (s1.powi(2) + 1.0).sqrt().cos().exp() * 0.05).tanh();
+                } else {
+                    let v8 = f64::tanh(v5) / (t.sin().sin() + 2.0);
+                    s0 = (s0 * 0.75 + s0 * 0.25).tanh();
+                    acc2 -= 0.5 * v8;
+                }
+            }
+            acc2 += (-f64::log(f64::powi(t, 2) + 1.0, 3.0)).sin() * 0.5;
+            for &u in v.iter() {
+                let v9 = (x0.powi(2) + 1.0).log10();
+                if (t.powi(2) + 0.5).recip() * u < 0.0 {
+                    acc2 += 0.1 * f64::atan2(t.powi(2) + 0.5, fi).tanh();
+                    break 'l1;
+                }
+                let v12 = match n % 4 {
+                    0 | 2 => {
+                        let v10 = v9 * fi;
+                        (x2.sin() * 0.9).acos() + f64::cos(v10)
+                    }
+                    _ => {
+                        let v11 = f64::sin(x2.powi(2)).exp();
+                        ((v9.tanh() + 2.0).cbrt().sin() * 0.9).asin() + f64::tanh(v11)
+                    }
+                };
+                acc2 += (0.25 * f64::log2(v5.powi(2) + 1.0)).cos() * 0.1;
+                s0 = s0.mul_add(0.6, v12.tanh() * 0.02);
+            }
+        }
+        v[2] * 0.5 + s0.tanh() + f64::tanh(s1) - acc2.cos() + v5 * 0.5 + v5.clamp(-1.5, 0.5)
+    }
+
+    #[differentiable]
+    pub fn prog_60(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = ((x0 * x0 + 1.0).recip().cos() * 0.9).acos().cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        s0 = (s0 * 0.6 + f64::sinh(v[3].cos() * 1.5) * 0.1).tanh();
+        let v2 = if f64::asin(x2.cos() * 0.9) > -1.0 {
+            f64::acosh(x1.powi(2) + 2.0)
+        } else {
+            f64::sin(x1)
+        };
+        let mut a3 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a3[i][j] = (v[(j + i) % 4].powi(2) + 1.0).recip();
+            }
+        }
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            acc1 += 0.4 * (2.0 - (s0 * s0 + 1.0).powf(0.5)).cos();
+            match n % 2 {
+                1 => {
+                    break;
+                }
+                _ => {
+                    acc1 -= 0.4 * v2.sin().exp2().sin();
+                }
+            }
+            if k4 >= 5 || x1 + a3[1][2] < a3[0][n % 4] * x0 {
+                break;
+            }
+        }
+        let mut a5 = [0.0; 4];
+        for i in 0..n {
+            let fi = i as f64;
+            a5[i % 4] += (fi - 0.5).tanh() * 0.25;
+        }
+        s0 + acc1 * 0.75 - f64::tanh(v2) + a3[0][2] * 0.5 + a5[0]
+    }
+
+    #[differentiable]
+    pub fn prog_61(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = x1.mul_add((-0.5_f64).max(x2), x0).tanh() * 2.0;
+        let mut s1 = x1.min(s0);
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().map(|&p| 1.0 + 0.25 * p.sin().sin()).product::<f64>();
+        for i in 0..3 {
+            let fi = i as f64;
+            if x1 + s1 + (x0 * x0 + 1.0).log(3.0) <= 0.5 {
+                s1 = s1.mul_add(0.5, f64::sin(f64::atanh(s1.tanh() * 0.9)) * 0.1);
+            } else if (v3.cos() * 0.9).asin() < f64::log(x1 * x1 + 1.0, 10.0) && n > 5 {
+                s0 = (s0 * 0.75 + prog_51(0.25, s1, (x2 - s0).tanh(), v, i) * 0.005).tanh();
+                acc2 -= 0.5 * (f64::atan(s1).powi(2) + 0.5).recip().cos();
+                if -(s1.to_degrees() * 0.02) <= 1.0 {
+                    break;
+                }
+            }
+            s1 = (s1 * 0.8 + f64::powf(s1.tanh().powi(2) + 0.5, v[i].cos()) * 0.02).tanh();
+            let v8 = if v3.powi(3) < fi - s1 {
+                let v4 = f64::cos(s0);
+                s0 = 0.5 * s0 + 0.02 * (f64::powi(x0, 3) - f64::asinh(fi)).sin();
+                x0 + f64::cos(v4)
+            } else if v3 / (v3 * v3 + 0.5) / 3.0 < x0 {
+                for _ in 0..i {
+                    let v5: f64 = f64::log10(f64::powi(fi, 2) + 1.0);
+                    acc2 += v5.mul_add(v5.sin(), (f64::sin(x1) * 0.9).acos()).cos() * 0.25;
+                }
+                let v6 = v[0] + x1;
+                v6 * v6
+            } else {
+                let v7 = f64::cos(x1).exp_m1();
+                s1 = s1.mul_add(0.8, f64::tanh(x2 - v7) * 0.05);
+                prog_45(1.2, f64::acos(x2.tanh() * 0.9).sin() * 2.0, f64::cosh(x2.tanh() * 2.0).sin(), v, 1)
+            };
+            acc2 += 0.005 * v8.cos().tanh();
+        }
+        let v9 = v.iter().map(|&p| x2 - p).sum::<f64>();
+        if ((v3 * v3 + 2.0).acosh().powi(2) + 1.0).cbrt() <= 1.0 {
+            let v10: f64 = prog_0((v9 - v[2]).cos(), x2, f64::cos(x2).exp().sin() * 2.0, v, n);
+            s1 *= 0.8;
+            s1 -= 0.005 * v10.cos().sin();
+        }
+        f64::tanh(s0) + s1 * 0.75 + acc2 * 1.5 - v9.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_62(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[3];
+        let mut acc1: f64 = 0.0;
+        if f64::acosh((x0 * x0).ln_1p().powi(2) + 2.0) > 0.0 {
+            let v2 = x2 + (s0 + x2);
+            s0 = (s0 * 0.6 + s0.atan2(x1 * x1 + 1.0) * 0.1).tanh();
+            s0 = (s0 * 0.6 + f64::sin(v2) * 0.1).sin();
+        } else if (v[n % 4].powi(2) + 1.0).log(3.0).tanh().exp2() >= -1.0 {
+            for &t in v.iter() {
+                if (f64::exp2(x2.sin()).powi(2) + 1.0).log2() >= x2 {
+                    acc1 -= 0.01 * prog_51(t, (t * 2.5 - x2 * x0).cos() * 2.0, 0.75, v, n).sin();
+                } else {
+                    acc1 += prog_51((-t).cos(), x0.cos().cosh().asinh().sin() * 2.0, f64::tanh(s0 * t) * 2.0, v, n).sin() * 0.02;
+                    s0 = s0.mul_add(0.75, f64::tan(x1.tanh().sin() * 1.2).tanh() * 0.02);
+                }
+                for _ in 1..n {
+                    s0 = 0.5 * s0 + 0.5 * (x2 + 0.35).tanh();
+                    let v3 = x1;
+                    s0 *= 0.75;
+                    s0 += 0.25 * f64::sin(v3).cos();
+                }
+                acc1 -= (x0 * x0 + 1.0).powf(x0.tanh()).cos() * 0.25;
+            }
+        } else {
+            acc1 += (x1 - x2).tanh();
+            s0 = s0 * 0.75 + s0.abs().abs() * 0.25;
+        }
+        for i in 1..n {
+            let fi = i as f64;
+            let v4 = fi;
+            let v5: f64 = prog_60(f64::cos(f64::exp(s0.cos()) + f64::cosh(f64::tanh(x2) * 2.0)), f64::tanh(f64::ln_1p(f64::exp_m1(f64::sin(fi)).powi(2))) * 2.0, 2.0, v, n);
+            if s0 > x1 {
+                break;
+            }
+            acc1 -= 0.4 * 0.5_f64.powf(f64::sin(x0 * 1.5)).sin();
+            s0 = f64::mul_add(s0, 0.6, f64::cos(f64::sin(v4) + v5.sin()) * 0.005);
+        }
+        let v6 = if x2.cos() <= v[0] + x2 {
+            s0 = (s0 * 0.8 + x1.mul_add(x1, x1) * 0.02).sin();
+            x1.tanh().exp_m1()
+        } else if f64::asin(f64::cos((x2.cos() * 1.5).cosh()) * 0.9) <= -1.0 {
+            f64::acos(x1.tanh() * 0.9)
+        } else {
+            for i in 0..n {
+                let fi = i as f64;
+                s0 = s0 * 0.6 + f64::cos(s0 + fi) * 0.4;
+                acc1 += f64::ln_1p(v[3].sin() * 0.5).sin() * 0.25;
+                s0 = (s0 * 0.6 + x1 * 0.4).sin();
+            }
+            (s0 + x1) * s0.mul_add(x0, v[n % 4])
+        };
+        match n % 4 {
+            1 => {
+                s0 = s0.mul_add(0.75, f64::sin(f64::abs(s0)) * 0.25);
+                if v6 > (f64::tanh(v[n % 4]) * 0.9).atanh() {
+                    s0 = (s0 * 0.5 + (f64::cos(x0) * 0.9).acos() / (s0.sin().sin() + 2.0) * 0.05).tanh();
+                    acc1 -= (f64::sin(s0.sin()) * 0.9).atanh();
+                } else if n % 3 == 1 {
+                    let v7 = x2.powi(2);
+                    s0 *= 0.5;
+                    s0 += 0.1 * v7.cos();
+                }
+                acc1 += x0 / (x0.powi(2) + 1.5);
+            }
+            2 => {
+                acc1 += 0.2 * v6.cos();
+                s0 = 0.8 * s0 + 0.2 * x2.tanh().sin();
+            }
+            3 => {
+                s0 = s0.mul_add(0.8, f64::cos((f64::powi(x0, 2) + 1.0).ln()) * 0.2);
+                s0 = 0.8 * s0 + 1.0 * f64::copysign(3.0_f64, v6).cos();
+                if n < 5 && f64::clamp(x1, -1.0, 1.0) > f64::cosh(x1.sin()) {
+                    s0 = 0.8 * s0 + 0.05 * x2.mul_add(s0, s0).cos();
+                } else if -x0.sin() > acc1 {
+                    s0 = (s0 * 0.5 + f64::tan(x0.tanh().sin() * 1.2) * 0.05).sin();
+                    let v8 = x2.to_degrees() * 0.02;
+                    acc1 += v8.tanh();
+                } else {
+                    let v9 = prog_60(v6.sin().sin() * 2.0, f64::sin(x1), (f64::log2(f64::powi(x2, 2) + 1.0) - f64::acos(v[n % 4].sin() * 0.9)).sin() * 2.0, v, n);
+                    acc1 -= v9.cos() * 0.005;
+                }
+            }
+            _ => {
+                s0 = (s0 * 0.8 + f64::tan(x1.cos() * 1.2) * 0.02).tanh();
+                for i in 0..v.len() {
+                    let fi = i as f64;
+                    let v11 = match n {
+                        1 => f64::sqrt(v6 * v6 + 0.5),
+                        g if g > 2 => {
+                            for u in v {
+                                if v6.tanh().exp2() / ((x0 * fi).powi(2) + 1.0) > f64::sinh(f64::cos(u) * 1.5) {
+                                    continue;
+                                }
+                                if f64::log10(f64::powi(u, 2) + 1.0) > 0.5 {
+                                    s0 *= 0.75;
+                                    s0 += 0.1 * f64::cos(x2 + (f64::powi(s0, 2) + 0.5).ln());
+                                    if ((fi * x2).powi(2) + 0.5).recip() <= 0.0 {
+                                        continue;
+                                    }
+                                    s0 = s0 * 0.75 + f64::log(f64::powi(u / 2.0, 2) + 1.0, 10.0) * 1.0;
+                                }
+                                let v10 = (v[i] * v[i] + 1.0).log2();
+                                s0 = (s0 * 0.75 + v[i].sin() * 0.25).tanh();
+                                s0 = s0.mul_add(0.8, v10.sin().sin() * 0.1);
+                            }
+                            let x2 = v[i];
+                            v[0] + x2.cos()
+                        }
+                        _ => -(v[i] * v[i] + 2.0).sqrt(),
+                    };
+                    acc1 += f64::sin(v[0] + v6) * 0.5;
+                    s0 = (s0 * 0.5 + (v11 - x1) * 0.1).tanh();
+                }
+            }
+        }
+        s0 * 0.25 + acc1.sin() + v6.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(prog_54(2.0, (f64::sin(v[n % 4]) * 0.9).acos().cos().tanh(), x0, v, n)) * 2.0;
+        let mut s1 = x2.cos();
+        let mut acc2: f64 = 0.0;
+        let v3: f64 = prog_60(((v[n % 4].cos() * 1.2).tan() - (x2 * x2 + 0.5).recip()).tanh(), x1, f64::atan2(v[n % 4] * v[n % 4] + 1.0, v[n % 4]).tanh() * 2.0, v, n);
+        let mut m4 = 0;
+        for t in v {
+            acc2 += (v[0] * v[0] + 2.0).acosh().tanh() * 0.5;
+            let v5 = prog_0(v3.cos().tanh(), x1, s1, v, n);
+            s0 = s0 * 0.5 + (t.cos() + v5.sin()).cos() * 0.005;
+            if f64::sinh(s1.sin() * 2.0).atan() <= -0.5 || m4 < 27 {
                 m4 += 1;
             }
         }
         match m4 {
             0 | 2 => {
-                acc2 += x0.asinh().hypot(x0).sin();
-                if m4 > 4 && f64::cos(v3) >= 0.0 {
-                    s1 *= 0.8;
-                    s1 += 0.05 * f64::tanh(v3 + 2.0);
-                    s1 = f64::mul_add(s1, 0.75, f64::atan(x1).sin() * 0.25);
-                } else {
-                    s0 *= 0.75;
-                    s0 += 0.05 * v3.min(x0).tanh();
-                    s0 = (s0 * 0.8 + f64::min(s0, x1) * 0.01).sin();
-                }
-                s0 *= 0.5;
-                s0 += 0.02 * s0.tanh();
-                if prog_71((s0.cos() * 0.9).acos().sin() * 2.0, x0.tanh().exp_m1().sin().tanh() * 2.0, 0.5, v, 6) < 1.0 {
-                    acc2 -= 0.75 * (f64::powi(s0, 2) + 1.0).recip();
-                    s0 = s0 * 0.6 + 1.5_f64.log(v[0] * v[0] + 2.0) * 0.5;
-                } else if n == 1 && (SCALE + s0).asinh() >= f64::recip(x2 * x2 + 0.5) {
-                    s0 = 0.5 * s0 + 0.05 * (s0 + (x0 * x0 + 0.5).recip()).tanh();
-                    acc2 -= f64::tanh((f64::abs(v3).tanh() * 1.5).sinh()) * 0.25;
-                } else {
-                    acc2 += 0.01 * prog_30(s1, f64::cos(f64::tanh(f64::copysign(x0, acc2))) * 2.0, x2, v, 4).cos();
-                    s0 = s0 * 0.8 + (s0 / (s0.cos() + 2.0)).cos() * 0.05;
-                }
-            }
-            3 => {
-                s1 = s1.mul_add(0.8, (s1 - v[3]).tanh() * 0.01);
-            }
-            5 => {
-                let v5 = prog_71(s0.abs().tanh(), (f64::cos(v3.clamp(v3.tanh() - 1.5, x0.sin() + 1.5)) * 0.9).asin().cos(), f64::sin(v3.hypot((v3 * v3 + 0.5).cbrt())), v, m4);
-                acc2 -= v[1].hypot(x2).tanh();
-                acc2 += 0.005 * v5.tanh();
-            }
-            _ => {
-                let v6 = prog_29(0.5, f64::cos(v3 * 0.8), 1.5, v, m4);
-                s0 *= 0.8;
-                s0 += 0.005 * f64::tanh(v6);
-            }
-        }
-        let mut m7 = 0;
-        for i in 0..n {
-            let fi = i as f64;
-            if prog_29(0.25, ((v3.cos() * 0.9).acos() / ((-s1).powi(2) + 1.0)).tanh() * 2.0, 1.5, v, i) > -1.0 && i < 5 {
-                s1 = s1 * 0.5 + f64::sin((-v[i % 4]) + s1) * 0.25;
-                if v[1] * fi >= x0.sin() {
-                    acc2 += 0.25 * s1.sin().exp2().cos();
-                } else {
-                    acc2 += 0.25 * (x2.powi(3).powi(2) + 2.0).ln().sin();
-                }
-            }
-            let v8 = s0;
-            s0 = 0.6 * s0 + 0.2 * ((x1.powi(2) + 1.0).log10() * f64::mul_add(s0, s0, v[2])).sin();
-            s0 = s0 * 0.8 + v8.tanh().tanh() * 0.2;
-            if !(m7 < 28) {
-                m7 += 1;
-            }
-        }
-        match m7 {
-            0 | 2 => {
-                s0 *= 0.8;
-                s0 -= 0.01 * s1.cos().exp2().cos();
-                let v9 = f64::ln(x0 * x0 + 1.0).copysign(f64::cos(s1).sinh());
-                acc2 -= v9.sin();
+                let v6 = f64::recip(f64::powi((acc2 * acc2 + 1.0).ln(), 2) + 0.5);
+                acc2 += f64::sin(v6) * 0.4;
             }
             3 | 5 => {
-                s1 = s1 * 0.6 + f64::cos(v3 / (v3 * v3 + 0.5)) * 0.02;
-                s1 = (s1 * 0.75 + s1 * v3 * 0.01).sin();
+                s0 = s0 * 0.8 + v[n % 4].tanh() * 0.2;
+                s1 = (s1 * 0.5 + (acc2.cos() + 2.0).cbrt() * 0.1).tanh();
             }
             6 => {
-                s1 = 0.5 * s1 + 0.02 * (s1 * s1).cos();
-                let v10 = 2.0_f64.hypot(v3.atan2(v3 * v3 + 0.5));
-                acc2 -= v10.sin() * 0.2;
+                s0 = f64::mul_add(s0, 0.5, prog_60(x2, (v[n % 4].sin() * 0.9).atanh().min(f64::ln(x1.powi(2) + 0.5)).sin(), (f64::sin(v[n % 4]).sin() * 0.9).atanh().cos() * 2.0, v, n).tanh() * 0.005);
+                acc2 += 0.3 * acc2;
             }
             _ => {
-                acc2 -= (v3.powi(2) + 1.0).log2().tanh() * 0.75;
-                s1 *= 0.6;
-                s1 += 0.1 * s1.max(x2).cos();
+                acc2 += f64::cos(x1);
             }
         }
-        s0 + s1.sin() - acc2.sin() - f64::cos(v3)
+        let v7 = x2.sin();
+        let mut k8 = 0;
+        while k8 < n && (v3.cos() * 0.5).ln_1p() > 0.5 {
+            k8 += 1;
+            if k8 == 2 {
+                s0 = s0 * 0.5 + (v7 * v[1]).sin() * 0.1;
+                break;
+            }
+            match k8 {
+                0 => {
+                    let v9 = f64::atan2(s1, v7 * v7 + 0.5).to_degrees() * 0.02;
+                    acc2 += f64::sin(v9) * 0.25;
+                }
+                1..=2 => {
+                    let v10 = (f64::tanh(v7) * 0.9).acos().cos();
+                    s0 *= 0.8;
+                    s0 += 0.2 * (v7 * v7 + 1.0).sqrt().tanh();
+                    if f64::ln(v10.powi(2) + 0.5) >= x1 + s0 || k8 % 3 == 1 {
+                        s0 = (s0 * 0.75 + (f64::powi(v10, 2) + 1.0).log(2.0).cos() * 0.05).sin();
+                    } else if x2.tanh().exp_m1() >= -0.5 {
+                        acc2 -= 0.25 * ((s0.sin() * 1.5).cosh().tanh() * 0.9).acos().tanh();
+                    } else {
+                        let v11 = (f64::powi(s1.cos(), 2) + 0.5).sqrt();
+                        s0 = (s0 * 0.5 + v11.cos() * 0.5).tanh();
+                    }
+                }
+                g if g > 3 => {
+                    acc2 -= f64::recip(f64::powi(f64::powf(v7 * v7 + 1.0, s0.tanh()), 2) + 0.5).tanh() * 0.25;
+                }
+                _ => {
+                    s0 *= 0.75;
+                    s0 -= 0.05 * (v[k8 % 4] * v7).cos();
+                    acc2 -= 0.25 * ((x2.sin() * 2.0).cosh().powi(2) + 0.5).recip().sin();
+                }
+            }
+            s0 = 0.6 * s0 + 0.05 * f64::cos((s1.sin() * 0.9).atanh());
+        }
+        let mut m12 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            if (v3.powi(2) + 1.0).log2() < 0.5 {
+                m12 += 1;
+            }
+            let v13 = match n {
+                1 => {
+                    let x0 = f64::mul_add(fi, v7, v3);
+                    f64::cos(v[(i + k8) % 4]).exp_m1() + x0.tanh()
+                }
+                g if g > 2 => v7 - x2,
+                _ => (f64::powi(v3, 2) + 2.0).sqrt(),
+            };
+            match i % 2 {
+                0 => {
+                    acc2 += 0.25 * f64::atan2(v7.powi(2) + 1.0, s1).tanh();
+                }
+                _ => {
+                    s0 = (s0 * 0.75 + fi.tanh() * 1.0).tanh();
+                    let v14 = v7 * v7.cos();
+                    s1 = (s1 * 0.8 + v14.tanh() * 0.1).sin();
+                }
+            }
+            s1 = (s1 * 0.75 + (v3 + (v13 * v13 + 1.0).sqrt()) * 0.02).tanh();
+        }
+        let c15 = m12 as f64;
+        s0 - f64::cos(s1) + acc2.tanh() + v3.sin() - v7 + c15.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_64(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin(x0 * 0.5 - x1) * 2.0;
+        let mut acc1: f64 = 0.0;
+        if prog_60(0.25, v[0].clamp(f64::tanh(x2) - 1.5, s0.sin() + 1.5).sin() * 2.0, x2.sin().exp().tanh(), v, n) < f64::powi(x0, 3) {
+            let v2 = prog_45(f64::cos(0.5_f64.hypot(s0)), x2, 0.25, v, n);
+            let x2 = (v[3] * v[n % 4]).sin();
+            acc1 += 0.01 * (v2.sin() + x2.cos()).sin();
+        } else {
+            let v3 = acc1 + v[n % 4];
+            acc1 -= (x0.sin() + 2.0).cbrt();
+            acc1 += f64::sin(v3);
+        }
+        if x0.asinh() >= -0.5 || n % 2 == 0 {
+            let v4: f64 = (f64::powi(x2, 2) + 1.0).log(10.0);
+            s0 *= 0.5;
+            s0 += 1.0 * v4.sin();
+        } else if n % 3 == 1 && x0 > -0.5 {
+            s0 = (s0 * 0.5 + x1.max(v[n % 4]) * 0.5).tanh();
+            let x2 = s0;
+            s0 = s0 * 0.6 + x2.sin().sin() * 0.25;
+        }
+        let v6 = match n % 2 {
+            0 => {
+                let v5 = (x2.cos() * 0.9).atanh();
+                x0.hypot(v[n % 4]) + v5.cos()
+            }
+            _ => f64::abs(x2) * core::f64::consts::FRAC_1_SQRT_2,
+        };
+        if n % 2 == 0 {
+            acc1 += 0.5 * (s0.max(x0) - f64::clamp(s0, f64::cos(v6) - 1.5, v6.cos() + 1.5)).cos();
+        } else if v6 / 1.5 >= 0.0 || n == 2 {
+            let x1: f64 = f64::sqrt(f64::acosh(x1 * x1 + 2.0).powi(2) + 2.0);
+            s0 = (s0 * 0.8 + (x2 * x2 + 1.0).powf(x0.cos()) * 0.01).tanh();
+            s0 = (s0 * 0.6 + x1.cos() * 0.1).tanh();
+        } else {
+            acc1 += f64::powi(s0, 2);
+        }
+        for &t in v.iter() {
+            if t <= (v[0] * v[0] + 0.5).ln() {
+                let v7: f64 = prog_60(f64::cos((x1 * x1 + 1.0).log(x1.powi(2) + 2.0)), (v6 * 0.75).sin(), (f64::powi(f64::tanh(x1).sinh(), 2) + 1.5).acosh().cos() * 2.0, v, 4);
+                acc1 += 0.02 * v7.cos();
+            } else if prog_51((f64::sin(t) + (v[3] + t)).sin(), s0.tanh() * 2.0, (t + 0.5).tanh() * 2.0, v, n) > 1.0 {
+                for j in (0..n).rev() {
+                    s0 = f64::mul_add(s0, 0.75, f64::tanh((v[(j + n) % 4] / (s0 * s0 + 0.5)).asinh()) * 0.02);
+                    acc1 += f64::atan2(f64::ln(x1 * x1 + 0.5), (v6 * v6 + 0.5).ln().powi(2) + 1.0).sin() * 0.05;
+                    s0 = 0.6 * s0 + 0.4 * v[n % 4].sin();
+                }
+            }
+            if v6 > x2.cos().exp_m1() {
+                break;
+            }
+            s0 = (s0 * 0.75 + s0.tanh().exp2() * 0.1).sin();
+        }
+        f64::cos(s0) - f64::sin(acc1) - (x0 - v[n % 4]).abs()
+    }
+
+    #[differentiable]
+    pub fn prog_65(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = x1.hypot(v[n % 4]).tanh() * 2.0;
+        let mut s1 = (x2.sin() * 0.9).asin();
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        while k3 < 6 && f64::asinh(v[2]) <= -0.5 {
+            k3 += 1;
+            match k3 % 2 {
+                0 => {
+                    s1 = 0.5 * s1 + 0.005 * f64::tanh(prog_60((s1.sin() * 0.9).acos().tanh(), 0.5, f64::cos(f64::exp_m1(x0.sin())), v, n));
+                }
+                1 => {
+                    s1 = (s1 * 0.75 + f64::sin(v[k3 % 4].atan()) * 0.25).tanh();
+                    acc2 -= 0.25 * (x0 + s1).sin();
+                    if k3 > 4 && s0 < 1.0 {
+                        for (j, &u) in v.iter().enumerate() {
+                            let fj = j as f64;
+                            acc2 += (u / (fj.powi(2) + 1.0)).cos() * 0.05;
+                            let v6 = if !(j % 3 == 1) {
+                                let x1 = (x2 * x2 + 1.0).powi(-3);
+                                u + f64::tanh(x1)
+                            } else if (v[j].atan().powi(2) + 1.0).log10() < 0.5 {
+                                let v4 = x0 - v[k3 % 4];
+                                f64::exp2((s1 + v4).sin())
+                            } else {
+                                let x1 = 2.0_f64.atan2(s1);
+                                let v5 = (v[j] * x1).cos().exp();
+                                f64::sqrt(x1 * x1 + 2.0) + f64::cos(v5)
+                            };
+                            s0 = (s0 * 0.5 + f64::cos(v6) * 0.02).sin();
+                        }
+                    } else if x0 + s1 >= v[1] {
+                        let v7 = prog_60((x1.cos() * 0.9).atanh().cos() * 2.0, s0, x1, v, k3);
+                        for _ in 1..n {
+                            let v8 = (s0 * s0 + 1.0).recip();
+                            let v9 = -v8;
+                            s0 = s0.mul_add(0.6, f64::tanh(f64::atanh(f64::cos(s0) * 0.9)).cos() * 0.05);
+                            s1 = f64::mul_add(s1, 0.5, v9.cos() * 0.75);
+                        }
+                        acc2 += f64::tanh(v7) * 0.02;
+                    } else {
+                        s1 *= 0.75;
+                        s1 -= 0.05 * f64::cos(s1 / (v[1].cos() + 2.0));
+                    }
+                }
+                _ => {
+                    s1 *= 0.5;
+                    s1 += 0.1 * (f64::asinh(v[k3 % 4]) / (f64::tanh(s1 + x0) + 2.0)).sin();
+                    let v10 = f64::exp2(s1.cos());
+                    s0 = (s0 * 0.6 + v10.cos() * 0.25).tanh();
+                }
+            }
+            if k3 > 0 && s0 / (s0 * s0 + 1.0) >= -0.5 {
+                s0 = 0.75 * s0 + 0.05 * f64::tan(f64::log10(s0.powi(2) + 1.0).sin() * 1.2).cos();
+                match k3 {
+                    0 => {
+                        let v11 = f64::atan(s1);
+                        s1 *= 0.5;
+                        s1 += 0.1 * f64::tanh(s1 * v11);
+                    }
+                    1 => {
+                        s1 = 0.75 * s1 + 0.01 * f64::tanh((f64::cos(v[k3 % 4]) * 0.9).atanh() * f64::powi(s1, 2));
+                    }
+                    2 => {
+                        continue;
+                    }
+                    _ => {
+                        let v12 = (-s1) / ((x0 + s0).powi(2) + 1.0);
+                        s1 = (s1 * 0.8 + f64::cos(v12) * 0.05).tanh();
+                    }
+                }
+            } else if n == 6 {
+                s0 = (s0 * 0.75 + f64::log(x1 * x1 + 1.0, 2.0) * 0.1).tanh();
+            } else {
+                let v13 = f64::log(f64::exp(x0.cos()).powi(2) + 1.0, 3.0);
+                acc2 += f64::tanh(v13) * 0.25;
+            }
+            acc2 -= f64::ln_1p((x0 * x0).powi(2)).tanh() * 0.25;
+        }
+        let v14: f64 = prog_0(f64::sin(1.5_f64.hypot(x0)) * 2.0, x0.sin().exp2().tanh(), s0, v, 3);
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            acc2 += 0.25 * (f64::powi(v14, 2) + 2.0).acosh().tanh();
+            if n + k3 < 6 && f64::exp_m1(x0.sin()) + (fi * fi + 1.0).atan2(x2) >= -0.5 {
+                return s0.cos();
+            }
+            let mut k15 = 0;
+            while k15 < n {
+                k15 += 1;
+                match n {
+                    1 => {
+                        s0 = (s0 * 0.8 + s0 * std::f64::consts::FRAC_PI_4 * 0.25).tanh();
+                    }
+                    g if g > 3 => {
+                        s0 = s0.mul_add(0.75, (0.75 - s0).tanh() * 0.25);
+                        if x0 * v[3] > s0.to_radians() {
+                            break;
+                        }
+                    }
+                    _ => {
+                        s0 = s0.mul_add(0.6, (s0.to_degrees() * 0.02).cos() * 0.25);
+                    }
+                }
+                acc2 += f64::sin(x1).sin() * 0.05;
+                acc2 += f64::acosh(x0 * x0 + 1.5).sin() * 0.05;
+            }
+        }
+        let v17 = if k3 % 2 == 0 {
+            let v16 = 1.5_f64.copysign(s1);
+            s1 + f64::cos(v16)
+        } else {
+            f64::cos(x2)
+        };
+        let v18 = -(v[(k3 + n) % 4] * v[(k3 + n) % 4] + 1.0).cbrt();
+        s0 + s1 * 1.5 - acc2.cos() - v14.sin() + v17 * 0.25 - v18 * 0.25 + s1
+    }
+
+    #[differentiable]
+    pub fn prog_66(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x2 * x2 + 1.0).log2().tanh();
+        let mut s1 = f64::atan(x1.mul_add(x0, v[1]));
+        let mut s2 = s1.cos();
+        let mut acc3: f64 = 0.0;
+        for i in 0..6 {
+            let fi = i as f64;
+            for j in 0..n {
+                let fj = j as f64;
+                let v4 = if s2 <= 0.5 {
+                    let x1 = x1 * x1;
+                    x0.mul_add(x1, x1) - x1
+                } else {
+                    s0.cos().exp_m1()
+                };
+                acc3 -= v[j % 4].cos() * 0.05;
+                if f64::tanh(v[i % 4]).exp_m1() * s2 > 0.5 {
+                    let v5 = 0.5_f64.log(f64::powi(x1, 2) + 2.0);
+                    s2 = (s2 * 0.6 + v5.cos() * 0.25).sin();
+                } else if f64::recip((v4 * v4 + 1.0).ln().powi(2) + 1.0) < x0 {
+                    s2 = s2.mul_add(0.6, f64::sin((s2 * s2 + 1.0).powf(2.5)) * 0.02);
+                    if x0 * (f64::sin(s1) * 1.5).sinh() >= s0 || n == 1 {
+                        break;
+                    }
+                } else {
+                    s2 = 0.8 * s2 + 0.2 * f64::cos(s2);
+                    if fj.min(v[(j + i) % 4]) - (-3.0_f64).max(s2) >= v4 && j == 2 {
+                        return (s1.powi(2) + 1.0).recip() * v[i % 4];
+                    }
+                    s1 = s1.mul_add(0.6, f64::cos(f64::cos(s1) - fj.to_degrees() * 0.01) * 0.4);
+                }
+                acc3 += 0.05 * v4.sin().sin();
+            }
+            let v6 = prog_60(2.0, 2.0, f64::cos((s2.powi(2) + 1.0).cbrt()), v, 4);
+            s0 = (s0 * 0.6 + (s2 - fi) * 0.4).sin();
+            s2 = (s2 * 0.8 + v6.tanh() * 0.01).tanh();
+        }
+        let v7 = v.iter().map(|&p| prog_60(x1, (s0 + p).cos(), (p * p + 1.0).atan2(x1.atan2(x1 * x1 + 1.0)).sin() * 2.0, v, n)).sum::<f64>();
+        let v8 = v.iter().fold(prog_0(x2, 0.75, s2, v, 0).sin(), |r, &p| r * 0.5 + 0.05 * (r + x1 + (s0 * s0 + 1.0).ln() + f64::tanh(p)).cos());
+        if (v[2].powi(2) + 1.0).log10().sin().exp2() < 0.0 {
+            return prog_60(2.0, v[n % 4].cos() * 2.0, 2.0, v, 6);
+        }
+        if (f64::powi(x0 - s0, 2) + 0.5).recip() > v[n % 4] || n == 2 {
+            acc3 += v[3].cos();
+        } else if prog_60(s2, s0, (f64::to_degrees(x0) * 0.02).sin(), v, n) <= 0.8 * v[n % 4] {
+            let mut k9 = 0;
+            while k9 < 6 && s1 <= v8 {
+                k9 += 1;
+                let v10 = x0;
+                match k9 % 2 {
+                    0 => {
+                        let v11 = ((v8 + s0).powi(2) + 1.0).log2();
+                        s1 = (s1 * 0.5 + v11.cos() * 0.1).tanh();
+                    }
+                    1 => {
+                        s0 = s0 * 0.6 + s0.tanh() * 0.4;
+                        if x0.asinh() <= v10 {
+                            s0 = 0.75 * s0 + 0.25 * (s0 * s0 + 1.0).sqrt().tanh();
+                            continue;
+                        }
+                        for &u in v.iter() {
+                            s2 = (s2 * 0.6 + u.cos().exp2() * 0.25).sin();
+                            match k9 + n {
+                                1 | 3 => {
+                                    s2 = s2 * 0.5 + (s2.tanh() * 0.5).ln_1p().sin() * 0.5;
+                                }
+                                g if g > 4 => {
+                                    s2 = 0.5 * s2 + 0.1 * (s2 * x2).cos();
+                                    continue;
+                                }
+                                _ => {
+                                    s2 = s2 * 0.8 + s0.copysign(s2).tanh() * 0.2;
+                                }
+                            }
+                        }
+                    }
+                    _ => {
+                        acc3 += 0.4 * (f64::sin(f64::sinh(v[2].tanh() * 1.5)) * 0.5).ln_1p();
+                    }
+                }
+                acc3 += f64::tanh(f64::ln_1p(f64::powi((v10 * v10 + 1.0).log2(), 2))) * 0.25;
+            }
+        }
+        let v12 = v.iter().map(|&p| p * std::f64::consts::FRAC_PI_4).sum::<f64>();
+        s0 + f64::cos(s1) + s2 * 0.5 + f64::tanh(acc3) + v7.sin() + f64::sin(v8) + v12.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_67(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = 0.5_f64.log(x0 * x0 + 2.0);
+        let mut s1 = f64::sin(v[0]);
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        let v5: f64 = loop {
+            k3 += 1;
+            s1 = (s1 * 0.75 + f64::powi(f64::copysign(v[n % 4], x1), 2).ln_1p() * 0.25).sin();
+            let v4 = prog_0(s1, f64::sin(1.25 * x0), (x2 * x2 + 0.5).atan2(x2).sin(), v, n);
+            if k3 >= 3 || 0.65 - x0 > 0.0 {
+                break prog_51(s1, x1, x2, v, k3);
+            }
+            acc2 += f64::tanh(v4.sin()) * 0.01;
+        };
+        let mut k6 = 0;
+        while k6 < 5 && (x2 * x2 + 0.5).sqrt() < 0.5 {
+            k6 += 1;
+            let v9 = if f64::exp(f64::sin(v[k6 % 4] - v[n % 4])) > 0.5 || k6 == 4 {
+                let v7 = v[n % 4] + x2;
+                x2 - v7
+            } else if x1.atan() < v5 {
+                let v8 = (f64::powi(x0, 2) + 0.5).recip();
+                (v[k6 % 4] * v[k6 % 4] + 1.5).acosh() + v8.cos()
+            } else {
+                (f64::powi((x1.powi(2) + 1.0).ln(), 2) + 1.0).log2()
+            };
+            s1 *= 0.5;
+            s1 -= 0.02 * (s1.powi(2) + 0.5).recip().mul_add(x1.sin(), s1 * v9).sin();
+            acc2 += 0.25 * f64::tanh(v5 * s0);
+        }
+        let mut m10 = 0;
+        for &t in v.iter() {
+            if s0 - v[1] > v5 {
+                break;
+            }
+            s1 = 0.75 * s1 + 0.25 * t.atan().tanh();
+            let v11 = x2.mul_add(t, x1);
+            s1 = (s1 * 0.8 + f64::cos(v11) * 0.02).tanh();
+            if f64::exp(f64::sin(f64::tanh(v5))) < x0 {
+                m10 += 1;
+            }
+        }
+        match m10 {
+            1..=2 => {
+                acc2 += 1.5_f64.min(f64::max(-0.5_f64, v[m10 % 4])).tanh();
+                s0 *= 0.5;
+                s0 += 0.1 * f64::exp(x2.cos()).cos();
+            }
+            3 => {
+                let v12 = (x2 * v[m10 % 4]).tanh();
+                s0 *= 0.8;
+                s0 += 0.05 * v12.cos();
+            }
+            4 => {
+                let x1 = v[m10 % 4] * x1 + 0.25 * x2;
+                acc2 -= f64::sin(x1) * 0.75;
+            }
+            _ => {
+                acc2 += f64::sin(v5.asinh()) * 0.2;
+            }
+        }
+        match k6 {
+            0 => {
+                acc2 += 0.25 * f64::sin(f64::acos(f64::sin(x1) * 0.9) - (f64::cos(v[m10 % 4]) * 1.2).tan());
+            }
+            1 | 3 => {
+                s1 *= 0.75;
+                s1 += 0.1 * (x0 + x1).cos();
+            }
+            4 => {
+                acc2 += 0.005 * f64::tanh(prog_60(f64::max((f64::cos(x2) * 0.9).acos(), v[m10 % 4] - v5).cos(), f64::sin(f64::hypot(v[m10 % 4] + s1, x1.atan())), s0.tanh().sin() * 2.0, v, 4));
+            }
+            _ => {
+                s0 = s0 * 0.75 + f64::sin(x1.cos()) * 0.25;
+            }
+        }
+        x2 + s0.sin() + s1.sin() + acc2.tanh() + f64::cos(v5)
+    }
+
+    #[differentiable]
+    pub fn prog_68(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x2.tanh() * 0.9).asin();
+        let mut s1 = f64::cos(prog_48((v[2] * x1).clamp(s0.cos() - 1.5, x2.max(s0).sin() + 1.5).sin() * 2.0, (x1 + 1.25).cos() * 2.0, (0.5_f64.hypot(x1).cos() * 0.9).acos().sin(), v, n)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().map(|&p| f64::exp_m1(f64::tanh((s0 * s0 + 1.0).log(3.0))) + f64::tanh(p)).sum::<f64>();
+        let v4 = f64::tanh(acc2).exp();
+        let mut k5 = 0;
+        let v11 = loop {
+            k5 += 1;
+            s1 = s1 * 0.8 + x0.powi(3).tanh() * 0.01;
+            s1 = (s1 * 0.6 + v4.sin().exp_m1() / ((f64::tanh(x1) * 1.2).tan().powi(2) + 1.5) * 0.05).sin();
+            match n + k5 {
+                2 => {
+                    let v6 = prog_60(x0, f64::sin(f64::exp2(s0.sin())), x2, v, n);
+                    acc2 -= (v3 - v[2]).tanh() * 0.25;
+                    s0 = (s0 * 0.75 + f64::sin(v6) * 0.005).tanh();
+                }
+                3..=4 => {
+                    let v7 = f64::exp_m1(f64::cos(s1.asinh()));
+                    let v8 = (v7 * v7 + 1.0).recip().asinh();
+                    acc2 -= v8.sin() * 0.25;
+                }
+                g if g > 5 => {
+                    let v9: f64 = prog_60(s0, x0, f64::tanh(f64::sin(v4.tanh())) * 2.0, v, 5);
+                    s0 *= 0.5;
+                    s0 += 0.01 * f64::cos(v9);
+                }
+                _ => {
+                    acc2 += (f64::powi(v3, 2) + 1.0).log10().cos() * 0.25;
+                    let v10 = x0.powi(3);
+                    acc2 -= f64::sin(v10).cos() * 0.25;
+                }
+            }
+            if k5 >= 6 || v3.asinh() / (f64::tanh(s0).tanh() + 2.0) < f64::atanh(f64::sin(v4) * 0.9) {
+                break ((s0 * s0 + 1.0).sqrt().sin() * 0.9).asin();
+            }
+        };
+        s0 = s0.mul_add(0.75, v4.powi(2).sin() * 1.0);
+        x0 - s0 - s1 * 1.5 + acc2.sin() - v3.tanh() + v11.sin() - (x0 - x2)
+    }
+
+    #[differentiable]
+    pub fn prog_69(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x1 * x1 + 1.0).powf(f64::sin(x0)).sin() * 2.0;
+        let mut s1 = f64::sin(v[n % 4] + x2) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().map(|&p| 1.0 + 0.25 * (x1 + p).cos()).product::<f64>();
+        let v4 = prog_48(acc2, f64::cos(f64::acosh(x0 * x0 + 2.0)), f64::clamp(acc2, f64::sin(v3) - 1.5, x1.cos() + 1.5).cos() * 2.0, v, n);
+        for _ in 0..4 {
+            acc2 -= 0.5 * (s0.to_radians().powi(2) + 0.5).ln().cos();
+            if s1 + s0 < 0.0 {
+                break;
+            }
+        }
+        'l1: for i in 0..5 {
+            let fi = i as f64;
+            acc2 += 0.4 * f64::sin(x2.tanh().exp2() + v4.to_radians());
+            let mut k5 = 0;
+            while k5 < 6 {
+                k5 += 1;
+                if f64::max(x2, v3) < x1 {
+                    s0 = (s0 * 0.6 + (f64::powi(s0, 2) + 1.0).ln() * 0.4).tanh();
+                    continue;
+                }
+                if s0 + x2 > x1 - v[2] {
+                    return f64::ln(v4.powi(2) + 2.0).powi(2).ln_1p();
+                }
+                if x0 * fi > v[3] {
+                    continue 'l1;
+                }
+                s0 = f64::mul_add(s0, 0.8, (v3 - 0.5).tanh() * 0.2);
+            }
+            acc2 += (x0 - v3).tanh() * 0.4;
+            s0 = f64::mul_add(s0, 0.75, x2.cos() * 0.25);
+        }
+        let v6 = prog_0(x2, f64::exp(v3.tanh()).sin() * 2.0, s0, v, n);
+        s1 = s1.mul_add(0.5, prog_2(f64::tanh(x1).sin(), s1, x1, v, n).sin() * 0.005);
+        s1 * 1.5 - f64::cos(acc2) - v4.tanh() + f64::cos(v6)
+    }
+
+    #[differentiable]
+    pub fn prog_70(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::asin(v[0].tanh() * 0.9);
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; 4];
+        a2[0] = prog_60(v[n % 4].min(x1).tanh() * 2.0, f64::exp_m1(f64::cos(x2.tanh())).tanh(), x1, v, 2).sin();
+        for i in 1..4 {
+            a2[i] = a2[i - 1] * 0.5 + ((x0.tanh() * 0.5).ln_1p() - f64::max(x2, v[i])).sin() * 0.25;
+        }
+        if x1 + x1.hypot(x0) < s0 {
+            s0 = 0.6 * s0 + 0.005 * prog_45(x0.cos() * 2.0, x0, acc1, v, n).tanh();
+        } else {
+            acc1 -= f64::sin(x2 - x1);
+        }
+        for i in 0..n {
+            let fi = i as f64;
+            acc1 -= 0.25 * (-(fi / (s0 * s0 + 1.0))).sin();
+            let v3 = (f64::to_radians(a2[1]) * 20.0).mul_add(s0, (a2[1] * a2[1] + 1.0).log(3.0));
+            acc1 -= 0.25 * v3;
+        }
+        match n {
+            0 => {
+                let v4 = f64::cos(x0);
+                s0 = s0.mul_add(0.5, s0.to_radians().sin() * 0.25);
+                acc1 += v4;
+            }
+            2 | 4 => {
+                s0 *= 0.75;
+                s0 -= 0.005 * f64::sin(prog_54(x0, x1.tanh().sin() * 2.0, acc1.cos() * 2.0, a2, n));
+                let v5 = x2 + x1;
+                acc1 -= v5.tanh();
+            }
+            g if g > 5 => {
+                let v6 = 1.5_f64.hypot(x1) * (v[n % 4] * v[n % 4] + 1.0).log10();
+                let x0 = prog_48(f64::powi((x0 * x0 + 0.5).recip(), 2).cos(), 1.2, 1.2, v, 0);
+                s0 = (s0 * 0.5 + (v6.cos() - x0.cos()) * 0.005).tanh();
+            }
+            _ => {
+                for i in 1..n {
+                    let v7 = match i % 4 {
+                        0 | 2 => f64::sin((a2[3] * a2[3] + 1.0).powi(-2)),
+                        3 => f64::abs(s0),
+                        _ => 3.0_f64.log(v[i % 4].powi(2) + 2.0),
+                    };
+                    acc1 += (x2.tanh() * 1.2).tan().sin() * 0.4;
+                    match n {
+                        0 => {
+                            acc1 += f64::atan(v7).sin() * 0.4;
+                        }
+                        g if g > 1 => {
+                            let v8 = 3.0_f64.log(a2[i % 4].powi(2) + 2.0);
+                            acc1 += f64::sin(f64::sin(v8)) * 0.4;
+                        }
+                        _ => {
+                            let v7 = v7 / (v[i % 4] * v[i % 4] + 1.0);
+                            s0 = f64::mul_add(s0, 0.5, s0 * 0.5);
+                            s0 *= 0.75;
+                            s0 += 0.02 * f64::sin(v7);
+                        }
+                    }
+                    s0 = s0 * 0.75 + v7.cos().sin() * 0.05;
+                }
+                acc1 -= 0.65 * x0;
+            }
+        }
+        s0 - f64::cos(acc1) + a2[2].cos()
+    }
+
+    #[differentiable]
+    pub fn prog_71(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::max(x1, x2);
+        let mut acc1: f64 = 0.0;
+        if (acc1 * acc1).ln_1p() * (v[n % 4] * v[n % 4] + 0.5).ln() > 0.25 {
+            return (x1 * x1).ln_1p().sin().sinh();
+        }
+        let v4 = match n {
+            0 => x0.tanh(),
+            g if g > 1 => {
+                let x0 = prog_48(x2, 0.5, (x0 / (v[n % 4].powi(2) + 0.5)).tanh() * 2.0, v, n);
+                let v2 = v[n % 4] / (f64::powi(v[n % 4].cos(), 2) + 0.5);
+                v[n % 4] * acc1 + x0.cos() + v2.cos()
+            }
+            _ => {
+                let v3 = (x2 * s0).abs();
+                s0 = 0.75 * s0 + 0.1 * (x1 * x1 + 2.0).acosh().tanh();
+                x1 / (f64::cos(x0) + 2.0) * v[n % 4] + v3.sin()
+            }
+        };
+        let v5 = -v[n % 4];
+        let mut a6 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            a6[i] = f64::ln_1p(s0.sin() * 0.5) / (f64::tanh(fi) + 2.0);
+            s0 = 0.8 * s0 + 0.2 * t.cos();
+        }
+        'l1: for i in 1..n {
+            let v7 = (v4.tanh() * 0.9).asin();
+            s0 = 0.8 * s0 + 0.2 * s0.tanh();
+            let mut k8 = 0;
+            while k8 < n {
+                k8 += 1;
+                match k8 {
+                    0 => {
+                        break 'l1;
+                    }
+                    1..=2 => {
+                        let v9 = f64::exp2(x2.tanh());
+                        acc1 += 0.05 * v9.cos();
+                    }
+                    3 => {
+                        s0 = 0.6 * s0 + 0.05 * (v5 * v7).tanh();
+                        acc1 += a6[1] * a6[1] * 0.1;
+                    }
+                    _ => {
+                        acc1 += v7.sin().exp2().tanh() * 0.05;
+                    }
+                }
+                if !(i == 2) {
+                    continue;
+                }
+                let v10 = v.iter().map(|&p| v5 - v[1] + f64::cos(p)).sum::<f64>();
+                acc1 -= 0.05 * ((-a6[3]).tanh() * 0.5).ln_1p();
+                s0 = (s0 * 0.5 + f64::tanh(v10) * 0.02).tanh();
+            }
+            s0 = s0 * 0.8 + f64::tanh(v7.sin()) * 0.05;
+        }
+        let v11 = if v5.abs() < 0.5 || n > 5 {
+            s0 = (s0 * 0.6 + f64::cos(v5) * 0.4).sin();
+            f64::to_radians((v[n % 4].cos() + 2.0).cbrt()) * 20.0
+        } else {
+            let v5 = (-x1).atan();
+            v5 - f64::tanh(v[0])
+        };
+        s0 * 1.5 - acc1.tanh() - v4.tanh() - a6[3] + v11.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_72(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x0 * f64::min(x0, x2)).sin() * 2.0;
+        let mut s1 = f64::tanh(x2);
+        let mut acc2: f64 = 0.0;
+        let v3 = f64::atan(acc2 * x0);
+        let v4 = v.iter().copied().map(|p| 1.0 + 0.25 * f64::tanh(v[n % 4].tanh() + p.cos())).product::<f64>();
+        'l0: for i in 1..n {
+            let fi = i as f64;
+            if s0.to_radians() >= v[i % 4] {
+                s1 = (s1 * 0.6 + f64::cbrt(s1 * s1 + 1.0) * 0.5).tanh();
+                acc2 += 0.4 * f64::tanh(f64::powf(v3 * v3 + 1.0, x0.cos()));
+            } else if v4.atan2(v4.powi(2) + 0.5) >= 1.0 {
+                s1 *= 0.6;
+                s1 += 0.2 * f64::cos(1.5_f64.powf((x1.tanh() * 1.5).cosh().sin()));
+                acc2 += prog_51(v[i % 4].powi(2).cos() * 2.0, f64::sin(v3.tanh().cos()) * 2.0, s0, v, i).tanh() * 0.02;
+                if v3.powi(3) < -0.5 {
+                    acc2 -= 0.4 * f64::sin(x0.sin());
+                    s0 *= 0.8;
+                    s0 += 0.05 * f64::cos(s0).exp().tanh();
+                } else {
+                    s1 = (s1 * 0.5 + (fi.powi(2) + 1.0).cbrt() * 1.0).sin();
+                }
+            } else {
+                let v5 = prog_60(1.2, f64::cos((x1 * x1 + 0.5).atan2(v[i % 4])), x1, v, i);
+                s1 = (s1 * 0.6 + v5.tanh() * 0.005).tanh();
+            }
+            acc2 += 0.4 * (v3.to_radians() * v3.cos().exp()).sin();
+            acc2 -= 0.4 * (f64::cosh(x1.cos() * 2.0) - x0.sin()).tanh();
+            for u in v {
+                if ((u * std::f64::consts::FRAC_PI_4).sin() * 0.9).atanh() >= v4 + s0 {
+                    s1 = (s1 * 0.8 + (s1 * s1 + 1.0).atan2(s1).mul_add(s1 * s1, (s1.tanh() * 0.9).atanh()) * 0.01).tanh();
+                    continue 'l0;
+                }
+                let v6 = v[n % 4].powi(3);
+                s1 = (s1 * 0.8 + f64::exp(v[2].tanh()) * 0.05).sin();
+                s1 = s1.mul_add(0.5, v6.cos() * 0.02);
+            }
+        }
+        'l2: for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            acc2 += ((x2 - v3).sin() * 0.9).atanh() * 0.25;
+            for &u in v.iter() {
+                let v7 = v.iter().map(|&p| (p.tanh() * 1.2).tan() + f64::recip(v4.powi(2) + 0.5)).sum::<f64>();
+                if (s1 + fi) / ((u.powi(2) + 1.0).log10().powi(2) + 1.5) >= -1.0 {
+                    break 'l2;
+                }
+                acc2 += v3.tanh() * 0.1;
+                acc2 += v7.tanh() * 0.05;
+            }
+            let v8 = (f64::powi(f64::cos(v4), 2) + 2.0).acosh();
+            s1 = s1 * 0.8 + v8.tanh() * 0.1;
+        }
+        'l4: for i in 0..3 {
+            let fi = i as f64;
+            if x1.mul_add(x2, f64::tanh(v3).exp()) <= -0.5 {
+                s1 = (s1 * 0.8 + v[2] * 0.2).tanh();
+                s0 = f64::mul_add(s0, 0.75, f64::ln(v4 * v4 + 2.0).sin() * 0.25);
+            }
+            let v9 = f64::log10((v[1] + v4).powi(2) + 1.0);
+            acc2 += 0.5 * ((v9 + s1).tanh() * 0.9).asin().sin();
+            for _ in 0..6 {
+                if f64::max((f64::cos(fi) * 2.0).cosh(), v9.sin()) >= x1 {
+                    break 'l4;
+                }
+                s1 *= 0.8;
+                s1 += 0.1 * f64::tanh(fi).mul_add(SCALE + s1, f64::atan2(1.5_f64, x1)).tanh();
+            }
+        }
+        x1 * 0.25 + s0 * 0.5 - s1 * 1.5 - acc2.sin() + v3 + f64::cos(v4) - f64::acosh(f64::powi(x1.asinh(), 2) + 2.0)
+    }
+
+    #[differentiable]
+    pub fn prog_73(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_51(0.5, (x0 * v[n % 4]).sin() * 2.0, (x0 * x0 + 1.0).recip().tanh(), v, n).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        while k2 < 5 && x2.hypot(s0) <= 0.0 {
+            k2 += 1;
+            let mut k3 = 0;
+            while k3 < n {
+                k3 += 1;
+                if (s0.powi(2) + 2.0).ln() > v[k3 % 4].atan() && k3 % 2 == 0 {
+                    s0 *= 0.6;
+                    s0 -= 0.4 * f64::sin(s0.cos().tanh());
+                    continue;
+                }
+                s0 = (s0 * 0.8 + v[k3 % 4] * 0.2).tanh();
+                if x2.tanh() <= 0.5 {
+                    return f64::tanh(x1);
+                }
+            }
+            let v4 = ((x1 * x1).powi(2) + 1.0).log(x1.sin().powi(2) + 2.0);
+            s0 = 0.6 * s0 + 0.4 * (x2 * x2 + 2.0).sqrt().cos();
+            acc1 += 0.4 * f64::tanh(v4.tanh());
+        }
+        let mut a5 = [0.0; 4];
+        a5[0] = (x2 * x2 + 1.0).powf(0.5).cos();
+        for i in 1..4 {
+            a5[i] = a5[i - 1] * 0.75 + ((v[i].powi(2) + 1.0).sqrt() / ((x1 * x1 + 1.0).cbrt().powi(2) + 1.5)).sin() * 0.1;
+        }
+        let v8 = if f64::to_degrees((a5[k2 % 4].sin() * 0.9).acos()) * 0.02 >= x1 {
+            let v6 = x0 + x1;
+            f64::cosh(f64::cos(f64::asinh(x0))) + f64::tanh(v6)
+        } else if x1 + x1 * v[k2 % 4] <= x1 {
+            let v7 = (x2.tanh() * 0.9).asin();
+            s0 = (s0 * 0.6 + v7.sin() * 0.1).tanh();
+            ((v7.powi(2) + 2.0).ln().tanh() * 0.9).acos()
+        } else {
+            prog_45((a5[(k2 + n) % 4] * std::f64::consts::FRAC_PI_4 + (x0.sin() * 1.2).tan()).sin(), 2.0, (x2 / (f64::cos(a5[k2 % 4]) + 2.0)).tanh() * 2.0, v, k2)
+        };
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            s0 = f64::mul_add(s0, 0.75, f64::cos(f64::ln_1p(f64::sin(v8) * 0.5)) * 0.25);
+            s0 = (s0 * 0.8 + (s0.powi(2) + 0.5).recip() * 0.1).tanh();
+            s0 = s0 * 0.6 + ((x2 + a5[k9 % 4]).powi(2) + 0.5).atan2(s0.mul_add(s0, x0)).tanh() * 0.02;
+            if k9 >= 6 {
+                break;
+            }
+        }
+        s0 * 0.75 - acc1 + v8.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_74(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::log((v[n % 4] * 0.3).powi(2) + 1.0, 3.0);
+        let mut acc1: f64 = 0.0;
+        'l0: for _ in 0..3 {
+            let v2 = (f64::tanh(s0) * 1.2).tan();
+            s0 = (s0 * 0.75 + x2.powi(3) * 0.02).tanh();
+            for _ in 0..n {
+                let v3 = x1 * 0.25;
+                if f64::to_radians(x0) * 20.0 >= 0.0 {
+                    acc1 -= v2.tanh() * 0.1;
+                    continue 'l0;
+                }
+                acc1 -= f64::cos((s0.cos().powi(2) + 0.5).recip()) * 0.1;
+                s0 *= 0.5;
+                s0 += 1.0 * v3;
+            }
+            s0 = s0 * 0.75 + f64::tanh(v2.tanh()) * 0.02;
+        }
+        let v5: f64 = if x0.to_radians().tanh() > 0.0 || n < 2 {
+            let v4 = x1.tanh().clamp(-1.5, 0.5);
+            0.5_f64.copysign(x1) + v4.cos()
+        } else {
+            prog_2(f64::cos(f64::atan2(x2 * x2, f64::powi(f64::to_degrees(x2) * 0.02, 2) + 1.0)) * 2.0, x2, x0, v, n)
+        };
+        let v6 = v[1].sin().abs();
+        let v8: f64 = if -v6 < x1 {
+            let v7 = f64::exp(x2.sin());
+            (v[0] - 0.65) * (v7 - x0)
+        } else {
+            prog_51(x2, 0.25, x0, v, n)
+        };
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            let v11 = match k9 + n {
+                0 => f64::sin(v8.mul_add(s0, x2)),
+                1 | 3 => ((f64::tanh(v8) * 0.5).ln_1p().sin() * 1.2).tan(),
+                4..=5 => {
+                    let v10 = f64::log(s0 * s0 + 1.0, v8.powi(2) + 2.0);
+                    prog_60(x2, x1, v6, v, n) + f64::cos(v10)
+                }
+                _ => f64::sqrt((x2 + 0.75).powi(2) + 1.0),
+            };
+            for _ in 0..v.len() {
+                s0 = s0 * 0.75 + v5.powi(2).tanh() * 0.02;
+                let v12 = v.iter().map(|&p| p / (p.tanh() + 2.0)).sum::<f64>();
+                s0 = s0 * 0.5 + v12.tanh() * 0.02;
+            }
+            if k9 == 1 {
+                break;
+            }
+            s0 = s0.mul_add(0.6, (v[0] + v5).tanh() * 0.2);
+            if k9 >= 3 || f64::cos(s0) + x0.cos().exp() < 0.0 {
+                break;
+            }
+            s0 = (s0 * 0.5 + v11.tanh() * 0.02).sin();
+        }
+        let mut a13 = [0.0; 4];
+        a13[0] = f64::cos(f64::tanh(x2).exp());
+        for i in 1..4 {
+            a13[i] = a13[i - 1] * 0.5 + f64::sin((f64::powi(x2, 2) + 2.0).ln()) * 0.5;
+        }
+        s0 - acc1.sin() + v5.tanh() + v8.cos() + a13[1]
+    }
+
+    #[differentiable]
+    pub fn prog_75(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[3].cos();
+        let mut s1 = (x0.powi(2) + x2.hypot(v[n % 4])).tanh() * 2.0;
+        let mut s2 = (f64::tanh(x2) * 0.5).ln_1p();
+        let mut acc3: f64 = 0.0;
+        for i in 0..5 {
+            s1 = s1.mul_add(0.6, (x1.sin() * 1.5).cosh().tanh() * 0.1);
+            if (x0 * x0).ln_1p() >= 1.0 {
+                s1 *= 0.75;
+                s1 += 0.25 * f64::recip(x1 * x1 + 1.0);
+                match i + n {
+                    0 => {
+                        let x1 = f64::cos(v[1]).atan();
+                        let v4 = 1.5_f64.copysign(x1);
+                        s1 = (s1 * 0.75 + v4.tanh() * 1.0).tanh();
+                    }
+                    3..=4 => {
+                        continue;
+                    }
+                    5 => {
+                        s1 = s1 * 0.6 + (s0 + x1).cos() * 0.2;
+                    }
+                    _ => {
+                        let v5: f64 = prog_60((1.5_f64.powf(s0.sin()) + f64::abs(s0)).sin(), f64::cos((x2 * x2 + 1.0).log2()), x0.tanh() * 2.0, v, i);
+                        let v6 = f64::powi(x1, 2);
+                        s1 = (s1 * 0.75 + (f64::sin(v5) - v6.sin()) * 0.005).tanh();
+                    }
+                }
+            } else {
+                s2 = 0.5 * s2 + 0.05 * (x0 * x1 + 3.0_f64.log(x1 * x1 + 2.0)).cos();
+                if (s1.tanh() * 1.2).tan() < -0.5 {
+                    acc3 += s2.sin().tanh().cosh().cos() * 0.4;
+                    if f64::acos(f64::cos(s2) * 0.9) >= (s1.sin() * 0.9).atanh() {
+                        s0 = s0 * 0.75 + f64::cos((x2 * x2 + 0.5).cbrt()) * 0.1;
+                        continue;
+                    }
+                } else {
+                    acc3 += 0.4 * (v[i % 4] + s0).sin();
+                    let v7 = x0 * x1;
+                    acc3 += 0.4 * f64::sin(v7);
+                }
+            }
+            let v8 = f64::mul_add(s0, x0, s2);
+            s2 = 0.75 * s2 + 0.05 * v8.sin();
+        }
+        let v10: f64 = if f64::to_degrees(x1) * 0.01 >= -0.25 {
+            let v9 = prog_54(0.25, (1.5 * x1).sin() * 2.0, x2, v, n);
+            f64::asin(f64::tanh(x2.cos()) * 0.9) + f64::cos(v9)
+        } else {
+            acc3 += f64::powf(x1 * x1 + 1.0, 0.3).sin();
+            f64::asinh(x1) - f64::asin(v[n % 4].sin() * 0.9)
+        };
+        let v12 = match n {
+            0 => prog_48(0.5, (x1.sin() * 0.9).acos().asinh().sin() * 2.0, x0, v, 5),
+            g if g > 1 => {
+                let x2 = s1;
+                let v11 = f64::sin((s2.powi(2) + 2.0).ln());
+                (v[n % 4] * v[n % 4] + 2.0).sqrt() + x2.cos() + v11.sin()
+            }
+            _ => acc3.tanh(),
+        };
+        let mut k13 = 0;
+        while k13 < 3 && (x2 * x2 + 1.0).log10() <= 0.25 {
+            k13 += 1;
+            s1 = s1.mul_add(0.6, f64::cos(v[n % 4] - s0.to_degrees() * 0.01) * 0.25);
+            for &u in v.iter() {
+                s2 = f64::mul_add(s2, 0.75, (v10 - s1).tanh() * 0.1);
+                let v14 = v.iter().fold(f64::cos(v12), |r, &p| r * 0.75 + 0.1 * ((r.powi(2) + 1.0).cbrt().tanh() + p.tanh()).tanh());
+                s0 = (s0 * 0.75 + (v14 + 0.8) * 0.1).sin();
+                s0 = (s0 * 0.75 + u.tanh() * 0.25).sin();
+            }
+            acc3 += 0.5 * (s1 * (s1 - x0)).cos();
+        }
+        for i in 0..n {
+            let fi = i as f64;
+            let v15 = (x2.sin() * 0.9).atanh() + f64::acosh(s1.powi(2) + 2.0);
+            s2 = (s2 * 0.5 + f64::ln(fi * fi + 1.0).hypot(v15) * 0.05).tanh();
+        }
+        s2 = (s2 * 0.6 + x0.cos() * 0.4).tanh();
+        s0 + s1 + s2 - f64::sin(acc3) + v10.tanh() + v12.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_76(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2.abs();
+        let mut s1 = s0.sin();
+        let mut s2 = f64::acosh((s1 + x1).powi(2) + 1.5).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = f64::ln_1p(s1 * s1);
+        if n % 3 == 1 && f64::tanh(x0) <= 0.5 {
+            let v5 = v4;
+            acc3 -= v5;
+        } else {
+            s2 = 0.75 * s2 + 0.25 * f64::sqrt((s0 * core::f64::consts::FRAC_1_SQRT_2).powi(2) + 0.5).tanh();
+        }
+        for i in 0..n {
+            acc3 -= f64::tanh((v4.tanh() * 1.2).tan()) * 0.25;
+            let v6 = prog_60(v4.cos().tanh(), x2, x0, v, i);
+            for &u in v.iter() {
+                let v7 = v6 * 0.25;
+                let v8 = v.iter().fold(v4, |r, &p| r * 0.5 + 0.02 * p.powi(3).tanh());
+                s2 = (s2 * 0.6 + (v4 + s0) * 0.2).tanh();
+                acc3 += f64::tanh(f64::cos(u) + f64::cos(v7) - v8) * 0.05;
+            }
+            s0 = 0.75 * s0 + 0.005 * v6.tanh();
+        }
+        let v9 = v.iter().fold(f64::cos(acc3), |r, &p| r * 0.5 + 0.05 * (p.tanh() * 2.0).cosh().cos());
+        s1 = (s1 * 0.8 + (x1.tanh() * 0.9).acos() * 0.05).tanh();
+        f64::tanh(s0) - s1 * 1.5 - s2 + f64::tanh(v4) - v9 * 0.5 - f64::to_radians(v9) / (v[n % 4].sin().powi(2) + 1.0)
+    }
+
+    #[differentiable]
+    pub fn prog_77(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(x2.powi(2) + f64::clamp(x2, x2.cos() - 1.5, x1.tanh() + 1.5)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v3 = if v[n % 4] / (x2.powi(2) + 1.0) > 0.0 {
+            let v2 = f64::exp(f64::cos(x0)) + f64::tanh(x0);
+            prog_43(1.5, x1, 0.5, v, 2) + v2.cos()
+        } else {
+            (x0 * x0 + 0.5).recip()
+        };
+        if f64::ln_1p(v[n % 4] * v[n % 4]) >= f64::exp(v[n % 4].cos()) {
+            let v4: f64 = 2.0 * s0;
+            acc1 -= (acc1.cos() * 0.5).ln_1p();
+            s0 = (s0 * 0.75 + v4.sin() * 0.01).tanh();
+        } else {
+            acc1 += f64::atan2(3.0_f64, s0).sin();
+        }
+        acc1 += (x1.to_degrees() * 0.02).sin();
+        'l0: for i in (1..=6).step_by(2) {
+            let fi = i as f64;
+            acc1 -= 0.5 * ((v3.powi(2) + 1.0).recip() - s0 / (x1 * x1 + 1.0)).sin();
+            if !(i % 3 == 1 && f64::cbrt(f64::sin(x1) + 2.0).powi(3) > 1.0) {
+                s0 = (s0 * 0.8 + s0 * s0 * 0.1).sin();
+                continue;
+            }
+            s0 = (s0 * 0.5 + (v[1] * v[1] + 0.5).atan2(x1) * 0.05).tanh();
+            let mut k5 = 0;
+            while k5 < n + 1 && 0.75 - s0 >= 0.0 {
+                k5 += 1;
+                match n {
+                    0 => {
+                        s0 = 0.75 * s0 + 1.0 * (f64::to_degrees(fi) * 0.01).tanh();
+                        match k5 % 4 {
+                            0 | 2 => {
+                                continue;
+                            }
+                            3 => {
+                                s0 = s0 * 0.8 + f64::cos(s0) * 0.2;
+                                s0 = s0 * 0.75 + f64::cos(s0).tanh() * 0.25;
+                            }
+                            _ => {
+                                let v6 = 0.75 * v3;
+                                s0 = (s0 * 0.6 + v6.tanh() * 0.5).tanh();
+                            }
+                        }
+                        let x0 = x0.mul_add(x1, x0);
+                        acc1 -= f64::sin(x0).cos() * 0.05;
+                    }
+                    g if g > 1 => {
+                        continue 'l0;
+                    }
+                    _ => {
+                        s0 = f64::mul_add(s0, 0.6, s0.cos().exp().sin() * 0.1);
+                        acc1 -= f64::tanh((x0.tanh() * 0.9).asin()) * 0.05;
+                    }
+                }
+                if f64::ln_1p(v[k5 % 4].tanh() * 0.5) > x2 {
+                    let v7 = f64::cosh(f64::tanh(x2 + x0));
+                    acc1 += f64::tanh(v7 + fi + (v[k5 % 4] - x1)) * 0.05;
+                    if !(k5 + i < 12 && f64::exp_m1(s0.sin()) > 0.5) {
+                        continue;
+                    }
+                } else if k5 == 2 && x0 - (fi - x1) < s0 {
+                    s0 = (s0 * 0.6 + f64::atan(s0) * 0.4).tanh();
+                } else {
+                    s0 *= 0.75;
+                    s0 -= 0.1 * f64::cos(x2 * s0 / 4.0);
+                }
+                s0 = s0 * 0.75 + f64::atan2(3.0_f64, x2).cos() * 1.0;
+            }
+        }
+        let mut k8 = 0;
+        while k8 < 6 && f64::tan(x0.cos() * 1.2) <= -0.5 {
+            k8 += 1;
+            match k8 + n {
+                0 => {
+                    s0 = f64::mul_add(s0, 0.8, ((x2 * x2 + 1.0).powi(-2) * std::f64::consts::LN_2).cos() * 0.02);
+                    s0 = (s0 * 0.5 + (v3 * v3).ln_1p() * 0.5).sin();
+                }
+                1..=2 => {
+                    acc1 += f64::tanh(v3).cos() * 0.25;
+                    s0 = s0 * 0.6 + f64::sin(s0) * 0.4;
+                    if ((v3.sin() + 2.0).cbrt().powi(2) + 0.5).ln() >= 0.25 {
+                        continue;
+                    }
+                }
+                3..=5 => {
+                    s0 = (s0 * 0.75 + (x0.tanh() + 2.0).cbrt() * 0.75).sin();
+                    if k8 < 1 {
+                        acc1 -= v[k8 % 4].cos() * 0.25;
+                        s0 = s0 * 0.8 + (0.3 - x0).cos() * 0.2;
+                    } else if v3.cos().exp().to_degrees() * 0.02 < 1.0 {
+                        let x1 = v[3].tanh().exp();
+                        s0 = (s0 * 0.8 + (x1 * x1 + 1.0).atan2(s0) * 0.02).sin();
+                        if x1.atan2(s0.powi(2) + 1.0) <= v[2].cos() {
+                            return f64::sinh(v[k8 % 4].sin() * 1.5);
+                        }
+                    } else {
+                        acc1 += 0.25 * (f64::mul_add(x1, x0, v[k8 % 4]) - x0.mul_add(s0, s0)).tanh();
+                    }
+                    s0 = s0 * 0.8 + ((v[n % 4] * v[n % 4] + 1.0).log10() + (v3 - s0)).sin() * 0.05;
+                }
+                _ => {
+                    acc1 -= 0.25 * f64::sin((v[k8 % 4].cos() * 0.9).acos() + x2);
+                }
+            }
+            s0 = (s0 * 0.8 + s0.cos() * 0.2).sin();
+            if v[k8 % 4].tanh() > x0 {
+                s0 = s0.mul_add(0.8, (f64::cos(s0) * 0.9).atanh().tanh() * 0.02);
+                if f64::sin(f64::sin(v[k8 % 4])) > -0.25 {
+                    let v9 = (f64::powi(x0, 2) + 1.0).ln().tanh();
+                    acc1 += 0.25 * (x1 + v3).cos();
+                    s0 = s0 * 0.75 + f64::tanh(v9).cos() * 0.25;
+                } else if (v3.cos() * 0.9).atanh() >= x1.tanh().exp_m1() {
+                    let v10 = (x0 * x0 + 1.0).sqrt() + x0 * s0;
+                    s0 = s0 * 0.5 + v10.cos() * 0.05;
+                }
+                let v11 = f64::powf(3.0_f64, f64::cos(v[k8 % 4]));
+                s0 = f64::mul_add(s0, 0.5, f64::sin(v11).sin() * 0.1);
+            } else if k8 % 3 == 1 && (v[k8 % 4] * v[k8 % 4] + 0.5).recip() <= -0.5 {
+                s0 = s0 * 0.8 + 2.0_f64.atan2(x0).sin() * 0.75;
+                if v3 - x2 <= (x1.sin() * 2.0).sinh() {
+                    acc1 += f64::sin(f64::log(x0 * x0 + 1.0, x0 * x0 + 2.0)) * 0.25;
+                    break;
+                }
+                s0 = s0 * 0.6 + f64::exp(v[k8 % 4].cos().cos()).tanh() * 0.1;
+            }
+        }
+        let mut a12 = [0.0; 4];
+        a12[0] = x0.max(v[n % 4]);
+        for i in 1..4 {
+            a12[i] = a12[i - 1] * 0.75 + f64::tanh(v[i]) * 0.25;
+        }
+        s0 - acc1.tanh() + f64::sin(v3) + a12[0].cos()
+    }
+
+    #[differentiable]
+    pub fn prog_78(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[n % 4] * v[n % 4]).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v2 = f64::asinh(s0.to_radians() * 20.0);
+        let mut k3 = 0;
+        while k3 < n && x2.atan() < -0.5 {
+            k3 += 1;
+            let v4 = (f64::acosh(x2.powi(2) + 1.5).cos() * 0.5).ln_1p();
+            s0 = (s0 * 0.5 + (x1 + v4) * 0.1).tanh();
+        }
+        for i in 0..n {
+            let fi = i as f64;
+            if f64::atan2(x0, v2 * v2 + 0.5) > 1.0 {
+                continue;
+            }
+            let v6 = if k3 % 3 == 1 && fi + s0 <= fi.sin().sinh() {
+                f64::min(2.0_f64, x2) / (f64::powi(fi + x2, 2) + 1.5)
+            } else if f64::sinh(f64::cos(x0).cos() * 2.0) < x1.atan() {
+                let v5 = x2;
+                x1.sin().exp_m1() + v5.cos()
+            } else {
+                return f64::acos(x1.sin() * 0.9).atan()
+            };
+            s0 *= 0.6;
+            s0 += 0.005 * prog_60(s0, x2, (v6 + 1.2).cos(), v, 0).sin();
+        }
+        let v7 = prog_22(x2, 1.5, v2, v, 5);
+        acc1 -= prog_0(3.0_f64.atan2(x0).atan().tanh(), 0.5, 0.5, v, n).tanh() * 0.1;
+        x1 - f64::tanh(s0) - acc1 * 1.5 + f64::cos(v7)
+    }
+
+    #[differentiable]
+    pub fn prog_79(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (x1 * x1).sin();
+        let mut s1: f64 = (x0 + x2).tanh() * 2.0;
+        let mut s2 = (v[n % 4] * v[n % 4] + 0.5).recip().sin();
+        let mut acc3: f64 = 0.0;
+        for i in 0..v.len() {
+            let fi = i as f64;
+            acc3 += 0.5 * (x0 + fi).tanh();
+            match i + n {
+                0 => {
+                    s1 = s1 * 0.6 + f64::sin(fi) * 1.0;
+                    let v4: f64 = prog_38(x0, 1.2, 0.5, v, 6);
+                    s0 = 0.75 * s0 + 0.005 * v4.tanh().cos();
+                }
+                1 | 3 => {
+                    let v5 = prog_60(((v[i].cos() * 0.9).atanh() / 1.5).cos() * 2.0, s2, 1.2, v, 2);
+                    acc3 += 0.4 * f64::tan(s1.tanh() * 1.2).cos();
+                    acc3 -= f64::cos(v5) * 0.02;
+                }
+                4 => {
+                    acc3 += f64::powi(0.35 * x1, 2).sin() * 0.5;
+                }
+                _ => {
+                    let mut k6 = 0;
+                    while k6 < 5 {
+                        k6 += 1;
+                        s1 = (s1 * 0.8 + f64::cbrt(s1.tanh() + 2.0) * 0.5).tanh();
+                        acc3 += 0.1 * f64::cos(f64::sinh(x2.sin() * 2.0));
+                    }
+                }
+            }
+            let v7 = v[(i + n) % 4] + s1;
+            acc3 += 0.5 * f64::cos(v7).cos();
+        }
+        'l2: for i in 1..n {
+            let fi = i as f64;
+            let mut k8 = 0;
+            while k8 < 3 && 0.75 - s2.powi(3) < v[1] {
+                k8 += 1;
+                match k8 + i {
+                    0 => {
+                        acc3 += s2.atan().tanh() * 0.1;
+                        acc3 -= (-x2).cos() * 0.1;
+                    }
+                    1..=3 => {
+                        s0 = 0.8 * s0 + 0.2 * (0.75 - x1).cos();
+                        s1 = f64::mul_add(s1, 0.75, f64::tanh(s1.atan()) * 0.25);
+                        if n % 3 == 1 && s2.cos() * s2 > (fi.tanh() * 0.9).atanh() {
+                            s2 = 0.8 * s2 + 0.02 * x0.cos().exp().atan2(f64::powi((s1 * s1).ln_1p(), 2) + 0.5).tanh();
+                            break;
+                        }
+                    }
+                    4 => {
+                        s2 = (s2 * 0.75 + f64::sqrt(v[i % 4] * v[i % 4] + 2.0) * 0.25).tanh();
+                    }
+                    _ => {
+                        s1 *= 0.75;
+                        s1 += 0.2 * f64::cosh(f64::cos(s1)).sin();
+                        acc3 -= x1.cos().exp2().tanh() * 0.1;
+                    }
+                }
+                acc3 -= 0.1 * s2.cos();
+                let v9: f64 = if x2 / (x2 * x2 + 1.0) <= x1 && n % 2 == 0 {
+                    let x1 = s0 + x0;
+                    (x2.tanh() * 1.2).tan() + x1.tanh()
+                } else {
+                    let x0 = s0 + x0;
+                    f64::atan(f64::sin(x1)) + x0.cos()
+                };
+                s2 = 0.6 * s2 + 0.02 * v9.sin().cos();
+            }
+            acc3 += 0.4 * f64::sin((f64::cos(s0.copysign(v[0])) * 0.9).asin());
+            let mut k10 = 0;
+            while k10 < n {
+                k10 += 1;
+                match k10 {
+                    0 => {
+                        continue 'l2;
+                    }
+                    g if g > 1 => {
+                        acc3 += 0.05 * f64::tanh(f64::sin(v[k10 % 4].tanh().exp()));
+                        if 0.35 - x0 - (x0.powi(2) + 0.5).recip() >= 0.5 {
+                            continue;
+                        }
+                        s1 *= 0.6;
+                        s1 += 0.05 * f64::cos(((s1 / (s1 * s1 + 1.5)).powi(2) + 1.0).log(x0.powi(2) + 2.0));
+                    }
+                    _ => {
+                        acc3 -= 0.05 * (fi.powi(2) + 1.0).log2().clamp(v[2].tanh() - 1.5, (s0 * x1).tanh() + 1.5).sin();
+                    }
+                }
+                s2 = (s2 * 0.6 + f64::exp_m1(s0.sin()) * 0.1).sin();
+            }
+        }
+        acc3 += s2 * f64::cos(s2) * 0.5;
+        let v11 = ((f64::powi(x1, 2) + 1.0).powi(-1).tanh() * 1.5).cosh();
+        s0 * 0.75 - s1 - f64::tanh(acc3) + v11
+    }
+
+    #[differentiable]
+    pub fn prog_80(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::powi(x1.cos().exp2(), 2) + 2.0).ln();
+        let mut acc1: f64 = 0.0;
+        let mut a2 = v;
+        a2[0] *= 0.5;
+        a2[0] += (x2 + x0).cos();
+        for i in 0..6 {
+            let fi = i as f64;
+            let v3: f64 = prog_60(x2.cos().exp().cos() * 2.0, x1, (v[i % 4] * v[i % 4] + 1.0).recip().tanh() * 2.0, v, i);
+            if (-s0).cos() > 0.25 {
+                let v4 = f64::recip(fi * fi + 0.5);
+                s0 = 0.6 * s0 + 1.0 * v4.cos().cos();
+            } else if prog_60(x0, (a2[(i + n) % 4] * x0 * a2[(i + n) % 4]).sin(), (a2[(i + n) % 4] - (a2[n % 4] - s0)).tanh() * 2.0, a2, 4) > 0.0 {
+                s0 = s0 * 0.5 + prog_60(x2, (f64::powi(v[i % 4].to_radians(), 2) + 1.0).powf(0.3).cos() * 2.0, f64::atanh(f64::tanh(-x1) * 0.9).tanh(), v, n).tanh() * 0.005;
+            }
+            acc1 -= 0.25 * f64::cos((a2[i % 4] * a2[i % 4] + 1.0).log(2.0) - a2[i % 4] * s0);
+            acc1 += 0.05 * f64::tanh(v3);
+        }
+        let mut k5 = 0;
+        let v6: f64 = loop {
+            k5 += 1;
+            acc1 += 0.02 * f64::sin(prog_60(2.0, f64::exp_m1(x0.sin()).tanh(), f64::sin(x2 * s0).tanh() * 2.0, v, 5));
+            s0 = (s0 * 0.8 + x1.tanh().cosh() * 0.1).tanh();
+            if k5 >= 3 {
+                break f64::cos(x1.asinh());
+            }
+        };
+        'l2: for (i, &t) in a2.iter().enumerate() {
+            let fi = i as f64;
+            let v7 = match i {
+                0 | 2 => {
+                    for j in 0..6 {
+                        let fj = j as f64;
+                        if s0 * std::f64::consts::FRAC_1_PI <= 0.0 {
+                            acc1 -= f64::log(f64::powi(t, 2) + 1.0, 3.0) * 0.05;
+                            s0 = s0 * 0.75 + (fi + s0).sin() * 0.25;
+                        } else if v6.tanh() >= 0.25 {
+                            let x0 = f64::exp(x0.tanh());
+                            s0 *= 0.75;
+                            s0 += 0.05 * f64::sin(x0);
+                        }
+                        if x1.mul_add(x1, t) < fj {
+                            return a2[j % 4];
+                        }
+                        acc1 += 0.1 * (fj.sin() * 0.5).ln_1p();
+                    }
+                    SCALE + (v6 - s0)
+                }
+                3 => {
+                    acc1 -= 0.5 * (f64::tanh(v[k5]) * 0.9).asin().tanh();
+                    t.atan()
+                }
+                _ => f64::asin(v6.tanh() * 0.9).powi(2),
+            };
+            acc1 += (x0.tanh() + 2.0).cbrt().clamp(-1.5, 1.5) * 0.25;
+            for j in 0..n {
+                match j % 4 {
+                    0 | 2 => {
+                        break 'l2;
+                    }
+                    _ => {
+                        s0 = s0 * 0.5 + (f64::ln_1p(t * t) * std::f64::consts::FRAC_PI_4).tanh() * 0.5;
+                        s0 = (s0 * 0.6 + (a2[3 - k5] * a2[3 - k5]).ln_1p() * 0.4).tanh();
+                    }
+                }
+                s0 = (s0 * 0.6 + (f64::cos(fi) * 1.2).tan() * 1.0).sin();
+            }
+            let v8: f64 = (x0 * x0 + 0.5).recip();
+            s0 = s0 * 0.75 + (f64::cos(t) - v7.cos() - v8.tanh()).cos() * 0.02;
+        }
+        if k5 % 2 == 0 {
+            s0 = s0 * 0.6 + x1.cos() * 0.4;
+            acc1 += x1.cos();
+        } else {
+            s0 = s0 * 0.8 + f64::tanh(-x0) * 0.2;
+            acc1 += x0.cos();
+        }
+        f64::cos(s0) + acc1.sin() + a2[1] + v6 * 0.75
+    }
+
+    #[differentiable]
+    pub fn prog_81(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = ((0.3 - x2).tanh() * 1.2).tan().sin() * 2.0;
+        let mut s1 = f64::sin(prog_51((v[3].abs() + (x2 + x1)).sin() * 2.0, x0, x1, v, n)) * 2.0;
+        let mut s2 = x1.copysign(v[n % 4]);
+        let mut acc3: f64 = 0.0;
+        if n == 4 {
+            let v4 = prog_76((f64::to_degrees(v[1]) * 0.01).cos() * 2.0, s2, f64::cos(f64::abs(s2).cos().exp()) * 2.0, v, 0);
+            acc3 += f64::abs((x0.powi(2) + 1.0).sqrt()).tanh();
+            s0 = s0 * 0.6 + f64::tanh(v4).cos() * 0.005;
+        }
+        let v6 = if (f64::powi(s2, 2) + 1.0).recip() * std::f64::consts::FRAC_PI_4 >= 0.0 {
+            let x1 = -x1;
+            let v5 = prog_60(s0.sin() * 2.0, s2, x2, v, n);
+            x1 + x2 + f64::cos(v5)
+        } else {
+            acc3.abs() + s2
+        };
+        'l0: for i in 1..n {
+            let fi = i as f64;
+            acc3 -= 0.25 * (v6.cos() * 0.9).atanh().cos().exp_m1().sin();
+            acc3 += s1.cos().exp_m1().sin() * 0.4;
+            s2 = 0.8 * s2 + 0.1 * f64::tanh(s0).exp2().sin();
+            let mut k7 = 0;
+            while k7 < 6 && s0 - v[k7 % 4] < 1.0 {
+                k7 += 1;
+                if x0 < x0 && k7 == 4 {
+                    break 'l0;
+                }
+                let v10: f64 = if (v[k7 % 4] * v[k7 % 4] + 1.0).cbrt() <= -0.5 {
+                    let v8 = s1.cos() * 1.25;
+                    (v[3].tanh() * 0.5).ln_1p() + f64::cos(v8)
+                } else if k7 % 3 == 1 {
+                    f64::sin(s0)
+                } else {
+                    let v9 = (fi * fi + 0.5).atan2(v[k7 % 4]);
+                    f64::powi(v9.sin(), 2)
+                };
+                s0 = (s0 * 0.6 + (v10 - v6).tanh() * 0.05).sin();
+            }
+        }
+        let mut k11 = 0;
+        let v12 = loop {
+            k11 += 1;
+            acc3 += f64::sin(x2).sin();
+            s2 = s2 * 0.8 + s2.tanh() * 0.2;
+            if k11 >= 2 || x1 * x2 > 1.0 {
+                break f64::log(v6.powi(2) + 1.0, 10.0);
+            }
+        };
+        let v13 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.5 * (f64::to_radians(p) * 20.0).cos().cos());
+        let mut k14 = 0;
+        let v18 = loop {
+            k14 += 1;
+            let v15 = prog_60(s1.atan().sin().exp_m1().sin() * 2.0, f64::cos((f64::powi(v[k14] / (s2 * s2 + 0.5), 2) + 1.0).log2()) * 2.0, (s2 - f64::acos(v12.cos() * 0.9)).cos(), v, 3);
+            acc3 += (s0 * v[n % 4].sin().exp()).cos() * 0.5;
+            let mut k16 = 0;
+            while k16 < n + 1 && x2.copysign(v15) <= f64::asinh(v12) {
+                k16 += 1;
+                s1 *= 0.6;
+                s1 += 0.4 * f64::ln_1p(x2 * x2).tanh();
+                let v17 = (x1.powi(2) + 2.0).acosh().tanh();
+                s1 = 0.5 * s1 + 0.2 * v17;
+            }
+            if k14 >= 3 {
+                break (v[(k16 + k11) % 4].tanh() * 1.2).tan();
+            }
+            s2 = f64::mul_add(s2, 0.8, v15.cos() * 0.005);
+        };
+        s0 + s1 * 0.25 + s2.cos() + f64::sin(acc3) - v6.tanh() + v12 - v13.sin() - v18 * 0.75
     }
 
     #[differentiable]
     pub fn prog_82(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4];
-        let mut s1 = f64::powi(x1.sin().powi(2) + 1.0, -2);
-        let mut acc2: f64 = 0.0;
-        for i in (0..4).rev() {
-            let fi = i as f64;
-            if f64::sin(x2 * std::f64::consts::FRAC_1_PI) < x1 {
+        let mut s0: f64 = x1.max(x2);
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        let v3: f64 = loop {
+            k2 += 1;
+            if v[3 - k2] * std::f64::consts::LN_2 <= s0 * 1.25 {
+                acc1 += (x0 - v[1]).sin() * 0.5;
+                if x0.tanh() < -0.25 {
+                    s0 = (s0 * 0.6 + (x0 * v[k2] + (x1 + x2)) * 0.05).sin();
+                    break s0;
+                }
+            } else if (v[3 - k2].tanh() * 0.9).asin() >= (f64::sin(v[0]) * 0.9).acos() {
+                s0 = (s0 * 0.8 + s0 * x0 * 0.05).tanh();
+            }
+            acc1 -= prog_38(x0, s0.tanh() * 2.0, 0.5, v, n).cos() * 0.005;
+            if k2 >= 3 || x2.mul_add(x0, x0) <= 0.5 {
+                break (x2.powi(2) + 1.5).acosh().powi(2);
+            }
+        };
+        let v4 = (-2.0_f64).max(-s0);
+        let mut m5 = 0;
+        for _ in (1..=4).step_by(2) {
+            let v6: f64 = prog_0((v4 * v4 + 1.0).log(s0.powi(2) + 2.0).tanh(), (v4 / (x0.powi(2) + 1.5)).tanh(), x2, v, k2);
+            acc1 -= v[0].sin();
+            s0 = (s0 * 0.5 + f64::cos(v6) * 0.005).tanh();
+            if v[m5 % 4].to_radians() * 50.0 < v3.cos().sinh() {
+                m5 += 1;
+            }
+        }
+        let c7 = m5 as f64;
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            let v9 = v3.tanh() / ((SCALE + v3).powi(2) + 0.5);
+            if x0 + v4 <= v3 {
+                let x0 = v[k8] * v9;
+                let v10 = x0 - x2.asinh();
+                acc1 -= 0.25 * v10.cos();
+            } else if -v9 <= x0 * v4 {
+                s0 = f64::mul_add(s0, 0.5, (s0.powi(2) + 1.0).recip() * 0.75);
+                if k8 == 0 && x2.cos() >= -0.25 {
+                    return x2.cos().cosh();
+                }
+                s0 = (s0 * 0.75 + f64::ln(v[k2] * v[k2] + 1.0) * 0.25).sin();
+            }
+            acc1 -= f64::cos((f64::log10(v[1] * v[1] + 1.0).powi(2) + 1.0).log10());
+            if k8 >= 2 || 3.0_f64.atan2(x0) < -0.5 {
                 break;
             }
-            let v6 = match i {
-                0 => {
-                    let x2 = f64::cos(f64::exp(f64::cos(s0))).exp_m1();
-                    let v3 = (x0.powi(2) + 1.0).log10();
-                    v[i] + f64::sin(x2) + v3.tanh()
-                }
-                1 => {
-                    let x0 = f64::cos(fi).tanh().exp_m1();
-                    prog_6(1.2, x2, 0.5, v, n) + x0.sin()
-                }
-                2 => {
-                    let v4 = fi;
-                    f64::sqrt(f64::powi(fi, 2) + 0.5) + v4.sin()
-                }
-                _ => {
-                    let v5 = (x0 * x0).ln_1p();
-                    f64::atanh(f64::tanh(v5) * 0.9)
-                }
-            };
-            acc2 += x0.sin().cos() * 0.5;
-            acc2 += 0.02 * v6.tanh().sin();
         }
-        'l1: for i in 0..n {
-            let fi = i as f64;
-            s0 = (s0 * 0.6 + x2 * x2 * 0.1).tanh();
-            let v8 = if (f64::sin(x1) * 2.0).cosh().sin().exp_m1() <= s0 {
-                x0.tanh().exp2()
-            } else {
-                let v7 = prog_29(x0, f64::tanh((f64::cos(fi) * 0.9).atanh()) * 2.0, 0.25, v, n);
-                fi + v7.tanh()
-            };
-            acc2 += 0.2 * v8.atan().tanh();
-            for j in 0..i {
-                let fj = j as f64;
-                acc2 += f64::tanh(f64::cos(v[j % 4]).exp().powi(2).ln_1p()) * 0.05;
-                if f64::ln((fj + v[i % 4]).powi(2) + 0.5) >= 1.0 {
-                    s1 = s1 * 0.5 + s1.asinh() * 0.5;
-                    break 'l1;
-                }
+        let mut k11 = 0;
+        while k11 < 5 && (v[0].to_radians().cos() * 0.9).atanh() >= c7 + v3 {
+            k11 += 1;
+            if f64::atan2(v4.powi(2) + 1.0, x0) < 1.0 && k11 + n < 10 {
+                return v[2].asinh();
+            }
+            s0 *= 0.6;
+            s0 += 0.05 * ((v4 * v4 + 1.0).log(v4 * v4 + 2.0) * v3.cos()).cos();
+            if k11 == 1 {
+                s0 = (s0 * 0.6 + prog_60((s0.sin() * f64::exp(f64::cos(x1))).tanh() * 2.0, (v[k11 % 4] - v3).sin() * 2.0, v4, v, n) * 0.005).sin();
+                break;
             }
         }
-        let v11: f64 = if prog_48((x2 * x2 + 0.5).sqrt().sin(), (x0 * x2).tanh() * 2.0, x2, v, n) >= 0.5 {
-            for i in 0..4 {
-                for j in (0..=i).rev() {
-                    s0 = 0.5 * s0 + 0.25 * f64::sin(v[2] - x2);
-                    s0 *= 0.8;
-                    s0 += 0.2 * s0.atan().cos();
-                    let v9 = match j % 2 {
-                        0 => v[j].cos().sinh(),
-                        _ => (x0 * x0).ln_1p(),
-                    };
-                    acc2 += v9.sin() * 0.1;
-                }
-                acc2 -= (x0 * x2).tanh() * 0.5;
-                if f64::recip((-v[i]).powi(2) + 0.5) <= v[2].atan2(s1.powi(2) + 1.0) {
-                    continue;
-                }
-            }
-            ((f64::cos(x0) * 0.9).atanh().tanh() * 0.9).asin()
-        } else if -x1 >= -1.0 || n > 2 {
-            let v10 = 2.0_f64.atan2(f64::sqrt(v[n % 4] * v[n % 4] + 0.5));
-            acc2 -= f64::tanh(((-x1).sin() * 0.9).acos());
-            x0.sin().exp2().sin() + v10.cos()
-        } else {
-            return (f64::sin(x0) * 0.9).atanh()
-        };
-        let mut k12 = 0;
-        let v13 = loop {
-            k12 += 1;
-            acc2 += f64::tanh(v11.tanh().exp()) * 0.5;
-            acc2 += f64::tanh(s0.powi(2)) * 0.5;
-            if k12 >= 3 || s0 > x2 {
-                break f64::atan(s0);
-            }
-        };
-        let v14 = v[0] / 2.0;
-        s0.cos() + s1.tanh() - acc2.sin() - v11 * 0.75 - v13 * 1.5 + v14.cos()
+        x0 * 0.5 + v[3].sin() - s0.cos() + acc1.tanh() + v3.cos() + v4.sin() + c7.tanh()
     }
 
     #[differentiable]
     pub fn prog_83(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_71(((x1 * x1 + 1.0).log10() * 0.3).cos(), f64::tanh(v[n % 4]).exp2().cos(), (f64::to_radians(v[n % 4].cos()) * 20.0).tanh() * 2.0, v, n).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        for i in (0..=n).rev().step_by(2) {
+        let mut s0: f64 = x0 / (x1 * x1 + 1.5);
+        let mut s1 = prog_38(x1, f64::cos(3.0_f64.atan2(x2)), s0, v, n).sin() * 2.0;
+        let mut s2: f64 = (v[n % 4] + 2.0).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        s0 = s0 * 0.8 + (SCALE + s2).tanh() * 0.1;
+        let v4 = v.iter().copied().map(|p| p.powi(3)).sum::<f64>();
+        for i in 0..3 {
             let fi = i as f64;
-            let v2 = v.iter().map(|&p| (v[2] * v[2] + 1.0).powf(f64::tanh(v[0])) + f64::tanh(p)).sum::<f64>();
-            if (-x2) + f64::sinh(v[i % 4].sin() * 1.5) < 0.5 {
-                continue;
-            }
-            let v3 = f64::exp(v[2].tanh()).tanh().exp_m1();
-            s0 = s0 * 0.6 + (fi * fi + 1.0).ln().cos() * 1.0;
-            acc1 -= 0.05 * f64::sin(v2.sin() + v3.sin());
-        }
-        let v4 = prog_0(x0, f64::cos(((x2 * x0).cos() * 1.5).sinh()), 2.0, v, n);
-        for i in 1..n {
-            acc1 += 0.4 * f64::tanh((v4 * v4 + 1.0).powf(0.5));
-            if x0 >= 0.5 {
-                s0 *= 0.6;
-                s0 += 0.2 * (f64::powi(1.2 * v[i % 4], 2) + 0.5).ln().cos();
-                if x2.powi(3) <= -1.0 {
-                    continue;
-                }
-                let v5 = prog_30(1.5, x0, v[i % 4].powi(2).atan2(f64::atan(x2).powi(2) + 0.5).sin(), v, 2);
-                acc1 += v5.sin().sin() * 0.005;
-            } else if (f64::sin(s0) * 1.2).tan() <= 0.0 || n == 1 {
-                acc1 += f64::atan2(3.0_f64, x2 * v4).tanh() * 0.4;
-            } else {
-                s0 = (s0 * 0.8 + 3.0_f64.atan2(SCALE + v[0]) * 1.0).tanh();
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = j as f64;
-                    if f64::to_radians(u + fj) > v[i % 4] {
-                        s0 = (s0 * 0.75 + x0 * u / (f64::tanh(s0).cos() + 2.0) * 0.02).sin();
-                        break;
+            let v5 = f64::sin(x2).exp2();
+            match n {
+                0 => {
+                    let mut k6 = 0;
+                    while k6 < 4 {
+                        k6 += 1;
+                        match k6 {
+                            0 => {
+                                let v7 = ((-x2).powi(2) + 1.0).atan2(0.5_f64.log(x1 * x1 + 2.0));
+                                s0 *= 0.6;
+                                s0 += 0.1 * v7.tanh();
+                            }
+                            g if g > 2 => {
+                                acc3 -= prog_60(f64::tanh(v5 - 0.75), f64::sin(v5), (s0 - x2).tanh() * 2.0, v, i).cos() * 0.05;
+                                continue;
+                            }
+                            _ => {
+                                s1 = (s1 * 0.75 + (-v[k6 % 4]) * 0.25).tanh();
+                            }
+                        }
+                        s1 = (s1 * 0.8 + (2.0 - v[k6 % 4] + f64::cosh(f64::cos(v4) * 2.0)) * 0.02).sin();
+                        acc3 += 0.1 * (v5 / (v5 * v5 + 0.5)).cos();
                     }
-                    let v6: f64 = f64::acosh(v4 * v4 + 1.5);
-                    if !(n < 3) {
-                        break;
+                    for j in 1..n {
+                        let v8 = v[3];
+                        s2 = (s2 * 0.5 + s2.min(v8) * 0.5).sin();
+                        match j {
+                            1 | 3 => {
+                                acc3 += 0.1 * f64::tanh(s2 + fi);
+                                acc3 += 0.1 * (v5 + fi).tanh();
+                                if n == 2 {
+                                    s1 = s1.mul_add(0.75, (f64::powi(v5, 2) + 0.5).cbrt().tanh() * 0.05);
+                                    break;
+                                }
+                            }
+                            4 => {
+                                s1 = (s1 * 0.8 + (x2 + v5) * 0.05).tanh();
+                                let v9 = f64::asinh(x0.tanh().cosh());
+                                acc3 += 0.1 * f64::tanh(v9).tanh();
+                            }
+                            5 => {
+                                let x0 = v5.to_radians() * 20.0 + s2.atan2(v5 * v5 + 0.5);
+                                s2 = 0.5 * s2 + 0.05 * f64::cos(x0);
+                            }
+                            _ => {
+                                s0 *= 0.8;
+                                s0 += 0.2 * v[3].atan().cos();
+                            }
+                        }
                     }
-                    s0 = 0.8 * s0 + 0.2 * v[j].sin().tanh();
-                    acc1 += f64::cos(v6).cos() * 0.1;
+                }
+                g if g > 1 => {
+                    s2 = s2 * 0.5 + (f64::cos(v4) * 0.9).atanh().cos() * 0.1;
+                }
+                _ => {
+                    s1 = s1 * 0.75 + ((x0 - v5) * 0.65).sin() * 0.1;
+                    if x0 * (x0.powi(2) + 0.5).recip() < -0.5 {
+                        s1 = (s1 * 0.5 + v4 * 0.5).tanh();
+                        s2 = (s2 * 0.5 + f64::exp(x0.cos()) * 0.1).sin();
+                        if (v[n % 4].powi(2) + 0.5).ln() > v[1] {
+                            s2 = (s2 * 0.8 + fi * 1.0).tanh();
+                            break;
+                        }
+                    } else {
+                        s1 = s1.mul_add(0.8, x1.powi(2).tanh() * 0.05);
+                        let v10: f64 = -v[3 - i];
+                        acc3 += v10.sin() * 0.5;
+                    }
                 }
             }
-            acc1 -= 0.4 * x2.sin();
+            s1 = s1 * 0.5 + s2.atan2(fi * fi + 1.0).sin() * 0.5;
+            acc3 += v5.tanh().sin() * 0.5;
         }
-        let mut k7 = 0;
-        while k7 < n && -(v4 * v4 + 1.0).log(2.0) < -1.0 {
-            k7 += 1;
-            acc1 += 0.25 * (f64::log10(f64::powi(x1, 2) + 1.0) + (v4 * v4 + 1.5).acosh()).tanh();
-            let v8 = s0.cos();
-            s0 = (s0 * 0.75 + f64::sinh(s0.cos()) * v8 * 0.05).sin();
+        for _ in (0..=n).rev().step_by(2) {
+            s0 = (s0 * 0.8 + 0.5_f64.hypot(s0) * 0.2).tanh();
+            let v11 = s0;
+            acc3 += 0.5 * f64::sin(v11).sin();
         }
-        'l4: for i in 0..3 {
-            let fi = i as f64;
-            s0 = (s0 * 0.8 + prog_29((-(s0 - v4)).tanh(), x1, x2, v, i) * 0.005).sin();
-            for j in 1..n {
-                if v[(j + n) % 4] > v[j % 4] {
-                    s0 *= 0.75;
-                    s0 += 1.0 * (f64::tanh(fi) * 0.9).atanh().cos();
-                    continue 'l4;
-                }
-                let v9 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.1 * f64::cos(v[j % 4] + p.sin()));
-                acc1 -= f64::tanh(x2 + v9) * 0.1;
-            }
-            s0 = s0.mul_add(0.8, (x1 * std::f64::consts::LN_2 - (s0 * s0 + 1.0).sqrt()).cos() * 0.1);
-            let mut k10 = 0;
-            while k10 < n + 1 && fi.sin().sinh().mul_add(v[k7 % 4].to_degrees() * 0.01, v[n % 4]) <= 1.0 {
-                k10 += 1;
-                if (x1 * x1).ln_1p() < x1 {
-                    s0 = s0 * 0.6 + f64::tanh(f64::cbrt(x2 * x2 + 1.0)) * 0.25;
-                    s0 *= 0.75;
-                    s0 += 0.25 * f64::sin(s0).cos();
-                } else if v[k10 % 4] + x0 < 0.5 {
-                    let v11: f64 = ((f64::to_degrees(v[2]) * 0.01).tanh() * 1.5).sinh();
-                    s0 = 0.8 * s0 + 0.05 * f64::cos(v11);
-                } else {
-                    s0 = s0.mul_add(0.75, x0.tanh() * 0.25);
-                    s0 = 0.6 * s0 + 0.5 * (x0 / (fi * fi + 1.5)).tanh();
-                }
-                if x0.cos() >= -0.25 {
-                    acc1 -= f64::acosh(f64::cos(v4).exp_m1().powi(2) + 1.5).cos() * 0.05;
-                    let v12 = f64::to_radians(x1 / (fi.sin() + 2.0)) * 50.0;
-                    acc1 += v12.cos() * 0.05;
-                }
-                s0 = s0 * 0.75 + f64::tanh(x0.tanh()) * 0.25;
-            }
-        }
-        s0 = (s0 * 0.5 + v[k7 % 4].cos() * 0.5).tanh();
-        s0 + acc1.sin() - f64::tanh(v4) + f64::abs(x2) / ((-x0).tanh() + 2.0)
+        s0 + s1 - s2.cos() + f64::sin(acc3) + v4.sin()
     }
 
     #[differentiable]
     pub fn prog_84(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (x2.asinh().powi(2) + 1.0).powf(f64::cos(v[n % 4])).cos() * 2.0;
+        let mut s0 = x1;
         let mut acc1: f64 = 0.0;
-        let v8 = match n {
-            2 => {
-                s0 = s0.mul_add(0.75, acc1.tanh().asinh().tanh() * 1.0);
-                f64::asinh(x0).cos().exp()
-            }
-            4 => v[n % 4].mul_add(x1, x2),
-            5 => {
-                let v2 = prog_11(1.2, 1.5, (x0 / 3.0).sin(), v, n);
-                ((x1 * x1 + 1.0).log(2.0).tanh() * 0.9).asin() + v2.cos()
-            }
-            _ => {
-                for i in 0..4 {
-                    let fi = i as f64;
-                    if !(i == 3) {
-                        let v3 = prog_30(2.0_f64.copysign(x0.powi(2)).cos(), 1.2, x1, v, n);
-                        acc1 += 0.4 * (v3 / 3.0);
-                    }
-                    if i % 2 == 0 {
-                        let mut k4 = 0;
-                        while k4 < n && f64::sin(3.0_f64.log(x0 * x0 + 2.0)) < x1 {
-                            k4 += 1;
-                            s0 = (s0 * 0.6 + (x1.tanh() * 0.5).ln_1p() * 0.4).tanh();
-                            s0 = (s0 * 0.75 + (-v[(k4 + i) % 4]) * 0.25).sin();
-                            match n {
-                                0 | 2 => {
-                                    s0 = 0.5 * s0 + 0.5 * v[k4 % 4].cos();
-                                    s0 = 0.75 * s0 + 0.25 * (x0 - 0.35).sin();
-                                }
-                                g if g > 3 => {
-                                    let v5 = f64::exp2(v[k4 % 4].sin().exp().tanh());
-                                    s0 = s0 * 0.5 + f64::cos(v5.sin()) * 0.1;
-                                }
-                                _ => {
-                                    s0 = (s0 * 0.6 + fi.tanh().exp_m1() * 1.0).tanh();
-                                    match k4 % 2 {
-                                        0 => {
-                                            break;
-                                        }
-                                        1 => {
-                                            s0 *= 0.5;
-                                            s0 -= 0.5 * s0.tanh().sin();
-                                        }
-                                        _ => {
-                                            acc1 += fi.atan().sin() * 0.05;
-                                        }
-                                    }
-                                    s0 = 0.5 * s0 + 1.0 * f64::cbrt((f64::powi(s0, 2) + 1.0).ln().sin() + 2.0).tanh();
-                                }
-                            }
-                        }
-                        let v6 = (fi * fi + 1.0).log2() * (s0 * x0);
-                        s0 = s0.mul_add(0.5, f64::sin(f64::tanh(v6)) * 0.02);
-                    } else {
-                        s0 = 0.8 * s0 + 0.1 * (f64::sin(x0) / (f64::cos(x0) + 2.0));
-                    }
-                    acc1 += 0.5 * f64::cos(x1.sin().exp2());
-                }
-                let v7 = x1 + s0;
-                prog_29(0.5, f64::sin((x0.tanh() * 1.5).sinh()), x0.cos().tanh() * 2.0, v, 2) + v7.cos()
-            }
-        };
-        for i in (1..=5).step_by(2) {
+        let v2 = prog_38(acc1, s0, x2, v, n);
+        let v3 = v.iter().map(|&p| acc1 * (v[2] * v[2] + 1.0).powf(1.5) + p.cos()).sum::<f64>();
+        for i in (0..n).rev() {
             let fi = i as f64;
-            if x2.tanh() < 0.5 || n == 0 {
-                acc1 += x0.cos().sin() * 0.5;
-            } else if ((x1.cos() * 0.9).asin().sin() * 1.2).tan() > 0.0 {
-                s0 = s0 * 0.5 + f64::cos(s0 * v8) * 0.05;
+            let v5 = if !(i % 2 == 0) {
+                acc1 -= v[1].max(fi).cos() * 0.25;
+                x2 * v3 + (v3 + v[i % 4])
+            } else if f64::tanh(x2 * v2).exp2() >= -x0 {
+                let v4 = v3;
+                v[3].sin().exp().sin().exp() + v4.tanh()
             } else {
-                s0 = s0 * 0.75 + (s0 + v8).cos() * 0.1;
-                s0 = (s0 * 0.8 + v[i % 4].to_radians() * 1.0).tanh();
-            }
-            let v11 = if v8 * x0 <= fi.atan() {
-                let v9 = f64::exp2(v[i % 4].cos()) - x1 / (x1 * x1 + 0.5);
-                v[i % 4] - fi + f64::sin(v9)
-            } else {
-                for j in (0..=i).rev() {
-                    let fj = j as f64;
-                    s0 = s0.mul_add(0.8, f64::cos(f64::asin(fj.sin() * 0.9)) * 1.0);
-                    let v10 = f64::log2(v8.powi(2) + 1.0);
-                    acc1 -= ((x1.powi(2) + 1.0).powi(-1).powi(2) + 1.5).acosh().cos() * 0.1;
-                    acc1 -= f64::cos(v10).tanh() * 0.1;
-                }
-                v[n % 4] - v[(i + n) % 4].sin().exp_m1()
+                f64::log10(f64::powi(v3, 2) + 1.0) * core::f64::consts::FRAC_1_SQRT_2
             };
-            s0 = s0 * 0.75 + (x1 * x1).ln_1p().cos() * 0.25;
-            s0 = (s0 * 0.75 + v11.cos() * 0.02).sin();
+            let v6: f64 = prog_60((v5.tanh() * 0.9).acos().cos(), (f64::tan(f64::cos(fi) * 1.2).sin() * 1.5).sinh().sin(), f64::tanh((s0.powi(2) + 1.5).acosh()) * 2.0, v, 2);
+            s0 = (s0 * 0.75 + prog_60(x1, 0.75, (v2 * v2 + 1.0).log(3.0).cos() * 2.0, v, 4) * 0.01).sin();
+            acc1 -= 0.005 * f64::cos(f64::tanh(v6));
         }
-        let v12: f64 = (f64::powi(x0, 2) + 1.0).cbrt();
-        let v13 = (f64::powi(x1, 2) + 1.0).sqrt();
-        let v15 = if v12 >= (v12.sin() * 0.9).asin() || n == 5 {
-            s0 *= 0.6;
-            s0 -= 0.4 * f64::tanh(f64::asinh(v[n % 4]));
-            f64::sin(x0).cos()
-        } else if v[n % 4].cos().exp() > -0.5 {
-            let v14 = v8;
-            1.5 * v13 + v14.sin()
-        } else {
-            f64::cos(f64::cbrt(v13.sin() + 2.0))
-        };
-        s0.sin() + f64::cos(acc1) - v8.sin() + v13 * 0.25 + v15.sin()
+        for i in 1..n {
+            let fi = i as f64;
+            if prog_60(f64::log(f64::powi(v[3], 2) + 1.0, 2.0).cos() * 2.0, s0, f64::cos((v[i % 4] * v3).powi(2).ln_1p()), v, 0) <= 0.0 || i == 3 {
+                let v7 = prog_60(f64::tanh(v2).tanh() * 2.0, f64::tanh((f64::tanh(f64::asin(x0.tanh() * 0.9)) * 0.9).atanh()), s0, v, n);
+                acc1 += 0.01 * v7.tanh();
+            } else if f64::asinh(x1).atan() >= 0.5 {
+                let v8 = x0;
+                s0 = (s0 * 0.6 + fi.atan2(s0.powi(2) + 1.0) * 0.2).sin();
+                acc1 += 0.4 * f64::tanh(v8).sin();
+            } else {
+                s0 = s0 * 0.6 + (v[(i + n) % 4].sin() * 0.5).ln_1p() * 0.4;
+                let v9 = (s0 * s0 + 1.5).acosh();
+                s0 = s0.mul_add(0.8, f64::sin(v9).tanh() * 0.05);
+            }
+            match i % 3 {
+                0 => {
+                    s0 = 0.8 * s0 + 0.2 * (v[i % 4].cos() * 0.5).ln_1p();
+                }
+                1 => {
+                    acc1 -= 0.25 * (f64::sin(x0) + 2.0).cbrt();
+                }
+                _ => {
+                    acc1 -= 0.25 * s0.powi(3).cos();
+                }
+            }
+            s0 = (s0 * 0.75 + (x0 * x0 + 1.0).log(2.0) * 0.1).tanh();
+        }
+        let a10 = v.map(f64::sin);
+        x0.sin() + s0 * 0.25 + acc1.tanh() + v2.cos() + v3 * 0.75 + f64::cos(a10[3]) - 0.5_f64.log(f64::powi(x0 / (f64::tanh(v3) + 2.0), 2) + 2.0)
     }
 
     #[differentiable]
     pub fn prog_85(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_22(1.5, f64::atan2((x2 / (f64::powi(x2, 2) + 1.0)).powi(2) + 0.5, x0).sin(), (x0 * v[3]).sin() * 2.0, v, n).cos() * 2.0;
-        let mut s1: f64 = x1;
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().map(|&p| (-s1) + p.sin()).sum::<f64>();
-        if f64::cbrt(f64::cos((v3 * v3 + 1.0).sqrt()) + 2.0) < (v[3].cos() * 0.9).asin() {
-            acc2 -= 0.5 * f64::cos(f64::sinh(s1.cos() * 2.0));
+        let mut s0 = prog_19(x0, 0.25, f64::cbrt(x2.tanh() + 2.0).tanh() * 2.0, v, n).cos() * 2.0;
+        let mut s1 = s0;
+        let mut s2 = f64::cos(prog_43(0.5, f64::cos(v[n % 4].tanh()), x1.asinh().cos() * 2.0, v, n)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().fold(acc3, |r, &p| r * 0.5 + 0.005 * (prog_60(x2, s2, x1, v, n) + p.sin()).tanh());
+        if x1 - x2 >= 0.5 {
+            return x1.cos();
         }
-        if n < 5 {
-            let mut k4 = 0;
-            while k4 < n + 1 {
-                k4 += 1;
-                acc2 += 0.01 * f64::tanh(prog_29(f64::sin(s1 + x1.mul_add(x0, s1)) * 2.0, s0, x2, v, 2));
-                acc2 -= (x0 / (x1.powi(2) + 0.5) + (v[k4 % 4] + v3)).cos() * 0.25;
-                let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| (p.powi(2) + 0.5).cbrt().min((q * q + 1.0).recip())).sum::<f64>();
-                s1 *= 0.8;
-                s1 += 0.02 * f64::sin(v5);
+        let mut a5 = [0.0; 4];
+        for i in 0..4 {
+            a5[i] = 0.8 * s1.tanh().sinh();
+        }
+        let mut k6 = 0;
+        let v11: f64 = 'l1: loop {
+            k6 += 1;
+            let mut k7 = 0;
+            while k7 < 4 && (f64::asin(s0.sin() * 0.9).powi(2) + 0.5).powf(0.3) < v4 {
+                k7 += 1;
+                let v8: f64 = (s1 * s1 + 0.5).cbrt();
+                s2 = (s2 * 0.6 + s2 * 0.4).sin();
+                if x0.atan() >= -0.5 && k7 + n < 8 {
+                    acc3 += 0.25 * f64::exp2(f64::sqrt(f64::powi(s0, 2) + 1.0).cos()).cos();
+                    break 'l1 s1 + a5[k7 % 4];
+                }
+                acc3 += f64::tanh(v8).tanh() * 0.25;
             }
-            s1 *= 0.75;
-            s1 -= 0.1 * f64::cos((f64::powi(x2, 2) + 2.0).acosh());
-            if v3 >= 0.5 && k4 == 7 {
-                s0 = s0 * 0.5 + f64::ln(x1 * x1 + 2.0).tanh() * 0.5;
+            let v10 = if f64::recip((v4 + s0).powi(2) + 1.0) < 0.5 {
+                for j in 0..n {
+                    let v9 = (f64::tanh(a5[(j + k6) % 4]) * 2.0).sinh();
+                    if !(k6 < 2) {
+                        break;
+                    }
+                    acc3 += 0.1 * (s0.tanh() / 3.0).sin();
+                    s2 = (s2 * 0.8 + f64::sin(v9) * 0.02).sin();
+                }
+                a5[k7 % 4].cos()
             } else {
-                let v3 = f64::atan2(v[k4 % 4], f64::powi(v[k4 % 4], 2) + 0.5).hypot(v[k4 % 4].tanh());
-                s0 = (s0 * 0.75 + v3.tanh() * 0.02).sin();
+                (f64::powi((s1.cos() * 0.9).acos(), 2) + 1.0).log2()
+            };
+            match k7 % 3 {
+                0 | 2 => {
+                    break prog_60(s2, v10.to_radians().cos() * 2.0, s1, v, n);
+                }
+                _ => {
+                    s2 = (s2 * 0.6 + prog_60(f64::tanh(f64::acos((v4 * v10).tanh() * 0.9)), (s0 * a5[k7 % 4] * a5[k7 % 4].cos()).sin(), x1, v, 4) * 0.005).sin();
+                    if (s1.sin() * 1.2).tan() >= -0.5 {
+                        break x0.asinh().cos().exp();
+                    }
+                }
             }
-        } else {
-            s0 = 0.6 * s0 + 0.2 * (x0 + x1).cos();
-            acc2 -= x2.abs().tanh();
-        }
-        for i in 0..3 {
-            let fi = i as f64;
-            s0 = (s0 * 0.75 + f64::cbrt((-fi).tanh() + 2.0) * 1.0).sin();
-            s0 = s0.mul_add(0.75, f64::sin(v[i]) * 0.25);
-            let v6: f64 = (fi.asinh().powi(2) + 1.0).powi(-1);
-            s0 *= 0.5;
-            s0 += 1.0 * f64::tanh(v6);
-        }
-        s0 + s1.cos() + acc2.sin() + f64::asinh(v[n % 4])
+            s1 = s1 * 0.75 + s1.sin().exp2().sin() * 0.1;
+            if k6 >= 2 || s2 * 0.25 < 0.0 {
+                break (x2 * x2 + 1.5).acosh().tanh();
+            }
+        };
+        s0 = s0 * 0.8 + (f64::powi(x2, 2) + 2.0).sqrt().sin() * 0.2;
+        s0 + s1 - s2.tanh() + acc3.cos() + v4.tanh() - a5[1].cos() + v11.tanh() - f64::sinh(f64::tanh(x1)) / 1.5
     }
 
     #[differentiable]
     pub fn prog_86(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::asinh(x1.asinh());
+        let mut s0 = (x0 / 3.0 * (x1 - v[n % 4])).tanh() * 2.0;
         let mut acc1: f64 = 0.0;
-        for i in 1..n {
+        for i in 0..6 {
             let fi = i as f64;
-            s0 = (s0 * 0.75 + v[1].copysign(fi) * 0.25).sin();
-            acc1 += 0.5 * (x0.cos().powi(2) + 1.0).ln();
-            let v4 = match i + n {
-                0 => {
-                    let v2 = f64::clamp(3.0_f64.log(x2 * x2 + 2.0), f64::asin(v[0].cos() * 0.9).tanh() - 1.5, (SCALE + fi).cos() + 1.5);
-                    s0 = s0 * 0.6 + (s0 * (v[3].tanh() * 0.9).asin()).tanh() * 0.1;
-                    (x0.sin() * 0.9).atanh().atan() + v2.tanh()
-                }
-                1 | 3 => {
-                    let v3 = x2 + x1;
-                    acc1 += f64::ln_1p(x2.asinh().powi(2)).tanh() * 0.4;
-                    v3 / (f64::tanh(fi) + 2.0)
-                }
-                4 => x2 - s0,
-                _ => x1.asinh(),
-            };
-            acc1 -= v4.cos() * 0.4;
-        }
-        match n % 3 {
-            0 => {
-                let x1 = -x2;
-                s0 *= 0.5;
-                s0 += 0.5 * f64::tanh(x1);
+            if (x2 * x2 + 1.5).acosh() <= 0.0 {
+                let v2: f64 = prog_60(1.5, x1, x0, v, 3);
+                s0 = (s0 * 0.8 + v2.tanh() * 0.01).tanh();
             }
-            2 => {
-                acc1 -= f64::clamp(acc1, -1.0, 1.0).min(f64::ln(x2 * x2 + 2.0)).cos() * 0.2;
-                let mut k5 = 0;
-                while k5 < n {
-                    k5 += 1;
-                    if f64::tanh(s0) < x0 / (f64::powi(x2, 2) + 1.0) {
-                        let x1: f64 = prog_29(x0, (v[1].sin() * 0.9).acos().cos(), x2, v, k5);
-                        s0 = 0.6 * s0 + 0.4 * f64::tanh(s0);
-                        s0 *= 0.5;
-                        s0 += 0.005 * x1.sin();
-                    }
-                    acc1 += f64::ln(v[k5 % 4] * v[k5 % 4] + 0.5).sin() * 0.25;
+            for &u in v.iter() {
+                s0 = s0 * 0.75 + (s0.cos() * 0.9).atanh().sin() * 0.05;
+                s0 = 0.75 * s0 + 1.0 * fi.cos().exp2().tanh();
+                let v3 = fi.sin();
+                acc1 -= (f64::tanh(u) - v3.sin()).cos() * 0.05;
+            }
+            acc1 += 0.02 * prog_60(x2, f64::sin(x0 * x2), (0.3 * (x1 * s0)).sin() * 2.0, v, 2).cos();
+        }
+        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::exp_m1(x2.atan().cos()) + f64::sin(p) + q.tanh()).sum::<f64>();
+        let mut a5 = [0.0; 4];
+        for i in 0..4 {
+            let fi = i as f64;
+            if f64::powf(1.5_f64, v4.sin()) <= 0.0 {
+                a5[i] = fi.sin().exp2();
+            } else {
+                a5[i] = (f64::sin((f64::cos(x0) * 0.9).atanh()) * 0.9).acos();
+            }
+        }
+        let mut m6 = 0;
+        for _ in (0..=n).rev().step_by(2) {
+            let mut k7 = 0;
+            if v4 - x0 > -1.0 {
+                m6 += 1;
+            }
+            while k7 < 5 && (a5[0] * a5[0] + 0.5).sqrt() + (f64::powi(v4, 2) + 1.0).ln() <= (x0 * x0 + 2.0).sqrt() {
+                k7 += 1;
+                if !(m6 == 20) {
+                    continue;
                 }
+                let v8 = if v4 >= f64::log(2.0_f64, v4 * v4 + 2.0) {
+                    x2 * (f64::tanh(s0) + 2.0).cbrt()
+                } else if v4.sin() < x1 * s0 {
+                    (s0.cos() * 1.2).tan()
+                } else {
+                    (s0 * s0 + 1.5).acosh()
+                };
+                s0 = s0 * 0.6 + f64::tanh(v8 - 1.5) * 0.02;
+            }
+            acc1 += 0.5 * f64::tanh(f64::asin(v4.cos() * 0.9));
+        }
+        match m6 {
+            0 => {
+                s0 = 0.75 * s0 + 0.01 * f64::sin(v4).tanh();
+            }
+            1 | 3 => {
+                s0 *= 0.8;
+                s0 += 0.02 * (-a5[1]).cos();
+                let v9 = (f64::cos(v[m6 % 4]) * 1.5).cosh();
+                acc1 += f64::tanh(v9);
+            }
+            4..=5 => {
+                s0 = (s0 * 0.75 + s0 / 2.0 * 0.02).tanh();
             }
             _ => {
-                acc1 += f64::acosh(v[n % 4] * v[n % 4] + 1.5).cos();
-                let v6 = x2 * x2;
-                acc1 -= f64::sin(v6);
+                let v10 = v[m6 % 4].to_radians();
+                acc1 += v10;
             }
         }
-        let v7 = prog_2(f64::sin(f64::ln_1p(v[n % 4].sin() * 0.5).max(x0)) * 2.0, (v[n % 4] / (x0.sin().powi(2) + 1.0)).cos(), ((x0.powi(2) + 1.0).ln() * v[1]).tanh(), v, n);
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc1 -= f64::tanh(t + s0 - (x1 + t)) * 0.5;
-            let mut k8 = 0;
-            while k8 < n + 1 && v[3 - i].powi(2) <= -0.5 {
-                k8 += 1;
-                acc1 -= 0.05 * f64::sin(f64::acosh(v7 * v7 + 2.0));
-                match k8 + n {
-                    1 => {
-                        s0 = (s0 * 0.5 + f64::powf(s0 * s0 + 1.0, f64::tanh(v7)) * 0.1).tanh();
-                    }
-                    2 => {
-                        acc1 -= 3.0_f64.log(x2.powi(2) + 2.0).sin() * 0.05;
-                        acc1 -= 0.05 * (fi.sin() * 1.5).sinh().cos();
-                    }
-                    3 => {
-                        s0 = s0.mul_add(0.75, f64::acos((s0.tanh() * 0.9).atanh().cos() * 0.9).tanh() * 0.02);
-                        if f64::atan2((x1.powi(2) + 0.5).ln(), v[(k8 + n) % 4] * v[(k8 + n) % 4] + 1.0) <= f64::ln_1p(f64::sin(v[0]) * 0.5) {
-                            continue;
-                        }
-                        acc1 += 0.05 * (f64::sin(x1) * 2.0).cosh().powi(2).ln_1p().sin();
-                    }
-                    _ => {
-                        let v9: f64 = v7.hypot(t);
-                        s0 = s0 * 0.75 + v9.sin().tanh() * 0.1;
-                    }
-                }
-            }
-        }
-        s0 + acc1.sin() + v7.cos()
+        s0 + acc1.tanh() + v4.tanh() + a5[3].sin() - prog_2(1.5, 2.0, x1, v, m6)
     }
 
     #[differentiable]
     pub fn prog_87(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (-(x0 * x0)).tanh() * 2.0;
-        let mut s1 = f64::mul_add(v[n % 4], x2, x2).cos() * 2.0;
+        let mut s0 = (x1.asinh() + x1.powi(3)).tanh() * 2.0;
+        let mut s1 = (x0 + v[n % 4]).sin() * 2.0;
         let mut acc2: f64 = 0.0;
-        'l0: for _ in (0..n).rev() {
-            s0 = (s0 * 0.8 + f64::recip(x1 * x1 + 0.5) * 0.1).tanh();
-            let mut k3 = 0;
-            while k3 < 6 && (f64::cos(s0) * 2.0).cosh() < 0.0 {
-                k3 += 1;
-                acc2 -= f64::asinh(v[k3 % 4]) * 0.02;
-                if k3 > 5 {
-                    continue 'l0;
+        'l0: for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            let v4: f64 = if i % 3 == 1 {
+                f64::tanh(x0 - x1)
+            } else {
+                let x2 = prog_51(1.2, x1, f64::acosh((v[i % 4] - x1).powi(2) + 2.0).tanh() * 2.0, v, 3);
+                let v3 = (s1 * s1).ln_1p() + fi;
+                v3.cos() + x2.tanh()
+            };
+            acc2 += 0.5 * f64::sin(x2.mul_add(s0, x2).cos());
+            let mut k5 = 0;
+            while k5 < n + 1 && (s0.sin() * 0.9).atanh() < x2 {
+                k5 += 1;
+                let v6 = s0.cos();
+                match k5 % 2 {
+                    0 => {
+                        acc2 += (x0.powi(2) + 2.0).ln().cos() * 0.05;
+                        if 1.2 * v6 > -0.25 {
+                            let v7 = x1.tanh().exp2();
+                            let x0: f64 = f64::log((x2 * fi).powi(2) + 1.0, f64::tanh(v[n % 4]).powi(2) + 2.0);
+                            s1 = (s1 * 0.8 + (f64::sin(v7) + x0.sin()) * 0.01).tanh();
+                        } else {
+                            s0 = s0.mul_add(0.8, f64::sin((x0.sin() * 1.2).tan()) * 0.02);
+                        }
+                        s0 *= 0.6;
+                        s0 -= 0.05 * f64::sin(f64::atan2(x0 * x0 + 0.5, v[i % 4]));
+                    }
+                    1 => {
+                        s0 = s0.mul_add(0.5, (f64::powi(x1, 2) + 0.5).ln().cos() * 0.25);
+                        break 'l0;
+                    }
+                    _ => {
+                        acc2 += 0.02 * f64::atanh(f64::cos(v6) * 0.9);
+                        let v8 = v6.sin();
+                        s0 = f64::mul_add(s0, 0.75, v8.cos().tanh() * 0.25);
+                    }
+                }
+                s1 = 0.75 * s1 + 0.1 * f64::sin(v6 * 2.5);
+            }
+            let v10 = if prog_60(x1, x2, v4.cos() * 2.0, v, i) < 0.5 && k5 % 2 == 0 {
+                (x0.sin() * 1.5).sinh()
+            } else if n % 3 == 1 && (v[n % 4].sin() * 0.9).atanh() >= s1 {
+                f64::recip(x2 * x2 + 0.5).asinh()
+            } else {
+                let v9 = x1 - 2.0;
+                v9.cos()
+            };
+            acc2 += 0.5 * v10.tanh().tanh();
+        }
+        let v11 = (x1.tanh().sin() * 1.2).tan();
+        s0 *= 0.75;
+        s0 += 0.02 * f64::cos(v11 - x2);
+        if x0.sin().exp2() < -1.0 {
+            let v12 = (x1 * x1 + 0.5).cbrt();
+            acc2 += f64::tan(f64::tanh(v12) * 1.2).cos() * 0.2;
+        } else if (v[2].tanh() * 0.9).asin().powi(2) > -1.0 {
+            s0 = s0.mul_add(0.6, x2.tanh() * 0.4);
+            for i in 0..n {
+                let v13 = v.iter().map(|&p| 1.0 + 0.1 * f64::sin(f64::copysign(0.5_f64, x2) + p.cos())).product::<f64>();
+                s1 = s1 * 0.8 + s0.sin().cos() * 0.2;
+                if v11 + v[i % 4] < -1.0 {
+                    s1 = f64::mul_add(s1, 0.5, (x2.tanh() * 0.9).acos().tanh() * 0.2);
+                    s0 = s0.mul_add(0.8, f64::tan(x2.sin() * 1.2).cos() * 0.02);
+                } else if n < 3 && v13.min(x0) <= 0.0 {
+                    s1 = f64::mul_add(s1, 0.6, f64::log(s1 * s1 + 1.0, v13 * v13 + 2.0).tanh() * 0.1);
+                }
+                s1 *= 0.6;
+                s1 -= 0.75 * f64::cos(v13);
+            }
+        } else {
+            s0 = s0 * 0.6 + f64::tanh(prog_60((f64::powi(f64::to_radians(s0), 2) + 1.0).log10().sin(), f64::cbrt(f64::cos(x1) + 2.0).hypot(f64::cbrt(x0 * x0 + 0.5)).tanh(), (x1.clamp(-1.0, 1.5) + f64::ln(x1 * x1 + 1.0)).sin() * 2.0, v, n)) * 0.005;
+        }
+        let mut k14 = 0;
+        while k14 < n + 1 && x1.min(s0) * (x1 * x1 + 1.0).log(3.0) < -1.0 {
+            k14 += 1;
+            let v15 = (v[n % 4] * v[n % 4] + 1.0).log2().tanh();
+            match k14 {
+                0 => {
+                    let v16: f64 = 2.0_f64.log(f64::powi(x0, 2) + 2.0) / (f64::tanh(v15 * v15) + 2.0);
+                    acc2 -= x2.tanh().exp_m1().sin() * 0.25;
+                    acc2 += f64::tanh(v16) * 0.25;
+                }
+                1..=2 => {
+                    s1 = 0.75 * s1 + 0.02 * f64::sin(x1 * x0 / (f64::ln(s1 * s1 + 0.5).powi(2) + 1.0));
+                }
+                3..=4 => {
+                    let v17 = v11 + 0.35;
+                    s1 *= 0.5;
+                    s1 += 0.5 * v17.tanh().sin();
+                }
+                _ => {
+                    s1 = s1 * 0.75 + f64::tanh(v15 + x0) * 0.1;
                 }
             }
-            if (f64::tanh(s1) * 0.5).ln_1p().cos().exp() >= -1.0 {
-                let v4 = ((x1.powi(2) + 1.5).acosh().powi(2) + 2.0).ln();
-                acc2 += 0.25 * f64::cos(v4.cos());
-            } else {
-                s0 *= 0.5;
-                s0 += 0.5 * s0.cos();
-            }
+            s0 = 0.5 * s0 + 0.1 * (v[(k14 + n) % 4] * s0).tanh();
+            acc2 -= 0.25 * v15;
         }
-        let v8: f64 = if prog_8(x1, x2, 0.75, v, n) <= f64::cos(v[0]) {
-            let v5 = s0.asinh();
-            (f64::tanh(x1) * 0.9).atanh() + v5
-        } else if x1 + x2 > 1.0 {
-            let v6 = f64::cos(acc2);
-            v6 * acc2
-        } else {
-            let v7 = s0 / (x2 * x2 + 1.0) + f64::atan(x0);
-            f64::acosh(x2 * x2 + 1.5) + x1.max(v7)
-        };
-        let mut k9 = 0;
-        while k9 < 5 {
-            k9 += 1;
-            if n < 6 {
-                let v10 = prog_29(1.2, 0.25, x1, v, n);
-                let v11 = v10.hypot(v[2]);
-                acc2 -= f64::sin(v11) * 0.2;
-            } else if f64::cosh(v8.cos()) > 0.0 {
-                s1 = (s1 * 0.5 + x0.min(s1) * 0.5).tanh();
-            } else {
-                acc2 += 0.25 * (-(f64::tanh(v[n % 4]) * 0.9).atanh());
-                s1 = (s1 * 0.6 + f64::to_radians(s1) * 50.0 * 0.4).sin();
-            }
-            if (f64::tanh(v8) * 0.9).atanh() >= 0.25 {
-                s0 *= 0.6;
-                s0 += 0.1 * f64::powf(3.0_f64, f64::sin(v[k9 % 4])).cos();
-            }
-            acc2 += (x2.to_degrees() * 0.02).sin() * 0.4;
-        }
-        let mut k12 = 0;
-        while k12 < n + 1 {
-            k12 += 1;
-            s1 = 0.5 * s1 + 0.4 * (v8.to_degrees() * 0.02).sin();
-            s1 = s1.mul_add(0.6, x0.sin() * 0.4);
-            let v15 = if k12 % 3 == 1 {
-                let v13 = s0 + s1 + (s0 - v[k9 % 4]);
-                x1.clamp(v8.tanh() - 1.5, f64::tanh(x0) + 1.5) + v13.cos()
-            } else {
-                let v14 = prog_29(x2, 0.75, (x0 / (f64::cos(x1) + 2.0)).tanh() * 2.0, v, k9);
-                (s1 * s1 + 1.0).powf(1.5) + v14.cos()
-            };
-            s1 = s1.mul_add(0.5, v15.sin().tanh() * 0.005);
-        }
-        f64::cos(s0) - s1 * 1.5 + acc2.tanh() + f64::sin(v8)
+        let v18 = v.iter().map(|&p| p).sum::<f64>();
+        s0 - s1 * 0.75 - f64::tanh(acc2) + v18.cos() - (1.5 - v18)
     }
 
     #[differentiable]
     pub fn prog_88(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (v[n % 4].tanh() * 2.0).sinh().cos() * 2.0;
-        let mut s1 = x0.tanh();
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; 4];
-        for i in 0..4 {
-            a3[i] = x2.sin().cosh();
+        let mut s0 = (x2 / (v[n % 4] * v[n % 4] + 0.5)).cos() * 2.0;
+        let mut s1 = f64::mul_add(x0.atan(), x0, s0).tanh() * 2.0;
+        let mut s2 = f64::log10(v[1] * v[1] + 1.0);
+        let mut acc3: f64 = 0.0;
+        for i in (1..=5).step_by(2) {
+            let fi = i as f64;
+            if s1 - x1 > -0.5 {
+                for &u in v.iter() {
+                    if (u * u + 1.0).log10() > (f64::tanh(v[2]) * 0.9).asin() && i % 3 == 1 {
+                        s1 *= 0.6;
+                        s1 += 0.4 * s1.cos().cos();
+                        acc3 += 0.1 * v[n % 4].tanh();
+                    } else if x1 + s0 <= -0.5 {
+                        s2 = s2 * 0.6 + f64::cos(s2) * 0.4;
+                    }
+                    acc3 += f64::tanh(x1 - v[i % 4]) * 0.1;
+                    acc3 += s0.tanh() * 0.1;
+                }
+                acc3 += 0.5 * (f64::cos(v[i % 4]).cosh().tanh() * 0.9).acos().sin();
+            } else if !(i == 0 && x2 * s1 > v[i % 4]) {
+                s1 *= 0.8;
+                s1 += 0.02 * f64::cos(f64::tan(s1.sin() * 1.2));
+            }
+            let v4 = prog_60((s0 * s1).cos(), (-s0).cos() * 2.0, s1, v, 6);
+            match i {
+                0 => {
+                    acc3 += (f64::sin(x0.powi(3)) * 0.5).ln_1p() * 0.25;
+                    s0 *= 0.75;
+                    s0 += 0.05 * (f64::powi(x2, 2) + 2.0).sqrt().powi(2).sin();
+                }
+                1..=3 => {
+                    let v5 = 1.5_f64.log(f64::powi(x0, 2) + 2.0);
+                    let x0 = (fi * fi + 1.5).acosh();
+                    s2 = 0.8 * s2 + 0.25 * f64::cos(v5 + x0.cos());
+                }
+                4 => {
+                    let v6 = f64::sin(x1).asinh();
+                    acc3 -= f64::tanh(v6) * 0.5;
+                }
+                _ => {
+                    let v7 = (x2.tanh() * 0.9).acos();
+                    acc3 += v7.cos() * 0.5;
+                }
+            }
+            acc3 -= f64::tanh((s0.sin() * 0.9).acos()) * 0.5;
+            s1 = s1 * 0.8 + v4.cos() * 0.005;
         }
-        if (s1 / (x1.powi(2) + 1.0)).cos() <= -0.5 || n == 1 {
-            acc2 += f64::acosh(x2 * x2 + 2.0).tanh();
-            let v4 = f64::powi(a3[n % 4], 2);
-            s1 = 0.5 * s1 + 0.1 * f64::cos(v4.tanh());
-        } else if acc2.cos() <= acc2 {
-            s1 = 0.5 * s1 + 0.005 * prog_71(s0, f64::cos(x2 * 0.25), s1, v, n).sin();
-            let v5: f64 = a3[n % 4].mul_add(a3[n % 4], a3[n % 4]) + s1.sin();
-            acc2 += 0.25 * v5.tanh();
+        let v9 = if x1.sin().exp_m1().abs() < -0.5 {
+            f64::tanh(s2)
         } else {
-            let v6 = prog_0(s0, 1.2, (a3[n % 4] * a3[n % 4] + 1.0).log(2.0).tanh() * 2.0, a3, n);
-            s1 = (s1 * 0.8 + v6.sin() * 0.005).tanh();
+            let v8 = x2.powi(2);
+            s0 = f64::mul_add(s0, 0.5, prog_54(x0, x2, f64::cos(0.5_f64.powf(x0.cos())) * 2.0, v, n).sin() * 0.005);
+            x1.hypot(v8).asinh()
+        };
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            for j in (1..=3).step_by(2) {
+                let fj = j as f64;
+                let v11 = fj / (v9.sin() + 2.0) - 1.2 * s1;
+                if (s2.clamp(v9.sin() - 1.5, f64::tanh(s1) + 1.5).powi(2) + 1.0).log(2.0) > f64::cos(v11).exp2() {
+                    let v12 = f64::to_degrees(x1) * 0.01;
+                    s2 = (s2 * 0.8 + v[2].sin() * 0.2).tanh();
+                    acc3 += 0.1 * f64::cos(v12);
+                } else {
+                    let v13 = (s2.tanh() * 1.2).tan();
+                    acc3 += 0.1 * v13.sin();
+                }
+                s0 *= 0.5;
+                s0 -= 0.02 * f64::cos(((s0 + v[(j + n) % 4]).tanh() * 2.0).cosh());
+            }
+            let v14 = prog_60(x1, (1.2 * x1).sin() * 2.0, x2, v, n);
+            acc3 -= 0.25 * (v9 * x0 / (f64::copysign(0.5_f64, s0).powi(2) + 0.5)).sin();
+            if k10 >= 6 || (f64::powi(0.65 * s0, 2) + 0.5).powf(0.3) < 0.5 {
+                break;
+            }
+            acc3 += 0.1 * f64::sin(v14).sin();
         }
-        if -x2 < 0.0 {
-            let v7: f64 = prog_2(2.0, x1, 0.25, v, n);
-            s1 = (s1 * 0.8 + x2 * x0 * 0.05).tanh();
-            s1 = f64::mul_add(s1, 0.6, v7.sin().sin() * 0.01);
+        match n {
+            0 => {
+                s0 = 0.6 * s0 + 0.4 * f64::sin((v[1] * v[1] + 1.0).ln().max(f64::sin(v[1])));
+            }
+            2 | 4 => {
+                s2 = (s2 * 0.75 + f64::copysign(v[n % 4], v9) * 0.25).sin();
+            }
+            5 => {
+                let v15 = f64::cos(x0.tanh().exp_m1());
+                let v16: f64 = prog_45(v15, s1, 0.75, v, 4);
+                s1 = s1 * 0.5 + f64::sin(v16.cos()) * 0.005;
+            }
+            _ => {
+                acc3 += f64::tanh((x2 * x2).ln_1p());
+                let v17 = prog_0(1.2, f64::sin((s2 * 0.5).sin()), x1, v, n);
+                s2 = (s2 * 0.6 + v17.sin() * 0.005).sin();
+            }
         }
-        for &t in a3.iter() {
-            acc2 += (f64::mul_add(t, t, t) - f64::exp2(t.cos())).cos() * 0.5;
-            let v8 = (a3[3].sin() + 2.0).cbrt();
-            s0 = s0.mul_add(0.5, (v8.cos() * 0.9).asin().sin() * 0.5);
-        }
-        let v9 = f64::atanh(f64::tanh(x2) * 0.9).atan();
-        s0.sin() - f64::tanh(s1) - acc2 * 0.5 + v9 + x1.powi(3)
+        s0 - s1.tanh() + s2 + acc3.sin() - v9.cos() - x1 * x2
     }
 
     #[differentiable]
     pub fn prog_89(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::atan(x0);
-        let mut s1 = f64::min(f64::atan2(1.5_f64, v[3]), (v[3] * v[3]).ln_1p()).sin() * 2.0;
-        let mut s2: f64 = (x2 * v[1]).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        if !(n == 1 && (s0 * s0 + 0.5).sqrt() + (x1.powi(2) + 1.0).atan2(x1) < v[n % 4]) {
-            let x0 = prog_78(acc3, f64::sin((acc3.cos() * 0.9).asin()) * 2.0, x2, v, n);
-            acc3 += 0.005 * x0.tanh();
-        } else {
-            let v4: f64 = v[n % 4] * s2;
-            s0 = s0 * 0.6 + v4.tanh().sin() * 0.02;
+        let mut s0 = (x1 * x1 + 1.0).log10();
+        let mut s1 = (x2.powi(2) + 0.5).recip();
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().copied().map(|p| f64::sin(x0).exp_m1() + p.sin()).sum::<f64>();
+        for i in (0..6).rev() {
+            let fi = i as f64;
+            let v4 = (v3 * v3 + 1.0).cbrt();
+            let v5 = v[n % 4] * v4;
+            let v7 = if i == 0 && f64::exp(s1.sin()) > 0.5 {
+                let v6 = (x0.cos() + 2.0).cbrt() - 0.5;
+                prog_60(v6, f64::tanh(v6 + v5) * 2.0, x0, v, i)
+            } else if n > 2 && prog_60(x0, f64::atan2(1.5_f64, v5).cos(), f64::cos(v5), v, n) > s1 {
+                s0 *= 0.75;
+                s0 += 0.05 * (s0.cos() * 0.9).atanh().sin();
+                v[0].tanh().exp()
+            } else {
+                s1 = (s1 * 0.8 + f64::to_degrees(fi) * 0.01 * 1.0).tanh();
+                v3 / (v[i % 4].tanh() + 2.0)
+            };
+            s0 = s0.mul_add(0.75, (f64::cos(v[n % 4]) * 0.9).acos().sin() * 0.1);
+            acc2 -= 0.005 * f64::cos(v7).sin();
         }
-        let v8 = match n {
+        let v9 = match n % 2 {
             0 => {
-                let v5 = (x1.powi(2) + 1.0).log(x2 * x2 + 2.0);
-                (v5 * v5 + 0.5).cbrt()
+                let x0 = f64::tanh(s0);
+                1.5_f64.atan2(x1).powi(2) + f64::cos(x0)
             }
-            g if g > 2 => {
-                let v6 = x0 - 0.75;
-                f64::cos(x1) + v6.sin()
-            }
+            1 => f64::exp_m1(f64::tanh((f64::tanh(v3) + 2.0).cbrt())),
             _ => {
-                let v7 = x2 + s1;
-                v7.cos().to_degrees() * 0.02
+                let v8 = ((x1 / 2.0).powi(2) + 1.0).atan2(f64::exp2(x1.cos()));
+                v8.cos()
             }
         };
-        if n > 4 && s2 > s0.cos().sinh() {
-            return v[1].mul_add(acc3, x2);
-        }
-        let mut k9 = 0;
-        while k9 < n + 1 {
-            k9 += 1;
-            let v10 = v.iter().map(|&p| (x1 * x1 + 1.0).log(2.0) - v8 + p.cos()).sum::<f64>();
-            s0 = s0.mul_add(0.5, prog_29((v8 / (f64::tanh(s0) + 2.0)).tanh() * 2.0, x1, s2, v, n).sin() * 0.005);
-            s2 = s2 * 0.5 + f64::sin(x2 * std::f64::consts::FRAC_PI_4) * 0.5;
-            s2 = (s2 * 0.6 + v10.sin() * 0.02).sin();
-        }
-        s1 = (s1 * 0.5 + (f64::powi(s2, 2) + 1.0).recip() * 0.05).sin();
-        s0.sin() - s1 * 0.25 + acc3.cos() + v8
+        let v10 = f64::cosh(s1.tanh());
+        let v13 = match n {
+            0 | 2 => x0.cos(),
+            g if g > 4 => {
+                let v11 = 0.75 - v3;
+                (f64::tanh(x0) * 0.9).atanh() + v11.tanh()
+            }
+            _ => {
+                let v12 = (f64::cos(v10.sin()) + 2.0).cbrt();
+                (v[1] * v[1] + 1.0).powi(-3) + f64::sin(v12)
+            }
+        };
+        s0 - acc2 - v3.sin() - v9.cos() - v10.sin() - v13 * 1.5
     }
 
     #[differentiable]
     pub fn prog_90(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (x0 + v[n % 4]).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut m2 = 0;
-        for t in v {
-            if (s0.cos() * 0.5).ln_1p() > -0.5 {
-                m2 += 1;
-            }
-            if (x0 * x0).ln_1p() < 1.0 {
-                return prog_30(f64::cos(f64::atan(t)) * 2.0, t, 0.25, v, n);
-            }
-            acc1 += f64::cos(s0.powi(3)) * 0.25;
-            s0 = 0.8 * s0 + 0.2 * f64::sin(f64::tanh(t));
+        let mut s0 = (x0.cos() * 1.2).tan().tanh() * 2.0;
+        let mut s1 = f64::tanh(x2).copysign(f64::cos(v[0]));
+        let mut acc2: f64 = 0.0;
+        if x1.cos() >= 0.0 {
+            let v3 = prog_38(acc2, 0.75, 0.25, v, n);
+            s0 = 0.6 * s0 + 0.005 * v3.cos();
         }
-        match m2 {
-            0 => {
-                s0 = (s0 * 0.8 + x1 * 0.2).tanh();
-                s0 = (s0 * 0.8 + prog_56(f64::cos(f64::atan2(s0, f64::powi(x2, 2) + 0.5)) * 2.0, f64::sin((s0 * s0).ln_1p()) * 2.0, acc1, v, n) * 0.005).sin();
-            }
-            g if g > 1 => {
-                let v3: f64 = prog_48(x0, acc1, s0, v, m2);
-                s0 *= 0.75;
-                s0 -= 0.1 * f64::tanh(((x1 * x2).powi(2) + 1.0).log(10.0));
-                s0 = 0.75 * s0 + 0.005 * v3.tanh().tanh();
-            }
-            _ => {
-                let v4 = 2.0_f64.hypot(x2).cos();
-                s0 *= 0.5;
-                s0 += 0.5 * v4.tanh();
-            }
+        s0 = 0.5 * s0 + 0.05 * f64::tanh((s0 * s0 + 1.0).recip());
+        let mut a4 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a4[i] = f64::atan(x1);
+            acc2 += 0.5 * (t * t).tanh();
         }
-        let v5 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.005 * prog_29(x0.abs().tanh() * 2.0, ((r.cos() * 0.5).ln_1p() - (x2 + 0.35)).sin() * 2.0, f64::tanh(p.cos().exp()), v, 6).cos());
-        let mut k6 = 0;
-        let v9 = loop {
-            k6 += 1;
-            let v8 = if k6 == 3 {
-                let v5: f64 = v[k6];
-                s0 = s0.mul_add(0.6, (v5 / (f64::cos(v[2]) + 2.0)).tanh() * 0.1);
-                (f64::powi(x1, 2) + 0.5).sqrt()
-            } else {
-                for &u in v.iter() {
-                    if (f64::log10(x2 * x2 + 1.0).sin() * 0.5).ln_1p() >= x1 {
-                        continue;
-                    }
-                    s0 = 0.5 * s0 + 0.5 * x0.cos();
-                    let v7 = v.iter().map(|&p| 1.0 + 0.25 * (f64::atanh(u.cos() * 0.9).mul_add(x1, v5 + x1) + f64::tanh(p)).tanh()).product::<f64>();
-                    s0 = (s0 * 0.8 + f64::sin(v7) * 0.005).sin();
+        let mut k5 = 0;
+        while k5 < n && prog_60(0.25, x2, f64::log(3.0_f64, s1 * s1 + 2.0).tanh() * 2.0, a4, k5) < s0 {
+            k5 += 1;
+            let mut k6 = 0;
+            while k6 < 6 {
+                k6 += 1;
+                s0 = s0.mul_add(0.8, (a4[(k6 + k5) % 4] * s0).cos() * 0.05);
+                if k6 % 3 == 1 && s0.copysign(x2) < -0.25 {
+                    let v7 = s1 * x1;
+                    let v8: f64 = (x2.powi(2) + 1.5).acosh().sin();
+                    s0 = (s0 * 0.6 + (v7.cos() + f64::cos(v8)) * 0.05).sin();
+                } else if k6 % 2 == 0 {
+                    s0 *= 0.5;
+                    s0 -= 0.5 * (SCALE + x2).sin();
+                } else {
+                    let v9: f64 = v[k6 % 4].sin().exp2();
+                    acc2 += f64::cos(v9).sin() * 0.05;
                 }
-                f64::exp(x1.sin())
-            };
-            acc1 += f64::atan2(v5.powi(2) + 1.0, v[2]).tanh() * 0.5;
-            if k6 >= 3 || (x0 / (x1.powi(2) + 0.5)).tanh() >= 0.25 {
-                break x1 + f64::atanh(f64::cos(v8) * 0.9);
             }
-            s0 = s0.mul_add(0.8, v8.sin().cos() * 0.05);
-        };
-        let mut k10 = 0;
-        let v15 = loop {
-            k10 += 1;
-            let v12 = if f64::log(0.5_f64, v5 * v5 + 2.0) * v[3].atan() >= f64::cbrt(x0.tanh() + 2.0) || m2 % 3 == 1 {
-                let x1 = f64::cosh(x0.tanh());
-                f64::tanh(x1)
-            } else if (v5.sin() * 0.9).acos() >= -0.5 && k10 % 2 == 0 {
-                let v11 = -x1;
-                acc1 += f64::cos((f64::sin(v9) * 1.5).cosh()) * 0.25;
-                f64::tan(v11.cos() * 1.2) - f64::sin(x2).exp2()
-            } else {
-                (v5.powi(2) + 1.0).log10()
-            };
-            if (f64::sin(v[k10 % 4]) * 0.9).asin() >= 1.0 {
-                s0 *= 0.8;
-                s0 -= 0.01 * ((x0.sin() * 1.2).tan() * f64::recip(f64::powi(v9, 2) + 1.0)).tanh();
-                let v13 = f64::recip(f64::tan(v5.cos() * 1.2).powi(2) + 1.0);
-                s0 *= 0.75;
-                s0 += 0.02 * f64::cos(v13.tanh());
-            } else if s0 + v9 < f64::acos(v9.sin() * 0.9) {
-                s0 = s0 * 0.75 + (f64::tanh(v12) * 0.5).ln_1p() * 0.02;
-                let v14 = f64::acosh(f64::powi(x1, 2) + 2.0);
-                acc1 += 0.25 * v14.sin();
-            } else {
-                acc1 += (x1.tanh() * 0.9).acos().to_radians();
-            }
-            acc1 += 0.25 * (x1 - x2).sin();
-            if k10 >= 6 {
-                break 3.0_f64.atan2(f64::log2(f64::powi(v5, 2) + 1.0));
-            }
-            s0 = (s0 * 0.5 + v12.tanh() * 0.02).tanh();
-        };
-        x1 * 0.25 + f64::sin(s0) - acc1.tanh() - v5 * 0.25 - v9 - v15 - f64::exp2(f64::sin(x1))
+            acc2 -= 0.25 * (s0 + x1).tanh();
+            acc2 += 0.25 * f64::tanh(v[n % 4] + x0);
+        }
+        acc2 += (a4[k5 % 4] + (a4[k5 % 4] * a4[k5 % 4] + 1.0).log(a4[k5 % 4] * a4[k5 % 4] + 2.0)).tanh() * 0.75;
+        s1 = s1 * 0.8 + f64::sin(prog_43(s1, (-x0).sin(), s0.tanh() * 2.0, v, k5)) * 0.005;
+        s1 - acc2.cos()
     }
 
     #[differentiable]
     pub fn prog_91(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2;
-        let mut s1 = f64::cos(f64::sqrt(x1.powi(2) + 1.0)).sinh();
-        let mut s2 = f64::sqrt((v[n % 4] * v[0]).powi(2) + 2.0).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        if f64::abs(x0) <= s1 {
-            s1 = 0.6 * s1 + 0.02 * f64::asin(s1.tanh() * 0.9).atan2((s1.powi(2) + 1.0).log2().powi(2) + 0.5).cos();
-        } else {
-            s2 = (s2 * 0.5 + v[n % 4].tanh().cosh() * 0.4).sin();
-            let v4 = prog_57(f64::sin(acc3 + x1), (f64::tanh(v[0]).exp2() + 2.5).cos() * 2.0, 1.2, v, n);
-            s2 = (s2 * 0.6 + v4.cos() * 0.005).tanh();
-        }
-        let v5 = v.iter().copied().map(|p| prog_29(x1, (v[n % 4] + x2).sin() * 2.0, f64::tanh(0.5_f64.copysign((x2.cos() * 0.9).acos())) * 2.0, v, n) + p.sin()).sum::<f64>();
-        'l0: for i in (1..=6).step_by(2) {
+        let mut s0 = x2 * 0.8;
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [[0.0; 4]; 2];
+        for i in 0..2 {
             let fi = i as f64;
-            acc3 -= f64::tanh(s2.cos().exp()) * 0.5;
-            let mut k6 = 0;
-            while k6 < 5 {
-                k6 += 1;
-                let v7 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.1 * f64::tanh(v[i % 4] - x2 + f64::cos(p)));
-                if n % 2 == 0 {
-                    break 'l0;
+            for j in 0..4 {
+                a2[i][j] = fi.powi(2);
+            }
+            acc1 -= (v[0].powi(2) * x1).tanh() * 0.25;
+        }
+        let v3: f64 = prog_89(acc1, x2, (x0.atan2(x1.powi(2) + 0.5) + (x0 - 0.25)).tanh() * 2.0, v, 2);
+        acc1 += (x1 * std::f64::consts::FRAC_1_PI + a2[0][3].tanh()).tanh();
+        for &t in v.iter() {
+            let v4 = -(v3.powi(2) + 0.5).recip();
+            s0 = (s0 * 0.5 + 1.5_f64.min(t) * 0.5).sin();
+            acc1 += 0.5 * v4.tanh();
+        }
+        match n {
+            0 => {
+                let v5 = a2[1][n % 4].tanh();
+                s0 = (s0 * 0.6 + v5 * 1.0).sin();
+            }
+            1 | 3 => {
+                s0 = s0 * 0.75 + f64::sin(f64::powi(f64::tanh(x2).exp2(), 3)) * 0.01;
+                acc1 += f64::tanh((f64::cos(f64::recip(x0 * x0 + 0.5)) * 0.9).acos());
+            }
+            g if g > 4 => {
+                for &t in v.iter() {
+                    acc1 += (x0 - t).cos() * 0.5;
+                    if (v3.cos() * 1.2).tan() >= 1.0 {
+                        break;
+                    }
+                    acc1 += x2.cos().cos() * 0.5;
                 }
-                let v11 = if (v5.tanh().exp2().powi(2) + 0.5).recip() < 0.5 {
-                    let v8 = fi.to_degrees() * 0.01;
-                    (v7.powi(2) + 2.0).ln() + v8.sin()
-                } else if !(k6 == 1) {
-                    let v9 = fi.cos();
-                    acc3 -= f64::ln_1p(f64::tan(f64::cos(v9) * 1.2).tanh() * 0.5) * 0.1;
-                    fi.cos().exp2()
-                } else {
-                    let v7 = v7 * v7;
-                    let v10 = (x0.cos() * 1.2).tan();
-                    s2 = f64::mul_add(s2, 0.75, (s2.powi(2) + 1.0).log10().tanh() * 0.5);
-                    v7 + v[k6 % 4] + f64::sin(v10)
-                };
-                s2 = (s2 * 0.8 + s2 * 0.2).sin();
-                acc3 += (v7.cos() - v11.sin()).cos() * 0.1;
             }
-            if (f64::cos(f64::recip(x2 * x2 + 1.0)) * 0.9).atanh() <= v5 {
-                acc3 += 0.5 * (f64::cos(s0).powi(2) + 0.5).recip().cos();
-                let v12 = x0.sin();
-                s0 *= 0.5;
-                s0 += 0.5 * f64::sin(v12.tanh());
-            } else if k6 > 4 {
-                let v13 = prog_29(0.25, (0.25 * v5).tanh().exp().cos() * 2.0, s0, v, n);
-                s1 = (s1 * 0.5 + prog_29(2.0, s2, (x2 + (f64::cos(s1) * 0.9).atanh()).tanh() * 2.0, v, i) * 0.005).sin();
-                acc3 += 0.1 * f64::tanh(v13).sin();
-            } else {
-                let v5 = v5.atan();
-                let v14 = (v5.powi(2) + 0.5).powf(v5.sin());
-                acc3 += 0.25 * v14.tanh().tanh();
+            _ => {
+                s0 = (s0 * 0.6 + x1 * 0.4).sin();
             }
-            acc3 += (s0.cos() * 1.2).tan().tanh() * 0.4;
         }
-        let v15 = v[3].max(x1 + x2);
-        s2 = s2 * 0.75 + prog_29(s0, 0.5, x1.sin().clamp(-1.5, 1.0).tanh() * 2.0, v, n).tanh() * 0.005;
-        if prog_30(x2, 2.0, s0, v, 3) > v[n % 4].tanh() || n > 3 {
-            return (v[1].cos() * 2.0).cosh() + f64::powf(1.5_f64, f64::cos(x1));
-        }
-        s1 * 0.5 + f64::sin(s2) + acc3.tanh() - f64::tanh(v5) + f64::tanh(v15)
+        s0 * 1.5 - acc1.sin() + v3.cos() - f64::sin(x0)
     }
 
     #[differentiable]
     pub fn prog_92(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[1] / (v[1].powi(2) + 1.5);
-        let mut acc1: f64 = 0.0;
-        let v2 = v.iter().map(|&p| x1 + f64::sin(p)).sum::<f64>();
-        let v3: f64 = prog_78(f64::sin(2.0_f64.hypot(v2.tanh().sinh())) * 2.0, x2, f64::cos(x2), v, n);
-        let mut k4 = 0;
-        let v9 = loop {
-            k4 += 1;
-            for _ in (0..n).rev() {
-                let v6 = match k4 {
-                    0 => f64::ln(x2 * x2 + 2.0),
-                    2 | 4 => v3.atan2(x0.powi(2) + 0.5),
-                    5 => {
-                        let v5 = x0 / (f64::powi(v3, 2) + 0.5);
-                        f64::exp2(v5.sin())
-                    }
-                    _ => f64::atanh(f64::cos(x0) * 0.9),
-                };
-                acc1 -= 0.05 * v6.sin().tanh().exp2().cos();
-            }
-            if prog_29(f64::cos(x1), x0, x1, v, n) <= -0.5 && n < 2 {
-                break v3.asinh();
-            }
-            if (v[k4 % 4] - v3) * f64::acos(v3.cos() * 0.9) >= 1.0 {
-                s0 = s0 * 0.6 + f64::cos(f64::powf(f64::powi(s0 / (f64::tanh(s0) + 2.0), 2) + 0.5, 0.5)) * 0.05;
-                s0 *= 0.6;
-                s0 -= 0.05 * f64::sin(f64::exp(f64::tanh(x2 + s0)));
-            } else if v[2] + x0 > 0.0 {
-                acc1 += f64::log2(v2 * v2 + 1.0).sin() * 0.4;
-                for j in 0..n {
-                    let fj = j as f64;
-                    if f64::log((s0 * s0 + 1.0).powi(-2).powi(2) + 1.0, f64::exp2(x1.cos()).powi(2) + 2.0) < f64::mul_add(x2, v3, x1) {
-                        let v7 = fj + v[(j + k4) % 4];
-                        acc1 += 0.05 * v7.cos();
-                    }
-                    acc1 += (x1 + v2).sin() * 0.05;
-                    acc1 += v[2].sin() * 0.05;
+        let mut s0 = prog_73(1.2, x0, x1, v, n).tanh() * 2.0;
+        let mut s1 = x2 / (x2 * x2 + 1.0);
+        let mut acc2: f64 = 0.0;
+        'l0: for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            s0 = s0.mul_add(0.75, (fi * x1).cos() * 0.02);
+            let mut k3 = 0;
+            while k3 < n && fi - v[i % 4] >= 1.0 {
+                k3 += 1;
+                if x0.clamp(x0.cos() - 1.5, x0.tanh() + 1.5) > 0.0 {
+                    break 'l0;
                 }
-            } else {
-                let v8 = x1 * x2;
-                s0 = 0.8 * s0 + 0.05 * f64::tanh(f64::ln(v8 * v8 + 2.0));
+                s1 = 0.8 * s1 + 0.05 * (f64::tanh(s1) * 0.9).asin().cos();
             }
-            acc1 += f64::tanh((x0.powi(2) + 0.5).ln()) * 0.4;
-            if k4 >= 5 {
-                break v3;
-            }
-        };
-        for &t in v.iter() {
-            let v10: f64 = v9.tanh();
-            acc1 += 0.5 * f64::sin(0.3 * x2);
-            let v11 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.02 * f64::cos((x1 - s0) / (x1.atan().tanh() + 2.0) + f64::cos(p)));
-            acc1 += (t.sin() + v10 + v11.sin()).tanh() * 0.5;
+            let v4 = (v[k3 % 4].asinh().cos() * 0.9).asin();
+            s1 = s1 * 0.75 + f64::cos(v4.tanh()) * 0.1;
         }
-        x0 + s0 + acc1.tanh() + v3.cos() + v9.tanh() - f64::asin(f64::cos(v2) * 0.9)
+        'l2: for i in (0..n).rev() {
+            let fi = i as f64;
+            for _ in 0..n {
+                let v5 = fi;
+                let v6 = x2.max(v5);
+                acc2 += 0.05 * f64::sin(f64::acos(s1.tanh() * 0.9));
+                s1 = s1 * 0.5 + f64::cos(v6.sin()) * 0.5;
+            }
+            if prog_60(x2, x0, s0, v, i) <= 1.0 || n % 2 == 0 {
+                continue;
+            }
+            acc2 += f64::sin(f64::sin(x0).exp_m1() + f64::log(s0.powi(2) + 1.0, s0 * s0 + 2.0)) * 0.25;
+            let mut k7 = 0;
+            while k7 < 6 && fi.mul_add(fi.tanh(), (v[k7 % 4] * v[k7 % 4] + 0.5).sqrt()) <= 0.5 {
+                k7 += 1;
+                if (f64::powi(fi / (x2.powi(2) + 1.5), 2) + 1.0).log2() > -0.5 && k7 > 3 {
+                    break 'l2;
+                }
+                let v10 = if v[k7 % 4] + (f64::powi(x0, 2) + 1.0).powi(-2) >= s1 / (f64::cos(fi) + 2.0) {
+                    let v8 = f64::sinh(f64::cos((x2.powi(2) + 1.0).powi(-1)) * 1.5);
+                    s1 = (s1 * 0.75 + s1.sin().exp() * 0.05).sin();
+                    f64::tanh(x1).tanh().exp() + v8.tanh()
+                } else {
+                    let v9 = ((v[0] + x2).cos() * 0.9).asin();
+                    v[3] / (f64::powi(v9, 2) + 1.5)
+                };
+                s1 = (s1 * 0.6 + (v10.powi(2) + 1.0).recip() * 0.02).sin();
+            }
+        }
+        let v12 = if (f64::cos(x1) * 0.9).acos() <= 0.0 {
+            let v11 = (x1.cos() * 1.5).sinh();
+            v11.tanh()
+        } else {
+            1.5_f64.powf(x0.tanh())
+        };
+        let v14: f64 = if (v12.sin() * 0.9).asin() < acc2 {
+            let v13 = (v[1] + v12).sin();
+            f64::exp(v[1].cos()) + v13.cos()
+        } else {
+            let v12 = f64::cos(f64::atan(v12));
+            f64::cbrt(x1.powi(2) + 0.5) + v12.tanh()
+        };
+        acc2 -= v14.sin() * 0.5;
+        f64::tanh(s0) + s1 + acc2.cos() - x2 * x1
     }
 
     #[differentiable]
     pub fn prog_93(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1.cos() * 2.0).cosh().cos() * 2.0;
-        let mut s1 = prog_68(x2, v[n % 4].clamp(-1.0, 0.5).tanh(), f64::cos((v[n % 4].cos() * 0.9).acos().sin().exp_m1()), v, 4).cos() * 2.0;
+        let mut s0 = (x2 * x2 + 1.0).ln().cos();
+        let mut s1 = f64::cos(x0);
         let mut acc2: f64 = 0.0;
-        acc2 += x2.cos();
-        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| p.asinh() * 2.5 + q.sin()).sum::<f64>();
-        let v4: f64 = prog_6(1.2, s0, 1.2, v, n);
+        for i in (1..=4).step_by(2) {
+            let fi = i as f64;
+            let v3 = if !(i == 3 && (x0 * x0 + 1.0).cbrt() < (x1 * x1 + 2.0).sqrt()) {
+                f64::cbrt((v[i % 4].cos() * 0.9).asin().cos() + 2.0)
+            } else if f64::sqrt(v[1] * v[1] + 1.0) + s0.to_radians() * 50.0 < -0.5 && i == 1 {
+                (fi.sin() * 0.9).acos()
+            } else {
+                return x2.sin()
+            };
+            if v3.powi(2) < -1.0 {
+                acc2 += prog_51(x1, (f64::log10(s1 * s1 + 1.0).powi(2) + 0.5).sqrt().tanh() * 2.0, (s0.sin() * 1.5).cosh().cos(), v, n).cos() * 0.02;
+                let v3: f64 = prog_0(x0, x1, f64::tanh(v[2] - v3 + v3), v, n);
+                s1 = s1 * 0.75 + f64::cos(v3) * 0.005;
+            } else {
+                let v4 = prog_51(f64::mul_add(x0, x2, s0).cos() * 2.0, x1.cos() * 2.0, f64::cos(f64::cos(fi)) * 2.0, v, i);
+                s1 = s1.mul_add(0.75, (fi.cos() * 0.9).acos().cos() * 1.0);
+                acc2 -= v4.cos().sin() * 0.02;
+            }
+            s1 = (s1 * 0.8 + v3.asinh() * 0.25).sin();
+        }
         let mut k5 = 0;
         loop {
             k5 += 1;
-            let v6 = f64::log10(v3 * v3 + 1.0);
-            match k5 {
-                0 | 2 => {
-                    s1 = s1.mul_add(0.75, f64::powf(v6.sin().exp2().powi(2) + 0.5, 0.3).sin() * 0.2);
-                    acc2 += 0.75 * (v4 / (f64::powi(x0, 2) + 1.5)).tanh();
-                }
-                _ => {
-                    s0 = (s0 * 0.6 + (f64::sin(x0) * 1.5).sinh() * 0.1).tanh();
-                }
+            let v6 = prog_60(s0, f64::tanh(((f64::powi(x1, 2) + 1.5).acosh().powi(2) + 1.5).acosh()), x0, v, n);
+            acc2 -= 0.4 * f64::cos(((v[3].powi(2) + 1.0).recip().powi(2) + 1.0).powi(-1));
+            if v6 <= 0.0 {
+                s1 = s1 * 0.8 + f64::sin((f64::powi(s1, 2) + 2.0).acosh()) * 0.02;
+                let v7: f64 = prog_60(v6.sin() * 2.0, x1, s0, v, n);
+                acc2 += 0.005 * v7.sin().cos();
+            } else if f64::sin((v[k5 % 4] * v[k5 % 4]).ln_1p()).exp_m1() >= x1 {
+                s0 = (s0 * 0.75 + x1 * 0.25).sin();
+                acc2 += 0.4 * f64::tanh(f64::acos(v[(k5 + n) % 4].sin() * 0.9));
+            } else {
+                let v8 = x1.mul_add(s0, x0);
+                acc2 += 0.4 * f64::cos(v8).cos();
             }
-            s1 = 0.75 * s1 + 0.75 * f64::cbrt(x1.cos() + 2.0).tanh();
-            if k5 >= 2 || (f64::ln_1p(s1.cos() * 0.5).tanh() * 2.0).cosh() >= -0.5 {
+            if k5 >= 5 || f64::powf(0.5_f64, f64::cos(x1)) <= 1.0 {
                 break;
             }
-            s1 = (s1 * 0.6 + v6.tanh() * 0.75).tanh();
         }
-        if f64::tanh(f64::cos(v3)).exp2() <= v[n % 4] / (x0.powi(2) + 0.5) {
-            return (v4 * 0.001).sin();
+        let v10 = match k5 % 2 {
+            0 => f64::cos(f64::atan2(x2, v[n % 4] * v[n % 4] + 0.5)),
+            _ => {
+                let v9 = (x2 * x1).max((v[n % 4].powi(2) + 1.0).recip());
+                s1 *= 0.6;
+                s1 += 0.25 * x2.cos().exp2().cos();
+                (v9.powi(2) + 1.0).sqrt()
+            }
+        };
+        match k5 % 2 {
+            1 => {
+                acc2 += 0.5 * f64::sqrt(v10 * v10 + 1.0).cos();
+            }
+            _ => {
+                let v11: f64 = f64::to_degrees(x2) * 0.02;
+                for t in v {
+                    if s0 + x1 < 0.5 {
+                        continue;
+                    }
+                    if t.cos().exp2() <= SCALE + v10 {
+                        s0 = s0 * 0.75 + f64::sin((v[k5 % 4].cos() * 1.5).sinh()) * 0.05;
+                        let v12 = v11.sin();
+                        acc2 += 0.5 * v12.tanh();
+                    } else if k5 < n && v11 - x2 * s1 >= 0.5 {
+                        s1 *= 0.8;
+                        s1 += 1.0 * f64::to_radians(s0).powi(3).cos();
+                    } else {
+                        s0 = (s0 * 0.8 + s1.asinh() * 0.2).tanh();
+                        if f64::ln(x1 * x1 + 0.5) <= 0.0 {
+                            acc2 -= 0.4 * (3.0_f64.log(s1 * s1 + 2.0).powi(2) + 0.5).ln();
+                            break;
+                        }
+                        s0 *= 0.6;
+                        s0 += 0.4 * f64::tanh(s0.sin());
+                        match k5 + n {
+                            1..=2 => {
+                                let v13 = SCALE + f64::cbrt(f64::sin(t) + 2.0);
+                                s1 = (s1 * 0.5 + f64::cos(v13).exp() * 0.5).sin();
+                            }
+                            g if g > 3 => {
+                                break;
+                            }
+                            _ => {
+                                s1 = (s1 * 0.8 + (s0 * s0 + 2.0).ln() * 0.25).tanh();
+                            }
+                        }
+                    }
+                    acc2 += 0.4 * (s0.powi(2) + 0.5).cbrt();
+                }
+                acc2 += v11.cos();
+            }
         }
-        let v7: f64 = ((v[k5] / (x2 * x2 + 1.5)).sin() * 0.9).acos();
-        s0 * 0.5 - s1 * 0.25 - f64::tanh(acc2) + f64::cos(v4) + v7.sin() + v[2] * v7
+        f64::tanh(x1) - s0 * 0.5 + s1.cos() + acc2.cos() + f64::sin(v10)
     }
 
     #[differentiable]
     pub fn prog_94(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (SCALE + x0).cos() * 2.0;
+        let mut s0: f64 = (x1 - 0.8).clamp((x1.cos() * 0.9).acos().sin() - 1.5, f64::sin(v[n % 4]).cos() + 1.5).tanh() * 2.0;
         let mut acc1: f64 = 0.0;
-        if v[n % 4] + x1 < -1.0 {
-            s0 = s0.mul_add(0.5, ((x0.sin() * 0.9).acos().sin() * 0.9).acos().sin() * 0.1);
-            s0 = s0 * 0.8 + f64::tanh(v[2].hypot(x2)) * 0.1;
-            if !(n == 5) {
-                s0 *= 0.75;
-                s0 += 0.05 * (s0.mul_add(s0, v[1]) + s0).sin();
-                acc1 += f64::exp_m1(v[n % 4].cos()).cos();
-            } else if x0.tanh() < 0.5 {
-                s0 = (s0 * 0.6 + f64::exp2(s0.cos()) * 0.2).tanh();
+        let mut m2 = 0;
+        for i in 0..3 {
+            let v5 = if prog_45(f64::exp_m1(x0.cos()).tanh(), (2.5 - x1).sin() * 2.0, (x1 / (s0 * s0 + 1.5)).tanh(), v, 2) <= x1 * s0 {
+                let v3 = prog_38((x2 * x2 + 1.0).recip().sin(), x1.atan().atan().cos() * 2.0, x1, v, i);
+                (x0 * x0 + 1.0).log10() + f64::tanh(v3)
             } else {
-                acc1 += f64::mul_add(s0, v[n % 4], s0).to_radians();
-            }
-        } else {
-            s0 = s0.mul_add(0.75, f64::tanh(((x2 - s0).powi(2) + 2.0).sqrt()) * 0.1);
-            let x0 = acc1.tanh();
-            acc1 -= x0.tanh();
-        }
-        let v3 = if n == 4 {
-            f64::sin(x2)
-        } else {
-            let v2 = (x2 - acc1).max(x1.clamp(x2.cos() - 1.5, x2.cos() + 1.5));
-            (v[n % 4].cos() * 2.0).cosh() + v2.cos()
-        };
-        for i in 0..v.len() {
-            let fi = i as f64;
-            let v4 = if n < 3 && x2.atan() > 1.0 {
-                x1.sin()
-            } else {
-                v3 + x1
+                let v4 = ((x2.tanh() * 1.5).sinh().sin() * 0.9).acos();
+                (v4.sin().sin() + 2.0).cbrt()
             };
-            acc1 += f64::atanh(f64::cos(v4) * 0.9) * 0.25;
-            for j in (0..=i).rev() {
-                let fj = j as f64;
-                acc1 += f64::ln_1p(x2 * x2).cos() * 0.1;
-                if x2 - v3 <= fj || j % 2 == 0 {
-                    acc1 += 0.1 * f64::sin(f64::tanh(v[j]).exp2());
-                } else if (x1.sin().tanh() * 0.9).atanh() <= 0.5 {
-                    s0 = (s0 * 0.5 + (s0 + f64::powi(s0 * s0 + 1.0, -1)) * 0.1).tanh();
-                    let v5 = ((fi + v[j]).tanh() * 0.5).ln_1p();
-                    acc1 -= 0.1 * v5.tanh().tanh();
-                }
+            acc1 -= f64::log10(f64::powi(f64::cos(v[2]), 2) + 1.0);
+            s0 = (s0 * 0.8 + f64::tanh(v5) * 0.005).sin();
+            if m2 < 14 && x0.sin().exp_m1() >= -1.0 {
+                m2 += 1;
             }
         }
-        let v6 = v.iter().fold(v3.cos(), |r, &p| r * 0.75 + 0.05 * (p * p + 1.0).atan2((p * p + 2.0).sqrt()).tanh());
-        let mut m7 = 0;
-        'l2: for i in 0..n {
-            let fi = i as f64;
-            let v8 = v.iter().fold(v6, |r, &p| r * 0.75 + 0.1 * ((v6.sin() * 0.5).ln_1p() + f64::sin(p)).tanh());
-            let v10 = match n {
-                0 => ((v8 * v8 + 0.5).powf(0.5).sin() * 0.9).asin(),
-                g if g > 1 => f64::sin(v8),
-                _ => {
-                    for u in v {
-                        if x2 + v3 <= -1.0 {
-                            break 'l2;
-                        }
-                        let v9 = (f64::cos(u - 0.8) * 0.9).asin();
-                        s0 *= 0.6;
-                        s0 += 0.1 * f64::sinh(x2.tanh() * 1.5).cos();
-                        acc1 -= f64::cos(v9) * 0.05;
-                    }
-                    s0 = f64::mul_add(s0, 0.5, f64::exp(f64::powi(v8, 3).sin()).sin() * 0.02);
-                    fi.tanh().exp()
-                }
-            };
-            if (v6 - s0).max(v6 * v6) > 0.5 {
-                m7 += 1;
-            }
-            acc1 += 2.0_f64.atan2(x0).sin() * 0.25;
-            s0 *= 0.5;
-            s0 += 0.05 * f64::tanh(v10.sin());
-        }
-        match m7 {
-            0 | 2 => {
-                acc1 -= (v[1].tanh() * 1.2).tan().sin() * 0.4;
-            }
-            3 | 5 => {
-                for i in 1..n {
-                    let fi = i as f64;
-                    for j in (0..n).rev() {
+        let c6 = m2 as f64;
+        let mut k7 = 0;
+        let v9 = loop {
+            k7 += 1;
+            acc1 -= c6.asinh().tanh() * 0.5;
+            match k7 % 3 {
+                0 => {
+                    acc1 += (x1.sin() * 0.9).asin().sin() * 0.5;
+                    for j in 1..n {
                         let fj = j as f64;
-                        let v11 = fj - fi;
-                        acc1 += (0.5 - f64::sqrt(v11 * v11 + 1.0)).tanh() * 0.05;
-                        let v12 = f64::mul_add(fj.sin(), (s0.powi(2) + 1.0).atan2(v11), s0 * v11);
-                        acc1 -= 0.05 * f64::tanh(v12);
+                        let v8 = if f64::recip(x2.powi(2) + 1.0) < -0.5 {
+                            let x0 = x2 * std::f64::consts::FRAC_PI_4;
+                            (f64::cos(x0) * 0.9).atanh()
+                        } else {
+                            let x2 = s0;
+                            (x2 * x2 + 1.0).log(x0 * x0 + 2.0) * f64::asin(x0.cos() * 0.9)
+                        };
+                        match j {
+                            1 | 3 => {
+                                acc1 += 0.1 * (f64::cos(v8) / (fj.asinh().powi(2) + 1.5));
+                                s0 = 0.6 * s0 + 0.05 * (x0 / (s0 * s0 + 0.5)).sin();
+                            }
+                            5 => {
+                                let x0 = x2;
+                                acc1 += 0.1 * x0.sin().tanh();
+                            }
+                            _ => {
+                                s0 = (s0 * 0.5 + (x0 - s0) * 0.25).tanh();
+                            }
+                        }
+                        s0 = (s0 * 0.75 + s0 / 1.5 * 0.25).sin();
+                        s0 = s0 * 0.6 + f64::cos(v8).cos() * 0.02;
                     }
-                    s0 = (s0 * 0.75 + s0 * core::f64::consts::FRAC_1_SQRT_2 * 0.25).sin();
-                    acc1 += 0.4 * f64::tanh(x2 * v[i % 4]);
+                }
+                1 => {
+                    s0 *= 0.5;
+                    s0 += 0.5 * f64::sin(v[m2 % 4] * std::f64::consts::FRAC_PI_4);
+                    break f64::exp(x0.tanh());
+                }
+                2 => {
+                    s0 = (s0 * 0.75 + (-s0) * 0.25).sin();
+                }
+                _ => {
+                    s0 = s0.mul_add(0.75, f64::tanh(x1 + s0) * 0.1);
+                    let x1 = c6.tanh();
+                    acc1 += 0.5 * x1.tanh();
                 }
             }
-            6 => {
-                s0 = 0.6 * s0 + 0.4 * f64::min(0.5_f64, x2).cos();
+            if k7 >= 4 {
+                break c6 * x2;
+            }
+        };
+        let v12 = match k7 {
+            0 => -v9,
+            g if g > 1 => {
+                let v10 = x1 - x0;
+                s0 *= 0.75;
+                s0 -= 0.02 * f64::cos(s0 + x2);
+                v10.min(x0.asinh())
             }
             _ => {
-                s0 = (s0 * 0.5 + prog_6(f64::sin(0.5_f64.copysign(x2)) * 2.0, f64::cos(s0.sin().hypot(x0 + x1)) * 2.0, x2, v, n) * 0.005).sin();
+                let v11 = (v9.cos().exp_m1().powi(2) + 0.5).sqrt();
+                (v[2].cos() * 0.9).asin() + v11.tanh()
             }
-        }
-        for i in 0..3 {
-            s0 = s0 * 0.75 + s0.sin() * 0.25;
-            s0 = f64::mul_add(s0, 0.6, (s0 * s0 + 0.5).cbrt().tanh() * 0.25);
-            if i == 1 {
-                s0 *= 0.6;
-                s0 += 0.02 * (x0.tanh() * 1.2).tan().cos();
-                if v6 + x0 <= v3 {
-                    acc1 -= x1.sin().exp2().tanh().cos() * 0.5;
-                } else {
-                    let v13 = (v3.clamp(-1.0, 1.0).powi(2) + 2.0).acosh();
-                    let v14 = v13;
-                    acc1 += v14.tanh() * 0.5;
+        };
+        let mut k13 = 0;
+        while k13 < 6 && v9.sin().to_radians() > 0.5 {
+            k13 += 1;
+            let v15 = match k13 % 3 {
+                0 | 2 => f64::log(c6 * c6 + 1.0, 3.0),
+                _ => {
+                    let v14 = x0.to_degrees() * 0.01;
+                    (s0.powi(2) + 1.0).powf(c6.cos().tanh()) + v14.cos()
                 }
-                acc1 -= (-s0).cos() * 0.5;
-            } else if (f64::powi((f64::tanh(x2) * 1.5).cosh(), 2) + 1.0).recip() <= 0.5 && m7 % 3 == 1 {
-                let x0 = f64::exp_m1(v6.cos().tanh());
-                s0 = s0 * 0.6 + x0.tanh() * 0.1;
-            } else {
-                s0 = (s0 * 0.8 + f64::cbrt(v6 * v6 + 1.0) * 0.25).tanh();
-                s0 = f64::mul_add(s0, 0.5, (s0 - x0).tanh() * 0.25);
+            };
+            if x0 + f64::powi(x2 * x2 + 1.0, -1) < 0.0 {
+                s0 *= 0.75;
+                s0 += 0.02 * s0.powi(3).tanh();
+            } else if v15.tanh() <= -0.25 {
+                s0 *= 0.8;
+                s0 += 0.2 * f64::sin(s0).cos();
+                s0 = (s0 * 0.6 + (s0 - v12) * 0.2).sin();
+                if !(k7 % 3 == 1) {
+                    s0 = (s0 * 0.75 + (s0 / (s0 * s0 + 0.5) - v9) * 0.02).tanh();
+                    break;
+                }
             }
+            s0 = (s0 * 0.75 + v[k13 % 4] * x2 * 0.05).sin();
+            acc1 += f64::sin(v15) * 0.25;
         }
-        f64::tanh(s0) - acc1.cos() + (v[1].sin() * 1.2).tan()
+        x0 * 0.25 - x2 * 0.75 + f64::cos(s0) + acc1.tanh() + c6.cos() - v9.sin() + v12.cos() - prog_60((3.0_f64.log(v9 * v9 + 2.0) + f64::atan2(x0, f64::powi(x2, 2) + 0.5)).cos(), 1.5, s0, v, m2)
     }
 
     #[differentiable]
     pub fn prog_95(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0;
-        let mut s1 = (f64::cos(x2) * 1.2).tan().cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; 4];
-        for i in 0..4 {
-            a3[i] = f64::atan(v[i]);
-            s1 = 0.6 * s1 + 0.2 * f64::tanh((x2 * x2 + 0.5).powf(0.3));
-        }
-        if prog_11(x2, f64::atan(a3[0]).sin(), s1, a3, n) < x1 {
-            let v4 = x0.to_degrees() * 0.02;
-            for &t in a3.iter() {
-                let v5: f64 = x0 + t;
-                s0 = s0 * 0.6 + f64::cos(s0.cos().exp()) * 0.1;
-                for j in (0..n).rev() {
-                    let fj = j as f64;
-                    s1 = (s1 * 0.75 + (fj.tanh() * 0.9).acos() * 1.0).sin();
-                    let v7 = if n % 3 == 1 {
-                        f64::sqrt(f64::atan2(fj, v4.powi(2) + 0.5).powi(2) + 2.0)
-                    } else if t > -0.5 {
-                        let x2: f64 = v5 + x1;
-                        x2.sin()
-                    } else {
-                        let v6 = v4 - x2;
-                        s0 + v6.sin()
-                    };
-                    s0 *= 0.75;
-                    s0 += 0.05 * x0.mul_add(t, t).sin();
-                    acc2 -= v7.sin().cos() * 0.05;
-                }
-                s1 = (s1 * 0.5 + f64::tanh(v5) * 0.25).sin();
-            }
-            s1 *= 0.5;
-            s1 += 0.4 * v4.tanh().tanh();
-        } else {
-            let v8 = prog_48(x2, x0, (0.65 - x0).hypot(v[2] / (v[2].sin() + 2.0)).sin() * 2.0, v, 3);
-            let v9 = prog_30(x2, 0.25, x0, a3, 6);
-            acc2 += 0.05 * (v8.cos() + v9.tanh()).tanh();
-        }
-        let mut a10 = [0.0; 4];
+        let mut s0 = (x1 + x2 - v[n % 4] * x2).cos() * 2.0;
+        let mut s1 = f64::cos(f64::tan(f64::tanh(x0) * 1.2) + (v[n % 4] * v[n % 4] + 2.0).ln()) * 2.0;
+        let mut s2: f64 = prog_76(s1, x0, f64::cos(((x0.powi(2) + 1.0).ln().cos() * 1.2).tan()), v, n).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
         for i in 0..n {
             let fi = i as f64;
-            a10[i % 4] += (v[(i + n) % 4] + fi).tanh() * 0.25;
-            acc2 -= x1.sin() * 0.25;
+            acc3 += prog_60(x0, (s0 / (fi.powi(2) + 0.5)).cos(), (fi.sin() * 0.9).acos().tanh() * 2.0, v, i).sin() * 0.05;
+            let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| (f64::powi(x0, 2) + 1.0).log(q * q + 2.0) + p.cos()).sum::<f64>();
+            acc3 += 0.2 * f64::powi(s1, 2).min(0.35 - v4).tanh();
         }
-        let v11 = a3.iter().zip(v.iter()).map(|(&p, &q)| f64::max(a10[n % 4], p) + q.cos()).sum::<f64>();
+        let mut m5 = 0;
         for (i, &t) in v.iter().enumerate() {
-            let v12 = v.iter().fold(f64::sin(prog_29(x2, 0.75, s0, v, i)), |r, &p| r * 0.5 + 0.2 * (f64::tanh((r * r + 1.0).log10()).exp() + p.cos()).tanh());
-            if v11 / (v11.powi(2) + 1.0) / 1.5 >= 1.0 {
+            if s1 * x1 <= 1.0 {
+                m5 += 1;
+            }
+            s1 = s1 * 0.75 + (s1 * s1 + 0.5).cbrt().sin() * 0.1;
+            let v6 = if (f64::exp2(f64::sin(x1)).powi(2) + 0.5).powf(0.3) > t {
+                v[2].tanh()
+            } else {
+                prog_60(f64::cos((s2 * s2 + 1.5).acosh().sin()) * 2.0, s2, ((v[3 - i] - s1).tanh() + 2.0).cbrt().cos() * 2.0, v, i)
+            };
+            for j in (0..6).rev() {
+                let v7 = v.iter().map(|&p| (f64::cos(t) * 1.5).sinh() + p.tanh()).sum::<f64>();
+                if (s0.cos() * 2.0).sinh() <= -1.0 {
+                    s1 = s1 * 0.8 + v[(j + m5) % 4].sin() * 0.2;
+                    break;
+                }
+                s1 = s1 * 0.75 + s1.tanh() * 0.25;
+                acc3 -= v7.tanh() * 0.05;
+            }
+            acc3 += f64::tanh(v6).cos() * 0.02;
+        }
+        let c8 = m5 as f64;
+        'l3: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s1 = 0.5 * s1 + 1.0 * ((c8.cos() * 2.0).cosh().powi(2) + 0.5).recip().sin();
+            let mut k9 = 0;
+            while k9 < n {
+                k9 += 1;
+                match k9 % 3 {
+                    0 | 2 => {
+                        s2 = (s2 * 0.8 + t.powi(3) * 0.01).sin();
+                        break 'l3;
+                    }
+                    _ => {
+                        let v10 = (c8 / (t * t + 0.5)).tanh();
+                        acc3 += (fi + x2).cos() * 0.05;
+                        if t.tanh().exp() > 0.0 && m5 == 0 {
+                            acc3 += ((-x0) + (s1 - c8)).tanh() * 0.05;
+                            continue;
+                        }
+                        s2 = s2 * 0.5 + v10.cos() * 0.02;
+                    }
+                }
+                s1 = (s1 * 0.8 + ((s0 * s0 + 1.5).acosh() - (s1.sin() * 0.9).atanh()) * 0.02).tanh();
+            }
+            if (t.tanh() * 0.9).asin() * c8.sin().sinh() <= t - s0 {
+                acc3 += 0.5 * s1.tanh();
                 break;
             }
-            s0 *= 0.75;
-            s0 += 0.02 * f64::cos(f64::acos(s0.tanh().exp().sin() * 0.9));
-            acc2 += 0.1 * (t.cos() + v12.cos()).cos();
         }
-        let mut a13 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            a13[i] = fi.asinh().tanh().exp2();
-            s0 = s0.mul_add(0.8, t.cos().tanh() * 0.2);
-        }
-        s0 + f64::sin(s1) + acc2.sin() - v11.cos() - a13[0] * 1.5 - prog_29(f64::cos(v11), x1, v11.max(s0).tanh().sin() * 2.0, v, n)
+        acc3 -= (c8.powi(2) + 1.0).recip();
+        s0 = (s0 * 0.6 + f64::recip(c8 * c8 + 1.0) * 1.0).sin();
+        s0.tanh() + f64::cos(s1) - s2 + acc3.tanh()
     }
 
     #[differentiable]
     pub fn prog_96(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] - x0).cos() * 2.0;
+        let mut s0 = x0;
         let mut s1 = x1;
         let mut acc2: f64 = 0.0;
-        if (f64::powi(x2.sin().sinh(), 2) + 1.0).powf(1.5) > x1 && n > 0 {
-            s0 = s0 * 0.75 + f64::cos(v[n % 4].sin().exp()) * 0.05;
-            let v3 = prog_57(s1.sin(), (-x1).tanh(), x1, v, 6);
-            acc2 += 0.005 * v3.sin();
-        } else if (f64::tanh(x0.tanh()) * 0.9).asin() < 0.5 {
-            acc2 -= f64::sqrt((v[n % 4].sin() * 0.9).asin().powi(2) + 1.0).sin();
-            s0 = s0 * 0.6 + (s0.tanh() * 0.9).atanh().sin() * 0.02;
+        let mut a3 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a3[i] = x0 + s0;
+            s1 = (s1 * 0.5 + prog_0(f64::cos(f64::powf(x2.powi(2) + 1.0, x2.sin())) * 2.0, f64::atan(x0.tanh()).tanh(), 0.25, v, i) * 0.005).tanh();
+            s0 *= 0.5;
+            s0 += 0.5 * f64::tanh(t).cos();
         }
-        let v4: f64 = if v[3].clamp(f64::sin(x1) - 1.5, v[n % 4].cos() + 1.5) < x1 {
-            f64::powi(acc2 * acc2 + 1.0, -1)
-        } else {
-            (x0 * v[2]).abs()
-        };
-        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_29(f64::sin((v4 * v4 + 1.0).log(3.0)) * 2.0, p.cos().powi(2).ln_1p().cos() * 2.0, 0.5, v, n) + q.cos()).sum::<f64>();
-        let mut m6 = 0;
-        for i in 1..n {
-            let fi = i as f64;
-            if v5.sin() <= (x0.powi(2) + 1.0).log10() {
-                m6 += 1;
-            }
-            if prog_29(f64::copysign((x2.powi(2) + 2.0).acosh(), 3.0_f64.copysign(v[i % 4])).tanh() * 2.0, x2, f64::cos((s0 - x1).clamp(-1.0, 0.5)) * 2.0, v, 2) > x2 {
-                break;
-            }
-            let v7 = v.iter().map(|&p| f64::recip(s0 * s0 + 1.0) + f64::cos(p)).sum::<f64>();
-            s1 = s1 * 0.75 + f64::tanh(prog_29(s0, f64::tanh((fi * fi + 2.0).sqrt()), f64::exp(f64::tanh((x2.tanh() * 0.9).atanh())).sin() * 2.0, v, i)) * 0.005;
-            acc2 += f64::sin(v7) * 0.4;
-        }
-        let c8 = m6 as f64;
-        let v9 = f64::sin(v4);
-        'l1: for _ in 0..v.len() {
-            let v10 = v.iter().map(|&p| 1.0 + 0.25 * (v9 + c8.tanh() + p.sin()).cos()).product::<f64>();
-            acc2 += 0.25 * (v[0] * v[0] + 1.0).powi(-3);
-            s0 = s0 * 0.8 + (s0 - v4 - 0.5_f64.powf(s0.cos())).tanh() * 0.05;
-            let mut k11 = 0;
-            while k11 < n + 1 {
-                k11 += 1;
-                if ((v4 + 0.3).cos() * 1.5).sinh() > v9 {
-                    continue 'l1;
+        let v4 = prog_43(v[n % 4].clamp(-1.0, 1.5).tanh(), a3[2].clamp(x0.tanh() - 1.5, x2.tanh() + 1.5).abs().tanh(), f64::cos(x0 * v[n % 4] - x2.cos()) * 2.0, v, n);
+        let v6 = match n % 3 {
+            0 => {
+                for _ in 1..n {
+                    acc2 += 0.4 * (v4 / (v4.sin() + 2.0)).cos();
+                    acc2 += 0.4 * f64::tanh(f64::sqrt((v[n % 4] / (v[n % 4].powi(2) + 1.0)).powi(2) + 0.5));
                 }
-                let v12 = v.iter().map(|&p| p).sum::<f64>();
-                acc2 -= f64::cos(f64::sinh(f64::tanh(v10))) * 0.05;
-                s1 = 0.75 * s1 + 0.05 * v12.cos();
+                prog_38(2.0_f64.copysign(s1).tanh(), (x1.tanh() * 1.2).tan().clamp(f64::sinh(f64::tanh(x0)).tanh() - 1.5, f64::sin(a3[0]).cos() + 1.5).sin() * 2.0, s0, v, n)
             }
-            acc2 -= 0.5 * v10.tanh();
+            g if g > 1 => {
+                s1 = (s1 * 0.8 + prog_38(x1, x0, 0.75, v, n) * 0.005).tanh();
+                prog_38(x1, s0, f64::sin(f64::ln_1p(x0 * x0)).sin() * 2.0, v, 6)
+            }
+            _ => {
+                let v5 = (a3[n % 4].asinh().powi(2) + 1.0).log2();
+                v5.clamp(-0.5, 0.5)
+            }
+        };
+        let mut m7 = 0;
+        for i in 0..n {
+            s0 = (s0 * 0.8 + x2 / (f64::powi(f64::atan2(v[i % 4].powi(2) + 0.5, v[i % 4]), 2) + 1.5) * 0.02).sin();
+            s1 = (s1 * 0.8 + s0 / ((v6.sin() * 0.9).atanh().tanh() + 2.0) * 0.01).sin();
+            let v8 = v4;
+            acc2 -= 0.25 * v8.tanh().cos();
+            if v4 + v6 < 1.0 {
+                m7 += 1;
+            }
         }
-        f64::sin(s0) - s1 * 1.5 + acc2.cos() + c8.tanh() + v9 * 1.5 + (c8.tanh() * 0.9).atanh()
+        let c9 = m7 as f64;
+        let mut k10 = 0;
+        while k10 < 4 {
+            k10 += 1;
+            match n {
+                0 => {
+                    let v11 = (a3[0] * a3[0] + 1.0).powf(c9.sin()).atan();
+                    s0 *= 0.8;
+                    s0 += 0.05 * f64::cos(s0).exp_m1().sin();
+                    s1 = 0.5 * s1 + 0.05 * f64::tanh(v11.sin());
+                }
+                1 => {
+                    s1 = s1.mul_add(0.8, v4.tanh() * 0.2);
+                    let v12 = f64::sqrt(f64::powi((c9.sin() * 0.9).asin(), 2) + 0.5);
+                    s0 = 0.8 * s0 + 1.0 * f64::cos(v12);
+                }
+                2 => {
+                    s0 = 0.8 * s0 + 0.1 * ((v4 * std::f64::consts::FRAC_PI_4).cos() * 0.9).acos().tanh();
+                    s1 = (s1 * 0.8 + x1.sin().cosh() * 0.1).sin();
+                }
+                _ => {
+                    s1 = f64::mul_add(s1, 0.6, f64::sin((v6 * v6 + 1.0).sqrt() - v6) * 0.2);
+                }
+            }
+            acc2 += 0.5 * f64::ln(s1.powi(2) + 2.0).sin();
+            match k10 {
+                0 => {
+                    let v13 = ((a3[m7 % 4].cos() * 0.9).acos().powi(2) + 1.5).acosh();
+                    s0 = (s0 * 0.75 + f64::sin(v13) * 0.02).tanh();
+                }
+                2 => {
+                    let x1 = c9.asinh() + 0.5;
+                    acc2 -= x1.cos().tanh() * 0.5;
+                }
+                3 => {
+                    acc2 -= 0.5 * f64::sin(v[1]).exp().cos();
+                    if m7 > 0 {
+                        acc2 -= f64::abs(v4).tanh() * 0.5;
+                    } else if 1.25 * 1.5_f64.atan2(v4) > 1.0 && k10 % 2 == 0 {
+                        s1 = (s1 * 0.6 + (f64::cos(f64::recip(s1 * s1 + 1.0)) * 0.9).asin() * 0.25).sin();
+                    } else {
+                        s1 = 0.5 * s1 + 1.0 * f64::tanh(f64::atan(c9));
+                        let v14 = f64::recip((v6.cos() * 1.2).tan().powi(2) + 1.0);
+                        acc2 += v14.sin().tanh() * 0.5;
+                    }
+                }
+                _ => {
+                    let x1: f64 = (s1 * s1 + 1.0).log2();
+                    s0 = s0.mul_add(0.75, (x0 * v6).sin() * 0.02);
+                    acc2 -= 0.5 * x1.cos();
+                }
+            }
+        }
+        s0.sin() - s1 * 0.75 + acc2.cos() - f64::cos(v4) + v6.cos() + c9.sin()
     }
 
     #[differentiable]
     pub fn prog_97(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2;
-        let mut s1: f64 = f64::cos(prog_71((-0.5_f64).max(x1).cos(), f64::cbrt(v[n % 4].sin() + 2.0).tanh() * 2.0, x0, v, n)) * 2.0;
-        let mut acc2: f64 = 0.0;
-        for i in (1..=6).step_by(2) {
-            let fi = i as f64;
-            for (j, &u) in v.iter().enumerate() {
-                let fj = j as f64;
-                let v4 = if f64::sinh(f64::cos(u) * 1.5).atan() > x2 + v[(j + n) % 4] || n % 3 == 1 {
-                    prog_29((x2 / 2.0).tanh(), f64::tanh(fi), 0.5, v, j)
-                } else if j % 2 == 0 && (v[j] * v[j] + 1.5).acosh() >= fj / (fi * fi + 1.0) {
-                    s0 + v[n % 4]
-                } else {
-                    let v3 = x1 * 2.0;
-                    s0 = 0.5 * s0 + 0.05 * f64::tanh((x0 - x1) / ((-x2).sin() + 2.0));
-                    f64::log((v3 + s1).powi(2) + 1.0, 10.0)
-                };
-                s0 = (s0 * 0.6 + f64::asin(x0.tanh() * 0.9) * 0.1).sin();
-                acc2 += 0.1 * v4.tanh();
-            }
-            if prog_30(1.2, s0, x1, v, i) <= 0.5 {
-                break;
-            }
-            acc2 += 0.4 * f64::cos((x1.tanh() * 1.2).tan());
-        }
-        if n == 2 {
-            acc2 -= f64::tanh(prog_0(s0, 0.5, x2, v, n)) * 0.005;
-            s1 = s1 * 0.6 + f64::exp(x0.tanh()).sin() * 0.1;
-        } else if (x2 * x2 + 1.5).acosh() > -1.0 {
-            s1 = 0.5 * s1 + 0.1 * f64::tanh(x0.tanh() + (x0 + v[n % 4]));
-            if v[n % 4] - x2 < 0.0 {
-                s1 = (s1 * 0.8 + f64::powi(x2, 3) * 0.01).sin();
-            } else if f64::ln_1p(v[n % 4] * v[n % 4]) > 1.0 {
-                acc2 -= f64::max(x0, (x0.tanh() * 0.5).ln_1p()).tanh();
-                s1 = f64::mul_add(s1, 0.75, f64::sin(0.5_f64.powf(f64::sin(x0)) + f64::atanh(x2.tanh() * 0.9)) * 0.02);
-            } else {
-                s0 *= 0.5;
-                s0 -= 0.5 * f64::sin(x2.sin());
-                acc2 -= s1 * 0.1;
-            }
-        } else {
-            let v5 = prog_29(x0, s1, (x2.sin() * 2.0).cosh().tanh(), v, n);
-            s1 = s1.mul_add(0.6, (s1 * 0.5).sin() * 0.02);
-            acc2 += v5.sin() * 0.005;
-        }
+        let mut s0 = f64::powf(x0 * x0 + 0.5, 0.5).mul_add(x0.tanh(), x1.hypot(v[3])).tanh() * 2.0;
+        let mut s1 = f64::exp_m1(x2.tanh().sin());
+        let mut s2 = prog_76(s1, f64::exp((f64::tanh(x1) * 0.9).asin().tanh()).sin(), (-x2.clamp(x0.cos() - 1.5, x1.tanh() + 1.5)).tanh(), v, n).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; 4];
         for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v12 = if s0 - f64::ln(x0 * x0 + 2.0) > (s1.sin() * 2.0).sinh() {
-                (s1 * s1 + 1.0).recip() - t.tanh()
-            } else if ((t.powi(2) + 1.0).ln().powi(2) + 1.0).log(10.0) < x2 {
-                let v6 = fi.tanh();
-                0.5 - x1 + v6.cos()
-            } else {
-                for j in 0..v.len() {
-                    let v7 = f64::sin(t);
-                    acc2 -= 0.1 * f64::exp(f64::tanh(x2 + s0)).cos();
-                    let v11 = match n % 4 {
-                        0 => {
-                            let v8 = ((v[j] - s0).powi(2) + 1.0).log10();
-                            s0.min(v8).tanh().exp()
-                        }
-                        1..=3 => {
-                            let v9 = f64::asin((f64::tanh(v7) * 1.5).cosh().cos() * 0.9);
-                            fi + v9
-                        }
-                        _ => {
-                            let v10 = f64::cbrt(x0.sin() + 2.0);
-                            s0 = 0.8 * s0 + 0.2 * f64::cos(f64::min(v7, v10));
-                            (fi.powi(2) + 0.5).recip()
-                        }
-                    };
-                    acc2 += (v7 + v11.cos()).tanh() * 0.1;
-                }
-                x2 * f64::acosh(fi * fi + 1.5)
-            };
-            s0 = s0.mul_add(0.8, ((f64::powi(x2, 2) + 1.0).powf(1.5).to_degrees() * 0.02).tanh() * 0.01);
-            let v13 = x0 * std::f64::consts::LN_2;
-            acc2 += f64::sin(f64::tanh(v12) + v13.cos()) * 0.5;
+            a4[i] = t - s2 - t;
+            s1 = 0.8 * s1 + 0.2 * s2.sin();
         }
-        s0 *= 0.6;
-        s0 += 0.05 * f64::tanh(f64::cosh(x1.tanh() * 2.0));
-        let v14 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.1 * (SCALE + f64::log(r * r + 1.0, 3.0) + f64::cos(p)).sin());
-        let v16 = if v[0].min(v14) <= -0.5 {
-            let v15 = x1.powi(2).abs();
-            v15.atan()
+        if (x1 * x1 + 1.0).powf(1.5) / (acc3 * acc3 + 1.0) <= 2.0_f64.hypot(x2) {
+            s1 = s1 * 0.8 + x1.powi(3).cos() * 0.01;
+            s1 = (s1 * 0.6 + (1.2 - x2) * 0.4).sin();
         } else {
-            (v14 * v14 + 1.0).log10().clamp(f64::sin((x2 * x2 + 1.0).ln()) - 1.5, x1.tanh() + 1.5)
+            s0 = s0.mul_add(0.6, f64::tanh(-(x1.sin() * 0.5).ln_1p()) * 0.4);
+        }
+        for i in 0..n {
+            acc3 += (-v[i % 4]).sin() * 0.25;
+            acc3 += f64::atan2(f64::powi(x0, 2) + 1.0, a4[n % 4] / 4.0).sin() * 0.25;
+            acc3 += 0.2 * ((s2 * s2).sin() * 0.9).atanh();
+        }
+        let v7 = match n % 4 {
+            0 => {
+                let v5 = (f64::powi(x0 + 0.3, 2) + 0.5).sqrt();
+                x2 * x1 + v5.sin()
+            }
+            3 => {
+                acc3 += (f64::sin(x0) + x0.cos()).sin();
+                (f64::powi(f64::to_degrees(x0) * 0.01, 2) + 2.0).ln()
+            }
+            _ => {
+                let v6 = f64::exp2(x0.copysign(a4[n % 4]).cos());
+                (f64::powi(v6.cos(), 2) + 0.5).recip()
+            }
         };
-        s0 * 0.5 + s1 - acc2.sin() + f64::cos(v16)
+        s2 = 0.75 * s2 + 0.25 * f64::tanh(x0);
+        s0 + s1.tanh() - s2 + acc3.sin() - a4[3].cos() + v7.cos()
     }
 
     #[differentiable]
     pub fn prog_98(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = prog_0(x2, f64::sin(f64::asin(v[3].sin() * 0.9).abs()), f64::sinh(f64::tanh(x0) * 2.0).sin() * 2.0, v, 4).cos() * 2.0;
-        let mut s1 = (x1 * x1).cos() * 2.0;
-        let mut s2 = f64::sqrt(f64::powi(v[n % 4].atan(), 2) + 0.5);
+        let mut s0: f64 = (v[n % 4].sin() + 2.0).cbrt();
+        let mut s1 = x2.to_radians() * 20.0;
+        let mut s2: f64 = x2.clamp(-1.5, 1.0);
         let mut acc3: f64 = 0.0;
-        let v4: f64 = v[1] / (v[n % 4] * v[n % 4] + 1.0);
-        for i in (0..4).rev() {
-            let fi = i as f64;
-            let mut k5 = 0;
-            while k5 < n + 1 {
-                k5 += 1;
-                if x1 <= v4 {
-                    s0 = (s0 * 0.6 + f64::powi(fi.powi(2) + 1.0, -3) * 1.0).sin();
+        let v6: f64 = if n % 2 == 0 {
+            let v4 = 0.5 - f64::powi(x1, 3);
+            acc3.sin() - (s0.cos() * 0.9).asin() + v4.sin()
+        } else {
+            let v5 = s2;
+            prog_89((v[1].powi(2) + 1.0).log((x1.cos() * 1.5).sinh().powi(2) + 2.0).sin() * 2.0, 0.5, v5, v, 6)
+        };
+        let v7 = if f64::atanh(x0.sin() * 0.9) < x2 && n > 2 {
+            s0 *= 0.8;
+            s0 += 0.01 * prog_51(2.0, x1, x2, v, n).sin();
+            x1 - 0.3
+        } else {
+            v6.cos()
+        };
+        'l0: for _ in (0..n).rev() {
+            let v8: f64 = s1.asinh();
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                if 0.75 - v8 >= x2 * v6 || j == 1 {
+                    acc3 += 0.05 * f64::sin(fj * std::f64::consts::LN_2);
                 } else {
-                    s0 = (s0 * 0.75 + ((SCALE + v[(k5 + i) % 4]).powi(2) + 2.0).acosh() * 0.05).tanh();
-                    s1 = (s1 * 0.8 + (s1.cos() * 0.9).asin().tanh() * 0.05).sin();
+                    acc3 += 0.1 * (x0.cos().exp_m1().powi(2) + 1.0).log10();
                 }
-                let v6 = (f64::sin(x1.cos()) * 0.9).acos();
-                s0 *= 0.5;
-                s0 += 0.05 * (s0.tanh() * 1.2).tan().sin();
-                s1 = (s1 * 0.5 + v6.tanh() * 0.2).tanh();
+                s1 = f64::mul_add(s1, 0.75, u.sin() * 0.25);
+                let v9 = v.iter().fold(u, |r, &p| r * 0.5 + 0.5 * f64::max(p, x0).tanh());
+                acc3 -= f64::sin(v9.cos()) * 0.05;
             }
-            s1 = s1.mul_add(0.5, f64::cos(f64::exp(f64::tanh(x0))) * 0.1);
+            s0 = s0 * 0.75 + s1.tanh().tanh() * 0.25;
+            let mut k10 = 0;
+            while k10 < 6 {
+                k10 += 1;
+                if (v6 * v6).ln_1p() <= 0.0 {
+                    acc3 += v7.sin() * 0.05;
+                    break 'l0;
+                }
+                s0 = (s0 * 0.5 + f64::exp((v[k10 % 4].sin() * 0.9).asin().sin()) * 0.05).tanh();
+            }
+            acc3 -= 0.25 * v8.sin();
         }
-        s0 = s0 * 0.5 + (v4 + x0).sin() * 0.1;
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            if x0 + x1 < 0.0 {
-                acc3 += (x0.tanh() + v4).sin() * 0.4;
-                s0 = s0 * 0.5 + f64::exp(f64::sin(s2 - x2)).tanh() * 0.05;
-            } else {
-                s1 *= 0.8;
-                s1 -= 0.02 * f64::cos(f64::exp2(f64::sin((s1 * s1 + 1.0).powi(-1))));
-                match k7 {
-                    0 | 2 => {
-                        let v8 = x1 - s1;
-                        s1 = (s1 * 0.8 + f64::tanh(v8) * 0.1).sin();
+        'l3: for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            match i {
+                1..=3 => {
+                    s0 = (s0 * 0.8 + (v[i % 4].mul_add(s1, x1).sin() * 0.9).acos() * 0.02).sin();
+                }
+                5 => {
+                    s0 = (s0 * 0.8 + f64::powi(s0.to_degrees() * 0.02, 2).ln_1p() * 0.1).sin();
+                    s1 = 0.75 * s1 + 0.1 * f64::sin(x2 + v7);
+                }
+                6 => {
+                    for j in (1..=5).step_by(2) {
+                        let fj = j as f64;
+                        match i {
+                            1 => {
+                                let v11 = (v6 * v6 + 1.0).log10();
+                                let v12 = f64::cos(x1 + 1.5);
+                                acc3 += 0.1 * (f64::tanh(v11) - v12.sin()).tanh();
+                            }
+                            g if g > 2 => {
+                                s1 = s1 * 0.5 + (v7 * x0).cos() * 0.1;
+                                acc3 -= 0.1 * f64::tanh(v6);
+                            }
+                            _ => {
+                                acc3 += 0.1 * v[(j + n) % 4].sin();
+                                s2 = s2 * 0.8 + f64::cos((v7.cos() * 1.5).cosh()) * 0.05;
+                            }
+                        }
+                        acc3 += f64::sin(f64::sqrt(v6.powi(2) + 1.0)) * 0.1;
+                        match j {
+                            1 => {
+                                acc3 -= 0.1 * (v7 * fi).cos();
+                                match j % 4 {
+                                    0 => {
+                                        continue;
+                                    }
+                                    2 => {
+                                        s2 = (s2 * 0.75 + s2 * s2 * 0.05).sin();
+                                        s0 *= 0.8;
+                                        s0 -= 0.2 * f64::cos(s0);
+                                    }
+                                    3 => {
+                                        acc3 -= (SCALE + s2).tanh() * 0.1;
+                                    }
+                                    _ => {
+                                        acc3 += 0.1 * f64::cos(v[j % 4].sin());
+                                        let v13 = SCALE + (v6 * v6 + 1.0).log(3.0);
+                                        acc3 += f64::cos(v13).sin() * 0.1;
+                                    }
+                                }
+                                s0 = (s0 * 0.5 + v[i % 4].abs() / (f64::sin(s0) + 2.0) * 0.1).tanh();
+                            }
+                            2..=4 => {
+                                let x2 = v7;
+                                let v14: f64 = 0.1 * x2;
+                                s2 *= 0.8;
+                                s2 -= 1.0 * v14.sin().sin();
+                            }
+                            5 => {
+                                let v15 = (fj * fj + 1.0).powi(-1);
+                                s0 = s0 * 0.8 + v15 * 1.0;
+                            }
+                            _ => {
+                                s0 = (s0 * 0.8 + f64::atan2(s0, fj * fj + 0.5) * 0.1).sin();
+                            }
+                        }
                     }
-                    3..=4 => {
-                        break;
+                }
+                _ => {
+                    acc3 += 0.5 * f64::tanh(v[n % 4] + x1);
+                }
+            }
+            s0 = 0.6 * s0 + 1.0 * (s0 / 3.0).tanh();
+            let mut k16 = 0;
+            while k16 < 6 {
+                k16 += 1;
+                let v19 = match n % 3 {
+                    0 | 2 => {
+                        let v17 = v7;
+                        f64::atan(v6) + v17.cos()
                     }
                     _ => {
-                        let v9 = (f64::sin(x1) * 0.9).acos();
-                        let v10 = prog_29(x2, 2.0, 1.5, v, n);
-                        s2 = (s2 * 0.8 + (v9.cos() + f64::sin(v10)) * 0.005).sin();
+                        let v18 = v[i % 4];
+                        (v[2] * v[2]).ln_1p() + v18.sin()
                     }
+                };
+                if v6 * 0.75 >= -0.5 {
+                    break 'l3;
                 }
-                s2 = s2 * 0.75 + f64::cos(v[(k7 + n) % 4]) * 0.25;
+                acc3 += (v7.tanh() * 0.9).asin().tanh() * 0.05;
+                s0 = f64::mul_add(s0, 0.5, v19.sin() * 0.25);
             }
-            let v11 = x0.cos() * s0;
-            acc3 -= (s0.powi(2) + 2.0).acosh().sin() * 0.4;
-            if k7 >= 5 || v4 * v[1] >= f64::exp2(x1.sin()) {
-                break;
-            }
-            s2 = (s2 * 0.5 + v11.cos() * 0.2).tanh();
+            acc3 -= 0.5 * (v6.cos() * 0.9).asin().tanh();
         }
-        if (f64::powi(x2.cos().exp(), 2) + 0.5).atan2((x2 * x2 + 1.0).log10()) > -0.5 || n == 0 {
-            let v12: f64 = prog_8(s0, x2, (v4.tanh() * 0.9).atanh().sin(), v, n);
-            s2 = s2 * 0.75 + f64::cos(f64::log(2.0_f64, (v[n % 4] * v[n % 4] + 1.0).sqrt().powi(2) + 2.0)) * 0.2;
-            s1 = (s1 * 0.8 + v12.cos() * 0.005).sin();
-        } else if v[1] - (x2.powi(2) + 1.0).log(2.0) < -1.0 && k7 < 3 {
-            s2 = 0.8 * s2 + 0.02 * f64::powf(f64::powi(x0.tanh(), 2) + 0.5, f64::cos((x1.tanh() * 0.5).ln_1p())).tanh();
-        } else {
-            let x0 = (x0.tanh() * 0.9).asin();
-            let v13 = prog_2(f64::cos(-v[0]), s0, f64::sin(f64::exp_m1(f64::cos(x0))) * 2.0, v, n);
-            s2 *= 0.75;
-            s2 += 0.005 * v13.cos();
-        }
-        s0 * 0.25 - s1 + s2 + acc3
+        s0.sin() + s1 * 0.25 - f64::cos(s2) + f64::cos(acc3) + v6.sin() - v7.cos() - ((v[2] * v[2] + 1.5).acosh().powi(2) + 1.0).log2()
     }
 
     #[differentiable]
     pub fn prog_99(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4];
-        let mut s1 = prog_71(f64::cos((f64::powi(x2 + x1, 2) + 2.0).sqrt()) * 2.0, x0, x1, v, 4).sin() * 2.0;
-        let mut s2 = f64::tanh(prog_29(v[n % 4].cos().exp().cos(), x0, 0.5, v, n)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = (x0 * x0 + 1.0).log(10.0) - f64::atan2(x0, acc3.powi(2) + 1.0);
-        let mut m5 = 0;
-        for i in (0..=n).rev().step_by(2) {
-            if i % 2 == 0 {
-                acc3 += 0.5 * (x1 + s1).tanh();
+        let mut s0 = (x2.cos() * 1.5).cosh().cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        acc1 += x1.sin();
+        let mut k2 = 0;
+        let v6: f64 = loop {
+            k2 += 1;
+            acc1 -= 0.5 * s0.tanh();
+            let v5 = if x1 / (x1 * x1 + 1.0) - x0 / (x0 * x0 + 1.5) < v[3] {
+                let v3 = (f64::powi((x1.powi(2) + 1.0).powf(1.5), 2) + 0.5).ln();
+                v[0] + f64::cos(v3)
+            } else if prog_0(0.5, x2, (x2.sin().exp2() * 3.0_f64.atan2(x0)).cos(), v, 5) > 0.5 {
+                let v4 = prog_60(x1, (f64::powi(v[k2], 2) + 1.0).cbrt().tanh(), 0.25, v, n);
+                (x1.sin() * 0.9).atanh() + f64::cos(v4)
+            } else {
+                (v[k2].powi(2) + 2.0).acosh()
+            };
+            acc1 += 0.5 * f64::acosh(x2 * x2 + 2.0).tanh();
+            if k2 >= 3 {
+                break v[2] * 0.1;
             }
-            if f64::cos(v4).exp2() >= 0.5 || n > 5 {
-                m5 += 1;
-            }
-            s1 = s1 * 0.6 + f64::sin(s0) * 0.4;
-        }
-        match m5 {
-            0 => {
-                s0 = 0.5 * s0 + 0.1 * f64::cos(f64::atanh(x2.sin() * 0.9));
-                acc3 += v4.cos();
-            }
-            1 => {
-                s0 = (s0 * 0.8 + (f64::powi(v4, 2) + 1.0).cbrt() * 0.05).sin();
-                let v6 = prog_22(x0, f64::sin(v4.cos().hypot(v4 * v[(m5 + n) % 4])), 1.5, v, 4);
-                s0 *= 0.5;
-                s0 -= 0.005 * v6.sin();
-            }
-            2..=4 => {
-                s0 = (s0 * 0.8 + f64::atan2(v[3] * v[3] + 1.0, v4) * v[m5 % 4] * 0.01).tanh();
-                for i in (1..=5).step_by(2) {
-                    let v10 = match m5 {
-                        0 => (f64::powi(v4 + v[3], 2) + 0.5).cbrt(),
-                        1 | 3 => {
-                            let v7 = (s2 * s2 + 1.0).log(10.0);
-                            (v7.sin() * 1.2).tan()
-                        }
-                        g if g > 4 => {
-                            let v8 = s1;
-                            acc3 -= f64::cos(v8) * 0.5;
-                            v8.cos()
-                        }
-                        _ => {
-                            let v9 = f64::tanh(s2);
-                            acc3 -= 0.5 * (s0 * s0 + 1.0).powf(v[(i + n) % 4].cos()).cos();
-                            (v9.powi(2) + 1.5).acosh()
-                        }
-                    };
-                    s2 *= 0.6;
-                    s2 -= 0.1 * (f64::cos(x2) * (x0.powi(2) + 1.0).sqrt()).tanh();
-                    if f64::ln(v10 * v10 + 2.0) > -0.5 {
-                        return prog_29(1.2, (x1.sin() * 0.5).ln_1p().sin(), x2.powi(2).tanh(), v, m5);
+            acc1 += 0.1 * v5.cos();
+        };
+        'l1: for t in v {
+            for &u in v.iter() {
+                match n {
+                    0 => {
+                        acc1 += (f64::exp(v[k2].cos()) * (t + v[3 - k2])).sin() * 0.1;
+                    }
+                    1..=3 => {
+                        s0 = (s0 * 0.6 + (x0 * x0 + 2.0).sqrt() * 0.4).tanh();
+                    }
+                    6 => {
+                        acc1 -= 1.5_f64.log((x0.to_radians() * 20.0).powi(2) + 2.0) * 0.2;
+                        acc1 += f64::tanh(f64::exp2(s0.sin()).hypot(-u)) * 0.1;
+                    }
+                    _ => {
+                        acc1 += 0.1 * f64::tanh(2.0_f64.atan2(v[2]));
                     }
                 }
+                if t.sin().exp() < -0.5 {
+                    break 'l1;
+                }
+                s0 = (s0 * 0.75 + f64::sqrt(s0 * s0 + 2.0) * 0.25).tanh();
+                s0 = (s0 * 0.6 + u.tanh() * 0.4).tanh();
             }
-            _ => {
-                acc3 -= prog_8(s2, (1.5_f64.powf(f64::cos(v[m5 % 4])) + v4.cos()).cos() * 2.0, f64::sin(-(f64::tanh(v[m5 % 4]) * 1.5).cosh()) * 2.0, v, m5).tanh() * 0.005;
-                if prog_29((f64::tanh(v[m5 % 4]) * 0.9).asin().sin(), f64::sin(v4).powi(2).ln_1p().cos() * 2.0, 0.5, v, m5) > 0.5 {
-                    let v11 = v[m5 % 4] * x2;
-                    s0 *= 0.6;
-                    s0 += 0.01 * f64::tanh(prog_30(f64::log10(v4 * v4 + 1.0).tanh(), x2, f64::sin(v4.to_radians() * 20.0), v, n));
-                    acc3 += v11.tanh();
-                } else if (f64::sin(v[2]) * 2.0).cosh() >= v[3].tanh() {
-                    let x1 = f64::min(3.0_f64, f64::sin(x1));
-                    s2 = (s2 * 0.5 + f64::sin(v[m5 % 4]) * 0.5).tanh();
-                    acc3 -= x1.sin();
-                } else {
-                    s2 = 0.6 * s2 + 0.1 * f64::sin((x2 * x2 + 1.5).acosh().tanh());
-                }
-                s1 = (s1 * 0.75 + (1.5 - x2) * 0.25).sin();
-            }
+            acc1 += 0.5 * t.min(v[k2]).copysign(x0.cos().cosh()).tanh();
         }
-        for i in 0..n {
-            let fi = i as f64;
-            let v12 = (s2.sin() * 0.9).asin();
-            acc3 += x2.powi(3).tanh() * 0.25;
-            match n % 4 {
-                0 => {
-                    let v13 = (fi + s0).atan2(f64::powi(s0 - x2, 2) + 0.5);
-                    for u in v {
-                        s0 = (s0 * 0.6 + ((fi * fi + 1.0).log(fi * fi + 2.0).powi(2) + 1.0).powi(-3) * 1.0).tanh();
-                        s0 = s0 * 0.75 + f64::tanh((v[n % 4].sin() * 1.2).tan()) * 0.02;
-                        acc3 -= 0.05 * f64::cos(u.tanh());
-                    }
-                    s2 *= 0.6;
-                    s2 -= 0.02 * v13.sin().tanh();
-                }
-                2 => {
-                    s1 *= 0.6;
-                    s1 += 0.25 * f64::tanh(-(v12 / 2.0));
-                    let v14 = f64::mul_add(v[1].cos(), v12, s0);
-                    s2 = s2.mul_add(0.5, f64::sin(v14.cos()) * 0.1);
-                }
-                3 => {
-                    let x2 = v12.powi(3);
-                    s1 = s1.mul_add(0.75, x2.tanh().cos() * 0.01);
-                }
-                _ => {
-                    s0 = f64::mul_add(s0, 0.75, f64::cos(v12).sin() * 0.1);
-                }
-            }
-            acc3 += 0.25 * v12.tanh();
-        }
-        let mut k15 = 0;
-        while k15 < n {
-            k15 += 1;
-            s0 *= 0.6;
-            s0 += 0.25 * (s2 / (s0 * s0 + 1.0));
-            acc3 -= (x1 * x1).ln_1p().tanh() * 0.25;
-            acc3 += f64::recip(v[m5 % 4].powi(2) + 1.0).sin() * 0.25;
-        }
-        let v16 = x2;
-        acc3 -= (v16 * v16 + 2.0).acosh().cos();
-        f64::cos(s0) + s1 * 0.75 + s2 * 1.5 + acc3.tanh() + v16.to_radians() * 50.0
+        let a7 = v.map(f64::sin);
+        s0 = (s0 * 0.8 + (v6 + s0) * f64::clamp(v6, x0.cos() - 1.5, x0.tanh() + 1.5) * 0.01).sin();
+        s0 * 1.5 + acc1.sin() + a7[2].sin()
     }
 
     #[differentiable]
     pub fn prog_100(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::ln_1p(x2 * x2);
-        let mut s1 = x1.mul_add(x1 * v[n % 4], x1).sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = if (f64::powi(v[3].tanh().exp(), 2) + 0.5).cbrt() >= 1.0 {
-            acc2 -= (x0.powi(2) + 1.0).log(2.0).sin();
-            (v[n % 4] * v[n % 4] + 1.0).ln()
-        } else {
-            s1 = (s1 * 0.8 + f64::tanh((-1.5_f64).max(x0)).exp_m1() * 0.05).tanh();
-            f64::cos(v[n % 4])
-        };
-        'l0: for (i, &t) in v.iter().enumerate() {
+        let mut s0 = (x2 * (v[n % 4].tanh() * 1.5).cosh()).sin() * 2.0;
+        let mut s1 = (x2 - x1) * 0.35;
+        let mut s2 = (f64::tanh(x0) * 2.0).cosh().cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        for i in (1..=4).step_by(2) {
             let fi = i as f64;
-            let v4 = f64::atanh((s1 * v3).tanh() * 0.9);
-            let v5 = match i % 4 {
-                0 => f64::tanh((v3 * v3 + 2.0).acosh()).exp_m1(),
-                1 => (x1 + v3).sin(),
-                g if g > 2 => {
-                    let v3 = v3 / 2.0;
-                    (t / (s1 * s1 + 1.5)).sin() + v3.tanh()
-                }
-                _ => f64::mul_add(v[1], v[1], x0) + s0,
-            };
-            s0 *= 0.6;
-            s0 += 0.4 * v[3].cos();
-            for j in 0..i {
-                let fj = j as f64;
-                acc2 += 0.1 * f64::sin(prog_29(x0, 1.2, t, v, n));
-                if f64::to_degrees(fi * t) * 0.01 >= 0.0 {
-                    s0 *= 0.8;
-                    s0 += 0.2 * (s0 + (fj.sin() * 0.9).acos()).cos();
-                    if !(j + i < 5) {
-                        let v6 = v5.sin();
-                        acc2 += f64::cos(f64::tanh(v6)) * 0.1;
-                    } else {
-                        s0 = s0.mul_add(0.5, (SCALE + x2).tanh() * 0.5);
-                    }
-                }
-                if (x2.tanh() + 2.0).cbrt() <= 0.25 {
-                    continue 'l0;
-                }
-            }
-            acc2 += (t.sin() + v4.tanh() + f64::cos(v5)).tanh() * 0.2;
-        }
-        'l2: for i in 0..n {
-            let fi = i as f64;
-            s1 = (s1 * 0.8 + s1.sin() * 0.2).tanh();
-            acc2 += 0.25 * f64::cos(((v3 * v3 + 1.0).log10().sin() * 0.9).asin());
-            s1 = 0.8 * s1 + 0.1 * f64::cos(x1 - x2);
-            let mut k7 = 0;
-            while k7 < n {
-                k7 += 1;
-                match k7 {
-                    1 => {
-                        s1 = (s1 * 0.8 + f64::sin(fi).exp() * 1.0).tanh();
-                        if f64::mul_add(v3, v3 + v[0], v[0].to_radians()) < 0.5 {
-                            let v8 = (s0.powi(2) + 1.0).atan2(s0);
-                            acc2 -= 0.05 * f64::cos(v8.cos());
-                        } else if v[0] <= -0.5 {
-                            s1 = (s1 * 0.5 + (s1 * s1 + 1.5).acosh() * 0.25).sin();
-                        } else {
-                            let x1 = f64::abs(x1);
-                            s0 = 0.5 * s0 + 0.5 * x1.sin().cos();
+            s0 = (s0 * 0.5 + f64::atan(s0) * 0.5).sin();
+            if x0.atan() >= 0.5 {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = j as f64;
+                    acc3 += 0.25 * (fi * fj).tanh();
+                    let v5 = match i {
+                        0 => {
+                            let v4 = (f64::cos(f64::cos(s0)) * 0.9).acos();
+                            u / (f64::powi(s0, 2) + 1.5) + v4.cos()
                         }
-                        s0 = (s0 * 0.75 + (x0.tanh().exp2() + s0) * 0.1).sin();
+                        1 | 3 => f64::log(u * u + 1.0, v[(j + i) % 4] * v[(j + i) % 4] + 2.0),
+                        4 => (f64::powi(x1, 2) + 1.0).powi(-2),
+                        _ => {
+                            acc3 -= 0.25 * f64::sin(f64::cbrt(u.cos() + 2.0));
+                            x1 + x2
+                        }
+                    };
+                    if prog_60(x2, f64::ln_1p(f64::cos(v[(j + i) % 4]) * 0.5).cos() * 2.0, u.tanh() * 2.0, v, n) > 0.5 {
+                        continue;
                     }
-                    2 => {
-                        s1 *= 0.5;
-                        s1 += 0.5 * s1;
-                        let v9 = (s0.powi(2) + 0.5).sqrt();
-                        s0 *= 0.75;
-                        s0 -= 0.25 * f64::cos(f64::cos(v9));
+                    acc3 += 0.25 * f64::tanh(v5).tanh();
+                }
+            } else if i < 4 && x0 * core::f64::consts::FRAC_1_SQRT_2 / ((v[(i + n) % 4] / (v[i % 4] * v[i % 4] + 1.5)).sin() + 2.0) <= x0 {
+                acc3 -= f64::cos(x2).cosh().tanh();
+                let v6 = v[3];
+                s1 = s1 * 0.6 + v6.tanh().sin() * 0.4;
+            }
+            let v7 = 0.1 - s0;
+            acc3 -= f64::tanh(v7.tanh());
+        }
+        match n {
+            0 => {
+                let v8: f64 = s0.to_degrees() * 0.01;
+                s1 = (s1 * 0.5 + (s1 * s1 + 1.0).sqrt() * 0.02).tanh();
+                s0 = (s0 * 0.75 + v8.cos() * 0.02).tanh();
+            }
+            1..=2 => {
+                s0 = (s0 * 0.6 + prog_48(0.25, s0, 0.75, v, n) * 0.005).tanh();
+                s1 = (s1 * 0.5 + prog_2(x1, s2, 0.25, v, 3) * 0.005).sin();
+            }
+            3 | 5 => {
+                for (i, &t) in v.iter().enumerate() {
+                    let v11 = if t.cos() >= 0.25 || n == 1 {
+                        (s0.powi(2) + 0.5).recip()
+                    } else if x1.tanh().exp() <= 0.5 {
+                        let v9 = s2 / (f64::sin(s2) + 2.0);
+                        (v9.powi(2) + 0.5).recip().cos()
+                    } else {
+                        let v10 = x1 - s1 + x0.powi(2);
+                        prog_60(1.2, (v10.cos() * 0.5).ln_1p().cos() * 2.0, (s0 * v10).sin(), v, i)
+                    };
+                    acc3 -= v11.tanh() * 0.01;
+                    let v12 = (f64::powi(t.tanh(), 2) + 1.0).log2();
+                    acc3 += 0.5 * f64::cos(v12.sin());
+                }
+                let x1: f64 = f64::ln_1p((x1 * x1 + 2.0).sqrt().powi(2));
+                s1 = s1 * 0.75 + x1.tanh() * 0.25;
+            }
+            _ => {
+                s2 *= 0.5;
+                s2 -= 0.02 * f64::atan2(0.5_f64, s0).cos();
+            }
+        }
+        let mut k13 = 0;
+        while k13 < 3 {
+            k13 += 1;
+            for j in (0..=n).rev().step_by(2) {
+                let fj = j as f64;
+                match j {
+                    0 | 2 => {
+                        let v14 = f64::exp(x2.atan().tanh());
+                        s1 = s1 * 0.75 + (v14 - (s1 * s1 + 0.5).powf(1.5)).sin() * 0.02;
                     }
-                    4 | 6 => {
-                        let x1 = f64::to_radians((s1.tanh() * 0.5).ln_1p()) * 50.0;
-                        s1 = f64::mul_add(s1, 0.8, f64::cos(f64::log(v[k7 % 4] * v[k7 % 4] + 1.0, f64::powi(f64::asin(s1.tanh() * 0.9), 2) + 2.0)) * 0.02);
-                        s0 *= 0.6;
-                        s0 += 0.4 * x1.cos();
+                    3 | 5 => {
+                        break;
+                    }
+                    6 => {
+                        s2 = (s2 * 0.5 + f64::asin(s0.tanh() * 0.9) * 0.2).tanh();
+                        s0 = 0.6 * s0 + 0.2 * f64::min(-v[n % 4], (s0 * s0 + 1.0).powi(-1)).tanh();
                     }
                     _ => {
-                        let v10: f64 = x0.cos().exp_m1() + f64::recip(v[2] * v[2] + 0.5);
-                        acc2 -= 0.05 * v10.tanh();
+                        let x2 = (f64::atan(x2).sin() * 1.2).tan();
+                        let v15 = x2;
+                        s2 = s2.mul_add(0.8, v15.sin() * 0.02);
                     }
                 }
-                if s0.cos().exp_m1() <= s1.mul_add(v[3], x0) {
-                    break 'l2;
+                match n {
+                    0 | 2 => {
+                        s0 = (s0 * 0.8 + v[j % 4] / (x2.cos() + 2.0) * 0.05).tanh();
+                    }
+                    g if g > 3 => {
+                        break;
+                    }
+                    _ => {
+                        acc3 += (f64::ln_1p(s1.sin() * 0.5).tanh() * 1.2).tan().sin() * 0.1;
+                        if j == 2 && f64::atan2(s1 * s1 + 1.0, (s0 * s0 + 0.5).powf(f64::sin(s2))) > f64::log10(v[3] * v[3] + 1.0) {
+                            acc3 += f64::cos(v[j % 4].atan()) * 0.1;
+                            let v16 = v[j % 4];
+                            acc3 += v16.cos() * 0.1;
+                        }
+                        s1 = s1 * 0.6 + (SCALE + s1).sin() * 0.4;
+                    }
                 }
-                acc2 -= 0.05 * (f64::cosh(fi.tanh()) - s0).cos();
+                acc3 -= f64::cos(fj) * 0.1;
             }
+            let v17 = if v[k13].tanh() <= 0.25 {
+                acc3 += (s0.cos() * 1.2).tan().tanh() * 0.4;
+                f64::acos((v[n % 4] - s2).cos() * 0.9)
+            } else if (v[0] * v[0] + 1.0).atan2(x1) + 2.5 <= s0 || n < 2 {
+                s1.powi(3)
+            } else {
+                s0 = (s0 * 0.8 + s0.tanh() * 0.2).sin();
+                (f64::tanh(x0 * s2) * 0.9).acos()
+            };
+            s1 = s1.mul_add(0.75, (s0 - v17).sin() * 0.02);
         }
-        let v11 = v.iter().map(|&p| v3.cos().exp() * std::f64::consts::LN_2 + p.cos()).sum::<f64>();
-        s1 *= 0.5;
-        s1 += 0.02 * f64::sin(0.65 - f64::cos(v11));
-        s0.sin() + s1 * 1.5 - acc2.cos()
+        for &t in v.iter() {
+            let v18 = t;
+            s2 = s2 * 0.5 + f64::sin(f64::log10(f64::powi(v18, 2) + 1.0)) * 1.0;
+            s1 = s1.mul_add(0.8, s1.sin() * 0.2);
+        }
+        let v19: f64 = (x1 * x1 + 1.0).log(f64::powi(v[k13] * v[1], 2) + 2.0);
+        let v20 = ((v19.cos() + 2.0).cbrt().tanh() * 1.5).cosh();
+        s0.cos() + s1.tanh() + s2 * 0.5 + acc3.tanh() + v20 * 0.75
     }
 
     #[differentiable]
     pub fn prog_101(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.to_degrees() * 0.01;
-        let mut acc1: f64 = 0.0;
-        let v2 = f64::max(-3.0_f64, x2);
-        if (-v2) - s0 <= x0 * std::f64::consts::FRAC_PI_4 || n % 3 == 1 {
-            acc1 += v[n % 4].tanh();
-            if x1 < -1.0 {
-                let v3 = x0 / (s0 * s0 + 1.5);
-                acc1 -= v[3].tanh();
-                s0 = 0.75 * s0 + 0.2 * f64::tanh(v3);
-            } else {
-                let v4 = prog_30((SCALE + acc1).tanh(), x1, 0.75, v, 1);
-                acc1 -= f64::recip(x0.powi(2) + 1.0);
-                s0 = (s0 * 0.75 + v4.cos() * 0.005).sin();
+        let mut s0: f64 = f64::powi(x2, 2).cos().exp_m1();
+        let mut s1 = f64::cos(prog_48(s0, 0.25, 0.25, v, n)) * 2.0;
+        let mut s2 = x1.abs();
+        let mut acc3: f64 = 0.0;
+        for i in 0..v.len() {
+            if s1.mul_add(f64::powi(x2 * x2 + 1.0, -2), (x0 * x0 + 1.0).log10()) < -0.5 {
+                continue;
             }
-            s0 *= 0.6;
-            s0 += 0.4 * x0.cos();
-        } else if (v[3] + x1).sin().exp_m1() > v[n % 4] {
-            s0 = (s0 * 0.6 + acc1.mul_add(x1.clamp(-1.5, 1.0), s0) * 0.05).tanh();
-            s0 *= 0.5;
-            s0 += 0.25 * (s0 * s0 + 1.5).acosh().sin();
+            acc3 -= 0.5 * (1.5 - v[i] * s1).tanh();
+            let v7 = match i % 4 {
+                0 | 2 => {
+                    let v4 = prog_60(2.0, v[n % 4].abs().cos(), 1.5, v, n);
+                    s2 = f64::mul_add(s2, 0.5, x1.tanh().exp2().sin() * 0.25);
+                    f64::mul_add(x2, x1, s1) + v[2] + f64::cos(v4)
+                }
+                3 => {
+                    let v5 = x0;
+                    f64::acosh(v[(i + n) % 4] * v[(i + n) % 4] + 1.5) + v5.cos()
+                }
+                _ => {
+                    let v6 = prog_60(x1, s0, s2, v, i);
+                    (-x2) + v6.sin()
+                }
+            };
+            s1 = 0.75 * s1 + 0.005 * f64::sin(v7);
         }
-        if n == 2 {
-            acc1 -= f64::sin(s0 * x0 + f64::sin(x0));
-        } else {
-            s0 *= 0.8;
-            s0 -= 0.2 * x1.cos();
-        }
-        acc1 -= 0.25 * f64::max(v[n % 4], x0).powi(3).cos();
-        let mut a5 = v;
-        a5[0] *= 0.5;
-        a5[2] += v[n % 4].tanh();
-        s0 * 0.5 + f64::sin(acc1) - a5[3] * 0.5
+        let v8 = v.iter().copied().map(|p| prog_60(f64::ln_1p(p.cos() * 0.5).cos() * 2.0, x2, (v[n % 4].powi(2) + 2.0).acosh().tanh(), v, n)).sum::<f64>();
+        let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_60(0.25, f64::atan2(0.5_f64, q).tanh() * 2.0, 3.0_f64.copysign(s2).sin() * 2.0, v, n) + p.sin()).sum::<f64>();
+        let a10 = v.map(f64::cos);
+        let v11 = prog_60(2.0, 0.5, s1, v, n);
+        let v12 = prog_60(s1, x2, 2.0, v, n);
+        s0 = (s0 * 0.75 + (x2 + x0) * 0.1).tanh();
+        s0.sin() + acc3 + v8.cos() + f64::tanh(v9) - a10[3] - f64::sin(v11) + v12.sin() - f64::exp2((v9 * 0.1).sin().tanh())
     }
 
     #[differentiable]
     pub fn prog_102(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.abs();
-        let mut acc1: f64 = 0.0;
-        if x1.cos() < (x0 * x0 + 1.0).log10() {
-            return v[n % 4] + acc1;
-        }
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            let v3: f64 = prog_101(s0, x0, f64::exp(x1.sin()).cos(), v, n);
-            let v7 = match k2 {
-                0 => {
-                    let x0 = prog_30(x1, x0.tanh(), 0.75, v, k2);
-                    let v4 = prog_29(0.25, x2, x1, v, n);
-                    acc1 += v4.tanh().sin() * 0.2;
-                    (-v[k2 % 4]) + x0.sin()
-                }
-                1 => {
-                    for _ in 0..n {
-                        s0 = s0.mul_add(0.6, ((f64::cos(x0) * 0.9).atanh() * f64::exp2(s0.tanh())).cos() * 0.02);
-                        acc1 += f64::cos(x2).exp().cos() * 0.05;
-                        let v5 = v[k2 % 4].powi(2);
-                        s0 = (s0 * 0.75 + f64::cos(v5) * 0.05).tanh();
-                    }
-                    let v6 = (f64::acos(f64::sin(s0) * 0.9).powi(2) + 1.0).log(f64::cos(x2).powi(2) + 2.0);
-                    SCALE + x0.cos().exp_m1() + f64::cos(v6)
-                }
-                2..=3 => x2.mul_add(f64::exp(v[0].sin()), f64::sin(v[(k2 + n) % 4])),
-                _ => {
-                    s0 = (s0 * 0.5 + (x2.cos().exp() - s0.cos()) * 0.1).sin();
-                    (v[2] * x0).atan2(f64::recip(x2 * x2 + 1.0).powi(2) + 0.5)
-                }
-            };
-            acc1 -= f64::tanh(f64::powi(s0, 2) + v3.to_radians()) * 0.4;
-            if k2 >= 5 || f64::sinh(x1.tanh() * 2.0).asinh() > 1.0 {
-                break;
-            }
-            acc1 -= f64::tanh(v7) * 0.05;
-        }
-        let v10 = match n + k2 {
-            0 | 2 => f64::exp(v[1].mul_add(x2, x2).sin()),
-            4 | 6 => {
-                for (i, &t) in v.iter().enumerate() {
-                    let fi = i as f64;
-                    for _ in 0..i {
-                        acc1 += 0.2 * (f64::tanh(t.sin()) * 0.5).ln_1p();
-                        s0 = (s0 * 0.5 + (f64::powi(v[2] * 0.1, 2) + 2.0).acosh() * 1.0).tanh();
-                    }
-                    acc1 += ((v[i].sin() * 1.5).cosh().powi(2) + 1.0).log2().cos() * 0.5;
-                    match k2 {
-                        0 => {
-                            s0 *= 0.6;
-                            s0 += 0.1 * (f64::sin(s0) * 0.9).acos().sin();
-                            if !(i % 2 == 0) {
-                                s0 = s0 * 0.6 + f64::sin(x0 - t) * 0.2;
-                                continue;
-                            }
-                            s0 = (s0 * 0.8 + t.hypot(x1) * 0.1).tanh();
+        let mut s0 = v[n % 4].max(x1);
+        let mut s1: f64 = f64::cos(prog_54(f64::cos(x2.atan2(v[n % 4].powi(2) + 1.0) + v[n % 4]) * 2.0, f64::tanh((s0 * s0 + 0.5).ln()), 1.2, v, n)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = prog_45((x0.mul_add(acc2, x2) * (x0.to_degrees() * 0.01)).sin(), f64::sin(f64::exp2(x2.cos()).abs()) * 2.0, ((x0 + x1) * 0.3).tanh() * 2.0, v, n);
+        let mut k4 = 0;
+        while k4 < 6 && v[(k4 + n) % 4].sin() >= v3 {
+            k4 += 1;
+            if prog_60(s0, f64::atan(f64::tan(f64::sin(s1) * 1.2)).sin() * 2.0, f64::sin(f64::exp_m1(s1.tanh())) * 2.0, v, n) > -1.0 || k4 > 3 {
+                let mut k5 = 0;
+                while k5 < 3 && (f64::acosh(x0 * x0 + 2.0).powi(2) + 1.0).log2() >= v[0].asinh() {
+                    k5 += 1;
+                    match k5 {
+                        2 => {
+                            break;
                         }
-                        1 => {
-                            let x2 = t * std::f64::consts::FRAC_PI_4;
-                            acc1 += x2.sin() * 0.5;
-                        }
-                        3..=4 => {
-                            s0 = f64::mul_add(s0, 0.8, f64::tanh(s0 - (t * t + 1.5).acosh()) * 0.02);
-                            s0 = s0 * 0.6 + x2.cos().exp().cos() * 0.1;
-                            if f64::atan(x1) >= x2 + x1 || i > 0 {
-                                s0 = 0.75 * s0 + 1.0 * fi.cos();
-                                continue;
-                            }
+                        3 => {
+                            s1 = (s1 * 0.8 + s1 * 0.2).tanh();
+                            s1 = s1 * 0.75 + (s0 + s1).tanh() * 0.1;
                         }
                         _ => {
-                            s0 *= 0.8;
-                            s0 += 0.05 * (t / (x0.powi(2) + 1.0)).cos();
-                            let v8: f64 = v[i].atan() + x2;
-                            acc1 += v8.sin() * 0.5;
+                            s1 = (s1 * 0.6 + (s0 - v[k5]) * 0.2).sin();
+                            let v6: f64 = (s1 * s1 + 1.0).log2();
+                            acc2 += v6.cos().cos() * 0.1;
                         }
                     }
+                    s0 = (s0 * 0.8 + x1 * 0.2).sin();
                 }
-                x1 - v[2]
+                acc2 += f64::sin(x2) * 0.25;
+            } else {
+                s1 = (s1 * 0.6 + v3 * 0.4).sin();
+            }
+            acc2 -= 0.25 * f64::tanh(x0.min(v[k4 % 4])).tanh();
+            let v9 = match k4 % 4 {
+                1 => {
+                    let v7 = (v[k4 % 4].cos() * 0.9).acos();
+                    s0 = (s0 * 0.8 + s1 * 0.2).sin();
+                    v3.cos() + v7.cos()
+                }
+                2 => {
+                    s0 = s0 * 0.75 + f64::sin((s1 * s1 + 0.5).cbrt().cos().exp_m1()) * 0.02;
+                    f64::atan2(x2 * x2 + 0.5, s1)
+                }
+                3 => {
+                    let v8 = (v3.tanh() * 1.2).tan();
+                    v8.tanh()
+                }
+                _ => v3 / (x1 * x1 + 1.5),
+            };
+            s0 = s0 * 0.75 + v9.tanh() * 0.02;
+        }
+        match k4 {
+            0 | 2 => {
+                s1 = s1 * 0.75 + x0.sin().tanh() * 0.25;
+            }
+            g if g > 3 => {
+                s0 = s0 * 0.6 + (x1.powi(2) + 1.0).sqrt().cos() * 0.4;
+                s1 = 0.5 * s1 + 0.75 * f64::powf(1.5_f64, v[n % 4].sin()).cos();
             }
             _ => {
-                for i in 0..v.len() {
-                    let fi = i as f64;
-                    if k2 == 0 && x2.tanh() > v[1] {
-                        s0 = (s0 * 0.5 + (-fi) * 1.0).tanh();
-                        if x1 / (fi.cos() + 2.0) - v[i] * fi >= -1.0 && i > 0 {
-                            acc1 += 0.5 * ((f64::cos(v[i]) * 1.5).cosh().cos() * 0.9).acos().cos();
-                            continue;
-                        }
-                    } else {
-                        s0 = s0 * 0.5 + f64::sin((s0 * x1).atan()) * 0.05;
-                    }
-                    let v9: f64 = (fi * fi + 1.0).powi(-1);
-                    s0 = (s0 * 0.8 + s0 * 0.2).sin();
-                    acc1 += 0.5 * f64::cos(v9);
-                }
-                let x2: f64 = x2 - 1.5;
-                prog_29(x1, x0, 0.75, v, n) + x2.sin()
+                s1 = (s1 * 0.5 + x1.asinh().tanh() * 0.5).tanh();
+                let v10 = prog_51((-3.0_f64).max(x1).sin() * 2.0, s0.sin(), x1, v, 0);
+                acc2 += 0.005 * v10.sin();
             }
-        };
-        if x0 > -0.5 {
-            let v11: f64 = 2.0_f64.atan2(x2);
-            let v12 = v11 + x0;
-            acc1 += f64::tanh(v12);
-        } else if n == 0 {
-            acc1 -= 0.5_f64.powf(f64::tanh(f64::sin(x2))).cos();
-            s0 *= 0.75;
-            s0 += 0.05 * (v[1] + x0 - v[3]).sin();
-        } else {
-            s0 = (s0 * 0.6 + 1.2 * x0.tanh() * 0.25).sin();
-            s0 = (s0 * 0.75 + ((v10 * v10 + 2.0).sqrt().powi(2) + 2.0).sqrt() * 0.01).tanh();
         }
-        let v13 = v[k2 % 4].abs();
-        x2.sin() + s0.tanh() + acc1.cos() + v10.tanh() - v13 * 0.75 - f64::copysign(2.0_f64, v[n % 4])
+        'l2: for i in 0..5 {
+            let fi = i as f64;
+            acc2 -= 0.4 * (f64::acos(v3.cos() * 0.9) / (f64::cos(f64::asinh(v[i % 4])) + 2.0)).sin();
+            let mut k11 = 0;
+            while k11 < n + 1 && x1.sin() <= v3 {
+                k11 += 1;
+                let v13 = if !(n % 3 == 1 && f64::abs(s1).hypot((x0.powi(2) + 2.0).acosh()) > 0.0) {
+                    s0 = (s0 * 0.75 + s0 * x0 * 0.05).sin();
+                    f64::recip(fi.powi(2) + 1.0).sin().exp_m1()
+                } else {
+                    let v12 = fi.powi(2);
+                    -v12
+                };
+                if f64::recip(f64::cos(x2).exp().powi(2) + 0.5) > 1.0 {
+                    acc2 += f64::tanh(v13.tanh().exp_m1()) * 0.05;
+                    continue;
+                }
+                if k11 == 2 && x0.cos() <= (v13.cos() * 0.9).acos() {
+                    continue 'l2;
+                }
+                s0 *= 0.8;
+                s0 += 0.05 * (s0 / (f64::tanh(s1) + 2.0)).cos();
+            }
+            acc2 += 0.4 * (f64::exp(f64::sin(v[3])) / ((-s1).powi(2) + 1.5)).sin();
+        }
+        let v14 = f64::exp(f64::tanh(x0)) + x1.abs();
+        s0 * 0.25 + s1 * 0.5 + f64::tanh(acc2) - f64::tanh(v3) - v14.sin()
     }
 
     #[differentiable]
     pub fn prog_103(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_57(x0, f64::tanh(v[n % 4].to_radians() * 20.0), 2.0, v, n).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2 = f64::tan(x1.sin() * 1.2);
-        let v3 = prog_30(v2.tanh() * 2.0, f64::sin(f64::ln_1p((f64::cos(x1) * 1.2).tan().sin() * 0.5)) * 2.0, ((f64::cos(x2) * 0.9).atanh().powi(2) + 1.0).log(3.0).tanh(), v, n);
-        for i in 0..n {
-            let fi = i as f64;
-            match i {
-                0 | 2 => {
-                    s0 = (s0 * 0.75 + v[i % 4] * v3 * 0.02).sin();
-                    match i {
-                        0 | 2 => {
-                            s0 = s0 * 0.75 + (f64::sin(x1) * 1.5).cosh().cos() * 0.05;
-                        }
-                        4 => {
-                            break;
-                        }
-                        5 => {
-                            s0 = f64::mul_add(s0, 0.6, v[i % 4].cos() * 0.4);
-                            acc1 += 0.25 * (v[n % 4] * (v2 + v3)).cos();
-                        }
-                        _ => {
-                            let v4 = prog_29(s0, f64::cos(x0), (x1.to_degrees() * 0.02).mul_add(x1, x0 + v[n % 4]).cos() * 2.0, v, n);
-                            acc1 += f64::tanh(prog_29(x1, x2, 0.75, v, n)) * 0.2;
-                            if i > 1 {
-                                break;
-                            }
-                            s0 = 0.6 * s0 + 0.005 * v4.cos();
-                        }
-                    }
-                    s0 = s0 * 0.5 + (s0 / (x1 * x1 + 0.5)).sin() * 0.05;
-                }
-                3..=4 => {
-                    s0 = (s0 * 0.8 + x0.sin() * 0.2).sin();
-                }
-                5 => {
-                    s0 = s0.mul_add(0.75, f64::exp_m1(f64::tanh(fi)).sin() * 1.0);
-                    acc1 -= (x2 * x2 + 1.0).log10() * 0.4;
-                    if (x0 * x0 + 0.5).sqrt() <= -1.0 {
-                        let v5 = x2;
-                        s0 *= 0.6;
-                        s0 -= 0.2 * f64::sin(s0 - v[i % 4]);
-                        s0 *= 0.75;
-                        s0 += 0.25 * v5.sin().tanh();
-                    } else if v3 * v3 >= f64::tanh(v2) {
-                        s0 *= 0.5;
-                        s0 += 0.25 * f64::sin(x1).exp2().sin().tanh();
-                    } else {
-                        let v6 = f64::ln(v[i % 4].powi(2) + 2.0);
-                        let v7 = f64::sin(v6) + s0 * v3;
-                        s0 = s0 * 0.5 + v7.cos().tanh() * 0.05;
-                    }
-                }
-                _ => {
-                    s0 = (s0 * 0.8 + f64::atanh(v2.sin() * 0.9) * 0.02).tanh();
-                    let x0 = f64::atanh(f64::tanh(x1) * 0.9);
-                    s0 = 0.75 * s0 + 0.05 * x0.cos().tanh();
+        let mut s0 = f64::cosh(f64::sin(x0) * 2.0).tanh().cosh();
+        let mut s1 = -x2;
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            if prog_60(x1, s0, x2, v, k3) <= (x1 * x1 + 1.0).log10() {
+                acc2 += 0.25 * f64::tanh(s0).exp().sin();
+                acc2 += f64::cos(f64::sqrt((SCALE + v[1]).powi(2) + 1.0)) * 0.25;
+                if prog_60(f64::cos(f64::min(2.0_f64, x2)) * 2.0, x1, (f64::cos(v[k3 % 4]) / (f64::sin(s0) + 2.0)).cos() * 2.0, v, n) > f64::cos(s1) && k3 == 1 {
+                    s1 = (s1 * 0.8 + (f64::sin(v[k3 % 4]) * 1.2).tan() * 0.02).sin();
+                    break;
                 }
             }
-            acc1 += 0.25 * ((v[i % 4] - x1).powi(2) + 1.5).acosh().sin();
+            let mut k4 = 0;
+            while k4 < n && (f64::log10(x2 * x2 + 1.0).powi(2) + 1.0).recip() >= 0.0 {
+                k4 += 1;
+                let v5 = f64::log(2.0_f64, v[(k4 + n) % 4].asinh().powi(2) + 2.0);
+                s0 = 0.5 * s0 + 0.4 * (-v5).sin();
+                s0 = (s0 * 0.6 + x2.tanh() * 0.4).sin();
+            }
+            s0 *= 0.6;
+            s0 += 0.1 * (f64::sin(s0) * 0.9).acos().sin();
+            if k3 >= 6 || (f64::cos(v[(k4 + k3) % 4]) * 1.2).tan() <= v[k4 % 4] {
+                break;
+            }
         }
-        let v10 = match n {
-            0 => {
-                let v8 = f64::ln_1p(x0.sin() * 0.5);
-                s0 = s0.mul_add(0.75, f64::sin(x0.atan()) * 0.25);
-                (v8.powi(2) + 1.0).log2() / ((x0 * x0 + 1.0).log(v8.powi(2) + 2.0).powi(2) + 1.0)
-            }
-            g if g > 2 => {
-                let v9 = f64::ln(x1 * x1 + 2.0);
-                acc1 -= 0.02 * prog_101(f64::recip(v9.powi(2) + 0.5).sin(), f64::tanh(v9.sin() * (v9 * v9)), f64::sin(f64::log((v9 * v9 + 1.0).sqrt().powi(2) + 1.0, 10.0)), v, n).tanh();
-                f64::exp(x0.tanh()) * (x1 - x2)
-            }
-            _ => -x2.asinh(),
+        let v6 = x0 * v[(k3 + n) % 4] - x1;
+        let v7 = match n {
+            0 => v[n % 4] - (v6.powi(2) + 0.5).sqrt(),
+            g if g > 1 => v6.cos(),
+            _ => prog_2(0.5, (f64::tanh(v6).sinh() + v6 / (f64::sin(x1) + 2.0)).cos() * 2.0, s1, v, k3),
         };
-        let v11 = if v10.sin().to_radians() * 50.0 >= -0.25 {
-            v2.clamp(-1.0, 0.5).atan()
-        } else if v3 <= v3 {
-            f64::max(v10, v2) - x1.sin().exp()
-        } else {
-            x1.tanh()
-        };
-        if n % 3 == 1 {
-            let v12: f64 = prog_29(f64::sin(f64::sin(v11)), v11.atan().atan().tanh(), 0.25, v, n);
-            acc1 += 1.5_f64.min(x1).sin();
-            acc1 += 0.005 * f64::sin(v12);
+        let v8 = v.iter().copied().map(|p| 0.75 - s1 - (p.sin() * 0.9).atanh()).sum::<f64>();
+        let v9 = prog_51((x1.tanh().powi(2) + 1.0).log2().tanh() * 2.0, x1, 1.5, v, k3);
+        if k3 % 3 == 1 && -v[2] < 0.5 {
+            return f64::acos(v[k3 % 4].cos() * 0.9) + f64::acos(f64::tanh(v[k3 % 4]) * 0.9);
         }
-        s0.sin() - acc1.sin() - v3.sin() + f64::cos(v11)
+        s0 * 0.75 - acc2 * 0.5 + v7.tanh() - v8.tanh() - v9.sin() + v8
     }
 
     #[differentiable]
     pub fn prog_104(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2.powi(2) + 2.0).sqrt().cos() * 2.0;
-        let mut s1 = f64::sqrt(s0 * s0 + 2.0).cos() * 2.0;
+        let mut s0 = (x2 * x2 + 1.0).log10();
+        let mut s1 = (x0.atan() + f64::atan(x1)).tanh() * 2.0;
         let mut acc2: f64 = 0.0;
-        if (f64::tanh(f64::max(v[3], acc2)) * 0.9).acos() > 0.0 || n < 1 {
-            return x1 + s1;
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            acc2 += f64::sin(s1.cos().atan()) * 0.25;
+            if x2 >= -1.0 {
+                let v4 = prog_60(2.0, f64::exp2(f64::tanh(f64::cbrt(x0.powi(2) + 0.5))).tanh(), x0, v, k3);
+                let x1: f64 = x0;
+                s1 *= 0.75;
+                s1 += 0.005 * (v4.cos() + x1.tanh()).cos();
+            }
+            if k3 >= 6 || 1.5_f64.log(s1 * s1 + 2.0) > -0.25 {
+                break;
+            }
         }
-        s0 = s0 * 0.6 + (f64::to_degrees(s0) * 0.01).cos() * 0.25;
-        if x0 + (v[n % 4] - x1) > -1.0 {
-            return 0.5 - s0;
-        }
-        for (i, &t) in v.iter().enumerate() {
+        for i in 1..n {
             let fi = i as f64;
-            s1 = s1 * 0.6 + x2.min(t).sin() * 0.4;
-            s1 = s1 * 0.6 + f64::sin((s1.powi(2) + 0.5).cbrt()) * 0.1;
-            s0 *= 0.8;
-            s0 -= 0.05 * (x2 + fi * v[1]).cos();
-        }
-        match n % 4 {
-            0 => {
-                s0 = s0.mul_add(0.75, x1.copysign(s1.to_radians()).tanh() * 0.25);
-            }
-            g if g > 1 => {
-                acc2 += (v[n % 4].powi(2) + 0.5).recip().sin();
-                s0 = s0.mul_add(0.75, prog_0(1.2, s1, s0.tanh().exp2().tanh(), v, n).tanh() * 0.005);
-            }
-            _ => {
-                acc2 -= prog_13(((s1 / (f64::powi(x2, 2) + 1.0)).powi(2) + 0.5).recip().sin() * 2.0, (x1 - 1.25).abs().cos(), 2.0, v, n).tanh() * 0.02;
-                s0 = s0.mul_add(0.8, (-s0).sin() * 0.05);
-            }
-        }
-        for i in (0..4).rev() {
-            let fi = i as f64;
-            match n {
-                1 | 3 => {
-                    let x1: f64 = (x1 + x2).max((s1 * s1 + 1.0).powi(-1));
-                    let v3: f64 = prog_30(s0, ((f64::cos(x2) * 0.9).acos().sin() * 0.9).asin().sin() * 2.0, f64::atan(fi).sin().sin() * 2.0, v, i);
-                    acc2 -= (x1.cos() + f64::sin(v3)).sin() * 0.02;
+            if n < 5 {
+                s0 = (s0 * 0.5 + s0.cos().sinh() * 0.25).sin();
+                if i > 1 {
+                    break;
                 }
-                4 => {
-                    s0 = s0 * 0.75 + (x0 + v[i]).tanh() * 0.1;
-                    if s0.tanh().cosh().hypot(-x2) > 0.0 {
-                        s0 *= 0.75;
-                        s0 += 0.25 * (0.25 - s0).sin();
+            } else if f64::asin(f64::tanh(v[1]) * 0.9) >= 0.0 || i > 4 {
+                s1 = (s1 * 0.5 + fi / 3.0 * 1.0).tanh();
+                s1 = (s1 * 0.75 + prog_60(x2, f64::cos(f64::tanh(x0 - v[k3 % 4])) * 2.0, f64::tanh(s1 + x1) * 2.0, v, 0) * 0.005).sin();
+                match k3 % 4 {
+                    0 => {
+                        acc2 += (s0 - v[i % 4]).sin() * 0.4;
+                        if (0.65 - x2) * f64::sqrt(v[1] * v[1] + 2.0) < 0.0 {
+                            return x2 * (x0.powi(2) + 2.0).ln();
+                        }
+                        s1 = (s1 * 0.5 + f64::ln_1p(fi * fi) * 1.0).sin();
+                    }
+                    g if g > 2 => {
+                        s0 = (s0 * 0.5 + (s0.tanh() * 0.9).asin() * 0.2).sin();
+                        continue;
+                    }
+                    _ => {
+                        let v5 = f64::sin(s0);
+                        acc2 += v5 * 0.4;
+                    }
+                }
+            } else {
+                acc2 += 0.2 * prog_60(x1, f64::cbrt(f64::acos(f64::tanh(v[i % 4]) * 0.9).cos() + 2.0).tanh() * 2.0, 0.75, v, k3).sin();
+            }
+            let v6: f64 = prog_60(f64::tanh(((v[k3 % 4] - v[(i + n) % 4]).cos() * 0.9).atanh()) * 2.0, x0.tanh() * 2.0, x1, v, i);
+            s1 = s1 * 0.75 + (s1.powi(2) + 1.0).log2().tanh() * 0.1;
+            s1 = (s1 * 0.6 + v6.sin() * 0.005).tanh();
+        }
+        let mut a7 = [0.0; 4];
+        for i in 0..4 {
+            a7[i] = x1 / (v[i].cos() + 2.0);
+        }
+        'l3: for i in 0..n {
+            let fi = i as f64;
+            s1 = s1.mul_add(0.75, f64::sin((v[i % 4].tanh().sin() * 1.2).tan()) * 0.02);
+            for j in (0..n).rev() {
+                acc2 -= ((a7[j % 4].powi(2) + 1.0).powf(0.5) * s0).tanh() * 0.05;
+                acc2 += (a7[j % 4] * a7[j % 4]).ln_1p().sin() * 0.05;
+                if (x2 * x2 + 1.5).acosh() > -0.5 || j % 2 == 0 {
+                    break 'l3;
+                }
+            }
+            for j in (0..=i).rev() {
+                let fj = j as f64;
+                if a7[j % 4] * a7[j % 4] < fi.sin() {
+                    let v8 = -fi;
+                    acc2 -= v8.cos() * 0.05;
+                } else {
+                    acc2 -= f64::tanh(f64::recip(f64::powi(fi, 2) + 0.5)) * 0.05;
+                    if f64::powi((x0 * x0).ln_1p(), 2) >= x1 {
                         break;
                     }
-                    for _ in 0..i {
-                        if s1 >= -0.5 {
-                            break;
-                        }
-                        let v4 = v.iter().copied().map(|p| x1 + p.sin()).sum::<f64>();
-                        acc2 += (x0 + v4).tanh() * 0.1;
-                    }
+                    s0 = s0 * 0.8 + (SCALE + s0).tanh() * 0.2;
                 }
-                5 => {
-                    let v5: f64 = f64::abs(fi);
-                    acc2 += 0.5 * f64::sin(f64::sin(v5));
+                if x2 / (s1.tanh() + 2.0) >= 0.5 {
+                    acc2 += 0.05 * fj.tanh().exp2().tanh();
+                    break;
                 }
-                _ => {
-                    let v6 = s0.asinh();
-                    acc2 -= 0.5 * v6.tanh();
-                }
+                acc2 += 0.05 * (SCALE + s1).tanh();
             }
-            let v7 = (fi * fi + 1.0).recip();
-            match n {
-                0 => {
-                    let v8: f64 = f64::exp(v7.cos()) - v7;
-                    acc2 -= f64::sin(v8).tanh() * 0.5;
-                }
-                2 | 4 => {
-                    s0 = (s0 * 0.75 + (-(v7 - s0)) * 0.25).sin();
-                    if i % 2 == 0 {
-                        s0 = 0.75 * s0 + 1.0 * (fi * std::f64::consts::LN_2).cos();
-                        for &u in v.iter() {
-                            s1 = 0.6 * s1 + 0.1 * f64::hypot(x1.sin().exp_m1(), f64::sin(u)).sin();
-                            acc2 += f64::tanh(s0.atan2(x0 * x0 + 1.0)) * 0.1;
-                        }
-                    } else if i % 2 == 0 && prog_29(0.25, v7, x1, v, n) < fi {
-                        s0 = s0.mul_add(0.5, f64::cos(v[3 - i] * s0) * 0.05);
-                        acc2 -= f64::sin((f64::tanh(v[3 - i]) * 1.2).tan()) * 0.4;
-                    } else {
-                        let v9: f64 = (s1 * s1 + 1.0).powf(f64::tanh(v[3])) - x0.to_degrees() * 0.02;
-                        s0 = (s0 * 0.8 + f64::sin(v9) * 0.01).tanh();
-                    }
-                    acc2 += 0.5 * x2.hypot(fi).cos();
-                }
-                5 => {
-                    acc2 += 0.5 * (v7 * fi).sin();
-                }
-                _ => {
-                    let v10 = x0;
-                    acc2 -= v10.sin().cos() * 0.5;
-                }
-            }
-            s1 *= 0.75;
-            s1 -= 0.02 * (s1 * s1 + 0.5).atan2(s1).cos();
-            acc2 += 0.5 * v7.sin().sin();
+            acc2 -= (x0.tanh() * 0.5).ln_1p().atan().cos() * 0.25;
         }
-        f64::sin(s0) + s1 * 1.5 + f64::sin(acc2) + f64::copysign(3.0_f64, x1 / (f64::cos(v[n % 4]) + 2.0))
+        acc2 -= v[1].sin();
+        s0.tanh() + s1.tanh() - f64::tanh(acc2) + a7[3] * 0.5 - (s0.sin() * 1.5).cosh()
     }
 
     #[differentiable]
     pub fn prog_105(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x2.powi(2).cos() * 2.0;
-        let mut s1 = f64::tanh((s0 * s0 + 2.0).acosh()) * 2.0;
+        let mut s0 = f64::exp_m1(x0.sin());
+        let mut s1 = f64::cbrt(f64::tanh(x1) + 2.0);
         let mut acc2: f64 = 0.0;
-        if f64::log(1.5_f64, x0.clamp(-1.5, 0.5).powi(2) + 2.0) > -0.5 {
-            s0 = (s0 * 0.75 + f64::atan(acc2.sin().exp2()) * 1.0).tanh();
-            s1 *= 0.5;
-            s1 += 0.25 * ((acc2.sin() * 0.9).asin() + (x1 * x1 + 0.5).ln()).tanh();
+        let mut a3 = [0.0; 4];
+        for i in 0..4 {
+            a3[i] = (x0 * x0 + 1.0).cbrt();
         }
-        'l0: for i in (1..=3).step_by(2) {
-            let fi = i as f64;
-            s0 *= 0.75;
-            s0 -= 0.1 * (s1 + s0).sin();
-            for j in 0..v.len() {
-                acc2 += f64::sin(v[(j + i) % 4]) * 0.25;
-                if f64::ln_1p(x2.cos() * 0.5).sin() > -0.25 {
-                    acc2 += (s1 * s1).ln_1p() * 0.25;
-                    let x0 = f64::acosh(s1.powi(2) + 2.0);
-                    s0 *= 0.75;
-                    s0 += 0.1 * x0.cos().cos();
-                } else if n > 0 && f64::powi(v[j], 3).sin() >= fi {
-                    acc2 += (x1 * x1 + x1.atan()).sin() * 0.25;
-                } else {
-                    let v3 = prog_30((1.2 * f64::tan(s0.cos() * 1.2)).sin(), x0, (f64::cos(x1) * 1.2).tan().sin(), v, j);
-                    acc2 -= v3.sin() * 0.005;
-                }
-                match j + i {
-                    1 | 3 => {
-                        let x1 = f64::asinh(x1) - fi;
-                        s1 = 0.75 * s1 + 0.25 * x1.sin();
-                    }
-                    4..=6 => {
-                        acc2 -= 0.25 * (x1 * x1 + 0.5).sqrt().tanh();
-                        break 'l0;
-                    }
-                    _ => {
-                        let v4 = (f64::powi(x1, 2) + 1.0).log(x1 * x1 + 2.0);
-                        acc2 += 0.25 * v4.cos().cos();
-                    }
-                }
-            }
-            if f64::sin(v[2]).sinh() < x2.mul_add(x1, fi) && i > 0 {
-                continue;
+        let mut a4 = [0.0; 4];
+        for i in 0..4 {
+            if prog_60(f64::cos(x2.cos().sinh()) * 2.0, x2, 0.5, v, 6) >= -1.0 {
+                a4[i] = s0.atan2(f64::powi(a3[i], 2) + 0.5);
+            } else {
+                a4[i] = a3[3 - i].sin();
             }
         }
+        s0 = 0.8 * s0 + 0.05 * (s0 - v[0]).tanh();
         let mut k5 = 0;
-        while k5 < 4 && s1 * x1 <= s1 {
+        loop {
             k5 += 1;
-            let v6 = x0.min(v[0]);
-            acc2 += (x2 * x2 + 1.0).log2().sin() * 0.5;
-            for j in (0..5).rev() {
-                let fj = j as f64;
-                let v8 = if !(j < 1 && (s0.sin() * 0.9).acos() > v6) {
-                    f64::acos(x0.sin() * 0.9)
-                } else if v[j % 4] + s0 >= x1 || k5 % 2 == 0 {
-                    let v7 = s0;
-                    fj + v7.cos()
-                } else {
-                    let x1 = ((x2 / (v[j % 4] * v[j % 4] + 1.5)).powi(2) + 2.0).sqrt();
-                    (v[k5 % 4] - x1).to_degrees() * 0.02
-                };
-                let v9 = s0 + x0;
-                match j + n {
-                    0 => {
-                        s1 = (s1 * 0.75 + (f64::atan(s1) + (f64::powi(v8, 2) + 0.5).ln()) * 0.05).tanh();
-                        let v8: f64 = v8.tanh().exp_m1().cos();
-                        s1 = f64::mul_add(s1, 0.6, v8.sin() * 0.05);
-                    }
-                    1 => {
-                        s0 = s0 * 0.8 + s0.abs().cos().cos() * 0.2;
-                    }
-                    3 => {
-                        s0 = s0 * 0.5 + f64::powf(0.5_f64, v9.cos()).tanh() * 0.1;
-                        s1 = s1.mul_add(0.6, f64::atanh(f64::tanh(v[1]) * 0.9).cos() * 0.05);
-                    }
-                    _ => {
-                        let v10 = fj.tanh().exp2();
-                        let v11: f64 = v9 + v8;
-                        acc2 += (v10.sin() - v11.cos()).cos() * 0.1;
-                    }
+            if prog_45(s1, x2, x2.sin().cos() * 2.0, v, 2) < -0.5 {
+                s0 *= 0.75;
+                s0 += 0.05 * (s1 * s0).tanh();
+                if k5 + n < 2 && f64::mul_add(a3[(k5 + n) % 4], a3[n % 4], x0) < 1.0 {
+                    break;
                 }
-                acc2 += 0.1 * (f64::to_degrees(v9) * 0.01).tanh();
-                acc2 += f64::tanh(f64::tanh(v8)) * 0.1;
+            } else if s1 + s0 >= s0 && n == 5 {
+                s0 = (s0 * 0.5 + (s0 / (x1 * x1 + 0.5)).asinh() * 0.1).sin();
+                s1 = 0.6 * s1 + 0.4 * f64::tanh(s1);
             }
-            acc2 += v6.sin() * 0.5;
+            if f64::asinh(a4[k5 % 4]) + 1.25 >= -0.5 {
+                s0 = (s0 * 0.75 + s0 * 0.25).sin();
+            } else {
+                s1 *= 0.75;
+                s1 -= 0.005 * prog_60(f64::tanh(f64::powf(s1 * s1 + 1.0, a3[k5 % 4].cos())) * 2.0, s1, x0, a3, k5).cos();
+                let v6 = prog_60(s0, ((x1.powi(2) + 0.5).sqrt().sin() * 0.9).asin().cos() * 2.0, x0, v, k5);
+                s0 = s0.mul_add(0.5, f64::tanh(v6) * 0.005);
+            }
+            let v7: f64 = prog_60(f64::cos((a3[k5 % 4].cos() * 0.9).atanh()), s0, a3[k5 % 4].atan().atan().tanh(), v, 6);
+            s0 *= 0.75;
+            s0 -= 0.05 * 0.5_f64.powf(f64::powi(s0, 2).sin()).sin();
+            if k5 >= 4 || a3[0] - s1 >= 0.5 {
+                break;
+            }
+            acc2 -= v7.tanh() * 0.02;
         }
-        let v12 = f64::mul_add(x1, v[3], x2);
-        let v14 = if prog_6(s0, f64::tanh(f64::exp2(v12.cos())), f64::cos(f64::cos(x2)) * 2.0, v, 4) <= v[3] {
-            let v13 = f64::acos(f64::tanh(v12) * 0.9);
-            0.5_f64.min(v13)
-        } else if s0.tanh() <= 0.5 {
-            (s1 * s1).ln_1p()
+        let v9 = if prog_51(f64::sin(f64::powf(f64::powi(f64::copysign(0.5_f64, x2), 2) + 0.5, 0.3)), (f64::powi(f64::to_radians(x0) * 50.0, 2) + 1.0).cbrt().tanh() * 2.0, s1, a3, 6) > a4[n % 4] {
+            let v8 = (x2 + a3[n % 4]).powi(2);
+            prog_60(x2, (x2 * x2 + 1.0).powi(-2).sin() * 2.0, s0, v, n) + v8.sin()
         } else {
-            f64::tanh((v[(k5 + n) % 4].cos() + 2.0).cbrt()).exp_m1()
+            f64::cos(f64::powf(x1 * x1 + 1.0, x0.tanh()))
         };
-        s1 - f64::tanh(acc2) + f64::cos(v14) + v12.clamp(v14.sin() - 1.5, v14.sin() + 1.5)
+        let v12 = match k5 {
+            1 | 3 => {
+                let v10 = 1.5 - x2;
+                (v10 * v10 + 0.5).ln()
+            }
+            _ => {
+                let v11 = f64::sin(s0) * 0.8;
+                v11.cos()
+            }
+        };
+        f64::sin(s0) - acc2 + f64::sin(v9) - v12.sin() + f64::tanh(v12).cosh()
     }
 
     #[differentiable]
     pub fn prog_106(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (f64::abs(x2).powi(2) + 1.0).recip();
-        let mut acc1: f64 = 0.0;
-        let mut m2 = 0;
-        for i in (0..=n).rev().step_by(2) {
+        let mut s0 = x1.copysign(v[1].sin().exp());
+        let mut s1 = (x0 + x1).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        if (x1.cos() + 2.0).cbrt() >= x0 + s0 {
+            s0 = s0 * 0.8 + f64::cos(x0.powi(2)).exp().tanh() * 0.01;
+            let v3 = f64::atan(s0);
+            s1 = 0.75 * s1 + 0.25 * f64::sin(v3.sin());
+        }
+        let v4 = v.iter().map(|&p| 1.0 + 0.25 * (v[n % 4] + f64::cos(p)).cos()).product::<f64>();
+        let mut m5 = 0;
+        for i in 0..n {
             let fi = i as f64;
-            if f64::asinh(x0) >= 0.0 {
-                m2 += 1;
-            }
-            if i % 2 == 0 && x1 + fi < x0 {
-                s0 = 0.6 * s0 + 0.05 * (s0.tanh() * 2.0).cosh().tanh();
-                acc1 += 0.5 * (x0 + x2).cos();
-            } else if !(m2 == 27) {
-                for _ in 0..6 {
-                    s0 = s0.mul_add(0.5, (3.0_f64.log(s0 * s0 + 2.0).cos() * 0.9).atanh().sin() * 0.05);
-                    s0 = 0.75 * s0 + 0.02 * f64::sin((x0.cos() * 2.0).cosh());
+            let v6 = fi;
+            s0 *= 0.75;
+            s0 += 0.005 * prog_60(f64::tanh(-2.0_f64.min(s1)), 2.0, f64::ln(f64::powi(-s1, 2) + 1.0).sin(), v, i).sin();
+            let v7 = match i {
+                1 | 3 => prog_60(1.2, f64::clamp(x2, -1.5, 1.5).cos() * 2.0, 2.0, v, n),
+                4 => v[0].atan(),
+                5 => x0 + v[m5 % 4],
+                _ => {
+                    s0 = 0.8 * s0 + 0.02 * f64::tan(x2.sin() * 1.2).cos();
+                    f64::ln_1p(f64::tanh(s0) * 0.5)
                 }
+            };
+            if f64::acosh(s1.powi(2) + 2.0) - x2.sin() < 0.0 {
+                m5 += 1;
             }
-            acc1 -= v[i % 4].cos() * 0.5;
+            acc2 += (f64::cos(v6) + v7.cos()).tanh() * 0.1;
         }
-        let c3 = m2 as f64;
-        let mut a4 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a4[i][j] = c3.sin().exp();
-            }
-        }
-        match m2 {
+        match m5 {
             0 => {
-                let c3 = (s0.powi(2) + 1.0).log2().tanh();
-                acc1 += f64::cos(c3);
+                acc2 += f64::cos((x2.cos() * 0.9).acos() - x2.atan());
+                let v8 = 1.5_f64.atan2(s1).cos();
+                acc2 += v8;
             }
-            g if g > 1 => {
-                s0 = 0.6 * s0 + 1.0 * f64::sin((a4[1][2].powi(2) + 1.0).atan2(f64::powi(a4[1][2], 2)));
+            1 => {
+                acc2 -= 0.5_f64.min(v4).cos();
+            }
+            2 | 4 => {
+                s1 = 0.6 * s1 + 0.4 * (-x1).sin();
+                s0 = (s0 * 0.5 + v4 * x1 * 0.02).sin();
             }
             _ => {
-                s0 = (s0 * 0.5 + c3 * 1.0).sin();
+                acc2 += f64::cos(v4) * x2.cos() * 0.75;
             }
         }
-        let v8 = match m2 % 4 {
-            0 => {
-                let v5 = x1.tanh();
-                f64::powf(v5 * v5 + 0.5, 1.5) / (v[0].sin().powi(2) + 1.5)
+        let v10 = match m5 {
+            1 => f64::cbrt(v[m5 % 4] * v[m5 % 4] + 1.0),
+            3..=4 => {
+                let v9 = v[m5 % 4] + v4;
+                (s0 * s0 + 1.0).sqrt() + 3.0_f64.atan2(x2) + v9.tanh()
             }
-            1..=2 => {
-                let x0 = a4[0][1] - x1;
-                x0.min(c3)
-            }
-            3 => {
-                for i in 1..n {
-                    s0 *= 0.5;
-                    s0 += 0.1 * f64::tanh(s0.tanh().exp()).cos();
-                    let v6 = f64::tan(f64::tanh(c3 - v[n % 4]) * 1.2);
-                    let v7: f64 = prog_101((-x2).sin() * 2.0, f64::exp((-x1).sin()).tanh() * 2.0, ((a4[1][0] + x1).cos() * 0.9).asin().sin() * 2.0, v, i);
-                    s0 = (s0 * 0.6 + (f64::sin(v6) + v7.tanh()) * 0.005).tanh();
-                }
-                x1 * x1
-            }
+            5 => prog_51(x1, x2, s0, v, n),
             _ => {
-                s0 = s0 * 0.8 + (x0.tanh() * 0.9).acos().asinh().cos() * 0.05;
-                (f64::cos(x1).exp_m1().powi(2) + 1.0).recip()
+                let x0 = v[2] * v[m5 % 4].atan();
+                f64::ln_1p(s0 * s0) + x0.sin()
             }
         };
-        let v11 = if f64::sin(x0 / (v8 * v8 + 1.5)) > x1 {
-            s0 *= 0.8;
-            s0 -= 1.0 * (SCALE + a4[0][m2 % 4]).cos();
-            c3.clamp(f64::sin(c3) - 1.5, s0.sin() + 1.5).tanh()
-        } else if m2 == 0 && f64::tan(f64::tanh(s0) * 1.2).copysign((x1.cos() * 0.9).atanh()) >= 0.0 {
-            let v9 = (c3 * c3 + 0.5).atan2(x2);
-            (f64::clamp(v[2], -1.5, 1.5).powi(2) + 0.5).ln() + f64::tanh(v9)
-        } else {
-            let v10 = prog_101(s0, x2, x1, v, m2);
-            x1.hypot(v10)
-        };
-        acc1 += 0.005 * prog_2(v11.sin() * 2.0, f64::ln_1p(v11.cos() * 0.5).cos(), v11.sin(), v, n).tanh();
-        acc1.sin() + c3.cos() + a4[0][3] * 0.25 + f64::exp2(f64::sinh(x0.tanh()).cos())
+        x2 * 0.75 + f64::sin(s0) + s1.cos() - f64::tanh(acc2) + v4 - v10.tanh() + (s1 + (s1 * s1 + 2.0).acosh())
     }
 
     #[differentiable]
     pub fn prog_107(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = prog_30(2.0, 0.5, (x0 - x1).tanh(), v, n).cos() * 2.0;
-        let mut s1 = prog_78((v[n % 4].powi(2) + 1.0).cbrt().sin() * 2.0, x1, f64::cos(x2 / (x2 * x2 + 1.0)), v, n).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        if f64::log10(f64::powi(v[n % 4], 2) + 1.0) > x1 && n % 2 == 0 {
-            s0 = 0.5 * s0 + 0.02 * f64::tanh(v[0].powi(3));
-            let x0 = (x2.tanh() * 0.9).acos();
-            acc2 += x0.tanh();
-        } else if (f64::tanh(v[n % 4]) * 0.9).asin() < -0.5 {
-            acc2 += 0.05 * f64::sin(prog_101((acc2 * acc2 + 2.0).acosh().tanh() * 2.0, 1.2, x2, v, 4));
-        }
-        if (x1 * x1 + 1.0).ln() <= v[0] {
-            acc2 += f64::cos(x0 / (x1.tanh() + 2.0));
-            acc2 += f64::sinh(f64::asin(f64::tanh(v[1]) * 0.9).sin() * 1.5).sin() * 0.5;
-        } else if (x0 + v[0]).min(f64::sin(x1)) < 1.0 && n > 1 {
-            s1 = s1 * 0.5 + f64::tanh(v[n % 4].cos().exp_m1() * (x2 * x2 + 0.5).recip()) * 0.05;
-            s0 = (s0 * 0.5 + prog_29(s0, 0.5, x1, v, n) * 0.005).tanh();
+        let mut s0 = f64::abs(x1);
+        let mut s1 = (f64::cos(x0) * 0.9).atanh();
+        let mut s2 = (x2 + x2 / (v[n % 4].powi(2) + 1.0)).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        if prog_73(f64::sin(v[n % 4] + 2.0) * 2.0, x2, x2.cos(), v, n) > x2 {
+            acc3 -= 0.5 * s2.clamp(f64::cos(s2) - 1.5, acc3.sin() + 1.5).tanh();
         } else {
-            acc2 -= (v[2].sin() * 0.9).acos().cos();
+            acc3 += ((x2.cos() * 1.2).tan() + f64::acos(x2.sin() * 0.9)).sin() * 0.25;
         }
-        let v3 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.2 * f64::tanh((r * r + 1.0).log(2.0) + f64::tanh(p)));
-        let v4 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.02 * f64::sin(prog_30(x2, 0.75, p, v, n)));
-        'l0: for i in 0..v.len() {
-            let fi = i as f64;
-            for _ in 0..3 {
-                let v5 = ((-v4).cos() * 0.9).atanh();
-                acc2 += f64::tanh((x2.cos() * 1.2).tan()) * 0.1;
-                let v6 = f64::powi(v3 * s1, 2);
-                acc2 -= 0.1 * (v5.tanh() + v6.sin()).sin();
+        let mut k4 = 0;
+        while k4 < 3 {
+            k4 += 1;
+            acc3 -= s2.sin() * 0.5;
+            let v6 = match n % 4 {
+                0 => {
+                    let v5 = x1 + s1;
+                    s0 * v5 * 1.25
+                }
+                1..=3 => {
+                    acc3 += 0.5 * f64::acos(f64::cos(x0) * 0.9).tanh();
+                    f64::ln(x0 * x0 + 0.5).tanh().exp_m1()
+                }
+                _ => ((x1 * x1).ln_1p().powi(2) + 1.0).ln(),
+            };
+            if k4 % 2 == 0 {
+                continue;
             }
-            if s0 * v4 * f64::sin(v4) > -1.0 {
-                acc2 += f64::cos(x2.atan() + v3 * v[i]) * 0.5;
-                if v3 * x2 >= -0.5 && i == 1 {
-                    s0 = s0 * 0.6 + f64::cos(prog_29(f64::sin((f64::tanh(s0 + v4) * 0.9).atanh()) * 2.0, x1, f64::recip(x1 * x1 + 1.0).sin().sin(), v, i)) * 0.005;
-                }
-                let v7: f64 = fi.to_radians() * 20.0;
-                acc2 += v7.sin() * 0.5;
-            } else if (f64::powi(x2, 2) + 1.0).powf(1.5) <= 0.5 {
-                s0 = s0.mul_add(0.5, (s0 * std::f64::consts::FRAC_1_PI).cos() * 1.0);
-                if i % 2 == 0 {
-                    let v8 = f64::powi(v3, 2);
-                    for &u in v.iter() {
-                        s1 *= 0.8;
-                        s1 += 0.05 * f64::tanh(x1.tanh().exp());
-                        acc2 -= 0.1 * (v3.powi(2) + 1.0).log(f64::powi(v4, 2) + 2.0).sin();
-                        acc2 += 0.1 * (0.3 * u).cos();
-                    }
-                    acc2 -= v8.sin() * 0.5;
-                } else {
-                    acc2 -= 0.5 * v3.powi(2).cos();
-                    let x2 = v3 * s1;
-                    s0 *= 0.75;
-                    s0 += 0.05 * x2.tanh();
-                }
-            } else {
-                s1 = s1 * 0.75 + (s1 * s1 + 2.0).acosh().tanh() * 0.2;
+            s2 = s2 * 0.5 + v6.cos() * 0.05;
+        }
+        'l1: for _ in 0..5 {
+            for _ in 0..n {
+                s2 = (s2 * 0.75 + x2 / (s2 * s2 + 1.5) * 0.1).tanh();
+                let v7 = (x1 * 0.1).cos().exp();
+                s2 *= 0.75;
+                s2 += 0.5 * f64::sqrt((v7.powi(2) + 0.5).recip().powi(2) + 0.5).tanh();
             }
-            s1 = s1 * 0.5 + (f64::asinh(v[2]) - f64::atan(v3)).cos() * 0.25;
-            let mut k9 = 0;
-            while k9 < 3 {
-                k9 += 1;
-                acc2 += 0.1 * x1.abs().max((x1 * x1 + 1.0).log(x0 * x0 + 2.0)).cos();
-                if (x1 * x1 + 1.0).log10() <= 0.25 {
-                    s0 = s0.mul_add(0.75, f64::sin((f64::powi(v[n % 4], 2) + 1.0).recip() - x2) * 0.1);
-                    break 'l0;
-                }
-                if v3 + x1 >= -1.0 {
-                    let v10 = ((x0 - v[3 - k9]).powi(2) + 1.0).log(2.0);
-                    let x2 = (x2 * x2 + 1.0).powi(-2);
-                    s0 = (s0 * 0.75 + (f64::sin(v10) - f64::tanh(x2)) * 0.02).tanh();
-                } else if s0 > fi {
-                    s1 = s1 * 0.75 + s1.sin().exp2().tanh() * 0.1;
-                } else {
-                    s0 = s0 * 0.5 + v[n % 4].cos() * 0.5;
+            s1 *= 0.8;
+            s1 += 0.1 * (f64::powi((s1.powi(2) + 0.5).ln(), 2) + 0.5).powf(0.3).tanh();
+            let mut k8 = 0;
+            while k8 < n && s2.powi(3) < 0.5 {
+                k8 += 1;
+                s2 = s2 * 0.6 + f64::sin(s1.sin().exp2() * (SCALE + s2)) * 0.05;
+                if (f64::tanh((v[2].sin() + 2.0).cbrt()) * 1.2).tan() >= 1.0 {
+                    break 'l1;
                 }
             }
         }
-        s0 + s1 * 0.5 + f64::cos(acc2) + v3 * 0.75 - v4 * 0.25
+        let v9: f64 = x2;
+        s0 = s0.mul_add(0.5, f64::tanh(x1 * s0) * 0.02);
+        s0 - s1 * 0.25 + s2.cos() + acc3 * 1.5 + v9 + f64::cbrt(v9.sin() + 2.0)
     }
 
     #[differentiable]
     pub fn prog_108(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.max(v[n % 4].max(x2));
-        let mut s1 = ((x2 + s0).sin() * 2.0).cosh().sin() * 2.0;
-        let mut s2 = f64::cos(prog_68(s0, (x0 * x0).clamp(-1.0, 0.5).sin(), (v[0] - x2).tanh() * 2.0, v, n)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        for i in (0..=n).rev().step_by(2) {
-            s2 = s2.mul_add(0.5, f64::tanh(prog_101(s0, x1, x2, v, n)) * 0.02);
-            let v4 = s1.asinh();
-            match i {
-                0 | 2 => {
-                    s2 = f64::mul_add(s2, 0.75, prog_30(s0, 2.0, 2.0, v, 0).tanh() * 0.01);
+        let mut s0 = -(x2.tanh() * 0.9).atanh();
+        let mut s1 = prog_60(x0.cos() * 2.0, f64::sin(s0.asinh()) * 2.0, x2, v, n).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut m3 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            if m3 == 33 && f64::sin(s0).to_radians() >= v[m3 % 4] {
+                m3 += 1;
+            }
+            match n % 3 {
+                0 => {
+                    s1 = (s1 * 0.75 + (s1 * s1 + 1.0).powf(f64::sin(v[1])) * 0.02).sin();
                 }
-                g if g > 3 => {
-                    let v5 = prog_29(s2, s0, 2.0, v, n);
-                    acc3 += v5.tanh() * 0.2;
+                1 => {
+                    continue;
                 }
                 _ => {
-                    let v6: f64 = ((f64::to_degrees(s1) * 0.01).sin() * 1.2).tan();
-                    s1 = (s1 * 0.5 + f64::exp_m1(v4.tanh()) * 0.1).sin();
-                    s1 *= 0.5;
-                    s1 -= 0.05 * f64::sin(v6);
+                    let v4 = prog_60(x1, (f64::sin(s1).powi(2) + 0.5).powf(0.3).cos() * 2.0, f64::cos(x1 / ((s1 - x1).powi(2) + 1.0)) * 2.0, v, n);
+                    s0 = (s0 * 0.8 + v4.sin() * 0.005).tanh();
                 }
             }
-            acc3 += v4.tanh().sin() * 0.5;
+            s1 = s1 * 0.8 + f64::tanh(fi.to_degrees() * 0.01) * 1.0;
+            let v5 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.25 * (r + p.cos()).sin());
+            acc2 += v5.sin() * 0.25;
         }
-        if (x1.sin() * 1.5).cosh() <= -1.0 {
-            s1 = (s1 * 0.75 + ((x2 / (f64::powi(v[3], 2) + 0.5)).cos() * 0.9).asin() * 0.02).sin();
-        } else if x2.mul_add(x0, x1) > v[n % 4] {
-            s1 = 0.8 * s1 + 0.05 * v[0].powi(2).sin();
-        }
-        if (v[n % 4] * x1).asinh() < (x0.cos() * 2.0).cosh() {
-            s2 = s2.mul_add(0.75, f64::tanh(prog_29(s0, (-x2.cos()).cos(), f64::cos((f64::sin(x0) * 0.9).asin()) * 2.0, v, 3)) * 0.005);
-            acc3 -= (1.5 - x1).sin();
-            if prog_29(s0, f64::cos(x0.powi(3)) * 2.0, f64::sin(f64::sin(x2).max(3.0_f64.log(x2 * x2 + 2.0))) * 2.0, v, n) > (x0.powi(2) + 0.5).ln() {
-                s1 = 0.8 * s1 + 0.2 * x0.abs().cos();
-                s0 = s0.mul_add(0.75, prog_29((x0.sin() * 1.2).tan().sin(), f64::copysign(1.5_f64, x1).sin() * 2.0, x0, v, n).sin() * 0.005);
+        let c6 = m3 as f64;
+        for i in 1..n {
+            let v7: f64 = s0;
+            acc2 += (v7 + x1).cos().tanh() * 0.4;
+            let v8: f64 = if (f64::sin(c6 - s0) * 1.2).tan() < 0.5 {
+                (f64::powi(s1, 2) + 1.0).log(3.0)
+            } else if f64::to_degrees((v[1] * v[1] + 2.0).ln()) * 0.02 < 0.0 && n > 2 {
+                v7 / (s0 * s0 + 1.0)
             } else {
-                let v7: f64 = f64::acosh(x0.powi(2) + 2.0);
-                s0 = (s0 * 0.6 + v7.cos() * 0.1).tanh();
+                return prog_60(v[(i + n) % 4].cos().exp().tanh().exp2().cos() * 2.0, x2, f64::sin((v[1].cos() * 1.5).cosh()) * 2.0, v, 2)
+            };
+            s0 = s0.mul_add(0.6, f64::cos(v8) * 0.2);
+        }
+        let v10 = match m3 + n {
+            1 | 3 => {
+                for &t in v.iter() {
+                    s1 = s1 * 0.6 + f64::sin(x0 / (x0 * x0 + 1.0) - c6.asinh()) * 0.1;
+                    s0 = 0.8 * s0 + 0.2 * f64::cos(s0);
+                    if (s0 - x2).sin() >= 0.5 {
+                        return t + s0;
+                    }
+                    s1 = s1 * 0.75 + t.tanh() * 0.25;
+                }
+                c6.tanh()
             }
-        } else {
-            let mut k8 = 0;
-            while k8 < n + 1 && v[n % 4] < -1.0 {
-                k8 += 1;
-                if f64::atan(s0 + s2) <= 1.0 {
-                    s2 = (s2 * 0.5 + ((x1 * x1 + 1.5).acosh() - (s0 * s0 + 1.0).atan2(s2)) * 0.05).tanh();
-                    acc3 -= 0.25 * f64::sin(x2.tanh().exp_m1());
-                } else {
-                    acc3 += 0.25 * (v[n % 4] + x1).tanh();
-                    for _ in (0..=n).rev().step_by(2) {
-                        if (-x0).asinh() < 0.5 {
-                            continue;
-                        }
-                        if x2 + x0 > v[1] + x1 {
-                            s2 = s2 * 0.8 + f64::tanh((s1.powi(2) + 2.0).acosh().cos().exp2()) * 0.1;
-                            continue;
-                        }
-                        s2 = 0.75 * s2 + 0.25 * s2.cos().sin();
+            4..=5 => {
+                let v9 = c6 / (f64::sin(x1) + 2.0);
+                v[2] + v9.tanh()
+            }
+            6 => {
+                for t in v {
+                    for j in 0..n {
+                        let fj = j as f64;
+                        acc2 -= 0.05 * (0.65 * x1).tanh();
+                        acc2 += 0.05 * f64::tanh(f64::cosh(x2.tanh()) * fj.sin());
+                        s0 = s0 * 0.6 + f64::sin(c6) * 1.0;
+                    }
+                    acc2 -= 0.5 * v[m3 % 4].tanh().cosh().sin();
+                    s0 = (s0 * 0.75 + t.sin() * 0.25).sin();
+                }
+                x2 - 1.25
+            }
+            _ => prog_0(f64::sin(c6 + x1) * 2.0, 2.0, x0, v, m3),
+        };
+        match m3 + n {
+            0 => {
+                let mut k11 = 0;
+                while k11 < n && c6 - v[n % 4] < f64::atanh(s1.cos() * 0.9) {
+                    k11 += 1;
+                    if f64::exp(v10.tanh()) > x0 {
+                        continue;
+                    }
+                    acc2 -= (f64::cosh(x1.tanh() * 1.5) * (x2 * x2 + 1.0).atan2(x1)).sin() * 0.2;
+                    for j in 0..5 {
+                        let fj = j as f64;
+                        let v15 = match j {
+                            0 => {
+                                let c6 = (f64::powi(fj, 2) + 1.0).ln();
+                                x1 / (c6 * c6 + 1.0)
+                            }
+                            1 | 3 => {
+                                let v12 = (f64::cos(x0) * 1.5).cosh();
+                                v12.cos().exp2()
+                            }
+                            4 => {
+                                let v13 = v[1] * x1;
+                                x1.asinh() + f64::tanh(v13)
+                            }
+                            _ => {
+                                let x1 = v[0] + c6;
+                                let v14 = f64::powi(v[j % 4], 3);
+                                fj + x1 + v14.sin()
+                            }
+                        };
+                        s0 *= 0.6;
+                        s0 += 1.0 * f64::tanh((s0.tanh() + 2.0).cbrt());
+                        acc2 += v15.sin().cos() * 0.05;
                     }
                 }
-                let v11 = if 0.75 * x0.cos().exp() > 0.0 {
-                    (SCALE + s0).hypot(s2 * x2)
-                } else if (v[n % 4] * v[n % 4] + 0.5).sqrt() <= 1.0 {
-                    let v9 = -s0;
-                    v9.atan() + (x1 - v[k8 % 4])
-                } else {
-                    let x0 = x0;
-                    let v10 = x0 * x1;
-                    v10 * (x2 * x2 + 2.0).sqrt()
-                };
-                acc3 -= (v[3] * v[3]).ln_1p().cos() * 0.25;
-                acc3 += v11.tanh() * 0.25;
             }
-            s1 = (s1 * 0.5 + (f64::cosh(f64::cos(v[2]) * 2.0) + x0 * std::f64::consts::LN_2) * 0.05).sin();
+            1 => {
+                s1 = s1.mul_add(0.6, c6.tanh().cos() * 1.0);
+                if v[2] < acc2 || m3 == 5 {
+                    let x0 = x0.cos();
+                    acc2 -= x0.sin();
+                } else if m3 == 1 && x2 * x1 + (1.25 - x2) < -1.0 {
+                    let v16: f64 = (c6 * c6 + 1.0).log2();
+                    s1 = 0.8 * s1 + 1.0 * v16.sin();
+                }
+                s1 = 0.6 * s1 + 1.0 * (c6 / 2.0).tanh();
+            }
+            2 | 4 => {
+                acc2 += f64::atan(x1).cos();
+            }
+            _ => {
+                let v17 = prog_51((c6 * c6 + 1.0).log(3.0).cos().cos(), 1.2, (c6 * v[2]).tanh() * 2.0, v, 6);
+                let v18 = ((x1.tanh() * 2.0).cosh().powi(2) + 0.5).recip();
+                s0 = s0 * 0.75 + (v17.tanh() + v18.tanh()).cos() * 0.005;
+            }
         }
-        s2 = (s2 * 0.6 + v[n % 4].min(x1) * 0.4).tanh();
-        let v12 = v.iter().fold(s0, |r, &p| r * 0.5 + 0.2 * (p / (r.powi(2) + 1.0)).sin());
-        let v13 = v.iter().copied().map(|p| ((x1.powi(2) + 1.5).acosh().tanh() + 2.0).cbrt() + p.cos()).sum::<f64>();
-        s1.sin() - s2.tanh() + acc3.sin() - v12 * 0.75 + v13.sin()
+        let v19: f64 = prog_60(0.5, x1.sin() * 2.0, f64::ln_1p(x1.cos() * 0.5).cos(), v, 5);
+        let v20 = (c6 * c6 + 1.0).recip();
+        s0 * 0.25 - s1 * 1.5 - acc2.tanh() - v10.sin() - v19.sin() + v20
     }
 
     #[differentiable]
     pub fn prog_109(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = v[n % 4] * 0.3;
-        let mut acc1: f64 = 0.0;
-        let v2 = prog_56(0.5, 1.5, (x0 * x2).cos() * 2.0, v, n);
-        match n {
-            0 | 2 => {
-                s0 = f64::mul_add(s0, 0.75, (x0 * x1 * x0.abs()).cos() * 0.02);
-                acc1 += x1 * 0.65;
-            }
-            3 => {
-                acc1 += (x2 * x1).sin();
-                s0 *= 0.8;
-                s0 -= 1.0 * (s0 / 3.0);
-            }
-            4 | 6 => {
-                let x0 = x1 * x0;
-                s0 = (s0 * 0.6 + f64::cos(x0) * 0.1).sin();
-            }
-            _ => {
-                s0 = (s0 * 0.6 + f64::asinh(s0) * 0.5).sin();
-            }
-        }
-        match n % 3 {
-            0 => {
-                s0 = 0.8 * s0 + 0.02 * (v[n % 4] / (s0 * s0 + 0.5)).sin();
-                s0 = (s0 * 0.6 + f64::cos(s0) * 0.5).tanh();
-            }
-            _ => {
-                let v3 = prog_6((x2 * x1).abs().tanh() * 2.0, (x1 + acc1).tanh(), 0.5, v, n);
-                s0 = 0.5 * s0 + 0.02 * f64::tanh((f64::sin(f64::tanh(s0).exp_m1()) * 1.2).tan());
-                s0 = (s0 * 0.6 + v3.cos() * 0.005).sin();
-            }
-        }
-        let v4 = v.iter().map(|&p| (v[0] * v[0] + 1.0).cbrt() + p.sin()).sum::<f64>();
+        let mut s0 = x1.sin().clamp(x2.min(x1).cos() - 1.5, (x1 - x0).sin() + 1.5).sin() * 2.0;
+        let mut s1 = ((v[3] * v[3] + 0.5).ln().powi(2) + 0.5).ln();
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().map(|&p| (f64::powi(p, 2) + 1.0).powf(0.3)).sum::<f64>();
+        let v4 = prog_32(x1, (v[n % 4] / (x1 * x1 + 0.5)).tanh(), 1.5_f64.hypot(f64::sin(s0)).tanh(), v, 4);
         let mut k5 = 0;
-        while k5 < 5 && (f64::sin(x1) * 2.0).cosh() > 0.0 {
+        loop {
             k5 += 1;
-            s0 = 0.5 * s0 + 0.25 * (f64::sin(f64::ln(s0 * s0 + 2.0)) * 0.9).asin().sin();
-            acc1 += v4.sin() * 0.4;
-            let v8 = match n {
-                2..=3 => {
-                    let v6 = f64::max(-2.0_f64, v[k5 % 4]);
-                    x2 + v6.sin()
+            s0 *= 0.6;
+            s0 += 0.02 * (x1 * (s0 / (s1.powi(2) + 0.5))).tanh();
+            match n % 4 {
+                1 => {
+                    s1 = (s1 * 0.75 + (v4 - 1.2) * 0.25).sin();
                 }
-                g if g > 4 => (v2 * v2 + 0.5).sqrt() + v[2].cos().exp_m1(),
+                2 => {
+                    acc2 += 0.4 * (0.8 - (v4.tanh() + 2.0).cbrt()).tanh();
+                    s1 *= 0.75;
+                    s1 += 0.25 * s1.atan().atan().cos();
+                }
+                3 => {
+                    s1 = (s1 * 0.75 + f64::cos(v4).exp2() / (f64::asinh(x1).powi(2) + 1.5) * 0.1).sin();
+                }
                 _ => {
-                    let x2 = v4.min(x0);
-                    let v7 = v2 * std::f64::consts::FRAC_PI_4;
-                    (f64::powi(x1, 2) + 1.0).sqrt() + x2.tanh() + v7.tanh()
+                    s0 = (s0 * 0.8 + v[0].sin().exp_m1() * 0.05).sin();
+                    acc2 += f64::tanh((x1 * x1 + 1.0).log(f64::powi(v[(k5 + n) % 4].cos().exp_m1(), 2) + 2.0)) * 0.4;
                 }
-            };
-            acc1 -= 0.4 * f64::sin(v8).sin();
+            }
+            if k5 >= 5 || v[0].mul_add(v[k5 % 4], v4).cos() >= v[3] * v3 {
+                break;
+            }
         }
-        let v9 = SCALE + x1;
-        s0 * 1.5 + f64::tanh(acc1) + v2.cos() + f64::tanh(v4) - v9.cos()
+        let mut k6 = 0;
+        while k6 < 6 && x1 - v3 > 0.0 {
+            k6 += 1;
+            let mut k7 = 0;
+            while k7 < 4 && f64::tanh(v4) / ((-v4).powi(2) + 1.5) >= 0.5 {
+                k7 += 1;
+                if k7 % 2 == 0 && (x2.powi(2) + 1.5).acosh() <= s0.sin() {
+                    let v8 = x1.tanh().exp();
+                    acc2 += f64::sin(v8) * 0.05;
+                }
+                acc2 -= 0.05 * f64::clamp(x2, -0.5, 1.5).sin();
+                s0 = (s0 * 0.8 + (s0.sin() + x0 * s0) * 0.02).tanh();
+            }
+            let v9 = v.iter().fold(v[3], |r, &p| r * 0.5 + 0.05 * (f64::atanh(x2.cos() * 0.9) + f64::sin(p)).tanh());
+            s1 = s1 * 0.6 + f64::sin((f64::powi(v[(k7 + n) % 4], 2) + 1.0).sqrt()) * 0.4;
+            acc2 += v9.tanh().cos() * 0.25;
+        }
+        'l3: for i in (1..=5).step_by(2) {
+            let fi = i as f64;
+            acc2 += 0.5 * f64::tanh((v4.tanh().sin() * 0.9).asin());
+            s1 = s1 * 0.5 + f64::asinh(fi).tanh() * 1.0;
+            let mut k10 = 0;
+            while k10 < n {
+                k10 += 1;
+                if (v4.tanh() * 2.0).cosh() > v3 && i % 3 == 1 {
+                    s0 = 0.75 * s0 + 1.0 * (fi.powi(2) + 1.0).log10().sin();
+                } else if s0 + 1.5 >= 0.0 {
+                    s1 *= 0.8;
+                    s1 += 0.2 * f64::sqrt(v4 * v4 + 0.5).atan().cos();
+                    let v11 = x1 - x0;
+                    s1 = s1.mul_add(0.75, v11.sin() * 0.1);
+                } else {
+                    let v12 = f64::cosh(v[k10 % 4].cos());
+                    s0 = f64::mul_add(s0, 0.8, f64::sin(f64::copysign(v12, s0).hypot(v12.cos())) * 0.05);
+                }
+                match i {
+                    1 => {
+                        let v13 = v3;
+                        s1 = (s1 * 0.5 + f64::tanh(v13) * 0.5).sin();
+                    }
+                    2..=3 => {
+                        continue 'l3;
+                    }
+                    g if g > 4 => {
+                        acc2 -= (v3.cos() * 0.9).atanh() * 0.05;
+                        if x1 + 2.0 >= -1.0 {
+                            return f64::cos((x1 * x1 + 0.5).recip());
+                        }
+                        let v14: f64 = x1 / (f64::powi(s1, 2) + 0.5);
+                        s0 = (s0 * 0.8 + v14.tanh() * 0.02).tanh();
+                    }
+                    _ => {
+                        s0 = s0 * 0.75 + f64::cos(s0.to_radians() * 20.0) * 0.5;
+                        let v15 = x2;
+                        acc2 += 0.1 * v15.cos();
+                    }
+                }
+                let v16 = x0 + x2;
+                s0 = s0 * 0.5 + f64::sin(s0.tanh()) * 0.5;
+                acc2 += 0.1 * f64::sin(f64::sin(v16));
+            }
+            acc2 -= f64::tanh(SCALE + f64::recip(v3.powi(2) + 0.5)) * 0.5;
+        }
+        s0 - s1 + acc2.cos() - f64::tanh(v3) - v4.sin()
     }
 
     #[differentiable]
     pub fn prog_110(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = ((x1.powi(2) + 0.5).recip() * f64::cosh(x0.sin() * 1.5)).cos() * 2.0;
+        let mut s0 = f64::sin((x0.powi(2) + 2.0).acosh().max(v[n % 4])) * 2.0;
         let mut acc1: f64 = 0.0;
-        let mut m2 = 0;
-        for i in 0..n {
-            let fi = i as f64;
+        let mut k2 = 0;
+        while k2 < 3 {
+            k2 += 1;
+            s0 = f64::mul_add(s0, 0.5, x0.sin().sin() * 0.5);
             let mut k3 = 0;
-            while k3 < n && x1 + v[1] >= (x2.powi(2) + 1.0).log(10.0) {
+            while k3 < n + 1 {
                 k3 += 1;
-                acc1 += 0.02 * (v[k3 % 4].to_degrees() * 0.01);
-                let v4 = x0;
-                s0 *= 0.8;
-                s0 -= 0.2 * f64::cos(f64::sin(v4));
+                s0 = (s0 * 0.8 + x0.asinh() * 0.2).sin();
+                if x2 >= x1 || k3 == 7 {
+                    acc1 += (x1 / (f64::powi(x0, 2) + 1.0)).cos() * 0.05;
+                    break;
+                }
+                acc1 += 0.05 * (x0 + 0.35).tanh();
             }
-            let v6 = if v[k3 % 4] - f64::log10(s0 * s0 + 1.0) >= -1.0 {
-                let v5 = (x2 * x2 + 2.0).sqrt();
-                f64::powi(v5, 2)
-            } else {
-                let x1 = (x1 * x1 + 0.5).atan2(x0) - x2;
-                (v[1] + x1) / 2.0
-            };
-            acc1 -= prog_29(s0, x0, (v[(k3 + m2) % 4] * fi + (SCALE + fi)).cos(), v, k3).sin() * 0.02;
-            if (v[(m2 + n) % 4] * v[(m2 + n) % 4]).ln_1p() <= 0.5 && m2 == 23 {
-                m2 += 1;
-            }
-            s0 *= 0.75;
-            s0 += 0.05 * f64::cos(v6);
+            s0 *= 0.6;
+            s0 += 0.05 * f64::mul_add(v[1], v[k3 % 4], x2).tanh();
         }
-        match m2 {
-            0 => {
-                s0 = (s0 * 0.75 + v[n % 4].abs() * 0.25).tanh();
-            }
-            1 | 3 => {
-                for i in (0..=n).rev().step_by(2) {
-                    let fi = i as f64;
-                    if (s0 * s0 + 2.0).acosh() <= f64::powf(3.0_f64, x2.tanh()) {
-                        continue;
-                    }
-                    let mut k7 = 0;
-                    while k7 < 3 {
-                        k7 += 1;
-                        acc1 += (x1 * x1 + (x2 - x0)).sin() * 0.1;
-                        acc1 -= 0.1 * (f64::min(fi, x1).sin() * 1.5).sinh().tanh();
-                    }
-                    acc1 += (x2 * v[k7]).cos() * 0.5;
+        let mut k4 = 0;
+        let v9 = loop {
+            k4 += 1;
+            match k4 + n {
+                0 | 2 => {
+                    s0 = (s0 * 0.5 + f64::cos(v[3]) * 0.5).tanh();
+                }
+                g if g > 3 => {
+                    s0 = s0.mul_add(0.75, (x1 * x1).ln_1p().sin() * 0.25);
+                }
+                _ => {
+                    let v5 = s0.atan();
+                    acc1 -= f64::cos(v5);
                 }
             }
-            g if g > 4 => {
-                let v8 = (v[3].cos() * 0.9).atanh();
-                let v9: f64 = prog_101((f64::cos(v[1]) * 0.9).atanh().tanh(), (x2.tanh().cos() * 0.9).acos().tanh() * 2.0, (x2 * x2).cos(), v, 2);
-                acc1 -= 0.02 * (v8.cos() + f64::tanh(v9)).sin();
+            let mut k6 = 0;
+            while k6 < 5 {
+                k6 += 1;
+                let v7 = f64::sin(x1).asinh();
+                s0 = s0 * 0.75 + (x2.cos().cosh() + (v7 - 0.8)).cos() * 0.1;
             }
-            _ => {
-                s0 = f64::mul_add(s0, 0.8, f64::cos((f64::atanh(x2.cos() * 0.9).powi(2) + 0.5).recip()) * 0.02);
-                let x0 = x0.powi(3);
-                acc1 += 0.25 * x0.sin();
+            let v8 = (v[k6 % 4] * v[k6 % 4] + 1.5).acosh();
+            s0 *= 0.5;
+            s0 += 0.2 * f64::cos(f64::acos(f64::cos(x2) * 0.9));
+            if k4 >= 2 || (v8.sin().exp().powi(2) + 0.5).ln() >= s0 - 0.3 {
+                break x1 - 0.25 + f64::to_degrees(x2) * 0.02;
             }
+        };
+        let mut a10 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a10[i] = (f64::sqrt(v[i] * v[i] + 1.0).sin() * 1.5).sinh();
+            acc1 -= f64::mul_add(x2, v[i], v[i]).tanh() * 0.5;
+            acc1 += 0.5 * t.sin();
         }
-        let v10 = (f64::sin(x0.asinh()) * 0.9).acos();
-        let v11: f64 = f64::cos(v[(m2 + n) % 4].atan());
-        let v12 = prog_71(f64::tanh(((v11 / (v11 * v11 + 0.5)).powi(2) + 0.5).ln()) * 2.0, 2.0, 0.5, v, m2);
-        f64::sin(x2) + s0 * 0.25 + f64::cos(acc1) + v10 * 0.5 - v12.sin() - x1 * v[2]
+        let v11 = prog_48((-x2).tanh().tanh(), x1.to_radians().cos() * 2.0, x2, v, k2);
+        let v13 = if k4 % 2 == 0 && a10[k2] <= 0.5 {
+            s0 = (s0 * 0.8 + f64::sin(x1.abs()) * 0.2).tanh();
+            (v9 * v9 + 1.0).log2()
+        } else {
+            let v12 = prog_54(f64::cos((v9.powi(2) + 1.0).log10()), x0, x2, v, n);
+            v12.cos()
+        };
+        let mut k14 = 0;
+        while k14 < 3 {
+            k14 += 1;
+            acc1 += f64::sin((v13.sin() * 0.9).asin()) * 0.5;
+            let v15 = match k14 {
+                0 | 2 => {
+                    s0 = (s0 * 0.75 + f64::mul_add(x0, x0, x1) * 0.05).sin();
+                    s0.sin()
+                }
+                _ => s0 * s0,
+            };
+            s0 = 0.75 * s0 + 0.1 * v15.sin();
+        }
+        s0 - acc1.cos() - v11.cos() - v13.cos() + v[(k14 + n) % 4].tanh().asinh()
     }
 
     #[differentiable]
     pub fn prog_111(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(x1 + x2);
+        let mut s0 = f64::atan(v[3]);
         let mut acc1: f64 = 0.0;
-        if f64::log2(x0 * x0 + 1.0) <= s0 {
-            s0 = (s0 * 0.6 + v[0].mul_add(s0, v[n % 4]) * 0.05).tanh();
-            let v2 = prog_56(1.2, s0, (x2 * core::f64::consts::FRAC_1_SQRT_2).tanh(), v, 1);
-            s0 = s0 * 0.5 + f64::cos(v2) * 0.005;
-        } else {
-            s0 = 0.6 * s0 + 0.25 * (x0.powi(2) + 1.0).log(2.0).sin();
-        }
-        'l0: for t in v {
-            let v3 = v[n % 4] + x1 + 1.25;
-            let v4 = v.iter().map(|&p| 1.0 + 0.25 * f64::cos((x0 * x0 + 1.0).recip() + p.tanh())).product::<f64>();
-            s0 = s0.mul_add(0.75, f64::tan(v[0].sin() * 1.2).cos() * 0.02);
-            let mut k5 = 0;
-            while k5 < 5 {
-                k5 += 1;
-                if (v4 * v4 + 1.0).log10() >= -0.5 || k5 % 2 == 0 {
-                    continue 'l0;
+        let mut m2 = 0;
+        for &t in v.iter() {
+            if SCALE + x2 < -0.5 {
+                acc1 += ((t + x1).to_degrees() * 0.01).sin() * 0.5;
+            } else {
+                s0 = (s0 * 0.8 + ((v[3].tanh() * 0.9).asin() + (f64::sin(s0) * 0.9).asin()) * 0.02).sin();
+                if !(m2 == 11) {
+                    break;
                 }
-                if v[0] - v3 <= -0.5 {
-                    continue;
-                }
-                s0 = (s0 * 0.6 + f64::log10(s0 * s0 + 1.0) * 0.75).tanh();
             }
-            s0 *= 0.6;
-            s0 -= 0.05 * (t.sin() + f64::sin(v3) - v4.cos()).tanh();
+            if f64::acos(v[2].to_radians().cos() * 0.9) >= -0.5 {
+                m2 += 1;
+            }
+            let mut k3 = 0;
+            while k3 < 6 && (f64::powi(f64::ln(s0.powi(2) + 0.5), 2) + 1.0).powf(f64::cos(f64::abs(v[2]))) <= x0 {
+                k3 += 1;
+                let v4 = t.atan();
+                s0 = (s0 * 0.8 + (f64::cos(x1) + 2.0).cbrt() * 0.5).tanh();
+                acc1 -= v4.sin().sin() * 0.05;
+            }
+            s0 = 0.8 * s0 + 0.1 * (v[(k3 + m2) % 4] - s0).cos();
+            s0 = (s0 * 0.75 + t.tanh() * 0.25).sin();
         }
-        acc1 += v[n % 4].tanh();
-        let v10 = match n % 3 {
+        match m2 {
             0 => {
-                for i in 0..v.len() {
-                    let fi = i as f64;
-                    acc1 -= f64::sin(fi) * 0.5;
-                    match n + i {
-                        0 => {
-                            acc1 += (1.2 * s0).sin().cosh().tanh() * 0.5;
-                            if f64::acosh(f64::powi(s0.tanh(), 2) + 1.5) <= f64::ln_1p(v[2] * v[2]) {
-                                return f64::sin(x2.sin().exp2());
-                            }
-                        }
-                        3..=4 => {
-                            s0 = 0.6 * s0 + 0.4 * (SCALE + s0).tanh();
-                            if f64::acos(f64::tanh(x2) * 0.9) / ((v[n % 4] + s0).sin() + 2.0) > 0.5 && n % 3 == 1 {
-                                break;
-                            }
-                        }
-                        5..=6 => {
-                            s0 *= 0.8;
-                            s0 -= 0.1 * (v[3 - i] + x0).cos();
-                        }
-                        _ => {
-                            s0 = s0 * 0.8 + f64::tanh(f64::ln_1p(s0 * s0) + f64::acos(fi.tanh() * 0.9)) * 0.2;
-                            acc1 += 0.5 * (v[i] * v[i] + 1.5).acosh().sin();
-                        }
-                    }
+                s0 = (s0 * 0.6 + (x1 * x1 + 1.0).atan2(x2) * 0.1).tanh();
+                if n < 2 && -x0 > 0.0 {
+                    let v5 = f64::ln_1p(acc1 * acc1);
+                    s0 = (s0 * 0.8 + v5.cos() * 0.05).sin();
+                } else if x1.mul_add(s0, s0).asinh() > -0.5 {
+                    s0 = (s0 * 0.5 + ((x1 * x1 + 1.5).acosh() - (s0 * s0 + 1.0).atan2(s0)) * 0.05).tanh();
+                } else {
+                    let v6 = prog_32(x2, f64::sin(acc1.tanh().exp_m1()) * 2.0, (x0 + s0).sin(), v, 5);
+                    acc1 += 0.005 * f64::cos(v6);
                 }
-                prog_8(1.2, s0, (s0 * x2).sin(), v, 6)
             }
-            1 => {
-                let v6 = v[2].sin();
-                s0 = 0.75 * s0 + 0.05 * f64::tanh(f64::atanh(f64::tanh(v6) * 0.9));
-                v6.abs().hypot(s0)
+            1..=2 => {
+                s0 = 0.75 * s0 + 0.25 * x1.sin();
             }
-            2 => (acc1 - x0).cos(),
+            5 => {
+                let v7: f64 = prog_54(s0, 2.0, 0.25, v, m2);
+                s0 *= 0.8;
+                s0 += 0.005 * f64::cos(v7.tanh());
+            }
             _ => {
-                for i in (0..n).rev() {
+                for i in 1..n {
                     let fi = i as f64;
-                    if v[i % 4].atan() > -0.5 {
-                        for j in 0..4 {
-                            let fj = j as f64;
-                            let v7 = v.iter().map(|&p| p.sin().exp().tanh().sinh()).sum::<f64>();
-                            if v7 / (fi * fi + 1.0) >= x0 {
-                                s0 = f64::mul_add(s0, 0.5, f64::cos(s0.sin().sinh()) * 0.25);
-                            } else {
-                                acc1 += f64::exp(f64::tanh(v[2])).cos() * 0.05;
-                                if f64::atanh(s0.sin() * 0.9) > v7 {
-                                    continue;
-                                }
-                                s0 = (s0 * 0.6 + fj * 1.0).sin();
-                            }
-                            s0 = 0.8 * s0 + 0.01 * (x1 - v7).sin();
-                        }
-                        s0 = (s0 * 0.6 + s0 * 0.4).tanh();
-                    }
-                    s0 = (s0 * 0.8 + (x0 * x0 + 0.5).cbrt() * 0.05).tanh();
-                    for j in (0..6).rev() {
-                        let fj = j as f64;
-                        if !(j % 3 == 1) {
-                            s0 = (s0 * 0.5 + (s0.powi(2) + 1.0).atan2(x1) * 0.25).tanh();
-                            s0 = s0 * 0.75 + f64::powf(f64::powi(f64::atan(v[i % 4]), 2) + 1.0, f64::tanh((fj.cos() * 0.9).asin())).tanh() * 0.05;
-                        } else if f64::ln(s0 * s0 + 1.0) < 0.25 {
-                            let v8 = f64::asinh(s0).tanh();
-                            s0 = s0 * 0.75 + f64::sin(s0.tanh()) * 0.25;
-                            acc1 -= v8 * 0.05;
-                        } else {
-                            acc1 += 0.05 * (v[j % 4] * x1).tanh();
-                        }
-                        let v9: f64 = (x2 * x2 + 0.5).cbrt();
-                        s0 *= 0.8;
-                        s0 -= 0.05 * f64::sin(x2.sin().exp_m1());
+                    if fi + s0 < 0.5 {
+                        let v8 = f64::log(x2 * x2 + 1.0, 3.0);
+                        let v9 = x1;
+                        acc1 -= 0.4 * (v8.cos() + v9.cos()).sin();
+                    } else if x2.tanh().tanh() > fi {
+                        let x2 = f64::cos(f64::log(x1 * x1 + 1.0, x2 * x2 + 2.0)).sinh();
+                        s0 = 0.6 * s0 + 0.4 * f64::cos(s0 + fi);
+                        acc1 += x2.sin() * 0.4;
+                    } else {
+                        let x0 = f64::tanh(v[(i + n) % 4]).cos();
+                        s0 = s0.mul_add(0.5, f64::exp_m1(f64::cos(v[i % 4])).sin().sin() * 0.1);
                         s0 *= 0.75;
-                        s0 += 0.1 * f64::sin(v9.sin());
+                        s0 += 0.25 * f64::sin(f64::sin(x0));
+                    }
+                    let v10 = x1 * v[i % 4];
+                    acc1 += 0.25 * (v10 * x0).tanh();
+                }
+            }
+        }
+        'l3: for i in 0..n {
+            let fi = i as f64;
+            s0 = (s0 * 0.8 + (f64::powi((x1 * x1 + 1.0).ln(), 2) + 0.5).sqrt() * 0.2).sin();
+            let mut k11 = 0;
+            while k11 < 5 && f64::tanh(x2) >= fi {
+                k11 += 1;
+                match m2 {
+                    2 => {
+                        s0 = s0 * 0.8 + f64::log2(x0.powi(2) + 1.0).tanh() * 0.1;
+                        if n % 2 == 0 {
+                            s0 = s0 * 0.75 + f64::asin(x2.tanh() * 0.9).sin() * 0.1;
+                        } else if s0 > fi && k11 < 1 {
+                            s0 = 0.8 * s0 + 0.2 * f64::cos(v[k11 % 4]);
+                        }
+                        acc1 += 0.05 * fi.cos().cos();
+                    }
+                    g if g > 3 => {
+                        continue 'l3;
+                    }
+                    _ => {
+                        s0 *= 0.75;
+                        s0 += 0.1 * f64::sin(x1 + x0);
                     }
                 }
-                x1.sin().exp()
+                let v12 = x2.asinh();
+                s0 = s0.mul_add(0.75, f64::tanh((f64::powi(x0, 2) + 0.5).recip()) * 0.1);
+                acc1 -= f64::cos(v12) * 0.05;
             }
-        };
-        s0 - f64::sin(acc1) - v10.cos()
+            let v13: f64 = (s0 * s0 + 1.0).powf(0.5);
+            acc1 -= f64::tanh(f64::sin(v13)) * 0.25;
+        }
+        for (i, &t) in v.iter().enumerate() {
+            acc1 += 0.5 * f64::tanh(v[(i + n) % 4].tanh()).cos();
+            let v14 = match i % 4 {
+                0 => f64::atan((t * t).ln_1p()),
+                1 | 3 => x2.mul_add(t, x2),
+                _ => {
+                    let x1 = f64::cos(x1).exp_m1();
+                    acc1 -= 0.5 * (t * x1).cos();
+                    -x2
+                }
+            };
+            s0 = (s0 * 0.5 + v14.tanh() * 0.1).tanh();
+        }
+        let v15: f64 = f64::atan2(3.0_f64, x2).max(s0);
+        x0 * 1.5 - x1.tanh() + f64::sin(acc1) - v15 * 0.25
     }
 
     #[differentiable]
     pub fn prog_112(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = -v[n % 4];
-        let mut s1 = f64::sin(v[n % 4] + x0) * 2.0;
-        let mut s2 = f64::tan(x1.cos() * 1.2).tanh() * 2.0;
+        let mut s0 = (x2.powi(2) + 1.0).cbrt();
+        let mut s1: f64 = prog_45(1.2, x1, f64::sin((v[1].sin().powi(2) + 0.5).powf(0.5_f64.min(x2).cos())) * 2.0, v, n).tanh() * 2.0;
+        let mut s2 = prog_2(1.5, 1.2, x0, v, n).cos() * 2.0;
         let mut acc3: f64 = 0.0;
-        let v4 = prog_101(1.5, 0.25, 0.25, v, n);
-        let v5: f64 = v[n % 4].cos().exp_m1();
-        if (x0 * x0 + 1.0).log10() > -0.5 {
-            acc3 += 0.2 * f64::sin((v5 * v5 + 1.0).powi(-2) - x1);
+        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::asin(f64::sin(v[n % 4]) * 0.9).powi(2).ln_1p() + p.sin() + q.tanh()).sum::<f64>();
+        for _ in 0..n {
+            acc3 -= 0.25 * f64::acos(f64::cos((v4 * v4 + 1.0).recip()) * 0.9).sin();
+            acc3 += 0.25 * f64::tanh((f64::tanh(v4) * 0.9).atanh() - s0);
         }
-        let v6 = prog_48(f64::asin(f64::cos(acc3) * 0.9).tanh() * 2.0, f64::tanh((v5 * v5 + 0.5).recip().powi(2).ln_1p()), f64::asinh(v4.sin()).sin(), v, n);
-        let mut m7 = 0;
-        for _ in (0..=n).rev().step_by(2) {
-            let v8 = f64::sin(x2.mul_add(x1, x2)).exp_m1();
-            s2 = 0.8 * s2 + 0.1 * (v6 + s2).sin();
-            if x2 + v6 <= v4 {
-                m7 += 1;
+        for i in (0..n).rev() {
+            if f64::ln(f64::powi(f64::cosh(f64::sin(v4)), 2) + 1.0) <= x1 || n + i < 3 {
+                continue;
             }
-            acc3 += 0.25 * f64::tanh(v8.cos());
+            let v5 = x1.tanh().exp_m1() * std::f64::consts::FRAC_1_PI;
+            s1 *= 0.6;
+            s1 -= 0.4 * v5.powi(2).tanh();
         }
-        match m7 {
-            0 | 2 => {
-                s1 = (s1 * 0.8 + v[2].tanh() * 0.2).sin();
-            }
-            3 => {
-                acc3 += v5.cos();
-            }
-            g if g > 4 => {
-                s2 = (s2 * 0.8 + f64::to_degrees(v[2]) * 0.01 * 0.25).sin();
-                let v9: f64 = prog_30(0.25, (f64::tanh(v4) + 1.5_f64.powf(f64::sin(v[m7 % 4]))).sin() * 2.0, 0.5, v, m7);
-                acc3 += v9.cos() * 0.005;
-            }
-            _ => {
-                let v10 = prog_71(v5, f64::tanh(f64::sinh((x0 + x2).sin() * 1.5)), x0, v, m7);
-                s1 = (s1 * 0.6 + v[m7 % 4].sin() * 0.4).sin();
-                s1 = s1.mul_add(0.5, v10.cos().sin() * 0.005);
-            }
-        }
-        let a11 = [prog_8((x1 * x1).ln_1p().sin(), x0, (v[(m7 + n) % 4] * v5).cos() * 2.0, v, n), v5, (SCALE + v5).max(v[m7 % 4].asinh()), x1 + v5];
-        s0 *= 0.8;
-        s0 += 1.0 * 3.0_f64.copysign(s0).sin();
-        s0 * 0.25 + s1.cos() - f64::tanh(s2) + acc3 * 0.75 + f64::sin(a11[3]) + x2
+        let v6: f64 = f64::to_degrees(v[n % 4]) * 0.01 + 0.65;
+        s0 = f64::mul_add(s0, 0.5, f64::tanh((v[n % 4].powi(2) + 0.5).recip() * x2.cos().exp_m1()) * 0.05);
+        s2 = f64::mul_add(s2, 0.6, f64::sin(prog_38(s1, s2, f64::sin(v4) * 2.0, v, n)) * 0.005);
+        s0 - s2 * 0.75 - acc3 * 0.25 - v6 * 0.25
     }
 
     #[differentiable]
     pub fn prog_113(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x2.cos();
-        let mut s1 = x1.atan();
-        let mut s2 = v[3].cos().tanh();
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.005 * f64::sin(prog_30(0.5, f64::acosh((x0 * x0 + 1.0).log(2.0).powi(2) + 2.0).cos(), f64::min(v[0].cos(), s1).sin(), v, n) + p.cos()));
-        if x2 >= 0.0 {
-            s0 = s0.mul_add(0.75, x1.sin().exp2().sin() * 0.1);
-        } else if s1 * v4 < 1.0 || n == 5 {
-            let v5 = prog_8(s0, v4, (v4 - x0).tanh(), v, 3);
-            s1 *= 0.75;
-            s1 += 0.25 * f64::sin(f64::max(acc3, s1));
-            acc3 -= f64::sin(v5) * 0.01;
+        let mut s0 = f64::sqrt((x2.tanh() * 0.5).ln_1p().powi(2) + 0.5);
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        let v3 = loop {
+            k2 += 1;
+            s0 = s0 * 0.6 + f64::tanh(s0 / (s0 * s0 + 1.0)) * 0.2;
+            acc1 -= 0.05 * prog_60(x1, 1.2, f64::acos(v[k2 % 4].cos() * 0.9).sin() * 2.0, v, 0).sin();
+            if k2 >= 6 || x0 <= -1.0 {
+                break f64::cbrt(x2 * x2 + 1.0);
+            }
+        };
+        for i in 0..n {
+            let fi = i as f64;
+            if x2 > (v[i % 4].cos() * 1.5).sinh() {
+                s0 = 0.6 * s0 + 1.0 * fi.tanh();
+                break;
+            }
+            if v3 <= v3 + x0 {
+                s0 = (s0 * 0.5 + (x1 * x1 + 0.5).ln() * 0.25).sin();
+                let v4: f64 = prog_60(v3, (x0 * x2).cos(), v[n % 4].tanh() * 2.0, v, k2);
+                acc1 += v4.tanh() * 0.02;
+            } else if x1 >= x0 || n == 1 {
+                acc1 += ((s0 * s0).ln_1p() * v[i % 4]).sin() * 0.25;
+                acc1 -= v[(i + n) % 4].mul_add(v3, fi).cos() * 0.25;
+            } else {
+                let v5 = (x1 * x1 + 1.0).ln();
+                s0 = s0.mul_add(0.6, v5.tanh() * 0.4);
+            }
+            acc1 += prog_60(2.0, x0, f64::cos(0.75 * v[i % 4]), v, n).tanh() * 0.2;
         }
-        let v7 = match n {
-            0 | 2 => f64::to_radians(v4) * 20.0 + f64::cbrt(v[2].powi(2) + 1.0),
-            4 => prog_71(v4.max(v[n % 4]).tanh(), f64::tanh(f64::min(f64::atan(v4), v4)), 0.25, v, 6),
-            5 => {
-                let v6 = s0 - v4;
-                s2 + v6.sin()
-            }
-            _ => s0.to_degrees() * 0.02,
-        };
-        let v10 = match n {
-            0 => {
-                let v8 = v7;
-                (s2 * x0).asinh() + v8.tanh()
-            }
-            3 | 5 => {
-                let v9 = (f64::powi(v4.tanh(), 2) + 1.0).log((0.5 * v4).powi(2) + 2.0);
-                f64::max(v9.atan(), s2 * v9)
-            }
-            6 => x1.min(v[n % 4]).abs(),
-            _ => f64::log10((v4 * v4).powi(2) + 1.0),
-        };
-        let mut k11 = 0;
-        while k11 < 5 {
-            k11 += 1;
-            match n {
-                0 => {
-                    acc3 -= ((s1 + v4) / (f64::powf(v4.powi(2) + 0.5, 0.3).powi(2) + 0.5)).sin() * 0.2;
-                    if (f64::powi(s2, 2) + 1.0).cbrt() <= v7 * v4 {
-                        s2 *= 0.75;
-                        s2 += 0.1 * (x1 + x2).cos();
-                    } else if v10.to_radians() * 20.0 < -0.5 {
-                        acc3 += 0.4 * (x1 * v4).tanh();
-                        acc3 += 0.4 * (s0 * s0 + 1.0).powi(-1);
-                    }
-                }
+        let mut k6 = 0;
+        while k6 < 6 && f64::cos(v[k6 % 4]) <= x0.sin() {
+            k6 += 1;
+            let v7 = v[k6 % 4] * std::f64::consts::FRAC_1_PI;
+            match k6 {
                 1 | 3 => {
-                    s1 *= 0.75;
-                    s1 += 0.25 * v4.tanh();
-                    if x1 + v7 > 0.5 {
-                        acc3 -= 0.4 * (-x0).sin();
-                        continue;
-                    }
+                    let x1 = prog_60(1.2, f64::sin((f64::cos(v3) * 0.9).asin()), f64::tanh(f64::acos(x1.tanh() * 0.9).sin()) * 2.0, v, k6);
+                    s0 = s0 * 0.8 + x1.cos() * 0.005;
                 }
-                6 => {
-                    break;
+                4 | 6 => {
+                    acc1 += x1.cos().sin() * 0.25;
                 }
                 _ => {
-                    let v12 = 0.5_f64.min(v10);
-                    s2 = (s2 * 0.6 + (0.5 - x0) * 0.4).sin();
-                    if n % 2 == 0 && prog_29((f64::tanh(s2.abs()) * 0.9).acos().cos() * 2.0, s2, f64::sin(f64::acosh(s2 * s2 + 1.5)), v, 5) > -1.0 {
-                        let v13 = prog_29(0.25, x0, f64::cos(f64::sin(v[k11 % 4]).cosh()), v, n);
-                        let v14 = v7 - v12;
-                        acc3 += (v13.tanh() + v14.cos()).sin() * 0.05;
-                    } else {
-                        acc3 -= 0.4 * s2.powi(2);
-                        match k11 {
-                            0 => {
-                                acc3 += f64::tanh((v12 * v12 + 0.5).ln()).cos() * 0.4;
-                            }
-                            1..=3 => {
-                                acc3 += s1 * 0.25;
-                                if v[k11 % 4] - v12 >= -0.5 {
-                                    s0 = (s0 * 0.5 + (v7.cos() * 0.9).atanh().asinh() * 0.1).tanh();
-                                    continue;
-                                }
-                            }
-                            g if g > 4 => {
-                                s1 = (s1 * 0.8 + 2.0_f64.atan2(s1) * 0.75).sin();
-                                continue;
-                            }
-                            _ => {
-                                s1 = 0.5 * s1 + 0.25 * ((-v10) - (SCALE + v7)).sin();
-                                s2 = s2.mul_add(0.6, f64::recip(v12.powi(2) + 0.5).sin() * 0.2);
-                            }
+                    acc1 -= (v3 * v3 + 1.0).log(x0.powi(2) + 2.0).sin() * 0.25;
+                    if k6 + n < 6 {
+                        for &u in v.iter() {
+                            s0 = (s0 * 0.5 + (s0 * s0 + 1.0).recip() * 0.75).tanh();
+                            let v8 = (f64::atan(v7).cos() * 1.2).tan();
+                            let v9 = 0.5 * x0 - 2.0;
+                            s0 = f64::mul_add(s0, 0.8, f64::tanh(f64::sin(u) - v8.cos() - f64::tanh(v9)) * 0.02);
                         }
-                        let v15 = f64::tanh(v4.cos().exp());
-                        acc3 += v15 * 0.4;
+                    }
+                    let mut k10 = 0;
+                    while k10 < n + 1 {
+                        k10 += 1;
+                        let v11 = if x1 * v[k10 % 4] >= (v[k10 % 4] * v[k10 % 4]).ln_1p() {
+                            acc1 += 0.02 * (f64::cos(x0.tanh()) * 0.9).asin().cos();
+                            x2.powi(3)
+                        } else {
+                            acc1 -= 0.02 * f64::cos(v7 * v[k10 % 4] - (v3 * v3 + 2.0).sqrt());
+                            (v7 * v7 + 1.0).log2()
+                        };
+                        let v13 = match k6 % 4 {
+                            0 => {
+                                let x2 = 1.5_f64.min(s0.powi(2));
+                                0.5_f64.atan2(v11) + x2.sin()
+                            }
+                            2 => {
+                                let v12 = v[k2 % 4].tanh();
+                                v12 / (v7 * v7 + 0.5)
+                            }
+                            3 => (x1 + v7) / ((v7.sin() * 1.2).tan().powi(2) + 0.5),
+                            _ => f64::sin(v3 + v7),
+                        };
+                        acc1 += 0.02 * (v13 * v13 + 1.0).log10().powi(2).ln_1p().sin();
+                        s0 = (s0 * 0.75 + v11.sin() * 0.02).tanh();
                     }
                 }
             }
-            for _ in 1..n {
-                acc3 += 0.05 * f64::powi(x0, 2).cos();
-                acc3 -= 0.05 * f64::log(v4 * v4 + 1.0, 3.0).cos();
-            }
-            if f64::asinh(f64::exp2(x1.cos())) >= 0.25 {
-                acc3 -= (f64::cos(v4) * (v7 * v[k11 % 4])).cos() * 0.2;
-                match n % 2 {
-                    0 => {
-                        let v16 = v4.atan();
-                        s0 = 0.75 * s0 + 0.25 * v16.cos().sin();
-                    }
-                    1 => {
-                        continue;
-                    }
-                    _ => {
-                        s2 *= 0.75;
-                        s2 += 0.25 * (v10 * std::f64::consts::LN_2).sin();
-                    }
-                }
-                let v17: f64 = f64::log(v10 * v10 + 1.0, s0 * s0 + 2.0);
-                acc3 += v17.cos().sin() * 0.4;
-            } else {
-                acc3 += (f64::to_degrees(x2) * 0.02).sin() * 0.4;
-            }
-            s2 = 0.8 * s2 + 0.05 * (v4 / (v4.cos() + 2.0)).tanh();
+            acc1 -= (f64::exp2(f64::tanh(x2)) - (x1 * x1 + 1.0).powf(1.5)).cos() * 0.25;
+            s0 = (s0 * 0.5 + v7 * 1.0).sin();
         }
-        s0 + s1 * 1.5 + f64::cos(s2) - acc3.tanh() - v4 * 1.5 + f64::sin(v7) - v10 + f64::to_radians(v10)
+        s0 = (s0 * 0.8 + v[k6 % 4] * 0.2).tanh();
+        let v14 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.1 * p.sin().exp2().cos());
+        x0 * 0.25 + s0 + f64::tanh(acc1) - v3 * 0.75 + v14 * 0.5
     }
 
     #[differentiable]
     pub fn prog_114(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.mul_add(v[0], v[0]).hypot((v[0] * v[0]).ln_1p()).cos() * 2.0;
-        let mut s1 = x0.tanh();
-        let mut s2: f64 = f64::cbrt(f64::sin(x0) + 2.0);
+        let mut s0 = f64::tanh(x0).powi(2);
+        let mut s1 = (s0 * x2).cos();
+        let mut s2 = f64::ln(x2 * x2 + 0.5);
         let mut acc3: f64 = 0.0;
-        let v7 = match n % 2 {
-            0 => {
-                s1 = s1 * 0.75 + f64::exp((x1 / (s1 * s1 + 1.5)).tanh()).cos() * 0.05;
-                s1.sin().exp2()
-            }
-            1 => {
-                for (i, &t) in v.iter().enumerate() {
-                    let fi = i as f64;
-                    let v4 = 2.5 - t;
-                    let v5 = prog_101(f64::cos(f64::log(x1.powi(2) + 1.0, s0 * s0 + 2.0)), f64::powf(f64::tanh(s0).exp_m1().powi(2) + 1.0, f64::exp2(fi.cos()).cos()).cos(), f64::cos(s0 + v4), v, i);
-                    acc3 += ((2.5 - x0) / (f64::powi((v[3 - i] * v[3 - i] + 1.0).cbrt(), 2) + 1.5)).cos() * 0.5;
-                    s0 *= 0.75;
-                    s0 -= 0.005 * f64::cos(v5.cos());
-                }
-                let x0: f64 = (x0 * x0 + 1.0).log(10.0);
-                0.5_f64.min((x1.cos() * 0.9).asin()) + x0.cos()
-            }
-            _ => {
-                let v6 = (x1 / (x1.powi(2) + 1.5)).tanh();
-                f64::recip(f64::acos(acc3.sin() * 0.9).powi(2) + 1.0) + v6.tanh()
+        acc3 += f64::tanh((v[1] * v[1] + 1.5).acosh() / (f64::exp(f64::tanh(s0)).powi(2) + 1.5)) * 0.5;
+        let mut k4 = 0;
+        let v5: f64 = loop {
+            k4 += 1;
+            acc3 += 0.005 * prog_38(x0, f64::sin(f64::asinh(v[2]).asinh()) * 2.0, x1, v, k4).sin();
+            acc3 += f64::cos(f64::ln((s0 + x1).powi(2) + 1.0)) * 0.5;
+            if k4 >= 3 || prog_45((x1 * x1 + 1.5).acosh().sin(), s0, (s0 * 2.5).cos(), v, 2) <= s2 {
+                break (x2 * x2 + 1.5).acosh();
             }
         };
-        'l1: for _ in (1..=6).step_by(2) {
-            s2 = (s2 * 0.8 + s2.sin().exp2() * 0.1).sin();
-            let mut k8 = 0;
-            while k8 < 6 && x0.cos() <= 0.25 {
-                k8 += 1;
-                if x0 > 0.0 {
-                    continue;
+        if (f64::tanh(x1) * 1.5).sinh() >= -0.5 {
+            acc3 -= ((v[n % 4].powi(2) + 1.0).log2().tanh() * 0.9).asin().tanh();
+            if s2.mul_add(v[k4], v5) - 1.2 <= v[2] || k4 < 3 {
+                acc3 -= f64::exp_m1(x1.sin()).cos();
+            } else if n < 1 && x1.cos().sinh() * x1.tanh() >= x0 {
+                for i in 0..n {
+                    let fi = i as f64;
+                    match k4 {
+                        0 => {
+                            break;
+                        }
+                        1..=3 => {
+                            acc3 -= f64::tanh(x0) * 0.25;
+                            acc3 += 0.25 * f64::sin(v5.sin().exp());
+                        }
+                        _ => {
+                            s0 = (s0 * 0.75 + (x2.tanh() * 0.9).atanh() * 0.05).sin();
+                            s1 = f64::mul_add(s1, 0.8, s1 * 0.2);
+                        }
+                    }
+                    let v7 = if i == 4 {
+                        fi + v[i % 4]
+                    } else if v5.tanh().tanh() >= 0.25 || i + k4 < 4 {
+                        let v6 = x2 * fi;
+                        f64::sin(v6)
+                    } else {
+                        prog_60(x0, x2, 0.75, v, i)
+                    };
+                    acc3 += 0.25 * (v7 + v[i % 4]).sin();
                 }
-                match k8 {
-                    0 | 2 => {
-                        s0 = (s0 * 0.75 + f64::powi(s0, 2) * 0.05).sin();
-                        continue 'l1;
-                    }
-                    3..=4 => {
-                        acc3 += ((v[k8 % 4] - v7) / 1.5).cos() * 0.1;
-                    }
-                    5 => {
-                        let v9 = f64::cosh(f64::sin(v7));
-                        let x2 = f64::tanh(x2);
-                        s2 = (s2 * 0.75 + (v9.sin() - x2.tanh()) * 0.1).sin();
-                    }
-                    _ => {
-                        let v10: f64 = f64::sin(s0);
-                        let v11 = v10 * v7;
-                        s0 *= 0.75;
-                        s0 -= 0.05 * v11.sin();
-                    }
-                }
-                s2 = (s2 * 0.6 + (s2 * s2 + 2.0).sqrt() * 0.4).tanh();
             }
-            s1 = (s1 * 0.6 + (v[k8 % 4] * v[k8 % 4] + 1.0).recip() * 0.5).sin();
+            let v8 = v5.to_radians();
+            acc3 += f64::tanh(v8);
+        } else {
+            s0 *= 0.75;
+            s0 += 0.1 * f64::acos(x2.cos() * 0.9).cos();
+            s2 = s2.mul_add(0.6, (s1 - v[n % 4]).sin() * 0.05);
         }
-        let mut m12 = 0;
-        for i in 0..n {
-            s0 = s0 * 0.8 + (v7 / (f64::powi(s0, 2) + 1.0)).asinh().tanh() * 0.05;
-            if i % 2 == 0 {
-                s0 = (s0 * 0.5 + v7 * s0 * 0.1).sin();
-                acc3 += prog_29((f64::powi(v7, 2) + 1.0).powf(0.3).cos() * 2.0, x0, (f64::exp(s1.sin()) - f64::powi(x0, 3)).tanh(), v, i).tanh() * 0.005;
-            } else if s0 < -1.0 || n < 4 {
-                let v13 = (f64::powi(x1 * x2, 2) + 1.0).ln();
-                s0 = f64::mul_add(s0, 0.75, v13.cos() * 0.05);
-            } else {
-                s0 *= 0.5;
-                s0 += 1.0 * (s0 * s0 + 1.0).log10().cos();
-            }
-            if v7 >= 1.0 {
-                m12 += 1;
-            }
+        let v9 = if (v[(k4 + n) % 4].sin() * 0.5).ln_1p().powi(2) <= (s1.powi(2) + 1.0).powf(v[(k4 + n) % 4].sin()) {
+            f64::asinh(x1)
+        } else if k4 < 1 {
+            f64::powi(s0, 2)
+        } else {
+            return v[n % 4].tanh()
+        };
+        if 0.1 - v9.atan() <= 1.0 {
+            let v10 = prog_38(f64::tanh(v5 + (v5 * v5 + 1.0).log(v[(k4 + n) % 4] * v[(k4 + n) % 4] + 2.0)) * 2.0, 2.0, v9, v, 2);
+            acc3 += 1.5 * v[2].cos();
+            acc3 += 0.005 * f64::cos(v10);
+        } else {
+            let v11 = prog_60(s2, 1.5, 1.2, v, k4);
+            s2 = s2.mul_add(0.8, f64::sin(prog_60(s0, f64::acosh(v9 * v9 + 1.5).cos(), 2.0, v, k4)) * 0.005);
+            s1 = s1 * 0.5 + f64::tanh(v11) * 0.01;
         }
-        let c14 = m12 as f64;
-        let v15: f64 = prog_29((c14 * c14 + 1.0).ln().tanh(), x1, s0, v, n);
-        if c14 + (v[(m12 + n) % 4] * v[(m12 + n) % 4] + 1.5).acosh() <= -1.0 {
-            return f64::cos(x0).exp_m1().cos().exp_m1();
-        }
-        let v16 = v.iter().map(|&p| x2.powi(3) + f64::min(p, x1)).sum::<f64>();
-        s1 * 0.75 - s2.sin() + acc3 - v15.sin() - v16.sin()
+        s0.cos() - s1 * 0.25 - s2 * 1.5 - acc3.cos() - v5 * 0.25
     }
 
     #[differentiable]
     pub fn prog_115(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (-1.5_f64).max(v[1]);
-        let mut s1 = f64::exp2(f64::sin(x0));
-        let mut s2 = f64::tanh(f64::exp_m1(x2.cos())).exp_m1();
-        let mut acc3: f64 = 0.0;
-        let v4 = (x0 / (f64::powi(x1, 2) + 1.5)).tanh().exp();
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            acc3 -= ((v4 - v[1]) * x1).tanh() * 0.4;
-            acc3 += 0.5 * f64::atan2(s2.powi(2) + 0.5, s2).tanh();
-            for j in 0..n {
-                let fj = j as f64;
-                s1 = (s1 * 0.6 + (s1 - v[j % 4]) * 0.2).tanh();
-                if 1.2 - x2 - (x0 * x0 + 2.0).acosh() > f64::mul_add(s2, fj, v[j % 4]) {
-                    break;
+        let mut s0 = x1.sin();
+        let mut s1 = f64::sin(((v[n % 4].cos() * 0.9).acos().cos() * 1.2).tan()) * 2.0;
+        let mut acc2: f64 = 0.0;
+        if n % 3 == 1 && prog_22(2.0, s1, x0, v, n) > acc2 {
+            for i in 0..3 {
+                let fi = i as f64;
+                if i < 2 && f64::sin(s0).exp_m1() >= -1.0 {
+                    acc2 += 0.02 * prog_0(f64::tanh(1.5 - x2) * 2.0, x2, f64::cos(x2.tanh().exp_m1()), v, n).sin();
+                } else if x0 + x2 <= x1 {
+                    s0 = (s0 * 0.75 + (s1 + s0) * 0.1).tanh();
+                } else {
+                    s0 *= 0.8;
+                    s0 += 0.2 * f64::tanh(s0).tanh();
+                    let v3: f64 = f64::sin(s1).asinh();
+                    s1 = s1.mul_add(0.5, f64::tanh(v3) * 0.5);
                 }
-                let v6 = fj + v4;
-                acc3 += 0.1 * v6.cos().cos();
-            }
-            if k5 >= 3 {
-                break;
+                let v4 = (f64::powi(fi, 2) + 1.0).log10();
+                s1 = s1 * 0.75 + f64::cos((f64::powi((s1.cos() * 1.2).tan(), 2) + 1.0).log(2.0)) * 0.01;
+                s0 = (s0 * 0.8 + v4 * 1.0).sin();
             }
         }
-        let v7 = v.iter().copied().map(|p| prog_0(x0, x2, 1.5, v, k5) + p.cos()).sum::<f64>();
-        let v8 = prog_29(f64::copysign(x2, v4).tanh(), (v4 - 0.25).copysign(x1).sin(), s0, v, 6);
-        for &t in v.iter() {
-            s2 = (s2 * 0.8 + f64::atan2(f64::cos(v7), s0.powi(2) + 0.5) * 0.02).tanh();
-            s2 *= 0.8;
-            s2 += 0.1 * f64::tanh((t * t + 0.5).recip());
-            s2 = f64::mul_add(s2, 0.6, (x1 * t).sin() * 0.1);
+        if n == 2 {
+            let v5 = x2.powi(2);
+            s0 = 0.6 * s0 + 0.1 * f64::cos(v5);
+        } else if f64::log2(x2 * x2 + 1.0) <= -1.0 || n == 0 {
+            s0 = 0.75 * s0 + 0.01 * (s0 * 0.8);
+            s1 *= 0.75;
+            s1 += 0.25 * (-x1).cos();
+        } else {
+            acc2 += 0.5 * x0.sin().mul_add((x0.sin() * 0.9).acos(), f64::asin(f64::cos(x2) * 0.9)).sin();
         }
-        s0 *= 0.6;
-        s0 += 0.05 * prog_48(2.0, x0, x1, v, n).tanh();
-        s0 * 0.5 - s1.cos() + s2 + acc3.tanh() - v7.sin() + v8.tanh()
+        acc2 -= (f64::powi(x1, 2) + 0.5).cbrt().sin();
+        let mut a6 = [0.0; 4];
+        for i in 0..4 {
+            a6[i] = f64::ln(x2 * x2 + 1.0).mul_add(f64::sqrt(x2 * x2 + 2.0), v[(i + n) % 4] + v[i]);
+        }
+        s0 + s1.sin() + acc2 * 0.25 + a6[0].cos() - f64::tanh(a6[1]).exp()
     }
 
     #[differentiable]
     pub fn prog_116(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = ((x1 / (f64::powi(x0, 2) + 1.5)).powi(2) + 1.0).recip();
-        let mut acc1: f64 = 0.0;
-        let v2 = acc1;
-        let v3 = acc1.abs() / (f64::hypot(s0, v[n % 4]).powi(2) + 0.5);
-        if f64::tan(v[n % 4].tanh().exp2().cos() * 1.2) < (acc1.sin() * 1.2).tan() {
-            s0 *= 0.75;
-            s0 -= 0.02 * f64::cos((f64::tanh(s0) * 1.2).tan()).cos();
-            let v4 = (x2 * x2 + 1.0).powf(0.5) + x0.abs();
-            acc1 += v4.cos();
-        } else if f64::exp(f64::tanh(x1)) < x1.asinh() {
-            let v5 = v2 * v[n % 4];
-            acc1 += v5.tanh();
-        } else {
-            let v2 = (x2.sin() * 0.9).asin();
-            acc1 += v2.cos();
+        let mut s0: f64 = (v[0] * v[0] + 0.5).sqrt().sin() * 2.0;
+        let mut s1 = (x1.atan() + x1).tanh() * 2.0;
+        let mut s2 = (f64::powi(x0, 2) + 1.0).sqrt().cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        for i in (0..4).rev() {
+            acc3 += x2.tanh() * 0.5;
+            if n % 3 == 1 && f64::acos(f64::tanh(s1 - v[i]) * 0.9) > -1.0 {
+                continue;
+            }
+            let v4 = prog_0(x1, ((x1 + s0).sin() * 0.5).ln_1p().cos() * 2.0, f64::cos(f64::tanh(x2).exp()) * 2.0, v, i);
+            s1 = (s1 * 0.75 + v4.tanh() * 0.005).sin();
         }
-        let v6 = if -f64::cos(x2) < 0.25 && n % 3 == 1 {
-            s0 = (s0 * 0.6 + v[n % 4] * 0.4).sin();
-            v3 - x1
-        } else {
-            acc1.tanh().exp_m1()
+        let mut m5 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            for j in (0..=i).rev() {
+                s0 = 0.6 * s0 + 0.1 * s0.powi(2).cos();
+                s2 = 0.8 * s2 + 0.2 * (-x2).sin();
+                if v[j % 4] >= 1.0 || j % 2 == 0 {
+                    s0 *= 0.6;
+                    s0 += 0.4 * (s0.to_radians() * 50.0).cos();
+                } else if 1.2 - v[0] > 1.0 {
+                    acc3 -= 0.05 * s0.cos().tanh().tanh();
+                } else {
+                    let v6 = (x1 * s1).atan2((f64::powi(s2, 2) + 1.0).log(2.0).powi(2) + 1.0);
+                    s0 = (s0 * 0.8 + fi / 2.0 * 1.0).tanh();
+                    acc3 += v6.cos() * 0.05;
+                }
+            }
+            if !(m5 % 2 == 0 && -x0 <= x1) {
+                m5 += 1;
+            }
+            let v7 = x2;
+            s1 *= 0.5;
+            s1 -= 0.1 * (s0 * v7).tanh();
+        }
+        match m5 {
+            0 => {
+                for i in 0..v.len() {
+                    let fi = i as f64;
+                    let mut k8 = 0;
+                    while k8 < 6 {
+                        k8 += 1;
+                        s0 = s0 * 0.8 + (x2 - f64::tanh(s2).exp2()).tanh() * 0.05;
+                        if v[1].to_radians() + x0.sin() > -0.25 {
+                            s1 = 0.5 * s1 + 0.1 * f64::sin(s0).exp().sin();
+                        } else {
+                            s0 = s0 * 0.6 + f64::sin(((s0.sin() * 1.5).sinh().powi(2) + 1.0).log2()) * 0.05;
+                            let v9 = ((s0 + s2).powi(2) + 1.0).atan2((s1.tanh() * 0.9).atanh());
+                            acc3 -= 0.05 * f64::tanh(v9);
+                        }
+                    }
+                    if x1 + x2 <= 1.0 {
+                        s2 *= 0.8;
+                        s2 += 0.1 * f64::sin(f64::exp2(s2.sin()));
+                        let v10 = v[3].clamp(s2.sin() - 1.5, f64::cos(x0) + 1.5).tanh().exp2();
+                        acc3 += f64::sin(v10) * 0.5;
+                    } else if f64::tan(x2.sin() * 1.2) < fi + s0 {
+                        s2 = (s2 * 0.6 + (x0 * x0 + 0.5).atan2(x0) * 0.05).tanh();
+                        let v11: f64 = f64::ln_1p(v[3] * v[3]);
+                        s1 = 0.75 * s1 + 0.25 * f64::cos(f64::sin(v11));
+                    } else {
+                        let x1 = s0;
+                        s1 = f64::mul_add(s1, 0.75, x1.hypot(fi).sin() * 0.25);
+                        if s0.tanh() < 0.0 {
+                            s0 = f64::mul_add(s0, 0.8, f64::sin(s0) * 0.2);
+                            continue;
+                        }
+                    }
+                    s2 = f64::mul_add(s2, 0.8, (fi / (v[i] * v[i] + 1.5)).cos() * 0.1);
+                }
+                s0 = (s0 * 0.75 + s0.tanh() * 0.05).sin();
+            }
+            1 | 3 => {
+                let v12 = f64::exp(x0.cos());
+                acc3 += 0.5 * (x2 * (s2.to_degrees() * 0.01)).sin();
+                if ((s0 / (f64::powi(v12, 2) + 1.5)).powi(2) + 1.0).atan2(x0.sin()) <= acc3 {
+                    for _ in (0..=n).rev().step_by(2) {
+                        let v14: f64 = if f64::cos(s2) < 0.5 {
+                            let v13 = x0;
+                            v13 * s0
+                        } else {
+                            (f64::cos(s2).exp_m1().tanh() * 0.5).ln_1p()
+                        };
+                        for &u in v.iter() {
+                            s0 = (s0 * 0.75 + (s0 - 2.0) * 0.25).sin();
+                            s2 = 0.8 * s2 + 0.1 * (s1 + u).cos();
+                            let v15 = (x2 * x2 + 2.0).sqrt() * (u * u + 2.0).sqrt();
+                            s1 = (s1 * 0.5 + f64::tanh(v15) * 0.1).tanh();
+                        }
+                        acc3 -= f64::sin(s2 + 0.8) * 0.5;
+                        s0 = 0.5 * s0 + 0.1 * f64::cos(v14.tanh());
+                    }
+                    let v16: f64 = (x1 * x1 + 1.0).sqrt().max(s0);
+                    acc3 += v16.tanh() * 0.25;
+                }
+            }
+            4 => {
+                s0 = s0.mul_add(0.5, (-x0).sin() * 0.5);
+            }
+            _ => {
+                s0 = s0.mul_add(0.8, x2.cos() * 0.2);
+                s1 = 0.5 * s1 + 0.005 * prog_60(s2, f64::cos(f64::abs(f64::clamp(s1, -1.0, 0.5))), (s1.powi(2) + 1.0).recip().sin(), v, 0).cos();
+            }
+        }
+        if x2 > s0 || m5 < 2 {
+            return v[0] - x2;
+        }
+        let mut k17 = 0;
+        let v23 = loop {
+            k17 += 1;
+            s0 = s0.mul_add(0.6, f64::tanh(v[(k17 + m5) % 4] + v[3 - k17] + f64::powf(s0 * s0 + 1.0, s2.sin())) * 0.05);
+            if s0 >= (x2 * x2 + 1.0).log2() && k17 == 1 {
+                acc3 += (x1.atan().cos() * 0.9).acos().sin();
+                for j in (0..=n).rev().step_by(2) {
+                    acc3 += 0.25 * (v[(j + n) % 4] * v[(j + n) % 4] + 2.0).ln().cos();
+                    s0 = s0 * 0.5 + (0.65 - x1).cos() * 0.5;
+                }
+            } else if f64::hypot(2.0_f64, s1) >= v[n % 4] {
+                s2 = (s2 * 0.5 + s2 * std::f64::consts::FRAC_1_PI * 1.0).sin();
+                s1 = (s1 * 0.6 + (s2 * s2).ln_1p() * s1 * 0.1).tanh();
+            } else {
+                let v18 = (x2.tanh() * 1.5).sinh();
+                acc3 += f64::cos(v18);
+            }
+            let mut k19 = 0;
+            while k19 < 4 {
+                k19 += 1;
+                match k19 {
+                    0 => {
+                        acc3 += (v[0] * x1).tanh().sinh() * 0.2;
+                    }
+                    1..=3 => {
+                        acc3 -= f64::tanh(x2).exp2().cos() * 0.25;
+                        acc3 -= f64::cos((x0.powi(2) + 0.5).ln()) * 0.25;
+                        if f64::sin(s1) < s0.tanh().exp_m1() {
+                            acc3 += 0.25 * s0.tanh();
+                        } else if 2.0 * x1 < x2 {
+                            let x0 = x2.cos().sin();
+                            let v20 = -x0;
+                            acc3 += 0.25 * f64::cos(v20);
+                        }
+                    }
+                    _ => {
+                        s1 = (s1 * 0.5 + ((x0 * x0 + 1.0).sqrt() + 1.5) * 0.5).sin();
+                        if (f64::cos(f64::tan(v[k19 % 4].tanh() * 1.2)) * 0.9).acos() > 1.0 {
+                            acc3 += (s1 - 0.1).tanh() * 0.25;
+                        } else {
+                            let v21: f64 = (x0 * x0 + 0.5).powf(0.5);
+                            let v22 = f64::atan(f64::tanh(s1));
+                            acc3 -= f64::tanh(v21.tanh() - f64::sin(v22)) * 0.25;
+                        }
+                    }
+                }
+                acc3 += (x0 + v[m5 % 4]).tanh() * 0.25;
+            }
+            if k17 >= 2 || v[1] / (s1 * s1 + 1.5) > 0.0 {
+                break v[(k19 + n) % 4];
+            }
         };
-        let v7 = prog_71(v2, x0, 0.75, v, 1);
-        for _ in (1..=4).step_by(2) {
-            let v8 = (v6.sin() * 0.5).ln_1p();
-            acc1 += f64::sin(prog_48(x0.sin().cos(), 1.2, f64::atan(v2).sin(), v, 6)) * 0.25;
-            acc1 -= v8.tanh().sin();
-        }
-        s0.sin() + acc1.cos() + f64::cos(v3) - v6.cos() + v7.cos()
+        let v24 = v23;
+        let v25 = v.iter().zip(v.iter()).map(|(&p, &q)| (q.to_degrees() * 0.02).powi(3) + f64::cos(p)).sum::<f64>();
+        s0 - s1 * 0.5 + s2.tanh() + f64::cos(acc3) + v24 * 0.25 + v25.tanh()
     }
 
     #[differentiable]
     pub fn prog_117(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::acosh(x0.asinh().powi(2) + 2.0).tanh() * 2.0;
-        let mut s1 = x0.asinh();
-        let mut s2 = v[n % 4].cos();
-        let mut acc3: f64 = 0.0;
-        for &t in v.iter() {
-            s0 *= 0.5;
-            s0 += 0.5 * x2.tanh();
-            acc3 += 0.5 * f64::asinh(t).tanh();
-        }
-        if x2 * x1 > x0 {
-            return s2 * v[n % 4];
-        }
-        let v4: f64 = prog_68(s1, f64::tanh(f64::tan(x0.sin() * 1.2)) * 2.0, (x1 - 0.5).sin() * 2.0, v, n);
-        'l1: for &t in v.iter() {
-            match n % 2 {
-                1 => {
-                    continue;
+        let mut s0 = f64::sin(v[n % 4].powi(3).copysign(x2.max(x0))) * 2.0;
+        let mut acc1: f64 = 0.0;
+        s0 = (s0 * 0.75 + x1 * x1 * 0.05).tanh();
+        let mut k2 = 0;
+        while k2 < 5 && (s0.cos() * 0.9).atanh().cos().sinh() <= s0 {
+            k2 += 1;
+            acc1 -= f64::cos(v[2] / (x0.powi(2) + 1.5)) * 0.4;
+            let v8 = match k2 {
+                0 => {
+                    for j in (0..4).rev() {
+                        let fj = j as f64;
+                        let v3 = f64::exp(f64::cos((f64::powi(x1, 2) + 0.5).atan2(fj)));
+                        let v4 = match n % 3 {
+                            1 => -v3,
+                            2 => v[k2 % 4] - v3,
+                            _ => {
+                                let v3 = f64::clamp(-v3, -0.5, 1.5);
+                                f64::atan(f64::ln(x1 * x1 + 1.0)) + v3.tanh()
+                            }
+                        };
+                        s0 = s0 * 0.75 + f64::tanh(v[3 - j] - v[j]) * 0.1;
+                        s0 = (s0 * 0.6 + v4.sin() * 0.02).sin();
+                    }
+                    let v5 = prog_51(0.5, (1.2 * x1).tanh() * 2.0, (v[(k2 + n) % 4] + v[k2 % 4]).sin(), v, n);
+                    v[k2 % 4].tanh() + v5.sin()
+                }
+                g if g > 2 => {
+                    let x0 = x1 * x1;
+                    let v6 = f64::cosh((v[k2 % 4] / (x2.powi(2) + 0.5)).tanh() * 1.5);
+                    prog_60(0.5, (v[k2 % 4] * 0.8).cos().cos() * 2.0, (x2 * x0).cos() * 2.0, v, 0) + v6.tanh()
                 }
                 _ => {
-                    s2 = s2 * 0.5 + f64::sin(0.25 * t) * 1.0;
-                    if x2.min(s1 - v4) <= 1.0 && n % 2 == 0 {
-                        acc3 += 0.5 * (f64::atan(v[1]) - f64::asin(v4.tanh() * 0.9)).cos();
-                        acc3 -= (s2 * s2).sin() * 0.5;
-                        if s0 - v4.sin().cosh() < 1.0 {
-                            break;
-                        }
-                    } else if !(n == 1) {
-                        for _ in 0..3 {
-                            acc3 += (f64::to_degrees(t) * 0.01 - (s0 + s2)).tanh() * 0.1;
-                            if s0 < f64::log2(f64::powi(x2, 2) + 1.0) {
-                                break;
-                            }
-                        }
-                        s2 = f64::mul_add(s2, 0.8, f64::tanh(x1).sin() * 0.2);
-                        match n % 2 {
-                            1 => {
-                                continue;
-                            }
-                            _ => {
-                                acc3 -= v4.tanh() * 0.5;
-                                s0 = (s0 * 0.6 + 2.0_f64.atan2(v[n % 4]) * 1.0).tanh();
-                                match n {
-                                    0 => {
-                                        s2 = (s2 * 0.75 + (-v[n % 4]) * 0.25).tanh();
-                                    }
-                                    1..=2 => {
-                                        acc3 += f64::exp2(f64::tanh(f64::powi(x2 * x2 + 1.0, -2))).cos() * 0.25;
-                                    }
-                                    3 | 5 => {
-                                        continue;
-                                    }
-                                    _ => {
-                                        s2 = 0.75 * s2 + 0.05 * x0.sin().exp().sin();
-                                    }
-                                }
-                            }
-                        }
-                    } else {
-                        let x1 = (f64::tanh((s2 * s2 + 1.0).log10()) * 0.9).atanh();
-                        let mut k5 = 0;
-                        while k5 < 4 {
-                            k5 += 1;
-                            acc3 += (x1.tanh().tanh() * 0.5).ln_1p() * 0.1;
-                            let v6 = ((f64::sin(x0) + 2.0).cbrt().powi(2) + 0.5).atan2(t + s1);
-                            s2 = s2 * 0.6 + (s2.to_degrees() * 0.02).sin() * 0.25;
-                            acc3 -= 0.1 * f64::sin(v6);
-                        }
-                        acc3 -= f64::sin(x1) * 0.5;
-                    }
-                    let v7 = prog_30(s0.tanh().exp_m1().cos() * 2.0, s2, f64::tanh(x0).tanh() * 2.0, v, n);
-                    acc3 += 0.02 * v7.tanh().tanh();
+                    let v7 = (s0 * s0 + 2.0).sqrt() / (f64::exp(v[k2 % 4].sin()).powi(2) + 1.5);
+                    v[3] * x0 * 2.0 + v7.tanh()
                 }
-            }
-            let v8 = prog_29(s1, 0.25, x0, v, 0);
-            if v[n % 4].sin().sinh() <= -0.25 {
-                let v9 = s1.sin();
-                let v10 = v9 + 2.0;
-                acc3 += v10.sin() * 0.5;
-            } else if n < 3 {
-                let v4 = f64::powi(s0, 2) - s0.cos().exp2();
-                for &u in v.iter() {
-                    match n {
-                        0 => {
-                            acc3 += (u * s0 * x1).cos() * 0.1;
-                            match n {
-                                0 => {
-                                    let v11 = s2 + s1 + (-t);
-                                    s0 = (s0 * 0.5 + v11.tanh() * 0.1).tanh();
-                                }
-                                1..=2 => {
-                                    break 'l1;
-                                }
-                                3..=5 => {
-                                    let v12 = 0.25 * (s2 * s2 + 1.0).recip();
-                                    s1 = 0.8 * s1 + 1.0 * v12.sin();
-                                }
-                                _ => {
-                                    let x1 = x1.cos();
-                                    s2 = 0.75 * s2 + 0.25 * x1.sin();
-                                }
-                            }
-                            s1 *= 0.5;
-                            s1 += 0.5 * x1.sin().sin();
-                        }
-                        g if g > 1 => {
-                            s2 *= 0.5;
-                            s2 += 0.75 * 1.5_f64.log(x2.powi(2) + 2.0).cos();
-                        }
-                        _ => {
-                            let v13 = u - x2;
-                            s1 = s1 * 0.8 + ((v[n % 4].powi(2) + 2.0).ln().sin() * 2.0).cosh().cos() * 0.02;
-                            s2 = s2.mul_add(0.6, f64::cos(v13) * 0.2);
-                        }
-                    }
-                    let v14 = match n % 2 {
-                        0 => {
-                            let x1 = (x1 * x1 + 1.0).powf(1.5) + v4;
-                            f64::log10(f64::powi(v8, 2) + 1.0).asinh() + x1.tanh()
-                        }
-                        _ => {
-                            acc3 -= 0.1 * (u * u + 1.0).log(3.0).tanh();
-                            s1.tanh().exp()
-                        }
-                    };
-                    s0 *= 0.8;
-                    s0 += 0.1 * f64::tanh(x2 - t);
-                    acc3 += (u.tanh() - v14.tanh()).tanh() * 0.1;
-                }
-                acc3 += 0.5 * v4.cos().tanh();
-            }
-            acc3 += f64::tanh(v8.sin()) * 0.2;
+            };
+            s0 = 0.6 * s0 + 0.25 * s0.copysign(v8).cos().sinh().tanh();
         }
-        acc3 += f64::clamp(x1 * 0.25, f64::asin(x2.sin() * 0.9).cos() - 1.5, f64::tanh(x1.sin()) + 1.5).tanh();
-        s0 + s1.sin() - f64::cos(s2) + acc3.cos() + v4.cos()
+        let mut k9 = 0;
+        while k9 < 4 && x1 + x0 <= -0.5 {
+            k9 += 1;
+            let v10 = -x0;
+            match k2 {
+                1 => {
+                    let v11 = prog_60(v10, s0, 0.75, v, n);
+                    acc1 += v11.sin().sin() * 0.25;
+                }
+                2..=4 => {
+                    acc1 += 0.25 * (v[0].tanh() * 0.9).atanh();
+                    if v[3] > 0.5 {
+                        break;
+                    }
+                    s0 = f64::mul_add(s0, 0.75, s0 * 0.25);
+                    match k9 {
+                        0 | 2 => {
+                            s0 *= 0.6;
+                            s0 -= 0.1 * (v10.powi(2) + 2.0).acosh().cos();
+                            continue;
+                        }
+                        4 => {
+                            let v12 = f64::ln_1p(v10 * v10);
+                            let v13 = (v12 * v12 + 1.0).log2() / (f64::cos(v12.tanh()) + 2.0);
+                            acc1 -= f64::sin(v13.cos()) * 0.5;
+                        }
+                        _ => {
+                            acc1 += v[k9 % 4].sin() * 0.5;
+                        }
+                    }
+                }
+                5 => {
+                    s0 = (s0 * 0.5 + (f64::tanh(v[k9 % 4]) * 0.9).acos() * 0.2).sin();
+                }
+                _ => {
+                    acc1 += 0.5 * v10.sin();
+                }
+            }
+            s0 = f64::mul_add(s0, 0.75, f64::cos(f64::recip(f64::powi(f64::exp(f64::sin(v10)), 2) + 0.5)) * 0.05);
+        }
+        let v19 = if (x0 * x0 + 0.5).cbrt().asinh() > s0 {
+            for i in (0..=n).rev().step_by(2) {
+                let fi = i as f64;
+                let v16 = match i {
+                    0 => s0.sin(),
+                    2 | 4 => {
+                        for &u in v.iter() {
+                            let v14: f64 = if i < 5 && (f64::powi(f64::exp(u.tanh()), 2) + 2.0).acosh() < f64::sin(v[(i + n) % 4]).exp() {
+                                let x2 = f64::tanh(x2.tanh()).exp_m1();
+                                fi / (u * u + 0.5) + x2.sin()
+                            } else {
+                                ((f64::powi(x2, 2) + 1.0).recip().powi(2) + 1.0).recip()
+                            };
+                            acc1 += 0.1 * f64::sin(v[i % 4].sin());
+                            acc1 += 0.1 * v[1].sin();
+                            acc1 += 0.1 * v14.sin();
+                        }
+                        acc1 += (x2.tanh().cosh() - (v[k9 % 4] - x2)).tanh() * 0.5;
+                        (fi * fi + 2.0).sqrt()
+                    }
+                    6 => f64::atan(x1),
+                    _ => {
+                        let v15 = x0.sin().exp().mul_add(x0.tanh(), v[(i + n) % 4] / (f64::powi(x0, 2) + 1.0));
+                        acc1 += 0.5 * (v[i % 4] * v[i % 4] + 1.0).log10().cos().exp().tanh();
+                        (f64::powi(fi, 2) + 1.0).recip() + v15.sin()
+                    }
+                };
+                let v17 = v.iter().fold(f64::cos(v16), |r, &p| r * 0.5 + 0.25 * (r.tanh() + f64::sin(p)).tanh());
+                s0 = 0.6 * s0 + 1.0 * (f64::sin(fi) + 2.0).cbrt().cos();
+                s0 = s0 * 0.6 + f64::sin(v17) * 0.02;
+            }
+            let v18 = (v[k9 % 4] * x1).sin();
+            (v18 * v18).abs()
+        } else {
+            let x1 = x1.cos() - f64::sin(x1).exp();
+            x1.copysign(x1.cos())
+        };
+        let mut a20 = v;
+        a20[2] *= 0.75;
+        a20[0] += f64::sin((f64::tanh(-x2) * 1.2).tan());
+        let v21 = if x1.sin() > 0.0 {
+            let x1 = a20[k9 % 4];
+            acc1 + f64::tanh(x1)
+        } else if ((a20[(k9 + n) % 4].powi(2) + 1.0).log10().powi(2) + 1.0).recip() > -0.25 {
+            x1 - v19
+        } else {
+            (v19.sin() * 0.9).asin()
+        };
+        f64::cos(s0) - acc1.cos() + v19.cos() + v21.sin()
     }
 
     #[differentiable]
     pub fn prog_118(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::exp2(f64::cos(x0).tanh());
-        let mut acc1: f64 = 0.0;
-        acc1 += (f64::tanh(v[n % 4]) * 0.5).ln_1p();
-        if n == 1 {
-            s0 = s0 * 0.8 + v[n % 4].sin() * 0.2;
-        } else {
-            s0 = (s0 * 0.6 + x2 * 0.4).tanh();
-        }
-        for i in (0..n).rev() {
+        let mut s0 = f64::cbrt(x1 * x1 + 1.0);
+        let mut s1 = f64::cos(prog_89(v[n % 4].tanh().tanh(), x0, f64::tanh(x2 + x0), v, 3)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        for i in 0..v.len() {
             let fi = i as f64;
-            acc1 += 0.25 * f64::tanh(v[(i + n) % 4]);
-            acc1 -= (f64::sinh(x2.sin() * 1.5) * x2).tanh() * 0.25;
-            match n {
-                0 => {
-                    let x0 = (0.3 * x1).cos();
-                    acc1 += 0.25 * x0.cos().tanh();
-                }
-                1 => {
-                    let x1 = x2;
-                    let v2: f64 = x1.tanh().exp_m1();
-                    s0 = 0.5 * s0 + 0.1 * f64::sin(f64::sin(v2));
-                }
-                2..=3 => {
-                    let mut k3 = 0;
-                    while k3 < 5 {
-                        k3 += 1;
-                        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| fi.to_degrees() * 0.02 + f64::tanh(p) + q.sin()).sum::<f64>();
-                        s0 = s0.mul_add(0.75, (v[i % 4] + 0.65).cos() * 0.25);
-                        acc1 -= v[1].tanh() * 0.05;
-                        acc1 += v4.cos() * 0.05;
+            if x0 * x1 > 0.0 {
+                let x0 = x0 * std::f64::consts::FRAC_PI_4;
+                s0 = s0.mul_add(0.75, f64::sin(x0.sin()) * 0.25);
+            }
+            if (x0.cos() * 0.5).ln_1p().sin().exp2() < v[1].sin() || i % 3 == 1 {
+                let mut k3 = 0;
+                while k3 < n {
+                    k3 += 1;
+                    if f64::asin((x1 * x1 + 1.0).log10().sin() * 0.9) > -1.0 {
+                        acc2 -= 0.05 * f64::exp(f64::cos(s0 * x2)).tanh();
                     }
+                    acc2 += 0.05 * fi.atan().tanh();
+                }
+            } else if f64::acosh((x1 + 0.35).powi(2) + 2.0) <= -1.0 {
+                acc2 += 0.5 * f64::hypot(0.5_f64, fi).cos();
+                s1 = f64::mul_add(s1, 0.5, f64::cos(s1.mul_add(s1, s0)) * 0.1);
+            }
+            if i == 3 {
+                s1 = f64::mul_add(s1, 0.8, (v[n % 4].cos() * 0.9).acos().powi(2).tanh() * 0.01);
+            } else {
+                let x1 = (s1 * s1).to_degrees() * 0.01;
+                let mut k4 = 0;
+                while k4 < 4 {
+                    k4 += 1;
+                    let v5: f64 = f64::acos(x1.sin() * 0.9).to_degrees() * 0.02;
+                    if (v5.powi(2) + 2.0).ln() > s1 {
+                        continue;
+                    }
+                    s0 = (s0 * 0.6 + s0 * 0.4).tanh();
+                }
+                acc2 += f64::sin(f64::cos(x1)) * 0.5;
+            }
+            acc2 += 0.5 * f64::ln(f64::powi(s0 - x1, 2) + 0.5).cos();
+        }
+        let mut k6 = 0;
+        let v11 = loop {
+            k6 += 1;
+            acc2 -= 0.5 * f64::cos(f64::log(x1.powi(2) + 1.0, 2.0) / (v[k6].tanh() + 2.0));
+            let v9 = if x0 / (x1.cos() + 2.0) - v[2] > 1.0 {
+                let v7 = (f64::powi((x0 * x0 + 1.5).acosh(), 2) + 1.0).cbrt();
+                (v[k6].tanh() * 0.9).atanh() + v7.sin()
+            } else {
+                let v8 = x1.hypot(x0);
+                return (x2 * x1).to_radians() * 20.0 + f64::tanh(v8)
+            };
+            let v10 = f64::sin((x0.cos() * 2.0).sinh());
+            if k6 >= 3 || 0.65 * f64::cos(v[k6]).exp2() <= x0 {
+                break (v9 * v9 + 1.0).log10();
+            }
+            s0 = s0 * 0.75 + (v9.cos() + f64::sin(v10)).sin() * 0.01;
+        };
+        let mut m12 = 0;
+        for i in (1..=5).step_by(2) {
+            let fi = i as f64;
+            if !(i % 3 == 1) {
+                s1 = 0.6 * s1 + 0.4 * f64::cos(v11 - 0.75);
+            } else if v11 * f64::asinh(x0) < fi {
+                let v13 = prog_60(x1, f64::sin(v11 * x0) * 2.0, 1.5, v, n);
+                s1 = 0.5 * s1 + 0.01 * prog_60(f64::tanh(fi + v[m12 % 4].abs()), x0, 0.75, v, k6).sin();
+                acc2 -= v13.cos() * 0.05;
+            } else {
+                s1 = (s1 * 0.8 + f64::powi(s0, 2) * 0.05).tanh();
+            }
+            acc2 += (x1 - s1).mul_add(s1, v[i % 4]).tanh() * 0.4;
+            let v15 = match i + n {
+                0 => {
+                    acc2 -= 0.5 * (s0 - x2).tanh();
+                    f64::log(0.5_f64, (x1 * x1 + 1.0).powf(v[1].tanh()).powi(2) + 2.0)
+                }
+                1 => (fi.powi(2) + 0.5).cbrt(),
+                2..=4 => {
+                    let x2 = s1 * v[i % 4];
+                    x2.sin()
                 }
                 _ => {
-                    s0 = (s0 * 0.8 + (x1 + s0) * 0.1).sin();
+                    for &u in v.iter() {
+                        s1 = s1.mul_add(0.6, f64::sin(f64::powi(u, 2)) * 0.1);
+                        acc2 += v[i % 4].powi(3).cos() * 0.1;
+                        s0 = 0.8 * s0 + 0.2 * s0.asinh().sin();
+                    }
+                    let v14 = f64::cosh(s0.tanh() * 1.5) + (x1.powi(2) + 1.0).cbrt();
+                    v11.sin() + v14.tanh()
                 }
+            };
+            s0 *= 0.6;
+            if f64::recip(f64::powi(x2.cos().exp2(), 2) + 0.5) > v[m12 % 4] - v11 {
+                m12 += 1;
             }
+            s0 += 0.02 * v15.tanh();
         }
-        let v7 = match n {
-            1 => {
-                let v5 = s0.cos() - f64::cos(x2);
-                s0.tanh() * x1.powi(2) + v5.sin()
-            }
-            2 | 4 => {
-                s0 = f64::mul_add(s0, 0.75, (v[1].powi(2) + 1.5).acosh().cos() * 0.05);
-                (x2.sin() * 0.9).atanh()
-            }
-            g if g > 5 => {
-                let x0 = f64::to_degrees(x0) * 0.01;
-                let v6 = acc1;
-                f64::exp(x2.cos()) + x0.sin() + f64::cos(v6)
-            }
-            _ => f64::acos(f64::tanh(v[n % 4]) * 0.9) - (x2 + x1),
-        };
-        if n > 0 && x1 >= (s0.sin() * 0.9).acos() {
-            s0 = (s0 * 0.5 + f64::tanh(v[n % 4] * s0) * 0.1).tanh();
-            if (v[n % 4].powi(2) + 1.5).acosh() >= x2 {
-                acc1 -= (f64::sinh(f64::cos(v[n % 4]) * 2.0) / ((x0.powi(2) + 1.0).log10().powi(2) + 0.5)).cos() * 0.2;
-                s0 = (s0 * 0.8 + f64::cos(x0) * 0.2).tanh();
-            } else {
-                s0 = (s0 * 0.6 + x1.atan() * 1.25 * 0.25).sin();
-                s0 = 0.8 * s0 + 0.05 * f64::sin(f64::atanh(f64::sin(s0) * 0.9));
-            }
-        } else if x0 < x2 {
-            for (i, &t) in v.iter().enumerate() {
-                let v8 = t.cos();
-                s0 *= 0.5;
-                s0 -= 0.02 * (f64::sin((v7.tanh() * 0.9).atanh()) * 1.5).sinh().sin();
-                s0 = (s0 * 0.75 + v[3 - i] * 0.25).sin();
-                acc1 += 0.5 * f64::sin(v8.tanh());
-            }
+        let c16 = m12 as f64;
+        let mut a17 = [0.0; 4];
+        for i in 0..4 {
+            a17[i] = f64::cos(s1);
+            s1 = s1.mul_add(0.75, f64::sin(f64::log(v[0] * v[0] + 1.0, 3.0)) * 0.25);
         }
-        s0 + acc1.tanh() + f64::cos(v7)
+        s0 * 0.5 + s1 - acc2.tanh() + v11 * 0.25 + c16.sin() - a17[3] + (-x2)
     }
 
     #[differentiable]
     pub fn prog_119(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].tanh();
-        let mut acc1: f64 = 0.0;
-        let v2 = acc1.powi(2);
-        let v5 = match n {
-            0 => {
-                let v3 = f64::exp((x0 - s0).tanh());
-                prog_29(s0, 1.5, x2, v, n) + v3.tanh()
-            }
-            1..=2 => v2.cos(),
-            3 | 5 => x0 * x1,
-            _ => {
-                let v4 = (x1 * x0).mul_add(-s0, v2.cos().exp());
-                (-x2) + v4.sin()
-            }
-        };
-        let mut k6 = 0;
-        while k6 < n + 1 && f64::exp(f64::cos(x0)) >= v2 {
-            k6 += 1;
-            acc1 += 0.25 * f64::acosh(x2 * x2 + 1.5).tanh();
-            acc1 -= 0.25 * f64::tanh(v[3] + v5 - x1);
-        }
-        for i in 1..n {
-            acc1 += (f64::powi(v[(i + k6) % 4], 2) + 0.5).ln().asinh().sin() * 0.4;
-            acc1 += 0.4 * f64::cos(v2);
-        }
-        let mut a7 = [[0.0; 4]; 2];
-        for i in 0..2 {
+        let mut s0 = f64::mul_add(v[n % 4], x1, x0).cos() * 2.0;
+        let mut s1 = v[n % 4] / (f64::tanh(x2) + 2.0);
+        let mut s2 = x1;
+        let mut acc3: f64 = 0.0;
+        'l0: for i in 0..n {
             let fi = i as f64;
-            for j in 0..4 {
-                let fj = j as f64;
-                a7[i][j] = fj.atan() + (fi * fi + 1.0).powf(2.5);
+            s0 *= 0.6;
+            s0 += 0.1 * (s0.copysign(x2) / (s1.clamp(f64::sin(fi) - 1.5, x1.tanh() + 1.5).tanh() + 2.0)).tanh();
+            let mut k4 = 0;
+            while k4 < n {
+                k4 += 1;
+                if f64::sin(s2).exp_m1() < 0.5 {
+                    s1 *= 0.8;
+                    s1 += 0.1 * (s1 + s0).sin();
+                    continue 'l0;
+                }
+                s0 = s0 * 0.5 + s2.min(x1).cos() * 0.5;
+            }
+            for u in v {
+                let v5 = (s1 * s1 + 0.5).atan2(v[3]);
+                match n + k4 {
+                    0 => {
+                        acc3 -= 0.05 * f64::tanh(((v5 * x2).powi(2) + 1.0).log(3.0));
+                        let v6 = u / (x1 * x1 + 1.5);
+                        s2 = 0.6 * s2 + 0.25 * v6.cos();
+                    }
+                    1 | 3 => {
+                        acc3 += 0.05 * f64::cos(fi);
+                        s0 = (s0 * 0.8 + (v5 * v5 + 0.5).ln() * 0.02).tanh();
+                        if k4 < 6 {
+                            break;
+                        }
+                    }
+                    4 => {
+                        s0 = s0.mul_add(0.8, (-s1).tanh() * 0.2);
+                        if x1.asinh() >= (v5 * v5 + 0.5).cbrt() || i + k4 < 6 {
+                            acc3 += 0.05 * (u.tanh() * 1.2).tan().sin();
+                            s2 = 0.6 * s2 + 1.0 * s2.to_radians().sin();
+                        } else {
+                            s2 = (s2 * 0.5 + s2.atan() * 0.5).sin();
+                            s1 = 0.5 * s1 + 0.25 * 3.0_f64.log(u * u + 2.0).cos();
+                        }
+                        s0 = s0.mul_add(0.6, (f64::asin(u.cos() * 0.9) - (s0 * s0 + 0.5).sqrt()).cos() * 0.1);
+                    }
+                    _ => {
+                        let v7 = v5 - fi;
+                        acc3 += f64::tanh(v7).cos() * 0.05;
+                    }
+                }
+                s2 = s2 * 0.75 + f64::tanh(s2 + u) * 0.1;
+            }
+            acc3 -= 0.25 * ((x1 * x1 + 0.5).powf(0.3) / (f64::powi(s2 / (f64::powi(v[k4 % 4], 2) + 1.0), 2) + 0.5)).sin();
+        }
+        let mut k8 = 0;
+        while k8 < n + 1 {
+            k8 += 1;
+            s2 = s2 * 0.8 + f64::sin(v[k8 % 4]) * 0.2;
+            acc3 += 0.25 * f64::tanh(s1.powi(3));
+            let v11 = match k8 {
+                1 => 1.5_f64.atan2(s2),
+                g if g > 4 => {
+                    let x2 = (s2.powi(2) + 1.5).acosh();
+                    let v9 = ((x1 / (x1 * x1 + 1.0)).powi(2) + 1.0).powf(0.5);
+                    v[0] + x1 + x2.cos() + f64::sin(v9)
+                }
+                _ => {
+                    for _ in (0..n).rev() {
+                        s2 = (s2 * 0.8 + (v[3].sin() * 0.9).acos() * 0.05).tanh();
+                        acc3 += f64::cos(f64::tanh(f64::powi(s0, 2)).cosh()) * 0.02;
+                        let v10 = v.iter().map(|&p| 0.25 * v[n % 4] + p.tanh()).sum::<f64>();
+                        s0 = f64::mul_add(s0, 0.6, f64::cos(v10.tanh()) * 0.05);
+                    }
+                    s0 + s2
+                }
+            };
+            acc3 -= 0.25 * f64::sin(v11);
+        }
+        let mut k12 = 0;
+        while k12 < n + 1 && s1.sin() <= s0 {
+            k12 += 1;
+            let v14 = match k12 % 2 {
+                1 => x1.min(f64::powf(1.5_f64, f64::tanh(s0))),
+                _ => {
+                    let v13 = (s1 * s1 + 1.0).atan2(v[2]);
+                    s0 = 0.5 * s0 + 0.02 * v13.mul_add(s0, x1).cos();
+                    (x0.cos() * 0.9).atanh()
+                }
+            };
+            acc3 += f64::sin(x0 + v14 * v14) * 0.2;
+        }
+        match k12 {
+            1 => {
+                let v15 = x2.powi(3);
+                s1 = s1.mul_add(0.5, v15.cos().tanh() * 0.02);
+            }
+            g if g > 2 => {
+                let x0 = f64::log(v[k12 % 4].powi(3).powi(2) + 1.0, 3.0);
+                s1 = (s1 * 0.75 + x0.cos() * 0.02).sin();
+            }
+            _ => {
+                acc3 += f64::tanh(s0) * 0.4;
+                let v16 = prog_60(x2, s0, f64::cos(s0.sin() - v[n % 4].abs()), v, n);
+                acc3 += v16.cos() * 0.01;
             }
         }
-        let v8 = prog_0(f64::cbrt(a7[0][k6 % 4].cos() + 2.0).tanh(), 0.25, x1, v, n);
-        s0 = (s0 * 0.8 + prog_8(f64::tanh(((v5.to_radians() * 20.0).powi(2) + 1.0).atan2(x2)), (x0 + a7[0][(k6 + n) % 4] + f64::cosh(x0.cos() * 2.0)).sin(), x2, v, 4) * 0.005).tanh();
-        s0 + f64::cos(acc1) + v2.cos() + v8.tanh() + a7[0][n % 4].tanh().exp()
+        if (f64::tanh(x2) * 2.0).sinh().asinh() > -0.5 {
+            s0 = s0.mul_add(0.5, f64::tanh(f64::tanh(s2).cos()) * 0.05);
+            let v17 = (s0 * s0 + 1.0).log(10.0) + s1;
+            s1 *= 0.5;
+            s1 -= 0.05 * v17.cos().tanh();
+        } else if n + k8 < 2 && s1 * x2 < 0.0 {
+            acc3 += s1.tanh();
+            acc3 -= f64::cos(s1).exp2().sin();
+        }
+        let v18 = x1.cos();
+        s0 * 1.5 - s1 + s2 * 0.25 - acc3.cos() - v18 * 0.75 + s1.clamp(s1.tanh() - 1.5, v18.sin() + 1.5).sin()
     }
 
     pub const SCALE: f64 = 0.75;
