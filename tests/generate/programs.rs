@@ -34,7 +34,7 @@
 
 use super::{
     Binding, Bound, DUAL_PRELUDE, Expr, FnGen, Generated, Mode, Op, Rng, SCALE_ITEM, bin, header,
-    render,
+    render, same,
 };
 use std::fmt::Write as _;
 
@@ -481,13 +481,17 @@ struct Frame {
     /// Which variables (declared before the loop) have an unread write on some path out of
     /// the loop: none ran, or a `break` or `continue` left.
     exit: Vec<bool>,
-    /// A loop nested in this one has ended: no `return` may follow in this loop. When the
-    /// inner `for` can `break` or `continue`, or binds an `if` or `match` value, grad's
-    /// forward sweep reads the inner loop's merged "returned" flag after that loop, outside
-    /// its scope, and the expansion does not compile (a grad bug, reported; remove this
-    /// guard once it is fixed): `for _ in 0..2 { for _ in 0..3 { if s > 1.0 { break; }
-    /// s = s * s; } if y > 1.0 { return s; } }` fails with E0425 on a `__v..` of grad's.
+    /// A loop nested in this one has ended: no `return` may follow anywhere in this loop.
+    /// With `has_return`, this keeps a loop from holding both a nested loop and a `return`
+    /// (except inside that nested loop): grad's forward sweep then may read a nested loop's
+    /// merged "returned" flag after the loop, outside its scope, and the expansion does not
+    /// compile (a grad bug, reported; remove both guards once it is fixed). For example
+    /// `for _ in 0..2 { for j in 0..3 { let c = j as f64; s = s * c; } if y > 1.0 {
+    /// return s; } }` fails with E0425 on a `__v..` of grad's, and so does the `return`
+    /// in a branch before the nested loop in another branch.
     no_return: bool,
+    /// A `return` was generated inside this loop: no loop may be nested in it from now on.
+    has_return: bool,
 }
 
 /// A candidate leaf of a generated expression.
@@ -1122,7 +1126,12 @@ impl<'r> ProgGen<'r> {
             let depth = self.rng.below(2);
             let g = self.expr(depth, &leaves);
             self.mark_read(&g.reads);
-            g.expr
+            if same(&g.expr, &lhs.expr) {
+                // `x2 <= x2` never flips, but the mirror would take it for a tie.
+                Expr::Lit(0.5)
+            } else {
+                g.expr
+            }
         };
         let op = self.rng.pick(&[">", "<", ">=", "<="]);
         Cond::Cmp(lhs.expr, op, rhs)
@@ -1572,6 +1581,7 @@ impl<'r> ProgGen<'r> {
         if diverges {
             self.ret.mag = self.ret.mag.max(g.bound.mag);
             self.ret.slope = self.ret.slope.max(g.real);
+            self.returned();
         } else {
             Self::join(&mut joined, self.state());
             gens.push(g);
@@ -1882,6 +1892,7 @@ impl<'r> ProgGen<'r> {
             value: None,
             exit: self.state(),
             no_return: false,
+            has_return: false,
         });
         self.multiplier *= trips as f64;
         self.scopes.push(self.env.len());
@@ -1921,6 +1932,8 @@ impl<'r> ProgGen<'r> {
                 } else {
                     self.while_loop(body);
                 }
+                // Unused if no loop could be nested here.
+                self.want_outer_jump = false;
                 continue;
             }
             if outer_jump && !jumped_out && (s == count - 1 || self.rng.percent(40)) {
@@ -2057,6 +2070,17 @@ impl<'r> ProgGen<'r> {
         !self.loops.iter().any(|f| f.no_return)
     }
 
+    /// Whether a loop may be nested here (see [`Frame::no_return`]).
+    fn may_nest(&self) -> bool {
+        !self.loops.iter().any(|f| f.has_return)
+    }
+
+    fn returned(&mut self) {
+        for f in &mut self.loops {
+            f.has_return = true;
+        }
+    }
+
     fn break_value(&mut self, target: usize, g: &Gen) {
         let frame = &mut self.loops[target];
         let (m, s, r) = frame.value.unwrap_or((0.0, 0.0, 0.0));
@@ -2075,6 +2099,7 @@ impl<'r> ProgGen<'r> {
         self.branches -= 1;
         self.ret.mag = self.ret.mag.max(g.bound.mag);
         self.ret.slope = self.ret.slope.max(g.real);
+        self.returned();
         out.push(S::If(vec![(cond, vec![S::Return(g.expr)])], None));
     }
 
@@ -2124,6 +2149,9 @@ impl<'r> ProgGen<'r> {
 
     /// A `for` loop over a range or an array, with a random body.
     fn for_loop(&mut self, out: &mut Vec<S>) {
+        if !self.may_nest() {
+            return self.update(out);
+        }
         let depth = self.loops.len();
         let arrays = self.vectors();
         if self.rng.percent(30) {
@@ -2239,6 +2267,9 @@ impl<'r> ProgGen<'r> {
 
     /// `let mut k = 0; while k < L [&& c] { k += 1; .. }`
     fn while_loop(&mut self, out: &mut Vec<S>) {
+        if !self.may_nest() {
+            return self.update(out);
+        }
         let k = self.fresh("k");
         out.push(S::Raw(format!("let mut {k} = 0;")));
         let (limit, max) = match self.rng.below(4) {
@@ -2372,6 +2403,7 @@ impl<'r> ProgGen<'r> {
                 value: None,
                 exit: Vec::new(),
                 no_return: false,
+                has_return: false,
             });
             // Inserted at a random place after the fact, its reads make no earlier write live.
             let state = self.state();
@@ -3045,11 +3077,14 @@ const COMPARE_PRELUDE: &str = r#"    use compare::*;
         /// A comparison within rounding of a tie is a tie, however slowly its sides close
         /// in: `(s * s + 1.0).log2() < (s.powi(2) + 1.0).log(2.0)` compares one value twice,
         /// and rounding alone picks the branch, differently at nearby points. Sides that do
-        /// not move with the inputs (an accumulator still at 0.0 against 0.0) never flip.
+        /// not move with the inputs (an accumulator still at 0.0 against 0.0), or that are
+        /// exactly the same value moving the same way (`x.min(2.0) < x` below 2, whose kink
+        /// `min` records), do not flip.
         fn record(a: Dual64, b: Dual64, margin: &Cell<f64>) {
             let gap = (a.re - b.re).abs();
             let moves = a.eps != 0.0 || b.eps != 0.0;
-            if moves && gap <= 1e-9 * (1.0 + a.re.abs() + b.re.abs()) {
+            let same = a.re == b.re && a.eps == b.eps;
+            if moves && !same && gap <= 1e-9 * (1.0 + a.re.abs() + b.re.abs()) {
                 margin.set(0.0);
             } else {
                 note(margin, gap, (a.eps - b.eps).abs());

@@ -101,11 +101,14 @@ pub mod random_programs_dual {
         /// A comparison within rounding of a tie is a tie, however slowly its sides close
         /// in: `(s * s + 1.0).log2() < (s.powi(2) + 1.0).log(2.0)` compares one value twice,
         /// and rounding alone picks the branch, differently at nearby points. Sides that do
-        /// not move with the inputs (an accumulator still at 0.0 against 0.0) never flip.
+        /// not move with the inputs (an accumulator still at 0.0 against 0.0), or that are
+        /// exactly the same value moving the same way (`x.min(2.0) < x` below 2, whose kink
+        /// `min` records), do not flip.
         fn record(a: Dual64, b: Dual64, margin: &Cell<f64>) {
             let gap = (a.re - b.re).abs();
             let moves = a.eps != 0.0 || b.eps != 0.0;
-            if moves && gap <= 1e-9 * (1.0 + a.re.abs() + b.re.abs()) {
+            let same = a.re == b.re && a.eps == b.eps;
+            if moves && !same && gap <= 1e-9 * (1.0 + a.re.abs() + b.re.abs()) {
                 margin.set(0.0);
             } else {
                 note(margin, gap, (a.eps - b.eps).abs());
@@ -1004,7 +1007,7 @@ pub mod random_programs_dual {
                 return x2 - v[m8 % 4];
             }
             acc1 -= x1.tanh() * c(0.5);
-            if le(-v[m8 % 4], s0, margin) {
+            if lt(c(1.5) * x2, c(0.5), margin) {
                 m8 += 1;
             }
             if ge(v[(m8 + n) % 4].sin().exp(), -c(0.5), margin) {
@@ -1013,8486 +1016,8756 @@ pub mod random_programs_dual {
                 s0 *= c(0.6);
                 s0 -= c(0.4) * ((s0 * s0).sin() + c(2.0)).cbrt().tanh();
             } else {
-                for u in v {
-                    let v9 = v.iter().fold(t, |r, &p| r * c(0.5) + c(0.1) * ((r.powi(2) + c(1.5)).acosh() + p.tanh()).cos());
-                    let v10: Dual64 = (v9 + s0).cos().exp_m1();
-                    match m8 % 3 {
-                        0 => {
-                            let v11 = d_atan2(c(0.5_f64), x0).sin();
-                            acc1 += (x0.cos() * c(1.2)).tan().cos() * c(0.1);
-                            acc1 -= c(0.1) * v11.cos();
-                        }
-                        1 => {
-                            acc1 += (d_to_degrees(x1) * c(0.01)).sin() * c(0.1);
-                            break;
-                        }
-                        2 => {
-                            s0 = (s0 * c(0.5) + v[1].atan() * c(0.5)).sin();
-                        }
-                        _ => {
-                            s0 = (s0 * c(0.5) + x1.atan() * c(0.5)).sin();
+                acc1 -= (t.sin().exp().powi(2) + c(1.0)).ln().tanh() * c(0.5);
+                s0 = (s0 * c(0.5) + (x0 * x0 + c(2.0)).acosh() * c(0.2)).sin();
+            }
+        }
+        match m8 {
+            1 | 3 => {
+                let v9 = (x2.tanh() * c(0.9)).asin().sin().exp();
+                acc1 += v9.cos() * c(0.5);
+            }
+            4 => {
+                s0 = (s0 * c(0.6) + x2.tanh().exp() * c(0.1)).sin();
+                let v10: Dual64 = (s0.powi(2) + c(1.0)).powi(-2) + x0 * c(1.5);
+                s0 = s0.mul_add(c(0.6), v10.sin() * c(0.05));
+            }
+            g if g > 5 => {
+                let v11 = x2 - v[m8 % 4];
+                acc1 += v11.tanh();
+            }
+            _ => {
+                s0 = (s0 * c(0.8) + (v[m8 % 4].cos() + c(2.0)).cbrt() * v[m8 % 4].tanh().exp2() * c(0.05)).tanh();
+                if !(m8 == 0) {
+                    s0 = s0 * c(0.5) + x1.cos() * c(0.5);
+                    acc1 -= v[2].sin().exp_m1().cos();
+                } else {
+                    acc1 -= (x0 * x2).cos();
+                    s0 = s0.mul_add(c(0.6), ((x2.sin() * c(2.0)).cosh().powi(2) + c(0.5)).ln().cos() * c(0.02));
+                }
+            }
+        }
+        let v12 = v.iter().copied().map(|p| acc1 + p.cos()).sum::<Dual64>();
+        'l4: for i in 0..4 {
+            let fi = c(i as f64);
+            s0 = c(0.6) * s0 + c(0.75) * (v[0].powi(2) + c(1.0)).log(10.0).tanh();
+            let v13 = x1 - s0;
+            s0 = s0 * c(0.6) + (v[3 - i] - s0).sin() * c(0.2);
+            let mut k14 = 0;
+            while k14 < n + 1 && ge((x0 * x0 + c(1.0)).powi(-3), c(0.5), margin) {
+                k14 += 1;
+                let v17 = match k14 {
+                    0 => c(0.5) * d_abs(x0, margin),
+                    4..=5 => {
+                        let v15 = (s0 * s0 + c(0.5)).ln();
+                        v12.atan() + (x2.sin() * c(0.5)).ln_1p() + v15.sin()
+                    }
+                    6 => {
+                        let v16 = v13 + s0;
+                        fi + x2 + v16.sin()
+                    }
+                    _ => x2.cos(),
+                };
+                match i {
+                    0 | 2 => {
+                        continue 'l4;
+                    }
+                    3 => {
+                        s0 = (s0 * c(0.6) + v[n % 4].tanh().exp_m1() * c(0.1)).tanh();
+                        let v18: Dual64 = ((x2 * v[2]).powi(2) + c(1.0)).log(10.0);
+                        s0 = (s0 * c(0.6) + v18.sin() * c(0.2)).sin();
+                    }
+                    _ => {
+                        acc1 += c(0.05) * v17.tanh();
+                        if ge((x0.cos() * c(1.2)).tan(), v12, margin) {
+                            acc1 -= (x1 * x1 + c(0.5)).ln().tanh() * c(0.05);
+                            let v19 = ((x2 + s0).powi(2) + c(2.0)).acosh();
+                            acc1 -= c(0.05) * v19.sin();
                         }
                     }
-                    s0 = (s0 * c(0.5) + s0.tanh().exp() * c(0.1)).sin();
-                    acc1 -= (u.cos() - v10.cos()).cos() * c(0.1);
                 }
-                s0 = (s0 * c(0.5) + s0 * c(0.5)).sin();
-                if le(((t.sin() * c(2.0)).cosh().powi(2) + c(0.5)).ln(), c(0.5), margin) {
-                    s0 = s0 * c(0.6) + (s0.sin() + c(2.0)).cbrt().sin() * c(1.0);
+                s0 = s0.mul_add(c(0.75), (v17 * c(core::f64::consts::FRAC_1_SQRT_2)).cos() * c(0.05));
+            }
+            acc1 -= v13.sin() * c(0.5);
+        }
+        if !(m8 > 4 && gt((d_clamp(v[n % 4], -c(0.5), c(1.0), margin).powi(2) + c(1.0)).sqrt(), -c(0.25), margin)) {
+            let v20 = prog_2_dual(((x0.cos() * c(0.5)).ln_1p().cos() * c(0.9)).atanh().sin(), s0, d_max(x2, x1, margin).sin() * c(2.0), v, m8, margin);
+            acc1 += v20.tanh() * c(0.005);
+        }
+        x0.tanh() + x2.tanh() - s0 - acc1.sin() - v12.sin() + x2.cos().exp2().tanh().exp_m1()
+    }
+
+    pub fn prog_10_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 * x0).asinh().cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        let v4 = loop {
+            k2 += 1;
+            acc1 += c(0.4) * (x2.sin() * c(0.9)).asin().sin();
+            if ge(d_log((v[1] * x0).powi(2) + c(1.0), d_min(s0, v[3], margin).powi(2) + c(2.0)), -c(1.0), margin) {
+                acc1 += c(0.4) * (x1.sin() * c(2.0)).sinh().cos();
+                if gt(d_hypot(x1, v[n % 4], margin) / (d_powf(v[n % 4] * v[n % 4] + c(1.0), x1.tanh()).powi(2) + c(1.5)), c(0.5), margin) {
+                    acc1 += c(0.4) * s0.tanh().exp2().sin();
+                    break (x2.cos() * c(0.9)).acos().sin();
+                }
+                s0 = (s0 * c(0.5) + d_min(x0, s0, margin) * c(0.5)).tanh();
+                if k2 > 1 && le((d_atan2(x2, x1 * x1 + c(0.5)).tanh() * c(1.5)).cosh(), x1, margin) {
+                    break ((x2 - v[n % 4]).cos() * c(1.5)).sinh();
+                }
+            } else {
+                s0 = s0 * c(0.5) + ((x1.tanh() * c(1.5)).cosh().powi(2) + c(2.0)).ln().tanh() * c(0.2);
+            }
+            let v3 = if k2 == 5 && gt(x0.tanh(), -c(0.25), margin) {
+                (x2.powi(2) + c(1.0)).log2()
+            } else {
+                let x2 = prog_0_dual(x0, x2, (x2.powi(2) + c(2.0)).ln().cos() * c(2.0), v, k2, margin);
+                x2.cos()
+            };
+            if k2 >= 5 {
+                break v[(k2 + n) % 4].cos() / (x1.sin().powi(2) + c(1.0));
+            }
+            acc1 += v3.tanh() * c(0.05);
+        };
+        if le(v4.tanh(), v[2], margin) {
+            acc1 += (x0 * v4).cos() * c(0.2);
+            let v5 = (x0 * x0 + c(1.0)).log(3.0);
+            acc1 += v5.cos();
+        } else if ge(d_max(-c(2.0_f64), v4, margin), c(0.0), margin) || k2 > 0 {
+            let v6 = prog_0_dual(c(1.2), x2.sin(), (x2 / c(1.5)).sin() * c(2.0), v, n, margin);
+            acc1 -= v6.sin() * c(0.05);
+        } else {
+            acc1 -= x2.sin();
+            s0 *= c(0.6);
+            s0 += c(0.005) * prog_0_dual((x0.tanh() * c(0.9)).atanh().cos() * c(2.0), x1, s0.tanh().cos(), v, 6, margin).sin();
+        }
+        let v7 = v.iter().copied().map(|p| c(0.1) * (-p)).sum::<Dual64>();
+        for i in 0..n {
+            let fi = c(i as f64);
+            match i {
+                0 => {
+                    let v8 = v7 / (d_abs(x2, margin).sin() + c(2.0));
+                    s0 = c(0.8) * s0 + c(0.02) * (v8 / (fi * fi + c(0.5)) + v8.tanh().exp()).tanh();
+                    match n + i {
+                        2 | 4 => {
+                            break;
+                        }
+                        g if g > 5 => {
+                            acc1 += c(0.2) * (v4.sin() * c(0.9)).atanh();
+                        }
+                        _ => {
+                            s0 = (s0 * c(0.75) + d_atan2(x2 * x2 + c(0.5), s0) * v4 * c(0.01)).tanh();
+                        }
+                    }
+                }
+                1..=3 => {
+                    s0 = (s0 * c(0.5) + x1.sin().cosh() * c(0.4)).sin();
+                    if le(x0 / (v7.powi(2) + c(0.5)), (x0.powi(2) + c(2.0)).acosh(), margin) {
+                        break;
+                    }
+                    s0 = s0 * c(0.6) + x2.sin() * c(0.4);
+                }
+                g if g > 4 => {
+                    s0 *= c(0.8);
+                    s0 += c(0.01) * x2.powi(3).sin();
+                    break;
+                }
+                _ => {
+                    let v9 = (v7.powi(2) + c(2.0)).sqrt().cos().exp_m1();
+                    s0 = (s0 * c(0.5) + (x2 * x2 + c(1.0)).log10() * c(1.0)).sin();
+                    s0 = s0 * c(0.75) + v9.tanh().sin() * c(0.05);
+                }
+            }
+            s0 = (s0 * c(0.6) + s0 * c(0.4)).tanh();
+            s0 = (s0 * c(0.8) + x1.tanh().exp2() * c(0.1)).tanh();
+        }
+        x2 * c(0.25) - s0 * c(1.5) + acc1.cos() + v7.sin() - d_hypot(v7 - x2, x2, margin)
+    }
+
+    pub fn prog_11_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 * x0 + c(1.0)).cbrt();
+        let mut s1 = x1;
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = v.iter().map(|&p| prog_0_dual(x1, v[2].cos(), ((x2 - p).powi(2) + c(1.0)).log2().cos() * c(2.0), v, 2, margin)).sum::<Dual64>();
+        let v4 = v[3];
+        for i in (1..=5).step_by(2) {
+            let fi = c(i as f64);
+            if lt(fi + v4, -c(0.5), margin) {
+                s1 = c(0.5) * s1 + c(0.5) * (x2 + fi).tanh();
+                s1 = (s1 * c(0.5) + d_to_radians((s1.powi(2) + c(0.5)).cbrt()) * c(1.0)).sin();
+            } else {
+                let v3 = v3;
+                s0 = (s0 * c(0.6) + s0.asinh().asinh() * c(0.4)).tanh();
+                acc2 += v3.tanh() * c(0.5);
+            }
+            if gt(v3, c(1.0), margin) && i + n < 2 {
+                break;
+            }
+            if ge(s0 - c(0.65) - d_powf(s1 * s1 + c(0.5), fi.cos()), x0.tanh().exp_m1(), margin) && i == 4 {
+                continue;
+            }
+            s1 = c(0.75) * s1 + c(0.25) * (x1 * x1).ln_1p().tanh();
+        }
+        s1 *= c(0.8);
+        s1 += c(0.02) * (v4.sin() * c(2.0)).sinh().cos();
+        let v5 = d_to_radians(x0.asinh()) * c(50.0);
+        if lt((x0.powi(2) + c(0.5)).cbrt(), c(0.5), margin) {
+            acc2 += (-v4).cos();
+            if le(v5, c(0.5), margin) {
+                s1 = c(0.6) * s1 + c(0.25) * x1.sin().exp2().tanh();
+            }
+        } else if n % 2 == 0 && le(c(0.65) - v[n % 4].cos(), v5, margin) {
+            acc2 += (x2.powi(2) + c(1.0)).powf(0.3).sin();
+        } else {
+            s0 = c(0.8) * s0 + c(0.25) * ((x1 + v4).sin() + c(2.0)).cbrt().tanh();
+        }
+        s0 + s1 * c(0.25) + acc2 + v3.sin() + (v[0] + v5)
+    }
+
+    pub fn prog_12_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_copysign(x1, x2, margin);
+        let mut s1 = v[n % 4].cos().sinh().atan();
+        let mut s2: Dual64 = (x0.powi(2) + c(1.0)).powf(0.5).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        if le(d_hypot(c(3.0_f64), x1, margin), c(0.5), margin) {
+            let v4 = (x0.cos().exp().powi(2) + c(0.5)).ln();
+            s2 = c(0.75) * s2 + c(0.05) * v4.cos().cos();
+        } else {
+            let v5 = acc3.tanh().exp();
+            acc3 += v5.cos();
+        }
+        let v6 = prog_0_dual(d_clamp((s0 * s0 + c(1.0)).recip(), (v[1].sin() * c(0.9)).atanh().tanh() - c(1.5), x2.sin().cos() + c(1.5), margin).cos(), x1, d_hypot((s1.tanh() * c(2.0)).sinh(), v[1].tanh(), margin).tanh() * c(2.0), v, 1, margin);
+        for _ in 0..n {
+            let mut k7 = 0;
+            while k7 < 6 {
+                k7 += 1;
+                if ge((v6 * v6).ln_1p() + c(1.2) * v6, c(0.5), margin) {
+                    acc3 += (s2 + (v[k7 % 4] + s1)).sin() * c(0.05);
+                }
+                if !(n > 1 && ge(d_max(-c(3.0_f64), x0, margin), c(0.5), margin)) {
+                    s2 = (s2 * c(0.6) + (x2.sin().exp2().powi(2) + c(0.5)).ln() * c(0.2)).tanh();
+                } else if lt((s2.cos() * c(0.9)).acos().sin(), -c(0.25), margin) {
+                    s0 = (s0 * c(0.75) + (v[2].tanh() * c(1.2)).tan() * c(0.02)).tanh();
+                } else {
+                    acc3 += c(0.05) * (x1 * x2 * c(1.25)).cos();
+                    let v8 = d_atan2((-x1).powi(2) + c(1.0), d_to_radians(v[3]) * c(50.0));
+                    acc3 -= c(0.05) * v8.cos();
+                }
+                s0 = s0.mul_add(c(0.75), (v[k7 % 4].sin() * c(0.9)).atanh().sin() * c(0.05));
+            }
+            match k7 {
+                0 | 2 => {
+                    s2 = s2.mul_add(c(0.5), (v6.atan() + x1 * s2).tanh() * c(0.1));
+                }
+                3 => {
+                    let v9 = (v6.tanh() * c(1.2)).tan();
+                    s2 = (s2 * c(0.75) + (s2.tanh() * c(0.9)).acos() * c(0.1)).tanh();
+                    s1 = (s1 * c(0.5) + v9.cos() * c(0.05)).sin();
+                }
+                4..=6 => {
+                    acc3 -= c(0.25) * d_powf(c(3.0_f64), v6.cos()).asinh().tanh();
+                }
+                _ => {
+                    s2 = s2 * c(0.6) + (v6.tanh() * c(0.9)).atanh().tanh() * c(0.05);
+                }
+            }
+            if ge(x0.sin(), -c(0.5), margin) {
+                continue;
+            }
+            s2 = s2.mul_add(c(0.5), d_powf(x1 * x1 + c(1.0), x0.tanh()).sin() * c(0.02));
+        }
+        for _ in (1..=4).step_by(2) {
+            acc3 -= (s2 * s2 + c(1.5)).acosh().sin();
+            s1 = s1.mul_add(c(0.5), (v6.tanh() * c(0.9)).asin().tanh() * c(0.2));
+            acc3 -= (x2 + c(1.25)).tanh();
+        }
+        let v10 = v.iter().copied().map(|p| c(1.0) + c(0.25) * (p.cos().powi(2) + c(1.5)).acosh().tanh()).product::<Dual64>();
+        s0 * c(0.25) - s1 * c(1.5) + s2.cos() + acc3.tanh() + v6.cos() + v10
+    }
+
+    pub fn prog_13_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_min(v[1], x0, margin);
+        let mut s1 = (d_to_degrees(x2 + x1) * c(0.02)).cos() * c(2.0);
+        let mut s2 = (x0 * s0 / (d_max(s0, x0, margin).powi(2) + c(1.0))).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = match n {
+            0 | 2 => s0 + x1,
+            _ => (x1 * x1).ln_1p().asinh(),
+        };
+        let mut k5 = 0;
+        while k5 < 5 && lt(v4.cos().exp() / (x0.asinh().cos() + c(2.0)), -c(1.0), margin) {
+            k5 += 1;
+            if ge(d_atan2(s2 * s2 + c(0.5), s2), s1, margin) {
+                acc3 -= s1.sin() * c(0.4);
+            }
+            let v8: Dual64 = if k5 < 4 && lt(((d_to_radians(x2) * c(50.0)).powi(2) + c(1.0)).ln(), c(0.0), margin) {
+                for j in (0..4).rev() {
+                    let fj = c(j as f64);
+                    if lt(s2.cos().exp(), x2, margin) {
+                        let v6 = (x0 + s2).cos().exp();
+                        s2 = c(0.5) * s2 + c(0.05) * v6.tanh().sin();
+                    } else {
+                        acc3 -= fj.tanh() * c(0.1);
+                        s1 = s1 * c(0.75) + (s2 + s1).tanh() * c(0.1);
+                    }
+                    s2 = (s2 * c(0.6) + (v[j].tanh() * c(0.9)).atanh() * c(0.05)).tanh();
+                    if le(x1 * fj, c(0.0), margin) {
+                        break;
+                    }
+                }
+                x2 * v4 + c(2.0)
+            } else {
+                let v7 = d_copysign(s2, v4, margin);
+                (v7.sin() * c(0.9)).atanh().mul_add(d_clamp(v7, -c(0.5), c(0.5), margin), s1)
+            };
+            match n + k5 {
+                0 | 2 => {
+                    let v9 = (s1.cos() * c(0.9)).acos().tanh();
+                    let v10 = v9.mul_add(v9, s1);
+                    acc3 += c(0.4) * v10.sin();
+                }
+                3..=5 => {
+                    acc3 += v8.sin() * c(0.4);
+                }
+                6 => {
                     continue;
                 }
+                _ => {
+                    let v11 = v[(k5 + n) % 4] / (v8 * v8 + c(1.0));
+                    s2 = s2 * c(0.5) + v11.sin() * c(0.05);
+                }
+            }
+            s0 = c(0.5) * s0 + c(0.5) * x1.tanh();
+            acc3 -= v8.cos().cos() * c(0.4);
+        }
+        let v12 = v.iter().zip(v.iter()).map(|(&p, &q)| d_max(x2, c(0.75) * q, margin) + p.tanh()).sum::<Dual64>();
+        acc3 -= (v12.tanh() * c(0.9)).acos().tanh() * c(0.2);
+        s0.tanh() + s1 * c(0.75) + s2.cos() + acc3.tanh() - v4 - v4.cos().exp()
+    }
+
+    pub fn prog_14_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 * x0).atan();
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [c(0.0); 4];
+        for i in 0..n {
+            a2[i % 4] += (x2.cos() * c(2.0)).sinh().tanh() * c(0.5);
+        }
+        let v3 = a2.iter().fold(prog_0_dual(v[n % 4].sin().exp2().sin() * c(2.0), (d_to_radians(s0) * c(50.0)).tanh().cosh().tanh(), x0.sin().cos(), v, n, margin).tanh(), |r, &p| r * c(0.5) + c(0.02) * (r.powi(3) + p.sin()).tanh());
+        let mut a4 = v;
+        for i in 0..n {
+            a4[i % 4] = a4[i % 4] * c(0.5) + (s0 * x2).sin() * c(0.1);
+        }
+        if ge((x2 * x2 + c(1.0)).ln().asinh(), x1.tanh().exp2(), margin) {
+            let v5: Dual64 = prog_1_dual(d_hypot(x2 * acc1, a2[n % 4], margin).tanh() * c(2.0), c(0.5), (c(0.8) - (x1.cos() * c(0.9)).atanh()).tanh() * c(2.0), v, n, margin);
+            s0 = (s0 * c(0.6) + (d_powf(c(3.0_f64), x1.tanh()).powi(2) + c(2.0)).acosh() * c(0.02)).sin();
+            acc1 += v5.sin() * c(0.005);
+        } else {
+            'l2: for (i, &t) in a2.iter().enumerate() {
+                let fi = c(i as f64);
+                if ge(v3.powi(3), c(0.25), margin) || i % 3 == 1 {
+                    continue;
+                }
+                for &u in v.iter() {
+                    match n {
+                        0 | 2 => {
+                            acc1 -= c(0.1) * u.sin().tanh();
+                            acc1 -= (v3.tanh() * c(0.9)).acos().cos() * c(0.1);
+                        }
+                        g if g > 4 => {
+                            break;
+                        }
+                        _ => {
+                            s0 = (s0 * c(0.75) + u * c(0.25)).sin();
+                        }
+                    }
+                    match i % 4 {
+                        0 => {
+                            break;
+                        }
+                        g if g > 1 => {
+                            s0 *= c(0.5);
+                            s0 += c(0.4) * t.tanh().cosh().sin();
+                        }
+                        _ => {
+                            acc1 += ((v3.tanh() * c(1.5)).cosh() + t.sin()).tanh() * c(0.1);
+                            if ge(x1, t, margin) {
+                                acc1 -= (t.tanh() * c(0.9)).acos().tanh() * c(0.1);
+                                continue 'l2;
+                            }
+                            acc1 -= a2[2] * c(0.1);
+                        }
+                    }
+                    match n % 4 {
+                        0 => {
+                            s0 = c(0.75) * s0 + c(0.25) * s0.sin();
+                            s0 = s0 * c(0.5) + c(0.1) * v3 * c(1.0);
+                        }
+                        g if g > 1 => {
+                            let v6 = (t.cos() + c(2.0)).cbrt();
+                            s0 = s0.mul_add(c(0.8), v6.cos().sin() * c(0.5));
+                        }
+                        _ => {
+                            acc1 -= c(0.2) * (a4[n % 4] * c(0.3));
+                        }
+                    }
+                    s0 *= c(0.75);
+                    s0 += c(0.25) * (a2[0] + fi).cos();
+                }
+                acc1 += (v3 * x2).sin() * c(0.5);
+                acc1 += c(0.5) * t.cos().cos();
+            }
+        }
+        s0 - acc1.tanh() - v3 * c(0.25) + a4[1].sin() - (d_atan2(c(1.5_f64), x2).sin() * c(2.0)).cosh()
+    }
+
+    pub fn prog_15_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4] * v[n % 4] + c(0.5)).cbrt();
+        let mut s1: Dual64 = x0;
+        let mut acc2: Dual64 = c(0.0);
+        if n % 2 == 0 && le(x1.tanh().exp_m1().tanh(), c(0.0), margin) {
+            s0 = (s0 * c(0.6) + prog_1_dual((x1.tanh().sin() * c(0.9)).asin().cos() * c(2.0), x1, d_clamp(x0 + s0, x2.sin() - c(1.5), x0.sin() + c(1.5), margin).tanh(), v, 0, margin) * c(0.005)).sin();
+        } else if lt(x1 * x2, s0.asinh(), margin) {
+            s0 = (s0 * c(0.8) + (v[n % 4] + acc2).mul_add(x2, d_atan2(s0, x2 * x2 + c(1.0))) * c(0.01)).tanh();
+        }
+        if gt(s0, c(0.5), margin) {
+            let x2 = d_copysign(x2 * c(0.8), (x2.sin() + c(2.0)).cbrt(), margin);
+            s1 = s1 * c(0.5) + x2.cos().cos() * c(0.5);
+        } else if ge((s1.powi(2) + c(1.0)).recip() + (acc2.cos() * c(1.2)).tan(), c(1.0), margin) {
+            let mut k3 = 0;
+            while k3 < n && gt(x0.tanh(), s0, margin) {
+                k3 += 1;
+                s0 = c(0.75) * s0 + c(0.05) * x0.tanh().exp_m1().sin();
+                s1 = c(0.8) * s1 + c(0.1) * (-v[n % 4].cos().exp2()).tanh();
+                acc2 += d_atan2(v[2], x1.powi(2) + c(0.5)).sin() * c(0.25);
+            }
+            acc2 += (x0 * x1).cos();
+            if !(k3 < 1) {
+                acc2 += d_atan2(x2 * x2 + c(1.0), x1).tanh();
+            } else {
+                let v4 = prog_0_dual(s1, (s0 / (v[0].powi(2) + c(0.5))).cos() * c(2.0), d_max(-c(0.5_f64), acc2, margin).cos() * c(2.0), v, n, margin);
+                s1 = c(0.75) * s1 + c(0.005) * v4.sin().cos();
+            }
+        } else {
+            let x2 = ((c(2.5) - x2).cos() * c(0.9)).atanh();
+            s0 = (s0 * c(0.5) + x2.sin() * c(0.1)).sin();
+        }
+        let v7 = match n {
+            0 => prog_2_dual(x1, (s1.tanh() + s0).tanh() * c(2.0), x0.tanh().sin(), v, n, margin),
+            1..=3 => {
+                let v5 = d_powf(c(3.0_f64), x2.tanh()).sin().exp2();
+                acc2 -= (x0 * x0).sin();
+                v[n % 4].mul_add(-v[3], v5 / (x1.powi(2) + c(1.5)))
+            }
+            g if g > 4 => {
+                let x1 = (d_max(-c(0.5_f64), acc2, margin).powi(2) + c(2.0)).sqrt();
+                let v6 = v[n % 4].powi(2);
+                v6.tanh().exp() + x1.tanh()
+            }
+            _ => (x0.cos() * c(1.2)).tan(),
+        };
+        match n % 3 {
+            2 => {
+                let v8 = prog_13_dual(d_atan2(c(0.5_f64), v[n % 4]).sin() * c(2.0), c(1.2), c(1.2), v, n, margin);
+                acc2 -= v8.tanh() * c(0.005);
+            }
+            _ => {
+                for i in (1..=6).step_by(2) {
+                    let fi = c(i as f64);
+                    acc2 += (d_to_radians(v[3]) * c(20.0)).sin() * c(0.5);
+                    let v9 = fi.cos().exp();
+                    s0 = s0.mul_add(c(0.75), v7.tanh() * c(0.25));
+                    acc2 += c(0.5) * v9.tanh().tanh();
+                }
+            }
+        }
+        'l2: for _ in 0..n {
+            acc2 -= (s1 * s1).ln_1p() * c(0.4);
+            let mut k10 = 0;
+            while k10 < n + 1 {
+                k10 += 1;
+                s1 *= c(0.8);
+                s1 += c(0.1) * (v7 - s1).cos();
+                match k10 {
+                    0 => {
+                        break 'l2;
+                    }
+                    1 | 3 => {
+                        let v11 = (s1 * s1).ln_1p();
+                        s0 = s0.mul_add(c(0.5), v11.tanh().cos() * c(0.5));
+                    }
+                    g if g > 4 => {
+                        let v12 = v[k10 % 4];
+                        s0 = (s0 * c(0.5) + (s1 + s0) * c(0.25)).tanh();
+                        acc2 -= c(0.02) * v12.tanh();
+                    }
+                    _ => {
+                        let x1 = x0.cos();
+                        s1 = c(0.8) * s1 + c(0.2) * x1.cos();
+                    }
+                }
+                if le(c(SCALE) + x1, x1, margin) {
+                    s1 *= c(0.8);
+                    s1 += c(0.2) * (s1.cos() * c(0.5)).ln_1p();
+                    continue;
+                }
+            }
+            let v13 = match k10 {
+                0 => v7.tanh(),
+                1 => {
+                    s0 *= c(0.5);
+                    s0 -= c(0.02) * (s0 / (s0.tanh() + c(2.0)) * v[k10 % 4].powi(2)).sin();
+                    v7.atan()
+                }
+                g if g > 2 => v7.tanh(),
+                _ => v[k10 % 4].sin().exp_m1(),
+            };
+            acc2 += v13.sin().cos() * c(0.25);
+        }
+        let v14 = x2.tanh();
+        s0.tanh() + s1.cos() + acc2.cos() + v7.sin() + v14.cos()
+    }
+
+    pub fn prog_16_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.cos() * (x1 * x1 + c(1.0)).log(10.0);
+        let mut acc1: Dual64 = c(0.0);
+        match n {
+            0 => {
+                s0 = c(0.5) * s0 + c(0.5) * (x2 * x2 + c(0.5)).sqrt().cos();
+                acc1 -= prog_1_dual(x1, (acc1 * c(0.5)).cos(), c(0.5), v, n, margin).cos() * c(0.02);
+            }
+            3 | 5 => {
+                let v2: Dual64 = x2 + v[n % 4];
+                acc1 -= c(0.2) * (v2.sin() * c(1.2)).tan().cos();
+            }
+            6 => {
+                let v3: Dual64 = prog_0_dual(x2, c(0.75), acc1, v, 2, margin);
+                s0 *= c(0.8);
+                s0 += c(0.005) * v3.tanh();
+            }
+            _ => {
+                acc1 -= (v[n % 4] + acc1).cos() * c(0.4);
+                s0 = (s0 * c(0.6) + v[3].cos() * c(0.4)).tanh();
+            }
+        }
+        for i in (1..=5).step_by(2) {
+            let fi = c(i as f64);
+            if i % 2 == 0 {
+                acc1 -= (x0 / c(1.5)).sin() * c(0.5);
+                if lt(d_clamp(x1 * v[i % 4], (x1 * x1 + c(0.5)).ln().tanh() - c(1.5), x2.cos() + c(1.5), margin), -c(0.5), margin) {
+                    continue;
+                }
+                s0 = c(0.5) * s0 + c(0.5) * s0.tanh();
+            } else if i % 2 == 0 && gt(d_atan2(fi * fi + c(0.5), x0), v[i % 4], margin) {
+                s0 = (s0 * c(0.6) + s0.powi(2) * c(0.2)).sin();
+            } else {
+                acc1 += c(0.5) * (x2 * x2 + c(1.0)).log(2.0).cos();
+            }
+            let mut k4 = 0;
+            while k4 < 5 && ge(x2 - c(0.65), x2, margin) {
+                k4 += 1;
+                if le(x2, c(1.0), margin) {
+                    s0 = (s0 * c(0.5) + x0 * c(0.5)).tanh();
+                } else if gt(x0, c(1.0), margin) {
+                    let x1 = -x1;
+                    let v5 = (x1 + fi).sin().exp2();
+                    acc1 += v5.sin() * c(0.1);
+                } else {
+                    let x1 = x1 / (fi.sin() + c(2.0));
+                    s0 *= c(0.6);
+                    s0 += c(0.4) * x1.cos();
+                }
+                if gt((v[k4 % 4].tanh().exp().powi(2) + c(1.0)).ln(), v[k4 % 4] + x0, margin) {
+                    break;
+                }
+                let v6 = (x0.sin().powi(2) + c(1.0)).powi(-1);
+                s0 = s0 * c(0.75) + (v6 - v[1]).tanh() * c(0.05);
+            }
+            s0 = s0.mul_add(c(0.5), x1.mul_add(fi, x1).tanh() * c(0.05));
+        }
+        let v7 = x0.atan();
+        if gt((v7.tanh().powi(2) + c(1.0)).log(2.0), c(0.25), margin) {
+            return prog_13_dual(c(1.5), x2, v7, v, n, margin);
+        }
+        let mut m8 = 0;
+        for i in 0..3 {
+            let v9 = v[i] * v[(i + n) % 4] + s0;
+            if le(v9.asinh().tanh().exp(), s0, margin) {
+                continue;
+            }
+            acc1 -= c(0.25) * (v9 * x2).cos().sin();
+            if le(v[m8 % 4] / (s0.sin() + c(2.0)), c(0.5), margin) || m8 == 4 {
+                m8 += 1;
             }
         }
         match m8 {
             0 => {
-                acc1 += d_abs((v[n % 4].powi(2) + c(1.0)).recip(), margin);
-                s0 = (s0 * c(0.6) + s0 * c(0.4)).sin();
-            }
-            1 | 3 => {
-                let v12 = x1.atan() / ((-x2).powi(2) + c(1.5));
-                acc1 -= v12.cos();
-            }
-            4 => {
-                s0 = c(0.8) * s0 + c(0.005) * prog_2_dual(x0, d_max(v[3], v[m8 % 4], margin).cos() * c(2.0), s0.cos(), v, n, margin).cos();
-                acc1 += c(0.25) * (x2.mul_add(x2, x2) + v[3] / (x2 * x2 + c(0.5))).cos();
-            }
-            _ => {
-                let v13 = prog_0_dual(s0.sin(), ((x1 + s0) * c(1.2)).tanh() * c(2.0), d_hypot(v[m8 % 4].cos(), x0, margin).tanh(), v, m8, margin);
-                s0 = (s0 * c(0.5) + (x0.tanh() * c(0.9)).asin() * c(0.2)).tanh();
-                s0 = s0.mul_add(c(0.6), v13.cos().tanh() * c(0.005));
-            }
-        }
-        if le((v[m8 % 4].cos() + c(2.0)).cbrt(), c(0.25), margin) {
-            s0 *= c(0.8);
-            s0 += c(0.005) * prog_0_dual(s0, ((s0.cos() * c(1.5)).sinh().powi(2) + c(0.5)).ln().cos(), d_atan2(x2 + v[m8 % 4], v[3] * v[3] + c(1.0)).tanh() * c(2.0), v, n, margin).cos();
-        } else if le(c(0.1) - (v[2] + s0), c(0.5), margin) {
-            acc1 -= c(0.25) * ((x0.cos() * c(2.0)).sinh() - v[m8 % 4].mul_add(v[3], x0)).cos();
-            if m8 < 6 {
-                let x1 = d_log(d_log(c(2.0_f64), v[m8 % 4].powi(2) + c(2.0)).powi(2) + c(1.0), (x1 - c(1.5)).powi(2) + c(2.0));
-                s0 *= c(0.75);
-                s0 += c(0.05) * s0.cos().tanh();
-                acc1 += x1;
-            } else {
-                s0 = s0.mul_add(c(0.75), ((s0 * s0).tanh() * c(2.0)).cosh().cos() * c(0.01));
-                let v14 = x2.tanh().exp_m1();
-                s0 = (s0 * c(0.5) + v14.sin() * c(0.1)).tanh();
-            }
-            let v15 = v[n % 4];
-            acc1 += v15.cos();
-        } else {
-            let v16 = x0.sin().exp();
-            s0 = s0.mul_add(c(0.6), v16.tanh().tanh() * c(0.1));
-        }
-        match n + m8 {
-            0 => {
-                let v17 = x2.atan();
-                acc1 += (x2 * x0).tanh();
-                if m8 % 2 == 0 {
-                    let v18 = d_log((v17 * v[3]).powi(2) + c(1.0), d_min(s0, v17, margin).powi(2) + c(2.0));
-                    let v19 = v18.asinh() - d_to_radians(v18) * c(20.0);
-                    s0 *= c(0.75);
-                    s0 += c(0.02) * v19.tanh();
-                }
-                s0 = (s0 * c(0.6) + v17.sin() * c(0.4)).tanh();
-            }
-            1 | 3 => {
-                let mut k20 = 0;
-                while k20 < n + 1 && le((x2 * x2).ln_1p(), -c(0.5), margin) {
-                    k20 += 1;
-                    if lt(x0 * x0, c(1.0), margin) {
-                        continue;
-                    }
-                    if ge(s0.sin().exp(), v[k20 % 4] + x0, margin) {
-                        break;
-                    }
-                    s0 = c(0.75) * s0 + c(0.2) * (d_to_degrees(s0) * c(0.02)).tanh();
-                }
-                s0 *= c(0.6);
-                s0 -= c(0.4) * x0.tanh();
-            }
-            4 => {
-                s0 = (s0 * c(0.5) + (s0 * s0 + c(1.0)).recip() * c(0.75)).sin();
-                s0 = (s0 * c(0.75) + x1 * x1 * c(0.05)).tanh();
-            }
-            _ => {
-                s0 = s0.mul_add(c(0.5), s0.tanh() * c(0.5));
-            }
-        }
-        let mut a21 = [c(0.0); 4];
-        a21[0] = (x2.sin() * c(0.9)).acos().cos();
-        for i in 1..4 {
-            let fi = c(i as f64);
-            a21[i] = a21[i - 1] * c(0.75) + fi.tanh().exp().cos() * c(1.0);
-        }
-        x0.sin() - s0 * c(1.5) + acc1.cos() + a21[3] - (x2 * x2 + c(1.0)).log2()
-    }
-
-    pub fn prog_10_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_2_dual(((x2.cos() * c(0.9)).acos().cos() * c(1.2)).tan().cos() * c(2.0), c(0.5), x1, v, 6, margin).cos() * c(2.0);
-        let mut s1 = x1;
-        let mut acc2: Dual64 = c(0.0);
-        let v3: Dual64 = (x0.tanh() * c(0.9)).asin() - x0.tanh();
-        if gt((v3 + c(2.5)).atan(), c(0.5), margin) {
-            s1 *= c(0.75);
-            s1 += c(0.005) * prog_1_dual(x2, ((v[n % 4] * v[n % 4] + c(1.0)).recip().tanh() * c(0.9)).asin().cos() * c(2.0), acc2, v, n, margin).cos();
-            s0 = c(0.8) * s0 + c(0.05) * s1.atan().cos();
-        } else if le(v[n % 4], -c(1.0), margin) {
-            let v4 = d_log(c(2.0_f64), v[n % 4].powi(2) + c(2.0));
-            acc2 -= v4;
-        } else {
-            let v5 = prog_0_dual(x1, c(1.2), v[3].tanh(), v, n, margin);
-            s0 *= c(0.6);
-            s0 += c(0.005) * v5.tanh().cos();
-        }
-        if ge(s1.tanh(), -c(0.5), margin) || n == 5 {
-            return prog_2_dual(c(0.25), (-v3).sin() * c(2.0), d_abs((acc2 * acc2 + c(1.0)).sqrt(), margin).sin() * c(2.0), v, n, margin);
-        }
-        let mut k6 = 0;
-        while k6 < 4 {
-            k6 += 1;
-            if !(k6 < 3 && ge(x1 * x0, c(0.5), margin)) {
-                acc2 -= c(0.5) * s0.tanh().exp().sin();
-                acc2 += v[k6 % 4] / (v[k6 % 4] * v[k6 % 4] + c(1.5)) * c(0.25);
-            } else {
-                let v7: Dual64 = s1 / ((v3.powi(2) + c(1.0)).sqrt().sin() + c(2.0));
-                acc2 += v7.tanh() * c(0.5);
-            }
-            let v10 = if le(v[k6 % 4], c(1.0), margin) {
-                for u in v {
-                    match k6 % 4 {
+                s0 *= c(0.8);
+                s0 -= c(0.1) * s0;
+                for i in 0..v.len() {
+                    let fi = c(i as f64);
+                    match i + n {
                         0 => {
-                            let v8 = c(SCALE) + d_min(c(3.0_f64), s0, margin);
-                            acc2 -= v8.sin().tanh() * c(0.1);
-                        }
-                        1 | 3 => {
-                            acc2 -= c(0.1) * x0.tanh().sin();
-                        }
-                        _ => {
-                            acc2 += c(0.1) * u.sin();
-                            s1 = s1 * c(0.5) + x1.tanh() * c(0.5);
-                        }
-                    }
-                    s1 = s1.mul_add(c(0.6), v[k6 % 4].mul_add(s1, u).sin() * c(0.05));
-                }
-                let v9 = s1 / (v3.powi(2) + c(0.5));
-                (v[k6 % 4] * v[k6 % 4] + c(2.0)).ln().sin() + v9.cos()
-            } else {
-                v[k6 % 4].tanh()
-            };
-            s1 = (s1 * c(0.5) + (s1 * s1 + c(1.0)).log10() * c(1.0)).sin();
-            s0 = s0 * c(0.75) + v10.tanh().sin() * c(0.02);
-        }
-        s0 * c(0.75) + s1.cos() - acc2.tanh()
-    }
-
-    pub fn prog_11_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.sin() * c(2.0)).sinh().cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = v.iter().copied().map(|p| prog_0_dual((d_atan2(acc1, x1 * x1 + c(0.5)).tanh() * c(0.9)).atanh().tanh() * c(2.0), ((acc1.cos() * c(2.0)).cosh() * (p * p + c(1.0)).cbrt()).cos(), x1, v, n, margin)).sum::<Dual64>();
-        let v3 = if le((x0.tanh() * c(1.2)).tan(), (x2 * x2 + c(1.0)).log2(), margin) {
-            d_max(s0, x0, margin)
-        } else if !(n == 0 && lt(prog_2_dual(((x0.powi(2) + c(1.5)).acosh() + (x0.cos() * c(0.9)).acos()).cos() * c(2.0), x1.cos().sinh().cos(), x2, v, n, margin), c(0.5), margin)) {
-            (acc1 * acc1 + c(0.5)).recip()
-        } else {
-            (x2 * x2).ln_1p()
-        };
-        for i in 0..3 {
-            s0 *= c(0.75);
-            s0 += c(0.02) * (v2.cos() * c(2.0)).cosh().tanh();
-            if ge(v3.sin(), -c(0.5), margin) && i == 2 {
-                continue;
-            }
-            if i < 1 {
-                break;
-            }
-        }
-        let v4 = prog_2_dual((x0.cos() * c(0.9)).acos().tanh() * c(2.0), v3, x2, v, n, margin);
-        let mut a5 = [c(0.0); 4];
-        for i in 0..4 {
-            if lt(v2.sin().exp_m1().cos(), -c(0.5), margin) {
-                a5[i] = (x0.sin().tanh() * c(1.5)).cosh();
-            } else {
-                a5[i] = v4.cos();
-            }
-        }
-        acc1 += c(0.25) * ((acc1.powi(2) + c(1.5)).acosh() + v3).tanh();
-        s0 * c(1.5) + acc1 + v2.cos() + v4.cos() + a5[0].tanh()
-    }
-
-    pub fn prog_12_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4].sin();
-        let mut acc1: Dual64 = c(0.0);
-        'l0: for i in 0..n {
-            acc1 += c(0.25) * v[i % 4].sin().tanh();
-            for _ in (0..4).rev() {
-                if lt(x0 + x2, c(0.5), margin) {
-                    s0 = c(0.75) * s0 + c(0.1) * (x2 + (s0 * s0 + c(0.5)).ln()).sin();
-                    continue 'l0;
-                }
-                acc1 += (x1 * c(core::f64::consts::FRAC_1_SQRT_2)).powi(3).sin() * c(0.05);
-                s0 = c(0.6) * s0 + c(0.4) * x2.tanh();
-            }
-            if lt(d_min(c(1.5_f64), v[i % 4].sin(), margin), -c(0.25), margin) {
-                acc1 -= c(0.25) * (-(x0.powi(2) + c(1.0)).sqrt()).tanh();
-            } else if le(x0 + c(0.25), x1, margin) && n == 6 {
-                s0 = s0 * c(0.75) + x1.sin() * c(0.25);
-                s0 = c(0.8) * s0 + c(0.2) * (x2.powi(2) + c(0.5)).sqrt().sin();
-            } else {
-                s0 = c(0.5) * s0 + c(0.1) * (x2 * v[i % 4]).cos();
-            }
-        }
-        for _ in 0..v.len() {
-            acc1 += (d_copysign(c(0.5_f64), v[n % 4], margin) - x1).cos() * c(0.5);
-            acc1 += c(0.5) * ((x2 * x2 + c(1.0)).log10().powi(2) + c(1.0)).recip();
-        }
-        let v2 = if n % 3 == 1 && gt(c(1.25) * s0, c(0.0), margin) {
-            x1.cos().cos().exp2()
-        } else {
-            (x0.sin() * c(0.9)).asin() + (x0 + s0)
-        };
-        for i in 0..6 {
-            acc1 -= v[(i + n) % 4].sin().tanh() * c(0.25);
-            let v3: Dual64 = d_to_radians(x0);
-            s0 *= c(0.75);
-            s0 += c(1.0) * v3.sin();
-        }
-        'l4: for i in (1..=6).step_by(2) {
-            let fi = c(i as f64);
-            acc1 += prog_0_dual((-v2).sin(), (-fi).cos().tanh() * c(2.0), x2, v, 4, margin).tanh() * c(0.05);
-            for (j, &u) in v.iter().enumerate() {
-                let v4 = match j {
-                    0 => {
-                        s0 = (s0 * c(0.8) + u * x1 * c(0.05)).sin();
-                        d_atan2(x0, s0 * s0 + c(1.0))
-                    }
-                    2 => d_abs(u, margin),
-                    _ => -(x0 * x0 + c(1.0)).log(2.0),
-                };
-                if lt(-x1, -c(1.0), margin) || j + n < 9 {
-                    acc1 -= x0.tanh() * c(0.1);
-                    break 'l4;
-                }
-                let v5 = x0.tanh();
-                s0 = s0 * c(0.5) + (s0 * s0 + c(0.5)).powf(0.3).sin() * c(0.1);
-                s0 = (s0 * c(0.75) + (u.tanh() + v4.sin() - v5) * c(0.02)).sin();
-            }
-            acc1 += (v2.sin().exp2().cos() * c(0.9)).acos().tanh() * c(0.5);
-        }
-        x0 + x1 * c(0.25) - x2.tanh() + s0.cos() + acc1.cos() - v2.cos()
-    }
-
-    pub fn prog_13_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (x0 * x2).sin() * c(2.0);
-        let mut s1 = (s0 + (x2.cos() * c(1.2)).tan()).sin() * c(2.0);
-        let mut s2 = (x2 / (x2 * x2 + c(0.5))).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().map(|&p| c(1.0) + c(0.1) * (d_atan2(c(3.0_f64), d_hypot(v[n % 4], x1, margin)) + p.sin()).cos()).product::<Dual64>();
-        let a5 = v.map(|e| e.tanh());
-        'l0: for i in (0..n).rev() {
-            s0 = (s0 * c(0.6) + (-x2) * c(0.4)).tanh();
-            for (j, &u) in v.iter().enumerate() {
-                if j == 1 {
-                    acc3 += c(0.05) * (u.cos() + c(2.0)).cbrt().tanh();
-                    break 'l0;
-                }
-                let v6 = s1.cos().exp_m1();
-                s1 = s1.mul_add(c(0.75), s0.cos() * c(0.25));
-                acc3 -= c(0.05) * (u.cos() + v6.sin()).sin();
-            }
-            acc3 += c(0.2) * v4;
-            match i % 2 {
-                0 => {
-                    s2 = s2 * c(0.5) + (x1 * c(1.25)).tanh() * c(0.4);
-                }
-                _ => {
-                    let v7 = s2.cos().cosh();
-                    acc3 += c(0.25) * v7.sin();
-                }
-            }
-        }
-        let v13 = if n < 5 {
-            for i in 0..v.len() {
-                let fi = c(i as f64);
-                let v8 = (a5[i].sin() * c(0.9)).atanh() - d_copysign(c(3.0_f64), s2, margin);
-                let v11 = if !(n == 3) {
-                    let v9 = a5[0].asinh();
-                    prog_0_dual(((fi + c(0.5)).tanh() * c(1.5)).sinh().sin() * c(2.0), (s1.powi(2) + c(1.5)).acosh().sin(), x1, v, i, margin) + v9.tanh()
-                } else if ge((v4 + v8).asinh(), v8, margin) && i == 1 {
-                    let v10 = fi - v[n % 4] + a5[1].powi(2);
-                    s1.cos().exp_m1() + v10.cos()
-                } else {
-                    return (s0.cos() * c(1.2)).tan()
-                };
-                s1 = s1 * c(0.75) + (s1.cos() * c(0.9)).acos().cos() * c(0.1);
-                s1 = c(0.5) * s1 + c(0.005) * (v8.sin() - v11.tanh()).cos();
-            }
-            let v12 = (v4 * v4 + c(1.0)).log10() + v4;
-            a5[n % 4].sin() + v12.cos()
-        } else if le(x0.atan(), v4, margin) {
-            x1 * x2
-        } else {
-            return d_copysign(v4, acc3, margin)
-        };
-        'l3: for i in 0..4 {
-            let fi = c(i as f64);
-            s1 = s1 * c(0.6) + (a5[3] + s2).sin() * c(0.2);
-            for _ in (0..4).rev() {
-                let v14: Dual64 = d_hypot(c(0.5_f64), x1.cos(), margin);
-                acc3 += (x1 - v13).cos() * c(0.1);
-                if i == 3 && le(d_abs(v14, margin), x1, margin) {
-                    acc3 -= c(0.1) * fi.tanh();
-                    continue 'l3;
-                }
-            }
-            let v15 = v13;
-            acc3 += c(0.5) * v15.cos().tanh();
-        }
-        let v17 = match n % 2 {
-            0 => {
-                let v16 = d_to_radians(v4);
-                s0 *= c(0.5);
-                s0 += c(0.2) * (v4.cos() * c(1.5)).cosh().sin();
-                x1 - c(2.0) + v16.cos()
-            }
-            _ => a5[1].tanh().exp_m1(),
-        };
-        s0.sin() - s1.sin() - s2.sin() + acc3.sin() + a5[0].tanh() + v13 * c(0.75) + v17.sin() - d_max(-c(0.5_f64), (x1.sin() * c(2.0)).sinh(), margin)
-    }
-
-    pub fn prog_14_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = v[n % 4].sin().exp2();
-        let mut s1 = ((s0 - v[n % 4]).cos() * c(0.9)).asin();
-        let mut acc2: Dual64 = c(0.0);
-        'l0: for i in (1..=5).step_by(2) {
-            for u in v {
-                let v4 = match n {
-                    0 => {
-                        acc2 += c(0.1) * x0.tanh();
-                        ((u.powi(2) + c(0.5)).powf(1.5).sin() + c(2.0)).cbrt()
-                    }
-                    g if g > 1 => {
-                        let v3 = u.mul_add(s1, u);
-                        s0 = s0.mul_add(c(0.75), x2.sin().exp().tanh() * c(0.05));
-                        d_to_radians(s0 + v3) * c(50.0)
-                    }
-                    _ => {
-                        s1 = c(0.75) * s1 + c(0.25) * s1.sin();
-                        x1 + x0
-                    }
-                };
-                if le(d_hypot(c(0.25) - x2, s1 + s0, margin), -c(0.5), margin) {
-                    s1 = s1.mul_add(c(0.75), (x0 * x0).cos() * c(0.05));
-                } else {
-                    s0 = s0.mul_add(c(0.5), (s0 + (s0 - u)).sin() * c(0.1));
-                    s0 = s0.mul_add(c(0.8), ((x0.powi(2) + c(1.5)).acosh() / (s0 * s0 + c(1.5))).sin() * c(0.05));
-                }
-                s1 = (s1 * c(0.75) + s1 * x0 * c(0.05)).tanh();
-                s0 = c(0.75) * s0 + c(0.02) * (u.sin() + v4.sin()).cos();
-            }
-            let v5 = prog_0_dual(s1, c(2.0), c(2.0), v, n, margin);
-            s1 = s1 * c(0.8) + x2.cos() * c(0.2);
-            for j in 0..i {
-                match j % 3 {
-                    0 => {
-                        continue 'l0;
-                    }
-                    2 => {
-                        acc2 += x0.cos().exp_m1().sin() * c(0.1);
-                    }
-                    _ => {
-                        acc2 += c(0.1) * x1.sin();
-                        if lt(c(2.5) - x0, s1, margin) {
-                            s0 = (s0 * c(0.6) + s0 / (x0 * x0 + c(1.5)) * c(0.25)).tanh();
-                            s0 = c(0.5) * s0 + c(0.5) * (s0 - c(0.65)).tanh();
-                        } else if le(x2.cos(), c(0.25), margin) {
-                            acc2 -= c(0.1) * ((v[(j + n) % 4].cos() * c(2.0)).cosh() + d_atan2(c(1.5_f64), x1)).tanh();
-                            if gt(v5 / c(3.0), c(0.5), margin) {
-                                s0 = c(0.75) * s0 + c(0.05) * ((x1.cos() * c(0.9)).acos().powi(2) + c(1.0)).log(2.0).tanh();
-                                break;
-                            }
-                            s1 *= c(0.75);
-                            s1 += c(0.1) * (s0 * s0 + c(0.5)).cbrt().sin();
-                        } else {
-                            s1 = s1.mul_add(c(0.5), (x2.tanh() * c(1.5)).sinh().tanh() * c(0.1));
-                        }
-                        acc2 += v[j % 4].sin().exp().sin() * c(0.1);
-                    }
-                }
-                let v7 = match j + n {
-                    1 => d_atan2(x0, x1 * x1 + c(1.0)) + (x1 * x1 + c(2.0)).acosh(),
-                    2..=4 => {
-                        let v6 = x2 * c(core::f64::consts::FRAC_1_SQRT_2);
-                        v6.tanh()
-                    }
-                    g if g > 5 => x1.cos().exp().cos().exp_m1(),
-                    _ => x1.sin(),
-                };
-                if le(v7.sin().exp2(), -c(1.0), margin) {
-                    break;
-                }
-                acc2 += v[2].cos().cos() * c(0.1);
-            }
-            acc2 -= c(0.1) * v5.cos();
-        }
-        let mut k8 = 0;
-        while k8 < n {
-            k8 += 1;
-            acc2 -= x1.tanh() * c(0.25);
-            if lt(d_clamp((x0 * x0 + c(1.0)).log10(), -c(0.5), c(1.0), margin), c(0.25), margin) {
-                return s1;
-            }
-        }
-        s0 = s0 * c(0.5) + v[k8 % 4].powi(2).sin() * c(0.1);
-        let v9 = match k8 {
-            1 => (x0 * x0 + c(1.0)).ln().tanh().exp2(),
-            g if g > 2 => {
-                s0 = (s0 * c(0.5) + x1.cos() * c(0.5)).tanh();
-                x2.atan().cos().exp2()
-            }
-            _ => d_powf(v[1] * v[1] + c(1.0), x2.cos()) - x0 * x0,
-        };
-        'l4: for i in 0..v.len() {
-            let fi = c(i as f64);
-            s1 *= c(0.75);
-            s1 += c(0.25) * x2.sin();
-            let mut k10 = 0;
-            while k10 < n + 1 {
-                k10 += 1;
-                if lt((s0.tanh() * c(0.9)).asin() - v9, -c(0.5), margin) && k8 == 2 {
-                    s1 = s1.mul_add(c(0.5), v[3].cos().cos() * c(0.5));
-                    break 'l4;
-                }
-                s1 = s1.mul_add(c(0.5), (-fi).tanh() * c(1.0));
-            }
-            s0 = c(0.5) * s0 + c(0.25) * (s0 * s0 + c(0.5)).recip().tanh();
-            s0 = (s0 * c(0.6) + (v[n % 4] + v9) * c(0.2)).tanh();
-        }
-        x0.sin() + x1 + x2.sin() + s0.sin() - s1 + acc2.cos() + v9.sin()
-    }
-
-    pub fn prog_15_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2;
-        let mut s1 = (v[n % 4] + v[3]).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        if lt(v[2] * x1, c(0.5), margin) {
-            let x1: Dual64 = (x0 * x2).cos();
-            s0 = s0 * c(0.6) + x1.tanh().cos() * c(0.1);
-        } else if ge(d_min(x0, x1, margin), c(0.5), margin) {
-            acc2 -= d_atan2(x1, acc2 * acc2 + c(1.0)).tanh();
-        }
-        'l0: for _ in 0..5 {
-            acc2 -= c(0.25) * (v[2] * x2).sin().exp_m1().cos();
-            acc2 -= c(0.4) * (-v[n % 4]).sin();
-            let mut k3 = 0;
-            while k3 < n {
-                k3 += 1;
-                acc2 += c(0.05) * x1.cos().exp().asinh().tanh();
-                if le(d_to_radians(s0) * c(50.0), -c(0.5), margin) || k3 % 3 == 1 {
-                    break 'l0;
-                }
-            }
-        }
-        'l2: for _ in 0..6 {
-            if le(c(SCALE) + x1, x2, margin) {
-                s1 *= c(0.8);
-                s1 += c(0.2) * (s1.cos() * c(0.5)).ln_1p();
-                continue;
-            }
-            s0 = s0 * c(0.8) + (x1 + c(0.65)).cos() * c(0.2);
-            let mut k4 = 0;
-            while k4 < 6 && gt(x2.tanh(), s1, margin) {
-                k4 += 1;
-                match k4 + n {
-                    0 => {
-                        s1 = s1 * c(0.6) + s1.cos().exp().tanh() * c(0.1);
-                    }
-                    1..=3 => {
-                        break 'l2;
-                    }
-                    g if g > 4 => {
-                        s1 = s1.mul_add(c(0.8), (v[k4 % 4].sin() * c(1.5)).cosh().sin() * c(0.05));
-                    }
-                    _ => {
-                        s0 = s0 * c(0.5) + ((s0 * s0 + c(1.0)).powi(-2) + s0).cos() * c(0.05);
-                    }
-                }
-                acc2 += (x0.powi(2).powi(2) + c(1.0)).recip() * c(0.05);
-                s1 = (s1 * c(0.6) + s1 * x0 * c(0.1)).sin();
-            }
-            s0 *= c(0.5);
-            s0 += c(0.5) * v[k4 % 4].atan().sin();
-        }
-        if n == 3 && ge((s0.cos() * c(0.9)).acos(), -c(1.0), margin) {
-            for i in 0..n {
-                s1 *= c(0.8);
-                s1 += c(0.1) * (v[(i + n) % 4] * v[(i + n) % 4] + c(0.5)).ln().tanh();
-                acc2 -= d_powf(c(2.0_f64), s1.cos()).sin() * c(0.25);
-                acc2 += (x1.tanh() * c(2.0)).cosh().tanh().exp().tanh() * c(0.2);
-            }
-            let x1 = (x2.tanh() * c(0.9)).asin();
-            s1 = s1.mul_add(c(0.6), x1.cos() * c(0.1));
-        } else if ge(d_abs(x0, margin) / (x1.cos() + c(2.0)), -c(1.0), margin) {
-            let v5 = prog_2_dual((x0.sin() * c(0.5)).ln_1p().tanh() * c(2.0), x2, s1, v, n, margin);
-            acc2 += c(0.05) * v5.cos();
-        }
-        s1 - acc2.cos()
-    }
-
-    pub fn prog_16_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (x2 + x0).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        for i in 0..n {
-            let fi = c(i as f64);
-            if gt(x0 / (x2.powi(2) + c(1.0)), x2, margin) {
-                s0 = (s0 * c(0.6) + ((s0.powi(2) + c(0.5)).sqrt().powi(2) + c(0.5)).sqrt() * c(0.4)).sin();
-                if le((v[n % 4] * v[n % 4] + c(1.0)).log(2.0), x1, margin) {
-                    s0 = s0.mul_add(c(0.5), (x1 * s0).tanh() * c(0.1));
-                    s0 *= c(0.5);
-                    s0 -= c(1.0) * d_to_radians((s0.powi(2) + c(1.0)).powi(-2));
-                } else if lt(v[1] * v[1], c(0.5), margin) {
-                    acc1 += (fi - v[1].sin().exp2()).cos() * c(0.25);
-                    s0 = (s0 * c(0.75) + s0 / (fi.sin() + c(2.0)) * c(0.25)).tanh();
-                }
-            }
-            s0 = (s0 * c(0.8) + ((x1.powi(2) + c(2.0)).acosh() + (s0.tanh() * c(0.9)).asin()) * c(0.02)).tanh();
-            let v2 = v[(i + n) % 4];
-            s0 = (s0 * c(0.75) + v2.cos() * c(0.25)).sin();
-        }
-        'l1: for i in 0..n {
-            let fi = c(i as f64);
-            s0 = c(0.8) * s0 + c(0.05) * x1.sin().exp().sin();
-            for j in 1..n {
-                let fj = c(j as f64);
-                let v3 = fj.mul_add(x2, fj);
-                if !(i > 3) {
-                    break 'l1;
-                }
-                s0 *= c(0.5);
-                s0 += c(0.5) * d_min(fj, x1, margin).tanh();
-                acc1 += v3.cos() * c(0.05);
-            }
-            if ge(v[i % 4].sin(), c(0.25), margin) {
-                s0 = (s0 * c(0.6) + x0.asinh() * c(0.4)).tanh();
-                if gt(c(SCALE) + x0, v[i % 4].asinh(), margin) {
-                    continue;
-                }
-                for &u in v.iter() {
-                    match i {
-                        0 => {
-                            acc1 += c(0.05) * (v[0].tanh().powi(2) + c(1.0)).recip();
+                            let v10 = (v[2].tanh() * c(0.9)).acos();
+                            s0 = c(0.8) * s0 + c(0.02) * s0.mul_add(x0, v10).cos();
                         }
                         1 => {
-                            s0 = s0.mul_add(c(0.8), x1.tanh() * c(0.2));
+                            let v11 = (x1.cos().sinh().powi(2) + c(0.5)).recip();
+                            acc1 += c(0.25) * (v11 * v11 + c(1.0)).powi(-1);
                         }
-                        2 | 4 => {
-                            break;
+                        g if g > 2 => {
+                            let v7 = fi;
+                            s0 = s0.mul_add(c(0.6), (v7.cos() + c(2.0)).cbrt().sin() * c(1.0));
                         }
                         _ => {
-                            s0 = (s0 * c(0.75) + x0 / (u.sin().exp().powi(2) + c(1.0)) * c(0.05)).sin();
-                            s0 *= c(0.8);
-                            s0 -= c(0.2) * s0.cos();
+                            let v12 = (v[1].sin() * c(0.9)).acos();
+                            s0 *= c(0.5);
+                            s0 += c(0.2) * v12.cos();
                         }
                     }
-                    s0 = c(0.8) * s0 + c(0.05) * (fi * (u * u + c(1.0)).log(10.0)).sin();
-                    acc1 += c(0.05) * (fi.sin() * c(2.0)).cosh().cos();
+                    match i {
+                        0 => {
+                            s0 *= c(0.8);
+                            s0 += c(0.02) * (x0 * s0).tanh();
+                            acc1 += c(0.5) * ((x0 + fi).powi(2) + c(1.0)).log(3.0).tanh();
+                        }
+                        1 => {
+                            let v13: Dual64 = x0 - fi - c(1.5);
+                            s0 = c(0.8) * s0 + c(0.2) * v13.sin().tanh();
+                        }
+                        3 => {
+                            continue;
+                        }
+                        _ => {
+                            let x0 = x0.powi(2).tanh().exp();
+                            acc1 -= x0.cos().sin() * c(0.25);
+                        }
+                    }
+                    match i {
+                        0 | 2 => {
+                            s0 = (s0 * c(0.8) + (-(s0 * s0 + c(1.0)).cbrt()) * c(0.1)).tanh();
+                            if m8 % 3 == 1 && le(d_max(x1.cos().exp(), (s0.powi(2) + c(0.5)).cbrt(), margin), c(0.5), margin) {
+                                return d_max(d_min(x2, x0, margin), v[2].cos(), margin);
+                            }
+                            acc1 += d_to_radians((s0 * s0 + c(2.0)).acosh()).tanh() * c(0.5);
+                        }
+                        3 => {
+                            let v14 = (d_log(v7 * v7 + c(1.0), v7.powi(2) + c(2.0)).sin() * c(0.5)).ln_1p();
+                            s0 = (s0 * c(0.75) + v14 * c(0.05)).tanh();
+                        }
+                        _ => {
+                            let v15 = ((x0.tanh() + c(2.0)).cbrt().powi(2) + c(1.0)).cbrt();
+                            s0 = s0.mul_add(c(0.6), v15.sin() * c(1.0));
+                        }
+                    }
+                    acc1 += (v[0] - s0).tanh() * c(0.5);
                 }
-            } else if ge(x2.cos().exp(), c(1.0), margin) {
-                s0 = c(0.5) * s0 + c(0.5) * x2.tanh().sin();
-            } else {
-                let v4 = d_hypot(c(0.5_f64), x2, margin).mul_add(v[i % 4], x1);
-                acc1 += c(0.25) * v4.tanh();
+            }
+            g if g > 1 => {
+                s0 = (s0 * c(0.6) + (s0.sin() * c(1.5)).cosh() * c(0.05)).sin();
+            }
+            _ => {
+                s0 = (s0 * c(0.75) + (v[2] + s0) * c(0.1)).tanh();
+                acc1 -= (s0 * v[n % 4]).sin();
             }
         }
-        let v6 = if lt(prog_2_dual((c(1.2) * x1.tanh().exp()).cos(), c(1.5), (x1.powi(2) + c(0.5)).ln().tanh() * c(2.0), v, n, margin), -c(1.0), margin) {
-            let v5 = (v[0].powi(2) + c(1.0)).sqrt().asinh();
-            ((v5.powi(2) + c(1.0)).log2().cos() + c(2.0)).cbrt()
-        } else if lt((x2 * x2 + c(0.5)).sqrt().powi(3), c(0.0), margin) {
-            x2.sin()
-        } else {
-            s0 = s0 * c(0.6) + (v[n % 4] + s0).cos() * c(0.05);
-            x1 / (v[n % 4].sin() + c(2.0))
+        let v17 = match m8 % 2 {
+            0 => s0.sin(),
+            _ => {
+                let v16 = (s0.tanh() * c(0.9)).atanh();
+                s0 - v16
+            }
         };
-        let mut k7 = 0;
-        while k7 < n + 1 {
-            k7 += 1;
-            acc1 += (x1.cos() * c(0.9)).asin().asinh() * c(0.2);
-            acc1 += (v6 - x1).tanh() * c(0.25);
-        }
-        s0 + acc1.cos() - v6
+        acc1.tanh() + v17 * c(1.5) + s0.atan().tanh().sinh()
     }
 
     pub fn prog_17_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_to_degrees(x2.sin()) * c(0.02);
-        let mut acc1: Dual64 = c(0.0);
-        for _ in 1..n {
-            s0 = s0 * c(0.8) + (c(2.5) - x2).sin() * c(0.2);
-            let v2 = prog_0_dual(x0, x1, c(2.0), v, 4, margin);
-            acc1 += c(0.1) * v2.cos();
-        }
-        'l1: for i in 0..n {
-            let fi = c(i as f64);
-            if le(((fi + x0).powi(2) + c(1.5)).acosh(), c(0.0), margin) {
-                s0 = (s0 * c(0.8) + (v[2].cos() * c(0.9)).atanh() * c(0.02)).sin();
-                let v3 = x2 + c(0.3);
-                s0 = s0 * c(0.8) + v3.tanh() * c(0.2);
-            } else if !(i % 3 == 1 && ge(x2 + s0 + (x2.sin() * c(2.0)).cosh(), c(0.5), margin)) {
-                acc1 += (x0 * x0 + v[3]).sin() * c(0.25);
-                s0 *= c(0.6);
-                s0 -= c(0.1) * v[i % 4].cos().exp_m1().tanh();
-            }
-            s0 = c(0.8) * s0 + c(0.02) * (x0.sin().exp2() / (v[i % 4].tanh().exp().powi(2) + c(1.0))).sin();
-            let mut k4 = 0;
-            while k4 < 5 && le(x1.atan(), -c(0.5), margin) {
-                k4 += 1;
-                if lt(((x0.tanh() * c(0.9)).atanh().powi(2) + c(0.5)).ln(), c(0.5), margin) && k4 % 2 == 0 {
-                    acc1 -= x0.tanh() * c(0.05);
-                    continue;
-                }
-                if lt(v[k4 % 4] * v[k4 % 4], -c(1.0), margin) || k4 % 2 == 0 {
-                    break 'l1;
-                }
-                s0 = (s0 * c(0.6) + s0 * x2 * c(0.1)).sin();
-            }
-        }
-        let v6: Dual64 = if ge(d_atan2(v[n % 4], v[n % 4] * v[n % 4] + c(1.0)), c(0.0), margin) {
-            let v5 = (s0.sin() * c(0.9)).asin();
-            v5 + s0
-        } else {
-            d_max(v[n % 4] / (x0.powi(2) + c(1.0)), -x0, margin)
-        };
-        for &t in v.iter() {
-            acc1 += c(0.5) * v6.tanh();
-            if !(n % 2 == 0 && le(x2.cos().exp_m1(), x1 + t, margin)) {
-                return x0.mul_add(x0, x2);
-            }
-            if n > 3 {
-                break;
-            }
-        }
-        match n {
-            0 => {
-                s0 = (s0 * c(0.5) + v[n % 4] * c(0.5)).sin();
-                if n % 3 == 1 && ge(c(SCALE) + (x0 * x0 + c(2.0)).acosh(), c(0.0), margin) {
-                    let v7 = (c(SCALE) + v6).asinh();
-                    acc1 += v7.sin();
-                } else if ge(x1.tanh(), (x2.sin() * c(1.2)).tan(), margin) {
-                    s0 = s0.mul_add(c(0.8), (s0.cos() * c(0.9)).acos().tanh() * c(0.02));
-                    let v8 = (v6.cos() * c(0.9)).atanh();
-                    acc1 -= c(0.2) * v8.cos();
-                }
-            }
-            1 => {
-                s0 *= c(0.8);
-                s0 -= c(0.02) * ((x2.sin() * c(0.9)).atanh().sin() * c(0.9)).acos().tanh();
-                acc1 -= (v[n % 4].sin() * c(1.5)).cosh().sin().exp_m1().tanh() * c(0.4);
-            }
-            g if g > 2 => {
-                s0 = c(0.5) * s0 + c(0.5) * x0.cos().sin();
-                s0 = c(0.8) * s0 + c(0.005) * prog_2_dual(x1, (v6 * v6 + c(2.0)).sqrt().sin() * c(2.0), (v6.powi(2) + c(2.0)).acosh().sin() * c(2.0), v, n, margin).cos();
-            }
-            _ => {
-                s0 = (s0 * c(0.75) + d_min(x2, v[n % 4], margin) * c(0.25)).tanh();
-                s0 = c(0.6) * s0 + c(0.01) * prog_0_dual(x0, x2, c(0.75), v, n, margin).cos();
-            }
-        }
-        x0 * c(0.75) - x1.sin() - s0 * c(0.25) + acc1.sin() + v6.sin()
-    }
-
-    pub fn prog_18_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 * x1 + c(1.0)).powi(-3).sin().sinh();
-        let mut s1 = v[n % 4].tanh().sin();
+        let mut s0 = (v[0].cos().powi(2) + c(1.0)).powi(-1);
+        let mut s1 = (x2.sin().exp() * c(std::f64::consts::FRAC_PI_4)).sin() * c(2.0);
         let mut acc2: Dual64 = c(0.0);
-        let v3 = (x0 * x0 + c(1.0)).log(10.0);
-        let v4 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.005) * prog_0_dual(d_max(x2, r, margin).cos() * c(2.0), (v3 + p).tanh(), (s1.sin().cosh() - x2 / (v3.powi(2) + c(1.0))).cos(), v, 5, margin).sin());
-        let mut k5 = 0;
-        while k5 < n + 1 && gt(d_powf(s1.powi(2) + c(0.5), s0.cos()) + s0.tanh().exp2(), v4 + s1, margin) {
-            k5 += 1;
-            s0 = s0.mul_add(c(0.8), ((s0 - v3) * (v3.powi(2) + c(1.0)).log2()).cos() * c(0.05));
-            s1 *= c(0.8);
-            s1 += c(0.02) * d_atan2(x0 * x0 + c(1.0), s1).sin().exp_m1().sin();
-            acc2 += c(0.25) * x1.tanh();
-        }
-        s1 = c(0.6) * s1 + c(0.1) * (v3 * v4).cos();
-        let v7 = match k5 + n {
-            0 | 2 => (v3.tanh() * c(1.2)).tan(),
-            g if g > 3 => (v[1] * v[1]).ln_1p(),
-            _ => {
-                let v6 = (x2 * x2 + c(0.5)).recip() + v4;
-                d_max(v6, v4, margin)
-            }
-        };
-        if le(v7.tanh().exp2(), c(0.0), margin) {
-            let v8 = prog_0_dual(x0, (-(x0 * x0 + c(0.5)).sqrt()).tanh(), x1, v, n, margin);
-            let v9 = acc2.asinh();
-            s1 = c(0.75) * s1 + c(0.005) * (v8.cos() + v9.tanh()).cos();
-        }
-        s0 * c(1.5) + s1.sin() + acc2 * c(0.75)
-    }
-
-    pub fn prog_19_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * x0 + c(1.0)).log2() * c(std::f64::consts::FRAC_PI_4);
-        let mut s1 = (x2 * s0).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v4: Dual64 = if ge((s0.cos() * c(1.2)).tan(), -c(0.5), margin) {
-            let v3 = d_abs(v[2], margin);
-            v3.atan()
+        if lt(x0 * x2, c(0.5), margin) {
+            let v3 = prog_0_dual(x1.cos().exp2().cos() * c(2.0), (x0.asinh() + d_abs(x1, margin)).sin() * c(2.0), (x1 * x1 + c(1.0)).cbrt().sin() * c(2.0), v, n, margin);
+            let v4 = x1 / (x0.powi(2) + c(1.0)) * s1.tanh();
+            acc2 += c(0.02) * (v3.tanh() + v4.tanh()).cos();
+        } else if lt(prog_13_dual(x0, ((x1.cos() * c(2.0)).cosh().powi(2) + c(0.5)).recip().cos(), (acc2 * acc2).sin() * c(2.0), v, n, margin), c(0.5), margin) {
+            acc2 -= d_clamp(s0, (acc2 / (acc2 * acc2 + c(1.0))).sin() - c(1.5), x2.cos() + c(1.5), margin).sin();
+            s1 = s1 * c(0.8) + s1.tanh().exp_m1().tanh() * c(0.01);
         } else {
-            return prog_0_dual((x1 * x1 + c(0.5)).cbrt().tanh(), s0, acc2, v, n, margin)
-        };
-        let mut k5 = 0;
-        while k5 < 6 {
-            k5 += 1;
-            let v6: Dual64 = if gt(v4.sin().exp(), c(1.0), margin) && k5 > 4 {
-                s0 = (s0 * c(0.8) + s1.cos().exp2() * c(0.1)).sin();
-                v[3] + x1
-            } else {
-                (x2.cos() * c(0.9)).asin()
-            };
-            if le(v6 * c(0.5) - v6 * x1, c(1.0), margin) && k5 == 5 {
-                let v7 = v[(k5 + n) % 4] * c(0.65);
-                s0 *= c(0.75);
-                s0 += c(0.25) * v7.tanh().sin();
-            } else if lt(x0, v6.sin().cosh(), margin) {
-                s0 = s0 * c(0.75) + d_to_radians(s1) * c(1.0);
-            } else {
-                acc2 += c(0.25) * (d_to_degrees(v[k5 % 4]) * c(0.02)).cos();
-            }
-            s1 = (s1 * c(0.6) + v4.sin().tanh().exp() * c(0.1)).tanh();
+            s0 = (s0 * c(0.75) + s0.tanh().exp() * c(0.02)).tanh();
         }
-        s1 *= c(0.75);
-        s1 += c(0.02) * (d_hypot(c(3.0_f64), v4, margin).powi(2) + c(2.0)).acosh().cos();
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            let v9 = x2 * x0;
-            match n {
+        let mut k5 = 0;
+        let v8 = loop {
+            k5 += 1;
+            match k5 % 2 {
                 0 => {
-                    acc2 += c(0.4) * d_hypot(c(1.5_f64), d_hypot(x0, v9, margin), margin).tanh();
-                    if n % 3 == 1 && le(d_copysign(v9 * c(0.65), x1, margin), (s0.powi(2) + c(2.0)).acosh(), margin) {
-                        s1 *= c(0.8);
-                        s1 += c(0.2) * x0.tanh();
-                        break;
+                    s1 = c(0.5) * s1 + c(0.005) * prog_0_dual((-x0).tanh().sin() * c(2.0), (s0 / (s1.powi(2) + c(1.5))).sin(), (s1.powi(2) + c(2.0)).sqrt().cos() * c(2.0), v, n, margin).tanh();
+                    acc2 += c(0.5) * (c(0.75) - x0).tanh();
+                }
+                1 => {
+                    s1 = c(0.8) * s1 + c(0.1) * (s1 - v[3]).sin();
+                    if lt(s1.asinh(), x2, margin) {
+                        break d_atan2(v[n % 4], x2.powi(2) + c(1.0));
                     }
-                    for j in (1..=3).step_by(2) {
-                        let fj = c(j as f64);
-                        let v10 = v.iter().fold(v9.sin(), |r, &p| r * c(0.5) + c(0.75) * (d_to_degrees(p) * c(0.01)).cos());
-                        s0 = c(0.5) * s0 + c(1.0) * fj.cos().tanh();
-                        acc2 -= c(0.2) * v10.tanh();
+                }
+                _ => {
+                    s0 = c(0.5) * s0 + c(0.1) * s0.sin().exp_m1().sin();
+                    let x0 = (s0.cos() * c(0.9)).atanh();
+                    s1 = (s1 * c(0.75) + x0.tanh() * c(0.05)).sin();
+                }
+            }
+            let v6 = c(SCALE) + x2;
+            match k5 {
+                0 => {
+                    let v7 = (v6 * v6 + c(2.0)).sqrt();
+                    s1 = (s1 * c(0.75) + (s1 * s1 + c(1.0)).log2() * c(0.1)).sin();
+                    if lt(v6.asinh(), v7.sin(), margin) || k5 % 3 == 1 {
+                        break x0.sin();
                     }
                 }
                 g if g > 1 => {
-                    break;
+                    acc2 -= (v6 + x0.sin().exp2()).sin() * c(0.5);
                 }
                 _ => {
-                    let v4 = (v4.powi(2) + c(0.5)).ln();
-                    s1 = c(0.6) * s1 + c(0.25) * v4.tanh().sin();
+                    let x0 = x0.tanh().exp2();
+                    s1 = s1.mul_add(c(0.6), (v[2] * d_clamp(v6, v6.cos() - c(1.5), x0.sin() + c(1.5), margin)).tanh() * c(0.05));
                 }
             }
-            let v12 = match k8 % 4 {
-                0 => (v9 * x1).tanh(),
-                1 | 3 => {
-                    let v11 = (x1 + x0) / ((v4.tanh() * c(0.9)).asin().powi(2) + c(0.5));
-                    v4.cos().cosh() + v11.tanh()
-                }
-                _ => v9.cos().cosh(),
-            };
-            s1 *= c(0.5);
-            s1 += c(0.5) * x1.asinh().cos();
-            if k8 >= 5 {
-                break;
-            }
-            acc2 += (v9.sin() + v12.cos()).tanh() * c(0.1);
-        }
-        let v13 = prog_2_dual((d_to_degrees(x1) * c(0.01)).sin() * c(2.0), c(0.25), (x1.powi(2) + c(1.0)).recip().mul_add(d_hypot(x1, s0, margin), x1).sin(), v, 6, margin);
-        s1 * c(0.75) + acc2.cos() + v13.tanh()
-    }
-
-    pub fn prog_20_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.tanh().sinh();
-        let mut acc1: Dual64 = c(0.0);
-        let a2 = v.map(|e| e.sin());
-        let v3 = match n % 2 {
-            0 => (acc1 * acc1 + c(1.0)).sqrt(),
-            1 => (s0.tanh() + c(2.0)).cbrt(),
-            _ => (acc1 * acc1 + c(0.5)).sqrt() / (x1 * x1 + c(1.0)),
-        };
-        acc1 -= c(0.005) * prog_19_dual(c(1.2), s0.sin().exp_m1().sin(), (a2[2].cos() * c(2.0)).cosh().cos() * c(2.0), v, n, margin).tanh();
-        s0 *= c(0.8);
-        s0 -= c(0.01) * (s0.cos() * c(1.2)).tan().sin();
-        let mut m4 = 0;
-        for (i, &t) in a2.iter().enumerate() {
-            if !(m4 > 11 && gt((d_to_radians(a2[n % 4]).tanh() * c(1.5)).cosh(), x0, margin)) {
-                m4 += 1;
-            }
-            let v5 = v.iter().fold(x0, |r, &p| r * c(0.75) + c(0.1) * ((x0 * x0 + c(1.0)).sqrt().tanh() + p.sin()).tanh());
-            if lt(x2 + x1, c(0.0), margin) || i < 2 {
-                s0 *= c(0.6);
-                s0 += c(0.4) * v3.sin();
-                acc1 -= (t.powi(2) + c(1.0)).recip().tanh() * c(0.5);
-                if ge((t.powi(2) + c(1.5)).acosh() - (v5 - x2), t.cos(), margin) {
-                    acc1 += (a2[(i + n) % 4].powi(2) + c(2.0)).acosh().tanh() * c(0.5);
-                    if lt(c(SCALE) + v[i], c(0.0), margin) {
-                        break;
-                    }
-                    let v6 = (v5.powi(2) + c(0.5)).ln();
-                    s0 = (s0 * c(0.6) + v6.cos() * c(0.1)).sin();
-                }
-            } else if ge(t.tanh().exp(), c(0.5), margin) {
-                acc1 += (v3 * v3 + c(1.5)).acosh().cos() * c(0.5);
-                let v7 = (v5.sin() * c(0.9)).acos();
-                acc1 += c(0.5) * v7.sin().tanh();
-            }
-            if gt(d_to_degrees(v3) * c(0.01), c(0.25), margin) && i % 3 == 1 {
-                s0 = (s0 * c(0.8) + x1 * c(std::f64::consts::FRAC_PI_4) * c(0.25)).tanh();
-                acc1 += d_max(-c(1.5_f64), v5, margin).sin() * c(0.5);
-            } else if lt(((x1 + v5).sin() * c(0.9)).acos(), x1 * v5, margin) || m4 == 5 {
-                s0 *= c(0.75);
-                s0 += c(0.1) * (t.cos().powi(2) + c(1.5)).acosh().cos();
-            } else {
-                s0 = (s0 * c(0.6) + d_log(x0 * x0 + c(1.0), v3 * v3 + c(2.0)) * c(0.1)).tanh();
-                s0 = (s0 * c(0.5) + s0 * s0 * c(0.25)).tanh();
-                if ge(x2.sin(), t / (t * t + c(1.5)), margin) || n < 6 {
-                    s0 *= c(0.5);
-                    s0 += c(0.1) * d_log(x2.tanh().exp_m1().powi(2) + c(1.0), (t * t + c(1.0)).log10().powi(2) + c(2.0)).sin();
-                    acc1 += v5.tanh() * c(0.5);
-                }
-            }
-            s0 = (s0 * c(0.8) + ((x2.sin() * c(1.5)).sinh() - (-s0)) * c(0.02)).sin();
-        }
-        let c8 = c(m4 as f64);
-        let mut k9 = 0;
-        while k9 < 5 {
-            k9 += 1;
-            if le((v3.powi(2) + c(1.0)).log10().tanh().exp(), -c(0.5), margin) {
-                break;
-            }
-            s0 *= c(0.5);
-            s0 += c(0.05) * (x0 - s0 - x1 * x0).sin();
-            let v10 = v.iter().map(|&p| c8 - c(2.0) + p.tanh()).sum::<Dual64>();
-            s0 = (s0 * c(0.75) + v10.sin() * c(0.05)).sin();
-        }
-        x0.tanh() + x1.sin() - s0 - acc1.sin() + v3 - c8.sin()
-    }
-
-    pub fn prog_21_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = d_min(v[2] + x0, x2 * x2, margin).cos() * c(2.0);
-        let mut s1 = prog_2_dual(x1, s0, (c(SCALE) + x1).tanh() * c(2.0), v, 3, margin).sin() * c(2.0);
-        let mut s2 = (x0 * x0).ln_1p();
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = x1.sin();
-        let mut a5 = [c(0.0); 4];
-        for i in 0..n {
-            a5[i % 4] += (v4 + c(0.1)).sin() * c(0.5);
-            s1 = s1 * c(0.5) + s1.mul_add(s2, s1).cos() * c(0.1);
-        }
-        for i in 1..n {
-            let fi = c(i as f64);
-            let v6 = (v4.tanh() * c(0.9)).asin();
-            if le(s2.asinh(), c(0.25), margin) {
-                s0 = s0 * c(0.6) + x2.cos() * c(0.4);
-                s1 = (s1 * c(0.8) + v6 * c(0.05)).sin();
-            } else {
-                let v7 = v6.sin();
-                acc3 += v7.sin() * c(0.4);
-            }
-            for (j, &u) in v.iter().enumerate() {
-                let fj = c(j as f64);
-                acc3 += (d_hypot(u, fj, margin).powi(2) + c(2.0)).acosh().tanh() * c(0.1);
-                acc3 += c(0.1) * (d_to_radians(s0) * c(50.0)).tanh();
-                if i == 1 {
-                    s2 *= c(0.5);
-                    s2 += c(0.5) * (a5[j] + fi).sin();
-                    if lt((v6.tanh() * c(0.9)).acos() + fi / (s1.tanh() + c(2.0)), (x2 * x2 + c(0.5)).ln(), margin) {
-                        s0 = s0 * c(0.6) + (s2.sin() * c(0.9)).asin().sin() * c(0.1);
-                        let v8 = u.tanh().exp_m1();
-                        acc3 += v8.tanh().sin() * c(0.1);
-                    }
-                    acc3 += c(0.1) * (s0 + x2 - a5[(j + i) % 4].asinh()).tanh();
-                }
-            }
-            s0 *= c(0.8);
-            s0 -= c(0.2) * (s0.sin() * c(0.5)).ln_1p().sin();
-        }
-        let v9: Dual64 = prog_2_dual(c(1.5), s0, ((a5[0] * a5[0] + c(2.0)).sqrt().powi(2) + c(1.0)).powi(-1).sin() * c(2.0), v, n, margin);
-        if le(-(v4 * v4 + c(1.0)).recip(), -c(0.5), margin) {
-            let v10 = d_abs((x1.powi(2) + c(1.0)).log(10.0), margin);
-            for &t in v.iter() {
-                if !(n > 1) {
-                    s1 *= c(0.6);
-                    s1 -= c(0.4) * ((x0 * x0 + c(2.0)).sqrt().powi(2) + c(1.0)).sqrt().sin();
-                    let v11 = ((v10 * v10 + c(1.0)).log10().tanh() + c(2.0)).cbrt();
-                    acc3 -= v11.tanh().cos() * c(0.5);
-                } else {
-                    s1 = c(0.75) * s1 + c(0.1) * v9.cos().sinh().sin();
-                    s2 = s2 * c(0.75) + (s2 * v[1]).tanh() * c(0.05);
-                }
-                match n {
-                    0 => {
-                        acc3 += c(0.5) * ((c(SCALE) + a5[n % 4]).powi(2) + c(1.0)).recip().cos();
-                        if le(x1.sin() - x2.cos(), c(1.0), margin) {
-                            continue;
-                        }
-                        let v10 = x1.tanh().sinh();
-                        acc3 -= c(0.5) * v10.sin();
-                    }
-                    1 | 3 => {
-                        acc3 += c(0.5) * (s2 * v4).sin();
-                    }
-                    4..=6 => {
-                        continue;
-                    }
-                    _ => {
-                        s2 *= c(0.5);
-                        s2 += c(0.2) * ((s2 * s2 + c(2.0)).sqrt().powi(2) + c(0.5)).cbrt().tanh();
-                    }
-                }
-                s2 = s2.mul_add(c(0.75), d_powf(v[3].powi(2) + c(1.0), x0.tanh()).sin() * c(0.02));
-                s0 = c(0.6) * s0 + c(0.4) * t.sin().tanh();
-            }
-            s1 *= c(0.8);
-            s1 += c(0.4) * v10;
-        } else {
-            s1 = (s1 * c(0.5) + d_abs(a5[1], margin) * c(0.5)).tanh();
-            let v12: Dual64 = prog_0_dual(s0, c(1.2), c(0.25), v, n, margin);
-            acc3 += c(0.005) * v12.tanh();
-        }
-        s0 * c(0.5) + s1.tanh() - s2 * c(0.25) + acc3.cos() + v9.tanh()
-    }
-
-    pub fn prog_22_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = d_min((v[2].sin() * c(2.0)).sinh(), x0, margin).cos() * c(2.0);
-        let mut s1 = x2.powi(2).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        'l0: for i in 0..n {
-            let fi = c(i as f64);
-            if gt(s0, fi, margin) {
-                s0 *= c(0.6);
-                s0 -= c(0.1) * ((x1 * x1 + c(0.5)).ln().powi(2) + c(1.5)).acosh().cos();
-                match i {
-                    0 => {
-                        s1 = s1 * c(0.5) + x0.cos() * c(0.5);
-                        continue;
-                    }
-                    1..=3 => {
-                        let v3 = x1.atan();
-                        let v4 = d_powf(c(3.0_f64), x2.cos());
-                        s0 = s0.mul_add(c(0.75), (v3.sin() + v4.cos()).cos() * c(0.05));
-                    }
-                    5 => {
-                        let v5 = (x2 * x2 + c(1.0)).powi(-2) + d_log(v[(i + n) % 4] * v[(i + n) % 4] + c(1.0), s0 * s0 + c(2.0));
-                        acc2 += v5.cos().tanh() * c(0.25);
-                    }
-                    _ => {
-                        let v6 = (v[i % 4] * s1).sin();
-                        s0 *= c(0.75);
-                        s0 += c(0.05) * v6.tanh();
-                    }
-                }
-            } else {
-                s1 = (s1 * c(0.75) + (s1 / c(3.0) + (x1 + s1)) * c(0.1)).tanh();
-            }
-            s0 *= c(0.75);
-            s0 += c(0.05) * (s0.cos().cosh() * v[(i + n) % 4].tanh()).tanh();
-            for &u in v.iter() {
-                acc2 += (u * u + c(1.0)).log(10.0).sin() * c(0.05);
-                match i {
-                    0 => {
-                        break 'l0;
-                    }
-                    1..=3 => {
-                        acc2 -= c(0.05) * (u + x0).cos();
-                    }
-                    _ => {
-                        let v7: Dual64 = x1;
-                        acc2 -= c(0.05) * v7.cos().cos();
-                    }
-                }
-            }
-        }
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            let v9 = if lt((x2.tanh() * c(1.2)).tan(), x1, margin) {
-                let x0 = s0.cos().exp();
-                let v8 = (x0.sin() * c(0.5)).ln_1p().mul_add(x0.tanh(), d_log(x0 * x0 + c(1.0), v[n % 4].powi(2) + c(2.0)));
-                d_to_degrees(x1.tanh()) * c(0.02) + v8.sin()
-            } else if lt((v[3] * v[3] + c(1.0)).log2(), c(0.5), margin) {
-                v[i % 4].tanh()
-            } else {
-                v[i % 4].cos().exp2() + fi.tanh()
-            };
-            let v10 = x1.atan();
-            s0 = s0 * c(0.75) + (s0 - v9).sin() * c(0.01);
-            acc2 += v10.cos().sin() * c(0.25);
-        }
-        let v12 = match n {
-            0 => {
-                let v11 = x0.atan();
-                s1 = (s1 * c(0.8) + (v11 * v11 + c(0.5)).ln() * c(0.1)).tanh();
-                v11 - x1
-            }
-            g if g > 2 => prog_0_dual((x1.sin() * c(0.5)).ln_1p().tanh() * c(2.0), s1, c(2.0), v, n, margin),
-            _ => d_to_radians(x1),
-        };
-        if ge(v[n % 4].cos() / (x2.powi(3).tanh() + c(2.0)), c(0.25), margin) {
-            return v[n % 4].cos();
-        }
-        s0 - s1 + acc2.cos() + v12.sin() - x2.sin().atan()
-    }
-
-    pub fn prog_23_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4] - c(2.5)).tanh() * c(2.0);
-        let mut s1 = v[n % 4].cos();
-        let mut acc2: Dual64 = c(0.0);
-        if ge(d_copysign(x1, x2, margin) - c(0.65), acc2, margin) && n % 3 == 1 {
-            let v3 = (d_abs(x0, margin).powi(2) + c(1.0)).log10();
-            s1 = (s1 * c(0.8) + v3 * c(0.4)).tanh();
-        } else if gt(d_copysign(s0 + x0, (x0 * x0 + c(1.0)).log(2.0), margin), c(1.0), margin) || n % 3 == 1 {
-            let v4 = ((v[n % 4] * v[n % 4] + c(2.0)).ln().powi(2) + c(1.0)).sqrt();
-            let mut k5 = 0;
-            while k5 < n + 1 {
-                k5 += 1;
-                acc2 += c(0.25) * v4.sin();
-                acc2 -= c(0.25) * ((v[k5 % 4] * c(std::f64::consts::FRAC_PI_4)).cos() * c(0.9)).acos().sin();
-            }
-            acc2 += v4.cos();
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let v6 = v[i] - t;
-            s1 = s1.mul_add(c(0.6), prog_0_dual((v[3].powi(2) + c(0.5)).sqrt().tanh() * c(2.0), ((v6.tanh() * c(1.5)).cosh() - v6).tanh() * c(2.0), (x0 * x0 + c(2.0)).ln().tanh() * c(2.0), v, i, margin).sin() * c(0.005));
-            acc2 -= s0.cos().sin() * c(0.5);
-        }
-        'l2: for i in (0..n).rev() {
-            let fi = c(i as f64);
-            acc2 -= ((fi.sin() * c(1.5)).cosh().powi(2) + c(1.5)).acosh().cos() * c(0.25);
-            let mut k7 = 0;
-            while k7 < 3 && ge(s1 + v[k7], -c(0.5), margin) {
-                k7 += 1;
-                if i == 1 && lt((s0.powi(2) + c(2.0)).sqrt(), -c(0.5), margin) {
-                    continue 'l2;
-                }
-                acc2 += (x0 * x0 + c(2.0)).sqrt().sin() * c(0.1);
-                if ge((s1.powi(2) + c(1.0)).recip(), -c(0.25), margin) {
-                    let v8 = (x0.cos() * c(1.2)).tan();
-                    acc2 -= d_log(v8 * v8 + c(1.0), v[3] * v[3] + c(2.0)).tanh() * c(0.1);
-                } else if gt(v[3 - k7].tanh().cos(), c(0.5), margin) {
-                    let v9 = x2.cos();
-                    acc2 += v9.cos().sin() * c(0.1);
-                }
-            }
-            let v10 = v.iter().copied().map(|p| ((v[n % 4] * x2).powi(2) + c(2.0)).ln() + p.cos()).sum::<Dual64>();
-            acc2 += c(0.25) * v10.tanh();
-        }
-        let mut k11 = 0;
-        loop {
-            k11 += 1;
-            let v12 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.25) * (q.tanh().exp() + p.sin()).sin()).product::<Dual64>();
-            match k11 {
-                2 => {
-                    s0 = s0.mul_add(c(0.5), ((v[k11] * v[k11] + c(1.0)).log10() / (x1.tanh() + c(2.0))).tanh() * c(0.4));
-                    if le((v[k11] * v[k11] + c(0.5)).sqrt().cos().exp_m1(), v12 / (s0 * s0 + c(0.5)), margin) {
-                        s0 = s0 * c(0.5) + (x2 + s0).cos() * c(0.25);
-                        break;
-                    }
-                }
-                3 => {
-                    acc2 -= c(0.5) * (s1 * s1 + c(1.0)).recip().sin();
-                    if gt(d_atan2(v[0], x2 * x2 + c(1.0)), c(0.5), margin) {
-                        break;
-                    }
-                }
-                _ => {
-                    s0 = (s0 * c(0.6) + v12 / (v[3 - k11] * v[3 - k11] + c(0.5)) * c(0.02)).sin();
-                    acc2 -= ((x0.powi(2) + c(1.0)).log2() * s0).tanh() * c(0.5);
-                }
-            }
-            match k11 % 3 {
-                0 => {
-                    s0 *= c(0.8);
-                    s0 -= c(0.01) * (v12.powi(2) + c(0.5)).recip().sin();
-                    let v12 = d_to_radians(x1 * v12) * c(50.0);
-                    s1 = (s1 * c(0.5) + v12.cos() * c(0.02)).tanh();
-                }
-                2 => {
-                    s0 = (s0 * c(0.8) + ((x1 * x1 + c(0.5)).recip().cos() * c(1.2)).tan() * c(0.01)).sin();
-                }
-                _ => {
-                    acc2 += c(0.5) * v[(k11 + n) % 4].tanh().cos();
-                    if le((x2.tanh() * c(1.2)).tan() - v12.cos().exp2(), -c(0.5), margin) {
-                        let v13 = v[(k11 + n) % 4] + c(0.3);
-                        acc2 += c(0.5) * v13.tanh();
-                    } else if ge(-x0.sin(), c(0.0), margin) {
-                        let v12 = d_abs(x2, margin);
-                        acc2 += v12.tanh() * c(0.5);
-                    } else {
-                        let x2: Dual64 = x1 + x2;
-                        s0 *= c(0.5);
-                        s0 += c(0.05) * (x1 * x2).cos();
-                        if gt(d_to_radians(s1) * c(50.0), c(0.5), margin) || k11 % 3 == 1 {
-                            s0 *= c(0.75);
-                            s0 += c(0.02) * s0.mul_add(s0, v12).cos();
-                            break;
-                        }
-                    }
-                }
-            }
-            s1 *= c(0.5);
-            s1 += c(0.1) * (s0.sin() * c(0.9)).atanh().tanh();
-            if k11 >= 3 {
-                break;
-            }
-            acc2 += v12.sin().tanh() * c(0.5);
-        }
-        let v16 = match k11 {
-            0 => {
-                let v14 = s0 + x1;
-                v14.sin()
-            }
-            g if g > 1 => {
-                let v15 = ((d_to_degrees(v[k11]) * c(0.01)).powi(2) + c(1.0)).cbrt();
-                s1 = (s1 * c(0.8) + prog_2_dual(c(0.25), c(1.2), x0, v, 3, margin) * c(0.005)).sin();
-                (v15.sin() * c(0.9)).acos().asinh()
-            }
-            _ => s1.tanh(),
-        };
-        s0 * c(0.75) - s1 * c(0.25) + acc2.cos() - v16.tanh()
-    }
-
-    pub fn prog_24_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_copysign(c(1.5_f64), x1, margin);
-        let mut s1 = (x2 * x2 + c(1.0)).log10();
-        let mut acc2: Dual64 = c(0.0);
-        s0 = (s0 * c(0.5) + (v[n % 4].cos() * c(2.0)).sinh().mul_add(s1.atan(), d_hypot(v[n % 4], x1, margin)) * c(0.02)).tanh();
-        if ge(d_abs(v[2] * x0, margin), s0.tanh(), margin) {
-            s1 = s1.mul_add(c(0.75), s1.tanh() * c(0.5));
-            for i in 0..n {
-                let fi = c(i as f64);
-                acc2 += c(0.25) * ((fi.tanh() * c(0.5)).ln_1p() - x1 / (s0 * s0 + c(0.5))).tanh();
-                acc2 += (x0 / (s0 * s0 + c(1.0))).tanh() * c(0.25);
-            }
-        }
-        let mut m3 = 0;
-        for i in 0..5 {
-            let fi = c(i as f64);
-            s1 = s1 * c(0.5) + (s1.sin() * c(1.5)).sinh().cos() * c(0.1);
-            if gt((x1.powi(2) + c(0.5)).recip().atan(), v[m3 % 4], margin) {
-                m3 += 1;
-            }
-            let v7 = match i {
-                0 | 2 => {
-                    let v4 = d_to_radians(v[m3 % 4]) - v[3];
-                    (x0.tanh().exp().cos() * c(1.5)).sinh() + v4.sin()
-                }
-                3 => ((s1 * s0).cos() * c(2.0)).cosh(),
-                4 => {
-                    let v5 = prog_0_dual(x0, (fi / (fi.powi(2) + c(1.5)) + fi).tanh() * c(2.0), x1, v, i, margin);
-                    s0 = s0 * c(0.5) + d_min(c(3.0_f64), x0, margin).powi(2).tanh() * c(0.05);
-                    d_to_degrees(v5) * c(0.01)
-                }
-                _ => {
-                    let x2 = s0;
-                    let v6 = d_atan2(v[i % 4], x2.powi(2) + c(1.0)).sin();
-                    v[m3 % 4] / (v[m3 % 4].sin() + c(2.0)) + x2 / (v6.sin() + c(2.0))
-                }
-            };
-            acc2 += v7.cos().sin() * c(0.2);
-        }
-        let c8 = c(m3 as f64);
-        for i in (1..=6).step_by(2) {
-            let fi = c(i as f64);
-            let mut k9 = 0;
-            while k9 < 5 {
-                k9 += 1;
-                let v10 = fi.cos().exp_m1();
-                acc2 += c(0.05) * (d_hypot(c(1.5_f64), s1, margin).cos() * c(0.9)).atanh();
-                if le((x1.cos() * c(1.2)).tan(), d_to_degrees(s1) * c(0.01), margin) {
-                    let v11 = (v10 * x2).powi(2);
-                    s0 = (s0 * c(0.6) + d_log(c(0.5_f64), v11 * v11 + c(2.0)) * c(0.02)).sin();
-                } else if k9 == 3 && ge(v[2] * c8, fi, margin) {
-                    s1 *= c(0.6);
-                    s1 += c(0.4) * (c8 - s1).sin();
-                    s1 = s1.mul_add(c(0.6), v[k9 % 4].sin().exp().cos() * c(0.1));
-                } else {
-                    s0 = (s0 * c(0.8) + (s1 / (v10.powi(2) + c(1.0))).powi(3) * c(0.05)).sin();
-                }
-                acc2 += c(0.1) * v10.cos();
-            }
-            let v12: Dual64 = c8.cos().exp();
-            let v13 = (v12 / c(3.0)).powi(2);
-            s0 = (s0 * c(0.6) + x2 * c(0.4)).tanh();
-            acc2 -= c(0.5) * v13.cos();
-        }
-        s0 * c(0.25) + s1 * c(0.25) - acc2.cos() + c8.cos() + d_min(v[m3 % 4].tanh(), x1, margin)
-    }
-
-    pub fn prog_25_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * x0 + c(0.5)).recip();
-        let mut s1 = x2.sin().exp().sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        for &t in v.iter() {
-            s0 = s0 * c(0.6) + ((s0.cos() * c(0.9)).acos() / c(3.0)).cos() * c(0.5);
-            s1 = s1.mul_add(c(0.75), t.sin() * c(0.25));
-        }
-        let v5 = if lt(prog_19_dual(acc2, d_copysign(c(2.0_f64), d_to_radians(x2) * c(50.0), margin).tanh() * c(2.0), (x2 + v[3]).cos() * c(2.0), v, n, margin), s0, margin) {
-            for i in (0..=n).rev().step_by(2) {
-                acc2 -= c(0.5) * (x0.tanh() * c(0.9)).asin().cos();
-                if lt(v[i % 4] - x1, x0.powi(2), margin) {
-                    acc2 -= c(0.5) * (x2.tanh() * c(1.5)).cosh().sin();
-                    continue;
-                }
-            }
-            let v3 = ((v[n % 4] * x0).powi(2) + c(1.0)).log(2.0);
-            d_hypot(x2, s0, margin) + v3.tanh()
-        } else if lt(d_to_degrees(v[n % 4]) * c(0.01), c(0.0), margin) {
-            let v4 = v[0].tanh();
-            d_min(acc2, x0, margin) + v4.tanh()
-        } else {
-            c(SCALE) + s1
-        };
-        if ge(x1 - acc2, -c(1.0), margin) {
-            acc2 += c(0.25) * (v5 + x1).cos();
-            let v5: Dual64 = s0 + v5;
-            acc2 -= c(0.2) * v5.sin();
-        } else if le(v5.asinh(), c(0.0), margin) {
-            acc2 += v[n % 4].atan().tanh();
-            let v6 = v5;
-            s0 = (s0 * c(0.75) + v6.tanh() * c(0.02)).tanh();
-        } else {
-            let v7 = s0;
-            acc2 += c(0.75) * v7;
-        }
-        let mut k8 = 0;
-        let v11 = loop {
-            k8 += 1;
-            if gt(d_copysign(d_powf(c(2.0_f64), x1.cos()), s1, margin), d_atan2(x0, v[k8 % 4].powi(2) + c(1.0)), margin) || k8 % 2 == 0 {
-                let v9 = x1;
-                s0 *= c(0.8);
-                s0 -= c(0.2) * v9.sin().tanh();
-            } else if gt(v5 * s0, c(0.0), margin) {
-                acc2 += v[k8 % 4].tanh().exp().cos() * c(0.5);
-            } else {
-                let v10 = x0;
-                s0 = (s0 * c(0.75) + v10.tanh() * c(0.25)).sin();
-            }
-            acc2 += (s1.cos() * c(2.0)).sinh().powi(2).ln_1p().sin() * c(0.5);
-            acc2 += c(0.25) * x0.powi(3).tanh();
-            if k8 >= 4 || ge(v[0].powi(3), c(1.0), margin) {
-                break (s1.powi(2) + c(1.0)).log10();
+            s0 = s0.mul_add(c(0.75), (v[k5] / (s0.powi(2) + c(1.5))).sin() * c(0.1));
+            if k5 >= 3 || lt(-v[0], c(1.0), margin) {
+                break (s1.powi(2) + c(0.5)).sqrt();
             }
         };
-        s0.tanh() - s1 - acc2.cos() - v11
-    }
-
-    pub fn prog_26_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0;
-        let mut s1 = x1.cos();
-        let mut s2: Dual64 = (v[n % 4] * v[n % 4]).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        for i in 0..n {
-            for j in 1..n {
-                acc3 -= x2.sin() * c(0.05);
-                if j + i < 10 {
-                    s0 = s0.mul_add(c(0.6), (s0 * v[3]).cos() * c(0.1));
-                    s1 = c(0.8) * s1 + c(0.1) * (s1 / (x2.cos() + c(2.0))).cos();
-                } else {
-                    s2 = c(0.8) * s2 + c(0.1) * (v[j % 4] + s2).sin();
-                    let v4 = v[1];
-                    acc3 += v4.cos().tanh() * c(0.05);
-                }
-            }
-            let v10 = match i + n {
-                0 | 2 => {
-                    s2 = s2.mul_add(c(0.6), (x2.cos() + c(2.0)).cbrt().cos() * c(1.0));
-                    x0.sin().exp()
-                }
-                3 | 5 => {
-                    s2 *= c(0.5);
-                    s2 += c(0.1) * ((s1 + x2).sin() * c(0.9)).acos().cos();
-                    s2 * x1
-                }
-                6 => {
-                    let v5 = (v[i % 4] / (x2 * x2 + c(1.0))).cos();
-                    x2.mul_add(v5, v5).sin()
-                }
-                _ => {
-                    for j in 0..n {
-                        s0 = (s0 * c(0.8) + v[1].sin() * c(0.2)).tanh();
-                        let v8 = if gt(d_hypot(c(2.0_f64), v[j % 4], margin), x2.sin().exp_m1(), margin) {
-                            let v6 = (v[j % 4] * v[j % 4] + c(1.0)).recip();
-                            v6.asinh()
-                        } else {
-                            let v7 = ((s2 / (v[j % 4].powi(2) + c(0.5))).powi(2) + c(1.0)).log(10.0);
-                            v7.sin()
-                        };
-                        acc3 += c(0.05) * (x2.powi(2) + c(1.0)).log2().cos();
-                        s0 = (s0 * c(0.8) + v8.cos() * c(0.05)).sin();
-                    }
-                    let x0 = x2 * x0;
-                    let v9 = (x1.tanh() * c(0.9)).asin();
-                    (s1.tanh() * c(1.2)).tan() + x0.cos() + v9.tanh()
-                }
-            };
-            s1 = s1 * c(0.6) + (v[1] - s1).cos() * c(0.2);
-            s2 = s2.mul_add(c(0.5), v10.tanh() * c(0.02));
-        }
-        let v11 = (x1 * x1 + c(1.0)).powf(0.5);
-        let mut k12 = 0;
-        while k12 < 6 && le((s1.cos() * c(0.9)).atanh() / ((v11.cos() * c(0.9)).asin().powi(2) + c(0.5)), -c(1.0), margin) {
-            k12 += 1;
-            acc3 += c(0.25) * (s2.sin() * c(1.2)).tan().sin();
-            let v13 = match k12 {
-                0 => x2 * s2,
-                1..=3 => {
-                    let v11 = ((x2 - x0).powi(2) + c(1.5)).acosh();
-                    v11 * c(0.75)
-                }
-                g if g > 4 => x2 * x2,
-                _ => {
-                    acc3 += (c(SCALE) + d_atan2(x2.powi(2) + c(0.5), s0)).sin() * c(0.25);
-                    (v11.powi(2) + c(1.0)).log2().tanh()
-                }
-            };
-            acc3 += v13.sin().cos() * c(0.25);
-        }
-        let v14 = v.iter().map(|&p| (x2 * x2 + c(0.5)).ln() + p.tanh()).sum::<Dual64>();
-        s0 * c(0.25) + s1 * c(0.25) - s2.tanh() + acc3.cos() - v11.cos() + v14.tanh() + prog_0_dual(c(1.2), (v[k12 % 4].sin() * c(0.9)).acos().tanh() * c(2.0), s1, v, n, margin)
-    }
-
-    pub fn prog_27_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = d_copysign((x0 * x0 + c(2.0)).acosh(), x0.tanh().exp_m1(), margin).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v4 = match n {
-            0 => s0.cos(),
-            1 | 3 => {
-                let v2 = prog_0_dual(x2, ((acc1 * acc1 + c(2.0)).ln() + v[n % 4].atan()).sin(), x1.atan().cos() * c(2.0), v, n, margin);
-                (x0.sin() * c(0.9)).asin() + v2.cos()
-            }
-            4 | 6 => {
-                let v3 = d_abs(s0, margin);
-                d_clamp(x1, x1.tanh() - c(1.5), x1.cos() + c(1.5), margin) + v3.sin()
-            }
-            _ => prog_22_dual(x0, v[n % 4].tanh().exp2().tanh() * c(2.0), x2.cos() * c(2.0), v, n, margin),
-        };
-        let mut k5 = 0;
-        let v6 = loop {
-            k5 += 1;
-            s0 = (s0 * c(0.6) + (x1 - x2 + v4) * c(0.1)).tanh();
-            acc1 -= c(0.4) * (x0.sin() * c(0.9)).acos().tanh();
-            if k5 >= 5 {
-                break d_clamp(v[3], -c(0.5), c(1.5), margin);
-            }
-        };
-        if lt((v6 * v6 + c(1.0)).log(10.0), -c(0.5), margin) || k5 == 2 {
-            s0 = (s0 * c(0.5) + x0 * acc1 * c(0.02)).sin();
-            s0 = (s0 * c(0.6) + v[1].cos() * c(0.4)).tanh();
-        } else {
-            acc1 += (x2 * x1).tanh();
-            if lt((v[(k5 + n) % 4].sin().powi(2) + c(1.5)).acosh(), -c(1.0), margin) {
-                let v7 = prog_2_dual(v6, v[1].sin() * c(2.0), acc1.sin().sin().cos() * c(2.0), v, n, margin);
-                s0 = (s0 * c(0.5) + v7.sin() * c(0.005)).tanh();
-            }
-            s0 = c(0.5) * s0 + c(0.05) * (acc1 * acc1 + c(0.5)).sqrt().tanh();
-        }
-        if lt(d_atan2(x1 * x1 + c(1.0), x1) * (v[2].tanh() + c(2.0)).cbrt(), -c(0.5), margin) {
-            for i in (1..=4).step_by(2) {
-                let fi = c(i as f64);
-                if ge((v[i % 4].sin() * c(0.9)).asin() / ((x2 / (v[n % 4].powi(2) + c(1.5))).powi(2) + c(1.5)), -c(0.25), margin) && n < 6 {
-                    s0 *= c(0.75);
-                    s0 -= c(0.25) * (v4 * c(0.75)).cos();
-                    continue;
-                }
-                if i < 2 {
-                    acc1 += ((v4.sin() * c(2.0)).cosh() * fi.tanh().exp2()).cos() * c(0.25);
-                } else {
-                    let v8 = prog_0_dual((v[i % 4] * v4).sin().exp2().sin() * c(2.0), (fi / (v4.cos().tanh() + c(2.0))).sin() * c(2.0), c(1.5), v, k5, margin);
-                    s0 = s0.mul_add(c(0.6), (s0 * s0 + c(1.0)).sqrt().sin() * c(0.4));
-                    if gt(((v[i % 4] + v6).powi(2) + c(2.0)).acosh(), v8, margin) {
-                        return x1 * (s0 - v6);
-                    }
-                }
-                s0 = c(0.6) * s0 + c(0.05) * ((s0.sin() * c(0.9)).asin() / ((fi * fi + c(1.0)).ln().powi(2) + c(0.5))).tanh();
-            }
-        } else if lt((x0.cos() + c(2.0)).cbrt() * x2.tanh().exp2(), v4, margin) {
-            acc1 += (c(SCALE) + x1).sin();
-        } else {
-            for i in 0..v.len() {
-                let fi = c(i as f64);
-                s0 = s0.mul_add(c(0.75), (v4 * s0).cos() * c(0.02));
-                s0 = (s0 * c(0.75) + v[3 - i] / (fi.powi(2) + c(0.5)) * c(0.1)).sin();
-                if le((x0 * x0 + c(0.5)).sqrt(), c(0.0), margin) {
-                    s0 = c(0.5) * s0 + c(0.05) * (s0 * x0).sin().exp_m1().tanh();
-                    let v6 = ((v[i] * c(std::f64::consts::LN_2)).sin() * c(1.2)).tan();
-                    s0 = (s0 * c(0.8) + v6.cos() * c(0.02)).tanh();
-                }
-            }
-        }
-        x2 * c(0.75) - s0 * c(0.25) + acc1.cos() - v4.cos()
-    }
-
-    pub fn prog_28_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4].cos() * c(0.9)).asin();
-        let mut s1 = ((x2 * x2 + c(1.5)).acosh().powi(2) + c(2.0)).ln().tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        if n == 1 {
-            return d_to_degrees(x1) * c(0.02);
-        }
-        for _ in 0..n {
-            if n == 4 && gt(x0 * x0, c(1.0), margin) {
-                continue;
-            }
-            let v3 = v.iter().map(|&p| x1 - x1.tanh() + p.sin()).sum::<Dual64>();
-            acc2 += ((x1 * x1).ln_1p().cos() * c(2.0)).cosh().tanh() * c(0.25);
-            s0 *= c(0.75);
-            s0 -= c(0.02) * v3.cos();
-        }
-        let v4 = prog_22_dual(x1, x2, c(0.75), v, n, margin);
-        let v5 = prog_2_dual((s0 / (x2.powi(2) + c(1.5))).sin(), s1, s0, v, n, margin);
-        s1 = c(0.75) * s1 + c(0.25) * d_min(x2, x1, margin).sin();
-        x0 * c(0.25) - s1 * c(0.25) + acc2 * c(0.25) + v4.tanh() - v5.sin() - x2
-    }
-
-    pub fn prog_29_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_19_dual(c(1.2), x0, x0.tanh().exp_m1().tanh().exp2().sin() * c(2.0), v, n, margin).sin() * c(2.0);
-        let mut s1 = v[n % 4].powi(2).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        'l0: for i in 0..4 {
-            let fi = c(i as f64);
-            s1 *= c(0.6);
-            s1 += c(0.2) * (s0 - x2).sin();
-            s0 = s0 * c(0.75) + s0.cos() * c(0.25);
-            for j in (1..=4).step_by(2) {
-                match j + n {
-                    0 => {
-                        let v3 = v[j % 4] * c(std::f64::consts::FRAC_1_PI);
-                        s0 *= c(0.8);
-                        s0 += c(0.01) * (x0 / (x1.cos() + c(2.0)) * (v[j % 4] * v[j % 4] + c(2.0)).acosh()).sin();
-                        acc2 += c(0.25) * v3.sin();
-                    }
-                    1 => {
-                        break 'l0;
-                    }
-                    2 | 4 => {
-                        s1 = (s1 * c(0.6) + x2.atan() / (s1 * s1 + c(1.0)) * c(0.1)).tanh();
-                        s0 = s0 * c(0.8) + ((x1 + s0).powi(2) + c(1.0)).ln().cos() * c(0.1);
-                        if lt((v[j % 4].powi(2) + c(0.5)).cbrt(), v[n % 4], margin) {
-                            break;
-                        }
-                    }
-                    _ => {
-                        s0 = s0.mul_add(c(0.75), ((v[1] * v[1] + c(2.0)).sqrt() * (fi.powi(2) + c(1.0)).recip()).cos() * c(0.25));
-                        let v4 = (x1.powi(2) + c(1.0)).log(3.0);
-                        s0 = c(0.6) * s0 + c(0.4) * v4.cos();
-                    }
-                }
-                let v5 = (x0.powi(2) + c(0.5)).recip().asinh();
-                let v7 = if ge(v5 - v[j % 4], c(1.0), margin) {
-                    let v6 = (v[3].cos() * c(0.5)).ln_1p() - c(0.8);
-                    fi.tanh().exp_m1() + v6.cos()
-                } else {
-                    fi.tanh()
-                };
-                acc2 += c(0.25) * ((v7 - fi).sin() * c(0.9)).acos().cos();
-            }
-            s1 = s1 * c(0.5) + fi.mul_add(x0, s1).sin() * c(0.1);
-        }
-        let v8 = v.iter().fold(s0, |r, &p| r * c(0.5) + c(0.1) * (r + d_hypot(c(1.5_f64), x2, margin) + p.tanh()).sin());
-        if le((x1 * x1).ln_1p().tanh(), acc2, margin) && n == 1 {
-            return d_to_degrees(x2) * c(0.01) + x0;
-        }
         let mut m9 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let v11: Dual64 = if i == 3 && le((v8.atan().sin() * c(2.0)).cosh(), c(1.0), margin) {
-                (x0.powi(2) + c(1.0)).log(3.0)
-            } else if le(((s1 * t).powi(2) + c(0.5)).cbrt(), v8, margin) {
-                let v10 = (x0.tanh() * c(0.9)).asin();
-                v8 + v10.sin()
-            } else {
-                c(SCALE) + (-x0)
-            };
-            let v12 = -t.sin();
-            if ge((v8 * v8 + c(1.5)).acosh(), -c(0.5), margin) {
+        for _ in 0..v.len() {
+            acc2 -= d_max(-c(3.0_f64), s1, margin).asinh().cos() * c(0.5);
+            let v10 = x2 - v8 + v8 * v8;
+            acc2 += c(0.4) * (v8.sin().exp().tanh() * c(1.5)).cosh().tanh();
+            acc2 += c(0.4) * v10.tanh().cos();
+            if le(v8.atan().cos(), -c(0.5), margin) && k5 % 2 == 0 {
                 m9 += 1;
             }
-            s1 = s1.mul_add(c(0.5), v11.mul_add(s1, v[2]).tanh() * c(0.02));
-            acc2 += v12.tanh() * c(0.5);
         }
         match m9 {
             0 => {
-                acc2 -= x1.sin();
-            }
-            1 => {
-                let v13 = prog_0_dual(s0, ((x1.sin() * c(2.0)).cosh() + c(0.3)).cos(), x0, v, 4, margin);
-                s0 = s0 * c(0.5) + v13.sin().cos() * c(0.005);
-            }
-            g if g > 3 => {
-                acc2 += x1.sin();
-                if gt((d_clamp(x1, -c(0.5), c(0.5), margin).cos() * c(0.9)).atanh(), d_max(acc2, x2, margin), margin) {
-                    acc2 -= x1.sin();
-                } else {
-                    let v14 = prog_2_dual(s1, x2, (x1 * x0).sin(), v, n, margin);
-                    s0 *= c(0.8);
-                    s0 += c(0.005) * v14.cos();
-                }
-            }
-            _ => {
-                acc2 += prog_0_dual(x2, x0.tanh().exp2().tanh() * c(2.0), d_log(x1.powi(2) + c(1.0), x1.powi(2) + c(2.0)).cos() * c(2.0), v, n, margin).tanh() * c(0.01);
-                let v15 = x1.sin() * c(2.5);
-                acc2 += v15.cos();
-            }
-        }
-        s0 * c(0.75) + s1 + acc2.sin() + v8 * c(1.5) + (v[3] * c(core::f64::consts::FRAC_1_SQRT_2)).asinh()
-    }
-
-    pub fn prog_30_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0.cos() * c(1.5)).sinh().sin() * c(2.0);
-        let mut s1: Dual64 = x2;
-        let mut acc2: Dual64 = c(0.0);
-        'l0: for i in (1..=6).step_by(2) {
-            let fi = c(i as f64);
-            acc2 += c(0.5) * ((v[n % 4] * v[n % 4] + c(1.5)).acosh() + d_to_radians(v[n % 4]) * c(20.0)).sin();
-            acc2 -= (d_to_radians(x1).powi(2) + c(2.0)).ln().tanh() * c(0.5);
-            for _ in 0..i {
-                let v3 = (d_log(fi.powi(2) + c(1.0), x2 * x2 + c(2.0)).powi(2) + c(2.0)).sqrt();
-                if ge(v3, x0, margin) {
-                    break 'l0;
-                }
-                acc2 += c(0.1) * (v3.powi(2) + c(2.0)).ln().cos();
-            }
-            let mut k4 = 0;
-            while k4 < n + 1 {
-                k4 += 1;
-                acc2 += c(0.05) * ((x0 * x0 + c(1.0)).cbrt().powi(2) + c(2.0)).acosh().tanh();
-                s0 = (s0 * c(0.6) + (s0 * s0 + c(2.0)).acosh() * c(0.1)).tanh();
-                let v6 = if le(x2 / (s1.tanh().powi(2) + c(0.5)), (s0 * s0 + c(2.0)).sqrt(), margin) && k4 == 3 {
-                    acc2 += c(0.05) * (x2 - x1).tanh();
-                    (x1 * x1 + c(1.5)).acosh()
-                } else if gt(x0 + s1, -c(0.5), margin) || k4 > 5 {
-                    s1 = s1.mul_add(c(0.75), d_atan2(s1 * s1 + c(1.0), x0).cos() * c(0.05));
-                    ((x1 * x1).ln_1p().powi(2) + c(1.5)).acosh()
-                } else {
-                    let v5 = x0.cos().exp();
-                    s1 = s1 * c(0.75) + s1.cos().exp2().cos() * c(0.1);
-                    (x0 * x0 + c(1.0)).sqrt() + v5.sin()
-                };
-                s0 = s0 * c(0.8) + v6.sin() * c(0.05);
-            }
-        }
-        for i in 0..5 {
-            s1 = (s1 * c(0.5) + x1 * x2 * c(0.1)).tanh();
-            if gt(v[0].tanh(), x2.cos().sinh(), margin) && i % 3 == 1 {
-                return -v[n % 4];
-            }
-            if le(x0.sin(), c(0.25), margin) {
-                break;
-            }
-        }
-        let v7 = prog_2_dual((x1 + v[3]).cos(), d_hypot(c(3.0_f64), (v[n % 4].powi(2) + c(1.0)).powi(-3), margin).cos() * c(2.0), (x1.powi(2) + c(1.0)).log2().cos(), v, n, margin);
-        let mut a8 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            a8[i] = ((c(0.5) * fi).powi(2) + c(0.5)).recip();
-            s1 = (s1 * c(0.5) + t.cos() * c(0.5)).sin();
-        }
-        let mut k9 = 0;
-        let v19 = loop {
-            k9 += 1;
-            match k9 % 4 {
-                1 => {
-                    let mut k10 = 0;
-                    while k10 < 6 {
-                        k10 += 1;
-                        acc2 -= s0.cos().sin() * c(0.05);
-                        match k9 {
-                            0 => {
-                                acc2 += d_atan2(a8[2], a8[2] * a8[2] + c(1.0)).tanh().exp2().sin() * c(0.05);
-                                acc2 -= c(0.05) * v7.tanh();
-                            }
-                            1..=3 => {
-                                s1 = c(0.5) * s1 + c(0.5) * (-s1).tanh();
-                                let v11 = v7.powi(2);
-                                s0 = (s0 * c(0.75) + v11.tanh() * c(0.02)).sin();
-                            }
-                            g if g > 4 => {
-                                s0 = (s0 * c(0.75) + (s1.powi(2) + c(1.0)).cbrt() * c(0.1)).sin();
-                            }
-                            _ => {
-                                let v12 = (v7.cos() * c(0.9)).asin();
-                                s0 = c(0.6) * s0 + c(0.1) * s0.sin().exp().tanh();
-                                if le(x2, c(1.0), margin) {
-                                    continue;
-                                }
-                                acc2 += c(0.05) * v12.tanh();
-                            }
-                        }
-                        acc2 += c(0.05) * (a8[2] + x1).cos();
-                    }
-                    s0 = c(0.5) * s0 + c(0.1) * s0.cos().exp_m1().sin();
-                }
-                2 => {
-                    s0 = c(0.6) * s0 + c(0.1) * x1.cos().exp_m1().sin();
-                    let mut k13 = 0;
-                    while k13 < 3 && le(s0.powi(2), c(0.5), margin) {
-                        k13 += 1;
-                        let v16 = match k13 + k9 {
-                            0 => {
-                                s1 *= c(0.6);
-                                s1 += c(0.1) * v7.sin().exp_m1().sin();
-                                (a8[k13].sin() * c(0.9)).asin()
-                            }
-                            1 | 3 => {
-                                let v14 = (v7.cos() * c(0.9)).acos() / ((x0.cos() * c(0.9)).acos().cos() + c(2.0));
-                                v14 + s1
-                            }
-                            g if g > 5 => {
-                                let v15 = (s0 * s0).ln_1p() + x0.tanh().exp2();
-                                c(0.35) * v7 + v15.sin()
-                            }
-                            _ => v7 - d_powf(c(3.0_f64), v7.sin()),
-                        };
-                        if le(x2, c(0.0), margin) {
-                            s0 = (s0 * c(0.6) + (s0 - c(0.25) * a8[k9 % 4]) * c(0.25)).sin();
-                            if lt(v16, c(0.0), margin) && k13 == 0 {
-                                break;
-                            }
-                        } else if lt((s1 * s1 + c(1.0)).log(10.0), -c(0.25), margin) {
-                            s0 = (s0 * c(0.6) + (s0 * s0 + c(0.5)).ln().mul_add(d_hypot(c(1.5_f64), x0, margin), s0 + a8[2]) * c(0.02)).sin();
-                        }
-                        let v17 = (d_log(x1.powi(2) + c(1.0), x0 * x0 + c(2.0)).tanh() * c(0.9)).acos();
-                        s0 = (s0 * c(0.6) + x1.tanh() * c(0.4)).sin();
-                        acc2 -= (v16.tanh() + v17.cos()).cos() * c(0.1);
-                    }
-                }
-                3 => {
-                    let v18 = d_to_radians(v7) * c(50.0);
-                    acc2 += c(0.25) * v[k9 % 4].asinh();
-                    acc2 -= v18.sin().sin() * c(0.4);
-                }
-                _ => {
-                    s0 = s0.mul_add(c(0.75), (a8[(k9 + n) % 4] * a8[(k9 + n) % 4]).sin().sin() * c(0.05));
-                }
-            }
-            acc2 += c(0.4) * v7.cos();
-            if k9 >= 5 {
-                break v[k9 % 4].cos();
-            }
-        };
-        let v20: Dual64 = if ge(v19.sin(), c(0.25), margin) {
-            (a8[k9 % 4].cos().exp2().powi(2) + c(1.0)).log(3.0)
-        } else {
-            d_log((c(2.0) - x0).powi(2) + c(1.0), (x1.sin() * c(0.9)).acos().powi(2) + c(2.0))
-        };
-        s0 * c(0.5) - s1 * c(0.25) + acc2.tanh() + v7.tanh() + a8[0] + v20.sin() + a8[(k9 + n) % 4]
-    }
-
-    pub fn prog_31_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (x2 / (x1 * x1 + c(1.5)) * x0).cos() * c(2.0);
-        let mut s1 = ((s0 - c(1.2)).powi(2) + c(1.0)).log10();
-        let mut acc2: Dual64 = c(0.0);
-        let a3 = [(acc2.powi(2) + c(0.5)).recip(), s0, x2 / (x0.cos() + c(2.0)), (v[n % 4].sin() * c(0.9)).acos()];
-        if n % 3 == 1 {
-            return a3[1] * s1;
-        }
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            acc2 += c(0.4) * d_atan2(s1.powi(2) + c(1.0), a3[3]).cos();
-            if gt(prog_0_dual(s1.sin().cosh().cos(), d_atan2(c(3.0_f64), x1).sin() * c(2.0), (v[k4 % 4] + x0 - (x2 * x2 + c(0.5)).sqrt()).tanh(), v, n, margin), c(1.0), margin) {
-                break;
-            }
-            if k4 >= 5 || le(x1.tanh().exp_m1(), -c(0.5), margin) {
-                break;
-            }
-        }
-        if !(k4 > 1 && gt((a3[k4 % 4] * a3[k4 % 4]).ln_1p() - (a3[1] - x1), a3[k4 % 4] - x1, margin)) {
-            s0 *= c(0.8);
-            s0 += c(0.01) * (a3[n % 4] * v[1]).tanh();
-        } else {
-            acc2 += c(0.005) * prog_0_dual(acc2, x2.tanh() * c(2.0), x1, v, n, margin).sin();
-            s1 = s1 * c(0.5) + s1.tanh() * c(0.05);
-        }
-        let mut k5 = 0;
-        while k5 < n {
-            k5 += 1;
-            s0 = (s0 * c(0.6) + s0.sin().exp_m1() * c(0.1)).tanh();
-            let v6 = s1 * x1;
-            s0 = c(0.6) * s0 + c(0.1) * v6.tanh().tanh();
-        }
-        s0 * c(0.5) + s1.tanh() + acc2
-    }
-
-    pub fn prog_32_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x1.sin() * c(1.5)).cosh().powi(2) + c(1.0)).log(3.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| v[n % 4] + s0 + p.cos() + q.tanh()).sum::<Dual64>();
-        let mut a3 = [c(0.0); 4];
-        for i in 0..4 {
-            if gt(s0.sin(), (v2 * v2 + c(1.0)).ln(), margin) {
-                a3[i] = s0 - x2;
-            } else {
-                a3[i] = x0;
-            }
-        }
-        s0 = (s0 * c(0.5) + (x2 + v[0]) * c(0.25)).sin();
-        let v5 = if lt(((acc1 * x1).sin() * c(2.0)).cosh(), x0, margin) {
-            let v4 = acc1 + x1;
-            x1 - v4
-        } else if gt(x0.asinh() * c(std::f64::consts::FRAC_PI_4), -c(0.5), margin) {
-            (x1 * x1 + c(1.0)).powf(0.5).sin()
-        } else {
-            prog_1_dual(x0, c(0.5), (v2 * acc1).sin().cos() * c(2.0), v, 1, margin)
-        };
-        acc1 += (x2 + v[n % 4]).sin();
-        s0.cos() + acc1.tanh() + v2.sin() - a3[1] * c(1.5) - v5.cos()
-    }
-
-    pub fn prog_33_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4] / (x0.sin().exp_m1().powi(2) + c(1.0));
-        let mut acc1: Dual64 = c(0.0);
-        s0 *= c(0.8);
-        s0 += c(0.02) * (-s0).cos();
-        'l0: for i in 0..n {
-            let fi = c(i as f64);
-            s0 *= c(0.8);
-            s0 -= c(1.0) * (fi.sin() * c(1.2)).tan().cos();
-            let mut k2 = 0;
-            while k2 < 6 && ge(x2 * c(0.65), c(0.25), margin) {
-                k2 += 1;
-                s0 = s0 * c(0.5) + (x0 + x1).sin() * c(0.25);
-                if i + k2 < 4 && lt((v[k2 % 4] * fi).sin().exp(), c(0.0), margin) {
-                    break 'l0;
-                }
-            }
-            s0 = s0.mul_add(c(0.5), (v[3] * v[3] + c(2.0)).acosh().cos() * c(0.2));
-        }
-        let v3 = x0 * c(std::f64::consts::FRAC_PI_4);
-        match n % 4 {
-            0 | 2 => {
-                s0 = (s0 * c(0.6) + (v[1].tanh() * c(0.9)).atanh() * c(0.05)).tanh();
-                s0 = s0.mul_add(c(0.75), d_min(d_atan2(x0, v[2] * v[2] + c(0.5)), -v[n % 4], margin).sin() * c(0.02));
-            }
-            3 => {
-                acc1 -= prog_22_dual(x2, (x1 * x1 + c(1.0)).log2().tanh() * c(2.0), c(0.25), v, n, margin).tanh() * c(0.005);
-                let v4 = prog_2_dual(x0, (v[n % 4] + c(2.5)).tanh() * c(2.0), x1, v, n, margin);
-                s0 *= c(0.75);
-                s0 -= c(0.005) * v4.sin();
-            }
-            _ => {
-                let v5 = prog_0_dual(x2, v3, (s0 * s0 + c(2.0)).sqrt().sin(), v, 4, margin);
-                acc1 += c(0.02) * v5.tanh();
-            }
-        }
-        s0 = s0 * c(0.75) + (acc1 + (x2.cos() * c(1.5)).sinh()).sin() * c(0.01);
-        x1 + s0 * c(0.25) - v3.sin()
-    }
-
-    pub fn prog_34_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = -x1;
-        let mut s1 = (d_abs(s0, margin) + (x0 * x0 + c(0.5)).recip()).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        'l0: for i in 0..n {
-            acc2 += s1.powi(2).atan().tanh() * c(0.25);
-            s0 = (s0 * c(0.8) + (v[n % 4].powi(2) + c(0.5)).sqrt() * c(0.2)).tanh();
-            for j in 0..5 {
-                match n {
-                    0 => {
-                        continue 'l0;
-                    }
-                    g if g > 1 => {
-                        s0 = (s0 * c(0.8) + (x1.powi(2) + c(0.5)).recip() * c(0.1)).tanh();
-                    }
-                    _ => {
-                        s0 = s0.mul_add(c(0.75), (x1.cos() * c(0.9)).atanh().tanh() * c(0.05));
-                        s1 = (s1 * c(0.8) + v[j % 4] / (x2.cos() + c(2.0)) * c(0.05)).tanh();
-                    }
-                }
-                let v3 = match j {
-                    0 => (s1 * s1 + c(2.0)).ln(),
-                    g if g > 1 => v[j % 4].sin().exp2().atan(),
-                    _ => {
-                        let x1 = x0.powi(2);
-                        v[i % 4].tanh().cosh() + x1.tanh()
-                    }
-                };
-                acc2 -= c(0.05) * d_min((x2.sin() * c(2.0)).cosh(), (x2.tanh() * c(0.9)).asin(), margin).sin();
-                acc2 += v3.sin() * c(0.05);
-            }
-            let v4 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.1) * (p * p).tanh());
-            acc2 += c(0.25) * v4.sin().cos();
-        }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            let v6 = prog_0_dual(s1, d_hypot(c(2.0_f64), x2, margin).cos(), s0, v, k5, margin);
-            if gt((s0.cos() * c(1.2)).tan(), (x2.tanh() * c(1.5)).sinh(), margin) {
-                s1 = c(0.6) * s1 + c(0.25) * (s1 * s1 + c(0.5)).ln().cos();
-            } else {
-                for j in (1..=5).step_by(2) {
-                    s1 *= c(0.75);
-                    s1 += c(0.25) * x0.atan().cos();
-                    s1 *= c(0.5);
-                    s1 += c(0.05) * (s1.cos() * c(0.9)).acos().sin().exp().tanh();
-                    let v8 = if n % 2 == 0 {
-                        x0 / c(3.0) + v[k5].tanh()
-                    } else if n % 2 == 0 && gt(v6, c(0.5), margin) {
-                        x1.tanh()
-                    } else {
-                        let v7 = v[(j + n) % 4].sin();
-                        (x0 - v7).powi(2)
-                    };
-                    s1 *= c(0.5);
-                    s1 += c(0.02) * v8.sin().tanh();
-                }
-            }
-            s0 *= c(0.75);
-            s0 += c(0.005) * prog_0_dual(x2, s0, c(1.5), v, 3, margin).tanh();
-            if k5 >= 2 || ge((x1.cos() * c(1.5)).cosh().mul_add(v[(k5 + n) % 4], (v[(k5 + n) % 4].powi(2) + c(1.0)).recip()), -c(1.0), margin) {
-                break;
-            }
-            acc2 += v6.tanh() * c(0.05);
-        }
-        if lt(v[n % 4] + x2, s0, margin) {
-            return (v[k5] * v[k5] + c(1.0)).powi(-3);
-        }
-        let v9: Dual64 = prog_2_dual(((v[k5].powi(2) + c(1.0)).powi(-3).powi(2) + c(1.0)).recip().sin() * c(2.0), s0, (v[k5] * c(std::f64::consts::FRAC_1_PI)).cos().cos() * c(2.0), v, 0, margin);
-        for i in 0..n {
-            let fi = c(i as f64);
-            if gt(s0 * s1, v9, margin) {
-                continue;
-            }
-            if ge((v[3] * v[3] + c(1.0)).log(3.0), -c(0.5), margin) || i == 3 {
-                acc2 -= c(0.25) * (-(v9 - s0)).sin();
-                s1 = s1.mul_add(c(0.8), (fi - c(0.25)).sin() * c(1.0));
-            } else if lt((s1 * s1 + c(2.0)).acosh(), c(0.5), margin) {
-                for j in (0..=n).rev().step_by(2) {
-                    let fj = c(j as f64);
-                    if j == 0 && ge(d_max(-c(0.5_f64), x1 * c(core::f64::consts::FRAC_1_SQRT_2), margin), x1, margin) {
-                        let v10: Dual64 = d_atan2(x1 * x1 + c(0.5), x1);
-                        s1 *= c(0.6);
-                        s1 -= c(0.05) * v10.sin();
-                    } else if ge((d_to_radians(v[n % 4]) * c(20.0)).sin().exp_m1(), c(0.5), margin) {
-                        acc2 -= (v[3].powi(2) + c(1.0)).ln().cos() * c(0.05);
-                    } else {
-                        s0 = (s0 * c(0.8) + (s1.cos().exp().powi(2) + c(1.0)).ln() * c(0.05)).sin();
-                        acc2 += (v[k5] - fj - c(0.25)).sin() * c(0.05);
-                        if gt((x0 * x0 + c(0.5)).sqrt().sin().exp(), fj, margin) || j % 2 == 0 {
-                            break;
-                        }
-                    }
-                    let v11 = x0 - v[j % 4];
-                    s0 = (s0 * c(0.6) + v11 * v11 * c(0.02)).sin();
-                }
-                s0 = s0 * c(0.6) + (s0 * s0 + c(0.5)).recip().tanh() * c(0.2);
-            } else {
-                s1 = s1.mul_add(c(0.8), (s1 * s1 + c(1.0)).log10().cos() * c(0.4));
-                let v12: Dual64 = d_to_degrees((fi * fi + c(1.0)).recip()) * c(0.02);
-                s1 = s1.mul_add(c(0.6), v12.cos().sin() * c(1.0));
-            }
-            s1 *= c(0.5);
-            s1 += c(0.5) * x0.asinh().cos();
-        }
-        let v13 = if gt((x0 * x0 + c(1.0)).ln(), -c(1.0), margin) {
-            (x1.cos() * c(1.5)).cosh()
-        } else {
-            v[3] / (x1 * x1 + c(1.0))
-        };
-        s0 - s1.tanh() + acc2.cos() + v9.tanh() - v13
-    }
-
-    pub fn prog_35_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (d_max(x2, v[n % 4], margin).powi(2) + c(1.0)).powi(-3);
-        let mut s1 = (v[3] * v[3] + c(2.0)).acosh().sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        if gt(x2.atan(), -c(1.0), margin) {
-            s0 = (s0 * c(0.6) + x1.tanh() * c(0.4)).tanh();
-        } else if le(x2.powi(2) + (v[n % 4] * v[n % 4]).ln_1p(), -c(1.0), margin) {
-            s0 = s0.mul_add(c(0.8), d_clamp(s1, -c(0.5), c(0.5), margin) * c(0.02));
-            let v3 = x1.cos();
-            s0 = s0 * c(0.75) + v3.cos().tanh() * c(0.25);
-        } else {
-            let v4 = x1.mul_add(v[n % 4], acc2);
-            acc2 += v4.sin();
-        }
-        let mut m5 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            if i == 3 {
-                continue;
-            }
-            let v6 = x0.cos();
-            if le(prog_22_dual((v[m5 % 4] * v[m5 % 4] + c(1.0)).powi(-1).cos() * c(2.0), x2, x0.sin() * c(2.0), v, n, margin), c(1.0), margin) {
-                m5 += 1;
-            }
-            s1 *= c(0.8);
-            s1 += c(0.2) * d_clamp(v[m5 % 4] * c(std::f64::consts::FRAC_PI_4), (t * t + c(2.0)).sqrt().cos() - c(1.5), d_atan2(c(2.0_f64), t).tanh() + c(1.5), margin).tanh();
-            s1 = (s1 * c(0.8) + v6 * c(0.2)).sin();
-        }
-        let c7 = c(m5 as f64);
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            if gt(c7 + x0, c(1.0), margin) {
-                let v8 = x1.sin();
-                acc2 -= v8.cos() * c(0.25);
-            } else {
-                s0 = s0 * c(0.6) + (s0 * s0 + c(1.0)).log2() * c(0.25);
-                if gt(v[i % 4] - x0, x2, margin) {
-                    let x1 = s0.tanh();
-                    let x2 = d_to_degrees(x2) * c(0.01);
-                    acc2 += (x1 + x2.cos()).tanh() * c(0.25);
-                } else if le(v[1].cos().exp(), -c(0.5), margin) {
-                    s1 = (s1 * c(0.6) + d_copysign(s1, x2, margin) * c(0.4)).tanh();
-                    acc2 += x1 / c(3.0) * c(0.5);
-                } else {
-                    s1 = c(0.5) * s1 + c(0.5) * (v[i % 4] + fi).cos();
-                }
-                let x1 = d_to_radians(x0) * c(50.0);
-                s0 *= c(0.6);
-                s0 -= c(0.4) * x1.sin().sin();
-            }
-            if lt((v[m5 % 4].tanh() * c(1.2)).tan(), c7, margin) {
-                return (v[i % 4].tanh() * c(1.2)).tan();
-            }
-            acc2 += x1.sin() * c(0.25);
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let v9 = t / ((c7 + c(1.2)).sin() + c(2.0));
-            if i % 3 == 1 && ge(v9 / ((s1 + c(1.25)).tanh() + c(2.0)), -c(1.0), margin) {
-                s1 = s1.mul_add(c(0.6), (v9.asinh().powi(2) + c(1.0)).cbrt().sin() * c(0.4));
-                continue;
-            }
-            s1 = (s1 * c(0.5) + s1 * v9 * c(0.1)).tanh();
-        }
-        let v10 = if ge(s1 / (c7.powi(2) + c(1.5)) + d_to_radians(x1), c(0.5), margin) {
-            d_max(x0, (x0 * x0 + c(0.5)).ln(), margin)
-        } else if ge(d_atan2(x2, x0.powi(2) + c(1.0)), c(0.5), margin) {
-            prog_0_dual(x2, d_max(x2, -c7, margin).cos() * c(2.0), (x1 / ((x2 * c(0.75)).powi(2) + c(1.0))).cos() * c(2.0), v, n, margin)
-        } else {
-            prog_2_dual(c(0.25), s1.tanh().exp_m1().sin() * c(2.0), ((x2.powi(2) + c(1.0)).log(10.0).sin() * c(0.9)).atanh().cos() * c(2.0), v, n, margin)
-        };
-        let mut k11 = 0;
-        let v12 = loop {
-            k11 += 1;
-            acc2 -= c7.sin();
-            if le(prog_0_dual(x1, s1, c(0.75), v, n, margin), c(0.5), margin) {
-                acc2 += c(0.25) * ((s0.cos() * c(0.9)).atanh() * (v10.sin() * c(1.5)).sinh()).tanh();
-                break s1.powi(3).asinh();
-            }
-            if k11 >= 2 || le(v10 - x0, c(1.0), margin) {
-                break d_powf(c(0.5_f64), x1.tanh());
-            }
-        };
-        s0 + acc2.sin() - v10.sin() - v12 * c(0.5)
-    }
-
-    pub fn prog_36_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.sin();
-        let mut acc1: Dual64 = c(0.0);
-        if ge(prog_1_dual((v[n % 4] - acc1).cos() * c(2.0), c(1.5), x2, v, n, margin), -c(1.0), margin) {
-            let x1 = d_abs((x2.sin() * c(1.5)).sinh(), margin);
-            s0 = (s0 * c(0.75) + prog_22_dual(x0.asinh().sin(), x0.sin().exp2().sin() * c(2.0), c(0.5), v, n, margin) * c(0.005)).tanh();
-            s0 *= c(0.5);
-            s0 += c(0.1) * x1.tanh();
-        } else if !(n % 3 == 1) {
-            let v2 = d_abs(x1, margin) - x1.cos();
-            for (i, &t) in v.iter().enumerate() {
-                let v3 = v.iter().fold(x1, |r, &p| r * c(0.75) + c(0.1) * (d_copysign(t.sin(), r.cos().exp_m1(), margin) + p.tanh()).sin());
-                match i % 2 {
-                    0 => {
-                        continue;
-                    }
-                    _ => {
-                        s0 = (s0 * c(0.75) + (s0.tanh() * c(1.2)).tan() * c(0.02)).tanh();
-                    }
-                }
-                s0 *= c(0.8);
-                s0 += c(0.05) * (v3 + v[i]).tanh();
-            }
-            s0 = (s0 * c(0.6) + v2.cos() * c(0.2)).sin();
-        } else {
-            acc1 -= (s0.tanh().powi(2) + c(2.0)).sqrt().sin();
-            if gt(x0 / (x0.powi(2) + c(0.5)), -c(1.0), margin) {
-                s0 = (s0 * c(0.5) + x0 * acc1 * c(0.05)).sin();
-                let v4 = (x2 / (x1.powi(2) + c(0.5))).tanh().exp_m1();
-                acc1 -= c(0.25) * v4.cos();
-            } else if ge(d_atan2(d_clamp(x1, -c(1.5), c(0.5), margin).powi(2) + c(0.5), (s0.cos() * c(1.5)).sinh()), x0, margin) {
-                s0 = s0.mul_add(c(0.75), (-s0).tanh() * c(0.1));
-                s0 = s0 * c(0.6) + prog_0_dual(x1, c(1.2), c(1.5), v, 6, margin).sin() * c(0.01);
-            } else {
-                let v5 = acc1.sin();
-                s0 = s0 * c(0.8) + v5.tanh().sin() * c(0.02);
-            }
-            s0 = c(0.5) * s0 + c(0.5) * (s0 * s0 + c(2.0)).ln().tanh();
-        }
-        for _ in 0..n {
-            acc1 += c(0.25) * x1.tanh();
-            let mut k6 = 0;
-            while k6 < 5 && le(c(SCALE) + s0, -c(0.5), margin) {
-                k6 += 1;
-                acc1 += c(0.05) * s0.tanh();
-                let v7 = v.iter().fold(x0, |r, &p| r * c(0.75) + c(0.01) * ((p + x0) * (v[k6 % 4] + r)).sin());
-                acc1 += v7.sin().tanh() * c(0.05);
-            }
-        }
-        'l3: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            s0 *= c(0.6);
-            s0 += c(1.0) * (x0 / c(3.0));
-            for j in (0..=n).rev().step_by(2) {
-                let fj = c(j as f64);
-                if gt(s0 * c(1.5) - v[2], (x2 * x2 + c(1.5)).acosh(), margin) {
-                    s0 = (s0 * c(0.5) + x1.sin().exp() * c(0.1)).tanh();
-                    continue 'l3;
-                }
-                if j % 3 == 1 {
-                    acc1 += c(0.1) * (fi * fi + c(1.0)).recip().tanh();
-                } else if n == 5 {
-                    s0 *= c(0.75);
-                    s0 += c(0.2) * (c(1.25) * s0).sin();
-                    if ge(x1, c(1.0), margin) || j < 3 {
-                        s0 *= c(0.75);
-                        s0 += c(0.25) * (x1.powi(2) + c(2.0)).ln().tanh();
-                        break;
-                    }
-                    let x0 = x2.cos();
-                    s0 = s0 * c(0.8) + x0 * c(0.2);
-                } else {
-                    acc1 -= c(0.1) * (fj * v[n % 4]).cos();
-                    if lt(d_clamp(x1, -c(1.5), c(1.0), margin), d_atan2(x0 * x0 + c(0.5), t), margin) {
-                        acc1 += c(0.1) * s0.cos().exp2().cos();
-                        acc1 -= c(0.1) * (fj.atan().powi(2) + c(2.0)).sqrt().tanh();
-                    } else if j % 2 == 0 {
-                        acc1 -= c(0.1) * d_log(c(0.5_f64), x1 * x1 + c(2.0)).atan().cos();
-                        match j + i {
-                            0 => {
-                                s0 = s0.mul_add(c(0.8), (x2 * x2 + c(1.0)).powi(-2) * c(0.02));
-                            }
-                            1 => {
-                                continue 'l3;
-                            }
-                            2 | 4 => {
-                                acc1 += (x0 * t).sin() * c(0.1);
-                                let v8 = x2.asinh();
-                                acc1 += v8.sin().sin() * c(0.1);
-                            }
-                            _ => {
-                                s0 = c(0.6) * s0 + c(0.4) * (x1 * x1).ln_1p().tanh();
-                                let x1 = x1.mul_add(x0, t);
-                                acc1 += c(0.1) * x1.sin().sin();
-                            }
-                        }
-                    } else {
-                        s0 = s0.mul_add(c(0.8), d_log(c(3.0_f64), (s0.tanh() * c(1.5)).cosh().powi(2) + c(2.0)).sin() * c(0.02));
-                        s0 *= c(0.75);
-                        s0 -= c(1.0) * fi.asinh().tanh();
-                    }
-                    acc1 += x1.sin() * c(0.1);
-                }
-                match j {
-                    0 => {
-                        let v9 = x1.tanh().exp();
-                        s0 *= c(0.6);
-                        s0 += c(0.1) * v9.cos().tanh();
-                    }
-                    1 => {
-                        acc1 += c(0.1) * (t * c(core::f64::consts::FRAC_1_SQRT_2)).tanh().tanh();
-                        if lt(x1.sin().exp2().cos().exp(), x1 * s0, margin) {
-                            s0 = c(0.75) * s0 + c(0.1) * ((s0 * s0 + c(2.0)).acosh() / c(3.0)).tanh();
-                        }
-                    }
-                    g if g > 2 => {
-                        s0 = (s0 * c(0.8) + fj.tanh().exp_m1() * c(1.0)).sin();
-                        continue;
-                    }
-                    _ => {
-                        let v10 = x1;
-                        s0 = c(0.5) * s0 + c(0.25) * d_powf(c(0.5_f64), t.cos()).tanh();
-                        s0 = c(0.8) * s0 + c(0.2) * v10.sin().tanh();
-                    }
-                }
-                acc1 += c(0.1) * (t * fj).sin();
-            }
-            s0 = s0 * c(0.5) + s0.tanh().exp().tanh() * c(0.1);
-            s0 = s0 * c(0.75) + t.sin() * c(0.25);
-        }
-        let v11 = d_atan2(x0, v[0] * v[0] + c(1.0));
-        x1 + s0.tanh() + acc1.cos() + v11 + x0 * x1
-    }
-
-    pub fn prog_37_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.cos();
-        let mut acc1: Dual64 = c(0.0);
-        for i in (0..5).rev() {
-            let fi = c(i as f64);
-            if ge(((-x0).powi(2) + c(1.0)).recip(), x2, margin) {
-                let v2 = (x0 * x0 + c(0.5)).sqrt();
-                acc1 -= v2.tanh().tanh() * c(0.4);
-            } else if gt(v[0], c(0.5), margin) || i == 4 {
-                s0 = s0 * c(0.75) + (x1.sin() - (x1 + x2)).sin() * c(0.05);
-                if gt(prog_0_dual(x2, c(1.2), (v[n % 4] * v[n % 4] + c(2.0)).acosh().sin() * c(2.0), v, n, margin), -c(0.5), margin) {
-                    break;
-                }
-                s0 *= c(0.6);
-                s0 += c(0.02) * (v[3].tanh() * c(1.2)).tan().sin();
-            }
-            s0 = (s0 * c(0.8) + ((v[0].tanh() * c(0.9)).acos().powi(2) + c(1.0)).ln() * c(0.05)).tanh();
-            if i % 2 == 0 {
-                let v3 = x1.atan().powi(2);
-                acc1 += c(0.4) * v3.cos().cos();
-            } else {
-                s0 = s0.mul_add(c(0.5), (x0 + fi).tanh().exp().sin() * c(0.1));
-                s0 = (s0 * c(0.6) + x1 * c(0.35) * c(1.0)).sin();
-            }
-        }
-        let v6 = if le(x1.asinh() - s0, v[1].sin(), margin) {
-            let v4 = x1.tanh().exp2();
-            (-x2).mul_add(v[n % 4] + v4, d_hypot(c(0.5_f64), v4, margin))
-        } else {
-            let v5 = ((x2 * x2 + c(0.5)).ln().powi(2) + c(0.5)).sqrt();
-            prog_0_dual(x2.sin(), c(1.5), (s0.cos() * c(1.2)).tan().tanh(), v, n, margin) + v5.cos()
-        };
-        let mut a7 = [c(0.0); 4];
-        for i in 0..4 {
-            if le((v6 * v6 + c(0.5)).recip(), v[n % 4], margin) || i == 0 {
-                a7[i] = v[i] / (x2 * x2 + c(0.5));
-            } else {
-                a7[i] = x0;
-            }
-        }
-        let v8 = prog_0_dual((a7[2] * a7[2] + c(0.5)).recip().tanh() * c(2.0), x0, x2, v, n, margin);
-        acc1 * c(0.25) + v6.tanh() + v8.cos()
-    }
-
-    pub fn prog_38_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1.tanh() * c(0.9)).acos().cos() * c(2.0);
-        let mut s1 = d_clamp(-v[n % 4], (x1.sin() * c(1.5)).sinh().cos() - c(1.5), (x1 + s0).sin() + c(1.5), margin).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        for i in 0..n {
-            let fi = c(i as f64);
-            let v3 = x0 + (x2.powi(2) + c(1.0)).ln();
-            match i {
-                0 => {
-                    s0 = (s0 * c(0.5) + (x1 + x0) * c(0.25)).sin();
-                    acc2 += (s0.tanh() * c(0.9)).asin().cos() * c(0.25);
-                    if n == 2 {
-                        acc2 -= c(0.25) * (v3 / ((x2.cos() * c(0.9)).acos().powi(2) + c(1.5))).tanh();
-                        continue;
-                    }
-                }
-                3 => {
-                    s0 = (s0 * c(0.75) + s0.asinh() * c(0.25)).tanh();
-                    let x2 = (x2 * x2 + c(0.5)).ln();
-                    s1 *= c(0.8);
-                    s1 -= c(0.1) * x2.tanh();
-                }
-                4 => {
-                    s0 = s0.mul_add(c(0.8), (fi * x2).cos() * c(0.02));
-                    acc2 -= s0.sin().tanh() * c(0.25);
-                }
-                _ => {
-                    acc2 += c(0.25) * (s1.sin() * c(0.9)).asin().tanh();
-                    acc2 += c(0.25) * (x1.tanh() * c(1.2)).tan().tanh();
-                }
-            }
-            acc2 += c(0.25) * (v3 * v3).sin();
-        }
-        let v6 = match n {
-            0 | 2 => {
-                let v4 = (s1.tanh().powi(2) + c(1.5)).acosh();
-                c(SCALE) + x1.powi(3) + v4.tanh()
-            }
-            3 | 5 => x0.tanh(),
-            6 => {
-                let v5 = c(0.75) * x0;
-                (x2.powi(2) + c(1.0)).log10() + v5.cos()
-            }
-            _ => s0.tanh(),
-        };
-        for &t in v.iter() {
-            acc2 -= c(0.5) * d_copysign(c(3.0_f64), d_powf(x0 * x0 + c(1.0), t.sin()), margin).tanh();
-            s0 = s0 * c(0.75) + x1.cos() * c(0.25);
-        }
-        let a7 = v.map(|e| e.sin());
-        x0 - x2.cos() + s0.cos() + s1.sin() - acc2.cos() + v6.tanh() + a7[3].cos()
-    }
-
-    pub fn prog_39_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_clamp(v[n % 4], x0.sin() - c(1.5), x1.cos() + c(1.5), margin).powi(2).sin() * c(2.0);
-        let mut s1 = d_copysign(c(0.5_f64), x2, margin);
-        let mut s2 = v[1];
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().copied().map(|p| c(1.0) + c(0.25) * (d_min(s0, acc3, margin) + x0 + p.cos()).sin()).product::<Dual64>();
-        let mut a5 = [c(0.0); 4];
-        for i in 0..4 {
-            if le(v4 * v4, c(1.0), margin) {
-                a5[i] = v[i].sin();
-            } else {
-                a5[i] = x1;
-            }
-        }
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            let v7 = d_hypot(x2, a5[k6 % 4], margin) - v4.atan();
-            s2 *= c(0.75);
-            s2 += c(0.02) * s0.powi(3).sin();
-            acc3 += c(0.25) * s2.cos();
-            if k6 >= 6 {
-                break;
-            }
-            s2 = s2.mul_add(c(0.75), v7.tanh() * c(0.05));
-        }
-        let v8 = v.iter().map(|&p| prog_0_dual((p.tanh() * c(0.9)).acos().asinh().sin() * c(2.0), d_max(p.cos(), p.powi(3), margin).cos() * c(2.0), x1, v, n, margin)).sum::<Dual64>();
-        for t in a5 {
-            let v9 = (a5[k6 % 4] * a5[k6 % 4]).ln_1p();
-            acc3 -= c(0.5) * v4.tanh().tanh();
-            acc3 += c(0.5) * (t.sin() + v9.cos()).sin();
-        }
-        let mut k10 = 0;
-        while k10 < n {
-            k10 += 1;
-            let v11: Dual64 = x2.tanh().exp2();
-            match k10 {
-                0 => {
-                    s2 = s2.mul_add(c(0.6), (v4 + x2 + (a5[k10 % 4].tanh() * c(0.9)).asin()).cos() * c(0.05));
-                    let v12 = ((a5[k6 % 4] * x2).powi(2) + c(1.0)).ln();
-                    acc3 -= c(0.25) * v12.tanh();
-                }
-                g if g > 1 => {
-                    let v13 = v11 / (v11 * v11 + c(1.5));
-                    s0 *= c(0.5);
-                    s0 += c(0.5) * x0.cos();
-                    acc3 += c(0.25) * v13.sin().tanh();
-                }
-                _ => {
-                    acc3 -= ((v8 * v8 + c(1.0)).log(2.0).tanh() * c(1.2)).tan().cos() * c(0.25);
-                    s0 = (s0 * c(0.75) + s2.tanh() * c(0.25)).tanh();
-                    if lt(d_to_degrees(v4 * v4) * c(0.02), d_atan2(v11, v11 * v11 + c(1.0)), margin) && k6 % 3 == 1 {
-                        s1 = (s1 * c(0.6) + (s1 + a5[2]) * c(0.2)).sin();
-                    } else {
-                        let v14 = ((c(SCALE) + v4).cos() * c(2.0)).cosh();
-                        acc3 += v14.tanh().sin() * c(0.25);
-                    }
-                }
-            }
-            s1 = s1 * c(0.6) + v11.cos().exp2().sin() * c(0.2);
-        }
-        s0 + s1 * c(0.5) - s2 - acc3.sin() + v4.sin() + a5[3].tanh() - v8.tanh()
-    }
-
-    pub fn prog_40_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.cos() * x0.sin().exp2();
-        let mut s1 = prog_38_dual(v[3].sin().tanh(), (-(v[3].tanh() * c(1.5)).sinh()).sin(), (x2.powi(2) + c(1.0)).log10().sin(), v, n, margin).sin() * c(2.0);
-        let mut s2 = (x2 * x2 + c(1.0)).log2().tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = match n {
-            1..=3 => x1 - x0,
-            g if g > 5 => x2 + x1 * x1,
-            _ => prog_1_dual(x0, s2, x1.tanh() * c(2.0), v, n, margin),
-        };
-        acc3 -= d_max(v[n % 4], x2, margin).cos();
-        match n {
-            0 => {
-                let mut k5 = 0;
-                while k5 < 5 && gt(d_to_radians(s1), c(0.5), margin) {
-                    k5 += 1;
-                    let v8 = match k5 {
-                        0 | 2 => v4.tanh(),
-                        3 => {
-                            let v6 = (c(1.5) * v[k5 % 4]).atan();
-                            s2 *= c(0.75);
-                            s2 -= c(0.05) * v4.tanh().exp().sin();
-                            d_max(x1, v[(k5 + n) % 4], margin) + v6.tanh()
-                        }
-                        5 => x0 / ((x2 / (v4.sin() + c(2.0))).tanh() + c(2.0)),
-                        _ => {
-                            let v7 = ((v4.tanh() + c(2.0)).cbrt().powi(2) + c(2.0)).acosh();
-                            v7 * v[3]
-                        }
-                    };
-                    s2 = c(0.6) * s2 + c(0.05) * d_atan2(s2 * s2 + c(0.5), x2).tanh();
-                    acc3 += c(0.4) * v8.tanh().tanh();
-                }
-                s2 = s2.mul_add(c(0.8), prog_2_dual(x2.tanh().exp().cos() * c(2.0), (c(1.2) * x2).sin() * c(2.0), (v[k5 % 4].tanh() * c(0.9)).acos().sin() * c(2.0), v, k5, margin).sin() * c(0.005));
-            }
-            1 => {
-                s0 *= c(0.5);
-                s0 += c(0.25) * v[0].tanh().exp2().cos();
-            }
-            3 | 5 => {
-                for i in (0..5).rev() {
-                    s1 *= c(0.6);
-                    s1 += c(0.5) * (d_to_degrees(s1) * c(0.01)).sin();
-                    let v9 = (v[i % 4].powi(2).tanh() * c(0.5)).ln_1p();
-                    s0 = (s0 * c(0.8) + v9 * c(0.05)).tanh();
-                }
-                s2 = (s2 * c(0.75) + x1.sin().exp2() * c(0.1)).sin();
-            }
-            _ => {
-                let v10 = d_to_radians(v[n % 4]) * c(20.0);
-                acc3 += c(0.25) * v10.mul_add((x0.cos() * c(1.2)).tan(), v[n % 4] * x1).sin();
-            }
-        }
-        let v11 = (s2 * c(0.001)).sin();
-        for &t in v.iter() {
-            let mut k12 = 0;
-            while k12 < 5 {
-                k12 += 1;
-                s1 = s1.mul_add(c(0.5), (v[n % 4] * v[n % 4]).cos() * c(0.1));
-                s0 = c(0.75) * s0 + c(0.25) * d_max(x1, v4, margin).tanh();
-                s1 = s1.mul_add(c(0.5), (x0.cos() * c(0.9)).asin().tanh().exp().cos() * c(0.05));
-            }
-            let mut k13 = 0;
-            while k13 < n + 1 {
-                k13 += 1;
-                let v14 = (v11 * v11 + c(1.0)).log10();
-                let v15: Dual64 = d_atan2(t * t + c(1.0), s1);
-                s1 = s1 * c(0.75) + d_to_radians(v15) * c(1.0);
-                s1 = (s1 * c(0.6) + v14 * c(0.75)).tanh();
-            }
-            s0 = s0 * c(0.6) + ((x2.tanh() * c(1.5)).cosh().powi(2) + c(1.0)).recip().sin() * c(0.1);
-            s2 = s2.mul_add(c(0.6), t.cos().tanh() * c(0.4));
-        }
-        s0 - s1 - s2 * c(0.5) - acc3.sin() + v4.sin() + v11 + (v11.tanh().exp2().sin() * c(0.9)).asin()
-    }
-
-    pub fn prog_41_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_hypot(x1.sin(), d_to_degrees(v[n % 4]) * c(0.01), margin).sin() * c(2.0);
-        let mut s1 = c(0.3) * x2;
-        let mut s2 = d_clamp((x1.powi(2) + c(1.0)).powi(-1), x0.cos() - c(1.5), x0.tanh() + c(1.5), margin).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        s1 = s1.mul_add(c(0.6), d_max(s1, v[n % 4], margin).cos() * c(0.4));
-        let mut a4 = [c(0.0); 4];
-        a4[0] = (v[3].powi(2) + c(1.0)).log10();
-        for i in 1..4 {
-            a4[i] = a4[i - 1] * c(0.5) + ((v[i] * v[i] + c(2.0)).sqrt().cos() * c(0.9)).atanh().tanh() * c(0.1);
-        }
-        if n == 0 {
-            return v[n % 4] + s2;
-        }
-        let mut a5 = v;
-        a5[1] *= c(0.75);
-        a5[0] += (x1 * x1 + c(1.0)).cbrt();
-        let a6 = v.map(|e| e.sin());
-        let mut k7 = 0;
-        while k7 < 3 && gt((a5[k7].cos() * c(0.9)).asin(), c(0.0), margin) {
-            k7 += 1;
-            s2 = s2.mul_add(c(0.8), d_powf(s2 * s2 + c(1.0), a4[k7].tanh()).cos() * c(0.01));
-            match k7 % 2 {
-                0 => {
-                    acc3 += c(0.005) * prog_0_dual(((x0 + v[k7]).cos() * c(0.9)).atanh().sin() * c(2.0), s2.cos().exp2().sin() * c(2.0), (x2.tanh() * c(0.9)).atanh().tanh(), v, 6, margin).tanh();
-                    s1 = (s1 * c(0.6) + (v[(k7 + n) % 4] * v[(k7 + n) % 4] + c(0.5)).recip() * c(0.2)).tanh();
-                }
-                1 => {
-                    let v8 = -a6[3 - k7];
-                    s0 = (s0 * c(0.75) + v8.cos() * c(0.25)).sin();
-                }
-                _ => {
-                    let v9 = prog_0_dual((a6[k7] / (s0 * s0 + c(0.5))).cos(), c(1.5), s1.cos(), a6, k7, margin);
-                    s0 = (s0 * c(0.6) + v9.cos() * c(0.005)).sin();
-                }
-            }
-            let v10: Dual64 = (x1 * x2).atan();
-            acc3 -= c(0.5) * v10.tanh();
-        }
-        s0.cos() + s1 + s2.cos() + acc3.sin() - a4[2].sin() + a5[0] * c(0.25) - a6[0] * c(0.25) + (s0 - v[k7])
-    }
-
-    pub fn prog_42_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1.cos().tanh() * c(0.9)).asin();
-        let mut s1 = v[n % 4].sin().exp2().tanh();
-        let mut s2 = (s1 - x1).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        'l0: for &t in v.iter() {
-            s1 = (s1 * c(0.6) + (t.cos() * c(0.9)).asin() * c(0.1)).tanh();
-            for j in 0..6 {
-                if !(j % 3 == 1 && ge(x2.cos(), s1.cos(), margin)) {
-                    s0 = s0.mul_add(c(0.8), t.cos() * c(0.2));
-                    continue 'l0;
-                }
-                s2 = (s2 * c(0.5) + (v[0] - t) * c(0.25)).tanh();
-            }
-            let v4 = x1.tanh() * s1;
-            acc3 -= v4.sin() * c(0.5);
-        }
-        let mut k5 = 0;
-        while k5 < 5 {
-            k5 += 1;
-            let v6 = prog_0_dual(c(1.2), s0, x1, v, k5, margin);
-            for _ in (0..n).rev() {
-                let v7 = (x0 + x1).tanh();
-                let v8 = d_hypot(x1, s1, margin);
-                s1 = (s1 * c(0.75) + (s1 - c(1.5)) * c(0.25)).sin();
-                acc3 += c(0.05) * (v7 + v8.sin()).tanh();
-            }
-            acc3 -= c(0.4) * (s0.atan().tanh() * c(1.2)).tan().tanh();
-            acc3 += v6.cos() * c(0.1);
-        }
-        let v9 = v.iter().map(|&p| c(1.0) + c(0.25) * (c(SCALE) + d_min(c(2.0_f64), x0, margin) + p.sin()).sin()).product::<Dual64>();
-        s0 = c(0.75) * s0 + c(1.0) * (x2 / c(4.0));
-        if le(d_max(v9, x1, margin), c(1.0), margin) || k5 == 2 {
-            return prog_38_dual(d_atan2(v[(k5 + n) % 4], x0.tanh().powi(2) + c(0.5)).cos(), s2, d_min(x2, x0, margin).powi(2).ln_1p().cos() * c(2.0), v, k5, margin);
-        }
-        s0 + s1 - s2.cos() - acc3.cos()
-    }
-
-    pub fn prog_43_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[1].powi(2) + c(1.0)).recip();
-        let mut s1 = x1;
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = x2;
-        let v6 = match n {
-            1 | 3 => prog_38_dual(v3, (x0.sin().exp_m1() * (x1 + c(0.25))).tanh(), x0, v, 0, margin),
-            4..=5 => (x0.cos() * c(2.0)).sinh(),
-            6 => {
-                let v4 = x1.tanh().exp() / (x0.atan().tanh() + c(2.0));
-                (v[n % 4].sin() * c(0.9)).atanh() + v4.tanh()
-            }
-            _ => {
-                for _ in 0..n {
-                    s1 = s1 * c(0.8) + (-s1).tanh() * c(0.2);
-                    let v5 = v.iter().map(|&p| (v3 * v3).ln_1p() + p.cos()).sum::<Dual64>();
-                    s0 = s0 * c(0.8) + v5.sin().sin() * c(0.02);
-                }
-                (v3.powi(2) + c(1.0)).recip() * v[n % 4]
-            }
-        };
-        let v8 = match n {
-            0 => {
-                let v7 = ((v[n % 4].tanh() + c(2.0)).cbrt().cos() * c(1.2)).tan();
-                s1 = s1.mul_add(c(0.8), v3.tanh().cos() * c(0.2));
-                v6.mul_add(acc2, s0) + v7.tanh()
-            }
-            1..=2 => x1.tanh(),
-            3 => {
-                s0 = s0 * c(0.75) + d_min(c(3.0_f64), v3.cos(), margin).cos() * c(0.25);
-                -x0
-            }
-            _ => d_to_radians(x0) * c(50.0),
-        };
-        let v9: Dual64 = ((x0 * x0 + c(2.0)).ln().powi(2) + c(2.0)).acosh();
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            if le((s1.sin() * c(2.0)).cosh(), c(0.5), margin) {
-                let v11 = ((v9 + s1).sin() * c(0.9)).asin();
-                s0 *= c(0.6);
-                s0 -= c(0.05) * (v11 + v8).sin();
-            } else if lt((x0 * x0 + c(1.0)).powi(-2), -c(0.5), margin) {
-                let v12 = -x0.asinh();
-                s1 *= c(0.8);
-                s1 += c(0.01) * (v3 * v3 + c(1.0)).powi(-3);
-                s0 = s0.mul_add(c(0.6), v12.sin().tanh() * c(0.4));
-            }
-            for _ in 0..v.len() {
-                acc2 -= c(0.1) * (s0.cos() * c(2.0)).sinh().cos();
-                acc2 -= c(0.1) * (v8 * v8).sin();
-            }
-            s0 = s0 * c(0.5) + x2.sin().exp_m1().cos() * c(0.1);
-            if k10 >= 4 || lt(v9 + c(1.25), v3, margin) {
-                break;
-            }
-        }
-        s0 * c(0.75) - s1.sin() + acc2 * c(0.5) + v3.cos() + v6.cos() + v8 * c(0.25) + v9 * c(0.25)
-    }
-
-    pub fn prog_44_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 * x2 + c(0.5)).recip();
-        let mut s1 = ((s0 * s0 + c(1.5)).acosh() + d_hypot(v[n % 4], x2, margin)).sin() * c(2.0);
-        let mut s2 = prog_38_dual(s0, (s0 / (x0 * x0 + c(1.5))).cos().exp().sin(), x2, v, n, margin).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        for i in (0..=n).rev().step_by(2) {
-            match i % 2 {
-                0 => {
-                    s1 = (s1 * c(0.6) + s2.sin().exp() * c(0.1)).tanh();
-                    if ge(prog_0_dual((x1 * x1 + c(1.0)).log2().tanh(), (s0.powi(2) + c(1.0)).log2().cos() * c(2.0), (x1 * x1).cos(), v, n, margin), c(0.0), margin) {
-                        continue;
-                    }
-                    let v4 = (x2.tanh() * c(0.9)).asin();
-                    s1 = (s1 * c(0.5) + v4.cos() * c(0.2)).sin();
-                }
-                _ => {
-                    s0 = c(0.75) * s0 + c(0.1) * (s1.sin() * c(0.9)).acos().sin();
-                }
-            }
-            let v5 = d_max(x1, s0, margin);
-            if le(d_hypot(v[i % 4], v5, margin), c(0.0), margin) || n < 6 {
-                break;
-            }
-            acc3 += c(0.5) * (v[i % 4] - v5).sin();
-        }
-        for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            if gt(x1.tanh(), c(0.0), margin) {
-                acc3 += ((v[1].cos() * c(0.5)).ln_1p() + (s1.sin() * c(0.9)).atanh()).tanh() * c(0.5);
-            } else if le(c(SCALE) + s1, c(0.5), margin) {
-                s1 = s1 * c(0.5) + s1.cos() * c(0.5);
-                let x2 = x2.tanh().cosh() * x1;
-                s0 = (s0 * c(0.8) + x2.tanh() * c(0.05)).sin();
-            } else {
-                let v6 = (s2 * s2 + c(0.5)).recip() + c(0.8);
-                acc3 -= c(0.5) * v6.cos().tanh();
-            }
-            if gt(fi * v[i % 4] - v[n % 4], -c(1.0), margin) {
-                continue;
-            }
-            s1 = c(0.5) * s1 + c(0.5) * (x1.powi(2) + c(1.0)).sqrt().cos().cos();
-        }
-        if gt((x1.powi(2) + c(0.5)).powf(0.3), d_to_degrees(v[3]) * c(0.01), margin) {
-            s1 = c(0.75) * s1 + c(0.25) * x2.tanh().tanh();
-            s0 = (s0 * c(0.8) + (-x2) * c(0.2)).tanh();
-        } else if ge(v[n % 4].asinh(), c(0.25), margin) {
-            acc3 += (d_atan2(x1, x2.powi(2) + c(1.0)) - d_abs(x0, margin)).sin();
-            s2 = s2 * c(0.8) + (x1.powi(2) + c(2.0)).ln().tanh() * c(0.25);
-        }
-        if le(x1, acc3, margin) {
-            s1 = s1.mul_add(c(0.6), x0.tanh() * c(0.4));
-            acc3 -= d_max(x2 * x2, d_atan2(c(2.0_f64), x0), margin).sin();
-        } else {
-            let mut k7 = 0;
-            while k7 < 4 {
-                k7 += 1;
-                acc3 -= c(0.75) * (s0 * s0 + c(1.0)).log(3.0);
-                s1 = c(0.6) * s1 + c(0.4) * s2.sin();
-                match k7 {
-                    0 => {
-                        let v8 = v[3] - (x0 * x0 + c(1.0)).log(10.0);
-                        acc3 -= v8.cos() * c(0.5);
-                    }
-                    1 | 3 => {
-                        s1 = s1.mul_add(c(0.5), (s1 / (s1 * s1 + c(1.0))).sin() * c(0.25));
-                        let mut k9 = 0;
-                        while k9 < 6 && ge(s2, s0 * v[3], margin) {
-                            k9 += 1;
-                            if gt((v[n % 4].powi(2).tanh() + c(2.0)).cbrt(), (v[(k9 + n) % 4].cos() * c(0.9)).asin(), margin) {
-                                acc3 -= c(0.05) * (s0 * s0 + c(1.5)).acosh().sin();
-                                acc3 -= (x0 + (v[k9 % 4].tanh() + c(2.0)).cbrt()).tanh() * c(0.05);
-                            }
-                            if lt(x2, c(0.0), margin) || k7 == 4 {
-                                s1 = c(0.75) * s1 + c(0.02) * (s1.powi(2) + c(1.0)).powi(-2).tanh();
-                                acc3 += (s1.powi(2) + c(1.0)).recip() * c(0.05);
-                            } else if lt((s0.sin().powi(2) + c(1.0)).log(3.0), c(0.5), margin) || k7 + n < 10 {
-                                s0 *= c(0.6);
-                                s0 += c(0.1) * s0.tanh().exp_m1().cos();
-                            } else {
-                                s1 = (s1 * c(0.6) + (v[k9 % 4] - x1) * c(0.2)).sin();
-                                s2 = (s2 * c(0.75) + s0 * c(0.25)).tanh();
-                            }
-                            acc3 += (s0 * x2).tanh() * c(0.05);
-                        }
-                    }
-                    _ => {
-                        s2 = s2 * c(0.6) + (v[0] + s2).sin() * c(0.2);
-                    }
-                }
-            }
-        }
-        for i in 0..n {
-            let fi = c(i as f64);
-            let v10: Dual64 = d_to_radians(fi) * c(20.0);
-            let mut k11 = 0;
-            while k11 < n + 1 {
-                k11 += 1;
-                s1 = s1.mul_add(c(0.75), s1.mul_add(v10, s1).cos() * c(0.05));
-                if gt(x1, (x2 * x2 + c(1.0)).sqrt(), margin) {
-                    s1 = (s1 * c(0.8) + d_clamp(x1, s1.cos() - c(1.5), s1.sin() + c(1.5), margin) * c(0.2)).tanh();
-                    continue;
-                }
-                let v12 = match k11 {
-                    0 => (x0.sin() * c(0.9)).acos(),
-                    g if g > 1 => (v[(k11 + i) % 4].sin().cos() * c(0.9)).asin(),
-                    _ => {
-                        let x1: Dual64 = d_log(x1.powi(2) + c(1.0), v[0].powi(2) + c(2.0));
-                        s2 = s2 * c(0.75) + (s1.tanh() - fi.asinh()).tanh() * c(0.25);
-                        d_max(x1, x2, margin) - c(1.2)
-                    }
-                };
-                s1 = s1.mul_add(c(0.6), v12.tanh().tanh() * c(0.1));
-            }
-            let v13 = v.iter().zip(v.iter()).map(|(&p, &q)| p.cos().powi(3) + q.sin()).sum::<Dual64>();
-            s1 *= c(0.8);
-            s1 += c(1.0) * (v10.powi(2) + c(1.0)).powi(-3).cos();
-            acc3 += v13.sin().sin() * c(0.25);
-        }
-        s0.cos() + s1.sin() + s2 + acc3.cos() + (-x2.tanh())
-    }
-
-    pub fn prog_45_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[0].cos() * c(0.9)).acos().sin() * c(2.0);
-        let mut s1 = (x1 * x1 + c(1.0)).log10() * x0;
-        let mut s2: Dual64 = v[n % 4].tanh().exp().tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        if ge(x1.mul_add(x0, x2), acc3 / (x1.powi(2) + c(0.5)), margin) || n > 0 {
-            return s0.sin().exp_m1();
-        }
-        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| (p.powi(2) + c(1.0)).log10().asinh() + q.sin()).sum::<Dual64>();
-        let mut k5 = 0;
-        while k5 < n {
-            k5 += 1;
-            if le(d_atan2(c(0.5_f64), s1), -c(1.0), margin) {
-                let x2 = (x2.cos() * c(0.9)).atanh();
-                s1 = (s1 * c(0.5) + d_powf(x2.powi(2) + c(1.0), s1.tanh()) * c(0.02)).tanh();
-            } else {
-                let v6 = v4 + x2;
-                s2 = (s2 * c(0.6) + v6.cos() * c(0.2)).sin();
-            }
-            let v8 = match k5 % 3 {
-                1 => {
-                    let v7 = v4.atan();
-                    (v7 * v7 + c(1.0)).cbrt()
-                }
-                _ => {
-                    let v4 = x1;
-                    acc3 += c(0.25) * (v4.sin() * c(1.5)).sinh().sin();
-                    ((s2.powi(2) + c(0.5)).ln().sin() * c(1.2)).tan()
-                }
-            };
-            acc3 -= s0.tanh() * c(0.25);
-            s0 = c(0.5) * s0 + c(0.02) * v8.cos();
-        }
-        for _ in (0..6).rev() {
-            s1 = c(0.8) * s1 + c(0.02) * (v4.sin() * c(1.2)).tan().tanh();
-            acc3 -= d_clamp(x2, v[0].tanh() - c(1.5), s1.sin() + c(1.5), margin).tanh() * c(0.25);
-        }
-        s0 + s1 + s2 + acc3.sin() - v4.tanh()
-    }
-
-    pub fn prog_46_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_abs(x1, margin);
-        let mut s1 = (v[n % 4] + v[n % 4] * c(0.25)).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        for i in 0..5 {
-            let fi = c(i as f64);
-            let v3 = d_min(v[(i + n) % 4] / (x0 * x0 + c(0.5)), x0, margin);
-            if gt(d_atan2(d_atan2(s0 * s0 + c(0.5), v[(i + n) % 4]), fi.atan().powi(2) + c(0.5)), c(0.5), margin) {
-                s1 = (s1 * c(0.75) + d_to_radians(v3) * c(20.0) * c(0.1)).sin();
-            } else if ge(d_log(c(0.5_f64), (x2 * c(core::f64::consts::FRAC_1_SQRT_2)).powi(2) + c(2.0)), c(0.0), margin) {
-                let v4 = c(0.25) - s0;
-                acc2 += c(0.4) * v4.tanh();
-            } else {
-                let x2 = ((fi.cos() * c(0.9)).asin().sin() * c(0.9)).atanh();
-                let v5 = prog_0_dual(c(0.25), c(1.5), x2, v, n, margin);
-                acc2 -= c(0.1) * v5.tanh();
-            }
-            acc2 -= (v[2].tanh() * c(2.0)).cosh().cos().exp().cos() * c(0.2);
-            acc2 += c(0.4) * v3.sin();
-        }
-        let mut k6 = 0;
-        while k6 < n + 1 {
-            k6 += 1;
-            if le(x2 / (x0 * x0 + c(1.5)), x0, margin) {
-                break;
-            }
-            match k6 {
-                0 => {
-                    s1 *= c(0.75);
-                    s1 += c(0.1) * s1.cos().sinh().tanh();
-                }
-                1 | 3 => {
-                    acc2 -= c(0.25) * (x1 + v[1]).cos();
-                }
-                g if g > 4 => {
-                    acc2 -= c(0.2) * (x1.sin().powi(2) + c(0.5)).sqrt();
-                    s0 = s0 * c(0.5) + (x0 * s1).tanh() * c(0.1);
-                    if le(-(x2 * x2 + c(2.0)).ln(), v[(k6 + n) % 4] - s0, margin) {
-                        s1 = c(0.75) * s1 + c(0.05) * (s1.powi(2) + c(1.5)).acosh().cos();
-                    } else {
-                        acc2 += c(0.25) * x1.tanh();
-                        let v7 = (x1.tanh() * c(0.9)).atanh();
-                        s1 = (s1 * c(0.75) + v7.cos() * c(0.05)).sin();
-                    }
-                }
-                _ => {
-                    s0 = s0 * c(0.8) + (s0 * s0 + c(1.0)).powi(-1).sin() * c(0.05);
-                    let v8 = d_max(s0, x1, margin);
-                    acc2 -= v8.sin() * c(0.25);
-                }
-            }
-            acc2 -= c(0.25) * d_max(d_clamp(x0, s1.sin() - c(1.5), x0.tanh() + c(1.5), margin), x0.asinh(), margin).tanh();
-        }
-        match k6 % 4 {
-            0 => {
-                acc2 -= x2.tanh();
-            }
-            1 => {
-                for i in (0..=n).rev().step_by(2) {
-                    let fi = c(i as f64);
-                    acc2 += c(0.25) * d_log(fi.powi(2) + c(1.0), (x0 + x2).powi(2) + c(2.0)).sin();
-                    acc2 += (s1.powi(2) + c(2.0)).sqrt().tanh().exp().sin() * c(0.5);
-                }
-                s0 = (s0 * c(0.75) + (s0 * v[k6 % 4]).cos() * c(0.02)).sin();
+                s1 = c(0.6) * s1 + c(0.02) * (v[m9 % 4] * v8).cos();
             }
             2 => {
-                acc2 += c(0.4) * s1.powi(2).sin();
-                s1 = (s1 * c(0.8) + prog_45_dual(s1.sin(), d_powf(c(1.5_f64), x0.tanh()).cos(), c(1.5), v, n, margin) * c(0.005)).tanh();
+                acc2 += s0.tanh();
+            }
+            3 => {
+                let v8 = d_max(v8, x1, margin);
+                acc2 += c(0.75) * (v8 - x2).cos();
             }
             _ => {
-                s1 *= c(0.75);
-                s1 += c(0.05) * (x0.sin().cosh() * s0).sin();
+                for (i, &t) in v.iter().enumerate() {
+                    acc2 -= c(0.5) * (x0 * x0 + c(1.5)).acosh().sin();
+                    match i + k5 {
+                        0 | 2 => {
+                            s1 = c(0.75) * s1 + c(0.25) * v8.cos().sin();
+                        }
+                        3..=5 => {
+                            acc2 += c(0.25) * ((v[3].cos() * c(1.2)).tan() + t * v8).cos();
+                            s1 *= c(0.8);
+                            s1 += c(0.1) * (s1 + v8).sin();
+                        }
+                        6 => {
+                            s1 = c(0.8) * s1 + c(0.1) * (v8 + x2).sin();
+                        }
+                        _ => {
+                            let v11 = d_min(x1, t, margin).sin().exp();
+                            acc2 -= c(0.5) * v11.tanh().cos();
+                        }
+                    }
+                    let v12 = v[1];
+                    acc2 -= (t.sin() + v12.tanh()).cos() * c(0.5);
+                }
+                let x2 = d_clamp(v[3].sin(), -c(1.0), c(1.5), margin);
+                acc2 -= x2.tanh();
+            }
+        }
+        let v13 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * ((q * q + c(0.5)).recip().cos().exp() + p.sin()).sin()).product::<Dual64>();
+        let v19 = match k5 {
+            0 => {
+                let v14 = d_min(v13, x0, margin);
+                (x0 * x0 + c(1.5)).acosh() / (v[n % 4].mul_add(v14, v8).powi(2) + c(1.5))
+            }
+            g if g > 1 => {
+                let v15 = x0.tanh() + d_max(v8, v13, margin);
+                (v[m9 % 4].powi(2) + c(1.0)).log(10.0) + v15.cos()
+            }
+            _ => {
+                for _ in 0..v.len() {
+                    let v16 = v8 * v8 * c(std::f64::consts::FRAC_PI_4);
+                    let v17 = (x0.sin() * c(2.0)).sinh();
+                    let v18 = ((v13 + s0).cos() * c(0.9)).asin();
+                    s1 = s1 * c(0.6) + s1.sin().cosh().sin() * c(0.25);
+                    acc2 -= (v16.cos() - v17.tanh() + v18.tanh()).cos() * c(0.2);
+                }
+                v13 / (v13.sin() + c(2.0))
+            }
+        };
+        if gt((v[m9 % 4] * v[m9 % 4] + c(2.0)).ln(), c(0.5), margin) {
+            s0 = c(0.6) * s0 + c(0.4) * d_clamp(x2, v[m9 % 4].sin() - c(1.5), x0.tanh() + c(1.5), margin).sin().tanh();
+            acc2 -= c(0.5) * (s1.powi(2) + c(0.5)).recip().tanh();
+        } else if n > 0 && ge(v19 - x2, -c(0.5), margin) {
+            acc2 -= (v8 * c(0.65)).sin();
+            if ge(v13 * c(std::f64::consts::FRAC_PI_4), -c(0.25), margin) {
+                let v19 = v13 / (x0.tanh().powi(2) + c(1.5));
+                for i in (1..=3).step_by(2) {
+                    let v20 = v.iter().fold(prog_0_dual(v13, (v19.cos().tanh() + c(2.0)).cbrt().cos(), (v13 / (v19 * v19 + c(1.5))).cos(), v, m9, margin).cos(), |r, &p| r * c(0.5) + c(0.25) * (v19 + p.sin()).sin());
+                    if i < 2 && gt((v8.sin() * c(1.5)).sinh(), -c(0.5), margin) {
+                        break;
+                    }
+                    s1 *= c(0.75);
+                    s1 -= c(0.05) * (x0.tanh() * c(0.9)).atanh().sin();
+                    acc2 += v20.tanh() * c(0.05);
+                }
+                acc2 -= v19;
+            } else if m9 % 3 == 1 && lt(v[m9 % 4].cos(), d_log(c(0.5_f64), v[0] * v[0] + c(2.0)), margin) {
+                s0 = (s0 * c(0.6) + (x2.sin() * c(0.9)).acos() * c(0.1)).sin();
+                let mut k21 = 0;
+                'l5: while k21 < n {
+                    k21 += 1;
+                    if ge(((v[k21 % 4] * v[k21 % 4] + c(0.5)).sqrt().tanh() * c(0.9)).atanh(), c(0.5), margin) {
+                        acc2 -= c(0.25) * x2.sin().exp().tanh();
+                    } else if lt(v19.cos().cosh().powi(2).ln_1p(), s0, margin) {
+                        acc2 += (v[k21 % 4] * v[k21 % 4] + c(1.0)).ln().sin() * c(0.25);
+                        s1 = c(0.5) * s1 + c(0.02) * (s1 - v[k21 % 4]).mul_add((x2.tanh() * c(0.9)).atanh(), v8.sin()).tanh();
+                    } else {
+                        s0 = s0.mul_add(c(0.5), d_to_degrees(s0) * c(0.01) * c(0.75));
+                        s1 = c(0.6) * s1 + c(0.02) * (d_hypot(v19, x0, margin).powi(2) + c(2.0)).acosh().cos();
+                    }
+                    match k21 + k5 {
+                        0 => {
+                            let v22 = (x2.sin() * c(0.9)).atanh() + (x0.tanh() * c(0.9)).acos();
+                            let v8 = (v13.sin() * c(0.9)).atanh();
+                            s0 = (s0 * c(0.8) + (v22.sin() + v8.cos()) * c(0.01)).sin();
+                        }
+                        1 | 3 => {
+                            s0 = (s0 * c(0.8) + (v13.tanh() + s0) * c(0.1)).tanh();
+                        }
+                        4 => {
+                            acc2 += c(0.25) * d_abs(v[1], margin).cos();
+                            s0 = c(0.8) * s0 + c(0.2) * x1.sin();
+                            if k21 % 3 == 1 && gt((s0 * s0 + c(1.0)).powi(-2), -c(0.5), margin) {
+                                continue;
+                            }
+                        }
+                        _ => {
+                            for j in 0..n {
+                                s0 = s0 * c(0.6) + d_atan2(s0, s0 * s0 + c(1.0)).tanh() * c(0.2);
+                                acc2 += d_hypot(d_abs(v13, margin), (x2 * x2 + c(0.5)).sqrt(), margin).sin() * c(0.05);
+                                match j % 4 {
+                                    0 => {
+                                        acc2 += ((v[1] / (v19.powi(2) + c(0.5))).cos() * c(0.9)).asin().cos() * c(0.05);
+                                        let v23 = d_atan2(x1.powi(2) + c(1.0), v13);
+                                        s0 *= c(0.8);
+                                        s0 += c(0.05) * v23.cos();
+                                    }
+                                    g if g > 1 => {
+                                        let v24 = (x1 * x1 + c(0.5)).cbrt() + x2;
+                                        acc2 -= v24.sin() * c(0.05);
+                                    }
+                                    _ => {
+                                        s1 = c(0.75) * s1 + c(0.1) * (x2 + s1).sin();
+                                        if m9 > 3 {
+                                            break 'l5;
+                                        }
+                                        let v8 = (v[(j + k21) % 4] * v[(j + k21) % 4] + c(1.0)).powi(-2);
+                                        acc2 -= v8.sin().sin() * c(0.05);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    if ge(v[(k21 + n) % 4], c(0.0), margin) {
+                        acc2 += d_log(v8.atan().powi(2) + c(1.0), (d_to_radians(v8) * c(20.0)).powi(2) + c(2.0)).cos() * c(0.25);
+                    } else if ge(((v13 + s1).sin() + c(2.0)).cbrt(), -c(0.25), margin) {
+                        let v25 = v[2];
+                        acc2 -= (v25 * v25).sin() * c(0.25);
+                    }
+                    s0 = (s0 * c(0.6) + d_abs(v[k5], margin) * c(0.4)).tanh();
+                }
+            } else {
+                s1 = c(0.75) * s1 + c(0.02) * (c(SCALE) + s1).tanh().sin();
+            }
+            s1 = (s1 * c(0.5) + (x1.tanh() * c(2.0)).sinh() * c(0.05)).sin();
+        }
+        s0 * c(1.5) + s1 - acc2.cos() - v8.cos() - v19
+    }
+
+    pub fn prog_18_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = -d_abs(v[n % 4], margin);
+        let mut acc1: Dual64 = c(0.0);
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            acc1 += (x0 - x1).tanh() * c(0.5);
+            let mut k2 = 0;
+            while k2 < 4 && ge(x2.powi(3).sin(), -c(0.25), margin) {
+                k2 += 1;
+                if k2 == 1 && lt((t.cos().tanh() * c(0.9)).acos(), fi.tanh(), margin) {
+                    continue 'l0;
+                }
+                acc1 += (s0.cos() * c(0.9)).acos().cos() * c(0.1);
+            }
+            let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| q + p).sum::<Dual64>();
+            s0 = (s0 * c(0.75) + (t.cos() + v3.cos()) * c(0.02)).sin();
+        }
+        'l2: for i in 0..3 {
+            let fi = c(i as f64);
+            s0 *= c(0.6);
+            s0 -= c(0.1) * (s0 / (v[i] * v[i] + c(1.0))).tanh();
+            s0 = s0 * c(0.75) + (v[3 - i] + fi).tanh() * c(0.25);
+            for _ in 0..i {
+                if ge(-(fi - x0), v[2], margin) {
+                    continue;
+                }
+                if ge((x1.cos().exp().powi(2) + c(1.0)).ln(), x2, margin) {
+                    continue 'l2;
+                }
+                s0 = (s0 * c(0.8) + (x2 + s0) * c(0.1)).tanh();
+            }
+        }
+        for &t in v.iter() {
+            let v4 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.1) * (x0 / (v[n % 4].powi(2) + c(1.0)) + p.cos()).cos());
+            match n % 3 {
+                0 | 2 => {
+                    continue;
+                }
+                _ => {
+                    acc1 += (t.powi(2) + c(1.5)).acosh().tanh() * c(0.5);
+                    let v5 = t * x2;
+                    s0 = (s0 * c(0.8) + v5.tanh() * c(0.05)).sin();
+                }
+            }
+            match n {
+                0 => {
+                    s0 = s0 * c(0.75) + (v[n % 4] / (x2.tanh() + c(2.0))).sin() * c(0.05);
+                    match n {
+                        0 => {
+                            acc1 -= c(0.5) * v4.cos().sin();
+                            break;
+                        }
+                        1..=3 => {
+                            s0 = c(0.8) * s0 + c(0.01) * (x2 * x2 + c(1.0)).powi(-3);
+                        }
+                        4 | 6 => {
+                            let v6 = prog_0_dual(x1.tanh(), t, v4, v, 0, margin);
+                            acc1 -= c(0.5) * (x0 * v[n % 4]).cos();
+                            if n == 4 {
+                                s0 = s0.mul_add(c(0.75), (s0.powi(2) + c(1.0)).cbrt().tanh() * c(0.1));
+                                break;
+                            }
+                            acc1 += v6.cos().cos() * c(0.05);
+                        }
+                        _ => {
+                            let v7 = (v4 * v4 + c(1.0)).sqrt();
+                            acc1 += v7.sin().sin() * c(0.5);
+                        }
+                    }
+                    s0 = (s0 * c(0.5) + ((x0 * s0).powi(2) + c(1.0)).log(3.0) * c(0.1)).sin();
+                }
+                2..=4 => {
+                    for j in 0..n {
+                        if j > 1 {
+                            s0 = s0.mul_add(c(0.5), v4.sin().sinh().cos() * c(0.1));
+                            continue;
+                        }
+                        s0 = (s0 * c(0.6) + (v4.powi(2) + c(2.0)).ln() * c(0.2)).sin();
+                    }
+                }
+                5 => {
+                    break;
+                }
+                _ => {
+                    s0 = (s0 * c(0.75) + x0 * (x1.sin() * c(0.9)).acos() * c(0.02)).tanh();
+                    if le(s0.tanh().exp(), v4, margin) {
+                        acc1 += c(0.5) * (v4 * x1).cos();
+                    } else if lt((x0.asinh().powi(2) + c(1.0)).log10(), -c(0.25), margin) {
+                        s0 *= c(0.8);
+                        s0 -= c(0.2) * (s0.sin() * c(0.5)).ln_1p().sin();
+                    }
+                    let v8 = -x0.cos().exp();
+                    acc1 += v8.cos().tanh() * c(0.5);
+                }
+            }
+            s0 = c(0.5) * s0 + c(0.25) * t.tanh().sinh().cos();
+            acc1 += c(0.5) * v4.cos().cos();
+        }
+        let mut k9 = 0;
+        while k9 < 3 {
+            k9 += 1;
+            let mut k10 = 0;
+            while k10 < 5 && ge(s0 + x2, c(0.0), margin) {
+                k10 += 1;
+                let v11 = v.iter().map(|&p| v[(k10 + k9) % 4].tanh().exp() + p.cos()).sum::<Dual64>();
+                let v13 = if k9 > 0 {
+                    let v12 = (x0 * x0 + c(1.0)).log10();
+                    s0 = (s0 * c(0.5) + v11 * c(0.02)).tanh();
+                    v12 - v[(k10 + k9) % 4]
+                } else {
+                    let x1 = (x1 * s0).asinh();
+                    x1.asinh().sin().exp2()
+                };
+                s0 = s0 * c(0.8) + x1.sin() * c(0.2);
+                acc1 += (v11.tanh() - v13.sin()).sin() * c(0.1);
+            }
+            acc1 -= c(0.5) * s0.tanh().sinh().sin();
+            for j in 0..5 {
+                let fj = c(j as f64);
+                let v14 = v[j % 4].tanh().cosh() * x2;
+                if n > 4 && ge(fj.tanh().exp() - (-v14), c(0.0), margin) {
+                    s0 = (s0 * c(0.8) + x0.powi(2) * c(0.05)).tanh();
+                } else {
+                    s0 = s0.mul_add(c(0.8), (s0 + x0).cos() * c(0.1));
+                    if le(((fj + x0).tanh() * c(0.9)).acos(), v[1] * x1, margin) || j % 2 == 0 {
+                        continue;
+                    }
+                }
+                match j {
+                    0 | 2 => {
+                        let v15 = (v[2] * v[2] + c(1.0)).powf(0.5) + x0 * v[2];
+                        let v16 = d_max(v[0], v[j % 4], margin).tanh();
+                        s0 = s0.mul_add(c(0.8), (v15.tanh() - v16.cos()).cos() * c(0.02));
+                    }
+                    g if g > 3 => {
+                        s0 = (s0 * c(0.8) + s0.sin().exp() * c(0.05)).tanh();
+                    }
+                    _ => {
+                        let x2 = x1 - x2;
+                        s0 = s0.mul_add(c(0.8), x2.cos() * c(0.1));
+                    }
+                }
+                acc1 += c(0.1) * (v14 * v14 + c(2.0)).acosh().cos();
+            }
+        }
+        x0.sin() + x1 * c(0.25) + x2 * c(1.5) + s0.cos() + acc1.sin()
+    }
+
+    pub fn prog_19_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_2_dual(x0.sin().sin() * c(2.0), ((x1 * v[n % 4]).tanh() * c(0.9)).acos().sin(), ((-v[1]).tanh() * c(1.2)).tan().tanh(), v, 0, margin).sin() * c(2.0);
+        let mut s1 = (x2 + d_atan2(x2, x2 * x2 + c(1.0))).tanh() * c(2.0);
+        let mut s2 = (x1.sin() * c(0.9)).atanh();
+        let mut acc3: Dual64 = c(0.0);
+        let a4 = v.map(|e| e.sin());
+        let v5 = a4.iter().map(|&p| prog_0_dual(x1, s2, c(0.75), a4, n, margin) + p.sin()).sum::<Dual64>();
+        for t in a4 {
+            let v6 = v.iter().map(|&p| p - x1).sum::<Dual64>();
+            for j in 0..6 {
+                s2 = (s2 * c(0.8) + d_log(c(2.0_f64), s2 * s2 + c(2.0)) * c(0.1)).sin();
+                let v8 = match j % 2 {
+                    0 => {
+                        let v7 = d_to_radians(t + s2);
+                        x1 + v7.sin()
+                    }
+                    1 => x2.sin(),
+                    _ => t.mul_add(a4[1], s0),
+                };
+                s0 = s0 * c(0.8) + v8.tanh().tanh() * c(0.02);
+            }
+            acc3 += c(0.5) * d_log(t.sin().exp2().powi(2) + c(1.0), v5 * v5 + c(2.0)).cos();
+            s1 = (s1 * c(0.8) + v6.sin() * c(0.02)).tanh();
+        }
+        let mut k9 = 0;
+        while k9 < 6 && ge(v5, -c(0.5), margin) {
+            k9 += 1;
+            let v10 = x0.tanh().exp();
+            let v13: Dual64 = if ge(v10.tanh() + (v[n % 4] + a4[0]), c(0.5), margin) {
+                let v11 = d_log((x1.sin() * c(0.9)).atanh().powi(2) + c(1.0), (v[(k9 + n) % 4].powi(2) + c(1.0)).log(3.0).powi(2) + c(2.0));
+                (v11 / c(1.5)).powi(2)
+            } else if ge(s0 - a4[1], s1, margin) {
+                let v12 = v10 + s1;
+                s2 + v12.sin()
+            } else {
+                return s0.tanh()
+            };
+            if le((s2.powi(2) + c(1.5)).acosh(), x0, margin) || k9 % 3 == 1 {
+                s1 = s1 * c(0.75) + (v13 * v13 + c(1.0)).recip().tanh() * c(0.02);
+                break;
+            }
+            s1 = s1.mul_add(c(0.75), x2.cos() * c(0.25));
+            s1 = (s1 * c(0.8) + v13.tanh() * c(0.01)).tanh();
+        }
+        if lt(x2, c(0.5), margin) && k9 % 3 == 1 {
+            let mut k14 = 0;
+            while k14 < 4 && lt(d_clamp(v5, -c(1.0), c(1.5), margin), -c(0.5), margin) {
+                k14 += 1;
+                let v16 = if k9 % 3 == 1 {
+                    let v15 = x0 - s2;
+                    (v15 - a4[(k14 + k9) % 4]).cos()
+                } else {
+                    v[k9 % 4] - s0
+                };
+                acc3 += c(0.5) * x1.cos();
+                if le(a4[(k14 + k9) % 4].sin(), c(0.0), margin) {
+                    s1 = c(0.6) * s1 + c(0.1) * (v[n % 4].tanh() * c(0.9)).acos().sin();
+                    continue;
+                }
+                acc3 += c(0.5) * v16.tanh();
+            }
+            acc3 -= d_abs(x0, margin).cos();
+        } else if gt((d_copysign(x2, v5, margin).sin() * c(0.9)).atanh(), a4[3], margin) {
+            s1 = (s1 * c(0.8) + d_abs(v[0], margin).cos() * c(0.2)).tanh();
+            let x1 = x1.sin().cosh().mul_add(x1.mul_add(x1, x1), x2 / (x1.sin() + c(2.0)));
+            acc3 += x1.sin() * c(0.2);
+        } else {
+            let v17 = prog_2_dual((d_log(c(3.0_f64), x0.powi(2) + c(2.0)).powi(2) + c(0.5)).sqrt().sin(), x2, c(1.2), a4, 2, margin);
+            acc3 -= ((x0.sin() * c(0.9)).acos() / (a4[2].cos().powi(2) + c(1.5))).sin();
+            acc3 += v17.cos() * c(0.05);
+        }
+        s0.tanh() + s1 * c(0.25) + s2 - acc3.cos() + v5.sin()
+    }
+
+    pub fn prog_20_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = x2.cos();
+        let mut s1 = x1;
+        let mut s2 = -x1;
+        let mut acc3: Dual64 = c(0.0);
+        let v4: Dual64 = s1;
+        s1 = c(0.75) * s1 + c(0.25) * d_clamp(x1, s2.tanh() - c(1.5), s1.tanh() + c(1.5), margin).cos();
+        if ge(s1.cos(), c(0.0), margin) {
+            let v5 = d_atan2((s0 + x1).powi(2) + c(1.0), (s1 * s1 + c(1.5)).acosh());
+            for &t in v.iter() {
+                s1 = s1 * c(0.5) + (x0.tanh() * c(0.9)).acos().tanh() * c(0.2);
+                s1 = c(0.6) * s1 + c(0.02) * s1.powi(3).sin();
+                acc3 -= c(0.5) * t.tanh();
+            }
+            s0 = s0 * c(0.8) + v5.sin() * c(0.02);
+        } else if lt(v[n % 4], c(1.0), margin) && n % 3 == 1 {
+            s2 = (s2 * c(0.5) + s0 * c(0.05)).sin();
+            let v6: Dual64 = prog_2_dual(s2, x0, d_atan2(x0, s2.powi(2) + c(1.0)).sin().cosh().cos() * c(2.0), v, n, margin);
+            acc3 += v6.cos() * c(0.01);
+        } else {
+            acc3 -= d_atan2(v4 * v4 + c(1.0), x0).cos();
+            let mut k7 = 0;
+            while k7 < 3 {
+                k7 += 1;
+                acc3 += (s2 * s2 + c(1.0)).powi(-2) * c(0.5);
+                let v8 = match n % 3 {
+                    1 => {
+                        acc3 -= s2.tanh() * c(0.5);
+                        x0.sin()
+                    }
+                    2 => (v[1].powi(2) + c(1.0)).sqrt(),
+                    _ => s2 - v[n % 4],
+                };
+                acc3 -= c(0.05) * prog_0_dual(v4, v4.sin() * c(2.0), s1, v, n, margin).cos();
+                s0 = (s0 * c(0.6) + v8.tanh() * c(0.2)).tanh();
             }
         }
         let mut a9 = [c(0.0); 4];
         for i in 0..4 {
             let fi = c(i as f64);
-            if ge(d_powf(c(2.0_f64), x0.sin()), x0, margin) {
-                a9[i] = (fi * fi + c(1.0)).cbrt().tanh();
+            if gt((v[i].tanh() * c(0.9)).asin(), -c(0.5), margin) {
+                a9[i] = d_atan2(x0 * x0 + c(1.0), s0);
             } else {
-                a9[i] = (fi * fi + c(2.0)).sqrt();
+                a9[i] = d_max(v[i], fi, margin);
             }
         }
-        x0 + x2 * c(1.5) + s0 + s1.cos() - acc2.tanh() - a9[1]
-    }
-
-    pub fn prog_47_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 - x0).tanh() * c(2.0);
-        let mut s1 = (c(0.25) - v[n % 4]).sin() * c(2.0);
-        let mut s2 = prog_19_dual((x2 * x2 + c(2.0)).ln().tanh() * c(2.0), s1.tanh().exp_m1().sin() * c(2.0), x2, v, n, margin).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        s0 = s0 * c(0.5) + s0.sin().exp().tanh() * c(0.02);
-        'l0: for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            acc3 += c(0.5) * s2.cos();
-            let mut k4 = 0;
-            while k4 < n {
-                k4 += 1;
-                let v5 = s2.sin();
-                if gt(-v5, s2, margin) {
-                    break 'l0;
-                }
-                s1 = s1.mul_add(c(0.6), (d_log(x2.powi(2) + c(1.0), s1.powi(2) + c(2.0)) + (s1.tanh() * c(2.0)).cosh()).tanh() * c(0.02));
-            }
-            s2 = (s2 * c(0.75) + d_hypot(s2.cos(), (fi.sin() * c(0.9)).atanh(), margin) * c(0.25)).sin();
-            s1 = s1 * c(0.8) + (s2 + s1).tanh() * c(0.1);
-        }
-        let mut k6 = 0;
-        let v9 = loop {
-            k6 += 1;
-            acc3 -= (x2 - s2).tanh();
-            let v8 = if lt(s2 + v[k6], c(0.5), margin) {
-                ((s0.cos() * c(0.5)).ln_1p().powi(2) + c(1.0)).log(10.0)
-            } else {
-                let v7 = prog_38_dual((x1 + (-x1)).tanh() * c(2.0), (v[n % 4] - s1).sin() * c(2.0), (-x2).tanh().cos() * c(2.0), v, n, margin);
-                acc3 -= (x2 - s0).sin();
-                x1.powi(3) + v7.sin()
-            };
-            if k6 >= 2 || ge(x0.cos(), -c(0.5), margin) {
-                break ((s2.powi(2) + c(1.0)).log2().tanh() * c(0.9)).atanh();
-            }
-            acc3 += c(0.005) * v8.tanh().cos();
-        };
-        let v14 = if gt((d_log(x2 * x2 + c(1.0), x0 * x0 + c(2.0)).cos() * c(0.9)).atanh(), v[1] * c(1.2), margin) {
-            'l3: for i in 1..n {
-                let fi = c(i as f64);
-                let v12 = match k6 {
-                    0 | 2 => {
-                        for j in 0..4 {
-                            let fj = c(j as f64);
-                            if ge(v9.tanh(), c(0.5), margin) && i % 2 == 0 {
-                                let x0 = x2.powi(2) + x1.sin().exp_m1();
-                                s1 = c(0.75) * s1 + c(0.02) * x0.sin();
-                            } else if ge(c(SCALE) + v[(j + n) % 4], -c(0.5), margin) {
-                                s2 = s2.mul_add(c(0.8), d_clamp(fj, -c(0.5), c(1.5), margin).sin() * c(1.0));
-                                if j + n < 6 {
-                                    s0 = (s0 * c(0.75) + (v[k6] - s0) * c(0.1)).tanh();
-                                    break 'l3;
-                                }
-                                acc3 += c(0.1) * (d_atan2(c(0.5_f64), fi).powi(2) + c(1.0)).cbrt().sin();
-                            } else {
-                                acc3 += (v[1] + x0).sin() * c(0.1);
-                            }
-                            acc3 += c(0.1) * fj.cos();
-                            s1 = s1 * c(0.8) + d_hypot(c(3.0_f64), v[j], margin).tanh() * c(0.2);
-                        }
-                        let v10 = v9.sin();
-                        ((c(0.3) - x0).powi(2) + c(2.0)).ln() + v10.cos()
-                    }
-                    _ => {
-                        let v11 = ((v9 + s0).powi(2) + c(0.5)).recip();
-                        v11 - v[i % 4]
-                    }
-                };
-                acc3 += d_powf(v[k6] * v[k6] + c(1.0), x1.cos()).tanh() * c(0.25);
-                acc3 += c(0.4) * v12.sin();
-            }
-            x0.atan() * x1
-        } else if gt(v9, c(0.25), margin) || k6 % 2 == 0 {
-            let v13 = (x0 * x0 + c(0.5)).powf(1.5);
-            (v13 * v13 + c(1.0)).log2().tanh()
+        if gt(-s1, s2, margin) {
+            s1 = (s1 * c(0.75) + s1.cos() * c(0.02)).tanh();
+            let x0: Dual64 = d_abs(d_powf(c(3.0_f64), v[0].sin()), margin);
+            s2 = c(0.8) * s2 + c(0.05) * x0.sin();
         } else {
-            v[n % 4] + x2
-        };
-        let mut a15 = [c(0.0); 4];
-        for i in 0..n {
-            a15[i % 4] += d_atan2(x0 * x0 + c(0.5), v14).cos() * c(0.25);
-            s0 *= c(0.5);
-            s0 -= c(0.05) * (v9.mul_add(x2, v[2]) - s2).sin();
+            s1 = c(0.8) * s1 + c(0.01) * d_hypot(s1, s2, margin).cos();
         }
-        match k6 {
-            0 => {
-                for i in 1..n {
-                    let fi = c(i as f64);
-                    let v16: Dual64 = a15[i % 4].cos();
-                    for j in (0..n).rev() {
-                        let fj = c(j as f64);
-                        let v19 = match i + n {
-                            0 => {
-                                let v17 = (v9.powi(2) + c(2.0)).acosh();
-                                s2 = (s2 * c(0.6) + d_hypot(s2, d_min(v16, x1, margin), margin) * c(0.2)).tanh();
-                                (fi.sin() * c(0.9)).asin() + v17.cos()
-                            }
-                            1..=2 => {
-                                let v18 = s1.cos();
-                                v18.sin()
-                            }
-                            g if g > 3 => (v9 * v9 + c(1.0)).recip().mul_add(fi / c(2.0), v9.atan()),
-                            _ => v9.sin().cos().exp2(),
-                        };
-                        if le(v19.tanh(), -c(0.25), margin) {
-                            let v20 = d_powf(c(2.0_f64), v16.cos());
-                            acc3 += c(0.05) * v20.tanh();
-                        }
-                        acc3 += ((s0.sin() * c(1.5)).cosh() * fj.sin()).cos() * c(0.05);
-                    }
-                    s2 = c(0.8) * s2 + c(0.1) * (d_log(v14 * v14 + c(1.0), fi * fi + c(2.0)) + c(0.35)).sin();
-                    s2 = c(0.5) * s2 + c(0.5) * v16.cos();
-                }
-                s1 = s1.mul_add(c(0.8), s1.tanh() * c(0.005));
-            }
-            g if g > 1 => {
-                s1 *= c(0.8);
-                s1 -= c(0.05) * (v[k6].tanh() * c(0.9)).acos().sin();
-                let v21 = d_copysign(c(3.0_f64), a15[(k6 + n) % 4], margin);
-                acc3 -= v21.cos();
-            }
-            _ => {
-                acc3 += (x0 * c(std::f64::consts::FRAC_PI_4)).tanh();
-            }
-        }
-        s0 * c(0.75) + s1 * c(0.25) + s2.cos() + acc3.cos() + v9.cos() + v14 - a15[2] * c(0.5)
-    }
-
-    pub fn prog_48_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0 * c(std::f64::consts::FRAC_1_PI);
-        let mut s1 = (x2.tanh() * c(0.9)).asin();
-        let mut acc2: Dual64 = c(0.0);
-        s1 = (s1 * c(0.5) + (v[n % 4] * v[n % 4]).ln_1p() * c(0.5)).tanh();
-        if lt((v[n % 4] * v[n % 4] + c(0.5)).sqrt(), v[n % 4], margin) {
-            return (x2 * x2 + c(1.5)).acosh();
-        }
-        if n == 3 && ge(x1.asinh() - (v[n % 4] * v[n % 4] + c(1.5)).acosh(), x1, margin) {
-            s1 *= c(0.5);
-            s1 += c(0.25) * s1;
+        if le(v4 + s1, (x0.sin() + c(2.0)).cbrt(), margin) {
+            let v10 = prog_0_dual(s1, v4, s2, v, 5, margin);
+            s0 = s0.mul_add(c(0.75), v10.tanh() * c(0.005));
         } else {
-            s0 = (s0 * c(0.6) + (c(SCALE) + s0) * c(1.0)).tanh();
-            acc2 += c(0.02) * prog_45_dual(c(1.5), (-s0).cos(), (-s1).tanh() * c(2.0), v, n, margin).sin();
+            let x0 = (v[n % 4].tanh() + c(2.0)).cbrt().powi(2);
+            s1 = (s1 * c(0.8) + d_to_degrees(x0.cos().exp2()) * c(0.01) * c(0.25)).sin();
         }
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            let mut k4 = 0;
-            while k4 < n && lt(x2 * s1, c(0.0), margin) {
-                k4 += 1;
-                let v5 = x0 + s1;
-                let v6 = x0 * v5;
-                acc2 -= (x2.sin() * c(0.9)).acos().tanh() * c(0.05);
-                acc2 += c(0.05) * v6.cos();
-            }
-            let v7 = d_powf(v[k4 % 4] * v[k4 % 4] + c(1.0), x2.cos());
-            s1 *= c(0.75);
-            s1 += c(0.02) * (s1.atan().sin() * c(1.2)).tan().sin();
-            if k3 >= 6 {
-                break;
-            }
-            s1 = (s1 * c(0.8) + v7.cos() * c(0.01)).tanh();
-        }
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            let v9 = v.iter().map(|&p| (p * p + c(1.0)).log(3.0) - x1 * p).sum::<Dual64>();
-            let v10 = x2 * x2;
-            s0 = s0.mul_add(c(0.75), x2.tanh() * c(0.25));
-            if k8 >= 2 || gt(v[k8] * v10, x0, margin) {
-                break;
-            }
-            s0 = (s0 * c(0.8) + v9.tanh() * c(0.01)).sin();
-        }
-        s0 + s1.sin() + acc2 * c(0.75) + d_to_degrees(x0.cos()) * c(0.02)
+        s0.tanh() - s1 * c(0.5) - s2 * c(0.5) + acc3.tanh() - a9[1] * c(1.5)
     }
 
-    pub fn prog_49_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.cos().cosh().tanh().exp_m1();
-        let mut s1 = x2;
-        let mut s2 = prog_22_dual(c(1.2), (v[n % 4] * x1).cos(), s1.sin(), v, n, margin).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut a4 = [c(0.0); 4];
-        for i in 0..n {
-            a4[i % 4] += (x1.powi(2) + c(1.5)).acosh().tanh() * c(0.5);
-        }
-        for i in (0..=n).rev().step_by(2) {
-            let v5 = s2.cos().cos();
-            let v6 = match i {
-                0 | 2 => (x0.tanh() * c(0.9)).asin(),
-                3 | 5 => x0.sin(),
-                _ => a4[1].tanh() * (v[i % 4] + v5),
-            };
-            acc3 += d_to_radians(v5).sin() * c(0.5);
-            acc3 += v6.sin() * c(0.5);
-        }
-        let v7 = a4.iter().map(|&p| (x1 * x1 + c(0.5)).ln() / (x0 * x0 + c(1.0)) + p.tanh()).sum::<Dual64>();
-        let v8 = prog_48_dual(c(2.0), c(1.2), x1.sin().exp2().powi(2).ln_1p().tanh() * c(2.0), v, n, margin);
-        'l2: for _ in 0..6 {
-            acc3 += d_copysign(c(0.5_f64), x2, margin).cos() * c(0.25);
-            s0 = (s0 * c(0.8) + s0.cos().cosh() * c(0.1)).sin();
-            for j in 0..n {
-                let fj = c(j as f64);
-                acc3 -= (x1.cos().powi(2) + c(1.0)).log(2.0) * c(0.05);
-                match n {
-                    0 => {
-                        s1 = (s1 * c(0.6) + d_to_degrees(v8) * c(0.02) / (v8.atan().sin() + c(2.0)) * c(0.05)).sin();
-                        continue;
-                    }
-                    1 | 3 => {
-                        acc3 -= c(0.05) * v7.cos();
-                        s0 = (s0 * c(0.5) + (a4[j % 4] + c(0.35)).atan() * c(0.5)).tanh();
-                    }
-                    4..=6 => {
-                        s0 *= c(0.75);
-                        s0 += c(0.25) * s0.tanh();
-                    }
-                    _ => {
-                        s1 = (s1 * c(0.75) + x2.powi(3) * c(0.02)).tanh();
-                        if ge(d_log(c(0.5_f64), v7 * v7 + c(2.0)), s1, margin) {
-                            let v7 = (v8.sin() * c(0.9)).acos();
-                            s1 = s1 * c(0.8) + (s2 + v7).sin() * c(0.05);
-                        } else if gt(fj.asinh() - (s1 - a4[(j + n) % 4]), x1, margin) {
-                            acc3 += (s0 / c(4.0)).cos() * c(0.05);
-                            s1 = c(0.75) * s1 + c(0.02) * ((x2 * x0).sin() * c(0.9)).asin().tanh();
-                        } else {
-                            acc3 -= (v8.sin() * c(0.9)).acos().tanh() * c(0.05);
-                        }
-                        s0 = (s0 * c(0.5) + (d_atan2(v8, s0 * s0 + c(0.5)) + (s2 * s2).ln_1p()) * c(0.05)).sin();
-                    }
-                }
-                if ge((d_min(v8, x2, margin).powi(2) + c(1.0)).recip(), v7, margin) {
-                    continue 'l2;
-                }
-            }
-        }
-        acc3 += x1.sin();
-        s2 = c(0.5) * s2 + c(0.1) * d_abs(a4[n % 4], margin);
-        s0.tanh() + s1 - s2 + acc3.cos() + v7.tanh() - v8.sin()
-    }
-
-    pub fn prog_50_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4];
-        let mut s1 = (v[n % 4].asinh().tanh() + c(2.0)).cbrt();
-        let mut s2 = prog_45_dual(x1.tanh().exp2().tanh() * c(2.0), (s1 / (v[n % 4].powi(2) + c(1.5))).tanh() * c(2.0), (x1.tanh() * c(0.9)).acos().sin(), v, 4, margin).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        match n % 2 {
-            0 => {
-                s2 *= c(0.5);
-                s2 -= c(0.1) * v[n % 4].cos().exp_m1().tanh();
-                s1 *= c(0.5);
-                s1 += c(0.1) * d_max(x2 * x0, s0, margin).sin();
-            }
-            1 => {
-                s0 = s0.mul_add(c(0.6), (x2 - s0).sin() * c(0.2));
-            }
-            _ => {
-                for t in v {
-                    if ge(t * (t - s0), s2, margin) {
-                        s0 = (s0 * c(0.8) + d_min(v[n % 4].sin(), (x0.powi(2) + c(1.0)).recip(), margin) * c(0.2)).sin();
-                        for &u in v.iter() {
-                            let v4 = v.iter().map(|&p| v[3].powi(3) + p.cos()).sum::<Dual64>();
-                            if gt((v[n % 4] + s2).sin(), c(0.5), margin) {
-                                let v5 = t;
-                                let v6 = t.tanh().cosh();
-                                acc3 += c(0.1) * (v5.sin() + v6.tanh()).tanh();
-                            }
-                            acc3 += c(0.1) * v[n % 4].cos().exp_m1().sin();
-                            acc3 += (u.tanh() + v4.tanh()).sin() * c(0.05);
-                        }
-                    } else if gt(x2 - x1, c(1.0), margin) {
-                        s1 = (s1 * c(0.75) + s2 * c(0.25)).tanh();
-                        s1 = s1.mul_add(c(0.6), (x0.powi(2) + c(0.5)).recip().sin() * c(0.2));
-                    }
-                    let v7 = prog_0_dual(s1, (x2 * x2).tanh() * c(2.0), (x2.tanh() + c(2.0)).cbrt().sin(), v, n, margin);
-                    s2 *= c(0.8);
-                    s2 += c(0.2) * x0.cos().cos();
-                    s0 *= c(0.75);
-                    s0 += c(0.005) * v7.cos();
-                }
-            }
-        }
-        let a8 = v.map(|e| e.cos());
-        if lt(prog_45_dual((a8[1].powi(2) + c(1.0)).recip().tanh(), s2, (x0 * a8[1]).tanh(), v, 6, margin), x0, margin) || n > 0 {
-            return a8[n % 4];
-        }
-        let v9 = a8.iter().map(|&p| c(1.0) + c(0.25) * ((x2.cos() * c(1.2)).tan() + d_atan2(x2, x2.powi(2) + c(1.0)) + p.sin()).tanh()).product::<Dual64>();
-        match n {
-            0 => {
-                s0 = (s0 * c(0.8) + (a8[n % 4] - x1) * c(0.1)).tanh();
-                s0 = s0.mul_add(c(0.6), (x1.cos() * c(0.9)).asin().cos() * c(0.1));
-            }
-            g if g > 1 => {
-                s2 = (s2 * c(0.6) + d_hypot(c(3.0_f64), a8[n % 4], margin) * c(0.4)).tanh();
-            }
-            _ => {
-                s0 = (s0 * c(0.5) + v[3] / c(2.0) * c(1.0)).tanh();
-            }
-        }
-        for i in 1..n {
-            let v10 = c(2.5) - v9;
-            if ge(v10.cos(), c(0.0), margin) {
-                let v11: Dual64 = v9;
-                s1 = (s1 * c(0.6) + v11.sin() * c(0.4)).sin();
-            } else if ge(s1, -c(0.25), margin) || i > 4 {
-                acc3 += ((x2.cos() + c(2.0)).cbrt().cos() * c(2.0)).sinh().sin() * c(0.4);
-            }
-            acc3 += c(0.4) * (a8[3] * a8[3] + c(1.0)).log2().sin();
-        }
-        s0 + s1 + s2.cos() - acc3.sin() - v9.tanh() + d_copysign(c(2.0_f64), (v9 * c(0.5)).sin(), margin)
-    }
-
-    pub fn prog_51_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.tanh().exp().sin() * c(2.0);
+    pub fn prog_21_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 / (x1.powi(2) + c(0.5))).sin() * c(2.0);
         let mut acc1: Dual64 = c(0.0);
-        if n > 5 {
-            return (x0.sin() * c(1.5)).cosh() + c(1.25);
-        }
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            let v3 = v.iter().fold(v[n % 4], |r, &p| r * c(0.5) + c(0.02) * (d_log(p * p + c(1.0), x1 * x1 + c(2.0)) * (c(SCALE) + x0)).cos());
-            if lt(s0.powi(2) * (v[k2] / c(4.0)), -c(0.5), margin) {
-                acc1 += c(0.5) * (v[1] / (v3.tanh() + c(2.0))).asinh().sin();
-                break;
-            }
-            s0 = s0 * c(0.75) + (s0 * x0).tanh() * c(0.05);
-            if k2 >= 3 || ge(x0 * v3, v[0].mul_add(x0, x2), margin) {
-                break;
-            }
-        }
-        let mut a4 = [c(0.0); 4];
-        for i in 0..4 {
-            a4[i] = (x2 * x2 + c(0.5)).cbrt();
-            s0 = s0 * c(0.75) + (x1 + v[3]).cos() * c(0.1);
-        }
-        let mut k5 = 0;
-        let v7 = loop {
-            k5 += 1;
-            let v6 = x2 - c(2.0);
-            s0 = (s0 * c(0.8) + x0.cos() / ((s0 / (a4[3 - k5].cos() + c(2.0))).powi(2) + c(1.0)) * c(0.05)).tanh();
-            if k5 >= 2 || gt(v6 * c(std::f64::consts::LN_2), (v[0].powi(2) + c(1.0)).powi(-2), margin) {
-                break (v6.sin() * c(0.9)).acos();
-            }
-        };
-        x0 - x2.cos() - v[2].tanh() + s0 + acc1 * c(0.75) - a4[1].cos() + v7
-    }
-
-    pub fn prog_52_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1.cos() * c(1.2)).tan().tanh() * c(2.0);
-        let mut s1 = (x1 + c(0.3)).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        for i in 0..4 {
-            for u in v {
-                let v3 = d_atan2(x0 * x0, v[0] * v[0] + c(0.5));
-                s0 = (s0 * c(0.6) + s1.powi(2) * c(0.1)).sin();
-                s0 = (s0 * c(0.5) + u.sin() * c(0.5)).sin();
-                acc2 -= v3.sin().sin() * c(0.1);
-            }
-            if lt((x0.tanh() * c(0.9)).atanh(), x2, margin) && i % 3 == 1 {
-                break;
-            }
-            acc2 += c(0.5) * v[(i + n) % 4].cos();
-        }
-        'l2: for i in 0..n {
-            acc2 -= (-x2).cos() * c(0.25);
-            for j in (0..=i).rev() {
-                let fj = c(j as f64);
-                match i % 3 {
-                    0 => {
-                        break 'l2;
-                    }
-                    g if g > 1 => {
-                        s1 = s1 * c(0.5) + d_atan2(x2 * x2 + c(1.0), v[j % 4]).tanh() * c(0.1);
-                    }
-                    _ => {
-                        let x0 = (v[(j + n) % 4].powi(2) + c(0.5)).sqrt() * (x1.cos() * c(0.9)).asin();
-                        s1 *= c(0.8);
-                        s1 += c(0.01) * v[3].powi(3).sin();
-                        match j + n {
-                            0 | 2 => {
-                                break;
-                            }
-                            3 | 5 => {
-                                let v4: Dual64 = x0.cos();
-                                s0 = (s0 * c(0.5) + v4 * c(0.05)).sin();
-                            }
-                            7 => {
-                                acc2 += (fj.cos() * c(0.9)).asin().sin() * c(0.05);
-                            }
-                            _ => {
-                                acc2 += s1.tanh().exp().tanh() * c(0.05);
-                            }
-                        }
-                        acc2 += c(0.05) * x0.sin().tanh();
-                    }
-                }
-                let v5 = (fj * fj + c(2.0)).sqrt().tanh().cosh();
-                s1 = s1.mul_add(c(0.8), (-x0.cos()).cos() * c(0.2));
-                acc2 += c(0.05) * v5.cos().cos();
-            }
-            let v6 = x0;
-            s0 *= c(0.8);
-            s0 += c(0.2) * v6.cos().cos();
-        }
-        let v7 = v.iter().fold(v[n % 4], |r, &p| r * c(0.75) + c(0.05) * (v[n % 4] - x0 + p.sin()).sin());
-        let mut a8 = v;
-        for i in 0..n {
-            a8[i % 4] = a8[i % 4] * c(0.75) + d_to_radians(v7).cos() * c(0.5);
-        }
-        let v11 = if lt(prog_0_dual(((v7.tanh() * c(0.9)).atanh().powi(2) + c(1.0)).log10().sin(), c(0.25), (x1 * x1 + c(1.0)).recip().sin().exp2().cos(), a8, n, margin), (v[n % 4] * v[n % 4] + c(1.0)).log10(), margin) {
-            let v9 = prog_51_dual(c(2.0), (s0.powi(2) + c(1.0)).log(3.0).cos() * c(2.0), x2, v, n, margin);
-            (a8[n % 4].cos() * c(0.9)).acos() + v9.tanh()
-        } else {
-            let v10 = (x2 / (x2.powi(2) + c(1.0))).sin();
-            v[n % 4] + v10.cos()
-        };
-        let v13 = match n % 3 {
-            1 => {
-                let v12 = v7.cos().exp();
-                (a8[n % 4].sin() * c(0.5)).ln_1p().asinh() + v12.tanh()
-            }
-            2 => d_abs(s1, margin),
-            _ => prog_51_dual(v7, x2, (v[1] * v[1] + c(1.0)).log2().cos() * c(2.0), v, 6, margin),
-        };
-        s0 + s1 - acc2.tanh() - v11.tanh() + v13.cos()
-    }
-
-    pub fn prog_53_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.sin().exp2();
-        let mut s1 = (v[1] * v[1]).tanh() * c(2.0);
-        let mut s2 = prog_38_dual(d_hypot(d_min(x0, v[n % 4], margin), x2 * c(1.2), margin).cos() * c(2.0), x1, x0, v, n, margin).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v6 = if le(v[n % 4] - c(1.5), -c(1.0), margin) {
-            let v4 = d_copysign(c(0.5_f64), x2, margin);
-            s0 = c(0.6) * s0 + c(0.05) * (s0.powi(2) + c(1.5)).acosh().sin();
-            (x2 * x2 + c(1.0)).sqrt() + v4.sin()
-        } else if n == 2 && gt(x1.tanh().cosh(), c(1.0), margin) {
-            v[n % 4].atan().tanh()
-        } else {
-            let v5 = v[n % 4];
-            return d_to_degrees(x0) * c(0.01) - (v5 + x0)
-        };
-        let v7 = match n {
-            0 => (x1.cos() * c(0.9)).atanh() + c(2.0),
-            1..=2 => (d_clamp(acc3, v6.tanh() - c(1.5), x0.tanh() + c(1.5), margin).powi(2) + c(0.5)).ln(),
-            g if g > 4 => d_clamp(v6, s0.cos() - c(1.5), v6.sin() + c(1.5), margin),
-            _ => d_abs(x1, margin) / (v6.atan().powi(2) + c(0.5)),
-        };
-        let mut k8 = 0;
-        let v9 = loop {
-            k8 += 1;
-            acc3 += c(0.4) * (x1.sin() * c(0.9)).asin().sin().exp().cos();
-            s0 = s0 * c(0.75) + s0.tanh() * c(0.25);
-            s2 = s2.mul_add(c(0.8), ((v6 / (s0 * s0 + c(1.0))).powi(2) + c(1.0)).ln().tanh() * c(0.05));
-            if k8 >= 5 {
-                break v7.atan();
-            }
-        };
-        for i in 0..3 {
-            acc3 -= c(0.4) * d_atan2(v7, v7 * v7 + c(0.5)).sin();
-            if ge(prog_38_dual(x1.powi(3).tanh(), c(1.2), c(2.0), v, n, margin), -c(1.0), margin) {
-                let v10 = (x1.tanh() * c(2.0)).sinh();
-                s2 = s2 * c(0.6) + v10.tanh() * c(0.05);
-            } else {
-                let x0 = (s0.sin() + c(2.0)).cbrt();
-                acc3 += x0.cos() * c(0.5);
-            }
-            for u in v {
-                s1 = s1 * c(0.5) + d_powf(c(0.5_f64), s1.tanh()).tanh() * c(0.25);
-                if i > 1 && le(v6.powi(2), c(0.0), margin) {
-                    s0 = (s0 * c(0.5) + v[(i + n) % 4] / (s0.powi(2) + c(0.5)) * c(0.05)).sin();
-                    continue;
-                }
-                s1 *= c(0.5);
-                s1 -= c(0.5) * u.sin();
-            }
-        }
-        match n {
-            0 => {
-                acc3 += v6.tanh();
-            }
-            1 => {
-                let v11 = (d_min(c(0.5_f64), x0, margin).tanh() * c(1.5)).sinh();
-                acc3 -= v11.cos();
-            }
-            g if g > 2 => {
-                acc3 += d_clamp(x1, -c(1.0), c(0.5), margin);
-                if ge(d_atan2(v6 * v6 + c(0.5), v6), c(1.0), margin) {
-                    s2 = c(0.8) * s2 + c(0.02) * ((v9 * v9 + c(1.0)).log(3.0).powi(2) + c(0.5)).ln();
-                } else {
-                    acc3 += v9.tanh().exp2().tanh() * c(0.5);
-                }
-            }
-            _ => {
-                acc3 -= v6.cos().exp_m1().sin();
-            }
-        }
-        let v24 = match k8 {
-            0 | 2 => {
-                for i in (0..=n).rev().step_by(2) {
-                    let v14 = match i % 3 {
-                        2 => {
-                            let v12 = ((c(SCALE) + x0).powi(2) + c(1.0)).log2();
-                            (x2 * x2).ln_1p() + v12.cos()
-                        }
-                        _ => {
-                            let v13 = v9 - s2 * v7;
-                            (v6 + x0) / (d_to_radians(v6).powi(2) + c(1.0)) + v13.tanh()
-                        }
-                    };
-                    let mut k15 = 0;
-                    while k15 < 5 && ge((x0.powi(2) + c(1.0)).log2(), c(0.5), margin) {
-                        k15 += 1;
-                        acc3 += c(0.1) * d_hypot((x0 * x0 + c(1.0)).recip(), d_max(v9, v6, margin), margin).sin();
-                        if le((v14 * v14 + c(2.0)).ln(), v7.sin().exp2(), margin) {
-                            acc3 += s2.powi(3).tanh() * c(0.1);
-                            acc3 += d_powf(c(0.5_f64), v[k15 % 4].cos()).sin() * c(0.1);
-                        } else {
-                            s0 = (s0 * c(0.8) + s0.tanh() * c(0.2)).tanh();
-                            acc3 += c(0.1) * x2.cos().cos();
-                        }
-                    }
-                    let v16 = v.iter().map(|&p| c(1.0) + c(0.1) * (v14 / (p * p + c(1.0))).cos()).product::<Dual64>();
-                    s1 = c(0.5) * s1 + c(0.25) * (v7 - v6).atan().tanh();
-                    s1 = s1.mul_add(c(0.75), v16.cos() * c(0.02));
-                }
-                let v17 = v7.asinh() - (v9 * v9 + c(1.0)).recip();
-                prog_51_dual(d_abs(v6.tanh(), margin).cos() * c(2.0), s1, x0, v, 0, margin) + v17.sin()
-            }
-            3 | 5 => {
-                for i in 0..5 {
-                    let fi = c(i as f64);
-                    let v20 = match i {
-                        0 => {
-                            acc3 -= c(0.4) * d_atan2(d_max(s0, v6, margin), v9.cos().powi(2) + c(0.5)).cos();
-                            v7.cos()
-                        }
-                        1 => {
-                            let v18 = v9.powi(2);
-                            s1 = (s1 * c(0.75) + v7 * v7 * c(0.02)).sin();
-                            (s1 * s1 + c(1.0)).recip() + v18.cos()
-                        }
-                        2 | 4 => {
-                            let v19 = (v[i % 4] * v[i % 4] + c(0.5)).recip();
-                            v7.powi(2) - c(0.1) + v19.sin()
-                        }
-                        _ => v9 * v9 / ((v9 * v9 + c(2.0)).sqrt().powi(2) + c(1.0)),
-                    };
-                    let v21 = s0.powi(3);
-                    acc3 += c(0.4) * (x1 - fi).tanh().sin();
-                    acc3 += (v20.sin() + v21.sin()).tanh() * c(0.25);
-                }
-                let v22 = v9.atan();
-                (x2.cos() * c(1.5)).sinh() + v22.sin()
-            }
-            _ => {
-                let v23 = x2.sin();
-                prog_51_dual(c(1.5), x0, (x2 / (v6.cos() + c(2.0)) * v6).tanh() * c(2.0), v, n, margin) + v23.sin()
-            }
-        };
-        s0.sin() + s1 + s2 * c(0.75) + acc3.cos() - v6 + v7 + v9.tanh() + v24.tanh() + d_to_radians(x0) * c(20.0)
-    }
-
-    pub fn prog_54_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4].tanh() * c(1.2)).tan().tanh() * c(2.0);
-        let mut s1 = (x1 * x1 + c(0.5)).cbrt().cos().sinh();
-        let mut s2 = x1;
-        let mut acc3: Dual64 = c(0.0);
-        s0 = s0.mul_add(c(0.5), s2.sin().exp().sin() * c(0.1));
-        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| d_max(x0, q.sin().sinh(), margin) + p.cos()).sum::<Dual64>();
-        let mut k5 = 0;
-        while k5 < 6 {
-            k5 += 1;
-            let v6 = s0 + v4;
-            acc3 -= (s2.tanh() - x2.sin()).cos() * c(0.25);
-            if gt(v[k5 % 4] / ((s2 + s1).powi(2) + c(0.5)), -c(1.0), margin) {
-                s0 = s0 * c(0.6) + (x1.powi(2) + c(1.0)).log10().sin() * c(0.75);
-                if gt((v6.sin() * c(0.9)).acos() - (x0.powi(2) + c(1.0)).log10(), v[k5 % 4].tanh().exp(), margin) {
-                    s0 = c(0.8) * s0 + c(0.25) * d_log(c(1.5_f64), (s0 * s0 + c(2.0)).sqrt().powi(2) + c(2.0));
-                    s1 = (s1 * c(0.8) + (s1.powi(2) + c(2.0)).ln() * c(0.25)).sin();
-                } else if ge(((v[0] * v[0] + c(1.0)).powi(-3).powi(2) + c(1.0)).log(2.0), -c(0.25), margin) {
-                    let v7 = (s2.cos() * c(1.5)).sinh() + (v6.tanh() * c(0.9)).acos();
-                    let v6 = (d_to_degrees(v7) * c(0.02)).tanh();
-                    acc3 += v6.tanh() * c(0.25);
-                }
-            } else if ge((v6.powi(2) + c(2.0)).ln(), x1, margin) || k5 < 6 {
-                s0 = (s0 * c(0.75) + v6.atan() * c(0.1)).tanh();
-                acc3 += v[(k5 + n) % 4].tanh().tanh() * c(0.25);
-            } else {
-                acc3 += v6.atan().cos() * c(0.25);
-                if le(d_clamp(x0, v[n % 4].sin() - c(1.5), s0.cos() + c(1.5), margin), c(1.0), margin) {
-                    let v8: Dual64 = (v6 * v6 + c(1.0)).powf(0.3) * c(0.8);
-                    s2 = s2 * c(0.6) + s2.sin() * c(0.4);
-                    acc3 += c(0.25) * v8.tanh();
-                } else if lt((v4.sin() * c(0.9)).asin(), v6, margin) {
-                    acc3 += c(0.25) * (v[0].tanh() * c(0.9)).asin().cos();
-                    let v4 = ((v[n % 4] * v[3]).powi(2) + c(1.0)).log10();
-                    acc3 += v4.cos() * c(0.25);
-                }
-                s1 = (s1 * c(0.6) + d_log(c(3.0_f64), (s1 * x0).powi(2) + c(2.0)) * c(0.05)).tanh();
-            }
-        }
-        for _ in (1..=5).step_by(2) {
-            s2 *= c(0.5);
-            s2 += c(0.25) * (c(SCALE) + (x1 + s2)).sin();
-            let v9 = v.iter().copied().map(|p| (x2 * c(std::f64::consts::FRAC_PI_4)).cos().exp_m1() + p.sin()).sum::<Dual64>();
-            s0 = (s0 * c(0.75) + v9.cos() * c(0.01)).sin();
-        }
-        let v10 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.1) * (r * r + p.sin()).sin());
-        let v11 = v.iter().map(|&p| c(1.0) + c(0.25) * (c(SCALE) + (x0 * x0 + c(2.0)).acosh() + p.tanh()).cos()).product::<Dual64>();
-        s0 + s1.tanh() + s2 - acc3.cos() - v4.tanh() + v10 + v11 + (v11 + v4)
-    }
-
-    pub fn prog_55_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_48_dual((v[3].tanh() * c(0.9)).asin().sin() * c(2.0), x1, c(0.5), v, 3, margin).cos() * c(2.0);
-        let mut s1 = (c(1.5) * (x2.sin() + c(2.0)).cbrt()).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3: Dual64 = v[n % 4] - x0.sin();
-        let mut m4 = 0;
-        for i in 1..n {
+        for i in (0..3).rev() {
             let fi = c(i as f64);
-            let v5 = v3 / (v3 * v3 + c(0.5));
-            if ge(v[1].cos(), -c(0.5), margin) {
-                acc2 += (-s1).cos() * c(0.4);
-                if i + n < 7 && le((x1.powi(2) + c(1.5)).acosh().tanh().exp2(), c(0.0), margin) {
-                    s0 *= c(0.75);
-                    s0 -= c(0.02) * (v[i % 4].cos() * c(2.0)).cosh().cos();
-                    continue;
-                }
-            } else {
-                acc2 -= c(0.4) * (x0 * x0 + c(1.5)).acosh().tanh();
-                if lt(x1.tanh().exp_m1().powi(2), v5, margin) {
-                    break;
-                }
-            }
-            if !(n > 4 && gt(x2 * s0, x1.tanh().exp2(), margin)) {
-                m4 += 1;
-            }
-            match i % 3 {
-                0 => {
-                    continue;
-                }
-                1 => {
-                    acc2 += c(0.25) * (v5 / (x1.powi(2) + c(1.0))).sin();
-                    let x2 = d_log(x2.sin().powi(2) + c(1.0), (s1.powi(2) + c(1.0)).log(3.0).powi(2) + c(2.0));
-                    acc2 += c(0.4) * x2.sin().tanh();
-                }
-                2 => {
-                    acc2 -= (v[i % 4].cos() * c(0.9)).asin().tanh().exp_m1().cos() * c(0.4);
-                }
-                _ => {
-                    s0 = (s0 * c(0.8) + (v3 * v3 + c(0.5)).sqrt() / ((v5.powi(2) + c(1.0)).log10().powi(2) + c(1.5)) * c(0.02)).tanh();
-                    s0 = (s0 * c(0.75) + d_min(s0, fi, margin) * c(0.25)).tanh();
-                }
-            }
-            acc2 += ((v[n % 4] / (v5.powi(2) + c(1.5))).powi(2) + c(2.0)).ln().tanh() * c(0.4);
+            acc1 += c(0.5) * fi.tanh();
+            acc1 += (c(0.5) - x0 * x2).cos() * c(0.5);
+            let v2 = v[n % 4] - c(0.35);
+            acc1 += c(0.5) * v2.tanh().cos();
         }
-        let c6 = c(m4 as f64);
-        let v8 = match n % 4 {
-            1 => x0 + v3.cos().exp(),
-            2 => {
-                for i in 0..3 {
-                    match i {
-                        0 => {
-                            s0 *= c(0.5);
-                            s0 -= c(0.005) * prog_51_dual(c6.tanh().exp_m1().cos() * c(2.0), x0, (s0.powi(2) + c(1.0)).log2().cos(), v, i, margin).sin();
-                        }
-                        1 => {
-                            let x1 = x1.tanh().exp_m1();
-                            s0 = (s0 * c(0.5) + v3.sin() * c(0.5)).tanh();
-                            acc2 -= x1.sin().sin() * c(0.5);
-                        }
-                        2 => {
-                            s1 = c(0.8) * s1 + c(1.0) * (c6 * c6 + c(1.0)).log(2.0).cos();
-                        }
-                        _ => {
-                            s1 = c(0.8) * s1 + c(0.4) * (x1 / c(2.0));
-                        }
-                    }
-                    let v7 = v3.cos().exp();
-                    s1 = c(0.75) * s1 + c(1.0) * c6.tanh();
-                    s0 = (s0 * c(0.5) + v7.cos() * c(0.1)).tanh();
-                }
-                (v3 * v3 + c(1.5)).acosh()
-            }
-            3 => c6.sin(),
-            _ => {
-                s1 = s1 * c(0.8) + (x0 + x1).tanh() * c(0.1);
-                prog_38_dual((v3 - c6).cos().exp().sin() * c(2.0), c6.sin().cos(), (x2.cos() * c(2.0)).cosh().cos() * c(2.0), v, n, margin)
-            }
-        };
-        let mut k9 = 0;
-        let v14: Dual64 = loop {
-            k9 += 1;
-            match k9 + m4 {
-                0 | 2 => {
-                    s1 = c(0.8) * s1 + c(0.2) * x2.cos();
-                }
-                3 | 5 => {
-                    for j in 0..4 {
-                        let fj = c(j as f64);
-                        if lt((s0.sin() * c(0.9)).acos(), (v3.powi(2) + c(1.0)).sqrt(), margin) {
-                            acc2 += (v8 - c6).cos() * c(0.1);
-                            if n > 3 {
-                                s0 = (s0 * c(0.75) + s0 * c(0.25)).sin();
-                                break;
-                            }
-                            s0 = c(0.75) * s0 + c(0.1) * (v[j].sin() * c(0.9)).asin().cos();
-                        }
-                        let v10 = match j + m4 {
-                            0 => c6 - x2,
-                            1..=2 => v8 / (s0.powi(2) + c(1.5)),
-                            3 => v8.tanh().exp(),
-                            _ => (c6.powi(2) + c(1.0)).log10().cos().exp(),
-                        };
-                        if lt(v10 * x1, c(0.5), margin) || j % 3 == 1 {
-                            let v11 = fj * x2;
-                            let v12 = d_min(c6, v[m4 % 4], margin);
-                            acc2 -= (v11.cos() + v12.cos()).cos() * c(0.1);
-                        } else if gt(c(0.5) - v3, -c(0.5), margin) || k9 % 3 == 1 {
-                            acc2 += c(0.1) * (d_to_degrees(x1) * c(0.02)).tanh();
-                        } else {
-                            let v13 = d_log(c(0.5_f64), c6.powi(2) + c(2.0)).atan();
-                            s1 = (s1 * c(0.8) + v13.sin() * c(1.0)).sin();
-                        }
-                        s1 = c(0.6) * s1 + c(0.02) * (s1 * s1).tanh();
-                    }
-                    s1 *= c(0.75);
-                    s1 += c(0.05) * ((c6.tanh() * c(0.9)).acos() / (d_hypot(v3, c6, margin).tanh() + c(2.0))).tanh();
-                }
-                7 => {
-                    acc2 -= c(0.4) * ((v3.tanh() * c(1.5)).sinh().sin() * c(0.9)).acos().tanh();
-                }
-                _ => {
-                    for &u in v.iter() {
-                        s1 = (s1 * c(0.75) + (v8.powi(2) + c(2.0)).sqrt() * c(0.25)).sin();
-                        acc2 += d_to_radians(x1);
-                        s0 = s0 * c(0.6) + (c6.powi(2) + c(2.0)).ln().tanh().cos() * c(1.0);
-                        acc2 -= c(0.1) * u.cos();
-                    }
-                }
-            }
-            if lt((v3 * v3).ln_1p(), c(0.0), margin) {
-                break (x1.powi(2) + c(2.0)).sqrt();
-            }
-            acc2 += v[1].sin() * c(0.4);
-            if k9 >= 5 {
-                break v8.tanh().tanh();
-            }
-        };
-        let v16 = if ge((c(0.75) * x2).mul_add(x2.sin(), (v3.powi(2) + c(1.0)).log(2.0)), v3, margin) {
-            v[k9 % 4].cos()
-        } else {
-            let v15 = v8;
-            return d_copysign(c6.cos(), c6 * v[(k9 + m4) % 4], margin) + v15.sin()
-        };
-        s0 * c(0.75) + s1.sin() + acc2.cos() + c6.cos() + v8.sin() + v14.sin() - v16.cos()
-    }
-
-    pub fn prog_56_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.cos();
-        let mut s1 = (-x1.mul_add(x2, v[n % 4])).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        'l0: for i in 0..v.len() {
-            let fi = c(i as f64);
-            acc2 += c(0.5) * fi.sin().exp2().tanh();
-            for u in v {
-                let v3 = d_abs((x0.powi(2) + c(1.0)).log2(), margin);
-                if ge(((x0 * c(0.5)).powi(2) + c(1.0)).recip(), c(0.5), margin) {
-                    continue 'l0;
-                }
-                s1 = c(0.8) * s1 + c(0.2) * x1.tanh();
-                acc2 += (u.sin() - v3.tanh()).sin() * c(0.1);
-            }
-            let v4 = (v[3 - i].sin() * c(0.9)).asin();
-            s1 *= c(0.5);
-            s1 += c(0.75) * ((x1 - v[2]).cos() + c(2.0)).cbrt().sin();
-            acc2 -= c(0.5) * v4.cos();
-        }
-        let v5 = v.iter().map(|&p| s1 - (p.cos() * c(0.9)).atanh()).sum::<Dual64>();
-        let v10 = match n {
-            1 | 3 => prog_22_dual(x1, s1.tanh() * c(2.0), (d_to_radians(acc2) * c(20.0)).sin(), v, n, margin),
-            4 => {
-                for &t in v.iter() {
-                    let v6 = t.asinh();
-                    if lt((v6.powi(2) + c(1.0)).log2(), v5, margin) {
-                        acc2 += c(0.4) * (t.mul_add(v[n % 4], x1) * (v[n % 4].sin() * c(0.5)).ln_1p()).sin();
-                        s0 = c(0.6) * s0 + c(1.0) * ((s0.powi(2) + c(2.0)).acosh() / c(3.0)).sin();
-                    } else {
-                        acc2 += c(0.5) * (v6 + x2).sin();
-                    }
-                    let v7: Dual64 = (x2 * x2).ln_1p();
-                    s1 = c(0.8) * s1 + c(0.2) * s1.cos();
-                    acc2 += v7.sin() * c(0.5);
-                }
-                let v8 = prog_43_dual(s1, x0, v5.tanh() * c(2.0), v, n, margin);
-                c(SCALE) + x0 + v8.tanh()
-            }
-            g if g > 5 => x1.sin().exp_m1(),
-            _ => {
-                let v9 = prog_38_dual(s0.sin(), s1, (v[0] * v[0] + c(1.0)).sqrt().tanh().exp_m1().cos() * c(2.0), v, n, margin);
-                d_clamp((x2.tanh() * c(0.9)).acos(), -c(1.0), c(1.0), margin) + v9.cos()
-            }
-        };
-        for &t in v.iter() {
-            s0 = s0.mul_add(c(0.5), (x0 - s0).sin() * c(0.25));
-            if lt(v[n % 4] + v5, c(0.5), margin) {
-                continue;
-            }
-            acc2 += v[3].sin() * c(0.5);
-            s1 = s1 * c(0.75) + t.sin() * c(0.25);
-        }
-        let v11 = d_max(-c(0.5_f64), (x2.powi(2) + c(1.5)).acosh(), margin);
-        let v12 = match n {
-            0 => {
-                acc2 += (x0.sin() * c(0.5)).ln_1p();
-                v11 - x1
-            }
-            g if g > 3 => x2.tanh().tanh(),
-            _ => {
-                for &t in v.iter() {
-                    acc2 += c(0.5) * (x1.cos().exp2().cos() * c(0.9)).acos().sin();
-                    acc2 += (s0 * v11).cos() * c(0.5);
-                    acc2 += t.tanh() * c(0.5);
-                }
-                x0.asinh() * x1.cos()
-            }
-        };
-        s0 - s1 * c(1.5) + acc2.sin() + v5.tanh() + v10.cos() + v11 * c(0.75) - v12.sin()
-    }
-
-    pub fn prog_57_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 + x1).asinh().cos() * c(2.0);
-        let mut s1 = (x0 * (v[n % 4].tanh() * c(0.9)).asin()).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        match n {
-            0 => {
-                let mut k3 = 0;
-                while k3 < 6 {
-                    k3 += 1;
-                    match k3 % 3 {
-                        0 | 2 => {
-                            let v4: Dual64 = x0;
-                            s0 *= c(0.8);
-                            s0 -= c(0.01) * s0.powi(3).cos();
-                            acc2 += c(0.25) * v4.sin().tanh();
-                        }
-                        _ => {
-                            s1 = (s1 * c(0.5) + d_to_degrees(x0.atan()) * c(0.02) * c(0.4)).sin();
-                            s1 *= c(0.6);
-                            s1 -= c(0.2) * (s0 + s1).sin();
-                        }
-                    }
-                    s0 = c(0.75) * s0 + c(0.25) * s0.atan().sin();
-                    acc2 -= (v[k3 % 4] / (x2.tanh() + c(2.0))).cos().exp2().cos() * c(0.25);
-                }
-            }
-            1 | 3 => {
-                s0 = s0 * c(0.5) + prog_54_dual((s0 * s0 + c(1.0)).ln().cos(), (x0 + x1.cos()).tanh(), s0, v, 2, margin).cos() * c(0.005);
-                if le((x2.cos().powi(2) + c(1.0)).log(10.0), c(0.0), margin) {
-                    s0 = s0 * c(0.8) + (x1.cos() * c(1.5)).sinh().sin() * c(0.05);
-                    let x2 = prog_22_dual(s1, (x2 * x2 + c(0.5)).ln().sin().exp().cos(), (x0 - x2).sin() * c(2.0), v, n, margin);
-                    acc2 -= x2.cos() * c(0.005);
-                } else if gt(x2.cos().exp2() + c(0.65), c(1.0), margin) {
-                    s1 = s1 * c(0.6) + (s1 * s1).ln_1p().tanh() * c(0.02);
-                } else {
-                    s0 *= c(0.5);
-                    s0 -= c(0.02) * (s1.powi(2) + c(0.5)).recip().cos();
-                    s1 = (s1 * c(0.6) + prog_38_dual(((v[n % 4].powi(2) + c(1.0)).log10() / (d_log(x1 * x1 + c(1.0), x0.powi(2) + c(2.0)).sin() + c(2.0))).sin() * c(2.0), c(0.25), s1.tanh().cos() * c(2.0), v, n, margin) * c(0.005)).tanh();
-                }
-                acc2 += ((x0.tanh() * c(0.9)).asin() - d_abs(x1, margin)).tanh();
-            }
-            4 => {
-                acc2 += ((x0 * x0 + c(0.5)).cbrt().tanh() * c(0.5)).ln_1p();
-            }
-            _ => {
-                acc2 += c(0.2) * d_min(s1, x2, margin).sin();
-                let v5: Dual64 = v[1] / (v[n % 4] * v[n % 4] + c(0.5));
-                s0 = s0 * c(0.5) + v5.sin() * c(0.05);
-            }
-        }
-        for _ in (0..4).rev() {
-            s1 *= c(0.5);
-            s1 += c(0.25) * (s1.powi(2) + c(0.5)).recip().sin();
-            s1 = s1.mul_add(c(0.75), (x2.sin() * c(0.9)).atanh().tanh() * c(0.05));
-        }
-        let v7 = match n % 2 {
-            0 => s1.sin(),
-            _ => {
-                let v6 = d_hypot(v[3], x2, margin);
-                prog_2_dual(s0, c(0.75), d_min(v6.cos(), v6 * v[n % 4], margin).sin(), v, n, margin)
-            }
-        };
-        if le(s0.cos(), -c(0.5), margin) {
-            return x0.tanh().exp().sin().exp();
-        }
-        s0 *= c(0.8);
-        s0 += c(0.02) * (s0 * s0 + c(1.5)).acosh().sin().tanh();
-        s0 - s1.cos() + acc2.tanh() + v7.sin()
-    }
-
-    pub fn prog_58_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x0 * x0).ln_1p() + (x2.cos() * c(0.5)).ln_1p()).sin() * c(2.0);
-        let mut s1: Dual64 = s0.powi(2).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        while k3 < 3 {
-            k3 += 1;
-            s0 *= c(0.8);
-            s0 += c(0.2) * x2.tanh().cos();
-            acc2 += c(0.5) * ((s0 * s0 + c(1.5)).acosh() + (v[(k3 + n) % 4].powi(2) + c(1.0)).ln()).sin();
-            s0 = (s0 * c(0.6) + x1 * c(0.4)).tanh();
-        }
-        let v6 = if lt(v[k3], c(1.0), margin) {
-            (x1.sin() * c(2.0)).cosh()
-        } else if lt(prog_45_dual(s0, x1.sin().exp_m1().sin() * c(2.0), d_clamp(x2, x1.tanh() - c(1.5), x1.sin() + c(1.5), margin).cos() * c(2.0), v, n, margin), c(0.5), margin) {
-            let v4 = v[(k3 + n) % 4] * c(core::f64::consts::FRAC_1_SQRT_2);
-            (v4.cos() * c(1.2)).tan() + (v[3 - k3] + v4)
-        } else {
-            let v5 = x0.sin() - (s0.powi(2) + c(1.0)).log10();
-            v5 / c(4.0)
-        };
-        match k3 {
-            1..=2 => {
-                s1 = (s1 * c(0.75) + prog_22_dual(s1, x2.sin().powi(3).sin(), c(2.0), v, n, margin) * c(0.005)).sin();
-            }
-            _ => {
-                let v7 = (s0.cos() + c(2.0)).cbrt();
-                acc2 += c(0.25) * v7.tanh();
-            }
-        }
-        let mut k8 = 0;
-        while k8 < n && lt(v6.tanh().powi(2), (v6 * v6 + c(1.0)).log2(), margin) {
-            k8 += 1;
-            for (j, &u) in v.iter().enumerate() {
-                match j {
-                    0 => {
-                        break;
-                    }
-                    1..=3 => {
-                        acc2 += c(0.05) * (d_to_radians(v[j]) + (v6 + v[k8 % 4])).sin();
-                        acc2 -= d_abs(u, margin).cos() * c(0.05);
-                        if j % 3 == 1 {
-                            s1 = s1.mul_add(c(0.75), (s1 - u).tanh() * c(0.1));
-                        } else if lt((s1.sin() * c(1.5)).cosh(), u, margin) {
-                            let v9 = x2;
-                            acc2 -= s0.powi(3).tanh() * c(0.05);
-                            acc2 += c(0.05) * v9.sin().cos();
-                        } else {
-                            let x2 = x2.powi(3) + (x2 * x2 + c(0.5)).ln();
-                            let v10 = s0;
-                            acc2 += (x2.tanh() + v10.tanh()).sin() * c(0.05);
-                        }
-                    }
-                    _ => {
-                        let v11 = (u.powi(2) + c(1.0)).powf(0.5);
-                        s0 *= c(0.8);
-                        s0 += c(0.02) * d_atan2(s0 * x1, x1.tanh().powi(2) + c(1.0)).cos();
-                        acc2 -= c(0.05) * v11.cos().cos();
-                    }
-                }
-                if le(x2.cos().exp(), c(0.5), margin) && n < k8 {
-                    s1 = c(0.8) * s1 + c(0.1) * x2.tanh().sinh().cos();
-                    continue;
-                }
-                if le(v6 + s0, c(0.0), margin) {
-                    s0 = (s0 * c(0.6) + (s0.tanh() * c(1.2)).tan() * c(0.02)).sin();
-                } else if ge(d_to_radians((x2 * x2 + c(1.5)).acosh()) * c(20.0), x2, margin) || j < 1 {
-                    s1 *= c(0.6);
-                    s1 -= c(0.05) * ((s0.cos() * c(0.9)).atanh() - s1).tanh();
-                    s1 = s1 * c(0.5) + x0.atan().sin() * c(0.5);
-                } else {
-                    let v12: Dual64 = x1 + s1;
-                    s0 = s0 * c(0.75) + v12.sin().tanh() * c(0.1);
-                }
-                acc2 += (v[k8 % 4].cos() * c(1.5)).sinh().tanh() * c(0.05);
-            }
-            s1 *= c(0.75);
-            s1 += c(0.25) * s1.tanh();
-        }
-        let mut k13 = 0;
-        let v19 = loop {
-            k13 += 1;
-            let v17 = match k8 % 3 {
-                0 => {
-                    let v14 = v6.tanh().sinh();
-                    acc2 += (c(SCALE) + d_to_radians(v14)).tanh() * c(0.25);
-                    d_log((s0 - v[0]).powi(2) + c(1.0), (v14 * v14).ln_1p().powi(2) + c(2.0))
-                }
-                g if g > 1 => v6 * c(std::f64::consts::FRAC_1_PI),
-                _ => {
-                    for _ in 0..3 {
-                        let v15 = ((x2.tanh() * c(0.9)).atanh().powi(2) + c(1.0)).log2();
-                        if gt(s0.tanh().powi(3), c(0.0), margin) {
-                            s1 *= c(0.5);
-                            s1 -= c(0.02) * ((v15 + x0).powi(2) + c(0.5)).recip().sin();
-                            let x0 = (d_atan2(v[1].powi(2) + c(1.0), x0).sin() * c(0.9)).acos();
-                            s1 = c(0.75) * s1 + c(0.02) * x0.sin();
-                        } else {
-                            s1 = (s1 * c(0.75) + x2.asinh().tanh() * c(0.25)).tanh();
-                        }
-                        s1 = s1 * c(0.5) + d_log(s0 * s0 + c(1.0), s1 * s1 + c(2.0)).tanh() * c(0.1);
-                        acc2 -= v15.sin().sin() * c(0.1);
-                    }
-                    let v16 = s0.asinh();
-                    x0 + v16.tanh()
-                }
-            };
-            s0 = s0 * c(0.6) + (v6 - s0).tanh() * c(0.2);
-            let v18 = d_atan2(x0 * x0 + c(1.0), x1);
-            if k13 >= 6 {
-                break v18 - c(0.65);
-            }
-            s1 = s1 * c(0.75) + (v17.sin() - v18.tanh()).cos() * c(0.02);
-        };
-        s0 + s1 + acc2.tanh() - v6.tanh() + v19.cos() - v6 / (x1.powi(2) + c(1.5))
-    }
-
-    pub fn prog_59_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2;
-        let mut s1 = x1.cos();
-        let mut acc2: Dual64 = c(0.0);
-        let v4 = if le(x0.atan(), c(0.0), margin) || n % 2 == 0 {
-            acc2.tanh()
-        } else if lt(v[n % 4] - acc2, -c(0.5), margin) {
-            x2 + x0
-        } else {
-            for &t in v.iter() {
-                acc2 -= c(0.5) * t.tanh().tanh();
-                acc2 -= c(0.5) * v[n % 4].sin();
-            }
-            let v3 = d_to_radians(s1) - x2;
-            (v[n % 4].powi(2) + c(0.5)).sqrt() + v3.cos()
-        };
-        s1 = (s1 * c(0.75) + (v4.powi(2) + c(2.0)).sqrt() * c(0.1)).tanh();
-        let v5 = match n {
-            0 => d_atan2(c(1.5_f64), v[1] * v[n % 4]),
-            g if g > 1 => {
-                let x2 = prog_54_dual(c(0.5), x2, s1, v, n, margin);
-                (d_to_radians(x2).powi(2) + c(0.5)).sqrt()
-            }
-            _ => d_to_degrees(s0) * c(0.02),
-        };
-        'l1: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            if gt(d_atan2(s1 * s1 + c(0.5), x2), -c(1.0), margin) {
-                s1 = (s1 * c(0.6) + (v5 - v[3 - i]) * c(0.2)).tanh();
-                acc2 += t.sin() * c(0.5);
-            } else if le(x0.sin().exp_m1(), -c(0.5), margin) {
-                s0 = (s0 * c(0.5) + d_clamp(v[1].tanh().exp(), -c(1.5), c(1.5), margin) * c(0.1)).tanh();
-                s0 = (s0 * c(0.6) + ((x2 * x2 + c(1.0)).sqrt() + x0) * c(0.2)).tanh();
-                match n {
-                    0 | 2 => {
-                        s1 = c(0.75) * s1 + c(0.1) * (v4.tanh() * c(0.9)).asin().sin();
-                        continue;
-                    }
-                    3 => {
-                        acc2 += (d_to_degrees(fi) * c(0.01)).cos().sin() * c(0.5);
-                        s1 = s1 * c(0.75) + (t - s1).tanh() * c(0.1);
-                    }
-                    g if g > 5 => {
-                        acc2 += c(0.5) * ((s0.powi(2) + c(2.0)).acosh() * c(0.25)).cos();
-                        let v6 = x1.sin().cosh();
-                        acc2 += c(0.5) * v6.tanh().cos();
-                    }
-                    _ => {
-                        let v7 = prog_51_dual(c(1.2), t.sin().exp_m1().cos() * c(2.0), c(1.5), v, n, margin);
-                        acc2 -= c(0.02) * v7.tanh();
-                    }
-                }
-            } else {
-                acc2 -= (v5.tanh() * c(0.9)).acos().sin() * c(0.5);
-                if ge(d_max(-c(1.5_f64), d_powf(v[(i + n) % 4] * v[(i + n) % 4] + c(1.0), fi.sin()), margin), c(0.0), margin) {
-                    s1 = (s1 * c(0.75) + (s1.powi(2) + c(1.0)).sqrt().cos().exp() * c(0.05)).tanh();
-                } else {
-                    let v8 = v5.tanh() / (t.sin().sin() + c(2.0));
-                    s0 = (s0 * c(0.75) + s0 * c(0.25)).tanh();
-                    acc2 -= c(0.5) * v8;
-                }
-            }
-            acc2 += (-(t.powi(2) + c(1.0)).log(3.0)).sin() * c(0.5);
-            for &u in v.iter() {
-                let v9 = (x0.powi(2) + c(1.0)).log10();
-                if lt((t.powi(2) + c(0.5)).recip() * u, c(0.0), margin) {
-                    acc2 += c(0.1) * d_atan2(t.powi(2) + c(0.5), fi).tanh();
-                    break 'l1;
-                }
-                let v12 = match n % 4 {
-                    0 | 2 => {
-                        let v10 = v9 * fi;
-                        (x2.sin() * c(0.9)).acos() + v10.cos()
-                    }
-                    _ => {
-                        let v11 = x2.powi(2).sin().exp();
-                        ((v9.tanh() + c(2.0)).cbrt().sin() * c(0.9)).asin() + v11.tanh()
-                    }
-                };
-                acc2 += (c(0.25) * (v5.powi(2) + c(1.0)).log2()).cos() * c(0.1);
-                s0 = s0.mul_add(c(0.6), v12.tanh() * c(0.02));
-            }
-        }
-        v[2] * c(0.5) + s0.tanh() + s1.tanh() - acc2.cos() + v5 * c(0.5) + d_clamp(v5, -c(1.5), c(0.5), margin)
-    }
-
-    pub fn prog_60_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x0 * x0 + c(1.0)).recip().cos() * c(0.9)).acos().cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        s0 = (s0 * c(0.6) + (v[3].cos() * c(1.5)).sinh() * c(0.1)).tanh();
-        let v2 = if gt((x2.cos() * c(0.9)).asin(), -c(1.0), margin) {
-            (x1.powi(2) + c(2.0)).acosh()
-        } else {
-            x1.sin()
-        };
         let mut a3 = [[c(0.0); 4]; 2];
         for i in 0..2 {
             for j in 0..4 {
-                a3[i][j] = (v[(j + i) % 4].powi(2) + c(1.0)).recip();
+                a3[i][j] = d_to_radians(v[j] * x2) * c(20.0);
             }
         }
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            acc1 += c(0.4) * (c(2.0) - (s0 * s0 + c(1.0)).powf(0.5)).cos();
-            match n % 2 {
-                1 => {
-                    break;
-                }
-                _ => {
-                    acc1 -= c(0.4) * v2.sin().exp2().sin();
-                }
-            }
-            if k4 >= 5 || lt(x1 + a3[1][2], a3[0][n % 4] * x0, margin) {
-                break;
+        if lt(d_copysign(x2, v[n % 4], margin), -c(1.0), margin) {
+            s0 = (s0 * c(0.75) + (a3[1][n % 4].sin() * c(1.2)).tan() * c(0.01)).sin();
+        } else if le(x0 - acc1, v[n % 4] + x2, margin) {
+            s0 = s0.mul_add(c(0.6), (a3[1][n % 4].sin() + c(2.0)).cbrt().sin().sin() * c(0.75));
+        } else {
+            acc1 += (a3[1][n % 4] * a3[1][n % 4] - acc1).tanh() * c(0.25);
+            let mut k4 = 0;
+            while k4 < n + 1 {
+                k4 += 1;
+                s0 = s0.mul_add(c(0.8), (v[(k4 + n) % 4].tanh() * c(1.5)).cosh().cos() * c(0.05));
+                s0 *= c(0.6);
+                s0 += c(0.25) * (v[0] / (s0.powi(2) + c(1.5))).sin();
+                let v6 = if ge((x2.cos() + c(2.0)).cbrt().tanh().cosh(), x1 - x2, margin) {
+                    x1.sin()
+                } else if ge(v[k4 % 4].cos(), c(0.0), margin) {
+                    let v5 = s0.powi(2);
+                    v5 / ((v5.sin() * c(2.0)).cosh().powi(2) + c(1.5))
+                } else {
+                    x0.mul_add(x2 * c(1.2), x2 * s0)
+                };
+                acc1 += c(0.25) * v6.sin();
             }
         }
-        let mut a5 = [c(0.0); 4];
-        for i in 0..n {
-            let fi = c(i as f64);
-            a5[i % 4] += (fi - c(0.5)).tanh() * c(0.25);
-        }
-        s0 + acc1 * c(0.75) - v2.tanh() + a3[0][2] * c(0.5) + a5[0]
+        let mut k7 = 0;
+        let v8 = loop {
+            k7 += 1;
+            if k7 % 2 == 0 {
+                break v[k7 % 4].mul_add(s0, x1);
+            }
+            acc1 -= c(0.5) * a3[1][k7 % 4].atan().tanh();
+            if k7 >= 4 || le(d_to_degrees(a3[0][k7 % 4]) * c(0.02), c(0.0), margin) {
+                break prog_0_dual(x0, c(0.75), s0, v, 6, margin);
+            }
+        };
+        x0 * c(0.75) + s0 + acc1.sin() + v8.tanh()
     }
 
-    pub fn prog_61_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = x1.mul_add(d_max(-c(0.5_f64), x2, margin), x0).tanh() * c(2.0);
-        let mut s1 = d_min(x1, s0, margin);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().map(|&p| c(1.0) + c(0.25) * p.sin().sin()).product::<Dual64>();
+    pub fn prog_22_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (x0 * x0).ln_1p();
+        let mut s1 = s0.sin();
+        let mut s2: Dual64 = d_min(c(3.0_f64), v[1], margin).cos();
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().map(|&p| d_max(x2, x1, margin) + p.sin()).sum::<Dual64>();
+        let v5 = v.iter().map(|&p| v[n % 4] * (s1 * acc3) + p.cos()).sum::<Dual64>();
         for i in 0..3 {
             let fi = c(i as f64);
-            if le(x1 + s1 + (x0 * x0 + c(1.0)).log(3.0), c(0.5), margin) {
-                s1 = s1.mul_add(c(0.5), (s1.tanh() * c(0.9)).atanh().sin() * c(0.1));
-            } else if lt((v3.cos() * c(0.9)).asin(), (x1 * x1 + c(1.0)).log(10.0), margin) && n > 5 {
-                s0 = (s0 * c(0.75) + prog_51_dual(c(0.25), s1, (x2 - s0).tanh(), v, i, margin) * c(0.005)).tanh();
-                acc2 -= c(0.5) * (s1.atan().powi(2) + c(0.5)).recip().cos();
-                if le(-(d_to_degrees(s1) * c(0.02)), c(1.0), margin) {
-                    break;
-                }
-            }
-            s1 = (s1 * c(0.8) + d_powf(s1.tanh().powi(2) + c(0.5), v[i].cos()) * c(0.02)).tanh();
-            let v8 = if lt(v3.powi(3), fi - s1, margin) {
-                let v4 = s0.cos();
-                s0 = c(0.5) * s0 + c(0.02) * (x0.powi(3) - fi.asinh()).sin();
-                x0 + v4.cos()
-            } else if lt(v3 / (v3 * v3 + c(0.5)) / c(3.0), x0, margin) {
-                for _ in 0..i {
-                    let v5: Dual64 = (fi.powi(2) + c(1.0)).log10();
-                    acc2 += v5.mul_add(v5.sin(), (x1.sin() * c(0.9)).acos()).cos() * c(0.25);
-                }
-                let v6 = v[0] + x1;
-                v6 * v6
-            } else {
-                let v7 = x1.cos().exp_m1();
-                s1 = s1.mul_add(c(0.8), (x2 - v7).tanh() * c(0.05));
-                prog_45_dual(c(1.2), (x2.tanh() * c(0.9)).acos().sin() * c(2.0), (x2.tanh() * c(2.0)).cosh().sin(), v, 1, margin)
-            };
-            acc2 += c(0.005) * v8.cos().tanh();
-        }
-        let v9 = v.iter().map(|&p| x2 - p).sum::<Dual64>();
-        if le(((v3 * v3 + c(2.0)).acosh().powi(2) + c(1.0)).cbrt(), c(1.0), margin) {
-            let v10: Dual64 = prog_0_dual((v9 - v[2]).cos(), x2, x2.cos().exp().sin() * c(2.0), v, n, margin);
-            s1 *= c(0.8);
-            s1 -= c(0.005) * v10.cos().sin();
-        }
-        s0.tanh() + s1 * c(0.75) + acc2 * c(1.5) - v9.sin()
-    }
-
-    pub fn prog_62_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[3];
-        let mut acc1: Dual64 = c(0.0);
-        if gt(((x0 * x0).ln_1p().powi(2) + c(2.0)).acosh(), c(0.0), margin) {
-            let v2 = x2 + (s0 + x2);
-            s0 = (s0 * c(0.6) + d_atan2(s0, x1 * x1 + c(1.0)) * c(0.1)).tanh();
-            s0 = (s0 * c(0.6) + v2.sin() * c(0.1)).sin();
-        } else if ge((v[n % 4].powi(2) + c(1.0)).log(3.0).tanh().exp2(), -c(1.0), margin) {
-            for &t in v.iter() {
-                if ge((x2.sin().exp2().powi(2) + c(1.0)).log2(), x2, margin) {
-                    acc1 -= c(0.01) * prog_51_dual(t, (t * c(2.5) - x2 * x0).cos() * c(2.0), c(0.75), v, n, margin).sin();
-                } else {
-                    acc1 += prog_51_dual((-t).cos(), x0.cos().cosh().asinh().sin() * c(2.0), (s0 * t).tanh() * c(2.0), v, n, margin).sin() * c(0.02);
-                    s0 = s0.mul_add(c(0.75), (x1.tanh().sin() * c(1.2)).tan().tanh() * c(0.02));
-                }
-                for _ in 1..n {
-                    s0 = c(0.5) * s0 + c(0.5) * (x2 + c(0.35)).tanh();
-                    let v3 = x1;
-                    s0 *= c(0.75);
-                    s0 += c(0.25) * v3.sin().cos();
-                }
-                acc1 -= d_powf(x0 * x0 + c(1.0), x0.tanh()).cos() * c(0.25);
-            }
-        } else {
-            acc1 += (x1 - x2).tanh();
-            s0 = s0 * c(0.75) + d_abs(d_abs(s0, margin), margin) * c(0.25);
-        }
-        for i in 1..n {
-            let fi = c(i as f64);
-            let v4 = fi;
-            let v5: Dual64 = prog_60_dual((s0.cos().exp() + (x2.tanh() * c(2.0)).cosh()).cos(), fi.sin().exp_m1().powi(2).ln_1p().tanh() * c(2.0), c(2.0), v, n, margin);
-            if gt(s0, x1, margin) {
-                break;
-            }
-            acc1 -= c(0.4) * d_powf(c(0.5_f64), (x0 * c(1.5)).sin()).sin();
-            s0 = s0.mul_add(c(0.6), (v4.sin() + v5.sin()).cos() * c(0.005));
-        }
-        let v6 = if le(x2.cos(), v[0] + x2, margin) {
-            s0 = (s0 * c(0.8) + x1.mul_add(x1, x1) * c(0.02)).sin();
-            x1.tanh().exp_m1()
-        } else if le(((x2.cos() * c(1.5)).cosh().cos() * c(0.9)).asin(), -c(1.0), margin) {
-            (x1.tanh() * c(0.9)).acos()
-        } else {
-            for i in 0..n {
-                let fi = c(i as f64);
-                s0 = s0 * c(0.6) + (s0 + fi).cos() * c(0.4);
-                acc1 += (v[3].sin() * c(0.5)).ln_1p().sin() * c(0.25);
-                s0 = (s0 * c(0.6) + x1 * c(0.4)).sin();
-            }
-            (s0 + x1) * s0.mul_add(x0, v[n % 4])
-        };
-        match n % 4 {
-            1 => {
-                s0 = s0.mul_add(c(0.75), d_abs(s0, margin).sin() * c(0.25));
-                if gt(v6, (v[n % 4].tanh() * c(0.9)).atanh(), margin) {
-                    s0 = (s0 * c(0.5) + (x0.cos() * c(0.9)).acos() / (s0.sin().sin() + c(2.0)) * c(0.05)).tanh();
-                    acc1 -= (s0.sin().sin() * c(0.9)).atanh();
-                } else if n % 3 == 1 {
-                    let v7 = x2.powi(2);
-                    s0 *= c(0.5);
-                    s0 += c(0.1) * v7.cos();
-                }
-                acc1 += x0 / (x0.powi(2) + c(1.5));
-            }
-            2 => {
-                acc1 += c(0.2) * v6.cos();
-                s0 = c(0.8) * s0 + c(0.2) * x2.tanh().sin();
-            }
-            3 => {
-                s0 = s0.mul_add(c(0.8), (x0.powi(2) + c(1.0)).ln().cos() * c(0.2));
-                s0 = c(0.8) * s0 + c(1.0) * d_copysign(c(3.0_f64), v6, margin).cos();
-                if n < 5 && gt(d_clamp(x1, -c(1.0), c(1.0), margin), x1.sin().cosh(), margin) {
-                    s0 = c(0.8) * s0 + c(0.05) * x2.mul_add(s0, s0).cos();
-                } else if gt(-x0.sin(), acc1, margin) {
-                    s0 = (s0 * c(0.5) + (x0.tanh().sin() * c(1.2)).tan() * c(0.05)).sin();
-                    let v8 = d_to_degrees(x2) * c(0.02);
-                    acc1 += v8.tanh();
-                } else {
-                    let v9 = prog_60_dual(v6.sin().sin() * c(2.0), x1.sin(), ((x2.powi(2) + c(1.0)).log2() - (v[n % 4].sin() * c(0.9)).acos()).sin() * c(2.0), v, n, margin);
-                    acc1 -= v9.cos() * c(0.005);
-                }
-            }
-            _ => {
-                s0 = (s0 * c(0.8) + (x1.cos() * c(1.2)).tan() * c(0.02)).tanh();
-                for i in 0..v.len() {
-                    let fi = c(i as f64);
-                    let v11 = match n {
-                        1 => (v6 * v6 + c(0.5)).sqrt(),
-                        g if g > 2 => {
-                            for u in v {
-                                if gt(v6.tanh().exp2() / ((x0 * fi).powi(2) + c(1.0)), (u.cos() * c(1.5)).sinh(), margin) {
-                                    continue;
-                                }
-                                if gt((u.powi(2) + c(1.0)).log10(), c(0.5), margin) {
-                                    s0 *= c(0.75);
-                                    s0 += c(0.1) * (x2 + (s0.powi(2) + c(0.5)).ln()).cos();
-                                    if le(((fi * x2).powi(2) + c(0.5)).recip(), c(0.0), margin) {
-                                        continue;
-                                    }
-                                    s0 = s0 * c(0.75) + ((u / c(2.0)).powi(2) + c(1.0)).log(10.0) * c(1.0);
-                                }
-                                let v10 = (v[i] * v[i] + c(1.0)).log2();
-                                s0 = (s0 * c(0.75) + v[i].sin() * c(0.25)).tanh();
-                                s0 = s0.mul_add(c(0.8), v10.sin().sin() * c(0.1));
-                            }
-                            let x2 = v[i];
-                            v[0] + x2.cos()
-                        }
-                        _ => -(v[i] * v[i] + c(2.0)).sqrt(),
-                    };
-                    acc1 += (v[0] + v6).sin() * c(0.5);
-                    s0 = (s0 * c(0.5) + (v11 - x1) * c(0.1)).tanh();
-                }
-            }
-        }
-        s0 * c(0.25) + acc1.sin() + v6.sin()
-    }
-
-    pub fn prog_63_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_54_dual(c(2.0), (v[n % 4].sin() * c(0.9)).acos().cos().tanh(), x0, v, n, margin).tanh() * c(2.0);
-        let mut s1 = x2.cos();
-        let mut acc2: Dual64 = c(0.0);
-        let v3: Dual64 = prog_60_dual(((v[n % 4].cos() * c(1.2)).tan() - (x2 * x2 + c(0.5)).recip()).tanh(), x1, d_atan2(v[n % 4] * v[n % 4] + c(1.0), v[n % 4]).tanh() * c(2.0), v, n, margin);
-        let mut m4 = 0;
-        for t in v {
-            acc2 += (v[0] * v[0] + c(2.0)).acosh().tanh() * c(0.5);
-            let v5 = prog_0_dual(v3.cos().tanh(), x1, s1, v, n, margin);
-            s0 = s0 * c(0.5) + (t.cos() + v5.sin()).cos() * c(0.005);
-            if le((s1.sin() * c(2.0)).sinh().atan(), -c(0.5), margin) || m4 < 27 {
-                m4 += 1;
-            }
-        }
-        match m4 {
-            0 | 2 => {
-                let v6 = ((acc2 * acc2 + c(1.0)).ln().powi(2) + c(0.5)).recip();
-                acc2 += v6.sin() * c(0.4);
-            }
-            3 | 5 => {
-                s0 = s0 * c(0.8) + v[n % 4].tanh() * c(0.2);
-                s1 = (s1 * c(0.5) + (acc2.cos() + c(2.0)).cbrt() * c(0.1)).tanh();
-            }
-            6 => {
-                s0 = s0.mul_add(c(0.5), prog_60_dual(x2, d_min((v[n % 4].sin() * c(0.9)).atanh(), (x1.powi(2) + c(0.5)).ln(), margin).sin(), (v[n % 4].sin().sin() * c(0.9)).atanh().cos() * c(2.0), v, n, margin).tanh() * c(0.005));
-                acc2 += c(0.3) * acc2;
-            }
-            _ => {
-                acc2 += x1.cos();
-            }
-        }
-        let v7 = x2.sin();
-        let mut k8 = 0;
-        while k8 < n && gt((v3.cos() * c(0.5)).ln_1p(), c(0.5), margin) {
-            k8 += 1;
-            if k8 == 2 {
-                s0 = s0 * c(0.5) + (v7 * v[1]).sin() * c(0.1);
-                break;
-            }
-            match k8 {
+            let v9 = match i {
                 0 => {
-                    let v9 = d_to_degrees(d_atan2(s1, v7 * v7 + c(0.5))) * c(0.02);
-                    acc2 += v9.sin() * c(0.25);
+                    let v6 = d_log(s0.powi(2) + c(1.0), s0.powi(2) + c(2.0)) + v5.tanh().exp2();
+                    v4 + x2 + v6.sin()
                 }
-                1..=2 => {
-                    let v10 = (v7.tanh() * c(0.9)).acos().cos();
-                    s0 *= c(0.8);
-                    s0 += c(0.2) * (v7 * v7 + c(1.0)).sqrt().tanh();
-                    if ge((v10.powi(2) + c(0.5)).ln(), x1 + s0, margin) || k8 % 3 == 1 {
-                        s0 = (s0 * c(0.75) + (v10.powi(2) + c(1.0)).log(2.0).cos() * c(0.05)).sin();
-                    } else if ge(x2.tanh().exp_m1(), -c(0.5), margin) {
-                        acc2 -= c(0.25) * ((s0.sin() * c(1.5)).cosh().tanh() * c(0.9)).acos().tanh();
-                    } else {
-                        let v11 = (s1.cos().powi(2) + c(0.5)).sqrt();
-                        s0 = (s0 * c(0.5) + v11.cos() * c(0.5)).tanh();
-                    }
-                }
-                g if g > 3 => {
-                    acc2 -= (d_powf(v7 * v7 + c(1.0), s0.tanh()).powi(2) + c(0.5)).recip().tanh() * c(0.25);
-                }
-                _ => {
-                    s0 *= c(0.75);
-                    s0 -= c(0.05) * (v[k8 % 4] * v7).cos();
-                    acc2 -= c(0.25) * ((x2.sin() * c(2.0)).cosh().powi(2) + c(0.5)).recip().sin();
-                }
-            }
-            s0 = c(0.6) * s0 + c(0.05) * (s1.sin() * c(0.9)).atanh().cos();
-        }
-        let mut m12 = 0;
-        for i in 0..n {
-            let fi = c(i as f64);
-            if lt((v3.powi(2) + c(1.0)).log2(), c(0.5), margin) {
-                m12 += 1;
-            }
-            let v13 = match n {
-                1 => {
-                    let x0 = fi.mul_add(v7, v3);
-                    v[(i + k8) % 4].cos().exp_m1() + x0.tanh()
-                }
-                g if g > 2 => v7 - x2,
-                _ => (v3.powi(2) + c(2.0)).sqrt(),
-            };
-            match i % 2 {
-                0 => {
-                    acc2 += c(0.25) * d_atan2(v7.powi(2) + c(1.0), s1).tanh();
-                }
-                _ => {
-                    s0 = (s0 * c(0.75) + fi.tanh() * c(1.0)).tanh();
-                    let v14 = v7 * v7.cos();
-                    s1 = (s1 * c(0.8) + v14.tanh() * c(0.1)).sin();
-                }
-            }
-            s1 = (s1 * c(0.75) + (v3 + (v13 * v13 + c(1.0)).sqrt()) * c(0.02)).tanh();
-        }
-        let c15 = c(m12 as f64);
-        s0 - s1.cos() + acc2.tanh() + v3.sin() - v7 + c15.sin()
-    }
-
-    pub fn prog_64_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * c(0.5) - x1).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        if lt(prog_60_dual(c(0.25), d_clamp(v[0], x2.tanh() - c(1.5), s0.sin() + c(1.5), margin).sin() * c(2.0), x2.sin().exp().tanh(), v, n, margin), x0.powi(3), margin) {
-            let v2 = prog_45_dual(d_hypot(c(0.5_f64), s0, margin).cos(), x2, c(0.25), v, n, margin);
-            let x2 = (v[3] * v[n % 4]).sin();
-            acc1 += c(0.01) * (v2.sin() + x2.cos()).sin();
-        } else {
-            let v3 = acc1 + v[n % 4];
-            acc1 -= (x0.sin() + c(2.0)).cbrt();
-            acc1 += v3.sin();
-        }
-        if ge(x0.asinh(), -c(0.5), margin) || n % 2 == 0 {
-            let v4: Dual64 = (x2.powi(2) + c(1.0)).log(10.0);
-            s0 *= c(0.5);
-            s0 += c(1.0) * v4.sin();
-        } else if n % 3 == 1 && gt(x0, -c(0.5), margin) {
-            s0 = (s0 * c(0.5) + d_max(x1, v[n % 4], margin) * c(0.5)).tanh();
-            let x2 = s0;
-            s0 = s0 * c(0.6) + x2.sin().sin() * c(0.25);
-        }
-        let v6 = match n % 2 {
-            0 => {
-                let v5 = (x2.cos() * c(0.9)).atanh();
-                d_hypot(x0, v[n % 4], margin) + v5.cos()
-            }
-            _ => d_abs(x2, margin) * c(core::f64::consts::FRAC_1_SQRT_2),
-        };
-        if n % 2 == 0 {
-            acc1 += c(0.5) * (d_max(s0, x0, margin) - d_clamp(s0, v6.cos() - c(1.5), v6.cos() + c(1.5), margin)).cos();
-        } else if ge(v6 / c(1.5), c(0.0), margin) || n == 2 {
-            let x1: Dual64 = ((x1 * x1 + c(2.0)).acosh().powi(2) + c(2.0)).sqrt();
-            s0 = (s0 * c(0.8) + d_powf(x2 * x2 + c(1.0), x0.cos()) * c(0.01)).tanh();
-            s0 = (s0 * c(0.6) + x1.cos() * c(0.1)).tanh();
-        } else {
-            acc1 += s0.powi(2);
-        }
-        for &t in v.iter() {
-            if le(t, (v[0] * v[0] + c(0.5)).ln(), margin) {
-                let v7: Dual64 = prog_60_dual(d_log(x1 * x1 + c(1.0), x1.powi(2) + c(2.0)).cos(), (v6 * c(0.75)).sin(), (x1.tanh().sinh().powi(2) + c(1.5)).acosh().cos() * c(2.0), v, 4, margin);
-                acc1 += c(0.02) * v7.cos();
-            } else if gt(prog_51_dual((t.sin() + (v[3] + t)).sin(), s0.tanh() * c(2.0), (t + c(0.5)).tanh() * c(2.0), v, n, margin), c(1.0), margin) {
-                for j in (0..n).rev() {
-                    s0 = s0.mul_add(c(0.75), (v[(j + n) % 4] / (s0 * s0 + c(0.5))).asinh().tanh() * c(0.02));
-                    acc1 += d_atan2((x1 * x1 + c(0.5)).ln(), (v6 * v6 + c(0.5)).ln().powi(2) + c(1.0)).sin() * c(0.05);
-                    s0 = c(0.6) * s0 + c(0.4) * v[n % 4].sin();
-                }
-            }
-            if gt(v6, x2.cos().exp_m1(), margin) {
-                break;
-            }
-            s0 = (s0 * c(0.75) + s0.tanh().exp2() * c(0.1)).sin();
-        }
-        s0.cos() - acc1.sin() - d_abs(x0 - v[n % 4], margin)
-    }
-
-    pub fn prog_65_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = d_hypot(x1, v[n % 4], margin).tanh() * c(2.0);
-        let mut s1 = (x2.sin() * c(0.9)).asin();
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        while k3 < 6 && le(v[2].asinh(), -c(0.5), margin) {
-            k3 += 1;
-            match k3 % 2 {
-                0 => {
-                    s1 = c(0.5) * s1 + c(0.005) * prog_60_dual((s1.sin() * c(0.9)).acos().tanh(), c(0.5), x0.sin().exp_m1().cos(), v, n, margin).tanh();
-                }
-                1 => {
-                    s1 = (s1 * c(0.75) + v[k3 % 4].atan().sin() * c(0.25)).tanh();
-                    acc2 -= c(0.25) * (x0 + s1).sin();
-                    if k3 > 4 && lt(s0, c(1.0), margin) {
-                        for (j, &u) in v.iter().enumerate() {
-                            let fj = c(j as f64);
-                            acc2 += (u / (fj.powi(2) + c(1.0))).cos() * c(0.05);
-                            let v6 = if !(j % 3 == 1) {
-                                let x1 = (x2 * x2 + c(1.0)).powi(-3);
-                                u + x1.tanh()
-                            } else if lt((v[j].atan().powi(2) + c(1.0)).log10(), c(0.5), margin) {
-                                let v4 = x0 - v[k3 % 4];
-                                (s1 + v4).sin().exp2()
-                            } else {
-                                let x1 = d_atan2(c(2.0_f64), s1);
-                                let v5 = (v[j] * x1).cos().exp();
-                                (x1 * x1 + c(2.0)).sqrt() + v5.cos()
-                            };
-                            s0 = (s0 * c(0.5) + v6.cos() * c(0.02)).sin();
-                        }
-                    } else if ge(x0 + s1, v[1], margin) {
-                        let v7 = prog_60_dual((x1.cos() * c(0.9)).atanh().cos() * c(2.0), s0, x1, v, k3, margin);
-                        for _ in 1..n {
-                            let v8 = (s0 * s0 + c(1.0)).recip();
-                            let v9 = -v8;
-                            s0 = s0.mul_add(c(0.6), (s0.cos() * c(0.9)).atanh().tanh().cos() * c(0.05));
-                            s1 = s1.mul_add(c(0.5), v9.cos() * c(0.75));
-                        }
-                        acc2 += v7.tanh() * c(0.02);
-                    } else {
-                        s1 *= c(0.75);
-                        s1 -= c(0.05) * (s1 / (v[1].cos() + c(2.0))).cos();
-                    }
-                }
-                _ => {
-                    s1 *= c(0.5);
-                    s1 += c(0.1) * (v[k3 % 4].asinh() / ((s1 + x0).tanh() + c(2.0))).sin();
-                    let v10 = s1.cos().exp2();
-                    s0 = (s0 * c(0.6) + v10.cos() * c(0.25)).tanh();
-                }
-            }
-            if k3 > 0 && ge(s0 / (s0 * s0 + c(1.0)), -c(0.5), margin) {
-                s0 = c(0.75) * s0 + c(0.05) * ((s0.powi(2) + c(1.0)).log10().sin() * c(1.2)).tan().cos();
-                match k3 {
-                    0 => {
-                        let v11 = s1.atan();
-                        s1 *= c(0.5);
-                        s1 += c(0.1) * (s1 * v11).tanh();
-                    }
-                    1 => {
-                        s1 = c(0.75) * s1 + c(0.01) * ((v[k3 % 4].cos() * c(0.9)).atanh() * s1.powi(2)).tanh();
-                    }
-                    2 => {
-                        continue;
-                    }
-                    _ => {
-                        let v12 = (-s1) / ((x0 + s0).powi(2) + c(1.0));
-                        s1 = (s1 * c(0.8) + v12.cos() * c(0.05)).tanh();
-                    }
-                }
-            } else if n == 6 {
-                s0 = (s0 * c(0.75) + (x1 * x1 + c(1.0)).log(2.0) * c(0.1)).tanh();
-            } else {
-                let v13 = (x0.cos().exp().powi(2) + c(1.0)).log(3.0);
-                acc2 += v13.tanh() * c(0.25);
-            }
-            acc2 -= (x0 * x0).powi(2).ln_1p().tanh() * c(0.25);
-        }
-        let v14: Dual64 = prog_0_dual(d_hypot(c(1.5_f64), x0, margin).sin() * c(2.0), x0.sin().exp2().tanh(), s0, v, 3, margin);
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            acc2 += c(0.25) * (v14.powi(2) + c(2.0)).acosh().tanh();
-            if n + k3 < 6 && ge(x0.sin().exp_m1() + d_atan2(fi * fi + c(1.0), x2), -c(0.5), margin) {
-                return s0.cos();
-            }
-            let mut k15 = 0;
-            while k15 < n {
-                k15 += 1;
-                match n {
-                    1 => {
-                        s0 = (s0 * c(0.8) + s0 * c(std::f64::consts::FRAC_PI_4) * c(0.25)).tanh();
-                    }
-                    g if g > 3 => {
-                        s0 = s0.mul_add(c(0.75), (c(0.75) - s0).tanh() * c(0.25));
-                        if gt(x0 * v[3], d_to_radians(s0), margin) {
-                            break;
-                        }
-                    }
-                    _ => {
-                        s0 = s0.mul_add(c(0.6), (d_to_degrees(s0) * c(0.02)).cos() * c(0.25));
-                    }
-                }
-                acc2 += x1.sin().sin() * c(0.05);
-                acc2 += (x0 * x0 + c(1.5)).acosh().sin() * c(0.05);
-            }
-        }
-        let v17 = if k3 % 2 == 0 {
-            let v16 = d_copysign(c(1.5_f64), s1, margin);
-            s1 + v16.cos()
-        } else {
-            x2.cos()
-        };
-        let v18 = -(v[(k3 + n) % 4] * v[(k3 + n) % 4] + c(1.0)).cbrt();
-        s0 + s1 * c(1.5) - acc2.cos() - v14.sin() + v17 * c(0.25) - v18 * c(0.25) + s1
-    }
-
-    pub fn prog_66_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 * x2 + c(1.0)).log2().tanh();
-        let mut s1 = x1.mul_add(x0, v[1]).atan();
-        let mut s2 = s1.cos();
-        let mut acc3: Dual64 = c(0.0);
-        for i in 0..6 {
-            let fi = c(i as f64);
-            for j in 0..n {
-                let fj = c(j as f64);
-                let v4 = if le(s2, c(0.5), margin) {
-                    let x1 = x1 * x1;
-                    x0.mul_add(x1, x1) - x1
-                } else {
-                    s0.cos().exp_m1()
-                };
-                acc3 -= v[j % 4].cos() * c(0.05);
-                if gt(v[i % 4].tanh().exp_m1() * s2, c(0.5), margin) {
-                    let v5 = d_log(c(0.5_f64), x1.powi(2) + c(2.0));
-                    s2 = (s2 * c(0.6) + v5.cos() * c(0.25)).sin();
-                } else if lt(((v4 * v4 + c(1.0)).ln().powi(2) + c(1.0)).recip(), x0, margin) {
-                    s2 = s2.mul_add(c(0.6), (s2 * s2 + c(1.0)).powf(2.5).sin() * c(0.02));
-                    if ge(x0 * (s1.sin() * c(1.5)).sinh(), s0, margin) || n == 1 {
-                        break;
-                    }
-                } else {
-                    s2 = c(0.8) * s2 + c(0.2) * s2.cos();
-                    if ge(d_min(fj, v[(j + i) % 4], margin) - d_max(-c(3.0_f64), s2, margin), v4, margin) && j == 2 {
-                        return (s1.powi(2) + c(1.0)).recip() * v[i % 4];
-                    }
-                    s1 = s1.mul_add(c(0.6), (s1.cos() - d_to_degrees(fj) * c(0.01)).cos() * c(0.4));
-                }
-                acc3 += c(0.05) * v4.sin().sin();
-            }
-            let v6 = prog_60_dual(c(2.0), c(2.0), (s2.powi(2) + c(1.0)).cbrt().cos(), v, 4, margin);
-            s0 = (s0 * c(0.6) + (s2 - fi) * c(0.4)).sin();
-            s2 = (s2 * c(0.8) + v6.tanh() * c(0.01)).tanh();
-        }
-        let v7 = v.iter().map(|&p| prog_60_dual(x1, (s0 + p).cos(), d_atan2(p * p + c(1.0), d_atan2(x1, x1 * x1 + c(1.0))).sin() * c(2.0), v, n, margin)).sum::<Dual64>();
-        let v8 = v.iter().fold(prog_0_dual(x2, c(0.75), s2, v, 0, margin).sin(), |r, &p| r * c(0.5) + c(0.05) * (r + x1 + (s0 * s0 + c(1.0)).ln() + p.tanh()).cos());
-        if lt((v[2].powi(2) + c(1.0)).log10().sin().exp2(), c(0.0), margin) {
-            return prog_60_dual(c(2.0), v[n % 4].cos() * c(2.0), c(2.0), v, 6, margin);
-        }
-        if gt(((x0 - s0).powi(2) + c(0.5)).recip(), v[n % 4], margin) || n == 2 {
-            acc3 += v[3].cos();
-        } else if le(prog_60_dual(s2, s0, (d_to_degrees(x0) * c(0.02)).sin(), v, n, margin), c(0.8) * v[n % 4], margin) {
-            let mut k9 = 0;
-            while k9 < 6 && le(s1, v8, margin) {
-                k9 += 1;
-                let v10 = x0;
-                match k9 % 2 {
-                    0 => {
-                        let v11 = ((v8 + s0).powi(2) + c(1.0)).log2();
-                        s1 = (s1 * c(0.5) + v11.cos() * c(0.1)).tanh();
-                    }
-                    1 => {
-                        s0 = s0 * c(0.6) + s0.tanh() * c(0.4);
-                        if le(x0.asinh(), v10, margin) {
-                            s0 = c(0.75) * s0 + c(0.25) * (s0 * s0 + c(1.0)).sqrt().tanh();
-                            continue;
-                        }
-                        for &u in v.iter() {
-                            s2 = (s2 * c(0.6) + u.cos().exp2() * c(0.25)).sin();
-                            match k9 + n {
-                                1 | 3 => {
-                                    s2 = s2 * c(0.5) + (s2.tanh() * c(0.5)).ln_1p().sin() * c(0.5);
-                                }
-                                g if g > 4 => {
-                                    s2 = c(0.5) * s2 + c(0.1) * (s2 * x2).cos();
-                                    continue;
-                                }
-                                _ => {
-                                    s2 = s2 * c(0.8) + d_copysign(s0, s2, margin).tanh() * c(0.2);
-                                }
-                            }
-                        }
-                    }
-                    _ => {
-                        acc3 += c(0.4) * ((v[2].tanh() * c(1.5)).sinh().sin() * c(0.5)).ln_1p();
-                    }
-                }
-                acc3 += (v10 * v10 + c(1.0)).log2().powi(2).ln_1p().tanh() * c(0.25);
-            }
-        }
-        let v12 = v.iter().map(|&p| p * c(std::f64::consts::FRAC_PI_4)).sum::<Dual64>();
-        s0 + s1.cos() + s2 * c(0.5) + acc3.tanh() + v7.sin() + v8.sin() + v12.sin()
-    }
-
-    pub fn prog_67_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_log(c(0.5_f64), x0 * x0 + c(2.0));
-        let mut s1 = v[0].sin();
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        let v5: Dual64 = loop {
-            k3 += 1;
-            s1 = (s1 * c(0.75) + d_copysign(v[n % 4], x1, margin).powi(2).ln_1p() * c(0.25)).sin();
-            let v4 = prog_0_dual(s1, (c(1.25) * x0).sin(), d_atan2(x2 * x2 + c(0.5), x2).sin(), v, n, margin);
-            if k3 >= 3 || gt(c(0.65) - x0, c(0.0), margin) {
-                break prog_51_dual(s1, x1, x2, v, k3, margin);
-            }
-            acc2 += v4.sin().tanh() * c(0.01);
-        };
-        let mut k6 = 0;
-        while k6 < 5 && lt((x2 * x2 + c(0.5)).sqrt(), c(0.5), margin) {
-            k6 += 1;
-            let v9 = if gt((v[k6 % 4] - v[n % 4]).sin().exp(), c(0.5), margin) || k6 == 4 {
-                let v7 = v[n % 4] + x2;
-                x2 - v7
-            } else if lt(x1.atan(), v5, margin) {
-                let v8 = (x0.powi(2) + c(0.5)).recip();
-                (v[k6 % 4] * v[k6 % 4] + c(1.5)).acosh() + v8.cos()
-            } else {
-                ((x1.powi(2) + c(1.0)).ln().powi(2) + c(1.0)).log2()
-            };
-            s1 *= c(0.5);
-            s1 -= c(0.02) * (s1.powi(2) + c(0.5)).recip().mul_add(x1.sin(), s1 * v9).sin();
-            acc2 += c(0.25) * (v5 * s0).tanh();
-        }
-        let mut m10 = 0;
-        for &t in v.iter() {
-            if gt(s0 - v[1], v5, margin) {
-                break;
-            }
-            s1 = c(0.75) * s1 + c(0.25) * t.atan().tanh();
-            let v11 = x2.mul_add(t, x1);
-            s1 = (s1 * c(0.8) + v11.cos() * c(0.02)).tanh();
-            if lt(v5.tanh().sin().exp(), x0, margin) {
-                m10 += 1;
-            }
-        }
-        match m10 {
-            1..=2 => {
-                acc2 += d_min(c(1.5_f64), d_max(-c(0.5_f64), v[m10 % 4], margin), margin).tanh();
-                s0 *= c(0.5);
-                s0 += c(0.1) * x2.cos().exp().cos();
-            }
-            3 => {
-                let v12 = (x2 * v[m10 % 4]).tanh();
-                s0 *= c(0.8);
-                s0 += c(0.05) * v12.cos();
-            }
-            4 => {
-                let x1 = v[m10 % 4] * x1 + c(0.25) * x2;
-                acc2 -= x1.sin() * c(0.75);
-            }
-            _ => {
-                acc2 += v5.asinh().sin() * c(0.2);
-            }
-        }
-        match k6 {
-            0 => {
-                acc2 += c(0.25) * ((x1.sin() * c(0.9)).acos() - (v[m10 % 4].cos() * c(1.2)).tan()).sin();
-            }
-            1 | 3 => {
-                s1 *= c(0.75);
-                s1 += c(0.1) * (x0 + x1).cos();
-            }
-            4 => {
-                acc2 += c(0.005) * prog_60_dual(d_max((x2.cos() * c(0.9)).acos(), v[m10 % 4] - v5, margin).cos(), d_hypot(v[m10 % 4] + s1, x1.atan(), margin).sin(), s0.tanh().sin() * c(2.0), v, 4, margin).tanh();
-            }
-            _ => {
-                s0 = s0 * c(0.75) + x1.cos().sin() * c(0.25);
-            }
-        }
-        x2 + s0.sin() + s1.sin() + acc2.tanh() + v5.cos()
-    }
-
-    pub fn prog_68_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.tanh() * c(0.9)).asin();
-        let mut s1 = prog_48_dual(d_clamp(v[2] * x1, s0.cos() - c(1.5), d_max(x2, s0, margin).sin() + c(1.5), margin).sin() * c(2.0), (x1 + c(1.25)).cos() * c(2.0), (d_hypot(c(0.5_f64), x1, margin).cos() * c(0.9)).acos().sin(), v, n, margin).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().map(|&p| (s0 * s0 + c(1.0)).log(3.0).tanh().exp_m1() + p.tanh()).sum::<Dual64>();
-        let v4 = acc2.tanh().exp();
-        let mut k5 = 0;
-        let v11 = loop {
-            k5 += 1;
-            s1 = s1 * c(0.8) + x0.powi(3).tanh() * c(0.01);
-            s1 = (s1 * c(0.6) + v4.sin().exp_m1() / ((x1.tanh() * c(1.2)).tan().powi(2) + c(1.5)) * c(0.05)).sin();
-            match n + k5 {
                 2 => {
-                    let v6 = prog_60_dual(x0, s0.sin().exp2().sin(), x2, v, n, margin);
-                    acc2 -= (v3 - v[2]).tanh() * c(0.25);
-                    s0 = (s0 * c(0.75) + v6.sin() * c(0.005)).tanh();
-                }
-                3..=4 => {
-                    let v7 = s1.asinh().cos().exp_m1();
-                    let v8 = (v7 * v7 + c(1.0)).recip().asinh();
-                    acc2 -= v8.sin() * c(0.25);
-                }
-                g if g > 5 => {
-                    let v9: Dual64 = prog_60_dual(s0, x0, v4.tanh().sin().tanh() * c(2.0), v, 5, margin);
-                    s0 *= c(0.5);
-                    s0 += c(0.01) * v9.cos();
+                    let v7 = (x2.powi(2) + c(1.0)).recip().atan();
+                    (fi.powi(2) + c(0.5)).ln() * v4.sin().exp() + v7.sin()
                 }
                 _ => {
-                    acc2 += (v3.powi(2) + c(1.0)).log10().cos() * c(0.25);
-                    let v10 = x0.powi(3);
-                    acc2 -= v10.sin().cos() * c(0.25);
+                    let v8 = (v5.tanh() * c(1.5)).cosh();
+                    s2.sin() + v8.cos()
                 }
+            };
+            let v10 = fi * v5;
+            if lt((v10.powi(2) + c(0.5)).ln(), d_clamp(s1, v4.cos() - c(1.5), v[i].sin() + c(1.5), margin), margin) {
+                continue;
             }
-            if k5 >= 6 || lt(v3.asinh() / (s0.tanh().tanh() + c(2.0)), (v4.sin() * c(0.9)).atanh(), margin) {
-                break ((s0 * s0 + c(1.0)).sqrt().sin() * c(0.9)).asin();
+            s0 = c(0.5) * s0 + c(1.0) * fi.cos();
+            acc3 += c(0.5) * v9.cos().tanh();
+        }
+        let mut k11 = 0;
+        let v12: Dual64 = loop {
+            k11 += 1;
+            for j in (0..4).rev() {
+                let fj = c(j as f64);
+                acc3 += (v5 + (fj.cos() * c(0.9)).acos()).sin() * c(0.1);
+                s0 = (s0 * c(0.75) + d_to_degrees((s2.tanh() * c(0.9)).asin()) * c(0.01) * c(0.2)).tanh();
+                acc3 += (v[0].tanh().exp() / (s2 * s2 + c(0.5))).tanh() * c(0.1);
+            }
+            if lt(v[n % 4].asinh(), c(0.25), margin) && k11 + n < 8 {
+                s0 = s0.mul_add(c(0.6), (s1 * s1).ln_1p() * c(0.4));
+                break v5.cos().exp();
+            }
+            acc3 -= (v5 / c(3.0)).powi(2).tanh() * c(0.4);
+            if k11 >= 5 || lt((x1 * x1).ln_1p().sin().exp_m1(), c(0.0), margin) {
+                break (v4.sin() * c(1.5)).cosh().tanh();
             }
         };
-        s0 = s0.mul_add(c(0.75), v4.powi(2).sin() * c(1.0));
-        x0 - s0 - s1 * c(1.5) + acc2.sin() - v3.tanh() + v11.sin() - (x0 - x2)
+        s1 = (s1 * c(0.8) + (s1 * s1 + c(0.5)).recip() * c(0.01)).tanh();
+        s2 = c(0.8) * s2 + c(0.005) * prog_13_dual(x0, s2, v4.cos() * c(2.0), v, 1, margin).tanh();
+        s0 * c(0.75) + s1 * c(0.25) + s2 * c(0.75) + acc3.tanh() + v5.sin() + v12 + v5
     }
 
-    pub fn prog_69_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_powf(x1 * x1 + c(1.0), x0.sin()).sin() * c(2.0);
-        let mut s1 = (v[n % 4] + x2).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().map(|&p| c(1.0) + c(0.25) * (x1 + p).cos()).product::<Dual64>();
-        let v4 = prog_48_dual(acc2, (x0 * x0 + c(2.0)).acosh().cos(), d_clamp(acc2, v3.sin() - c(1.5), x1.cos() + c(1.5), margin).cos() * c(2.0), v, n, margin);
-        for _ in 0..4 {
-            acc2 -= c(0.5) * (d_to_radians(s0).powi(2) + c(0.5)).ln().cos();
-            if lt(s1 + s0, c(0.0), margin) {
-                break;
+    pub fn prog_23_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2;
+        let mut s1 = (x0.sin() * c(0.9)).acos().sin() * c(2.0);
+        let mut s2 = ((-x2).powi(2) + c(0.5)).recip();
+        let mut acc3: Dual64 = c(0.0);
+        if lt(prog_0_dual((d_atan2(c(2.0_f64), acc3) - acc3.tanh().exp()).tanh(), x2, acc3, v, n, margin), -c(1.0), margin) || n == 5 {
+            s1 *= c(0.6);
+            s1 += c(0.1) * (x1.sin() * c(0.9)).asin().tanh();
+            if lt(x2 * x1, c(0.5), margin) || n < 1 {
+                s1 = c(0.75) * s1 + c(0.05) * s1.tanh();
+                let v4 = prog_22_dual(s2.tanh() * c(2.0), ((s1 * s1 + c(2.0)).ln() * (x2 / (s1.powi(2) + c(1.0)))).tanh(), (x0.cos() * c(0.9)).acos().tanh(), v, n, margin);
+                acc3 += v4.cos() * c(0.005);
+            } else if n % 3 == 1 && lt((s1.tanh() * c(0.9)).atanh(), c(0.0), margin) {
+                let x2 = d_clamp(s0, x2.cos() - c(1.5), x1.cos() + c(1.5), margin);
+                let v5 = prog_13_dual((s0.sin() * c(0.9)).atanh().powi(2).tanh() * c(2.0), x1, acc3, v, n, margin);
+                s1 *= c(0.75);
+                s1 += c(0.005) * (x2.cos() - v5.sin()).sin();
+            } else {
+                let v6 = prog_2_dual((x0 * x0 + c(1.5)).acosh().tanh() * c(2.0), ((x2 - s2).powi(2) + c(1.0)).log10().sin() * c(2.0), (x0 * v[n % 4]).sin(), v, n, margin);
+                let v7 = prog_0_dual(x2.sin().exp_m1().sin() * c(2.0), c(1.2), acc3, v, n, margin);
+                s0 = s0 * c(0.75) + (v6.tanh() - v7.cos()).sin() * c(0.005);
             }
-        }
-        'l1: for i in 0..5 {
-            let fi = c(i as f64);
-            acc2 += c(0.4) * (x2.tanh().exp2() + d_to_radians(v4)).sin();
-            let mut k5 = 0;
-            while k5 < 6 {
-                k5 += 1;
-                if lt(d_max(x2, v3, margin), x1, margin) {
-                    s0 = (s0 * c(0.6) + (s0.powi(2) + c(1.0)).ln() * c(0.4)).tanh();
-                    continue;
-                }
-                if gt(s0 + x2, x1 - v[2], margin) {
-                    return (v4.powi(2) + c(2.0)).ln().powi(2).ln_1p();
-                }
-                if gt(x0 * fi, v[3], margin) {
-                    continue 'l1;
-                }
-                s0 = s0.mul_add(c(0.8), (v3 - c(0.5)).tanh() * c(0.2));
-            }
-            acc2 += (x0 - v3).tanh() * c(0.4);
-            s0 = s0.mul_add(c(0.75), x2.cos() * c(0.25));
-        }
-        let v6 = prog_0_dual(x2, v3.tanh().exp().sin() * c(2.0), s0, v, n, margin);
-        s1 = s1.mul_add(c(0.5), prog_2_dual(x1.tanh().sin(), s1, x1, v, n, margin).sin() * c(0.005));
-        s1 * c(1.5) - acc2.cos() - v4.tanh() + v6.cos()
-    }
-
-    pub fn prog_70_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[0].tanh() * c(0.9)).asin();
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = [c(0.0); 4];
-        a2[0] = prog_60_dual(d_min(v[n % 4], x1, margin).tanh() * c(2.0), x2.tanh().cos().exp_m1().tanh(), x1, v, 2, margin).sin();
-        for i in 1..4 {
-            a2[i] = a2[i - 1] * c(0.5) + ((x0.tanh() * c(0.5)).ln_1p() - d_max(x2, v[i], margin)).sin() * c(0.25);
-        }
-        if lt(x1 + d_hypot(x1, x0, margin), s0, margin) {
-            s0 = c(0.6) * s0 + c(0.005) * prog_45_dual(x0.cos() * c(2.0), x0, acc1, v, n, margin).tanh();
         } else {
-            acc1 -= (x2 - x1).sin();
-        }
-        for i in 0..n {
-            let fi = c(i as f64);
-            acc1 -= c(0.25) * (-(fi / (s0 * s0 + c(1.0)))).sin();
-            let v3 = (d_to_radians(a2[1]) * c(20.0)).mul_add(s0, (a2[1] * a2[1] + c(1.0)).log(3.0));
-            acc1 -= c(0.25) * v3;
+            s0 = c(0.75) * s0 + c(0.05) * x0.sin().exp_m1().sin();
         }
         match n {
-            0 => {
-                let v4 = x0.cos();
-                s0 = s0.mul_add(c(0.5), d_to_radians(s0).sin() * c(0.25));
-                acc1 += v4;
+            0 | 2 => {
+                s2 = s2.mul_add(c(0.75), (d_clamp(s0, -c(1.5), c(1.5), margin).powi(2) + c(1.0)).log10().cos() * c(0.1));
             }
-            2 | 4 => {
-                s0 *= c(0.75);
-                s0 -= c(0.005) * prog_54_dual(x0, x1.tanh().sin() * c(2.0), acc1.cos() * c(2.0), a2, n, margin).sin();
-                let v5 = x2 + x1;
-                acc1 -= v5.tanh();
+            3 | 5 => {
+                s0 = c(0.75) * s0 + c(0.005) * prog_0_dual(x1, (x1.cos() * c(1.5)).sinh().tanh(), (x1.tanh() + c(2.0)).cbrt().sin() * c(2.0), v, 1, margin).tanh();
+                acc3 += c(0.75) * (x0.tanh() * c(0.9)).atanh();
             }
-            g if g > 5 => {
-                let v6 = d_hypot(c(1.5_f64), x1, margin) * (v[n % 4] * v[n % 4] + c(1.0)).log10();
-                let x0 = prog_48_dual((x0 * x0 + c(0.5)).recip().powi(2).cos(), c(1.2), c(1.2), v, 0, margin);
-                s0 = (s0 * c(0.5) + (v6.cos() - x0.cos()) * c(0.005)).tanh();
+            6 => {
+                s2 = s2 * c(0.5) + (v[n % 4] / (v[n % 4] * v[n % 4] + c(1.0))).sin() * c(0.2);
+                s2 = (s2 * c(0.8) + (v[n % 4].sin() + c(2.0)).cbrt() * c(0.5)).sin();
+                if gt(x2 / (x1 * x1 + c(1.5)), s0, margin) || n > 4 {
+                    let v8 = d_to_degrees(x1 * s2) * c(0.02);
+                    s1 = c(0.6) * s1 + c(0.1) * v8.sin();
+                }
             }
             _ => {
-                for i in 1..n {
-                    let v7 = match i % 4 {
-                        0 | 2 => (a2[3] * a2[3] + c(1.0)).powi(-2).sin(),
-                        3 => d_abs(s0, margin),
-                        _ => d_log(c(3.0_f64), v[i % 4].powi(2) + c(2.0)),
-                    };
-                    acc1 += (x2.tanh() * c(1.2)).tan().sin() * c(0.4);
-                    match n {
-                        0 => {
-                            acc1 += v7.atan().sin() * c(0.4);
-                        }
-                        g if g > 1 => {
-                            let v8 = d_log(c(3.0_f64), a2[i % 4].powi(2) + c(2.0));
-                            acc1 += v8.sin().sin() * c(0.4);
-                        }
-                        _ => {
-                            let v7 = v7 / (v[i % 4] * v[i % 4] + c(1.0));
-                            s0 = s0.mul_add(c(0.5), s0 * c(0.5));
-                            s0 *= c(0.75);
-                            s0 += c(0.02) * v7.sin();
-                        }
-                    }
-                    s0 = s0 * c(0.75) + v7.cos().sin() * c(0.05);
-                }
-                acc1 -= c(0.65) * x0;
+                let v9 = (x1.powi(2) + c(1.0)).log10();
+                acc3 += (d_min(c(3.0_f64), x0, margin).powi(2) + c(1.0)).log10();
+                s2 = s2 * c(0.5) + v9 * c(1.0);
             }
         }
-        s0 - acc1.cos() + a2[2].cos()
+        let v10 = v.iter().fold(s1, |r, &p| r * c(0.75) + c(0.02) * ((x1.tanh() * c(2.0)).sinh() + x1 + p.sin()).sin());
+        for _ in 0..v.len() {
+            let v11 = (v10.sin() * c(2.0)).sinh();
+            s0 = (s0 * c(0.8) + x0.sin().exp2() * c(0.1)).sin();
+            s2 = s2.mul_add(c(0.8), v11.cos().sin() * c(0.02));
+        }
+        s0 - s2 * c(0.25) - acc3 * c(0.5) + v10.sin()
     }
 
-    pub fn prog_71_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_max(x1, x2, margin);
-        let mut acc1: Dual64 = c(0.0);
-        if gt((acc1 * acc1).ln_1p() * (v[n % 4] * v[n % 4] + c(0.5)).ln(), c(0.25), margin) {
-            return (x1 * x1).ln_1p().sin().sinh();
-        }
-        let v4 = match n {
-            0 => x0.tanh(),
-            g if g > 1 => {
-                let x0 = prog_48_dual(x2, c(0.5), (x0 / (v[n % 4].powi(2) + c(0.5))).tanh() * c(2.0), v, n, margin);
-                let v2 = v[n % 4] / (v[n % 4].cos().powi(2) + c(0.5));
-                v[n % 4] * acc1 + x0.cos() + v2.cos()
-            }
-            _ => {
-                let v3 = d_abs(x2 * s0, margin);
-                s0 = c(0.75) * s0 + c(0.1) * (x1 * x1 + c(2.0)).acosh().tanh();
-                x1 / (x0.cos() + c(2.0)) * v[n % 4] + v3.sin()
-            }
-        };
-        let v5 = -v[n % 4];
-        let mut a6 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            a6[i] = (s0.sin() * c(0.5)).ln_1p() / (fi.tanh() + c(2.0));
-            s0 = c(0.8) * s0 + c(0.2) * t.cos();
-        }
-        'l1: for i in 1..n {
-            let v7 = (v4.tanh() * c(0.9)).asin();
-            s0 = c(0.8) * s0 + c(0.2) * s0.tanh();
-            let mut k8 = 0;
-            while k8 < n {
-                k8 += 1;
-                match k8 {
-                    0 => {
-                        break 'l1;
-                    }
-                    1..=2 => {
-                        let v9 = x2.tanh().exp2();
-                        acc1 += c(0.05) * v9.cos();
-                    }
-                    3 => {
-                        s0 = c(0.6) * s0 + c(0.05) * (v5 * v7).tanh();
-                        acc1 += a6[1] * a6[1] * c(0.1);
-                    }
-                    _ => {
-                        acc1 += v7.sin().exp2().tanh() * c(0.05);
-                    }
-                }
-                if !(i == 2) {
-                    continue;
-                }
-                let v10 = v.iter().map(|&p| v5 - v[1] + p.cos()).sum::<Dual64>();
-                acc1 -= c(0.05) * ((-a6[3]).tanh() * c(0.5)).ln_1p();
-                s0 = (s0 * c(0.5) + v10.tanh() * c(0.02)).tanh();
-            }
-            s0 = s0 * c(0.8) + v7.sin().tanh() * c(0.05);
-        }
-        let v11 = if lt(d_abs(v5, margin), c(0.5), margin) || n > 5 {
-            s0 = (s0 * c(0.6) + v5.cos() * c(0.4)).sin();
-            d_to_radians((v[n % 4].cos() + c(2.0)).cbrt()) * c(20.0)
-        } else {
-            let v5 = (-x1).atan();
-            v5 - v[0].tanh()
-        };
-        s0 * c(1.5) - acc1.tanh() - v4.tanh() - a6[3] + v11.sin()
-    }
-
-    pub fn prog_72_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * d_min(x0, x2, margin)).sin() * c(2.0);
-        let mut s1 = x2.tanh();
+    pub fn prog_24_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_min(c(2.0_f64), d_to_radians(v[n % 4]), margin);
+        let mut s1 = s0 / (x0 * x0 + c(1.0));
         let mut acc2: Dual64 = c(0.0);
-        let v3 = (acc2 * x0).atan();
-        let v4 = v.iter().copied().map(|p| c(1.0) + c(0.25) * (v[n % 4].tanh() + p.cos()).tanh()).product::<Dual64>();
-        'l0: for i in 1..n {
-            let fi = c(i as f64);
-            if ge(d_to_radians(s0), v[i % 4], margin) {
-                s1 = (s1 * c(0.6) + (s1 * s1 + c(1.0)).cbrt() * c(0.5)).tanh();
-                acc2 += c(0.4) * d_powf(v3 * v3 + c(1.0), x0.cos()).tanh();
-            } else if ge(d_atan2(v4, v4.powi(2) + c(0.5)), c(1.0), margin) {
-                s1 *= c(0.6);
-                s1 += c(0.2) * d_powf(c(1.5_f64), (x1.tanh() * c(1.5)).cosh().sin()).cos();
-                acc2 += prog_51_dual(v[i % 4].powi(2).cos() * c(2.0), v3.tanh().cos().sin() * c(2.0), s0, v, i, margin).tanh() * c(0.02);
-                if lt(v3.powi(3), -c(0.5), margin) {
-                    acc2 -= c(0.4) * x0.sin().sin();
-                    s0 *= c(0.8);
-                    s0 += c(0.05) * s0.cos().exp().tanh();
-                } else {
-                    s1 = (s1 * c(0.5) + (fi.powi(2) + c(1.0)).cbrt() * c(1.0)).sin();
-                }
-            } else {
-                let v5 = prog_60_dual(c(1.2), d_atan2(x1 * x1 + c(0.5), v[i % 4]).cos(), x1, v, i, margin);
-                s1 = (s1 * c(0.6) + v5.tanh() * c(0.005)).tanh();
-            }
-            acc2 += c(0.4) * (d_to_radians(v3) * v3.cos().exp()).sin();
-            acc2 -= c(0.4) * ((x1.cos() * c(2.0)).cosh() - x0.sin()).tanh();
-            for u in v {
-                if ge(((u * c(std::f64::consts::FRAC_PI_4)).sin() * c(0.9)).atanh(), v4 + s0, margin) {
-                    s1 = (s1 * c(0.8) + d_atan2(s1 * s1 + c(1.0), s1).mul_add(s1 * s1, (s1.tanh() * c(0.9)).atanh()) * c(0.01)).tanh();
-                    continue 'l0;
-                }
-                let v6 = v[n % 4].powi(3);
-                s1 = (s1 * c(0.8) + v[2].tanh().exp() * c(0.05)).sin();
-                s1 = s1.mul_add(c(0.5), v6.cos() * c(0.02));
-            }
-        }
-        'l2: for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            acc2 += ((x2 - v3).sin() * c(0.9)).atanh() * c(0.25);
-            for &u in v.iter() {
-                let v7 = v.iter().map(|&p| (p.tanh() * c(1.2)).tan() + (v4.powi(2) + c(0.5)).recip()).sum::<Dual64>();
-                if ge((s1 + fi) / ((u.powi(2) + c(1.0)).log10().powi(2) + c(1.5)), -c(1.0), margin) {
-                    break 'l2;
-                }
-                acc2 += v3.tanh() * c(0.1);
-                acc2 += v7.tanh() * c(0.05);
-            }
-            let v8 = (v4.cos().powi(2) + c(2.0)).acosh();
-            s1 = s1 * c(0.8) + v8.tanh() * c(0.1);
-        }
-        'l4: for i in 0..3 {
-            let fi = c(i as f64);
-            if le(x1.mul_add(x2, v3.tanh().exp()), -c(0.5), margin) {
-                s1 = (s1 * c(0.8) + v[2] * c(0.2)).tanh();
-                s0 = s0.mul_add(c(0.75), (v4 * v4 + c(2.0)).ln().sin() * c(0.25));
-            }
-            let v9 = ((v[1] + v4).powi(2) + c(1.0)).log10();
-            acc2 += c(0.5) * ((v9 + s1).tanh() * c(0.9)).asin().sin();
-            for _ in 0..6 {
-                if ge(d_max((fi.cos() * c(2.0)).cosh(), v9.sin(), margin), x1, margin) {
-                    break 'l4;
-                }
-                s1 *= c(0.8);
-                s1 += c(0.1) * fi.tanh().mul_add(c(SCALE) + s1, d_atan2(c(1.5_f64), x1)).tanh();
-            }
-        }
-        x1 * c(0.25) + s0 * c(0.5) - s1 * c(1.5) - acc2.sin() + v3 + v4.cos() - (x1.asinh().powi(2) + c(2.0)).acosh()
-    }
-
-    pub fn prog_73_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_51_dual(c(0.5), (x0 * v[n % 4]).sin() * c(2.0), (x0 * x0 + c(1.0)).recip().tanh(), v, n, margin).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        while k2 < 5 && le(d_hypot(x2, s0, margin), c(0.0), margin) {
-            k2 += 1;
-            let mut k3 = 0;
-            while k3 < n {
-                k3 += 1;
-                if gt((s0.powi(2) + c(2.0)).ln(), v[k3 % 4].atan(), margin) && k3 % 2 == 0 {
-                    s0 *= c(0.6);
-                    s0 -= c(0.4) * s0.cos().tanh().sin();
-                    continue;
-                }
-                s0 = (s0 * c(0.8) + v[k3 % 4] * c(0.2)).tanh();
-                if le(x2.tanh(), c(0.5), margin) {
-                    return x1.tanh();
-                }
-            }
-            let v4 = d_log((x1 * x1).powi(2) + c(1.0), x1.sin().powi(2) + c(2.0));
-            s0 = c(0.6) * s0 + c(0.4) * (x2 * x2 + c(2.0)).sqrt().cos();
-            acc1 += c(0.4) * v4.tanh().tanh();
-        }
-        let mut a5 = [c(0.0); 4];
-        a5[0] = (x2 * x2 + c(1.0)).powf(0.5).cos();
-        for i in 1..4 {
-            a5[i] = a5[i - 1] * c(0.75) + ((v[i].powi(2) + c(1.0)).sqrt() / ((x1 * x1 + c(1.0)).cbrt().powi(2) + c(1.5))).sin() * c(0.1);
-        }
-        let v8 = if ge(d_to_degrees((a5[k2 % 4].sin() * c(0.9)).acos()) * c(0.02), x1, margin) {
-            let v6 = x0 + x1;
-            x0.asinh().cos().cosh() + v6.tanh()
-        } else if le(x1 + x1 * v[k2 % 4], x1, margin) {
-            let v7 = (x2.tanh() * c(0.9)).asin();
-            s0 = (s0 * c(0.6) + v7.sin() * c(0.1)).tanh();
-            ((v7.powi(2) + c(2.0)).ln().tanh() * c(0.9)).acos()
-        } else {
-            prog_45_dual((a5[(k2 + n) % 4] * c(std::f64::consts::FRAC_PI_4) + (x0.sin() * c(1.2)).tan()).sin(), c(2.0), (x2 / (a5[k2 % 4].cos() + c(2.0))).tanh() * c(2.0), v, k2, margin)
-        };
-        let mut k9 = 0;
-        loop {
-            k9 += 1;
-            s0 = s0.mul_add(c(0.75), (v8.sin() * c(0.5)).ln_1p().cos() * c(0.25));
-            s0 = (s0 * c(0.8) + (s0.powi(2) + c(0.5)).recip() * c(0.1)).tanh();
-            s0 = s0 * c(0.6) + d_atan2((x2 + a5[k9 % 4]).powi(2) + c(0.5), s0.mul_add(s0, x0)).tanh() * c(0.02);
-            if k9 >= 6 {
-                break;
-            }
-        }
-        s0 * c(0.75) - acc1 + v8.tanh()
-    }
-
-    pub fn prog_74_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((v[n % 4] * c(0.3)).powi(2) + c(1.0)).log(3.0);
-        let mut acc1: Dual64 = c(0.0);
-        'l0: for _ in 0..3 {
-            let v2 = (s0.tanh() * c(1.2)).tan();
-            s0 = (s0 * c(0.75) + x2.powi(3) * c(0.02)).tanh();
-            for _ in 0..n {
-                let v3 = x1 * c(0.25);
-                if ge(d_to_radians(x0) * c(20.0), c(0.0), margin) {
-                    acc1 -= v2.tanh() * c(0.1);
-                    continue 'l0;
-                }
-                acc1 -= (s0.cos().powi(2) + c(0.5)).recip().cos() * c(0.1);
-                s0 *= c(0.5);
-                s0 += c(1.0) * v3;
-            }
-            s0 = s0 * c(0.75) + v2.tanh().tanh() * c(0.02);
-        }
-        let v5: Dual64 = if gt(d_to_radians(x0).tanh(), c(0.0), margin) || n < 2 {
-            let v4 = d_clamp(x1.tanh(), -c(1.5), c(0.5), margin);
-            d_copysign(c(0.5_f64), x1, margin) + v4.cos()
-        } else {
-            prog_2_dual(d_atan2(x2 * x2, (d_to_degrees(x2) * c(0.02)).powi(2) + c(1.0)).cos() * c(2.0), x2, x0, v, n, margin)
-        };
-        let v6 = d_abs(v[1].sin(), margin);
-        let v8: Dual64 = if lt(-v6, x1, margin) {
-            let v7 = x2.sin().exp();
-            (v[0] - c(0.65)) * (v7 - x0)
-        } else {
-            prog_51_dual(x2, c(0.25), x0, v, n, margin)
-        };
-        let mut k9 = 0;
-        loop {
-            k9 += 1;
-            let v11 = match k9 + n {
-                0 => v8.mul_add(s0, x2).sin(),
-                1 | 3 => ((v8.tanh() * c(0.5)).ln_1p().sin() * c(1.2)).tan(),
-                4..=5 => {
-                    let v10 = d_log(s0 * s0 + c(1.0), v8.powi(2) + c(2.0));
-                    prog_60_dual(x2, x1, v6, v, n, margin) + v10.cos()
-                }
-                _ => ((x2 + c(0.75)).powi(2) + c(1.0)).sqrt(),
-            };
-            for _ in 0..v.len() {
-                s0 = s0 * c(0.75) + v5.powi(2).tanh() * c(0.02);
-                let v12 = v.iter().map(|&p| p / (p.tanh() + c(2.0))).sum::<Dual64>();
-                s0 = s0 * c(0.5) + v12.tanh() * c(0.02);
-            }
-            if k9 == 1 {
-                break;
-            }
-            s0 = s0.mul_add(c(0.6), (v[0] + v5).tanh() * c(0.2));
-            if k9 >= 3 || lt(s0.cos() + x0.cos().exp(), c(0.0), margin) {
-                break;
-            }
-            s0 = (s0 * c(0.5) + v11.tanh() * c(0.02)).sin();
-        }
-        let mut a13 = [c(0.0); 4];
-        a13[0] = x2.tanh().exp().cos();
-        for i in 1..4 {
-            a13[i] = a13[i - 1] * c(0.5) + (x2.powi(2) + c(2.0)).ln().sin() * c(0.5);
-        }
-        s0 - acc1.sin() + v5.tanh() + v8.cos() + a13[1]
-    }
-
-    pub fn prog_75_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[3].cos();
-        let mut s1 = (x0.powi(2) + d_hypot(x2, v[n % 4], margin)).tanh() * c(2.0);
-        let mut s2 = (x2.tanh() * c(0.5)).ln_1p();
-        let mut acc3: Dual64 = c(0.0);
-        for i in 0..5 {
-            s1 = s1.mul_add(c(0.6), (x1.sin() * c(1.5)).cosh().tanh() * c(0.1));
-            if ge((x0 * x0).ln_1p(), c(1.0), margin) {
-                s1 *= c(0.75);
-                s1 += c(0.25) * (x1 * x1 + c(1.0)).recip();
-                match i + n {
-                    0 => {
-                        let x1 = v[1].cos().atan();
-                        let v4 = d_copysign(c(1.5_f64), x1, margin);
-                        s1 = (s1 * c(0.75) + v4.tanh() * c(1.0)).tanh();
-                    }
-                    3..=4 => {
-                        continue;
-                    }
-                    5 => {
-                        s1 = s1 * c(0.6) + (s0 + x1).cos() * c(0.2);
-                    }
-                    _ => {
-                        let v5: Dual64 = prog_60_dual((d_powf(c(1.5_f64), s0.sin()) + d_abs(s0, margin)).sin(), (x2 * x2 + c(1.0)).log2().cos(), x0.tanh() * c(2.0), v, i, margin);
-                        let v6 = x1.powi(2);
-                        s1 = (s1 * c(0.75) + (v5.sin() - v6.sin()) * c(0.005)).tanh();
-                    }
-                }
-            } else {
-                s2 = c(0.5) * s2 + c(0.05) * (x0 * x1 + d_log(c(3.0_f64), x1 * x1 + c(2.0))).cos();
-                if lt((s1.tanh() * c(1.2)).tan(), -c(0.5), margin) {
-                    acc3 += s2.sin().tanh().cosh().cos() * c(0.4);
-                    if ge((s2.cos() * c(0.9)).acos(), (s1.sin() * c(0.9)).atanh(), margin) {
-                        s0 = s0 * c(0.75) + (x2 * x2 + c(0.5)).cbrt().cos() * c(0.1);
-                        continue;
-                    }
-                } else {
-                    acc3 += c(0.4) * (v[i % 4] + s0).sin();
-                    let v7 = x0 * x1;
-                    acc3 += c(0.4) * v7.sin();
-                }
-            }
-            let v8 = s0.mul_add(x0, s2);
-            s2 = c(0.75) * s2 + c(0.05) * v8.sin();
-        }
-        let v10: Dual64 = if ge(d_to_degrees(x1) * c(0.01), -c(0.25), margin) {
-            let v9 = prog_54_dual(c(0.25), (c(1.5) * x1).sin() * c(2.0), x2, v, n, margin);
-            (x2.cos().tanh() * c(0.9)).asin() + v9.cos()
-        } else {
-            acc3 += (x1 * x1 + c(1.0)).powf(0.3).sin();
-            x1.asinh() - (v[n % 4].sin() * c(0.9)).asin()
-        };
-        let v12 = match n {
-            0 => prog_48_dual(c(0.5), (x1.sin() * c(0.9)).acos().asinh().sin() * c(2.0), x0, v, 5, margin),
-            g if g > 1 => {
-                let x2 = s1;
-                let v11 = (s2.powi(2) + c(2.0)).ln().sin();
-                (v[n % 4] * v[n % 4] + c(2.0)).sqrt() + x2.cos() + v11.sin()
-            }
-            _ => acc3.tanh(),
-        };
-        let mut k13 = 0;
-        while k13 < 3 && le((x2 * x2 + c(1.0)).log10(), c(0.25), margin) {
-            k13 += 1;
-            s1 = s1.mul_add(c(0.6), (v[n % 4] - d_to_degrees(s0) * c(0.01)).cos() * c(0.25));
-            for &u in v.iter() {
-                s2 = s2.mul_add(c(0.75), (v10 - s1).tanh() * c(0.1));
-                let v14 = v.iter().fold(v12.cos(), |r, &p| r * c(0.75) + c(0.1) * ((r.powi(2) + c(1.0)).cbrt().tanh() + p.tanh()).tanh());
-                s0 = (s0 * c(0.75) + (v14 + c(0.8)) * c(0.1)).sin();
-                s0 = (s0 * c(0.75) + u.tanh() * c(0.25)).sin();
-            }
-            acc3 += c(0.5) * (s1 * (s1 - x0)).cos();
-        }
-        for i in 0..n {
-            let fi = c(i as f64);
-            let v15 = (x2.sin() * c(0.9)).atanh() + (s1.powi(2) + c(2.0)).acosh();
-            s2 = (s2 * c(0.5) + d_hypot((fi * fi + c(1.0)).ln(), v15, margin) * c(0.05)).tanh();
-        }
-        s2 = (s2 * c(0.6) + x0.cos() * c(0.4)).tanh();
-        s0 + s1 + s2 - acc3.sin() + v10.tanh() + v12.tanh()
-    }
-
-    pub fn prog_76_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_abs(x2, margin);
-        let mut s1 = s0.sin();
-        let mut s2 = ((s1 + x1).powi(2) + c(1.5)).acosh().tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = (s1 * s1).ln_1p();
-        if n % 3 == 1 && le(x0.tanh(), c(0.5), margin) {
-            let v5 = v4;
-            acc3 -= v5;
-        } else {
-            s2 = c(0.75) * s2 + c(0.25) * ((s0 * c(core::f64::consts::FRAC_1_SQRT_2)).powi(2) + c(0.5)).sqrt().tanh();
-        }
-        for i in 0..n {
-            acc3 -= (v4.tanh() * c(1.2)).tan().tanh() * c(0.25);
-            let v6 = prog_60_dual(v4.cos().tanh(), x2, x0, v, i, margin);
-            for &u in v.iter() {
-                let v7 = v6 * c(0.25);
-                let v8 = v.iter().fold(v4, |r, &p| r * c(0.5) + c(0.02) * p.powi(3).tanh());
-                s2 = (s2 * c(0.6) + (v4 + s0) * c(0.2)).tanh();
-                acc3 += (u.cos() + v7.cos() - v8).tanh() * c(0.05);
-            }
-            s0 = c(0.75) * s0 + c(0.005) * v6.tanh();
-        }
-        let v9 = v.iter().fold(acc3.cos(), |r, &p| r * c(0.5) + c(0.05) * (p.tanh() * c(2.0)).cosh().cos());
-        s1 = (s1 * c(0.8) + (x1.tanh() * c(0.9)).acos() * c(0.05)).tanh();
-        s0.tanh() - s1 * c(1.5) - s2 + v4.tanh() - v9 * c(0.5) - d_to_radians(v9) / (v[n % 4].sin().powi(2) + c(1.0))
-    }
-
-    pub fn prog_77_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.powi(2) + d_clamp(x2, x2.cos() - c(1.5), x1.tanh() + c(1.5), margin)).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v3 = if gt(v[n % 4] / (x2.powi(2) + c(1.0)), c(0.0), margin) {
-            let v2 = x0.cos().exp() + x0.tanh();
-            prog_43_dual(c(1.5), x1, c(0.5), v, 2, margin) + v2.cos()
-        } else {
-            (x0 * x0 + c(0.5)).recip()
-        };
-        if ge((v[n % 4] * v[n % 4]).ln_1p(), v[n % 4].cos().exp(), margin) {
-            let v4: Dual64 = c(2.0) * s0;
-            acc1 -= (acc1.cos() * c(0.5)).ln_1p();
-            s0 = (s0 * c(0.75) + v4.sin() * c(0.01)).tanh();
-        } else {
-            acc1 += d_atan2(c(3.0_f64), s0).sin();
-        }
-        acc1 += (d_to_degrees(x1) * c(0.02)).sin();
-        'l0: for i in (1..=6).step_by(2) {
-            let fi = c(i as f64);
-            acc1 -= c(0.5) * ((v3.powi(2) + c(1.0)).recip() - s0 / (x1 * x1 + c(1.0))).sin();
-            if !(i % 3 == 1 && gt((x1.sin() + c(2.0)).cbrt().powi(3), c(1.0), margin)) {
-                s0 = (s0 * c(0.8) + s0 * s0 * c(0.1)).sin();
-                continue;
-            }
-            s0 = (s0 * c(0.5) + d_atan2(v[1] * v[1] + c(0.5), x1) * c(0.05)).tanh();
-            let mut k5 = 0;
-            while k5 < n + 1 && ge(c(0.75) - s0, c(0.0), margin) {
-                k5 += 1;
-                match n {
-                    0 => {
-                        s0 = c(0.75) * s0 + c(1.0) * (d_to_degrees(fi) * c(0.01)).tanh();
-                        match k5 % 4 {
-                            0 | 2 => {
-                                continue;
-                            }
-                            3 => {
-                                s0 = s0 * c(0.8) + s0.cos() * c(0.2);
-                                s0 = s0 * c(0.75) + s0.cos().tanh() * c(0.25);
-                            }
-                            _ => {
-                                let v6 = c(0.75) * v3;
-                                s0 = (s0 * c(0.6) + v6.tanh() * c(0.5)).tanh();
-                            }
-                        }
-                        let x0 = x0.mul_add(x1, x0);
-                        acc1 -= x0.sin().cos() * c(0.05);
-                    }
-                    g if g > 1 => {
-                        continue 'l0;
-                    }
-                    _ => {
-                        s0 = s0.mul_add(c(0.6), s0.cos().exp().sin() * c(0.1));
-                        acc1 -= (x0.tanh() * c(0.9)).asin().tanh() * c(0.05);
-                    }
-                }
-                if gt((v[k5 % 4].tanh() * c(0.5)).ln_1p(), x2, margin) {
-                    let v7 = (x2 + x0).tanh().cosh();
-                    acc1 += (v7 + fi + (v[k5 % 4] - x1)).tanh() * c(0.05);
-                    if !(k5 + i < 12 && gt(s0.sin().exp_m1(), c(0.5), margin)) {
-                        continue;
-                    }
-                } else if k5 == 2 && lt(x0 - (fi - x1), s0, margin) {
-                    s0 = (s0 * c(0.6) + s0.atan() * c(0.4)).tanh();
-                } else {
-                    s0 *= c(0.75);
-                    s0 -= c(0.1) * (x2 * s0 / c(4.0)).cos();
-                }
-                s0 = s0 * c(0.75) + d_atan2(c(3.0_f64), x2).cos() * c(1.0);
-            }
-        }
-        let mut k8 = 0;
-        while k8 < 6 && le((x0.cos() * c(1.2)).tan(), -c(0.5), margin) {
-            k8 += 1;
-            match k8 + n {
-                0 => {
-                    s0 = s0.mul_add(c(0.8), ((x2 * x2 + c(1.0)).powi(-2) * c(std::f64::consts::LN_2)).cos() * c(0.02));
-                    s0 = (s0 * c(0.5) + (v3 * v3).ln_1p() * c(0.5)).sin();
-                }
-                1..=2 => {
-                    acc1 += v3.tanh().cos() * c(0.25);
-                    s0 = s0 * c(0.6) + s0.sin() * c(0.4);
-                    if ge(((v3.sin() + c(2.0)).cbrt().powi(2) + c(0.5)).ln(), c(0.25), margin) {
-                        continue;
-                    }
-                }
-                3..=5 => {
-                    s0 = (s0 * c(0.75) + (x0.tanh() + c(2.0)).cbrt() * c(0.75)).sin();
-                    if k8 < 1 {
-                        acc1 -= v[k8 % 4].cos() * c(0.25);
-                        s0 = s0 * c(0.8) + (c(0.3) - x0).cos() * c(0.2);
-                    } else if lt(d_to_degrees(v3.cos().exp()) * c(0.02), c(1.0), margin) {
-                        let x1 = v[3].tanh().exp();
-                        s0 = (s0 * c(0.8) + d_atan2(x1 * x1 + c(1.0), s0) * c(0.02)).sin();
-                        if le(d_atan2(x1, s0.powi(2) + c(1.0)), v[2].cos(), margin) {
-                            return (v[k8 % 4].sin() * c(1.5)).sinh();
-                        }
-                    } else {
-                        acc1 += c(0.25) * (x1.mul_add(x0, v[k8 % 4]) - x0.mul_add(s0, s0)).tanh();
-                    }
-                    s0 = s0 * c(0.8) + ((v[n % 4] * v[n % 4] + c(1.0)).log10() + (v3 - s0)).sin() * c(0.05);
-                }
-                _ => {
-                    acc1 -= c(0.25) * ((v[k8 % 4].cos() * c(0.9)).acos() + x2).sin();
-                }
-            }
-            s0 = (s0 * c(0.8) + s0.cos() * c(0.2)).sin();
-            if gt(v[k8 % 4].tanh(), x0, margin) {
-                s0 = s0.mul_add(c(0.8), (s0.cos() * c(0.9)).atanh().tanh() * c(0.02));
-                if gt(v[k8 % 4].sin().sin(), -c(0.25), margin) {
-                    let v9 = (x0.powi(2) + c(1.0)).ln().tanh();
-                    acc1 += c(0.25) * (x1 + v3).cos();
-                    s0 = s0 * c(0.75) + v9.tanh().cos() * c(0.25);
-                } else if ge((v3.cos() * c(0.9)).atanh(), x1.tanh().exp_m1(), margin) {
-                    let v10 = (x0 * x0 + c(1.0)).sqrt() + x0 * s0;
-                    s0 = s0 * c(0.5) + v10.cos() * c(0.05);
-                }
-                let v11 = d_powf(c(3.0_f64), v[k8 % 4].cos());
-                s0 = s0.mul_add(c(0.5), v11.sin().sin() * c(0.1));
-            } else if k8 % 3 == 1 && le((v[k8 % 4] * v[k8 % 4] + c(0.5)).recip(), -c(0.5), margin) {
-                s0 = s0 * c(0.8) + d_atan2(c(2.0_f64), x0).sin() * c(0.75);
-                if le(v3 - x2, (x1.sin() * c(2.0)).sinh(), margin) {
-                    acc1 += d_log(x0 * x0 + c(1.0), x0 * x0 + c(2.0)).sin() * c(0.25);
-                    break;
-                }
-                s0 = s0 * c(0.6) + v[k8 % 4].cos().cos().exp().tanh() * c(0.1);
-            }
-        }
-        let mut a12 = [c(0.0); 4];
-        a12[0] = d_max(x0, v[n % 4], margin);
-        for i in 1..4 {
-            a12[i] = a12[i - 1] * c(0.75) + v[i].tanh() * c(0.25);
-        }
-        s0 - acc1.tanh() + v3.sin() + a12[0].cos()
-    }
-
-    pub fn prog_78_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4] * v[n % 4]).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = (d_to_radians(s0) * c(20.0)).asinh();
         let mut k3 = 0;
-        while k3 < n && lt(x2.atan(), -c(0.5), margin) {
-            k3 += 1;
-            let v4 = ((x2.powi(2) + c(1.5)).acosh().cos() * c(0.5)).ln_1p();
-            s0 = (s0 * c(0.5) + (x1 + v4) * c(0.1)).tanh();
-        }
-        for i in 0..n {
-            let fi = c(i as f64);
-            if gt(d_atan2(x0, v2 * v2 + c(0.5)), c(1.0), margin) {
-                continue;
-            }
-            let v6 = if k3 % 3 == 1 && le(fi + s0, fi.sin().sinh(), margin) {
-                d_min(c(2.0_f64), x2, margin) / ((fi + x2).powi(2) + c(1.5))
-            } else if lt((x0.cos().cos() * c(2.0)).sinh(), x1.atan(), margin) {
-                let v5 = x2;
-                x1.sin().exp_m1() + v5.cos()
-            } else {
-                return (x1.sin() * c(0.9)).acos().atan()
-            };
-            s0 *= c(0.6);
-            s0 += c(0.005) * prog_60_dual(s0, x2, (v6 + c(1.2)).cos(), v, 0, margin).sin();
-        }
-        let v7 = prog_22_dual(x2, c(1.5), v2, v, 5, margin);
-        acc1 -= prog_0_dual(d_atan2(c(3.0_f64), x0).atan().tanh(), c(0.5), c(0.5), v, n, margin).tanh() * c(0.1);
-        x1 - s0.tanh() - acc1 * c(1.5) + v7.cos()
-    }
-
-    pub fn prog_79_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (x1 * x1).sin();
-        let mut s1: Dual64 = (x0 + x2).tanh() * c(2.0);
-        let mut s2 = (v[n % 4] * v[n % 4] + c(0.5)).recip().sin();
-        let mut acc3: Dual64 = c(0.0);
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            acc3 += c(0.5) * (x0 + fi).tanh();
-            match i + n {
-                0 => {
-                    s1 = s1 * c(0.6) + fi.sin() * c(1.0);
-                    let v4: Dual64 = prog_38_dual(x0, c(1.2), c(0.5), v, 6, margin);
-                    s0 = c(0.75) * s0 + c(0.005) * v4.tanh().cos();
-                }
-                1 | 3 => {
-                    let v5 = prog_60_dual(((v[i].cos() * c(0.9)).atanh() / c(1.5)).cos() * c(2.0), s2, c(1.2), v, 2, margin);
-                    acc3 += c(0.4) * (s1.tanh() * c(1.2)).tan().cos();
-                    acc3 -= v5.cos() * c(0.02);
-                }
-                4 => {
-                    acc3 += (c(0.35) * x1).powi(2).sin() * c(0.5);
-                }
-                _ => {
-                    let mut k6 = 0;
-                    while k6 < 5 {
-                        k6 += 1;
-                        s1 = (s1 * c(0.8) + (s1.tanh() + c(2.0)).cbrt() * c(0.5)).tanh();
-                        acc3 += c(0.1) * (x2.sin() * c(2.0)).sinh().cos();
-                    }
-                }
-            }
-            let v7 = v[(i + n) % 4] + s1;
-            acc3 += c(0.5) * v7.cos().cos();
-        }
-        'l2: for i in 1..n {
-            let fi = c(i as f64);
-            let mut k8 = 0;
-            while k8 < 3 && lt(c(0.75) - s2.powi(3), v[1], margin) {
-                k8 += 1;
-                match k8 + i {
-                    0 => {
-                        acc3 += s2.atan().tanh() * c(0.1);
-                        acc3 -= (-x2).cos() * c(0.1);
-                    }
-                    1..=3 => {
-                        s0 = c(0.8) * s0 + c(0.2) * (c(0.75) - x1).cos();
-                        s1 = s1.mul_add(c(0.75), s1.atan().tanh() * c(0.25));
-                        if n % 3 == 1 && gt(s2.cos() * s2, (fi.tanh() * c(0.9)).atanh(), margin) {
-                            s2 = c(0.8) * s2 + c(0.02) * d_atan2(x0.cos().exp(), (s1 * s1).ln_1p().powi(2) + c(0.5)).tanh();
-                            break;
-                        }
-                    }
-                    4 => {
-                        s2 = (s2 * c(0.75) + (v[i % 4] * v[i % 4] + c(2.0)).sqrt() * c(0.25)).tanh();
-                    }
-                    _ => {
-                        s1 *= c(0.75);
-                        s1 += c(0.2) * s1.cos().cosh().sin();
-                        acc3 -= x1.cos().exp2().tanh() * c(0.1);
-                    }
-                }
-                acc3 -= c(0.1) * s2.cos();
-                let v9: Dual64 = if le(x2 / (x2 * x2 + c(1.0)), x1, margin) && n % 2 == 0 {
-                    let x1 = s0 + x0;
-                    (x2.tanh() * c(1.2)).tan() + x1.tanh()
-                } else {
-                    let x0 = s0 + x0;
-                    x1.sin().atan() + x0.cos()
-                };
-                s2 = c(0.6) * s2 + c(0.02) * v9.sin().cos();
-            }
-            acc3 += c(0.4) * (d_copysign(s0, v[0], margin).cos() * c(0.9)).asin().sin();
-            let mut k10 = 0;
-            while k10 < n {
-                k10 += 1;
-                match k10 {
-                    0 => {
-                        continue 'l2;
-                    }
-                    g if g > 1 => {
-                        acc3 += c(0.05) * v[k10 % 4].tanh().exp().sin().tanh();
-                        if ge(c(0.35) - x0 - (x0.powi(2) + c(0.5)).recip(), c(0.5), margin) {
-                            continue;
-                        }
-                        s1 *= c(0.6);
-                        s1 += c(0.05) * d_log((s1 / (s1 * s1 + c(1.5))).powi(2) + c(1.0), x0.powi(2) + c(2.0)).cos();
-                    }
-                    _ => {
-                        acc3 -= c(0.05) * d_clamp((fi.powi(2) + c(1.0)).log2(), v[2].tanh() - c(1.5), (s0 * x1).tanh() + c(1.5), margin).sin();
-                    }
-                }
-                s2 = (s2 * c(0.6) + s0.sin().exp_m1() * c(0.1)).sin();
-            }
-        }
-        acc3 += s2 * s2.cos() * c(0.5);
-        let v11 = ((x1.powi(2) + c(1.0)).powi(-1).tanh() * c(1.5)).cosh();
-        s0 * c(0.75) - s1 - acc3.tanh() + v11
-    }
-
-    pub fn prog_80_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1.cos().exp2().powi(2) + c(2.0)).ln();
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = v;
-        a2[0] *= c(0.5);
-        a2[0] += (x2 + x0).cos();
-        for i in 0..6 {
-            let fi = c(i as f64);
-            let v3: Dual64 = prog_60_dual(x2.cos().exp().cos() * c(2.0), x1, (v[i % 4] * v[i % 4] + c(1.0)).recip().tanh() * c(2.0), v, i, margin);
-            if gt((-s0).cos(), c(0.25), margin) {
-                let v4 = (fi * fi + c(0.5)).recip();
-                s0 = c(0.6) * s0 + c(1.0) * v4.cos().cos();
-            } else if gt(prog_60_dual(x0, (a2[(i + n) % 4] * x0 * a2[(i + n) % 4]).sin(), (a2[(i + n) % 4] - (a2[n % 4] - s0)).tanh() * c(2.0), a2, 4, margin), c(0.0), margin) {
-                s0 = s0 * c(0.5) + prog_60_dual(x2, (d_to_radians(v[i % 4]).powi(2) + c(1.0)).powf(0.3).cos() * c(2.0), ((-x1).tanh() * c(0.9)).atanh().tanh(), v, n, margin).tanh() * c(0.005);
-            }
-            acc1 -= c(0.25) * ((a2[i % 4] * a2[i % 4] + c(1.0)).log(2.0) - a2[i % 4] * s0).cos();
-            acc1 += c(0.05) * v3.tanh();
-        }
-        let mut k5 = 0;
-        let v6: Dual64 = loop {
-            k5 += 1;
-            acc1 += c(0.02) * prog_60_dual(c(2.0), x0.sin().exp_m1().tanh(), (x2 * s0).sin().tanh() * c(2.0), v, 5, margin).sin();
-            s0 = (s0 * c(0.8) + x1.tanh().cosh() * c(0.1)).tanh();
-            if k5 >= 3 {
-                break x1.asinh().cos();
-            }
-        };
-        'l2: for (i, &t) in a2.iter().enumerate() {
-            let fi = c(i as f64);
-            let v7 = match i {
-                0 | 2 => {
-                    for j in 0..6 {
-                        let fj = c(j as f64);
-                        if le(s0 * c(std::f64::consts::FRAC_1_PI), c(0.0), margin) {
-                            acc1 -= (t.powi(2) + c(1.0)).log(3.0) * c(0.05);
-                            s0 = s0 * c(0.75) + (fi + s0).sin() * c(0.25);
-                        } else if ge(v6.tanh(), c(0.25), margin) {
-                            let x0 = x0.tanh().exp();
-                            s0 *= c(0.75);
-                            s0 += c(0.05) * x0.sin();
-                        }
-                        if lt(x1.mul_add(x1, t), fj, margin) {
-                            return a2[j % 4];
-                        }
-                        acc1 += c(0.1) * (fj.sin() * c(0.5)).ln_1p();
-                    }
-                    c(SCALE) + (v6 - s0)
-                }
-                3 => {
-                    acc1 -= c(0.5) * (v[k5].tanh() * c(0.9)).asin().tanh();
-                    t.atan()
-                }
-                _ => (v6.tanh() * c(0.9)).asin().powi(2),
-            };
-            acc1 += d_clamp((x0.tanh() + c(2.0)).cbrt(), -c(1.5), c(1.5), margin) * c(0.25);
-            for j in 0..n {
-                match j % 4 {
-                    0 | 2 => {
-                        break 'l2;
-                    }
-                    _ => {
-                        s0 = s0 * c(0.5) + ((t * t).ln_1p() * c(std::f64::consts::FRAC_PI_4)).tanh() * c(0.5);
-                        s0 = (s0 * c(0.6) + (a2[3 - k5] * a2[3 - k5]).ln_1p() * c(0.4)).tanh();
-                    }
-                }
-                s0 = (s0 * c(0.6) + (fi.cos() * c(1.2)).tan() * c(1.0)).sin();
-            }
-            let v8: Dual64 = (x0 * x0 + c(0.5)).recip();
-            s0 = s0 * c(0.75) + (t.cos() - v7.cos() - v8.tanh()).cos() * c(0.02);
-        }
-        if k5 % 2 == 0 {
-            s0 = s0 * c(0.6) + x1.cos() * c(0.4);
-            acc1 += x1.cos();
-        } else {
-            s0 = s0 * c(0.8) + (-x0).tanh() * c(0.2);
-            acc1 += x0.cos();
-        }
-        s0.cos() + acc1.sin() + a2[1] + v6 * c(0.75)
-    }
-
-    pub fn prog_81_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((c(0.3) - x2).tanh() * c(1.2)).tan().sin() * c(2.0);
-        let mut s1 = prog_51_dual((d_abs(v[3], margin) + (x2 + x1)).sin() * c(2.0), x0, x1, v, n, margin).sin() * c(2.0);
-        let mut s2 = d_copysign(x1, v[n % 4], margin);
-        let mut acc3: Dual64 = c(0.0);
-        if n == 4 {
-            let v4 = prog_76_dual((d_to_degrees(v[1]) * c(0.01)).cos() * c(2.0), s2, d_abs(s2, margin).cos().exp().cos() * c(2.0), v, 0, margin);
-            acc3 += d_abs((x0.powi(2) + c(1.0)).sqrt(), margin).tanh();
-            s0 = s0 * c(0.6) + v4.tanh().cos() * c(0.005);
-        }
-        let v6 = if ge((s2.powi(2) + c(1.0)).recip() * c(std::f64::consts::FRAC_PI_4), c(0.0), margin) {
-            let x1 = -x1;
-            let v5 = prog_60_dual(s0.sin() * c(2.0), s2, x2, v, n, margin);
-            x1 + x2 + v5.cos()
-        } else {
-            d_abs(acc3, margin) + s2
-        };
-        'l0: for i in 1..n {
-            let fi = c(i as f64);
-            acc3 -= c(0.25) * (v6.cos() * c(0.9)).atanh().cos().exp_m1().sin();
-            acc3 += s1.cos().exp_m1().sin() * c(0.4);
-            s2 = c(0.8) * s2 + c(0.1) * s0.tanh().exp2().sin();
-            let mut k7 = 0;
-            while k7 < 6 && lt(s0 - v[k7 % 4], c(1.0), margin) {
-                k7 += 1;
-                if lt(x0, x0, margin) && k7 == 4 {
-                    break 'l0;
-                }
-                let v10: Dual64 = if le((v[k7 % 4] * v[k7 % 4] + c(1.0)).cbrt(), -c(0.5), margin) {
-                    let v8 = s1.cos() * c(1.25);
-                    (v[3].tanh() * c(0.5)).ln_1p() + v8.cos()
-                } else if k7 % 3 == 1 {
-                    s0.sin()
-                } else {
-                    let v9 = d_atan2(fi * fi + c(0.5), v[k7 % 4]);
-                    v9.sin().powi(2)
-                };
-                s0 = (s0 * c(0.6) + (v10 - v6).tanh() * c(0.05)).sin();
-            }
-        }
-        let mut k11 = 0;
-        let v12 = loop {
-            k11 += 1;
-            acc3 += x2.sin().sin();
-            s2 = s2 * c(0.8) + s2.tanh() * c(0.2);
-            if k11 >= 2 || gt(x1 * x2, c(1.0), margin) {
-                break (v6.powi(2) + c(1.0)).log(10.0);
-            }
-        };
-        let v13 = v.iter().fold(x0, |r, &p| r * c(0.75) + c(0.5) * (d_to_radians(p) * c(20.0)).cos().cos());
-        let mut k14 = 0;
-        let v18 = loop {
-            k14 += 1;
-            let v15 = prog_60_dual(s1.atan().sin().exp_m1().sin() * c(2.0), ((v[k14] / (s2 * s2 + c(0.5))).powi(2) + c(1.0)).log2().cos() * c(2.0), (s2 - (v12.cos() * c(0.9)).acos()).cos(), v, 3, margin);
-            acc3 += (s0 * v[n % 4].sin().exp()).cos() * c(0.5);
-            let mut k16 = 0;
-            while k16 < n + 1 && le(d_copysign(x2, v15, margin), v12.asinh(), margin) {
-                k16 += 1;
-                s1 *= c(0.6);
-                s1 += c(0.4) * (x2 * x2).ln_1p().tanh();
-                let v17 = (x1.powi(2) + c(2.0)).acosh().tanh();
-                s1 = c(0.5) * s1 + c(0.2) * v17;
-            }
-            if k14 >= 3 {
-                break (v[(k16 + k11) % 4].tanh() * c(1.2)).tan();
-            }
-            s2 = s2.mul_add(c(0.8), v15.cos() * c(0.005));
-        };
-        s0 + s1 * c(0.25) + s2.cos() + acc3.sin() - v6.tanh() + v12 - v13.sin() - v18 * c(0.75)
-    }
-
-    pub fn prog_82_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = d_max(x1, x2, margin);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        let v3: Dual64 = loop {
-            k2 += 1;
-            if le(v[3 - k2] * c(std::f64::consts::LN_2), s0 * c(1.25), margin) {
-                acc1 += (x0 - v[1]).sin() * c(0.5);
-                if lt(x0.tanh(), -c(0.25), margin) {
-                    s0 = (s0 * c(0.6) + (x0 * v[k2] + (x1 + x2)) * c(0.05)).sin();
-                    break s0;
-                }
-            } else if ge((v[3 - k2].tanh() * c(0.9)).asin(), (v[0].sin() * c(0.9)).acos(), margin) {
-                s0 = (s0 * c(0.8) + s0 * x0 * c(0.05)).tanh();
-            }
-            acc1 -= prog_38_dual(x0, s0.tanh() * c(2.0), c(0.5), v, n, margin).cos() * c(0.005);
-            if k2 >= 3 || le(x2.mul_add(x0, x0), c(0.5), margin) {
-                break (x2.powi(2) + c(1.5)).acosh().powi(2);
-            }
-        };
-        let v4 = d_max(-c(2.0_f64), -s0, margin);
-        let mut m5 = 0;
-        for _ in (1..=4).step_by(2) {
-            let v6: Dual64 = prog_0_dual(d_log(v4 * v4 + c(1.0), s0.powi(2) + c(2.0)).tanh(), (v4 / (x0.powi(2) + c(1.5))).tanh(), x2, v, k2, margin);
-            acc1 -= v[0].sin();
-            s0 = (s0 * c(0.5) + v6.cos() * c(0.005)).tanh();
-            if lt(d_to_radians(v[m5 % 4]) * c(50.0), v3.cos().sinh(), margin) {
-                m5 += 1;
-            }
-        }
-        let c7 = c(m5 as f64);
-        let mut k8 = 0;
         loop {
-            k8 += 1;
-            let v9 = v3.tanh() / ((c(SCALE) + v3).powi(2) + c(0.5));
-            if le(x0 + v4, v3, margin) {
-                let x0 = v[k8] * v9;
-                let v10 = x0 - x2.asinh();
-                acc1 -= c(0.25) * v10.cos();
-            } else if le(-v9, x0 * v4, margin) {
-                s0 = s0.mul_add(c(0.5), (s0.powi(2) + c(1.0)).recip() * c(0.75));
-                if k8 == 0 && ge(x2.cos(), -c(0.25), margin) {
-                    return x2.cos().cosh();
-                }
-                s0 = (s0 * c(0.75) + (v[k2] * v[k2] + c(1.0)).ln() * c(0.25)).sin();
-            }
-            acc1 -= ((v[1] * v[1] + c(1.0)).log10().powi(2) + c(1.0)).log10().cos();
-            if k8 >= 2 || lt(d_atan2(c(3.0_f64), x0), -c(0.5), margin) {
+            k3 += 1;
+            let v4 = v.iter().fold(s1, |r, &p| r * c(0.75) + c(0.1) * (d_to_radians(v[k3 % 4]) + d_copysign(s0, r, margin) + p.tanh()).cos());
+            let v5 = d_hypot(c(1.5_f64), (x1.sin() * c(0.9)).acos(), margin);
+            s0 = (s0 * c(0.5) + d_atan2(x2, v4.powi(2) + c(1.0)) * c(0.1)).tanh();
+            if k3 >= 6 || le(d_atan2(s0 * s0 + c(0.5), s0), c(1.0), margin) {
                 break;
             }
-        }
-        let mut k11 = 0;
-        while k11 < 5 && ge((d_to_radians(v[0]).cos() * c(0.9)).atanh(), c7 + v3, margin) {
-            k11 += 1;
-            if lt(d_atan2(v4.powi(2) + c(1.0), x0), c(1.0), margin) && k11 + n < 10 {
-                return v[2].asinh();
-            }
-            s0 *= c(0.6);
-            s0 += c(0.05) * (d_log(v4 * v4 + c(1.0), v4 * v4 + c(2.0)) * v3.cos()).cos();
-            if k11 == 1 {
-                s0 = (s0 * c(0.6) + prog_60_dual((s0.sin() * x1.cos().exp()).tanh() * c(2.0), (v[k11 % 4] - v3).sin() * c(2.0), v4, v, n, margin) * c(0.005)).sin();
-                break;
-            }
-        }
-        x0 * c(0.5) + v[3].sin() - s0.cos() + acc1.tanh() + v3.cos() + v4.sin() + c7.tanh()
-    }
-
-    pub fn prog_83_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = x0 / (x1 * x1 + c(1.5));
-        let mut s1 = prog_38_dual(x1, d_atan2(c(3.0_f64), x2).cos(), s0, v, n, margin).sin() * c(2.0);
-        let mut s2: Dual64 = (v[n % 4] + c(2.0)).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        s0 = s0 * c(0.8) + (c(SCALE) + s2).tanh() * c(0.1);
-        let v4 = v.iter().copied().map(|p| p.powi(3)).sum::<Dual64>();
-        for i in 0..3 {
-            let fi = c(i as f64);
-            let v5 = x2.sin().exp2();
-            match n {
-                0 => {
-                    let mut k6 = 0;
-                    while k6 < 4 {
-                        k6 += 1;
-                        match k6 {
-                            0 => {
-                                let v7 = d_atan2((-x2).powi(2) + c(1.0), d_log(c(0.5_f64), x1 * x1 + c(2.0)));
-                                s0 *= c(0.6);
-                                s0 += c(0.1) * v7.tanh();
-                            }
-                            g if g > 2 => {
-                                acc3 -= prog_60_dual((v5 - c(0.75)).tanh(), v5.sin(), (s0 - x2).tanh() * c(2.0), v, i, margin).cos() * c(0.05);
-                                continue;
-                            }
-                            _ => {
-                                s1 = (s1 * c(0.75) + (-v[k6 % 4]) * c(0.25)).tanh();
-                            }
-                        }
-                        s1 = (s1 * c(0.8) + (c(2.0) - v[k6 % 4] + (v4.cos() * c(2.0)).cosh()) * c(0.02)).sin();
-                        acc3 += c(0.1) * (v5 / (v5 * v5 + c(0.5))).cos();
-                    }
-                    for j in 1..n {
-                        let v8 = v[3];
-                        s2 = (s2 * c(0.5) + d_min(s2, v8, margin) * c(0.5)).sin();
-                        match j {
-                            1 | 3 => {
-                                acc3 += c(0.1) * (s2 + fi).tanh();
-                                acc3 += c(0.1) * (v5 + fi).tanh();
-                                if n == 2 {
-                                    s1 = s1.mul_add(c(0.75), (v5.powi(2) + c(0.5)).cbrt().tanh() * c(0.05));
-                                    break;
-                                }
-                            }
-                            4 => {
-                                s1 = (s1 * c(0.8) + (x2 + v5) * c(0.05)).tanh();
-                                let v9 = x0.tanh().cosh().asinh();
-                                acc3 += c(0.1) * v9.tanh().tanh();
-                            }
-                            5 => {
-                                let x0 = d_to_radians(v5) * c(20.0) + d_atan2(s2, v5 * v5 + c(0.5));
-                                s2 = c(0.5) * s2 + c(0.05) * x0.cos();
-                            }
-                            _ => {
-                                s0 *= c(0.8);
-                                s0 += c(0.2) * v[3].atan().cos();
-                            }
-                        }
-                    }
-                }
-                g if g > 1 => {
-                    s2 = s2 * c(0.5) + (v4.cos() * c(0.9)).atanh().cos() * c(0.1);
-                }
-                _ => {
-                    s1 = s1 * c(0.75) + ((x0 - v5) * c(0.65)).sin() * c(0.1);
-                    if lt(x0 * (x0.powi(2) + c(0.5)).recip(), -c(0.5), margin) {
-                        s1 = (s1 * c(0.5) + v4 * c(0.5)).tanh();
-                        s2 = (s2 * c(0.5) + x0.cos().exp() * c(0.1)).sin();
-                        if gt((v[n % 4].powi(2) + c(0.5)).ln(), v[1], margin) {
-                            s2 = (s2 * c(0.8) + fi * c(1.0)).tanh();
-                            break;
-                        }
-                    } else {
-                        s1 = s1.mul_add(c(0.8), x1.powi(2).tanh() * c(0.05));
-                        let v10: Dual64 = -v[3 - i];
-                        acc3 += v10.sin() * c(0.5);
-                    }
-                }
-            }
-            s1 = s1 * c(0.5) + d_atan2(s2, fi * fi + c(1.0)).sin() * c(0.5);
-            acc3 += v5.tanh().sin() * c(0.5);
-        }
-        for _ in (0..=n).rev().step_by(2) {
-            s0 = (s0 * c(0.8) + d_hypot(c(0.5_f64), s0, margin) * c(0.2)).tanh();
-            let v11 = s0;
-            acc3 += c(0.5) * v11.sin().sin();
-        }
-        s0 + s1 - s2.cos() + acc3.sin() + v4.sin()
-    }
-
-    pub fn prog_84_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1;
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = prog_38_dual(acc1, s0, x2, v, n, margin);
-        let v3 = v.iter().map(|&p| acc1 * (v[2] * v[2] + c(1.0)).powf(1.5) + p.cos()).sum::<Dual64>();
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            let v5 = if !(i % 2 == 0) {
-                acc1 -= d_max(v[1], fi, margin).cos() * c(0.25);
-                x2 * v3 + (v3 + v[i % 4])
-            } else if ge((x2 * v2).tanh().exp2(), -x0, margin) {
-                let v4 = v3;
-                v[3].sin().exp().sin().exp() + v4.tanh()
-            } else {
-                (v3.powi(2) + c(1.0)).log10() * c(core::f64::consts::FRAC_1_SQRT_2)
-            };
-            let v6: Dual64 = prog_60_dual((v5.tanh() * c(0.9)).acos().cos(), ((fi.cos() * c(1.2)).tan().sin() * c(1.5)).sinh().sin(), (s0.powi(2) + c(1.5)).acosh().tanh() * c(2.0), v, 2, margin);
-            s0 = (s0 * c(0.75) + prog_60_dual(x1, c(0.75), (v2 * v2 + c(1.0)).log(3.0).cos() * c(2.0), v, 4, margin) * c(0.01)).sin();
-            acc1 -= c(0.005) * v6.tanh().cos();
+            s0 = s0 * c(0.6) + v5.tanh() * c(0.1);
         }
         for i in 1..n {
             let fi = c(i as f64);
-            if le(prog_60_dual((v[3].powi(2) + c(1.0)).log(2.0).cos() * c(2.0), s0, (v[i % 4] * v3).powi(2).ln_1p().cos(), v, 0, margin), c(0.0), margin) || i == 3 {
-                let v7 = prog_60_dual(v2.tanh().tanh() * c(2.0), ((x0.tanh() * c(0.9)).asin().tanh() * c(0.9)).atanh().tanh(), s0, v, n, margin);
-                acc1 += c(0.01) * v7.tanh();
-            } else if ge(x1.asinh().atan(), c(0.5), margin) {
-                let v8 = x0;
-                s0 = (s0 * c(0.6) + d_atan2(fi, s0.powi(2) + c(1.0)) * c(0.2)).sin();
-                acc1 += c(0.4) * v8.tanh().sin();
-            } else {
-                s0 = s0 * c(0.6) + (v[(i + n) % 4].sin() * c(0.5)).ln_1p() * c(0.4);
-                let v9 = (s0 * s0 + c(1.5)).acosh();
-                s0 = s0.mul_add(c(0.8), v9.sin().tanh() * c(0.05));
-            }
-            match i % 3 {
-                0 => {
-                    s0 = c(0.8) * s0 + c(0.2) * (v[i % 4].cos() * c(0.5)).ln_1p();
-                }
-                1 => {
-                    acc1 -= c(0.25) * (x0.sin() + c(2.0)).cbrt();
-                }
-                _ => {
-                    acc1 -= c(0.25) * s0.powi(3).cos();
-                }
-            }
-            s0 = (s0 * c(0.75) + (x0 * x0 + c(1.0)).log(2.0) * c(0.1)).tanh();
+            let v6 = (fi * fi + c(0.5)).ln().tanh().exp2();
+            let v7 = v.iter().fold(s1, |r, &p| r * c(0.75) + c(0.02) * ((s1.sin() * c(0.9)).atanh() + p.sin()).cos());
+            s1 = c(0.75) * s1 + c(0.25) * (c(1.2) - s1).sin();
+            acc2 += (v6.tanh() + v7.cos()).tanh() * c(0.4);
         }
-        let a10 = v.map(|e| e.sin());
-        x0.sin() + s0 * c(0.25) + acc1.tanh() + v2.cos() + v3 * c(0.75) + a10[3].cos() - d_log(c(0.5_f64), (x0 / (v3.tanh() + c(2.0))).powi(2) + c(2.0))
+        for &t in v.iter() {
+            s0 = (s0 * c(0.8) + x1.mul_add(x1, v[(k3 + n) % 4]) * c(0.02)).sin();
+            s0 = (s0 * c(0.5) + ((v[k3 % 4].tanh() * c(2.0)).cosh().cos() + c(2.0)).cbrt() * c(0.2)).tanh();
+            s0 = (s0 * c(0.5) + t.sin() * c(0.5)).tanh();
+        }
+        if lt((acc2 * acc2 + c(0.5)).powf(0.3), c(1.0), margin) {
+            let v8 = d_hypot(acc2, x1 * x2, margin);
+            acc2 += prog_2_dual(x1, acc2, c(2.0), v, 3, margin).cos() * c(0.05);
+            acc2 += v8.sin() * c(0.5);
+        }
+        x1 * c(1.5) + x2.cos() + s0 + s1.sin() + acc2
     }
 
-    pub fn prog_85_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_19_dual(x0, c(0.25), (x2.tanh() + c(2.0)).cbrt().tanh() * c(2.0), v, n, margin).cos() * c(2.0);
-        let mut s1 = s0;
-        let mut s2 = prog_43_dual(c(0.5), v[n % 4].tanh().cos(), x1.asinh().cos() * c(2.0), v, n, margin).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().fold(acc3, |r, &p| r * c(0.5) + c(0.005) * (prog_60_dual(x2, s2, x1, v, n, margin) + p.sin()).tanh());
-        if ge(x1 - x2, c(0.5), margin) {
-            return x1.cos();
-        }
-        let mut a5 = [c(0.0); 4];
-        for i in 0..4 {
-            a5[i] = c(0.8) * s1.tanh().sinh();
-        }
-        let mut k6 = 0;
-        let v11: Dual64 = 'l1: loop {
-            k6 += 1;
-            let mut k7 = 0;
-            while k7 < 4 && lt(((s0.sin() * c(0.9)).asin().powi(2) + c(0.5)).powf(0.3), v4, margin) {
-                k7 += 1;
-                let v8: Dual64 = (s1 * s1 + c(0.5)).cbrt();
-                s2 = (s2 * c(0.6) + s2 * c(0.4)).sin();
-                if ge(x0.atan(), -c(0.5), margin) && k7 + n < 8 {
-                    acc3 += c(0.25) * (s0.powi(2) + c(1.0)).sqrt().cos().exp2().cos();
-                    break 'l1 s1 + a5[k7 % 4];
-                }
-                acc3 += v8.tanh().tanh() * c(0.25);
-            }
-            let v10 = if lt(((v4 + s0).powi(2) + c(1.0)).recip(), c(0.5), margin) {
-                for j in 0..n {
-                    let v9 = (a5[(j + k6) % 4].tanh() * c(2.0)).sinh();
-                    if !(k6 < 2) {
-                        break;
+    pub fn prog_25_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[0].powi(2) + c(1.5)).acosh().sin() * c(2.0);
+        let mut s1 = (v[n % 4] * x2).sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        for i in 1..n {
+            let fi = c(i as f64);
+            if gt(x0.sin().exp2(), -c(1.0), margin) && i == 4 {
+                s0 = (s0 * c(0.75) + (v[(i + n) % 4].cos().sinh().tanh() * c(0.5)).ln_1p() * c(0.1)).sin();
+                match i % 4 {
+                    0 | 2 => {
+                        acc2 -= d_log(c(2.0_f64), x1.powi(2) + c(2.0)).cos() * c(0.4);
+                        continue;
                     }
-                    acc3 += c(0.1) * (s0.tanh() / c(3.0)).sin();
-                    s2 = (s2 * c(0.8) + v9.sin() * c(0.02)).sin();
+                    3 => {
+                        let v3 = prog_0_dual(x0, x1.sin().sin().cos() * c(2.0), (s0 + x1).cos() * c(2.0), v, n, margin);
+                        s1 *= c(0.75);
+                        s1 += c(0.005) * v3.tanh();
+                    }
+                    _ => {
+                        let mut k4 = 0;
+                        while k4 < 6 {
+                            k4 += 1;
+                            let v5 = (x1.tanh() * c(1.2)).tan();
+                            acc2 += (v[2].atan().powi(2) + c(1.0)).powi(-2) * c(0.05);
+                            if ge(v5, -c(1.0), margin) {
+                                break;
+                            }
+                        }
+                    }
                 }
-                a5[k7 % 4].cos()
+            } else if le(((x1 * x1 + c(0.5)).sqrt().tanh() * c(2.0)).cosh(), x1, margin) {
+                acc2 += fi.cos() * c(0.4);
+                match i % 3 {
+                    0 | 2 => {
+                        continue;
+                    }
+                    _ => {
+                        s0 = c(0.5) * s0 + c(0.1) * (s0 * v[n % 4]).cos();
+                        let v6 = d_atan2((x2.tanh() * c(0.9)).acos().powi(2) + c(0.5), fi * c(0.3));
+                        acc2 += c(0.25) * v6.sin();
+                    }
+                }
             } else {
-                ((s1.cos() * c(0.9)).acos().powi(2) + c(1.0)).log2()
-            };
-            match k7 % 3 {
-                0 | 2 => {
-                    break prog_60_dual(s2, d_to_radians(v10).cos() * c(2.0), s1, v, n, margin);
-                }
-                _ => {
-                    s2 = (s2 * c(0.6) + prog_60_dual(((v4 * v10).tanh() * c(0.9)).acos().tanh(), (s0 * a5[k7 % 4] * a5[k7 % 4].cos()).sin(), x1, v, 4, margin) * c(0.005)).sin();
-                    if ge((s1.sin() * c(1.2)).tan(), -c(0.5), margin) {
-                        break x0.asinh().cos().exp();
-                    }
-                }
+                s0 = (s0 * c(0.6) + (fi * fi + c(0.5)).sqrt() * c(1.0)).tanh();
+                let x0 = s1.tanh() * (x0 * c(std::f64::consts::FRAC_PI_4));
+                s1 = s1 * c(0.8) + x0.cos().tanh() * c(0.05);
             }
-            s1 = s1 * c(0.75) + s1.sin().exp2().sin() * c(0.1);
-            if k6 >= 2 || lt(s2 * c(0.25), c(0.0), margin) {
-                break (x2 * x2 + c(1.5)).acosh().tanh();
+            for _ in 0..n {
+                s0 = s0.mul_add(c(0.8), ((c(1.2) * s0).powi(2) + c(1.0)).recip().cos() * c(0.25));
+                acc2 -= x1.sin() * c(0.05);
+            }
+            let v7 = if ge(s0.powi(2), v[i % 4] / (x2.powi(2) + c(0.5)), margin) {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = c(j as f64);
+                    if lt(x1 - s1, s1 * u, margin) {
+                        continue;
+                    }
+                    acc2 += c(0.1) * d_atan2(v[n % 4].powi(2) + c(1.0), s0).tanh();
+                    acc2 += (fj - fi).mul_add(s0, x1).sin() * c(0.1);
+                }
+                s0 *= c(0.6);
+                s0 -= c(0.05) * (s0 * s0.tanh().exp_m1()).tanh();
+                (d_copysign(x1, x0, margin).powi(2) + c(2.0)).ln()
+            } else if n % 3 == 1 {
+                s0 = s0 * c(0.8) + (v[0] * s0).tanh() * c(0.05);
+                ((x2 + x1).powi(2) + c(1.5)).acosh()
+            } else {
+                fi.tanh()
+            };
+            s0 *= c(0.8);
+            s0 += c(0.01) * (s0 * s0 + c(1.0)).powi(-3).sin();
+            s0 = c(0.6) * s0 + c(0.02) * v7.tanh().tanh();
+        }
+        if lt(d_max(x0, d_clamp(x0, x1.cos() - c(1.5), x0.cos() + c(1.5), margin), margin), -c(1.0), margin) {
+            acc2 += (x1.powi(2) + c(2.0)).sqrt().sin();
+            let v8 = v[1] * c(std::f64::consts::LN_2);
+            acc2 -= v8.sin();
+        } else if n % 3 == 1 && lt((d_copysign(x1, v[n % 4], margin).powi(2) + c(2.0)).acosh(), c(0.5), margin) {
+            s0 = s0 * c(0.5) + (v[n % 4].powi(2) + c(1.0)).powi(-3).sin() * c(0.02);
+        }
+        if ge(d_atan2((x0.powi(2) + c(1.0)).log(10.0).powi(2) + c(0.5), x0), x1, margin) {
+            let v9 = x1.sin().exp();
+            s1 = (s1 * c(0.8) + v9 / (s0 * s0 + c(1.5)) * c(0.02)).sin();
+        }
+        let mut k10 = 0;
+        let v11 = loop {
+            k10 += 1;
+            acc2 += (s1 - s1.tanh().exp_m1()).tanh() * c(0.25);
+            s0 = s0.mul_add(c(0.75), (c(SCALE) + s0).tanh() * c(0.25));
+            acc2 += c(0.25) * (x2.cos() * c(0.5)).ln_1p().sin();
+            if k10 >= 6 {
+                break x2 / (s0 * s0 + c(1.5));
             }
         };
-        s0 = s0 * c(0.8) + (x2.powi(2) + c(2.0)).sqrt().sin() * c(0.2);
-        s0 + s1 - s2.tanh() + acc3.cos() + v4.tanh() - a5[1].cos() + v11.tanh() - x1.tanh().sinh() / c(1.5)
+        let v12 = v.iter().map(|&p| d_clamp(x2 + v11, -c(0.5), c(0.5), margin) + p.tanh()).sum::<Dual64>();
+        s0.cos() + s1.sin() + acc2.cos() + v12.sin()
     }
 
-    pub fn prog_86_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 / c(3.0) * (x1 - v[n % 4])).tanh() * c(2.0);
+    pub fn prog_26_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_13_dual(((x2 * x2 + c(0.5)).cbrt() * (x1 * x2)).sin() * c(2.0), x2, c(0.25), v, n, margin).sin() * c(2.0);
         let mut acc1: Dual64 = c(0.0);
-        for i in 0..6 {
-            let fi = c(i as f64);
-            if le((x2 * x2 + c(1.5)).acosh(), c(0.0), margin) {
-                let v2: Dual64 = prog_60_dual(c(1.5), x1, x0, v, 3, margin);
-                s0 = (s0 * c(0.8) + v2.tanh() * c(0.01)).tanh();
-            }
-            for &u in v.iter() {
-                s0 = s0 * c(0.75) + (s0.cos() * c(0.9)).atanh().sin() * c(0.05);
-                s0 = c(0.75) * s0 + c(1.0) * fi.cos().exp2().tanh();
-                let v3 = fi.sin();
-                acc1 -= (u.tanh() - v3.sin()).cos() * c(0.05);
-            }
-            acc1 += c(0.02) * prog_60_dual(x2, (x0 * x2).sin(), (c(0.3) * (x1 * s0)).sin() * c(2.0), v, 2, margin).cos();
+        if le(d_max(-c(1.5_f64), x0, margin), (x0 * x0 + c(1.0)).log(3.0), margin) {
+            return prog_2_dual(d_clamp(acc1.tanh().exp2(), acc1.powi(3).cos() - c(1.5), (v[n % 4].powi(2) + c(0.5)).recip().cos() + c(1.5), margin).tanh(), ((-v[n % 4]) * v[n % 4].sin().exp_m1()).sin(), x1, v, n, margin);
         }
-        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| x2.atan().cos().exp_m1() + p.sin() + q.tanh()).sum::<Dual64>();
-        let mut a5 = [c(0.0); 4];
-        for i in 0..4 {
-            let fi = c(i as f64);
-            if le(d_powf(c(1.5_f64), v4.sin()), c(0.0), margin) {
-                a5[i] = fi.sin().exp2();
+        s0 = (s0 * c(0.6) + x0.sin().exp2() * c(0.25)).sin();
+        'l0: for &t in v.iter() {
+            let v2: Dual64 = if n % 2 == 0 && gt(d_atan2(c(3.0_f64), t), c(1.0), margin) {
+                s0.tanh().powi(3)
             } else {
-                a5[i] = ((x0.cos() * c(0.9)).atanh().sin() * c(0.9)).acos();
+                s0 *= c(0.6);
+                s0 += c(0.5) * (s0.powi(2) + c(1.0)).recip();
+                x0 / (x0.cos() + c(2.0))
+            };
+            s0 = (s0 * c(0.8) + (s0.powi(2) + c(1.0)).log2() * c(0.1)).tanh();
+            for j in (0..n).rev() {
+                let fj = c(j as f64);
+                let v4 = match j {
+                    0 => (fj.sin() * c(0.9)).acos(),
+                    1..=2 => {
+                        let v3 = (v[j % 4] * v[j % 4] + c(0.5)).ln() + v2 * v2;
+                        x0.sin() + v3.cos()
+                    }
+                    g if g > 3 => v[n % 4].tanh(),
+                    _ => {
+                        let v2 = v2.sin();
+                        (x2 * x2 + c(2.0)).acosh() + v2.tanh()
+                    }
+                };
+                if ge((x1.cos() * c(2.0)).cosh(), c(1.0), margin) && j == 0 {
+                    s0 = (s0 * c(0.75) + s0.mul_add(v2, s0) * c(0.02)).tanh();
+                    continue 'l0;
+                }
+                s0 = c(0.8) * s0 + c(0.1) * (v[(j + n) % 4] * v[(j + n) % 4] + c(1.0)).log2().sin();
+                acc1 += v4.sin() * c(0.05);
+            }
+            s0 = s0.mul_add(c(0.8), v2.sin() * c(0.05));
+        }
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            match k5 {
+                0 => {
+                    s0 = s0 * c(0.5) + x0.tanh().exp_m1().sin() * c(0.1);
+                    s0 = c(0.5) * s0 + c(0.25) * (x2 + s0).sin();
+                }
+                2 | 4 => {
+                    s0 = s0.mul_add(c(0.8), ((c(0.25) * s0).powi(2) + c(1.0)).ln() * c(0.75));
+                    s0 = (s0 * c(0.5) + s0 / (s0.cos() + c(2.0)) * c(0.2)).tanh();
+                }
+                _ => {
+                    s0 = (s0 * c(0.6) + s0 * c(0.4)).tanh();
+                    let v6 = x0.cos();
+                    s0 *= c(0.75);
+                    s0 += c(0.25) * v6;
+                }
+            }
+            if gt((v[k5 % 4].tanh() * c(1.2)).tan(), -c(0.5), margin) || k5 % 2 == 0 {
+                acc1 -= c(0.4) * ((v[k5 % 4] + c(0.65)).powi(2) + c(0.5)).recip().sin();
+            } else if le(s0 / (s0.sin() + c(2.0)) * x0, v[2].cos().exp(), margin) {
+                s0 = c(0.8) * s0 + c(0.05) * (s0 + (x2 * x2 + c(2.0)).acosh()).sin();
+                if gt(x1, v[2], margin) {
+                    let v7 = ((x0 + x1).powi(2) + c(0.5)).ln();
+                    let v8 = v[2] + v7;
+                    s0 *= c(0.6);
+                    s0 -= c(0.1) * v8.cos().sin();
+                } else if lt(v[1].sin().cos().exp(), -c(1.0), margin) && k5 < n {
+                    s0 = s0.mul_add(c(0.5), (s0 * s0 + c(0.5)).sqrt().sin() * c(0.5));
+                    if gt(c(2.5) - d_to_degrees(v[k5 % 4]) * c(0.02), v[(k5 + n) % 4], margin) || k5 % 3 == 1 {
+                        break;
+                    }
+                    let v9 = x0 / (x0.tanh() + c(2.0));
+                    acc1 += c(0.4) * v9.sin().sin();
+                } else {
+                    acc1 -= c(0.4) * (x1 - x0).cos();
+                    if lt(s0.atan(), v[n % 4].tanh(), margin) && k5 % 3 == 1 {
+                        break;
+                    }
+                    let v10 = (x0.powi(2) + c(2.0)).sqrt().sin();
+                    s0 = (s0 * c(0.5) + v10 * c(0.5)).tanh();
+                }
+            } else {
+                acc1 += c(0.4) * (s0 * s0).tanh();
+                if ge((s0.powi(2) + c(1.0)).powi(-2) - x2.asinh(), c(0.0), margin) {
+                    return (v[0].tanh() * c(0.5)).ln_1p().tanh();
+                }
+                s0 = s0.mul_add(c(0.75), s0 * c(core::f64::consts::FRAC_1_SQRT_2) * c(0.25));
+            }
+            let v11 = v[n % 4].tanh();
+            s0 = (s0 * c(0.75) + v11.sin() * c(0.25)).sin();
+            if k5 >= 5 || le((x0 * x1).sin(), c(0.5), margin) {
+                break;
+            }
+        }
+        if n % 2 == 0 && gt(prog_0_dual(s0, (v[(k5 + n) % 4] * x2).sin() * c(2.0), x0, v, n, margin), c(0.0), margin) {
+            acc1 -= (v[(k5 + n) % 4] / (v[k5 % 4] * v[k5 % 4] + c(1.0))).tanh();
+        }
+        acc1.sin()
+    }
+
+    pub fn prog_27_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.tanh() * c(0.9)).asin().atan();
+        let mut acc1: Dual64 = c(0.0);
+        match n % 4 {
+            0 => {
+                let v2 = prog_11_dual(x2, (x1.powi(2) + c(2.0)).sqrt().cos() * c(2.0), (d_to_radians(v[n % 4]) * c(50.0)).sin() * c(2.0), v, n, margin);
+                let x2 = x0 * x1;
+                acc1 -= (v2.sin() + x2.cos()).tanh() * c(0.005);
+            }
+            g if g > 1 => {
+                acc1 -= (v[3] / (x1 * x1 + c(0.5)) + x2).sin() * c(0.5);
+            }
+            _ => {
+                let v3 = prog_13_dual((v[3] + x0).tanh() * c(2.0), c(1.5), ((v[n % 4] * x0).powi(2) + c(1.0)).log2().sin(), v, n, margin);
+                acc1 += v3.cos() * c(0.005);
+            }
+        }
+        let v4 = prog_13_dual(acc1, (x2.tanh() * c(0.5)).ln_1p().tanh(), x0, v, n, margin);
+        let mut a5 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a5[i][j] = v[j].cos().exp2();
             }
         }
         let mut m6 = 0;
-        for _ in (0..=n).rev().step_by(2) {
-            let mut k7 = 0;
-            if gt(v4 - x0, -c(1.0), margin) {
+        for i in 1..n {
+            let v7 = (a5[1][(i + m6) % 4].cos().exp().cos() * c(2.0)).cosh();
+            if gt(x0.sin().exp2().tanh().exp(), -c(0.5), margin) {
                 m6 += 1;
             }
-            while k7 < 5 && le((a5[0] * a5[0] + c(0.5)).sqrt() + (v4.powi(2) + c(1.0)).ln(), (x0 * x0 + c(2.0)).sqrt(), margin) {
-                k7 += 1;
-                if !(m6 == 20) {
-                    continue;
-                }
-                let v8 = if ge(v4, d_log(c(2.0_f64), v4 * v4 + c(2.0)), margin) {
-                    x2 * (s0.tanh() + c(2.0)).cbrt()
-                } else if lt(v4.sin(), x1 * s0, margin) {
-                    (s0.cos() * c(1.2)).tan()
-                } else {
-                    (s0 * s0 + c(1.5)).acosh()
-                };
-                s0 = s0 * c(0.6) + (v8 - c(1.5)).tanh() * c(0.02);
+            let v8: Dual64 = s0;
+            if lt((x1.sin() * c(0.9)).acos(), c(0.5), margin) {
+                break;
             }
-            acc1 += c(0.5) * (v4.cos() * c(0.9)).asin().tanh();
+            acc1 -= (d_clamp(x2, -c(0.5), c(0.5), margin) * c(core::f64::consts::FRAC_1_SQRT_2)).cos() * c(0.4);
+            acc1 += c(0.1) * (v7.tanh() + v8.tanh()).cos();
         }
-        match m6 {
-            0 => {
-                s0 = c(0.75) * s0 + c(0.01) * v4.sin().tanh();
-            }
-            1 | 3 => {
-                s0 *= c(0.8);
-                s0 += c(0.02) * (-a5[1]).cos();
-                let v9 = (v[m6 % 4].cos() * c(1.5)).cosh();
-                acc1 += v9.tanh();
-            }
-            4..=5 => {
-                s0 = (s0 * c(0.75) + s0 / c(2.0) * c(0.02)).tanh();
-            }
-            _ => {
-                let v10 = d_to_radians(v[m6 % 4]);
-                acc1 += v10;
-            }
-        }
-        s0 + acc1.tanh() + v4.tanh() + a5[3].sin() - prog_2_dual(c(1.5), c(2.0), x1, v, m6, margin)
+        let c9 = c(m6 as f64);
+        acc1 -= c(0.05) * prog_0_dual(x0, x2, (-x1).sin(), v, n, margin).tanh();
+        s0 = s0.mul_add(c(0.6), (a5[0][0] * a5[0][0] + c(1.0)).sqrt().sin() * c(0.25));
+        s0 + acc1.tanh() - v4.tanh() - c9.cos()
     }
 
-    pub fn prog_87_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1.asinh() + x1.powi(3)).tanh() * c(2.0);
-        let mut s1 = (x0 + v[n % 4]).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        'l0: for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            let v4: Dual64 = if i % 3 == 1 {
-                (x0 - x1).tanh()
-            } else {
-                let x2 = prog_51_dual(c(1.2), x1, ((v[i % 4] - x1).powi(2) + c(2.0)).acosh().tanh() * c(2.0), v, 3, margin);
-                let v3 = (s1 * s1).ln_1p() + fi;
-                v3.cos() + x2.tanh()
-            };
-            acc2 += c(0.5) * x2.mul_add(s0, x2).cos().sin();
-            let mut k5 = 0;
-            while k5 < n + 1 && lt((s0.sin() * c(0.9)).atanh(), x2, margin) {
-                k5 += 1;
-                let v6 = s0.cos();
-                match k5 % 2 {
-                    0 => {
-                        acc2 += (x0.powi(2) + c(2.0)).ln().cos() * c(0.05);
-                        if gt(c(1.2) * v6, -c(0.25), margin) {
-                            let v7 = x1.tanh().exp2();
-                            let x0: Dual64 = d_log((x2 * fi).powi(2) + c(1.0), v[n % 4].tanh().powi(2) + c(2.0));
-                            s1 = (s1 * c(0.8) + (v7.sin() + x0.sin()) * c(0.01)).tanh();
-                        } else {
-                            s0 = s0.mul_add(c(0.8), (x0.sin() * c(1.2)).tan().sin() * c(0.02));
-                        }
-                        s0 *= c(0.6);
-                        s0 -= c(0.05) * d_atan2(x0 * x0 + c(0.5), v[i % 4]).sin();
-                    }
-                    1 => {
-                        s0 = s0.mul_add(c(0.5), (x1.powi(2) + c(0.5)).ln().cos() * c(0.25));
-                        break 'l0;
-                    }
-                    _ => {
-                        acc2 += c(0.02) * (v6.cos() * c(0.9)).atanh();
-                        let v8 = v6.sin();
-                        s0 = s0.mul_add(c(0.75), v8.cos().tanh() * c(0.25));
-                    }
-                }
-                s1 = c(0.75) * s1 + c(0.1) * (v6 * c(2.5)).sin();
-            }
-            let v10 = if lt(prog_60_dual(x1, x2, v4.cos() * c(2.0), v, i, margin), c(0.5), margin) && k5 % 2 == 0 {
-                (x0.sin() * c(1.5)).sinh()
-            } else if n % 3 == 1 && ge((v[n % 4].sin() * c(0.9)).atanh(), s1, margin) {
-                (x2 * x2 + c(0.5)).recip().asinh()
-            } else {
-                let v9 = x1 - c(2.0);
-                v9.cos()
-            };
-            acc2 += c(0.5) * v10.tanh().tanh();
-        }
-        let v11 = (x1.tanh().sin() * c(1.2)).tan();
-        s0 *= c(0.75);
-        s0 += c(0.02) * (v11 - x2).cos();
-        if lt(x0.sin().exp2(), -c(1.0), margin) {
-            let v12 = (x1 * x1 + c(0.5)).cbrt();
-            acc2 += (v12.tanh() * c(1.2)).tan().cos() * c(0.2);
-        } else if gt((v[2].tanh() * c(0.9)).asin().powi(2), -c(1.0), margin) {
-            s0 = s0.mul_add(c(0.6), x2.tanh() * c(0.4));
-            for i in 0..n {
-                let v13 = v.iter().map(|&p| c(1.0) + c(0.1) * (d_copysign(c(0.5_f64), x2, margin) + p.cos()).sin()).product::<Dual64>();
-                s1 = s1 * c(0.8) + s0.sin().cos() * c(0.2);
-                if lt(v11 + v[i % 4], -c(1.0), margin) {
-                    s1 = s1.mul_add(c(0.5), (x2.tanh() * c(0.9)).acos().tanh() * c(0.2));
-                    s0 = s0.mul_add(c(0.8), (x2.sin() * c(1.2)).tan().cos() * c(0.02));
-                } else if n < 3 && le(d_min(v13, x0, margin), c(0.0), margin) {
-                    s1 = s1.mul_add(c(0.6), d_log(s1 * s1 + c(1.0), v13 * v13 + c(2.0)).tanh() * c(0.1));
-                }
-                s1 *= c(0.6);
-                s1 -= c(0.75) * v13.cos();
-            }
-        } else {
-            s0 = s0 * c(0.6) + prog_60_dual((d_to_radians(s0).powi(2) + c(1.0)).log10().sin(), d_hypot((x1.cos() + c(2.0)).cbrt(), (x0 * x0 + c(0.5)).cbrt(), margin).tanh(), (d_clamp(x1, -c(1.0), c(1.5), margin) + (x1 * x1 + c(1.0)).ln()).sin() * c(2.0), v, n, margin).tanh() * c(0.005);
-        }
-        let mut k14 = 0;
-        while k14 < n + 1 && lt(d_min(x1, s0, margin) * (x1 * x1 + c(1.0)).log(3.0), -c(1.0), margin) {
-            k14 += 1;
-            let v15 = (v[n % 4] * v[n % 4] + c(1.0)).log2().tanh();
-            match k14 {
-                0 => {
-                    let v16: Dual64 = d_log(c(2.0_f64), x0.powi(2) + c(2.0)) / ((v15 * v15).tanh() + c(2.0));
-                    acc2 -= x2.tanh().exp_m1().sin() * c(0.25);
-                    acc2 += v16.tanh() * c(0.25);
-                }
-                1..=2 => {
-                    s1 = c(0.75) * s1 + c(0.02) * (x1 * x0 / ((s1 * s1 + c(0.5)).ln().powi(2) + c(1.0))).sin();
-                }
-                3..=4 => {
-                    let v17 = v11 + c(0.35);
-                    s1 *= c(0.5);
-                    s1 += c(0.5) * v17.tanh().sin();
-                }
-                _ => {
-                    s1 = s1 * c(0.75) + (v15 + x0).tanh() * c(0.1);
-                }
-            }
-            s0 = c(0.5) * s0 + c(0.1) * (v[(k14 + n) % 4] * s0).tanh();
-            acc2 -= c(0.25) * v15;
-        }
-        let v18 = v.iter().map(|&p| p).sum::<Dual64>();
-        s0 - s1 * c(0.75) - acc2.tanh() + v18.cos() - (c(1.5) - v18)
-    }
-
-    pub fn prog_88_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 / (v[n % 4] * v[n % 4] + c(0.5))).cos() * c(2.0);
-        let mut s1 = x0.atan().mul_add(x0, s0).tanh() * c(2.0);
-        let mut s2 = (v[1] * v[1] + c(1.0)).log10();
+    pub fn prog_28_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0 / (x0.cos() + c(2.0));
+        let mut s1 = (v[1] - v[n % 4]).tanh();
+        let mut s2 = (c(2.0) - s1).sin() * c(2.0);
         let mut acc3: Dual64 = c(0.0);
-        for i in (1..=5).step_by(2) {
-            let fi = c(i as f64);
-            if gt(s1 - x1, -c(0.5), margin) {
-                for &u in v.iter() {
-                    if gt((u * u + c(1.0)).log10(), (v[2].tanh() * c(0.9)).asin(), margin) && i % 3 == 1 {
-                        s1 *= c(0.6);
-                        s1 += c(0.4) * s1.cos().cos();
-                        acc3 += c(0.1) * v[n % 4].tanh();
-                    } else if le(x1 + s0, -c(0.5), margin) {
-                        s2 = s2 * c(0.6) + s2.cos() * c(0.4);
-                    }
-                    acc3 += (x1 - v[i % 4]).tanh() * c(0.1);
-                    acc3 += s0.tanh() * c(0.1);
-                }
-                acc3 += c(0.5) * (v[i % 4].cos().cosh().tanh() * c(0.9)).acos().sin();
-            } else if !(i == 0 && gt(x2 * s1, v[i % 4], margin)) {
-                s1 *= c(0.8);
-                s1 += c(0.02) * (s1.sin() * c(1.2)).tan().cos();
-            }
-            let v4 = prog_60_dual((s0 * s1).cos(), (-s0).cos() * c(2.0), s1, v, 6, margin);
-            match i {
-                0 => {
-                    acc3 += (x0.powi(3).sin() * c(0.5)).ln_1p() * c(0.25);
-                    s0 *= c(0.75);
-                    s0 += c(0.05) * (x2.powi(2) + c(2.0)).sqrt().powi(2).sin();
-                }
-                1..=3 => {
-                    let v5 = d_log(c(1.5_f64), x0.powi(2) + c(2.0));
-                    let x0 = (fi * fi + c(1.5)).acosh();
-                    s2 = c(0.8) * s2 + c(0.25) * (v5 + x0.cos()).cos();
-                }
-                4 => {
-                    let v6 = x1.sin().asinh();
-                    acc3 -= v6.tanh() * c(0.5);
-                }
-                _ => {
-                    let v7 = (x2.tanh() * c(0.9)).acos();
-                    acc3 += v7.cos() * c(0.5);
-                }
-            }
-            acc3 -= (s0.sin() * c(0.9)).acos().tanh() * c(0.5);
-            s1 = s1 * c(0.8) + v4.cos() * c(0.005);
-        }
-        let v9 = if lt(d_abs(x1.sin().exp_m1(), margin), -c(0.5), margin) {
-            s2.tanh()
-        } else {
-            let v8 = x2.powi(2);
-            s0 = s0.mul_add(c(0.5), prog_54_dual(x0, x2, d_powf(c(0.5_f64), x0.cos()).cos() * c(2.0), v, n, margin).sin() * c(0.005));
-            d_hypot(x1, v8, margin).asinh()
-        };
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            for j in (1..=3).step_by(2) {
-                let fj = c(j as f64);
-                let v11 = fj / (v9.sin() + c(2.0)) - c(1.2) * s1;
-                if gt((d_clamp(s2, v9.sin() - c(1.5), s1.tanh() + c(1.5), margin).powi(2) + c(1.0)).log(2.0), v11.cos().exp2(), margin) {
-                    let v12 = d_to_degrees(x1) * c(0.01);
-                    s2 = (s2 * c(0.8) + v[2].sin() * c(0.2)).tanh();
-                    acc3 += c(0.1) * v12.cos();
-                } else {
-                    let v13 = (s2.tanh() * c(1.2)).tan();
-                    acc3 += c(0.1) * v13.sin();
-                }
-                s0 *= c(0.5);
-                s0 -= c(0.02) * ((s0 + v[(j + n) % 4]).tanh() * c(2.0)).cosh().cos();
-            }
-            let v14 = prog_60_dual(x1, (c(1.2) * x1).sin() * c(2.0), x2, v, n, margin);
-            acc3 -= c(0.25) * (v9 * x0 / (d_copysign(c(0.5_f64), s0, margin).powi(2) + c(0.5))).sin();
-            if k10 >= 6 || lt(((c(0.65) * s0).powi(2) + c(0.5)).powf(0.3), c(0.5), margin) {
-                break;
-            }
-            acc3 += c(0.1) * v14.sin().sin();
-        }
-        match n {
+        let v4 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.1) * (v[3] + x2 - x2 + p.sin()).sin());
+        match n % 2 {
             0 => {
-                s0 = c(0.6) * s0 + c(0.4) * d_max((v[1] * v[1] + c(1.0)).ln(), v[1].sin(), margin).sin();
-            }
-            2 | 4 => {
-                s2 = (s2 * c(0.75) + d_copysign(v[n % 4], v9, margin) * c(0.25)).sin();
-            }
-            5 => {
-                let v15 = x0.tanh().exp_m1().cos();
-                let v16: Dual64 = prog_45_dual(v15, s1, c(0.75), v, 4, margin);
-                s1 = s1 * c(0.5) + v16.cos().sin() * c(0.005);
-            }
-            _ => {
-                acc3 += (x2 * x2).ln_1p().tanh();
-                let v17 = prog_0_dual(c(1.2), (s2 * c(0.5)).sin().sin(), x1, v, n, margin);
-                s2 = (s2 * c(0.6) + v17.sin() * c(0.005)).sin();
-            }
-        }
-        s0 - s1.tanh() + s2 + acc3.sin() - v9.cos() - x1 * x2
-    }
-
-    pub fn prog_89_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 * x1 + c(1.0)).log10();
-        let mut s1 = (x2.powi(2) + c(0.5)).recip();
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().copied().map(|p| x0.sin().exp_m1() + p.sin()).sum::<Dual64>();
-        for i in (0..6).rev() {
-            let fi = c(i as f64);
-            let v4 = (v3 * v3 + c(1.0)).cbrt();
-            let v5 = v[n % 4] * v4;
-            let v7 = if i == 0 && gt(s1.sin().exp(), c(0.5), margin) {
-                let v6 = (x0.cos() + c(2.0)).cbrt() - c(0.5);
-                prog_60_dual(v6, (v6 + v5).tanh() * c(2.0), x0, v, i, margin)
-            } else if n > 2 && gt(prog_60_dual(x0, d_atan2(c(1.5_f64), v5).cos(), v5.cos(), v, n, margin), s1, margin) {
-                s0 *= c(0.75);
-                s0 += c(0.05) * (s0.cos() * c(0.9)).atanh().sin();
-                v[0].tanh().exp()
-            } else {
-                s1 = (s1 * c(0.8) + d_to_degrees(fi) * c(0.01) * c(1.0)).tanh();
-                v3 / (v[i % 4].tanh() + c(2.0))
-            };
-            s0 = s0.mul_add(c(0.75), (v[n % 4].cos() * c(0.9)).acos().sin() * c(0.1));
-            acc2 -= c(0.005) * v7.cos().sin();
-        }
-        let v9 = match n % 2 {
-            0 => {
-                let x0 = s0.tanh();
-                d_atan2(c(1.5_f64), x1).powi(2) + x0.cos()
-            }
-            1 => (v3.tanh() + c(2.0)).cbrt().tanh().exp_m1(),
-            _ => {
-                let v8 = d_atan2((x1 / c(2.0)).powi(2) + c(1.0), x1.cos().exp2());
-                v8.cos()
-            }
-        };
-        let v10 = s1.tanh().cosh();
-        let v13 = match n {
-            0 | 2 => x0.cos(),
-            g if g > 4 => {
-                let v11 = c(0.75) - v3;
-                (x0.tanh() * c(0.9)).atanh() + v11.tanh()
-            }
-            _ => {
-                let v12 = (v10.sin().cos() + c(2.0)).cbrt();
-                (v[1] * v[1] + c(1.0)).powi(-3) + v12.sin()
-            }
-        };
-        s0 - acc2 - v3.sin() - v9.cos() - v10.sin() - v13 * c(1.5)
-    }
-
-    pub fn prog_90_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0.cos() * c(1.2)).tan().tanh() * c(2.0);
-        let mut s1 = d_copysign(x2.tanh(), v[0].cos(), margin);
-        let mut acc2: Dual64 = c(0.0);
-        if ge(x1.cos(), c(0.0), margin) {
-            let v3 = prog_38_dual(acc2, c(0.75), c(0.25), v, n, margin);
-            s0 = c(0.6) * s0 + c(0.005) * v3.cos();
-        }
-        s0 = c(0.5) * s0 + c(0.05) * (s0 * s0 + c(1.0)).recip().tanh();
-        let mut a4 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a4[i] = x1.atan();
-            acc2 += c(0.5) * (t * t).tanh();
-        }
-        let mut k5 = 0;
-        while k5 < n && lt(prog_60_dual(c(0.25), x2, d_log(c(3.0_f64), s1 * s1 + c(2.0)).tanh() * c(2.0), a4, k5, margin), s0, margin) {
-            k5 += 1;
-            let mut k6 = 0;
-            while k6 < 6 {
-                k6 += 1;
-                s0 = s0.mul_add(c(0.8), (a4[(k6 + k5) % 4] * s0).cos() * c(0.05));
-                if k6 % 3 == 1 && lt(d_copysign(s0, x2, margin), -c(0.25), margin) {
-                    let v7 = s1 * x1;
-                    let v8: Dual64 = (x2.powi(2) + c(1.5)).acosh().sin();
-                    s0 = (s0 * c(0.6) + (v7.cos() + v8.cos()) * c(0.05)).sin();
-                } else if k6 % 2 == 0 {
-                    s0 *= c(0.5);
-                    s0 -= c(0.5) * (c(SCALE) + x2).sin();
-                } else {
-                    let v9: Dual64 = v[k6 % 4].sin().exp2();
-                    acc2 += v9.cos().sin() * c(0.05);
-                }
-            }
-            acc2 -= c(0.25) * (s0 + x1).tanh();
-            acc2 += c(0.25) * (v[n % 4] + x0).tanh();
-        }
-        acc2 += (a4[k5 % 4] + d_log(a4[k5 % 4] * a4[k5 % 4] + c(1.0), a4[k5 % 4] * a4[k5 % 4] + c(2.0))).tanh() * c(0.75);
-        s1 = s1 * c(0.8) + prog_43_dual(s1, (-x0).sin(), s0.tanh() * c(2.0), v, k5, margin).sin() * c(0.005);
-        s1 - acc2.cos()
-    }
-
-    pub fn prog_91_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2 * c(0.8);
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            let fi = c(i as f64);
-            for j in 0..4 {
-                a2[i][j] = fi.powi(2);
-            }
-            acc1 -= (v[0].powi(2) * x1).tanh() * c(0.25);
-        }
-        let v3: Dual64 = prog_89_dual(acc1, x2, (d_atan2(x0, x1.powi(2) + c(0.5)) + (x0 - c(0.25))).tanh() * c(2.0), v, 2, margin);
-        acc1 += (x1 * c(std::f64::consts::FRAC_1_PI) + a2[0][3].tanh()).tanh();
-        for &t in v.iter() {
-            let v4 = -(v3.powi(2) + c(0.5)).recip();
-            s0 = (s0 * c(0.5) + d_min(c(1.5_f64), t, margin) * c(0.5)).sin();
-            acc1 += c(0.5) * v4.tanh();
-        }
-        match n {
-            0 => {
-                let v5 = a2[1][n % 4].tanh();
-                s0 = (s0 * c(0.6) + v5 * c(1.0)).sin();
-            }
-            1 | 3 => {
-                s0 = s0 * c(0.75) + x2.tanh().exp2().powi(3).sin() * c(0.01);
-                acc1 += ((x0 * x0 + c(0.5)).recip().cos() * c(0.9)).acos().tanh();
-            }
-            g if g > 4 => {
-                for &t in v.iter() {
-                    acc1 += (x0 - t).cos() * c(0.5);
-                    if ge((v3.cos() * c(1.2)).tan(), c(1.0), margin) {
-                        break;
-                    }
-                    acc1 += x2.cos().cos() * c(0.5);
-                }
-            }
-            _ => {
-                s0 = (s0 * c(0.6) + x1 * c(0.4)).sin();
-            }
-        }
-        s0 * c(1.5) - acc1.sin() + v3.cos() - x0.sin()
-    }
-
-    pub fn prog_92_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_73_dual(c(1.2), x0, x1, v, n, margin).tanh() * c(2.0);
-        let mut s1 = x2 / (x2 * x2 + c(1.0));
-        let mut acc2: Dual64 = c(0.0);
-        'l0: for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            s0 = s0.mul_add(c(0.75), (fi * x1).cos() * c(0.02));
-            let mut k3 = 0;
-            while k3 < n && ge(fi - v[i % 4], c(1.0), margin) {
-                k3 += 1;
-                if gt(d_clamp(x0, x0.cos() - c(1.5), x0.tanh() + c(1.5), margin), c(0.0), margin) {
-                    break 'l0;
-                }
-                s1 = c(0.8) * s1 + c(0.05) * (s1.tanh() * c(0.9)).asin().cos();
-            }
-            let v4 = (v[k3 % 4].asinh().cos() * c(0.9)).asin();
-            s1 = s1 * c(0.75) + v4.tanh().cos() * c(0.1);
-        }
-        'l2: for i in (0..n).rev() {
-            let fi = c(i as f64);
-            for _ in 0..n {
-                let v5 = fi;
-                let v6 = d_max(x2, v5, margin);
-                acc2 += c(0.05) * (s1.tanh() * c(0.9)).acos().sin();
-                s1 = s1 * c(0.5) + v6.sin().cos() * c(0.5);
-            }
-            if le(prog_60_dual(x2, x0, s0, v, i, margin), c(1.0), margin) || n % 2 == 0 {
-                continue;
-            }
-            acc2 += (x0.sin().exp_m1() + d_log(s0.powi(2) + c(1.0), s0 * s0 + c(2.0))).sin() * c(0.25);
-            let mut k7 = 0;
-            while k7 < 6 && le(fi.mul_add(fi.tanh(), (v[k7 % 4] * v[k7 % 4] + c(0.5)).sqrt()), c(0.5), margin) {
-                k7 += 1;
-                if gt(((fi / (x2.powi(2) + c(1.5))).powi(2) + c(1.0)).log2(), -c(0.5), margin) && k7 > 3 {
-                    break 'l2;
-                }
-                let v10 = if ge(v[k7 % 4] + (x0.powi(2) + c(1.0)).powi(-2), s1 / (fi.cos() + c(2.0)), margin) {
-                    let v8 = ((x2.powi(2) + c(1.0)).powi(-1).cos() * c(1.5)).sinh();
-                    s1 = (s1 * c(0.75) + s1.sin().exp() * c(0.05)).sin();
-                    x1.tanh().tanh().exp() + v8.tanh()
-                } else {
-                    let v9 = ((v[0] + x2).cos() * c(0.9)).asin();
-                    v[3] / (v9.powi(2) + c(1.5))
-                };
-                s1 = (s1 * c(0.6) + (v10.powi(2) + c(1.0)).recip() * c(0.02)).sin();
-            }
-        }
-        let v12 = if le((x1.cos() * c(0.9)).acos(), c(0.0), margin) {
-            let v11 = (x1.cos() * c(1.5)).sinh();
-            v11.tanh()
-        } else {
-            d_powf(c(1.5_f64), x0.tanh())
-        };
-        let v14: Dual64 = if lt((v12.sin() * c(0.9)).asin(), acc2, margin) {
-            let v13 = (v[1] + v12).sin();
-            v[1].cos().exp() + v13.cos()
-        } else {
-            let v12 = v12.atan().cos();
-            (x1.powi(2) + c(0.5)).cbrt() + v12.tanh()
-        };
-        acc2 -= v14.sin() * c(0.5);
-        s0.tanh() + s1 + acc2.cos() - x2 * x1
-    }
-
-    pub fn prog_93_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 * x2 + c(1.0)).ln().cos();
-        let mut s1 = x0.cos();
-        let mut acc2: Dual64 = c(0.0);
-        for i in (1..=4).step_by(2) {
-            let fi = c(i as f64);
-            let v3 = if !(i == 3 && lt((x0 * x0 + c(1.0)).cbrt(), (x1 * x1 + c(2.0)).sqrt(), margin)) {
-                ((v[i % 4].cos() * c(0.9)).asin().cos() + c(2.0)).cbrt()
-            } else if lt((v[1] * v[1] + c(1.0)).sqrt() + d_to_radians(s0) * c(50.0), -c(0.5), margin) && i == 1 {
-                (fi.sin() * c(0.9)).acos()
-            } else {
-                return x2.sin()
-            };
-            if lt(v3.powi(2), -c(1.0), margin) {
-                acc2 += prog_51_dual(x1, ((s1 * s1 + c(1.0)).log10().powi(2) + c(0.5)).sqrt().tanh() * c(2.0), (s0.sin() * c(1.5)).cosh().cos(), v, n, margin).cos() * c(0.02);
-                let v3: Dual64 = prog_0_dual(x0, x1, (v[2] - v3 + v3).tanh(), v, n, margin);
-                s1 = s1 * c(0.75) + v3.cos() * c(0.005);
-            } else {
-                let v4 = prog_51_dual(x0.mul_add(x2, s0).cos() * c(2.0), x1.cos() * c(2.0), fi.cos().cos() * c(2.0), v, i, margin);
-                s1 = s1.mul_add(c(0.75), (fi.cos() * c(0.9)).acos().cos() * c(1.0));
-                acc2 -= v4.cos().sin() * c(0.02);
-            }
-            s1 = (s1 * c(0.8) + v3.asinh() * c(0.25)).sin();
-        }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            let v6 = prog_60_dual(s0, ((x1.powi(2) + c(1.5)).acosh().powi(2) + c(1.5)).acosh().tanh(), x0, v, n, margin);
-            acc2 -= c(0.4) * ((v[3].powi(2) + c(1.0)).recip().powi(2) + c(1.0)).powi(-1).cos();
-            if le(v6, c(0.0), margin) {
-                s1 = s1 * c(0.8) + (s1.powi(2) + c(2.0)).acosh().sin() * c(0.02);
-                let v7: Dual64 = prog_60_dual(v6.sin() * c(2.0), x1, s0, v, n, margin);
-                acc2 += c(0.005) * v7.sin().cos();
-            } else if ge((v[k5 % 4] * v[k5 % 4]).ln_1p().sin().exp_m1(), x1, margin) {
-                s0 = (s0 * c(0.75) + x1 * c(0.25)).sin();
-                acc2 += c(0.4) * (v[(k5 + n) % 4].sin() * c(0.9)).acos().tanh();
-            } else {
-                let v8 = x1.mul_add(s0, x0);
-                acc2 += c(0.4) * v8.cos().cos();
-            }
-            if k5 >= 5 || le(d_powf(c(0.5_f64), x1.cos()), c(1.0), margin) {
-                break;
-            }
-        }
-        let v10 = match k5 % 2 {
-            0 => d_atan2(x2, v[n % 4] * v[n % 4] + c(0.5)).cos(),
-            _ => {
-                let v9 = d_max(x2 * x1, (v[n % 4].powi(2) + c(1.0)).recip(), margin);
-                s1 *= c(0.6);
-                s1 += c(0.25) * x2.cos().exp2().cos();
-                (v9.powi(2) + c(1.0)).sqrt()
-            }
-        };
-        match k5 % 2 {
-            1 => {
-                acc2 += c(0.5) * (v10 * v10 + c(1.0)).sqrt().cos();
-            }
-            _ => {
-                let v11: Dual64 = d_to_degrees(x2) * c(0.02);
-                for t in v {
-                    if lt(s0 + x1, c(0.5), margin) {
-                        continue;
-                    }
-                    if le(t.cos().exp2(), c(SCALE) + v10, margin) {
-                        s0 = s0 * c(0.75) + (v[k5 % 4].cos() * c(1.5)).sinh().sin() * c(0.05);
-                        let v12 = v11.sin();
-                        acc2 += c(0.5) * v12.tanh();
-                    } else if k5 < n && ge(v11 - x2 * s1, c(0.5), margin) {
-                        s1 *= c(0.8);
-                        s1 += c(1.0) * d_to_radians(s0).powi(3).cos();
+                let v5: Dual64 = prog_22_dual((x2.tanh() * c(2.0)).cosh().cos().cos(), (d_copysign(s2, v4, margin).powi(2) + c(0.5)).recip().cos(), c(1.5), v, n, margin);
+                let mut k6 = 0;
+                while k6 < n && le(x2 - v5, -c(0.5), margin) {
+                    k6 += 1;
+                    if ge(v5.tanh(), c(0.5), margin) {
+                        let v7 = s0 / (x1.sin() + c(2.0));
+                        let v4 = (v[3].sin() * c(0.9)).acos() * c(std::f64::consts::FRAC_PI_4);
+                        acc3 += c(0.25) * (v7.sin() + v4.sin()).cos();
                     } else {
-                        s0 = (s0 * c(0.8) + s1.asinh() * c(0.2)).tanh();
-                        if le((x1 * x1 + c(0.5)).ln(), c(0.0), margin) {
-                            acc2 -= c(0.4) * (d_log(c(3.0_f64), s1 * s1 + c(2.0)).powi(2) + c(0.5)).ln();
+                        let v8: Dual64 = x1.sin().exp_m1();
+                        s2 = (s2 * c(0.75) + v8.cos() * c(0.05)).tanh();
+                    }
+                    let v9 = v4 + s1;
+                    acc3 += c(0.25) * v9.asinh().cos();
+                }
+                acc3 -= c(0.005) * v5.cos();
+            }
+            1 => {
+                s1 *= c(0.8);
+                s1 -= c(0.02) * (v4.powi(2) + c(0.5)).recip().sin();
+                acc3 += x2.tanh().exp2().sin();
+            }
+            _ => {
+                s0 = (s0 * c(0.5) + x0 / (x0.powi(2) + c(1.0)) * c(0.2)).sin();
+                acc3 -= d_to_degrees(v4) * c(0.01);
+                if n > 4 {
+                    acc3 -= (-v[n % 4]).sin();
+                } else if ge((d_copysign(c(1.5_f64), s0, margin).powi(2) + c(0.5)).powf(2.5), c(0.0), margin) {
+                    s2 *= c(0.8);
+                    s2 += c(0.02) * ((-x2) * (x1.sin() * c(0.9)).asin()).sin();
+                }
+            }
+        }
+        let v12 = match n {
+            0 => prog_13_dual(s0, s0.tanh() * c(2.0), s2, v, n, margin),
+            3 => {
+                let v10 = d_clamp(x1, -c(1.5), c(1.0), margin).tanh().exp2();
+                v[0].tanh() - v10.sin().exp()
+            }
+            g if g > 4 => x0.sin().exp_m1(),
+            _ => {
+                let v11 = prog_0_dual(s1, x1.asinh().cos(), (v[n % 4] * v[n % 4]).ln_1p().tanh(), v, n, margin);
+                (v4.powi(2) + c(1.0)).cbrt() + v11.cos()
+            }
+        };
+        let v16 = if ge((v4.sin() + c(2.0)).cbrt(), c(0.25), margin) {
+            let v13 = d_hypot(x2, v[n % 4], margin).sin().exp();
+            (v13.powi(2) + c(0.5)).recip()
+        } else if lt((v[2].cos() * c(1.2)).tan(), s1, margin) && n == 6 {
+            for i in 0..n {
+                let fi = c(i as f64);
+                acc3 += c(0.25) * v12.tanh().sin().exp().sin();
+                match i {
+                    0 => {
+                        s0 = c(0.8) * s0 + c(0.2) * x2.sin();
+                        s0 = c(0.5) * s0 + c(0.1) * x1.cos().exp_m1().sin();
+                    }
+                    2..=4 => {
+                        s0 = c(0.6) * s0 + c(0.1) * x0.cos().exp_m1().sin();
+                        let mut k14 = 0;
+                        while k14 < 3 && le((s2 * s2 + c(1.0)).log(3.0), c(0.5), margin) {
+                            k14 += 1;
+                            if k14 > 2 {
+                                s0 = s0 * c(0.75) + (s0 * s0).tanh() * c(0.1);
+                            } else {
+                                let v15 = d_min((v[(k14 + n) % 4].cos() * c(0.5)).ln_1p(), s2, margin);
+                                acc3 -= v15.tanh() * c(0.1);
+                            }
+                            match k14 {
+                                0 => {
+                                    s2 = s2 * c(0.75) + (s2 + v4.cos()).tanh() * c(0.1);
+                                }
+                                2 => {
+                                    let x0 = (x0.tanh() * c(2.0)).cosh();
+                                    s1 = (s1 * c(0.6) + x0.tanh() * c(0.05)).tanh();
+                                }
+                                3 => {
+                                    let x2 = (v[k14] - x2).sin().exp_m1();
+                                    s2 *= c(0.75);
+                                    s2 += c(0.02) * x2.sin();
+                                }
+                                _ => {
+                                    acc3 += s2.atan().cos() * c(0.1);
+                                    s1 = (s1 * c(0.5) + v12.atan() * c(0.5)).tanh();
+                                }
+                            }
+                            s0 = (s0 * c(0.6) + fi * c(1.0)).tanh();
+                        }
+                    }
+                    5 => {
+                        s2 = (s2 * c(0.6) + (s2 - c(0.25) * s2) * c(0.25)).sin();
+                        if le(((x2 * s1).powi(2) + c(2.0)).sqrt(), x0, margin) && i % 3 == 1 {
+                            s0 = s0 * c(0.8) + c(0.5) * (v[(i + n) % 4] / (x0.tanh() + c(2.0))) * c(0.1);
                             break;
                         }
-                        s0 *= c(0.6);
-                        s0 += c(0.4) * s0.sin().tanh();
-                        match k5 + n {
-                            1..=2 => {
-                                let v13 = c(SCALE) + (t.sin() + c(2.0)).cbrt();
-                                s1 = (s1 * c(0.5) + v13.cos().exp() * c(0.5)).sin();
-                            }
-                            g if g > 3 => {
-                                break;
-                            }
-                            _ => {
-                                s1 = (s1 * c(0.8) + (s0 * s0 + c(2.0)).ln() * c(0.25)).tanh();
-                            }
-                        }
-                    }
-                    acc2 += c(0.4) * (s0.powi(2) + c(0.5)).cbrt();
-                }
-                acc2 += v11.cos();
-            }
-        }
-        x1.tanh() - s0 * c(0.5) + s1.cos() + acc2.cos() + v10.sin()
-    }
-
-    pub fn prog_94_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = d_clamp(x1 - c(0.8), (x1.cos() * c(0.9)).acos().sin() - c(1.5), v[n % 4].sin().cos() + c(1.5), margin).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut m2 = 0;
-        for i in 0..3 {
-            let v5 = if le(prog_45_dual(x0.cos().exp_m1().tanh(), (c(2.5) - x1).sin() * c(2.0), (x1 / (s0 * s0 + c(1.5))).tanh(), v, 2, margin), x1 * s0, margin) {
-                let v3 = prog_38_dual((x2 * x2 + c(1.0)).recip().sin(), x1.atan().atan().cos() * c(2.0), x1, v, i, margin);
-                (x0 * x0 + c(1.0)).log10() + v3.tanh()
-            } else {
-                let v4 = ((x2.tanh() * c(1.5)).sinh().sin() * c(0.9)).acos();
-                (v4.sin().sin() + c(2.0)).cbrt()
-            };
-            acc1 -= (v[2].cos().powi(2) + c(1.0)).log10();
-            s0 = (s0 * c(0.8) + v5.tanh() * c(0.005)).sin();
-            if m2 < 14 && ge(x0.sin().exp_m1(), -c(1.0), margin) {
-                m2 += 1;
-            }
-        }
-        let c6 = c(m2 as f64);
-        let mut k7 = 0;
-        let v9 = loop {
-            k7 += 1;
-            acc1 -= c6.asinh().tanh() * c(0.5);
-            match k7 % 3 {
-                0 => {
-                    acc1 += (x1.sin() * c(0.9)).asin().sin() * c(0.5);
-                    for j in 1..n {
-                        let fj = c(j as f64);
-                        let v8 = if lt((x2.powi(2) + c(1.0)).recip(), -c(0.5), margin) {
-                            let x0 = x2 * c(std::f64::consts::FRAC_PI_4);
-                            (x0.cos() * c(0.9)).atanh()
-                        } else {
-                            let x2 = s0;
-                            d_log(x2 * x2 + c(1.0), x0 * x0 + c(2.0)) * (x0.cos() * c(0.9)).asin()
-                        };
-                        match j {
-                            1 | 3 => {
-                                acc1 += c(0.1) * (v8.cos() / (fj.asinh().powi(2) + c(1.5)));
-                                s0 = c(0.6) * s0 + c(0.05) * (x0 / (s0 * s0 + c(0.5))).sin();
-                            }
-                            5 => {
-                                let x0 = x2;
-                                acc1 += c(0.1) * x0.sin().tanh();
-                            }
-                            _ => {
-                                s0 = (s0 * c(0.5) + (x0 - s0) * c(0.25)).tanh();
-                            }
-                        }
-                        s0 = (s0 * c(0.75) + s0 / c(1.5) * c(0.25)).sin();
-                        s0 = s0 * c(0.6) + v8.cos().cos() * c(0.02);
-                    }
-                }
-                1 => {
-                    s0 *= c(0.5);
-                    s0 += c(0.5) * (v[m2 % 4] * c(std::f64::consts::FRAC_PI_4)).sin();
-                    break x0.tanh().exp();
-                }
-                2 => {
-                    s0 = (s0 * c(0.75) + (-s0) * c(0.25)).sin();
-                }
-                _ => {
-                    s0 = s0.mul_add(c(0.75), (x1 + s0).tanh() * c(0.1));
-                    let x1 = c6.tanh();
-                    acc1 += c(0.5) * x1.tanh();
-                }
-            }
-            if k7 >= 4 {
-                break c6 * x2;
-            }
-        };
-        let v12 = match k7 {
-            0 => -v9,
-            g if g > 1 => {
-                let v10 = x1 - x0;
-                s0 *= c(0.75);
-                s0 -= c(0.02) * (s0 + x2).cos();
-                d_min(v10, x0.asinh(), margin)
-            }
-            _ => {
-                let v11 = (v9.cos().exp_m1().powi(2) + c(0.5)).sqrt();
-                (v[2].cos() * c(0.9)).asin() + v11.tanh()
-            }
-        };
-        let mut k13 = 0;
-        while k13 < 6 && gt(d_to_radians(v9.sin()), c(0.5), margin) {
-            k13 += 1;
-            let v15 = match k13 % 3 {
-                0 | 2 => (c6 * c6 + c(1.0)).log(3.0),
-                _ => {
-                    let v14 = d_to_degrees(x0) * c(0.01);
-                    d_powf(s0.powi(2) + c(1.0), c6.cos().tanh()) + v14.cos()
-                }
-            };
-            if lt(x0 + (x2 * x2 + c(1.0)).powi(-1), c(0.0), margin) {
-                s0 *= c(0.75);
-                s0 += c(0.02) * s0.powi(3).tanh();
-            } else if le(v15.tanh(), -c(0.25), margin) {
-                s0 *= c(0.8);
-                s0 += c(0.2) * s0.sin().cos();
-                s0 = (s0 * c(0.6) + (s0 - v12) * c(0.2)).sin();
-                if !(k7 % 3 == 1) {
-                    s0 = (s0 * c(0.75) + (s0 / (s0 * s0 + c(0.5)) - v9) * c(0.02)).tanh();
-                    break;
-                }
-            }
-            s0 = (s0 * c(0.75) + v[k13 % 4] * x2 * c(0.05)).sin();
-            acc1 += v15.sin() * c(0.25);
-        }
-        x0 * c(0.25) - x2 * c(0.75) + s0.cos() + acc1.tanh() + c6.cos() - v9.sin() + v12.cos() - prog_60_dual((d_log(c(3.0_f64), v9 * v9 + c(2.0)) + d_atan2(x0, x2.powi(2) + c(0.5))).cos(), c(1.5), s0, v, m2, margin)
-    }
-
-    pub fn prog_95_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 + x2 - v[n % 4] * x2).cos() * c(2.0);
-        let mut s1 = ((x0.tanh() * c(1.2)).tan() + (v[n % 4] * v[n % 4] + c(2.0)).ln()).cos() * c(2.0);
-        let mut s2: Dual64 = prog_76_dual(s1, x0, ((x0.powi(2) + c(1.0)).ln().cos() * c(1.2)).tan().cos(), v, n, margin).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        for i in 0..n {
-            let fi = c(i as f64);
-            acc3 += prog_60_dual(x0, (s0 / (fi.powi(2) + c(0.5))).cos(), (fi.sin() * c(0.9)).acos().tanh() * c(2.0), v, i, margin).sin() * c(0.05);
-            let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| d_log(x0.powi(2) + c(1.0), q * q + c(2.0)) + p.cos()).sum::<Dual64>();
-            acc3 += c(0.2) * d_min(s1.powi(2), c(0.35) - v4, margin).tanh();
-        }
-        let mut m5 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            if le(s1 * x1, c(1.0), margin) {
-                m5 += 1;
-            }
-            s1 = s1 * c(0.75) + (s1 * s1 + c(0.5)).cbrt().sin() * c(0.1);
-            let v6 = if gt((x1.sin().exp2().powi(2) + c(0.5)).powf(0.3), t, margin) {
-                v[2].tanh()
-            } else {
-                prog_60_dual((s2 * s2 + c(1.5)).acosh().sin().cos() * c(2.0), s2, ((v[3 - i] - s1).tanh() + c(2.0)).cbrt().cos() * c(2.0), v, i, margin)
-            };
-            for j in (0..6).rev() {
-                let v7 = v.iter().map(|&p| (t.cos() * c(1.5)).sinh() + p.tanh()).sum::<Dual64>();
-                if le((s0.cos() * c(2.0)).sinh(), -c(1.0), margin) {
-                    s1 = s1 * c(0.8) + v[(j + m5) % 4].sin() * c(0.2);
-                    break;
-                }
-                s1 = s1 * c(0.75) + s1.tanh() * c(0.25);
-                acc3 -= v7.tanh() * c(0.05);
-            }
-            acc3 += v6.tanh().cos() * c(0.02);
-        }
-        let c8 = c(m5 as f64);
-        'l3: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            s1 = c(0.5) * s1 + c(1.0) * ((c8.cos() * c(2.0)).cosh().powi(2) + c(0.5)).recip().sin();
-            let mut k9 = 0;
-            while k9 < n {
-                k9 += 1;
-                match k9 % 3 {
-                    0 | 2 => {
-                        s2 = (s2 * c(0.8) + t.powi(3) * c(0.01)).sin();
-                        break 'l3;
                     }
                     _ => {
-                        let v10 = (c8 / (t * t + c(0.5))).tanh();
-                        acc3 += (fi + x2).cos() * c(0.05);
-                        if gt(t.tanh().exp(), c(0.0), margin) && m5 == 0 {
-                            acc3 += ((-x0) + (s1 - c8)).tanh() * c(0.05);
-                            continue;
-                        }
-                        s2 = s2 * c(0.5) + v10.cos() * c(0.02);
+                        s2 = s2 * c(0.5) + x0.sin() / ((v[i % 4] - s2).powi(2) + c(1.0)) * c(0.2);
+                        s0 = s0 * c(0.6) + d_max(v[i % 4], (x1.powi(2) + c(1.0)).log2(), margin).tanh() * c(0.25);
                     }
                 }
-                s1 = (s1 * c(0.8) + ((s0 * s0 + c(1.5)).acosh() - (s1.sin() * c(0.9)).atanh()) * c(0.02)).tanh();
+                acc3 += v4.tanh() * c(0.25);
             }
-            if le((t.tanh() * c(0.9)).asin() * c8.sin().sinh(), t - s0, margin) {
-                acc3 += c(0.5) * s1.tanh();
+            x0 / (v4.powi(2) + c(1.5))
+        } else {
+            return (x1.tanh().exp2().tanh() * c(0.9)).acos()
+        };
+        let mut a17 = [c(0.0); 4];
+        for i in 0..4 {
+            if ge((x0.sin().powi(2) + c(1.0)).powi(-2), -c(0.5), margin) {
+                a17[i] = (v12.sin() * c(0.9)).acos();
+            } else {
+                a17[i] = v12;
+            }
+        }
+        let mut a18 = [c(0.0); 4];
+        for i in 0..n {
+            a18[i % 4] += (v16 * v16 + c(1.5)).acosh().tanh() * c(0.25);
+            s1 *= c(0.75);
+            s1 -= c(0.05) * ((s1 * c(1.2)).powi(2) + c(1.5)).acosh().tanh();
+        }
+        s0.cos() + s1 * c(0.25) - s2.sin() + acc3.tanh() + v12.cos() - v16.cos() + a17[3].sin() + a18[3]
+    }
+
+    pub fn prog_29_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_13_dual((x0 - x2).cos() * c(2.0), c(1.5), (x0 * x1).tanh(), v, n, margin).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        match n {
+            0 | 2 => {
+                s0 = (s0 * c(0.8) + (x2.sin() + c(2.5)) * c(0.2)).tanh();
+            }
+            g if g > 4 => {
+                s0 = s0 * c(0.5) + ((acc1.sin() * c(0.9)).asin().tanh() * c(2.0)).sinh().tanh() * c(1.0);
+                s0 = c(0.75) * s0 + c(0.25) * x0.sin();
+            }
+            _ => {
+                s0 = (s0 * c(0.5) + (c(0.75) - acc1) * c(1.0)).tanh();
+                if gt(x0, v[2].cos(), margin) {
+                    s0 = c(0.75) * s0 + c(0.25) * d_max(x2.cos(), x1.atan(), margin).tanh();
+                    s0 *= c(0.75);
+                    s0 += c(0.25) * x0.cos();
+                }
+                s0 *= c(0.6);
+                s0 -= c(0.25) * (v[n % 4] * v[n % 4] + c(1.0)).cbrt().tanh();
+            }
+        }
+        for i in 0..6 {
+            let fi = c(i as f64);
+            let v2 = (fi.sin() * c(0.9)).atanh() + fi;
+            for &u in v.iter() {
+                if gt(u + v2 + x2.cos(), -c(0.5), margin) {
+                    s0 *= c(0.8);
+                    s0 += c(0.1) * ((x0 + v2).powi(2) + c(0.5)).ln().tanh();
+                    s0 *= c(0.75);
+                    s0 += c(0.1) * s0.powi(2);
+                } else {
+                    s0 = c(0.8) * s0 + c(0.2) * (x0 * x0 + c(2.0)).sqrt().powi(2).ln_1p().tanh();
+                    acc1 += (fi.cos() * c(0.9)).acos().cos() * c(0.05);
+                    if n == 4 {
+                        s0 = (s0 * c(0.6) + s0 * fi * c(0.05)).tanh();
+                        break;
+                    }
+                }
+                s0 = s0.mul_add(c(0.8), fi.cos().exp2().sin() * c(1.0));
+                match n + i {
+                    0 => {
+                        break;
+                    }
+                    g if g > 1 => {
+                        s0 = s0 * c(0.75) + (d_to_radians(s0) * c(20.0)).cos() * c(0.5);
+                        if le(((x0 * v[i % 4]).powi(2) + c(1.0)).powf(0.3), -c(0.5), margin) {
+                            continue;
+                        }
+                        acc1 += c(0.05) * (x2.cos() * c(0.9)).acos().tanh();
+                    }
+                    _ => {
+                        s0 = (s0 * c(0.6) + ((c(0.65) * s0).tanh() * c(0.5)).ln_1p() * c(0.5)).sin();
+                        let v3 = v2 + x1 - v[(i + n) % 4].asinh();
+                        acc1 += c(0.05) * v3.sin();
+                    }
+                }
+            }
+            s0 = s0.mul_add(c(0.8), d_powf(c(0.5_f64), s0.sin()).cos() * c(0.1));
+            acc1 -= v2.tanh() * c(0.25);
+        }
+        for i in 0..3 {
+            if i > 1 {
+                continue;
+            }
+            let mut k4 = 0;
+            while k4 < 6 && gt(x2, c(1.0), margin) {
+                k4 += 1;
+                let v5 = x2 + v[k4 % 4].sin().exp_m1();
+                let v6: Dual64 = v5.atan().atan();
+                s0 = s0 * c(0.5) + (x0 + v5).sin() * c(0.1);
+                s0 *= c(0.5);
+                s0 -= c(0.1) * v6.tanh().tanh();
+            }
+            acc1 += x2.tanh().exp().tanh() * c(0.5);
+        }
+        let mut k7 = 0;
+        let v8 = loop {
+            k7 += 1;
+            if gt(x1, v[(k7 + n) % 4].atan(), margin) {
+                return (x0 * x0 + c(1.0)).recip();
+            }
+            s0 = (s0 * c(0.6) + (x0 * c(std::f64::consts::FRAC_1_PI) + (c(SCALE) + x0)) * c(0.25)).sin();
+            if k7 >= 5 || gt(v[2].tanh(), c(0.0), margin) {
+                break d_atan2(x0 * x0 + c(0.5), (x0.sin() * c(0.9)).asin());
+            }
+        };
+        s0.sin() - acc1.sin() - v8 * c(0.25)
+    }
+
+    pub fn prog_30_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 * x0 + c(2.0)).ln();
+        let mut s1: Dual64 = (v[n % 4].sin() * c(0.9)).atanh();
+        let mut s2: Dual64 = (d_to_degrees(x0) * c(0.01)).asinh();
+        let mut acc3: Dual64 = c(0.0);
+        let a4 = [(x2 * x2 + c(2.0)).sqrt(), prog_0_dual(x1, c(0.75), s0, v, n, margin), d_to_radians(v[n % 4]), (v[3].sin() * c(0.9)).asin()];
+        let mut k5 = 0;
+        while k5 < 3 && le((x2 * x2 + c(0.5)).recip(), c(1.0), margin) {
+            k5 += 1;
+            s0 = s0 * c(0.75) + ((x0 * s0).sin() * c(0.9)).asin().cos() * c(0.02);
+            s1 = (s1 * c(0.8) + (a4[3 - k5] + (a4[3 - k5].powi(2) + c(0.5)).sqrt()) * c(0.1)).tanh();
+            let v6 = x0.sin() / (x2 * x2 + c(1.5));
+            s1 = c(0.75) * s1 + c(0.2) * v6.tanh();
+        }
+        if ge(x1, (acc3.powi(2) + c(1.0)).log10(), margin) || k5 == 1 {
+            s2 = s2.mul_add(c(0.5), (x1.powi(2) + c(1.0)).sqrt().cos() * c(0.5));
+            s1 = (s1 * c(0.8) + prog_1_dual(c(2.0), c(1.2), (x2.cos() * c(0.9)).acos().cos() * c(2.0), v, 0, margin) * c(0.005)).tanh();
+        } else {
+            s2 = s2.mul_add(c(0.5), acc3.mul_add(x2, s2).tanh() * c(0.02));
+        }
+        let mut k7 = 0;
+        while k7 < n + 1 {
+            k7 += 1;
+            for (j, &u) in v.iter().enumerate() {
+                let fj = c(j as f64);
+                if lt((a4[0] * a4[0] + c(0.5)).recip().asinh(), c(0.0), margin) {
+                    let x1 = (u * u + c(2.0)).sqrt();
+                    s2 *= c(0.6);
+                    s2 += c(0.4) * x1.sin().cos();
+                } else if j < 3 && le(c(0.1) - s0, s1, margin) {
+                    acc3 += d_log(c(1.5_f64), u.powi(2) + c(2.0)) * c(0.1);
+                    let x2 = v[(j + n) % 4].sin();
+                    acc3 += c(0.05) * x2.cos();
+                } else {
+                    s0 = c(0.5) * s0 + c(0.25) * s2.tanh().sinh().cos();
+                }
+                s0 = s0.mul_add(c(0.75), (fj.tanh() * c(0.9)).atanh().sin().exp().sin() * c(1.0));
+                acc3 -= c(0.05) * u.sin();
+            }
+            s0 = (s0 * c(0.8) + x0.cos().exp2() * c(0.1)).tanh();
+            if !(k7 == 7 && gt((a4[k7 % 4].cos() * c(0.9)).atanh(), -c(0.25), margin)) {
                 break;
             }
         }
-        acc3 -= (c8.powi(2) + c(1.0)).recip();
-        s0 = (s0 * c(0.6) + (c8 * c8 + c(1.0)).recip() * c(1.0)).sin();
-        s0.tanh() + s1.cos() - s2 + acc3.tanh()
+        s0 * c(0.25) - s1.cos() - s2.sin() + acc3.sin() - a4[3].cos()
     }
 
-    pub fn prog_96_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0;
-        let mut s1 = x1;
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a3[i] = x0 + s0;
-            s1 = (s1 * c(0.5) + prog_0_dual(d_powf(x2.powi(2) + c(1.0), x2.sin()).cos() * c(2.0), x0.tanh().atan().tanh(), c(0.25), v, i, margin) * c(0.005)).tanh();
-            s0 *= c(0.5);
-            s0 += c(0.5) * t.tanh().cos();
+    pub fn prog_31_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0.cos() + c(2.0)).cbrt();
+        let mut acc1: Dual64 = c(0.0);
+        if gt((x1 * x1 + c(1.0)).recip(), -c(0.25), margin) {
+            let v2 = prog_24_dual(v[3].sin(), acc1, x0, v, n, margin);
+            s0 = c(0.75) * s0 + c(0.2) * d_log(c(0.5_f64), x1.powi(2) + c(2.0)).cos();
+            acc1 -= c(0.1) * v2.sin();
         }
-        let v4 = prog_43_dual(d_clamp(v[n % 4], -c(1.0), c(1.5), margin).tanh(), d_abs(d_clamp(a3[2], x0.tanh() - c(1.5), x2.tanh() + c(1.5), margin), margin).tanh(), (x0 * v[n % 4] - x2.cos()).cos() * c(2.0), v, n, margin);
-        let v6 = match n % 3 {
-            0 => {
-                for _ in 1..n {
-                    acc2 += c(0.4) * (v4 / (v4.sin() + c(2.0))).cos();
-                    acc2 += c(0.4) * ((v[n % 4] / (v[n % 4].powi(2) + c(1.0))).powi(2) + c(0.5)).sqrt().tanh();
-                }
-                prog_38_dual(d_copysign(c(2.0_f64), s1, margin).tanh(), d_clamp((x1.tanh() * c(1.2)).tan(), x0.tanh().sinh().tanh() - c(1.5), a3[0].sin().cos() + c(1.5), margin).sin() * c(2.0), s0, v, n, margin)
-            }
-            g if g > 1 => {
-                s1 = (s1 * c(0.8) + prog_38_dual(x1, x0, c(0.75), v, n, margin) * c(0.005)).tanh();
-                prog_38_dual(x1, s0, (x0 * x0).ln_1p().sin().sin() * c(2.0), v, 6, margin)
-            }
-            _ => {
-                let v5 = (a3[n % 4].asinh().powi(2) + c(1.0)).log2();
-                d_clamp(v5, -c(0.5), c(0.5), margin)
-            }
-        };
-        let mut m7 = 0;
+        let v3 = v.iter().fold(acc1, |r, &p| r * c(0.5) + c(0.1) * (x2 + v[n % 4] + p.cos()).sin());
+        let mut a4 = v;
+        a4[0] *= c(0.75);
+        a4[0] += d_copysign(c(1.5_f64), x0, margin) - v3;
         for i in 0..n {
-            s0 = (s0 * c(0.8) + x2 / (d_atan2(v[i % 4].powi(2) + c(0.5), v[i % 4]).powi(2) + c(1.5)) * c(0.02)).sin();
-            s1 = (s1 * c(0.8) + s0 / ((v6.sin() * c(0.9)).atanh().tanh() + c(2.0)) * c(0.01)).sin();
-            let v8 = v4;
-            acc2 -= c(0.25) * v8.tanh().cos();
-            if lt(v4 + v6, c(1.0), margin) {
-                m7 += 1;
-            }
-        }
-        let c9 = c(m7 as f64);
-        let mut k10 = 0;
-        while k10 < 4 {
-            k10 += 1;
-            match n {
-                0 => {
-                    let v11 = d_powf(a3[0] * a3[0] + c(1.0), c9.sin()).atan();
-                    s0 *= c(0.8);
-                    s0 += c(0.05) * s0.cos().exp_m1().sin();
-                    s1 = c(0.5) * s1 + c(0.05) * v11.sin().tanh();
-                }
-                1 => {
-                    s1 = s1.mul_add(c(0.8), v4.tanh() * c(0.2));
-                    let v12 = ((c9.sin() * c(0.9)).asin().powi(2) + c(0.5)).sqrt();
-                    s0 = c(0.8) * s0 + c(1.0) * v12.cos();
-                }
-                2 => {
-                    s0 = c(0.8) * s0 + c(0.1) * ((v4 * c(std::f64::consts::FRAC_PI_4)).cos() * c(0.9)).acos().tanh();
-                    s1 = (s1 * c(0.8) + x1.sin().cosh() * c(0.1)).sin();
-                }
-                _ => {
-                    s1 = s1.mul_add(c(0.6), ((v6 * v6 + c(1.0)).sqrt() - v6).sin() * c(0.2));
-                }
-            }
-            acc2 += c(0.5) * (s1.powi(2) + c(2.0)).ln().sin();
-            match k10 {
-                0 => {
-                    let v13 = ((a3[m7 % 4].cos() * c(0.9)).acos().powi(2) + c(1.5)).acosh();
-                    s0 = (s0 * c(0.75) + v13.sin() * c(0.02)).tanh();
-                }
-                2 => {
-                    let x1 = c9.asinh() + c(0.5);
-                    acc2 -= x1.cos().tanh() * c(0.5);
-                }
-                3 => {
-                    acc2 -= c(0.5) * v[1].sin().exp().cos();
-                    if m7 > 0 {
-                        acc2 -= d_abs(v4, margin).tanh() * c(0.5);
-                    } else if gt(c(1.25) * d_atan2(c(1.5_f64), v4), c(1.0), margin) && k10 % 2 == 0 {
-                        s1 = (s1 * c(0.6) + ((s1 * s1 + c(1.0)).recip().cos() * c(0.9)).asin() * c(0.25)).sin();
+            for (j, &u) in a4.iter().enumerate() {
+                let fj = c(j as f64);
+                s0 = s0.mul_add(c(0.8), (a4[2] + fj).tanh().sinh().sin() * c(0.1));
+                if n + i < 11 && le(((u + fj).powi(2) + c(0.5)).recip(), -c(0.5), margin) {
+                    s0 = s0 * c(0.5) + (s0 + (s0 * s0 + c(1.0)).recip()).cos() * c(0.25);
+                    s0 = s0.mul_add(c(0.5), s0.cos() * c(0.5));
+                } else if lt(a4[j], x0.tanh(), margin) {
+                    acc1 -= (x1 * c(std::f64::consts::FRAC_1_PI)).cos() * c(0.05);
+                    if !(j % 2 == 0) {
+                        acc1 += c(0.05) * v[n % 4].tanh();
                     } else {
-                        s1 = c(0.5) * s1 + c(1.0) * c9.atan().tanh();
-                        let v14 = ((v6.cos() * c(1.2)).tan().powi(2) + c(1.0)).recip();
-                        acc2 += v14.sin().tanh() * c(0.5);
+                        acc1 -= c(0.05) * (d_atan2(v3, v[0] * v[0] + c(1.0)).cos() * c(1.5)).cosh().cos();
+                    }
+                    acc1 -= (v3 - c(0.1)).sin() * c(0.05);
+                } else {
+                    s0 = s0 * c(0.5) + s0.cos().sin() * c(0.5);
+                    if j > 2 {
+                        return s0;
                     }
                 }
-                _ => {
-                    let x1: Dual64 = (s1 * s1 + c(1.0)).log2();
-                    s0 = s0.mul_add(c(0.75), (x0 * v6).sin() * c(0.02));
-                    acc2 -= c(0.5) * x1.cos();
-                }
             }
+            s0 = s0 * c(0.75) + d_powf(s0.powi(2) + c(1.0), a4[i % 4].tanh()).cos() * c(0.02);
+            s0 *= c(0.75);
+            s0 += c(0.02) * a4[i % 4].mul_add(s0, s0).sin();
         }
-        s0.sin() - s1 * c(0.75) + acc2.cos() - v4.cos() + v6.cos() + c9.sin()
+        for i in 0..3 {
+            acc1 += c(0.5) * ((-s0) - a4[3 - i].sin().exp2()).cos();
+            let v5 = x1.tanh().exp();
+            s0 = s0.mul_add(c(0.75), (x1 * x1 + c(1.0)).recip() * c(0.25));
+            acc1 += c(0.5) * v5.sin().tanh();
+        }
+        s0 * c(0.5) - acc1.cos() + a4[2].cos() - prog_2_dual(v3, (s0.cos() * c(0.9)).asin().cos() * c(2.0), c(0.75), v, n, margin)
     }
 
-    pub fn prog_97_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * x0 + c(0.5)).powf(0.5).mul_add(x0.tanh(), d_hypot(x1, v[3], margin)).tanh() * c(2.0);
-        let mut s1 = x2.tanh().sin().exp_m1();
-        let mut s2 = prog_76_dual(s1, (x1.tanh() * c(0.9)).asin().tanh().exp().sin(), (-d_clamp(x2, x0.cos() - c(1.5), x1.tanh() + c(1.5), margin)).tanh(), v, n, margin).cos() * c(2.0);
+    pub fn prog_32_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.sin() * c(2.0)).sinh().sin() * c(2.0);
+        let mut s1 = (x1 * x1 + c(1.0)).log(3.0).sin().exp2();
+        let mut s2 = ((x0 * x1).cos() * c(0.9)).acos().sin() * c(2.0);
         let mut acc3: Dual64 = c(0.0);
-        let mut a4 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a4[i] = t - s2 - t;
-            s1 = c(0.8) * s1 + c(0.2) * s2.sin();
-        }
-        if le((x1 * x1 + c(1.0)).powf(1.5) / (acc3 * acc3 + c(1.0)), d_hypot(c(2.0_f64), x2, margin), margin) {
-            s1 = s1 * c(0.8) + x1.powi(3).cos() * c(0.01);
-            s1 = (s1 * c(0.6) + (c(1.2) - x2) * c(0.4)).sin();
-        } else {
-            s0 = s0.mul_add(c(0.6), (-(x1.sin() * c(0.5)).ln_1p()).tanh() * c(0.4));
-        }
-        for i in 0..n {
-            acc3 += (-v[i % 4]).sin() * c(0.25);
-            acc3 += d_atan2(x0.powi(2) + c(1.0), a4[n % 4] / c(4.0)).sin() * c(0.25);
-            acc3 += c(0.2) * ((s2 * s2).sin() * c(0.9)).atanh();
-        }
-        let v7 = match n % 4 {
+        match n % 3 {
             0 => {
-                let v5 = ((x0 + c(0.3)).powi(2) + c(0.5)).sqrt();
-                x2 * x1 + v5.sin()
+                let v4: Dual64 = (acc3.powi(2) + c(1.0)).log2() * (acc3 + v[1]);
+                let x2 = v4.sin().exp2();
+                s2 = (s2 * c(0.6) + x2.cos() * c(1.0)).sin();
             }
-            3 => {
-                acc3 += (x0.sin() + x0.cos()).sin();
-                ((d_to_degrees(x0) * c(0.01)).powi(2) + c(2.0)).ln()
-            }
-            _ => {
-                let v6 = d_copysign(x0, a4[n % 4], margin).cos().exp2();
-                (v6.cos().powi(2) + c(0.5)).recip()
-            }
-        };
-        s2 = c(0.75) * s2 + c(0.25) * x0.tanh();
-        s0 + s1.tanh() - s2 + acc3.sin() - a4[3].cos() + v7.cos()
-    }
-
-    pub fn prog_98_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (v[n % 4].sin() + c(2.0)).cbrt();
-        let mut s1 = d_to_radians(x2) * c(20.0);
-        let mut s2: Dual64 = d_clamp(x2, -c(1.5), c(1.0), margin);
-        let mut acc3: Dual64 = c(0.0);
-        let v6: Dual64 = if n % 2 == 0 {
-            let v4 = c(0.5) - x1.powi(3);
-            acc3.sin() - (s0.cos() * c(0.9)).asin() + v4.sin()
-        } else {
-            let v5 = s2;
-            prog_89_dual(d_log(v[1].powi(2) + c(1.0), (x1.cos() * c(1.5)).sinh().powi(2) + c(2.0)).sin() * c(2.0), c(0.5), v5, v, 6, margin)
-        };
-        let v7 = if lt((x0.sin() * c(0.9)).atanh(), x2, margin) && n > 2 {
-            s0 *= c(0.8);
-            s0 += c(0.01) * prog_51_dual(c(2.0), x1, x2, v, n, margin).sin();
-            x1 - c(0.3)
-        } else {
-            v6.cos()
-        };
-        'l0: for _ in (0..n).rev() {
-            let v8: Dual64 = s1.asinh();
-            for (j, &u) in v.iter().enumerate() {
-                let fj = c(j as f64);
-                if ge(c(0.75) - v8, x2 * v6, margin) || j == 1 {
-                    acc3 += c(0.05) * (fj * c(std::f64::consts::LN_2)).sin();
-                } else {
-                    acc3 += c(0.1) * (x0.cos().exp_m1().powi(2) + c(1.0)).log10();
-                }
-                s1 = s1.mul_add(c(0.75), u.sin() * c(0.25));
-                let v9 = v.iter().fold(u, |r, &p| r * c(0.5) + c(0.5) * d_max(p, x0, margin).tanh());
-                acc3 -= v9.cos().sin() * c(0.05);
-            }
-            s0 = s0 * c(0.75) + s1.tanh().tanh() * c(0.25);
-            let mut k10 = 0;
-            while k10 < 6 {
-                k10 += 1;
-                if le((v6 * v6).ln_1p(), c(0.0), margin) {
-                    acc3 += v7.sin() * c(0.05);
-                    break 'l0;
-                }
-                s0 = (s0 * c(0.5) + (v[k10 % 4].sin() * c(0.9)).asin().sin().exp() * c(0.05)).tanh();
-            }
-            acc3 -= c(0.25) * v8.sin();
-        }
-        'l3: for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            match i {
-                1..=3 => {
-                    s0 = (s0 * c(0.8) + (v[i % 4].mul_add(s1, x1).sin() * c(0.9)).acos() * c(0.02)).sin();
-                }
-                5 => {
-                    s0 = (s0 * c(0.8) + (d_to_degrees(s0) * c(0.02)).powi(2).ln_1p() * c(0.1)).sin();
-                    s1 = c(0.75) * s1 + c(0.1) * (x2 + v7).sin();
-                }
-                6 => {
-                    for j in (1..=5).step_by(2) {
-                        let fj = c(j as f64);
-                        match i {
-                            1 => {
-                                let v11 = (v6 * v6 + c(1.0)).log10();
-                                let v12 = (x1 + c(1.5)).cos();
-                                acc3 += c(0.1) * (v11.tanh() - v12.sin()).tanh();
-                            }
-                            g if g > 2 => {
-                                s1 = s1 * c(0.5) + (v7 * x0).cos() * c(0.1);
-                                acc3 -= c(0.1) * v6.tanh();
-                            }
-                            _ => {
-                                acc3 += c(0.1) * v[(j + n) % 4].sin();
-                                s2 = s2 * c(0.8) + (v7.cos() * c(1.5)).cosh().cos() * c(0.05);
-                            }
+            2 => {
+                for (i, &t) in v.iter().enumerate() {
+                    acc3 += c(0.5) * (v[2] * v[2] + c(2.0)).sqrt().cos();
+                    s2 = s2.mul_add(c(0.8), prog_0_dual(x0, s2.cos() * c(2.0), c(0.25), v, i, margin).sin() * c(0.005));
+                    match i + n {
+                        0 => {
+                            acc3 += s2 * x2 * c(0.3) * c(0.75);
                         }
-                        acc3 += (v6.powi(2) + c(1.0)).sqrt().sin() * c(0.1);
-                        match j {
-                            1 => {
-                                acc3 -= c(0.1) * (v7 * fi).cos();
-                                match j % 4 {
-                                    0 => {
-                                        continue;
-                                    }
-                                    2 => {
-                                        s2 = (s2 * c(0.75) + s2 * s2 * c(0.05)).sin();
-                                        s0 *= c(0.8);
-                                        s0 -= c(0.2) * s0.cos();
+                        1 | 3 => {
+                            s2 = s2 * c(0.8) + (s2.powi(2) + c(1.0)).log10() * c(0.4);
+                        }
+                        6 => {
+                            s1 = s1.mul_add(c(0.6), t.cos().exp2().sin() * c(0.25));
+                        }
+                        _ => {
+                            for j in (0..=i).rev() {
+                                s1 = (s1 * c(0.6) + c(0.1) * (t * s1) * c(1.0)).tanh();
+                                match j {
+                                    0 | 2 => {
+                                        break;
                                     }
                                     3 => {
-                                        acc3 -= (c(SCALE) + s2).tanh() * c(0.1);
+                                        s0 *= c(0.75);
+                                        s0 += c(0.02) * (s0 * c(0.8) / ((x2 / (t.cos() + c(2.0))).powi(2) + c(0.5))).sin();
+                                        acc3 += d_atan2((x0.sin() * c(0.9)).acos().powi(2) + c(1.0), x0 + v[j]).sin() * c(0.1);
                                     }
                                     _ => {
-                                        acc3 += c(0.1) * v[j % 4].sin().cos();
-                                        let v13 = c(SCALE) + (v6 * v6 + c(1.0)).log(3.0);
-                                        acc3 += v13.cos().sin() * c(0.1);
+                                        s0 = s0.mul_add(c(0.8), v[n % 4].mul_add(s0, s0).sin() * c(0.02));
+                                        let v5 = s0 / (x0.cos() + c(2.0));
+                                        acc3 -= c(0.1) * v5.cos().sin();
                                     }
                                 }
-                                s0 = (s0 * c(0.5) + d_abs(v[i % 4], margin) / (s0.sin() + c(2.0)) * c(0.1)).tanh();
-                            }
-                            2..=4 => {
-                                let x2 = v7;
-                                let v14: Dual64 = c(0.1) * x2;
-                                s2 *= c(0.8);
-                                s2 -= c(1.0) * v14.sin().sin();
-                            }
-                            5 => {
-                                let v15 = (fj * fj + c(1.0)).powi(-1);
-                                s0 = s0 * c(0.8) + v15 * c(1.0);
-                            }
-                            _ => {
-                                s0 = (s0 * c(0.8) + d_atan2(s0, fj * fj + c(0.5)) * c(0.1)).sin();
                             }
                         }
                     }
+                    s2 = c(0.75) * s2 + c(0.25) * t.tanh().sin();
                 }
-                _ => {
-                    acc3 += c(0.5) * (v[n % 4] + x1).tanh();
+                s2 = (s2 * c(0.75) + prog_13_dual(x0.asinh().sin(), c(2.0), s2, v, n, margin) * c(0.005)).tanh();
+                if n % 2 == 0 && lt((v[n % 4].powi(2) + c(0.5)).cbrt(), x2, margin) {
+                    s1 *= c(0.5);
+                    s1 += c(0.005) * prog_2_dual(v[n % 4].powi(2).tanh() * c(2.0), (x2.cos().exp() - (s1 - c(0.1))).tanh(), (x2 - s0).tanh(), v, 0, margin).cos();
+                    s0 = s0.mul_add(c(0.75), (x0 + x1).sin() * c(0.1));
+                } else {
+                    s0 = s0 * c(0.6) + (s0 * s0 + c(1.0)).log2().sin() * c(0.02);
+                    let v6 = prog_0_dual(c(1.5), (x0 - (v[n % 4] * v[n % 4] + c(2.0)).sqrt()).sin() * c(2.0), x1, v, 5, margin);
+                    acc3 -= v6.sin() * c(0.02);
                 }
             }
-            s0 = c(0.6) * s0 + c(1.0) * (s0 / c(3.0)).tanh();
-            let mut k16 = 0;
-            while k16 < 6 {
-                k16 += 1;
-                let v19 = match n % 3 {
-                    0 | 2 => {
-                        let v17 = v7;
-                        v6.atan() + v17.cos()
+            _ => {
+                for _ in (0..6).rev() {
+                    s2 = c(0.75) * s2 + c(0.25) * x1.tanh().tanh();
+                    if le(((d_to_degrees(v[2]) * c(0.01)).sin() * c(0.9)).acos(), s0 - x0, margin) {
+                        break;
                     }
-                    _ => {
-                        let v18 = v[i % 4];
-                        (v[2] * v[2]).ln_1p() + v18.sin()
-                    }
-                };
-                if ge(v6 * c(0.75), -c(0.5), margin) {
-                    break 'l3;
                 }
-                acc3 += (v7.tanh() * c(0.9)).asin().tanh() * c(0.05);
-                s0 = s0.mul_add(c(0.5), v19.sin() * c(0.25));
             }
-            acc3 -= c(0.5) * (v6.cos() * c(0.9)).asin().tanh();
         }
-        s0.sin() + s1 * c(0.25) - s2.cos() + acc3.cos() + v6.sin() - v7.cos() - ((v[2] * v[2] + c(1.5)).acosh().powi(2) + c(1.0)).log2()
-    }
-
-    pub fn prog_99_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.cos() * c(1.5)).cosh().cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        acc1 += x1.sin();
-        let mut k2 = 0;
-        let v6: Dual64 = loop {
-            k2 += 1;
-            acc1 -= c(0.5) * s0.tanh();
-            let v5 = if lt(x1 / (x1 * x1 + c(1.0)) - x0 / (x0 * x0 + c(1.5)), v[3], margin) {
-                let v3 = ((x1.powi(2) + c(1.0)).powf(1.5).powi(2) + c(0.5)).ln();
-                v[0] + v3.cos()
-            } else if gt(prog_0_dual(c(0.5), x2, (x2.sin().exp2() * d_atan2(c(3.0_f64), x0)).cos(), v, 5, margin), c(0.5), margin) {
-                let v4 = prog_60_dual(x1, (v[k2].powi(2) + c(1.0)).cbrt().tanh(), c(0.25), v, n, margin);
-                (x1.sin() * c(0.9)).atanh() + v4.cos()
-            } else {
-                (v[k2].powi(2) + c(2.0)).acosh()
-            };
-            acc1 += c(0.5) * (x2 * x2 + c(2.0)).acosh().tanh();
-            if k2 >= 3 {
-                break v[2] * c(0.1);
-            }
-            acc1 += c(0.1) * v5.cos();
-        };
-        'l1: for t in v {
-            for &u in v.iter() {
-                match n {
-                    0 => {
-                        acc1 += (v[k2].cos().exp() * (t + v[3 - k2])).sin() * c(0.1);
-                    }
-                    1..=3 => {
-                        s0 = (s0 * c(0.6) + (x0 * x0 + c(2.0)).sqrt() * c(0.4)).tanh();
-                    }
-                    6 => {
-                        acc1 -= d_log(c(1.5_f64), (d_to_radians(x0) * c(20.0)).powi(2) + c(2.0)) * c(0.2);
-                        acc1 += d_hypot(s0.sin().exp2(), -u, margin).tanh() * c(0.1);
-                    }
-                    _ => {
-                        acc1 += c(0.1) * d_atan2(c(2.0_f64), v[2]).tanh();
-                    }
-                }
-                if lt(t.sin().exp(), -c(0.5), margin) {
-                    break 'l1;
-                }
-                s0 = (s0 * c(0.75) + (s0 * s0 + c(2.0)).sqrt() * c(0.25)).tanh();
-                s0 = (s0 * c(0.6) + u.tanh() * c(0.4)).tanh();
-            }
-            acc1 += c(0.5) * d_copysign(d_min(t, v[k2], margin), x0.cos().cosh(), margin).tanh();
-        }
-        let a7 = v.map(|e| e.sin());
-        s0 = (s0 * c(0.8) + (v6 + s0) * d_clamp(v6, x0.cos() - c(1.5), x0.tanh() + c(1.5), margin) * c(0.01)).sin();
-        s0 * c(1.5) + acc1.sin() + a7[2].sin()
-    }
-
-    pub fn prog_100_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 * (v[n % 4].tanh() * c(1.5)).cosh()).sin() * c(2.0);
-        let mut s1 = (x2 - x1) * c(0.35);
-        let mut s2 = (x0.tanh() * c(2.0)).cosh().cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        for i in (1..=4).step_by(2) {
+        'l3: for i in 0..n {
             let fi = c(i as f64);
-            s0 = (s0 * c(0.5) + s0.atan() * c(0.5)).sin();
-            if ge(x0.atan(), c(0.5), margin) {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = c(j as f64);
-                    acc3 += c(0.25) * (fi * fj).tanh();
-                    let v5 = match i {
-                        0 => {
-                            let v4 = (s0.cos().cos() * c(0.9)).acos();
-                            u / (s0.powi(2) + c(1.5)) + v4.cos()
-                        }
-                        1 | 3 => d_log(u * u + c(1.0), v[(j + i) % 4] * v[(j + i) % 4] + c(2.0)),
-                        4 => (x1.powi(2) + c(1.0)).powi(-2),
-                        _ => {
-                            acc3 -= c(0.25) * (u.cos() + c(2.0)).cbrt().sin();
-                            x1 + x2
-                        }
-                    };
-                    if gt(prog_60_dual(x2, (v[(j + i) % 4].cos() * c(0.5)).ln_1p().cos() * c(2.0), u.tanh() * c(2.0), v, n, margin), c(0.5), margin) {
+            if lt((v[i % 4].cos() * c(2.0)).sinh(), -c(1.0), margin) {
+                let v7 = (v[1].sin() * c(0.9)).atanh();
+                acc3 += v7.tanh().sin() * c(0.25);
+            } else {
+                let v8 = (x2.cos() * c(0.9)).atanh();
+                acc3 += c(0.25) * d_atan2(c(3.0_f64), x2.atan()).tanh();
+                acc3 += c(0.25) * v8.cos();
+            }
+            acc3 -= v[i % 4].sin().tanh() * c(0.25);
+            let mut k9 = 0;
+            while k9 < 3 && gt(v[3] + fi, s2, margin) {
+                k9 += 1;
+                let v10 = s2 * x2;
+                if le(v10.atan(), (v[0] * v[0] + c(1.0)).cbrt(), margin) {
+                    continue 'l3;
+                }
+                s2 *= c(0.75);
+                s2 -= c(0.25) * x2.asinh().tanh();
+            }
+            s0 = s0.mul_add(c(0.6), (fi.asinh().powi(2) + c(1.0)).cbrt().sin() * c(1.0));
+        }
+        for _ in 0..6 {
+            let v11: Dual64 = v[n % 4];
+            let v13 = if ge(x1 / (s1 * s1 + c(0.5)), -c(0.5), margin) {
+                ((v11 * v11).tanh() * c(0.9)).acos()
+            } else {
+                let v12 = v11;
+                return (v12 * v12 + c(2.0)).ln() * c(0.75)
+            };
+            s2 = (s2 * c(0.8) + x2.tanh() * c(0.2)).sin();
+            s2 = (s2 * c(0.5) + v13.sin() * c(0.05)).tanh();
+        }
+        if n == 0 && gt(-v[n % 4], c(0.0), margin) {
+            let v14 = x0.sin().exp2();
+            s0 = (s0 * c(0.5) + d_max(x2, x0, margin) * c(0.5)).tanh();
+            s0 = s0 * c(0.6) + v14.sin().sin() * c(0.25);
+        } else if ge(((x2.powi(2) + c(2.0)).ln().cos() * c(0.9)).acos(), x2.tanh().cosh(), margin) {
+            let v15 = (v[1].tanh() * c(1.2)).tan();
+            acc3 -= v15.sin() * c(0.4);
+        }
+        let mut m16 = 0;
+        for i in (0..5).rev() {
+            let fi = c(i as f64);
+            s1 = c(0.75) * s1 + c(0.25) * ((-s1).powi(2) + c(2.0)).ln().tanh();
+            if m16 == 8 {
+                m16 += 1;
+            }
+            for j in 0..3 {
+                let fj = c(j as f64);
+                let v17 = if gt(fi - s1.cos(), (x2.sin() * c(0.9)).atanh(), margin) && n == 5 {
+                    d_max(x2, v[(j + m16) % 4], margin)
+                } else {
+                    v[3 - j] - s0
+                };
+                match j {
+                    0 => {
+                        s0 = (s0 * c(0.75) + (v17.tanh().tanh() * c(1.5)).cosh() * c(0.02)).sin();
+                        s2 *= c(0.6);
+                        s2 += c(0.4) * (s2 + fj).cos();
+                    }
+                    1 => {
+                        s1 = (s1 * c(0.75) + (v17.tanh() * c(1.2)).tan() * c(0.01)).tanh();
+                    }
+                    2 => {
+                        s0 *= c(0.8);
+                        s0 += c(0.1) * (v17 + fi).tanh();
                         continue;
                     }
-                    acc3 += c(0.25) * v5.tanh().tanh();
+                    _ => {
+                        let v18 = v17 + (-x1);
+                        s2 = (s2 * c(0.6) + s1.tanh().exp() * c(0.1)).tanh();
+                        s0 = (s0 * c(0.5) + v18.sin() * c(0.1)).sin();
+                    }
                 }
-            } else if i < 4 && le(x0 * c(core::f64::consts::FRAC_1_SQRT_2) / ((v[(i + n) % 4] / (v[i % 4] * v[i % 4] + c(1.5))).sin() + c(2.0)), x0, margin) {
-                acc3 -= x2.cos().cosh().tanh();
-                let v6 = v[3];
-                s1 = s1 * c(0.6) + v6.tanh().sin() * c(0.4);
+                acc3 += c(0.1) * (-v[3 - j]).sin();
             }
-            let v7 = c(0.1) - s0;
-            acc3 -= v7.tanh().tanh();
+            s0 = s0.mul_add(c(0.8), (s2.sin() * c(1.2)).tan().cos() * c(0.02));
+        }
+        match m16 {
+            0 | 2 => {
+                acc3 += (-(v[m16 % 4].tanh() * c(0.9)).asin()).sin();
+                if ge(v[1].powi(3).sin(), c(0.5), margin) {
+                    let v19 = d_abs(v[(m16 + n) % 4].cos(), margin);
+                    acc3 += c(0.75) * ((v19.sin() * c(0.5)).ln_1p().tanh() * c(0.9)).atanh();
+                } else if le(x1, -c(1.0), margin) || m16 < 2 {
+                    let v20 = (v[n % 4].cos() * c(0.9)).atanh();
+                    let v21: Dual64 = (v[2].sin() * c(1.5)).sinh().tanh().exp();
+                    acc3 -= c(0.25) * (v20.tanh() + v21.tanh()).cos();
+                }
+                s0 *= c(0.6);
+                s0 += c(0.1) * (v[m16 % 4].cos() * c(0.9)).acos().tanh();
+            }
+            3..=4 => {
+                let v22: Dual64 = (-v[m16 % 4]) / (x1.cos().cos() + c(2.0));
+                acc3 -= v22.cos();
+            }
+            g if g > 5 => {
+                s1 = s1 * c(0.6) + (v[1] - x2).sin() * c(0.2);
+                let v23 = c(2.0) - x1;
+                s1 = (s1 * c(0.75) + v23.cos() * c(0.25)).sin();
+            }
+            _ => {
+                s2 *= c(0.8);
+                s2 -= c(0.01) * (s1.powi(2) + c(1.0)).recip().cos();
+                s1 = s1 * c(0.5) + (d_min(v[0], x2, margin).tanh() * c(2.0)).cosh().tanh() * c(0.05);
+            }
+        }
+        let v26 = if m16 == 1 && lt(d_hypot(c(0.5_f64), x1, margin), c(0.5), margin) {
+            s0 *= c(0.75);
+            s0 += c(0.25) * (x2 * x2 + c(1.0)).log(3.0).tanh();
+            (d_min(x1, x2, margin).tanh() * c(1.5)).sinh()
+        } else if ge((x2 * x2 + c(1.0)).ln(), -c(1.0), margin) {
+            let v24 = (s0 * s0 + c(1.0)).log10() * v[2];
+            ((x0.sin() * c(0.5)).ln_1p().powi(2) + c(0.5)).ln() + v24.tanh()
+        } else {
+            let v25 = v[m16 % 4];
+            (-x2) + v25.sin()
+        };
+        s0.cos() - s1 - s2.sin() + acc3.cos() + v26.sin()
+    }
+
+    pub fn prog_33_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (x0 + x2).sin() * c(2.0);
+        let mut s1 = (s0 - v[n % 4]).sin() * c(2.0);
+        let mut s2 = (s0.atan().sin() + c(2.0)).cbrt();
+        let mut acc3: Dual64 = c(0.0);
+        for &t in v.iter() {
+            s1 = s1.mul_add(c(0.5), (t.cos() + c(2.0)).cbrt().tanh() * c(1.0));
+            acc3 += (t + x1).cos() * c(0.5);
         }
         match n {
             0 => {
-                let v8: Dual64 = d_to_degrees(s0) * c(0.01);
-                s1 = (s1 * c(0.5) + (s1 * s1 + c(1.0)).sqrt() * c(0.02)).tanh();
-                s0 = (s0 * c(0.75) + v8.cos() * c(0.02)).tanh();
+                s1 = (s1 * c(0.75) + (x1.sin() * c(1.2)).tan() * c(0.02)).tanh();
             }
-            1..=2 => {
-                s0 = (s0 * c(0.6) + prog_48_dual(c(0.25), s0, c(0.75), v, n, margin) * c(0.005)).tanh();
-                s1 = (s1 * c(0.5) + prog_2_dual(x1, s2, c(0.25), v, 3, margin) * c(0.005)).sin();
+            1..=3 => {
+                s1 = (s1 * c(0.75) + d_abs(x1, margin) * c(0.25)).sin();
+                let x0 = (x2.atan().powi(2) + c(1.0)).recip();
+                s1 = c(0.5) * s1 + c(0.75) * x0.cos();
             }
-            3 | 5 => {
-                for (i, &t) in v.iter().enumerate() {
-                    let v11 = if ge(t.cos(), c(0.25), margin) || n == 1 {
-                        (s0.powi(2) + c(0.5)).recip()
-                    } else if le(x1.tanh().exp(), c(0.5), margin) {
-                        let v9 = s2 / (s2.sin() + c(2.0));
-                        (v9.powi(2) + c(0.5)).recip().cos()
-                    } else {
-                        let v10 = x1 - s1 + x0.powi(2);
-                        prog_60_dual(c(1.2), (v10.cos() * c(0.5)).ln_1p().cos() * c(2.0), (s0 * v10).sin(), v, i, margin)
-                    };
-                    acc3 -= v11.tanh() * c(0.01);
-                    let v12 = (t.tanh().powi(2) + c(1.0)).log2();
-                    acc3 += c(0.5) * v12.sin().cos();
-                }
-                let x1: Dual64 = (x1 * x1 + c(2.0)).sqrt().powi(2).ln_1p();
-                s1 = s1 * c(0.75) + x1.tanh() * c(0.25);
+            4..=6 => {
+                s1 = c(0.5) * s1 + c(1.0) * d_atan2(c(1.5_f64), x1).tanh();
             }
             _ => {
                 s2 *= c(0.5);
-                s2 -= c(0.02) * d_atan2(c(0.5_f64), s0).cos();
+                s2 += c(0.02) * (acc3 - s2).cos();
+                s2 = s2.mul_add(c(0.6), s2.tanh() * c(0.05));
             }
         }
-        let mut k13 = 0;
-        while k13 < 3 {
-            k13 += 1;
-            for j in (0..=n).rev().step_by(2) {
-                let fj = c(j as f64);
-                match j {
-                    0 | 2 => {
-                        let v14 = x2.atan().tanh().exp();
-                        s1 = s1 * c(0.75) + (v14 - (s1 * s1 + c(0.5)).powf(1.5)).sin() * c(0.02);
-                    }
-                    3 | 5 => {
-                        break;
-                    }
-                    6 => {
-                        s2 = (s2 * c(0.5) + (s0.tanh() * c(0.9)).asin() * c(0.2)).tanh();
-                        s0 = c(0.6) * s0 + c(0.2) * d_min(-v[n % 4], (s0 * s0 + c(1.0)).powi(-1), margin).tanh();
-                    }
-                    _ => {
-                        let x2 = (x2.atan().sin() * c(1.2)).tan();
-                        let v15 = x2;
-                        s2 = s2.mul_add(c(0.8), v15.sin() * c(0.02));
-                    }
-                }
-                match n {
-                    0 | 2 => {
-                        s0 = (s0 * c(0.8) + v[j % 4] / (x2.cos() + c(2.0)) * c(0.05)).tanh();
-                    }
-                    g if g > 3 => {
-                        break;
-                    }
-                    _ => {
-                        acc3 += ((s1.sin() * c(0.5)).ln_1p().tanh() * c(1.2)).tan().sin() * c(0.1);
-                        if j == 2 && gt(d_atan2(s1 * s1 + c(1.0), d_powf(s0 * s0 + c(0.5), s2.sin())), (v[3] * v[3] + c(1.0)).log10(), margin) {
-                            acc3 += v[j % 4].atan().cos() * c(0.1);
-                            let v16 = v[j % 4];
-                            acc3 += v16.cos() * c(0.1);
-                        }
-                        s1 = s1 * c(0.6) + (c(SCALE) + s1).sin() * c(0.4);
-                    }
-                }
-                acc3 -= fj.cos() * c(0.1);
-            }
-            let v17 = if le(v[k13].tanh(), c(0.25), margin) {
-                acc3 += (s0.cos() * c(1.2)).tan().tanh() * c(0.4);
-                ((v[n % 4] - s2).cos() * c(0.9)).acos()
-            } else if le(d_atan2(v[0] * v[0] + c(1.0), x1) + c(2.5), s0, margin) || n < 2 {
-                s1.powi(3)
-            } else {
-                s0 = (s0 * c(0.8) + s0.tanh() * c(0.2)).sin();
-                ((x0 * s2).tanh() * c(0.9)).acos()
-            };
-            s1 = s1.mul_add(c(0.75), (s0 - v17).sin() * c(0.02));
+        for _ in (0..n).rev() {
+            s0 *= c(0.6);
+            s0 -= c(0.4) * (x1.tanh() * c(0.5)).ln_1p();
+            acc3 -= c(0.25) * (v[n % 4] - x0).sin();
         }
-        for &t in v.iter() {
-            let v18 = t;
-            s2 = s2 * c(0.5) + (v18.powi(2) + c(1.0)).log10().sin() * c(1.0);
-            s1 = s1.mul_add(c(0.8), s1.sin() * c(0.2));
-        }
-        let v19: Dual64 = d_log(x1 * x1 + c(1.0), (v[k13] * v[1]).powi(2) + c(2.0));
-        let v20 = ((v19.cos() + c(2.0)).cbrt().tanh() * c(1.5)).cosh();
-        s0.cos() + s1.tanh() + s2 * c(0.5) + acc3.tanh() + v20 * c(0.75)
+        let v4 = d_clamp(x1.cos(), -c(0.5), c(0.5), margin);
+        s0 * c(0.75) - s1.sin() - s2 + acc3 + v4 + (x0 - v4)
     }
 
-    pub fn prog_101_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = x2.powi(2).cos().exp_m1();
-        let mut s1 = prog_48_dual(s0, c(0.25), c(0.25), v, n, margin).cos() * c(2.0);
-        let mut s2 = d_abs(x1, margin);
-        let mut acc3: Dual64 = c(0.0);
-        for i in 0..v.len() {
-            if lt(s1.mul_add((x2 * x2 + c(1.0)).powi(-2), (x0 * x0 + c(1.0)).log10()), -c(0.5), margin) {
-                continue;
-            }
-            acc3 -= c(0.5) * (c(1.5) - v[i] * s1).tanh();
-            let v7 = match i % 4 {
-                0 | 2 => {
-                    let v4 = prog_60_dual(c(2.0), d_abs(v[n % 4], margin).cos(), c(1.5), v, n, margin);
-                    s2 = s2.mul_add(c(0.5), x1.tanh().exp2().sin() * c(0.25));
-                    x2.mul_add(x1, s1) + v[2] + v4.cos()
-                }
-                3 => {
-                    let v5 = x0;
-                    (v[(i + n) % 4] * v[(i + n) % 4] + c(1.5)).acosh() + v5.cos()
-                }
-                _ => {
-                    let v6 = prog_60_dual(x1, s0, s2, v, i, margin);
-                    (-x2) + v6.sin()
-                }
-            };
-            s1 = c(0.75) * s1 + c(0.005) * v7.sin();
-        }
-        let v8 = v.iter().copied().map(|p| prog_60_dual((p.cos() * c(0.5)).ln_1p().cos() * c(2.0), x2, (v[n % 4].powi(2) + c(2.0)).acosh().tanh(), v, n, margin)).sum::<Dual64>();
-        let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_60_dual(c(0.25), d_atan2(c(0.5_f64), q).tanh() * c(2.0), d_copysign(c(3.0_f64), s2, margin).sin() * c(2.0), v, n, margin) + p.sin()).sum::<Dual64>();
-        let a10 = v.map(|e| e.cos());
-        let v11 = prog_60_dual(c(2.0), c(0.5), s1, v, n, margin);
-        let v12 = prog_60_dual(s1, x2, c(2.0), v, n, margin);
-        s0 = (s0 * c(0.75) + (x2 + x0) * c(0.1)).tanh();
-        s0.sin() + acc3 + v8.cos() + v9.tanh() - a10[3] - v11.sin() + v12.sin() - (v9 * c(0.1)).sin().tanh().exp2()
-    }
-
-    pub fn prog_102_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_max(v[n % 4], x1, margin);
-        let mut s1: Dual64 = prog_54_dual((d_atan2(x2, v[n % 4].powi(2) + c(1.0)) + v[n % 4]).cos() * c(2.0), (s0 * s0 + c(0.5)).ln().tanh(), c(1.2), v, n, margin).cos() * c(2.0);
+    pub fn prog_34_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 + v[3]).sin() * c(2.0);
+        let mut s1 = (x2 * x2 + c(1.0)).log2().sin() * c(2.0);
         let mut acc2: Dual64 = c(0.0);
-        let v3 = prog_45_dual((x0.mul_add(acc2, x2) * (d_to_degrees(x0) * c(0.01))).sin(), d_abs(x2.cos().exp2(), margin).sin() * c(2.0), ((x0 + x1) * c(0.3)).tanh() * c(2.0), v, n, margin);
-        let mut k4 = 0;
-        while k4 < 6 && ge(v[(k4 + n) % 4].sin(), v3, margin) {
-            k4 += 1;
-            if gt(prog_60_dual(s0, (s1.sin() * c(1.2)).tan().atan().sin() * c(2.0), s1.tanh().exp_m1().sin() * c(2.0), v, n, margin), -c(1.0), margin) || k4 > 3 {
-                let mut k5 = 0;
-                while k5 < 3 && ge(((x0 * x0 + c(2.0)).acosh().powi(2) + c(1.0)).log2(), v[0].asinh(), margin) {
-                    k5 += 1;
-                    match k5 {
-                        2 => {
-                            break;
-                        }
-                        3 => {
-                            s1 = (s1 * c(0.8) + s1 * c(0.2)).tanh();
-                            s1 = s1 * c(0.75) + (s0 + s1).tanh() * c(0.1);
-                        }
-                        _ => {
-                            s1 = (s1 * c(0.6) + (s0 - v[k5]) * c(0.2)).sin();
-                            let v6: Dual64 = (s1 * s1 + c(1.0)).log2();
-                            acc2 += v6.cos().cos() * c(0.1);
-                        }
-                    }
-                    s0 = (s0 * c(0.8) + x1 * c(0.2)).sin();
-                }
-                acc2 += x2.sin() * c(0.25);
-            } else {
-                s1 = (s1 * c(0.6) + v3 * c(0.4)).sin();
+        match n {
+            0 => {
+                acc2 += d_copysign(c(1.5_f64), s0 + x0, margin);
+                s1 *= c(0.8);
+                s1 -= c(0.01) * x0.powi(3).cos();
             }
-            acc2 -= c(0.25) * d_min(x0, v[k4 % 4], margin).tanh().tanh();
-            let v9 = match k4 % 4 {
-                1 => {
-                    let v7 = (v[k4 % 4].cos() * c(0.9)).acos();
-                    s0 = (s0 * c(0.8) + s1 * c(0.2)).sin();
-                    v3.cos() + v7.cos()
-                }
-                2 => {
-                    s0 = s0 * c(0.75) + (s1 * s1 + c(0.5)).cbrt().cos().exp_m1().sin() * c(0.02);
-                    d_atan2(x2 * x2 + c(0.5), s1)
-                }
-                3 => {
-                    let v8 = (v3.tanh() * c(1.2)).tan();
-                    v8.tanh()
-                }
-                _ => v3 / (x1 * x1 + c(1.5)),
-            };
-            s0 = s0 * c(0.75) + v9.tanh() * c(0.02);
-        }
-        match k4 {
-            0 | 2 => {
-                s1 = s1 * c(0.75) + x0.sin().tanh() * c(0.25);
+            2..=3 => {
+                let v3 = (x0.sin() * c(1.2)).tan().tanh().exp2();
+                s0 = c(0.6) * s0 + c(0.02) * v3.cos();
             }
-            g if g > 3 => {
-                s0 = s0 * c(0.6) + (x1.powi(2) + c(1.0)).sqrt().cos() * c(0.4);
-                s1 = c(0.5) * s1 + c(0.75) * d_powf(c(1.5_f64), v[n % 4].sin()).cos();
+            4 | 6 => {
+                let v4 = prog_13_dual(acc2, (x0 * x0 + c(1.0)).sqrt().tanh(), s0, v, 3, margin);
+                acc2 += v4.tanh() * c(0.005);
             }
             _ => {
-                s1 = (s1 * c(0.5) + x1.asinh().tanh() * c(0.5)).tanh();
-                let v10 = prog_51_dual(d_max(-c(3.0_f64), x1, margin).sin() * c(2.0), s0.sin(), x1, v, 0, margin);
-                acc2 += c(0.005) * v10.sin();
-            }
-        }
-        'l2: for i in 0..5 {
-            let fi = c(i as f64);
-            acc2 -= c(0.4) * ((v3.cos() * c(0.9)).acos() / (v[i % 4].asinh().cos() + c(2.0))).sin();
-            let mut k11 = 0;
-            while k11 < n + 1 && le(x1.sin(), v3, margin) {
-                k11 += 1;
-                let v13 = if !(n % 3 == 1 && gt(d_hypot(d_abs(s1, margin), (x0.powi(2) + c(2.0)).acosh(), margin), c(0.0), margin)) {
-                    s0 = (s0 * c(0.75) + s0 * x0 * c(0.05)).sin();
-                    (fi.powi(2) + c(1.0)).recip().sin().exp_m1()
-                } else {
-                    let v12 = fi.powi(2);
-                    -v12
-                };
-                if gt((x2.cos().exp().powi(2) + c(0.5)).recip(), c(1.0), margin) {
-                    acc2 += v13.tanh().exp_m1().tanh() * c(0.05);
-                    continue;
-                }
-                if k11 == 2 && le(x0.cos(), (v13.cos() * c(0.9)).acos(), margin) {
-                    continue 'l2;
-                }
+                let v5 = prog_0_dual(s1.powi(3).sin() * c(2.0), (x0 * x1).cos().exp2().tanh(), c(2.0), v, n, margin);
                 s0 *= c(0.8);
-                s0 += c(0.05) * (s0 / (s1.tanh() + c(2.0))).cos();
+                s0 -= c(0.05) * s0.tanh();
+                acc2 += v5.tanh() * c(0.005);
             }
-            acc2 += c(0.4) * (v[3].sin().exp() / ((-s1).powi(2) + c(1.5))).sin();
         }
-        let v14 = x0.tanh().exp() + d_abs(x1, margin);
-        s0 * c(0.25) + s1 * c(0.5) + acc2.tanh() - v3.tanh() - v14.sin()
-    }
-
-    pub fn prog_103_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0.sin() * c(2.0)).cosh().tanh().cosh();
-        let mut s1 = -x2;
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            if le(prog_60_dual(x1, s0, x2, v, k3, margin), (x1 * x1 + c(1.0)).log10(), margin) {
-                acc2 += c(0.25) * s0.tanh().exp().sin();
-                acc2 += ((c(SCALE) + v[1]).powi(2) + c(1.0)).sqrt().cos() * c(0.25);
-                if gt(prog_60_dual(d_min(c(2.0_f64), x2, margin).cos() * c(2.0), x1, (v[k3 % 4].cos() / (s0.sin() + c(2.0))).cos() * c(2.0), v, n, margin), s1.cos(), margin) && k3 == 1 {
-                    s1 = (s1 * c(0.8) + (v[k3 % 4].sin() * c(1.2)).tan() * c(0.02)).sin();
-                    break;
+        let mut a6 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a6[i] = v[(i + n) % 4];
+            s0 = s0.mul_add(c(0.6), t.tanh() * c(0.4));
+        }
+        let mut k7 = 0;
+        while k7 < n && le(d_hypot(s0, a6[k7 % 4], margin), (x1.sin() + c(2.0)).cbrt(), margin) {
+            k7 += 1;
+            match k7 % 4 {
+                1..=2 => {
+                    for j in (0..4).rev() {
+                        let v9 = if gt(a6[(j + k7) % 4], s1, margin) {
+                            d_log(s0.powi(2) + c(1.0), a6[0] * a6[0] + c(2.0))
+                        } else {
+                            let v8 = v[3];
+                            (x0.tanh() * c(0.9)).atanh() + v8.tanh()
+                        };
+                        let v10 = (v9.powi(2) + c(1.0)).log(2.0);
+                        s0 = s0 * c(0.8) + s0.asinh().cos() * c(0.2);
+                        s1 *= c(0.75);
+                        s1 -= c(0.02) * v10.sin();
+                    }
+                    acc2 += (x1 + s1).sin() * c(0.25);
+                }
+                3 => {
+                    let v11 = x1 * x2;
+                    s0 = s0 * c(0.5) + (d_to_degrees(s0.atan()) * c(0.01)).tanh() * c(0.75);
+                    s0 = c(0.6) * s0 + c(0.1) * v11.tanh();
+                }
+                _ => {
+                    s1 = c(0.6) * s1 + c(0.05) * s1.powi(3).cos();
                 }
             }
-            let mut k4 = 0;
-            while k4 < n && ge(((x2 * x2 + c(1.0)).log10().powi(2) + c(1.0)).recip(), c(0.0), margin) {
-                k4 += 1;
-                let v5 = d_log(c(2.0_f64), v[(k4 + n) % 4].asinh().powi(2) + c(2.0));
-                s0 = c(0.5) * s0 + c(0.4) * (-v5).sin();
-                s0 = (s0 * c(0.6) + x2.tanh() * c(0.4)).sin();
-            }
-            s0 *= c(0.6);
-            s0 += c(0.1) * (s0.sin() * c(0.9)).acos().sin();
-            if k3 >= 6 || le((v[(k4 + k3) % 4].cos() * c(1.2)).tan(), v[k4 % 4], margin) {
-                break;
-            }
-        }
-        let v6 = x0 * v[(k3 + n) % 4] - x1;
-        let v7 = match n {
-            0 => v[n % 4] - (v6.powi(2) + c(0.5)).sqrt(),
-            g if g > 1 => v6.cos(),
-            _ => prog_2_dual(c(0.5), (v6.tanh().sinh() + v6 / (x1.sin() + c(2.0))).cos() * c(2.0), s1, v, k3, margin),
-        };
-        let v8 = v.iter().copied().map(|p| c(0.75) - s1 - (p.sin() * c(0.9)).atanh()).sum::<Dual64>();
-        let v9 = prog_51_dual((x1.tanh().powi(2) + c(1.0)).log2().tanh() * c(2.0), x1, c(1.5), v, k3, margin);
-        if k3 % 3 == 1 && lt(-v[2], c(0.5), margin) {
-            return (v[k3 % 4].cos() * c(0.9)).acos() + (v[k3 % 4].tanh() * c(0.9)).acos();
-        }
-        s0 * c(0.75) - acc2 * c(0.5) + v7.tanh() - v8.tanh() - v9.sin() + v8
-    }
-
-    pub fn prog_104_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 * x2 + c(1.0)).log10();
-        let mut s1 = (x0.atan() + x1.atan()).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            acc2 += s1.cos().atan().sin() * c(0.25);
-            if ge(x2, -c(1.0), margin) {
-                let v4 = prog_60_dual(c(2.0), (x0.powi(2) + c(0.5)).cbrt().tanh().exp2().tanh(), x0, v, k3, margin);
-                let x1: Dual64 = x0;
-                s1 *= c(0.75);
-                s1 += c(0.005) * (v4.cos() + x1.tanh()).cos();
-            }
-            if k3 >= 6 || gt(d_log(c(1.5_f64), s1 * s1 + c(2.0)), -c(0.25), margin) {
-                break;
-            }
-        }
-        for i in 1..n {
-            let fi = c(i as f64);
-            if n < 5 {
-                s0 = (s0 * c(0.5) + s0.cos().sinh() * c(0.25)).sin();
-                if i > 1 {
-                    break;
-                }
-            } else if ge((v[1].tanh() * c(0.9)).asin(), c(0.0), margin) || i > 4 {
-                s1 = (s1 * c(0.5) + fi / c(3.0) * c(1.0)).tanh();
-                s1 = (s1 * c(0.75) + prog_60_dual(x2, (x0 - v[k3 % 4]).tanh().cos() * c(2.0), (s1 + x1).tanh() * c(2.0), v, 0, margin) * c(0.005)).sin();
-                match k3 % 4 {
-                    0 => {
-                        acc2 += (s0 - v[i % 4]).sin() * c(0.4);
-                        if lt((c(0.65) - x2) * (v[1] * v[1] + c(2.0)).sqrt(), c(0.0), margin) {
-                            return x2 * (x0.powi(2) + c(2.0)).ln();
-                        }
-                        s1 = (s1 * c(0.5) + (fi * fi).ln_1p() * c(1.0)).sin();
-                    }
-                    g if g > 2 => {
-                        s0 = (s0 * c(0.5) + (s0.tanh() * c(0.9)).asin() * c(0.2)).sin();
-                        continue;
-                    }
-                    _ => {
-                        let v5 = s0.sin();
-                        acc2 += v5 * c(0.4);
-                    }
-                }
+            if ge((v[k7 % 4] + x0) / (s0.sin().exp().powi(2) + c(1.5)), s1 + s0, margin) {
+                let v12 = x0.atan();
+                s0 = (s0 * c(0.6) + v12.tanh() * c(0.4)).tanh();
+            } else if n == 4 && lt(x0.cos(), c(0.0), margin) {
+                s1 = c(0.6) * s1 + c(0.2) * (s1 + s0).cos();
+                acc2 += c(0.25) * (x1 * x1 + c(0.5)).recip().tanh();
             } else {
-                acc2 += c(0.2) * prog_60_dual(x1, ((v[i % 4].tanh() * c(0.9)).acos().cos() + c(2.0)).cbrt().tanh() * c(2.0), c(0.75), v, k3, margin).sin();
+                s1 = (s1 * c(0.75) + (s1.cos() * c(0.9)).atanh() * c(0.05)).sin();
+                let v13 = x2.atan();
+                acc2 -= c(0.25) * v13.cos().cos();
             }
-            let v6: Dual64 = prog_60_dual(((v[k3 % 4] - v[(i + n) % 4]).cos() * c(0.9)).atanh().tanh() * c(2.0), x0.tanh() * c(2.0), x1, v, i, margin);
-            s1 = s1 * c(0.75) + (s1.powi(2) + c(1.0)).log2().tanh() * c(0.1);
-            s1 = (s1 * c(0.6) + v6.sin() * c(0.005)).tanh();
+            s1 *= c(0.6);
+            s1 += c(0.02) * ((s1.powi(2) + c(1.0)).powi(-1) + d_powf(x0 * x0 + c(1.0), v[3].cos())).sin();
         }
-        let mut a7 = [c(0.0); 4];
-        for i in 0..4 {
-            a7[i] = x1 / (v[i].cos() + c(2.0));
-        }
-        'l3: for i in 0..n {
+        'l3: for (i, &t) in v.iter().enumerate() {
             let fi = c(i as f64);
-            s1 = s1.mul_add(c(0.75), (v[i % 4].tanh().sin() * c(1.2)).tan().sin() * c(0.02));
-            for j in (0..n).rev() {
-                acc2 -= ((a7[j % 4].powi(2) + c(1.0)).powf(0.5) * s0).tanh() * c(0.05);
-                acc2 += (a7[j % 4] * a7[j % 4]).ln_1p().sin() * c(0.05);
-                if gt((x2 * x2 + c(1.5)).acosh(), -c(0.5), margin) || j % 2 == 0 {
+            let v18 = if i == 1 {
+                for &u in a6.iter() {
+                    s1 = c(0.6) * s1 + c(0.4) * t.tanh();
+                    let v14 = x1.atan();
+                    s1 *= c(0.8);
+                    s1 -= c(0.1) * (u.cos() + v14.tanh()).cos();
+                }
+                let v15 = -x2;
+                (s1.cos().powi(2) + c(1.0)).sqrt() + v15.sin()
+            } else if ge(prog_33_dual(s0, t, c(0.75), v, n, margin), c(0.0), margin) || i > 0 {
+                let v16 = s1.sin().exp();
+                v[3 - i] + v16.sin()
+            } else {
+                let v17 = d_log((x1.tanh() * c(1.2)).tan().powi(2) + c(1.0), (x1 + fi).powi(2) + c(2.0));
+                (x0 * x0 + c(1.0)).powf(0.5) + v17.cos()
+            };
+            let v24 = match k7 {
+                0 | 2 => d_log(x1 * x1 + c(1.0), s1 * s1 + c(2.0)),
+                g if g > 3 => {
+                    for j in (0..=i).rev() {
+                        let v21 = match j {
+                            0 => {
+                                s1 = c(0.8) * s1 + c(0.2) * v[j].sin();
+                                t + a6[j]
+                            }
+                            1..=2 => {
+                                let v19 = fi.tanh().cosh();
+                                (x1.powi(2) + c(1.0)).log10() + v19.cos()
+                            }
+                            3 => v18 + x1,
+                            _ => {
+                                let v20 = -a6[3 - j];
+                                (x1 * x1 + c(1.0)).log(2.0) * (v20 + x1)
+                            }
+                        };
+                        let v22 = (v[3 - j].atan().powi(2) + c(0.5)).sqrt();
+                        s0 = c(0.75) * s0 + c(0.1) * (x1 * x1 + c(1.0)).powf(0.5).tanh();
+                        acc2 += c(0.1) * (v21.tanh() + v22.cos()).sin();
+                    }
+                    ((v[3] - c(0.5)).sin() * c(0.9)).asin()
+                }
+                _ => {
+                    for u in a6 {
+                        s0 = (s0 * c(0.8) + x1 * c(std::f64::consts::FRAC_PI_4) * c(0.25)).sin();
+                        match k7 {
+                            0 | 2 => {
+                                let v23 = c(1.25) - x0;
+                                s0 = (s0 * c(0.5) + v23.cos() * c(0.5)).sin();
+                            }
+                            5 => {
+                                s0 = (s0 * c(0.6) + a6[2].atan() * c(0.4)).sin();
+                            }
+                            6 => {
+                                s1 = s1 * c(0.6) + d_atan2(t * t + c(0.5), u).tanh() * c(0.05);
+                            }
+                            _ => {
+                                s1 = (s1 * c(0.75) + (a6[i] + u) * c(0.1)).tanh();
+                                s0 *= c(0.8);
+                                s0 -= c(0.25) * (v[2].powi(2) + c(1.0)).recip();
+                            }
+                        }
+                        if ge((a6[2].sin().cos() * c(0.9)).atanh(), t, margin) {
+                            s0 *= c(0.75);
+                            s0 -= c(0.1) * ((x2.sin() * c(1.5)).cosh().powi(2) + c(1.0)).recip().tanh();
+                            continue 'l3;
+                        }
+                        s1 = s1.mul_add(c(0.75), u.tanh().tanh() * c(0.25));
+                    }
+                    s0 = c(0.5) * s0 + c(0.75) * (x0.powi(2) + c(1.0)).recip();
+                    c(SCALE) + t
+                }
+            };
+            s1 = (s1 * c(0.8) + s0.tanh().exp2() * c(0.1)).sin();
+            for _ in 0..v.len() {
+                acc2 -= c(0.1) * (t.powi(2) + c(1.0)).recip();
+                if gt((v24.tanh() * c(0.9)).asin().asinh(), c(0.25), margin) {
                     break 'l3;
                 }
             }
-            for j in (0..=i).rev() {
-                let fj = c(j as f64);
-                if lt(a7[j % 4] * a7[j % 4], fi.sin(), margin) {
-                    let v8 = -fi;
-                    acc2 -= v8.cos() * c(0.05);
-                } else {
-                    acc2 -= (fi.powi(2) + c(0.5)).recip().tanh() * c(0.05);
-                    if ge((x0 * x0).ln_1p().powi(2), x1, margin) {
-                        break;
-                    }
-                    s0 = s0 * c(0.8) + (c(SCALE) + s0).tanh() * c(0.2);
-                }
-                if ge(x2 / (s1.tanh() + c(2.0)), c(0.5), margin) {
-                    acc2 += c(0.05) * fj.tanh().exp2().tanh();
-                    break;
-                }
-                acc2 += c(0.05) * (c(SCALE) + s1).tanh();
-            }
-            acc2 -= (x0.tanh() * c(0.5)).ln_1p().atan().cos() * c(0.25);
+            acc2 += c(0.1) * (t.cos() + v18.sin() + v24.cos()).cos();
         }
-        acc2 -= v[1].sin();
-        s0.tanh() + s1.tanh() - acc2.tanh() + a7[3] * c(0.5) - (s0.sin() * c(1.5)).cosh()
+        x1.sin() - s0 + s1 * c(0.5) - acc2.tanh() + a6[3].tanh()
     }
 
-    pub fn prog_105_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.sin().exp_m1();
-        let mut s1 = (x1.tanh() + c(2.0)).cbrt();
+    pub fn prog_35_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1;
+        let mut s1 = (x0.tanh().exp_m1() / ((x2 / (s0.powi(2) + c(1.5))).powi(2) + c(0.5))).sin() * c(2.0);
         let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); 4];
-        for i in 0..4 {
-            a3[i] = (x0 * x0 + c(1.0)).cbrt();
-        }
-        let mut a4 = [c(0.0); 4];
-        for i in 0..4 {
-            if ge(prog_60_dual(x2.cos().sinh().cos() * c(2.0), x2, c(0.5), v, 6, margin), -c(1.0), margin) {
-                a4[i] = d_atan2(s0, a3[i].powi(2) + c(0.5));
-            } else {
-                a4[i] = a3[3 - i].sin();
-            }
-        }
-        s0 = c(0.8) * s0 + c(0.05) * (s0 - v[0]).tanh();
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            if lt(prog_45_dual(s1, x2, x2.sin().cos() * c(2.0), v, 2, margin), -c(0.5), margin) {
-                s0 *= c(0.75);
-                s0 += c(0.05) * (s1 * s0).tanh();
-                if k5 + n < 2 && lt(a3[(k5 + n) % 4].mul_add(a3[n % 4], x0), c(1.0), margin) {
-                    break;
-                }
-            } else if ge(s1 + s0, s0, margin) && n == 5 {
-                s0 = (s0 * c(0.5) + (s0 / (x1 * x1 + c(0.5))).asinh() * c(0.1)).sin();
-                s1 = c(0.6) * s1 + c(0.4) * s1.tanh();
-            }
-            if ge(a4[k5 % 4].asinh() + c(1.25), -c(0.5), margin) {
-                s0 = (s0 * c(0.75) + s0 * c(0.25)).sin();
-            } else {
-                s1 *= c(0.75);
-                s1 -= c(0.005) * prog_60_dual(d_powf(s1 * s1 + c(1.0), a3[k5 % 4].cos()).tanh() * c(2.0), s1, x0, a3, k5, margin).cos();
-                let v6 = prog_60_dual(s0, ((x1.powi(2) + c(0.5)).sqrt().sin() * c(0.9)).asin().cos() * c(2.0), x0, v, k5, margin);
-                s0 = s0.mul_add(c(0.5), v6.tanh() * c(0.005));
-            }
-            let v7: Dual64 = prog_60_dual((a3[k5 % 4].cos() * c(0.9)).atanh().cos(), s0, a3[k5 % 4].atan().atan().tanh(), v, 6, margin);
-            s0 *= c(0.75);
-            s0 -= c(0.05) * d_powf(c(0.5_f64), s0.powi(2).sin()).sin();
-            if k5 >= 4 || ge(a3[0] - s1, c(0.5), margin) {
-                break;
-            }
-            acc2 -= v7.tanh() * c(0.02);
-        }
-        let v9 = if gt(prog_51_dual((d_copysign(c(0.5_f64), x2, margin).powi(2) + c(0.5)).powf(0.3).sin(), ((d_to_radians(x0) * c(50.0)).powi(2) + c(1.0)).cbrt().tanh() * c(2.0), s1, a3, 6, margin), a4[n % 4], margin) {
-            let v8 = (x2 + a3[n % 4]).powi(2);
-            prog_60_dual(x2, (x2 * x2 + c(1.0)).powi(-2).sin() * c(2.0), s0, v, n, margin) + v8.sin()
+        if le(v[n % 4] - x2, -c(0.5), margin) {
+            s0 = s0.mul_add(c(0.5), prog_21_dual(s0.cos().exp_m1().cos() * c(2.0), x2, x1, v, n, margin).tanh() * c(0.005));
+        } else if lt((x2 * x2 + c(2.0)).sqrt() / (x2.powi(2) + c(1.5)), c(1.0), margin) {
+            acc2 += (x2.cos() * c(0.9)).asin().cos();
         } else {
-            d_powf(x1 * x1 + c(1.0), x0.tanh()).cos()
-        };
-        let v12 = match k5 {
-            1 | 3 => {
-                let v10 = c(1.5) - x2;
-                (v10 * v10 + c(0.5)).ln()
-            }
-            _ => {
-                let v11 = s0.sin() * c(0.8);
-                v11.cos()
-            }
-        };
-        s0.sin() - acc2 + v9.sin() - v12.sin() + v12.tanh().cosh()
-    }
-
-    pub fn prog_106_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_copysign(x1, v[1].sin().exp(), margin);
-        let mut s1 = (x0 + x1).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        if ge((x1.cos() + c(2.0)).cbrt(), x0 + s0, margin) {
-            s0 = s0 * c(0.8) + x0.powi(2).cos().exp().tanh() * c(0.01);
-            let v3 = s0.atan();
-            s1 = c(0.75) * s1 + c(0.25) * v3.sin().sin();
+            let x0 = x0 - c(2.5);
+            acc2 -= x0.tanh();
         }
-        let v4 = v.iter().map(|&p| c(1.0) + c(0.25) * (v[n % 4] + p.cos()).cos()).product::<Dual64>();
-        let mut m5 = 0;
-        for i in 0..n {
-            let fi = c(i as f64);
-            let v6 = fi;
-            s0 *= c(0.75);
-            s0 += c(0.005) * prog_60_dual((-d_min(c(2.0_f64), s1, margin)).tanh(), c(2.0), ((-s1).powi(2) + c(1.0)).ln().sin(), v, i, margin).sin();
-            let v7 = match i {
-                1 | 3 => prog_60_dual(c(1.2), d_clamp(x2, -c(1.5), c(1.5), margin).cos() * c(2.0), c(2.0), v, n, margin),
-                4 => v[0].atan(),
-                5 => x0 + v[m5 % 4],
-                _ => {
-                    s0 = c(0.8) * s0 + c(0.02) * (x2.sin() * c(1.2)).tan().cos();
-                    (s0.tanh() * c(0.5)).ln_1p()
-                }
-            };
-            if lt((s1.powi(2) + c(2.0)).acosh() - x2.sin(), c(0.0), margin) {
-                m5 += 1;
-            }
-            acc2 += (v6.cos() + v7.cos()).tanh() * c(0.1);
-        }
-        match m5 {
-            0 => {
-                acc2 += ((x2.cos() * c(0.9)).acos() - x2.atan()).cos();
-                let v8 = d_atan2(c(1.5_f64), s1).cos();
-                acc2 += v8;
-            }
+        match n {
             1 => {
-                acc2 -= d_min(c(0.5_f64), v4, margin).cos();
+                let x2 = x2 * x2;
+                s0 = (s0 * c(0.5) + x2.cos() * c(0.1)).tanh();
             }
-            2 | 4 => {
-                s1 = c(0.6) * s1 + c(0.4) * (-x1).sin();
-                s0 = (s0 * c(0.5) + v4 * x1 * c(0.02)).sin();
+            2..=4 => {
+                let v3: Dual64 = s0;
+                s0 = s0 * c(0.75) + v3 * c(0.02);
+            }
+            5 => {
+                s0 = (s0 * c(0.6) + prog_0_dual(x1, (x1.tanh() / (v[n % 4].cos().cos() + c(2.0))).sin() * c(2.0), s0, v, n, margin) * c(0.005)).sin();
+                let v4: Dual64 = prog_13_dual(s0, (d_to_degrees(x1) * c(0.01)).tanh(), x0, v, n, margin);
+                s1 *= c(0.75);
+                s1 -= c(0.005) * v4.tanh().sin();
             }
             _ => {
-                acc2 += v4.cos() * x2.cos() * c(0.75);
+                let v5 = d_log(s0.powi(2) + c(1.0), (s1 * s1 + c(1.0)).recip().powi(2) + c(2.0));
+                s1 = s1 * c(0.5) + v5.cos() * c(0.02);
             }
         }
-        let v10 = match m5 {
-            1 => (v[m5 % 4] * v[m5 % 4] + c(1.0)).cbrt(),
-            3..=4 => {
-                let v9 = v[m5 % 4] + v4;
-                (s0 * s0 + c(1.0)).sqrt() + d_atan2(c(3.0_f64), x2) + v9.tanh()
-            }
-            5 => prog_51_dual(x1, x2, s0, v, n, margin),
-            _ => {
-                let x0 = v[2] * v[m5 % 4].atan();
-                (s0 * s0).ln_1p() + x0.sin()
-            }
-        };
-        x2 * c(0.75) + s0.sin() + s1.cos() - acc2.tanh() + v4 - v10.tanh() + (s1 + (s1 * s1 + c(2.0)).acosh())
-    }
-
-    pub fn prog_107_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_abs(x1, margin);
-        let mut s1 = (x0.cos() * c(0.9)).atanh();
-        let mut s2 = (x2 + x2 / (v[n % 4].powi(2) + c(1.0))).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        if gt(prog_73_dual((v[n % 4] + c(2.0)).sin() * c(2.0), x2, x2.cos(), v, n, margin), x2, margin) {
-            acc3 -= c(0.5) * d_clamp(s2, s2.cos() - c(1.5), acc3.sin() + c(1.5), margin).tanh();
-        } else {
-            acc3 += ((x2.cos() * c(1.2)).tan() + (x2.sin() * c(0.9)).acos()).sin() * c(0.25);
-        }
-        let mut k4 = 0;
-        while k4 < 3 {
-            k4 += 1;
-            acc3 -= s2.sin() * c(0.5);
-            let v6 = match n % 4 {
-                0 => {
-                    let v5 = x1 + s1;
-                    s0 * v5 * c(1.25)
+        let a6 = v.map(|e| e.cos());
+        let v7 = a6.iter().fold(a6[n % 4], |r, &p| r * c(0.5) + c(0.1) * ((a6[2] * a6[2] + c(1.0)).ln().tanh().exp_m1() + p.cos()).tanh());
+        for i in (0..5).rev() {
+            let fi = c(i as f64);
+            let v10: Dual64 = if ge(d_log(x2 * x2 + c(1.0), s1 * s1 + c(2.0)) + v7, fi.powi(2), margin) {
+                for j in (0..n).rev() {
+                    let fj = c(j as f64);
+                    if lt(a6[(j + i) % 4] * fj, a6[j % 4] + v7, margin) {
+                        s1 = (s1 * c(0.8) + (fi * fi + c(1.0)).log10() * c(1.0)).tanh();
+                        if ge(x1.tanh(), fi, margin) || j % 2 == 0 {
+                            acc2 += (a6[j % 4].tanh() * c(1.2)).tan().tanh() * c(0.05);
+                            continue;
+                        }
+                        let x0: Dual64 = (x2 * x2 + c(0.5)).sqrt();
+                        s0 *= c(0.8);
+                        s0 += c(0.2) * x0.sin().cos();
+                    }
+                    match j + n {
+                        0 => {
+                            s1 = c(0.75) * s1 + c(0.05) * (v7.tanh().sin() * c(0.9)).atanh().tanh();
+                            acc2 -= c(0.05) * (v7 * v7 + c(1.0)).recip();
+                        }
+                        2 | 4 => {
+                            acc2 += x0.sin() * c(0.05);
+                            if le(c(0.3) - s1, d_to_degrees(v[j % 4]) * c(0.01), margin) {
+                                s0 = (s0 * c(0.6) + s0.tanh() * s0 * c(0.2)).sin();
+                                continue;
+                            }
+                        }
+                        5 | 7 => {
+                            let v8 = x0.tanh().exp2();
+                            s1 *= c(0.75);
+                            s1 += c(1.0) * (d_powf(c(1.5_f64), fi.tanh()).powi(2) + c(1.0)).log10();
+                            acc2 -= v8.tanh().cos() * c(0.05);
+                        }
+                        _ => {
+                            s0 = (s0 * c(0.6) + (s0 + c(1.25)) * c(0.4)).tanh();
+                            if !(n == 6 && gt((x2 * x2 + c(0.5)).sqrt(), -c(1.0), margin)) {
+                                acc2 -= (-x1).tanh() * c(0.05);
+                                continue;
+                            }
+                        }
+                    }
+                    s0 = (s0 * c(0.5) + x1.tanh().cosh() * c(0.4)).sin();
                 }
-                1..=3 => {
-                    acc3 += c(0.5) * (x0.cos() * c(0.9)).acos().tanh();
-                    (x0 * x0 + c(0.5)).ln().tanh().exp_m1()
-                }
-                _ => ((x1 * x1).ln_1p().powi(2) + c(1.0)).ln(),
+                d_powf(s0 * s0 + c(1.0), fi.tanh())
+            } else {
+                let v9 = v[1] / (v7 * v7 + c(1.0));
+                (fi.cos() * c(1.2)).tan() + v9.sin()
             };
-            if k4 % 2 == 0 {
+            if lt(v10 / (v7 * v7 + c(0.5)), x0, margin) {
                 continue;
             }
-            s2 = s2 * c(0.5) + v6.cos() * c(0.05);
+            s1 *= c(0.6);
+            s1 += c(0.1) * x1.cos().exp().sin();
         }
-        'l1: for _ in 0..5 {
-            for _ in 0..n {
-                s2 = (s2 * c(0.75) + x2 / (s2 * s2 + c(1.5)) * c(0.1)).tanh();
-                let v7 = (x1 * c(0.1)).cos().exp();
-                s2 *= c(0.75);
-                s2 += c(0.5) * ((v7.powi(2) + c(0.5)).recip().powi(2) + c(0.5)).sqrt().tanh();
+        let v13 = if ge(v7, c(1.0), margin) || n < 4 {
+            (v[3].sin() * c(0.9)).atanh()
+        } else if ge(v[1].cos().exp2(), c(0.5), margin) {
+            let v11 = x1.tanh() * d_atan2(x0.powi(2) + c(0.5), a6[n % 4]);
+            (v11.powi(2) + c(0.5)).sqrt()
+        } else {
+            let v12 = ((x2.powi(2) + c(1.0)).log10().powi(2) + c(1.5)).acosh();
+            return (-v7) + v12.tanh()
+        };
+        s0.sin() + s1 * c(0.5) + acc2.cos() - v13 + v13.cos().cosh()
+    }
+
+    pub fn prog_36_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_21_dual(d_max(v[0], v[1], margin).sin(), (x1 / (x0 * x0 + c(1.0))).cos().exp().tanh(), x1, v, 4, margin).cos() * c(2.0);
+        let mut s1: Dual64 = prog_0_dual(x2, x1.asinh().tanh() * c(2.0), x0, v, 6, margin).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        'l0: for i in 0..v.len() {
+            let fi = c(i as f64);
+            let v4 = if le(d_max(fi / (x0.sin() + c(2.0)), v[i] + fi, margin), s0, margin) {
+                s0.mul_add(x1, x1)
+            } else {
+                let v3 = (x0.tanh() * c(0.5)).ln_1p();
+                fi.tanh() + c(0.35) + v3.sin()
+            };
+            s0 = s0 * c(0.5) + (s0.cos() * c(1.2)).tan().cos() * c(0.05);
+            let mut k5 = 0;
+            while k5 < n {
+                k5 += 1;
+                if n > 4 && gt(x0, c(1.0), margin) {
+                    continue 'l0;
+                }
+                acc2 += c(0.05) * (v4.powi(2) + c(1.0)).sqrt().cos();
             }
+            acc2 += v4.sin() * c(0.5);
+        }
+        match n % 3 {
+            0 | 2 => {
+                s1 = (s1 * c(0.6) + d_copysign(c(3.0_f64), s1, margin) * c(1.0)).sin();
+                s1 = (s1 * c(0.6) + x0.asinh() * c(0.4)).sin();
+            }
+            _ => {
+                s1 = s1.mul_add(c(0.5), x1.tanh().exp().cos() * c(0.1));
+            }
+        }
+        let mut m6 = 0;
+        for i in 0..4 {
+            let fi = c(i as f64);
+            let v7 = prog_33_dual(c(0.5), (v[1] + v[m6 % 4]).tanh(), (v[1] - x0).cos() * c(2.0), v, 2, margin);
+            s1 = (s1 * c(0.8) + (s0 + x2) * c(0.1)).tanh();
+            if le((v[(m6 + n) % 4].tanh() * c(0.9)).acos().sin(), v[m6 % 4].tanh(), margin) {
+                m6 += 1;
+            }
+            let v8 = d_to_degrees(fi) * c(0.02);
+            acc2 += (v7.cos() - v8.sin()).cos() * c(0.02);
+        }
+        let c9 = c(m6 as f64);
+        let v10 = c9 / ((c9.tanh() * c(0.9)).atanh().powi(2) + c(1.0));
+        s0 + s1 - acc2.tanh() + v10.tanh()
+    }
+
+    pub fn prog_37_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 + x0).cos() * c(2.0);
+        let mut s1 = (v[n % 4] - x1).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        for (i, &t) in v.iter().enumerate() {
+            s0 = s0.mul_add(c(0.8), d_max(t.cos().exp_m1(), v[3 - i], margin).sin() * c(0.05));
+            acc2 -= (t * t + c(1.0)).log2().sin() * c(0.5);
+        }
+        for i in 0..4 {
+            let fi = c(i as f64);
+            s0 = (s0 * c(0.75) + (s0 + x1.sin().exp()) * c(0.05)).tanh();
+            s0 = (s0 * c(0.5) + prog_33_dual(x1, (s1.sin() * c(0.5)).ln_1p().cos(), c(0.75), v, n, margin) * c(0.005)).sin();
+            let v3 = (fi.sin() * c(0.9)).atanh();
+            s1 = (s1 * c(0.6) + v3.sin() * c(1.0)).tanh();
+        }
+        match n {
+            0 => {
+                let v4 = v[3] / (x2 * x2 + c(0.5));
+                acc2 += c(0.5) * v4.cos();
+            }
+            1 | 3 => {
+                s0 = s0 * c(0.5) + prog_0_dual((d_hypot(c(0.5_f64), v[3], margin).cos() * c(1.2)).tan().cos() * c(2.0), c(1.5), ((v[n % 4] - v[3]).powi(2) + c(1.0)).recip().sin() * c(2.0), v, n, margin).sin() * c(0.005);
+                s1 = (s1 * c(0.5) + (s1.powi(2) + c(2.0)).acosh() * c(0.05)).sin();
+            }
+            4 | 6 => {
+                s0 = c(0.75) * s0 + c(0.005) * prog_0_dual(c(1.5), x2.cos() * c(2.0), x2, v, n, margin).sin();
+                s0 = s0.mul_add(c(0.6), d_clamp((x2 * x2 + c(2.0)).sqrt(), s0.cos() - c(1.5), d_hypot(v[n % 4], s0, margin).tanh() + c(1.5), margin).cos() * c(0.05));
+                if n % 3 == 1 && lt(d_max(v[0], x0, margin).sin(), s1, margin) {
+                    acc2 += v[0].tanh();
+                    s1 = (s1 * c(0.75) + ((s1 + x1).sin() * c(0.9)).asin() * c(0.02)).sin();
+                }
+            }
+            _ => {
+                s0 = s0 * c(0.5) + s0.tanh().tanh() * c(0.1);
+                s0 = s0.mul_add(c(0.75), s0.cos().exp().cos() * c(0.05));
+            }
+        }
+        let mut m5 = 0;
+        for i in (0..3).rev() {
+            let fi = c(i as f64);
+            acc2 -= ((x2 * x2).powi(2) + c(1.0)).recip() * c(0.5);
+            if ge(x2.sin(), s1.atan(), margin) {
+                m5 += 1;
+            }
+            let mut k6 = 0;
+            while k6 < 5 && le((x0 * x0 + c(0.5)).recip(), c(1.0), margin) {
+                k6 += 1;
+                acc2 += d_clamp(x1, x2.tanh() - c(1.5), x1.sin() + c(1.5), margin).cos() * c(0.1);
+                match m5 % 3 {
+                    0 => {
+                        acc2 += c(0.1) * (v[k6 % 4].powi(2) + c(0.5)).recip().tanh();
+                        if gt(v[0].cos().exp_m1() + s0, c(1.0), margin) {
+                            s0 = s0.mul_add(c(0.5), v[2].cos() * c(0.5));
+                        } else {
+                            let v7: Dual64 = d_abs(v[(k6 + n) % 4], margin);
+                            acc2 += v7.tanh() * c(0.1);
+                        }
+                        acc2 += v[(k6 + m5) % 4].cos() * c(0.1);
+                    }
+                    g if g > 1 => {
+                        s1 = s1 * c(0.75) + s1 * c(0.25);
+                    }
+                    _ => {
+                        s0 = s0.mul_add(c(0.75), d_max(x1, s0, margin).sin() * c(0.25));
+                    }
+                }
+            }
+            let v10 = match k6 % 4 {
+                0 | 2 => v[3].cos(),
+                3 => v[k6 % 4] * (-v[k6 % 4]),
+                _ => {
+                    for j in 0..i {
+                        match j {
+                            0 => {
+                                let x0: Dual64 = (x1 + c(0.25)) * x2;
+                                s1 = (s1 * c(0.5) + s1.atan() * c(0.5)).tanh();
+                                s1 = c(0.5) * s1 + c(0.1) * x0.cos().sin();
+                            }
+                            1 => {
+                                let v8 = prog_33_dual((fi / (s0.tanh() + c(2.0))).sin(), x2, s1, v, i, margin);
+                                acc2 += v8.cos().sin() * c(0.02);
+                            }
+                            _ => {
+                                acc2 += (s0 * x0 * (-x0)).cos() * c(0.25);
+                            }
+                        }
+                        let v9 = if ge(fi * v[j], d_to_degrees(v[m5 % 4]) * c(0.01), margin) {
+                            (s0 * s0 + c(0.5)).sqrt()
+                        } else {
+                            x2.tanh()
+                        };
+                        s0 = (s0 * c(0.75) + v[(j + k6) % 4] * c(0.25)).sin();
+                        acc2 -= v9.tanh() * c(0.25);
+                    }
+                    fi.tanh()
+                }
+            };
+            acc2 += v10.cos() * c(0.5);
+        }
+        let c11 = c(m5 as f64);
+        'l5: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            if lt((t * t + c(1.0)).powf(0.5), c(1.0), margin) || i % 3 == 1 {
+                s0 = c(0.6) * s0 + c(0.25) * v[1].sin().exp2().tanh();
+                continue;
+            }
+            acc2 += (c11.tanh() - (x2 * x2 + c(2.0)).ln()).cos() * c(0.5);
+            for &u in v.iter() {
+                let v14 = match i % 2 {
+                    0 => {
+                        let v12 = d_powf(c(2.0_f64), u.cos()) * x1;
+                        fi - v12
+                    }
+                    1 => {
+                        let x0 = x0 + c11;
+                        s0 = c(0.75) * s0 + c(0.25) * (-x2).sin();
+                        (v[i].tanh() * c(0.9)).acos() - (fi * fi + c(0.5)).recip() + x0.cos()
+                    }
+                    _ => {
+                        let v13 = u * u;
+                        (c11 * c11 + c(0.5)).recip().cos().exp() + v13.cos()
+                    }
+                };
+                if ge(d_log(c(3.0_f64), v14.powi(2) + c(2.0)), s0, margin) {
+                    continue 'l5;
+                }
+                acc2 -= (x0.tanh().cos() * c(2.0)).cosh().cos() * c(0.1);
+                acc2 += c(0.1) * u.tanh().sin();
+            }
+        }
+        let v15: Dual64 = prog_33_dual((v[m5 % 4].powi(2) + c(1.0)).log(2.0).tanh(), x1, x2, v, m5, margin);
+        s0.tanh() + s1 + acc2.tanh() + c11.sin() + v15.tanh()
+    }
+
+    pub fn prog_38_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_24_dual(x0, (v[n % 4] / (x0 * x0 + c(1.5))).cos().exp().sin(), x1, v, n, margin).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            match i % 2 {
+                0 => {
+                    s0 = (s0 * c(0.6) + x1.sin().exp() * c(0.1)).tanh();
+                    if ge(prog_33_dual((x2 * x2 + c(1.0)).log2().tanh(), (s0.powi(2) + c(1.0)).log2().cos() * c(2.0), (x2 * x2).cos(), v, n, margin), c(0.0), margin) {
+                        continue;
+                    }
+                    let v2 = prog_33_dual((x1 * x1 + c(1.0)).log10().tanh() * c(2.0), (s0 * s0).tanh().cos(), ((fi - x0).powi(2) + c(1.0)).log(10.0).sin() * c(2.0), v, n, margin);
+                    s0 = (s0 * c(0.75) + v2.sin() * c(0.005)).sin();
+                }
+                _ => {
+                    s0 = s0 * c(0.8) + x1.asinh().tanh() * c(0.2);
+                }
+            }
+            let v3 = prog_33_dual((x2.cos().exp().cos() * c(0.9)).asin().cos() * c(2.0), (x1 / (x2 * x2 + c(1.0))).cos() * c(2.0), (c(0.5) - x2).sin() * c(2.0), v, i, margin);
+            match i + n {
+                0 => {
+                    s0 = (s0 * c(0.8) + (v[i % 4] + s0) * c(0.1)).sin();
+                }
+                1 | 3 => {
+                    s0 = s0 * c(0.5) + d_powf(c(0.5_f64), s0.tanh().exp_m1().sin()).cos() * c(0.1);
+                    if le(x2.tanh(), c(0.25), margin) {
+                        let v4: Dual64 = v[1].tanh().exp_m1();
+                        acc1 += x0.tanh().exp_m1().cos() * c(0.5);
+                        s0 = s0.mul_add(c(0.8), v4.cos() * c(0.05));
+                    } else {
+                        let v5 = (v[i % 4] * v[i % 4] + c(1.0)).powi(-3).atan();
+                        acc1 += c(0.25) * v5.cos().tanh();
+                    }
+                }
+                g if g > 4 => {
+                    let x1 = (v[i % 4].powi(2) + c(1.0)).recip() * v[i % 4];
+                    acc1 -= c(0.5) * (d_to_degrees(x0) * c(0.02)).cos();
+                    if ge(x1.sin().exp2(), c(0.5), margin) || i % 3 == 1 {
+                        acc1 += c(0.5) * (x0 + s0).tanh();
+                        acc1 += ((s0.powi(2) + c(1.0)).powf(1.5) * c(1.2)).tanh() * c(0.2);
+                    } else if i % 2 == 0 && le((s0 * s0 + c(1.0)).log10(), c(0.25), margin) {
+                        acc1 += c(0.25) * d_clamp(x2, -c(1.5), c(1.5), margin);
+                    } else {
+                        s0 = (s0 * c(0.6) + x2.powi(3) * c(0.02)).tanh();
+                        s0 = s0 * c(0.5) + (x1 / (fi * fi + c(1.0))).tanh() * c(0.2);
+                    }
+                }
+                _ => {
+                    s0 = (s0 * c(0.6) + (x0 * x0 + c(1.0)).powi(-3) * c(0.02)).tanh();
+                }
+            }
+            acc1 += c(0.5) * (s0.powi(2) + c(1.0)).log2().sin();
+            acc1 += v3.cos() * c(0.005);
+        }
+        let mut k6 = 0;
+        while k6 < n {
+            k6 += 1;
+            let v7: Dual64 = x2.cos().exp2();
+            s0 = c(0.5) * s0 + c(0.5) * v[k6 % 4].atan().tanh();
+            acc1 += v7.tanh().cos() * c(0.25);
+        }
+        let mut k8 = 0;
+        while k8 < 3 && ge(d_hypot(c(2.0_f64), x1, margin), -c(1.0), margin) {
+            k8 += 1;
+            let v9 = v.iter().fold(v[(k8 + k6) % 4], |r, &p| r * c(0.75) + c(0.02) * ((r.cos().cosh().tanh() * c(1.2)).tan() + p.tanh()).sin());
+            match k8 {
+                1 => {
+                    break;
+                }
+                2 => {
+                    acc1 -= c(0.5) * ((x2 * x2 + c(2.0)).sqrt() + c(2.0)).tanh();
+                    acc1 -= (x1.powi(2) + c(1.0)).log(2.0).sin() * c(0.5);
+                }
+                3 => {
+                    let v10 = (x2.tanh() * c(1.5)).sinh();
+                    s0 = s0 * c(0.5) + d_powf(c(0.5_f64), v10.tanh()).tanh() * c(0.1);
+                }
+                _ => {
+                    s0 = (s0 * c(0.5) + c(0.65) * x1 * c(0.75)).sin();
+                    s0 *= c(0.6);
+                    s0 -= c(0.4) * d_hypot(c(2.0_f64), v[k6 % 4], margin).sin();
+                }
+            }
+            s0 *= c(0.6);
+            s0 += c(0.05) * (x2.cos() * c(0.9)).atanh().cos();
+            acc1 += v9.cos().cos() * c(0.5);
+        }
+        'l3: for i in 1..n {
+            s0 *= c(0.5);
+            s0 += c(0.5) * x2.tanh().tanh();
+            s0 = c(0.8) * s0 + c(0.1) * (-x0).tanh().exp2().sin();
+            for _ in 0..4 {
+                if le(d_log(c(2.0_f64), (x0 * s0).powi(2) + c(2.0)), -c(0.25), margin) {
+                    s0 *= c(0.5);
+                    s0 -= c(0.02) * (s0 * s0 + c(1.0)).powi(-3).sin();
+                    break 'l3;
+                }
+                s0 = s0.mul_add(c(0.75), (x1.cos() * x0).tanh() * c(0.05));
+            }
+            if ge((v[(i + k6) % 4] * v[(i + k6) % 4] + c(1.0)).log(2.0), x2.mul_add(x0, s0), margin) {
+                s0 = s0.mul_add(c(0.75), x0.atan().tanh() * c(0.25));
+                break;
+            }
+        }
+        let mut k11 = 0;
+        let v13 = loop {
+            k11 += 1;
+            acc1 += c(0.25) * d_hypot(x2, (x2.cos() * c(1.2)).tan(), margin).cos();
+            let v12 = (v[(k11 + k8) % 4] * v[(k11 + k8) % 4] + c(2.0)).acosh();
+            if k11 >= 3 || ge(v12 * x0, c(0.5), margin) {
+                break (x2.powi(2) + c(0.5)).cbrt();
+            }
+        };
+        x2 * c(1.5) + s0 * c(0.25) - acc1.cos() + v13.cos() + x1.sin().exp()
+    }
+
+    pub fn prog_39_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_to_radians(x2) * c(20.0);
+        let mut acc1: Dual64 = c(0.0);
+        for i in 0..n {
+            let fi = c(i as f64);
+            s0 = (s0 * c(0.75) + prog_33_dual((-v[0]).cos() * c(2.0), c(0.5), (v[2] * x0).cos(), v, i, margin) * c(0.005)).sin();
+            if lt((x1.cos() * c(0.5)).ln_1p(), -c(0.5), margin) {
+                continue;
+            }
+            let v2 = -fi.tanh();
+            s0 = c(0.6) * s0 + c(1.0) * v2.tanh().sin();
+        }
+        'l1: for i in (0..n).rev() {
+            let fi = c(i as f64);
+            s0 = (s0 * c(0.6) + x0.sin().exp_m1().sin().exp() * c(0.05)).sin();
+            for j in 0..3 {
+                let fj = c(j as f64);
+                acc1 += x2.sin() * c(0.1);
+                if !(i == 5 && gt((v[1] + v[3 - j]).asinh(), x1, margin)) {
+                    return fi + fi * fj;
+                }
+                if !(i + n < 4) {
+                    s0 = (s0 * c(0.6) + d_hypot(s0, x2, margin) * c(0.2)).tanh();
+                    continue 'l1;
+                }
+            }
+            s0 = s0 * c(0.5) + (x2 / (v[i % 4].sin().exp_m1().powi(2) + c(1.5))).tanh() * c(0.1);
+        }
+        acc1 += c(0.75) * (x2.cos() * c(0.9)).atanh();
+        if le(acc1 + x1, c(1.0), margin) {
+            acc1 += (v[n % 4] - c(0.25)).cos();
+            if gt((x0 * x0 + c(0.5)).ln(), x0 / c(3.0), margin) || n == 0 {
+                s0 *= c(0.5);
+                s0 -= c(0.25) * (s0 - x0).cos();
+                s0 *= c(0.8);
+                s0 += c(0.005) * prog_2_dual(x0, x1, c(0.75), v, 5, margin).sin();
+            } else if gt(prog_33_dual(v[0].tanh() * c(2.0), s0, x2, v, 6, margin), c(0.5), margin) {
+                acc1 -= x2.sin();
+                s0 = (s0 * c(0.8) + v[n % 4].tanh().exp2() * c(0.1)).tanh();
+            } else {
+                let v3 = d_abs(acc1, margin);
+                acc1 += c(0.5) * v3.cos();
+            }
+        } else if le((s0.powi(2) + c(0.5)).recip() + x0, c(0.0), margin) || n == 3 {
+            s0 = s0.mul_add(c(0.8), (s0 - d_abs(s0, margin)).cos() * c(0.1));
+            s0 *= c(0.75);
+            s0 -= c(0.25) * (c(SCALE) + v[n % 4]).cos();
+        } else {
+            s0 = (s0 * c(0.8) + (v[0] * v[0] + c(2.0)).acosh() * c(std::f64::consts::LN_2) * c(0.1)).tanh();
+            acc1 += c(0.02) * prog_2_dual(x1, v[n % 4].tanh().exp_m1().cos(), (v[n % 4].powi(2) + c(0.5)).recip().tanh() * c(2.0), v, 1, margin).tanh();
+        }
+        if n % 3 == 1 && lt(v[n % 4], -c(0.5), margin) {
+            s0 = s0 * c(0.75) + (x2 - c(0.65)).tanh() * c(0.25);
+        } else if ge((v[n % 4].powi(2) + c(1.5)).acosh(), -c(0.5), margin) {
+            let x1 = (x1.tanh() * c(0.9)).acos();
+            s0 *= c(0.5);
+            s0 += c(0.2) * x1.tanh().tanh();
+        } else {
+            let x1: Dual64 = acc1 - d_min(c(0.5_f64), x1, margin);
+            s0 = (s0 * c(0.5) + x1.cos() * c(0.02)).tanh();
+        }
+        'l3: for i in 1..n {
+            let fi = c(i as f64);
+            for &u in v.iter() {
+                s0 = c(0.6) * s0 + c(0.4) * s0.asinh().cos();
+                let v5: Dual64 = if ge(x1.asinh(), c(0.0), margin) {
+                    let x1 = v[i % 4] * u.tanh().exp_m1();
+                    d_to_degrees(x1) * c(0.02)
+                } else {
+                    let v4 = (v[2] * v[2]).ln_1p() * c(std::f64::consts::FRAC_1_PI);
+                    acc1 -= c(0.1) * (s0 * x0).sin().cos();
+                    v[n % 4] / (u * u + c(1.5)) + v4.cos()
+                };
+                s0 = c(0.5) * s0 + c(0.05) * v5.cos().tanh();
+            }
+            acc1 -= d_to_radians(s0) * c(20.0);
+            for (j, &u) in v.iter().enumerate() {
+                match j % 2 {
+                    1 => {
+                        break 'l3;
+                    }
+                    _ => {
+                        s0 = s0.mul_add(c(0.8), s0.powi(2) * c(0.1));
+                    }
+                }
+                match i + n {
+                    1 => {
+                        acc1 += c(0.1) * d_powf(x2.powi(2) + c(1.0), u.tanh()).cos();
+                        if le((u * u + c(0.5)).recip(), s0 + v[j], margin) {
+                            acc1 += ((u.powi(2) + c(1.0)).log(2.0) * fi.sin().exp()).tanh() * c(0.1);
+                            let v6 = x2 * fi;
+                            acc1 += c(0.1) * v6.sin();
+                        } else if gt(v[(j + i) % 4], -c(0.5), margin) || j + i < 3 {
+                            s0 = c(0.8) * s0 + c(0.2) * d_abs(x0, margin).cos();
+                            let x0 = fi.cos().sinh();
+                            acc1 -= x0.tanh() * c(0.1);
+                        }
+                    }
+                    2 | 4 => {
+                        let v7 = (u * u + c(1.0)).cbrt();
+                        acc1 -= v7.sin() * c(0.1);
+                    }
+                    5 => {
+                        s0 = c(0.8) * s0 + c(0.05) * ((x0 / (u.powi(2) + c(1.5))).sin() * c(0.9)).asin().sin();
+                    }
+                    _ => {
+                        s0 = (s0 * c(0.8) + (u.sin() * c(1.5)).sinh() * c(0.05)).sin();
+                        s0 = (s0 * c(0.75) + (fi.sin() * c(0.9)).asin() * c(1.0)).sin();
+                    }
+                }
+                acc1 -= v[n % 4].powi(2).sin() * c(0.1);
+            }
+        }
+        s0.sin() + acc1.cos() - d_copysign(s0, x0, margin)
+    }
+
+    pub fn prog_40_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.sin();
+        let mut s1 = prog_24_dual(x1.powi(2).cos() * c(2.0), d_max(d_clamp(s0, -c(1.0), c(0.5), margin), x2 - x0, margin).sin(), c(1.2), v, n, margin).tanh() * c(2.0);
+        let mut s2 = (x2.sin() * c(0.9)).asin();
+        let mut acc3: Dual64 = c(0.0);
+        let v6 = match n {
+            0 => (x2.tanh() * c(0.9)).asin(),
+            3..=4 => {
+                let v4 = x2 / (s2.powi(2) + c(1.0));
+                c(0.35) * v4
+            }
+            5 => {
+                let x1 = s2.sin();
+                let v5 = d_max(x2, x1, margin) * (x0.cos() * c(0.9)).acos();
+                d_abs(v[1], margin) - x0.sin().exp() + v5.cos()
+            }
+            _ => s0.sin(),
+        };
+        let mut k7 = 0;
+        let v9: Dual64 = loop {
+            k7 += 1;
+            let v8 = v.iter().copied().map(|p| v6 / (p * p + c(0.5))).sum::<Dual64>();
+            match n % 4 {
+                0 => {
+                    s1 = (s1 * c(0.75) + d_to_radians(s1) * c(1.0)).tanh();
+                }
+                1 | 3 => {
+                    acc3 -= x0.tanh() * c(0.25);
+                    if le(x1, c(1.0), margin) {
+                        s1 = (s1 * c(0.8) + (s2 + c(1.5)).cos().exp_m1() * c(0.05)).sin();
+                        s0 *= c(0.75);
+                        s0 += c(0.1) * s0.tanh().cos().exp2().cos();
+                    } else {
+                        acc3 += c(0.05) * v8.tanh();
+                    }
+                }
+                _ => {
+                    acc3 -= d_max(v[3] + s0, x2.powi(3), margin).cos() * c(0.25);
+                }
+            }
+            acc3 += prog_33_dual((-(x1 * x1 + c(0.5)).ln()).tanh(), x2.tanh() * c(2.0), x1, v, n, margin).cos() * c(0.02);
+            if k7 >= 6 || ge((v[0].sin() * c(0.5)).ln_1p(), c(0.5), margin) {
+                break s1 - x0;
+            }
+            acc3 += c(0.05) * v8.sin().cos();
+        };
+        let v10 = v.iter().fold(v6.tanh(), |r, &p| r * c(0.75) + c(0.01) * (v6 + x1 + p.tanh()).tanh());
+        for i in 0..n {
+            let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| d_max((x0.cos() * c(0.9)).atanh(), d_to_degrees(q) * c(0.01), margin) + p.sin()).sum::<Dual64>();
+            acc3 -= v[i % 4].cos() * c(0.25);
+            acc3 -= v11.tanh().tanh() * c(0.1);
+        }
+        s2 = s2 * c(0.6) + (x1.sin() * c(1.5)).sinh().cos() * c(0.1);
+        s0.cos() - s1 * c(0.25) - s2 - acc3.sin() - v9 - v10.cos() + d_log(c(1.5_f64), x1.tanh().sinh().powi(2) + c(2.0))
+    }
+
+    pub fn prog_41_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_clamp(x1, -c(0.5), c(0.5), margin) * x1;
+        let mut acc1: Dual64 = c(0.0);
+        if le(-x1, x1, margin) {
+            s0 *= c(0.8);
+            s0 += c(1.0) * acc1.cos();
+            acc1 += d_max(x1, v[0] + x0, margin).tanh();
+        } else if lt(v[0].cos().exp_m1(), c(0.5), margin) {
+            let v2 = prog_33_dual((d_powf(c(0.5_f64), s0.sin()).powi(2) + c(0.5)).cbrt().sin() * c(2.0), v[2].tanh(), acc1, v, n, margin);
+            let v3 = prog_0_dual(x2, x1, x0, v, n, margin);
+            s0 = c(0.75) * s0 + c(0.005) * (v2.cos() - v3.sin()).sin();
+        }
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            acc1 += (x0 + s0).cos() * c(0.5);
+            s0 = c(0.5) * s0 + c(0.2) * (x1.sin() * c(0.9)).asin().tanh();
+            for j in 0..i {
+                let fj = c(j as f64);
+                if ge(t.sin().sinh(), -c(0.25), margin) {
+                    return (t.cos() * c(1.5)).sinh();
+                }
+                acc1 += c(0.1) * (fj * (v[j] * fj)).sin();
+                if !(i < j) {
+                    s0 *= c(0.6);
+                    s0 += c(0.4) * x1.cos().cos();
+                    continue 'l0;
+                }
+            }
+            match n {
+                0 => {
+                    let x2 = ((s0 - t).powi(2) + c(2.0)).ln();
+                    let v4 = prog_33_dual(x0, c(0.75), s0, v, 6, margin);
+                    acc1 += c(0.1) * (x2.tanh() + v4.cos()).sin();
+                }
+                1 => {
+                    acc1 -= c(0.5) * (x0.powi(2) + c(1.0)).log10().tanh();
+                    acc1 += c(0.4) * (x2.tanh() * c(1.2)).tan().sin();
+                }
+                2 | 4 => {
+                    let x1 = prog_33_dual(fi.atan().tanh(), t, t.cos().exp().tanh() * c(2.0), v, i, margin);
+                    acc1 -= c(0.01) * x1.tanh();
+                }
+                _ => {
+                    acc1 -= c(0.5) * (t.sin() * c(0.5)).ln_1p().powi(3).tanh();
+                }
+            }
+            s0 = (s0 * c(0.8) + t.tanh() * c(0.2)).sin();
+        }
+        let mut k5 = 0;
+        while k5 < n + 1 && gt(((x0 - v[3]).powi(2) + c(2.0)).sqrt(), d_atan2(x0, x1.powi(2) + c(1.0)), margin) {
+            k5 += 1;
+            let v6: Dual64 = x2.cos();
+            for j in 0..5 {
+                let fj = c(j as f64);
+                let v8 = match j {
+                    1 | 3 => {
+                        let v7 = (x1.atan().powi(2) + c(1.5)).acosh();
+                        x1.cos().cos().exp() + v7.cos()
+                    }
+                    4 => (s0.sin() * c(0.9)).asin(),
+                    _ => v[j % 4] - v6.tanh(),
+                };
+                let v9 = (x2.cos() * c(1.5)).sinh();
+                let v11 = match j {
+                    0 | 2 => {
+                        acc1 += c(0.05) * v8.tanh();
+                        v[(j + n) % 4].sin().cos().exp2()
+                    }
+                    4 => {
+                        s0 = (s0 * c(0.8) + d_copysign(c(2.0_f64), fj, margin) / c(1.5) * c(1.0)).tanh();
+                        d_powf(c(2.0_f64), x0.cos())
+                    }
+                    _ => {
+                        let v10 = v9.cos();
+                        fj + v10.sin()
+                    }
+                };
+                acc1 -= v11.cos().cos() * c(0.05);
+                acc1 -= (v8.tanh() + v9.cos()).cos() * c(0.05);
+            }
+            s0 = c(0.6) * s0 + c(0.25) * (x2 * x2 + c(0.5)).ln().sin();
+            s0 = (s0 * c(0.5) + v6 * c(0.5)).tanh();
+        }
+        'l4: for i in 0..n {
+            let fi = c(i as f64);
+            if le(d_hypot(x2, v[0], margin), c(1.0), margin) || i < 3 {
+                break;
+            }
+            acc1 += d_copysign(c(3.0_f64), x0, margin).cos() * c(0.25);
+            let mut k12 = 0;
+            while k12 < 5 && gt(v[k12 % 4].atan(), x2, margin) {
+                k12 += 1;
+                s0 = (s0 * c(0.6) + ((x1.powi(2) + c(1.0)).ln().powi(2) + c(0.5)).sqrt() * c(0.4)).sin();
+                match k12 {
+                    0 | 2 => {
+                        acc1 += c(0.05) * (x0 - (fi - v[n % 4])).tanh();
+                        break 'l4;
+                    }
+                    3 | 5 => {
+                        s0 *= c(0.5);
+                        s0 += c(0.5) * d_min(x2, x0, margin).sin();
+                        if gt((x0 + x2) * c(0.25), -c(0.25), margin) {
+                            s0 *= c(0.75);
+                            s0 += c(0.25) * (x1 * x1 + c(0.5)).sqrt().sin();
+                        }
+                        acc1 += c(0.05) * v[1].sin();
+                        if le(x0.sin().cos().exp(), x0, margin) {
+                            s0 = c(0.75) * s0 + c(0.1) * (x0 + x1).cos();
+                            match n % 3 {
+                                0 => {
+                                    s0 = (s0 * c(0.75) + (s0.sin() * c(2.0)).sinh() * c(0.02)).tanh();
+                                    break;
+                                }
+                                1 => {
+                                    acc1 += c(0.05) * v[2].mul_add(x2, x1).tanh();
+                                    match k12 % 4 {
+                                        0 | 2 => {
+                                            continue;
+                                        }
+                                        3 => {
+                                            s0 *= c(0.75);
+                                            s0 += c(0.05) * s0.mul_add(s0, s0).tanh();
+                                        }
+                                        _ => {
+                                            let v13 = s0;
+                                            acc1 += v13.cos().tanh() * c(0.05);
+                                        }
+                                    }
+                                }
+                                _ => {
+                                    let v14 = ((s0 - x1).cos() * c(0.9)).asin();
+                                    s0 = s0 * c(0.8) + v14.tanh().sin() * c(0.02);
+                                }
+                            }
+                        } else {
+                            acc1 += (x2 * x2 + c(1.5)).acosh().tanh() * c(0.05);
+                            acc1 -= c(0.05) * d_min((x1.sin() * c(0.5)).ln_1p(), v[(k12 + n) % 4].tanh().exp_m1(), margin).sin();
+                        }
+                    }
+                    _ => {
+                        let v15: Dual64 = (v[(k12 + k5) % 4].cos() * c(2.0)).cosh();
+                        acc1 -= c(0.05) * v15.cos().sin();
+                    }
+                }
+                s0 = (s0 * c(0.8) + (x2 - c(0.5)) * c(0.2)).sin();
+            }
+        }
+        let v17 = if le(x0 / (x0 * x0 + c(1.5)), x2, margin) {
+            let v16 = x2.asinh() + x1;
+            v16.mul_add(v16, x0) + v16 * c(0.5)
+        } else {
+            v[(k5 + n) % 4] + v[k5 % 4]
+        };
+        s0.sin() + acc1.sin() - v17.tanh()
+    }
+
+    pub fn prog_42_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_hypot(v[3], x0, margin).sin() * c(2.0);
+        let mut s1 = x2.cos();
+        let mut acc2: Dual64 = c(0.0);
+        let mut m3 = 0;
+        for &t in v.iter() {
+            let v4 = (x0.sin() * c(1.5)).sinh() * d_to_radians(x2);
+            if gt((x1 * x1 + c(0.5)).ln(), (v[(m3 + n) % 4] * v[(m3 + n) % 4] + c(1.0)).log(2.0), margin) && m3 < 16 {
+                m3 += 1;
+            }
+            acc2 += (t.sin() * (x2 * x2 + c(0.5)).ln()).cos() * c(0.5);
+            s1 = (s1 * c(0.8) + v[(m3 + n) % 4].tanh() * c(0.2)).tanh();
+            acc2 += v4;
+        }
+        match m3 {
+            1..=2 => {
+                let v5 = prog_22_dual((x1.sin() * c(0.9)).asin().sin(), (-d_abs(x2, margin)).sin() * c(2.0), c(1.5), v, n, margin);
+                s1 = s1.mul_add(c(0.8), v5.sin() * c(0.005));
+            }
+            4 | 6 => {
+                s1 = s1 * c(0.6) + (x1 + v[3]).tanh().exp().sin() * c(0.05);
+                if !(n % 3 == 1 && lt(prog_33_dual((x0 * x0 + c(1.0)).cbrt().sin(), x2, (x1.sin() * c(1.5)).sinh().cos(), v, n, margin), s0, margin)) {
+                    s0 = s0 * c(0.8) + s0.sin() * c(0.05);
+                    let v6 = prog_0_dual((x2.atan() / (v[n % 4] * v[n % 4] + c(0.5))).sin() * c(2.0), x2, x1, v, 6, margin);
+                    acc2 += c(0.01) * v6.tanh();
+                } else if le(((s1 + v[(m3 + n) % 4]).powi(2) + c(2.0)).ln(), c(1.0), margin) {
+                    let v7 = d_max(-c(1.5_f64), x1, margin) / ((x2 * c(std::f64::consts::LN_2)).powi(2) + c(1.0));
+                    let v8 = d_max(x0, s0, margin);
+                    s0 = s0 * c(0.6) + (v7.cos() + v8.tanh()).sin() * c(0.05);
+                }
+                s1 = s1 * c(0.8) + (acc2 + s1).sin() * c(0.01);
+                if gt(acc2, c(0.0), margin) {
+                    let v9 = prog_2_dual(d_atan2(x2, x1 * x1 + c(0.5)).tanh(), (x0.tanh() * c(1.5)).cosh().sin(), ((s0 + x0) * (x0.tanh() + c(2.0)).cbrt()).sin() * c(2.0), v, m3, margin);
+                    acc2 += x2.tanh();
+                    s0 = (s0 * c(0.5) + v9.tanh() * c(0.005)).sin();
+                } else if ge((v[(m3 + n) % 4] * v[(m3 + n) % 4] + c(0.5)).recip(), -c(1.0), margin) && m3 == 4 {
+                    acc2 += (s0.tanh() - v[m3 % 4].tanh()).cos();
+                }
+            }
+            _ => {
+                let v10: Dual64 = prog_2_dual(d_atan2(c(1.5_f64), x0).tanh() * c(2.0), x1.mul_add(x2, s1).cos() * c(2.0), s1, v, m3, margin);
+                acc2 -= v10.cos() * c(0.01);
+            }
+        }
+        for i in (0..5).rev() {
+            let fi = c(i as f64);
+            if le((x2 * x2 + c(1.0)).recip(), x0, margin) {
+                break;
+            }
+            match n % 2 {
+                0 => {
+                    for j in (0..=n).rev().step_by(2) {
+                        let fj = c(j as f64);
+                        let v11 = if m3 == 3 && gt(d_hypot(d_hypot(s0, fj, margin), fi * s1, margin), c(1.0), margin) {
+                            x0 - x2
+                        } else if gt(((x2 * v[0]).powi(2) + c(1.0)).log(2.0), -c(1.0), margin) || i % 2 == 0 {
+                            fj.sin()
+                        } else {
+                            let x1 = x1 / (x1.powi(2) + c(0.5));
+                            d_powf(c(1.5_f64), (fi.cos() + c(2.0)).cbrt().tanh()) + x1.sin()
+                        };
+                        s0 = c(0.8) * s0 + c(0.02) * (v11 - s0).tanh();
+                    }
+                }
+                1 => {
+                    let v12 = (x0.sin() * c(0.5)).ln_1p();
+                    s1 = (s1 * c(0.75) + s1.tanh().exp() * c(0.05)).tanh();
+                    acc2 -= c(0.5) * v12;
+                }
+                _ => {
+                    acc2 -= v[i % 4].mul_add(v[i % 4], s0).sin() * c(0.4);
+                    if le((v[m3 % 4] * v[m3 % 4] + c(0.5)).ln().sin(), c(0.25), margin) {
+                        acc2 += c(0.4) * (-fi).sin();
+                        continue;
+                    }
+                    let v13 = v[i % 4].sin().exp_m1();
+                    acc2 += v13.sin() * c(0.4);
+                }
+            }
+            for (j, &u) in v.iter().enumerate() {
+                let fj = c(j as f64);
+                let v15 = match j % 2 {
+                    0 => x1 * c(std::f64::consts::FRAC_PI_4),
+                    1 => c(SCALE) + u,
+                    _ => {
+                        let v14 = (u * u + c(1.0)).log10().asinh();
+                        v14 * s0
+                    }
+                };
+                s1 *= c(0.6);
+                s1 -= c(0.25) * v15.tanh();
+                acc2 += c(0.1) * (fj * fj + c(1.0)).log10();
+                acc2 += c(0.1) * u.sin();
+            }
+            s1 = s1 * c(0.8) + s1.atan().sin() * c(0.2);
+        }
+        match m3 + n {
+            0 => {
+                acc2 += (c(2.0) * (-v[n % 4])).tanh();
+            }
+            1 | 3 => {
+                acc2 -= (x0.sin() + v[m3 % 4]).cos();
+            }
+            4 => {
+                s1 = c(0.75) * s1 + c(0.05) * (x0.sin() * c(1.5)).cosh().sin();
+            }
+            _ => {
+                let v16 = (v[1].asinh().powi(2) + c(1.0)).recip();
+                acc2 += v16;
+            }
+        }
+        match m3 % 3 {
+            2 => {
+                s0 = (s0 * c(0.5) + x2.sin().exp() * c(0.1)).sin();
+                s0 = s0 * c(0.75) + s0.mul_add(s0, x2).sin().tanh() * c(0.02);
+            }
+            _ => {
+                let x0 = v[1] * x0;
+                s0 = c(0.6) * s0 + c(0.1) * d_hypot(s0, x1, margin).sin();
+                acc2 -= x0.tanh();
+            }
+        }
+        if lt(s1.sin().exp_m1(), (x0.tanh() + c(2.0)).cbrt(), margin) {
+            acc2 += v[m3 % 4].sin().cosh().cos();
+        } else if lt(s1.asinh().tanh().exp_m1(), c(0.5), margin) {
+            let v17 = v[0].cos().cosh() - (v[m3 % 4] - x1);
+            s0 = s0 * c(0.6) + d_max(-c(3.0_f64), s1, margin).cos() * c(0.05);
+            acc2 += v17.tanh();
+        } else {
+            s0 = c(0.8) * s0 + c(0.02) * s1.asinh().sin().sinh().sin();
+            let v18 = (x2 * x2 + c(1.0)).log(2.0);
+            acc2 += v18.tanh();
+        }
+        let mut k19 = 0;
+        let v23 = loop {
+            k19 += 1;
+            for _ in 0..n {
+                if gt(v[3].powi(3), c(0.0), margin) {
+                    s1 = (s1 * c(0.6) + s1 * c(0.4)).sin();
+                    continue;
+                }
+                let v20 = s0 / (s0.sin() + c(2.0)) + s0 / (x1.tanh() + c(2.0));
+                s0 = s0 * c(0.75) + (s1 * x0).tanh() * c(0.05);
+                acc2 += v20.cos().cos() * c(0.1);
+            }
+            if lt(x0.tanh().sinh() * (v[1] * v[1] + c(1.0)).log10(), c(0.5), margin) {
+                s1 = s1 * c(0.75) + (c(1.25) - (x1.tanh() * c(0.9)).acos()).cos() * c(0.1);
+                s0 = s0.mul_add(c(0.8), d_to_radians(s0) * c(20.0) * c(0.5));
+            } else if lt(x2.sin() / (v[3 - k19] * v[3 - k19] + c(1.5)), x0, margin) {
+                let v21 = (v[3 - k19] - s1).sin().sinh();
+                acc2 -= c(0.4) * ((v[n % 4] * v[n % 4] + c(1.0)).log2() - v21.tanh().exp()).tanh();
+            } else {
+                let v22 = (v[k19].sin() * c(2.0)).cosh();
+                s0 = s0.mul_add(c(0.8), (d_powf(c(1.5_f64), x1.sin()) - s0).tanh() * c(0.1));
+                s0 = s0 * c(0.75) + v22.sin() * c(0.02);
+            }
+            s0 = (s0 * c(0.8) + s0 * c(0.2)).sin();
+            if k19 >= 3 || le(v[3 - k19] / (x2.powi(2) + c(1.0)) * s0.sin().exp(), c(0.5), margin) {
+                break s1.tanh();
+            }
+        };
+        s0.tanh() - s1 - acc2.cos() + v23 * c(0.75) - acc2
+    }
+
+    pub fn prog_43_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.sin() * c(0.35);
+        let mut s1 = x2.powi(3).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        let v8: Dual64 = loop {
+            k3 += 1;
+            acc2 += c(0.005) * prog_33_dual(x2, (v[(k3 + n) % 4] * x1 / ((v[2] / (x2 * x2 + c(1.0))).powi(2) + c(1.0))).cos() * c(2.0), x0, v, k3, margin).tanh();
+            let v4 = v.iter().map(|&p| (p + c(0.8)).tanh()).sum::<Dual64>();
+            let mut k5 = 0;
+            while k5 < 6 {
+                k5 += 1;
+                if !(n > 3) {
+                    continue;
+                }
+                let v6 = d_to_radians(x0) * c(20.0);
+                if lt(v6 + s0, -c(0.25), margin) {
+                    acc2 -= c(0.05) * ((v4 * v4 + c(1.0)).log(10.0).powi(2) + c(1.0)).powi(-2);
+                } else {
+                    let v7 = (v4.sin() * c(0.9)).asin();
+                    s0 = c(0.8) * s0 + c(0.02) * (v7 * v7 + c(1.0)).ln().sin();
+                }
+                s0 = (s0 * c(0.75) + v4.sin().exp_m1() * c(0.02)).sin();
+            }
+            if k3 >= 6 || lt(v4, c(1.0), margin) {
+                break ((s0 * x0).tanh() * c(0.9)).atanh();
+            }
+        };
+        let v10 = if ge(v[3].atan(), c(0.5), margin) {
+            let v8 = v8;
+            prog_33_dual(acc2, (-x0).cos(), v[k3 % 4].cos() * c(2.0), v, k3, margin) + v8.tanh()
+        } else if le(((x1 / (v[k3 % 4] * v[k3 % 4] + c(1.0))).sin() * c(0.9)).acos(), c(0.5), margin) {
+            let v9 = d_max(-c(0.5_f64), x2, margin);
+            acc2 += v9.cos().exp2().sin();
+            ((x0 * v[(k3 + n) % 4]).powi(2) + c(2.0)).acosh()
+        } else {
+            prog_33_dual(x0, ((x0 * x0 + c(1.0)).powf(0.3).powi(2) + c(2.0)).acosh().tanh() * c(2.0), (x0 * x0 + c(2.0)).sqrt().cos() * c(2.0), v, n, margin)
+        };
+        let mut k11 = 0;
+        loop {
+            k11 += 1;
+            let v15 = match n {
+                0 => {
+                    s1 = (s1 * c(0.5) + d_hypot(c(2.0_f64), (s1 * s1 + c(2.0)).ln(), margin) * c(0.5)).sin();
+                    d_atan2((v8.sin() * c(1.5)).sinh(), x1.powi(2) + c(1.0))
+                }
+                1 | 3 => {
+                    let v12 = ((s1 * x1).cos() * c(0.5)).ln_1p();
+                    v10.sin().exp2() + v12.sin()
+                }
+                4 | 6 => {
+                    let v13 = ((x2 * x1).cos() * c(0.9)).asin();
+                    (v8 * v8 + c(1.0)).cbrt().sin().sinh() + v13.cos()
+                }
+                _ => {
+                    for j in (0..=n).rev().step_by(2) {
+                        let fj = c(j as f64);
+                        s1 = (s1 * c(0.8) + ((v8.cos() * c(1.5)).cosh().powi(2) + c(2.0)).ln() * c(0.05)).tanh();
+                        acc2 += (fj / (v10.powi(2) + c(1.5))).cos().exp().tanh() * c(0.25);
+                        if j > 2 && le(s0.cos().exp(), c(0.0), margin) {
+                            break;
+                        }
+                    }
+                    let v14 = v8;
+                    d_log(x1.powi(2) + c(1.0), x0.powi(2) + c(2.0)) + v14.tanh()
+                }
+            };
+            s0 = s0 * c(0.5) + v8.tanh().exp_m1().sin().exp_m1().tanh() * c(0.05);
+            let v16 = s1;
+            if k11 >= 2 {
+                break;
+            }
+            s1 = (s1 * c(0.6) + (v15.tanh() - v16.sin()) * c(0.02)).tanh();
+        }
+        let mut m17 = 0;
+        for i in 0..n {
+            let fi = c(i as f64);
+            if ge(d_powf(v8.powi(2) + c(1.0), v10.tanh()).tanh(), c(0.25), margin) {
+                m17 += 1;
+            }
+            acc2 += (v10 + x1).cos() * c(0.25);
+            s0 = (s0 * c(0.5) + (fi + d_copysign(v8, s1, margin)) * c(0.5)).tanh();
+            let v18: Dual64 = fi;
+            acc2 += v18.cos() * c(0.25);
+        }
+        match m17 {
+            0 => {
+                acc2 -= d_abs(d_copysign(c(0.5_f64), v[3], margin), margin);
+            }
+            1..=2 => {
+                let v19 = prog_2_dual(x1, c(2.0), c(0.5), v, k3, margin);
+                s0 = c(0.8) * s0 + c(0.005) * v19.tanh();
+            }
+            4 | 6 => {
+                s0 = (s0 * c(0.8) + prog_33_dual((v[0] - c(1.2)).cos() * c(2.0), (d_to_degrees(x0) * c(0.02)).tanh(), c(2.0), v, k3, margin) * c(0.005)).sin();
+            }
+            _ => {
+                let v20 = x1 - v[3] + c(0.75);
+                s1 *= c(0.8);
+                s1 += c(0.1) * v20.tanh();
+            }
+        }
+        x1.cos() + s0 * c(0.25) + s1.tanh() + acc2.cos() - v8 - v10.sin()
+    }
+
+    pub fn prog_44_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((x0.powi(2) + c(2.0)).acosh() * x1).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        for _ in 0..6 {
+            acc1 += (x2 * c(core::f64::consts::FRAC_1_SQRT_2)).cos() * c(0.25);
+            s0 = c(0.8) * s0 + c(0.05) * (s0.cos() * c(0.9)).acos().tanh();
+            let v2: Dual64 = x2 + (v[n % 4] - s0);
+            s0 *= c(0.8);
+            s0 += c(0.05) * v2.tanh();
+        }
+        let mut k3 = 0;
+        let v5 = loop {
+            k3 += 1;
+            match k3 % 4 {
+                0 => {
+                    break x2.mul_add(x2, x0);
+                }
+                1 | 3 => {
+                    s0 = (s0 * c(0.6) + s0 * c(0.4)).tanh();
+                    s0 = (s0 * c(0.6) + s0.sin().exp() * c(0.1)).sin();
+                }
+                _ => {
+                    s0 *= c(0.5);
+                    s0 -= c(0.1) * (d_log(v[k3 % 4] * v[k3 % 4] + c(1.0), s0 * s0 + c(2.0)).cos() * c(0.5)).ln_1p();
+                    let v4 = prog_33_dual(x2, (v[k3 % 4] - x2).sin(), c(1.2), v, k3, margin);
+                    s0 = c(0.75) * s0 + c(0.005) * v4.sin();
+                }
+            }
+            acc1 += c(0.05) * prog_33_dual(v[0].tanh(), d_min(v[n % 4], v[(k3 + n) % 4], margin).cos(), c(0.25), v, k3, margin).tanh();
+            if k3 >= 5 || gt((v[0].sin() * c(1.2)).tan(), -c(0.5), margin) {
+                break d_to_radians(x2);
+            }
+        };
+        for i in 0..n {
+            let fi = c(i as f64);
+            let mut k6 = 0;
+            while k6 < 6 && lt(v5.tanh(), c(0.25), margin) {
+                k6 += 1;
+                if gt((v[1] * v[1]).tanh().exp2(), x0, margin) {
+                    break;
+                }
+                let v7 = v.iter().map(|&p| (x2.sin() * c(0.9)).asin() + x2 + p.cos()).sum::<Dual64>();
+                s0 = c(0.5) * s0 + c(1.0) * (fi.cos() + c(2.0)).cbrt().tanh();
+                s0 = (s0 * c(0.5) + v7.sin() * c(0.02)).tanh();
+            }
+            let v11 = match k6 + n {
+                1 => v[3].cos(),
+                g if g > 2 => {
+                    for j in 0..i {
+                        match j + k6 {
+                            0 => {
+                                let v8 = x2.tanh();
+                                s0 = (s0 * c(0.6) + v8 * c(0.4)).sin();
+                            }
+                            1 | 3 => {
+                                s0 = (s0 * c(0.75) + (fi + v5) / c(3.0) * c(0.75)).sin();
+                                if gt(x2.cos() - (v[0].sin() + c(2.0)).cbrt(), x0, margin) {
+                                    break;
+                                }
+                                s0 = s0.mul_add(c(0.5), fi.asinh().tanh() * c(1.0));
+                            }
+                            4 => {
+                                let v9 = -x2;
+                                s0 = (s0 * c(0.5) + v9.tanh() * c(0.5)).tanh();
+                            }
+                            _ => {
+                                s0 *= c(0.8);
+                                s0 += c(0.5) * ((x2 * c(std::f64::consts::LN_2)).powi(2) + c(1.0)).log10();
+                                let v5 = v[3] + s0;
+                                acc1 -= c(0.05) * v5.cos();
+                            }
+                        }
+                        if j % 3 == 1 && lt(v5, c(0.0), margin) {
+                            s0 *= c(0.75);
+                            s0 += c(0.1) * (c(0.35) - (v[1] - v[j % 4])).sin();
+                            acc1 -= c(0.05) * x1.sin();
+                        } else if ge(v[2] - v5, -c(1.0), margin) {
+                            s0 *= c(0.5);
+                            s0 -= c(1.0) * ((fi.sin() * c(0.9)).atanh().powi(2) + c(1.0)).log(3.0).tanh();
+                            s0 *= c(0.5);
+                            s0 -= c(0.25) * d_hypot(x2, fi + v[2], margin).tanh();
+                        }
+                        acc1 += (fi.cos() * c(0.9)).acos().cos() * c(0.05);
+                    }
+                    v5.tanh()
+                }
+                _ => {
+                    let v10 = s0 * v5 / ((v[1] * v[1] + c(2.0)).sqrt().powi(2) + c(1.0));
+                    x2.powi(3) + v10.tanh()
+                }
+            };
+            if lt(v[k6 % 4] * c(core::f64::consts::FRAC_1_SQRT_2), -c(0.5), margin) {
+                let v12 = x0 / (v[k6 % 4].sin().exp().powi(2) + c(1.0));
+                s0 = (s0 * c(0.5) + (v12.cos().powi(2) + c(1.0)).recip() * c(0.1)).tanh();
+            } else {
+                acc1 -= v[(k6 + k3) % 4].cos().exp().powi(2).ln_1p().cos() * c(0.25);
+                let v13 = x2.asinh();
+                s0 = (s0 * c(0.6) + v13.cos() * c(0.4)).tanh();
+            }
+            acc1 -= (d_to_degrees(fi) * c(0.02)).tanh() * c(0.25);
+            acc1 -= c(0.1) * v11.cos();
+        }
+        let v14 = d_hypot(c(0.5_f64), v[k3 % 4], margin);
+        let v15 = v14 + x2;
+        s0 + acc1.sin() - v5.tanh() - v15.tanh()
+    }
+
+    pub fn prog_45_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 * x0 + c(1.5)).acosh().sin() * c(2.0);
+        let mut s1 = (x2.sin() * c(2.0)).cosh().tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                let fj = c(j as f64);
+                a3[i][j] = fj.mul_add(fj, x2) - d_atan2(v[j], v[j].powi(2) + c(0.5));
+            }
+        }
+        let v4 = s1.sin();
+        let mut k5 = 0;
+        while k5 < 6 {
+            k5 += 1;
+            let v6 = x0 + x1;
+            acc2 -= (v4 * x1).cos() * c(0.25);
+            s0 *= c(0.6);
+            s0 += c(0.4) * v[3].cos().tanh().sin();
             s1 *= c(0.8);
-            s1 += c(0.1) * ((s1.powi(2) + c(0.5)).ln().powi(2) + c(0.5)).powf(0.3).tanh();
-            let mut k8 = 0;
-            while k8 < n && lt(s2.powi(3), c(0.5), margin) {
-                k8 += 1;
-                s2 = s2 * c(0.6) + (s1.sin().exp2() * (c(SCALE) + s2)).sin() * c(0.05);
-                if ge(((v[2].sin() + c(2.0)).cbrt().tanh() * c(1.2)).tan(), c(1.0), margin) {
+            s1 -= c(0.1) * v6.tanh().tanh();
+        }
+        match k5 % 4 {
+            0 => {
+                acc2 -= (x1.cos() * c(0.9)).acos().sin();
+                let v7 = prog_11_dual(s0, (v[n % 4] - c(0.8)).powi(2).ln_1p().sin() * c(2.0), (-v[n % 4]).cos(), v, 5, margin);
+                acc2 += v7.tanh() * c(0.005);
+            }
+            1 => {
+                s0 = s0.mul_add(c(0.5), prog_33_dual(x0, ((a3[1][2].tanh() + c(2.0)).cbrt() * x1.sin()).tanh(), v4.cos().cosh().cos() * c(2.0), v, 0, margin).sin() * c(0.005));
+                s0 = (s0 * c(0.6) + prog_0_dual(x0, x2, s0, v, k5, margin) * c(0.005)).sin();
+                if le(acc2, c(0.5), margin) {
+                    let v4 = d_min(s1, d_to_degrees(v4) * c(0.02), margin);
+                    s1 = (s1 * c(0.75) + v4.cos() * c(0.01)).tanh();
+                } else if ge((x0.sin() * c(0.9)).asin(), c(0.0), margin) {
+                    s1 = (s1 * c(0.5) + v[n % 4].sin().exp_m1().powi(2).ln_1p() * c(0.1)).sin();
+                    s1 = s1.mul_add(c(0.6), prog_13_dual(s0, (a3[0][0] * a3[0][0] + c(0.5)).recip().cos(), (s1 - s1 / (s1 * s1 + c(1.5))).cos() * c(2.0), v, n, margin).sin() * c(0.005));
+                } else {
+                    for i in 0..v.len() {
+                        let fi = c(i as f64);
+                        s0 = c(0.5) * s0 + c(1.0) * fi.tanh().cos();
+                        let v10 = match i % 3 {
+                            0 => {
+                                acc2 += c(0.1) * prog_33_dual(s1, x1, s0, v, 5, margin).cos();
+                                (v[i].sin() * c(1.2)).tan()
+                            }
+                            g if g > 1 => {
+                                let v8 = s0 + x0;
+                                (s1.sin() * c(0.9)).atanh() + v8.cos()
+                            }
+                            _ => {
+                                let v9 = s0 + fi;
+                                (a3[0][(i + k5) % 4] * a3[0][(i + k5) % 4] + c(1.0)).log10() + v9.cos()
+                            }
+                        };
+                        let v11 = (x0 * x0 + c(1.0)).powi(-2);
+                        acc2 -= c(0.2) * (v10.tanh() - v11).sin();
+                    }
+                }
+            }
+            2 => {
+                acc2 += (x0.tanh() * c(0.9)).asin().tanh();
+                if le(v[1].tanh(), s1, margin) {
+                    for i in 0..n {
+                        let fi = c(i as f64);
+                        let v14 = match i % 3 {
+                            0 => {
+                                let v12 = d_log(fi.powi(2) + c(1.0), x1.powi(2) + c(2.0));
+                                d_powf(v4 * v4 + c(0.5), x1.sin()) * c(std::f64::consts::LN_2) + v12.cos()
+                            }
+                            1 => {
+                                let v13 = c(0.8) - x1;
+                                fi + v13.sin()
+                            }
+                            2 => a3[0][i % 4].tanh(),
+                            _ => (v4.sin() + c(2.0)).cbrt(),
+                        };
+                        for &u in v.iter() {
+                            let v15 = (a3[0][i % 4] * a3[0][i % 4] + c(1.0)).log10();
+                            let v16 = v.iter().map(|&p| v4 + p.cos()).sum::<Dual64>();
+                            let v17 = v.iter().fold(s1, |r, &p| r * c(0.75) + c(0.25) * (fi.tanh() + p.cos()).cos());
+                            s0 = s0.mul_add(c(0.5), x1.sin() * c(0.5));
+                            acc2 += c(0.05) * (u.sin() + v15.sin() + v16.tanh() - v17.cos()).sin();
+                        }
+                        acc2 += c(0.25) * (v[i % 4] * x1).cos();
+                        acc2 += c(0.25) * v14.sin();
+                    }
+                    acc2 -= (a3[1][k5 % 4] * c(0.35)).cos();
+                } else {
+                    let v4 = v4 / (x2.powi(2) + c(1.0));
+                    acc2 += (x1.atan() + a3[0][k5 % 4]).cos() * c(0.5);
+                    acc2 += v4.cos() * c(0.25);
+                }
+                let v18 = -a3[0][k5 % 4];
+                acc2 -= v18.cos() * c(0.5);
+            }
+            _ => {
+                let v4 = (x1.tanh() * c(1.5)).sinh().sin().exp2();
+                s1 = (s1 * c(0.8) + d_atan2(x1.powi(2) + c(0.5), v4).sin().exp2() * c(0.01)).tanh();
+            }
+        }
+        x1 + v[1] - s0 * c(1.5) + s1 * c(0.5) - acc2.tanh() + a3[0][2].tanh() - v4
+    }
+
+    pub fn prog_46_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].tanh();
+        let mut acc1: Dual64 = c(0.0);
+        for i in 0..5 {
+            let fi = c(i as f64);
+            if ge(v[2] + x1, x2, margin) && i < 3 {
+                let v2 = prog_33_dual((x0.tanh().exp() / (fi * fi + c(1.5))).cos() * c(2.0), x0, (v[i % 4] * v[i % 4] + c(1.0)).powi(-1).sin() * c(2.0), v, n, margin);
+                s0 = s0 * c(0.6) + v2.tanh() * c(0.005);
+            } else if i < 1 {
+                s0 = s0.mul_add(c(0.75), s0.sin() * c(0.25));
+                if n == 6 && lt(d_atan2(v[n % 4] * v[n % 4] + c(1.0), s0), c(1.0), margin) {
+                    s0 *= c(0.5);
+                    s0 += c(1.0) * (c(0.75) * fi).tanh();
+                } else if i % 2 == 0 {
+                    let v3 = prog_33_dual(x0.asinh().sin() * c(2.0), x0, c(0.75), v, i, margin);
+                    s0 = s0.mul_add(c(0.6), (v[i % 4] * s0).tanh() * c(0.1));
+                    s0 = s0.mul_add(c(0.5), v3.cos() * c(0.005));
+                } else {
+                    let v4 = d_copysign(fi.tanh().exp_m1(), (fi * fi + c(0.5)).ln(), margin);
+                    s0 = c(0.5) * s0 + c(1.0) * v4.sin();
+                }
+                acc1 += (v[(i + n) % 4].cos() * c(1.5)).sinh().tanh() * c(0.4);
+            } else {
+                s0 = s0 * c(0.5) + s0.sin().sinh().sin() * c(0.25);
+                if le(d_to_degrees(x2 * x0) * c(0.01), (x2.powi(2) + c(1.0)).sqrt(), margin) {
+                    let v5 = (x1 * x1 + c(1.0)).recip();
+                    s0 *= c(0.5);
+                    s0 -= c(0.75) * v5.sin().tanh();
+                } else {
+                    acc1 += (fi.tanh() * c(1.2)).tan().sin() * c(0.4);
+                }
+            }
+            let v6 = (x1.powi(2) + c(2.0)).acosh();
+            acc1 += d_max(-c(0.5_f64), x0 - x2, margin).sin() * c(0.4);
+            s0 = s0.mul_add(c(0.75), v6.cos().cos() * c(0.1));
+        }
+        for _ in (0..=n).rev().step_by(2) {
+            acc1 += d_atan2(x1 * x1 + c(0.5), s0).sin() * c(0.5);
+            let v7 = prog_33_dual(((s0 / (x2.powi(2) + c(1.0))).powi(2) + c(1.0)).powi(-2).cos() * c(2.0), x2, c(1.2), v, 0, margin);
+            acc1 += v7.cos().cos() * c(0.005);
+        }
+        let v8 = d_copysign(c(2.0_f64), x1, margin) - s0;
+        let mut k9 = 0;
+        let v12 = loop {
+            k9 += 1;
+            acc1 -= c(0.4) * v[k9 % 4].tanh().sin();
+            if gt(v8 - d_log(v8 * v8 + c(1.0), x0.powi(2) + c(2.0)), -c(1.0), margin) {
+                acc1 += prog_33_dual(c(0.25), x0, x1, v, k9, margin).cos() * c(0.1);
+                if le(d_min(v[k9 % 4], s0, margin), -c(0.5), margin) {
+                    s0 *= c(0.8);
+                    s0 += c(0.05) * s0.tanh().exp().sin();
+                    break x2 / c(3.0);
+                }
+            } else if ge((c(1.5) - s0).cos(), (v[2].powi(2) + c(1.0)).log2(), margin) {
+                acc1 += c(0.4) * d_log((x0.tanh() * c(0.9)).asin().powi(2) + c(1.0), s0 * s0 + c(2.0)).cos();
+                match k9 % 3 {
+                    0 => {
+                        s0 = (s0 * c(0.6) + (v[3].cos() * c(0.9)).atanh() * c(0.05)).sin();
+                        if ge(d_log(d_min(s0, x2, margin).powi(2) + c(1.0), (x0 * x2).powi(2) + c(2.0)), v8 + x0, margin) {
+                            break x0 / c(4.0);
+                        }
+                        s0 = s0 * c(0.8) + (x2 - s0).tanh() * c(0.1);
+                    }
+                    g if g > 1 => {
+                        break (x2.tanh() * c(0.9)).atanh();
+                    }
+                    _ => {
+                        let v10: Dual64 = v[0] * x2;
+                        acc1 += c(0.4) * v10.sin().cos();
+                    }
+                }
+                acc1 += (v[k9 % 4] - (v[(k9 + n) % 4].powi(2) + c(0.5)).recip()).sin() * c(0.4);
+                if ge(x0 + x2.cos(), v[(k9 + n) % 4], margin) {
+                    break d_to_degrees(v[0]) * c(0.01);
+                }
+            } else {
+                let v11 = (x2.cos().exp().powi(2) + c(1.0)).log(10.0);
+                acc1 += v11.mul_add(v[k9 % 4], v11).asinh().sin() * c(0.4);
+            }
+            if k9 >= 5 || gt(d_atan2(v[k9 % 4], x2 * x2 + c(0.5)), v[k9 % 4], margin) {
+                break x2.powi(3);
+            }
+        };
+        s0 = s0.mul_add(c(0.8), (-x0).tanh() * c(0.2));
+        x2 + s0 * c(0.5) + acc1.sin() - v8 * c(0.75) - v12.sin() - prog_33_dual(((x2.tanh() * c(1.2)).tan().powi(2) + c(0.5)).ln().cos(), c(1.2), s0, v, k9, margin)
+    }
+
+    pub fn prog_47_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_21_dual(v[3].mul_add(v[3], x0).sin() * c(2.0), x0.sin(), (d_min(v[3], x1, margin).sin() * c(0.9)).acos().sin(), v, n, margin).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        match n % 3 {
+            0 => {
+                acc1 += c(0.005) * prog_13_dual(x2, (x2 * c(2.5)).cos(), acc1, v, n, margin).sin();
+                if !(n == 2) {
+                    let x1 = x1;
+                    acc1 += x1.cos();
+                } else if n == 2 {
+                    acc1 += (v[n % 4] - x2).cos();
+                } else {
+                    s0 = s0 * c(0.6) + acc1.tanh() * c(0.02);
+                    s0 = c(0.5) * s0 + c(0.1) * v[n % 4].tanh().exp_m1().cos();
+                }
+                let v2 = v[n % 4].powi(3).cos();
+                s0 = (s0 * c(0.75) + v2 * c(0.02)).tanh();
+            }
+            1 => {
+                s0 *= c(0.6);
+                s0 -= c(0.02) * (acc1 / (v[3].powi(2) + c(1.5))).cos();
+                let v3 = (c(SCALE) + x2).cos();
+                acc1 -= v3;
+            }
+            2 => {
+                let x2: Dual64 = x1;
+                acc1 -= x2.tanh();
+            }
+            _ => {
+                s0 = (s0 * c(0.8) + s0 * c(0.005)).sin();
+            }
+        }
+        let a4 = v.map(|e| e.atan());
+        let v5 = a4.iter().copied().map(|p| a4[n % 4] + p.sin()).sum::<Dual64>();
+        for i in (1..=3).step_by(2) {
+            let fi = c(i as f64);
+            if lt(s0 - v5, (x2.powi(2) + c(1.0)).log(2.0), margin) {
+                s0 = (s0 * c(0.5) + (x0.sin() + c(2.0)).cbrt() * c(1.0)).tanh();
+                break;
+            }
+            match i + n {
+                1 => {
+                    let v6 = d_atan2(x0 * x0 + c(0.5), x2);
+                    let v7 = s0 - v6 / (v6 * v6 + c(1.5));
+                    s0 = s0 * c(0.8) + v7.tanh().cos() * c(0.01);
+                }
+                2..=3 => {
+                    acc1 += (x0.asinh().tanh() * c(0.9)).acos().tanh();
+                    s0 = (s0 * c(0.5) + (v[i] - s0) * c(0.25)).sin();
+                }
+                4..=6 => {
+                    acc1 += (v[n % 4] * v[n % 4]).ln_1p().tanh();
+                    let x0 = (x0.powi(2) + c(2.0)).acosh().asinh();
+                    s0 = c(0.75) * s0 + c(0.1) * x0.sin();
+                }
+                _ => {
+                    let x2 = ((a4[(i + n) % 4] * a4[(i + n) % 4]).ln_1p().powi(2) + c(2.0)).ln();
+                    acc1 -= x2.powi(2).cos();
+                    if ge((a4[i] * a4[i]).ln_1p(), c(0.5), margin) {
+                        acc1 += c(0.75) * x2;
+                    } else if ge(prog_0_dual(x2.asinh().tanh(), ((fi - c(2.5)).powi(2) + c(0.5)).ln().tanh(), c(1.2), v, n, margin), -c(0.5), margin) {
+                        let v8 = prog_33_dual(x1, c(1.5), c(0.5), a4, i, margin);
+                        let v9 = (x0.cos() + c(2.0)).cbrt() * c(std::f64::consts::LN_2);
+                        s0 = s0 * c(0.6) + (v8.sin() + v9).tanh() * c(0.01);
+                    } else {
+                        s0 *= c(0.6);
+                        s0 += c(0.4) * s0;
+                        if le((x2.cos() * c(0.9)).acos().tanh().exp_m1(), -c(0.5), margin) && i % 3 == 1 {
+                            continue;
+                        }
+                    }
+                }
+            }
+            acc1 -= prog_33_dual((a4[3].sin() + (a4[3] * a4[3] + c(1.5)).acosh()).cos(), x0, (x0 * a4[3]).cos().exp_m1().tanh() * c(2.0), v, i, margin).cos() * c(0.005);
+        }
+        let v10 = prog_33_dual(c(0.25), x0, x1, v, 2, margin);
+        match n % 4 {
+            0 => {
+                let v11 = prog_33_dual(c(0.5), s0, (v5.tanh() + c(2.0)).cbrt().cos() * c(2.0), v, n, margin);
+                acc1 += c(0.005) * v11.cos();
+            }
+            1..=3 => {
+                let v12 = x0 - (v5.powi(2) + c(1.0)).log(10.0);
+                acc1 += v12.sin() * c(0.75);
+            }
+            _ => {
+                acc1 -= (x2 * c(std::f64::consts::FRAC_PI_4)).tanh();
+                let v13 = (x1.sin() * c(0.5)).ln_1p();
+                s0 = c(0.6) * s0 + c(0.4) * v13;
+            }
+        }
+        x2 * c(0.25) + s0.sin() + acc1.tanh() - v5.cos() + v10.cos()
+    }
+
+    pub fn prog_48_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 * x0).atan();
+        let mut s1 = (x1 * x1 + c(0.5)).ln();
+        let mut s2 = x1.cos().exp2();
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = s1.sin();
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            acc3 += c(0.5) * v[n % 4].mul_add(v4, s0).sin();
+            acc3 -= d_atan2(fi.cos(), (x1 * x1 + c(0.5)).sqrt().powi(2) + c(1.0)).tanh() * c(0.5);
+            let v5 = ((s2 + x2).powi(2) + c(1.0)).log2();
+            acc3 -= v5.cos() * c(0.5);
+        }
+        let v6 = v.iter().copied().map(|p| prog_33_dual((x2.sin() * c(2.0)).sinh().sin(), s2, ((p.cos() * c(2.0)).sinh() + c(2.5)).sin() * c(2.0), v, n, margin)).sum::<Dual64>();
+        if !(n % 2 == 0) {
+            return (x1.powi(2) + c(1.0)).log(10.0);
+        }
+        let mut k7 = 0;
+        let v8 = loop {
+            k7 += 1;
+            acc3 += c(0.25) * s0.atan().tanh();
+            s2 = s2 * c(0.8) + d_atan2(v4 * v4 + c(0.5), x2).sin() * c(0.05);
+            if k7 >= 6 || ge(v6.atan(), x1, margin) {
+                break v4.tanh();
+            }
+        };
+        s0 = s0.mul_add(c(0.8), v[(k7 + n) % 4].tanh().sin() * c(0.2));
+        s1 = s1 * c(0.6) + prog_2_dual(x1, c(1.5), x0, v, n, margin).cos() * c(0.01);
+        s0 * c(0.25) - s1.tanh() + s2 + acc3.tanh() + v4 + v6.tanh() + v8 * c(0.5) - d_hypot(x0, v4, margin).powi(2)
+    }
+
+    pub fn prog_49_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[3].sin();
+        let mut s1: Dual64 = ((x0 * x0 + c(1.0)).powf(0.3).cos() * c(2.0)).sinh().tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = (x2 * x2 + c(0.5)).ln();
+        'l0: for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            acc2 += prog_0_dual(v[i % 4].asinh().cos() * c(2.0), c(2.0), x0, v, i, margin).sin() * c(0.05);
+            acc2 -= c(0.5) * s1.cos();
+            let mut k4 = 0;
+            while k4 < n + 1 && lt((x1.powi(2) + c(2.0)).acosh(), c(0.0), margin) {
+                k4 += 1;
+                let v5 = v.iter().fold(v3, |r, &p| r * c(0.75) + c(0.02) * (d_min(r, s1, margin).mul_add(fi - x0, -v[i % 4]) + p.cos()).sin());
+                acc2 += (v5.atan() * v5).tanh() * c(0.05);
+                if !(k4 < i && ge(v[1].powi(3) + d_clamp(v[1], v3.cos() - c(1.5), fi.sin() + c(1.5), margin), (s1.powi(2) + c(1.0)).powi(-2), margin)) {
+                    continue 'l0;
+                }
+            }
+        }
+        let v6 = v.iter().map(|&p| v3 + p.cos()).sum::<Dual64>();
+        let mut k7 = 0;
+        let v11 = loop {
+            k7 += 1;
+            let v8 = (x0 * x0 + c(1.0)).log(10.0) - v6;
+            match k7 % 4 {
+                1 => {
+                    break s0 - x1;
+                }
+                2 => {
+                    let x0 = x1 / (v8.tanh() + c(2.0));
+                    acc2 += c(0.5) * x0.sin().cos();
+                }
+                3 => {
+                    let v9 = x1.cos();
+                    s0 = c(0.75) * s0 + c(0.1) * ((v3 + v8).powi(2) + c(1.0)).sqrt().cos();
+                    s1 = s1 * c(0.8) + v9.sin() * c(0.2);
+                }
+                _ => {
+                    s0 = c(0.75) * s0 + c(0.25) * v6.cos().tanh();
+                    if k7 % 2 == 0 {
+                        acc2 -= c(0.5) * (x1 + d_powf(c(0.5_f64), v[k7 % 4].cos())).sin();
+                        let v10 = v3 * (v8.powi(2) + c(0.5)).ln();
+                        s0 = s0 * c(0.8) + v10.tanh().cos() * c(0.02);
+                    }
+                }
+            }
+            s0 = (s0 * c(0.75) + s0 * c(0.25)).sin();
+            if k7 >= 4 || gt(v[k7 % 4] + x1, c(0.5), margin) {
+                break d_abs(v6, margin);
+            }
+            s1 = (s1 * c(0.8) + v8.tanh() * c(0.1)).sin();
+        };
+        'l3: for i in 0..n {
+            s1 *= c(0.5);
+            s1 += c(0.25) * (x2.tanh().exp2().powi(2) + c(1.0)).ln().cos();
+            for j in (1..=5).step_by(2) {
+                if ge(x0.cos().exp(), c(0.5), margin) || j < 2 {
+                    s1 = (s1 * c(0.75) + d_atan2(v11.tanh(), v11 * v11 + c(1.0)) * c(0.02)).sin();
+                    continue;
+                }
+                if !(i % 2 == 0) {
+                    continue 'l3;
+                }
+                acc2 += d_to_radians((x1.sin() * c(2.0)).cosh());
+            }
+            let v12 = x1.sin().exp_m1();
+            s0 = s0 * c(0.8) + v12.tanh() * c(0.05);
+        }
+        let mut k13 = 0;
+        let v14 = loop {
+            k13 += 1;
+            if ge(s0 + v11, v[k7 % 4], margin) {
+                s1 = (s1 * c(0.5) + v6.sin() * c(0.5)).tanh();
+            } else {
+                s1 = s1.mul_add(c(0.5), x2.sin().tanh() * c(0.5));
+                s0 *= c(0.8);
+                s0 += c(0.2) * d_max(-c(3.0_f64), (s1 * s1 + c(1.0)).log(3.0), margin).tanh();
+            }
+            acc2 -= c(0.4) * x0.tanh();
+            s0 *= c(0.6);
+            s0 += c(0.05) * (s0.sin().exp_m1() + (v[k7 % 4] + v6)).sin();
+            if k13 >= 5 || ge((x0.cos() * c(0.9)).atanh().tanh().exp(), v11, margin) {
+                break ((s1 * s1 + c(1.5)).acosh().powi(2) + c(1.0)).log(10.0);
+            }
+        };
+        x1.tanh() + s0 * c(0.25) + s1 * c(1.5) + acc2.tanh() + v6.cos() + v11.sin() + v14.sin() + (x1 + x2)
+    }
+
+    pub fn prog_50_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_max(x1, v[n % 4], margin) / (x1.cos().powi(2) + c(1.0));
+        let mut s1 = x1.tanh();
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = v;
+        a3[2] *= c(0.75);
+        a3[0] += d_abs(v[n % 4].powi(2), margin).tanh();
+        let mut k4 = 0;
+        let v6 = loop {
+            k4 += 1;
+            acc2 -= c(0.4) * v[3].cos();
+            if n == 2 {
+                s0 *= c(0.75);
+                s0 += c(0.25) * x0.sin();
+                if gt(x2 * x2 + (x2.sin() * c(0.9)).atanh(), x2 + x0, margin) {
+                    return prog_0_dual(c(1.5), x0, x2, v, 0, margin);
+                }
+            } else {
+                acc2 += (x2 + (s0 + c(0.5))).tanh() * c(0.4);
+                acc2 += c(0.4) * (x0 * c(0.75)).cos().exp_m1().cos();
+            }
+            let v5 = prog_33_dual(x2, x0, d_log(c(1.5_f64), s1 * s1 + c(2.0)).tanh() * c(2.0), v, 0, margin);
+            if k4 >= 5 || ge(d_hypot(c(0.5_f64), x2, margin) + s0, c(1.0), margin) {
+                break d_hypot(c(2.0_f64), a3[n % 4], margin);
+            }
+            acc2 += v5.tanh().tanh() * c(0.05);
+        };
+        let v7 = a3.iter().fold(x0, |r, &p| r * c(0.5) + c(0.05) * (d_min(r, v[n % 4], margin) + p.tanh()).cos());
+        'l1: for (i, &t) in a3.iter().enumerate() {
+            let fi = c(i as f64);
+            for j in (0..3).rev() {
+                let fj = c(j as f64);
+                let v9 = if gt(fj + x2 / (v6 * v6 + c(0.5)), c(0.5), margin) {
+                    let v7 = t.cos();
+                    let v8 = v[j];
+                    s0 = s0 * c(0.6) + fj.powi(3).tanh() * c(1.0);
+                    (t.tanh() * c(1.2)).tan() + v7.cos() + v8.tanh()
+                } else {
+                    let x0 = (fj * fj + c(1.0)).recip().mul_add(t, s1 + v7);
+                    x0.sin().exp()
+                };
+                s0 = (s0 * c(0.8) + d_hypot(v6, v7, margin) * c(0.1)).sin();
+                s1 = (s1 * c(0.8) + v9.tanh() * c(0.01)).tanh();
+            }
+            s0 = s0.mul_add(c(0.5), x1.cos() * c(0.5));
+            let mut k10 = 0;
+            while k10 < n + 1 {
+                k10 += 1;
+                if le(x1 * x2 - d_atan2(a3[2], x2 * x2 + c(1.0)), -c(1.0), margin) {
+                    s1 *= c(0.5);
+                    s1 += c(0.05) * ((x1 + c(2.5)) / (x2.asinh().sin() + c(2.0))).tanh();
+                    break 'l1;
+                }
+                let v11 = a3.iter().fold(t.tanh(), |r, &p| r * c(0.75) + c(0.1) * (x2 + p.tanh()).tanh());
+                if ge(v11.cos().exp(), fi, margin) {
+                    break 'l1;
+                }
+                s1 = s1 * c(0.5) + (v7 * v7 * (s1 * s1 + c(1.0)).log2()).sin() * c(0.05);
+            }
+            s1 = (s1 * c(0.75) + t.tanh() * c(0.25)).tanh();
+        }
+        x2 * c(1.5) + s0.sin() + s1.sin() + acc2.tanh() + v6.sin() - v7 * c(0.5) - (d_copysign(x2, v6, margin) - d_clamp(x2, x0.tanh() - c(1.5), s0.sin() + c(1.5), margin))
+    }
+
+    pub fn prog_51_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 + x1).cos().exp().tanh() * c(2.0);
+        let mut s1 = (v[0] + v[n % 4]).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        while k3 < 6 {
+            k3 += 1;
+            s0 = s0 * c(0.5) + (s0.powi(2) + c(0.5)).powf(0.3).sin() * c(0.25);
+            s0 *= c(0.8);
+            s0 += c(0.005) * prog_33_dual(d_atan2((s0.tanh() + c(2.0)).cbrt(), x0.cos().exp().powi(2) + c(1.0)).tanh(), (s0.sin() * c(0.5)).ln_1p().sin(), (v[k3 % 4].tanh().exp2() / c(1.5)).sin() * c(2.0), v, n, margin).sin();
+            if ge(d_abs(x1 + v[(k3 + n) % 4], margin), c(0.0), margin) && k3 % 2 == 0 {
+                break;
+            }
+        }
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            for j in 0..n {
+                acc2 -= v[(j + k4) % 4].cos().cos() * c(0.1);
+                s0 = s0.mul_add(c(0.75), (s0 / (x0.powi(2) + c(1.5))).cos() * c(0.1));
+                s1 = c(0.6) * s1 + c(0.05) * ((s1 * s1 + c(2.0)).acosh() - (s1 + x2)).sin();
+            }
+            s0 = (s0 * c(0.5) + (x0 + x1 + (x0 * x0 + c(1.5)).acosh()) * c(0.05)).tanh();
+            let v8 = if k4 % 3 == 1 && le(s1, c(0.5), margin) {
+                for j in (0..5).rev() {
+                    let fj = c(j as f64);
+                    s1 = c(0.75) * s1 + c(0.25) * s1.sin();
+                    let v5: Dual64 = s1 + (x0.cos() * c(2.0)).cosh();
+                    if gt(v5 + s0 + d_to_degrees(v5) * c(0.01), c(0.5), margin) && j % 2 == 0 {
+                        acc2 += c(0.2) * (x0 - v5 + fj.tanh()).sin();
+                        let v6 = c(SCALE) + d_max(v[(j + k3) % 4], s1, margin);
+                        acc2 += c(0.2) * v6.sin().cos();
+                    } else if le(d_atan2(c(2.0_f64), d_min(s1, v5, margin)), -c(1.0), margin) {
+                        s1 = s1 * c(0.6) + (x2.cos() * c(2.0)).sinh().cos() * c(0.05);
+                        if !(n % 2 == 0) {
+                            break;
+                        }
+                    }
+                }
+                (x1.sin() * c(0.5)).ln_1p()
+            } else {
+                let v7 = prog_33_dual(x2, (v[k4] * v[k4] + c(0.5)).recip().tanh() * c(2.0), (-(v[k4] + x2)).tanh(), v, k4, margin);
+                v[(k4 + k3) % 4] * s1 + v7.sin()
+            };
+            if k4 >= 2 || lt((x0 * x0 + c(1.5)).acosh(), c(0.5), margin) {
+                break;
+            }
+            acc2 -= v8.cos() * c(0.02);
+        }
+        if lt((x2.cos() * c(1.5)).cosh(), v[3 - k4], margin) {
+            let x2: Dual64 = (x0 * x0 + c(1.0)).recip() + x2.tanh().exp();
+            acc2 += x2.cos();
+        }
+        'l4: for i in 0..n {
+            let fi = c(i as f64);
+            s0 = s0 * c(0.8) + prog_33_dual(x1, c(0.75), v[i % 4].powi(2).sin() * c(2.0), v, i, margin).sin() * c(0.005);
+            for j in 0..5 {
+                if lt(x0.powi(3) + fi, -c(0.5), margin) {
+                    break 'l4;
+                }
+                let v10 = if le((x0.cos().cosh().tanh() * c(1.2)).tan(), c(0.5), margin) {
+                    let v9 = (s0 * s0 + c(1.0)).powi(-1);
+                    acc2 += (v[j % 4] / (s0.powi(2) + c(1.5))).cos() * c(0.05);
+                    d_hypot(v9, x0, margin) / (s1 * s1 + c(1.0))
+                } else {
+                    v[2].tanh().cosh()
+                };
+                match j % 2 {
+                    1 => {
+                        s1 = s1 * c(0.6) + (v10 * v10 + c(0.5)).sqrt().tanh() * c(0.05);
+                        continue;
+                    }
+                    _ => {
+                        acc2 -= (v[k4].powi(2) + c(0.5)).recip().cos() * c(0.05);
+                        let v11 = s0 * c(0.65);
+                        s1 = s1 * c(0.6) + v11.cos().tanh() * c(0.5);
+                    }
+                }
+                s0 = s0 * c(0.6) + (s0.powi(2) + c(1.0)).ln().cos() * c(0.4);
+                acc2 += c(0.05) * v10.sin();
+            }
+            match k4 {
+                1 => {
+                    let x1 = x1 / (s1 * s1 + c(1.0));
+                    acc2 += x0.cos() * c(0.25);
+                    acc2 += x1.tanh() * c(0.25);
+                }
+                2 => {
+                    acc2 -= (s1 - x0).tanh() * c(0.25);
+                    acc2 += c(0.25) * v[i % 4].tanh().exp().cos();
+                }
+                _ => {
+                    s1 = c(0.6) * s1 + c(0.1) * ((x0 * x0 + c(0.5)).recip().cos() * c(0.9)).asin().tanh();
+                    acc2 -= (s0 * v[i % 4]).cos() * c(0.25);
+                }
+            }
+            let v12 = x2;
+            acc2 += v12.sin().tanh() * c(0.25);
+        }
+        let v13 = v.iter().fold(x0, |r, &p| r * c(0.5) + c(0.2) * (d_to_degrees(x0) * c(0.02) + p.cos()).sin());
+        let v14 = v.iter().map(|&p| (v[1] * v[1] + c(1.0)).log10() + p.sin()).sum::<Dual64>();
+        s0 + s1 - acc2.cos() + v13.sin() - v14.cos()
+    }
+
+    pub fn prog_52_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4] + c(2.5)).cos() * c(2.0);
+        let mut s1 = prog_33_dual(x2, s0, x0, v, n, margin).sin() * c(2.0);
+        let mut s2 = (v[0] * v[0] + c(1.0)).recip() / ((x0 * v[n % 4]).powi(2) + c(1.5));
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        while k4 < 5 {
+            k4 += 1;
+            s2 = (s2 * c(0.8) + (x2 * x2 + c(2.0)).ln() * c(0.25)).tanh();
+            let v5 = prog_33_dual((x1 * x1 + c(1.0)).recip().atan().sin(), d_atan2(c(2.0_f64), x2).tanh() * c(2.0), (x1 * x1).tanh().exp_m1().tanh(), v, n, margin);
+            let v7 = if k4 > 2 {
+                acc3 += c(0.4) * (x0 + x1).tanh();
+                x0 * c(std::f64::consts::FRAC_1_PI)
+            } else {
+                let v6 = x0.cos();
+                s1 = s1.mul_add(c(0.5), prog_33_dual((s1.tanh() * c(1.2)).tan().sin(), x2.tanh().exp_m1().sin() * c(2.0), v[(k4 + n) % 4].cos(), v, n, margin).sin() * c(0.005));
+                d_log(v6 * v6 + c(1.0), v6 * v6 + c(2.0))
+            };
+            acc3 -= (v5.cos() - v7.sin()).sin() * c(0.005);
+        }
+        'l1: for i in 0..n {
+            let fi = c(i as f64);
+            if lt(s0 * x1, c(0.0), margin) {
+                continue;
+            }
+            let v14 = match i {
+                0 => prog_33_dual(x1, (c(2.0) - s2).cos() * c(2.0), x0, v, 0, margin),
+                1 => {
+                    for (j, &u) in v.iter().enumerate() {
+                        s2 = s2 * c(0.8) + fi.sin() * c(1.0);
+                        let v8 = v.iter().fold(u, |r, &p| r * c(0.75) + c(0.1) * ((x2 * x2 + c(1.0)).log(3.0) * c(std::f64::consts::LN_2) + p.tanh()).tanh());
+                        let v11 = if le(x1.sin().exp2(), -c(0.5), margin) {
+                            let v9 = d_to_degrees(v8) * c(0.02);
+                            (x1 * fi).cos() + v9.sin()
+                        } else if le((v8 * v8 + c(0.5)).ln(), c(0.5), margin) {
+                            let v8 = v8;
+                            let v10 = (x1.cos().powi(2) + c(0.5)).sqrt();
+                            d_to_degrees(s0) * c(0.01) + v8.tanh() + v10.tanh()
+                        } else {
+                            v[(j + i) % 4].atan()
+                        };
+                        s0 = (s0 * c(0.6) + v11.cos() * c(0.05)).tanh();
+                    }
+                    let v12 = (s0 * s0 + c(0.5)).ln();
+                    (x1.tanh() + c(2.0)).cbrt() + v12.cos()
+                }
+                2 => d_abs(v[2], margin),
+                _ => {
+                    let v13 = d_hypot((x0.cos() + c(2.0)).cbrt(), -x0, margin);
+                    v13 + c(0.8)
+                }
+            };
+            acc3 += c(0.25) * ((fi.sin() * c(1.2)).tan() / ((v[i % 4].powi(2) + c(0.5)).sqrt().powi(2) + c(1.5))).tanh();
+            let mut k15 = 0;
+            while k15 < n && lt(s0 / c(1.5), c(0.5), margin) {
+                k15 += 1;
+                if le(d_abs(v[3], margin), fi, margin) || k15 == 1 {
+                    break 'l1;
+                }
+                s2 = s2 * c(0.75) + (x1.powi(2) + c(2.0)).sqrt().tanh() * c(0.25);
+            }
+            acc3 -= v14.cos().tanh() * c(0.05);
+        }
+        let v16 = x1.asinh().asinh();
+        let v17 = v.iter().fold(s2.sin(), |r, &p| r * c(0.5) + c(0.1) * (v16 + r + p.sin()).cos());
+        let v18 = if lt((v[k4 % 4].sin() * c(0.9)).asin() / ((x0 * x0 + c(1.0)).recip().powi(2) + c(0.5)), c(0.5), margin) && k4 % 3 == 1 {
+            v16.sin()
+        } else {
+            s0 = s0 * c(0.75) + x2.atan().sin() * c(0.25);
+            ((v16.cos() * c(0.5)).ln_1p().tanh() * c(0.9)).asin()
+        };
+        s0 * c(1.5) - s1 * c(0.25) - acc3 + v17 * c(0.5) + v18.cos() + x1
+    }
+
+    pub fn prog_53_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = ((x2.sin() + c(2.0)).cbrt().powi(2) + c(1.0)).log10();
+        let mut s1 = v[n % 4] / (x0.sin() + c(2.0));
+        let mut s2: Dual64 = (s0 - v[n % 4]).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        if lt(d_max(x2, x1, margin) + d_atan2(x0, v[n % 4].powi(2) + c(1.0)), -c(1.0), margin) {
+            s1 = s1 * c(0.8) + s1.sin().exp().cos() * c(0.02);
+        } else if le(s0.mul_add(v[n % 4], x0), c(0.0), margin) {
+            acc3 += c(0.2) * d_powf(x1 * x1 + c(0.5), s0.tanh().exp().sin()).tanh();
+        }
+        for i in 0..6 {
+            let fi = c(i as f64);
+            acc3 -= c(0.2) * ((x2 + s2).cos() * c(1.2)).tan().sin();
+            let v4 = if le((s0.cos() * c(0.9)).asin() + (x1.powi(2) + c(1.0)).sqrt(), c(0.0), margin) {
+                v[1] * c(std::f64::consts::LN_2)
+            } else {
+                d_powf(d_log(v[i % 4] * v[i % 4] + c(1.0), v[0] * v[0] + c(2.0)).powi(2) + c(1.0), fi.tanh())
+            };
+            s2 = c(0.8) * s2 + c(0.01) * v4.tanh().cos();
+        }
+        'l1: for _ in (1..=5).step_by(2) {
+            s2 *= c(0.8);
+            s2 -= c(0.1) * (s2 + x0).sin();
+            let mut k5 = 0;
+            while k5 < 4 && le(s0 * v[k5 % 4], c(0.5), margin) {
+                k5 += 1;
+                let v6 = v[k5 % 4].tanh().exp();
+                acc3 += c(0.1) * (d_to_degrees(v6) * c(0.02)).sin();
+                if le(s1, c(1.0), margin) && n == 6 {
+                    acc3 += c(0.1) * (v[n % 4].powi(2) + c(2.0)).sqrt().tanh();
                     break 'l1;
                 }
             }
+            let v7 = s1 * c(2.5);
+            s1 = c(0.8) * s1 + c(0.05) * v7.sin();
         }
-        let v9: Dual64 = x2;
-        s0 = s0.mul_add(c(0.5), (x1 * s0).tanh() * c(0.02));
-        s0 - s1 * c(0.25) + s2.cos() + acc3 * c(1.5) + v9 + (v9.sin() + c(2.0)).cbrt()
+        match n % 3 {
+            0 | 2 => {
+                let v8 = prog_11_dual(s1, c(1.2), (d_hypot(s0, x1, margin).tanh() * c(1.5)).sinh().tanh() * c(2.0), v, 2, margin);
+                acc3 -= c(0.005) * v8.sin();
+            }
+            _ => {
+                let x1 = s1.sin().exp_m1();
+                s0 = (s0 * c(0.6) + d_atan2(c(1.5_f64), x0) * c(1.0)).sin();
+                s0 *= c(0.5);
+                s0 += c(0.05) * x1.sin();
+            }
+        }
+        for &t in v.iter() {
+            acc3 -= prog_33_dual(s1, (t * t + c(1.0)).recip().sin().sin(), t.sin().cos().exp_m1().tanh(), v, 5, margin).sin() * c(0.01);
+            let v9 = x1.atan();
+            acc3 -= v9.tanh() * c(0.5);
+        }
+        let v10 = prog_2_dual(x0, (s1.tanh() * c(0.9)).acos().sin() * c(2.0), x2, v, n, margin);
+        s0 * c(0.25) + s2 * c(0.5) - acc3.cos() - v10.sin() - x1.sin()
+    }
+
+    pub fn prog_54_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_11_dual((x1.sin().exp2().powi(2) + c(1.0)).log(3.0).sin(), ((x2 - x1) * c(std::f64::consts::LN_2)).cos(), x1, v, 4, margin).cos() * c(2.0);
+        let mut s1 = x0;
+        let mut s2 = -s1;
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = match n % 4 {
+            0 => {
+                s1 = s1.mul_add(c(0.8), (v[0] / ((s1.cos() * c(0.9)).acos().powi(2) + c(1.5))).tanh() * c(0.05));
+                c(1.2) * s1.tanh()
+            }
+            2 => x0 + v[n % 4],
+            3 => d_to_degrees(-x1) * c(0.01),
+            _ => x2 + x1,
+        };
+        s2 = (s2 * c(0.5) + (v[0] * v[0] + c(2.0)).acosh() * c(0.2)).tanh();
+        if !(n < 1) {
+            return v4 * c(std::f64::consts::FRAC_1_PI);
+        }
+        let v5 = v.iter().map(|&p| d_atan2(d_min(acc3, v4, margin).powi(2) + c(1.0), (x0.cos() * c(1.2)).tan()) + p.cos()).sum::<Dual64>();
+        let mut m6 = 0;
+        for i in (0..4).rev() {
+            let fi = c(i as f64);
+            if gt(v5.sin().sinh(), -c(0.5), margin) {
+                m6 += 1;
+            }
+            match m6 % 3 {
+                0 | 2 => {
+                    continue;
+                }
+                _ => {
+                    let v7 = d_abs(v[(i + n) % 4], margin).asinh();
+                    s1 = c(0.5) * s1 + c(0.5) * v7.tanh();
+                }
+            }
+            match n % 2 {
+                0 => {
+                    acc3 += (v5.powi(2) + c(1.0)).sqrt().cos() * c(0.5);
+                    let v8 = prog_33_dual((v5 * s2).tanh() * c(2.0), c(1.5), c(0.5), v, i, margin);
+                    acc3 += v8.sin().tanh() * c(0.005);
+                }
+                1 => {
+                    let v9 = (x0 * x0 + c(1.0)).ln();
+                    acc3 += c(0.5) * v9.cos();
+                }
+                _ => {
+                    s0 = (s0 * c(0.8) + (v5.cos() * c(0.9)).asin() * c(0.05)).tanh();
+                    match i + n {
+                        1..=2 => {
+                            s2 = s2 * c(0.75) + d_min(v4, s2, margin).tanh() * c(0.25);
+                            if le(-x2, (v[3 - i] * v[3 - i] + c(0.5)).recip(), margin) {
+                                break;
+                            }
+                            let mut k10 = 0;
+                            while k10 < n && le(s0.sin(), c(0.0), margin) {
+                                k10 += 1;
+                                if ge(s0.mul_add((x0.sin() * c(0.9)).asin(), v4), -c(0.5), margin) && k10 % 3 == 1 {
+                                    s0 = (s0 * c(0.75) + v5 * c(0.25)).tanh();
+                                    let v11 = fi;
+                                    s2 *= c(0.75);
+                                    s2 -= c(1.0) * v11.tanh();
+                                } else if lt((v[2] * v[2]).ln_1p(), -c(1.0), margin) {
+                                    let v12 = (v4.sin() * c(0.9)).atanh().tanh().exp2();
+                                    s0 *= c(0.8);
+                                    s0 -= c(0.02) * v12.sin().tanh();
+                                }
+                                if lt(v[2] * v4, c(0.0), margin) {
+                                    s1 = s1.mul_add(c(0.75), (s1.cos() * c(0.9)).acos().cos() * c(0.1));
+                                    continue;
+                                }
+                                s2 *= c(0.8);
+                                s2 += c(0.2) * (s2 * s2).ln_1p().sin();
+                            }
+                        }
+                        3 | 5 => {
+                            continue;
+                        }
+                        6 => {
+                            let v13: Dual64 = c(0.1) * x2;
+                            for j in (0..3).rev() {
+                                let fj = c(j as f64);
+                                acc3 += c(0.1) * d_min((v13 * v13 + c(1.0)).sqrt(), (x2.sin() * c(0.9)).acos(), margin).sin();
+                                s0 = c(0.8) * s0 + c(0.2) * (s0.powi(2) + c(1.0)).ln().cos();
+                                if lt(((s1 + fj).cos() * c(0.5)).ln_1p(), c(0.5), margin) {
+                                    break;
+                                }
+                            }
+                            acc3 += v13.sin() * c(0.5);
+                        }
+                        _ => {
+                            s2 = s2 * c(0.75) + (s2 / (s2.asinh().powi(2) + c(0.5))).tanh() * c(0.02);
+                            if i > 2 {
+                                break;
+                            }
+                            let v14 = s0 * s2 * c(1.5);
+                            acc3 += c(0.4) * v14.tanh();
+                        }
+                    }
+                    s2 = s2 * c(0.6) + ((s2 + x1).sin() * c(1.5)).sinh().tanh() * c(0.05);
+                    if le(x1 + s0, c(0.0), margin) || i < m6 {
+                        s0 = s0 * c(0.8) + (x2 * x2 + c(1.0)).recip().cos() * c(0.25);
+                        s2 *= c(0.5);
+                        s2 += c(0.02) * (s1 * s1 + c(1.0)).powi(-2).powi(3).sin();
+                    } else if lt(v[m6 % 4], -c(0.5), margin) {
+                        for u in v {
+                            let v15 = u.sin().exp2();
+                            if le(v15 + x1, c(1.0), margin) || n % 3 == 1 {
+                                acc3 += c(0.1) * (s1 * v15).tanh();
+                            } else {
+                                let v16 = x2.sin().cosh().powi(3);
+                                acc3 -= c(0.1) * (v16.powi(2) + c(1.0)).log2().sin();
+                                if le((x0.powi(2) + c(2.0)).acosh() + (u.cos() * c(0.9)).asin(), c(0.0), margin) && i % 3 == 1 {
+                                    break;
+                                }
+                            }
+                            acc3 -= c(0.1) * u.tanh();
+                        }
+                        for &u in v.iter() {
+                            if i % 2 == 0 && lt(d_abs(u * u, margin), -c(1.0), margin) {
+                                let v17 = s1 * s2;
+                                acc3 += c(0.1) * v17.cos().cos();
+                            } else {
+                                let v18 = (v4 + x2).cos().cosh();
+                                acc3 += v18.cos() * c(0.1);
+                            }
+                            s1 = s1.mul_add(c(0.8), (s1 * s1).sin() * c(0.05));
+                        }
+                    }
+                }
+            }
+            acc3 += c(0.5) * v5.tanh();
+        }
+        match m6 {
+            0 => {
+                for _ in 1..n {
+                    for j in 0..5 {
+                        let fj = c(j as f64);
+                        let v19 = d_to_degrees(v5) * c(0.02);
+                        s1 = (s1 * c(0.5) + x0.sin() * c(0.5)).sin();
+                        let v22 = match j {
+                            1 | 3 => {
+                                let v20 = s2 * v[1];
+                                v20.sin().exp_m1().cos()
+                            }
+                            4 => (v19.cos() * c(0.9)).acos(),
+                            _ => {
+                                let v21 = (v19.tanh() * c(0.9)).asin();
+                                d_powf(v21.powi(2) + c(1.0), fj.sin())
+                            }
+                        };
+                        s1 = (s1 * c(0.75) + (v19.sin() + v22.cos()) * c(0.01)).sin();
+                    }
+                    if !(n % 2 == 0) {
+                        let x1 = (x1 * x1 + c(1.0)).log10();
+                        acc3 += x1.cos() * c(0.4);
+                    }
+                    s0 = (s0 * c(0.8) + (s0.sin() * c(0.9)).asin() * c(0.05)).sin();
+                }
+            }
+            1 => {
+                acc3 += (v[m6 % 4] * v[m6 % 4] + c(1.0)).sqrt().cos();
+                if gt(x2.asinh() * x2.sin(), c(0.25), margin) || m6 % 3 == 1 {
+                    s2 = (s2 * c(0.8) + (v[n % 4] * v[n % 4] + c(0.5)).ln().cos() * c(0.1)).sin();
+                }
+            }
+            2 | 4 => {
+                s1 = s1.mul_add(c(0.5), (-v4.tanh().cosh()).tanh() * c(0.2));
+                let v23 = (x1.tanh() * c(2.0)).cosh() / (x2.cos().powi(2) + c(1.0));
+                acc3 -= c(0.4) * v23.sin();
+            }
+            _ => {
+                s1 = (s1 * c(0.6) + d_atan2(c(0.5_f64), v[m6 % 4]) * c(0.4)).tanh();
+                let v24 = (x2.sin() * c(1.5)).sinh();
+                s0 = (s0 * c(0.75) + v24.tanh() * c(0.05)).sin();
+            }
+        }
+        s0.sin() + s1 * c(0.5) - s2 * c(0.5) + acc3.sin() + v5.cos()
+    }
+
+    pub fn prog_55_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1;
+        let mut s1 = (x2.cos().powi(2) + c(0.5)).recip();
+        let mut acc2: Dual64 = c(0.0);
+        if n == 1 && lt(prog_21_dual((x2 + x0).sin(), x1, c(0.25), v, 6, margin), c(0.5), margin) {
+            return acc2.sin().exp_m1() * (s0 / (x1.tanh() + c(2.0)));
+        }
+        let v4 = if !(n % 2 == 0) {
+            acc2 -= (x2.tanh() + c(2.0)).cbrt().sin().exp().sin();
+            (acc2 * acc2).ln_1p()
+        } else {
+            let v3 = ((acc2.powi(2) + c(1.0)).powi(-2).powi(2) + c(0.5)).sqrt();
+            v3.tanh().exp_m1()
+        };
+        let v5 = v.iter().map(|&p| c(1.0) + c(0.25) * prog_33_dual((s0 - x1).sin() * c(2.0), d_hypot(c(2.0_f64), x2, margin).mul_add((p.sin() * c(0.9)).asin(), v4).tanh(), (p - s1).tanh() * c(2.0), v, 2, margin).tanh()).product::<Dual64>();
+        let mut a6 = [c(0.0); 4];
+        a6[0] = d_abs(x0, margin);
+        for i in 1..4 {
+            a6[i] = a6[i - 1] * c(0.75) + (v5 * v5 + c(0.5)).ln().sin() * c(0.1);
+        }
+        s0 *= c(0.8);
+        s0 += c(0.005) * prog_0_dual(acc2, x1, (v4.asinh().powi(2) + c(1.0)).log(10.0).cos() * c(2.0), a6, 1, margin).sin();
+        s1 = s1.mul_add(c(0.5), ((x0 * x0 + c(2.0)).ln() + (x2 - c(0.65))).tanh() * c(0.25));
+        s0.tanh() + s1 * c(1.5) + v5
+    }
+
+    pub fn prog_56_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_clamp(x2, x0.tanh() - c(1.5), x0.tanh() + c(1.5), margin).cos() * c(2.0);
+        let mut s1 = (x1.powi(2) + c(1.0)).log2().cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            match n {
+                1 => {
+                    s1 = s1 * c(0.5) + prog_33_dual(c(2.0), c(0.25), fi.tanh().tanh().exp2().tanh() * c(2.0), v, n, margin).cos() * c(0.01);
+                }
+                2..=4 => {
+                    let v3 = prog_33_dual(s0, x1, c(0.5), v, i, margin);
+                    s1 *= c(0.8);
+                    s1 -= c(0.005) * v3.cos();
+                }
+                6 => {
+                    acc2 -= (v[0] * v[0]).sin() * c(0.5);
+                    match i % 3 {
+                        0 | 2 => {
+                            break;
+                        }
+                        _ => {
+                            let v4: Dual64 = (fi * fi + c(0.5)).sqrt();
+                            s0 = s0.mul_add(c(0.6), v4.tanh().cos() * c(1.0));
+                        }
+                    }
+                    s0 = (s0 * c(0.6) + prog_33_dual(x0, s1, x1.sin().exp2().cos() * c(2.0), v, 0, margin) * c(0.005)).sin();
+                }
+                _ => {
+                    acc2 -= c(0.5) * (x0 * x0 + c(0.5)).cbrt().tanh();
+                    for (j, &u) in v.iter().enumerate() {
+                        if ge((x0.powi(2) + c(2.0)).ln(), x2, margin) {
+                            return d_atan2(s0 * s0 + c(1.0), u) - v[j].cos().exp();
+                        }
+                        acc2 += c(0.1) * (t.cos().exp_m1() + v[(j + i) % 4]).tanh();
+                        let v5: Dual64 = s1;
+                        acc2 += (u.tanh() - v5.tanh()).cos() * c(0.1);
+                    }
+                }
+            }
+            if gt(prog_33_dual((x0.mul_add(s0, v[(i + n) % 4]).powi(2) + c(0.5)).ln().cos() * c(2.0), (x2.sin() * c(0.9)).acos().tanh() * c(2.0), x1, v, 0, margin), c(0.0), margin) {
+                s1 = c(0.8) * s1 + c(0.01) * ((t + v[0]).cos() * c(1.2)).tan().sin();
+                continue;
+            }
+            acc2 -= t.tanh().sinh().tanh() * c(0.5);
+        }
+        let v6 = if n % 3 == 1 {
+            (v[3].powi(2) + c(1.0)).log10().powi(2).ln_1p()
+        } else {
+            (s0.powi(2) + c(1.0)).log10()
+        };
+        let v8 = if gt(v6 * c(0.75), c(0.0), margin) || n == 4 {
+            let v7 = v[n % 4] / (v[n % 4] * v[n % 4] + c(1.0));
+            prog_2_dual((d_abs(v7, margin).tanh() * c(0.9)).acos().cos() * c(2.0), d_atan2(v7.sin().exp(), d_hypot(x2, x1, margin).powi(2) + c(1.0)).tanh() * c(2.0), s1, v, n, margin)
+        } else {
+            v[n % 4] + x1
+        };
+        let mut k9 = 0;
+        while k9 < n + 1 && lt(v8 + v[k9 % 4], -c(0.5), margin) {
+            k9 += 1;
+            if gt((s1 + s0).mul_add(v[2] * v6, (s0.cos() * c(0.9)).acos()), v[(k9 + n) % 4], margin) || k9 == 5 {
+                let v10: Dual64 = s0.mul_add(v[(k9 + n) % 4], (x1 * x1 + c(0.5)).ln());
+                s0 = s0.mul_add(c(0.75), v10.tanh().tanh() * c(0.02));
+            }
+            let v11 = v.iter().copied().map(|p| x0 + p.tanh()).sum::<Dual64>();
+            s0 = c(0.75) * s0 + c(0.05) * (s0 * s0.sin()).sin();
+            s0 = c(0.6) * s0 + c(0.05) * v11.sin();
+        }
+        s0.tanh() - s1 * c(0.5) - acc2.tanh() + v8.tanh() - (-v[k9 % 4])
+    }
+
+    pub fn prog_57_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4].sin().sinh().cos() * c(0.9)).acos().sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        while k2 < n && le(prog_33_dual(x1, x0, x2, v, n, margin), c(1.0), margin) {
+            k2 += 1;
+            if lt(s0, c(0.0), margin) {
+                acc1 -= (v[k2 % 4] - x1).asinh().cos() * c(0.25);
+            }
+            acc1 -= c(0.01) * prog_33_dual(x0, (x2 - x0).sin(), v[n % 4].tanh().exp().sin() * c(2.0), v, n, margin).tanh();
+        }
+        let v4 = match k2 {
+            1 | 3 => x0.mul_add(x2, acc1),
+            4 | 6 => {
+                let v3 = x0.sin().sin();
+                acc1 += c(0.25) * d_max(x2, (x1.powi(2) + c(1.0)).powi(-3), margin).cos();
+                (v3.sin() * c(2.0)).sinh()
+            }
+            _ => ((v[k2 % 4] * x2).powi(2) + c(1.0)).ln(),
+        };
+        let v7 = match k2 {
+            0 => {
+                let v5 = x2;
+                v[2] + v5.sin()
+            }
+            g if g > 1 => {
+                let v6 = d_powf(c(2.0_f64), v[3].sin());
+                acc1 - x0 + v6.tanh()
+            }
+            _ => {
+                s0 = s0.mul_add(c(0.75), prog_0_dual(x0.tanh().exp_m1().sin(), c(1.2), x1, v, 3, margin).cos() * c(0.005));
+                c(0.1) * x2
+            }
+        };
+        let mut m8 = 0;
+        for _ in 0..n {
+            let v9 = v4.sin().exp2() / (x1.powi(3).powi(2) + c(1.5));
+            s0 = (s0 * c(0.75) + prog_33_dual(v4.cos().sin(), x2, v9, v, 4, margin) * c(0.005)).tanh();
+            if le(v7.cos().exp(), -c(0.5), margin) {
+                m8 += 1;
+            }
+        }
+        let c10 = c(m8 as f64);
+        let v11 = x1.asinh();
+        x0 * c(0.25) + s0 + acc1.tanh() + v4.cos() - v7.tanh() - c10.cos() - v11 * c(0.75)
+    }
+
+    pub fn prog_58_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.cos();
+        let mut s1 = x1.sin();
+        let mut acc2: Dual64 = c(0.0);
+        if ge(d_copysign(v[n % 4], x2, margin), -c(0.5), margin) || n > 4 {
+            acc2 -= (x0 * x0 + c(0.5)).ln().asinh();
+        } else {
+            for (i, &t) in v.iter().enumerate() {
+                if gt(prog_33_dual((t.tanh() * c(2.0)).cosh().sin() * c(2.0), v[i].sin().exp().cos(), s0, v, 1, margin), c(1.0), margin) || i > 2 {
+                    return (v[i].sin() * c(2.0)).sinh().cos();
+                }
+                s0 *= c(0.8);
+                s0 += c(0.05) * (x0.cos() * c(1.5)).cosh().tanh();
+            }
+            let v3 = prog_13_dual(acc2, x0.sin().sin().cos() * c(2.0), s0, v, n, margin);
+            s0 *= c(0.5);
+            s0 += c(0.005) * v3.tanh();
+        }
+        let mut k4 = 0;
+        while k4 < 4 {
+            k4 += 1;
+            let v5 = if lt(x2, x1, margin) {
+                (x0 * x0 + c(1.0)).log2()
+            } else {
+                s1.powi(2)
+            };
+            match k4 % 2 {
+                0 => {
+                    s0 = (s0 * c(0.8) + s0 * c(std::f64::consts::FRAC_PI_4) * c(0.25)).tanh();
+                }
+                1 => {
+                    s0 = s0.mul_add(c(0.75), (c(0.75) - v5).tanh() * c(0.1));
+                    if ge(prog_33_dual(d_min(x2, v[3], margin).sin() * c(2.0), (x1 / c(4.0)).tanh() * c(2.0), (v[3] + s0.sin().exp_m1()).sin(), v, k4, margin), v[n % 4], margin) {
+                        break;
+                    }
+                }
+                _ => {
+                    let v6 = x1.tanh();
+                    s1 = (s1 * c(0.75) + (x1.tanh() * c(0.9)).asin() * c(0.1)).tanh();
+                    acc2 += v6.tanh() * c(0.5);
+                }
+            }
+            acc2 -= x2.tanh() * c(0.5);
+            acc2 += v5.tanh().sin() * c(0.5);
+        }
+        let mut m7 = 0;
+        for t in v {
+            if lt(d_atan2(v[m7 % 4] * v[m7 % 4] + c(0.5), x2).sin().cosh(), c(0.0), margin) || m7 % 3 == 1 {
+                m7 += 1;
+            }
+            let mut k8 = 0;
+            while k8 < 4 {
+                k8 += 1;
+                s1 = s1 * c(0.8) + (x0.sin() * c(1.5)).sinh().cos() * c(0.05);
+                acc2 -= c(0.1) * (s0 * s0 + c(2.0)).sqrt().cos();
+                s1 *= c(0.6);
+                s1 += c(0.4) * s1.sin();
+            }
+            if gt((t * t + c(1.0)).ln(), -c(0.5), margin) {
+                let x2 = v[(k8 + m7) % 4] * v[(k8 + m7) % 4] - (x2 - t);
+                let v9 = x2.sin().exp_m1();
+                s1 = s1.mul_add(c(0.8), v9.cos() * c(0.01));
+            } else {
+                acc2 -= t.powi(3).sin() * c(0.25);
+            }
+            if le(prog_33_dual((s1.powi(2) + c(1.0)).sqrt().tanh(), t, x0, v, 0, margin), x1, margin) {
+                let v10 = x2.mul_add(t, x0);
+                acc2 += v10.tanh() * c(0.5);
+            } else if !(m7 % 2 == 0 && ge(x0, c(0.0), margin)) {
+                s0 = (s0 * c(0.5) + (s0.sin() * c(0.9)).asin() * c(0.2)).tanh();
+            } else {
+                let v11 = (x0.tanh() * c(0.9)).asin();
+                let v12 = (c(SCALE) + t).cos();
+                acc2 -= (v11.sin() - v12).tanh() * c(0.5);
+            }
+            acc2 -= c(0.5) * t.tanh().sin();
+        }
+        let c13 = c(m7 as f64);
+        'l4: for _ in (0..n).rev() {
+            s0 *= c(0.5);
+            s0 += c(0.05) * d_atan2(s1, (c13 - s0).powi(2) + c(1.0)).tanh();
+            for u in v {
+                s1 *= c(0.6);
+                s1 += c(0.2) * s0.powi(2).cos();
+                if le(v[0].cos().exp_m1(), c(1.0), margin) {
+                    continue 'l4;
+                }
+                acc2 += c(0.05) * u.tanh();
+            }
+            acc2 += x0.tanh().sinh() * c(0.25);
+        }
+        s1 = (s1 * c(0.75) + (x0 / (c13 * c13 + c(0.5)) + d_atan2(c13 * c13 + c(0.5), v[2])) * c(0.05)).sin();
+        let v19 = if lt(c(0.75) * (s0.powi(2) + c(1.0)).log(10.0), s1 / (v[2].powi(2) + c(0.5)), margin) {
+            let v14 = d_min(d_atan2(v[0].powi(2) + c(0.5), v[0]), x0 + x2, margin);
+            d_max(-c(2.0_f64), d_hypot(x0, v14, margin), margin)
+        } else if lt(x2 / (s0 * s0 + c(1.0)), c13, margin) {
+            for i in (0..5).rev() {
+                let fi = c(i as f64);
+                s1 *= c(0.8);
+                s1 += c(0.05) * ((x1 * x1).ln_1p() / (v[i % 4].sin() + c(2.0))).sin();
+                let mut k15 = 0;
+                while k15 < n {
+                    k15 += 1;
+                    s1 *= c(0.8);
+                    s1 -= c(0.5) * ((s1.sin() * c(1.5)).sinh() * c(0.1));
+                    let v16 = (x2.cos() + c(2.0)).cbrt();
+                    s1 = s1.mul_add(c(0.8), v16.sin() * c(0.5));
+                }
+                match n {
+                    0 => {
+                        s1 = c(0.5) * s1 + c(1.0) * (s1.tanh().exp2() * c(0.25)).cos();
+                        continue;
+                    }
+                    2 | 4 => {
+                        acc2 -= (x1.cos() * c(0.9)).acos().sin() * c(0.4);
+                    }
+                    5 => {
+                        acc2 -= c(0.4) * (fi * s1).sin().cos();
+                    }
+                    _ => {
+                        let v17 = (x0 * s1).cos();
+                        acc2 += c(0.4) * (-c13).tanh();
+                        s1 = (s1 * c(0.75) + v17.cos() * c(0.05)).tanh();
+                    }
+                }
+            }
+            let v18 = prog_33_dual(x0, x2, c(2.0), v, n, margin);
+            d_log((c13 / (c13 * c13 + c(1.0))).powi(2) + c(1.0), (c13.powi(2) + c(1.0)).log2().powi(2) + c(2.0)) + v18.cos()
+        } else {
+            d_abs((c13.powi(2) + c(1.0)).powi(-1), margin)
+        };
+        s1 - acc2.tanh() - v19.cos()
+    }
+
+    pub fn prog_59_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 * x2).cos();
+        let mut s1: Dual64 = prog_48_dual(c(0.25), d_min((x2 * x2 + c(1.0)).cbrt(), x1, margin).cos() * c(2.0), x0, v, n, margin).cos() * c(2.0);
+        let mut s2 = prog_2_dual((x0.powi(2) + c(1.0)).log2().sin(), c(0.25), s0, v, 3, margin).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        'l0: for i in 0..n {
+            let fi = c(i as f64);
+            let mut k4 = 0;
+            while k4 < n + 1 && ge(s0 + x2, v[i % 4] / (x0 * x0 + c(0.5)), margin) {
+                k4 += 1;
+                if lt(((fi + x2).cos() + c(2.0)).cbrt(), -c(0.5), margin) || k4 > 5 {
+                    s0 = s0 * c(0.6) + s0.sin().exp().cos() * c(0.1);
+                } else if le(s2, c(1.0), margin) {
+                    s2 = s2.mul_add(c(0.5), (x2 + v[k4 % 4]).sin() * c(0.25));
+                    acc3 -= d_clamp((v[k4 % 4] * v[k4 % 4] + c(0.5)).recip(), -c(0.5), c(1.0), margin) * c(0.02);
+                } else {
+                    acc3 += (x1 * c(core::f64::consts::FRAC_1_SQRT_2)).sin() * c(0.02);
+                    acc3 += c(0.02) * x2.tanh().exp().cos();
+                }
+                if !(k4 == 4 && ge(s2.cos(), c(0.25), margin)) {
+                    s0 = s0.mul_add(c(0.5), v[k4 % 4].powi(2).sin() * c(0.1));
+                    s2 = s2 * c(0.5) + (s2.tanh() * c(2.0)).cosh().tanh() * c(0.05);
+                } else if le((x2 * s2).tanh(), (fi * fi).ln_1p(), margin) {
+                    acc3 += fi.cos() * c(0.02);
+                    if lt(s0.cos(), c(0.5), margin) {
+                        s1 *= c(0.5);
+                        s1 += c(0.2) * (s1.tanh() * c(0.9)).acos().cos();
+                        s2 *= c(0.5);
+                        s2 -= c(0.5) * (fi + x2).cos();
+                    }
+                    s2 = s2.mul_add(c(0.5), (fi / (s2.powi(2) + c(1.0))).tanh() * c(0.1));
+                } else {
+                    let v5 = (x0.sin().exp2().sin() * c(0.9)).atanh();
+                    s1 *= c(0.5);
+                    s1 -= c(0.05) * v5.tanh();
+                }
+                s0 = s0 * c(0.6) + (x2.cos() * c(2.0)).sinh().tanh() * c(0.05);
+            }
+            acc3 += c(0.25) * (s2.sin() * c(0.9)).asin().cos();
+            let mut k6 = 0;
+            while k6 < n + 1 {
+                k6 += 1;
+                acc3 += (x0 * s0).cos().exp2().sin() * c(0.02);
+                acc3 += (s0 * x0).cos() * c(0.02);
+                if gt(x0.asinh(), c(0.25), margin) {
+                    s1 *= c(0.5);
+                    s1 += c(0.25) * (s1 * c(1.5)).tanh();
+                    break 'l0;
+                }
+            }
+        }
+        let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| d_powf(c(0.5_f64), p.sin()) + q.tanh()).sum::<Dual64>();
+        let v8 = v.iter().copied().map(|p| p.tanh()).sum::<Dual64>();
+        let v9 = if le(v8.tanh().powi(3), -c(0.25), margin) {
+            -v7
+        } else {
+            v7.cos()
+        };
+        let v10 = if lt((v[n % 4].sin() * c(1.5)).cosh() + c(0.1), v9, margin) || n == 3 {
+            (v9.tanh() * c(0.9)).asin()
+        } else {
+            let v9 = d_abs(x0, margin).tanh().exp();
+            v9 + x2
+        };
+        s0 * c(0.75) + s1.tanh() + s2.cos() + acc3.sin() - v10.cos() - d_abs(d_clamp(v10, -c(1.5), c(1.0), margin), margin)
+    }
+
+    pub fn prog_60_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1;
+        let mut s1 = prog_11_dual(c(1.5), (s0 * c(0.65)).asinh().tanh() * c(2.0), (x0 * x0 + c(0.5)).sqrt().sin(), v, n, margin).cos() * c(2.0);
+        let mut s2 = (x2 * x2).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        if ge(x2.sin(), c(0.5), margin) {
+            return acc3.powi(3);
+        }
+        if ge(d_abs(x2, margin), c(1.0), margin) {
+            return s0 - v[2];
+        }
+        let a4 = [d_copysign(acc3, x1, margin), (v[2].tanh() * c(0.5)).ln_1p() + s2, d_min(c(0.5_f64), x1.cos(), margin), (d_min(c(0.5_f64), s0, margin).cos() * c(0.9)).acos()];
+        let mut a5 = v;
+        a5[3] *= c(0.75);
+        a5[3] += d_hypot(a4[1], acc3, margin).sin();
+        let v6 = (x0.powi(2) + c(1.0)).log2();
+        'l0: for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            let v7 = d_atan2(v6 * v6 + c(0.5), a5[i % 4]);
+            acc3 += c(0.1) * prog_33_dual((v6.sin().powi(2) + c(1.0)).log10().cos(), c(0.25), x2, v, i, margin).sin();
+            for j in 0..n {
+                if le(((v6 * v6 + c(1.5)).acosh().powi(2) + c(1.0)).ln(), c(0.0), margin) {
+                    continue 'l0;
+                }
+                s2 = (s2 * c(0.5) + (x0.powi(2) + c(1.0)).ln() * c(0.5)).sin();
+                match j + i {
+                    0 => {
+                        s2 *= c(0.6);
+                        s2 += c(0.2) * (x0 + s0).cos();
+                    }
+                    1 | 3 => {
+                        let v8 = (a4[j % 4] * a4[j % 4] + c(1.0)).recip();
+                        s0 = (s0 * c(0.75) + v8.sin() * c(0.25)).sin();
+                    }
+                    g if g > 4 => {
+                        s1 = s1 * c(0.5) + (fi + x2).cos().tanh() * c(0.5);
+                        if le(c(2.0) * x1, (v7.powi(2) + c(2.0)).ln(), margin) {
+                            return s2;
+                        }
+                    }
+                    _ => {
+                        let v9 = v7 + s0;
+                        acc3 += c(0.05) * ((v9 * v9 + c(1.0)).log(10.0).powi(2) + c(0.5)).sqrt().tanh();
+                        if !(j % 3 == 1) {
+                            acc3 -= c(0.05) * s1.tanh();
+                            match j % 3 {
+                                1 => {
+                                    break;
+                                }
+                                _ => {
+                                    acc3 += (x0 / (x2.sin() + c(2.0))).tanh() * c(0.05);
+                                    s2 = c(0.75) * s2 + c(0.1) * (s2.powi(2) + c(1.0)).log2().sin().cos();
+                                    if le(v9, -c(1.0), margin) || j == 1 {
+                                        continue;
+                                    }
+                                }
+                            }
+                            s2 *= c(0.8);
+                            s2 -= c(0.2) * (x2 - fi).tanh();
+                        } else {
+                            s1 = (s1 * c(0.6) + (v9 + d_atan2(c(0.5_f64), s1)) * c(0.02)).sin();
+                            match j {
+                                1..=2 => {
+                                    let x0 = (x2.cos() + c(2.0)).cbrt() * (x0.tanh() * c(0.9)).atanh();
+                                    acc3 -= c(0.05) * (d_to_radians(s1).powi(2) + c(0.5)).ln().cos();
+                                    s1 = s1 * c(0.8) + x0.sin() * c(0.02);
+                                }
+                                g if g > 3 => {
+                                    acc3 += s0.tanh() * c(0.05);
+                                    break 'l0;
+                                }
+                                _ => {
+                                    s1 = s1 * c(0.8) + s1.asinh().cos() * c(0.2);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            s1 = s1.mul_add(c(0.5), v7.tanh() * c(0.05));
+        }
+        s0 - s1 + s2 + acc3.cos() - a5[1].sin() + v6.cos()
+    }
+
+    pub fn prog_61_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (v[n % 4].cos().exp2().cos() * c(0.9)).asin();
+        let mut s1 = x2;
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = if ge(x0.sin().exp(), x0, margin) {
+            d_clamp(x1, x2.cos() - c(1.5), x1.sin() + c(1.5), margin) * x1
+        } else {
+            (acc2 * acc2).ln_1p()
+        };
+        let v7: Dual64 = if !(n < 2) {
+            x0.cos()
+        } else if !(n == 1) {
+            for &t in v.iter() {
+                s0 = (s0 * c(0.75) + s0.sin().exp_m1() * c(0.05)).tanh();
+                if !(n % 2 == 0 && gt(t.cos().exp(), v[n % 4] - v3, margin)) {
+                    let x2 = x2 + (x2.cos() * c(1.2)).tan();
+                    s0 = (s0 * c(0.6) + (-(s0 / (s0.powi(2) + c(1.0)))) * c(0.1)).sin();
+                    acc2 += x2.cos().tanh() * c(0.25);
+                } else if lt(d_copysign(c(1.5_f64), s0, margin), c(0.0), margin) {
+                    let v4 = d_powf(x2 * x2 + c(1.0), s0.cos());
+                    let v5 = prog_33_dual(c(2.0), s0, x0, v, 6, margin);
+                    s1 *= c(0.6);
+                    s1 += c(0.005) * (v4.cos() + v5.tanh()).cos();
+                } else {
+                    s0 = c(0.5) * s0 + c(0.005) * prog_0_dual((s1.tanh() * c(0.9)).asin().cos(), x2, c(0.25), v, n, margin).tanh();
+                    let v6 = v[n % 4].powi(2);
+                    acc2 += c(0.5) * v6.cos();
+                }
+            }
+            let x0 = (v[n % 4].cos() * c(1.2)).tan();
+            s0 = (s0 * c(0.5) + (v[n % 4].sin().powi(2) + c(1.5)).acosh() * c(0.25)).sin();
+            prog_13_dual((x0 * x0 + c(0.5)).ln().atan().sin() * c(2.0), (d_hypot(c(1.5_f64), x0, margin).cos() + c(2.0)).cbrt().cos() * c(2.0), s1, v, n, margin)
+        } else {
+            d_hypot(x1, v3, margin)
+        };
+        if n % 3 == 1 && lt(c(0.5) * x1 * (-x2), c(1.0), margin) {
+            return prog_0_dual(c(1.2), acc2.tanh().powi(2).ln_1p().sin(), (x0.tanh() * c(1.5)).sinh().cos().exp2().tanh() * c(2.0), v, n, margin);
+        }
+        if !(n > 1 && gt(x2.asinh(), s0, margin)) {
+            return (s1.tanh() * c(0.9)).acos().atan();
+        }
+        let mut a8 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a8[i] = (v3.sin() * c(0.5)).ln_1p();
+            acc2 += t.sin() * c(0.5);
+        }
+        s1 * c(0.25) - acc2.cos() + v3.cos() - v7.cos() + a8[3] * c(1.5)
+    }
+
+    pub fn prog_62_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4] * x2).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let a2 = v.map(|e| e.tanh());
+        let v4 = if n == 1 {
+            s0 / (x1.cos() + c(2.0))
+        } else if ge((x0.cos() * c(0.9)).acos(), -c(0.5), margin) {
+            let v3 = d_abs(acc1 / (a2[n % 4] * a2[n % 4] + c(1.0)), margin);
+            s0 = (s0 * c(0.8) + (v3.sin() * c(0.9)).asin() * c(1.0)).tanh();
+            (x1 - v[0]) * c(0.1)
+        } else {
+            acc1 += ((acc1 * acc1 + c(1.5)).acosh().powi(2) + c(1.0)).recip();
+            d_atan2(d_atan2(x1.powi(2) + c(1.0), a2[3]), a2[3] * a2[3] + c(1.0))
+        };
+        'l0: for &t in v.iter() {
+            let v5 = if lt((t + c(0.5)).sin().exp(), v4, margin) {
+                prog_0_dual(x1, c(2.0), d_powf(c(3.0_f64), x0.tanh().sin()).tanh(), v, n, margin)
+            } else if n == 1 {
+                x0.cos().exp() * (x0.powi(2) + c(0.5)).recip()
+            } else {
+                (x0.sin() * c(1.5)).sinh()
+            };
+            acc1 += c(0.5) * x2.cos();
+            let mut k6 = 0;
+            while k6 < n + 1 && lt((a2[k6 % 4].powi(2) + c(0.5)).ln(), c(0.5), margin) {
+                k6 += 1;
+                if n % 3 == 1 && ge(s0.sin().cosh(), v4, margin) {
+                    acc1 += (t + x2).tanh() * c(0.05);
+                }
+                if k6 == 3 && le(-v[(k6 + n) % 4], v5, margin) {
+                    break 'l0;
+                }
+                s0 = c(0.5) * s0 + c(0.25) * (s0 / (s0 * s0 + c(1.0)));
+            }
+            s0 = c(0.75) * s0 + c(0.005) * v5.tanh().sin();
+        }
+        'l2: for i in 0..6 {
+            let fi = c(i as f64);
+            s0 = s0.mul_add(c(0.75), d_clamp(a2[(i + n) % 4] * x0, a2[1].sin() - c(1.5), (a2[1] / (x1 * x1 + c(0.5))).tanh() + c(1.5), margin).tanh() * c(0.05));
+            let mut k7 = 0;
+            while k7 < n + 1 && lt(x1 / (v[1].cos() + c(2.0)) * v4, c(1.0), margin) {
+                k7 += 1;
+                if le(d_max(fi, x2, margin), c(0.0), margin) {
+                    continue 'l2;
+                }
+                let v8 = (x1.tanh() * c(0.9)).atanh();
+                s0 = (s0 * c(0.8) + fi.asinh() * c(1.0)).tanh();
+                s0 = s0 * c(0.6) + v8.tanh().tanh() * c(0.05);
+            }
+            acc1 += v4.asinh().sin() * c(0.25);
+        }
+        for t in a2 {
+            let mut k9 = 0;
+            while k9 < 4 && le(t, c(0.5), margin) {
+                k9 += 1;
+                let v10 = a2[0].sin().exp2();
+                if lt(d_log(c(3.0_f64), v4.powi(2) + c(2.0)), c(0.0), margin) && n < k9 {
+                    s0 = s0 * c(0.5) + v[1].cos() * c(0.5);
+                }
+                let v11 = x0.sin();
+                s0 *= c(0.8);
+                s0 += c(0.05) * (c(2.5) * v11).cos();
+                s0 = s0 * c(0.5) + v10.tanh() * c(0.25);
+            }
+            acc1 += c(0.4) * t.asinh();
+            if le(d_to_degrees(x0) * c(0.01), c(0.25), margin) {
+                s0 = s0 * c(0.8) + d_atan2(a2[k9 % 4].powi(2) + c(1.0), x2).cos() * c(0.05);
+                continue;
+            }
+        }
+        x0 * c(0.25) - s0 * c(0.5) + acc1.sin() - a2[0].sin() + v4 * c(0.75)
+    }
+
+    pub fn prog_63_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.mul_add(x1, x2).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = v[n % 4] * (x1 - v[n % 4]);
+        match n {
+            0 => {
+                let v3 = acc1 * v2;
+                let mut k4 = 0;
+                while k4 < 5 {
+                    k4 += 1;
+                    let v5 = prog_33_dual(s0, d_abs(x0, margin).powi(2).sin() * c(2.0), x0, v, k4, margin);
+                    if lt((x1 + v3).tanh(), x2.powi(2), margin) || k4 == 1 {
+                        continue;
+                    }
+                    acc1 += c(0.02) * prog_33_dual(x1, v3, ((v3 + x0).powi(2) + c(1.0)).recip().sin(), v, k4, margin).cos();
+                    acc1 += c(0.01) * v5.tanh();
+                }
+                s0 = (s0 * c(0.8) + v3.tanh() * c(1.0)).sin();
+            }
+            g if g > 1 => {
+                s0 = c(0.5) * s0 + c(0.02) * v[0].tanh().mul_add(d_min(v2, x2, margin), x0.tanh()).cos();
+            }
+            _ => {
+                s0 *= c(0.8);
+                s0 += c(0.02) * ((s0 / (x0 * x0 + c(0.5))).powi(2) + c(1.0)).ln().cos();
+                s0 = (s0 * c(0.8) + (x2 + x0) * c(0.1)).tanh();
+            }
+        }
+        for &t in v.iter() {
+            let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| v2 + x0 + p.cos() + q.sin()).sum::<Dual64>();
+            acc1 += (v2.sin().exp() / (t.cos().exp_m1().powi(2) + c(1.0))).cos() * c(0.5);
+            s0 *= c(0.5);
+            s0 += c(0.5) * s0.tanh().cos();
+            acc1 -= c(0.25) * v6.sin().sin();
+        }
+        for i in 1..n {
+            let fi = c(i as f64);
+            acc1 += prog_33_dual(c(1.5), (fi + x0).tanh(), (x1 * x1 + c(1.0)).sqrt().cos().tanh(), v, i, margin).sin() * c(0.05);
+            s0 = (s0 * c(0.75) + (s0.tanh() * c(1.2)).tan() * c(0.02)).sin();
+            let v7 = prog_33_dual(c(0.5), x2, ((v[i % 4].tanh() * c(0.5)).ln_1p().powi(2) + c(1.0)).powi(-1).tanh(), v, n, margin);
+            s0 = (s0 * c(0.75) + v7.sin() * c(0.005)).sin();
+        }
+        let mut a8 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a8[i] = x1 * c(std::f64::consts::FRAC_1_PI);
+            s0 = (s0 * c(0.5) + x0.cos().sinh().tanh().exp() * c(0.1)).tanh();
+            acc1 -= t.cos().sin() * c(0.5);
+        }
+        x0 * c(0.5) - s0.tanh() + acc1.cos() - v2.sin() + a8[3] + (d_abs(v2, margin).cos() + c(2.0)).cbrt()
+    }
+
+    pub fn prog_64_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.sin() * c(0.9)).atanh();
+        let mut s1 = d_min((s0 * s0 + c(1.0)).log2(), x1 * x1, margin).sin() * c(2.0);
+        let mut s2 = prog_2_dual(x1, c(0.25), s0, v, n, margin).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        let v8: Dual64 = loop {
+            k4 += 1;
+            if lt(s2, (s1 * s1 + c(1.0)).log(3.0), margin) {
+                acc3 += x0.cos().cos() * c(0.5);
+                s2 = (s2 * c(0.75) + (s2 * s2 + c(0.5)).sqrt() * c(std::f64::consts::LN_2) * c(0.25)).sin();
+            } else if !(k4 < 3) {
+                s1 = s1.mul_add(c(0.8), (s1.sin() * c(0.9)).acos().sin() * c(0.05));
+            }
+            if le(prog_0_dual(x1, (x0.cos() * c(0.9)).asin().tanh() * c(2.0), c(1.2), v, n, margin), s1, margin) {
+                let x2 = x2.sin();
+                let v5 = prog_33_dual(s2, ((s0 * s0 + c(1.0)).powf(0.3) / ((s1 * x2).cos() + c(2.0))).sin() * c(2.0), (x2.atan() + (c(SCALE) + x2)).cos(), v, k4, margin);
+                acc3 += c(0.01) * v5.cos().cos();
+            } else if le(x2.atan() * d_atan2(s2, s1.powi(2) + c(0.5)), c(0.5), margin) {
+                acc3 += c(0.01) * prog_33_dual(x0.tanh().exp2().sin() * c(2.0), x2, x1.sin().exp_m1().cos(), v, k4, margin).cos();
+                if lt((s0 * s0 + c(0.5)).sqrt(), c(1.0), margin) {
+                    let v6 = v[(k4 + n) % 4].sin().exp_m1().tanh().exp2();
+                    acc3 += c(0.5) * v6.cos();
+                } else if lt(x1.tanh(), c(0.0), margin) {
+                    s2 *= c(0.75);
+                    s2 -= c(0.2) * (v[3] * v[3] + c(1.0)).powf(0.3).sin();
+                    acc3 += c(0.5) * (x0 * x0 + c(1.0)).recip();
+                }
+                let v7 = d_log((s2 - s0).powi(2) + c(1.0), x2.cos().exp_m1().powi(2) + c(2.0));
+                acc3 += v7.tanh().sin() * c(0.25);
+            }
+            s0 *= c(0.6);
+            s0 += c(1.0) * (-(s2 / c(4.0)));
+            if k4 >= 4 || le(s0.sin() + x1 * s1, c(1.0), margin) {
+                break ((x1 / (x0 * x0 + c(0.5))).sin() + c(2.0)).cbrt();
+            }
+        };
+        let v9: Dual64 = (x0.cos() * c(1.2)).tan();
+        if ge(x2 / (v8 * v8 + c(1.5)), -c(0.25), margin) {
+            return -v[k4 % 4];
+        }
+        if ge(v9.sin(), c(0.5), margin) || k4 < 3 {
+            acc3 += c(0.005) * prog_33_dual(c(0.25), v[k4 % 4].sin(), s1, v, k4, margin).sin();
+        } else {
+            let v10: Dual64 = v8 + c(0.5);
+            s0 = s0 * c(0.8) + x2.tanh().cosh().tanh() * c(0.1);
+            acc3 += v10.tanh();
+        }
+        if lt(d_log(x0.powi(2) + c(1.0), v[2] * v[2] + c(2.0)), c(0.5), margin) {
+            let v11 = prog_0_dual((v[(k4 + n) % 4] * x1).sin() * c(2.0), (v[3].sin() * c(1.5)).sinh().tanh() * c(2.0), c(0.5), v, 4, margin);
+            acc3 += v11.tanh() * c(0.01);
+        } else {
+            s2 = c(0.75) * s2 + c(0.01) * (v9 * v9 + c(1.0)).log2().tanh();
+        }
+        s0 * c(0.25) - s1 + s2 + acc3.tanh()
+    }
+
+    pub fn prog_65_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = ((x1.cos() * c(0.9)).asin() - v[n % 4].tanh().exp_m1()).cos() * c(2.0);
+        let mut s1 = d_clamp(x0.sin().exp2(), (x0 - c(2.0)).tanh() - c(1.5), (v[2].powi(2) + c(1.0)).sqrt().cos() + c(1.5), margin).sin() * c(2.0);
+        let mut s2 = (x2 - x0).sin().cosh();
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a4[i][j] = (v[j].tanh() * c(0.9)).acos();
+            }
+        }
+        let mut a5 = [c(0.0); 4];
+        for i in 0..4 {
+            if ge((a4[0][0] * a4[1][3]).tanh().exp2(), v[3], margin) {
+                a5[i] = d_copysign(c(3.0_f64), v[i], margin);
+            } else {
+                a5[i] = x0 * v[i];
+            }
+        }
+        let mut k6 = 0;
+        let v13: Dual64 = loop {
+            k6 += 1;
+            for u in v {
+                if lt(((a4[0][k6 % 4].cos() * c(0.9)).acos().tanh() * c(0.9)).atanh(), -c(0.5), margin) {
+                    let v7 = u.powi(3) - u / (x0 * x0 + c(0.5));
+                    s0 = s0.mul_add(c(0.6), (x0 / (v7 * v7 + c(1.5))).sin() * c(0.02));
+                } else if gt((u * u).powi(2).ln_1p(), c(1.0), margin) {
+                    let v8 = s1.asinh();
+                    let v9 = v[3].asinh();
+                    acc3 += c(0.05) * (v8.tanh() + v9.tanh()).cos();
+                } else {
+                    s0 = s0.mul_add(c(0.6), (u.tanh() + c(2.0)).cbrt().sin() * c(1.0));
+                    let v10 = (a5[k6 % 4].tanh() * c(1.2)).tan();
+                    s0 = (s0 * c(0.5) + v10.tanh() * c(0.05)).tanh();
+                }
+                s2 = s2 * c(0.5) + (u.sin() - c(0.65)).tanh() * c(0.5);
+            }
+            let v12 = if gt(prog_33_dual(x2, (s2 + v[0] - v[0].cos()).tanh() * c(2.0), x2.sin() * c(2.0), v, 1, margin), a5[k6 % 4], margin) && k6 % 3 == 1 {
+                x0 / (s0.sin() + c(2.0))
+            } else if gt((a4[1][0] * c(core::f64::consts::FRAC_1_SQRT_2)).cos(), x1, margin) {
+                let v11 = x2;
+                (v11.mul_add(a5[0], s0).tanh() * c(0.9)).acos()
+            } else {
+                s2 *= c(0.6);
+                s2 += c(0.1) * (a4[1][2] * a4[1][2] + c(2.0)).acosh().cos();
+                prog_33_dual(c(0.5), c(2.0), x1.cos(), v, n, margin)
+            };
+            acc3 -= c(0.25) * (s2.tanh() + c(2.0)).cbrt().sin().cos();
+            if k6 >= 6 || le(s2.sin().exp(), (a4[0][3] * a4[0][3] + c(2.0)).acosh(), margin) {
+                break x2 * x2;
+            }
+            s1 = (s1 * c(0.8) + v12.tanh() * c(0.005)).tanh();
+        };
+        let mut k14 = 0;
+        while k14 < 4 && ge(s2 + a5[n % 4], c(0.0), margin) {
+            k14 += 1;
+            acc3 += (s0 * s0 + c(2.0)).acosh().sin() * c(0.5);
+            acc3 -= c(0.5) * (d_to_degrees(s1 - x2) * c(0.01)).tanh();
+            acc3 += (a4[1][k14 % 4].tanh() * c(0.9)).atanh() * c(0.25);
+        }
+        let mut a15 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a15[i] = d_atan2(a4[0][(i + k14) % 4], v13 * v13 + c(1.0)) + x0;
+            acc3 -= t.sin() * c(0.5);
+        }
+        let v16 = prog_33_dual((s0 * s0 + c(1.0)).log(10.0).cos(), c(1.2), c(0.5), v, k6, margin);
+        s1.sin() + s2 * c(0.25) - acc3.cos() + a4[0][0] * c(1.5) - a5[0] * c(0.5) + v13 + a15[0].sin() - v16.sin() + ((x2.powi(2) + c(2.0)).ln() - s0.cos().sinh())
+    }
+
+    pub fn prog_66_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].cos().exp().cos() * c(2.0);
+        let mut s1 = x0;
+        let mut s2 = x2.atan();
+        let mut acc3: Dual64 = c(0.0);
+        let v4: Dual64 = if gt(x1 + s1, -c(1.0), margin) {
+            d_abs(x1, margin)
+        } else {
+            c(SCALE) + (s1 * s1 + c(1.0)).log(10.0)
+        };
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let v5 = c(0.35) - t;
+            s2 = s2 * c(0.5) + (t + x1).sin() * c(0.25);
+            let mut k6 = 0;
+            while k6 < n + 1 {
+                k6 += 1;
+                acc3 += c(0.05) * x1.cos().cos();
+                if i == 3 {
+                    continue 'l0;
+                }
+                if ge((x0 / (v4.sin() + c(2.0))).cos(), c(0.0), margin) {
+                    continue;
+                }
+            }
+            if gt((x0.powi(2) + c(1.0)).log(3.0), c(0.25), margin) {
+                acc3 += v4.tanh() * c(0.5);
+                break;
+            }
+            s2 = s2.mul_add(c(0.6), v5.tanh() * c(0.4));
+        }
+        let mut a7 = v;
+        a7[2] *= c(1.5);
+        a7[1] += s1.sin();
+        if ge((s0 + a7[n % 4]).cos(), v4, margin) || n % 3 == 1 {
+            s2 *= c(0.75);
+            s2 -= c(0.1) * ((x1.sin() * c(0.9)).acos().powi(2) + c(2.0)).ln().tanh();
+            s2 = (s2 * c(0.6) + d_copysign(c(2.0_f64), (a7[n % 4].sin() + c(2.0)).cbrt(), margin) * c(1.0)).tanh();
+        } else {
+            let mut k8 = 0;
+            while k8 < n + 1 {
+                k8 += 1;
+                let v9 = d_log(c(2.0_f64), x1.powi(2).powi(2) + c(2.0));
+                if n < 5 {
+                    acc3 -= s1.powi(2).cos() * c(0.25);
+                    let v10 = (x2 / (v9.tanh() + c(2.0))).cos();
+                    s0 = (s0 * c(0.6) + v10 * c(0.02)).tanh();
+                } else if ge(prog_33_dual((x2.powi(2) + c(0.5)).recip().sin() * c(2.0), v4, (x0.powi(2) + c(1.0)).powi(-2).cos() * c(2.0), v, 3, margin), c(0.5), margin) {
+                    acc3 += c(0.25) * (v4 * x1).cos().cos();
+                } else {
+                    s2 = c(0.5) * s2 + c(0.5) * (c(0.25) - s2).sin();
+                }
+                let mut k11 = 0;
+                while k11 < n {
+                    k11 += 1;
+                    if gt(v9.tanh().exp2().mul_add(a7[0].atan(), v9), c(0.0), margin) {
+                        s1 = s1.mul_add(c(0.75), (d_to_degrees(x2 / (s1.powi(2) + c(1.0))) * c(0.01)).sin() * c(0.1));
+                        acc3 += c(0.02) * (a7[0].sin() * c(1.2)).tan().cos();
+                    } else if lt(s0, v[k11 % 4], margin) && k11 == 3 {
+                        s1 = s1.mul_add(c(0.75), s2.cos().exp_m1().sin() * c(0.05));
+                        s0 = (s0 * c(0.6) + v[k11 % 4].powi(3) * c(0.02)).tanh();
+                    }
+                    let v13: Dual64 = if lt((v[1].cos() * c(0.9)).acos(), c(1.0), margin) {
+                        (v4 * v4 + c(1.0)).log10()
+                    } else if gt(x2 - s1.mul_add(x0, x2), -c(1.0), margin) {
+                        x1 + x2
+                    } else {
+                        let v12 = c(SCALE) + s1;
+                        (d_copysign(v[n % 4], v12, margin).tanh() * c(0.9)).atanh()
+                    };
+                    s1 = c(0.8) * s1 + c(0.1) * (s0 / (a7[k11 % 4].powi(2) + c(1.5))).tanh();
+                    acc3 += v13.cos().sin() * c(0.02);
+                }
+                s2 = s2 * c(0.75) + d_atan2(s2, x0.cos().exp().powi(2) + c(1.0)).sin() * c(0.02);
+                acc3 += c(0.25) * v9.cos();
+            }
+        }
+        match n {
+            0 => {
+                acc3 += (v[n % 4].powi(2) + c(1.5)).acosh().sin();
+            }
+            1 | 3 => {
+                let v14 = d_to_degrees(v[n % 4].tanh()) * c(0.02);
+                acc3 += v14.tanh();
+            }
+            4 | 6 => {
+                s1 = s1.mul_add(c(0.5), (s1 / (a7[n % 4] * a7[n % 4] + c(1.0))).tanh() * c(0.02));
+                acc3 -= c(0.02) * prog_33_dual(v4, x0.asinh().sin() * c(2.0), s1, v, n, margin).tanh();
+            }
+            _ => {
+                acc3 += ((v4.cos() * c(0.9)).asin() / (x0.asinh().powi(2) + c(1.0))).tanh();
+                s2 *= c(0.6);
+                s2 += c(0.05) * (s2 + d_abs(x1, margin)).tanh();
+            }
+        }
+        s0.tanh() + s1 * c(0.5) - s2.sin() + acc3.sin()
+    }
+
+    pub fn prog_67_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 + v[3]).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        while k2 < 4 {
+            k2 += 1;
+            let v3 = v[k2 % 4].cos().exp2();
+            for j in 1..n {
+                acc1 += (v3 * v3 + c(1.0)).powi(-1) * c(0.1);
+                s0 *= c(0.6);
+                s0 -= c(0.4) * x0.tanh();
+                match j % 3 {
+                    0 => {
+                        s0 = s0.mul_add(c(0.75), x1.tanh() * c(0.25));
+                        s0 = (s0 * c(0.8) + v[j % 4].tanh() * c(0.2)).tanh();
+                    }
+                    g if g > 1 => {
+                        s0 = s0 * c(0.5) + (s0 + c(0.8)).cos() * c(0.5);
+                    }
+                    _ => {
+                        acc1 += c(0.1) * ((x1.sin() * c(1.5)).cosh() * c(core::f64::consts::FRAC_1_SQRT_2)).cos();
+                    }
+                }
+            }
+            if le(x0.asinh() + (-s0), v[n % 4], margin) {
+                let v4 = prog_0_dual(x0, (x2 * v3).cos() * c(2.0), c(1.2), v, 0, margin);
+                s0 = c(0.5) * s0 + c(0.5) * (v[k2 % 4] - c(0.3)).sin();
+                match k2 {
+                    0 => {
+                        s0 = (s0 * c(0.75) + s0.sin() * c(0.25)).sin();
+                        break;
+                    }
+                    g if g > 2 => {
+                        acc1 -= (s0 / c(2.0)).cos() * c(0.5);
+                        s0 = (s0 * c(0.75) + prog_33_dual(x1, ((v3 / (x1 * x1 + c(1.0))).powi(2) + c(0.5)).powf(0.3).tanh(), (d_abs(v[k2 % 4], margin) - s0).tanh() * c(2.0), v, 5, margin) * c(0.005)).tanh();
+                        match k2 % 4 {
+                            0 => {
+                                break;
+                            }
+                            1..=2 => {
+                                let x1 = v[k2 % 4] / (v[k2 % 4] * v[k2 % 4] + c(0.5));
+                                s0 = c(0.8) * s0 + c(0.005) * prog_33_dual((s0 + v[k2 % 4]).cos(), (v3.powi(2) + c(1.0)).log2().tanh() * c(2.0), c(0.25), v, n, margin).tanh();
+                                s0 = s0.mul_add(c(0.6), x1.sin() * c(0.05));
+                            }
+                            3 => {
+                                acc1 += ((x2 - v[0]) * (x0 * x0 + c(2.0)).acosh()).sin() * c(0.25);
+                                if ge((x1.sin() + c(2.0)).cbrt(), (x1.sin() * c(1.2)).tan(), margin) {
+                                    break;
+                                }
+                                s0 = s0.mul_add(c(0.8), (s0.cos() * c(0.9)).acos().cos() * c(0.05));
+                            }
+                            _ => {
+                                let v5 = (v3 * v3 + c(1.0)).ln().sin().exp();
+                                let v6 = x2;
+                                acc1 += (v5.tanh() - v6.tanh()).sin() * c(0.5);
+                            }
+                        }
+                    }
+                    _ => {
+                        acc1 -= v4.cos() * c(0.01);
+                    }
+                }
+                s0 = c(0.8) * s0 + c(0.005) * v4.tanh().tanh();
+            } else if lt(v3.cos().exp(), -c(0.5), margin) {
+                let x0 = (x2 * x2 + c(1.0)).log2();
+                acc1 += c(0.5) * x0.tanh();
+            }
+            acc1 += c(0.5) * (c(0.65) - x1).sin();
+        }
+        let v7 = v.iter().fold(prog_0_dual(d_clamp(x1, x0.sin() - c(1.5), x1.sin() + c(1.5), margin).tanh() * c(2.0), s0, x0, v, 6, margin).sin(), |r, &p| r * c(0.5) + c(0.25) * (d_log(c(1.5_f64), v[k2 % 4] * v[k2 % 4] + c(2.0)) + p.sin()).cos());
+        match k2 + n {
+            0 => {
+                let v8 = x0 + v[0];
+                s0 = c(0.6) * s0 + c(0.2) * v8.sin().cos();
+            }
+            2..=4 => {
+                s0 = c(0.5) * s0 + c(0.05) * (s0 * v[k2 % 4]).tanh();
+                let x2: Dual64 = d_log(c(0.5_f64), x0 * x0 + c(2.0)).atan();
+                acc1 += x2.cos();
+            }
+            6 => {
+                s0 *= c(0.6);
+                s0 -= c(0.2) * (x2.powi(2) + c(0.5)).recip().sin();
+                if le(v7, c(0.5), margin) {
+                    let v9 = (x0.tanh() * c(0.9)).atanh();
+                    s0 = (s0 * c(0.5) + x2 / (x0 * x0 + c(1.0)) * c(0.2)).sin();
+                    s0 = s0.mul_add(c(0.8), v9.tanh() * c(0.02));
+                } else {
+                    let v10 = d_copysign(x0, v7, margin);
+                    s0 = c(0.6) * s0 + c(0.4) * d_copysign(v10, acc1, margin).sin();
+                }
+                acc1 += (c(0.65) - s0).sin().exp2().cos();
+            }
+            _ => {
+                let v11 = x0 - c(1.2) + v[k2 % 4] * x0;
+                let v12 = prog_33_dual(x1, c(0.25), (v11 * v11 + c(1.0)).log(10.0).cos() * c(2.0), v, n, margin);
+                s0 = (s0 * c(0.75) + v12.tanh() * c(0.005)).tanh();
+            }
+        }
+        for &t in v.iter() {
+            match n % 2 {
+                0 => {
+                    acc1 -= c(0.5) * s0.cos();
+                    acc1 += c(0.5) * (x2 * v7).cos();
+                }
+                1 => {
+                    acc1 += ((t.sin() * c(1.5)).sinh().tanh() * c(1.5)).cosh().tanh() * c(0.25);
+                    s0 = s0 * c(0.75) + (v7.sin().cosh() / ((t.sin() * c(0.9)).atanh().powi(2) + c(0.5))).tanh() * c(0.01);
+                }
+                _ => {
+                    let x2 = (x1 * x1 + c(1.0)).log(2.0);
+                    acc1 += c(0.5) * x2.cos();
+                }
+            }
+            if lt(c(0.3) - t, v7.cos().exp(), margin) {
+                break;
+            }
+            s0 = (s0 * c(0.6) + (-v7) * c(0.4)).sin();
+        }
+        if ge(x2.powi(2), v7, margin) || k2 < 1 {
+            let v13 = d_log(c(0.5_f64), x1.cos().powi(2) + c(2.0));
+            acc1 -= v13.tanh();
+        } else if ge(x1.tanh().exp_m1(), c(0.0), margin) {
+            let v14 = x2.powi(2);
+            s0 = (s0 * c(0.5) + v14.tanh() * c(0.1)).sin();
+        } else {
+            for i in 0..n {
+                let fi = c(i as f64);
+                let v15: Dual64 = (fi.sin() * c(1.2)).tan().cos();
+                s0 = (s0 * c(0.5) + v15.asinh() * c(1.0)).sin();
+            }
+        }
+        let v18 = if le(x0.sin().tanh().exp(), c(0.0), margin) {
+            x2.sin() / (x1.sin() + c(2.0))
+        } else if lt((x0 * x0 + c(1.0)).ln().tanh(), c(0.25), margin) && k2 % 2 == 0 {
+            for i in 0..v.len() {
+                if !(i < 3) {
+                    continue;
+                }
+                acc1 += c(0.5) * x2.cos().exp2().sin();
+                s0 = s0.mul_add(c(0.6), s0.cos() * c(0.4));
+            }
+            let v16 = v[n % 4].powi(3);
+            d_max(x1, v16, margin)
+        } else {
+            let v17 = d_to_degrees(x0 - c(0.65)) * c(0.02);
+            (-x1.powi(3)) + v17.tanh()
+        };
+        s0 * c(1.5) - acc1.cos() + v18.sin()
+    }
+
+    pub fn prog_68_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_copysign(x0, x2, margin);
+        let mut s1 = (d_log(v[n % 4].powi(2) + c(1.0), v[n % 4].powi(2) + c(2.0)) - x1 * x1).cos() * c(2.0);
+        let mut s2 = d_to_radians(x0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); 4];
+        for i in 0..4 {
+            let fi = c(i as f64);
+            if lt(s0.sin(), s0 - fi, margin) {
+                a4[i] = v[3 - i] / (v[i].cos() + c(2.0));
+            } else {
+                a4[i] = d_min((v[i].cos() * c(0.9)).asin(), v[i], margin);
+            }
+        }
+        let a5 = v.map(|e| e.tanh());
+        acc3 += (a4[n % 4] + x2).tanh();
+        let v7 = if gt((s1 * s1 + c(1.0)).log10().cos().exp2(), d_abs(a5[n % 4], margin), margin) {
+            prog_33_dual(s0.tanh().tanh() * c(2.0), s0, (x1.powi(3) - (x1.sin() * c(0.5)).ln_1p()).sin(), a5, n, margin)
+        } else if n % 2 == 0 {
+            let x1 = a5[1] * (a5[1].powi(2) + c(1.5)).acosh();
+            x1.sin()
+        } else {
+            let v6 = prog_0_dual(s2, (-s1).cos(), s2.tanh() * c(2.0), v, n, margin);
+            s2 = s2 * c(0.8) + ((x0.powi(2) + c(1.5)).acosh().tanh() * c(0.9)).atanh().tanh() * c(0.01);
+            (x1.sin() * c(1.2)).tan() + v6.cos()
+        };
+        s0 = s0 * c(0.75) + (x0 - s0).tanh() * c(0.01);
+        s1 = (s1 * c(0.75) + (x1.powi(2) + c(1.0)).ln() * c(0.25)).sin();
+        s0 * c(0.5) + s1 * c(0.5) + s2 * c(0.75) - acc3 * c(0.75) - v7.cos()
+    }
+
+    pub fn prog_69_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = v[n % 4].asinh();
+        let mut s1 = x1;
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = prog_68_dual((x2 / (x0 * x0 + c(1.5))).sin(), s0, (d_to_degrees(x2) * c(0.02)).sin(), v, 0, margin);
+        let v4 = prog_1_dual(d_max(-s0, s1 - s0, margin).tanh(), s1.tanh(), c(1.5), v, n, margin);
+        'l0: for i in 1..n {
+            let fi = c(i as f64);
+            acc2 -= c(0.01) * prog_33_dual(((x2 - s1) / (v3.cos().powi(2) + c(1.0))).sin() * c(2.0), c(0.25), (v4 * (v[i % 4] / c(3.0))).cos(), v, i, margin).sin();
+            for j in (0..=i).rev() {
+                let fj = c(j as f64);
+                if gt(v[2], -c(0.5), margin) {
+                    acc2 += c(0.05) * x1.sin();
+                } else if lt(v[n % 4].powi(3), s0.sin(), margin) {
+                    acc2 += c(0.05) * d_log(fj.mul_add(x2, fi).powi(2) + c(1.0), fi.powi(2) + c(2.0)).sin();
+                } else {
+                    s0 = s0.mul_add(c(0.8), (s0.powi(3) / c(4.0)).sin() * c(0.1));
+                }
+                if le(x0.sin(), v[3].cos().exp(), margin) || i < 4 {
+                    continue 'l0;
+                }
+                acc2 -= c(0.05) * d_min(v[0].sin().exp_m1(), x2.sin().cosh(), margin).sin();
+            }
+            if lt((s0 * s0 + c(1.0)).log2(), x0, margin) {
+                acc2 -= (x2 / (s0 * s0 + c(1.0))).sin() * c(0.4);
+                break;
+            }
+        }
+        if le(v[n % 4].atan(), c(0.0), margin) {
+            return (v[2].atan().powi(2) + c(1.0)).powi(-3);
+        }
+        s1 *= c(0.5);
+        s1 += c(0.5) * (x2 * x2 + c(1.0)).sqrt().tanh();
+        s0.sin() - s1 * c(0.5) + acc2.sin() - v3.sin() + v4.sin() + (x0.powi(2) + c(2.0)).sqrt().mul_add(x1.tanh().exp2(), x1.cos().sinh())
+    }
+
+    pub fn prog_70_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = -x1;
+        let mut s1 = x1.tanh();
+        let mut s2 = (x2.powi(2) + c(1.0)).powi(-1);
+        let mut acc3: Dual64 = c(0.0);
+        for i in 0..n {
+            let v4 = ((v[3] - v[0]).powi(2) + c(2.0)).sqrt();
+            if gt(d_log(x0 * x0 + c(1.0), x0 * x0 + c(2.0)), v4, margin) {
+                acc3 += (x1 + s2).tanh() * c(0.25);
+                if le(s1.cos(), c(0.0), margin) {
+                    break;
+                }
+            } else {
+                let v5 = prog_33_dual(x2, (v[n % 4] / c(3.0)).sin(), s0.cos() * c(2.0), v, 4, margin);
+                s0 = (s0 * c(0.5) + prog_33_dual(c(0.25), c(0.5), (s0.powi(2) + c(1.5)).acosh().tanh() * c(2.0), v, i, margin) * c(0.005)).tanh();
+                acc3 -= v5.cos() * c(0.05);
+            }
+            match i % 2 {
+                0 => {
+                    let v6 = x1.mul_add(x2.sin().sinh(), v4);
+                    let v7 = v6 - s0;
+                    acc3 += v7.sin().tanh() * c(0.25);
+                }
+                1 => {
+                    s0 = (s0 * c(0.8) + d_hypot(c(0.5_f64), s0, margin) * c(0.2)).sin();
+                    s1 = (s1 * c(0.75) + d_abs(x0 / c(4.0), margin) * c(1.0)).sin();
+                }
+                _ => {
+                    for &u in v.iter() {
+                        acc3 += d_log(c(1.5_f64), u.asinh().powi(2) + c(2.0)) * c(0.1);
+                        let v8 = v4.tanh().exp_m1();
+                        acc3 += c(0.05) * v8.sin();
+                    }
+                }
+            }
+            acc3 += c(0.25) * ((s1.tanh() * c(1.5)).sinh() * (c(1.2) * v[i % 4])).tanh();
+        }
+        let v9 = if lt(prog_2_dual(c(0.5), c(2.0), x1.sin().cos() * c(2.0), v, n, margin), v[2], margin) {
+            c(1.5) * x0
+        } else if ge((x0 * x0).ln_1p(), x0, margin) {
+            (x1.powi(2) + c(0.5)).sqrt()
+        } else {
+            (s0.sin() * c(0.9)).acos().tanh()
+        };
+        let mut k10 = 0;
+        while k10 < 3 {
+            k10 += 1;
+            let v11 = prog_33_dual(x2, s1, s0, v, k10, margin);
+            s1 = s1.mul_add(c(0.6), (v[(k10 + n) % 4].cos() + c(2.0)).cbrt().tanh() * c(1.0));
+            s0 = c(0.6) * s0 + c(0.01) * v11.tanh().sin();
+        }
+        if gt(d_clamp(v9, (v[3 - k10] * v[3 - k10] + c(1.0)).log(3.0).cos() - c(1.5), (v9 * c(std::f64::consts::FRAC_1_PI)).sin() + c(1.5), margin), -c(1.0), margin) {
+            acc3 += (x2.tanh() + s0.atan()).cos() * c(0.4);
+            let v12 = (x0.tanh() * c(0.9)).atanh();
+            s0 = s0 * c(0.75) + v12.sin() * c(0.05);
+        } else {
+            s0 *= c(0.6);
+            s0 -= c(0.005) * acc3.sin();
+        }
+        if ge(s2, -c(0.5), margin) {
+            acc3 += d_to_radians(x2);
+        } else if le((v[3].powi(2) + c(1.0)).sqrt(), v[3], margin) {
+            s1 = c(0.75) * s1 + c(0.02) * s2.asinh().sin();
+            let v13 = prog_0_dual(c(1.2), (v[n % 4].powi(2) + c(2.0)).acosh().cos() * c(2.0), s1, v, k10, margin);
+            acc3 += v13.sin() * c(0.01);
+        } else {
+            acc3 -= (d_to_radians(v[1]) * c(50.0)).sin();
+            s0 = (s0 * c(0.5) + (s0 - x0) * c(0.05)).tanh();
+        }
+        'l3: for i in (0..3).rev() {
+            let fi = c(i as f64);
+            acc3 += c(0.5) * (s2 * s2 + c(0.5)).recip().tanh();
+            s0 = c(0.5) * s0 + c(0.5) * (c(0.8) * s0).tanh();
+            let mut k14 = 0;
+            while k14 < n + 1 && ge(s1.tanh(), -c(0.25), margin) {
+                k14 += 1;
+                if gt(d_to_radians(x2 * s1) * c(20.0), -c(0.5), margin) {
+                    continue 'l3;
+                }
+                let v18 = match k14 {
+                    1 => {
+                        let v15 = (v9.powi(2) + c(0.5)).cbrt();
+                        x1.tanh().cosh() + v15.tanh()
+                    }
+                    2 | 4 => d_log(c(0.5_f64), fi * fi + c(2.0)) / ((s0 * s1).powi(2) + c(0.5)),
+                    6 => {
+                        let v16 = v9 - c(1.2);
+                        d_log((x1.powi(2) + c(0.5)).recip().powi(2) + c(1.0), (s0.sin() * c(1.5)).cosh().powi(2) + c(2.0)) + v16.sin()
+                    }
+                    _ => {
+                        let v17 = ((s2 * s2).sin() * c(0.9)).asin();
+                        (v17 * v17 + c(1.0)).log10()
+                    }
+                };
+                s2 = c(0.8) * s2 + c(0.05) * (d_to_degrees(v[k14 % 4].powi(2)) * c(0.01)).tanh();
+                s0 = (s0 * c(0.8) + v18.sin() * c(0.01)).sin();
+            }
+        }
+        s0 * c(0.25) - s1 * c(0.75) + s2.tanh() - acc3.tanh() - x1.cos().sin()
+    }
+
+    pub fn prog_71_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = x1.cos();
+        let mut acc1: Dual64 = c(0.0);
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let mut k2 = 0;
+            while k2 < n + 1 {
+                k2 += 1;
+                if lt(x2.tanh(), c(0.5), margin) || i < n {
+                    continue;
+                }
+                acc1 += t.cos() * c(0.05);
+                let v4 = if le(d_atan2(x2 * x2 + c(0.5), x1), (x0 * x0 + c(1.0)).powf(0.5), margin) {
+                    d_to_radians(fi) * c(20.0)
+                } else {
+                    let v3 = (t * t + c(0.5)).recip();
+                    ((d_to_degrees(v3) * c(0.02)).sin() * c(1.5)).cosh()
+                };
+                acc1 -= c(0.05) * v4.sin().tanh();
+            }
+            s0 = c(0.75) * s0 + c(0.75) * (t / c(3.0)).cos();
+        }
+        let v5 = d_min(c(1.5_f64), s0, margin);
+        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| ((v[n % 4] * v[n % 4] + c(2.0)).sqrt().powi(2) + c(0.5)).powf(0.5) + p.tanh() + q.sin()).sum::<Dual64>();
+        let v9: Dual64 = if ge(prog_68_dual(c(0.25), (v[3] * v[3] + c(1.0)).ln().sin(), x0.cos().sin(), v, n, margin), c(1.0), margin) || n % 3 == 1 {
+            for (i, &t) in v.iter().enumerate() {
+                let v7: Dual64 = ((t / (v[0].sin() + c(2.0))).powi(2) + c(0.5)).ln();
+                match i {
+                    0 => {
+                        let v8 = d_atan2(x1 * x1 + c(1.0), v[n % 4]);
+                        s0 = s0 * c(0.75) + v8.sin().cos() * c(0.05);
+                    }
+                    1 | 3 => {
+                        let v5 = (v6.cos() * c(0.9)).asin();
+                        s0 = (s0 * c(0.6) + v5.sin() * c(0.1)).sin();
+                    }
+                    _ => {
+                        s0 = (s0 * c(0.5) + (v[1].cos() * c(1.5)).cosh() * c(0.1)).tanh();
+                    }
+                }
+                acc1 += (c(SCALE) + x2).sin() * c(0.5);
+                s0 = c(0.8) * s0 + c(0.02) * v7.sin().cos();
+            }
+            s0 = (s0 * c(0.8) + (x2 * x2).ln_1p() * c(0.2)).tanh();
+            ((x2 - c(1.2)).sin() * c(0.9)).acos()
+        } else if ge(((x2 / (x2 * x2 + c(1.0))).powi(2) + c(1.0)).sqrt(), -c(1.0), margin) {
+            (x2 * x2 + c(0.5)).recip().tanh()
+        } else {
+            return (acc1.sin() + c(2.0)).cbrt()
+        };
+        s0.sin() + acc1.tanh() + v5 * c(0.5) + v6.sin() + v9.cos() + v9.cos().cos()
+    }
+
+    pub fn prog_72_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (v[n % 4] + v[2]).cos() * c(2.0);
+        let mut s1 = x0;
+        let mut s2 = prog_11_dual((-(s0 * s0 + c(0.5)).ln()).sin() * c(2.0), (s1.powi(2) + c(1.0)).log(3.0).sin(), x2, v, 0, margin).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().map(|&p| (p.powi(2) + c(2.0)).acosh() * x1).sum::<Dual64>();
+        for _ in 0..v.len() {
+            s1 = s1 * c(0.5) + (v[1] * s1).sin() * c(0.1);
+            s2 = s2.mul_add(c(0.8), (x0 - s1).cos() * c(0.1));
+        }
+        let v5 = if ge(((v[3].powi(2) + c(2.0)).ln().powi(2) + c(0.5)).powf(0.5), c(1.0), margin) {
+            v[n % 4].sin()
+        } else {
+            d_atan2(x2.powi(2), d_powf(c(1.5_f64), acc3.sin()).powi(2) + c(1.0))
+        };
+        for (i, &t) in v.iter().enumerate() {
+            s1 = c(0.6) * s1 + c(0.1) * s2.powi(2).tanh();
+            match i {
+                0 | 2 => {
+                    s1 = (s1 * c(0.8) + (x2 + v5) * c(0.1)).sin();
+                    if ge((x2.powi(2) + c(2.0)).acosh().asinh(), c(0.0), margin) || i % 3 == 1 {
+                        s2 = c(0.8) * s2 + c(0.1) * (v[3 - i] - s0).sin();
+                    } else if !(i > 1 && le((d_log(c(1.5_f64), v[n % 4].powi(2) + c(2.0)).powi(2) + c(0.5)).sqrt(), -c(0.25), margin)) {
+                        let v6 = -s0.atan();
+                        for (j, &u) in v.iter().enumerate() {
+                            let fj = c(j as f64);
+                            let v7 = d_powf(c(3.0_f64), v[j].tanh().cos());
+                            if !(j % 3 == 1) {
+                                break;
+                            }
+                            let v8 = v.iter().map(|&p| c(1.0) + c(0.25) * ((v4.powi(2) + c(1.0)).cbrt() + p.sin()).cos()).product::<Dual64>();
+                            s0 = s0.mul_add(c(0.5), fj.atan().sin() * c(1.0));
+                            s2 = s2 * c(0.6) + (u.sin() - v7.cos() + v8.cos()).tanh() * c(0.01);
+                        }
+                        s2 = s2 * c(0.5) + v6.cos() * c(0.5);
+                    }
+                }
+                _ => {
+                    for _ in 0..i {
+                        let v9 = x0 + t;
+                        acc3 += (v5 + v5.cos()).cos() * c(0.1);
+                        acc3 += v9.cos().sin() * c(0.1);
+                    }
+                    let v10 = prog_33_dual(s1.sin().exp2().tanh() * c(2.0), x0, v5.asinh().tanh() * c(2.0), v, i, margin);
+                    s0 = s0.mul_add(c(0.8), v10.cos().cos() * c(0.005));
+                }
+            }
+            s1 = c(0.5) * s1 + c(0.5) * t.cos().tanh();
+        }
+        let a11 = v.map(|e| e.tanh());
+        acc3 -= prog_0_dual((x1 * x1 + c(2.0)).acosh().sin() * c(2.0), x1, (x1.cos() * c(0.9)).asin().sin(), v, 0, margin).tanh() * c(0.02);
+        s0 * c(0.25) + s1 * c(0.5) + s2.cos() - acc3 * c(0.25) - v4.cos() + v5.sin() - a11[3]
+    }
+
+    pub fn prog_73_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_0_dual(c(2.0), (x0.powi(2) + c(1.0)).log2().cos() * c(2.0), (x0 * x0 + c(1.0)).sqrt().sin(), v, n, margin).cos() * c(2.0);
+        let mut s1 = (x2.powi(2) + c(0.5)).ln();
+        let mut acc2: Dual64 = c(0.0);
+        match n % 4 {
+            0 | 2 => {
+                s1 = s1 * c(0.5) + d_abs(x1, margin).tanh() * c(0.5);
+                let v3 = prog_33_dual(x2, s0, s1, v, 5, margin);
+                s1 = c(0.6) * s1 + c(0.005) * v3.sin().cos();
+            }
+            3 => {
+                s1 = s1.mul_add(c(0.6), (-x1).tanh() * c(0.4));
+                acc2 -= x0.sin();
+            }
+            _ => {
+                acc2 += c(0.01) * prog_71_dual((x1.powi(2) + c(0.5)).recip().cos() * c(2.0), (x1.cos() * c(0.5)).ln_1p().sin() * c(2.0), c(0.5), v, n, margin).sin();
+                s0 = c(0.75) * s0 + c(0.005) * prog_13_dual(x2, c(1.2), c(0.5), v, 0, margin).tanh();
+            }
+        }
+        let v4 = prog_0_dual(x0, s0.sin() * c(2.0), x2.cos() * c(2.0), v, 1, margin);
+        for t in v {
+            match n % 3 {
+                0 => {
+                    acc2 += d_to_degrees(s1) * c(0.01);
+                    if ge((x0.powi(2) + c(0.5)).sqrt(), -c(1.0), margin) {
+                        continue;
+                    }
+                    for &u in v.iter() {
+                        let v5 = (s0.tanh() * c(1.2)).tan();
+                        acc2 -= c(0.1) * u.cos().exp2().tanh();
+                        s0 = (s0 * c(0.6) + v5.sin() * c(0.02)).tanh();
+                    }
+                }
+                1 => {
+                    let mut k6 = 0;
+                    while k6 < 3 {
+                        k6 += 1;
+                        let v7 = match n % 3 {
+                            0 => x0.cos(),
+                            1 => v[n % 4].powi(2).mul_add(v4.atan(), v4),
+                            2 => x2.powi(2),
+                            _ => t.cos().exp(),
+                        };
+                        s1 = s1 * c(0.6) + s1.tanh() * c(0.4);
+                        acc2 -= c(0.1) * v7.sin().cos();
+                    }
+                    s0 = (s0 * c(0.8) + (v4 - v[(k6 + n) % 4]) * c(0.1)).tanh();
+                }
+                2 => {
+                    s1 *= c(0.5);
+                    s1 -= c(0.5) * t.tanh();
+                    continue;
+                }
+                _ => {
+                    s1 = s1 * c(0.5) + ((-v[n % 4]) + s1).sin() * c(0.25);
+                    if ge(x2 - v4, c(0.0), margin) {
+                        let v8 = (s1.powi(2) + c(1.0)).sqrt();
+                        let v9: Dual64 = -t;
+                        s1 = s1.mul_add(c(0.5), (v8.tanh() - v9.sin()).tanh() * c(0.25));
+                    } else {
+                        let x2: Dual64 = x2.tanh().exp();
+                        s1 = c(0.6) * s1 + c(0.1) * x2.tanh();
+                    }
+                }
+            }
+            s1 = c(0.8) * s1 + c(0.01) * d_copysign((v4.powi(2) + c(1.5)).acosh(), x1.tanh().exp_m1(), margin).tanh();
+            acc2 += t.sin() * c(0.5);
+        }
+        let mut k10 = 0;
+        while k10 < n && le(s1 - c(1.5), c(1.0), margin) {
+            k10 += 1;
+            let v11 = (v4.sin().powi(2) + c(1.0)).cbrt();
+            let v13 = if ge(v[n % 4], -c(1.0), margin) {
+                v[k10 % 4] * v11
+            } else if !(k10 == 6 && ge(v11 + v4 + v11.cos(), s0, margin)) {
+                let v12 = d_atan2(c(3.0_f64), s0);
+                s1.tanh() + v12.tanh()
+            } else {
+                x1 / (x2.cos() + c(2.0))
+            };
+            acc2 += c(0.25) * v13.asinh().sin();
+        }
+        let mut m14 = 0;
+        for _ in 1..n {
+            if ge(prog_33_dual(v4.sin() * c(2.0), ((v4.cos() + c(2.0)).cbrt().sin() * c(0.5)).ln_1p().sin(), (c(0.1) * v4).tanh() * c(2.0), v, n, margin), c(0.0), margin) || m14 < 2 {
+                m14 += 1;
+            }
+            acc2 -= (v4.powi(2) + c(1.0)).log2().tanh() * c(0.4);
+            s1 = (s1 * c(0.8) + v4.sin().sinh() * c(0.1)).tanh();
+            s0 = (s0 * c(0.8) + s0.asinh() * c(0.2)).tanh();
+        }
+        match m14 {
+            0 | 2 => {
+                s0 = (s0 * c(0.5) + x1 * v[m14 % 4] * c(0.1)).sin();
+            }
+            3 => {
+                acc2 += v[k10 % 4].cos();
+            }
+            5 => {
+                s0 = (s0 * c(0.5) + (v[m14 % 4] * v[m14 % 4] + c(1.0)).log10() * c(1.0)).tanh();
+            }
+            _ => {
+                s0 = s0.mul_add(c(0.5), (x2 * x2 + c(2.0)).ln().tanh() * c(0.5));
+            }
+        }
+        s0.tanh() + s1 * c(0.75) + acc2.sin() + v4.cos()
+    }
+
+    pub fn prog_74_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.cos();
+        let mut s1 = d_hypot(x0, v[n % 4], margin).sin().cosh();
+        let mut acc2: Dual64 = c(0.0);
+        let mut m3 = 0;
+        for &t in v.iter() {
+            if gt(prog_33_dual(s1.tanh(), (x1.powi(2) + c(0.5)).sqrt().sin() * c(2.0), c(0.25), v, n, margin), -c(0.5), margin) && m3 > 17 {
+                acc2 += c(0.5) * x2.sin();
+                break;
+            }
+            if le(x1 / c(4.0), c(0.0), margin) {
+                m3 += 1;
+            }
+            if !(m3 == 34) {
+                for &u in v.iter() {
+                    s0 = s0.mul_add(c(0.5), x0.cos().exp_m1().cos() * c(0.1));
+                    let v4 = (x2.sin().exp2().tanh() * c(0.5)).ln_1p();
+                    s1 = s1.mul_add(c(0.5), (u.sin() - v4).tanh() * c(0.2));
+                }
+                acc2 += c(0.4) * s0.cos().exp_m1().mul_add(d_max(x2, x1, margin), (t * t + c(1.0)).sqrt()).tanh();
+            } else if gt(-t, t, margin) {
+                let v5 = (x2 * x2 + c(1.0)).cbrt().tanh().exp_m1();
+                let x0 = (v[m3 % 4] * v[m3 % 4] + c(1.0)).recip();
+                acc2 -= (v5.cos() - x0).tanh() * c(0.5);
+            }
+            acc2 += c(0.5) * (v[m3 % 4] + (s1 + x2)).tanh();
+        }
+        match m3 {
+            0 | 2 => {
+                let x1 = (d_atan2(x0.powi(2) + c(0.5), x1).powi(2) + c(0.5)).recip();
+                s0 = s0 * c(0.5) + prog_33_dual(x0.cos() * c(2.0), d_clamp(x1, -c(0.5), c(1.5), margin).sin() * c(2.0), c(0.25), v, 1, margin).tanh() * c(0.005);
+            }
+            3 | 5 => {
+                s1 = s1.mul_add(c(0.8), (s1.asinh() - (s0 * s0 + c(2.0)).sqrt()).sin() * c(0.02));
+            }
+            6 => {
+                let v6 = x2 + s1;
+                s1 *= c(0.75);
+                s1 += c(0.05) * v6.sin();
+            }
+            _ => {
+                s1 = (s1 * c(0.6) + (x1 * x1 + c(0.5)).ln() * c(0.25)).tanh();
+                if ge(s0.tanh().exp().asinh(), x0, margin) {
+                    s1 = (s1 * c(0.75) + (s1.powi(2) + c(1.0)).sqrt() * c(0.1)).sin();
+                    s1 = s1.mul_add(c(0.8), (v[n % 4] * v[n % 4] + c(1.0)).powi(-2).sin() * c(0.02));
+                } else {
+                    s0 = (s0 * c(0.75) + prog_68_dual(x0, v[m3 % 4].powi(2).sin() * c(2.0), s0.sin(), v, n, margin) * c(0.005)).tanh();
+                }
+                let v7 = (v[n % 4] * v[n % 4] + c(0.5)).sqrt();
+                acc2 -= v7.sin();
+            }
+        }
+        s0 = (s0 * c(0.8) + prog_2_dual(s1, d_max(x1.sin(), d_atan2(v[m3 % 4], x1 * x1 + c(1.0)), margin).sin(), c(1.5), v, m3, margin) * c(0.005)).tanh();
+        match m3 % 3 {
+            0 => {
+                let v8 = prog_2_dual(s1.cos().tanh(), c(0.5), s0, v, 5, margin);
+                s1 = s1.mul_add(c(0.6), v8.cos().tanh() * c(0.005));
+            }
+            1 => {
+                let v9 = prog_0_dual(d_copysign(x2, s1.powi(2), margin).cos() * c(2.0), (x1.cos() * c(0.5)).ln_1p().sin(), (v[m3 % 4] * v[m3 % 4] + c(1.0)).powf(1.5).cos() * c(2.0), v, n, margin);
+                s1 = c(0.5) * s1 + c(0.25) * v[m3 % 4].tanh().exp2().sin();
+                s1 = s1 * c(0.6) + v9.tanh().tanh() * c(0.005);
+            }
+            2 => {
+                s0 = s0.mul_add(c(0.6), (x1.cos() * c(0.9)).atanh().cos() * c(0.05));
+            }
+            _ => {
+                s1 = s1 * c(0.6) + (-s1) * c(0.05);
+                let v10 = (v[m3 % 4] * v[m3 % 4] + c(1.0)).log(2.0);
+                s0 = (s0 * c(0.6) + v10.cos() * c(0.25)).tanh();
+            }
+        }
+        let v11 = v.iter().fold(s0, |r, &p| r * c(0.5) + c(0.05) * (s1.cos() + p.sin()).cos());
+        acc2.sin() - v11.tanh()
+    }
+
+    pub fn prog_75_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[2].powi(2) + c(0.5)).cbrt();
+        let mut s1 = s0;
+        let mut s2 = ((v[n % 4] + x0).cos() * c(1.2)).tan().tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            acc3 += (x2 * x2 + c(1.0)).log10().cos() * c(0.25);
+            s1 = c(0.8) * s1 + c(0.005) * prog_33_dual(s1, (v[1].tanh() * c(2.0)).cosh().tanh() * c(2.0), c(0.5), v, 2, margin).sin();
+            if k4 >= 6 || le((x2.sin().tanh() * c(1.2)).tan(), -c(1.0), margin) {
+                break;
+            }
+        }
+        let mut a5 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a5[i] = (t * t + c(1.0)).cbrt();
+        }
+        for i in 1..n {
+            if le(prog_33_dual((v[3].powi(2) + c(1.0)).log(2.0).cos() * c(2.0), x1, (a5[i % 4] * a5[i % 4]).powi(2).ln_1p().cos(), v, 0, margin), c(0.0), margin) || n == 4 {
+                let v6 = prog_33_dual(x2.tanh().tanh() * c(2.0), ((x2.tanh() * c(0.9)).asin().tanh() * c(0.9)).atanh().tanh(), s0, v, k4, margin);
+                acc3 += c(0.005) * v6.tanh();
+            } else if ge(x1.asinh().atan(), c(0.5), margin) {
+                let v7 = prog_33_dual(x1.sin().exp_m1().tanh(), s1, d_atan2(x0, x1.powi(2) + c(1.0)).cos(), v, 5, margin);
+                s1 = (s1 * c(0.8) + x2 / (s2.cos() + c(2.0)) * (s1 * s1 + c(2.0)).acosh() * c(0.01)).sin();
+                s0 *= c(0.8);
+                s0 -= c(0.005) * v7.tanh().sin();
+            } else {
+                s1 = (s1 * c(0.6) + d_copysign(c(1.5_f64), s0, margin) * c(1.0)).sin();
+                s2 = s2.mul_add(c(0.5), (s2.sin() * c(2.0)).sinh().sin() * c(0.05));
+            }
+            let v8: Dual64 = (s0.cos().powi(2) + c(1.0)).cbrt();
+            s1 = s1.mul_add(c(0.75), (s0.cos().sinh().tanh() * c(0.5)).ln_1p() * c(0.1));
+            acc3 += c(0.4) * v8.tanh();
+        }
+        if lt(prog_0_dual(x0, c(0.25), (x2.tanh() + c(2.0)).cbrt().tanh() * c(2.0), v, n, margin), c(0.5), margin) {
+            s2 = (s2 * c(0.6) + prog_33_dual(d_max(-c(3.0_f64), x0, margin).tanh() * c(2.0), a5[2].tanh().cos(), a5[2].asinh().cos() * c(2.0), v, k4, margin) * c(0.005)).tanh();
+        } else if ge(-a5[2], (x1.sin() * c(0.9)).asin(), margin) || k4 % 2 == 0 {
+            let v9 = prog_33_dual(x0, s2, (x2 * x0).mul_add(x0, x2).cos() * c(2.0), v, k4, margin);
+            acc3 += (c(2.0) - x2).cos();
+            s1 = (s1 * c(0.6) + v9.tanh() * c(0.005)).sin();
+        } else {
+            let mut k10 = 0;
+            while k10 < 4 && gt(s2, c(0.0), margin) {
+                k10 += 1;
+                let v11 = v[1] + x1;
+                let v12 = if gt((v11.tanh() * c(0.9)).atanh(), v11, margin) {
+                    s2 * x2
+                } else if le(x2.sin().exp(), s0, margin) {
+                    let v11 = (d_clamp(v11, v11.cos() - c(1.5), s1.sin() + c(1.5), margin).powi(2) + c(0.5)).recip();
+                    (s1 + v11).tanh().exp()
+                } else {
+                    s2 = s2 * c(0.5) + (x0 - a5[k10 % 4] + s0.mul_add(s2, v[3])).sin() * c(0.05);
+                    x1.cos().exp_m1()
+                };
+                let v13 = (s2 * s2).ln_1p();
+                s0 = s0.mul_add(c(0.5), s0.tanh().sin() * c(0.5));
+                s2 = (s2 * c(0.8) + (v12.cos() + v13) * c(0.01)).sin();
+            }
+            s0 = s0.mul_add(c(0.5), s0.tanh() * c(0.01));
+        }
+        x1 * c(0.5) + s0 + s1.sin() - s2 + acc3.sin()
+    }
+
+    pub fn prog_76_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = prog_22_dual(x1, c(0.75), x2, v, 1, margin).sin() * c(2.0);
+        let mut s1: Dual64 = d_to_radians(x0) * c(20.0);
+        let mut acc2: Dual64 = c(0.0);
+        acc2 -= d_clamp(s1.powi(3), -c(0.5), c(1.0), margin);
+        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.25) * (d_abs(q, margin) + p.cos()).sin()).product::<Dual64>();
+        s0 = s0 * c(0.5) + (v3 - v[0]).sin() * c(0.1);
+        let a4 = v.map(|e| e.atan());
+        s1 = c(0.8) * s1 + c(0.01) * (v3.tanh() * c(0.9)).atanh().sin();
+        match n {
+            0 => {
+                s1 = s1 * c(0.75) + (a4[n % 4].sin().powi(2) + c(1.0)).recip() * c(0.25);
+                let v5 = v3 * c(0.25);
+                acc2 += v5.sin();
+            }
+            g if g > 1 => {
+                s1 *= c(0.5);
+                s1 += c(0.5) * d_clamp(x2, -c(1.0), c(1.5), margin).tanh();
+                let v6: Dual64 = prog_68_dual(d_log(a4[n % 4].powi(2) + c(1.0), a4[n % 4] * a4[n % 4] + c(2.0)).sin() * c(2.0), a4[n % 4].powi(2).cos().cos() * c(2.0), a4[n % 4].cos(), v, n, margin);
+                s0 = (s0 * c(0.8) + v6.sin() * c(0.005)).sin();
+            }
+            _ => {
+                acc2 += c(0.5) * d_atan2(acc2 * acc2 + c(0.5), acc2).sin();
+            }
+        }
+        s0 + s1 + acc2 * c(0.5) + a4[3] * c(0.25)
+    }
+
+    pub fn prog_77_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (x0.sin() * c(0.9)).atanh();
+        let mut s1 = prog_68_dual(x0, (v[n % 4].powi(2) + c(0.5)).recip().cos() * c(2.0), (s0 * s0 + c(1.0)).recip().tanh() * c(2.0), v, n, margin).sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        for _ in 0..n {
+            let v3 = prog_33_dual(x2, c(1.5), s0.tanh().cos().cos(), v, 5, margin);
+            let v4 = x2.sin();
+            acc2 -= ((c(SCALE) + s0).tanh() * c(1.2)).tan().sin() * c(0.25);
+            acc2 += (v3.tanh() - v4).tanh() * c(0.05);
+        }
+        let v7 = if lt(d_powf(x1.powi(2) + c(1.0), v[n % 4].cos()), -x1, margin) {
+            let x2: Dual64 = x2 - v[n % 4] + v[n % 4];
+            let v5 = prog_0_dual(s1, x0, s0, v, n, margin);
+            ((x2.cos() * c(0.9)).asin().sin() * c(0.9)).acos() + v5.cos()
+        } else if gt(prog_0_dual(x1.sin().exp2().tanh().tanh() * c(2.0), c(2.0), d_abs(x2, margin).cos(), v, n, margin), (x0.tanh() + c(2.0)).cbrt(), margin) || n == 6 {
+            let v6 = s0;
+            (x2.powi(2) + c(0.5)).recip().sin() + v6.tanh()
+        } else {
+            d_copysign(c(1.5_f64), d_atan2(c(0.5_f64), v[1]), margin)
+        };
+        for &t in v.iter() {
+            s0 = s0.mul_add(c(0.5), (x0.sin() * (t * t + c(0.5)).recip()).tanh() * c(0.1));
+            if ge(d_to_degrees((t.powi(2) + c(1.0)).log2()) * c(0.01), v7, margin) || n < 5 {
+                continue;
+            }
+            acc2 += (s0.powi(2) + c(1.0)).sqrt().tanh() * c(0.5);
+        }
+        if ge(prog_33_dual(x1, d_hypot(c(3.0_f64), x1, margin).cos() * c(2.0), s1, v, 0, margin), -c(0.5), margin) && n > 2 {
+            return -x0.sin().exp2();
+        }
+        let v9 = match n {
+            0 => (v[1].cos() * c(0.9)).acos(),
+            1 | 3 => ((-v[n % 4]).powi(2) + c(1.5)).acosh(),
+            g if g > 4 => v[n % 4].tanh().atan(),
+            _ => {
+                let v8 = (x2.tanh() * c(2.0)).sinh();
+                v8 / c(3.0)
+            }
+        };
+        s1 = (s1 * c(0.5) + (x1 * x1 + c(2.0)).acosh().sin().exp2() * c(0.1)).sin();
+        s0 - s1 * c(0.5) + acc2.tanh() - v7.tanh() + v9 * c(1.5)
+    }
+
+    pub fn prog_78_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].sin().exp_m1() / (d_clamp(x0, -c(1.0), c(0.5), margin).cos() + c(2.0));
+        let mut s1 = (x1.tanh() * c(0.5)).ln_1p();
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); 4];
+        a3[0] = (x2.powi(2) + c(1.0)).cbrt();
+        for i in 1..4 {
+            a3[i] = a3[i - 1] * c(0.75) + (v[i].powi(2) + c(1.0)).sqrt().tanh() * c(0.25);
+        }
+        let v4 = a3[n % 4] + d_to_degrees(s1) * c(0.02);
+        for i in 0..n {
+            s1 *= c(0.75);
+            s1 += c(0.2) * (d_to_degrees(x1) * c(0.02)).tanh();
+            if ge((c(1.2) * v4).sin().exp(), -c(0.5), margin) {
+                continue;
+            }
+            if gt(v[(i + n) % 4] * c(2.0) * (v[0] + a3[i % 4]), a3[0], margin) {
+                s0 = (s0 * c(0.75) + s0 * c(0.25)).tanh();
+            }
+        }
+        let mut m5 = 0;
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            if ge(c(1.5) * v4, x1, margin) {
+                s1 = (s1 * c(0.75) + prog_33_dual(s0, x0, s0.sin().sinh().sin(), v, 3, margin) * c(0.005)).sin();
+                s0 = s0.mul_add(c(0.75), s1.sin() * c(0.25));
+                if le((a3[i % 4].cos() * c(2.0)).sinh(), c(1.0), margin) || n % 3 == 1 {
+                    continue;
+                }
+            }
+            if lt(((s1.sin() * c(1.5)).cosh().cos() * c(0.9)).atanh(), (s1.powi(2) + c(1.0)).sqrt(), margin) {
+                acc2 -= prog_33_dual((fi.cos() * c(0.9)).atanh().cos(), (x2 * x2).sin() * c(2.0), ((v4.powi(2) + c(2.0)).sqrt().tanh() * c(1.2)).tan().cos(), v, n, margin).cos() * c(0.005);
+                break;
+            }
+            if le(x1 * s1, v4, margin) {
+                break;
+            }
+            s0 = s0 * c(0.75) + prog_33_dual((s0 + (c(2.0) - x1)).tanh(), c(2.0), s1, a3, 3, margin).tanh() * c(0.005);
+            if ge(x1 + x0, v4, margin) {
+                m5 += 1;
+            }
+        }
+        let c6 = c(m5 as f64);
+        let v7 = match m5 % 3 {
+            0 | 2 => c6.tanh().cosh(),
+            _ => a3[2].tanh().sin(),
+        };
+        s0 + s1 + acc2 * c(0.25) + v4.sin() + c6.sin() + v7.sin()
+    }
+
+    pub fn prog_79_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.tanh() * c(0.9)).acos().sin() * c(2.0);
+        let mut s1 = d_copysign(c(3.0_f64), x1.cos(), margin).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        if n == 5 {
+            let v3 = (acc2.cos() * c(0.5)).ln_1p();
+            s0 = c(0.8) * s0 + c(0.1) * (x0.powi(2) + c(0.5)).ln().cos();
+            acc2 += v3.cos();
+        } else {
+            let x1 = (acc2.tanh() * c(1.2)).tan();
+            s1 = s1.mul_add(c(0.8), x1.cos() * c(1.0));
+        }
+        let mut a4 = v;
+        a4[1] *= c(0.75);
+        a4[2] += prog_68_dual((s0.cos() + c(2.0)).cbrt().sin() * c(2.0), s0, x1, v, n, margin).tanh();
+        'l0: for i in 0..5 {
+            let fi = c(i as f64);
+            s0 = (s0 * c(0.8) + (s0.tanh() * c(1.2)).tan() * c(0.02)).sin();
+            for j in (1..=4).step_by(2) {
+                let fj = c(j as f64);
+                let v5 = a4.iter().map(|&p| c(1.0) + c(0.25) * d_min(x2.powi(2), p + x0, margin).sin()).product::<Dual64>();
+                s1 = (s1 * c(0.5) + (v[j % 4].powi(2) + c(1.0)).powi(-3) * c(0.02)).tanh();
+                match j % 2 {
+                    0 => {
+                        s1 = c(0.6) * s1 + c(1.0) * fi.asinh().sin();
+                        continue 'l0;
+                    }
+                    1 => {
+                        acc2 -= (x0 * x0 + c(1.0)).powf(0.5) / (x2 * x2 + c(1.5)) * c(0.1);
+                        let v6 = d_copysign((x2.sin() * c(1.2)).tan(), s0 + v5, margin);
+                        acc2 += c(0.2) * v6.tanh();
+                    }
+                    _ => {
+                        let x1 = fj.cos();
+                        acc2 -= v[j % 4].asinh().sin() * c(0.2);
+                        acc2 += c(0.2) * x1.tanh();
+                    }
+                }
+                acc2 += v5.cos().tanh() * c(0.2);
+            }
+            let v7 = (s0 * a4[1]).cos().exp_m1();
+            acc2 += v7.cos().cos() * c(0.25);
+        }
+        let v10 = match n {
+            0 | 2 => {
+                s1 = (s1 * c(0.6) + ((x0.sin() * c(1.2)).tan().cos() + c(2.0)).cbrt() * c(0.1)).tanh();
+                d_abs(x0 / (x2 * x2 + c(1.5)), margin)
+            }
+            g if g > 5 => {
+                let x2 = d_abs(x0.cos(), margin);
+                let v8 = prog_68_dual(((x0 - x2).sin() * c(0.9)).asin().sin() * c(2.0), ((x2 * x2).ln_1p() + d_abs(x2, margin)).sin(), x2.sin(), v, n, margin);
+                d_abs(x0, margin) + v8.cos()
+            }
+            _ => {
+                let v9 = -x0;
+                d_hypot(v9, v[n % 4], margin)
+            }
+        };
+        s0 * c(0.25) - s1.cos() + acc2.tanh() - a4[3] * c(0.75) + v10.cos() - ((x0.tanh() + c(2.0)).cbrt().powi(2) + c(2.0)).acosh()
+    }
+
+    pub fn prog_80_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = x2.sin();
+        let mut acc1: Dual64 = c(0.0);
+        for i in 1..n {
+            let fi = c(i as f64);
+            if !(n < 3 && lt(v[i % 4].cos().exp(), c(0.0), margin)) {
+                let v2: Dual64 = prog_0_dual(c(1.5), d_atan2(x0, x2 * x2 + c(1.0)).cos() * c(2.0), s0, v, i, margin);
+                s0 *= c(0.5);
+                s0 += c(0.005) * v2.cos();
+            } else {
+                acc1 += c(0.4) * x1.tanh();
+                s0 = (s0 * c(0.5) + x1.cos() * c(0.5)).tanh();
+                if i % 2 == 0 && lt(x0, fi + c(0.35), margin) {
+                    let v3 = v[(i + n) % 4].mul_add(x0, x1).cos().exp2();
+                    let v4 = d_atan2(v3, x0.powi(2) + c(0.5)).atan();
+                    acc1 += c(0.2) * v4.tanh();
+                }
+            }
+            let v5 = (x1.powi(2) + c(1.0)).powf(0.5);
+            acc1 += c(0.25) * (fi * (v[i % 4].cos() * c(1.5)).cosh()).tanh();
+            acc1 += c(0.4) * v5.tanh().tanh();
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            acc1 -= c(0.1) * prog_33_dual(c(2.0), x0, x2, v, n, margin).sin();
+            match i + n {
+                1 => {
+                    for _ in 0..5 {
+                        acc1 += x1.cos() * c(0.1);
+                        s0 = s0 * c(0.5) + d_log(c(3.0_f64), s0 * s0 + c(2.0)).cos() * c(0.25);
+                        acc1 += c(0.1) * fi.tanh().sinh().sin();
+                    }
+                }
+                2 => {
+                    acc1 -= c(0.5) * (t.powi(2) + c(1.0)).cbrt().tanh();
+                    match i {
+                        0 => {
+                            continue;
+                        }
+                        g if g > 1 => {
+                            s0 = (s0 * c(0.8) + (x1 * x1 + c(0.5)).sqrt() * c(0.2)).sin();
+                            let v6: Dual64 = prog_33_dual((fi + (v[1].powi(2) + c(1.0)).sqrt()).cos(), x2, c(2.0), v, n, margin);
+                            acc1 -= c(0.05) * v6.tanh().cos();
+                        }
+                        _ => {
+                            s0 = s0.mul_add(c(0.75), ((x2.powi(2) + c(1.0)).ln().tanh() * c(1.5)).sinh().cos() * c(0.05));
+                            s0 = (s0 * c(0.6) + v[i] * x1 * c(0.1)).tanh();
+                        }
+                    }
+                    s0 *= c(0.8);
+                    s0 += c(0.2) * x1.tanh();
+                }
+                3 => {
+                    let x1 = t.cos();
+                    s0 *= c(0.6);
+                    s0 += c(0.4) * x1.cos().cos();
+                }
+                _ => {
+                    s0 = (s0 * c(0.75) + (t - s0) * c(0.1)).tanh();
+                    let v7 = x1;
+                    acc1 -= c(0.5) * v7.sin().sin();
+                }
+            }
+            s0 = c(0.8) * s0 + c(0.2) * t.cos();
+        }
+        let mut k8 = 0;
+        let v9 = loop {
+            k8 += 1;
+            if ge((x1.sin() + c(2.0)).cbrt(), x2, margin) {
+                let x2 = (v[n % 4].cos() * c(2.0)).sinh();
+                acc1 -= c(0.5) * v[0].tanh().exp().sin().exp_m1().tanh();
+                s0 *= c(0.5);
+                s0 -= c(0.05) * x2.cos().tanh();
+            }
+            acc1 += (x0 - v[k8]).sin().cos();
+            if k8 >= 2 || lt((v[3] * v[3] + c(1.5)).acosh(), -c(1.0), margin) {
+                break d_to_degrees(x1) * c(0.02);
+            }
+        };
+        let mut a10 = [c(0.0); 4];
+        a10[0] = d_abs(x1, margin);
+        for i in 1..4 {
+            a10[i] = a10[i - 1] * c(0.75) + ((-v[i]).tanh() * c(0.9)).asin().cos() * c(0.1);
+        }
+        let v20: Dual64 = if n > 3 && ge((v[(k8 + n) % 4] * v[(k8 + n) % 4] + c(2.0)).acosh(), x0.sin(), margin) {
+            s0 = (s0 * c(0.5) + prog_33_dual(x2, x0, (a10[2] * a10[2]).cos(), v, n, margin) * c(0.005)).sin();
+            v9.tanh()
+        } else {
+            for &t in v.iter() {
+                acc1 += v9.cos().exp().cos() * c(0.5);
+                let v17 = if n > 4 && gt(a10[1] - x0, -c(0.5), margin) {
+                    let v11 = (d_clamp(v[3], v9.sin() - c(1.5), x1.tanh() + c(1.5), margin).powi(2) + c(1.0)).log(2.0);
+                    t + x1 + v11.cos()
+                } else {
+                    for (j, &u) in v.iter().enumerate() {
+                        let fj = c(j as f64);
+                        let v12 = ((t * u).powi(2) + c(0.5)).cbrt();
+                        let v14 = if le((d_atan2(t, x2 * x2 + c(0.5)).tanh() * c(0.5)).ln_1p(), c(0.5), margin) || j == 2 {
+                            let v13 = ((v9 * v9 + c(1.0)).powi(-1).powi(2) + c(0.5)).ln();
+                            ((x1 * c(0.75)).tanh() * c(2.0)).cosh() + v13.tanh()
+                        } else {
+                            fj + t - c(0.8)
+                        };
+                        match j {
+                            0 => {
+                                s0 = c(0.75) * s0 + c(0.25) * x2.tanh().tanh();
+                            }
+                            1..=2 => {
+                                let v15 = (v9.tanh() * c(1.2)).tan();
+                                let v16 = (x1.cos() * c(1.2)).tan();
+                                acc1 += (v15.tanh() + v16.cos()).tanh() * c(0.1);
+                            }
+                            3 => {
+                                s0 = s0 * c(0.75) + v12.cos() * c(0.01);
+                                let v14 = v14.sin().cosh().tanh().exp2();
+                                acc1 += v14.sin().cos() * c(0.1);
+                            }
+                            _ => {
+                                acc1 += c(0.1) * v[1].tanh().asinh();
+                            }
+                        }
+                        acc1 -= c(0.1) * v12.cos().cos();
+                        acc1 += v14.tanh().tanh() * c(0.1);
+                    }
+                    (t * t + c(1.5)).acosh() / c(4.0)
+                };
+                let v18: Dual64 = ((d_to_radians(v[1]) * c(50.0)).tanh() * c(1.2)).tan();
+                s0 *= c(0.6);
+                s0 += c(0.02) * (v17.sin() - v18.cos()).tanh();
+            }
+            let v19 = ((v9.powi(2) + c(0.5)).recip().sin() * c(0.9)).atanh();
+            a10[0].sin().exp_m1() + v19.sin()
+        };
+        let v21 = a10.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * ((-p) + q.tanh()).tanh()).product::<Dual64>();
+        s0.cos() - acc1.sin() + v20 * c(0.75) - v21.tanh() + d_copysign(a10[3] + v20, v[n % 4] * v21, margin)
+    }
+
+    pub fn prog_81_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((v[n % 4].tanh() + c(2.0)).cbrt().powi(2) + c(1.0)).cbrt();
+        let mut s1 = prog_22_dual((x2.cos() * c(0.9)).asin().sin().sin(), (-s0.cos()).cos(), x2, v, n, margin).tanh() * c(2.0);
+        let mut s2 = d_atan2(c(1.5_f64), x1).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v5 = match n {
+            1 => {
+                let v4 = d_clamp(x0, -c(1.5), c(1.0), margin);
+                d_clamp(acc3, -c(0.5), c(1.0), margin).atan() + v4.cos()
+            }
+            2 | 4 => {
+                s2 *= c(0.5);
+                s2 += c(0.005) * prog_68_dual(acc3.sin() * c(2.0), acc3, (d_to_degrees((s2.sin() * c(0.9)).atanh()) * c(0.01)).sin() * c(2.0), v, n, margin).sin();
+                prog_0_dual((v[n % 4] + x0).tanh() * c(2.0), (c(0.35) - d_atan2(s0 * s0 + c(0.5), x0)).tanh() * c(2.0), c(0.5), v, 1, margin)
+            }
+            g if g > 5 => x0.sin(),
+            _ => (s0.powi(2) + c(1.0)).log2(),
+        };
+        let v7 = if le(x0.sin().exp_m1().tanh().exp(), -c(0.5), margin) {
+            d_abs(x1, margin) * (x1 * x1 + c(0.5)).sqrt()
+        } else if n % 3 == 1 && ge((s0 * s0 + c(1.0)).powi(-1), c(0.0), margin) {
+            let v6 = d_max(v[n % 4].atan(), acc3.mul_add(v5, s0), margin);
+            (v6.powi(2) + c(0.5)).ln()
+        } else {
+            let x1: Dual64 = (acc3.tanh() * c(0.9)).asin().sin().exp_m1();
+            x1.cos()
+        };
+        let mut k8 = 0;
+        let v10 = loop {
+            k8 += 1;
+            if lt(((v7 + s0).powi(2) + c(1.0)).log(10.0), c(0.5), margin) {
+                let x2 = x2 - s0;
+                s2 = s2 * c(0.8) + x2.tanh().tanh() * c(0.1);
+            } else {
+                s2 = c(0.6) * s2 + c(0.2) * (x2 + v[(k8 + n) % 4]).tanh();
+                let v9 = (v[3] / (v5.powi(2) + c(0.5))).cos().exp();
+                s2 = (s2 * c(0.75) + v9.sin() * c(0.01)).tanh();
+            }
+            s0 *= c(0.75);
+            s0 -= c(0.02) * (c(2.0) * x1.powi(2)).cos();
+            if k8 >= 6 || gt(v[(k8 + n) % 4], c(1.0), margin) {
+                break (s2 + c(1.5)) * s0;
+            }
+        };
+        let v11 = if lt(v[n % 4].powi(2), -c(0.5), margin) && k8 == 1 {
+            prog_33_dual(s0, acc3.sin().tanh() * c(2.0), x1.cos().exp_m1().tanh() * c(2.0), v, k8, margin)
+        } else {
+            let x0 = v7.sin().cos();
+            (x0.powi(2) + c(1.5)).acosh()
+        };
+        for i in 0..n {
+            let fi = c(i as f64);
+            let v13 = if gt(v10.asinh().tanh().cosh(), d_atan2(fi, s0 * s0 + c(0.5)), margin) {
+                for &u in v.iter() {
+                    acc3 += v[0].cos() * c(0.05);
+                    acc3 += ((v11.cos() * c(0.9)).asin() - u.asinh()).tanh() * c(0.05);
+                }
+                v11.sin()
+            } else {
+                let v12 = (x0.cos() * c(0.9)).atanh() / c(3.0);
+                (v[i % 4] * v[i % 4] + c(2.0)).sqrt() + v12.tanh()
+            };
+            s0 *= c(0.75);
+            s0 += c(0.02) * (v13.sin() * c(0.9)).acos().tanh();
+        }
+        s1 = s1 * c(0.5) + x1.sin().exp().tanh().sinh().sin() * c(0.1);
+        s0 * c(0.5) - s1 + s2 * c(0.75) - acc3 + v5.cos() - v7.tanh() + v10 * c(1.5) + v11.cos()
+    }
+
+    pub fn prog_82_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.tanh();
+        let mut s1 = (x1 * (x0 + x1)).sin() * c(2.0);
+        let mut s2 = d_min(d_atan2(v[n % 4] * v[n % 4] + c(0.5), v[n % 4]), d_to_degrees(s0) * c(0.01), margin).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        'l0: for i in 0..v.len() {
+            let fi = c(i as f64);
+            let v4 = if le(d_log(c(1.5_f64), v[i].atan().powi(2) + c(2.0)), c(0.5), margin) {
+                s2 = (s2 * c(0.75) + prog_0_dual(x1, (d_powf(s1.powi(2) + c(1.0), x1.sin()).cos() + c(2.0)).cbrt().sin() * c(2.0), x2.atan().tanh().tanh() * c(2.0), v, i, margin) * c(0.005)).sin();
+                (x2 * x2 + c(0.5)).powf(1.5).sin().exp2()
+            } else {
+                prog_33_dual((fi - c(0.35)).cos() * c(2.0), c(2.0), c(1.2), v, 2, margin)
+            };
+            acc3 += c(0.5) * (-v[i].sin()).cos();
+            let mut k5 = 0;
+            while k5 < n + 1 && ge(s0.cos().sin().exp2(), -c(0.5), margin) {
+                k5 += 1;
+                let v7: Dual64 = if ge((s0.sin() * c(1.2)).tan() - (s1.powi(2) + c(1.0)).recip(), -c(1.0), margin) {
+                    (x0.cos() * c(0.9)).asin()
+                } else {
+                    let v6 = fi.tanh().exp() * (s1 * s1 + c(2.0)).acosh();
+                    (fi * s1).sin().sinh() + v6.tanh()
+                };
+                if lt(v7, s1.asinh(), margin) {
+                    break 'l0;
+                }
+                acc3 += c(0.05) * (x1.sin().exp_m1().powi(2) + c(2.0)).sqrt().tanh();
+            }
+            s0 = (s0 * c(0.5) + prog_33_dual(x2, c(2.0), s2.cos() * c(2.0), v, n, margin) * c(0.005)).tanh();
+            s0 = s0.mul_add(c(0.5), v4.cos() * c(0.01));
+        }
+        let mut a8 = v;
+        a8[2] *= c(0.5);
+        a8[2] += (x1 * x1 + c(0.5)).sqrt().tanh();
+        let v9 = c(SCALE) + (x0.cos() * c(0.9)).asin();
+        for (i, &t) in v.iter().enumerate() {
+            if lt(v9 + t + s2.atan(), c(1.0), margin) {
+                continue;
+            }
+            let v11 = match i % 3 {
+                0 => {
+                    let v10 = (v9 * v9 + c(2.0)).ln();
+                    v9.sin().sinh() + v10.tanh()
+                }
+                1 => {
+                    acc3 -= (a8[(i + n) % 4].powi(2) + c(1.5)).acosh().cos() * c(0.5);
+                    d_abs(x0, margin)
+                }
+                2 => a8[i].sin().exp2(),
+                _ => -(s2.sin() * c(0.9)).acos(),
+            };
+            if !(n % 3 == 1 && le(a8[2].asinh(), -c(0.5), margin)) {
+                s2 *= c(0.75);
+                s2 += c(0.05) * (-s0.tanh().exp()).tanh();
+                let x1 = (v[n % 4].powi(2) + c(1.0)).powi(-2).atan();
+                acc3 -= c(0.5) * x1.tanh().cos();
+            } else if n % 2 == 0 && gt(v9.atan(), c(0.5), margin) {
+                let v12 = v11 + v[(i + n) % 4];
+                acc3 += c(0.5) * s0.atan().tanh();
+                acc3 += c(0.5) * v12.tanh();
+            }
+            s1 = c(0.8) * s1 + c(0.05) * (x2 * s1).cos();
+            s0 = c(0.5) * s0 + c(0.2) * v11.cos().sin();
+        }
+        let v14: Dual64 = if n == 5 {
+            ((v9 * v9).powi(2) + c(1.0)).sqrt()
+        } else if le((x0 * x0 + c(1.0)).recip(), a8[n % 4] * a8[n % 4], margin) || n > 0 {
+            (v9.tanh() * c(0.9)).asin()
+        } else {
+            let v13 = (x2 + x1).sin();
+            v13.cos().exp_m1().atan()
+        };
+        s0.tanh() - s1 - s2.cos() + acc3.cos() - a8[3] * c(0.5) + v9 + v14.sin() - a8[n % 4].sin()
+    }
+
+    pub fn prog_83_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = c(2.0) * (v[2] * v[2] + c(1.0)).log10();
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = prog_71_dual(x0.cos(), x0, c(0.75), v, n, margin);
+        let a3 = [x1.cos().cos().exp2(), d_min(c(0.5_f64), acc1, margin).tanh(), v2, d_log((s0.cos() + c(2.0)).cbrt().powi(2) + c(1.0), (acc1 - x1).powi(2) + c(2.0))];
+        let v4 = a3.iter().zip(a3.iter()).map(|(&p, &q)| c(1.0) + c(0.25) * ((d_min(x2, acc1, margin).cos() * c(0.5)).ln_1p() + p.tanh() + q.sin()).cos()).product::<Dual64>();
+        let v5: Dual64 = prog_33_dual(x2, d_clamp(x2, -c(1.5), c(1.0), margin).tanh() * c(2.0), (v[n % 4].tanh() * c(0.9)).acos().cos() * c(2.0), v, n, margin);
+        for (i, &t) in v.iter().enumerate() {
+            if i % 2 == 0 {
+                acc1 += c(0.5) * d_copysign(d_max(v4, v[0], margin), (v5.cos() * c(1.5)).sinh(), margin).tanh();
+                s0 = (s0 * c(0.75) + s0.sin().exp2() * c(0.1)).sin();
+            } else if ge(v5.sin().exp(), -c(1.0), margin) {
+                let v4 = v2 * c(0.35) + v4;
+                acc1 -= c(0.5) * v4.tanh().tanh();
+            }
+            let v6 = s0;
+            s0 = s0 * c(0.75) + (t - v6 + v4).tanh() * c(0.05);
+        }
+        s0 * c(0.25) + acc1 * c(1.5) - v4.sin() + v5.sin() - x1.cos().cosh().tanh().sinh()
+    }
+
+    pub fn prog_84_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((x1 / (x0 * x0 + c(0.5))).powi(2) + c(2.0)).ln().sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        'l0: for i in (0..6).rev() {
+            let fi = c(i as f64);
+            if lt((x2.cos() * c(1.2)).tan(), -c(1.0), margin) {
+                s0 *= c(0.6);
+                s0 += c(0.1) * (v[i % 4].sin() * c(0.9)).asin().tanh();
+                acc1 += (d_to_degrees(v[0] / (s0 * s0 + c(1.0))) * c(0.02)).cos() * c(0.25);
+                if ge((v[i % 4].powi(2) + c(1.0)).cbrt(), c(0.5), margin) {
+                    acc1 += c(0.25) * d_atan2(c(2.0_f64), (v[1].sin() * c(2.0)).sinh()).tanh();
+                    s0 = (s0 * c(0.6) + prog_33_dual(s0.cos(), (x0 - s0).cos(), x0, v, 5, margin) * c(0.005)).tanh();
+                } else if !(i < 3 && ge(prog_33_dual(c(0.25), x1, c(2.0), v, n, margin), -c(0.5), margin)) {
+                    acc1 += prog_33_dual(x2, d_hypot(s0, v[n % 4], margin).cos() * c(2.0), c(0.5), v, 2, margin).cos() * c(0.02);
+                } else {
+                    s0 = c(0.5) * s0 + c(0.5) * (-s0).cos();
+                }
+            } else if lt(v[n % 4].sin(), -c(0.25), margin) {
+                acc1 += c(0.25) * fi.sin().cos().exp2().sin();
+            }
+            s0 = (s0 * c(0.5) + s0 / (s0.cos() + c(2.0)) * c(0.1)).tanh();
+            for _ in (0..n).rev() {
+                acc1 += c(0.05) * (v[3] * v[3] + c(0.5)).ln().sin();
+                if ge(x0, c(1.0), margin) || n == 2 {
+                    break 'l0;
+                }
+            }
+        }
+        let mut m2 = 0;
+        for &t in v.iter() {
+            if le((c(2.0) - x2).atan(), t.cos(), margin) {
+                continue;
+            }
+            if ge(d_clamp(v[(m2 + n) % 4], (c(0.8) - x0).cos() - c(1.5), (v[1].powi(2) + c(0.5)).cbrt().sin() + c(1.5), margin), x2 / (x2 * x2 + c(0.5)), margin) {
+                m2 += 1;
+            }
+            if gt((d_to_degrees(x1) * c(0.02)).powi(3), v[m2 % 4], margin) {
+                let v3 = d_to_radians(x1);
+                let v4 = x2 * x1;
+                s0 = c(0.75) * s0 + c(0.05) * (v3.tanh() - v4.cos()).tanh();
+            } else if le(d_abs(x1, margin), -c(0.5), margin) {
+                s0 = s0 * c(0.6) + d_atan2(s0, s0.powi(2) + c(0.5)).cos() * c(0.05);
+                if le(t, c(1.0), margin) && n > 5 {
+                    return v[m2 % 4].tanh().cosh();
+                }
+            }
+            if !(m2 == 9) {
+                continue;
+            }
+            s0 = c(0.8) * s0 + c(0.05) * v[n % 4].sin().exp().cos();
+        }
+        let c5 = c(m2 as f64);
+        let mut a6 = [c(0.0); 4];
+        for i in 0..4 {
+            a6[i] = d_max(c5, v[m2 % 4], margin);
+        }
+        if lt(prog_33_dual(c(0.5), x2, c(0.75), v, m2, margin), c(1.0), margin) {
+            return c5 - (a6[m2 % 4].tanh() * c(2.0)).sinh();
+        }
+        match n {
+            0 => {
+                s0 = s0 * c(0.6) + (x0.sin() * c(0.9)).acos().sin() * c(0.1);
+            }
+            1 | 3 => {
+                s0 = (s0 * c(0.75) + c5 * c(1.0)).sin();
+                s0 = c(0.5) * s0 + c(0.5) * v[1].cos().tanh();
+            }
+            4..=5 => {
+                let v7 = prog_33_dual(c(0.25), x2, c(0.25), v, m2, margin);
+                for i in (0..=n).rev().step_by(2) {
+                    let fi = c(i as f64);
+                    let v8 = (x1.tanh().exp_m1().cos() * c(0.9)).asin();
+                    if le((x0.cos() * c(0.9)).acos() + v[n % 4], -c(0.5), margin) {
+                        s0 = c(0.75) * s0 + c(0.02) * (v8 / (s0.sin() + c(2.0))).cos();
+                        acc1 -= c(0.5) * fi.cos();
+                    } else if gt(d_atan2(x2, v8 * v8 + c(1.0)), -c(1.0), margin) {
+                        let v9 = (c5.powi(2) + c(2.0)).sqrt();
+                        acc1 -= (v7.cos() * c(0.9)).acos().tanh() * c(0.5);
+                        acc1 -= c(0.5) * v9.tanh();
+                    } else {
+                        s0 = (s0 * c(0.6) + ((s0 * s0).sin() * c(2.0)).sinh() * c(0.02)).tanh();
+                        for (j, &u) in v.iter().enumerate() {
+                            let fj = c(j as f64);
+                            if n < 4 && gt((x0 * x0 + c(2.0)).acosh(), (fi.sin() * c(1.5)).sinh(), margin) {
+                                s0 *= c(0.5);
+                                s0 += c(0.02) * (a6[3] / (a6[3] * a6[3] + c(0.5))).cos();
+                                continue;
+                            }
+                            let v12 = if ge(fi / (x2.sin() + c(2.0)), a6[(j + n) % 4], margin) {
+                                let v10 = v7.cos();
+                                acc1 += ((v7 * v7 + c(1.0)).sqrt().sin() * c(1.2)).tan().cos() * c(0.1);
+                                d_hypot(x2, u, margin) + v10.cos()
+                            } else if lt(d_log(v7 * v7 + c(1.0), x1 * x1 + c(2.0)), -c(1.0), margin) || j < 2 {
+                                x0.mul_add(c5, c5)
+                            } else {
+                                let v11 = (v7 * v7 + c(1.5)).acosh();
+                                (-(u.powi(2) + c(1.5)).acosh()) + v11.sin()
+                            };
+                            let v15 = match j + i {
+                                0 => (v7.tanh() * c(1.5)).cosh(),
+                                1 | 3 => {
+                                    let v13 = x2;
+                                    s0.sin().exp() - (s0.cos() * c(1.5)).sinh() + v13.sin()
+                                }
+                                g if g > 4 => c5.sin(),
+                                _ => {
+                                    let v14 = (c5.sin() * c(0.9)).atanh();
+                                    (-(fj.sin() * c(2.0)).sinh()) + v14.sin()
+                                }
+                            };
+                            acc1 -= c(0.1) * (c5 * u).sin();
+                            acc1 += c(0.1) * (v12.sin() - v15.sin()).tanh();
+                        }
+                    }
+                    s0 *= c(0.5);
+                    s0 += c(1.0) * c5.cos();
+                }
+                acc1 -= c(0.1) * v7.cos();
+            }
+            _ => {
+                s0 = (s0 * c(0.75) + ((c5.powi(2) + c(1.0)).ln().powi(2) + c(1.5)).acosh() * c(1.0)).tanh();
+                s0 = (s0 * c(0.75) + d_min(c(3.0_f64), x0, margin) * c(0.25)).tanh();
+            }
+        }
+        s0.cos() - acc1.cos() - c5.tanh() - a6[0].sin() + ((s0 * s0 + c(1.0)).cbrt().sin() + c(2.0)).cbrt()
+    }
+
+    pub fn prog_85_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (d_max(x0, v[1], margin).powi(2) + c(1.0)).powf(0.5).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.25) * (r + p.cos()).sin());
+        'l0: for i in 1..n {
+            let fi = c(i as f64);
+            match i + n {
+                1..=3 => {
+                    let v3 = x1 * (v2 * x1);
+                    acc1 -= c(0.25) * v3.cos();
+                }
+                4..=6 => {
+                    let v4 = (x0.sin().sin() * c(2.0)).sinh();
+                    acc1 -= (x0.sin() * c(0.9)).atanh() * c(0.25);
+                    s0 = s0 * c(0.8) + v4.sin().cos() * c(0.02);
+                }
+                7 => {
+                    continue;
+                }
+                _ => {
+                    s0 = (s0 * c(0.5) + prog_33_dual(v2, x1, c(0.75), v, i, margin) * c(0.01)).tanh();
+                    if lt(x1.cos(), x2, margin) {
+                        s0 = c(0.75) * s0 + c(0.01) * d_log(d_log(v[i % 4].powi(2) + c(1.0), x2.powi(2) + c(2.0)).powi(2) + c(1.0), (x0.sin() * c(1.5)).cosh().powi(2) + c(2.0)).cos();
+                        acc1 += (d_to_degrees(x0 * fi) * c(0.02)).sin() * c(0.4);
+                    }
+                    s0 = (s0 * c(0.8) + x0 * c(0.2)).sin();
+                }
+            }
+            s0 = s0 * c(0.6) + (x1 * x1).ln_1p().cos() * c(0.4);
+            acc1 -= (s0 - x2).tanh() * c(0.4);
+            for j in (0..=i).rev() {
+                let fj = c(j as f64);
+                if lt(d_min(x2, v2, margin), c(1.0), margin) {
+                    continue 'l0;
+                }
+                acc1 += (x1 * v[j % 4]).tanh() * c(0.05);
+                acc1 += c(0.05) * (fj + c(1.5)).sin();
+            }
+        }
+        let mut k5 = 0;
+        let v10 = loop {
+            k5 += 1;
+            s0 = s0.mul_add(c(0.75), prog_33_dual((v[n % 4] + x1).sin(), v[2].cos(), c(1.5), v, n, margin).sin() * c(0.005));
+            let mut k6 = 0;
+            while k6 < 5 && ge(d_min(d_min(x0, v2, margin), v2, margin), c(0.0), margin) {
+                k6 += 1;
+                let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| x0 + q + p.tanh()).sum::<Dual64>();
+                s0 = s0.mul_add(c(0.75), (s0.tanh() * c(1.2)).tan().cos() * c(0.02));
+                let v8 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.1) * ((x0 * x0 + c(1.0)).powi(-1).cos() + p.tanh()).tanh());
+                acc1 += (v7.cos() - v8.sin()).cos() * c(0.05);
+            }
+            let v9 = v.iter().map(|&p| s0 + p.tanh()).sum::<Dual64>();
+            if k5 >= 5 {
+                break v[k5 % 4] - v9;
+            }
+            s0 *= c(0.6);
+            s0 -= c(0.05) * v9.tanh();
+        };
+        let v11 = v.iter().fold(v2, |r, &p| r * c(0.5) + c(0.1) * ((r.powi(2) + c(1.5)).acosh() + p.tanh()).cos());
+        for i in 0..n {
+            acc1 += c(0.25) * ((v11 * v11 + c(2.0)).ln() - v[i % 4].sin().exp()).tanh();
+            acc1 += c(0.25) * (v10 * v10 + c(1.0)).log(2.0).cos();
+            acc1 += c(0.25) * (x1.powi(2) + c(0.5)).sqrt().sin();
+        }
+        x1.tanh() - s0 + acc1.tanh() + v10.cos() + v11.cos() + (x0 + v2)
+    }
+
+    pub fn prog_86_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4].tanh() * c(0.9)).asin();
+        let mut s1 = x2;
+        let mut acc2: Dual64 = c(0.0);
+        s0 = s0 * c(0.75) + x0.cos().sin() * c(0.25);
+        let v3 = match n {
+            0 => (x1 - v[1]).tanh(),
+            1..=3 => {
+                acc2 += (x0.powi(2) + c(2.0)).acosh().cos();
+                x1 - c(1.5)
+            }
+            6 => ((x1.sin() * c(0.9)).acos().powi(2) + c(2.0)).ln(),
+            _ => acc2.sin(),
+        };
+        let v4 = prog_68_dual(x1, x1.sin() * c(2.0), acc2, v, n, margin);
+        let a5 = v.map(|e| e.atan());
+        s1 = c(0.5) * s1 + c(0.5) * s1.tanh().sin().tanh();
+        s0 + s1 + v3 - v4 - a5[1].cos() + v3.atan() * x2
+    }
+
+    pub fn prog_87_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_max(x1, x0, margin);
+        let mut s1 = (v[n % 4] * x2).cos() * c(2.0);
+        let mut s2 = ((s0 * s0 + c(1.0)).powi(-3).sin() * c(0.5)).ln_1p();
+        let mut acc3: Dual64 = c(0.0);
+        let a4 = v.map(|e| e.tanh());
+        let v5 = a4.iter().map(|&p| prog_0_dual((p.tanh() * c(0.9)).acos().sin().exp2().tanh() * c(2.0), x1.atan().sin() * c(2.0), s1, v, n, margin)).sum::<Dual64>();
+        'l0: for i in 0..6 {
+            let v6 = if gt((d_atan2(c(3.0_f64), s1).powi(2) + c(0.5)).ln(), -c(1.0), margin) && n % 2 == 0 {
+                v5.cos()
+            } else {
+                v[3] / (v5.tanh() + c(2.0))
+            };
+            acc3 += c(0.25) * s2.cos().exp2().cos();
+            for _ in 0..i {
+                s0 = c(0.75) * s0 + c(0.05) * d_max(s0, v6, margin).tanh();
+                if lt((s2 * x2).sin(), c(0.25), margin) {
+                    continue 'l0;
+                }
+            }
+            s0 = (s0 * c(0.75) + v6.sin() * c(0.05)).tanh();
+        }
+        'l2: for i in (0..=n).rev().step_by(2) {
+            s0 = s0.mul_add(c(0.5), (x0 * x0 + c(0.5)).sqrt().sin() * c(0.5));
+            for _ in (0..=i).rev() {
+                s0 = s0.mul_add(c(0.75), d_clamp(s0 * s0, -c(1.5), c(0.5), margin).cos() * c(0.05));
+                let v7 = (v5.cos().cosh().powi(2) + c(0.5)).ln();
+                acc3 -= v7.tanh().cos() * c(0.05);
+            }
+            acc3 -= x2.sin() * c(0.5);
+            for j in (0..6).rev() {
+                let fj = c(j as f64);
+                match n + j {
+                    0 => {
+                        let v8 = fj;
+                        let v5 = x0.cos();
+                        s2 *= c(0.75);
+                        s2 += c(0.25) * (v8.tanh() - v5.cos()).sin();
+                    }
+                    g if g > 1 => {
+                        s0 = c(0.6) * s0 + c(1.0) * (x2.cos() + c(2.0)).cbrt().cos();
+                        acc3 -= c(0.05) * ((fj * fj + c(0.5)).recip().powi(2) + c(1.0)).sqrt().sin();
+                    }
+                    _ => {
+                        s0 = s0 * c(0.6) + s0.cos().exp2().sin() * c(0.25);
+                    }
+                }
+                if ge(s1.cos().exp(), c(0.0), margin) {
+                    s1 = (s1 * c(0.6) + d_atan2(s1.powi(2) + c(1.0), s1) * c(0.1)).tanh();
+                    break 'l2;
+                }
+                s1 = (s1 * c(0.6) + d_to_degrees(a4[j % 4]) * c(0.02) * c(0.25)).tanh();
+            }
+        }
+        let v10 = match n % 2 {
+            0 => prog_33_dual(c(0.25), c(0.5), d_hypot(d_to_degrees(x1) * c(0.01), (x0 * x0).ln_1p(), margin).sin() * c(2.0), a4, 6, margin),
+            1 => {
+                let v9 = ((v5 * c(0.01)).sin().powi(2) + c(1.0)).log2();
+                (v[2].tanh() * c(1.5)).cosh() + v9.sin()
+            }
+            _ => d_abs(x2, margin) - d_abs(a4[n % 4], margin),
+        };
+        'l5: for i in (1..=5).step_by(2) {
+            let fi = c(i as f64);
+            if le(d_max(-c(1.5_f64), x0, margin) - fi.cos(), v5 / c(3.0), margin) {
+                break;
+            }
+            acc3 -= v5.tanh() * c(0.5);
+            let mut k11 = 0;
+            while k11 < 6 && le((v10 * v10 + c(1.5)).acosh().atan(), -c(1.0), margin) {
+                k11 += 1;
+                match k11 {
+                    0 | 2 => {
+                        break;
+                    }
+                    3 => {
+                        let v12 = x0 - s2;
+                        s2 = s2.mul_add(c(0.8), (s2.sin() * c(0.9)).atanh().tanh() * c(0.02));
+                        if le(s2.sin().asinh(), fi, margin) && k11 + i < 8 {
+                            acc3 += (v12 - s0).cos() * c(0.1);
+                            break;
+                        }
+                        s2 = (s2 * c(0.6) + v12.sin() * c(0.2)).sin();
+                    }
+                    4 | 6 => {
+                        let v13 = (x2.powi(2).tanh() + c(2.0)).cbrt();
+                        let v14 = x1.cos().exp();
+                        acc3 += c(0.1) * (v13.sin() - v14.tanh()).sin();
+                    }
+                    _ => {
+                        s1 = (s1 * c(0.75) + d_atan2((s1.sin() * c(0.9)).atanh().powi(2) + c(1.0), d_atan2(s0.powi(2) + c(0.5), x2)) * c(0.01)).sin();
+                        s1 = (s1 * c(0.6) + (x2 * x2 + c(1.5)).acosh() * c(0.1)).tanh();
+                    }
+                }
+                if le((v5.powi(2) + c(1.0)).log(2.0), -c(1.0), margin) {
+                    continue 'l5;
+                }
+                acc3 -= (a4[(k11 + n) % 4] * a4[(k11 + n) % 4] + c(0.5)).sqrt().sin() * c(0.1);
+            }
+            if n < 1 && le((v10.atan().tanh() * c(0.9)).asin(), c(0.0), margin) {
+                let v15 = (v10.powi(2) + c(1.0)).log(3.0).sin();
+                s2 = s2 * c(0.75) + v15.cos().tanh() * c(0.25);
+            }
+        }
+        s0.sin() + s1 * c(1.5) - s2 * c(1.5) - acc3.sin() - v5.tanh() + v10.sin()
+    }
+
+    pub fn prog_88_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.sin() * c(0.9)).asin();
+        let mut s1 = (c(1.5) - (x0 + v[n % 4])).sin() * c(2.0);
+        let mut s2 = (v[1].tanh() + c(2.0)).cbrt();
+        let mut acc3: Dual64 = c(0.0);
+        let v6 = if gt(d_powf((-acc3).powi(2) + c(1.0), x1.cos()), (acc3.tanh() * c(0.9)).atanh(), margin) {
+            let v4 = v[n % 4].tanh() * c(core::f64::consts::FRAC_1_SQRT_2);
+            s2 = c(0.75) * s2 + c(1.0) * ((acc3 * v[n % 4]).powi(2) + c(0.5)).cbrt().sin();
+            (s2.powi(2) + c(1.0)).powi(-2) / (d_powf(c(0.5_f64), v4.sin()).powi(2) + c(1.0))
+        } else if le(prog_71_dual(d_max(s0, v[n % 4] - x0, margin).cos() * c(2.0), d_atan2(s1 * s1 + c(0.5), v[1]).tanh() * c(2.0), d_copysign(c(2.0_f64), v[1], margin).tanh(), v, n, margin), c(0.5), margin) {
+            let v5 = s0 / (v[2] * v[2] + c(0.5));
+            v5 - v[n % 4]
+        } else {
+            (x2.cos() * c(0.9)).atanh()
+        };
+        let v9 = match n {
+            0 => {
+                let v7 = acc3.cos().cosh().cos();
+                s0 + v6 + v7.tanh()
+            }
+            g if g > 1 => ((v[n % 4] * v[n % 4] + c(2.0)).acosh().powi(2) + c(1.5)).acosh(),
+            _ => {
+                let v8 = (x1 * x1 + c(2.0)).sqrt();
+                d_clamp(v8, (v[n % 4].tanh() * c(0.9)).asin().cos() - c(1.5), s0.cos().sinh().cos() + c(1.5), margin)
+            }
+        };
+        let v11 = match n {
+            0 => prog_33_dual((acc3 + v[2] + c(1.2)).tanh(), c(1.2), (v9 * c(0.35)).cos(), v, n, margin),
+            2 => {
+                let x2 = v9.tanh();
+                d_to_radians(x2)
+            }
+            4 | 6 => {
+                let v10 = prog_86_dual(s0, (d_min(v[1], acc3, margin).powi(2) + c(0.5)).ln().tanh() * c(2.0), s1, v, n, margin);
+                v9 + acc3 + v10.cos()
+            }
+            _ => {
+                s0 = s0.mul_add(c(0.5), (s0 - (x2 * x2 + c(0.5)).powf(0.3)).cos() * c(0.1));
+                d_abs(v6, margin)
+            }
+        };
+        'l0: for i in 0..v.len() {
+            let fi = c(i as f64);
+            s0 = c(0.5) * s0 + c(0.5) * (s0.powi(2) + c(1.0)).log(3.0).sin();
+            for j in 0..5 {
+                acc3 += c(0.1) * (c(1.25) * v9).tanh();
+                if le((v9 - v[j % 4]).atan(), -c(0.5), margin) {
+                    break 'l0;
+                }
+                acc3 += c(0.1) * v6.cos().sin();
+            }
+            match i + n {
+                2..=4 => {
+                    s0 = (s0 * c(0.8) + (v11 - fi) * c(0.2)).tanh();
+                    break;
+                }
+                _ => {
+                    s0 *= c(0.6);
+                    s0 += c(0.75) * (v[n % 4] * v[n % 4] + c(1.0)).log10();
+                }
+            }
+        }
+        let mut k12 = 0;
+        loop {
+            k12 += 1;
+            s1 = (s1 * c(0.75) + ((d_to_radians(s1) * c(20.0)).tanh() * c(2.0)).sinh() * c(0.05)).sin();
+            let v13 = s0 - c(1.5);
+            if k12 >= 2 {
+                break;
+            }
+            acc3 += v13.sin();
+        }
+        let mut k14 = 0;
+        while k14 < 3 && ge(x0.cos(), -c(0.25), margin) {
+            k14 += 1;
+            let v15: Dual64 = prog_33_dual(s1, s0, x1, v, k12, margin);
+            if gt(s2 * v9, v11, margin) {
+                s2 = (s2 * c(0.5) + s1 * v[3] * c(0.1)).sin();
+                let v16: Dual64 = prog_33_dual((v[n % 4] - c(0.5)).sin(), (v6.sin() * c(0.9)).atanh().sin(), (s1 / ((x1 * x1 + c(0.5)).recip().tanh() + c(2.0))).cos() * c(2.0), v, k12, margin);
+                acc3 -= v16.sin().sin() * c(0.01);
+            } else {
+                s2 = s2 * c(0.75) + ((x1 + v11).cos() * c(0.9)).atanh().cos() * c(0.02);
+                s0 = s0 * c(0.6) + (x1 * x1 + c(1.0)).log10().sin() * c(0.75);
+            }
+            acc3 += c(0.5) * d_clamp(x0, s2.tanh() - c(1.5), x0.tanh() + c(1.5), margin).mul_add(v[0].sin(), v6).cos();
+            acc3 += v15.cos().sin() * c(0.1);
+        }
+        s0 + s1.sin() + s2 + acc3.sin() + v6.tanh() + v9.sin() - v11.sin()
+    }
+
+    pub fn prog_89_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.tanh();
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = v.iter().map(|&p| c(1.0) + c(0.1) * prog_33_dual(c(1.2), s0, (p + s0).tanh(), v, n, margin).cos()).product::<Dual64>();
+        let v3 = v.iter().fold(v2, |r, &p| r * c(0.75) + c(0.005) * (prog_33_dual(x0, (r * r + c(1.0)).log(2.0).sin(), c(2.0), v, 1, margin) + p.cos()).tanh());
+        let v6: Dual64 = if gt(prog_33_dual(c(1.2), (-x1).cos() * c(2.0), x0, v, n, margin), -c(0.5), margin) {
+            let v4 = (v3 * c(0.1)).sin();
+            v4.tanh()
+        } else {
+            for _ in 0..n {
+                acc1 += c(0.25) * (x1 / ((v3 / (x1.cos() + c(2.0))).powi(2) + c(1.5))).tanh();
+                let v5 = d_to_degrees(s0) * c(0.02);
+                acc1 += c(0.005) * prog_33_dual(v3, x0, d_powf(v2 * v2 + c(0.5), v5.sin()).sin(), v, 2, margin).cos();
+            }
+            v3.sin()
+        };
+        'l1: for &t in v.iter() {
+            s0 = (s0 * c(0.6) + s0.mul_add(x0, v3) * c(0.1)).tanh();
+            s0 = c(0.6) * s0 + c(0.2) * d_log(c(3.0_f64), v2.powi(2) + c(2.0)).tanh();
+            let mut k7 = 0;
+            while k7 < n && ge(v6.tanh(), c(0.25), margin) {
+                k7 += 1;
+                let v10 = match k7 % 4 {
+                    0 => {
+                        let x0 = t + x0;
+                        let v8 = (x0.cos() * c(1.5)).cosh();
+                        d_log(v8.powi(2) + c(1.0), t.powi(2) + c(2.0))
+                    }
+                    1 | 3 => {
+                        let v9 = d_powf(c(3.0_f64), t.tanh());
+                        d_to_degrees(x2) * c(0.02) + v9.sin()
+                    }
+                    _ => t.tanh(),
+                };
+                let v11 = v10;
+                match n {
+                    1 => {
+                        s0 = s0 * c(0.5) + (v11 / (s0 * s0 + c(1.0))).tanh() * c(0.02);
+                    }
+                    4 => {
+                        s0 = c(0.5) * s0 + c(0.1) * (v[1].cos().cos() * c(0.9)).atanh().tanh();
+                        if le(x0, t * x0, margin) {
+                            acc1 -= c(0.05) * (v2.sin() * c(1.2)).tan().sin();
+                            if ge(d_to_degrees(d_min(c(0.5_f64), v11, margin)) * c(0.02), c(0.0), margin) {
+                                break;
+                            }
+                            s0 = s0.mul_add(c(0.6), (-t).sin() * c(0.4));
+                            if le((v3.powi(2) + c(2.0)).acosh(), v11, margin) {
+                                continue;
+                            }
+                        } else if gt(v[(k7 + n) % 4] - v11, c(0.0), margin) || k7 % 2 == 0 {
+                            s0 = (s0 * c(0.6) + s0 * c(0.4)).sin();
+                            acc1 -= c(0.05) * v3.tanh();
+                        } else {
+                            s0 = s0.mul_add(c(0.6), x0.cos() * c(0.4));
+                            if k7 % 2 == 0 {
+                                continue;
+                            }
+                        }
+                        let x2 = x2 * v2.mul_add(v2, v6);
+                        s0 = s0.mul_add(c(0.5), x2.tanh().tanh() * c(0.02));
+                    }
+                    6 => {
+                        continue 'l1;
+                    }
+                    _ => {
+                        s0 = c(0.75) * s0 + c(0.1) * x2.tanh().exp2().cos();
+                        if ge((v3.cos() * c(1.5)).cosh(), (v11.powi(2) + c(1.0)).log10(), margin) {
+                            continue;
+                        }
+                    }
+                }
+                s0 *= c(0.8);
+                s0 -= c(0.2) * (-v[2]).sin();
+            }
+            acc1 -= c(0.5) * t.cos();
+        }
+        let v12 = x0.sin();
+        let v14 = if le(x1.sin(), v12, margin) {
+            d_hypot(x0, v[1], margin)
+        } else if ge(d_powf(v12 * v12 + c(0.5), v[2].sin()), c(1.0), margin) || n == 4 {
+            let v13 = v[n % 4].asinh();
+            c(0.25) - x0 + v13.sin()
+        } else {
+            x1.powi(2)
+        };
+        s0 + acc1.tanh() + v6.tanh() + v14 * c(0.75) + (v14 + v[3])
+    }
+
+    pub fn prog_90_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[2] * c(std::f64::consts::FRAC_PI_4);
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        let v9 = loop {
+            k2 += 1;
+            s0 = s0.mul_add(c(0.8), (c(1.5) - x2).atan().cos() * c(0.2));
+            let v4: Dual64 = if gt(s0.powi(3) + v[2] * x2, c(0.0), margin) {
+                let x2 = x1;
+                (-x0) + x2.cos()
+            } else if ge(prog_68_dual(c(1.5), v[k2].cos().exp2().sin(), x0.tanh(), v, 3, margin), c(0.0), margin) {
+                let v3 = x2.asinh();
+                v3 / (v[3 - k2] * v[3 - k2] + c(0.5))
+            } else {
+                prog_0_dual(x1.atan().cos(), (s0 * x0).tanh() * c(2.0), x0, v, n, margin)
+            };
+            let mut k5 = 0;
+            while k5 < n + 1 && gt(s0.sin(), v4, margin) {
+                k5 += 1;
+                let v7 = if gt((x1 * x1).ln_1p().powi(2).ln_1p(), -c(0.5), margin) {
+                    x2 - v[k5 % 4]
+                } else if ge((v[(k5 + k2) % 4].atan().powi(2) + c(1.0)).sqrt(), c(0.5), margin) {
+                    (x2 * x2 + c(0.5)).sqrt()
+                } else {
+                    let v6 = (x0.powi(2) + c(1.5)).acosh();
+                    return v6.mul_add(x0, v[3])
+                };
+                if ge(v7.tanh().exp2(), -c(0.5), margin) {
+                    s0 = s0 * c(0.75) + (s0.tanh() * c(0.9)).atanh().cos() * c(0.05);
+                    if le(d_atan2(x0, s0 * s0 + c(0.5)), v[k5 % 4] * x1, margin) {
+                        s0 = (s0 * c(0.8) + d_copysign(x0, s0 + v[k5 % 4], margin) * c(0.2)).tanh();
+                        let v4 = (v7.cos() + c(2.0)).cbrt().sin().exp_m1();
+                        s0 = s0 * c(0.8) + v4.tanh().cos() * c(0.1);
+                    } else if gt(x2 + c(1.2), v[k5 % 4], margin) {
+                        let v8: Dual64 = s0.sin().tanh();
+                        s0 *= c(0.6);
+                        s0 += c(0.4) * v8.cos().cos();
+                    } else {
+                        s0 = s0.mul_add(c(0.6), v4.cos() * c(0.005));
+                    }
+                }
+                s0 = c(0.5) * s0 + c(0.2) * (x0.tanh() * c(0.9)).acos().tanh();
+            }
+            if k2 >= 3 {
+                break x0.sin().powi(3);
+            }
+            acc1 += c(0.01) * v4.tanh();
+        };
+        match k2 % 2 {
+            0 => {
+                let v10 = x1;
+                let v11 = (-x2).sin().exp();
+                acc1 += (v10.sin() + v11.cos()).cos();
+            }
+            1 => {
+                acc1 -= (v[2].powi(2) + c(1.0)).ln().sin();
+                let v12 = -x1;
+                s0 *= c(0.6);
+                s0 += c(0.4) * v12.cos();
+            }
+            _ => {
+                s0 *= c(0.5);
+                s0 += c(0.02) * acc1.sin().exp2().cos().cos();
+                s0 = s0 * c(0.75) + s0 * c(0.005);
+            }
+        }
+        s0 = (s0 * c(0.8) + x0 * c(0.2)).tanh();
+        'l2: for i in (1..=6).step_by(2) {
+            let v13: Dual64 = ((d_to_degrees(x0) * c(0.01)).powi(2) + c(2.0)).acosh();
+            acc1 += c(0.5) * (-x0.sin().exp2()).tanh();
+            s0 = s0.mul_add(c(0.8), v13.sin().cos() * c(0.25));
+            let mut k14 = 0;
+            while k14 < n + 1 && gt(v13 * v13, v13.cos().exp2(), margin) {
+                k14 += 1;
+                acc1 -= x2.atan().sin() * c(0.05);
+                if le(((d_to_degrees(v9) * c(0.02)).powi(2) + c(2.0)).ln(), -c(0.5), margin) {
+                    break 'l2;
+                }
+                s0 = c(0.5) * s0 + c(0.1) * (v[i % 4] * s0).cos();
+            }
+        }
+        x1.tanh() + x2.tanh() + s0.sin() + acc1.tanh() + v9 * c(1.5)
+    }
+
+    pub fn prog_91_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = prog_21_dual((x2 + v[n % 4] / c(2.0)).sin() * c(2.0), x2, v[n % 4].sin().exp_m1().cos(), v, 5, margin).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = v.iter().copied().map(|p| (-x1) + d_abs(x0, margin) + p.cos()).sum::<Dual64>();
+        let v3 = v2.asinh();
+        'l0: for &t in v.iter() {
+            acc1 += t.cos().tanh() * c(0.5);
+            acc1 -= c(0.75) * ((x0.cos() * c(0.5)).ln_1p().powi(2) + c(1.0)).log(2.0);
+            s0 *= c(0.6);
+            s0 += c(0.2) * (x0 + v3).cos();
+            for j in 1..n {
+                s0 *= c(0.5);
+                s0 += c(0.4) * x1.tanh().cosh().tanh();
+                if j < 2 {
+                    acc1 += (s0 / (v[j % 4] * v[j % 4] + c(1.0))).sin() * c(0.1);
+                    break 'l0;
+                }
+            }
+        }
+        if n == 4 {
+            return prog_68_dual(x0, c(2.0), x2, v, 3, margin);
+        }
+        let mut k4 = 0;
+        while k4 < 4 && lt(v3 - (v3.powi(2) + c(1.0)).cbrt(), c(0.5), margin) {
+            k4 += 1;
+            let mut k5 = 0;
+            while k5 < 3 && gt(d_clamp(x2, -c(1.5), c(1.0), margin), (v[(k5 + n) % 4].powi(2) + c(0.5)).cbrt(), margin) {
+                k5 += 1;
+                s0 *= c(0.8);
+                s0 -= c(0.02) * (x0.sin() * c(1.2)).tan().tanh();
+                s0 = s0.mul_add(c(0.75), x1.cos() * c(0.25));
+                let v6 = v[k5];
+                s0 = (s0 * c(0.6) + v6.tanh() * c(0.4)).tanh();
+            }
+            let v7 = (v3.sin() * c(0.9)).atanh() + v[k5].cos();
+            acc1 += (x0 + v7.asinh()).sin() * c(0.5);
+        }
+        s0.tanh() + acc1.sin() - v3 * c(0.75)
+    }
+
+    pub fn prog_92_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_copysign(c(0.5_f64), x2, margin) * v[n % 4];
+        let mut s1 = ((x2 / (v[n % 4] * v[n % 4] + c(1.5))).powi(2) + c(1.0)).recip();
+        let mut acc2: Dual64 = c(0.0);
+        match n {
+            0 => {
+                s0 = s0 * c(0.8) + prog_86_dual((d_to_radians(x2) * c(20.0)).tanh() * c(2.0), s0, x1, v, n, margin).sin() * c(0.005);
+            }
+            1 | 3 => {
+                acc2 += prog_48_dual(c(1.2), x1, (s0.powi(2) + c(1.0)).cbrt().sin(), v, n, margin).sin() * c(0.005);
+            }
+            4 | 6 => {
+                s1 *= c(0.5);
+                s1 += c(0.5) * x1.tanh();
+                if le(prog_13_dual((-(x0 * x0).ln_1p()).tanh() * c(2.0), c(2.0), d_atan2(v[3].powi(2) + c(1.0), v[3]).cos().sin() * c(2.0), v, n, margin), c(0.0), margin) {
+                    s0 = c(0.8) * s0 + c(0.01) * s0.sin().cos();
+                } else {
+                    s0 = s0 * c(0.5) + (v[n % 4] * x1).sin() * c(0.1);
+                    s0 = s0 * c(0.8) + (x2 * x2 + c(1.0)).log2() / c(3.0) * c(0.4);
+                }
+                s0 = s0.mul_add(c(0.8), (s0.powi(2) + c(0.5)).powf(2.5) * c(0.01));
+            }
+            _ => {
+                acc2 += d_clamp(v[n % 4], x0.sin() - c(1.5), x0.cos() + c(1.5), margin).tanh();
+                s0 = (s0 * c(0.8) + d_powf(s0.powi(2) + c(1.0), d_powf(x1.powi(2) + c(1.0), s1.tanh()).cos()) * c(0.02)).sin();
+            }
+        }
+        let v3: Dual64 = prog_0_dual(x0.sin().exp().tanh(), (x0 / (v[3] * v[3] + c(1.5))).tanh(), (d_max(x0, v[3], margin) + x0.cos().exp_m1()).sin() * c(2.0), v, n, margin);
+        let v5 = match n {
+            1 => x1.asinh(),
+            2 | 4 => (c(0.25) - x0).tanh(),
+            5 => {
+                let x1 = (x2 * x2 + c(1.0)).powi(-2);
+                d_clamp(s0, -c(1.5), c(1.5), margin) + x1.cos()
+            }
+            _ => {
+                let v4 = (x2.sin() + c(2.0)).cbrt() / ((s1.sin() * c(0.9)).asin().powi(2) + c(1.5));
+                x0 + x2 + v4.tanh()
+            }
+        };
+        let v7 = match n {
+            3 | 5 => {
+                let v6 = (x1.tanh() * c(1.2)).tan();
+                s0 *= c(0.5);
+                s0 += c(0.05) * (s0.powi(2) + c(1.0)).cbrt().cos().exp().tanh();
+                (x2.tanh() * c(0.9)).atanh() + v6.tanh()
+            }
+            6 => (s1.powi(2) + c(1.0)).powi(-3),
+            _ => d_atan2(x1, x1 * x1 + c(0.5)),
+        };
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            match k8 {
+                1 => {
+                    s1 = s1 * c(0.6) + ((x2 * x2 + c(1.0)).log10().powi(2) + c(0.5)).ln().tanh() * c(0.5);
+                    let v9 = v[2] + v5;
+                    acc2 += v9.sin().tanh();
+                }
+                2 => {
+                    acc2 -= (v[n % 4] + v5 + x1).sin();
+                }
+                _ => {
+                    acc2 += prog_33_dual(x2, x0, c(0.5), v, 3, margin).tanh() * c(0.1);
+                }
+            }
+            let v10 = match k8 {
+                0 | 2 => {
+                    let v3 = (v[3 - k8] * v[3 - k8] + c(2.0)).sqrt();
+                    v7 / (s0 * s0 + c(1.5)) + v3.sin()
+                }
+                _ => s0.tanh().exp(),
+            };
+            let v14 = if lt(x0 * v[k8], c(1.0), margin) {
+                s0 = s0.mul_add(c(0.8), (v[n % 4].powi(2) + c(1.0)).log10().cos() * c(0.4));
+                -x2
+            } else {
+                for _ in (0..=n).rev().step_by(2) {
+                    let v11: Dual64 = if le((v10.tanh() * c(0.5)).ln_1p(), c(0.5), margin) {
+                        -(x2 + v5)
+                    } else {
+                        (v3.tanh() * c(1.2)).tan()
+                    };
+                    let v12 = d_to_radians(x1);
+                    s1 = s1 * c(0.5) + (v10 * v10 + c(1.0)).recip().sin() * c(0.25);
+                    acc2 -= c(0.25) * (v11.sin() - v12.cos()).sin();
+                }
+                let x2: Dual64 = prog_33_dual((v5 * v5 + c(1.0)).log10().cos(), d_atan2((v5.cos() * c(1.5)).sinh().powi(2) + c(1.0), x0 * v5).sin(), ((x1 - v7) * x1.tanh()).tanh(), v, n, margin);
+                let v13 = (v3 * v3 + c(0.5)).recip().cos().exp();
+                s0 = (s0 * c(0.75) + v10.tanh().exp2() * c(0.05)).tanh();
+                (s1 * s1 + c(1.0)).log10() + x2.cos() + v13.cos()
+            };
+            s1 = (s1 * c(0.75) + ((s1.cos() * c(2.0)).cosh() - s1.tanh().exp()) * c(0.02)).tanh();
+            if k8 >= 2 || lt(v5.asinh(), c(0.0), margin) {
+                break;
+            }
+            acc2 += (v10.sin() + v14.cos()).sin() * c(0.005);
+        }
+        s0 * c(0.5) + s1 * c(1.5) - acc2.cos() + v3.cos() + v5.tanh() + v7 * c(0.5) + ((x0.tanh() * c(0.9)).acos().powi(2) + c(0.5)).powf(0.3)
+    }
+
+    pub fn prog_93_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_max(x2, x0, margin);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = x1.asinh();
+        let v3 = v.iter().map(|&p| (s0.cos() + c(2.0)).cbrt() + p.cos()).sum::<Dual64>();
+        for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            if gt(v2.mul_add(d_log(c(3.0_f64), v2 * v2 + c(2.0)), v2 + v3), c(1.0), margin) {
+                acc1 += prog_0_dual(v[i % 4].sin().tanh(), (fi.cos() * c(0.9)).asin().atan().cos() * c(2.0), x2, v, 4, margin).tanh() * c(0.05);
+                for j in (0..3).rev() {
+                    let fj = c(j as f64);
+                    match j {
+                        0 => {
+                            acc1 -= d_powf(c(3.0_f64), s0.asinh().tanh()).cos() * c(0.1);
+                        }
+                        1 => {
+                            let v4: Dual64 = (v2 + v[3 - j]).cos().cosh();
+                            s0 = (s0 * c(0.75) + v4.tanh() * c(0.1)).sin();
+                        }
+                        2 => {
+                            s0 = (s0 * c(0.6) + (s0 + v[3 - j]).sin() * c(0.2)).sin();
+                            match i + j {
+                                0 => {
+                                    break;
+                                }
+                                1 => {
+                                    let v5 = s0;
+                                    s0 = (s0 * c(0.5) + v5.cos() * c(0.5)).tanh();
+                                }
+                                g if g > 2 => {
+                                    acc1 += c(0.1) * (d_max(-c(1.5_f64), x0, margin).powi(2) + c(1.0)).recip();
+                                    s0 *= c(0.6);
+                                    s0 += c(0.1) * (d_log(c(0.5_f64), s0 * s0 + c(2.0)).powi(2) + c(1.0)).powi(-1);
+                                }
+                                _ => {
+                                    s0 = (s0 * c(0.5) + d_atan2(fj, x2.powi(2) + c(1.0)) * c(0.25)).tanh();
+                                    if gt((v3.tanh() + c(2.0)).cbrt(), x0 - x1, margin) {
+                                        continue;
+                                    }
+                                    let v6 = s0.tanh().exp2();
+                                    acc1 += v6.cos() * c(0.1);
+                                }
+                            }
+                        }
+                        _ => {
+                            let v7 = (v2.powi(2) + c(1.0)).recip();
+                            s0 = s0 * c(0.8) + v7.sin() * c(0.25);
+                        }
+                    }
+                    acc1 += c(0.1) * fi.cos().atan().tanh();
+                }
+            } else if ge(x1 * fi, s0 + x2, margin) {
+                acc1 += (x0.powi(2) + c(1.0)).log2().cos() * c(0.5);
+                acc1 -= c(0.5) * (fi + x0).cos();
+            }
+            let v11 = match i {
+                2 | 4 => (s0.cos().exp().powi(2) + c(0.5)).recip(),
+                g if g > 5 => {
+                    for j in (1..=6).step_by(2) {
+                        acc1 -= c(0.1) * (s0 * v2).sin().cos();
+                        if gt(x1.cos(), c(0.0), margin) {
+                            break;
+                        }
+                        let v9 = match j {
+                            0 | 2 => {
+                                let v8 = d_clamp(v3, -c(0.5), c(1.5), margin);
+                                (v8.atan().powi(2) + c(0.5)).powf(0.5)
+                            }
+                            3 => v2.cos(),
+                            4 | 6 => fi / c(4.0),
+                            _ => v2.sin(),
+                        };
+                        acc1 -= v9.tanh().tanh() * c(0.1);
+                    }
+                    prog_33_dual(x2, s0, c(1.5), v, i, margin)
+                }
+                _ => {
+                    let v10 = x0.sin().tanh();
+                    (v10 * v10 + c(2.0)).sqrt()
+                }
+            };
+            s0 = (s0 * c(0.5) + (v2 * v2 + c(2.0)).sqrt() * c(0.5)).sin();
+            acc1 += c(0.1) * v11.tanh().sin();
+        }
+        let v12 = (d_powf(c(2.0_f64), v3.sin()).cos() * c(0.5)).ln_1p();
+        let v13 = v.iter().zip(v.iter()).map(|(&p, &q)| d_clamp((x2 * x2 + c(0.5)).sqrt(), -c(1.0), c(1.5), margin) + p.cos() + q.tanh()).sum::<Dual64>();
+        s0 + acc1.cos() + v2 - v12 - v13.cos() - (v[n % 4] + s0)
+    }
+
+    pub fn prog_94_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_min(v[n % 4], d_to_radians(x0), margin);
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        let v6 = loop {
+            k2 += 1;
+            let v3 = if gt(x1.sin().exp2(), (x2 * x2 + c(1.0)).sqrt(), margin) {
+                let x2 = x1 - x2;
+                (x2 * x2 + c(0.5)).recip()
+            } else {
+                x0 + x2
+            };
+            let v5 = match k2 % 2 {
+                0 => (x0 * x0 + c(1.0)).log10() + d_atan2(v3, x0.powi(2) + c(1.0)),
+                _ => {
+                    let v4 = v3.cos().exp2();
+                    v[(k2 + n) % 4].atan().tanh().cosh() + v4.tanh()
+                }
+            };
+            acc1 += prog_33_dual(((v5.tanh() + c(2.0)).cbrt().powi(2) + c(1.0)).cbrt().cos() * c(2.0), v[k2 % 4].tanh().cos() * c(2.0), (v[n % 4].tanh().exp2() / ((x2 * x2).powi(2) + c(1.5))).tanh() * c(2.0), v, n, margin).sin() * c(0.01);
+            if k2 >= 4 || ge(d_to_radians(x0) * c(50.0), c(0.0), margin) {
+                break s0.cos().exp();
+            }
+        };
+        if gt(d_clamp(x2, v6.sin().sinh().sin() - c(1.5), d_min(v[k2 % 4], x2, margin).sin() + c(1.5), margin), v[k2 % 4].tanh(), margin) {
+            s0 = (s0 * c(0.8) + (x2 * x2).ln_1p() * c(0.2)).sin();
+        }
+        for i in 0..n {
+            match i % 2 {
+                0 => {
+                    let v7 = x1;
+                    s0 *= c(0.8);
+                    s0 += c(0.1) * (s0 / (x1.powi(2) + c(1.0))).tanh();
+                    acc1 += c(0.25) * v7.sin();
+                }
+                1 => {
+                    s0 = c(0.8) * s0 + c(0.005) * prog_33_dual(c(2.0), d_atan2(v[n % 4].powi(2) + c(1.0), s0).sin() * c(2.0), s0, v, k2, margin).tanh();
+                }
+                _ => {
+                    s0 = (s0 * c(0.8) + prog_33_dual(x2, (x1 + v[3]).tanh(), x0, v, k2, margin) * c(0.005)).tanh();
+                }
+            }
+            acc1 -= c(0.25) * ((s0.sin() * c(0.9)).atanh().powi(2) + c(0.5)).ln();
+        }
+        let v8 = prog_2_dual((x0 * x0 - x1).tanh() * c(2.0), x0, c(0.75), v, n, margin);
+        'l2: for i in 0..4 {
+            let fi = c(i as f64);
+            acc1 += c(0.4) * (v8.tanh() * c(1.2)).tan().tanh();
+            s0 *= c(0.5);
+            s0 += c(0.1) * (x1.tanh() * c(1.5)).cosh().cos();
+            let mut k9 = 0;
+            while k9 < 4 {
+                k9 += 1;
+                acc1 += c(0.1) * (d_to_degrees(x1) * c(0.02)).cos();
+                if k9 > 0 && lt((v6.cos() * c(0.9)).acos(), -c(1.0), margin) {
+                    s0 *= c(0.8);
+                    s0 += c(0.2) * v[k9 % 4].sin().sin();
+                    continue 'l2;
+                }
+                s0 *= c(0.75);
+                s0 -= c(0.25) * x1.atan().cos();
+            }
+            if lt(((v6 - x0).cos() * c(1.5)).sinh(), v[k9 % 4], margin) {
+                s0 *= c(0.5);
+                s0 -= c(0.1) * x0.powi(2).cos();
+                if lt((x0 * x2).cos(), -c(0.25), margin) {
+                    s0 *= c(0.8);
+                    s0 -= c(0.1) * (x2 - s0).cos();
+                }
+                let v10 = -(v[1] + fi);
+                s0 = c(0.5) * s0 + c(0.5) * v10.sin().tanh();
+            } else if le(d_log((v[i] - v[k2 % 4]).powi(2) + c(1.0), v8 * v8 + c(2.0)), c(0.5), margin) && k9 > 2 {
+                s0 = s0 * c(0.8) + (s0.sin() * c(0.9)).atanh().tanh() * c(0.02);
+            } else {
+                s0 = (s0 * c(0.6) + s0 * s0 * c(0.2)).sin();
+                let v11: Dual64 = d_log(v8 * v8 + c(1.0), s0 * s0 + c(2.0));
+                acc1 += c(0.5) * v11.tanh();
+            }
+        }
+        s0 - acc1.tanh() - v8.cos()
+    }
+
+    pub fn prog_95_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[1] * x0).tanh() * c(2.0);
+        let mut s1 = (x1.sin().sin() * c(0.5)).ln_1p();
+        let mut s2 = (x2.tanh() * c(0.9)).acos().tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let v4 = v.iter().copied().map(|p| ((p * p + c(1.0)).sqrt().sin() * c(0.5)).ln_1p()).sum::<Dual64>();
+            for j in 0..n {
+                if lt(t, c(0.5), margin) {
+                    s1 = c(0.75) * s1 + c(0.25) * (-s1);
+                    acc3 -= c(0.05) * (s0 - s2).tanh();
+                    if i % 3 == 1 {
+                        let x1 = fi.powi(2);
+                        s1 = (s1 * c(0.6) + x1.sin() * c(1.0)).tanh();
+                    } else if gt(v4 + x2, (x2.sin() * c(0.5)).ln_1p(), margin) {
+                        s1 = (s1 * c(0.6) + d_log(fi * fi + c(1.0), (s2.powi(2) + c(1.0)).recip().powi(2) + c(2.0)) * c(0.1)).tanh();
+                        let v5 = (v[2].powi(2) + c(1.0)).sqrt();
+                        s2 = s2.mul_add(c(0.8), v5.cos().tanh() * c(0.2));
+                    }
+                }
+                let v7 = if !(j % 3 == 1 && gt(d_hypot(c(1.5_f64), (s0 * s0 + c(1.5)).acosh(), margin), v[0], margin)) {
+                    (s0.powi(2) + c(1.0)).powf(1.5)
+                } else if ge(s1.cos(), d_to_radians(v4), margin) || n < j {
+                    v[(j + i) % 4] / (x2.sin() + c(2.0))
+                } else {
+                    let v6 = v4.sin();
+                    d_log((-v6).powi(2) + c(1.0), (s2 + v6).powi(2) + c(2.0))
+                };
+                let v8: Dual64 = if le(v4.cos().sinh(), c(0.25), margin) && j % 3 == 1 {
+                    d_min(c(0.5_f64), fi, margin)
+                } else {
+                    v[j % 4] - v7
+                };
+                s0 = s0.mul_add(c(0.8), (s0.tanh().tanh() * c(2.0)).cosh().tanh() * c(0.02));
+                s0 = (s0 * c(0.75) + (v7.sin() + v8.cos()) * c(0.005)).tanh();
+            }
+            acc3 -= c(0.5) * (c(SCALE) + v[(i + n) % 4]).tanh();
+            s1 = s1.mul_add(c(0.6), (t.sin() - v4.cos()).cos() * c(0.05));
+        }
+        if lt(x2.asinh(), c(0.5), margin) {
+            acc3 -= ((x1.powi(2) + c(1.0)).log2().powi(2) + c(0.5)).recip().tanh();
+        } else if ge(v[n % 4] + s0, c(1.0), margin) && n == 3 {
+            let v9 = prog_0_dual(x2, (d_atan2(s1.powi(2) + c(0.5), x2).powi(2) + c(2.0)).ln().sin() * c(2.0), s2.sin().sinh().tanh(), v, n, margin);
+            acc3 -= (v[n % 4].sin() * c(0.9)).atanh() * c(0.75);
+            s0 = s0.mul_add(c(0.5), v9.cos().cos() * c(0.005));
+        }
+        let v10: Dual64 = prog_0_dual(d_abs((x1 * x1 + c(1.0)).log2(), margin).cos(), ((v[n % 4].cos() * c(0.9)).atanh().powi(2) + c(0.5)).cbrt().sin(), x0, v, n, margin);
+        let v11 = if !(n < 1 && ge(acc3, -c(1.0), margin)) {
+            d_abs(x2, margin)
+        } else if gt(s2 + x0, c(1.0), margin) {
+            acc3.tanh()
+        } else {
+            (s0 * x1).sin()
+        };
+        s0 * c(0.5) + s1 + s2.cos() + v10.cos() - v11.tanh()
+    }
+
+    pub fn prog_96_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[0] * (x2 + v[n % 4])).tanh() * c(2.0);
+        let mut s1: Dual64 = (x0 / (v[n % 4] * v[n % 4] + c(0.5))).asinh().sin() * c(2.0);
+        let mut s2 = d_copysign(c(3.0_f64), s1, margin).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = prog_24_dual(d_hypot(x0, x1, margin).cos(), s0, s1, v, n, margin);
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            if ge((v[i] + v4) / ((d_to_degrees(x0) * c(0.02)).powi(2) + c(1.0)), c(0.5), margin) {
+                let v5 = prog_33_dual(s1, (x1.powi(2) + c(1.5)).acosh().cos() * c(2.0), s0, v, 5, margin);
+                acc3 -= s0 / (fi.powi(2) + c(1.5)) * c(0.25);
+                if ge((v4.tanh() * c(0.9)).atanh(), c(0.0), margin) {
+                    s1 = s1.mul_add(c(0.8), (s1.powi(2) + c(0.5)).cbrt().tanh() * c(0.05));
+                    if ge(x2.powi(3) - (v4.powi(2) + c(0.5)).ln(), d_max(x1, s0, margin), margin) {
+                        continue;
+                    }
+                } else if ge(s0 / (s1.cos() + c(2.0)), x0.tanh(), margin) || i < 3 {
+                    acc3 -= c(0.02) * prog_33_dual(x2, (v[(i + n) % 4] * v[(i + n) % 4]).ln_1p().tanh(), (v4 - s0).cos(), v, n, margin).tanh();
+                    let v6: Dual64 = fi * c(0.5) - fi;
+                    acc3 += v6.cos().cos() * c(0.5);
+                } else {
+                    s2 = s2.mul_add(c(0.75), v5.cos() * c(0.005));
+                    let v7 = x2 + v[3 - i] * x0;
+                    acc3 -= c(0.5) * v7.tanh();
+                }
+                acc3 += c(0.01) * v5.tanh();
+            }
+            s0 *= c(0.5);
+            s0 += c(0.5) * (c(0.3) - s0 - c(0.1)).tanh();
+            s0 *= c(0.75);
+            s0 -= c(0.02) * d_atan2(s0.sin(), (s0 * s0).ln_1p().powi(2) + c(0.5)).tanh();
+        }
+        let mut a8 = [c(0.0); 4];
+        a8[0] = v[2].atan();
+        for i in 1..4 {
+            a8[i] = a8[i - 1] * c(0.75) + v[i].tanh() * c(0.25);
+        }
+        'l2: for _ in (0..4).rev() {
+            let v9 = a8.iter().copied().map(|p| (-a8[3]) + p.cos()).sum::<Dual64>();
+            s1 = (s1 * c(0.6) + (x0 + v4).tanh() * c(0.2)).sin();
+            let mut k10 = 0;
+            while k10 < 6 && lt(d_atan2(v9, x0.powi(2) + c(0.5)), c(0.0), margin) {
+                k10 += 1;
+                if ge(v[k10 % 4].powi(2), c(1.0), margin) {
+                    break 'l2;
+                }
+                s0 = (s0 * c(0.6) + (x2 * x2 + c(1.0)).log(3.0) * c(0.4)).tanh();
+                let v11 = a8.iter().zip(v.iter()).map(|(&p, &q)| p.sin() + q.powi(3)).sum::<Dual64>();
+                s2 = (s2 * c(0.5) + v11.cos() * c(0.005)).tanh();
+            }
+            if gt(d_log(c(1.5_f64), (-v9).powi(2) + c(2.0)), c(0.25), margin) && k10 == 2 {
+                acc3 += c(0.5) * (s1 * c(0.75) - v4).sin();
+                break;
+            }
+        }
+        let mut k12 = 0;
+        'l4: loop {
+            k12 += 1;
+            s2 = s2.mul_add(c(0.8), a8[(k12 + n) % 4].sin() * c(0.2));
+            let v13 = ((x1 + v4).powi(2) + c(0.5)).sqrt();
+            for j in 1..n {
+                let fj = c(j as f64);
+                match k12 % 3 {
+                    0 => {
+                        s1 = (s1 * c(0.5) + x2 / c(1.5) * c(0.75)).tanh();
+                        if le(v13.tanh().exp2().asinh(), (s1.cos() * c(0.9)).atanh(), margin) {
+                            break 'l4;
+                        }
+                        acc3 += c(0.1) * (v13 - s0).tanh();
+                        match j {
+                            0 => {
+                                s2 = c(0.5) * s2 + c(0.1) * ((s0.cos() * c(0.9)).acos() - s2.atan()).cos();
+                                if lt(d_max(s0, (v13.cos() * c(0.9)).asin(), margin), -c(0.5), margin) {
+                                    acc3 -= (s1 * a8[j % 4]).tanh() * c(0.1);
+                                    continue;
+                                }
+                                s2 = s2 * c(0.8) + a8[0].sin().exp_m1().sin() * c(0.05);
+                            }
+                            1..=3 => {
+                                s2 = s2 * c(0.8) + (c(SCALE) + fj).tanh() * c(1.0);
+                                continue;
+                            }
+                            g if g > 4 => {
+                                s1 *= c(0.6);
+                                s1 -= c(0.1) * (v13 + s1).sin();
+                                s0 = c(0.8) * s0 + c(0.02) * (x1 * s2).sin();
+                            }
+                            _ => {
+                                let v14 = (x2 * x2 + c(1.5)).acosh().sin();
+                                acc3 -= c(0.1) * v14.sin();
+                            }
+                        }
+                    }
+                    g if g > 1 => {
+                        acc3 += c(0.1) * a8[k12].cos();
+                        s2 = (s2 * c(0.6) + (s0.powi(2) + c(1.0)).log(2.0).cos() * c(0.25)).sin();
+                        if le(s0.sin().exp(), v13, margin) {
+                            acc3 += c(0.1) * (s0 / (x2 * x2 + c(1.5)));
+                            break;
+                        }
+                    }
+                    _ => {
+                        s1 *= c(0.5);
+                        s1 -= c(0.02) * (fj / (v13 * v13 + c(0.5))).tanh();
+                    }
+                }
+                s1 = (s1 * c(0.6) + s1.tanh().exp2() * c(0.25)).sin();
+                let v15: Dual64 = if j > 2 {
+                    (c(0.3) - s0) / ((s0.cos() * c(1.2)).tan().powi(2) + c(1.5))
+                } else {
+                    (s1.sin().powi(2) + c(2.0)).acosh()
+                };
+                s0 *= c(0.75);
+                s0 += c(0.02) * v15.sin();
+            }
+            if k12 >= 3 {
+                break;
+            }
+            s2 = s2 * c(0.5) + v13.tanh() * c(0.25);
+        }
+        let v16 = a8.iter().zip(v.iter()).map(|(&p, &q)| d_copysign(c(2.0_f64), v4, margin) + p.sin() + q.sin()).sum::<Dual64>();
+        s0.cos() + s1 + s2.tanh() + acc3.cos() - v16.sin() + (d_clamp(x0, -c(1.0), c(1.0), margin).sin() * c(0.5)).ln_1p()
+    }
+
+    pub fn prog_97_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_copysign(c(1.5_f64), x1, margin);
+        let mut s1: Dual64 = (v[0].powi(2) + c(0.5)).ln();
+        let mut acc2: Dual64 = c(0.0);
+        let v4 = match n {
+            0 => (d_copysign(acc2, v[n % 4], margin).cos() + c(2.0)).cbrt(),
+            1 => prog_22_dual((s0 + v[n % 4] * x0).cos() * c(2.0), v[n % 4].powi(3).cos() * c(2.0), acc2, v, 4, margin),
+            2 | 4 => {
+                let v3 = x2 * c(0.35) + (x2.powi(2) + c(0.5)).ln();
+                (x1.sin() * c(1.2)).tan() + v3.cos()
+            }
+            _ => {
+                s0 = (s0 * c(0.8) + ((v[n % 4] * v[n % 4] + c(2.0)).acosh().powi(2) + c(2.0)).ln() * c(0.1)).tanh();
+                s0.tanh() + s0.atan()
+            }
+        };
+        let v5 = x0.cos();
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let v6 = v.iter().copied().map(|p| (p.tanh() * c(0.9)).atanh()).sum::<Dual64>();
+            match n % 3 {
+                0 | 2 => {
+                    s0 *= c(0.6);
+                    s0 += c(0.2) * ((t - v4).powi(2) + c(2.0)).sqrt().sin();
+                    if ge((v4.cos().exp().powi(2) + c(2.0)).ln(), c(1.0), margin) {
+                        acc2 += c(0.25) * x0.powi(3).tanh();
+                        continue;
+                    }
+                    acc2 -= c(0.5) * (-fi).cos();
+                }
+                _ => {
+                    acc2 += prog_33_dual(s1, v[0].asinh().sin() * c(2.0), x2, v, n, margin).tanh() * c(0.05);
+                    if i == 3 && ge(v[(i + n) % 4].tanh().exp(), c(0.0), margin) {
+                        break;
+                    }
+                }
+            }
+            let v8 = if gt(x2.sin(), c(0.0), margin) {
+                let v7 = (fi.powi(2) + c(0.5)).recip();
+                s1 = (s1 * c(0.8) + (-v4) * c(0.2)).sin();
+                (x0 * t).cos().exp2() + v7.cos()
+            } else if lt(v6 + v4, -c(1.0), margin) {
+                t.sin()
+            } else {
+                d_powf(c(0.5_f64), v[i].cos().cos())
+            };
+            s0 = s0 * c(0.5) + prog_33_dual(x2, x0, c(0.25), v, n, margin).sin() * c(0.01);
+            acc2 += (t.tanh() + v6.cos() + v8.cos()).sin() * c(0.1);
+        }
+        for i in (0..3).rev() {
+            let fi = c(i as f64);
+            match i {
+                0 => {
+                    acc2 += d_clamp(d_log(v4 * v4 + c(1.0), x1.powi(2) + c(2.0)), (v[0].sin() * c(0.9)).asin().sin() - c(1.5), (x2 - v4).sin() + c(1.5), margin).cos() * c(0.4);
+                }
+                1 => {
+                    s0 = s0 * c(0.5) + v4.tanh() * c(0.5);
+                    if le(prog_33_dual(x2, (x2.powi(2) + c(1.0)).log10().tanh(), x1, v, n, margin), c(0.5), margin) {
+                        s0 *= c(0.8);
+                        s0 -= c(0.2) * (-v[(i + n) % 4]).tanh();
+                        if ge((s1.tanh() * c(1.5)).cosh() + (v4 + v5), (fi.cos() * c(0.9)).acos(), margin) {
+                            break;
+                        }
+                        s1 = (s1 * c(0.6) + x1 * c(0.4)).tanh();
+                        if le((x1 * x1 + c(1.0)).log10(), c(0.25), margin) {
+                            break;
+                        }
+                    } else {
+                        let v9 = (v5 * v5 + c(1.5)).acosh();
+                        s0 = s0 * c(0.5) + v9.tanh().cos() * c(0.25);
+                    }
+                }
+                2 => {
+                    let v10 = v4;
+                    acc2 += v10.cos() * c(0.5);
+                }
+                _ => {
+                    s1 = (s1 * c(0.5) + (fi - v[0]).sin() * c(0.5)).sin();
+                }
+            }
+            if ge(v5.powi(3), (x1 * x1 + c(0.5)).powf(0.3), margin) {
+                break;
+            }
+            let v11 = (v4 - c(0.25)).sin().exp();
+            s1 = s1.mul_add(c(0.75), s1.cos() * c(0.25));
+            s0 *= c(0.8);
+            s0 += c(0.05) * v11.tanh().cos();
+        }
+        x2 + s0 - s1.cos() - acc2.cos() - v4.sin() - v5
+    }
+
+    pub fn prog_98_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_clamp(x2, x1.sin() - c(1.5), x1.sin() + c(1.5), margin).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = v.iter().fold(x0, |r, &p| r * c(0.5) + c(0.005) * (prog_0_dual(c(0.5), x0, x2.sin() * c(2.0), v, n, margin) + p.cos()).sin());
+        'l0: for &t in v.iter() {
+            if ge(v2 - t, c(0.5), margin) {
+                break;
+            }
+            s0 = (s0 * c(0.8) + (v[n % 4].tanh() * c(1.2)).tan() * c(0.02)).sin();
+            let mut k3 = 0;
+            while k3 < 4 {
+                k3 += 1;
+                let v4 = v[k3 % 4] + t;
+                if !(k3 == 3) {
+                    s0 = s0 * c(0.5) + (s0 - v2).tanh() * c(0.25);
+                    break 'l0;
+                }
+                s0 *= c(0.8);
+                s0 += c(0.01) * v4.powi(2).sin();
+            }
+            let v5 = (v[k3 % 4].tanh() * c(1.2)).tan();
+            acc1 -= c(0.4) * v5.sin().cos();
+        }
+        match n {
+            1 | 3 => {
+                s0 = (s0 * c(0.5) + v2 * v2 * c(0.05)).sin();
+            }
+            4 | 6 => {
+                acc1 += v[3].asinh();
+                let v6 = v2 + s0;
+                s0 = c(0.6) * s0 + c(0.1) * v6.cos();
+            }
+            _ => {
+                s0 = c(0.75) * s0 + c(0.1) * d_hypot(d_abs(v[1], margin), x2.asinh(), margin).sin();
+                let mut k7 = 0;
+                while k7 < n + 1 {
+                    k7 += 1;
+                    let v8 = v2.tanh().exp_m1();
+                    if gt((v8.sin() * c(0.9)).atanh(), c(0.25), margin) {
+                        acc1 -= d_powf(v[1].tanh().powi(2) + c(1.0), (s0 - v[1]).cos()).tanh() * c(0.25);
+                    } else if ge(v2.powi(2), c(0.0), margin) {
+                        s0 = s0.mul_add(c(0.75), prog_33_dual(v8.sin().sin() * c(2.0), c(1.5), c(0.5), v, n, margin).cos() * c(0.005));
+                    }
+                    acc1 -= v2.tanh() * c(0.25);
+                }
+            }
+        }
+        let v9 = prog_0_dual(v2, (x1 * x1 + c(1.0)).cbrt().cos(), (v2 * v[1] - c(0.65)).tanh() * c(2.0), v, n, margin);
+        s0 - acc1.sin() + v9.tanh()
+    }
+
+    pub fn prog_99_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = -v[n % 4];
+        let mut s1 = (-s0).sin().exp().tanh() * c(2.0);
+        let mut s2 = (c(SCALE) + s0 - (s1.powi(2) + c(2.0)).acosh()).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        let v6 = loop {
+            k4 += 1;
+            s2 = s2 * c(0.8) + (s0 * s0 + c(0.5)).sqrt().sin() * c(0.2);
+            let v5 = d_to_radians(x1) * c(20.0);
+            if k4 >= 5 || gt((x0.cos().exp_m1().powi(2) + c(1.0)).recip(), c(0.0), margin) {
+                break (x0 / (v5 * v5 + c(1.5))).sin();
+            }
+            s1 = s1 * c(0.6) + v5.cos() * c(1.0);
+        };
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            let v8 = (s0 * s0 + c(1.5)).acosh();
+            s2 = s2 * c(0.5) + (s1 - v[k7 % 4]).cos() * c(0.25);
+            if k7 >= 5 {
+                break;
+            }
+            s1 = c(0.6) * s1 + c(0.1) * v8.cos();
+        }
+        s2 *= c(0.8);
+        s2 -= c(0.005) * prog_33_dual(x0, c(0.75), s0, v, n, margin).tanh();
+        'l2: for i in (0..n).rev() {
+            let fi = c(i as f64);
+            s2 = c(0.75) * s2 + c(0.25) * s2.cos();
+            let mut k9 = 0;
+            while k9 < n + 1 && lt(s0 / (s0 * s0 + c(0.5)), c(0.5), margin) {
+                k9 += 1;
+                if le(((s2.sin() * c(0.5)).ln_1p().sin() * c(1.2)).tan(), c(1.0), margin) {
+                    break 'l2;
+                }
+                match n % 4 {
+                    0 | 2 => {
+                        let v10 = x2 * x2;
+                        let x2 = (x2.cos() * c(0.5)).ln_1p().tanh();
+                        acc3 += c(0.02) * (v10.cos() + x2).sin();
+                    }
+                    _ => {
+                        let x0 = fi.asinh() - (v6 * v6 + c(1.0)).powi(-3);
+                        s1 = s1.mul_add(c(0.6), x0.sin().sin() * c(0.05));
+                    }
+                }
+                acc3 -= c(0.02) * ((d_to_degrees(v[k7 % 4]) * c(0.01)).powi(2) + c(0.5)).sqrt().cos();
+            }
+            acc3 -= c(0.75) * (d_to_radians(v6) * c(20.0));
+        }
+        for _ in (0..5).rev() {
+            let v12 = if lt(-(v6 - s1), x2, margin) {
+                (x1 * x1 + c(1.0)).recip()
+            } else {
+                let v11 = (x1.sin() * c(1.2)).tan().atan();
+                v11 + x0
+            };
+            acc3 += ((v12.sin() + c(2.0)).cbrt().powi(2) + c(1.0)).log(3.0) * c(0.25);
+        }
+        let v13 = if lt((x1.atan().powi(2) + c(1.0)).ln(), -c(0.5), margin) && k7 > 4 {
+            s0 = (s0 * c(0.8) + v6 * c(0.2)).sin();
+            d_min(v6 - x2, x2.tanh().exp2(), margin)
+        } else {
+            (x2.asinh().cos() * c(2.0)).sinh()
+        };
+        s0.cos() - s1.cos() + s2 * c(0.75) + acc3.cos() - v6 - v13
+    }
+
+    pub fn prog_100_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.tanh().powi(3);
+        let mut acc1: Dual64 = c(0.0);
+        let v2: Dual64 = if ge((x2.cos().cosh().cos() * c(2.0)).cosh(), v[n % 4], margin) {
+            x1 - x0
+        } else {
+            ((x0 + c(0.5)).cos() + c(2.0)).cbrt()
+        };
+        for i in (1..=3).step_by(2) {
+            let v3 = (v2 * v2 + c(1.0)).powi(-2).powi(2).ln_1p();
+            acc1 -= d_log(c(0.5_f64), x2.powi(2) + c(2.0));
+            acc1 -= x1.mul_add(v2, v[i]).sin() * c(0.5);
+            s0 = c(0.5) * s0 + c(0.02) * v3;
+        }
+        let mut k4 = 0;
+        let v13 = loop {
+            k4 += 1;
+            let mut k5 = 0;
+            while k5 < n && gt(((v[k5 % 4] * x0).sin() * c(0.9)).acos(), c(1.0), margin) {
+                k5 += 1;
+                acc1 += x2.tanh() * c(0.1);
+                s0 = (s0 * c(0.75) + (s0.tanh() + c(2.0)).cbrt() * c(0.75)).tanh();
+            }
+            if le(d_log((-s0).powi(2) + c(1.0), v2 * v2 + c(2.0)), c(0.25), margin) {
+                acc1 += ((x2 + x1).cos() * c(0.9)).atanh().sin() * c(0.4);
+                if gt((s0.tanh() * c(1.5)).sinh() / (x1.tanh() + c(2.0)), s0, margin) {
+                    acc1 -= d_atan2(x1, (v[(k5 + k4) % 4] * v[(k5 + k4) % 4] + c(1.0)).ln().powi(2) + c(1.0)).tanh();
+                    s0 *= c(0.5);
+                    s0 += c(0.1) * ((v[(k5 + n) % 4].tanh() * c(0.9)).asin() * (x1 / (x1 * x1 + c(1.5)))).cos();
+                } else if ge(prog_86_dual(((v[3] + v2).tanh() * c(0.9)).atanh().cos(), c(0.5), s0, v, k5, margin), c(0.0), margin) {
+                    let v6 = prog_68_dual(x2, x0, x0.sin() * c(2.0), v, k4, margin);
+                    let v7 = prog_33_dual(((x1 * x1 + c(0.5)).recip().powi(2) + c(1.0)).powi(-2).tanh(), c(1.5), d_copysign((x0.cos() * c(1.2)).tan(), (v[n % 4].powi(2) + c(1.0)).ln(), margin).cos() * c(2.0), v, k4, margin);
+                    acc1 -= (v6.tanh() + v7.sin()).sin() * c(0.005);
+                } else {
+                    acc1 += c(0.25) * ((x1.powi(2) + c(2.0)).acosh() / ((v2.tanh() * c(0.9)).asin().powi(2) + c(0.5))).cos();
+                }
+            }
+            match k5 + k4 {
+                0 => {
+                    let v8: Dual64 = prog_33_dual(s0, d_min(v[1], v[k5 % 4], margin).tanh(), x1, v, k5, margin);
+                    s0 = (s0 * c(0.8) + v8.cos() * c(0.005)).sin();
+                }
+                2..=3 => {
+                    s0 = c(0.8) * s0 + c(0.05) * (s0.atan().cos() * c(0.9)).asin().tanh();
+                }
+                4 | 6 => {
+                    let x2 = d_to_radians(x2) * c(20.0);
+                    s0 = s0 * c(0.8) + x2.cos() * c(0.5);
+                }
+                _ => {
+                    acc1 += (x2.tanh() * c(0.9)).asin().cos();
+                    if ge(((x0 * x0 + c(1.0)).powi(-1).powi(2) + c(1.5)).acosh(), c(0.0), margin) {
+                        let x0 = (x0.sin() * c(0.9)).asin();
+                        for &u in v.iter() {
+                            acc1 -= c(0.25) * (u * u - (v[3] * v[3] + c(1.0)).recip()).tanh();
+                            acc1 += (x0 + u).atan().tanh() * c(0.25);
+                            let v9 = match k5 % 4 {
+                                0 => v[k5 % 4].cos(),
+                                2 => (v[k5 % 4] * v[k5 % 4] + c(0.5)).cbrt() / (v[n % 4].tanh().exp2().cos() + c(2.0)),
+                                3 => (s0.tanh() * c(0.9)).atanh(),
+                                _ => x2 + d_log(x2 * x2 + c(1.0), x2 * x2 + c(2.0)),
+                            };
+                            acc1 += v9.cos().tanh() * c(0.25);
+                        }
+                        s0 *= c(0.5);
+                        s0 += c(0.2) * x0.sin().cos();
+                    } else {
+                        for _ in (0..=n).rev().step_by(2) {
+                            s0 *= c(0.6);
+                            s0 += c(0.05) * x2.mul_add(x0, v2).tanh();
+                            let v10 = v2 / (s0.powi(2) + c(1.0));
+                            let v11 = v.iter().copied().map(|p| c(1.0) + c(0.25) * ((v10.sin() * c(0.9)).acos() + p.tanh()).sin()).product::<Dual64>();
+                            acc1 -= v11.cos() * c(0.2);
+                        }
+                    }
+                    let v12 = (v[k5 % 4].powi(2) + c(1.0)).log2();
+                    acc1 -= v12.tanh();
+                }
+            }
+            s0 = s0 * c(0.6) + v2.sin().exp().tanh() * c(0.1);
+            if k4 >= 2 || lt(((x1 * x1 + c(0.5)).cbrt().cos() + c(2.0)).cbrt(), -c(0.5), margin) {
+                break v[k5 % 4].cos();
+            }
+        };
+        if lt((v2.tanh() * c(0.9)).asin(), c(1.0), margin) {
+            return (x2.powi(2) + c(1.0)).log(10.0);
+        }
+        let v17 = if k4 < n {
+            for i in (1..=5).step_by(2) {
+                let fi = c(i as f64);
+                acc1 += (fi * v13).cos() * c(0.5);
+                if lt(x0.asinh(), c(0.5), margin) || i % 3 == 1 {
+                    for j in 0..n {
+                        let fj = c(j as f64);
+                        s0 = c(0.5) * s0 + c(0.75) * (d_to_degrees(v2) * c(0.01)).cos();
+                        let v14 = (x0 * x0).ln_1p() * v2;
+                        let v15 = (fj * fj + c(1.0)).recip();
+                        s0 = (s0 * c(0.6) + (v14.tanh() + v15) * c(0.05)).sin();
+                    }
+                    for _ in (0..=n).rev().step_by(2) {
+                        let v16 = (x1 + x0).cos().exp2();
+                        match n % 2 {
+                            0 => {
+                                acc1 -= c(0.1) * (v16.sin() * c(0.9)).acos().cos().exp2().cos();
+                                acc1 -= v2.cos() * c(0.1);
+                            }
+                            _ => {
+                                let x1 = (x1.powi(2) + c(0.5)).recip();
+                                acc1 += x1.cos().sin() * c(0.1);
+                            }
+                        }
+                        s0 = s0 * c(0.5) + (v16.tanh() / (v[0].asinh().tanh() + c(2.0))).tanh() * c(0.1);
+                    }
+                } else {
+                    acc1 += c(0.5) * ((x0.cos() * c(2.0)).cosh() + fi.sin().exp2()).sin();
+                }
+                if ge(v13 - v2, c(0.5), margin) {
+                    continue;
+                }
+            }
+            acc1 -= (v13 * s0).sin() * c(0.5);
+            (x1 + v13).tanh().exp()
+        } else if n % 3 == 1 && le(d_to_radians(v13), c(0.5), margin) {
+            d_to_degrees(v2) * c(0.01)
+        } else {
+            s0.tanh()
+        };
+        s0.tanh() + acc1.cos() + v17 * c(1.5)
+    }
+
+    pub fn prog_101_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0.sin() * c(0.9)).acos().sin() * c(2.0);
+        let mut s1 = prog_24_dual(x1, c(1.5), (x2 / (x1.asinh().sin() + c(2.0))).cos(), v, n, margin).tanh() * c(2.0);
+        let mut s2 = x0.tanh();
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().fold(x0, |r, &p| r * c(0.5) + c(0.005) * prog_33_dual(acc3.tanh(), p.sin() * c(2.0), (x1 + r).tanh(), v, n, margin).tanh());
+        if !(n > 4 && gt(s2, -c(0.25), margin)) {
+            s0 = (s0 * c(0.5) + v4.atan() * c(0.1)).sin();
+        } else {
+            s2 = s2 * c(0.8) + (acc3 * acc3 + c(1.0)).log10().tanh() * c(1.0);
+        }
+        let v5 = d_abs(v4, margin);
+        for &t in v.iter() {
+            let v6 = prog_33_dual(t.cos() * c(2.0), t, c(0.75), v, n, margin);
+            acc3 -= c(0.5) * (x2 / (x1 * x1 + c(1.0))).sin();
+            acc3 -= v6.cos() * c(0.05);
+        }
+        s1 = s1.mul_add(c(0.5), v5.asinh().cos().cos() * c(0.1));
+        s0.cos() + s1.sin() - s2 * c(0.75) + acc3.cos()
+    }
+
+    pub fn prog_102_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 + v[n % 4]).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        s0 = s0.mul_add(c(0.75), (x1.powi(2) + c(0.5)).powf(1.5).sin() * c(0.01));
+        s0 = c(0.75) * s0 + c(0.05) * v[n % 4].tanh().exp_m1().tanh();
+        for i in 1..n {
+            let fi = c(i as f64);
+            let mut k2 = 0;
+            while k2 < 6 {
+                k2 += 1;
+                s0 = s0.mul_add(c(0.8), d_min(x0.atan(), x0, margin).sin() * c(0.2));
+                if le((-x2).asinh(), s0, margin) || k2 > 3 {
+                    return (fi.sin() * c(0.9)).acos();
+                }
+            }
+            s0 = s0 * c(0.8) + (v[k2 % 4].cos().powi(2) + c(2.0)).acosh().tanh() * c(0.1);
+            s0 = c(0.75) * s0 + c(0.25) * x0.cos().sin();
+        }
+        if le((d_log(acc1 * acc1 + c(1.0), v[n % 4] * v[n % 4] + c(2.0)).cos() * c(0.9)).acos(), x0.sin().exp(), margin) {
+            s0 = (s0 * c(0.75) + acc1 * x1 * c(1.0)).tanh();
+            s0 = s0 * c(0.6) + ((s0.powi(2) + c(1.0)).log(10.0).tanh() * c(0.9)).acos().sin() * c(0.2);
+        } else if le((x2 * x2).ln_1p(), -c(1.0), margin) {
+            s0 = (s0 * c(0.5) + s0.tanh() * c(0.25)).tanh();
+        } else {
+            acc1 -= prog_86_dual(acc1, c(1.2), (x0.cos() * c(2.0)).sinh().tanh() * c(2.0), v, 0, margin).sin() * c(0.005);
+            s0 = c(0.75) * s0 + c(0.2) * (c(0.3) - s0).powi(2).ln_1p();
+        }
+        let v4 = match n {
+            0 => {
+                let v3 = (x0.sin() * c(0.9)).asin() + (x2 * x2 + c(0.5)).recip();
+                (s0.cos() * c(1.5)).cosh() + v3.cos()
+            }
+            1 | 3 => x1 - x2,
+            g if g > 4 => x0.tanh(),
+            _ => d_powf(s0 * s0 + c(0.5), x2.cos()),
+        };
+        x2 - s0 - acc1 * c(0.25) + v4 - ((x2.tanh() * c(0.9)).acos().powi(2) + c(1.0)).recip()
+    }
+
+    pub fn prog_103_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_22_dual(x1, d_min(x1, v[0], margin).cos() * c(2.0), c(0.75), v, n, margin).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = v[n % 4] * acc1;
+        let v7 = if lt(s0.mul_add(acc1, x0), -c(1.0), margin) {
+            let v3 = (d_powf(c(2.0_f64), x2.tanh()).powi(2) + c(0.5)).recip();
+            v3 - (x2.tanh() * c(0.9)).atanh()
+        } else {
+            for (i, &t) in v.iter().enumerate() {
+                acc1 += c(0.5) * v[(i + n) % 4].tanh().tanh().cos();
+                let v6 = match i % 4 {
+                    0 => ((c(1.25) * x1).tanh() * c(0.9)).atanh(),
+                    1 | 3 => {
+                        let v4 = (x2 - x0) * x2.cos().exp();
+                        v4.sin()
+                    }
+                    _ => {
+                        let v5 = prog_33_dual((t * v2).cos() * c(2.0), x2, c(0.5), v, i, margin);
+                        (s0.powi(2) + c(2.0)).sqrt() * (-x0) + v5.cos()
+                    }
+                };
+                s0 = c(0.5) * s0 + c(0.005) * (t.cos() - v6.tanh()).cos();
+            }
+            (x2.powi(2) + c(1.0)).cbrt()
+        };
+        match n {
+            0 | 2 => {
+                acc1 -= (d_min(c(1.5_f64), v[n % 4], margin) * v7).sin() * c(0.2);
+            }
+            g if g > 4 => {
+                acc1 += d_max(v7, v[n % 4], margin).sin() * c(0.5);
+                acc1 -= v2;
+            }
+            _ => {
+                let mut k8 = 0;
+                while k8 < 5 && ge(((s0.powi(2) + c(2.0)).ln().powi(2) + c(1.0)).log2(), -c(0.5), margin) {
+                    k8 += 1;
+                    acc1 += c(0.4) * (x1 / (v7.powi(2) + c(0.5)) - v2).cos();
+                    let v10 = match k8 {
+                        1 | 3 => {
+                            acc1 -= prog_33_dual(c(0.5), (x0 * s0).tanh(), (x2 + v[3]).tanh(), v, k8, margin).tanh() * c(0.01);
+                            x0.sin()
+                        }
+                        4 => -v7,
+                        5 => {
+                            let v9 = d_to_radians(x1 * s0);
+                            v9 * v9
+                        }
+                        _ => (v2 * v2 + c(1.0)).log10() - x1,
+                    };
+                    acc1 += (v2.powi(2) + c(1.0)).sqrt() * c(0.4);
+                    acc1 += c(0.4) * v10.sin();
+                }
+                let v11: Dual64 = d_min(c(SCALE) + v2, v7 - x1, margin);
+                acc1 -= c(0.4) * v11.sin();
+            }
+        }
+        for i in 0..n {
+            let fi = c(i as f64);
+            if le(v2.powi(2) - x0, v[(i + n) % 4] + v[i % 4], margin) {
+                let v12 = (x0.powi(2) + c(1.0)).powi(-2);
+                acc1 += ((v12 + v[(i + n) % 4]).sin() * c(0.5)).ln_1p().sin() * c(0.25);
+            } else if le(v[i % 4].powi(3), (v[3] * v[3] + c(2.0)).sqrt(), margin) {
+                let v13: Dual64 = fi.cos().exp2();
+                acc1 += v13.sin() * c(0.25);
+            } else {
+                let v14 = (x0.tanh() * c(0.9)).acos().tanh().exp2();
+                s0 *= c(0.75);
+                s0 += c(0.05) * v14.sin();
+            }
+            s0 *= c(0.5);
+            s0 += c(0.5) * s0.tanh();
+            s0 = (s0 * c(0.6) + v2 * c(0.4)).tanh();
+        }
+        let v17 = if lt(d_hypot(v2, x1, margin), c(0.0), margin) || n % 2 == 0 {
+            let v15 = ((x2 * x0).powi(2) + c(1.0)).ln();
+            (v15 * v15).ln_1p() + c(1.5)
+        } else {
+            let v16 = (x2 * x2 + c(1.0)).ln();
+            d_powf(c(1.5_f64), x2.cos()) + v16.cos()
+        };
+        match n % 4 {
+            0 | 2 => {
+                let v18 = v17.asinh();
+                acc1 -= (v18 - v[n % 4]).cos() * c(0.75);
+            }
+            3 => {
+                acc1 -= c(0.75) * ((x0 * x0 + c(2.0)).ln() + d_abs(v17, margin)).sin();
+            }
+            _ => {
+                s0 = (s0 * c(0.6) + d_atan2(x2, v[n % 4].powi(2) + c(1.0)).sin().exp() * c(0.02)).tanh();
+            }
+        }
+        s0.sin() - acc1.tanh() - v17.sin()
+    }
+
+    pub fn prog_104_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[2];
+        let mut s1: Dual64 = (x0 + v[0]).sin() * c(2.0);
+        let mut s2 = x1.cos().exp().cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().copied().map(|p| prog_0_dual(c(0.25), x2.sin() * c(2.0), x0, v, 4, margin) + p.cos()).sum::<Dual64>();
+        if le(prog_86_dual(c(1.2), d_hypot(-x0, s1.atan(), margin).tanh() * c(2.0), s2, v, 4, margin), c(1.0), margin) || n % 3 == 1 {
+            let v5 = (s0.cos() * c(1.2)).tan();
+            let v6 = prog_2_dual((v[n % 4] + c(1.2)).cos(), x2, v5.tanh() * c(2.0), v, n, margin);
+            s0 = s0 * c(0.6) + v6.tanh() * c(0.005);
+        } else if le(v[2].cos(), -c(0.25), margin) {
+            s1 = s1.mul_add(c(0.5), (x1 - c(0.75)).sin() * c(0.5));
+        } else {
+            acc3 += prog_0_dual((acc3 * s1).sin() * c(2.0), x2, c(0.75), v, 4, margin).sin() * c(0.1);
+            let v7 = (x2 * x2).ln_1p();
+            acc3 -= v7.tanh();
+        }
+        let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| (p.sin() * c(0.9)).asin() + q.tanh()).sum::<Dual64>();
+        let a9 = v.map(|e| e.tanh());
+        s2 = s2.mul_add(c(0.75), prog_0_dual(acc3, x1, (a9[n % 4] * c(std::f64::consts::FRAC_1_PI) - (v8 + s0)).tanh() * c(2.0), v, n, margin).sin() * c(0.005));
+        s1 + s2 + v4.sin()
+    }
+
+    pub fn prog_105_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 * x0 + c(2.0)).sqrt().cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        'l0: for i in 0..n {
+            let fi = c(i as f64);
+            let v2 = v[0];
+            s0 = (s0 * c(0.8) + (v2.powi(2) + c(1.0)).log10() * c(0.4)).tanh();
+            let mut k3 = 0;
+            while k3 < n + 1 && gt((v[k3 % 4] * v[k3 % 4] + c(2.0)).sqrt() / c(1.5), -c(0.5), margin) {
+                k3 += 1;
+                if i < 1 && ge(x1 * x1 * x2, v2, margin) {
+                    s0 = (s0 * c(0.8) + (v[3] + v2) * c(0.1)).sin();
+                    let v4 = (v2 * v2 + c(1.0)).log10();
+                    acc1 += c(0.02) * v4.cos();
+                } else if ge(-v2, -c(0.5), margin) {
+                    acc1 += ((v[n % 4] + s0) * c(2.0)).sin() * c(0.02);
+                    s0 = (s0 * c(0.8) + s0 * c(0.2)).sin();
+                } else {
+                    s0 *= c(0.5);
+                    s0 -= c(0.1) * (s0 * s0).tanh();
+                    if lt((x0.sin() * c(0.9)).asin(), v2, margin) {
+                        break;
+                    }
+                }
+                if le((s0.cos() * c(0.9)).asin(), -c(1.0), margin) && n > 2 {
+                    continue 'l0;
+                }
+                s0 = s0.mul_add(c(0.6), x0.tanh() * c(0.4));
+            }
+            if lt(x2 + v[(k3 + i) % 4].asinh(), v2 - x1, margin) {
+                let v5 = prog_33_dual(x1, c(0.75), c(0.5), v, i, margin);
+                s0 = s0.mul_add(c(0.8), (d_hypot(fi, x2, margin).cos() + c(2.0)).cbrt().cos() * c(0.5));
+                if !(k3 > 1 && lt((v[2].cos() * c(1.5)).sinh(), c(0.0), margin)) {
+                    let v6 = v[k3 % 4].sin().exp();
+                    acc1 += (v[i % 4].tanh().cosh().powi(2) + c(2.0)).ln().cos() * c(0.25);
+                    if gt((v[k3 % 4].powi(2) + c(1.0)).ln(), -c(0.5), margin) || i < 3 {
+                        s0 = (s0 * c(0.6) + v6.tanh().exp() * c(0.05)).sin();
+                        break;
+                    }
+                    acc1 += c(0.25) * v6.sin().cos();
+                } else if gt(s0.tanh(), v[n % 4], margin) {
+                    acc1 -= (s0 * s0 + c(1.0)).powi(-1).cos() * c(0.25);
+                    if k3 == 4 {
+                        s0 = s0.mul_add(c(0.75), d_atan2(x0 * x0 + c(1.0), x0).tanh().exp().tanh() * c(0.02));
+                        break;
+                    }
+                    s0 = (s0 * c(0.8) + c(0.25) * v5 * c(0.02)).tanh();
+                } else {
+                    s0 *= c(0.5);
+                    s0 += c(1.0) * fi.tanh().cosh().cos();
+                }
+                s0 = (s0 * c(0.5) + v5.sin() * c(0.01)).sin();
+            } else {
+                s0 = s0.mul_add(c(0.5), (s0 * c(std::f64::consts::FRAC_PI_4)).cos() * c(0.5));
+                acc1 += c(0.25) * (s0.powi(2) + c(0.5)).sqrt().cos();
+                if lt(s0, c(0.0), margin) {
+                    continue;
+                }
+            }
+        }
+        'l2: for i in 1..n {
+            let fi = c(i as f64);
+            s0 = c(0.8) * s0 + c(0.2) * s0.sin();
+            let mut k7 = 0;
+            while k7 < n + 1 {
+                k7 += 1;
+                if le(d_log(c(0.5_f64), (x2 * x2 + c(1.0)).powi(-2).powi(2) + c(2.0)), c(0.0), margin) {
+                    s0 *= c(0.75);
+                    s0 += c(0.1) * s0.cos().exp2().cos();
+                    break 'l2;
+                }
+                acc1 += x1.sin() * c(0.05);
+                acc1 += ((v[k7 % 4] * v[k7 % 4]).powi(2) + c(1.0)).log(2.0).cos() * c(0.05);
+            }
+            let v10 = match k7 % 3 {
+                0 => c(2.0) * (s0.cos() * c(1.2)).tan(),
+                1 => d_max(s0, fi, margin),
+                2 => {
+                    let v8 = x1.cos() - v[k7 % 4].atan();
+                    acc1 += x2.sin() * c(0.4);
+                    d_atan2(x2, v8 * v8 + c(1.0))
+                }
+                _ => {
+                    let v9 = d_atan2((x2 * x2 + c(1.0)).log(2.0), x1.powi(2) + c(0.5));
+                    x2.tanh() + v9.tanh()
+                }
+            };
+            s0 = (s0 * c(0.6) + v10.cos() * c(0.02)).tanh();
+        }
+        let v11: Dual64 = x0 / (s0.tanh() + c(2.0));
+        acc1 += (x1 + x0).sin();
+        x2 + v[1] - acc1.cos() + v11 * c(1.5) + (v[n % 4] - v11)
+    }
+
+    pub fn prog_106_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 * x2).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v3 = match n {
+            0 => (x0.powi(2) + c(1.0)).cbrt(),
+            1..=3 => {
+                let v2 = d_copysign(x0.tanh().cosh(), x0 + v[3], margin);
+                v2.sin()
+            }
+            4 | 6 => {
+                let x1 = (x2.powi(2) + c(1.0)).log10();
+                s0 = s0.mul_add(c(0.6), ((v[n % 4] * x0).powi(2) + c(1.0)).log10().tanh() * c(0.2));
+                ((x1.tanh() * c(0.9)).atanh().powi(2) + c(1.0)).powi(-3)
+            }
+            _ => v[3] + x0,
+        };
+        let v6 = if n == 2 && le(s0, s0.asinh(), margin) {
+            let v4 = (x1.tanh() * c(1.2)).tan();
+            v[n % 4] + x1 + v4.tanh()
+        } else {
+            let v5 = v[n % 4].sin().asinh();
+            (acc1.cos() * c(0.9)).acos() + v5.cos()
+        };
+        s0 = (s0 * c(0.6) + d_log(s0 * s0 + c(1.0), s0.powi(2) + c(2.0)) * c(0.02)).tanh();
+        match n {
+            0 => {
+                acc1 += prog_33_dual(x0, (v6 * v6 + c(0.5)).sqrt().cos(), c(2.0), v, n, margin).sin() * c(0.005);
+            }
+            g if g > 1 => {
+                acc1 -= c(0.25) * d_clamp(acc1 + v6, v6.cos() - c(1.5), (acc1 * acc1 + c(0.5)).ln().tanh() + c(1.5), margin).tanh();
+            }
+            _ => {
+                s0 = (s0 * c(0.8) + v6.sin() * c(0.01)).sin();
+                acc1 += x1.tanh();
+            }
+        }
+        let mut k7 = 0;
+        let v8 = loop {
+            k7 += 1;
+            if !(n % 3 == 1 && lt(x1, c(1.0), margin)) {
+                return (v3.sin() * c(0.9)).atanh();
+            }
+            s0 *= c(0.6);
+            s0 += c(0.1) * (x0.powi(2) + c(0.5)).cbrt().cos();
+            if k7 >= 2 || gt(v3.atan() + v[(k7 + n) % 4], c(1.0), margin) {
+                break (v3 * v3 + c(1.0)).cbrt();
+            }
+        };
+        s0.cos() + acc1.sin() + v3 + v8.cos() + v8
+    }
+
+    pub fn prog_107_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 * x0 + c(0.5)).sqrt().sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = prog_68_dual(x1, s0.cos().cosh().cos() * c(2.0), (x0 + x2).tanh() * c(2.0), v, n, margin);
+        let v3 = (acc1 * x2).cos().exp();
+        for i in 0..4 {
+            let fi = c(i as f64);
+            let mut k4 = 0;
+            while k4 < 5 && ge(s0 - v3, v3.asinh(), margin) {
+                k4 += 1;
+                s0 = c(0.8) * s0 + c(0.2) * (-s0).sin();
+                if gt(v2 * v3, fi * v[k4 % 4], margin) || n < 3 {
+                    let v5 = v3 - x0;
+                    s0 = (s0 * c(0.8) + v5.tanh() * c(0.1)).sin();
+                } else if gt(s0.cos().tanh(), -c(0.25), margin) {
+                    let v6 = v2 - x2 - x0;
+                    s0 = s0 * c(0.6) + v6.tanh().cos() * c(0.1);
+                } else {
+                    let v7 = v[i].powi(3);
+                    acc1 += c(0.1) * v7.sin();
+                }
+                let v8 = d_to_radians(x2) * c(50.0);
+                acc1 += c(0.1) * v8.cos().tanh();
+            }
+            let mut k9 = 0;
+            while k9 < 4 {
+                k9 += 1;
+                acc1 -= v3.cos().exp().cos() * c(0.1);
+                let v10 = v2.asinh();
+                if k9 > 2 && le(d_copysign(v10, x0, margin), v[n % 4] / (s0 * s0 + c(1.5)), margin) {
+                    s0 = c(0.5) * s0 + c(1.0) * d_max(-c(0.5_f64), fi, margin).tanh();
+                }
+            }
+            s0 = (s0 * c(0.75) + (v3.powi(2) + c(1.0)).cbrt() * c(0.1)).sin();
+        }
+        let mut k11 = 0;
+        let v14 = loop {
+            k11 += 1;
+            acc1 += prog_33_dual((v[n % 4].cos() * c(0.9)).asin().sin().exp().tanh(), v3.tanh().sin(), c(2.0), v, n, margin).cos() * c(0.005);
+            let v12 = if k11 % 2 == 0 {
+                let x0 = (d_min(x0, v2, margin).powi(2) + c(2.0)).ln();
+                s0 = s0.mul_add(c(0.75), (x0 * x0).cos() * c(0.05));
+                d_hypot(x0 - v[k11 % 4], x0.mul_add(v2, s0), margin)
+            } else {
+                v[k11 % 4] + x2
+            };
+            let v13 = match k11 % 4 {
+                0 => c(0.1) * x0,
+                g if g > 1 => ((v12 + v2).tanh() * c(0.9)).acos(),
+                _ => s0.tanh().exp_m1(),
+            };
+            if k11 >= 6 || le(((d_to_radians(v12) * c(20.0)).tanh() * c(1.5)).cosh(), -c(1.0), margin) {
+                break d_max(d_clamp(x2, v12.tanh() - c(1.5), v2.sin() + c(1.5), margin), c(0.35) * x2, margin);
+            }
+            acc1 -= v13.sin().tanh() * c(0.2);
+        };
+        let v17 = match k11 % 4 {
+            1 => {
+                let v15 = (v3 * v3 + c(2.0)).sqrt().sin();
+                d_powf(c(3.0_f64), v3.sin()) + v15.sin()
+            }
+            2 => d_powf(v3.powi(2) + c(0.5), v3.cos()),
+            3 => v3.cos(),
+            _ => {
+                let v16 = x0;
+                d_hypot(c(3.0_f64), v[1], margin) / (x0.powi(2) + c(0.5)) + v16.cos()
+            }
+        };
+        for _ in 0..n {
+            s0 = s0 * c(0.75) + (v17.cos() * c(1.2)).tan().sin() * c(0.02);
+            acc1 += c(0.25) * (-v3).sin();
+        }
+        s0.sin() + acc1.tanh() + v2.tanh() + v3 - v14.sin() - v17.cos()
     }
 
     pub fn prog_108_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = -(x2.tanh() * c(0.9)).atanh();
-        let mut s1 = prog_60_dual(x0.cos() * c(2.0), s0.asinh().sin() * c(2.0), x2, v, n, margin).tanh() * c(2.0);
+        let mut s0 = d_abs(x0, margin);
+        let mut s1: Dual64 = (v[2] + x2).cos().cosh();
         let mut acc2: Dual64 = c(0.0);
-        let mut m3 = 0;
-        for i in 0..n {
-            let fi = c(i as f64);
-            if m3 == 33 && ge(d_to_radians(s0.sin()), v[m3 % 4], margin) {
-                m3 += 1;
+        let v4 = if n == 1 {
+            x1.sin()
+        } else {
+            let x2 = v[n % 4].sin();
+            let v3 = x2 - acc2 - (x1 * x1 + c(0.5)).ln();
+            d_clamp(x1 - x0, (-v3).tanh() - c(1.5), d_min(v3, x2, margin).sin() + c(1.5), margin)
+        };
+        for _ in 0..v.len() {
+            let v5 = v[n % 4];
+            s0 = s0 * c(0.8) + (d_powf(v5 * v5 + c(1.0), v5.sin()) - (s0.powi(2) + c(1.0)).recip()).tanh() * c(0.01);
+        }
+        if lt(v[n % 4].powi(3), v4 * v4, margin) {
+            return (acc2.tanh() * c(0.9)).asin() - (x0.sin() * c(1.5)).sinh();
+        }
+        let mut k6 = 0;
+        while k6 < 4 && le(v[n % 4], s0, margin) {
+            k6 += 1;
+            s1 = c(0.6) * s1 + c(0.005) * prog_33_dual(s1.tanh().exp2().sin() * c(2.0), (s1.powi(2) + c(1.0)).recip().sin() * c(2.0), s0.cos().tanh(), v, n, margin).tanh();
+            if n % 2 == 0 && gt(prog_106_dual(s1, (s0 * s0 + c(1.5)).acosh().sin(), c(1.5), v, k6, margin), v[0], margin) {
+                s0 = c(0.8) * s0 + c(0.05) * (s0.powi(2) + c(1.5)).acosh().cos();
+                if !(k6 == 0 && gt(-v[k6 % 4], c(0.5), margin)) {
+                    break;
+                }
+                let v7 = prog_106_dual(s1, x1, s0, v, k6, margin);
+                acc2 -= v7.cos().sin() * c(0.02);
             }
-            match n % 3 {
+        }
+        let mut a8 = [c(0.0); 4];
+        a8[0] = prog_2_dual((v[1] * v[1] + c(2.0)).acosh().cos(), (s1 * s0).tanh(), s0, v, 3, margin).cos();
+        for i in 1..4 {
+            a8[i] = a8[i - 1] * c(0.75) + v[i].tanh().exp_m1().tanh() * c(0.05);
+        }
+        acc2.cos() - a8[2].tanh()
+    }
+
+    pub fn prog_109_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (x0.powi(2) + c(1.0)).cbrt();
+        let mut acc1: Dual64 = c(0.0);
+        if lt(x0, -c(1.0), margin) {
+            return x2;
+        }
+        s0 = (s0 * c(0.5) + s0.tanh() * c(0.25)).sin();
+        let v2 = v.iter().copied().map(|p| c(1.0) + c(0.25) * (prog_0_dual(d_max(x1, x2, margin).tanh(), acc1, x2, v, n, margin) + p.tanh()).cos()).product::<Dual64>();
+        let v3 = v.iter().map(|&p| c(1.0) + c(0.1) * (d_hypot(c(0.5_f64), x1.asinh(), margin) + p.tanh()).sin()).product::<Dual64>();
+        for i in (0..n).rev() {
+            acc1 -= c(0.1) * prog_33_dual(v3, s0, c(0.75), v, i, margin).cos();
+            let v4 = prog_33_dual((v2 * x2).tanh().exp_m1().cos() * c(2.0), v2.sin().tanh(), v3, v, n, margin);
+            acc1 += c(0.005) * v4.cos();
+        }
+        s0 * c(0.5) + acc1 * c(0.5) + v2 + v3 + (v3 - x0 + (v[n % 4].cos() * c(1.2)).tan())
+    }
+
+    pub fn prog_110_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = v[n % 4].sin().exp().cos().exp_m1();
+        let mut s1 = x1.tanh().exp().sin() * c(2.0);
+        let mut s2 = x2.cos().sin().exp().tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let a4 = v.map(|e| e.atan());
+        let v6 = if gt(s0 + a4[n % 4], s0, margin) {
+            let v5 = d_powf(acc3 * acc3 + c(1.0), (x0 - x1).sin());
+            acc3 += (v5 * v5 + c(1.0)).log10();
+            (v5 * v5 + c(1.0)).log(10.0)
+        } else {
+            x0 / (x0.tanh() + c(2.0))
+        };
+        let v7 = prog_48_dual(x2.sin(), ((acc3 * acc3 + c(2.0)).sqrt().powi(2) + c(1.0)).powi(-1).sin(), s0, v, n, margin);
+        let mut a8 = [c(0.0); 4];
+        for i in 0..4 {
+            a8[i] = ((v6 / (s0 * s0 + c(1.0))).powi(2) + c(0.5)).sqrt();
+        }
+        let v9 = (v6 * v6 + c(1.0)).log10();
+        s0 = s0 * c(0.8) + prog_106_dual(c(2.0), ((a4[2].powi(2) + c(0.5)).ln().powi(2) + c(1.0)).log2().cos() * c(2.0), (v9.cos().exp() + x0 * v9).tanh(), v, 0, margin).sin() * c(0.005);
+        s1 = s1 * c(0.75) + (x2 * v[n % 4]).tanh() * c(0.05);
+        s2 *= c(0.8);
+        s2 -= c(1.0) * (acc3.sin() * c(1.5)).sinh().sin();
+        s0.cos() + s1.cos() - s2.tanh() + v7.cos() - a8[2] * c(1.5) - v9.cos().tanh().exp()
+    }
+
+    pub fn prog_111_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].mul_add(x0, x0).sin() * c(2.0);
+        let mut s1 = d_log(v[1].powi(2) + c(1.0), x2 * x2 + c(2.0)).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        let v4 = loop {
+            k3 += 1;
+            s0 *= c(0.5);
+            s0 += c(0.5) * x1.tanh();
+            if lt(prog_106_dual((d_to_radians(s0) * c(20.0)).tanh() * c(2.0), c(0.25), (s0 - c(0.35)).sin() * c(2.0), v, k3, margin), x0.tanh(), margin) && k3 == 4 {
+                break x0 * v[k3 % 4];
+            }
+            if k3 >= 6 {
+                break ((v[k3 % 4].cos() * c(0.9)).atanh().powi(2) + c(1.0)).log2();
+            }
+        };
+        if le(v[0].asinh().tanh(), -c(0.5), margin) || n % 2 == 0 {
+            s0 *= c(0.6);
+            s0 -= c(0.1) * d_atan2(x1.powi(2) + c(1.0), v[n % 4]).tanh();
+        }
+        let v5 = x0;
+        let mut m6 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let v7 = x1 * v[2];
+            if gt(v4 + (x1.tanh() * c(1.2)).tan(), -c(1.0), margin) {
+                m6 += 1;
+            }
+            let v9 = match i {
+                0 => s0.sin(),
+                2 => v7 * s0 - d_hypot(v[3 - i], v4, margin),
+                3 => {
+                    let v8 = prog_106_dual(x1, t.asinh().sin(), v[i].cos().exp_m1().cos() * c(2.0), v, n, margin);
+                    ((x2 + fi).tanh() * c(0.9)).acos() + v8.tanh()
+                }
+                _ => x1 - v[3 - i],
+            };
+            acc2 -= prog_33_dual(x1, (v4 + v5).tanh() * c(2.0), c(1.2), v, i, margin).tanh() * c(0.02);
+            s0 = s0.mul_add(c(0.8), (t.cos() + v7.tanh() - v9.sin()).sin() * c(0.005));
+        }
+        match m6 {
+            0 => {
+                let v10 = prog_0_dual(s0, x1.atan().tanh(), d_max((x1 * x1 + c(1.0)).ln(), (v5 * v5 + c(1.0)).log2(), margin).tanh() * c(2.0), v, m6, margin);
+                s1 = (s1 * c(0.8) + v10.tanh() * c(0.005)).sin();
+            }
+            4 | 6 => {
+                let v11 = prog_33_dual(v5, s1.sin() * c(2.0), x1, v, n, margin);
+                acc2 += v11.cos() * c(0.005);
+            }
+            _ => {
+                acc2 += (v[0] * v[0] + c(0.5)).recip().tanh();
+            }
+        }
+        for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            acc2 += c(0.5) * (v5 * fi).tanh();
+            if gt(x1 * fi, c(1.0), margin) || i == 1 {
+                break;
+            }
+        }
+        x1 + s0 + s1 + acc2 * c(0.75) - v4.sin() + v5.sin()
+    }
+
+    pub fn prog_112_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0;
+        let mut s1 = ((x2 - v[n % 4]).powi(2) + c(1.0)).cbrt().tanh() * c(2.0);
+        let mut s2 = (x2.powi(2) + c(2.0)).acosh().cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        s0 = s0 * c(0.8) + (d_abs(s0, margin).powi(2) + c(1.0)).log2().tanh() * c(0.1);
+        let mut k4 = 0;
+        while k4 < n + 1 && gt(prog_106_dual((x1.sin() * c(2.0)).cosh().sin() * c(2.0), c(2.0), (x1 + v[k4 % 4]).tanh(), v, n, margin), (s2.tanh() * c(0.9)).asin(), margin) {
+            k4 += 1;
+            if gt((s1.tanh() * c(0.5)).ln_1p().tanh(), s1, margin) {
+                let x1 = d_copysign(v[k4 % 4].cos().exp(), x1.tanh().exp(), margin);
+                let v5 = prog_33_dual((v[k4 % 4].tanh() * c(2.0)).cosh().cos(), (-(x1 * x1).ln_1p()).cos(), (s0.sin() * c(0.9)).acos().tanh() * c(2.0), v, n, margin);
+                s0 = (s0 * c(0.5) + v5.cos() * c(0.005)).sin();
+            } else {
+                let v6 = d_to_radians((x0.powi(2) + c(2.0)).sqrt());
+                acc3 += c(0.25) * v6.sin();
+            }
+            let mut k7 = 0;
+            while k7 < n + 1 && le((x2.powi(2) + c(2.0)).sqrt(), -c(1.0), margin) {
+                k7 += 1;
+                if lt((v[(k7 + k4) % 4].sin() * c(0.9)).acos().sin().exp2(), s2, margin) || k7 > 2 {
+                    continue;
+                }
+                let v8 = v.iter().map(|&p| s2 + p).sum::<Dual64>();
+                match k7 % 4 {
+                    0 => {
+                        s1 *= c(0.75);
+                        s1 += c(0.02) * v8.cos();
+                    }
+                    1 | 3 => {
+                        continue;
+                    }
+                    _ => {
+                        let v9 = x1 - v8;
+                        s2 *= c(0.75);
+                        s2 += c(0.02) * v9.cos();
+                    }
+                }
+                s1 = s1 * c(0.5) + ((x0.sin() + c(2.0)).cbrt().cos() * c(1.5)).sinh().tanh() * c(0.4);
+            }
+            s0 = s0.mul_add(c(0.8), s0.mul_add(s1, x0).sin() * c(0.02));
+        }
+        let v10: Dual64 = if ge(d_abs(x1, margin) * (v[3] / (x1 * x1 + c(1.0))), -c(1.0), margin) {
+            let x2 = x0 + (acc3 + x2);
+            d_clamp((x2 * x2 + c(2.0)).ln(), -c(1.0), c(1.5), margin)
+        } else if k4 > 3 {
+            acc3 + v[n % 4]
+        } else {
+            x0.sin()
+        };
+        let v11 = v.iter().fold(s0, |r, &p| r * c(0.5) + c(0.1) * (r - x2 + d_clamp(x1, -c(1.5), c(1.5), margin) + p.sin()).tanh());
+        s1.tanh() - s2.cos() + acc3 + v10.tanh() + v11.sin() - d_clamp(v10, -c(1.0), c(1.5), margin)
+    }
+
+    pub fn prog_113_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.cos();
+        let mut s1 = -x1;
+        let mut s2 = x2.asinh();
+        let mut acc3: Dual64 = c(0.0);
+        let v5 = match n {
+            0 => prog_48_dual(x0, x2.tanh().tanh(), s0, v, n, margin),
+            1..=2 => {
+                let v4 = acc3 * s1;
+                v4 * v4
+            }
+            3 | 5 => {
+                acc3 += v[n % 4].sin().exp2().cos();
+                d_atan2(d_atan2(v[1].powi(2) + c(0.5), x2), s2.powi(2).powi(2) + c(1.0))
+            }
+            _ => d_max(s0, s1, margin),
+        };
+        let mut k6 = 0;
+        let v9 = loop {
+            k6 += 1;
+            let mut k7 = 0;
+            while k7 < n {
+                k7 += 1;
+                if gt(c(1.5) - (v[k7 % 4].sin() * c(2.0)).sinh(), c(0.0), margin) {
+                    acc3 += c(0.1) * (v5.powi(2) + c(1.0)).log10().cos();
+                    s1 *= c(0.5);
+                    s1 += c(0.02) * (v[k6] * x0).tanh().exp().tanh();
+                } else {
+                    s0 = c(0.6) * s0 + c(0.25) * x2.cos().exp2().sin();
+                }
+                let v8 = c(SCALE) + v5;
+                acc3 += c(0.1) * (-v[k7 % 4]).tanh();
+                s1 = c(0.8) * s1 + c(0.2) * v8.sin();
+            }
+            s1 = s1 * c(0.75) + (x0 * x2).sin() * c(0.05);
+            if k6 >= 2 || lt((d_clamp(v5, v[k7 % 4].sin() - c(1.5), s2.tanh() + c(1.5), margin).powi(2) + c(1.0)).powf(0.3), c(0.0), margin) {
+                break d_to_degrees(s0) * c(0.02);
+            }
+        };
+        let mut m10 = 0;
+        for i in (1..=3).step_by(2) {
+            let v11: Dual64 = d_max(-c(2.0_f64), (s0 * s0 + c(1.0)).powi(-3), margin);
+            if ge(prog_68_dual((x1 + x0).mul_add(v[k6].cos().exp2(), v9).cos() * c(2.0), c(0.25), x0.tanh().exp2().sin(), v, n, margin), s1, margin) {
+                m10 += 1;
+            }
+            s0 = c(0.8) * s0 + c(0.2) * v5.tanh();
+            acc3 -= c(0.01) * prog_33_dual(v11, c(2.0), s2, v, i, margin).cos();
+        }
+        let c12 = c(m10 as f64);
+        let v13 = prog_86_dual(x1, ((v[m10 % 4] / (x2.sin() + c(2.0))).powi(2) + c(1.0)).log10().cos() * c(2.0), (-(v[m10 % 4] / (x2 * x2 + c(1.5)))).tanh(), v, k6, margin);
+        s2 = (s2 * c(0.75) + (x2 * x2 + c(1.0)).recip() * c(0.25)).sin();
+        x0.tanh() - s0.sin() - s1 * c(0.75) - s2 + acc3 + v5.tanh() - v9.tanh() + c12.sin() + v13.cos() + x2.sin().exp2()
+    }
+
+    pub fn prog_114_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4] * v[n % 4] + c(1.0)).log10();
+        let mut s1 = (x2 * x2 + c(1.0)).powf(0.5).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); 4];
+        a3[0] = (x0 * x0 + c(1.0)).powi(-3);
+        for i in 1..4 {
+            a3[i] = a3[i - 1] * c(0.5) + x2.sin().tanh() * c(0.5);
+        }
+        for (i, &t) in v.iter().enumerate() {
+            match i {
                 0 => {
-                    s1 = (s1 * c(0.75) + d_powf(s1 * s1 + c(1.0), v[1].sin()) * c(0.02)).sin();
+                    s0 = s0 * c(0.8) + s0.tanh() * c(0.2);
+                }
+                1 => {
+                    s1 = c(0.8) * s1 + c(0.05) * d_max(a3[n % 4], x0 * t, margin).cos();
+                    acc2 += (a3[1] * a3[1]).ln_1p() * c(0.5);
+                }
+                2 => {
+                    s0 = (s0 * c(0.6) + (s0.powi(2) + c(0.5)).recip() * c(0.2)).sin();
+                }
+                _ => {
+                    s1 = (s1 * c(0.5) + (x1.cos() * c(0.9)).asin() * c(0.2)).sin();
+                }
+            }
+            acc2 += a3[i] * a3[(i + n) % 4] * a3[(i + n) % 4] * c(0.5);
+            acc2 += d_log(c(0.5_f64), s1 * s1 + c(2.0)).cos() * c(0.5);
+            acc2 -= c(0.5) * t.sin().sin();
+        }
+        let v4 = prog_33_dual((a3[n % 4] + x1).cos().cosh().sin(), (x1 + x2).sin().sin(), (a3[n % 4] + x0).sin() * c(2.0), v, n, margin);
+        if ge((x2 * x2 + c(1.5)).acosh(), -c(1.0), margin) || n == 6 {
+            let mut k5 = 0;
+            while k5 < n + 1 {
+                k5 += 1;
+                let v6 = ((x1 + v[n % 4]).tanh() * c(0.9)).asin();
+                let v8 = if le(x1.powi(3), c(1.0), margin) {
+                    let v7 = v6.asinh();
+                    s1.sin().sin().exp2() + v7.cos()
+                } else if lt((v4.powi(2) + c(0.5)).cbrt().cos().exp2(), v6, margin) {
+                    acc2 += c(0.25) * (x2 * x2 + c(1.0)).powi(-1);
+                    s1 + v6
+                } else {
+                    (x0.tanh() * c(0.9)).atanh() + a3[(k5 + n) % 4].sin()
+                };
+                s0 = (s0 * c(0.8) + d_to_degrees(s0) * c(0.01) * c(0.25)).tanh();
+                s0 = s0.mul_add(c(0.75), v8.sin().sin() * c(0.02));
+            }
+            acc2 -= x1.sin().tanh();
+        } else if ge(x1.asinh(), c(0.0), margin) {
+            s1 = (s1 * c(0.8) + x2 * c(0.2)).tanh();
+            let v9: Dual64 = prog_48_dual((acc2 * c(0.1)).sin().sin(), (v4 * c(0.01)).sin().tanh(), s0, v, n, margin);
+            s1 *= c(0.75);
+            s1 += c(0.005) * v9.cos().cos();
+        } else {
+            let v4 = x1 * x2;
+            s0 = (s0 * c(0.5) + v4.sin() * c(0.1)).sin();
+        }
+        'l3: for i in (0..n).rev() {
+            acc2 -= c(0.25) * (a3[i % 4] - v4).sin().sinh().tanh();
+            let mut k10 = 0;
+            while k10 < 5 {
+                k10 += 1;
+                acc2 -= c(0.05) * s1.asinh();
+                s1 = (s1 * c(0.8) + d_to_radians(x2) * c(20.0) * c(0.5)).sin();
+                if !(i == 2 && lt(a3[0].sin().exp2(), (x0 * x0 + c(2.0)).acosh(), margin)) {
+                    continue 'l3;
+                }
+            }
+            match k10 % 2 {
+                0 => {
+                    let v4 = s1 * v4 - x1.powi(2);
+                    s0 *= c(0.6);
+                    s0 += c(0.4) * s0;
+                    s1 = s1 * c(0.75) + v4.cos() * c(0.01);
+                }
+                1 => {
+                    s0 = c(0.6) * s0 + c(0.1) * (s0 / (s0 * s0 + c(0.5))).sin();
+                    s0 = (s0 * c(0.6) + x2 * c(0.4)).sin();
+                }
+                _ => {
+                    acc2 += (-(x0 * x0 + c(1.0)).log2()).sin() * c(0.25);
+                }
+            }
+            match i % 4 {
+                0 => {
+                    let v4 = v4 / ((c(SCALE) + x0).powi(2) + c(1.0));
+                    acc2 -= v4.sin() * c(0.25);
+                }
+                1 => {
+                    let v11: Dual64 = d_abs(x2, margin);
+                    s1 = c(0.6) * s1 + c(0.4) * v11.tanh();
+                }
+                g if g > 2 => {
+                    let v12 = d_to_degrees(x1) * c(0.02);
+                    s1 = (s1 * c(0.75) + v12.sin() * c(0.2)).tanh();
+                    if gt(s0, c(0.5), margin) {
+                        let v13: Dual64 = s0 * s1 + d_powf(a3[k10 % 4] * a3[k10 % 4] + c(1.0), x2.tanh());
+                        acc2 += v13.cos() * c(0.25);
+                    }
+                }
+                _ => {
+                    acc2 += c(0.25) * s0.sin();
+                }
+            }
+        }
+        s0 - s1 * c(0.25) + acc2.cos() - v4.tanh()
+    }
+
+    pub fn prog_115_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((x0 * x0 + c(0.5)).sqrt() / ((v[n % 4] * x0).powi(2) + c(1.0))).cos() * c(2.0);
+        let mut s1 = ((x2.cos() * c(0.9)).atanh().powi(2) + c(1.0)).log(3.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        let v5 = loop {
+            k3 += 1;
+            let v4: Dual64 = d_atan2(x0 * x0 + c(0.5), d_log(x1 * x1 + c(1.0), v[3] * v[3] + c(2.0)));
+            if ge((x2.powi(2) + c(2.0)).ln(), -c(1.0), margin) {
+                s1 = s1.mul_add(c(0.6), (v4 * v4).ln_1p().tanh() * c(0.02));
+            } else {
+                s0 = s0.mul_add(c(0.8), s0.tanh() * c(0.2));
+            }
+            s1 = s1.mul_add(c(0.75), v4.tanh() * c(0.02));
+            if k3 >= 6 {
+                break (s0.cos() * c(0.9)).acos();
+            }
+        };
+        let mut m6 = 0;
+        for &t in v.iter() {
+            let v7 = v.iter().fold(v[m6 % 4], |r, &p| r * c(0.5) + c(0.1) * (t + v5 + p.sin()).sin());
+            acc2 += (x1.powi(2) + c(2.0)).sqrt().powi(2).ln_1p().sin() * c(0.5);
+            if ge(v[n % 4] + v5, c(0.0), margin) {
+                m6 += 1;
+            }
+            acc2 += c(0.5) * v7.tanh().tanh();
+        }
+        let c8 = c(m6 as f64);
+        let v9 = x1.sin().exp_m1();
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            let v12 = match k10 % 2 {
+                1 => {
+                    for j in (0..3).rev() {
+                        acc2 += c(0.2) * v[m6 % 4].cos();
+                        if j == 1 && lt(v[j].sin(), c(0.5), margin) {
+                            break;
+                        }
+                        acc2 += s1.asinh().atan().cos() * c(0.2);
+                    }
+                    let x2: Dual64 = x2.sin();
+                    x2.cos()
+                }
+                _ => {
+                    let v11 = x0.powi(2).asinh();
+                    v5.cos().tanh() + v11.cos()
+                }
+            };
+            s0 = s0 * c(0.6) + (v5 * v5 + c(0.5)).sqrt().sin() * c(0.4);
+            if k10 >= 3 || gt(prog_106_dual(c(1.2), (v12 + v9).cos(), c8.tanh(), v, 5, margin), -c(0.5), margin) {
+                break;
+            }
+        }
+        if lt(-v9.tanh(), c(0.25), margin) {
+            return prog_2_dual(x1, ((x0.cos() + c(2.0)).cbrt() / (d_powf(v9.powi(2) + c(1.0), c8.tanh()).cos() + c(2.0))).tanh(), x2, v, k3, margin);
+        }
+        let v13: Dual64 = prog_13_dual(c(1.2), v[3].powi(2).tanh() * c(2.0), c8.tanh().tanh(), v, m6, margin);
+        s0.cos() - s1 * c(0.5) + acc2.tanh() - v5.cos() + v13.sin()
+    }
+
+    pub fn prog_116_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[0].tanh().sin();
+        let mut s1 = (x1 * x1 + c(2.0)).sqrt().cos() * c(2.0);
+        let mut s2 = (x1 - s1).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        for i in (0..6).rev() {
+            let fi = c(i as f64);
+            match i {
+                0 | 2 => {
+                    s1 = (s1 * c(0.8) + (fi - x2) * c(0.2)).sin();
+                    if lt((x0.sin() * c(1.2)).tan(), s0, margin) {
+                        acc3 -= prog_106_dual(s0, s2, x1, v, n, margin).tanh() * c(0.02);
+                        acc3 -= c(0.25) * (fi.sin() + c(2.0)).cbrt().sin();
+                        if !(i == 3) {
+                            break;
+                        }
+                    } else if lt(s1 / (x1.powi(2) + c(1.5)), c(0.0), margin) {
+                        s2 = s2.mul_add(c(0.75), prog_33_dual(c(1.5), (s2.sin() * c(0.9)).acos().sin() * c(2.0), (s2 * s2 + c(1.0)).powf(1.5).sin(), v, n, margin).sin() * c(0.005));
+                        s2 *= c(0.75);
+                        s2 += c(0.02) * (x1.sin() * c(1.2)).tan().tanh();
+                    }
+                }
+                3 | 5 => {
+                    continue;
+                }
+                _ => {
+                    s2 = c(0.5) * s2 + c(1.0) * ((x2.cos() * c(0.5)).ln_1p().powi(2) + c(1.0)).log10();
+                }
+            }
+            if i > 4 && ge(x0.cos().exp(), c(0.5), margin) {
+                s0 = s0 * c(0.8) + s0.cos() * c(0.2);
+            } else if lt((x0.powi(2) + c(2.0)).acosh().sin(), c(0.0), margin) {
+                s2 = (s2 * c(0.75) + fi * s1 * c(0.05)).tanh();
+                s1 *= c(0.75);
+                s1 += c(1.0) * fi.cos().exp().tanh();
+            } else {
+                s0 = (s0 * c(0.5) + (s0.sin() * c(0.9)).acos() * c(0.2)).tanh();
+            }
+            acc3 -= c(0.25) * d_atan2(x0.tanh().exp_m1().powi(2) + c(0.5), s1).sin();
+        }
+        let v5: Dual64 = if lt((x2.cos() * c(0.9)).acos(), -c(0.5), margin) && n < 4 {
+            let v4 = prog_68_dual((x0.cos() * c(0.9)).acos().sin() * c(2.0), x0, (s2 - x1).tanh() * c(2.0), v, 4, margin);
+            (s1.sin() + c(2.0)).cbrt() + v4.cos()
+        } else {
+            x0.sin() + (x0 + x2)
+        };
+        if !(n > 5 && lt(v5, s2.sin(), margin)) {
+            return d_max(s0, x2, margin);
+        }
+        let a6 = [(s2.powi(2) + c(1.0)).log2() + s1, x1 - s0, x2 / (x2.sin() + c(2.0)), (s0 * s0 + c(1.0)).log10().sin()];
+        acc3 * c(0.5) - a6[1].sin()
+    }
+
+    pub fn prog_117_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = -v[n % 4];
+        let mut s1 = prog_71_dual(x1, (d_min(x0, x2, margin) / (x1.cos() + c(2.0))).sin() * c(2.0), x0, v, n, margin).sin() * c(2.0);
+        let mut s2 = (x2.tanh() * v[n % 4].cos().exp()).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        if gt(d_min(acc3, x1, margin), -c(1.0), margin) && n > 0 {
+            s0 = s0.mul_add(c(0.8), d_abs(v[2], margin).cos() * c(0.2));
+        } else {
+            s0 = s0.mul_add(c(0.6), (acc3.cos().exp() + x2.mul_add(acc3, s0)).sin() * c(0.4));
+            let x2 = acc3.tanh();
+            s2 = c(0.8) * s2 + c(1.0) * x2.cos().tanh();
+        }
+        'l0: for i in (1..=6).step_by(2) {
+            let fi = c(i as f64);
+            if gt((s1.cos() * c(0.9)).asin(), c(0.0), margin) {
+                s2 = (s2 * c(0.8) + prog_33_dual((s2.cos() + c(2.0)).cbrt().sin().sin(), (s1.sin() * c(1.5)).sinh().cos(), s0, v, n, margin) * c(0.005)).tanh();
+                match i + n {
+                    0 => {
+                        break;
+                    }
+                    g if g > 1 => {
+                        s0 = s0 * c(0.8) + prog_33_dual(c(1.2), c(1.5), x1, v, n, margin).tanh() * c(0.005);
+                        let x1: Dual64 = s1 - x1;
+                        s1 *= c(0.5);
+                        s1 -= c(0.25) * x1.sin().sin();
+                    }
+                    _ => {
+                        acc3 += c(0.5) * (-s2).sin();
+                    }
+                }
+                s0 = (s0 * c(0.75) + (s2.sin() * c(1.5)).sinh() * c(0.05)).tanh();
+            } else if n + i < 10 {
+                s0 = (s0 * c(0.8) + prog_106_dual(c(2.0), s0.sin().exp_m1().sin() * c(2.0), c(2.0), v, i, margin) * c(0.005)).tanh();
+                if !(n % 2 == 0 && ge(d_to_radians((s2 * s2).ln_1p()) * c(50.0), d_to_degrees(fi) * c(0.02), margin)) {
+                    acc3 += c(0.4) * ((s1 - x2).cos() + c(2.0)).cbrt();
+                } else if le(s2 * s1 * (s0 - c(0.3)), c(1.0), margin) || i + n < 3 {
+                    s0 = c(0.8) * s0 + c(0.02) * (v[n % 4] / (x1.powi(2) + c(0.5)) * c(1.5)).cos();
+                    let v4 = prog_33_dual(c(0.25), x0, c(0.75), v, i, margin);
+                    acc3 += c(0.1) * v4.sin();
+                }
+            }
+            s0 *= c(0.5);
+            s0 += c(1.0) * (s0.tanh() + c(2.0)).cbrt().sin();
+            let mut k5 = 0;
+            while k5 < n + 1 {
+                k5 += 1;
+                if le(x0 * x0, s0 * s0, margin) {
+                    break 'l0;
+                }
+                let v6 = if lt((fi * fi + c(1.0)).log2() + d_min(s2, s0, margin), -c(1.0), margin) {
+                    fi.cos().exp()
+                } else if k5 % 3 == 1 {
+                    let x0 = c(1.2) * fi;
+                    x0.tanh()
+                } else {
+                    return (x2 * x2).ln_1p() / ((x1 * x1 + c(2.0)).acosh().powi(2) + c(1.5))
+                };
+                s0 = c(0.75) * s0 + c(0.05) * s0.sin().exp().cos();
+                s0 *= c(0.5);
+                s0 += c(1.0) * v6.sin().sin();
+            }
+        }
+        'l2: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            acc3 -= (x2.tanh() * c(0.9)).atanh().cos() * c(0.5);
+            match n % 2 {
+                0 => {
+                    acc3 -= (s0.atan() * (x2.powi(2) + c(2.0)).sqrt()).tanh() * c(0.5);
                 }
                 1 => {
                     continue;
                 }
                 _ => {
-                    let v4 = prog_60_dual(x1, (s1.sin().powi(2) + c(0.5)).powf(0.3).cos() * c(2.0), (x1 / ((s1 - x1).powi(2) + c(1.0))).cos() * c(2.0), v, n, margin);
-                    s0 = (s0 * c(0.8) + v4.sin() * c(0.005)).tanh();
-                }
-            }
-            s1 = s1 * c(0.8) + (d_to_degrees(fi) * c(0.01)).tanh() * c(1.0);
-            let v5 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.25) * (r + p.cos()).sin());
-            acc2 += v5.sin() * c(0.25);
-        }
-        let c6 = c(m3 as f64);
-        for i in 1..n {
-            let v7: Dual64 = s0;
-            acc2 += (v7 + x1).cos().tanh() * c(0.4);
-            let v8: Dual64 = if lt(((c6 - s0).sin() * c(1.2)).tan(), c(0.5), margin) {
-                (s1.powi(2) + c(1.0)).log(3.0)
-            } else if lt(d_to_degrees((v[1] * v[1] + c(2.0)).ln()) * c(0.02), c(0.0), margin) && n > 2 {
-                v7 / (s0 * s0 + c(1.0))
-            } else {
-                return prog_60_dual(v[(i + n) % 4].cos().exp().tanh().exp2().cos() * c(2.0), x2, (v[1].cos() * c(1.5)).cosh().sin() * c(2.0), v, 2, margin)
-            };
-            s0 = s0.mul_add(c(0.6), v8.cos() * c(0.2));
-        }
-        let v10 = match m3 + n {
-            1 | 3 => {
-                for &t in v.iter() {
-                    s1 = s1 * c(0.6) + (x0 / (x0 * x0 + c(1.0)) - c6.asinh()).sin() * c(0.1);
-                    s0 = c(0.8) * s0 + c(0.2) * s0.cos();
-                    if ge((s0 - x2).sin(), c(0.5), margin) {
-                        return t + s0;
-                    }
-                    s1 = s1 * c(0.75) + t.tanh() * c(0.25);
-                }
-                c6.tanh()
-            }
-            4..=5 => {
-                let v9 = c6 / (x1.sin() + c(2.0));
-                v[2] + v9.tanh()
-            }
-            6 => {
-                for t in v {
-                    for j in 0..n {
-                        let fj = c(j as f64);
-                        acc2 -= c(0.05) * (c(0.65) * x1).tanh();
-                        acc2 += c(0.05) * (x2.tanh().cosh() * fj.sin()).tanh();
-                        s0 = s0 * c(0.6) + c6.sin() * c(1.0);
-                    }
-                    acc2 -= c(0.5) * v[m3 % 4].tanh().cosh().sin();
-                    s0 = (s0 * c(0.75) + t.sin() * c(0.25)).sin();
-                }
-                x2 - c(1.25)
-            }
-            _ => prog_0_dual((c6 + x1).sin() * c(2.0), c(2.0), x0, v, m3, margin),
-        };
-        match m3 + n {
-            0 => {
-                let mut k11 = 0;
-                while k11 < n && lt(c6 - v[n % 4], (s1.cos() * c(0.9)).atanh(), margin) {
-                    k11 += 1;
-                    if gt(v10.tanh().exp(), x0, margin) {
-                        continue;
-                    }
-                    acc2 -= ((x1.tanh() * c(1.5)).cosh() * d_atan2(x2 * x2 + c(1.0), x1)).sin() * c(0.2);
-                    for j in 0..5 {
-                        let fj = c(j as f64);
-                        let v15 = match j {
-                            0 => {
-                                let c6 = (fj.powi(2) + c(1.0)).ln();
-                                x1 / (c6 * c6 + c(1.0))
-                            }
-                            1 | 3 => {
-                                let v12 = (x0.cos() * c(1.5)).cosh();
-                                v12.cos().exp2()
-                            }
-                            4 => {
-                                let v13 = v[1] * x1;
-                                x1.asinh() + v13.tanh()
-                            }
-                            _ => {
-                                let x1 = v[0] + c6;
-                                let v14 = v[j % 4].powi(3);
-                                fj + x1 + v14.sin()
-                            }
-                        };
-                        s0 *= c(0.6);
-                        s0 += c(1.0) * (s0.tanh() + c(2.0)).cbrt().tanh();
-                        acc2 += v15.sin().cos() * c(0.05);
+                    acc3 += ((x0 + c(2.5)).cos() * c(0.9)).atanh() * c(0.25);
+                    if i > 1 {
+                        acc3 += c(0.2) * ((t.tanh() * c(0.9)).asin().powi(2) + c(1.0)).powi(-3).cos();
+                        s0 = s0 * c(0.6) + (-x1).sin() * c(0.4);
+                    } else if i > 2 && lt(fi * v[i], t.tanh(), margin) {
+                        s2 = (s2 * c(0.5) + s2.tanh() * c(0.5)).tanh();
+                        s1 = (s1 * c(0.75) + s1 * c(0.25)).tanh();
                     }
                 }
             }
-            1 => {
-                s1 = s1.mul_add(c(0.6), c6.tanh().cos() * c(1.0));
-                if lt(v[2], acc2, margin) || m3 == 5 {
-                    let x0 = x0.cos();
-                    acc2 -= x0.sin();
-                } else if m3 == 1 && lt(x2 * x1 + (c(1.25) - x2), -c(1.0), margin) {
-                    let v16: Dual64 = (c6 * c6 + c(1.0)).log2();
-                    s1 = c(0.8) * s1 + c(1.0) * v16.sin();
-                }
-                s1 = c(0.6) * s1 + c(1.0) * (c6 / c(2.0)).tanh();
-            }
-            2 | 4 => {
-                acc2 += x1.atan().cos();
-            }
-            _ => {
-                let v17 = prog_51_dual((c6 * c6 + c(1.0)).log(3.0).cos().cos(), c(1.2), (c6 * v[2]).tanh() * c(2.0), v, 6, margin);
-                let v18 = ((x1.tanh() * c(2.0)).cosh().powi(2) + c(0.5)).recip();
-                s0 = s0 * c(0.75) + (v17.tanh() + v18.tanh()).cos() * c(0.005);
-            }
-        }
-        let v19: Dual64 = prog_60_dual(c(0.5), x1.sin() * c(2.0), (x1.cos() * c(0.5)).ln_1p().cos(), v, 5, margin);
-        let v20 = (c6 * c6 + c(1.0)).recip();
-        s0 * c(0.25) - s1 * c(1.5) - acc2.tanh() - v10.sin() - v19.sin() + v20
-    }
-
-    pub fn prog_109_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_clamp(x1.sin(), d_min(x2, x1, margin).cos() - c(1.5), (x1 - x0).sin() + c(1.5), margin).sin() * c(2.0);
-        let mut s1 = ((v[3] * v[3] + c(0.5)).ln().powi(2) + c(0.5)).ln();
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().map(|&p| (p.powi(2) + c(1.0)).powf(0.3)).sum::<Dual64>();
-        let v4 = prog_32_dual(x1, (v[n % 4] / (x1 * x1 + c(0.5))).tanh(), d_hypot(c(1.5_f64), s0.sin(), margin).tanh(), v, 4, margin);
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            s0 *= c(0.6);
-            s0 += c(0.02) * (x1 * (s0 / (s1.powi(2) + c(0.5)))).tanh();
-            match n % 4 {
-                1 => {
-                    s1 = (s1 * c(0.75) + (v4 - c(1.2)) * c(0.25)).sin();
-                }
-                2 => {
-                    acc2 += c(0.4) * (c(0.8) - (v4.tanh() + c(2.0)).cbrt()).tanh();
-                    s1 *= c(0.75);
-                    s1 += c(0.25) * s1.atan().atan().cos();
-                }
-                3 => {
-                    s1 = (s1 * c(0.75) + v4.cos().exp2() / (x1.asinh().powi(2) + c(1.5)) * c(0.1)).sin();
-                }
-                _ => {
-                    s0 = (s0 * c(0.8) + v[0].sin().exp_m1() * c(0.05)).sin();
-                    acc2 += d_log(x1 * x1 + c(1.0), v[(k5 + n) % 4].cos().exp_m1().powi(2) + c(2.0)).tanh() * c(0.4);
-                }
-            }
-            if k5 >= 5 || ge(v[0].mul_add(v[k5 % 4], v4).cos(), v[3] * v3, margin) {
-                break;
-            }
-        }
-        let mut k6 = 0;
-        while k6 < 6 && gt(x1 - v3, c(0.0), margin) {
-            k6 += 1;
+            acc3 += c(0.5) * (x1 * x1 + c(2.0)).acosh().cos();
             let mut k7 = 0;
-            while k7 < 4 && ge(v4.tanh() / ((-v4).powi(2) + c(1.5)), c(0.5), margin) {
+            while k7 < n + 1 && le(v[0] * c(0.35), (v[k7 % 4] * v[k7 % 4] + c(1.0)).log2(), margin) {
                 k7 += 1;
-                if k7 % 2 == 0 && le((x2.powi(2) + c(1.5)).acosh(), s0.sin(), margin) {
-                    let v8 = x1.tanh().exp();
-                    acc2 += v8.sin() * c(0.05);
-                }
-                acc2 -= c(0.05) * d_clamp(x2, -c(0.5), c(1.5), margin).sin();
-                s0 = (s0 * c(0.8) + (s0.sin() + x0 * s0) * c(0.02)).tanh();
-            }
-            let v9 = v.iter().fold(v[3], |r, &p| r * c(0.5) + c(0.05) * ((x2.cos() * c(0.9)).atanh() + p.sin()).tanh());
-            s1 = s1 * c(0.6) + (v[(k7 + n) % 4].powi(2) + c(1.0)).sqrt().sin() * c(0.4);
-            acc2 += v9.tanh().cos() * c(0.25);
-        }
-        'l3: for i in (1..=5).step_by(2) {
-            let fi = c(i as f64);
-            acc2 += c(0.5) * (v4.tanh().sin() * c(0.9)).asin().tanh();
-            s1 = s1 * c(0.5) + fi.asinh().tanh() * c(1.0);
-            let mut k10 = 0;
-            while k10 < n {
-                k10 += 1;
-                if gt((v4.tanh() * c(2.0)).cosh(), v3, margin) && i % 3 == 1 {
-                    s0 = c(0.75) * s0 + c(1.0) * (fi.powi(2) + c(1.0)).log10().sin();
-                } else if ge(s0 + c(1.5), c(0.0), margin) {
-                    s1 *= c(0.8);
-                    s1 += c(0.2) * (v4 * v4 + c(0.5)).sqrt().atan().cos();
-                    let v11 = x1 - x0;
-                    s1 = s1.mul_add(c(0.75), v11.sin() * c(0.1));
-                } else {
-                    let v12 = v[k10 % 4].cos().cosh();
-                    s0 = s0.mul_add(c(0.8), d_hypot(d_copysign(v12, s0, margin), v12.cos(), margin).sin() * c(0.05));
-                }
-                match i {
-                    1 => {
-                        let v13 = v3;
-                        s1 = (s1 * c(0.5) + v13.tanh() * c(0.5)).sin();
-                    }
-                    2..=3 => {
-                        continue 'l3;
-                    }
-                    g if g > 4 => {
-                        acc2 -= (v3.cos() * c(0.9)).atanh() * c(0.05);
-                        if ge(x1 + c(2.0), -c(1.0), margin) {
-                            return (x1 * x1 + c(0.5)).recip().cos();
-                        }
-                        let v14: Dual64 = x1 / (s1.powi(2) + c(0.5));
-                        s0 = (s0 * c(0.8) + v14.tanh() * c(0.02)).tanh();
-                    }
-                    _ => {
-                        s0 = s0 * c(0.75) + (d_to_radians(s0) * c(20.0)).cos() * c(0.5);
-                        let v15 = x2;
-                        acc2 += c(0.1) * v15.cos();
-                    }
-                }
-                let v16 = x0 + x2;
-                s0 = s0 * c(0.5) + s0.tanh().sin() * c(0.5);
-                acc2 += c(0.1) * v16.sin().sin();
-            }
-            acc2 -= (c(SCALE) + (v3.powi(2) + c(0.5)).recip()).tanh() * c(0.5);
-        }
-        s0 - s1 + acc2.cos() - v3.tanh() - v4.sin()
-    }
-
-    pub fn prog_110_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_max((x0.powi(2) + c(2.0)).acosh(), v[n % 4], margin).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        while k2 < 3 {
-            k2 += 1;
-            s0 = s0.mul_add(c(0.5), x0.sin().sin() * c(0.5));
-            let mut k3 = 0;
-            while k3 < n + 1 {
-                k3 += 1;
-                s0 = (s0 * c(0.8) + x0.asinh() * c(0.2)).sin();
-                if ge(x2, x1, margin) || k3 == 7 {
-                    acc1 += (x1 / (x0.powi(2) + c(1.0))).cos() * c(0.05);
-                    break;
-                }
-                acc1 += c(0.05) * (x0 + c(0.35)).tanh();
-            }
-            s0 *= c(0.6);
-            s0 += c(0.05) * v[1].mul_add(v[k3 % 4], x2).tanh();
-        }
-        let mut k4 = 0;
-        let v9 = loop {
-            k4 += 1;
-            match k4 + n {
-                0 | 2 => {
-                    s0 = (s0 * c(0.5) + v[3].cos() * c(0.5)).tanh();
-                }
-                g if g > 3 => {
-                    s0 = s0.mul_add(c(0.75), (x1 * x1).ln_1p().sin() * c(0.25));
-                }
-                _ => {
-                    let v5 = s0.atan();
-                    acc1 -= v5.cos();
-                }
-            }
-            let mut k6 = 0;
-            while k6 < 5 {
-                k6 += 1;
-                let v7 = x1.sin().asinh();
-                s0 = s0 * c(0.75) + (x2.cos().cosh() + (v7 - c(0.8))).cos() * c(0.1);
-            }
-            let v8 = (v[k6 % 4] * v[k6 % 4] + c(1.5)).acosh();
-            s0 *= c(0.5);
-            s0 += c(0.2) * (x2.cos() * c(0.9)).acos().cos();
-            if k4 >= 2 || ge((v8.sin().exp().powi(2) + c(0.5)).ln(), s0 - c(0.3), margin) {
-                break x1 - c(0.25) + d_to_degrees(x2) * c(0.02);
-            }
-        };
-        let mut a10 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a10[i] = ((v[i] * v[i] + c(1.0)).sqrt().sin() * c(1.5)).sinh();
-            acc1 -= x2.mul_add(v[i], v[i]).tanh() * c(0.5);
-            acc1 += c(0.5) * t.sin();
-        }
-        let v11 = prog_48_dual((-x2).tanh().tanh(), d_to_radians(x1).cos() * c(2.0), x2, v, k2, margin);
-        let v13 = if k4 % 2 == 0 && le(a10[k2], c(0.5), margin) {
-            s0 = (s0 * c(0.8) + d_abs(x1, margin).sin() * c(0.2)).tanh();
-            (v9 * v9 + c(1.0)).log2()
-        } else {
-            let v12 = prog_54_dual((v9.powi(2) + c(1.0)).log10().cos(), x0, x2, v, n, margin);
-            v12.cos()
-        };
-        let mut k14 = 0;
-        while k14 < 3 {
-            k14 += 1;
-            acc1 += (v13.sin() * c(0.9)).asin().sin() * c(0.5);
-            let v15 = match k14 {
-                0 | 2 => {
-                    s0 = (s0 * c(0.75) + x0.mul_add(x0, x1) * c(0.05)).sin();
-                    s0.sin()
-                }
-                _ => s0 * s0,
-            };
-            s0 = c(0.75) * s0 + c(0.1) * v15.sin();
-        }
-        s0 - acc1.cos() - v11.cos() - v13.cos() + v[(k14 + n) % 4].tanh().asinh()
-    }
-
-    pub fn prog_111_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[3].atan();
-        let mut acc1: Dual64 = c(0.0);
-        let mut m2 = 0;
-        for &t in v.iter() {
-            if lt(c(SCALE) + x2, -c(0.5), margin) {
-                acc1 += (d_to_degrees(t + x1) * c(0.01)).sin() * c(0.5);
-            } else {
-                s0 = (s0 * c(0.8) + ((v[3].tanh() * c(0.9)).asin() + (s0.sin() * c(0.9)).asin()) * c(0.02)).sin();
-                if !(m2 == 11) {
-                    break;
-                }
-            }
-            if ge((d_to_radians(v[2]).cos() * c(0.9)).acos(), -c(0.5), margin) {
-                m2 += 1;
-            }
-            let mut k3 = 0;
-            while k3 < 6 && le(d_powf((s0.powi(2) + c(0.5)).ln().powi(2) + c(1.0), d_abs(v[2], margin).cos()), x0, margin) {
-                k3 += 1;
-                let v4 = t.atan();
-                s0 = (s0 * c(0.8) + (x1.cos() + c(2.0)).cbrt() * c(0.5)).tanh();
-                acc1 -= v4.sin().sin() * c(0.05);
-            }
-            s0 = c(0.8) * s0 + c(0.1) * (v[(k3 + m2) % 4] - s0).cos();
-            s0 = (s0 * c(0.75) + t.tanh() * c(0.25)).sin();
-        }
-        match m2 {
-            0 => {
-                s0 = (s0 * c(0.6) + d_atan2(x1 * x1 + c(1.0), x2) * c(0.1)).tanh();
-                if n < 2 && gt(-x0, c(0.0), margin) {
-                    let v5 = (acc1 * acc1).ln_1p();
-                    s0 = (s0 * c(0.8) + v5.cos() * c(0.05)).sin();
-                } else if gt(x1.mul_add(s0, s0).asinh(), -c(0.5), margin) {
-                    s0 = (s0 * c(0.5) + ((x1 * x1 + c(1.5)).acosh() - d_atan2(s0 * s0 + c(1.0), s0)) * c(0.05)).tanh();
-                } else {
-                    let v6 = prog_32_dual(x2, acc1.tanh().exp_m1().sin() * c(2.0), (x0 + s0).sin(), v, 5, margin);
-                    acc1 += c(0.005) * v6.cos();
-                }
-            }
-            1..=2 => {
-                s0 = c(0.75) * s0 + c(0.25) * x1.sin();
-            }
-            5 => {
-                let v7: Dual64 = prog_54_dual(s0, c(2.0), c(0.25), v, m2, margin);
-                s0 *= c(0.8);
-                s0 += c(0.005) * v7.tanh().cos();
-            }
-            _ => {
-                for i in 1..n {
-                    let fi = c(i as f64);
-                    if lt(fi + s0, c(0.5), margin) {
-                        let v8 = (x2 * x2 + c(1.0)).log(3.0);
-                        let v9 = x1;
-                        acc1 -= c(0.4) * (v8.cos() + v9.cos()).sin();
-                    } else if gt(x2.tanh().tanh(), fi, margin) {
-                        let x2 = d_log(x1 * x1 + c(1.0), x2 * x2 + c(2.0)).cos().sinh();
-                        s0 = c(0.6) * s0 + c(0.4) * (s0 + fi).cos();
-                        acc1 += x2.sin() * c(0.4);
-                    } else {
-                        let x0 = v[(i + n) % 4].tanh().cos();
-                        s0 = s0.mul_add(c(0.5), v[i % 4].cos().exp_m1().sin().sin() * c(0.1));
-                        s0 *= c(0.75);
-                        s0 += c(0.25) * x0.sin().sin();
-                    }
-                    let v10 = x1 * v[i % 4];
-                    acc1 += c(0.25) * (v10 * x0).tanh();
-                }
-            }
-        }
-        'l3: for i in 0..n {
-            let fi = c(i as f64);
-            s0 = (s0 * c(0.8) + ((x1 * x1 + c(1.0)).ln().powi(2) + c(0.5)).sqrt() * c(0.2)).sin();
-            let mut k11 = 0;
-            while k11 < 5 && ge(x2.tanh(), fi, margin) {
-                k11 += 1;
-                match m2 {
-                    2 => {
-                        s0 = s0 * c(0.8) + (x0.powi(2) + c(1.0)).log2().tanh() * c(0.1);
-                        if n % 2 == 0 {
-                            s0 = s0 * c(0.75) + (x2.tanh() * c(0.9)).asin().sin() * c(0.1);
-                        } else if gt(s0, fi, margin) && k11 < 1 {
-                            s0 = c(0.8) * s0 + c(0.2) * v[k11 % 4].cos();
-                        }
-                        acc1 += c(0.05) * fi.cos().cos();
-                    }
-                    g if g > 3 => {
-                        continue 'l3;
-                    }
-                    _ => {
-                        s0 *= c(0.75);
-                        s0 += c(0.1) * (x1 + x0).sin();
-                    }
-                }
-                let v12 = x2.asinh();
-                s0 = s0.mul_add(c(0.75), (x0.powi(2) + c(0.5)).recip().tanh() * c(0.1));
-                acc1 -= v12.cos() * c(0.05);
-            }
-            let v13: Dual64 = (s0 * s0 + c(1.0)).powf(0.5);
-            acc1 -= v13.sin().tanh() * c(0.25);
-        }
-        for (i, &t) in v.iter().enumerate() {
-            acc1 += c(0.5) * v[(i + n) % 4].tanh().tanh().cos();
-            let v14 = match i % 4 {
-                0 => (t * t).ln_1p().atan(),
-                1 | 3 => x2.mul_add(t, x2),
-                _ => {
-                    let x1 = x1.cos().exp_m1();
-                    acc1 -= c(0.5) * (t * x1).cos();
-                    -x2
-                }
-            };
-            s0 = (s0 * c(0.5) + v14.tanh() * c(0.1)).tanh();
-        }
-        let v15: Dual64 = d_max(d_atan2(c(3.0_f64), x2), s0, margin);
-        x0 * c(1.5) - x1.tanh() + acc1.sin() - v15 * c(0.25)
-    }
-
-    pub fn prog_112_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.powi(2) + c(1.0)).cbrt();
-        let mut s1: Dual64 = prog_45_dual(c(1.2), x1, d_powf(v[1].sin().powi(2) + c(0.5), d_min(c(0.5_f64), x2, margin).cos()).sin() * c(2.0), v, n, margin).tanh() * c(2.0);
-        let mut s2 = prog_2_dual(c(1.5), c(1.2), x0, v, n, margin).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| (v[n % 4].sin() * c(0.9)).asin().powi(2).ln_1p() + p.sin() + q.tanh()).sum::<Dual64>();
-        for _ in 0..n {
-            acc3 -= c(0.25) * ((v4 * v4 + c(1.0)).recip().cos() * c(0.9)).acos().sin();
-            acc3 += c(0.25) * ((v4.tanh() * c(0.9)).atanh() - s0).tanh();
-        }
-        for i in (0..n).rev() {
-            if le((v4.sin().cosh().powi(2) + c(1.0)).ln(), x1, margin) || n + i < 3 {
-                continue;
-            }
-            let v5 = x1.tanh().exp_m1() * c(std::f64::consts::FRAC_1_PI);
-            s1 *= c(0.6);
-            s1 -= c(0.4) * v5.powi(2).tanh();
-        }
-        let v6: Dual64 = d_to_degrees(v[n % 4]) * c(0.01) + c(0.65);
-        s0 = s0.mul_add(c(0.5), ((v[n % 4].powi(2) + c(0.5)).recip() * x2.cos().exp_m1()).tanh() * c(0.05));
-        s2 = s2.mul_add(c(0.6), prog_38_dual(s1, s2, v4.sin() * c(2.0), v, n, margin).sin() * c(0.005));
-        s0 - s2 * c(0.75) - acc3 * c(0.25) - v6 * c(0.25)
-    }
-
-    pub fn prog_113_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x2.tanh() * c(0.5)).ln_1p().powi(2) + c(0.5)).sqrt();
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        let v3 = loop {
-            k2 += 1;
-            s0 = s0 * c(0.6) + (s0 / (s0 * s0 + c(1.0))).tanh() * c(0.2);
-            acc1 -= c(0.05) * prog_60_dual(x1, c(1.2), (v[k2 % 4].cos() * c(0.9)).acos().sin() * c(2.0), v, 0, margin).sin();
-            if k2 >= 6 || le(x0, -c(1.0), margin) {
-                break (x2 * x2 + c(1.0)).cbrt();
-            }
-        };
-        for i in 0..n {
-            let fi = c(i as f64);
-            if gt(x2, (v[i % 4].cos() * c(1.5)).sinh(), margin) {
-                s0 = c(0.6) * s0 + c(1.0) * fi.tanh();
-                break;
-            }
-            if le(v3, v3 + x0, margin) {
-                s0 = (s0 * c(0.5) + (x1 * x1 + c(0.5)).ln() * c(0.25)).sin();
-                let v4: Dual64 = prog_60_dual(v3, (x0 * x2).cos(), v[n % 4].tanh() * c(2.0), v, k2, margin);
-                acc1 += v4.tanh() * c(0.02);
-            } else if ge(x1, x0, margin) || n == 1 {
-                acc1 += ((s0 * s0).ln_1p() * v[i % 4]).sin() * c(0.25);
-                acc1 -= v[(i + n) % 4].mul_add(v3, fi).cos() * c(0.25);
-            } else {
-                let v5 = (x1 * x1 + c(1.0)).ln();
-                s0 = s0.mul_add(c(0.6), v5.tanh() * c(0.4));
-            }
-            acc1 += prog_60_dual(c(2.0), x0, (c(0.75) * v[i % 4]).cos(), v, n, margin).tanh() * c(0.2);
-        }
-        let mut k6 = 0;
-        while k6 < 6 && le(v[k6 % 4].cos(), x0.sin(), margin) {
-            k6 += 1;
-            let v7 = v[k6 % 4] * c(std::f64::consts::FRAC_1_PI);
-            match k6 {
-                1 | 3 => {
-                    let x1 = prog_60_dual(c(1.2), (v3.cos() * c(0.9)).asin().sin(), (x1.tanh() * c(0.9)).acos().sin().tanh() * c(2.0), v, k6, margin);
-                    s0 = s0 * c(0.8) + x1.cos() * c(0.005);
-                }
-                4 | 6 => {
-                    acc1 += x1.cos().sin() * c(0.25);
-                }
-                _ => {
-                    acc1 -= d_log(v3 * v3 + c(1.0), x0.powi(2) + c(2.0)).sin() * c(0.25);
-                    if k6 + n < 6 {
-                        for &u in v.iter() {
-                            s0 = (s0 * c(0.5) + (s0 * s0 + c(1.0)).recip() * c(0.75)).tanh();
-                            let v8 = (v7.atan().cos() * c(1.2)).tan();
-                            let v9 = c(0.5) * x0 - c(2.0);
-                            s0 = s0.mul_add(c(0.8), (u.sin() - v8.cos() - v9.tanh()).tanh() * c(0.02));
-                        }
-                    }
-                    let mut k10 = 0;
-                    while k10 < n + 1 {
-                        k10 += 1;
-                        let v11 = if ge(x1 * v[k10 % 4], (v[k10 % 4] * v[k10 % 4]).ln_1p(), margin) {
-                            acc1 += c(0.02) * (x0.tanh().cos() * c(0.9)).asin().cos();
-                            x2.powi(3)
-                        } else {
-                            acc1 -= c(0.02) * (v7 * v[k10 % 4] - (v3 * v3 + c(2.0)).sqrt()).cos();
-                            (v7 * v7 + c(1.0)).log2()
-                        };
-                        let v13 = match k6 % 4 {
-                            0 => {
-                                let x2 = d_min(c(1.5_f64), s0.powi(2), margin);
-                                d_atan2(c(0.5_f64), v11) + x2.sin()
-                            }
-                            2 => {
-                                let v12 = v[k2 % 4].tanh();
-                                v12 / (v7 * v7 + c(0.5))
-                            }
-                            3 => (x1 + v7) / ((v7.sin() * c(1.2)).tan().powi(2) + c(0.5)),
-                            _ => (v3 + v7).sin(),
-                        };
-                        acc1 += c(0.02) * (v13 * v13 + c(1.0)).log10().powi(2).ln_1p().sin();
-                        s0 = (s0 * c(0.75) + v11.sin() * c(0.02)).tanh();
-                    }
-                }
-            }
-            acc1 -= (x2.tanh().exp2() - (x1 * x1 + c(1.0)).powf(1.5)).cos() * c(0.25);
-            s0 = (s0 * c(0.5) + v7 * c(1.0)).sin();
-        }
-        s0 = (s0 * c(0.8) + v[k6 % 4] * c(0.2)).tanh();
-        let v14 = v.iter().fold(x1, |r, &p| r * c(0.75) + c(0.1) * p.sin().exp2().cos());
-        x0 * c(0.25) + s0 + acc1.tanh() - v3 * c(0.75) + v14 * c(0.5)
-    }
-
-    pub fn prog_114_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.tanh().powi(2);
-        let mut s1 = (s0 * x2).cos();
-        let mut s2 = (x2 * x2 + c(0.5)).ln();
-        let mut acc3: Dual64 = c(0.0);
-        acc3 += ((v[1] * v[1] + c(1.5)).acosh() / (s0.tanh().exp().powi(2) + c(1.5))).tanh() * c(0.5);
-        let mut k4 = 0;
-        let v5: Dual64 = loop {
-            k4 += 1;
-            acc3 += c(0.005) * prog_38_dual(x0, v[2].asinh().asinh().sin() * c(2.0), x1, v, k4, margin).sin();
-            acc3 += ((s0 + x1).powi(2) + c(1.0)).ln().cos() * c(0.5);
-            if k4 >= 3 || le(prog_45_dual((x1 * x1 + c(1.5)).acosh().sin(), s0, (s0 * c(2.5)).cos(), v, 2, margin), s2, margin) {
-                break (x2 * x2 + c(1.5)).acosh();
-            }
-        };
-        if ge((x1.tanh() * c(1.5)).sinh(), -c(0.5), margin) {
-            acc3 -= ((v[n % 4].powi(2) + c(1.0)).log2().tanh() * c(0.9)).asin().tanh();
-            if le(s2.mul_add(v[k4], v5) - c(1.2), v[2], margin) || k4 < 3 {
-                acc3 -= x1.sin().exp_m1().cos();
-            } else if n < 1 && ge(x1.cos().sinh() * x1.tanh(), x0, margin) {
-                for i in 0..n {
-                    let fi = c(i as f64);
-                    match k4 {
-                        0 => {
-                            break;
-                        }
-                        1..=3 => {
-                            acc3 -= x0.tanh() * c(0.25);
-                            acc3 += c(0.25) * v5.sin().exp().sin();
-                        }
-                        _ => {
-                            s0 = (s0 * c(0.75) + (x2.tanh() * c(0.9)).atanh() * c(0.05)).sin();
-                            s1 = s1.mul_add(c(0.8), s1 * c(0.2));
-                        }
-                    }
-                    let v7 = if i == 4 {
-                        fi + v[i % 4]
-                    } else if ge(v5.tanh().tanh(), c(0.25), margin) || i + k4 < 4 {
-                        let v6 = x2 * fi;
-                        v6.sin()
-                    } else {
-                        prog_60_dual(x0, x2, c(0.75), v, i, margin)
-                    };
-                    acc3 += c(0.25) * (v7 + v[i % 4]).sin();
-                }
-            }
-            let v8 = d_to_radians(v5);
-            acc3 += v8.tanh();
-        } else {
-            s0 *= c(0.75);
-            s0 += c(0.1) * (x2.cos() * c(0.9)).acos().cos();
-            s2 = s2.mul_add(c(0.6), (s1 - v[n % 4]).sin() * c(0.05));
-        }
-        let v9 = if le((v[(k4 + n) % 4].sin() * c(0.5)).ln_1p().powi(2), d_powf(s1.powi(2) + c(1.0), v[(k4 + n) % 4].sin()), margin) {
-            x1.asinh()
-        } else if k4 < 1 {
-            s0.powi(2)
-        } else {
-            return v[n % 4].tanh()
-        };
-        if le(c(0.1) - v9.atan(), c(1.0), margin) {
-            let v10 = prog_38_dual((v5 + d_log(v5 * v5 + c(1.0), v[(k4 + n) % 4] * v[(k4 + n) % 4] + c(2.0))).tanh() * c(2.0), c(2.0), v9, v, 2, margin);
-            acc3 += c(1.5) * v[2].cos();
-            acc3 += c(0.005) * v10.cos();
-        } else {
-            let v11 = prog_60_dual(s2, c(1.5), c(1.2), v, k4, margin);
-            s2 = s2.mul_add(c(0.8), prog_60_dual(s0, (v9 * v9 + c(1.5)).acosh().cos(), c(2.0), v, k4, margin).sin() * c(0.005));
-            s1 = s1 * c(0.5) + v11.tanh() * c(0.01);
-        }
-        s0.cos() - s1 * c(0.25) - s2 * c(1.5) - acc3.cos() - v5 * c(0.25)
-    }
-
-    pub fn prog_115_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.sin();
-        let mut s1 = ((v[n % 4].cos() * c(0.9)).acos().cos() * c(1.2)).tan().sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        if n % 3 == 1 && gt(prog_22_dual(c(2.0), s1, x0, v, n, margin), acc2, margin) {
-            for i in 0..3 {
-                let fi = c(i as f64);
-                if i < 2 && ge(s0.sin().exp_m1(), -c(1.0), margin) {
-                    acc2 += c(0.02) * prog_0_dual((c(1.5) - x2).tanh() * c(2.0), x2, x2.tanh().exp_m1().cos(), v, n, margin).sin();
-                } else if le(x0 + x2, x1, margin) {
-                    s0 = (s0 * c(0.75) + (s1 + s0) * c(0.1)).tanh();
-                } else {
-                    s0 *= c(0.8);
-                    s0 += c(0.2) * s0.tanh().tanh();
-                    let v3: Dual64 = s1.sin().asinh();
-                    s1 = s1.mul_add(c(0.5), v3.tanh() * c(0.5));
-                }
-                let v4 = (fi.powi(2) + c(1.0)).log10();
-                s1 = s1 * c(0.75) + ((s1.cos() * c(1.2)).tan().powi(2) + c(1.0)).log(2.0).cos() * c(0.01);
-                s0 = (s0 * c(0.8) + v4 * c(1.0)).sin();
-            }
-        }
-        if n == 2 {
-            let v5 = x2.powi(2);
-            s0 = c(0.6) * s0 + c(0.1) * v5.cos();
-        } else if le((x2 * x2 + c(1.0)).log2(), -c(1.0), margin) || n == 0 {
-            s0 = c(0.75) * s0 + c(0.01) * (s0 * c(0.8));
-            s1 *= c(0.75);
-            s1 += c(0.25) * (-x1).cos();
-        } else {
-            acc2 += c(0.5) * x0.sin().mul_add((x0.sin() * c(0.9)).acos(), (x2.cos() * c(0.9)).asin()).sin();
-        }
-        acc2 -= (x1.powi(2) + c(0.5)).cbrt().sin();
-        let mut a6 = [c(0.0); 4];
-        for i in 0..4 {
-            a6[i] = (x2 * x2 + c(1.0)).ln().mul_add((x2 * x2 + c(2.0)).sqrt(), v[(i + n) % 4] + v[i]);
-        }
-        s0 + s1.sin() + acc2 * c(0.25) + a6[0].cos() - a6[1].tanh().exp()
-    }
-
-    pub fn prog_116_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (v[0] * v[0] + c(0.5)).sqrt().sin() * c(2.0);
-        let mut s1 = (x1.atan() + x1).tanh() * c(2.0);
-        let mut s2 = (x0.powi(2) + c(1.0)).sqrt().cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        for i in (0..4).rev() {
-            acc3 += x2.tanh() * c(0.5);
-            if n % 3 == 1 && gt(((s1 - v[i]).tanh() * c(0.9)).acos(), -c(1.0), margin) {
-                continue;
-            }
-            let v4 = prog_0_dual(x1, ((x1 + s0).sin() * c(0.5)).ln_1p().cos() * c(2.0), x2.tanh().exp().cos() * c(2.0), v, i, margin);
-            s1 = (s1 * c(0.75) + v4.tanh() * c(0.005)).sin();
-        }
-        let mut m5 = 0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            for j in (0..=i).rev() {
-                s0 = c(0.6) * s0 + c(0.1) * s0.powi(2).cos();
-                s2 = c(0.8) * s2 + c(0.2) * (-x2).sin();
-                if ge(v[j % 4], c(1.0), margin) || j % 2 == 0 {
-                    s0 *= c(0.6);
-                    s0 += c(0.4) * (d_to_radians(s0) * c(50.0)).cos();
-                } else if gt(c(1.2) - v[0], c(1.0), margin) {
-                    acc3 -= c(0.05) * s0.cos().tanh().tanh();
-                } else {
-                    let v6 = d_atan2(x1 * s1, (s2.powi(2) + c(1.0)).log(2.0).powi(2) + c(1.0));
-                    s0 = (s0 * c(0.8) + fi / c(2.0) * c(1.0)).tanh();
-                    acc3 += v6.cos() * c(0.05);
-                }
-            }
-            if !(m5 % 2 == 0 && le(-x0, x1, margin)) {
-                m5 += 1;
-            }
-            let v7 = x2;
-            s1 *= c(0.5);
-            s1 -= c(0.1) * (s0 * v7).tanh();
-        }
-        match m5 {
-            0 => {
-                for i in 0..v.len() {
-                    let fi = c(i as f64);
-                    let mut k8 = 0;
-                    while k8 < 6 {
-                        k8 += 1;
-                        s0 = s0 * c(0.8) + (x2 - s2.tanh().exp2()).tanh() * c(0.05);
-                        if gt(d_to_radians(v[1]) + x0.sin(), -c(0.25), margin) {
-                            s1 = c(0.5) * s1 + c(0.1) * s0.sin().exp().sin();
-                        } else {
-                            s0 = s0 * c(0.6) + ((s0.sin() * c(1.5)).sinh().powi(2) + c(1.0)).log2().sin() * c(0.05);
-                            let v9 = d_atan2((s0 + s2).powi(2) + c(1.0), (s1.tanh() * c(0.9)).atanh());
-                            acc3 -= c(0.05) * v9.tanh();
-                        }
-                    }
-                    if le(x1 + x2, c(1.0), margin) {
-                        s2 *= c(0.8);
-                        s2 += c(0.1) * s2.sin().exp2().sin();
-                        let v10 = d_clamp(v[3], s2.sin() - c(1.5), x0.cos() + c(1.5), margin).tanh().exp2();
-                        acc3 += v10.sin() * c(0.5);
-                    } else if lt((x2.sin() * c(1.2)).tan(), fi + s0, margin) {
-                        s2 = (s2 * c(0.6) + d_atan2(x0 * x0 + c(0.5), x0) * c(0.05)).tanh();
-                        let v11: Dual64 = (v[3] * v[3]).ln_1p();
-                        s1 = c(0.75) * s1 + c(0.25) * v11.sin().cos();
-                    } else {
-                        let x1 = s0;
-                        s1 = s1.mul_add(c(0.75), d_hypot(x1, fi, margin).sin() * c(0.25));
-                        if lt(s0.tanh(), c(0.0), margin) {
-                            s0 = s0.mul_add(c(0.8), s0.sin() * c(0.2));
-                            continue;
-                        }
-                    }
-                    s2 = s2.mul_add(c(0.8), (fi / (v[i] * v[i] + c(1.5))).cos() * c(0.1));
-                }
-                s0 = (s0 * c(0.75) + s0.tanh() * c(0.05)).sin();
-            }
-            1 | 3 => {
-                let v12 = x0.cos().exp();
-                acc3 += c(0.5) * (x2 * (d_to_degrees(s2) * c(0.01))).sin();
-                if le(d_atan2((s0 / (v12.powi(2) + c(1.5))).powi(2) + c(1.0), x0.sin()), acc3, margin) {
-                    for _ in (0..=n).rev().step_by(2) {
-                        let v14: Dual64 = if lt(s2.cos(), c(0.5), margin) {
-                            let v13 = x0;
-                            v13 * s0
-                        } else {
-                            (s2.cos().exp_m1().tanh() * c(0.5)).ln_1p()
-                        };
-                        for &u in v.iter() {
-                            s0 = (s0 * c(0.75) + (s0 - c(2.0)) * c(0.25)).sin();
-                            s2 = c(0.8) * s2 + c(0.1) * (s1 + u).cos();
-                            let v15 = (x2 * x2 + c(2.0)).sqrt() * (u * u + c(2.0)).sqrt();
-                            s1 = (s1 * c(0.5) + v15.tanh() * c(0.1)).tanh();
-                        }
-                        acc3 -= (s2 + c(0.8)).sin() * c(0.5);
-                        s0 = c(0.5) * s0 + c(0.1) * v14.tanh().cos();
-                    }
-                    let v16: Dual64 = d_max((x1 * x1 + c(1.0)).sqrt(), s0, margin);
-                    acc3 += v16.tanh() * c(0.25);
-                }
-            }
-            4 => {
-                s0 = s0.mul_add(c(0.5), (-x0).sin() * c(0.5));
-            }
-            _ => {
-                s0 = s0.mul_add(c(0.8), x2.cos() * c(0.2));
-                s1 = c(0.5) * s1 + c(0.005) * prog_60_dual(s2, d_abs(d_clamp(s1, -c(1.0), c(0.5), margin), margin).cos(), (s1.powi(2) + c(1.0)).recip().sin(), v, 0, margin).cos();
-            }
-        }
-        if gt(x2, s0, margin) || m5 < 2 {
-            return v[0] - x2;
-        }
-        let mut k17 = 0;
-        let v23 = loop {
-            k17 += 1;
-            s0 = s0.mul_add(c(0.6), (v[(k17 + m5) % 4] + v[3 - k17] + d_powf(s0 * s0 + c(1.0), s2.sin())).tanh() * c(0.05));
-            if ge(s0, (x2 * x2 + c(1.0)).log2(), margin) && k17 == 1 {
-                acc3 += (x1.atan().cos() * c(0.9)).acos().sin();
-                for j in (0..=n).rev().step_by(2) {
-                    acc3 += c(0.25) * (v[(j + n) % 4] * v[(j + n) % 4] + c(2.0)).ln().cos();
-                    s0 = s0 * c(0.5) + (c(0.65) - x1).cos() * c(0.5);
-                }
-            } else if ge(d_hypot(c(2.0_f64), s1, margin), v[n % 4], margin) {
-                s2 = (s2 * c(0.5) + s2 * c(std::f64::consts::FRAC_1_PI) * c(1.0)).sin();
-                s1 = (s1 * c(0.6) + (s2 * s2).ln_1p() * s1 * c(0.1)).tanh();
-            } else {
-                let v18 = (x2.tanh() * c(1.5)).sinh();
-                acc3 += v18.cos();
-            }
-            let mut k19 = 0;
-            while k19 < 4 {
-                k19 += 1;
-                match k19 {
+                let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * ((x1.cos().powi(2) + c(1.5)).acosh() + p.sin() + q.tanh()).cos()).product::<Dual64>();
+                match k7 {
                     0 => {
-                        acc3 += (v[0] * x1).tanh().sinh() * c(0.2);
+                        let x2 = t * v8;
+                        acc3 += x2.sin() * c(0.05);
                     }
-                    1..=3 => {
-                        acc3 -= x2.tanh().exp2().cos() * c(0.25);
-                        acc3 -= (x0.powi(2) + c(0.5)).ln().cos() * c(0.25);
-                        if lt(s1.sin(), s0.tanh().exp_m1(), margin) {
-                            acc3 += c(0.25) * s0.tanh();
-                        } else if lt(c(2.0) * x1, x2, margin) {
-                            let x0 = x2.cos().sin();
-                            let v20 = -x0;
-                            acc3 += c(0.25) * v20.cos();
-                        }
+                    1 => {
+                        break 'l2;
                     }
-                    _ => {
-                        s1 = (s1 * c(0.5) + ((x0 * x0 + c(1.0)).sqrt() + c(1.5)) * c(0.5)).sin();
-                        if gt(((v[k19 % 4].tanh() * c(1.2)).tan().cos() * c(0.9)).acos(), c(1.0), margin) {
-                            acc3 += (s1 - c(0.1)).tanh() * c(0.25);
-                        } else {
-                            let v21: Dual64 = (x0 * x0 + c(0.5)).powf(0.5);
-                            let v22 = s1.tanh().atan();
-                            acc3 -= (v21.tanh() - v22.sin()).tanh() * c(0.25);
-                        }
-                    }
-                }
-                acc3 += (x0 + v[m5 % 4]).tanh() * c(0.25);
-            }
-            if k17 >= 2 || gt(v[1] / (s1 * s1 + c(1.5)), c(0.0), margin) {
-                break v[(k19 + n) % 4];
-            }
-        };
-        let v24 = v23;
-        let v25 = v.iter().zip(v.iter()).map(|(&p, &q)| (d_to_degrees(q) * c(0.02)).powi(3) + p.cos()).sum::<Dual64>();
-        s0 - s1 * c(0.5) + s2.tanh() + acc3.cos() + v24 * c(0.25) + v25.tanh()
-    }
-
-    pub fn prog_117_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_copysign(v[n % 4].powi(3), d_max(x2, x0, margin), margin).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        s0 = (s0 * c(0.75) + x1 * x1 * c(0.05)).tanh();
-        let mut k2 = 0;
-        while k2 < 5 && le((s0.cos() * c(0.9)).atanh().cos().sinh(), s0, margin) {
-            k2 += 1;
-            acc1 -= (v[2] / (x0.powi(2) + c(1.5))).cos() * c(0.4);
-            let v8 = match k2 {
-                0 => {
-                    for j in (0..4).rev() {
-                        let fj = c(j as f64);
-                        let v3 = d_atan2(x1.powi(2) + c(0.5), fj).cos().exp();
-                        let v4 = match n % 3 {
-                            1 => -v3,
-                            2 => v[k2 % 4] - v3,
-                            _ => {
-                                let v3 = d_clamp(-v3, -c(0.5), c(1.5), margin);
-                                (x1 * x1 + c(1.0)).ln().atan() + v3.tanh()
-                            }
-                        };
-                        s0 = s0 * c(0.75) + (v[3 - j] - v[j]).tanh() * c(0.1);
-                        s0 = (s0 * c(0.6) + v4.sin() * c(0.02)).sin();
-                    }
-                    let v5 = prog_51_dual(c(0.5), (c(1.2) * x1).tanh() * c(2.0), (v[(k2 + n) % 4] + v[k2 % 4]).sin(), v, n, margin);
-                    v[k2 % 4].tanh() + v5.sin()
-                }
-                g if g > 2 => {
-                    let x0 = x1 * x1;
-                    let v6 = ((v[k2 % 4] / (x2.powi(2) + c(0.5))).tanh() * c(1.5)).cosh();
-                    prog_60_dual(c(0.5), (v[k2 % 4] * c(0.8)).cos().cos() * c(2.0), (x2 * x0).cos() * c(2.0), v, 0, margin) + v6.tanh()
-                }
-                _ => {
-                    let v7 = (s0 * s0 + c(2.0)).sqrt() / (v[k2 % 4].sin().exp().powi(2) + c(1.5));
-                    v[3] * x0 * c(2.0) + v7.tanh()
-                }
-            };
-            s0 = c(0.6) * s0 + c(0.25) * d_copysign(s0, v8, margin).cos().sinh().tanh();
-        }
-        let mut k9 = 0;
-        while k9 < 4 && le(x1 + x0, -c(0.5), margin) {
-            k9 += 1;
-            let v10 = -x0;
-            match k2 {
-                1 => {
-                    let v11 = prog_60_dual(v10, s0, c(0.75), v, n, margin);
-                    acc1 += v11.sin().sin() * c(0.25);
-                }
-                2..=4 => {
-                    acc1 += c(0.25) * (v[0].tanh() * c(0.9)).atanh();
-                    if gt(v[3], c(0.5), margin) {
-                        break;
-                    }
-                    s0 = s0.mul_add(c(0.75), s0 * c(0.25));
-                    match k9 {
-                        0 | 2 => {
-                            s0 *= c(0.6);
-                            s0 -= c(0.1) * (v10.powi(2) + c(2.0)).acosh().cos();
-                            continue;
-                        }
-                        4 => {
-                            let v12 = (v10 * v10).ln_1p();
-                            let v13 = (v12 * v12 + c(1.0)).log2() / (v12.tanh().cos() + c(2.0));
-                            acc1 -= v13.cos().sin() * c(0.5);
-                        }
-                        _ => {
-                            acc1 += v[k9 % 4].sin() * c(0.5);
-                        }
-                    }
-                }
-                5 => {
-                    s0 = (s0 * c(0.5) + (v[k9 % 4].tanh() * c(0.9)).acos() * c(0.2)).sin();
-                }
-                _ => {
-                    acc1 += c(0.5) * v10.sin();
-                }
-            }
-            s0 = s0.mul_add(c(0.75), (v10.sin().exp().powi(2) + c(0.5)).recip().cos() * c(0.05));
-        }
-        let v19 = if gt((x0 * x0 + c(0.5)).cbrt().asinh(), s0, margin) {
-            for i in (0..=n).rev().step_by(2) {
-                let fi = c(i as f64);
-                let v16 = match i {
-                    0 => s0.sin(),
                     2 | 4 => {
-                        for &u in v.iter() {
-                            let v14: Dual64 = if i < 5 && lt((u.tanh().exp().powi(2) + c(2.0)).acosh(), v[(i + n) % 4].sin().exp(), margin) {
-                                let x2 = x2.tanh().tanh().exp_m1();
-                                fi / (u * u + c(0.5)) + x2.sin()
-                            } else {
-                                ((x2.powi(2) + c(1.0)).recip().powi(2) + c(1.0)).recip()
-                            };
-                            acc1 += c(0.1) * v[i % 4].sin().sin();
-                            acc1 += c(0.1) * v[1].sin();
-                            acc1 += c(0.1) * v14.sin();
-                        }
-                        acc1 += (x2.tanh().cosh() - (v[k9 % 4] - x2)).tanh() * c(0.5);
-                        (fi * fi + c(2.0)).sqrt()
+                        s1 = (s1 * c(0.5) + s1 * c(0.5)).tanh();
                     }
-                    6 => x1.atan(),
                     _ => {
-                        let v15 = x0.sin().exp().mul_add(x0.tanh(), v[(i + n) % 4] / (x0.powi(2) + c(1.0)));
-                        acc1 += c(0.5) * (v[i % 4] * v[i % 4] + c(1.0)).log10().cos().exp().tanh();
-                        (fi.powi(2) + c(1.0)).recip() + v15.sin()
+                        let v9 = v8 + v[k7 % 4];
+                        acc3 += (v[k7 % 4] + v8).mul_add(t, (s2 * s2 + c(0.5)).sqrt()).tanh() * c(0.05);
+                        s0 = s0 * c(0.8) + v9.cos() * c(0.05);
                     }
-                };
-                let v17 = v.iter().fold(v16.cos(), |r, &p| r * c(0.5) + c(0.25) * (r.tanh() + p.sin()).tanh());
-                s0 = c(0.6) * s0 + c(1.0) * (fi.sin() + c(2.0)).cbrt().cos();
-                s0 = s0 * c(0.6) + v17.sin() * c(0.02);
+                }
+                s1 = (s1 * c(0.5) + (fi - v8) * c(0.2)).tanh();
             }
-            let v18 = (v[k9 % 4] * x1).sin();
-            d_abs(v18 * v18, margin)
-        } else {
-            let x1 = x1.cos() - x1.sin().exp();
-            d_copysign(x1, x1.cos(), margin)
-        };
-        let mut a20 = v;
-        a20[2] *= c(0.75);
-        a20[0] += ((-x2).tanh() * c(1.2)).tan().sin();
-        let v21 = if gt(x1.sin(), c(0.0), margin) {
-            let x1 = a20[k9 % 4];
-            acc1 + x1.tanh()
-        } else if gt(((a20[(k9 + n) % 4].powi(2) + c(1.0)).log10().powi(2) + c(1.0)).recip(), -c(0.25), margin) {
-            x1 - v19
-        } else {
-            (v19.sin() * c(0.9)).asin()
-        };
-        s0.cos() - acc1.cos() + v19.cos() + v21.sin()
+            acc3 += c(0.5) * t.cos();
+        }
+        let v10: Dual64 = v[0] - c(1.25);
+        let v11 = v.iter().map(|&p| c(1.0) + c(0.1) * (p * p + c(0.5)).tanh()).product::<Dual64>();
+        let v12 = v11.cos() + (-v[n % 4]);
+        s0 * c(0.25) - s1.tanh() + s2 + acc3.cos() + v10 * c(0.75) + v12
     }
 
     pub fn prog_118_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 * x1 + c(1.0)).cbrt();
-        let mut s1 = prog_89_dual(v[n % 4].tanh().tanh(), x0, (x2 + x0).tanh(), v, 3, margin).cos() * c(2.0);
+        let mut s0 = d_log(c(3.0_f64), x2.powi(2) + c(2.0)).sin();
+        let mut s1 = x0;
         let mut acc2: Dual64 = c(0.0);
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            if gt(x0 * x1, c(0.0), margin) {
-                let x0 = x0 * c(std::f64::consts::FRAC_PI_4);
-                s0 = s0.mul_add(c(0.75), x0.sin().sin() * c(0.25));
-            }
-            if lt((x0.cos() * c(0.5)).ln_1p().sin().exp2(), v[1].sin(), margin) || i % 3 == 1 {
-                let mut k3 = 0;
-                while k3 < n {
-                    k3 += 1;
-                    if gt(((x1 * x1 + c(1.0)).log10().sin() * c(0.9)).asin(), -c(1.0), margin) {
-                        acc2 -= c(0.05) * (s0 * x2).cos().exp().tanh();
-                    }
-                    acc2 += c(0.05) * fi.atan().tanh();
-                }
-            } else if le(((x1 + c(0.35)).powi(2) + c(2.0)).acosh(), -c(1.0), margin) {
-                acc2 += c(0.5) * d_hypot(c(0.5_f64), fi, margin).cos();
-                s1 = s1.mul_add(c(0.5), s1.mul_add(s1, s0).cos() * c(0.1));
-            }
-            if i == 3 {
-                s1 = s1.mul_add(c(0.8), (v[n % 4].cos() * c(0.9)).acos().powi(2).tanh() * c(0.01));
-            } else {
-                let x1 = d_to_degrees(s1 * s1) * c(0.01);
-                let mut k4 = 0;
-                while k4 < 4 {
-                    k4 += 1;
-                    let v5: Dual64 = d_to_degrees((x1.sin() * c(0.9)).acos()) * c(0.02);
-                    if gt((v5.powi(2) + c(2.0)).ln(), s1, margin) {
-                        continue;
-                    }
-                    s0 = (s0 * c(0.6) + s0 * c(0.4)).tanh();
-                }
-                acc2 += x1.cos().sin() * c(0.5);
-            }
-            acc2 += c(0.5) * ((s0 - x1).powi(2) + c(0.5)).ln().cos();
+        for i in 0..5 {
+            s1 = s1 * c(0.6) + v[i % 4].sin() * c(0.4);
+            s1 = s1 * c(0.6) + prog_0_dual(c(1.5), x2, (x0.mul_add(s1, s1) - s1 * s1).tanh() * c(2.0), v, n, margin).cos() * c(0.005);
         }
-        let mut k6 = 0;
-        let v11 = loop {
-            k6 += 1;
-            acc2 -= c(0.5) * ((x1.powi(2) + c(1.0)).log(2.0) / (v[k6].tanh() + c(2.0))).cos();
-            let v9 = if gt(x0 / (x1.cos() + c(2.0)) - v[2], c(1.0), margin) {
-                let v7 = ((x0 * x0 + c(1.5)).acosh().powi(2) + c(1.0)).cbrt();
-                (v[k6].tanh() * c(0.9)).atanh() + v7.sin()
-            } else {
-                let v8 = d_hypot(x1, x0, margin);
-                return d_to_radians(x2 * x1) * c(20.0) + v8.tanh()
-            };
-            let v10 = (x0.cos() * c(2.0)).sinh().sin();
-            if k6 >= 3 || le(c(0.65) * v[k6].cos().exp2(), x0, margin) {
-                break (v9 * v9 + c(1.0)).log10();
+        match n {
+            1 => {
+                s1 = s1 * c(0.5) + x0.sin() * c(0.5);
             }
-            s0 = s0 * c(0.75) + (v9.cos() + v10.sin()).sin() * c(0.01);
+            2 | 4 => {
+                acc2 += (v[n % 4].cos() * c(0.9)).acos().sin();
+            }
+            6 => {
+                s0 = c(0.6) * s0 + c(0.05) * d_log((-s0).powi(2) + c(1.0), s0.tanh().exp().powi(2) + c(2.0)).sin();
+            }
+            _ => {
+                s1 *= c(0.8);
+                s1 += c(0.02) * (v[0] * acc2).tanh();
+                acc2 += x1.tanh();
+            }
+        }
+        s0 = (s0 * c(0.6) + x2.sin() * c(0.4)).tanh();
+        let v4 = match n {
+            0 => {
+                let v3 = x1.cos().exp();
+                ((v[n % 4] + v3).powi(2) + c(1.0)).cbrt()
+            }
+            1 => x1 + v[n % 4],
+            4 => v[n % 4].sin(),
+            _ => (d_log(c(3.0_f64), x1.powi(2) + c(2.0)).sin() * c(1.5)).sinh(),
         };
-        let mut m12 = 0;
-        for i in (1..=5).step_by(2) {
-            let fi = c(i as f64);
-            if !(i % 3 == 1) {
-                s1 = c(0.6) * s1 + c(0.4) * (v11 - c(0.75)).cos();
-            } else if lt(v11 * x0.asinh(), fi, margin) {
-                let v13 = prog_60_dual(x1, (v11 * x0).sin() * c(2.0), c(1.5), v, n, margin);
-                s1 = c(0.5) * s1 + c(0.01) * prog_60_dual((fi + d_abs(v[m12 % 4], margin)).tanh(), x0, c(0.75), v, k6, margin).sin();
-                acc2 -= v13.cos() * c(0.05);
-            } else {
-                s1 = (s1 * c(0.8) + s0.powi(2) * c(0.05)).tanh();
-            }
-            acc2 += (x1 - s1).mul_add(s1, v[i % 4]).tanh() * c(0.4);
-            let v15 = match i + n {
-                0 => {
-                    acc2 -= c(0.5) * (s0 - x2).tanh();
-                    d_log(c(0.5_f64), d_powf(x1 * x1 + c(1.0), v[1].tanh()).powi(2) + c(2.0))
-                }
-                1 => (fi.powi(2) + c(0.5)).cbrt(),
-                2..=4 => {
-                    let x2 = s1 * v[i % 4];
-                    x2.sin()
-                }
-                _ => {
-                    for &u in v.iter() {
-                        s1 = s1.mul_add(c(0.6), u.powi(2).sin() * c(0.1));
-                        acc2 += v[i % 4].powi(3).cos() * c(0.1);
-                        s0 = c(0.8) * s0 + c(0.2) * s0.asinh().sin();
-                    }
-                    let v14 = (s0.tanh() * c(1.5)).cosh() + (x1.powi(2) + c(1.0)).cbrt();
-                    v11.sin() + v14.tanh()
-                }
-            };
-            s0 *= c(0.6);
-            if gt((x2.cos().exp2().powi(2) + c(0.5)).recip(), v[m12 % 4] - v11, margin) {
-                m12 += 1;
-            }
-            s0 += c(0.02) * v15.tanh();
-        }
-        let c16 = c(m12 as f64);
-        let mut a17 = [c(0.0); 4];
-        for i in 0..4 {
-            a17[i] = s1.cos();
-            s1 = s1.mul_add(c(0.75), (v[0] * v[0] + c(1.0)).log(3.0).sin() * c(0.25));
-        }
-        s0 * c(0.5) + s1 - acc2.tanh() + v11 * c(0.25) + c16.sin() - a17[3] + (-x2)
+        x1.cos() + v[1].tanh() + s0.sin() - s1.sin() - acc2.tanh() + v4.sin()
     }
 
     pub fn prog_119_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4].mul_add(x1, x0).cos() * c(2.0);
-        let mut s1 = v[n % 4] / (x2.tanh() + c(2.0));
-        let mut s2 = x1;
+        let mut s0: Dual64 = (v[0] * v[n % 4]).sin() * c(2.0);
+        let mut s1 = prog_102_dual(x1, x2, c(0.75), v, n, margin).sin() * c(2.0);
+        let mut s2 = d_clamp(x0, -c(1.0), c(1.5), margin);
         let mut acc3: Dual64 = c(0.0);
-        'l0: for i in 0..n {
-            let fi = c(i as f64);
-            s0 *= c(0.6);
-            s0 += c(0.1) * (d_copysign(s0, x2, margin) / (d_clamp(s1, fi.sin() - c(1.5), x1.tanh() + c(1.5), margin).tanh() + c(2.0))).tanh();
-            let mut k4 = 0;
-            while k4 < n {
-                k4 += 1;
-                if lt(s2.sin().exp_m1(), c(0.5), margin) {
-                    s1 *= c(0.8);
-                    s1 += c(0.1) * (s1 + s0).sin();
-                    continue 'l0;
-                }
-                s0 = s0 * c(0.5) + d_min(s2, x1, margin).cos() * c(0.5);
-            }
-            for u in v {
-                let v5 = d_atan2(s1 * s1 + c(0.5), v[3]);
-                match n + k4 {
-                    0 => {
-                        acc3 -= c(0.05) * ((v5 * x2).powi(2) + c(1.0)).log(3.0).tanh();
-                        let v6 = u / (x1 * x1 + c(1.5));
-                        s2 = c(0.6) * s2 + c(0.25) * v6.cos();
-                    }
-                    1 | 3 => {
-                        acc3 += c(0.05) * fi.cos();
-                        s0 = (s0 * c(0.8) + (v5 * v5 + c(0.5)).ln() * c(0.02)).tanh();
-                        if k4 < 6 {
-                            break;
-                        }
-                    }
-                    4 => {
-                        s0 = s0.mul_add(c(0.8), (-s1).tanh() * c(0.2));
-                        if ge(x1.asinh(), (v5 * v5 + c(0.5)).cbrt(), margin) || i + k4 < 6 {
-                            acc3 += c(0.05) * (u.tanh() * c(1.2)).tan().sin();
-                            s2 = c(0.6) * s2 + c(1.0) * d_to_radians(s2).sin();
-                        } else {
-                            s2 = (s2 * c(0.5) + s2.atan() * c(0.5)).sin();
-                            s1 = c(0.5) * s1 + c(0.25) * d_log(c(3.0_f64), u * u + c(2.0)).cos();
-                        }
-                        s0 = s0.mul_add(c(0.6), ((u.cos() * c(0.9)).asin() - (s0 * s0 + c(0.5)).sqrt()).cos() * c(0.1));
-                    }
-                    _ => {
-                        let v7 = v5 - fi;
-                        acc3 += v7.tanh().cos() * c(0.05);
-                    }
-                }
-                s2 = s2 * c(0.75) + (s2 + u).tanh() * c(0.1);
-            }
-            acc3 -= c(0.25) * ((x1 * x1 + c(0.5)).powf(0.3) / ((s2 / (v[k4 % 4].powi(2) + c(1.0))).powi(2) + c(0.5))).sin();
+        let v4 = prog_24_dual(c(2.0), d_copysign(c(1.5_f64), s1, margin).sin(), c(1.5), v, n, margin);
+        if !(n == 6) {
+            acc3 -= acc3.sin() / (acc3.cos().powi(2) + c(1.0));
         }
-        let mut k8 = 0;
-        while k8 < n + 1 {
-            k8 += 1;
-            s2 = s2 * c(0.8) + v[k8 % 4].sin() * c(0.2);
-            acc3 += c(0.25) * s1.powi(3).tanh();
-            let v11 = match k8 {
-                1 => d_atan2(c(1.5_f64), s2),
-                g if g > 4 => {
-                    let x2 = (s2.powi(2) + c(1.5)).acosh();
-                    let v9 = ((x1 / (x1 * x1 + c(1.0))).powi(2) + c(1.0)).powf(0.5);
-                    v[0] + x1 + x2.cos() + v9.sin()
-                }
-                _ => {
-                    for _ in (0..n).rev() {
-                        s2 = (s2 * c(0.8) + (v[3].sin() * c(0.9)).acos() * c(0.05)).tanh();
-                        acc3 += s0.powi(2).tanh().cosh().cos() * c(0.02);
-                        let v10 = v.iter().map(|&p| c(0.25) * v[n % 4] + p.tanh()).sum::<Dual64>();
-                        s0 = s0.mul_add(c(0.6), v10.tanh().cos() * c(0.05));
-                    }
-                    s0 + s2
-                }
-            };
-            acc3 -= c(0.25) * v11.sin();
+        let v6 = if ge((x1.sin() * c(0.9)).atanh(), acc3.cos(), margin) {
+            let v5 = s2.sin().exp2();
+            acc3 += (v5 + v[n % 4]).cos();
+            v5.tanh().exp2()
+        } else {
+            (acc3 - x1) * (x2 * x2 + c(0.5)).ln()
+        };
+        let mut a7 = [c(0.0); 4];
+        for i in 0..n {
+            a7[i % 4] += (v[i % 4] + v[3]).sin() * c(0.5);
         }
-        let mut k12 = 0;
-        while k12 < n + 1 && le(s1.sin(), s0, margin) {
-            k12 += 1;
-            let v14 = match k12 % 2 {
-                1 => d_min(x1, d_powf(c(1.5_f64), s0.tanh()), margin),
-                _ => {
-                    let v13 = d_atan2(s1 * s1 + c(1.0), v[2]);
-                    s0 = c(0.5) * s0 + c(0.02) * v13.mul_add(s0, x1).cos();
-                    (x0.cos() * c(0.9)).atanh()
-                }
-            };
-            acc3 += (x0 + v14 * v14).sin() * c(0.2);
-        }
-        match k12 {
-            1 => {
-                let v15 = x2.powi(3);
-                s1 = s1.mul_add(c(0.5), v15.cos().tanh() * c(0.02));
-            }
-            g if g > 2 => {
-                let x0 = (v[k12 % 4].powi(3).powi(2) + c(1.0)).log(3.0);
-                s1 = (s1 * c(0.75) + x0.cos() * c(0.02)).sin();
-            }
-            _ => {
-                acc3 += s0.tanh() * c(0.4);
-                let v16 = prog_60_dual(x2, s0, (s0.sin() - d_abs(v[n % 4], margin)).cos(), v, n, margin);
-                acc3 += v16.cos() * c(0.01);
+        if le((-v6).atan(), a7[2] + v6, margin) {
+            acc3 -= (v[n % 4] * v[n % 4] + c(1.0)).cbrt().tanh();
+            s0 *= c(0.75);
+            s0 -= c(0.02) * (v[n % 4] * acc3).sin();
+        } else {
+            s1 = s1 * c(0.6) + v[n % 4].sin().sin() * c(0.4);
+            if gt((v6.tanh() * c(0.5)).ln_1p(), v[n % 4] - v4, margin) || n > 3 {
+                acc3 -= (v6.powi(2) + c(1.0)).log10().cos() * c(0.75);
+            } else if gt(v6.cos().exp2(), s2, margin) {
+                s1 = c(0.6) * s1 + c(0.25) * (x0.sin().powi(2) + c(0.5)).ln().tanh();
+                s2 = (s2 * c(0.8) + d_copysign(c(0.5_f64), s0, margin) * c(1.0)).sin();
+            } else {
+                let v8: Dual64 = v[2] - v4;
+                acc3 += c(0.2) * v8.sin();
             }
         }
-        if gt((x2.tanh() * c(2.0)).sinh().asinh(), -c(0.5), margin) {
-            s0 = s0.mul_add(c(0.5), s2.tanh().cos().tanh() * c(0.05));
-            let v17 = (s0 * s0 + c(1.0)).log(10.0) + s1;
-            s1 *= c(0.5);
-            s1 -= c(0.05) * v17.cos().tanh();
-        } else if n + k8 < 2 && lt(s1 * x2, c(0.0), margin) {
-            acc3 += s1.tanh();
-            acc3 -= s1.cos().exp2().sin();
-        }
-        let v18 = x1.cos();
-        s0 * c(1.5) - s1 + s2 * c(0.25) - acc3.cos() - v18 * c(0.75) + d_clamp(s1, s1.tanh() - c(1.5), v18.sin() + c(1.5), margin).sin()
+        let v9 = a7.iter().map(|&p| x0.tanh() + p.tanh()).sum::<Dual64>();
+        s0 + s1.cos() + s2 * c(0.25) + acc3 + v4.sin() + v9.tanh()
     }
 
     pub const PROGRAMS: [Program; 120] = [
