@@ -263,3 +263,57 @@ fn a_hundred_thousand_iterations() {
     let dx = long_loop_grad(0.5, 100_000);
     assert_gradient(|v| long_loop(v[0], 100_000), &[0.5], &[dx]);
 }
+
+// Regression: a `return` in a loop after a nested loop ended read the nested loop's own copy
+// of the "returned" flag outside its scope, and the expansion did not compile (E0425).
+#[differentiable]
+fn return_after_nested_loop(x: f64, y: f64) -> f64 {
+    let mut s = x;
+    for _ in 0..2 {
+        for j in 0..3 {
+            let c = j as f64;
+            s = s * c + 0.5 * s;
+        }
+        if y > 1.0 {
+            return s;
+        }
+    }
+    s
+}
+
+#[test]
+fn return_after_a_nested_loop_in_the_same_loop() {
+    // s is multiplied by 0.5 * 1.5 * 2.5 = 1.875 per outer iteration: one before the return
+    // when y > 1, two otherwise.
+    assert_eq!(return_after_nested_loop_grad(1.5, 2.0), (1.875, 0.0));
+    assert_eq!(return_after_nested_loop_grad(1.5, 0.0), (1.875 * 1.875, 0.0));
+    assert_eq!(return_after_nested_loop(1.5, 2.0), 1.5 * 1.875);
+}
+
+// Regression: a range pattern from 0 on an unsigned scrutinee lowered to `k >= 0 && ..`,
+// which warned (`unused_comparisons`) in the generated code under `#![deny(warnings)]`.
+#[deny(warnings)]
+mod range_from_zero {
+    use grad::differentiable;
+
+    #[differentiable]
+    pub fn by_range(x: f64, k: usize) -> f64 {
+        match k {
+            0..=2 => x * x,
+            3..6 => x.sin(),
+            _ => x,
+        }
+    }
+}
+
+#[test]
+fn match_on_a_range_from_zero() {
+    use range_from_zero::{by_range, by_range_grad};
+    for x in [-1.3, 0.4, 2.0] {
+        assert_eq!(by_range_grad(x, 0), 2.0 * x);
+        assert_eq!(by_range_grad(x, 2), 2.0 * x);
+        assert_eq!(by_range_grad(x, 3), x.cos());
+        assert_eq!(by_range_grad(x, 6), 1.0);
+        assert_gradient(|v| by_range(v[0], 4), &[x], &[by_range_grad(x, 4)]);
+    }
+}

@@ -13,6 +13,7 @@ fn series(x: f64, n: usize) -> f64 {
     unused_assignments,
     unused_mut,
     unused_parens,
+    unused_comparisons,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

@@ -9,6 +9,7 @@ pub fn f(x: f64, y: f64, z: f64) -> f64 {
     unused_assignments,
     unused_mut,
     unused_parens,
+    unused_comparisons,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

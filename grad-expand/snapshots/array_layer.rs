@@ -16,6 +16,7 @@ fn layer(w: [[f64; 3]; 2], x: [f64; 3], s: f64) -> [f64; 2] {
     unused_assignments,
     unused_mut,
     unused_parens,
+    unused_comparisons,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

@@ -11,6 +11,7 @@ fn polar(x: f32, y: f32) -> f32 {
     unused_assignments,
     unused_mut,
     unused_parens,
+    unused_comparisons,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

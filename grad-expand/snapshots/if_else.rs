@@ -15,6 +15,7 @@ fn piecewise(x: f64, y: f64) -> f64 {
     unused_assignments,
     unused_mut,
     unused_parens,
+    unused_comparisons,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

@@ -13,6 +13,7 @@ fn power_tower(x: f64) -> f64 {
     unused_assignments,
     unused_mut,
     unused_parens,
+    unused_comparisons,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

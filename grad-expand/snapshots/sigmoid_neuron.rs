@@ -10,6 +10,7 @@ fn neuron(w0: f64, x0: f64, w1: f64, x1: f64, w2: f64) -> f64 {
     unused_assignments,
     unused_mut,
     unused_parens,
+    unused_comparisons,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

@@ -18,6 +18,7 @@ fn bisect(x: f64, tolerance: f64) -> f64 {
     unused_assignments,
     unused_mut,
     unused_parens,
+    unused_comparisons,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

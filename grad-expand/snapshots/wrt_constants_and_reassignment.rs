@@ -12,6 +12,7 @@ pub(crate) fn spring(k: f64, x: f64, rest: f64, n: usize) -> f64 {
     unused_assignments,
     unused_mut,
     unused_parens,
+    unused_comparisons,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

@@ -1084,7 +1084,7 @@ impl Companions<'_> {
             #(#attrs)*
             #[doc(hidden)]
             #[inline]
-            #[allow(dead_code, unused_variables, unused_assignments, unused_mut, unused_parens, clippy::all, clippy::pedantic, clippy::nursery)]
+            #[allow(dead_code, unused_variables, unused_assignments, unused_mut, unused_parens, unused_comparisons, clippy::all, clippy::pedantic, clippy::nursery)]
             fn #core #generics (#(#params,)* #(#buffers,)* #upstream: #ret) -> (#ret, #grad_ty) #where_clause {
                 #mark_used
                 #(#items)*

@@ -608,15 +608,21 @@ impl Lowerer<'_> {
         self.any(flags, span)
     }
 
-    /// On the path where no exit happened, every exit flag is known to be false.
-    fn clear_exits(&mut self, span: Span) {
+    /// The flags of every exit that can be taken here: `return`, and leaving any enclosing
+    /// loop.
+    fn exit_flag_names(&self) -> Vec<String> {
         let mut names = vec![RETURNED.to_owned()];
         names.extend(
             self.loops
                 .iter()
                 .flat_map(|l| [broke(l.id), continued(l.id)]),
         );
-        for name in names {
+        names
+    }
+
+    /// On the path where no exit happened, every exit flag is known to be false.
+    fn clear_exits(&mut self, span: Span) {
+        for name in self.exit_flag_names() {
             if let Some(flag) = self.flag(&name) {
                 if self.const_bool(flag) != Some(false) {
                     self.set_flag(&name, false, span);
@@ -1684,6 +1690,23 @@ impl Lowerer<'_> {
             self.assign_name(&name, Val::Scalar(entry));
             carried.push((name, init, entry));
         }
+        // Every iteration starts with no exit taken: the loop runs only where none was taken
+        // before it, and stops after an iteration that takes one. Known-false flags keep the
+        // body free of exit guards; the carried entries still feed the flags' values out.
+        let exit_names = self.exit_flag_names();
+        for name in &exit_names {
+            if carried.iter().any(|(carried_name, _, _)| carried_name == name) {
+                self.set_flag(name, false, span);
+            }
+        }
+        let before_loop: Vec<(String, Option<ValueId>)> = exit_names
+            .into_iter()
+            .filter(|name| !carried.iter().any(|(carried_name, _, _)| carried_name == name))
+            .map(|name| {
+                let flag = self.flag(&name);
+                (name, flag)
+            })
+            .collect();
 
         self.blocks.push(Block {
             region: body_region,
@@ -1762,6 +1785,13 @@ impl Lowerer<'_> {
         self.scopes.pop();
         let body = self.blocks.pop().expect("the loop body block is open");
 
+        // A flag the loop does not carry cannot change in it (no exit of that kind is inside),
+        // but guards in the body may have rebound it to a value of the body's own.
+        for (name, flag) in before_loop {
+            if let Some(flag) = flag {
+                self.assign_name(&name, Val::Scalar(flag));
+            }
+        }
         let mut carried_vars = Vec::new();
         for ((name, init, entry), next) in carried.into_iter().zip(nexts) {
             let ty = unify(&self.node(init).ty, &self.node(next).ty);
