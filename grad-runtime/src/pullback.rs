@@ -25,6 +25,16 @@
 
 use crate::Float;
 
+/// `amount`, or exactly zero when no gradient flows in (`upstream == 0`).
+///
+/// Rules whose slope can be infinite (`sqrt` at 0, `asin` at ±1, `ln` at 0) would otherwise
+/// turn a zero upstream into `0 · ∞ = NaN`: a NaN in every other row of a Jacobian, or in the
+/// gradient of a function that scales such a term by zero. A NaN upstream still propagates.
+#[inline(always)]
+fn flowing<T: Float>(upstream: T, amount: T) -> T {
+    if upstream == T::ZERO { T::ZERO } else { amount }
+}
+
 /// `sin`: d/dx = cos x.
 #[inline(always)]
 pub fn sin<T: Float>(x: T, out: T, upstream: T) -> T {
@@ -50,14 +60,14 @@ pub fn tan<T: Float>(x: T, out: T, upstream: T) -> T {
 #[inline(always)]
 pub fn asin<T: Float>(x: T, out: T, upstream: T) -> T {
     let _ = out;
-    upstream / one_minus_square(x).sqrt()
+    flowing(upstream, upstream / one_minus_square(x).sqrt())
 }
 
 /// `acos`: d/dx = -1 / √(1 - x²); infinite at ±1, NaN outside `[-1, 1]`.
 #[inline(always)]
 pub fn acos<T: Float>(x: T, out: T, upstream: T) -> T {
     let _ = out;
-    -(upstream / one_minus_square(x).sqrt())
+    flowing(upstream, -(upstream / one_minus_square(x).sqrt()))
 }
 
 /// `atan`: d/dx = 1 / (1 + x²); tends to 0 (not NaN) for huge |x|.
@@ -123,14 +133,14 @@ pub fn asinh<T: Float>(x: T, out: T, upstream: T) -> T {
 #[inline(always)]
 pub fn acosh<T: Float>(x: T, out: T, upstream: T) -> T {
     let _ = out;
-    upstream / ((x - T::ONE) * (x + T::ONE)).sqrt()
+    flowing(upstream, upstream / ((x - T::ONE) * (x + T::ONE)).sqrt())
 }
 
 /// `atanh`: d/dx = 1 / (1 - x²); infinite at ±1.
 #[inline(always)]
 pub fn atanh<T: Float>(x: T, out: T, upstream: T) -> T {
     let _ = out;
-    upstream / one_minus_square(x)
+    flowing(upstream, upstream / one_minus_square(x))
 }
 
 /// `exp`: d/dx = eˣ = `out`.
@@ -161,28 +171,28 @@ pub fn exp_m1<T: Float>(x: T, out: T, upstream: T) -> T {
 #[inline(always)]
 pub fn ln<T: Float>(x: T, out: T, upstream: T) -> T {
     let _ = out;
-    upstream / x
+    flowing(upstream, upstream / x)
 }
 
 /// `log2`: d/dx = 1 / (x ln 2).
 #[inline(always)]
 pub fn log2<T: Float>(x: T, out: T, upstream: T) -> T {
     let _ = out;
-    upstream / (x * T::LN_2)
+    flowing(upstream, upstream / (x * T::LN_2))
 }
 
 /// `log10`: d/dx = 1 / (x ln 10).
 #[inline(always)]
 pub fn log10<T: Float>(x: T, out: T, upstream: T) -> T {
     let _ = out;
-    upstream / (x * T::LN_10)
+    flowing(upstream, upstream / (x * T::LN_10))
 }
 
 /// `ln_1p`: d/dx = 1 / (1 + x); infinite at -1.
 #[inline(always)]
 pub fn ln_1p<T: Float>(x: T, out: T, upstream: T) -> T {
     let _ = out;
-    upstream / (T::ONE + x)
+    flowing(upstream, upstream / (T::ONE + x))
 }
 
 /// `log` (logarithm in base `base`): `(∂/∂x, ∂/∂base) = (1 / (x ln b), -out / (b ln b))`.
@@ -190,8 +200,8 @@ pub fn ln_1p<T: Float>(x: T, out: T, upstream: T) -> T {
 pub fn log<T: Float>(x: T, base: T, out: T, upstream: T) -> (T, T) {
     let ln_base = base.ln();
     (
-        upstream / (x * ln_base),
-        -(upstream * out / (base * ln_base)),
+        flowing(upstream, upstream / (x * ln_base)),
+        flowing(upstream, -(upstream * out / (base * ln_base))),
     )
 }
 
@@ -200,14 +210,14 @@ pub fn log<T: Float>(x: T, base: T, out: T, upstream: T) -> (T, T) {
 pub fn sqrt<T: Float>(x: T, out: T, upstream: T) -> T {
     let _ = x;
     // |out| so that sqrt(-0.0) = -0.0 also gets the +∞ of the convention.
-    upstream / (T::TWO * out.abs())
+    flowing(upstream, upstream / (T::TWO * out.abs()))
 }
 
 /// `cbrt`: d/dx = 1 / (3 ∛x²) = `1 / (3 out²)`, so cbrt'(0) = +∞.
 #[inline(always)]
 pub fn cbrt<T: Float>(x: T, out: T, upstream: T) -> T {
     let _ = x;
-    upstream / (T::from_i32(3) * (out * out))
+    flowing(upstream, upstream / (T::from_i32(3) * (out * out)))
 }
 
 /// `powi`: d/dx = n xⁿ⁻¹, and exactly 0 when n = 0 (x⁰ is constant, even at x = 0 where
@@ -223,7 +233,7 @@ pub fn powi<T: Float>(x: T, n: i32, out: T, upstream: T) -> T {
         Some(m) => x.powi(m),
         None => out / x,
     };
-    upstream * (T::from_i32(n) * pow_n_minus_1)
+    flowing(upstream, upstream * (T::from_i32(n) * pow_n_minus_1))
 }
 
 /// `powf` (x raised to p): `(∂/∂x, ∂/∂p) = (p x^(p-1), out ln x)`.
@@ -243,7 +253,7 @@ pub fn powf<T: Float>(x: T, p: T, out: T, upstream: T) -> (T, T) {
     } else {
         upstream * (out * x.ln())
     };
-    (d_x, d_p)
+    (flowing(upstream, d_x), flowing(upstream, d_p))
 }
 
 /// `hypot`: `(∂/∂x, ∂/∂y) = (x, y) / out`, and `(0, 0)` when out = 0 (at the origin, where the
@@ -270,7 +280,7 @@ pub fn mul_add<T: Float>(x: T, a: T, b: T, out: T, upstream: T) -> (T, T, T) {
 #[inline(always)]
 pub fn recip<T: Float>(x: T, out: T, upstream: T) -> T {
     let _ = x;
-    -(upstream * (out * out))
+    flowing(upstream, -(upstream * (out * out)))
 }
 
 /// `abs`: d/dx = sign of x, with abs'(0) = 0 (for `-0` too, as PyTorch and JAX), and NaN at
