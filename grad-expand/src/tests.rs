@@ -314,11 +314,53 @@ mod never_panics {
                 };
                 let args = ["", "wrt(x)", "wrt(x, y, nope)", "wrt(", "order = 2"][args];
                 let args = proc_macro2::TokenStream::from_str(args).unwrap_or_default();
-                let expanded = std::panic::catch_unwind(|| differentiable(args, item).to_string());
-                prop_assert!(expanded.is_ok(), "the expansion panicked on:\n{source}");
+                let checked = check_expansion(args, item);
+                prop_assert!(checked.is_ok(), "{}:\n{source}", checked.unwrap_err());
                 Ok(())
             })
             .unwrap();
+    }
+
+    /// The expansion of `item` must not panic, and must be a valid file when `item` is a valid
+    /// item (code, or the item beside `compile_error!`).
+    fn check_expansion(
+        args: proc_macro2::TokenStream,
+        item: proc_macro2::TokenStream,
+    ) -> Result<(), String> {
+        let item_parses = syn::parse2::<syn::Item>(item.clone()).is_ok();
+        let expanded = std::panic::catch_unwind(|| differentiable(args, item))
+            .map_err(|_| "the expansion panicked".to_owned())?;
+        if item_parses {
+            syn::parse2::<syn::File>(expanded)
+                .map_err(|error| format!("the expansion is not a valid file ({error})"))?;
+        }
+        Ok(())
+    }
+
+    /// The committed seed corpus of the cargo-fuzz target (`fuzz/`), and whatever it found,
+    /// replayed on every test run: the first line of each file is the attribute's arguments.
+    #[test]
+    fn the_fuzz_corpus_gives_code_or_errors() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/expand");
+        let mut count = 0;
+        for entry in std::fs::read_dir(&dir).expect("fuzz/corpus/expand is committed") {
+            let path = entry.expect("a corpus entry").path();
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                continue;
+            };
+            let (args, item) = text.split_once('\n').unwrap_or(("", &text));
+            let (Ok(args), Ok(item)) = (
+                proc_macro2::TokenStream::from_str(args),
+                proc_macro2::TokenStream::from_str(item),
+            ) else {
+                continue;
+            };
+            if let Err(message) = check_expansion(args, item) {
+                panic!("{message}: {}\n{text}", path.display());
+            }
+            count += 1;
+        }
+        assert!(count >= 100, "only {count} corpus entries in {}", dir.display());
     }
 }
 
