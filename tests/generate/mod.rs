@@ -24,7 +24,11 @@ use std::f64::consts::{LN_2, LN_10, PI};
 use std::fmt::Write as _;
 
 mod programs;
-pub use programs::{RANDOM_PROGRAMS_COUNT, RANDOM_PROGRAMS_SEED, random_programs};
+#[allow(unused_imports)]
+pub use programs::{
+    ProgramTree, RANDOM_PROGRAMS_COUNT, RANDOM_PROGRAMS_SEED, random_program_trees,
+    random_programs, render_programs,
+};
 
 /// The seed and count of the committed `random_expressions` files.
 pub const RANDOM_EXPRESSIONS_SEED: u64 = 0x6772_6164_0001;

@@ -110,6 +110,9 @@ enum Init {
     Match(String, Vec<(String, Block)>),
     /// A `loop` that `break`s with a value, and its label.
     Loop(Option<String>, Vec<S>),
+    /// `{ stmts; tail }`: never generated, a shrinking step of `tests/program_batches.rs`
+    /// (an `if` or `match` value replaced by one of its arms).
+    Block(Block),
 }
 
 #[derive(Clone, Debug)]
@@ -281,6 +284,12 @@ fn render_init(init: &Init, mode: Mode, indent: usize) -> String {
         Init::Loop(label, body) => {
             let mut text = format!("{}loop {{\n", label_prefix(label));
             render_stmts(body, mode, indent + 1, &mut text);
+            let _ = write!(text, "{pad}}}");
+            text
+        }
+        Init::Block(block) => {
+            let mut text = "{\n".to_string();
+            render_block_value(block, mode, indent + 1, &mut text);
             let _ = write!(text, "{pad}}}");
             text
         }
@@ -3135,10 +3144,43 @@ const PROGRAM_TABLE_TYPES: &str = r#"
 /// `count` programs `pub fn prog_K(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64`
 /// with branches, loops and arrays; later ones call earlier ones.
 pub fn random_programs(seed: u64, count: usize) -> Generated {
-    let mut rng = Rng(seed);
+    let (trees, uses_scale) = program_trees(seed, count);
     let what = format!("random_programs({seed:#x}, {count})");
-    let mut functions = header("random_programs", &what);
-    let mut dual = header("random_programs_dual", &what);
+    render_programs(&what, &trees, uses_scale)
+}
+
+/// The trees of [`random_programs`], and whether an expression used `SCALE`.
+fn program_trees(seed: u64, count: usize) -> (Vec<ProgramTree>, bool) {
+    let mut rng = Rng(seed);
+    let mut callees: Vec<Callee> = Vec::new();
+    let mut trees = Vec::new();
+    let mut uses_scale = false;
+    for k in 0..count {
+        let name = format!("prog_{k}");
+        let mut g = ProgGen::new(&mut rng, &callees);
+        let (stmts, tail, result) = g.program();
+        let cost = g.cost;
+        uses_scale |= g.uses_scale;
+        trees.push(ProgramTree {
+            name: name.clone(),
+            stmts,
+            tail,
+        });
+        callees.push(Callee {
+            name,
+            bound: result,
+            cost,
+        });
+    }
+    (trees, uses_scale)
+}
+
+/// The files of the programs `trees`, in order (a program calls only programs before it);
+/// `what` names them in the header, `scale` adds the `SCALE` constant.
+pub fn render_programs(what: &str, trees: &[ProgramTree], scale: bool) -> Generated {
+    let count = trees.len();
+    let mut functions = header("random_programs", what);
+    let mut dual = header("random_programs_dual", what);
     functions.push_str("#[rustfmt::skip]\n");
     functions.push_str(ALLOWS);
     functions.push_str("pub mod random_programs {\n    use grad::differentiable;\n");
@@ -3153,30 +3195,25 @@ pub fn random_programs(seed: u64, count: usize) -> Generated {
         dual,
         "\n    /// The largest `n` the programs are meant for.\n    pub const N_MAX: usize = {PROGRAM_N_MAX};"
     );
-    let mut callees: Vec<Callee> = Vec::new();
-    let mut uses_scale = false;
-    for k in 0..count {
-        let name = format!("prog_{k}");
-        let mut g = ProgGen::new(&mut rng, &callees);
-        let (stmts, tail, result) = g.program();
-        let cost = g.cost;
-        uses_scale |= g.uses_scale;
-        write_program(&mut functions, &mut dual, &name, &stmts, &tail);
-        callees.push(Callee {
-            name,
-            bound: result,
-            cost,
-        });
+    for tree in trees {
+        write_program(
+            &mut functions,
+            &mut dual,
+            &tree.name,
+            &tree.stmts,
+            &tree.tail,
+        );
     }
-    if uses_scale {
+    if scale {
         let _ = write!(functions, "{SCALE_ITEM}");
     }
     let _ = writeln!(dual, "\n    pub const PROGRAMS: [Program; {count}] = [");
-    for k in 0..count {
+    for tree in trees {
+        let k = &tree.name;
         let _ = writeln!(
             dual,
-            "        Program {{ name: \"prog_{k}\", primal: prog_{k}, grad: prog_{k}_grad, \
-             value_and_grad: prog_{k}_value_and_grad, vjp: prog_{k}_vjp, dual: prog_{k}_dual }},"
+            "        Program {{ name: \"{k}\", primal: {k}, grad: {k}_grad, \
+             value_and_grad: {k}_value_and_grad, vjp: {k}_vjp, dual: {k}_dual }},"
         );
     }
     dual.push_str("    ];\n}\n");
@@ -3204,4 +3241,506 @@ fn write_program(functions: &mut String, dual: &mut String, name: &str, stmts: &
         "\n    pub fn {name}_dual({PARAMS_DUAL}, {margin}: &Cell<f64>) -> Dual64 {{"
     );
     dual.push_str(&body);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Trees, for the harness of `tests/program_batches.rs`: it renders programs, checks them and
+// shrinks the failing ones.
+
+/// One generated program: `pub fn name(x0, x1, x2, v, n) -> f64 { stmts; tail }`.
+#[derive(Clone, Debug)]
+pub struct ProgramTree {
+    pub name: String,
+    stmts: Vec<S>,
+    tail: Expr,
+}
+
+/// The trees [`random_programs`] renders: `random_programs(seed, count)` is
+/// `render_programs(.., &random_program_trees(seed, count), ..)`.
+#[allow(dead_code)]
+pub fn random_program_trees(seed: u64, count: usize) -> Vec<ProgramTree> {
+    program_trees(seed, count).0
+}
+
+/// Visits the expressions and statement lists of a tree, and counts (or applies) the
+/// one-step reductions of the shrinker: the `target`-th site reached is reduced.
+struct Reducer {
+    target: usize,
+    count: usize,
+}
+
+impl Reducer {
+    /// Whether this site is the one to reduce.
+    fn hit(&mut self) -> bool {
+        let hit = self.count == self.target;
+        self.count += 1;
+        hit
+    }
+
+    fn done(&self) -> bool {
+        self.count > self.target
+    }
+
+    fn expr(&mut self, e: &mut Expr) {
+        if self.done() {
+            return;
+        }
+        let children: Vec<Expr> = match e {
+            Expr::Var(_) | Expr::Field(..) | Expr::Lit(_) | Expr::Const(_) => return,
+            Expr::Neg(a) => vec![(**a).clone()],
+            Expr::Bin(_, a, b) => vec![(**a).clone(), (**b).clone()],
+            Expr::Method { args, .. } => args.clone(),
+            Expr::PowI { base, .. } => vec![(**base).clone()],
+            // The float arguments; the array and the count are not floats.
+            Expr::Call { args, .. } => args.iter().take(3).cloned().collect(),
+        };
+        if self.hit() {
+            *e = Expr::Lit(0.5);
+            return;
+        }
+        for child in children {
+            if self.hit() {
+                *e = child;
+                return;
+            }
+        }
+        match e {
+            Expr::Neg(a) | Expr::PowI { base: a, .. } => self.expr(a),
+            Expr::Bin(_, a, b) => {
+                self.expr(a);
+                self.expr(b);
+            }
+            Expr::Method { args, .. } | Expr::Call { args, .. } => {
+                for a in args {
+                    self.expr(a);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn cond(&mut self, c: &mut Cond) {
+        if self.done() {
+            return;
+        }
+        let sides: Vec<Cond> = match c {
+            Cond::And(a, b) | Cond::Or(a, b) => vec![(**a).clone(), (**b).clone()],
+            Cond::Not(a) => vec![(**a).clone()],
+            _ => Vec::new(),
+        };
+        for side in sides {
+            if self.hit() {
+                *c = side;
+                return;
+            }
+        }
+        match c {
+            Cond::Cmp(a, _, b) => {
+                self.expr(a);
+                self.expr(b);
+            }
+            Cond::Int(_) => {}
+            Cond::And(a, b) | Cond::Or(a, b) => {
+                self.cond(a);
+                self.cond(b);
+            }
+            Cond::Not(a) => self.cond(a),
+        }
+    }
+
+    fn block(&mut self, b: &mut Block, in_loop: bool) {
+        self.stmts(&mut b.stmts, in_loop);
+        self.expr(&mut b.tail);
+    }
+
+    fn init(&mut self, init: &mut Init, in_loop: bool) {
+        if self.done() {
+            return;
+        }
+        // An `if` or `match` value replaced by one of its arms, a block by its value.
+        let arms: Vec<Block> = match init {
+            Init::If(arms, otherwise) => arms
+                .iter()
+                .map(|(_, b)| b.clone())
+                .chain([otherwise.clone()])
+                .collect(),
+            Init::Match(_, arms) => arms.iter().map(|(_, b)| b.clone()).collect(),
+            _ => Vec::new(),
+        };
+        for block in arms {
+            if self.hit() {
+                *init = Init::Block(block);
+                return;
+            }
+        }
+        if let Init::Block(b) = init {
+            if b.stmts.is_empty() && !b.diverges && self.hit() {
+                *init = Init::Expr(b.tail.clone());
+                return;
+            }
+        }
+        if let Init::If(arms, _) = init {
+            if arms.len() > 1 {
+                for k in 0..arms.len() {
+                    if self.hit() {
+                        arms.remove(k);
+                        return;
+                    }
+                }
+            }
+        }
+        if matches!(init, Init::Iter(_) | Init::Loop(..) | Init::Cast(_)) && self.hit() {
+            *init = Init::Expr(Expr::Lit(0.5));
+            return;
+        }
+        match init {
+            Init::Expr(e) => self.expr(e),
+            Init::Elements(items) => {
+                for e in items {
+                    self.expr(e);
+                }
+            }
+            Init::Iter(it) => {
+                if let IterKind::Fold(e) = &mut it.kind {
+                    self.expr(e);
+                }
+                self.expr(&mut it.body);
+            }
+            Init::If(arms, otherwise) => {
+                for (c, b) in arms {
+                    self.cond(c);
+                    self.block(b, in_loop);
+                }
+                self.block(otherwise, in_loop);
+            }
+            Init::Match(_, arms) => {
+                for (_, b) in arms {
+                    self.block(b, in_loop);
+                }
+            }
+            Init::Loop(_, body) => self.stmts(body, true),
+            Init::Block(b) => self.block(b, in_loop),
+            Init::Cast(_) | Init::Zeros | Init::Matrix(_) | Init::Copy(_) | Init::Map(..) => {}
+        }
+    }
+
+    /// `in_loop`: inside a `loop`, whose `break`s must stay (a `while`'s counter ends it,
+    /// and counters, `S::Raw`, are never deleted).
+    fn stmts(&mut self, list: &mut Vec<S>, in_loop: bool) {
+        let mut i = 0;
+        while i < list.len() && !self.done() {
+            let keep = matches!(list[i], S::Raw(_)) || (in_loop && breaks(&list[i]));
+            if !keep && self.hit() {
+                list.remove(i);
+                return;
+            }
+            // A compound statement replaced by one of its bodies, or without one arm.
+            let bodies: Vec<Vec<S>> = match &list[i] {
+                S::If(arms, otherwise) => arms
+                    .iter()
+                    .map(|(_, b)| b.clone())
+                    .chain(otherwise.clone())
+                    .collect(),
+                S::Match(_, arms) => arms.iter().map(|(_, b)| b.clone()).collect(),
+                S::For { body, .. } | S::While { body, .. } => vec![body.clone()],
+                _ => Vec::new(),
+            };
+            for body in bodies {
+                if self.hit() {
+                    list.splice(i..=i, body);
+                    return;
+                }
+            }
+            if let S::If(arms, otherwise) = &mut list[i] {
+                if otherwise.is_some() && self.hit() {
+                    *otherwise = None;
+                    return;
+                }
+                if arms.len() > 1 {
+                    for k in 0..arms.len() {
+                        if self.hit() {
+                            arms.remove(k);
+                            return;
+                        }
+                    }
+                }
+            }
+            match &mut list[i] {
+                S::Let { init, .. } => self.init(init, in_loop),
+                S::Raw(_) | S::Continue(_) | S::Break(_, None) => {}
+                S::Assign { value, .. } | S::Return(value) | S::Break(_, Some(value)) => {
+                    self.expr(value);
+                }
+                S::If(arms, otherwise) => {
+                    for (c, body) in arms {
+                        self.cond(c);
+                        self.stmts(body, in_loop);
+                    }
+                    if let Some(body) = otherwise {
+                        self.stmts(body, in_loop);
+                    }
+                }
+                S::Match(_, arms) => {
+                    for (_, body) in arms {
+                        self.stmts(body, in_loop);
+                    }
+                }
+                S::For { body, .. } => self.stmts(body, in_loop),
+                S::While { cond, body, .. } => {
+                    self.cond(cond);
+                    self.stmts(body, in_loop);
+                }
+                S::Loop { body, .. } => self.stmts(body, true),
+            }
+            i += 1;
+        }
+    }
+
+    fn program(&mut self, p: &mut ProgramTree) {
+        self.stmts(&mut p.stmts, false);
+        self.expr(&mut p.tail);
+    }
+}
+
+/// Whether a statement holds a `break`.
+fn breaks(s: &S) -> bool {
+    let any = |list: &[S]| list.iter().any(breaks);
+    let block = |b: &Block| any(&b.stmts);
+    match s {
+        S::Break(..) => true,
+        S::If(arms, otherwise) => {
+            arms.iter().any(|(_, b)| any(b)) || otherwise.as_deref().is_some_and(any)
+        }
+        S::Match(_, arms) => arms.iter().any(|(_, b)| any(b)),
+        S::For { body, .. } | S::While { body, .. } | S::Loop { body, .. } => any(body),
+        S::Let { init, .. } => match init {
+            Init::If(arms, otherwise) => arms.iter().any(|(_, b)| block(b)) || block(otherwise),
+            Init::Match(_, arms) => arms.iter().any(|(_, b)| block(b)),
+            Init::Loop(_, body) => any(body),
+            Init::Block(b) => block(b),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+fn expr_nodes(e: &Expr) -> usize {
+    let mut n = 1;
+    match e {
+        Expr::Neg(a) | Expr::PowI { base: a, .. } => n += expr_nodes(a),
+        Expr::Bin(_, a, b) => n += expr_nodes(a) + expr_nodes(b),
+        Expr::Method { args, .. } | Expr::Call { args, .. } => {
+            n += args.iter().map(expr_nodes).sum::<usize>();
+        }
+        _ => {}
+    }
+    n
+}
+
+fn cond_nodes(c: &Cond) -> usize {
+    match c {
+        Cond::Cmp(a, _, b) => 1 + expr_nodes(a) + expr_nodes(b),
+        Cond::Int(_) => 1,
+        Cond::And(a, b) | Cond::Or(a, b) => 1 + cond_nodes(a) + cond_nodes(b),
+        Cond::Not(a) => 1 + cond_nodes(a),
+    }
+}
+
+fn block_nodes(b: &Block) -> usize {
+    stmts_nodes(&b.stmts) + expr_nodes(&b.tail)
+}
+
+fn stmts_nodes(list: &[S]) -> usize {
+    list.iter()
+        .map(|s| {
+            1 + match s {
+                S::Let { init, .. } => match init {
+                    Init::Expr(e) => expr_nodes(e),
+                    Init::Elements(items) => items.iter().map(expr_nodes).sum(),
+                    Init::Iter(it) => {
+                        let fold = match &it.kind {
+                            IterKind::Fold(e) => expr_nodes(e),
+                            _ => 0,
+                        };
+                        1 + fold + expr_nodes(&it.body)
+                    }
+                    Init::If(arms, otherwise) => {
+                        arms.iter()
+                            .map(|(c, b)| cond_nodes(c) + block_nodes(b))
+                            .sum::<usize>()
+                            + block_nodes(otherwise)
+                    }
+                    Init::Match(_, arms) => arms.iter().map(|(_, b)| 1 + block_nodes(b)).sum(),
+                    Init::Loop(_, body) => stmts_nodes(body),
+                    Init::Block(b) => block_nodes(b),
+                    _ => 1,
+                },
+                S::Raw(_) | S::Continue(_) | S::Break(_, None) => 0,
+                S::Assign { value, .. } | S::Return(value) | S::Break(_, Some(value)) => {
+                    expr_nodes(value)
+                }
+                S::If(arms, otherwise) => {
+                    arms.iter()
+                        .map(|(c, b)| cond_nodes(c) + stmts_nodes(b))
+                        .sum::<usize>()
+                        + otherwise.as_deref().map_or(0, stmts_nodes)
+                }
+                S::Match(_, arms) => arms.iter().map(|(_, b)| 1 + stmts_nodes(b)).sum(),
+                S::For { body, .. } | S::Loop { body, .. } => stmts_nodes(body),
+                S::While { cond, body, .. } => cond_nodes(cond) + stmts_nodes(body),
+            }
+        })
+        .sum()
+}
+
+fn visit_expr(e: &mut Expr, f: &mut dyn FnMut(&mut Expr)) {
+    f(e);
+    match e {
+        Expr::Neg(a) | Expr::PowI { base: a, .. } => visit_expr(a, f),
+        Expr::Bin(_, a, b) => {
+            visit_expr(a, f);
+            visit_expr(b, f);
+        }
+        Expr::Method { args, .. } | Expr::Call { args, .. } => {
+            for a in args {
+                visit_expr(a, f);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn visit_exprs(list: &mut [S], f: &mut dyn FnMut(&mut Expr)) {
+    fn cond(c: &mut Cond, f: &mut dyn FnMut(&mut Expr)) {
+        match c {
+            Cond::Cmp(a, _, b) => {
+                visit_expr(a, f);
+                visit_expr(b, f);
+            }
+            Cond::Int(_) => {}
+            Cond::And(a, b) | Cond::Or(a, b) => {
+                cond(a, f);
+                cond(b, f);
+            }
+            Cond::Not(a) => cond(a, f),
+        }
+    }
+    fn block(b: &mut Block, f: &mut dyn FnMut(&mut Expr)) {
+        visit_exprs(&mut b.stmts, f);
+        visit_expr(&mut b.tail, f);
+    }
+    for s in list {
+        match s {
+            S::Let { init, .. } => match init {
+                Init::Expr(e) => visit_expr(e, f),
+                Init::Elements(items) => {
+                    for e in items {
+                        visit_expr(e, f);
+                    }
+                }
+                Init::Iter(it) => {
+                    if let IterKind::Fold(e) = &mut it.kind {
+                        visit_expr(e, f);
+                    }
+                    visit_expr(&mut it.body, f);
+                }
+                Init::If(arms, otherwise) => {
+                    for (c, b) in arms {
+                        cond(c, f);
+                        block(b, f);
+                    }
+                    block(otherwise, f);
+                }
+                Init::Match(_, arms) => {
+                    for (_, b) in arms {
+                        block(b, f);
+                    }
+                }
+                Init::Loop(_, body) => visit_exprs(body, f),
+                Init::Block(b) => block(b, f),
+                _ => {}
+            },
+            S::Assign { value, .. } | S::Return(value) | S::Break(_, Some(value)) => {
+                visit_expr(value, f);
+            }
+            S::If(arms, otherwise) => {
+                for (c, body) in arms {
+                    cond(c, f);
+                    visit_exprs(body, f);
+                }
+                if let Some(body) = otherwise {
+                    visit_exprs(body, f);
+                }
+            }
+            S::Match(_, arms) => {
+                for (_, body) in arms {
+                    visit_exprs(body, f);
+                }
+            }
+            S::For { body, .. } | S::Loop { body, .. } => visit_exprs(body, f),
+            S::While { cond: c, body, .. } => {
+                cond(c, f);
+                visit_exprs(body, f);
+            }
+            S::Raw(_) | S::Continue(_) | S::Break(_, None) => {}
+        }
+    }
+}
+
+#[allow(dead_code)]
+impl ProgramTree {
+    /// The programs this one calls.
+    pub fn calls(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        let mut copy = self.clone();
+        let mut note = |e: &mut Expr| {
+            if let Expr::Call { name, .. } = e {
+                if !names.contains(name) {
+                    names.push(name.clone());
+                }
+            }
+        };
+        visit_exprs(&mut copy.stmts, &mut note);
+        visit_expr(&mut copy.tail, &mut note);
+        names
+    }
+
+    /// Statements, conditions and expression nodes: the shrinker's measure.
+    pub fn size(&self) -> usize {
+        stmts_nodes(&self.stmts) + expr_nodes(&self.tail)
+    }
+
+    /// Every program one reduction smaller: a statement deleted, an `if`, `match` or loop
+    /// replaced by one of its bodies or without an arm, a condition by one side, an
+    /// expression by a subexpression or a literal (which drops a call), an `if` or `match`
+    /// value by one arm.
+    pub fn reductions(&self) -> Vec<ProgramTree> {
+        let mut count = Reducer {
+            target: usize::MAX,
+            count: 0,
+        };
+        count.program(&mut self.clone());
+        (0..count.count)
+            .map(|target| {
+                let mut p = self.clone();
+                Reducer { target, count: 0 }.program(&mut p);
+                p
+            })
+            .collect()
+    }
+
+    /// Writes `x.sin()` as `f64::sin(x)`, so that a harness can replace that text (the
+    /// planted bug of `tests/program_batches.rs`).
+    pub fn sin_as_path(&mut self) {
+        let mut path_form = |e: &mut Expr| {
+            if let Expr::Method {
+                name: "sin", path, ..
+            } = e
+            {
+                *path = true;
+            }
+        };
+        visit_exprs(&mut self.stmts, &mut path_form);
+        visit_expr(&mut self.tail, &mut path_form);
+    }
 }

@@ -1,0 +1,472 @@
+//! The checks of one generated program at one point, against fourth-order central finite
+//! differences and dual numbers: shared by `tests/random_programs.rs` and by the crates that
+//! `tests/program_batches.rs` generates (which load this file by its path), so that both
+//! apply the same tolerances, clearances and error estimates.
+//!
+//! A program is a [`Subject`]: its primal, companions and `Dual64` mirror as function
+//! pointers (the mirror also reports, through its `margin` argument, how far the point is
+//! from a kink or from flipping a comparison, in input units).
+#![allow(dead_code)]
+
+use std::cell::Cell;
+use std::io::Write as _;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use num_dual::Dual64;
+
+/// Points closer than this to a kink or to a comparison's flip, in input units (the mirror's
+/// linear estimate), are skipped by the finite-difference check: its stencils span up to
+/// ±4h = ±4.9e-4 and must take the same path everywhere.
+pub const CLEARANCE: f64 = 0.01;
+/// Points this close are skipped by the dual-number check too: at a tie the two may
+/// legitimately take different paths.
+pub const TIE: f64 = 1e-9;
+
+pub type Gradient = (f64, f64, f64, [f64; 4]);
+pub type Primal = fn(f64, f64, f64, [f64; 4], usize) -> f64;
+pub type Grad = fn(f64, f64, f64, [f64; 4], usize) -> Gradient;
+pub type ValueAndGrad = fn(f64, f64, f64, [f64; 4], usize) -> (f64, Gradient);
+pub type Vjp = fn(f64, f64, f64, [f64; 4], usize, f64) -> Gradient;
+pub type Mirror = fn(Dual64, Dual64, Dual64, [Dual64; 4], usize, &Cell<f64>) -> Dual64;
+
+/// A generated program with its companions and its dual-number mirror.
+#[derive(Clone, Copy)]
+pub struct Subject {
+    pub name: &'static str,
+    pub primal: Primal,
+    pub grad: Grad,
+    pub value_and_grad: ValueAndGrad,
+    pub vjp: Vjp,
+    pub dual: Mirror,
+}
+
+/// The seven float inputs `(x0, x1, x2, v0, v1, v2, v3)` and `n`.
+#[derive(Clone, Copy, Debug)]
+pub struct Point {
+    pub x: [f64; 7],
+    pub n: usize,
+}
+
+impl Point {
+    pub fn v(&self) -> [f64; 4] {
+        [self.x[3], self.x[4], self.x[5], self.x[6]]
+    }
+}
+
+pub fn primal(p: &Subject, x: [f64; 7], n: usize) -> f64 {
+    (p.primal)(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]], n)
+}
+
+pub fn flat((a, b, c, v): Gradient) -> [f64; 7] {
+    [a, b, c, v[0], v[1], v[2], v[3]]
+}
+
+pub fn grad(p: &Subject, q: Point) -> [f64; 7] {
+    flat((p.grad)(q.x[0], q.x[1], q.x[2], q.v(), q.n))
+}
+
+/// The fourth-order central difference of program `p` along input `i` at `q`, and an estimate
+/// of its truncation error: Richardson's `|D(h) - D(2h)| / 15`. Some programs bend hard
+/// (a fifth derivative in the thousands, seen near a comparison's flip), where `D(h)` is off
+/// by more than 1e-6 relative although the gradient is exact.
+pub fn finite_difference(p: &Subject, q: Point, i: usize) -> (f64, f64) {
+    let at = |t: f64| {
+        let mut x = q.x;
+        x[i] += t;
+        primal(p, x, q.n)
+    };
+    let d = |h: f64| (8.0 * (at(h) - at(-h)) - (at(2.0 * h) - at(-2.0 * h))) / (12.0 * h);
+    let h = 1.0 / 8192.0;
+    let fd = d(h);
+    (fd, (fd - d(2.0 * h)).abs() / 15.0)
+}
+
+/// The smallest margin the mirror sees at the points of the finite-difference stencils along
+/// input `i`. The margin at `q` alone extrapolates linearly, and misses a comparison of two
+/// sides that are the same function computed two ways (`x0 - s0 + s0 < x0`, generated): equal
+/// at `q` with equal derivatives, rounding alone picks the branch at the stencil's points,
+/// where the mirror sees the tie. Computed only when a difference disagrees.
+pub fn stencil_margin(p: &Subject, q: Point, i: usize) -> f64 {
+    let h = 1.0 / 8192.0;
+    [-4.0, -2.0, -1.0, 1.0, 2.0, 4.0]
+        .iter()
+        .map(|k| {
+            let mut x = q.x;
+            x[i] += k * h;
+            dual_gradient(p, Point { x, n: q.n }).2
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// The value, gradient and margin (to the nearest kink or flip) of the dual-number mirror.
+pub fn dual_gradient(p: &Subject, q: Point) -> (f64, [f64; 7], f64) {
+    let margin = Cell::new(f64::INFINITY);
+    let mut value = 0.0;
+    let mut gradient = [0.0; 7];
+    for (i, slot) in gradient.iter_mut().enumerate() {
+        let x: [Dual64; 7] =
+            std::array::from_fn(|j| Dual64::new(q.x[j], if i == j { 1.0 } else { 0.0 }));
+        let out = (p.dual)(x[0], x[1], x[2], [x[3], x[4], x[5], x[6]], q.n, &margin);
+        value = out.re;
+        *slot = out.eps;
+    }
+    (value, gradient, margin.get())
+}
+
+pub fn describe(p: &Subject, q: Point) -> String {
+    format!(
+        "{}({:?}, {:?}, {:?}, {:?}, {})",
+        p.name,
+        q.x[0],
+        q.x[1],
+        q.x[2],
+        q.v(),
+        q.n
+    )
+}
+
+/// A failed check: which one (`fd`, `dual`, ...) and what it saw.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    pub check: &'static str,
+    pub message: String,
+}
+
+fn fail(check: &'static str, message: String) -> Failure {
+    Failure { check, message }
+}
+
+/// The value and the gradient are finite.
+pub fn check_finite(p: &Subject, q: Point) -> Result<(), Failure> {
+    let (value, g) = (p.value_and_grad)(q.x[0], q.x[1], q.x[2], q.v(), q.n);
+    let finite = value.is_finite() && flat(g).iter().all(|g| g.is_finite());
+    if finite {
+        Ok(())
+    } else {
+        Err(fail(
+            "nonfinite",
+            format!("{} = {value}, grad {g:?}", describe(p, q)),
+        ))
+    }
+}
+
+/// `f_grad` agrees with fourth-order central differences to 1e-6, relative, plus four times
+/// the difference's own error estimate. `Ok(false)`: the point is within [`CLEARANCE`] of a
+/// kink or a flip, and was skipped.
+pub fn check_finite_differences(p: &Subject, q: Point) -> Result<bool, Failure> {
+    let (_, _, margin) = dual_gradient(p, q);
+    if margin < CLEARANCE {
+        return Ok(false);
+    }
+    let g = grad(p, q);
+    let value = primal(p, q.x, q.n);
+    for (i, g) in g.into_iter().enumerate() {
+        let (fd, truncation) = finite_difference(p, q, i);
+        let tolerance =
+            1e-6 * fd.abs().max(g.abs()) + 1e-9 * (1.0 + value.abs()) + 4.0 * truncation;
+        // Written so that a NaN fails.
+        if !((g - fd).abs() <= tolerance) {
+            if stencil_margin(p, q, i) < CLEARANCE / 2.0 {
+                return Ok(false);
+            }
+            return Err(fail(
+                "fd",
+                format!(
+                    "d/dx{i} {}: grad {g} vs finite difference {fd} (error {:e})",
+                    describe(p, q),
+                    (g - fd).abs()
+                ),
+            ));
+        }
+    }
+    Ok(true)
+}
+
+/// `f_grad` agrees with forward-mode dual numbers to 1e-10, relative, and the primal with the
+/// mirror's value. `Ok(false)`: the point is within [`TIE`] of a kink or a flip.
+pub fn check_dual(p: &Subject, q: Point) -> Result<bool, Failure> {
+    let (value, dual, margin) = dual_gradient(p, q);
+    if margin < TIE {
+        return Ok(false);
+    }
+    let g = grad(p, q);
+    let scale = dual.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    for i in 0..7 {
+        // Relative, except for a component that is tiny next to the others: summed from
+        // cancelling terms, it keeps only their absolute accuracy.
+        let tolerance = 1e-10 * dual[i].abs().max(1e-3 * scale) + 1e-13;
+        if !((g[i] - dual[i]).abs() <= tolerance) {
+            return Err(fail(
+                "dual",
+                format!(
+                    "d/dx{i} {}: grad {} vs dual {} (error {:e})",
+                    describe(p, q),
+                    g[i],
+                    dual[i],
+                    (g[i] - dual[i]).abs()
+                ),
+            ));
+        }
+    }
+    let primal = primal(p, q.x, q.n);
+    if !((primal - value).abs() <= 1e-12 * (1.0 + primal.abs())) {
+        return Err(fail(
+            "dual-value",
+            format!("{}: primal {primal} vs dual {value}", describe(p, q)),
+        ));
+    }
+    Ok(true)
+}
+
+/// `f_value_and_grad` returns exactly the primal's value and exactly `f_grad`.
+pub fn check_value_and_grad(p: &Subject, q: Point) -> Result<(), Failure> {
+    let (value, g) = (p.value_and_grad)(q.x[0], q.x[1], q.x[2], q.v(), q.n);
+    let primal = primal(p, q.x, q.n);
+    if value.to_bits() != primal.to_bits() {
+        return Err(fail(
+            "value-and-grad",
+            format!("{}: {} vs {}", describe(p, q), value, primal),
+        ));
+    }
+    let plain = grad(p, q);
+    if flat(g) != plain {
+        return Err(fail(
+            "value-and-grad",
+            format!("{}: gradient {:?} vs {:?}", describe(p, q), flat(g), plain),
+        ));
+    }
+    Ok(())
+}
+
+/// `f_vjp(.., u)` is `u` times the gradient: exactly for `power`, a power of two, to rounding
+/// for `u`.
+pub fn check_vjp(p: &Subject, q: Point, power: f64, u: f64) -> Result<(), Failure> {
+    let g = grad(p, q);
+    let vjp = |upstream: f64| flat((p.vjp)(q.x[0], q.x[1], q.x[2], q.v(), q.n, upstream));
+    let exact = vjp(power);
+    // `==`, not bits: `-16 * 0.0` is `-0.0`, which a sweep may well compute as `0.0`.
+    if exact != g.map(|g| power * g) {
+        return Err(fail(
+            "vjp",
+            format!(
+                "{} with upstream {}: {:?} vs {:?}",
+                describe(p, q),
+                power,
+                exact,
+                g
+            ),
+        ));
+    }
+    let scaled = vjp(u);
+    let scale = g.iter().fold(0.0f64, |m, g| m.max(g.abs())) * u.abs();
+    for i in 0..7 {
+        let want = u * g[i];
+        let tolerance = 1e-10 * want.abs().max(1e-3 * scale) + 1e-13 * u.abs();
+        if !((scaled[i] - want).abs() <= tolerance) {
+            return Err(fail(
+                "vjp",
+                format!(
+                    "d/dx{i} {} with upstream {u}: {} vs {want}",
+                    describe(p, q),
+                    scaled[i]
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The driver of the generated batch crates (`tests/program_batches.rs`).
+
+/// A point and the two upstream values of the vjp check.
+#[derive(Clone, Copy, Debug)]
+pub struct Case {
+    pub point: Point,
+    pub power: f64,
+    pub upstream: f64,
+}
+
+impl Case {
+    pub fn from_bits(x: [u64; 7], n: usize, power: u64, upstream: u64) -> Case {
+        Case {
+            point: Point {
+                x: x.map(f64::from_bits),
+                n,
+            },
+            power: f64::from_bits(power),
+            upstream: f64::from_bits(upstream),
+        }
+    }
+}
+
+/// SplitMix64.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `[lo, hi]`.
+    fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * ((self.next() >> 11) as f64 / (1u64 << 53) as f64)
+    }
+}
+
+/// The deterministic cases of program `index` of a batch: `x ∈ [-2, 2]^7`, `n ∈ 0..=n_max`,
+/// `power = ±2^k` with `k ∈ -8..8`, `upstream ∈ [-4, 4]`.
+pub fn cases(seed: u64, index: usize, count: usize, n_max: usize) -> Vec<Case> {
+    let mut rng = Rng(seed ^ (index as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93));
+    (0..count)
+        .map(|_| {
+            let x = std::array::from_fn(|_| rng.uniform(-2.0, 2.0));
+            let n = (rng.next() % (n_max as u64 + 1)) as usize;
+            let k = (rng.next() % 16) as i32 - 8;
+            let sign = if rng.next() % 2 == 0 { 1.0 } else { -1.0 };
+            Case {
+                point: Point { x, n },
+                power: sign * 2f64.powi(k),
+                upstream: rng.uniform(-4.0, 4.0),
+            }
+        })
+        .collect()
+}
+
+/// Counts of one run.
+#[derive(Default)]
+pub struct Stats {
+    pub cases: usize,
+    pub fd_skipped: usize,
+    pub dual_skipped: usize,
+}
+
+/// Every check of `p` at `c`: the failures, at most one per check.
+pub fn check_case(p: &Subject, c: &Case, stats: &mut Stats) -> Vec<Failure> {
+    let q = c.point;
+    stats.cases += 1;
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let mut failures = Vec::new();
+        if let Err(f) = check_finite(p, q) {
+            // The other checks would only repeat it.
+            return (vec![f], true, true);
+        }
+        let fd = check_finite_differences(p, q);
+        let dual = check_dual(p, q);
+        let skipped = (
+            fd.as_ref().is_ok_and(|c| !c),
+            dual.as_ref().is_ok_and(|c| !c),
+        );
+        failures.extend(fd.err());
+        failures.extend(dual.err());
+        failures.extend(check_value_and_grad(p, q).err());
+        failures.extend(check_vjp(p, q, c.power, c.upstream).err());
+        (failures, skipped.0, skipped.1)
+    }));
+    match outcome {
+        Ok((failures, fd_skipped, dual_skipped)) => {
+            stats.fd_skipped += usize::from(fd_skipped);
+            stats.dual_skipped += usize::from(dual_skipped);
+            failures
+        }
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            vec![fail(
+                "panic",
+                format!("{} panicked: {message}", describe(p, q)),
+            )]
+        }
+    }
+}
+
+fn one_line(text: &str) -> String {
+    text.replace(['\t', '\n'], " ")
+}
+
+/// `GRAD-FUZZ FAIL label check n x-bits power-bits upstream-bits message`, tab-separated,
+/// the floats as the hexadecimal bits of their `f64`s: the line `tests/program_batches.rs`
+/// parses.
+pub fn report(out: &mut impl std::io::Write, label: &str, c: &Case, f: &Failure) {
+    let x: Vec<String> = c
+        .point
+        .x
+        .iter()
+        .map(|x| format!("{:016x}", x.to_bits()))
+        .collect();
+    let _ = writeln!(
+        out,
+        "GRAD-FUZZ\tFAIL\t{label}\t{}\t{}\t{}\t{:016x}\t{:016x}\t{}",
+        f.check,
+        c.point.n,
+        x.join(","),
+        c.power.to_bits(),
+        c.upstream.to_bits(),
+        one_line(&f.message)
+    );
+}
+
+/// Checks every program at `per_program` cases and prints a line per failure and a summary
+/// line `GRAD-FUZZ DONE programs cases fd-skipped dual-skipped`.
+pub fn fuzz_main(programs: &[Subject], seed: u64, per_program: usize, n_max: usize) {
+    // Panics are reported as failures; their messages are in the failure lines.
+    std::panic::set_hook(Box::new(|_| {}));
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut stats = Stats::default();
+    for (index, p) in programs.iter().enumerate() {
+        for c in cases(seed, index, per_program, n_max) {
+            for f in check_case(p, &c, &mut stats) {
+                report(&mut out, p.name, &c, &f);
+            }
+        }
+        let _ = out.flush();
+    }
+    let _ = writeln!(
+        out,
+        "GRAD-FUZZ\tDONE\t{}\t{}\t{}\t{}",
+        programs.len(),
+        stats.cases,
+        stats.fd_skipped,
+        stats.dual_skipped
+    );
+}
+
+/// Checks each `(label, program, case)` and prints its failures, then a line
+/// `GRAD-FUZZ DETAIL label ...` with the values compared, for the shrinker's report.
+pub fn candidates_main(jobs: &[(&'static str, Subject, Case)]) {
+    std::panic::set_hook(Box::new(|_| {}));
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut stats = Stats::default();
+    for (label, p, c) in jobs {
+        for f in check_case(p, c, &mut stats) {
+            report(&mut out, label, c, &f);
+        }
+        let q = c.point;
+        let detail = catch_unwind(AssertUnwindSafe(|| {
+            let (dual_value, dual, margin) = dual_gradient(p, q);
+            let fd: Vec<f64> = (0..7).map(|i| finite_difference(p, q, i).0).collect();
+            format!(
+                "at {}: value {:?}, dual value {:?}, margin {:e}; grad {:?}; finite differences {:?}; dual {:?}",
+                describe(p, q),
+                primal(p, q.x, q.n),
+                dual_value,
+                margin,
+                grad(p, q),
+                fd,
+                dual
+            )
+        }))
+        .unwrap_or_else(|_| "panicked".to_string());
+        let _ = writeln!(out, "GRAD-FUZZ\tDETAIL\t{label}\t{}", one_line(&detail));
+        let _ = out.flush();
+    }
+}
