@@ -286,7 +286,10 @@ fn return_after_a_nested_loop_in_the_same_loop() {
     // s is multiplied by 0.5 * 1.5 * 2.5 = 1.875 per outer iteration: one before the return
     // when y > 1, two otherwise.
     assert_eq!(return_after_nested_loop_grad(1.5, 2.0), (1.875, 0.0));
-    assert_eq!(return_after_nested_loop_grad(1.5, 0.0), (1.875 * 1.875, 0.0));
+    assert_eq!(
+        return_after_nested_loop_grad(1.5, 0.0),
+        (1.875 * 1.875, 0.0)
+    );
     assert_eq!(return_after_nested_loop(1.5, 2.0), 1.5 * 1.875);
 }
 

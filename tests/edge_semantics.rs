@@ -55,15 +55,24 @@ fn infinities_follow_ieee_arithmetic() {
     // d(1/x)/dx = -1/x²: -0 at ±∞, -∞ at ±0.
     assert_eq!(reciprocal_forms_jacobian(f64::INFINITY), [0.0, 0.0]);
     assert_eq!(reciprocal_forms_jacobian(0.0), [f64::NEG_INFINITY; 2]);
-    assert_eq!(reciprocal_value_and_grad(0.0), (f64::INFINITY, f64::NEG_INFINITY));
+    assert_eq!(
+        reciprocal_value_and_grad(0.0),
+        (f64::INFINITY, f64::NEG_INFINITY)
+    );
     assert_eq!(reciprocal_value_and_grad(f64::NEG_INFINITY), (-0.0, -0.0));
     // atan' = 1/(1+x²) and tanh' = 1 - tanh² both vanish at ±∞.
-    assert_eq!(saturating_value_and_grad(f64::INFINITY), (1.0 + std::f64::consts::FRAC_PI_2, 0.0));
+    assert_eq!(
+        saturating_value_and_grad(f64::INFINITY),
+        (1.0 + std::f64::consts::FRAC_PI_2, 0.0)
+    );
     assert_eq!(
         saturating_value_and_grad(f64::NEG_INFINITY),
         (-1.0 - std::f64::consts::FRAC_PI_2, 0.0)
     );
-    assert_eq!(exponential_value_and_grad(f64::INFINITY), (f64::INFINITY, f64::INFINITY));
+    assert_eq!(
+        exponential_value_and_grad(f64::INFINITY),
+        (f64::INFINITY, f64::INFINITY)
+    );
     assert_eq!(exponential_value_and_grad(f64::NEG_INFINITY), (0.0, 0.0));
     // ∞ - ∞ is NaN, but the chain rule's 1 - 1 is exactly 0, as forward mode says too.
     let (value, slope) = difference_value_and_grad(f64::INFINITY);
@@ -221,7 +230,10 @@ fn sigmoid_softplus_and_log_sigmoid_keep_finite_gradients_far_out() {
     for x in [-1e308, -1e4, -800.0, -40.0, 40.0, 800.0, 1e4, 1e308] {
         let (values, slopes) = (stable_activations(x), stable_activations_jacobian(x));
         let (values, slopes) = ([values.0, values.1, values.2], slopes);
-        assert!(values.iter().chain(&slopes).all(|v| v.is_finite()), "{x}: {values:?} {slopes:?}");
+        assert!(
+            values.iter().chain(&slopes).all(|v| v.is_finite()),
+            "{x}: {values:?} {slopes:?}"
+        );
         // σ' = σ(1 - σ), softplus' = σ(x), log_sigmoid' = σ(-x): each within [0, 1].
         let sigma = 1.0 / (1.0 + (-x).exp());
         assert!((slopes[1] - sigma).abs() <= 1e-15, "{x}");
@@ -252,7 +264,10 @@ fn the_textbook_sigmoid_overflows_in_its_gradient_as_ieee_says() {
     // Where e^-x is finite the two forms agree.
     let naive = naive_sigmoid_grad(-30.0);
     let stable = stable_activations_jacobian(-30.0)[0];
-    assert!((naive - stable).abs() <= 1e-15 * stable.abs(), "{naive} {stable}");
+    assert!(
+        (naive - stable).abs() <= 1e-15 * stable.abs(),
+        "{naive} {stable}"
+    );
 }
 
 #[test]
@@ -265,7 +280,10 @@ fn gradients_stay_finite_where_only_the_value_overflows() {
     assert!((dx - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-15);
     assert!((dy - std::f64::consts::FRAC_1_SQRT_2).abs() < 1e-15);
     let (dx, dy) = radius_grad(3e-310, 4e-310);
-    assert!((dx - 0.6).abs() < 1e-3 && (dy - 0.8).abs() < 1e-3, "{dx} {dy}");
+    assert!(
+        (dx - 0.6).abs() < 1e-3 && (dy - 0.8).abs() < 1e-3,
+        "{dx} {dy}"
+    );
     // The softmax weights of equal huge logits.
     let g = log_sum_exp_loss_grad([1000.0, 1000.0, -1000.0]);
     assert_eq!(g, [0.5, 0.5, 0.0]);
@@ -357,7 +375,10 @@ fn f32_infinities_and_nan_match_f64() {
         saturating_f32_value_and_grad(f32::INFINITY),
         saturating_value_and_grad(f64::INFINITY),
     );
-    assert!((f64::from(v.0) - g.0).abs() < 1e-6 && f64::from(v.1) == g.1, "{v:?} {g:?}");
+    assert!(
+        (f64::from(v.0) - g.0).abs() < 1e-6 && f64::from(v.1) == g.1,
+        "{v:?} {g:?}"
+    );
     let (value, slope) = saturating_f32_value_and_grad(f32::NAN);
     assert!(value.is_nan() && slope.is_nan());
 }

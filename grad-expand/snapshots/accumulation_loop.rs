@@ -38,11 +38,10 @@ fn __series_value_and_vjp(x: f64, n: usize, __upstream: f64) -> (f64, f64) {
         let __v8 = ::grad::__private::range_nth(0, n, __k, 1);
         let __v9 = __v8 as f64;
         let __v10 = x * __v9;
-        let __v11 = __v10.sin();
         let __adj12 = __carry_adj0_0;
         let __adj6 = __adj12;
         let __adj11 = __adj12;
-        let __adj10 = ::grad::pullback::sin(__v10, __v11, __adj11);
+        let __adj10 = ::grad::pullback::sin(__v10, __v10, __adj11);
         __adj0 += __adj10 * __v9;
         __carry_adj0_0 = __adj6;
     }

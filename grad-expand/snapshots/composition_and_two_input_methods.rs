@@ -26,14 +26,14 @@ fn __polar_value_and_vjp(x: f32, y: f32, __upstream: f32) -> (f32, (f32, f32)) {
     let __adj9 = __upstream;
     let __adj6 = __adj9;
     let __adj8 = __adj9;
-    let (__d8_0, _) = ::grad::pullback::max(__v4, 1.0, __v8, __adj8);
+    let (__d8_0, _) = ::grad::pullback::max(__v4, 1.0, __v4, __adj8);
     let mut __adj4 = __d8_0;
     let (__d6_0, __d6_1) = ::grad::__private::Entries2::entries(
         shapes::wobble_vjp(__v4, __v5, __adj6),
     );
     __adj4 += __d6_0;
     let __adj5 = __d6_1;
-    let (__d5_0, __d5_1) = ::grad::pullback::atan2(y, x, __v5, __adj5);
+    let (__d5_0, __d5_1) = ::grad::pullback::atan2(y, x, y, __adj5);
     let mut __adj1 = __d5_0;
     let mut __adj0 = __d5_1;
     let (__d4_0, __d4_1) = ::grad::pullback::hypot(x, y, __v4, __adj4);

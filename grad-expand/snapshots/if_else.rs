@@ -39,9 +39,8 @@ fn __piecewise_value_and_vjp(x: f64, y: f64, __upstream: f64) -> (f64, (f64, f64
     let mut __adj1 = <f64 as ::grad::Float>::ZERO;
     let mut __adj4 = <f64 as ::grad::Float>::ZERO;
     if __v6 {
-        let __v7 = __v4.sin();
         let __adj7 = __adj10;
-        __adj4 += ::grad::pullback::sin(__v4, __v7, __adj7);
+        __adj4 += ::grad::pullback::sin(__v4, __v4, __adj7);
     } else {
         let __v8 = -__v4;
         let __adj9 = __adj10;

@@ -43,9 +43,8 @@ fn __power_tower_value_and_vjp(x: f64, __upstream: f64) -> (f64, f64) {
     let mut __adj0 = <f64 as ::grad::Float>::ZERO;
     for (__k, &(__v5,)) in __tape0[..__count0].iter().enumerate().rev() {
         let __v8 = __v5 * x;
-        let __v9 = __v8.sin();
         let __adj9 = __carry_adj0_0;
-        let __adj8 = ::grad::pullback::sin(__v8, __v9, __adj9);
+        let __adj8 = ::grad::pullback::sin(__v8, __v8, __adj9);
         let __adj5 = __adj8 * x;
         __adj0 += __adj8 * __v5;
         __carry_adj0_0 = __adj5;

@@ -35,7 +35,7 @@ fn __neuron_value_and_vjp(
     let __adj16 = __upstream;
     let __adj15 = -(__adj16 * __v16 * __v16);
     let __adj14 = __adj15;
-    let __adj13 = ::grad::pullback::exp(__v13, __v14, __adj14);
+    let __adj13 = ::grad::pullback::exp(__v14, __v14, __adj14);
     let __adj10 = -__adj13;
     let __adj9 = __adj10;
     let __adj4 = __adj10;

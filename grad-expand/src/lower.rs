@@ -1695,13 +1695,20 @@ impl Lowerer<'_> {
         // body free of exit guards; the carried entries still feed the flags' values out.
         let exit_names = self.exit_flag_names();
         for name in &exit_names {
-            if carried.iter().any(|(carried_name, _, _)| carried_name == name) {
+            if carried
+                .iter()
+                .any(|(carried_name, _, _)| carried_name == name)
+            {
                 self.set_flag(name, false, span);
             }
         }
         let before_loop: Vec<(String, Option<ValueId>)> = exit_names
             .into_iter()
-            .filter(|name| !carried.iter().any(|(carried_name, _, _)| carried_name == name))
+            .filter(|name| {
+                !carried
+                    .iter()
+                    .any(|(carried_name, _, _)| carried_name == name)
+            })
             .map(|name| {
                 let flag = self.flag(&name);
                 (name, flag)

@@ -23,7 +23,7 @@ use crate::graph::{
 };
 use crate::lower::Output;
 use crate::names;
-use crate::rules::Derivative;
+use crate::rules::{Derivative, Reads};
 use proc_macro2::{Ident, TokenStream};
 use quote::{quote, quote_spanned};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -371,6 +371,34 @@ impl<'g> Sweep<'g> {
                 live = liveness(&provided);
             }
         }
+        // A loop body that records a tape anyway (or can keep one on the stack) records the
+        // results of expensive rules its reverse reads, rather than computing them again.
+        if let Some(l) = body_of {
+            let has_tape = !provided.is_empty() || l.carried.iter().any(|c| live[c.entry.0]);
+            if has_tape || self.constant_tape_len(l).is_some() {
+                let unsafe_reads = provided.clone();
+                for _ in 0..3 {
+                    let expensive: HashSet<ValueId> = self
+                        .graph
+                        .nodes
+                        .iter()
+                        .enumerate()
+                        .filter(|(index, node)| {
+                            live[*index]
+                                && node.region == block.region
+                                && matches!(&node.op, Op::FloatMethod { rule, .. } if rule.expensive)
+                        })
+                        .map(|(index, _)| ValueId(index))
+                        .collect();
+                    let next: HashSet<ValueId> = unsafe_reads.union(&expensive).copied().collect();
+                    if next == provided {
+                        break;
+                    }
+                    provided = next;
+                    live = liveness(&provided);
+                }
+            }
+        }
         let mut forward = Forward::new(self.graph, &mut live, &frame.tapes, block.region);
         forward.provided = provided.clone();
         forward.liveness(block);
@@ -586,9 +614,24 @@ impl<'g> Sweep<'g> {
                         .filter(|(i, _)| rule.arg_is_float(*i))
                         .map(|(_, a)| *a)
                         .collect();
-                    let inputs: Vec<TokenStream> =
-                        args.iter().map(|a| self.value(frame, *a)).collect();
-                    let out = self.value(frame, id);
+                    // Only what the rule reads is referenced (see `Reads`), so that the
+                    // reverse sweep neither recomputes nor tapes the rest.
+                    let (inputs, out) = match rule.reads {
+                        Reads::Output => {
+                            let out = self.value(frame, id);
+                            (vec![out.clone(); args.len()], out)
+                        }
+                        Reads::Inputs => {
+                            let inputs: Vec<TokenStream> =
+                                args.iter().map(|a| self.value(frame, *a)).collect();
+                            let receiver = inputs[0].clone();
+                            (inputs, receiver)
+                        }
+                        Reads::Both => (
+                            args.iter().map(|a| self.value(frame, *a)).collect(),
+                            self.value(frame, id),
+                        ),
+                    };
                     let call =
                         quote_spanned!(span=> ::grad::pullback::#name(#(#inputs,)* #out, #adj));
                     self.distribute(id, &float_args, call, frame);

@@ -360,7 +360,11 @@ mod never_panics {
             }
             count += 1;
         }
-        assert!(count >= 100, "only {count} corpus entries in {}", dir.display());
+        assert!(
+            count >= 100,
+            "only {count} corpus entries in {}",
+            dir.display()
+        );
     }
 }
 
