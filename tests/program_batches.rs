@@ -2,7 +2,7 @@
 //! `tests/generated/random_programs.rs`, checked the same way.
 //!
 //! The test generates `GRAD_FUZZ_CASES` programs (default 500) with the generator of
-//! `tests/generate/programs.rs`, in batches of `GRAD_FUZZ_BATCH` (default 250): batch `b` is
+//! `tests/generate/programs.rs`, in batches of `GRAD_FUZZ_BATCH` (default 125): batch `b` is
 //! `random_program_trees(seed ^ b * 0x9E3779B97F4A7C15, size)`, so its programs call earlier
 //! programs of the same batch. Each batch is written as a standalone crate under
 //! `<target>/tmp/grad-program-batches/batch_b/` (its own `[workspace]`, a path dependency on
@@ -24,7 +24,7 @@
 //! check at the same point (or, for a compile failure, whose expansion fails with the same
 //! error while the same function without `#[differentiable]` compiles) replaces the program.
 //! It stops when no candidate fails, or after `GRAD_FUZZ_SHRINK_SECONDS` (default 600) or
-//! `GRAD_FUZZ_SHRINK_CANDIDATES` (default 2000) per program, and prints the program, its
+//! `GRAD_FUZZ_SHRINK_CANDIDATES` (default 5000) per program, and prints the program, its
 //! callees, the point, and the gradient next to the finite differences and the dual numbers.
 //!
 //! Runs:
@@ -39,6 +39,12 @@
 //! (the derivative of `sin` 0.1% too large, through a helper with a hand-written `_vjp` that
 //! the programs call instead of `sin`) to show the shrinker at work. `GRAD_FUZZ_OPT` sets the
 //! opt-level of the generated crates (default 0: they compile faster than they run).
+//!
+//! Measured on 2 cores: the default run takes about 95 s on a clean target directory (the
+//! generated crates' dependencies included, not the test's own build), about 65 s when only
+//! `grad` changed, and 5 s when nothing did; a batch of 125 programs builds in about 16 s and
+//! runs in 1 s (at opt-level 1 the builds take three times as long). The generated crates
+//! build against this working tree's `grad`.
 
 #[allow(dead_code)]
 mod generate;
@@ -102,11 +108,11 @@ impl Config {
         Config {
             seed: env_number("GRAD_FUZZ_SEED", DEFAULT_SEED),
             cases: env_number("GRAD_FUZZ_CASES", 500) as usize,
-            batch: env_number("GRAD_FUZZ_BATCH", 250).max(1) as usize,
+            batch: env_number("GRAD_FUZZ_BATCH", 125).max(1) as usize,
             points: env_number("GRAD_FUZZ_POINTS", 8) as usize,
             shrink: env_number("GRAD_FUZZ_SHRINK", 3) as usize,
             shrink_time: Duration::from_secs(env_number("GRAD_FUZZ_SHRINK_SECONDS", 600)),
-            shrink_candidates: env_number("GRAD_FUZZ_SHRINK_CANDIDATES", 2000) as usize,
+            shrink_candidates: env_number("GRAD_FUZZ_SHRINK_CANDIDATES", 5000) as usize,
             plant: env_number("GRAD_FUZZ_PLANT_BUG", 0) != 0,
             opt: std::env::var("GRAD_FUZZ_OPT").unwrap_or_else(|_| "0".to_string()),
             root: Path::new(env!("CARGO_TARGET_TMPDIR")).join("grad-program-batches"),
@@ -703,7 +709,7 @@ fn evaluate(cfg: &Config, found: &Found, candidates: &[Vec<ProgramTree>]) -> Vec
             }
             Built::Errors(diags, _) => {
                 // Which candidates the errors are in, and in which part.
-                let mut errors: BTreeMap<usize, Vec<(Part, String)>> = BTreeMap::new();
+                let mut errors: BTreeMap<usize, Vec<(Part, String, String)>> = BTreeMap::new();
                 let mut unplaced = false;
                 for d in &diags {
                     let place = d.line.and_then(|line| {
@@ -718,7 +724,11 @@ fn evaluate(cfg: &Config, found: &Found, candidates: &[Vec<ProgramTree>]) -> Vec
                     });
                     match place {
                         Some((k, part)) => {
-                            errors.entry(k).or_default().push((part, d.code.clone()))
+                            errors.entry(k).or_default().push((
+                                part,
+                                d.code.clone(),
+                                d.text.clone(),
+                            ));
                         }
                         None => unplaced = true,
                     }
@@ -731,10 +741,14 @@ fn evaluate(cfg: &Config, found: &Found, candidates: &[Vec<ProgramTree>]) -> Vec
                     return errors
                         .iter()
                         .filter(|(_, e)| {
-                            e.iter().all(|(part, _)| *part == Part::Functions)
-                                && e.iter().any(|(_, code)| *code == want)
+                            e.iter().all(|(part, ..)| *part == Part::Functions)
+                                && e.iter().any(|(_, code, _)| *code == want)
                         })
-                        .map(|(&k, _)| (k, String::new()))
+                        .map(|(&k, e)| {
+                            let texts: Vec<&str> =
+                                e.iter().map(|(.., text)| text.as_str()).collect();
+                            (k, texts.join("\n"))
+                        })
                         .collect();
                 }
                 live.retain(|k| !errors.contains_key(k));
