@@ -380,8 +380,9 @@ fn build(cfg: &Config, dir: &Path, name: &str) -> Built {
     Built::Errors(diags, stderr)
 }
 
-/// Runs `binary`, its output in `dir/out.txt`, killed after `limit`.
-fn run(binary: &Path, dir: &Path, limit: Duration) -> Result<String, String> {
+/// Runs `binary`, its output in `dir/out.txt`, killed after `limit`: its output, or what went
+/// wrong and its output so far.
+fn run(binary: &Path, dir: &Path, limit: Duration) -> Result<String, (String, String)> {
     let path = dir.join("out.txt");
     let file = fs::File::create(&path).expect("create out.txt");
     let mut child = Command::new(binary)
@@ -389,7 +390,7 @@ fn run(binary: &Path, dir: &Path, limit: Duration) -> Result<String, String> {
         .stdout(file)
         .stderr(Stdio::null())
         .spawn()
-        .map_err(|e| format!("run {}: {e}", binary.display()))?;
+        .map_err(|e| (format!("run {}: {e}", binary.display()), String::new()))?;
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().expect("wait") {
@@ -397,13 +398,14 @@ fn run(binary: &Path, dir: &Path, limit: Duration) -> Result<String, String> {
             return if status.success() {
                 Ok(out)
             } else {
-                Err(format!("{} exited with {status}", binary.display()))
+                Err((format!("exited with {status}"), out))
             };
         }
         if start.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(format!("{} ran longer than {limit:?}", binary.display()));
+            let out = fs::read_to_string(&path).unwrap_or_default();
+            return Err((format!("ran longer than {limit:?}"), out));
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -493,7 +495,8 @@ fn check_batch(cfg: &Config, b: usize, trees: &[ProgramTree]) -> BatchOutcome {
         run: Duration::ZERO,
     };
     let mut excluded: Vec<String> = Vec::new();
-    for _attempt in 0..4 {
+    // Rebuilt without the programs that do not compile or crash, a few times.
+    for _attempt in 0..8 {
         // Without the programs that do not compile and their callers.
         let active: Vec<ProgramTree> = trees
             .iter()
@@ -524,21 +527,33 @@ fn check_batch(cfg: &Config, b: usize, trees: &[ProgramTree]) -> BatchOutcome {
         match built {
             Built::Binary(binary) => {
                 let start = Instant::now();
-                let out = run(&binary, &dir, Duration::from_secs(3600));
+                let out = run(&binary, &dir, Duration::from_secs(900));
                 outcome.run += start.elapsed();
                 let out = match out {
                     Ok(out) => out,
-                    Err(e) => {
+                    Err((e, out)) => {
+                        // The program being checked: the batch runs again without it.
+                        let last = out
+                            .lines()
+                            .rev()
+                            .find_map(|l| l.strip_prefix("GRAD-FUZZ\tSTART\t"))
+                            .map(str::to_string);
                         outcome.found.push(Found {
                             seed,
-                            program: format!("batch {b}"),
+                            program: last.clone().unwrap_or_else(|| format!("batch {b}")),
                             check: "run".to_string(),
                             case: None,
-                            message: e,
-                            set: Vec::new(),
+                            message: format!("the check {e}"),
+                            set: last.as_ref().map_or(Vec::new(), |p| closure(trees, p)),
                             more: 0,
                         });
-                        return outcome;
+                        match last {
+                            Some(program) => {
+                                excluded.push(program);
+                                continue;
+                            }
+                            None => return outcome,
+                        }
                     }
                 };
                 let mut by_program: BTreeMap<String, usize> = BTreeMap::new();
@@ -776,6 +791,10 @@ fn shrink(cfg: &Config, found: &Found) -> Shrunk {
         detail: None,
         reproduced: false,
     };
+    // Crashes, hangs and the generator's own errors are not shrunk.
+    if found.check == "run" || found.check == "generator" {
+        return shrunk;
+    }
     // The program alone must fail as in its batch.
     let alone = evaluate(cfg, found, std::slice::from_ref(&current));
     shrunk.tried += 1;
@@ -917,8 +936,12 @@ fn generated_programs_in_batches_match_finite_differences_and_dual_numbers() {
         if !s.reproduced {
             let _ = writeln!(
                 report,
-                "(not reproduced alone in {:.0} s: the program as found)",
-                s.elapsed.as_secs_f64()
+                "(not shrunk: {}; the program as found)",
+                if s.tried > 0 {
+                    "it did not fail alone"
+                } else {
+                    "a crash, a hang or a generator error"
+                }
             );
         } else {
             let _ = writeln!(

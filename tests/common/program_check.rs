@@ -422,6 +422,9 @@ pub fn fuzz_main(programs: &[Subject], seed: u64, per_program: usize, n_max: usi
     let mut out = stdout.lock();
     let mut stats = Stats::default();
     for (index, p) in programs.iter().enumerate() {
+        // Names the program if the process dies or hangs in it.
+        let _ = writeln!(out, "GRAD-FUZZ\tSTART\t{}", p.name);
+        let _ = out.flush();
         for c in cases(seed, index, per_program, n_max) {
             for f in check_case(p, &c, &mut stats) {
                 report(&mut out, p.name, &c, &f);
