@@ -46,6 +46,7 @@ fn exponential(x: f64) -> f64 {
 }
 
 #[differentiable]
+#[allow(clippy::eq_op)]
 fn difference(x: f64) -> f64 {
     x - x
 }

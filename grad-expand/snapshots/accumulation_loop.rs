@@ -20,30 +20,26 @@ fn series(x: f64, n: usize) -> f64 {
 )]
 fn __series_value_and_vjp(x: f64, n: usize, __upstream: f64) -> (f64, f64) {
     let _ = series;
+    use ::grad::pullback as __rules;
     let mut __carry0_0 = 0.0;
     for __i0 in (0..n) {
         let __v6 = __carry0_0;
         let __v8 = __i0;
         let __v9 = __v8 as f64;
         let __v10 = x * __v9;
-        let __v11 = __v10.sin();
-        let __v12 = __v6 + __v11;
-        __carry0_0 = __v12;
+        __carry0_0 = (__v6 + (__v10.sin()));
     }
     let __v13 = __carry0_0;
-    let __adj13 = __upstream;
-    let mut __carry_adj0_0 = __adj13;
+    let mut __carry_adj0_0 = __upstream;
     let mut __adj0 = <f64 as ::grad::Float>::ZERO;
     for __k in (0..::grad::__private::trip_count((0..n))).rev() {
         let __v8 = ::grad::__private::range_nth(0, n, __k, 1);
         let __v9 = __v8 as f64;
         let __v10 = x * __v9;
         let __adj12 = __carry_adj0_0;
-        let __adj6 = __adj12;
-        let __adj11 = __adj12;
-        let __adj10 = ::grad::pullback::sin(__v10, __v10, __adj11);
+        let __adj10 = __rules::sin(__v10, __v10, __adj12);
         __adj0 += __adj10 * __v9;
-        __carry_adj0_0 = __adj6;
+        __carry_adj0_0 = __adj12;
     }
     (__v13, __adj0)
 }

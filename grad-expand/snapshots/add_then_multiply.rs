@@ -16,14 +16,10 @@ pub fn f(x: f64, y: f64, z: f64) -> f64 {
 )]
 fn __f_value_and_vjp(x: f64, y: f64, z: f64, __upstream: f64) -> (f64, (f64, f64, f64)) {
     let _ = f;
+    use ::grad::pullback as __rules;
     let __v5 = x + y;
-    let __v6 = __v5 * z;
-    let __adj6 = __upstream;
-    let __adj5 = __adj6 * z;
-    let __adj2 = __adj6 * __v5;
-    let __adj0 = __adj5;
-    let __adj1 = __adj5;
-    (__v6, (__adj0, __adj1, __adj2))
+    let __adj5 = __upstream * z;
+    ((__v5 * z), (__adj5, __adj5, (__upstream * __v5)))
 }
 /** The gradient of `f` with respect to `x`, `y`, `z`: one entry per parameter, in parameter order, each shaped like its parameter.
 

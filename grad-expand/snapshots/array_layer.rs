@@ -28,6 +28,7 @@ fn __layer_value_and_vjp(
     __upstream: [f64; 2],
 ) -> ([f64; 2], ([[f64; 3]; 2], [f64; 3], f64)) {
     let _ = layer;
+    use ::grad::pullback as __rules;
     let mut __arr2 = [0.0; 2];
     let mut __count0 = 0usize;
     let mut __tape0 = [::core::default::Default::default(); ::grad::__private::trip_len(
@@ -42,14 +43,11 @@ fn __layer_value_and_vjp(
             let __v13 = __i1;
             let __v14 = w[__v9][__v13];
             let __v15 = x[__v13];
-            let __v16 = __v14 * __v15;
             let __v17 = __arr2[__v9];
-            let __v18 = __v17 + __v16;
-            __arr2[__v9] = __v18;
+            __arr2[__v9] = (__v17 + (__v14 * __v15));
         }
         let __v19 = __arr2[__v9];
-        let __v20 = __v19 * s;
-        __arr2[__v9] = __v20;
+        __arr2[__v9] = (__v19 * s);
         __tape0[__count0] = (__v19,);
         __count0 += 1;
     }
@@ -61,22 +59,17 @@ fn __layer_value_and_vjp(
         let __v9 = ::grad::__private::range_nth(0, 2, __k, 1);
         let __adj20 = __adj_arr2[__v9];
         __adj_arr2[__v9] = <f64 as ::grad::Float>::ZERO;
-        let __adj19 = __adj20 * s;
         __adj2 += __adj20 * __v19;
-        __adj_arr2[__v9] += __adj19;
+        __adj_arr2[__v9] += (__adj20 * s);
         for __k in (0..::grad::__private::trip_count((0..3))).rev() {
             let __v13 = ::grad::__private::range_nth(0, 3, __k, 1);
             let __v14 = w[__v9][__v13];
             let __v15 = x[__v13];
             let __adj18 = __adj_arr2[__v9];
             __adj_arr2[__v9] = <f64 as ::grad::Float>::ZERO;
-            let __adj17 = __adj18;
-            let __adj16 = __adj18;
-            __adj_arr2[__v9] += __adj17;
-            let __adj14 = __adj16 * __v15;
-            let __adj15 = __adj16 * __v14;
-            __adj_arr1[__v13] += __adj15;
-            __adj_arr0[__v9][__v13] += __adj14;
+            __adj_arr2[__v9] += __adj18;
+            __adj_arr1[__v13] += (__adj18 * __v14);
+            __adj_arr0[__v9][__v13] += (__adj18 * __v15);
         }
     }
     (__arr2, (__adj_arr0, __adj_arr1, __adj2))

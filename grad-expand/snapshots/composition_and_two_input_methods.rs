@@ -18,28 +18,23 @@ fn polar(x: f32, y: f32) -> f32 {
 )]
 fn __polar_value_and_vjp(x: f32, y: f32, __upstream: f32) -> (f32, (f32, f32)) {
     let _ = polar;
+    use ::grad::pullback as __rules;
     let __v4 = f32::hypot(x, y);
     let __v5 = y.atan2(x);
     let __v6 = shapes::wobble(__v4, __v5);
-    let __v8 = __v4.max(1.0);
-    let __v9 = __v6 + __v8;
-    let __adj9 = __upstream;
-    let __adj6 = __adj9;
-    let __adj8 = __adj9;
-    let (__d8_0, _) = ::grad::pullback::max(__v4, 1.0, __v4, __adj8);
+    let (__d8_0, _) = __rules::max(__v4, 1.0, __v4, __upstream);
     let mut __adj4 = __d8_0;
     let (__d6_0, __d6_1) = ::grad::__private::Entries2::entries(
-        shapes::wobble_vjp(__v4, __v5, __adj6),
+        shapes::wobble_vjp(__v4, __v5, __upstream),
     );
     __adj4 += __d6_0;
-    let __adj5 = __d6_1;
-    let (__d5_0, __d5_1) = ::grad::pullback::atan2(y, x, y, __adj5);
+    let (__d5_0, __d5_1) = __rules::atan2(y, x, y, __d6_1);
     let mut __adj1 = __d5_0;
     let mut __adj0 = __d5_1;
-    let (__d4_0, __d4_1) = ::grad::pullback::hypot(x, y, __v4, __adj4);
+    let (__d4_0, __d4_1) = __rules::hypot(x, y, __v4, __adj4);
     __adj0 += __d4_0;
     __adj1 += __d4_1;
-    (__v9, (__adj0, __adj1))
+    ((__v6 + (__v4.max(1.0))), (__adj0, __adj1))
 }
 /** The gradient of `polar` with respect to `x`, `y`: one entry per parameter, in parameter order, each shaped like its parameter.
 

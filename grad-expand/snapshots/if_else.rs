@@ -22,35 +22,28 @@ fn piecewise(x: f64, y: f64) -> f64 {
 )]
 fn __piecewise_value_and_vjp(x: f64, y: f64, __upstream: f64) -> (f64, (f64, f64)) {
     let _ = piecewise;
+    use ::grad::pullback as __rules;
     let __v4 = x * y;
     let __v6 = x > 0.0;
     let (__v10,) = if __v6 {
-        let __v7 = __v4.sin();
-        (__v7,)
+        ((__v4.sin()),)
     } else {
         let __v8 = -__v4;
-        let __v9 = __v8 * y;
-        (__v9,)
+        ((__v8 * y),)
     };
-    let __v11 = __v10 + x;
-    let __adj11 = __upstream;
-    let __adj10 = __adj11;
-    let mut __adj0 = __adj11;
+    let mut __adj0 = __upstream;
     let mut __adj1 = <f64 as ::grad::Float>::ZERO;
     let mut __adj4 = <f64 as ::grad::Float>::ZERO;
     if __v6 {
-        let __adj7 = __adj10;
-        __adj4 += ::grad::pullback::sin(__v4, __v4, __adj7);
+        __adj4 += __rules::sin(__v4, __v4, __upstream);
     } else {
         let __v8 = -__v4;
-        let __adj9 = __adj10;
-        let __adj8 = __adj9 * y;
-        __adj1 += __adj9 * __v8;
-        __adj4 += -__adj8;
+        __adj1 += __upstream * __v8;
+        __adj4 += -(__upstream * y);
     }
     __adj0 += __adj4 * y;
     __adj1 += __adj4 * x;
-    (__v11, (__adj0, __adj1))
+    ((__v10 + x), (__adj0, __adj1))
 }
 /** The gradient of `piecewise` with respect to `x`, `y`: one entry per parameter, in parameter order, each shaped like its parameter.
 

@@ -20,6 +20,7 @@ fn power_tower(x: f64) -> f64 {
 )]
 fn __power_tower_value_and_vjp(x: f64, __upstream: f64) -> (f64, f64) {
     let _ = power_tower;
+    use ::grad::pullback as __rules;
     let mut __count0 = 0usize;
     let mut __tape0 = [::core::default::Default::default(); ::grad::__private::trip_len(
         (0) as i128,
@@ -32,22 +33,19 @@ fn __power_tower_value_and_vjp(x: f64, __upstream: f64) -> (f64, f64) {
         let __v5 = __carry0_0;
         let __v7 = __i0;
         let __v8 = __v5 * x;
-        let __v9 = __v8.sin();
         __tape0[__count0] = (__v5,);
-        __carry0_0 = __v9;
+        __carry0_0 = (__v8.sin());
         __count0 += 1;
     }
     let __v10 = __carry0_0;
-    let __adj10 = __upstream;
-    let mut __carry_adj0_0 = __adj10;
+    let mut __carry_adj0_0 = __upstream;
     let mut __adj0 = <f64 as ::grad::Float>::ZERO;
     for (__k, &(__v5,)) in __tape0[..__count0].iter().enumerate().rev() {
         let __v8 = __v5 * x;
         let __adj9 = __carry_adj0_0;
-        let __adj8 = ::grad::pullback::sin(__v8, __v8, __adj9);
-        let __adj5 = __adj8 * x;
+        let __adj8 = __rules::sin(__v8, __v8, __adj9);
         __adj0 += __adj8 * __v5;
-        __carry_adj0_0 = __adj5;
+        __carry_adj0_0 = (__adj8 * x);
     }
     __adj0 += __carry_adj0_0;
     (__v10, __adj0)

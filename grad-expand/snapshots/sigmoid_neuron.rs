@@ -24,28 +24,12 @@ fn __neuron_value_and_vjp(
     __upstream: f64,
 ) -> (f64, (f64, f64, f64, f64, f64)) {
     let _ = neuron;
-    let __v7 = w0 * x0;
-    let __v8 = w1 * x1;
-    let __v9 = __v7 + __v8;
-    let __v10 = __v9 + w2;
-    let __v13 = -__v10;
-    let __v14 = __v13.exp();
-    let __v15 = 1.0 + __v14;
-    let __v16 = 1.0 / __v15;
-    let __adj16 = __upstream;
-    let __adj15 = -(__adj16 * __v16 * __v16);
-    let __adj14 = __adj15;
-    let __adj13 = ::grad::pullback::exp(__v14, __v14, __adj14);
+    use ::grad::pullback as __rules;
+    let __v14 = (-(((w0 * x0) + (w1 * x1)) + w2)).exp();
+    let __v16 = 1.0 / (1.0 + __v14);
+    let __adj13 = __rules::exp(__v14, __v14, (-(__upstream * __v16 * __v16)));
     let __adj10 = -__adj13;
-    let __adj9 = __adj10;
-    let __adj4 = __adj10;
-    let __adj7 = __adj9;
-    let __adj8 = __adj9;
-    let __adj2 = __adj8 * x1;
-    let __adj3 = __adj8 * w1;
-    let __adj0 = __adj7 * x0;
-    let __adj1 = __adj7 * w0;
-    (__v16, (__adj0, __adj1, __adj2, __adj3, __adj4))
+    (__v16, ((__adj10 * x0), (__adj10 * w0), (__adj10 * x1), (__adj10 * w1), __adj10))
 }
 /** The gradient of `neuron` with respect to `w0`, `x0`, `w1`, `x1`, `w2`: one entry per parameter, in parameter order, each shaped like its parameter.
 

@@ -25,6 +25,7 @@ fn bisect(x: f64, tolerance: f64) -> f64 {
 )]
 fn __bisect_value_and_vjp(x: f64, tolerance: f64, __upstream: f64) -> (f64, (f64, f64)) {
     let _ = bisect;
+    use ::grad::pullback as __rules;
     let mut __count0 = 0usize;
     let mut __tape0 = ::grad::__private::Vec::new();
     let mut __carry0_0 = x;
@@ -34,13 +35,9 @@ fn __bisect_value_and_vjp(x: f64, tolerance: f64, __upstream: f64) -> (f64, (f64
         let __v6 = __carry0_1;
         let __v8 = __v5 > tolerance;
         let (__v21, __v22, __v23) = if __v8 {
-            let __v10 = __v5 * 0.5;
-            let __v12 = 0.01 * x;
-            let __v13 = __v10 + __v12;
             let __v15 = __v6 + 1;
-            let __v17 = __v15 > 50;
-            let (__v19,) = if __v17 { (true,) } else { (false,) };
-            (__v13, __v15, __v19)
+            let (__v19,) = if (__v15 > 50) { (true,) } else { (false,) };
+            (((__v5 * 0.5) + (0.01 * x)), __v15, __v19)
         } else {
             (__v5, __v6, true)
         };
@@ -54,19 +51,15 @@ fn __bisect_value_and_vjp(x: f64, tolerance: f64, __upstream: f64) -> (f64, (f64
     }
     let __v24 = __carry0_0;
     let __v25 = __carry0_1;
-    let __adj24 = __upstream;
-    let mut __carry_adj0_0 = __adj24;
+    let mut __carry_adj0_0 = __upstream;
     let mut __adj0 = <f64 as ::grad::Float>::ZERO;
     for (__k, &(__v5,)) in __tape0[..].iter().enumerate().rev() {
         let __v8 = __v5 > tolerance;
         let __adj21 = __carry_adj0_0;
         let mut __adj5 = <f64 as ::grad::Float>::ZERO;
         if __v8 {
-            let __adj13 = __adj21;
-            let __adj10 = __adj13;
-            let __adj12 = __adj13;
-            __adj0 += __adj12 * 0.01;
-            __adj5 += __adj10 * 0.5;
+            __adj0 += __adj21 * 0.01;
+            __adj5 += __adj21 * 0.5;
         } else {
             __adj5 += __adj21;
         }

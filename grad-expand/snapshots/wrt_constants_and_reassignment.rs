@@ -25,18 +25,13 @@ fn __spring_value_and_vjp(
     __upstream: f64,
 ) -> (f64, f64) {
     let _ = spring;
-    let __v6 = x - rest;
+    use ::grad::pullback as __rules;
     let __v7 = n as f64;
-    let __v8 = __v6 * __v7;
+    let __v8 = (x - rest) * __v7;
     let __v10 = 0.5 * k;
     let __v12 = __v8.powi(2);
-    let __v13 = __v10 * __v12;
-    let __adj13 = __upstream;
-    let __adj12 = __adj13 * __v10;
-    let __adj8 = ::grad::pullback::powi(__v8, 2, __v12, __adj12);
-    let __adj6 = __adj8 * __v7;
-    let __adj1 = __adj6;
-    (__v13, __adj1)
+    let __adj8 = __rules::powi(__v8, 2, __v12, (__upstream * __v10));
+    ((__v10 * __v12), (__adj8 * __v7))
 }
 /** The gradient of `spring` with respect to `x`: one entry per parameter, in parameter order, each shaped like its parameter.
 

@@ -4,6 +4,7 @@
 //! `__f_value_and_vjp(x, y, z, upstream) -> (f64, (f64, f64, f64))` holding both sweeps, and the
 //! public `f_grad`, `f_value_and_grad` and `f_vjp`, each a one-line call of it.
 
+use crate::fold;
 use crate::graph::{
     ArrayId, ArrayInit, Block, CallStyle, Graph, If, InactiveExpr, Loop, LoopHeader, Op, RegionId,
     Stmt, Ty, ValueId,
@@ -1080,17 +1081,32 @@ impl Companions<'_> {
         } else {
             quote!(let _ = #name::<#(#parameters),*>;)
         };
+        let mut readable: Vec<proc_macro2::Ident> = self
+            .signature
+            .params
+            .iter()
+            .map(|p| p.ident.clone())
+            .collect();
+        readable.push(upstream.clone());
+        let rules = names::pullback_rules();
+        let body = fold::fold_single_use(
+            quote! {
+                #mark_used
+                use ::grad::pullback as #rules;
+                #(#items)*
+                #(#forward)*
+                #(#backward)*
+                (#value, #gradient)
+            },
+            &readable,
+        );
         Ok(quote! {
             #(#attrs)*
             #[doc(hidden)]
             #[inline]
             #[allow(dead_code, unused_variables, unused_assignments, unused_mut, unused_parens, unused_comparisons, clippy::all, clippy::pedantic, clippy::nursery)]
             fn #core #generics (#(#params,)* #(#buffers,)* #upstream: #ret) -> (#ret, #grad_ty) #where_clause {
-                #mark_used
-                #(#items)*
-                #(#forward)*
-                #(#backward)*
-                (#value, #gradient)
+                #body
             }
         })
     }

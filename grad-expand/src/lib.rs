@@ -8,6 +8,7 @@ mod args;
 mod diagnostics;
 mod emit;
 mod expand;
+mod fold;
 mod generics;
 mod graph;
 mod iterators;

@@ -27,6 +27,12 @@ pub fn partial(id: ValueId, k: usize) -> Ident {
     hidden(format!("__d{}_{}", id.0, k))
 }
 
+/// The core's local name for `::grad::pullback` (`use ::grad::pullback as ..;`), which every
+/// derivative rule is called through: a short path keeps the generated code small.
+pub fn pullback_rules() -> Ident {
+    hidden("__rules".to_owned())
+}
+
 /// The upstream gradient, as the hidden core function names its parameter.
 pub fn core_upstream() -> Ident {
     hidden("__upstream".to_owned())

@@ -632,8 +632,8 @@ impl<'g> Sweep<'g> {
                             self.value(frame, id),
                         ),
                     };
-                    let call =
-                        quote_spanned!(span=> ::grad::pullback::#name(#(#inputs,)* #out, #adj));
+                    let rules = names::pullback_rules();
+                    let call = quote_spanned!(span=> #rules::#name(#(#inputs,)* #out, #adj));
                     self.distribute(id, &float_args, call, frame);
                 }
             }
@@ -817,7 +817,8 @@ impl<'g> Sweep<'g> {
                 let a = self.value(frame, lhs);
                 let b = self.value(frame, rhs);
                 let out = self.value(frame, id);
-                let call = quote_spanned!(span=> ::grad::pullback::rem(#a, #b, #out, #adj));
+                let rules = names::pullback_rules();
+                let call = quote_spanned!(span=> #rules::rem(#a, #b, #out, #adj));
                 self.distribute(id, &[lhs, rhs], call, frame);
             }
             BinaryOp::Other => {}

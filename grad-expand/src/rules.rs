@@ -14,7 +14,8 @@ pub enum Arg {
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Derivative {
-    /// `::grad::pullback::<name>(inputs..., out, upstream)` returns one entry per float input.
+    /// `::grad::pullback::<name>(inputs..., out, upstream)` returns one entry per float input
+    /// (the core calls it through a local alias, `names::pullback_rules`).
     Pullback,
     /// Piecewise constant: the gradient is zero everywhere it exists (floor, round, ...).
     Zero,
