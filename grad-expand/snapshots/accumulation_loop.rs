@@ -32,8 +32,7 @@ fn __series_value_and_vjp(x: f64, n: usize, __upstream: f64) -> (f64, f64) {
     let __v13 = __carry0_0;
     let mut __carry_adj0_0 = __upstream;
     let mut __adj0 = <f64 as ::grad::Float>::ZERO;
-    for __k in (0..::grad::__private::trip_count((0..n))).rev() {
-        let __v8 = ::grad::__private::range_nth(0, n, __k, 1);
+    for __v8 in (0..n).rev() {
         let __v9 = __v8 as f64;
         let __v10 = x * __v9;
         let __adj12 = __carry_adj0_0;

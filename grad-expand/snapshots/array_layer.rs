@@ -55,14 +55,12 @@ fn __layer_value_and_vjp(
     let mut __adj_arr1 = ::grad::__private::zeros_like(&x);
     let mut __adj_arr2 = __upstream;
     let mut __adj2 = <f64 as ::grad::Float>::ZERO;
-    for (__k, &(__v19,)) in __tape0[..__count0].iter().enumerate().rev() {
-        let __v9 = ::grad::__private::range_nth(0, 2, __k, 1);
+    for (&(__v19,), __v9) in __tape0[..__count0].iter().rev().zip((0..2).rev()) {
         let __adj20 = __adj_arr2[__v9];
         __adj_arr2[__v9] = <f64 as ::grad::Float>::ZERO;
         __adj2 += __adj20 * __v19;
         __adj_arr2[__v9] += (__adj20 * s);
-        for __k in (0..::grad::__private::trip_count((0..3))).rev() {
-            let __v13 = ::grad::__private::range_nth(0, 3, __k, 1);
+        for __v13 in (0..3).rev() {
             let __v14 = w[__v9][__v13];
             let __v15 = x[__v13];
             let __adj18 = __adj_arr2[__v9];

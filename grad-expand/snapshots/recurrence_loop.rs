@@ -40,7 +40,7 @@ fn __power_tower_value_and_vjp(x: f64, __upstream: f64) -> (f64, f64) {
     let __v10 = __carry0_0;
     let mut __carry_adj0_0 = __upstream;
     let mut __adj0 = <f64 as ::grad::Float>::ZERO;
-    for (__k, &(__v5,)) in __tape0[..__count0].iter().enumerate().rev() {
+    for (&(__v5,), _) in __tape0[..__count0].iter().rev().zip((0..8).rev()) {
         let __v8 = __v5 * x;
         let __adj9 = __carry_adj0_0;
         let __adj8 = __rules::sin(__v8, __v8, __adj9);

@@ -468,7 +468,53 @@ impl<'g> Sweep<'g> {
             fixed_len: constant_len.filter(|_| !body.live_entries.is_empty()),
         };
         let entries: Vec<Ident> = body.live_entries.iter().map(|e| names::value(*e)).collect();
-        let header = if !info.entries.is_empty() {
+        // A loop over a unit-step range that always runs to the end is reversed by running
+        // its range backwards: the counter is the range's own (no reconstruction), and
+        // LLVM sees its bounds, so indexing by it needs no bounds checks.
+        let direct = match &l.header {
+            LoopHeader::Range {
+                counter,
+                start,
+                end,
+                inclusive,
+                reverse,
+                step: None,
+                ..
+            } if !has_stop => {
+                frame.referenced.extend([*start, *end]);
+                let (start, end) = (operand(self.graph, *start), operand(self.graph, *end));
+                let range = if *inclusive {
+                    quote!((#start..=#end))
+                } else {
+                    quote!((#start..#end))
+                };
+                let range = if *reverse {
+                    range
+                } else {
+                    quote!(#range.rev())
+                };
+                let counter = if body.counter_live {
+                    let counter = names::value(*counter);
+                    quote!(#counter)
+                } else {
+                    quote!(_)
+                };
+                Some((counter, range))
+            }
+            _ => None,
+        };
+        let header = if let Some((counter, range)) = &direct {
+            if info.entries.is_empty() {
+                quote_spanned!(span=> for #counter in #range)
+            } else {
+                let tape_slice = if info.fixed_len.is_some() {
+                    quote!(#tape[..#count])
+                } else {
+                    quote!(#tape[..])
+                };
+                quote_spanned!(span=> for (&(#(#entries,)*), #counter) in #tape_slice.iter().rev().zip(#range))
+            }
+        } else if !info.entries.is_empty() {
             let tape_slice = if info.fixed_len.is_some() {
                 quote!(#tape[..#count])
             } else {
@@ -484,6 +530,7 @@ impl<'g> Sweep<'g> {
         let mut prelude = Vec::new();
         if let (
             true,
+            None,
             LoopHeader::Range {
                 counter,
                 start,
@@ -493,7 +540,7 @@ impl<'g> Sweep<'g> {
                 step,
                 ..
             },
-        ) = (body.counter_live, &l.header)
+        ) = (body.counter_live, &direct, &l.header)
         {
             frame.referenced.extend([*start, *end]);
             frame.referenced.extend(*step);
