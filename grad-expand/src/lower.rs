@@ -755,7 +755,7 @@ impl Lowerer<'_> {
         if let Some((else_token, _)) = &init.diverge {
             self.diagnostics.error(
                 else_token,
-                "`let ... else` is not supported in a differentiable function",
+                "`let ... else` is not supported in a differentiable function: use `match` on an integer, or test the value with `if` before the `let`",
             );
             return;
         }
@@ -1676,10 +1676,12 @@ impl Lowerer<'_> {
         for name in carried_names {
             let init = match self.lookup(&name).cloned() {
                 Some(Val::Scalar(init)) => init,
+                // Assigning a whole array is an error of its own, at the assignment.
+                Some(Val::Array(_)) => continue,
                 Some(_) => {
                     self.diagnostics.error_at(
                         span,
-                        format!("the tuple `{name}` is assigned in this loop: assigning a whole tuple or array in a loop is not supported; use separate variables, or assign elements"),
+                        format!("the tuple `{name}` is assigned in this loop: assigning a whole tuple in a loop is not supported; use a separate variable for each element"),
                     );
                     continue;
                 }
@@ -1924,7 +1926,7 @@ impl Lowerer<'_> {
         let Val::Array(array) = self.expr(base) else {
             return self.unsupported(
                 base,
-                "only fixed-size arrays can be indexed or iterated in a differentiable function (slices and `Vec` are not supported yet): use an array `[f64; N]`",
+                "only fixed-size arrays and `&[f64]` slice parameters can be indexed or iterated in a differentiable function: use an array `[f64; N]`, or take a slice",
             );
         };
         let indices: Vec<ValueId> = index_exprs.iter().map(|e| self.scalar_expr(e)).collect();
@@ -1960,7 +1962,7 @@ impl Lowerer<'_> {
         let Val::Array(array) = self.expr(base) else {
             self.diagnostics.error(
                 base,
-                "only fixed-size arrays can be indexed or iterated in a differentiable function (slices and `Vec` are not supported yet): use an array `[f64; N]`",
+                "only fixed-size arrays and `&[f64]` slice parameters can be indexed or iterated in a differentiable function: use an array `[f64; N]`, or take a slice",
             );
             return;
         };

@@ -115,8 +115,14 @@ fn return_type(sig: &syn::Signature, diagnostics: &mut Diagnostics) -> Option<(T
             );
             None
         }
+        ReturnType::Type(_, ty)
+            if matches!(classify(ty), Ty::Array(elem, _) if matches!(*elem, Ty::Array(..))) =>
+        {
+            diagnostics.error(ty, "a #[differentiable] function cannot return an array of arrays yet: return a flat array (`[f64; M * N]`, row by row) or a tuple of floats");
+            None
+        }
         ReturnType::Type(_, ty) => match float_type(ty).or_else(|| match classify(ty) {
-            Ty::Array(elem, _) => match elem.scalar() {
+            Ty::Array(elem, _) => match &*elem {
                 Ty::Float(float) => *float,
                 _ => None,
             },
@@ -133,6 +139,21 @@ fn return_type(sig: &syn::Signature, diagnostics: &mut Diagnostics) -> Option<(T
             }
         },
     }
+}
+
+/// `Vec<f64>` or `Vec<f32>`, under any path.
+fn is_float_vec(ty: &Type) -> bool {
+    let Type::Path(path) = ty else {
+        return false;
+    };
+    let Some(last) = path.path.segments.last() else {
+        return false;
+    };
+    let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+        return false;
+    };
+    last.ident == "Vec"
+        && matches!(args.args.first(), Some(syn::GenericArgument::Type(elem)) if float_type(elem).is_some())
 }
 
 /// The float types of a tuple of floats `(f64, f64)`: a vector output.
@@ -250,6 +271,10 @@ fn param(index: usize, input: &FnArg, diagnostics: &mut Diagnostics) -> Option<P
         }
         Type::Reference(reference) if float_type(&reference.elem).is_some() => {
             diagnostics.error(&ty, "#[differentiable] cannot differentiate a reference to a float: take the float by value");
+            return None;
+        }
+        other if is_float_vec(other) => {
+            diagnostics.error(other, "#[differentiable] does not support `Vec` parameters: take a slice `&[f64]` (its gradient comes back as a `Vec`, or into your buffer with `_grad_into`) or a fixed-size array `[f64; N]`");
             return None;
         }
         // Parameters of types grad does not recognise are constants, and known to be so.
