@@ -1854,7 +1854,7 @@ mod report {
         md
     }
 
-    /// The usual expectations of a compile-time reverse mode, met or missed per function.
+    /// Issue 6's targets, met or missed per function.
     fn expectations(functions: &[FunctionReport]) -> String {
         let judge = |name: &str, pass: &dyn Fn(&FunctionReport) -> Option<bool>| {
             let (mut met, mut missed) = (Vec::new(), Vec::new());
@@ -1880,31 +1880,51 @@ mod report {
             .replace("**missed by none**", "missed by none")
         };
         let r = |f: &FunctionReport, a: &str, b: &str| Some(ns(f, a)? / ns(f, b)?);
-        let mut md = String::from("Against the usual expectations:\n\n");
+        let mut md = String::from("Against the targets of issue 6:\n\n");
+        md.push_str(&judge("grad / hand-written ≤ 1.10", &|f| {
+            Some(r(f, "grad", "hand")? <= 1.10)
+        }));
+        let mut per_primal: Vec<f64> = functions
+            .iter()
+            .filter_map(|f| r(f, "grad", "primal"))
+            .collect();
+        per_primal.sort_by(f64::total_cmp);
+        if let Some(median) = per_primal.get(per_primal.len() / 2) {
+            let verdict = if *median <= 3.0 { "met" } else { "**missed**" };
+            writeln!(
+                md,
+                "- gradient / primal ≤ 3 on the median function: {verdict} ({median:.2}×)."
+            )
+            .unwrap();
+        }
+        md.push_str(&judge("gradient / primal ≤ 4 on every function", &|f| {
+            Some(r(f, "grad", "primal")? <= 4.0)
+        }));
         md.push_str(&judge(
-            "grad within 1.5× of the hand-written gradient",
-            &|f| Some(r(f, "grad", "hand")? <= 1.5),
-        ));
-        md.push_str(&judge(
-            "the gradient within 4× of the primal (reverse mode's cheap-gradient bound)",
-            &|f| Some(r(f, "grad", "primal")? <= 4.0),
-        ));
-        md.push_str(&judge(
-            "grad faster than num-dual and finite differences at N ≥ 100",
+            "at N ≥ 100 inputs, num-dual / grad ≥ N/4 and finite differences / grad ≥ N/2",
             &|f| {
                 if f.inputs < 100 {
                     return None;
                 }
-                Some(best_dual(f)? > ns(f, "grad")? && ns(f, "fd")? > ns(f, "grad")?)
+                let n = f.inputs as f64;
+                Some(best_dual(f)? / ns(f, "grad")? >= n / 4.0 && r(f, "fd", "grad")? >= n / 2.0)
             },
         ));
-        md.push_str(&judge("grad faster than the tape", &|f| {
-            Some(r(f, "tape", "grad")? > 1.0)
+        md.push_str(&judge("tape / grad ≥ 10", &|f| {
+            Some(r(f, "tape", "grad")? >= 10.0)
         }));
-        md.push_str(&judge(
-            "grad faster than num-dual at any N (not expected below a few inputs)",
-            &|f| Some(best_dual(f)? > ns(f, "grad")?),
-        ));
+        md.push_str(
+            "\nNo reverse mode can beat a tape by more than the tape's own cost over the primal \
+             (tape / primal), since every gradient costs at least one primal evaluation; that bound \
+             is below 10 where the primal is dominated by transcendental functions (the recurrence's \
+             `sin` and `tanh`, softmax's `exp`), so the tape target cannot be met there by any \
+             generator:\n\n| function | tape / primal (bound on tape / grad) | tape / grad |\n|---|---:|---:|\n",
+        );
+        for f in functions {
+            if let (Some(bound), Some(actual)) = (r(f, "tape", "primal"), r(f, "tape", "grad")) {
+                writeln!(md, "| {} | {bound:.2}× | {actual:.2}× |", f.group).unwrap();
+            }
+        }
         md.push('\n');
         md
     }
@@ -1918,14 +1938,16 @@ mod report {
         md.push_str(COMPILE_TEXT);
         md.push_str(
             "\n### Expansion, in-process\n\n\
-             | function | expands | expansion time | tokens: primal → expansion | lines: primal → \
-             expansion (prettyplease) |\n|---|---|---:|---:|---:|\n",
+             The expansion holds the user's function unchanged plus the generated companions; \
+             *generated / primal* counts only what the macro adds.\n\n\
+             | function | expands | expansion time | tokens: primal → expansion | generated / primal \
+             (tokens) | lines: primal → expansion (prettyplease) |\n|---|---|---:|---:|---:|---:|\n",
         );
         for m in measured {
             let e = &m.expansion;
             writeln!(
                 md,
-                "| {} ({}) | {} | {:.2} ms (median of {}) | {} → {} ({:.1}×) | {} → {} ({:.1}×) |",
+                "| {} ({}) | {} | {:.2} ms (median of {}) | {} → {} ({:.1}×) | {:.1}× | {} → {} ({:.1}×) |",
                 m.case,
                 m.description,
                 if e.ok { "yes" } else { "**compile_error!**" },
@@ -1934,6 +1956,7 @@ mod report {
                 e.tokens_in,
                 e.tokens_out,
                 e.tokens_out as f64 / e.tokens_in.max(1) as f64,
+                e.tokens_out.saturating_sub(e.tokens_in) as f64 / e.tokens_in.max(1) as f64,
                 e.lines_in,
                 e.lines_out,
                 e.lines_out as f64 / e.lines_in.max(1) as f64,
