@@ -17,7 +17,8 @@
 //! A program whose expansion does not compile is a failure too (the build's errors are
 //! mapped to programs by line; the rest of the batch is rebuilt without it and its callers).
 //!
-//! Each failing program (the first `GRAD_FUZZ_SHRINK`, default 3) is then shrunk on its tree:
+//! A failing program of each kind (up to `GRAD_FUZZ_SHRINK` kinds, default 3; the kind is the
+//! check, or the error code of a compile failure) is then shrunk on its tree:
 //! statements deleted, branches and loops replaced by one of their bodies, conditions by one
 //! side, expressions by a subexpression or a literal (which drops a call), also in its
 //! callees. Candidates are compiled and checked many to a crate; one that still fails the same
@@ -906,16 +907,12 @@ fn generated_programs_in_batches_match_finite_differences_and_dual_numbers() {
         found.extend(outcome.found);
     }
     let mut report = String::new();
-    // Failures of different kinds first: a long run may find one bug many times.
+    // One failure of each kind (check, and error code for a compile failure): a long run may
+    // find one bug many times.
     let mut order: Vec<&Found> = Vec::new();
     let mut kinds = HashSet::new();
     for f in found.iter().filter(|f| !f.set.is_empty()) {
         if kinds.insert(format!("{} {}", f.check, signature(f))) {
-            order.push(f);
-        }
-    }
-    for f in found.iter().filter(|f| !f.set.is_empty()) {
-        if !order.iter().any(|g| std::ptr::eq(*g, f)) {
             order.push(f);
         }
     }
