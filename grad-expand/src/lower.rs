@@ -25,6 +25,7 @@ use crate::rules::{self, Derivative};
 use crate::signature::{Signature, classify, tuple_output};
 use proc_macro2::Span;
 use quote::{ToTokens, quote};
+use std::collections::HashMap;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
 use syn::{BinOp, Expr, Item, Lit, Pat, Stmt as SynStmt, Type, UnOp};
@@ -104,6 +105,8 @@ struct Lowerer<'a> {
     return_ty: Option<FloatTy>,
     /// Parameter `i`'s written type (parameter `i` is node `i`).
     param_types: Vec<Type>,
+    /// The latest read of each array element, by array and index values.
+    element_reads: HashMap<(ArrayId, Vec<ValueId>), ValueId>,
     diagnostics: &'a mut Diagnostics,
 }
 
@@ -128,6 +131,7 @@ pub fn lower(
         items: Vec::new(),
         return_ty: signature.ret.as_ref().map(|(_, float)| *float),
         param_types: signature.params.iter().map(|p| p.ty.clone()).collect(),
+        element_reads: HashMap::new(),
         diagnostics,
     };
     // Parameters come first, so parameter i is node i.
@@ -1949,11 +1953,32 @@ impl Lowerer<'_> {
                 Val::Array(self.new_array(elem.clone(), init, index.span()))
             }
             Ty::Array(..) => self.unsupported(index, "index every dimension of this array"),
-            scalar => self.push(
-                Op::ArrayRead { array, indices },
-                scalar.clone(),
-                index.span(),
-            ),
+            scalar => {
+                // `x[i] * x[i]` reads one value: the same element, read again in the same
+                // block with no write to the array in between, is the same node (and then
+                // `x * x` gets its one-term derivative).
+                let key = (array, indices.clone());
+                let region = self.region();
+                if let Some(&earlier) = self.element_reads.get(&key) {
+                    let unchanged = !self
+                        .graph
+                        .writes
+                        .iter()
+                        .any(|w| w.array == array && w.seq > earlier.0);
+                    if unchanged && self.node(earlier).region == region {
+                        return Val::Scalar(earlier);
+                    }
+                }
+                let read = self.push(
+                    Op::ArrayRead { array, indices },
+                    scalar.clone(),
+                    index.span(),
+                );
+                if let Val::Scalar(id) = read {
+                    self.element_reads.insert(key, id);
+                }
+                read
+            }
         }
     }
 

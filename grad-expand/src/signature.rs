@@ -115,8 +115,7 @@ fn return_type(sig: &syn::Signature, diagnostics: &mut Diagnostics) -> Option<(T
             );
             None
         }
-        ReturnType::Type(_, ty)
-            if matches!(classify(ty), Ty::Array(elem, _) if matches!(*elem, Ty::Array(..))) =>
+        ReturnType::Type(_, ty) if matches!(classify(ty), Ty::Array(elem, _) if matches!(*elem, Ty::Array(..))) =>
         {
             diagnostics.error(ty, "a #[differentiable] function cannot return an array of arrays yet: return a flat array (`[f64; M * N]`, row by row) or a tuple of floats");
             None
