@@ -2107,48 +2107,44 @@ token count of the function against that of the whole expansion (the function, t
     const FINDINGS: &str = "\
 ### Why grad is slower than hand-written where it is
 
-From reading the expansions (`grad_expand::differentiable`, first at commit c2fec4a, then \
-after the fixes noted below) and timing edited copies of the generated code in a side \
-experiment on this machine (those figures are not produced by this bench):
+From reading the expansions (`grad_expand::differentiable`, and the snapshots in \
+`grad-expand/snapshots/`) and timing edited copies of the generated code in side experiments \
+on this machine (those figures are not produced by this bench). Fixed along the way, each \
+found this way: the reverse sweep of a loop with a tape now reads the results of expensive \
+rules (`exp`, `tanh`, `sin`, `sqrt`, ...) from the tape instead of computing them again \
+(softmax: N `exp` calls instead of 2N; the recurrence: its `tanh` and `sin` from the tape, \
+which took it from 1.5× to 1.0× the hand-written gradient); pullbacks only reference what \
+their rule reads; `x[i] * x[i]` is one read with the one-term derivative `ā·2x`; `x * x` \
+contributes `ā·2x` once; `c / x` with a literal `c` has the pullback `-ā · out² / c`; \
+unit-step loops are reversed by running their range backwards.
 
-- **Close to hand-written** (the neuron, Rosenbrock, the Gaussian): the generated code is the \
-chain rule written out, and when only `_grad` is called LLVM can delete the forward sweep \
-that computes the value (the Gaussian's reverse sweep alone takes as long as `_grad`). What remains \
-is un-simplified adjoint arithmetic: for `total -= 0.5 * r * r` the reverse sweep adds both \
-product-rule terms, `(-ā · 0.5r) + (-ā · r) · 0.5`, where the hand-written gradient sums `r` \
-and `r²`; IEEE rules keep LLVM from folding them.
-- **Softmax cross-entropy**, three causes. (1) The reverse sweep recomputes `(z[i] - m).exp()` \
-instead of keeping it: 2N `exp` calls where the hand-written gradient makes N. Keeping them \
-took a copy of the generated code from 1.15 to 0.86 µs. (2) Fixed: the max loop \
-`for i in 1..N` (const-generic `N`) used to record its carried `m` on a heap tape; loops over \
-`a..N` now get a stack tape of length `N`. (3) The gradient through the running maximum is \
-zero in exact arithmetic but is still computed, through a reverse loop of `max` pullbacks. \
-Through `grad::log_sum_exp` the loss is a little faster, but its hand-written vjp computes \
-the softmax again.
+- **Close to hand-written** (the neuron, the recurrence, Rosenbrock, the Gaussian): the \
+generated code is the chain rule written out, and when only `_grad` is called LLVM deletes \
+the forward sweep that computes the value. What remains is un-simplified adjoint \
+arithmetic: for `total -= 0.5 * r * r` the reverse sweep adds both product-rule terms, \
+`(-ā · 0.5r) + (-ā · r) · 0.5`, where the hand-written gradient sums `r` and `r²`; for \
+`100.0 * a * a` likewise. IEEE rules keep LLVM from folding them, and grad does not \
+simplify algebra.
+- **Softmax cross-entropy**: the gradient through the running maximum is zero in exact \
+arithmetic but is still computed, through a reverse loop of `max` pullbacks over a tape of \
+the running maximum; the hand-written gradient knows it vanishes. Through \
+`grad::log_sum_exp` the loss is a little faster, but its hand-written vjp computes the \
+softmax again.
 - **Lennard-Jones**: the forward sweep is deleted, so the cost is the reverse sweep. It \
 recomputes each pair and differentiates `1.0 / (r2 * r2 * r2)` and `s6 * s6 - s6` \
-mechanically: three levels of product rule. Two causes found here are fixed: `x * x` now \
-contributes `ā·2x` once, and the pullback of `c / x` with a literal `c` is `-ā · out² / c`, \
-with no second division. The hand-written force `-24 s⁶ (2 s⁶ - 1) / r²` needs one \
-division and about half the multiplications. Closing this gap needs algebraic \
-simplification, which grad does not attempt.
+mechanically: three levels of product rule in one dependent chain. The hand-written force \
+`-24 s⁶ (2 s⁶ - 1) / r²` needs the same division and about half the multiplications. \
+Closing this gap needs algebraic simplification.
 - **Dense layer**: about 1 µs of the gap is the calling convention rather than the generated \
 code: `_grad` takes W (32 KB) by value and returns its 33 KB gradient by value; the \
 hand-written gradient behind the same by-value, non-inlined signature takes 5.0 µs instead \
-of 4.0 µs. The rest: `sigmoid` of a float is now a derivative rule that reuses its output \
-(it used to be evaluated again inside `sigmoid_vjp`), but the reverse sweep still recomputes \
-it per unit; and the 32 KB adjoint of W is zero-filled before it is accumulated into, where \
-the hand-written gradient assigns it.
-- **Recurrence**: the loop's tape records `h` before each step, and the reverse sweep \
-recomputes `sin(0.01 i)` and the `tanh`: four transcendental calls per step against two in \
-the hand-written backpropagation through time, which stores the states. The `tanh` it \
-recomputes is the next record on the tape (or the final state), so it could be read \
-instead. With three inputs, num-dual's `DualSVec64<3>` (one forward pass carrying three \
-tangents) is faster than grad here.
+of 4.0 µs. The rest: the 32 KB adjoint of W is zero-filled before it is accumulated into, \
+where the hand-written gradient assigns it.
 - **The tape crate**: `reverse` allocates per call (the input `Var`s, the adjoint vector, the \
 result) and records every operation as a node, including constants (`x - c` is two nodes), \
-then sweeps with indirect indexing; it comes closest to grad on the recurrence, where grad \
-pays for its recomputation. **`reverse` 0.2.2 has a wrong derivative**: `f64 / Var` \
+then sweeps with indirect indexing. Where transcendental functions dominate the primal (the \
+recurrence, softmax), its overhead is small next to them, so no reverse mode can be 10× \
+faster (see the bound above). **`reverse` 0.2.2 has a wrong derivative**: `f64 / Var` \
 records -1/x instead of -c/x². The check against the hand-written gradient caught it (the \
 neuron's gradient came out 37% off), so the tape functions here write `c / x` as \
 `x.recip() * c`.
