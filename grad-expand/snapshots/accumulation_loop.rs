@@ -6,7 +6,7 @@ fn series(x: f64, n: usize) -> f64 {
     s
 }
 #[doc(hidden)]
-#[inline]
+#[inline(always)]
 #[allow(
     dead_code,
     unused_variables,

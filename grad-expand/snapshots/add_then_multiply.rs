@@ -2,7 +2,7 @@ pub fn f(x: f64, y: f64, z: f64) -> f64 {
     (x + y) * z
 }
 #[doc(hidden)]
-#[inline]
+#[inline(always)]
 #[allow(
     dead_code,
     unused_variables,

@@ -9,7 +9,7 @@ fn layer(w: [[f64; 3]; 2], x: [f64; 3], s: f64) -> [f64; 2] {
     z
 }
 #[doc(hidden)]
-#[inline]
+#[inline(always)]
 #[allow(
     dead_code,
     unused_variables,

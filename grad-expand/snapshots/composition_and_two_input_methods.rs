@@ -4,7 +4,7 @@ fn polar(x: f32, y: f32) -> f32 {
     shapes::wobble(r, theta) + r.max(1.0)
 }
 #[doc(hidden)]
-#[inline]
+#[inline(always)]
 #[allow(
     dead_code,
     unused_variables,

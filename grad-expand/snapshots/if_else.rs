@@ -8,7 +8,7 @@ fn piecewise(x: f64, y: f64) -> f64 {
     z + x
 }
 #[doc(hidden)]
-#[inline]
+#[inline(always)]
 #[allow(
     dead_code,
     unused_variables,

@@ -6,7 +6,7 @@ fn power_tower(x: f64) -> f64 {
     y
 }
 #[doc(hidden)]
-#[inline]
+#[inline(always)]
 #[allow(
     dead_code,
     unused_variables,

@@ -3,7 +3,7 @@ fn neuron(w0: f64, x0: f64, w1: f64, x1: f64, w2: f64) -> f64 {
     1.0 / (1.0 + (-dot).exp())
 }
 #[doc(hidden)]
-#[inline]
+#[inline(always)]
 #[allow(
     dead_code,
     unused_variables,

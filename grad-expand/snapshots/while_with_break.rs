@@ -11,7 +11,7 @@ fn bisect(x: f64, tolerance: f64) -> f64 {
     y
 }
 #[doc(hidden)]
-#[inline]
+#[inline(always)]
 #[allow(
     dead_code,
     unused_variables,

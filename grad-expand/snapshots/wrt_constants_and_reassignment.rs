@@ -5,7 +5,7 @@ pub(crate) fn spring(k: f64, x: f64, rest: f64, n: usize) -> f64 {
     return energy;
 }
 #[doc(hidden)]
-#[inline]
+#[inline(always)]
 #[allow(
     dead_code,
     unused_variables,

@@ -1100,10 +1100,13 @@ impl Companions<'_> {
             },
             &readable,
         );
+        // Always inlined into the thin companions, so that each is optimised on its own:
+        // in `f_grad` and `f_vjp` the value is unused, and LLVM deletes the forward code
+        // (often a whole loop) that only computes it.
         Ok(quote! {
             #(#attrs)*
             #[doc(hidden)]
-            #[inline]
+            #[inline(always)]
             #[allow(dead_code, unused_variables, unused_assignments, unused_mut, unused_parens, unused_comparisons, clippy::all, clippy::pedantic, clippy::nursery)]
             fn #core #generics (#(#params,)* #(#buffers,)* #upstream: #ret) -> (#ret, #grad_ty) #where_clause {
                 #body
