@@ -320,3 +320,37 @@ fn match_on_a_range_from_zero() {
         assert_gradient(|v| by_range(v[0], 4), &[x], &[by_range_grad(x, 4)]);
     }
 }
+
+// Regression: a loop over constant bounds whose tape records more than twelve values (here the
+// results of thirteen expensive rules) failed to compile: its fixed-size tape starts as
+// `[Default::default(); N]`, and std implements `Default` for tuples of up to twelve.
+#[differentiable]
+fn many_recorded_values(x: f64) -> f64 {
+    let mut s: f64 = 0.5;
+    for _ in 0..2 {
+        s = s * 0.5
+            + (s.sin()
+                + s.exp()
+                + s.sqrt()
+                + s.tanh()
+                + s.cbrt()
+                + s.exp2()
+                + s.sinh()
+                + s.cosh()
+                + s.atan()
+                + s.asinh()
+                + s.exp_m1()
+                + s.ln()
+                + s.cos())
+                * x;
+    }
+    s
+}
+
+#[test]
+fn a_tape_records_more_than_twelve_values() {
+    for x in [0.05, 0.1, 0.2] {
+        let slope = many_recorded_values_grad(x);
+        assert_gradient(|v| many_recorded_values(v[0]), &[x], &[slope]);
+    }
+}

@@ -95,6 +95,19 @@ pub fn array_name(graph: &Graph, id: ArrayId) -> TokenStream {
     }
 }
 
+/// One tape record: the tuple `(a, b, ...)` of a loop's recorded values, or the pattern that
+/// reads it back. Beyond twelve entries it nests tuples of at most twelve, because a fixed
+/// tape starts as `[Default::default(); N]` and std implements `Default` for tuples of up to
+/// twelve elements.
+pub fn tape_tuple<T: quote::ToTokens>(items: &[T]) -> TokenStream {
+    const MOST: usize = 12;
+    if items.len() <= MOST {
+        return quote!((#(#items,)*));
+    }
+    let chunks: Vec<TokenStream> = items.chunks(MOST).map(tape_tuple).collect();
+    tape_tuple(&chunks)
+}
+
 /// The adjoint of an array: an array of the same shape.
 pub fn array_adjoint(id: ArrayId) -> proc_macro2::Ident {
     names::array_adjoint(id)
@@ -447,11 +460,13 @@ impl<'a> Forward<'a> {
                 match &info.fixed_len {
                     Some(len) => {
                         before.push(quote!(let mut #tape_name = [::core::default::Default::default(); #len];));
-                        record = quote!(#tape_name[#count] = (#(#recorded,)*););
+                        let record_tuple = tape_tuple(&recorded);
+                        record = quote!(#tape_name[#count] = #record_tuple;);
                     }
                     None => {
                         before.push(quote_spanned!(span=> let mut #tape_name = ::grad::__private::Vec::new();));
-                        record = quote!(#tape_name.push((#(#recorded,)*)););
+                        let record_tuple = tape_tuple(&recorded);
+                        record = quote!(#tape_name.push(#record_tuple););
                     }
                 }
             }

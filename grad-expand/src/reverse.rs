@@ -16,7 +16,7 @@
 //! that are never overwritten are read directly and never recorded; a loop records only the
 //! carried variables its reverse actually reads, so a pure accumulation records nothing.
 
-use crate::emit::{Forward, TapeInfo, array_adjoint, array_name, operand, zero};
+use crate::emit::{Forward, TapeInfo, array_adjoint, array_name, operand, tape_tuple, zero};
 use crate::graph::{
     ArrayId, ArrayInit, BinaryOp, Block, CallArg, Graph, Loop, LoopHeader, Op, RegionId, Stmt, Ty,
     ValueId,
@@ -512,7 +512,8 @@ impl<'g> Sweep<'g> {
                 } else {
                     quote!(#tape[..])
                 };
-                quote_spanned!(span=> for (&(#(#entries,)*), #counter) in #tape_slice.iter().rev().zip(#range))
+                let record = tape_tuple(&entries);
+                quote_spanned!(span=> for (&#record, #counter) in #tape_slice.iter().rev().zip(#range))
             }
         } else if !info.entries.is_empty() {
             let tape_slice = if info.fixed_len.is_some() {
@@ -520,7 +521,8 @@ impl<'g> Sweep<'g> {
             } else {
                 quote!(#tape[..])
             };
-            quote_spanned!(span=> for (#k, &(#(#entries,)*)) in #tape_slice.iter().enumerate().rev())
+            let record = tape_tuple(&entries);
+            quote_spanned!(span=> for (#k, &#record) in #tape_slice.iter().enumerate().rev())
         } else if info.counted {
             quote_spanned!(span=> for #k in (0..#count).rev())
         } else {
