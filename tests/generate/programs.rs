@@ -28,9 +28,7 @@
 //! The generator also tracks which writes are still unread on some path (branches and loops
 //! merge their paths' states), so that the programs compile without warnings.
 //!
-//! [`random_programs`] with other seeds explores beyond the committed programs. Two constructs
-//! are left out because of grad bugs, each at the line that avoids it: ranges from 0 in
-//! `match` patterns, and a `return` in a loop after a nested loop has ended.
+//! [`random_programs`] with other seeds explores beyond the committed programs.
 
 use super::{
     Binding, Bound, DUAL_PRELUDE, Expr, FnGen, Generated, Mode, Op, Rng, SCALE_ITEM, bin, header,
@@ -490,17 +488,6 @@ struct Frame {
     /// Which variables (declared before the loop) have an unread write on some path out of
     /// the loop: none ran, or a `break` or `continue` left.
     exit: Vec<bool>,
-    /// A loop nested in this one has ended: no `return` may follow anywhere in this loop.
-    /// With `has_return`, this keeps a loop from holding both a nested loop and a `return`
-    /// (except inside that nested loop): grad's forward sweep then may read a nested loop's
-    /// merged "returned" flag after the loop, outside its scope, and the expansion does not
-    /// compile (a grad bug, reported; remove both guards once it is fixed). For example
-    /// `for _ in 0..2 { for j in 0..3 { let c = j as f64; s = s * c; } if y > 1.0 {
-    /// return s; } }` fails with E0425 on a `__v..` of grad's, and so does the `return`
-    /// in a branch before the nested loop in another branch.
-    no_return: bool,
-    /// A `return` was generated inside this loop: no loop may be nested in it from now on.
-    has_return: bool,
 }
 
 /// A candidate leaf of a generated expression.
@@ -802,10 +789,7 @@ impl<'r> ProgGen<'r> {
                 continue;
             }
             match self.rng.below(4) {
-                // Not from 0: grad lowers `0..=w` on an unsigned scrutinee to `k >= 0 && ..`,
-                // which warns (`unused_comparisons`) in the generated companions (a grad bug,
-                // reported; allow 0 again once it is fixed).
-                0 if v >= 1 && v + 2 <= top => {
+                0 if v + 2 <= top => {
                     let w = 1 + self.rng.below(2).min(top - v - 1);
                     pats.push(format!("{v}..={}", v + w));
                     v += w + 1;
@@ -1585,12 +1569,11 @@ impl<'r> ProgGen<'r> {
             gens.push(g);
         }
         // Sometimes `else { return e }`: a branch that leaves the function.
-        let diverges = self.may_return() && self.rng.percent(12);
+        let diverges = self.rng.percent(12);
         let (otherwise, g) = self.value_block(diverges);
         if diverges {
             self.ret.mag = self.ret.mag.max(g.bound.mag);
             self.ret.slope = self.ret.slope.max(g.real);
-            self.returned();
         } else {
             Self::join(&mut joined, self.state());
             gens.push(g);
@@ -1900,8 +1883,6 @@ impl<'r> ProgGen<'r> {
             trips,
             value: None,
             exit: self.state(),
-            no_return: false,
-            has_return: false,
         });
         self.multiplier *= trips as f64;
         self.scopes.push(self.env.len());
@@ -1914,9 +1895,6 @@ impl<'r> ProgGen<'r> {
         self.pop_scope();
         let frame = self.loops.pop().expect("a loop");
         self.multiplier /= frame.trips as f64;
-        for f in &mut self.loops {
-            f.no_return = true;
-        }
         let mut exit = Some(frame.exit);
         Self::join(&mut exit, end);
         self.restore(&exit.expect("a state"));
@@ -2005,7 +1983,7 @@ impl<'r> ProgGen<'r> {
         };
         let kind = self.loops[target].kind;
         let can_continue = matches!(kind, LoopKind::For | LoopKind::While);
-        if !outer && self.may_return() && self.rng.percent(12) {
+        if !outer && self.rng.percent(12) {
             return self.early_return(out);
         }
         self.branches += 1;
@@ -2074,22 +2052,6 @@ impl<'r> ProgGen<'r> {
         body
     }
 
-    /// Whether a `return` may come next (see [`Frame::no_return`]).
-    fn may_return(&self) -> bool {
-        !self.loops.iter().any(|f| f.no_return)
-    }
-
-    /// Whether a loop may be nested here (see [`Frame::no_return`]).
-    fn may_nest(&self) -> bool {
-        !self.loops.iter().any(|f| f.has_return)
-    }
-
-    fn returned(&mut self) {
-        for f in &mut self.loops {
-            f.has_return = true;
-        }
-    }
-
     fn break_value(&mut self, target: usize, g: &Gen) {
         let frame = &mut self.loops[target];
         let (m, s, r) = frame.value.unwrap_or((0.0, 0.0, 0.0));
@@ -2108,7 +2070,6 @@ impl<'r> ProgGen<'r> {
         self.branches -= 1;
         self.ret.mag = self.ret.mag.max(g.bound.mag);
         self.ret.slope = self.ret.slope.max(g.real);
-        self.returned();
         out.push(S::If(vec![(cond, vec![S::Return(g.expr)])], None));
     }
 
@@ -2158,9 +2119,6 @@ impl<'r> ProgGen<'r> {
 
     /// A `for` loop over a range or an array, with a random body.
     fn for_loop(&mut self, out: &mut Vec<S>) {
-        if !self.may_nest() {
-            return self.update(out);
-        }
         let depth = self.loops.len();
         let arrays = self.vectors();
         if self.rng.percent(30) {
@@ -2276,9 +2234,6 @@ impl<'r> ProgGen<'r> {
 
     /// `let mut k = 0; while k < L [&& c] { k += 1; .. }`
     fn while_loop(&mut self, out: &mut Vec<S>) {
-        if !self.may_nest() {
-            return self.update(out);
-        }
         let k = self.fresh("k");
         out.push(S::Raw(format!("let mut {k} = 0;")));
         let (limit, max) = match self.rng.below(4) {
@@ -2411,8 +2366,6 @@ impl<'r> ProgGen<'r> {
                 trips,
                 value: None,
                 exit: Vec::new(),
-                no_return: false,
-                has_return: false,
             });
             // Inserted at a random place after the fact, its reads make no earlier write live.
             let state = self.state();

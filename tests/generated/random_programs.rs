@@ -291,7 +291,7 @@ pub mod random_programs {
             acc3 += f64::sin(t) * 0.5;
         }
         let mut k10 = 0;
-        let v15 = loop {
+        let v14 = loop {
             k10 += 1;
             for j in (0..n).rev() {
                 let v11 = (s0 + a9[j % 4]).tanh();
@@ -299,9444 +299,9326 @@ pub mod random_programs {
                 acc3 += (s1.tanh() + 2.0).cbrt().tanh() * 0.1;
                 acc3 += f64::sin(v11 + v12.sin()) * 0.1;
             }
-            if a9[3] + x1 >= -1.0 || k10 > 0 {
-                break x2 + x1;
+            if n % 3 == 1 && x2 >= -0.5 {
+                s0 = s0 * 0.5 + s1.powi(3).cos() * 0.02;
+                break 2.0_f64.log(s1 * s1 + 2.0);
             }
-            let v14: f64 = if f64::ln_1p(s1 * s1) >= s1 {
-                prog_0(x0, (f64::sin(a9[1]) * 0.9).atanh().cos(), x1, v, k10)
-            } else {
-                let v13 = a9[k10] * x0;
-                x1 + s2 + v13.tanh()
-            };
-            s2 = 0.75 * s2 + 0.1 * f64::cos(x1 + a9[3]);
-            if k10 >= 2 || f64::ln(s2.powi(2) + 2.0) <= -0.25 {
-                break (x2 * x2 + 1.0).ln().to_radians();
+            let v13: f64 = f64::ln_1p(s2 * s2);
+            s2 = 0.75 * s2 + 0.25 * f64::atan(x0).cos();
+            if k10 >= 2 || prog_0(v13, (f64::sin(s1) * 0.9).atanh().cos(), x2, v, k10) < s2 - v13 {
+                break v13 - f64::log10(a9[k10].powi(2) + 1.0);
             }
-            acc3 += f64::tanh(v14.cos()) * 0.01;
         };
-        s0 = s0.mul_add(0.8, s0.cos() * 0.005);
-        f64::tanh(x2) + s0 * 0.25 - f64::tanh(s1) - s2 + f64::sin(acc3) - a9[1].cos() + v15.sin()
+        let mut m15 = 0;
+        for i in (0..6).rev() {
+            let fi = i as f64;
+            s1 = (s1 * 0.5 + (v[i % 4] - (v14.powi(2) + 1.0).powf(0.5)) * 0.1).tanh();
+            acc3 -= 0.25 * f64::tanh(f64::log(3.0_f64, fi * fi + 2.0));
+            if prog_0(s0, (x2 * x2 + 1.0).ln().to_radians().cos(), 1.2, v, 4) > 0.0 {
+                m15 += 1;
+            }
+        }
+        let c16 = m15 as f64;
+        x2.tanh() + f64::tanh(s0) + s1 * 0.75 + s2.sin() + acc3.cos() + a9[1] + v14 - c16.cos() + s1
     }
 
     #[differentiable]
     pub fn prog_5(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_1(f64::sin(x2.asinh()), (-v[2]).sin(), x2, v, n).cos() * 2.0;
-        let mut s1 = ((x0 * v[n % 4]).tanh() * 0.5).ln_1p();
-        let mut s2 = f64::cos(x1);
-        let mut acc3: f64 = 0.0;
-        if prog_2(f64::cos((f64::cos(x2.to_radians() * 20.0) * 1.5).cosh()), f64::sin(f64::sin(x0).exp()), 0.25, v, n) < 1.0 {
-            let v4 = prog_0(acc3, s1, (x2 * x2 + 1.0).log(10.0).cos() * 2.0, v, 1);
-            s2 = 0.8 * s2 + 0.005 * v4.tanh();
-        }
-        let v8 = if s0 <= 0.5 {
-            for i in 1..n {
-                let fi = i as f64;
-                let v5 = (x1 * x1 + 1.0).powi(-1) / (s1.atan().powi(2) + 1.0);
-                acc3 -= (f64::sin(fi) * 0.9).acos().tanh() * 0.4;
-                let v6 = 1.5_f64.log(x2 * x2 + 2.0).tanh();
-                s2 = (s2 * 0.75 + (f64::tanh(v5) + v6) * 0.02).sin();
+        let mut s0 = prog_2(x2, x0, 0.75, v, 0).cos() * 2.0;
+        let mut s1 = x1.sin();
+        let mut acc2: f64 = 0.0;
+        let v4 = if (f64::powi((f64::powi(x1, 2) + 2.0).ln(), 2) + 1.0).log2() >= 1.0 {
+            let v3 = s1.powi(2);
+            v3 / (acc2.sin().powi(2) + 1.0)
+        } else if f64::tanh(s1) > 0.25 {
+            for t in v {
+                s1 = f64::mul_add(s1, 0.8, f64::cos(x2) * 0.2);
+                acc2 -= 0.4 * f64::cos(f64::exp(f64::sin(f64::atan2(s0, t * t + 1.0))));
             }
-            let v7 = prog_0(x0, f64::tanh(x2), acc3, v, 2);
-            3.0_f64.log(x1.powi(2) + 2.0).tanh().exp2() + f64::cos(v7)
+            f64::ln_1p(f64::cos(v[n % 4]) * 0.5)
         } else {
-            f64::asinh(x2).sin()
+            return f64::sin(x0) / (f64::powi(s1, 2) + 1.5)
         };
-        let mut a9 = v;
-        a9[3] *= 1.5;
-        a9[3] += (v[n % 4] * v[n % 4] + 1.5).acosh().sin();
-        for _ in 0..n {
-            s1 = 0.75 * s1 + 0.1 * f64::cos(s1 - a9[0]);
-            acc3 += f64::max(v8 / 4.0, s2 * x0).sin() * 0.25;
-        }
-        let mut m10 = 0;
-        for i in (1..=3).step_by(2) {
-            if m10 < 17 {
-                m10 += 1;
-            }
-            match m10 % 4 {
-                0 | 2 => {
-                    let v11 = (f64::tanh(v8) * 1.2).tan();
-                    s1 = s1.mul_add(0.75, (a9[m10 % 4] * s0).tanh() * 0.02);
-                    acc3 += 0.4 * v11.tanh().tanh();
-                }
-                3 => {
-                    let v8 = -s1;
-                    acc3 += v8.tanh();
-                }
-                _ => {
-                    for j in (0..=i).rev() {
-                        let fj = j as f64;
-                        acc3 += 0.25 * f64::exp2((a9[3 - j] + 0.3).cos()).sin();
-                        match i {
-                            1 => {
-                                s1 = (s1 * 0.8 + v8.cos().exp2() * 0.1).sin();
-                                match j {
-                                    0 => {
-                                        continue;
-                                    }
-                                    2 => {
-                                        s0 = (s0 * 0.6 + f64::sin(s0) * 0.4).sin();
-                                        s1 = s1.mul_add(0.8, f64::exp(f64::tanh(f64::log(s2 * s2 + 1.0, s1.powi(2) + 2.0))).sin() * 0.02);
-                                    }
-                                    3 => {
-                                        s2 = 0.6 * s2 + 0.4 * f64::cos(x2).tanh();
-                                        s0 = 0.75 * s0 + 0.1 * f64::tanh((s0.cos() * 0.9).acos());
-                                    }
-                                    _ => {
-                                        s2 = 0.75 * s2 + 0.1 * (s2 / ((-s2).cos() + 2.0));
-                                        s1 = s1 * 0.5 + v[j].cos() * 0.5;
-                                        if f64::atan(a9[j]) > (f64::powi(v[3 - j], 2) + 1.0).log(s1 * s1 + 2.0) {
-                                            return (a9[j].cos() * 2.0).cosh() + (s1 + x2);
-                                        }
-                                    }
-                                }
-                            }
-                            2 => {
-                                let v12 = (fj.tanh() * 1.5).sinh();
-                                acc3 -= 0.25 * v12.tanh().sin();
-                            }
-                            3 => {
-                                s1 = s1.mul_add(0.6, s1.cos().exp_m1().tanh() * 0.1);
-                            }
-                            _ => {
-                                acc3 += f64::tanh(x2) * 0.25;
-                            }
-                        }
-                        s0 = 0.8 * s0 + 0.05 * f64::tanh((v8.powi(2) + 1.0).powf(0.5));
-                    }
-                }
-            }
-            acc3 -= 0.2 * (v8 * v8 + 1.0).powi(-3);
-            match i % 3 {
-                1 => {
-                    let v13 = v8;
-                    let v14 = (f64::cos(v8) * 0.9).acos();
-                    s2 = (s2 * 0.6 + (v13.sin() + v14.cos()) * 0.1).sin();
-                }
-                2 => {
-                    s2 = s2.mul_add(0.8, f64::sin(x2 * s2) * 0.05);
-                }
-                _ => {
-                    s0 = (s0 * 0.8 + (f64::cos(a9[m10 % 4]) * 2.0).cosh() * 0.02).tanh();
-                    if a9[3 - i] / (s1.cos() + 2.0) >= v[2] {
-                        s1 = s1 * 0.8 + (v8.cos() * 0.9).asin().tanh() * 0.05;
-                        let v15 = (a9[1].cos() * 0.9).acos();
-                        acc3 += f64::tanh(v15);
-                    } else if s1 + x1 + f64::asinh(x1) <= 0.5 {
-                        let v16 = f64::acosh(x2 * x2 + 1.5).to_degrees() * 0.02;
-                        acc3 += v16.cos() * 0.75;
-                    }
-                    s2 = 0.8 * s2 + 0.75 * (0.25 * s2).cos();
-                }
-            }
-        }
-        match m10 {
-            0 | 2 => {
-                s1 = 0.6 * s1 + 0.05 * (a9[n % 4].powi(2) + 2.0).sqrt().cos();
-                for i in 0..4 {
-                    let fi = i as f64;
-                    let mut k17 = 0;
-                    while k17 < 3 {
-                        k17 += 1;
-                        if f64::exp2(f64::cos(v8)) >= -0.5 {
-                            let v18 = f64::abs(s1);
-                            let v19 = (v18 * v18).ln_1p();
-                            acc3 += v19 * 0.4;
-                        }
-                        if k17 > 2 {
-                            s0 = (s0 * 0.8 + f64::powi(s2, 2) * 0.02).sin();
-                            let v20 = f64::recip(x2 * x2 + 1.0);
-                            acc3 += v20 * 0.1;
-                        } else if s1.cos().exp_m1() <= 0.5 {
-                            acc3 += f64::cos(v8) * 0.1;
-                            acc3 += f64::cos(a9[k17]) * 0.1;
-                        } else {
-                            acc3 += 0.1 * f64::cos((s1.cos() * 1.5).sinh());
-                            let v21 = f64::log10(fi * fi + 1.0);
-                            acc3 += 0.1 * v21.cos().cos();
-                        }
-                        s0 = 0.8 * s0 + 0.1 * (v8 - s0.sin()).tanh();
-                    }
-                    acc3 += ((1.25 - v8).cos() * 2.0).sinh().cos() * 0.5;
-                    if m10 > 2 && x0.sin().exp2() <= 0.0 {
-                        s0 = (s0 * 0.6 + ((x1.tanh() * 1.2).tan().powi(2) + 2.0).sqrt() * 0.02).tanh();
-                        acc3 += f64::sin(v[i].max(x1)) * 0.5;
-                    } else if k17 == 0 && s1 - fi < -1.0 {
-                        for &u in v.iter() {
-                            if x0 + fi >= 1.0 {
-                                acc3 -= f64::log(f64::powi(v8, 2) + 1.0, 2.0).cos() * 0.1;
-                                s1 = (s1 * 0.8 + f64::atan2(1.5_f64, u) * 0.5).tanh();
-                            } else if v8 >= 0.5 || k17 + i < 3 {
-                                let x1 = 0.35 * (u * x1);
-                                acc3 += 0.1 * x1.tanh();
-                            }
-                            acc3 += f64::atanh(v8.cos() * 0.9).atan().cos() * 0.1;
-                            acc3 += (f64::exp(f64::cos(x1)) / (f64::tanh(a9[m10 % 4]).powi(2) + 1.0)).tanh() * 0.1;
-                            acc3 -= u.cos() * 0.1;
-                        }
-                        s0 = s0 * 0.75 + s0.powi(3).sin() * 0.02;
-                    }
-                }
-            }
-            g if g > 3 => {
-                let v22 = a9[3].asinh();
-                s2 = s2.mul_add(0.8, f64::sin(v22.tanh()) * 0.02);
-            }
-            _ => {
-                let v23 = v[m10 % 4].abs();
-                s0 = (s0 * 0.75 + v23 / (x0.powi(2) + 1.5) * 0.1).tanh();
-                if f64::cos(a9[m10 % 4]).clamp(-0.5, 1.0) < 0.25 {
-                    acc3 += f64::sin(v23).exp_m1().tanh();
-                } else if v23 + 0.25 >= x2 {
-                    let v24 = f64::sin(v23).exp();
-                    acc3 += v24.sin();
-                }
-            }
-        }
-        let v27 = if (x0 * x0 + 1.0).log(f64::cos(v[m10 % 4]).exp().powi(2) + 2.0) > x1 * v[n % 4] {
-            let v25 = (v[m10 % 4].sin() * 2.0).cosh();
-            SCALE + v25
-        } else if f64::sin(v8 * 0.25) > x2 && m10 % 3 == 1 {
-            let v26 = 0.5 * x0;
-            (f64::powf(v26 * v26 + 0.5, 1.5).powi(2) + 1.5).acosh()
+        let v6 = if n == 4 && (v[n % 4] + v4).clamp(-0.5, 1.0) > x0 {
+            let v5 = x1;
+            f64::atan2(x2 * x2 + 0.5, v5)
         } else {
-            acc3.cos()
+            return prog_0(f64::tanh(v[0] * 0.25 / 3.0), f64::cos((v[n % 4].powi(2) + 1.0).powf(0.5)) * 2.0, 0.5, v, n)
         };
-        s0 - s1 + s2 * 1.5 + acc3.cos() + v8 + v27.sin() - v27
+        let mut a7 = [0.0; 4];
+        for i in 0..4 {
+            if x0 - v6 < -1.0 {
+                a7[i] = v6 - 1.5;
+            } else {
+                a7[i] = (s0 + 1.2) / 2.0;
+            }
+        }
+        let v8 = x1;
+        let mut k9 = 0;
+        let v13 = loop {
+            k9 += 1;
+            let v10: f64 = f64::tanh(x1).exp_m1();
+            let v11: f64 = f64::cosh(v8.sin() * 1.5);
+            let v12 = v11.to_degrees() * 0.01;
+            acc2 += f64::max(v10 / 4.0, s0 * v10).sin() * 0.4;
+            if k9 >= 5 || f64::cos(a7[k9 % 4]) <= 0.25 {
+                break (f64::tanh((v6 * v6 + 1.0).sqrt()) * 2.0).sinh();
+            }
+            acc2 -= 0.4 * v12.cos().tanh();
+        };
+        s0 = (s0 * 0.8 + f64::exp_m1(v8.tanh()) * 0.05).sin();
+        s0 * 0.5 + s1 * 0.5 + acc2.tanh() + v6 * 0.5 + a7[0].sin() - v13 - (v6 * v6).ln_1p()
     }
 
     #[differentiable]
     pub fn prog_6(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = 2.0_f64.log(x2 * x2 + 2.0);
+        let mut s0 = f64::sin(x0.mul_add(x0, x1)) * 2.0;
         let mut acc1: f64 = 0.0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let mut k2 = 0;
-            while k2 < n && ((x0 - 2.0).powi(2) + 1.0).log10() <= 0.5 {
-                k2 += 1;
-                acc1 += 0.05 * f64::sin(x1.sin().asinh());
-                s0 = 0.8 * s0 + 0.2 * f64::sin(x0).tanh();
+        for &t in v.iter() {
+            let v2 = prog_0(x0, (x2.powi(2) + 1.0).atan2(v[n % 4]).cos() * 2.0, 1.5, v, n);
+            acc1 -= t.cos() * 0.5;
+            for (j, &u) in v.iter().enumerate() {
+                let v3 = f64::asinh(s0);
+                acc1 -= f64::tanh(v[j]).cos() * 0.1;
+                acc1 -= 0.1 * (x0 * std::f64::consts::LN_2).cos();
+                acc1 += 0.1 * f64::sin(u.cos() + v3.cos());
             }
-            match k2 % 4 {
-                0 => {
-                    s0 = s0.mul_add(0.75, prog_0(s0.mul_add(x1, x0).sin().tanh(), x2, x0, v, 2).cos() * 0.005);
-                    s0 = (s0 * 0.5 + t / (t * t + 0.5) * 0.05).sin();
-                    match i {
-                        0 => {
-                            s0 = s0 * 0.75 + f64::tanh(t + s0) * 0.1;
-                            break;
-                        }
-                        g if g > 1 => {
-                            s0 *= 0.6;
-                            s0 += 0.5 * (v[1] * v[1] + 1.0).recip();
-                            s0 = s0.mul_add(0.8, f64::cos((x1 * x1 + 1.0).log2()) * 0.1);
-                        }
-                        _ => {
-                            s0 = 0.8 * s0 + 0.05 * f64::tanh(t).exp().sin();
-                            s0 *= 0.5;
-                            s0 += 1.0 * f64::sin((fi * fi + 1.0).ln());
-                            match k2 + i {
-                                2 => {
-                                    acc1 -= x0.to_degrees() * 0.01 * 0.4;
-                                    match k2 + i {
-                                        0 => {
-                                            continue;
-                                        }
-                                        1 => {
-                                            s0 = s0.mul_add(0.6, (v[2].powi(2) + 0.5).recip().tanh() * 0.2);
-                                            let v3 = v[1] * v[k2 % 4];
-                                            acc1 += 0.5 * v3.cos();
-                                        }
-                                        g if g > 2 => {
-                                            s0 = f64::mul_add(s0, 0.8, (x1 - s0).sin() * 0.1);
-                                        }
-                                        _ => {
-                                            let x1 = (f64::sin(x0) * 0.9).asin();
-                                            s0 = s0.mul_add(0.5, f64::tanh(f64::atan2(s0, x2 * x2 + 0.5)) * 0.05);
-                                            s0 = 0.75 * s0 + 0.1 * x1.tanh().sin();
-                                        }
-                                    }
-                                }
-                                3 => {
-                                    continue;
-                                }
-                                4..=5 => {
-                                    s0 *= 0.8;
-                                    s0 += 0.05 * f64::cos(s0 / (s0.powi(2) + 1.0));
-                                    s0 = (s0 * 0.75 + s0.tanh() * 0.25).tanh();
-                                }
-                                _ => {
-                                    s0 = s0 * 0.6 + (s0 * s0 + 1.0).log10() * 0.75;
-                                    s0 = (s0 * 0.5 + s0 * 0.5).sin();
-                                }
-                            }
-                        }
+            acc1 -= v2.cos() * 0.02;
+        }
+        let v4 = f64::min(v[n % 4].hypot(x2), x2);
+        acc1 -= f64::sin(v4);
+        let mut k5 = 0;
+        'l2: while k5 < 3 && f64::asin(v4.cos() * 0.9) < v4 {
+            k5 += 1;
+            s0 = s0 * 0.75 + f64::cos((s0 * s0 + 2.0).acosh()) * 0.1;
+            acc1 += (f64::cos(v[k5]).powi(2) + 1.0).powi(-2) * 0.5;
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                if f64::atan2(s0, s0 * s0 + 1.0).cos().exp_m1() < u && j < k5 {
+                    break 'l2;
+                }
+                if (f64::powi(s0, 2) + 2.0).acosh() < f64::recip(fj.powi(2) + 1.0) {
+                    acc1 += (s0 * v4).sin() * 0.1;
+                }
+                s0 *= 0.5;
+                s0 += 0.5 * (s0 * s0 + 0.5).sqrt().sin();
+            }
+        }
+        let mut k6 = 0;
+        while k6 < 4 {
+            k6 += 1;
+            if (v4 * v4 + 1.0).recip() <= s0 && n > 1 {
+                s0 *= 0.75;
+                s0 += 0.1 * (f64::powi(s0, 2) + 0.5).recip().cos();
+            } else {
+                s0 = (s0 * 0.6 + f64::asinh(x0) * 0.4).sin();
+                if v[3].cos().exp() > 0.5 {
+                    s0 = 0.75 * s0 + 0.05 * f64::cos(s0 * s0);
+                    if x2 + 1.2 >= -0.5 && k6 == 1 {
+                        continue;
                     }
-                }
-                1..=3 => {
-                    s0 = (s0 * 0.8 + x1 / (x1.sin() + 2.0) * 0.05).tanh();
-                    let mut k4 = 0;
-                    while k4 < 5 {
-                        k4 += 1;
-                        match k4 + k2 {
-                            0 | 2 => {
-                                s0 = s0 * 0.6 + (t + 2.0).sin() * 0.4;
-                            }
-                            g if g > 3 => {
-                                let v5 = f64::sin(t).exp_m1().to_degrees() * 0.01;
-                                acc1 -= 0.1 * v5.sin().sin();
-                            }
-                            _ => {
-                                s0 *= 0.5;
-                                s0 += 0.1 * x2.sin().exp_m1().sin();
-                                if ((v[(k4 + k2) % 4] + t).tanh() * 1.2).tan() >= -1.0 {
-                                    continue;
-                                }
-                                let x0 = f64::cosh(f64::cos((v[k4 % 4] * v[k4 % 4] + 1.0).log(x0 * x0 + 2.0)) * 1.5);
-                                s0 = s0 * 0.6 + x0.sin() * 0.02;
-                            }
-                        }
-                        let v6 = v[2] + x0;
-                        acc1 += 0.1 * t.sin();
-                        s0 = (s0 * 0.75 + v6.sin() * 0.1).sin();
+                } else if v[k6 % 4] / 2.0 * s0 < 1.0 {
+                    let v7 = v4 + x0;
+                    let x2 = (v7 * v7 + 1.0).recip().clamp(-0.5, 1.0);
+                    acc1 += 0.5 * x2;
+                } else {
+                    let mut k8 = 0;
+                    while k8 < n + 1 && (v[k8 % 4] - x2).sin() < 0.25 {
+                        k8 += 1;
+                        let v9: f64 = f64::min(x0 - x2, s0);
+                        acc1 += 0.05 * (-x1).tanh();
+                        s0 = 0.6 * s0 + 0.2 * v9.sin().cos();
                     }
-                }
-                _ => {
-                    let v7 = v[n % 4] + x0;
-                    acc1 += 0.5 * v7.cos().sin();
+                    acc1 -= 0.5 * (SCALE + s0.powi(2)).sin();
                 }
             }
-            s0 *= 0.6;
-            s0 -= 1.0 * fi.tanh().exp().sin();
-            acc1 += f64::sin(t).sin() * 0.5;
+            s0 = s0.mul_add(0.8, f64::tanh(v[n % 4] * s0) * 0.05);
         }
-        let mut m8 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let mut k9 = 0;
-            if x2 / (v[(m8 + n) % 4] * v[(m8 + n) % 4] + 1.5) + (-v[(m8 + n) % 4]) < -0.5 || m8 % 2 == 0 {
-                m8 += 1;
-            }
-            while k9 < 4 {
-                k9 += 1;
-                if !(k9 > 2 && (x1 * x2).clamp(-1.0, 1.0) > -0.5) {
-                    continue;
-                }
-                if k9 % 3 == 1 {
-                    break;
-                }
-                s0 = (s0 * 0.5 + (x0 * x0 + 2.0).ln() * 0.5).sin();
-            }
-            let v10 = v[m8 % 4] * fi - v[k9 % 4].atan();
-            s0 *= 0.8;
-            s0 += 0.2 * f64::tanh(x1);
-            acc1 += (t.sin() - v10.sin()).sin() * 0.5;
-        }
-        match m8 {
-            0 | 2 => {
-                acc1 += (x2 * s0).cos() * 0.75;
-                let v11 = f64::asinh(f64::sin(v[m8 % 4]));
-                s0 = (s0 * 0.75 + v11 * 0.25).tanh();
-            }
-            4..=5 => {
-                s0 = s0.mul_add(0.75, f64::tanh(v[(m8 + n) % 4] - x0) * 0.1);
-            }
-            6 => {
-                acc1 += f64::tanh(v[3]).exp().cos();
-            }
-            _ => {
-                acc1 += f64::tanh(f64::exp_m1(x1.tanh()));
-                s0 = s0 * 0.5 + prog_2(x2, 0.5, s0.cos(), v, n).sin() * 0.01;
-            }
-        }
-        match m8 {
-            0 | 2 => {
-                acc1 += x0.tanh();
-            }
-            4 | 6 => {
-                acc1 += (v[m8 % 4] + x1).hypot(x1.cos()).cos();
-            }
-            _ => {
-                acc1 -= (x1.tanh() * 1.2).tan().cos() * 0.4;
-                if f64::to_degrees(x0) * 0.02 <= 0.5 {
-                    s0 = s0.mul_add(0.5, s0 * 0.5);
-                }
-                acc1 += f64::tanh((x1.tanh() * 1.5).cosh());
-            }
-        }
-        let mut a12 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a12[i] = f64::tan(f64::asin(t.cos() * 0.9).sin() * 1.2);
-            s0 *= 0.75;
-            s0 -= 0.02 * f64::sin(x1.atan2(x0 * x0 + 0.5));
-        }
-        let v13 = a12.iter().fold(x2, |r, &p| r * 0.75 + 0.005 * f64::sin(f64::powi((r * r + 1.5).acosh(), 2) + f64::sin(p)));
-        x0.cos() + x1 * 0.25 + s0 * 0.5 + acc1.sin() - v13.cos()
+        s0 - acc1.tanh() + (x2.cos() * 0.9).acos().copysign(v[3 - k5].cos())
     }
 
     #[differentiable]
     pub fn prog_7(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 + v[2]).atan2(x1.tanh().powi(2) + 1.0).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v5 = loop {
-            k2 += 1;
-            match k2 % 2 {
-                0 => {
-                    acc1 -= (v[3] * v[3] + 2.0).ln().tanh() * 0.25;
-                }
-                1 => {
-                    s0 = (s0 * 0.8 + f64::tanh(x0) * 0.2).tanh();
-                    break v[k2 % 4].cos().cosh();
+        let mut s0: f64 = v[0].cos().exp2();
+        let mut s1: f64 = f64::ln_1p(x1 * x1);
+        let mut acc2: f64 = 0.0;
+        let v3: f64 = (v[n % 4].tanh() * 1.5).sinh();
+        for i in (0..3).rev() {
+            let fi = i as f64;
+            match i {
+                0..=1 => {
+                    s1 = (s1 * 0.8 + (s1 * s1 + 2.0).ln() / (f64::powi((s1 * s1 + 0.5).recip(), 2) + 0.5) * 0.02).sin();
+                    s1 = 0.6 * s1 + 0.02 * f64::sinh(f64::cos(x2 + v3) * 2.0).tanh();
                 }
                 _ => {
-                    let v3: f64 = (v[k2 % 4].powi(2) + 2.0).acosh();
-                    s0 *= 0.8;
-                    s0 -= 0.5 * f64::tanh((s0.tanh() + 2.0).cbrt());
-                    acc1 += f64::cos(v3).sin() * 0.25;
+                    s1 = f64::mul_add(s1, 0.75, x0.tanh() * 0.25);
+                    s0 = s0 * 0.6 + f64::sin(v[n % 4] * v3) * 0.05;
+                    if x2 * fi <= -0.5 {
+                        acc2 -= x1.cos() * 0.5;
+                    } else if v[n % 4] * s0 < x0 - s1 {
+                        let v4 = prog_2(fi, x1, (f64::powi(x2, 2) + 1.0).log(f64::powi(f64::exp_m1(s0.sin()), 2) + 2.0).tanh(), v, i);
+                        acc2 += v4.cos().tanh() * 0.01;
+                    }
                 }
             }
-            acc1 += 0.25 * x0.atan().cos();
-            let v4 = x2.atan();
-            if k2 >= 6 || v[(k2 + n) % 4] * s0 > (v4.powi(2) + 1.0).cbrt() {
-                break v[n % 4] + v4;
-            }
-        };
-        let v6 = prog_1(f64::cos((x0.cos() * 0.9).acos()), x2, 0.25, v, 6);
-        let v7 = v.iter().fold(v6.sin(), |r, &p| r * 0.5 + 0.02 * f64::cos(f64::tan(x0.cos() * 1.2) + p.cos()));
-        let v8 = (f64::powi(v5, 2) + 1.0).powf(0.5);
-        let v10 = if prog_2(f64::asin(x0.sin() * 0.9).tanh(), v7, (f64::clamp(v[k2 % 4], -1.5, 1.0) - (v5 * v5 + 0.5).recip()).sin() * 2.0, v, n) > -0.5 {
-            f64::sqrt(v8.powi(2) + 0.5)
-        } else if (v8.to_degrees() * 0.01).cos() <= s0 && k2 == 2 {
-            for i in 0..n {
-                acc1 += 0.25 * f64::cos((v5.sin() * 0.5).ln_1p() - x0 * v7);
-                if v7.to_degrees() * 0.01 - x2 / (f64::powi(x2, 2) + 1.5) < x0 && k2 % 2 == 0 {
-                    let v6: f64 = f64::atan2(f64::powi(-x0, 2) + 0.5, f64::sin(v8));
-                    acc1 -= v6.cos() * 0.25;
-                } else if v[(i + k2) % 4].mul_add(v[(i + k2) % 4], v8).cos() <= -0.25 || i < k2 {
-                    s0 = 0.8 * s0 + 0.1 * f64::tanh(s0).cosh().cos();
-                    s0 = (s0 * 0.8 + f64::cosh(f64::tanh(v[0]) * 2.0) * 0.02).tanh();
-                } else {
-                    acc1 -= f64::tanh(v[i % 4]) * 0.25;
-                }
-            }
-            let x2 = f64::atan2(v[3] * v[3] + 1.0, x2).sin();
-            let v9 = (f64::tanh(x1) * 0.9).acos();
-            f64::cos(v5) + v8.clamp(x1.cos() - 1.5, v[k2 % 4].sin() + 1.5) + x2.cos() + f64::cos(v9)
-        } else {
-            prog_0(v7, (x0.cos() * 0.9).acos().cos(), (-0.5_f64).max((x0 * x0 + 1.0).log(2.0)).sin(), v, k2)
-        };
-        if v[k2 % 4] >= (x2.tanh() * 1.5).cosh() && n > 2 {
-            acc1 += (v[k2 % 4].cos() * 1.2).tan().tanh() * 0.4;
-        } else if k2 > 1 {
-            s0 = f64::mul_add(s0, 0.75, f64::sin(((v5 / (x2 * x2 + 1.5)).powi(2) + 1.0).log((x1 * x2).powi(2) + 2.0)) * 0.01);
-            acc1 += (x1 * x2).cos();
-        } else {
-            s0 *= 0.8;
-            s0 -= 0.02 * f64::sin(v8);
-            acc1 += 0.25 * f64::powi(x1, 3).tanh();
+            acc2 -= 0.5 * (x1 + x0).sin();
+            let v5 = v.iter().map(|&p| (f64::tanh(p) * 0.9).asin()).sum::<f64>();
+            acc2 -= 0.4 * v5.sin();
         }
-        s0 * 0.75 + acc1.sin() - v10.tanh() - 0.5_f64.copysign(v5)
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            s0 = (s0 * 0.75 + f64::tanh(s0) * 0.25).tanh();
+            let v7 = prog_0(s1, 0.5, 1.5, v, n);
+            if k6 >= 2 {
+                break;
+            }
+            s1 = 0.6 * s1 + 0.01 * v7.tanh().cos();
+        }
+        let mut a8 = [0.0; 4];
+        for i in 0..n {
+            let fi = i as f64;
+            a8[i % 4] += (f64::to_radians(v[i % 4]) * 20.0 + f64::sqrt(fi.powi(2) + 2.0)).tanh() * 0.5;
+        }
+        'l3: for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            if a8[(i + k6) % 4] - v3 < x2 {
+                break;
+            }
+            acc2 -= 0.5 * f64::tanh(x0);
+            for j in (0..6).rev() {
+                if !(j % 2 == 0 && x0.tanh() > 0.5) {
+                    break 'l3;
+                }
+                acc2 -= f64::sin(fi) * 0.05;
+                s0 = f64::mul_add(s0, 0.6, f64::powi(x2, 2).tanh() * 0.1);
+            }
+        }
+        x0 * 0.5 - x2 * 0.75 + s0 * 0.25 + s1 + f64::cos(acc2) + v3.sin() + a8[1].tanh()
     }
 
     #[differentiable]
     pub fn prog_8(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].sin();
-        let mut s1 = f64::tanh(f64::acos(x0.clamp(x2.tanh() - 1.5, x0.cos() + 1.5).cos() * 0.9)) * 2.0;
-        let mut s2 = (v[n % 4].sin() * 0.9).atanh().cos().exp_m1();
+        let mut s0 = f64::tan(f64::sin(v[1]) * 1.2).tanh() * 2.0;
+        let mut s1 = f64::cos(f64::hypot(0.5_f64, x0)) * 2.0;
+        let mut s2: f64 = prog_1((f64::ln_1p(x2.tanh() * 0.5) * 0.75).sin() * 2.0, 0.5, f64::tanh(f64::tanh(f64::cosh(x1.tanh() * 1.5)).exp()), v, n).sin() * 2.0;
         let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        let v7 = loop {
-            k4 += 1;
-            match n {
+        'l0: for i in 1..n {
+            let fi = i as f64;
+            let v6 = match i % 4 {
                 0 => {
-                    let v5 = x1 * v[(k4 + n) % 4];
-                    s1 = s1.mul_add(0.8, f64::tanh(v[k4]) * 0.2);
-                    s1 = s1 * 0.8 + f64::tanh(f64::cos(v5)) * 0.05;
+                    let v4 = (x0.atan().powi(2) + 1.0).log2();
+                    v4 / (v4 * v4 + 1.5)
                 }
-                g if g > 1 => {
-                    break (f64::tanh(x1) * 2.0).sinh();
-                }
+                1 | 3 => s2.tanh(),
                 _ => {
-                    s1 = s1.mul_add(0.5, f64::hypot(2.0_f64, v[n % 4]).sin() * 0.5);
+                    let v5 = x0.powi(3);
+                    (fi * fi + 0.5).recip() * (s0 + x2) + v5.tanh()
                 }
+            };
+            acc3 -= 0.2 * f64::sin(f64::to_degrees(v6) * 0.02);
+            let mut k7 = 0;
+            while k7 < n && (-s0).copysign(s2.clamp(s2.tanh() - 1.5, x1.tanh() + 1.5)) <= 1.0 {
+                k7 += 1;
+                match k7 % 2 {
+                    0 => {
+                        acc3 += (v[i % 4].to_radians() * 50.0).tanh() * 0.05;
+                        s1 = 0.5 * s1 + 0.25 * f64::cos(s0 - x2);
+                    }
+                    _ => {
+                        s2 = s2 * 0.75 + (f64::sin(s2) * 0.9).acos().sin() * 0.1;
+                        if x2 > 1.0 {
+                            return v6 + s2;
+                        }
+                    }
+                }
+                if f64::asin(f64::sin(s2) * 0.9) - v6.tanh() <= 0.0 {
+                    continue 'l0;
+                }
+                acc3 += (s1 * s1 + 1.0).log(3.0) * 0.02;
             }
-            if x1 * s1 < -1.0 {
-                let v6 = s2 - x0;
-                acc3 += f64::recip((v6 * v6).powi(2) + 1.0).sin() * 0.4;
+            if i == 4 && (s0.cos() * 1.5).cosh() <= v[1] {
+                acc3 -= 0.4 * s0.sin();
+                match k7 {
+                    0 => {
+                        acc3 += f64::sin((-fi) - (x0.powi(2) + 1.5).acosh()) * 0.4;
+                        continue;
+                    }
+                    1 => {
+                        acc3 -= 0.4 * (v6 / 3.0).tanh();
+                    }
+                    g if g > 2 => {
+                        let v8 = x1;
+                        s1 *= 0.75;
+                        s1 += 0.1 * f64::acosh(v[0] * v[0] + 2.0).sin();
+                        s1 = s1 * 0.5 + v8.cos().sin() * 0.5;
+                    }
+                    _ => {
+                        for (j, &u) in v.iter().enumerate() {
+                            let fj = j as f64;
+                            if u / (f64::powi(x0, 2) + 1.0) < 0.0 {
+                                let v9 = f64::to_radians(fi.clamp(-1.5, 1.0));
+                                acc3 += 0.1 * (f64::powi(s1, 2) + 1.0).log2().tanh();
+                                s1 = 0.6 * s1 + 1.0 * v9.cos().cos();
+                            } else if (-2.0_f64).max(x0) < u.cos() {
+                                s1 = (s1 * 0.8 + f64::cos(v[(j + n) % 4].sin()).exp2() * 0.1).tanh();
+                                acc3 += f64::sin((f64::powi(f64::powi(fj.powi(2) + 1.0, -1), 2) + 0.5).powf((x0 * fj).sin())) * 0.1;
+                            } else {
+                                let v10 = x0.atan();
+                                s1 = f64::mul_add(s1, 0.5, (fi + (fi * fi + 0.5).sqrt()).cos() * 1.0);
+                                acc3 -= 0.1 * v10.cos();
+                            }
+                            acc3 += 0.1 * f64::tanh(fi);
+                        }
+                        let x2: f64 = f64::sin(x1).exp_m1().cos().cosh();
+                        s2 = 0.5 * s2 + 0.1 * f64::sin(x2).cos();
+                    }
+                }
+                s1 = s1 * 0.8 + f64::sin(f64::asinh(s1)) * 0.2;
             }
-            acc3 += 0.1 * prog_0(s2, 0.75, 0.25, v, k4).cos();
-            if k4 >= 3 || -x2 < (x2.powi(2) + 1.0).log(v[3] * v[3] + 2.0) {
-                break (x2.cos() * 0.9).asin() + 0.65;
+        }
+        let v11 = v.iter().map(|&p| p * x2).sum::<f64>();
+        let a12 = v.map(f64::sin);
+        let v15 = match n % 2 {
+            0 => {
+                let x2 = x2;
+                let v13 = f64::tanh(f64::cos(x2).exp_m1()).exp();
+                a12[3].sin().exp2() + f64::sin(v13)
+            }
+            _ => {
+                let v14 = x2 * x0 + (2.0 - a12[n % 4]);
+                f64::clamp(a12[n % 4], -1.5, 1.5) + v14.tanh()
             }
         };
-        for i in 0..v.len() {
-            for j in 0..i {
-                let fj = j as f64;
-                let v8 = v7;
-                s0 = f64::mul_add(s0, 0.8, (-f64::mul_add(x1, x0, x1)).sin() * 0.02);
-                if !(j == 2 && (f64::cos(v8) + 2.0).cbrt() <= (v7.tanh() * 1.2).tan()) {
-                    let v7 = v[i] + v7;
-                    let v9 = (v7.powi(2) + 0.5).sqrt();
-                    acc3 += v9.cos() * 0.1;
-                } else if SCALE + (s1.cos() * 2.0).cosh() < 0.5 || j > 1 {
-                    let v10 = s2 * v[j];
-                    acc3 += 0.1 * v10.cos();
-                } else {
-                    s2 = 0.5 * s2 + 0.02 * s1.powi(3).cos().cos();
-                    acc3 += 0.1 * f64::cos(f64::log(fj * fj + 1.0, v[j] * v[j] + 2.0) + f64::exp_m1(f64::cos(fj)));
-                }
-            }
-            acc3 += (f64::cos(s2.to_radians()) * 1.2).tan().sin() * 0.5;
-        }
-        'l3: for &t in v.iter() {
-            let v11 = v7 * v7;
-            s0 *= 0.75;
-            s0 += 0.1 * f64::cos(v7.sin().exp2());
-            s2 = s2 * 0.5 + (s2 * s2 + 1.0).sqrt().cos() * 0.5;
-            let mut k12 = 0;
-            while k12 < n && f64::acosh(t * t + 1.5) < 0.5 {
-                k12 += 1;
-                if v11.cos() < x1 {
-                    continue 'l3;
-                }
-                acc3 += (s2 * s2 + 1.0).log(s2 * s2 + 2.0).cos() * 0.05;
-            }
-            acc3 += (t.sin() + v11.cos()).tanh() * 0.4;
-        }
-        let v13 = x2 * v7;
-        x1.cos() + s0 + s1 - s2.tanh() + f64::cos(acc3) + v13.cos()
+        s0 = s0 * 0.8 + f64::tanh((a12[1].tanh() * 0.9).atanh()) * 0.02;
+        s0 * 0.25 + s1 * 0.75 + s2.cos() + f64::sin(acc3) + v11.cos() - v15 * 0.75
     }
 
     #[differentiable]
     pub fn prog_9(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1.tanh().tanh() + 2.0).cbrt();
-        let mut acc1: f64 = 0.0;
-        'l0: for i in 0..v.len() {
-            let fi = i as f64;
-            for &u in v.iter() {
-                if 1.5_f64.atan2(x2 / (f64::tanh(x2) + 2.0)) <= 0.0 {
-                    acc1 += 0.1 * f64::max(x1, x2).tanh();
-                    let v2: f64 = (f64::powi(u, 2) + 1.0).ln();
-                    s0 = (s0 * 0.5 + v2.tanh() * 0.5).tanh();
-                } else {
-                    s0 = (s0 * 0.6 + u.cos() * 0.4).tanh();
-                    acc1 += ((x0.powi(2) + 0.5).sqrt().cos() * 2.0).sinh().tanh() * 0.1;
-                }
-                match i + n {
-                    0 => {
-                        s0 = s0 * 0.8 + s0.mul_add((u.tanh() * 0.5).ln_1p(), (s0 * s0 + 1.0).log(2.0)).cos() * 0.05;
-                    }
-                    2 => {
-                        let v3 = x1 - 0.35;
-                        acc1 += f64::sin(v3).tanh() * 0.1;
-                    }
-                    3 | 5 => {
-                        break;
-                    }
-                    _ => {
-                        let x0 = (v[n % 4].tanh() * 2.0).cosh() - x1 * 0.75;
-                        let v4 = f64::sin(x0);
-                        acc1 += 0.1 * v4.sin().sin();
-                    }
-                }
-                let v5 = match i {
-                    0 | 2 => x1 + fi,
-                    _ => 1.25 * (v[i] + x0),
-                };
-                s0 = 0.8 * s0 + 0.05 * f64::sin(f64::cosh((s0 - u).cos()));
-                acc1 -= 0.1 * f64::cos(v5);
+        let mut s0 = f64::min(0.5_f64, f64::log(x2.powi(2) + 1.0, 3.0));
+        let mut s1 = (v[2] * x1 + v[2].mul_add(x0, v[n % 4])).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut m3 = 0;
+        for i in (0..n).rev() {
+            if n == 1 {
+                m3 += 1;
             }
-            s0 = (s0 * 0.8 + v[3].sin().cosh() * 0.1).tanh();
-            let mut k6 = 0;
-            while k6 < 4 {
-                k6 += 1;
-                if x0 + 0.75 < (x2.tanh() * 0.9).atanh() {
-                    continue 'l0;
-                }
-                let v7 = v[0];
-                s0 *= 0.75;
-                s0 += 0.25 * f64::cos(s0.clamp(s0.cos() - 1.5, f64::cos(v7) + 1.5));
-            }
-            if (f64::powi(x0 * x2, 2) + 1.0).sqrt() <= f64::powf(v[1] * v[1] + 1.0, f64::cos(s0)) {
-                continue;
-            }
-        }
-        let mut m8 = 0;
-        for t in v {
-            if !(m8 + n < 1 && f64::log((t * t + 1.0).log2().powi(2) + 1.0, 2.0) <= 0.0) {
-                return x2 - v[m8 % 4];
-            }
-            acc1 -= x1.tanh() * 0.5;
-            if 1.5 * x2 < 0.5 {
-                m8 += 1;
-            }
-            if v[(m8 + n) % 4].sin().exp() >= -0.5 {
-                s0 = s0.mul_add(0.5, x2.clamp(-0.5, 1.5).cos() * 0.5);
-            } else if s0 * (x2 * x2) > 0.5 || m8 > 17 {
-                s0 *= 0.6;
-                s0 -= 0.4 * ((s0 * s0).sin() + 2.0).cbrt().tanh();
+            s1 = (s1 * 0.8 + s1.cos() * 0.2).tanh();
+            acc2 += 0.25 * (f64::tanh(f64::sqrt(x2.powi(2) + 2.0)) * 1.5).sinh().sin();
+            if 0.8 - x0 <= 1.0 {
+                let x0 = f64::cosh(f64::cos((v[i % 4] * v[i % 4] + 1.0).log(x0 * x0 + 2.0)) * 1.5);
+                s0 = s0 * 0.6 + x0.sin() * 0.02;
             } else {
-                acc1 -= f64::tanh((f64::powi(t.sin().exp(), 2) + 1.0).ln()) * 0.5;
-                s0 = (s0 * 0.5 + (x0 * x0 + 2.0).acosh() * 0.2).sin();
+                let v4 = x2 * x0 + f64::cosh(s1.cos() * 1.5);
+                acc2 -= 0.25 * v4.sin();
             }
         }
-        match m8 {
-            1 | 3 => {
-                let v9 = f64::asin(x2.tanh() * 0.9).sin().exp();
-                acc1 += f64::cos(v9) * 0.5;
+        let c5 = m3 as f64;
+        let a6 = [f64::tan(c5.sin() * 1.2), x1.asinh(), f64::tanh(x2).exp(), prog_1(2.0, s0, s1, v, 6)];
+        if !(n % 3 == 1 && f64::cbrt(x1.tanh() + 2.0) >= a6[n % 4]) {
+            return f64::exp(x2.cos());
+        }
+        for i in 0..3 {
+            let fi = i as f64;
+            let v7 = prog_0(s1, 0.5, (0.8 * (2.0 - x1)).cos(), v, n);
+            let v9 = if (x2.sin() * 2.0).sinh() < 0.5 && i % 3 == 1 {
+                v7.sin()
+            } else {
+                let v8 = x2 * c5;
+                s1 = 0.6 * s1 + 0.4 * f64::tanh(s0.asinh());
+                v[i] - v8
+            };
+            if s1 + fi >= -0.5 {
+                break;
             }
-            4 => {
-                s0 = (s0 * 0.6 + x2.tanh().exp() * 0.1).sin();
-                let v10: f64 = (s0.powi(2) + 1.0).powi(-2) + x0 * 1.5;
-                s0 = s0.mul_add(0.6, v10.sin() * 0.05);
+            s0 *= 0.8;
+            s0 += 0.01 * f64::sin(f64::cbrt(v9.cos() + 2.0));
+            s1 = s1.mul_add(0.8, f64::cos(v7.cos()) * 0.005);
+        }
+        match n {
+            0 | 2 => {
+                acc2 -= f64::tanh(x0);
             }
-            g if g > 5 => {
-                let v11 = x2 - v[m8 % 4];
-                acc1 += v11.tanh();
+            4 | 6 => {
+                let v10 = (x2.sin().powi(2) + 0.5).powf((c5 / (x0 * x0 + 1.5)).tanh());
+                acc2 += v10.tanh() * 0.25;
             }
             _ => {
-                s0 = (s0 * 0.8 + f64::cbrt(v[m8 % 4].cos() + 2.0) * v[m8 % 4].tanh().exp2() * 0.05).tanh();
-                if !(m8 == 0) {
-                    s0 = s0 * 0.5 + f64::cos(x1) * 0.5;
-                    acc1 -= f64::exp_m1(v[2].sin()).cos();
-                } else {
-                    acc1 -= (x0 * x2).cos();
-                    s0 = f64::mul_add(s0, 0.6, ((f64::sin(x2) * 2.0).cosh().powi(2) + 0.5).ln().cos() * 0.02);
-                }
+                let x1 = prog_2(f64::sin(x2).tanh() * 2.0, (x1.cos() * 0.9).asin().tanh() * 2.0, x2.clamp(f64::tanh(x1) - 1.5, x1.cos() + 1.5).cos(), v, m3);
+                s1 = 0.5 * s1 + 0.005 * x1.cos();
             }
         }
-        let v12 = v.iter().copied().map(|p| acc1 + p.cos()).sum::<f64>();
-        'l4: for i in 0..4 {
-            let fi = i as f64;
-            s0 = 0.6 * s0 + 0.75 * (v[0].powi(2) + 1.0).log(10.0).tanh();
-            let v13 = x1 - s0;
-            s0 = s0 * 0.6 + (v[3 - i] - s0).sin() * 0.2;
-            let mut k14 = 0;
-            while k14 < n + 1 && (x0 * x0 + 1.0).powi(-3) >= 0.5 {
-                k14 += 1;
-                let v17 = match k14 {
-                    0 => 0.5 * f64::abs(x0),
-                    4..=5 => {
-                        let v15 = f64::ln(s0 * s0 + 0.5);
-                        v12.atan() + (f64::sin(x2) * 0.5).ln_1p() + v15.sin()
-                    }
-                    6 => {
-                        let v16 = v13 + s0;
-                        fi + x2 + v16.sin()
-                    }
-                    _ => x2.cos(),
-                };
-                match i {
-                    0 | 2 => {
-                        continue 'l4;
-                    }
-                    3 => {
-                        s0 = (s0 * 0.6 + f64::exp_m1(v[n % 4].tanh()) * 0.1).tanh();
-                        let v18: f64 = ((x2 * v[2]).powi(2) + 1.0).log(10.0);
-                        s0 = (s0 * 0.6 + f64::sin(v18) * 0.2).sin();
-                    }
-                    _ => {
-                        acc1 += 0.05 * v17.tanh();
-                        if f64::tan(x0.cos() * 1.2) >= v12 {
-                            acc1 -= (x1 * x1 + 0.5).ln().tanh() * 0.05;
-                            let v19 = ((x2 + s0).powi(2) + 2.0).acosh();
-                            acc1 -= 0.05 * v19.sin();
-                        }
-                    }
-                }
-                s0 = s0.mul_add(0.75, (v17 * core::f64::consts::FRAC_1_SQRT_2).cos() * 0.05);
-            }
-            acc1 -= v13.sin() * 0.5;
-        }
-        if !(m8 > 4 && f64::sqrt(v[n % 4].clamp(-0.5, 1.0).powi(2) + 1.0) > -0.25) {
-            let v20 = prog_2(f64::sin(f64::atanh(f64::cos((f64::cos(x0) * 0.5).ln_1p()) * 0.9)), s0, x2.max(x1).sin() * 2.0, v, m8);
-            acc1 += f64::tanh(v20) * 0.005;
-        }
-        x0.tanh() + x2.tanh() - s0 - f64::sin(acc1) - v12.sin() + f64::exp2(x2.cos()).tanh().exp_m1()
+        s0.tanh() + f64::sin(s1) - f64::sin(acc2)
     }
 
     #[differentiable]
     pub fn prog_10(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 * x0).asinh().cos() * 2.0;
+        let mut s0 = f64::sin(0.65 * (v[n % 4] + x0)) * 2.0;
         let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v4 = loop {
-            k2 += 1;
-            acc1 += 0.4 * (x2.sin() * 0.9).asin().sin();
-            if f64::log((v[1] * x0).powi(2) + 1.0, s0.min(v[3]).powi(2) + 2.0) >= -1.0 {
-                acc1 += 0.4 * (x1.sin() * 2.0).sinh().cos();
-                if f64::hypot(x1, v[n % 4]) / ((v[n % 4] * v[n % 4] + 1.0).powf(x1.tanh()).powi(2) + 1.5) > 0.5 {
-                    acc1 += 0.4 * f64::exp2(s0.tanh()).sin();
-                    break f64::acos(x2.cos() * 0.9).sin();
-                }
-                s0 = (s0 * 0.5 + x0.min(s0) * 0.5).tanh();
-                if k2 > 1 && f64::cosh(f64::atan2(x2, x1 * x1 + 0.5).tanh() * 1.5) <= x1 {
-                    break f64::sinh((x2 - v[n % 4]).cos() * 1.5);
-                }
-            } else {
-                s0 = s0 * 0.5 + f64::ln((f64::tanh(x1) * 1.5).cosh().powi(2) + 2.0).tanh() * 0.2;
+        match n {
+            0 => {
+                acc1 += x2.sin();
             }
-            let v3 = if k2 == 5 && x0.tanh() > -0.25 {
-                f64::log2(x2.powi(2) + 1.0)
-            } else {
-                let x2 = prog_0(x0, x2, (f64::powi(x2, 2) + 2.0).ln().cos() * 2.0, v, k2);
-                f64::cos(x2)
-            };
-            if k2 >= 5 {
-                break f64::cos(v[(k2 + n) % 4]) / (x1.sin().powi(2) + 1.0);
+            1 => {
+                acc1 += s0.sin();
             }
-            acc1 += f64::tanh(v3) * 0.05;
-        };
-        if v4.tanh() <= v[2] {
-            acc1 += f64::cos(x0 * v4) * 0.2;
-            let v5 = f64::log(x0 * x0 + 1.0, 3.0);
-            acc1 += v5.cos();
-        } else if (-2.0_f64).max(v4) >= 0.0 || k2 > 0 {
-            let v6 = prog_0(1.2, f64::sin(x2), f64::sin(x2 / 1.5) * 2.0, v, n);
-            acc1 -= v6.sin() * 0.05;
-        } else {
-            acc1 -= f64::sin(x2);
-            s0 *= 0.6;
-            s0 += 0.005 * f64::sin(prog_0((x0.tanh() * 0.9).atanh().cos() * 2.0, x1, f64::cos(f64::tanh(s0)), v, 6));
+            2 => {
+                let v2 = f64::exp(x2.cos());
+                s0 = (s0 * 0.8 + v2.cos() * 0.05).tanh();
+            }
+            _ => {
+                acc1 += f64::sin(f64::sin(x2).exp2());
+                s0 = (s0 * 0.8 + ((x0.powi(2) + 1.0).log(f64::powi(s0, 2) + 2.0).powi(2) + 1.0).cbrt() * 0.01).tanh();
+                if x0 * x1 > 0.5 || n % 3 == 1 {
+                    s0 *= 0.5;
+                    s0 -= 0.25 * (f64::powi(x2 + x0, 2) + 1.0).log(3.0).cos();
+                }
+            }
         }
-        let v7 = v.iter().copied().map(|p| 0.1 * (-p)).sum::<f64>();
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            acc1 -= 0.25 * f64::cos((f64::tanh(x1) * 0.9).acos());
+            acc1 += f64::sin(((x0 + 1.5).powi(2) + 1.5).acosh()) * 0.25;
+            acc1 += (x2 * x2 * f64::exp2(f64::cos(x2))).sin() * 0.25;
+            if k3 >= 6 || ((x0.tanh() * 0.9).acos().powi(2) + 2.0).acosh() > 0.5 {
+                break;
+            }
+        }
+        let mut m4 = 0;
         for i in 0..n {
             let fi = i as f64;
+            if prog_5(x1, x2, 2.0, v, 6) <= x0 {
+                m4 += 1;
+            }
+            acc1 += f64::tanh(s0 - fi) * 0.25;
             match i {
-                0 => {
-                    let v8 = v7 / (x2.abs().sin() + 2.0);
-                    s0 = 0.8 * s0 + 0.02 * (v8 / (fi * fi + 0.5) + f64::exp(f64::tanh(v8))).tanh();
-                    match n + i {
-                        2 | 4 => {
-                            break;
-                        }
-                        g if g > 5 => {
-                            acc1 += 0.2 * f64::atanh(v4.sin() * 0.9);
-                        }
-                        _ => {
-                            s0 = (s0 * 0.75 + (x2 * x2 + 0.5).atan2(s0) * v4 * 0.01).tanh();
-                        }
-                    }
+                0 | 2 => {
+                    let v5 = (x0.powi(2) + 1.0).log2();
+                    let v6 = v5 / (x2.cos() + 2.0);
+                    acc1 += f64::cos(v6.tanh()) * 0.25;
                 }
-                1..=3 => {
-                    s0 = (s0 * 0.5 + x1.sin().cosh() * 0.4).sin();
-                    if x0 / (f64::powi(v7, 2) + 0.5) <= (x0.powi(2) + 2.0).acosh() {
-                        break;
+                3 => {
+                    s0 = s0 * 0.8 + x1.mul_add(x2, x2).cos() * 0.02;
+                    if -x1 >= -0.5 {
+                        s0 = f64::mul_add(s0, 0.6, f64::cos(f64::log10(fi * fi + 1.0).sin()) * 1.0);
+                        acc1 += 0.25 * f64::tanh(s0 + x2);
                     }
-                    s0 = s0 * 0.6 + x2.sin() * 0.4;
+                    s0 = 0.8 * s0 + 0.02 * f64::tanh(s0.atan() * (-s0));
                 }
                 g if g > 4 => {
                     s0 *= 0.8;
-                    s0 += 0.01 * f64::sin(f64::powi(x2, 3));
-                    break;
+                    s0 += 0.02 * (x2.cos() * 0.9).atanh().cos().cos();
                 }
                 _ => {
-                    let v9 = f64::sqrt(v7.powi(2) + 2.0).cos().exp_m1();
-                    s0 = (s0 * 0.5 + (x2 * x2 + 1.0).log10() * 1.0).sin();
-                    s0 = s0 * 0.75 + f64::sin(v9.tanh()) * 0.05;
+                    let mut k7 = 0;
+                    while k7 < n && f64::cbrt(x2.cos() + 2.0).cos() >= 0.25 {
+                        k7 += 1;
+                        s0 *= 0.75;
+                        s0 += 0.05 * (x2 * s0).sin();
+                        if !(m4 % 3 == 1 && ((x0.to_degrees() * 0.01).sin() * 0.9).acos() >= x1 - x0) {
+                            return 3.0_f64.atan2(x0 + fi);
+                        }
+                        s0 = (s0 * 0.5 + (-s0) * 0.5).tanh();
+                    }
                 }
             }
-            s0 = (s0 * 0.6 + s0 * 0.4).tanh();
-            s0 = (s0 * 0.8 + x1.tanh().exp2() * 0.1).tanh();
         }
-        x2 * 0.25 - s0 * 1.5 + acc1.cos() + f64::sin(v7) - (v7 - x2).hypot(x2)
+        match m4 {
+            0..=2 => {
+                let v8: f64 = prog_2(x1, 0.75, x2.tanh().exp().cos(), v, 4);
+                acc1 += f64::tanh((v[0] * v[0] + 1.0).cbrt());
+                s0 = (s0 * 0.75 + f64::cos(v8) * 0.005).tanh();
+            }
+            3 => {
+                s0 = s0 * 0.8 + f64::exp((x1 * s0).sin()).tanh() * 0.01;
+            }
+            5 => {
+                let v9 = x1 * std::f64::consts::FRAC_PI_4;
+                acc1 += x1.atan().sin();
+                acc1 += v9.cos();
+            }
+            _ => {
+                s0 = s0 * 0.8 + f64::cos(x1.powi(3)) * 0.01;
+            }
+        }
+        let mut m10 = 0;
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            if prog_0(f64::cos((f64::tanh(x1) + 2.0).cbrt() + f64::tanh(x2)) * 2.0, x1, x2, v, k3) > 0.0 {
+                m10 += 1;
+            }
+            let v11 = x2 / (x2 * x2 + 0.5);
+            let v12: f64 = v11;
+            acc1 += (0.3 - (fi.tanh() * 1.5).cosh()).cos() * 0.25;
+            acc1 -= 0.25 * f64::sin(v12);
+        }
+        let c13 = m10 as f64;
+        let v16 = match m10 % 4 {
+            1 => 0.5_f64.log(v[1].powi(2) + 2.0),
+            g if g > 2 => {
+                let c13 = (x2.powi(2) + 2.0).ln();
+                let v14 = prog_0(1.2, s0, (s0 * c13 * (x0.tanh() * 0.9).acos()).sin() * 2.0, v, m10);
+                c13.cos() + v14.tanh()
+            }
+            _ => {
+                let x2 = (-0.5_f64).max(x2).powi(2);
+                let v15 = c13.sin() / (f64::powi(f64::powi(x1, 3), 2) + 1.0);
+                v15.abs() + x2.tanh()
+            }
+        };
+        x2 - s0 + f64::cos(acc1) - f64::tanh(c13) - f64::cos(v16)
     }
 
     #[differentiable]
     pub fn prog_11(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cbrt(x0 * x0 + 1.0);
-        let mut s1 = x1;
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().map(|&p| prog_0(x1, v[2].cos(), (f64::powi(x2 - p, 2) + 1.0).log2().cos() * 2.0, v, 2)).sum::<f64>();
-        let v4 = v[3];
-        for i in (1..=5).step_by(2) {
+        let mut s0: f64 = x2.min(v[2]);
+        let mut s1 = (v[0] - x1).sin().exp_m1();
+        let mut s2 = 0.25 * x0.tanh().exp_m1();
+        let mut acc3: f64 = 0.0;
+        'l0: for i in 0..4 {
             let fi = i as f64;
-            if fi + v4 < -0.5 {
-                s1 = 0.5 * s1 + 0.5 * (x2 + fi).tanh();
-                s1 = (s1 * 0.5 + f64::to_radians((f64::powi(s1, 2) + 0.5).cbrt()) * 1.0).sin();
-            } else {
-                let v3 = v3;
-                s0 = (s0 * 0.6 + f64::asinh(s0).asinh() * 0.4).tanh();
-                acc2 += v3.tanh() * 0.5;
+            let v4 = v.iter().map(|&p| f64::tanh(p).cos().exp()).sum::<f64>();
+            acc3 += 0.5 * (s0 - x0).cos();
+            s0 = s0 * 0.8 + f64::sin((f64::tanh(s2) * 0.9).acos().tanh().exp2()) * 0.05;
+            let mut k5 = 0;
+            while k5 < 5 {
+                k5 += 1;
+                let v6 = match n % 4 {
+                    1 => v4 - x0,
+                    3 => (s0.cos() * 1.2).tan(),
+                    _ => (fi.sin() * 0.9).asin(),
+                };
+                if f64::to_degrees(s2) * 0.02 > v4.copysign(s0) {
+                    s1 = (s1 * 0.6 + x1.tanh().sinh() * 0.25).sin();
+                    break 'l0;
+                }
+                s0 *= 0.6;
+                s0 -= 0.02 * f64::sin(s0 + v4);
+                s0 = f64::mul_add(s0, 0.75, v6.tanh().sin() * 0.02);
             }
-            if v3 > 1.0 && i + n < 2 {
-                break;
-            }
-            if s0 - 0.65 - f64::powf(s1 * s1 + 0.5, f64::cos(fi)) >= f64::exp_m1(f64::tanh(x0)) && i == 4 {
-                continue;
-            }
-            s1 = 0.75 * s1 + 0.25 * (x1 * x1).ln_1p().tanh();
+            acc3 -= f64::tanh(f64::sin(v4)) * 0.25;
         }
-        s1 *= 0.8;
-        s1 += 0.02 * f64::sinh(f64::sin(v4) * 2.0).cos();
-        let v5 = f64::asinh(x0).to_radians() * 50.0;
-        if (x0.powi(2) + 0.5).cbrt() < 0.5 {
-            acc2 += (-v4).cos();
-            if v5 <= 0.5 {
-                s1 = 0.6 * s1 + 0.25 * x1.sin().exp2().tanh();
+        if s1 < x1 {
+            acc3 += s0.max((acc3.powi(2) + 1.0).log(10.0)).cos() * 0.25;
+            for i in 0..v.len() {
+                let fi = i as f64;
+                if x1.asinh() <= -0.5 {
+                    continue;
+                }
+                if (x0 * x0 + 1.0).recip() * s1.asinh() > 0.25 {
+                    s2 = s2 * 0.8 + x2 * s2 * 0.05;
+                }
+                acc3 -= 0.5 * f64::tanh(((fi * x2).sin() + 2.0).cbrt());
             }
-        } else if n % 2 == 0 && 0.65 - v[n % 4].cos() <= v5 {
-            acc2 += (f64::powi(x2, 2) + 1.0).powf(0.3).sin();
+        } else if f64::exp(x2.sin()).tanh() < acc3 || n < 3 {
+            let v7: f64 = prog_2((v[3] * (v[1] * std::f64::consts::FRAC_1_PI)).sin(), f64::cos(v[3].min(s1)), (x0 - v[3]).tanh(), v, n);
+            acc3 += f64::cos(v7) * 0.005;
         } else {
-            s0 = 0.8 * s0 + 0.25 * f64::tanh(((x1 + v4).sin() + 2.0).cbrt());
+            let v8 = prog_5(2.0, 0.5, (-1.5_f64).max(x2.atan()).tanh() * 2.0, v, 6);
+            s2 = s2 * 0.75 + v8.cos() * 0.005;
         }
-        s0 + s1 * 0.25 + acc2 + f64::sin(v3) + (v[0] + v5)
+        let v9 = v.iter().fold(s1, |r, &p| r * 0.75 + 0.05 * (x0.tanh().exp() + p.sin()).tanh());
+        if x2 + x1 > 0.5 {
+            for i in 0..4 {
+                let fi = i as f64;
+                acc3 += 0.5 * f64::tanh(f64::sqrt((v9 - v[0]).powi(2) + 1.0));
+                s2 = (s2 * 0.75 + (s2 * s2).ln_1p() * 0.25).tanh();
+                acc3 -= 0.5 * f64::cos(f64::atanh(fi.tanh() * 0.9).min(v[1].mul_add(x1, s0)));
+            }
+        } else if v9.asinh() <= s0 {
+            let v10: f64 = (f64::powi((x0.powi(2) + 0.5).recip(), 2) + 1.0).sqrt();
+            for t in v {
+                let v11 = v10;
+                let v12 = x2.copysign(v11);
+                s2 = s2.mul_add(0.75, f64::cos((t.sin() * 1.2).tan()) * 0.02);
+                s0 = (s0 * 0.75 + v12.sin() * 0.25).tanh();
+            }
+            acc3 -= v10.cos();
+        } else {
+            acc3 -= (x2.tanh() * 1.5).cosh().tanh();
+        }
+        if prog_0(f64::tanh(x0) * 2.0, f64::tanh(1.5_f64.atan2(x1) - x0.min(v9)) * 2.0, (f64::sin(f64::tanh(x2)) * 2.0).cosh().sin(), v, n) < 0.0 {
+            acc3 += f64::cos(x2 * x2);
+        } else if x0.copysign(v[n % 4] / (x0.cos() + 2.0)) > -1.0 {
+            let x1: f64 = f64::exp2(x1.cos());
+            let v13 = prog_0(f64::sin(f64::cbrt(f64::tanh(x1).powi(2) + 0.5)) * 2.0, 1.2, (x1 * x0 / 3.0).tanh(), v, n);
+            s1 = s1 * 0.5 + v13.sin() * 0.005;
+        } else {
+            acc3 += 0.5_f64.min(x2).sin();
+            acc3 -= (x0 - v[n % 4]).cos();
+        }
+        'l5: for t in v {
+            s2 *= 0.5;
+            s2 -= 0.25 * f64::sin(t + s0);
+            s2 = 0.5 * s2 + 0.05 * (s1.sin() * 1.2).tan().sin();
+            let mut k14 = 0;
+            while k14 < 6 {
+                k14 += 1;
+                if ((v[2] * v[2] + 0.5).powf(1.5).powi(2) + 2.0).ln() >= -1.0 {
+                    s0 = f64::mul_add(s0, 0.8, 3.0_f64.powf(s0.sin()).tanh() * 0.05);
+                    break 'l5;
+                }
+                if t.sin() >= -0.5 {
+                    continue;
+                }
+                s2 = s2 * 0.75 + f64::tanh(((s2.sin() * 1.2).tan().powi(2) + 2.0).sqrt()) * 0.02;
+            }
+        }
+        s0 + s1.tanh() + s2.tanh() + acc3.tanh()
     }
 
     #[differentiable]
     pub fn prog_12(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::copysign(x1, x2);
-        let mut s1 = v[n % 4].cos().sinh().atan();
-        let mut s2: f64 = f64::powf(f64::powi(x0, 2) + 1.0, 0.5).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        if f64::hypot(3.0_f64, x1) <= 0.5 {
-            let v4 = (x0.cos().exp().powi(2) + 0.5).ln();
-            s2 = 0.75 * s2 + 0.05 * v4.cos().cos();
-        } else {
-            let v5 = f64::tanh(acc3).exp();
-            acc3 += f64::cos(v5);
-        }
-        let v6 = prog_0((s0 * s0 + 1.0).recip().clamp((f64::sin(v[1]) * 0.9).atanh().tanh() - 1.5, f64::cos(x2.sin()) + 1.5).cos(), x1, f64::tanh((s1.tanh() * 2.0).sinh().hypot(v[1].tanh())) * 2.0, v, 1);
-        for _ in 0..n {
-            let mut k7 = 0;
-            while k7 < 6 {
-                k7 += 1;
-                if f64::ln_1p(v6 * v6) + 1.2 * v6 >= 0.5 {
-                    acc3 += (s2 + (v[k7 % 4] + s1)).sin() * 0.05;
-                }
-                if !(n > 1 && (-3.0_f64).max(x0) >= 0.5) {
-                    s2 = (s2 * 0.6 + (x2.sin().exp2().powi(2) + 0.5).ln() * 0.2).tanh();
-                } else if (f64::cos(s2) * 0.9).acos().sin() < -0.25 {
-                    s0 = (s0 * 0.75 + (v[2].tanh() * 1.2).tan() * 0.02).tanh();
-                } else {
-                    acc3 += 0.05 * (x1 * x2 * 1.25).cos();
-                    let v8 = f64::atan2(f64::powi(-x1, 2) + 1.0, f64::to_radians(v[3]) * 50.0);
-                    acc3 -= 0.05 * v8.cos();
-                }
-                s0 = s0.mul_add(0.75, f64::atanh(v[k7 % 4].sin() * 0.9).sin() * 0.05);
+        let mut s0 = f64::sin((f64::atan2(1.5_f64, x1).powi(2) + 0.5).cbrt()) * 2.0;
+        let mut s1 = (v[n % 4] + x2).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.005 * prog_0(f64::sin(r.powi(2)), (r * r + 1.0).cbrt().cos(), (x1 * p * r).tanh() * 2.0, v, n).sin());
+        let mut k4 = 0;
+        let v6 = loop {
+            k4 += 1;
+            s1 = 0.8 * s1 + 0.2 * 0.5_f64.atan2(s1).sin();
+            let v5 = v.iter().map(|&p| v[k4] + f64::cos(p)).sum::<f64>();
+            s1 = 0.5 * s1 + 0.25 * f64::tanh(s1 + v3);
+            if k4 >= 3 || prog_0(s1, x1, (f64::tanh(x1) * 0.9).atanh().sin() * 2.0, v, k4) < 0.5 {
+                break x0 - v[k4];
             }
-            match k7 {
-                0 | 2 => {
-                    s2 = s2.mul_add(0.5, (v6.atan() + x1 * s2).tanh() * 0.1);
+            s1 = 0.5 * s1 + 0.05 * v5.sin();
+        };
+        for i in 0..v.len() {
+            let v7 = v[3 - i];
+            let v9 = match i {
+                0 => f64::cbrt((v7 / (v6 * v6 + 0.5)).tanh() + 2.0),
+                1 => {
+                    let v8 = ((f64::cos(v6) * 2.0).sinh().powi(2) + 1.0).log2();
+                    v7.mul_add(v[1], v[n % 4]) + v8.sin()
                 }
-                3 => {
-                    let v9 = (v6.tanh() * 1.2).tan();
-                    s2 = (s2 * 0.75 + f64::acos(f64::tanh(s2) * 0.9) * 0.1).tanh();
-                    s1 = (s1 * 0.5 + v9.cos() * 0.05).sin();
-                }
-                4..=6 => {
-                    acc3 -= 0.25 * f64::asinh(f64::powf(3.0_f64, f64::cos(v6))).tanh();
-                }
+                2 => s0 * v6,
                 _ => {
-                    s2 = s2 * 0.6 + f64::tanh((v6.tanh() * 0.9).atanh()) * 0.05;
+                    s1 = s1.mul_add(0.6, ((s1 * s1 + 2.0).acosh() * s1.sin()).sin() * 0.05);
+                    (v3.powi(2) + 0.5).ln() * (x0 / (f64::powi(x2, 2) + 1.5))
                 }
-            }
-            if x0.sin() >= -0.5 {
-                continue;
-            }
-            s2 = s2.mul_add(0.5, (x1 * x1 + 1.0).powf(f64::tanh(x0)).sin() * 0.02);
+            };
+            s1 = s1.mul_add(0.75, s0.cos() * 0.25);
+            s0 *= 0.75;
+            s0 += 0.01 * f64::sin(f64::sin(v7) + v9.cos());
         }
-        for _ in (1..=4).step_by(2) {
-            acc3 -= (s2 * s2 + 1.5).acosh().sin();
-            s1 = s1.mul_add(0.5, f64::asin(f64::tanh(v6) * 0.9).tanh() * 0.2);
-            acc3 -= (x2 + 1.25).tanh();
+        let mut a10 = [0.0; 4];
+        for i in 0..4 {
+            if (v[i] * v[i] + 1.0).powi(-3) < 0.25 {
+                a10[i] = v[i].mul_add(s1, v3);
+            } else {
+                a10[i] = (s1.tanh() * 0.9).asin().sin().exp2();
+            }
         }
-        let v10 = v.iter().copied().map(|p| 1.0 + 0.25 * (p.cos().powi(2) + 1.5).acosh().tanh()).product::<f64>();
-        s0 * 0.25 - s1 * 1.5 + s2.cos() + f64::tanh(acc3) + v6.cos() + v10
+        let v11 = prog_2(acc2, (v6.powi(2) + 1.0).powi(-1).cos(), 2.0, v, n);
+        acc2 += 0.4 * f64::sin((-3.0_f64).max(s0 * 0.5));
+        x0 * 0.75 + s1 - acc2 * 1.5 + v3.tanh() - a10[0].cos() + v11.sin() + f64::cosh(f64::tanh(f64::recip(x0.powi(2) + 1.0)) * 1.5)
     }
 
     #[differentiable]
     pub fn prog_13(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[1].min(x0);
-        let mut s1 = ((x2 + x1).to_degrees() * 0.02).cos() * 2.0;
-        let mut s2 = (x0 * s0 / (s0.max(x0).powi(2) + 1.0)).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = match n {
-            0 | 2 => s0 + x1,
-            _ => f64::asinh((x1 * x1).ln_1p()),
-        };
-        let mut k5 = 0;
-        while k5 < 5 && v4.cos().exp() / (x0.asinh().cos() + 2.0) < -1.0 {
-            k5 += 1;
-            if (s2 * s2 + 0.5).atan2(s2) >= s1 {
-                acc3 -= f64::sin(s1) * 0.4;
+        let mut s0 = (x1 * (2.5 * x1)).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        'l0: for i in 0..4 {
+            let fi = i as f64;
+            s0 = 0.6 * s0 + 1.0 * (fi.powi(2) + 1.0).log(10.0).tanh();
+            let v2 = fi - v[2];
+            s0 = s0 * 0.6 + (fi - v2).sin() * 0.4;
+            let mut k3 = 0;
+            while k3 < n + 1 && (x0 * x0 + 1.0).powi(-3) >= 0.5 {
+                k3 += 1;
+                let v6 = match k3 {
+                    0 => 0.5 * f64::abs(v2),
+                    4..=5 => {
+                        let v4 = x2 - x1;
+                        fi.to_degrees() * 0.02 + v4.cos()
+                    }
+                    6 => {
+                        let v5 = v[2].atan2(x0.powi(2) + 0.5);
+                        v2 + v5.tanh()
+                    }
+                    _ => x2.cos(),
+                };
+                match k3 {
+                    0 | 2 => {
+                        acc1 -= f64::sinh(f64::tanh(v6)).tanh() * 0.05;
+                        if v2 > x0 * x2 {
+                            return (x2 * x2 + 1.0).ln();
+                        }
+                    }
+                    3..=4 => {
+                        s0 = f64::mul_add(s0, 0.8, v6.sin().sin() * 0.02);
+                        s0 = s0 * 0.6 + (fi.mul_add(x2, v6) - x2).cos() * 0.02;
+                        if (0.65 - s0).sin() <= -0.5 {
+                            s0 = (s0 * 0.8 + s0 * s0 * 0.02).sin();
+                            s0 = (s0 * 0.8 + x1.mul_add(x1, v2) * 0.02).tanh();
+                        }
+                    }
+                    5 | 7 => {
+                        break 'l0;
+                    }
+                    _ => {
+                        s0 *= 0.75;
+                        s0 += 0.25 * f64::cos(s0).tanh();
+                    }
+                }
+                s0 = f64::mul_add(s0, 0.8, f64::cos((fi.powi(2) + 2.0).acosh()) * 1.0);
+                acc1 += 0.05 * v6.tanh();
             }
-            let v8: f64 = if k5 < 4 && f64::ln(f64::powi(f64::to_radians(x2) * 50.0, 2) + 1.0) < 0.0 {
-                for j in (0..4).rev() {
-                    let fj = j as f64;
-                    if s2.cos().exp() < x2 {
-                        let v6 = f64::exp((x0 + s2).cos());
-                        s2 = 0.5 * s2 + 0.05 * f64::tanh(v6).sin();
-                    } else {
-                        acc3 -= f64::tanh(fj) * 0.1;
-                        s1 = s1 * 0.75 + (s2 + s1).tanh() * 0.1;
-                    }
-                    s2 = (s2 * 0.6 + f64::atanh(v[j].tanh() * 0.9) * 0.05).tanh();
-                    if x1 * fj <= 0.0 {
-                        break;
-                    }
-                }
-                x2 * v4 + 2.0
-            } else {
-                let v7 = s2.copysign(v4);
-                f64::atanh(v7.sin() * 0.9).mul_add(v7.clamp(-0.5, 0.5), s1)
-            };
-            match n + k5 {
-                0 | 2 => {
-                    let v9 = (f64::cos(s1) * 0.9).acos().tanh();
-                    let v10 = v9.mul_add(v9, s1);
-                    acc3 += 0.4 * v10.sin();
-                }
-                3..=5 => {
-                    acc3 += v8.sin() * 0.4;
-                }
-                6 => {
-                    continue;
+        }
+        let v9 = if n % 3 == 1 {
+            s0 = f64::mul_add(s0, 0.6, f64::tanh(v[3]).exp_m1().tanh() * 0.1);
+            x1 * x0
+        } else if x0.sin() >= x2.powi(3) || n < 4 {
+            let v7 = prog_5(x2, v[1].cos().sin().exp().tanh(), x0, v, n);
+            v7.sin()
+        } else {
+            let v8 = prog_0(0.25, x0, 3.0_f64.atan2(x0).sin(), v, n);
+            v[n % 4].cos() + f64::tanh(v8)
+        };
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            match k10 % 2 {
+                0 => {
+                    let x2 = s0 - x2;
+                    acc1 += 0.4 * f64::tanh(x2.tanh());
                 }
                 _ => {
-                    let v11 = v[(k5 + n) % 4] / (v8 * v8 + 1.0);
-                    s2 = s2 * 0.5 + v11.sin() * 0.05;
+                    s0 = 0.8 * s0 + 0.2 * (0.75 - s0).tanh();
                 }
             }
-            s0 = 0.5 * s0 + 0.5 * f64::tanh(x1);
-            acc3 -= v8.cos().cos() * 0.4;
+            s0 = (s0 * 0.6 + v9 / (x2.cos() + 2.0) * 0.05).sin();
+            if k10 >= 5 || (x2 * x2 + 1.0).sqrt() >= -0.5 {
+                break;
+            }
         }
-        let v12 = v.iter().zip(v.iter()).map(|(&p, &q)| x2.max(0.75 * q) + f64::tanh(p)).sum::<f64>();
-        acc3 -= f64::acos(v12.tanh() * 0.9).tanh() * 0.2;
-        f64::tanh(s0) + s1 * 0.75 + s2.cos() + acc3.tanh() - v4 - f64::exp(v4.cos())
+        let v11 = prog_2((x0 * x2).sin() * 2.0, x2, 0.75, v, n);
+        let v12 = (v[k10 % 4] * v[k10 % 4] + 1.5).acosh().min((x0.powi(2) + 1.0).ln());
+        s0 * 0.5 - f64::tanh(acc1) - v9 + v11.tanh() + v12.sin()
     }
 
     #[differentiable]
     pub fn prog_14(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 * x0).atan();
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; 4];
-        for i in 0..n {
-            a2[i % 4] += (f64::cos(x2) * 2.0).sinh().tanh() * 0.5;
-        }
-        let v3 = a2.iter().fold(f64::tanh(prog_0(f64::sin(f64::exp2(v[n % 4].sin())) * 2.0, f64::tanh(s0.to_radians() * 50.0).cosh().tanh(), f64::cos(x0.sin()), v, n)), |r, &p| r * 0.5 + 0.02 * (f64::powi(r, 3) + p.sin()).tanh());
-        let mut a4 = v;
-        for i in 0..n {
-            a4[i % 4] = a4[i % 4] * 0.5 + f64::sin(s0 * x2) * 0.1;
-        }
-        if f64::ln(x2 * x2 + 1.0).asinh() >= x1.tanh().exp2() {
-            let v5: f64 = prog_1(f64::hypot(x2 * acc1, a2[n % 4]).tanh() * 2.0, 0.5, (0.8 - f64::atanh(x1.cos() * 0.9)).tanh() * 2.0, v, n);
-            s0 = (s0 * 0.6 + (3.0_f64.powf(x1.tanh()).powi(2) + 2.0).acosh() * 0.02).sin();
-            acc1 += v5.sin() * 0.005;
+        let mut s0 = prog_5(f64::tanh(v[3].atan2(x1.powi(2) + 0.5)), 2.0, x1.asinh().sin() * 2.0, v, n).sin() * 2.0;
+        let mut s1: f64 = ((v[0] * v[0] + 1.0).log(2.0).cos() * 0.5).ln_1p();
+        let mut acc2: f64 = 0.0;
+        let v4 = match n {
+            0 => (0.25 * x0).powi(3),
+            g if g > 1 => {
+                let v3 = f64::clamp(x2, -0.5, 0.5);
+                v3.sin()
+            }
+            _ => (x0.tanh() * 0.9).asin(),
+        };
+        s0 *= 0.75;
+        s0 += 0.1 * (acc2.powi(2) + 0.5).powf(x0.tanh()).sin();
+        if (v4 * v4 + 1.0).powi(-2) <= x2 {
+            s0 = s0.mul_add(0.6, f64::cos((x0.atan().cos() * 0.5).ln_1p()) * 0.4);
+            if prog_2((f64::powi(0.5_f64.log(x2 * x2 + 2.0), 2) + 1.0).powi(-2).sin(), x2, f64::tanh(s1 * x2), v, 3) > 1.0 {
+                acc2 += v[n % 4].hypot(acc2).tanh();
+                acc2 += f64::sin(x0 + acc2);
+            } else if prog_0(0.25, (-v4).sin() * 2.0, (acc2 * acc2 + 1.0).sqrt().abs().sin() * 2.0, v, n) < 1.0 {
+                s0 = (s0 * 0.6 + v4 * 0.1).sin();
+                let v5 = f64::asinh(s1 * v[2]);
+                s0 = (s0 * 0.5 + f64::sin(v5) * 0.1).sin();
+            }
+            let v6 = v4 * 0.65 + acc2.copysign(v[n % 4]);
+            acc2 += 0.75 * v6.cos();
         } else {
-            'l2: for (i, &t) in a2.iter().enumerate() {
-                let fi = i as f64;
-                if f64::powi(v3, 3) >= 0.25 || i % 3 == 1 {
-                    continue;
+            s0 = s0 * 0.5 + (v[n % 4].sin() / ((s1 * x1).powi(2) + 0.5)).tanh() * 0.05;
+        }
+        'l0: for i in 0..n {
+            let fi = i as f64;
+            s1 *= 0.8;
+            s1 += 0.2 * f64::cos(v[2]);
+            match i % 4 {
+                0 => {
+                    let v7 = (-3.0_f64).max(v4) * core::f64::consts::FRAC_1_SQRT_2;
+                    acc2 -= f64::tanh(v7.sin()) * 0.25;
                 }
-                for &u in v.iter() {
-                    match n {
-                        0 | 2 => {
-                            acc1 -= 0.1 * f64::tanh(u.sin());
-                            acc1 -= f64::acos(v3.tanh() * 0.9).cos() * 0.1;
-                        }
-                        g if g > 4 => {
-                            break;
-                        }
-                        _ => {
-                            s0 = (s0 * 0.75 + u * 0.25).sin();
-                        }
-                    }
-                    match i % 4 {
-                        0 => {
-                            break;
-                        }
-                        g if g > 1 => {
-                            s0 *= 0.5;
-                            s0 += 0.4 * f64::sin(f64::tanh(t).cosh());
-                        }
-                        _ => {
-                            acc1 += ((v3.tanh() * 1.5).cosh() + t.sin()).tanh() * 0.1;
-                            if x1 >= t {
-                                acc1 -= (t.tanh() * 0.9).acos().tanh() * 0.1;
-                                continue 'l2;
+                1 | 3 => {
+                    acc2 += v[n % 4].tanh() * 0.25;
+                }
+                _ => {
+                    let mut k8 = 0;
+                    while k8 < 4 && x2 + x1 > x2 {
+                        k8 += 1;
+                        let v9: f64 = s0 / (f64::mul_add(v[i % 4], s1, x2).powi(2) + 1.0);
+                        let v11 = match k8 {
+                            1 => {
+                                let v4 = v9 * x2;
+                                s1 = (s1 * 0.5 + (s1 * s1 + 1.0).log10() * 1.0).sin();
+                                v4.hypot(s0) - (0.75 - s0)
                             }
-                            acc1 -= a2[2] * 0.1;
-                        }
+                            2 | 4 => {
+                                let v10 = v9 * v4;
+                                f64::asin((v9 + s1).sin() * 0.9) + v10.tanh()
+                            }
+                            _ => v9 * v9 - 0.25,
+                        };
+                        let v14 = match k8 + n {
+                            0 | 2 => f64::exp(f64::sin(x2.sin().exp_m1())),
+                            5 => 0.5_f64.log(s0 * s0 + 2.0),
+                            6 => {
+                                let v12 = s1 + x0;
+                                s1 = (s1 * 0.6 + v12.cos().cosh() * 0.1).tanh();
+                                v12.tanh()
+                            }
+                            _ => {
+                                let v11 = (-0.5_f64).max(x2);
+                                let v13 = v11;
+                                f64::max(v13 * x1, f64::sin(v[k8 % 4]))
+                            }
+                        };
+                        s1 = (s1 * 0.6 + v[k8 % 4].cos() * 0.4).tanh();
+                        acc2 += 0.05 * (v11.cos() - f64::sin(v14)).tanh();
                     }
-                    match n % 4 {
-                        0 => {
-                            s0 = 0.75 * s0 + 0.25 * s0.sin();
-                            s0 = s0 * 0.5 + 0.1 * v3 * 1.0;
-                        }
-                        g if g > 1 => {
-                            let v6 = (t.cos() + 2.0).cbrt();
-                            s0 = s0.mul_add(0.8, v6.cos().sin() * 0.5);
-                        }
-                        _ => {
-                            acc1 -= 0.2 * (a4[n % 4] * 0.3);
-                        }
-                    }
-                    s0 *= 0.75;
-                    s0 += 0.25 * f64::cos(a2[0] + fi);
+                    s1 = (s1 * 0.6 + s1 * 0.4).tanh();
                 }
-                acc1 += (v3 * x2).sin() * 0.5;
-                acc1 += 0.5 * t.cos().cos();
+            }
+            s0 = (s0 * 0.8 + s0 * s0 * 0.1).sin();
+            let mut k15 = 0;
+            while k15 < 5 {
+                k15 += 1;
+                let v16 = s0 - 0.65 - f64::powf(s1 * s1 + 0.5, f64::cos(v[2]));
+                let v17: f64 = SCALE + fi;
+                if x2 + (v16 - v4) > 0.5 {
+                    continue 'l0;
+                }
+                acc2 -= (s1.powi(2) + 1.5).acosh().cos() * 0.05;
+                s0 = s0.mul_add(0.75, v17.tanh().cos() * 1.0);
             }
         }
-        s0 - acc1.tanh() - v3 * 0.25 + a4[1].sin() - (1.5_f64.atan2(x2).sin() * 2.0).cosh()
+        if x2 - v4 < -1.0 || n > 5 {
+            s0 = s0.mul_add(0.75, (-0.5_f64).max(x2).tanh() * 0.25);
+            if n > 5 {
+                s1 = 0.75 * s1 + 0.25 * f64::atan(v[n % 4]).sin();
+                acc2 += (v[3].powi(2) + 1.0).log(2.0).sin();
+            } else {
+                s0 *= 0.6;
+                s0 -= 0.4 * v[3].cos();
+                s0 = (s0 * 0.8 + (f64::tanh(v[2]) + 2.0).cbrt() * 0.5).sin();
+            }
+        } else {
+            acc2 += (f64::sin(x0) * 1.5).cosh().tanh();
+            let v18 = f64::log(3.0_f64, v4 * v4 + 2.0);
+            acc2 += v18.tanh();
+        }
+        'l3: for i in 0..4 {
+            let v19 = v.iter().map(|&p| s1 / (p.sin() + 2.0)).sum::<f64>();
+            match i % 4 {
+                1 => {
+                    s1 = s1.mul_add(0.5, v4.tanh() * 0.5);
+                    s0 = (s0 * 0.8 + (-s0) * 0.2).tanh();
+                }
+                _ => {
+                    acc2 += 0.5 * v19.sin();
+                    acc2 += 0.25 * f64::tanh(v19 * 1.5);
+                }
+            }
+            s1 = s1 * 0.6 + (f64::powi(f64::tanh(x1).exp2(), 2) + 1.0).log10() * 0.5;
+            let mut k20 = 0;
+            while k20 < 5 {
+                k20 += 1;
+                acc2 += 0.1 * f64::sin(f64::exp(f64::tanh(v[k20 % 4].cos())));
+                if 0.5_f64.powf(v19.tanh()) <= 1.0 {
+                    break 'l3;
+                }
+            }
+            s0 = s0 * 0.5 + v19.tanh() * 0.05;
+        }
+        s0.cos() - s1 + acc2.sin() - f64::hypot(v[1], v4)
     }
 
     #[differentiable]
     pub fn prog_15(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cbrt(v[n % 4] * v[n % 4] + 0.5);
-        let mut s1: f64 = x0;
-        let mut acc2: f64 = 0.0;
-        if n % 2 == 0 && x1.tanh().exp_m1().tanh() <= 0.0 {
-            s0 = (s0 * 0.6 + prog_1((x1.tanh().sin() * 0.9).asin().cos() * 2.0, x1, (x0 + s0).clamp(x2.sin() - 1.5, f64::sin(x0) + 1.5).tanh(), v, 0) * 0.005).sin();
-        } else if x1 * x2 < s0.asinh() {
-            s0 = (s0 * 0.8 + f64::mul_add(v[n % 4] + acc2, x2, s0.atan2(x2 * x2 + 1.0)) * 0.01).tanh();
-        }
-        if s0 > 0.5 {
-            let x2 = f64::copysign(x2 * 0.8, f64::cbrt(x2.sin() + 2.0));
-            s1 = s1 * 0.5 + x2.cos().cos() * 0.5;
-        } else if (f64::powi(s1, 2) + 1.0).recip() + (acc2.cos() * 1.2).tan() >= 1.0 {
-            let mut k3 = 0;
-            while k3 < n && x0.tanh() > s0 {
-                k3 += 1;
-                s0 = 0.75 * s0 + 0.05 * f64::exp_m1(f64::tanh(x0)).sin();
-                s1 = 0.8 * s1 + 0.1 * (-v[n % 4].cos().exp2()).tanh();
-                acc2 += f64::sin(v[2].atan2(x1.powi(2) + 0.5)) * 0.25;
-            }
-            acc2 += (x0 * x1).cos();
-            if !(k3 < 1) {
-                acc2 += f64::tanh((x2 * x2 + 1.0).atan2(x1));
+        let mut s0 = (v[n % 4] + f64::max(x1, v[n % 4])).tanh() * 2.0;
+        let mut s1 = (x2.cos() * 1.5).sinh().tanh() * 2.0;
+        let mut s2 = x0 / (s1 * s1 + 1.0);
+        let mut acc3: f64 = 0.0;
+        for i in 0..n {
+            let fi = i as f64;
+            if f64::cos(-s2) > 0.25 && i == 1 {
+                s1 = s1.mul_add(0.6, (s2 * s0).sin() * 0.1);
+                if v[1] <= s1 {
+                    s0 = s0 * 0.6 + (s0.to_degrees() * 0.01).sin() * 0.5;
+                } else if !(i % 2 == 0 && s0 * std::f64::consts::LN_2 < s0) {
+                    let v4 = x2 / (x2 * x2 + 0.5);
+                    acc3 += v4.tanh() * 0.25;
+                } else {
+                    acc3 += 0.25 * (fi / (v[i % 4].powi(2) + 1.5)).cos();
+                }
+            } else if s1 * x1 >= x0 {
+                for &u in v.iter() {
+                    if f64::acos(f64::cos(u) * 0.9) <= -0.5 {
+                        s1 = (s1 * 0.5 + s1 / ((f64::cos(s1) * 0.9).atanh().powi(2) + 0.5) * 0.02).tanh();
+                    } else if (v[0] + s1).cos() <= v[0] || i + n < 6 {
+                        s0 *= 0.6;
+                        s0 -= 0.02 * f64::tan(s0.sin() * 1.2).tanh();
+                        s0 = (s0 * 0.5 + f64::exp2(f64::sin(s2 * s2)) * 0.05).sin();
+                    }
+                    s2 = (s2 * 0.6 + x2.tanh() * 0.4).sin();
+                    match i {
+                        0 | 2 => {
+                            acc3 += (x1 + s1).sin() * 0.05;
+                            s0 = (s0 * 0.75 + s0 / (s2 * s2 + 1.5) * 0.1).sin();
+                        }
+                        3 | 5 => {
+                            s1 = (s1 * 0.5 + (f64::sin(f64::exp2(f64::tanh(u))) * 1.2).tan() * 0.02).tanh();
+                            acc3 += u.tanh() * 0.05;
+                        }
+                        _ => {
+                            acc3 += f64::ln(s0 * s0 + 1.0).tanh() * 0.05;
+                        }
+                    }
+                }
+                s2 = (s2 * 0.5 + f64::powi(s2, 2) * 0.1).tanh();
             } else {
-                let v4 = prog_0(s1, f64::cos(s0 / (v[0].powi(2) + 0.5)) * 2.0, f64::cos((-0.5_f64).max(acc2)) * 2.0, v, n);
-                s1 = 0.75 * s1 + 0.005 * v4.sin().cos();
-            }
-        } else {
-            let x2 = (f64::cos(2.5 - x2) * 0.9).atanh();
-            s0 = (s0 * 0.5 + x2.sin() * 0.1).sin();
-        }
-        let v7 = match n {
-            0 => prog_2(x1, f64::tanh(s1.tanh() + s0) * 2.0, f64::sin(x0.tanh()), v, n),
-            1..=3 => {
-                let v5 = f64::sin(3.0_f64.powf(f64::tanh(x2))).exp2();
-                acc2 -= (x0 * x0).sin();
-                v[n % 4].mul_add(-v[3], v5 / (x1.powi(2) + 1.5))
-            }
-            g if g > 4 => {
-                let x1 = f64::sqrt(f64::powi(f64::max(-0.5_f64, acc2), 2) + 2.0);
-                let v6 = f64::powi(v[n % 4], 2);
-                v6.tanh().exp() + x1.tanh()
-            }
-            _ => (x0.cos() * 1.2).tan(),
-        };
-        match n % 3 {
-            2 => {
-                let v8 = prog_13(0.5_f64.atan2(v[n % 4]).sin() * 2.0, 1.2, 1.2, v, n);
-                acc2 -= f64::tanh(v8) * 0.005;
-            }
-            _ => {
-                for i in (1..=6).step_by(2) {
-                    let fi = i as f64;
-                    acc2 += f64::sin(v[3].to_radians() * 20.0) * 0.5;
-                    let v9 = fi.cos().exp();
-                    s0 = f64::mul_add(s0, 0.75, v7.tanh() * 0.25);
-                    acc2 += 0.5 * v9.tanh().tanh();
+                acc3 -= 0.5_f64.log(v[i % 4].powi(2) + 2.0).cos() * 0.25;
+                for j in (0..=n).rev().step_by(2) {
+                    let fj = j as f64;
+                    if v[0] + v[3] < 0.0 || i % 2 == 0 {
+                        acc3 += 0.05 * (s2 / (fj * fj + 1.0)).sin();
+                        s0 = (s0 * 0.5 + (s2 + x1) * 0.25).tanh();
+                    } else {
+                        s1 = s1.mul_add(0.6, s2.cos() * 0.4);
+                        s2 = (s2 * 0.5 + s1.tanh() * 0.5).tanh();
+                    }
+                    acc3 += f64::sin(f64::asin((fj * x2).tanh() * 0.9)) * 0.05;
                 }
             }
-        }
-        'l2: for _ in 0..n {
-            acc2 -= (s1 * s1).ln_1p() * 0.4;
-            let mut k10 = 0;
-            while k10 < n + 1 {
-                k10 += 1;
-                s1 *= 0.8;
-                s1 += 0.1 * f64::cos(v7 - s1);
-                match k10 {
-                    0 => {
-                        break 'l2;
+            let v8 = if i < 2 {
+                for &u in v.iter() {
+                    match i {
+                        2 | 4 => {
+                            let v5 = f64::sin(u);
+                            acc3 += (v5 * s0).cos() * 0.05;
+                            match i % 2 {
+                                0 => {
+                                    break;
+                                }
+                                1 => {
+                                    s0 = s0.mul_add(0.8, (v[(i + n) % 4] + s0).tanh() * 0.1);
+                                    match i {
+                                        0 | 2 => {
+                                            break;
+                                        }
+                                        g if g > 3 => {
+                                            let v6 = (f64::cos(x2) * 2.0).sinh();
+                                            s2 = f64::mul_add(s2, 0.6, (x0 * v6).tanh() * 0.02);
+                                        }
+                                        _ => {
+                                            s2 = s2 * 0.75 + f64::log10(s2 * s2 + 1.0) * 0.5;
+                                        }
+                                    }
+                                    let v7 = f64::min(v5.asinh(), f64::exp(v[i % 4].sin()));
+                                    s0 = f64::mul_add(s0, 0.75, f64::cos(v7).sin() * 0.05);
+                                }
+                                _ => {
+                                    s1 = f64::mul_add(s1, 0.5, (fi / 2.0).cos() * 1.0);
+                                    if f64::copysign(x0 / (x0.powi(2) + 0.5), fi.atan()) > 1.0 {
+                                        return x2 + fi.cos();
+                                    }
+                                    s2 = f64::mul_add(s2, 0.75, s2.clamp(-0.5, 0.5).tanh() * 0.25);
+                                }
+                            }
+                        }
+                        5 => {
+                            acc3 += x2.cos().tanh() * 0.05;
+                            acc3 += 0.05 * (f64::cos(fi) * 0.9).acos().sin();
+                        }
+                        _ => {
+                            s1 = s1 * 0.8 + (-u).cos() * 0.2;
+                        }
                     }
-                    1 | 3 => {
-                        let v11 = f64::ln_1p(s1 * s1);
-                        s0 = s0.mul_add(0.5, v11.tanh().cos() * 0.5);
+                    if !(i == 3) {
+                        break;
                     }
-                    g if g > 4 => {
-                        let v12 = v[k10 % 4];
-                        s0 = (s0 * 0.5 + (s1 + s0) * 0.25).tanh();
-                        acc2 -= 0.02 * v12.tanh();
-                    }
-                    _ => {
-                        let x1 = f64::cos(x0);
-                        s1 = 0.8 * s1 + 0.2 * x1.cos();
-                    }
+                    s0 = (s0 * 0.6 + s0 * x2 * 0.1).sin();
+                    acc3 -= f64::tanh(u) * 0.05;
                 }
-                if SCALE + x1 <= x1 {
-                    s1 *= 0.8;
-                    s1 += 0.2 * (s1.cos() * 0.5).ln_1p();
-                    continue;
-                }
-            }
-            let v13 = match k10 {
-                0 => f64::tanh(v7),
-                1 => {
-                    s0 *= 0.5;
-                    s0 -= 0.02 * f64::sin(s0 / (s0.tanh() + 2.0) * f64::powi(v[k10 % 4], 2));
-                    f64::atan(v7)
-                }
-                g if g > 2 => f64::tanh(v7),
-                _ => f64::sin(v[k10 % 4]).exp_m1(),
+                acc3 += 0.25 * (s1 / (f64::hypot(x1, s1).powi(2) + 0.5)).tanh();
+                x2.tanh().tanh().exp_m1()
+            } else {
+                x2 / (x0 * x0 + 1.0)
             };
-            acc2 += f64::sin(v13).cos() * 0.25;
+            let v9 = v.iter().fold(v8, |r, &p| r * 0.5 + 0.05 * r.clamp(f64::tan(p.tanh() * 1.2).tanh() - 1.5, r.sin() + 1.5).tanh());
+            acc3 += f64::ln_1p(f64::tanh(v9) * 0.5).cos() * 0.25;
         }
-        let v14 = x2.tanh();
-        s0.tanh() + s1.cos() + acc2.cos() + v7.sin() + v14.cos()
+        let mut m10 = 0;
+        for i in (0..4).rev() {
+            let fi = i as f64;
+            if x2 + v[m10 % 4] >= x0 + x1 {
+                m10 += 1;
+            }
+            s2 = 0.75 * s2 + 0.5 * f64::tanh((f64::powi(s2, 2) + 1.0).log(10.0));
+            for j in 0..3 {
+                let v11 = (f64::cos(x2).exp_m1().powi(2) + 0.5).cbrt();
+                let v12 = if -v[i] >= -1.0 {
+                    v[2].sin()
+                } else if (f64::log10(v11 * v11 + 1.0).powi(2) + 1.5).acosh() <= 0.0 || n == 0 {
+                    f64::powi((fi.sin() * 1.2).tan(), 3)
+                } else {
+                    return f64::min(v[(j + m10) % 4], s1).min((f64::powi(v11, 2) + 1.0).ln())
+                };
+                acc3 -= 0.1 * f64::asinh(v11);
+                s1 = 0.75 * s1 + 0.25 * v12.cos().sin();
+            }
+        }
+        let c13 = m10 as f64;
+        let v15 = if 0.65 * s1 >= -0.5 {
+            let v14 = (s1 * s1 + 1.0).log10() * f64::cbrt(v[1].powi(2) + 0.5);
+            SCALE + x2 + v14.sin()
+        } else {
+            f64::ln_1p(s0 * s0).max(c13.cos())
+        };
+        let v16 = v.iter().copied().map(|p| v15.clamp(f64::cos(x0) - 1.5, f64::sin(s0) + 1.5) + x2 + f64::cos(p)).sum::<f64>();
+        let v17 = v.iter().fold(f64::tanh(v16), |r, &p| r * 0.75 + 0.01 * ((s2.powi(2) + 1.0).cbrt() + p.cos()).cos());
+        s1 = s1 * 0.5 + f64::cos(f64::powi(s1.atan(), 2).ln_1p()) * 0.02;
+        f64::tanh(s1) + acc3.tanh() - f64::cos(c13) - v17 + c13.cos() * f64::exp(x2.cos())
     }
 
     #[differentiable]
     pub fn prog_16(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.cos() * (x1 * x1 + 1.0).log(10.0);
-        let mut acc1: f64 = 0.0;
-        match n {
-            0 => {
-                s0 = 0.5 * s0 + 0.5 * f64::sqrt(x2 * x2 + 0.5).cos();
-                acc1 -= f64::cos(prog_1(x1, (acc1 * 0.5).cos(), 0.5, v, n)) * 0.02;
+        let mut s0 = v[2];
+        let mut s1 = (0.3 - x1).tanh() * 2.0;
+        let mut s2 = x2 / 1.5 * (x2.powi(2) + 1.0).log10();
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        while k4 < 5 {
+            k4 += 1;
+            if !(k4 < 5 && s0.sin() < x0) {
+                break;
             }
-            3 | 5 => {
-                let v2: f64 = x2 + v[n % 4];
-                acc1 -= 0.2 * f64::tan(v2.sin() * 1.2).cos();
-            }
-            6 => {
-                let v3: f64 = prog_0(x2, 0.75, acc1, v, 2);
-                s0 *= 0.8;
-                s0 += 0.005 * v3.tanh();
-            }
-            _ => {
-                acc1 -= (v[n % 4] + acc1).cos() * 0.4;
-                s0 = (s0 * 0.6 + v[3].cos() * 0.4).tanh();
-            }
-        }
-        for i in (1..=5).step_by(2) {
-            let fi = i as f64;
-            if i % 2 == 0 {
-                acc1 -= (x0 / 1.5).sin() * 0.5;
-                if f64::clamp(x1 * v[i % 4], (x1 * x1 + 0.5).ln().tanh() - 1.5, x2.cos() + 1.5) < -0.5 {
-                    continue;
-                }
-                s0 = 0.5 * s0 + 0.5 * s0.tanh();
-            } else if i % 2 == 0 && f64::atan2(fi * fi + 0.5, x0) > v[i % 4] {
-                s0 = (s0 * 0.6 + s0.powi(2) * 0.2).sin();
+            acc3 += 0.25 * (f64::tan(f64::sin(s0) * 1.2) + v[3] * x0).sin();
+            let v7 = if prog_0(s2, s1, 0.75, v, k4) < 1.0 {
+                let v5 = v[2] / (f64::powi((x1 * x1 + 1.0).log(10.0), 2) + 0.5);
+                f64::cbrt(v5 * v5 + 0.5)
+            } else if x1 < -0.5 {
+                f64::recip(v[k4 % 4] * v[k4 % 4] + 0.5)
             } else {
-                acc1 += 0.5 * (x2 * x2 + 1.0).log(2.0).cos();
-            }
-            let mut k4 = 0;
-            while k4 < 5 && x2 - 0.65 >= x2 {
-                k4 += 1;
-                if x2 <= 1.0 {
-                    s0 = (s0 * 0.5 + x0 * 0.5).tanh();
-                } else if x0 > 1.0 {
-                    let x1 = -x1;
-                    let v5 = (x1 + fi).sin().exp2();
-                    acc1 += v5.sin() * 0.1;
-                } else {
-                    let x1 = x1 / (f64::sin(fi) + 2.0);
-                    s0 *= 0.6;
-                    s0 += 0.4 * x1.cos();
-                }
-                if (f64::tanh(v[k4 % 4]).exp().powi(2) + 1.0).ln() > v[k4 % 4] + x0 {
-                    break;
-                }
-                let v6 = f64::powi(f64::sin(x0).powi(2) + 1.0, -1);
-                s0 = s0 * 0.75 + (v6 - v[1]).tanh() * 0.05;
-            }
-            s0 = s0.mul_add(0.5, x1.mul_add(fi, x1).tanh() * 0.05);
+                let x0 = f64::ln_1p(x0 * x0);
+                let v6 = f64::tanh(x0 * x0).exp();
+                f64::sinh(x0.cos().tanh()) + v6.sin()
+            };
+            s2 = (s2 * 0.8 + v7.sin() * 0.01).sin();
         }
-        let v7 = x0.atan();
-        if (f64::tanh(v7).powi(2) + 1.0).log(2.0) > 0.25 {
-            return prog_13(1.5, x2, v7, v, n);
+        if (x0 * x0 + 0.5).sqrt() - f64::hypot(v[1], x1) < acc3 {
+            return f64::abs(x0) + f64::log(v[k4 % 4] * v[k4 % 4] + 1.0, 10.0);
         }
-        let mut m8 = 0;
-        for i in 0..3 {
-            let v9 = v[i] * v[(i + n) % 4] + s0;
-            if f64::exp(f64::asinh(v9).tanh()) <= s0 {
-                continue;
-            }
-            acc1 -= 0.25 * f64::sin(f64::cos(v9 * x2));
-            if v[m8 % 4] / (s0.sin() + 2.0) <= 0.5 || m8 == 4 {
-                m8 += 1;
-            }
-        }
-        match m8 {
-            0 => {
-                s0 *= 0.8;
-                s0 -= 0.1 * s0;
-                for i in 0..v.len() {
-                    let fi = i as f64;
-                    match i + n {
-                        0 => {
-                            let v10 = (v[2].tanh() * 0.9).acos();
-                            s0 = 0.8 * s0 + 0.02 * f64::mul_add(s0, x0, v10).cos();
-                        }
-                        1 => {
-                            let v11 = (f64::sinh(f64::cos(x1)).powi(2) + 0.5).recip();
-                            acc1 += 0.25 * (v11 * v11 + 1.0).powi(-1);
-                        }
-                        g if g > 2 => {
-                            let v7 = fi;
-                            s0 = s0.mul_add(0.6, (v7.cos() + 2.0).cbrt().sin() * 1.0);
-                        }
-                        _ => {
-                            let v12 = (v[1].sin() * 0.9).acos();
-                            s0 *= 0.5;
-                            s0 += 0.2 * f64::cos(v12);
-                        }
-                    }
-                    match i {
-                        0 => {
-                            s0 *= 0.8;
-                            s0 += 0.02 * (x0 * s0).tanh();
-                            acc1 += 0.5 * f64::tanh(f64::log((x0 + fi).powi(2) + 1.0, 3.0));
-                        }
-                        1 => {
-                            let v13: f64 = x0 - fi - 1.5;
-                            s0 = 0.8 * s0 + 0.2 * f64::sin(v13).tanh();
-                        }
-                        3 => {
-                            continue;
-                        }
-                        _ => {
-                            let x0 = f64::tanh(f64::powi(x0, 2)).exp();
-                            acc1 -= x0.cos().sin() * 0.25;
-                        }
-                    }
-                    match i {
-                        0 | 2 => {
-                            s0 = (s0 * 0.8 + (-f64::cbrt(s0 * s0 + 1.0)) * 0.1).tanh();
-                            if m8 % 3 == 1 && x1.cos().exp().max(f64::cbrt(s0.powi(2) + 0.5)) <= 0.5 {
-                                return f64::min(x2, x0).max(f64::cos(v[2]));
-                            }
-                            acc1 += f64::tanh((s0 * s0 + 2.0).acosh().to_radians()) * 0.5;
-                        }
-                        3 => {
-                            let v14 = (f64::sin((v7 * v7 + 1.0).log(f64::powi(v7, 2) + 2.0)) * 0.5).ln_1p();
-                            s0 = (s0 * 0.75 + v14 * 0.05).tanh();
-                        }
-                        _ => {
-                            let v15 = f64::cbrt(f64::powi((x0.tanh() + 2.0).cbrt(), 2) + 1.0);
-                            s0 = f64::mul_add(s0, 0.6, v15.sin() * 1.0);
-                        }
-                    }
-                    acc1 += f64::tanh(v[0] - s0) * 0.5;
-                }
-            }
-            g if g > 1 => {
-                s0 = (s0 * 0.6 + (s0.sin() * 1.5).cosh() * 0.05).sin();
-            }
+        let v9 = match k4 {
+            0 => (f64::sin(x0) * 0.9).asin(),
+            2..=4 => s2 + (s0 * s0 + 1.0).sqrt(),
             _ => {
-                s0 = (s0 * 0.75 + (v[2] + s0) * 0.1).tanh();
-                acc1 -= (s0 * v[n % 4]).sin();
-            }
-        }
-        let v17 = match m8 % 2 {
-            0 => f64::sin(s0),
-            _ => {
-                let v16 = (s0.tanh() * 0.9).atanh();
-                s0 - v16
+                let v8 = f64::atan((f64::tanh(x1) + 2.0).cbrt());
+                s1 = s1 * 0.6 + v[(k4 + n) % 4].powi(2).cos() * 0.1;
+                f64::acosh(f64::powi(s0.cos().exp(), 2) + 2.0) + v8.tanh()
             }
         };
-        acc1.tanh() + v17 * 1.5 + f64::sinh(s0.atan().tanh())
+        let v10 = prog_0(acc3, (s1.atan() * (x0 * x0 + 1.0).sqrt()).tanh() * 2.0, x2, v, k4);
+        let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::atanh(s1.tanh() * 0.9) + p.cos() + q.sin()).sum::<f64>();
+        if f64::hypot(v9, f64::to_radians(v11)) > 0.5 {
+            s2 = (s2 * 0.5 + f64::atan2(-x2, s2 * s2 + 1.0) * 0.1).tanh();
+        } else if (x2 * x2 + 0.5).ln().mul_add(s1, 0.1 * s0) < 0.0 && k4 % 3 == 1 {
+            acc3 += (v10 * 0.01).sin() * 0.25;
+        }
+        s0 = s0 * 0.6 + (v[k4 % 4] - s1).tanh() * 0.1;
+        s0 * 0.75 + f64::cos(s2) - acc3 * 0.5 - v10.sin() + (x2 * x2).ln_1p().sin()
     }
 
     #[differentiable]
     pub fn prog_17(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::powi(f64::powi(v[0].cos(), 2) + 1.0, -1);
-        let mut s1 = f64::sin(f64::exp(x2.sin()) * std::f64::consts::FRAC_PI_4) * 2.0;
-        let mut acc2: f64 = 0.0;
-        if x0 * x2 < 0.5 {
-            let v3 = prog_0(f64::cos(x1.cos().exp2()) * 2.0, (f64::asinh(x0) + x1.abs()).sin() * 2.0, (x1 * x1 + 1.0).cbrt().sin() * 2.0, v, n);
-            let v4 = x1 / (x0.powi(2) + 1.0) * s1.tanh();
-            acc2 += 0.02 * (v3.tanh() + v4.tanh()).cos();
-        } else if prog_13(x0, ((x1.cos() * 2.0).cosh().powi(2) + 0.5).recip().cos(), f64::sin(acc2 * acc2) * 2.0, v, n) < 0.5 {
-            acc2 -= s0.clamp(f64::sin(acc2 / (acc2 * acc2 + 1.0)) - 1.5, x2.cos() + 1.5).sin();
-            s1 = s1 * 0.8 + s1.tanh().exp_m1().tanh() * 0.01;
-        } else {
-            s0 = (s0 * 0.75 + f64::tanh(s0).exp() * 0.02).tanh();
+        let mut s0 = x1.tanh();
+        let mut acc1: f64 = 0.0;
+        let mut a2 = v;
+        for i in 0..n {
+            a2[i % 4] = a2[i % 4] * 0.75 + (v[n % 4] * v[n % 4] + 2.0).sqrt().sin() * 0.25;
+            s0 = s0 * 0.75 + (x2 * s0).sin() * 0.05;
         }
-        let mut k5 = 0;
-        let v8 = loop {
-            k5 += 1;
-            match k5 % 2 {
-                0 => {
-                    s1 = 0.5 * s1 + 0.005 * prog_0(f64::sin((-x0).tanh()) * 2.0, f64::sin(s0 / (s1.powi(2) + 1.5)), f64::cos((s1.powi(2) + 2.0).sqrt()) * 2.0, v, n).tanh();
-                    acc2 += 0.5 * (0.75 - x0).tanh();
-                }
-                1 => {
-                    s1 = 0.8 * s1 + 0.1 * (s1 - v[3]).sin();
-                    if s1.asinh() < x2 {
-                        break v[n % 4].atan2(x2.powi(2) + 1.0);
-                    }
-                }
-                _ => {
-                    s0 = 0.5 * s0 + 0.1 * f64::sin(s0).exp_m1().sin();
-                    let x0 = (s0.cos() * 0.9).atanh();
-                    s1 = (s1 * 0.75 + f64::tanh(x0) * 0.05).sin();
+        'l1: for t in a2 {
+            if x2 - 0.1 < 0.0 {
+                let v3: f64 = x1 + s0;
+                acc1 += f64::sin(v3.tanh()) * 0.5;
+            } else if 1.5 * f64::acos(f64::tanh(t) * 0.9) <= x0 {
+                s0 = s0 * 0.6 + (a2[0].tanh() * 0.9).acos().tanh() * 0.1;
+                acc1 += 0.25 * f64::powf(v[n % 4] * v[n % 4] + 1.0, s0.cos()).tanh();
+                if n > 1 && f64::exp(x0.cos()) > 0.0 {
+                    acc1 -= 0.5 * f64::sin(a2[n % 4] * x2);
+                    break;
                 }
             }
-            let v6 = SCALE + x2;
-            match k5 {
-                0 => {
-                    let v7 = (v6 * v6 + 2.0).sqrt();
-                    s1 = (s1 * 0.75 + f64::log2(s1 * s1 + 1.0) * 0.1).sin();
-                    if v6.asinh() < v7.sin() || k5 % 3 == 1 {
-                        break x0.sin();
-                    }
+            for j in 0..3 {
+                if j > 0 {
+                    acc1 += f64::tanh(x2 + t) * 0.1;
+                    s0 *= 0.6;
+                    s0 -= 0.1 * f64::asinh(v[n % 4].tanh().exp()).tanh();
                 }
-                g if g > 1 => {
-                    acc2 -= (v6 + f64::exp2(f64::sin(x0))).sin() * 0.5;
+                if (SCALE + x1) / ((f64::cos(a2[j]) * 0.9).asin().powi(2) + 0.5) >= 0.5 || n < 3 {
+                    continue;
                 }
-                _ => {
-                    let x0 = x0.tanh().exp2();
-                    s1 = f64::mul_add(s1, 0.6, (v[2] * v6.clamp(v6.cos() - 1.5, f64::sin(x0) + 1.5)).tanh() * 0.05);
+                s0 = (s0 * 0.75 + s0.tanh().cosh() * 0.2).sin();
+            }
+            s0 = (s0 * 0.6 + (s0 + x0) * 0.2).sin();
+            let mut k4 = 0;
+            while k4 < 6 {
+                k4 += 1;
+                if s0.sin() >= -0.25 {
+                    break 'l1;
                 }
+                if !(k4 < 3) {
+                    s0 = s0 * 0.75 + (s0.cos() + s0 / (x0.tanh() + 2.0)).sin() * 0.05;
+                    s0 *= 0.6;
+                    s0 += 0.4 * f64::cos(t.asinh());
+                } else {
+                    let v5 = (a2[k4 % 4] * a2[k4 % 4] + 1.0).cbrt();
+                    acc1 += v5.sin() * 0.05;
+                }
+                s0 = (s0 * 0.8 + (s0 - t + a2[0]) * 0.05).tanh();
             }
-            s0 = s0.mul_add(0.75, (v[k5] / (f64::powi(s0, 2) + 1.5)).sin() * 0.1);
-            if k5 >= 3 || -v[0] < 1.0 {
-                break (s1.powi(2) + 0.5).sqrt();
-            }
-        };
-        let mut m9 = 0;
-        for _ in 0..v.len() {
-            acc2 -= f64::max(-3.0_f64, s1).asinh().cos() * 0.5;
-            let v10 = x2 - v8 + v8 * v8;
-            acc2 += 0.4 * f64::tanh((f64::exp(v8.sin()).tanh() * 1.5).cosh());
-            acc2 += 0.4 * v10.tanh().cos();
-            if v8.atan().cos() <= -0.5 && k5 % 2 == 0 {
-                m9 += 1;
-            }
+            acc1 += t.sin() * 0.5;
         }
-        match m9 {
-            0 => {
-                s1 = 0.6 * s1 + 0.02 * (v[m9 % 4] * v8).cos();
-            }
-            2 => {
-                acc2 += s0.tanh();
-            }
-            3 => {
-                let v8 = v8.max(x1);
-                acc2 += 0.75 * f64::cos(v8 - x2);
-            }
-            _ => {
-                for (i, &t) in v.iter().enumerate() {
-                    acc2 -= 0.5 * f64::sin((x0 * x0 + 1.5).acosh());
-                    match i + k5 {
-                        0 | 2 => {
-                            s1 = 0.75 * s1 + 0.25 * f64::sin(f64::cos(v8));
-                        }
-                        3..=5 => {
-                            acc2 += 0.25 * (f64::tan(v[3].cos() * 1.2) + t * v8).cos();
-                            s1 *= 0.8;
-                            s1 += 0.1 * (s1 + v8).sin();
-                        }
-                        6 => {
-                            s1 = 0.8 * s1 + 0.1 * f64::sin(v8 + x2);
-                        }
-                        _ => {
-                            let v11 = f64::sin(f64::min(x1, t)).exp();
-                            acc2 -= 0.5 * v11.tanh().cos();
-                        }
-                    }
-                    let v12 = v[1];
-                    acc2 -= f64::cos(f64::sin(t) + v12.tanh()) * 0.5;
-                }
-                let x2 = f64::sin(v[3]).clamp(-1.0, 1.5);
-                acc2 -= f64::tanh(x2);
-            }
+        let v6: f64 = a2[1].min(x1) + a2[1];
+        if n > 4 {
+            return (v6.powi(2) + 1.0).powi(-1);
         }
-        let v13 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * ((q * q + 0.5).recip().cos().exp() + f64::sin(p)).sin()).product::<f64>();
-        let v19 = match k5 {
-            0 => {
-                let v14 = v13.min(x0);
-                (x0 * x0 + 1.5).acosh() / (f64::powi(f64::mul_add(v[n % 4], v14, v8), 2) + 1.5)
-            }
-            g if g > 1 => {
-                let v15 = x0.tanh() + f64::max(v8, v13);
-                (v[m9 % 4].powi(2) + 1.0).log(10.0) + v15.cos()
-            }
-            _ => {
-                for _ in 0..v.len() {
-                    let v16 = v8 * v8 * std::f64::consts::FRAC_PI_4;
-                    let v17 = (x0.sin() * 2.0).sinh();
-                    let v18 = f64::asin(f64::cos(v13 + s0) * 0.9);
-                    s1 = s1 * 0.6 + f64::cosh(s1.sin()).sin() * 0.25;
-                    acc2 -= (f64::cos(v16) - v17.tanh() + v18.tanh()).cos() * 0.2;
-                }
-                v13 / (f64::sin(v13) + 2.0)
-            }
-        };
-        if (v[m9 % 4] * v[m9 % 4] + 2.0).ln() > 0.5 {
-            s0 = 0.6 * s0 + 0.4 * f64::tanh(f64::clamp(x2, v[m9 % 4].sin() - 1.5, f64::tanh(x0) + 1.5).sin());
-            acc2 -= 0.5 * f64::tanh(f64::recip(s1.powi(2) + 0.5));
-        } else if n > 0 && v19 - x2 >= -0.5 {
-            acc2 -= f64::sin(v8 * 0.65);
-            if v13 * std::f64::consts::FRAC_PI_4 >= -0.25 {
-                let v19 = v13 / (f64::tanh(x0).powi(2) + 1.5);
-                for i in (1..=3).step_by(2) {
-                    let v20 = v.iter().fold(prog_0(v13, f64::cos((f64::tanh(v19.cos()) + 2.0).cbrt()), (v13 / (v19 * v19 + 1.5)).cos(), v, m9).cos(), |r, &p| r * 0.5 + 0.25 * f64::sin(v19 + p.sin()));
-                    if i < 2 && (v8.sin() * 1.5).sinh() > -0.5 {
-                        break;
-                    }
-                    s1 *= 0.75;
-                    s1 -= 0.05 * f64::sin((x0.tanh() * 0.9).atanh());
-                    acc2 += v20.tanh() * 0.05;
-                }
-                acc2 -= v19;
-            } else if m9 % 3 == 1 && f64::cos(v[m9 % 4]) < 0.5_f64.log(v[0] * v[0] + 2.0) {
-                s0 = (s0 * 0.6 + (x2.sin() * 0.9).acos() * 0.1).sin();
-                let mut k21 = 0;
-                'l5: while k21 < n {
-                    k21 += 1;
-                    if f64::atanh((v[k21 % 4] * v[k21 % 4] + 0.5).sqrt().tanh() * 0.9) >= 0.5 {
-                        acc2 -= 0.25 * x2.sin().exp().tanh();
-                    } else if f64::ln_1p(f64::cos(v19).cosh().powi(2)) < s0 {
-                        acc2 += f64::sin((v[k21 % 4] * v[k21 % 4] + 1.0).ln()) * 0.25;
-                        s1 = 0.5 * s1 + 0.02 * f64::tanh((s1 - v[k21 % 4]).mul_add(f64::atanh(x2.tanh() * 0.9), v8.sin()));
-                    } else {
-                        s0 = f64::mul_add(s0, 0.5, s0.to_degrees() * 0.01 * 0.75);
-                        s1 = 0.6 * s1 + 0.02 * (f64::hypot(v19, x0).powi(2) + 2.0).acosh().cos();
-                    }
-                    match k21 + k5 {
-                        0 => {
-                            let v22 = (x2.sin() * 0.9).atanh() + f64::acos(f64::tanh(x0) * 0.9);
-                            let v8 = (v13.sin() * 0.9).atanh();
-                            s0 = (s0 * 0.8 + (v22.sin() + v8.cos()) * 0.01).sin();
-                        }
-                        1 | 3 => {
-                            s0 = (s0 * 0.8 + (f64::tanh(v13) + s0) * 0.1).tanh();
-                        }
-                        4 => {
-                            acc2 += 0.25 * f64::abs(v[1]).cos();
-                            s0 = 0.8 * s0 + 0.2 * x1.sin();
-                            if k21 % 3 == 1 && (s0 * s0 + 1.0).powi(-2) > -0.5 {
-                                continue;
-                            }
-                        }
-                        _ => {
-                            for j in 0..n {
-                                s0 = s0 * 0.6 + s0.atan2(s0 * s0 + 1.0).tanh() * 0.2;
-                                acc2 += v13.abs().hypot(f64::sqrt(x2 * x2 + 0.5)).sin() * 0.05;
-                                match j % 4 {
-                                    0 => {
-                                        acc2 += ((v[1] / (f64::powi(v19, 2) + 0.5)).cos() * 0.9).asin().cos() * 0.05;
-                                        let v23 = (x1.powi(2) + 1.0).atan2(v13);
-                                        s0 *= 0.8;
-                                        s0 += 0.05 * f64::cos(v23);
-                                    }
-                                    g if g > 1 => {
-                                        let v24 = (x1 * x1 + 0.5).cbrt() + x2;
-                                        acc2 -= f64::sin(v24) * 0.05;
-                                    }
-                                    _ => {
-                                        s1 = 0.75 * s1 + 0.1 * (x2 + s1).sin();
-                                        if m9 > 3 {
-                                            break 'l5;
-                                        }
-                                        let v8 = (v[(j + k21) % 4] * v[(j + k21) % 4] + 1.0).powi(-2);
-                                        acc2 -= f64::sin(f64::sin(v8)) * 0.05;
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    if v[(k21 + n) % 4] >= 0.0 {
-                        acc2 += f64::log(v8.atan().powi(2) + 1.0, f64::powi(f64::to_radians(v8) * 20.0, 2) + 2.0).cos() * 0.25;
-                    } else if ((v13 + s1).sin() + 2.0).cbrt() >= -0.25 {
-                        let v25 = v[2];
-                        acc2 -= f64::sin(v25 * v25) * 0.25;
-                    }
-                    s0 = (s0 * 0.6 + v[k5].abs() * 0.4).tanh();
-                }
-            } else {
-                s1 = 0.75 * s1 + 0.02 * (SCALE + s1).tanh().sin();
-            }
-            s1 = (s1 * 0.5 + f64::sinh(x1.tanh() * 2.0) * 0.05).sin();
-        }
-        s0 * 1.5 + s1 - acc2.cos() - f64::cos(v8) - v19
+        let v7 = prog_5(f64::sin((x0 * x0 + 2.0).sqrt().powi(2)), (f64::sin(x0) * 0.9).acos().cos(), s0, a2, n);
+        x2.sin() + f64::sin(acc1) - v6 + v7.cos()
     }
 
     #[differentiable]
     pub fn prog_18(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = -v[n % 4].abs();
-        let mut acc1: f64 = 0.0;
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc1 += (x0 - x1).tanh() * 0.5;
-            let mut k2 = 0;
-            while k2 < 4 && f64::sin(x2.powi(3)) >= -0.25 {
-                k2 += 1;
-                if k2 == 1 && (f64::tanh(f64::cos(t)) * 0.9).acos() < f64::tanh(fi) {
-                    continue 'l0;
-                }
-                acc1 += (s0.cos() * 0.9).acos().cos() * 0.1;
-            }
-            let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| q + p).sum::<f64>();
-            s0 = (s0 * 0.75 + (t.cos() + v3.cos()) * 0.02).sin();
+        let mut s0 = f64::powf(x1.powi(2) + 1.0, 0.3);
+        let mut s1 = (s0 + x2).sin().exp_m1();
+        let mut s2 = prog_5(f64::max(-1.5_f64, x1).tanh() * 2.0, f64::sin(x1.sin().exp2().to_radians() * 50.0), 2.0, v, n).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        if n % 2 == 0 {
+            return f64::asin(f64::cos(x0) * 0.9).tanh().exp_m1();
         }
-        'l2: for i in 0..3 {
+        for i in 1..n {
+            let v4 = v[i % 4].powi(3).powi(2).ln_1p();
+            s2 = s2 * 0.8 + ((v[i % 4] - 2.5).sin() * 0.5).ln_1p().tanh() * 0.2;
+            let v5 = f64::tanh((v[i % 4] * v[i % 4] + 1.0).cbrt()).exp();
+            acc3 += (v4.sin() + v5.tanh()).cos() * 0.25;
+        }
+        for (i, &t) in v.iter().enumerate() {
             let fi = i as f64;
-            s0 *= 0.6;
-            s0 -= 0.1 * f64::tanh(s0 / (v[i] * v[i] + 1.0));
-            s0 = s0 * 0.75 + (v[3 - i] + fi).tanh() * 0.25;
-            for _ in 0..i {
-                if -(fi - x0) >= v[2] {
+            acc3 -= 0.5 * f64::sin(fi);
+            acc3 += t.clamp(v[n % 4].sin() - 1.5, f64::cos(v[3 - i]) + 1.5).cos() * 0.5;
+            if !(n + i < 9 && fi + x0 > 0.0) {
+                acc3 -= (x2 - 0.65).tanh() * 0.5;
+                acc3 += 0.5 * (s1 * x2).tanh();
+                if f64::to_radians((t.powi(2) + 1.0).powi(-1)) * 50.0 <= -0.5 {
                     continue;
                 }
-                if (f64::exp(x1.cos()).powi(2) + 1.0).ln() >= x2 {
-                    continue 'l2;
-                }
-                s0 = (s0 * 0.8 + (x2 + s0) * 0.1).tanh();
-            }
-        }
-        for &t in v.iter() {
-            let v4 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.1 * f64::cos(x0 / (v[n % 4].powi(2) + 1.0) + p.cos()));
-            match n % 3 {
-                0 | 2 => {
-                    continue;
-                }
-                _ => {
-                    acc1 += f64::tanh(f64::acosh(f64::powi(t, 2) + 1.5)) * 0.5;
-                    let v5 = t * x2;
-                    s0 = (s0 * 0.8 + v5.tanh() * 0.05).sin();
-                }
-            }
-            match n {
-                0 => {
-                    s0 = s0 * 0.75 + (v[n % 4] / (x2.tanh() + 2.0)).sin() * 0.05;
-                    match n {
-                        0 => {
-                            acc1 -= 0.5 * f64::sin(v4.cos());
-                            break;
-                        }
-                        1..=3 => {
-                            s0 = 0.8 * s0 + 0.01 * (x2 * x2 + 1.0).powi(-3);
-                        }
-                        4 | 6 => {
-                            let v6 = prog_0(x1.tanh(), t, v4, v, 0);
-                            acc1 -= 0.5 * f64::cos(x0 * v[n % 4]);
-                            if n == 4 {
-                                s0 = s0.mul_add(0.75, f64::cbrt(s0.powi(2) + 1.0).tanh() * 0.1);
-                                break;
-                            }
-                            acc1 += f64::cos(v6.cos()) * 0.05;
-                        }
-                        _ => {
-                            let v7 = (v4 * v4 + 1.0).sqrt();
-                            acc1 += f64::sin(v7).sin() * 0.5;
-                        }
-                    }
-                    s0 = (s0 * 0.5 + ((x0 * s0).powi(2) + 1.0).log(3.0) * 0.1).sin();
-                }
-                2..=4 => {
-                    for j in 0..n {
-                        if j > 1 {
-                            s0 = f64::mul_add(s0, 0.5, f64::cos(f64::sinh(f64::sin(v4))) * 0.1);
-                            continue;
-                        }
-                        s0 = (s0 * 0.6 + (f64::powi(v4, 2) + 2.0).ln() * 0.2).sin();
-                    }
-                }
-                5 => {
+            } else if (-t) * (x0 * v[(i + n) % 4]) >= f64::log10(s1 * s1 + 1.0) {
+                acc3 -= 0.4 * f64::sin(f64::powf(s0.powi(2) + 1.0, 1.5));
+            } else {
+                s1 = s1.mul_add(0.6, (x0 / (f64::log(x2.powi(2) + 1.0, 2.0).powi(2) + 1.0)).tanh() * 0.1);
+                if x1 + x0 >= s2.tanh() && i > 1 {
                     break;
                 }
-                _ => {
-                    s0 = (s0 * 0.75 + x0 * (f64::sin(x1) * 0.9).acos() * 0.02).tanh();
-                    if s0.tanh().exp() <= v4 {
-                        acc1 += 0.5 * f64::cos(v4 * x1);
-                    } else if (x0.asinh().powi(2) + 1.0).log10() < -0.25 {
-                        s0 *= 0.8;
-                        s0 -= 0.2 * (s0.sin() * 0.5).ln_1p().sin();
-                    }
-                    let v8 = -f64::cos(x0).exp();
-                    acc1 += f64::cos(v8).tanh() * 0.5;
-                }
             }
-            s0 = 0.5 * s0 + 0.25 * t.tanh().sinh().cos();
-            acc1 += 0.5 * v4.cos().cos();
         }
-        let mut k9 = 0;
-        while k9 < 3 {
-            k9 += 1;
-            let mut k10 = 0;
-            while k10 < 5 && s0 + x2 >= 0.0 {
-                k10 += 1;
-                let v11 = v.iter().map(|&p| f64::exp(v[(k10 + k9) % 4].tanh()) + f64::cos(p)).sum::<f64>();
-                let v13 = if k9 > 0 {
-                    let v12 = f64::log10(x0 * x0 + 1.0);
-                    s0 = (s0 * 0.5 + v11 * 0.02).tanh();
-                    v12 - v[(k10 + k9) % 4]
-                } else {
-                    let x1 = f64::asinh(x1 * s0);
-                    x1.asinh().sin().exp2()
-                };
-                s0 = s0 * 0.8 + x1.sin() * 0.2;
-                acc1 += f64::sin(v11.tanh() - v13.sin()) * 0.1;
+        match n {
+            1 => {
+                s1 = (s1 * 0.75 + f64::atanh(x1.atan().cos() * 0.9) * 0.05).sin();
             }
-            acc1 -= 0.5 * s0.tanh().sinh().sin();
-            for j in 0..5 {
-                let fj = j as f64;
-                let v14 = v[j % 4].tanh().cosh() * x2;
-                if n > 4 && fj.tanh().exp() - (-v14) >= 0.0 {
-                    s0 = (s0 * 0.8 + f64::powi(x0, 2) * 0.05).tanh();
-                } else {
-                    s0 = s0.mul_add(0.8, (s0 + x0).cos() * 0.1);
-                    if f64::acos(f64::tanh(fj + x0) * 0.9) <= v[1] * x1 || j % 2 == 0 {
+            3 | 5 => {
+                let x0 = x2;
+                s2 = (s2 * 0.8 + x0.tanh() * 0.2).tanh();
+            }
+            _ => {
+                s0 = s0.mul_add(0.6, (-0.5_f64).max(x0).sin() * 0.4);
+            }
+        }
+        let v6 = match n {
+            0 => {
+                let x1 = (x2.powi(2) + 1.0).log2().sin();
+                f64::cos(v[3]).exp_m1() + x1.tanh()
+            }
+            1 => f64::ln(x0.powi(2) + 2.0),
+            2 | 4 => f64::clamp(v[n % 4].max(x0), -1.5, 1.0),
+            _ => {
+                acc3 -= f64::copysign(3.0_f64, x0).tanh();
+                x2.atan2(v[3] * v[3] + 1.0).tanh().exp2()
+            }
+        };
+        for i in 1..n {
+            let fi = i as f64;
+            acc3 -= fi.sin() * 0.4;
+            let v8 = if (x2 * x2 + 2.0).sqrt() >= -0.5 {
+                let v7 = f64::exp_m1(f64::sin(s0));
+                v6.sin() + v7.tanh()
+            } else if (x0 * v[i % 4]).asinh() <= 0.0 || i < 2 {
+                v6 / 4.0
+            } else {
+                s0 = s0 * 0.75 + f64::cos(((s0.powi(2) + 1.5).acosh().powi(2) + 1.0).log(v6 * v6 + 2.0)) * 0.02;
+                fi - s0
+            };
+            match i + n {
+                0 => {
+                    s1 *= 0.5;
+                    s1 += 0.5 * x0.tanh();
+                    acc3 += f64::sin(s2 * v8) * 0.25;
+                    match i + n {
+                        1..=3 => {
+                            s2 = (s2 * 0.8 + f64::ln_1p(s2 * s2) * 0.2).tanh();
+                            let v9 = f64::cos(v6).exp2().atan();
+                            acc3 += f64::tanh(v9) * 0.4;
+                        }
+                        4 => {
+                            s2 = 0.6 * s2 + 0.4 * s2.cos().cos();
+                            break;
+                        }
+                        g if g > 5 => {
+                            acc3 += (x1.tanh() * 0.5).ln_1p() * 0.5;
+                            acc3 += f64::asinh(v[n % 4]).cos() * 0.4;
+                        }
+                        _ => {
+                            s2 = 0.5 * s2 + 0.1 * f64::tanh(f64::tanh(s1).cosh() - f64::cos(v[i % 4]).exp2());
+                            s1 = s1 * 0.5 + (s1 * s1 + 1.5).acosh().sin() * 0.25;
+                        }
+                    }
+                }
+                1 | 3 => {
+                    s2 = (s2 * 0.8 + (x2 + s2 - (f64::cos(v8) * 0.9).atanh()) * 0.01).sin();
+                }
+                5 | 7 => {
+                    s0 = (s0 * 0.8 + (x2 + 0.3) * 0.2).sin();
+                    if (s1 * s1 + 1.5).acosh() >= x0 * x2 {
                         continue;
                     }
+                    s1 *= 0.75;
+                    s1 += 0.1 * (s2 - x2.sin()).cos();
                 }
-                match j {
-                    0 | 2 => {
-                        let v15 = (v[2] * v[2] + 1.0).powf(0.5) + x0 * v[2];
-                        let v16 = f64::tanh(v[0].max(v[j % 4]));
-                        s0 = s0.mul_add(0.8, f64::cos(f64::tanh(v15) - f64::cos(v16)) * 0.02);
-                    }
-                    g if g > 3 => {
-                        s0 = (s0 * 0.8 + s0.sin().exp() * 0.05).tanh();
-                    }
-                    _ => {
-                        let x2 = x1 - x2;
-                        s0 = f64::mul_add(s0, 0.8, x2.cos() * 0.1);
-                    }
+                _ => {
+                    s1 = (s1 * 0.6 + s0 / (f64::cos(fi) + 2.0) * 0.4).sin();
                 }
-                acc1 += 0.1 * f64::cos((v14 * v14 + 2.0).acosh());
             }
+            acc3 += v8.sin() * 0.4;
         }
-        x0.sin() + x1 * 0.25 + x2 * 1.5 + s0.cos() + f64::sin(acc1)
+        x0 * 1.5 - f64::cos(s0) - s1.tanh() - s2 + acc3.tanh() - v6 * 0.5
     }
 
     #[differentiable]
     pub fn prog_19(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(prog_2(x0.sin().sin() * 2.0, ((x1 * v[n % 4]).tanh() * 0.9).acos().sin(), (f64::tanh(-v[1]) * 1.2).tan().tanh(), v, 0)) * 2.0;
-        let mut s1 = f64::tanh(x2 + x2.atan2(x2 * x2 + 1.0)) * 2.0;
-        let mut s2 = (x1.sin() * 0.9).atanh();
-        let mut acc3: f64 = 0.0;
-        let a4 = v.map(f64::sin);
-        let v5 = a4.iter().map(|&p| prog_0(x1, s2, 0.75, a4, n) + f64::sin(p)).sum::<f64>();
-        for t in a4 {
-            let v6 = v.iter().map(|&p| p - x1).sum::<f64>();
-            for j in 0..6 {
-                s2 = (s2 * 0.8 + 2.0_f64.log(s2 * s2 + 2.0) * 0.1).sin();
-                let v8 = match j % 2 {
-                    0 => {
-                        let v7 = (t + s2).to_radians();
-                        x1 + f64::sin(v7)
+        let mut s0 = (x1 - v[n % 4]).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        match n {
+            0 => {
+                acc1 += x0.sin();
+            }
+            1 | 3 => {
+                acc1 += f64::clamp(x2, -1.0, 0.5);
+            }
+            4 => {
+                let mut k2 = 0;
+                while k2 < n {
+                    k2 += 1;
+                    acc1 -= (x2 + s0).cos() * 0.25;
+                    acc1 += (v[k2 % 4] * s0).mul_add(x0, x2 / (x2 * x2 + 0.5)).tanh() * 0.2;
+                    let mut k3 = 0;
+                    while k3 < 3 && (s0.tanh() * 0.5).ln_1p() < (x2 * x2 + 1.0).log(2.0) {
+                        k3 += 1;
+                        acc1 += (x2 * x2 + 1.0).log2().tanh() * 0.1;
+                        s0 *= 0.75;
+                        s0 += 0.25 * s0.max(x2).cos();
                     }
-                    1 => x2.sin(),
-                    _ => f64::mul_add(t, a4[1], s0),
-                };
-                s0 = s0 * 0.8 + f64::tanh(f64::tanh(v8)) * 0.02;
-            }
-            acc3 += 0.5 * (t.sin().exp2().powi(2) + 1.0).log(v5 * v5 + 2.0).cos();
-            s1 = (s1 * 0.8 + v6.sin() * 0.02).tanh();
-        }
-        let mut k9 = 0;
-        while k9 < 6 && v5 >= -0.5 {
-            k9 += 1;
-            let v10 = x0.tanh().exp();
-            let v13: f64 = if v10.tanh() + (v[n % 4] + a4[0]) >= 0.5 {
-                let v11 = ((x1.sin() * 0.9).atanh().powi(2) + 1.0).log(f64::log(v[(k9 + n) % 4].powi(2) + 1.0, 3.0).powi(2) + 2.0);
-                (v11 / 1.5).powi(2)
-            } else if s0 - a4[1] >= s1 {
-                let v12 = v10 + s1;
-                s2 + v12.sin()
-            } else {
-                return f64::tanh(s0)
-            };
-            if f64::acosh(f64::powi(s2, 2) + 1.5) <= x0 || k9 % 3 == 1 {
-                s1 = s1 * 0.75 + f64::recip(v13 * v13 + 1.0).tanh() * 0.02;
-                break;
-            }
-            s1 = f64::mul_add(s1, 0.75, x2.cos() * 0.25);
-            s1 = (s1 * 0.8 + v13.tanh() * 0.01).tanh();
-        }
-        if x2 < 0.5 && k9 % 3 == 1 {
-            let mut k14 = 0;
-            while k14 < 4 && f64::clamp(v5, -1.0, 1.5) < -0.5 {
-                k14 += 1;
-                let v16 = if k9 % 3 == 1 {
-                    let v15 = x0 - s2;
-                    (v15 - a4[(k14 + k9) % 4]).cos()
-                } else {
-                    v[k9 % 4] - s0
-                };
-                acc3 += 0.5 * x1.cos();
-                if a4[(k14 + k9) % 4].sin() <= 0.0 {
-                    s1 = 0.6 * s1 + 0.1 * (f64::tanh(v[n % 4]) * 0.9).acos().sin();
-                    continue;
                 }
-                acc3 += 0.5 * f64::tanh(v16);
             }
-            acc3 -= x0.abs().cos();
-        } else if (x2.copysign(v5).sin() * 0.9).atanh() > a4[3] {
-            s1 = (s1 * 0.8 + f64::cos(v[0].abs()) * 0.2).tanh();
-            let x1 = f64::sin(x1).cosh().mul_add(f64::mul_add(x1, x1, x1), x2 / (f64::sin(x1) + 2.0));
-            acc3 += x1.sin() * 0.2;
-        } else {
-            let v17 = prog_2((3.0_f64.log(x0.powi(2) + 2.0).powi(2) + 0.5).sqrt().sin(), x2, 1.2, a4, 2);
-            acc3 -= f64::sin(f64::acos(x0.sin() * 0.9) / (f64::cos(a4[2]).powi(2) + 1.5));
-            acc3 += f64::cos(v17) * 0.05;
+            _ => {
+                s0 = s0.mul_add(0.5, f64::cos(f64::log2(f64::powi(-s0, 2) + 1.0)) * 0.05);
+                if (x1 - v[0]) * x0 > (v[n % 4] * v[n % 4] + 1.0).cbrt() {
+                    for i in (0..n).rev() {
+                        if f64::asin(x2.min(x1).sin() * 0.9) <= x1 || i + n < 3 {
+                            break;
+                        }
+                        s0 = s0.mul_add(0.75, f64::tanh(f64::clamp(x1, -1.0, 0.5)) * 0.25);
+                        let v4 = s0.cos().exp2();
+                        acc1 -= 0.25 * v4.tanh().tanh();
+                    }
+                    s0 = s0.mul_add(0.6, s0.powi(3).cos() * 0.05);
+                } else if f64::recip(f64::abs(x1).powi(2) + 1.0) < 0.5 {
+                    let v5 = (x0 * x0 + 1.0).log10();
+                    s0 = 0.6 * s0 + 0.75 * v5.cos().sin();
+                } else {
+                    for i in (0..4).rev() {
+                        let fi = i as f64;
+                        acc1 += f64::sin(x0 + v[3 - i]) * 0.5;
+                        let v6 = f64::acos(f64::cos(x2) * 0.9);
+                        match i {
+                            0..=1 => {
+                                let v7 = prog_0(f64::cos(v[3] - x2) * 2.0, x1, s0.sin(), v, i);
+                                s0 = 0.6 * s0 + 0.4 * f64::cos(x0 - 1.2);
+                                s0 = (s0 * 0.8 + f64::tanh(v7) * 0.005).sin();
+                            }
+                            2 => {
+                                for j in (0..3).rev() {
+                                    let v10 = if !(j % 3 == 1) {
+                                        let v8 = v6 - 2.5;
+                                        v6.asinh() + v8.tanh()
+                                    } else {
+                                        let x1 = x1;
+                                        let v9 = f64::clamp(x0.clamp(v6.cos() - 1.5, x0.cos() + 1.5), f64::tanh(x1) - 1.5, (s0 + v6).cos() + 1.5);
+                                        x1.tanh() + v9.cos()
+                                    };
+                                    s0 = s0 * 0.6 + (v10 * s0 + 0.35).cos() * 0.05;
+                                    s0 = s0 * 0.6 + f64::min(0.5_f64, fi).sin() * 1.0;
+                                }
+                            }
+                            3 => {
+                                s0 = s0.mul_add(0.6, f64::tanh(f64::cosh(x1.sin() * 2.0)) * 0.05);
+                                continue;
+                            }
+                            _ => {
+                                s0 = s0.mul_add(0.5, x0.powi(3).cos() * 0.02);
+                            }
+                        }
+                        s0 = (s0 * 0.5 + f64::sin(v6) * 0.2).sin();
+                    }
+                    s0 = (s0 * 0.6 + (x1.tanh().exp2().tanh() * 0.9).atanh() * 0.05).sin();
+                }
+            }
         }
-        s0.tanh() + s1 * 0.25 + s2 - f64::cos(acc3) + v5.sin()
+        'l5: for i in 0..v.len() {
+            let fi = i as f64;
+            let mut k11 = 0;
+            while k11 < 3 {
+                k11 += 1;
+                let v13: f64 = if 2.0_f64.log(x0 * x0 + 2.0) <= -0.25 {
+                    let v12 = v[i] * (x2 * s0);
+                    f64::exp(v[3].sin()) + v12.cos()
+                } else {
+                    (f64::log(x2.powi(2) + 1.0, f64::powi(s0, 2) + 2.0).powi(2) + 1.0).log(3.0)
+                };
+                s0 *= 0.5;
+                s0 += 0.75 * (s0 * s0 + 1.0).cbrt().sin();
+                acc1 += 0.1 * v13.tanh().cos();
+            }
+            acc1 += 0.4 * (s0 * s0).ln_1p();
+            for j in 0..4 {
+                let fj = j as f64;
+                match i % 3 {
+                    0 => {
+                        acc1 += v[3].tanh() * 0.1;
+                        let v14 = (f64::powi(x1, 3).powi(2) + 0.5).ln();
+                        s0 *= 0.8;
+                        s0 += 0.01 * f64::sin(v14);
+                    }
+                    g if g > 1 => {
+                        continue 'l5;
+                    }
+                    _ => {
+                        acc1 += x1.sin() * 0.1;
+                        match i % 2 {
+                            0 => {
+                                break;
+                            }
+                            1 => {
+                                s0 = s0.mul_add(0.5, f64::tanh((x0 * x0 + 0.5).powf(0.3)) * 0.25);
+                            }
+                            _ => {
+                                let v15 = (f64::sin(x0) * 1.2).tan();
+                                acc1 += (fj - fi).sin() * 0.1;
+                                match i {
+                                    0 | 2 => {
+                                        continue 'l5;
+                                    }
+                                    3 => {
+                                        s0 = (s0 * 0.8 + f64::tanh(x2).to_radians() * 1.0).sin();
+                                        let v16: f64 = f64::ln(f64::powi(v15, 2) + 2.0);
+                                        s0 = (s0 * 0.75 + f64::cos(v16) * 0.02).tanh();
+                                    }
+                                    _ => {
+                                        acc1 -= (x2 * x2 / (s0.powi(2) + 0.5)).tanh() * 0.1;
+                                        s0 = s0 * 0.6 + f64::powi((x2.tanh() + 2.0).cbrt(), 2).cos() * 0.4;
+                                    }
+                                }
+                                s0 *= 0.6;
+                                s0 -= 0.02 * v15.cos();
+                            }
+                        }
+                        let x0 = SCALE + x0;
+                        acc1 -= x0.cos() * 0.1;
+                    }
+                }
+                let v17 = x0.atan2(x2 * x2 + 0.5);
+                acc1 += f64::to_radians(s0);
+                acc1 += 0.1 * v17.sin().sin();
+            }
+            if f64::tanh(x0) >= x2.to_degrees() * 0.01 {
+                s0 = f64::mul_add(s0, 0.75, ((-s0).cos() * 1.2).tan().sin() * 0.02);
+            } else if !(k11 < 3) {
+                s0 = f64::mul_add(s0, 0.8, f64::tanh((f64::tanh(f64::abs(x0)) * 0.9).atanh()) * 0.02);
+                acc1 += 0.5 * f64::cos(x0.to_degrees() * 0.02);
+            } else {
+                acc1 -= 0.5 * (f64::cos(x0) * 0.9).acos().sin();
+                s0 = 0.75 * s0 + 0.1 * (s0 * s0 + 2.0).acosh().tanh();
+            }
+        }
+        if f64::atanh(x0.cos() * 0.9) > x2 || n > 1 {
+            return 1.5_f64.copysign(x1);
+        }
+        let mut a18 = [0.0; 4];
+        for i in 0..n {
+            a18[i % 4] = a18[i % 4] * 0.5 + f64::tanh(f64::recip(s0.powi(2) + 0.5)) * 0.25;
+        }
+        let v19 = v.iter().copied().map(|p| v[n % 4] + p.sin()).sum::<f64>();
+        if x0 * 0.65 <= x1.tanh() {
+            let v20 = f64::cos(a18[n % 4]);
+            s0 = (s0 * 0.8 + f64::powi(s0 * s0 + 1.0, -2) * 0.02).sin();
+            s0 = s0 * 0.75 + f64::cos(v20) * 0.1;
+        } else if x0 / (v19.cos() + 2.0) >= f64::exp(x0.cos()) {
+            let v21: f64 = (a18[1].sin() + 2.0).cbrt();
+            s0 = (s0 * 0.5 + x1 * core::f64::consts::FRAC_1_SQRT_2 * 0.5).sin();
+            s0 = (s0 * 0.5 + v21.tanh() * 1.0).tanh();
+        } else {
+            let mut k22 = 0;
+            while k22 < 3 {
+                k22 += 1;
+                let v23 = f64::tan(f64::cos(x1) * 1.2);
+                acc1 += a18[1].atan().sin() * 0.5;
+                let v24 = s0 - v23;
+                s0 = 0.8 * s0 + 0.01 * v24.tanh();
+            }
+            let v25 = x0.powi(3).max(x1.copysign(acc1));
+            s0 = (s0 * 0.6 + v25.sin() * 0.02).sin();
+        }
+        f64::tanh(s0) + acc1.sin() - a18[1] * 0.75 - v19.sin() - f64::asinh(v19).min(x2 * a18[3])
     }
 
     #[differentiable]
     pub fn prog_20(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x2.cos();
-        let mut s1 = x1;
-        let mut s2 = -x1;
-        let mut acc3: f64 = 0.0;
-        let v4: f64 = s1;
-        s1 = 0.75 * s1 + 0.25 * x1.clamp(s2.tanh() - 1.5, s1.tanh() + 1.5).cos();
-        if s1.cos() >= 0.0 {
-            let v5 = ((s0 + x1).powi(2) + 1.0).atan2((s1 * s1 + 1.5).acosh());
-            for &t in v.iter() {
-                s1 = s1 * 0.5 + f64::tanh((f64::tanh(x0) * 0.9).acos()) * 0.2;
-                s1 = 0.6 * s1 + 0.02 * f64::sin(f64::powi(s1, 3));
-                acc3 -= 0.5 * f64::tanh(t);
-            }
-            s0 = s0 * 0.8 + v5.sin() * 0.02;
-        } else if v[n % 4] < 1.0 && n % 3 == 1 {
-            s2 = (s2 * 0.5 + s0 * 0.05).sin();
-            let v6: f64 = prog_2(s2, x0, f64::cos(x0.atan2(s2.powi(2) + 1.0).sin().cosh()) * 2.0, v, n);
-            acc3 += v6.cos() * 0.01;
-        } else {
-            acc3 -= f64::cos(f64::atan2(v4 * v4 + 1.0, x0));
-            let mut k7 = 0;
-            while k7 < 3 {
-                k7 += 1;
-                acc3 += (s2 * s2 + 1.0).powi(-2) * 0.5;
-                let v8 = match n % 3 {
-                    1 => {
-                        acc3 -= s2.tanh() * 0.5;
-                        f64::sin(x0)
+        let mut s0 = (x2 * x2 * (-x2)).cos() * 2.0;
+        let mut s1 = (f64::cos((x1.tanh() * 0.9).asin()) * 0.9).atanh();
+        let mut acc2: f64 = 0.0;
+        if n % 3 == 1 && prog_2(x0, acc2, acc2.sin(), v, 6) <= -1.0 {
+            s1 *= 0.8;
+            s1 += 0.01 * f64::cos(x0 + s1.max(x0));
+        } else if (x0.to_degrees() * 0.01).atan() > x0 {
+            for i in (0..=n).rev().step_by(2) {
+                let fi = i as f64;
+                let v4 = match i % 3 {
+                    1 => prog_0(((fi / (f64::sin(fi) + 2.0)).powi(2) + 1.0).log(f64::powi(x1.tanh(), 2) + 2.0).cos(), s1, f64::sin(s0.tanh()) * 2.0, v, n),
+                    2 => {
+                        for (j, &u) in v.iter().enumerate() {
+                            match j % 2 {
+                                1 => {
+                                    break;
+                                }
+                                _ => {
+                                    let v3 = fi + u;
+                                    acc2 += 0.1 * f64::tanh(v3).cos();
+                                }
+                            }
+                            s0 = s0 * 0.8 + s0.sin().exp_m1().tanh() * 0.05;
+                        }
+                        v[1].atan()
                     }
-                    2 => (v[1].powi(2) + 1.0).sqrt(),
-                    _ => s2 - v[n % 4],
+                    _ => f64::sin(v[n % 4]),
                 };
-                acc3 -= 0.05 * prog_0(v4, v4.sin() * 2.0, s1, v, n).cos();
-                s0 = (s0 * 0.6 + v8.tanh() * 0.2).tanh();
+                s0 = (s0 * 0.75 + (s0 + 1.25) * 0.25).tanh();
+                acc2 -= 0.01 * v4.tanh().cos();
             }
+            let v5 = (f64::log(0.5_f64, x0 * x0 + 2.0).tanh() * 0.9).atanh();
+            acc2 += 0.75 * v5.sin();
         }
-        let mut a9 = [0.0; 4];
+        let v6 = (f64::sin(x1) * 0.9).asin().sin();
+        let v9 = if 0.5_f64.atan2(v6) > 0.0 && n == 2 {
+            acc2 -= f64::sin(x2);
+            ((SCALE + x1).powi(2) + 2.0).sqrt()
+        } else if n > 0 {
+            let v7 = x1.sin();
+            acc2 += f64::powi(v7, 3);
+            f64::cbrt(v7 * v7 + 1.0)
+        } else {
+            let x1 = prog_0(s1, x0, (f64::recip(x1 * x1 + 0.5).tanh() * 2.0).sinh().sin() * 2.0, v, n);
+            let v8 = (s0 * 0.5).sin().sin();
+            (v[n % 4] * v[n % 4] + 1.0).recip() + x1.sin() + v8.tanh()
+        };
+        let mut a10 = [0.0; 4];
         for i in 0..4 {
             let fi = i as f64;
-            if (f64::tanh(v[i]) * 0.9).asin() > -0.5 {
-                a9[i] = (x0 * x0 + 1.0).atan2(s0);
+            if i > 2 && (-v9) / (f64::powi(v9 / (fi * fi + 1.5), 2) + 1.5) >= s1 {
+                a10[i] = (f64::sin(v[i]) * 0.9).atanh();
             } else {
-                a9[i] = v[i].max(fi);
+                a10[i] = v[i] * 1.25;
             }
         }
-        if -s1 > s2 {
-            s1 = (s1 * 0.75 + s1.cos() * 0.02).tanh();
-            let x0: f64 = f64::abs(3.0_f64.powf(f64::sin(v[0])));
-            s2 = 0.8 * s2 + 0.05 * f64::sin(x0);
-        } else {
-            s1 = 0.8 * s1 + 0.01 * f64::cos(f64::hypot(s1, s2));
-        }
-        if v4 + s1 <= f64::cbrt(x0.sin() + 2.0) {
-            let v10 = prog_0(s1, v4, s2, v, 5);
-            s0 = f64::mul_add(s0, 0.75, v10.tanh() * 0.005);
-        } else {
-            let x0 = f64::powi((v[n % 4].tanh() + 2.0).cbrt(), 2);
-            s1 = (s1 * 0.8 + x0.cos().exp2().to_degrees() * 0.01 * 0.25).sin();
-        }
-        s0.tanh() - s1 * 0.5 - s2 * 0.5 + acc3.tanh() - a9[1] * 1.5
+        f64::cos(s0) + s1.cos() - acc2.cos() + v9.cos() - a10[2].tanh() + prog_2(f64::acosh(x2 * x2 + 1.5).cos() * 2.0, v6, f64::tanh(v6.copysign(acc2) / ((x1.cos() * 0.9).acos().powi(2) + 1.0)), v, n)
     }
 
     #[differentiable]
     pub fn prog_21(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(x1 / (x1.powi(2) + 0.5)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        for i in (0..3).rev() {
-            let fi = i as f64;
-            acc1 += 0.5 * fi.tanh();
-            acc1 += (0.5 - x0 * x2).cos() * 0.5;
-            let v2 = v[n % 4] - 0.35;
-            acc1 += 0.5 * v2.tanh().cos();
-        }
-        let mut a3 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a3[i][j] = (v[j] * x2).to_radians() * 20.0;
+        let mut s0 = (x1 - v[0]).cos() * 2.0;
+        let mut s1 = (x2 * x1).tanh() * 2.0;
+        let mut s2 = f64::cosh(x0.sin());
+        let mut acc3: f64 = 0.0;
+        'l0: for &t in v.iter() {
+            for _ in (0..5).rev() {
+                s1 = f64::mul_add(s1, 0.8, x0.sin().exp2().tanh() * 0.1);
+                acc3 += 0.1 * (x0 + t.max(v[3])).tanh();
             }
-        }
-        if x2.copysign(v[n % 4]) < -1.0 {
-            s0 = (s0 * 0.75 + (a3[1][n % 4].sin() * 1.2).tan() * 0.01).sin();
-        } else if x0 - acc1 <= v[n % 4] + x2 {
-            s0 = s0.mul_add(0.6, (a3[1][n % 4].sin() + 2.0).cbrt().sin().sin() * 0.75);
-        } else {
-            acc1 += f64::tanh(a3[1][n % 4] * a3[1][n % 4] - acc1) * 0.25;
+            s2 = (s2 * 0.5 + (s2.powi(2) + 1.0).powi(-2) * 0.05).tanh();
             let mut k4 = 0;
-            while k4 < n + 1 {
+            while k4 < 6 {
                 k4 += 1;
-                s0 = s0.mul_add(0.8, f64::cos(f64::cosh(v[(k4 + n) % 4].tanh() * 1.5)) * 0.05);
-                s0 *= 0.6;
-                s0 += 0.25 * f64::sin(v[0] / (s0.powi(2) + 1.5));
-                let v6 = if f64::tanh((x2.cos() + 2.0).cbrt()).cosh() >= x1 - x2 {
-                    x1.sin()
-                } else if v[k4 % 4].cos() >= 0.0 {
-                    let v5 = f64::powi(s0, 2);
-                    v5 / ((f64::sin(v5) * 2.0).cosh().powi(2) + 1.5)
-                } else {
-                    f64::mul_add(x0, x2 * 1.2, x2 * s0)
-                };
-                acc1 += 0.25 * v6.sin();
+                if k4 % 3 == 1 && x0.atan2(x1 * x1 + 0.5) >= (f64::cos(x0) * 0.9).atanh() {
+                    s2 = s2.mul_add(0.75, (s2 / (s2.powi(2) + 1.0)).cos() * 0.1);
+                    continue 'l0;
+                }
+                s2 = 0.6 * s2 + 0.05 * (v[3] - x0 * s2).tanh();
+                s2 = 0.5 * s2 + 0.5 * f64::tanh((s2 * s2).ln_1p());
+            }
+            acc3 += 0.5 * t.sin().cos();
+        }
+        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * f64::cos(x0 + p.tanh() + f64::tanh(q))).product::<f64>();
+        'l3: for i in (0..5).rev() {
+            let fi = i as f64;
+            s1 = s1.mul_add(0.8, s2.mul_add(x1, v5).sin() * 0.02);
+            let mut k6 = 0;
+            while k6 < 5 {
+                k6 += 1;
+                if (v5 * v5 + 1.0).log2() / ((s0 * s0 + 0.5).cbrt().powi(2) + 0.5) > 1.0 || k6 > 3 {
+                    continue 'l3;
+                }
+                match k6 % 4 {
+                    0 => {
+                        s2 = 0.75 * s2 + 0.1 * f64::tanh(x2 / (v[n % 4] * v[n % 4] + 1.5));
+                        match i % 3 {
+                            0 | 2 => {
+                                s2 = s2 * 0.6 + f64::sin((fi.sin() * 1.2).tan()) * 1.0;
+                                break;
+                            }
+                            _ => {
+                                acc3 += f64::ln_1p(v5 * v5).cos() * 0.05;
+                                let v7 = f64::max(x1, v5);
+                                acc3 += 0.05 * f64::cos(v7);
+                            }
+                        }
+                    }
+                    g if g > 1 => {
+                        let v8 = s1.clamp(x2.tanh() - 1.5, s1.cos() + 1.5);
+                        let v9 = f64::sinh(f64::sin(v[k6 % 4]));
+                        acc3 += (v8.sin() + f64::tanh(v9)).tanh() * 0.05;
+                    }
+                    _ => {
+                        acc3 -= 0.05 * x0.cos();
+                    }
+                }
+                s0 = 0.5 * s0 + 0.25 * (x1 - s0).tanh();
+            }
+            match n % 3 {
+                0..=2 => {
+                    s0 *= 0.6;
+                    s0 += 1.0 * (fi.powi(2) + 1.0).recip();
+                    s2 *= 0.8;
+                    s2 -= 0.2 * f64::cos(v5);
+                    if (f64::powi(x1.cos(), 2) + 1.0).log((x1.tanh() + 2.0).cbrt().powi(2) + 2.0) <= fi * v[k6 % 4] {
+                        s0 = s0 * 0.5 + f64::cosh(s2.cos()).tanh() * 0.4;
+                        if s1 / 3.0 >= -0.5 {
+                            acc3 += 0.4 * f64::cos((f64::powi(fi, 2) + 0.5).recip() * f64::atan2(s1 * s1 + 1.0, s0));
+                            continue;
+                        }
+                        acc3 += f64::to_radians(x0) * 20.0 * 0.5;
+                    } else if k6 == 0 {
+                        acc3 -= 0.4 * f64::powi(f64::sin(s2), 3).cos();
+                    } else {
+                        let v10 = f64::to_degrees(v[k6 % 4]) * 0.02;
+                        s1 = (s1 * 0.8 + v10.tanh() * 0.1).tanh();
+                    }
+                }
+                _ => {
+                    let mut k11 = 0;
+                    while k11 < n + 1 && s1 + f64::cos(fi) < 1.0 {
+                        k11 += 1;
+                        s0 = s0.mul_add(0.8, (fi * x1).cos() * 0.05);
+                        acc3 += f64::sin((f64::powi(x1 * 0.5, 2) + 1.0).recip()) * 0.05;
+                        if fi.sin() - s0.cos() > 1.0 {
+                            s2 = (s2 * 0.5 + (s2.cos() * 1.5).cosh() * 0.1).tanh();
+                            continue;
+                        }
+                    }
+                }
             }
         }
-        let mut k7 = 0;
-        let v8 = loop {
-            k7 += 1;
-            if k7 % 2 == 0 {
-                break v[k7 % 4].mul_add(s0, x1);
-            }
-            acc1 -= 0.5 * a3[1][k7 % 4].atan().tanh();
-            if k7 >= 4 || a3[0][k7 % 4].to_degrees() * 0.02 <= 0.0 {
-                break prog_0(x0, 0.75, s0, v, 6);
-            }
+        let v13 = if f64::acos(v5.cos() * 0.9) <= v5 {
+            s1 + x0
+        } else {
+            let v12 = s0.cos();
+            ((s0 * s0 + 1.0).log10().sin() * 1.5).sinh() + v12.cos()
         };
-        x0 * 0.75 + s0 + acc1.sin() + f64::tanh(v8)
+        let v14: f64 = prog_0(x1, (2.5 - x0.powi(3)).tanh(), f64::sin((v13 / 4.0).sin()), v, n);
+        let v15 = match n {
+            0 | 2 => v[n % 4].tanh(),
+            g if g > 4 => {
+                s0 = f64::mul_add(s0, 0.75, prog_0((x1 * s0).sin(), 0.5, x0, v, n).cos() * 0.005);
+                f64::abs(x1)
+            }
+            _ => (f64::powi(3.0_f64.log(x0 * x0 + 2.0), 2) + 0.5).sqrt(),
+        };
+        s0 + s1 - s2 * 0.75 + acc3.tanh() + v14.tanh() + v15 + x0.abs()
     }
 
     #[differentiable]
     pub fn prog_22(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (x0 * x0).ln_1p();
-        let mut s1 = s0.sin();
-        let mut s2: f64 = f64::cos(3.0_f64.min(v[1]));
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().map(|&p| x2.max(x1) + p.sin()).sum::<f64>();
-        let v5 = v.iter().map(|&p| v[n % 4] * (s1 * acc3) + f64::cos(p)).sum::<f64>();
-        for i in 0..3 {
-            let fi = i as f64;
-            let v9 = match i {
-                0 => {
-                    let v6 = (s0.powi(2) + 1.0).log(s0.powi(2) + 2.0) + v5.tanh().exp2();
-                    v4 + x2 + v6.sin()
+        let mut s0 = v[n % 4].cos().cos();
+        let mut acc1: f64 = 0.0;
+        let v9 = match n {
+            1 => {
+                for i in (1..=5).step_by(2) {
+                    if i > 3 && (x0.sin() * 0.9).atanh() > (x1 * x1 + 0.5).ln() {
+                        let v2: f64 = s0 + v[(i + n) % 4];
+                        acc1 += f64::tanh(v2) * 0.5;
+                    } else if i % 2 == 0 {
+                        let mut k3 = 0;
+                        while k3 < 6 && x2.cos().cosh() * x2.tanh() > 1.0 {
+                            k3 += 1;
+                            let v4: f64 = f64::log((v[n % 4] + s0).powi(2) + 1.0, 3.0);
+                            s0 = (s0 * 0.5 + f64::tanh(x1) * 0.5).sin();
+                            let v5 = v.iter().fold(v[3], |r, &p| r * 0.5 + 0.1 * (v4 + p.sin()).cos());
+                            s0 = s0 * 0.75 + v5.cos() * 0.1;
+                        }
+                        acc1 += f64::recip(f64::ln(f64::powi(x2, 2) + 2.0).powi(2) + 1.0) * 0.5;
+                    }
+                    for (j, &u) in v.iter().enumerate() {
+                        let fj = j as f64;
+                        acc1 += 0.1 * (u.cos() * 1.2).tan().cos();
+                        if !(j % 3 == 1 && f64::recip(x2 * x2 + 0.5) <= 1.0) {
+                            s0 = 0.8 * s0 + 0.2 * f64::sin((u + fj).min(v[3].to_degrees() * 0.01));
+                            acc1 -= 0.1 * 0.5_f64.powf(x0.atan().tanh()).tanh();
+                        } else if (u.powi(2) + 0.5).ln().tanh().exp2() >= 0.5 {
+                            s0 *= 0.8;
+                            s0 += 0.1 * f64::tanh(f64::tanh(v[(j + n) % 4]).exp2());
+                        }
+                        let v6: f64 = (f64::sin(v[n % 4] - u) * 0.9).asin();
+                        s0 = (s0 * 0.5 + f64::cos(v6) * 0.1).sin();
+                    }
+                    s0 = 0.6 * s0 + 0.05 * f64::cos((x0 / (x2.powi(2) + 0.5)).min(x1.atan()));
                 }
-                2 => {
-                    let v7 = (f64::powi(x2, 2) + 1.0).recip().atan();
-                    (fi.powi(2) + 0.5).ln() * f64::sin(v4).exp() + v7.sin()
-                }
-                _ => {
-                    let v8 = (v5.tanh() * 1.5).cosh();
-                    s2.sin() + v8.cos()
-                }
-            };
-            let v10 = fi * v5;
-            if (v10.powi(2) + 0.5).ln() < s1.clamp(f64::cos(v4) - 1.5, v[i].sin() + 1.5) {
-                continue;
+                f64::cos(x1.abs())
             }
-            s0 = 0.5 * s0 + 1.0 * fi.cos();
-            acc3 += 0.5 * f64::tanh(v9.cos());
-        }
-        let mut k11 = 0;
-        let v12: f64 = loop {
-            k11 += 1;
-            for j in (0..4).rev() {
-                let fj = j as f64;
-                acc3 += (v5 + (fj.cos() * 0.9).acos()).sin() * 0.1;
-                s0 = (s0 * 0.75 + f64::asin(f64::tanh(s2) * 0.9).to_degrees() * 0.01 * 0.2).tanh();
-                acc3 += (v[0].tanh().exp() / (s2 * s2 + 0.5)).tanh() * 0.1;
+            2 => {
+                let v7 = (s0.cos() * 0.9).atanh();
+                acc1 += v7 / (x0.powi(2) + 1.0) * 0.5;
+                x0 * std::f64::consts::LN_2
             }
-            if v[n % 4].asinh() < 0.25 && k11 + n < 8 {
-                s0 = s0.mul_add(0.6, f64::ln_1p(s1 * s1) * 0.4);
-                break v5.cos().exp();
+            3..=5 => {
+                let v8 = prog_2(x0, f64::tanh(f64::min(x0, x1)) * 2.0, x1, v, n);
+                x0 + f64::atan2(1.5_f64, acc1) + v8.tanh()
             }
-            acc3 -= (v5 / 3.0).powi(2).tanh() * 0.4;
-            if k11 >= 5 || f64::exp_m1(f64::ln_1p(x1 * x1).sin()) < 0.0 {
-                break f64::cosh(v4.sin() * 1.5).tanh();
-            }
+            _ => (x0 * x0 + 0.5).sqrt().asinh(),
         };
-        s1 = (s1 * 0.8 + (s1 * s1 + 0.5).recip() * 0.01).tanh();
-        s2 = 0.8 * s2 + 0.005 * prog_13(x0, s2, f64::cos(v4) * 2.0, v, 1).tanh();
-        s0 * 0.75 + s1 * 0.25 + s2 * 0.75 + acc3.tanh() + v5.sin() + v12 + v5
+        let v10 = f64::cos(acc1);
+        let mut k11 = 0;
+        loop {
+            k11 += 1;
+            s0 = (s0 * 0.6 + s0.cos() * 0.4).sin();
+            if s0.sin() <= 0.0 {
+                s0 = 0.6 * s0 + 0.1 * (f64::tanh(v[k11 % 4]) * 0.9).acos().sin();
+                break;
+            }
+            if k11 >= 4 || -v[0] >= 1.0 {
+                break;
+            }
+        }
+        'l4: for i in 0..4 {
+            let fi = i as f64;
+            if i > 1 {
+                s0 = 0.5 * s0 + 0.5 * (s0 + 0.25).cos();
+                if (v9.tanh() * 0.5).ln_1p() <= 0.25 {
+                    acc1 += f64::sin(x0).cosh().mul_add(f64::mul_add(x2, x0, v10), x2 / (f64::sin(v10) + 2.0)).sin() * 0.2;
+                } else if v10.cos().exp2() + (x1 + x0) < f64::acosh(x2.powi(2) + 2.0) {
+                    acc1 += f64::powi(fi * fi + 1.0, -2) * 0.5;
+                    if x0 < 0.0 {
+                        s0 = f64::mul_add(s0, 0.5, 2.0_f64.atan2(s0).tanh() * 1.0);
+                        continue;
+                    }
+                } else {
+                    let v12: f64 = f64::atan(fi);
+                    s0 = (s0 * 0.75 + f64::sin(v12) * 1.0).sin();
+                }
+                s0 *= 0.75;
+                s0 += 0.1 * f64::tanh(x0 - s0);
+                if s0 + x0 < f64::acos(x0.sin() * 0.9) {
+                    let x2 = x2;
+                    acc1 += 0.4 * f64::tanh((x1 * x2).mul_add(x1.cos(), x1));
+                } else if f64::asin(v10.sin() * 0.9) > -0.5 {
+                    s0 = (s0 * 0.5 + 3.0_f64.atan2(v9) * 1.0).sin();
+                }
+            } else {
+                let v13 = v10;
+                let v14 = v[k11 % 4].cos().sinh();
+                s0 *= 0.75;
+                s0 += 0.05 * f64::tanh(v13 + v14.sin());
+            }
+            s0 = 0.6 * s0 + 0.02 * f64::sin(f64::powi(x0, 3));
+            for (j, &u) in v.iter().enumerate() {
+                if x1.tanh() >= -0.25 {
+                    s0 = s0 * 0.75 + v[3 - j].cos() * 0.25;
+                    acc1 -= u.to_radians();
+                } else {
+                    let v15 = f64::ln(v10.powi(2) + 2.0);
+                    acc1 += f64::tanh(v9 + x1) * 0.1;
+                    s0 = 0.5 * s0 + 0.5 * f64::cos(v15).tanh();
+                }
+                let v16 = (x2.sin() * 0.9).acos() + (u + x2);
+                if s0.tanh() > 0.5 || j == 0 {
+                    break 'l4;
+                }
+                s0 = (s0 * 0.5 + (x1.powi(2) + 0.5).sqrt() * 0.5).tanh();
+                s0 = s0.mul_add(0.75, v16.sin() * 0.05);
+            }
+        }
+        'l6: for &t in v.iter() {
+            let v17 = (v[k11 % 4].atan().cos() * 0.9).atanh();
+            s0 = s0.mul_add(0.8, f64::max(v10.mul_add(t, x1), x0.asinh()).cos() * 0.05);
+            for j in 0..n {
+                let fj = j as f64;
+                if f64::cosh(v17.tanh()) >= v17 {
+                    break 'l6;
+                }
+                let v19 = match n {
+                    0..=1 => {
+                        acc1 -= f64::tanh(t * x2.tanh()) * 0.05;
+                        fj + v[(j + k11) % 4]
+                    }
+                    2 | 4 => x2.sin(),
+                    5 => f64::exp(f64::tanh(fj)) + f64::tanh(v17),
+                    _ => {
+                        let v18 = ((x2 * std::f64::consts::FRAC_PI_4).powi(2) + 0.5).cbrt();
+                        s0 *= 0.8;
+                        s0 -= 0.1 * v18.abs().sin();
+                        v18.cos().exp2().to_degrees() * 0.01
+                    }
+                };
+                if x2.atan().tanh() > f64::exp(v9.cos()) {
+                    break 'l6;
+                }
+                acc1 -= (v19 + (0.75 - x0)).cos() * 0.05;
+            }
+            let v20 = (x1.powi(2) + 0.5).powf(0.3);
+            s0 = 0.5 * s0 + 0.05 * (v17.tanh() - v20.cos()).tanh();
+        }
+        x0 * 0.25 + x1.cos() + x2 * 0.5 - s0 * 1.5 - acc1.tanh() - v9.cos() + v10 * 0.5 + f64::ln_1p(x1.to_radians().powi(2))
     }
 
     #[differentiable]
     pub fn prog_23(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
         let mut s0 = x2;
-        let mut s1 = (x0.sin() * 0.9).acos().sin() * 2.0;
-        let mut s2 = ((-x2).powi(2) + 0.5).recip();
-        let mut acc3: f64 = 0.0;
-        if prog_0((2.0_f64.atan2(acc3) - acc3.tanh().exp()).tanh(), x2, acc3, v, n) < -1.0 || n == 5 {
-            s1 *= 0.6;
-            s1 += 0.1 * f64::tanh((f64::sin(x1) * 0.9).asin());
-            if x2 * x1 < 0.5 || n < 1 {
-                s1 = 0.75 * s1 + 0.05 * s1.tanh();
-                let v4 = prog_22(s2.tanh() * 2.0, ((s1 * s1 + 2.0).ln() * (x2 / (f64::powi(s1, 2) + 1.0))).tanh(), f64::tanh((x0.cos() * 0.9).acos()), v, n);
-                acc3 += f64::cos(v4) * 0.005;
-            } else if n % 3 == 1 && (f64::tanh(s1) * 0.9).atanh() < 0.0 {
-                let x2 = s0.clamp(f64::cos(x2) - 1.5, f64::cos(x1) + 1.5);
-                let v5 = prog_13(f64::tanh(f64::atanh(s0.sin() * 0.9).powi(2)) * 2.0, x1, acc3, v, n);
-                s1 *= 0.75;
-                s1 += 0.005 * f64::sin(f64::cos(x2) - v5.sin());
-            } else {
-                let v6 = prog_2(f64::tanh((x0 * x0 + 1.5).acosh()) * 2.0, f64::log10((x2 - s2).powi(2) + 1.0).sin() * 2.0, (x0 * v[n % 4]).sin(), v, n);
-                let v7 = prog_0(f64::exp_m1(f64::sin(x2)).sin() * 2.0, 1.2, acc3, v, n);
-                s0 = s0 * 0.75 + (v6.tanh() - v7.cos()).sin() * 0.005;
-            }
-        } else {
-            s0 = 0.75 * s0 + 0.05 * f64::sin(x0.sin().exp_m1());
+        let mut s1 = (x1 + v[2]).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        s0 = s0.mul_add(0.5, ((acc2 * acc2).ln_1p() - 0.5_f64.min(x0)).sin() * 0.5);
+        let a3 = v.map(f64::tanh);
+        acc2 += (f64::powi(x2 * acc2, 2) + 0.5).ln();
+        let v4 = prog_2(f64::cbrt((f64::to_degrees(a3[0]) * 0.02).powi(2) + 1.0).sin() * 2.0, 0.25, 1.2, v, n);
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s0 *= 0.75;
+            s0 += 0.25 * (v4 - fi).tanh();
+            let v5 = t - 1.5;
+            s0 *= 0.75;
+            s0 += 0.25 * v4.cos();
+            acc2 -= f64::sin(v5).cos() * 0.5;
         }
-        match n {
-            0 | 2 => {
-                s2 = s2.mul_add(0.75, f64::cos((s0.clamp(-1.5, 1.5).powi(2) + 1.0).log10()) * 0.1);
-            }
-            3 | 5 => {
-                s0 = 0.75 * s0 + 0.005 * prog_0(x1, (f64::cos(x1) * 1.5).sinh().tanh(), (f64::tanh(x1) + 2.0).cbrt().sin() * 2.0, v, 1).tanh();
-                acc3 += 0.75 * f64::atanh(x0.tanh() * 0.9);
-            }
-            6 => {
-                s2 = s2 * 0.5 + f64::sin(v[n % 4] / (v[n % 4] * v[n % 4] + 1.0)) * 0.2;
-                s2 = (s2 * 0.8 + (f64::sin(v[n % 4]) + 2.0).cbrt() * 0.5).sin();
-                if x2 / (x1 * x1 + 1.5) > s0 || n > 4 {
-                    let v8 = f64::to_degrees(x1 * s2) * 0.02;
-                    s1 = 0.6 * s1 + 0.1 * v8.sin();
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            if k6 == 0 && v4 > x2 / (a3[k6 % 4] * a3[k6 % 4] + 1.5) {
+                let x1 = s1 * a3[3];
+                acc2 -= x1.cos().tanh() * 0.25;
+            } else if f64::tanh(s0).cosh() <= -1.0 {
+                s1 = (s1 * 0.75 + f64::cosh(x0.cos() * 2.0) * 0.02).tanh();
+                if !(k6 == 6) {
+                    s1 *= 0.75;
+                    s1 -= 0.02 * f64::cos((f64::sin(s1) * 2.0).cosh());
+                    break;
                 }
             }
-            _ => {
-                let v9 = f64::log10(x1.powi(2) + 1.0);
-                acc3 += (3.0_f64.min(x0).powi(2) + 1.0).log10();
-                s2 = s2 * 0.5 + v9 * 1.0;
+            if f64::cbrt(s0 * s0 + 0.5) <= -0.5 {
+                s1 = 0.5 * s1 + 0.5 * (-s1).tanh();
+            }
+            acc2 += 0.25 * f64::abs(x0.powi(3)).tanh();
+            if k6 >= 6 || 3.0_f64.log((s0 * s0 + 1.0).powi(-2).powi(2) + 2.0) < s0 {
+                break;
             }
         }
-        let v10 = v.iter().fold(s1, |r, &p| r * 0.75 + 0.02 * ((x1.tanh() * 2.0).sinh() + x1 + p.sin()).sin());
-        for _ in 0..v.len() {
-            let v11 = f64::sinh(v10.sin() * 2.0);
-            s0 = (s0 * 0.8 + f64::exp2(x0.sin()) * 0.1).sin();
-            s2 = s2.mul_add(0.8, f64::sin(v11.cos()) * 0.02);
-        }
-        s0 - s2 * 0.25 - acc3 * 0.5 + v10.sin()
+        s0 + f64::cos(s1) + acc2.tanh() - v4.cos()
     }
 
     #[differentiable]
     pub fn prog_24(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = 2.0_f64.min(v[n % 4].to_radians());
-        let mut s1 = s0 / (x0 * x0 + 1.0);
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            let v4 = v.iter().fold(s1, |r, &p| r * 0.75 + 0.1 * (v[k3 % 4].to_radians() + s0.copysign(r) + p.tanh()).cos());
-            let v5 = 1.5_f64.hypot(f64::acos(x1.sin() * 0.9));
-            s0 = (s0 * 0.5 + x2.atan2(v4.powi(2) + 1.0) * 0.1).tanh();
-            if k3 >= 6 || (s0 * s0 + 0.5).atan2(s0) <= 1.0 {
-                break;
-            }
-            s0 = s0 * 0.6 + f64::tanh(v5) * 0.1;
-        }
-        for i in 1..n {
+        let mut s0 = -x1;
+        let mut s1 = v[n % 4].sin();
+        let mut s2 = (x1 * v[1]).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        'l0: for i in 0..6 {
             let fi = i as f64;
-            let v6 = (fi * fi + 0.5).ln().tanh().exp2();
-            let v7 = v.iter().fold(s1, |r, &p| r * 0.75 + 0.02 * f64::cos((s1.sin() * 0.9).atanh() + p.sin()));
-            s1 = 0.75 * s1 + 0.25 * (1.2 - s1).sin();
-            acc2 += f64::tanh(f64::tanh(v6) + v7.cos()) * 0.4;
+            acc3 += 0.25 * (s1 * (x0 / (v[i % 4] * v[i % 4] + 0.5))).sin();
+            match i % 4 {
+                0..=1 => {
+                    acc3 -= 0.25 * f64::tanh(fi);
+                }
+                2 => {
+                    s0 *= 0.5;
+                    s0 += 0.05 * f64::tanh(s2 * f64::acosh(x0.powi(2) + 1.5));
+                    if s0 < (v[n % 4].powi(2) + 1.0).log(s0.powi(2) + 2.0) && n % 3 == 1 {
+                        s0 = s0.mul_add(0.75, f64::sin(f64::tanh(x2).exp2()) * 0.1);
+                        s1 *= 0.75;
+                        s1 += 0.75 * f64::cos(v[n % 4] * std::f64::consts::FRAC_1_PI);
+                    } else if x2 >= fi {
+                        s1 = s1 * 0.6 + f64::atanh(f64::hypot(1.5_f64, x0).cos() * 0.9).tanh() * 0.05;
+                        if f64::log2(x0 * x0 + 1.0) <= 0.0 && n == 4 {
+                            break;
+                        }
+                    }
+                }
+                3 => {
+                    s2 = 0.8 * s2 + 0.05 * s2.atan2(s0 * s0 + 1.0).tanh();
+                    let v4 = x2 + s2;
+                    s0 = 0.8 * s0 + 0.1 * v4.sin();
+                }
+                _ => {
+                    let v5 = (s0.sin() * 2.0).cosh();
+                    acc3 += 0.25 * (f64::cos(x2) * 0.9).acos().cos();
+                    s1 = 0.6 * s1 + 0.05 * v5.cos().tanh();
+                }
+            }
+            s2 = s2 * 0.75 + (x2 * x0).cos() * 0.05;
+            for _ in (0..=i).rev() {
+                let v6 = v.iter().map(|&p| (p.sin() * 0.9).acos()).sum::<f64>();
+                if f64::ln_1p(v6.tanh() * 0.5) >= s0 {
+                    continue 'l0;
+                }
+                s0 = s0 * 0.6 + (s1 / (f64::powi(s0, 2) + 1.0)).cos() * 0.1;
+            }
         }
-        for &t in v.iter() {
-            s0 = (s0 * 0.8 + x1.mul_add(x1, v[(k3 + n) % 4]) * 0.02).sin();
-            s0 = (s0 * 0.5 + ((v[k3 % 4].tanh() * 2.0).cosh().cos() + 2.0).cbrt() * 0.2).tanh();
-            s0 = (s0 * 0.5 + t.sin() * 0.5).tanh();
+        match n % 4 {
+            0 | 2 => {
+                s2 = f64::mul_add(s2, 0.6, (x0 - x1).tanh() * 0.2);
+            }
+            3 => {
+                let v7 = (x0 * x0 + 1.0).powi(-2);
+                s1 = (s1 * 0.75 + prog_5(s2, 0.75, f64::tanh(f64::exp_m1(f64::ln_1p(x1 * x1).sin())) * 2.0, v, n) * 0.005).sin();
+                if -x2 <= 0.0 {
+                    acc3 += f64::cos(prog_0(s2, x1, 0.25, v, 2)) * 0.02;
+                    for _ in (0..n).rev() {
+                        acc3 += v7.tanh().tanh() * 0.25;
+                        let v8 = (x0 * x0 + 1.0).log(s2 * s2 + 2.0).tanh();
+                        let v9 = v.iter().copied().map(|p| p).sum::<f64>();
+                        s0 = s0 * 0.8 + (f64::tanh(v8) + f64::cos(v9)).cos() * 0.02;
+                    }
+                } else {
+                    s1 = 0.6 * s1 + 0.4 * f64::sqrt(x1 * x1 + 2.0).tanh();
+                }
+                s2 = (s2 * 0.8 + v7 * 0.02).sin();
+            }
+            _ => {
+                s1 = (s1 * 0.8 + (x2 - x0) * 0.1).sin();
+                if f64::clamp(x2 * x1, f64::sin((x1 * x1 + 2.0).acosh()) - 1.5, f64::powi(x0, 2).tanh() + 1.5) < 0.5 || n < 1 {
+                    s1 = 0.75 * s1 + 0.01 * s1.tanh();
+                    s1 *= 0.75;
+                    s1 -= 0.25 * f64::cos(x2.abs());
+                } else if ((v[n % 4] * v[n % 4] + 0.5).recip().powi(2) + 0.5).recip() <= s0 {
+                    s1 *= 0.8;
+                    s1 -= 0.05 * f64::sin(x1.tanh().exp_m1());
+                } else {
+                    s2 *= 0.6;
+                    s2 += 0.4 * (0.1 - x1).sin();
+                    acc3 += f64::cos(prog_0((s1 * s1 + 0.5).recip().cos(), 0.5, f64::cos(acc3), v, 1)) * 0.005;
+                }
+                s1 = 0.6 * s1 + 0.25 * f64::exp2(x1.sin().tanh()).tanh();
+            }
         }
-        if (acc2 * acc2 + 0.5).powf(0.3) < 1.0 {
-            let v8 = acc2.hypot(x1 * x2);
-            acc2 += prog_2(x1, acc2, 2.0, v, 3).cos() * 0.05;
-            acc2 += f64::sin(v8) * 0.5;
+        match n {
+            0..=1 => {
+                acc3 += (x1.powi(2) + 1.0).atan2(x2).sin();
+            }
+            g if g > 2 => {
+                acc3 += f64::sin(x2);
+            }
+            _ => {
+                s0 *= 0.5;
+                s0 += 0.1 * x2.atan2(v[n % 4] * v[n % 4] + 1.0).sin();
+                if x0 + s1 >= s0 {
+                    s2 = s2 * 0.5 + f64::cos(prog_0(x2, s2, 2.0, v, 6)) * 0.005;
+                    s1 = s1.mul_add(0.8, (s1 * s1 + 0.65).sin() * 0.02);
+                } else {
+                    acc3 += 0.25 * s2.tanh();
+                }
+            }
         }
-        x1 * 1.5 + x2.cos() + s0 + s1.sin() + acc2
+        for i in (0..4).rev() {
+            let fi = i as f64;
+            let v10 = s1;
+            if v10.to_degrees() * 0.02 <= -0.25 {
+                continue;
+            }
+            match i {
+                0 => {
+                    acc3 += 0.5 * (s2 + (s2.powi(2) + 1.0).log(x0 * x0 + 2.0));
+                    if i % 3 == 1 {
+                        let v11 = (f64::powi(s2.cos(), 2) + 1.0).log2();
+                        s2 = (s2 * 0.8 + v11 * 0.1).sin();
+                    } else if x1.atan() > -0.5 || i % 2 == 0 {
+                        s0 = (s0 * 0.75 + f64::ln_1p(s1.sin() * 0.5) * 0.25).sin();
+                        if v[0] - fi <= (s0 * s0 + 1.0).log10() || i == 0 {
+                            break;
+                        }
+                    } else {
+                        s2 = (s2 * 0.6 + (f64::atanh(s2.cos() * 0.9).powi(2) + 1.0).log2() * 0.05).sin();
+                        let v12 = v[i] * s2 - (f64::powi(s2, 2) + 1.5).acosh();
+                        s2 *= 0.6;
+                        s2 += 0.05 * f64::tanh(v12.tanh());
+                    }
+                }
+                g if g > 1 => {
+                    acc3 += 0.5 * s1.tanh().exp2().tanh();
+                    let mut k13 = 0;
+                    while k13 < 5 && s0.powi(3) + 2.0 > 2.0_f64.log(s2 * s2 + 2.0) {
+                        k13 += 1;
+                        s2 = 0.5 * s2 + 1.0 * (fi.cos() * 0.9).asin().sin();
+                        match k13 % 3 {
+                            0 | 2 => {
+                                s2 = s2 * 0.5 + (v[n % 4] * v[n % 4] + 1.0).log2().cos() * 0.25;
+                            }
+                            _ => {
+                                s2 = (s2 * 0.8 + 1.5_f64.hypot(v[k13 % 4]) * 0.2).tanh();
+                                s1 = s1 * 0.75 + (s1 + x0).cos() * 0.1;
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    acc3 -= (x0 * x0 + 1.0).log(3.0) * 0.25;
+                    match n {
+                        0 => {
+                            continue;
+                        }
+                        1 => {
+                            s1 = (s1 * 0.8 + f64::sin(s1) * 0.2).sin();
+                            let v14 = s2 * fi - (x1 - s0);
+                            s0 = s0 * 0.5 + f64::sin(v14).sin() * 0.1;
+                        }
+                        2 | 4 => {
+                            let v15 = (s1 * s1 + 0.5).sqrt();
+                            s2 = (s2 * 0.5 + (f64::powi(s2, 2) + 1.0).atan2(v15).atan() * 0.1).sin();
+                            if s2 >= x1 - s0 {
+                                continue;
+                            }
+                        }
+                        _ => {
+                            let v16 = f64::tan(s1.sin() * 1.2);
+                            s2 = (s2 * 0.6 + (v10 * v16).cos() * 0.05).tanh();
+                        }
+                    }
+                    s2 = 0.75 * s2 + 0.25 * s2.sin();
+                }
+            }
+            acc3 -= 0.75 * (0.3 * v[1]);
+        }
+        let v17 = v.iter().copied().map(|p| 1.0 + 0.1 * f64::tanh((p.cos() * 0.9).asin())).product::<f64>();
+        let v18 = v.iter().map(|&p| (p * p + 1.0).powf(f64::cos(v17)).min(p.cos())).sum::<f64>();
+        s0 * 1.5 + s1 + s2 + acc3.tanh() - v18.tanh() + (SCALE + x2).tanh()
     }
 
     #[differentiable]
     pub fn prog_25(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::powi(v[0], 2) + 1.5).acosh().sin() * 2.0;
-        let mut s1 = (v[n % 4] * x2).sin() * 2.0;
+        let mut s0 = x1.mul_add(x1, x1).sin();
+        let mut s1 = ((x1.cos() * 0.9).atanh() * f64::clamp(x0, -1.0, 1.5)).cos() * 2.0;
         let mut acc2: f64 = 0.0;
-        for i in 1..n {
+        for i in 0..n {
             let fi = i as f64;
-            if x0.sin().exp2() > -1.0 && i == 4 {
-                s0 = (s0 * 0.75 + (f64::sinh(f64::cos(v[(i + n) % 4])).tanh() * 0.5).ln_1p() * 0.1).sin();
-                match i % 4 {
-                    0 | 2 => {
-                        acc2 -= 2.0_f64.log(x1.powi(2) + 2.0).cos() * 0.4;
-                        continue;
-                    }
-                    3 => {
-                        let v3 = prog_0(x0, f64::cos(f64::sin(x1.sin())) * 2.0, f64::cos(s0 + x1) * 2.0, v, n);
-                        s1 *= 0.75;
-                        s1 += 0.005 * v3.tanh();
-                    }
-                    _ => {
-                        let mut k4 = 0;
-                        while k4 < 6 {
-                            k4 += 1;
-                            let v5 = (x1.tanh() * 1.2).tan();
-                            acc2 += (f64::atan(v[2]).powi(2) + 1.0).powi(-2) * 0.05;
-                            if v5 >= -1.0 {
+            match i + n {
+                2 | 4 => {
+                    s1 = 0.75 * s1 + 0.05 * f64::tanh(v[1] * fi);
+                    match i {
+                        0..=1 => {
+                            s0 = (s0 * 0.5 + (f64::cos(v[i % 4]) * 2.0).cosh() * 0.05).sin();
+                            if 0.5 * x0.mul_add(v[i % 4], v[3]) >= x2 {
                                 break;
                             }
                         }
+                        2..=3 => {
+                            for &u in v.iter() {
+                                acc2 += (x1.sin() * 0.9).asin().sin() * 0.05;
+                                acc2 += f64::exp_m1(s0.tanh()).tanh() * 0.05;
+                                acc2 += (x0 + x2).sin() * 0.05;
+                                acc2 -= f64::cos(u.tanh()) * 0.05;
+                            }
+                            acc2 += 0.25 * f64::tanh(x2 * x2);
+                            if i > 2 {
+                                acc2 -= 0.25 * v[i % 4].tanh().cosh().cos();
+                                continue;
+                            }
+                        }
+                        4 => {
+                            continue;
+                        }
+                        _ => {
+                            let x0 = fi * x0;
+                            acc2 += f64::tanh(f64::sin(x0)) * 0.25;
+                        }
                     }
                 }
-            } else if f64::cosh(f64::sqrt(x1 * x1 + 0.5).tanh() * 2.0) <= x1 {
-                acc2 += f64::cos(fi) * 0.4;
-                match i % 3 {
-                    0 | 2 => {
+                5..=7 => {
+                    acc2 += 0.25 * f64::tanh(x0);
+                }
+                _ => {
+                    acc2 += f64::log(0.5_f64, f64::powi(x2, 2) + 2.0) * 0.25;
+                    s0 = s0.mul_add(0.8, f64::sin(fi.clamp(-0.5, 1.5)) * 1.0);
+                }
+            }
+            acc2 += (s0 - v[i % 4] + x2).sin() * 0.25;
+            s1 = 0.5 * s1 + 0.1 * f64::tanh(s1).exp().tanh();
+        }
+        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| v[n % 4] + s0 + p.sin() + q.cos()).sum::<f64>();
+        let v4 = (x0.cos() * 0.9).acos();
+        let mut m5 = 0;
+        for i in 0..5 {
+            let fi = i as f64;
+            s1 = s1 * 0.8 + s1.cos() * 0.2;
+            if v3.atan2(s1 * s1 + 0.5) > 1.0 {
+                m5 += 1;
+            }
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                s0 = (s0 * 0.75 + (-fj) * 1.0).sin();
+                if f64::atanh(f64::sin(f64::asin(x1.tanh() * 0.9)) * 0.9) < f64::tanh(v[1]).cosh() {
+                    s1 *= 0.8;
+                    s1 += 0.2 * (-s1).cos();
+                    s1 = s1.mul_add(0.5, f64::tanh(s1.asinh()).tanh() * 0.5);
+                } else {
+                    s0 = (s0 * 0.5 + (x2.powi(2) + 1.0).recip() * 0.75).tanh();
+                    s1 = (s1 * 0.8 + (u * u + 0.5).cbrt() * 0.05).tanh();
+                }
+                s0 = (s0 * 0.75 + u.cos() * 0.25).tanh();
+            }
+            if f64::cos(x2 / (x2.cos() + 2.0)).sinh() > 0.5 {
+                s0 = 0.8 * s0 + 0.05 * f64::asin((SCALE + s1).cos() * 0.9).cos();
+                match n % 3 {
+                    0 => {
+                        let v6 = v3.cos().mul_add(v3.tanh(), v[2]);
+                        s1 = s1 * 0.8 + (0.25 - s1 / (s1.powi(2) + 1.5)).sin() * 0.1;
+                        s1 = (s1 * 0.5 + v6.tanh() * 0.1).tanh();
+                    }
+                    1 => {
+                        let v4 = f64::sinh(f64::tanh(v[3]) * 1.5);
+                        s0 = (s0 * 0.5 + v4.sin() * 0.1).tanh();
+                    }
+                    2 => {
                         continue;
                     }
                     _ => {
-                        s0 = 0.5 * s0 + 0.1 * (s0 * v[n % 4]).cos();
-                        let v6 = f64::atan2(f64::powi((f64::tanh(x2) * 0.9).acos(), 2) + 0.5, fi * 0.3);
-                        acc2 += 0.25 * f64::sin(v6);
+                        acc2 += f64::asinh(x2).tanh() * 0.4;
+                        s0 = s0.mul_add(0.8, v3.sin() * 0.2);
                     }
                 }
-            } else {
-                s0 = (s0 * 0.6 + (fi * fi + 0.5).sqrt() * 1.0).tanh();
-                let x0 = s1.tanh() * (x0 * std::f64::consts::FRAC_PI_4);
-                s1 = s1 * 0.8 + x0.cos().tanh() * 0.05;
+            } else if f64::tanh(v4).exp_m1() / ((fi * fi + 1.0).powf(0.5).cos() + 2.0) >= v4 {
+                for _ in 0..i {
+                    s1 = f64::mul_add(s1, 0.8, v3.sin().cos() * 0.2);
+                    s1 = 0.6 * s1 + 0.75 * f64::log10(x0.powi(2) + 1.0).sin();
+                }
             }
-            for _ in 0..n {
-                s0 = f64::mul_add(s0, 0.8, f64::cos(((1.2 * s0).powi(2) + 1.0).recip()) * 0.25);
-                acc2 -= f64::sin(x1) * 0.05;
-            }
-            let v7 = if s0.powi(2) >= v[i % 4] / (x2.powi(2) + 0.5) {
-                for (j, &u) in v.iter().enumerate() {
+        }
+        let c7 = m5 as f64;
+        let mut m8 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v11 = if f64::sin(v4) <= -0.5 {
+                (f64::cos((f64::cos(s0) * 0.9).atanh()) * 0.9).asin()
+            } else if t.sin().exp_m1() >= 0.0 {
+                for j in (0..n).rev() {
                     let fj = j as f64;
-                    if x1 - s1 < s1 * u {
-                        continue;
-                    }
-                    acc2 += 0.1 * f64::tanh((v[n % 4].powi(2) + 1.0).atan2(s0));
-                    acc2 += (fj - fi).mul_add(s0, x1).sin() * 0.1;
+                    let v9 = fj + s1;
+                    acc2 -= 0.05 * x2.cos();
+                    acc2 += f64::sin(f64::sin(v9)) * 0.05;
                 }
-                s0 *= 0.6;
-                s0 -= 0.05 * f64::tanh(s0 * f64::exp_m1(f64::tanh(s0)));
-                (x1.copysign(x0).powi(2) + 2.0).ln()
-            } else if n % 3 == 1 {
-                s0 = s0 * 0.8 + (v[0] * s0).tanh() * 0.05;
-                ((x2 + x1).powi(2) + 1.5).acosh()
+                f64::exp(f64::sin(fi))
             } else {
-                fi.tanh()
+                let v10 = 3.0_f64.atan2(x2);
+                s0 = (s0 * 0.8 + (v[n % 4] + v10) * 0.1).tanh();
+                (s0 * s0 + 1.0).atan2(x1)
             };
+            let v12 = (x2.powi(2) + 2.0).acosh();
             s0 *= 0.8;
-            s0 += 0.01 * f64::powi(s0 * s0 + 1.0, -3).sin();
-            s0 = 0.6 * s0 + 0.02 * v7.tanh().tanh();
-        }
-        if x0.max(x0.clamp(x1.cos() - 1.5, f64::cos(x0) + 1.5)) < -1.0 {
-            acc2 += f64::sin((x1.powi(2) + 2.0).sqrt());
-            let v8 = v[1] * std::f64::consts::LN_2;
-            acc2 -= v8.sin();
-        } else if n % 3 == 1 && f64::acosh(x1.copysign(v[n % 4]).powi(2) + 2.0) < 0.5 {
-            s0 = s0 * 0.5 + f64::powi(v[n % 4].powi(2) + 1.0, -3).sin() * 0.02;
-        }
-        if ((x0.powi(2) + 1.0).log(10.0).powi(2) + 0.5).atan2(x0) >= x1 {
-            let v9 = f64::exp(x1.sin());
-            s1 = (s1 * 0.8 + v9 / (s0 * s0 + 1.5) * 0.02).sin();
-        }
-        let mut k10 = 0;
-        let v11 = loop {
-            k10 += 1;
-            acc2 += (s1 - f64::exp_m1(s1.tanh())).tanh() * 0.25;
-            s0 = f64::mul_add(s0, 0.75, (SCALE + s0).tanh() * 0.25);
-            acc2 += 0.25 * f64::sin((x2.cos() * 0.5).ln_1p());
-            if k10 >= 6 {
-                break x2 / (s0 * s0 + 1.5);
+            s0 += 1.0 * (c7 / (f64::cos(fi) + 2.0)).cos();
+            acc2 += f64::tanh(f64::tanh(t) + v11.sin() + v12.sin()) * 0.25;
+            if v4.powi(2) < -0.5 && m8 % 3 == 1 {
+                m8 += 1;
             }
-        };
-        let v12 = v.iter().map(|&p| (x2 + v11).clamp(-0.5, 0.5) + p.tanh()).sum::<f64>();
-        s0.cos() + f64::sin(s1) + acc2.cos() + f64::sin(v12)
+        }
+        match m8 {
+            0 => {
+                for &t in v.iter() {
+                    if v[n % 4] < -0.5 {
+                        break;
+                    }
+                    acc2 -= x2.sin() * 0.5;
+                    s0 = s0 * 0.8 + t.cos().tanh() * 0.2;
+                }
+                s1 *= 0.75;
+                s1 -= 0.05 * f64::tanh(v4).sinh().cos();
+            }
+            g if g > 1 => {
+                s1 = (s1 * 0.5 + (f64::powi(v4, 2) + 1.0).log(x2 * x2 + 2.0) * 0.05).sin();
+                let v13 = prog_0(((x1 + c7).powi(2) + 1.0).log2().sin() * 2.0, 1.5, (v4 / (f64::log10(c7.powi(2) + 1.0).cos() + 2.0)).tanh() * 2.0, v, 6);
+                s0 = f64::mul_add(s0, 0.5, v13.tanh() * 0.005);
+            }
+            _ => {
+                let v14: f64 = prog_0(x0, 0.75, f64::sin(f64::cbrt(x2 * x2 + 0.5).asinh()) * 2.0, v, 3);
+                acc2 += v14.sin() * 0.02;
+            }
+        }
+        x2 + s0 - s1 + acc2.tanh() - v3.tanh() - v4 - c7.sin()
     }
 
     #[differentiable]
     pub fn prog_26(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(prog_13(f64::sin((x2 * x2 + 0.5).cbrt() * (x1 * x2)) * 2.0, x2, 0.25, v, n)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        if (-1.5_f64).max(x0) <= (x0 * x0 + 1.0).log(3.0) {
-            return prog_2(f64::tanh(acc1.tanh().exp2().clamp(f64::cos(f64::powi(acc1, 3)) - 1.5, f64::cos(f64::recip(v[n % 4].powi(2) + 0.5)) + 1.5)), f64::sin((-v[n % 4]) * f64::exp_m1(v[n % 4].sin())), x1, v, n);
-        }
-        s0 = (s0 * 0.6 + f64::exp2(f64::sin(x0)) * 0.25).sin();
-        'l0: for &t in v.iter() {
-            let v2: f64 = if n % 2 == 0 && 3.0_f64.atan2(t) > 1.0 {
-                f64::powi(f64::tanh(s0), 3)
+        let mut s0: f64 = f64::cos(x2.powi(3)) * 2.0;
+        let mut s1 = f64::cos(v[0]);
+        let mut acc2: f64 = 0.0;
+        acc2 -= f64::tanh(x2.cos() + x0);
+        for i in (0..=n).rev().step_by(2) {
+            if (x1.tanh() * 2.0).sinh() <= -1.0 {
+                acc2 += 0.5 * f64::tanh(x1 + v[i % 4]);
+            } else if i == 2 {
+                s1 = 0.8 * s1 + 0.2 * (s1 * x1 / 3.0);
+                s0 = 0.6 * s0 + 0.4 * s0.tanh();
             } else {
-                s0 *= 0.6;
-                s0 += 0.5 * f64::recip(s0.powi(2) + 1.0);
-                x0 / (x0.cos() + 2.0)
-            };
-            s0 = (s0 * 0.8 + f64::log2(f64::powi(s0, 2) + 1.0) * 0.1).tanh();
-            for j in (0..n).rev() {
-                let fj = j as f64;
-                let v4 = match j {
-                    0 => (fj.sin() * 0.9).acos(),
-                    1..=2 => {
-                        let v3 = (v[j % 4] * v[j % 4] + 0.5).ln() + v2 * v2;
-                        f64::sin(x0) + f64::cos(v3)
-                    }
-                    g if g > 3 => v[n % 4].tanh(),
-                    _ => {
-                        let v2 = v2.sin();
-                        f64::acosh(x2 * x2 + 2.0) + f64::tanh(v2)
-                    }
-                };
-                if (f64::cos(x1) * 2.0).cosh() >= 1.0 && j == 0 {
-                    s0 = (s0 * 0.75 + s0.mul_add(v2, s0) * 0.02).tanh();
-                    continue 'l0;
-                }
-                s0 = 0.8 * s0 + 0.1 * (v[(j + n) % 4] * v[(j + n) % 4] + 1.0).log2().sin();
-                acc1 += v4.sin() * 0.05;
+                acc2 += 0.02 * prog_0(f64::cos(f64::ln(v[3] * v[3] + 0.5)) * 2.0, 1.5, x2, v, i).tanh();
             }
-            s0 = s0.mul_add(0.8, v2.sin() * 0.05);
+            acc2 -= 0.5 * s0.cos();
         }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            match k5 {
-                0 => {
-                    s0 = s0 * 0.5 + f64::sin(f64::tanh(x0).exp_m1()) * 0.1;
-                    s0 = 0.5 * s0 + 0.25 * (x2 + s0).sin();
+        let v3 = x1.sin().exp_m1();
+        let mut k4 = 0;
+        while k4 < n && x0 * v[1] > 0.0 {
+            k4 += 1;
+            let v5 = v[n % 4] - v3 + 2.0_f64.log(v[k4 % 4].powi(2) + 2.0);
+            match k4 {
+                0 | 2 => {
+                    s0 = s0 * 0.8 + (s0 * s0 + 0.5).atan2(s0).sin() * 0.02;
+                    s1 = 0.5 * s1 + 0.1 * (v5 - v[n % 4]).sin();
+                    if (s0 * s0 + 1.0).powf(1.5) <= v[2] {
+                        return (f64::tanh(x2) * 1.2).tan().atan();
+                    }
                 }
-                2 | 4 => {
-                    s0 = s0.mul_add(0.8, ((0.25 * s0).powi(2) + 1.0).ln() * 0.75);
-                    s0 = (s0 * 0.5 + s0 / (s0.cos() + 2.0) * 0.2).tanh();
+                3 => {
+                    acc2 += 0.25 * f64::cos(2.0_f64.log(f64::powi(v5, 2) + 2.0));
+                }
+                5 => {
+                    let v6 = (v3 * v3 + 1.0).powi(-3);
+                    s1 *= 0.5;
+                    s1 -= 0.02 * v6;
                 }
                 _ => {
-                    s0 = (s0 * 0.6 + s0 * 0.4).tanh();
-                    let v6 = f64::cos(x0);
-                    s0 *= 0.75;
-                    s0 += 0.25 * v6;
-                }
-            }
-            if (v[k5 % 4].tanh() * 1.2).tan() > -0.5 || k5 % 2 == 0 {
-                acc1 -= 0.4 * (f64::powi(v[k5 % 4] + 0.65, 2) + 0.5).recip().sin();
-            } else if s0 / (s0.sin() + 2.0) * x0 <= v[2].cos().exp() {
-                s0 = 0.8 * s0 + 0.05 * f64::sin(s0 + (x2 * x2 + 2.0).acosh());
-                if x1 > v[2] {
-                    let v7 = f64::ln((x0 + x1).powi(2) + 0.5);
-                    let v8 = v[2] + v7;
-                    s0 *= 0.6;
-                    s0 -= 0.1 * v8.cos().sin();
-                } else if f64::exp(f64::sin(v[1]).cos()) < -1.0 && k5 < n {
-                    s0 = s0.mul_add(0.5, f64::sqrt(s0 * s0 + 0.5).sin() * 0.5);
-                    if 2.5 - v[k5 % 4].to_degrees() * 0.02 > v[(k5 + n) % 4] || k5 % 3 == 1 {
-                        break;
+                    s0 = (s0 * 0.6 + f64::atanh(s0.tanh() * 0.9) * 0.05).tanh();
+                    if v[(k4 + n) % 4] > s1.tanh() {
+                        continue;
                     }
-                    let v9 = x0 / (x0.tanh() + 2.0);
-                    acc1 += 0.4 * f64::sin(v9.sin());
-                } else {
-                    acc1 -= 0.4 * f64::cos(x1 - x0);
-                    if s0.atan() < v[n % 4].tanh() && k5 % 3 == 1 {
-                        break;
-                    }
-                    let v10 = f64::sqrt(x0.powi(2) + 2.0).sin();
-                    s0 = (s0 * 0.5 + v10 * 0.5).tanh();
+                    let v7 = f64::acosh(v5.powi(2) + 2.0);
+                    acc2 += 0.2 * f64::tanh(v7);
                 }
-            } else {
-                acc1 += 0.4 * f64::tanh(s0 * s0);
-                if (f64::powi(s0, 2) + 1.0).powi(-2) - x2.asinh() >= 0.0 {
-                    return (v[0].tanh() * 0.5).ln_1p().tanh();
-                }
-                s0 = s0.mul_add(0.75, s0 * core::f64::consts::FRAC_1_SQRT_2 * 0.25);
             }
-            let v11 = v[n % 4].tanh();
-            s0 = (s0 * 0.75 + v11.sin() * 0.25).sin();
-            if k5 >= 5 || (x0 * x1).sin() <= 0.5 {
-                break;
-            }
+            s0 = (s0 * 0.8 + s0.tanh().exp_m1() * 0.05).tanh();
+            s0 = (s0 * 0.75 + v5.cos() * 0.05).tanh();
         }
-        if n % 2 == 0 && prog_0(s0, (v[(k5 + n) % 4] * x2).sin() * 2.0, x0, v, n) > 0.0 {
-            acc1 -= (v[(k5 + n) % 4] / (v[k5 % 4] * v[k5 % 4] + 1.0)).tanh();
-        }
-        acc1.sin()
+        s0 + s1 * 0.5 - acc2.cos() + v3.sin() + f64::log10(v3 * v3 + 1.0)
     }
 
     #[differentiable]
     pub fn prog_27(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2.tanh() * 0.9).asin().atan();
-        let mut acc1: f64 = 0.0;
-        match n % 4 {
+        let mut s0 = prog_23(1.5, x2, (v[0] * x0).cos(), v, n).sin() * 2.0;
+        let mut s1 = prog_1(1.2, 1.2, 0.25, v, n).sin() * 2.0;
+        let mut s2: f64 = f64::tanh((v[n % 4] * x1).abs()) * 2.0;
+        let mut acc3: f64 = 0.0;
+        match n {
             0 => {
-                let v2 = prog_11(x2, f64::sqrt(x1.powi(2) + 2.0).cos() * 2.0, f64::sin(v[n % 4].to_radians() * 50.0) * 2.0, v, n);
-                let x2 = x0 * x1;
-                acc1 -= (v2.sin() + f64::cos(x2)).tanh() * 0.005;
+                s0 = (s0 * 0.8 + f64::tanh(acc3 + 0.1) * 1.0).tanh();
+                acc3 += f64::tanh((x0 + acc3) / (f64::powi((x1 * x1 + 0.5).powf(0.3), 2) + 1.0));
             }
-            g if g > 1 => {
-                acc1 -= f64::sin(v[3] / (x1 * x1 + 0.5) + x2) * 0.5;
+            1 | 3 => {
+                acc3 += 0.01 * prog_0(acc3, x1, (x2.sin().exp_m1() / ((x2 * x2 + 1.0).powi(-1).powi(2) + 1.5)).tanh(), v, n).tanh();
+                s2 = s2.mul_add(0.6, (s2 * s2 + 1.0).recip() * 0.05);
+            }
+            5 => {
+                s2 = 0.6 * s2 + 0.05 * f64::ln(s2 * s2 + 0.5);
             }
             _ => {
-                let v3 = prog_13((v[3] + x0).tanh() * 2.0, 1.5, f64::sin(((v[n % 4] * x0).powi(2) + 1.0).log2()), v, n);
-                acc1 += v3.cos() * 0.005;
+                s0 *= 0.75;
+                s0 += 0.01 * f64::cos((f64::sin(s0 * 0.001).tanh() * 0.9).asin());
+                s2 = s2 * 0.5 + f64::sin(prog_2(acc3, x1, 1.2, v, n)) * 0.005;
             }
         }
-        let v4 = prog_13(acc1, (x2.tanh() * 0.5).ln_1p().tanh(), x0, v, n);
-        let mut a5 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a5[i][j] = f64::cos(v[j]).exp2();
-            }
+        let v4 = (v[n % 4].cos() * 2.0).cosh() + (v[n % 4] + x2);
+        let v5 = s2.hypot(v4);
+        if v5.max(s2) > -0.5 && n == 3 {
+            s1 = s1 * 0.5 + (v4.abs() / ((v[n % 4] * v[n % 4] + 1.0).log(3.0).sin() + 2.0)).sin() * 0.02;
+            s2 *= 0.6;
+            s2 += 0.1 * (s2 - x2).sin();
+        } else if (x0.cos() * 0.5).ln_1p().copysign(s2 + v[n % 4]) <= x0 + v5 {
+            s2 *= 0.5;
+            s2 += 0.005 * s0;
         }
-        let mut m6 = 0;
-        for i in 1..n {
-            let v7 = (f64::exp(a5[1][(i + m6) % 4].cos()).cos() * 2.0).cosh();
-            if f64::exp(x0.sin().exp2().tanh()) > -0.5 {
-                m6 += 1;
+        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| q + p.tanh()).sum::<f64>();
+        for t in v {
+            for _ in 0..n {
+                s0 = (s0 * 0.6 + v6.tanh().exp() * 0.1).tanh();
+                acc3 += f64::cosh(x2.tanh() * 2.0).tanh() * 0.05;
             }
-            let v8: f64 = s0;
-            if (x1.sin() * 0.9).acos() < 0.5 {
-                break;
+            match n {
+                0 | 2 => {
+                    break;
+                }
+                3 | 5 => {
+                    let v7 = f64::atanh(v4.cos() * 0.9);
+                    s1 *= 0.75;
+                    s1 += 0.1 * f64::cos(s1.tanh().exp2() - v[2]);
+                    if !(n % 3 == 1 && f64::ln_1p(t * t) > v5 * v[n % 4]) {
+                        s0 *= 0.5;
+                        s0 += 0.4 * (x2.to_degrees() * 0.02).cos();
+                        continue;
+                    }
+                    s0 = (s0 * 0.5 + f64::sin(v7) * 0.1).sin();
+                }
+                6 => {
+                    acc3 += 0.5 * f64::cos((f64::powi(v5.tanh(), 2) + 1.0).powf(1.5));
+                    if t.asinh() <= 0.5 && n == 4 {
+                        break;
+                    }
+                    let v8 = t + x0;
+                    acc3 += 0.5 * v8.tanh();
+                }
+                _ => {
+                    s0 *= 0.6;
+                    s0 -= 0.1 * f64::exp_m1(t.cos()).sin();
+                    acc3 += s2.cos() * 0.5;
+                    if v6.copysign(v5) >= -1.0 {
+                        return (s1 * s1 + 1.0).log(10.0);
+                    }
+                }
             }
-            acc1 -= f64::cos(x2.clamp(-0.5, 0.5) * core::f64::consts::FRAC_1_SQRT_2) * 0.4;
-            acc1 += 0.1 * (f64::tanh(v7) + v8.tanh()).cos();
+            acc3 += f64::tanh(v6 + (t - 1.5)) * 0.5;
         }
-        let c9 = m6 as f64;
-        acc1 -= 0.05 * prog_0(x0, x2, (-x1).sin(), v, n).tanh();
-        s0 = s0.mul_add(0.6, (a5[0][0] * a5[0][0] + 1.0).sqrt().sin() * 0.25);
-        s0 + acc1.tanh() - v4.tanh() - f64::cos(c9)
+        s0 + s1.cos() + s2 + f64::tanh(acc3) - v6.sin()
     }
 
     #[differentiable]
     pub fn prog_28(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0 / (x0.cos() + 2.0);
-        let mut s1 = f64::tanh(v[1] - v[n % 4]);
-        let mut s2 = (2.0 - s1).sin() * 2.0;
+        let mut s0 = prog_1((x1 / (v[n % 4].cos() + 2.0)).tanh(), (x1 + x2).cos(), f64::hypot(x1.tanh(), f64::powi(x1, 2)).cos(), v, n).cos() * 2.0;
+        let mut s1 = f64::cos(v[n % 4] - x0);
+        let mut s2: f64 = prog_0(x0, s0, 1.5, v, n).cos() * 2.0;
         let mut acc3: f64 = 0.0;
-        let v4 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.1 * (v[3] + x2 - x2 + p.sin()).sin());
-        match n % 2 {
-            0 => {
-                let v5: f64 = prog_22(f64::cos(f64::cosh(x2.tanh() * 2.0).cos()), (s2.copysign(v4).powi(2) + 0.5).recip().cos(), 1.5, v, n);
-                let mut k6 = 0;
-                while k6 < n && x2 - v5 <= -0.5 {
-                    k6 += 1;
-                    if v5.tanh() >= 0.5 {
-                        let v7 = s0 / (x1.sin() + 2.0);
-                        let v4 = (f64::sin(v[3]) * 0.9).acos() * std::f64::consts::FRAC_PI_4;
-                        acc3 += 0.25 * (v7.sin() + v4.sin()).cos();
-                    } else {
-                        let v8: f64 = f64::sin(x1).exp_m1();
-                        s2 = (s2 * 0.75 + f64::cos(v8) * 0.05).tanh();
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            let v8 = match n {
+                0 | 2 => {
+                    let v5 = (f64::tanh(v[(k4 + n) % 4]) + 2.0).cbrt();
+                    (0.35 - v5).cos().exp()
+                }
+                3 => f64::ln(v[1].powi(2) + 1.0) * 2.5,
+                4 => {
+                    for &u in v.iter() {
+                        let v6 = u + (s0 + u);
+                        acc3 += f64::cos(((v6 - x1).powi(2) + 1.0).ln()) * 0.1;
                     }
-                    let v9 = v4 + s1;
-                    acc3 += 0.25 * v9.asinh().cos();
+                    let v7 = v[(k4 + n) % 4].powi(3);
+                    (v[0].powi(2) + 1.0).log2().max(v[k4 % 4].max(v7))
                 }
-                acc3 -= 0.005 * v5.cos();
-            }
-            1 => {
-                s1 *= 0.8;
-                s1 -= 0.02 * f64::sin((f64::powi(v4, 2) + 0.5).recip());
-                acc3 += x2.tanh().exp2().sin();
-            }
-            _ => {
-                s0 = (s0 * 0.5 + x0 / (x0.powi(2) + 1.0) * 0.2).sin();
-                acc3 -= f64::to_degrees(v4) * 0.01;
-                if n > 4 {
-                    acc3 -= (-v[n % 4]).sin();
-                } else if f64::powf(1.5_f64.copysign(s0).powi(2) + 0.5, 2.5) >= 0.0 {
-                    s2 *= 0.8;
-                    s2 += 0.02 * f64::sin((-x2) * (f64::sin(x1) * 0.9).asin());
+                _ => x1.powi(2),
+            };
+            s0 = 0.5 * s0 + 0.2 * (x2.sin() * 0.9).acos().sin();
+            if k4 == 2 && f64::cos(v8 - s0) >= 0.25 {
+                let v9 = f64::powi(v[k4 % 4].powi(2) + 1.0, -2) - f64::cosh(v[k4 % 4].cos() * 2.0);
+                s2 = (s2 * 0.6 + v9.cos() * 0.02).tanh();
+            } else if v[(k4 + n) % 4].tanh() > -0.5 {
+                let x0 = f64::atanh(f64::sin(s0.atan()) * 0.9);
+                acc3 += 0.5 * x0.cos().sin();
+            } else {
+                let v10 = f64::sin(x2 - s1);
+                acc3 += (v10 * v10 + 1.0).log2().sin() * 0.5;
+                if ((s1 + 1.2).cos() * 1.5).sinh() > v10 {
+                    s0 = (s0 * 0.8 + (f64::tanh(s2).exp().powi(2) + 1.0).log(2.0) * 0.05).tanh();
+                    acc3 += 0.5 * f64::cos(x1);
+                } else if k4 > 1 {
+                    for j in (0..n).rev() {
+                        let fj = j as f64;
+                        acc3 -= f64::cos(fj.sin().exp()) * 0.05;
+                        s2 = s2.mul_add(0.8, f64::tanh(s2 * fj) * 0.02);
+                    }
+                } else {
+                    let v11: f64 = s2.min(v[(k4 + n) % 4]);
+                    s1 = s1.mul_add(0.8, f64::cos(v11) * 0.2);
                 }
+            }
+            if k4 >= 4 || (x1.powi(2) + 1.0).cbrt() * (x1.sin() * 1.2).tan() > x0 {
+                break;
             }
         }
-        let v12 = match n {
-            0 => prog_13(s0, f64::tanh(s0) * 2.0, s2, v, n),
-            3 => {
-                let v10 = f64::clamp(x1, -1.5, 1.0).tanh().exp2();
-                v[0].tanh() - v10.sin().exp()
+        let mut k12 = 0;
+        while k12 < n {
+            k12 += 1;
+            let v13 = s0;
+            if 0.8 * f64::asinh(v13) > 0.25 {
+                s2 = 0.8 * s2 + 0.05 * 3.0_f64.powf(s2.sin()).sin();
+                break;
             }
-            g if g > 4 => f64::sin(x0).exp_m1(),
-            _ => {
-                let v11 = prog_0(s1, x1.asinh().cos(), (v[n % 4] * v[n % 4]).ln_1p().tanh(), v, n);
-                (v4.powi(2) + 1.0).cbrt() + v11.cos()
+            s0 = s0 * 0.6 + (s0.powi(2) + 1.0).powi(-2).tanh() * 0.05;
+        }
+        s0 = (s0 * 0.8 + f64::sinh(f64::sin(x2) * 1.5) * 0.05).tanh();
+        let mut k14 = 0;
+        'l4: loop {
+            k14 += 1;
+            match k12 % 4 {
+                0 => {
+                    let v15 = ((x1 * x1 + 0.5).recip().powi(2) + 1.0).log(10.0);
+                    s2 = 0.6 * s2 + 0.5 * v15;
+                }
+                1 | 3 => {
+                    acc3 += 0.5 * v[k14 % 4].mul_add(s1, x2).sin().cosh().cos();
+                }
+                _ => {
+                    let v16 = (f64::powi(s2.sin(), 2) + 1.0).powf((x2.tanh() * 1.2).tan().tanh());
+                    s1 = s1.mul_add(0.8, f64::cos(v16).sin() * 0.01);
+                }
             }
-        };
-        let v16 = if (f64::sin(v4) + 2.0).cbrt() >= 0.25 {
-            let v13 = f64::sin(x2.hypot(v[n % 4])).exp();
-            f64::recip(v13.powi(2) + 0.5)
-        } else if (f64::cos(v[2]) * 1.2).tan() < s1 && n == 6 {
-            for i in 0..n {
-                let fi = i as f64;
-                acc3 += 0.25 * v12.tanh().sin().exp().sin();
-                match i {
+            let mut k17 = 0;
+            while k17 < n + 1 {
+                k17 += 1;
+                match k17 % 3 {
                     0 => {
-                        s0 = 0.8 * s0 + 0.2 * x2.sin();
-                        s0 = 0.5 * s0 + 0.1 * x1.cos().exp_m1().sin();
+                        acc3 += f64::acosh(x2 * x2 + 1.5).atan().tanh() * 0.05;
                     }
-                    2..=4 => {
-                        s0 = 0.6 * s0 + 0.1 * f64::exp_m1(x0.cos()).sin();
-                        let mut k14 = 0;
-                        while k14 < 3 && (s2 * s2 + 1.0).log(3.0) <= 0.5 {
-                            k14 += 1;
-                            if k14 > 2 {
-                                s0 = s0 * 0.75 + (s0 * s0).tanh() * 0.1;
-                            } else {
-                                let v15 = f64::ln_1p(v[(k14 + n) % 4].cos() * 0.5).min(s2);
-                                acc3 -= v15.tanh() * 0.1;
+                    g if g > 1 => {
+                        s0 = (s0 * 0.75 + s0.to_radians() * 50.0 * 0.25).sin();
+                        if k17 % 3 == 1 && (v[k17 % 4].powi(2) + 2.0).ln() >= -0.5 {
+                            s2 = (s2 * 0.8 + f64::max(s2, s0) * 0.2).sin();
+                            if (v[2] * v[2] + 1.0).log(3.0) >= -0.25 {
+                                break 'l4;
                             }
-                            match k14 {
-                                0 => {
-                                    s2 = s2 * 0.75 + (s2 + v4.cos()).tanh() * 0.1;
-                                }
-                                2 => {
-                                    let x0 = (x0.tanh() * 2.0).cosh();
-                                    s1 = (s1 * 0.6 + x0.tanh() * 0.05).tanh();
-                                }
-                                3 => {
-                                    let x2 = (v[k14] - x2).sin().exp_m1();
-                                    s2 *= 0.75;
-                                    s2 += 0.02 * x2.sin();
-                                }
-                                _ => {
-                                    acc3 += f64::cos(f64::atan(s2)) * 0.1;
-                                    s1 = (s1 * 0.5 + v12.atan() * 0.5).tanh();
-                                }
-                            }
-                            s0 = (s0 * 0.6 + fi * 1.0).tanh();
+                            let v18 = f64::tanh(s2).sinh();
+                            acc3 -= f64::cos(v18).cos() * 0.05;
+                        } else {
+                            s2 = (s2 * 0.75 + (SCALE + s2) * 0.25).tanh();
+                            let v19 = x0;
+                            acc3 -= f64::sin(v19).sin() * 0.05;
                         }
-                    }
-                    5 => {
-                        s2 = (s2 * 0.6 + (s2 - 0.25 * s2) * 0.25).sin();
-                        if f64::sqrt((x2 * s1).powi(2) + 2.0) <= x0 && i % 3 == 1 {
-                            s0 = s0 * 0.8 + 0.5 * (v[(i + n) % 4] / (f64::tanh(x0) + 2.0)) * 0.1;
-                            break;
-                        }
+                        let x0 = x0;
+                        acc3 -= x0.tanh().cos() * 0.05;
                     }
                     _ => {
-                        s2 = s2 * 0.5 + x0.sin() / (f64::powi(v[i % 4] - s2, 2) + 1.0) * 0.2;
-                        s0 = s0 * 0.6 + v[i % 4].max((f64::powi(x1, 2) + 1.0).log2()).tanh() * 0.25;
+                        let v20 = s2.atan2(v[k17 % 4] * v[k17 % 4] + 1.0);
+                        s2 = 0.5 * s2 + 0.1 * (s2 * s2).sin();
+                        acc3 += 0.05 * v20.tanh().tanh();
                     }
                 }
-                acc3 += v4.tanh() * 0.25;
+                let v21: f64 = v[k17 % 4].tanh();
+                s1 = 0.6 * s1 + 0.4 * s1.asinh().sin();
+                s2 = f64::mul_add(s2, 0.6, f64::cos(v21.cos()) * 0.4);
             }
-            x0 / (v4.powi(2) + 1.5)
-        } else {
-            return f64::acos(f64::exp2(f64::tanh(x1)).tanh() * 0.9)
-        };
-        let mut a17 = [0.0; 4];
-        for i in 0..4 {
-            if f64::powi(x0.sin().powi(2) + 1.0, -2) >= -0.5 {
-                a17[i] = f64::acos(v12.sin() * 0.9);
-            } else {
-                a17[i] = v12;
+            s1 = s1 * 0.5 + f64::recip(s2.powi(2) + 0.5).cos() * 0.25;
+            if k14 >= 4 || f64::acosh(s0 * s0 + 2.0) > -0.5 {
+                break;
             }
         }
-        let mut a18 = [0.0; 4];
-        for i in 0..n {
-            a18[i % 4] += f64::acosh(v16 * v16 + 1.5).tanh() * 0.25;
-            s1 *= 0.75;
-            s1 -= 0.05 * (f64::powi(s1 * 1.2, 2) + 1.5).acosh().tanh();
-        }
-        s0.cos() + s1 * 0.25 - f64::sin(s2) + acc3.tanh() + v12.cos() - v16.cos() + a17[3].sin() + a18[3]
+        s0 + s1.tanh() + s2 + acc3.sin()
     }
 
     #[differentiable]
     pub fn prog_29(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_13((x0 - x2).cos() * 2.0, 1.5, f64::tanh(x0 * x1), v, n).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        match n {
-            0 | 2 => {
-                s0 = (s0 * 0.8 + (x2.sin() + 2.5) * 0.2).tanh();
-            }
-            g if g > 4 => {
-                s0 = s0 * 0.5 + f64::tanh(((acc1.sin() * 0.9).asin().tanh() * 2.0).sinh()) * 1.0;
-                s0 = 0.75 * s0 + 0.25 * f64::sin(x0);
-            }
-            _ => {
-                s0 = (s0 * 0.5 + (0.75 - acc1) * 1.0).tanh();
-                if x0 > v[2].cos() {
-                    s0 = 0.75 * s0 + 0.25 * f64::cos(x2).max(x1.atan()).tanh();
-                    s0 *= 0.75;
-                    s0 += 0.25 * f64::cos(x0);
-                }
-                s0 *= 0.6;
-                s0 -= 0.25 * f64::tanh(f64::cbrt(v[n % 4] * v[n % 4] + 1.0));
-            }
+        let mut s0: f64 = v[n % 4].atan();
+        let mut s1 = (x0 * x0 + 2.0).acosh().cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        for _ in 0..n {
+            acc2 += x2.tanh() * 0.25;
+            let v3 = (x2.powi(2) + 2.0).ln();
+            s0 = s0.mul_add(0.6, v3.cos().sin() * 0.5);
         }
-        for i in 0..6 {
+        let mut k4 = 0;
+        while k4 < n && x1 + v[k4 % 4] < x2 - x0 {
+            k4 += 1;
+            if s1 * v[k4 % 4] <= -1.0 {
+                let x2 = x2 + x1;
+                s1 = f64::mul_add(s1, 0.8, f64::sin(x2).tanh() * 0.1);
+            } else {
+                s0 = s0.mul_add(0.6, (x0 / (v[k4 % 4].cos() + 2.0)).tanh() * 0.1);
+            }
+            let v6 = if k4 % 3 == 1 && (f64::cos(x2) * 0.9).asin() <= x0 + 2.0 {
+                f64::cbrt(v[2] * v[2] + 1.0)
+            } else if s0.tanh() > x1 - x2 {
+                ((x0 + v[k4 % 4]).sin() * 2.0).cosh()
+            } else {
+                let v5 = 1.5_f64.hypot(x0);
+                f64::exp_m1(x1.sin()) + v5.cos()
+            };
+            acc2 += 0.25 * (x1.powi(2).powi(2) + 2.0).ln().sin();
+            s1 = s1 * 0.5 + v6.cos().cos() * 0.02;
+        }
+        'l2: for i in (1..=5).step_by(2) {
             let fi = i as f64;
-            let v2 = (fi.sin() * 0.9).atanh() + fi;
-            for &u in v.iter() {
-                if u + v2 + x2.cos() > -0.5 {
-                    s0 *= 0.8;
-                    s0 += 0.1 * (f64::powi(x0 + v2, 2) + 0.5).ln().tanh();
-                    s0 *= 0.75;
-                    s0 += 0.1 * f64::powi(s0, 2);
-                } else {
-                    s0 = 0.8 * s0 + 0.2 * f64::tanh((x0 * x0 + 2.0).sqrt().powi(2).ln_1p());
-                    acc1 += (f64::cos(fi) * 0.9).acos().cos() * 0.05;
-                    if n == 4 {
-                        s0 = (s0 * 0.6 + s0 * fi * 0.05).tanh();
-                        break;
-                    }
+            s1 = 0.75 * s1 + 0.1 * ((x2 - s1).powi(2) + 1.0).ln().tanh();
+            for j in 0..n {
+                let fj = j as f64;
+                if x1 + fj < v[j % 4] && n > 0 {
+                    break 'l2;
                 }
-                s0 = s0.mul_add(0.8, f64::cos(fi).exp2().sin() * 1.0);
-                match n + i {
-                    0 => {
-                        break;
-                    }
-                    g if g > 1 => {
-                        s0 = s0 * 0.75 + (f64::to_radians(s0) * 20.0).cos() * 0.5;
-                        if ((x0 * v[i % 4]).powi(2) + 1.0).powf(0.3) <= -0.5 {
-                            continue;
-                        }
-                        acc1 += 0.05 * f64::acos(x2.cos() * 0.9).tanh();
-                    }
-                    _ => {
-                        s0 = (s0 * 0.6 + ((0.65 * s0).tanh() * 0.5).ln_1p() * 0.5).sin();
-                        let v3 = v2 + x1 - f64::asinh(v[(i + n) % 4]);
-                        acc1 += 0.05 * v3.sin();
-                    }
-                }
+                s0 *= 0.75;
+                s0 += 0.05 * (f64::tanh(v[k4 % 4]).exp() / (f64::powi(v[k4 % 4] + s0, 2) + 1.5)).sin();
             }
-            s0 = s0.mul_add(0.8, f64::powf(0.5_f64, s0.sin()).cos() * 0.1);
-            acc1 -= f64::tanh(v2) * 0.25;
+            let v7 = if x1 < -0.5 {
+                x1 - 1.5
+            } else if (v[i % 4].powi(2) + 0.5).recip() - x2 * s1 >= s1 {
+                prog_0((fi * s1 + (s1 + fi)).tanh(), f64::cos(x1).sin() * 2.0, (x1 - s1).sin() * 2.0, v, n)
+            } else {
+                x1.asinh()
+            };
+            acc2 += 0.5 * f64::cos(x2 / (f64::powi(f64::log(2.0_f64, v[i % 4] * v[i % 4] + 2.0), 2) + 0.5));
+            s0 = s0 * 0.75 + v7.sin().cos() * 0.005;
         }
-        for i in 0..3 {
-            if i > 1 {
-                continue;
-            }
-            let mut k4 = 0;
-            while k4 < 6 && x2 > 1.0 {
-                k4 += 1;
-                let v5 = x2 + v[k4 % 4].sin().exp_m1();
-                let v6: f64 = v5.atan().atan();
-                s0 = s0 * 0.5 + f64::sin(x0 + v5) * 0.1;
-                s0 *= 0.5;
-                s0 -= 0.1 * v6.tanh().tanh();
-            }
-            acc1 += f64::tanh(f64::tanh(x2).exp()) * 0.5;
+        let mut a8 = [0.0; 4];
+        for i in 0..n {
+            a8[i % 4] = a8[i % 4] * 0.75 + (v[(i + n) % 4].cos() * 1.2).tan().sin() * 0.02;
         }
-        let mut k7 = 0;
-        let v8 = loop {
-            k7 += 1;
-            if x1 > f64::atan(v[(k7 + n) % 4]) {
-                return f64::recip(x0 * x0 + 1.0);
-            }
-            s0 = (s0 * 0.6 + (x0 * std::f64::consts::FRAC_1_PI + (SCALE + x0)) * 0.25).sin();
-            if k7 >= 5 || v[2].tanh() > 0.0 {
-                break (x0 * x0 + 0.5).atan2((x0.sin() * 0.9).asin());
-            }
-        };
-        s0.sin() - acc1.sin() - v8 * 0.25
+        x1 * 0.25 + x2.tanh() + s0 * 0.25 + s1 * 1.5 + acc2.cos() + a8[2].sin()
     }
 
     #[differentiable]
     pub fn prog_30(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::ln(x0 * x0 + 2.0);
-        let mut s1: f64 = (v[n % 4].sin() * 0.9).atanh();
-        let mut s2: f64 = f64::asinh(x0.to_degrees() * 0.01);
+        let mut s0 = v[1].asinh();
+        let mut s1 = f64::sin(x1 * x0) * 2.0;
+        let mut s2 = (0.8 - f64::acosh(f64::powi(x2, 2) + 2.0)).sin() * 2.0;
         let mut acc3: f64 = 0.0;
-        let a4 = [(x2 * x2 + 2.0).sqrt(), prog_0(x1, 0.75, s0, v, n), v[n % 4].to_radians(), (v[3].sin() * 0.9).asin()];
-        let mut k5 = 0;
-        while k5 < 3 && (x2 * x2 + 0.5).recip() <= 1.0 {
-            k5 += 1;
-            s0 = s0 * 0.75 + f64::cos(((x0 * s0).sin() * 0.9).asin()) * 0.02;
-            s1 = (s1 * 0.8 + (a4[3 - k5] + (a4[3 - k5].powi(2) + 0.5).sqrt()) * 0.1).tanh();
-            let v6 = x0.sin() / (x2 * x2 + 1.5);
-            s1 = 0.75 * s1 + 0.2 * f64::tanh(v6);
+        let mut a4 = [0.0; 4];
+        for i in 0..n {
+            a4[i % 4] += x2.sin() * 0.5;
         }
-        if x1 >= f64::log10(acc3.powi(2) + 1.0) || k5 == 1 {
-            s2 = s2.mul_add(0.5, f64::cos((x1.powi(2) + 1.0).sqrt()) * 0.5);
-            s1 = (s1 * 0.8 + prog_1(2.0, 1.2, f64::acos(x2.cos() * 0.9).cos() * 2.0, v, 0) * 0.005).tanh();
-        } else {
-            s2 = s2.mul_add(0.5, acc3.mul_add(x2, s2).tanh() * 0.02);
+        let a5 = v.map(f64::tanh);
+        let v6: f64 = acc3 * core::f64::consts::FRAC_1_SQRT_2;
+        for (i, &t) in a4.iter().enumerate() {
+            let fi = i as f64;
+            s0 = (s0 * 0.5 + x1 * 0.5).sin();
+            if a5[i] + a4[3 - i] < -1.0 {
+                acc3 += (v6 * f64::tanh(s1).exp2()).tanh() * 0.5;
+                if v[n % 4] / (x0 * x0 + 1.0) >= -1.0 {
+                    s0 = 0.75 * s0 + 0.25 * (t * 0.65);
+                    s2 = s2.mul_add(0.75, f64::tanh((v[3] * v[3]).ln_1p()) * 0.25);
+                    if ((x2.powi(2) + 1.0).log(10.0).tanh() * 1.2).tan() <= 0.0 && i + n < 8 {
+                        return f64::atan(s1);
+                    }
+                } else {
+                    for j in 0..n {
+                        s2 = (s2 * 0.75 + f64::cos(x1) * 0.25).tanh();
+                        if j < 1 && t.copysign(fi).atan2(x2 * x2 + 0.5) <= 0.5 {
+                            acc3 += a4[j % 4] * 0.05;
+                            acc3 += (a4[3] * a4[3]).ln_1p() * 0.1;
+                        }
+                    }
+                    s1 *= 0.5;
+                    s1 += 0.25 * (t.powi(2) + 0.5).recip().tanh();
+                }
+                let x2: f64 = (a5[i].sin() * 0.9).atanh();
+                acc3 -= 0.5 * x2.sin().cos();
+            } else {
+                acc3 += prog_0(v6, f64::sin((f64::cos(s0 - t) * 1.2).tan()) * 2.0, s0, v, i).cos() * 0.005;
+            }
         }
         let mut k7 = 0;
-        while k7 < n + 1 {
+        while k7 < 3 && prog_0(x0, s2, s0, a4, n) < -0.5 {
             k7 += 1;
-            for (j, &u) in v.iter().enumerate() {
-                let fj = j as f64;
-                if f64::recip(a4[0] * a4[0] + 0.5).asinh() < 0.0 {
-                    let x1 = f64::sqrt(u * u + 2.0);
-                    s2 *= 0.6;
-                    s2 += 0.4 * f64::sin(x1).cos();
-                } else if j < 3 && 0.1 - s0 <= s1 {
-                    acc3 += f64::log(1.5_f64, u.powi(2) + 2.0) * 0.1;
-                    let x2 = f64::sin(v[(j + n) % 4]);
-                    acc3 += 0.05 * x2.cos();
-                } else {
-                    s0 = 0.5 * s0 + 0.25 * f64::tanh(s2).sinh().cos();
+            match n {
+                1 | 3 => {
+                    for (j, &u) in a5.iter().enumerate() {
+                        let fj = j as f64;
+                        match j {
+                            0..=2 => {
+                                s0 = 0.8 * s0 + 0.2 * s0.tanh();
+                                if u >= x0 || j % 2 == 0 {
+                                    return (x2 * x2 + 0.5).sqrt() + (-x2);
+                                }
+                                s1 = 0.75 * s1 + 0.25 * s1.max(fj).tanh();
+                            }
+                            3 => {
+                                let v8 = (fj.sin() + 2.0).cbrt();
+                                s2 = f64::mul_add(s2, 0.75, f64::tanh(f64::atanh(s2.cos() * 0.9)) * 0.05);
+                                acc3 += 0.1 * v8.cos();
+                            }
+                            _ => {
+                                s2 = s2 * 0.75 + ((u * u + 1.5).acosh() / 1.5).cos() * 0.1;
+                            }
+                        }
+                        let v9 = u - v6;
+                        let v10 = v9.atan();
+                        acc3 -= 0.1 * u.atan2((u.powi(2) + 2.0).ln().powi(2) + 1.0).tanh();
+                        acc3 += v10.sin().sin() * 0.1;
+                    }
                 }
-                s0 = s0.mul_add(0.75, (fj.tanh() * 0.9).atanh().sin().exp().sin() * 1.0);
-                acc3 -= 0.05 * u.sin();
+                4 => {
+                    s0 = (s0 * 0.6 + f64::tan((s0 * s0 + 2.0).acosh().cos() * 1.2) * 0.02).sin();
+                    if k7 % 3 == 1 {
+                        s1 = (s1 * 0.8 + (f64::powi(s0 - s2, 2) + 1.0).log(f64::powi(a4[n % 4], 2).powi(2) + 2.0) * 0.01).sin();
+                    } else {
+                        acc3 += 0.5 * (x2 * s1).sin();
+                        acc3 += f64::tanh((x1.powi(2) + 1.0).log10()) * 0.5;
+                    }
+                    acc3 += 0.5 * f64::cos((a5[n % 4].tanh() * 0.9).asin());
+                }
+                5 => {
+                    s1 = 0.5 * s1 + 0.5 * (x0 * x0).ln_1p().sin();
+                    acc3 += (f64::powi(s2, 2) + 1.5).acosh().sin() * 0.5;
+                    if n % 2 == 0 {
+                        let v11 = f64::asin((s2 / (a5[n % 4] * a5[n % 4] + 0.5)).sin() * 0.9);
+                        let v12: f64 = (v6 * v6 + 0.5).ln();
+                        s2 = (s2 * 0.75 + (f64::cos(v11) - v12.sin()) * 0.01).tanh();
+                    } else {
+                        s0 = s0 * 0.8 + f64::recip(v6 * v6 + 1.0).sin() * 0.25;
+                    }
+                }
+                _ => {
+                    s1 = s1 * 0.5 + (s1.tanh() * 2.0).cosh().cos() * 0.05;
+                    for &u in a4.iter() {
+                        acc3 += (x1 * s0 - v6).tanh() * 0.1;
+                        let v13 = (a5[k7].cos().cos() * 0.9).asin();
+                        s0 = s0 * 0.8 + (u + v13.sin()).cos() * 0.05;
+                    }
+                }
             }
-            s0 = (s0 * 0.8 + f64::exp2(f64::cos(x0)) * 0.1).tanh();
-            if !(k7 == 7 && f64::atanh(f64::cos(a4[k7 % 4]) * 0.9) > -0.25) {
-                break;
+            acc3 -= 0.5 * s2.sin().tanh();
+            let mut k14 = 0;
+            while k14 < 4 {
+                k14 += 1;
+                let v15 = a5.iter().map(|&p| p.sin() + (s2.powi(2) + 1.0).ln()).sum::<f64>();
+                acc3 -= (x0 - v6).tanh() * 0.1;
+                match k14 + n {
+                    0 => {
+                        s2 = (s2 * 0.6 + (f64::sin(v15) * 0.5).ln_1p() * 0.05).tanh();
+                        let v16 = f64::mul_add(v6, s1 + x1, s1.powi(3));
+                        s1 = 0.75 * s1 + 0.01 * f64::cos(v16.tanh());
+                    }
+                    1..=2 => {
+                        let x1 = (v6.sin() * 0.9).asin() + s1.abs();
+                        acc3 += 0.1 * f64::tanh((v6.powi(2) + 1.0).log2()).sin();
+                        acc3 -= x1.sin() * 0.1;
+                    }
+                    3 => {
+                        s1 = s1.mul_add(0.6, a4[k14 % 4].cos() * 0.4);
+                    }
+                    _ => {
+                        s2 = s2.mul_add(0.75, s0.sin().exp2().sin() * 0.1);
+                        if (f64::powi(x1, 2) + 2.0).sqrt() < -1.0 {
+                            s0 = s0 * 0.6 + f64::sin((s0.sin() * 0.9).asin()) * 0.1;
+                            s1 = 0.6 * s1 + 0.05 * (s2 * s2 + 0.5).atan2(x1).cos().cos();
+                        }
+                        s2 = (s2 * 0.6 + s0.powi(3) * 0.05).sin();
+                    }
+                }
+                acc3 -= f64::sin(v15) * 0.1;
             }
         }
-        s0 * 0.25 - s1.cos() - s2.sin() + f64::sin(acc3) - a4[3].cos()
+        let v17 = a4.iter().map(|&p| f64::asin(f64::tanh(a4[2]) * 0.9) + p.cos()).sum::<f64>();
+        s0 + s1 - f64::sin(s2) - acc3.cos() + a5[2] - v6 * 1.5 + v17.tanh()
     }
 
     #[differentiable]
     pub fn prog_31(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0.cos() + 2.0).cbrt();
+        let mut s0 = prog_23((x2.powi(2) + 1.0).atan2(x1).sin(), (x0.abs().powi(2) + 2.0).acosh().cos(), x1, v, n).sin() * 2.0;
         let mut acc1: f64 = 0.0;
-        if (x1 * x1 + 1.0).recip() > -0.25 {
-            let v2 = prog_24(v[3].sin(), acc1, x0, v, n);
-            s0 = 0.75 * s0 + 0.2 * f64::log(0.5_f64, x1.powi(2) + 2.0).cos();
-            acc1 -= 0.1 * f64::sin(v2);
-        }
-        let v3 = v.iter().fold(acc1, |r, &p| r * 0.5 + 0.1 * f64::sin(x2 + v[n % 4] + p.cos()));
-        let mut a4 = v;
-        a4[0] *= 0.75;
-        a4[0] += 1.5_f64.copysign(x0) - v3;
-        for i in 0..n {
-            for (j, &u) in a4.iter().enumerate() {
-                let fj = j as f64;
-                s0 = s0.mul_add(0.8, f64::sinh((a4[2] + fj).tanh()).sin() * 0.1);
-                if n + i < 11 && f64::recip((u + fj).powi(2) + 0.5) <= -0.5 {
-                    s0 = s0 * 0.5 + (s0 + (s0 * s0 + 1.0).recip()).cos() * 0.25;
-                    s0 = s0.mul_add(0.5, f64::cos(s0) * 0.5);
-                } else if a4[j] < x0.tanh() {
-                    acc1 -= (x1 * std::f64::consts::FRAC_1_PI).cos() * 0.05;
-                    if !(j % 2 == 0) {
-                        acc1 += 0.05 * f64::tanh(v[n % 4]);
-                    } else {
-                        acc1 -= 0.05 * f64::cosh(f64::cos(v3.atan2(v[0] * v[0] + 1.0)) * 1.5).cos();
+        s0 = s0 * 0.75 + (0.25 - x0).sin() * 0.25;
+        let v3 = match n % 2 {
+            0 => (acc1 * acc1 + 0.5).atan2(acc1).max(x2 / 1.5),
+            1 => {
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = i as f64;
+                    s0 = (s0 * 0.75 + (fi - v[1]) * 0.25).tanh();
+                    acc1 += (f64::tanh(v[0]) * 2.0).sinh().atan2(f64::powi(v[0], 2) + 1.0).tanh() * 0.4;
+                    acc1 -= f64::tanh(t.tanh()) * 0.5;
+                }
+                x2.tanh().exp() + x1.cos().exp()
+            }
+            _ => {
+                let v2 = x2 + x0;
+                (f64::powi((acc1 * acc1 + 0.5).sqrt(), 2) + 1.0).ln() + v2.tanh()
+            }
+        };
+        let v4 = prog_5((f64::to_degrees(x0.tanh()) * 0.01).sin() * 2.0, x0, v3.max(x0).sin(), v, n);
+        for i in (0..5).rev() {
+            let fi = i as f64;
+            s0 = (s0 * 0.5 + f64::copysign(1.5_f64, x1.sin()) * 1.0).sin();
+            if (f64::cos(v4.hypot(x2)) * 1.5).sinh() > v4 || i % 3 == 1 {
+                s0 = (s0 * 0.8 + x0.to_degrees() * 0.02 * 0.1).tanh();
+                s0 = s0 * 0.5 + f64::cos(f64::sinh(f64::tanh(v[i % 4]) * 2.0)) * 0.05;
+                if x1 / (f64::cbrt(v[2].sin() + 2.0).powi(2) + 0.5) <= x2 {
+                    s0 = 0.75 * s0 + 0.25 * (SCALE + s0).tanh();
+                    continue;
+                }
+            } else {
+                s0 = 0.6 * s0 + 0.1 * f64::asinh(x2).sin().exp().cos();
+                if v3 / (f64::cos(s0) + 2.0) + f64::log(fi * fi + 1.0, v3 * v3 + 2.0) <= 1.0 && i == 2 {
+                    acc1 -= 0.4 * (s0.cos() * 0.9).asin().cos();
+                    acc1 += 0.4 * (v[i % 4] * v[i % 4] + 1.5).acosh().cos();
+                    if (v3.cos() * 1.5).cosh() > 0.5 {
+                        break;
                     }
-                    acc1 -= f64::sin(v3 - 0.1) * 0.05;
+                } else if !(i < 2) {
+                    acc1 -= 0.4 * (x1.cos() * 0.9).asin().tanh();
                 } else {
-                    s0 = s0 * 0.5 + f64::sin(s0.cos()) * 0.5;
-                    if j > 2 {
-                        return s0;
-                    }
+                    let v5 = (x1.powi(2) + 1.0).log(v4 * v4 + 2.0).mul_add(v[i % 4], (v4.sin() * 0.9).acos());
+                    s0 = (s0 * 0.5 + v5.cos() * 0.02).sin();
                 }
             }
-            s0 = s0 * 0.75 + (s0.powi(2) + 1.0).powf(a4[i % 4].tanh()).cos() * 0.02;
-            s0 *= 0.75;
-            s0 += 0.02 * a4[i % 4].mul_add(s0, s0).sin();
+            acc1 -= x0.cos() * 0.4;
         }
-        for i in 0..3 {
-            acc1 += 0.5 * ((-s0) - f64::exp2(f64::sin(a4[3 - i]))).cos();
-            let v5 = f64::exp(x1.tanh());
-            s0 = s0.mul_add(0.75, (x1 * x1 + 1.0).recip() * 0.25);
-            acc1 += 0.5 * v5.sin().tanh();
-        }
-        s0 * 0.5 - acc1.cos() + f64::cos(a4[2]) - prog_2(v3, (s0.cos() * 0.9).asin().cos() * 2.0, 0.75, v, n)
+        f64::cos(s0) + f64::cos(acc1) - v4.tanh()
     }
 
     #[differentiable]
     pub fn prog_32(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sinh(x2.sin() * 2.0).sin() * 2.0;
-        let mut s1 = f64::sin((x1 * x1 + 1.0).log(3.0)).exp2();
-        let mut s2 = ((x0 * x1).cos() * 0.9).acos().sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        match n % 3 {
-            0 => {
-                let v4: f64 = (f64::powi(acc3, 2) + 1.0).log2() * (acc3 + v[1]);
-                let x2 = v4.sin().exp2();
-                s2 = (s2 * 0.6 + x2.cos() * 1.0).sin();
-            }
-            2 => {
-                for (i, &t) in v.iter().enumerate() {
-                    acc3 += 0.5 * f64::sqrt(v[2] * v[2] + 2.0).cos();
-                    s2 = s2.mul_add(0.8, f64::sin(prog_0(x0, s2.cos() * 2.0, 0.25, v, i)) * 0.005);
-                    match i + n {
-                        0 => {
-                            acc3 += s2 * x2 * 0.3 * 0.75;
-                        }
-                        1 | 3 => {
-                            s2 = s2 * 0.8 + f64::log10(s2.powi(2) + 1.0) * 0.4;
-                        }
-                        6 => {
-                            s1 = s1.mul_add(0.6, f64::exp2(t.cos()).sin() * 0.25);
-                        }
-                        _ => {
-                            for j in (0..=i).rev() {
-                                s1 = (s1 * 0.6 + 0.1 * (t * s1) * 1.0).tanh();
-                                match j {
-                                    0 | 2 => {
-                                        break;
-                                    }
-                                    3 => {
-                                        s0 *= 0.75;
-                                        s0 += 0.02 * (s0 * 0.8 / ((x2 / (t.cos() + 2.0)).powi(2) + 0.5)).sin();
-                                        acc3 += f64::atan2((x0.sin() * 0.9).acos().powi(2) + 1.0, x0 + v[j]).sin() * 0.1;
-                                    }
-                                    _ => {
-                                        s0 = s0.mul_add(0.8, f64::sin(v[n % 4].mul_add(s0, s0)) * 0.02);
-                                        let v5 = s0 / (x0.cos() + 2.0);
-                                        acc3 -= 0.1 * v5.cos().sin();
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    s2 = 0.75 * s2 + 0.25 * t.tanh().sin();
-                }
-                s2 = (s2 * 0.75 + prog_13(f64::sin(x0.asinh()), 2.0, s2, v, n) * 0.005).tanh();
-                if n % 2 == 0 && (v[n % 4].powi(2) + 0.5).cbrt() < x2 {
-                    s1 *= 0.5;
-                    s1 += 0.005 * f64::cos(prog_2(f64::tanh(v[n % 4].powi(2)) * 2.0, (x2.cos().exp() - (s1 - 0.1)).tanh(), (x2 - s0).tanh(), v, 0));
-                    s0 = s0.mul_add(0.75, (x0 + x1).sin() * 0.1);
-                } else {
-                    s0 = s0 * 0.6 + (s0 * s0 + 1.0).log2().sin() * 0.02;
-                    let v6 = prog_0(1.5, f64::sin(x0 - (v[n % 4] * v[n % 4] + 2.0).sqrt()) * 2.0, x1, v, 5);
-                    acc3 -= f64::sin(v6) * 0.02;
-                }
-            }
-            _ => {
-                for _ in (0..6).rev() {
-                    s2 = 0.75 * s2 + 0.25 * f64::tanh(x1).tanh();
-                    if ((v[2].to_degrees() * 0.01).sin() * 0.9).acos() <= s0 - x0 {
-                        break;
-                    }
-                }
-            }
+        let mut s0 = f64::to_radians(x0);
+        let mut acc1: f64 = 0.0;
+        if v[2] - x2 <= x1.asinh() {
+            let v2 = f64::min((s0.powi(2) + 1.0).atan2(x1), acc1.atan2(s0.powi(2) + 1.0));
+            acc1 -= f64::sin(-v[n % 4]);
+            acc1 -= f64::cos(v2);
         }
-        'l3: for i in 0..n {
-            let fi = i as f64;
-            if f64::sinh(f64::cos(v[i % 4]) * 2.0) < -1.0 {
-                let v7 = f64::atanh(v[1].sin() * 0.9);
-                acc3 += v7.tanh().sin() * 0.25;
-            } else {
-                let v8 = (x2.cos() * 0.9).atanh();
-                acc3 += 0.25 * 3.0_f64.atan2(f64::atan(x2)).tanh();
-                acc3 += 0.25 * f64::cos(v8);
-            }
-            acc3 -= v[i % 4].sin().tanh() * 0.25;
-            let mut k9 = 0;
-            while k9 < 3 && v[3] + fi > s2 {
-                k9 += 1;
-                let v10 = s2 * x2;
-                if v10.atan() <= (v[0] * v[0] + 1.0).cbrt() {
-                    continue 'l3;
-                }
-                s2 *= 0.75;
-                s2 -= 0.25 * f64::tanh(x2.asinh());
-            }
-            s0 = s0.mul_add(0.6, f64::sin(f64::cbrt(fi.asinh().powi(2) + 1.0)) * 1.0);
-        }
-        for _ in 0..6 {
-            let v11: f64 = v[n % 4];
-            let v13 = if x1 / (s1 * s1 + 0.5) >= -0.5 {
-                (f64::tanh(v11 * v11) * 0.9).acos()
-            } else {
-                let v12 = v11;
-                return (v12 * v12 + 2.0).ln() * 0.75
-            };
-            s2 = (s2 * 0.8 + x2.tanh() * 0.2).sin();
-            s2 = (s2 * 0.5 + v13.sin() * 0.05).tanh();
-        }
-        if n == 0 && -v[n % 4] > 0.0 {
-            let v14 = x0.sin().exp2();
-            s0 = (s0 * 0.5 + f64::max(x2, x0) * 0.5).tanh();
-            s0 = s0 * 0.6 + f64::sin(v14.sin()) * 0.25;
-        } else if (f64::cos((f64::powi(x2, 2) + 2.0).ln()) * 0.9).acos() >= f64::cosh(f64::tanh(x2)) {
-            let v15 = (v[1].tanh() * 1.2).tan();
-            acc3 -= v15.sin() * 0.4;
-        }
-        let mut m16 = 0;
-        for i in (0..5).rev() {
-            let fi = i as f64;
-            s1 = 0.75 * s1 + 0.25 * ((-s1).powi(2) + 2.0).ln().tanh();
-            if m16 == 8 {
-                m16 += 1;
-            }
-            for j in 0..3 {
-                let fj = j as f64;
-                let v17 = if fi - f64::cos(s1) > f64::atanh(x2.sin() * 0.9) && n == 5 {
-                    x2.max(v[(j + m16) % 4])
-                } else {
-                    v[3 - j] - s0
-                };
-                match j {
-                    0 => {
-                        s0 = (s0 * 0.75 + (f64::tanh(v17.tanh()) * 1.5).cosh() * 0.02).sin();
-                        s2 *= 0.6;
-                        s2 += 0.4 * (s2 + fj).cos();
-                    }
-                    1 => {
-                        s1 = (s1 * 0.75 + f64::tan(v17.tanh() * 1.2) * 0.01).tanh();
-                    }
-                    2 => {
-                        s0 *= 0.8;
-                        s0 += 0.1 * f64::tanh(v17 + fi);
-                        continue;
-                    }
-                    _ => {
-                        let v18 = v17 + (-x1);
-                        s2 = (s2 * 0.6 + s1.tanh().exp() * 0.1).tanh();
-                        s0 = (s0 * 0.5 + v18.sin() * 0.1).sin();
-                    }
-                }
-                acc3 += 0.1 * f64::sin(-v[3 - j]);
-            }
-            s0 = s0.mul_add(0.8, (s2.sin() * 1.2).tan().cos() * 0.02);
-        }
-        match m16 {
+        match n {
             0 | 2 => {
-                acc3 += (-(v[m16 % 4].tanh() * 0.9).asin()).sin();
-                if v[1].powi(3).sin() >= 0.5 {
-                    let v19 = f64::abs(f64::cos(v[(m16 + n) % 4]));
-                    acc3 += 0.75 * f64::atanh((v19.sin() * 0.5).ln_1p().tanh() * 0.9);
-                } else if x1 <= -1.0 || m16 < 2 {
-                    let v20 = (v[n % 4].cos() * 0.9).atanh();
-                    let v21: f64 = f64::exp((v[2].sin() * 1.5).sinh().tanh());
-                    acc3 -= 0.25 * (v20.tanh() + v21.tanh()).cos();
-                }
-                s0 *= 0.6;
-                s0 += 0.1 * (v[m16 % 4].cos() * 0.9).acos().tanh();
+                acc1 += f64::clamp(x0 + v[n % 4], v[n % 4].sin() - 1.5, (-x2).tanh() + 1.5).tanh();
             }
             3..=4 => {
-                let v22: f64 = (-v[m16 % 4]) / (f64::cos(x1.cos()) + 2.0);
-                acc3 -= f64::cos(v22);
+                let v3 = x0 - 1.5;
+                acc1 += v3.tanh();
             }
-            g if g > 5 => {
-                s1 = s1 * 0.6 + (v[1] - x2).sin() * 0.2;
-                let v23 = 2.0 - x1;
-                s1 = (s1 * 0.75 + v23.cos() * 0.25).sin();
+            5 => {
+                s0 = s0 * 0.5 + (s0 - x2).cos() * 0.4;
             }
             _ => {
-                s2 *= 0.8;
-                s2 -= 0.01 * (s1.powi(2) + 1.0).recip().cos();
-                s1 = s1 * 0.5 + f64::tanh(f64::cosh(f64::min(v[0], x2).tanh() * 2.0)) * 0.05;
+                acc1 += f64::sin(acc1 + x2) * 0.5;
             }
         }
-        let v26 = if m16 == 1 && 0.5_f64.hypot(x1) < 0.5 {
-            s0 *= 0.75;
-            s0 += 0.25 * (x2 * x2 + 1.0).log(3.0).tanh();
-            (x1.min(x2).tanh() * 1.5).sinh()
-        } else if (x2 * x2 + 1.0).ln() >= -1.0 {
-            let v24 = (s0 * s0 + 1.0).log10() * v[2];
-            ((x0.sin() * 0.5).ln_1p().powi(2) + 0.5).ln() + f64::tanh(v24)
-        } else {
-            let v25 = v[m16 % 4];
-            (-x2) + v25.sin()
+        let mut k4 = 0;
+        let v8 = loop {
+            k4 += 1;
+            acc1 -= v[k4 % 4].cos().tanh() * 0.25;
+            if x1 / 2.0 < v[0] / 4.0 {
+                acc1 -= 0.25 * 1.5_f64.hypot(s0.powi(2)).cos();
+            }
+            match k4 {
+                1..=2 => {
+                    let v5 = x2 * x2;
+                    let v6 = f64::exp2(f64::cos(v5));
+                    s0 *= 0.75;
+                    s0 -= 0.02 * v6.cos().sin();
+                }
+                3..=5 => {
+                    s0 = s0 * 0.75 + f64::atanh(f64::sin(x2) * 0.9).cos() * 0.05;
+                    if x0 + s0 > 1.0 {
+                        break x1 * (x0.tanh() * 0.9).asin();
+                    }
+                    s0 = 0.75 * s0 + 0.05 * (s0.mul_add(s0, x1) * f64::sqrt(f64::powi(s0, 2) + 2.0)).sin();
+                }
+                6 => {
+                    let x1 = x1;
+                    acc1 += 0.25 * x1.tanh();
+                }
+                _ => {
+                    let v7 = x1 + s0;
+                    acc1 += 0.25 * f64::sin(v7).sin();
+                }
+            }
+            if k4 >= 6 || (-v[n % 4]).tanh() < v[k4 % 4] {
+                break f64::cbrt(v[2] * v[2] + 1.0);
+            }
         };
-        f64::cos(s0) - s1 - f64::sin(s2) + acc3.cos() + v26.sin()
+        for &t in v.iter() {
+            if !(k4 % 3 == 1) {
+                break;
+            }
+            s0 = f64::mul_add(s0, 0.6, f64::ln_1p(f64::powi(v8 + t, 2)).sin() * 0.2);
+        }
+        let v9 = if v[0] + acc1 >= -0.5 {
+            f64::acosh(v8.sin().powi(2) + 1.5)
+        } else {
+            0.5_f64.min(f64::exp_m1(v8.cos()))
+        };
+        let v10 = if (v9 * v9 + 2.0).ln() <= 0.5 {
+            (x1 * s0).max(s0)
+        } else {
+            v[0].powi(2)
+        };
+        f64::tanh(s0) + v10 * 0.25
     }
 
     #[differentiable]
     pub fn prog_33(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::sin(x0 + x2) * 2.0;
-        let mut s1 = (s0 - v[n % 4]).sin() * 2.0;
-        let mut s2 = (f64::atan(s0).sin() + 2.0).cbrt();
-        let mut acc3: f64 = 0.0;
-        for &t in v.iter() {
-            s1 = s1.mul_add(0.5, f64::tanh((t.cos() + 2.0).cbrt()) * 1.0);
-            acc3 += f64::cos(t + x1) * 0.5;
+        let mut s0 = x1.sin().exp2();
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        loop {
+            k2 += 1;
+            match k2 {
+                1 => {
+                    s0 = (s0 * 0.75 + (-v[k2]).sin() * 0.25).tanh();
+                    if k2 == 0 && -x0.sin().exp_m1() > -1.0 {
+                        s0 = s0 * 0.75 + f64::acosh(s0.tanh().powi(2) + 1.5).cos() * 0.1;
+                        break;
+                    }
+                    s0 = (s0 * 0.8 + f64::tanh(x2).sinh() * 0.1).tanh();
+                }
+                2 => {
+                    s0 = s0 * 0.6 + f64::tanh(x1 + (-v[(k2 + n) % 4])) * 0.2;
+                }
+                _ => {
+                    let x1: f64 = f64::clamp(x2, f64::tanh(x2) - 1.5, x2.sin() + 1.5).to_degrees() * 0.01;
+                    acc1 += v[0].cos();
+                    s0 = s0 * 0.5 + x1.sin() * 0.75;
+                }
+            }
+            match n + k2 {
+                0 | 2 => {
+                    let v3 = s0;
+                    for (j, &u) in v.iter().enumerate() {
+                        s0 = f64::mul_add(s0, 0.8, f64::log(v[3 - j] * v[3 - j] + 1.0, x0 * x0 + 2.0).cos() * 0.05);
+                        s0 = 0.6 * s0 + 0.02 * (v3 * s0 * (SCALE + v[k2])).cos();
+                        s0 = f64::mul_add(s0, 0.8, u.sin() * 0.2);
+                    }
+                    s0 *= 0.6;
+                    s0 += 0.4 * v3.tanh();
+                }
+                3 => {
+                    let v4 = prog_0(x0, ((x2 * x1).powi(2) + 1.0).atan2(f64::asinh(s0)).cos() * 2.0, (x0 * x2 / (f64::powi(v[2], 2) + 1.5)).tanh() * 2.0, v, k2);
+                    acc1 += (x2.sin().exp_m1() * x1.hypot(v[0])).cos() * 0.25;
+                    s0 = (s0 * 0.8 + v4.sin() * 0.005).tanh();
+                }
+                4 => {
+                    break;
+                }
+                _ => {
+                    let v5 = prog_0((-f64::powi(x2, 2)).tanh() * 2.0, f64::cos(f64::asinh(x2.tanh().exp2())), 2.0, v, n);
+                    let v6 = v5;
+                    acc1 += f64::cos(v6).tanh() * 0.01;
+                }
+            }
+            s0 = 0.6 * s0 + 0.4 * f64::cos(x0).sin().tanh();
+            if k2 >= 2 || x2.tanh() >= 0.25 {
+                break;
+            }
         }
-        match n {
-            0 => {
-                s1 = (s1 * 0.75 + f64::tan(x1.sin() * 1.2) * 0.02).tanh();
-            }
-            1..=3 => {
-                s1 = (s1 * 0.75 + f64::abs(x1) * 0.25).sin();
-                let x0 = (x2.atan().powi(2) + 1.0).recip();
-                s1 = 0.5 * s1 + 0.75 * x0.cos();
-            }
-            4..=6 => {
-                s1 = 0.5 * s1 + 1.0 * f64::atan2(1.5_f64, x1).tanh();
-            }
-            _ => {
-                s2 *= 0.5;
-                s2 += 0.02 * f64::cos(acc3 - s2);
-                s2 = s2.mul_add(0.6, s2.tanh() * 0.05);
-            }
+        let mut k7 = 0;
+        while k7 < 5 {
+            k7 += 1;
+            let v8: f64 = (x2 * x2 + 1.0).recip();
+            s0 = 0.5 * s0 + 0.05 * (v[n % 4] * v8).sin().exp().tanh();
         }
-        for _ in (0..n).rev() {
-            s0 *= 0.6;
-            s0 -= 0.4 * (x1.tanh() * 0.5).ln_1p();
-            acc3 -= 0.25 * (v[n % 4] - x0).sin();
+        let mut k9 = 0;
+        while k9 < n && v[k9 % 4] > x0 * x1 {
+            k9 += 1;
+            acc1 += 0.25 * x2.tanh().cosh().cos();
+            let v10 = f64::asinh(f64::ln(x2.powi(2) + 1.0));
+            s0 = s0.mul_add(0.8, v10.sin().tanh() * 0.2);
         }
-        let v4 = x1.cos().clamp(-0.5, 0.5);
-        s0 * 0.75 - s1.sin() - s2 + acc3 + v4 + (x0 - v4)
+        let v12 = if k9 % 2 == 0 && 0.35 - v[n % 4] <= acc1 {
+            let v11 = -(x2 + x0);
+            v11 * x0
+        } else if 0.5 * f64::tan(x0.tanh() * 1.2) > v[k9 % 4] * v[k9 % 4] || k9 > 2 {
+            (f64::powi(v[k9 % 4], 2) + 2.0).ln().min(x0.tanh())
+        } else {
+            (f64::log(1.5_f64, f64::powi(v[k9 % 4], 2) + 2.0).cos() * 1.2).tan()
+        };
+        x2 + s0 - f64::cos(v12)
     }
 
     #[differentiable]
     pub fn prog_34(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(x2 + v[3]) * 2.0;
-        let mut s1 = (x2 * x2 + 1.0).log2().sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        match n {
-            0 => {
-                acc2 += 1.5_f64.copysign(s0 + x0);
-                s1 *= 0.8;
-                s1 -= 0.01 * x0.powi(3).cos();
-            }
-            2..=3 => {
-                let v3 = (f64::sin(x0) * 1.2).tan().tanh().exp2();
-                s0 = 0.6 * s0 + 0.02 * f64::cos(v3);
-            }
-            4 | 6 => {
-                let v4 = prog_13(acc2, f64::sqrt(x0 * x0 + 1.0).tanh(), s0, v, 3);
-                acc2 += f64::tanh(v4) * 0.005;
-            }
-            _ => {
-                let v5 = prog_0(s1.powi(3).sin() * 2.0, f64::tanh((x0 * x1).cos().exp2()), 2.0, v, n);
-                s0 *= 0.8;
-                s0 -= 0.05 * s0.tanh();
-                acc2 += v5.tanh() * 0.005;
-            }
+        let mut s0 = f64::tanh(x1 + (f64::cos(x0) * 1.2).tan()) * 2.0;
+        let mut s1 = prog_32(f64::tanh(v[n % 4].hypot(x0)), v[2].tanh().cos(), x0, v, n);
+        let mut s2 = (x0.sin() * 0.9).asin();
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_0(s1, acc3, (s2.to_radians() * q).cos() * 2.0, v, n) + p.cos()).sum::<f64>();
+        if v[n % 4].asinh() - f64::copysign(0.5_f64, x2) > 0.0 {
+            let v5 = f64::sin(v[0]);
+            s1 = 0.6 * s1 + 0.4 * (v[n % 4] * v[n % 4]).ln_1p().tanh();
+            s0 = s0 * 0.8 + f64::sin(v5) * 0.2;
+        } else if x0.mul_add(x0, 3.0_f64.min(v[n % 4])) >= 1.0 {
+            s0 = s0 * 0.5 + (acc3 + s0).sin() * 0.02;
+            s2 = s2 * 0.6 + f64::exp_m1((x0 * x2).sin()).tanh() * 0.02;
         }
-        let mut a6 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a6[i] = v[(i + n) % 4];
-            s0 = s0.mul_add(0.6, t.tanh() * 0.4);
+        let v6 = prog_32(f64::sin(s2.asinh()) * 2.0, s2, (x2 / 2.0).cos() * 2.0, v, n);
+        for &t in v.iter() {
+            s1 = s1.mul_add(0.5, f64::tanh((t.cos() + 2.0).cbrt()) * 1.0);
+            acc3 -= v6.sin().exp().sin() * 0.5;
         }
-        let mut k7 = 0;
-        while k7 < n && s0.hypot(a6[k7 % 4]) <= f64::cbrt(f64::sin(x1) + 2.0) {
-            k7 += 1;
-            match k7 % 4 {
-                1..=2 => {
-                    for j in (0..4).rev() {
-                        let v9 = if a6[(j + k7) % 4] > s1 {
-                            f64::log(s0.powi(2) + 1.0, a6[0] * a6[0] + 2.0)
-                        } else {
-                            let v8 = v[3];
-                            f64::atanh(f64::tanh(x0) * 0.9) + v8.tanh()
-                        };
-                        let v10 = (f64::powi(v9, 2) + 1.0).log(2.0);
-                        s0 = s0 * 0.8 + s0.asinh().cos() * 0.2;
-                        s1 *= 0.75;
-                        s1 -= 0.02 * f64::sin(v10);
-                    }
-                    acc2 += (x1 + s1).sin() * 0.25;
-                }
-                3 => {
-                    let v11 = x1 * x2;
-                    s0 = s0 * 0.5 + f64::tanh(f64::atan(s0).to_degrees() * 0.01) * 0.75;
-                    s0 = 0.6 * s0 + 0.1 * f64::tanh(v11);
-                }
-                _ => {
-                    s1 = 0.6 * s1 + 0.05 * s1.powi(3).cos();
-                }
-            }
-            if (v[k7 % 4] + x0) / (f64::powi(s0.sin().exp(), 2) + 1.5) >= s1 + s0 {
-                let v12 = x0.atan();
-                s0 = (s0 * 0.6 + f64::tanh(v12) * 0.4).tanh();
-            } else if n == 4 && f64::cos(x0) < 0.0 {
-                s1 = 0.6 * s1 + 0.2 * (s1 + s0).cos();
-                acc2 += 0.25 * (x1 * x1 + 0.5).recip().tanh();
-            } else {
-                s1 = (s1 * 0.75 + f64::atanh(f64::cos(s1) * 0.9) * 0.05).sin();
-                let v13 = f64::atan(x2);
-                acc2 -= 0.25 * f64::cos(v13).cos();
-            }
-            s1 *= 0.6;
-            s1 += 0.02 * f64::sin((s1.powi(2) + 1.0).powi(-1) + (x0 * x0 + 1.0).powf(v[3].cos()));
-        }
-        'l3: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v18 = if i == 1 {
-                for &u in a6.iter() {
-                    s1 = 0.6 * s1 + 0.4 * t.tanh();
-                    let v14 = f64::atan(x1);
-                    s1 *= 0.8;
-                    s1 -= 0.1 * (f64::cos(u) + v14.tanh()).cos();
-                }
-                let v15 = -x2;
-                (s1.cos().powi(2) + 1.0).sqrt() + f64::sin(v15)
-            } else if prog_33(s0, t, 0.75, v, n) >= 0.0 || i > 0 {
-                let v16 = s1.sin().exp();
-                v[3 - i] + f64::sin(v16)
-            } else {
-                let v17 = (f64::tan(f64::tanh(x1) * 1.2).powi(2) + 1.0).log((x1 + fi).powi(2) + 2.0);
-                (x0 * x0 + 1.0).powf(0.5) + v17.cos()
-            };
-            let v24 = match k7 {
-                0 | 2 => (x1 * x1 + 1.0).log(s1 * s1 + 2.0),
-                g if g > 3 => {
-                    for j in (0..=i).rev() {
-                        let v21 = match j {
-                            0 => {
-                                s1 = 0.8 * s1 + 0.2 * f64::sin(v[j]);
-                                t + a6[j]
-                            }
-                            1..=2 => {
-                                let v19 = f64::cosh(f64::tanh(fi));
-                                f64::log10(f64::powi(x1, 2) + 1.0) + v19.cos()
-                            }
-                            3 => v18 + x1,
-                            _ => {
-                                let v20 = -a6[3 - j];
-                                (x1 * x1 + 1.0).log(2.0) * (v20 + x1)
-                            }
-                        };
-                        let v22 = (v[3 - j].atan().powi(2) + 0.5).sqrt();
-                        s0 = 0.75 * s0 + 0.1 * f64::tanh((x1 * x1 + 1.0).powf(0.5));
-                        acc2 += 0.1 * (v21.tanh() + f64::cos(v22)).sin();
-                    }
-                    f64::asin(f64::sin(v[3] - 0.5) * 0.9)
-                }
-                _ => {
-                    for u in a6 {
-                        s0 = (s0 * 0.8 + x1 * std::f64::consts::FRAC_PI_4 * 0.25).sin();
-                        match k7 {
-                            0 | 2 => {
-                                let v23 = 1.25 - x0;
-                                s0 = (s0 * 0.5 + v23.cos() * 0.5).sin();
-                            }
-                            5 => {
-                                s0 = (s0 * 0.6 + a6[2].atan() * 0.4).sin();
-                            }
-                            6 => {
-                                s1 = s1 * 0.6 + (t * t + 0.5).atan2(u).tanh() * 0.05;
-                            }
-                            _ => {
-                                s1 = (s1 * 0.75 + (a6[i] + u) * 0.1).tanh();
-                                s0 *= 0.8;
-                                s0 -= 0.25 * f64::recip(v[2].powi(2) + 1.0);
-                            }
-                        }
-                        if f64::atanh(a6[2].sin().cos() * 0.9) >= t {
-                            s0 *= 0.75;
-                            s0 -= 0.1 * f64::tanh((f64::cosh(x2.sin() * 1.5).powi(2) + 1.0).recip());
-                            continue 'l3;
-                        }
-                        s1 = s1.mul_add(0.75, f64::tanh(f64::tanh(u)) * 0.25);
-                    }
-                    s0 = 0.5 * s0 + 0.75 * f64::recip(x0.powi(2) + 1.0);
-                    SCALE + t
-                }
-            };
-            s1 = (s1 * 0.8 + f64::tanh(s0).exp2() * 0.1).sin();
-            for _ in 0..v.len() {
-                acc2 -= 0.1 * (f64::powi(t, 2) + 1.0).recip();
-                if f64::asinh((f64::tanh(v24) * 0.9).asin()) > 0.25 {
-                    break 'l3;
-                }
-            }
-            acc2 += 0.1 * (f64::cos(t) + v18.sin() + v24.cos()).cos();
-        }
-        x1.sin() - s0 + s1 * 0.5 - acc2.tanh() + a6[3].tanh()
+        s0 * 1.5 + s1.cos() - acc3 + f64::cos(v4) - v6
     }
 
     #[differentiable]
     pub fn prog_35(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1;
-        let mut s1 = f64::sin(f64::exp_m1(x0.tanh()) / ((x2 / (s0.powi(2) + 1.5)).powi(2) + 0.5)) * 2.0;
-        let mut acc2: f64 = 0.0;
-        if v[n % 4] - x2 <= -0.5 {
-            s0 = f64::mul_add(s0, 0.5, prog_21(f64::cos(s0).exp_m1().cos() * 2.0, x2, x1, v, n).tanh() * 0.005);
-        } else if f64::sqrt(x2 * x2 + 2.0) / (x2.powi(2) + 1.5) < 1.0 {
-            acc2 += (f64::cos(x2) * 0.9).asin().cos();
+        let mut s0 = (x0 * x1).mul_add(x0.clamp(-0.5, 0.5), x2).sin() * 2.0;
+        let mut s1 = (v[n % 4] * v[n % 4] + 0.5).recip().atan();
+        let mut s2 = v[n % 4].tanh().exp2();
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().map(|&p| v[n % 4].sin().exp2() + f64::tanh(p)).sum::<f64>();
+        for _ in 1..n {
+            let v5 = -v[n % 4].abs();
+            s2 = (s2 * 0.5 + (f64::sin(s2) * 0.9).asin() * (v[0] * v[0]) * 0.02).tanh();
+            let v6 = f64::sin(x1 - v5).exp();
+            s2 = 0.5 * s2 + 0.05 * v6.tanh();
+        }
+        let v8 = if x0.asinh() > v4 {
+            x0 / (acc3 * acc3 + 1.5)
         } else {
-            let x0 = x0 - 2.5;
-            acc2 -= x0.tanh();
-        }
-        match n {
-            1 => {
-                let x2 = x2 * x2;
-                s0 = (s0 * 0.5 + x2.cos() * 0.1).tanh();
-            }
-            2..=4 => {
-                let v3: f64 = s0;
-                s0 = s0 * 0.75 + v3 * 0.02;
-            }
-            5 => {
-                s0 = (s0 * 0.6 + prog_0(x1, f64::sin(x1.tanh() / (f64::cos(v[n % 4]).cos() + 2.0)) * 2.0, s0, v, n) * 0.005).sin();
-                let v4: f64 = prog_13(s0, (x1.to_degrees() * 0.01).tanh(), x0, v, n);
-                s1 *= 0.75;
-                s1 -= 0.005 * f64::sin(v4.tanh());
-            }
-            _ => {
-                let v5 = (s0.powi(2) + 1.0).log(f64::recip(s1 * s1 + 1.0).powi(2) + 2.0);
-                s1 = s1 * 0.5 + f64::cos(v5) * 0.02;
-            }
-        }
-        let a6 = v.map(f64::cos);
-        let v7 = a6.iter().fold(a6[n % 4], |r, &p| r * 0.5 + 0.1 * (f64::tanh((a6[2] * a6[2] + 1.0).ln()).exp_m1() + f64::cos(p)).tanh());
-        for i in (0..5).rev() {
-            let fi = i as f64;
-            let v10: f64 = if (x2 * x2 + 1.0).log(s1 * s1 + 2.0) + v7 >= fi.powi(2) {
-                for j in (0..n).rev() {
-                    let fj = j as f64;
-                    if a6[(j + i) % 4] * fj < a6[j % 4] + v7 {
-                        s1 = (s1 * 0.8 + (fi * fi + 1.0).log10() * 1.0).tanh();
-                        if x1.tanh() >= fi || j % 2 == 0 {
-                            acc2 += (a6[j % 4].tanh() * 1.2).tan().tanh() * 0.05;
-                            continue;
-                        }
-                        let x0: f64 = (x2 * x2 + 0.5).sqrt();
-                        s0 *= 0.8;
-                        s0 += 0.2 * x0.sin().cos();
-                    }
-                    match j + n {
-                        0 => {
-                            s1 = 0.75 * s1 + 0.05 * f64::atanh(f64::tanh(v7).sin() * 0.9).tanh();
-                            acc2 -= 0.05 * (v7 * v7 + 1.0).recip();
-                        }
-                        2 | 4 => {
-                            acc2 += x0.sin() * 0.05;
-                            if 0.3 - s1 <= f64::to_degrees(v[j % 4]) * 0.01 {
-                                s0 = (s0 * 0.6 + f64::tanh(s0) * s0 * 0.2).sin();
-                                continue;
-                            }
-                        }
-                        5 | 7 => {
-                            let v8 = f64::exp2(x0.tanh());
-                            s1 *= 0.75;
-                            s1 += 1.0 * (1.5_f64.powf(f64::tanh(fi)).powi(2) + 1.0).log10();
-                            acc2 -= f64::tanh(v8).cos() * 0.05;
-                        }
-                        _ => {
-                            s0 = (s0 * 0.6 + (s0 + 1.25) * 0.4).tanh();
-                            if !(n == 6 && (x2 * x2 + 0.5).sqrt() > -1.0) {
-                                acc2 -= (-x1).tanh() * 0.05;
-                                continue;
-                            }
-                        }
-                    }
-                    s0 = (s0 * 0.5 + x1.tanh().cosh() * 0.4).sin();
-                }
-                (s0 * s0 + 1.0).powf(fi.tanh())
-            } else {
-                let v9 = v[1] / (v7 * v7 + 1.0);
-                (fi.cos() * 1.2).tan() + v9.sin()
-            };
-            if v10 / (v7 * v7 + 0.5) < x0 {
-                continue;
-            }
-            s1 *= 0.6;
-            s1 += 0.1 * f64::cos(x1).exp().sin();
-        }
-        let v13 = if v7 >= 1.0 || n < 4 {
-            f64::atanh(v[3].sin() * 0.9)
-        } else if v[1].cos().exp2() >= 0.5 {
-            let v11 = x1.tanh() * (x0.powi(2) + 0.5).atan2(a6[n % 4]);
-            (v11.powi(2) + 0.5).sqrt()
-        } else {
-            let v12 = f64::acosh((x2.powi(2) + 1.0).log10().powi(2) + 1.5);
-            return (-v7) + v12.tanh()
+            let v7 = x1.max(s1);
+            v[n % 4].sin() + v7.tanh()
         };
-        s0.sin() + s1 * 0.5 + acc2.cos() - v13 + v13.cos().cosh()
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            s0 = (s0 * 0.75 + v8 / (f64::sin(s0) + 2.0) * 0.05).tanh();
+            let v10: f64 = f64::mul_add(x2.cos(), f64::tanh(x2).exp2(), s0 - v[2]);
+            s1 = 0.6 * s1 + 0.4 * f64::max(-2.0_f64, s1).cos();
+            if k9 >= 6 || f64::exp2(f64::cos(f64::cos(v[0]).exp2())) > x0 {
+                break;
+            }
+            s0 = s0.mul_add(0.75, f64::sin(f64::sin(v10)) * 0.02);
+        }
+        let v11 = v8 + x1.asinh();
+        acc3 += SCALE + acc3;
+        s0 * 1.5 - s1 * 0.25 + s2 * 1.5 + acc3 + v11
     }
 
     #[differentiable]
     pub fn prog_36(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_21(f64::sin(f64::max(v[0], v[1])), f64::tanh(f64::cos(x1 / (x0 * x0 + 1.0)).exp()), x1, v, 4).cos() * 2.0;
-        let mut s1: f64 = prog_0(x2, x1.asinh().tanh() * 2.0, x0, v, 6).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        'l0: for i in 0..v.len() {
-            let fi = i as f64;
-            let v4 = if f64::max(fi / (x0.sin() + 2.0), v[i] + fi) <= s0 {
-                s0.mul_add(x1, x1)
-            } else {
-                let v3 = f64::ln_1p(x0.tanh() * 0.5);
-                fi.tanh() + 0.35 + f64::sin(v3)
-            };
-            s0 = s0 * 0.5 + f64::cos((s0.cos() * 1.2).tan()) * 0.05;
-            let mut k5 = 0;
-            while k5 < n {
-                k5 += 1;
-                if n > 4 && x0 > 1.0 {
-                    continue 'l0;
+        let mut s0 = v[n % 4] / (x0.cos() + 2.0);
+        let mut acc1: f64 = 0.0;
+        if (x0 * x0 + 1.5).acosh().min(x1) >= x2.abs() {
+            return s0 + x1;
+        }
+        let v3 = if v[0] < 0.5 {
+            ((x2 + v[n % 4]).sin() * 1.5).cosh()
+        } else if (-acc1).mul_add(v[n % 4].powi(3), f64::tanh(x0)) < 0.5 {
+            let x2 = f64::cos(s0);
+            f64::powi(x0, 2) + f64::cos(x2)
+        } else {
+            let v2 = f64::atanh(v[n % 4].sin() * 0.9) - x1;
+            s0 - v[n % 4] + v2.cos()
+        };
+        let mut k4 = 0;
+        while k4 < 6 && v3 >= 0.5 {
+            k4 += 1;
+            s0 = s0 * 0.6 + f64::tanh((f64::sin(s0 * x1) * 0.9).atanh()) * 0.02;
+            match k4 {
+                0 => {
+                    s0 = s0 * 0.6 + (v3 * v3 + 0.5).recip().sin() * 0.2;
                 }
-                acc2 += 0.05 * f64::cos((v4.powi(2) + 1.0).sqrt());
+                1 => {
+                    acc1 += 0.25 * f64::sin(x1.atan());
+                }
+                g if g > 3 => {
+                    for j in 1..n {
+                        let fj = j as f64;
+                        let v5 = v.iter().map(|&p| 0.5 * p - 0.3).sum::<f64>();
+                        let v7 = if 0.5_f64.powf((v5 + x2).sin()) > 0.5 {
+                            let x1 = x1;
+                            let v6 = x1 * x1.tanh().exp();
+                            v3 + v6.tanh()
+                        } else if (f64::sin(v[k4 % 4]) * 0.9).atanh() <= -0.25 {
+                            v3.tanh().exp_m1()
+                        } else {
+                            -x2
+                        };
+                        match k4 {
+                            0..=2 => {
+                                s0 = s0.mul_add(0.8, (x1 * v[n % 4]).cos() * 0.05);
+                                acc1 -= f64::sin(x2).tanh() * 0.05;
+                            }
+                            3 => {
+                                acc1 += 0.05 * f64::tanh(f64::asin(v7.sin() * 0.9));
+                                acc1 -= f64::tan(fj.cos() * 1.2).cos() * 0.05;
+                            }
+                            5 => {
+                                s0 = (s0 * 0.8 + (v5 / 3.0).mul_add((v7 * v7).ln_1p(), x2) * 0.01).tanh();
+                                let v8 = -(x2 * x2 + 1.0).log(3.0);
+                                s0 = s0 * 0.75 + v8.sin().sin() * 0.25;
+                            }
+                            _ => {
+                                let v9 = ((s0 * x1).powi(2) + 1.0).log(3.0);
+                                s0 = 0.8 * s0 + 0.05 * v9.cos();
+                            }
+                        }
+                        s0 = (s0 * 0.8 + v5.asinh() * 0.1).sin();
+                        acc1 += v7.sin() * 0.05;
+                    }
+                }
+                _ => {
+                    s0 = 0.75 * s0 + 0.1 * (s0.atan() + s0).tanh();
+                }
             }
-            acc2 += f64::sin(v4) * 0.5;
         }
-        match n % 3 {
-            0 | 2 => {
-                s1 = (s1 * 0.6 + 3.0_f64.copysign(s1) * 1.0).sin();
-                s1 = (s1 * 0.6 + x0.asinh() * 0.4).sin();
-            }
-            _ => {
-                s1 = f64::mul_add(s1, 0.5, f64::tanh(x1).exp().cos() * 0.1);
-            }
+        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::sin(q).exp() + p.cos()).sum::<f64>();
+        for &t in v.iter() {
+            acc1 -= 0.5 * f64::copysign(3.0_f64, (x0 * x0 + 1.0).powf(v3.sin())).tanh();
+            s0 = s0 * 0.5 + (x1 / (v[n % 4] * v[n % 4] + 0.5)).atan().tanh() * 0.05;
+            s0 = 0.8 * s0 + 0.2 * t.cos();
         }
-        let mut m6 = 0;
-        for i in 0..4 {
-            let fi = i as f64;
-            let v7 = prog_33(0.5, (v[1] + v[m6 % 4]).tanh(), f64::cos(v[1] - x0) * 2.0, v, 2);
-            s1 = (s1 * 0.8 + (s0 + x2) * 0.1).tanh();
-            if f64::sin((v[(m6 + n) % 4].tanh() * 0.9).acos()) <= f64::tanh(v[m6 % 4]) {
-                m6 += 1;
-            }
-            let v8 = fi.to_degrees() * 0.02;
-            acc2 += (f64::cos(v7) - v8.sin()).cos() * 0.02;
-        }
-        let c9 = m6 as f64;
-        let v10 = c9 / (f64::atanh(f64::tanh(c9) * 0.9).powi(2) + 1.0);
-        s0 + s1 - f64::tanh(acc2) + v10.tanh()
+        s0 + acc1.tanh() + v3.cos() - v10.sin()
     }
 
     #[differentiable]
     pub fn prog_37(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(x1 + x0) * 2.0;
-        let mut s1 = f64::tanh(v[n % 4] - x1) * 2.0;
+        let mut s0 = prog_35((x2 * v[n % 4]).tanh(), v[n % 4].tanh(), f64::cos((x1 * x1 + 0.5).atan2(v[n % 4]) - x2), v, n).sin() * 2.0;
+        let mut s1 = x1.atan();
         let mut acc2: f64 = 0.0;
-        for (i, &t) in v.iter().enumerate() {
-            s0 = s0.mul_add(0.8, f64::sin(f64::cos(t).exp_m1().max(v[3 - i])) * 0.05);
-            acc2 -= (t * t + 1.0).log2().sin() * 0.5;
-        }
-        for i in 0..4 {
-            let fi = i as f64;
-            s0 = (s0 * 0.75 + (s0 + f64::sin(x1).exp()) * 0.05).tanh();
-            s0 = (s0 * 0.5 + prog_33(x1, (f64::sin(s1) * 0.5).ln_1p().cos(), 0.75, v, n) * 0.005).sin();
-            let v3 = f64::atanh(fi.sin() * 0.9);
-            s1 = (s1 * 0.6 + v3.sin() * 1.0).tanh();
-        }
-        match n {
-            0 => {
-                let v4 = v[3] / (x2 * x2 + 0.5);
-                acc2 += 0.5 * v4.cos();
-            }
-            1 | 3 => {
-                s0 = s0 * 0.5 + prog_0((f64::cos(0.5_f64.hypot(v[3])) * 1.2).tan().cos() * 2.0, 1.5, (f64::powi(v[n % 4] - v[3], 2) + 1.0).recip().sin() * 2.0, v, n).sin() * 0.005;
-                s1 = (s1 * 0.5 + (s1.powi(2) + 2.0).acosh() * 0.05).sin();
-            }
-            4 | 6 => {
-                s0 = 0.75 * s0 + 0.005 * f64::sin(prog_0(1.5, f64::cos(x2) * 2.0, x2, v, n));
-                s0 = f64::mul_add(s0, 0.6, (x2 * x2 + 2.0).sqrt().clamp(s0.cos() - 1.5, f64::tanh(v[n % 4].hypot(s0)) + 1.5).cos() * 0.05);
-                if n % 3 == 1 && v[0].max(x0).sin() < s1 {
-                    acc2 += v[0].tanh();
-                    s1 = (s1 * 0.75 + ((s1 + x1).sin() * 0.9).asin() * 0.02).sin();
+        'l0: for _ in (0..=n).rev().step_by(2) {
+            acc2 += 0.5 * (x0 * x0).tanh();
+            s1 = 0.8 * s1 + 0.05 * s1.powi(2).tanh();
+            for (j, &u) in v.iter().enumerate() {
+                acc2 += 0.1 * f64::atan2(u * u + 0.5, s1 * v[(j + n) % 4]).tanh();
+                if (f64::powi(v[j], 2) + 1.0).log2() > f64::sinh(s1.tanh() * 1.5) {
+                    break 'l0;
                 }
             }
-            _ => {
-                s0 = s0 * 0.5 + s0.tanh().tanh() * 0.1;
-                s0 = s0.mul_add(0.75, f64::cos(f64::exp(s0.cos())) * 0.05);
-            }
         }
-        let mut m5 = 0;
-        for i in (0..3).rev() {
-            let fi = i as f64;
-            acc2 -= ((x2 * x2).powi(2) + 1.0).recip() * 0.5;
-            if f64::sin(x2) >= f64::atan(s1) {
-                m5 += 1;
-            }
-            let mut k6 = 0;
-            while k6 < 5 && (x0 * x0 + 0.5).recip() <= 1.0 {
-                k6 += 1;
-                acc2 += f64::clamp(x1, x2.tanh() - 1.5, x1.sin() + 1.5).cos() * 0.1;
-                match m5 % 3 {
-                    0 => {
-                        acc2 += 0.1 * f64::recip(v[k6 % 4].powi(2) + 0.5).tanh();
-                        if v[0].cos().exp_m1() + s0 > 1.0 {
-                            s0 = s0.mul_add(0.5, v[2].cos() * 0.5);
-                        } else {
-                            let v7: f64 = f64::abs(v[(k6 + n) % 4]);
-                            acc2 += v7.tanh() * 0.1;
-                        }
-                        acc2 += f64::cos(v[(k6 + m5) % 4]) * 0.1;
-                    }
-                    g if g > 1 => {
-                        s1 = s1 * 0.75 + s1 * 0.25;
-                    }
-                    _ => {
-                        s0 = f64::mul_add(s0, 0.75, f64::sin(f64::max(x1, s0)) * 0.25);
-                    }
-                }
-            }
-            let v10 = match k6 % 4 {
-                0 | 2 => f64::cos(v[3]),
-                3 => v[k6 % 4] * (-v[k6 % 4]),
-                _ => {
-                    for j in 0..i {
-                        match j {
-                            0 => {
-                                let x0: f64 = (x1 + 0.25) * x2;
-                                s1 = (s1 * 0.5 + s1.atan() * 0.5).tanh();
-                                s1 = 0.5 * s1 + 0.1 * x0.cos().sin();
-                            }
-                            1 => {
-                                let v8 = prog_33((fi / (s0.tanh() + 2.0)).sin(), x2, s1, v, i);
-                                acc2 += v8.cos().sin() * 0.02;
-                            }
-                            _ => {
-                                acc2 += (s0 * x0 * (-x0)).cos() * 0.25;
-                            }
-                        }
-                        let v9 = if fi * v[j] >= v[m5 % 4].to_degrees() * 0.01 {
-                            (s0 * s0 + 0.5).sqrt()
-                        } else {
-                            f64::tanh(x2)
-                        };
-                        s0 = (s0 * 0.75 + v[(j + k6) % 4] * 0.25).sin();
-                        acc2 -= v9.tanh() * 0.25;
-                    }
-                    fi.tanh()
-                }
-            };
-            acc2 += v10.cos() * 0.5;
+        if f64::cos(x0).max(f64::powi(x0, 3)) >= x1 {
+            return x0.cos().exp2();
         }
-        let c11 = m5 as f64;
-        'l5: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            if (t * t + 1.0).powf(0.5) < 1.0 || i % 3 == 1 {
-                s0 = 0.6 * s0 + 0.25 * v[1].sin().exp2().tanh();
-                continue;
+        let mut k3 = 0;
+        let v4 = loop {
+            k3 += 1;
+            acc2 += 0.02 * prog_2(f64::exp_m1(v[3].cos()).cos(), s0, (s0.sin().exp() / 1.5).cos(), v, k3).tanh();
+            if prog_35(f64::cos(v[k3]).tanh() * 2.0, x1.sin() * 2.0, x0, v, k3) < x2 || k3 == 0 {
+                break f64::log(v[3 - k3].powi(2) + 1.0, 2.0);
             }
-            acc2 += (c11.tanh() - (x2 * x2 + 2.0).ln()).cos() * 0.5;
-            for &u in v.iter() {
-                let v14 = match i % 2 {
-                    0 => {
-                        let v12 = 2.0_f64.powf(f64::cos(u)) * x1;
-                        fi - v12
-                    }
-                    1 => {
-                        let x0 = x0 + c11;
-                        s0 = 0.75 * s0 + 0.25 * (-x2).sin();
-                        f64::acos(v[i].tanh() * 0.9) - (fi * fi + 0.5).recip() + x0.cos()
-                    }
-                    _ => {
-                        let v13 = u * u;
-                        (c11 * c11 + 0.5).recip().cos().exp() + f64::cos(v13)
-                    }
-                };
-                if 3.0_f64.log(v14.powi(2) + 2.0) >= s0 {
-                    continue 'l5;
-                }
-                acc2 -= f64::cos(f64::cosh(x0.tanh().cos() * 2.0)) * 0.1;
-                acc2 += 0.1 * f64::sin(u.tanh());
+            if s0 / (v[(k3 + n) % 4] * v[(k3 + n) % 4] + 1.0) <= x1.powi(2) {
+                break prog_0(2.0, f64::sin((v[1] * v[1] + 0.5).recip()) * 2.0, 2.0, v, n);
             }
+            if k3 >= 2 || f64::asin(x1.sin() * 0.9) <= -0.5 {
+                break (s1 * s1 + 1.0).log(v[3 - k3].powi(2) + 2.0) * (s1 * x1);
+            }
+        };
+        let mut a5 = [0.0; 4];
+        a5[0] = v[k3].sin();
+        for i in 1..4 {
+            a5[i] = a5[i - 1] * 0.5 + f64::cosh((x1 * std::f64::consts::FRAC_1_PI).sin() * 1.5).sin() * 0.4;
         }
-        let v15: f64 = prog_33(f64::tanh((f64::powi(v[m5 % 4], 2) + 1.0).log(2.0)), x1, x2, v, m5);
-        f64::tanh(s0) + s1 + acc2.tanh() + f64::sin(c11) + v15.tanh()
+        let mut a6 = v;
+        a6[3] *= 0.5;
+        a6[1] += f64::exp2(a5[2].cos());
+        s0 = 0.6 * s0 + 0.25 * f64::cos(x0.sin().exp2());
+        s0 * 0.25 - s1.cos() + acc2.tanh() + v4.sin() + a6[1] * 1.5 + a5[k3].copysign(a6[k3])
     }
 
     #[differentiable]
     pub fn prog_38(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(prog_24(x0, f64::exp((v[n % 4] / (x0 * x0 + 1.5)).cos()).sin(), x1, v, n)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            match i % 2 {
-                0 => {
-                    s0 = (s0 * 0.6 + f64::sin(x1).exp() * 0.1).tanh();
-                    if prog_33(f64::log2(x2 * x2 + 1.0).tanh(), (s0.powi(2) + 1.0).log2().cos() * 2.0, (x2 * x2).cos(), v, n) >= 0.0 {
-                        continue;
-                    }
-                    let v2 = prog_33(f64::tanh(f64::log10(x1 * x1 + 1.0)) * 2.0, f64::cos((s0 * s0).tanh()), f64::log((fi - x0).powi(2) + 1.0, 10.0).sin() * 2.0, v, n);
-                    s0 = (s0 * 0.75 + v2.sin() * 0.005).sin();
-                }
-                _ => {
-                    s0 = s0 * 0.8 + f64::tanh(f64::asinh(x1)) * 0.2;
-                }
-            }
-            let v3 = prog_33(f64::cos((x2.cos().exp().cos() * 0.9).asin()) * 2.0, f64::cos(x1 / (x2 * x2 + 1.0)) * 2.0, (0.5 - x2).sin() * 2.0, v, i);
-            match i + n {
-                0 => {
-                    s0 = (s0 * 0.8 + (v[i % 4] + s0) * 0.1).sin();
-                }
-                1 | 3 => {
-                    s0 = s0 * 0.5 + f64::cos(f64::powf(0.5_f64, s0.tanh().exp_m1().sin())) * 0.1;
-                    if f64::tanh(x2) <= 0.25 {
-                        let v4: f64 = v[1].tanh().exp_m1();
-                        acc1 += x0.tanh().exp_m1().cos() * 0.5;
-                        s0 = s0.mul_add(0.8, f64::cos(v4) * 0.05);
-                    } else {
-                        let v5 = (v[i % 4] * v[i % 4] + 1.0).powi(-3).atan();
-                        acc1 += 0.25 * v5.cos().tanh();
-                    }
-                }
-                g if g > 4 => {
-                    let x1 = (v[i % 4].powi(2) + 1.0).recip() * v[i % 4];
-                    acc1 -= 0.5 * f64::cos(f64::to_degrees(x0) * 0.02);
-                    if x1.sin().exp2() >= 0.5 || i % 3 == 1 {
-                        acc1 += 0.5 * (x0 + s0).tanh();
-                        acc1 += (f64::powf(s0.powi(2) + 1.0, 1.5) * 1.2).tanh() * 0.2;
-                    } else if i % 2 == 0 && (s0 * s0 + 1.0).log10() <= 0.25 {
-                        acc1 += 0.25 * f64::clamp(x2, -1.5, 1.5);
-                    } else {
-                        s0 = (s0 * 0.6 + f64::powi(x2, 3) * 0.02).tanh();
-                        s0 = s0 * 0.5 + (x1 / (fi * fi + 1.0)).tanh() * 0.2;
-                    }
-                }
-                _ => {
-                    s0 = (s0 * 0.6 + (x0 * x0 + 1.0).powi(-3) * 0.02).tanh();
-                }
-            }
-            acc1 += 0.5 * (s0.powi(2) + 1.0).log2().sin();
-            acc1 += v3.cos() * 0.005;
-        }
-        let mut k6 = 0;
-        while k6 < n {
-            k6 += 1;
-            let v7: f64 = f64::cos(x2).exp2();
-            s0 = 0.5 * s0 + 0.5 * f64::atan(v[k6 % 4]).tanh();
-            acc1 += v7.tanh().cos() * 0.25;
-        }
-        let mut k8 = 0;
-        while k8 < 3 && 2.0_f64.hypot(x1) >= -1.0 {
-            k8 += 1;
-            let v9 = v.iter().fold(v[(k8 + k6) % 4], |r, &p| r * 0.75 + 0.02 * ((f64::tanh(f64::cosh(f64::cos(r))) * 1.2).tan() + p.tanh()).sin());
-            match k8 {
-                1 => {
-                    break;
-                }
-                2 => {
-                    acc1 -= 0.5 * ((x2 * x2 + 2.0).sqrt() + 2.0).tanh();
-                    acc1 -= f64::sin((x1.powi(2) + 1.0).log(2.0)) * 0.5;
-                }
-                3 => {
-                    let v10 = f64::sinh(f64::tanh(x2) * 1.5);
-                    s0 = s0 * 0.5 + f64::tanh(f64::powf(0.5_f64, v10.tanh())) * 0.1;
-                }
-                _ => {
-                    s0 = (s0 * 0.5 + 0.65 * x1 * 0.75).sin();
-                    s0 *= 0.6;
-                    s0 -= 0.4 * 2.0_f64.hypot(v[k6 % 4]).sin();
-                }
-            }
-            s0 *= 0.6;
-            s0 += 0.05 * f64::cos((x2.cos() * 0.9).atanh());
-            acc1 += f64::cos(v9.cos()) * 0.5;
-        }
-        'l3: for i in 1..n {
-            s0 *= 0.5;
-            s0 += 0.5 * f64::tanh(x2).tanh();
-            s0 = 0.8 * s0 + 0.1 * f64::tanh(-x0).exp2().sin();
-            for _ in 0..4 {
-                if 2.0_f64.log((x0 * s0).powi(2) + 2.0) <= -0.25 {
-                    s0 *= 0.5;
-                    s0 -= 0.02 * (s0 * s0 + 1.0).powi(-3).sin();
-                    break 'l3;
-                }
-                s0 = s0.mul_add(0.75, (x1.cos() * x0).tanh() * 0.05);
-            }
-            if (v[(i + k6) % 4] * v[(i + k6) % 4] + 1.0).log(2.0) >= f64::mul_add(x2, x0, s0) {
-                s0 = s0.mul_add(0.75, x0.atan().tanh() * 0.25);
-                break;
-            }
-        }
-        let mut k11 = 0;
-        let v13 = loop {
-            k11 += 1;
-            acc1 += 0.25 * f64::cos(x2.hypot((f64::cos(x2) * 1.2).tan()));
-            let v12 = f64::acosh(v[(k11 + k8) % 4] * v[(k11 + k8) % 4] + 2.0);
-            if k11 >= 3 || v12 * x0 >= 0.5 {
-                break (x2.powi(2) + 0.5).cbrt();
-            }
-        };
-        x2 * 1.5 + s0 * 0.25 - acc1.cos() + v13.cos() + f64::exp(x1.sin())
-    }
-
-    #[differentiable]
-    pub fn prog_39(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.to_radians() * 20.0;
-        let mut acc1: f64 = 0.0;
-        for i in 0..n {
-            let fi = i as f64;
-            s0 = (s0 * 0.75 + prog_33((-v[0]).cos() * 2.0, 0.5, (v[2] * x0).cos(), v, i) * 0.005).sin();
-            if f64::ln_1p(f64::cos(x1) * 0.5) < -0.5 {
-                continue;
-            }
-            let v2 = -fi.tanh();
-            s0 = 0.6 * s0 + 1.0 * f64::sin(f64::tanh(v2));
-        }
-        'l1: for i in (0..n).rev() {
-            let fi = i as f64;
-            s0 = (s0 * 0.6 + f64::exp(x0.sin().exp_m1().sin()) * 0.05).sin();
-            for j in 0..3 {
-                let fj = j as f64;
-                acc1 += f64::sin(x2) * 0.1;
-                if !(i == 5 && (v[1] + v[3 - j]).asinh() > x1) {
-                    return fi + fi * fj;
-                }
-                if !(i + n < 4) {
-                    s0 = (s0 * 0.6 + s0.hypot(x2) * 0.2).tanh();
-                    continue 'l1;
-                }
-            }
-            s0 = s0 * 0.5 + (x2 / (f64::exp_m1(v[i % 4].sin()).powi(2) + 1.5)).tanh() * 0.1;
-        }
-        acc1 += 0.75 * (f64::cos(x2) * 0.9).atanh();
-        if acc1 + x1 <= 1.0 {
-            acc1 += f64::cos(v[n % 4] - 0.25);
-            if (x0 * x0 + 0.5).ln() > x0 / 3.0 || n == 0 {
-                s0 *= 0.5;
-                s0 -= 0.25 * (s0 - x0).cos();
-                s0 *= 0.8;
-                s0 += 0.005 * prog_2(x0, x1, 0.75, v, 5).sin();
-            } else if prog_33(f64::tanh(v[0]) * 2.0, s0, x2, v, 6) > 0.5 {
-                acc1 -= f64::sin(x2);
-                s0 = (s0 * 0.8 + v[n % 4].tanh().exp2() * 0.1).tanh();
-            } else {
-                let v3 = acc1.abs();
-                acc1 += 0.5 * v3.cos();
-            }
-        } else if (f64::powi(s0, 2) + 0.5).recip() + x0 <= 0.0 || n == 3 {
-            s0 = s0.mul_add(0.8, (s0 - s0.abs()).cos() * 0.1);
-            s0 *= 0.75;
-            s0 -= 0.25 * (SCALE + v[n % 4]).cos();
-        } else {
-            s0 = (s0 * 0.8 + f64::acosh(v[0] * v[0] + 2.0) * std::f64::consts::LN_2 * 0.1).tanh();
-            acc1 += 0.02 * f64::tanh(prog_2(x1, v[n % 4].tanh().exp_m1().cos(), f64::tanh((f64::powi(v[n % 4], 2) + 0.5).recip()) * 2.0, v, 1));
-        }
-        if n % 3 == 1 && v[n % 4] < -0.5 {
-            s0 = s0 * 0.75 + (x2 - 0.65).tanh() * 0.25;
-        } else if (v[n % 4].powi(2) + 1.5).acosh() >= -0.5 {
-            let x1 = f64::acos(f64::tanh(x1) * 0.9);
-            s0 *= 0.5;
-            s0 += 0.2 * x1.tanh().tanh();
-        } else {
-            let x1: f64 = acc1 - 0.5_f64.min(x1);
-            s0 = (s0 * 0.5 + x1.cos() * 0.02).tanh();
-        }
-        'l3: for i in 1..n {
-            let fi = i as f64;
-            for &u in v.iter() {
-                s0 = 0.6 * s0 + 0.4 * s0.asinh().cos();
-                let v5: f64 = if f64::asinh(x1) >= 0.0 {
-                    let x1 = v[i % 4] * u.tanh().exp_m1();
-                    x1.to_degrees() * 0.02
-                } else {
-                    let v4 = (v[2] * v[2]).ln_1p() * std::f64::consts::FRAC_1_PI;
-                    acc1 -= 0.1 * (s0 * x0).sin().cos();
-                    v[n % 4] / (u * u + 1.5) + v4.cos()
-                };
-                s0 = 0.5 * s0 + 0.05 * f64::tanh(v5.cos());
-            }
-            acc1 -= f64::to_radians(s0) * 20.0;
-            for (j, &u) in v.iter().enumerate() {
-                match j % 2 {
-                    1 => {
-                        break 'l3;
-                    }
-                    _ => {
-                        s0 = s0.mul_add(0.8, s0.powi(2) * 0.1);
-                    }
-                }
-                match i + n {
-                    1 => {
-                        acc1 += 0.1 * (f64::powi(x2, 2) + 1.0).powf(u.tanh()).cos();
-                        if (u * u + 0.5).recip() <= s0 + v[j] {
-                            acc1 += (f64::log(f64::powi(u, 2) + 1.0, 2.0) * fi.sin().exp()).tanh() * 0.1;
-                            let v6 = x2 * fi;
-                            acc1 += 0.1 * v6.sin();
-                        } else if v[(j + i) % 4] > -0.5 || j + i < 3 {
-                            s0 = 0.8 * s0 + 0.2 * x0.abs().cos();
-                            let x0 = fi.cos().sinh();
-                            acc1 -= x0.tanh() * 0.1;
-                        }
-                    }
-                    2 | 4 => {
-                        let v7 = (u * u + 1.0).cbrt();
-                        acc1 -= f64::sin(v7) * 0.1;
-                    }
-                    5 => {
-                        s0 = 0.8 * s0 + 0.05 * f64::asin(f64::sin(x0 / (u.powi(2) + 1.5)) * 0.9).sin();
-                    }
-                    _ => {
-                        s0 = (s0 * 0.8 + (f64::sin(u) * 1.5).sinh() * 0.05).sin();
-                        s0 = (s0 * 0.75 + (fi.sin() * 0.9).asin() * 1.0).sin();
-                    }
-                }
-                acc1 -= v[n % 4].powi(2).sin() * 0.1;
-            }
-        }
-        s0.sin() + acc1.cos() - s0.copysign(x0)
-    }
-
-    #[differentiable]
-    pub fn prog_40(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.sin();
-        let mut s1 = prog_24(x1.powi(2).cos() * 2.0, f64::max(s0.clamp(-1.0, 0.5), x2 - x0).sin(), 1.2, v, n).tanh() * 2.0;
-        let mut s2 = (x2.sin() * 0.9).asin();
-        let mut acc3: f64 = 0.0;
-        let v6 = match n {
-            0 => (f64::tanh(x2) * 0.9).asin(),
-            3..=4 => {
-                let v4 = x2 / (f64::powi(s2, 2) + 1.0);
-                0.35 * v4
-            }
-            5 => {
-                let x1 = s2.sin();
-                let v5 = f64::max(x2, x1) * (x0.cos() * 0.9).acos();
-                v[1].abs() - f64::sin(x0).exp() + v5.cos()
-            }
-            _ => s0.sin(),
-        };
-        let mut k7 = 0;
-        let v9: f64 = loop {
-            k7 += 1;
-            let v8 = v.iter().copied().map(|p| v6 / (p * p + 0.5)).sum::<f64>();
-            match n % 4 {
-                0 => {
-                    s1 = (s1 * 0.75 + s1.to_radians() * 1.0).tanh();
-                }
-                1 | 3 => {
-                    acc3 -= x0.tanh() * 0.25;
-                    if x1 <= 1.0 {
-                        s1 = (s1 * 0.8 + (s2 + 1.5).cos().exp_m1() * 0.05).sin();
-                        s0 *= 0.75;
-                        s0 += 0.1 * f64::exp2(s0.tanh().cos()).cos();
-                    } else {
-                        acc3 += 0.05 * v8.tanh();
-                    }
-                }
-                _ => {
-                    acc3 -= (v[3] + s0).max(f64::powi(x2, 3)).cos() * 0.25;
-                }
-            }
-            acc3 += prog_33((-f64::ln(x1 * x1 + 0.5)).tanh(), x2.tanh() * 2.0, x1, v, n).cos() * 0.02;
-            if k7 >= 6 || (v[0].sin() * 0.5).ln_1p() >= 0.5 {
-                break s1 - x0;
-            }
-            acc3 += 0.05 * v8.sin().cos();
-        };
-        let v10 = v.iter().fold(v6.tanh(), |r, &p| r * 0.75 + 0.01 * (v6 + x1 + f64::tanh(p)).tanh());
-        for i in 0..n {
-            let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::max((x0.cos() * 0.9).atanh(), f64::to_degrees(q) * 0.01) + f64::sin(p)).sum::<f64>();
-            acc3 -= v[i % 4].cos() * 0.25;
-            acc3 -= v11.tanh().tanh() * 0.1;
-        }
-        s2 = s2 * 0.6 + f64::cos((x1.sin() * 1.5).sinh()) * 0.1;
-        f64::cos(s0) - s1 * 0.25 - s2 - acc3.sin() - v9 - f64::cos(v10) + 1.5_f64.log(x1.tanh().sinh().powi(2) + 2.0)
-    }
-
-    #[differentiable]
-    pub fn prog_41(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::clamp(x1, -0.5, 0.5) * x1;
-        let mut acc1: f64 = 0.0;
-        if -x1 <= x1 {
-            s0 *= 0.8;
-            s0 += 1.0 * acc1.cos();
-            acc1 += f64::tanh(f64::max(x1, v[0] + x0));
-        } else if v[0].cos().exp_m1() < 0.5 {
-            let v2 = prog_33(f64::sin(f64::cbrt(f64::powf(0.5_f64, s0.sin()).powi(2) + 0.5)) * 2.0, f64::tanh(v[2]), acc1, v, n);
-            let v3 = prog_0(x2, x1, x0, v, n);
-            s0 = 0.75 * s0 + 0.005 * (v2.cos() - v3.sin()).sin();
-        }
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc1 += (x0 + s0).cos() * 0.5;
-            s0 = 0.5 * s0 + 0.2 * (x1.sin() * 0.9).asin().tanh();
-            for j in 0..i {
-                let fj = j as f64;
-                if f64::sin(t).sinh() >= -0.25 {
-                    return f64::sinh(t.cos() * 1.5);
-                }
-                acc1 += 0.1 * (fj * (v[j] * fj)).sin();
-                if !(i < j) {
-                    s0 *= 0.6;
-                    s0 += 0.4 * f64::cos(x1).cos();
-                    continue 'l0;
-                }
-            }
-            match n {
-                0 => {
-                    let x2 = ((s0 - t).powi(2) + 2.0).ln();
-                    let v4 = prog_33(x0, 0.75, s0, v, 6);
-                    acc1 += 0.1 * f64::sin(x2.tanh() + v4.cos());
-                }
-                1 => {
-                    acc1 -= 0.5 * (x0.powi(2) + 1.0).log10().tanh();
-                    acc1 += 0.4 * (x2.tanh() * 1.2).tan().sin();
-                }
-                2 | 4 => {
-                    let x1 = prog_33(fi.atan().tanh(), t, t.cos().exp().tanh() * 2.0, v, i);
-                    acc1 -= 0.01 * x1.tanh();
-                }
-                _ => {
-                    acc1 -= 0.5 * (t.sin() * 0.5).ln_1p().powi(3).tanh();
-                }
-            }
-            s0 = (s0 * 0.8 + t.tanh() * 0.2).sin();
-        }
-        let mut k5 = 0;
-        while k5 < n + 1 && f64::sqrt(f64::powi(x0 - v[3], 2) + 2.0) > x0.atan2(f64::powi(x1, 2) + 1.0) {
-            k5 += 1;
-            let v6: f64 = x2.cos();
-            for j in 0..5 {
-                let fj = j as f64;
-                let v8 = match j {
-                    1 | 3 => {
-                        let v7 = f64::acosh(f64::atan(x1).powi(2) + 1.5);
-                        x1.cos().cos().exp() + v7.cos()
-                    }
-                    4 => (s0.sin() * 0.9).asin(),
-                    _ => v[j % 4] - v6.tanh(),
-                };
-                let v9 = (x2.cos() * 1.5).sinh();
-                let v11 = match j {
-                    0 | 2 => {
-                        acc1 += 0.05 * f64::tanh(v8);
-                        f64::exp2(f64::sin(v[(j + n) % 4]).cos())
-                    }
-                    4 => {
-                        s0 = (s0 * 0.8 + 2.0_f64.copysign(fj) / 1.5 * 1.0).tanh();
-                        2.0_f64.powf(x0.cos())
-                    }
-                    _ => {
-                        let v10 = v9.cos();
-                        fj + v10.sin()
-                    }
-                };
-                acc1 -= v11.cos().cos() * 0.05;
-                acc1 -= (v8.tanh() + f64::cos(v9)).cos() * 0.05;
-            }
-            s0 = 0.6 * s0 + 0.25 * f64::sin((x2 * x2 + 0.5).ln());
-            s0 = (s0 * 0.5 + v6 * 0.5).tanh();
-        }
-        'l4: for i in 0..n {
-            let fi = i as f64;
-            if x2.hypot(v[0]) <= 1.0 || i < 3 {
-                break;
-            }
-            acc1 += f64::cos(3.0_f64.copysign(x0)) * 0.25;
-            let mut k12 = 0;
-            while k12 < 5 && v[k12 % 4].atan() > x2 {
-                k12 += 1;
-                s0 = (s0 * 0.6 + ((x1.powi(2) + 1.0).ln().powi(2) + 0.5).sqrt() * 0.4).sin();
-                match k12 {
-                    0 | 2 => {
-                        acc1 += 0.05 * (x0 - (fi - v[n % 4])).tanh();
-                        break 'l4;
-                    }
-                    3 | 5 => {
-                        s0 *= 0.5;
-                        s0 += 0.5 * x2.min(x0).sin();
-                        if (x0 + x2) * 0.25 > -0.25 {
-                            s0 *= 0.75;
-                            s0 += 0.25 * (x1 * x1 + 0.5).sqrt().sin();
-                        }
-                        acc1 += 0.05 * v[1].sin();
-                        if f64::exp(f64::sin(x0).cos()) <= x0 {
-                            s0 = 0.75 * s0 + 0.1 * (x0 + x1).cos();
-                            match n % 3 {
-                                0 => {
-                                    s0 = (s0 * 0.75 + (s0.sin() * 2.0).sinh() * 0.02).tanh();
-                                    break;
-                                }
-                                1 => {
-                                    acc1 += 0.05 * f64::tanh(v[2].mul_add(x2, x1));
-                                    match k12 % 4 {
-                                        0 | 2 => {
-                                            continue;
-                                        }
-                                        3 => {
-                                            s0 *= 0.75;
-                                            s0 += 0.05 * s0.mul_add(s0, s0).tanh();
-                                        }
-                                        _ => {
-                                            let v13 = s0;
-                                            acc1 += f64::cos(v13).tanh() * 0.05;
-                                        }
-                                    }
-                                }
-                                _ => {
-                                    let v14 = ((s0 - x1).cos() * 0.9).asin();
-                                    s0 = s0 * 0.8 + v14.tanh().sin() * 0.02;
-                                }
-                            }
-                        } else {
-                            acc1 += f64::acosh(x2 * x2 + 1.5).tanh() * 0.05;
-                            acc1 -= 0.05 * f64::min((x1.sin() * 0.5).ln_1p(), v[(k12 + n) % 4].tanh().exp_m1()).sin();
-                        }
-                    }
-                    _ => {
-                        let v15: f64 = f64::cosh(v[(k12 + k5) % 4].cos() * 2.0);
-                        acc1 -= 0.05 * f64::sin(v15.cos());
-                    }
-                }
-                s0 = (s0 * 0.8 + (x2 - 0.5) * 0.2).sin();
-            }
-        }
-        let v17 = if x0 / (x0 * x0 + 1.5) <= x2 {
-            let v16 = x2.asinh() + x1;
-            f64::mul_add(v16, v16, x0) + v16 * 0.5
-        } else {
-            v[(k5 + n) % 4] + v[k5 % 4]
-        };
-        s0.sin() + acc1.sin() - v17.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_42(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[3].hypot(x0).sin() * 2.0;
-        let mut s1 = f64::cos(x2);
-        let mut acc2: f64 = 0.0;
-        let mut m3 = 0;
-        for &t in v.iter() {
-            let v4 = (x0.sin() * 1.5).sinh() * x2.to_radians();
-            if (x1 * x1 + 0.5).ln() > f64::log(v[(m3 + n) % 4] * v[(m3 + n) % 4] + 1.0, 2.0) && m3 < 16 {
-                m3 += 1;
-            }
-            acc2 += f64::cos(t.sin() * f64::ln(x2 * x2 + 0.5)) * 0.5;
-            s1 = (s1 * 0.8 + v[(m3 + n) % 4].tanh() * 0.2).tanh();
-            acc2 += v4;
-        }
-        match m3 {
-            1..=2 => {
-                let v5 = prog_22(f64::sin((x1.sin() * 0.9).asin()), (-x2.abs()).sin() * 2.0, 1.5, v, n);
-                s1 = s1.mul_add(0.8, f64::sin(v5) * 0.005);
-            }
-            4 | 6 => {
-                s1 = s1 * 0.6 + (x1 + v[3]).tanh().exp().sin() * 0.05;
-                if !(n % 3 == 1 && prog_33((x0 * x0 + 1.0).cbrt().sin(), x2, (x1.sin() * 1.5).sinh().cos(), v, n) < s0) {
-                    s0 = s0 * 0.8 + s0.sin() * 0.05;
-                    let v6 = prog_0((f64::atan(x2) / (v[n % 4] * v[n % 4] + 0.5)).sin() * 2.0, x2, x1, v, 6);
-                    acc2 += 0.01 * v6.tanh();
-                } else if (f64::powi(s1 + v[(m3 + n) % 4], 2) + 2.0).ln() <= 1.0 {
-                    let v7 = (-1.5_f64).max(x1) / ((x2 * std::f64::consts::LN_2).powi(2) + 1.0);
-                    let v8 = x0.max(s0);
-                    s0 = s0 * 0.6 + f64::sin(v7.cos() + f64::tanh(v8)) * 0.05;
-                }
-                s1 = s1 * 0.8 + f64::sin(acc2 + s1) * 0.01;
-                if acc2 > 0.0 {
-                    let v9 = prog_2(x2.atan2(x1 * x1 + 0.5).tanh(), (x0.tanh() * 1.5).cosh().sin(), f64::sin((s0 + x0) * (x0.tanh() + 2.0).cbrt()) * 2.0, v, m3);
-                    acc2 += x2.tanh();
-                    s0 = (s0 * 0.5 + v9.tanh() * 0.005).sin();
-                } else if (v[(m3 + n) % 4] * v[(m3 + n) % 4] + 0.5).recip() >= -1.0 && m3 == 4 {
-                    acc2 += (s0.tanh() - v[m3 % 4].tanh()).cos();
-                }
-            }
-            _ => {
-                let v10: f64 = prog_2(1.5_f64.atan2(x0).tanh() * 2.0, f64::mul_add(x1, x2, s1).cos() * 2.0, s1, v, m3);
-                acc2 -= v10.cos() * 0.01;
-            }
-        }
-        for i in (0..5).rev() {
-            let fi = i as f64;
-            if (x2 * x2 + 1.0).recip() <= x0 {
-                break;
-            }
-            match n % 2 {
-                0 => {
-                    for j in (0..=n).rev().step_by(2) {
-                        let fj = j as f64;
-                        let v11 = if m3 == 3 && f64::hypot(s0.hypot(fj), fi * s1) > 1.0 {
-                            x0 - x2
-                        } else if ((x2 * v[0]).powi(2) + 1.0).log(2.0) > -1.0 || i % 2 == 0 {
-                            fj.sin()
-                        } else {
-                            let x1 = x1 / (x1.powi(2) + 0.5);
-                            1.5_f64.powf((fi.cos() + 2.0).cbrt().tanh()) + x1.sin()
-                        };
-                        s0 = 0.8 * s0 + 0.02 * f64::tanh(v11 - s0);
-                    }
-                }
-                1 => {
-                    let v12 = (f64::sin(x0) * 0.5).ln_1p();
-                    s1 = (s1 * 0.75 + s1.tanh().exp() * 0.05).tanh();
-                    acc2 -= 0.5 * v12;
-                }
-                _ => {
-                    acc2 -= v[i % 4].mul_add(v[i % 4], s0).sin() * 0.4;
-                    if f64::sin(f64::ln(v[m3 % 4] * v[m3 % 4] + 0.5)) <= 0.25 {
-                        acc2 += 0.4 * (-fi).sin();
-                        continue;
-                    }
-                    let v13 = v[i % 4].sin().exp_m1();
-                    acc2 += v13.sin() * 0.4;
-                }
-            }
-            for (j, &u) in v.iter().enumerate() {
-                let fj = j as f64;
-                let v15 = match j % 2 {
-                    0 => x1 * std::f64::consts::FRAC_PI_4,
-                    1 => SCALE + u,
-                    _ => {
-                        let v14 = f64::asinh((u * u + 1.0).log10());
-                        v14 * s0
-                    }
-                };
-                s1 *= 0.6;
-                s1 -= 0.25 * v15.tanh();
-                acc2 += 0.1 * f64::log10(fj * fj + 1.0);
-                acc2 += 0.1 * u.sin();
-            }
-            s1 = s1 * 0.8 + s1.atan().sin() * 0.2;
-        }
-        match m3 + n {
-            0 => {
-                acc2 += (2.0 * (-v[n % 4])).tanh();
-            }
-            1 | 3 => {
-                acc2 -= (f64::sin(x0) + v[m3 % 4]).cos();
-            }
-            4 => {
-                s1 = 0.75 * s1 + 0.05 * (f64::sin(x0) * 1.5).cosh().sin();
-            }
-            _ => {
-                let v16 = (f64::asinh(v[1]).powi(2) + 1.0).recip();
-                acc2 += v16;
-            }
-        }
-        match m3 % 3 {
-            2 => {
-                s0 = (s0 * 0.5 + x2.sin().exp() * 0.1).sin();
-                s0 = s0 * 0.75 + f64::tanh(s0.mul_add(s0, x2).sin()) * 0.02;
-            }
-            _ => {
-                let x0 = v[1] * x0;
-                s0 = 0.6 * s0 + 0.1 * s0.hypot(x1).sin();
-                acc2 -= x0.tanh();
-            }
-        }
-        if f64::sin(s1).exp_m1() < (x0.tanh() + 2.0).cbrt() {
-            acc2 += f64::cos(f64::sin(v[m3 % 4]).cosh());
-        } else if f64::asinh(s1).tanh().exp_m1() < 0.5 {
-            let v17 = v[0].cos().cosh() - (v[m3 % 4] - x1);
-            s0 = s0 * 0.6 + f64::cos((-3.0_f64).max(s1)) * 0.05;
-            acc2 += v17.tanh();
-        } else {
-            s0 = 0.8 * s0 + 0.02 * f64::sin(f64::asinh(s1)).sinh().sin();
-            let v18 = f64::log(x2 * x2 + 1.0, 2.0);
-            acc2 += v18.tanh();
-        }
-        let mut k19 = 0;
-        let v23 = loop {
-            k19 += 1;
-            for _ in 0..n {
-                if v[3].powi(3) > 0.0 {
-                    s1 = (s1 * 0.6 + s1 * 0.4).sin();
-                    continue;
-                }
-                let v20 = s0 / (s0.sin() + 2.0) + s0 / (x1.tanh() + 2.0);
-                s0 = s0 * 0.75 + f64::tanh(s1 * x0) * 0.05;
-                acc2 += f64::cos(v20).cos() * 0.1;
-            }
-            if f64::sinh(x0.tanh()) * (v[1] * v[1] + 1.0).log10() < 0.5 {
-                s1 = s1 * 0.75 + (1.25 - (x1.tanh() * 0.9).acos()).cos() * 0.1;
-                s0 = f64::mul_add(s0, 0.8, f64::to_radians(s0) * 20.0 * 0.5);
-            } else if x2.sin() / (v[3 - k19] * v[3 - k19] + 1.5) < x0 {
-                let v21 = f64::sinh(f64::sin(v[3 - k19] - s1));
-                acc2 -= 0.4 * ((v[n % 4] * v[n % 4] + 1.0).log2() - f64::tanh(v21).exp()).tanh();
-            } else {
-                let v22 = (v[k19].sin() * 2.0).cosh();
-                s0 = s0.mul_add(0.8, (1.5_f64.powf(x1.sin()) - s0).tanh() * 0.1);
-                s0 = s0 * 0.75 + v22.sin() * 0.02;
-            }
-            s0 = (s0 * 0.8 + s0 * 0.2).sin();
-            if k19 >= 3 || v[3 - k19] / (x2.powi(2) + 1.0) * f64::sin(s0).exp() <= 0.5 {
-                break s1.tanh();
-            }
-        };
-        f64::tanh(s0) - s1 - f64::cos(acc2) + v23 * 0.75 - acc2
-    }
-
-    #[differentiable]
-    pub fn prog_43(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.sin() * 0.35;
-        let mut s1 = f64::tanh(x2.powi(3)) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        let v8: f64 = loop {
-            k3 += 1;
-            acc2 += 0.005 * f64::tanh(prog_33(x2, (v[(k3 + n) % 4] * x1 / ((v[2] / (x2 * x2 + 1.0)).powi(2) + 1.0)).cos() * 2.0, x0, v, k3));
-            let v4 = v.iter().map(|&p| (p + 0.8).tanh()).sum::<f64>();
-            let mut k5 = 0;
-            while k5 < 6 {
-                k5 += 1;
-                if !(n > 3) {
-                    continue;
-                }
-                let v6 = f64::to_radians(x0) * 20.0;
-                if v6 + s0 < -0.25 {
-                    acc2 -= 0.05 * (f64::powi((v4 * v4 + 1.0).log(10.0), 2) + 1.0).powi(-2);
-                } else {
-                    let v7 = (f64::sin(v4) * 0.9).asin();
-                    s0 = 0.8 * s0 + 0.02 * (v7 * v7 + 1.0).ln().sin();
-                }
-                s0 = (s0 * 0.75 + v4.sin().exp_m1() * 0.02).sin();
-            }
-            if k3 >= 6 || v4 < 1.0 {
-                break ((s0 * x0).tanh() * 0.9).atanh();
-            }
-        };
-        let v10 = if v[3].atan() >= 0.5 {
-            let v8 = v8;
-            prog_33(acc2, f64::cos(-x0), v[k3 % 4].cos() * 2.0, v, k3) + f64::tanh(v8)
-        } else if f64::acos(f64::sin(x1 / (v[k3 % 4] * v[k3 % 4] + 1.0)) * 0.9) <= 0.5 {
-            let v9 = (-0.5_f64).max(x2);
-            acc2 += f64::cos(v9).exp2().sin();
-            (f64::powi(x0 * v[(k3 + n) % 4], 2) + 2.0).acosh()
-        } else {
-            prog_33(x0, ((x0 * x0 + 1.0).powf(0.3).powi(2) + 2.0).acosh().tanh() * 2.0, f64::sqrt(x0 * x0 + 2.0).cos() * 2.0, v, n)
-        };
-        let mut k11 = 0;
-        loop {
-            k11 += 1;
-            let v15 = match n {
-                0 => {
-                    s1 = (s1 * 0.5 + 2.0_f64.hypot((s1 * s1 + 2.0).ln()) * 0.5).sin();
-                    f64::sinh(f64::sin(v8) * 1.5).atan2(x1.powi(2) + 1.0)
-                }
-                1 | 3 => {
-                    let v12 = ((s1 * x1).cos() * 0.5).ln_1p();
-                    v10.sin().exp2() + v12.sin()
-                }
-                4 | 6 => {
-                    let v13 = ((x2 * x1).cos() * 0.9).asin();
-                    (v8 * v8 + 1.0).cbrt().sin().sinh() + v13.cos()
-                }
-                _ => {
-                    for j in (0..=n).rev().step_by(2) {
-                        let fj = j as f64;
-                        s1 = (s1 * 0.8 + (f64::cosh(v8.cos() * 1.5).powi(2) + 2.0).ln() * 0.05).tanh();
-                        acc2 += f64::exp((fj / (v10.powi(2) + 1.5)).cos()).tanh() * 0.25;
-                        if j > 2 && s0.cos().exp() <= 0.0 {
-                            break;
-                        }
-                    }
-                    let v14 = v8;
-                    (f64::powi(x1, 2) + 1.0).log(f64::powi(x0, 2) + 2.0) + v14.tanh()
-                }
-            };
-            s0 = s0 * 0.5 + v8.tanh().exp_m1().sin().exp_m1().tanh() * 0.05;
-            let v16 = s1;
-            if k11 >= 2 {
-                break;
-            }
-            s1 = (s1 * 0.6 + (f64::tanh(v15) - v16.sin()) * 0.02).tanh();
-        }
-        let mut m17 = 0;
-        for i in 0..n {
-            let fi = i as f64;
-            if f64::tanh((f64::powi(v8, 2) + 1.0).powf(v10.tanh())) >= 0.25 {
-                m17 += 1;
-            }
-            acc2 += (v10 + x1).cos() * 0.25;
-            s0 = (s0 * 0.5 + (fi + v8.copysign(s1)) * 0.5).tanh();
-            let v18: f64 = fi;
-            acc2 += f64::cos(v18) * 0.25;
-        }
-        match m17 {
-            0 => {
-                acc2 -= 0.5_f64.copysign(v[3]).abs();
-            }
-            1..=2 => {
-                let v19 = prog_2(x1, 2.0, 0.5, v, k3);
-                s0 = 0.8 * s0 + 0.005 * f64::tanh(v19);
-            }
-            4 | 6 => {
-                s0 = (s0 * 0.8 + prog_33((v[0] - 1.2).cos() * 2.0, f64::tanh(x0.to_degrees() * 0.02), 2.0, v, k3) * 0.005).sin();
-            }
-            _ => {
-                let v20 = x1 - v[3] + 0.75;
-                s1 *= 0.8;
-                s1 += 0.1 * f64::tanh(v20);
-            }
-        }
-        x1.cos() + s0 * 0.25 + s1.tanh() + acc2.cos() - v8 - v10.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_44(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh((f64::powi(x0, 2) + 2.0).acosh() * x1) * 2.0;
-        let mut acc1: f64 = 0.0;
-        for _ in 0..6 {
-            acc1 += (x2 * core::f64::consts::FRAC_1_SQRT_2).cos() * 0.25;
-            s0 = 0.8 * s0 + 0.05 * f64::acos(f64::cos(s0) * 0.9).tanh();
-            let v2: f64 = x2 + (v[n % 4] - s0);
-            s0 *= 0.8;
-            s0 += 0.05 * v2.tanh();
-        }
-        let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            match k3 % 4 {
-                0 => {
-                    break x2.mul_add(x2, x0);
-                }
-                1 | 3 => {
-                    s0 = (s0 * 0.6 + s0 * 0.4).tanh();
-                    s0 = (s0 * 0.6 + s0.sin().exp() * 0.1).sin();
-                }
-                _ => {
-                    s0 *= 0.5;
-                    s0 -= 0.1 * f64::ln_1p((v[k3 % 4] * v[k3 % 4] + 1.0).log(s0 * s0 + 2.0).cos() * 0.5);
-                    let v4 = prog_33(x2, f64::sin(v[k3 % 4] - x2), 1.2, v, k3);
-                    s0 = 0.75 * s0 + 0.005 * v4.sin();
-                }
-            }
-            acc1 += 0.05 * f64::tanh(prog_33(v[0].tanh(), f64::cos(f64::min(v[n % 4], v[(k3 + n) % 4])), 0.25, v, k3));
-            if k3 >= 5 || (v[0].sin() * 1.2).tan() > -0.5 {
-                break x2.to_radians();
-            }
-        };
-        for i in 0..n {
-            let fi = i as f64;
-            let mut k6 = 0;
-            while k6 < 6 && v5.tanh() < 0.25 {
-                k6 += 1;
-                if f64::tanh(v[1] * v[1]).exp2() > x0 {
-                    break;
-                }
-                let v7 = v.iter().map(|&p| (x2.sin() * 0.9).asin() + x2 + p.cos()).sum::<f64>();
-                s0 = 0.5 * s0 + 1.0 * (fi.cos() + 2.0).cbrt().tanh();
-                s0 = (s0 * 0.5 + f64::sin(v7) * 0.02).tanh();
-            }
-            let v11 = match k6 + n {
-                1 => v[3].cos(),
-                g if g > 2 => {
-                    for j in 0..i {
-                        match j + k6 {
-                            0 => {
-                                let v8 = f64::tanh(x2);
-                                s0 = (s0 * 0.6 + v8 * 0.4).sin();
-                            }
-                            1 | 3 => {
-                                s0 = (s0 * 0.75 + (fi + v5) / 3.0 * 0.75).sin();
-                                if x2.cos() - f64::cbrt(v[0].sin() + 2.0) > x0 {
-                                    break;
-                                }
-                                s0 = f64::mul_add(s0, 0.5, f64::asinh(fi).tanh() * 1.0);
-                            }
-                            4 => {
-                                let v9 = -x2;
-                                s0 = (s0 * 0.5 + f64::tanh(v9) * 0.5).tanh();
-                            }
-                            _ => {
-                                s0 *= 0.8;
-                                s0 += 0.5 * f64::log10((x2 * std::f64::consts::LN_2).powi(2) + 1.0);
-                                let v5 = v[3] + s0;
-                                acc1 -= 0.05 * v5.cos();
-                            }
-                        }
-                        if j % 3 == 1 && v5 < 0.0 {
-                            s0 *= 0.75;
-                            s0 += 0.1 * (0.35 - (v[1] - v[j % 4])).sin();
-                            acc1 -= 0.05 * x1.sin();
-                        } else if v[2] - v5 >= -1.0 {
-                            s0 *= 0.5;
-                            s0 -= 1.0 * f64::log(f64::atanh(fi.sin() * 0.9).powi(2) + 1.0, 3.0).tanh();
-                            s0 *= 0.5;
-                            s0 -= 0.25 * x2.hypot(fi + v[2]).tanh();
-                        }
-                        acc1 += (fi.cos() * 0.9).acos().cos() * 0.05;
-                    }
-                    f64::tanh(v5)
-                }
-                _ => {
-                    let v10 = s0 * v5 / ((v[1] * v[1] + 2.0).sqrt().powi(2) + 1.0);
-                    x2.powi(3) + v10.tanh()
-                }
-            };
-            if v[k6 % 4] * core::f64::consts::FRAC_1_SQRT_2 < -0.5 {
-                let v12 = x0 / (v[k6 % 4].sin().exp().powi(2) + 1.0);
-                s0 = (s0 * 0.5 + (f64::cos(v12).powi(2) + 1.0).recip() * 0.1).tanh();
-            } else {
-                acc1 -= f64::cos(f64::ln_1p(f64::powi(f64::exp(v[(k6 + k3) % 4].cos()), 2))) * 0.25;
-                let v13 = x2.asinh();
-                s0 = (s0 * 0.6 + v13.cos() * 0.4).tanh();
-            }
-            acc1 -= (fi.to_degrees() * 0.02).tanh() * 0.25;
-            acc1 -= 0.1 * v11.cos();
-        }
-        let v14 = f64::hypot(0.5_f64, v[k3 % 4]);
-        let v15 = v14 + x2;
-        s0 + f64::sin(acc1) - v5.tanh() - f64::tanh(v15)
-    }
-
-    #[differentiable]
-    pub fn prog_45(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::acosh(x0 * x0 + 1.5).sin() * 2.0;
-        let mut s1 = f64::cosh(x2.sin() * 2.0).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                let fj = j as f64;
-                a3[i][j] = f64::mul_add(fj, fj, x2) - v[j].atan2(v[j].powi(2) + 0.5);
-            }
-        }
-        let v4 = f64::sin(s1);
-        let mut k5 = 0;
-        while k5 < 6 {
-            k5 += 1;
-            let v6 = x0 + x1;
-            acc2 -= (v4 * x1).cos() * 0.25;
-            s0 *= 0.6;
-            s0 += 0.4 * f64::sin(v[3].cos().tanh());
-            s1 *= 0.8;
-            s1 -= 0.1 * v6.tanh().tanh();
-        }
-        match k5 % 4 {
-            0 => {
-                acc2 -= f64::sin(f64::acos(x1.cos() * 0.9));
-                let v7 = prog_11(s0, f64::powi(v[n % 4] - 0.8, 2).ln_1p().sin() * 2.0, (-v[n % 4]).cos(), v, 5);
-                acc2 += v7.tanh() * 0.005;
-            }
-            1 => {
-                s0 = s0.mul_add(0.5, prog_33(x0, f64::tanh((f64::tanh(a3[1][2]) + 2.0).cbrt() * x1.sin()), v4.cos().cosh().cos() * 2.0, v, 0).sin() * 0.005);
-                s0 = (s0 * 0.6 + prog_0(x0, x2, s0, v, k5) * 0.005).sin();
-                if acc2 <= 0.5 {
-                    let v4 = s1.min(f64::to_degrees(v4) * 0.02);
-                    s1 = (s1 * 0.75 + v4.cos() * 0.01).tanh();
-                } else if (x0.sin() * 0.9).asin() >= 0.0 {
-                    s1 = (s1 * 0.5 + f64::ln_1p(f64::sin(v[n % 4]).exp_m1().powi(2)) * 0.1).sin();
-                    s1 = s1.mul_add(0.6, prog_13(s0, (a3[0][0] * a3[0][0] + 0.5).recip().cos(), (s1 - s1 / (s1 * s1 + 1.5)).cos() * 2.0, v, n).sin() * 0.005);
-                } else {
-                    for i in 0..v.len() {
-                        let fi = i as f64;
-                        s0 = 0.5 * s0 + 1.0 * f64::tanh(fi).cos();
-                        let v10 = match i % 3 {
-                            0 => {
-                                acc2 += 0.1 * prog_33(s1, x1, s0, v, 5).cos();
-                                (f64::sin(v[i]) * 1.2).tan()
-                            }
-                            g if g > 1 => {
-                                let v8 = s0 + x0;
-                                (f64::sin(s1) * 0.9).atanh() + v8.cos()
-                            }
-                            _ => {
-                                let v9 = s0 + fi;
-                                (a3[0][(i + k5) % 4] * a3[0][(i + k5) % 4] + 1.0).log10() + v9.cos()
-                            }
-                        };
-                        let v11 = (x0 * x0 + 1.0).powi(-2);
-                        acc2 -= 0.2 * f64::sin(f64::tanh(v10) - v11);
-                    }
-                }
-            }
-            2 => {
-                acc2 += f64::asin(f64::tanh(x0) * 0.9).tanh();
-                if f64::tanh(v[1]) <= s1 {
-                    for i in 0..n {
-                        let fi = i as f64;
-                        let v14 = match i % 3 {
-                            0 => {
-                                let v12 = (fi.powi(2) + 1.0).log(x1.powi(2) + 2.0);
-                                (v4 * v4 + 0.5).powf(x1.sin()) * std::f64::consts::LN_2 + v12.cos()
-                            }
-                            1 => {
-                                let v13 = 0.8 - x1;
-                                fi + v13.sin()
-                            }
-                            2 => a3[0][i % 4].tanh(),
-                            _ => (v4.sin() + 2.0).cbrt(),
-                        };
-                        for &u in v.iter() {
-                            let v15 = (a3[0][i % 4] * a3[0][i % 4] + 1.0).log10();
-                            let v16 = v.iter().map(|&p| v4 + p.cos()).sum::<f64>();
-                            let v17 = v.iter().fold(s1, |r, &p| r * 0.75 + 0.25 * (fi.tanh() + p.cos()).cos());
-                            s0 = s0.mul_add(0.5, f64::sin(x1) * 0.5);
-                            acc2 += 0.05 * (u.sin() + v15.sin() + v16.tanh() - v17.cos()).sin();
-                        }
-                        acc2 += 0.25 * f64::cos(v[i % 4] * x1);
-                        acc2 += 0.25 * v14.sin();
-                    }
-                    acc2 -= f64::cos(a3[1][k5 % 4] * 0.35);
-                } else {
-                    let v4 = v4 / (f64::powi(x2, 2) + 1.0);
-                    acc2 += f64::cos(f64::atan(x1) + a3[0][k5 % 4]) * 0.5;
-                    acc2 += v4.cos() * 0.25;
-                }
-                let v18 = -a3[0][k5 % 4];
-                acc2 -= v18.cos() * 0.5;
-            }
-            _ => {
-                let v4 = f64::sin((x1.tanh() * 1.5).sinh()).exp2();
-                s1 = (s1 * 0.8 + f64::atan2(x1.powi(2) + 0.5, v4).sin().exp2() * 0.01).tanh();
-            }
-        }
-        x1 + v[1] - s0 * 1.5 + s1 * 0.5 - acc2.tanh() + f64::tanh(a3[0][2]) - v4
-    }
-
-    #[differentiable]
-    pub fn prog_46(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(v[n % 4]);
-        let mut acc1: f64 = 0.0;
-        for i in 0..5 {
-            let fi = i as f64;
-            if v[2] + x1 >= x2 && i < 3 {
-                let v2 = prog_33(f64::cos(x0.tanh().exp() / (fi * fi + 1.5)) * 2.0, x0, (v[i % 4] * v[i % 4] + 1.0).powi(-1).sin() * 2.0, v, n);
-                s0 = s0 * 0.6 + v2.tanh() * 0.005;
-            } else if i < 1 {
-                s0 = f64::mul_add(s0, 0.75, s0.sin() * 0.25);
-                if n == 6 && f64::atan2(v[n % 4] * v[n % 4] + 1.0, s0) < 1.0 {
-                    s0 *= 0.5;
-                    s0 += 1.0 * (0.75 * fi).tanh();
-                } else if i % 2 == 0 {
-                    let v3 = prog_33(f64::sin(f64::asinh(x0)) * 2.0, x0, 0.75, v, i);
-                    s0 = s0.mul_add(0.6, (v[i % 4] * s0).tanh() * 0.1);
-                    s0 = f64::mul_add(s0, 0.5, v3.cos() * 0.005);
-                } else {
-                    let v4 = f64::copysign(f64::exp_m1(fi.tanh()), f64::ln(fi * fi + 0.5));
-                    s0 = 0.5 * s0 + 1.0 * f64::sin(v4);
-                }
-                acc1 += (v[(i + n) % 4].cos() * 1.5).sinh().tanh() * 0.4;
-            } else {
-                s0 = s0 * 0.5 + f64::sinh(f64::sin(s0)).sin() * 0.25;
-                if (x2 * x0).to_degrees() * 0.01 <= (x2.powi(2) + 1.0).sqrt() {
-                    let v5 = (x1 * x1 + 1.0).recip();
-                    s0 *= 0.5;
-                    s0 -= 0.75 * v5.sin().tanh();
-                } else {
-                    acc1 += (fi.tanh() * 1.2).tan().sin() * 0.4;
-                }
-            }
-            let v6 = (x1.powi(2) + 2.0).acosh();
-            acc1 += (-0.5_f64).max(x0 - x2).sin() * 0.4;
-            s0 = s0.mul_add(0.75, v6.cos().cos() * 0.1);
-        }
-        for _ in (0..=n).rev().step_by(2) {
-            acc1 += (x1 * x1 + 0.5).atan2(s0).sin() * 0.5;
-            let v7 = prog_33(((s0 / (x2.powi(2) + 1.0)).powi(2) + 1.0).powi(-2).cos() * 2.0, x2, 1.2, v, 0);
-            acc1 += v7.cos().cos() * 0.005;
-        }
-        let v8 = 2.0_f64.copysign(x1) - s0;
-        let mut k9 = 0;
-        let v12 = loop {
-            k9 += 1;
-            acc1 -= 0.4 * v[k9 % 4].tanh().sin();
-            if v8 - f64::log(v8 * v8 + 1.0, x0.powi(2) + 2.0) > -1.0 {
-                acc1 += prog_33(0.25, x0, x1, v, k9).cos() * 0.1;
-                if v[k9 % 4].min(s0) <= -0.5 {
-                    s0 *= 0.8;
-                    s0 += 0.05 * s0.tanh().exp().sin();
-                    break x2 / 3.0;
-                }
-            } else if f64::cos(1.5 - s0) >= (v[2].powi(2) + 1.0).log2() {
-                acc1 += 0.4 * f64::log(f64::asin(f64::tanh(x0) * 0.9).powi(2) + 1.0, s0 * s0 + 2.0).cos();
-                match k9 % 3 {
-                    0 => {
-                        s0 = (s0 * 0.6 + f64::atanh(v[3].cos() * 0.9) * 0.05).sin();
-                        if (s0.min(x2).powi(2) + 1.0).log((x0 * x2).powi(2) + 2.0) >= v8 + x0 {
-                            break x0 / 4.0;
-                        }
-                        s0 = s0 * 0.8 + f64::tanh(x2 - s0) * 0.1;
-                    }
-                    g if g > 1 => {
-                        break (x2.tanh() * 0.9).atanh();
-                    }
-                    _ => {
-                        let v10: f64 = v[0] * x2;
-                        acc1 += 0.4 * v10.sin().cos();
-                    }
-                }
-                acc1 += f64::sin(v[k9 % 4] - (f64::powi(v[(k9 + n) % 4], 2) + 0.5).recip()) * 0.4;
-                if x0 + x2.cos() >= v[(k9 + n) % 4] {
-                    break v[0].to_degrees() * 0.01;
-                }
-            } else {
-                let v11 = f64::log(f64::powi(f64::cos(x2).exp(), 2) + 1.0, 10.0);
-                acc1 += v11.mul_add(v[k9 % 4], v11).asinh().sin() * 0.4;
-            }
-            if k9 >= 5 || f64::atan2(v[k9 % 4], x2 * x2 + 0.5) > v[k9 % 4] {
-                break x2.powi(3);
-            }
-        };
-        s0 = f64::mul_add(s0, 0.8, (-x0).tanh() * 0.2);
-        x2 + s0 * 0.5 + acc1.sin() - v8 * 0.75 - v12.sin() - prog_33(((x2.tanh() * 1.2).tan().powi(2) + 0.5).ln().cos(), 1.2, s0, v, k9)
-    }
-
-    #[differentiable]
-    pub fn prog_47(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_21(f64::mul_add(v[3], v[3], x0).sin() * 2.0, x0.sin(), f64::sin(f64::acos(v[3].min(x1).sin() * 0.9)), v, n).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        match n % 3 {
-            0 => {
-                acc1 += 0.005 * prog_13(x2, (x2 * 2.5).cos(), acc1, v, n).sin();
-                if !(n == 2) {
-                    let x1 = x1;
-                    acc1 += f64::cos(x1);
-                } else if n == 2 {
-                    acc1 += (v[n % 4] - x2).cos();
-                } else {
-                    s0 = s0 * 0.6 + acc1.tanh() * 0.02;
-                    s0 = 0.5 * s0 + 0.1 * v[n % 4].tanh().exp_m1().cos();
-                }
-                let v2 = v[n % 4].powi(3).cos();
-                s0 = (s0 * 0.75 + v2 * 0.02).tanh();
-            }
-            1 => {
-                s0 *= 0.6;
-                s0 -= 0.02 * (acc1 / (v[3].powi(2) + 1.5)).cos();
-                let v3 = (SCALE + x2).cos();
-                acc1 -= v3;
-            }
-            2 => {
-                let x2: f64 = x1;
-                acc1 -= x2.tanh();
-            }
-            _ => {
-                s0 = (s0 * 0.8 + s0 * 0.005).sin();
-            }
-        }
-        let a4 = v.map(f64::atan);
-        let v5 = a4.iter().copied().map(|p| a4[n % 4] + p.sin()).sum::<f64>();
-        for i in (1..=3).step_by(2) {
-            let fi = i as f64;
-            if s0 - v5 < (x2.powi(2) + 1.0).log(2.0) {
-                s0 = (s0 * 0.5 + (x0.sin() + 2.0).cbrt() * 1.0).tanh();
-                break;
-            }
-            match i + n {
-                1 => {
-                    let v6 = f64::atan2(x0 * x0 + 0.5, x2);
-                    let v7 = s0 - v6 / (v6 * v6 + 1.5);
-                    s0 = s0 * 0.8 + f64::cos(v7.tanh()) * 0.01;
-                }
-                2..=3 => {
-                    acc1 += f64::tanh((f64::tanh(x0.asinh()) * 0.9).acos());
-                    s0 = (s0 * 0.5 + (v[i] - s0) * 0.25).sin();
-                }
-                4..=6 => {
-                    acc1 += (v[n % 4] * v[n % 4]).ln_1p().tanh();
-                    let x0 = f64::asinh((f64::powi(x0, 2) + 2.0).acosh());
-                    s0 = 0.75 * s0 + 0.1 * x0.sin();
-                }
-                _ => {
-                    let x2 = (f64::ln_1p(a4[(i + n) % 4] * a4[(i + n) % 4]).powi(2) + 2.0).ln();
-                    acc1 -= f64::cos(x2.powi(2));
-                    if (a4[i] * a4[i]).ln_1p() >= 0.5 {
-                        acc1 += 0.75 * x2;
-                    } else if prog_0(f64::asinh(x2).tanh(), ((fi - 2.5).powi(2) + 0.5).ln().tanh(), 1.2, v, n) >= -0.5 {
-                        let v8 = prog_33(x1, 1.5, 0.5, a4, i);
-                        let v9 = f64::cbrt(f64::cos(x0) + 2.0) * std::f64::consts::LN_2;
-                        s0 = s0 * 0.6 + (f64::sin(v8) + v9).tanh() * 0.01;
-                    } else {
-                        s0 *= 0.6;
-                        s0 += 0.4 * s0;
-                        if (f64::cos(x2) * 0.9).acos().tanh().exp_m1() <= -0.5 && i % 3 == 1 {
-                            continue;
-                        }
-                    }
-                }
-            }
-            acc1 -= prog_33((f64::sin(a4[3]) + (a4[3] * a4[3] + 1.5).acosh()).cos(), x0, f64::exp_m1(f64::cos(x0 * a4[3])).tanh() * 2.0, v, i).cos() * 0.005;
-        }
-        let v10 = prog_33(0.25, x0, x1, v, 2);
-        match n % 4 {
-            0 => {
-                let v11 = prog_33(0.5, s0, f64::cbrt(f64::tanh(v5) + 2.0).cos() * 2.0, v, n);
-                acc1 += 0.005 * f64::cos(v11);
-            }
-            1..=3 => {
-                let v12 = x0 - (v5.powi(2) + 1.0).log(10.0);
-                acc1 += f64::sin(v12) * 0.75;
-            }
-            _ => {
-                acc1 -= (x2 * std::f64::consts::FRAC_PI_4).tanh();
-                let v13 = (x1.sin() * 0.5).ln_1p();
-                s0 = 0.6 * s0 + 0.4 * v13;
-            }
-        }
-        x2 * 0.25 + f64::sin(s0) + acc1.tanh() - v5.cos() + v10.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_48(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::atan(x2 * x0);
-        let mut s1 = (x1 * x1 + 0.5).ln();
-        let mut s2 = x1.cos().exp2();
-        let mut acc3: f64 = 0.0;
-        let v4 = s1.sin();
-        for i in 0..v.len() {
-            let fi = i as f64;
-            acc3 += 0.5 * f64::sin(f64::mul_add(v[n % 4], v4, s0));
-            acc3 -= f64::cos(fi).atan2((x1 * x1 + 0.5).sqrt().powi(2) + 1.0).tanh() * 0.5;
-            let v5 = f64::log2((s2 + x2).powi(2) + 1.0);
-            acc3 -= v5.cos() * 0.5;
-        }
-        let v6 = v.iter().copied().map(|p| prog_33(f64::sin((f64::sin(x2) * 2.0).sinh()), s2, ((p.cos() * 2.0).sinh() + 2.5).sin() * 2.0, v, n)).sum::<f64>();
-        if !(n % 2 == 0) {
-            return (x1.powi(2) + 1.0).log(10.0);
-        }
-        let mut k7 = 0;
-        let v8 = loop {
-            k7 += 1;
-            acc3 += 0.25 * s0.atan().tanh();
-            s2 = s2 * 0.8 + (v4 * v4 + 0.5).atan2(x2).sin() * 0.05;
-            if k7 >= 6 || v6.atan() >= x1 {
-                break v4.tanh();
-            }
-        };
-        s0 = s0.mul_add(0.8, v[(k7 + n) % 4].tanh().sin() * 0.2);
-        s1 = s1 * 0.6 + f64::cos(prog_2(x1, 1.5, x0, v, n)) * 0.01;
-        s0 * 0.25 - f64::tanh(s1) + s2 + f64::tanh(acc3) + v4 + v6.tanh() + v8 * 0.5 - x0.hypot(v4).powi(2)
-    }
-
-    #[differentiable]
-    pub fn prog_49(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(v[3]);
-        let mut s1: f64 = ((x0 * x0 + 1.0).powf(0.3).cos() * 2.0).sinh().tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = (x2 * x2 + 0.5).ln();
-        'l0: for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            acc2 += f64::sin(prog_0(f64::cos(v[i % 4].asinh()) * 2.0, 2.0, x0, v, i)) * 0.05;
-            acc2 -= 0.5 * s1.cos();
-            let mut k4 = 0;
-            while k4 < n + 1 && (x1.powi(2) + 2.0).acosh() < 0.0 {
-                k4 += 1;
-                let v5 = v.iter().fold(v3, |r, &p| r * 0.75 + 0.02 * (f64::mul_add(f64::min(r, s1), fi - x0, -v[i % 4]) + f64::cos(p)).sin());
-                acc2 += f64::tanh(v5.atan() * v5) * 0.05;
-                if !(k4 < i && f64::powi(v[1], 3) + v[1].clamp(v3.cos() - 1.5, fi.sin() + 1.5) >= (f64::powi(s1, 2) + 1.0).powi(-2)) {
-                    continue 'l0;
-                }
-            }
-        }
-        let v6 = v.iter().map(|&p| v3 + p.cos()).sum::<f64>();
-        let mut k7 = 0;
-        let v11 = loop {
-            k7 += 1;
-            let v8 = (x0 * x0 + 1.0).log(10.0) - v6;
-            match k7 % 4 {
-                1 => {
-                    break s0 - x1;
-                }
-                2 => {
-                    let x0 = x1 / (v8.tanh() + 2.0);
-                    acc2 += 0.5 * f64::cos(f64::sin(x0));
-                }
-                3 => {
-                    let v9 = f64::cos(x1);
-                    s0 = 0.75 * s0 + 0.1 * ((v3 + v8).powi(2) + 1.0).sqrt().cos();
-                    s1 = s1 * 0.8 + f64::sin(v9) * 0.2;
-                }
-                _ => {
-                    s0 = 0.75 * s0 + 0.25 * f64::cos(v6).tanh();
-                    if k7 % 2 == 0 {
-                        acc2 -= 0.5 * (x1 + 0.5_f64.powf(v[k7 % 4].cos())).sin();
-                        let v10 = v3 * (v8.powi(2) + 0.5).ln();
-                        s0 = s0 * 0.8 + f64::cos(f64::tanh(v10)) * 0.02;
-                    }
-                }
-            }
-            s0 = (s0 * 0.75 + s0 * 0.25).sin();
-            if k7 >= 4 || v[k7 % 4] + x1 > 0.5 {
-                break f64::abs(v6);
-            }
-            s1 = (s1 * 0.8 + f64::tanh(v8) * 0.1).sin();
-        };
-        'l3: for i in 0..n {
-            s1 *= 0.5;
-            s1 += 0.25 * f64::cos((x2.tanh().exp2().powi(2) + 1.0).ln());
-            for j in (1..=5).step_by(2) {
-                if f64::cos(x0).exp() >= 0.5 || j < 2 {
-                    s1 = (s1 * 0.75 + f64::atan2(v11.tanh(), v11 * v11 + 1.0) * 0.02).sin();
-                    continue;
-                }
-                if !(i % 2 == 0) {
-                    continue 'l3;
-                }
-                acc2 += (f64::sin(x1) * 2.0).cosh().to_radians();
-            }
-            let v12 = x1.sin().exp_m1();
-            s0 = s0 * 0.8 + v12.tanh() * 0.05;
-        }
-        let mut k13 = 0;
-        let v14 = loop {
-            k13 += 1;
-            if s0 + v11 >= v[k7 % 4] {
-                s1 = (s1 * 0.5 + v6.sin() * 0.5).tanh();
-            } else {
-                s1 = s1.mul_add(0.5, f64::tanh(f64::sin(x2)) * 0.5);
-                s0 *= 0.8;
-                s0 += 0.2 * (-3.0_f64).max((s1 * s1 + 1.0).log(3.0)).tanh();
-            }
-            acc2 -= 0.4 * x0.tanh();
-            s0 *= 0.6;
-            s0 += 0.05 * (s0.sin().exp_m1() + (v[k7 % 4] + v6)).sin();
-            if k13 >= 5 || f64::tanh((x0.cos() * 0.9).atanh()).exp() >= v11 {
-                break ((s1 * s1 + 1.5).acosh().powi(2) + 1.0).log(10.0);
-            }
-        };
-        x1.tanh() + s0 * 0.25 + s1 * 1.5 + f64::tanh(acc2) + f64::cos(v6) + f64::sin(v11) + v14.sin() + (x1 + x2)
-    }
-
-    #[differentiable]
-    pub fn prog_50(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::max(x1, v[n % 4]) / (x1.cos().powi(2) + 1.0);
-        let mut s1 = x1.tanh();
-        let mut acc2: f64 = 0.0;
-        let mut a3 = v;
-        a3[2] *= 0.75;
-        a3[0] += f64::tanh(v[n % 4].powi(2).abs());
-        let mut k4 = 0;
-        let v6 = loop {
-            k4 += 1;
-            acc2 -= 0.4 * v[3].cos();
-            if n == 2 {
-                s0 *= 0.75;
-                s0 += 0.25 * x0.sin();
-                if x2 * x2 + (x2.sin() * 0.9).atanh() > x2 + x0 {
-                    return prog_0(1.5, x0, x2, v, 0);
-                }
-            } else {
-                acc2 += f64::tanh(x2 + (s0 + 0.5)) * 0.4;
-                acc2 += 0.4 * f64::cos((x0 * 0.75).cos().exp_m1());
-            }
-            let v5 = prog_33(x2, x0, f64::log(1.5_f64, s1 * s1 + 2.0).tanh() * 2.0, v, 0);
-            if k4 >= 5 || f64::hypot(0.5_f64, x2) + s0 >= 1.0 {
-                break 2.0_f64.hypot(a3[n % 4]);
-            }
-            acc2 += f64::tanh(v5.tanh()) * 0.05;
-        };
-        let v7 = a3.iter().fold(x0, |r, &p| r * 0.5 + 0.05 * (r.min(v[n % 4]) + f64::tanh(p)).cos());
-        'l1: for (i, &t) in a3.iter().enumerate() {
-            let fi = i as f64;
-            for j in (0..3).rev() {
-                let fj = j as f64;
-                let v9 = if fj + x2 / (v6 * v6 + 0.5) > 0.5 {
-                    let v7 = t.cos();
-                    let v8 = v[j];
-                    s0 = s0 * 0.6 + f64::tanh(fj.powi(3)) * 1.0;
-                    (t.tanh() * 1.2).tan() + v7.cos() + v8.tanh()
-                } else {
-                    let x0 = (fj * fj + 1.0).recip().mul_add(t, s1 + v7);
-                    f64::exp(f64::sin(x0))
-                };
-                s0 = (s0 * 0.8 + f64::hypot(v6, v7) * 0.1).sin();
-                s1 = (s1 * 0.8 + v9.tanh() * 0.01).tanh();
-            }
-            s0 = s0.mul_add(0.5, x1.cos() * 0.5);
-            let mut k10 = 0;
-            while k10 < n + 1 {
-                k10 += 1;
-                if x1 * x2 - a3[2].atan2(x2 * x2 + 1.0) <= -1.0 {
-                    s1 *= 0.5;
-                    s1 += 0.05 * f64::tanh((x1 + 2.5) / (x2.asinh().sin() + 2.0));
-                    break 'l1;
-                }
-                let v11 = a3.iter().fold(t.tanh(), |r, &p| r * 0.75 + 0.1 * (x2 + p.tanh()).tanh());
-                if f64::cos(v11).exp() >= fi {
-                    break 'l1;
-                }
-                s1 = s1 * 0.5 + f64::sin(v7 * v7 * f64::log2(s1 * s1 + 1.0)) * 0.05;
-            }
-            s1 = (s1 * 0.75 + f64::tanh(t) * 0.25).tanh();
-        }
-        x2 * 1.5 + s0.sin() + f64::sin(s1) + acc2.tanh() + f64::sin(v6) - v7 * 0.5 - (x2.copysign(v6) - x2.clamp(x0.tanh() - 1.5, f64::sin(s0) + 1.5))
-    }
-
-    #[differentiable]
-    pub fn prog_51(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::exp(f64::cos(x2 + x1)).tanh() * 2.0;
-        let mut s1 = (v[0] + v[n % 4]).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        while k3 < 6 {
-            k3 += 1;
-            s0 = s0 * 0.5 + (s0.powi(2) + 0.5).powf(0.3).sin() * 0.25;
-            s0 *= 0.8;
-            s0 += 0.005 * f64::sin(prog_33((f64::tanh(s0) + 2.0).cbrt().atan2(f64::powi(x0.cos().exp(), 2) + 1.0).tanh(), f64::ln_1p(s0.sin() * 0.5).sin(), f64::sin(f64::tanh(v[k3 % 4]).exp2() / 1.5) * 2.0, v, n));
-            if (x1 + v[(k3 + n) % 4]).abs() >= 0.0 && k3 % 2 == 0 {
-                break;
-            }
-        }
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            for j in 0..n {
-                acc2 -= v[(j + k4) % 4].cos().cos() * 0.1;
-                s0 = s0.mul_add(0.75, (s0 / (f64::powi(x0, 2) + 1.5)).cos() * 0.1);
-                s1 = 0.6 * s1 + 0.05 * ((s1 * s1 + 2.0).acosh() - (s1 + x2)).sin();
-            }
-            s0 = (s0 * 0.5 + (x0 + x1 + f64::acosh(x0 * x0 + 1.5)) * 0.05).tanh();
-            let v8 = if k4 % 3 == 1 && s1 <= 0.5 {
-                for j in (0..5).rev() {
-                    let fj = j as f64;
-                    s1 = 0.75 * s1 + 0.25 * f64::sin(s1);
-                    let v5: f64 = s1 + f64::cosh(x0.cos() * 2.0);
-                    if v5 + s0 + v5.to_degrees() * 0.01 > 0.5 && j % 2 == 0 {
-                        acc2 += 0.2 * (x0 - v5 + f64::tanh(fj)).sin();
-                        let v6 = SCALE + v[(j + k3) % 4].max(s1);
-                        acc2 += 0.2 * v6.sin().cos();
-                    } else if 2.0_f64.atan2(f64::min(s1, v5)) <= -1.0 {
-                        s1 = s1 * 0.6 + f64::cos((x2.cos() * 2.0).sinh()) * 0.05;
-                        if !(n % 2 == 0) {
-                            break;
-                        }
-                    }
-                }
-                (x1.sin() * 0.5).ln_1p()
-            } else {
-                let v7 = prog_33(x2, (v[k4] * v[k4] + 0.5).recip().tanh() * 2.0, (-(v[k4] + x2)).tanh(), v, k4);
-                v[(k4 + k3) % 4] * s1 + v7.sin()
-            };
-            if k4 >= 2 || (x0 * x0 + 1.5).acosh() < 0.5 {
-                break;
-            }
-            acc2 -= v8.cos() * 0.02;
-        }
-        if (x2.cos() * 1.5).cosh() < v[3 - k4] {
-            let x2: f64 = (x0 * x0 + 1.0).recip() + x2.tanh().exp();
-            acc2 += x2.cos();
-        }
-        'l4: for i in 0..n {
-            let fi = i as f64;
-            s0 = s0 * 0.8 + prog_33(x1, 0.75, v[i % 4].powi(2).sin() * 2.0, v, i).sin() * 0.005;
-            for j in 0..5 {
-                if x0.powi(3) + fi < -0.5 {
-                    break 'l4;
-                }
-                let v10 = if f64::tan(x0.cos().cosh().tanh() * 1.2) <= 0.5 {
-                    let v9 = (s0 * s0 + 1.0).powi(-1);
-                    acc2 += (v[j % 4] / (s0.powi(2) + 1.5)).cos() * 0.05;
-                    f64::hypot(v9, x0) / (s1 * s1 + 1.0)
-                } else {
-                    f64::cosh(v[2].tanh())
-                };
-                match j % 2 {
-                    1 => {
-                        s1 = s1 * 0.6 + f64::tanh((v10 * v10 + 0.5).sqrt()) * 0.05;
-                        continue;
-                    }
-                    _ => {
-                        acc2 -= (v[k4].powi(2) + 0.5).recip().cos() * 0.05;
-                        let v11 = s0 * 0.65;
-                        s1 = s1 * 0.6 + v11.cos().tanh() * 0.5;
-                    }
-                }
-                s0 = s0 * 0.6 + (f64::powi(s0, 2) + 1.0).ln().cos() * 0.4;
-                acc2 += 0.05 * f64::sin(v10);
-            }
-            match k4 {
-                1 => {
-                    let x1 = x1 / (s1 * s1 + 1.0);
-                    acc2 += x0.cos() * 0.25;
-                    acc2 += x1.tanh() * 0.25;
-                }
-                2 => {
-                    acc2 -= (s1 - x0).tanh() * 0.25;
-                    acc2 += 0.25 * f64::exp(f64::tanh(v[i % 4])).cos();
-                }
-                _ => {
-                    s1 = 0.6 * s1 + 0.1 * ((x0 * x0 + 0.5).recip().cos() * 0.9).asin().tanh();
-                    acc2 -= (s0 * v[i % 4]).cos() * 0.25;
-                }
-            }
-            let v12 = x2;
-            acc2 += v12.sin().tanh() * 0.25;
-        }
-        let v13 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.2 * (x0.to_degrees() * 0.02 + p.cos()).sin());
-        let v14 = v.iter().map(|&p| f64::log10(v[1] * v[1] + 1.0) + f64::sin(p)).sum::<f64>();
-        s0 + s1 - acc2.cos() + f64::sin(v13) - v14.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_52(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(v[n % 4] + 2.5) * 2.0;
-        let mut s1 = prog_33(x2, s0, x0, v, n).sin() * 2.0;
-        let mut s2 = f64::recip(v[0] * v[0] + 1.0) / (f64::powi(x0 * v[n % 4], 2) + 1.5);
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        while k4 < 5 {
-            k4 += 1;
-            s2 = (s2 * 0.8 + (x2 * x2 + 2.0).ln() * 0.25).tanh();
-            let v5 = prog_33(f64::atan((x1 * x1 + 1.0).recip()).sin(), 2.0_f64.atan2(x2).tanh() * 2.0, (x1 * x1).tanh().exp_m1().tanh(), v, n);
-            let v7 = if k4 > 2 {
-                acc3 += 0.4 * f64::tanh(x0 + x1);
-                x0 * std::f64::consts::FRAC_1_PI
-            } else {
-                let v6 = x0.cos();
-                s1 = s1.mul_add(0.5, f64::sin(prog_33(f64::tan(f64::tanh(s1) * 1.2).sin(), x2.tanh().exp_m1().sin() * 2.0, v[(k4 + n) % 4].cos(), v, n)) * 0.005);
-                f64::log(v6 * v6 + 1.0, v6 * v6 + 2.0)
-            };
-            acc3 -= f64::sin(v5.cos() - v7.sin()) * 0.005;
-        }
-        'l1: for i in 0..n {
-            let fi = i as f64;
-            if s0 * x1 < 0.0 {
-                continue;
-            }
-            let v14 = match i {
-                0 => prog_33(x1, (2.0 - s2).cos() * 2.0, x0, v, 0),
-                1 => {
-                    for (j, &u) in v.iter().enumerate() {
-                        s2 = s2 * 0.8 + fi.sin() * 1.0;
-                        let v8 = v.iter().fold(u, |r, &p| r * 0.75 + 0.1 * ((x2 * x2 + 1.0).log(3.0) * std::f64::consts::LN_2 + f64::tanh(p)).tanh());
-                        let v11 = if x1.sin().exp2() <= -0.5 {
-                            let v9 = f64::to_degrees(v8) * 0.02;
-                            f64::cos(x1 * fi) + v9.sin()
-                        } else if (v8 * v8 + 0.5).ln() <= 0.5 {
-                            let v8 = v8;
-                            let v10 = f64::sqrt(f64::powi(x1.cos(), 2) + 0.5);
-                            s0.to_degrees() * 0.01 + v8.tanh() + v10.tanh()
-                        } else {
-                            v[(j + i) % 4].atan()
-                        };
-                        s0 = (s0 * 0.6 + v11.cos() * 0.05).tanh();
-                    }
-                    let v12 = (s0 * s0 + 0.5).ln();
-                    (x1.tanh() + 2.0).cbrt() + f64::cos(v12)
-                }
-                2 => f64::abs(v[2]),
-                _ => {
-                    let v13 = f64::hypot((x0.cos() + 2.0).cbrt(), -x0);
-                    v13 + 0.8
-                }
-            };
-            acc3 += 0.25 * (f64::tan(f64::sin(fi) * 1.2) / (f64::powi((v[i % 4].powi(2) + 0.5).sqrt(), 2) + 1.5)).tanh();
-            let mut k15 = 0;
-            while k15 < n && s0 / 1.5 < 0.5 {
-                k15 += 1;
-                if v[3].abs() <= fi || k15 == 1 {
-                    break 'l1;
-                }
-                s2 = s2 * 0.75 + f64::sqrt(x1.powi(2) + 2.0).tanh() * 0.25;
-            }
-            acc3 -= v14.cos().tanh() * 0.05;
-        }
-        let v16 = x1.asinh().asinh();
-        let v17 = v.iter().fold(f64::sin(s2), |r, &p| r * 0.5 + 0.1 * f64::cos(v16 + r + p.sin()));
-        let v18 = if (f64::sin(v[k4 % 4]) * 0.9).asin() / ((x0 * x0 + 1.0).recip().powi(2) + 0.5) < 0.5 && k4 % 3 == 1 {
-            v16.sin()
-        } else {
-            s0 = s0 * 0.75 + x2.atan().sin() * 0.25;
-            (f64::tanh((v16.cos() * 0.5).ln_1p()) * 0.9).asin()
-        };
-        s0 * 1.5 - s1 * 0.25 - acc3 + v17 * 0.5 + v18.cos() + x1
-    }
-
-    #[differentiable]
-    pub fn prog_53(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::log10((x2.sin() + 2.0).cbrt().powi(2) + 1.0);
-        let mut s1 = v[n % 4] / (f64::sin(x0) + 2.0);
-        let mut s2: f64 = (s0 - v[n % 4]).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        if x2.max(x1) + f64::atan2(x0, f64::powi(v[n % 4], 2) + 1.0) < -1.0 {
-            s1 = s1 * 0.8 + f64::cos(s1.sin().exp()) * 0.02;
-        } else if s0.mul_add(v[n % 4], x0) <= 0.0 {
-            acc3 += 0.2 * f64::powf(x1 * x1 + 0.5, f64::exp(f64::tanh(s0)).sin()).tanh();
-        }
-        for i in 0..6 {
-            let fi = i as f64;
-            acc3 -= 0.2 * (f64::cos(x2 + s2) * 1.2).tan().sin();
-            let v4 = if (s0.cos() * 0.9).asin() + f64::sqrt(x1.powi(2) + 1.0) <= 0.0 {
-                v[1] * std::f64::consts::LN_2
-            } else {
-                ((v[i % 4] * v[i % 4] + 1.0).log(v[0] * v[0] + 2.0).powi(2) + 1.0).powf(fi.tanh())
-            };
-            s2 = 0.8 * s2 + 0.01 * v4.tanh().cos();
-        }
-        'l1: for _ in (1..=5).step_by(2) {
-            s2 *= 0.8;
-            s2 -= 0.1 * (s2 + x0).sin();
-            let mut k5 = 0;
-            while k5 < 4 && s0 * v[k5 % 4] <= 0.5 {
-                k5 += 1;
-                let v6 = v[k5 % 4].tanh().exp();
-                acc3 += 0.1 * f64::sin(v6.to_degrees() * 0.02);
-                if s1 <= 1.0 && n == 6 {
-                    acc3 += 0.1 * f64::tanh(f64::sqrt(f64::powi(v[n % 4], 2) + 2.0));
-                    break 'l1;
-                }
-            }
-            let v7 = s1 * 2.5;
-            s1 = 0.8 * s1 + 0.05 * v7.sin();
-        }
-        match n % 3 {
-            0 | 2 => {
-                let v8 = prog_11(s1, 1.2, (f64::hypot(s0, x1).tanh() * 1.5).sinh().tanh() * 2.0, v, 2);
-                acc3 -= 0.005 * v8.sin();
-            }
-            _ => {
-                let x1 = s1.sin().exp_m1();
-                s0 = (s0 * 0.6 + 1.5_f64.atan2(x0) * 1.0).sin();
-                s0 *= 0.5;
-                s0 += 0.05 * x1.sin();
-            }
-        }
-        for &t in v.iter() {
-            acc3 -= prog_33(s1, f64::sin((t * t + 1.0).recip()).sin(), f64::tanh(t.sin().cos().exp_m1()), v, 5).sin() * 0.01;
-            let v9 = f64::atan(x1);
-            acc3 -= v9.tanh() * 0.5;
-        }
-        let v10 = prog_2(x0, f64::acos(s1.tanh() * 0.9).sin() * 2.0, x2, v, n);
-        s0 * 0.25 + s2 * 0.5 - acc3.cos() - f64::sin(v10) - x1.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_54(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_11((f64::sin(x1).exp2().powi(2) + 1.0).log(3.0).sin(), f64::cos((x2 - x1) * std::f64::consts::LN_2), x1, v, 4).cos() * 2.0;
-        let mut s1 = x0;
-        let mut s2 = -s1;
-        let mut acc3: f64 = 0.0;
-        let v4 = match n % 4 {
-            0 => {
-                s1 = s1.mul_add(0.8, (v[0] / ((s1.cos() * 0.9).acos().powi(2) + 1.5)).tanh() * 0.05);
-                1.2 * s1.tanh()
-            }
-            2 => x0 + v[n % 4],
-            3 => (-x1).to_degrees() * 0.01,
-            _ => x2 + x1,
-        };
-        s2 = (s2 * 0.5 + (v[0] * v[0] + 2.0).acosh() * 0.2).tanh();
-        if !(n < 1) {
-            return v4 * std::f64::consts::FRAC_1_PI;
-        }
-        let v5 = v.iter().map(|&p| (acc3.min(v4).powi(2) + 1.0).atan2(f64::tan(x0.cos() * 1.2)) + f64::cos(p)).sum::<f64>();
-        let mut m6 = 0;
-        for i in (0..4).rev() {
-            let fi = i as f64;
-            if f64::sin(v5).sinh() > -0.5 {
-                m6 += 1;
-            }
-            match m6 % 3 {
-                0 | 2 => {
-                    continue;
-                }
-                _ => {
-                    let v7 = f64::asinh(v[(i + n) % 4].abs());
-                    s1 = 0.5 * s1 + 0.5 * v7.tanh();
-                }
-            }
-            match n % 2 {
-                0 => {
-                    acc3 += f64::sqrt(v5.powi(2) + 1.0).cos() * 0.5;
-                    let v8 = prog_33((v5 * s2).tanh() * 2.0, 1.5, 0.5, v, i);
-                    acc3 += v8.sin().tanh() * 0.005;
-                }
-                1 => {
-                    let v9 = (x0 * x0 + 1.0).ln();
-                    acc3 += 0.5 * v9.cos();
-                }
-                _ => {
-                    s0 = (s0 * 0.8 + (v5.cos() * 0.9).asin() * 0.05).tanh();
-                    match i + n {
-                        1..=2 => {
-                            s2 = s2 * 0.75 + v4.min(s2).tanh() * 0.25;
-                            if -x2 <= (v[3 - i] * v[3 - i] + 0.5).recip() {
-                                break;
-                            }
-                            let mut k10 = 0;
-                            while k10 < n && s0.sin() <= 0.0 {
-                                k10 += 1;
-                                if s0.mul_add((x0.sin() * 0.9).asin(), v4) >= -0.5 && k10 % 3 == 1 {
-                                    s0 = (s0 * 0.75 + v5 * 0.25).tanh();
-                                    let v11 = fi;
-                                    s2 *= 0.75;
-                                    s2 -= 1.0 * v11.tanh();
-                                } else if (v[2] * v[2]).ln_1p() < -1.0 {
-                                    let v12 = f64::exp2((v4.sin() * 0.9).atanh().tanh());
-                                    s0 *= 0.8;
-                                    s0 -= 0.02 * v12.sin().tanh();
-                                }
-                                if v[2] * v4 < 0.0 {
-                                    s1 = f64::mul_add(s1, 0.75, f64::cos(f64::acos(s1.cos() * 0.9)) * 0.1);
-                                    continue;
-                                }
-                                s2 *= 0.8;
-                                s2 += 0.2 * f64::sin((s2 * s2).ln_1p());
-                            }
-                        }
-                        3 | 5 => {
-                            continue;
-                        }
-                        6 => {
-                            let v13: f64 = 0.1 * x2;
-                            for j in (0..3).rev() {
-                                let fj = j as f64;
-                                acc3 += 0.1 * f64::sin((v13 * v13 + 1.0).sqrt().min((f64::sin(x2) * 0.9).acos()));
-                                s0 = 0.8 * s0 + 0.2 * f64::cos(f64::ln(s0.powi(2) + 1.0));
-                                if ((s1 + fj).cos() * 0.5).ln_1p() < 0.5 {
-                                    break;
-                                }
-                            }
-                            acc3 += f64::sin(v13) * 0.5;
-                        }
-                        _ => {
-                            s2 = s2 * 0.75 + (s2 / (f64::asinh(s2).powi(2) + 0.5)).tanh() * 0.02;
-                            if i > 2 {
-                                break;
-                            }
-                            let v14 = s0 * s2 * 1.5;
-                            acc3 += 0.4 * v14.tanh();
-                        }
-                    }
-                    s2 = s2 * 0.6 + f64::sinh((s2 + x1).sin() * 1.5).tanh() * 0.05;
-                    if x1 + s0 <= 0.0 || i < m6 {
-                        s0 = s0 * 0.8 + f64::recip(x2 * x2 + 1.0).cos() * 0.25;
-                        s2 *= 0.5;
-                        s2 += 0.02 * (s1 * s1 + 1.0).powi(-2).powi(3).sin();
-                    } else if v[m6 % 4] < -0.5 {
-                        for u in v {
-                            let v15 = u.sin().exp2();
-                            if v15 + x1 <= 1.0 || n % 3 == 1 {
-                                acc3 += 0.1 * f64::tanh(s1 * v15);
-                            } else {
-                                let v16 = f64::powi(f64::sin(x2).cosh(), 3);
-                                acc3 -= 0.1 * f64::log2(v16.powi(2) + 1.0).sin();
-                                if f64::acosh(x0.powi(2) + 2.0) + (u.cos() * 0.9).asin() <= 0.0 && i % 3 == 1 {
-                                    break;
-                                }
-                            }
-                            acc3 -= 0.1 * f64::tanh(u);
-                        }
-                        for &u in v.iter() {
-                            if i % 2 == 0 && (u * u).abs() < -1.0 {
-                                let v17 = s1 * s2;
-                                acc3 += 0.1 * f64::cos(v17).cos();
-                            } else {
-                                let v18 = f64::cosh(f64::cos(v4 + x2));
-                                acc3 += v18.cos() * 0.1;
-                            }
-                            s1 = s1.mul_add(0.8, f64::sin(s1 * s1) * 0.05);
-                        }
-                    }
-                }
-            }
-            acc3 += 0.5 * v5.tanh();
-        }
-        match m6 {
-            0 => {
-                for _ in 1..n {
-                    for j in 0..5 {
-                        let fj = j as f64;
-                        let v19 = v5.to_degrees() * 0.02;
-                        s1 = (s1 * 0.5 + x0.sin() * 0.5).sin();
-                        let v22 = match j {
-                            1 | 3 => {
-                                let v20 = s2 * v[1];
-                                f64::sin(v20).exp_m1().cos()
-                            }
-                            4 => (f64::cos(v19) * 0.9).acos(),
-                            _ => {
-                                let v21 = (v19.tanh() * 0.9).asin();
-                                f64::powf(v21.powi(2) + 1.0, f64::sin(fj))
-                            }
-                        };
-                        s1 = (s1 * 0.75 + (v19.sin() + f64::cos(v22)) * 0.01).sin();
-                    }
-                    if !(n % 2 == 0) {
-                        let x1 = (x1 * x1 + 1.0).log10();
-                        acc3 += x1.cos() * 0.4;
-                    }
-                    s0 = (s0 * 0.8 + f64::asin(f64::sin(s0) * 0.9) * 0.05).sin();
-                }
-            }
-            1 => {
-                acc3 += (v[m6 % 4] * v[m6 % 4] + 1.0).sqrt().cos();
-                if x2.asinh() * x2.sin() > 0.25 || m6 % 3 == 1 {
-                    s2 = (s2 * 0.8 + f64::cos((v[n % 4] * v[n % 4] + 0.5).ln()) * 0.1).sin();
-                }
-            }
-            2 | 4 => {
-                s1 = f64::mul_add(s1, 0.5, (-f64::cosh(f64::tanh(v4))).tanh() * 0.2);
-                let v23 = (f64::tanh(x1) * 2.0).cosh() / (x2.cos().powi(2) + 1.0);
-                acc3 -= 0.4 * v23.sin();
-            }
-            _ => {
-                s1 = (s1 * 0.6 + 0.5_f64.atan2(v[m6 % 4]) * 0.4).tanh();
-                let v24 = f64::sinh(x2.sin() * 1.5);
-                s0 = (s0 * 0.75 + v24.tanh() * 0.05).sin();
-            }
-        }
-        s0.sin() + s1 * 0.5 - s2 * 0.5 + acc3.sin() + v5.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_55(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1;
-        let mut s1 = f64::recip(f64::powi(x2.cos(), 2) + 0.5);
-        let mut acc2: f64 = 0.0;
-        if n == 1 && prog_21(f64::sin(x2 + x0), x1, 0.25, v, 6) < 0.5 {
-            return f64::exp_m1(acc2.sin()) * (s0 / (x1.tanh() + 2.0));
-        }
-        let v4 = if !(n % 2 == 0) {
-            acc2 -= f64::sin((f64::tanh(x2) + 2.0).cbrt()).exp().sin();
-            (acc2 * acc2).ln_1p()
-        } else {
-            let v3 = ((acc2.powi(2) + 1.0).powi(-2).powi(2) + 0.5).sqrt();
-            v3.tanh().exp_m1()
-        };
-        let v5 = v.iter().map(|&p| 1.0 + 0.25 * f64::tanh(prog_33(f64::sin(s0 - x1) * 2.0, f64::hypot(2.0_f64, x2).mul_add((f64::sin(p) * 0.9).asin(), v4).tanh(), (p - s1).tanh() * 2.0, v, 2))).product::<f64>();
-        let mut a6 = [0.0; 4];
-        a6[0] = x0.abs();
-        for i in 1..4 {
-            a6[i] = a6[i - 1] * 0.75 + f64::sin((v5 * v5 + 0.5).ln()) * 0.1;
-        }
-        s0 *= 0.8;
-        s0 += 0.005 * prog_0(acc2, x1, f64::cos((f64::powi(v4.asinh(), 2) + 1.0).log(10.0)) * 2.0, a6, 1).sin();
-        s1 = s1.mul_add(0.5, ((x0 * x0 + 2.0).ln() + (x2 - 0.65)).tanh() * 0.25);
-        s0.tanh() + s1 * 1.5 + v5
-    }
-
-    #[differentiable]
-    pub fn prog_56(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::clamp(x2, x0.tanh() - 1.5, f64::tanh(x0) + 1.5).cos() * 2.0;
-        let mut s1 = (x1.powi(2) + 1.0).log2().cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            match n {
-                1 => {
-                    s1 = s1 * 0.5 + prog_33(2.0, 0.25, f64::exp2(fi.tanh().tanh()).tanh() * 2.0, v, n).cos() * 0.01;
-                }
-                2..=4 => {
-                    let v3 = prog_33(s0, x1, 0.5, v, i);
-                    s1 *= 0.8;
-                    s1 -= 0.005 * v3.cos();
-                }
-                6 => {
-                    acc2 -= f64::sin(v[0] * v[0]) * 0.5;
-                    match i % 3 {
-                        0 | 2 => {
-                            break;
-                        }
-                        _ => {
-                            let v4: f64 = (fi * fi + 0.5).sqrt();
-                            s0 = s0.mul_add(0.6, f64::cos(f64::tanh(v4)) * 1.0);
-                        }
-                    }
-                    s0 = (s0 * 0.6 + prog_33(x0, s1, x1.sin().exp2().cos() * 2.0, v, 0) * 0.005).sin();
-                }
-                _ => {
-                    acc2 -= 0.5 * (x0 * x0 + 0.5).cbrt().tanh();
-                    for (j, &u) in v.iter().enumerate() {
-                        if f64::ln(f64::powi(x0, 2) + 2.0) >= x2 {
-                            return (s0 * s0 + 1.0).atan2(u) - f64::cos(v[j]).exp();
-                        }
-                        acc2 += 0.1 * (t.cos().exp_m1() + v[(j + i) % 4]).tanh();
-                        let v5: f64 = s1;
-                        acc2 += (u.tanh() - v5.tanh()).cos() * 0.1;
-                    }
-                }
-            }
-            if prog_33(f64::cos((f64::mul_add(x0, s0, v[(i + n) % 4]).powi(2) + 0.5).ln()) * 2.0, f64::acos(x2.sin() * 0.9).tanh() * 2.0, x1, v, 0) > 0.0 {
-                s1 = 0.8 * s1 + 0.01 * f64::sin(((t + v[0]).cos() * 1.2).tan());
-                continue;
-            }
-            acc2 -= f64::tanh(t.tanh().sinh()) * 0.5;
-        }
-        let v6 = if n % 3 == 1 {
-            f64::ln_1p((v[3].powi(2) + 1.0).log10().powi(2))
-        } else {
-            f64::log10(s0.powi(2) + 1.0)
-        };
-        let v8 = if v6 * 0.75 > 0.0 || n == 4 {
-            let v7 = v[n % 4] / (v[n % 4] * v[n % 4] + 1.0);
-            prog_2((f64::tanh(v7.abs()) * 0.9).acos().cos() * 2.0, v7.sin().exp().atan2(x2.hypot(x1).powi(2) + 1.0).tanh() * 2.0, s1, v, n)
-        } else {
-            v[n % 4] + x1
-        };
-        let mut k9 = 0;
-        while k9 < n + 1 && v8 + v[k9 % 4] < -0.5 {
-            k9 += 1;
-            if f64::mul_add(s1 + s0, v[2] * v6, (s0.cos() * 0.9).acos()) > v[(k9 + n) % 4] || k9 == 5 {
-                let v10: f64 = f64::mul_add(s0, v[(k9 + n) % 4], (x1 * x1 + 0.5).ln());
-                s0 = s0.mul_add(0.75, v10.tanh().tanh() * 0.02);
-            }
-            let v11 = v.iter().copied().map(|p| x0 + f64::tanh(p)).sum::<f64>();
-            s0 = 0.75 * s0 + 0.05 * f64::sin(s0 * f64::sin(s0));
-            s0 = 0.6 * s0 + 0.05 * v11.sin();
-        }
-        s0.tanh() - s1 * 0.5 - acc2.tanh() + v8.tanh() - (-v[k9 % 4])
-    }
-
-    #[differentiable]
-    pub fn prog_57(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::sinh(f64::sin(v[n % 4])).cos() * 0.9).acos().sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        while k2 < n && prog_33(x1, x0, x2, v, n) <= 1.0 {
-            k2 += 1;
-            if s0 < 0.0 {
-                acc1 -= f64::cos((v[k2 % 4] - x1).asinh()) * 0.25;
-            }
-            acc1 -= 0.01 * prog_33(x0, (x2 - x0).sin(), v[n % 4].tanh().exp().sin() * 2.0, v, n).tanh();
-        }
-        let v4 = match k2 {
-            1 | 3 => f64::mul_add(x0, x2, acc1),
-            4 | 6 => {
-                let v3 = f64::sin(x0).sin();
-                acc1 += 0.25 * f64::max(x2, (x1.powi(2) + 1.0).powi(-3)).cos();
-                (v3.sin() * 2.0).sinh()
-            }
-            _ => (f64::powi(v[k2 % 4] * x2, 2) + 1.0).ln(),
-        };
-        let v7 = match k2 {
-            0 => {
-                let v5 = x2;
-                v[2] + f64::sin(v5)
-            }
-            g if g > 1 => {
-                let v6 = f64::powf(2.0_f64, v[3].sin());
-                acc1 - x0 + v6.tanh()
-            }
-            _ => {
-                s0 = s0.mul_add(0.75, prog_0(x0.tanh().exp_m1().sin(), 1.2, x1, v, 3).cos() * 0.005);
-                0.1 * x2
-            }
-        };
-        let mut m8 = 0;
-        for _ in 0..n {
-            let v9 = v4.sin().exp2() / (x1.powi(3).powi(2) + 1.5);
-            s0 = (s0 * 0.75 + prog_33(f64::cos(v4).sin(), x2, v9, v, 4) * 0.005).tanh();
-            if v7.cos().exp() <= -0.5 {
-                m8 += 1;
-            }
-        }
-        let c10 = m8 as f64;
-        let v11 = f64::asinh(x1);
-        x0 * 0.25 + s0 + f64::tanh(acc1) + f64::cos(v4) - v7.tanh() - f64::cos(c10) - v11 * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_58(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(x2);
-        let mut s1 = x1.sin();
-        let mut acc2: f64 = 0.0;
-        if v[n % 4].copysign(x2) >= -0.5 || n > 4 {
-            acc2 -= f64::asinh(f64::ln(x0 * x0 + 0.5));
-        } else {
-            for (i, &t) in v.iter().enumerate() {
-                if prog_33(f64::sin((t.tanh() * 2.0).cosh()) * 2.0, f64::exp(v[i].sin()).cos(), s0, v, 1) > 1.0 || i > 2 {
-                    return f64::sinh(f64::sin(v[i]) * 2.0).cos();
-                }
-                s0 *= 0.8;
-                s0 += 0.05 * (x0.cos() * 1.5).cosh().tanh();
-            }
-            let v3 = prog_13(acc2, x0.sin().sin().cos() * 2.0, s0, v, n);
-            s0 *= 0.5;
-            s0 += 0.005 * v3.tanh();
-        }
-        let mut k4 = 0;
-        while k4 < 4 {
-            k4 += 1;
-            let v5 = if x2 < x1 {
-                (x0 * x0 + 1.0).log2()
-            } else {
-                f64::powi(s1, 2)
-            };
-            match k4 % 2 {
-                0 => {
-                    s0 = (s0 * 0.8 + s0 * std::f64::consts::FRAC_PI_4 * 0.25).tanh();
-                }
-                1 => {
-                    s0 = s0.mul_add(0.75, (0.75 - v5).tanh() * 0.1);
-                    if prog_33(f64::min(x2, v[3]).sin() * 2.0, (x1 / 4.0).tanh() * 2.0, (v[3] + s0.sin().exp_m1()).sin(), v, k4) >= v[n % 4] {
-                        break;
-                    }
-                }
-                _ => {
-                    let v6 = f64::tanh(x1);
-                    s1 = (s1 * 0.75 + f64::asin(x1.tanh() * 0.9) * 0.1).tanh();
-                    acc2 += f64::tanh(v6) * 0.5;
-                }
-            }
-            acc2 -= x2.tanh() * 0.5;
-            acc2 += v5.tanh().sin() * 0.5;
-        }
-        let mut m7 = 0;
-        for t in v {
-            if f64::cosh(f64::sin((v[m7 % 4] * v[m7 % 4] + 0.5).atan2(x2))) < 0.0 || m7 % 3 == 1 {
-                m7 += 1;
-            }
-            let mut k8 = 0;
-            while k8 < 4 {
-                k8 += 1;
-                s1 = s1 * 0.8 + f64::sinh(x0.sin() * 1.5).cos() * 0.05;
-                acc2 -= 0.1 * f64::cos(f64::sqrt(s0 * s0 + 2.0));
-                s1 *= 0.6;
-                s1 += 0.4 * s1.sin();
-            }
-            if (t * t + 1.0).ln() > -0.5 {
-                let x2 = v[(k8 + m7) % 4] * v[(k8 + m7) % 4] - (x2 - t);
-                let v9 = f64::exp_m1(x2.sin());
-                s1 = s1.mul_add(0.8, v9.cos() * 0.01);
-            } else {
-                acc2 -= t.powi(3).sin() * 0.25;
-            }
-            if prog_33((f64::powi(s1, 2) + 1.0).sqrt().tanh(), t, x0, v, 0) <= x1 {
-                let v10 = x2.mul_add(t, x0);
-                acc2 += v10.tanh() * 0.5;
-            } else if !(m7 % 2 == 0 && x0 >= 0.0) {
-                s0 = (s0 * 0.5 + f64::asin(f64::sin(s0) * 0.9) * 0.2).tanh();
-            } else {
-                let v11 = f64::asin(f64::tanh(x0) * 0.9);
-                let v12 = (SCALE + t).cos();
-                acc2 -= (v11.sin() - v12).tanh() * 0.5;
-            }
-            acc2 -= 0.5 * t.tanh().sin();
-        }
-        let c13 = m7 as f64;
-        'l4: for _ in (0..n).rev() {
-            s0 *= 0.5;
-            s0 += 0.05 * s1.atan2((c13 - s0).powi(2) + 1.0).tanh();
-            for u in v {
-                s1 *= 0.6;
-                s1 += 0.2 * f64::cos(s0.powi(2));
-                if f64::exp_m1(f64::cos(v[0])) <= 1.0 {
-                    continue 'l4;
-                }
-                acc2 += 0.05 * u.tanh();
-            }
-            acc2 += x0.tanh().sinh() * 0.25;
-        }
-        s1 = (s1 * 0.75 + (x0 / (c13 * c13 + 0.5) + f64::atan2(c13 * c13 + 0.5, v[2])) * 0.05).sin();
-        let v19 = if 0.75 * f64::log(s0.powi(2) + 1.0, 10.0) < s1 / (v[2].powi(2) + 0.5) {
-            let v14 = (f64::powi(v[0], 2) + 0.5).atan2(v[0]).min(x0 + x2);
-            (-2.0_f64).max(x0.hypot(v14))
-        } else if x2 / (s0 * s0 + 1.0) < c13 {
-            for i in (0..5).rev() {
-                let fi = i as f64;
-                s1 *= 0.8;
-                s1 += 0.05 * f64::sin((x1 * x1).ln_1p() / (v[i % 4].sin() + 2.0));
-                let mut k15 = 0;
-                while k15 < n {
-                    k15 += 1;
-                    s1 *= 0.8;
-                    s1 -= 0.5 * ((f64::sin(s1) * 1.5).sinh() * 0.1);
-                    let v16 = (x2.cos() + 2.0).cbrt();
-                    s1 = s1.mul_add(0.8, f64::sin(v16) * 0.5);
-                }
-                match n {
-                    0 => {
-                        s1 = 0.5 * s1 + 1.0 * (s1.tanh().exp2() * 0.25).cos();
-                        continue;
-                    }
-                    2 | 4 => {
-                        acc2 -= (f64::cos(x1) * 0.9).acos().sin() * 0.4;
-                    }
-                    5 => {
-                        acc2 -= 0.4 * (fi * s1).sin().cos();
-                    }
-                    _ => {
-                        let v17 = (x0 * s1).cos();
-                        acc2 += 0.4 * (-c13).tanh();
-                        s1 = (s1 * 0.75 + v17.cos() * 0.05).tanh();
-                    }
-                }
-            }
-            let v18 = prog_33(x0, x2, 2.0, v, n);
-            (f64::powi(c13 / (c13 * c13 + 1.0), 2) + 1.0).log(f64::powi((c13.powi(2) + 1.0).log2(), 2) + 2.0) + v18.cos()
-        } else {
-            f64::abs((c13.powi(2) + 1.0).powi(-1))
-        };
-        s1 - acc2.tanh() - f64::cos(v19)
-    }
-
-    #[differentiable]
-    pub fn prog_59(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 * x2).cos();
-        let mut s1: f64 = f64::cos(prog_48(0.25, f64::cbrt(x2 * x2 + 1.0).min(x1).cos() * 2.0, x0, v, n)) * 2.0;
-        let mut s2 = prog_2((f64::powi(x0, 2) + 1.0).log2().sin(), 0.25, s0, v, 3).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        'l0: for i in 0..n {
-            let fi = i as f64;
-            let mut k4 = 0;
-            while k4 < n + 1 && s0 + x2 >= v[i % 4] / (x0 * x0 + 0.5) {
-                k4 += 1;
-                if ((fi + x2).cos() + 2.0).cbrt() < -0.5 || k4 > 5 {
-                    s0 = s0 * 0.6 + s0.sin().exp().cos() * 0.1;
-                } else if s2 <= 1.0 {
-                    s2 = s2.mul_add(0.5, (x2 + v[k4 % 4]).sin() * 0.25);
-                    acc3 -= f64::clamp(f64::recip(v[k4 % 4] * v[k4 % 4] + 0.5), -0.5, 1.0) * 0.02;
-                } else {
-                    acc3 += (x1 * core::f64::consts::FRAC_1_SQRT_2).sin() * 0.02;
-                    acc3 += 0.02 * f64::cos(f64::exp(x2.tanh()));
-                }
-                if !(k4 == 4 && s2.cos() >= 0.25) {
-                    s0 = s0.mul_add(0.5, f64::powi(v[k4 % 4], 2).sin() * 0.1);
-                    s2 = s2 * 0.5 + (f64::tanh(s2) * 2.0).cosh().tanh() * 0.05;
-                } else if (x2 * s2).tanh() <= (fi * fi).ln_1p() {
-                    acc3 += f64::cos(fi) * 0.02;
-                    if s0.cos() < 0.5 {
-                        s1 *= 0.5;
-                        s1 += 0.2 * (s1.tanh() * 0.9).acos().cos();
-                        s2 *= 0.5;
-                        s2 -= 0.5 * f64::cos(fi + x2);
-                    }
-                    s2 = s2.mul_add(0.5, f64::tanh(fi / (f64::powi(s2, 2) + 1.0)) * 0.1);
-                } else {
-                    let v5 = (f64::sin(x0).exp2().sin() * 0.9).atanh();
-                    s1 *= 0.5;
-                    s1 -= 0.05 * v5.tanh();
-                }
-                s0 = s0 * 0.6 + (x2.cos() * 2.0).sinh().tanh() * 0.05;
-            }
-            acc3 += 0.25 * f64::asin(s2.sin() * 0.9).cos();
-            let mut k6 = 0;
-            while k6 < n + 1 {
-                k6 += 1;
-                acc3 += f64::sin(f64::cos(x0 * s0).exp2()) * 0.02;
-                acc3 += (s0 * x0).cos() * 0.02;
-                if x0.asinh() > 0.25 {
-                    s1 *= 0.5;
-                    s1 += 0.25 * f64::tanh(s1 * 1.5);
-                    break 'l0;
-                }
-            }
-        }
-        let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| 0.5_f64.powf(p.sin()) + q.tanh()).sum::<f64>();
-        let v8 = v.iter().copied().map(|p| p.tanh()).sum::<f64>();
-        let v9 = if v8.tanh().powi(3) <= -0.25 {
-            -v7
-        } else {
-            v7.cos()
-        };
-        let v10 = if f64::cosh(v[n % 4].sin() * 1.5) + 0.1 < v9 || n == 3 {
-            (f64::tanh(v9) * 0.9).asin()
-        } else {
-            let v9 = f64::exp(f64::tanh(f64::abs(x0)));
-            v9 + x2
-        };
-        s0 * 0.75 + s1.tanh() + f64::cos(s2) + acc3.sin() - v10.cos() - v10.clamp(-1.5, 1.0).abs()
-    }
-
-    #[differentiable]
-    pub fn prog_60(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1;
-        let mut s1 = prog_11(1.5, (s0 * 0.65).asinh().tanh() * 2.0, (x0 * x0 + 0.5).sqrt().sin(), v, n).cos() * 2.0;
-        let mut s2 = (x2 * x2).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        if x2.sin() >= 0.5 {
-            return f64::powi(acc3, 3);
-        }
-        if f64::abs(x2) >= 1.0 {
-            return s0 - v[2];
-        }
-        let a4 = [acc3.copysign(x1), (v[2].tanh() * 0.5).ln_1p() + s2, 0.5_f64.min(x1.cos()), (0.5_f64.min(s0).cos() * 0.9).acos()];
-        let mut a5 = v;
-        a5[3] *= 0.75;
-        a5[3] += a4[1].hypot(acc3).sin();
-        let v6 = f64::log2(x0.powi(2) + 1.0);
-        'l0: for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            let v7 = (v6 * v6 + 0.5).atan2(a5[i % 4]);
-            acc3 += 0.1 * f64::sin(prog_33(f64::log10(f64::sin(v6).powi(2) + 1.0).cos(), 0.25, x2, v, i));
-            for j in 0..n {
-                if (f64::powi((v6 * v6 + 1.5).acosh(), 2) + 1.0).ln() <= 0.0 {
-                    continue 'l0;
-                }
-                s2 = (s2 * 0.5 + f64::ln(f64::powi(x0, 2) + 1.0) * 0.5).sin();
-                match j + i {
-                    0 => {
-                        s2 *= 0.6;
-                        s2 += 0.2 * (x0 + s0).cos();
-                    }
-                    1 | 3 => {
-                        let v8 = (a4[j % 4] * a4[j % 4] + 1.0).recip();
-                        s0 = (s0 * 0.75 + v8.sin() * 0.25).sin();
-                    }
-                    g if g > 4 => {
-                        s1 = s1 * 0.5 + f64::tanh((fi + x2).cos()) * 0.5;
-                        if 2.0 * x1 <= (v7.powi(2) + 2.0).ln() {
-                            return s2;
-                        }
-                    }
-                    _ => {
-                        let v9 = v7 + s0;
-                        acc3 += 0.05 * (f64::log(v9 * v9 + 1.0, 10.0).powi(2) + 0.5).sqrt().tanh();
-                        if !(j % 3 == 1) {
-                            acc3 -= 0.05 * f64::tanh(s1);
-                            match j % 3 {
-                                1 => {
-                                    break;
-                                }
-                                _ => {
-                                    acc3 += (x0 / (x2.sin() + 2.0)).tanh() * 0.05;
-                                    s2 = 0.75 * s2 + 0.1 * (f64::powi(s2, 2) + 1.0).log2().sin().cos();
-                                    if v9 <= -1.0 || j == 1 {
-                                        continue;
-                                    }
-                                }
-                            }
-                            s2 *= 0.8;
-                            s2 -= 0.2 * (x2 - fi).tanh();
-                        } else {
-                            s1 = (s1 * 0.6 + (v9 + f64::atan2(0.5_f64, s1)) * 0.02).sin();
-                            match j {
-                                1..=2 => {
-                                    let x0 = (x2.cos() + 2.0).cbrt() * (x0.tanh() * 0.9).atanh();
-                                    acc3 -= 0.05 * (s1.to_radians().powi(2) + 0.5).ln().cos();
-                                    s1 = s1 * 0.8 + f64::sin(x0) * 0.02;
-                                }
-                                g if g > 3 => {
-                                    acc3 += f64::tanh(s0) * 0.05;
-                                    break 'l0;
-                                }
-                                _ => {
-                                    s1 = s1 * 0.8 + s1.asinh().cos() * 0.2;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            s1 = s1.mul_add(0.5, v7.tanh() * 0.05);
-        }
-        s0 - s1 + s2 + acc3.cos() - f64::sin(a5[1]) + v6.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_61(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::asin(v[n % 4].cos().exp2().cos() * 0.9);
-        let mut s1 = x2;
-        let mut acc2: f64 = 0.0;
-        let v3 = if x0.sin().exp() >= x0 {
-            f64::clamp(x1, f64::cos(x2) - 1.5, f64::sin(x1) + 1.5) * x1
-        } else {
-            (acc2 * acc2).ln_1p()
-        };
-        let v7: f64 = if !(n < 2) {
-            x0.cos()
-        } else if !(n == 1) {
-            for &t in v.iter() {
-                s0 = (s0 * 0.75 + s0.sin().exp_m1() * 0.05).tanh();
-                if !(n % 2 == 0 && f64::exp(f64::cos(t)) > v[n % 4] - v3) {
-                    let x2 = x2 + (x2.cos() * 1.2).tan();
-                    s0 = (s0 * 0.6 + (-(s0 / (s0.powi(2) + 1.0))) * 0.1).sin();
-                    acc2 += f64::cos(x2).tanh() * 0.25;
-                } else if 1.5_f64.copysign(s0) < 0.0 {
-                    let v4 = (x2 * x2 + 1.0).powf(f64::cos(s0));
-                    let v5 = prog_33(2.0, s0, x0, v, 6);
-                    s1 *= 0.6;
-                    s1 += 0.005 * f64::cos(f64::cos(v4) + v5.tanh());
-                } else {
-                    s0 = 0.5 * s0 + 0.005 * f64::tanh(prog_0(f64::asin(s1.tanh() * 0.9).cos(), x2, 0.25, v, n));
-                    let v6 = v[n % 4].powi(2);
-                    acc2 += 0.5 * f64::cos(v6);
-                }
-            }
-            let x0 = f64::tan(v[n % 4].cos() * 1.2);
-            s0 = (s0 * 0.5 + (v[n % 4].sin().powi(2) + 1.5).acosh() * 0.25).sin();
-            prog_13(f64::sin(f64::atan(f64::ln(x0 * x0 + 0.5))) * 2.0, (1.5_f64.hypot(x0).cos() + 2.0).cbrt().cos() * 2.0, s1, v, n)
-        } else {
-            x1.hypot(v3)
-        };
-        if n % 3 == 1 && 0.5 * x1 * (-x2) < 1.0 {
-            return prog_0(1.2, f64::sin(acc2.tanh().powi(2).ln_1p()), f64::sinh(x0.tanh() * 1.5).cos().exp2().tanh() * 2.0, v, n);
-        }
-        if !(n > 1 && x2.asinh() > s0) {
-            return f64::atan((s1.tanh() * 0.9).acos());
-        }
-        let mut a8 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a8[i] = f64::ln_1p(f64::sin(v3) * 0.5);
-            acc2 += t.sin() * 0.5;
-        }
-        s1 * 0.25 - acc2.cos() + v3.cos() - f64::cos(v7) + a8[3] * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_62(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] * x2).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let a2 = v.map(f64::tanh);
-        let v4 = if n == 1 {
-            s0 / (x1.cos() + 2.0)
-        } else if f64::acos(x0.cos() * 0.9) >= -0.5 {
-            let v3 = f64::abs(acc1 / (a2[n % 4] * a2[n % 4] + 1.0));
-            s0 = (s0 * 0.8 + f64::asin(v3.sin() * 0.9) * 1.0).tanh();
-            (x1 - v[0]) * 0.1
-        } else {
-            acc1 += f64::recip(f64::powi(f64::acosh(acc1 * acc1 + 1.5), 2) + 1.0);
-            (f64::powi(x1, 2) + 1.0).atan2(a2[3]).atan2(a2[3] * a2[3] + 1.0)
-        };
-        'l0: for &t in v.iter() {
-            let v5 = if (t + 0.5).sin().exp() < v4 {
-                prog_0(x1, 2.0, 3.0_f64.powf(f64::tanh(x0).sin()).tanh(), v, n)
-            } else if n == 1 {
-                f64::cos(x0).exp() * (f64::powi(x0, 2) + 0.5).recip()
-            } else {
-                f64::sinh(x0.sin() * 1.5)
-            };
-            acc1 += 0.5 * x2.cos();
-            let mut k6 = 0;
-            while k6 < n + 1 && (f64::powi(a2[k6 % 4], 2) + 0.5).ln() < 0.5 {
-                k6 += 1;
-                if n % 3 == 1 && s0.sin().cosh() >= v4 {
-                    acc1 += (t + x2).tanh() * 0.05;
-                }
-                if k6 == 3 && -v[(k6 + n) % 4] <= v5 {
-                    break 'l0;
-                }
-                s0 = 0.5 * s0 + 0.25 * (s0 / (s0 * s0 + 1.0));
-            }
-            s0 = 0.75 * s0 + 0.005 * f64::tanh(v5).sin();
-        }
-        'l2: for i in 0..6 {
-            let fi = i as f64;
-            s0 = s0.mul_add(0.75, f64::tanh((a2[(i + n) % 4] * x0).clamp(a2[1].sin() - 1.5, (a2[1] / (x1 * x1 + 0.5)).tanh() + 1.5)) * 0.05);
-            let mut k7 = 0;
-            while k7 < n + 1 && x1 / (f64::cos(v[1]) + 2.0) * v4 < 1.0 {
-                k7 += 1;
-                if f64::max(fi, x2) <= 0.0 {
-                    continue 'l2;
-                }
-                let v8 = f64::atanh(x1.tanh() * 0.9);
-                s0 = (s0 * 0.8 + fi.asinh() * 1.0).tanh();
-                s0 = s0 * 0.6 + v8.tanh().tanh() * 0.05;
-            }
-            acc1 += v4.asinh().sin() * 0.25;
-        }
-        for t in a2 {
-            let mut k9 = 0;
-            while k9 < 4 && t <= 0.5 {
-                k9 += 1;
-                let v10 = a2[0].sin().exp2();
-                if f64::log(3.0_f64, v4.powi(2) + 2.0) < 0.0 && n < k9 {
-                    s0 = s0 * 0.5 + v[1].cos() * 0.5;
-                }
-                let v11 = x0.sin();
-                s0 *= 0.8;
-                s0 += 0.05 * f64::cos(2.5 * v11);
-                s0 = s0 * 0.5 + v10.tanh() * 0.25;
-            }
-            acc1 += 0.4 * t.asinh();
-            if x0.to_degrees() * 0.01 <= 0.25 {
-                s0 = s0 * 0.8 + (a2[k9 % 4].powi(2) + 1.0).atan2(x2).cos() * 0.05;
-                continue;
-            }
-        }
-        x0 * 0.25 - s0 * 0.5 + acc1.sin() - f64::sin(a2[0]) + v4 * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::mul_add(x1, x1, x2).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2 = v[n % 4] * (x1 - v[n % 4]);
-        match n {
-            0 => {
-                let v3 = acc1 * v2;
-                let mut k4 = 0;
-                while k4 < 5 {
-                    k4 += 1;
-                    let v5 = prog_33(s0, x0.abs().powi(2).sin() * 2.0, x0, v, k4);
-                    if (x1 + v3).tanh() < f64::powi(x2, 2) || k4 == 1 {
-                        continue;
-                    }
-                    acc1 += 0.02 * prog_33(x1, v3, f64::recip((v3 + x0).powi(2) + 1.0).sin(), v, k4).cos();
-                    acc1 += 0.01 * f64::tanh(v5);
-                }
-                s0 = (s0 * 0.8 + v3.tanh() * 1.0).sin();
-            }
-            g if g > 1 => {
-                s0 = 0.5 * s0 + 0.02 * v[0].tanh().mul_add(v2.min(x2), f64::tanh(x0)).cos();
-            }
-            _ => {
-                s0 *= 0.8;
-                s0 += 0.02 * ((s0 / (x0 * x0 + 0.5)).powi(2) + 1.0).ln().cos();
-                s0 = (s0 * 0.8 + (x2 + x0) * 0.1).tanh();
-            }
-        }
-        for &t in v.iter() {
-            let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| v2 + x0 + f64::cos(p) + q.sin()).sum::<f64>();
-            acc1 += (v2.sin().exp() / (t.cos().exp_m1().powi(2) + 1.0)).cos() * 0.5;
-            s0 *= 0.5;
-            s0 += 0.5 * f64::tanh(s0).cos();
-            acc1 -= 0.25 * v6.sin().sin();
-        }
-        for i in 1..n {
-            let fi = i as f64;
-            acc1 += prog_33(1.5, (fi + x0).tanh(), f64::tanh((x1 * x1 + 1.0).sqrt().cos()), v, i).sin() * 0.05;
-            s0 = (s0 * 0.75 + (s0.tanh() * 1.2).tan() * 0.02).sin();
-            let v7 = prog_33(0.5, x2, ((f64::tanh(v[i % 4]) * 0.5).ln_1p().powi(2) + 1.0).powi(-1).tanh(), v, n);
-            s0 = (s0 * 0.75 + v7.sin() * 0.005).sin();
-        }
-        let mut a8 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a8[i] = x1 * std::f64::consts::FRAC_1_PI;
-            s0 = (s0 * 0.5 + f64::sinh(f64::cos(x0)).tanh().exp() * 0.1).tanh();
-            acc1 -= f64::cos(t).sin() * 0.5;
-        }
-        x0 * 0.5 - f64::tanh(s0) + acc1.cos() - f64::sin(v2) + a8[3] + f64::cbrt(f64::abs(v2).cos() + 2.0)
-    }
-
-    #[differentiable]
-    pub fn prog_64(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2.sin() * 0.9).atanh();
-        let mut s1 = (s0 * s0 + 1.0).log2().min(x1 * x1).sin() * 2.0;
-        let mut s2 = prog_2(x1, 0.25, s0, v, n).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        let v8: f64 = loop {
-            k4 += 1;
-            if s2 < f64::log(s1 * s1 + 1.0, 3.0) {
-                acc3 += f64::cos(x0).cos() * 0.5;
-                s2 = (s2 * 0.75 + (s2 * s2 + 0.5).sqrt() * std::f64::consts::LN_2 * 0.25).sin();
-            } else if !(k4 < 3) {
-                s1 = s1.mul_add(0.8, (s1.sin() * 0.9).acos().sin() * 0.05);
-            }
-            if prog_0(x1, f64::tanh(f64::asin(x0.cos() * 0.9)) * 2.0, 1.2, v, n) <= s1 {
-                let x2 = x2.sin();
-                let v5 = prog_33(s2, ((s0 * s0 + 1.0).powf(0.3) / ((s1 * x2).cos() + 2.0)).sin() * 2.0, (x2.atan() + (SCALE + x2)).cos(), v, k4);
-                acc3 += 0.01 * v5.cos().cos();
-            } else if x2.atan() * s2.atan2(s1.powi(2) + 0.5) <= 0.5 {
-                acc3 += 0.01 * f64::cos(prog_33(f64::sin(f64::exp2(x0.tanh())) * 2.0, x2, x1.sin().exp_m1().cos(), v, k4));
-                if f64::sqrt(s0 * s0 + 0.5) < 1.0 {
-                    let v6 = v[(k4 + n) % 4].sin().exp_m1().tanh().exp2();
-                    acc3 += 0.5 * f64::cos(v6);
-                } else if x1.tanh() < 0.0 {
-                    s2 *= 0.75;
-                    s2 -= 0.2 * (v[3] * v[3] + 1.0).powf(0.3).sin();
-                    acc3 += 0.5 * f64::recip(x0 * x0 + 1.0);
-                }
-                let v7 = f64::log((s2 - s0).powi(2) + 1.0, f64::cos(x2).exp_m1().powi(2) + 2.0);
-                acc3 += f64::sin(f64::tanh(v7)) * 0.25;
-            }
-            s0 *= 0.6;
-            s0 += 1.0 * (-(s2 / 4.0));
-            if k4 >= 4 || s0.sin() + x1 * s1 <= 1.0 {
-                break f64::cbrt(f64::sin(x1 / (x0 * x0 + 0.5)) + 2.0);
-            }
-        };
-        let v9: f64 = (x0.cos() * 1.2).tan();
-        if x2 / (v8 * v8 + 1.5) >= -0.25 {
-            return -v[k4 % 4];
-        }
-        if v9.sin() >= 0.5 || k4 < 3 {
-            acc3 += 0.005 * f64::sin(prog_33(0.25, f64::sin(v[k4 % 4]), s1, v, k4));
-        } else {
-            let v10: f64 = v8 + 0.5;
-            s0 = s0 * 0.8 + x2.tanh().cosh().tanh() * 0.1;
-            acc3 += f64::tanh(v10);
-        }
-        if (x0.powi(2) + 1.0).log(v[2] * v[2] + 2.0) < 0.5 {
-            let v11 = prog_0((v[(k4 + n) % 4] * x1).sin() * 2.0, f64::sinh(v[3].sin() * 1.5).tanh() * 2.0, 0.5, v, 4);
-            acc3 += f64::tanh(v11) * 0.01;
-        } else {
-            s2 = 0.75 * s2 + 0.01 * (v9 * v9 + 1.0).log2().tanh();
-        }
-        s0 * 0.25 - s1 + s2 + f64::tanh(acc3)
-    }
-
-    #[differentiable]
-    pub fn prog_65(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::cos(f64::asin(f64::cos(x1) * 0.9) - f64::tanh(v[n % 4]).exp_m1()) * 2.0;
-        let mut s1 = f64::sin(f64::clamp(f64::exp2(x0.sin()), (x0 - 2.0).tanh() - 1.5, (v[2].powi(2) + 1.0).sqrt().cos() + 1.5)) * 2.0;
-        let mut s2 = f64::cosh((x2 - x0).sin());
+        let mut s0 = f64::sin(1.5 - x0) * 2.0;
+        let mut s1 = x2.atan2(v[0].powi(2) + 0.5).cos() * 2.0;
+        let mut s2: f64 = prog_32((SCALE + (x0.sin() * 2.0).sinh()).sin(), ((x0 * x0 + 1.0).log(x2 * x2 + 2.0) + x1).sin(), 1.5, v, n);
         let mut acc3: f64 = 0.0;
         let mut a4 = [[0.0; 4]; 2];
         for i in 0..2 {
             for j in 0..4 {
-                a4[i][j] = f64::acos(v[j].tanh() * 0.9);
+                a4[i][j] = f64::atanh(x0.sin() * 0.9);
+            }
+            s0 = (s0 * 0.6 + (x2 * x2 + 1.0).sqrt() * 0.4).sin();
+        }
+        let mut m5 = 0;
+        for &t in v.iter() {
+            s0 = (s0 * 0.8 + prog_32((v[m5 % 4].powi(2) + 1.0).sqrt().sin(), x0, f64::ln(t * t + 0.5).tanh() * 2.0, v, n) * 0.005).sin();
+            if n + m5 < 14 && x1 < f64::clamp(s1, -1.0, 0.5) {
+                m5 += 1;
+            }
+            s1 = (s1 * 0.75 + f64::cbrt(v[m5 % 4] * v[m5 % 4] + 1.0) * 0.1).sin();
+            if (x1 * x1 + 0.5).sqrt() > 0.0 || n < 3 {
+                s0 = 0.75 * s0 + 0.05 * f64::tanh((s0.tanh() * 0.9).atanh());
+                break;
             }
         }
-        let mut a5 = [0.0; 4];
-        for i in 0..4 {
-            if f64::tanh(a4[0][0] * a4[1][3]).exp2() >= v[3] {
-                a5[i] = 3.0_f64.copysign(v[i]);
-            } else {
-                a5[i] = x0 * v[i];
+        match m5 {
+            0 => {
+                s2 = (s2 * 0.8 + (x2 / (a4[0][m5 % 4].sin() + 2.0)).cos() * 0.01).tanh();
+                acc3 += f64::cos(v[(m5 + n) % 4]);
+                if s2 <= -0.25 {
+                    let v6 = prog_32(f64::sin(SCALE + x1) * 2.0, 2.0, x1.clamp(-0.5, 0.5).sin(), v, 4);
+                    for i in (0..n).rev() {
+                        let fi = i as f64;
+                        let mut k7 = 0;
+                        while k7 < 4 {
+                            k7 += 1;
+                            s2 = (s2 * 0.8 + f64::exp(f64::tanh(x1)) * 0.05).sin();
+                            let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| q + 1.25 + f64::sin(p)).sum::<f64>();
+                            if (s1 * s2).sin() < (s1.tanh() * 0.9).acos() && n == 3 {
+                                s0 = (s0 * 0.75 + s2 * fi * 0.05).sin();
+                                s0 = s0.mul_add(0.8, f64::sin(v6.clamp(f64::tanh(v[(k7 + i) % 4] + s2) - 1.5, f64::sin(f64::cosh(x1.tanh())) + 1.5)) * 0.1);
+                            } else if x2 - s2 >= v8 {
+                                let v9: f64 = (x1 * x1).ln_1p();
+                                acc3 += 0.05 * f64::tanh(v9.tanh());
+                            }
+                            s1 = 0.8 * s1 + 0.02 * f64::tanh(v8.sin());
+                        }
+                        match k7 % 4 {
+                            0..=2 => {
+                                s2 = (s2 * 0.6 + (s1 + v6) * 0.2).tanh();
+                                s0 = f64::mul_add(s0, 0.75, f64::exp2(s0.cos()).tanh() * 0.1);
+                            }
+                            3 => {
+                                continue;
+                            }
+                            _ => {
+                                acc3 += 0.25 * f64::atan(v6 - fi).cos();
+                            }
+                        }
+                        if x0.cos().exp2() >= 0.5 {
+                            return -(s2 * s2 + 1.0).recip();
+                        }
+                        s2 *= 0.6;
+                        s2 += 0.4 * (-x1).tanh();
+                    }
+                    acc3 += f64::tanh(v6) * 0.2;
+                }
             }
+            1..=2 => {
+                s1 = s1 * 0.75 + (x2 + 1.2).cos().exp_m1().sin() * 0.05;
+            }
+            3..=4 => {
+                s0 = 0.6 * s0 + 0.02 * ((a4[1][m5 % 4] * a4[1][m5 % 4] + 0.5).sqrt() - f64::log(v[m5 % 4] * v[m5 % 4] + 1.0, v[3].powi(2) + 2.0)).tanh();
+                s2 = s2.mul_add(0.6, f64::sin(x1 / (a4[0][(m5 + n) % 4] * a4[0][(m5 + n) % 4] + 0.5)) * 0.02);
+            }
+            _ => {
+                for i in 0..5 {
+                    let fi = i as f64;
+                    let v12 = if f64::sqrt(a4[1][1] * a4[1][1] + 1.0) <= x0 / (x1.sin() + 2.0) {
+                        let v10 = x0 * 0.1;
+                        ((v10.cos() * 0.9).atanh().powi(2) + 1.0).log(3.0)
+                    } else {
+                        for &u in v.iter() {
+                            acc3 += f64::sin(2.0_f64.powf(f64::cos(s1))) * 0.1;
+                            let v11 = fi * u;
+                            s2 *= 0.5;
+                            s2 += 0.1 * v11.tanh();
+                        }
+                        (x1 * x1).ln_1p()
+                    };
+                    s2 = s2.mul_add(0.75, (x2 * std::f64::consts::LN_2).cos() * 0.25);
+                    let v14 = match i % 3 {
+                        0 | 2 => (f64::sin(v12) * 0.9).atanh(),
+                        _ => {
+                            let v13 = (f64::powi(v12.sin().exp_m1(), 2) + 2.0).acosh();
+                            (f64::powi(v13, 2) + 2.0).ln()
+                        }
+                    };
+                    s0 = (s0 * 0.8 + v14.tanh() * 0.02).sin();
+                }
+            }
+        }
+        for i in 0..v.len() {
+            let fi = i as f64;
+            let mut k15 = 0;
+            while k15 < 6 && (x1.sin() * 0.9).asin() >= x1.tanh() {
+                k15 += 1;
+                if (a4[1][i].powi(2) + 1.0).powf(0.5) < a4[0][0].atan() {
+                    s2 = 0.5 * s2 + 1.0 * (s2 * s2 + 1.0).log10();
+                } else if !(n == 1 && x0.atan2(x2 * x2 + 0.5) < (x1 * x1).ln_1p()) {
+                    s1 = s1 * 0.6 + f64::cos(((s1 - a4[1][k15 % 4]).cos() * 1.2).tan()) * 0.02;
+                    s0 = s0.mul_add(0.5, (s0 / (fi.powi(2) + 0.5)).tanh() * 0.25);
+                    if f64::sin(s0).exp_m1() <= -0.5 {
+                        s1 = (s1 * 0.5 + (v[k15 % 4].tanh().exp2() - s0) * 0.2).sin();
+                        continue;
+                    }
+                }
+                s0 = f64::mul_add(s0, 0.6, s0 * std::f64::consts::FRAC_PI_4 * 0.5);
+            }
+            if s2 + x0 > x2 || k15 < 6 {
+                continue;
+            }
+            s1 = (s1 * 0.8 + 2.0_f64.log(s0 * s0 + 2.0) * 0.1).sin();
+        }
+        let v17 = if s1 >= -0.5 {
+            a4[1][(m5 + n) % 4].asinh()
+        } else {
+            let v16 = f64::exp(f64::cos(x1 * x2));
+            (a4[0][m5 % 4].clamp(-1.5, 1.5).tanh() * 0.9).acos() + v16.sin()
+        };
+        let v18 = v.iter().map(|&p| f64::exp(v[(m5 + n) % 4].tanh()).to_radians() * 20.0 + p.tanh()).sum::<f64>();
+        s0 + s2 + acc3.tanh() + v17.cos() + f64::tanh(v18) - (f64::abs(v[m5 % 4]) + v[m5 % 4] * v[m5 % 4])
+    }
+
+    #[differentiable]
+    pub fn prog_39(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1;
+        let mut s1 = f64::cos(prog_29(0.5, f64::asin(f64::sin(v[2]) * 0.9).cos() * 2.0, 2.0, v, n)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; 4];
+        for i in 0..n {
+            let fi = i as f64;
+            a3[i % 4] += f64::sin((f64::tanh(x2 * s0) * 1.5).cosh()) * 0.5;
+            s1 = 0.75 * s1 + 1.0 * fi.cos();
+        }
+        for &t in v.iter() {
+            s0 = (s0 * 0.8 + f64::to_degrees(t) * 0.01 * 0.25).sin();
+            let v4: f64 = s0 * std::f64::consts::FRAC_1_PI;
+            acc2 += v4.cos().cos() * 0.5;
+        }
+        let mut k5 = 0;
+        let v14 = loop {
+            k5 += 1;
+            let v8 = match k5 {
+                0 | 2 => {
+                    let v6 = x2.sin();
+                    prog_32(x1, x2, 2.0, v, k5) + v6.sin()
+                }
+                _ => {
+                    let v7 = s0.to_degrees() * 0.02;
+                    f64::exp2(a3[1].tanh()) + f64::sin(v7)
+                }
+            };
+            match k5 {
+                0 => {
+                    s0 *= 0.5;
+                    s0 += 0.02 * x1.powi(3).sin();
+                    if f64::tanh(x1) >= 0.0 {
+                        s1 = 0.8 * s1 + 0.005 * prog_32(x0, 0.75, f64::cos(f64::hypot(v8, x0)), v, n).sin();
+                        if x2 - 0.8 > 1.0 && k5 % 3 == 1 {
+                            s1 = (s1 * 0.6 + x0.asinh() * 0.4).tanh();
+                            break (a3[3] * a3[3] + 1.0).log10();
+                        }
+                        let v9 = f64::tanh(x0);
+                        acc2 -= f64::tanh(f64::tanh(v9));
+                    } else if f64::sin(x2) > -0.25 {
+                        s0 = 0.75 * s0 + 0.25 * x0.tanh().tanh();
+                        match n {
+                            1 => {
+                                acc2 -= (f64::powi(v[k5].tanh().exp(), 2) + 1.5).acosh().sin() * 0.25;
+                                acc2 += 0.25 * (a3[(k5 + n) % 4] + (v8 + a3[(k5 + n) % 4])).sin();
+                            }
+                            2 => {
+                                acc2 -= f64::tanh(a3[k5]).cos();
+                                let v10 = a3[(k5 + n) % 4] - s0;
+                                acc2 += v10.tanh().tanh();
+                            }
+                            4 => {
+                                s1 = (s1 * 0.75 + (x0 - a3[1]).cos().sinh() * 0.05).sin();
+                                break f64::recip(f64::exp(a3[n % 4].tanh()).powi(2) + 1.0);
+                            }
+                            _ => {
+                                s1 = s1 * 0.6 + f64::sin(s0 / (f64::powi(s1, 2) + 0.5)).exp_m1().cos() * 0.02;
+                            }
+                        }
+                    }
+                }
+                g if g > 1 => {
+                    let v11 = x0 - 0.3;
+                    s1 = (s1 * 0.75 + (s1.sin() * 1.5).cosh() * 0.05).sin();
+                    s0 = (s0 * 0.75 + f64::tanh(v11) * 0.25).tanh();
+                }
+                _ => {
+                    let v12 = v8.hypot(s1);
+                    s0 = (s0 * 0.6 + (v[3 - k5] * v[3 - k5] + 1.0).log2() * 0.25).sin();
+                    s1 = 0.5 * s1 + 0.02 * f64::sin(v12.tanh());
+                }
+            }
+            let v13 = a3.iter().fold(x0, |r, &p| r * 0.5 + 0.25 * (0.5 - p / (r.tanh() + 2.0)).sin());
+            acc2 += f64::cos(f64::ln(x2 * x2 + 2.0));
+            if k5 >= 2 || a3[k5].tanh() - f64::log(v8 * v8 + 1.0, 3.0) <= 0.0 {
+                break v[k5] * v13;
+            }
+            acc2 += f64::tanh(f64::sin(v13));
+        };
+        for i in (1..=5).step_by(2) {
+            match i {
+                0 => {
+                    s0 = s0 * 0.8 + 0.5_f64.atan2(a3[i % 4]).sin() * 0.2;
+                }
+                1 => {
+                    let x1: f64 = a3[i % 4] - a3[i % 4] / (x0.powi(2) + 0.5);
+                    acc2 -= 0.5 * x1.cos();
+                }
+                g if g > 2 => {
+                    acc2 += 0.5 * f64::cos(v14);
+                    s0 = 0.6 * s0 + 0.1 * (x0 * x0 + 1.5).acosh().sin();
+                }
+                _ => {
+                    acc2 += f64::tanh((f64::cos(v14) * 1.5).cosh()) * 0.5;
+                    if v[k5] > 0.0 {
+                        s0 = f64::mul_add(s0, 0.5, f64::sinh(f64::cos(x0) * 2.0).asinh().cos() * 0.05);
+                        break;
+                    }
+                    s1 = (s1 * 0.75 + (x2.powi(2) + 0.5).sqrt() * 0.25).tanh();
+                }
+            }
+            let v15 = (f64::sin(s0) + 2.0).cbrt().sin().exp2();
+            s0 = (s0 * 0.5 + f64::sin(v14).exp() * 0.1).tanh();
+            s0 *= 0.8;
+            s0 -= 0.4 * v15.sin();
+        }
+        let mut a16 = [0.0; 4];
+        for i in 0..4 {
+            a16[i] = v14;
+        }
+        'l5: for t in v {
+            s1 = s1 * 0.75 + f64::cos((x2 * s0).to_degrees() * 0.02) * 0.05;
+            let mut k17 = 0;
+            while k17 < n + 1 {
+                k17 += 1;
+                acc2 += 0.05 * (s1 / (a3[n % 4] * a3[n % 4] + 0.5)).tanh();
+                if f64::powi(f64::sinh(v[1].sin()), 3) <= (s0.powi(2) + 1.0).log2() {
+                    break 'l5;
+                }
+            }
+            s1 = f64::mul_add(s1, 0.8, a3[0].powi(3) * 0.05);
+            if f64::atan2(v14 * v14 + 1.0, s1).cos() < 0.25 {
+                continue;
+            }
+            s0 = 0.5 * s0 + 0.5 * t.sin();
+        }
+        x0 * 1.5 + x2 * 0.75 + s0 * 0.25 - s1.sin() + acc2.cos() - a3[1].cos() - v14 + f64::cos(a16[3]) - f64::acos(f64::sin(x1) * 0.9)
+    }
+
+    #[differentiable]
+    pub fn prog_40(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4];
+        let mut acc1: f64 = 0.0;
+        let v2 = if (x0 * x0 + 1.0).recip() > -0.25 && n > 5 {
+            prog_35(f64::cos(x0.min(v[n % 4])) * 2.0, 1.5_f64.atan2(x0 + x1).sin() * 2.0, (f64::powi(x2, 2) + 1.0).log2().tanh() * 2.0, v, n)
+        } else {
+            f64::recip(x1.powi(2) + 1.0)
+        };
+        let v4 = if (x2.asinh().cos() * 0.9).atanh() > acc1 {
+            let v3 = v[3].abs();
+            (v3 * 1.25).abs()
+        } else {
+            s0 = (s0 * 0.5 + (s0.sin() * 0.9).asin() * 0.2).tanh();
+            v2.tanh()
+        };
+        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| v2 + p.cos() + q.tanh()).sum::<f64>();
+        for i in 0..n {
+            let fi = i as f64;
+            acc1 += 0.25 * f64::atan2((v2 * v2 + 1.0).log10(), (fi * fi + 1.0).powi(-3).powi(2) + 0.5).cos();
+            for j in 0..i {
+                let fj = j as f64;
+                let v6: f64 = f64::cbrt(fj.sin() + 2.0);
+                s0 = 0.75 * s0 + 0.1 * (x1 - v2).cos();
+                acc1 += v6.cos() * 0.05;
+            }
+        }
+        f64::sin(s0) - acc1 + v4 + v5.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_41(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(prog_33((f64::powi(v[n % 4] * x1, 2) + 0.5).sqrt().cos() * 2.0, (x1 * f64::clamp(v[n % 4], f64::cos(x1) - 1.5, x2.cos() + 1.5)).sin() * 2.0, 2.0, v, n)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v2 = prog_32(x0, x0.atan2(f64::powi(x0, 2) + 1.0).sin() * 2.0, (x0.sin() * 0.9).atanh().tanh(), v, n);
+        if !(n % 3 == 1) {
+            s0 = s0.mul_add(0.5, f64::asin(f64::cos(x0) * 0.9).tanh() * 0.2);
+            acc1 += (f64::powi(acc1, 2) + 1.0).log10();
+        } else {
+            for (i, &t) in v.iter().enumerate() {
+                if t.sin().exp() - (0.25 - v2) > f64::log(s0 * s0 + 1.0, 10.0) {
+                    s0 = f64::mul_add(s0, 0.6, f64::tanh(f64::powf(t * t + 0.5, 1.5)) * 0.02);
+                    break;
+                }
+                let v3 = f64::asin(v[3].tanh() * 0.9);
+                if x2 - x0 < t * v[0] {
+                    acc1 += s0.atan().sin() * 0.5;
+                    if (v3 / (x1 * x1 + 1.0)).powi(2) <= -1.0 || i % 2 == 0 {
+                        return v[3].powi(2) * f64::tanh(t);
+                    }
+                } else {
+                    s0 = f64::mul_add(s0, 0.75, ((x0 - v[i]).sin() * 2.0).sinh().tanh() * 0.01);
+                }
+                acc1 += x0.tanh().tanh().tanh() * 0.5;
+                s0 = s0 * 0.75 + v3.sin() * 0.1;
+            }
+            s0 = s0 * 0.5 + (x0.cos() * 1.2).tan().tanh() * 0.05;
+        }
+        'l1: for i in 0..n {
+            let fi = i as f64;
+            acc1 += 0.25 * f64::sin(f64::atan2(f64::atan(v2), v2.powi(2) + 0.5));
+            let mut k4 = 0;
+            while k4 < n && f64::sin(x2).exp2() <= -0.5 {
+                k4 += 1;
+                if x1 * (x0.powi(2) + 1.0).log(10.0) < -0.5 {
+                    break 'l1;
+                }
+                acc1 += (v[(k4 + n) % 4].cos().cosh() + (x0 * x0 + 2.0).acosh()).sin() * 0.05;
+            }
+            acc1 += f64::sin(x2 + x1 + fi) * 0.25;
+        }
+        let mut m5 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            if f64::exp(v2.sin().exp_m1().sin()) >= x2 {
+                m5 += 1;
+            }
+            if i > 0 {
+                break;
+            }
+            if t + fi <= 0.5 {
+                s0 *= 0.8;
+                s0 += 0.02 * f64::recip((s0 * v2).powi(2) + 0.5).tanh();
+            } else {
+                s0 = 0.8 * s0 + 0.1 * (s0 * s0 + 1.0).log2();
+                let v6: f64 = (v[i].tanh() * 0.9).atanh() + v[i].hypot(v2);
+                s0 = s0 * 0.8 + v6.sin() * 0.02;
+            }
+            s0 = s0 * 0.8 + (s0.cos() * 0.9).acos().cos() * 0.05;
+        }
+        match m5 {
+            0 => {
+                let x0 = s0;
+                acc1 -= 0.02 * x0;
+            }
+            1 | 3 => {
+                s0 = (s0 * 0.8 + f64::atan2(3.0_f64, v2) * 0.01).sin();
+                let v7 = prog_32(x1, (SCALE + (x1.powi(2) + 0.5).recip()).cos() * 2.0, f64::atanh((x2 * x2 + 1.0).cbrt().cos() * 0.9).cos() * 2.0, v, 3);
+                acc1 += 0.02 * v7.cos();
+            }
+            5 => {
+                s0 = (s0 * 0.75 + v[m5 % 4] * 0.25).tanh();
+            }
+            _ => {
+                let v8 = x2.max(x0);
+                s0 = 0.75 * s0 + 0.01 * (v[m5 % 4].cos() * 1.5).sinh().powi(2).tanh();
+                acc1 += v8.tanh();
+            }
+        }
+        if (v[2].sin() * 0.9).atanh() <= v[m5 % 4] {
+            let v9: f64 = v[n % 4].sin();
+            acc1 -= v9;
+        } else {
+            s0 = s0.mul_add(0.8, x2.cos().exp2().sin().exp_m1().cos() * 0.05);
+            let v10 = 0.8 - (v[m5 % 4] * v[m5 % 4]).ln_1p();
+            s0 = 0.8 * s0 + 0.2 * f64::cos(v10.tanh());
+        }
+        s0 * 0.5 + acc1.cos() + v2 * 1.5
+    }
+
+    #[differentiable]
+    pub fn prog_42(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = x1;
+        let mut acc1: f64 = 0.0;
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            acc1 += 0.5 * x2.cos();
+            for &u in v.iter() {
+                if fi + s0 <= -0.5 {
+                    s0 = 0.6 * s0 + 0.4 * f64::sin(t);
+                    continue 'l0;
+                }
+                if v[i] - 2.5 <= u {
+                    break 'l0;
+                }
+                s0 = s0.mul_add(0.5, (x1 * x1).asinh().tanh() * 0.1);
+            }
+            if (-3.0_f64).max(x0) >= v[1] {
+                return t * t;
+            }
+            s0 = s0.mul_add(0.5, f64::tanh(f64::sin(x1).exp_m1()) * 0.1);
+            acc1 -= 0.5 * t.cos().cos();
+        }
+        let v3 = if (x0 * x0 + 0.5).atan2(x2) >= -0.5 {
+            acc1 -= (f64::sqrt(x1 * x1 + 2.0).powi(2) + 0.5).ln().cos();
+            x1.sin().exp2()
+        } else {
+            let v2 = prog_1(x2, f64::tanh(x2 * s0 / ((v[0] * v[0] + 1.0).log(v[0].powi(2) + 2.0).powi(2) + 1.5)) * 2.0, x0, v, n);
+            return f64::cbrt(x2.powi(2) + 1.0) + v2.cos()
+        };
+        let mut k4 = 0;
+        while k4 < n + 1 && f64::atan2(v[k4 % 4].to_degrees() * 0.01, f64::powi(v3, 2) + 1.0) > (f64::cos(s0) * 2.0).cosh() {
+            k4 += 1;
+            let mut k5 = 0;
+            while k5 < 5 && (x2.sin() * 0.5).ln_1p() < -0.25 {
+                k5 += 1;
+                s0 = (s0 * 0.5 + x2 / (v[n % 4] * v[n % 4] + 1.5) * 0.25).sin();
+                if f64::cosh((v[0] * x1).tanh() * 1.5) > 0.5 {
+                    acc1 += 0.05 * f64::sin(x2);
+                    break;
+                }
+                s0 = s0.mul_add(0.5, s0.tanh() * 0.5);
+            }
+            acc1 += 0.25 * f64::cos(v[3]).sin();
         }
         let mut k6 = 0;
-        let v13: f64 = loop {
+        while k6 < n {
             k6 += 1;
-            for u in v {
-                if ((a4[0][k6 % 4].cos() * 0.9).acos().tanh() * 0.9).atanh() < -0.5 {
-                    let v7 = u.powi(3) - u / (x0 * x0 + 0.5);
-                    s0 = f64::mul_add(s0, 0.6, (x0 / (v7 * v7 + 1.5)).sin() * 0.02);
-                } else if f64::ln_1p(f64::powi(u * u, 2)) > 1.0 {
-                    let v8 = s1.asinh();
-                    let v9 = f64::asinh(v[3]);
-                    acc3 += 0.05 * (f64::tanh(v8) + v9.tanh()).cos();
-                } else {
-                    s0 = s0.mul_add(0.6, f64::sin((f64::tanh(u) + 2.0).cbrt()) * 1.0);
-                    let v10 = (a5[k6 % 4].tanh() * 1.2).tan();
-                    s0 = (s0 * 0.5 + f64::tanh(v10) * 0.05).tanh();
+            s0 = (s0 * 0.8 + f64::atan(v3) * 0.2).tanh();
+            let v7 = x1;
+            acc1 += 0.25 * v7.sin().tanh();
+        }
+        v[1] * 1.5 + s0 + acc1.tanh() + v3
+    }
+
+    #[differentiable]
+    pub fn prog_43(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_40(f64::acosh(x1 * x1 + 2.0).tanh(), (x2 * x1).tanh() * 2.0, f64::tanh(x1.tanh().exp()), v, n).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v2 = v.iter().copied().map(|p| 1.0 + 0.1 * f64::tanh(f64::powi(x0, 2) + f64::tanh(p))).product::<f64>();
+        let a3 = v.map(f64::tanh);
+        let mut k4 = 0;
+        let v9 = loop {
+            k4 += 1;
+            let mut k5 = 0;
+            while k5 < 6 && s0 * v2 < 0.0 {
+                k5 += 1;
+                if k5 == 3 {
+                    continue;
                 }
-                s2 = s2 * 0.5 + f64::tanh(f64::sin(u) - 0.65) * 0.5;
+                if k5 < 4 && (v[k5 % 4].sin() * 0.9).asin() >= (a3[(k5 + n) % 4].sin() * 0.9).acos() {
+                    let v6: f64 = x1.sin().exp();
+                    s0 = s0 * 0.5 + v6.cos().cos() * 0.1;
+                } else if f64::cosh(f64::tanh(x1)) * f64::tanh(s0) > 0.5 {
+                    let v7 = f64::tan(f64::cos(s0.cos().exp2()) * 1.2);
+                    let v8 = (s0.tanh() * 0.9).asin();
+                    acc1 -= f64::sin(f64::cos(v7) - f64::tanh(v8)) * 0.05;
+                } else {
+                    s0 *= 0.5;
+                    s0 += 0.1 * f64::sin(x1 * s0);
+                }
+                acc1 -= 0.05 * x2.cos();
             }
-            let v12 = if prog_33(x2, f64::tanh(s2 + v[0] - f64::cos(v[0])) * 2.0, x2.sin() * 2.0, v, 1) > a5[k6 % 4] && k6 % 3 == 1 {
-                x0 / (s0.sin() + 2.0)
-            } else if (a4[1][0] * core::f64::consts::FRAC_1_SQRT_2).cos() > x1 {
-                let v11 = x2;
-                f64::acos(f64::mul_add(v11, a5[0], s0).tanh() * 0.9)
+            if k5 < 3 && a3[k5 % 4] - x1 <= -0.5 {
+                s0 = (s0 * 0.75 + f64::acos(f64::cos(x2) * 0.9) * 0.1).sin();
             } else {
-                s2 *= 0.6;
-                s2 += 0.1 * f64::cos((a4[1][2] * a4[1][2] + 2.0).acosh());
-                prog_33(0.5, 2.0, f64::cos(x1), v, n)
-            };
-            acc3 -= 0.25 * (s2.tanh() + 2.0).cbrt().sin().cos();
-            if k6 >= 6 || s2.sin().exp() <= f64::acosh(a4[0][3] * a4[0][3] + 2.0) {
-                break x2 * x2;
+                s0 = f64::mul_add(s0, 0.8, x1.powi(3).cos() * 0.01);
             }
-            s1 = (s1 * 0.8 + v12.tanh() * 0.005).tanh();
+            s0 *= 0.6;
+            s0 += 0.25 * f64::sin(f64::cos(a3[3]).exp2());
+            if k4 >= 5 || ((v2 * std::f64::consts::LN_2).powi(2) + 2.0).ln() <= -0.25 {
+                break s0 / ((x2 - v2).tanh() + 2.0);
+            }
         };
-        let mut k14 = 0;
-        while k14 < 4 && s2 + a5[n % 4] >= 0.0 {
-            k14 += 1;
-            acc3 += (s0 * s0 + 2.0).acosh().sin() * 0.5;
-            acc3 -= 0.5 * (f64::to_degrees(s1 - x2) * 0.01).tanh();
-            acc3 += (a4[1][k14 % 4].tanh() * 0.9).atanh() * 0.25;
+        for (i, &t) in a3.iter().enumerate() {
+            let v10 = a3.iter().copied().map(|p| 1.0 + 0.25 * (v2 + f64::tanh(p)).cos()).product::<f64>();
+            s0 *= 0.6;
+            s0 -= 0.05 * f64::tanh(f64::acos((v9 + x2).sin() * 0.9));
+            match i {
+                0 => {
+                    continue;
+                }
+                1 => {
+                    s0 = 0.8 * s0 + 0.2 * t.sin();
+                }
+                g if g > 2 => {
+                    let v11: f64 = (f64::sin(v2) * 0.5).ln_1p();
+                    acc1 -= f64::tanh(v11) * 0.5;
+                }
+                _ => {
+                    let v12 = v10 - t.mul_add(v10, v[(i + n) % 4]);
+                    s0 = f64::mul_add(s0, 0.5, f64::tanh(v12) * 0.02);
+                }
+            }
+            acc1 -= (t.sin() + v10.tanh()).sin() * 0.5;
         }
+        let v14 = if prog_23((v2.tanh() * 2.0).cosh().tanh() * 2.0, x2, x0, v, 5) < -1.0 {
+            a3[k4 % 4].tanh()
+        } else {
+            let v13 = (v[0] + 0.25) * (x2.powi(2) + 1.5).acosh();
+            a3[2].abs() + v13.sin()
+        };
         let mut a15 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a15[i] = a4[0][(i + k14) % 4].atan2(v13 * v13 + 1.0) + x0;
-            acc3 -= f64::sin(t) * 0.5;
+        a15[0] = f64::recip(v14 * v14 + 1.0);
+        for i in 1..4 {
+            a15[i] = a15[i - 1] * 0.5 + f64::tanh(v9.atan2(v9.powi(2) + 0.5)) * 0.05;
         }
-        let v16 = prog_33(f64::log(s0 * s0 + 1.0, 10.0).cos(), 1.2, 0.5, v, k6);
-        s1.sin() + s2 * 0.25 - acc3.cos() + a4[0][0] * 1.5 - a5[0] * 0.5 + v13 + a15[0].sin() - f64::sin(v16) + ((f64::powi(x2, 2) + 2.0).ln() - f64::cos(s0).sinh())
+        s0.tanh() - f64::tanh(acc1) + f64::sin(v9) + a15[0] * 0.5 + prog_0(x0, 0.25, 0.75, v, k4)
+    }
+
+    #[differentiable]
+    pub fn prog_44(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1;
+        let mut s1 = f64::asin(f64::tanh(x2) * 0.9);
+        let mut s2 = (SCALE + v[n % 4]).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        s1 = (s1 * 0.6 + (s1.powi(2) + 1.5).acosh() / 2.0 * 0.1).sin();
+        for _ in 0..n {
+            let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::max((x0.cos() * 0.9).atanh(), f64::to_degrees(p) * 0.01) + f64::sin(q)).sum::<f64>();
+            acc3 -= v4.cos() * 0.1;
+        }
+        for i in (1..=5).step_by(2) {
+            let fi = i as f64;
+            match i % 2 {
+                0 => {
+                    let x2 = x0.sin() + fi.sin();
+                    acc3 += f64::cos(x2.sin()) * 0.5;
+                }
+                1 => {
+                    s0 = s0.mul_add(0.5, (s0 * s0 + 1.0).log10().cos() * 1.0);
+                    if f64::sin(x0) + 1.5 <= x1 {
+                        s2 = s2 * 0.75 + (fi.tanh().sinh() + x2 * core::f64::consts::FRAC_1_SQRT_2).tanh() * 0.25;
+                    }
+                    acc3 -= 0.5 * f64::tanh(x1 * v[1] + s0.cos().exp2());
+                    if i < n {
+                        acc3 -= f64::tanh(s2 + x1) * 0.5;
+                        s2 = (s2 * 0.6 + f64::ln_1p(s2.tanh() * 0.5) * 0.4).sin();
+                    } else if prog_35(x2, s0, 0.5, v, n) > s0 {
+                        s2 = s2.mul_add(0.5, prog_0((-0.5_f64).max(s2).sin() * 2.0, x1, 0.75, v, 0).cos() * 0.005);
+                    }
+                }
+                _ => {
+                    s0 = s0 * 0.8 + (x0 * x0).cos() * 0.05;
+                    if f64::hypot(3.0_f64.hypot(v[2]), s0 - 0.75) > x2 * v[n % 4] || i < 2 {
+                        let x0 = SCALE + x0;
+                        s2 = 0.75 * s2 + 0.25 * f64::sin(x0);
+                    } else if prog_35((s0 * s0 + 1.0).powf(fi.sin()).tanh(), s0, x1, v, 4) >= -0.5 || i < 5 {
+                        for (j, &u) in v.iter().enumerate() {
+                            let fj = j as f64;
+                            match i {
+                                0 => {
+                                    s1 = s1.mul_add(0.75, s1.powi(3) * 0.05);
+                                    acc3 += f64::tanh(s2 - u) * 0.1;
+                                }
+                                1 | 3 => {
+                                    s0 = 0.5 * s0 + 1.0 * f64::sin(fj.atan());
+                                }
+                                4 => {
+                                    let v5 = v[3] * s0;
+                                    s1 = s1.mul_add(0.5, v5.sin() * 0.1);
+                                }
+                                _ => {
+                                    let x2 = ((x0 - u).powi(2) + 2.0).ln();
+                                    let v6 = v[1] + x1;
+                                    acc3 -= (x2.tanh() + v6.cos()).cos() * 0.1;
+                                }
+                            }
+                            let v7 = v.iter().map(|&p| 1.0 + 0.25 * ((-x1) + p.cos()).tanh()).product::<f64>();
+                            s1 = s1 * 0.6 + f64::tanh((s1.cos().exp2().tanh() * 0.9).atanh()) * 0.05;
+                            s2 = s2 * 0.75 + (f64::sin(u) - v7.cos()).cos() * 0.05;
+                        }
+                        let x0 = x0 * x0;
+                        s2 *= 0.75;
+                        s2 += 0.05 * f64::sin(x0);
+                    } else {
+                        s0 = 0.5 * s0 + 0.5 * v[n % 4].tanh();
+                    }
+                }
+            }
+            if f64::atan2(x1, x2 * x2 + 1.0) > x1 * s2 {
+                let x1: f64 = (s1.powi(2) + 1.0).log10().sin();
+                s2 = s2 * 0.6 + f64::recip(fi * fi + 0.5).tanh() * 1.0;
+                s1 = (s1 * 0.6 + f64::cos(x1) * 0.75).sin();
+            } else if f64::sin(f64::cos(x1)).exp2() <= x1 {
+                s2 *= 0.5;
+                s2 += 0.5 * x1.cos();
+                acc3 -= 0.4 * (v[1].sin() * 0.9).atanh();
+                if x0.cos() > 0.0 {
+                    continue;
+                }
+            }
+            s1 = (s1 * 0.6 + s1.cos() * 0.4).sin();
+        }
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            match n {
+                0..=2 => {
+                    acc3 -= 0.4 * (x1 / 2.0);
+                    if (s0 - s2) * (-x0) > x0 || k8 % 3 == 1 {
+                        s1 = (s1 * 0.8 + (0.8 - s1).tanh().exp() * 0.05).sin();
+                    } else {
+                        let x2 = x1 + x2;
+                        let x0 = x0.cos().exp().atan2(f64::powi(x2.cos().exp2(), 2) + 0.5);
+                        s0 = 0.5 * s0 + 0.02 * f64::cos(x0);
+                    }
+                    s1 = s1 * 0.8 + f64::tanh(v[1] + s1) * 0.1;
+                }
+                3 | 5 => {
+                    s0 = s0 * 0.75 + (s0 * s0).tanh() * 0.05;
+                }
+                6 => {
+                    s2 = (s2 * 0.8 + v[k8 % 4].cos() * 0.2).tanh();
+                }
+                _ => {
+                    acc3 += 0.4 * f64::cos(x0.cos().exp());
+                    let v9 = f64::asin(x2.tanh() * 0.9);
+                    acc3 += v9.cos().sin() * 0.4;
+                }
+            }
+            let mut k10 = 0;
+            while k10 < n && f64::tanh(s0).sinh() <= x2 {
+                k10 += 1;
+                match k10 {
+                    0..=1 => {
+                        s1 = s1 * 0.5 + (f64::powi(v[1], 2) + 1.0).cbrt().cos() * 0.25;
+                    }
+                    g if g > 3 => {
+                        s0 = (s0 * 0.6 + ((s0.powi(2) + 1.0).ln().powi(2) + 0.5).sqrt() * 0.4).sin();
+                        s0 = s0 * 0.8 + f64::tanh((f64::tanh(f64::tan(x2.sin() * 1.2)) + 2.0).cbrt()) * 0.05;
+                    }
+                    _ => {
+                        s2 = s2 * 0.5 + x0.cos().sin() * 0.5;
+                        if (v[n % 4].tanh() * 1.2).tan() <= v[3] {
+                            s0 = s0.mul_add(0.75, (s0.sin() + 2.0).cbrt().tanh() * 0.75);
+                            break;
+                        }
+                    }
+                }
+                let v14 = match k10 {
+                    0..=2 => {
+                        let v11 = f64::sinh(x0.tanh());
+                        v[3] + v11.tanh()
+                    }
+                    3..=5 => {
+                        let v12 = x0;
+                        (x1.cos() * 1.2).tan() + v12.tanh()
+                    }
+                    6 => (s2.sin() * 0.9).asin(),
+                    _ => {
+                        let x2 = 2.0_f64.hypot(x0);
+                        let v13 = x2 * f64::cos(x2);
+                        f64::atan(v13)
+                    }
+                };
+                s1 = s1.mul_add(0.75, x2.tanh() * 0.25);
+                s0 = (s0 * 0.75 + f64::tanh(v14) * 0.02).tanh();
+            }
+            acc3 += 0.4 * x0.atan().sin();
+            if k8 >= 5 {
+                break;
+            }
+        }
+        let v15 = if k8 == 0 {
+            (-1.5_f64).max(x0.to_degrees() * 0.02)
+        } else if (x0.tanh().cos() * 0.5).ln_1p() <= v[k8 % 4].hypot(x1) {
+            s1 = s1 * 0.5 + v[1].tanh() * 0.5;
+            v[k8 % 4] + x1
+        } else {
+            v[k8 % 4].cos().exp_m1()
+        };
+        let v16 = v.iter().map(|&p| 1.0 + 0.25 * f64::max((s0.tanh() + 2.0).cbrt(), p.asinh()).tanh()).product::<f64>();
+        s1 - s2 + acc3.sin() + v15 * 0.25 + v16 * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_45(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::exp_m1(v[n % 4].cos());
+        let mut s1 = v[n % 4].abs();
+        let mut acc2: f64 = 0.0;
+        for i in 0..n {
+            if 2.5 - x0 <= -1.0 {
+                acc2 += 0.25 * (f64::sqrt(x1 * x1 + 1.0).sin() * 1.5).sinh().cos();
+            }
+            if prog_35(1.2, 1.2, ((f64::cos(x1) * 2.0).cosh().sin() * 0.5).ln_1p().sin() * 2.0, v, i) > 0.5 {
+                let v3 = s1.sin();
+                s1 = (s1 * 0.75 + v3 * 0.25).sin();
+            }
+            acc2 += 0.25 * f64::mul_add(x2, x2, s1).sin();
+        }
+        let v4 = prog_40(s1, f64::tanh(x0.tanh().exp() + (x0 + s0)), x2, v, n);
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            acc2 -= 0.25 * f64::atan(v4).sin();
+            let v6 = if (x2 * x2 + 0.5).sqrt() - (-s1) > 0.5 {
+                x0 - fi
+            } else if i == 4 && v[(i + n) % 4].sin().sinh() < 0.5 {
+                let v5 = 1.5 * (s1 - fi);
+                f64::sin((s1 * s1 + 0.5).ln()).exp() + v5.tanh()
+            } else {
+                let x2 = x1.to_radians().sin();
+                x2.mul_add(x2, fi)
+            };
+            let v7 = if x1 / (f64::powi(v6, 2) + 1.0) > x1 {
+                (f64::to_degrees(v[2]) * 0.02).mul_add(v4, (x0 * x0 + 1.0).log2())
+            } else if x0.sin().exp2() < -s1 {
+                fi * (f64::tanh(x1) * 0.9).acos()
+            } else {
+                return s0.atan2(s1 * s1 + 0.5).atan()
+            };
+            s1 = s1 * 0.75 + v7.tanh() * 0.02;
+        }
+        'l2: for t in v {
+            s1 = s1 * 0.6 + f64::sin(f64::cbrt((x2 * v4).cos() + 2.0)) * 0.1;
+            s0 = (s0 * 0.75 + f64::hypot(2.0_f64, s0) * 0.25).sin();
+            let mut k8 = 0;
+            while k8 < 4 && (f64::powi(v4, 2) + 1.0).recip() <= -0.5 {
+                k8 += 1;
+                if v4.mul_add(s0, x1).copysign(1.5_f64.atan2(s1)) >= x0 * std::f64::consts::LN_2 {
+                    continue 'l2;
+                }
+                acc2 += 0.1 * v[n % 4].sin();
+                acc2 -= 0.1 * (v[k8 % 4] - t).tanh();
+            }
+            for j in 0..n {
+                let fj = j as f64;
+                let v10 = if !(n % 3 == 1 && f64::sin(t) < -0.25) {
+                    ((fj - x2).powi(2) + 2.0).sqrt()
+                } else if f64::sinh(v[k8 % 4].sin()) > 0.25 {
+                    let v9 = v[3].abs();
+                    v9 - 0.65
+                } else {
+                    return (s0 * s0 + 1.5).acosh()
+                };
+                if !(n < 2 && (v10 * v10 + 1.0).ln() * (v[(j + n) % 4] * x2) < v4.atan()) {
+                    break;
+                }
+                if (x1.tanh().powi(2) + 1.0).cbrt() <= f64::sin(t) {
+                    let v11 = (f64::sin(v4) * 0.5).ln_1p();
+                    s1 = (s1 * 0.75 + v10.tanh().exp() * 0.05).tanh();
+                    acc2 -= 0.1 * v11;
+                }
+                s0 *= 0.8;
+                s0 += 0.2 * x0.sin().cos();
+            }
+            acc2 -= 0.5 * f64::tanh(t).tanh();
+        }
+        let mut k12 = 0;
+        while k12 < 4 {
+            k12 += 1;
+            let v13: f64 = f64::atan2(2.0_f64, f64::cbrt(s1 * s1 + 1.0));
+            if v4 + s0 > x0 {
+                continue;
+            }
+            acc2 -= 0.5 * x1.tanh();
+            s1 = 0.6 * s1 + 1.0 * f64::sin(v13);
+        }
+        'l6: for (i, &t) in v.iter().enumerate() {
+            s0 *= 0.8;
+            s0 -= 0.2 * s0.cos();
+            match i % 2 {
+                0 => {
+                    s0 = s0.mul_add(0.75, s0.clamp(s0.tanh() - 1.5, x1.tanh() + 1.5).sin() * 0.25);
+                    let mut k14 = 0;
+                    while k14 < 6 && f64::powi(t.powi(2) + 1.0, -1) > x2 {
+                        k14 += 1;
+                        s0 = (s0 * 0.8 + (-x0) * 0.2).sin();
+                        match k14 % 2 {
+                            0 => {
+                                let v15 = (v4.tanh() * 2.0).sinh();
+                                acc2 -= 0.05 * f64::tanh(v15);
+                            }
+                            1 => {
+                                s0 = (s0 * 0.75 + v[i] * 0.25).sin();
+                                s1 = 0.6 * s1 + 0.4 * x2.abs().sin();
+                                match k14 % 2 {
+                                    0 => {
+                                        s1 *= 0.75;
+                                        s1 += 0.1 * f64::sin((s1.sin() * 0.9).asin());
+                                        break 'l6;
+                                    }
+                                    1 => {
+                                        let v16 = (v4 + s1) * std::f64::consts::FRAC_1_PI;
+                                        acc2 -= 0.05 * v16.tanh().tanh();
+                                    }
+                                    _ => {
+                                        let v17 = 0.35 - v4;
+                                        let v18 = v17;
+                                        s1 = s1.mul_add(0.6, v18.cos().tanh() * 0.4);
+                                    }
+                                }
+                            }
+                            _ => {
+                                s1 = s1 * 0.8 + f64::exp(f64::sin(v4)).sin() * 0.05;
+                                if (f64::asinh(t).powi(2) + 1.0).recip() <= 0.25 {
+                                    continue;
+                                }
+                                let v19 = f64::sin(x0.tanh().exp()).exp();
+                                acc2 -= 0.05 * v19.cos().cos();
+                            }
+                        }
+                    }
+                }
+                1 => {
+                    continue;
+                }
+                _ => {
+                    s1 = f64::mul_add(s1, 0.75, f64::clamp(s1, -1.0, 1.0) * 0.25);
+                    s1 = s1 * 0.5 + f64::tanh(v[3]) * 0.5;
+                }
+            }
+            s1 = (s1 * 0.8 + x1.sin() * 0.2).tanh();
+            acc2 += 0.5 * t.cos().cos();
+        }
+        x1 + s0 - s1 + acc2.sin() + v4.sin() + f64::exp_m1(x2.tanh())
+    }
+
+    #[differentiable]
+    pub fn prog_46(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (x1.clamp(f64::cos(v[3]) - 1.5, v[n % 4].sin() + 1.5) * (x2 - v[n % 4])).cos() * 2.0;
+        let mut s1 = x0.powi(2).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        while k3 < n + 1 {
+            k3 += 1;
+            if k3 % 2 == 0 {
+                continue;
+            }
+            if (0.5_f64.log(x0 * x0 + 2.0).powi(2) + 1.5).acosh() > s0.cos().exp() {
+                acc2 += 0.25 * f64::exp(x0.cos()).tanh();
+                continue;
+            }
+            s0 = s0 * 0.6 + 0.5_f64.log(v[(k3 + n) % 4] * v[(k3 + n) % 4] + 2.0) * 0.25;
+        }
+        let v6 = match n % 3 {
+            0 => {
+                for _ in 0..6 {
+                    for j in 0..v.len() {
+                        let fj = j as f64;
+                        let v4 = v.iter().map(|&p| v[1] / 4.0 + f64::cos(p)).sum::<f64>();
+                        acc2 += f64::asinh(fj / (f64::tanh(v4) + 2.0)).cos() * 0.05;
+                        s0 = s0 * 0.75 + f64::tanh(fj * x0) * 0.05;
+                    }
+                    let v5: f64 = x2 - 1.2;
+                    s1 = 0.8 * s1 + 0.4 * f64::cos((v5 * v5 + 1.0).log10());
+                }
+                (f64::sin(x1) * 1.2).tan()
+            }
+            2 => x1 - x0,
+            _ => f64::log(f64::powi((acc2 * acc2 + 1.0).log10(), 2) + 1.0, 10.0),
+        };
+        for i in (0..=n).rev().step_by(2) {
+            let v7: f64 = prog_35(f64::sin(f64::log10(x2 * x2 + 1.0)) * 2.0, 0.5, 2.0, v, n);
+            s0 = s0 * 0.5 + (f64::atanh(v[i % 4].sin() * 0.9).cos() * 0.5).ln_1p().tanh() * 0.1;
+            s1 = s1.mul_add(0.6, f64::cos(v7).tanh() * 0.005);
+        }
+        'l4: for i in 0..6 {
+            if f64::tan((s1.to_degrees() * 0.02).cos() * 1.2) > 0.5 {
+                s0 = s0.mul_add(0.75, f64::exp_m1(f64::sin(f64::sinh(f64::tanh(s0)))).sin() * 0.05);
+                for _ in (0..=i).rev() {
+                    s1 = (s1 * 0.8 + s1 / (v6 * v6 + 1.5) * 0.1).sin();
+                    s1 = s1 * 0.75 + f64::tanh(s1 / (s1 * s1 + 1.0)).exp().cos() * 0.02;
+                    s0 = s0 * 0.75 + f64::tanh(x1).exp_m1().cos() * 0.05;
+                }
+            } else {
+                s1 = s1 * 0.75 + s1.tanh() * 0.25;
+            }
+            s1 = (s1 * 0.8 + v6 / (v[i % 4] * v[i % 4] + 1.5) * 0.05).tanh();
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                acc2 += (s1 + u).tanh() * 0.05;
+                match j {
+                    0..=1 => {
+                        let v8 = u + (-fj);
+                        s1 *= 0.8;
+                        s1 += 0.1 * f64::recip((s0 - x0).powi(2) + 1.0);
+                        match j % 4 {
+                            0 => {
+                                continue;
+                            }
+                            1..=3 => {
+                                acc2 += 0.05 * v6.sin().sinh();
+                            }
+                            _ => {
+                                s1 *= 0.8;
+                                s1 -= 0.2 * (-v[j]).cos();
+                                let v9 = v8 / (f64::powi(v8, 2) + 1.5);
+                                s0 = (s0 * 0.5 + f64::cos(v9) * 0.2).tanh();
+                            }
+                        }
+                        acc2 -= f64::cos(v8.sin()) * 0.05;
+                    }
+                    3 => {
+                        acc2 += f64::exp((s0 / 2.0).tanh()).cos() * 0.05;
+                        break 'l4;
+                    }
+                    _ => {
+                        acc2 += f64::cos(x0 + x2) * 0.05;
+                        s0 = (s0 * 0.8 + fj * v[0] * (x0 * x0 + 1.0).log(2.0) * 0.01).tanh();
+                    }
+                }
+            }
+        }
+        f64::cos(s0) - f64::tanh(s1) + acc2.tanh() + f64::sin(v6)
+    }
+
+    #[differentiable]
+    pub fn prog_47(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::sqrt(v[n % 4].powi(2) + 2.0).powi(2) + 1.0).log10();
+        let mut s1 = s0.cos();
+        let mut s2: f64 = prog_1(f64::tanh((x0 - x1).min(x1.atan2(s0 * s0 + 0.5))) * 2.0, (x1 * v[n % 4]).asinh().sin() * 2.0, ((-s0) - v[n % 4]).tanh() * 2.0, v, 5).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        while k4 < n + 1 && x2 < 0.0 {
+            k4 += 1;
+            let v5 = s0;
+            match k4 % 3 {
+                0..=2 => {
+                    acc3 -= 0.25 * (v[(k4 + n) % 4].mul_add(x2, s0) + f64::powi(s1, 3)).tanh();
+                    if 1.5_f64.log(v5.powi(2) + 2.0) > -0.5 {
+                        s0 *= 0.5;
+                        s0 -= 1.0 * f64::log10(s0 * s0 + 1.0);
+                        break;
+                    }
+                }
+                _ => {
+                    s0 *= 0.6;
+                    s0 += 0.05 * (v[(k4 + n) % 4] * s0).tanh().exp().cos();
+                }
+            }
+            acc3 += f64::asin(f64::cos(s2) * 0.9).cos() * 0.25;
+            acc3 += 0.25 * f64::tanh(v5);
+        }
+        let v8 = match k4 + n {
+            0 => prog_23(1.5, f64::copysign(x0 / (x2 * x2 + 0.5), f64::asin(x2.sin() * 0.9)).sin() * 2.0, x0, v, n),
+            1 => {
+                let v6 = x2.asinh() - v[2] * 0.75;
+                s1 = s1 * 0.8 + f64::cos(2.0_f64.hypot((v6 * v6 + 2.0).ln())) * 0.1;
+                (v[k4 % 4] * v[k4 % 4] + 1.0).log2()
+            }
+            2 | 4 => f64::acos(x2.tanh() * 0.9),
+            _ => {
+                let v7 = (f64::asin(f64::sin(x2) * 0.9).powi(2) + 0.5).cbrt();
+                v7.min(x2).hypot(v[k4 % 4] * 1.2)
+            }
+        };
+        for i in (0..n).rev() {
+            acc3 += f64::cos(0.5 - v8) * 0.25;
+            s1 = s1 * 0.5 + x1.tanh() * 0.5;
+            s0 = (s0 * 0.6 + v[i % 4] * s0 * 0.1).tanh();
+        }
+        let v9 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.05 * (f64::acosh(r * r + 1.5) + f64::tanh(p)).sin());
+        s2 *= 0.75;
+        s2 += 0.005 * s1.sin();
+        s0.tanh() + s2 - acc3.sin() - v8.cos() + v9.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_48(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0.tanh();
+        let mut s1 = f64::sin(f64::sqrt((x2 * x1).powi(2) + 0.5)) * 2.0;
+        let mut s2 = f64::sin(v[2] * v[2]);
+        let mut acc3: f64 = 0.0;
+        for i in 1..n {
+            s2 = s2 * 0.75 + f64::tanh((x0.cos() * 1.2).tan() - x2 / (s2.powi(2) + 1.5)) * 0.02;
+            if !(i == 1 && (f64::cos(x1.asinh()) * 0.9).acos() > x1.cos().exp2()) {
+                let v4 = 1.5_f64.atan2(v[i % 4]);
+                acc3 -= 0.4 * v4.tanh().tanh();
+            } else if s1 >= 0.0 {
+                acc3 -= 0.4 * s0.cos().sinh().sin();
+                acc3 += (f64::sin(s1) * 1.2).tan().tanh() * 0.4;
+                if !(i < n) {
+                    s2 *= 0.5;
+                    s2 += 1.0 * s0.to_radians();
+                    break;
+                }
+            }
+        }
+        acc3 += prog_2(f64::ln_1p(x1 * x1).cos() * 2.0, f64::cos((-0.5_f64).max(s2)) * 2.0, f64::exp_m1(x0.cos()).cos() * 2.0, v, n).tanh() * 0.01;
+        acc3 -= 0.2 * (v[n % 4] * s1).sin();
+        let a5 = [prog_32((s2 / (x1 * x1 + 1.5)).sin(), f64::cos(f64::abs(v[2])), s0.min(-x2).sin(), v, 6), x1 / (x0.powi(2) + 1.0), x1.powi(2).tanh(), f64::sin(f64::log(x1 * x1 + 1.0, 10.0)).sinh()];
+        s0 *= 0.5;
+        s0 += 0.02 * (s1 / (s0.powi(2) + 1.5)).sin();
+        s1 = (s1 * 0.5 + (x1 + s1) * 0.05).sin();
+        s0.tanh() - s1 * 0.25 + acc3.sin() - a5[2] + f64::ln_1p(f64::powi(1.5_f64.atan2(s2), 2))
+    }
+
+    #[differentiable]
+    pub fn prog_49(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::cos(x1.mul_add(x1, x2 * v[n % 4])) * 2.0;
+        let mut s1 = x1.sin().sinh().tanh();
+        let mut acc2: f64 = 0.0;
+        let v3 = prog_32((x0 * v[n % 4]).atan().cos(), f64::sin(0.5_f64.powf(f64::cos(x0))), (x0 / (x0 * x0 + 1.0) * x2.tanh()).tanh() * 2.0, v, n);
+        'l0: for i in (0..n).rev() {
+            let fi = i as f64;
+            s0 *= 0.5;
+            s0 -= 0.05 * (v3.cos() * 1.5).sinh().mul_add(-s1, v3 + s0).sin();
+            s1 = (s1 * 0.6 + (fi.powi(2) + 1.0).log2() * 1.0).sin();
+            let mut k4 = 0;
+            while k4 < n + 1 && (x0 / (s0.powi(2) + 0.5)).sin().exp_m1() < (v[k4 % 4].powi(2) + 1.0).log10() {
+                k4 += 1;
+                let v5 = s0 - v3;
+                s1 = 0.75 * s1 + 0.1 * f64::tanh((s0.powi(2) + 0.5).recip());
+                if v5 < -0.5 {
+                    break 'l0;
+                }
+            }
+        }
+        for &t in v.iter() {
+            s1 *= 0.8;
+            s1 += 0.005 * f64::cos(prog_35(f64::sin((s0 + s1).tanh()), v3.cos() * 2.0, f64::cos(v3.tanh().exp()), v, n));
+            acc2 += 0.5 * f64::cos((f64::powi(t, 2) + 0.5).ln());
+            if (x0 * x0).ln_1p().to_radians() * 50.0 < -0.25 {
+                continue;
+            }
+        }
+        let mut m6 = 0;
+        for i in 0..v.len() {
+            s1 = s1 * 0.5 + f64::cos(v[3 - i] + s1) * 0.25;
+            let v7 = (f64::cos(s0) * 1.2).tan();
+            let v8 = v[(i + m6) % 4].tanh().exp();
+            acc2 -= f64::sin(f64::sin(v7) - f64::cos(v8)) * 0.25;
+            if s1 + v3 - f64::atan(v3) < 1.0 {
+                m6 += 1;
+            }
+        }
+        match m6 {
+            0..=2 => {
+                s0 = s0 * 0.6 + f64::tanh(x2) * 0.4;
+                acc2 += 0.01 * prog_0(f64::sin(f64::sin(x1) - (v[m6 % 4] * v[m6 % 4] + 2.0).acosh()), 0.5, (v[m6 % 4].cos().powi(2) + 2.0).acosh().sin(), v, n).cos();
+            }
+            3..=4 => {
+                for i in 0..3 {
+                    let v9 = f64::atan(v3 - 0.65);
+                    s1 = (s1 * 0.6 + f64::atan(v9) * 0.4).tanh();
+                    acc2 -= 0.5 * f64::sin((v9 * v9 + 1.0).atan2(s1) * v[i].tanh());
+                }
+            }
+            5 => {
+                s1 = s1 * 0.5 + f64::acos(f64::sin(x0 + 0.1) * 0.9).cos() * 0.2;
+            }
+            _ => {
+                s1 = 0.75 * s1 + 0.25 * f64::sin(x2).sin();
+                let v10: f64 = prog_2(2.0, f64::sin(f64::atan2(3.0_f64, v3)) * 2.0, (v[2] * v[2] + 0.5).cbrt().cos().sinh().sin(), v, n);
+                acc2 += 0.005 * f64::cos(v10);
+            }
+        }
+        let mut k11 = 0;
+        while k11 < n {
+            k11 += 1;
+            acc2 += (f64::sin(x0).exp().sin() * 1.5).cosh().sin() * 0.25;
+            match m6 {
+                1 => {
+                    s0 = (s0 * 0.5 + v3 * 0.5).tanh();
+                }
+                2 => {
+                    s0 = 0.6 * s0 + 0.05 * f64::log10(f64::powi(v[m6 % 4].powi(3), 2) + 1.0).sin();
+                    let v3 = v3;
+                    s0 = (s0 * 0.6 + v3.cos() * 0.4).sin();
+                }
+                g if g > 3 => {
+                    break;
+                }
+                _ => {
+                    for u in v {
+                        if v[m6 % 4] / (v[1] * v[1] + 0.5) <= u || n < 3 {
+                            s0 = 0.6 * s0 + 0.4 * s0.tanh();
+                            continue;
+                        }
+                        s0 = 0.5 * s0 + 0.4 * (v3.sin() * 0.5).ln_1p().sin().cosh().sin();
+                        match n % 4 {
+                            0 | 2 => {
+                                let v12 = f64::sin(s1);
+                                s1 = 0.75 * s1 + 0.25 * f64::sin(v12);
+                            }
+                            3 => {
+                                break;
+                            }
+                            _ => {
+                                let v13 = (v3 - v[1]).tanh();
+                                let v3 = u - v3;
+                                acc2 += 0.05 * (f64::tanh(v13) + v3.tanh()).tanh();
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        s0 + s1 * 1.5 + acc2.sin() + v3.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_50(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = v[n % 4].sin();
+        let mut s1 = x2.asinh();
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; 4];
+        a3[0] = acc2;
+        for i in 1..4 {
+            a3[i] = a3[i - 1] * 0.75 + f64::sin((f64::cos(x2) * 1.5).sinh() + f64::log2(v[2].powi(2) + 1.0)) * 0.05;
+        }
+        let mut k4 = 0;
+        while k4 < n + 1 {
+            k4 += 1;
+            acc2 += 0.25 * ((x0.powi(2) + 1.0).log(3.0) + (x0 - s1)).sin();
+            let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| (f64::cos(x1) * 0.5).ln_1p().powi(3) + f64::tanh(p) + q.cos()).sum::<f64>();
+            let v6 = a3[k4 % 4] * s0;
+            acc2 -= 0.25 * (f64::sin(v5) + f64::sin(v6)).tanh();
+        }
+        'l2: for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            let v7 = prog_0((f64::acosh(fi * fi + 1.5) / (f64::cos(x0.tanh()) + 2.0)).tanh(), s1, (x1.atan2(v[i % 4].powi(2) + 1.0).powi(2) + 2.0).acosh().cos() * 2.0, v, i);
+            s1 = (s1 * 0.5 + x0.sin() * 0.5).sin();
+            let mut k8 = 0;
+            while k8 < 3 {
+                k8 += 1;
+                let v9 = (a3[1].cos() * 0.9).asin() * a3[1];
+                if k8 % 3 == 1 {
+                    s1 = s1.mul_add(0.5, f64::sin(f64::exp_m1(f64::cos((v9.tanh() * 0.9).asin()))) * 0.02);
+                    continue 'l2;
+                }
+                acc2 += f64::sinh(v[k8].tanh() * 1.5).cos() * 0.1;
+                acc2 += 0.1 * f64::sin(v9);
+            }
+            acc2 -= 0.005 * f64::sin(v7);
+        }
+        let v11 = match k4 % 2 {
+            1 => {
+                let v10 = x0.max(a3[(k4 + n) % 4]);
+                x1.cos() + v10.tanh()
+            }
+            _ => {
+                let x2 = a3[1] + x2;
+                (-0.5_f64).max(x0) + f64::tanh(x2)
+            }
+        };
+        let mut m12 = 0;
+        for t in a3 {
+            for j in 0..n {
+                let fj = j as f64;
+                let v13 = match j % 3 {
+                    0..=1 => f64::atan(x1).powi(2),
+                    _ => f64::abs(fj),
+                };
+                if x0 * t <= -0.5 {
+                    break;
+                }
+                acc2 += (f64::powi(f64::recip(x1.powi(2) + 0.5), 2) + 1.0).log(2.0).tanh() * 0.05;
+                s0 = s0.mul_add(0.5, v13.cos().tanh() * 0.1);
+            }
+            let v14 = 2.0_f64.log((x1 / (s0.cos() + 2.0)).powi(2) + 2.0);
+            if (v11.powi(2) + 2.0).acosh() < 0.0 {
+                acc2 -= 0.5 * (s1 - f64::sin(v14)).tanh();
+                break;
+            }
+            if (x0.powi(2) + 1.5).acosh() > s0 {
+                m12 += 1;
+            }
+            s0 = s0 * 0.5 + x1.tanh().tanh() * 0.5;
+            acc2 += (f64::cos(t) + v14.cos()).sin() * 0.5;
+        }
+        let c15 = m12 as f64;
+        let v17 = if x1 * x0 >= -0.5 || k4 > 4 {
+            (c15 * c15 + 1.5).acosh()
+        } else {
+            let v16 = f64::exp2((x1 - 1.5).cos());
+            v11.mul_add(v[m12 % 4], v11).max(f64::tanh(v11)) + v16.sin()
+        };
+        s0.tanh() - s1 + acc2.cos() + v11 - f64::cos(c15) + f64::tanh(v17)
+    }
+
+    #[differentiable]
+    pub fn prog_51(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::mul_add(x0, x2, v[n % 4]).sin() * 2.0;
+        let mut s1 = x1;
+        let mut acc2: f64 = 0.0;
+        for &t in v.iter() {
+            acc2 += ((f64::tanh(t) * 0.9).acos() + (t.cos() * 0.9).acos()).cos() * 0.5;
+            s1 = 0.6 * s1 + 0.25 * (f64::powi(s1, 2) + 0.5).ln().tanh();
+        }
+        for t in v {
+            let v3 = prog_0((x1 - f64::ln_1p(x1 * x1)).tanh() * 2.0, f64::cos((v[n % 4] * v[n % 4] + 1.0).sqrt()) * 2.0, s1, v, n);
+            s1 = (s1 * 0.75 + t.cos() * 0.25).sin();
+            s1 = 0.8 * s1 + 0.2 * s1.cos();
+            acc2 += v3.tanh().sin() * 0.02;
+        }
+        if s1 + s0 > s1 || n % 3 == 1 {
+            s1 = 0.5 * s1 + 0.02 * ((x2.powi(2) + 1.0).log(10.0) - s1).sin();
+            if x2.asinh() >= -0.25 {
+                acc2 += f64::sin(1.25 - v[3]);
+                s1 *= 0.75;
+                s1 += 0.05 * (x1.powi(2) + 0.5).powf(0.5).cos();
+            } else {
+                s0 = (s0 * 0.75 + (v[n % 4] + s0) * 0.02).tanh();
+                s1 = (s1 * 0.5 + prog_0(x2, x0, f64::sin(f64::sin(x0 - s1)), v, n) * 0.005).tanh();
+            }
+            s0 = s0.mul_add(0.75, f64::cos(x0.abs()) * 0.25);
+        }
+        match n % 3 {
+            0 | 2 => {
+                acc2 += f64::ln_1p(x2 * x2).tanh();
+                if x2 * x1 < 0.0 {
+                    s1 = f64::mul_add(s1, 0.75, (s0.powi(2) + 2.0).acosh().cos() * 0.02);
+                } else if prog_0(s0.hypot(v[2]).sin() * 2.0, f64::hypot(v[2], x2).tanh(), s0, v, 2) <= s1 + v[1] {
+                    s0 = (s0 * 0.75 + s0.clamp(x2.tanh() - 1.5, s0.tanh() + 1.5) * 0.02).sin();
+                    acc2 += (s0 * x0 + x1 / (x0 * x0 + 1.0)).cos() * 0.25;
+                } else {
+                    s1 = (s1 * 0.6 + (v[n % 4] - s0) * 0.05).sin();
+                    let v4 = prog_35(f64::tanh(x1 - s0) * 2.0, x2, 0.25, v, 1);
+                    s1 = 0.5 * s1 + 0.005 * f64::sin(v4.sin());
+                }
+            }
+            _ => {
+                let v5 = x1 * x1;
+                let v6 = x0.cos();
+                s1 = (s1 * 0.5 + (f64::tanh(v5) + v6) * 0.1).sin();
+            }
+        }
+        let v7: f64 = 0.75 * v[1];
+        s0 * 0.75 - s1 - acc2.cos() + v7
+    }
+
+    #[differentiable]
+    pub fn prog_52(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1.to_radians();
+        let mut acc1: f64 = 0.0;
+        let mut a2 = v;
+        a2[3] *= 1.5;
+        a2[1] += prog_5(x1, x2, 0.5, v, 3).cos();
+        if 0.1 * x0 <= f64::asin(f64::tanh(x0) * 0.9) {
+            acc1 += f64::cos(x1.powi(3)) * 0.25;
+            if f64::log(f64::asinh(x2).powi(2) + 1.0, x1.powi(2) + 2.0) > -1.0 {
+                acc1 += x0.powi(2).cos();
+            } else {
+                s0 = s0 * 0.5 + s0.powi(3).sin() * 1.0;
+                s0 = (s0 * 0.75 + f64::abs(s0).tanh() * 1.0).tanh();
+            }
+        } else {
+            let x0 = f64::sin(x0 / (s0 * s0 + 1.0));
+            acc1 += x0;
+        }
+        if prog_48(1.2, x1, x0, v, n) < -1.0 {
+            acc1 += 0.5 * (f64::powi(acc1 / (x2.tanh() + 2.0), 2) + 1.0).recip();
+            s0 *= 0.5;
+            s0 += 1.0 * (s0.sin() * 1.5).sinh().tanh();
+        }
+        let v3 = v.iter().copied().map(|p| s0 + 0.35 + p.sin()).sum::<f64>();
+        let v4 = f64::max(acc1.cos(), acc1);
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            match i + n {
+                0 => {
+                    let v5 = v3;
+                    s0 = s0 * 0.8 + f64::tanh(x0 + s0) * 0.1;
+                    acc1 += 0.5 * v5.tanh();
+                }
+                g if g > 1 => {
+                    continue;
+                }
+                _ => {
+                    s0 = f64::mul_add(s0, 0.6, fi.atan().cos() * 1.0);
+                    match i {
+                        0..=1 => {
+                            acc1 -= f64::cos(a2[n % 4].sin()) * 0.5;
+                            s0 = (s0 * 0.75 + (f64::cos(fi) * 0.9).asin() * 1.0).tanh();
+                        }
+                        g if g > 2 => {
+                            break;
+                        }
+                        _ => {
+                            acc1 -= (s0 - x1).tanh() * 0.5;
+                        }
+                    }
+                }
+            }
+            if (s0.tanh() * 0.9).asin() > f64::ln_1p(t.tanh() * 0.5) {
+                continue;
+            }
+            acc1 += 0.5 * (v3 + x1.to_radians()).sin();
+        }
+        f64::cos(s0) + acc1.sin() - a2[0] * 0.5 + f64::tanh(v3) + v4 * 0.25 - v3.abs().cos().cosh()
+    }
+
+    #[differentiable]
+    pub fn prog_53(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(x1).tanh().exp2();
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        let v7 = loop {
+            k2 += 1;
+            let v5 = match n {
+                0 => {
+                    for _ in 0..4 {
+                        let v3 = (v[2].powi(2) + 0.5).powf(0.5) / (f64::exp2(f64::tanh(v[2])).powi(2) + 1.0);
+                        s0 = (s0 * 0.8 + (x2 + v3) * 0.02).tanh();
+                        s0 *= 0.8;
+                        s0 += 0.1 * f64::cos(x0.to_degrees() * 0.02);
+                    }
+                    s0 = s0 * 0.75 + f64::cos(((f64::powi(v[(k2 + n) % 4], 2) + 1.0).log2().powi(2) + 1.0).log2()) * 0.1;
+                    f64::exp((v[0] * std::f64::consts::FRAC_1_PI).tanh())
+                }
+                1 => {
+                    let v4 = v[k2 % 4] - x2;
+                    f64::log10((-x0).powi(2) + 1.0) + v4.sin()
+                }
+                2 | 4 => {
+                    s0 = s0 * 0.6 + f64::atan2((x2 - v[2]).powi(2) + 1.0, x2).sin() * 0.02;
+                    x0.cos()
+                }
+                _ => prog_35(s0, 0.75, f64::sin(f64::asinh(x2)), v, 1),
+            };
+            match k2 {
+                0 => {
+                    acc1 -= x0.sin() * 0.4;
+                    if (-x2).tanh() < 0.25 {
+                        break (v[n % 4] * v[n % 4] + 1.0).log10();
+                    }
+                }
+                1 | 3 => {
+                    acc1 -= f64::ln_1p(x2 * x2).tanh() * 0.4;
+                    if x1 + 0.5 >= 1.0 {
+                        s0 = (s0 * 0.5 + v[1] * x2 * 0.1).sin();
+                        s0 = s0 * 0.5 + (f64::powi(SCALE + v[k2 % 4], 2) + 2.0).sqrt().tanh() * 0.5;
+                    } else if (f64::cos(x0) * 0.9).atanh() <= v5 {
+                        s0 = (s0 * 0.75 + s0 / (s0 * s0 + 0.5) * 0.02).tanh();
+                    }
+                    s0 = 0.8 * s0 + 0.01 * f64::sin(f64::max(-1.5_f64, (x0 * x0 + 1.0).powi(-3)));
+                }
+                g if g > 4 => {
+                    acc1 += 0.4 * f64::exp2(s0.tanh()).cos();
+                    match k2 {
+                        0..=2 => {
+                            break (x0 * x0 + 0.5).cbrt();
+                        }
+                        3 | 5 => {
+                            s0 *= 0.5;
+                            s0 += 0.1 * f64::log2((x0 - s0).powi(2) + 1.0).tanh();
+                        }
+                        _ => {
+                            s0 = s0 * 0.75 + (x2.cos() * 0.5).ln_1p() * 0.25;
+                            if f64::sinh(f64::sin(x1)) > -0.25 {
+                                break x2 + s0;
+                            }
+                            acc1 += 0.4 * x1.mul_add(v[1], x2).sin();
+                        }
+                    }
+                    s0 = (s0 * 0.6 + (x0 * x0 + 1.0).log10() * 0.75).tanh();
+                    if k2 < n && f64::to_radians(x2) <= 0.5 {
+                        acc1 -= v[k2 % 4].cos().sinh() * 0.25;
+                        break x0.cos().cos().exp();
+                    }
+                }
+                _ => {
+                    let v6 = v5;
+                    acc1 += 0.4 * f64::cos((v[1].sin() * 0.9).acos() / ((x1.powi(2) + 1.0).log2().sin() + 2.0));
+                    s0 = (s0 * 0.75 + v6.tanh() * 0.005).tanh();
+                }
+            }
+            acc1 -= (x2 * x2).asinh().tanh() * 0.4;
+            if k2 >= 5 || f64::powi(x0 * x0 + 1.0, -1) < 0.25 {
+                break f64::ln_1p(v[k2 % 4].tanh().exp().powi(2));
+            }
+            acc1 += 0.02 * v5.sin().cos();
+        };
+        let mut k8 = 0;
+        let v9 = loop {
+            k8 += 1;
+            acc1 += (x2 - v[2]).hypot(0.75 - v[k8 % 4]).sin() * 0.25;
+            s0 = (s0 * 0.75 + f64::tanh(v7).exp_m1().abs() * 0.05).sin();
+            if k8 >= 6 || f64::recip(x2 * x2 + 0.5) >= 0.0 {
+                break (x2.sin() * 1.5).sinh() + v[0].atan();
+            }
+        };
+        let a10 = [f64::atan(x0.tanh().exp2()), (v[(k8 + k2) % 4].tanh().powi(2) + 1.0).log(3.0), x1, prog_0(x1, x2, f64::cos((f64::tanh(x2 + s0) * 0.9).acos()) * 2.0, v, 2)];
+        let mut k11 = 0;
+        while k11 < n && v[k11 % 4].sin().exp_m1().cos().exp_m1() <= 0.0 {
+            k11 += 1;
+            let v14 = if f64::max(v9.max(s0), v7.tanh()) >= x2 {
+                let x1: f64 = x0.to_radians() * 50.0;
+                let v12 = (v7.powi(2) + 1.0).log10() + 1.5;
+                (x1 * x1).ln_1p() + f64::sin(v12)
+            } else {
+                let v13 = a10[k11 % 4];
+                a10[k11 % 4] / (x2.powi(2) + 1.5) + v13.tanh()
+            };
+            let v17 = if x2 + a10[(k11 + n) % 4] - a10[(k11 + n) % 4].cos().exp2() <= 0.0 {
+                let v15 = (f64::tanh(v14).powi(2) + 2.0).acosh();
+                v15 * v15
+            } else if !(k11 % 2 == 0 && v14 >= -0.5) {
+                f64::to_radians(v14)
+            } else {
+                let v16 = SCALE + s0;
+                return (v16 * v16 + 1.0).powi(-2)
+            };
+            acc1 += (f64::powi(x0, 2) + 1.0).ln().cos() * 0.25;
+            acc1 += f64::cos(v17.tanh()) * 0.2;
+        }
+        for t in a10 {
+            acc1 += f64::tanh((v9.tanh() + 2.0).cbrt().powi(2).ln_1p()) * 0.5;
+            if k8 < 1 {
+                let v18 = v7.atan();
+                s0 *= 0.75;
+                s0 -= 0.25 * v18.tanh().sin();
+            } else if (v7.sin() * 0.9).atanh() <= 0.5 {
+                let v19 = (a10[k11 % 4] - v[k11 % 4]).tanh();
+                s0 = (s0 * 0.75 + (f64::cos(s0) * 1.2).tan() * 0.02).tanh();
+                acc1 -= 0.5 * v19.cos();
+            }
+            let v20 = a10[3];
+            acc1 += 0.5 * (f64::tanh(t) - f64::tanh(v20)).tanh();
+        }
+        let v21 = a10.iter().map(|&p| f64::acosh(x0 * x0 + 1.5) + p.cos()).sum::<f64>();
+        s0.cos() + acc1.tanh() - v7.tanh() - v9.sin() + f64::tanh(v21) + f64::acos(x1.tanh() * 0.9)
+    }
+
+    #[differentiable]
+    pub fn prog_54(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0;
+        let mut acc1: f64 = 0.0;
+        match n % 3 {
+            2 => {
+                s0 = (s0 * 0.6 + x2 * 0.4).sin();
+                acc1 += 1.5_f64.min(x2).sin();
+            }
+            _ => {
+                s0 = (s0 * 0.8 + f64::exp2(x1.sin()) * 0.1).tanh();
+                if n < 1 {
+                    s0 = s0 * 0.6 + (f64::cos(v[2]) * 0.5).ln_1p() * 0.4;
+                    let v2 = prog_29(x1, s0, f64::tanh(f64::tanh(x1).exp()) * 2.0, v, 6);
+                    s0 = 0.5 * s0 + 0.005 * v2.cos().sin();
+                }
+            }
+        }
+        if f64::tan(f64::cos(s0) * 1.2) >= -0.5 {
+            s0 = 0.75 * s0 + 0.25 * f64::sin(v[2].atan());
+        } else {
+            s0 = (s0 * 0.6 + s0 * 0.25).tanh();
+            let v3 = x2 / (v[n % 4] * v[n % 4] + 1.5) - x1.tanh();
+            acc1 += f64::tanh(v3);
+        }
+        let v4 = x1.sin();
+        let v5 = v.iter().map(|&p| (x2 - p) / (p * p + 1.5)).sum::<f64>();
+        for i in 1..n {
+            let fi = i as f64;
+            if v5.sin() <= 0.25 {
+                break;
+            }
+            for _ in 0..n {
+                s0 = s0 * 0.75 + v[i % 4].tanh() * 0.25;
+                s0 = (s0 * 0.6 + v4.cos().powi(3) * 0.1).tanh();
+            }
+            let mut k6 = 0;
+            while k6 < n + 1 && (v[3] * v[3] + 1.0).powf(1.5).sin() < -0.25 {
+                k6 += 1;
+                s0 = (s0 * 0.5 + f64::powi(x2, 2) * 0.1).sin();
+                s0 = (s0 * 0.75 + (-fi) * 1.0).sin();
+                s0 *= 0.5;
+                s0 += 0.5 * (f64::acosh(fi * fi + 2.0) - v4).cos();
+            }
+            s0 = (s0 * 0.8 + f64::asinh(v4) * 0.2).tanh();
+        }
+        s0 + acc1 * 0.75 + v4 * 0.75 + v5.sin() - prog_35(1.2, x1, f64::atanh(acc1.tanh() * 0.9).sin(), v, n)
+    }
+
+    #[differentiable]
+    pub fn prog_55(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos(f64::sinh(f64::tanh(x2) * 2.0)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v2 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.005 * f64::tanh(prog_0(x2, s0, (x2 - acc1).tanh(), v, 2) + p.tanh()));
+        for i in (0..n).rev() {
+            acc1 += 0.25 * (v2 * f64::asinh(x1)).tanh();
+            s0 = 0.6 * s0 + 0.4 * f64::tanh(f64::abs(s0));
+            acc1 -= 0.25 * v2.hypot(v[i % 4]).sin();
+        }
+        if x0 / 4.0 < x2 {
+            let v3 = v2.tanh().tanh();
+            s0 = s0.mul_add(0.8, prog_23(x2, f64::cos(-s0) * 2.0, f64::tan(f64::cos(v[n % 4]) * 1.2).sin(), v, n).cos() * 0.005);
+            if v[n % 4].powi(3) < -0.5 {
+                s0 = (s0 * 0.6 + prog_23(v3, f64::sin(x0 - v3), 1.2, v, n) * 0.005).tanh();
+                s0 = (s0 * 0.75 + (f64::acos(v[n % 4].sin() * 0.9).sin() * 0.9).asin() * 0.05).sin();
+            } else {
+                let v4 = v3.copysign(x0);
+                let v5: f64 = prog_35(x1, v4, (f64::powi(x2, 2) + 2.0).acosh().cos() * 2.0, v, n);
+                s0 = s0 * 0.5 + f64::tanh(v5.sin()) * 0.005;
+            }
+        } else {
+            s0 = (s0 * 0.6 + (v[n % 4] - v2) * 0.02).tanh();
+            let mut k6 = 0;
+            while k6 < 3 && v[1].powi(3) < v[3 - k6].sin().exp() {
+                k6 += 1;
+                if f64::atanh(x1.sin() * 0.9) >= 0.0 || n % 3 == 1 {
+                    s0 = s0.mul_add(0.75, f64::cos(0.5_f64.powf(f64::cos(v[3 - k6]))) * 0.1);
+                }
+                s0 = s0 * 0.8 + f64::exp_m1((x2 + v[k6]).cos()).cos() * 0.02;
+                if f64::mul_add((v[k6].powi(2) + 1.0).recip(), x0, x1 + x0) <= s0.asinh() {
+                    return x0;
+                }
+            }
+        }
+        'l2: for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            acc1 -= 0.5 * f64::tanh(f64::sqrt(x0 * x0 + 1.0).cos());
+            s0 = (s0 * 0.5 + (x1 - v[i % 4]) * 0.25).tanh();
+            let mut k7 = 0;
+            while k7 < 5 && x2 * s0 > -1.0 {
+                k7 += 1;
+                match k7 {
+                    0 => {
+                        break 'l2;
+                    }
+                    1..=3 => {
+                        s0 = s0.mul_add(0.8, (s0.powi(3) + 0.35).tanh() * 0.05);
+                        s0 = (s0 * 0.75 + (fi * s0).hypot(x0.cos().exp()) * 0.02).sin();
+                    }
+                    4 => {
+                        acc1 -= v2.sin().hypot((f64::powi(x0, 2) + 1.0).log10()).tanh() * 0.1;
+                        acc1 += 0.1 * v[n % 4].sin();
+                    }
+                    _ => {
+                        let v8 = (x0.powi(2) + 1.0).log10();
+                        acc1 -= 0.1 * x2.tanh();
+                        s0 = s0 * 0.6 + f64::sin(v8) * 0.75;
+                    }
+                }
+                acc1 -= (f64::cbrt(f64::tanh(v2) + 2.0).powi(2) + 0.5).cbrt() * 0.05;
+                let v11 = match k7 % 3 {
+                    0 => v[k7 % 4].powi(2),
+                    1 => {
+                        let v9 = v[i % 4] * std::f64::consts::LN_2;
+                        0.35 - v9
+                    }
+                    2 => (x2 * x2).to_degrees() * 0.02,
+                    _ => {
+                        let v10 = 0.3 * (v[(k7 + i) % 4] - v2);
+                        x2 + v10.sin()
+                    }
+                };
+                acc1 += 0.1 * v11.sin();
+            }
+        }
+        s0 * 0.75 - acc1.sin() + f64::log2(f64::powi(v2, 2) + 1.0)
+    }
+
+    #[differentiable]
+    pub fn prog_56(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::powi(x2, 2) + 1.0).powi(-3);
+        let mut s1 = f64::sin(prog_33(1.5, v[0].mul_add((x0 * x0 + 1.0).log(x1 * x1 + 2.0), f64::powf(3.0_f64, x1.tanh())).cos(), x2, v, n)) * 2.0;
+        let mut s2 = x0.atan();
+        let mut acc3: f64 = 0.0;
+        if !(n < 1 && f64::mul_add(v[3], v[3], x1).atan() >= 0.0) {
+            s2 = s2.mul_add(0.6, f64::cos(s2 / (s2.powi(2) + 0.5)) * 0.05);
+        } else if f64::exp_m1(s2.sin()) <= x0 {
+            let v4 = v[1].powi(2);
+            s0 = s0.mul_add(0.8, s0.cos().exp2().sin() * 0.01);
+            if v4 * x2 - (x2 - v[n % 4]) < -1.0 {
+                s1 = s1 * 0.6 + s1.cos() * 0.005;
+                let mut k5 = 0;
+                while k5 < 3 && v[2].atan2(v4 * v4 + 1.0) <= x2.to_degrees() * 0.01 {
+                    k5 += 1;
+                    if (f64::sin(x2) * 1.5).cosh() < x0 * v[k5] {
+                        s2 = (s2 * 0.8 + (v[3 - k5] + s2) * 0.1).sin();
+                        s1 = (s1 * 0.8 + f64::tanh(f64::cbrt(f64::cos(s1) + 2.0)) * 0.5).sin();
+                    } else {
+                        let x2 = prog_35(x2, x1, (SCALE + x2).cos(), v, n);
+                        s0 = f64::mul_add(s0, 0.6, x1.atan().cos() * 0.4);
+                        acc3 -= x2.cos() * 0.02;
+                    }
+                    match n % 2 {
+                        0 => {
+                            let v4 = (f64::sin(s0) * 1.5).cosh();
+                            s2 = s2.mul_add(0.5, v4.sin() * 0.1);
+                        }
+                        1 => {
+                            let v6 = f64::sqrt(s0 * s0 + 0.5);
+                            s1 = (s1 * 0.75 + v4 * 0.25).tanh();
+                            s2 = (s2 * 0.5 + v6.tanh() * 0.5).sin();
+                        }
+                        _ => {
+                            let v7 = f64::log2((s0 * s2).powi(2) + 1.0);
+                            acc3 += 0.5 * v7.tanh().sin();
+                        }
+                    }
+                    match k5 {
+                        0 => {
+                            let v8 = (x2.sin() * 1.5).cosh();
+                            acc3 += 0.5 * x0.cos();
+                            if v8 / (f64::mul_add(v[k5], x1, v8).powi(2) + 1.0) >= 0.0 {
+                                continue;
+                            }
+                        }
+                        2 => {
+                            s1 = s1 * 0.8 + ((x1 * x1 + 1.0).log(v4 * v4 + 2.0) + v[(k5 + n) % 4]).cos() * 0.02;
+                            let v4 = s1.tanh();
+                            acc3 += 0.5 * v4.cos().tanh();
+                        }
+                        3 => {
+                            let x2 = -x2;
+                            s1 = s1.mul_add(0.8, x2.tanh().tanh() * 0.2);
+                        }
+                        _ => {
+                            let v9 = v[0].cos().exp().to_radians() * 20.0;
+                            acc3 -= v9.sin().tanh() * 0.5;
+                        }
+                    }
+                    acc3 += 0.5 * s2.cos().atan2(x1.powi(2) + 0.5).cos();
+                }
+            } else if prog_0(x0, x1.cos().sin() * 2.0, (x1 / (x0 * x0 + 0.5)).hypot((f64::cos(x2) * 1.5).sinh()).sin(), v, n) >= 0.0 {
+                acc3 += v[1].abs().cos();
+                for i in 0..6 {
+                    let v12 = match i + n {
+                        0..=1 => {
+                            for _ in (1..=3).step_by(2) {
+                                let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| x0.cos() + p.sin() + q.sin()).sum::<f64>();
+                                s2 = s2.mul_add(0.8, f64::clamp(v4, v10.cos() - 1.5, s0.cos() + 1.5).sin() * 0.01);
+                                s0 = 0.8 * s0 + 0.2 * x2.sin();
+                            }
+                            let v11 = s1 * v[i % 4];
+                            v11 + x2 + (s2 + 0.1)
+                        }
+                        2 | 4 => s1 - v[i % 4].tanh().exp(),
+                        5 | 7 => {
+                            for j in (0..=n).rev().step_by(2) {
+                                let fj = j as f64;
+                                s2 = s2.mul_add(0.8, f64::tan(f64::tanh(s2) * 1.2).sin() * 0.02);
+                                acc3 += ((f64::powi(fj, 2) + 0.5).recip().cos() * 0.9).asin().tanh() * 0.05;
+                            }
+                            let x1 = f64::hypot(x1, v4);
+                            f64::log(f64::powi(v[i % 4], 2) + 1.0, s1 * s1 + 2.0) + f64::tanh(x1)
+                        }
+                        _ => (x0 * x0 + 1.0).recip(),
+                    };
+                    if i % 3 == 1 && v12 - 2.5 <= v[1] {
+                        s0 = (s0 * 0.5 + f64::powf(f64::powi(s0, 2) + 0.5, s0.tanh()) * 0.05).sin();
+                        break;
+                    }
+                    let v13 = (v[3].powi(2) + 2.0).acosh();
+                    s2 = (s2 * 0.75 + v4 * 0.25).sin();
+                    s0 = (s0 * 0.75 + v13.sin() * 0.1).tanh();
+                }
+            } else {
+                s0 = s0 * 0.6 + (-v[n % 4]).cos() * 0.4;
+                acc3 += f64::cos(f64::recip(v[n % 4].powi(2) + 1.0)).sinh();
+            }
+        } else {
+            acc3 += x1.sin();
+            if x1.sin().exp_m1() <= x2 {
+                let v14 = f64::hypot(v[n % 4].tanh().sinh(), x1.cos());
+                s0 = (s0 * 0.6 + v14.tanh() * 0.1).tanh();
+            } else {
+                s1 *= 0.75;
+                s1 += 0.02 * (f64::cos(x2) * 1.2).tan().cos();
+                s0 = (s0 * 0.5 + (x0 + x1) * 0.25).tanh();
+            }
+            let v15 = v[n % 4] * v[0];
+            acc3 -= v15.tanh();
+        }
+        let v16 = match n {
+            0 => x0.abs(),
+            g if g > 1 => v[n % 4].powi(3),
+            _ => (x0 * x0 + 2.0).sqrt(),
+        };
+        let v17 = x0.tanh().exp_m1() + (v[n % 4] - 1.5);
+        match n % 2 {
+            0 => {
+                let v18 = (v16 * v16 + 1.0).log10();
+                acc3 += f64::ln(v17 * v17 + 2.0).cos();
+                s0 = (s0 * 0.8 + v18.cos() * 0.02).tanh();
+            }
+            1 => {
+                let v19 = (f64::sin(f64::cos(v17).exp2()) * 0.9).asin();
+                s1 = s1 * 0.8 + f64::sin(v19).cos() * 0.01;
+            }
+            _ => {
+                acc3 += 0.4 * f64::sin(f64::powf(x1.tanh().powi(2) + 0.5, v[3].cos()));
+                for i in (0..=n).rev().step_by(2) {
+                    if !(i % 2 == 0 && v16.tanh().cosh() / (v17.powi(2) + 0.5) >= -1.0) {
+                        break;
+                    }
+                    let v20 = x0;
+                    acc3 += 0.5 * f64::cos(v17);
+                    acc3 += 0.5 * f64::cos(v20.tanh());
+                }
+            }
+        }
+        let mut k21 = 0;
+        while k21 < n && v17 < -0.5 {
+            k21 += 1;
+            s0 = (s0 * 0.6 + ((s0.sin() * 0.9).atanh() - 0.5) * 0.05).tanh();
+            s1 = s1.mul_add(0.75, (x2 / (s1.powi(2) + 0.5)).sin() * 0.02);
+        }
+        s0 * 0.25 + s1 * 0.75 + s2.tanh() + acc3.sin() + f64::cos(v16) + v17.tanh() + f64::max(-0.5_f64, f64::ln_1p(v16.sin() * 0.5))
+    }
+
+    #[differentiable]
+    pub fn prog_57(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4];
+        let mut s1 = f64::tanh(x0.hypot(v[n % 4])).exp2();
+        let mut acc2: f64 = 0.0;
+        for &t in v.iter() {
+            acc2 -= f64::log10(x1 * x1 + 1.0) * 0.5;
+            s1 *= 0.6;
+            s1 += 0.02 * f64::sin((f64::sin(t) * 1.2).tan());
+        }
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            for j in 0..n {
+                let fj = j as f64;
+                if f64::ln(v[j % 4] * v[j % 4] + 2.0) <= -0.5 {
+                    s0 = 0.5 * s0 + 0.5 * s0.sin().tanh();
+                    let v4 = x1.sin().exp();
+                    acc2 += v4.cos() * 0.05;
+                } else if ((x2 * core::f64::consts::FRAC_1_SQRT_2).tanh() * 0.9).acos() >= x1 {
+                    s0 = 0.5 * s0 + 0.1 * f64::cos(f64::powf(v[j % 4] * v[j % 4] + 0.5, 0.5) + (v[k3 % 4] + s0));
+                    if 2.0 * f64::asin(f64::cos(x1) * 0.9) > fj {
+                        s1 = s1.mul_add(0.6, f64::tanh(f64::powi(v[j % 4], 3)) * 0.02);
+                    } else if !(n < 2 && x1 + v[j % 4] + (s0 * s0 + 1.0).recip() >= f64::to_degrees(v[3]) * 0.01) {
+                        acc2 += (x0 * x0 + 2.0).ln().cos() * 0.05;
+                        s0 = 0.5 * s0 + 0.25 * x2.sin().exp2().cos();
+                    } else {
+                        let v5 = f64::powi(x2, 2);
+                        acc2 += f64::cos(v5.cos()) * 0.05;
+                    }
+                    let x2: f64 = f64::ln_1p(f64::tanh(x1) * 0.5);
+                    acc2 += 0.05 * x2.cos().tanh();
+                } else {
+                    let v6 = x2;
+                    s1 = 0.75 * s1 + 0.25 * f64::tanh(v6);
+                }
+                acc2 += 0.05 * f64::atan(s1).sin().exp().tanh();
+                if (v[1] * x2).min(2.0_f64.min(x2)) >= 1.0 && k3 % 3 == 1 {
+                    return v[j % 4] * x2;
+                }
+            }
+            match n % 2 {
+                0 => {
+                    s1 = (s1 * 0.6 + f64::atan2(x2, f64::powi(s1, 2) + 0.5) * 0.05).sin();
+                    let v7 = s0.tanh().exp2();
+                    acc2 -= v7.cos() * 0.4;
+                }
+                1 => {
+                    let mut k8 = 0;
+                    while k8 < 3 && f64::atan2(3.0_f64, x1) >= -1.0 {
+                        k8 += 1;
+                        acc2 -= x2.sin() * 0.1;
+                        if f64::cos(v[k8] * x0).exp() >= 0.0 {
+                            s0 *= 0.75;
+                            s0 += 0.02 * f64::cos(f64::mul_add(f64::sinh(s0.sin() * 1.5), f64::exp2(f64::cos(x1)), (v[1].powi(2) + 1.0).log2()));
+                            acc2 += (x2 + 0.8).sin() * 0.1;
+                        }
+                    }
+                }
+                _ => {
+                    s0 = (s0 * 0.6 + f64::powf(f64::powi(x2, 2) + 1.0, f64::tanh(x2)) * 0.02).tanh();
+                    if (x1 * x1).ln_1p() / ((x1.tanh() * 0.9).asin().tanh() + 2.0) > -1.0 || k3 > 3 {
+                        s0 = 0.75 * s0 + 0.1 * v[k3 % 4].sin().exp2().cos();
+                        if ((SCALE + v[n % 4]).cos() * 2.0).sinh() <= f64::log10(v[0].powi(2) + 1.0) {
+                            break;
+                        }
+                        acc2 -= 0.4 * (s1.tanh().exp_m1() + f64::atan(s0)).cos();
+                    }
+                }
+            }
+            s0 *= 0.8;
+            s0 -= 0.01 * f64::cos(x2.powi(3));
+            if k3 >= 5 || (v[k3 % 4] * x1).sin().exp() >= -1.0 {
+                break;
+            }
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v9 = (f64::sin(fi) * 1.5).cosh();
+            s1 = (s1 * 0.8 + (t * t).ln_1p() * 0.2).tanh();
+            acc2 -= 0.5 * f64::sin(v9).cos();
+        }
+        let v10 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.05 * f64::tanh(r.atan2(x1 * x1 + 0.5) + p.tanh()));
+        x2.cos() + s0 + s1 * 0.75 + f64::sin(acc2) - f64::cos(v10)
+    }
+
+    #[differentiable]
+    pub fn prog_58(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::ln_1p(x0.sin() * 0.5);
+        let mut acc1: f64 = 0.0;
+        let mut m2 = 0;
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            if x2 > -0.5 && i % 2 == 0 {
+                acc1 += 0.02 * prog_35(s0, f64::cos(0.1 - v[i % 4]) * 2.0, x0, v, n).tanh();
+                break;
+            }
+            if f64::log10(v[n % 4] * v[n % 4] + 1.0) > 0.5 {
+                m2 += 1;
+            }
+            if x0 - x2 < 1.0 {
+                acc1 -= f64::ln((x0 * x2).powi(2) + 0.5).sin() * 0.25;
+                if (x1.powi(2) + 0.5).ln() >= 0.0 && m2 > 0 {
+                    for j in 0..i {
+                        let v3 = fi - x1 + x2;
+                        acc1 += 0.05 * f64::cos(v[j % 4].asinh().mul_add(v[j % 4], f64::mul_add(v[m2 % 4], v[j % 4], v[0])));
+                        if f64::exp_m1(f64::cos(v3)) < v[2] {
+                            acc1 -= 0.05 * v[n % 4].cos();
+                            continue;
+                        }
+                    }
+                } else if i < m2 && (f64::powi(v[m2 % 4], 2) + 1.0).log(v[n % 4].powi(2) + 2.0) > 1.0 {
+                    let x0: f64 = (x0.powi(2) + 0.5).powf(1.5).cos();
+                    let v4 = x0;
+                    s0 = (s0 * 0.5 + v4 * 0.02).tanh();
+                }
+                let v5 = fi - v[i % 4];
+                s0 = 0.75 * s0 + 0.25 * f64::sin(v5);
+            } else if x1 - fi <= 0.0 {
+                let v6 = f64::cos(v[2]);
+                for j in 0..n {
+                    let fj = j as f64;
+                    match i {
+                        0 | 2 => {
+                            s0 = s0 * 0.75 + (f64::powi(v6, 2) + 1.5).acosh().cos() * 0.1;
+                            break;
+                        }
+                        g if g > 3 => {
+                            s0 = (s0 * 0.5 + f64::sin(v6) * 0.5).tanh();
+                        }
+                        _ => {
+                            s0 = (s0 * 0.6 + f64::atan(x1) * 0.4).sin();
+                        }
+                    }
+                    s0 = (s0 * 0.75 + (v6 + fj) / 4.0 * 1.0).tanh();
+                    s0 *= 0.75;
+                    s0 -= 0.25 * f64::tanh(v[m2 % 4]).cos();
+                }
+                s0 = f64::mul_add(s0, 0.6, f64::cos(v6) * 0.4);
+            } else {
+                let v7 = fi.tanh();
+                s0 = (s0 * 0.8 + v[0] / (v[0].cos() + 2.0) * 0.05).tanh();
+                acc1 += 0.25 * v7.sin();
+            }
+            s0 = (s0 * 0.5 + s0 * 0.5).sin();
+        }
+        let c8 = m2 as f64;
+        let v10 = match m2 + n {
+            1 | 3 => {
+                let x1 = (x2 * x2 + 2.0).sqrt();
+                f64::exp(x1.sin()).sin()
+            }
+            5 | 7 => {
+                let x0 = s0;
+                let v9 = f64::max(v[(m2 + n) % 4], v[m2 % 4]);
+                v9 * x1 + f64::tanh(x0)
+            }
+            _ => x1.sin(),
+        };
+        let mut a11 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a11[i] = (x2.powi(2) + 1.0).log2();
+            s0 = (s0 * 0.75 + v10.sin() * 0.25).tanh();
+            s0 = s0.mul_add(0.8, t.sin().sin() * 0.2);
+        }
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            let v12: f64 = if v[i % 4] * v[i % 4] >= fi {
+                f64::asinh(c8)
+            } else if x2.max(v[i % 4]) > 0.5 {
+                let x0 = (f64::tan(f64::sin(x0) * 1.2).powi(2) + 2.0).ln();
+                f64::cos(x1).asinh() + x0.cos()
+            } else {
+                f64::exp((x0 + s0).cos())
+            };
+            acc1 += (x2 * x2 + 2.0).acosh().tanh() * 0.25;
+            s0 = 0.8 * s0 + 0.02 * v12.cos().tanh();
+        }
+        x1 + x2 * 1.5 + v[2] + f64::tanh(s0) - acc1.cos() - c8.sin() + v10.sin() + a11[0].tanh() + prog_0((f64::log10(c8.powi(2) + 1.0) - (a11[n % 4] + s0)).cos(), x1, 0.75, v, 2)
+    }
+
+    #[differentiable]
+    pub fn prog_59(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(x1);
+        let mut s1 = (1.5_f64.hypot(s0).powi(2) + 1.0).log(3.0);
+        let mut s2 = (f64::min(3.0_f64, x0) + (x0 * x0 + 1.0).powi(-2)).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        while k4 < 5 && prog_0(x1, 2.0, x2, v, n) >= -1.0 {
+            k4 += 1;
+            acc3 -= x1.sin().exp().tanh() * 0.4;
+            s0 = f64::mul_add(s0, 0.75, f64::cos(s0) * 0.25);
+        }
+        let v5: f64 = v[k4 % 4];
+        if (v[n % 4] * v[n % 4] + 0.5).recip() < 1.0 {
+            let v6 = (-v5).tanh();
+            let v7: f64 = (v6 * v6 + 0.5).powf(1.5);
+            s1 = (s1 * 0.8 + v7.cos() * 0.05).sin();
+        } else {
+            s1 = f64::mul_add(s1, 0.5, f64::tanh((v[k4 % 4].sin() * 2.0).sinh()) * 0.05);
+            if x1 - x2 - (x1.cos() * 0.9).acos() <= 0.5 || k4 % 2 == 0 {
+                acc3 -= (v5 * 0.25).abs();
+            } else if s0 - x0 < -0.5 && k4 > 0 {
+                s0 = f64::mul_add(s0, 0.6, f64::tanh(1.5_f64.copysign(s0) + v5 * s1) * 0.02);
+            }
+        }
+        let v8 = if acc3 / (v5.sin() + 2.0) > -1.0 {
+            v[1].sin()
+        } else {
+            v5.sin()
+        };
+        for &t in v.iter() {
+            s1 = 0.5 * s1 + 0.1 * f64::cos(x1.mul_add(v8, v8) + v[n % 4]);
+            acc3 += f64::sin(x2) * 0.5;
+            acc3 += 0.5 * t.cos();
+        }
+        let v9 = v.iter().fold(v8, |r, &p| r * 0.5 + 0.02 * f64::cos((s2 + v[(k4 + n) % 4]).powi(2).ln_1p() + p.sin()));
+        s2 = s2.mul_add(0.8, (x2.sin() + (-s2)).sin() * 0.01);
+        s0 * 0.75 + s1 * 0.25 + s2 * 0.5 - acc3.cos() + v9.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_60(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::atanh((v[1].to_degrees() * 0.02).cos() * 0.9);
+        let mut s1 = s0.tanh();
+        let mut s2 = f64::sin(prog_2(x0, 0.5, 2.0, v, 0)) * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = x0.cos();
+        let mut m5 = 0;
+        for &t in v.iter() {
+            let v8 = match m5 % 4 {
+                1 => {
+                    let v6 = f64::ln((-v4).powi(2) + 2.0);
+                    v[3] - x1 + f64::sin(v6)
+                }
+                2 => {
+                    let v4: f64 = (f64::sin(t) * 1.2).tan();
+                    s2 *= 0.6;
+                    s2 += 0.4 * f64::sin(s2).tanh();
+                    v4 + s2
+                }
+                3 => {
+                    let v7 = v4 - s2;
+                    f64::tanh(f64::asinh(x2)) + v7.cos()
+                }
+                _ => x1 - x1.sin(),
+            };
+            if s2 >= 1.0 && m5 == 23 {
+                m5 += 1;
+            }
+            if (v8.powi(2) + 1.0).sqrt().sin().exp2() > -1.0 {
+                for j in 0..v.len() {
+                    let fj = j as f64;
+                    let v9 = fj.sin() - x0;
+                    s2 = 0.8 * s2 + 0.01 * (x1.tanh() * 1.5).cosh().powi(2).sin();
+                    acc3 -= f64::sin((x1.powi(2) + 1.0).sqrt()) * 0.1;
+                    acc3 += v9.tanh() * 0.1;
+                }
+            } else if m5 % 2 == 0 {
+                let v10 = x1 + v[m5 % 4];
+                acc3 -= 0.5 * v10.sin();
+            } else {
+                acc3 += prog_0(f64::sin(v[1]), f64::tanh(f64::sin(v[1] + t).exp()), f64::cosh(v[m5 % 4].sin()).tanh() * 2.0, v, n).sin() * 0.01;
+                if f64::tanh(v8 * 0.75) >= -0.25 || m5 % 2 == 0 {
+                    s1 = f64::mul_add(s1, 0.5, f64::sin(s2.atan()) * 0.5);
+                    if (f64::sin(v[3]) * 0.9).asin().powi(3) >= 0.0 {
+                        break;
+                    }
+                } else if x1 < 0.0 && m5 % 2 == 0 {
+                    s1 = (s1 * 0.6 + (f64::powi(f64::sqrt(v4 * v4 + 0.5), 2) + 0.5).recip() * 0.2).sin();
+                    let v11 = x2.sin();
+                    s2 = s2 * 0.75 + v11 * 0.25;
+                } else {
+                    s2 = f64::mul_add(s2, 0.5, (f64::powi(x0, 2) + 1.0).cbrt().powi(2).ln_1p().tanh() * 0.25);
+                    acc3 += (x0 - x1).sin() * 0.5;
+                }
+                let v12 = (f64::sin(v4 - x0) * 1.2).tan();
+                s2 *= 0.5;
+                s2 += 0.02 * v12.sin().sin();
+            }
+            if x2 - 0.75 < 1.0 || m5 > 19 {
+                s0 = (s0 * 0.5 + x1.cos().exp() * 0.1).tanh();
+                break;
+            }
+            s1 = s1 * 0.75 + ((t - s0).cos() * 0.9).asin().tanh() * 0.05;
+        }
+        let c13 = m5 as f64;
+        'l2: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s0 = (s0 * 0.8 + (f64::sin(x2) * 0.9).acos() * 0.05).sin();
+            let mut k14 = 0;
+            while k14 < n && t < -0.5 {
+                k14 += 1;
+                match n % 3 {
+                    0 => {
+                        break 'l2;
+                    }
+                    1 => {
+                        let v15: f64 = f64::tanh(s0);
+                        acc3 += 0.05 * v15;
+                    }
+                    _ => {
+                        acc3 += 1.5_f64.atan2(c13).cos() * 0.05;
+                        let x1 = c13.to_radians() * 20.0 * x1.asinh();
+                        s2 = (s2 * 0.8 + x1.sin() * 0.05).sin();
+                    }
+                }
+                acc3 -= 0.05 * (v4 * (x1 * x1 + 1.0).powf(x0.cos())).sin();
+                match m5 {
+                    0..=2 => {
+                        s1 = 0.5 * s1 + 0.1 * f64::tanh((c13.tanh() * 0.9).acos() - s1 * v[n % 4]);
+                        if s2 + 0.35 <= 1.0 {
+                            continue;
+                        }
+                        s1 = 0.5 * s1 + 0.5 * f64::tanh(x1 * std::f64::consts::LN_2);
+                    }
+                    g if g > 4 => {
+                        acc3 += c13.sin() * 0.05;
+                        break;
+                    }
+                    _ => {
+                        s1 = (s1 * 0.6 + fi.sin().exp2() * 1.0).tanh();
+                        acc3 -= f64::tanh(s1.atan2(s1 * s1 + 0.5) * 2.0) * 0.05;
+                    }
+                }
+            }
+            let mut k16 = 0;
+            while k16 < n + 1 && ((v4 * v4 + 1.0).powf(0.3).tanh() * 0.5).ln_1p() >= -0.5 {
+                k16 += 1;
+                acc3 -= f64::sin(-x1).exp2().cos() * 0.05;
+                acc3 += f64::ln((f64::to_degrees(s2) * 0.02).powi(2) + 0.5).tanh() * 0.05;
+            }
+            s2 = (s2 * 0.75 + t.cos() * 0.25).sin();
+        }
+        let mut k17 = 0;
+        loop {
+            k17 += 1;
+            if n % 3 == 1 {
+                let v18 = (x1.powi(2) + 1.0).log10();
+                acc3 += v18.cos();
+            } else {
+                let v19 = f64::sin(s2);
+                s1 = (s1 * 0.6 + v19 * 0.4).sin();
+            }
+            let v20 = -v[1];
+            s2 = (s2 * 0.8 + f64::mul_add(x1, s2, s2) * 0.02).sin();
+            if k17 >= 2 {
+                break;
+            }
+            s0 = (s0 * 0.6 + f64::tanh(v20) * 0.4).sin();
+        }
+        x1 + x2 * 0.5 - s0 * 0.25 - s1 * 0.75 + s2 * 0.25 - f64::tanh(acc3) + v4 - c13.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_61(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin((-x1).atan2(v[0] * v[0] + 1.0)) * 2.0;
+        let mut s1 = x0 / (f64::tanh(x1) + 2.0);
+        let mut s2 = (x1 * x1 + 1.0).ln();
+        let mut acc3: f64 = 0.0;
+        let v4 = prog_40(x2.cos().tanh(), 0.5, f64::cos(f64::exp_m1(x2.sin())), v, n);
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            let mut k5 = 0;
+            while k5 < 4 {
+                k5 += 1;
+                s1 = (s1 * 0.75 + (v4 * v4 + 1.0).ln() * 0.25).tanh();
+                if (x1 * x1 + 0.5).ln() / ((x1 / (s0.powi(2) + 1.5)).tanh() + 2.0) <= v4 {
+                    s0 = (s0 * 0.75 + (x2.tanh() * 2.0).cosh() * 0.02).sin();
+                } else if v4 * s2 < s1 {
+                    acc3 += 0.05 * f64::sin(f64::sinh(fi.cos().tanh() * 1.5));
+                } else {
+                    let v6 = x2 / 3.0;
+                    s0 = (s0 * 0.6 + v6 * 1.0).tanh();
+                }
+            }
+            match i {
+                0 => {
+                    for _ in 0..n {
+                        if f64::cos(v4) >= x1 && i % 2 == 0 {
+                            let x2: f64 = x2 * x2;
+                            s1 = 0.5 * s1 + 0.1 * x2.sin().cos();
+                        } else {
+                            let v7 = f64::mul_add(v[0], s1, x0);
+                            let v8 = x1.powi(2);
+                            s2 = (s2 * 0.5 + (v7.cos() - v8.sin()) * 0.05).tanh();
+                        }
+                        let v9 = fi;
+                        s1 = s1 * 0.6 + f64::sinh(s1.sin()).tanh() * 0.25;
+                        acc3 += 0.05 * f64::cos(v9).tanh();
+                    }
+                }
+                g if g > 1 => {
+                    break;
+                }
+                _ => {
+                    s1 = s1 * 0.75 + f64::cos((x1.cos() * 1.5).sinh()) * 0.05;
+                }
+            }
+            acc3 += f64::sin(v4 / (f64::sin(v4) + 2.0)) * 0.25;
+        }
+        let mut a10 = [0.0; 4];
+        for i in 0..4 {
+            if v[i] + v4 > x0 {
+                a10[i] = v[i];
+            } else {
+                a10[i] = 1.25 * (v[i] * v[i]);
+            }
+        }
+        let mut a11 = [0.0; 4];
+        for i in 0..4 {
+            a11[i] = a10[i].sin().exp();
+        }
+        s0 * 0.25 + f64::cos(s1) + s2 * 0.5 + f64::tanh(acc3) + f64::cos(v4) - a10[2].tanh() + a11[1]
+    }
+
+    #[differentiable]
+    pub fn prog_62(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x0;
+        let mut s1: f64 = f64::log(x0 * x0 + 1.0, 10.0);
+        let mut acc2: f64 = 0.0;
+        let v3 = ((0.1 * x2).powi(2) + 1.0).powf(0.5);
+        let v5 = if n % 2 == 0 && (f64::asin(v[0].cos() * 0.9).cos() + 2.0).cbrt() <= 0.25 {
+            v[n % 4].max(x1)
+        } else if v3.clamp(-1.0, 1.5) <= 0.5 {
+            let x2 = prog_35(f64::powf((s1 + v3).powi(2) + 1.0, f64::sin(s0.hypot(acc2))).cos(), f64::cosh(f64::tanh(x1) * 2.0).abs().tanh(), 0.5, v, n);
+            f64::cos(x1) + x2.cos()
+        } else {
+            let v4 = x1.sin();
+            return (-v4) / (f64::cos(v4.clamp(-1.0, 0.5)) + 2.0)
+        };
+        let mut k6 = 0;
+        while k6 < n && s1 * v5 / (f64::ln(v[0] * v[0] + 1.0).sin() + 2.0) >= 0.5 {
+            k6 += 1;
+            if s0.atan() < x2 {
+                for _ in 0..n {
+                    if (v3.tanh() * 2.0).cosh() * core::f64::consts::FRAC_1_SQRT_2 < -1.0 {
+                        s1 = 0.75 * s1 + 0.05 * (s1.powi(2) + 1.0).powi(-3).tanh();
+                    } else if (v[k6 % 4] * v[k6 % 4] + 1.0).powi(-3) < 0.5 {
+                        s1 *= 0.8;
+                        s1 -= 0.2 * f64::ln_1p(f64::copysign(v[1], x0).cos() * 0.5).cos();
+                    }
+                    acc2 += 0.05 * (v[n % 4].sin() * 0.5).ln_1p();
+                }
+                s0 = s0 * 0.5 + x0.powi(3).sin() * 0.02;
+            } else {
+                acc2 += 0.25 * f64::cos(v3 + 0.5);
+                acc2 += 0.25 * f64::mul_add(f64::cos(s0).exp(), v[k6 % 4], 2.0 * v3).tanh();
+            }
+            match k6 {
+                0 => {
+                    s1 = (s1 * 0.6 + f64::sin(f64::acos(f64::cos(x1) * 0.9)).exp_m1() * 0.05).tanh();
+                }
+                1..=3 => {
+                    acc2 += f64::tanh((v3 * v3 + 1.5).acosh() * f64::tanh(v3)) * 0.25;
+                    if (x1.powi(2) + 2.0).acosh() / 2.0 > x1 {
+                        return -(s1 * s1 + 0.5).powf(x2.tanh());
+                    }
+                }
+                4 | 6 => {
+                    s1 = s1.mul_add(0.5, ((v3 * v3 + 2.0).sqrt() + v[k6 % 4] / (v3 * v3 + 1.5)).cos() * 0.2);
+                }
+                _ => {
+                    s1 *= 0.75;
+                    s1 -= 0.25 * v5.atan().tanh();
+                }
+            }
+            s0 = s0.mul_add(0.5, f64::tanh(f64::exp2(x2.tanh())) * 0.25);
+        }
+        'l2: for i in 1..n {
+            let v7 = v3;
+            s0 = f64::mul_add(s0, 0.5, (s0.tanh().exp_m1() / (v7.powi(3).powi(2) + 1.5)).cos() * 0.1);
+            let mut k8 = 0;
+            while k8 < 4 && f64::ln_1p(v[n % 4] * v[n % 4]) * std::f64::consts::LN_2 <= s1.sin() {
+                k8 += 1;
+                if k8 < i && (x1 * x1 + 2.0).sqrt() >= x2 {
+                    s1 *= 0.6;
+                    s1 += 0.4 * s1.sin();
+                    continue 'l2;
+                }
+                let v9 = f64::exp(x1.cos());
+                acc2 += f64::exp((v9 + v5).cos()).cos() * 0.1;
+            }
+            s1 = (s1 * 0.8 + v5 * 0.2).sin();
+        }
+        'l4: for i in 1..n {
+            let fi = i as f64;
+            s1 = (s1 * 0.5 + s1 / (v[2].sin() + 2.0) * 0.25).sin();
+            acc2 += 0.4 * f64::asinh(v3.to_radians()).tanh();
+            let mut k10 = 0;
+            while k10 < 5 {
+                k10 += 1;
+                let v11 = (f64::tanh(v5) * 0.9).asin();
+                if (f64::powi(f64::sin(v11), 2) + 1.0).log10() < 0.25 && k10 < 3 {
+                    continue 'l4;
+                }
+                acc2 += f64::tanh(f64::acosh(v[k10 % 4] * v[k10 % 4] + 2.0) - (fi + s0)) * 0.05;
+            }
+        }
+        let mut k12 = 0;
+        while k12 < n + 1 && -v5 < -0.5 {
+            k12 += 1;
+            if k12 < 1 && f64::tan(f64::cos((v3.tanh() + 2.0).cbrt()) * 1.2) >= x1 {
+                let mut k13 = 0;
+                while k13 < n + 1 && f64::asinh(v[k13 % 4]).clamp(-1.5, 1.0) < -0.5 {
+                    k13 += 1;
+                    if f64::exp2(f64::cos(x0)) < x0 {
+                        s1 = f64::mul_add(s1, 0.6, f64::cos((f64::sin(x0) * 2.0).sinh()) * 0.05);
+                        s0 = 0.8 * s0 + 0.05 * f64::cos(s0 * x0);
+                    } else if f64::ln_1p(v[(k13 + n) % 4] * v[(k13 + n) % 4]) > 0.5 {
+                        s1 = (s1 * 0.5 + (s1 * s1 + 1.0).atan2(s1) * 0.25).sin();
+                    } else {
+                        let v14 = v[k13 % 4].max(v3);
+                        s1 = s1 * 0.5 + x0.hypot(v14).tanh() * 0.25;
+                    }
+                    acc2 -= 0.02 * (f64::ln(v3 * v3 + 1.0) + x2).cos();
+                }
+                s0 = f64::mul_add(s0, 0.8, f64::tanh((f64::cos((v3.powi(2) + 1.0).sqrt()) * 0.9).acos()) * 0.05);
+            } else if v[k12 % 4] + x0 >= 0.5 {
+                let v5 = f64::exp(f64::cos(x2));
+                let v15 = v5.sin() * v5;
+                s0 *= 0.8;
+                s0 += 0.01 * f64::cos(v15);
+            } else {
+                let x1 = f64::tan((f64::to_degrees(s0) * 0.02).sin() * 1.2);
+                s0 = 0.8 * s0 + 0.01 * f64::sin(x1.cos().exp2());
+            }
+            acc2 -= (SCALE + s0).sin() * 0.25;
+        }
+        s0 * 0.75 - f64::sin(s1) + acc2.tanh() + f64::sin(v3) + f64::sin(v5)
+    }
+
+    #[differentiable]
+    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (x0.hypot(x1) - f64::ln(v[n % 4].powi(2) + 2.0)).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        for &t in v.iter() {
+            let v2 = (x2.powi(2) + 1.0).log2().to_degrees() * 0.02;
+            acc1 += 0.25 * f64::cos(f64::asinh(t.atan2(v2.powi(2) + 0.5)));
+            let v3 = (f64::cos(x1).powi(2) + 0.5).recip();
+            acc1 += 0.5 * v3.tanh();
+        }
+        s0 = (s0 * 0.8 + f64::log(x2.powi(2) + 1.0, 10.0) * 0.4).tanh();
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            let v4 = f64::exp2(fi.sin());
+            if i > 1 && ((x0 + v4).powi(2) + 0.5).recip() <= (f64::tanh(v[i % 4]) * 2.0).sinh() {
+                acc1 += (v4.powi(2) + 1.0).powi(-3).tanh() * 0.5;
+                continue;
+            }
+            if i % 2 == 0 && (x1 * x1 + 1.0).log10() < 0.0 {
+                acc1 += f64::tanh(f64::ln_1p(f64::powi((x0.powi(2) + 1.0).log2(), 2))) * 0.5;
+                if v[i % 4] - fi >= v[i % 4] - 0.35 {
+                    let v5 = prog_35(x0.sin(), x2, 0.75, v, n);
+                    acc1 -= f64::cos(f64::tanh(v5)) * 0.02;
+                } else {
+                    s0 = s0 * 0.75 + f64::tanh(f64::atan2(x2 * x2 + 0.5, (fi.cos() * 0.9).asin())) * 0.05;
+                }
+                s0 = (s0 * 0.5 + prog_35(v4, f64::powi(x2, 2).cos() * 2.0, f64::tanh((x0.sin() * 1.5).cosh() + s0 * s0) * 2.0, v, 5) * 0.005).tanh();
+                if (x0.sin() * 0.9).acos().sin().exp_m1() <= x1 {
+                    let v6: f64 = f64::asin(f64::tanh(fi) * 0.9);
+                    acc1 += 0.5 * f64::cos(fi);
+                    s0 = s0 * 0.75 + v6.sin() * 1.0;
+                }
+            } else if (x2.cos() * 1.2).tan() <= (s0.cos() * 0.9).atanh() {
+                let v7 = s0;
+                s0 = (s0 * 0.75 + v7.tanh() / (f64::powi(f64::asin(f64::cos(x2) * 0.9), 2) + 0.5) * 0.02).tanh();
+            } else {
+                let x0 = f64::acosh(f64::powi(x0, 2) + 2.0);
+                acc1 -= x0.tanh() * 0.5;
+            }
+            s0 = s0 * 0.6 + (x2.cos() * 2.0).sinh().tanh() * 0.05;
+        }
+        'l2: for _ in 0..v.len() {
+            let v8 = v.iter().fold(v[n % 4], |r, &p| r * 0.5 + 0.02 * (f64::sinh(r.sin() * 1.5) + f64::tan(p.tanh() * 1.2)).cos());
+            s0 = (s0 * 0.8 + (x1 * x1 + 1.0).ln() * 0.2).sin();
+            for j in (0..6).rev() {
+                acc1 -= (-v[j % 4]).tanh() * 0.05;
+                if v8.sin() >= v[j % 4] || j % 2 == 0 {
+                    continue 'l2;
+                }
+            }
+            acc1 -= 0.5 * f64::sin(v8);
+        }
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            if k9 > 2 {
+                s0 = 0.8 * s0 + 0.02 * f64::asin(f64::tanh(v[k9 % 4]).exp().tanh() * 0.9).cos();
+            }
+            let v10 = v.iter().copied().map(|p| x1 + 2.0 + p.sin()).sum::<f64>();
+            acc1 -= 0.25 * (f64::powi(v10, 2) + 1.0).log2().sin();
+            if k9 >= 4 || (v[k9 % 4].sin() + 2.0).cbrt() >= 0.0 {
+                break;
+            }
+        }
+        f64::cos(s0) + acc1.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_64(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[n % 4];
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; 4];
+        for i in 0..n {
+            let fi = i as f64;
+            a2[i % 4] += (x1.sin().exp() - f64::atanh(fi.cos() * 0.9)).sin() * 0.5;
+        }
+        let mut m3 = 0;
+        for i in 0..v.len() {
+            s0 = s0.mul_add(0.75, (a2[i].powi(2) + 1.0).powi(-2).sin() * 0.05);
+            let v4 = x0;
+            acc1 += 0.5 * s0.cos();
+            if x2.tanh() > 0.25 {
+                m3 += 1;
+            }
+            acc1 += v4.sin() * 0.5;
+        }
+        match m3 {
+            0 | 2 => {
+                s0 = (s0 * 0.8 + f64::min(x1, acc1) * 0.02).tanh();
+                acc1 += 0.5 * (a2[2] * a2[2]).tanh().exp2().cos();
+            }
+            3..=4 => {
+                acc1 += prog_5(1.5, (x1 * 0.65).asinh().tanh() * 2.0, (x0 * x0 + 0.5).sqrt().sin(), v, n).cos() * 0.005;
+                let v5 = a2[(m3 + n) % 4];
+                s0 = s0 * 0.5 + v5.sin() * 0.1;
+            }
+            5 => {
+                acc1 -= f64::sin(x0).sinh();
+                let v6: f64 = f64::log(a2[3] * a2[3] + 1.0, x1 * x1 + 2.0);
+                acc1 -= 0.75 * v6.cos();
+            }
+            _ => {
+                let v7 = f64::exp(x1.cos());
+                s0 = s0.mul_add(0.75, v7.cos() * 0.05);
+            }
+        }
+        let mut a8 = [0.0; 4];
+        a8[0] = (s0 + x0).tanh();
+        for i in 1..4 {
+            a8[i] = a8[i - 1] * 0.75 + (v[i].cos() * 0.9).acos().sin() * 0.1;
+        }
+        match n {
+            0 => {
+                for _ in 0..5 {
+                    let v9 = a2.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * ((x2.tanh() * 1.2).tan() + p.sin() + q.sin()).sin()).product::<f64>();
+                    s0 = s0.mul_add(0.5, x1.max(x2).cos() * 0.5);
+                    acc1 += 0.4 * v9.sin().tanh();
+                }
+                let v10 = prog_48(s0, 0.75, (x2 - a2[n % 4]).tanh(), v, 2);
+                s0 = s0 * 0.8 + f64::cos(v10) * 0.005;
+            }
+            1 => {
+                s0 = 0.6 * s0 + 0.005 * prog_35(x0, x2, f64::sin((x0.powi(2) + 1.0).log10()), v, 0).tanh();
+                s0 = (s0 * 0.6 + f64::powi(a8[m3 % 4], 3) * 0.05).tanh();
+                if f64::exp(f64::sin(a2[m3 % 4].atan())) <= 0.0 && m3 > 4 {
+                    s0 = (s0 * 0.6 + (s0 * s0).clamp((s0 - x1).sin() - 1.5, (a2[(m3 + n) % 4].cos() * 1.5).cosh().sin() + 1.5) * 0.02).tanh();
+                    s0 = (s0 * 0.5 + s0 / (f64::tanh(s0) + 2.0) * 0.05).tanh();
+                } else if f64::atan2(3.0_f64, acc1) < 0.0 {
+                    s0 = 0.75 * s0 + 0.02 * f64::tanh(s0.atan() + f64::cos(s0).exp_m1());
+                    let v11 = prog_2((x1 + x0).tanh() * 2.0, s0, (-f64::tan(f64::tanh(s0) * 1.2)).sin() * 2.0, v, 5);
+                    s0 *= 0.6;
+                    s0 -= 0.005 * f64::cos(v11.tanh());
+                } else {
+                    s0 = s0.mul_add(0.75, (s0 * x2).tanh() * 0.02);
+                    let x1: f64 = (f64::powi(v[m3 % 4], 2) + 1.0).powf(x1.tanh());
+                    s0 = s0.mul_add(0.8, f64::tanh(x1).tanh() * 0.01);
+                }
+            }
+            2..=4 => {
+                s0 = s0 * 0.6 + f64::sin(s0) * 0.1;
+                let x1 = s0;
+                acc1 += x1;
+            }
+            _ => {
+                let x1 = f64::sin(x0);
+                acc1 += f64::cos(x1);
+            }
+        }
+        let v13 = match m3 {
+            0 => x2.cos(),
+            g if g > 1 => {
+                let v12 = (a8[m3 % 4].tanh() * 0.5).ln_1p();
+                (x2.powi(2) + 2.0).acosh() + v12.tanh()
+            }
+            _ => prog_0(s0, 0.75, x2, v, n),
+        };
+        s0 = s0.mul_add(0.75, a8[n % 4].to_radians() * 20.0 * 0.25);
+        s0.cos() + f64::sin(acc1) - a2[2] + v13.cos() + f64::tanh(x0)
+    }
+
+    #[differentiable]
+    pub fn prog_65(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = ((x0 + x2).sin() * 1.5).sinh().tanh() * 2.0;
+        let mut s1 = v[n % 4].max(x1);
+        let mut s2: f64 = f64::cos(x1 * x0) * 2.0;
+        let mut acc3: f64 = 0.0;
+        'l0: for i in (0..4).rev() {
+            let fi = i as f64;
+            if i < 3 && prog_32((SCALE + v[3 - i]).sin(), 1.2, fi.sin(), v, n) > -1.0 {
+                s0 *= 0.5;
+                s0 += 0.5 * f64::cos(s0.tanh());
+                break;
+            }
+            s0 = (s0 * 0.8 + s0.atan() * 0.2).sin();
+            let mut k4 = 0;
+            while k4 < n + 1 {
+                k4 += 1;
+                if x0.asinh() + fi >= -0.5 && k4 + n < 5 {
+                    s2 = 0.5 * s2 + 0.1 * s2.sin().exp().tanh();
+                    continue;
+                }
+                if s0 * v[3] > v[3] {
+                    s2 = s2 * 0.8 + f64::powi(s1, 3).cos() * 0.01;
+                    break 'l0;
+                }
+                acc3 += x1.tanh().exp().sin() * 0.05;
+            }
+        }
+        let mut a5 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            let fi = i as f64;
+            for j in 0..4 {
+                a5[i][j] = fi.sin();
+            }
+            s0 = (s0 * 0.5 + (s0.cos() * 1.5).sinh() * 0.1).tanh();
+        }
+        let a6 = a5[1];
+        let v7 = a6.iter().map(|&p| (x2.powi(2) + 1.0).cbrt() + p.cos()).sum::<f64>();
+        let v8 = f64::cbrt(a5[1][n % 4].cos() + 2.0);
+        s1 *= 0.5;
+        s1 += 1.0 * f64::cos(v8);
+        s0 * 0.75 + s1.sin() + s2.sin() - acc3 + v7.tanh()
     }
 
     #[differentiable]
     pub fn prog_66(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].cos().exp().cos() * 2.0;
-        let mut s1 = x0;
-        let mut s2 = x2.atan();
-        let mut acc3: f64 = 0.0;
-        let v4: f64 = if x1 + s1 > -1.0 {
-            x1.abs()
-        } else {
-            SCALE + f64::log(s1 * s1 + 1.0, 10.0)
-        };
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let v5 = 0.35 - t;
-            s2 = s2 * 0.5 + (t + x1).sin() * 0.25;
-            let mut k6 = 0;
-            while k6 < n + 1 {
-                k6 += 1;
-                acc3 += 0.05 * x1.cos().cos();
-                if i == 3 {
-                    continue 'l0;
-                }
-                if (x0 / (v4.sin() + 2.0)).cos() >= 0.0 {
-                    continue;
-                }
+        let mut s0 = f64::exp(v[n % 4].tanh()).sin().exp2();
+        let mut acc1: f64 = 0.0;
+        let v2 = prog_5(1.5, x2, f64::tanh(s0).sin(), v, n);
+        for _ in (0..=n).rev().step_by(2) {
+            acc1 += f64::tanh(x0.powi(2)) * 0.5;
+            if prog_35(v2.cos().exp_m1().mul_add(x1, x1).cos(), (v2 * v2 + 1.0).recip().cos() * 2.0, x0, v, n) > -0.5 {
+                return (f64::powi(v2.sin(), 2) + 2.0).acosh();
             }
-            if (x0.powi(2) + 1.0).log(3.0) > 0.25 {
-                acc3 += v4.tanh() * 0.5;
-                break;
+            let mut k3 = 0;
+            while k3 < n {
+                k3 += 1;
+                let v4 = x0 - x1;
+                s0 = 0.6 * s0 + 0.2 * f64::cos((v4 * v4).ln_1p());
             }
-            s2 = f64::mul_add(s2, 0.6, f64::tanh(v5) * 0.4);
         }
-        let mut a7 = v;
-        a7[2] *= 1.5;
-        a7[1] += f64::sin(s1);
-        if (s0 + a7[n % 4]).cos() >= v4 || n % 3 == 1 {
-            s2 *= 0.75;
-            s2 -= 0.1 * ((x1.sin() * 0.9).acos().powi(2) + 2.0).ln().tanh();
-            s2 = (s2 * 0.6 + 2.0_f64.copysign((f64::sin(a7[n % 4]) + 2.0).cbrt()) * 1.0).tanh();
-        } else {
-            let mut k8 = 0;
-            while k8 < n + 1 {
-                k8 += 1;
-                let v9 = f64::log(2.0_f64, x1.powi(2).powi(2) + 2.0);
-                if n < 5 {
-                    acc3 -= s1.powi(2).cos() * 0.25;
-                    let v10 = (x2 / (v9.tanh() + 2.0)).cos();
-                    s0 = (s0 * 0.6 + v10 * 0.02).tanh();
-                } else if prog_33(f64::recip(x2.powi(2) + 0.5).sin() * 2.0, v4, (x0.powi(2) + 1.0).powi(-2).cos() * 2.0, v, 3) >= 0.5 {
-                    acc3 += 0.25 * f64::cos(v4 * x1).cos();
+        let v5 = x2.cos().exp();
+        let v13 = if x1.hypot(v5) >= -1.0 || n == 5 {
+            for i in (0..=n).rev().step_by(2) {
+                let v6 = if (x0 * x0 + 1.0).atan2(x0) <= 0.0 {
+                    f64::cos(v2)
                 } else {
-                    s2 = 0.5 * s2 + 0.5 * (0.25 - s2).sin();
-                }
-                let mut k11 = 0;
-                while k11 < n {
-                    k11 += 1;
-                    if f64::exp2(v9.tanh()).mul_add(f64::atan(a7[0]), v9) > 0.0 {
-                        s1 = s1.mul_add(0.75, (f64::to_degrees(x2 / (s1.powi(2) + 1.0)) * 0.01).sin() * 0.1);
-                        acc3 += 0.02 * f64::cos((f64::sin(a7[0]) * 1.2).tan());
-                    } else if s0 < v[k11 % 4] && k11 == 3 {
-                        s1 = f64::mul_add(s1, 0.75, s2.cos().exp_m1().sin() * 0.05);
-                        s0 = (s0 * 0.6 + v[k11 % 4].powi(3) * 0.02).tanh();
+                    (f64::to_radians(v2) * 20.0).mul_add(x1, (v2 * v2 + 1.0).log(3.0))
+                };
+                let v10 = match i {
+                    0..=1 => {
+                        let v7 = f64::sin(v6).cosh();
+                        (v[0] * v[0] + 1.0).log2().tanh().exp() + v7.tanh()
                     }
-                    let v13: f64 = if (f64::cos(v[1]) * 0.9).acos() < 1.0 {
-                        (v4 * v4 + 1.0).log10()
-                    } else if x2 - f64::mul_add(s1, x0, x2) > -1.0 {
-                        x1 + x2
-                    } else {
-                        let v12 = SCALE + s1;
-                        (f64::tanh(v[n % 4].copysign(v12)) * 0.9).atanh()
-                    };
-                    s1 = 0.8 * s1 + 0.1 * f64::tanh(s0 / (a7[k11 % 4].powi(2) + 1.5));
-                    acc3 += v13.cos().sin() * 0.02;
-                }
-                s2 = s2 * 0.75 + f64::sin(f64::atan2(s2, f64::exp(x0.cos()).powi(2) + 1.0)) * 0.02;
-                acc3 += 0.25 * v9.cos();
+                    g if g > 2 => {
+                        let x2 = v6 / (x2.sin() + 2.0);
+                        let v8 = s0.cos().exp();
+                        (x0.powi(2) + 1.5).acosh() + x2.sin() + v8.cos()
+                    }
+                    _ => {
+                        let v9 = (v6.sin() * 0.5).ln_1p().cos();
+                        f64::cbrt(v2.tanh() + 2.0) + f64::sin(v9)
+                    }
+                };
+                s0 = (s0 * 0.75 + f64::cosh(f64::cos(s0) * 1.5) * 0.05).tanh();
+                acc1 += 0.1 * f64::sin(v10);
             }
-        }
-        match n {
-            0 => {
-                acc3 += f64::sin((v[n % 4].powi(2) + 1.5).acosh());
-            }
-            1 | 3 => {
-                let v14 = v[n % 4].tanh().to_degrees() * 0.02;
-                acc3 += v14.tanh();
-            }
-            4 | 6 => {
-                s1 = s1.mul_add(0.5, (s1 / (a7[n % 4] * a7[n % 4] + 1.0)).tanh() * 0.02);
-                acc3 -= 0.02 * f64::tanh(prog_33(v4, x0.asinh().sin() * 2.0, s1, v, n));
-            }
-            _ => {
-                acc3 += ((v4.cos() * 0.9).asin() / (f64::asinh(x0).powi(2) + 1.0)).tanh();
-                s2 *= 0.6;
-                s2 += 0.05 * f64::tanh(s2 + x1.abs());
-            }
-        }
-        s0.tanh() + s1 * 0.5 - s2.sin() + acc3.sin()
+            let v11 = f64::exp_m1(f64::tanh(f64::tanh(x0).cosh()));
+            f64::asinh(f64::exp2(v11.tanh()))
+        } else if f64::sqrt(x1 * x1 + 0.5).cos() > 0.5 {
+            (x0.tanh() * 1.5).cosh().powi(2)
+        } else {
+            let v12 = ((x1.tanh() + 2.0).cbrt().powi(2) + 1.0).powf(x0.tanh());
+            return prog_40(f64::tanh(v12.sin().exp()) * 2.0, (f64::powi(v12, 2) + 0.5).recip().cos(), s0, v, n)
+        };
+        s0.tanh() - acc1 + f64::tanh(v2) - v13.sin()
     }
 
     #[differentiable]
     pub fn prog_67(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(x2 + v[3]) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        while k2 < 4 {
-            k2 += 1;
-            let v3 = v[k2 % 4].cos().exp2();
-            for j in 1..n {
-                acc1 += (v3 * v3 + 1.0).powi(-1) * 0.1;
-                s0 *= 0.6;
-                s0 -= 0.4 * x0.tanh();
-                match j % 3 {
-                    0 => {
-                        s0 = f64::mul_add(s0, 0.75, x1.tanh() * 0.25);
-                        s0 = (s0 * 0.8 + v[j % 4].tanh() * 0.2).tanh();
-                    }
-                    g if g > 1 => {
-                        s0 = s0 * 0.5 + (s0 + 0.8).cos() * 0.5;
-                    }
-                    _ => {
-                        acc1 += 0.1 * (f64::cosh(x1.sin() * 1.5) * core::f64::consts::FRAC_1_SQRT_2).cos();
-                    }
-                }
+        let mut s0 = f64::cos(x0 - v[n % 4] / (x0 * x0 + 1.5)) * 2.0;
+        let mut s1 = x2;
+        let mut acc2: f64 = 0.0;
+        let v3: f64 = prog_33((x1 * std::f64::consts::FRAC_1_PI).tanh(), x0, x2.sin(), v, 4);
+        let mut k4 = 0;
+        while k4 < 5 && v3.tanh() * (v[k4 % 4].sin() * 1.5).sinh() < 1.0 {
+            k4 += 1;
+            let v5 = v[(k4 + n) % 4];
+            if k4 % 2 == 0 {
+                s0 = 0.5 * s0 + 0.1 * (-v5.powi(2)).cos();
+                s0 = s0 * 0.8 + (1.5 * x1).cos() * 0.1;
+            } else if k4 == 1 && v5 * v[2] > -1.0 {
+                acc2 -= (x2 * v5).sin() * 0.4;
             }
-            if x0.asinh() + (-s0) <= v[n % 4] {
-                let v4 = prog_0(x0, f64::cos(x2 * v3) * 2.0, 1.2, v, 0);
-                s0 = 0.5 * s0 + 0.5 * (v[k2 % 4] - 0.3).sin();
-                match k2 {
-                    0 => {
-                        s0 = (s0 * 0.75 + s0.sin() * 0.25).sin();
-                        break;
-                    }
-                    g if g > 2 => {
-                        acc1 -= (s0 / 2.0).cos() * 0.5;
-                        s0 = (s0 * 0.75 + prog_33(x1, ((v3 / (x1 * x1 + 1.0)).powi(2) + 0.5).powf(0.3).tanh(), (f64::abs(v[k2 % 4]) - s0).tanh() * 2.0, v, 5) * 0.005).tanh();
-                        match k2 % 4 {
-                            0 => {
-                                break;
-                            }
-                            1..=2 => {
-                                let x1 = v[k2 % 4] / (v[k2 % 4] * v[k2 % 4] + 0.5);
-                                s0 = 0.8 * s0 + 0.005 * prog_33((s0 + v[k2 % 4]).cos(), f64::tanh((v3.powi(2) + 1.0).log2()) * 2.0, 0.25, v, n).tanh();
-                                s0 = f64::mul_add(s0, 0.6, x1.sin() * 0.05);
-                            }
-                            3 => {
-                                acc1 += ((x2 - v[0]) * (x0 * x0 + 2.0).acosh()).sin() * 0.25;
-                                if f64::cbrt(x1.sin() + 2.0) >= f64::tan(x1.sin() * 1.2) {
-                                    break;
-                                }
-                                s0 = f64::mul_add(s0, 0.8, (s0.cos() * 0.9).acos().cos() * 0.05);
-                            }
-                            _ => {
-                                let v5 = f64::exp((v3 * v3 + 1.0).ln().sin());
-                                let v6 = x2;
-                                acc1 += (f64::tanh(v5) - v6.tanh()).sin() * 0.5;
-                            }
-                        }
-                    }
-                    _ => {
-                        acc1 -= v4.cos() * 0.01;
-                    }
-                }
-                s0 = 0.8 * s0 + 0.005 * f64::tanh(v4.tanh());
-            } else if f64::exp(v3.cos()) < -0.5 {
-                let x0 = (x2 * x2 + 1.0).log2();
-                acc1 += 0.5 * x0.tanh();
-            }
-            acc1 += 0.5 * (0.65 - x1).sin();
+            s1 = 0.8 * s1 + 0.02 * (f64::log(s1 * s1 + 1.0, x1 * x1 + 2.0) + x2).tanh();
         }
-        let v7 = v.iter().fold(f64::sin(prog_0(x1.clamp(f64::sin(x0) - 1.5, f64::sin(x1) + 1.5).tanh() * 2.0, s0, x0, v, 6)), |r, &p| r * 0.5 + 0.25 * (1.5_f64.log(v[k2 % 4] * v[k2 % 4] + 2.0) + p.sin()).cos());
-        match k2 + n {
-            0 => {
-                let v8 = x0 + v[0];
-                s0 = 0.6 * s0 + 0.2 * v8.sin().cos();
-            }
-            2..=4 => {
-                s0 = 0.5 * s0 + 0.05 * (s0 * v[k2 % 4]).tanh();
-                let x2: f64 = f64::atan(0.5_f64.log(x0 * x0 + 2.0));
-                acc1 += x2.cos();
-            }
-            6 => {
-                s0 *= 0.6;
-                s0 -= 0.2 * f64::recip(x2.powi(2) + 0.5).sin();
-                if v7 <= 0.5 {
-                    let v9 = f64::atanh(x0.tanh() * 0.9);
-                    s0 = (s0 * 0.5 + x2 / (x0 * x0 + 1.0) * 0.2).sin();
-                    s0 = f64::mul_add(s0, 0.8, v9.tanh() * 0.02);
-                } else {
-                    let v10 = x0.copysign(v7);
-                    s0 = 0.6 * s0 + 0.4 * v10.copysign(acc1).sin();
-                }
-                acc1 += (0.65 - s0).sin().exp2().cos();
-            }
-            _ => {
-                let v11 = x0 - 1.2 + v[k2 % 4] * x0;
-                let v12 = prog_33(x1, 0.25, (v11 * v11 + 1.0).log(10.0).cos() * 2.0, v, n);
-                s0 = (s0 * 0.75 + v12.tanh() * 0.005).tanh();
-            }
-        }
-        for &t in v.iter() {
-            match n % 2 {
-                0 => {
-                    acc1 -= 0.5 * s0.cos();
-                    acc1 += 0.5 * f64::cos(x2 * v7);
-                }
+        let v6 = v.iter().map(|&p| acc2.clamp((f64::powi(x2, 2) + 1.0).cbrt().tanh() - 1.5, f64::tanh(-x0) + 1.5) + p.sin()).sum::<f64>();
+        let v7 = prog_32(x1, acc2, (acc2.to_degrees() * 0.02).cos() * 2.0, v, n);
+        let mut k8 = 0;
+        while k8 < 6 {
+            k8 += 1;
+            match k8 % 4 {
                 1 => {
-                    acc1 += (f64::tanh((t.sin() * 1.5).sinh()) * 1.5).cosh().tanh() * 0.25;
-                    s0 = s0 * 0.75 + (f64::sin(v7).cosh() / ((f64::sin(t) * 0.9).atanh().powi(2) + 0.5)).tanh() * 0.01;
+                    let v9 = f64::powi(f64::cosh(f64::tanh(v7)), 3);
+                    s1 = (s1 * 0.5 + v9.cos() * 0.05).tanh();
+                }
+                3 => {
+                    for _ in 0..n {
+                        let v10 = (f64::cos(v3) * 0.9).atanh();
+                        if s0.asinh() >= v7 {
+                            return (f64::cos(v6).exp_m1().powi(2) + 1.0).ln();
+                        }
+                        s1 = s1.mul_add(0.8, f64::sin(v6 * std::f64::consts::FRAC_1_PI).tanh() * 0.5);
+                        s0 = s0 * 0.5 + v10.sin().tanh() * 0.1;
+                    }
                 }
                 _ => {
-                    let x2 = (x1 * x1 + 1.0).log(2.0);
-                    acc1 += 0.5 * x2.cos();
+                    let v11 = f64::tan((v7 - s0).cos() * 1.2);
+                    s1 = s1 * 0.5 + f64::cos(v11).tanh() * 0.02;
                 }
             }
-            if 0.3 - t < v7.cos().exp() {
-                break;
-            }
-            s0 = (s0 * 0.6 + (-v7) * 0.4).sin();
-        }
-        if f64::powi(x2, 2) >= v7 || k2 < 1 {
-            let v13 = 0.5_f64.log(x1.cos().powi(2) + 2.0);
-            acc1 -= v13.tanh();
-        } else if x1.tanh().exp_m1() >= 0.0 {
-            let v14 = x2.powi(2);
-            s0 = (s0 * 0.5 + v14.tanh() * 0.1).sin();
-        } else {
-            for i in 0..n {
-                let fi = i as f64;
-                let v15: f64 = f64::cos((fi.sin() * 1.2).tan());
-                s0 = (s0 * 0.5 + f64::asinh(v15) * 1.0).sin();
-            }
-        }
-        let v18 = if f64::tanh(x0.sin()).exp() <= 0.0 {
-            f64::sin(x2) / (f64::sin(x1) + 2.0)
-        } else if f64::tanh((x0 * x0 + 1.0).ln()) < 0.25 && k2 % 2 == 0 {
-            for i in 0..v.len() {
-                if !(i < 3) {
-                    continue;
+            let v14 = match n % 2 {
+                0 => {
+                    let v12 = v3.sin();
+                    f64::atanh(v7.tanh() * 0.9) + v12.tanh()
                 }
-                acc1 += 0.5 * x2.cos().exp2().sin();
-                s0 = f64::mul_add(s0, 0.6, s0.cos() * 0.4);
-            }
-            let v16 = v[n % 4].powi(3);
-            x1.max(v16)
-        } else {
-            let v17 = (x0 - 0.65).to_degrees() * 0.02;
-            (-f64::powi(x1, 3)) + v17.tanh()
-        };
-        s0 * 1.5 - acc1.cos() + v18.sin()
+                _ => {
+                    let v13 = v6 - v7;
+                    f64::sin(v13.cos().exp2())
+                }
+            };
+            s0 = s0 * 0.8 + (v7.powi(2) + 1.0).atan2(x2).cos() * 0.05;
+            acc2 += 0.25 * v14.cos().tanh();
+        }
+        let v15 = v.iter().copied().map(|p| 1.0 + 0.25 * (f64::min(v[0], v[k8 % 4]) + p.cos()).tanh()).product::<f64>();
+        s0 * 0.25 + s1 * 0.5 + acc2 * 0.5 + v3.cos() - v6.cos() - v7.tanh() + v15
     }
 
     #[differentiable]
     pub fn prog_68(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.copysign(x2);
-        let mut s1 = ((v[n % 4].powi(2) + 1.0).log(v[n % 4].powi(2) + 2.0) - x1 * x1).cos() * 2.0;
-        let mut s2 = x0.to_radians();
+        let mut s0: f64 = (v[1] * v[n % 4]).sin() * 2.0;
+        let mut s1 = (x1.to_degrees() * 0.01).powi(3);
+        let mut s2 = v[n % 4].abs();
         let mut acc3: f64 = 0.0;
-        let mut a4 = [0.0; 4];
-        for i in 0..4 {
-            let fi = i as f64;
-            if s0.sin() < s0 - fi {
-                a4[i] = v[3 - i] / (v[i].cos() + 2.0);
-            } else {
-                a4[i] = (v[i].cos() * 0.9).asin().min(v[i]);
-            }
+        let v4 = prog_5(s0, s2.cos().sin(), x0.tanh().cos() * 2.0, v, n);
+        s1 = s1 * 0.6 + f64::asinh(s0).sin() * 0.05;
+        if n == 1 && prog_0(s0, 2.0, 1.5, v, n) < 0.0 {
+            return f64::hypot(0.5_f64, x2);
         }
-        let a5 = v.map(f64::tanh);
-        acc3 += f64::tanh(a4[n % 4] + x2);
-        let v7 = if (s1 * s1 + 1.0).log10().cos().exp2() > a5[n % 4].abs() {
-            prog_33(s0.tanh().tanh() * 2.0, s0, f64::sin(f64::powi(x1, 3) - f64::ln_1p(x1.sin() * 0.5)), a5, n)
-        } else if n % 2 == 0 {
-            let x1 = a5[1] * f64::acosh(a5[1].powi(2) + 1.5);
-            f64::sin(x1)
-        } else {
-            let v6 = prog_0(s2, (-s1).cos(), s2.tanh() * 2.0, v, n);
-            s2 = s2 * 0.8 + f64::atanh(f64::acosh(f64::powi(x0, 2) + 1.5).tanh() * 0.9).tanh() * 0.01;
-            (f64::sin(x1) * 1.2).tan() + v6.cos()
-        };
-        s0 = s0 * 0.75 + (x0 - s0).tanh() * 0.01;
-        s1 = (s1 * 0.75 + (x1.powi(2) + 1.0).ln() * 0.25).sin();
-        s0 * 0.5 + s1 * 0.5 + s2 * 0.75 - acc3 * 0.75 - v7.cos()
+        let v5 = f64::atan(x0);
+        let mut m6 = 0;
+        for i in 0..5 {
+            let fi = i as f64;
+            if i == 1 {
+                s0 = f64::mul_add(s0, 0.75, (f64::tanh(s0) * 0.9).asin().powi(2).sin() * 0.02);
+                break;
+            }
+            if f64::cbrt(v5 * v5 + 1.0) > f64::sin(x2) || i == 3 {
+                break;
+            }
+            match i {
+                1 => {
+                    s2 = (s2 * 0.6 + (s0 * s0 + 0.5).atan2(v4) * 0.05).sin();
+                    match i % 3 {
+                        0..=2 => {
+                            break;
+                        }
+                        _ => {
+                            let v7 = f64::abs(x0);
+                            acc3 -= 0.4 * f64::tanh(v7);
+                        }
+                    }
+                }
+                2 | 4 => {
+                    s0 = 0.75 * s0 + 0.05 * f64::tanh(f64::exp_m1(f64::sin(v4)));
+                    if f64::exp(f64::cos(x2)) <= s2 || n % 2 == 0 {
+                        s1 = (s1 * 0.75 + (v4.powi(2) + 1.0).recip() * 0.25).sin();
+                        continue;
+                    }
+                    acc3 -= 0.4 * (f64::to_degrees(s0) * 0.02).sin();
+                }
+                _ => {
+                    acc3 -= f64::cos(fi) * 0.4;
+                    let v8 = fi * 1.25;
+                    acc3 -= f64::sin(v8) * 0.4;
+                }
+            }
+            if n % 2 == 0 && f64::asinh(x2) < 0.0 {
+                m6 += 1;
+            }
+            acc3 += 0.4 * f64::sin(fi * s1);
+        }
+        let c9 = m6 as f64;
+        f64::cos(x2) + f64::cos(s0) + s1 + s2 * 0.25 - f64::cos(acc3) - v4.cos() + v5 * 1.5 - f64::cos(c9) + prog_0(0.5, v5, (x2.to_radians() * x2.cos().exp()).sin() * 2.0, v, n)
     }
 
     #[differentiable]
     pub fn prog_69(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = v[n % 4].asinh();
-        let mut s1 = x1;
-        let mut acc2: f64 = 0.0;
-        let v3 = prog_68((x2 / (x0 * x0 + 1.5)).sin(), s0, (x2.to_degrees() * 0.02).sin(), v, 0);
-        let v4 = prog_1((-s0).max(s1 - s0).tanh(), s1.tanh(), 1.5, v, n);
-        'l0: for i in 1..n {
+        let mut s0 = f64::cos(x1 * x1) * 2.0;
+        let mut acc1: f64 = 0.0;
+        match n {
+            0..=2 => {
+                s0 = 0.5 * s0 + 0.02 * f64::sin((acc1 - s0) / (v[n % 4].sin().powi(2) + 0.5));
+                s0 = 0.8 * s0 + 0.01 * f64::cosh(f64::cos((x2.tanh() * 1.5).cosh()) * 1.5).sin();
+            }
+            g if g > 3 => {
+                let v2 = x0 / (v[n % 4] * v[n % 4] + 1.0) + s0;
+                s0 = (s0 * 0.6 + v2.sin() * 0.05).tanh();
+            }
+            _ => {
+                acc1 += prog_5(acc1, x1.tanh() * 2.0, (x2 / (v[3].powi(2) + 0.5)).tanh() * 2.0, v, 1).cos() * 0.005;
+            }
+        }
+        'l0: for i in 0..v.len() {
             let fi = i as f64;
-            acc2 -= 0.01 * prog_33(((x2 - s1) / (f64::cos(v3).powi(2) + 1.0)).sin() * 2.0, 0.25, (v4 * (v[i % 4] / 3.0)).cos(), v, i).sin();
-            for j in (0..=i).rev() {
-                let fj = j as f64;
-                if v[2] > -0.5 {
-                    acc2 += 0.05 * f64::sin(x1);
-                } else if v[n % 4].powi(3) < s0.sin() {
-                    acc2 += 0.05 * f64::log(fj.mul_add(x2, fi).powi(2) + 1.0, fi.powi(2) + 2.0).sin();
-                } else {
-                    s0 = s0.mul_add(0.8, (s0.powi(3) / 4.0).sin() * 0.1);
+            let v5 = match i % 4 {
+                0..=1 => {
+                    for (j, &u) in v.iter().enumerate() {
+                        let v3 = v.iter().copied().map(|p| x0 * u + f64::sin(p)).sum::<f64>();
+                        s0 = (s0 * 0.75 + fi.sin().exp2() * 1.0).tanh();
+                        if (f64::sin(x0).cos() * 0.9).acos() < v3 {
+                            s0 = s0 * 0.6 + f64::ln(s0.tanh().exp2().powi(2) + 0.5).cos() * 0.2;
+                        } else {
+                            acc1 += v[j].tanh() * 0.1;
+                            if f64::exp(x2.sin()) >= u.mul_add(x1, x0) {
+                                s0 *= 0.6;
+                                s0 += 0.4 * 0.5_f64.atan2(s0).cos();
+                                continue 'l0;
+                            }
+                        }
+                    }
+                    (x2.sin() * 0.9).asin() * (x2 * x2 + 0.5).ln()
                 }
-                if x0.sin() <= v[3].cos().exp() || i < 4 {
-                    continue 'l0;
+                g if g > 2 => {
+                    let v4 = x2;
+                    s0 = 0.5 * s0 + 0.5 * x0.tanh();
+                    (v4.powi(2) + 1.0).powi(-1)
                 }
-                acc2 -= 0.05 * f64::exp_m1(v[0].sin()).min(f64::sin(x2).cosh()).sin();
-            }
-            if f64::log2(s0 * s0 + 1.0) < x0 {
-                acc2 -= (x2 / (s0 * s0 + 1.0)).sin() * 0.4;
-                break;
-            }
+                _ => (fi / (f64::powi(x0, 2) + 1.5)).tanh(),
+            };
+            let v7 = if f64::powi(v5.sin(), 2).ln_1p() > 0.25 {
+                let v6 = x2 / (f64::sin(v[3]) + 2.0) - x0.mul_add(x2, x1);
+                (x1 - fi).tanh() + v6.sin()
+            } else {
+                (x0 * x0 + 1.0).ln()
+            };
+            s0 = (s0 * 0.5 + x2 * 0.5).sin();
+            acc1 -= v7.cos() * 0.4;
         }
-        if v[n % 4].atan() <= 0.0 {
-            return (v[2].atan().powi(2) + 1.0).powi(-3);
+        let v8 = v.iter().fold(f64::cos(acc1), |r, &p| r * 0.75 + 0.05 * f64::sin(x0 + f64::min(v[1], x1) + p.cos()));
+        let v9: f64 = v[1] * x2;
+        let mut a10 = [0.0; 4];
+        for i in 0..4 {
+            a10[i] = v8;
+            s0 = (s0 * 0.75 + v8 * v[n % 4] * 0.05).tanh();
         }
-        s1 *= 0.5;
-        s1 += 0.5 * (x2 * x2 + 1.0).sqrt().tanh();
-        s0.sin() - s1 * 0.5 + f64::sin(acc2) - v3.sin() + v4.sin() + f64::sqrt(x0.powi(2) + 2.0).mul_add(f64::exp2(f64::tanh(x1)), x1.cos().sinh())
+        s0.sin() + v8.tanh() - v9 - a10[3].tanh()
     }
 
     #[differentiable]
     pub fn prog_70(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = -x1;
-        let mut s1 = x1.tanh();
-        let mut s2 = (x2.powi(2) + 1.0).powi(-1);
+        let mut s0 = (f64::cos(v[n % 4]) * 0.9).atanh();
+        let mut s1 = x0.abs();
+        let mut s2 = ((x1 * x1).ln_1p() - 2.0).sin() * 2.0;
         let mut acc3: f64 = 0.0;
-        for i in 0..n {
-            let v4 = f64::sqrt((v[3] - v[0]).powi(2) + 2.0);
-            if (x0 * x0 + 1.0).log(x0 * x0 + 2.0) > v4 {
-                acc3 += (x1 + s2).tanh() * 0.25;
-                if f64::cos(s1) <= 0.0 {
-                    break;
-                }
-            } else {
-                let v5 = prog_33(x2, f64::sin(v[n % 4] / 3.0), s0.cos() * 2.0, v, 4);
-                s0 = (s0 * 0.5 + prog_33(0.25, 0.5, f64::acosh(f64::powi(s0, 2) + 1.5).tanh() * 2.0, v, i) * 0.005).tanh();
-                acc3 -= v5.cos() * 0.05;
-            }
-            match i % 2 {
-                0 => {
-                    let v6 = f64::mul_add(x1, x2.sin().sinh(), v4);
-                    let v7 = v6 - s0;
-                    acc3 += v7.sin().tanh() * 0.25;
-                }
-                1 => {
-                    s0 = (s0 * 0.8 + 0.5_f64.hypot(s0) * 0.2).sin();
-                    s1 = (s1 * 0.75 + (x0 / 4.0).abs() * 1.0).sin();
-                }
-                _ => {
-                    for &u in v.iter() {
-                        acc3 += f64::log(1.5_f64, f64::powi(f64::asinh(u), 2) + 2.0) * 0.1;
-                        let v8 = f64::tanh(v4).exp_m1();
-                        acc3 += 0.05 * v8.sin();
-                    }
-                }
-            }
-            acc3 += 0.25 * f64::tanh((s1.tanh() * 1.5).sinh() * (1.2 * v[i % 4]));
-        }
-        let v9 = if prog_2(0.5, 2.0, f64::cos(x1.sin()) * 2.0, v, n) < v[2] {
-            1.5 * x0
-        } else if f64::ln_1p(x0 * x0) >= x0 {
-            f64::sqrt(x1.powi(2) + 0.5)
-        } else {
-            (f64::sin(s0) * 0.9).acos().tanh()
-        };
-        let mut k10 = 0;
-        while k10 < 3 {
-            k10 += 1;
-            let v11 = prog_33(x2, s1, s0, v, k10);
-            s1 = f64::mul_add(s1, 0.6, f64::tanh(f64::cbrt(v[(k10 + n) % 4].cos() + 2.0)) * 1.0);
-            s0 = 0.6 * s0 + 0.01 * f64::sin(v11.tanh());
-        }
-        if v9.clamp(f64::log(v[3 - k10] * v[3 - k10] + 1.0, 3.0).cos() - 1.5, (v9 * std::f64::consts::FRAC_1_PI).sin() + 1.5) > -1.0 {
-            acc3 += f64::cos(x2.tanh() + f64::atan(s0)) * 0.4;
-            let v12 = (f64::tanh(x0) * 0.9).atanh();
-            s0 = s0 * 0.75 + v12.sin() * 0.05;
-        } else {
-            s0 *= 0.6;
-            s0 -= 0.005 * acc3.sin();
-        }
-        if s2 >= -0.5 {
-            acc3 += f64::to_radians(x2);
-        } else if (v[3].powi(2) + 1.0).sqrt() <= v[3] {
-            s1 = 0.75 * s1 + 0.02 * s2.asinh().sin();
-            let v13 = prog_0(1.2, (v[n % 4].powi(2) + 2.0).acosh().cos() * 2.0, s1, v, k10);
-            acc3 += f64::sin(v13) * 0.01;
-        } else {
-            acc3 -= (v[1].to_radians() * 50.0).sin();
-            s0 = (s0 * 0.5 + (s0 - x0) * 0.05).tanh();
-        }
-        'l3: for i in (0..3).rev() {
+        'l0: for (i, &t) in v.iter().enumerate() {
             let fi = i as f64;
-            acc3 += 0.5 * f64::tanh((s2 * s2 + 0.5).recip());
-            s0 = 0.5 * s0 + 0.5 * (0.8 * s0).tanh();
-            let mut k14 = 0;
-            while k14 < n + 1 && s1.tanh() >= -0.25 {
-                k14 += 1;
-                if (x2 * s1).to_radians() * 20.0 > -0.5 {
-                    continue 'l3;
+            let v4 = f64::exp2(t.sin());
+            acc3 -= 0.5 * (x2 * x2 + 1.0).cbrt().cos();
+            let mut k5 = 0;
+            while k5 < 3 && (v4.sin() * 0.9).acos() + f64::powi(s1 * s1 + 1.0, -1) > v[0].mul_add(s2, v[i]) {
+                k5 += 1;
+                if k5 % 2 == 0 {
+                    continue 'l0;
                 }
-                let v18 = match k14 {
-                    1 => {
-                        let v15 = (f64::powi(v9, 2) + 0.5).cbrt();
-                        x1.tanh().cosh() + v15.tanh()
+                s2 *= 0.5;
+                s2 += 0.25 * f64::atan2(fi, s0.powi(2) + 1.0).cos();
+                acc3 -= s0.tanh().exp().sin() * 0.1;
+            }
+            acc3 += f64::cos(f64::sin(v4)) * 0.5;
+        }
+        let v7 = match n {
+            0 | 2 => x0.copysign(x2).mul_add((x1 * x1 + 0.5).ln(), 2.0_f64.atan2(acc3)),
+            3 => prog_32(s0, 0.75, x2.tanh() * 2.0, v, n),
+            g if g > 4 => {
+                let v6 = x2 + v[n % 4];
+                x2 - 0.8 + v6.sin()
+            }
+            _ => f64::ln_1p(f64::sin(x2) * 0.5),
+        };
+        let v8 = v.iter().copied().map(|p| v[n % 4].sin().exp2() + p.tanh()).sum::<f64>();
+        'l2: for _ in 0..v.len() {
+            acc3 += f64::exp_m1(x2.tanh()).tanh() * 0.5;
+            s2 *= 0.75;
+            s2 += 0.1 * (f64::tanh(v[n % 4]) + 2.0).cbrt().powi(3).tanh();
+            let mut k9 = 0;
+            while k9 < 4 && (f64::atan(v7).powi(2) + 1.0).log(3.0) < 0.0 {
+                k9 += 1;
+                let v10 = v8 * (s0.tanh() + 2.0).cbrt();
+                match k9 + n {
+                    0 => {
+                        break 'l2;
                     }
-                    2 | 4 => 0.5_f64.log(fi * fi + 2.0) / ((s0 * s1).powi(2) + 0.5),
-                    6 => {
-                        let v16 = v9 - 1.2;
-                        ((x1.powi(2) + 0.5).recip().powi(2) + 1.0).log((f64::sin(s0) * 1.5).cosh().powi(2) + 2.0) + v16.sin()
+                    1 | 3 => {
+                        let v11 = (v10.tanh() * 1.5).cosh();
+                        s0 = s0 * 0.8 + f64::sin(v11) * 0.01;
+                    }
+                    g if g > 5 => {
+                        s0 = 0.6 * s0 + 0.02 * (x2.powi(3) * core::f64::consts::FRAC_1_SQRT_2).tanh();
                     }
                     _ => {
-                        let v17 = ((s2 * s2).sin() * 0.9).asin();
-                        f64::log10(v17 * v17 + 1.0)
+                        acc3 += 0.1 * v[2].tanh();
                     }
-                };
-                s2 = 0.8 * s2 + 0.05 * (f64::powi(v[k14 % 4], 2).to_degrees() * 0.01).tanh();
-                s0 = (s0 * 0.8 + f64::sin(v18) * 0.01).sin();
+                }
+                s1 = (s1 * 0.75 + ((s1.tanh() * 1.2).tan() - (v10.powi(2) + 1.0).recip()) * 0.01).sin();
             }
+            acc3 += (v7.sin() * 0.9).acos().tanh() * 0.5;
         }
-        s0 * 0.25 - s1 * 0.75 + s2.tanh() - acc3.tanh() - x1.cos().sin()
+        s1 = s1.mul_add(0.5, f64::cbrt(x0.sin() + 2.0).tanh() * 1.0);
+        s0 * 0.5 + s1 + s2 + f64::tanh(acc3) + v7.tanh() - v8.cos()
     }
 
     #[differentiable]
     pub fn prog_71(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x1.cos();
-        let mut acc1: f64 = 0.0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let mut k2 = 0;
-            while k2 < n + 1 {
-                k2 += 1;
-                if f64::tanh(x2) < 0.5 || i < n {
-                    continue;
-                }
-                acc1 += f64::cos(t) * 0.05;
-                let v4 = if (x2 * x2 + 0.5).atan2(x1) <= (x0 * x0 + 1.0).powf(0.5) {
-                    f64::to_radians(fi) * 20.0
-                } else {
-                    let v3 = (t * t + 0.5).recip();
-                    ((v3.to_degrees() * 0.02).sin() * 1.5).cosh()
-                };
-                acc1 -= 0.05 * f64::tanh(v4.sin());
-            }
-            s0 = 0.75 * s0 + 0.75 * (t / 3.0).cos();
-        }
-        let v5 = f64::min(1.5_f64, s0);
-        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| (f64::sqrt(v[n % 4] * v[n % 4] + 2.0).powi(2) + 0.5).powf(0.5) + p.tanh() + q.sin()).sum::<f64>();
-        let v9: f64 = if prog_68(0.25, f64::ln(v[3] * v[3] + 1.0).sin(), x0.cos().sin(), v, n) >= 1.0 || n % 3 == 1 {
-            for (i, &t) in v.iter().enumerate() {
-                let v7: f64 = (f64::powi(t / (v[0].sin() + 2.0), 2) + 0.5).ln();
-                match i {
-                    0 => {
-                        let v8 = (x1 * x1 + 1.0).atan2(v[n % 4]);
-                        s0 = s0 * 0.75 + f64::cos(v8.sin()) * 0.05;
-                    }
-                    1 | 3 => {
-                        let v5 = (v6.cos() * 0.9).asin();
-                        s0 = (s0 * 0.6 + f64::sin(v5) * 0.1).sin();
-                    }
-                    _ => {
-                        s0 = (s0 * 0.5 + (v[1].cos() * 1.5).cosh() * 0.1).tanh();
-                    }
-                }
-                acc1 += f64::sin(SCALE + x2) * 0.5;
-                s0 = 0.8 * s0 + 0.02 * v7.sin().cos();
-            }
-            s0 = (s0 * 0.8 + (x2 * x2).ln_1p() * 0.2).tanh();
-            (f64::sin(x2 - 1.2) * 0.9).acos()
-        } else if ((x2 / (x2 * x2 + 1.0)).powi(2) + 1.0).sqrt() >= -1.0 {
-            (x2 * x2 + 0.5).recip().tanh()
+        let mut s0 = prog_48((v[n % 4] - x1).tanh().sin() * 2.0, x1, f64::sqrt(f64::powi(x1 / 4.0, 2) + 1.0).sin(), v, n).sin() * 2.0;
+        let mut s1 = f64::cos(x2 - x0) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = if (f64::cos(x2 - v[n % 4]) * 0.9).atanh() > -0.5 {
+            v[n % 4].mul_add(acc2, v[n % 4]) / (f64::powi(x1.tanh(), 2) + 1.0)
+        } else if n < 2 {
+            -v[3]
         } else {
-            return (f64::sin(acc1) + 2.0).cbrt()
+            (x1 * x1 + 0.5).ln().to_radians() * 50.0
         };
-        s0.sin() + f64::tanh(acc1) + v5 * 0.5 + v6.sin() + v9.cos() + v9.cos().cos()
+        for t in v {
+            let v4 = v.iter().map(|&p| (f64::cos(v3.atan2(x2 * x2 + 0.5)) * 0.5).ln_1p() + f64::tanh(p)).sum::<f64>();
+            match n % 2 {
+                0 => {
+                    break;
+                }
+                _ => {
+                    s1 = s1.mul_add(0.6, f64::tanh((f64::powi(v3, 2) + 2.0).ln()) * 0.5);
+                }
+            }
+            acc2 -= (s0 * s0 + 2.0).acosh().sin() * 0.5;
+            acc2 += (t.tanh() + v4.sin()).tanh() * 0.1;
+        }
+        match n {
+            0 => {
+                s1 = 0.5 * s1 + 0.2 * f64::cos(v3.atan());
+                if prog_0((x2.sin() * 0.9).asin().cos() * 2.0, f64::asinh(v3 * x0).cos(), f64::tanh((f64::tanh(v3) + 2.0).cbrt()) * 2.0, v, n) >= x0 || n > 3 {
+                    s1 = (s1 * 0.8 + v3.hypot(v[n % 4]) * 0.05).sin();
+                    let v5 = prog_40(s0, (v[n % 4].powi(3) + f64::tanh(v[1]).sinh()).cos(), x1, v, n);
+                    acc2 -= f64::cos(v5) * 0.005;
+                } else {
+                    s1 = (s1 * 0.8 + (x0 - x2 * v3) * 0.02).sin();
+                }
+            }
+            1 | 3 => {
+                let x1 = (x1.sin() * 1.5).cosh();
+                s0 *= 0.8;
+                s0 += 0.05 * f64::cos(x1.sin());
+            }
+            4..=5 => {
+                acc2 += f64::cos(f64::cosh(f64::sin(x2) * 1.5));
+            }
+            _ => {
+                s1 = (s1 * 0.6 + f64::sin(v3).exp_m1() * 0.05).sin();
+                s0 = f64::mul_add(s0, 0.8, f64::cos((f64::tanh(-x1) * 0.9).asin()) * 0.05);
+            }
+        }
+        let a6 = v.map(f64::sin);
+        let v7 = if n < 5 && x2.sin() < -0.25 {
+            prog_35(s1, v3.sin() * 2.0, f64::exp_m1(v3.cos().exp().tanh()).tanh() * 2.0, v, 4)
+        } else if f64::asinh(x0 * v[n % 4]) < 0.5 {
+            x0.to_radians() * 50.0 * (v3 / 3.0)
+        } else {
+            (f64::powi(x1, 2) + 1.0).powi(-1)
+        };
+        s0.sin() - s1.cos() + acc2 - v3 - f64::sin(a6[1]) + f64::sin(v7)
     }
 
     #[differentiable]
     pub fn prog_72(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (v[n % 4] + v[2]).cos() * 2.0;
-        let mut s1 = x0;
-        let mut s2 = prog_11((-(s0 * s0 + 0.5).ln()).sin() * 2.0, (s1.powi(2) + 1.0).log(3.0).sin(), x2, v, 0).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().map(|&p| (p.powi(2) + 2.0).acosh() * x1).sum::<f64>();
-        for _ in 0..v.len() {
-            s1 = s1 * 0.5 + (v[1] * s1).sin() * 0.1;
-            s2 = s2.mul_add(0.8, f64::cos(x0 - s1) * 0.1);
-        }
-        let v5 = if f64::powf(f64::powi(f64::ln(v[3].powi(2) + 2.0), 2) + 0.5, 0.5) >= 1.0 {
-            v[n % 4].sin()
-        } else {
-            f64::atan2(f64::powi(x2, 2), f64::powf(1.5_f64, acc3.sin()).powi(2) + 1.0)
-        };
-        for (i, &t) in v.iter().enumerate() {
-            s1 = 0.6 * s1 + 0.1 * s2.powi(2).tanh();
-            match i {
-                0 | 2 => {
-                    s1 = (s1 * 0.8 + (x2 + v5) * 0.1).sin();
-                    if f64::asinh((x2.powi(2) + 2.0).acosh()) >= 0.0 || i % 3 == 1 {
-                        s2 = 0.8 * s2 + 0.1 * (v[3 - i] - s0).sin();
-                    } else if !(i > 1 && f64::sqrt(f64::log(1.5_f64, v[n % 4].powi(2) + 2.0).powi(2) + 0.5) <= -0.25) {
-                        let v6 = -s0.atan();
-                        for (j, &u) in v.iter().enumerate() {
-                            let fj = j as f64;
-                            let v7 = f64::powf(3.0_f64, f64::tanh(v[j]).cos());
-                            if !(j % 3 == 1) {
-                                break;
-                            }
-                            let v8 = v.iter().map(|&p| 1.0 + 0.25 * ((v4.powi(2) + 1.0).cbrt() + p.sin()).cos()).product::<f64>();
-                            s0 = s0.mul_add(0.5, f64::atan(fj).sin() * 1.0);
-                            s2 = s2 * 0.6 + f64::tanh(f64::sin(u) - v7.cos() + f64::cos(v8)) * 0.01;
-                        }
-                        s2 = s2 * 0.5 + v6.cos() * 0.5;
-                    }
+        let mut s0 = f64::tanh(f64::clamp(f64::sin(x1).cosh(), f64::sin((f64::cos(x1) * 0.9).acos()) - 1.5, f64::cos(x0.min(x2)) + 1.5)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v2 = f64::tanh(x0);
+        for i in 0..n {
+            let fi = i as f64;
+            match n % 3 {
+                1 => {
+                    s0 = (s0 * 0.75 + (v[i % 4].powi(2) + 1.0).ln() * 0.25).tanh();
+                    s0 = (s0 * 0.8 + v[n % 4] * 0.2).sin();
+                }
+                2 => {
+                    let v2 = prog_35(2.0, s0, 1.2, v, 1);
+                    s0 = s0 * 0.5 + (f64::sin(s0) * 1.2).tan().cos() * 0.05;
+                    s0 *= 0.8;
+                    s0 += 0.005 * f64::sin(v2).tanh();
                 }
                 _ => {
-                    for _ in 0..i {
-                        let v9 = x0 + t;
-                        acc3 += f64::cos(v5 + v5.cos()) * 0.1;
-                        acc3 += v9.cos().sin() * 0.1;
-                    }
-                    let v10 = prog_33(f64::tanh(f64::sin(s1).exp2()) * 2.0, x0, f64::asinh(v5).tanh() * 2.0, v, i);
-                    s0 = s0.mul_add(0.8, v10.cos().cos() * 0.005);
+                    let v3: f64 = f64::to_degrees(x2 / (v[i % 4].powi(2) + 1.0)) * 0.01;
+                    acc1 -= v3.sin().tanh() * 0.25;
                 }
             }
-            s1 = 0.5 * s1 + 0.5 * t.cos().tanh();
+            acc1 -= v2.asinh().sin() * 0.25;
+            let v10 = if i % 3 == 1 {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = j as f64;
+                    let v4 = v.iter().map(|&p| p + u).sum::<f64>();
+                    if f64::asin((v4.powi(2) + 1.0).recip().sin() * 0.9) > -1.0 {
+                        let v5 = fj * fi;
+                        s0 = 0.6 * s0 + 1.0 * v5.tanh().cos();
+                    } else {
+                        let v6 = v[3 - j] + fi;
+                        let v7 = (v6 * v6 + 1.0).log(3.0);
+                        acc1 -= 0.05 * v7.tanh();
+                    }
+                    acc1 += 0.05 * (fi - u).sin();
+                }
+                let v8 = 2.0 * v[3];
+                (s0.powi(2) + 0.5).ln() + f64::sin(v8)
+            } else {
+                let v9 = f64::tan(1.5_f64.powf(v[i % 4].cos()).cos() * 1.2);
+                v[1] + v9
+            };
+            acc1 += v10.sin().tanh() * 0.25;
         }
-        let a11 = v.map(f64::tanh);
-        acc3 -= prog_0((x1 * x1 + 2.0).acosh().sin() * 2.0, x1, (x1.cos() * 0.9).asin().sin(), v, 0).tanh() * 0.02;
-        s0 * 0.25 + s1 * 0.5 + s2.cos() - acc3 * 0.25 - f64::cos(v4) + v5.sin() - a11[3]
+        let v11 = v.iter().map(|&p| v2 - v[n % 4] + p.sin()).sum::<f64>();
+        if (v11 * v11).ln_1p() + x0.copysign(x2) > 0.5 {
+            s0 = (s0 * 0.6 + f64::atan(acc1) * 0.02).tanh();
+            let v12 = v[n % 4].hypot(x2).sin().exp();
+            s0 = (s0 * 0.75 + v12.cos() * 0.02).tanh();
+        } else if x2.tanh() <= -0.25 {
+            let v13 = prog_2((v[1] / (f64::cos(s0) + 2.0)).tanh().cos(), f64::cos((s0 + v[n % 4]).min(v2)), 1.5, v, 5);
+            acc1 -= v13.tanh() * 0.01;
+        } else {
+            acc1 += f64::tanh(x0.abs());
+        }
+        s0 - acc1.cos() + (f64::sin(v2) * 1.5).sinh()
     }
 
     #[differentiable]
     pub fn prog_73(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(prog_0(2.0, (f64::powi(x0, 2) + 1.0).log2().cos() * 2.0, f64::sin((x0 * x0 + 1.0).sqrt()), v, n)) * 2.0;
-        let mut s1 = (x2.powi(2) + 0.5).ln();
-        let mut acc2: f64 = 0.0;
-        match n % 4 {
-            0 | 2 => {
-                s1 = s1 * 0.5 + f64::abs(x1).tanh() * 0.5;
-                let v3 = prog_33(x2, s0, s1, v, 5);
-                s1 = 0.6 * s1 + 0.005 * v3.sin().cos();
+        let mut s0 = f64::asin(x0.cos() * 0.9);
+        let mut acc1: f64 = 0.0;
+        let mut m2 = 0;
+        for i in (0..4).rev() {
+            let fi = i as f64;
+            if f64::ln((x2 * x0).powi(2) + 2.0) < 1.0 || m2 < 3 {
+                m2 += 1;
             }
-            3 => {
-                s1 = s1.mul_add(0.6, (-x1).tanh() * 0.4);
-                acc2 -= x0.sin();
-            }
-            _ => {
-                acc2 += 0.01 * prog_71((x1.powi(2) + 0.5).recip().cos() * 2.0, f64::sin((x1.cos() * 0.5).ln_1p()) * 2.0, 0.5, v, n).sin();
-                s0 = 0.75 * s0 + 0.005 * prog_13(x2, 1.2, 0.5, v, 0).tanh();
-            }
-        }
-        let v4 = prog_0(x0, s0.sin() * 2.0, x2.cos() * 2.0, v, 1);
-        for t in v {
-            match n % 3 {
-                0 => {
-                    acc2 += f64::to_degrees(s1) * 0.01;
-                    if (x0.powi(2) + 0.5).sqrt() >= -1.0 {
-                        continue;
-                    }
-                    for &u in v.iter() {
-                        let v5 = f64::tan(s0.tanh() * 1.2);
-                        acc2 -= 0.1 * f64::cos(u).exp2().tanh();
-                        s0 = (s0 * 0.6 + v5.sin() * 0.02).tanh();
-                    }
-                }
-                1 => {
-                    let mut k6 = 0;
-                    while k6 < 3 {
-                        k6 += 1;
-                        let v7 = match n % 3 {
-                            0 => f64::cos(x0),
-                            1 => f64::mul_add(f64::powi(v[n % 4], 2), v4.atan(), v4),
-                            2 => x2.powi(2),
-                            _ => f64::exp(t.cos()),
-                        };
-                        s1 = s1 * 0.6 + f64::tanh(s1) * 0.4;
-                        acc2 -= 0.1 * v7.sin().cos();
-                    }
-                    s0 = (s0 * 0.8 + (v4 - v[(k6 + n) % 4]) * 0.1).tanh();
-                }
-                2 => {
-                    s1 *= 0.5;
-                    s1 -= 0.5 * t.tanh();
-                    continue;
-                }
-                _ => {
-                    s1 = s1 * 0.5 + f64::sin((-v[n % 4]) + s1) * 0.25;
-                    if x2 - v4 >= 0.0 {
-                        let v8 = f64::sqrt(s1.powi(2) + 1.0);
-                        let v9: f64 = -t;
-                        s1 = s1.mul_add(0.5, (f64::tanh(v8) - f64::sin(v9)).tanh() * 0.25);
-                    } else {
-                        let x2: f64 = x2.tanh().exp();
-                        s1 = 0.6 * s1 + 0.1 * x2.tanh();
-                    }
-                }
-            }
-            s1 = 0.8 * s1 + 0.01 * (v4.powi(2) + 1.5).acosh().copysign(f64::exp_m1(x1.tanh())).tanh();
-            acc2 += t.sin() * 0.5;
-        }
-        let mut k10 = 0;
-        while k10 < n && s1 - 1.5 <= 1.0 {
-            k10 += 1;
-            let v11 = (f64::sin(v4).powi(2) + 1.0).cbrt();
-            let v13 = if v[n % 4] >= -1.0 {
-                v[k10 % 4] * v11
-            } else if !(k10 == 6 && v11 + v4 + v11.cos() >= s0) {
-                let v12 = 3.0_f64.atan2(s0);
-                s1.tanh() + f64::tanh(v12)
+            s0 = s0 * 0.6 + f64::atan2(fi, f64::powi(s0, 2) + 0.5).cos() * 0.1;
+            let v5 = if i == 0 && prog_35((v[n % 4] / 4.0).cos().tanh() * 2.0, 1.2, x1, v, n) < -1.0 {
+                let v3 = (fi.powi(2) + 2.0).sqrt();
+                f64::tan(v[i].tanh() * 1.2) + v3.tanh()
             } else {
-                x1 / (x2.cos() + 2.0)
+                let v4 = prog_35(1.5, f64::powi(x2, 3).sin().exp2().cos(), f64::cos((f64::powi(x2, 2) + 0.5).atan2(x2)) * 2.0, v, n);
+                v4.tanh()
             };
-            acc2 += 0.25 * f64::asinh(v13).sin();
+            s0 = (s0 * 0.75 + v5.sin() * 0.005).sin();
         }
-        let mut m14 = 0;
-        for _ in 1..n {
-            if prog_33(f64::sin(v4) * 2.0, (f64::sin(f64::cbrt(v4.cos() + 2.0)) * 0.5).ln_1p().sin(), f64::tanh(0.1 * v4) * 2.0, v, n) >= 0.0 || m14 < 2 {
-                m14 += 1;
+        let c6 = m2 as f64;
+        let v7 = v.iter().fold(c6.tanh(), |r, &p| r * 0.75 + 0.05 * f64::cos(x1 + r + p.cos()));
+        s0 = s0.mul_add(0.75, f64::acos((x2 * s0).tanh() * 0.9).sin() * 0.02);
+        let mut k8 = 0;
+        while k8 < n {
+            k8 += 1;
+            if f64::to_radians(v7).to_radians() > -0.5 {
+                let v9 = c6 - 2.0;
+                s0 = s0.mul_add(0.6, v9.cos().tanh() * 1.0);
+            } else if f64::sin(v[k8 % 4]).exp() >= c6.mul_add(v[3], v[m2 % 4]) {
+                let v10 = -s0;
+                s0 = 0.5 * s0 + 1.0 * f64::cos(SCALE + (v[k8 % 4] * v[k8 % 4] + 1.0).log10());
+                acc1 += f64::sin(v10.sin()) * 0.25;
+            } else {
+                let v11: f64 = v7.to_degrees() * 0.01 - f64::powf(v7 * v7 + 1.0, 0.3);
+                s0 = 0.75 * s0 + 0.2 * v11.tanh();
             }
-            acc2 -= (v4.powi(2) + 1.0).log2().tanh() * 0.4;
-            s1 = (s1 * 0.8 + v4.sin().sinh() * 0.1).tanh();
-            s0 = (s0 * 0.8 + s0.asinh() * 0.2).tanh();
+            if f64::cos(x1) < -0.25 && n % 2 == 0 {
+                continue;
+            }
+            if (-3.0_f64).max(s0) >= -0.5 {
+                s0 = (s0 * 0.5 + (v7 - s0) / ((x2.cos() + 2.0).cbrt().powi(2) + 1.0) * 0.1).tanh();
+                break;
+            }
+            acc1 -= v7.cos() * 0.25;
         }
-        match m14 {
-            0 | 2 => {
-                s0 = (s0 * 0.5 + x1 * v[m14 % 4] * 0.1).sin();
-            }
-            3 => {
-                acc2 += v[k10 % 4].cos();
-            }
-            5 => {
-                s0 = (s0 * 0.5 + f64::log10(v[m14 % 4] * v[m14 % 4] + 1.0) * 1.0).tanh();
-            }
-            _ => {
-                s0 = s0.mul_add(0.5, (x2 * x2 + 2.0).ln().tanh() * 0.5);
-            }
-        }
-        s0.tanh() + s1 * 0.75 + acc2.sin() + v4.cos()
+        s0 * 1.5 + acc1.sin() + v7 + f64::powi(v7, 3)
     }
 
     #[differentiable]
     pub fn prog_74(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(x2);
-        let mut s1 = f64::sin(f64::hypot(x0, v[n % 4])).cosh();
+        let mut s0 = f64::tanh(x2 + v[n % 4]) * 2.0;
+        let mut s1 = (s0.sin().exp() + f64::exp2(f64::tanh(x1))).tanh() * 2.0;
         let mut acc2: f64 = 0.0;
-        let mut m3 = 0;
-        for &t in v.iter() {
-            if prog_33(s1.tanh(), (x1.powi(2) + 0.5).sqrt().sin() * 2.0, 0.25, v, n) > -0.5 && m3 > 17 {
-                acc2 += 0.5 * x2.sin();
+        for i in 0..v.len() {
+            if v[i].cos().exp_m1() < 0.0 && i == 1 {
                 break;
             }
-            if x1 / 4.0 <= 0.0 {
-                m3 += 1;
+            let v3 = prog_32(x0.tanh().cos(), x0, x1, v, i);
+            let mut k4 = 0;
+            while k4 < 6 {
+                k4 += 1;
+                let v5 = 2.0_f64.log(v3.powi(2) + 2.0);
+                let v6 = ((x1.tanh() * 0.9).asin().powi(2) + 2.0).sqrt();
+                acc2 += (x0 * x1).tanh() * 0.05;
+                acc2 += (v5.sin() + v6.cos()).sin() * 0.05;
             }
-            if !(m3 == 34) {
-                for &u in v.iter() {
-                    s0 = s0.mul_add(0.5, f64::exp_m1(x0.cos()).cos() * 0.1);
-                    let v4 = (f64::sin(x2).exp2().tanh() * 0.5).ln_1p();
-                    s1 = s1.mul_add(0.5, f64::tanh(u.sin() - v4) * 0.2);
-                }
-                acc2 += 0.4 * s0.cos().exp_m1().mul_add(f64::max(x2, x1), (t * t + 1.0).sqrt()).tanh();
-            } else if -t > t {
-                let v5 = (x2 * x2 + 1.0).cbrt().tanh().exp_m1();
-                let x0 = (v[m3 % 4] * v[m3 % 4] + 1.0).recip();
-                acc2 -= (v5.cos() - x0).tanh() * 0.5;
-            }
-            acc2 += 0.5 * (v[m3 % 4] + (s1 + x2)).tanh();
+            s1 = (s1 * 0.8 + (s1 * s1 + 1.0).log2() * 0.1).tanh();
+            s0 = s0 * 0.6 + v3.cos().tanh() * 0.02;
         }
-        match m3 {
-            0 | 2 => {
-                let x1 = (f64::powi(f64::atan2(f64::powi(x0, 2) + 0.5, x1), 2) + 0.5).recip();
-                s0 = s0 * 0.5 + prog_33(f64::cos(x0) * 2.0, x1.clamp(-0.5, 1.5).sin() * 2.0, 0.25, v, 1).tanh() * 0.005;
-            }
-            3 | 5 => {
-                s1 = s1.mul_add(0.8, f64::sin(s1.asinh() - (s0 * s0 + 2.0).sqrt()) * 0.02);
-            }
-            6 => {
-                let v6 = x2 + s1;
-                s1 *= 0.75;
-                s1 += 0.05 * f64::sin(v6);
-            }
-            _ => {
-                s1 = (s1 * 0.6 + f64::ln(x1 * x1 + 0.5) * 0.25).tanh();
-                if f64::asinh(f64::tanh(s0).exp()) >= x0 {
-                    s1 = (s1 * 0.75 + (s1.powi(2) + 1.0).sqrt() * 0.1).sin();
-                    s1 = f64::mul_add(s1, 0.8, f64::sin((v[n % 4] * v[n % 4] + 1.0).powi(-2)) * 0.02);
+        let v7 = prog_0(f64::sin((x0 * x0 + 2.0).acosh()) * 2.0, s0, f64::sin(f64::cos(x0).exp2()), v, 0);
+        'l2: for i in (0..4).rev() {
+            s1 = s1 * 0.6 + f64::ln(v7 * v7 + 2.0).cos() * 0.5;
+            for j in 0..5 {
+                let fj = j as f64;
+                let v8 = if j % 2 == 0 {
+                    s1 = 0.5 * s1 + 0.4 * f64::tanh(s1).cosh().sin();
+                    -fj
                 } else {
-                    s0 = (s0 * 0.75 + prog_68(x0, f64::powi(v[m3 % 4], 2).sin() * 2.0, s0.sin(), v, n) * 0.005).tanh();
+                    return fj.cos()
+                };
+                if j % 3 == 1 && v8 * x2 < f64::exp_m1(f64::tanh(s1)) {
+                    break 'l2;
                 }
-                let v7 = f64::sqrt(v[n % 4] * v[n % 4] + 0.5);
-                acc2 -= f64::sin(v7);
+                let v12 = match j {
+                    0 | 2 => {
+                        let v9 = fj * s0;
+                        v7 - v9 - (s0 * s0 + 2.0).acosh()
+                    }
+                    3 => {
+                        let v10 = f64::sinh(f64::cos(v8)) + (s1.sin() * 0.9).atanh();
+                        v[j % 4] / (s1.powi(2) + 0.5) + f64::cosh(s1.tanh()) + v10.cos()
+                    }
+                    _ => {
+                        let v11 = v7.cos();
+                        f64::atan(v11)
+                    }
+                };
+                acc2 -= f64::tanh(0.5 - v[3] * s1) * 0.1;
+                acc2 += f64::sin(v12).cos() * 0.1;
+            }
+            match i {
+                0 => {
+                    s0 = s0 * 0.75 + f64::cos(f64::cos(v7)) * 0.25;
+                    s1 = (s1 * 0.5 + x0.asinh().atan() * 0.5).tanh();
+                    if v[i] / (f64::powi(s1, 2) + 0.5) <= 0.5 {
+                        continue;
+                    }
+                }
+                1..=3 => {
+                    s1 *= 0.6;
+                    s1 -= 0.05 * (s1.tanh() * 0.9).atanh().sin();
+                    acc2 -= s1.sin() * 0.5;
+                }
+                _ => {
+                    acc2 += f64::cos(v[1].sin().exp()) * 0.5;
+                    acc2 -= f64::cos(f64::cos(f64::cbrt(x1 * x1 + 0.5))) * 0.5;
+                }
+            }
+            if (v7.tanh() * 0.5).ln_1p() * x2.cos() > v[i] {
+                acc2 -= 0.5 * (v[i] * v[i] + 1.0).recip();
+                break;
             }
         }
-        s0 = (s0 * 0.8 + prog_2(s1, f64::sin(x1).max(f64::atan2(v[m3 % 4], x1 * x1 + 1.0)).sin(), 1.5, v, m3) * 0.005).tanh();
-        match m3 % 3 {
-            0 => {
-                let v8 = prog_2(f64::tanh(s1.cos()), 0.5, s0, v, 5);
-                s1 = s1.mul_add(0.6, v8.cos().tanh() * 0.005);
-            }
-            1 => {
-                let v9 = prog_0(f64::copysign(x2, f64::powi(s1, 2)).cos() * 2.0, (x1.cos() * 0.5).ln_1p().sin(), (v[m3 % 4] * v[m3 % 4] + 1.0).powf(1.5).cos() * 2.0, v, n);
-                s1 = 0.5 * s1 + 0.25 * f64::tanh(v[m3 % 4]).exp2().sin();
-                s1 = s1 * 0.6 + f64::tanh(v9.tanh()) * 0.005;
-            }
-            2 => {
-                s0 = s0.mul_add(0.6, f64::atanh(x1.cos() * 0.9).cos() * 0.05);
-            }
-            _ => {
-                s1 = s1 * 0.6 + (-s1) * 0.05;
-                let v10 = (v[m3 % 4] * v[m3 % 4] + 1.0).log(2.0);
-                s0 = (s0 * 0.6 + f64::cos(v10) * 0.25).tanh();
-            }
-        }
-        let v11 = v.iter().fold(s0, |r, &p| r * 0.5 + 0.05 * (s1.cos() + f64::sin(p)).cos());
-        f64::sin(acc2) - v11.tanh()
+        let v13 = -x2;
+        s0.sin() - s1 * 0.25 + acc2.cos() + f64::tanh(v7) + v13.tanh() + x1
     }
 
     #[differentiable]
     pub fn prog_75(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[2].powi(2) + 0.5).cbrt();
-        let mut s1 = s0;
-        let mut s2 = (f64::cos(v[n % 4] + x0) * 1.2).tan().tanh() * 2.0;
+        let mut s0 = f64::tan(x2.tanh() * 1.2).cos() * 2.0;
+        let mut s1 = prog_5(s0, s0.tanh() * 2.0, f64::tanh(f64::asinh((x1 * x1 + 0.5).atan2(v[n % 4]))), v, 2).tanh() * 2.0;
+        let mut s2 = x0;
         let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            acc3 += (x2 * x2 + 1.0).log10().cos() * 0.25;
-            s1 = 0.8 * s1 + 0.005 * prog_33(s1, (v[1].tanh() * 2.0).cosh().tanh() * 2.0, 0.5, v, 2).sin();
-            if k4 >= 6 || (x2.sin().tanh() * 1.2).tan() <= -1.0 {
-                break;
+        let v4 = v.iter().fold(v[n % 4], |r, &p| r * 0.75 + 0.005 * prog_0((v[n % 4] - p).sin() * 2.0, 0.5, p, v, n).sin());
+        let mut k5 = 0;
+        while k5 < n && x0.hypot(v4).abs() > s2 {
+            k5 += 1;
+            if !(n == 3 && x0 + x2 < 0.5) {
+                return f64::cos((x2.sin() * 1.2).tan());
             }
-        }
-        let mut a5 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a5[i] = (t * t + 1.0).cbrt();
-        }
-        for i in 1..n {
-            if prog_33(f64::log(f64::powi(v[3], 2) + 1.0, 2.0).cos() * 2.0, x1, f64::cos((a5[i % 4] * a5[i % 4]).powi(2).ln_1p()), v, 0) <= 0.0 || n == 4 {
-                let v6 = prog_33(f64::tanh(x2).tanh() * 2.0, f64::tanh((f64::tanh(f64::asin(x2.tanh() * 0.9)) * 0.9).atanh()), s0, v, k4);
-                acc3 += 0.005 * v6.tanh();
-            } else if f64::asinh(x1).atan() >= 0.5 {
-                let v7 = prog_33(f64::exp_m1(x1.sin()).tanh(), s1, x0.atan2(x1.powi(2) + 1.0).cos(), v, 5);
-                s1 = (s1 * 0.8 + x2 / (s2.cos() + 2.0) * f64::acosh(s1 * s1 + 2.0) * 0.01).sin();
-                s0 *= 0.8;
-                s0 -= 0.005 * v7.tanh().sin();
+            s2 = (s2 * 0.5 + f64::asinh(v4) * 0.5).sin();
+            if f64::tanh(x0.sin()).exp() <= 0.0 {
+                s2 = s2 * 0.75 + (v4 / (v[k5 % 4] * v[k5 % 4] + 1.5)).tanh() * 0.1;
+                s1 = s1.mul_add(0.75, f64::sin((x0 * x0 + 0.5).recip()) * 0.1);
+            } else if (v[0] * v[0]).ln_1p() > -0.5 && n == 5 {
+                s2 = s2 * 0.6 + x2.powi(2).sin() * 0.1;
+                let x1 = f64::powi(x1, 2).cos();
+                acc3 += x1 * 0.25;
             } else {
-                s1 = (s1 * 0.6 + 1.5_f64.copysign(s0) * 1.0).sin();
-                s2 = s2.mul_add(0.5, (s2.sin() * 2.0).sinh().sin() * 0.05);
+                s2 = s2.mul_add(0.5, f64::tanh(f64::cosh(f64::sin(v4) * 1.5).powi(2)) * 0.02);
             }
-            let v8: f64 = f64::cbrt(s0.cos().powi(2) + 1.0);
-            s1 = s1.mul_add(0.75, (f64::cos(s0).sinh().tanh() * 0.5).ln_1p() * 0.1);
-            acc3 += 0.4 * f64::tanh(v8);
         }
-        if prog_0(x0, 0.25, f64::cbrt(x2.tanh() + 2.0).tanh() * 2.0, v, n) < 0.5 {
-            s2 = (s2 * 0.6 + prog_33(f64::tanh((-3.0_f64).max(x0)) * 2.0, f64::cos(a5[2].tanh()), a5[2].asinh().cos() * 2.0, v, k4) * 0.005).tanh();
-        } else if -a5[2] >= (x1.sin() * 0.9).asin() || k4 % 2 == 0 {
-            let v9 = prog_33(x0, s2, (x2 * x0).mul_add(x0, x2).cos() * 2.0, v, k4);
-            acc3 += f64::cos(2.0 - x2);
-            s1 = (s1 * 0.6 + v9.tanh() * 0.005).sin();
+        if v4 * acc3 - 2.0 < -1.0 {
+            let v6: f64 = x2.powi(3);
+            s1 = 0.6 * s1 + 0.005 * prog_35(x2, v4, ((-v6) - 0.25).cos() * 2.0, v, k5).sin();
+            if (f64::powi(v[k5 % 4] + 0.75, 2) + 1.0).log10() <= (f64::tanh(v[2]) * 1.2).tan() {
+                s0 = s0.mul_add(0.5, f64::min(v[2], v4).cos() * 0.1);
+                for &t in v.iter() {
+                    let v7 = (v6.cos() * 0.9).asin().min(v6);
+                    let v8 = v7 + x2;
+                    acc3 -= 0.5 * (f64::to_degrees(v6 + t) * 0.01).tanh();
+                    s2 = s2.mul_add(0.6, v8.tanh() * 0.1);
+                }
+            }
         } else {
-            let mut k10 = 0;
-            while k10 < 4 && s2 > 0.0 {
-                k10 += 1;
-                let v11 = v[1] + x1;
-                let v12 = if (f64::tanh(v11) * 0.9).atanh() > v11 {
-                    s2 * x2
-                } else if x2.sin().exp() <= s0 {
-                    let v11 = (f64::powi(v11.clamp(v11.cos() - 1.5, f64::sin(s1) + 1.5), 2) + 0.5).recip();
-                    f64::exp(f64::tanh(s1 + v11))
-                } else {
-                    s2 = s2 * 0.5 + (x0 - a5[k10 % 4] + f64::mul_add(s0, s2, v[3])).sin() * 0.05;
-                    f64::cos(x1).exp_m1()
-                };
-                let v13 = (s2 * s2).ln_1p();
-                s0 = s0.mul_add(0.5, s0.tanh().sin() * 0.5);
-                s2 = (s2 * 0.8 + (v12.cos() + v13) * 0.01).sin();
-            }
-            s0 = s0.mul_add(0.5, s0.tanh() * 0.01);
+            acc3 += v4.cos();
         }
-        x1 * 0.5 + s0 + s1.sin() - s2 + acc3.sin()
+        for i in 0..v.len() {
+            let fi = i as f64;
+            match i {
+                0..=1 => {
+                    break;
+                }
+                g if g > 2 => {
+                    let v4: f64 = 0.25 * x0;
+                    let v9 = 0.25 - x1;
+                    s1 = (s1 * 0.75 + (v4.cos() + v9.tanh()) * 0.2).tanh();
+                }
+                _ => {
+                    acc3 += 2.0_f64.powf(f64::tanh(s0 + v4)).sin() * 0.5;
+                    if s0.to_radians() * 50.0 + v[i] * fi >= s0 {
+                        continue;
+                    }
+                    let v10 = x1.sin();
+                    acc3 += 0.5 * v10;
+                }
+            }
+            s2 = 0.8 * s2 + 0.02 * f64::atanh(s2.sin() * 0.9).tanh();
+            s2 = f64::mul_add(s2, 0.75, (s2.sin() * 0.9).acos().cos() * 0.1);
+        }
+        let mut k11 = 0;
+        let v12: f64 = loop {
+            k11 += 1;
+            acc3 += 0.5 * x0.mul_add(v[k5 % 4], v[k11 % 4]).cos();
+            acc3 += x1.asinh().tanh() * 0.5;
+            if k11 >= 4 || x1.sin().cosh() > -0.5 {
+                break s1 / (x2 * x2 + 1.5);
+            }
+        };
+        let mut k13 = 0;
+        while k13 < 5 && v4.tanh().exp_m1() < v12 {
+            k13 += 1;
+            let v14 = v.iter().map(|&p| (v[k13 % 4].mul_add(s0, s1).powi(2) + 0.5).ln() + p.cos()).sum::<f64>();
+            match k11 {
+                0 => {
+                    let v15 = v[k13 % 4].powi(3) / 1.5;
+                    acc3 += 0.4 * (s0 * 0.75);
+                    acc3 += f64::tanh(v15).cos() * 0.4;
+                }
+                1..=3 => {
+                    s1 = s1.mul_add(0.5, f64::sin(3.0_f64.log(x0.powi(2) + 2.0)) * 0.25);
+                    acc3 += 0.4 * (f64::powf(v12 * v12 + 1.0, 0.5) / 3.0).tanh();
+                    if (x0 * x0 + 0.5).sqrt() <= 0.5 {
+                        s0 *= 0.8;
+                        s0 += 0.05 * f64::sin(f64::atanh(s0.cos() * 0.9) * 0.75);
+                        continue;
+                    }
+                }
+                4 => {
+                    acc3 += (v14.powi(2) + 1.0).log10().cos() * 0.25;
+                    let v16: f64 = f64::atan(x2 - 0.8);
+                    s1 = (s1 * 0.8 + f64::tanh(v16) * 0.2).sin();
+                }
+                _ => {
+                    s0 = s0.mul_add(0.8, (s2 - s0).sin() * 0.1);
+                }
+            }
+            s1 *= 0.75;
+            s1 += 0.25 * v12.tanh();
+            acc3 += 0.1 * v14.cos().sin();
+        }
+        s0 + s1 - s2 + acc3.tanh() - v12 * 0.5
     }
 
     #[differentiable]
     pub fn prog_76(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = prog_22(x1, 0.75, x2, v, 1).sin() * 2.0;
-        let mut s1: f64 = f64::to_radians(x0) * 20.0;
-        let mut acc2: f64 = 0.0;
-        acc2 -= s1.powi(3).clamp(-0.5, 1.0);
-        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * f64::sin(q.abs() + f64::cos(p))).product::<f64>();
-        s0 = s0 * 0.5 + (v3 - v[0]).sin() * 0.1;
-        let a4 = v.map(f64::atan);
-        s1 = 0.8 * s1 + 0.01 * f64::sin(f64::atanh(v3.tanh() * 0.9));
-        match n {
-            0 => {
-                s1 = s1 * 0.75 + f64::recip(a4[n % 4].sin().powi(2) + 1.0) * 0.25;
-                let v5 = v3 * 0.25;
-                acc2 += v5.sin();
-            }
-            g if g > 1 => {
-                s1 *= 0.5;
-                s1 += 0.5 * f64::clamp(x2, -1.0, 1.5).tanh();
-                let v6: f64 = prog_68(f64::sin((a4[n % 4].powi(2) + 1.0).log(a4[n % 4] * a4[n % 4] + 2.0)) * 2.0, a4[n % 4].powi(2).cos().cos() * 2.0, a4[n % 4].cos(), v, n);
-                s0 = (s0 * 0.8 + v6.sin() * 0.005).sin();
-            }
-            _ => {
-                acc2 += 0.5 * (acc2 * acc2 + 0.5).atan2(acc2).sin();
+        let mut s0 = f64::tanh((x2.cos() * 1.5).cosh() * f64::exp2(f64::cos(v[n % 4]))) * 2.0;
+        let mut s1 = ((x2 * x2 + 0.5).ln().sin() * 1.5).sinh().tanh() * 2.0;
+        let mut s2 = prog_5(f64::abs(v[n % 4]).sin().tanh() * 2.0, x2, 1.5, v, n).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        if (x1.powi(2) + 1.0).powi(-1) > -0.25 && n % 2 == 0 {
+            s0 = s0.mul_add(0.6, (f64::min(x0, s0).powi(2) + 0.5).sqrt().tanh() * 0.02);
+            let v4 = x0;
+            s0 = s0.mul_add(0.6, f64::sin(v4) * 0.4);
+        } else if v[n % 4] >= 0.5 {
+            let v5 = x0;
+            s1 = (s1 * 0.5 + v5.tanh() * 0.5).tanh();
+        }
+        let mut k6 = 0;
+        while k6 < n + 1 && f64::to_degrees(x0) * 0.01 <= -0.5 {
+            k6 += 1;
+            s1 = (s1 * 0.75 + (-x1) * 0.25).tanh();
+            match n % 4 {
+                0 => {
+                    acc3 -= 0.25 * f64::cos((v[n % 4].powi(2) + 0.5).atan2(s0));
+                }
+                1 | 3 => {
+                    s2 = (s2 * 0.75 + s1.sin() * 0.25).sin();
+                    if f64::tanh(x0) < s0 && k6 == 2 {
+                        s0 = s0 * 0.5 + (s0.clamp(-0.5, 0.5).powi(2) + 2.0).ln() * 0.5;
+                    } else {
+                        acc3 -= 0.25 * (x1 / (x2 * x2 + 1.0)).cos();
+                        if s1 >= 0.0 {
+                            continue;
+                        }
+                        s1 = (s1 * 0.5 + f64::asinh(s1) * 0.5).sin();
+                        if f64::sin(x1).exp2() < x1 || k6 % 2 == 0 {
+                            continue;
+                        }
+                    }
+                }
+                _ => {
+                    let v7 = f64::sin(x2.tanh().exp());
+                    s1 = (s1 * 0.8 + v7.sin() * 0.05).tanh();
+                }
             }
         }
-        s0 + s1 + acc2 * 0.5 + a4[3] * 0.25
+        let mut a8 = v;
+        a8[0] *= 0.5;
+        a8[3] += prog_48(2.0, x0, f64::cos(x0 * 0.65 - (x0 * x0 + 0.5).recip()), v, 6).sin();
+        match k6 {
+            0 => {
+                acc3 += x2.cos().exp2().atan().sin();
+                s1 = 0.6 * s1 + 0.05 * f64::sin(s2 * 0.001).sin();
+            }
+            2 | 4 => {
+                let v9: f64 = f64::to_degrees(x0) * 0.02;
+                acc3 += v9.sin();
+            }
+            5..=6 => {
+                s1 = s1.mul_add(0.75, f64::sin((x2.sin() * 0.9).atanh()) * 0.05);
+                s2 = 0.8 * s2 + 0.2 * f64::tanh((v[k6 % 4] * v[k6 % 4]).ln_1p());
+            }
+            _ => {
+                s0 = (s0 * 0.6 + (x1.sin() * 0.9).acos() * 0.1).sin();
+                let v10: f64 = f64::powf(v[(k6 + n) % 4] * v[(k6 + n) % 4] + 1.0, x0.tanh());
+                acc3 += 0.25 * v10.sin();
+            }
+        }
+        for _ in (1..=5).step_by(2) {
+            s2 *= 0.8;
+            s2 += 0.1 * (a8[3].powi(2) + 1.0).cbrt().tanh();
+            acc3 -= f64::cos(s1.cos()) * 0.5;
+        }
+        for &t in a8.iter() {
+            if f64::sin(t.atan2(s1 * s1 + 1.0)) >= -0.25 {
+                s0 = s0 * 0.5 + (-s0).tanh() * 0.5;
+                s1 = s1 * 0.5 + (0.3 * a8[(k6 + n) % 4]).sin().tanh() * 1.0;
+                if f64::sinh(s2.sin() * 1.5) > -0.5 {
+                    s1 = (s1 * 0.6 + (s1 * s1 + 1.0).cbrt() * 0.25).sin();
+                }
+            } else if (a8[k6 % 4].powi(2) + 1.0).log2() <= 0.5 {
+                s1 = s1 * 0.75 + f64::cos(s1 * x0) * 0.05;
+                acc3 -= 0.5 * ((SCALE + s0) * f64::exp(s2.cos())).tanh();
+            } else {
+                let x0 = ((a8[(k6 + n) % 4].powi(2) + 0.5).recip().powi(2) + 1.0).log((f64::sin(x1) * 1.5).cosh().powi(2) + 2.0);
+                acc3 -= 0.25 * x0.tanh();
+            }
+            if s2 - x2 > 1.0 {
+                return x2 * t;
+            }
+            s2 = s2.mul_add(0.6, (v[k6 % 4].to_degrees() * 0.01).sin() * 0.5);
+        }
+        s0 * 0.75 - s1 * 1.5 - s2 * 0.5 - f64::sin(acc3) - a8[1]
     }
 
     #[differentiable]
     pub fn prog_77(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (f64::sin(x0) * 0.9).atanh();
-        let mut s1 = f64::sin(prog_68(x0, (v[n % 4].powi(2) + 0.5).recip().cos() * 2.0, (s0 * s0 + 1.0).recip().tanh() * 2.0, v, n)) * 2.0;
+        let mut s0 = x0.mul_add(x0, x2).cos() * 2.0;
+        let mut s1 = (x0.sin() * 0.9).asin();
         let mut acc2: f64 = 0.0;
-        for _ in 0..n {
-            let v3 = prog_33(x2, 1.5, f64::cos(s0.tanh()).cos(), v, 5);
-            let v4 = x2.sin();
-            acc2 -= ((SCALE + s0).tanh() * 1.2).tan().sin() * 0.25;
-            acc2 += (v3.tanh() - v4).tanh() * 0.05;
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            s0 = s0 * 0.6 + v[k3 % 4].asinh().cos() * 0.4;
+            let v4 = s1 * s0;
+            let v5: f64 = x1.atan();
+            if k3 >= 6 {
+                break;
+            }
+            acc2 -= 0.25 * (v4.tanh() + v5.tanh()).tanh();
         }
-        let v7 = if (f64::powi(x1, 2) + 1.0).powf(v[n % 4].cos()) < -x1 {
-            let x2: f64 = x2 - v[n % 4] + v[n % 4];
-            let v5 = prog_0(s1, x0, s0, v, n);
-            (f64::sin((f64::cos(x2) * 0.9).asin()) * 0.9).acos() + v5.cos()
-        } else if prog_0(f64::tanh(f64::tanh(x1.sin().exp2())) * 2.0, 2.0, x2.abs().cos(), v, n) > (f64::tanh(x0) + 2.0).cbrt() || n == 6 {
-            let v6 = s0;
-            (x2.powi(2) + 0.5).recip().sin() + f64::tanh(v6)
+        let mut k6 = 0;
+        let v17 = loop {
+            k6 += 1;
+            if s1 / (v[2] * v[2] + 1.0) + x1 > v[3 - k6] {
+                s1 = (s1 * 0.5 + (-s1) * 0.5).sin();
+                if (f64::tanh(f64::to_degrees(x2) * 0.01) * 0.9).acos() > -1.0 {
+                    break prog_35(x0.cos().tanh(), s0.atan().tanh(), 1.5, v, k3);
+                }
+            }
+            match k6 % 4 {
+                0 | 2 => {
+                    s1 = (s1 * 0.6 + (f64::cos(x1) * 1.2).tan() * 0.02).sin();
+                    if f64::tanh(s1) < x1 {
+                        let v7 = (1.5 - s1).cos();
+                        s0 = (s0 * 0.75 + v7 * 0.25).tanh();
+                    } else {
+                        s1 = (s1 * 0.6 + f64::powf(s1 * s1 + 1.0, v[(k6 + k3) % 4].sin()) * 0.05).tanh();
+                        let v8 = prog_32((f64::powi(s0, 2) + 0.5).powf(0.5).cos() * 2.0, x2, s0, v, 4);
+                        acc2 += 0.05 * v8.sin().sin();
+                    }
+                }
+                3 => {
+                    s0 = (s0 * 0.6 + f64::exp_m1(f64::tanh(v[(k6 + n) % 4])) * core::f64::consts::FRAC_1_SQRT_2 * 0.2).tanh();
+                    break prog_35(x0.sin(), x0.powi(3).cos() * 2.0, s0, v, k6);
+                }
+                _ => {
+                    let v9 = x0;
+                    for j in (0..n).rev() {
+                        let v10 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.01 * ((x1 * x1 + 1.0).powi(-3) + p.sin()).cos());
+                        if x1 * v10 < -0.5 || j % 2 == 0 {
+                            s0 = s0.mul_add(0.5, (v9 * v9 + 1.0).log(s0.powi(2) + 2.0).cos() * 0.1);
+                            break;
+                        }
+                        let v11 = f64::recip(f64::powi(x2 * x0, 2) + 0.5);
+                        acc2 += 0.1 * (s1 * v9).tanh();
+                        acc2 -= 0.1 * v11.sin().tanh();
+                    }
+                    acc2 += f64::sin(v9) * 0.5;
+                }
+            }
+            if v[n % 4] * core::f64::consts::FRAC_1_SQRT_2 > -0.5 {
+                acc2 -= 0.5 * (-s1).cos();
+            } else {
+                acc2 += 0.5 * (f64::tanh(x1) * 1.5).sinh().sin();
+                if f64::copysign(2.0_f64, s1) <= 0.0 || k6 % 3 == 1 {
+                    let mut k12 = 0;
+                    while k12 < n + 1 {
+                        k12 += 1;
+                        if 2.0_f64.hypot(v[n % 4]) < v[2] {
+                            acc2 += (s1 - v[k12 % 4] - s1 / (f64::powi(s1, 2) + 1.0)).cos() * 0.05;
+                            let x1 = (f64::atan(x1).sin() * 0.9).atanh();
+                            s1 = 0.5 * s1 + 0.1 * x1.sin();
+                        }
+                        match k12 % 3 {
+                            0 => {
+                                s1 *= 0.75;
+                                s1 += 0.1 * s1.sin().sinh().sin();
+                                match k12 + k6 {
+                                    0 => {
+                                        let v13 = f64::powf((v[k3 % 4] * v[k3 % 4] + 1.0).recip().powi(2) + 0.5, f64::tanh(v[k3 % 4] * v[k12 % 4]));
+                                        let v14 = 1.5_f64.log(v13 * v13 + 2.0);
+                                        acc2 += f64::tanh(v14) * 0.05;
+                                    }
+                                    1 | 3 => {
+                                        acc2 += 0.05 * (v[k12 % 4] * v[k3 % 4]).cos();
+                                        s1 = s1 * 0.5 + f64::tanh((x2.powi(2) + 0.5).powf(0.5)) * 0.1;
+                                    }
+                                    5 => {
+                                        continue;
+                                    }
+                                    _ => {
+                                        let v15 = s0 - x0;
+                                        s0 = 0.6 * s0 + 0.2 * f64::tanh(v15);
+                                    }
+                                }
+                            }
+                            2 => {
+                                s1 = s1 * 0.6 + f64::tanh(s1.powi(2)) * 0.1;
+                                break;
+                            }
+                            _ => {
+                                acc2 += 0.05 * s0.tanh();
+                                if k12 % 2 == 0 && (f64::powi(s0, 2) + 1.0).ln() > x0.atan2(x0.powi(2) + 1.0) {
+                                    continue;
+                                }
+                            }
+                        }
+                        s1 = s1 * 0.6 + (x2.powi(2) + 1.0).recip().sin() * 0.5;
+                    }
+                    s1 = f64::mul_add(s1, 0.75, (s1.powi(2) + 1.0).powi(-1).powi(3).tanh() * 0.02);
+                } else if f64::exp_m1(f64::sin(x0)) > 0.5 {
+                    s0 = (s0 * 0.5 + f64::atanh(f64::sin(s0) * 0.9) * 0.1).sin();
+                    if k6 % 3 == 1 {
+                        acc2 += 0.5 * (s1 - x1).sin();
+                        break v[(k6 + n) % 4].max(x1);
+                    }
+                    acc2 += 0.4 * (x0.tanh() * 0.9).atanh();
+                }
+                let v16 = s1 + x1;
+                acc2 += f64::sin(v16) * 0.5;
+            }
+            s0 *= 0.5;
+            s0 += 0.5 * x2.atan().sin();
+            if k6 >= 3 || f64::acosh(v[(k6 + k3) % 4].atan2(s0 * s0 + 1.0).powi(2) + 1.5) <= -1.0 {
+                break (s0 * s0).ln_1p();
+            }
+        };
+        let v19 = if (s0 * s0 + 1.0).recip() >= -0.5 {
+            f64::exp2(f64::cos(v[3]))
+        } else if !(k6 % 2 == 0) {
+            acc2 += (-0.5_f64).max(v[k6]).sin();
+            f64::cbrt(v[n % 4] * v[n % 4] + 0.5)
         } else {
-            1.5_f64.copysign(f64::atan2(0.5_f64, v[1]))
+            let v18 = v[k6] - x1;
+            (x1.powi(2) + 2.0).acosh().clamp(f64::cos(-v18) - 1.5, f64::cos(x0.to_radians() * 20.0) + 1.5)
         };
-        for &t in v.iter() {
-            s0 = f64::mul_add(s0, 0.5, (f64::sin(x0) * (t * t + 0.5).recip()).tanh() * 0.1);
-            if f64::log2(t.powi(2) + 1.0).to_degrees() * 0.01 >= v7 || n < 5 {
-                continue;
-            }
-            acc2 += (f64::powi(s0, 2) + 1.0).sqrt().tanh() * 0.5;
-        }
-        if prog_33(x1, f64::cos(3.0_f64.hypot(x1)) * 2.0, s1, v, 0) >= -0.5 && n > 2 {
-            return -x0.sin().exp2();
-        }
-        let v9 = match n {
-            0 => (v[1].cos() * 0.9).acos(),
-            1 | 3 => f64::acosh((-v[n % 4]).powi(2) + 1.5),
-            g if g > 4 => v[n % 4].tanh().atan(),
-            _ => {
-                let v8 = (x2.tanh() * 2.0).sinh();
-                v8 / 3.0
-            }
-        };
-        s1 = (s1 * 0.5 + (x1 * x1 + 2.0).acosh().sin().exp2() * 0.1).sin();
-        s0 - s1 * 0.5 + acc2.tanh() - v7.tanh() + v9 * 1.5
+        let v20: f64 = v19 + v[k3 % 4];
+        s0 = s0.mul_add(0.8, (x2.cos() * 0.9).acos().tanh() * 0.05);
+        x1 * 0.5 + s0 * 1.5 - f64::sin(s1) + acc2.cos() + v17.cos() - v20.sin()
     }
 
     #[differentiable]
     pub fn prog_78(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].sin().exp_m1() / (x0.clamp(-1.0, 0.5).cos() + 2.0);
-        let mut s1 = (x1.tanh() * 0.5).ln_1p();
+        let mut s0 = f64::sin((f64::powi(x2, 2) + 0.5).atan2((x2 * x2 + 1.0).recip())) * 2.0;
+        let mut s1 = x1.sin().exp_m1().min(x0);
         let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; 4];
-        a3[0] = (f64::powi(x2, 2) + 1.0).cbrt();
-        for i in 1..4 {
-            a3[i] = a3[i - 1] * 0.75 + (f64::powi(v[i], 2) + 1.0).sqrt().tanh() * 0.25;
-        }
-        let v4 = a3[n % 4] + f64::to_degrees(s1) * 0.02;
-        for i in 0..n {
-            s1 *= 0.75;
-            s1 += 0.2 * f64::tanh(x1.to_degrees() * 0.02);
-            if f64::sin(1.2 * v4).exp() >= -0.5 {
-                continue;
-            }
-            if v[(i + n) % 4] * 2.0 * (v[0] + a3[i % 4]) > a3[0] {
-                s0 = (s0 * 0.75 + s0 * 0.25).tanh();
-            }
-        }
-        let mut m5 = 0;
-        for i in (0..n).rev() {
+        let mut m3 = 0;
+        for i in 1..n {
             let fi = i as f64;
-            if 1.5 * v4 >= x1 {
-                s1 = (s1 * 0.75 + prog_33(s0, x0, f64::sin(s0).sinh().sin(), v, 3) * 0.005).sin();
-                s0 = s0.mul_add(0.75, s1.sin() * 0.25);
-                if f64::sinh(f64::cos(a3[i % 4]) * 2.0) <= 1.0 || n % 3 == 1 {
-                    continue;
+            s1 = s1 * 0.75 + f64::tanh(s1.to_radians() - x0.atan2(v[i % 4] * v[i % 4] + 0.5)) * 0.02;
+            s0 = s0 * 0.75 + (s0.tanh() * 1.5).cosh().tanh() * 0.05;
+            if m3 > 24 {
+                m3 += 1;
+            }
+            match n % 2 {
+                0 => {
+                    s1 = 0.8 * s1 + 0.005 * f64::sin(prog_35(f64::sin(v[0] + x0), f64::cos(s1), x1, v, i));
+                    s0 = 0.75 * s0 + 0.25 * s0.asinh().sin();
+                }
+                1 => {
+                    let v4 = fi;
+                    acc2 += f64::cbrt(f64::tanh(s0.clamp(v4.sin() - 1.5, s1.sin() + 1.5)) + 2.0).sin() * 0.4;
+                }
+                _ => {
+                    s1 = s1 * 0.8 + f64::exp_m1(s0.tanh()).sin() * 0.05;
+                    if x1.powi(2) >= -1.0 {
+                        continue;
+                    }
                 }
             }
-            if (f64::cosh(s1.sin() * 1.5).cos() * 0.9).atanh() < f64::sqrt(s1.powi(2) + 1.0) {
-                acc2 -= prog_33(f64::atanh(fi.cos() * 0.9).cos(), (x2 * x2).sin() * 2.0, (f64::tanh((f64::powi(v4, 2) + 2.0).sqrt()) * 1.2).tan().cos(), v, n).cos() * 0.005;
-                break;
-            }
-            if x1 * s1 <= v4 {
-                break;
-            }
-            s0 = s0 * 0.75 + f64::tanh(prog_33(f64::tanh(s0 + (2.0 - x1)), 2.0, s1, a3, 3)) * 0.005;
-            if x1 + x0 >= v4 {
-                m5 += 1;
-            }
         }
-        let c6 = m5 as f64;
-        let v7 = match m5 % 3 {
-            0 | 2 => f64::cosh(c6.tanh()),
-            _ => f64::sin(a3[2].tanh()),
-        };
-        s0 + s1 + acc2 * 0.25 + v4.sin() + c6.sin() + v7.sin()
+        let c5 = m3 as f64;
+        let v6: f64 = f64::asin(f64::cos(v[0]) * 0.9);
+        s1 = s1 * 0.8 + x1.to_radians() * 20.0 * 0.5;
+        s1 = (s1 * 0.6 + (v6 + c5) * 0.1).tanh();
+        if c5.clamp(v6.cos() - 1.5, x1.cos() + 1.5).min(f64::asinh(v6)) > acc2 {
+            acc2 += f64::tanh((f64::powi((x2.powi(2) + 0.5).ln(), 2) + 2.0).acosh());
+        } else {
+            acc2 -= 0.25 * s0.cos();
+        }
+        for i in 0..5 {
+            let v7: f64 = f64::tanh(v[i % 4]).asinh();
+            let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| v7 + f64::cos(p) + q.cos()).sum::<f64>();
+            acc2 += 0.4 * f64::tanh(s0 + s1);
+            acc2 += 0.25 * v8.cos().cos();
+        }
+        s0.sin() - s1.cos() + f64::cos(acc2)
     }
 
     #[differentiable]
     pub fn prog_79(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::acos(x2.tanh() * 0.9).sin() * 2.0;
-        let mut s1 = f64::copysign(3.0_f64, x1.cos()).cos() * 2.0;
+        let mut s0: f64 = f64::sqrt(x0.powi(2) + 1.0).sin() * 2.0;
+        let mut s1: f64 = prog_23((-v[n % 4]).atan().cos(), 0.25, x2, v, n).tanh() * 2.0;
         let mut acc2: f64 = 0.0;
-        if n == 5 {
-            let v3 = (acc2.cos() * 0.5).ln_1p();
-            s0 = 0.8 * s0 + 0.1 * (x0.powi(2) + 0.5).ln().cos();
-            acc2 += f64::cos(v3);
+        let v3 = prog_40(f64::sqrt(x1 * x1 + 0.5).tanh() * 2.0, s1, 1.2, v, n);
+        let v4: f64 = if (f64::powi(s0, 2) + 1.0).log(x2 * x2 + 2.0).sin().exp2() < 1.0 {
+            f64::sqrt(v[n % 4].powi(2) + 1.0).powi(2).ln_1p()
         } else {
-            let x1 = (acc2.tanh() * 1.2).tan();
-            s1 = s1.mul_add(0.8, x1.cos() * 1.0);
-        }
-        let mut a4 = v;
-        a4[1] *= 0.75;
-        a4[2] += prog_68(f64::sin((f64::cos(s0) + 2.0).cbrt()) * 2.0, s0, x1, v, n).tanh();
-        'l0: for i in 0..5 {
-            let fi = i as f64;
-            s0 = (s0 * 0.8 + f64::tan(f64::tanh(s0) * 1.2) * 0.02).sin();
-            for j in (1..=4).step_by(2) {
-                let fj = j as f64;
-                let v5 = a4.iter().map(|&p| 1.0 + 0.25 * x2.powi(2).min(p + x0).sin()).product::<f64>();
-                s1 = (s1 * 0.5 + f64::powi(f64::powi(v[j % 4], 2) + 1.0, -3) * 0.02).tanh();
-                match j % 2 {
-                    0 => {
-                        s1 = 0.6 * s1 + 1.0 * f64::sin(fi.asinh());
-                        continue 'l0;
-                    }
-                    1 => {
-                        acc2 -= (x0 * x0 + 1.0).powf(0.5) / (x2 * x2 + 1.5) * 0.1;
-                        let v6 = f64::copysign(f64::tan(x2.sin() * 1.2), s0 + v5);
-                        acc2 += 0.2 * v6.tanh();
-                    }
-                    _ => {
-                        let x1 = f64::cos(fj);
-                        acc2 -= f64::sin(v[j % 4].asinh()) * 0.2;
-                        acc2 += 0.2 * x1.tanh();
-                    }
-                }
-                acc2 += f64::tanh(v5.cos()) * 0.2;
+            f64::tanh(x2).exp_m1().to_radians() * 50.0
+        };
+        let v5 = prog_32(s0, x2, s1.tanh() * 2.0, v, n);
+        let mut k6 = 0;
+        let v7 = loop {
+            k6 += 1;
+            s1 *= 0.6;
+            s1 -= 0.4 * s1.sin();
+            acc2 -= 0.4 * v5.cos();
+            if v3 > v4 {
+                return x1.hypot(s1).cos();
             }
-            let v7 = f64::exp_m1((s0 * a4[1]).cos());
-            acc2 += v7.cos().cos() * 0.25;
-        }
-        let v10 = match n {
-            0 | 2 => {
-                s1 = (s1 * 0.6 + ((f64::sin(x0) * 1.2).tan().cos() + 2.0).cbrt() * 0.1).tanh();
-                (x0 / (x2 * x2 + 1.5)).abs()
-            }
-            g if g > 5 => {
-                let x2 = f64::cos(x0).abs();
-                let v8 = prog_68(((x0 - x2).sin() * 0.9).asin().sin() * 2.0, (f64::ln_1p(x2 * x2) + f64::abs(x2)).sin(), f64::sin(x2), v, n);
-                f64::abs(x0) + v8.cos()
-            }
-            _ => {
-                let v9 = -x0;
-                v9.hypot(v[n % 4])
+            if k6 >= 5 || x0 + v5 + x2.atan() <= 0.0 {
+                break (f64::tanh(v5).powi(2) + 0.5).sqrt();
             }
         };
-        s0 * 0.25 - s1.cos() + acc2.tanh() - a4[3] * 0.75 + f64::cos(v10) - (f64::powi((x0.tanh() + 2.0).cbrt(), 2) + 2.0).acosh()
+        s0 = s0.mul_add(0.75, (x0.cos() + 2.0).cbrt().sin() * 0.75);
+        f64::tanh(s0) - s1 * 0.25 - f64::tanh(acc2) + f64::tanh(v3) + v4 - v5 * 0.25 - v7.tanh() + f64::sin(v4.cos().sinh())
     }
 
     #[differentiable]
     pub fn prog_80(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = x2.sin();
-        let mut acc1: f64 = 0.0;
-        for i in 1..n {
-            let fi = i as f64;
-            if !(n < 3 && f64::exp(v[i % 4].cos()) < 0.0) {
-                let v2: f64 = prog_0(1.5, f64::atan2(x0, x2 * x2 + 1.0).cos() * 2.0, s0, v, i);
-                s0 *= 0.5;
-                s0 += 0.005 * v2.cos();
-            } else {
-                acc1 += 0.4 * f64::tanh(x1);
-                s0 = (s0 * 0.5 + x1.cos() * 0.5).tanh();
-                if i % 2 == 0 && x0 < fi + 0.35 {
-                    let v3 = v[(i + n) % 4].mul_add(x0, x1).cos().exp2();
-                    let v4 = v3.atan2(f64::powi(x0, 2) + 0.5).atan();
-                    acc1 += 0.2 * v4.tanh();
-                }
-            }
-            let v5 = (x1.powi(2) + 1.0).powf(0.5);
-            acc1 += 0.25 * (fi * (v[i % 4].cos() * 1.5).cosh()).tanh();
-            acc1 += 0.4 * v5.tanh().tanh();
+        let mut s0: f64 = f64::cos(x2) * (x2.powi(2) + 1.0).powi(-1);
+        let mut s1 = f64::cos(SCALE + v[0]) * 2.0;
+        let mut s2 = x1.sin().exp().sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = v;
+        a4[2] *= 0.75;
+        a4[2] += f64::sin(acc3.clamp(x1.tanh() - 1.5, f64::tanh(v[n % 4]) + 1.5) - s2);
+        let v5 = a4.iter().map(|&p| 1.0 + 0.25 * (prog_0(x2, f64::tanh(f64::atan(a4[2])), f64::sin(x1).exp2().cos().tanh(), v, n) + p.tanh()).tanh()).product::<f64>();
+        for _ in (1..=3).step_by(2) {
+            acc3 += f64::acos((x0 + v5).tanh() * 0.9).cos() * 0.75;
+            s2 *= 0.75;
+            s2 += 0.25 * s2.cos();
+            s1 = s1 * 0.5 + (f64::sin(s1) * 0.9).asin().cos() * 0.2;
         }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc1 -= 0.1 * f64::sin(prog_33(2.0, x0, x2, v, n));
-            match i + n {
-                1 => {
-                    for _ in 0..5 {
-                        acc1 += x1.cos() * 0.1;
-                        s0 = s0 * 0.5 + f64::cos(3.0_f64.log(s0 * s0 + 2.0)) * 0.25;
-                        acc1 += 0.1 * f64::sinh(fi.tanh()).sin();
-                    }
-                }
-                2 => {
-                    acc1 -= 0.5 * f64::tanh((t.powi(2) + 1.0).cbrt());
-                    match i {
-                        0 => {
-                            continue;
-                        }
-                        g if g > 1 => {
-                            s0 = (s0 * 0.8 + (x1 * x1 + 0.5).sqrt() * 0.2).sin();
-                            let v6: f64 = prog_33(f64::cos(fi + (f64::powi(v[1], 2) + 1.0).sqrt()), x2, 2.0, v, n);
-                            acc1 -= 0.05 * v6.tanh().cos();
-                        }
-                        _ => {
-                            s0 = f64::mul_add(s0, 0.75, (f64::tanh((f64::powi(x2, 2) + 1.0).ln()) * 1.5).sinh().cos() * 0.05);
-                            s0 = (s0 * 0.6 + v[i] * x1 * 0.1).tanh();
-                        }
-                    }
-                    s0 *= 0.8;
-                    s0 += 0.2 * f64::tanh(x1);
-                }
-                3 => {
-                    let x1 = t.cos();
-                    s0 *= 0.6;
-                    s0 += 0.4 * f64::cos(x1.cos());
-                }
-                _ => {
-                    s0 = (s0 * 0.75 + (t - s0) * 0.1).tanh();
-                    let v7 = x1;
-                    acc1 -= 0.5 * v7.sin().sin();
-                }
-            }
-            s0 = 0.8 * s0 + 0.2 * t.cos();
-        }
-        let mut k8 = 0;
-        let v9 = loop {
-            k8 += 1;
-            if (x1.sin() + 2.0).cbrt() >= x2 {
-                let x2 = (v[n % 4].cos() * 2.0).sinh();
-                acc1 -= 0.5 * f64::exp_m1(f64::exp(v[0].tanh()).sin()).tanh();
-                s0 *= 0.5;
-                s0 -= 0.05 * f64::tanh(f64::cos(x2));
-            }
-            acc1 += f64::cos((x0 - v[k8]).sin());
-            if k8 >= 2 || (v[3] * v[3] + 1.5).acosh() < -1.0 {
-                break x1.to_degrees() * 0.02;
-            }
-        };
-        let mut a10 = [0.0; 4];
-        a10[0] = x1.abs();
-        for i in 1..4 {
-            a10[i] = a10[i - 1] * 0.75 + f64::asin((-v[i]).tanh() * 0.9).cos() * 0.1;
-        }
-        let v20: f64 = if n > 3 && f64::acosh(v[(k8 + n) % 4] * v[(k8 + n) % 4] + 2.0) >= f64::sin(x0) {
-            s0 = (s0 * 0.5 + prog_33(x2, x0, (a10[2] * a10[2]).cos(), v, n) * 0.005).sin();
-            v9.tanh()
+        if SCALE + x0 > 0.5 {
+            s0 = s0.mul_add(0.5, f64::tanh(prog_48(s1, s0, (f64::sin(a4[2]).exp2().tanh() * 0.5).ln_1p().sin() * 2.0, v, n)) * 0.005);
+            acc3 += 0.2 * f64::tan((x2 * x2 + 0.5).recip().sin() * 1.2).tanh();
+        } else if f64::ln_1p(2.0_f64.min(x2).tanh() * 0.5) <= -0.25 || n < 5 {
+            acc3 -= f64::tanh(f64::acos(f64::cos(x0) * 0.9).copysign(x2 / 2.0));
+            let v6 = f64::sinh(x2.tanh());
+            acc3 -= v6.cos();
         } else {
-            for &t in v.iter() {
-                acc1 += f64::cos(f64::exp(f64::cos(v9))) * 0.5;
-                let v17 = if n > 4 && a10[1] - x0 > -0.5 {
-                    let v11 = (v[3].clamp(v9.sin() - 1.5, f64::tanh(x1) + 1.5).powi(2) + 1.0).log(2.0);
-                    t + x1 + f64::cos(v11)
-                } else {
-                    for (j, &u) in v.iter().enumerate() {
-                        let fj = j as f64;
-                        let v12 = (f64::powi(t * u, 2) + 0.5).cbrt();
-                        let v14 = if (f64::atan2(t, x2 * x2 + 0.5).tanh() * 0.5).ln_1p() <= 0.5 || j == 2 {
-                            let v13 = ((v9 * v9 + 1.0).powi(-1).powi(2) + 0.5).ln();
-                            ((x1 * 0.75).tanh() * 2.0).cosh() + v13.tanh()
-                        } else {
-                            fj + t - 0.8
-                        };
-                        match j {
-                            0 => {
-                                s0 = 0.75 * s0 + 0.25 * x2.tanh().tanh();
-                            }
-                            1..=2 => {
-                                let v15 = f64::tan(v9.tanh() * 1.2);
-                                let v16 = f64::tan(f64::cos(x1) * 1.2);
-                                acc1 += (v15.tanh() + f64::cos(v16)).tanh() * 0.1;
-                            }
-                            3 => {
-                                s0 = s0 * 0.75 + v12.cos() * 0.01;
-                                let v14 = f64::sin(v14).cosh().tanh().exp2();
-                                acc1 += v14.sin().cos() * 0.1;
-                            }
-                            _ => {
-                                acc1 += 0.1 * f64::asinh(v[1].tanh());
-                            }
-                        }
-                        acc1 -= 0.1 * f64::cos(v12.cos());
-                        acc1 += f64::tanh(v14).tanh() * 0.1;
-                    }
-                    (t * t + 1.5).acosh() / 4.0
-                };
-                let v18: f64 = ((f64::to_radians(v[1]) * 50.0).tanh() * 1.2).tan();
-                s0 *= 0.6;
-                s0 += 0.02 * (v17.sin() - v18.cos()).tanh();
-            }
-            let v19 = ((v9.powi(2) + 0.5).recip().sin() * 0.9).atanh();
-            a10[0].sin().exp_m1() + f64::sin(v19)
-        };
-        let v21 = a10.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * ((-p) + q.tanh()).tanh()).product::<f64>();
-        s0.cos() - acc1.sin() + v20 * 0.75 - f64::tanh(v21) + (a10[3] + v20).copysign(v[n % 4] * v21)
+            s2 = (s2 * 0.5 + (f64::cos(x0) * 0.5).ln_1p() * f64::asin(x1.sin() * 0.9) * 0.1).sin();
+        }
+        s0.tanh() - s1.sin() - s2.tanh() + f64::sin(acc3) + v5 * 0.75 + (x0.sin().powi(2) + 1.0).powi(-3)
     }
 
     #[differentiable]
     pub fn prog_81(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = ((v[n % 4].tanh() + 2.0).cbrt().powi(2) + 1.0).cbrt();
-        let mut s1 = f64::tanh(prog_22(f64::sin((x2.cos() * 0.9).asin()).sin(), f64::cos(-f64::cos(s0)), x2, v, n)) * 2.0;
-        let mut s2 = f64::cos(f64::atan2(1.5_f64, x1)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v5 = match n {
-            1 => {
-                let v4 = x0.clamp(-1.5, 1.0);
-                f64::atan(f64::clamp(acc3, -0.5, 1.0)) + f64::cos(v4)
+        let mut s0 = (x2.max(x1) + x0 * x0).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        acc1 += f64::atanh(x1.tanh() * 0.9) * 0.75;
+        for &t in v.iter() {
+            let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| p + f64::cos(q)).sum::<f64>();
+            acc1 += v2.cos() * 0.5;
+            if t.sin().exp_m1() >= -1.0 {
+                break;
             }
-            2 | 4 => {
-                s2 *= 0.5;
-                s2 += 0.005 * prog_68(f64::sin(acc3) * 2.0, acc3, ((f64::sin(s2) * 0.9).atanh().to_degrees() * 0.01).sin() * 2.0, v, n).sin();
-                prog_0((v[n % 4] + x0).tanh() * 2.0, (0.35 - (s0 * s0 + 0.5).atan2(x0)).tanh() * 2.0, 0.5, v, 1)
-            }
-            g if g > 5 => f64::sin(x0),
-            _ => (f64::powi(s0, 2) + 1.0).log2(),
-        };
-        let v7 = if f64::tanh(x0.sin().exp_m1()).exp() <= -0.5 {
-            x1.abs() * f64::sqrt(x1 * x1 + 0.5)
-        } else if n % 3 == 1 && f64::powi(s0 * s0 + 1.0, -1) >= 0.0 {
-            let v6 = f64::max(v[n % 4].atan(), f64::mul_add(acc3, v5, s0));
-            f64::ln(v6.powi(2) + 0.5)
-        } else {
-            let x1: f64 = f64::sin((acc3.tanh() * 0.9).asin()).exp_m1();
-            f64::cos(x1)
-        };
-        let mut k8 = 0;
-        let v10 = loop {
-            k8 += 1;
-            if (f64::powi(v7 + s0, 2) + 1.0).log(10.0) < 0.5 {
-                let x2 = x2 - s0;
-                s2 = s2 * 0.8 + f64::tanh(x2).tanh() * 0.1;
-            } else {
-                s2 = 0.6 * s2 + 0.2 * f64::tanh(x2 + v[(k8 + n) % 4]);
-                let v9 = f64::cos(v[3] / (v5.powi(2) + 0.5)).exp();
-                s2 = (s2 * 0.75 + v9.sin() * 0.01).tanh();
-            }
-            s0 *= 0.75;
-            s0 -= 0.02 * (2.0 * f64::powi(x1, 2)).cos();
-            if k8 >= 6 || v[(k8 + n) % 4] > 1.0 {
-                break (s2 + 1.5) * s0;
-            }
-        };
-        let v11 = if f64::powi(v[n % 4], 2) < -0.5 && k8 == 1 {
-            prog_33(s0, acc3.sin().tanh() * 2.0, x1.cos().exp_m1().tanh() * 2.0, v, k8)
-        } else {
-            let x0 = v7.sin().cos();
-            (x0.powi(2) + 1.5).acosh()
-        };
-        for i in 0..n {
-            let fi = i as f64;
-            let v13 = if v10.asinh().tanh().cosh() > fi.atan2(s0 * s0 + 0.5) {
-                for &u in v.iter() {
-                    acc3 += v[0].cos() * 0.05;
-                    acc3 += f64::tanh(f64::asin(v11.cos() * 0.9) - u.asinh()) * 0.05;
-                }
-                v11.sin()
-            } else {
-                let v12 = (x0.cos() * 0.9).atanh() / 3.0;
-                (v[i % 4] * v[i % 4] + 2.0).sqrt() + v12.tanh()
-            };
-            s0 *= 0.75;
-            s0 += 0.02 * f64::tanh((v13.sin() * 0.9).acos());
         }
-        s1 = s1 * 0.5 + f64::sinh(f64::exp(x1.sin()).tanh()).sin() * 0.1;
-        s0 * 0.5 - s1 + s2 * 0.75 - acc3 + v5.cos() - f64::tanh(v7) + v10 * 1.5 + v11.cos()
+        if (v[n % 4].sin() * 0.9).asin() < f64::recip(f64::powi(x1, 2) + 0.5) {
+            let mut k3 = 0;
+            while k3 < n && (f64::cos(x1) * 0.9).acos() + (x2 * x2 + 0.5).atan2(x2) >= f64::asinh(s0) {
+                k3 += 1;
+                let v4 = match k3 {
+                    0..=1 => f64::cos(x2) / (f64::powi(f64::atanh(x0.sin() * 0.9), 2) + 1.0),
+                    g if g > 2 => {
+                        s0 = (s0 * 0.5 + v[k3 % 4] * 0.5).tanh();
+                        s0.asinh()
+                    }
+                    _ => {
+                        let x2 = f64::clamp(x2, (v[k3 % 4] * x1).tanh() - 1.5, f64::cos(x2.atan()) + 1.5);
+                        s0 = s0.mul_add(0.75, (f64::tanh(v[k3 % 4]) * 0.9).asin().tanh() * 0.1);
+                        (f64::cos(x1 - x0) + 2.0).cbrt() + x2.tanh()
+                    }
+                };
+                for j in 1..n {
+                    let fj = j as f64;
+                    s0 = s0.mul_add(0.8, f64::sin(v4.sin().exp_m1()).sin() * 0.01);
+                    acc1 += v4.clamp((SCALE + fj).cos() - 1.5, f64::tanh(x2) + 1.5).tanh() * 0.05;
+                    if (v[j % 4].cos() * 1.2).tan() > 0.5 {
+                        s0 = s0.mul_add(0.75, f64::asinh(fj).sin() * 1.0);
+                    } else {
+                        s0 *= 0.75;
+                        s0 -= 0.1 * f64::tanh((x2 * x2 + 0.5).recip());
+                    }
+                }
+                s0 = f64::mul_add(s0, 0.8, f64::tanh(f64::cosh(f64::sin(v4) * 1.5) * f64::cos(s0)) * 0.01);
+            }
+            let v5: f64 = prog_35((v[3] - x1).cos(), f64::tanh(f64::hypot((x2.cos() * 0.9).atanh(), (s0 * s0 + 1.0).log2())), 1.5, v, n);
+            acc1 += v5.tanh() * 0.005;
+        }
+        let mut k6 = 0;
+        let v8 = loop {
+            k6 += 1;
+            acc1 += x2.tanh().tanh() * 0.4;
+            let v7 = (v[k6 % 4] * v[k6 % 4] + 0.5).sqrt();
+            if k6 >= 5 {
+                break f64::cbrt(v7.cos() + 2.0);
+            }
+            acc1 += 0.4 * f64::tanh(v7).sin();
+        };
+        s0.cos() - acc1.cos() + f64::cos(v8) - v8 / (x1.cos() + 2.0) * f64::acosh(v8 * v8 + 2.0)
     }
 
     #[differentiable]
     pub fn prog_82(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.tanh();
-        let mut s1 = (x1 * (x0 + x1)).sin() * 2.0;
-        let mut s2 = (v[n % 4] * v[n % 4] + 0.5).atan2(v[n % 4]).min(s0.to_degrees() * 0.01).cos() * 2.0;
+        let mut s0: f64 = (v[n % 4].cos() * 0.9).acos().sin() * 2.0;
+        let mut s1 = (x2 - x0).tanh() * 2.0;
+        let mut s2 = s0 * 0.1;
         let mut acc3: f64 = 0.0;
-        'l0: for i in 0..v.len() {
-            let fi = i as f64;
-            let v4 = if 1.5_f64.log(v[i].atan().powi(2) + 2.0) <= 0.5 {
-                s2 = (s2 * 0.75 + prog_0(x1, f64::sin(f64::cbrt(f64::cos((s1.powi(2) + 1.0).powf(f64::sin(x1))) + 2.0)) * 2.0, f64::tanh(x2.atan().tanh()) * 2.0, v, i) * 0.005).sin();
-                f64::exp2(f64::sin((x2 * x2 + 0.5).powf(1.5)))
-            } else {
-                prog_33(f64::cos(fi - 0.35) * 2.0, 2.0, 1.2, v, 2)
-            };
-            acc3 += 0.5 * (-f64::sin(v[i])).cos();
-            let mut k5 = 0;
-            while k5 < n + 1 && f64::exp2(s0.cos().sin()) >= -0.5 {
-                k5 += 1;
-                let v7: f64 = if (s0.sin() * 1.2).tan() - f64::recip(f64::powi(s1, 2) + 1.0) >= -1.0 {
-                    (f64::cos(x0) * 0.9).asin()
-                } else {
-                    let v6 = f64::exp(fi.tanh()) * (s1 * s1 + 2.0).acosh();
-                    (fi * s1).sin().sinh() + v6.tanh()
-                };
-                if v7 < s1.asinh() {
-                    break 'l0;
-                }
-                acc3 += 0.05 * f64::tanh(f64::sqrt(x1.sin().exp_m1().powi(2) + 2.0));
-            }
-            s0 = (s0 * 0.5 + prog_33(x2, 2.0, s2.cos() * 2.0, v, n) * 0.005).tanh();
-            s0 = s0.mul_add(0.5, v4.cos() * 0.01);
+        let mut a4 = [0.0; 4];
+        a4[0] = f64::powf(acc3 * acc3 + 1.0, f64::cos(x1));
+        for i in 1..4 {
+            a4[i] = a4[i - 1] * 0.5 + f64::sin(f64::cbrt(s0.cos() + 2.0) - v[i]) * 0.25;
         }
-        let mut a8 = v;
-        a8[2] *= 0.5;
-        a8[2] += f64::sqrt(x1 * x1 + 0.5).tanh();
-        let v9 = SCALE + f64::asin(f64::cos(x0) * 0.9);
+        let mut m5 = 0;
         for (i, &t) in v.iter().enumerate() {
-            if v9 + t + f64::atan(s2) < 1.0 {
-                continue;
+            let fi = i as f64;
+            if f64::cbrt(f64::powi(x1.cos(), 2) + 0.5) < (s2 * s2 + 1.5).acosh() {
+                m5 += 1;
             }
-            let v11 = match i % 3 {
-                0 => {
-                    let v10 = (v9 * v9 + 2.0).ln();
-                    f64::sin(v9).sinh() + v10.tanh()
-                }
-                1 => {
-                    acc3 -= f64::cos(f64::acosh(a8[(i + n) % 4].powi(2) + 1.5)) * 0.5;
-                    x0.abs()
-                }
-                2 => a8[i].sin().exp2(),
-                _ => -(s2.sin() * 0.9).acos(),
+            let v7 = if f64::max((fi.tanh() * 0.9).asin(), a4[i]) > -1.0 {
+                let v6 = 3.0_f64.powf(s2.cos());
+                s1 - 1.2 + v6.tanh()
+            } else {
+                (f64::cbrt(t.powi(2) + 1.0).tanh() * 0.9).atanh()
             };
-            if !(n % 3 == 1 && a8[2].asinh() <= -0.5) {
-                s2 *= 0.75;
-                s2 += 0.05 * (-f64::exp(s0.tanh())).tanh();
-                let x1 = f64::powi(f64::powi(v[n % 4], 2) + 1.0, -2).atan();
-                acc3 -= 0.5 * x1.tanh().cos();
-            } else if n % 2 == 0 && v9.atan() > 0.5 {
-                let v12 = v11 + v[(i + n) % 4];
-                acc3 += 0.5 * s0.atan().tanh();
-                acc3 += 0.5 * v12.tanh();
+            if f64::cos(s1).exp_m1() > 1.0 {
+                s2 = s2 * 0.5 + t.tanh() * 0.5;
+                s2 = s2 * 0.8 + v7.cos() * 0.02;
+            } else {
+                let v8 = prog_35(s1, f64::sqrt(t * t + 2.0).tanh(), (t / (x2 * x2 + 1.5)).sin() * 2.0, v, i);
+                s1 = s1.mul_add(0.5, f64::cos(v8.sin()) * 0.005);
             }
-            s1 = 0.8 * s1 + 0.05 * f64::cos(x2 * s1);
-            s0 = 0.5 * s0 + 0.2 * f64::cos(v11).sin();
+            s2 = 0.75 * s2 + 0.1 * (f64::powi(s2, 2) + 1.0).log2();
+            s2 = 0.75 * s2 + 0.02 * f64::cos(v7);
         }
-        let v14: f64 = if n == 5 {
-            ((v9 * v9).powi(2) + 1.0).sqrt()
-        } else if (x0 * x0 + 1.0).recip() <= a8[n % 4] * a8[n % 4] || n > 0 {
-            f64::asin(v9.tanh() * 0.9)
-        } else {
-            let v13 = f64::sin(x2 + x1);
-            v13.cos().exp_m1().atan()
-        };
-        s0.tanh() - s1 - f64::cos(s2) + f64::cos(acc3) - a8[3] * 0.5 + v9 + v14.sin() - a8[n % 4].sin()
+        let c9 = m5 as f64;
+        let v10 = v.iter().fold(s0, |r, &p| r * 0.5 + 0.02 * ((f64::acos(s2.sin() * 0.9).cos() * 0.9).asin() + f64::sin(p)).tanh());
+        let mut a11 = [0.0; 4];
+        for i in 0..4 {
+            a11[i] = f64::ln_1p(f64::powi((f64::tanh(v10) * 1.5).sinh(), 2));
+        }
+        let v12 = a4.iter().fold(v[3], |r, &p| r * 0.75 + 0.02 * ((f64::tanh(r) * 0.9).atanh() + f64::sin(p)).sin());
+        'l3: for i in (0..3).rev() {
+            let fi = i as f64;
+            let v13 = a11.iter().map(|&p| c9.cos().exp() + f64::sin(p)).sum::<f64>();
+            acc3 -= v12.tanh() * 0.5;
+            let mut k14 = 0;
+            while k14 < n && v10 / (fi * fi + 1.0) < 0.0 {
+                k14 += 1;
+                acc3 += v13.tanh() * 0.1;
+                if v13 - v[(k14 + m5) % 4] < x0 {
+                    break 'l3;
+                }
+            }
+            acc3 += 0.5 * v13.sin().sin();
+        }
+        s0 *= 0.8;
+        s0 -= 0.01 * f64::tanh(a11[(m5 + n) % 4].atan());
+        s0.cos() - s1 * 0.5 + acc3.cos() + c9.tanh() + f64::cos(v10) - v12 * 0.75
     }
 
     #[differentiable]
     pub fn prog_83(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = 2.0 * (v[2] * v[2] + 1.0).log10();
-        let mut acc1: f64 = 0.0;
-        let v2 = prog_71(x0.cos(), x0, 0.75, v, n);
-        let a3 = [f64::cos(x1.cos()).exp2(), f64::tanh(0.5_f64.min(acc1)), v2, (f64::cbrt(s0.cos() + 2.0).powi(2) + 1.0).log((acc1 - x1).powi(2) + 2.0)];
-        let v4 = a3.iter().zip(a3.iter()).map(|(&p, &q)| 1.0 + 0.25 * f64::cos(f64::ln_1p(x2.min(acc1).cos() * 0.5) + f64::tanh(p) + q.sin())).product::<f64>();
-        let v5: f64 = prog_33(x2, x2.clamp(-1.5, 1.0).tanh() * 2.0, (v[n % 4].tanh() * 0.9).acos().cos() * 2.0, v, n);
-        for (i, &t) in v.iter().enumerate() {
-            if i % 2 == 0 {
-                acc1 += 0.5 * f64::tanh(f64::copysign(f64::max(v4, v[0]), (v5.cos() * 1.5).sinh()));
-                s0 = (s0 * 0.75 + s0.sin().exp2() * 0.1).sin();
-            } else if v5.sin().exp() >= -1.0 {
-                let v4 = v2 * 0.35 + v4;
-                acc1 -= 0.5 * v4.tanh().tanh();
+        let mut s0 = x0.powi(2).cos() * 2.0;
+        let mut s1 = (x1 - 0.8).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut a3 = v;
+        a3[0] *= 0.5;
+        a3[0] += x2;
+        s0 = (s0 * 0.5 + x1.cos() * 0.5).tanh();
+        acc2 -= f64::cos(a3[1].sin() + x0);
+        'l0: for &t in v.iter() {
+            s0 = s0 * 0.6 + (x1 * x1 + 0.5).sqrt().sin() * 0.4;
+            s1 *= 0.5;
+            s1 += 0.05 * f64::tan(t.tanh() * 1.2).cos();
+            for &u in v.iter() {
+                if x1 <= t {
+                    continue;
+                }
+                if u.tanh() >= 0.0 {
+                    s1 = f64::mul_add(s1, 0.8, f64::log10(s1 * s1 + 1.0).tanh() * 0.4);
+                    break 'l0;
+                }
+                acc2 -= 0.1 * (x0 / (x2 * x2 + 0.5)).tanh();
             }
-            let v6 = s0;
-            s0 = s0 * 0.75 + f64::tanh(t - v6 + v4) * 0.05;
         }
-        s0 * 0.25 + acc1 * 1.5 - v4.sin() + v5.sin() - f64::tanh(f64::cosh(x1.cos())).sinh()
+        match n {
+            0 => {
+                s1 = (s1 * 0.8 + f64::acosh(s1.powi(2) + 1.5) * 0.01).sin();
+                let mut k4 = 0;
+                while k4 < 6 && ((x1 + a3[n % 4]).tanh() * 1.2).tan() <= -0.5 {
+                    k4 += 1;
+                    for &u in v.iter() {
+                        let v5 = (u.cos().cos() * 0.9).asin();
+                        let v7 = if (v5.asinh().cos() * 1.2).tan() < s0 {
+                            let v6 = s0.cos() * a3[n % 4];
+                            x2 - v6
+                        } else if v[(k4 + n) % 4] + 0.65 <= s0 {
+                            u.cos()
+                        } else {
+                            return (x1.powi(2) + 1.0).log(x0 * x0 + 2.0)
+                        };
+                        s0 = s0.mul_add(0.6, (v[1].sin().powi(2) + 0.5).atan2(s0).cos() * 0.1);
+                        s0 = (s0 * 0.5 + f64::cos(v7) * 0.1).sin();
+                    }
+                    s1 = s1 * 0.6 + (s1 * s1 + 1.0).log(10.0) * 0.75;
+                }
+            }
+            2..=4 => {
+                let v8: f64 = prog_35(x2, f64::asin(f64::tanh(v[n % 4]) * 0.9).cos(), (1.2 * x1.tanh()).sin() * 2.0, v, n);
+                s0 *= 0.8;
+                s0 += 0.005 * v8.tanh();
+            }
+            5 => {
+                let v9 = a3[n % 4] - s1 + s0;
+                acc2 += v9.sin() * 0.25;
+            }
+            _ => {
+                s0 = 0.5 * s0 + 0.2 * a3[n % 4].cos();
+                s0 *= 0.6;
+                s0 -= 0.2 * (s0 * s0 + 0.5).cbrt();
+            }
+        }
+        s0 * 1.5 + s1 - acc2 - ((x1 * x1 + 1.0).sqrt() + (x2 * x2 + 0.5).ln())
     }
 
     #[differentiable]
     pub fn prog_84(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = ((x1 / (x0 * x0 + 0.5)).powi(2) + 2.0).ln().sin() * 2.0;
+        let mut s0: f64 = f64::sin(prog_82((v[n % 4] + x2).tanh(), x0, 1.5, v, n)) * 2.0;
         let mut acc1: f64 = 0.0;
-        'l0: for i in (0..6).rev() {
-            let fi = i as f64;
-            if (x2.cos() * 1.2).tan() < -1.0 {
-                s0 *= 0.6;
-                s0 += 0.1 * (f64::sin(v[i % 4]) * 0.9).asin().tanh();
-                acc1 += ((v[0] / (s0 * s0 + 1.0)).to_degrees() * 0.02).cos() * 0.25;
-                if (v[i % 4].powi(2) + 1.0).cbrt() >= 0.5 {
-                    acc1 += 0.25 * f64::atan2(2.0_f64, (v[1].sin() * 2.0).sinh()).tanh();
-                    s0 = (s0 * 0.6 + prog_33(s0.cos(), f64::cos(x0 - s0), x0, v, 5) * 0.005).tanh();
-                } else if !(i < 3 && prog_33(0.25, x1, 2.0, v, n) >= -0.5) {
-                    acc1 += f64::cos(prog_33(x2, f64::hypot(s0, v[n % 4]).cos() * 2.0, 0.5, v, 2)) * 0.02;
-                } else {
-                    s0 = 0.5 * s0 + 0.5 * f64::cos(-s0);
-                }
-            } else if f64::sin(v[n % 4]) < -0.25 {
-                acc1 += 0.25 * fi.sin().cos().exp2().sin();
-            }
-            s0 = (s0 * 0.5 + s0 / (s0.cos() + 2.0) * 0.1).tanh();
-            for _ in (0..n).rev() {
-                acc1 += 0.05 * f64::sin(f64::ln(v[3] * v[3] + 0.5));
-                if x0 >= 1.0 || n == 2 {
-                    break 'l0;
-                }
-            }
-        }
-        let mut m2 = 0;
+        s0 = f64::mul_add(s0, 0.6, s0.sin() * 0.005);
         for &t in v.iter() {
-            if f64::atan(2.0 - x2) <= t.cos() {
-                continue;
+            let v2 = f64::to_degrees(x1) * 0.02;
+            if x1 - 0.5 <= 1.0 {
+                s0 = s0.mul_add(0.8, (s0 * t).cos() * 0.05);
+                acc1 += 0.5 * ((f64::sin(x2) * 1.5).cosh() * 2.0).sin();
+            } else {
+                s0 = s0 * 0.8 + f64::cos(t) * 0.2;
             }
-            if v[(m2 + n) % 4].clamp((0.8 - x0).cos() - 1.5, f64::sin(f64::cbrt(v[1].powi(2) + 0.5)) + 1.5) >= x2 / (x2 * x2 + 0.5) {
-                m2 += 1;
-            }
-            if (f64::to_degrees(x1) * 0.02).powi(3) > v[m2 % 4] {
-                let v3 = x1.to_radians();
-                let v4 = x2 * x1;
-                s0 = 0.75 * s0 + 0.05 * (f64::tanh(v3) - f64::cos(v4)).tanh();
-            } else if x1.abs() <= -0.5 {
-                s0 = s0 * 0.6 + f64::atan2(s0, f64::powi(s0, 2) + 0.5).cos() * 0.05;
-                if t <= 1.0 && n > 5 {
-                    return f64::cosh(f64::tanh(v[m2 % 4]));
+            acc1 -= (v2 + x2).tanh() * 0.5;
+        }
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            acc1 += (x1 * x1 + 2.0).sqrt().tanh() * 0.4;
+            let mut k4 = 0;
+            while k4 < 4 && x1.sin() > -0.5 {
+                k4 += 1;
+                s0 = s0.mul_add(0.8, (s0.cos() * 1.2).tan().tanh() * 0.02);
+                if x0 * x1 > v[1] || k4 == 4 {
+                    acc1 -= 0.1 * (x0 / (x2.powi(2) + 0.5)).sin();
+                    break;
                 }
+                s0 = (s0 * 0.5 + (x0.sin() * 2.0).sinh() * 0.05).tanh();
             }
-            if !(m2 == 9) {
-                continue;
+            acc1 += f64::sin(x1 - 0.8) * 0.4;
+            if k3 >= 5 || (f64::cos(x0) * 0.9).atanh() >= -0.25 {
+                break;
             }
-            s0 = 0.8 * s0 + 0.05 * f64::cos(f64::sin(v[n % 4]).exp());
         }
-        let c5 = m2 as f64;
-        let mut a6 = [0.0; 4];
-        for i in 0..4 {
-            a6[i] = f64::max(c5, v[m2 % 4]);
-        }
-        if prog_33(0.5, x2, 0.75, v, m2) < 1.0 {
-            return c5 - f64::sinh(a6[m2 % 4].tanh() * 2.0);
-        }
-        match n {
-            0 => {
-                s0 = s0 * 0.6 + f64::sin((x0.sin() * 0.9).acos()) * 0.1;
-            }
-            1 | 3 => {
-                s0 = (s0 * 0.75 + c5 * 1.0).sin();
-                s0 = 0.5 * s0 + 0.5 * f64::tanh(v[1].cos());
-            }
-            4..=5 => {
-                let v7 = prog_33(0.25, x2, 0.25, v, m2);
-                for i in (0..=n).rev().step_by(2) {
-                    let fi = i as f64;
-                    let v8 = (f64::exp_m1(x1.tanh()).cos() * 0.9).asin();
-                    if (f64::cos(x0) * 0.9).acos() + v[n % 4] <= -0.5 {
-                        s0 = 0.75 * s0 + 0.02 * (v8 / (s0.sin() + 2.0)).cos();
-                        acc1 -= 0.5 * fi.cos();
-                    } else if x2.atan2(v8 * v8 + 1.0) > -1.0 {
-                        let v9 = (f64::powi(c5, 2) + 2.0).sqrt();
-                        acc1 -= f64::acos(f64::cos(v7) * 0.9).tanh() * 0.5;
-                        acc1 -= 0.5 * v9.tanh();
-                    } else {
-                        s0 = (s0 * 0.6 + ((s0 * s0).sin() * 2.0).sinh() * 0.02).tanh();
-                        for (j, &u) in v.iter().enumerate() {
-                            let fj = j as f64;
-                            if n < 4 && (x0 * x0 + 2.0).acosh() > (fi.sin() * 1.5).sinh() {
-                                s0 *= 0.5;
-                                s0 += 0.02 * (a6[3] / (a6[3] * a6[3] + 0.5)).cos();
-                                continue;
-                            }
-                            let v12 = if fi / (f64::sin(x2) + 2.0) >= a6[(j + n) % 4] {
-                                let v10 = v7.cos();
-                                acc1 += f64::cos((f64::sin((v7 * v7 + 1.0).sqrt()) * 1.2).tan()) * 0.1;
-                                f64::hypot(x2, u) + f64::cos(v10)
-                            } else if (v7 * v7 + 1.0).log(x1 * x1 + 2.0) < -1.0 || j < 2 {
-                                x0.mul_add(c5, c5)
-                            } else {
-                                let v11 = (v7 * v7 + 1.5).acosh();
-                                (-(u.powi(2) + 1.5).acosh()) + v11.sin()
-                            };
-                            let v15 = match j + i {
-                                0 => (v7.tanh() * 1.5).cosh(),
-                                1 | 3 => {
-                                    let v13 = x2;
-                                    f64::exp(s0.sin()) - (f64::cos(s0) * 1.5).sinh() + v13.sin()
-                                }
-                                g if g > 4 => c5.sin(),
-                                _ => {
-                                    let v14 = f64::atanh(c5.sin() * 0.9);
-                                    (-(fj.sin() * 2.0).sinh()) + v14.sin()
-                                }
-                            };
-                            acc1 -= 0.1 * f64::sin(c5 * u);
-                            acc1 += 0.1 * (v12.sin() - v15.sin()).tanh();
-                        }
+        for i in 0..v.len() {
+            let fi = i as f64;
+            let v5 = f64::atan(x0) / 4.0;
+            for &u in v.iter() {
+                acc1 -= 0.1 * ((f64::powi(s0, 2) + 2.0).acosh() + (v5.powi(2) + 2.0).acosh()).cos();
+                match i {
+                    0 | 2 => {
+                        acc1 += fi.powi(2).tanh() * 0.1;
+                        break;
                     }
-                    s0 *= 0.5;
-                    s0 += 1.0 * c5.cos();
+                    _ => {
+                        acc1 -= 0.1 * f64::cos(x0 + u);
+                    }
                 }
-                acc1 -= 0.1 * v7.cos();
             }
-            _ => {
-                s0 = (s0 * 0.75 + ((c5.powi(2) + 1.0).ln().powi(2) + 1.5).acosh() * 1.0).tanh();
-                s0 = (s0 * 0.75 + f64::min(3.0_f64, x0) * 0.25).tanh();
-            }
+            acc1 -= 0.5 * (x0 + fi).cos();
+            acc1 += v5;
         }
-        s0.cos() - acc1.cos() - f64::tanh(c5) - a6[0].sin() + f64::cbrt((s0 * s0 + 1.0).cbrt().sin() + 2.0)
+        x1 * 0.5 + s0.sin() - acc1.cos()
     }
 
     #[differentiable]
     pub fn prog_85(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0.max(v[1]).powi(2) + 1.0).powf(0.5).sin() * 2.0;
+        let mut s0 = prog_40(x2, (v[n % 4] + x1).cos() * 2.0, f64::max((x1.sin() * 1.5).cosh(), (x1 * x1).ln_1p()).sin(), v, n).tanh() * 2.0;
         let mut acc1: f64 = 0.0;
-        let v2 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.25 * (r + p.cos()).sin());
-        'l0: for i in 1..n {
-            let fi = i as f64;
-            match i + n {
-                1..=3 => {
-                    let v3 = x1 * (v2 * x1);
-                    acc1 -= 0.25 * v3.cos();
+        let mut k2 = 0;
+        while k2 < n && (x0.sin() * 0.9).atanh() >= x1 {
+            k2 += 1;
+            let v3 = ((s0 + x2).powi(2) + 1.5).acosh();
+            let v9 = match k2 {
+                1 => {
+                    let v4 = s0.to_degrees() * 0.02;
+                    v4 + v3
                 }
-                4..=6 => {
-                    let v4 = (x0.sin().sin() * 2.0).sinh();
-                    acc1 -= (x0.sin() * 0.9).atanh() * 0.25;
-                    s0 = s0 * 0.8 + v4.sin().cos() * 0.02;
+                3..=4 => {
+                    let v5 = x1.tanh() * v3;
+                    f64::hypot(3.0_f64, v[k2 % 4]) + v5.cos()
                 }
-                7 => {
-                    continue;
+                g if g > 5 => {
+                    let v6 = (f64::cos(v3).powi(2) + 0.5).cbrt();
+                    (x0.sin() * 1.2).tan() + f64::sin(v6)
                 }
                 _ => {
-                    s0 = (s0 * 0.5 + prog_33(v2, x1, 0.75, v, i) * 0.01).tanh();
-                    if f64::cos(x1) < x2 {
-                        s0 = 0.75 * s0 + 0.01 * f64::log((v[i % 4].powi(2) + 1.0).log(f64::powi(x2, 2) + 2.0).powi(2) + 1.0, f64::powi((x0.sin() * 1.5).cosh(), 2) + 2.0).cos();
-                        acc1 += f64::sin((x0 * fi).to_degrees() * 0.02) * 0.4;
+                    for &u in v.iter() {
+                        let v7 = u + x1;
+                        acc1 += 0.05 * f64::asin(f64::cos(v7) * 0.9).sin();
                     }
-                    s0 = (s0 * 0.8 + x0 * 0.2).sin();
+                    let x1 = x1;
+                    let v8 = x0.sin() - x1;
+                    s0 = 0.6 * s0 + 0.05 * (v3 * 0.35).cos();
+                    -v8
                 }
+            };
+            if x1 - v[k2 % 4] > -0.5 {
+                break;
             }
-            s0 = s0 * 0.6 + (x1 * x1).ln_1p().cos() * 0.4;
-            acc1 -= f64::tanh(s0 - x2) * 0.4;
-            for j in (0..=i).rev() {
-                let fj = j as f64;
-                if x2.min(v2) < 1.0 {
-                    continue 'l0;
-                }
-                acc1 += (x1 * v[j % 4]).tanh() * 0.05;
-                acc1 += 0.05 * (fj + 1.5).sin();
-            }
+            s0 *= 0.75;
+            s0 += 0.25 * f64::tanh((f64::powi(s0.tanh(), 2) + 0.5).sqrt());
+            acc1 -= 0.1 * v9.sin();
         }
-        let mut k5 = 0;
-        let v10 = loop {
-            k5 += 1;
-            s0 = f64::mul_add(s0, 0.75, prog_33((v[n % 4] + x1).sin(), v[2].cos(), 1.5, v, n).sin() * 0.005);
-            let mut k6 = 0;
-            while k6 < 5 && f64::min(x0.min(v2), v2) >= 0.0 {
-                k6 += 1;
-                let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| x0 + q + f64::tanh(p)).sum::<f64>();
-                s0 = s0.mul_add(0.75, f64::tan(s0.tanh() * 1.2).cos() * 0.02);
-                let v8 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.1 * ((x0 * x0 + 1.0).powi(-1).cos() + p.tanh()).tanh());
-                acc1 += (v7.cos() - v8.sin()).cos() * 0.05;
+        let v12 = match n % 3 {
+            1 => {
+                let v10 = x0 / (f64::powi(x0, 2) + 1.5);
+                ((v10 - x1).powi(2) + 2.0).acosh()
             }
-            let v9 = v.iter().map(|&p| s0 + p.tanh()).sum::<f64>();
-            if k5 >= 5 {
-                break v[k5 % 4] - v9;
+            _ => {
+                let v11 = x1.tanh().exp() / (f64::sin(x1.sin()) + 2.0);
+                f64::asinh(x2.asinh()) + f64::sin(v11)
             }
-            s0 *= 0.6;
-            s0 -= 0.05 * f64::tanh(v9);
         };
-        let v11 = v.iter().fold(v2, |r, &p| r * 0.5 + 0.1 * ((f64::powi(r, 2) + 1.5).acosh() + p.tanh()).cos());
-        for i in 0..n {
-            acc1 += 0.25 * f64::tanh((v11 * v11 + 2.0).ln() - v[i % 4].sin().exp());
-            acc1 += 0.25 * (v10 * v10 + 1.0).log(2.0).cos();
-            acc1 += 0.25 * f64::sin((x1.powi(2) + 0.5).sqrt());
+        let mut k13 = 0;
+        while k13 < n {
+            k13 += 1;
+            acc1 += 0.25 * (f64::cos(x2) * 1.5).cosh().tanh();
+            acc1 -= 0.25 * f64::tanh((f64::ln_1p(x0 * x0).powi(2) + 0.5).powf(0.5));
+            let v16 = if v12 / (v12 * v12 + 0.5) > 0.5 || k13 % 2 == 0 {
+                let v14 = (s0.sin() * 0.9).acos();
+                0.5_f64.log(f64::log2(v14 * v14 + 1.0).powi(2) + 2.0)
+            } else if f64::exp(v12.tanh()) >= f64::asinh(x2) {
+                let v15 = v12 - v[k13 % 4];
+                f64::acos(v15.cos() * 0.9)
+            } else {
+                return (x1 * 1.5).powi(2)
+            };
+            acc1 += 0.25 * v16.cos();
         }
-        x1.tanh() - s0 + acc1.tanh() + f64::cos(v10) + v11.cos() + (x0 + v2)
+        let mut a17 = [0.0; 4];
+        a17[0] = x0;
+        for i in 1..4 {
+            a17[i] = a17[i - 1] * 0.75 + f64::sin(f64::max(v[3] + v12, x0.asinh())) * 0.1;
+        }
+        let v18 = v.iter().map(|&p| 1.0 + 0.25 * (a17[k13 % 4] + p.sin()).sin()).product::<f64>();
+        let v19 = if f64::exp2(x0.sin()) >= 0.0 {
+            prog_35(f64::min(v12 + x0, f64::atan(v12)).tanh() * 2.0, 2.0, f64::tan(f64::copysign(1.5_f64, x0).cos() * 1.2).tanh(), v, k13)
+        } else {
+            ((SCALE + x0).sin() + 2.0).cbrt()
+        };
+        f64::cos(s0) + f64::tanh(acc1) + v12.sin() + v18 + v19.sin()
     }
 
     #[differentiable]
     pub fn prog_86(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4].tanh() * 0.9).asin();
-        let mut s1 = x2;
-        let mut acc2: f64 = 0.0;
-        s0 = s0 * 0.75 + f64::cos(x0).sin() * 0.25;
-        let v3 = match n {
-            0 => f64::tanh(x1 - v[1]),
-            1..=3 => {
-                acc2 += (x0.powi(2) + 2.0).acosh().cos();
-                x1 - 1.5
+        let mut s0 = f64::cos(x0);
+        let mut s1 = f64::acos(v[n % 4].sin() * 0.9).tanh() * 2.0;
+        let mut s2 = s0;
+        let mut acc3: f64 = 0.0;
+        match n {
+            0 => {
+                let v4 = prog_2(1.2, f64::sin(f64::abs(x2.to_radians() * 50.0)) * 2.0, s0, v, n);
+                s0 = s0 * 0.75 + ((s0.powi(2) + 2.0).acosh() + f64::abs(acc3)).sin() * 0.2;
+                s1 = s1 * 0.5 + v4.sin().sin() * 0.01;
             }
-            6 => ((f64::sin(x1) * 0.9).acos().powi(2) + 2.0).ln(),
-            _ => f64::sin(acc2),
-        };
-        let v4 = prog_68(x1, x1.sin() * 2.0, acc2, v, n);
-        let a5 = v.map(f64::atan);
-        s1 = 0.5 * s1 + 0.5 * s1.tanh().sin().tanh();
-        s0 + s1 + v3 - v4 - a5[1].cos() + v3.atan() * x2
+            1 => {
+                s0 = (s0 * 0.75 + prog_70(0.25, s0, s2, v, n) * 0.005).sin();
+            }
+            g if g > 2 => {
+                for &t in v.iter() {
+                    acc3 += f64::sin((x0.powi(2) + 1.5).acosh()) * 0.5;
+                    acc3 -= f64::sin((f64::cos(t) * 0.9).atanh() - f64::atanh(x2.tanh() * 0.9)) * 0.4;
+                }
+                acc3 -= 0.25 * f64::cbrt(x1.powi(2).powi(2) + 1.0).sin();
+            }
+            _ => {
+                acc3 -= f64::sin(prog_40((s1.tanh() - 0.35).sin() * 2.0, 0.5, x2, v, 4)) * 0.005;
+            }
+        }
+        for t in v {
+            s1 = 0.8 * s1 + 0.2 * s2.min(t).tanh();
+            let v6 = if -(x1.sin() * 2.0).cosh() < -1.0 && n % 2 == 0 {
+                let v5 = x1 - s2;
+                x0.cos().exp_m1() + v5.tanh()
+            } else {
+                (s0.tanh() + 2.0).cbrt()
+            };
+            s2 = s2.mul_add(0.8, f64::cos(v6).tanh() * 0.02);
+        }
+        if n % 3 == 1 && x2 + (s2.sin() * 0.9).acos() <= 1.0 {
+            return s0.mul_add(x1, x1);
+        }
+        let v7 = prog_32(1.2, f64::cos((x1 * x1 + 0.5).ln()), (s2 * s1).min((x1 * x1 + 1.0).powi(-1)).tanh(), v, n);
+        acc3 += 0.25 * (x1.powi(3) + (s0.cos() * 0.5).ln_1p()).tanh();
+        match n % 4 {
+            0..=1 => {
+                let v8 = (-2.0_f64).max(f64::log10(x1.powi(2) + 1.0));
+                s1 = s1 * 0.5 + v8.tanh().sin() * 1.0;
+            }
+            g if g > 2 => {
+                let v9 = prog_35(f64::ln(s0 * s0 + 0.5).tanh() * 2.0, (s0 / (s2.powi(2) + 1.0)).cos(), 0.25, v, n);
+                acc3 += f64::tanh(3.0_f64.min(s2));
+                s1 = (s1 * 0.5 + v9.cos() * 0.005).sin();
+            }
+            _ => {
+                s1 = (s1 * 0.5 + f64::cosh(s1.sin() * 1.5) * 0.02).sin();
+                acc3 += f64::cos((x2.powi(2) + 0.5).cbrt());
+            }
+        }
+        s1 - f64::tanh(acc3) - f64::cos(v7) + x2 * v[n % 4]
     }
 
     #[differentiable]
     pub fn prog_87(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.max(x0);
-        let mut s1 = (v[n % 4] * x2).cos() * 2.0;
-        let mut s2 = ((s0 * s0 + 1.0).powi(-3).sin() * 0.5).ln_1p();
-        let mut acc3: f64 = 0.0;
-        let a4 = v.map(f64::tanh);
-        let v5 = a4.iter().map(|&p| prog_0(f64::exp2((p.tanh() * 0.9).acos().sin()).tanh() * 2.0, x1.atan().sin() * 2.0, s1, v, n)).sum::<f64>();
-        'l0: for i in 0..6 {
-            let v6 = if f64::ln(f64::atan2(3.0_f64, s1).powi(2) + 0.5) > -1.0 && n % 2 == 0 {
-                f64::cos(v5)
-            } else {
-                v[3] / (v5.tanh() + 2.0)
-            };
-            acc3 += 0.25 * s2.cos().exp2().cos();
-            for _ in 0..i {
-                s0 = 0.75 * s0 + 0.05 * s0.max(v6).tanh();
-                if f64::sin(s2 * x2) < 0.25 {
-                    continue 'l0;
-                }
-            }
-            s0 = (s0 * 0.75 + v6.sin() * 0.05).tanh();
-        }
-        'l2: for i in (0..=n).rev().step_by(2) {
-            s0 = s0.mul_add(0.5, (x0 * x0 + 0.5).sqrt().sin() * 0.5);
-            for _ in (0..=i).rev() {
-                s0 = s0.mul_add(0.75, f64::cos(f64::clamp(s0 * s0, -1.5, 0.5)) * 0.05);
-                let v7 = (f64::powi(v5.cos().cosh(), 2) + 0.5).ln();
-                acc3 -= f64::tanh(v7).cos() * 0.05;
-            }
-            acc3 -= f64::sin(x2) * 0.5;
-            for j in (0..6).rev() {
-                let fj = j as f64;
-                match n + j {
-                    0 => {
-                        let v8 = fj;
-                        let v5 = x0.cos();
-                        s2 *= 0.75;
-                        s2 += 0.25 * (f64::tanh(v8) - v5.cos()).sin();
-                    }
-                    g if g > 1 => {
-                        s0 = 0.6 * s0 + 1.0 * f64::cos((x2.cos() + 2.0).cbrt());
-                        acc3 -= 0.05 * f64::sqrt(f64::powi((fj * fj + 0.5).recip(), 2) + 1.0).sin();
-                    }
-                    _ => {
-                        s0 = s0 * 0.6 + f64::sin(f64::cos(s0).exp2()) * 0.25;
-                    }
-                }
-                if s1.cos().exp() >= 0.0 {
-                    s1 = (s1 * 0.6 + (s1.powi(2) + 1.0).atan2(s1) * 0.1).tanh();
-                    break 'l2;
-                }
-                s1 = (s1 * 0.6 + f64::to_degrees(a4[j % 4]) * 0.02 * 0.25).tanh();
-            }
-        }
-        let v10 = match n % 2 {
-            0 => prog_33(0.25, 0.5, f64::hypot(x1.to_degrees() * 0.01, f64::ln_1p(x0 * x0)).sin() * 2.0, a4, 6),
-            1 => {
-                let v9 = (f64::sin(v5 * 0.01).powi(2) + 1.0).log2();
-                (v[2].tanh() * 1.5).cosh() + v9.sin()
-            }
-            _ => x2.abs() - f64::abs(a4[n % 4]),
-        };
-        'l5: for i in (1..=5).step_by(2) {
+        let mut s0 = x2;
+        let mut acc1: f64 = 0.0;
+        for i in 0..v.len() {
             let fi = i as f64;
-            if (-1.5_f64).max(x0) - fi.cos() <= v5 / 3.0 {
-                break;
-            }
-            acc3 -= v5.tanh() * 0.5;
-            let mut k11 = 0;
-            while k11 < 6 && (v10 * v10 + 1.5).acosh().atan() <= -1.0 {
-                k11 += 1;
-                match k11 {
-                    0 | 2 => {
-                        break;
-                    }
-                    3 => {
-                        let v12 = x0 - s2;
-                        s2 = s2.mul_add(0.8, (f64::sin(s2) * 0.9).atanh().tanh() * 0.02);
-                        if f64::asinh(f64::sin(s2)) <= fi && k11 + i < 8 {
-                            acc3 += (v12 - s0).cos() * 0.1;
-                            break;
-                        }
-                        s2 = (s2 * 0.6 + v12.sin() * 0.2).sin();
-                    }
-                    4 | 6 => {
-                        let v13 = (f64::tanh(f64::powi(x2, 2)) + 2.0).cbrt();
-                        let v14 = f64::cos(x1).exp();
-                        acc3 += 0.1 * f64::sin(v13.sin() - v14.tanh());
-                    }
-                    _ => {
-                        s1 = (s1 * 0.75 + (f64::atanh(s1.sin() * 0.9).powi(2) + 1.0).atan2((f64::powi(s0, 2) + 0.5).atan2(x2)) * 0.01).sin();
-                        s1 = (s1 * 0.6 + f64::acosh(x2 * x2 + 1.5) * 0.1).tanh();
-                    }
-                }
-                if (f64::powi(v5, 2) + 1.0).log(2.0) <= -1.0 {
-                    continue 'l5;
-                }
-                acc3 -= f64::sin(f64::sqrt(a4[(k11 + n) % 4] * a4[(k11 + n) % 4] + 0.5)) * 0.1;
-            }
-            if n < 1 && (v10.atan().tanh() * 0.9).asin() <= 0.0 {
-                let v15 = (f64::powi(v10, 2) + 1.0).log(3.0).sin();
-                s2 = s2 * 0.75 + v15.cos().tanh() * 0.25;
-            }
+            let v2: f64 = if x1 * x1 < v[3 - i] || i > 2 {
+                f64::recip(f64::powi(x0, 2) + 0.5)
+            } else {
+                x0.tanh()
+            };
+            let v3 = fi.asinh();
+            acc1 += -v[3 - i].to_radians();
+            acc1 += (v2.tanh() + f64::cos(v3)).tanh() * 0.5;
         }
-        s0.sin() + s1 * 1.5 - s2 * 1.5 - acc3.sin() - v5.tanh() + f64::sin(v10)
+        s0 = s0 * 0.75 + (v[n % 4] * v[n % 4] + 1.0).log(v[n % 4] * v[n % 4] + 2.0).cos() * 0.05;
+        let mut a4 = v;
+        for i in 0..n {
+            a4[i % 4] = a4[i % 4] * 0.75 + x1.powi(2).sin() * 0.05;
+        }
+        s0 *= 0.5;
+        s0 += 0.5 * x1.cos();
+        let v7 = if prog_23(x0, x1, 0.75, v, n) >= f64::cos(a4[0]) {
+            f64::tanh(x1).exp()
+        } else if f64::copysign(acc1, s0) > 0.5 {
+            let v5 = (x2 * x2 + 0.5).recip();
+            f64::max(v5, s0)
+        } else {
+            let v6 = f64::atan(s0) - 0.65;
+            (f64::sin(v[2]) * 1.2).tan() + f64::sin(v6)
+        };
+        let v8 = x0 / (v7 * v7 + 1.5);
+        f64::sin(s0) + acc1 * 0.5 - v8 * 0.5
     }
 
     #[differentiable]
     pub fn prog_88(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::asin(f64::sin(x2) * 0.9);
-        let mut s1 = f64::sin(1.5 - (x0 + v[n % 4])) * 2.0;
-        let mut s2 = f64::cbrt(v[1].tanh() + 2.0);
+        let mut s0 = f64::sin(x2 * x2) * 2.0;
+        let mut s1 = f64::recip(x0 * x0 + 0.5);
+        let mut s2 = prog_32(x0, (v[2].tanh() * 0.9).acos().cos(), f64::max(s1, x1).cos() * 2.0, v, n);
         let mut acc3: f64 = 0.0;
-        let v6 = if f64::powf(f64::powi(-acc3, 2) + 1.0, f64::cos(x1)) > (acc3.tanh() * 0.9).atanh() {
-            let v4 = v[n % 4].tanh() * core::f64::consts::FRAC_1_SQRT_2;
-            s2 = 0.75 * s2 + 1.0 * f64::sin(((acc3 * v[n % 4]).powi(2) + 0.5).cbrt());
-            f64::powi(s2.powi(2) + 1.0, -2) / (0.5_f64.powf(v4.sin()).powi(2) + 1.0)
-        } else if prog_71(s0.max(v[n % 4] - x0).cos() * 2.0, (s1 * s1 + 0.5).atan2(v[1]).tanh() * 2.0, f64::copysign(2.0_f64, v[1]).tanh(), v, n) <= 0.5 {
-            let v5 = s0 / (v[2] * v[2] + 0.5);
-            v5 - v[n % 4]
+        let v4 = s1;
+        let v6 = if f64::exp(f64::cos(v4)) >= 0.0 {
+            for _ in (0..=n).rev().step_by(2) {
+                let v5 = s2.asinh().cos();
+                s2 = (s2 * 0.8 + (f64::sin(x0) * 2.0).sinh() * 0.02).tanh();
+                acc3 -= v5 * 0.5;
+            }
+            x0.sin()
+        } else if s2 < -1.0 || n == 4 {
+            s1 = 0.75 * s1 + 0.25 * ((f64::sin(v[n % 4]) + 2.0).cbrt() / (v[n % 4].tanh().powi(2) + 1.5));
+            (x0.powi(2) + 2.0).ln()
         } else {
-            (x2.cos() * 0.9).atanh()
+            let x1: f64 = x0.sin().exp_m1();
+            2.0_f64.hypot(f64::cos(x1).cosh())
         };
-        let v9 = match n {
-            0 => {
-                let v7 = acc3.cos().cosh().cos();
-                s0 + v6 + v7.tanh()
-            }
-            g if g > 1 => (f64::powi(f64::acosh(v[n % 4] * v[n % 4] + 2.0), 2) + 1.5).acosh(),
-            _ => {
-                let v8 = (x1 * x1 + 2.0).sqrt();
-                v8.clamp(f64::cos(f64::asin(v[n % 4].tanh() * 0.9)) - 1.5, f64::cos(s0).sinh().cos() + 1.5)
-            }
-        };
-        let v11 = match n {
-            0 => prog_33((acc3 + v[2] + 1.2).tanh(), 1.2, (v9 * 0.35).cos(), v, n),
-            2 => {
-                let x2 = f64::tanh(v9);
-                x2.to_radians()
-            }
-            4 | 6 => {
-                let v10 = prog_86(s0, (f64::min(v[1], acc3).powi(2) + 0.5).ln().tanh() * 2.0, s1, v, n);
-                v9 + acc3 + f64::cos(v10)
-            }
-            _ => {
-                s0 = f64::mul_add(s0, 0.5, (s0 - (x2 * x2 + 0.5).powf(0.3)).cos() * 0.1);
-                v6.abs()
-            }
-        };
-        'l0: for i in 0..v.len() {
-            let fi = i as f64;
-            s0 = 0.5 * s0 + 0.5 * (f64::powi(s0, 2) + 1.0).log(3.0).sin();
-            for j in 0..5 {
-                acc3 += 0.1 * (1.25 * v9).tanh();
-                if f64::atan(v9 - v[j % 4]) <= -0.5 {
-                    break 'l0;
-                }
-                acc3 += 0.1 * v6.cos().sin();
-            }
-            match i + n {
-                2..=4 => {
-                    s0 = (s0 * 0.8 + (v11 - fi) * 0.2).tanh();
-                    break;
-                }
-                _ => {
-                    s0 *= 0.6;
-                    s0 += 0.75 * (v[n % 4] * v[n % 4] + 1.0).log10();
-                }
-            }
-        }
-        let mut k12 = 0;
-        loop {
-            k12 += 1;
-            s1 = (s1 * 0.75 + ((s1.to_radians() * 20.0).tanh() * 2.0).sinh() * 0.05).sin();
-            let v13 = s0 - 1.5;
-            if k12 >= 2 {
-                break;
-            }
-            acc3 += v13.sin();
-        }
-        let mut k14 = 0;
-        while k14 < 3 && x0.cos() >= -0.25 {
-            k14 += 1;
-            let v15: f64 = prog_33(s1, s0, x1, v, k12);
-            if s2 * v9 > v11 {
-                s2 = (s2 * 0.5 + s1 * v[3] * 0.1).sin();
-                let v16: f64 = prog_33((v[n % 4] - 0.5).sin(), f64::atanh(v6.sin() * 0.9).sin(), (s1 / ((x1 * x1 + 0.5).recip().tanh() + 2.0)).cos() * 2.0, v, k12);
-                acc3 -= v16.sin().sin() * 0.01;
+        s0 *= 0.6;
+        s0 += 0.25 * (1.2 * x1).sin();
+        let mut k7 = 0;
+        while k7 < n && v6 / (v6 * v6 + 1.5) < x1.clamp(-1.0, 0.5) {
+            k7 += 1;
+            s2 = 0.6 * s2 + 0.4 * v4.clamp(f64::cos(v[k7 % 4]) - 1.5, s2.sin() + 1.5).tanh();
+            if (s0.powi(2) + 1.0).log(10.0) > 0.25 {
+                s2 = 0.5 * s2 + 0.1 * (v[(k7 + n) % 4] * s1).cos().sin();
+                let v8: f64 = v4 - x1;
+                acc3 += 0.25 * v8.cos();
             } else {
-                s2 = s2 * 0.75 + f64::cos((f64::cos(x1 + v11) * 0.9).atanh()) * 0.02;
-                s0 = s0 * 0.6 + (x1 * x1 + 1.0).log10().sin() * 0.75;
+                let v6 = v6 * 0.3;
+                s0 = 0.6 * s0 + 1.0 * v6.cos();
             }
-            acc3 += 0.5 * f64::cos(f64::mul_add(x0.clamp(s2.tanh() - 1.5, x0.tanh() + 1.5), v[0].sin(), v6));
-            acc3 += v15.cos().sin() * 0.1;
         }
-        s0 + s1.sin() + s2 + acc3.sin() + f64::tanh(v6) + f64::sin(v9) - v11.sin()
+        s0 - s1 + s2 + acc3.cos() + f64::sin(v6)
     }
 
     #[differentiable]
     pub fn prog_89(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(x2);
+        let mut s0 = ((x0 + v[n % 4]).powi(2) + 0.5).cbrt().sin() * 2.0;
         let mut acc1: f64 = 0.0;
-        let v2 = v.iter().map(|&p| 1.0 + 0.1 * prog_33(1.2, s0, (p + s0).tanh(), v, n).cos()).product::<f64>();
-        let v3 = v.iter().fold(v2, |r, &p| r * 0.75 + 0.005 * (prog_33(x0, (r * r + 1.0).log(2.0).sin(), 2.0, v, 1) + p.cos()).tanh());
-        let v6: f64 = if prog_33(1.2, (-x1).cos() * 2.0, x0, v, n) > -0.5 {
-            let v4 = f64::sin(v3 * 0.1);
-            v4.tanh()
-        } else {
-            for _ in 0..n {
-                acc1 += 0.25 * f64::tanh(x1 / (f64::powi(v3 / (f64::cos(x1) + 2.0), 2) + 1.5));
-                let v5 = s0.to_degrees() * 0.02;
-                acc1 += 0.005 * f64::cos(prog_33(v3, x0, (v2 * v2 + 0.5).powf(v5.sin()).sin(), v, 2));
-            }
-            v3.sin()
-        };
-        'l1: for &t in v.iter() {
-            s0 = (s0 * 0.6 + s0.mul_add(x0, v3) * 0.1).tanh();
-            s0 = 0.6 * s0 + 0.2 * f64::tanh(f64::log(3.0_f64, f64::powi(v2, 2) + 2.0));
-            let mut k7 = 0;
-            while k7 < n && f64::tanh(v6) >= 0.25 {
-                k7 += 1;
-                let v10 = match k7 % 4 {
-                    0 => {
-                        let x0 = t + x0;
-                        let v8 = (x0.cos() * 1.5).cosh();
-                        f64::log(v8.powi(2) + 1.0, t.powi(2) + 2.0)
-                    }
-                    1 | 3 => {
-                        let v9 = 3.0_f64.powf(t.tanh());
-                        x2.to_degrees() * 0.02 + v9.sin()
-                    }
-                    _ => f64::tanh(t),
-                };
-                let v11 = v10;
-                match n {
-                    1 => {
-                        s0 = s0 * 0.5 + (v11 / (s0 * s0 + 1.0)).tanh() * 0.02;
-                    }
-                    4 => {
-                        s0 = 0.5 * s0 + 0.1 * f64::atanh(v[1].cos().cos() * 0.9).tanh();
-                        if x0 <= t * x0 {
-                            acc1 -= 0.05 * (f64::sin(v2) * 1.2).tan().sin();
-                            if 0.5_f64.min(v11).to_degrees() * 0.02 >= 0.0 {
-                                break;
-                            }
-                            s0 = s0.mul_add(0.6, f64::sin(-t) * 0.4);
-                            if (v3.powi(2) + 2.0).acosh() <= v11 {
-                                continue;
-                            }
-                        } else if v[(k7 + n) % 4] - v11 > 0.0 || k7 % 2 == 0 {
-                            s0 = (s0 * 0.6 + s0 * 0.4).sin();
-                            acc1 -= 0.05 * f64::tanh(v3);
-                        } else {
-                            s0 = f64::mul_add(s0, 0.6, x0.cos() * 0.4);
-                            if k7 % 2 == 0 {
-                                continue;
-                            }
-                        }
-                        let x2 = x2 * v2.mul_add(v2, v6);
-                        s0 = s0.mul_add(0.5, x2.tanh().tanh() * 0.02);
-                    }
-                    6 => {
-                        continue 'l1;
-                    }
-                    _ => {
-                        s0 = 0.75 * s0 + 0.1 * x2.tanh().exp2().cos();
-                        if (v3.cos() * 1.5).cosh() >= (v11.powi(2) + 1.0).log10() {
-                            continue;
-                        }
-                    }
-                }
-                s0 *= 0.8;
-                s0 -= 0.2 * f64::sin(-v[2]);
-            }
-            acc1 -= 0.5 * t.cos();
+        let v2: f64 = prog_81(1.2, x0, f64::sin(x1).cosh().tanh() * 2.0, v, n);
+        for _ in (0..=n).rev().step_by(2) {
+            let v3 = f64::cbrt(f64::powi(s0, 2) + 0.5);
+            let v4 = v.iter().map(|&p| (v3 * v3).ln_1p() + p.cos()).sum::<f64>();
+            acc1 += f64::cbrt(v3.asinh().powi(2) + 1.0).tanh() * 0.5;
+            s0 = (s0 * 0.8 + v4.cos() * 0.01).tanh();
         }
-        let v12 = x0.sin();
-        let v14 = if x1.sin() <= v12 {
-            x0.hypot(v[1])
-        } else if f64::powf(v12 * v12 + 0.5, v[2].sin()) >= 1.0 || n == 4 {
-            let v13 = v[n % 4].asinh();
-            0.25 - x0 + v13.sin()
-        } else {
-            x1.powi(2)
-        };
-        s0 + acc1.tanh() + v6.tanh() + v14 * 0.75 + (v14 + v[3])
+        let mut a5 = v;
+        for i in 0..n {
+            a5[i % 4] = a5[i % 4] * 0.5 + f64::atanh(f64::cos(x2 * 0.25) * 0.9).tanh() * 0.4;
+        }
+        for i in (0..4).rev() {
+            if 3.0_f64.log(v[3] * v[3] + 2.0) > 1.0 {
+                let v6: f64 = x0.to_radians() * 50.0;
+                let x0 = a5[i];
+                s0 = (s0 * 0.8 + (v6.cos() + x0.sin()) * 0.1).sin();
+            } else if -x2 < 0.0 {
+                let v7 = v2 - (f64::powi(x2, 2) + 1.0).log2();
+                let v2 = f64::sin(a5[i]).exp() / (a5[i] * a5[i] + 0.5);
+                acc1 -= 0.25 * (v7.sin() - v2.cos()).cos();
+            } else {
+                s0 *= 0.6;
+                s0 -= 0.25 * (1.25 * x0).tanh();
+                acc1 += ((a5[i] * a5[i] + 0.5).sqrt().cos() + 2.0).cbrt().sin() * 0.5;
+            }
+            let v8 = a5[3] - x1;
+            s0 = s0 * 0.8 + f64::tanh(f64::ln_1p(f64::powi((v2 * v2 + 1.5).acosh(), 2))) * 0.01;
+            acc1 -= 0.5 * f64::cos(v8);
+        }
+        for i in 0..n {
+            let fi = i as f64;
+            let v9 = if i == 0 && (x2.sin() * 2.0).cosh() <= -1.0 {
+                (f64::atan(v2).powi(2) + 0.5).recip()
+            } else {
+                -f64::atan2(1.5_f64, a5[0])
+            };
+            let v10 = x1 * v9;
+            if v2 >= 0.0 {
+                s0 = s0 * 0.6 + f64::cos(v10) * 0.05;
+                if 1.5_f64.powf(f64::cos(a5[i % 4])) > x2 || i > 1 {
+                    let v11 = f64::asin((f64::to_degrees(v[2]) * 0.02).tanh() * 0.9);
+                    s0 = s0 * 0.5 + v11.tanh() * 0.2;
+                } else {
+                    s0 = s0 * 0.75 + f64::cos((s0.tanh() + 2.0).cbrt()) * 0.75;
+                }
+            } else {
+                s0 = s0 * 0.75 + f64::cos(f64::exp(v9.sin())) * 0.05;
+            }
+            acc1 -= 0.25 * f64::sin(fi.atan());
+            acc1 -= 0.25 * f64::tanh(v10);
+        }
+        let v12 = x0 * x0;
+        x2 * 0.5 - s0 + f64::tanh(acc1) - v2.cos() - f64::tanh(a5[0]) - v12 + f64::copysign(3.0_f64, f64::tanh(x2))
     }
 
     #[differentiable]
     pub fn prog_90(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[2] * std::f64::consts::FRAC_PI_4;
+        let mut s0 = (x0 * core::f64::consts::FRAC_1_SQRT_2).max((x1.powi(2) + 0.5).sqrt()).sin() * 2.0;
         let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v9 = loop {
-            k2 += 1;
-            s0 = s0.mul_add(0.8, f64::cos((1.5 - x2).atan()) * 0.2);
-            let v4: f64 = if f64::powi(s0, 3) + v[2] * x2 > 0.0 {
-                let x2 = x1;
-                (-x0) + x2.cos()
-            } else if prog_68(1.5, v[k2].cos().exp2().sin(), x0.tanh(), v, 3) >= 0.0 {
-                let v3 = x2.asinh();
-                v3 / (v[3 - k2] * v[3 - k2] + 0.5)
-            } else {
-                prog_0(f64::atan(x1).cos(), (s0 * x0).tanh() * 2.0, x0, v, n)
-            };
-            let mut k5 = 0;
-            while k5 < n + 1 && f64::sin(s0) > v4 {
-                k5 += 1;
-                let v7 = if f64::powi((x1 * x1).ln_1p(), 2).ln_1p() > -0.5 {
-                    x2 - v[k5 % 4]
-                } else if (v[(k5 + k2) % 4].atan().powi(2) + 1.0).sqrt() >= 0.5 {
-                    (x2 * x2 + 0.5).sqrt()
-                } else {
-                    let v6 = (x0.powi(2) + 1.5).acosh();
-                    return v6.mul_add(x0, v[3])
-                };
-                if f64::tanh(v7).exp2() >= -0.5 {
-                    s0 = s0 * 0.75 + f64::atanh(s0.tanh() * 0.9).cos() * 0.05;
-                    if f64::atan2(x0, s0 * s0 + 0.5) <= v[k5 % 4] * x1 {
-                        s0 = (s0 * 0.8 + x0.copysign(s0 + v[k5 % 4]) * 0.2).tanh();
-                        let v4 = f64::cbrt(v7.cos() + 2.0).sin().exp_m1();
-                        s0 = s0 * 0.8 + f64::tanh(v4).cos() * 0.1;
-                    } else if x2 + 1.2 > v[k5 % 4] {
-                        let v8: f64 = s0.sin().tanh();
-                        s0 *= 0.6;
-                        s0 += 0.4 * f64::cos(v8).cos();
-                    } else {
-                        s0 = s0.mul_add(0.6, v4.cos() * 0.005);
-                    }
-                }
-                s0 = 0.5 * s0 + 0.2 * f64::tanh((x0.tanh() * 0.9).acos());
-            }
-            if k2 >= 3 {
-                break x0.sin().powi(3);
-            }
-            acc1 += 0.01 * v4.tanh();
-        };
-        match k2 % 2 {
+        match n % 2 {
             0 => {
-                let v10 = x1;
-                let v11 = f64::exp(f64::sin(-x2));
-                acc1 += (v10.sin() + v11.cos()).cos();
+                let v2 = (v[n % 4].powi(2) + 1.0).log10();
+                acc1 -= f64::tan(f64::sin(x1) * 1.2).cos() * 0.4;
+                s0 = (s0 * 0.5 + v2 * 1.0).tanh();
             }
             1 => {
-                acc1 -= f64::sin((v[2].powi(2) + 1.0).ln());
-                let v12 = -x1;
-                s0 *= 0.6;
-                s0 += 0.4 * v12.cos();
+                acc1 -= x2.cos().exp2().tanh();
+                if (-2.0_f64).max(v[n % 4] + s0) > x0 {
+                    s0 = (s0 * 0.5 + acc1 * s0 * 0.05).sin();
+                    s0 = (s0 * 0.5 + (s0.to_degrees() * 0.02 + s0.sin()) * 0.2).tanh();
+                } else if f64::sqrt(v[1] * v[1] + 1.0) <= x2 {
+                    acc1 -= f64::sin(x2 / (v[n % 4].tanh() + 2.0));
+                    let v3 = x0.hypot(v[n % 4] * v[n % 4]);
+                    acc1 += 0.75 * f64::sin(v3);
+                } else {
+                    s0 = 0.8 * s0 + 0.005 * f64::tanh(prog_29(2.0, f64::cos(s0.min(acc1).asinh()), x1, v, n));
+                    acc1 += 0.75 * ((1.25 - x1) * x2).tanh();
+                }
+                let v4 = x2;
+                s0 = s0 * 0.5 + v4.cos() * 0.5;
             }
             _ => {
-                s0 *= 0.5;
-                s0 += 0.02 * f64::cos(acc1.sin().exp2().cos());
-                s0 = s0 * 0.75 + s0 * 0.005;
+                let v5: f64 = (f64::atan2(f64::powi(v[n % 4], 2) + 0.5, x2).powi(2) + 1.0).recip();
+                s0 = s0 * 0.8 + v5 * 0.05;
             }
         }
-        s0 = (s0 * 0.8 + x0 * 0.2).tanh();
-        'l2: for i in (1..=6).step_by(2) {
-            let v13: f64 = (f64::powi(f64::to_degrees(x0) * 0.01, 2) + 2.0).acosh();
-            acc1 += 0.5 * (-x0.sin().exp2()).tanh();
-            s0 = f64::mul_add(s0, 0.8, f64::sin(v13).cos() * 0.25);
-            let mut k14 = 0;
-            while k14 < n + 1 && v13 * v13 > v13.cos().exp2() {
-                k14 += 1;
-                acc1 -= x2.atan().sin() * 0.05;
-                if (f64::powi(v9.to_degrees() * 0.02, 2) + 2.0).ln() <= -0.5 {
-                    break 'l2;
+        match n {
+            0 => {
+                s0 = (s0 * 0.8 + prog_88(1.5, f64::sin((s0 * s0).ln_1p()) * 2.0, x0, v, n) * 0.005).sin();
+                let v6 = x2;
+                acc1 += f64::cos(v6);
+            }
+            1..=2 => {
+                let v7 = (f64::powi((x2.powi(2) + 1.0).log(3.0), 2) + 1.0).log2();
+                acc1 -= v7.tanh();
+            }
+            3..=4 => {
+                s0 = s0 * 0.75 + (s0.tanh() * 0.9).asin().cos() * 0.02;
+                s0 = 0.6 * s0 + 0.4 * v[3].sin();
+            }
+            _ => {
+                s0 = (s0 * 0.5 + prog_32(f64::tanh((-x2).copysign(s0.abs())) * 2.0, 1.2, 0.5, v, n) * 0.02).tanh();
+                s0 = 0.5 * s0 + 0.05 * s0.powi(3);
+            }
+        }
+        'l0: for i in 1..n {
+            acc1 += 0.4 * f64::powi(s0 * s0 + 1.0, -1);
+            for j in 0..i {
+                let fj = j as f64;
+                match j {
+                    0 => {
+                        acc1 += f64::cos(f64::exp2(x1.sin())) * 0.05;
+                        if v[(j + n) % 4] < x2.hypot(x0) {
+                            acc1 -= 0.05 * f64::sqrt(f64::asinh(s0).powi(2) + 1.0).sin();
+                            break;
+                        }
+                    }
+                    1..=3 => {
+                        break;
+                    }
+                    4 => {
+                        acc1 += (f64::log10(x2 * x2 + 1.0).sin() * 0.5).ln_1p() * 0.1;
+                        if x2 < 0.0 && j % 2 == 0 {
+                            continue;
+                        }
+                    }
+                    _ => {
+                        let v8 = (x2 * x2 + 1.5).acosh();
+                        s0 = f64::mul_add(s0, 0.5, f64::sin(v8.tanh()) * 0.1);
+                    }
                 }
-                s0 = 0.5 * s0 + 0.1 * f64::cos(v[i % 4] * s0);
+                if x2 / (f64::log(fj.powi(2) + 1.0, s0.powi(2) + 2.0).powi(2) + 0.5) >= x2 && j % 3 == 1 {
+                    continue 'l0;
+                }
+                acc1 += f64::powi(v[0], 3).cos() * 0.05;
+            }
+            let v9 = v[i % 4].atan();
+            acc1 += 0.4 * f64::cos(f64::cbrt(x0.tanh() + 2.0));
+            s0 = (s0 * 0.6 + v9.sin() * 0.4).tanh();
+        }
+        let v10 = v.iter().map(|&p| p.cos().exp2()).sum::<f64>();
+        match n {
+            0 | 2 => {
+                s0 = s0 * 0.75 + f64::cos(f64::tanh(x2).exp2().to_radians()) * 1.0;
+                s0 = s0 * 0.75 + v[0].cos() * 0.25;
+            }
+            g if g > 3 => {
+                let v11: f64 = x2 * x0;
+                s0 = s0 * 0.5 + f64::cos(v11) * 0.1;
+            }
+            _ => {
+                s0 *= 0.8;
+                s0 += 0.01 * ((v10 + s0).tanh() * 0.9).asin().tanh();
             }
         }
-        x1.tanh() + f64::tanh(x2) + f64::sin(s0) + acc1.tanh() + v9 * 1.5
+        x2 * 1.5 - s0 + acc1.cos() + v10.cos()
     }
 
     #[differentiable]
     pub fn prog_91(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = prog_21(f64::sin(x2 + v[n % 4] / 2.0) * 2.0, x2, f64::cos(f64::sin(v[n % 4]).exp_m1()), v, 5).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2 = v.iter().copied().map(|p| (-x1) + x0.abs() + p.cos()).sum::<f64>();
-        let v3 = v2.asinh();
-        'l0: for &t in v.iter() {
-            acc1 += t.cos().tanh() * 0.5;
-            acc1 -= 0.75 * ((x0.cos() * 0.5).ln_1p().powi(2) + 1.0).log(2.0);
-            s0 *= 0.6;
-            s0 += 0.2 * (x0 + v3).cos();
-            for j in 1..n {
-                s0 *= 0.5;
-                s0 += 0.4 * f64::cosh(f64::tanh(x1)).tanh();
-                if j < 2 {
-                    acc1 += f64::sin(s0 / (v[j % 4] * v[j % 4] + 1.0)) * 0.1;
-                    break 'l0;
-                }
-            }
+        let mut s0 = x2;
+        let mut s1 = f64::acosh(v[n % 4] * v[n % 4] + 2.0).cos() * 2.0;
+        let mut s2 = 0.25 - s0 / (x0 * x0 + 1.5);
+        let mut acc3: f64 = 0.0;
+        for i in 0..n {
+            let fi = i as f64;
+            s2 *= 0.8;
+            s2 += 1.0 * f64::cos(f64::log(2.0_f64, fi * fi + 2.0));
+            let v4 = v.iter().map(|&p| f64::asinh(p)).sum::<f64>();
+            s1 = (s1 * 0.6 + v4.tanh() * 0.1).sin();
         }
-        if n == 4 {
-            return prog_68(x0, 2.0, x2, v, 3);
+        let v5 = prog_1(0.25, s1, x0, v, n);
+        if prog_35(1.2, s0, s1, v, n) < -1.0 {
+            s1 = (s1 * 0.8 + (x1 * x1 + 1.0).log2() * 0.1).sin();
         }
-        let mut k4 = 0;
-        while k4 < 4 && v3 - (f64::powi(v3, 2) + 1.0).cbrt() < 0.5 {
-            k4 += 1;
-            let mut k5 = 0;
-            while k5 < 3 && f64::clamp(x2, -1.5, 1.0) > f64::cbrt(v[(k5 + n) % 4].powi(2) + 0.5) {
-                k5 += 1;
-                s0 *= 0.8;
-                s0 -= 0.02 * (x0.sin() * 1.2).tan().tanh();
-                s0 = s0.mul_add(0.75, x1.cos() * 0.25);
-                let v6 = v[k5];
-                s0 = (s0 * 0.6 + v6.tanh() * 0.4).tanh();
-            }
-            let v7 = (v3.sin() * 0.9).atanh() + v[k5].cos();
-            acc1 += (x0 + v7.asinh()).sin() * 0.5;
-        }
-        s0.tanh() + acc1.sin() - v3 * 0.75
+        let v6 = v.iter().fold(s2.cos(), |r, &p| r * 0.75 + 0.05 * ((x1 * x1 + 0.5).recip() + p.sin()).sin());
+        s0 = 0.75 * s0 + 0.02 * f64::sin((x1 * x1 + 1.0).powi(-3));
+        acc3 += 0.5 * f64::cos(v6.hypot(x1));
+        s0 + s1 * 1.5 - acc3.cos() - v5.tanh()
     }
 
     #[differentiable]
     pub fn prog_92(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = 0.5_f64.copysign(x2) * v[n % 4];
-        let mut s1 = f64::recip((x2 / (v[n % 4] * v[n % 4] + 1.5)).powi(2) + 1.0);
-        let mut acc2: f64 = 0.0;
-        match n {
-            0 => {
-                s0 = s0 * 0.8 + prog_86((x2.to_radians() * 20.0).tanh() * 2.0, s0, x1, v, n).sin() * 0.005;
-            }
-            1 | 3 => {
-                acc2 += prog_48(1.2, x1, (f64::powi(s0, 2) + 1.0).cbrt().sin(), v, n).sin() * 0.005;
-            }
-            4 | 6 => {
-                s1 *= 0.5;
-                s1 += 0.5 * x1.tanh();
-                if prog_13((-(x0 * x0).ln_1p()).tanh() * 2.0, 2.0, f64::sin((f64::powi(v[3], 2) + 1.0).atan2(v[3]).cos()) * 2.0, v, n) <= 0.0 {
-                    s0 = 0.8 * s0 + 0.01 * f64::cos(s0.sin());
-                } else {
-                    s0 = s0 * 0.5 + f64::sin(v[n % 4] * x1) * 0.1;
-                    s0 = s0 * 0.8 + (x2 * x2 + 1.0).log2() / 3.0 * 0.4;
+        let mut s0 = v[3];
+        let mut s1 = f64::tanh(x2 * s0) * 2.0;
+        let mut s2 = prog_70((v[n % 4].sin() * 0.9).asin().sin(), x2, ((x0 * core::f64::consts::FRAC_1_SQRT_2).powi(2) + 1.0).powi(-2).tanh() * 2.0, v, n).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = v;
+        a4[3] *= 1.5;
+        a4[3] += f64::atanh(x1.cos() * 0.9);
+        let v5: f64 = s0.cos().exp_m1();
+        let v6 = 1.5 - v5;
+        for i in (0..4).rev() {
+            if !(i + n < 6) {
+                s2 = (s2 * 0.6 + a4[1] * 0.4).tanh();
+                if f64::ln_1p(x2.sin() * 0.5) + (x1 + v6) <= 0.0 {
+                    continue;
                 }
-                s0 = s0.mul_add(0.8, (s0.powi(2) + 0.5).powf(2.5) * 0.01);
+            } else {
+                let v7: f64 = prog_35(s0, f64::sin(v6.clamp(-0.5, 0.5).powi(3)), ((x2.powi(2) + 1.0).log2() + 0.3).tanh() * 2.0, v, 6);
+                acc3 -= (a4[(i + n) % 4].sin().exp() + (f64::tanh(a4[(i + n) % 4]) * 2.0).cosh()).cos() * 0.4;
+                acc3 += v7.tanh() * 0.02;
             }
-            _ => {
-                acc2 += f64::clamp(v[n % 4], f64::sin(x0) - 1.5, x0.cos() + 1.5).tanh();
-                s0 = (s0 * 0.8 + f64::powf(s0.powi(2) + 1.0, (x1.powi(2) + 1.0).powf(f64::tanh(s1)).cos()) * 0.02).sin();
-            }
-        }
-        let v3: f64 = prog_0(f64::exp(f64::sin(x0)).tanh(), f64::tanh(x0 / (v[3] * v[3] + 1.5)), (x0.max(v[3]) + f64::exp_m1(x0.cos())).sin() * 2.0, v, n);
-        let v5 = match n {
-            1 => x1.asinh(),
-            2 | 4 => (0.25 - x0).tanh(),
-            5 => {
-                let x1 = f64::powi(x2 * x2 + 1.0, -2);
-                s0.clamp(-1.5, 1.5) + f64::cos(x1)
-            }
-            _ => {
-                let v4 = (x2.sin() + 2.0).cbrt() / ((s1.sin() * 0.9).asin().powi(2) + 1.5);
-                x0 + x2 + v4.tanh()
-            }
-        };
-        let v7 = match n {
-            3 | 5 => {
-                let v6 = f64::tan(x1.tanh() * 1.2);
-                s0 *= 0.5;
-                s0 += 0.05 * f64::tanh(f64::cbrt(f64::powi(s0, 2) + 1.0).cos().exp());
-                (x2.tanh() * 0.9).atanh() + v6.tanh()
-            }
-            6 => f64::powi(s1.powi(2) + 1.0, -3),
-            _ => f64::atan2(x1, x1 * x1 + 0.5),
-        };
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            match k8 {
+            match i % 3 {
+                0 => {
+                    s1 = s1 * 0.75 + a4[2].tanh() * 0.25;
+                    let mut k8 = 0;
+                    while k8 < 3 {
+                        k8 += 1;
+                        s2 = 0.75 * s2 + 0.25 * s1.tanh().tanh();
+                        let v9 = match k8 {
+                            0 => f64::log(f64::powi(v5 * std::f64::consts::FRAC_PI_4, 2) + 1.0, f64::exp_m1(v6.sin()).powi(2) + 2.0),
+                            1..=2 => s0 * 0.1 / ((-s2).powi(2) + 1.5),
+                            _ => (x1.asinh().powi(2) + 1.0).log2(),
+                        };
+                        acc3 += f64::cos(v9 + v6).cos() * 0.1;
+                    }
+                }
                 1 => {
-                    s1 = s1 * 0.6 + f64::ln(f64::powi(f64::log10(x2 * x2 + 1.0), 2) + 0.5).tanh() * 0.5;
-                    let v9 = v[2] + v5;
-                    acc2 += v9.sin().tanh();
+                    s1 = s1 * 0.8 + (x2 * s1).tanh() * 0.05;
+                    s2 *= 0.75;
+                    s2 += 0.01 * f64::tanh(a4[(i + n) % 4].atan() * (s2.tanh() * 1.2).tan());
                 }
                 2 => {
-                    acc2 -= (v[n % 4] + v5 + x1).sin();
+                    s2 = (s2 * 0.75 + s2.atan() * 0.25).sin();
                 }
                 _ => {
-                    acc2 += f64::tanh(prog_33(x2, x0, 0.5, v, 3)) * 0.1;
+                    acc3 += 0.5 * x1.tanh();
                 }
             }
-            let v10 = match k8 {
-                0 | 2 => {
-                    let v3 = (v[3 - k8] * v[3 - k8] + 2.0).sqrt();
-                    v7 / (s0 * s0 + 1.5) + v3.sin()
+            let v11 = match i {
+                1 => f64::log10(s1.atan().powi(2) + 1.0),
+                2 => f64::sqrt((SCALE + v[(i + n) % 4]).powi(2) + 0.5),
+                3 => {
+                    let v10 = f64::tan((v6 + s1).sin() * 1.2);
+                    f64::recip(v[i] * v[i] + 1.0) * f64::ln_1p(v6 * v6) + v10.cos()
                 }
-                _ => s0.tanh().exp(),
+                _ => s2 * 1.5,
             };
-            let v14 = if x0 * v[k8] < 1.0 {
-                s0 = s0.mul_add(0.8, (f64::powi(v[n % 4], 2) + 1.0).log10().cos() * 0.4);
-                -x2
-            } else {
-                for _ in (0..=n).rev().step_by(2) {
-                    let v11: f64 = if (f64::tanh(v10) * 0.5).ln_1p() <= 0.5 {
-                        -(x2 + v5)
-                    } else {
-                        (v3.tanh() * 1.2).tan()
-                    };
-                    let v12 = f64::to_radians(x1);
-                    s1 = s1 * 0.5 + f64::recip(v10 * v10 + 1.0).sin() * 0.25;
-                    acc2 -= 0.25 * (v11.sin() - f64::cos(v12)).sin();
-                }
-                let x2: f64 = prog_33((v5 * v5 + 1.0).log10().cos(), f64::atan2((v5.cos() * 1.5).sinh().powi(2) + 1.0, x0 * v5).sin(), f64::tanh((x1 - v7) * x1.tanh()), v, n);
-                let v13 = f64::recip(v3 * v3 + 0.5).cos().exp();
-                s0 = (s0 * 0.75 + v10.tanh().exp2() * 0.05).tanh();
-                (s1 * s1 + 1.0).log10() + x2.cos() + f64::cos(v13)
-            };
-            s1 = (s1 * 0.75 + ((f64::cos(s1) * 2.0).cosh() - s1.tanh().exp()) * 0.02).tanh();
-            if k8 >= 2 || v5.asinh() < 0.0 {
-                break;
-            }
-            acc2 += (v10.sin() + v14.cos()).sin() * 0.005;
+            acc3 -= 0.5 * f64::log(a4[i] * a4[i] + 1.0, s0 * s0 + 2.0).sin();
+            s1 = s1.mul_add(0.5, f64::tanh(v11) * 0.02);
         }
-        s0 * 0.5 + s1 * 1.5 - acc2.cos() + v3.cos() + f64::tanh(v5) + v7 * 0.5 + (f64::powi(f64::acos(x0.tanh() * 0.9), 2) + 0.5).powf(0.3)
+        if ((f64::tanh(a4[n % 4]) + 2.0).cbrt().tanh() * 0.5).ln_1p() >= v6 / (v6.cos() + 2.0) && n > 5 {
+            let v12: f64 = prog_35(s1, f64::max(v5, x1).sin(), 2.0, v, n);
+            s1 = s1.mul_add(0.8, f64::sin(x2) * 0.2);
+            s0 = (s0 * 0.75 + v12.sin() * 0.005).sin();
+        } else {
+            for (i, &t) in v.iter().enumerate() {
+                if (t + s1) / (f64::tanh(f64::cos(x2)) + 2.0) >= 0.0 {
+                    continue;
+                }
+                if (v6 + x0) * (a4[i] / 1.5) < -0.5 {
+                    break;
+                }
+                acc3 += (x1.sin() * 1.5).cosh().cos() * 0.5;
+            }
+        }
+        let v13 = v[n % 4].tanh();
+        s0 + s1 * 1.5 + s2.tanh() - acc3.sin() + v13
     }
 
     #[differentiable]
     pub fn prog_93(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.max(x0);
-        let mut acc1: f64 = 0.0;
-        let v2 = x1.asinh();
-        let v3 = v.iter().map(|&p| f64::cbrt(f64::cos(s0) + 2.0) + f64::cos(p)).sum::<f64>();
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            if v2.mul_add(3.0_f64.log(v2 * v2 + 2.0), v2 + v3) > 1.0 {
-                acc1 += prog_0(f64::sin(v[i % 4]).tanh(), (fi.cos() * 0.9).asin().atan().cos() * 2.0, x2, v, 4).tanh() * 0.05;
-                for j in (0..3).rev() {
-                    let fj = j as f64;
-                    match j {
-                        0 => {
-                            acc1 -= 3.0_f64.powf(f64::asinh(s0).tanh()).cos() * 0.1;
-                        }
-                        1 => {
-                            let v4: f64 = f64::cosh((v2 + v[3 - j]).cos());
-                            s0 = (s0 * 0.75 + v4.tanh() * 0.1).sin();
-                        }
-                        2 => {
-                            s0 = (s0 * 0.6 + (s0 + v[3 - j]).sin() * 0.2).sin();
-                            match i + j {
-                                0 => {
-                                    break;
-                                }
-                                1 => {
-                                    let v5 = s0;
-                                    s0 = (s0 * 0.5 + v5.cos() * 0.5).tanh();
-                                }
-                                g if g > 2 => {
-                                    acc1 += 0.1 * (f64::powi(f64::max(-1.5_f64, x0), 2) + 1.0).recip();
-                                    s0 *= 0.6;
-                                    s0 += 0.1 * (f64::powi(f64::log(0.5_f64, s0 * s0 + 2.0), 2) + 1.0).powi(-1);
-                                }
-                                _ => {
-                                    s0 = (s0 * 0.5 + fj.atan2(x2.powi(2) + 1.0) * 0.25).tanh();
-                                    if (v3.tanh() + 2.0).cbrt() > x0 - x1 {
-                                        continue;
-                                    }
-                                    let v6 = f64::exp2(f64::tanh(s0));
-                                    acc1 += v6.cos() * 0.1;
-                                }
-                            }
-                        }
-                        _ => {
-                            let v7 = (v2.powi(2) + 1.0).recip();
-                            s0 = s0 * 0.8 + f64::sin(v7) * 0.25;
-                        }
-                    }
-                    acc1 += 0.1 * f64::tanh(fi.cos().atan());
-                }
-            } else if x1 * fi >= s0 + x2 {
-                acc1 += (x0.powi(2) + 1.0).log2().cos() * 0.5;
-                acc1 -= 0.5 * f64::cos(fi + x0);
-            }
-            let v11 = match i {
-                2 | 4 => (f64::exp(s0.cos()).powi(2) + 0.5).recip(),
-                g if g > 5 => {
-                    for j in (1..=6).step_by(2) {
-                        acc1 -= 0.1 * f64::sin(s0 * v2).cos();
-                        if x1.cos() > 0.0 {
-                            break;
-                        }
-                        let v9 = match j {
-                            0 | 2 => {
-                                let v8 = v3.clamp(-0.5, 1.5);
-                                (f64::powi(f64::atan(v8), 2) + 0.5).powf(0.5)
-                            }
-                            3 => v2.cos(),
-                            4 | 6 => fi / 4.0,
-                            _ => f64::sin(v2),
-                        };
-                        acc1 -= v9.tanh().tanh() * 0.1;
-                    }
-                    prog_33(x2, s0, 1.5, v, i)
-                }
-                _ => {
-                    let v10 = f64::tanh(x0.sin());
-                    (v10 * v10 + 2.0).sqrt()
-                }
-            };
-            s0 = (s0 * 0.5 + (v2 * v2 + 2.0).sqrt() * 0.5).sin();
-            acc1 += 0.1 * v11.tanh().sin();
+        let mut s0: f64 = f64::mul_add(v[n % 4], x1, v[n % 4]).cos() * 2.0;
+        let mut s1 = ((x0 + x2) * (x0 / (x0 * x0 + 1.5))).sin() * 2.0;
+        let mut s2 = ((v[0].cos() * 0.9).atanh() + (-x2)).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        if s0.sin().tanh() <= v[n % 4] && n == 5 {
+            return f64::recip(acc3 * acc3 + 0.5);
         }
-        let v12 = (2.0_f64.powf(v3.sin()).cos() * 0.5).ln_1p();
-        let v13 = v.iter().zip(v.iter()).map(|(&p, &q)| (x2 * x2 + 0.5).sqrt().clamp(-1.0, 1.5) + p.cos() + f64::tanh(q)).sum::<f64>();
-        s0 + f64::cos(acc1) + v2 - v12 - f64::cos(v13) - (v[n % 4] + s0)
+        'l0: for i in 0..v.len() {
+            let fi = i as f64;
+            s0 = (s0 * 0.5 + (s0 * s0 + 1.0).log2() * 0.25).tanh();
+            acc3 += 0.5 * ((fi * v[i]).powi(2) + 1.0).recip().cos();
+            acc3 -= 0.5 * f64::sin(-x2);
+            for &u in v.iter() {
+                if !(n % 2 == 0) {
+                    break 'l0;
+                }
+                acc3 += 0.1 * u.tanh();
+                s1 = (s1 * 0.8 + (s1 + fi) * 0.2).sin();
+            }
+        }
+        let v4 = v.iter().copied().map(|p| 1.0 + 0.25 * (f64::atan(s1) + f64::cos(p)).cos()).product::<f64>();
+        let a5 = v.map(f64::cos);
+        acc3 += f64::powi(x2, 3).tanh() * 0.25;
+        s2 = (s2 * 0.75 + prog_82(x1, x2, 2.0, a5, n) * 0.005).sin();
+        s0.tanh() - s2 - f64::cos(acc3) + v4
     }
 
     #[differentiable]
     pub fn prog_94(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::min(v[n % 4], x0.to_radians());
-        let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        let v6 = loop {
-            k2 += 1;
-            let v3 = if f64::exp2(f64::sin(x1)) > (x2 * x2 + 1.0).sqrt() {
-                let x2 = x1 - x2;
-                f64::recip(x2 * x2 + 0.5)
-            } else {
-                x0 + x2
-            };
-            let v5 = match k2 % 2 {
-                0 => (x0 * x0 + 1.0).log10() + v3.atan2(x0.powi(2) + 1.0),
-                _ => {
-                    let v4 = f64::cos(v3).exp2();
-                    v[(k2 + n) % 4].atan().tanh().cosh() + v4.tanh()
-                }
-            };
-            acc1 += prog_33(f64::cos((f64::powi((f64::tanh(v5) + 2.0).cbrt(), 2) + 1.0).cbrt()) * 2.0, f64::cos(v[k2 % 4].tanh()) * 2.0, f64::tanh(f64::exp2(f64::tanh(v[n % 4])) / ((x2 * x2).powi(2) + 1.5)) * 2.0, v, n).sin() * 0.01;
-            if k2 >= 4 || x0.to_radians() * 50.0 >= 0.0 {
-                break s0.cos().exp();
+        let mut s0 = x2.sin();
+        let mut s1 = v[1].sin().tanh().exp2();
+        let mut acc2: f64 = 0.0;
+        s1 = (s1 * 0.8 + (s1 / (x1.cos() + 2.0)).tanh() * 0.05).tanh();
+        let v4 = match n {
+            0..=1 => (x0 * x0 + 1.0).log2(),
+            2 | 4 => {
+                let v3 = x0;
+                prog_88(2.0, x0, s1, v, n) + f64::sin(v3)
             }
+            _ => f64::tanh(acc2),
         };
-        if x2.clamp(f64::sinh(v6.sin()).sin() - 1.5, v[k2 % 4].min(x2).sin() + 1.5) > f64::tanh(v[k2 % 4]) {
-            s0 = (s0 * 0.8 + (x2 * x2).ln_1p() * 0.2).sin();
-        }
-        for i in 0..n {
-            match i % 2 {
-                0 => {
-                    let v7 = x1;
-                    s0 *= 0.8;
-                    s0 += 0.1 * (s0 / (x1.powi(2) + 1.0)).tanh();
-                    acc1 += 0.25 * f64::sin(v7);
+        let v5 = v.iter().fold(prog_23(0.25, acc2, 0.25, v, n).tanh(), |r, &p| r * 0.5 + 0.005 * (prog_35(s1, f64::sin(r.asinh()), s0, v, 4) + p.cos()).cos());
+        'l0: for i in 0..4 {
+            let fi = i as f64;
+            s0 = f64::mul_add(s0, 0.8, f64::tanh(x1.cos() * (s1 * s1 + 0.5).recip()) * 0.05);
+            let mut k6 = 0;
+            while k6 < n {
+                k6 += 1;
+                if -s0 < v5.asinh() && i == 2 {
+                    continue 'l0;
                 }
-                1 => {
-                    s0 = 0.8 * s0 + 0.005 * f64::tanh(prog_33(2.0, f64::atan2(f64::powi(v[n % 4], 2) + 1.0, s0).sin() * 2.0, s0, v, k2));
+                match k6 % 2 {
+                    1 => {
+                        let v5: f64 = v4 - f64::atan2(x0 * x0 + 0.5, v[3]);
+                        s1 = (s1 * 0.6 + v5.sin() * 0.05).tanh();
+                    }
+                    _ => {
+                        s1 = (s1 * 0.75 + (fi * fi + 0.5).sqrt() * 1.0).sin();
+                        if k6 == 3 && s0.mul_add(x0, x2) < 1.0 {
+                            acc2 -= 0.05 * (f64::cos(v5) * 1.2).tan().tanh();
+                            acc2 += 0.05 * fi.asinh().tanh();
+                        }
+                        let v7: f64 = f64::log10(v4 * v4 + 1.0);
+                        acc2 += 0.05 * f64::sin(v7).sin();
+                    }
+                }
+                if !(i < k6) {
+                    s0 = s0.mul_add(0.6, f64::cos(s0).tanh() * 0.4);
+                    if n % 2 == 0 && s1.powi(3) - v[k6 % 4] * s1 > 0.0 {
+                        acc2 += (v4 / (s1.sin() + 2.0)).tanh() * 0.05;
+                        continue;
+                    }
+                    s0 = (s0 * 0.8 + (s1 + fi) * 0.2).tanh();
+                } else if (v[k6 % 4] * v[k6 % 4] + 0.5).cbrt() >= -1.0 {
+                    s1 = 0.5 * s1 + 0.5 * f64::tanh(x0.cos());
+                    if (x0 * x0 + 1.0).log10() < -0.5 {
+                        continue;
+                    }
+                } else {
+                    s1 = (s1 * 0.5 + (s1.cos() * 0.9).acos() * 0.2).tanh();
+                }
+                acc2 -= f64::tanh(-f64::atan(x1)) * 0.05;
+            }
+            match k6 % 4 {
+                0 => {
+                    acc2 -= 0.5 * f64::tanh(f64::exp2(v[(k6 + i) % 4].sin().sin()));
+                    if k6 > 1 && f64::acos(f64::cos(x2) * 0.9) >= x1.sin() {
+                        return (v5.powi(2) + 1.0).log2();
+                    }
+                }
+                2 => {
+                    let v8 = fi.copysign(v5) + v[i].cos();
+                    s1 = s1 * 0.75 + x2.asinh().min(fi).sin() * 0.25;
+                    s0 *= 0.5;
+                    s0 += 0.5 * f64::sin(v8);
+                }
+                3 => {
+                    s1 *= 0.5;
+                    s1 += 0.25 * (s0 + v4).cos();
+                    s1 = (s1 * 0.75 + x2 * x1 * (-s1) * 0.02).sin();
                 }
                 _ => {
-                    s0 = (s0 * 0.8 + prog_33(x2, (x1 + v[3]).tanh(), x0, v, k2) * 0.005).tanh();
+                    let v9: f64 = f64::ln_1p(f64::sin(fi - x1) * 0.5);
+                    acc2 += 0.5 * v9;
                 }
-            }
-            acc1 -= 0.25 * (f64::powi((f64::sin(s0) * 0.9).atanh(), 2) + 0.5).ln();
-        }
-        let v8 = prog_2((x0 * x0 - x1).tanh() * 2.0, x0, 0.75, v, n);
-        'l2: for i in 0..4 {
-            let fi = i as f64;
-            acc1 += 0.4 * (f64::tanh(v8) * 1.2).tan().tanh();
-            s0 *= 0.5;
-            s0 += 0.1 * f64::cosh(x1.tanh() * 1.5).cos();
-            let mut k9 = 0;
-            while k9 < 4 {
-                k9 += 1;
-                acc1 += 0.1 * f64::cos(f64::to_degrees(x1) * 0.02);
-                if k9 > 0 && (f64::cos(v6) * 0.9).acos() < -1.0 {
-                    s0 *= 0.8;
-                    s0 += 0.2 * v[k9 % 4].sin().sin();
-                    continue 'l2;
-                }
-                s0 *= 0.75;
-                s0 -= 0.25 * f64::cos(f64::atan(x1));
-            }
-            if ((v6 - x0).cos() * 1.5).sinh() < v[k9 % 4] {
-                s0 *= 0.5;
-                s0 -= 0.1 * x0.powi(2).cos();
-                if f64::cos(x0 * x2) < -0.25 {
-                    s0 *= 0.8;
-                    s0 -= 0.1 * (x2 - s0).cos();
-                }
-                let v10 = -(v[1] + fi);
-                s0 = 0.5 * s0 + 0.5 * f64::tanh(v10.sin());
-            } else if f64::log((v[i] - v[k2 % 4]).powi(2) + 1.0, v8 * v8 + 2.0) <= 0.5 && k9 > 2 {
-                s0 = s0 * 0.8 + f64::atanh(f64::sin(s0) * 0.9).tanh() * 0.02;
-            } else {
-                s0 = (s0 * 0.6 + s0 * s0 * 0.2).sin();
-                let v11: f64 = (v8 * v8 + 1.0).log(s0 * s0 + 2.0);
-                acc1 += 0.5 * v11.tanh();
             }
         }
-        s0 - acc1.tanh() - v8.cos()
+        x0.cos() + s0 * 0.75 + s1 * 0.25 + acc2.sin() - v4.sin() - v5 * 1.5 - (x0.tanh().exp_m1() + (f64::sin(x1) * 1.2).tan())
     }
 
     #[differentiable]
     pub fn prog_95(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[1] * x0).tanh() * 2.0;
-        let mut s1 = (f64::sin(x1).sin() * 0.5).ln_1p();
-        let mut s2 = f64::tanh((f64::tanh(x2) * 0.9).acos()) * 2.0;
+        let mut s0 = prog_40(f64::sin(f64::sqrt(v[2] * v[2] + 0.5)) * 2.0, x0, 0.75, v, n).sin() * 2.0;
+        let mut s1 = x1;
+        let mut s2 = x1.cos().exp().cos() * 2.0;
         let mut acc3: f64 = 0.0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v4 = v.iter().copied().map(|p| ((p * p + 1.0).sqrt().sin() * 0.5).ln_1p()).sum::<f64>();
-            for j in 0..n {
-                if t < 0.5 {
-                    s1 = 0.75 * s1 + 0.25 * (-s1);
-                    acc3 -= 0.05 * f64::tanh(s0 - s2);
-                    if i % 3 == 1 {
-                        let x1 = f64::powi(fi, 2);
-                        s1 = (s1 * 0.6 + x1.sin() * 1.0).tanh();
-                    } else if v4 + x2 > (f64::sin(x2) * 0.5).ln_1p() {
-                        s1 = (s1 * 0.6 + (fi * fi + 1.0).log(f64::powi((f64::powi(s2, 2) + 1.0).recip(), 2) + 2.0) * 0.1).tanh();
-                        let v5 = (v[2].powi(2) + 1.0).sqrt();
-                        s2 = s2.mul_add(0.8, f64::tanh(v5.cos()) * 0.2);
-                    }
-                }
-                let v7 = if !(j % 3 == 1 && 1.5_f64.hypot((s0 * s0 + 1.5).acosh()) > v[0]) {
-                    (s0.powi(2) + 1.0).powf(1.5)
-                } else if f64::cos(s1) >= v4.to_radians() || n < j {
-                    v[(j + i) % 4] / (x2.sin() + 2.0)
-                } else {
-                    let v6 = f64::sin(v4);
-                    f64::log((-v6).powi(2) + 1.0, (s2 + v6).powi(2) + 2.0)
-                };
-                let v8: f64 = if v4.cos().sinh() <= 0.25 && j % 3 == 1 {
-                    0.5_f64.min(fi)
-                } else {
-                    v[j % 4] - v7
-                };
-                s0 = s0.mul_add(0.8, f64::cosh(s0.tanh().tanh() * 2.0).tanh() * 0.02);
-                s0 = (s0 * 0.75 + (f64::sin(v7) + v8.cos()) * 0.005).tanh();
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            if k4 == 4 {
+                break;
             }
-            acc3 -= 0.5 * f64::tanh(SCALE + v[(i + n) % 4]);
-            s1 = s1.mul_add(0.6, (t.sin() - v4.cos()).cos() * 0.05);
+            if (s2 + x2).atan() >= 0.0 {
+                break;
+            }
+            acc3 += 0.4 * (s0.abs().sin() * 0.9).acos().tanh();
+            if k4 >= 5 {
+                break;
+            }
         }
-        if f64::asinh(x2) < 0.5 {
-            acc3 -= ((x1.powi(2) + 1.0).log2().powi(2) + 0.5).recip().tanh();
-        } else if v[n % 4] + s0 >= 1.0 && n == 3 {
-            let v9 = prog_0(x2, f64::ln(f64::powi((s1.powi(2) + 0.5).atan2(x2), 2) + 2.0).sin() * 2.0, f64::sin(s2).sinh().tanh(), v, n);
-            acc3 -= f64::atanh(v[n % 4].sin() * 0.9) * 0.75;
-            s0 = f64::mul_add(s0, 0.5, v9.cos().cos() * 0.005);
+        for i in 0..v.len() {
+            let fi = i as f64;
+            if x0 * s0 > 0.0 || i < k4 {
+                s2 *= 0.75;
+                s2 -= 1.0 * f64::cos(fi);
+            }
+            if n < 3 && (x0.powi(2) + 1.0).powf(x2.cos()) <= 1.0 {
+                break;
+            }
+            acc3 -= 0.5 * s0.tanh();
         }
-        let v10: f64 = prog_0((x1 * x1 + 1.0).log2().abs().cos(), ((v[n % 4].cos() * 0.9).atanh().powi(2) + 0.5).cbrt().sin(), x0, v, n);
-        let v11 = if !(n < 1 && acc3 >= -1.0) {
-            f64::abs(x2)
-        } else if s2 + x0 > 1.0 {
-            f64::tanh(acc3)
+        s1 = s1.mul_add(0.6, f64::tanh(x2).exp2().cos() * 0.25);
+        let mut a5 = [0.0; 4];
+        for i in 0..n {
+            let fi = i as f64;
+            a5[i % 4] = a5[i % 4] * 0.5 + (fi.tanh() * 0.9).atanh().sin() * 0.5;
+            s1 = s1.mul_add(0.5, x2.sin().exp().cos() * 0.1);
+        }
+        let v6 = if k4 == 0 {
+            prog_1(s0, f64::exp_m1(x0.sin()).cos().tanh() * 2.0, f64::cos((f64::powi((x1.sin() * 0.9).asin(), 2) + 1.0).ln()) * 2.0, v, k4)
         } else {
-            f64::sin(s0 * x1)
+            f64::powf(a5[k4 % 4].powi(2) + 0.5, x0.sin()) + (a5[k4 % 4] + x1)
         };
-        s0 * 0.5 + s1 + s2.cos() + v10.cos() - f64::tanh(v11)
+        let v7 = if x1 / (a5[k4 % 4].powi(2) + 0.5) >= 1.0 || k4 < 2 {
+            x0.cos()
+        } else {
+            return a5[k4 % 4] + x1.sin()
+        };
+        s0 = f64::mul_add(s0, 0.6, f64::sin(v7).cos() * 0.4);
+        s0 * 0.25 + s1 * 0.5 + s2 + acc3 * 0.5 + f64::cos(v6) - f64::sqrt(v[2] * v[2] + 1.0).tanh()
     }
 
     #[differentiable]
     pub fn prog_96(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(v[0] * (x2 + v[n % 4])) * 2.0;
-        let mut s1: f64 = (x0 / (v[n % 4] * v[n % 4] + 0.5)).asinh().sin() * 2.0;
-        let mut s2 = f64::sin(3.0_f64.copysign(s1)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = prog_24(f64::cos(x0.hypot(x1)), s0, s1, v, n);
-        for i in 0..v.len() {
+        let mut s0: f64 = f64::sin((x0.sin() * 1.5).cosh() - (x2 - x1)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        s0 = s0 * 0.8 + (x2 * v[n % 4]).sin() * 0.05;
+        acc1 += (x2.powi(2).sin() * 0.9).acos().tanh() * 0.4;
+        'l0: for (i, &t) in v.iter().enumerate() {
             let fi = i as f64;
-            if (v[i] + v4) / ((f64::to_degrees(x0) * 0.02).powi(2) + 1.0) >= 0.5 {
-                let v5 = prog_33(s1, f64::cos((f64::powi(x1, 2) + 1.5).acosh()) * 2.0, s0, v, 5);
-                acc3 -= s0 / (fi.powi(2) + 1.5) * 0.25;
-                if f64::atanh(v4.tanh() * 0.9) >= 0.0 {
-                    s1 = s1.mul_add(0.8, f64::cbrt(f64::powi(s1, 2) + 0.5).tanh() * 0.05);
-                    if x2.powi(3) - (f64::powi(v4, 2) + 0.5).ln() >= f64::max(x1, s0) {
-                        continue;
-                    }
-                } else if s0 / (s1.cos() + 2.0) >= x0.tanh() || i < 3 {
-                    acc3 -= 0.02 * prog_33(x2, (v[(i + n) % 4] * v[(i + n) % 4]).ln_1p().tanh(), f64::cos(v4 - s0), v, n).tanh();
-                    let v6: f64 = fi * 0.5 - fi;
-                    acc3 += f64::cos(v6.cos()) * 0.5;
-                } else {
-                    s2 = f64::mul_add(s2, 0.75, v5.cos() * 0.005);
-                    let v7 = x2 + v[3 - i] * x0;
-                    acc3 -= 0.5 * v7.tanh();
+            let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| (t * t + 0.5).powf(0.5) + p.sin() + q.cos()).sum::<f64>();
+            s0 *= 0.8;
+            s0 += 0.2 * f64::sin(s0).cos();
+            let mut k3 = 0;
+            while k3 < n {
+                k3 += 1;
+                if !(k3 < 4) {
+                    acc1 += (v[n % 4] * v[n % 4] + 1.0).sqrt().tanh() * 0.05;
+                    continue 'l0;
                 }
-                acc3 += 0.01 * f64::tanh(v5);
+                let v4: f64 = f64::sqrt(v[k3 % 4] * v[k3 % 4] + 1.0);
+                s0 = s0 * 0.5 + (v[n % 4] * std::f64::consts::FRAC_PI_4).sin() * 0.5;
+                s0 = (s0 * 0.5 + f64::sin(v4) * 0.5).tanh();
             }
+            match k3 {
+                0 => {
+                    continue;
+                }
+                1 => {
+                    s0 = (s0 * 0.75 + f64::max(v2, s0) * 0.01).sin();
+                }
+                2 => {
+                    let v5 = prog_32(((t - v[i]).tanh() * 1.2).tan().tanh() * 2.0, t, x0, v, 3);
+                    let mut k6 = 0;
+                    while k6 < 5 {
+                        k6 += 1;
+                        let v7 = v.iter().map(|&p| -(x2 - p)).sum::<f64>();
+                        s0 = 0.75 * s0 + 0.05 * (f64::to_radians(v7) * 20.0).sin();
+                    }
+                    acc1 -= v5.tanh() * 0.01;
+                }
+                _ => {
+                    let v8 = v2 + 0.8;
+                    s0 = s0.mul_add(0.5, f64::tanh((x0 / (fi.cos() + 2.0)).tanh().exp()) * 0.1);
+                    acc1 += 0.2 * v8.sin();
+                }
+            }
+            acc1 -= 0.2 * f64::sin(v2.cos());
+        }
+        let v9 = match n % 4 {
+            0 | 2 => {
+                let x0 = (v[n % 4].sin() * 0.9).asin();
+                x1 + x2 + x0.tanh()
+            }
+            3 => {
+                acc1 -= (v[n % 4] - x1).sin();
+                f64::max(-2.0_f64, x0).cos().cosh()
+            }
+            _ => prog_35((v[n % 4] + x1 + x0.clamp(-1.5, 1.5)).cos(), (x1 * x1 + 1.0).ln().tanh() * 2.0, x0.atan().sin(), v, n),
+        };
+        for i in (0..5).rev() {
+            if v[i % 4] / (v9 * v9 + 1.0) > -1.0 {
+                return x2;
+            }
+            if !(i % 2 == 0 && (v[2].powi(2) + 1.0).log(v[2].powi(2) + 2.0) + (v[2].powi(2) + 0.5).recip() >= 0.5) {
+                s0 = s0.mul_add(0.5, f64::cos(v[i % 4]).sin() * 0.5);
+                let v10: f64 = (x0.powi(2) + 1.0).recip();
+                acc1 -= 0.4 * v10;
+            } else {
+                let v11 = (f64::tanh((v[i % 4] * v[i % 4]).ln_1p()) * 0.9).asin();
+                s0 = (s0 * 0.6 + f64::sin(v11) * 0.1).tanh();
+            }
+            match i % 2 {
+                0 => {
+                    s0 = (s0 * 0.5 + f64::atan(v9) * 0.5).tanh();
+                }
+                1 => {
+                    break;
+                }
+                _ => {
+                    acc1 -= 0.4 * x1.sin();
+                }
+            }
+            acc1 -= x1.copysign(x0).sin() * 0.4;
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            acc1 -= 0.5 * f64::cos((v9 * v9 + 1.0).log2());
+            let v13 = if (t + s0) * 0.8 > v[0] {
+                v9 - s0
+            } else {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = j as f64;
+                    if (u / (v9 * v9 + 1.5)).tanh() < t {
+                        s0 *= 0.8;
+                        s0 -= 1.0 * (fj * fj + 2.0).acosh().tanh();
+                    } else if f64::asin(f64::sin(u) * 0.9) >= u && n < 3 {
+                        acc1 += (-(v9 - 0.25)).cos() * 0.1;
+                        s0 = 0.5 * s0 + 1.0 * (s0 * s0 + 1.0).log10().cos();
+                    }
+                    if (x1 * x1 + 1.0).log(f64::powi(u - fi, 2) + 2.0) <= 1.0 && j == 2 {
+                        s0 = 0.6 * s0 + 0.1 * ((x0 * x0 + 1.0).atan2(s0) + x1).sin();
+                    } else if j < i && f64::exp_m1(x2.tanh()) + (x0.powi(2) + 1.0).log10() >= -0.5 {
+                        s0 = s0 * 0.5 + f64::ln_1p(f64::cos(fj) * 0.5) * 1.0;
+                    }
+                    let v12 = v9;
+                    acc1 += 0.1 * f64::sin(f64::acosh(v9.powi(2) + 1.5));
+                    acc1 += 0.1 * f64::tanh(v12);
+                }
+                s0 = s0.mul_add(0.8, f64::sin(s0) * 0.2);
+                (2.5 * x0).tanh()
+            };
+            let v14 = v13.atan();
             s0 *= 0.5;
-            s0 += 0.5 * (0.3 - s0 - 0.1).tanh();
-            s0 *= 0.75;
-            s0 -= 0.02 * f64::tanh(s0.sin().atan2(f64::ln_1p(s0 * s0).powi(2) + 0.5));
+            s0 += 0.2 * f64::tanh(v14).sin();
         }
-        let mut a8 = [0.0; 4];
-        a8[0] = v[2].atan();
-        for i in 1..4 {
-            a8[i] = a8[i - 1] * 0.75 + v[i].tanh() * 0.25;
-        }
-        'l2: for _ in (0..4).rev() {
-            let v9 = a8.iter().copied().map(|p| (-a8[3]) + p.cos()).sum::<f64>();
-            s1 = (s1 * 0.6 + (x0 + v4).tanh() * 0.2).sin();
-            let mut k10 = 0;
-            while k10 < 6 && v9.atan2(f64::powi(x0, 2) + 0.5) < 0.0 {
-                k10 += 1;
-                if v[k10 % 4].powi(2) >= 1.0 {
-                    break 'l2;
-                }
-                s0 = (s0 * 0.6 + f64::log(x2 * x2 + 1.0, 3.0) * 0.4).tanh();
-                let v11 = a8.iter().zip(v.iter()).map(|(&p, &q)| p.sin() + f64::powi(q, 3)).sum::<f64>();
-                s2 = (s2 * 0.5 + v11.cos() * 0.005).tanh();
-            }
-            if 1.5_f64.log((-v9).powi(2) + 2.0) > 0.25 && k10 == 2 {
-                acc3 += 0.5 * (s1 * 0.75 - v4).sin();
-                break;
-            }
-        }
-        let mut k12 = 0;
-        'l4: loop {
-            k12 += 1;
-            s2 = s2.mul_add(0.8, a8[(k12 + n) % 4].sin() * 0.2);
-            let v13 = ((x1 + v4).powi(2) + 0.5).sqrt();
-            for j in 1..n {
-                let fj = j as f64;
-                match k12 % 3 {
-                    0 => {
-                        s1 = (s1 * 0.5 + x2 / 1.5 * 0.75).tanh();
-                        if v13.tanh().exp2().asinh() <= f64::atanh(s1.cos() * 0.9) {
-                            break 'l4;
-                        }
-                        acc3 += 0.1 * (v13 - s0).tanh();
-                        match j {
-                            0 => {
-                                s2 = 0.5 * s2 + 0.1 * ((s0.cos() * 0.9).acos() - s2.atan()).cos();
-                                if s0.max((v13.cos() * 0.9).asin()) < -0.5 {
-                                    acc3 -= (s1 * a8[j % 4]).tanh() * 0.1;
-                                    continue;
-                                }
-                                s2 = s2 * 0.8 + f64::exp_m1(f64::sin(a8[0])).sin() * 0.05;
-                            }
-                            1..=3 => {
-                                s2 = s2 * 0.8 + (SCALE + fj).tanh() * 1.0;
-                                continue;
-                            }
-                            g if g > 4 => {
-                                s1 *= 0.6;
-                                s1 -= 0.1 * f64::sin(v13 + s1);
-                                s0 = 0.8 * s0 + 0.02 * (x1 * s2).sin();
-                            }
-                            _ => {
-                                let v14 = (x2 * x2 + 1.5).acosh().sin();
-                                acc3 -= 0.1 * v14.sin();
-                            }
-                        }
-                    }
-                    g if g > 1 => {
-                        acc3 += 0.1 * f64::cos(a8[k12]);
-                        s2 = (s2 * 0.6 + f64::log(s0.powi(2) + 1.0, 2.0).cos() * 0.25).sin();
-                        if f64::sin(s0).exp() <= v13 {
-                            acc3 += 0.1 * (s0 / (x2 * x2 + 1.5));
-                            break;
-                        }
-                    }
-                    _ => {
-                        s1 *= 0.5;
-                        s1 -= 0.02 * (fj / (v13 * v13 + 0.5)).tanh();
-                    }
-                }
-                s1 = (s1 * 0.6 + s1.tanh().exp2() * 0.25).sin();
-                let v15: f64 = if j > 2 {
-                    (0.3 - s0) / ((s0.cos() * 1.2).tan().powi(2) + 1.5)
-                } else {
-                    (f64::powi(s1.sin(), 2) + 2.0).acosh()
-                };
-                s0 *= 0.75;
-                s0 += 0.02 * f64::sin(v15);
-            }
-            if k12 >= 3 {
-                break;
-            }
-            s2 = s2 * 0.5 + v13.tanh() * 0.25;
-        }
-        let v16 = a8.iter().zip(v.iter()).map(|(&p, &q)| 2.0_f64.copysign(v4) + p.sin() + f64::sin(q)).sum::<f64>();
-        s0.cos() + s1 + s2.tanh() + f64::cos(acc3) - f64::sin(v16) + (f64::sin(x0.clamp(-1.0, 1.0)) * 0.5).ln_1p()
+        s0.tanh() - acc1.sin() + v9.cos()
     }
 
     #[differentiable]
     pub fn prog_97(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = 1.5_f64.copysign(x1);
-        let mut s1: f64 = (f64::powi(v[0], 2) + 0.5).ln();
-        let mut acc2: f64 = 0.0;
-        let v4 = match n {
-            0 => f64::cbrt(f64::copysign(acc2, v[n % 4]).cos() + 2.0),
-            1 => prog_22((s0 + v[n % 4] * x0).cos() * 2.0, f64::powi(v[n % 4], 3).cos() * 2.0, acc2, v, 4),
-            2 | 4 => {
-                let v3 = x2 * 0.35 + f64::ln(x2.powi(2) + 0.5);
-                f64::tan(x1.sin() * 1.2) + v3.cos()
+        let mut s0 = (x2.to_degrees() * 0.01 - f64::ln_1p(x0 * x0)).sin() * 2.0;
+        let mut s1 = v[0].mul_add(v[0].powi(2), (v[0].cos() * 2.0).sinh()).tanh() * 2.0;
+        let mut s2: f64 = x1 / (x1 * x1 + 1.0);
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a4[i] = f64::ln_1p(t * t);
+            s2 = (s2 * 0.8 + (s2 + v[(i + n) % 4]) * 0.1).tanh();
+        }
+        match n % 4 {
+            0 | 2 => {
+                acc3 += 0.005 * f64::cos(prog_82((a4[n % 4] / (a4[n % 4].tanh() + 2.0) + f64::sin(acc3).exp2()).tanh(), (a4[n % 4] * a4[n % 4]).ln_1p().cos(), x1, a4, n));
+            }
+            3 => {
+                let v5: f64 = prog_0(f64::cos((f64::sqrt(x1 * x1 + 0.5).powi(2) + 0.5).sqrt()) * 2.0, f64::tanh(x1.asinh()), ((a4[n % 4] * a4[n % 4] + 1.5).acosh() + f64::exp2(a4[n % 4].cos())).cos(), v, n);
+                s0 = 0.5 * s0 + 0.005 * f64::sin(v5.cos());
             }
             _ => {
-                s0 = (s0 * 0.8 + (f64::acosh(v[n % 4] * v[n % 4] + 2.0).powi(2) + 2.0).ln() * 0.1).tanh();
-                s0.tanh() + f64::atan(s0)
+                s2 = s2.mul_add(0.5, f64::cos(v[1] + a4[n % 4]) * 0.25);
             }
-        };
-        let v5 = x0.cos();
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v6 = v.iter().copied().map(|p| (p.tanh() * 0.9).atanh()).sum::<f64>();
-            match n % 3 {
+        }
+        for &t in a4.iter() {
+            acc3 -= 0.5 * f64::atan2(t, t * t + 0.5).sin();
+            let v8 = match n {
                 0 | 2 => {
-                    s0 *= 0.6;
-                    s0 += 0.2 * ((t - v4).powi(2) + 2.0).sqrt().sin();
-                    if (v4.cos().exp().powi(2) + 2.0).ln() >= 1.0 {
-                        acc2 += 0.25 * f64::powi(x0, 3).tanh();
-                        continue;
+                    for _ in 0..v.len() {
+                        s1 = (s1 * 0.75 + (x1.powi(2) + 1.0).log2() * 0.1).sin();
+                        let v6 = if f64::acosh(t.powi(2) + 2.0) <= -0.5 {
+                            s1 = (s1 * 0.8 + t.cos() * 0.2).tanh();
+                            (f64::powi(x0 + s0, 2) + 1.0).log(f64::exp(x1.sin()).powi(2) + 2.0)
+                        } else {
+                            s0 * x2
+                        };
+                        s0 *= 0.6;
+                        s0 -= 0.1 * x2.atan2(s0 * s0 + 1.0).cos();
+                        s1 *= 0.8;
+                        s1 -= 0.01 * f64::tanh(v6.cos());
                     }
-                    acc2 -= 0.5 * (-fi).cos();
+                    let x1: f64 = 0.35 * s2;
+                    s1 = s1 * 0.6 + ((x0 - s1) * x0).sin() * 0.05;
+                    (x0 * x0 + 1.0).powf(t.tanh()).abs() + x1.sin()
                 }
-                _ => {
-                    acc2 += prog_33(s1, f64::asinh(v[0]).sin() * 2.0, x2, v, n).tanh() * 0.05;
-                    if i == 3 && v[(i + n) % 4].tanh().exp() >= 0.0 {
-                        break;
-                    }
+                g if g > 3 => {
+                    let v7 = SCALE + x0;
+                    (s2 * s2 + 0.5).ln() + v7.sin()
                 }
-            }
-            let v8 = if x2.sin() > 0.0 {
-                let v7 = (f64::powi(fi, 2) + 0.5).recip();
-                s1 = (s1 * 0.8 + (-v4) * 0.2).sin();
-                f64::cos(x0 * t).exp2() + f64::cos(v7)
-            } else if v6 + v4 < -1.0 {
-                t.sin()
-            } else {
-                0.5_f64.powf(f64::cos(v[i].cos()))
+                _ => f64::asin(f64::sin(s0) * 0.9),
             };
-            s0 = s0 * 0.5 + f64::sin(prog_33(x2, x0, 0.25, v, n)) * 0.01;
-            acc2 += f64::sin(f64::tanh(t) + f64::cos(v6) + v8.cos()) * 0.1;
+            s0 = (s0 * 0.5 + v8.tanh() * 0.02).tanh();
         }
-        for i in (0..3).rev() {
-            let fi = i as f64;
-            match i {
-                0 => {
-                    acc2 += f64::cos((v4 * v4 + 1.0).log(f64::powi(x1, 2) + 2.0).clamp(f64::asin(v[0].sin() * 0.9).sin() - 1.5, (x2 - v4).sin() + 1.5)) * 0.4;
-                }
-                1 => {
-                    s0 = s0 * 0.5 + v4.tanh() * 0.5;
-                    if prog_33(x2, f64::log10(x2.powi(2) + 1.0).tanh(), x1, v, n) <= 0.5 {
-                        s0 *= 0.8;
-                        s0 -= 0.2 * f64::tanh(-v[(i + n) % 4]);
-                        if f64::cosh(f64::tanh(s1) * 1.5) + (v4 + v5) >= (fi.cos() * 0.9).acos() {
-                            break;
-                        }
-                        s1 = (s1 * 0.6 + x1 * 0.4).tanh();
-                        if f64::log10(x1 * x1 + 1.0) <= 0.25 {
-                            break;
-                        }
-                    } else {
-                        let v9 = f64::acosh(v5 * v5 + 1.5);
-                        s0 = s0 * 0.5 + v9.tanh().cos() * 0.25;
-                    }
-                }
-                2 => {
-                    let v10 = v4;
-                    acc2 += f64::cos(v10) * 0.5;
-                }
-                _ => {
-                    s1 = (s1 * 0.5 + (fi - v[0]).sin() * 0.5).sin();
-                }
-            }
-            if f64::powi(v5, 3) >= f64::powf(x1 * x1 + 0.5, 0.3) {
-                break;
-            }
-            let v11 = (v4 - 0.25).sin().exp();
-            s1 = s1.mul_add(0.75, f64::cos(s1) * 0.25);
-            s0 *= 0.8;
-            s0 += 0.05 * f64::tanh(v11).cos();
-        }
-        x2 + s0 - s1.cos() - f64::cos(acc2) - v4.sin() - v5
+        let mut a9 = v;
+        a9[0] *= 1.5;
+        a9[1] += (v[n % 4].cos().powi(2) + 1.5).acosh();
+        s0 * 0.25 + f64::sin(s1) + s2 + acc3.sin() - f64::tanh(a9[2])
     }
 
     #[differentiable]
     pub fn prog_98(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.clamp(x1.sin() - 1.5, x1.sin() + 1.5).sin() * 2.0;
+        let mut s0: f64 = f64::tanh(prog_70(f64::cos(f64::recip(x0 * x0 + 0.5)), x0.cos(), v[n % 4].sin(), v, n)) * 2.0;
         let mut acc1: f64 = 0.0;
-        let v2 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.005 * (prog_0(0.5, x0, f64::sin(x2) * 2.0, v, n) + p.cos()).sin());
-        'l0: for &t in v.iter() {
-            if v2 - t >= 0.5 {
-                break;
-            }
-            s0 = (s0 * 0.8 + (v[n % 4].tanh() * 1.2).tan() * 0.02).sin();
-            let mut k3 = 0;
-            while k3 < 4 {
-                k3 += 1;
-                let v4 = v[k3 % 4] + t;
-                if !(k3 == 3) {
-                    s0 = s0 * 0.5 + (s0 - v2).tanh() * 0.25;
-                    break 'l0;
-                }
-                s0 *= 0.8;
-                s0 += 0.01 * v4.powi(2).sin();
-            }
-            let v5 = f64::tan(f64::tanh(v[k3 % 4]) * 1.2);
-            acc1 -= 0.4 * v5.sin().cos();
+        let mut k2 = 0;
+        while k2 < n && f64::asin(x1.sin() * 0.9) > s0.mul_add(x2, v[k2 % 4]) {
+            k2 += 1;
+            s0 = (s0 * 0.75 + f64::sin(s0).exp() * 0.05).tanh();
+            let v3 = if !(k2 > 0 && f64::exp_m1(x2.tanh()).atan2((s0.powi(2) + 1.0).log2().powi(2) + 0.5) > s0) {
+                s0 *= 0.75;
+                s0 += 0.4 * (s0.to_degrees() * 0.01).sin();
+                f64::cos(x0).exp().atan()
+            } else {
+                v[k2 % 4].cos()
+            };
+            let v4 = v3.cos();
+            acc1 += 0.25 * v4.tanh();
         }
-        match n {
-            1 | 3 => {
-                s0 = (s0 * 0.5 + v2 * v2 * 0.05).sin();
-            }
-            4 | 6 => {
-                acc1 += f64::asinh(v[3]);
-                let v6 = v2 + s0;
-                s0 = 0.6 * s0 + 0.1 * v6.cos();
+        let v7 = match k2 % 3 {
+            1 => f64::tanh((x1 * x1).ln_1p()),
+            2 => {
+                let x0 = x2 * acc1;
+                let v5 = prog_88(s0, f64::sin(x1 - v[0]), (v[1] * v[1] + 1.5).acosh().tanh(), v, k2);
+                (x0.atan().powi(2) + 0.5).sqrt() + f64::tanh(v5)
             }
             _ => {
-                s0 = 0.75 * s0 + 0.1 * v[1].abs().hypot(x2.asinh()).sin();
-                let mut k7 = 0;
-                while k7 < n + 1 {
-                    k7 += 1;
-                    let v8 = v2.tanh().exp_m1();
-                    if (f64::sin(v8) * 0.9).atanh() > 0.25 {
-                        acc1 -= (f64::tanh(v[1]).powi(2) + 1.0).powf(f64::cos(s0 - v[1])).tanh() * 0.25;
-                    } else if v2.powi(2) >= 0.0 {
-                        s0 = s0.mul_add(0.75, f64::cos(prog_33(f64::sin(v8.sin()) * 2.0, 1.5, 0.5, v, n)) * 0.005);
-                    }
-                    acc1 -= v2.tanh() * 0.25;
-                }
+                let v6 = (x1.sin() * 0.5).ln_1p();
+                prog_0(x1, v6, x1.cos() * 2.0, v, n)
+            }
+        };
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            s0 *= 0.6;
+            s0 += 0.25 * (s0 / (v7 * v7 + 1.5)).sin();
+            for j in 0..3 {
+                let fj = j as f64;
+                acc1 -= 0.2 * f64::cos(f64::log10((x2 - x0).powi(2) + 1.0));
+                acc1 -= (fj + v[3 - j]).tanh() * 0.2;
+            }
+            let v9 = x0;
+            if k8 >= 3 || v7 + 0.3 > v9 {
+                break;
             }
         }
-        let v9 = prog_0(v2, f64::cos(f64::cbrt(x1 * x1 + 1.0)), (v2 * v[1] - 0.65).tanh() * 2.0, v, n);
-        s0 - acc1.sin() + v9.tanh()
+        let mut a10 = [0.0; 4];
+        for i in 0..n {
+            a10[i % 4] = a10[i % 4] * 0.75 + (x0 + x2).cos() * 0.1;
+        }
+        x2 + s0 * 0.25 - f64::cos(acc1) - v7.sin() + a10[1] * 0.75
     }
 
     #[differentiable]
     pub fn prog_99(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = -v[n % 4];
-        let mut s1 = f64::exp((-s0).sin()).tanh() * 2.0;
-        let mut s2 = (SCALE + s0 - f64::acosh(s1.powi(2) + 2.0)).sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        let v6 = loop {
-            k4 += 1;
-            s2 = s2 * 0.8 + (s0 * s0 + 0.5).sqrt().sin() * 0.2;
-            let v5 = f64::to_radians(x1) * 20.0;
-            if k4 >= 5 || (f64::cos(x0).exp_m1().powi(2) + 1.0).recip() > 0.0 {
-                break f64::sin(x0 / (v5 * v5 + 1.5));
+        let mut s0 = x1.sin();
+        let mut acc1: f64 = 0.0;
+        let v3 = match n {
+            0 => {
+                let v2 = ((f64::powi(acc1, 2) + 1.0).log(x0.powi(2) + 2.0).powi(2) + 1.0).log2();
+                -(v2 * v2 + 1.0).ln()
             }
-            s1 = s1 * 0.6 + f64::cos(v5) * 1.0;
+            1 => prog_40(acc1, s0, (f64::powi(x1, 2) + 2.0).acosh().sin() * 2.0, v, 6),
+            2 => x2 * x1,
+            _ => prog_88(x0, acc1, s0, v, n),
         };
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            let v8 = (s0 * s0 + 1.5).acosh();
-            s2 = s2 * 0.5 + (s1 - v[k7 % 4]).cos() * 0.25;
-            if k7 >= 5 {
-                break;
+        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| (s0.tanh().cosh().sin() * 1.2).tan() + p.cos() + f64::tanh(q)).sum::<f64>();
+        let mut m5 = 0;
+        for &t in v.iter() {
+            s0 = 0.6 * s0 + 0.005 * f64::tanh(prog_35((x2 - v3).cos(), f64::tanh((v4 * v4 + 1.0).log10()) * 2.0, t, v, n));
+            for _ in 0..n {
+                let v6 = x0;
+                acc1 += 0.05 * (v6 + v3).tanh();
             }
-            s1 = 0.6 * s1 + 0.1 * v8.cos();
-        }
-        s2 *= 0.8;
-        s2 -= 0.005 * prog_33(x0, 0.75, s0, v, n).tanh();
-        'l2: for i in (0..n).rev() {
-            let fi = i as f64;
-            s2 = 0.75 * s2 + 0.25 * s2.cos();
-            let mut k9 = 0;
-            while k9 < n + 1 && s0 / (s0 * s0 + 0.5) < 0.5 {
-                k9 += 1;
-                if ((f64::sin(s2) * 0.5).ln_1p().sin() * 1.2).tan() <= 1.0 {
-                    break 'l2;
-                }
-                match n % 4 {
-                    0 | 2 => {
-                        let v10 = x2 * x2;
-                        let x2 = f64::ln_1p(x2.cos() * 0.5).tanh();
-                        acc3 += 0.02 * (v10.cos() + x2).sin();
-                    }
-                    _ => {
-                        let x0 = fi.asinh() - (v6 * v6 + 1.0).powi(-3);
-                        s1 = s1.mul_add(0.6, x0.sin().sin() * 0.05);
-                    }
-                }
-                acc3 -= 0.02 * f64::cos((f64::powi(v[k7 % 4].to_degrees() * 0.01, 2) + 0.5).sqrt());
+            if v3.abs() < v4 {
+                m5 += 1;
             }
-            acc3 -= 0.75 * (v6.to_radians() * 20.0);
         }
-        for _ in (0..5).rev() {
-            let v12 = if -(v6 - s1) < x2 {
-                (x1 * x1 + 1.0).recip()
-            } else {
-                let v11 = f64::atan((x1.sin() * 1.2).tan());
-                v11 + x0
-            };
-            acc3 += f64::log((v12.sin() + 2.0).cbrt().powi(2) + 1.0, 3.0) * 0.25;
-        }
-        let v13 = if (f64::powi(x1.atan(), 2) + 1.0).ln() < -0.5 && k7 > 4 {
-            s0 = (s0 * 0.8 + v6 * 0.2).sin();
-            (v6 - x2).min(f64::tanh(x2).exp2())
-        } else {
-            f64::sinh(f64::cos(f64::asinh(x2)) * 2.0)
-        };
-        f64::cos(s0) - f64::cos(s1) + s2 * 0.75 + acc3.cos() - v6 - v13
+        let c7 = m5 as f64;
+        s0 = s0.mul_add(0.6, f64::tanh((c7.powi(2) + 0.5).recip()) * 1.0);
+        x0 * 0.5 + x2 * 0.75 + s0 + acc1.cos() - v3.cos() - v4.sin()
     }
 
     #[differentiable]
     pub fn prog_100(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::powi(x1.tanh(), 3);
-        let mut acc1: f64 = 0.0;
-        let v2: f64 = if (x2.cos().cosh().cos() * 2.0).cosh() >= v[n % 4] {
-            x1 - x0
-        } else {
-            (f64::cos(x0 + 0.5) + 2.0).cbrt()
-        };
-        for i in (1..=3).step_by(2) {
-            let v3 = f64::powi(v2 * v2 + 1.0, -2).powi(2).ln_1p();
-            acc1 -= 0.5_f64.log(x2.powi(2) + 2.0);
-            acc1 -= x1.mul_add(v2, v[i]).sin() * 0.5;
-            s0 = 0.5 * s0 + 0.02 * v3;
-        }
+        let mut s0 = v[n % 4].to_degrees() * 0.01;
+        let mut s1: f64 = f64::tanh(prog_88(x1, x0, 0.75, v, n)) * 2.0;
+        let mut s2 = x2;
+        let mut acc3: f64 = 0.0;
         let mut k4 = 0;
-        let v13 = loop {
+        while k4 < 3 && x1 + x0 < x1 {
             k4 += 1;
             let mut k5 = 0;
-            while k5 < n && ((v[k5 % 4] * x0).sin() * 0.9).acos() > 1.0 {
+            while k5 < n + 1 && (f64::tanh(v[k5 % 4]) * 2.0).sinh() > v[n % 4].cos() {
                 k5 += 1;
-                acc1 += x2.tanh() * 0.1;
-                s0 = (s0 * 0.75 + (s0.tanh() + 2.0).cbrt() * 0.75).tanh();
+                acc3 += 0.05 * s0.max(v[3 - k4]).tanh();
+                s0 *= 0.75;
+                s0 += 0.1 * f64::tanh(2.0_f64.min(f64::hypot(s1, x0)));
+                acc3 += 0.05 * f64::sin(x2 + f64::cos(v[k5 % 4]));
             }
-            if f64::log((-s0).powi(2) + 1.0, v2 * v2 + 2.0) <= 0.25 {
-                acc1 += ((x2 + x1).cos() * 0.9).atanh().sin() * 0.4;
-                if (s0.tanh() * 1.5).sinh() / (x1.tanh() + 2.0) > s0 {
-                    acc1 -= f64::tanh(x1.atan2((v[(k5 + k4) % 4] * v[(k5 + k4) % 4] + 1.0).ln().powi(2) + 1.0));
-                    s0 *= 0.5;
-                    s0 += 0.1 * ((f64::tanh(v[(k5 + n) % 4]) * 0.9).asin() * (x1 / (x1 * x1 + 1.5))).cos();
-                } else if prog_86(f64::atanh((v[3] + v2).tanh() * 0.9).cos(), 0.5, s0, v, k5) >= 0.0 {
-                    let v6 = prog_68(x2, x0, x0.sin() * 2.0, v, k4);
-                    let v7 = prog_33(((x1 * x1 + 0.5).recip().powi(2) + 1.0).powi(-2).tanh(), 1.5, f64::tan(x0.cos() * 1.2).copysign(f64::ln(v[n % 4].powi(2) + 1.0)).cos() * 2.0, v, k4);
-                    acc1 -= (f64::tanh(v6) + f64::sin(v7)).sin() * 0.005;
+            if v[k5 % 4] + 0.1 <= 0.0 {
+                let x0 = (x0 * x0 + 0.5).atan2(x0);
+                let v6 = prog_32(f64::sin(f64::ln(x0.powi(2) + 0.5)), f64::sin(s0 * x0), 0.25, v, n);
+                s1 = s1 * 0.6 + v6.cos().tanh() * 0.005;
+            } else {
+                acc3 += 0.005 * prog_35(((x0 * s0).powi(2) + 1.0).log2().sin() * 2.0, (s1.cos().tanh() * 0.5).ln_1p().sin() * 2.0, (f64::sin(v[2]) * 0.9).asin().cos() * 2.0, v, n).cos();
+            }
+            acc3 -= f64::cos(f64::tanh(v[1])) * 0.5;
+        }
+        match k4 + n {
+            0..=2 => {
+                s1 = (s1 * 0.6 + x0 * v[0] * 0.1).tanh();
+                if f64::log10(x0 * x0 + 1.0) < 0.0 {
+                    let v7 = prog_35(1.5, f64::cos(f64::cosh(f64::cos(x2.cos().exp2()))) * 2.0, (f64::recip(x1 * x1 + 0.5) - x1).cos(), v, 4);
+                    s1 = s1 * 0.5 + f64::cos(v7) * 0.005;
+                } else if (v[0].cos().exp_m1().powi(2) + 2.0).ln() > v[2] {
+                    let v8 = (v[1].tanh() * 2.0).sinh();
+                    acc3 += f64::sin(f64::ln_1p(v8 * v8) - 1.25) * 0.5;
                 } else {
-                    acc1 += 0.25 * ((x1.powi(2) + 2.0).acosh() / ((f64::tanh(v2) * 0.9).asin().powi(2) + 0.5)).cos();
+                    let x0: f64 = x0 + x2;
+                    acc3 -= x0.cos();
                 }
             }
-            match k5 + k4 {
-                0 => {
-                    let v8: f64 = prog_33(s0, v[1].min(v[k5 % 4]).tanh(), x1, v, k5);
-                    s0 = (s0 * 0.8 + f64::cos(v8) * 0.005).sin();
+            3..=5 => {
+                s1 = f64::mul_add(s1, 0.5, f64::tanh(prog_0(s1, 0.75, (f64::to_degrees(v[(k4 + n) % 4].tanh()) * 0.02).cos(), v, n)) * 0.005);
+                let v9 = f64::to_radians(x1);
+                acc3 += v9.sin();
+            }
+            g if g > 6 => {
+                let v10 = (v[3] * x2).sin();
+                acc3 += 0.25 * (f64::log10(v[k4] * v[k4] + 1.0).powi(2) + 0.5).powf((v10 * v10).cos()).sin();
+            }
+            _ => {
+                acc3 += x0.tanh().exp_m1().tanh();
+            }
+        }
+        for &t in v.iter() {
+            if ((x2.to_degrees() * 0.02).sin() * 0.9).asin() >= x1 {
+                s0 = (s0 * 0.5 + (x0 + x1) * 0.25).tanh();
+            } else if x2 - t - f64::recip(t * t + 0.5) < s2 {
+                s2 = s2.mul_add(0.5, f64::sin(x2) * 0.5);
+                if (s2 * s2 + 0.5).atan2(v[n % 4]).tanh() <= 0.0 {
+                    s1 *= 0.75;
+                    s1 += 0.25 * x2.abs().cos();
+                } else {
+                    acc3 += (1.5 * x1 - 0.8).sin() * 0.5;
                 }
-                2..=3 => {
-                    s0 = 0.8 * s0 + 0.05 * (s0.atan().cos() * 0.9).asin().tanh();
+            }
+            match k4 + n {
+                0 | 2 => {
+                    let v11 = x0 * s0;
+                    s2 = s2.mul_add(0.8, v11.tanh().cos() * 0.05);
                 }
-                4 | 6 => {
-                    let x2 = x2.to_radians() * 20.0;
-                    s0 = s0 * 0.8 + f64::cos(x2) * 0.5;
+                3 => {
+                    break;
+                }
+                g if g > 4 => {
+                    acc3 -= 0.5 * f64::tanh(x1 * t);
+                    if x2 / (x0.sin().powi(2) + 0.5) < t {
+                        s0 = (s0 * 0.75 + 0.8 * s2 * 0.25).sin();
+                    } else {
+                        acc3 += 0.5 * (-(x0 / (x0.powi(2) + 1.0))).cos();
+                        s0 = (s0 * 0.6 + (s2.atan() - f64::powi(x0.powi(2) + 1.0, -3)) * 0.02).sin();
+                    }
+                    s2 = (s2 * 0.5 + (s2 + s1) * 0.25).tanh();
                 }
                 _ => {
-                    acc1 += f64::cos(f64::asin(x2.tanh() * 0.9));
-                    if ((x0 * x0 + 1.0).powi(-1).powi(2) + 1.5).acosh() >= 0.0 {
-                        let x0 = f64::asin(x0.sin() * 0.9);
-                        for &u in v.iter() {
-                            acc1 -= 0.25 * (u * u - f64::recip(v[3] * v[3] + 1.0)).tanh();
-                            acc1 += f64::atan(x0 + u).tanh() * 0.25;
-                            let v9 = match k5 % 4 {
-                                0 => v[k5 % 4].cos(),
-                                2 => (v[k5 % 4] * v[k5 % 4] + 0.5).cbrt() / (f64::cos(f64::exp2(v[n % 4].tanh())) + 2.0),
-                                3 => (f64::tanh(s0) * 0.9).atanh(),
-                                _ => x2 + (x2 * x2 + 1.0).log(x2 * x2 + 2.0),
-                            };
-                            acc1 += f64::tanh(v9.cos()) * 0.25;
-                        }
-                        s0 *= 0.5;
-                        s0 += 0.2 * x0.sin().cos();
-                    } else {
-                        for _ in (0..=n).rev().step_by(2) {
-                            s0 *= 0.6;
-                            s0 += 0.05 * f64::mul_add(x2, x0, v2).tanh();
-                            let v10 = v2 / (s0.powi(2) + 1.0);
-                            let v11 = v.iter().copied().map(|p| 1.0 + 0.25 * ((v10.sin() * 0.9).acos() + p.tanh()).sin()).product::<f64>();
-                            acc1 -= v11.cos() * 0.2;
-                        }
-                    }
-                    let v12 = f64::log2(v[k5 % 4].powi(2) + 1.0);
-                    acc1 -= v12.tanh();
-                }
-            }
-            s0 = s0 * 0.6 + v2.sin().exp().tanh() * 0.1;
-            if k4 >= 2 || ((x1 * x1 + 0.5).cbrt().cos() + 2.0).cbrt() < -0.5 {
-                break f64::cos(v[k5 % 4]);
-            }
-        };
-        if (v2.tanh() * 0.9).asin() < 1.0 {
-            return (f64::powi(x2, 2) + 1.0).log(10.0);
-        }
-        let v17 = if k4 < n {
-            for i in (1..=5).step_by(2) {
-                let fi = i as f64;
-                acc1 += (fi * v13).cos() * 0.5;
-                if x0.asinh() < 0.5 || i % 3 == 1 {
                     for j in 0..n {
-                        let fj = j as f64;
-                        s0 = 0.5 * s0 + 0.75 * f64::cos(f64::to_degrees(v2) * 0.01);
-                        let v14 = f64::ln_1p(x0 * x0) * v2;
-                        let v15 = (fj * fj + 1.0).recip();
-                        s0 = (s0 * 0.6 + (v14.tanh() + v15) * 0.05).sin();
+                        s2 = s2 * 0.5 + f64::sin(v[j % 4].max(s2 - t)) * 0.25;
+                        let v12 = t;
+                        acc3 -= 0.05 * v12.tanh();
                     }
-                    for _ in (0..=n).rev().step_by(2) {
-                        let v16 = (x1 + x0).cos().exp2();
-                        match n % 2 {
-                            0 => {
-                                acc1 -= 0.1 * (f64::sin(v16) * 0.9).acos().cos().exp2().cos();
-                                acc1 -= v2.cos() * 0.1;
-                            }
-                            _ => {
-                                let x1 = (x1.powi(2) + 0.5).recip();
-                                acc1 += x1.cos().sin() * 0.1;
-                            }
-                        }
-                        s0 = s0 * 0.5 + (f64::tanh(v16) / (f64::asinh(v[0]).tanh() + 2.0)).tanh() * 0.1;
-                    }
-                } else {
-                    acc1 += 0.5 * ((x0.cos() * 2.0).cosh() + fi.sin().exp2()).sin();
-                }
-                if v13 - v2 >= 0.5 {
-                    continue;
                 }
             }
-            acc1 -= (v13 * s0).sin() * 0.5;
-            f64::tanh(x1 + v13).exp()
-        } else if n % 3 == 1 && v13.to_radians() <= 0.5 {
-            v2.to_degrees() * 0.01
-        } else {
-            s0.tanh()
-        };
-        s0.tanh() + acc1.cos() + v17 * 1.5
+            let v13: f64 = f64::tanh(x2);
+            s1 = 0.8 * s1 + 0.1 * (v[k4] - t).sin();
+            s0 = s0.mul_add(0.8, f64::sin(v13) * 0.2);
+        }
+        if f64::cos(v[k4]) + (x0.powi(2) + 1.0).log10() < x1 {
+            s0 = (s0 * 0.5 + x0.sin().atan() * 0.5).tanh();
+            let v14 = x0.cos();
+            acc3 += v14.cos();
+        } else if k4 < 3 && f64::tan(f64::tanh(x1) * 1.2) > s1 {
+            let v15 = f64::atan2(1.5_f64, x0);
+            s0 = (s0 * 0.75 + f64::tanh(v15) * 0.75).tanh();
+        }
+        'l4: for &t in v.iter() {
+            if x0 * s2 * (f64::to_degrees(t) * 0.01) <= 0.5 {
+                s2 = s2.mul_add(0.8, f64::sin(x2.cos().exp()) * 0.05);
+                s1 = 0.5 * s1 + 0.1 * f64::sin(f64::exp(f64::cos(s1)));
+            } else if f64::tanh(x1) <= -0.25 && k4 % 2 == 0 {
+                s0 = s0 * 0.8 + f64::sin((s0.powi(2) + 2.0).acosh() - v[3 - k4] * x0) * 0.02;
+                s2 = s2.mul_add(0.5, f64::tanh(f64::cbrt(f64::sin(s0) + 2.0)) * 1.0);
+            }
+            s2 = s2.mul_add(0.75, f64::cos((s2.powi(2) + 0.5).atan2(s2)) * 0.02);
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                if f64::powf(u.cos().powi(2) + 1.0, 1.5) < 1.0 {
+                    return fj;
+                }
+                if SCALE + v[3 - j] < s1 && j > 0 {
+                    s2 = s2 * 0.6 + f64::tanh(u.cos().exp()) * 0.1;
+                    acc3 -= 0.1 * x0.clamp(x0.sin() - 1.5, f64::sin(v[2].asinh()) + 1.5).tanh();
+                    if j % 2 == 0 && (-x2) + f64::cbrt(s2.powi(2) + 0.5) > (x1 * x1 + 0.5).atan2(s1) {
+                        s0 = s0.mul_add(0.75, s0 * s0 * 0.1);
+                        s2 = (s2 * 0.6 + s2 * 0.4).tanh();
+                    }
+                }
+                if u.tanh() > -0.5 {
+                    s2 *= 0.5;
+                    s2 += 0.5 * f64::cos(-x2);
+                    break 'l4;
+                }
+                s2 *= 0.6;
+                s2 += 0.4 * f64::sin(fj + s2);
+            }
+            s2 *= 0.8;
+            s2 += 0.02 * (3.0_f64.min(s2).tanh() * 2.0).sinh().tanh();
+        }
+        f64::tanh(s0) + s1 * 1.5 + s2.sin() - acc3.sin()
     }
 
     #[differentiable]
     pub fn prog_101(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::acos(x0.sin() * 0.9).sin() * 2.0;
-        let mut s1 = prog_24(x1, 1.5, (x2 / (f64::sin(x1.asinh()) + 2.0)).cos(), v, n).tanh() * 2.0;
-        let mut s2 = f64::tanh(x0);
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.005 * f64::tanh(prog_33(acc3.tanh(), p.sin() * 2.0, (x1 + r).tanh(), v, n)));
-        if !(n > 4 && s2 > -0.25) {
-            s0 = (s0 * 0.5 + v4.atan() * 0.1).sin();
+        let mut s0 = f64::cos(x2);
+        let mut s1: f64 = v[n % 4].max(x1);
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().copied().map(|p| 1.0 + 0.1 * f64::sin((v[1] / (f64::powi(p, 2) + 0.5)).tanh().exp2())).product::<f64>();
+        let v4 = f64::hypot(acc2, s1).copysign(v3);
+        match n % 2 {
+            0 => {
+                let x2 = (f64::sin(x0) * 0.9).atanh();
+                s0 = s0 * 0.75 + x2.tanh().sin() * 0.05;
+            }
+            1 => {
+                let mut k5 = 0;
+                while k5 < n + 1 {
+                    k5 += 1;
+                    acc2 += f64::cos(s0 + x0 + 0.65) * 0.25;
+                    for j in (0..3).rev() {
+                        let fj = j as f64;
+                        if !(j == 2 && (x0.asinh().powi(2) + 1.0).log2() < fj) {
+                            break;
+                        }
+                        let v6: f64 = x1.cos().exp();
+                        acc2 -= 0.05 * v6.mul_add(v4, x1 / (v4.cos() + 2.0)).tanh();
+                    }
+                }
+                acc2 -= x1.cos();
+            }
+            _ => {
+                acc2 += prog_88(s0, v3, x1, v, n).tanh() * 0.005;
+                if v[n % 4] > 0.0 {
+                    s0 = (s0 * 0.75 + prog_70((v4 * v4 + 0.5).sqrt().sin(), s1, f64::cos((x2 / (s0.cos() + 2.0)).hypot(x1)), v, n) * 0.005).tanh();
+                    s1 = s1.mul_add(0.75, prog_40(f64::sin(-s1), s1, (s1 + x0).sin().exp_m1().sin(), v, n).cos() * 0.005);
+                } else {
+                    acc2 -= (f64::atan2(v[2] * v[2] + 1.0, v4) + v[n % 4]).tanh();
+                    for i in (1..=5).step_by(2) {
+                        let v9 = match i {
+                            0..=1 => f64::ln(f64::powi(v3, 2) + 2.0),
+                            g if g > 2 => {
+                                let v7 = s0 + x0;
+                                v7.mul_add(v7, x1)
+                            }
+                            _ => {
+                                let v8 = f64::to_degrees(x0 * x0) * 0.02;
+                                f64::cos(v8)
+                            }
+                        };
+                        if x0.cos() >= 0.25 {
+                            continue;
+                        }
+                        let v10: f64 = f64::tanh(v[(i + n) % 4]);
+                        s0 = (s0 * 0.8 + v10.cos() * 0.2).sin();
+                        s0 = f64::mul_add(s0, 0.5, v9.sin() * 0.02);
+                    }
+                }
+                acc2 += f64::sin((x0.cos() * 1.5).cosh() / (f64::powi(x0 / (x2.sin() + 2.0), 2) + 0.5)) * 0.2;
+            }
+        }
+        let v12: f64 = if prog_35(acc2.tanh() * 2.0, 0.25, v3, v, n) <= x1 {
+            let v11 = x0;
+            (v4 * v4 + 2.0).acosh() + v11.tanh()
+        } else if x0 <= v4 {
+            f64::max(f64::recip(v3 * v3 + 1.0), 1.5 - x0)
         } else {
-            s2 = s2 * 0.8 + (acc3 * acc3 + 1.0).log10().tanh() * 1.0;
+            x1.to_degrees() * 0.01
+        };
+        let v13 = f64::powf(v12 * v12 + 0.5, 0.3);
+        let mut k14 = 0;
+        loop {
+            k14 += 1;
+            acc2 += 0.5 * v13.mul_add(v12, x1).sin();
+            if f64::tanh(f64::copysign(3.0_f64, v[(k14 + n) % 4])).cosh() >= x0 * s1 || k14 > 2 {
+                s0 = (s0 * 0.75 + (f64::powi(v12 + s0, 2) + 0.5).cbrt() * 0.02).sin();
+            } else {
+                s0 = s0 * 0.5 + (s1 + v13).cos() * 0.25;
+                if k14 == 3 {
+                    acc2 += f64::cos(v4 * 2.0) * 0.5;
+                    s0 = 0.75 * s0 + 0.05 * (v3.sin() + (s0 - v[k14])).cos();
+                    if v4 / (x2.cos() + 2.0) < 0.5 {
+                        break;
+                    }
+                } else if k14 > 2 {
+                    s1 = 0.5 * s1 + 0.2 * (s1.tanh() * 0.9).asin().tanh();
+                    s0 = (s0 * 0.75 + (v4 * v4 + 2.0).sqrt() * 0.25).tanh();
+                } else {
+                    for j in 0..v.len() {
+                        let fj = j as f64;
+                        match j % 4 {
+                            0 | 2 => {
+                                continue;
+                            }
+                            3 => {
+                                s0 = s0 * 0.6 + f64::cos((fj.sin() * 0.9).acos()) * 1.0;
+                                acc2 -= (-s1).tanh() * 0.1;
+                                match n {
+                                    0 => {
+                                        continue;
+                                    }
+                                    1 => {
+                                        s1 = f64::mul_add(s1, 0.6, f64::cos(v13) * 0.4);
+                                        acc2 -= 0.1 * (v13.to_degrees() * 0.01);
+                                    }
+                                    2 => {
+                                        acc2 += (v12 + f64::atanh(s1.sin() * 0.9)).cos() * 0.1;
+                                    }
+                                    _ => {
+                                        s1 = s1 * 0.75 + ((-fj).powi(2) + 0.5).atan2(v13).sin() * 0.1;
+                                        let v15 = x1;
+                                        acc2 += v15.cos() * 0.1;
+                                    }
+                                }
+                            }
+                            _ => {
+                                s0 = s0 * 0.6 + (SCALE + s0).sin() * 0.4;
+                                acc2 += f64::tanh(f64::cbrt(v12.powi(2) + 0.5)) * 0.1;
+                            }
+                        }
+                        let v16 = v[j].tanh();
+                        acc2 += 0.75 * f64::log10(f64::powi((v16.tanh() * 0.5).ln_1p(), 2) + 1.0);
+                    }
+                }
+            }
+            let v17 = if s0 + x1 <= 0.5 && k14 % 3 == 1 {
+                (s0.cos() * 2.0).sinh()
+            } else {
+                ((x2.to_degrees() * 0.01).cos() * 1.2).tan()
+            };
+            if k14 >= 3 || (v3.powi(2) + 0.5).ln() > -0.25 {
+                break;
+            }
+            acc2 -= f64::sin(v17).cos() * 0.5;
         }
-        let v5 = v4.abs();
-        for &t in v.iter() {
-            let v6 = prog_33(t.cos() * 2.0, t, 0.75, v, n);
-            acc3 -= 0.5 * f64::sin(x2 / (x1 * x1 + 1.0));
-            acc3 -= f64::cos(v6) * 0.05;
-        }
-        s1 = f64::mul_add(s1, 0.5, f64::cos(f64::cos(v5.asinh())) * 0.1);
-        s0.cos() + f64::sin(s1) - s2 * 0.75 + f64::cos(acc3)
+        f64::tanh(s0) - s1.sin() + f64::cos(acc2) + f64::cos(v13)
     }
 
     #[differentiable]
     pub fn prog_102(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 + v[n % 4]).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        s0 = s0.mul_add(0.75, f64::sin((x1.powi(2) + 0.5).powf(1.5)) * 0.01);
-        s0 = 0.75 * s0 + 0.05 * f64::tanh(v[n % 4].tanh().exp_m1());
-        for i in 1..n {
+        let mut s0 = f64::ln_1p(x1 * x1);
+        let mut s1 = x1.mul_add(x1 * v[n % 4], x2).sin() * 2.0;
+        let mut s2 = (x1 / (f64::powi(v[3], 2) + 0.5)).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        for i in 0..3 {
             let fi = i as f64;
-            let mut k2 = 0;
-            while k2 < 6 {
-                k2 += 1;
-                s0 = s0.mul_add(0.8, f64::atan(x0).min(x0).sin() * 0.2);
-                if (-x2).asinh() <= s0 || k2 > 3 {
-                    return (f64::sin(fi) * 0.9).acos();
+            let v5: f64 = if ((x0 * x0 + 1.0).ln().powi(2) + 0.5).ln() > 0.25 || i % 2 == 0 {
+                let x2 = f64::log(f64::powi(x2, 2) + 1.0, 3.0).tanh();
+                let v4 = s1;
+                x2 + fi + v4.cos()
+            } else {
+                v[1] * s0
+            };
+            match i {
+                0..=2 => {
+                    s1 = (s1 * 0.5 + prog_32(1.5, f64::tanh(fi - v5 + (x1 * x1 + 2.0).acosh()) * 2.0, s0, v, n) * 0.005).tanh();
+                    let v6 = fi;
+                    acc3 += v6.tanh() * 0.5;
+                }
+                _ => {
+                    s0 = 0.8 * s0 + 0.05 * (s0 - fi - (s1 * s1 + 0.5).powf(0.3)).cos();
                 }
             }
-            s0 = s0 * 0.8 + f64::tanh((v[k2 % 4].cos().powi(2) + 2.0).acosh()) * 0.1;
-            s0 = 0.75 * s0 + 0.25 * x0.cos().sin();
+            acc3 += 0.5 * (v[i].sin() * 1.5).cosh().cos();
+            acc3 += 0.5 * f64::tanh(v5);
         }
-        if ((acc1 * acc1 + 1.0).log(v[n % 4] * v[n % 4] + 2.0).cos() * 0.9).acos() <= f64::sin(x0).exp() {
-            s0 = (s0 * 0.75 + acc1 * x1 * 1.0).tanh();
-            s0 = s0 * 0.6 + f64::sin((f64::log(f64::powi(s0, 2) + 1.0, 10.0).tanh() * 0.9).acos()) * 0.2;
-        } else if f64::ln_1p(x2 * x2) <= -1.0 {
-            s0 = (s0 * 0.5 + s0.tanh() * 0.25).tanh();
-        } else {
-            acc1 -= prog_86(acc1, 1.2, f64::tanh((x0.cos() * 2.0).sinh()) * 2.0, v, 0).sin() * 0.005;
-            s0 = 0.75 * s0 + 0.2 * (0.3 - s0).powi(2).ln_1p();
-        }
-        let v4 = match n {
+        match n {
             0 => {
-                let v3 = (x0.sin() * 0.9).asin() + f64::recip(x2 * x2 + 0.5);
-                (s0.cos() * 1.5).cosh() + f64::cos(v3)
+                acc3 += f64::tanh(x0);
+                s0 *= 0.75;
+                s0 -= 0.25 * f64::cos((x1 * x1).ln_1p());
             }
-            1 | 3 => x1 - x2,
-            g if g > 4 => x0.tanh(),
-            _ => (s0 * s0 + 0.5).powf(f64::cos(x2)),
-        };
-        x2 - s0 - acc1 * 0.25 + v4 - f64::recip((x2.tanh() * 0.9).acos().powi(2) + 1.0)
+            g if g > 1 => {
+                s1 *= 0.5;
+                s1 += 0.1 * f64::tanh(f64::cbrt(f64::powi(x0, 2) + 1.0).cos().exp());
+                acc3 += x0.cos();
+            }
+            _ => {
+                s1 *= 0.8;
+                s1 += 0.01 * s1.tanh();
+                s2 = s2.mul_add(0.6, f64::tanh(f64::hypot(2.0_f64, f64::tan(x0.tanh() * 1.2))) * 0.02);
+            }
+        }
+        if (x0 * x0 + 0.5).ln() >= 0.0 {
+            return x1 * x1;
+        }
+        acc3 -= 0.2 * (s1.sin().powi(2) + 1.5).acosh().tanh();
+        'l1: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v8 = match i {
+                3 => {
+                    let v7 = f64::abs(x1);
+                    (s2 - s0) / (f64::powf(s1.powi(2) + 0.5, 0.5).powi(2) + 0.5) + f64::sin(v7)
+                }
+                _ => f64::sin(s1).exp(),
+            };
+            acc3 -= 0.5 * (SCALE + v[0]).sin();
+            let mut k9 = 0;
+            while k9 < 3 {
+                k9 += 1;
+                if v8 + x2 < f64::powf(x2 * x2 + 1.0, f64::tanh(t)) {
+                    continue 'l1;
+                }
+                let v10 = f64::powi((x1 + fi).powi(2) + 1.0, -1);
+                s0 *= 0.5;
+                s0 -= 0.1 * x0.atan2(x2.powi(2) + 1.0).cos();
+                s2 = (s2 * 0.75 + f64::tanh(v10) * 0.02).sin();
+            }
+            acc3 += 0.25 * f64::tanh(t.sin() - f64::cos(v8));
+        }
+        match n % 4 {
+            0 | 2 => {
+                s0 = 0.75 * s0 + 0.25 * f64::cos(x2);
+            }
+            3 => {
+                acc3 += f64::cos(prog_87(x2, x0.min(f64::atanh(x2.cos() * 0.9)).tanh() * 2.0, f64::cos(x1.sin()) * 2.0, v, n)) * 0.05;
+                s1 = (s1 * 0.75 + prog_35(x2, (x1 * x1 + 1.5).acosh().sin(), x1, v, 6) * 0.005).sin();
+                if (f64::powi(v[n % 4].cos(), 2) + 1.0).log10() > x0 || n == 2 {
+                    s2 *= 0.75;
+                    s2 += 0.25 * x2.sin();
+                } else {
+                    let v11 = prog_35(2.0, x1, f64::tanh(f64::cos(f64::ln(v[n % 4].powi(2) + 0.5))) * 2.0, v, 2);
+                    s2 *= 0.75;
+                    s2 += 0.005 * f64::cos(v11);
+                }
+            }
+            _ => {
+                s2 = s2 * 0.8 + (v[3] * v[3] + 1.0).powi(-3).sin() * 0.01;
+                s0 = 0.75 * s0 + 0.05 * x1.cos().exp_m1().tanh();
+            }
+        }
+        s0 + f64::tanh(s1) - s2 * 0.5 + acc3.tanh()
     }
 
     #[differentiable]
     pub fn prog_103(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_22(x1, x1.min(v[0]).cos() * 2.0, 0.75, v, n).tanh() * 2.0;
+        let mut s0 = f64::cos(x0 + 1.5) * 2.0;
         let mut acc1: f64 = 0.0;
-        let v2 = v[n % 4] * acc1;
-        let v7 = if s0.mul_add(acc1, x0) < -1.0 {
-            let v3 = f64::recip(f64::powi(2.0_f64.powf(f64::tanh(x2)), 2) + 0.5);
-            v3 - (f64::tanh(x2) * 0.9).atanh()
-        } else {
-            for (i, &t) in v.iter().enumerate() {
-                acc1 += 0.5 * f64::tanh(v[(i + n) % 4].tanh()).cos();
-                let v6 = match i % 4 {
-                    0 => ((1.25 * x1).tanh() * 0.9).atanh(),
-                    1 | 3 => {
-                        let v4 = (x2 - x0) * x2.cos().exp();
-                        f64::sin(v4)
-                    }
-                    _ => {
-                        let v5 = prog_33(f64::cos(t * v2) * 2.0, x2, 0.5, v, i);
-                        (s0.powi(2) + 2.0).sqrt() * (-x0) + f64::cos(v5)
-                    }
-                };
-                s0 = 0.5 * s0 + 0.005 * (t.cos() - v6.tanh()).cos();
+        let mut k2 = 0;
+        while k2 < 4 && s0 + x0 >= -0.5 {
+            k2 += 1;
+            if v[k2 % 4].mul_add(x2, x0) < x1 {
+                break;
             }
-            (x2.powi(2) + 1.0).cbrt()
-        };
-        match n {
-            0 | 2 => {
-                acc1 -= f64::sin(f64::min(1.5_f64, v[n % 4]) * v7) * 0.2;
-            }
-            g if g > 4 => {
-                acc1 += v7.max(v[n % 4]).sin() * 0.5;
-                acc1 -= v2;
-            }
-            _ => {
-                let mut k8 = 0;
-                while k8 < 5 && (f64::ln(s0.powi(2) + 2.0).powi(2) + 1.0).log2() >= -0.5 {
-                    k8 += 1;
-                    acc1 += 0.4 * f64::cos(x1 / (v7.powi(2) + 0.5) - v2);
-                    let v10 = match k8 {
-                        1 | 3 => {
-                            acc1 -= prog_33(0.5, (x0 * s0).tanh(), (x2 + v[3]).tanh(), v, k8).tanh() * 0.01;
-                            x0.sin()
-                        }
-                        4 => -v7,
-                        5 => {
-                            let v9 = (x1 * s0).to_radians();
-                            v9 * v9
-                        }
-                        _ => f64::log10(v2 * v2 + 1.0) - x1,
-                    };
-                    acc1 += (f64::powi(v2, 2) + 1.0).sqrt() * 0.4;
-                    acc1 += 0.4 * v10.sin();
+            s0 *= 0.8;
+            s0 -= 0.01 * f64::powf(s0 * s0 + 1.0, f64::cos(x2)).cos();
+        }
+        let v3 = prog_70(((v[k2 % 4].cos() * 0.9).acos().powi(2) + 1.0).powf((acc1 / (s0.cos() + 2.0)).sin()).cos() * 2.0, (f64::atan2(0.5_f64, v[(k2 + n) % 4]) + f64::sinh(v[k2 % 4].tanh() * 2.0)).tanh() * 2.0, 2.0_f64.hypot(x1).sin().tanh() * 2.0, v, n);
+        'l1: for _ in 0..v.len() {
+            acc1 -= f64::cos(-s0) * 0.5;
+            let mut k4 = 0;
+            while k4 < 6 && v[k4 % 4].atan2(x2.powi(2) + 1.0) < 0.0 {
+                k4 += 1;
+                if f64::cos(f64::cos(v3).cosh()).cosh() > v3 {
+                    continue 'l1;
                 }
-                let v11: f64 = f64::min(SCALE + v2, v7 - x1);
-                acc1 -= 0.4 * v11.sin();
+                let v6 = if (f64::sin(x0) * 0.9).acos() > 0.0 {
+                    let v5 = v3.to_radians() * 50.0;
+                    v5.cos().exp2()
+                } else {
+                    v[k4 % 4].tanh().exp()
+                };
+                acc1 += 0.05 * f64::asin(v[n % 4].tanh() * 0.9).tanh().sin();
+                acc1 -= 0.05 * v6.sin();
             }
+            s0 = s0 * 0.6 + f64::log2(x2.powi(2) + 1.0).tanh() * 0.25;
+            let v7 = x1.tanh();
+            acc1 -= v7.tanh().cos() * 0.5;
+        }
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            let v9 = f64::ln_1p(x2.cos().exp().powi(2));
+            let mut k10 = 0;
+            while k10 < 4 && v9.powi(2) < 0.5 {
+                k10 += 1;
+                acc1 += 0.25 * (f64::asinh(v3) + x1 * v3).tanh();
+                let v11: f64 = -x1;
+                s0 = s0 * 0.5 + f64::sin(v11) * 0.5;
+            }
+            s0 = f64::mul_add(s0, 0.8, v3.cos().exp().sin() * 0.05);
+            if k8 >= 2 {
+                break;
+            }
+            acc1 += f64::sin(f64::tanh(v9));
         }
         for i in 0..n {
             let fi = i as f64;
-            if v2.powi(2) - x0 <= v[(i + n) % 4] + v[i % 4] {
-                let v12 = f64::powi(x0.powi(2) + 1.0, -2);
-                acc1 += (f64::sin(v12 + v[(i + n) % 4]) * 0.5).ln_1p().sin() * 0.25;
-            } else if v[i % 4].powi(3) <= (v[3] * v[3] + 2.0).sqrt() {
-                let v13: f64 = fi.cos().exp2();
-                acc1 += v13.sin() * 0.25;
-            } else {
-                let v14 = (f64::tanh(x0) * 0.9).acos().tanh().exp2();
-                s0 *= 0.75;
-                s0 += 0.05 * f64::sin(v14);
+            s0 = s0.mul_add(0.5, f64::cos(f64::cbrt(f64::powi(0.5 - x2, 2) + 0.5)) * 0.1);
+            match i {
+                0..=1 => {
+                    acc1 -= (s0.asinh().powi(2) + 1.0).log10() * 0.5;
+                    if x1.atan() > v3 {
+                        return x2 * fi.asinh();
+                    }
+                    let x2 = v3.asinh().tanh();
+                    s0 = (s0 * 0.75 + x2.sin() * 0.25).tanh();
+                }
+                2 | 4 => {
+                    s0 = (s0 * 0.75 + (f64::exp_m1(v3.sin()) + 2.0_f64.powf(v[i % 4].sin())) * 0.05).sin();
+                    for j in 1..n {
+                        if ((x1 + v[j % 4]).powi(2) + 1.0).log10() >= -0.25 || j < 3 {
+                            return x1 + v[k2 % 4];
+                        }
+                        s0 = s0 * 0.6 + f64::powi(s0 * core::f64::consts::FRAC_1_SQRT_2, 2).tanh() * 0.2;
+                    }
+                }
+                5 => {
+                    s0 = s0 * 0.8 + (fi - (v3 * v3 + 0.5).recip()).cos() * 0.1;
+                }
+                _ => {
+                    for j in 0..5 {
+                        let fj = j as f64;
+                        if f64::recip(v3 * v3 + 0.5) < 1.0 && i < 1 {
+                            continue;
+                        }
+                        if f64::recip(x0.powi(2) + 1.0) >= (x1 * x1 + 0.5).atan2(x2) {
+                            return (s0 * s0 + 1.0).recip();
+                        }
+                        match i % 3 {
+                            1 => {
+                                acc1 -= 0.05 * (s0 * x1 + x1).cos();
+                            }
+                            2 => {
+                                s0 = (s0 * 0.8 + (x0 + fj) * 0.2).sin();
+                                if !(n < k8 && x0 > x1) {
+                                    continue;
+                                }
+                            }
+                            _ => {
+                                s0 = 0.6 * s0 + 0.2 * (v3 + s0).cos();
+                                s0 = (s0 * 0.75 + (0.35 - (s0.powi(2) + 1.0).cbrt()) * 0.1).sin();
+                            }
+                        }
+                        s0 = s0 * 0.6 + (s0.powi(2) + 0.5).cbrt().cos() * 0.1;
+                    }
+                    acc1 -= (v3 * 0.35).sin() * 0.25;
+                }
             }
-            s0 *= 0.5;
-            s0 += 0.5 * s0.tanh();
-            s0 = (s0 * 0.6 + v2 * 0.4).tanh();
+            s0 = 0.75 * s0 + 0.25 * s0.cos();
         }
-        let v17 = if v2.hypot(x1) < 0.0 || n % 2 == 0 {
-            let v15 = (f64::powi(x2 * x0, 2) + 1.0).ln();
-            (v15 * v15).ln_1p() + 1.5
+        let v12 = if -x2 <= -0.5 {
+            v[k8] * std::f64::consts::FRAC_PI_4 + v[k8].atan()
         } else {
-            let v16 = (x2 * x2 + 1.0).ln();
-            1.5_f64.powf(x2.cos()) + f64::cos(v16)
+            (f64::powi((f64::sin(x1) * 0.9).atanh(), 2) + 0.5).ln()
         };
-        match n % 4 {
-            0 | 2 => {
-                let v18 = v17.asinh();
-                acc1 -= (v18 - v[n % 4]).cos() * 0.75;
-            }
-            3 => {
-                acc1 -= 0.75 * ((x0 * x0 + 2.0).ln() + v17.abs()).sin();
-            }
-            _ => {
-                s0 = (s0 * 0.6 + f64::sin(f64::atan2(x2, v[n % 4].powi(2) + 1.0)).exp() * 0.02).tanh();
-            }
-        }
-        f64::sin(s0) - f64::tanh(acc1) - v17.sin()
+        s0 - f64::sin(acc1) - v3.sin() + v12.cos() + x0.atan() * (x1 + v[n % 4])
     }
 
     #[differentiable]
     pub fn prog_104(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[2];
-        let mut s1: f64 = (x0 + v[0]).sin() * 2.0;
-        let mut s2 = f64::cos(x1.cos().exp()) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().copied().map(|p| prog_0(0.25, x2.sin() * 2.0, x0, v, 4) + p.cos()).sum::<f64>();
-        if prog_86(1.2, f64::tanh((-x0).hypot(s1.atan())) * 2.0, s2, v, 4) <= 1.0 || n % 3 == 1 {
-            let v5 = f64::tan(s0.cos() * 1.2);
-            let v6 = prog_2((v[n % 4] + 1.2).cos(), x2, f64::tanh(v5) * 2.0, v, n);
-            s0 = s0 * 0.6 + f64::tanh(v6) * 0.005;
-        } else if v[2].cos() <= -0.25 {
-            s1 = f64::mul_add(s1, 0.5, f64::sin(x1 - 0.75) * 0.5);
-        } else {
-            acc3 += prog_0((acc3 * s1).sin() * 2.0, x2, 0.75, v, 4).sin() * 0.1;
-            let v7 = (x2 * x2).ln_1p();
-            acc3 -= v7.tanh();
+        let mut s0 = (x2.cos().exp2().tanh() * 0.9).acos().cos() * 2.0;
+        let mut s1 = f64::tanh(prog_87(x1, 0.75, 2.0_f64.copysign((s0.sin() * 0.9).acos()).tanh(), v, n)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let a3 = v.map(f64::cos);
+        let mut m4 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let mut k5 = 0;
+            while k5 < 4 {
+                k5 += 1;
+                acc2 -= t.sin() * 0.1;
+                acc2 += f64::cos(f64::acos(x1.tanh() * 0.9)) * 0.1;
+            }
+            s0 *= 0.8;
+            s0 += 1.0 * (fi * fi + 1.0).sqrt().cos();
+            s1 *= 0.6;
+            s1 += 0.4 * f64::cos(t.sin());
+            if f64::exp2(f64::cos(a3[0])) > v[m4 % 4] + x0 {
+                m4 += 1;
+            }
         }
-        let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| (p.sin() * 0.9).asin() + f64::tanh(q)).sum::<f64>();
-        let a9 = v.map(f64::tanh);
-        s2 = f64::mul_add(s2, 0.75, prog_0(acc3, x1, (a9[n % 4] * std::f64::consts::FRAC_1_PI - (v8 + s0)).tanh() * 2.0, v, n).sin() * 0.005);
-        s1 + s2 + v4.sin()
+        match m4 {
+            0 => {
+                let v6 = f64::min(0.5_f64, acc2);
+                s0 = (s0 * 0.75 + v[(m4 + n) % 4] * 0.25).sin();
+                acc2 += 0.75 * f64::sin(v6);
+            }
+            2 | 4 => {
+                let v7 = prog_5(s0, x1, f64::tanh(f64::cos(s1)) * 2.0, v, n);
+                acc2 -= v7.tanh() * 0.005;
+            }
+            5 => {
+                s1 = (s1 * 0.8 + s1.asinh() * 0.01).sin();
+                s0 = (s0 * 0.5 + x1 * a3[m4 % 4] * 0.1).sin();
+            }
+            _ => {
+                let v8 = prog_23(f64::sin(x0 + 2.0_f64.atan2(x0)), s0, s1, v, 0);
+                acc2 += v8.cos() * 0.005;
+            }
+        }
+        let v9 = x0.tanh();
+        let a10 = [a3[m4 % 4] * 0.5, prog_35(x2, a3[m4 % 4].cos(), 0.75, v, 4), v9 * (x2.sin() * 0.5).ln_1p(), acc2];
+        if f64::log2(f64::powi(v[m4 % 4], 2) + 1.0) > 0.5 {
+            s1 = (s1 * 0.5 + f64::cbrt(s1.cos() + 2.0) * 0.1).sin();
+            if !(m4 % 2 == 0 && f64::tanh(x0) + 0.1 >= 0.0) {
+                let v11 = (f64::powi(x1.clamp(-1.0, 1.5), 2) + 2.0).ln();
+                s0 = (s0 * 0.8 + f64::tanh(v11) * 0.25).tanh();
+            } else {
+                let mut k12 = 0;
+                while k12 < n + 1 {
+                    k12 += 1;
+                    if f64::powf((v9.powi(2) + 1.0).log10().powi(2) + 1.0, 2.5) > -0.5 {
+                        s1 = s1.mul_add(0.6, (x2 * x2 + 1.0).log10().tanh() * 0.75);
+                    } else if !(k12 < 4 && -f64::atanh(f64::cos(x0) * 0.9) <= -0.25) {
+                        s1 = 0.75 * s1 + 0.25 * f64::cos(x1);
+                    } else {
+                        let x2 = x2 / (x0.powi(2) + 1.0);
+                        s1 = 0.8 * s1 + 0.05 * f64::sin(x2);
+                    }
+                    acc2 += 0.25 * (s1 + a10[k12 % 4] + f64::ln(a10[k12 % 4] * a10[k12 % 4] + 2.0)).cos();
+                }
+                let v13 = f64::exp(f64::tanh(v[(k12 + n) % 4]));
+                acc2 += v13.sin();
+            }
+        } else {
+            s1 *= 0.6;
+            s1 += 0.1 * (2.5 * x0).sin();
+        }
+        s0 * 1.5 - s1 - f64::sin(acc2) + f64::cos(a10[0])
     }
 
     #[differentiable]
     pub fn prog_105(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos((x0 * x0 + 2.0).sqrt()) * 2.0;
-        let mut acc1: f64 = 0.0;
-        'l0: for i in 0..n {
-            let fi = i as f64;
-            let v2 = v[0];
-            s0 = (s0 * 0.8 + (v2.powi(2) + 1.0).log10() * 0.4).tanh();
-            let mut k3 = 0;
-            while k3 < n + 1 && (v[k3 % 4] * v[k3 % 4] + 2.0).sqrt() / 1.5 > -0.5 {
-                k3 += 1;
-                if i < 1 && x1 * x1 * x2 >= v2 {
-                    s0 = (s0 * 0.8 + (v[3] + v2) * 0.1).sin();
-                    let v4 = f64::log10(v2 * v2 + 1.0);
-                    acc1 += 0.02 * v4.cos();
-                } else if -v2 >= -0.5 {
-                    acc1 += ((v[n % 4] + s0) * 2.0).sin() * 0.02;
-                    s0 = (s0 * 0.8 + s0 * 0.2).sin();
-                } else {
-                    s0 *= 0.5;
-                    s0 -= 0.1 * (s0 * s0).tanh();
-                    if f64::asin(x0.sin() * 0.9) < v2 {
-                        break;
-                    }
-                }
-                if f64::asin(f64::cos(s0) * 0.9) <= -1.0 && n > 2 {
-                    continue 'l0;
-                }
-                s0 = s0.mul_add(0.6, x0.tanh() * 0.4);
+        let mut s0 = f64::atanh(f64::sin((v[n % 4] * v[n % 4] + 1.0).recip()) * 0.9);
+        let mut s1 = (x1 * (x0 + x1)).cos() * 2.0;
+        let mut s2 = prog_85(x2, (x2.powi(2) + 2.0).sqrt().cos() * 2.0, 1.5, v, n).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = match n {
+            0..=2 => {
+                let x1: f64 = prog_87((x1 - acc3).cos(), 0.25, f64::sin((v[n % 4] - acc3).powi(2)) * 2.0, v, n);
+                acc3 += 0.5 * f64::cos(f64::copysign(f64::cosh(f64::cos(x2) * 2.0), x1));
+                x0.tanh().exp2()
             }
-            if x2 + f64::asinh(v[(k3 + i) % 4]) < v2 - x1 {
-                let v5 = prog_33(x1, 0.75, 0.5, v, i);
-                s0 = f64::mul_add(s0, 0.8, (f64::cos(fi.hypot(x2)) + 2.0).cbrt().cos() * 0.5);
-                if !(k3 > 1 && f64::sinh(f64::cos(v[2]) * 1.5) < 0.0) {
-                    let v6 = f64::sin(v[k3 % 4]).exp();
-                    acc1 += (f64::cosh(f64::tanh(v[i % 4])).powi(2) + 2.0).ln().cos() * 0.25;
-                    if f64::ln(v[k3 % 4].powi(2) + 1.0) > -0.5 || i < 3 {
-                        s0 = (s0 * 0.6 + f64::tanh(v6).exp() * 0.05).sin();
-                        break;
-                    }
-                    acc1 += 0.25 * f64::cos(f64::sin(v6));
-                } else if s0.tanh() > v[n % 4] {
-                    acc1 -= f64::powi(s0 * s0 + 1.0, -1).cos() * 0.25;
-                    if k3 == 4 {
-                        s0 = f64::mul_add(s0, 0.75, f64::tanh(f64::exp((x0 * x0 + 1.0).atan2(x0).tanh())) * 0.02);
-                        break;
-                    }
-                    s0 = (s0 * 0.8 + 0.25 * v5 * 0.02).tanh();
-                } else {
-                    s0 *= 0.5;
-                    s0 += 1.0 * f64::cosh(fi.tanh()).cos();
+            3 | 5 => (SCALE + acc3).max(acc3 + s0),
+            _ => prog_35(x1, x0, 0.75, v, 2),
+        };
+        'l0: for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            acc3 += (s0 * s2).cos().cos() * 0.5;
+            for &u in v.iter() {
+                s1 *= 0.75;
+                s1 += 0.1 * (f64::cbrt(f64::tanh(s1) + 2.0).cos() * 0.9).atanh().sin();
+                if i + n < 5 && ((v4 * v4 + 2.0).ln().cos() + 2.0).cbrt() > x0 {
+                    s1 = (s1 * 0.6 + (f64::tanh(f64::sin(s1).exp2()) * 0.9).atanh() * 0.05).tanh();
+                    break 'l0;
                 }
-                s0 = (s0 * 0.5 + f64::sin(v5) * 0.01).sin();
+                s2 = f64::mul_add(s2, 0.75, (fi.sin() * 0.5).ln_1p().abs() * 1.0);
+                s0 = s0.mul_add(0.6, u.sin() * 0.4);
+            }
+            let v5 = x2 - v[1];
+            s2 = 0.5 * s2 + 0.25 * v5.sin();
+        }
+        let v6: f64 = if f64::ln(x0 * x0 + 2.0) > 0.5 {
+            (s0 * 0.001).sin()
+        } else if !(n < 1 && (s0 * 0.001).sin() <= 0.5) {
+            1.5 * v[n % 4]
+        } else {
+            (x1.cos() * 1.2).tan().hypot(0.65 - v[n % 4])
+        };
+        for i in 0..v.len() {
+            acc3 += 0.5 * v6.cos();
+            if f64::to_degrees((s1.cos() + 2.0).cbrt()) * 0.02 > -0.5 {
+                s1 = (s1 * 0.75 + (v4.cos() * 0.5).ln_1p() * 0.25).tanh();
+                s1 = 0.8 * s1 + 0.2 * f64::cos(s1);
+            } else if i > 0 {
+                acc3 += 0.5 * f64::max(s1, s0).sin();
             } else {
-                s0 = s0.mul_add(0.5, f64::cos(s0 * std::f64::consts::FRAC_PI_4) * 0.5);
-                acc1 += 0.25 * f64::sqrt(f64::powi(s0, 2) + 0.5).cos();
-                if s0 < 0.0 {
-                    continue;
-                }
+                s0 = s0.mul_add(0.75, (s0 / (s1.cos() + 2.0)).tanh() * 0.1);
             }
+            let v7 = ((SCALE + s2).sin() * 0.9).atanh();
+            s1 = s1.mul_add(0.75, f64::cos(v7.cos()) * 0.05);
         }
-        'l2: for i in 1..n {
-            let fi = i as f64;
-            s0 = 0.8 * s0 + 0.2 * s0.sin();
-            let mut k7 = 0;
-            while k7 < n + 1 {
-                k7 += 1;
-                if f64::log(0.5_f64, (x2 * x2 + 1.0).powi(-2).powi(2) + 2.0) <= 0.0 {
-                    s0 *= 0.75;
-                    s0 += 0.1 * f64::cos(f64::cos(s0).exp2());
-                    break 'l2;
-                }
-                acc1 += x1.sin() * 0.05;
-                acc1 += ((v[k7 % 4] * v[k7 % 4]).powi(2) + 1.0).log(2.0).cos() * 0.05;
-            }
-            let v10 = match k7 % 3 {
-                0 => 2.0 * (s0.cos() * 1.2).tan(),
-                1 => s0.max(fi),
-                2 => {
-                    let v8 = x1.cos() - f64::atan(v[k7 % 4]);
-                    acc1 += f64::sin(x2) * 0.4;
-                    x2.atan2(v8 * v8 + 1.0)
-                }
-                _ => {
-                    let v9 = (x2 * x2 + 1.0).log(2.0).atan2(x1.powi(2) + 0.5);
-                    f64::tanh(x2) + v9.tanh()
-                }
-            };
-            s0 = (s0 * 0.6 + v10.cos() * 0.02).tanh();
-        }
-        let v11: f64 = x0 / (s0.tanh() + 2.0);
-        acc1 += (x1 + x0).sin();
-        x2 + v[1] - f64::cos(acc1) + v11 * 1.5 + (v[n % 4] - v11)
+        f64::sin(s0) + s1 * 1.5 - s2 - f64::sin(acc3) + v4.sin() - f64::tanh(v6) + (-v[3].tanh().cosh())
     }
 
     #[differentiable]
     pub fn prog_106(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 * x2).cos() * 2.0;
+        let mut s0 = (-(f64::cos(x0) * 0.9).acos()).sin() * 2.0;
         let mut acc1: f64 = 0.0;
-        let v3 = match n {
-            0 => f64::cbrt(x0.powi(2) + 1.0),
-            1..=3 => {
-                let v2 = f64::cosh(x0.tanh()).copysign(x0 + v[3]);
-                f64::sin(v2)
+        'l0: for t in v {
+            acc1 += f64::cos((f64::powi(x1, 2) + 0.5).powf(0.3)) * 0.5;
+            for j in 0..5 {
+                match j {
+                    0 | 2 => {
+                        s0 = (s0 * 0.6 + (x2 + v[j % 4]) * 0.2).sin();
+                        break 'l0;
+                    }
+                    g if g > 3 => {
+                        s0 = (s0 * 0.75 + (v[n % 4].tanh() * 2.0).sinh() * 0.02).tanh();
+                    }
+                    _ => {
+                        let x1 = t + x1.tanh();
+                        s0 = s0.mul_add(0.8, f64::tanh(-v[0]) * 0.2);
+                        s0 = s0.mul_add(0.6, x1.cos() * 0.2);
+                    }
+                }
+                let v2: f64 = s0.tanh() * std::f64::consts::FRAC_PI_4;
+                if n % 2 == 0 && -t >= -0.5 {
+                    break;
+                }
+                s0 *= 0.8;
+                s0 += 0.5 * f64::log(v2 * v2 + 1.0, 10.0);
             }
-            4 | 6 => {
-                let x1 = (x2.powi(2) + 1.0).log10();
-                s0 = s0.mul_add(0.6, f64::log10((v[n % 4] * x0).powi(2) + 1.0).tanh() * 0.2);
-                f64::powi((f64::tanh(x1) * 0.9).atanh().powi(2) + 1.0, -3)
+            if f64::powi(-v[1], 2) >= s0.powi(2) || n < 4 {
+                let v3: f64 = prog_32(x2, x2.tanh().cos() * 2.0, t, v, n);
+                acc1 -= f64::tanh(v3) * 0.2;
+            } else if x1.sin() < 0.0 || n == 1 {
+                acc1 += 0.5 * (t.tanh() * 2.0).cosh().tanh();
+                let v4 = x2;
+                s0 = 0.75 * s0 + 0.25 * v4.cos();
             }
-            _ => v[3] + x0,
-        };
-        let v6 = if n == 2 && s0 <= f64::asinh(s0) {
-            let v4 = f64::tan(f64::tanh(x1) * 1.2);
-            v[n % 4] + x1 + v4.tanh()
-        } else {
-            let v5 = f64::asinh(v[n % 4].sin());
-            f64::acos(acc1.cos() * 0.9) + v5.cos()
-        };
-        s0 = (s0 * 0.6 + (s0 * s0 + 1.0).log(s0.powi(2) + 2.0) * 0.02).tanh();
-        match n {
+            acc1 += f64::tanh(t) * 0.5;
+        }
+        if v[n % 4].cos() >= -0.5 {
+            s0 = (s0 * 0.5 + prog_88(x1.abs().cos() * 2.0, s0, 1.5, v, 3) * 0.005).sin();
+        }
+        let mut m5 = 0;
+        for i in 0..5 {
+            let fi = i as f64;
+            if !(m5 % 2 == 0 && f64::exp_m1(f64::cos(x1 * x1)) > (f64::sin(v[n % 4]) * 0.9).asin()) {
+                m5 += 1;
+            }
+            s0 *= 0.75;
+            s0 += 0.25 * x1.cos();
+            let v8 = match n + i {
+                2 => f64::sinh(fi.tanh() * 2.0),
+                3..=5 => {
+                    let x0 = v[i % 4].sin().exp();
+                    f64::sinh(fi.cos() * 1.5) + x0.tanh()
+                }
+                6 => {
+                    let x0 = s0 - v[3];
+                    let v6 = x0.cos().exp_m1();
+                    f64::ln(x2 * x2 + 0.5) + v6.sin()
+                }
+                _ => {
+                    let v7 = 1.5_f64.atan2(x1).cos();
+                    x2 / (x0 * x0 + 1.5) + v7.cos()
+                }
+            };
+            acc1 += f64::cos(v8) * 0.4;
+        }
+        match m5 {
             0 => {
-                acc1 += prog_33(x0, (v6 * v6 + 0.5).sqrt().cos(), 2.0, v, n).sin() * 0.005;
+                s0 = s0 * 0.75 + (x1 * std::f64::consts::FRAC_PI_4).tanh().exp().tanh() * 0.1;
+                s0 = (s0 * 0.5 + acc1 * 0.005).sin();
             }
-            g if g > 1 => {
-                acc1 -= 0.25 * f64::tanh((acc1 + v6).clamp(v6.cos() - 1.5, (acc1 * acc1 + 0.5).ln().tanh() + 1.5));
+            1 => {
+                s0 = (s0 * 0.6 + (x2.sin() + s0 / (x2 * x2 + 0.5)) * 0.02).tanh();
+                let v9 = s0 * x1;
+                s0 *= 0.6;
+                s0 -= 0.05 * v9.sin().sin();
+            }
+            2..=4 => {
+                s0 = f64::mul_add(s0, 0.6, prog_32(s0, x1, 0.75, v, n).tanh() * 0.02);
+                let v10: f64 = prog_32((x2.powi(2) + 1.0).powi(-2).tanh() * 2.0, (x0 + x2).sin(), 2.0, v, n);
+                s0 *= 0.75;
+                s0 += 0.005 * v10.sin().sin();
             }
             _ => {
-                s0 = (s0 * 0.8 + f64::sin(v6) * 0.01).sin();
-                acc1 += x1.tanh();
+                s0 = s0 * 0.6 + f64::tanh(v[2] + (x1 * x1 + 2.0).acosh()) * 0.1;
             }
         }
-        let mut k7 = 0;
-        let v8 = loop {
-            k7 += 1;
-            if !(n % 3 == 1 && x1 < 1.0) {
-                return (v3.sin() * 0.9).atanh();
-            }
-            s0 *= 0.6;
-            s0 += 0.1 * f64::cos(f64::cbrt(f64::powi(x0, 2) + 0.5));
-            if k7 >= 2 || v3.atan() + v[(k7 + n) % 4] > 1.0 {
-                break (v3 * v3 + 1.0).cbrt();
-            }
-        };
-        s0.cos() + acc1.sin() + v3 + v8.cos() + v8
+        let v11 = f64::sin(v[m5 % 4]).exp();
+        let a12 = v.map(f64::atan);
+        let v13 = f64::sin(f64::hypot(3.0_f64, v[m5 % 4]));
+        x2.tanh() + s0 * 1.5 + f64::cos(acc1) + v11.tanh() - a12[0].tanh() + v13 - x1 * 0.8
     }
 
     #[differentiable]
     pub fn prog_107(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sqrt(x0 * x0 + 0.5).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2 = prog_68(x1, s0.cos().cosh().cos() * 2.0, (x0 + x2).tanh() * 2.0, v, n);
-        let v3 = f64::exp((acc1 * x2).cos());
-        for i in 0..4 {
-            let fi = i as f64;
-            let mut k4 = 0;
-            while k4 < 5 && s0 - v3 >= v3.asinh() {
-                k4 += 1;
-                s0 = 0.8 * s0 + 0.2 * (-s0).sin();
-                if v2 * v3 > fi * v[k4 % 4] || n < 3 {
-                    let v5 = v3 - x0;
-                    s0 = (s0 * 0.8 + f64::tanh(v5) * 0.1).sin();
-                } else if s0.cos().tanh() > -0.25 {
-                    let v6 = v2 - x2 - x0;
-                    s0 = s0 * 0.6 + f64::tanh(v6).cos() * 0.1;
-                } else {
-                    let v7 = v[i].powi(3);
-                    acc1 += 0.1 * v7.sin();
-                }
-                let v8 = x2.to_radians() * 50.0;
-                acc1 += 0.1 * v8.cos().tanh();
-            }
-            let mut k9 = 0;
-            while k9 < 4 {
-                k9 += 1;
-                acc1 -= v3.cos().exp().cos() * 0.1;
-                let v10 = f64::asinh(v2);
-                if k9 > 2 && v10.copysign(x0) <= v[n % 4] / (s0 * s0 + 1.5) {
-                    s0 = 0.5 * s0 + 1.0 * (-0.5_f64).max(fi).tanh();
-                }
-            }
-            s0 = (s0 * 0.75 + f64::cbrt(f64::powi(v3, 2) + 1.0) * 0.1).sin();
-        }
-        let mut k11 = 0;
-        let v14 = loop {
-            k11 += 1;
-            acc1 += prog_33(f64::exp(f64::sin((v[n % 4].cos() * 0.9).asin())).tanh(), v3.tanh().sin(), 2.0, v, n).cos() * 0.005;
-            let v12 = if k11 % 2 == 0 {
-                let x0 = f64::ln(x0.min(v2).powi(2) + 2.0);
-                s0 = f64::mul_add(s0, 0.75, (x0 * x0).cos() * 0.05);
-                (x0 - v[k11 % 4]).hypot(f64::mul_add(x0, v2, s0))
+        let mut s0: f64 = (x0.sin() * 0.9).asin();
+        let mut s1: f64 = v[0].min(x1);
+        let mut s2 = f64::asinh(s0 * x2);
+        let mut acc3: f64 = 0.0;
+        if n % 2 == 0 && v[n % 4].sin() < x0 {
+            s1 *= 0.6;
+            s1 += 0.1 * f64::cos(f64::powi(f64::asinh(s1), 2));
+            let v4 = (s1.powi(2) + 0.5).atan2(x2);
+            s1 = s1.mul_add(0.5, f64::cos(v4.sin()) * 0.1);
+        } else if prog_82(s2, s1, s0, v, 2) < -1.0 {
+            let v5 = f64::acos(f64::cos(v[n % 4]) * 0.9);
+            acc3 += f64::ln_1p(f64::sin((x1.tanh() * 1.2).tan()) * 0.5) * 0.4;
+            if x1 * x0 >= v5 {
+                s0 *= 0.5;
+                s0 += 0.2 * v5.sin();
+            } else if n < 1 {
+                acc3 -= 0.5 * f64::log(acc3 * acc3 + 1.0, v[n % 4] * v[n % 4] + 2.0);
+                let v5 = prog_23((v5 * v[2]).sin() * 2.0, (-v5.sin().exp()).tanh() * 2.0, f64::ln(v5.powi(2) + 0.5).tanh() * 2.0, v, n);
+                s0 = f64::mul_add(s0, 0.6, f64::cos(v5).sin() * 0.005);
             } else {
-                v[k11 % 4] + x2
-            };
-            let v13 = match k11 % 4 {
-                0 => 0.1 * x0,
-                g if g > 1 => f64::acos(f64::tanh(v12 + v2) * 0.9),
-                _ => s0.tanh().exp_m1(),
-            };
-            if k11 >= 6 || (f64::tanh(f64::to_radians(v12) * 20.0) * 1.5).cosh() <= -1.0 {
-                break f64::clamp(x2, v12.tanh() - 1.5, v2.sin() + 1.5).max(0.35 * x2);
+                s1 = f64::mul_add(s1, 0.6, s1.cos() * 0.4);
             }
-            acc1 -= v13.sin().tanh() * 0.2;
-        };
-        let v17 = match k11 % 4 {
-            1 => {
-                let v15 = (v3 * v3 + 2.0).sqrt().sin();
-                3.0_f64.powf(v3.sin()) + v15.sin()
-            }
-            2 => f64::powf(f64::powi(v3, 2) + 0.5, v3.cos()),
-            3 => v3.cos(),
-            _ => {
-                let v16 = x0;
-                3.0_f64.hypot(v[1]) / (x0.powi(2) + 0.5) + v16.cos()
-            }
-        };
-        for _ in 0..n {
-            s0 = s0 * 0.75 + f64::tan(f64::cos(v17) * 1.2).sin() * 0.02;
-            acc1 += 0.25 * f64::sin(-v3);
         }
-        s0.sin() + acc1.tanh() + v2.tanh() + v3 - f64::sin(v14) - f64::cos(v17)
+        if acc3.tanh().exp2() >= x0 {
+            return f64::max(v[2], f64::to_radians(x1) * 20.0);
+        }
+        if prog_32(f64::atan(s2 + v[n % 4]).tanh(), s2, x1, v, n) >= 0.5 {
+            acc3 += (v[3] * v[3] + 1.0).log10().clamp(-0.5, 1.0);
+            acc3 += 0.25 * (s1.tanh().exp2() * acc3).cos();
+        } else {
+            let v6: f64 = prog_0((f64::to_degrees(x2) * 0.01).tanh() * 2.0, (x1 * v[3]).sin(), acc3.cos().tanh() * 2.0, v, 4);
+            let v7 = f64::copysign(x2, v[n % 4]);
+            s1 = s1 * 0.8 + (v6.tanh() - f64::sin(v7)).cos() * 0.005;
+        }
+        let v8 = v.iter().map(|&p| (f64::powi(p.hypot(x1), 2) + 1.0).powi(-1)).sum::<f64>();
+        let mut a9 = [0.0; 4];
+        for i in 0..4 {
+            a9[i] = (v8.powi(2) + 1.0).log(10.0) + f64::ln(v8 * v8 + 1.0);
+        }
+        s2 *= 0.75;
+        s2 += 0.1 * f64::cos(f64::exp2(x1.clamp(-1.0, 1.5).sin()));
+        s0.sin() - s1 - s2 - f64::sin(acc3) + v8.sin() + f64::sin(a9[1]) - acc3
     }
 
     #[differentiable]
     pub fn prog_108(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.abs();
-        let mut s1: f64 = f64::cos(v[2] + x2).cosh();
-        let mut acc2: f64 = 0.0;
-        let v4 = if n == 1 {
-            x1.sin()
-        } else {
-            let x2 = f64::sin(v[n % 4]);
-            let v3 = x2 - acc2 - (x1 * x1 + 0.5).ln();
-            (x1 - x0).clamp((-v3).tanh() - 1.5, f64::min(v3, x2).sin() + 1.5)
-        };
-        for _ in 0..v.len() {
-            let v5 = v[n % 4];
-            s0 = s0 * 0.8 + (f64::powf(v5 * v5 + 1.0, v5.sin()) - (f64::powi(s0, 2) + 1.0).recip()).tanh() * 0.01;
-        }
-        if v[n % 4].powi(3) < v4 * v4 {
-            return (f64::tanh(acc2) * 0.9).asin() - (x0.sin() * 1.5).sinh();
-        }
-        let mut k6 = 0;
-        while k6 < 4 && v[n % 4] <= s0 {
-            k6 += 1;
-            s1 = 0.6 * s1 + 0.005 * prog_33(f64::tanh(s1).exp2().sin() * 2.0, f64::recip(f64::powi(s1, 2) + 1.0).sin() * 2.0, s0.cos().tanh(), v, n).tanh();
-            if n % 2 == 0 && prog_106(s1, (s0 * s0 + 1.5).acosh().sin(), 1.5, v, k6) > v[0] {
-                s0 = 0.8 * s0 + 0.05 * f64::cos((f64::powi(s0, 2) + 1.5).acosh());
-                if !(k6 == 0 && -v[k6 % 4] > 0.5) {
-                    break;
-                }
-                let v7 = prog_106(s1, x1, s0, v, k6);
-                acc2 -= f64::cos(v7).sin() * 0.02;
+        let mut s0: f64 = (-(x2 + v[n % 4])).cos() * 2.0;
+        let mut s1: f64 = f64::sin(x0.hypot(s0.sin())) * 2.0;
+        let mut s2 = s0 * std::f64::consts::LN_2;
+        let mut acc3: f64 = 0.0;
+        s2 = (s2 * 0.8 + f64::hypot(acc3, x2) / (f64::powi((v[n % 4].powi(2) + 0.5).atan2(x0), 2) + 1.5) * 0.02).tanh();
+        let mut k4 = 0;
+        let v6: f64 = loop {
+            k4 += 1;
+            s0 = s0 * 0.5 + s0.tanh() * 0.5;
+            if (f64::powi(x1.tanh(), 2) + 1.0).powi(-1) <= 0.0 {
+                s0 *= 0.8;
+                s0 += 0.2 * f64::sin((x1 * x1 + 1.0).sqrt().asinh());
+            } else if f64::abs(1.2 * s2) >= 0.25 {
+                s1 = 0.75 * s1 + 0.25 * x0.cos();
+                let v5 = (x2.sin() + 2.0).cbrt();
+                acc3 -= 0.25 * v5.tanh().cos();
+            } else {
+                acc3 -= s1.cos() * 0.25;
+                let x1: f64 = f64::ln(s2 * s2 + 0.5).to_degrees() * 0.01;
+                acc3 += 0.25 * f64::cos(f64::tanh(x1));
             }
-        }
-        let mut a8 = [0.0; 4];
-        a8[0] = prog_2((v[1] * v[1] + 2.0).acosh().cos(), (s1 * s0).tanh(), s0, v, 3).cos();
-        for i in 1..4 {
-            a8[i] = a8[i - 1] * 0.75 + f64::exp_m1(f64::tanh(v[i])).tanh() * 0.05;
-        }
-        acc2.cos() - f64::tanh(a8[2])
+            s0 = s0 * 0.6 + f64::sin(f64::mul_add(s0, s0, x2)) * 0.05;
+            if k4 >= 6 || (s0.cos() * 0.9).acos() > x0 {
+                break f64::tanh(x0.cos().exp());
+            }
+        };
+        let v7 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.005 * f64::cos(prog_35(r, x0, s0, v, n) + p.cos()));
+        let v9 = if v6 < -0.25 || n == 6 {
+            let v8 = v7 * core::f64::consts::FRAC_1_SQRT_2;
+            x0 + v8
+        } else if f64::atan2(2.0_f64, s1) < v[(k4 + n) % 4] - v7 || k4 == 0 {
+            f64::ln(x2 * x2 + 2.0)
+        } else {
+            s2 = s2.mul_add(0.5, prog_23(v6, s2.hypot(s1).sin() * 2.0, 0.75, v, 5).cos() * 0.005);
+            (x2.powi(2) + 1.0).recip()
+        };
+        let v10 = v.iter().fold(v9.tanh(), |r, &p| r * 0.75 + 0.1 * (p.powi(2) + 0.5).recip().cos());
+        s1 * 0.5 + s2 - acc3.sin() - v10 * 0.75
     }
 
     #[differentiable]
     pub fn prog_109(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::cbrt(x0.powi(2) + 1.0);
-        let mut acc1: f64 = 0.0;
-        if x0 < -1.0 {
-            return x2;
+        let mut s0 = x1;
+        let mut s1 = f64::sin(prog_87(f64::tanh(3.0_f64.atan2(v[n % 4])) * 2.0, x2, (f64::cbrt(x1.sin() + 2.0).cos() * 0.5).ln_1p().tanh() * 2.0, v, 6)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = if f64::ln(x0.powi(2) + 1.0) < -0.5 {
+            s0 = s0 * 0.75 + (f64::to_degrees(s0) * 0.02).tanh() * 0.2;
+            prog_87((v[n % 4].powi(2) + 1.0).sqrt().cos(), v[n % 4].sin(), s0, v, n)
+        } else {
+            let x1 = x1;
+            s1 = (s1 * 0.75 + (x1 / 3.0).sin() * 0.75).tanh();
+            f64::atan2(s0.cos().exp2().powi(2) + 1.0, acc2.powi(2))
+        };
+        let mut k4 = 0;
+        while k4 < n && v3 - 0.75 >= -1.0 {
+            k4 += 1;
+            if (v[0].cos() * 1.2).tan() > 1.0 {
+                let v5: f64 = f64::log(1.5_f64, s0 * s0 + 2.0);
+                acc2 -= 0.25 * v5.cos().cos();
+            } else {
+                acc2 += (x2.powi(2) + 1.0).powi(-3) * 0.25;
+            }
+            if x1.tanh().to_degrees() * 0.01 > 0.0 {
+                continue;
+            }
+            acc2 -= 0.25 * ((x2 * x2 + 0.5).sqrt().to_degrees() * 0.02).tanh();
         }
-        s0 = (s0 * 0.5 + f64::tanh(s0) * 0.25).sin();
-        let v2 = v.iter().copied().map(|p| 1.0 + 0.25 * (prog_0(x1.max(x2).tanh(), acc1, x2, v, n) + p.tanh()).cos()).product::<f64>();
-        let v3 = v.iter().map(|&p| 1.0 + 0.1 * f64::sin(0.5_f64.hypot(f64::asinh(x1)) + p.tanh())).product::<f64>();
-        for i in (0..n).rev() {
-            acc1 -= 0.1 * prog_33(v3, s0, 0.75, v, i).cos();
-            let v4 = prog_33(f64::tanh(v2 * x2).exp_m1().cos() * 2.0, f64::sin(v2).tanh(), v3, v, n);
-            acc1 += 0.005 * v4.cos();
+        for i in 0..4 {
+            acc2 -= (v3 * x2).sin() * 0.5;
+            let v6: f64 = v[3 - i] + v[2];
+            for &u in v.iter() {
+                let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::acosh(v3.powi(2) + 2.0) + p.sin() + f64::cos(q)).sum::<f64>();
+                s0 = s0 * 0.75 + f64::sin((u.sin() * 0.9).acos()) * 0.1;
+                s1 *= 0.75;
+                s1 += 0.01 * v7.cos();
+            }
+            s1 = (s1 * 0.75 + v6.sin() * 0.1).tanh();
         }
-        s0 * 0.5 + acc1 * 0.5 + v2 + v3 + (v3 - x0 + (v[n % 4].cos() * 1.2).tan())
+        for (i, &t) in v.iter().enumerate() {
+            let v11 = if i % 2 == 0 {
+                let v8 = (t * v3).asinh();
+                v8.tanh()
+            } else if 3.0_f64.hypot(v3 + v[2]) >= 0.0 {
+                let v9 = f64::sin(f64::atan2(2.0_f64, s1)).exp();
+                t.atan2(x0.powi(2) + 1.0) + v9.tanh()
+            } else {
+                let v10 = (x0 * x0 + 1.0).log(3.0);
+                (f64::clamp(v[2], -1.5, 1.5).powi(2) + 0.5).ln() + f64::sin(v10)
+            };
+            if !(n % 3 == 1 && x0.mul_add(v3, t).atan() < 0.0) {
+                continue;
+            }
+            s1 = (s1 * 0.5 + f64::exp2(v3.cos()) * 0.25).tanh();
+            acc2 -= 0.5 * f64::cos(v11);
+        }
+        s0 = s0.mul_add(0.6, v[k4 % 4].cos() * 0.4);
+        let mut k12 = 0;
+        while k12 < n + 1 && SCALE + v3.mul_add(x2, x1) <= f64::min(3.0_f64, x1) {
+            k12 += 1;
+            if s0 <= x0 + s0 {
+                s0 *= 0.5;
+                s0 -= 0.1 * f64::atanh(s0.cos() * 0.9).tanh();
+                if f64::powi(x1, 3) <= v[1] {
+                    break;
+                }
+                let v13 = x1.atan();
+                acc2 -= f64::sin(v13) * 0.25;
+            }
+            if ((x2 * s1).powi(2) + 0.5).atan2(f64::atan(x0)) <= x1 {
+                acc2 += f64::cos(s0 * (x1 / 3.0)) * 0.25;
+                if !(n % 2 == 0) {
+                    acc2 += 0.1 * (x0.tanh() + 2.0).cbrt();
+                    if f64::mul_add(v3, v3, x2) <= (v[k12 % 4] * v[k12 % 4] + 1.0).log(x2 * x2 + 2.0) {
+                        s0 = (s0 * 0.5 + v[n % 4] * x1 * 0.1).sin();
+                        continue;
+                    }
+                } else {
+                    let x1: f64 = f64::tanh(x1).exp2().max((x1.powi(2) + 1.0).atan2(s0));
+                    acc2 -= f64::recip(f64::powi(x1, 2) + 0.5).to_radians();
+                }
+            } else if s0 <= 0.0 {
+                s1 *= 0.6;
+                s1 -= 0.2 * (v[(k12 + k4) % 4] + s1).cos();
+                if (s1.cos() * 2.0).sinh() * core::f64::consts::FRAC_1_SQRT_2 < v[n % 4] {
+                    s1 *= 0.6;
+                    s1 -= 0.2 * f64::powi(s1, 2);
+                    if s1 - f64::atan(x0) >= x2 - v3 {
+                        break;
+                    }
+                }
+                let v14 = (s1.powi(2) + 1.0).log(v[0].powi(2) + 2.0).sin();
+                s0 = 0.8 * s0 + 0.05 * v14.sin();
+            } else {
+                s1 = (s1 * 0.8 + f64::ln(s1.powi(2) + 2.0) * 0.25).sin();
+                let v15 = f64::clamp(x2, -0.5, 1.5) - x0;
+                s0 = s0.mul_add(0.5, v15.cos().cos() * 0.25);
+            }
+            acc2 -= f64::log(s1.powi(2) + 1.0, 3.0) * 0.4;
+        }
+        s0 + s1 + acc2.tanh() + f64::tanh(v3)
     }
 
     #[differentiable]
     pub fn prog_110(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = v[n % 4].sin().exp().cos().exp_m1();
-        let mut s1 = f64::sin(f64::exp(x1.tanh())) * 2.0;
-        let mut s2 = f64::tanh(f64::sin(x2.cos()).exp()) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let a4 = v.map(f64::atan);
-        let v6 = if s0 + a4[n % 4] > s0 {
-            let v5 = (acc3 * acc3 + 1.0).powf((x0 - x1).sin());
-            acc3 += (v5 * v5 + 1.0).log10();
-            (v5 * v5 + 1.0).log(10.0)
-        } else {
-            x0 / (x0.tanh() + 2.0)
-        };
-        let v7 = prog_48(x2.sin(), ((acc3 * acc3 + 2.0).sqrt().powi(2) + 1.0).powi(-1).sin(), s0, v, n);
-        let mut a8 = [0.0; 4];
-        for i in 0..4 {
-            a8[i] = ((v6 / (s0 * s0 + 1.0)).powi(2) + 0.5).sqrt();
+        let mut s0 = (x2 * x2 + 1.0).log2().tanh() * 2.0;
+        let mut s1 = 0.35 * x1;
+        let mut acc2: f64 = 0.0;
+        let mut m3 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            acc2 -= prog_35(1.2, (x0 - fi).tanh(), f64::cos(fi / (v[(i + n) % 4].cos() + 2.0)) * 2.0, v, i).cos() * 0.01;
+            if x0 >= v[(m3 + n) % 4] {
+                m3 += 1;
+            }
+            if f64::atan2((x2 * x2 + 1.0).sqrt().powi(2) + 0.5, t) >= x0 {
+                s0 = (s0 * 0.75 + 1.5_f64.log(s1 * s1 + 2.0) * 0.4).sin();
+                acc2 += f64::tanh(((s1 + s0).powi(2) + 1.5).acosh()) * 0.4;
+            }
+            s1 = s1 * 0.5 + prog_35(2.0, (s1 * s1 + 1.0).sqrt().tanh(), 1.5, v, i).sin() * 0.005;
         }
-        let v9 = f64::log10(v6 * v6 + 1.0);
-        s0 = s0 * 0.8 + f64::sin(prog_106(2.0, (f64::ln(a4[2].powi(2) + 0.5).powi(2) + 1.0).log2().cos() * 2.0, f64::tanh(v9.cos().exp() + x0 * v9), v, 0)) * 0.005;
-        s1 = s1 * 0.75 + (x2 * v[n % 4]).tanh() * 0.05;
-        s2 *= 0.8;
-        s2 -= 1.0 * f64::sin((acc3.sin() * 1.5).sinh());
-        s0.cos() + s1.cos() - s2.tanh() + v7.cos() - a8[2] * 1.5 - v9.cos().tanh().exp()
+        match m3 {
+            0 => {
+                let v4: f64 = (x2 * x2 + 1.0).powf(1.5);
+                let v5 = f64::tan(f64::cos(x0.clamp(-1.5, 1.5)) * 1.2);
+                acc2 += 0.1 * f64::sin(f64::tanh(v4) + v5.tanh());
+            }
+            g if g > 2 => {
+                s0 = s0 * 0.5 + f64::hypot(s1, s0).cos() * 0.05;
+                for (i, &t) in v.iter().enumerate() {
+                    s1 *= 0.8;
+                    s1 += 0.05 * f64::tanh(x1.tanh().exp());
+                    acc2 -= 0.5 * (v[i].powi(2) + 1.0).log(f64::powi(v[i], 2) + 2.0).sin();
+                    acc2 += 0.5 * (0.3 * t).cos();
+                }
+            }
+            _ => {
+                let v6 = f64::recip(f64::powi(v[m3 % 4], 2) + 0.5);
+                s0 = (s0 * 0.5 + (x1.tanh() * 1.2).tan() * 0.05).sin();
+                acc2 += v6.cos();
+            }
+        }
+        acc2 -= f64::max(x2, x0).cos();
+        let mut k7 = 0;
+        while k7 < n {
+            k7 += 1;
+            let mut k8 = 0;
+            while k8 < n + 1 {
+                k8 += 1;
+                let v9: f64 = s1 * v[k8 % 4];
+                s0 = s0 * 0.75 + f64::tanh(f64::asin(v9.sin() * 0.9)) * 0.02;
+            }
+            if -x1.powi(2) < v[1] * v[m3 % 4] {
+                return (x0 * x0 + 1.0).log10();
+            }
+            s1 = s1 * 0.8 + (f64::cos(x2) * 1.2).tan().cos() * 0.02;
+        }
+        let mut k10 = 0;
+        while k10 < 3 {
+            k10 += 1;
+            s1 = f64::mul_add(s1, 0.5, x2.sin().sin() * 0.5);
+            let mut k11 = 0;
+            while k11 < n + 1 {
+                k11 += 1;
+                s0 = (s0 * 0.8 + v[3].asinh() * 0.2).sin();
+                if x2 < 1.0 || k11 + m3 < 7 {
+                    continue;
+                }
+                match k11 {
+                    0 => {
+                        let v12 = s1.atan().powi(2);
+                        let x0 = s0 / (v12 * v12 + 1.5);
+                        acc2 -= 0.1 * x0;
+                    }
+                    1..=2 => {
+                        s0 = s0 * 0.75 + s0 * 0.25;
+                    }
+                    3 => {
+                        acc2 += (f64::tanh(x1 + s0) * 0.9).atanh() * 0.05;
+                        if !(k7 % 2 == 0) {
+                            break;
+                        }
+                        acc2 += 0.05 * ((s0.powi(2) + 1.5).acosh().powi(2) + 1.0).cbrt().tanh();
+                        if k10 > 1 {
+                            s0 = 0.6 * s0 + 0.1 * v[k7 % 4].cos().exp().tanh();
+                            continue;
+                        }
+                    }
+                    _ => {
+                        s0 = s0.mul_add(0.75, (v[2] - x1).sin() * 0.1);
+                    }
+                }
+            }
+            match k11 % 4 {
+                2 => {
+                    s0 = (s0 * 0.5 + v[k11 % 4] * 0.5).sin();
+                    acc2 -= s0.sin().sin() * 0.5;
+                }
+                3 => {
+                    continue;
+                }
+                _ => {
+                    acc2 -= 0.4 * f64::atanh(v[3].cos() * 0.9);
+                    if f64::exp_m1(f64::sin(v[1] / (v[1].powi(2) + 0.5))) > 0.0 {
+                        s0 = (s0 * 0.6 + (s0 - 0.25) * 0.4).sin();
+                        continue;
+                    }
+                }
+            }
+        }
+        if f64::mul_add(v[2], v[2], v[3 - k10]) <= -1.0 {
+            return x1.hypot(v[0]).tanh().exp2();
+        }
+        let v13 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.05 * f64::tanh((f64::powi(s1, 2) + 1.0).recip() + p.tanh()));
+        s0.sin() - acc2.sin() + v13
     }
 
     #[differentiable]
     pub fn prog_111(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4].mul_add(x0, x0).sin() * 2.0;
-        let mut s1 = (f64::powi(v[1], 2) + 1.0).log(x2 * x2 + 2.0).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        let v4 = loop {
-            k3 += 1;
-            s0 *= 0.5;
-            s0 += 0.5 * f64::tanh(x1);
-            if prog_106((s0.to_radians() * 20.0).tanh() * 2.0, 0.25, f64::sin(s0 - 0.35) * 2.0, v, k3) < f64::tanh(x0) && k3 == 4 {
-                break x0 * v[k3 % 4];
-            }
-            if k3 >= 6 {
-                break f64::log2(f64::atanh(v[k3 % 4].cos() * 0.9).powi(2) + 1.0);
-            }
-        };
-        if v[0].asinh().tanh() <= -0.5 || n % 2 == 0 {
-            s0 *= 0.6;
-            s0 -= 0.1 * (x1.powi(2) + 1.0).atan2(v[n % 4]).tanh();
-        }
-        let v5 = x0;
-        let mut m6 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v7 = x1 * v[2];
-            if v4 + f64::tan(x1.tanh() * 1.2) > -1.0 {
-                m6 += 1;
-            }
-            let v9 = match i {
-                0 => s0.sin(),
-                2 => v7 * s0 - f64::hypot(v[3 - i], v4),
-                3 => {
-                    let v8 = prog_106(x1, f64::sin(t.asinh()), f64::cos(v[i]).exp_m1().cos() * 2.0, v, n);
-                    f64::acos((x2 + fi).tanh() * 0.9) + v8.tanh()
-                }
-                _ => x1 - v[3 - i],
-            };
-            acc2 -= f64::tanh(prog_33(x1, f64::tanh(v4 + v5) * 2.0, 1.2, v, i)) * 0.02;
-            s0 = f64::mul_add(s0, 0.8, f64::sin(f64::cos(t) + f64::tanh(v7) - v9.sin()) * 0.005);
-        }
-        match m6 {
+        let mut s0 = x1.abs();
+        let mut s1 = f64::tanh(s0 - x0) * 2.0;
+        let mut s2 = (f64::sin(x2) * 0.9).acos().cos().exp2();
+        let mut acc3: f64 = 0.0;
+        match n % 2 {
             0 => {
-                let v10 = prog_0(s0, f64::tanh(x1.atan()), (x1 * x1 + 1.0).ln().max((v5 * v5 + 1.0).log2()).tanh() * 2.0, v, m6);
-                s1 = (s1 * 0.8 + f64::tanh(v10) * 0.005).sin();
+                s2 = (s2 * 0.75 + prog_87((s0 - 2.5).tanh() * 2.0, s0, 0.25, v, n) * 0.01).tanh();
             }
-            4 | 6 => {
-                let v11 = prog_33(v5, s1.sin() * 2.0, x1, v, n);
-                acc2 += v11.cos() * 0.005;
+            1 => {
+                let x0: f64 = v[1];
+                s1 = (s1 * 0.5 + f64::sin(x0) * 0.5).tanh();
             }
             _ => {
-                acc2 += (v[0] * v[0] + 0.5).recip().tanh();
+                acc3 += v[1].tanh();
             }
         }
-        for i in (0..=n).rev().step_by(2) {
+        let mut a4 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a4[i] = t - s1;
+            acc3 += 0.4 * ((v[i].cos() * 2.0).cosh() + x2.sin().exp2()).sin();
+        }
+        if !(n % 3 == 1 && f64::atanh(s2.tanh() * 0.9) - (s1 + a4[1]) <= -1.0) {
+            return x1 * x2;
+        }
+        let a5 = v.map(f64::sin);
+        for i in 0..v.len() {
             let fi = i as f64;
-            acc2 += 0.5 * f64::tanh(v5 * fi);
-            if x1 * fi > 1.0 || i == 1 {
+            if n % 2 == 0 && x1 + s2 < 0.0 {
+                acc3 -= f64::cos(fi) * 0.5;
+                if f64::cosh(f64::ln_1p(a5[i] * a5[i]).cos()) >= 0.0 {
+                    s1 = 0.5 * s1 + 0.5 * (SCALE + s1).cos();
+                } else {
+                    s2 = s2 * 0.6 + f64::cos(prog_0(x1, 1.5, (s2 / (f64::sin(s2.asinh()) + 2.0)).cos(), v, n)) * 0.005;
+                    let v6 = fi.to_degrees() * 0.01;
+                    s1 = s1.mul_add(0.5, v6.tanh().tanh() * 1.0);
+                }
+            } else {
+                let v7: f64 = f64::cos(f64::acosh(f64::powi(a5[3 - i], 2) + 2.0)).cosh();
+                let v8 = -v7;
+                acc3 -= 0.5 * f64::sin(v8).sin();
+            }
+            match i + n {
+                0 => {
+                    let v9 = (s1 * s1).ln_1p();
+                    s1 = (s1 * 0.8 + (f64::cos(s0) + 2.0).cbrt() * 0.5).tanh();
+                    acc3 -= v9.sin().sin() * 0.5;
+                }
+                1..=2 => {
+                    s0 = (s0 * 0.6 + f64::acos(v[3].sin() * 0.9) * 0.1).sin();
+                    for j in 0..i {
+                        s1 = 0.8 * s1 + 0.02 * f64::acos(f64::sin(x0.powi(2)) * 0.9).cos();
+                        let v11 = match j {
+                            0..=2 => x2.tanh(),
+                            _ => {
+                                let v10 = a5[3 - j];
+                                s0.powi(3).sin().sinh() + f64::tanh(v10)
+                            }
+                        };
+                        let v12 = -s2;
+                        s0 = s0.mul_add(0.8, (v11.sin() + v12).cos() * 0.005);
+                    }
+                }
+                g if g > 3 => {
+                    acc3 += f64::tanh(s1 * x1) * 0.5;
+                    s2 = s2 * 0.5 + ((x2.tanh() * 0.9).atanh() + f64::atan(s1)).sin() * 0.05;
+                }
+                _ => {
+                    for j in (1..=3).step_by(2) {
+                        match j % 4 {
+                            0 => {
+                                s2 *= 0.75;
+                                s2 += 0.1 * (v[(j + n) % 4].powi(2) + 1.0).log10().min(v[(j + n) % 4] + s1).tanh();
+                                acc3 += (a4[3] * a4[3] + 1.0).sqrt().powi(2).ln_1p().cos() * 0.25;
+                            }
+                            2 => {
+                                s1 *= 0.6;
+                                s1 += 0.4 * s1.cos().tanh();
+                                let x0 = fi * a5[j];
+                                s2 = (s2 * 0.75 + f64::tanh(x0) * 0.05).sin();
+                            }
+                            3 => {
+                                let x2 = f64::cos(f64::log(x2 * x2 + 1.0, x2 * x2 + 2.0)).sinh();
+                                s1 = 0.75 * s1 + 0.1 * (s1 + s0).tanh();
+                                acc3 -= x2.cos() * 0.25;
+                            }
+                            _ => {
+                                acc3 += 0.25 * (x0 * core::f64::consts::FRAC_1_SQRT_2).sin();
+                                acc3 += f64::sin(f64::exp_m1(x0.tanh())) * 0.25;
+                            }
+                        }
+                        s1 = s1 * 0.8 + f64::acosh(a5[2] * a5[2] + 1.5).tanh() * 0.05;
+                        let v13 = x1 * s1;
+                        acc3 += 0.25 * v13.tanh().sin();
+                    }
+                    s2 = (s2 * 0.75 + s2.to_radians() * 1.0).sin();
+                }
+            }
+            if s0.sin().exp() > f64::atanh(x2.sin() * 0.9) {
                 break;
             }
+            s2 *= 0.6;
+            s2 += 0.4 * x0.cos();
         }
-        x1 + s0 + s1 + acc2 * 0.75 - v4.sin() + v5.sin()
+        f64::sin(s1) - s2 * 0.75 + f64::cos(acc3) + a5[2] * 0.25
     }
 
     #[differentiable]
     pub fn prog_112(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0;
-        let mut s1 = f64::tanh(f64::cbrt((x2 - v[n % 4]).powi(2) + 1.0)) * 2.0;
-        let mut s2 = (x2.powi(2) + 2.0).acosh().cos() * 2.0;
+        let mut s0 = f64::tanh(f64::exp(f64::cos(x2 * v[1]))) * 2.0;
+        let mut s1 = x0;
+        let mut s2 = prog_82(f64::tanh(f64::cos(x0)), (v[0] * (x1.to_radians() * 20.0)).tanh() * 2.0, f64::sin((x1 * x1).ln_1p()) * 2.0, v, n).tanh() * 2.0;
         let mut acc3: f64 = 0.0;
-        s0 = s0 * 0.8 + f64::log2(f64::powi(f64::abs(s0), 2) + 1.0).tanh() * 0.1;
-        let mut k4 = 0;
-        while k4 < n + 1 && prog_106(f64::sin((x1.sin() * 2.0).cosh()) * 2.0, 2.0, (x1 + v[k4 % 4]).tanh(), v, n) > (s2.tanh() * 0.9).asin() {
-            k4 += 1;
-            if (s1.tanh() * 0.5).ln_1p().tanh() > s1 {
-                let x1 = f64::exp(v[k4 % 4].cos()).copysign(f64::exp(x1.tanh()));
-                let v5 = prog_33(f64::cosh(v[k4 % 4].tanh() * 2.0).cos(), (-(x1 * x1).ln_1p()).cos(), (s0.sin() * 0.9).acos().tanh() * 2.0, v, n);
-                s0 = (s0 * 0.5 + f64::cos(v5) * 0.005).sin();
-            } else {
-                let v6 = (f64::powi(x0, 2) + 2.0).sqrt().to_radians();
-                acc3 += 0.25 * v6.sin();
-            }
-            let mut k7 = 0;
-            while k7 < n + 1 && f64::sqrt(x2.powi(2) + 2.0) <= -1.0 {
-                k7 += 1;
-                if f64::sin((f64::sin(v[(k7 + k4) % 4]) * 0.9).acos()).exp2() < s2 || k7 > 2 {
-                    continue;
-                }
-                let v8 = v.iter().map(|&p| s2 + p).sum::<f64>();
-                match k7 % 4 {
-                    0 => {
-                        s1 *= 0.75;
-                        s1 += 0.02 * v8.cos();
+        let v4 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.1 * (f64::sin(r).mul_add(x0, r) + f64::tanh(p)).tanh());
+        for i in 0..3 {
+            let fi = i as f64;
+            s0 = s0.mul_add(0.6, (s1 * x1).cos() * 0.1);
+            for j in 0..v.len() {
+                if f64::exp((v4 / (v4.sin() + 2.0)).tanh()) >= -1.0 {
+                    s1 = (s1 * 0.6 + f64::sin(s1) * 0.4).tanh();
+                    if f64::sin(x0 * x0).sinh() <= x0 - x1 || j % 3 == 1 {
+                        s1 = s1 * 0.75 + (s1.powi(2) + 2.0).sqrt().cos() * 0.25;
                     }
-                    1 | 3 => {
-                        continue;
+                } else if 0.8 * s2 > -0.5 {
+                    s1 = s1.mul_add(0.75, f64::sinh(f64::sin(f64::tanh(x1)) * 1.5).cos() * 0.05);
+                    acc3 += (-x1).cos() * 0.1;
+                } else {
+                    let v5 = (x2.cos().tanh() * 1.5).sinh();
+                    acc3 += f64::exp(x2.sin()).cos() * 0.1;
+                    s2 = s2 * 0.8 + f64::cos(v5).tanh() * 0.05;
+                }
+                acc3 += ((x1 - fi).cos() * 1.2).tan().cos() * 0.1;
+                match j {
+                    2 => {
+                        s0 = 0.6 * s0 + 0.4 * s0.tanh();
+                    }
+                    3 => {
+                        s2 = f64::mul_add(s2, 0.8, (s1.to_radians() + s2 * s2).sin() * 0.02);
+                        acc3 -= (v[i] * v4).tanh() * 0.1;
                     }
                     _ => {
-                        let v9 = x1 - v8;
-                        s2 *= 0.75;
-                        s2 += 0.02 * f64::cos(v9);
+                        let v6 = fi * std::f64::consts::LN_2;
+                        s1 = s1 * 0.5 + f64::tanh(v6.sin()) * 1.0;
                     }
                 }
-                s1 = s1 * 0.5 + ((f64::sin(x0) + 2.0).cbrt().cos() * 1.5).sinh().tanh() * 0.4;
             }
-            s0 = s0.mul_add(0.8, s0.mul_add(s1, x0).sin() * 0.02);
+            if f64::to_degrees(v[i] - v4) * 0.02 >= -0.5 || i < 2 {
+                continue;
+            }
         }
-        let v10: f64 = if x1.abs() * (v[3] / (x1 * x1 + 1.0)) >= -1.0 {
-            let x2 = x0 + (acc3 + x2);
-            (x2 * x2 + 2.0).ln().clamp(-1.0, 1.5)
-        } else if k4 > 3 {
-            acc3 + v[n % 4]
-        } else {
-            f64::sin(x0)
+        let v8 = match n % 4 {
+            0..=1 => {
+                acc3 += 0.005 * prog_40(s1, f64::acos(v[n % 4].cos() * 0.9).cos(), 0.75, v, n).cos();
+                prog_35(0.5, x2, s1, v, n)
+            }
+            g if g > 2 => {
+                acc3 += v[n % 4].powi(2).tanh();
+                (f64::powi(x1, 2) + 1.0).sqrt()
+            }
+            _ => {
+                let v7 = (x0.powi(3).powi(2) + 1.0).log10();
+                prog_0(v7, 0.5, f64::cosh((v4 * v4 + 1.5).acosh().sin()).sin() * 2.0, v, 5)
+            }
         };
-        let v11 = v.iter().fold(s0, |r, &p| r * 0.5 + 0.1 * (r - x2 + x1.clamp(-1.5, 1.5) + p.sin()).tanh());
-        f64::tanh(s1) - s2.cos() + acc3 + v10.tanh() + v11.sin() - f64::clamp(v10, -1.0, 1.5)
+        let v9 = (f64::powi(v[n % 4], 2) + 0.5).sqrt();
+        let v10 = v4 * x2 + (f64::powi(v9, 2) + 1.0).sqrt();
+        s0 + s1 - s2 * 1.5 + acc3.sin() - f64::sin(v8) + f64::tanh(v10) - (f64::log(v10 * v10 + 1.0, 10.0).cos() * 0.5).ln_1p()
     }
 
     #[differentiable]
     pub fn prog_113(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.cos();
-        let mut s1 = -x1;
-        let mut s2 = f64::asinh(x2);
+        let mut s0 = f64::ln(f64::powi(v[n % 4] * x1, 2) + 0.5).sin() * 2.0;
+        let mut s1 = (f64::powi(x0, 3) + 0.1).tanh() * 2.0;
+        let mut s2 = f64::sin(v[n % 4].tanh().exp()) * 2.0;
         let mut acc3: f64 = 0.0;
-        let v5 = match n {
-            0 => prog_48(x0, x2.tanh().tanh(), s0, v, n),
-            1..=2 => {
-                let v4 = acc3 * s1;
-                v4 * v4
-            }
-            3 | 5 => {
-                acc3 += v[n % 4].sin().exp2().cos();
-                f64::atan2(v[1].powi(2) + 0.5, x2).atan2(s2.powi(2).powi(2) + 1.0)
-            }
-            _ => f64::max(s0, s1),
-        };
-        let mut k6 = 0;
-        let v9 = loop {
-            k6 += 1;
-            let mut k7 = 0;
-            while k7 < n {
-                k7 += 1;
-                if 1.5 - (v[k7 % 4].sin() * 2.0).sinh() > 0.0 {
-                    acc3 += 0.1 * f64::cos((v5.powi(2) + 1.0).log10());
-                    s1 *= 0.5;
-                    s1 += 0.02 * f64::tanh((v[k6] * x0).tanh().exp());
-                } else {
-                    s0 = 0.6 * s0 + 0.25 * x2.cos().exp2().sin();
+        let v4 = (x2.powi(2) + 0.5).sqrt().max(x2);
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            let v5 = prog_35((3.0_f64.min(s1) + v4).cos(), 1.5, v4.atan().sin() * 2.0, v, 6);
+            match i {
+                0 => {
+                    let v5 = f64::asin(x0.cos() * 0.9);
+                    s0 = (s0 * 0.5 + f64::tanh(v5) * 0.2).sin();
                 }
-                let v8 = SCALE + v5;
-                acc3 += 0.1 * (-v[k7 % 4]).tanh();
-                s1 = 0.8 * s1 + 0.2 * v8.sin();
+                2 => {
+                    acc3 += f64::exp2(x2.cos()).tanh() * 0.5;
+                }
+                3..=5 => {
+                    s1 = s1.mul_add(0.8, (s1 + fi).tanh() * 0.2);
+                    s1 = (s1 * 0.5 + s1 * v[(i + n) % 4] * 0.1).sin();
+                    if i > 3 && (v[(i + n) % 4].cos() * 1.2).tan() >= 0.0 {
+                        s0 = 0.6 * s0 + 0.2 * f64::cos(s0 + s2);
+                        s1 = 0.6 * s1 + 0.5 * (s2 * s2 + 1.0).recip();
+                    } else {
+                        s1 = s1 * 0.75 + (s1 + x2 + f64::ln(x0 * x0 + 2.0)).tanh() * 0.05;
+                        acc3 += s0.tanh() * 0.5;
+                    }
+                }
+                _ => {
+                    let x0: f64 = (v[i % 4].tanh() * 1.5).cosh().asinh();
+                    acc3 += 0.5 * f64::cos(x0.cos());
+                }
             }
-            s1 = s1 * 0.75 + f64::sin(x0 * x2) * 0.05;
-            if k6 >= 2 || (f64::clamp(v5, v[k7 % 4].sin() - 1.5, s2.tanh() + 1.5).powi(2) + 1.0).powf(0.3) < 0.0 {
-                break s0.to_degrees() * 0.02;
-            }
-        };
-        let mut m10 = 0;
-        for i in (1..=3).step_by(2) {
-            let v11: f64 = f64::max(-2.0_f64, (s0 * s0 + 1.0).powi(-3));
-            if prog_68(f64::cos(f64::mul_add(x1 + x0, f64::cos(v[k6]).exp2(), v9)) * 2.0, 0.25, x0.tanh().exp2().sin(), v, n) >= s1 {
-                m10 += 1;
-            }
-            s0 = 0.8 * s0 + 0.2 * f64::tanh(v5);
-            acc3 -= 0.01 * f64::cos(prog_33(v11, 2.0, s2, v, i));
+            s1 = f64::mul_add(s1, 0.5, prog_35(s0, s1.tanh().sin() * 2.0, f64::tanh(f64::tanh(s1).cosh()), v, i).cos() * 0.005);
+            s0 = (s0 * 0.75 + v5.sin() * 0.005).tanh();
         }
-        let c12 = m10 as f64;
-        let v13 = prog_86(x1, f64::cos((f64::powi(v[m10 % 4] / (x2.sin() + 2.0), 2) + 1.0).log10()) * 2.0, f64::tanh(-(v[m10 % 4] / (x2 * x2 + 1.5))), v, k6);
-        s2 = (s2 * 0.75 + (x2 * x2 + 1.0).recip() * 0.25).sin();
-        x0.tanh() - f64::sin(s0) - s1 * 0.75 - s2 + acc3 + v5.tanh() - v9.tanh() + c12.sin() + f64::cos(v13) + x2.sin().exp2()
+        let v6 = v.iter().fold(f64::sin(v4), |r, &p| r * 0.5 + 0.25 * (v4.tanh() + p.tanh()).tanh());
+        for _ in 0..v.len() {
+            let v7 = v.iter().map(|&p| f64::powi(f64::powi(v6.tanh(), 2) + 1.0, -3) + f64::cos(p)).sum::<f64>();
+            s1 = (s1 * 0.8 + (f64::tanh(f64::exp(x2.tanh())) * 0.9).asin() * 0.02).tanh();
+            acc3 -= v7.sin().cos() * 0.1;
+        }
+        let v8 = 2.0_f64.powf(v6.cos());
+        let v9 = v6.sin().asinh();
+        s2 = (s2 * 0.8 + f64::log2(v[n % 4] * v[n % 4] + 1.0) * 0.1).sin();
+        s0 * 0.25 + s1 - s2 * 0.25 + acc3.sin() - v8 + v9.tanh()
     }
 
     #[differentiable]
     pub fn prog_114(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] * v[n % 4] + 1.0).log10();
-        let mut s1 = (x2 * x2 + 1.0).powf(0.5).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; 4];
-        a3[0] = (x0 * x0 + 1.0).powi(-3);
-        for i in 1..4 {
-            a3[i] = a3[i - 1] * 0.5 + x2.sin().tanh() * 0.5;
+        let mut s0 = v[n % 4];
+        let mut s1: f64 = (s0 * x2).sin() * 2.0;
+        let mut s2 = s0;
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            let v6 = if (x2 * x2).ln_1p() >= -0.5 || k4 % 3 == 1 {
+                let v5 = f64::cbrt(f64::powi(x0, 2) + 0.5);
+                s0 *= 0.6;
+                s0 += 0.1 * f64::atan(s0).tanh().exp_m1().cos();
+                v5.cos().cos()
+            } else {
+                f64::sinh((x1.sin() * 0.9).acos().tanh())
+            };
+            if f64::log10(v[2] * v[2] + 1.0) <= 0.5 {
+                s0 = 0.75 * s0 + 0.02 * f64::tanh(s0.tanh() + (v6 * v6 + 2.0).acosh());
+                break;
+            }
+            let v7 = (x1.sin().cosh().sin() * 0.9).acos();
+            s0 = s0 * 0.5 + f64::cos(v6 + x0) * 0.1;
+            if k4 >= 5 {
+                break;
+            }
+            s2 = s2 * 0.5 + v7.tanh() * 0.2;
         }
-        for (i, &t) in v.iter().enumerate() {
-            match i {
-                0 => {
-                    s0 = s0 * 0.8 + f64::tanh(s0) * 0.2;
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            let v9 = (s1 * x0).cos();
+            if f64::cos(x2 - v9) < v9.tanh() {
+                s0 *= 0.8;
+                s0 += 0.02 * (v9 * s2).sin();
+                break;
+            }
+            acc3 += 0.25 * f64::cos((s0 * x1).tanh());
+            if k8 >= 6 || (v[0] + x1).hypot(x0 - v[3]) < s0 {
+                break;
+            }
+        }
+        acc3 += x1.sin();
+        for i in (1..=4).step_by(2) {
+            let fi = i as f64;
+            match i + k8 {
+                0..=2 => {
+                    s1 = s1.mul_add(0.75, f64::cos(v[0]).max((x0 * x0 + 1.5).acosh()).tanh() * 0.05);
                 }
-                1 => {
-                    s1 = 0.8 * s1 + 0.05 * f64::max(a3[n % 4], x0 * t).cos();
-                    acc2 += (a3[1] * a3[1]).ln_1p() * 0.5;
+                3..=4 => {
+                    s1 = (s1 * 0.6 + prog_32(s0, (x2 * (x0 - x1)).sin(), f64::tanh(x0).exp().cos(), v, n) * 0.005).sin();
                 }
-                2 => {
-                    s0 = (s0 * 0.6 + (f64::powi(s0, 2) + 0.5).recip() * 0.2).sin();
+                5 | 7 => {
+                    acc3 += f64::cos(v[n % 4].powi(2));
+                    let v10 = prog_0((s0 + x0).sin(), x2, x0, v, 6);
+                    acc3 += v10.cos().sin() * 0.02;
                 }
                 _ => {
-                    s1 = (s1 * 0.5 + (x1.cos() * 0.9).asin() * 0.2).sin();
-                }
-            }
-            acc2 += a3[i] * a3[(i + n) % 4] * a3[(i + n) % 4] * 0.5;
-            acc2 += 0.5_f64.log(s1 * s1 + 2.0).cos() * 0.5;
-            acc2 -= 0.5 * t.sin().sin();
-        }
-        let v4 = prog_33((a3[n % 4] + x1).cos().cosh().sin(), f64::sin(x1 + x2).sin(), (a3[n % 4] + x0).sin() * 2.0, v, n);
-        if (x2 * x2 + 1.5).acosh() >= -1.0 || n == 6 {
-            let mut k5 = 0;
-            while k5 < n + 1 {
-                k5 += 1;
-                let v6 = (f64::tanh(x1 + v[n % 4]) * 0.9).asin();
-                let v8 = if x1.powi(3) <= 1.0 {
-                    let v7 = v6.asinh();
-                    f64::sin(s1.sin()).exp2() + v7.cos()
-                } else if f64::cbrt(v4.powi(2) + 0.5).cos().exp2() < v6 {
-                    acc2 += 0.25 * (x2 * x2 + 1.0).powi(-1);
-                    s1 + v6
-                } else {
-                    (x0.tanh() * 0.9).atanh() + f64::sin(a3[(k5 + n) % 4])
-                };
-                s0 = (s0 * 0.8 + f64::to_degrees(s0) * 0.01 * 0.25).tanh();
-                s0 = s0.mul_add(0.75, v8.sin().sin() * 0.02);
-            }
-            acc2 -= x1.sin().tanh();
-        } else if x1.asinh() >= 0.0 {
-            s1 = (s1 * 0.8 + x2 * 0.2).tanh();
-            let v9: f64 = prog_48((acc2 * 0.1).sin().sin(), f64::sin(v4 * 0.01).tanh(), s0, v, n);
-            s1 *= 0.75;
-            s1 += 0.005 * v9.cos().cos();
-        } else {
-            let v4 = x1 * x2;
-            s0 = (s0 * 0.5 + f64::sin(v4) * 0.1).sin();
-        }
-        'l3: for i in (0..n).rev() {
-            acc2 -= 0.25 * f64::sinh((a3[i % 4] - v4).sin()).tanh();
-            let mut k10 = 0;
-            while k10 < 5 {
-                k10 += 1;
-                acc2 -= 0.05 * f64::asinh(s1);
-                s1 = (s1 * 0.8 + f64::to_radians(x2) * 20.0 * 0.5).sin();
-                if !(i == 2 && a3[0].sin().exp2() < (x0 * x0 + 2.0).acosh()) {
-                    continue 'l3;
-                }
-            }
-            match k10 % 2 {
-                0 => {
-                    let v4 = s1 * v4 - x1.powi(2);
-                    s0 *= 0.6;
-                    s0 += 0.4 * s0;
-                    s1 = s1 * 0.75 + f64::cos(v4) * 0.01;
-                }
-                1 => {
-                    s0 = 0.6 * s0 + 0.1 * f64::sin(s0 / (s0 * s0 + 0.5));
-                    s0 = (s0 * 0.6 + x2 * 0.4).sin();
-                }
-                _ => {
-                    acc2 += f64::sin(-(x0 * x0 + 1.0).log2()) * 0.25;
-                }
-            }
-            match i % 4 {
-                0 => {
-                    let v4 = v4 / ((SCALE + x0).powi(2) + 1.0);
-                    acc2 -= v4.sin() * 0.25;
-                }
-                1 => {
-                    let v11: f64 = x2.abs();
-                    s1 = 0.6 * s1 + 0.4 * v11.tanh();
-                }
-                g if g > 2 => {
-                    let v12 = f64::to_degrees(x1) * 0.02;
-                    s1 = (s1 * 0.75 + f64::sin(v12) * 0.2).tanh();
-                    if s0 > 0.5 {
-                        let v13: f64 = s0 * s1 + (a3[k10 % 4] * a3[k10 % 4] + 1.0).powf(x2.tanh());
-                        acc2 += v13.cos() * 0.25;
+                    s2 = s2.mul_add(0.5, x2.sin().sinh().cos() * 0.25);
+                    if f64::tanh(x0) < s2 {
+                        s1 *= 0.6;
+                        s1 += 0.05 * (f64::cosh(x0.tanh()) / (s1 * s1 + 0.5)).sin();
+                    } else if s1.cos() < 0.5 {
+                        s1 = s1 * 0.5 + f64::sin(s2) * 0.5;
+                        s2 = f64::mul_add(s2, 0.5, f64::cos(s2.sin().sinh()) * 0.25);
+                    } else {
+                        acc3 += f64::exp(f64::tanh(s1)).cos();
+                        if (v[(i + k8) % 4] * v[(i + k8) % 4] + 0.5).sqrt() <= -1.0 || i < k8 {
+                            return (x2 * fi).atan();
+                        }
+                        s1 = s1.mul_add(0.75, (x2 - s1).tanh() * 0.1);
                     }
                 }
-                _ => {
-                    acc2 += 0.25 * s0.sin();
-                }
             }
+            let v11 = f64::ln(f64::powi(x2, 2) + 0.5);
+            s1 = 0.8 * s1 + 0.02 * f64::tanh(f64::log(fi * fi + 1.0, f64::powi(s1, 2) + 2.0));
+            s2 = s2 * 0.6 + v11.cos().cos() * 0.25;
         }
-        s0 - s1 * 0.25 + acc2.cos() - v4.tanh()
+        let v14 = if (x2 * x2 + 0.5).cbrt() < -1.0 {
+            let x2 = 2.0 * (x1.cos() * 1.2).tan();
+            x0 * x1 + x2.sin()
+        } else if (x0 - x2) * core::f64::consts::FRAC_1_SQRT_2 > -1.0 {
+            let v12 = f64::ln_1p(f64::tanh(v[k8 % 4]) * 0.5);
+            f64::acos(v12.cos() * 0.9)
+        } else {
+            let v13 = s2.min(x2).max(s0.clamp(-0.5, 0.5));
+            0.75 - s0 + v13.tanh()
+        };
+        let v15 = v.iter().fold(v14.cos(), |r, &p| r * 0.5 + 0.2 * f64::cos(((x0.cos() * 1.5).sinh().tanh() + 2.0).cbrt() + p.sin()));
+        s0 + s1 - s2 * 0.75 + acc3.cos() + v15
     }
 
     #[differentiable]
     pub fn prog_115(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos((x0 * x0 + 0.5).sqrt() / (f64::powi(v[n % 4] * x0, 2) + 1.0)) * 2.0;
-        let mut s1 = (f64::atanh(f64::cos(x2) * 0.9).powi(2) + 1.0).log(3.0);
-        let mut acc2: f64 = 0.0;
+        let mut s0 = x1.asinh();
+        let mut acc1: f64 = 0.0;
+        let v2 = (x1 * x1 + 1.0).log(10.0);
         let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            let v4: f64 = f64::atan2(x0 * x0 + 0.5, f64::log(x1 * x1 + 1.0, v[3] * v[3] + 2.0));
-            if f64::ln(x2.powi(2) + 2.0) >= -1.0 {
-                s1 = s1.mul_add(0.6, (v4 * v4).ln_1p().tanh() * 0.02);
-            } else {
-                s0 = s0.mul_add(0.8, f64::tanh(s0) * 0.2);
-            }
-            s1 = s1.mul_add(0.75, f64::tanh(v4) * 0.02);
-            if k3 >= 6 {
-                break (f64::cos(s0) * 0.9).acos();
-            }
-        };
-        let mut m6 = 0;
-        for &t in v.iter() {
-            let v7 = v.iter().fold(v[m6 % 4], |r, &p| r * 0.5 + 0.1 * (t + v5 + p.sin()).sin());
-            acc2 += f64::sin(f64::powi((f64::powi(x1, 2) + 2.0).sqrt(), 2).ln_1p()) * 0.5;
-            if v[n % 4] + v5 >= 0.0 {
-                m6 += 1;
-            }
-            acc2 += 0.5 * v7.tanh().tanh();
-        }
-        let c8 = m6 as f64;
-        let v9 = f64::sin(x1).exp_m1();
-        let mut k10 = 0;
         loop {
-            k10 += 1;
-            let v12 = match k10 % 2 {
-                1 => {
-                    for j in (0..3).rev() {
-                        acc2 += 0.2 * v[m6 % 4].cos();
-                        if j == 1 && v[j].sin() < 0.5 {
-                            break;
-                        }
-                        acc2 += f64::asinh(s1).atan().cos() * 0.2;
-                    }
-                    let x2: f64 = x2.sin();
-                    x2.cos()
-                }
-                _ => {
-                    let v11 = x0.powi(2).asinh();
-                    v5.cos().tanh() + f64::cos(v11)
-                }
-            };
-            s0 = s0 * 0.6 + (v5 * v5 + 0.5).sqrt().sin() * 0.4;
-            if k10 >= 3 || prog_106(1.2, (v12 + v9).cos(), c8.tanh(), v, 5) > -0.5 {
+            k3 += 1;
+            let v4 = prog_23((x1.cos().powi(2) + 1.0).log2().tanh(), (v2.to_radians() * 50.0).cos() * 2.0, 1.2, v, k3);
+            let v5: f64 = v[k3].asinh();
+            acc1 += (x1.to_degrees() * 0.01).sin();
+            if k3 >= 2 || prog_32(v4.sin(), v2, x2, v, k3) > s0 {
                 break;
             }
+            acc1 += f64::cos(v5).tanh();
         }
-        if -f64::tanh(v9) < 0.25 {
-            return prog_2(x1, ((x0.cos() + 2.0).cbrt() / ((v9.powi(2) + 1.0).powf(f64::tanh(c8)).cos() + 2.0)).tanh(), x2, v, k3);
+        for &t in v.iter() {
+            if f64::sinh(t.tanh() * 2.0).asinh() > -0.5 {
+                continue;
+            }
+            s0 = s0 * 0.5 + (x0 + s0).tanh() * 0.25;
         }
-        let v13: f64 = prog_13(1.2, f64::powi(v[3], 2).tanh() * 2.0, c8.tanh().tanh(), v, m6);
-        s0.cos() - s1 * 0.5 + acc2.tanh() - f64::cos(v5) + f64::sin(v13)
+        let mut k6 = 0;
+        let v7 = loop {
+            k6 += 1;
+            if (v[2].sin() * 0.5).ln_1p() > -0.5 {
+                let x0 = f64::sinh(f64::tanh((x1 * x1 + 1.0).log(3.0)) * 1.5);
+                acc1 += x0.tanh().sin() * 0.4;
+            } else {
+                s0 *= 0.6;
+                s0 += 0.4 * (-s0).sin();
+            }
+            if k6 % 3 == 1 {
+                break f64::atan((x0.cos() * 1.2).tan());
+            }
+            acc1 += 0.4 * f64::sin(f64::hypot(v2, v2 * v2));
+            if k6 >= 5 {
+                break ((x1 + 0.25).powi(2) + 1.0).recip();
+            }
+        };
+        match n {
+            0 => {
+                s0 = (s0 * 0.8 + ((f64::powi(v[k6 % 4], 2) + 0.5).recip().powi(2) + 1.0).atan2(f64::log(v2 * v2 + 1.0, 2.0)) * 0.02).tanh();
+            }
+            g if g > 1 => {
+                let v8 = prog_35(x0, (v[3] - f64::ln_1p(v2 * v2)).tanh(), 2.0, v, k3);
+                s0 = s0 * 0.5 + (f64::powi(f64::to_degrees(v[1]) * 0.01, 2) + 1.0).recip() * 1.0;
+                acc1 -= v8.cos() * 0.02;
+            }
+            _ => {
+                s0 = (s0 * 0.5 + f64::acos(f64::sin(x0 - s0) * 0.9) * 0.1).tanh();
+                if s0.tanh() - v7.cos() >= 1.0 {
+                    s0 = (s0 * 0.6 + (f64::powi(f64::exp(x2.sin()), 2) + 0.5).sqrt() * 0.1).sin();
+                    let v9 = 2.0_f64.powf(v[1].tanh());
+                    s0 = (s0 * 0.75 + v9.cos() * 0.1).tanh();
+                } else if v[(k6 + n) % 4] + 0.5 + (1.25 - x0) <= 0.0 {
+                    acc1 += f64::sinh(f64::tanh((s0.tanh() * 0.9).acos()));
+                    s0 = (s0 * 0.6 + f64::sin(v2) * 0.75).tanh();
+                }
+            }
+        }
+        x0.sin() - x2.tanh() + s0.sin() - acc1.sin() + v2 - v7 * 0.25
     }
 
     #[differentiable]
     pub fn prog_116(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = v[0].tanh().sin();
-        let mut s1 = (x1 * x1 + 2.0).sqrt().cos() * 2.0;
-        let mut s2 = f64::cos(x1 - s1) * 2.0;
+        let mut s0: f64 = f64::cos(v[n % 4].atan2(x0.powi(2) + 0.5)) * 2.0;
+        let mut s1 = x2 / 4.0;
+        let mut s2 = ((s0 + x1).powi(2) + 1.0).log10();
         let mut acc3: f64 = 0.0;
-        for i in (0..6).rev() {
-            let fi = i as f64;
-            match i {
-                0 | 2 => {
-                    s1 = (s1 * 0.8 + (fi - x2) * 0.2).sin();
-                    if (f64::sin(x0) * 1.2).tan() < s0 {
-                        acc3 -= prog_106(s0, s2, x1, v, n).tanh() * 0.02;
-                        acc3 -= 0.25 * f64::cbrt(fi.sin() + 2.0).sin();
-                        if !(i == 3) {
+        match n % 4 {
+            0..=1 => {
+                acc3 += (s2.cos() + f64::tanh(s1).sinh()).cos() * 0.5;
+                s0 = s0 * 0.6 + s2.sin().exp_m1().cos() * 0.02;
+            }
+            3 => {
+                s2 = (s2 * 0.75 + v[1].cos().tanh() * 0.25).sin();
+                let v4 = s1 - x2 - x0;
+                s2 = s2 * 0.6 + f64::tanh(v4).cos() * 0.1;
+            }
+            _ => {
+                let x0 = v[n % 4];
+                s2 = 0.5 * s2 + 0.05 * (f64::powi(-s2, 2) + 0.5).powf(1.5).sin();
+                acc3 += x0.cos();
+            }
+        }
+        if (s1.tanh() * 0.5).ln_1p() >= -s1 || n < 1 {
+            let mut k5 = 0;
+            while k5 < n {
+                k5 += 1;
+                if f64::cos(s0).exp() < (s1.cos() * 0.9).atanh() {
+                    let mut k6 = 0;
+                    while k6 < 6 {
+                        k6 += 1;
+                        s0 = s0 * 0.8 + (s0 - f64::tanh(s2).exp2()).tanh() * 0.05;
+                        if v[2].to_radians() + s0.sin() > -0.25 {
+                            s1 = 0.5 * s1 + 0.1 * f64::sin(s2).exp().sin();
+                        } else {
+                            s0 = s0.mul_add(0.5, f64::tanh(f64::cbrt(f64::sin((s0 * s0 + 1.0).log(x0.powi(2) + 2.0)) + 2.0)) * 0.5);
+                            s2 = s2 * 0.5 + (s2 / (f64::cos((s0.tanh() * 0.9).atanh()) + 2.0)).tanh() * 0.1;
+                        }
+                    }
+                } else if v[3] * (v[3] + x2) <= s1 * s1 {
+                    acc3 -= 0.25 * (s2 * s2 + 1.0).log2().sin();
+                } else {
+                    s1 *= 0.75;
+                    s1 += 0.25 * f64::cos(x0).sin();
+                    match k5 {
+                        0 | 2 => {
                             break;
                         }
-                    } else if s1 / (x1.powi(2) + 1.5) < 0.0 {
-                        s2 = s2.mul_add(0.75, f64::sin(prog_33(1.5, f64::acos(f64::sin(s2) * 0.9).sin() * 2.0, (s2 * s2 + 1.0).powf(1.5).sin(), v, n)) * 0.005);
-                        s2 *= 0.75;
-                        s2 += 0.02 * f64::tanh((x1.sin() * 1.2).tan());
+                        3 | 5 => {
+                            let v7 = s2 * x0.powi(2);
+                            s0 = s0.mul_add(0.5, v7.cos() * 0.05);
+                        }
+                        _ => {
+                            let v8: f64 = f64::ln_1p(v[k5 % 4] * v[k5 % 4]);
+                            for j in 0..5 {
+                                let v9: f64 = f64::log(3.0_f64, v8.powi(2) + 2.0).tanh().exp();
+                                acc3 += 0.05 * f64::cos(f64::exp2((v9 * v[j % 4]).tanh()));
+                                s1 = (s1 * 0.8 + f64::clamp(s1, s0.tanh() - 1.5, s2.sin() + 1.5).max((x2 * x2 + 1.0).powf(1.5)) * 0.01).tanh();
+                            }
+                            s0 = s0.mul_add(0.75, f64::sin(v8.cos()) * 0.25);
+                        }
                     }
                 }
-                3 | 5 => {
-                    continue;
+                if (v[(k5 + n) % 4].cos() * 0.5).ln_1p() < s1 + s2 {
+                    let v10 = (s2.tanh() * 0.9).acos();
+                    let x2 = f64::atan2(v10, x1 * x1 + 0.5);
+                    acc3 += x2.tanh() * 0.25;
+                } else {
+                    s0 = s0 * 0.75 + f64::cos(x2 * s0) * 0.05;
                 }
-                _ => {
-                    s2 = 0.5 * s2 + 1.0 * ((x2.cos() * 0.5).ln_1p().powi(2) + 1.0).log10();
-                }
+                s0 = (s0 * 0.8 + v[k5 % 4] * 0.2).sin();
             }
-            if i > 4 && f64::exp(x0.cos()) >= 0.5 {
-                s0 = s0 * 0.8 + f64::cos(s0) * 0.2;
-            } else if (x0.powi(2) + 2.0).acosh().sin() < 0.0 {
-                s2 = (s2 * 0.75 + fi * s1 * 0.05).tanh();
-                s1 *= 0.75;
-                s1 += 1.0 * f64::tanh(fi.cos().exp());
-            } else {
-                s0 = (s0 * 0.5 + (s0.sin() * 0.9).acos() * 0.2).tanh();
-            }
-            acc3 -= 0.25 * (f64::tanh(x0).exp_m1().powi(2) + 0.5).atan2(s1).sin();
-        }
-        let v5: f64 = if (x2.cos() * 0.9).acos() < -0.5 && n < 4 {
-            let v4 = prog_68((f64::cos(x0) * 0.9).acos().sin() * 2.0, x0, (s2 - x1).tanh() * 2.0, v, 4);
-            (s1.sin() + 2.0).cbrt() + v4.cos()
+        } else if v[n % 4].powi(2) < 0.0 {
+            s2 = s2 * 0.6 + (s2 * x1).tanh() * 0.02;
+            s0 = f64::mul_add(s0, 0.8, f64::tanh(s0) * 0.02);
         } else {
-            f64::sin(x0) + (x0 + x2)
-        };
-        if !(n > 5 && v5 < s2.sin()) {
-            return s0.max(x2);
+            s2 = (s2 * 0.5 + (x2 * x2 + 0.5).recip().hypot(s2.tanh()) * 0.05).tanh();
+            if n == 4 && x2 + s1 >= -1.0 {
+                s0 = s0 * 0.6 + x1.max(s0).cos() * 0.05;
+                for i in (0..3).rev() {
+                    s2 = (s2 * 0.8 + (s0 - s2) * 0.1).tanh();
+                    acc3 -= 0.5 * f64::tanh(x2 + s0);
+                    let v11 = v[i].asinh();
+                    s2 = s2 * 0.6 + v11.tanh() * 0.4;
+                }
+            } else if x2.cos() < s1.tanh() {
+                acc3 -= (x0.sin() + (f64::powi(x0, 2) + 1.0).cbrt()).tanh();
+                s0 = 0.6 * s0 + 0.05 * f64::asinh(s0).sin();
+            } else {
+                s0 = s0 * 0.8 + f64::tanh(f64::ln_1p(x0.sin() * 0.5)) * 0.2;
+            }
+            acc3 += 0.25 * f64::cos(x0 - x0.powi(3));
         }
-        let a6 = [f64::log2(s2.powi(2) + 1.0) + s1, x1 - s0, x2 / (x2.sin() + 2.0), f64::sin((s0 * s0 + 1.0).log10())];
-        acc3 * 0.5 - f64::sin(a6[1])
+        'l4: for i in 0..5 {
+            let fi = i as f64;
+            s1 = s1.mul_add(0.8, s1 * 0.2);
+            for _ in 0..i {
+                s2 = f64::mul_add(s2, 0.8, f64::mul_add(s2, s2, s1).cos() * 0.05);
+                if f64::sinh(f64::cos(s0) * 2.0) < -1.0 {
+                    s2 = (s2 * 0.6 + (s2.powi(2) + 1.0).log(2.0) * 0.25).sin();
+                    continue 'l4;
+                }
+            }
+            if s2 + fi > s0 * s0 {
+                let v12 = x2.atan();
+                s2 = (s2 * 0.75 + v12.tanh() * 0.25).sin();
+            } else {
+                acc3 -= f64::cos(f64::atan(s2)).exp2().cos() * 0.4;
+            }
+        }
+        let v13: f64 = prog_35(f64::tanh(x1 + v[n % 4]) * 2.0, x1, s0, v, n);
+        for _ in 1..n {
+            s0 *= 0.75;
+            s0 -= 0.25 * f64::sqrt(x0 * x0 + 0.5).cos();
+            s1 = (s1 * 0.6 + s1.max(x2) * 0.4).tanh();
+        }
+        for i in 0..v.len() {
+            s1 = (s1 * 0.5 + f64::tanh(x0) * 0.5).sin();
+            s1 = s1.mul_add(0.6, v[i].cos().exp().tanh() * 0.1);
+        }
+        s0 + s1 * 1.5 + s2 + acc3.sin() + v13.sin()
     }
 
     #[differentiable]
     pub fn prog_117(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = -v[n % 4];
-        let mut s1 = f64::sin(prog_71(x1, (x0.min(x2) / (f64::cos(x1) + 2.0)).sin() * 2.0, x0, v, n)) * 2.0;
-        let mut s2 = (x2.tanh() * f64::exp(f64::cos(v[n % 4]))).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        if acc3.min(x1) > -1.0 && n > 0 {
-            s0 = s0.mul_add(0.8, v[2].abs().cos() * 0.2);
-        } else {
-            s0 = s0.mul_add(0.6, (f64::exp(acc3.cos()) + x2.mul_add(acc3, s0)).sin() * 0.4);
-            let x2 = acc3.tanh();
-            s2 = 0.8 * s2 + 1.0 * f64::tanh(x2.cos());
-        }
-        'l0: for i in (1..=6).step_by(2) {
-            let fi = i as f64;
-            if (f64::cos(s1) * 0.9).asin() > 0.0 {
-                s2 = (s2 * 0.8 + prog_33(f64::sin((f64::cos(s2) + 2.0).cbrt()).sin(), f64::sinh(f64::sin(s1) * 1.5).cos(), s0, v, n) * 0.005).tanh();
-                match i + n {
-                    0 => {
-                        break;
+        let mut s0 = x0.asinh();
+        let mut acc1: f64 = 0.0;
+        match n {
+            0 => {
+                s0 = s0 * 0.75 + prog_82((v[n % 4].powi(2) + 2.0).acosh().sin(), v[1].to_radians().cos() * 2.0, x0, v, n).sin() * 0.005;
+                if x1.tanh().exp2() > f64::cbrt(x2.powi(2) + 1.0) {
+                    for &t in v.iter() {
+                        s0 = 0.5 * s0 + 0.5 * (s0 * s0).ln_1p();
+                        let v2 = (t.powi(2) + 0.5).recip() + x2.asinh();
+                        if x1.cos().exp2() <= t || n > 1 {
+                            return f64::tanh(v[1]);
+                        }
+                        acc1 -= 0.5 * f64::sin(v2);
                     }
-                    g if g > 1 => {
-                        s0 = s0 * 0.8 + prog_33(1.2, 1.5, x1, v, n).tanh() * 0.005;
-                        let x1: f64 = s1 - x1;
-                        s1 *= 0.5;
-                        s1 -= 0.25 * f64::sin(x1).sin();
-                    }
-                    _ => {
-                        acc3 += 0.5 * (-s2).sin();
-                    }
-                }
-                s0 = (s0 * 0.75 + (s2.sin() * 1.5).sinh() * 0.05).tanh();
-            } else if n + i < 10 {
-                s0 = (s0 * 0.8 + prog_106(2.0, f64::sin(s0.sin().exp_m1()) * 2.0, 2.0, v, i) * 0.005).tanh();
-                if !(n % 2 == 0 && f64::ln_1p(s2 * s2).to_radians() * 50.0 >= f64::to_degrees(fi) * 0.02) {
-                    acc3 += 0.4 * ((s1 - x2).cos() + 2.0).cbrt();
-                } else if s2 * s1 * (s0 - 0.3) <= 1.0 || i + n < 3 {
-                    s0 = 0.8 * s0 + 0.02 * f64::cos(v[n % 4] / (x1.powi(2) + 0.5) * 1.5);
-                    let v4 = prog_33(0.25, x0, 0.75, v, i);
-                    acc3 += 0.1 * f64::sin(v4);
-                }
-            }
-            s0 *= 0.5;
-            s0 += 1.0 * (s0.tanh() + 2.0).cbrt().sin();
-            let mut k5 = 0;
-            while k5 < n + 1 {
-                k5 += 1;
-                if x0 * x0 <= s0 * s0 {
-                    break 'l0;
-                }
-                let v6 = if (fi * fi + 1.0).log2() + s2.min(s0) < -1.0 {
-                    fi.cos().exp()
-                } else if k5 % 3 == 1 {
-                    let x0 = 1.2 * fi;
-                    x0.tanh()
+                } else if n == 5 {
+                    let x2 = x2;
+                    let v3 = f64::max(-1.5_f64, x2);
+                    s0 = f64::mul_add(s0, 0.75, f64::sin(v3).cos() * 0.25);
                 } else {
-                    return (x2 * x2).ln_1p() / (f64::powi((x1 * x1 + 2.0).acosh(), 2) + 1.5)
-                };
-                s0 = 0.75 * s0 + 0.05 * s0.sin().exp().cos();
-                s0 *= 0.5;
-                s0 += 1.0 * v6.sin().sin();
+                    s0 *= 0.5;
+                    s0 -= 0.25 * (-(x2 - v[n % 4])).sin();
+                }
+            }
+            1 | 3 => {
+                let v4 = v[3] + 0.35;
+                s0 *= 0.75;
+                s0 -= 0.25 * f64::cos(v4);
+            }
+            _ => {
+                let v5 = ((f64::sin(v[n % 4]) * 1.2).tan().powi(2) + 0.5).recip();
+                acc1 += 0.2 * v5.sin();
             }
         }
-        'l2: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc3 -= f64::atanh(x2.tanh() * 0.9).cos() * 0.5;
-            match n % 2 {
-                0 => {
-                    acc3 -= f64::tanh(s0.atan() * f64::sqrt(x2.powi(2) + 2.0)) * 0.5;
-                }
-                1 => {
-                    continue;
-                }
-                _ => {
-                    acc3 += (f64::cos(x0 + 2.5) * 0.9).atanh() * 0.25;
-                    if i > 1 {
-                        acc3 += 0.2 * (f64::powi(f64::asin(t.tanh() * 0.9), 2) + 1.0).powi(-3).cos();
-                        s0 = s0 * 0.6 + (-x1).sin() * 0.4;
-                    } else if i > 2 && fi * v[i] < t.tanh() {
-                        s2 = (s2 * 0.5 + f64::tanh(s2) * 0.5).tanh();
-                        s1 = (s1 * 0.75 + s1 * 0.25).tanh();
-                    }
-                }
+        let v8: f64 = if prog_35(s0, f64::powf(f64::tanh(v[n % 4]).exp_m1().powi(2) + 1.0, f64::exp2(x0.cos()).cos()).cos(), f64::cos(x1 + x2), v, n) <= -1.0 {
+            for i in 0..5 {
+                let fi = i as f64;
+                acc1 += f64::cosh(v[2].cos()) / 1.5 * 0.25;
+                acc1 += (f64::log10(f64::powi(fi, 2) + 1.0) / (f64::powi(v[i % 4], 2) + 1.0)).tanh() * 0.4;
             }
-            acc3 += 0.5 * f64::acosh(x1 * x1 + 2.0).cos();
-            let mut k7 = 0;
-            while k7 < n + 1 && v[0] * 0.35 <= (v[k7 % 4] * v[k7 % 4] + 1.0).log2() {
-                k7 += 1;
-                let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * (f64::acosh(x1.cos().powi(2) + 1.5) + p.sin() + q.tanh()).cos()).product::<f64>();
-                match k7 {
+            let v6 = x1.mul_add(x1, x1);
+            v6.to_degrees() * 0.02
+        } else {
+            let v7 = prog_0(x0, f64::cos(x1.cos().exp_m1()) * 2.0, s0, v, n);
+            3.0_f64.copysign(x0) + v7.cos()
+        };
+        if (x2.tanh() * 0.9).atanh() > -acc1 {
+            s0 = (s0 * 0.6 + x2.powi(3) * 0.02).sin();
+        } else {
+            acc1 += 0.75 * f64::cos(x2 / (f64::powi(v[n % 4], 2) + 1.5) - x0.cos().exp());
+            let v9: f64 = f64::to_degrees(s0) * 0.02;
+            s0 = (s0 * 0.6 + v9.tanh() * 0.1).sin();
+        }
+        'l2: for t in v {
+            if v8.asinh() > t {
+                break;
+            }
+            s0 *= 0.6;
+            s0 += 0.05 * (s0.cos() * 0.9).atanh().sin();
+            let mut k10 = 0;
+            while k10 < 5 {
+                k10 += 1;
+                match k10 {
                     0 => {
-                        let x2 = t * v8;
-                        acc3 += x2.sin() * 0.05;
-                    }
-                    1 => {
                         break 'l2;
                     }
-                    2 | 4 => {
-                        s1 = (s1 * 0.5 + s1 * 0.5).tanh();
+                    g if g > 1 => {
+                        s0 = s0.mul_add(0.5, (x0 + s0).sin() * 0.25);
+                        let v11 = (s0 / (f64::sin(v[(k10 + n) % 4]) + 2.0)).asinh();
+                        acc1 -= 0.1 * v11.sin();
                     }
                     _ => {
-                        let v9 = v8 + v[k7 % 4];
-                        acc3 += (v[k7 % 4] + v8).mul_add(t, f64::sqrt(s2 * s2 + 0.5)).tanh() * 0.05;
-                        s0 = s0 * 0.8 + f64::cos(v9) * 0.05;
+                        s0 = s0 * 0.5 + f64::tanh(x0).tanh() * 0.5;
+                        acc1 += v[k10 % 4].asinh() * 0.05;
                     }
                 }
-                s1 = (s1 * 0.5 + (fi - v8) * 0.2).tanh();
+                let v12 = v.iter().zip(v.iter()).map(|(&p, &q)| (v[2].tanh() * 0.9).acos() + p.cos() + f64::cos(q)).sum::<f64>();
+                s0 = (s0 * 0.6 + t * 0.8 * 0.5).sin();
+                acc1 -= 0.1 * f64::sin(v12.cos());
             }
-            acc3 += 0.5 * f64::cos(t);
         }
-        let v10: f64 = v[0] - 1.25;
-        let v11 = v.iter().map(|&p| 1.0 + 0.1 * (p * p + 0.5).tanh()).product::<f64>();
-        let v12 = v11.cos() + (-v[n % 4]);
-        s0 * 0.25 - f64::tanh(s1) + s2 + acc3.cos() + v10 * 0.75 + v12
+        let mut m13 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            if f64::tanh(v[i % 4]).exp() < -1.0 {
+                let v14 = v[1] / 4.0;
+                let v15 = fi / 3.0 + (s0.sin() * 1.2).tan();
+                acc1 += f64::tanh(v14 + v15.tanh()) * 0.25;
+            } else {
+                s0 = (s0 * 0.6 + ((x1 * x1 + 1.5).acosh() - f64::sqrt(v8 * v8 + 0.5)) * 0.05).tanh();
+                let v16 = f64::asin(x2.tanh() * 0.9);
+                acc1 += v16.sin() * 0.25;
+            }
+            let v17 = -v8;
+            let v18 = s0.clamp(s0.cos() - 1.5, f64::cos(v17.asinh()) + 1.5);
+            if v8.tanh().cosh() <= -0.5 || m13 + n < 34 {
+                m13 += 1;
+            }
+            acc1 += (f64::powi(f64::ln(v18 * v18 + 0.5), 2) + 2.0).ln().cos() * 0.25;
+        }
+        let c19 = m13 as f64;
+        s0 - acc1.sin() - v8.tanh() + c19.sin() + (f64::cos(x2) * 0.9).acos()
     }
 
     #[differentiable]
     pub fn prog_118(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::log(3.0_f64, f64::powi(x2, 2) + 2.0).sin();
-        let mut s1 = x0;
-        let mut acc2: f64 = 0.0;
-        for i in 0..5 {
-            s1 = s1 * 0.6 + v[i % 4].sin() * 0.4;
-            s1 = s1 * 0.6 + prog_0(1.5, x2, f64::tanh(x0.mul_add(s1, s1) - s1 * s1) * 2.0, v, n).cos() * 0.005;
-        }
-        match n {
-            1 => {
-                s1 = s1 * 0.5 + x0.sin() * 0.5;
-            }
-            2 | 4 => {
-                acc2 += (v[n % 4].cos() * 0.9).acos().sin();
-            }
-            6 => {
-                s0 = 0.6 * s0 + 0.05 * f64::sin((f64::powi(-s0, 2) + 1.0).log(s0.tanh().exp().powi(2) + 2.0));
-            }
-            _ => {
-                s1 *= 0.8;
-                s1 += 0.02 * (v[0] * acc2).tanh();
-                acc2 += f64::tanh(x1);
-            }
-        }
-        s0 = (s0 * 0.6 + f64::sin(x2) * 0.4).tanh();
-        let v4 = match n {
-            0 => {
-                let v3 = x1.cos().exp();
-                (f64::powi(v[n % 4] + v3, 2) + 1.0).cbrt()
-            }
-            1 => x1 + v[n % 4],
-            4 => v[n % 4].sin(),
-            _ => (3.0_f64.log(x1.powi(2) + 2.0).sin() * 1.5).sinh(),
+        let mut s0 = prog_48(x0.clamp(f64::mul_add(v[1], x1, v[n % 4]).sin() - 1.5, f64::acosh(x1.powi(2) + 2.0).sin() + 1.5).tanh(), (x2 + x0 - f64::tan(x0.tanh() * 1.2)).cos(), x1, v, 3).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v3 = if acc1.sin().max(acc1 + v[n % 4]) <= 0.0 {
+            s0 = s0 * 0.6 + prog_2(f64::tanh(acc1 / 3.0), x1, 0.75, v, n).cos() * 0.01;
+            f64::cbrt((acc1 + x2).powi(2) + 0.5)
+        } else {
+            let v2 = -x1;
+            f64::exp(f64::min(v2, x1).sin())
         };
-        x1.cos() + v[1].tanh() + s0.sin() - s1.sin() - acc2.tanh() + v4.sin()
+        for i in 0..5 {
+            let fi = i as f64;
+            match i {
+                1 | 3 => {
+                    break;
+                }
+                _ => {
+                    let mut k4 = 0;
+                    while k4 < 4 {
+                        k4 += 1;
+                        acc1 += 0.1 * v[n % 4].cos();
+                        if (v3.atan2(f64::powi(x2, 2) + 1.0).tanh() * 0.9).asin() < -0.5 {
+                            acc1 += 0.1 * v[(k4 + i) % 4].sin().exp_m1().cos();
+                            acc1 += 0.1 * f64::powf(f64::cos(v3).powi(2) + 0.5, (x1 + v[3]).tanh()).cos();
+                        } else {
+                            s0 = f64::mul_add(s0, 0.75, f64::sin(f64::to_radians(fi) * 50.0) * 1.0);
+                        }
+                    }
+                }
+            }
+            if i > 3 && fi + (x2 - v3) <= -1.0 {
+                s0 = (s0 * 0.6 + f64::exp2((f64::powi(s0, 2) + 1.0).sqrt().sin()) * 0.25).sin();
+                let mut k5 = 0;
+                while k5 < n + 1 && f64::sqrt(x2.powi(2) + 2.0) <= -1.0 {
+                    k5 += 1;
+                    if x0.sin().exp().mul_add(x0.tanh(), v[(k5 + i) % 4] / (f64::powi(x0, 2) + 1.0)) > 0.5 || k5 % 3 == 1 {
+                        break;
+                    }
+                    match k5 {
+                        0 => {
+                            acc1 += f64::sin(f64::tan(x2.sin() * 1.2).cos()) * 0.05;
+                            s0 = f64::mul_add(s0, 0.5, s0.cos().sin() * 0.5);
+                        }
+                        1 | 3 => {
+                            let x2 = x2 + v[1];
+                            s0 = (s0 * 0.8 + f64::cos(x2) * 0.1).tanh();
+                        }
+                        g if g > 4 => {
+                            let v6 = 0.1 * x0.asinh();
+                            let v7 = (v6 * v6 + 1.0).cbrt();
+                            acc1 += 0.05 * v7.cos();
+                        }
+                        _ => {
+                            let v8 = f64::sinh(f64::tanh((v[i % 4] * v[i % 4] + 1.0).recip()) * 2.0);
+                            acc1 -= 0.05 * f64::log2(v3 * v3 + 1.0).sin();
+                            acc1 -= 0.05 * v8.sin();
+                        }
+                    }
+                    s0 = 0.6 * s0 + 0.1 * (s0 / (x0 * x0 + 1.5)).tanh().exp2().tanh();
+                }
+            } else if i > 2 {
+                s0 = s0 * 0.8 + f64::cos(v3 * (fi - v[i % 4])) * 0.02;
+                let v9 = f64::sin(s0 * x1);
+                s0 = f64::mul_add(s0, 0.5, v9.tanh().sin() * 0.05);
+            } else {
+                s0 *= 0.5;
+                s0 += 0.25 * (v3.tanh().powi(2) + 1.0).log(2.0).tanh();
+                let v10 = fi;
+                acc1 -= 0.4 * f64::cos(v10).cos();
+            }
+            s0 *= 0.8;
+            s0 -= 0.2 * f64::sin(s0);
+        }
+        let v11 = s0;
+        let v13: f64 = if f64::asin(x2.cos() * 0.9) <= v3.hypot(x2) {
+            let v12 = f64::sin((v3 * v3 + 1.0).log10());
+            f64::log10((v12 * std::f64::consts::FRAC_PI_4).powi(2) + 1.0)
+        } else {
+            s0.cos()
+        };
+        let v14 = v.iter().fold(v13, |r, &p| r * 0.75 + 0.02 * (f64::tan(r.cos() * 1.2) + p.tanh()).tanh());
+        let v15 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.02 * f64::sin((-v3).hypot(r * v3) + f64::cos(p)));
+        acc1.sin() + v11 - v14 + v15 * 0.25
     }
 
     #[differentiable]
     pub fn prog_119(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (v[0] * v[n % 4]).sin() * 2.0;
-        let mut s1 = prog_102(x1, x2, 0.75, v, n).sin() * 2.0;
-        let mut s2 = f64::clamp(x0, -1.0, 1.5);
+        let mut s0 = f64::tanh(prog_1(f64::cos((x1.tanh() * 0.9).asin()), ((x2 * x2 + 1.0).powi(-1) * v[n % 4]).tanh(), (v[n % 4] / (f64::powi(x0, 2) + 0.5)).cos() * 2.0, v, n)) * 2.0;
+        let mut s1 = x1.powi(2).tanh() * 2.0;
+        let mut s2 = f64::sin(f64::cbrt(f64::powi(v[n % 4].atan2(x0 * x0 + 1.0), 2) + 0.5)) * 2.0;
         let mut acc3: f64 = 0.0;
-        let v4 = prog_24(2.0, f64::sin(f64::copysign(1.5_f64, s1)), 1.5, v, n);
-        if !(n == 6) {
-            acc3 -= acc3.sin() / (f64::powi(f64::cos(acc3), 2) + 1.0);
-        }
-        let v6 = if f64::atanh(f64::sin(x1) * 0.9) >= f64::cos(acc3) {
-            let v5 = f64::sin(s2).exp2();
-            acc3 += f64::cos(v5 + v[n % 4]);
-            v5.tanh().exp2()
-        } else {
-            (acc3 - x1) * (x2 * x2 + 0.5).ln()
-        };
-        let mut a7 = [0.0; 4];
-        for i in 0..n {
-            a7[i % 4] += (v[i % 4] + v[3]).sin() * 0.5;
-        }
-        if (-v6).atan() <= a7[2] + v6 {
-            acc3 -= f64::cbrt(v[n % 4] * v[n % 4] + 1.0).tanh();
-            s0 *= 0.75;
-            s0 -= 0.02 * (v[n % 4] * acc3).sin();
-        } else {
-            s1 = s1 * 0.6 + f64::sin(v[n % 4].sin()) * 0.4;
-            if (v6.tanh() * 0.5).ln_1p() > v[n % 4] - v4 || n > 3 {
-                acc3 -= f64::log10(v6.powi(2) + 1.0).cos() * 0.75;
-            } else if f64::cos(v6).exp2() > s2 {
-                s1 = 0.6 * s1 + 0.25 * f64::tanh((f64::powi(f64::sin(x0), 2) + 0.5).ln());
-                s2 = (s2 * 0.8 + f64::copysign(0.5_f64, s0) * 1.0).sin();
+        let mut m4 = 0;
+        for i in (1..=3).step_by(2) {
+            let fi = i as f64;
+            let v5: f64 = f64::max(-0.5_f64, (f64::powi(fi, 2) + 1.0).powi(-3));
+            if (x2.sin() * 2.0).cosh() - x0.powi(2) > x0 {
+                m4 += 1;
+            }
+            s0 = (s0 * 0.6 + 2.0_f64.atan2(v[i]) * 1.0).tanh();
+            let v7 = if prog_32(s0, 2.0, 0.75, v, i) <= 1.0 {
+                let x1 = -x2;
+                let v6 = f64::cos((x1 * x1 + 1.0).powi(-2)).exp2();
+                x2.max(x1).powi(2).ln_1p() + v6.sin()
+            } else if v5 * v5 * (x0 * x0 + 1.0).log10() > -0.5 && n > 2 {
+                f64::cos(x1).exp_m1() - s0.tanh().exp_m1()
             } else {
-                let v8: f64 = v[2] - v4;
-                acc3 += 0.2 * v8.sin();
+                s2 + (v[m4 % 4] + s0)
+            };
+            acc3 -= 0.25 * (v5 + v7.sin()).sin();
+        }
+        match m4 {
+            0 => {
+                s2 = f64::mul_add(s2, 0.8, f64::ln(x2 * x2 + 1.0).sin() * 0.2);
+            }
+            1 | 3 => {
+                s0 = s0.mul_add(0.8, f64::sin((x0 * x0 + 1.0).log10()) * 0.4);
+                if n % 3 == 1 && x1.to_degrees() * 0.01 <= -0.25 {
+                    s1 = 0.75 * s1 + 0.25 * f64::tanh(x1);
+                } else {
+                    s2 *= 0.75;
+                    s2 += 0.005 * acc3;
+                }
+            }
+            4..=5 => {
+                acc3 += 0.75 * (f64::atanh(x2.cos() * 0.9).tanh() * 0.5).ln_1p();
+            }
+            _ => {
+                acc3 += ((v[n % 4] + x1).tanh() * 0.5).ln_1p();
+                let v8 = prog_40((v[m4 % 4].to_degrees() * 0.01 - x1).sin(), acc3, f64::sin(x2).cos(), v, n);
+                s2 = 0.8 * s2 + 0.005 * f64::cos(v8);
             }
         }
-        let v9 = a7.iter().map(|&p| x0.tanh() + f64::tanh(p)).sum::<f64>();
-        s0 + s1.cos() + s2 * 0.25 + acc3 + v4.sin() + v9.tanh()
+        'l1: for i in 1..n {
+            let fi = i as f64;
+            acc3 += 0.4 * s1.powi(2).tanh();
+            for j in 0..3 {
+                let fj = j as f64;
+                acc3 += (-fj).cos() * 0.1;
+                acc3 += 0.1 * fi.mul_add(s2, x0).atan().sin();
+                if (x0.powi(2) + 0.5).cbrt() <= x1 || i % 3 == 1 {
+                    continue 'l1;
+                }
+            }
+            if i % 3 == 1 && v[i % 4] >= -0.5 {
+                break;
+            }
+        }
+        match m4 {
+            0 => {
+                acc3 += f64::cos(f64::atan(x0));
+                if m4 == 6 {
+                    let v9 = prog_0(0.25, 0.5, f64::sin(v[m4 % 4].clamp(-1.0, 1.0)), v, 0);
+                    acc3 += s2 * 0.005;
+                    acc3 += 0.05 * v9.tanh();
+                } else {
+                    let v10 = prog_0(1.5, v[m4 % 4].cos().cos(), 0.25, v, m4);
+                    let v11: f64 = (x2.powi(2).powi(2) + 1.0).log2();
+                    acc3 += 0.05 * f64::tanh(v10.sin() + v11.tanh());
+                }
+            }
+            1 => {
+                acc3 += f64::sin(((x0 * x0 + 1.0).log(10.0).powi(2) + 0.5).recip());
+                if 1.5 - v[2] > 1.0 {
+                    s0 = 0.6 * s0 + 1.0 * (x2 * 0.25);
+                }
+                let v12 = (x2.cos() * 0.9).acos();
+                acc3 -= f64::sin(v12);
+            }
+            2..=4 => {
+                s1 = 0.8 * s1 + 0.005 * s1.cos();
+            }
+            _ => {
+                s1 = f64::mul_add(s1, 0.8, f64::cos(x1.cos()).tanh() * 0.2);
+            }
+        }
+        for i in 0..3 {
+            let fi = i as f64;
+            if f64::sin(x0.tanh()) <= fi {
+                break;
+            }
+            match i {
+                0 => {
+                    s1 = (s1 * 0.6 + 0.5_f64.atan2(x2) * 0.4).sin();
+                    if v[1].cos() < 0.5 {
+                        s1 = (s1 * 0.6 + (x0.asinh() + (s1 * s1 + 0.5).atan2(s1)) * 0.05).sin();
+                        s1 = s1.mul_add(0.8, (s1 * s1).tanh() * 0.05);
+                    }
+                    let v13 = x1 / (x2 * x2 + 1.5);
+                    s1 = 0.75 * s1 + 0.1 * v13.sin().tanh();
+                }
+                1 => {
+                    s0 *= 0.8;
+                    s0 += 0.05 * (s0 / (s0 * s0 + 1.0)).sin();
+                }
+                2 => {
+                    s0 = s0.mul_add(0.8, s0.cos() * 0.2);
+                    if f64::mul_add(s0, x2, x1) <= fi.asinh() {
+                        continue;
+                    }
+                }
+                _ => {
+                    s2 *= 0.5;
+                    s2 += 0.25 * (s0 - s2).sin();
+                    s2 = (s2 * 0.5 + (s2 + s1) * 0.25).sin();
+                }
+            }
+            s2 = (s2 * 0.5 + x0 * 0.5).tanh();
+        }
+        let mut k14 = 0;
+        loop {
+            k14 += 1;
+            match k14 {
+                1..=2 => {
+                    break;
+                }
+                _ => {
+                    let v15 = v[n % 4].tanh().exp2();
+                    s0 = (s0 * 0.75 + v15.tanh() * 0.1).tanh();
+                }
+            }
+            if f64::atan(s0) < 0.1 * x0 {
+                let v16 = v[3].cos().exp();
+                s0 *= 0.6;
+                s0 -= 0.1 * f64::sin(v16 - s0);
+            } else {
+                s0 *= 0.5;
+                s0 += 0.25 * (s0.atan() + s0).cos();
+                s2 = (s2 * 0.6 + s2 * 0.4).sin();
+                if s0 / ((v[k14] + x0).powi(2) + 1.0) >= -0.5 {
+                    break;
+                }
+            }
+            acc3 -= f64::asin(s2.sin().sin() * 0.9).tanh() * 0.5;
+            if k14 >= 3 || v[k14] / (v[m4 % 4] * v[m4 % 4] + 0.5) >= 0.5 {
+                break;
+            }
+        }
+        if f64::to_degrees(x1) * 0.02 > f64::cos(v[k14]) {
+            s2 = 0.6 * s2 + 1.0 * (x0 / 4.0).cos();
+        }
+        s0 * 1.5 + s1 - s2 * 1.5 - acc3.tanh() + (x2.to_degrees() * 0.02 + v[3 - k14].cos())
     }
 
     pub const SCALE: f64 = 0.75;

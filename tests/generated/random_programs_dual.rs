@@ -435,7 +435,7 @@ pub mod random_programs_dual {
             acc3 += t.sin() * c(0.5);
         }
         let mut k10 = 0;
-        let v15 = loop {
+        let v14 = loop {
             k10 += 1;
             for j in (0..n).rev() {
                 let v11 = (s0 + a9[j % 4]).tanh();
@@ -443,9329 +443,9211 @@ pub mod random_programs_dual {
                 acc3 += (s1.tanh() + c(2.0)).cbrt().tanh() * c(0.1);
                 acc3 += (v11 + v12.sin()).sin() * c(0.1);
             }
-            if ge(a9[3] + x1, -c(1.0), margin) || k10 > 0 {
-                break x2 + x1;
+            if n % 3 == 1 && ge(x2, -c(0.5), margin) {
+                s0 = s0 * c(0.5) + s1.powi(3).cos() * c(0.02);
+                break d_log(c(2.0_f64), s1 * s1 + c(2.0));
             }
-            let v14: Dual64 = if ge((s1 * s1).ln_1p(), s1, margin) {
-                prog_0_dual(x0, (a9[1].sin() * c(0.9)).atanh().cos(), x1, v, k10, margin)
-            } else {
-                let v13 = a9[k10] * x0;
-                x1 + s2 + v13.tanh()
-            };
-            s2 = c(0.75) * s2 + c(0.1) * (x1 + a9[3]).cos();
-            if k10 >= 2 || le((s2.powi(2) + c(2.0)).ln(), -c(0.25), margin) {
-                break d_to_radians((x2 * x2 + c(1.0)).ln());
+            let v13: Dual64 = (s2 * s2).ln_1p();
+            s2 = c(0.75) * s2 + c(0.25) * x0.atan().cos();
+            if k10 >= 2 || lt(prog_0_dual(v13, (s1.sin() * c(0.9)).atanh().cos(), x2, v, k10, margin), s2 - v13, margin) {
+                break v13 - (a9[k10].powi(2) + c(1.0)).log10();
             }
-            acc3 += v14.cos().tanh() * c(0.01);
         };
-        s0 = s0.mul_add(c(0.8), s0.cos() * c(0.005));
-        x2.tanh() + s0 * c(0.25) - s1.tanh() - s2 + acc3.sin() - a9[1].cos() + v15.sin()
+        let mut m15 = 0;
+        for i in (0..6).rev() {
+            let fi = c(i as f64);
+            s1 = (s1 * c(0.5) + (v[i % 4] - (v14.powi(2) + c(1.0)).powf(0.5)) * c(0.1)).tanh();
+            acc3 -= c(0.25) * d_log(c(3.0_f64), fi * fi + c(2.0)).tanh();
+            if gt(prog_0_dual(s0, d_to_radians((x2 * x2 + c(1.0)).ln()).cos(), c(1.2), v, 4, margin), c(0.0), margin) {
+                m15 += 1;
+            }
+        }
+        let c16 = c(m15 as f64);
+        x2.tanh() + s0.tanh() + s1 * c(0.75) + s2.sin() + acc3.cos() + a9[1] + v14 - c16.cos() + s1
     }
 
     pub fn prog_5_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_1_dual(x2.asinh().sin(), (-v[2]).sin(), x2, v, n, margin).cos() * c(2.0);
-        let mut s1 = ((x0 * v[n % 4]).tanh() * c(0.5)).ln_1p();
-        let mut s2 = x1.cos();
-        let mut acc3: Dual64 = c(0.0);
-        if lt(prog_2_dual(((d_to_radians(x2) * c(20.0)).cos() * c(1.5)).cosh().cos(), x0.sin().exp().sin(), c(0.25), v, n, margin), c(1.0), margin) {
-            let v4 = prog_0_dual(acc3, s1, (x2 * x2 + c(1.0)).log(10.0).cos() * c(2.0), v, 1, margin);
-            s2 = c(0.8) * s2 + c(0.005) * v4.tanh();
-        }
-        let v8 = if le(s0, c(0.5), margin) {
-            for i in 1..n {
-                let fi = c(i as f64);
-                let v5 = (x1 * x1 + c(1.0)).powi(-1) / (s1.atan().powi(2) + c(1.0));
-                acc3 -= (fi.sin() * c(0.9)).acos().tanh() * c(0.4);
-                let v6 = d_log(c(1.5_f64), x2 * x2 + c(2.0)).tanh();
-                s2 = (s2 * c(0.75) + (v5.tanh() + v6) * c(0.02)).sin();
+        let mut s0 = prog_2_dual(x2, x0, c(0.75), v, 0, margin).cos() * c(2.0);
+        let mut s1 = x1.sin();
+        let mut acc2: Dual64 = c(0.0);
+        let v4 = if ge(((x1.powi(2) + c(2.0)).ln().powi(2) + c(1.0)).log2(), c(1.0), margin) {
+            let v3 = s1.powi(2);
+            v3 / (acc2.sin().powi(2) + c(1.0))
+        } else if gt(s1.tanh(), c(0.25), margin) {
+            for t in v {
+                s1 = s1.mul_add(c(0.8), x2.cos() * c(0.2));
+                acc2 -= c(0.4) * d_atan2(s0, t * t + c(1.0)).sin().exp().cos();
             }
-            let v7 = prog_0_dual(x0, x2.tanh(), acc3, v, 2, margin);
-            d_log(c(3.0_f64), x1.powi(2) + c(2.0)).tanh().exp2() + v7.cos()
+            (v[n % 4].cos() * c(0.5)).ln_1p()
         } else {
-            x2.asinh().sin()
+            return x0.sin() / (s1.powi(2) + c(1.5))
         };
-        let mut a9 = v;
-        a9[3] *= c(1.5);
-        a9[3] += (v[n % 4] * v[n % 4] + c(1.5)).acosh().sin();
-        for _ in 0..n {
-            s1 = c(0.75) * s1 + c(0.1) * (s1 - a9[0]).cos();
-            acc3 += d_max(v8 / c(4.0), s2 * x0, margin).sin() * c(0.25);
-        }
-        let mut m10 = 0;
-        for i in (1..=3).step_by(2) {
-            if m10 < 17 {
-                m10 += 1;
-            }
-            match m10 % 4 {
-                0 | 2 => {
-                    let v11 = (v8.tanh() * c(1.2)).tan();
-                    s1 = s1.mul_add(c(0.75), (a9[m10 % 4] * s0).tanh() * c(0.02));
-                    acc3 += c(0.4) * v11.tanh().tanh();
-                }
-                3 => {
-                    let v8 = -s1;
-                    acc3 += v8.tanh();
-                }
-                _ => {
-                    for j in (0..=i).rev() {
-                        let fj = c(j as f64);
-                        acc3 += c(0.25) * (a9[3 - j] + c(0.3)).cos().exp2().sin();
-                        match i {
-                            1 => {
-                                s1 = (s1 * c(0.8) + v8.cos().exp2() * c(0.1)).sin();
-                                match j {
-                                    0 => {
-                                        continue;
-                                    }
-                                    2 => {
-                                        s0 = (s0 * c(0.6) + s0.sin() * c(0.4)).sin();
-                                        s1 = s1.mul_add(c(0.8), d_log(s2 * s2 + c(1.0), s1.powi(2) + c(2.0)).tanh().exp().sin() * c(0.02));
-                                    }
-                                    3 => {
-                                        s2 = c(0.6) * s2 + c(0.4) * x2.cos().tanh();
-                                        s0 = c(0.75) * s0 + c(0.1) * (s0.cos() * c(0.9)).acos().tanh();
-                                    }
-                                    _ => {
-                                        s2 = c(0.75) * s2 + c(0.1) * (s2 / ((-s2).cos() + c(2.0)));
-                                        s1 = s1 * c(0.5) + v[j].cos() * c(0.5);
-                                        if gt(a9[j].atan(), d_log(v[3 - j].powi(2) + c(1.0), s1 * s1 + c(2.0)), margin) {
-                                            return (a9[j].cos() * c(2.0)).cosh() + (s1 + x2);
-                                        }
-                                    }
-                                }
-                            }
-                            2 => {
-                                let v12 = (fj.tanh() * c(1.5)).sinh();
-                                acc3 -= c(0.25) * v12.tanh().sin();
-                            }
-                            3 => {
-                                s1 = s1.mul_add(c(0.6), s1.cos().exp_m1().tanh() * c(0.1));
-                            }
-                            _ => {
-                                acc3 += x2.tanh() * c(0.25);
-                            }
-                        }
-                        s0 = c(0.8) * s0 + c(0.05) * (v8.powi(2) + c(1.0)).powf(0.5).tanh();
-                    }
-                }
-            }
-            acc3 -= c(0.2) * (v8 * v8 + c(1.0)).powi(-3);
-            match i % 3 {
-                1 => {
-                    let v13 = v8;
-                    let v14 = (v8.cos() * c(0.9)).acos();
-                    s2 = (s2 * c(0.6) + (v13.sin() + v14.cos()) * c(0.1)).sin();
-                }
-                2 => {
-                    s2 = s2.mul_add(c(0.8), (x2 * s2).sin() * c(0.05));
-                }
-                _ => {
-                    s0 = (s0 * c(0.8) + (a9[m10 % 4].cos() * c(2.0)).cosh() * c(0.02)).tanh();
-                    if ge(a9[3 - i] / (s1.cos() + c(2.0)), v[2], margin) {
-                        s1 = s1 * c(0.8) + (v8.cos() * c(0.9)).asin().tanh() * c(0.05);
-                        let v15 = (a9[1].cos() * c(0.9)).acos();
-                        acc3 += v15.tanh();
-                    } else if le(s1 + x1 + x1.asinh(), c(0.5), margin) {
-                        let v16 = d_to_degrees((x2 * x2 + c(1.5)).acosh()) * c(0.02);
-                        acc3 += v16.cos() * c(0.75);
-                    }
-                    s2 = c(0.8) * s2 + c(0.75) * (c(0.25) * s2).cos();
-                }
-            }
-        }
-        match m10 {
-            0 | 2 => {
-                s1 = c(0.6) * s1 + c(0.05) * (a9[n % 4].powi(2) + c(2.0)).sqrt().cos();
-                for i in 0..4 {
-                    let fi = c(i as f64);
-                    let mut k17 = 0;
-                    while k17 < 3 {
-                        k17 += 1;
-                        if ge(v8.cos().exp2(), -c(0.5), margin) {
-                            let v18 = d_abs(s1, margin);
-                            let v19 = (v18 * v18).ln_1p();
-                            acc3 += v19 * c(0.4);
-                        }
-                        if k17 > 2 {
-                            s0 = (s0 * c(0.8) + s2.powi(2) * c(0.02)).sin();
-                            let v20 = (x2 * x2 + c(1.0)).recip();
-                            acc3 += v20 * c(0.1);
-                        } else if le(s1.cos().exp_m1(), c(0.5), margin) {
-                            acc3 += v8.cos() * c(0.1);
-                            acc3 += a9[k17].cos() * c(0.1);
-                        } else {
-                            acc3 += c(0.1) * (s1.cos() * c(1.5)).sinh().cos();
-                            let v21 = (fi * fi + c(1.0)).log10();
-                            acc3 += c(0.1) * v21.cos().cos();
-                        }
-                        s0 = c(0.8) * s0 + c(0.1) * (v8 - s0.sin()).tanh();
-                    }
-                    acc3 += ((c(1.25) - v8).cos() * c(2.0)).sinh().cos() * c(0.5);
-                    if m10 > 2 && le(x0.sin().exp2(), c(0.0), margin) {
-                        s0 = (s0 * c(0.6) + ((x1.tanh() * c(1.2)).tan().powi(2) + c(2.0)).sqrt() * c(0.02)).tanh();
-                        acc3 += d_max(v[i], x1, margin).sin() * c(0.5);
-                    } else if k17 == 0 && lt(s1 - fi, -c(1.0), margin) {
-                        for &u in v.iter() {
-                            if ge(x0 + fi, c(1.0), margin) {
-                                acc3 -= (v8.powi(2) + c(1.0)).log(2.0).cos() * c(0.1);
-                                s1 = (s1 * c(0.8) + d_atan2(c(1.5_f64), u) * c(0.5)).tanh();
-                            } else if ge(v8, c(0.5), margin) || k17 + i < 3 {
-                                let x1 = c(0.35) * (u * x1);
-                                acc3 += c(0.1) * x1.tanh();
-                            }
-                            acc3 += (v8.cos() * c(0.9)).atanh().atan().cos() * c(0.1);
-                            acc3 += (x1.cos().exp() / (a9[m10 % 4].tanh().powi(2) + c(1.0))).tanh() * c(0.1);
-                            acc3 -= u.cos() * c(0.1);
-                        }
-                        s0 = s0 * c(0.75) + s0.powi(3).sin() * c(0.02);
-                    }
-                }
-            }
-            g if g > 3 => {
-                let v22 = a9[3].asinh();
-                s2 = s2.mul_add(c(0.8), v22.tanh().sin() * c(0.02));
-            }
-            _ => {
-                let v23 = d_abs(v[m10 % 4], margin);
-                s0 = (s0 * c(0.75) + v23 / (x0.powi(2) + c(1.5)) * c(0.1)).tanh();
-                if lt(d_clamp(a9[m10 % 4].cos(), -c(0.5), c(1.0), margin), c(0.25), margin) {
-                    acc3 += v23.sin().exp_m1().tanh();
-                } else if ge(v23 + c(0.25), x2, margin) {
-                    let v24 = v23.sin().exp();
-                    acc3 += v24.sin();
-                }
-            }
-        }
-        let v27 = if gt(d_log(x0 * x0 + c(1.0), v[m10 % 4].cos().exp().powi(2) + c(2.0)), x1 * v[n % 4], margin) {
-            let v25 = (v[m10 % 4].sin() * c(2.0)).cosh();
-            c(SCALE) + v25
-        } else if gt((v8 * c(0.25)).sin(), x2, margin) && m10 % 3 == 1 {
-            let v26 = c(0.5) * x0;
-            ((v26 * v26 + c(0.5)).powf(1.5).powi(2) + c(1.5)).acosh()
+        let v6 = if n == 4 && gt(d_clamp(v[n % 4] + v4, -c(0.5), c(1.0), margin), x0, margin) {
+            let v5 = x1;
+            d_atan2(x2 * x2 + c(0.5), v5)
         } else {
-            acc3.cos()
+            return prog_0_dual((v[0] * c(0.25) / c(3.0)).tanh(), (v[n % 4].powi(2) + c(1.0)).powf(0.5).cos() * c(2.0), c(0.5), v, n, margin)
         };
-        s0 - s1 + s2 * c(1.5) + acc3.cos() + v8 + v27.sin() - v27
+        let mut a7 = [c(0.0); 4];
+        for i in 0..4 {
+            if lt(x0 - v6, -c(1.0), margin) {
+                a7[i] = v6 - c(1.5);
+            } else {
+                a7[i] = (s0 + c(1.2)) / c(2.0);
+            }
+        }
+        let v8 = x1;
+        let mut k9 = 0;
+        let v13 = loop {
+            k9 += 1;
+            let v10: Dual64 = x1.tanh().exp_m1();
+            let v11: Dual64 = (v8.sin() * c(1.5)).cosh();
+            let v12 = d_to_degrees(v11) * c(0.01);
+            acc2 += d_max(v10 / c(4.0), s0 * v10, margin).sin() * c(0.4);
+            if k9 >= 5 || le(a7[k9 % 4].cos(), c(0.25), margin) {
+                break ((v6 * v6 + c(1.0)).sqrt().tanh() * c(2.0)).sinh();
+            }
+            acc2 -= c(0.4) * v12.cos().tanh();
+        };
+        s0 = (s0 * c(0.8) + v8.tanh().exp_m1() * c(0.05)).sin();
+        s0 * c(0.5) + s1 * c(0.5) + acc2.tanh() + v6 * c(0.5) + a7[0].sin() - v13 - (v6 * v6).ln_1p()
     }
 
     pub fn prog_6_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_log(c(2.0_f64), x2 * x2 + c(2.0));
+        let mut s0 = x0.mul_add(x0, x1).sin() * c(2.0);
         let mut acc1: Dual64 = c(0.0);
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let mut k2 = 0;
-            while k2 < n && le(((x0 - c(2.0)).powi(2) + c(1.0)).log10(), c(0.5), margin) {
-                k2 += 1;
-                acc1 += c(0.05) * x1.sin().asinh().sin();
-                s0 = c(0.8) * s0 + c(0.2) * x0.sin().tanh();
+        for &t in v.iter() {
+            let v2 = prog_0_dual(x0, d_atan2(x2.powi(2) + c(1.0), v[n % 4]).cos() * c(2.0), c(1.5), v, n, margin);
+            acc1 -= t.cos() * c(0.5);
+            for (j, &u) in v.iter().enumerate() {
+                let v3 = s0.asinh();
+                acc1 -= v[j].tanh().cos() * c(0.1);
+                acc1 -= c(0.1) * (x0 * c(std::f64::consts::LN_2)).cos();
+                acc1 += c(0.1) * (u.cos() + v3.cos()).sin();
             }
-            match k2 % 4 {
-                0 => {
-                    s0 = s0.mul_add(c(0.75), prog_0_dual(s0.mul_add(x1, x0).sin().tanh(), x2, x0, v, 2, margin).cos() * c(0.005));
-                    s0 = (s0 * c(0.5) + t / (t * t + c(0.5)) * c(0.05)).sin();
-                    match i {
-                        0 => {
-                            s0 = s0 * c(0.75) + (t + s0).tanh() * c(0.1);
-                            break;
-                        }
-                        g if g > 1 => {
-                            s0 *= c(0.6);
-                            s0 += c(0.5) * (v[1] * v[1] + c(1.0)).recip();
-                            s0 = s0.mul_add(c(0.8), (x1 * x1 + c(1.0)).log2().cos() * c(0.1));
-                        }
-                        _ => {
-                            s0 = c(0.8) * s0 + c(0.05) * t.tanh().exp().sin();
-                            s0 *= c(0.5);
-                            s0 += c(1.0) * (fi * fi + c(1.0)).ln().sin();
-                            match k2 + i {
-                                2 => {
-                                    acc1 -= d_to_degrees(x0) * c(0.01) * c(0.4);
-                                    match k2 + i {
-                                        0 => {
-                                            continue;
-                                        }
-                                        1 => {
-                                            s0 = s0.mul_add(c(0.6), (v[2].powi(2) + c(0.5)).recip().tanh() * c(0.2));
-                                            let v3 = v[1] * v[k2 % 4];
-                                            acc1 += c(0.5) * v3.cos();
-                                        }
-                                        g if g > 2 => {
-                                            s0 = s0.mul_add(c(0.8), (x1 - s0).sin() * c(0.1));
-                                        }
-                                        _ => {
-                                            let x1 = (x0.sin() * c(0.9)).asin();
-                                            s0 = s0.mul_add(c(0.5), d_atan2(s0, x2 * x2 + c(0.5)).tanh() * c(0.05));
-                                            s0 = c(0.75) * s0 + c(0.1) * x1.tanh().sin();
-                                        }
-                                    }
-                                }
-                                3 => {
-                                    continue;
-                                }
-                                4..=5 => {
-                                    s0 *= c(0.8);
-                                    s0 += c(0.05) * (s0 / (s0.powi(2) + c(1.0))).cos();
-                                    s0 = (s0 * c(0.75) + s0.tanh() * c(0.25)).tanh();
-                                }
-                                _ => {
-                                    s0 = s0 * c(0.6) + (s0 * s0 + c(1.0)).log10() * c(0.75);
-                                    s0 = (s0 * c(0.5) + s0 * c(0.5)).sin();
-                                }
-                            }
-                        }
+            acc1 -= v2.cos() * c(0.02);
+        }
+        let v4 = d_min(d_hypot(v[n % 4], x2, margin), x2, margin);
+        acc1 -= v4.sin();
+        let mut k5 = 0;
+        'l2: while k5 < 3 && lt((v4.cos() * c(0.9)).asin(), v4, margin) {
+            k5 += 1;
+            s0 = s0 * c(0.75) + (s0 * s0 + c(2.0)).acosh().cos() * c(0.1);
+            acc1 += (v[k5].cos().powi(2) + c(1.0)).powi(-2) * c(0.5);
+            for (j, &u) in v.iter().enumerate() {
+                let fj = c(j as f64);
+                if lt(d_atan2(s0, s0 * s0 + c(1.0)).cos().exp_m1(), u, margin) && j < k5 {
+                    break 'l2;
+                }
+                if lt((s0.powi(2) + c(2.0)).acosh(), (fj.powi(2) + c(1.0)).recip(), margin) {
+                    acc1 += (s0 * v4).sin() * c(0.1);
+                }
+                s0 *= c(0.5);
+                s0 += c(0.5) * (s0 * s0 + c(0.5)).sqrt().sin();
+            }
+        }
+        let mut k6 = 0;
+        while k6 < 4 {
+            k6 += 1;
+            if le((v4 * v4 + c(1.0)).recip(), s0, margin) && n > 1 {
+                s0 *= c(0.75);
+                s0 += c(0.1) * (s0.powi(2) + c(0.5)).recip().cos();
+            } else {
+                s0 = (s0 * c(0.6) + x0.asinh() * c(0.4)).sin();
+                if gt(v[3].cos().exp(), c(0.5), margin) {
+                    s0 = c(0.75) * s0 + c(0.05) * (s0 * s0).cos();
+                    if ge(x2 + c(1.2), -c(0.5), margin) && k6 == 1 {
+                        continue;
                     }
-                }
-                1..=3 => {
-                    s0 = (s0 * c(0.8) + x1 / (x1.sin() + c(2.0)) * c(0.05)).tanh();
-                    let mut k4 = 0;
-                    while k4 < 5 {
-                        k4 += 1;
-                        match k4 + k2 {
-                            0 | 2 => {
-                                s0 = s0 * c(0.6) + (t + c(2.0)).sin() * c(0.4);
-                            }
-                            g if g > 3 => {
-                                let v5 = d_to_degrees(t.sin().exp_m1()) * c(0.01);
-                                acc1 -= c(0.1) * v5.sin().sin();
-                            }
-                            _ => {
-                                s0 *= c(0.5);
-                                s0 += c(0.1) * x2.sin().exp_m1().sin();
-                                if ge(((v[(k4 + k2) % 4] + t).tanh() * c(1.2)).tan(), -c(1.0), margin) {
-                                    continue;
-                                }
-                                let x0 = (d_log(v[k4 % 4] * v[k4 % 4] + c(1.0), x0 * x0 + c(2.0)).cos() * c(1.5)).cosh();
-                                s0 = s0 * c(0.6) + x0.sin() * c(0.02);
-                            }
-                        }
-                        let v6 = v[2] + x0;
-                        acc1 += c(0.1) * t.sin();
-                        s0 = (s0 * c(0.75) + v6.sin() * c(0.1)).sin();
+                } else if lt(v[k6 % 4] / c(2.0) * s0, c(1.0), margin) {
+                    let v7 = v4 + x0;
+                    let x2 = d_clamp((v7 * v7 + c(1.0)).recip(), -c(0.5), c(1.0), margin);
+                    acc1 += c(0.5) * x2;
+                } else {
+                    let mut k8 = 0;
+                    while k8 < n + 1 && lt((v[k8 % 4] - x2).sin(), c(0.25), margin) {
+                        k8 += 1;
+                        let v9: Dual64 = d_min(x0 - x2, s0, margin);
+                        acc1 += c(0.05) * (-x1).tanh();
+                        s0 = c(0.6) * s0 + c(0.2) * v9.sin().cos();
                     }
-                }
-                _ => {
-                    let v7 = v[n % 4] + x0;
-                    acc1 += c(0.5) * v7.cos().sin();
+                    acc1 -= c(0.5) * (c(SCALE) + s0.powi(2)).sin();
                 }
             }
-            s0 *= c(0.6);
-            s0 -= c(1.0) * fi.tanh().exp().sin();
-            acc1 += t.sin().sin() * c(0.5);
+            s0 = s0.mul_add(c(0.8), (v[n % 4] * s0).tanh() * c(0.05));
         }
-        let mut m8 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let mut k9 = 0;
-            if lt(x2 / (v[(m8 + n) % 4] * v[(m8 + n) % 4] + c(1.5)) + (-v[(m8 + n) % 4]), -c(0.5), margin) || m8 % 2 == 0 {
-                m8 += 1;
-            }
-            while k9 < 4 {
-                k9 += 1;
-                if !(k9 > 2 && gt(d_clamp(x1 * x2, -c(1.0), c(1.0), margin), -c(0.5), margin)) {
-                    continue;
-                }
-                if k9 % 3 == 1 {
-                    break;
-                }
-                s0 = (s0 * c(0.5) + (x0 * x0 + c(2.0)).ln() * c(0.5)).sin();
-            }
-            let v10 = v[m8 % 4] * fi - v[k9 % 4].atan();
-            s0 *= c(0.8);
-            s0 += c(0.2) * x1.tanh();
-            acc1 += (t.sin() - v10.sin()).sin() * c(0.5);
-        }
-        match m8 {
-            0 | 2 => {
-                acc1 += (x2 * s0).cos() * c(0.75);
-                let v11 = v[m8 % 4].sin().asinh();
-                s0 = (s0 * c(0.75) + v11 * c(0.25)).tanh();
-            }
-            4..=5 => {
-                s0 = s0.mul_add(c(0.75), (v[(m8 + n) % 4] - x0).tanh() * c(0.1));
-            }
-            6 => {
-                acc1 += v[3].tanh().exp().cos();
-            }
-            _ => {
-                acc1 += x1.tanh().exp_m1().tanh();
-                s0 = s0 * c(0.5) + prog_2_dual(x2, c(0.5), s0.cos(), v, n, margin).sin() * c(0.01);
-            }
-        }
-        match m8 {
-            0 | 2 => {
-                acc1 += x0.tanh();
-            }
-            4 | 6 => {
-                acc1 += d_hypot(v[m8 % 4] + x1, x1.cos(), margin).cos();
-            }
-            _ => {
-                acc1 -= (x1.tanh() * c(1.2)).tan().cos() * c(0.4);
-                if le(d_to_degrees(x0) * c(0.02), c(0.5), margin) {
-                    s0 = s0.mul_add(c(0.5), s0 * c(0.5));
-                }
-                acc1 += (x1.tanh() * c(1.5)).cosh().tanh();
-            }
-        }
-        let mut a12 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a12[i] = ((t.cos() * c(0.9)).asin().sin() * c(1.2)).tan();
-            s0 *= c(0.75);
-            s0 -= c(0.02) * d_atan2(x1, x0 * x0 + c(0.5)).sin();
-        }
-        let v13 = a12.iter().fold(x2, |r, &p| r * c(0.75) + c(0.005) * ((r * r + c(1.5)).acosh().powi(2) + p.sin()).sin());
-        x0.cos() + x1 * c(0.25) + s0 * c(0.5) + acc1.sin() - v13.cos()
+        s0 - acc1.tanh() + d_copysign((x2.cos() * c(0.9)).acos(), v[3 - k5].cos(), margin)
     }
 
     pub fn prog_7_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_atan2(x2 + v[2], x1.tanh().powi(2) + c(1.0)).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        let v5 = loop {
-            k2 += 1;
-            match k2 % 2 {
-                0 => {
-                    acc1 -= (v[3] * v[3] + c(2.0)).ln().tanh() * c(0.25);
-                }
-                1 => {
-                    s0 = (s0 * c(0.8) + x0.tanh() * c(0.2)).tanh();
-                    break v[k2 % 4].cos().cosh();
+        let mut s0: Dual64 = v[0].cos().exp2();
+        let mut s1: Dual64 = (x1 * x1).ln_1p();
+        let mut acc2: Dual64 = c(0.0);
+        let v3: Dual64 = (v[n % 4].tanh() * c(1.5)).sinh();
+        for i in (0..3).rev() {
+            let fi = c(i as f64);
+            match i {
+                0..=1 => {
+                    s1 = (s1 * c(0.8) + (s1 * s1 + c(2.0)).ln() / ((s1 * s1 + c(0.5)).recip().powi(2) + c(0.5)) * c(0.02)).sin();
+                    s1 = c(0.6) * s1 + c(0.02) * ((x2 + v3).cos() * c(2.0)).sinh().tanh();
                 }
                 _ => {
-                    let v3: Dual64 = (v[k2 % 4].powi(2) + c(2.0)).acosh();
-                    s0 *= c(0.8);
-                    s0 -= c(0.5) * (s0.tanh() + c(2.0)).cbrt().tanh();
-                    acc1 += v3.cos().sin() * c(0.25);
+                    s1 = s1.mul_add(c(0.75), x0.tanh() * c(0.25));
+                    s0 = s0 * c(0.6) + (v[n % 4] * v3).sin() * c(0.05);
+                    if le(x2 * fi, -c(0.5), margin) {
+                        acc2 -= x1.cos() * c(0.5);
+                    } else if lt(v[n % 4] * s0, x0 - s1, margin) {
+                        let v4 = prog_2_dual(fi, x1, d_log(x2.powi(2) + c(1.0), s0.sin().exp_m1().powi(2) + c(2.0)).tanh(), v, i, margin);
+                        acc2 += v4.cos().tanh() * c(0.01);
+                    }
                 }
             }
-            acc1 += c(0.25) * x0.atan().cos();
-            let v4 = x2.atan();
-            if k2 >= 6 || gt(v[(k2 + n) % 4] * s0, (v4.powi(2) + c(1.0)).cbrt(), margin) {
-                break v[n % 4] + v4;
-            }
-        };
-        let v6 = prog_1_dual((x0.cos() * c(0.9)).acos().cos(), x2, c(0.25), v, 6, margin);
-        let v7 = v.iter().fold(v6.sin(), |r, &p| r * c(0.5) + c(0.02) * ((x0.cos() * c(1.2)).tan() + p.cos()).cos());
-        let v8 = (v5.powi(2) + c(1.0)).powf(0.5);
-        let v10 = if gt(prog_2_dual((x0.sin() * c(0.9)).asin().tanh(), v7, (d_clamp(v[k2 % 4], -c(1.5), c(1.0), margin) - (v5 * v5 + c(0.5)).recip()).sin() * c(2.0), v, n, margin), -c(0.5), margin) {
-            (v8.powi(2) + c(0.5)).sqrt()
-        } else if le((d_to_degrees(v8) * c(0.01)).cos(), s0, margin) && k2 == 2 {
-            for i in 0..n {
-                acc1 += c(0.25) * ((v5.sin() * c(0.5)).ln_1p() - x0 * v7).cos();
-                if lt(d_to_degrees(v7) * c(0.01) - x2 / (x2.powi(2) + c(1.5)), x0, margin) && k2 % 2 == 0 {
-                    let v6: Dual64 = d_atan2((-x0).powi(2) + c(0.5), v8.sin());
-                    acc1 -= v6.cos() * c(0.25);
-                } else if le(v[(i + k2) % 4].mul_add(v[(i + k2) % 4], v8).cos(), -c(0.25), margin) || i < k2 {
-                    s0 = c(0.8) * s0 + c(0.1) * s0.tanh().cosh().cos();
-                    s0 = (s0 * c(0.8) + (v[0].tanh() * c(2.0)).cosh() * c(0.02)).tanh();
-                } else {
-                    acc1 -= v[i % 4].tanh() * c(0.25);
-                }
-            }
-            let x2 = d_atan2(v[3] * v[3] + c(1.0), x2).sin();
-            let v9 = (x1.tanh() * c(0.9)).acos();
-            v5.cos() + d_clamp(v8, x1.cos() - c(1.5), v[k2 % 4].sin() + c(1.5), margin) + x2.cos() + v9.cos()
-        } else {
-            prog_0_dual(v7, (x0.cos() * c(0.9)).acos().cos(), d_max(-c(0.5_f64), (x0 * x0 + c(1.0)).log(2.0), margin).sin(), v, k2, margin)
-        };
-        if ge(v[k2 % 4], (x2.tanh() * c(1.5)).cosh(), margin) && n > 2 {
-            acc1 += (v[k2 % 4].cos() * c(1.2)).tan().tanh() * c(0.4);
-        } else if k2 > 1 {
-            s0 = s0.mul_add(c(0.75), d_log((v5 / (x2 * x2 + c(1.5))).powi(2) + c(1.0), (x1 * x2).powi(2) + c(2.0)).sin() * c(0.01));
-            acc1 += (x1 * x2).cos();
-        } else {
-            s0 *= c(0.8);
-            s0 -= c(0.02) * v8.sin();
-            acc1 += c(0.25) * x1.powi(3).tanh();
+            acc2 -= c(0.5) * (x1 + x0).sin();
+            let v5 = v.iter().map(|&p| (p.tanh() * c(0.9)).asin()).sum::<Dual64>();
+            acc2 -= c(0.4) * v5.sin();
         }
-        s0 * c(0.75) + acc1.sin() - v10.tanh() - d_copysign(c(0.5_f64), v5, margin)
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            s0 = (s0 * c(0.75) + s0.tanh() * c(0.25)).tanh();
+            let v7 = prog_0_dual(s1, c(0.5), c(1.5), v, n, margin);
+            if k6 >= 2 {
+                break;
+            }
+            s1 = c(0.6) * s1 + c(0.01) * v7.tanh().cos();
+        }
+        let mut a8 = [c(0.0); 4];
+        for i in 0..n {
+            let fi = c(i as f64);
+            a8[i % 4] += (d_to_radians(v[i % 4]) * c(20.0) + (fi.powi(2) + c(2.0)).sqrt()).tanh() * c(0.5);
+        }
+        'l3: for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            if lt(a8[(i + k6) % 4] - v3, x2, margin) {
+                break;
+            }
+            acc2 -= c(0.5) * x0.tanh();
+            for j in (0..6).rev() {
+                if !(j % 2 == 0 && gt(x0.tanh(), c(0.5), margin)) {
+                    break 'l3;
+                }
+                acc2 -= fi.sin() * c(0.05);
+                s0 = s0.mul_add(c(0.6), x2.powi(2).tanh() * c(0.1));
+            }
+        }
+        x0 * c(0.5) - x2 * c(0.75) + s0 * c(0.25) + s1 + acc2.cos() + v3.sin() + a8[1].tanh()
     }
 
     pub fn prog_8_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4].sin();
-        let mut s1 = (d_clamp(x0, x2.tanh() - c(1.5), x0.cos() + c(1.5), margin).cos() * c(0.9)).acos().tanh() * c(2.0);
-        let mut s2 = (v[n % 4].sin() * c(0.9)).atanh().cos().exp_m1();
+        let mut s0 = (v[1].sin() * c(1.2)).tan().tanh() * c(2.0);
+        let mut s1 = d_hypot(c(0.5_f64), x0, margin).cos() * c(2.0);
+        let mut s2: Dual64 = prog_1_dual(((x2.tanh() * c(0.5)).ln_1p() * c(0.75)).sin() * c(2.0), c(0.5), (x1.tanh() * c(1.5)).cosh().tanh().exp().tanh(), v, n, margin).sin() * c(2.0);
         let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        let v7 = loop {
-            k4 += 1;
-            match n {
+        'l0: for i in 1..n {
+            let fi = c(i as f64);
+            let v6 = match i % 4 {
                 0 => {
-                    let v5 = x1 * v[(k4 + n) % 4];
-                    s1 = s1.mul_add(c(0.8), v[k4].tanh() * c(0.2));
-                    s1 = s1 * c(0.8) + v5.cos().tanh() * c(0.05);
+                    let v4 = (x0.atan().powi(2) + c(1.0)).log2();
+                    v4 / (v4 * v4 + c(1.5))
                 }
-                g if g > 1 => {
-                    break (x1.tanh() * c(2.0)).sinh();
-                }
+                1 | 3 => s2.tanh(),
                 _ => {
-                    s1 = s1.mul_add(c(0.5), d_hypot(c(2.0_f64), v[n % 4], margin).sin() * c(0.5));
+                    let v5 = x0.powi(3);
+                    (fi * fi + c(0.5)).recip() * (s0 + x2) + v5.tanh()
                 }
+            };
+            acc3 -= c(0.2) * (d_to_degrees(v6) * c(0.02)).sin();
+            let mut k7 = 0;
+            while k7 < n && le(d_copysign(-s0, d_clamp(s2, s2.tanh() - c(1.5), x1.tanh() + c(1.5), margin), margin), c(1.0), margin) {
+                k7 += 1;
+                match k7 % 2 {
+                    0 => {
+                        acc3 += (d_to_radians(v[i % 4]) * c(50.0)).tanh() * c(0.05);
+                        s1 = c(0.5) * s1 + c(0.25) * (s0 - x2).cos();
+                    }
+                    _ => {
+                        s2 = s2 * c(0.75) + (s2.sin() * c(0.9)).acos().sin() * c(0.1);
+                        if gt(x2, c(1.0), margin) {
+                            return v6 + s2;
+                        }
+                    }
+                }
+                if le((s2.sin() * c(0.9)).asin() - v6.tanh(), c(0.0), margin) {
+                    continue 'l0;
+                }
+                acc3 += (s1 * s1 + c(1.0)).log(3.0) * c(0.02);
             }
-            if lt(x1 * s1, -c(1.0), margin) {
-                let v6 = s2 - x0;
-                acc3 += ((v6 * v6).powi(2) + c(1.0)).recip().sin() * c(0.4);
+            if i == 4 && le((s0.cos() * c(1.5)).cosh(), v[1], margin) {
+                acc3 -= c(0.4) * s0.sin();
+                match k7 {
+                    0 => {
+                        acc3 += ((-fi) - (x0.powi(2) + c(1.5)).acosh()).sin() * c(0.4);
+                        continue;
+                    }
+                    1 => {
+                        acc3 -= c(0.4) * (v6 / c(3.0)).tanh();
+                    }
+                    g if g > 2 => {
+                        let v8 = x1;
+                        s1 *= c(0.75);
+                        s1 += c(0.1) * (v[0] * v[0] + c(2.0)).acosh().sin();
+                        s1 = s1 * c(0.5) + v8.cos().sin() * c(0.5);
+                    }
+                    _ => {
+                        for (j, &u) in v.iter().enumerate() {
+                            let fj = c(j as f64);
+                            if lt(u / (x0.powi(2) + c(1.0)), c(0.0), margin) {
+                                let v9 = d_to_radians(d_clamp(fi, -c(1.5), c(1.0), margin));
+                                acc3 += c(0.1) * (s1.powi(2) + c(1.0)).log2().tanh();
+                                s1 = c(0.6) * s1 + c(1.0) * v9.cos().cos();
+                            } else if lt(d_max(-c(2.0_f64), x0, margin), u.cos(), margin) {
+                                s1 = (s1 * c(0.8) + v[(j + n) % 4].sin().cos().exp2() * c(0.1)).tanh();
+                                acc3 += d_powf((fj.powi(2) + c(1.0)).powi(-1).powi(2) + c(0.5), (x0 * fj).sin()).sin() * c(0.1);
+                            } else {
+                                let v10 = x0.atan();
+                                s1 = s1.mul_add(c(0.5), (fi + (fi * fi + c(0.5)).sqrt()).cos() * c(1.0));
+                                acc3 -= c(0.1) * v10.cos();
+                            }
+                            acc3 += c(0.1) * fi.tanh();
+                        }
+                        let x2: Dual64 = x1.sin().exp_m1().cos().cosh();
+                        s2 = c(0.5) * s2 + c(0.1) * x2.sin().cos();
+                    }
+                }
+                s1 = s1 * c(0.8) + s1.asinh().sin() * c(0.2);
             }
-            acc3 += c(0.1) * prog_0_dual(s2, c(0.75), c(0.25), v, k4, margin).cos();
-            if k4 >= 3 || lt(-x2, d_log(x2.powi(2) + c(1.0), v[3] * v[3] + c(2.0)), margin) {
-                break (x2.cos() * c(0.9)).asin() + c(0.65);
+        }
+        let v11 = v.iter().map(|&p| p * x2).sum::<Dual64>();
+        let a12 = v.map(|e| e.sin());
+        let v15 = match n % 2 {
+            0 => {
+                let x2 = x2;
+                let v13 = x2.cos().exp_m1().tanh().exp();
+                a12[3].sin().exp2() + v13.sin()
+            }
+            _ => {
+                let v14 = x2 * x0 + (c(2.0) - a12[n % 4]);
+                d_clamp(a12[n % 4], -c(1.5), c(1.5), margin) + v14.tanh()
             }
         };
-        for i in 0..v.len() {
-            for j in 0..i {
-                let fj = c(j as f64);
-                let v8 = v7;
-                s0 = s0.mul_add(c(0.8), (-x1.mul_add(x0, x1)).sin() * c(0.02));
-                if !(j == 2 && le((v8.cos() + c(2.0)).cbrt(), (v7.tanh() * c(1.2)).tan(), margin)) {
-                    let v7 = v[i] + v7;
-                    let v9 = (v7.powi(2) + c(0.5)).sqrt();
-                    acc3 += v9.cos() * c(0.1);
-                } else if lt(c(SCALE) + (s1.cos() * c(2.0)).cosh(), c(0.5), margin) || j > 1 {
-                    let v10 = s2 * v[j];
-                    acc3 += c(0.1) * v10.cos();
-                } else {
-                    s2 = c(0.5) * s2 + c(0.02) * s1.powi(3).cos().cos();
-                    acc3 += c(0.1) * (d_log(fj * fj + c(1.0), v[j] * v[j] + c(2.0)) + fj.cos().exp_m1()).cos();
-                }
-            }
-            acc3 += (d_to_radians(s2).cos() * c(1.2)).tan().sin() * c(0.5);
-        }
-        'l3: for &t in v.iter() {
-            let v11 = v7 * v7;
-            s0 *= c(0.75);
-            s0 += c(0.1) * v7.sin().exp2().cos();
-            s2 = s2 * c(0.5) + (s2 * s2 + c(1.0)).sqrt().cos() * c(0.5);
-            let mut k12 = 0;
-            while k12 < n && lt((t * t + c(1.5)).acosh(), c(0.5), margin) {
-                k12 += 1;
-                if lt(v11.cos(), x1, margin) {
-                    continue 'l3;
-                }
-                acc3 += d_log(s2 * s2 + c(1.0), s2 * s2 + c(2.0)).cos() * c(0.05);
-            }
-            acc3 += (t.sin() + v11.cos()).tanh() * c(0.4);
-        }
-        let v13 = x2 * v7;
-        x1.cos() + s0 + s1 - s2.tanh() + acc3.cos() + v13.cos()
+        s0 = s0 * c(0.8) + (a12[1].tanh() * c(0.9)).atanh().tanh() * c(0.02);
+        s0 * c(0.25) + s1 * c(0.75) + s2.cos() + acc3.sin() + v11.cos() - v15 * c(0.75)
     }
 
     pub fn prog_9_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1.tanh().tanh() + c(2.0)).cbrt();
-        let mut acc1: Dual64 = c(0.0);
-        'l0: for i in 0..v.len() {
-            let fi = c(i as f64);
-            for &u in v.iter() {
-                if le(d_atan2(c(1.5_f64), x2 / (x2.tanh() + c(2.0))), c(0.0), margin) {
-                    acc1 += c(0.1) * d_max(x1, x2, margin).tanh();
-                    let v2: Dual64 = (u.powi(2) + c(1.0)).ln();
-                    s0 = (s0 * c(0.5) + v2.tanh() * c(0.5)).tanh();
-                } else {
-                    s0 = (s0 * c(0.6) + u.cos() * c(0.4)).tanh();
-                    acc1 += ((x0.powi(2) + c(0.5)).sqrt().cos() * c(2.0)).sinh().tanh() * c(0.1);
-                }
-                match i + n {
-                    0 => {
-                        s0 = s0 * c(0.8) + s0.mul_add((u.tanh() * c(0.5)).ln_1p(), (s0 * s0 + c(1.0)).log(2.0)).cos() * c(0.05);
-                    }
-                    2 => {
-                        let v3 = x1 - c(0.35);
-                        acc1 += v3.sin().tanh() * c(0.1);
-                    }
-                    3 | 5 => {
-                        break;
-                    }
-                    _ => {
-                        let x0 = (v[n % 4].tanh() * c(2.0)).cosh() - x1 * c(0.75);
-                        let v4 = x0.sin();
-                        acc1 += c(0.1) * v4.sin().sin();
-                    }
-                }
-                let v5 = match i {
-                    0 | 2 => x1 + fi,
-                    _ => c(1.25) * (v[i] + x0),
-                };
-                s0 = c(0.8) * s0 + c(0.05) * (s0 - u).cos().cosh().sin();
-                acc1 -= c(0.1) * v5.cos();
+        let mut s0 = d_min(c(0.5_f64), (x2.powi(2) + c(1.0)).log(3.0), margin);
+        let mut s1 = (v[2] * x1 + v[2].mul_add(x0, v[n % 4])).sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut m3 = 0;
+        for i in (0..n).rev() {
+            if n == 1 {
+                m3 += 1;
             }
-            s0 = (s0 * c(0.8) + v[3].sin().cosh() * c(0.1)).tanh();
-            let mut k6 = 0;
-            while k6 < 4 {
-                k6 += 1;
-                if lt(x0 + c(0.75), (x2.tanh() * c(0.9)).atanh(), margin) {
-                    continue 'l0;
-                }
-                let v7 = v[0];
-                s0 *= c(0.75);
-                s0 += c(0.25) * d_clamp(s0, s0.cos() - c(1.5), v7.cos() + c(1.5), margin).cos();
-            }
-            if le(((x0 * x2).powi(2) + c(1.0)).sqrt(), d_powf(v[1] * v[1] + c(1.0), s0.cos()), margin) {
-                continue;
-            }
-        }
-        let mut m8 = 0;
-        for t in v {
-            if !(m8 + n < 1 && le(((t * t + c(1.0)).log2().powi(2) + c(1.0)).log(2.0), c(0.0), margin)) {
-                return x2 - v[m8 % 4];
-            }
-            acc1 -= x1.tanh() * c(0.5);
-            if lt(c(1.5) * x2, c(0.5), margin) {
-                m8 += 1;
-            }
-            if ge(v[(m8 + n) % 4].sin().exp(), -c(0.5), margin) {
-                s0 = s0.mul_add(c(0.5), d_clamp(x2, -c(0.5), c(1.5), margin).cos() * c(0.5));
-            } else if gt(s0 * (x2 * x2), c(0.5), margin) || m8 > 17 {
-                s0 *= c(0.6);
-                s0 -= c(0.4) * ((s0 * s0).sin() + c(2.0)).cbrt().tanh();
+            s1 = (s1 * c(0.8) + s1.cos() * c(0.2)).tanh();
+            acc2 += c(0.25) * ((x2.powi(2) + c(2.0)).sqrt().tanh() * c(1.5)).sinh().sin();
+            if le(c(0.8) - x0, c(1.0), margin) {
+                let x0 = (d_log(v[i % 4] * v[i % 4] + c(1.0), x0 * x0 + c(2.0)).cos() * c(1.5)).cosh();
+                s0 = s0 * c(0.6) + x0.sin() * c(0.02);
             } else {
-                acc1 -= (t.sin().exp().powi(2) + c(1.0)).ln().tanh() * c(0.5);
-                s0 = (s0 * c(0.5) + (x0 * x0 + c(2.0)).acosh() * c(0.2)).sin();
+                let v4 = x2 * x0 + (s1.cos() * c(1.5)).cosh();
+                acc2 -= c(0.25) * v4.sin();
             }
         }
-        match m8 {
-            1 | 3 => {
-                let v9 = (x2.tanh() * c(0.9)).asin().sin().exp();
-                acc1 += v9.cos() * c(0.5);
+        let c5 = c(m3 as f64);
+        let a6 = [(c5.sin() * c(1.2)).tan(), x1.asinh(), x2.tanh().exp(), prog_1_dual(c(2.0), s0, s1, v, 6, margin)];
+        if !(n % 3 == 1 && ge((x1.tanh() + c(2.0)).cbrt(), a6[n % 4], margin)) {
+            return x2.cos().exp();
+        }
+        for i in 0..3 {
+            let fi = c(i as f64);
+            let v7 = prog_0_dual(s1, c(0.5), (c(0.8) * (c(2.0) - x1)).cos(), v, n, margin);
+            let v9 = if lt((x2.sin() * c(2.0)).sinh(), c(0.5), margin) && i % 3 == 1 {
+                v7.sin()
+            } else {
+                let v8 = x2 * c5;
+                s1 = c(0.6) * s1 + c(0.4) * s0.asinh().tanh();
+                v[i] - v8
+            };
+            if ge(s1 + fi, -c(0.5), margin) {
+                break;
             }
-            4 => {
-                s0 = (s0 * c(0.6) + x2.tanh().exp() * c(0.1)).sin();
-                let v10: Dual64 = (s0.powi(2) + c(1.0)).powi(-2) + x0 * c(1.5);
-                s0 = s0.mul_add(c(0.6), v10.sin() * c(0.05));
+            s0 *= c(0.8);
+            s0 += c(0.01) * (v9.cos() + c(2.0)).cbrt().sin();
+            s1 = s1.mul_add(c(0.8), v7.cos().cos() * c(0.005));
+        }
+        match n {
+            0 | 2 => {
+                acc2 -= x0.tanh();
             }
-            g if g > 5 => {
-                let v11 = x2 - v[m8 % 4];
-                acc1 += v11.tanh();
+            4 | 6 => {
+                let v10 = d_powf(x2.sin().powi(2) + c(0.5), (c5 / (x0 * x0 + c(1.5))).tanh());
+                acc2 += v10.tanh() * c(0.25);
             }
             _ => {
-                s0 = (s0 * c(0.8) + (v[m8 % 4].cos() + c(2.0)).cbrt() * v[m8 % 4].tanh().exp2() * c(0.05)).tanh();
-                if !(m8 == 0) {
-                    s0 = s0 * c(0.5) + x1.cos() * c(0.5);
-                    acc1 -= v[2].sin().exp_m1().cos();
-                } else {
-                    acc1 -= (x0 * x2).cos();
-                    s0 = s0.mul_add(c(0.6), ((x2.sin() * c(2.0)).cosh().powi(2) + c(0.5)).ln().cos() * c(0.02));
-                }
+                let x1 = prog_2_dual(x2.sin().tanh() * c(2.0), (x1.cos() * c(0.9)).asin().tanh() * c(2.0), d_clamp(x2, x1.tanh() - c(1.5), x1.cos() + c(1.5), margin).cos(), v, m3, margin);
+                s1 = c(0.5) * s1 + c(0.005) * x1.cos();
             }
         }
-        let v12 = v.iter().copied().map(|p| acc1 + p.cos()).sum::<Dual64>();
-        'l4: for i in 0..4 {
-            let fi = c(i as f64);
-            s0 = c(0.6) * s0 + c(0.75) * (v[0].powi(2) + c(1.0)).log(10.0).tanh();
-            let v13 = x1 - s0;
-            s0 = s0 * c(0.6) + (v[3 - i] - s0).sin() * c(0.2);
-            let mut k14 = 0;
-            while k14 < n + 1 && ge((x0 * x0 + c(1.0)).powi(-3), c(0.5), margin) {
-                k14 += 1;
-                let v17 = match k14 {
-                    0 => c(0.5) * d_abs(x0, margin),
-                    4..=5 => {
-                        let v15 = (s0 * s0 + c(0.5)).ln();
-                        v12.atan() + (x2.sin() * c(0.5)).ln_1p() + v15.sin()
-                    }
-                    6 => {
-                        let v16 = v13 + s0;
-                        fi + x2 + v16.sin()
-                    }
-                    _ => x2.cos(),
-                };
-                match i {
-                    0 | 2 => {
-                        continue 'l4;
-                    }
-                    3 => {
-                        s0 = (s0 * c(0.6) + v[n % 4].tanh().exp_m1() * c(0.1)).tanh();
-                        let v18: Dual64 = ((x2 * v[2]).powi(2) + c(1.0)).log(10.0);
-                        s0 = (s0 * c(0.6) + v18.sin() * c(0.2)).sin();
-                    }
-                    _ => {
-                        acc1 += c(0.05) * v17.tanh();
-                        if ge((x0.cos() * c(1.2)).tan(), v12, margin) {
-                            acc1 -= (x1 * x1 + c(0.5)).ln().tanh() * c(0.05);
-                            let v19 = ((x2 + s0).powi(2) + c(2.0)).acosh();
-                            acc1 -= c(0.05) * v19.sin();
-                        }
-                    }
-                }
-                s0 = s0.mul_add(c(0.75), (v17 * c(core::f64::consts::FRAC_1_SQRT_2)).cos() * c(0.05));
-            }
-            acc1 -= v13.sin() * c(0.5);
-        }
-        if !(m8 > 4 && gt((d_clamp(v[n % 4], -c(0.5), c(1.0), margin).powi(2) + c(1.0)).sqrt(), -c(0.25), margin)) {
-            let v20 = prog_2_dual(((x0.cos() * c(0.5)).ln_1p().cos() * c(0.9)).atanh().sin(), s0, d_max(x2, x1, margin).sin() * c(2.0), v, m8, margin);
-            acc1 += v20.tanh() * c(0.005);
-        }
-        x0.tanh() + x2.tanh() - s0 - acc1.sin() - v12.sin() + x2.cos().exp2().tanh().exp_m1()
+        s0.tanh() + s1.sin() - acc2.sin()
     }
 
     pub fn prog_10_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 * x0).asinh().cos() * c(2.0);
+        let mut s0 = (c(0.65) * (v[n % 4] + x0)).sin() * c(2.0);
         let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        let v4 = loop {
-            k2 += 1;
-            acc1 += c(0.4) * (x2.sin() * c(0.9)).asin().sin();
-            if ge(d_log((v[1] * x0).powi(2) + c(1.0), d_min(s0, v[3], margin).powi(2) + c(2.0)), -c(1.0), margin) {
-                acc1 += c(0.4) * (x1.sin() * c(2.0)).sinh().cos();
-                if gt(d_hypot(x1, v[n % 4], margin) / (d_powf(v[n % 4] * v[n % 4] + c(1.0), x1.tanh()).powi(2) + c(1.5)), c(0.5), margin) {
-                    acc1 += c(0.4) * s0.tanh().exp2().sin();
-                    break (x2.cos() * c(0.9)).acos().sin();
-                }
-                s0 = (s0 * c(0.5) + d_min(x0, s0, margin) * c(0.5)).tanh();
-                if k2 > 1 && le((d_atan2(x2, x1 * x1 + c(0.5)).tanh() * c(1.5)).cosh(), x1, margin) {
-                    break ((x2 - v[n % 4]).cos() * c(1.5)).sinh();
-                }
-            } else {
-                s0 = s0 * c(0.5) + ((x1.tanh() * c(1.5)).cosh().powi(2) + c(2.0)).ln().tanh() * c(0.2);
+        match n {
+            0 => {
+                acc1 += x2.sin();
             }
-            let v3 = if k2 == 5 && gt(x0.tanh(), -c(0.25), margin) {
-                (x2.powi(2) + c(1.0)).log2()
-            } else {
-                let x2 = prog_0_dual(x0, x2, (x2.powi(2) + c(2.0)).ln().cos() * c(2.0), v, k2, margin);
-                x2.cos()
-            };
-            if k2 >= 5 {
-                break v[(k2 + n) % 4].cos() / (x1.sin().powi(2) + c(1.0));
+            1 => {
+                acc1 += s0.sin();
             }
-            acc1 += v3.tanh() * c(0.05);
-        };
-        if le(v4.tanh(), v[2], margin) {
-            acc1 += (x0 * v4).cos() * c(0.2);
-            let v5 = (x0 * x0 + c(1.0)).log(3.0);
-            acc1 += v5.cos();
-        } else if ge(d_max(-c(2.0_f64), v4, margin), c(0.0), margin) || k2 > 0 {
-            let v6 = prog_0_dual(c(1.2), x2.sin(), (x2 / c(1.5)).sin() * c(2.0), v, n, margin);
-            acc1 -= v6.sin() * c(0.05);
-        } else {
-            acc1 -= x2.sin();
-            s0 *= c(0.6);
-            s0 += c(0.005) * prog_0_dual((x0.tanh() * c(0.9)).atanh().cos() * c(2.0), x1, s0.tanh().cos(), v, 6, margin).sin();
+            2 => {
+                let v2 = x2.cos().exp();
+                s0 = (s0 * c(0.8) + v2.cos() * c(0.05)).tanh();
+            }
+            _ => {
+                acc1 += x2.sin().exp2().sin();
+                s0 = (s0 * c(0.8) + (d_log(x0.powi(2) + c(1.0), s0.powi(2) + c(2.0)).powi(2) + c(1.0)).cbrt() * c(0.01)).tanh();
+                if gt(x0 * x1, c(0.5), margin) || n % 3 == 1 {
+                    s0 *= c(0.5);
+                    s0 -= c(0.25) * ((x2 + x0).powi(2) + c(1.0)).log(3.0).cos();
+                }
+            }
         }
-        let v7 = v.iter().copied().map(|p| c(0.1) * (-p)).sum::<Dual64>();
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            acc1 -= c(0.25) * (x1.tanh() * c(0.9)).acos().cos();
+            acc1 += ((x0 + c(1.5)).powi(2) + c(1.5)).acosh().sin() * c(0.25);
+            acc1 += (x2 * x2 * x2.cos().exp2()).sin() * c(0.25);
+            if k3 >= 6 || gt(((x0.tanh() * c(0.9)).acos().powi(2) + c(2.0)).acosh(), c(0.5), margin) {
+                break;
+            }
+        }
+        let mut m4 = 0;
         for i in 0..n {
             let fi = c(i as f64);
+            if le(prog_5_dual(x1, x2, c(2.0), v, 6, margin), x0, margin) {
+                m4 += 1;
+            }
+            acc1 += (s0 - fi).tanh() * c(0.25);
             match i {
-                0 => {
-                    let v8 = v7 / (d_abs(x2, margin).sin() + c(2.0));
-                    s0 = c(0.8) * s0 + c(0.02) * (v8 / (fi * fi + c(0.5)) + v8.tanh().exp()).tanh();
-                    match n + i {
-                        2 | 4 => {
-                            break;
-                        }
-                        g if g > 5 => {
-                            acc1 += c(0.2) * (v4.sin() * c(0.9)).atanh();
-                        }
-                        _ => {
-                            s0 = (s0 * c(0.75) + d_atan2(x2 * x2 + c(0.5), s0) * v4 * c(0.01)).tanh();
-                        }
-                    }
+                0 | 2 => {
+                    let v5 = (x0.powi(2) + c(1.0)).log2();
+                    let v6 = v5 / (x2.cos() + c(2.0));
+                    acc1 += v6.tanh().cos() * c(0.25);
                 }
-                1..=3 => {
-                    s0 = (s0 * c(0.5) + x1.sin().cosh() * c(0.4)).sin();
-                    if le(x0 / (v7.powi(2) + c(0.5)), (x0.powi(2) + c(2.0)).acosh(), margin) {
-                        break;
+                3 => {
+                    s0 = s0 * c(0.8) + x1.mul_add(x2, x2).cos() * c(0.02);
+                    if ge(-x1, -c(0.5), margin) {
+                        s0 = s0.mul_add(c(0.6), (fi * fi + c(1.0)).log10().sin().cos() * c(1.0));
+                        acc1 += c(0.25) * (s0 + x2).tanh();
                     }
-                    s0 = s0 * c(0.6) + x2.sin() * c(0.4);
+                    s0 = c(0.8) * s0 + c(0.02) * (s0.atan() * (-s0)).tanh();
                 }
                 g if g > 4 => {
                     s0 *= c(0.8);
-                    s0 += c(0.01) * x2.powi(3).sin();
-                    break;
+                    s0 += c(0.02) * (x2.cos() * c(0.9)).atanh().cos().cos();
                 }
                 _ => {
-                    let v9 = (v7.powi(2) + c(2.0)).sqrt().cos().exp_m1();
-                    s0 = (s0 * c(0.5) + (x2 * x2 + c(1.0)).log10() * c(1.0)).sin();
-                    s0 = s0 * c(0.75) + v9.tanh().sin() * c(0.05);
+                    let mut k7 = 0;
+                    while k7 < n && ge((x2.cos() + c(2.0)).cbrt().cos(), c(0.25), margin) {
+                        k7 += 1;
+                        s0 *= c(0.75);
+                        s0 += c(0.05) * (x2 * s0).sin();
+                        if !(m4 % 3 == 1 && ge(((d_to_degrees(x0) * c(0.01)).sin() * c(0.9)).acos(), x1 - x0, margin)) {
+                            return d_atan2(c(3.0_f64), x0 + fi);
+                        }
+                        s0 = (s0 * c(0.5) + (-s0) * c(0.5)).tanh();
+                    }
                 }
             }
-            s0 = (s0 * c(0.6) + s0 * c(0.4)).tanh();
-            s0 = (s0 * c(0.8) + x1.tanh().exp2() * c(0.1)).tanh();
         }
-        x2 * c(0.25) - s0 * c(1.5) + acc1.cos() + v7.sin() - d_hypot(v7 - x2, x2, margin)
+        match m4 {
+            0..=2 => {
+                let v8: Dual64 = prog_2_dual(x1, c(0.75), x2.tanh().exp().cos(), v, 4, margin);
+                acc1 += (v[0] * v[0] + c(1.0)).cbrt().tanh();
+                s0 = (s0 * c(0.75) + v8.cos() * c(0.005)).tanh();
+            }
+            3 => {
+                s0 = s0 * c(0.8) + (x1 * s0).sin().exp().tanh() * c(0.01);
+            }
+            5 => {
+                let v9 = x1 * c(std::f64::consts::FRAC_PI_4);
+                acc1 += x1.atan().sin();
+                acc1 += v9.cos();
+            }
+            _ => {
+                s0 = s0 * c(0.8) + x1.powi(3).cos() * c(0.01);
+            }
+        }
+        let mut m10 = 0;
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            if gt(prog_0_dual(((x1.tanh() + c(2.0)).cbrt() + x2.tanh()).cos() * c(2.0), x1, x2, v, k3, margin), c(0.0), margin) {
+                m10 += 1;
+            }
+            let v11 = x2 / (x2 * x2 + c(0.5));
+            let v12: Dual64 = v11;
+            acc1 += (c(0.3) - (fi.tanh() * c(1.5)).cosh()).cos() * c(0.25);
+            acc1 -= c(0.25) * v12.sin();
+        }
+        let c13 = c(m10 as f64);
+        let v16 = match m10 % 4 {
+            1 => d_log(c(0.5_f64), v[1].powi(2) + c(2.0)),
+            g if g > 2 => {
+                let c13 = (x2.powi(2) + c(2.0)).ln();
+                let v14 = prog_0_dual(c(1.2), s0, (s0 * c13 * (x0.tanh() * c(0.9)).acos()).sin() * c(2.0), v, m10, margin);
+                c13.cos() + v14.tanh()
+            }
+            _ => {
+                let x2 = d_max(-c(0.5_f64), x2, margin).powi(2);
+                let v15 = c13.sin() / (x1.powi(3).powi(2) + c(1.0));
+                d_abs(v15, margin) + x2.tanh()
+            }
+        };
+        x2 - s0 + acc1.cos() - c13.tanh() - v16.cos()
     }
 
     pub fn prog_11_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * x0 + c(1.0)).cbrt();
-        let mut s1 = x1;
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().map(|&p| prog_0_dual(x1, v[2].cos(), ((x2 - p).powi(2) + c(1.0)).log2().cos() * c(2.0), v, 2, margin)).sum::<Dual64>();
-        let v4 = v[3];
-        for i in (1..=5).step_by(2) {
+        let mut s0: Dual64 = d_min(x2, v[2], margin);
+        let mut s1 = (v[0] - x1).sin().exp_m1();
+        let mut s2 = c(0.25) * x0.tanh().exp_m1();
+        let mut acc3: Dual64 = c(0.0);
+        'l0: for i in 0..4 {
             let fi = c(i as f64);
-            if lt(fi + v4, -c(0.5), margin) {
-                s1 = c(0.5) * s1 + c(0.5) * (x2 + fi).tanh();
-                s1 = (s1 * c(0.5) + d_to_radians((s1.powi(2) + c(0.5)).cbrt()) * c(1.0)).sin();
-            } else {
-                let v3 = v3;
-                s0 = (s0 * c(0.6) + s0.asinh().asinh() * c(0.4)).tanh();
-                acc2 += v3.tanh() * c(0.5);
+            let v4 = v.iter().map(|&p| p.tanh().cos().exp()).sum::<Dual64>();
+            acc3 += c(0.5) * (s0 - x0).cos();
+            s0 = s0 * c(0.8) + (s2.tanh() * c(0.9)).acos().tanh().exp2().sin() * c(0.05);
+            let mut k5 = 0;
+            while k5 < 5 {
+                k5 += 1;
+                let v6 = match n % 4 {
+                    1 => v4 - x0,
+                    3 => (s0.cos() * c(1.2)).tan(),
+                    _ => (fi.sin() * c(0.9)).asin(),
+                };
+                if gt(d_to_degrees(s2) * c(0.02), d_copysign(v4, s0, margin), margin) {
+                    s1 = (s1 * c(0.6) + x1.tanh().sinh() * c(0.25)).sin();
+                    break 'l0;
+                }
+                s0 *= c(0.6);
+                s0 -= c(0.02) * (s0 + v4).sin();
+                s0 = s0.mul_add(c(0.75), v6.tanh().sin() * c(0.02));
             }
-            if gt(v3, c(1.0), margin) && i + n < 2 {
-                break;
-            }
-            if ge(s0 - c(0.65) - d_powf(s1 * s1 + c(0.5), fi.cos()), x0.tanh().exp_m1(), margin) && i == 4 {
-                continue;
-            }
-            s1 = c(0.75) * s1 + c(0.25) * (x1 * x1).ln_1p().tanh();
+            acc3 -= v4.sin().tanh() * c(0.25);
         }
-        s1 *= c(0.8);
-        s1 += c(0.02) * (v4.sin() * c(2.0)).sinh().cos();
-        let v5 = d_to_radians(x0.asinh()) * c(50.0);
-        if lt((x0.powi(2) + c(0.5)).cbrt(), c(0.5), margin) {
-            acc2 += (-v4).cos();
-            if le(v5, c(0.5), margin) {
-                s1 = c(0.6) * s1 + c(0.25) * x1.sin().exp2().tanh();
+        if lt(s1, x1, margin) {
+            acc3 += d_max(s0, (acc3.powi(2) + c(1.0)).log(10.0), margin).cos() * c(0.25);
+            for i in 0..v.len() {
+                let fi = c(i as f64);
+                if le(x1.asinh(), -c(0.5), margin) {
+                    continue;
+                }
+                if gt((x0 * x0 + c(1.0)).recip() * s1.asinh(), c(0.25), margin) {
+                    s2 = s2 * c(0.8) + x2 * s2 * c(0.05);
+                }
+                acc3 -= c(0.5) * ((fi * x2).sin() + c(2.0)).cbrt().tanh();
             }
-        } else if n % 2 == 0 && le(c(0.65) - v[n % 4].cos(), v5, margin) {
-            acc2 += (x2.powi(2) + c(1.0)).powf(0.3).sin();
+        } else if lt(x2.sin().exp().tanh(), acc3, margin) || n < 3 {
+            let v7: Dual64 = prog_2_dual((v[3] * (v[1] * c(std::f64::consts::FRAC_1_PI))).sin(), d_min(v[3], s1, margin).cos(), (x0 - v[3]).tanh(), v, n, margin);
+            acc3 += v7.cos() * c(0.005);
         } else {
-            s0 = c(0.8) * s0 + c(0.25) * ((x1 + v4).sin() + c(2.0)).cbrt().tanh();
+            let v8 = prog_5_dual(c(2.0), c(0.5), d_max(-c(1.5_f64), x2.atan(), margin).tanh() * c(2.0), v, 6, margin);
+            s2 = s2 * c(0.75) + v8.cos() * c(0.005);
         }
-        s0 + s1 * c(0.25) + acc2 + v3.sin() + (v[0] + v5)
+        let v9 = v.iter().fold(s1, |r, &p| r * c(0.75) + c(0.05) * (x0.tanh().exp() + p.sin()).tanh());
+        if gt(x2 + x1, c(0.5), margin) {
+            for i in 0..4 {
+                let fi = c(i as f64);
+                acc3 += c(0.5) * ((v9 - v[0]).powi(2) + c(1.0)).sqrt().tanh();
+                s2 = (s2 * c(0.75) + (s2 * s2).ln_1p() * c(0.25)).tanh();
+                acc3 -= c(0.5) * d_min((fi.tanh() * c(0.9)).atanh(), v[1].mul_add(x1, s0), margin).cos();
+            }
+        } else if le(v9.asinh(), s0, margin) {
+            let v10: Dual64 = ((x0.powi(2) + c(0.5)).recip().powi(2) + c(1.0)).sqrt();
+            for t in v {
+                let v11 = v10;
+                let v12 = d_copysign(x2, v11, margin);
+                s2 = s2.mul_add(c(0.75), (t.sin() * c(1.2)).tan().cos() * c(0.02));
+                s0 = (s0 * c(0.75) + v12.sin() * c(0.25)).tanh();
+            }
+            acc3 -= v10.cos();
+        } else {
+            acc3 -= (x2.tanh() * c(1.5)).cosh().tanh();
+        }
+        if lt(prog_0_dual(x0.tanh() * c(2.0), (d_atan2(c(1.5_f64), x1) - d_min(x0, v9, margin)).tanh() * c(2.0), (x2.tanh().sin() * c(2.0)).cosh().sin(), v, n, margin), c(0.0), margin) {
+            acc3 += (x2 * x2).cos();
+        } else if gt(d_copysign(x0, v[n % 4] / (x0.cos() + c(2.0)), margin), -c(1.0), margin) {
+            let x1: Dual64 = x1.cos().exp2();
+            let v13 = prog_0_dual((x1.tanh().powi(2) + c(0.5)).cbrt().sin() * c(2.0), c(1.2), (x1 * x0 / c(3.0)).tanh(), v, n, margin);
+            s1 = s1 * c(0.5) + v13.sin() * c(0.005);
+        } else {
+            acc3 += d_min(c(0.5_f64), x2, margin).sin();
+            acc3 -= (x0 - v[n % 4]).cos();
+        }
+        'l5: for t in v {
+            s2 *= c(0.5);
+            s2 -= c(0.25) * (t + s0).sin();
+            s2 = c(0.5) * s2 + c(0.05) * (s1.sin() * c(1.2)).tan().sin();
+            let mut k14 = 0;
+            while k14 < 6 {
+                k14 += 1;
+                if ge(((v[2] * v[2] + c(0.5)).powf(1.5).powi(2) + c(2.0)).ln(), -c(1.0), margin) {
+                    s0 = s0.mul_add(c(0.8), d_powf(c(3.0_f64), s0.sin()).tanh() * c(0.05));
+                    break 'l5;
+                }
+                if ge(t.sin(), -c(0.5), margin) {
+                    continue;
+                }
+                s2 = s2 * c(0.75) + ((s2.sin() * c(1.2)).tan().powi(2) + c(2.0)).sqrt().tanh() * c(0.02);
+            }
+        }
+        s0 + s1.tanh() + s2.tanh() + acc3.tanh()
     }
 
     pub fn prog_12_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_copysign(x1, x2, margin);
-        let mut s1 = v[n % 4].cos().sinh().atan();
-        let mut s2: Dual64 = (x0.powi(2) + c(1.0)).powf(0.5).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        if le(d_hypot(c(3.0_f64), x1, margin), c(0.5), margin) {
-            let v4 = (x0.cos().exp().powi(2) + c(0.5)).ln();
-            s2 = c(0.75) * s2 + c(0.05) * v4.cos().cos();
-        } else {
-            let v5 = acc3.tanh().exp();
-            acc3 += v5.cos();
-        }
-        let v6 = prog_0_dual(d_clamp((s0 * s0 + c(1.0)).recip(), (v[1].sin() * c(0.9)).atanh().tanh() - c(1.5), x2.sin().cos() + c(1.5), margin).cos(), x1, d_hypot((s1.tanh() * c(2.0)).sinh(), v[1].tanh(), margin).tanh() * c(2.0), v, 1, margin);
-        for _ in 0..n {
-            let mut k7 = 0;
-            while k7 < 6 {
-                k7 += 1;
-                if ge((v6 * v6).ln_1p() + c(1.2) * v6, c(0.5), margin) {
-                    acc3 += (s2 + (v[k7 % 4] + s1)).sin() * c(0.05);
-                }
-                if !(n > 1 && ge(d_max(-c(3.0_f64), x0, margin), c(0.5), margin)) {
-                    s2 = (s2 * c(0.6) + (x2.sin().exp2().powi(2) + c(0.5)).ln() * c(0.2)).tanh();
-                } else if lt((s2.cos() * c(0.9)).acos().sin(), -c(0.25), margin) {
-                    s0 = (s0 * c(0.75) + (v[2].tanh() * c(1.2)).tan() * c(0.02)).tanh();
-                } else {
-                    acc3 += c(0.05) * (x1 * x2 * c(1.25)).cos();
-                    let v8 = d_atan2((-x1).powi(2) + c(1.0), d_to_radians(v[3]) * c(50.0));
-                    acc3 -= c(0.05) * v8.cos();
-                }
-                s0 = s0.mul_add(c(0.75), (v[k7 % 4].sin() * c(0.9)).atanh().sin() * c(0.05));
-            }
-            match k7 {
-                0 | 2 => {
-                    s2 = s2.mul_add(c(0.5), (v6.atan() + x1 * s2).tanh() * c(0.1));
-                }
-                3 => {
-                    let v9 = (v6.tanh() * c(1.2)).tan();
-                    s2 = (s2 * c(0.75) + (s2.tanh() * c(0.9)).acos() * c(0.1)).tanh();
-                    s1 = (s1 * c(0.5) + v9.cos() * c(0.05)).sin();
-                }
-                4..=6 => {
-                    acc3 -= c(0.25) * d_powf(c(3.0_f64), v6.cos()).asinh().tanh();
-                }
-                _ => {
-                    s2 = s2 * c(0.6) + (v6.tanh() * c(0.9)).atanh().tanh() * c(0.05);
-                }
-            }
-            if ge(x0.sin(), -c(0.5), margin) {
-                continue;
-            }
-            s2 = s2.mul_add(c(0.5), d_powf(x1 * x1 + c(1.0), x0.tanh()).sin() * c(0.02));
-        }
-        for _ in (1..=4).step_by(2) {
-            acc3 -= (s2 * s2 + c(1.5)).acosh().sin();
-            s1 = s1.mul_add(c(0.5), (v6.tanh() * c(0.9)).asin().tanh() * c(0.2));
-            acc3 -= (x2 + c(1.25)).tanh();
-        }
-        let v10 = v.iter().copied().map(|p| c(1.0) + c(0.25) * (p.cos().powi(2) + c(1.5)).acosh().tanh()).product::<Dual64>();
-        s0 * c(0.25) - s1 * c(1.5) + s2.cos() + acc3.tanh() + v6.cos() + v10
-    }
-
-    pub fn prog_13_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_min(v[1], x0, margin);
-        let mut s1 = (d_to_degrees(x2 + x1) * c(0.02)).cos() * c(2.0);
-        let mut s2 = (x0 * s0 / (d_max(s0, x0, margin).powi(2) + c(1.0))).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = match n {
-            0 | 2 => s0 + x1,
-            _ => (x1 * x1).ln_1p().asinh(),
-        };
-        let mut k5 = 0;
-        while k5 < 5 && lt(v4.cos().exp() / (x0.asinh().cos() + c(2.0)), -c(1.0), margin) {
-            k5 += 1;
-            if ge(d_atan2(s2 * s2 + c(0.5), s2), s1, margin) {
-                acc3 -= s1.sin() * c(0.4);
-            }
-            let v8: Dual64 = if k5 < 4 && lt(((d_to_radians(x2) * c(50.0)).powi(2) + c(1.0)).ln(), c(0.0), margin) {
-                for j in (0..4).rev() {
-                    let fj = c(j as f64);
-                    if lt(s2.cos().exp(), x2, margin) {
-                        let v6 = (x0 + s2).cos().exp();
-                        s2 = c(0.5) * s2 + c(0.05) * v6.tanh().sin();
-                    } else {
-                        acc3 -= fj.tanh() * c(0.1);
-                        s1 = s1 * c(0.75) + (s2 + s1).tanh() * c(0.1);
-                    }
-                    s2 = (s2 * c(0.6) + (v[j].tanh() * c(0.9)).atanh() * c(0.05)).tanh();
-                    if le(x1 * fj, c(0.0), margin) {
-                        break;
-                    }
-                }
-                x2 * v4 + c(2.0)
-            } else {
-                let v7 = d_copysign(s2, v4, margin);
-                (v7.sin() * c(0.9)).atanh().mul_add(d_clamp(v7, -c(0.5), c(0.5), margin), s1)
-            };
-            match n + k5 {
-                0 | 2 => {
-                    let v9 = (s1.cos() * c(0.9)).acos().tanh();
-                    let v10 = v9.mul_add(v9, s1);
-                    acc3 += c(0.4) * v10.sin();
-                }
-                3..=5 => {
-                    acc3 += v8.sin() * c(0.4);
-                }
-                6 => {
-                    continue;
-                }
-                _ => {
-                    let v11 = v[(k5 + n) % 4] / (v8 * v8 + c(1.0));
-                    s2 = s2 * c(0.5) + v11.sin() * c(0.05);
-                }
-            }
-            s0 = c(0.5) * s0 + c(0.5) * x1.tanh();
-            acc3 -= v8.cos().cos() * c(0.4);
-        }
-        let v12 = v.iter().zip(v.iter()).map(|(&p, &q)| d_max(x2, c(0.75) * q, margin) + p.tanh()).sum::<Dual64>();
-        acc3 -= (v12.tanh() * c(0.9)).acos().tanh() * c(0.2);
-        s0.tanh() + s1 * c(0.75) + s2.cos() + acc3.tanh() - v4 - v4.cos().exp()
-    }
-
-    pub fn prog_14_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 * x0).atan();
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = [c(0.0); 4];
-        for i in 0..n {
-            a2[i % 4] += (x2.cos() * c(2.0)).sinh().tanh() * c(0.5);
-        }
-        let v3 = a2.iter().fold(prog_0_dual(v[n % 4].sin().exp2().sin() * c(2.0), (d_to_radians(s0) * c(50.0)).tanh().cosh().tanh(), x0.sin().cos(), v, n, margin).tanh(), |r, &p| r * c(0.5) + c(0.02) * (r.powi(3) + p.sin()).tanh());
-        let mut a4 = v;
-        for i in 0..n {
-            a4[i % 4] = a4[i % 4] * c(0.5) + (s0 * x2).sin() * c(0.1);
-        }
-        if ge((x2 * x2 + c(1.0)).ln().asinh(), x1.tanh().exp2(), margin) {
-            let v5: Dual64 = prog_1_dual(d_hypot(x2 * acc1, a2[n % 4], margin).tanh() * c(2.0), c(0.5), (c(0.8) - (x1.cos() * c(0.9)).atanh()).tanh() * c(2.0), v, n, margin);
-            s0 = (s0 * c(0.6) + (d_powf(c(3.0_f64), x1.tanh()).powi(2) + c(2.0)).acosh() * c(0.02)).sin();
-            acc1 += v5.sin() * c(0.005);
-        } else {
-            'l2: for (i, &t) in a2.iter().enumerate() {
-                let fi = c(i as f64);
-                if ge(v3.powi(3), c(0.25), margin) || i % 3 == 1 {
-                    continue;
-                }
-                for &u in v.iter() {
-                    match n {
-                        0 | 2 => {
-                            acc1 -= c(0.1) * u.sin().tanh();
-                            acc1 -= (v3.tanh() * c(0.9)).acos().cos() * c(0.1);
-                        }
-                        g if g > 4 => {
-                            break;
-                        }
-                        _ => {
-                            s0 = (s0 * c(0.75) + u * c(0.25)).sin();
-                        }
-                    }
-                    match i % 4 {
-                        0 => {
-                            break;
-                        }
-                        g if g > 1 => {
-                            s0 *= c(0.5);
-                            s0 += c(0.4) * t.tanh().cosh().sin();
-                        }
-                        _ => {
-                            acc1 += ((v3.tanh() * c(1.5)).cosh() + t.sin()).tanh() * c(0.1);
-                            if ge(x1, t, margin) {
-                                acc1 -= (t.tanh() * c(0.9)).acos().tanh() * c(0.1);
-                                continue 'l2;
-                            }
-                            acc1 -= a2[2] * c(0.1);
-                        }
-                    }
-                    match n % 4 {
-                        0 => {
-                            s0 = c(0.75) * s0 + c(0.25) * s0.sin();
-                            s0 = s0 * c(0.5) + c(0.1) * v3 * c(1.0);
-                        }
-                        g if g > 1 => {
-                            let v6 = (t.cos() + c(2.0)).cbrt();
-                            s0 = s0.mul_add(c(0.8), v6.cos().sin() * c(0.5));
-                        }
-                        _ => {
-                            acc1 -= c(0.2) * (a4[n % 4] * c(0.3));
-                        }
-                    }
-                    s0 *= c(0.75);
-                    s0 += c(0.25) * (a2[0] + fi).cos();
-                }
-                acc1 += (v3 * x2).sin() * c(0.5);
-                acc1 += c(0.5) * t.cos().cos();
-            }
-        }
-        s0 - acc1.tanh() - v3 * c(0.25) + a4[1].sin() - (d_atan2(c(1.5_f64), x2).sin() * c(2.0)).cosh()
-    }
-
-    pub fn prog_15_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4] * v[n % 4] + c(0.5)).cbrt();
-        let mut s1: Dual64 = x0;
+        let mut s0 = (d_atan2(c(1.5_f64), x1).powi(2) + c(0.5)).cbrt().sin() * c(2.0);
+        let mut s1 = (v[n % 4] + x2).cos() * c(2.0);
         let mut acc2: Dual64 = c(0.0);
-        if n % 2 == 0 && le(x1.tanh().exp_m1().tanh(), c(0.0), margin) {
-            s0 = (s0 * c(0.6) + prog_1_dual((x1.tanh().sin() * c(0.9)).asin().cos() * c(2.0), x1, d_clamp(x0 + s0, x2.sin() - c(1.5), x0.sin() + c(1.5), margin).tanh(), v, 0, margin) * c(0.005)).sin();
-        } else if lt(x1 * x2, s0.asinh(), margin) {
-            s0 = (s0 * c(0.8) + (v[n % 4] + acc2).mul_add(x2, d_atan2(s0, x2 * x2 + c(1.0))) * c(0.01)).tanh();
-        }
-        if gt(s0, c(0.5), margin) {
-            let x2 = d_copysign(x2 * c(0.8), (x2.sin() + c(2.0)).cbrt(), margin);
-            s1 = s1 * c(0.5) + x2.cos().cos() * c(0.5);
-        } else if ge((s1.powi(2) + c(1.0)).recip() + (acc2.cos() * c(1.2)).tan(), c(1.0), margin) {
-            let mut k3 = 0;
-            while k3 < n && gt(x0.tanh(), s0, margin) {
-                k3 += 1;
-                s0 = c(0.75) * s0 + c(0.05) * x0.tanh().exp_m1().sin();
-                s1 = c(0.8) * s1 + c(0.1) * (-v[n % 4].cos().exp2()).tanh();
-                acc2 += d_atan2(v[2], x1.powi(2) + c(0.5)).sin() * c(0.25);
-            }
-            acc2 += (x0 * x1).cos();
-            if !(k3 < 1) {
-                acc2 += d_atan2(x2 * x2 + c(1.0), x1).tanh();
-            } else {
-                let v4 = prog_0_dual(s1, (s0 / (v[0].powi(2) + c(0.5))).cos() * c(2.0), d_max(-c(0.5_f64), acc2, margin).cos() * c(2.0), v, n, margin);
-                s1 = c(0.75) * s1 + c(0.005) * v4.sin().cos();
-            }
-        } else {
-            let x2 = ((c(2.5) - x2).cos() * c(0.9)).atanh();
-            s0 = (s0 * c(0.5) + x2.sin() * c(0.1)).sin();
-        }
-        let v7 = match n {
-            0 => prog_2_dual(x1, (s1.tanh() + s0).tanh() * c(2.0), x0.tanh().sin(), v, n, margin),
-            1..=3 => {
-                let v5 = d_powf(c(3.0_f64), x2.tanh()).sin().exp2();
-                acc2 -= (x0 * x0).sin();
-                v[n % 4].mul_add(-v[3], v5 / (x1.powi(2) + c(1.5)))
-            }
-            g if g > 4 => {
-                let x1 = (d_max(-c(0.5_f64), acc2, margin).powi(2) + c(2.0)).sqrt();
-                let v6 = v[n % 4].powi(2);
-                v6.tanh().exp() + x1.tanh()
-            }
-            _ => (x0.cos() * c(1.2)).tan(),
-        };
-        match n % 3 {
-            2 => {
-                let v8 = prog_13_dual(d_atan2(c(0.5_f64), v[n % 4]).sin() * c(2.0), c(1.2), c(1.2), v, n, margin);
-                acc2 -= v8.tanh() * c(0.005);
-            }
-            _ => {
-                for i in (1..=6).step_by(2) {
-                    let fi = c(i as f64);
-                    acc2 += (d_to_radians(v[3]) * c(20.0)).sin() * c(0.5);
-                    let v9 = fi.cos().exp();
-                    s0 = s0.mul_add(c(0.75), v7.tanh() * c(0.25));
-                    acc2 += c(0.5) * v9.tanh().tanh();
-                }
-            }
-        }
-        'l2: for _ in 0..n {
-            acc2 -= (s1 * s1).ln_1p() * c(0.4);
-            let mut k10 = 0;
-            while k10 < n + 1 {
-                k10 += 1;
-                s1 *= c(0.8);
-                s1 += c(0.1) * (v7 - s1).cos();
-                match k10 {
-                    0 => {
-                        break 'l2;
-                    }
-                    1 | 3 => {
-                        let v11 = (s1 * s1).ln_1p();
-                        s0 = s0.mul_add(c(0.5), v11.tanh().cos() * c(0.5));
-                    }
-                    g if g > 4 => {
-                        let v12 = v[k10 % 4];
-                        s0 = (s0 * c(0.5) + (s1 + s0) * c(0.25)).tanh();
-                        acc2 -= c(0.02) * v12.tanh();
-                    }
-                    _ => {
-                        let x1 = x0.cos();
-                        s1 = c(0.8) * s1 + c(0.2) * x1.cos();
-                    }
-                }
-                if le(c(SCALE) + x1, x1, margin) {
-                    s1 *= c(0.8);
-                    s1 += c(0.2) * (s1.cos() * c(0.5)).ln_1p();
-                    continue;
-                }
-            }
-            let v13 = match k10 {
-                0 => v7.tanh(),
-                1 => {
-                    s0 *= c(0.5);
-                    s0 -= c(0.02) * (s0 / (s0.tanh() + c(2.0)) * v[k10 % 4].powi(2)).sin();
-                    v7.atan()
-                }
-                g if g > 2 => v7.tanh(),
-                _ => v[k10 % 4].sin().exp_m1(),
-            };
-            acc2 += v13.sin().cos() * c(0.25);
-        }
-        let v14 = x2.tanh();
-        s0.tanh() + s1.cos() + acc2.cos() + v7.sin() + v14.cos()
-    }
-
-    pub fn prog_16_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.cos() * (x1 * x1 + c(1.0)).log(10.0);
-        let mut acc1: Dual64 = c(0.0);
-        match n {
-            0 => {
-                s0 = c(0.5) * s0 + c(0.5) * (x2 * x2 + c(0.5)).sqrt().cos();
-                acc1 -= prog_1_dual(x1, (acc1 * c(0.5)).cos(), c(0.5), v, n, margin).cos() * c(0.02);
-            }
-            3 | 5 => {
-                let v2: Dual64 = x2 + v[n % 4];
-                acc1 -= c(0.2) * (v2.sin() * c(1.2)).tan().cos();
-            }
-            6 => {
-                let v3: Dual64 = prog_0_dual(x2, c(0.75), acc1, v, 2, margin);
-                s0 *= c(0.8);
-                s0 += c(0.005) * v3.tanh();
-            }
-            _ => {
-                acc1 -= (v[n % 4] + acc1).cos() * c(0.4);
-                s0 = (s0 * c(0.6) + v[3].cos() * c(0.4)).tanh();
-            }
-        }
-        for i in (1..=5).step_by(2) {
-            let fi = c(i as f64);
-            if i % 2 == 0 {
-                acc1 -= (x0 / c(1.5)).sin() * c(0.5);
-                if lt(d_clamp(x1 * v[i % 4], (x1 * x1 + c(0.5)).ln().tanh() - c(1.5), x2.cos() + c(1.5), margin), -c(0.5), margin) {
-                    continue;
-                }
-                s0 = c(0.5) * s0 + c(0.5) * s0.tanh();
-            } else if i % 2 == 0 && gt(d_atan2(fi * fi + c(0.5), x0), v[i % 4], margin) {
-                s0 = (s0 * c(0.6) + s0.powi(2) * c(0.2)).sin();
-            } else {
-                acc1 += c(0.5) * (x2 * x2 + c(1.0)).log(2.0).cos();
-            }
-            let mut k4 = 0;
-            while k4 < 5 && ge(x2 - c(0.65), x2, margin) {
-                k4 += 1;
-                if le(x2, c(1.0), margin) {
-                    s0 = (s0 * c(0.5) + x0 * c(0.5)).tanh();
-                } else if gt(x0, c(1.0), margin) {
-                    let x1 = -x1;
-                    let v5 = (x1 + fi).sin().exp2();
-                    acc1 += v5.sin() * c(0.1);
-                } else {
-                    let x1 = x1 / (fi.sin() + c(2.0));
-                    s0 *= c(0.6);
-                    s0 += c(0.4) * x1.cos();
-                }
-                if gt((v[k4 % 4].tanh().exp().powi(2) + c(1.0)).ln(), v[k4 % 4] + x0, margin) {
-                    break;
-                }
-                let v6 = (x0.sin().powi(2) + c(1.0)).powi(-1);
-                s0 = s0 * c(0.75) + (v6 - v[1]).tanh() * c(0.05);
-            }
-            s0 = s0.mul_add(c(0.5), x1.mul_add(fi, x1).tanh() * c(0.05));
-        }
-        let v7 = x0.atan();
-        if gt((v7.tanh().powi(2) + c(1.0)).log(2.0), c(0.25), margin) {
-            return prog_13_dual(c(1.5), x2, v7, v, n, margin);
-        }
-        let mut m8 = 0;
-        for i in 0..3 {
-            let v9 = v[i] * v[(i + n) % 4] + s0;
-            if le(v9.asinh().tanh().exp(), s0, margin) {
-                continue;
-            }
-            acc1 -= c(0.25) * (v9 * x2).cos().sin();
-            if le(v[m8 % 4] / (s0.sin() + c(2.0)), c(0.5), margin) || m8 == 4 {
-                m8 += 1;
-            }
-        }
-        match m8 {
-            0 => {
-                s0 *= c(0.8);
-                s0 -= c(0.1) * s0;
-                for i in 0..v.len() {
-                    let fi = c(i as f64);
-                    match i + n {
-                        0 => {
-                            let v10 = (v[2].tanh() * c(0.9)).acos();
-                            s0 = c(0.8) * s0 + c(0.02) * s0.mul_add(x0, v10).cos();
-                        }
-                        1 => {
-                            let v11 = (x1.cos().sinh().powi(2) + c(0.5)).recip();
-                            acc1 += c(0.25) * (v11 * v11 + c(1.0)).powi(-1);
-                        }
-                        g if g > 2 => {
-                            let v7 = fi;
-                            s0 = s0.mul_add(c(0.6), (v7.cos() + c(2.0)).cbrt().sin() * c(1.0));
-                        }
-                        _ => {
-                            let v12 = (v[1].sin() * c(0.9)).acos();
-                            s0 *= c(0.5);
-                            s0 += c(0.2) * v12.cos();
-                        }
-                    }
-                    match i {
-                        0 => {
-                            s0 *= c(0.8);
-                            s0 += c(0.02) * (x0 * s0).tanh();
-                            acc1 += c(0.5) * ((x0 + fi).powi(2) + c(1.0)).log(3.0).tanh();
-                        }
-                        1 => {
-                            let v13: Dual64 = x0 - fi - c(1.5);
-                            s0 = c(0.8) * s0 + c(0.2) * v13.sin().tanh();
-                        }
-                        3 => {
-                            continue;
-                        }
-                        _ => {
-                            let x0 = x0.powi(2).tanh().exp();
-                            acc1 -= x0.cos().sin() * c(0.25);
-                        }
-                    }
-                    match i {
-                        0 | 2 => {
-                            s0 = (s0 * c(0.8) + (-(s0 * s0 + c(1.0)).cbrt()) * c(0.1)).tanh();
-                            if m8 % 3 == 1 && le(d_max(x1.cos().exp(), (s0.powi(2) + c(0.5)).cbrt(), margin), c(0.5), margin) {
-                                return d_max(d_min(x2, x0, margin), v[2].cos(), margin);
-                            }
-                            acc1 += d_to_radians((s0 * s0 + c(2.0)).acosh()).tanh() * c(0.5);
-                        }
-                        3 => {
-                            let v14 = (d_log(v7 * v7 + c(1.0), v7.powi(2) + c(2.0)).sin() * c(0.5)).ln_1p();
-                            s0 = (s0 * c(0.75) + v14 * c(0.05)).tanh();
-                        }
-                        _ => {
-                            let v15 = ((x0.tanh() + c(2.0)).cbrt().powi(2) + c(1.0)).cbrt();
-                            s0 = s0.mul_add(c(0.6), v15.sin() * c(1.0));
-                        }
-                    }
-                    acc1 += (v[0] - s0).tanh() * c(0.5);
-                }
-            }
-            g if g > 1 => {
-                s0 = (s0 * c(0.6) + (s0.sin() * c(1.5)).cosh() * c(0.05)).sin();
-            }
-            _ => {
-                s0 = (s0 * c(0.75) + (v[2] + s0) * c(0.1)).tanh();
-                acc1 -= (s0 * v[n % 4]).sin();
-            }
-        }
-        let v17 = match m8 % 2 {
-            0 => s0.sin(),
-            _ => {
-                let v16 = (s0.tanh() * c(0.9)).atanh();
-                s0 - v16
-            }
-        };
-        acc1.tanh() + v17 * c(1.5) + s0.atan().tanh().sinh()
-    }
-
-    pub fn prog_17_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[0].cos().powi(2) + c(1.0)).powi(-1);
-        let mut s1 = (x2.sin().exp() * c(std::f64::consts::FRAC_PI_4)).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        if lt(x0 * x2, c(0.5), margin) {
-            let v3 = prog_0_dual(x1.cos().exp2().cos() * c(2.0), (x0.asinh() + d_abs(x1, margin)).sin() * c(2.0), (x1 * x1 + c(1.0)).cbrt().sin() * c(2.0), v, n, margin);
-            let v4 = x1 / (x0.powi(2) + c(1.0)) * s1.tanh();
-            acc2 += c(0.02) * (v3.tanh() + v4.tanh()).cos();
-        } else if lt(prog_13_dual(x0, ((x1.cos() * c(2.0)).cosh().powi(2) + c(0.5)).recip().cos(), (acc2 * acc2).sin() * c(2.0), v, n, margin), c(0.5), margin) {
-            acc2 -= d_clamp(s0, (acc2 / (acc2 * acc2 + c(1.0))).sin() - c(1.5), x2.cos() + c(1.5), margin).sin();
-            s1 = s1 * c(0.8) + s1.tanh().exp_m1().tanh() * c(0.01);
-        } else {
-            s0 = (s0 * c(0.75) + s0.tanh().exp() * c(0.02)).tanh();
-        }
-        let mut k5 = 0;
-        let v8 = loop {
-            k5 += 1;
-            match k5 % 2 {
-                0 => {
-                    s1 = c(0.5) * s1 + c(0.005) * prog_0_dual((-x0).tanh().sin() * c(2.0), (s0 / (s1.powi(2) + c(1.5))).sin(), (s1.powi(2) + c(2.0)).sqrt().cos() * c(2.0), v, n, margin).tanh();
-                    acc2 += c(0.5) * (c(0.75) - x0).tanh();
-                }
-                1 => {
-                    s1 = c(0.8) * s1 + c(0.1) * (s1 - v[3]).sin();
-                    if lt(s1.asinh(), x2, margin) {
-                        break d_atan2(v[n % 4], x2.powi(2) + c(1.0));
-                    }
-                }
-                _ => {
-                    s0 = c(0.5) * s0 + c(0.1) * s0.sin().exp_m1().sin();
-                    let x0 = (s0.cos() * c(0.9)).atanh();
-                    s1 = (s1 * c(0.75) + x0.tanh() * c(0.05)).sin();
-                }
-            }
-            let v6 = c(SCALE) + x2;
-            match k5 {
-                0 => {
-                    let v7 = (v6 * v6 + c(2.0)).sqrt();
-                    s1 = (s1 * c(0.75) + (s1 * s1 + c(1.0)).log2() * c(0.1)).sin();
-                    if lt(v6.asinh(), v7.sin(), margin) || k5 % 3 == 1 {
-                        break x0.sin();
-                    }
-                }
-                g if g > 1 => {
-                    acc2 -= (v6 + x0.sin().exp2()).sin() * c(0.5);
-                }
-                _ => {
-                    let x0 = x0.tanh().exp2();
-                    s1 = s1.mul_add(c(0.6), (v[2] * d_clamp(v6, v6.cos() - c(1.5), x0.sin() + c(1.5), margin)).tanh() * c(0.05));
-                }
-            }
-            s0 = s0.mul_add(c(0.75), (v[k5] / (s0.powi(2) + c(1.5))).sin() * c(0.1));
-            if k5 >= 3 || lt(-v[0], c(1.0), margin) {
-                break (s1.powi(2) + c(0.5)).sqrt();
-            }
-        };
-        let mut m9 = 0;
-        for _ in 0..v.len() {
-            acc2 -= d_max(-c(3.0_f64), s1, margin).asinh().cos() * c(0.5);
-            let v10 = x2 - v8 + v8 * v8;
-            acc2 += c(0.4) * (v8.sin().exp().tanh() * c(1.5)).cosh().tanh();
-            acc2 += c(0.4) * v10.tanh().cos();
-            if le(v8.atan().cos(), -c(0.5), margin) && k5 % 2 == 0 {
-                m9 += 1;
-            }
-        }
-        match m9 {
-            0 => {
-                s1 = c(0.6) * s1 + c(0.02) * (v[m9 % 4] * v8).cos();
-            }
-            2 => {
-                acc2 += s0.tanh();
-            }
-            3 => {
-                let v8 = d_max(v8, x1, margin);
-                acc2 += c(0.75) * (v8 - x2).cos();
-            }
-            _ => {
-                for (i, &t) in v.iter().enumerate() {
-                    acc2 -= c(0.5) * (x0 * x0 + c(1.5)).acosh().sin();
-                    match i + k5 {
-                        0 | 2 => {
-                            s1 = c(0.75) * s1 + c(0.25) * v8.cos().sin();
-                        }
-                        3..=5 => {
-                            acc2 += c(0.25) * ((v[3].cos() * c(1.2)).tan() + t * v8).cos();
-                            s1 *= c(0.8);
-                            s1 += c(0.1) * (s1 + v8).sin();
-                        }
-                        6 => {
-                            s1 = c(0.8) * s1 + c(0.1) * (v8 + x2).sin();
-                        }
-                        _ => {
-                            let v11 = d_min(x1, t, margin).sin().exp();
-                            acc2 -= c(0.5) * v11.tanh().cos();
-                        }
-                    }
-                    let v12 = v[1];
-                    acc2 -= (t.sin() + v12.tanh()).cos() * c(0.5);
-                }
-                let x2 = d_clamp(v[3].sin(), -c(1.0), c(1.5), margin);
-                acc2 -= x2.tanh();
-            }
-        }
-        let v13 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * ((q * q + c(0.5)).recip().cos().exp() + p.sin()).sin()).product::<Dual64>();
-        let v19 = match k5 {
-            0 => {
-                let v14 = d_min(v13, x0, margin);
-                (x0 * x0 + c(1.5)).acosh() / (v[n % 4].mul_add(v14, v8).powi(2) + c(1.5))
-            }
-            g if g > 1 => {
-                let v15 = x0.tanh() + d_max(v8, v13, margin);
-                (v[m9 % 4].powi(2) + c(1.0)).log(10.0) + v15.cos()
-            }
-            _ => {
-                for _ in 0..v.len() {
-                    let v16 = v8 * v8 * c(std::f64::consts::FRAC_PI_4);
-                    let v17 = (x0.sin() * c(2.0)).sinh();
-                    let v18 = ((v13 + s0).cos() * c(0.9)).asin();
-                    s1 = s1 * c(0.6) + s1.sin().cosh().sin() * c(0.25);
-                    acc2 -= (v16.cos() - v17.tanh() + v18.tanh()).cos() * c(0.2);
-                }
-                v13 / (v13.sin() + c(2.0))
-            }
-        };
-        if gt((v[m9 % 4] * v[m9 % 4] + c(2.0)).ln(), c(0.5), margin) {
-            s0 = c(0.6) * s0 + c(0.4) * d_clamp(x2, v[m9 % 4].sin() - c(1.5), x0.tanh() + c(1.5), margin).sin().tanh();
-            acc2 -= c(0.5) * (s1.powi(2) + c(0.5)).recip().tanh();
-        } else if n > 0 && ge(v19 - x2, -c(0.5), margin) {
-            acc2 -= (v8 * c(0.65)).sin();
-            if ge(v13 * c(std::f64::consts::FRAC_PI_4), -c(0.25), margin) {
-                let v19 = v13 / (x0.tanh().powi(2) + c(1.5));
-                for i in (1..=3).step_by(2) {
-                    let v20 = v.iter().fold(prog_0_dual(v13, (v19.cos().tanh() + c(2.0)).cbrt().cos(), (v13 / (v19 * v19 + c(1.5))).cos(), v, m9, margin).cos(), |r, &p| r * c(0.5) + c(0.25) * (v19 + p.sin()).sin());
-                    if i < 2 && gt((v8.sin() * c(1.5)).sinh(), -c(0.5), margin) {
-                        break;
-                    }
-                    s1 *= c(0.75);
-                    s1 -= c(0.05) * (x0.tanh() * c(0.9)).atanh().sin();
-                    acc2 += v20.tanh() * c(0.05);
-                }
-                acc2 -= v19;
-            } else if m9 % 3 == 1 && lt(v[m9 % 4].cos(), d_log(c(0.5_f64), v[0] * v[0] + c(2.0)), margin) {
-                s0 = (s0 * c(0.6) + (x2.sin() * c(0.9)).acos() * c(0.1)).sin();
-                let mut k21 = 0;
-                'l5: while k21 < n {
-                    k21 += 1;
-                    if ge(((v[k21 % 4] * v[k21 % 4] + c(0.5)).sqrt().tanh() * c(0.9)).atanh(), c(0.5), margin) {
-                        acc2 -= c(0.25) * x2.sin().exp().tanh();
-                    } else if lt(v19.cos().cosh().powi(2).ln_1p(), s0, margin) {
-                        acc2 += (v[k21 % 4] * v[k21 % 4] + c(1.0)).ln().sin() * c(0.25);
-                        s1 = c(0.5) * s1 + c(0.02) * (s1 - v[k21 % 4]).mul_add((x2.tanh() * c(0.9)).atanh(), v8.sin()).tanh();
-                    } else {
-                        s0 = s0.mul_add(c(0.5), d_to_degrees(s0) * c(0.01) * c(0.75));
-                        s1 = c(0.6) * s1 + c(0.02) * (d_hypot(v19, x0, margin).powi(2) + c(2.0)).acosh().cos();
-                    }
-                    match k21 + k5 {
-                        0 => {
-                            let v22 = (x2.sin() * c(0.9)).atanh() + (x0.tanh() * c(0.9)).acos();
-                            let v8 = (v13.sin() * c(0.9)).atanh();
-                            s0 = (s0 * c(0.8) + (v22.sin() + v8.cos()) * c(0.01)).sin();
-                        }
-                        1 | 3 => {
-                            s0 = (s0 * c(0.8) + (v13.tanh() + s0) * c(0.1)).tanh();
-                        }
-                        4 => {
-                            acc2 += c(0.25) * d_abs(v[1], margin).cos();
-                            s0 = c(0.8) * s0 + c(0.2) * x1.sin();
-                            if k21 % 3 == 1 && gt((s0 * s0 + c(1.0)).powi(-2), -c(0.5), margin) {
-                                continue;
-                            }
-                        }
-                        _ => {
-                            for j in 0..n {
-                                s0 = s0 * c(0.6) + d_atan2(s0, s0 * s0 + c(1.0)).tanh() * c(0.2);
-                                acc2 += d_hypot(d_abs(v13, margin), (x2 * x2 + c(0.5)).sqrt(), margin).sin() * c(0.05);
-                                match j % 4 {
-                                    0 => {
-                                        acc2 += ((v[1] / (v19.powi(2) + c(0.5))).cos() * c(0.9)).asin().cos() * c(0.05);
-                                        let v23 = d_atan2(x1.powi(2) + c(1.0), v13);
-                                        s0 *= c(0.8);
-                                        s0 += c(0.05) * v23.cos();
-                                    }
-                                    g if g > 1 => {
-                                        let v24 = (x1 * x1 + c(0.5)).cbrt() + x2;
-                                        acc2 -= v24.sin() * c(0.05);
-                                    }
-                                    _ => {
-                                        s1 = c(0.75) * s1 + c(0.1) * (x2 + s1).sin();
-                                        if m9 > 3 {
-                                            break 'l5;
-                                        }
-                                        let v8 = (v[(j + k21) % 4] * v[(j + k21) % 4] + c(1.0)).powi(-2);
-                                        acc2 -= v8.sin().sin() * c(0.05);
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    if ge(v[(k21 + n) % 4], c(0.0), margin) {
-                        acc2 += d_log(v8.atan().powi(2) + c(1.0), (d_to_radians(v8) * c(20.0)).powi(2) + c(2.0)).cos() * c(0.25);
-                    } else if ge(((v13 + s1).sin() + c(2.0)).cbrt(), -c(0.25), margin) {
-                        let v25 = v[2];
-                        acc2 -= (v25 * v25).sin() * c(0.25);
-                    }
-                    s0 = (s0 * c(0.6) + d_abs(v[k5], margin) * c(0.4)).tanh();
-                }
-            } else {
-                s1 = c(0.75) * s1 + c(0.02) * (c(SCALE) + s1).tanh().sin();
-            }
-            s1 = (s1 * c(0.5) + (x1.tanh() * c(2.0)).sinh() * c(0.05)).sin();
-        }
-        s0 * c(1.5) + s1 - acc2.cos() - v8.cos() - v19
-    }
-
-    pub fn prog_18_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = -d_abs(v[n % 4], margin);
-        let mut acc1: Dual64 = c(0.0);
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            acc1 += (x0 - x1).tanh() * c(0.5);
-            let mut k2 = 0;
-            while k2 < 4 && ge(x2.powi(3).sin(), -c(0.25), margin) {
-                k2 += 1;
-                if k2 == 1 && lt((t.cos().tanh() * c(0.9)).acos(), fi.tanh(), margin) {
-                    continue 'l0;
-                }
-                acc1 += (s0.cos() * c(0.9)).acos().cos() * c(0.1);
-            }
-            let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| q + p).sum::<Dual64>();
-            s0 = (s0 * c(0.75) + (t.cos() + v3.cos()) * c(0.02)).sin();
-        }
-        'l2: for i in 0..3 {
-            let fi = c(i as f64);
-            s0 *= c(0.6);
-            s0 -= c(0.1) * (s0 / (v[i] * v[i] + c(1.0))).tanh();
-            s0 = s0 * c(0.75) + (v[3 - i] + fi).tanh() * c(0.25);
-            for _ in 0..i {
-                if ge(-(fi - x0), v[2], margin) {
-                    continue;
-                }
-                if ge((x1.cos().exp().powi(2) + c(1.0)).ln(), x2, margin) {
-                    continue 'l2;
-                }
-                s0 = (s0 * c(0.8) + (x2 + s0) * c(0.1)).tanh();
-            }
-        }
-        for &t in v.iter() {
-            let v4 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.1) * (x0 / (v[n % 4].powi(2) + c(1.0)) + p.cos()).cos());
-            match n % 3 {
-                0 | 2 => {
-                    continue;
-                }
-                _ => {
-                    acc1 += (t.powi(2) + c(1.5)).acosh().tanh() * c(0.5);
-                    let v5 = t * x2;
-                    s0 = (s0 * c(0.8) + v5.tanh() * c(0.05)).sin();
-                }
-            }
-            match n {
-                0 => {
-                    s0 = s0 * c(0.75) + (v[n % 4] / (x2.tanh() + c(2.0))).sin() * c(0.05);
-                    match n {
-                        0 => {
-                            acc1 -= c(0.5) * v4.cos().sin();
-                            break;
-                        }
-                        1..=3 => {
-                            s0 = c(0.8) * s0 + c(0.01) * (x2 * x2 + c(1.0)).powi(-3);
-                        }
-                        4 | 6 => {
-                            let v6 = prog_0_dual(x1.tanh(), t, v4, v, 0, margin);
-                            acc1 -= c(0.5) * (x0 * v[n % 4]).cos();
-                            if n == 4 {
-                                s0 = s0.mul_add(c(0.75), (s0.powi(2) + c(1.0)).cbrt().tanh() * c(0.1));
-                                break;
-                            }
-                            acc1 += v6.cos().cos() * c(0.05);
-                        }
-                        _ => {
-                            let v7 = (v4 * v4 + c(1.0)).sqrt();
-                            acc1 += v7.sin().sin() * c(0.5);
-                        }
-                    }
-                    s0 = (s0 * c(0.5) + ((x0 * s0).powi(2) + c(1.0)).log(3.0) * c(0.1)).sin();
-                }
-                2..=4 => {
-                    for j in 0..n {
-                        if j > 1 {
-                            s0 = s0.mul_add(c(0.5), v4.sin().sinh().cos() * c(0.1));
-                            continue;
-                        }
-                        s0 = (s0 * c(0.6) + (v4.powi(2) + c(2.0)).ln() * c(0.2)).sin();
-                    }
-                }
-                5 => {
-                    break;
-                }
-                _ => {
-                    s0 = (s0 * c(0.75) + x0 * (x1.sin() * c(0.9)).acos() * c(0.02)).tanh();
-                    if le(s0.tanh().exp(), v4, margin) {
-                        acc1 += c(0.5) * (v4 * x1).cos();
-                    } else if lt((x0.asinh().powi(2) + c(1.0)).log10(), -c(0.25), margin) {
-                        s0 *= c(0.8);
-                        s0 -= c(0.2) * (s0.sin() * c(0.5)).ln_1p().sin();
-                    }
-                    let v8 = -x0.cos().exp();
-                    acc1 += v8.cos().tanh() * c(0.5);
-                }
-            }
-            s0 = c(0.5) * s0 + c(0.25) * t.tanh().sinh().cos();
-            acc1 += c(0.5) * v4.cos().cos();
-        }
-        let mut k9 = 0;
-        while k9 < 3 {
-            k9 += 1;
-            let mut k10 = 0;
-            while k10 < 5 && ge(s0 + x2, c(0.0), margin) {
-                k10 += 1;
-                let v11 = v.iter().map(|&p| v[(k10 + k9) % 4].tanh().exp() + p.cos()).sum::<Dual64>();
-                let v13 = if k9 > 0 {
-                    let v12 = (x0 * x0 + c(1.0)).log10();
-                    s0 = (s0 * c(0.5) + v11 * c(0.02)).tanh();
-                    v12 - v[(k10 + k9) % 4]
-                } else {
-                    let x1 = (x1 * s0).asinh();
-                    x1.asinh().sin().exp2()
-                };
-                s0 = s0 * c(0.8) + x1.sin() * c(0.2);
-                acc1 += (v11.tanh() - v13.sin()).sin() * c(0.1);
-            }
-            acc1 -= c(0.5) * s0.tanh().sinh().sin();
-            for j in 0..5 {
-                let fj = c(j as f64);
-                let v14 = v[j % 4].tanh().cosh() * x2;
-                if n > 4 && ge(fj.tanh().exp() - (-v14), c(0.0), margin) {
-                    s0 = (s0 * c(0.8) + x0.powi(2) * c(0.05)).tanh();
-                } else {
-                    s0 = s0.mul_add(c(0.8), (s0 + x0).cos() * c(0.1));
-                    if le(((fj + x0).tanh() * c(0.9)).acos(), v[1] * x1, margin) || j % 2 == 0 {
-                        continue;
-                    }
-                }
-                match j {
-                    0 | 2 => {
-                        let v15 = (v[2] * v[2] + c(1.0)).powf(0.5) + x0 * v[2];
-                        let v16 = d_max(v[0], v[j % 4], margin).tanh();
-                        s0 = s0.mul_add(c(0.8), (v15.tanh() - v16.cos()).cos() * c(0.02));
-                    }
-                    g if g > 3 => {
-                        s0 = (s0 * c(0.8) + s0.sin().exp() * c(0.05)).tanh();
-                    }
-                    _ => {
-                        let x2 = x1 - x2;
-                        s0 = s0.mul_add(c(0.8), x2.cos() * c(0.1));
-                    }
-                }
-                acc1 += c(0.1) * (v14 * v14 + c(2.0)).acosh().cos();
-            }
-        }
-        x0.sin() + x1 * c(0.25) + x2 * c(1.5) + s0.cos() + acc1.sin()
-    }
-
-    pub fn prog_19_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_2_dual(x0.sin().sin() * c(2.0), ((x1 * v[n % 4]).tanh() * c(0.9)).acos().sin(), ((-v[1]).tanh() * c(1.2)).tan().tanh(), v, 0, margin).sin() * c(2.0);
-        let mut s1 = (x2 + d_atan2(x2, x2 * x2 + c(1.0))).tanh() * c(2.0);
-        let mut s2 = (x1.sin() * c(0.9)).atanh();
-        let mut acc3: Dual64 = c(0.0);
-        let a4 = v.map(|e| e.sin());
-        let v5 = a4.iter().map(|&p| prog_0_dual(x1, s2, c(0.75), a4, n, margin) + p.sin()).sum::<Dual64>();
-        for t in a4 {
-            let v6 = v.iter().map(|&p| p - x1).sum::<Dual64>();
-            for j in 0..6 {
-                s2 = (s2 * c(0.8) + d_log(c(2.0_f64), s2 * s2 + c(2.0)) * c(0.1)).sin();
-                let v8 = match j % 2 {
-                    0 => {
-                        let v7 = d_to_radians(t + s2);
-                        x1 + v7.sin()
-                    }
-                    1 => x2.sin(),
-                    _ => t.mul_add(a4[1], s0),
-                };
-                s0 = s0 * c(0.8) + v8.tanh().tanh() * c(0.02);
-            }
-            acc3 += c(0.5) * d_log(t.sin().exp2().powi(2) + c(1.0), v5 * v5 + c(2.0)).cos();
-            s1 = (s1 * c(0.8) + v6.sin() * c(0.02)).tanh();
-        }
-        let mut k9 = 0;
-        while k9 < 6 && ge(v5, -c(0.5), margin) {
-            k9 += 1;
-            let v10 = x0.tanh().exp();
-            let v13: Dual64 = if ge(v10.tanh() + (v[n % 4] + a4[0]), c(0.5), margin) {
-                let v11 = d_log((x1.sin() * c(0.9)).atanh().powi(2) + c(1.0), (v[(k9 + n) % 4].powi(2) + c(1.0)).log(3.0).powi(2) + c(2.0));
-                (v11 / c(1.5)).powi(2)
-            } else if ge(s0 - a4[1], s1, margin) {
-                let v12 = v10 + s1;
-                s2 + v12.sin()
-            } else {
-                return s0.tanh()
-            };
-            if le((s2.powi(2) + c(1.5)).acosh(), x0, margin) || k9 % 3 == 1 {
-                s1 = s1 * c(0.75) + (v13 * v13 + c(1.0)).recip().tanh() * c(0.02);
-                break;
-            }
-            s1 = s1.mul_add(c(0.75), x2.cos() * c(0.25));
-            s1 = (s1 * c(0.8) + v13.tanh() * c(0.01)).tanh();
-        }
-        if lt(x2, c(0.5), margin) && k9 % 3 == 1 {
-            let mut k14 = 0;
-            while k14 < 4 && lt(d_clamp(v5, -c(1.0), c(1.5), margin), -c(0.5), margin) {
-                k14 += 1;
-                let v16 = if k9 % 3 == 1 {
-                    let v15 = x0 - s2;
-                    (v15 - a4[(k14 + k9) % 4]).cos()
-                } else {
-                    v[k9 % 4] - s0
-                };
-                acc3 += c(0.5) * x1.cos();
-                if le(a4[(k14 + k9) % 4].sin(), c(0.0), margin) {
-                    s1 = c(0.6) * s1 + c(0.1) * (v[n % 4].tanh() * c(0.9)).acos().sin();
-                    continue;
-                }
-                acc3 += c(0.5) * v16.tanh();
-            }
-            acc3 -= d_abs(x0, margin).cos();
-        } else if gt((d_copysign(x2, v5, margin).sin() * c(0.9)).atanh(), a4[3], margin) {
-            s1 = (s1 * c(0.8) + d_abs(v[0], margin).cos() * c(0.2)).tanh();
-            let x1 = x1.sin().cosh().mul_add(x1.mul_add(x1, x1), x2 / (x1.sin() + c(2.0)));
-            acc3 += x1.sin() * c(0.2);
-        } else {
-            let v17 = prog_2_dual((d_log(c(3.0_f64), x0.powi(2) + c(2.0)).powi(2) + c(0.5)).sqrt().sin(), x2, c(1.2), a4, 2, margin);
-            acc3 -= ((x0.sin() * c(0.9)).acos() / (a4[2].cos().powi(2) + c(1.5))).sin();
-            acc3 += v17.cos() * c(0.05);
-        }
-        s0.tanh() + s1 * c(0.25) + s2 - acc3.cos() + v5.sin()
-    }
-
-    pub fn prog_20_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = x2.cos();
-        let mut s1 = x1;
-        let mut s2 = -x1;
-        let mut acc3: Dual64 = c(0.0);
-        let v4: Dual64 = s1;
-        s1 = c(0.75) * s1 + c(0.25) * d_clamp(x1, s2.tanh() - c(1.5), s1.tanh() + c(1.5), margin).cos();
-        if ge(s1.cos(), c(0.0), margin) {
-            let v5 = d_atan2((s0 + x1).powi(2) + c(1.0), (s1 * s1 + c(1.5)).acosh());
-            for &t in v.iter() {
-                s1 = s1 * c(0.5) + (x0.tanh() * c(0.9)).acos().tanh() * c(0.2);
-                s1 = c(0.6) * s1 + c(0.02) * s1.powi(3).sin();
-                acc3 -= c(0.5) * t.tanh();
-            }
-            s0 = s0 * c(0.8) + v5.sin() * c(0.02);
-        } else if lt(v[n % 4], c(1.0), margin) && n % 3 == 1 {
-            s2 = (s2 * c(0.5) + s0 * c(0.05)).sin();
-            let v6: Dual64 = prog_2_dual(s2, x0, d_atan2(x0, s2.powi(2) + c(1.0)).sin().cosh().cos() * c(2.0), v, n, margin);
-            acc3 += v6.cos() * c(0.01);
-        } else {
-            acc3 -= d_atan2(v4 * v4 + c(1.0), x0).cos();
-            let mut k7 = 0;
-            while k7 < 3 {
-                k7 += 1;
-                acc3 += (s2 * s2 + c(1.0)).powi(-2) * c(0.5);
-                let v8 = match n % 3 {
-                    1 => {
-                        acc3 -= s2.tanh() * c(0.5);
-                        x0.sin()
-                    }
-                    2 => (v[1].powi(2) + c(1.0)).sqrt(),
-                    _ => s2 - v[n % 4],
-                };
-                acc3 -= c(0.05) * prog_0_dual(v4, v4.sin() * c(2.0), s1, v, n, margin).cos();
-                s0 = (s0 * c(0.6) + v8.tanh() * c(0.2)).tanh();
-            }
-        }
-        let mut a9 = [c(0.0); 4];
-        for i in 0..4 {
-            let fi = c(i as f64);
-            if gt((v[i].tanh() * c(0.9)).asin(), -c(0.5), margin) {
-                a9[i] = d_atan2(x0 * x0 + c(1.0), s0);
-            } else {
-                a9[i] = d_max(v[i], fi, margin);
-            }
-        }
-        if gt(-s1, s2, margin) {
-            s1 = (s1 * c(0.75) + s1.cos() * c(0.02)).tanh();
-            let x0: Dual64 = d_abs(d_powf(c(3.0_f64), v[0].sin()), margin);
-            s2 = c(0.8) * s2 + c(0.05) * x0.sin();
-        } else {
-            s1 = c(0.8) * s1 + c(0.01) * d_hypot(s1, s2, margin).cos();
-        }
-        if le(v4 + s1, (x0.sin() + c(2.0)).cbrt(), margin) {
-            let v10 = prog_0_dual(s1, v4, s2, v, 5, margin);
-            s0 = s0.mul_add(c(0.75), v10.tanh() * c(0.005));
-        } else {
-            let x0 = (v[n % 4].tanh() + c(2.0)).cbrt().powi(2);
-            s1 = (s1 * c(0.8) + d_to_degrees(x0.cos().exp2()) * c(0.01) * c(0.25)).sin();
-        }
-        s0.tanh() - s1 * c(0.5) - s2 * c(0.5) + acc3.tanh() - a9[1] * c(1.5)
-    }
-
-    pub fn prog_21_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 / (x1.powi(2) + c(0.5))).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        for i in (0..3).rev() {
-            let fi = c(i as f64);
-            acc1 += c(0.5) * fi.tanh();
-            acc1 += (c(0.5) - x0 * x2).cos() * c(0.5);
-            let v2 = v[n % 4] - c(0.35);
-            acc1 += c(0.5) * v2.tanh().cos();
-        }
-        let mut a3 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a3[i][j] = d_to_radians(v[j] * x2) * c(20.0);
-            }
-        }
-        if lt(d_copysign(x2, v[n % 4], margin), -c(1.0), margin) {
-            s0 = (s0 * c(0.75) + (a3[1][n % 4].sin() * c(1.2)).tan() * c(0.01)).sin();
-        } else if le(x0 - acc1, v[n % 4] + x2, margin) {
-            s0 = s0.mul_add(c(0.6), (a3[1][n % 4].sin() + c(2.0)).cbrt().sin().sin() * c(0.75));
-        } else {
-            acc1 += (a3[1][n % 4] * a3[1][n % 4] - acc1).tanh() * c(0.25);
-            let mut k4 = 0;
-            while k4 < n + 1 {
-                k4 += 1;
-                s0 = s0.mul_add(c(0.8), (v[(k4 + n) % 4].tanh() * c(1.5)).cosh().cos() * c(0.05));
-                s0 *= c(0.6);
-                s0 += c(0.25) * (v[0] / (s0.powi(2) + c(1.5))).sin();
-                let v6 = if ge((x2.cos() + c(2.0)).cbrt().tanh().cosh(), x1 - x2, margin) {
-                    x1.sin()
-                } else if ge(v[k4 % 4].cos(), c(0.0), margin) {
-                    let v5 = s0.powi(2);
-                    v5 / ((v5.sin() * c(2.0)).cosh().powi(2) + c(1.5))
-                } else {
-                    x0.mul_add(x2 * c(1.2), x2 * s0)
-                };
-                acc1 += c(0.25) * v6.sin();
-            }
-        }
-        let mut k7 = 0;
-        let v8 = loop {
-            k7 += 1;
-            if k7 % 2 == 0 {
-                break v[k7 % 4].mul_add(s0, x1);
-            }
-            acc1 -= c(0.5) * a3[1][k7 % 4].atan().tanh();
-            if k7 >= 4 || le(d_to_degrees(a3[0][k7 % 4]) * c(0.02), c(0.0), margin) {
-                break prog_0_dual(x0, c(0.75), s0, v, 6, margin);
-            }
-        };
-        x0 * c(0.75) + s0 + acc1.sin() + v8.tanh()
-    }
-
-    pub fn prog_22_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (x0 * x0).ln_1p();
-        let mut s1 = s0.sin();
-        let mut s2: Dual64 = d_min(c(3.0_f64), v[1], margin).cos();
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().map(|&p| d_max(x2, x1, margin) + p.sin()).sum::<Dual64>();
-        let v5 = v.iter().map(|&p| v[n % 4] * (s1 * acc3) + p.cos()).sum::<Dual64>();
-        for i in 0..3 {
-            let fi = c(i as f64);
-            let v9 = match i {
-                0 => {
-                    let v6 = d_log(s0.powi(2) + c(1.0), s0.powi(2) + c(2.0)) + v5.tanh().exp2();
-                    v4 + x2 + v6.sin()
-                }
-                2 => {
-                    let v7 = (x2.powi(2) + c(1.0)).recip().atan();
-                    (fi.powi(2) + c(0.5)).ln() * v4.sin().exp() + v7.sin()
-                }
-                _ => {
-                    let v8 = (v5.tanh() * c(1.5)).cosh();
-                    s2.sin() + v8.cos()
-                }
-            };
-            let v10 = fi * v5;
-            if lt((v10.powi(2) + c(0.5)).ln(), d_clamp(s1, v4.cos() - c(1.5), v[i].sin() + c(1.5), margin), margin) {
-                continue;
-            }
-            s0 = c(0.5) * s0 + c(1.0) * fi.cos();
-            acc3 += c(0.5) * v9.cos().tanh();
-        }
-        let mut k11 = 0;
-        let v12: Dual64 = loop {
-            k11 += 1;
-            for j in (0..4).rev() {
-                let fj = c(j as f64);
-                acc3 += (v5 + (fj.cos() * c(0.9)).acos()).sin() * c(0.1);
-                s0 = (s0 * c(0.75) + d_to_degrees((s2.tanh() * c(0.9)).asin()) * c(0.01) * c(0.2)).tanh();
-                acc3 += (v[0].tanh().exp() / (s2 * s2 + c(0.5))).tanh() * c(0.1);
-            }
-            if lt(v[n % 4].asinh(), c(0.25), margin) && k11 + n < 8 {
-                s0 = s0.mul_add(c(0.6), (s1 * s1).ln_1p() * c(0.4));
-                break v5.cos().exp();
-            }
-            acc3 -= (v5 / c(3.0)).powi(2).tanh() * c(0.4);
-            if k11 >= 5 || lt((x1 * x1).ln_1p().sin().exp_m1(), c(0.0), margin) {
-                break (v4.sin() * c(1.5)).cosh().tanh();
-            }
-        };
-        s1 = (s1 * c(0.8) + (s1 * s1 + c(0.5)).recip() * c(0.01)).tanh();
-        s2 = c(0.8) * s2 + c(0.005) * prog_13_dual(x0, s2, v4.cos() * c(2.0), v, 1, margin).tanh();
-        s0 * c(0.75) + s1 * c(0.25) + s2 * c(0.75) + acc3.tanh() + v5.sin() + v12 + v5
-    }
-
-    pub fn prog_23_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2;
-        let mut s1 = (x0.sin() * c(0.9)).acos().sin() * c(2.0);
-        let mut s2 = ((-x2).powi(2) + c(0.5)).recip();
-        let mut acc3: Dual64 = c(0.0);
-        if lt(prog_0_dual((d_atan2(c(2.0_f64), acc3) - acc3.tanh().exp()).tanh(), x2, acc3, v, n, margin), -c(1.0), margin) || n == 5 {
-            s1 *= c(0.6);
-            s1 += c(0.1) * (x1.sin() * c(0.9)).asin().tanh();
-            if lt(x2 * x1, c(0.5), margin) || n < 1 {
-                s1 = c(0.75) * s1 + c(0.05) * s1.tanh();
-                let v4 = prog_22_dual(s2.tanh() * c(2.0), ((s1 * s1 + c(2.0)).ln() * (x2 / (s1.powi(2) + c(1.0)))).tanh(), (x0.cos() * c(0.9)).acos().tanh(), v, n, margin);
-                acc3 += v4.cos() * c(0.005);
-            } else if n % 3 == 1 && lt((s1.tanh() * c(0.9)).atanh(), c(0.0), margin) {
-                let x2 = d_clamp(s0, x2.cos() - c(1.5), x1.cos() + c(1.5), margin);
-                let v5 = prog_13_dual((s0.sin() * c(0.9)).atanh().powi(2).tanh() * c(2.0), x1, acc3, v, n, margin);
-                s1 *= c(0.75);
-                s1 += c(0.005) * (x2.cos() - v5.sin()).sin();
-            } else {
-                let v6 = prog_2_dual((x0 * x0 + c(1.5)).acosh().tanh() * c(2.0), ((x2 - s2).powi(2) + c(1.0)).log10().sin() * c(2.0), (x0 * v[n % 4]).sin(), v, n, margin);
-                let v7 = prog_0_dual(x2.sin().exp_m1().sin() * c(2.0), c(1.2), acc3, v, n, margin);
-                s0 = s0 * c(0.75) + (v6.tanh() - v7.cos()).sin() * c(0.005);
-            }
-        } else {
-            s0 = c(0.75) * s0 + c(0.05) * x0.sin().exp_m1().sin();
-        }
-        match n {
-            0 | 2 => {
-                s2 = s2.mul_add(c(0.75), (d_clamp(s0, -c(1.5), c(1.5), margin).powi(2) + c(1.0)).log10().cos() * c(0.1));
-            }
-            3 | 5 => {
-                s0 = c(0.75) * s0 + c(0.005) * prog_0_dual(x1, (x1.cos() * c(1.5)).sinh().tanh(), (x1.tanh() + c(2.0)).cbrt().sin() * c(2.0), v, 1, margin).tanh();
-                acc3 += c(0.75) * (x0.tanh() * c(0.9)).atanh();
-            }
-            6 => {
-                s2 = s2 * c(0.5) + (v[n % 4] / (v[n % 4] * v[n % 4] + c(1.0))).sin() * c(0.2);
-                s2 = (s2 * c(0.8) + (v[n % 4].sin() + c(2.0)).cbrt() * c(0.5)).sin();
-                if gt(x2 / (x1 * x1 + c(1.5)), s0, margin) || n > 4 {
-                    let v8 = d_to_degrees(x1 * s2) * c(0.02);
-                    s1 = c(0.6) * s1 + c(0.1) * v8.sin();
-                }
-            }
-            _ => {
-                let v9 = (x1.powi(2) + c(1.0)).log10();
-                acc3 += (d_min(c(3.0_f64), x0, margin).powi(2) + c(1.0)).log10();
-                s2 = s2 * c(0.5) + v9 * c(1.0);
-            }
-        }
-        let v10 = v.iter().fold(s1, |r, &p| r * c(0.75) + c(0.02) * ((x1.tanh() * c(2.0)).sinh() + x1 + p.sin()).sin());
-        for _ in 0..v.len() {
-            let v11 = (v10.sin() * c(2.0)).sinh();
-            s0 = (s0 * c(0.8) + x0.sin().exp2() * c(0.1)).sin();
-            s2 = s2.mul_add(c(0.8), v11.cos().sin() * c(0.02));
-        }
-        s0 - s2 * c(0.25) - acc3 * c(0.5) + v10.sin()
-    }
-
-    pub fn prog_24_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_min(c(2.0_f64), d_to_radians(v[n % 4]), margin);
-        let mut s1 = s0 / (x0 * x0 + c(1.0));
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            let v4 = v.iter().fold(s1, |r, &p| r * c(0.75) + c(0.1) * (d_to_radians(v[k3 % 4]) + d_copysign(s0, r, margin) + p.tanh()).cos());
-            let v5 = d_hypot(c(1.5_f64), (x1.sin() * c(0.9)).acos(), margin);
-            s0 = (s0 * c(0.5) + d_atan2(x2, v4.powi(2) + c(1.0)) * c(0.1)).tanh();
-            if k3 >= 6 || le(d_atan2(s0 * s0 + c(0.5), s0), c(1.0), margin) {
-                break;
-            }
-            s0 = s0 * c(0.6) + v5.tanh() * c(0.1);
-        }
-        for i in 1..n {
-            let fi = c(i as f64);
-            let v6 = (fi * fi + c(0.5)).ln().tanh().exp2();
-            let v7 = v.iter().fold(s1, |r, &p| r * c(0.75) + c(0.02) * ((s1.sin() * c(0.9)).atanh() + p.sin()).cos());
-            s1 = c(0.75) * s1 + c(0.25) * (c(1.2) - s1).sin();
-            acc2 += (v6.tanh() + v7.cos()).tanh() * c(0.4);
-        }
-        for &t in v.iter() {
-            s0 = (s0 * c(0.8) + x1.mul_add(x1, v[(k3 + n) % 4]) * c(0.02)).sin();
-            s0 = (s0 * c(0.5) + ((v[k3 % 4].tanh() * c(2.0)).cosh().cos() + c(2.0)).cbrt() * c(0.2)).tanh();
-            s0 = (s0 * c(0.5) + t.sin() * c(0.5)).tanh();
-        }
-        if lt((acc2 * acc2 + c(0.5)).powf(0.3), c(1.0), margin) {
-            let v8 = d_hypot(acc2, x1 * x2, margin);
-            acc2 += prog_2_dual(x1, acc2, c(2.0), v, 3, margin).cos() * c(0.05);
-            acc2 += v8.sin() * c(0.5);
-        }
-        x1 * c(1.5) + x2.cos() + s0 + s1.sin() + acc2
-    }
-
-    pub fn prog_25_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[0].powi(2) + c(1.5)).acosh().sin() * c(2.0);
-        let mut s1 = (v[n % 4] * x2).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        for i in 1..n {
-            let fi = c(i as f64);
-            if gt(x0.sin().exp2(), -c(1.0), margin) && i == 4 {
-                s0 = (s0 * c(0.75) + (v[(i + n) % 4].cos().sinh().tanh() * c(0.5)).ln_1p() * c(0.1)).sin();
-                match i % 4 {
-                    0 | 2 => {
-                        acc2 -= d_log(c(2.0_f64), x1.powi(2) + c(2.0)).cos() * c(0.4);
-                        continue;
-                    }
-                    3 => {
-                        let v3 = prog_0_dual(x0, x1.sin().sin().cos() * c(2.0), (s0 + x1).cos() * c(2.0), v, n, margin);
-                        s1 *= c(0.75);
-                        s1 += c(0.005) * v3.tanh();
-                    }
-                    _ => {
-                        let mut k4 = 0;
-                        while k4 < 6 {
-                            k4 += 1;
-                            let v5 = (x1.tanh() * c(1.2)).tan();
-                            acc2 += (v[2].atan().powi(2) + c(1.0)).powi(-2) * c(0.05);
-                            if ge(v5, -c(1.0), margin) {
-                                break;
-                            }
-                        }
-                    }
-                }
-            } else if le(((x1 * x1 + c(0.5)).sqrt().tanh() * c(2.0)).cosh(), x1, margin) {
-                acc2 += fi.cos() * c(0.4);
-                match i % 3 {
-                    0 | 2 => {
-                        continue;
-                    }
-                    _ => {
-                        s0 = c(0.5) * s0 + c(0.1) * (s0 * v[n % 4]).cos();
-                        let v6 = d_atan2((x2.tanh() * c(0.9)).acos().powi(2) + c(0.5), fi * c(0.3));
-                        acc2 += c(0.25) * v6.sin();
-                    }
-                }
-            } else {
-                s0 = (s0 * c(0.6) + (fi * fi + c(0.5)).sqrt() * c(1.0)).tanh();
-                let x0 = s1.tanh() * (x0 * c(std::f64::consts::FRAC_PI_4));
-                s1 = s1 * c(0.8) + x0.cos().tanh() * c(0.05);
-            }
-            for _ in 0..n {
-                s0 = s0.mul_add(c(0.8), ((c(1.2) * s0).powi(2) + c(1.0)).recip().cos() * c(0.25));
-                acc2 -= x1.sin() * c(0.05);
-            }
-            let v7 = if ge(s0.powi(2), v[i % 4] / (x2.powi(2) + c(0.5)), margin) {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = c(j as f64);
-                    if lt(x1 - s1, s1 * u, margin) {
-                        continue;
-                    }
-                    acc2 += c(0.1) * d_atan2(v[n % 4].powi(2) + c(1.0), s0).tanh();
-                    acc2 += (fj - fi).mul_add(s0, x1).sin() * c(0.1);
-                }
-                s0 *= c(0.6);
-                s0 -= c(0.05) * (s0 * s0.tanh().exp_m1()).tanh();
-                (d_copysign(x1, x0, margin).powi(2) + c(2.0)).ln()
-            } else if n % 3 == 1 {
-                s0 = s0 * c(0.8) + (v[0] * s0).tanh() * c(0.05);
-                ((x2 + x1).powi(2) + c(1.5)).acosh()
-            } else {
-                fi.tanh()
-            };
-            s0 *= c(0.8);
-            s0 += c(0.01) * (s0 * s0 + c(1.0)).powi(-3).sin();
-            s0 = c(0.6) * s0 + c(0.02) * v7.tanh().tanh();
-        }
-        if lt(d_max(x0, d_clamp(x0, x1.cos() - c(1.5), x0.cos() + c(1.5), margin), margin), -c(1.0), margin) {
-            acc2 += (x1.powi(2) + c(2.0)).sqrt().sin();
-            let v8 = v[1] * c(std::f64::consts::LN_2);
-            acc2 -= v8.sin();
-        } else if n % 3 == 1 && lt((d_copysign(x1, v[n % 4], margin).powi(2) + c(2.0)).acosh(), c(0.5), margin) {
-            s0 = s0 * c(0.5) + (v[n % 4].powi(2) + c(1.0)).powi(-3).sin() * c(0.02);
-        }
-        if ge(d_atan2((x0.powi(2) + c(1.0)).log(10.0).powi(2) + c(0.5), x0), x1, margin) {
-            let v9 = x1.sin().exp();
-            s1 = (s1 * c(0.8) + v9 / (s0 * s0 + c(1.5)) * c(0.02)).sin();
-        }
-        let mut k10 = 0;
-        let v11 = loop {
-            k10 += 1;
-            acc2 += (s1 - s1.tanh().exp_m1()).tanh() * c(0.25);
-            s0 = s0.mul_add(c(0.75), (c(SCALE) + s0).tanh() * c(0.25));
-            acc2 += c(0.25) * (x2.cos() * c(0.5)).ln_1p().sin();
-            if k10 >= 6 {
-                break x2 / (s0 * s0 + c(1.5));
-            }
-        };
-        let v12 = v.iter().map(|&p| d_clamp(x2 + v11, -c(0.5), c(0.5), margin) + p.tanh()).sum::<Dual64>();
-        s0.cos() + s1.sin() + acc2.cos() + v12.sin()
-    }
-
-    pub fn prog_26_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_13_dual(((x2 * x2 + c(0.5)).cbrt() * (x1 * x2)).sin() * c(2.0), x2, c(0.25), v, n, margin).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        if le(d_max(-c(1.5_f64), x0, margin), (x0 * x0 + c(1.0)).log(3.0), margin) {
-            return prog_2_dual(d_clamp(acc1.tanh().exp2(), acc1.powi(3).cos() - c(1.5), (v[n % 4].powi(2) + c(0.5)).recip().cos() + c(1.5), margin).tanh(), ((-v[n % 4]) * v[n % 4].sin().exp_m1()).sin(), x1, v, n, margin);
-        }
-        s0 = (s0 * c(0.6) + x0.sin().exp2() * c(0.25)).sin();
-        'l0: for &t in v.iter() {
-            let v2: Dual64 = if n % 2 == 0 && gt(d_atan2(c(3.0_f64), t), c(1.0), margin) {
-                s0.tanh().powi(3)
-            } else {
-                s0 *= c(0.6);
-                s0 += c(0.5) * (s0.powi(2) + c(1.0)).recip();
-                x0 / (x0.cos() + c(2.0))
-            };
-            s0 = (s0 * c(0.8) + (s0.powi(2) + c(1.0)).log2() * c(0.1)).tanh();
-            for j in (0..n).rev() {
-                let fj = c(j as f64);
-                let v4 = match j {
-                    0 => (fj.sin() * c(0.9)).acos(),
-                    1..=2 => {
-                        let v3 = (v[j % 4] * v[j % 4] + c(0.5)).ln() + v2 * v2;
-                        x0.sin() + v3.cos()
-                    }
-                    g if g > 3 => v[n % 4].tanh(),
-                    _ => {
-                        let v2 = v2.sin();
-                        (x2 * x2 + c(2.0)).acosh() + v2.tanh()
-                    }
-                };
-                if ge((x1.cos() * c(2.0)).cosh(), c(1.0), margin) && j == 0 {
-                    s0 = (s0 * c(0.75) + s0.mul_add(v2, s0) * c(0.02)).tanh();
-                    continue 'l0;
-                }
-                s0 = c(0.8) * s0 + c(0.1) * (v[(j + n) % 4] * v[(j + n) % 4] + c(1.0)).log2().sin();
-                acc1 += v4.sin() * c(0.05);
-            }
-            s0 = s0.mul_add(c(0.8), v2.sin() * c(0.05));
-        }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            match k5 {
-                0 => {
-                    s0 = s0 * c(0.5) + x0.tanh().exp_m1().sin() * c(0.1);
-                    s0 = c(0.5) * s0 + c(0.25) * (x2 + s0).sin();
-                }
-                2 | 4 => {
-                    s0 = s0.mul_add(c(0.8), ((c(0.25) * s0).powi(2) + c(1.0)).ln() * c(0.75));
-                    s0 = (s0 * c(0.5) + s0 / (s0.cos() + c(2.0)) * c(0.2)).tanh();
-                }
-                _ => {
-                    s0 = (s0 * c(0.6) + s0 * c(0.4)).tanh();
-                    let v6 = x0.cos();
-                    s0 *= c(0.75);
-                    s0 += c(0.25) * v6;
-                }
-            }
-            if gt((v[k5 % 4].tanh() * c(1.2)).tan(), -c(0.5), margin) || k5 % 2 == 0 {
-                acc1 -= c(0.4) * ((v[k5 % 4] + c(0.65)).powi(2) + c(0.5)).recip().sin();
-            } else if le(s0 / (s0.sin() + c(2.0)) * x0, v[2].cos().exp(), margin) {
-                s0 = c(0.8) * s0 + c(0.05) * (s0 + (x2 * x2 + c(2.0)).acosh()).sin();
-                if gt(x1, v[2], margin) {
-                    let v7 = ((x0 + x1).powi(2) + c(0.5)).ln();
-                    let v8 = v[2] + v7;
-                    s0 *= c(0.6);
-                    s0 -= c(0.1) * v8.cos().sin();
-                } else if lt(v[1].sin().cos().exp(), -c(1.0), margin) && k5 < n {
-                    s0 = s0.mul_add(c(0.5), (s0 * s0 + c(0.5)).sqrt().sin() * c(0.5));
-                    if gt(c(2.5) - d_to_degrees(v[k5 % 4]) * c(0.02), v[(k5 + n) % 4], margin) || k5 % 3 == 1 {
-                        break;
-                    }
-                    let v9 = x0 / (x0.tanh() + c(2.0));
-                    acc1 += c(0.4) * v9.sin().sin();
-                } else {
-                    acc1 -= c(0.4) * (x1 - x0).cos();
-                    if lt(s0.atan(), v[n % 4].tanh(), margin) && k5 % 3 == 1 {
-                        break;
-                    }
-                    let v10 = (x0.powi(2) + c(2.0)).sqrt().sin();
-                    s0 = (s0 * c(0.5) + v10 * c(0.5)).tanh();
-                }
-            } else {
-                acc1 += c(0.4) * (s0 * s0).tanh();
-                if ge((s0.powi(2) + c(1.0)).powi(-2) - x2.asinh(), c(0.0), margin) {
-                    return (v[0].tanh() * c(0.5)).ln_1p().tanh();
-                }
-                s0 = s0.mul_add(c(0.75), s0 * c(core::f64::consts::FRAC_1_SQRT_2) * c(0.25));
-            }
-            let v11 = v[n % 4].tanh();
-            s0 = (s0 * c(0.75) + v11.sin() * c(0.25)).sin();
-            if k5 >= 5 || le((x0 * x1).sin(), c(0.5), margin) {
-                break;
-            }
-        }
-        if n % 2 == 0 && gt(prog_0_dual(s0, (v[(k5 + n) % 4] * x2).sin() * c(2.0), x0, v, n, margin), c(0.0), margin) {
-            acc1 -= (v[(k5 + n) % 4] / (v[k5 % 4] * v[k5 % 4] + c(1.0))).tanh();
-        }
-        acc1.sin()
-    }
-
-    pub fn prog_27_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.tanh() * c(0.9)).asin().atan();
-        let mut acc1: Dual64 = c(0.0);
-        match n % 4 {
-            0 => {
-                let v2 = prog_11_dual(x2, (x1.powi(2) + c(2.0)).sqrt().cos() * c(2.0), (d_to_radians(v[n % 4]) * c(50.0)).sin() * c(2.0), v, n, margin);
-                let x2 = x0 * x1;
-                acc1 -= (v2.sin() + x2.cos()).tanh() * c(0.005);
-            }
-            g if g > 1 => {
-                acc1 -= (v[3] / (x1 * x1 + c(0.5)) + x2).sin() * c(0.5);
-            }
-            _ => {
-                let v3 = prog_13_dual((v[3] + x0).tanh() * c(2.0), c(1.5), ((v[n % 4] * x0).powi(2) + c(1.0)).log2().sin(), v, n, margin);
-                acc1 += v3.cos() * c(0.005);
-            }
-        }
-        let v4 = prog_13_dual(acc1, (x2.tanh() * c(0.5)).ln_1p().tanh(), x0, v, n, margin);
-        let mut a5 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a5[i][j] = v[j].cos().exp2();
-            }
-        }
-        let mut m6 = 0;
-        for i in 1..n {
-            let v7 = (a5[1][(i + m6) % 4].cos().exp().cos() * c(2.0)).cosh();
-            if gt(x0.sin().exp2().tanh().exp(), -c(0.5), margin) {
-                m6 += 1;
-            }
-            let v8: Dual64 = s0;
-            if lt((x1.sin() * c(0.9)).acos(), c(0.5), margin) {
-                break;
-            }
-            acc1 -= (d_clamp(x2, -c(0.5), c(0.5), margin) * c(core::f64::consts::FRAC_1_SQRT_2)).cos() * c(0.4);
-            acc1 += c(0.1) * (v7.tanh() + v8.tanh()).cos();
-        }
-        let c9 = c(m6 as f64);
-        acc1 -= c(0.05) * prog_0_dual(x0, x2, (-x1).sin(), v, n, margin).tanh();
-        s0 = s0.mul_add(c(0.6), (a5[0][0] * a5[0][0] + c(1.0)).sqrt().sin() * c(0.25));
-        s0 + acc1.tanh() - v4.tanh() - c9.cos()
-    }
-
-    pub fn prog_28_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0 / (x0.cos() + c(2.0));
-        let mut s1 = (v[1] - v[n % 4]).tanh();
-        let mut s2 = (c(2.0) - s1).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.1) * (v[3] + x2 - x2 + p.sin()).sin());
-        match n % 2 {
-            0 => {
-                let v5: Dual64 = prog_22_dual((x2.tanh() * c(2.0)).cosh().cos().cos(), (d_copysign(s2, v4, margin).powi(2) + c(0.5)).recip().cos(), c(1.5), v, n, margin);
-                let mut k6 = 0;
-                while k6 < n && le(x2 - v5, -c(0.5), margin) {
-                    k6 += 1;
-                    if ge(v5.tanh(), c(0.5), margin) {
-                        let v7 = s0 / (x1.sin() + c(2.0));
-                        let v4 = (v[3].sin() * c(0.9)).acos() * c(std::f64::consts::FRAC_PI_4);
-                        acc3 += c(0.25) * (v7.sin() + v4.sin()).cos();
-                    } else {
-                        let v8: Dual64 = x1.sin().exp_m1();
-                        s2 = (s2 * c(0.75) + v8.cos() * c(0.05)).tanh();
-                    }
-                    let v9 = v4 + s1;
-                    acc3 += c(0.25) * v9.asinh().cos();
-                }
-                acc3 -= c(0.005) * v5.cos();
-            }
-            1 => {
-                s1 *= c(0.8);
-                s1 -= c(0.02) * (v4.powi(2) + c(0.5)).recip().sin();
-                acc3 += x2.tanh().exp2().sin();
-            }
-            _ => {
-                s0 = (s0 * c(0.5) + x0 / (x0.powi(2) + c(1.0)) * c(0.2)).sin();
-                acc3 -= d_to_degrees(v4) * c(0.01);
-                if n > 4 {
-                    acc3 -= (-v[n % 4]).sin();
-                } else if ge((d_copysign(c(1.5_f64), s0, margin).powi(2) + c(0.5)).powf(2.5), c(0.0), margin) {
-                    s2 *= c(0.8);
-                    s2 += c(0.02) * ((-x2) * (x1.sin() * c(0.9)).asin()).sin();
-                }
-            }
-        }
-        let v12 = match n {
-            0 => prog_13_dual(s0, s0.tanh() * c(2.0), s2, v, n, margin),
-            3 => {
-                let v10 = d_clamp(x1, -c(1.5), c(1.0), margin).tanh().exp2();
-                v[0].tanh() - v10.sin().exp()
-            }
-            g if g > 4 => x0.sin().exp_m1(),
-            _ => {
-                let v11 = prog_0_dual(s1, x1.asinh().cos(), (v[n % 4] * v[n % 4]).ln_1p().tanh(), v, n, margin);
-                (v4.powi(2) + c(1.0)).cbrt() + v11.cos()
-            }
-        };
-        let v16 = if ge((v4.sin() + c(2.0)).cbrt(), c(0.25), margin) {
-            let v13 = d_hypot(x2, v[n % 4], margin).sin().exp();
-            (v13.powi(2) + c(0.5)).recip()
-        } else if lt((v[2].cos() * c(1.2)).tan(), s1, margin) && n == 6 {
-            for i in 0..n {
-                let fi = c(i as f64);
-                acc3 += c(0.25) * v12.tanh().sin().exp().sin();
-                match i {
-                    0 => {
-                        s0 = c(0.8) * s0 + c(0.2) * x2.sin();
-                        s0 = c(0.5) * s0 + c(0.1) * x1.cos().exp_m1().sin();
-                    }
-                    2..=4 => {
-                        s0 = c(0.6) * s0 + c(0.1) * x0.cos().exp_m1().sin();
-                        let mut k14 = 0;
-                        while k14 < 3 && le((s2 * s2 + c(1.0)).log(3.0), c(0.5), margin) {
-                            k14 += 1;
-                            if k14 > 2 {
-                                s0 = s0 * c(0.75) + (s0 * s0).tanh() * c(0.1);
-                            } else {
-                                let v15 = d_min((v[(k14 + n) % 4].cos() * c(0.5)).ln_1p(), s2, margin);
-                                acc3 -= v15.tanh() * c(0.1);
-                            }
-                            match k14 {
-                                0 => {
-                                    s2 = s2 * c(0.75) + (s2 + v4.cos()).tanh() * c(0.1);
-                                }
-                                2 => {
-                                    let x0 = (x0.tanh() * c(2.0)).cosh();
-                                    s1 = (s1 * c(0.6) + x0.tanh() * c(0.05)).tanh();
-                                }
-                                3 => {
-                                    let x2 = (v[k14] - x2).sin().exp_m1();
-                                    s2 *= c(0.75);
-                                    s2 += c(0.02) * x2.sin();
-                                }
-                                _ => {
-                                    acc3 += s2.atan().cos() * c(0.1);
-                                    s1 = (s1 * c(0.5) + v12.atan() * c(0.5)).tanh();
-                                }
-                            }
-                            s0 = (s0 * c(0.6) + fi * c(1.0)).tanh();
-                        }
-                    }
-                    5 => {
-                        s2 = (s2 * c(0.6) + (s2 - c(0.25) * s2) * c(0.25)).sin();
-                        if le(((x2 * s1).powi(2) + c(2.0)).sqrt(), x0, margin) && i % 3 == 1 {
-                            s0 = s0 * c(0.8) + c(0.5) * (v[(i + n) % 4] / (x0.tanh() + c(2.0))) * c(0.1);
-                            break;
-                        }
-                    }
-                    _ => {
-                        s2 = s2 * c(0.5) + x0.sin() / ((v[i % 4] - s2).powi(2) + c(1.0)) * c(0.2);
-                        s0 = s0 * c(0.6) + d_max(v[i % 4], (x1.powi(2) + c(1.0)).log2(), margin).tanh() * c(0.25);
-                    }
-                }
-                acc3 += v4.tanh() * c(0.25);
-            }
-            x0 / (v4.powi(2) + c(1.5))
-        } else {
-            return (x1.tanh().exp2().tanh() * c(0.9)).acos()
-        };
-        let mut a17 = [c(0.0); 4];
-        for i in 0..4 {
-            if ge((x0.sin().powi(2) + c(1.0)).powi(-2), -c(0.5), margin) {
-                a17[i] = (v12.sin() * c(0.9)).acos();
-            } else {
-                a17[i] = v12;
-            }
-        }
-        let mut a18 = [c(0.0); 4];
-        for i in 0..n {
-            a18[i % 4] += (v16 * v16 + c(1.5)).acosh().tanh() * c(0.25);
-            s1 *= c(0.75);
-            s1 -= c(0.05) * ((s1 * c(1.2)).powi(2) + c(1.5)).acosh().tanh();
-        }
-        s0.cos() + s1 * c(0.25) - s2.sin() + acc3.tanh() + v12.cos() - v16.cos() + a17[3].sin() + a18[3]
-    }
-
-    pub fn prog_29_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_13_dual((x0 - x2).cos() * c(2.0), c(1.5), (x0 * x1).tanh(), v, n, margin).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        match n {
-            0 | 2 => {
-                s0 = (s0 * c(0.8) + (x2.sin() + c(2.5)) * c(0.2)).tanh();
-            }
-            g if g > 4 => {
-                s0 = s0 * c(0.5) + ((acc1.sin() * c(0.9)).asin().tanh() * c(2.0)).sinh().tanh() * c(1.0);
-                s0 = c(0.75) * s0 + c(0.25) * x0.sin();
-            }
-            _ => {
-                s0 = (s0 * c(0.5) + (c(0.75) - acc1) * c(1.0)).tanh();
-                if gt(x0, v[2].cos(), margin) {
-                    s0 = c(0.75) * s0 + c(0.25) * d_max(x2.cos(), x1.atan(), margin).tanh();
-                    s0 *= c(0.75);
-                    s0 += c(0.25) * x0.cos();
-                }
-                s0 *= c(0.6);
-                s0 -= c(0.25) * (v[n % 4] * v[n % 4] + c(1.0)).cbrt().tanh();
-            }
-        }
-        for i in 0..6 {
-            let fi = c(i as f64);
-            let v2 = (fi.sin() * c(0.9)).atanh() + fi;
-            for &u in v.iter() {
-                if gt(u + v2 + x2.cos(), -c(0.5), margin) {
-                    s0 *= c(0.8);
-                    s0 += c(0.1) * ((x0 + v2).powi(2) + c(0.5)).ln().tanh();
-                    s0 *= c(0.75);
-                    s0 += c(0.1) * s0.powi(2);
-                } else {
-                    s0 = c(0.8) * s0 + c(0.2) * (x0 * x0 + c(2.0)).sqrt().powi(2).ln_1p().tanh();
-                    acc1 += (fi.cos() * c(0.9)).acos().cos() * c(0.05);
-                    if n == 4 {
-                        s0 = (s0 * c(0.6) + s0 * fi * c(0.05)).tanh();
-                        break;
-                    }
-                }
-                s0 = s0.mul_add(c(0.8), fi.cos().exp2().sin() * c(1.0));
-                match n + i {
-                    0 => {
-                        break;
-                    }
-                    g if g > 1 => {
-                        s0 = s0 * c(0.75) + (d_to_radians(s0) * c(20.0)).cos() * c(0.5);
-                        if le(((x0 * v[i % 4]).powi(2) + c(1.0)).powf(0.3), -c(0.5), margin) {
-                            continue;
-                        }
-                        acc1 += c(0.05) * (x2.cos() * c(0.9)).acos().tanh();
-                    }
-                    _ => {
-                        s0 = (s0 * c(0.6) + ((c(0.65) * s0).tanh() * c(0.5)).ln_1p() * c(0.5)).sin();
-                        let v3 = v2 + x1 - v[(i + n) % 4].asinh();
-                        acc1 += c(0.05) * v3.sin();
-                    }
-                }
-            }
-            s0 = s0.mul_add(c(0.8), d_powf(c(0.5_f64), s0.sin()).cos() * c(0.1));
-            acc1 -= v2.tanh() * c(0.25);
-        }
-        for i in 0..3 {
-            if i > 1 {
-                continue;
-            }
-            let mut k4 = 0;
-            while k4 < 6 && gt(x2, c(1.0), margin) {
-                k4 += 1;
-                let v5 = x2 + v[k4 % 4].sin().exp_m1();
-                let v6: Dual64 = v5.atan().atan();
-                s0 = s0 * c(0.5) + (x0 + v5).sin() * c(0.1);
-                s0 *= c(0.5);
-                s0 -= c(0.1) * v6.tanh().tanh();
-            }
-            acc1 += x2.tanh().exp().tanh() * c(0.5);
-        }
-        let mut k7 = 0;
-        let v8 = loop {
-            k7 += 1;
-            if gt(x1, v[(k7 + n) % 4].atan(), margin) {
-                return (x0 * x0 + c(1.0)).recip();
-            }
-            s0 = (s0 * c(0.6) + (x0 * c(std::f64::consts::FRAC_1_PI) + (c(SCALE) + x0)) * c(0.25)).sin();
-            if k7 >= 5 || gt(v[2].tanh(), c(0.0), margin) {
-                break d_atan2(x0 * x0 + c(0.5), (x0.sin() * c(0.9)).asin());
-            }
-        };
-        s0.sin() - acc1.sin() - v8 * c(0.25)
-    }
-
-    pub fn prog_30_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * x0 + c(2.0)).ln();
-        let mut s1: Dual64 = (v[n % 4].sin() * c(0.9)).atanh();
-        let mut s2: Dual64 = (d_to_degrees(x0) * c(0.01)).asinh();
-        let mut acc3: Dual64 = c(0.0);
-        let a4 = [(x2 * x2 + c(2.0)).sqrt(), prog_0_dual(x1, c(0.75), s0, v, n, margin), d_to_radians(v[n % 4]), (v[3].sin() * c(0.9)).asin()];
-        let mut k5 = 0;
-        while k5 < 3 && le((x2 * x2 + c(0.5)).recip(), c(1.0), margin) {
-            k5 += 1;
-            s0 = s0 * c(0.75) + ((x0 * s0).sin() * c(0.9)).asin().cos() * c(0.02);
-            s1 = (s1 * c(0.8) + (a4[3 - k5] + (a4[3 - k5].powi(2) + c(0.5)).sqrt()) * c(0.1)).tanh();
-            let v6 = x0.sin() / (x2 * x2 + c(1.5));
-            s1 = c(0.75) * s1 + c(0.2) * v6.tanh();
-        }
-        if ge(x1, (acc3.powi(2) + c(1.0)).log10(), margin) || k5 == 1 {
-            s2 = s2.mul_add(c(0.5), (x1.powi(2) + c(1.0)).sqrt().cos() * c(0.5));
-            s1 = (s1 * c(0.8) + prog_1_dual(c(2.0), c(1.2), (x2.cos() * c(0.9)).acos().cos() * c(2.0), v, 0, margin) * c(0.005)).tanh();
-        } else {
-            s2 = s2.mul_add(c(0.5), acc3.mul_add(x2, s2).tanh() * c(0.02));
-        }
-        let mut k7 = 0;
-        while k7 < n + 1 {
-            k7 += 1;
-            for (j, &u) in v.iter().enumerate() {
-                let fj = c(j as f64);
-                if lt((a4[0] * a4[0] + c(0.5)).recip().asinh(), c(0.0), margin) {
-                    let x1 = (u * u + c(2.0)).sqrt();
-                    s2 *= c(0.6);
-                    s2 += c(0.4) * x1.sin().cos();
-                } else if j < 3 && le(c(0.1) - s0, s1, margin) {
-                    acc3 += d_log(c(1.5_f64), u.powi(2) + c(2.0)) * c(0.1);
-                    let x2 = v[(j + n) % 4].sin();
-                    acc3 += c(0.05) * x2.cos();
-                } else {
-                    s0 = c(0.5) * s0 + c(0.25) * s2.tanh().sinh().cos();
-                }
-                s0 = s0.mul_add(c(0.75), (fj.tanh() * c(0.9)).atanh().sin().exp().sin() * c(1.0));
-                acc3 -= c(0.05) * u.sin();
-            }
-            s0 = (s0 * c(0.8) + x0.cos().exp2() * c(0.1)).tanh();
-            if !(k7 == 7 && gt((a4[k7 % 4].cos() * c(0.9)).atanh(), -c(0.25), margin)) {
-                break;
-            }
-        }
-        s0 * c(0.25) - s1.cos() - s2.sin() + acc3.sin() - a4[3].cos()
-    }
-
-    pub fn prog_31_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0.cos() + c(2.0)).cbrt();
-        let mut acc1: Dual64 = c(0.0);
-        if gt((x1 * x1 + c(1.0)).recip(), -c(0.25), margin) {
-            let v2 = prog_24_dual(v[3].sin(), acc1, x0, v, n, margin);
-            s0 = c(0.75) * s0 + c(0.2) * d_log(c(0.5_f64), x1.powi(2) + c(2.0)).cos();
-            acc1 -= c(0.1) * v2.sin();
-        }
-        let v3 = v.iter().fold(acc1, |r, &p| r * c(0.5) + c(0.1) * (x2 + v[n % 4] + p.cos()).sin());
-        let mut a4 = v;
-        a4[0] *= c(0.75);
-        a4[0] += d_copysign(c(1.5_f64), x0, margin) - v3;
-        for i in 0..n {
-            for (j, &u) in a4.iter().enumerate() {
-                let fj = c(j as f64);
-                s0 = s0.mul_add(c(0.8), (a4[2] + fj).tanh().sinh().sin() * c(0.1));
-                if n + i < 11 && le(((u + fj).powi(2) + c(0.5)).recip(), -c(0.5), margin) {
-                    s0 = s0 * c(0.5) + (s0 + (s0 * s0 + c(1.0)).recip()).cos() * c(0.25);
-                    s0 = s0.mul_add(c(0.5), s0.cos() * c(0.5));
-                } else if lt(a4[j], x0.tanh(), margin) {
-                    acc1 -= (x1 * c(std::f64::consts::FRAC_1_PI)).cos() * c(0.05);
-                    if !(j % 2 == 0) {
-                        acc1 += c(0.05) * v[n % 4].tanh();
-                    } else {
-                        acc1 -= c(0.05) * (d_atan2(v3, v[0] * v[0] + c(1.0)).cos() * c(1.5)).cosh().cos();
-                    }
-                    acc1 -= (v3 - c(0.1)).sin() * c(0.05);
-                } else {
-                    s0 = s0 * c(0.5) + s0.cos().sin() * c(0.5);
-                    if j > 2 {
-                        return s0;
-                    }
-                }
-            }
-            s0 = s0 * c(0.75) + d_powf(s0.powi(2) + c(1.0), a4[i % 4].tanh()).cos() * c(0.02);
-            s0 *= c(0.75);
-            s0 += c(0.02) * a4[i % 4].mul_add(s0, s0).sin();
-        }
-        for i in 0..3 {
-            acc1 += c(0.5) * ((-s0) - a4[3 - i].sin().exp2()).cos();
-            let v5 = x1.tanh().exp();
-            s0 = s0.mul_add(c(0.75), (x1 * x1 + c(1.0)).recip() * c(0.25));
-            acc1 += c(0.5) * v5.sin().tanh();
-        }
-        s0 * c(0.5) - acc1.cos() + a4[2].cos() - prog_2_dual(v3, (s0.cos() * c(0.9)).asin().cos() * c(2.0), c(0.75), v, n, margin)
-    }
-
-    pub fn prog_32_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.sin() * c(2.0)).sinh().sin() * c(2.0);
-        let mut s1 = (x1 * x1 + c(1.0)).log(3.0).sin().exp2();
-        let mut s2 = ((x0 * x1).cos() * c(0.9)).acos().sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        match n % 3 {
-            0 => {
-                let v4: Dual64 = (acc3.powi(2) + c(1.0)).log2() * (acc3 + v[1]);
-                let x2 = v4.sin().exp2();
-                s2 = (s2 * c(0.6) + x2.cos() * c(1.0)).sin();
-            }
-            2 => {
-                for (i, &t) in v.iter().enumerate() {
-                    acc3 += c(0.5) * (v[2] * v[2] + c(2.0)).sqrt().cos();
-                    s2 = s2.mul_add(c(0.8), prog_0_dual(x0, s2.cos() * c(2.0), c(0.25), v, i, margin).sin() * c(0.005));
-                    match i + n {
-                        0 => {
-                            acc3 += s2 * x2 * c(0.3) * c(0.75);
-                        }
-                        1 | 3 => {
-                            s2 = s2 * c(0.8) + (s2.powi(2) + c(1.0)).log10() * c(0.4);
-                        }
-                        6 => {
-                            s1 = s1.mul_add(c(0.6), t.cos().exp2().sin() * c(0.25));
-                        }
-                        _ => {
-                            for j in (0..=i).rev() {
-                                s1 = (s1 * c(0.6) + c(0.1) * (t * s1) * c(1.0)).tanh();
-                                match j {
-                                    0 | 2 => {
-                                        break;
-                                    }
-                                    3 => {
-                                        s0 *= c(0.75);
-                                        s0 += c(0.02) * (s0 * c(0.8) / ((x2 / (t.cos() + c(2.0))).powi(2) + c(0.5))).sin();
-                                        acc3 += d_atan2((x0.sin() * c(0.9)).acos().powi(2) + c(1.0), x0 + v[j]).sin() * c(0.1);
-                                    }
-                                    _ => {
-                                        s0 = s0.mul_add(c(0.8), v[n % 4].mul_add(s0, s0).sin() * c(0.02));
-                                        let v5 = s0 / (x0.cos() + c(2.0));
-                                        acc3 -= c(0.1) * v5.cos().sin();
-                                    }
-                                }
-                            }
-                        }
-                    }
-                    s2 = c(0.75) * s2 + c(0.25) * t.tanh().sin();
-                }
-                s2 = (s2 * c(0.75) + prog_13_dual(x0.asinh().sin(), c(2.0), s2, v, n, margin) * c(0.005)).tanh();
-                if n % 2 == 0 && lt((v[n % 4].powi(2) + c(0.5)).cbrt(), x2, margin) {
-                    s1 *= c(0.5);
-                    s1 += c(0.005) * prog_2_dual(v[n % 4].powi(2).tanh() * c(2.0), (x2.cos().exp() - (s1 - c(0.1))).tanh(), (x2 - s0).tanh(), v, 0, margin).cos();
-                    s0 = s0.mul_add(c(0.75), (x0 + x1).sin() * c(0.1));
-                } else {
-                    s0 = s0 * c(0.6) + (s0 * s0 + c(1.0)).log2().sin() * c(0.02);
-                    let v6 = prog_0_dual(c(1.5), (x0 - (v[n % 4] * v[n % 4] + c(2.0)).sqrt()).sin() * c(2.0), x1, v, 5, margin);
-                    acc3 -= v6.sin() * c(0.02);
-                }
-            }
-            _ => {
-                for _ in (0..6).rev() {
-                    s2 = c(0.75) * s2 + c(0.25) * x1.tanh().tanh();
-                    if le(((d_to_degrees(v[2]) * c(0.01)).sin() * c(0.9)).acos(), s0 - x0, margin) {
-                        break;
-                    }
-                }
-            }
-        }
-        'l3: for i in 0..n {
-            let fi = c(i as f64);
-            if lt((v[i % 4].cos() * c(2.0)).sinh(), -c(1.0), margin) {
-                let v7 = (v[1].sin() * c(0.9)).atanh();
-                acc3 += v7.tanh().sin() * c(0.25);
-            } else {
-                let v8 = (x2.cos() * c(0.9)).atanh();
-                acc3 += c(0.25) * d_atan2(c(3.0_f64), x2.atan()).tanh();
-                acc3 += c(0.25) * v8.cos();
-            }
-            acc3 -= v[i % 4].sin().tanh() * c(0.25);
-            let mut k9 = 0;
-            while k9 < 3 && gt(v[3] + fi, s2, margin) {
-                k9 += 1;
-                let v10 = s2 * x2;
-                if le(v10.atan(), (v[0] * v[0] + c(1.0)).cbrt(), margin) {
-                    continue 'l3;
-                }
-                s2 *= c(0.75);
-                s2 -= c(0.25) * x2.asinh().tanh();
-            }
-            s0 = s0.mul_add(c(0.6), (fi.asinh().powi(2) + c(1.0)).cbrt().sin() * c(1.0));
-        }
-        for _ in 0..6 {
-            let v11: Dual64 = v[n % 4];
-            let v13 = if ge(x1 / (s1 * s1 + c(0.5)), -c(0.5), margin) {
-                ((v11 * v11).tanh() * c(0.9)).acos()
-            } else {
-                let v12 = v11;
-                return (v12 * v12 + c(2.0)).ln() * c(0.75)
-            };
-            s2 = (s2 * c(0.8) + x2.tanh() * c(0.2)).sin();
-            s2 = (s2 * c(0.5) + v13.sin() * c(0.05)).tanh();
-        }
-        if n == 0 && gt(-v[n % 4], c(0.0), margin) {
-            let v14 = x0.sin().exp2();
-            s0 = (s0 * c(0.5) + d_max(x2, x0, margin) * c(0.5)).tanh();
-            s0 = s0 * c(0.6) + v14.sin().sin() * c(0.25);
-        } else if ge(((x2.powi(2) + c(2.0)).ln().cos() * c(0.9)).acos(), x2.tanh().cosh(), margin) {
-            let v15 = (v[1].tanh() * c(1.2)).tan();
-            acc3 -= v15.sin() * c(0.4);
-        }
-        let mut m16 = 0;
-        for i in (0..5).rev() {
-            let fi = c(i as f64);
-            s1 = c(0.75) * s1 + c(0.25) * ((-s1).powi(2) + c(2.0)).ln().tanh();
-            if m16 == 8 {
-                m16 += 1;
-            }
-            for j in 0..3 {
-                let fj = c(j as f64);
-                let v17 = if gt(fi - s1.cos(), (x2.sin() * c(0.9)).atanh(), margin) && n == 5 {
-                    d_max(x2, v[(j + m16) % 4], margin)
-                } else {
-                    v[3 - j] - s0
-                };
-                match j {
-                    0 => {
-                        s0 = (s0 * c(0.75) + (v17.tanh().tanh() * c(1.5)).cosh() * c(0.02)).sin();
-                        s2 *= c(0.6);
-                        s2 += c(0.4) * (s2 + fj).cos();
-                    }
-                    1 => {
-                        s1 = (s1 * c(0.75) + (v17.tanh() * c(1.2)).tan() * c(0.01)).tanh();
-                    }
-                    2 => {
-                        s0 *= c(0.8);
-                        s0 += c(0.1) * (v17 + fi).tanh();
-                        continue;
-                    }
-                    _ => {
-                        let v18 = v17 + (-x1);
-                        s2 = (s2 * c(0.6) + s1.tanh().exp() * c(0.1)).tanh();
-                        s0 = (s0 * c(0.5) + v18.sin() * c(0.1)).sin();
-                    }
-                }
-                acc3 += c(0.1) * (-v[3 - j]).sin();
-            }
-            s0 = s0.mul_add(c(0.8), (s2.sin() * c(1.2)).tan().cos() * c(0.02));
-        }
-        match m16 {
-            0 | 2 => {
-                acc3 += (-(v[m16 % 4].tanh() * c(0.9)).asin()).sin();
-                if ge(v[1].powi(3).sin(), c(0.5), margin) {
-                    let v19 = d_abs(v[(m16 + n) % 4].cos(), margin);
-                    acc3 += c(0.75) * ((v19.sin() * c(0.5)).ln_1p().tanh() * c(0.9)).atanh();
-                } else if le(x1, -c(1.0), margin) || m16 < 2 {
-                    let v20 = (v[n % 4].cos() * c(0.9)).atanh();
-                    let v21: Dual64 = (v[2].sin() * c(1.5)).sinh().tanh().exp();
-                    acc3 -= c(0.25) * (v20.tanh() + v21.tanh()).cos();
-                }
-                s0 *= c(0.6);
-                s0 += c(0.1) * (v[m16 % 4].cos() * c(0.9)).acos().tanh();
-            }
-            3..=4 => {
-                let v22: Dual64 = (-v[m16 % 4]) / (x1.cos().cos() + c(2.0));
-                acc3 -= v22.cos();
-            }
-            g if g > 5 => {
-                s1 = s1 * c(0.6) + (v[1] - x2).sin() * c(0.2);
-                let v23 = c(2.0) - x1;
-                s1 = (s1 * c(0.75) + v23.cos() * c(0.25)).sin();
-            }
-            _ => {
-                s2 *= c(0.8);
-                s2 -= c(0.01) * (s1.powi(2) + c(1.0)).recip().cos();
-                s1 = s1 * c(0.5) + (d_min(v[0], x2, margin).tanh() * c(2.0)).cosh().tanh() * c(0.05);
-            }
-        }
-        let v26 = if m16 == 1 && lt(d_hypot(c(0.5_f64), x1, margin), c(0.5), margin) {
-            s0 *= c(0.75);
-            s0 += c(0.25) * (x2 * x2 + c(1.0)).log(3.0).tanh();
-            (d_min(x1, x2, margin).tanh() * c(1.5)).sinh()
-        } else if ge((x2 * x2 + c(1.0)).ln(), -c(1.0), margin) {
-            let v24 = (s0 * s0 + c(1.0)).log10() * v[2];
-            ((x0.sin() * c(0.5)).ln_1p().powi(2) + c(0.5)).ln() + v24.tanh()
-        } else {
-            let v25 = v[m16 % 4];
-            (-x2) + v25.sin()
-        };
-        s0.cos() - s1 - s2.sin() + acc3.cos() + v26.sin()
-    }
-
-    pub fn prog_33_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (x0 + x2).sin() * c(2.0);
-        let mut s1 = (s0 - v[n % 4]).sin() * c(2.0);
-        let mut s2 = (s0.atan().sin() + c(2.0)).cbrt();
-        let mut acc3: Dual64 = c(0.0);
-        for &t in v.iter() {
-            s1 = s1.mul_add(c(0.5), (t.cos() + c(2.0)).cbrt().tanh() * c(1.0));
-            acc3 += (t + x1).cos() * c(0.5);
-        }
-        match n {
-            0 => {
-                s1 = (s1 * c(0.75) + (x1.sin() * c(1.2)).tan() * c(0.02)).tanh();
-            }
-            1..=3 => {
-                s1 = (s1 * c(0.75) + d_abs(x1, margin) * c(0.25)).sin();
-                let x0 = (x2.atan().powi(2) + c(1.0)).recip();
-                s1 = c(0.5) * s1 + c(0.75) * x0.cos();
-            }
-            4..=6 => {
-                s1 = c(0.5) * s1 + c(1.0) * d_atan2(c(1.5_f64), x1).tanh();
-            }
-            _ => {
-                s2 *= c(0.5);
-                s2 += c(0.02) * (acc3 - s2).cos();
-                s2 = s2.mul_add(c(0.6), s2.tanh() * c(0.05));
-            }
-        }
-        for _ in (0..n).rev() {
-            s0 *= c(0.6);
-            s0 -= c(0.4) * (x1.tanh() * c(0.5)).ln_1p();
-            acc3 -= c(0.25) * (v[n % 4] - x0).sin();
-        }
-        let v4 = d_clamp(x1.cos(), -c(0.5), c(0.5), margin);
-        s0 * c(0.75) - s1.sin() - s2 + acc3 + v4 + (x0 - v4)
-    }
-
-    pub fn prog_34_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 + v[3]).sin() * c(2.0);
-        let mut s1 = (x2 * x2 + c(1.0)).log2().sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        match n {
-            0 => {
-                acc2 += d_copysign(c(1.5_f64), s0 + x0, margin);
-                s1 *= c(0.8);
-                s1 -= c(0.01) * x0.powi(3).cos();
-            }
-            2..=3 => {
-                let v3 = (x0.sin() * c(1.2)).tan().tanh().exp2();
-                s0 = c(0.6) * s0 + c(0.02) * v3.cos();
-            }
-            4 | 6 => {
-                let v4 = prog_13_dual(acc2, (x0 * x0 + c(1.0)).sqrt().tanh(), s0, v, 3, margin);
-                acc2 += v4.tanh() * c(0.005);
-            }
-            _ => {
-                let v5 = prog_0_dual(s1.powi(3).sin() * c(2.0), (x0 * x1).cos().exp2().tanh(), c(2.0), v, n, margin);
-                s0 *= c(0.8);
-                s0 -= c(0.05) * s0.tanh();
-                acc2 += v5.tanh() * c(0.005);
-            }
-        }
-        let mut a6 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a6[i] = v[(i + n) % 4];
-            s0 = s0.mul_add(c(0.6), t.tanh() * c(0.4));
-        }
-        let mut k7 = 0;
-        while k7 < n && le(d_hypot(s0, a6[k7 % 4], margin), (x1.sin() + c(2.0)).cbrt(), margin) {
-            k7 += 1;
-            match k7 % 4 {
-                1..=2 => {
-                    for j in (0..4).rev() {
-                        let v9 = if gt(a6[(j + k7) % 4], s1, margin) {
-                            d_log(s0.powi(2) + c(1.0), a6[0] * a6[0] + c(2.0))
-                        } else {
-                            let v8 = v[3];
-                            (x0.tanh() * c(0.9)).atanh() + v8.tanh()
-                        };
-                        let v10 = (v9.powi(2) + c(1.0)).log(2.0);
-                        s0 = s0 * c(0.8) + s0.asinh().cos() * c(0.2);
-                        s1 *= c(0.75);
-                        s1 -= c(0.02) * v10.sin();
-                    }
-                    acc2 += (x1 + s1).sin() * c(0.25);
-                }
-                3 => {
-                    let v11 = x1 * x2;
-                    s0 = s0 * c(0.5) + (d_to_degrees(s0.atan()) * c(0.01)).tanh() * c(0.75);
-                    s0 = c(0.6) * s0 + c(0.1) * v11.tanh();
-                }
-                _ => {
-                    s1 = c(0.6) * s1 + c(0.05) * s1.powi(3).cos();
-                }
-            }
-            if ge((v[k7 % 4] + x0) / (s0.sin().exp().powi(2) + c(1.5)), s1 + s0, margin) {
-                let v12 = x0.atan();
-                s0 = (s0 * c(0.6) + v12.tanh() * c(0.4)).tanh();
-            } else if n == 4 && lt(x0.cos(), c(0.0), margin) {
-                s1 = c(0.6) * s1 + c(0.2) * (s1 + s0).cos();
-                acc2 += c(0.25) * (x1 * x1 + c(0.5)).recip().tanh();
-            } else {
-                s1 = (s1 * c(0.75) + (s1.cos() * c(0.9)).atanh() * c(0.05)).sin();
-                let v13 = x2.atan();
-                acc2 -= c(0.25) * v13.cos().cos();
-            }
-            s1 *= c(0.6);
-            s1 += c(0.02) * ((s1.powi(2) + c(1.0)).powi(-1) + d_powf(x0 * x0 + c(1.0), v[3].cos())).sin();
-        }
-        'l3: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let v18 = if i == 1 {
-                for &u in a6.iter() {
-                    s1 = c(0.6) * s1 + c(0.4) * t.tanh();
-                    let v14 = x1.atan();
-                    s1 *= c(0.8);
-                    s1 -= c(0.1) * (u.cos() + v14.tanh()).cos();
-                }
-                let v15 = -x2;
-                (s1.cos().powi(2) + c(1.0)).sqrt() + v15.sin()
-            } else if ge(prog_33_dual(s0, t, c(0.75), v, n, margin), c(0.0), margin) || i > 0 {
-                let v16 = s1.sin().exp();
-                v[3 - i] + v16.sin()
-            } else {
-                let v17 = d_log((x1.tanh() * c(1.2)).tan().powi(2) + c(1.0), (x1 + fi).powi(2) + c(2.0));
-                (x0 * x0 + c(1.0)).powf(0.5) + v17.cos()
-            };
-            let v24 = match k7 {
-                0 | 2 => d_log(x1 * x1 + c(1.0), s1 * s1 + c(2.0)),
-                g if g > 3 => {
-                    for j in (0..=i).rev() {
-                        let v21 = match j {
-                            0 => {
-                                s1 = c(0.8) * s1 + c(0.2) * v[j].sin();
-                                t + a6[j]
-                            }
-                            1..=2 => {
-                                let v19 = fi.tanh().cosh();
-                                (x1.powi(2) + c(1.0)).log10() + v19.cos()
-                            }
-                            3 => v18 + x1,
-                            _ => {
-                                let v20 = -a6[3 - j];
-                                (x1 * x1 + c(1.0)).log(2.0) * (v20 + x1)
-                            }
-                        };
-                        let v22 = (v[3 - j].atan().powi(2) + c(0.5)).sqrt();
-                        s0 = c(0.75) * s0 + c(0.1) * (x1 * x1 + c(1.0)).powf(0.5).tanh();
-                        acc2 += c(0.1) * (v21.tanh() + v22.cos()).sin();
-                    }
-                    ((v[3] - c(0.5)).sin() * c(0.9)).asin()
-                }
-                _ => {
-                    for u in a6 {
-                        s0 = (s0 * c(0.8) + x1 * c(std::f64::consts::FRAC_PI_4) * c(0.25)).sin();
-                        match k7 {
-                            0 | 2 => {
-                                let v23 = c(1.25) - x0;
-                                s0 = (s0 * c(0.5) + v23.cos() * c(0.5)).sin();
-                            }
-                            5 => {
-                                s0 = (s0 * c(0.6) + a6[2].atan() * c(0.4)).sin();
-                            }
-                            6 => {
-                                s1 = s1 * c(0.6) + d_atan2(t * t + c(0.5), u).tanh() * c(0.05);
-                            }
-                            _ => {
-                                s1 = (s1 * c(0.75) + (a6[i] + u) * c(0.1)).tanh();
-                                s0 *= c(0.8);
-                                s0 -= c(0.25) * (v[2].powi(2) + c(1.0)).recip();
-                            }
-                        }
-                        if ge((a6[2].sin().cos() * c(0.9)).atanh(), t, margin) {
-                            s0 *= c(0.75);
-                            s0 -= c(0.1) * ((x2.sin() * c(1.5)).cosh().powi(2) + c(1.0)).recip().tanh();
-                            continue 'l3;
-                        }
-                        s1 = s1.mul_add(c(0.75), u.tanh().tanh() * c(0.25));
-                    }
-                    s0 = c(0.5) * s0 + c(0.75) * (x0.powi(2) + c(1.0)).recip();
-                    c(SCALE) + t
-                }
-            };
-            s1 = (s1 * c(0.8) + s0.tanh().exp2() * c(0.1)).sin();
-            for _ in 0..v.len() {
-                acc2 -= c(0.1) * (t.powi(2) + c(1.0)).recip();
-                if gt((v24.tanh() * c(0.9)).asin().asinh(), c(0.25), margin) {
-                    break 'l3;
-                }
-            }
-            acc2 += c(0.1) * (t.cos() + v18.sin() + v24.cos()).cos();
-        }
-        x1.sin() - s0 + s1 * c(0.5) - acc2.tanh() + a6[3].tanh()
-    }
-
-    pub fn prog_35_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1;
-        let mut s1 = (x0.tanh().exp_m1() / ((x2 / (s0.powi(2) + c(1.5))).powi(2) + c(0.5))).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        if le(v[n % 4] - x2, -c(0.5), margin) {
-            s0 = s0.mul_add(c(0.5), prog_21_dual(s0.cos().exp_m1().cos() * c(2.0), x2, x1, v, n, margin).tanh() * c(0.005));
-        } else if lt((x2 * x2 + c(2.0)).sqrt() / (x2.powi(2) + c(1.5)), c(1.0), margin) {
-            acc2 += (x2.cos() * c(0.9)).asin().cos();
-        } else {
-            let x0 = x0 - c(2.5);
-            acc2 -= x0.tanh();
-        }
-        match n {
-            1 => {
-                let x2 = x2 * x2;
-                s0 = (s0 * c(0.5) + x2.cos() * c(0.1)).tanh();
-            }
-            2..=4 => {
-                let v3: Dual64 = s0;
-                s0 = s0 * c(0.75) + v3 * c(0.02);
-            }
-            5 => {
-                s0 = (s0 * c(0.6) + prog_0_dual(x1, (x1.tanh() / (v[n % 4].cos().cos() + c(2.0))).sin() * c(2.0), s0, v, n, margin) * c(0.005)).sin();
-                let v4: Dual64 = prog_13_dual(s0, (d_to_degrees(x1) * c(0.01)).tanh(), x0, v, n, margin);
-                s1 *= c(0.75);
-                s1 -= c(0.005) * v4.tanh().sin();
-            }
-            _ => {
-                let v5 = d_log(s0.powi(2) + c(1.0), (s1 * s1 + c(1.0)).recip().powi(2) + c(2.0));
-                s1 = s1 * c(0.5) + v5.cos() * c(0.02);
-            }
-        }
-        let a6 = v.map(|e| e.cos());
-        let v7 = a6.iter().fold(a6[n % 4], |r, &p| r * c(0.5) + c(0.1) * ((a6[2] * a6[2] + c(1.0)).ln().tanh().exp_m1() + p.cos()).tanh());
-        for i in (0..5).rev() {
-            let fi = c(i as f64);
-            let v10: Dual64 = if ge(d_log(x2 * x2 + c(1.0), s1 * s1 + c(2.0)) + v7, fi.powi(2), margin) {
-                for j in (0..n).rev() {
-                    let fj = c(j as f64);
-                    if lt(a6[(j + i) % 4] * fj, a6[j % 4] + v7, margin) {
-                        s1 = (s1 * c(0.8) + (fi * fi + c(1.0)).log10() * c(1.0)).tanh();
-                        if ge(x1.tanh(), fi, margin) || j % 2 == 0 {
-                            acc2 += (a6[j % 4].tanh() * c(1.2)).tan().tanh() * c(0.05);
-                            continue;
-                        }
-                        let x0: Dual64 = (x2 * x2 + c(0.5)).sqrt();
-                        s0 *= c(0.8);
-                        s0 += c(0.2) * x0.sin().cos();
-                    }
-                    match j + n {
-                        0 => {
-                            s1 = c(0.75) * s1 + c(0.05) * (v7.tanh().sin() * c(0.9)).atanh().tanh();
-                            acc2 -= c(0.05) * (v7 * v7 + c(1.0)).recip();
-                        }
-                        2 | 4 => {
-                            acc2 += x0.sin() * c(0.05);
-                            if le(c(0.3) - s1, d_to_degrees(v[j % 4]) * c(0.01), margin) {
-                                s0 = (s0 * c(0.6) + s0.tanh() * s0 * c(0.2)).sin();
-                                continue;
-                            }
-                        }
-                        5 | 7 => {
-                            let v8 = x0.tanh().exp2();
-                            s1 *= c(0.75);
-                            s1 += c(1.0) * (d_powf(c(1.5_f64), fi.tanh()).powi(2) + c(1.0)).log10();
-                            acc2 -= v8.tanh().cos() * c(0.05);
-                        }
-                        _ => {
-                            s0 = (s0 * c(0.6) + (s0 + c(1.25)) * c(0.4)).tanh();
-                            if !(n == 6 && gt((x2 * x2 + c(0.5)).sqrt(), -c(1.0), margin)) {
-                                acc2 -= (-x1).tanh() * c(0.05);
-                                continue;
-                            }
-                        }
-                    }
-                    s0 = (s0 * c(0.5) + x1.tanh().cosh() * c(0.4)).sin();
-                }
-                d_powf(s0 * s0 + c(1.0), fi.tanh())
-            } else {
-                let v9 = v[1] / (v7 * v7 + c(1.0));
-                (fi.cos() * c(1.2)).tan() + v9.sin()
-            };
-            if lt(v10 / (v7 * v7 + c(0.5)), x0, margin) {
-                continue;
-            }
-            s1 *= c(0.6);
-            s1 += c(0.1) * x1.cos().exp().sin();
-        }
-        let v13 = if ge(v7, c(1.0), margin) || n < 4 {
-            (v[3].sin() * c(0.9)).atanh()
-        } else if ge(v[1].cos().exp2(), c(0.5), margin) {
-            let v11 = x1.tanh() * d_atan2(x0.powi(2) + c(0.5), a6[n % 4]);
-            (v11.powi(2) + c(0.5)).sqrt()
-        } else {
-            let v12 = ((x2.powi(2) + c(1.0)).log10().powi(2) + c(1.5)).acosh();
-            return (-v7) + v12.tanh()
-        };
-        s0.sin() + s1 * c(0.5) + acc2.cos() - v13 + v13.cos().cosh()
-    }
-
-    pub fn prog_36_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_21_dual(d_max(v[0], v[1], margin).sin(), (x1 / (x0 * x0 + c(1.0))).cos().exp().tanh(), x1, v, 4, margin).cos() * c(2.0);
-        let mut s1: Dual64 = prog_0_dual(x2, x1.asinh().tanh() * c(2.0), x0, v, 6, margin).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        'l0: for i in 0..v.len() {
-            let fi = c(i as f64);
-            let v4 = if le(d_max(fi / (x0.sin() + c(2.0)), v[i] + fi, margin), s0, margin) {
-                s0.mul_add(x1, x1)
-            } else {
-                let v3 = (x0.tanh() * c(0.5)).ln_1p();
-                fi.tanh() + c(0.35) + v3.sin()
-            };
-            s0 = s0 * c(0.5) + (s0.cos() * c(1.2)).tan().cos() * c(0.05);
-            let mut k5 = 0;
-            while k5 < n {
-                k5 += 1;
-                if n > 4 && gt(x0, c(1.0), margin) {
-                    continue 'l0;
-                }
-                acc2 += c(0.05) * (v4.powi(2) + c(1.0)).sqrt().cos();
-            }
-            acc2 += v4.sin() * c(0.5);
-        }
-        match n % 3 {
-            0 | 2 => {
-                s1 = (s1 * c(0.6) + d_copysign(c(3.0_f64), s1, margin) * c(1.0)).sin();
-                s1 = (s1 * c(0.6) + x0.asinh() * c(0.4)).sin();
-            }
-            _ => {
-                s1 = s1.mul_add(c(0.5), x1.tanh().exp().cos() * c(0.1));
-            }
-        }
-        let mut m6 = 0;
-        for i in 0..4 {
-            let fi = c(i as f64);
-            let v7 = prog_33_dual(c(0.5), (v[1] + v[m6 % 4]).tanh(), (v[1] - x0).cos() * c(2.0), v, 2, margin);
-            s1 = (s1 * c(0.8) + (s0 + x2) * c(0.1)).tanh();
-            if le((v[(m6 + n) % 4].tanh() * c(0.9)).acos().sin(), v[m6 % 4].tanh(), margin) {
-                m6 += 1;
-            }
-            let v8 = d_to_degrees(fi) * c(0.02);
-            acc2 += (v7.cos() - v8.sin()).cos() * c(0.02);
-        }
-        let c9 = c(m6 as f64);
-        let v10 = c9 / ((c9.tanh() * c(0.9)).atanh().powi(2) + c(1.0));
-        s0 + s1 - acc2.tanh() + v10.tanh()
-    }
-
-    pub fn prog_37_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 + x0).cos() * c(2.0);
-        let mut s1 = (v[n % 4] - x1).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        for (i, &t) in v.iter().enumerate() {
-            s0 = s0.mul_add(c(0.8), d_max(t.cos().exp_m1(), v[3 - i], margin).sin() * c(0.05));
-            acc2 -= (t * t + c(1.0)).log2().sin() * c(0.5);
-        }
-        for i in 0..4 {
-            let fi = c(i as f64);
-            s0 = (s0 * c(0.75) + (s0 + x1.sin().exp()) * c(0.05)).tanh();
-            s0 = (s0 * c(0.5) + prog_33_dual(x1, (s1.sin() * c(0.5)).ln_1p().cos(), c(0.75), v, n, margin) * c(0.005)).sin();
-            let v3 = (fi.sin() * c(0.9)).atanh();
-            s1 = (s1 * c(0.6) + v3.sin() * c(1.0)).tanh();
-        }
-        match n {
-            0 => {
-                let v4 = v[3] / (x2 * x2 + c(0.5));
-                acc2 += c(0.5) * v4.cos();
-            }
-            1 | 3 => {
-                s0 = s0 * c(0.5) + prog_0_dual((d_hypot(c(0.5_f64), v[3], margin).cos() * c(1.2)).tan().cos() * c(2.0), c(1.5), ((v[n % 4] - v[3]).powi(2) + c(1.0)).recip().sin() * c(2.0), v, n, margin).sin() * c(0.005);
-                s1 = (s1 * c(0.5) + (s1.powi(2) + c(2.0)).acosh() * c(0.05)).sin();
-            }
-            4 | 6 => {
-                s0 = c(0.75) * s0 + c(0.005) * prog_0_dual(c(1.5), x2.cos() * c(2.0), x2, v, n, margin).sin();
-                s0 = s0.mul_add(c(0.6), d_clamp((x2 * x2 + c(2.0)).sqrt(), s0.cos() - c(1.5), d_hypot(v[n % 4], s0, margin).tanh() + c(1.5), margin).cos() * c(0.05));
-                if n % 3 == 1 && lt(d_max(v[0], x0, margin).sin(), s1, margin) {
-                    acc2 += v[0].tanh();
-                    s1 = (s1 * c(0.75) + ((s1 + x1).sin() * c(0.9)).asin() * c(0.02)).sin();
-                }
-            }
-            _ => {
-                s0 = s0 * c(0.5) + s0.tanh().tanh() * c(0.1);
-                s0 = s0.mul_add(c(0.75), s0.cos().exp().cos() * c(0.05));
-            }
-        }
-        let mut m5 = 0;
-        for i in (0..3).rev() {
-            let fi = c(i as f64);
-            acc2 -= ((x2 * x2).powi(2) + c(1.0)).recip() * c(0.5);
-            if ge(x2.sin(), s1.atan(), margin) {
-                m5 += 1;
-            }
-            let mut k6 = 0;
-            while k6 < 5 && le((x0 * x0 + c(0.5)).recip(), c(1.0), margin) {
-                k6 += 1;
-                acc2 += d_clamp(x1, x2.tanh() - c(1.5), x1.sin() + c(1.5), margin).cos() * c(0.1);
-                match m5 % 3 {
-                    0 => {
-                        acc2 += c(0.1) * (v[k6 % 4].powi(2) + c(0.5)).recip().tanh();
-                        if gt(v[0].cos().exp_m1() + s0, c(1.0), margin) {
-                            s0 = s0.mul_add(c(0.5), v[2].cos() * c(0.5));
-                        } else {
-                            let v7: Dual64 = d_abs(v[(k6 + n) % 4], margin);
-                            acc2 += v7.tanh() * c(0.1);
-                        }
-                        acc2 += v[(k6 + m5) % 4].cos() * c(0.1);
-                    }
-                    g if g > 1 => {
-                        s1 = s1 * c(0.75) + s1 * c(0.25);
-                    }
-                    _ => {
-                        s0 = s0.mul_add(c(0.75), d_max(x1, s0, margin).sin() * c(0.25));
-                    }
-                }
-            }
-            let v10 = match k6 % 4 {
-                0 | 2 => v[3].cos(),
-                3 => v[k6 % 4] * (-v[k6 % 4]),
-                _ => {
-                    for j in 0..i {
-                        match j {
-                            0 => {
-                                let x0: Dual64 = (x1 + c(0.25)) * x2;
-                                s1 = (s1 * c(0.5) + s1.atan() * c(0.5)).tanh();
-                                s1 = c(0.5) * s1 + c(0.1) * x0.cos().sin();
-                            }
-                            1 => {
-                                let v8 = prog_33_dual((fi / (s0.tanh() + c(2.0))).sin(), x2, s1, v, i, margin);
-                                acc2 += v8.cos().sin() * c(0.02);
-                            }
-                            _ => {
-                                acc2 += (s0 * x0 * (-x0)).cos() * c(0.25);
-                            }
-                        }
-                        let v9 = if ge(fi * v[j], d_to_degrees(v[m5 % 4]) * c(0.01), margin) {
-                            (s0 * s0 + c(0.5)).sqrt()
-                        } else {
-                            x2.tanh()
-                        };
-                        s0 = (s0 * c(0.75) + v[(j + k6) % 4] * c(0.25)).sin();
-                        acc2 -= v9.tanh() * c(0.25);
-                    }
-                    fi.tanh()
-                }
-            };
-            acc2 += v10.cos() * c(0.5);
-        }
-        let c11 = c(m5 as f64);
-        'l5: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            if lt((t * t + c(1.0)).powf(0.5), c(1.0), margin) || i % 3 == 1 {
-                s0 = c(0.6) * s0 + c(0.25) * v[1].sin().exp2().tanh();
-                continue;
-            }
-            acc2 += (c11.tanh() - (x2 * x2 + c(2.0)).ln()).cos() * c(0.5);
-            for &u in v.iter() {
-                let v14 = match i % 2 {
-                    0 => {
-                        let v12 = d_powf(c(2.0_f64), u.cos()) * x1;
-                        fi - v12
-                    }
-                    1 => {
-                        let x0 = x0 + c11;
-                        s0 = c(0.75) * s0 + c(0.25) * (-x2).sin();
-                        (v[i].tanh() * c(0.9)).acos() - (fi * fi + c(0.5)).recip() + x0.cos()
-                    }
-                    _ => {
-                        let v13 = u * u;
-                        (c11 * c11 + c(0.5)).recip().cos().exp() + v13.cos()
-                    }
-                };
-                if ge(d_log(c(3.0_f64), v14.powi(2) + c(2.0)), s0, margin) {
-                    continue 'l5;
-                }
-                acc2 -= (x0.tanh().cos() * c(2.0)).cosh().cos() * c(0.1);
-                acc2 += c(0.1) * u.tanh().sin();
-            }
-        }
-        let v15: Dual64 = prog_33_dual((v[m5 % 4].powi(2) + c(1.0)).log(2.0).tanh(), x1, x2, v, m5, margin);
-        s0.tanh() + s1 + acc2.tanh() + c11.sin() + v15.tanh()
-    }
-
-    pub fn prog_38_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_24_dual(x0, (v[n % 4] / (x0 * x0 + c(1.5))).cos().exp().sin(), x1, v, n, margin).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            match i % 2 {
-                0 => {
-                    s0 = (s0 * c(0.6) + x1.sin().exp() * c(0.1)).tanh();
-                    if ge(prog_33_dual((x2 * x2 + c(1.0)).log2().tanh(), (s0.powi(2) + c(1.0)).log2().cos() * c(2.0), (x2 * x2).cos(), v, n, margin), c(0.0), margin) {
-                        continue;
-                    }
-                    let v2 = prog_33_dual((x1 * x1 + c(1.0)).log10().tanh() * c(2.0), (s0 * s0).tanh().cos(), ((fi - x0).powi(2) + c(1.0)).log(10.0).sin() * c(2.0), v, n, margin);
-                    s0 = (s0 * c(0.75) + v2.sin() * c(0.005)).sin();
-                }
-                _ => {
-                    s0 = s0 * c(0.8) + x1.asinh().tanh() * c(0.2);
-                }
-            }
-            let v3 = prog_33_dual((x2.cos().exp().cos() * c(0.9)).asin().cos() * c(2.0), (x1 / (x2 * x2 + c(1.0))).cos() * c(2.0), (c(0.5) - x2).sin() * c(2.0), v, i, margin);
-            match i + n {
-                0 => {
-                    s0 = (s0 * c(0.8) + (v[i % 4] + s0) * c(0.1)).sin();
-                }
-                1 | 3 => {
-                    s0 = s0 * c(0.5) + d_powf(c(0.5_f64), s0.tanh().exp_m1().sin()).cos() * c(0.1);
-                    if le(x2.tanh(), c(0.25), margin) {
-                        let v4: Dual64 = v[1].tanh().exp_m1();
-                        acc1 += x0.tanh().exp_m1().cos() * c(0.5);
-                        s0 = s0.mul_add(c(0.8), v4.cos() * c(0.05));
-                    } else {
-                        let v5 = (v[i % 4] * v[i % 4] + c(1.0)).powi(-3).atan();
-                        acc1 += c(0.25) * v5.cos().tanh();
-                    }
-                }
-                g if g > 4 => {
-                    let x1 = (v[i % 4].powi(2) + c(1.0)).recip() * v[i % 4];
-                    acc1 -= c(0.5) * (d_to_degrees(x0) * c(0.02)).cos();
-                    if ge(x1.sin().exp2(), c(0.5), margin) || i % 3 == 1 {
-                        acc1 += c(0.5) * (x0 + s0).tanh();
-                        acc1 += ((s0.powi(2) + c(1.0)).powf(1.5) * c(1.2)).tanh() * c(0.2);
-                    } else if i % 2 == 0 && le((s0 * s0 + c(1.0)).log10(), c(0.25), margin) {
-                        acc1 += c(0.25) * d_clamp(x2, -c(1.5), c(1.5), margin);
-                    } else {
-                        s0 = (s0 * c(0.6) + x2.powi(3) * c(0.02)).tanh();
-                        s0 = s0 * c(0.5) + (x1 / (fi * fi + c(1.0))).tanh() * c(0.2);
-                    }
-                }
-                _ => {
-                    s0 = (s0 * c(0.6) + (x0 * x0 + c(1.0)).powi(-3) * c(0.02)).tanh();
-                }
-            }
-            acc1 += c(0.5) * (s0.powi(2) + c(1.0)).log2().sin();
-            acc1 += v3.cos() * c(0.005);
-        }
-        let mut k6 = 0;
-        while k6 < n {
-            k6 += 1;
-            let v7: Dual64 = x2.cos().exp2();
-            s0 = c(0.5) * s0 + c(0.5) * v[k6 % 4].atan().tanh();
-            acc1 += v7.tanh().cos() * c(0.25);
-        }
-        let mut k8 = 0;
-        while k8 < 3 && ge(d_hypot(c(2.0_f64), x1, margin), -c(1.0), margin) {
-            k8 += 1;
-            let v9 = v.iter().fold(v[(k8 + k6) % 4], |r, &p| r * c(0.75) + c(0.02) * ((r.cos().cosh().tanh() * c(1.2)).tan() + p.tanh()).sin());
-            match k8 {
-                1 => {
-                    break;
-                }
-                2 => {
-                    acc1 -= c(0.5) * ((x2 * x2 + c(2.0)).sqrt() + c(2.0)).tanh();
-                    acc1 -= (x1.powi(2) + c(1.0)).log(2.0).sin() * c(0.5);
-                }
-                3 => {
-                    let v10 = (x2.tanh() * c(1.5)).sinh();
-                    s0 = s0 * c(0.5) + d_powf(c(0.5_f64), v10.tanh()).tanh() * c(0.1);
-                }
-                _ => {
-                    s0 = (s0 * c(0.5) + c(0.65) * x1 * c(0.75)).sin();
-                    s0 *= c(0.6);
-                    s0 -= c(0.4) * d_hypot(c(2.0_f64), v[k6 % 4], margin).sin();
-                }
-            }
-            s0 *= c(0.6);
-            s0 += c(0.05) * (x2.cos() * c(0.9)).atanh().cos();
-            acc1 += v9.cos().cos() * c(0.5);
-        }
-        'l3: for i in 1..n {
-            s0 *= c(0.5);
-            s0 += c(0.5) * x2.tanh().tanh();
-            s0 = c(0.8) * s0 + c(0.1) * (-x0).tanh().exp2().sin();
-            for _ in 0..4 {
-                if le(d_log(c(2.0_f64), (x0 * s0).powi(2) + c(2.0)), -c(0.25), margin) {
-                    s0 *= c(0.5);
-                    s0 -= c(0.02) * (s0 * s0 + c(1.0)).powi(-3).sin();
-                    break 'l3;
-                }
-                s0 = s0.mul_add(c(0.75), (x1.cos() * x0).tanh() * c(0.05));
-            }
-            if ge((v[(i + k6) % 4] * v[(i + k6) % 4] + c(1.0)).log(2.0), x2.mul_add(x0, s0), margin) {
-                s0 = s0.mul_add(c(0.75), x0.atan().tanh() * c(0.25));
-                break;
-            }
-        }
-        let mut k11 = 0;
-        let v13 = loop {
-            k11 += 1;
-            acc1 += c(0.25) * d_hypot(x2, (x2.cos() * c(1.2)).tan(), margin).cos();
-            let v12 = (v[(k11 + k8) % 4] * v[(k11 + k8) % 4] + c(2.0)).acosh();
-            if k11 >= 3 || ge(v12 * x0, c(0.5), margin) {
-                break (x2.powi(2) + c(0.5)).cbrt();
-            }
-        };
-        x2 * c(1.5) + s0 * c(0.25) - acc1.cos() + v13.cos() + x1.sin().exp()
-    }
-
-    pub fn prog_39_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_to_radians(x2) * c(20.0);
-        let mut acc1: Dual64 = c(0.0);
-        for i in 0..n {
-            let fi = c(i as f64);
-            s0 = (s0 * c(0.75) + prog_33_dual((-v[0]).cos() * c(2.0), c(0.5), (v[2] * x0).cos(), v, i, margin) * c(0.005)).sin();
-            if lt((x1.cos() * c(0.5)).ln_1p(), -c(0.5), margin) {
-                continue;
-            }
-            let v2 = -fi.tanh();
-            s0 = c(0.6) * s0 + c(1.0) * v2.tanh().sin();
-        }
-        'l1: for i in (0..n).rev() {
-            let fi = c(i as f64);
-            s0 = (s0 * c(0.6) + x0.sin().exp_m1().sin().exp() * c(0.05)).sin();
-            for j in 0..3 {
-                let fj = c(j as f64);
-                acc1 += x2.sin() * c(0.1);
-                if !(i == 5 && gt((v[1] + v[3 - j]).asinh(), x1, margin)) {
-                    return fi + fi * fj;
-                }
-                if !(i + n < 4) {
-                    s0 = (s0 * c(0.6) + d_hypot(s0, x2, margin) * c(0.2)).tanh();
-                    continue 'l1;
-                }
-            }
-            s0 = s0 * c(0.5) + (x2 / (v[i % 4].sin().exp_m1().powi(2) + c(1.5))).tanh() * c(0.1);
-        }
-        acc1 += c(0.75) * (x2.cos() * c(0.9)).atanh();
-        if le(acc1 + x1, c(1.0), margin) {
-            acc1 += (v[n % 4] - c(0.25)).cos();
-            if gt((x0 * x0 + c(0.5)).ln(), x0 / c(3.0), margin) || n == 0 {
-                s0 *= c(0.5);
-                s0 -= c(0.25) * (s0 - x0).cos();
-                s0 *= c(0.8);
-                s0 += c(0.005) * prog_2_dual(x0, x1, c(0.75), v, 5, margin).sin();
-            } else if gt(prog_33_dual(v[0].tanh() * c(2.0), s0, x2, v, 6, margin), c(0.5), margin) {
-                acc1 -= x2.sin();
-                s0 = (s0 * c(0.8) + v[n % 4].tanh().exp2() * c(0.1)).tanh();
-            } else {
-                let v3 = d_abs(acc1, margin);
-                acc1 += c(0.5) * v3.cos();
-            }
-        } else if le((s0.powi(2) + c(0.5)).recip() + x0, c(0.0), margin) || n == 3 {
-            s0 = s0.mul_add(c(0.8), (s0 - d_abs(s0, margin)).cos() * c(0.1));
-            s0 *= c(0.75);
-            s0 -= c(0.25) * (c(SCALE) + v[n % 4]).cos();
-        } else {
-            s0 = (s0 * c(0.8) + (v[0] * v[0] + c(2.0)).acosh() * c(std::f64::consts::LN_2) * c(0.1)).tanh();
-            acc1 += c(0.02) * prog_2_dual(x1, v[n % 4].tanh().exp_m1().cos(), (v[n % 4].powi(2) + c(0.5)).recip().tanh() * c(2.0), v, 1, margin).tanh();
-        }
-        if n % 3 == 1 && lt(v[n % 4], -c(0.5), margin) {
-            s0 = s0 * c(0.75) + (x2 - c(0.65)).tanh() * c(0.25);
-        } else if ge((v[n % 4].powi(2) + c(1.5)).acosh(), -c(0.5), margin) {
-            let x1 = (x1.tanh() * c(0.9)).acos();
-            s0 *= c(0.5);
-            s0 += c(0.2) * x1.tanh().tanh();
-        } else {
-            let x1: Dual64 = acc1 - d_min(c(0.5_f64), x1, margin);
-            s0 = (s0 * c(0.5) + x1.cos() * c(0.02)).tanh();
-        }
-        'l3: for i in 1..n {
-            let fi = c(i as f64);
-            for &u in v.iter() {
-                s0 = c(0.6) * s0 + c(0.4) * s0.asinh().cos();
-                let v5: Dual64 = if ge(x1.asinh(), c(0.0), margin) {
-                    let x1 = v[i % 4] * u.tanh().exp_m1();
-                    d_to_degrees(x1) * c(0.02)
-                } else {
-                    let v4 = (v[2] * v[2]).ln_1p() * c(std::f64::consts::FRAC_1_PI);
-                    acc1 -= c(0.1) * (s0 * x0).sin().cos();
-                    v[n % 4] / (u * u + c(1.5)) + v4.cos()
-                };
-                s0 = c(0.5) * s0 + c(0.05) * v5.cos().tanh();
-            }
-            acc1 -= d_to_radians(s0) * c(20.0);
-            for (j, &u) in v.iter().enumerate() {
-                match j % 2 {
-                    1 => {
-                        break 'l3;
-                    }
-                    _ => {
-                        s0 = s0.mul_add(c(0.8), s0.powi(2) * c(0.1));
-                    }
-                }
-                match i + n {
-                    1 => {
-                        acc1 += c(0.1) * d_powf(x2.powi(2) + c(1.0), u.tanh()).cos();
-                        if le((u * u + c(0.5)).recip(), s0 + v[j], margin) {
-                            acc1 += ((u.powi(2) + c(1.0)).log(2.0) * fi.sin().exp()).tanh() * c(0.1);
-                            let v6 = x2 * fi;
-                            acc1 += c(0.1) * v6.sin();
-                        } else if gt(v[(j + i) % 4], -c(0.5), margin) || j + i < 3 {
-                            s0 = c(0.8) * s0 + c(0.2) * d_abs(x0, margin).cos();
-                            let x0 = fi.cos().sinh();
-                            acc1 -= x0.tanh() * c(0.1);
-                        }
-                    }
-                    2 | 4 => {
-                        let v7 = (u * u + c(1.0)).cbrt();
-                        acc1 -= v7.sin() * c(0.1);
-                    }
-                    5 => {
-                        s0 = c(0.8) * s0 + c(0.05) * ((x0 / (u.powi(2) + c(1.5))).sin() * c(0.9)).asin().sin();
-                    }
-                    _ => {
-                        s0 = (s0 * c(0.8) + (u.sin() * c(1.5)).sinh() * c(0.05)).sin();
-                        s0 = (s0 * c(0.75) + (fi.sin() * c(0.9)).asin() * c(1.0)).sin();
-                    }
-                }
-                acc1 -= v[n % 4].powi(2).sin() * c(0.1);
-            }
-        }
-        s0.sin() + acc1.cos() - d_copysign(s0, x0, margin)
-    }
-
-    pub fn prog_40_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.sin();
-        let mut s1 = prog_24_dual(x1.powi(2).cos() * c(2.0), d_max(d_clamp(s0, -c(1.0), c(0.5), margin), x2 - x0, margin).sin(), c(1.2), v, n, margin).tanh() * c(2.0);
-        let mut s2 = (x2.sin() * c(0.9)).asin();
-        let mut acc3: Dual64 = c(0.0);
-        let v6 = match n {
-            0 => (x2.tanh() * c(0.9)).asin(),
-            3..=4 => {
-                let v4 = x2 / (s2.powi(2) + c(1.0));
-                c(0.35) * v4
-            }
-            5 => {
-                let x1 = s2.sin();
-                let v5 = d_max(x2, x1, margin) * (x0.cos() * c(0.9)).acos();
-                d_abs(v[1], margin) - x0.sin().exp() + v5.cos()
-            }
-            _ => s0.sin(),
-        };
-        let mut k7 = 0;
-        let v9: Dual64 = loop {
-            k7 += 1;
-            let v8 = v.iter().copied().map(|p| v6 / (p * p + c(0.5))).sum::<Dual64>();
-            match n % 4 {
-                0 => {
-                    s1 = (s1 * c(0.75) + d_to_radians(s1) * c(1.0)).tanh();
-                }
-                1 | 3 => {
-                    acc3 -= x0.tanh() * c(0.25);
-                    if le(x1, c(1.0), margin) {
-                        s1 = (s1 * c(0.8) + (s2 + c(1.5)).cos().exp_m1() * c(0.05)).sin();
-                        s0 *= c(0.75);
-                        s0 += c(0.1) * s0.tanh().cos().exp2().cos();
-                    } else {
-                        acc3 += c(0.05) * v8.tanh();
-                    }
-                }
-                _ => {
-                    acc3 -= d_max(v[3] + s0, x2.powi(3), margin).cos() * c(0.25);
-                }
-            }
-            acc3 += prog_33_dual((-(x1 * x1 + c(0.5)).ln()).tanh(), x2.tanh() * c(2.0), x1, v, n, margin).cos() * c(0.02);
-            if k7 >= 6 || ge((v[0].sin() * c(0.5)).ln_1p(), c(0.5), margin) {
-                break s1 - x0;
-            }
-            acc3 += c(0.05) * v8.sin().cos();
-        };
-        let v10 = v.iter().fold(v6.tanh(), |r, &p| r * c(0.75) + c(0.01) * (v6 + x1 + p.tanh()).tanh());
-        for i in 0..n {
-            let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| d_max((x0.cos() * c(0.9)).atanh(), d_to_degrees(q) * c(0.01), margin) + p.sin()).sum::<Dual64>();
-            acc3 -= v[i % 4].cos() * c(0.25);
-            acc3 -= v11.tanh().tanh() * c(0.1);
-        }
-        s2 = s2 * c(0.6) + (x1.sin() * c(1.5)).sinh().cos() * c(0.1);
-        s0.cos() - s1 * c(0.25) - s2 - acc3.sin() - v9 - v10.cos() + d_log(c(1.5_f64), x1.tanh().sinh().powi(2) + c(2.0))
-    }
-
-    pub fn prog_41_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_clamp(x1, -c(0.5), c(0.5), margin) * x1;
-        let mut acc1: Dual64 = c(0.0);
-        if le(-x1, x1, margin) {
-            s0 *= c(0.8);
-            s0 += c(1.0) * acc1.cos();
-            acc1 += d_max(x1, v[0] + x0, margin).tanh();
-        } else if lt(v[0].cos().exp_m1(), c(0.5), margin) {
-            let v2 = prog_33_dual((d_powf(c(0.5_f64), s0.sin()).powi(2) + c(0.5)).cbrt().sin() * c(2.0), v[2].tanh(), acc1, v, n, margin);
-            let v3 = prog_0_dual(x2, x1, x0, v, n, margin);
-            s0 = c(0.75) * s0 + c(0.005) * (v2.cos() - v3.sin()).sin();
-        }
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            acc1 += (x0 + s0).cos() * c(0.5);
-            s0 = c(0.5) * s0 + c(0.2) * (x1.sin() * c(0.9)).asin().tanh();
-            for j in 0..i {
-                let fj = c(j as f64);
-                if ge(t.sin().sinh(), -c(0.25), margin) {
-                    return (t.cos() * c(1.5)).sinh();
-                }
-                acc1 += c(0.1) * (fj * (v[j] * fj)).sin();
-                if !(i < j) {
-                    s0 *= c(0.6);
-                    s0 += c(0.4) * x1.cos().cos();
-                    continue 'l0;
-                }
-            }
-            match n {
-                0 => {
-                    let x2 = ((s0 - t).powi(2) + c(2.0)).ln();
-                    let v4 = prog_33_dual(x0, c(0.75), s0, v, 6, margin);
-                    acc1 += c(0.1) * (x2.tanh() + v4.cos()).sin();
-                }
-                1 => {
-                    acc1 -= c(0.5) * (x0.powi(2) + c(1.0)).log10().tanh();
-                    acc1 += c(0.4) * (x2.tanh() * c(1.2)).tan().sin();
-                }
-                2 | 4 => {
-                    let x1 = prog_33_dual(fi.atan().tanh(), t, t.cos().exp().tanh() * c(2.0), v, i, margin);
-                    acc1 -= c(0.01) * x1.tanh();
-                }
-                _ => {
-                    acc1 -= c(0.5) * (t.sin() * c(0.5)).ln_1p().powi(3).tanh();
-                }
-            }
-            s0 = (s0 * c(0.8) + t.tanh() * c(0.2)).sin();
-        }
-        let mut k5 = 0;
-        while k5 < n + 1 && gt(((x0 - v[3]).powi(2) + c(2.0)).sqrt(), d_atan2(x0, x1.powi(2) + c(1.0)), margin) {
-            k5 += 1;
-            let v6: Dual64 = x2.cos();
-            for j in 0..5 {
-                let fj = c(j as f64);
-                let v8 = match j {
-                    1 | 3 => {
-                        let v7 = (x1.atan().powi(2) + c(1.5)).acosh();
-                        x1.cos().cos().exp() + v7.cos()
-                    }
-                    4 => (s0.sin() * c(0.9)).asin(),
-                    _ => v[j % 4] - v6.tanh(),
-                };
-                let v9 = (x2.cos() * c(1.5)).sinh();
-                let v11 = match j {
-                    0 | 2 => {
-                        acc1 += c(0.05) * v8.tanh();
-                        v[(j + n) % 4].sin().cos().exp2()
-                    }
-                    4 => {
-                        s0 = (s0 * c(0.8) + d_copysign(c(2.0_f64), fj, margin) / c(1.5) * c(1.0)).tanh();
-                        d_powf(c(2.0_f64), x0.cos())
-                    }
-                    _ => {
-                        let v10 = v9.cos();
-                        fj + v10.sin()
-                    }
-                };
-                acc1 -= v11.cos().cos() * c(0.05);
-                acc1 -= (v8.tanh() + v9.cos()).cos() * c(0.05);
-            }
-            s0 = c(0.6) * s0 + c(0.25) * (x2 * x2 + c(0.5)).ln().sin();
-            s0 = (s0 * c(0.5) + v6 * c(0.5)).tanh();
-        }
-        'l4: for i in 0..n {
-            let fi = c(i as f64);
-            if le(d_hypot(x2, v[0], margin), c(1.0), margin) || i < 3 {
-                break;
-            }
-            acc1 += d_copysign(c(3.0_f64), x0, margin).cos() * c(0.25);
-            let mut k12 = 0;
-            while k12 < 5 && gt(v[k12 % 4].atan(), x2, margin) {
-                k12 += 1;
-                s0 = (s0 * c(0.6) + ((x1.powi(2) + c(1.0)).ln().powi(2) + c(0.5)).sqrt() * c(0.4)).sin();
-                match k12 {
-                    0 | 2 => {
-                        acc1 += c(0.05) * (x0 - (fi - v[n % 4])).tanh();
-                        break 'l4;
-                    }
-                    3 | 5 => {
-                        s0 *= c(0.5);
-                        s0 += c(0.5) * d_min(x2, x0, margin).sin();
-                        if gt((x0 + x2) * c(0.25), -c(0.25), margin) {
-                            s0 *= c(0.75);
-                            s0 += c(0.25) * (x1 * x1 + c(0.5)).sqrt().sin();
-                        }
-                        acc1 += c(0.05) * v[1].sin();
-                        if le(x0.sin().cos().exp(), x0, margin) {
-                            s0 = c(0.75) * s0 + c(0.1) * (x0 + x1).cos();
-                            match n % 3 {
-                                0 => {
-                                    s0 = (s0 * c(0.75) + (s0.sin() * c(2.0)).sinh() * c(0.02)).tanh();
-                                    break;
-                                }
-                                1 => {
-                                    acc1 += c(0.05) * v[2].mul_add(x2, x1).tanh();
-                                    match k12 % 4 {
-                                        0 | 2 => {
-                                            continue;
-                                        }
-                                        3 => {
-                                            s0 *= c(0.75);
-                                            s0 += c(0.05) * s0.mul_add(s0, s0).tanh();
-                                        }
-                                        _ => {
-                                            let v13 = s0;
-                                            acc1 += v13.cos().tanh() * c(0.05);
-                                        }
-                                    }
-                                }
-                                _ => {
-                                    let v14 = ((s0 - x1).cos() * c(0.9)).asin();
-                                    s0 = s0 * c(0.8) + v14.tanh().sin() * c(0.02);
-                                }
-                            }
-                        } else {
-                            acc1 += (x2 * x2 + c(1.5)).acosh().tanh() * c(0.05);
-                            acc1 -= c(0.05) * d_min((x1.sin() * c(0.5)).ln_1p(), v[(k12 + n) % 4].tanh().exp_m1(), margin).sin();
-                        }
-                    }
-                    _ => {
-                        let v15: Dual64 = (v[(k12 + k5) % 4].cos() * c(2.0)).cosh();
-                        acc1 -= c(0.05) * v15.cos().sin();
-                    }
-                }
-                s0 = (s0 * c(0.8) + (x2 - c(0.5)) * c(0.2)).sin();
-            }
-        }
-        let v17 = if le(x0 / (x0 * x0 + c(1.5)), x2, margin) {
-            let v16 = x2.asinh() + x1;
-            v16.mul_add(v16, x0) + v16 * c(0.5)
-        } else {
-            v[(k5 + n) % 4] + v[k5 % 4]
-        };
-        s0.sin() + acc1.sin() - v17.tanh()
-    }
-
-    pub fn prog_42_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_hypot(v[3], x0, margin).sin() * c(2.0);
-        let mut s1 = x2.cos();
-        let mut acc2: Dual64 = c(0.0);
-        let mut m3 = 0;
-        for &t in v.iter() {
-            let v4 = (x0.sin() * c(1.5)).sinh() * d_to_radians(x2);
-            if gt((x1 * x1 + c(0.5)).ln(), (v[(m3 + n) % 4] * v[(m3 + n) % 4] + c(1.0)).log(2.0), margin) && m3 < 16 {
-                m3 += 1;
-            }
-            acc2 += (t.sin() * (x2 * x2 + c(0.5)).ln()).cos() * c(0.5);
-            s1 = (s1 * c(0.8) + v[(m3 + n) % 4].tanh() * c(0.2)).tanh();
-            acc2 += v4;
-        }
-        match m3 {
-            1..=2 => {
-                let v5 = prog_22_dual((x1.sin() * c(0.9)).asin().sin(), (-d_abs(x2, margin)).sin() * c(2.0), c(1.5), v, n, margin);
-                s1 = s1.mul_add(c(0.8), v5.sin() * c(0.005));
-            }
-            4 | 6 => {
-                s1 = s1 * c(0.6) + (x1 + v[3]).tanh().exp().sin() * c(0.05);
-                if !(n % 3 == 1 && lt(prog_33_dual((x0 * x0 + c(1.0)).cbrt().sin(), x2, (x1.sin() * c(1.5)).sinh().cos(), v, n, margin), s0, margin)) {
-                    s0 = s0 * c(0.8) + s0.sin() * c(0.05);
-                    let v6 = prog_0_dual((x2.atan() / (v[n % 4] * v[n % 4] + c(0.5))).sin() * c(2.0), x2, x1, v, 6, margin);
-                    acc2 += c(0.01) * v6.tanh();
-                } else if le(((s1 + v[(m3 + n) % 4]).powi(2) + c(2.0)).ln(), c(1.0), margin) {
-                    let v7 = d_max(-c(1.5_f64), x1, margin) / ((x2 * c(std::f64::consts::LN_2)).powi(2) + c(1.0));
-                    let v8 = d_max(x0, s0, margin);
-                    s0 = s0 * c(0.6) + (v7.cos() + v8.tanh()).sin() * c(0.05);
-                }
-                s1 = s1 * c(0.8) + (acc2 + s1).sin() * c(0.01);
-                if gt(acc2, c(0.0), margin) {
-                    let v9 = prog_2_dual(d_atan2(x2, x1 * x1 + c(0.5)).tanh(), (x0.tanh() * c(1.5)).cosh().sin(), ((s0 + x0) * (x0.tanh() + c(2.0)).cbrt()).sin() * c(2.0), v, m3, margin);
-                    acc2 += x2.tanh();
-                    s0 = (s0 * c(0.5) + v9.tanh() * c(0.005)).sin();
-                } else if ge((v[(m3 + n) % 4] * v[(m3 + n) % 4] + c(0.5)).recip(), -c(1.0), margin) && m3 == 4 {
-                    acc2 += (s0.tanh() - v[m3 % 4].tanh()).cos();
-                }
-            }
-            _ => {
-                let v10: Dual64 = prog_2_dual(d_atan2(c(1.5_f64), x0).tanh() * c(2.0), x1.mul_add(x2, s1).cos() * c(2.0), s1, v, m3, margin);
-                acc2 -= v10.cos() * c(0.01);
-            }
-        }
-        for i in (0..5).rev() {
-            let fi = c(i as f64);
-            if le((x2 * x2 + c(1.0)).recip(), x0, margin) {
-                break;
-            }
-            match n % 2 {
-                0 => {
-                    for j in (0..=n).rev().step_by(2) {
-                        let fj = c(j as f64);
-                        let v11 = if m3 == 3 && gt(d_hypot(d_hypot(s0, fj, margin), fi * s1, margin), c(1.0), margin) {
-                            x0 - x2
-                        } else if gt(((x2 * v[0]).powi(2) + c(1.0)).log(2.0), -c(1.0), margin) || i % 2 == 0 {
-                            fj.sin()
-                        } else {
-                            let x1 = x1 / (x1.powi(2) + c(0.5));
-                            d_powf(c(1.5_f64), (fi.cos() + c(2.0)).cbrt().tanh()) + x1.sin()
-                        };
-                        s0 = c(0.8) * s0 + c(0.02) * (v11 - s0).tanh();
-                    }
-                }
-                1 => {
-                    let v12 = (x0.sin() * c(0.5)).ln_1p();
-                    s1 = (s1 * c(0.75) + s1.tanh().exp() * c(0.05)).tanh();
-                    acc2 -= c(0.5) * v12;
-                }
-                _ => {
-                    acc2 -= v[i % 4].mul_add(v[i % 4], s0).sin() * c(0.4);
-                    if le((v[m3 % 4] * v[m3 % 4] + c(0.5)).ln().sin(), c(0.25), margin) {
-                        acc2 += c(0.4) * (-fi).sin();
-                        continue;
-                    }
-                    let v13 = v[i % 4].sin().exp_m1();
-                    acc2 += v13.sin() * c(0.4);
-                }
-            }
-            for (j, &u) in v.iter().enumerate() {
-                let fj = c(j as f64);
-                let v15 = match j % 2 {
-                    0 => x1 * c(std::f64::consts::FRAC_PI_4),
-                    1 => c(SCALE) + u,
-                    _ => {
-                        let v14 = (u * u + c(1.0)).log10().asinh();
-                        v14 * s0
-                    }
-                };
-                s1 *= c(0.6);
-                s1 -= c(0.25) * v15.tanh();
-                acc2 += c(0.1) * (fj * fj + c(1.0)).log10();
-                acc2 += c(0.1) * u.sin();
-            }
-            s1 = s1 * c(0.8) + s1.atan().sin() * c(0.2);
-        }
-        match m3 + n {
-            0 => {
-                acc2 += (c(2.0) * (-v[n % 4])).tanh();
-            }
-            1 | 3 => {
-                acc2 -= (x0.sin() + v[m3 % 4]).cos();
-            }
-            4 => {
-                s1 = c(0.75) * s1 + c(0.05) * (x0.sin() * c(1.5)).cosh().sin();
-            }
-            _ => {
-                let v16 = (v[1].asinh().powi(2) + c(1.0)).recip();
-                acc2 += v16;
-            }
-        }
-        match m3 % 3 {
-            2 => {
-                s0 = (s0 * c(0.5) + x2.sin().exp() * c(0.1)).sin();
-                s0 = s0 * c(0.75) + s0.mul_add(s0, x2).sin().tanh() * c(0.02);
-            }
-            _ => {
-                let x0 = v[1] * x0;
-                s0 = c(0.6) * s0 + c(0.1) * d_hypot(s0, x1, margin).sin();
-                acc2 -= x0.tanh();
-            }
-        }
-        if lt(s1.sin().exp_m1(), (x0.tanh() + c(2.0)).cbrt(), margin) {
-            acc2 += v[m3 % 4].sin().cosh().cos();
-        } else if lt(s1.asinh().tanh().exp_m1(), c(0.5), margin) {
-            let v17 = v[0].cos().cosh() - (v[m3 % 4] - x1);
-            s0 = s0 * c(0.6) + d_max(-c(3.0_f64), s1, margin).cos() * c(0.05);
-            acc2 += v17.tanh();
-        } else {
-            s0 = c(0.8) * s0 + c(0.02) * s1.asinh().sin().sinh().sin();
-            let v18 = (x2 * x2 + c(1.0)).log(2.0);
-            acc2 += v18.tanh();
-        }
-        let mut k19 = 0;
-        let v23 = loop {
-            k19 += 1;
-            for _ in 0..n {
-                if gt(v[3].powi(3), c(0.0), margin) {
-                    s1 = (s1 * c(0.6) + s1 * c(0.4)).sin();
-                    continue;
-                }
-                let v20 = s0 / (s0.sin() + c(2.0)) + s0 / (x1.tanh() + c(2.0));
-                s0 = s0 * c(0.75) + (s1 * x0).tanh() * c(0.05);
-                acc2 += v20.cos().cos() * c(0.1);
-            }
-            if lt(x0.tanh().sinh() * (v[1] * v[1] + c(1.0)).log10(), c(0.5), margin) {
-                s1 = s1 * c(0.75) + (c(1.25) - (x1.tanh() * c(0.9)).acos()).cos() * c(0.1);
-                s0 = s0.mul_add(c(0.8), d_to_radians(s0) * c(20.0) * c(0.5));
-            } else if lt(x2.sin() / (v[3 - k19] * v[3 - k19] + c(1.5)), x0, margin) {
-                let v21 = (v[3 - k19] - s1).sin().sinh();
-                acc2 -= c(0.4) * ((v[n % 4] * v[n % 4] + c(1.0)).log2() - v21.tanh().exp()).tanh();
-            } else {
-                let v22 = (v[k19].sin() * c(2.0)).cosh();
-                s0 = s0.mul_add(c(0.8), (d_powf(c(1.5_f64), x1.sin()) - s0).tanh() * c(0.1));
-                s0 = s0 * c(0.75) + v22.sin() * c(0.02);
-            }
-            s0 = (s0 * c(0.8) + s0 * c(0.2)).sin();
-            if k19 >= 3 || le(v[3 - k19] / (x2.powi(2) + c(1.0)) * s0.sin().exp(), c(0.5), margin) {
-                break s1.tanh();
-            }
-        };
-        s0.tanh() - s1 - acc2.cos() + v23 * c(0.75) - acc2
-    }
-
-    pub fn prog_43_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.sin() * c(0.35);
-        let mut s1 = x2.powi(3).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        let v8: Dual64 = loop {
-            k3 += 1;
-            acc2 += c(0.005) * prog_33_dual(x2, (v[(k3 + n) % 4] * x1 / ((v[2] / (x2 * x2 + c(1.0))).powi(2) + c(1.0))).cos() * c(2.0), x0, v, k3, margin).tanh();
-            let v4 = v.iter().map(|&p| (p + c(0.8)).tanh()).sum::<Dual64>();
-            let mut k5 = 0;
-            while k5 < 6 {
-                k5 += 1;
-                if !(n > 3) {
-                    continue;
-                }
-                let v6 = d_to_radians(x0) * c(20.0);
-                if lt(v6 + s0, -c(0.25), margin) {
-                    acc2 -= c(0.05) * ((v4 * v4 + c(1.0)).log(10.0).powi(2) + c(1.0)).powi(-2);
-                } else {
-                    let v7 = (v4.sin() * c(0.9)).asin();
-                    s0 = c(0.8) * s0 + c(0.02) * (v7 * v7 + c(1.0)).ln().sin();
-                }
-                s0 = (s0 * c(0.75) + v4.sin().exp_m1() * c(0.02)).sin();
-            }
-            if k3 >= 6 || lt(v4, c(1.0), margin) {
-                break ((s0 * x0).tanh() * c(0.9)).atanh();
-            }
-        };
-        let v10 = if ge(v[3].atan(), c(0.5), margin) {
-            let v8 = v8;
-            prog_33_dual(acc2, (-x0).cos(), v[k3 % 4].cos() * c(2.0), v, k3, margin) + v8.tanh()
-        } else if le(((x1 / (v[k3 % 4] * v[k3 % 4] + c(1.0))).sin() * c(0.9)).acos(), c(0.5), margin) {
-            let v9 = d_max(-c(0.5_f64), x2, margin);
-            acc2 += v9.cos().exp2().sin();
-            ((x0 * v[(k3 + n) % 4]).powi(2) + c(2.0)).acosh()
-        } else {
-            prog_33_dual(x0, ((x0 * x0 + c(1.0)).powf(0.3).powi(2) + c(2.0)).acosh().tanh() * c(2.0), (x0 * x0 + c(2.0)).sqrt().cos() * c(2.0), v, n, margin)
-        };
-        let mut k11 = 0;
-        loop {
-            k11 += 1;
-            let v15 = match n {
-                0 => {
-                    s1 = (s1 * c(0.5) + d_hypot(c(2.0_f64), (s1 * s1 + c(2.0)).ln(), margin) * c(0.5)).sin();
-                    d_atan2((v8.sin() * c(1.5)).sinh(), x1.powi(2) + c(1.0))
-                }
-                1 | 3 => {
-                    let v12 = ((s1 * x1).cos() * c(0.5)).ln_1p();
-                    v10.sin().exp2() + v12.sin()
-                }
-                4 | 6 => {
-                    let v13 = ((x2 * x1).cos() * c(0.9)).asin();
-                    (v8 * v8 + c(1.0)).cbrt().sin().sinh() + v13.cos()
-                }
-                _ => {
-                    for j in (0..=n).rev().step_by(2) {
-                        let fj = c(j as f64);
-                        s1 = (s1 * c(0.8) + ((v8.cos() * c(1.5)).cosh().powi(2) + c(2.0)).ln() * c(0.05)).tanh();
-                        acc2 += (fj / (v10.powi(2) + c(1.5))).cos().exp().tanh() * c(0.25);
-                        if j > 2 && le(s0.cos().exp(), c(0.0), margin) {
-                            break;
-                        }
-                    }
-                    let v14 = v8;
-                    d_log(x1.powi(2) + c(1.0), x0.powi(2) + c(2.0)) + v14.tanh()
-                }
-            };
-            s0 = s0 * c(0.5) + v8.tanh().exp_m1().sin().exp_m1().tanh() * c(0.05);
-            let v16 = s1;
-            if k11 >= 2 {
-                break;
-            }
-            s1 = (s1 * c(0.6) + (v15.tanh() - v16.sin()) * c(0.02)).tanh();
-        }
-        let mut m17 = 0;
-        for i in 0..n {
-            let fi = c(i as f64);
-            if ge(d_powf(v8.powi(2) + c(1.0), v10.tanh()).tanh(), c(0.25), margin) {
-                m17 += 1;
-            }
-            acc2 += (v10 + x1).cos() * c(0.25);
-            s0 = (s0 * c(0.5) + (fi + d_copysign(v8, s1, margin)) * c(0.5)).tanh();
-            let v18: Dual64 = fi;
-            acc2 += v18.cos() * c(0.25);
-        }
-        match m17 {
-            0 => {
-                acc2 -= d_abs(d_copysign(c(0.5_f64), v[3], margin), margin);
-            }
-            1..=2 => {
-                let v19 = prog_2_dual(x1, c(2.0), c(0.5), v, k3, margin);
-                s0 = c(0.8) * s0 + c(0.005) * v19.tanh();
-            }
-            4 | 6 => {
-                s0 = (s0 * c(0.8) + prog_33_dual((v[0] - c(1.2)).cos() * c(2.0), (d_to_degrees(x0) * c(0.02)).tanh(), c(2.0), v, k3, margin) * c(0.005)).sin();
-            }
-            _ => {
-                let v20 = x1 - v[3] + c(0.75);
-                s1 *= c(0.8);
-                s1 += c(0.1) * v20.tanh();
-            }
-        }
-        x1.cos() + s0 * c(0.25) + s1.tanh() + acc2.cos() - v8 - v10.sin()
-    }
-
-    pub fn prog_44_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x0.powi(2) + c(2.0)).acosh() * x1).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        for _ in 0..6 {
-            acc1 += (x2 * c(core::f64::consts::FRAC_1_SQRT_2)).cos() * c(0.25);
-            s0 = c(0.8) * s0 + c(0.05) * (s0.cos() * c(0.9)).acos().tanh();
-            let v2: Dual64 = x2 + (v[n % 4] - s0);
-            s0 *= c(0.8);
-            s0 += c(0.05) * v2.tanh();
-        }
-        let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            match k3 % 4 {
-                0 => {
-                    break x2.mul_add(x2, x0);
-                }
-                1 | 3 => {
-                    s0 = (s0 * c(0.6) + s0 * c(0.4)).tanh();
-                    s0 = (s0 * c(0.6) + s0.sin().exp() * c(0.1)).sin();
-                }
-                _ => {
-                    s0 *= c(0.5);
-                    s0 -= c(0.1) * (d_log(v[k3 % 4] * v[k3 % 4] + c(1.0), s0 * s0 + c(2.0)).cos() * c(0.5)).ln_1p();
-                    let v4 = prog_33_dual(x2, (v[k3 % 4] - x2).sin(), c(1.2), v, k3, margin);
-                    s0 = c(0.75) * s0 + c(0.005) * v4.sin();
-                }
-            }
-            acc1 += c(0.05) * prog_33_dual(v[0].tanh(), d_min(v[n % 4], v[(k3 + n) % 4], margin).cos(), c(0.25), v, k3, margin).tanh();
-            if k3 >= 5 || gt((v[0].sin() * c(1.2)).tan(), -c(0.5), margin) {
-                break d_to_radians(x2);
-            }
-        };
-        for i in 0..n {
-            let fi = c(i as f64);
-            let mut k6 = 0;
-            while k6 < 6 && lt(v5.tanh(), c(0.25), margin) {
-                k6 += 1;
-                if gt((v[1] * v[1]).tanh().exp2(), x0, margin) {
-                    break;
-                }
-                let v7 = v.iter().map(|&p| (x2.sin() * c(0.9)).asin() + x2 + p.cos()).sum::<Dual64>();
-                s0 = c(0.5) * s0 + c(1.0) * (fi.cos() + c(2.0)).cbrt().tanh();
-                s0 = (s0 * c(0.5) + v7.sin() * c(0.02)).tanh();
-            }
-            let v11 = match k6 + n {
-                1 => v[3].cos(),
-                g if g > 2 => {
-                    for j in 0..i {
-                        match j + k6 {
-                            0 => {
-                                let v8 = x2.tanh();
-                                s0 = (s0 * c(0.6) + v8 * c(0.4)).sin();
-                            }
-                            1 | 3 => {
-                                s0 = (s0 * c(0.75) + (fi + v5) / c(3.0) * c(0.75)).sin();
-                                if gt(x2.cos() - (v[0].sin() + c(2.0)).cbrt(), x0, margin) {
-                                    break;
-                                }
-                                s0 = s0.mul_add(c(0.5), fi.asinh().tanh() * c(1.0));
-                            }
-                            4 => {
-                                let v9 = -x2;
-                                s0 = (s0 * c(0.5) + v9.tanh() * c(0.5)).tanh();
-                            }
-                            _ => {
-                                s0 *= c(0.8);
-                                s0 += c(0.5) * ((x2 * c(std::f64::consts::LN_2)).powi(2) + c(1.0)).log10();
-                                let v5 = v[3] + s0;
-                                acc1 -= c(0.05) * v5.cos();
-                            }
-                        }
-                        if j % 3 == 1 && lt(v5, c(0.0), margin) {
-                            s0 *= c(0.75);
-                            s0 += c(0.1) * (c(0.35) - (v[1] - v[j % 4])).sin();
-                            acc1 -= c(0.05) * x1.sin();
-                        } else if ge(v[2] - v5, -c(1.0), margin) {
-                            s0 *= c(0.5);
-                            s0 -= c(1.0) * ((fi.sin() * c(0.9)).atanh().powi(2) + c(1.0)).log(3.0).tanh();
-                            s0 *= c(0.5);
-                            s0 -= c(0.25) * d_hypot(x2, fi + v[2], margin).tanh();
-                        }
-                        acc1 += (fi.cos() * c(0.9)).acos().cos() * c(0.05);
-                    }
-                    v5.tanh()
-                }
-                _ => {
-                    let v10 = s0 * v5 / ((v[1] * v[1] + c(2.0)).sqrt().powi(2) + c(1.0));
-                    x2.powi(3) + v10.tanh()
-                }
-            };
-            if lt(v[k6 % 4] * c(core::f64::consts::FRAC_1_SQRT_2), -c(0.5), margin) {
-                let v12 = x0 / (v[k6 % 4].sin().exp().powi(2) + c(1.0));
-                s0 = (s0 * c(0.5) + (v12.cos().powi(2) + c(1.0)).recip() * c(0.1)).tanh();
-            } else {
-                acc1 -= v[(k6 + k3) % 4].cos().exp().powi(2).ln_1p().cos() * c(0.25);
-                let v13 = x2.asinh();
-                s0 = (s0 * c(0.6) + v13.cos() * c(0.4)).tanh();
-            }
-            acc1 -= (d_to_degrees(fi) * c(0.02)).tanh() * c(0.25);
-            acc1 -= c(0.1) * v11.cos();
-        }
-        let v14 = d_hypot(c(0.5_f64), v[k3 % 4], margin);
-        let v15 = v14 + x2;
-        s0 + acc1.sin() - v5.tanh() - v15.tanh()
-    }
-
-    pub fn prog_45_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * x0 + c(1.5)).acosh().sin() * c(2.0);
-        let mut s1 = (x2.sin() * c(2.0)).cosh().tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                let fj = c(j as f64);
-                a3[i][j] = fj.mul_add(fj, x2) - d_atan2(v[j], v[j].powi(2) + c(0.5));
-            }
-        }
-        let v4 = s1.sin();
-        let mut k5 = 0;
-        while k5 < 6 {
-            k5 += 1;
-            let v6 = x0 + x1;
-            acc2 -= (v4 * x1).cos() * c(0.25);
-            s0 *= c(0.6);
-            s0 += c(0.4) * v[3].cos().tanh().sin();
-            s1 *= c(0.8);
-            s1 -= c(0.1) * v6.tanh().tanh();
-        }
-        match k5 % 4 {
-            0 => {
-                acc2 -= (x1.cos() * c(0.9)).acos().sin();
-                let v7 = prog_11_dual(s0, (v[n % 4] - c(0.8)).powi(2).ln_1p().sin() * c(2.0), (-v[n % 4]).cos(), v, 5, margin);
-                acc2 += v7.tanh() * c(0.005);
-            }
-            1 => {
-                s0 = s0.mul_add(c(0.5), prog_33_dual(x0, ((a3[1][2].tanh() + c(2.0)).cbrt() * x1.sin()).tanh(), v4.cos().cosh().cos() * c(2.0), v, 0, margin).sin() * c(0.005));
-                s0 = (s0 * c(0.6) + prog_0_dual(x0, x2, s0, v, k5, margin) * c(0.005)).sin();
-                if le(acc2, c(0.5), margin) {
-                    let v4 = d_min(s1, d_to_degrees(v4) * c(0.02), margin);
-                    s1 = (s1 * c(0.75) + v4.cos() * c(0.01)).tanh();
-                } else if ge((x0.sin() * c(0.9)).asin(), c(0.0), margin) {
-                    s1 = (s1 * c(0.5) + v[n % 4].sin().exp_m1().powi(2).ln_1p() * c(0.1)).sin();
-                    s1 = s1.mul_add(c(0.6), prog_13_dual(s0, (a3[0][0] * a3[0][0] + c(0.5)).recip().cos(), (s1 - s1 / (s1 * s1 + c(1.5))).cos() * c(2.0), v, n, margin).sin() * c(0.005));
-                } else {
-                    for i in 0..v.len() {
-                        let fi = c(i as f64);
-                        s0 = c(0.5) * s0 + c(1.0) * fi.tanh().cos();
-                        let v10 = match i % 3 {
-                            0 => {
-                                acc2 += c(0.1) * prog_33_dual(s1, x1, s0, v, 5, margin).cos();
-                                (v[i].sin() * c(1.2)).tan()
-                            }
-                            g if g > 1 => {
-                                let v8 = s0 + x0;
-                                (s1.sin() * c(0.9)).atanh() + v8.cos()
-                            }
-                            _ => {
-                                let v9 = s0 + fi;
-                                (a3[0][(i + k5) % 4] * a3[0][(i + k5) % 4] + c(1.0)).log10() + v9.cos()
-                            }
-                        };
-                        let v11 = (x0 * x0 + c(1.0)).powi(-2);
-                        acc2 -= c(0.2) * (v10.tanh() - v11).sin();
-                    }
-                }
-            }
-            2 => {
-                acc2 += (x0.tanh() * c(0.9)).asin().tanh();
-                if le(v[1].tanh(), s1, margin) {
-                    for i in 0..n {
-                        let fi = c(i as f64);
-                        let v14 = match i % 3 {
-                            0 => {
-                                let v12 = d_log(fi.powi(2) + c(1.0), x1.powi(2) + c(2.0));
-                                d_powf(v4 * v4 + c(0.5), x1.sin()) * c(std::f64::consts::LN_2) + v12.cos()
-                            }
-                            1 => {
-                                let v13 = c(0.8) - x1;
-                                fi + v13.sin()
-                            }
-                            2 => a3[0][i % 4].tanh(),
-                            _ => (v4.sin() + c(2.0)).cbrt(),
-                        };
-                        for &u in v.iter() {
-                            let v15 = (a3[0][i % 4] * a3[0][i % 4] + c(1.0)).log10();
-                            let v16 = v.iter().map(|&p| v4 + p.cos()).sum::<Dual64>();
-                            let v17 = v.iter().fold(s1, |r, &p| r * c(0.75) + c(0.25) * (fi.tanh() + p.cos()).cos());
-                            s0 = s0.mul_add(c(0.5), x1.sin() * c(0.5));
-                            acc2 += c(0.05) * (u.sin() + v15.sin() + v16.tanh() - v17.cos()).sin();
-                        }
-                        acc2 += c(0.25) * (v[i % 4] * x1).cos();
-                        acc2 += c(0.25) * v14.sin();
-                    }
-                    acc2 -= (a3[1][k5 % 4] * c(0.35)).cos();
-                } else {
-                    let v4 = v4 / (x2.powi(2) + c(1.0));
-                    acc2 += (x1.atan() + a3[0][k5 % 4]).cos() * c(0.5);
-                    acc2 += v4.cos() * c(0.25);
-                }
-                let v18 = -a3[0][k5 % 4];
-                acc2 -= v18.cos() * c(0.5);
-            }
-            _ => {
-                let v4 = (x1.tanh() * c(1.5)).sinh().sin().exp2();
-                s1 = (s1 * c(0.8) + d_atan2(x1.powi(2) + c(0.5), v4).sin().exp2() * c(0.01)).tanh();
-            }
-        }
-        x1 + v[1] - s0 * c(1.5) + s1 * c(0.5) - acc2.tanh() + a3[0][2].tanh() - v4
-    }
-
-    pub fn prog_46_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4].tanh();
-        let mut acc1: Dual64 = c(0.0);
-        for i in 0..5 {
-            let fi = c(i as f64);
-            if ge(v[2] + x1, x2, margin) && i < 3 {
-                let v2 = prog_33_dual((x0.tanh().exp() / (fi * fi + c(1.5))).cos() * c(2.0), x0, (v[i % 4] * v[i % 4] + c(1.0)).powi(-1).sin() * c(2.0), v, n, margin);
-                s0 = s0 * c(0.6) + v2.tanh() * c(0.005);
-            } else if i < 1 {
-                s0 = s0.mul_add(c(0.75), s0.sin() * c(0.25));
-                if n == 6 && lt(d_atan2(v[n % 4] * v[n % 4] + c(1.0), s0), c(1.0), margin) {
-                    s0 *= c(0.5);
-                    s0 += c(1.0) * (c(0.75) * fi).tanh();
-                } else if i % 2 == 0 {
-                    let v3 = prog_33_dual(x0.asinh().sin() * c(2.0), x0, c(0.75), v, i, margin);
-                    s0 = s0.mul_add(c(0.6), (v[i % 4] * s0).tanh() * c(0.1));
-                    s0 = s0.mul_add(c(0.5), v3.cos() * c(0.005));
-                } else {
-                    let v4 = d_copysign(fi.tanh().exp_m1(), (fi * fi + c(0.5)).ln(), margin);
-                    s0 = c(0.5) * s0 + c(1.0) * v4.sin();
-                }
-                acc1 += (v[(i + n) % 4].cos() * c(1.5)).sinh().tanh() * c(0.4);
-            } else {
-                s0 = s0 * c(0.5) + s0.sin().sinh().sin() * c(0.25);
-                if le(d_to_degrees(x2 * x0) * c(0.01), (x2.powi(2) + c(1.0)).sqrt(), margin) {
-                    let v5 = (x1 * x1 + c(1.0)).recip();
-                    s0 *= c(0.5);
-                    s0 -= c(0.75) * v5.sin().tanh();
-                } else {
-                    acc1 += (fi.tanh() * c(1.2)).tan().sin() * c(0.4);
-                }
-            }
-            let v6 = (x1.powi(2) + c(2.0)).acosh();
-            acc1 += d_max(-c(0.5_f64), x0 - x2, margin).sin() * c(0.4);
-            s0 = s0.mul_add(c(0.75), v6.cos().cos() * c(0.1));
-        }
-        for _ in (0..=n).rev().step_by(2) {
-            acc1 += d_atan2(x1 * x1 + c(0.5), s0).sin() * c(0.5);
-            let v7 = prog_33_dual(((s0 / (x2.powi(2) + c(1.0))).powi(2) + c(1.0)).powi(-2).cos() * c(2.0), x2, c(1.2), v, 0, margin);
-            acc1 += v7.cos().cos() * c(0.005);
-        }
-        let v8 = d_copysign(c(2.0_f64), x1, margin) - s0;
-        let mut k9 = 0;
-        let v12 = loop {
-            k9 += 1;
-            acc1 -= c(0.4) * v[k9 % 4].tanh().sin();
-            if gt(v8 - d_log(v8 * v8 + c(1.0), x0.powi(2) + c(2.0)), -c(1.0), margin) {
-                acc1 += prog_33_dual(c(0.25), x0, x1, v, k9, margin).cos() * c(0.1);
-                if le(d_min(v[k9 % 4], s0, margin), -c(0.5), margin) {
-                    s0 *= c(0.8);
-                    s0 += c(0.05) * s0.tanh().exp().sin();
-                    break x2 / c(3.0);
-                }
-            } else if ge((c(1.5) - s0).cos(), (v[2].powi(2) + c(1.0)).log2(), margin) {
-                acc1 += c(0.4) * d_log((x0.tanh() * c(0.9)).asin().powi(2) + c(1.0), s0 * s0 + c(2.0)).cos();
-                match k9 % 3 {
-                    0 => {
-                        s0 = (s0 * c(0.6) + (v[3].cos() * c(0.9)).atanh() * c(0.05)).sin();
-                        if ge(d_log(d_min(s0, x2, margin).powi(2) + c(1.0), (x0 * x2).powi(2) + c(2.0)), v8 + x0, margin) {
-                            break x0 / c(4.0);
-                        }
-                        s0 = s0 * c(0.8) + (x2 - s0).tanh() * c(0.1);
-                    }
-                    g if g > 1 => {
-                        break (x2.tanh() * c(0.9)).atanh();
-                    }
-                    _ => {
-                        let v10: Dual64 = v[0] * x2;
-                        acc1 += c(0.4) * v10.sin().cos();
-                    }
-                }
-                acc1 += (v[k9 % 4] - (v[(k9 + n) % 4].powi(2) + c(0.5)).recip()).sin() * c(0.4);
-                if ge(x0 + x2.cos(), v[(k9 + n) % 4], margin) {
-                    break d_to_degrees(v[0]) * c(0.01);
-                }
-            } else {
-                let v11 = (x2.cos().exp().powi(2) + c(1.0)).log(10.0);
-                acc1 += v11.mul_add(v[k9 % 4], v11).asinh().sin() * c(0.4);
-            }
-            if k9 >= 5 || gt(d_atan2(v[k9 % 4], x2 * x2 + c(0.5)), v[k9 % 4], margin) {
-                break x2.powi(3);
-            }
-        };
-        s0 = s0.mul_add(c(0.8), (-x0).tanh() * c(0.2));
-        x2 + s0 * c(0.5) + acc1.sin() - v8 * c(0.75) - v12.sin() - prog_33_dual(((x2.tanh() * c(1.2)).tan().powi(2) + c(0.5)).ln().cos(), c(1.2), s0, v, k9, margin)
-    }
-
-    pub fn prog_47_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_21_dual(v[3].mul_add(v[3], x0).sin() * c(2.0), x0.sin(), (d_min(v[3], x1, margin).sin() * c(0.9)).acos().sin(), v, n, margin).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        match n % 3 {
-            0 => {
-                acc1 += c(0.005) * prog_13_dual(x2, (x2 * c(2.5)).cos(), acc1, v, n, margin).sin();
-                if !(n == 2) {
-                    let x1 = x1;
-                    acc1 += x1.cos();
-                } else if n == 2 {
-                    acc1 += (v[n % 4] - x2).cos();
-                } else {
-                    s0 = s0 * c(0.6) + acc1.tanh() * c(0.02);
-                    s0 = c(0.5) * s0 + c(0.1) * v[n % 4].tanh().exp_m1().cos();
-                }
-                let v2 = v[n % 4].powi(3).cos();
-                s0 = (s0 * c(0.75) + v2 * c(0.02)).tanh();
-            }
-            1 => {
-                s0 *= c(0.6);
-                s0 -= c(0.02) * (acc1 / (v[3].powi(2) + c(1.5))).cos();
-                let v3 = (c(SCALE) + x2).cos();
-                acc1 -= v3;
-            }
-            2 => {
-                let x2: Dual64 = x1;
-                acc1 -= x2.tanh();
-            }
-            _ => {
-                s0 = (s0 * c(0.8) + s0 * c(0.005)).sin();
-            }
-        }
-        let a4 = v.map(|e| e.atan());
-        let v5 = a4.iter().copied().map(|p| a4[n % 4] + p.sin()).sum::<Dual64>();
-        for i in (1..=3).step_by(2) {
-            let fi = c(i as f64);
-            if lt(s0 - v5, (x2.powi(2) + c(1.0)).log(2.0), margin) {
-                s0 = (s0 * c(0.5) + (x0.sin() + c(2.0)).cbrt() * c(1.0)).tanh();
-                break;
-            }
-            match i + n {
-                1 => {
-                    let v6 = d_atan2(x0 * x0 + c(0.5), x2);
-                    let v7 = s0 - v6 / (v6 * v6 + c(1.5));
-                    s0 = s0 * c(0.8) + v7.tanh().cos() * c(0.01);
-                }
-                2..=3 => {
-                    acc1 += (x0.asinh().tanh() * c(0.9)).acos().tanh();
-                    s0 = (s0 * c(0.5) + (v[i] - s0) * c(0.25)).sin();
-                }
-                4..=6 => {
-                    acc1 += (v[n % 4] * v[n % 4]).ln_1p().tanh();
-                    let x0 = (x0.powi(2) + c(2.0)).acosh().asinh();
-                    s0 = c(0.75) * s0 + c(0.1) * x0.sin();
-                }
-                _ => {
-                    let x2 = ((a4[(i + n) % 4] * a4[(i + n) % 4]).ln_1p().powi(2) + c(2.0)).ln();
-                    acc1 -= x2.powi(2).cos();
-                    if ge((a4[i] * a4[i]).ln_1p(), c(0.5), margin) {
-                        acc1 += c(0.75) * x2;
-                    } else if ge(prog_0_dual(x2.asinh().tanh(), ((fi - c(2.5)).powi(2) + c(0.5)).ln().tanh(), c(1.2), v, n, margin), -c(0.5), margin) {
-                        let v8 = prog_33_dual(x1, c(1.5), c(0.5), a4, i, margin);
-                        let v9 = (x0.cos() + c(2.0)).cbrt() * c(std::f64::consts::LN_2);
-                        s0 = s0 * c(0.6) + (v8.sin() + v9).tanh() * c(0.01);
-                    } else {
-                        s0 *= c(0.6);
-                        s0 += c(0.4) * s0;
-                        if le((x2.cos() * c(0.9)).acos().tanh().exp_m1(), -c(0.5), margin) && i % 3 == 1 {
-                            continue;
-                        }
-                    }
-                }
-            }
-            acc1 -= prog_33_dual((a4[3].sin() + (a4[3] * a4[3] + c(1.5)).acosh()).cos(), x0, (x0 * a4[3]).cos().exp_m1().tanh() * c(2.0), v, i, margin).cos() * c(0.005);
-        }
-        let v10 = prog_33_dual(c(0.25), x0, x1, v, 2, margin);
-        match n % 4 {
-            0 => {
-                let v11 = prog_33_dual(c(0.5), s0, (v5.tanh() + c(2.0)).cbrt().cos() * c(2.0), v, n, margin);
-                acc1 += c(0.005) * v11.cos();
-            }
-            1..=3 => {
-                let v12 = x0 - (v5.powi(2) + c(1.0)).log(10.0);
-                acc1 += v12.sin() * c(0.75);
-            }
-            _ => {
-                acc1 -= (x2 * c(std::f64::consts::FRAC_PI_4)).tanh();
-                let v13 = (x1.sin() * c(0.5)).ln_1p();
-                s0 = c(0.6) * s0 + c(0.4) * v13;
-            }
-        }
-        x2 * c(0.25) + s0.sin() + acc1.tanh() - v5.cos() + v10.cos()
-    }
-
-    pub fn prog_48_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 * x0).atan();
-        let mut s1 = (x1 * x1 + c(0.5)).ln();
-        let mut s2 = x1.cos().exp2();
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = s1.sin();
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            acc3 += c(0.5) * v[n % 4].mul_add(v4, s0).sin();
-            acc3 -= d_atan2(fi.cos(), (x1 * x1 + c(0.5)).sqrt().powi(2) + c(1.0)).tanh() * c(0.5);
-            let v5 = ((s2 + x2).powi(2) + c(1.0)).log2();
-            acc3 -= v5.cos() * c(0.5);
-        }
-        let v6 = v.iter().copied().map(|p| prog_33_dual((x2.sin() * c(2.0)).sinh().sin(), s2, ((p.cos() * c(2.0)).sinh() + c(2.5)).sin() * c(2.0), v, n, margin)).sum::<Dual64>();
-        if !(n % 2 == 0) {
-            return (x1.powi(2) + c(1.0)).log(10.0);
-        }
-        let mut k7 = 0;
-        let v8 = loop {
-            k7 += 1;
-            acc3 += c(0.25) * s0.atan().tanh();
-            s2 = s2 * c(0.8) + d_atan2(v4 * v4 + c(0.5), x2).sin() * c(0.05);
-            if k7 >= 6 || ge(v6.atan(), x1, margin) {
-                break v4.tanh();
-            }
-        };
-        s0 = s0.mul_add(c(0.8), v[(k7 + n) % 4].tanh().sin() * c(0.2));
-        s1 = s1 * c(0.6) + prog_2_dual(x1, c(1.5), x0, v, n, margin).cos() * c(0.01);
-        s0 * c(0.25) - s1.tanh() + s2 + acc3.tanh() + v4 + v6.tanh() + v8 * c(0.5) - d_hypot(x0, v4, margin).powi(2)
-    }
-
-    pub fn prog_49_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[3].sin();
-        let mut s1: Dual64 = ((x0 * x0 + c(1.0)).powf(0.3).cos() * c(2.0)).sinh().tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = (x2 * x2 + c(0.5)).ln();
-        'l0: for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            acc2 += prog_0_dual(v[i % 4].asinh().cos() * c(2.0), c(2.0), x0, v, i, margin).sin() * c(0.05);
-            acc2 -= c(0.5) * s1.cos();
-            let mut k4 = 0;
-            while k4 < n + 1 && lt((x1.powi(2) + c(2.0)).acosh(), c(0.0), margin) {
-                k4 += 1;
-                let v5 = v.iter().fold(v3, |r, &p| r * c(0.75) + c(0.02) * (d_min(r, s1, margin).mul_add(fi - x0, -v[i % 4]) + p.cos()).sin());
-                acc2 += (v5.atan() * v5).tanh() * c(0.05);
-                if !(k4 < i && ge(v[1].powi(3) + d_clamp(v[1], v3.cos() - c(1.5), fi.sin() + c(1.5), margin), (s1.powi(2) + c(1.0)).powi(-2), margin)) {
-                    continue 'l0;
-                }
-            }
-        }
-        let v6 = v.iter().map(|&p| v3 + p.cos()).sum::<Dual64>();
-        let mut k7 = 0;
-        let v11 = loop {
-            k7 += 1;
-            let v8 = (x0 * x0 + c(1.0)).log(10.0) - v6;
-            match k7 % 4 {
-                1 => {
-                    break s0 - x1;
-                }
-                2 => {
-                    let x0 = x1 / (v8.tanh() + c(2.0));
-                    acc2 += c(0.5) * x0.sin().cos();
-                }
-                3 => {
-                    let v9 = x1.cos();
-                    s0 = c(0.75) * s0 + c(0.1) * ((v3 + v8).powi(2) + c(1.0)).sqrt().cos();
-                    s1 = s1 * c(0.8) + v9.sin() * c(0.2);
-                }
-                _ => {
-                    s0 = c(0.75) * s0 + c(0.25) * v6.cos().tanh();
-                    if k7 % 2 == 0 {
-                        acc2 -= c(0.5) * (x1 + d_powf(c(0.5_f64), v[k7 % 4].cos())).sin();
-                        let v10 = v3 * (v8.powi(2) + c(0.5)).ln();
-                        s0 = s0 * c(0.8) + v10.tanh().cos() * c(0.02);
-                    }
-                }
-            }
-            s0 = (s0 * c(0.75) + s0 * c(0.25)).sin();
-            if k7 >= 4 || gt(v[k7 % 4] + x1, c(0.5), margin) {
-                break d_abs(v6, margin);
-            }
-            s1 = (s1 * c(0.8) + v8.tanh() * c(0.1)).sin();
-        };
-        'l3: for i in 0..n {
-            s1 *= c(0.5);
-            s1 += c(0.25) * (x2.tanh().exp2().powi(2) + c(1.0)).ln().cos();
-            for j in (1..=5).step_by(2) {
-                if ge(x0.cos().exp(), c(0.5), margin) || j < 2 {
-                    s1 = (s1 * c(0.75) + d_atan2(v11.tanh(), v11 * v11 + c(1.0)) * c(0.02)).sin();
-                    continue;
-                }
-                if !(i % 2 == 0) {
-                    continue 'l3;
-                }
-                acc2 += d_to_radians((x1.sin() * c(2.0)).cosh());
-            }
-            let v12 = x1.sin().exp_m1();
-            s0 = s0 * c(0.8) + v12.tanh() * c(0.05);
-        }
-        let mut k13 = 0;
-        let v14 = loop {
-            k13 += 1;
-            if ge(s0 + v11, v[k7 % 4], margin) {
-                s1 = (s1 * c(0.5) + v6.sin() * c(0.5)).tanh();
-            } else {
-                s1 = s1.mul_add(c(0.5), x2.sin().tanh() * c(0.5));
-                s0 *= c(0.8);
-                s0 += c(0.2) * d_max(-c(3.0_f64), (s1 * s1 + c(1.0)).log(3.0), margin).tanh();
-            }
-            acc2 -= c(0.4) * x0.tanh();
-            s0 *= c(0.6);
-            s0 += c(0.05) * (s0.sin().exp_m1() + (v[k7 % 4] + v6)).sin();
-            if k13 >= 5 || ge((x0.cos() * c(0.9)).atanh().tanh().exp(), v11, margin) {
-                break ((s1 * s1 + c(1.5)).acosh().powi(2) + c(1.0)).log(10.0);
-            }
-        };
-        x1.tanh() + s0 * c(0.25) + s1 * c(1.5) + acc2.tanh() + v6.cos() + v11.sin() + v14.sin() + (x1 + x2)
-    }
-
-    pub fn prog_50_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_max(x1, v[n % 4], margin) / (x1.cos().powi(2) + c(1.0));
-        let mut s1 = x1.tanh();
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = v;
-        a3[2] *= c(0.75);
-        a3[0] += d_abs(v[n % 4].powi(2), margin).tanh();
+        let v3 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.005) * prog_0_dual(r.powi(2).sin(), (r * r + c(1.0)).cbrt().cos(), (x1 * p * r).tanh() * c(2.0), v, n, margin).sin());
         let mut k4 = 0;
         let v6 = loop {
             k4 += 1;
-            acc2 -= c(0.4) * v[3].cos();
-            if n == 2 {
-                s0 *= c(0.75);
-                s0 += c(0.25) * x0.sin();
-                if gt(x2 * x2 + (x2.sin() * c(0.9)).atanh(), x2 + x0, margin) {
-                    return prog_0_dual(c(1.5), x0, x2, v, 0, margin);
-                }
-            } else {
-                acc2 += (x2 + (s0 + c(0.5))).tanh() * c(0.4);
-                acc2 += c(0.4) * (x0 * c(0.75)).cos().exp_m1().cos();
+            s1 = c(0.8) * s1 + c(0.2) * d_atan2(c(0.5_f64), s1).sin();
+            let v5 = v.iter().map(|&p| v[k4] + p.cos()).sum::<Dual64>();
+            s1 = c(0.5) * s1 + c(0.25) * (s1 + v3).tanh();
+            if k4 >= 3 || lt(prog_0_dual(s1, x1, (x1.tanh() * c(0.9)).atanh().sin() * c(2.0), v, k4, margin), c(0.5), margin) {
+                break x0 - v[k4];
             }
-            let v5 = prog_33_dual(x2, x0, d_log(c(1.5_f64), s1 * s1 + c(2.0)).tanh() * c(2.0), v, 0, margin);
-            if k4 >= 5 || ge(d_hypot(c(0.5_f64), x2, margin) + s0, c(1.0), margin) {
-                break d_hypot(c(2.0_f64), a3[n % 4], margin);
-            }
-            acc2 += v5.tanh().tanh() * c(0.05);
+            s1 = c(0.5) * s1 + c(0.05) * v5.sin();
         };
-        let v7 = a3.iter().fold(x0, |r, &p| r * c(0.5) + c(0.05) * (d_min(r, v[n % 4], margin) + p.tanh()).cos());
-        'l1: for (i, &t) in a3.iter().enumerate() {
-            let fi = c(i as f64);
-            for j in (0..3).rev() {
-                let fj = c(j as f64);
-                let v9 = if gt(fj + x2 / (v6 * v6 + c(0.5)), c(0.5), margin) {
-                    let v7 = t.cos();
-                    let v8 = v[j];
-                    s0 = s0 * c(0.6) + fj.powi(3).tanh() * c(1.0);
-                    (t.tanh() * c(1.2)).tan() + v7.cos() + v8.tanh()
-                } else {
-                    let x0 = (fj * fj + c(1.0)).recip().mul_add(t, s1 + v7);
-                    x0.sin().exp()
-                };
-                s0 = (s0 * c(0.8) + d_hypot(v6, v7, margin) * c(0.1)).sin();
-                s1 = (s1 * c(0.8) + v9.tanh() * c(0.01)).tanh();
-            }
-            s0 = s0.mul_add(c(0.5), x1.cos() * c(0.5));
-            let mut k10 = 0;
-            while k10 < n + 1 {
-                k10 += 1;
-                if le(x1 * x2 - d_atan2(a3[2], x2 * x2 + c(1.0)), -c(1.0), margin) {
-                    s1 *= c(0.5);
-                    s1 += c(0.05) * ((x1 + c(2.5)) / (x2.asinh().sin() + c(2.0))).tanh();
-                    break 'l1;
+        for i in 0..v.len() {
+            let v7 = v[3 - i];
+            let v9 = match i {
+                0 => ((v7 / (v6 * v6 + c(0.5))).tanh() + c(2.0)).cbrt(),
+                1 => {
+                    let v8 = ((v6.cos() * c(2.0)).sinh().powi(2) + c(1.0)).log2();
+                    v7.mul_add(v[1], v[n % 4]) + v8.sin()
                 }
-                let v11 = a3.iter().fold(t.tanh(), |r, &p| r * c(0.75) + c(0.1) * (x2 + p.tanh()).tanh());
-                if ge(v11.cos().exp(), fi, margin) {
-                    break 'l1;
+                2 => s0 * v6,
+                _ => {
+                    s1 = s1.mul_add(c(0.6), ((s1 * s1 + c(2.0)).acosh() * s1.sin()).sin() * c(0.05));
+                    (v3.powi(2) + c(0.5)).ln() * (x0 / (x2.powi(2) + c(1.5)))
                 }
-                s1 = s1 * c(0.5) + (v7 * v7 * (s1 * s1 + c(1.0)).log2()).sin() * c(0.05);
-            }
-            s1 = (s1 * c(0.75) + t.tanh() * c(0.25)).tanh();
+            };
+            s1 = s1.mul_add(c(0.75), s0.cos() * c(0.25));
+            s0 *= c(0.75);
+            s0 += c(0.01) * (v7.sin() + v9.cos()).sin();
         }
-        x2 * c(1.5) + s0.sin() + s1.sin() + acc2.tanh() + v6.sin() - v7 * c(0.5) - (d_copysign(x2, v6, margin) - d_clamp(x2, x0.tanh() - c(1.5), s0.sin() + c(1.5), margin))
+        let mut a10 = [c(0.0); 4];
+        for i in 0..4 {
+            if lt((v[i] * v[i] + c(1.0)).powi(-3), c(0.25), margin) {
+                a10[i] = v[i].mul_add(s1, v3);
+            } else {
+                a10[i] = (s1.tanh() * c(0.9)).asin().sin().exp2();
+            }
+        }
+        let v11 = prog_2_dual(acc2, (v6.powi(2) + c(1.0)).powi(-1).cos(), c(2.0), v, n, margin);
+        acc2 += c(0.4) * d_max(-c(3.0_f64), s0 * c(0.5), margin).sin();
+        x0 * c(0.75) + s1 - acc2 * c(1.5) + v3.tanh() - a10[0].cos() + v11.sin() + ((x0.powi(2) + c(1.0)).recip().tanh() * c(1.5)).cosh()
     }
 
-    pub fn prog_51_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 + x1).cos().exp().tanh() * c(2.0);
-        let mut s1 = (v[0] + v[n % 4]).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        while k3 < 6 {
-            k3 += 1;
-            s0 = s0 * c(0.5) + (s0.powi(2) + c(0.5)).powf(0.3).sin() * c(0.25);
-            s0 *= c(0.8);
-            s0 += c(0.005) * prog_33_dual(d_atan2((s0.tanh() + c(2.0)).cbrt(), x0.cos().exp().powi(2) + c(1.0)).tanh(), (s0.sin() * c(0.5)).ln_1p().sin(), (v[k3 % 4].tanh().exp2() / c(1.5)).sin() * c(2.0), v, n, margin).sin();
-            if ge(d_abs(x1 + v[(k3 + n) % 4], margin), c(0.0), margin) && k3 % 2 == 0 {
+    pub fn prog_13_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 * (c(2.5) * x1)).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        'l0: for i in 0..4 {
+            let fi = c(i as f64);
+            s0 = c(0.6) * s0 + c(1.0) * (fi.powi(2) + c(1.0)).log(10.0).tanh();
+            let v2 = fi - v[2];
+            s0 = s0 * c(0.6) + (fi - v2).sin() * c(0.4);
+            let mut k3 = 0;
+            while k3 < n + 1 && ge((x0 * x0 + c(1.0)).powi(-3), c(0.5), margin) {
+                k3 += 1;
+                let v6 = match k3 {
+                    0 => c(0.5) * d_abs(v2, margin),
+                    4..=5 => {
+                        let v4 = x2 - x1;
+                        d_to_degrees(fi) * c(0.02) + v4.cos()
+                    }
+                    6 => {
+                        let v5 = d_atan2(v[2], x0.powi(2) + c(0.5));
+                        v2 + v5.tanh()
+                    }
+                    _ => x2.cos(),
+                };
+                match k3 {
+                    0 | 2 => {
+                        acc1 -= v6.tanh().sinh().tanh() * c(0.05);
+                        if gt(v2, x0 * x2, margin) {
+                            return (x2 * x2 + c(1.0)).ln();
+                        }
+                    }
+                    3..=4 => {
+                        s0 = s0.mul_add(c(0.8), v6.sin().sin() * c(0.02));
+                        s0 = s0 * c(0.6) + (fi.mul_add(x2, v6) - x2).cos() * c(0.02);
+                        if le((c(0.65) - s0).sin(), -c(0.5), margin) {
+                            s0 = (s0 * c(0.8) + s0 * s0 * c(0.02)).sin();
+                            s0 = (s0 * c(0.8) + x1.mul_add(x1, v2) * c(0.02)).tanh();
+                        }
+                    }
+                    5 | 7 => {
+                        break 'l0;
+                    }
+                    _ => {
+                        s0 *= c(0.75);
+                        s0 += c(0.25) * s0.cos().tanh();
+                    }
+                }
+                s0 = s0.mul_add(c(0.8), (fi.powi(2) + c(2.0)).acosh().cos() * c(1.0));
+                acc1 += c(0.05) * v6.tanh();
+            }
+        }
+        let v9 = if n % 3 == 1 {
+            s0 = s0.mul_add(c(0.6), v[3].tanh().exp_m1().tanh() * c(0.1));
+            x1 * x0
+        } else if ge(x0.sin(), x2.powi(3), margin) || n < 4 {
+            let v7 = prog_5_dual(x2, v[1].cos().sin().exp().tanh(), x0, v, n, margin);
+            v7.sin()
+        } else {
+            let v8 = prog_0_dual(c(0.25), x0, d_atan2(c(3.0_f64), x0).sin(), v, n, margin);
+            v[n % 4].cos() + v8.tanh()
+        };
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            match k10 % 2 {
+                0 => {
+                    let x2 = s0 - x2;
+                    acc1 += c(0.4) * x2.tanh().tanh();
+                }
+                _ => {
+                    s0 = c(0.8) * s0 + c(0.2) * (c(0.75) - s0).tanh();
+                }
+            }
+            s0 = (s0 * c(0.6) + v9 / (x2.cos() + c(2.0)) * c(0.05)).sin();
+            if k10 >= 5 || ge((x2 * x2 + c(1.0)).sqrt(), -c(0.5), margin) {
                 break;
             }
         }
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            for j in 0..n {
-                acc2 -= v[(j + k4) % 4].cos().cos() * c(0.1);
-                s0 = s0.mul_add(c(0.75), (s0 / (x0.powi(2) + c(1.5))).cos() * c(0.1));
-                s1 = c(0.6) * s1 + c(0.05) * ((s1 * s1 + c(2.0)).acosh() - (s1 + x2)).sin();
+        let v11 = prog_2_dual((x0 * x2).sin() * c(2.0), x2, c(0.75), v, n, margin);
+        let v12 = d_min((v[k10 % 4] * v[k10 % 4] + c(1.5)).acosh(), (x0.powi(2) + c(1.0)).ln(), margin);
+        s0 * c(0.5) - acc1.tanh() - v9 + v11.tanh() + v12.sin()
+    }
+
+    pub fn prog_14_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_5_dual(d_atan2(v[3], x1.powi(2) + c(0.5)).tanh(), c(2.0), x1.asinh().sin() * c(2.0), v, n, margin).sin() * c(2.0);
+        let mut s1: Dual64 = ((v[0] * v[0] + c(1.0)).log(2.0).cos() * c(0.5)).ln_1p();
+        let mut acc2: Dual64 = c(0.0);
+        let v4 = match n {
+            0 => (c(0.25) * x0).powi(3),
+            g if g > 1 => {
+                let v3 = d_clamp(x2, -c(0.5), c(0.5), margin);
+                v3.sin()
             }
-            s0 = (s0 * c(0.5) + (x0 + x1 + (x0 * x0 + c(1.5)).acosh()) * c(0.05)).tanh();
-            let v8 = if k4 % 3 == 1 && le(s1, c(0.5), margin) {
-                for j in (0..5).rev() {
-                    let fj = c(j as f64);
-                    s1 = c(0.75) * s1 + c(0.25) * s1.sin();
-                    let v5: Dual64 = s1 + (x0.cos() * c(2.0)).cosh();
-                    if gt(v5 + s0 + d_to_degrees(v5) * c(0.01), c(0.5), margin) && j % 2 == 0 {
-                        acc2 += c(0.2) * (x0 - v5 + fj.tanh()).sin();
-                        let v6 = c(SCALE) + d_max(v[(j + k3) % 4], s1, margin);
-                        acc2 += c(0.2) * v6.sin().cos();
-                    } else if le(d_atan2(c(2.0_f64), d_min(s1, v5, margin)), -c(1.0), margin) {
-                        s1 = s1 * c(0.6) + (x2.cos() * c(2.0)).sinh().cos() * c(0.05);
-                        if !(n % 2 == 0) {
-                            break;
+            _ => (x0.tanh() * c(0.9)).asin(),
+        };
+        s0 *= c(0.75);
+        s0 += c(0.1) * d_powf(acc2.powi(2) + c(0.5), x0.tanh()).sin();
+        if le((v4 * v4 + c(1.0)).powi(-2), x2, margin) {
+            s0 = s0.mul_add(c(0.6), (x0.atan().cos() * c(0.5)).ln_1p().cos() * c(0.4));
+            if gt(prog_2_dual((d_log(c(0.5_f64), x2 * x2 + c(2.0)).powi(2) + c(1.0)).powi(-2).sin(), x2, (s1 * x2).tanh(), v, 3, margin), c(1.0), margin) {
+                acc2 += d_hypot(v[n % 4], acc2, margin).tanh();
+                acc2 += (x0 + acc2).sin();
+            } else if lt(prog_0_dual(c(0.25), (-v4).sin() * c(2.0), d_abs((acc2 * acc2 + c(1.0)).sqrt(), margin).sin() * c(2.0), v, n, margin), c(1.0), margin) {
+                s0 = (s0 * c(0.6) + v4 * c(0.1)).sin();
+                let v5 = (s1 * v[2]).asinh();
+                s0 = (s0 * c(0.5) + v5.sin() * c(0.1)).sin();
+            }
+            let v6 = v4 * c(0.65) + d_copysign(acc2, v[n % 4], margin);
+            acc2 += c(0.75) * v6.cos();
+        } else {
+            s0 = s0 * c(0.5) + (v[n % 4].sin() / ((s1 * x1).powi(2) + c(0.5))).tanh() * c(0.05);
+        }
+        'l0: for i in 0..n {
+            let fi = c(i as f64);
+            s1 *= c(0.8);
+            s1 += c(0.2) * v[2].cos();
+            match i % 4 {
+                0 => {
+                    let v7 = d_max(-c(3.0_f64), v4, margin) * c(core::f64::consts::FRAC_1_SQRT_2);
+                    acc2 -= v7.sin().tanh() * c(0.25);
+                }
+                1 | 3 => {
+                    acc2 += v[n % 4].tanh() * c(0.25);
+                }
+                _ => {
+                    let mut k8 = 0;
+                    while k8 < 4 && gt(x2 + x1, x2, margin) {
+                        k8 += 1;
+                        let v9: Dual64 = s0 / (v[i % 4].mul_add(s1, x2).powi(2) + c(1.0));
+                        let v11 = match k8 {
+                            1 => {
+                                let v4 = v9 * x2;
+                                s1 = (s1 * c(0.5) + (s1 * s1 + c(1.0)).log10() * c(1.0)).sin();
+                                d_hypot(v4, s0, margin) - (c(0.75) - s0)
+                            }
+                            2 | 4 => {
+                                let v10 = v9 * v4;
+                                ((v9 + s1).sin() * c(0.9)).asin() + v10.tanh()
+                            }
+                            _ => v9 * v9 - c(0.25),
+                        };
+                        let v14 = match k8 + n {
+                            0 | 2 => x2.sin().exp_m1().sin().exp(),
+                            5 => d_log(c(0.5_f64), s0 * s0 + c(2.0)),
+                            6 => {
+                                let v12 = s1 + x0;
+                                s1 = (s1 * c(0.6) + v12.cos().cosh() * c(0.1)).tanh();
+                                v12.tanh()
+                            }
+                            _ => {
+                                let v11 = d_max(-c(0.5_f64), x2, margin);
+                                let v13 = v11;
+                                d_max(v13 * x1, v[k8 % 4].sin(), margin)
+                            }
+                        };
+                        s1 = (s1 * c(0.6) + v[k8 % 4].cos() * c(0.4)).tanh();
+                        acc2 += c(0.05) * (v11.cos() - v14.sin()).tanh();
+                    }
+                    s1 = (s1 * c(0.6) + s1 * c(0.4)).tanh();
+                }
+            }
+            s0 = (s0 * c(0.8) + s0 * s0 * c(0.1)).sin();
+            let mut k15 = 0;
+            while k15 < 5 {
+                k15 += 1;
+                let v16 = s0 - c(0.65) - d_powf(s1 * s1 + c(0.5), v[2].cos());
+                let v17: Dual64 = c(SCALE) + fi;
+                if gt(x2 + (v16 - v4), c(0.5), margin) {
+                    continue 'l0;
+                }
+                acc2 -= (s1.powi(2) + c(1.5)).acosh().cos() * c(0.05);
+                s0 = s0.mul_add(c(0.75), v17.tanh().cos() * c(1.0));
+            }
+        }
+        if lt(x2 - v4, -c(1.0), margin) || n > 5 {
+            s0 = s0.mul_add(c(0.75), d_max(-c(0.5_f64), x2, margin).tanh() * c(0.25));
+            if n > 5 {
+                s1 = c(0.75) * s1 + c(0.25) * v[n % 4].atan().sin();
+                acc2 += (v[3].powi(2) + c(1.0)).log(2.0).sin();
+            } else {
+                s0 *= c(0.6);
+                s0 -= c(0.4) * v[3].cos();
+                s0 = (s0 * c(0.8) + (v[2].tanh() + c(2.0)).cbrt() * c(0.5)).sin();
+            }
+        } else {
+            acc2 += (x0.sin() * c(1.5)).cosh().tanh();
+            let v18 = d_log(c(3.0_f64), v4 * v4 + c(2.0));
+            acc2 += v18.tanh();
+        }
+        'l3: for i in 0..4 {
+            let v19 = v.iter().map(|&p| s1 / (p.sin() + c(2.0))).sum::<Dual64>();
+            match i % 4 {
+                1 => {
+                    s1 = s1.mul_add(c(0.5), v4.tanh() * c(0.5));
+                    s0 = (s0 * c(0.8) + (-s0) * c(0.2)).tanh();
+                }
+                _ => {
+                    acc2 += c(0.5) * v19.sin();
+                    acc2 += c(0.25) * (v19 * c(1.5)).tanh();
+                }
+            }
+            s1 = s1 * c(0.6) + (x1.tanh().exp2().powi(2) + c(1.0)).log10() * c(0.5);
+            let mut k20 = 0;
+            while k20 < 5 {
+                k20 += 1;
+                acc2 += c(0.1) * v[k20 % 4].cos().tanh().exp().sin();
+                if le(d_powf(c(0.5_f64), v19.tanh()), c(1.0), margin) {
+                    break 'l3;
+                }
+            }
+            s0 = s0 * c(0.5) + v19.tanh() * c(0.05);
+        }
+        s0.cos() - s1 + acc2.sin() - d_hypot(v[1], v4, margin)
+    }
+
+    pub fn prog_15_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4] + d_max(x1, v[n % 4], margin)).tanh() * c(2.0);
+        let mut s1 = (x2.cos() * c(1.5)).sinh().tanh() * c(2.0);
+        let mut s2 = x0 / (s1 * s1 + c(1.0));
+        let mut acc3: Dual64 = c(0.0);
+        for i in 0..n {
+            let fi = c(i as f64);
+            if gt((-s2).cos(), c(0.25), margin) && i == 1 {
+                s1 = s1.mul_add(c(0.6), (s2 * s0).sin() * c(0.1));
+                if le(v[1], s1, margin) {
+                    s0 = s0 * c(0.6) + (d_to_degrees(s0) * c(0.01)).sin() * c(0.5);
+                } else if !(i % 2 == 0 && lt(s0 * c(std::f64::consts::LN_2), s0, margin)) {
+                    let v4 = x2 / (x2 * x2 + c(0.5));
+                    acc3 += v4.tanh() * c(0.25);
+                } else {
+                    acc3 += c(0.25) * (fi / (v[i % 4].powi(2) + c(1.5))).cos();
+                }
+            } else if ge(s1 * x1, x0, margin) {
+                for &u in v.iter() {
+                    if le((u.cos() * c(0.9)).acos(), -c(0.5), margin) {
+                        s1 = (s1 * c(0.5) + s1 / ((s1.cos() * c(0.9)).atanh().powi(2) + c(0.5)) * c(0.02)).tanh();
+                    } else if le((v[0] + s1).cos(), v[0], margin) || i + n < 6 {
+                        s0 *= c(0.6);
+                        s0 -= c(0.02) * (s0.sin() * c(1.2)).tan().tanh();
+                        s0 = (s0 * c(0.5) + (s2 * s2).sin().exp2() * c(0.05)).sin();
+                    }
+                    s2 = (s2 * c(0.6) + x2.tanh() * c(0.4)).sin();
+                    match i {
+                        0 | 2 => {
+                            acc3 += (x1 + s1).sin() * c(0.05);
+                            s0 = (s0 * c(0.75) + s0 / (s2 * s2 + c(1.5)) * c(0.1)).sin();
+                        }
+                        3 | 5 => {
+                            s1 = (s1 * c(0.5) + (u.tanh().exp2().sin() * c(1.2)).tan() * c(0.02)).tanh();
+                            acc3 += u.tanh() * c(0.05);
+                        }
+                        _ => {
+                            acc3 += (s0 * s0 + c(1.0)).ln().tanh() * c(0.05);
                         }
                     }
                 }
-                (x1.sin() * c(0.5)).ln_1p()
+                s2 = (s2 * c(0.5) + s2.powi(2) * c(0.1)).tanh();
             } else {
-                let v7 = prog_33_dual(x2, (v[k4] * v[k4] + c(0.5)).recip().tanh() * c(2.0), (-(v[k4] + x2)).tanh(), v, k4, margin);
-                v[(k4 + k3) % 4] * s1 + v7.sin()
+                acc3 -= d_log(c(0.5_f64), v[i % 4].powi(2) + c(2.0)).cos() * c(0.25);
+                for j in (0..=n).rev().step_by(2) {
+                    let fj = c(j as f64);
+                    if lt(v[0] + v[3], c(0.0), margin) || i % 2 == 0 {
+                        acc3 += c(0.05) * (s2 / (fj * fj + c(1.0))).sin();
+                        s0 = (s0 * c(0.5) + (s2 + x1) * c(0.25)).tanh();
+                    } else {
+                        s1 = s1.mul_add(c(0.6), s2.cos() * c(0.4));
+                        s2 = (s2 * c(0.5) + s1.tanh() * c(0.5)).tanh();
+                    }
+                    acc3 += ((fj * x2).tanh() * c(0.9)).asin().sin() * c(0.05);
+                }
+            }
+            let v8 = if i < 2 {
+                for &u in v.iter() {
+                    match i {
+                        2 | 4 => {
+                            let v5 = u.sin();
+                            acc3 += (v5 * s0).cos() * c(0.05);
+                            match i % 2 {
+                                0 => {
+                                    break;
+                                }
+                                1 => {
+                                    s0 = s0.mul_add(c(0.8), (v[(i + n) % 4] + s0).tanh() * c(0.1));
+                                    match i {
+                                        0 | 2 => {
+                                            break;
+                                        }
+                                        g if g > 3 => {
+                                            let v6 = (x2.cos() * c(2.0)).sinh();
+                                            s2 = s2.mul_add(c(0.6), (x0 * v6).tanh() * c(0.02));
+                                        }
+                                        _ => {
+                                            s2 = s2 * c(0.75) + (s2 * s2 + c(1.0)).log10() * c(0.5);
+                                        }
+                                    }
+                                    let v7 = d_min(v5.asinh(), v[i % 4].sin().exp(), margin);
+                                    s0 = s0.mul_add(c(0.75), v7.cos().sin() * c(0.05));
+                                }
+                                _ => {
+                                    s1 = s1.mul_add(c(0.5), (fi / c(2.0)).cos() * c(1.0));
+                                    if gt(d_copysign(x0 / (x0.powi(2) + c(0.5)), fi.atan(), margin), c(1.0), margin) {
+                                        return x2 + fi.cos();
+                                    }
+                                    s2 = s2.mul_add(c(0.75), d_clamp(s2, -c(0.5), c(0.5), margin).tanh() * c(0.25));
+                                }
+                            }
+                        }
+                        5 => {
+                            acc3 += x2.cos().tanh() * c(0.05);
+                            acc3 += c(0.05) * (fi.cos() * c(0.9)).acos().sin();
+                        }
+                        _ => {
+                            s1 = s1 * c(0.8) + (-u).cos() * c(0.2);
+                        }
+                    }
+                    if !(i == 3) {
+                        break;
+                    }
+                    s0 = (s0 * c(0.6) + s0 * x2 * c(0.1)).sin();
+                    acc3 -= u.tanh() * c(0.05);
+                }
+                acc3 += c(0.25) * (s1 / (d_hypot(x1, s1, margin).powi(2) + c(0.5))).tanh();
+                x2.tanh().tanh().exp_m1()
+            } else {
+                x2 / (x0 * x0 + c(1.0))
             };
-            if k4 >= 2 || lt((x0 * x0 + c(1.5)).acosh(), c(0.5), margin) {
-                break;
-            }
-            acc2 -= v8.cos() * c(0.02);
+            let v9 = v.iter().fold(v8, |r, &p| r * c(0.5) + c(0.05) * d_clamp(r, (p.tanh() * c(1.2)).tan().tanh() - c(1.5), r.sin() + c(1.5), margin).tanh());
+            acc3 += (v9.tanh() * c(0.5)).ln_1p().cos() * c(0.25);
         }
-        if lt((x2.cos() * c(1.5)).cosh(), v[3 - k4], margin) {
-            let x2: Dual64 = (x0 * x0 + c(1.0)).recip() + x2.tanh().exp();
-            acc2 += x2.cos();
-        }
-        'l4: for i in 0..n {
+        let mut m10 = 0;
+        for i in (0..4).rev() {
             let fi = c(i as f64);
-            s0 = s0 * c(0.8) + prog_33_dual(x1, c(0.75), v[i % 4].powi(2).sin() * c(2.0), v, i, margin).sin() * c(0.005);
-            for j in 0..5 {
-                if lt(x0.powi(3) + fi, -c(0.5), margin) {
-                    break 'l4;
-                }
-                let v10 = if le((x0.cos().cosh().tanh() * c(1.2)).tan(), c(0.5), margin) {
-                    let v9 = (s0 * s0 + c(1.0)).powi(-1);
-                    acc2 += (v[j % 4] / (s0.powi(2) + c(1.5))).cos() * c(0.05);
-                    d_hypot(v9, x0, margin) / (s1 * s1 + c(1.0))
+            if ge(x2 + v[m10 % 4], x0 + x1, margin) {
+                m10 += 1;
+            }
+            s2 = c(0.75) * s2 + c(0.5) * (s2.powi(2) + c(1.0)).log(10.0).tanh();
+            for j in 0..3 {
+                let v11 = (x2.cos().exp_m1().powi(2) + c(0.5)).cbrt();
+                let v12 = if ge(-v[i], -c(1.0), margin) {
+                    v[2].sin()
+                } else if le(((v11 * v11 + c(1.0)).log10().powi(2) + c(1.5)).acosh(), c(0.0), margin) || n == 0 {
+                    (fi.sin() * c(1.2)).tan().powi(3)
                 } else {
-                    v[2].tanh().cosh()
+                    return d_min(d_min(v[(j + m10) % 4], s1, margin), (v11.powi(2) + c(1.0)).ln(), margin)
                 };
-                match j % 2 {
-                    1 => {
-                        s1 = s1 * c(0.6) + (v10 * v10 + c(0.5)).sqrt().tanh() * c(0.05);
-                        continue;
-                    }
-                    _ => {
-                        acc2 -= (v[k4].powi(2) + c(0.5)).recip().cos() * c(0.05);
-                        let v11 = s0 * c(0.65);
-                        s1 = s1 * c(0.6) + v11.cos().tanh() * c(0.5);
-                    }
-                }
-                s0 = s0 * c(0.6) + (s0.powi(2) + c(1.0)).ln().cos() * c(0.4);
-                acc2 += c(0.05) * v10.sin();
+                acc3 -= c(0.1) * v11.asinh();
+                s1 = c(0.75) * s1 + c(0.25) * v12.cos().sin();
             }
-            match k4 {
-                1 => {
-                    let x1 = x1 / (s1 * s1 + c(1.0));
-                    acc2 += x0.cos() * c(0.25);
-                    acc2 += x1.tanh() * c(0.25);
-                }
-                2 => {
-                    acc2 -= (s1 - x0).tanh() * c(0.25);
-                    acc2 += c(0.25) * v[i % 4].tanh().exp().cos();
-                }
-                _ => {
-                    s1 = c(0.6) * s1 + c(0.1) * ((x0 * x0 + c(0.5)).recip().cos() * c(0.9)).asin().tanh();
-                    acc2 -= (s0 * v[i % 4]).cos() * c(0.25);
-                }
-            }
-            let v12 = x2;
-            acc2 += v12.sin().tanh() * c(0.25);
         }
-        let v13 = v.iter().fold(x0, |r, &p| r * c(0.5) + c(0.2) * (d_to_degrees(x0) * c(0.02) + p.cos()).sin());
-        let v14 = v.iter().map(|&p| (v[1] * v[1] + c(1.0)).log10() + p.sin()).sum::<Dual64>();
-        s0 + s1 - acc2.cos() + v13.sin() - v14.cos()
+        let c13 = c(m10 as f64);
+        let v15 = if ge(c(0.65) * s1, -c(0.5), margin) {
+            let v14 = (s1 * s1 + c(1.0)).log10() * (v[1].powi(2) + c(0.5)).cbrt();
+            c(SCALE) + x2 + v14.sin()
+        } else {
+            d_max((s0 * s0).ln_1p(), c13.cos(), margin)
+        };
+        let v16 = v.iter().copied().map(|p| d_clamp(v15, x0.cos() - c(1.5), s0.sin() + c(1.5), margin) + x2 + p.cos()).sum::<Dual64>();
+        let v17 = v.iter().fold(v16.tanh(), |r, &p| r * c(0.75) + c(0.01) * ((s2.powi(2) + c(1.0)).cbrt() + p.cos()).cos());
+        s1 = s1 * c(0.5) + s1.atan().powi(2).ln_1p().cos() * c(0.02);
+        s1.tanh() + acc3.tanh() - c13.cos() - v17 + c13.cos() * x2.cos().exp()
     }
 
-    pub fn prog_52_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4] + c(2.5)).cos() * c(2.0);
-        let mut s1 = prog_33_dual(x2, s0, x0, v, n, margin).sin() * c(2.0);
-        let mut s2 = (v[0] * v[0] + c(1.0)).recip() / ((x0 * v[n % 4]).powi(2) + c(1.5));
+    pub fn prog_16_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[2];
+        let mut s1 = (c(0.3) - x1).tanh() * c(2.0);
+        let mut s2 = x2 / c(1.5) * (x2.powi(2) + c(1.0)).log10();
         let mut acc3: Dual64 = c(0.0);
         let mut k4 = 0;
         while k4 < 5 {
             k4 += 1;
-            s2 = (s2 * c(0.8) + (x2 * x2 + c(2.0)).ln() * c(0.25)).tanh();
-            let v5 = prog_33_dual((x1 * x1 + c(1.0)).recip().atan().sin(), d_atan2(c(2.0_f64), x2).tanh() * c(2.0), (x1 * x1).tanh().exp_m1().tanh(), v, n, margin);
-            let v7 = if k4 > 2 {
-                acc3 += c(0.4) * (x0 + x1).tanh();
-                x0 * c(std::f64::consts::FRAC_1_PI)
+            if !(k4 < 5 && lt(s0.sin(), x0, margin)) {
+                break;
+            }
+            acc3 += c(0.25) * ((s0.sin() * c(1.2)).tan() + v[3] * x0).sin();
+            let v7 = if lt(prog_0_dual(s2, s1, c(0.75), v, k4, margin), c(1.0), margin) {
+                let v5 = v[2] / ((x1 * x1 + c(1.0)).log(10.0).powi(2) + c(0.5));
+                (v5 * v5 + c(0.5)).cbrt()
+            } else if lt(x1, -c(0.5), margin) {
+                (v[k4 % 4] * v[k4 % 4] + c(0.5)).recip()
             } else {
-                let v6 = x0.cos();
-                s1 = s1.mul_add(c(0.5), prog_33_dual((s1.tanh() * c(1.2)).tan().sin(), x2.tanh().exp_m1().sin() * c(2.0), v[(k4 + n) % 4].cos(), v, n, margin).sin() * c(0.005));
-                d_log(v6 * v6 + c(1.0), v6 * v6 + c(2.0))
+                let x0 = (x0 * x0).ln_1p();
+                let v6 = (x0 * x0).tanh().exp();
+                x0.cos().tanh().sinh() + v6.sin()
             };
-            acc3 -= (v5.cos() - v7.sin()).sin() * c(0.005);
+            s2 = (s2 * c(0.8) + v7.sin() * c(0.01)).sin();
         }
-        'l1: for i in 0..n {
-            let fi = c(i as f64);
-            if lt(s0 * x1, c(0.0), margin) {
-                continue;
-            }
-            let v14 = match i {
-                0 => prog_33_dual(x1, (c(2.0) - s2).cos() * c(2.0), x0, v, 0, margin),
-                1 => {
-                    for (j, &u) in v.iter().enumerate() {
-                        s2 = s2 * c(0.8) + fi.sin() * c(1.0);
-                        let v8 = v.iter().fold(u, |r, &p| r * c(0.75) + c(0.1) * ((x2 * x2 + c(1.0)).log(3.0) * c(std::f64::consts::LN_2) + p.tanh()).tanh());
-                        let v11 = if le(x1.sin().exp2(), -c(0.5), margin) {
-                            let v9 = d_to_degrees(v8) * c(0.02);
-                            (x1 * fi).cos() + v9.sin()
-                        } else if le((v8 * v8 + c(0.5)).ln(), c(0.5), margin) {
-                            let v8 = v8;
-                            let v10 = (x1.cos().powi(2) + c(0.5)).sqrt();
-                            d_to_degrees(s0) * c(0.01) + v8.tanh() + v10.tanh()
-                        } else {
-                            v[(j + i) % 4].atan()
-                        };
-                        s0 = (s0 * c(0.6) + v11.cos() * c(0.05)).tanh();
-                    }
-                    let v12 = (s0 * s0 + c(0.5)).ln();
-                    (x1.tanh() + c(2.0)).cbrt() + v12.cos()
-                }
-                2 => d_abs(v[2], margin),
-                _ => {
-                    let v13 = d_hypot((x0.cos() + c(2.0)).cbrt(), -x0, margin);
-                    v13 + c(0.8)
-                }
-            };
-            acc3 += c(0.25) * ((fi.sin() * c(1.2)).tan() / ((v[i % 4].powi(2) + c(0.5)).sqrt().powi(2) + c(1.5))).tanh();
-            let mut k15 = 0;
-            while k15 < n && lt(s0 / c(1.5), c(0.5), margin) {
-                k15 += 1;
-                if le(d_abs(v[3], margin), fi, margin) || k15 == 1 {
-                    break 'l1;
-                }
-                s2 = s2 * c(0.75) + (x1.powi(2) + c(2.0)).sqrt().tanh() * c(0.25);
-            }
-            acc3 -= v14.cos().tanh() * c(0.05);
+        if lt((x0 * x0 + c(0.5)).sqrt() - d_hypot(v[1], x1, margin), acc3, margin) {
+            return d_abs(x0, margin) + (v[k4 % 4] * v[k4 % 4] + c(1.0)).log(10.0);
         }
-        let v16 = x1.asinh().asinh();
-        let v17 = v.iter().fold(s2.sin(), |r, &p| r * c(0.5) + c(0.1) * (v16 + r + p.sin()).cos());
-        let v18 = if lt((v[k4 % 4].sin() * c(0.9)).asin() / ((x0 * x0 + c(1.0)).recip().powi(2) + c(0.5)), c(0.5), margin) && k4 % 3 == 1 {
-            v16.sin()
-        } else {
-            s0 = s0 * c(0.75) + x2.atan().sin() * c(0.25);
-            ((v16.cos() * c(0.5)).ln_1p().tanh() * c(0.9)).asin()
-        };
-        s0 * c(1.5) - s1 * c(0.25) - acc3 + v17 * c(0.5) + v18.cos() + x1
-    }
-
-    pub fn prog_53_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = ((x2.sin() + c(2.0)).cbrt().powi(2) + c(1.0)).log10();
-        let mut s1 = v[n % 4] / (x0.sin() + c(2.0));
-        let mut s2: Dual64 = (s0 - v[n % 4]).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        if lt(d_max(x2, x1, margin) + d_atan2(x0, v[n % 4].powi(2) + c(1.0)), -c(1.0), margin) {
-            s1 = s1 * c(0.8) + s1.sin().exp().cos() * c(0.02);
-        } else if le(s0.mul_add(v[n % 4], x0), c(0.0), margin) {
-            acc3 += c(0.2) * d_powf(x1 * x1 + c(0.5), s0.tanh().exp().sin()).tanh();
-        }
-        for i in 0..6 {
-            let fi = c(i as f64);
-            acc3 -= c(0.2) * ((x2 + s2).cos() * c(1.2)).tan().sin();
-            let v4 = if le((s0.cos() * c(0.9)).asin() + (x1.powi(2) + c(1.0)).sqrt(), c(0.0), margin) {
-                v[1] * c(std::f64::consts::LN_2)
-            } else {
-                d_powf(d_log(v[i % 4] * v[i % 4] + c(1.0), v[0] * v[0] + c(2.0)).powi(2) + c(1.0), fi.tanh())
-            };
-            s2 = c(0.8) * s2 + c(0.01) * v4.tanh().cos();
-        }
-        'l1: for _ in (1..=5).step_by(2) {
-            s2 *= c(0.8);
-            s2 -= c(0.1) * (s2 + x0).sin();
-            let mut k5 = 0;
-            while k5 < 4 && le(s0 * v[k5 % 4], c(0.5), margin) {
-                k5 += 1;
-                let v6 = v[k5 % 4].tanh().exp();
-                acc3 += c(0.1) * (d_to_degrees(v6) * c(0.02)).sin();
-                if le(s1, c(1.0), margin) && n == 6 {
-                    acc3 += c(0.1) * (v[n % 4].powi(2) + c(2.0)).sqrt().tanh();
-                    break 'l1;
-                }
-            }
-            let v7 = s1 * c(2.5);
-            s1 = c(0.8) * s1 + c(0.05) * v7.sin();
-        }
-        match n % 3 {
-            0 | 2 => {
-                let v8 = prog_11_dual(s1, c(1.2), (d_hypot(s0, x1, margin).tanh() * c(1.5)).sinh().tanh() * c(2.0), v, 2, margin);
-                acc3 -= c(0.005) * v8.sin();
-            }
+        let v9 = match k4 {
+            0 => (x0.sin() * c(0.9)).asin(),
+            2..=4 => s2 + (s0 * s0 + c(1.0)).sqrt(),
             _ => {
-                let x1 = s1.sin().exp_m1();
-                s0 = (s0 * c(0.6) + d_atan2(c(1.5_f64), x0) * c(1.0)).sin();
-                s0 *= c(0.5);
-                s0 += c(0.05) * x1.sin();
+                let v8 = (x1.tanh() + c(2.0)).cbrt().atan();
+                s1 = s1 * c(0.6) + v[(k4 + n) % 4].powi(2).cos() * c(0.1);
+                (s0.cos().exp().powi(2) + c(2.0)).acosh() + v8.tanh()
             }
+        };
+        let v10 = prog_0_dual(acc3, (s1.atan() * (x0 * x0 + c(1.0)).sqrt()).tanh() * c(2.0), x2, v, k4, margin);
+        let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| (s1.tanh() * c(0.9)).atanh() + p.cos() + q.sin()).sum::<Dual64>();
+        if gt(d_hypot(v9, d_to_radians(v11), margin), c(0.5), margin) {
+            s2 = (s2 * c(0.5) + d_atan2(-x2, s2 * s2 + c(1.0)) * c(0.1)).tanh();
+        } else if lt((x2 * x2 + c(0.5)).ln().mul_add(s1, c(0.1) * s0), c(0.0), margin) && k4 % 3 == 1 {
+            acc3 += (v10 * c(0.01)).sin() * c(0.25);
         }
-        for &t in v.iter() {
-            acc3 -= prog_33_dual(s1, (t * t + c(1.0)).recip().sin().sin(), t.sin().cos().exp_m1().tanh(), v, 5, margin).sin() * c(0.01);
-            let v9 = x1.atan();
-            acc3 -= v9.tanh() * c(0.5);
-        }
-        let v10 = prog_2_dual(x0, (s1.tanh() * c(0.9)).acos().sin() * c(2.0), x2, v, n, margin);
-        s0 * c(0.25) + s2 * c(0.5) - acc3.cos() - v10.sin() - x1.sin()
+        s0 = s0 * c(0.6) + (v[k4 % 4] - s1).tanh() * c(0.1);
+        s0 * c(0.75) + s2.cos() - acc3 * c(0.5) - v10.sin() + (x2 * x2).ln_1p().sin()
     }
 
-    pub fn prog_54_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_11_dual((x1.sin().exp2().powi(2) + c(1.0)).log(3.0).sin(), ((x2 - x1) * c(std::f64::consts::LN_2)).cos(), x1, v, 4, margin).cos() * c(2.0);
-        let mut s1 = x0;
-        let mut s2 = -s1;
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = match n % 4 {
-            0 => {
-                s1 = s1.mul_add(c(0.8), (v[0] / ((s1.cos() * c(0.9)).acos().powi(2) + c(1.5))).tanh() * c(0.05));
-                c(1.2) * s1.tanh()
-            }
-            2 => x0 + v[n % 4],
-            3 => d_to_degrees(-x1) * c(0.01),
-            _ => x2 + x1,
-        };
-        s2 = (s2 * c(0.5) + (v[0] * v[0] + c(2.0)).acosh() * c(0.2)).tanh();
-        if !(n < 1) {
-            return v4 * c(std::f64::consts::FRAC_1_PI);
+    pub fn prog_17_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.tanh();
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = v;
+        for i in 0..n {
+            a2[i % 4] = a2[i % 4] * c(0.75) + (v[n % 4] * v[n % 4] + c(2.0)).sqrt().sin() * c(0.25);
+            s0 = s0 * c(0.75) + (x2 * s0).sin() * c(0.05);
         }
-        let v5 = v.iter().map(|&p| d_atan2(d_min(acc3, v4, margin).powi(2) + c(1.0), (x0.cos() * c(1.2)).tan()) + p.cos()).sum::<Dual64>();
-        let mut m6 = 0;
-        for i in (0..4).rev() {
-            let fi = c(i as f64);
-            if gt(v5.sin().sinh(), -c(0.5), margin) {
-                m6 += 1;
+        'l1: for t in a2 {
+            if lt(x2 - c(0.1), c(0.0), margin) {
+                let v3: Dual64 = x1 + s0;
+                acc1 += v3.tanh().sin() * c(0.5);
+            } else if le(c(1.5) * (t.tanh() * c(0.9)).acos(), x0, margin) {
+                s0 = s0 * c(0.6) + (a2[0].tanh() * c(0.9)).acos().tanh() * c(0.1);
+                acc1 += c(0.25) * d_powf(v[n % 4] * v[n % 4] + c(1.0), s0.cos()).tanh();
+                if n > 1 && gt(x0.cos().exp(), c(0.0), margin) {
+                    acc1 -= c(0.5) * (a2[n % 4] * x2).sin();
+                    break;
+                }
             }
-            match m6 % 3 {
-                0 | 2 => {
+            for j in 0..3 {
+                if j > 0 {
+                    acc1 += (x2 + t).tanh() * c(0.1);
+                    s0 *= c(0.6);
+                    s0 -= c(0.1) * v[n % 4].tanh().exp().asinh().tanh();
+                }
+                if ge((c(SCALE) + x1) / ((a2[j].cos() * c(0.9)).asin().powi(2) + c(0.5)), c(0.5), margin) || n < 3 {
                     continue;
                 }
-                _ => {
-                    let v7 = d_abs(v[(i + n) % 4], margin).asinh();
-                    s1 = c(0.5) * s1 + c(0.5) * v7.tanh();
-                }
+                s0 = (s0 * c(0.75) + s0.tanh().cosh() * c(0.2)).sin();
             }
-            match n % 2 {
-                0 => {
-                    acc3 += (v5.powi(2) + c(1.0)).sqrt().cos() * c(0.5);
-                    let v8 = prog_33_dual((v5 * s2).tanh() * c(2.0), c(1.5), c(0.5), v, i, margin);
-                    acc3 += v8.sin().tanh() * c(0.005);
+            s0 = (s0 * c(0.6) + (s0 + x0) * c(0.2)).sin();
+            let mut k4 = 0;
+            while k4 < 6 {
+                k4 += 1;
+                if ge(s0.sin(), -c(0.25), margin) {
+                    break 'l1;
                 }
-                1 => {
-                    let v9 = (x0 * x0 + c(1.0)).ln();
-                    acc3 += c(0.5) * v9.cos();
+                if !(k4 < 3) {
+                    s0 = s0 * c(0.75) + (s0.cos() + s0 / (x0.tanh() + c(2.0))).sin() * c(0.05);
+                    s0 *= c(0.6);
+                    s0 += c(0.4) * t.asinh().cos();
+                } else {
+                    let v5 = (a2[k4 % 4] * a2[k4 % 4] + c(1.0)).cbrt();
+                    acc1 += v5.sin() * c(0.05);
                 }
-                _ => {
-                    s0 = (s0 * c(0.8) + (v5.cos() * c(0.9)).asin() * c(0.05)).tanh();
-                    match i + n {
-                        1..=2 => {
-                            s2 = s2 * c(0.75) + d_min(v4, s2, margin).tanh() * c(0.25);
-                            if le(-x2, (v[3 - i] * v[3 - i] + c(0.5)).recip(), margin) {
-                                break;
-                            }
-                            let mut k10 = 0;
-                            while k10 < n && le(s0.sin(), c(0.0), margin) {
-                                k10 += 1;
-                                if ge(s0.mul_add((x0.sin() * c(0.9)).asin(), v4), -c(0.5), margin) && k10 % 3 == 1 {
-                                    s0 = (s0 * c(0.75) + v5 * c(0.25)).tanh();
-                                    let v11 = fi;
-                                    s2 *= c(0.75);
-                                    s2 -= c(1.0) * v11.tanh();
-                                } else if lt((v[2] * v[2]).ln_1p(), -c(1.0), margin) {
-                                    let v12 = (v4.sin() * c(0.9)).atanh().tanh().exp2();
-                                    s0 *= c(0.8);
-                                    s0 -= c(0.02) * v12.sin().tanh();
-                                }
-                                if lt(v[2] * v4, c(0.0), margin) {
-                                    s1 = s1.mul_add(c(0.75), (s1.cos() * c(0.9)).acos().cos() * c(0.1));
-                                    continue;
-                                }
-                                s2 *= c(0.8);
-                                s2 += c(0.2) * (s2 * s2).ln_1p().sin();
-                            }
-                        }
-                        3 | 5 => {
-                            continue;
-                        }
-                        6 => {
-                            let v13: Dual64 = c(0.1) * x2;
-                            for j in (0..3).rev() {
-                                let fj = c(j as f64);
-                                acc3 += c(0.1) * d_min((v13 * v13 + c(1.0)).sqrt(), (x2.sin() * c(0.9)).acos(), margin).sin();
-                                s0 = c(0.8) * s0 + c(0.2) * (s0.powi(2) + c(1.0)).ln().cos();
-                                if lt(((s1 + fj).cos() * c(0.5)).ln_1p(), c(0.5), margin) {
-                                    break;
-                                }
-                            }
-                            acc3 += v13.sin() * c(0.5);
-                        }
-                        _ => {
-                            s2 = s2 * c(0.75) + (s2 / (s2.asinh().powi(2) + c(0.5))).tanh() * c(0.02);
-                            if i > 2 {
-                                break;
-                            }
-                            let v14 = s0 * s2 * c(1.5);
-                            acc3 += c(0.4) * v14.tanh();
-                        }
-                    }
-                    s2 = s2 * c(0.6) + ((s2 + x1).sin() * c(1.5)).sinh().tanh() * c(0.05);
-                    if le(x1 + s0, c(0.0), margin) || i < m6 {
-                        s0 = s0 * c(0.8) + (x2 * x2 + c(1.0)).recip().cos() * c(0.25);
-                        s2 *= c(0.5);
-                        s2 += c(0.02) * (s1 * s1 + c(1.0)).powi(-2).powi(3).sin();
-                    } else if lt(v[m6 % 4], -c(0.5), margin) {
-                        for u in v {
-                            let v15 = u.sin().exp2();
-                            if le(v15 + x1, c(1.0), margin) || n % 3 == 1 {
-                                acc3 += c(0.1) * (s1 * v15).tanh();
-                            } else {
-                                let v16 = x2.sin().cosh().powi(3);
-                                acc3 -= c(0.1) * (v16.powi(2) + c(1.0)).log2().sin();
-                                if le((x0.powi(2) + c(2.0)).acosh() + (u.cos() * c(0.9)).asin(), c(0.0), margin) && i % 3 == 1 {
-                                    break;
-                                }
-                            }
-                            acc3 -= c(0.1) * u.tanh();
-                        }
-                        for &u in v.iter() {
-                            if i % 2 == 0 && lt(d_abs(u * u, margin), -c(1.0), margin) {
-                                let v17 = s1 * s2;
-                                acc3 += c(0.1) * v17.cos().cos();
-                            } else {
-                                let v18 = (v4 + x2).cos().cosh();
-                                acc3 += v18.cos() * c(0.1);
-                            }
-                            s1 = s1.mul_add(c(0.8), (s1 * s1).sin() * c(0.05));
-                        }
-                    }
-                }
+                s0 = (s0 * c(0.8) + (s0 - t + a2[0]) * c(0.05)).tanh();
             }
-            acc3 += c(0.5) * v5.tanh();
+            acc1 += t.sin() * c(0.5);
         }
-        match m6 {
-            0 => {
-                for _ in 1..n {
-                    for j in 0..5 {
-                        let fj = c(j as f64);
-                        let v19 = d_to_degrees(v5) * c(0.02);
-                        s1 = (s1 * c(0.5) + x0.sin() * c(0.5)).sin();
-                        let v22 = match j {
-                            1 | 3 => {
-                                let v20 = s2 * v[1];
-                                v20.sin().exp_m1().cos()
-                            }
-                            4 => (v19.cos() * c(0.9)).acos(),
-                            _ => {
-                                let v21 = (v19.tanh() * c(0.9)).asin();
-                                d_powf(v21.powi(2) + c(1.0), fj.sin())
-                            }
-                        };
-                        s1 = (s1 * c(0.75) + (v19.sin() + v22.cos()) * c(0.01)).sin();
-                    }
-                    if !(n % 2 == 0) {
-                        let x1 = (x1 * x1 + c(1.0)).log10();
-                        acc3 += x1.cos() * c(0.4);
-                    }
-                    s0 = (s0 * c(0.8) + (s0.sin() * c(0.9)).asin() * c(0.05)).sin();
-                }
-            }
-            1 => {
-                acc3 += (v[m6 % 4] * v[m6 % 4] + c(1.0)).sqrt().cos();
-                if gt(x2.asinh() * x2.sin(), c(0.25), margin) || m6 % 3 == 1 {
-                    s2 = (s2 * c(0.8) + (v[n % 4] * v[n % 4] + c(0.5)).ln().cos() * c(0.1)).sin();
-                }
-            }
-            2 | 4 => {
-                s1 = s1.mul_add(c(0.5), (-v4.tanh().cosh()).tanh() * c(0.2));
-                let v23 = (x1.tanh() * c(2.0)).cosh() / (x2.cos().powi(2) + c(1.0));
-                acc3 -= c(0.4) * v23.sin();
-            }
-            _ => {
-                s1 = (s1 * c(0.6) + d_atan2(c(0.5_f64), v[m6 % 4]) * c(0.4)).tanh();
-                let v24 = (x2.sin() * c(1.5)).sinh();
-                s0 = (s0 * c(0.75) + v24.tanh() * c(0.05)).sin();
-            }
+        let v6: Dual64 = d_min(a2[1], x1, margin) + a2[1];
+        if n > 4 {
+            return (v6.powi(2) + c(1.0)).powi(-1);
         }
-        s0.sin() + s1 * c(0.5) - s2 * c(0.5) + acc3.sin() + v5.cos()
+        let v7 = prog_5_dual((x0 * x0 + c(2.0)).sqrt().powi(2).sin(), (x0.sin() * c(0.9)).acos().cos(), s0, a2, n, margin);
+        x2.sin() + acc1.sin() - v6 + v7.cos()
     }
 
-    pub fn prog_55_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1;
-        let mut s1 = (x2.cos().powi(2) + c(0.5)).recip();
-        let mut acc2: Dual64 = c(0.0);
-        if n == 1 && lt(prog_21_dual((x2 + x0).sin(), x1, c(0.25), v, 6, margin), c(0.5), margin) {
-            return acc2.sin().exp_m1() * (s0 / (x1.tanh() + c(2.0)));
+    pub fn prog_18_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1.powi(2) + c(1.0)).powf(0.3);
+        let mut s1 = (s0 + x2).sin().exp_m1();
+        let mut s2 = prog_5_dual(d_max(-c(1.5_f64), x1, margin).tanh() * c(2.0), (d_to_radians(x1.sin().exp2()) * c(50.0)).sin(), c(2.0), v, n, margin).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        if n % 2 == 0 {
+            return (x0.cos() * c(0.9)).asin().tanh().exp_m1();
         }
-        let v4 = if !(n % 2 == 0) {
-            acc2 -= (x2.tanh() + c(2.0)).cbrt().sin().exp().sin();
-            (acc2 * acc2).ln_1p()
-        } else {
-            let v3 = ((acc2.powi(2) + c(1.0)).powi(-2).powi(2) + c(0.5)).sqrt();
-            v3.tanh().exp_m1()
-        };
-        let v5 = v.iter().map(|&p| c(1.0) + c(0.25) * prog_33_dual((s0 - x1).sin() * c(2.0), d_hypot(c(2.0_f64), x2, margin).mul_add((p.sin() * c(0.9)).asin(), v4).tanh(), (p - s1).tanh() * c(2.0), v, 2, margin).tanh()).product::<Dual64>();
-        let mut a6 = [c(0.0); 4];
-        a6[0] = d_abs(x0, margin);
-        for i in 1..4 {
-            a6[i] = a6[i - 1] * c(0.75) + (v5 * v5 + c(0.5)).ln().sin() * c(0.1);
+        for i in 1..n {
+            let v4 = v[i % 4].powi(3).powi(2).ln_1p();
+            s2 = s2 * c(0.8) + ((v[i % 4] - c(2.5)).sin() * c(0.5)).ln_1p().tanh() * c(0.2);
+            let v5 = (v[i % 4] * v[i % 4] + c(1.0)).cbrt().tanh().exp();
+            acc3 += (v4.sin() + v5.tanh()).cos() * c(0.25);
         }
-        s0 *= c(0.8);
-        s0 += c(0.005) * prog_0_dual(acc2, x1, (v4.asinh().powi(2) + c(1.0)).log(10.0).cos() * c(2.0), a6, 1, margin).sin();
-        s1 = s1.mul_add(c(0.5), ((x0 * x0 + c(2.0)).ln() + (x2 - c(0.65))).tanh() * c(0.25));
-        s0.tanh() + s1 * c(1.5) + v5
-    }
-
-    pub fn prog_56_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_clamp(x2, x0.tanh() - c(1.5), x0.tanh() + c(1.5), margin).cos() * c(2.0);
-        let mut s1 = (x1.powi(2) + c(1.0)).log2().cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
         for (i, &t) in v.iter().enumerate() {
             let fi = c(i as f64);
-            match n {
-                1 => {
-                    s1 = s1 * c(0.5) + prog_33_dual(c(2.0), c(0.25), fi.tanh().tanh().exp2().tanh() * c(2.0), v, n, margin).cos() * c(0.01);
+            acc3 -= c(0.5) * fi.sin();
+            acc3 += d_clamp(t, v[n % 4].sin() - c(1.5), v[3 - i].cos() + c(1.5), margin).cos() * c(0.5);
+            if !(n + i < 9 && gt(fi + x0, c(0.0), margin)) {
+                acc3 -= (x2 - c(0.65)).tanh() * c(0.5);
+                acc3 += c(0.5) * (s1 * x2).tanh();
+                if le(d_to_radians((t.powi(2) + c(1.0)).powi(-1)) * c(50.0), -c(0.5), margin) {
+                    continue;
                 }
-                2..=4 => {
-                    let v3 = prog_33_dual(s0, x1, c(0.5), v, i, margin);
-                    s1 *= c(0.8);
-                    s1 -= c(0.005) * v3.cos();
-                }
-                6 => {
-                    acc2 -= (v[0] * v[0]).sin() * c(0.5);
-                    match i % 3 {
-                        0 | 2 => {
-                            break;
-                        }
-                        _ => {
-                            let v4: Dual64 = (fi * fi + c(0.5)).sqrt();
-                            s0 = s0.mul_add(c(0.6), v4.tanh().cos() * c(1.0));
-                        }
-                    }
-                    s0 = (s0 * c(0.6) + prog_33_dual(x0, s1, x1.sin().exp2().cos() * c(2.0), v, 0, margin) * c(0.005)).sin();
-                }
-                _ => {
-                    acc2 -= c(0.5) * (x0 * x0 + c(0.5)).cbrt().tanh();
-                    for (j, &u) in v.iter().enumerate() {
-                        if ge((x0.powi(2) + c(2.0)).ln(), x2, margin) {
-                            return d_atan2(s0 * s0 + c(1.0), u) - v[j].cos().exp();
-                        }
-                        acc2 += c(0.1) * (t.cos().exp_m1() + v[(j + i) % 4]).tanh();
-                        let v5: Dual64 = s1;
-                        acc2 += (u.tanh() - v5.tanh()).cos() * c(0.1);
-                    }
+            } else if ge((-t) * (x0 * v[(i + n) % 4]), (s1 * s1 + c(1.0)).log10(), margin) {
+                acc3 -= c(0.4) * (s0.powi(2) + c(1.0)).powf(1.5).sin();
+            } else {
+                s1 = s1.mul_add(c(0.6), (x0 / ((x2.powi(2) + c(1.0)).log(2.0).powi(2) + c(1.0))).tanh() * c(0.1));
+                if ge(x1 + x0, s2.tanh(), margin) && i > 1 {
+                    break;
                 }
             }
-            if gt(prog_33_dual((x0.mul_add(s0, v[(i + n) % 4]).powi(2) + c(0.5)).ln().cos() * c(2.0), (x2.sin() * c(0.9)).acos().tanh() * c(2.0), x1, v, 0, margin), c(0.0), margin) {
-                s1 = c(0.8) * s1 + c(0.01) * ((t + v[0]).cos() * c(1.2)).tan().sin();
-                continue;
-            }
-            acc2 -= t.tanh().sinh().tanh() * c(0.5);
         }
-        let v6 = if n % 3 == 1 {
-            (v[3].powi(2) + c(1.0)).log10().powi(2).ln_1p()
-        } else {
-            (s0.powi(2) + c(1.0)).log10()
-        };
-        let v8 = if gt(v6 * c(0.75), c(0.0), margin) || n == 4 {
-            let v7 = v[n % 4] / (v[n % 4] * v[n % 4] + c(1.0));
-            prog_2_dual((d_abs(v7, margin).tanh() * c(0.9)).acos().cos() * c(2.0), d_atan2(v7.sin().exp(), d_hypot(x2, x1, margin).powi(2) + c(1.0)).tanh() * c(2.0), s1, v, n, margin)
-        } else {
-            v[n % 4] + x1
-        };
-        let mut k9 = 0;
-        while k9 < n + 1 && lt(v8 + v[k9 % 4], -c(0.5), margin) {
-            k9 += 1;
-            if gt((s1 + s0).mul_add(v[2] * v6, (s0.cos() * c(0.9)).acos()), v[(k9 + n) % 4], margin) || k9 == 5 {
-                let v10: Dual64 = s0.mul_add(v[(k9 + n) % 4], (x1 * x1 + c(0.5)).ln());
-                s0 = s0.mul_add(c(0.75), v10.tanh().tanh() * c(0.02));
+        match n {
+            1 => {
+                s1 = (s1 * c(0.75) + (x1.atan().cos() * c(0.9)).atanh() * c(0.05)).sin();
             }
-            let v11 = v.iter().copied().map(|p| x0 + p.tanh()).sum::<Dual64>();
-            s0 = c(0.75) * s0 + c(0.05) * (s0 * s0.sin()).sin();
-            s0 = c(0.6) * s0 + c(0.05) * v11.sin();
-        }
-        s0.tanh() - s1 * c(0.5) - acc2.tanh() + v8.tanh() - (-v[k9 % 4])
-    }
-
-    pub fn prog_57_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4].sin().sinh().cos() * c(0.9)).acos().sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        while k2 < n && le(prog_33_dual(x1, x0, x2, v, n, margin), c(1.0), margin) {
-            k2 += 1;
-            if lt(s0, c(0.0), margin) {
-                acc1 -= (v[k2 % 4] - x1).asinh().cos() * c(0.25);
-            }
-            acc1 -= c(0.01) * prog_33_dual(x0, (x2 - x0).sin(), v[n % 4].tanh().exp().sin() * c(2.0), v, n, margin).tanh();
-        }
-        let v4 = match k2 {
-            1 | 3 => x0.mul_add(x2, acc1),
-            4 | 6 => {
-                let v3 = x0.sin().sin();
-                acc1 += c(0.25) * d_max(x2, (x1.powi(2) + c(1.0)).powi(-3), margin).cos();
-                (v3.sin() * c(2.0)).sinh()
-            }
-            _ => ((v[k2 % 4] * x2).powi(2) + c(1.0)).ln(),
-        };
-        let v7 = match k2 {
-            0 => {
-                let v5 = x2;
-                v[2] + v5.sin()
-            }
-            g if g > 1 => {
-                let v6 = d_powf(c(2.0_f64), v[3].sin());
-                acc1 - x0 + v6.tanh()
+            3 | 5 => {
+                let x0 = x2;
+                s2 = (s2 * c(0.8) + x0.tanh() * c(0.2)).tanh();
             }
             _ => {
-                s0 = s0.mul_add(c(0.75), prog_0_dual(x0.tanh().exp_m1().sin(), c(1.2), x1, v, 3, margin).cos() * c(0.005));
-                c(0.1) * x2
+                s0 = s0.mul_add(c(0.6), d_max(-c(0.5_f64), x0, margin).sin() * c(0.4));
+            }
+        }
+        let v6 = match n {
+            0 => {
+                let x1 = (x2.powi(2) + c(1.0)).log2().sin();
+                v[3].cos().exp_m1() + x1.tanh()
+            }
+            1 => (x0.powi(2) + c(2.0)).ln(),
+            2 | 4 => d_clamp(d_max(v[n % 4], x0, margin), -c(1.5), c(1.0), margin),
+            _ => {
+                acc3 -= d_copysign(c(3.0_f64), x0, margin).tanh();
+                d_atan2(x2, v[3] * v[3] + c(1.0)).tanh().exp2()
             }
         };
-        let mut m8 = 0;
-        for _ in 0..n {
-            let v9 = v4.sin().exp2() / (x1.powi(3).powi(2) + c(1.5));
-            s0 = (s0 * c(0.75) + prog_33_dual(v4.cos().sin(), x2, v9, v, 4, margin) * c(0.005)).tanh();
-            if le(v7.cos().exp(), -c(0.5), margin) {
-                m8 += 1;
-            }
-        }
-        let c10 = c(m8 as f64);
-        let v11 = x1.asinh();
-        x0 * c(0.25) + s0 + acc1.tanh() + v4.cos() - v7.tanh() - c10.cos() - v11 * c(0.75)
-    }
-
-    pub fn prog_58_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.cos();
-        let mut s1 = x1.sin();
-        let mut acc2: Dual64 = c(0.0);
-        if ge(d_copysign(v[n % 4], x2, margin), -c(0.5), margin) || n > 4 {
-            acc2 -= (x0 * x0 + c(0.5)).ln().asinh();
-        } else {
-            for (i, &t) in v.iter().enumerate() {
-                if gt(prog_33_dual((t.tanh() * c(2.0)).cosh().sin() * c(2.0), v[i].sin().exp().cos(), s0, v, 1, margin), c(1.0), margin) || i > 2 {
-                    return (v[i].sin() * c(2.0)).sinh().cos();
-                }
-                s0 *= c(0.8);
-                s0 += c(0.05) * (x0.cos() * c(1.5)).cosh().tanh();
-            }
-            let v3 = prog_13_dual(acc2, x0.sin().sin().cos() * c(2.0), s0, v, n, margin);
-            s0 *= c(0.5);
-            s0 += c(0.005) * v3.tanh();
-        }
-        let mut k4 = 0;
-        while k4 < 4 {
-            k4 += 1;
-            let v5 = if lt(x2, x1, margin) {
-                (x0 * x0 + c(1.0)).log2()
+        for i in 1..n {
+            let fi = c(i as f64);
+            acc3 -= fi.sin() * c(0.4);
+            let v8 = if ge((x2 * x2 + c(2.0)).sqrt(), -c(0.5), margin) {
+                let v7 = s0.sin().exp_m1();
+                v6.sin() + v7.tanh()
+            } else if le((x0 * v[i % 4]).asinh(), c(0.0), margin) || i < 2 {
+                v6 / c(4.0)
             } else {
-                s1.powi(2)
+                s0 = s0 * c(0.75) + d_log((s0.powi(2) + c(1.5)).acosh().powi(2) + c(1.0), v6 * v6 + c(2.0)).cos() * c(0.02);
+                fi - s0
             };
-            match k4 % 2 {
+            match i + n {
                 0 => {
-                    s0 = (s0 * c(0.8) + s0 * c(std::f64::consts::FRAC_PI_4) * c(0.25)).tanh();
-                }
-                1 => {
-                    s0 = s0.mul_add(c(0.75), (c(0.75) - v5).tanh() * c(0.1));
-                    if ge(prog_33_dual(d_min(x2, v[3], margin).sin() * c(2.0), (x1 / c(4.0)).tanh() * c(2.0), (v[3] + s0.sin().exp_m1()).sin(), v, k4, margin), v[n % 4], margin) {
-                        break;
-                    }
-                }
-                _ => {
-                    let v6 = x1.tanh();
-                    s1 = (s1 * c(0.75) + (x1.tanh() * c(0.9)).asin() * c(0.1)).tanh();
-                    acc2 += v6.tanh() * c(0.5);
-                }
-            }
-            acc2 -= x2.tanh() * c(0.5);
-            acc2 += v5.tanh().sin() * c(0.5);
-        }
-        let mut m7 = 0;
-        for t in v {
-            if lt(d_atan2(v[m7 % 4] * v[m7 % 4] + c(0.5), x2).sin().cosh(), c(0.0), margin) || m7 % 3 == 1 {
-                m7 += 1;
-            }
-            let mut k8 = 0;
-            while k8 < 4 {
-                k8 += 1;
-                s1 = s1 * c(0.8) + (x0.sin() * c(1.5)).sinh().cos() * c(0.05);
-                acc2 -= c(0.1) * (s0 * s0 + c(2.0)).sqrt().cos();
-                s1 *= c(0.6);
-                s1 += c(0.4) * s1.sin();
-            }
-            if gt((t * t + c(1.0)).ln(), -c(0.5), margin) {
-                let x2 = v[(k8 + m7) % 4] * v[(k8 + m7) % 4] - (x2 - t);
-                let v9 = x2.sin().exp_m1();
-                s1 = s1.mul_add(c(0.8), v9.cos() * c(0.01));
-            } else {
-                acc2 -= t.powi(3).sin() * c(0.25);
-            }
-            if le(prog_33_dual((s1.powi(2) + c(1.0)).sqrt().tanh(), t, x0, v, 0, margin), x1, margin) {
-                let v10 = x2.mul_add(t, x0);
-                acc2 += v10.tanh() * c(0.5);
-            } else if !(m7 % 2 == 0 && ge(x0, c(0.0), margin)) {
-                s0 = (s0 * c(0.5) + (s0.sin() * c(0.9)).asin() * c(0.2)).tanh();
-            } else {
-                let v11 = (x0.tanh() * c(0.9)).asin();
-                let v12 = (c(SCALE) + t).cos();
-                acc2 -= (v11.sin() - v12).tanh() * c(0.5);
-            }
-            acc2 -= c(0.5) * t.tanh().sin();
-        }
-        let c13 = c(m7 as f64);
-        'l4: for _ in (0..n).rev() {
-            s0 *= c(0.5);
-            s0 += c(0.05) * d_atan2(s1, (c13 - s0).powi(2) + c(1.0)).tanh();
-            for u in v {
-                s1 *= c(0.6);
-                s1 += c(0.2) * s0.powi(2).cos();
-                if le(v[0].cos().exp_m1(), c(1.0), margin) {
-                    continue 'l4;
-                }
-                acc2 += c(0.05) * u.tanh();
-            }
-            acc2 += x0.tanh().sinh() * c(0.25);
-        }
-        s1 = (s1 * c(0.75) + (x0 / (c13 * c13 + c(0.5)) + d_atan2(c13 * c13 + c(0.5), v[2])) * c(0.05)).sin();
-        let v19 = if lt(c(0.75) * (s0.powi(2) + c(1.0)).log(10.0), s1 / (v[2].powi(2) + c(0.5)), margin) {
-            let v14 = d_min(d_atan2(v[0].powi(2) + c(0.5), v[0]), x0 + x2, margin);
-            d_max(-c(2.0_f64), d_hypot(x0, v14, margin), margin)
-        } else if lt(x2 / (s0 * s0 + c(1.0)), c13, margin) {
-            for i in (0..5).rev() {
-                let fi = c(i as f64);
-                s1 *= c(0.8);
-                s1 += c(0.05) * ((x1 * x1).ln_1p() / (v[i % 4].sin() + c(2.0))).sin();
-                let mut k15 = 0;
-                while k15 < n {
-                    k15 += 1;
-                    s1 *= c(0.8);
-                    s1 -= c(0.5) * ((s1.sin() * c(1.5)).sinh() * c(0.1));
-                    let v16 = (x2.cos() + c(2.0)).cbrt();
-                    s1 = s1.mul_add(c(0.8), v16.sin() * c(0.5));
-                }
-                match n {
-                    0 => {
-                        s1 = c(0.5) * s1 + c(1.0) * (s1.tanh().exp2() * c(0.25)).cos();
-                        continue;
-                    }
-                    2 | 4 => {
-                        acc2 -= (x1.cos() * c(0.9)).acos().sin() * c(0.4);
-                    }
-                    5 => {
-                        acc2 -= c(0.4) * (fi * s1).sin().cos();
-                    }
-                    _ => {
-                        let v17 = (x0 * s1).cos();
-                        acc2 += c(0.4) * (-c13).tanh();
-                        s1 = (s1 * c(0.75) + v17.cos() * c(0.05)).tanh();
-                    }
-                }
-            }
-            let v18 = prog_33_dual(x0, x2, c(2.0), v, n, margin);
-            d_log((c13 / (c13 * c13 + c(1.0))).powi(2) + c(1.0), (c13.powi(2) + c(1.0)).log2().powi(2) + c(2.0)) + v18.cos()
-        } else {
-            d_abs((c13.powi(2) + c(1.0)).powi(-1), margin)
-        };
-        s1 - acc2.tanh() - v19.cos()
-    }
-
-    pub fn prog_59_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 * x2).cos();
-        let mut s1: Dual64 = prog_48_dual(c(0.25), d_min((x2 * x2 + c(1.0)).cbrt(), x1, margin).cos() * c(2.0), x0, v, n, margin).cos() * c(2.0);
-        let mut s2 = prog_2_dual((x0.powi(2) + c(1.0)).log2().sin(), c(0.25), s0, v, 3, margin).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        'l0: for i in 0..n {
-            let fi = c(i as f64);
-            let mut k4 = 0;
-            while k4 < n + 1 && ge(s0 + x2, v[i % 4] / (x0 * x0 + c(0.5)), margin) {
-                k4 += 1;
-                if lt(((fi + x2).cos() + c(2.0)).cbrt(), -c(0.5), margin) || k4 > 5 {
-                    s0 = s0 * c(0.6) + s0.sin().exp().cos() * c(0.1);
-                } else if le(s2, c(1.0), margin) {
-                    s2 = s2.mul_add(c(0.5), (x2 + v[k4 % 4]).sin() * c(0.25));
-                    acc3 -= d_clamp((v[k4 % 4] * v[k4 % 4] + c(0.5)).recip(), -c(0.5), c(1.0), margin) * c(0.02);
-                } else {
-                    acc3 += (x1 * c(core::f64::consts::FRAC_1_SQRT_2)).sin() * c(0.02);
-                    acc3 += c(0.02) * x2.tanh().exp().cos();
-                }
-                if !(k4 == 4 && ge(s2.cos(), c(0.25), margin)) {
-                    s0 = s0.mul_add(c(0.5), v[k4 % 4].powi(2).sin() * c(0.1));
-                    s2 = s2 * c(0.5) + (s2.tanh() * c(2.0)).cosh().tanh() * c(0.05);
-                } else if le((x2 * s2).tanh(), (fi * fi).ln_1p(), margin) {
-                    acc3 += fi.cos() * c(0.02);
-                    if lt(s0.cos(), c(0.5), margin) {
-                        s1 *= c(0.5);
-                        s1 += c(0.2) * (s1.tanh() * c(0.9)).acos().cos();
-                        s2 *= c(0.5);
-                        s2 -= c(0.5) * (fi + x2).cos();
-                    }
-                    s2 = s2.mul_add(c(0.5), (fi / (s2.powi(2) + c(1.0))).tanh() * c(0.1));
-                } else {
-                    let v5 = (x0.sin().exp2().sin() * c(0.9)).atanh();
                     s1 *= c(0.5);
-                    s1 -= c(0.05) * v5.tanh();
-                }
-                s0 = s0 * c(0.6) + (x2.cos() * c(2.0)).sinh().tanh() * c(0.05);
-            }
-            acc3 += c(0.25) * (s2.sin() * c(0.9)).asin().cos();
-            let mut k6 = 0;
-            while k6 < n + 1 {
-                k6 += 1;
-                acc3 += (x0 * s0).cos().exp2().sin() * c(0.02);
-                acc3 += (s0 * x0).cos() * c(0.02);
-                if gt(x0.asinh(), c(0.25), margin) {
-                    s1 *= c(0.5);
-                    s1 += c(0.25) * (s1 * c(1.5)).tanh();
-                    break 'l0;
-                }
-            }
-        }
-        let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| d_powf(c(0.5_f64), p.sin()) + q.tanh()).sum::<Dual64>();
-        let v8 = v.iter().copied().map(|p| p.tanh()).sum::<Dual64>();
-        let v9 = if le(v8.tanh().powi(3), -c(0.25), margin) {
-            -v7
-        } else {
-            v7.cos()
-        };
-        let v10 = if lt((v[n % 4].sin() * c(1.5)).cosh() + c(0.1), v9, margin) || n == 3 {
-            (v9.tanh() * c(0.9)).asin()
-        } else {
-            let v9 = d_abs(x0, margin).tanh().exp();
-            v9 + x2
-        };
-        s0 * c(0.75) + s1.tanh() + s2.cos() + acc3.sin() - v10.cos() - d_abs(d_clamp(v10, -c(1.5), c(1.0), margin), margin)
-    }
-
-    pub fn prog_60_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1;
-        let mut s1 = prog_11_dual(c(1.5), (s0 * c(0.65)).asinh().tanh() * c(2.0), (x0 * x0 + c(0.5)).sqrt().sin(), v, n, margin).cos() * c(2.0);
-        let mut s2 = (x2 * x2).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        if ge(x2.sin(), c(0.5), margin) {
-            return acc3.powi(3);
-        }
-        if ge(d_abs(x2, margin), c(1.0), margin) {
-            return s0 - v[2];
-        }
-        let a4 = [d_copysign(acc3, x1, margin), (v[2].tanh() * c(0.5)).ln_1p() + s2, d_min(c(0.5_f64), x1.cos(), margin), (d_min(c(0.5_f64), s0, margin).cos() * c(0.9)).acos()];
-        let mut a5 = v;
-        a5[3] *= c(0.75);
-        a5[3] += d_hypot(a4[1], acc3, margin).sin();
-        let v6 = (x0.powi(2) + c(1.0)).log2();
-        'l0: for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            let v7 = d_atan2(v6 * v6 + c(0.5), a5[i % 4]);
-            acc3 += c(0.1) * prog_33_dual((v6.sin().powi(2) + c(1.0)).log10().cos(), c(0.25), x2, v, i, margin).sin();
-            for j in 0..n {
-                if le(((v6 * v6 + c(1.5)).acosh().powi(2) + c(1.0)).ln(), c(0.0), margin) {
-                    continue 'l0;
-                }
-                s2 = (s2 * c(0.5) + (x0.powi(2) + c(1.0)).ln() * c(0.5)).sin();
-                match j + i {
-                    0 => {
-                        s2 *= c(0.6);
-                        s2 += c(0.2) * (x0 + s0).cos();
-                    }
-                    1 | 3 => {
-                        let v8 = (a4[j % 4] * a4[j % 4] + c(1.0)).recip();
-                        s0 = (s0 * c(0.75) + v8.sin() * c(0.25)).sin();
-                    }
-                    g if g > 4 => {
-                        s1 = s1 * c(0.5) + (fi + x2).cos().tanh() * c(0.5);
-                        if le(c(2.0) * x1, (v7.powi(2) + c(2.0)).ln(), margin) {
-                            return s2;
+                    s1 += c(0.5) * x0.tanh();
+                    acc3 += (s2 * v8).sin() * c(0.25);
+                    match i + n {
+                        1..=3 => {
+                            s2 = (s2 * c(0.8) + (s2 * s2).ln_1p() * c(0.2)).tanh();
+                            let v9 = v6.cos().exp2().atan();
+                            acc3 += v9.tanh() * c(0.4);
+                        }
+                        4 => {
+                            s2 = c(0.6) * s2 + c(0.4) * s2.cos().cos();
+                            break;
+                        }
+                        g if g > 5 => {
+                            acc3 += (x1.tanh() * c(0.5)).ln_1p() * c(0.5);
+                            acc3 += v[n % 4].asinh().cos() * c(0.4);
+                        }
+                        _ => {
+                            s2 = c(0.5) * s2 + c(0.1) * (s1.tanh().cosh() - v[i % 4].cos().exp2()).tanh();
+                            s1 = s1 * c(0.5) + (s1 * s1 + c(1.5)).acosh().sin() * c(0.25);
                         }
                     }
+                }
+                1 | 3 => {
+                    s2 = (s2 * c(0.8) + (x2 + s2 - (v8.cos() * c(0.9)).atanh()) * c(0.01)).sin();
+                }
+                5 | 7 => {
+                    s0 = (s0 * c(0.8) + (x2 + c(0.3)) * c(0.2)).sin();
+                    if ge((s1 * s1 + c(1.5)).acosh(), x0 * x2, margin) {
+                        continue;
+                    }
+                    s1 *= c(0.75);
+                    s1 += c(0.1) * (s2 - x2.sin()).cos();
+                }
+                _ => {
+                    s1 = (s1 * c(0.6) + s0 / (fi.cos() + c(2.0)) * c(0.4)).sin();
+                }
+            }
+            acc3 += v8.sin() * c(0.4);
+        }
+        x0 * c(1.5) - s0.cos() - s1.tanh() - s2 + acc3.tanh() - v6 * c(0.5)
+    }
+
+    pub fn prog_19_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 - v[n % 4]).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        match n {
+            0 => {
+                acc1 += x0.sin();
+            }
+            1 | 3 => {
+                acc1 += d_clamp(x2, -c(1.0), c(0.5), margin);
+            }
+            4 => {
+                let mut k2 = 0;
+                while k2 < n {
+                    k2 += 1;
+                    acc1 -= (x2 + s0).cos() * c(0.25);
+                    acc1 += (v[k2 % 4] * s0).mul_add(x0, x2 / (x2 * x2 + c(0.5))).tanh() * c(0.2);
+                    let mut k3 = 0;
+                    while k3 < 3 && lt((s0.tanh() * c(0.5)).ln_1p(), (x2 * x2 + c(1.0)).log(2.0), margin) {
+                        k3 += 1;
+                        acc1 += (x2 * x2 + c(1.0)).log2().tanh() * c(0.1);
+                        s0 *= c(0.75);
+                        s0 += c(0.25) * d_max(s0, x2, margin).cos();
+                    }
+                }
+            }
+            _ => {
+                s0 = s0.mul_add(c(0.5), ((-s0).powi(2) + c(1.0)).log2().cos() * c(0.05));
+                if gt((x1 - v[0]) * x0, (v[n % 4] * v[n % 4] + c(1.0)).cbrt(), margin) {
+                    for i in (0..n).rev() {
+                        if le((d_min(x2, x1, margin).sin() * c(0.9)).asin(), x1, margin) || i + n < 3 {
+                            break;
+                        }
+                        s0 = s0.mul_add(c(0.75), d_clamp(x1, -c(1.0), c(0.5), margin).tanh() * c(0.25));
+                        let v4 = s0.cos().exp2();
+                        acc1 -= c(0.25) * v4.tanh().tanh();
+                    }
+                    s0 = s0.mul_add(c(0.6), s0.powi(3).cos() * c(0.05));
+                } else if lt((d_abs(x1, margin).powi(2) + c(1.0)).recip(), c(0.5), margin) {
+                    let v5 = (x0 * x0 + c(1.0)).log10();
+                    s0 = c(0.6) * s0 + c(0.75) * v5.cos().sin();
+                } else {
+                    for i in (0..4).rev() {
+                        let fi = c(i as f64);
+                        acc1 += (x0 + v[3 - i]).sin() * c(0.5);
+                        let v6 = (x2.cos() * c(0.9)).acos();
+                        match i {
+                            0..=1 => {
+                                let v7 = prog_0_dual((v[3] - x2).cos() * c(2.0), x1, s0.sin(), v, i, margin);
+                                s0 = c(0.6) * s0 + c(0.4) * (x0 - c(1.2)).cos();
+                                s0 = (s0 * c(0.8) + v7.tanh() * c(0.005)).sin();
+                            }
+                            2 => {
+                                for j in (0..3).rev() {
+                                    let v10 = if !(j % 3 == 1) {
+                                        let v8 = v6 - c(2.5);
+                                        v6.asinh() + v8.tanh()
+                                    } else {
+                                        let x1 = x1;
+                                        let v9 = d_clamp(d_clamp(x0, v6.cos() - c(1.5), x0.cos() + c(1.5), margin), x1.tanh() - c(1.5), (s0 + v6).cos() + c(1.5), margin);
+                                        x1.tanh() + v9.cos()
+                                    };
+                                    s0 = s0 * c(0.6) + (v10 * s0 + c(0.35)).cos() * c(0.05);
+                                    s0 = s0 * c(0.6) + d_min(c(0.5_f64), fi, margin).sin() * c(1.0);
+                                }
+                            }
+                            3 => {
+                                s0 = s0.mul_add(c(0.6), (x1.sin() * c(2.0)).cosh().tanh() * c(0.05));
+                                continue;
+                            }
+                            _ => {
+                                s0 = s0.mul_add(c(0.5), x0.powi(3).cos() * c(0.02));
+                            }
+                        }
+                        s0 = (s0 * c(0.5) + v6.sin() * c(0.2)).sin();
+                    }
+                    s0 = (s0 * c(0.6) + (x1.tanh().exp2().tanh() * c(0.9)).atanh() * c(0.05)).sin();
+                }
+            }
+        }
+        'l5: for i in 0..v.len() {
+            let fi = c(i as f64);
+            let mut k11 = 0;
+            while k11 < 3 {
+                k11 += 1;
+                let v13: Dual64 = if le(d_log(c(2.0_f64), x0 * x0 + c(2.0)), -c(0.25), margin) {
+                    let v12 = v[i] * (x2 * s0);
+                    v[3].sin().exp() + v12.cos()
+                } else {
+                    (d_log(x2.powi(2) + c(1.0), s0.powi(2) + c(2.0)).powi(2) + c(1.0)).log(3.0)
+                };
+                s0 *= c(0.5);
+                s0 += c(0.75) * (s0 * s0 + c(1.0)).cbrt().sin();
+                acc1 += c(0.1) * v13.tanh().cos();
+            }
+            acc1 += c(0.4) * (s0 * s0).ln_1p();
+            for j in 0..4 {
+                let fj = c(j as f64);
+                match i % 3 {
+                    0 => {
+                        acc1 += v[3].tanh() * c(0.1);
+                        let v14 = (x1.powi(3).powi(2) + c(0.5)).ln();
+                        s0 *= c(0.8);
+                        s0 += c(0.01) * v14.sin();
+                    }
+                    g if g > 1 => {
+                        continue 'l5;
+                    }
                     _ => {
-                        let v9 = v7 + s0;
-                        acc3 += c(0.05) * ((v9 * v9 + c(1.0)).log(10.0).powi(2) + c(0.5)).sqrt().tanh();
-                        if !(j % 3 == 1) {
-                            acc3 -= c(0.05) * s1.tanh();
-                            match j % 3 {
+                        acc1 += x1.sin() * c(0.1);
+                        match i % 2 {
+                            0 => {
+                                break;
+                            }
+                            1 => {
+                                s0 = s0.mul_add(c(0.5), (x0 * x0 + c(0.5)).powf(0.3).tanh() * c(0.25));
+                            }
+                            _ => {
+                                let v15 = (x0.sin() * c(1.2)).tan();
+                                acc1 += (fj - fi).sin() * c(0.1);
+                                match i {
+                                    0 | 2 => {
+                                        continue 'l5;
+                                    }
+                                    3 => {
+                                        s0 = (s0 * c(0.8) + d_to_radians(x2.tanh()) * c(1.0)).sin();
+                                        let v16: Dual64 = (v15.powi(2) + c(2.0)).ln();
+                                        s0 = (s0 * c(0.75) + v16.cos() * c(0.02)).tanh();
+                                    }
+                                    _ => {
+                                        acc1 -= (x2 * x2 / (s0.powi(2) + c(0.5))).tanh() * c(0.1);
+                                        s0 = s0 * c(0.6) + (x2.tanh() + c(2.0)).cbrt().powi(2).cos() * c(0.4);
+                                    }
+                                }
+                                s0 *= c(0.6);
+                                s0 -= c(0.02) * v15.cos();
+                            }
+                        }
+                        let x0 = c(SCALE) + x0;
+                        acc1 -= x0.cos() * c(0.1);
+                    }
+                }
+                let v17 = d_atan2(x0, x2 * x2 + c(0.5));
+                acc1 += d_to_radians(s0);
+                acc1 += c(0.1) * v17.sin().sin();
+            }
+            if ge(x0.tanh(), d_to_degrees(x2) * c(0.01), margin) {
+                s0 = s0.mul_add(c(0.75), ((-s0).cos() * c(1.2)).tan().sin() * c(0.02));
+            } else if !(k11 < 3) {
+                s0 = s0.mul_add(c(0.8), (d_abs(x0, margin).tanh() * c(0.9)).atanh().tanh() * c(0.02));
+                acc1 += c(0.5) * (d_to_degrees(x0) * c(0.02)).cos();
+            } else {
+                acc1 -= c(0.5) * (x0.cos() * c(0.9)).acos().sin();
+                s0 = c(0.75) * s0 + c(0.1) * (s0 * s0 + c(2.0)).acosh().tanh();
+            }
+        }
+        if gt((x0.cos() * c(0.9)).atanh(), x2, margin) || n > 1 {
+            return d_copysign(c(1.5_f64), x1, margin);
+        }
+        let mut a18 = [c(0.0); 4];
+        for i in 0..n {
+            a18[i % 4] = a18[i % 4] * c(0.5) + (s0.powi(2) + c(0.5)).recip().tanh() * c(0.25);
+        }
+        let v19 = v.iter().copied().map(|p| v[n % 4] + p.sin()).sum::<Dual64>();
+        if le(x0 * c(0.65), x1.tanh(), margin) {
+            let v20 = a18[n % 4].cos();
+            s0 = (s0 * c(0.8) + (s0 * s0 + c(1.0)).powi(-2) * c(0.02)).sin();
+            s0 = s0 * c(0.75) + v20.cos() * c(0.1);
+        } else if ge(x0 / (v19.cos() + c(2.0)), x0.cos().exp(), margin) {
+            let v21: Dual64 = (a18[1].sin() + c(2.0)).cbrt();
+            s0 = (s0 * c(0.5) + x1 * c(core::f64::consts::FRAC_1_SQRT_2) * c(0.5)).sin();
+            s0 = (s0 * c(0.5) + v21.tanh() * c(1.0)).tanh();
+        } else {
+            let mut k22 = 0;
+            while k22 < 3 {
+                k22 += 1;
+                let v23 = (x1.cos() * c(1.2)).tan();
+                acc1 += a18[1].atan().sin() * c(0.5);
+                let v24 = s0 - v23;
+                s0 = c(0.8) * s0 + c(0.01) * v24.tanh();
+            }
+            let v25 = d_max(x0.powi(3), d_copysign(x1, acc1, margin), margin);
+            s0 = (s0 * c(0.6) + v25.sin() * c(0.02)).sin();
+        }
+        s0.tanh() + acc1.sin() - a18[1] * c(0.75) - v19.sin() - d_min(v19.asinh(), x2 * a18[3], margin)
+    }
+
+    pub fn prog_20_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 * x2 * (-x2)).cos() * c(2.0);
+        let mut s1 = ((x1.tanh() * c(0.9)).asin().cos() * c(0.9)).atanh();
+        let mut acc2: Dual64 = c(0.0);
+        if n % 3 == 1 && le(prog_2_dual(x0, acc2, acc2.sin(), v, 6, margin), -c(1.0), margin) {
+            s1 *= c(0.8);
+            s1 += c(0.01) * (x0 + d_max(s1, x0, margin)).cos();
+        } else if gt((d_to_degrees(x0) * c(0.01)).atan(), x0, margin) {
+            for i in (0..=n).rev().step_by(2) {
+                let fi = c(i as f64);
+                let v4 = match i % 3 {
+                    1 => prog_0_dual(d_log((fi / (fi.sin() + c(2.0))).powi(2) + c(1.0), x1.tanh().powi(2) + c(2.0)).cos(), s1, s0.tanh().sin() * c(2.0), v, n, margin),
+                    2 => {
+                        for (j, &u) in v.iter().enumerate() {
+                            match j % 2 {
                                 1 => {
                                     break;
                                 }
                                 _ => {
-                                    acc3 += (x0 / (x2.sin() + c(2.0))).tanh() * c(0.05);
-                                    s2 = c(0.75) * s2 + c(0.1) * (s2.powi(2) + c(1.0)).log2().sin().cos();
-                                    if le(v9, -c(1.0), margin) || j == 1 {
-                                        continue;
-                                    }
+                                    let v3 = fi + u;
+                                    acc2 += c(0.1) * v3.tanh().cos();
                                 }
                             }
-                            s2 *= c(0.8);
-                            s2 -= c(0.2) * (x2 - fi).tanh();
-                        } else {
-                            s1 = (s1 * c(0.6) + (v9 + d_atan2(c(0.5_f64), s1)) * c(0.02)).sin();
-                            match j {
-                                1..=2 => {
-                                    let x0 = (x2.cos() + c(2.0)).cbrt() * (x0.tanh() * c(0.9)).atanh();
-                                    acc3 -= c(0.05) * (d_to_radians(s1).powi(2) + c(0.5)).ln().cos();
-                                    s1 = s1 * c(0.8) + x0.sin() * c(0.02);
-                                }
-                                g if g > 3 => {
-                                    acc3 += s0.tanh() * c(0.05);
-                                    break 'l0;
-                                }
-                                _ => {
-                                    s1 = s1 * c(0.8) + s1.asinh().cos() * c(0.2);
-                                }
+                            s0 = s0 * c(0.8) + s0.sin().exp_m1().tanh() * c(0.05);
+                        }
+                        v[1].atan()
+                    }
+                    _ => v[n % 4].sin(),
+                };
+                s0 = (s0 * c(0.75) + (s0 + c(1.25)) * c(0.25)).tanh();
+                acc2 -= c(0.01) * v4.tanh().cos();
+            }
+            let v5 = (d_log(c(0.5_f64), x0 * x0 + c(2.0)).tanh() * c(0.9)).atanh();
+            acc2 += c(0.75) * v5.sin();
+        }
+        let v6 = (x1.sin() * c(0.9)).asin().sin();
+        let v9 = if gt(d_atan2(c(0.5_f64), v6), c(0.0), margin) && n == 2 {
+            acc2 -= x2.sin();
+            ((c(SCALE) + x1).powi(2) + c(2.0)).sqrt()
+        } else if n > 0 {
+            let v7 = x1.sin();
+            acc2 += v7.powi(3);
+            (v7 * v7 + c(1.0)).cbrt()
+        } else {
+            let x1 = prog_0_dual(s1, x0, ((x1 * x1 + c(0.5)).recip().tanh() * c(2.0)).sinh().sin() * c(2.0), v, n, margin);
+            let v8 = (s0 * c(0.5)).sin().sin();
+            (v[n % 4] * v[n % 4] + c(1.0)).recip() + x1.sin() + v8.tanh()
+        };
+        let mut a10 = [c(0.0); 4];
+        for i in 0..4 {
+            let fi = c(i as f64);
+            if i > 2 && ge((-v9) / ((v9 / (fi * fi + c(1.5))).powi(2) + c(1.5)), s1, margin) {
+                a10[i] = (v[i].sin() * c(0.9)).atanh();
+            } else {
+                a10[i] = v[i] * c(1.25);
+            }
+        }
+        s0.cos() + s1.cos() - acc2.cos() + v9.cos() - a10[2].tanh() + prog_2_dual((x2 * x2 + c(1.5)).acosh().cos() * c(2.0), v6, (d_copysign(v6, acc2, margin) / ((x1.cos() * c(0.9)).acos().powi(2) + c(1.0))).tanh(), v, n, margin)
+    }
+
+    pub fn prog_21_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 - v[0]).cos() * c(2.0);
+        let mut s1 = (x2 * x1).tanh() * c(2.0);
+        let mut s2 = x0.sin().cosh();
+        let mut acc3: Dual64 = c(0.0);
+        'l0: for &t in v.iter() {
+            for _ in (0..5).rev() {
+                s1 = s1.mul_add(c(0.8), x0.sin().exp2().tanh() * c(0.1));
+                acc3 += c(0.1) * (x0 + d_max(t, v[3], margin)).tanh();
+            }
+            s2 = (s2 * c(0.5) + (s2.powi(2) + c(1.0)).powi(-2) * c(0.05)).tanh();
+            let mut k4 = 0;
+            while k4 < 6 {
+                k4 += 1;
+                if k4 % 3 == 1 && ge(d_atan2(x0, x1 * x1 + c(0.5)), (x0.cos() * c(0.9)).atanh(), margin) {
+                    s2 = s2.mul_add(c(0.75), (s2 / (s2.powi(2) + c(1.0))).cos() * c(0.1));
+                    continue 'l0;
+                }
+                s2 = c(0.6) * s2 + c(0.05) * (v[3] - x0 * s2).tanh();
+                s2 = c(0.5) * s2 + c(0.5) * (s2 * s2).ln_1p().tanh();
+            }
+            acc3 += c(0.5) * t.sin().cos();
+        }
+        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.25) * (x0 + p.tanh() + q.tanh()).cos()).product::<Dual64>();
+        'l3: for i in (0..5).rev() {
+            let fi = c(i as f64);
+            s1 = s1.mul_add(c(0.8), s2.mul_add(x1, v5).sin() * c(0.02));
+            let mut k6 = 0;
+            while k6 < 5 {
+                k6 += 1;
+                if gt((v5 * v5 + c(1.0)).log2() / ((s0 * s0 + c(0.5)).cbrt().powi(2) + c(0.5)), c(1.0), margin) || k6 > 3 {
+                    continue 'l3;
+                }
+                match k6 % 4 {
+                    0 => {
+                        s2 = c(0.75) * s2 + c(0.1) * (x2 / (v[n % 4] * v[n % 4] + c(1.5))).tanh();
+                        match i % 3 {
+                            0 | 2 => {
+                                s2 = s2 * c(0.6) + (fi.sin() * c(1.2)).tan().sin() * c(1.0);
+                                break;
                             }
+                            _ => {
+                                acc3 += (v5 * v5).ln_1p().cos() * c(0.05);
+                                let v7 = d_max(x1, v5, margin);
+                                acc3 += c(0.05) * v7.cos();
+                            }
+                        }
+                    }
+                    g if g > 1 => {
+                        let v8 = d_clamp(s1, x2.tanh() - c(1.5), s1.cos() + c(1.5), margin);
+                        let v9 = v[k6 % 4].sin().sinh();
+                        acc3 += (v8.sin() + v9.tanh()).tanh() * c(0.05);
+                    }
+                    _ => {
+                        acc3 -= c(0.05) * x0.cos();
+                    }
+                }
+                s0 = c(0.5) * s0 + c(0.25) * (x1 - s0).tanh();
+            }
+            match n % 3 {
+                0..=2 => {
+                    s0 *= c(0.6);
+                    s0 += c(1.0) * (fi.powi(2) + c(1.0)).recip();
+                    s2 *= c(0.8);
+                    s2 -= c(0.2) * v5.cos();
+                    if le(d_log(x1.cos().powi(2) + c(1.0), (x1.tanh() + c(2.0)).cbrt().powi(2) + c(2.0)), fi * v[k6 % 4], margin) {
+                        s0 = s0 * c(0.5) + s2.cos().cosh().tanh() * c(0.4);
+                        if ge(s1 / c(3.0), -c(0.5), margin) {
+                            acc3 += c(0.4) * ((fi.powi(2) + c(0.5)).recip() * d_atan2(s1 * s1 + c(1.0), s0)).cos();
+                            continue;
+                        }
+                        acc3 += d_to_radians(x0) * c(20.0) * c(0.5);
+                    } else if k6 == 0 {
+                        acc3 -= c(0.4) * s2.sin().powi(3).cos();
+                    } else {
+                        let v10 = d_to_degrees(v[k6 % 4]) * c(0.02);
+                        s1 = (s1 * c(0.8) + v10.tanh() * c(0.1)).tanh();
+                    }
+                }
+                _ => {
+                    let mut k11 = 0;
+                    while k11 < n + 1 && lt(s1 + fi.cos(), c(1.0), margin) {
+                        k11 += 1;
+                        s0 = s0.mul_add(c(0.8), (fi * x1).cos() * c(0.05));
+                        acc3 += ((x1 * c(0.5)).powi(2) + c(1.0)).recip().sin() * c(0.05);
+                        if gt(fi.sin() - s0.cos(), c(1.0), margin) {
+                            s2 = (s2 * c(0.5) + (s2.cos() * c(1.5)).cosh() * c(0.1)).tanh();
+                            continue;
                         }
                     }
                 }
             }
-            s1 = s1.mul_add(c(0.5), v7.tanh() * c(0.05));
         }
-        s0 - s1 + s2 + acc3.cos() - a5[1].sin() + v6.cos()
-    }
-
-    pub fn prog_61_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (v[n % 4].cos().exp2().cos() * c(0.9)).asin();
-        let mut s1 = x2;
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = if ge(x0.sin().exp(), x0, margin) {
-            d_clamp(x1, x2.cos() - c(1.5), x1.sin() + c(1.5), margin) * x1
+        let v13 = if le((v5.cos() * c(0.9)).acos(), v5, margin) {
+            s1 + x0
         } else {
-            (acc2 * acc2).ln_1p()
+            let v12 = s0.cos();
+            ((s0 * s0 + c(1.0)).log10().sin() * c(1.5)).sinh() + v12.cos()
         };
-        let v7: Dual64 = if !(n < 2) {
-            x0.cos()
-        } else if !(n == 1) {
-            for &t in v.iter() {
-                s0 = (s0 * c(0.75) + s0.sin().exp_m1() * c(0.05)).tanh();
-                if !(n % 2 == 0 && gt(t.cos().exp(), v[n % 4] - v3, margin)) {
-                    let x2 = x2 + (x2.cos() * c(1.2)).tan();
-                    s0 = (s0 * c(0.6) + (-(s0 / (s0.powi(2) + c(1.0)))) * c(0.1)).sin();
-                    acc2 += x2.cos().tanh() * c(0.25);
-                } else if lt(d_copysign(c(1.5_f64), s0, margin), c(0.0), margin) {
-                    let v4 = d_powf(x2 * x2 + c(1.0), s0.cos());
-                    let v5 = prog_33_dual(c(2.0), s0, x0, v, 6, margin);
-                    s1 *= c(0.6);
-                    s1 += c(0.005) * (v4.cos() + v5.tanh()).cos();
-                } else {
-                    s0 = c(0.5) * s0 + c(0.005) * prog_0_dual((s1.tanh() * c(0.9)).asin().cos(), x2, c(0.25), v, n, margin).tanh();
-                    let v6 = v[n % 4].powi(2);
-                    acc2 += c(0.5) * v6.cos();
-                }
+        let v14: Dual64 = prog_0_dual(x1, (c(2.5) - x0.powi(3)).tanh(), (v13 / c(4.0)).sin().sin(), v, n, margin);
+        let v15 = match n {
+            0 | 2 => v[n % 4].tanh(),
+            g if g > 4 => {
+                s0 = s0.mul_add(c(0.75), prog_0_dual((x1 * s0).sin(), c(0.5), x0, v, n, margin).cos() * c(0.005));
+                d_abs(x1, margin)
             }
-            let x0 = (v[n % 4].cos() * c(1.2)).tan();
-            s0 = (s0 * c(0.5) + (v[n % 4].sin().powi(2) + c(1.5)).acosh() * c(0.25)).sin();
-            prog_13_dual((x0 * x0 + c(0.5)).ln().atan().sin() * c(2.0), (d_hypot(c(1.5_f64), x0, margin).cos() + c(2.0)).cbrt().cos() * c(2.0), s1, v, n, margin)
-        } else {
-            d_hypot(x1, v3, margin)
+            _ => (d_log(c(3.0_f64), x0 * x0 + c(2.0)).powi(2) + c(0.5)).sqrt(),
         };
-        if n % 3 == 1 && lt(c(0.5) * x1 * (-x2), c(1.0), margin) {
-            return prog_0_dual(c(1.2), acc2.tanh().powi(2).ln_1p().sin(), (x0.tanh() * c(1.5)).sinh().cos().exp2().tanh() * c(2.0), v, n, margin);
-        }
-        if !(n > 1 && gt(x2.asinh(), s0, margin)) {
-            return (s1.tanh() * c(0.9)).acos().atan();
-        }
-        let mut a8 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a8[i] = (v3.sin() * c(0.5)).ln_1p();
-            acc2 += t.sin() * c(0.5);
-        }
-        s1 * c(0.25) - acc2.cos() + v3.cos() - v7.cos() + a8[3] * c(1.5)
+        s0 + s1 - s2 * c(0.75) + acc3.tanh() + v14.tanh() + v15 + d_abs(x0, margin)
     }
 
-    pub fn prog_62_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4] * x2).sin() * c(2.0);
+    pub fn prog_22_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].cos().cos();
         let mut acc1: Dual64 = c(0.0);
-        let a2 = v.map(|e| e.tanh());
-        let v4 = if n == 1 {
-            s0 / (x1.cos() + c(2.0))
-        } else if ge((x0.cos() * c(0.9)).acos(), -c(0.5), margin) {
-            let v3 = d_abs(acc1 / (a2[n % 4] * a2[n % 4] + c(1.0)), margin);
-            s0 = (s0 * c(0.8) + (v3.sin() * c(0.9)).asin() * c(1.0)).tanh();
-            (x1 - v[0]) * c(0.1)
-        } else {
-            acc1 += ((acc1 * acc1 + c(1.5)).acosh().powi(2) + c(1.0)).recip();
-            d_atan2(d_atan2(x1.powi(2) + c(1.0), a2[3]), a2[3] * a2[3] + c(1.0))
-        };
-        'l0: for &t in v.iter() {
-            let v5 = if lt((t + c(0.5)).sin().exp(), v4, margin) {
-                prog_0_dual(x1, c(2.0), d_powf(c(3.0_f64), x0.tanh().sin()).tanh(), v, n, margin)
-            } else if n == 1 {
-                x0.cos().exp() * (x0.powi(2) + c(0.5)).recip()
-            } else {
-                (x0.sin() * c(1.5)).sinh()
-            };
-            acc1 += c(0.5) * x2.cos();
-            let mut k6 = 0;
-            while k6 < n + 1 && lt((a2[k6 % 4].powi(2) + c(0.5)).ln(), c(0.5), margin) {
-                k6 += 1;
-                if n % 3 == 1 && ge(s0.sin().cosh(), v4, margin) {
-                    acc1 += (t + x2).tanh() * c(0.05);
+        let v9 = match n {
+            1 => {
+                for i in (1..=5).step_by(2) {
+                    if i > 3 && gt((x0.sin() * c(0.9)).atanh(), (x1 * x1 + c(0.5)).ln(), margin) {
+                        let v2: Dual64 = s0 + v[(i + n) % 4];
+                        acc1 += v2.tanh() * c(0.5);
+                    } else if i % 2 == 0 {
+                        let mut k3 = 0;
+                        while k3 < 6 && gt(x2.cos().cosh() * x2.tanh(), c(1.0), margin) {
+                            k3 += 1;
+                            let v4: Dual64 = ((v[n % 4] + s0).powi(2) + c(1.0)).log(3.0);
+                            s0 = (s0 * c(0.5) + x1.tanh() * c(0.5)).sin();
+                            let v5 = v.iter().fold(v[3], |r, &p| r * c(0.5) + c(0.1) * (v4 + p.sin()).cos());
+                            s0 = s0 * c(0.75) + v5.cos() * c(0.1);
+                        }
+                        acc1 += ((x2.powi(2) + c(2.0)).ln().powi(2) + c(1.0)).recip() * c(0.5);
+                    }
+                    for (j, &u) in v.iter().enumerate() {
+                        let fj = c(j as f64);
+                        acc1 += c(0.1) * (u.cos() * c(1.2)).tan().cos();
+                        if !(j % 3 == 1 && le((x2 * x2 + c(0.5)).recip(), c(1.0), margin)) {
+                            s0 = c(0.8) * s0 + c(0.2) * d_min(u + fj, d_to_degrees(v[3]) * c(0.01), margin).sin();
+                            acc1 -= c(0.1) * d_powf(c(0.5_f64), x0.atan().tanh()).tanh();
+                        } else if ge((u.powi(2) + c(0.5)).ln().tanh().exp2(), c(0.5), margin) {
+                            s0 *= c(0.8);
+                            s0 += c(0.1) * v[(j + n) % 4].tanh().exp2().tanh();
+                        }
+                        let v6: Dual64 = ((v[n % 4] - u).sin() * c(0.9)).asin();
+                        s0 = (s0 * c(0.5) + v6.cos() * c(0.1)).sin();
+                    }
+                    s0 = c(0.6) * s0 + c(0.05) * d_min(x0 / (x2.powi(2) + c(0.5)), x1.atan(), margin).cos();
                 }
-                if k6 == 3 && le(-v[(k6 + n) % 4], v5, margin) {
-                    break 'l0;
-                }
-                s0 = c(0.5) * s0 + c(0.25) * (s0 / (s0 * s0 + c(1.0)));
+                d_abs(x1, margin).cos()
             }
-            s0 = c(0.75) * s0 + c(0.005) * v5.tanh().sin();
+            2 => {
+                let v7 = (s0.cos() * c(0.9)).atanh();
+                acc1 += v7 / (x0.powi(2) + c(1.0)) * c(0.5);
+                x0 * c(std::f64::consts::LN_2)
+            }
+            3..=5 => {
+                let v8 = prog_2_dual(x0, d_min(x0, x1, margin).tanh() * c(2.0), x1, v, n, margin);
+                x0 + d_atan2(c(1.5_f64), acc1) + v8.tanh()
+            }
+            _ => (x0 * x0 + c(0.5)).sqrt().asinh(),
+        };
+        let v10 = acc1.cos();
+        let mut k11 = 0;
+        loop {
+            k11 += 1;
+            s0 = (s0 * c(0.6) + s0.cos() * c(0.4)).sin();
+            if le(s0.sin(), c(0.0), margin) {
+                s0 = c(0.6) * s0 + c(0.1) * (v[k11 % 4].tanh() * c(0.9)).acos().sin();
+                break;
+            }
+            if k11 >= 4 || ge(-v[0], c(1.0), margin) {
+                break;
+            }
         }
-        'l2: for i in 0..6 {
+        'l4: for i in 0..4 {
             let fi = c(i as f64);
-            s0 = s0.mul_add(c(0.75), d_clamp(a2[(i + n) % 4] * x0, a2[1].sin() - c(1.5), (a2[1] / (x1 * x1 + c(0.5))).tanh() + c(1.5), margin).tanh() * c(0.05));
-            let mut k7 = 0;
-            while k7 < n + 1 && lt(x1 / (v[1].cos() + c(2.0)) * v4, c(1.0), margin) {
-                k7 += 1;
-                if le(d_max(fi, x2, margin), c(0.0), margin) {
-                    continue 'l2;
-                }
-                let v8 = (x1.tanh() * c(0.9)).atanh();
-                s0 = (s0 * c(0.8) + fi.asinh() * c(1.0)).tanh();
-                s0 = s0 * c(0.6) + v8.tanh().tanh() * c(0.05);
-            }
-            acc1 += v4.asinh().sin() * c(0.25);
-        }
-        for t in a2 {
-            let mut k9 = 0;
-            while k9 < 4 && le(t, c(0.5), margin) {
-                k9 += 1;
-                let v10 = a2[0].sin().exp2();
-                if lt(d_log(c(3.0_f64), v4.powi(2) + c(2.0)), c(0.0), margin) && n < k9 {
-                    s0 = s0 * c(0.5) + v[1].cos() * c(0.5);
-                }
-                let v11 = x0.sin();
-                s0 *= c(0.8);
-                s0 += c(0.05) * (c(2.5) * v11).cos();
-                s0 = s0 * c(0.5) + v10.tanh() * c(0.25);
-            }
-            acc1 += c(0.4) * t.asinh();
-            if le(d_to_degrees(x0) * c(0.01), c(0.25), margin) {
-                s0 = s0 * c(0.8) + d_atan2(a2[k9 % 4].powi(2) + c(1.0), x2).cos() * c(0.05);
-                continue;
-            }
-        }
-        x0 * c(0.25) - s0 * c(0.5) + acc1.sin() - a2[0].sin() + v4 * c(0.75)
-    }
-
-    pub fn prog_63_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.mul_add(x1, x2).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = v[n % 4] * (x1 - v[n % 4]);
-        match n {
-            0 => {
-                let v3 = acc1 * v2;
-                let mut k4 = 0;
-                while k4 < 5 {
-                    k4 += 1;
-                    let v5 = prog_33_dual(s0, d_abs(x0, margin).powi(2).sin() * c(2.0), x0, v, k4, margin);
-                    if lt((x1 + v3).tanh(), x2.powi(2), margin) || k4 == 1 {
+            if i > 1 {
+                s0 = c(0.5) * s0 + c(0.5) * (s0 + c(0.25)).cos();
+                if le((v9.tanh() * c(0.5)).ln_1p(), c(0.25), margin) {
+                    acc1 += x0.sin().cosh().mul_add(x2.mul_add(x0, v10), x2 / (v10.sin() + c(2.0))).sin() * c(0.2);
+                } else if lt(v10.cos().exp2() + (x1 + x0), (x2.powi(2) + c(2.0)).acosh(), margin) {
+                    acc1 += (fi * fi + c(1.0)).powi(-2) * c(0.5);
+                    if lt(x0, c(0.0), margin) {
+                        s0 = s0.mul_add(c(0.5), d_atan2(c(2.0_f64), s0).tanh() * c(1.0));
                         continue;
                     }
-                    acc1 += c(0.02) * prog_33_dual(x1, v3, ((v3 + x0).powi(2) + c(1.0)).recip().sin(), v, k4, margin).cos();
-                    acc1 += c(0.01) * v5.tanh();
+                } else {
+                    let v12: Dual64 = fi.atan();
+                    s0 = (s0 * c(0.75) + v12.sin() * c(1.0)).sin();
                 }
-                s0 = (s0 * c(0.8) + v3.tanh() * c(1.0)).sin();
+                s0 *= c(0.75);
+                s0 += c(0.1) * (x0 - s0).tanh();
+                if lt(s0 + x0, (x0.sin() * c(0.9)).acos(), margin) {
+                    let x2 = x2;
+                    acc1 += c(0.4) * (x1 * x2).mul_add(x1.cos(), x1).tanh();
+                } else if gt((v10.sin() * c(0.9)).asin(), -c(0.5), margin) {
+                    s0 = (s0 * c(0.5) + d_atan2(c(3.0_f64), v9) * c(1.0)).sin();
+                }
+            } else {
+                let v13 = v10;
+                let v14 = v[k11 % 4].cos().sinh();
+                s0 *= c(0.75);
+                s0 += c(0.05) * (v13 + v14.sin()).tanh();
             }
-            g if g > 1 => {
-                s0 = c(0.5) * s0 + c(0.02) * v[0].tanh().mul_add(d_min(v2, x2, margin), x0.tanh()).cos();
+            s0 = c(0.6) * s0 + c(0.02) * x0.powi(3).sin();
+            for (j, &u) in v.iter().enumerate() {
+                if ge(x1.tanh(), -c(0.25), margin) {
+                    s0 = s0 * c(0.75) + v[3 - j].cos() * c(0.25);
+                    acc1 -= d_to_radians(u);
+                } else {
+                    let v15 = (v10.powi(2) + c(2.0)).ln();
+                    acc1 += (v9 + x1).tanh() * c(0.1);
+                    s0 = c(0.5) * s0 + c(0.5) * v15.cos().tanh();
+                }
+                let v16 = (x2.sin() * c(0.9)).acos() + (u + x2);
+                if gt(s0.tanh(), c(0.5), margin) || j == 0 {
+                    break 'l4;
+                }
+                s0 = (s0 * c(0.5) + (x1.powi(2) + c(0.5)).sqrt() * c(0.5)).tanh();
+                s0 = s0.mul_add(c(0.75), v16.sin() * c(0.05));
+            }
+        }
+        'l6: for &t in v.iter() {
+            let v17 = (v[k11 % 4].atan().cos() * c(0.9)).atanh();
+            s0 = s0.mul_add(c(0.8), d_max(v10.mul_add(t, x1), x0.asinh(), margin).cos() * c(0.05));
+            for j in 0..n {
+                let fj = c(j as f64);
+                if ge(v17.tanh().cosh(), v17, margin) {
+                    break 'l6;
+                }
+                let v19 = match n {
+                    0..=1 => {
+                        acc1 -= (t * x2.tanh()).tanh() * c(0.05);
+                        fj + v[(j + k11) % 4]
+                    }
+                    2 | 4 => x2.sin(),
+                    5 => fj.tanh().exp() + v17.tanh(),
+                    _ => {
+                        let v18 = ((x2 * c(std::f64::consts::FRAC_PI_4)).powi(2) + c(0.5)).cbrt();
+                        s0 *= c(0.8);
+                        s0 -= c(0.1) * d_abs(v18, margin).sin();
+                        d_to_degrees(v18.cos().exp2()) * c(0.01)
+                    }
+                };
+                if gt(x2.atan().tanh(), v9.cos().exp(), margin) {
+                    break 'l6;
+                }
+                acc1 -= (v19 + (c(0.75) - x0)).cos() * c(0.05);
+            }
+            let v20 = (x1.powi(2) + c(0.5)).powf(0.3);
+            s0 = c(0.5) * s0 + c(0.05) * (v17.tanh() - v20.cos()).tanh();
+        }
+        x0 * c(0.25) + x1.cos() + x2 * c(0.5) - s0 * c(1.5) - acc1.tanh() - v9.cos() + v10 * c(0.5) + d_to_radians(x1).powi(2).ln_1p()
+    }
+
+    pub fn prog_23_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2;
+        let mut s1 = (x1 + v[2]).sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        s0 = s0.mul_add(c(0.5), ((acc2 * acc2).ln_1p() - d_min(c(0.5_f64), x0, margin)).sin() * c(0.5));
+        let a3 = v.map(|e| e.tanh());
+        acc2 += ((x2 * acc2).powi(2) + c(0.5)).ln();
+        let v4 = prog_2_dual(((d_to_degrees(a3[0]) * c(0.02)).powi(2) + c(1.0)).cbrt().sin() * c(2.0), c(0.25), c(1.2), v, n, margin);
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            s0 *= c(0.75);
+            s0 += c(0.25) * (v4 - fi).tanh();
+            let v5 = t - c(1.5);
+            s0 *= c(0.75);
+            s0 += c(0.25) * v4.cos();
+            acc2 -= v5.sin().cos() * c(0.5);
+        }
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            if k6 == 0 && gt(v4, x2 / (a3[k6 % 4] * a3[k6 % 4] + c(1.5)), margin) {
+                let x1 = s1 * a3[3];
+                acc2 -= x1.cos().tanh() * c(0.25);
+            } else if le(s0.tanh().cosh(), -c(1.0), margin) {
+                s1 = (s1 * c(0.75) + (x0.cos() * c(2.0)).cosh() * c(0.02)).tanh();
+                if !(k6 == 6) {
+                    s1 *= c(0.75);
+                    s1 -= c(0.02) * (s1.sin() * c(2.0)).cosh().cos();
+                    break;
+                }
+            }
+            if le((s0 * s0 + c(0.5)).cbrt(), -c(0.5), margin) {
+                s1 = c(0.5) * s1 + c(0.5) * (-s1).tanh();
+            }
+            acc2 += c(0.25) * d_abs(x0.powi(3), margin).tanh();
+            if k6 >= 6 || lt(d_log(c(3.0_f64), (s0 * s0 + c(1.0)).powi(-2).powi(2) + c(2.0)), s0, margin) {
+                break;
+            }
+        }
+        s0 + s1.cos() + acc2.tanh() - v4.cos()
+    }
+
+    pub fn prog_24_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = -x1;
+        let mut s1 = v[n % 4].sin();
+        let mut s2 = (x1 * v[1]).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        'l0: for i in 0..6 {
+            let fi = c(i as f64);
+            acc3 += c(0.25) * (s1 * (x0 / (v[i % 4] * v[i % 4] + c(0.5)))).sin();
+            match i % 4 {
+                0..=1 => {
+                    acc3 -= c(0.25) * fi.tanh();
+                }
+                2 => {
+                    s0 *= c(0.5);
+                    s0 += c(0.05) * (s2 * (x0.powi(2) + c(1.5)).acosh()).tanh();
+                    if lt(s0, d_log(v[n % 4].powi(2) + c(1.0), s0.powi(2) + c(2.0)), margin) && n % 3 == 1 {
+                        s0 = s0.mul_add(c(0.75), x2.tanh().exp2().sin() * c(0.1));
+                        s1 *= c(0.75);
+                        s1 += c(0.75) * (v[n % 4] * c(std::f64::consts::FRAC_1_PI)).cos();
+                    } else if ge(x2, fi, margin) {
+                        s1 = s1 * c(0.6) + (d_hypot(c(1.5_f64), x0, margin).cos() * c(0.9)).atanh().tanh() * c(0.05);
+                        if le((x0 * x0 + c(1.0)).log2(), c(0.0), margin) && n == 4 {
+                            break;
+                        }
+                    }
+                }
+                3 => {
+                    s2 = c(0.8) * s2 + c(0.05) * d_atan2(s2, s0 * s0 + c(1.0)).tanh();
+                    let v4 = x2 + s2;
+                    s0 = c(0.8) * s0 + c(0.1) * v4.sin();
+                }
+                _ => {
+                    let v5 = (s0.sin() * c(2.0)).cosh();
+                    acc3 += c(0.25) * (x2.cos() * c(0.9)).acos().cos();
+                    s1 = c(0.6) * s1 + c(0.05) * v5.cos().tanh();
+                }
+            }
+            s2 = s2 * c(0.75) + (x2 * x0).cos() * c(0.05);
+            for _ in (0..=i).rev() {
+                let v6 = v.iter().map(|&p| (p.sin() * c(0.9)).acos()).sum::<Dual64>();
+                if ge((v6.tanh() * c(0.5)).ln_1p(), s0, margin) {
+                    continue 'l0;
+                }
+                s0 = s0 * c(0.6) + (s1 / (s0.powi(2) + c(1.0))).cos() * c(0.1);
+            }
+        }
+        match n % 4 {
+            0 | 2 => {
+                s2 = s2.mul_add(c(0.6), (x0 - x1).tanh() * c(0.2));
+            }
+            3 => {
+                let v7 = (x0 * x0 + c(1.0)).powi(-2);
+                s1 = (s1 * c(0.75) + prog_5_dual(s2, c(0.75), (x1 * x1).ln_1p().sin().exp_m1().tanh() * c(2.0), v, n, margin) * c(0.005)).sin();
+                if le(-x2, c(0.0), margin) {
+                    acc3 += prog_0_dual(s2, x1, c(0.25), v, 2, margin).cos() * c(0.02);
+                    for _ in (0..n).rev() {
+                        acc3 += v7.tanh().tanh() * c(0.25);
+                        let v8 = d_log(x0 * x0 + c(1.0), s2 * s2 + c(2.0)).tanh();
+                        let v9 = v.iter().copied().map(|p| p).sum::<Dual64>();
+                        s0 = s0 * c(0.8) + (v8.tanh() + v9.cos()).cos() * c(0.02);
+                    }
+                } else {
+                    s1 = c(0.6) * s1 + c(0.4) * (x1 * x1 + c(2.0)).sqrt().tanh();
+                }
+                s2 = (s2 * c(0.8) + v7 * c(0.02)).sin();
             }
             _ => {
-                s0 *= c(0.8);
-                s0 += c(0.02) * ((s0 / (x0 * x0 + c(0.5))).powi(2) + c(1.0)).ln().cos();
-                s0 = (s0 * c(0.8) + (x2 + x0) * c(0.1)).tanh();
+                s1 = (s1 * c(0.8) + (x2 - x0) * c(0.1)).sin();
+                if lt(d_clamp(x2 * x1, (x1 * x1 + c(2.0)).acosh().sin() - c(1.5), x0.powi(2).tanh() + c(1.5), margin), c(0.5), margin) || n < 1 {
+                    s1 = c(0.75) * s1 + c(0.01) * s1.tanh();
+                    s1 *= c(0.75);
+                    s1 -= c(0.25) * d_abs(x2, margin).cos();
+                } else if le(((v[n % 4] * v[n % 4] + c(0.5)).recip().powi(2) + c(0.5)).recip(), s0, margin) {
+                    s1 *= c(0.8);
+                    s1 -= c(0.05) * x1.tanh().exp_m1().sin();
+                } else {
+                    s2 *= c(0.6);
+                    s2 += c(0.4) * (c(0.1) - x1).sin();
+                    acc3 += prog_0_dual((s1 * s1 + c(0.5)).recip().cos(), c(0.5), acc3.cos(), v, 1, margin).cos() * c(0.005);
+                }
+                s1 = c(0.6) * s1 + c(0.25) * x1.sin().tanh().exp2().tanh();
             }
         }
-        for &t in v.iter() {
-            let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| v2 + x0 + p.cos() + q.sin()).sum::<Dual64>();
-            acc1 += (v2.sin().exp() / (t.cos().exp_m1().powi(2) + c(1.0))).cos() * c(0.5);
-            s0 *= c(0.5);
-            s0 += c(0.5) * s0.tanh().cos();
-            acc1 -= c(0.25) * v6.sin().sin();
+        match n {
+            0..=1 => {
+                acc3 += d_atan2(x1.powi(2) + c(1.0), x2).sin();
+            }
+            g if g > 2 => {
+                acc3 += x2.sin();
+            }
+            _ => {
+                s0 *= c(0.5);
+                s0 += c(0.1) * d_atan2(x2, v[n % 4] * v[n % 4] + c(1.0)).sin();
+                if ge(x0 + s1, s0, margin) {
+                    s2 = s2 * c(0.5) + prog_0_dual(x2, s2, c(2.0), v, 6, margin).cos() * c(0.005);
+                    s1 = s1.mul_add(c(0.8), (s1 * s1 + c(0.65)).sin() * c(0.02));
+                } else {
+                    acc3 += c(0.25) * s2.tanh();
+                }
+            }
         }
-        for i in 1..n {
+        for i in (0..4).rev() {
             let fi = c(i as f64);
-            acc1 += prog_33_dual(c(1.5), (fi + x0).tanh(), (x1 * x1 + c(1.0)).sqrt().cos().tanh(), v, i, margin).sin() * c(0.05);
-            s0 = (s0 * c(0.75) + (s0.tanh() * c(1.2)).tan() * c(0.02)).sin();
-            let v7 = prog_33_dual(c(0.5), x2, ((v[i % 4].tanh() * c(0.5)).ln_1p().powi(2) + c(1.0)).powi(-1).tanh(), v, n, margin);
-            s0 = (s0 * c(0.75) + v7.sin() * c(0.005)).sin();
+            let v10 = s1;
+            if le(d_to_degrees(v10) * c(0.02), -c(0.25), margin) {
+                continue;
+            }
+            match i {
+                0 => {
+                    acc3 += c(0.5) * (s2 + d_log(s2.powi(2) + c(1.0), x0 * x0 + c(2.0)));
+                    if i % 3 == 1 {
+                        let v11 = (s2.cos().powi(2) + c(1.0)).log2();
+                        s2 = (s2 * c(0.8) + v11 * c(0.1)).sin();
+                    } else if gt(x1.atan(), -c(0.5), margin) || i % 2 == 0 {
+                        s0 = (s0 * c(0.75) + (s1.sin() * c(0.5)).ln_1p() * c(0.25)).sin();
+                        if le(v[0] - fi, (s0 * s0 + c(1.0)).log10(), margin) || i == 0 {
+                            break;
+                        }
+                    } else {
+                        s2 = (s2 * c(0.6) + ((s2.cos() * c(0.9)).atanh().powi(2) + c(1.0)).log2() * c(0.05)).sin();
+                        let v12 = v[i] * s2 - (s2.powi(2) + c(1.5)).acosh();
+                        s2 *= c(0.6);
+                        s2 += c(0.05) * v12.tanh().tanh();
+                    }
+                }
+                g if g > 1 => {
+                    acc3 += c(0.5) * s1.tanh().exp2().tanh();
+                    let mut k13 = 0;
+                    while k13 < 5 && gt(s0.powi(3) + c(2.0), d_log(c(2.0_f64), s2 * s2 + c(2.0)), margin) {
+                        k13 += 1;
+                        s2 = c(0.5) * s2 + c(1.0) * (fi.cos() * c(0.9)).asin().sin();
+                        match k13 % 3 {
+                            0 | 2 => {
+                                s2 = s2 * c(0.5) + (v[n % 4] * v[n % 4] + c(1.0)).log2().cos() * c(0.25);
+                            }
+                            _ => {
+                                s2 = (s2 * c(0.8) + d_hypot(c(1.5_f64), v[k13 % 4], margin) * c(0.2)).tanh();
+                                s1 = s1 * c(0.75) + (s1 + x0).cos() * c(0.1);
+                            }
+                        }
+                    }
+                }
+                _ => {
+                    acc3 -= (x0 * x0 + c(1.0)).log(3.0) * c(0.25);
+                    match n {
+                        0 => {
+                            continue;
+                        }
+                        1 => {
+                            s1 = (s1 * c(0.8) + s1.sin() * c(0.2)).sin();
+                            let v14 = s2 * fi - (x1 - s0);
+                            s0 = s0 * c(0.5) + v14.sin().sin() * c(0.1);
+                        }
+                        2 | 4 => {
+                            let v15 = (s1 * s1 + c(0.5)).sqrt();
+                            s2 = (s2 * c(0.5) + d_atan2(s2.powi(2) + c(1.0), v15).atan() * c(0.1)).sin();
+                            if ge(s2, x1 - s0, margin) {
+                                continue;
+                            }
+                        }
+                        _ => {
+                            let v16 = (s1.sin() * c(1.2)).tan();
+                            s2 = (s2 * c(0.6) + (v10 * v16).cos() * c(0.05)).tanh();
+                        }
+                    }
+                    s2 = c(0.75) * s2 + c(0.25) * s2.sin();
+                }
+            }
+            acc3 -= c(0.75) * (c(0.3) * v[1]);
         }
-        let mut a8 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a8[i] = x1 * c(std::f64::consts::FRAC_1_PI);
-            s0 = (s0 * c(0.5) + x0.cos().sinh().tanh().exp() * c(0.1)).tanh();
-            acc1 -= t.cos().sin() * c(0.5);
-        }
-        x0 * c(0.5) - s0.tanh() + acc1.cos() - v2.sin() + a8[3] + (d_abs(v2, margin).cos() + c(2.0)).cbrt()
+        let v17 = v.iter().copied().map(|p| c(1.0) + c(0.1) * (p.cos() * c(0.9)).asin().tanh()).product::<Dual64>();
+        let v18 = v.iter().map(|&p| d_min(d_powf(p * p + c(1.0), v17.cos()), p.cos(), margin)).sum::<Dual64>();
+        s0 * c(1.5) + s1 + s2 + acc3.tanh() - v18.tanh() + (c(SCALE) + x2).tanh()
     }
 
-    pub fn prog_64_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.sin() * c(0.9)).atanh();
-        let mut s1 = d_min((s0 * s0 + c(1.0)).log2(), x1 * x1, margin).sin() * c(2.0);
-        let mut s2 = prog_2_dual(x1, c(0.25), s0, v, n, margin).cos() * c(2.0);
+    pub fn prog_25_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.mul_add(x1, x1).sin();
+        let mut s1 = ((x1.cos() * c(0.9)).atanh() * d_clamp(x0, -c(1.0), c(1.5), margin)).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        for i in 0..n {
+            let fi = c(i as f64);
+            match i + n {
+                2 | 4 => {
+                    s1 = c(0.75) * s1 + c(0.05) * (v[1] * fi).tanh();
+                    match i {
+                        0..=1 => {
+                            s0 = (s0 * c(0.5) + (v[i % 4].cos() * c(2.0)).cosh() * c(0.05)).sin();
+                            if ge(c(0.5) * x0.mul_add(v[i % 4], v[3]), x2, margin) {
+                                break;
+                            }
+                        }
+                        2..=3 => {
+                            for &u in v.iter() {
+                                acc2 += (x1.sin() * c(0.9)).asin().sin() * c(0.05);
+                                acc2 += s0.tanh().exp_m1().tanh() * c(0.05);
+                                acc2 += (x0 + x2).sin() * c(0.05);
+                                acc2 -= u.tanh().cos() * c(0.05);
+                            }
+                            acc2 += c(0.25) * (x2 * x2).tanh();
+                            if i > 2 {
+                                acc2 -= c(0.25) * v[i % 4].tanh().cosh().cos();
+                                continue;
+                            }
+                        }
+                        4 => {
+                            continue;
+                        }
+                        _ => {
+                            let x0 = fi * x0;
+                            acc2 += x0.sin().tanh() * c(0.25);
+                        }
+                    }
+                }
+                5..=7 => {
+                    acc2 += c(0.25) * x0.tanh();
+                }
+                _ => {
+                    acc2 += d_log(c(0.5_f64), x2.powi(2) + c(2.0)) * c(0.25);
+                    s0 = s0.mul_add(c(0.8), d_clamp(fi, -c(0.5), c(1.5), margin).sin() * c(1.0));
+                }
+            }
+            acc2 += (s0 - v[i % 4] + x2).sin() * c(0.25);
+            s1 = c(0.5) * s1 + c(0.1) * s1.tanh().exp().tanh();
+        }
+        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| v[n % 4] + s0 + p.sin() + q.cos()).sum::<Dual64>();
+        let v4 = (x0.cos() * c(0.9)).acos();
+        let mut m5 = 0;
+        for i in 0..5 {
+            let fi = c(i as f64);
+            s1 = s1 * c(0.8) + s1.cos() * c(0.2);
+            if gt(d_atan2(v3, s1 * s1 + c(0.5)), c(1.0), margin) {
+                m5 += 1;
+            }
+            for (j, &u) in v.iter().enumerate() {
+                let fj = c(j as f64);
+                s0 = (s0 * c(0.75) + (-fj) * c(1.0)).sin();
+                if lt(((x1.tanh() * c(0.9)).asin().sin() * c(0.9)).atanh(), v[1].tanh().cosh(), margin) {
+                    s1 *= c(0.8);
+                    s1 += c(0.2) * (-s1).cos();
+                    s1 = s1.mul_add(c(0.5), s1.asinh().tanh().tanh() * c(0.5));
+                } else {
+                    s0 = (s0 * c(0.5) + (x2.powi(2) + c(1.0)).recip() * c(0.75)).tanh();
+                    s1 = (s1 * c(0.8) + (u * u + c(0.5)).cbrt() * c(0.05)).tanh();
+                }
+                s0 = (s0 * c(0.75) + u.cos() * c(0.25)).tanh();
+            }
+            if gt((x2 / (x2.cos() + c(2.0))).cos().sinh(), c(0.5), margin) {
+                s0 = c(0.8) * s0 + c(0.05) * ((c(SCALE) + s1).cos() * c(0.9)).asin().cos();
+                match n % 3 {
+                    0 => {
+                        let v6 = v3.cos().mul_add(v3.tanh(), v[2]);
+                        s1 = s1 * c(0.8) + (c(0.25) - s1 / (s1.powi(2) + c(1.5))).sin() * c(0.1);
+                        s1 = (s1 * c(0.5) + v6.tanh() * c(0.1)).tanh();
+                    }
+                    1 => {
+                        let v4 = (v[3].tanh() * c(1.5)).sinh();
+                        s0 = (s0 * c(0.5) + v4.sin() * c(0.1)).tanh();
+                    }
+                    2 => {
+                        continue;
+                    }
+                    _ => {
+                        acc2 += x2.asinh().tanh() * c(0.4);
+                        s0 = s0.mul_add(c(0.8), v3.sin() * c(0.2));
+                    }
+                }
+            } else if ge(v4.tanh().exp_m1() / ((fi * fi + c(1.0)).powf(0.5).cos() + c(2.0)), v4, margin) {
+                for _ in 0..i {
+                    s1 = s1.mul_add(c(0.8), v3.sin().cos() * c(0.2));
+                    s1 = c(0.6) * s1 + c(0.75) * (x0.powi(2) + c(1.0)).log10().sin();
+                }
+            }
+        }
+        let c7 = c(m5 as f64);
+        let mut m8 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let v11 = if le(v4.sin(), -c(0.5), margin) {
+                ((s0.cos() * c(0.9)).atanh().cos() * c(0.9)).asin()
+            } else if ge(t.sin().exp_m1(), c(0.0), margin) {
+                for j in (0..n).rev() {
+                    let fj = c(j as f64);
+                    let v9 = fj + s1;
+                    acc2 -= c(0.05) * x2.cos();
+                    acc2 += v9.sin().sin() * c(0.05);
+                }
+                fi.sin().exp()
+            } else {
+                let v10 = d_atan2(c(3.0_f64), x2);
+                s0 = (s0 * c(0.8) + (v[n % 4] + v10) * c(0.1)).tanh();
+                d_atan2(s0 * s0 + c(1.0), x1)
+            };
+            let v12 = (x2.powi(2) + c(2.0)).acosh();
+            s0 *= c(0.8);
+            s0 += c(1.0) * (c7 / (fi.cos() + c(2.0))).cos();
+            acc2 += (t.tanh() + v11.sin() + v12.sin()).tanh() * c(0.25);
+            if lt(v4.powi(2), -c(0.5), margin) && m8 % 3 == 1 {
+                m8 += 1;
+            }
+        }
+        match m8 {
+            0 => {
+                for &t in v.iter() {
+                    if lt(v[n % 4], -c(0.5), margin) {
+                        break;
+                    }
+                    acc2 -= x2.sin() * c(0.5);
+                    s0 = s0 * c(0.8) + t.cos().tanh() * c(0.2);
+                }
+                s1 *= c(0.75);
+                s1 -= c(0.05) * v4.tanh().sinh().cos();
+            }
+            g if g > 1 => {
+                s1 = (s1 * c(0.5) + d_log(v4.powi(2) + c(1.0), x2 * x2 + c(2.0)) * c(0.05)).sin();
+                let v13 = prog_0_dual(((x1 + c7).powi(2) + c(1.0)).log2().sin() * c(2.0), c(1.5), (v4 / ((c7.powi(2) + c(1.0)).log10().cos() + c(2.0))).tanh() * c(2.0), v, 6, margin);
+                s0 = s0.mul_add(c(0.5), v13.tanh() * c(0.005));
+            }
+            _ => {
+                let v14: Dual64 = prog_0_dual(x0, c(0.75), (x2 * x2 + c(0.5)).cbrt().asinh().sin() * c(2.0), v, 3, margin);
+                acc2 += v14.sin() * c(0.02);
+            }
+        }
+        x2 + s0 - s1 + acc2.tanh() - v3.tanh() - v4 - c7.sin()
+    }
+
+    pub fn prog_26_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = x2.powi(3).cos() * c(2.0);
+        let mut s1 = v[0].cos();
+        let mut acc2: Dual64 = c(0.0);
+        acc2 -= (x2.cos() + x0).tanh();
+        for i in (0..=n).rev().step_by(2) {
+            if le((x1.tanh() * c(2.0)).sinh(), -c(1.0), margin) {
+                acc2 += c(0.5) * (x1 + v[i % 4]).tanh();
+            } else if i == 2 {
+                s1 = c(0.8) * s1 + c(0.2) * (s1 * x1 / c(3.0));
+                s0 = c(0.6) * s0 + c(0.4) * s0.tanh();
+            } else {
+                acc2 += c(0.02) * prog_0_dual((v[3] * v[3] + c(0.5)).ln().cos() * c(2.0), c(1.5), x2, v, i, margin).tanh();
+            }
+            acc2 -= c(0.5) * s0.cos();
+        }
+        let v3 = x1.sin().exp_m1();
+        let mut k4 = 0;
+        while k4 < n && gt(x0 * v[1], c(0.0), margin) {
+            k4 += 1;
+            let v5 = v[n % 4] - v3 + d_log(c(2.0_f64), v[k4 % 4].powi(2) + c(2.0));
+            match k4 {
+                0 | 2 => {
+                    s0 = s0 * c(0.8) + d_atan2(s0 * s0 + c(0.5), s0).sin() * c(0.02);
+                    s1 = c(0.5) * s1 + c(0.1) * (v5 - v[n % 4]).sin();
+                    if le((s0 * s0 + c(1.0)).powf(1.5), v[2], margin) {
+                        return (x2.tanh() * c(1.2)).tan().atan();
+                    }
+                }
+                3 => {
+                    acc2 += c(0.25) * d_log(c(2.0_f64), v5.powi(2) + c(2.0)).cos();
+                }
+                5 => {
+                    let v6 = (v3 * v3 + c(1.0)).powi(-3);
+                    s1 *= c(0.5);
+                    s1 -= c(0.02) * v6;
+                }
+                _ => {
+                    s0 = (s0 * c(0.6) + (s0.tanh() * c(0.9)).atanh() * c(0.05)).tanh();
+                    if gt(v[(k4 + n) % 4], s1.tanh(), margin) {
+                        continue;
+                    }
+                    let v7 = (v5.powi(2) + c(2.0)).acosh();
+                    acc2 += c(0.2) * v7.tanh();
+                }
+            }
+            s0 = (s0 * c(0.8) + s0.tanh().exp_m1() * c(0.05)).tanh();
+            s0 = (s0 * c(0.75) + v5.cos() * c(0.05)).tanh();
+        }
+        s0 + s1 * c(0.5) - acc2.cos() + v3.sin() + (v3 * v3 + c(1.0)).log10()
+    }
+
+    pub fn prog_27_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_23_dual(c(1.5), x2, (v[0] * x0).cos(), v, n, margin).sin() * c(2.0);
+        let mut s1 = prog_1_dual(c(1.2), c(1.2), c(0.25), v, n, margin).sin() * c(2.0);
+        let mut s2: Dual64 = d_abs(v[n % 4] * x1, margin).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        match n {
+            0 => {
+                s0 = (s0 * c(0.8) + (acc3 + c(0.1)).tanh() * c(1.0)).tanh();
+                acc3 += ((x0 + acc3) / ((x1 * x1 + c(0.5)).powf(0.3).powi(2) + c(1.0))).tanh();
+            }
+            1 | 3 => {
+                acc3 += c(0.01) * prog_0_dual(acc3, x1, (x2.sin().exp_m1() / ((x2 * x2 + c(1.0)).powi(-1).powi(2) + c(1.5))).tanh(), v, n, margin).tanh();
+                s2 = s2.mul_add(c(0.6), (s2 * s2 + c(1.0)).recip() * c(0.05));
+            }
+            5 => {
+                s2 = c(0.6) * s2 + c(0.05) * (s2 * s2 + c(0.5)).ln();
+            }
+            _ => {
+                s0 *= c(0.75);
+                s0 += c(0.01) * ((s0 * c(0.001)).sin().tanh() * c(0.9)).asin().cos();
+                s2 = s2 * c(0.5) + prog_2_dual(acc3, x1, c(1.2), v, n, margin).sin() * c(0.005);
+            }
+        }
+        let v4 = (v[n % 4].cos() * c(2.0)).cosh() + (v[n % 4] + x2);
+        let v5 = d_hypot(s2, v4, margin);
+        if gt(d_max(v5, s2, margin), -c(0.5), margin) && n == 3 {
+            s1 = s1 * c(0.5) + (d_abs(v4, margin) / ((v[n % 4] * v[n % 4] + c(1.0)).log(3.0).sin() + c(2.0))).sin() * c(0.02);
+            s2 *= c(0.6);
+            s2 += c(0.1) * (s2 - x2).sin();
+        } else if le(d_copysign((x0.cos() * c(0.5)).ln_1p(), s2 + v[n % 4], margin), x0 + v5, margin) {
+            s2 *= c(0.5);
+            s2 += c(0.005) * s0;
+        }
+        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| q + p.tanh()).sum::<Dual64>();
+        for t in v {
+            for _ in 0..n {
+                s0 = (s0 * c(0.6) + v6.tanh().exp() * c(0.1)).tanh();
+                acc3 += (x2.tanh() * c(2.0)).cosh().tanh() * c(0.05);
+            }
+            match n {
+                0 | 2 => {
+                    break;
+                }
+                3 | 5 => {
+                    let v7 = (v4.cos() * c(0.9)).atanh();
+                    s1 *= c(0.75);
+                    s1 += c(0.1) * (s1.tanh().exp2() - v[2]).cos();
+                    if !(n % 3 == 1 && gt((t * t).ln_1p(), v5 * v[n % 4], margin)) {
+                        s0 *= c(0.5);
+                        s0 += c(0.4) * (d_to_degrees(x2) * c(0.02)).cos();
+                        continue;
+                    }
+                    s0 = (s0 * c(0.5) + v7.sin() * c(0.1)).sin();
+                }
+                6 => {
+                    acc3 += c(0.5) * (v5.tanh().powi(2) + c(1.0)).powf(1.5).cos();
+                    if le(t.asinh(), c(0.5), margin) && n == 4 {
+                        break;
+                    }
+                    let v8 = t + x0;
+                    acc3 += c(0.5) * v8.tanh();
+                }
+                _ => {
+                    s0 *= c(0.6);
+                    s0 -= c(0.1) * t.cos().exp_m1().sin();
+                    acc3 += s2.cos() * c(0.5);
+                    if ge(d_copysign(v6, v5, margin), -c(1.0), margin) {
+                        return (s1 * s1 + c(1.0)).log(10.0);
+                    }
+                }
+            }
+            acc3 += (v6 + (t - c(1.5))).tanh() * c(0.5);
+        }
+        s0 + s1.cos() + s2 + acc3.tanh() - v6.sin()
+    }
+
+    pub fn prog_28_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_1_dual((x1 / (v[n % 4].cos() + c(2.0))).tanh(), (x1 + x2).cos(), d_hypot(x1.tanh(), x1.powi(2), margin).cos(), v, n, margin).cos() * c(2.0);
+        let mut s1 = (v[n % 4] - x0).cos();
+        let mut s2: Dual64 = prog_0_dual(x0, s0, c(1.5), v, n, margin).cos() * c(2.0);
         let mut acc3: Dual64 = c(0.0);
         let mut k4 = 0;
-        let v8: Dual64 = loop {
+        loop {
             k4 += 1;
-            if lt(s2, (s1 * s1 + c(1.0)).log(3.0), margin) {
-                acc3 += x0.cos().cos() * c(0.5);
-                s2 = (s2 * c(0.75) + (s2 * s2 + c(0.5)).sqrt() * c(std::f64::consts::LN_2) * c(0.25)).sin();
-            } else if !(k4 < 3) {
-                s1 = s1.mul_add(c(0.8), (s1.sin() * c(0.9)).acos().sin() * c(0.05));
-            }
-            if le(prog_0_dual(x1, (x0.cos() * c(0.9)).asin().tanh() * c(2.0), c(1.2), v, n, margin), s1, margin) {
-                let x2 = x2.sin();
-                let v5 = prog_33_dual(s2, ((s0 * s0 + c(1.0)).powf(0.3) / ((s1 * x2).cos() + c(2.0))).sin() * c(2.0), (x2.atan() + (c(SCALE) + x2)).cos(), v, k4, margin);
-                acc3 += c(0.01) * v5.cos().cos();
-            } else if le(x2.atan() * d_atan2(s2, s1.powi(2) + c(0.5)), c(0.5), margin) {
-                acc3 += c(0.01) * prog_33_dual(x0.tanh().exp2().sin() * c(2.0), x2, x1.sin().exp_m1().cos(), v, k4, margin).cos();
-                if lt((s0 * s0 + c(0.5)).sqrt(), c(1.0), margin) {
-                    let v6 = v[(k4 + n) % 4].sin().exp_m1().tanh().exp2();
-                    acc3 += c(0.5) * v6.cos();
-                } else if lt(x1.tanh(), c(0.0), margin) {
-                    s2 *= c(0.75);
-                    s2 -= c(0.2) * (v[3] * v[3] + c(1.0)).powf(0.3).sin();
-                    acc3 += c(0.5) * (x0 * x0 + c(1.0)).recip();
+            let v8 = match n {
+                0 | 2 => {
+                    let v5 = (v[(k4 + n) % 4].tanh() + c(2.0)).cbrt();
+                    (c(0.35) - v5).cos().exp()
                 }
-                let v7 = d_log((s2 - s0).powi(2) + c(1.0), x2.cos().exp_m1().powi(2) + c(2.0));
-                acc3 += v7.tanh().sin() * c(0.25);
+                3 => (v[1].powi(2) + c(1.0)).ln() * c(2.5),
+                4 => {
+                    for &u in v.iter() {
+                        let v6 = u + (s0 + u);
+                        acc3 += ((v6 - x1).powi(2) + c(1.0)).ln().cos() * c(0.1);
+                    }
+                    let v7 = v[(k4 + n) % 4].powi(3);
+                    d_max((v[0].powi(2) + c(1.0)).log2(), d_max(v[k4 % 4], v7, margin), margin)
+                }
+                _ => x1.powi(2),
+            };
+            s0 = c(0.5) * s0 + c(0.2) * (x2.sin() * c(0.9)).acos().sin();
+            if k4 == 2 && ge((v8 - s0).cos(), c(0.25), margin) {
+                let v9 = (v[k4 % 4].powi(2) + c(1.0)).powi(-2) - (v[k4 % 4].cos() * c(2.0)).cosh();
+                s2 = (s2 * c(0.6) + v9.cos() * c(0.02)).tanh();
+            } else if gt(v[(k4 + n) % 4].tanh(), -c(0.5), margin) {
+                let x0 = (s0.atan().sin() * c(0.9)).atanh();
+                acc3 += c(0.5) * x0.cos().sin();
+            } else {
+                let v10 = (x2 - s1).sin();
+                acc3 += (v10 * v10 + c(1.0)).log2().sin() * c(0.5);
+                if gt(((s1 + c(1.2)).cos() * c(1.5)).sinh(), v10, margin) {
+                    s0 = (s0 * c(0.8) + (s2.tanh().exp().powi(2) + c(1.0)).log(2.0) * c(0.05)).tanh();
+                    acc3 += c(0.5) * x1.cos();
+                } else if k4 > 1 {
+                    for j in (0..n).rev() {
+                        let fj = c(j as f64);
+                        acc3 -= fj.sin().exp().cos() * c(0.05);
+                        s2 = s2.mul_add(c(0.8), (s2 * fj).tanh() * c(0.02));
+                    }
+                } else {
+                    let v11: Dual64 = d_min(s2, v[(k4 + n) % 4], margin);
+                    s1 = s1.mul_add(c(0.8), v11.cos() * c(0.2));
+                }
             }
-            s0 *= c(0.6);
-            s0 += c(1.0) * (-(s2 / c(4.0)));
-            if k4 >= 4 || le(s0.sin() + x1 * s1, c(1.0), margin) {
-                break ((x1 / (x0 * x0 + c(0.5))).sin() + c(2.0)).cbrt();
+            if k4 >= 4 || gt((x1.powi(2) + c(1.0)).cbrt() * (x1.sin() * c(1.2)).tan(), x0, margin) {
+                break;
             }
-        };
-        let v9: Dual64 = (x0.cos() * c(1.2)).tan();
-        if ge(x2 / (v8 * v8 + c(1.5)), -c(0.25), margin) {
-            return -v[k4 % 4];
         }
-        if ge(v9.sin(), c(0.5), margin) || k4 < 3 {
-            acc3 += c(0.005) * prog_33_dual(c(0.25), v[k4 % 4].sin(), s1, v, k4, margin).sin();
-        } else {
-            let v10: Dual64 = v8 + c(0.5);
-            s0 = s0 * c(0.8) + x2.tanh().cosh().tanh() * c(0.1);
-            acc3 += v10.tanh();
+        let mut k12 = 0;
+        while k12 < n {
+            k12 += 1;
+            let v13 = s0;
+            if gt(c(0.8) * v13.asinh(), c(0.25), margin) {
+                s2 = c(0.8) * s2 + c(0.05) * d_powf(c(3.0_f64), s2.sin()).sin();
+                break;
+            }
+            s0 = s0 * c(0.6) + (s0.powi(2) + c(1.0)).powi(-2).tanh() * c(0.05);
         }
-        if lt(d_log(x0.powi(2) + c(1.0), v[2] * v[2] + c(2.0)), c(0.5), margin) {
-            let v11 = prog_0_dual((v[(k4 + n) % 4] * x1).sin() * c(2.0), (v[3].sin() * c(1.5)).sinh().tanh() * c(2.0), c(0.5), v, 4, margin);
-            acc3 += v11.tanh() * c(0.01);
-        } else {
-            s2 = c(0.75) * s2 + c(0.01) * (v9 * v9 + c(1.0)).log2().tanh();
+        s0 = (s0 * c(0.8) + (x2.sin() * c(1.5)).sinh() * c(0.05)).tanh();
+        let mut k14 = 0;
+        'l4: loop {
+            k14 += 1;
+            match k12 % 4 {
+                0 => {
+                    let v15 = ((x1 * x1 + c(0.5)).recip().powi(2) + c(1.0)).log(10.0);
+                    s2 = c(0.6) * s2 + c(0.5) * v15;
+                }
+                1 | 3 => {
+                    acc3 += c(0.5) * v[k14 % 4].mul_add(s1, x2).sin().cosh().cos();
+                }
+                _ => {
+                    let v16 = d_powf(s2.sin().powi(2) + c(1.0), (x2.tanh() * c(1.2)).tan().tanh());
+                    s1 = s1.mul_add(c(0.8), v16.cos().sin() * c(0.01));
+                }
+            }
+            let mut k17 = 0;
+            while k17 < n + 1 {
+                k17 += 1;
+                match k17 % 3 {
+                    0 => {
+                        acc3 += (x2 * x2 + c(1.5)).acosh().atan().tanh() * c(0.05);
+                    }
+                    g if g > 1 => {
+                        s0 = (s0 * c(0.75) + d_to_radians(s0) * c(50.0) * c(0.25)).sin();
+                        if k17 % 3 == 1 && ge((v[k17 % 4].powi(2) + c(2.0)).ln(), -c(0.5), margin) {
+                            s2 = (s2 * c(0.8) + d_max(s2, s0, margin) * c(0.2)).sin();
+                            if ge((v[2] * v[2] + c(1.0)).log(3.0), -c(0.25), margin) {
+                                break 'l4;
+                            }
+                            let v18 = s2.tanh().sinh();
+                            acc3 -= v18.cos().cos() * c(0.05);
+                        } else {
+                            s2 = (s2 * c(0.75) + (c(SCALE) + s2) * c(0.25)).tanh();
+                            let v19 = x0;
+                            acc3 -= v19.sin().sin() * c(0.05);
+                        }
+                        let x0 = x0;
+                        acc3 -= x0.tanh().cos() * c(0.05);
+                    }
+                    _ => {
+                        let v20 = d_atan2(s2, v[k17 % 4] * v[k17 % 4] + c(1.0));
+                        s2 = c(0.5) * s2 + c(0.1) * (s2 * s2).sin();
+                        acc3 += c(0.05) * v20.tanh().tanh();
+                    }
+                }
+                let v21: Dual64 = v[k17 % 4].tanh();
+                s1 = c(0.6) * s1 + c(0.4) * s1.asinh().sin();
+                s2 = s2.mul_add(c(0.6), v21.cos().cos() * c(0.4));
+            }
+            s1 = s1 * c(0.5) + (s2.powi(2) + c(0.5)).recip().cos() * c(0.25);
+            if k14 >= 4 || gt((s0 * s0 + c(2.0)).acosh(), -c(0.5), margin) {
+                break;
+            }
         }
-        s0 * c(0.25) - s1 + s2 + acc3.tanh()
+        s0 + s1.tanh() + s2 + acc3.sin()
     }
 
-    pub fn prog_65_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = ((x1.cos() * c(0.9)).asin() - v[n % 4].tanh().exp_m1()).cos() * c(2.0);
-        let mut s1 = d_clamp(x0.sin().exp2(), (x0 - c(2.0)).tanh() - c(1.5), (v[2].powi(2) + c(1.0)).sqrt().cos() + c(1.5), margin).sin() * c(2.0);
-        let mut s2 = (x2 - x0).sin().cosh();
+    pub fn prog_29_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = v[n % 4].atan();
+        let mut s1 = (x0 * x0 + c(2.0)).acosh().cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        for _ in 0..n {
+            acc2 += x2.tanh() * c(0.25);
+            let v3 = (x2.powi(2) + c(2.0)).ln();
+            s0 = s0.mul_add(c(0.6), v3.cos().sin() * c(0.5));
+        }
+        let mut k4 = 0;
+        while k4 < n && lt(x1 + v[k4 % 4], x2 - x0, margin) {
+            k4 += 1;
+            if le(s1 * v[k4 % 4], -c(1.0), margin) {
+                let x2 = x2 + x1;
+                s1 = s1.mul_add(c(0.8), x2.sin().tanh() * c(0.1));
+            } else {
+                s0 = s0.mul_add(c(0.6), (x0 / (v[k4 % 4].cos() + c(2.0))).tanh() * c(0.1));
+            }
+            let v6 = if k4 % 3 == 1 && le((x2.cos() * c(0.9)).asin(), x0 + c(2.0), margin) {
+                (v[2] * v[2] + c(1.0)).cbrt()
+            } else if gt(s0.tanh(), x1 - x2, margin) {
+                ((x0 + v[k4 % 4]).sin() * c(2.0)).cosh()
+            } else {
+                let v5 = d_hypot(c(1.5_f64), x0, margin);
+                x1.sin().exp_m1() + v5.cos()
+            };
+            acc2 += c(0.25) * (x1.powi(2).powi(2) + c(2.0)).ln().sin();
+            s1 = s1 * c(0.5) + v6.cos().cos() * c(0.02);
+        }
+        'l2: for i in (1..=5).step_by(2) {
+            let fi = c(i as f64);
+            s1 = c(0.75) * s1 + c(0.1) * ((x2 - s1).powi(2) + c(1.0)).ln().tanh();
+            for j in 0..n {
+                let fj = c(j as f64);
+                if lt(x1 + fj, v[j % 4], margin) && n > 0 {
+                    break 'l2;
+                }
+                s0 *= c(0.75);
+                s0 += c(0.05) * (v[k4 % 4].tanh().exp() / ((v[k4 % 4] + s0).powi(2) + c(1.5))).sin();
+            }
+            let v7 = if lt(x1, -c(0.5), margin) {
+                x1 - c(1.5)
+            } else if ge((v[i % 4].powi(2) + c(0.5)).recip() - x2 * s1, s1, margin) {
+                prog_0_dual((fi * s1 + (s1 + fi)).tanh(), x1.cos().sin() * c(2.0), (x1 - s1).sin() * c(2.0), v, n, margin)
+            } else {
+                x1.asinh()
+            };
+            acc2 += c(0.5) * (x2 / (d_log(c(2.0_f64), v[i % 4] * v[i % 4] + c(2.0)).powi(2) + c(0.5))).cos();
+            s0 = s0 * c(0.75) + v7.sin().cos() * c(0.005);
+        }
+        let mut a8 = [c(0.0); 4];
+        for i in 0..n {
+            a8[i % 4] = a8[i % 4] * c(0.75) + (v[(i + n) % 4].cos() * c(1.2)).tan().sin() * c(0.02);
+        }
+        x1 * c(0.25) + x2.tanh() + s0 * c(0.25) + s1 * c(1.5) + acc2.cos() + a8[2].sin()
+    }
+
+    pub fn prog_30_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[1].asinh();
+        let mut s1 = (x1 * x0).sin() * c(2.0);
+        let mut s2 = (c(0.8) - (x2.powi(2) + c(2.0)).acosh()).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); 4];
+        for i in 0..n {
+            a4[i % 4] += x2.sin() * c(0.5);
+        }
+        let a5 = v.map(|e| e.tanh());
+        let v6: Dual64 = acc3 * c(core::f64::consts::FRAC_1_SQRT_2);
+        for (i, &t) in a4.iter().enumerate() {
+            let fi = c(i as f64);
+            s0 = (s0 * c(0.5) + x1 * c(0.5)).sin();
+            if lt(a5[i] + a4[3 - i], -c(1.0), margin) {
+                acc3 += (v6 * s1.tanh().exp2()).tanh() * c(0.5);
+                if ge(v[n % 4] / (x0 * x0 + c(1.0)), -c(1.0), margin) {
+                    s0 = c(0.75) * s0 + c(0.25) * (t * c(0.65));
+                    s2 = s2.mul_add(c(0.75), (v[3] * v[3]).ln_1p().tanh() * c(0.25));
+                    if le(((x2.powi(2) + c(1.0)).log(10.0).tanh() * c(1.2)).tan(), c(0.0), margin) && i + n < 8 {
+                        return s1.atan();
+                    }
+                } else {
+                    for j in 0..n {
+                        s2 = (s2 * c(0.75) + x1.cos() * c(0.25)).tanh();
+                        if j < 1 && le(d_atan2(d_copysign(t, fi, margin), x2 * x2 + c(0.5)), c(0.5), margin) {
+                            acc3 += a4[j % 4] * c(0.05);
+                            acc3 += (a4[3] * a4[3]).ln_1p() * c(0.1);
+                        }
+                    }
+                    s1 *= c(0.5);
+                    s1 += c(0.25) * (t.powi(2) + c(0.5)).recip().tanh();
+                }
+                let x2: Dual64 = (a5[i].sin() * c(0.9)).atanh();
+                acc3 -= c(0.5) * x2.sin().cos();
+            } else {
+                acc3 += prog_0_dual(v6, ((s0 - t).cos() * c(1.2)).tan().sin() * c(2.0), s0, v, i, margin).cos() * c(0.005);
+            }
+        }
+        let mut k7 = 0;
+        while k7 < 3 && lt(prog_0_dual(x0, s2, s0, a4, n, margin), -c(0.5), margin) {
+            k7 += 1;
+            match n {
+                1 | 3 => {
+                    for (j, &u) in a5.iter().enumerate() {
+                        let fj = c(j as f64);
+                        match j {
+                            0..=2 => {
+                                s0 = c(0.8) * s0 + c(0.2) * s0.tanh();
+                                if ge(u, x0, margin) || j % 2 == 0 {
+                                    return (x2 * x2 + c(0.5)).sqrt() + (-x2);
+                                }
+                                s1 = c(0.75) * s1 + c(0.25) * d_max(s1, fj, margin).tanh();
+                            }
+                            3 => {
+                                let v8 = (fj.sin() + c(2.0)).cbrt();
+                                s2 = s2.mul_add(c(0.75), (s2.cos() * c(0.9)).atanh().tanh() * c(0.05));
+                                acc3 += c(0.1) * v8.cos();
+                            }
+                            _ => {
+                                s2 = s2 * c(0.75) + ((u * u + c(1.5)).acosh() / c(1.5)).cos() * c(0.1);
+                            }
+                        }
+                        let v9 = u - v6;
+                        let v10 = v9.atan();
+                        acc3 -= c(0.1) * d_atan2(u, (u.powi(2) + c(2.0)).ln().powi(2) + c(1.0)).tanh();
+                        acc3 += v10.sin().sin() * c(0.1);
+                    }
+                }
+                4 => {
+                    s0 = (s0 * c(0.6) + ((s0 * s0 + c(2.0)).acosh().cos() * c(1.2)).tan() * c(0.02)).sin();
+                    if k7 % 3 == 1 {
+                        s1 = (s1 * c(0.8) + d_log((s0 - s2).powi(2) + c(1.0), a4[n % 4].powi(2).powi(2) + c(2.0)) * c(0.01)).sin();
+                    } else {
+                        acc3 += c(0.5) * (x2 * s1).sin();
+                        acc3 += (x1.powi(2) + c(1.0)).log10().tanh() * c(0.5);
+                    }
+                    acc3 += c(0.5) * (a5[n % 4].tanh() * c(0.9)).asin().cos();
+                }
+                5 => {
+                    s1 = c(0.5) * s1 + c(0.5) * (x0 * x0).ln_1p().sin();
+                    acc3 += (s2.powi(2) + c(1.5)).acosh().sin() * c(0.5);
+                    if n % 2 == 0 {
+                        let v11 = ((s2 / (a5[n % 4] * a5[n % 4] + c(0.5))).sin() * c(0.9)).asin();
+                        let v12: Dual64 = (v6 * v6 + c(0.5)).ln();
+                        s2 = (s2 * c(0.75) + (v11.cos() - v12.sin()) * c(0.01)).tanh();
+                    } else {
+                        s0 = s0 * c(0.8) + (v6 * v6 + c(1.0)).recip().sin() * c(0.25);
+                    }
+                }
+                _ => {
+                    s1 = s1 * c(0.5) + (s1.tanh() * c(2.0)).cosh().cos() * c(0.05);
+                    for &u in a4.iter() {
+                        acc3 += (x1 * s0 - v6).tanh() * c(0.1);
+                        let v13 = (a5[k7].cos().cos() * c(0.9)).asin();
+                        s0 = s0 * c(0.8) + (u + v13.sin()).cos() * c(0.05);
+                    }
+                }
+            }
+            acc3 -= c(0.5) * s2.sin().tanh();
+            let mut k14 = 0;
+            while k14 < 4 {
+                k14 += 1;
+                let v15 = a5.iter().map(|&p| p.sin() + (s2.powi(2) + c(1.0)).ln()).sum::<Dual64>();
+                acc3 -= (x0 - v6).tanh() * c(0.1);
+                match k14 + n {
+                    0 => {
+                        s2 = (s2 * c(0.6) + (v15.sin() * c(0.5)).ln_1p() * c(0.05)).tanh();
+                        let v16 = v6.mul_add(s1 + x1, s1.powi(3));
+                        s1 = c(0.75) * s1 + c(0.01) * v16.tanh().cos();
+                    }
+                    1..=2 => {
+                        let x1 = (v6.sin() * c(0.9)).asin() + d_abs(s1, margin);
+                        acc3 += c(0.1) * (v6.powi(2) + c(1.0)).log2().tanh().sin();
+                        acc3 -= x1.sin() * c(0.1);
+                    }
+                    3 => {
+                        s1 = s1.mul_add(c(0.6), a4[k14 % 4].cos() * c(0.4));
+                    }
+                    _ => {
+                        s2 = s2.mul_add(c(0.75), s0.sin().exp2().sin() * c(0.1));
+                        if lt((x1.powi(2) + c(2.0)).sqrt(), -c(1.0), margin) {
+                            s0 = s0 * c(0.6) + (s0.sin() * c(0.9)).asin().sin() * c(0.1);
+                            s1 = c(0.6) * s1 + c(0.05) * d_atan2(s2 * s2 + c(0.5), x1).cos().cos();
+                        }
+                        s2 = (s2 * c(0.6) + s0.powi(3) * c(0.05)).sin();
+                    }
+                }
+                acc3 -= v15.sin() * c(0.1);
+            }
+        }
+        let v17 = a4.iter().map(|&p| (a4[2].tanh() * c(0.9)).asin() + p.cos()).sum::<Dual64>();
+        s0 + s1 - s2.sin() - acc3.cos() + a5[2] - v6 * c(1.5) + v17.tanh()
+    }
+
+    pub fn prog_31_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_23_dual(d_atan2(x2.powi(2) + c(1.0), x1).sin(), (d_abs(x0, margin).powi(2) + c(2.0)).acosh().cos(), x1, v, n, margin).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        s0 = s0 * c(0.75) + (c(0.25) - x0).sin() * c(0.25);
+        let v3 = match n % 2 {
+            0 => d_max(d_atan2(acc1 * acc1 + c(0.5), acc1), x2 / c(1.5), margin),
+            1 => {
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = c(i as f64);
+                    s0 = (s0 * c(0.75) + (fi - v[1]) * c(0.25)).tanh();
+                    acc1 += d_atan2((v[0].tanh() * c(2.0)).sinh(), v[0].powi(2) + c(1.0)).tanh() * c(0.4);
+                    acc1 -= t.tanh().tanh() * c(0.5);
+                }
+                x2.tanh().exp() + x1.cos().exp()
+            }
+            _ => {
+                let v2 = x2 + x0;
+                ((acc1 * acc1 + c(0.5)).sqrt().powi(2) + c(1.0)).ln() + v2.tanh()
+            }
+        };
+        let v4 = prog_5_dual((d_to_degrees(x0.tanh()) * c(0.01)).sin() * c(2.0), x0, d_max(v3, x0, margin).sin(), v, n, margin);
+        for i in (0..5).rev() {
+            let fi = c(i as f64);
+            s0 = (s0 * c(0.5) + d_copysign(c(1.5_f64), x1.sin(), margin) * c(1.0)).sin();
+            if gt((d_hypot(v4, x2, margin).cos() * c(1.5)).sinh(), v4, margin) || i % 3 == 1 {
+                s0 = (s0 * c(0.8) + d_to_degrees(x0) * c(0.02) * c(0.1)).tanh();
+                s0 = s0 * c(0.5) + (v[i % 4].tanh() * c(2.0)).sinh().cos() * c(0.05);
+                if le(x1 / ((v[2].sin() + c(2.0)).cbrt().powi(2) + c(0.5)), x2, margin) {
+                    s0 = c(0.75) * s0 + c(0.25) * (c(SCALE) + s0).tanh();
+                    continue;
+                }
+            } else {
+                s0 = c(0.6) * s0 + c(0.1) * x2.asinh().sin().exp().cos();
+                if le(v3 / (s0.cos() + c(2.0)) + d_log(fi * fi + c(1.0), v3 * v3 + c(2.0)), c(1.0), margin) && i == 2 {
+                    acc1 -= c(0.4) * (s0.cos() * c(0.9)).asin().cos();
+                    acc1 += c(0.4) * (v[i % 4] * v[i % 4] + c(1.5)).acosh().cos();
+                    if gt((v3.cos() * c(1.5)).cosh(), c(0.5), margin) {
+                        break;
+                    }
+                } else if !(i < 2) {
+                    acc1 -= c(0.4) * (x1.cos() * c(0.9)).asin().tanh();
+                } else {
+                    let v5 = d_log(x1.powi(2) + c(1.0), v4 * v4 + c(2.0)).mul_add(v[i % 4], (v4.sin() * c(0.9)).acos());
+                    s0 = (s0 * c(0.5) + v5.cos() * c(0.02)).sin();
+                }
+            }
+            acc1 -= x0.cos() * c(0.4);
+        }
+        s0.cos() + acc1.cos() - v4.tanh()
+    }
+
+    pub fn prog_32_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_to_radians(x0);
+        let mut acc1: Dual64 = c(0.0);
+        if le(v[2] - x2, x1.asinh(), margin) {
+            let v2 = d_min(d_atan2(s0.powi(2) + c(1.0), x1), d_atan2(acc1, s0.powi(2) + c(1.0)), margin);
+            acc1 -= (-v[n % 4]).sin();
+            acc1 -= v2.cos();
+        }
+        match n {
+            0 | 2 => {
+                acc1 += d_clamp(x0 + v[n % 4], v[n % 4].sin() - c(1.5), (-x2).tanh() + c(1.5), margin).tanh();
+            }
+            3..=4 => {
+                let v3 = x0 - c(1.5);
+                acc1 += v3.tanh();
+            }
+            5 => {
+                s0 = s0 * c(0.5) + (s0 - x2).cos() * c(0.4);
+            }
+            _ => {
+                acc1 += (acc1 + x2).sin() * c(0.5);
+            }
+        }
+        let mut k4 = 0;
+        let v8 = loop {
+            k4 += 1;
+            acc1 -= v[k4 % 4].cos().tanh() * c(0.25);
+            if lt(x1 / c(2.0), v[0] / c(4.0), margin) {
+                acc1 -= c(0.25) * d_hypot(c(1.5_f64), s0.powi(2), margin).cos();
+            }
+            match k4 {
+                1..=2 => {
+                    let v5 = x2 * x2;
+                    let v6 = v5.cos().exp2();
+                    s0 *= c(0.75);
+                    s0 -= c(0.02) * v6.cos().sin();
+                }
+                3..=5 => {
+                    s0 = s0 * c(0.75) + (x2.sin() * c(0.9)).atanh().cos() * c(0.05);
+                    if gt(x0 + s0, c(1.0), margin) {
+                        break x1 * (x0.tanh() * c(0.9)).asin();
+                    }
+                    s0 = c(0.75) * s0 + c(0.05) * (s0.mul_add(s0, x1) * (s0.powi(2) + c(2.0)).sqrt()).sin();
+                }
+                6 => {
+                    let x1 = x1;
+                    acc1 += c(0.25) * x1.tanh();
+                }
+                _ => {
+                    let v7 = x1 + s0;
+                    acc1 += c(0.25) * v7.sin().sin();
+                }
+            }
+            if k4 >= 6 || lt((-v[n % 4]).tanh(), v[k4 % 4], margin) {
+                break (v[2] * v[2] + c(1.0)).cbrt();
+            }
+        };
+        for &t in v.iter() {
+            if !(k4 % 3 == 1) {
+                break;
+            }
+            s0 = s0.mul_add(c(0.6), (v8 + t).powi(2).ln_1p().sin() * c(0.2));
+        }
+        let v9 = if ge(v[0] + acc1, -c(0.5), margin) {
+            (v8.sin().powi(2) + c(1.5)).acosh()
+        } else {
+            d_min(c(0.5_f64), v8.cos().exp_m1(), margin)
+        };
+        let v10 = if le((v9 * v9 + c(2.0)).ln(), c(0.5), margin) {
+            d_max(x1 * s0, s0, margin)
+        } else {
+            v[0].powi(2)
+        };
+        s0.tanh() + v10 * c(0.25)
+    }
+
+    pub fn prog_33_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.sin().exp2();
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        loop {
+            k2 += 1;
+            match k2 {
+                1 => {
+                    s0 = (s0 * c(0.75) + (-v[k2]).sin() * c(0.25)).tanh();
+                    if k2 == 0 && gt(-x0.sin().exp_m1(), -c(1.0), margin) {
+                        s0 = s0 * c(0.75) + (s0.tanh().powi(2) + c(1.5)).acosh().cos() * c(0.1);
+                        break;
+                    }
+                    s0 = (s0 * c(0.8) + x2.tanh().sinh() * c(0.1)).tanh();
+                }
+                2 => {
+                    s0 = s0 * c(0.6) + (x1 + (-v[(k2 + n) % 4])).tanh() * c(0.2);
+                }
+                _ => {
+                    let x1: Dual64 = d_to_degrees(d_clamp(x2, x2.tanh() - c(1.5), x2.sin() + c(1.5), margin)) * c(0.01);
+                    acc1 += v[0].cos();
+                    s0 = s0 * c(0.5) + x1.sin() * c(0.75);
+                }
+            }
+            match n + k2 {
+                0 | 2 => {
+                    let v3 = s0;
+                    for (j, &u) in v.iter().enumerate() {
+                        s0 = s0.mul_add(c(0.8), d_log(v[3 - j] * v[3 - j] + c(1.0), x0 * x0 + c(2.0)).cos() * c(0.05));
+                        s0 = c(0.6) * s0 + c(0.02) * (v3 * s0 * (c(SCALE) + v[k2])).cos();
+                        s0 = s0.mul_add(c(0.8), u.sin() * c(0.2));
+                    }
+                    s0 *= c(0.6);
+                    s0 += c(0.4) * v3.tanh();
+                }
+                3 => {
+                    let v4 = prog_0_dual(x0, d_atan2((x2 * x1).powi(2) + c(1.0), s0.asinh()).cos() * c(2.0), (x0 * x2 / (v[2].powi(2) + c(1.5))).tanh() * c(2.0), v, k2, margin);
+                    acc1 += (x2.sin().exp_m1() * d_hypot(x1, v[0], margin)).cos() * c(0.25);
+                    s0 = (s0 * c(0.8) + v4.sin() * c(0.005)).tanh();
+                }
+                4 => {
+                    break;
+                }
+                _ => {
+                    let v5 = prog_0_dual((-x2.powi(2)).tanh() * c(2.0), x2.tanh().exp2().asinh().cos(), c(2.0), v, n, margin);
+                    let v6 = v5;
+                    acc1 += v6.cos().tanh() * c(0.01);
+                }
+            }
+            s0 = c(0.6) * s0 + c(0.4) * x0.cos().sin().tanh();
+            if k2 >= 2 || ge(x2.tanh(), c(0.25), margin) {
+                break;
+            }
+        }
+        let mut k7 = 0;
+        while k7 < 5 {
+            k7 += 1;
+            let v8: Dual64 = (x2 * x2 + c(1.0)).recip();
+            s0 = c(0.5) * s0 + c(0.05) * (v[n % 4] * v8).sin().exp().tanh();
+        }
+        let mut k9 = 0;
+        while k9 < n && gt(v[k9 % 4], x0 * x1, margin) {
+            k9 += 1;
+            acc1 += c(0.25) * x2.tanh().cosh().cos();
+            let v10 = (x2.powi(2) + c(1.0)).ln().asinh();
+            s0 = s0.mul_add(c(0.8), v10.sin().tanh() * c(0.2));
+        }
+        let v12 = if k9 % 2 == 0 && le(c(0.35) - v[n % 4], acc1, margin) {
+            let v11 = -(x2 + x0);
+            v11 * x0
+        } else if gt(c(0.5) * (x0.tanh() * c(1.2)).tan(), v[k9 % 4] * v[k9 % 4], margin) || k9 > 2 {
+            d_min((v[k9 % 4].powi(2) + c(2.0)).ln(), x0.tanh(), margin)
+        } else {
+            (d_log(c(1.5_f64), v[k9 % 4].powi(2) + c(2.0)).cos() * c(1.2)).tan()
+        };
+        x2 + s0 - v12.cos()
+    }
+
+    pub fn prog_34_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 + (x0.cos() * c(1.2)).tan()).tanh() * c(2.0);
+        let mut s1 = prog_32_dual(d_hypot(v[n % 4], x0, margin).tanh(), v[2].tanh().cos(), x0, v, n, margin);
+        let mut s2 = (x0.sin() * c(0.9)).asin();
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_0_dual(s1, acc3, (d_to_radians(s2) * q).cos() * c(2.0), v, n, margin) + p.cos()).sum::<Dual64>();
+        if gt(v[n % 4].asinh() - d_copysign(c(0.5_f64), x2, margin), c(0.0), margin) {
+            let v5 = v[0].sin();
+            s1 = c(0.6) * s1 + c(0.4) * (v[n % 4] * v[n % 4]).ln_1p().tanh();
+            s0 = s0 * c(0.8) + v5.sin() * c(0.2);
+        } else if ge(x0.mul_add(x0, d_min(c(3.0_f64), v[n % 4], margin)), c(1.0), margin) {
+            s0 = s0 * c(0.5) + (acc3 + s0).sin() * c(0.02);
+            s2 = s2 * c(0.6) + (x0 * x2).sin().exp_m1().tanh() * c(0.02);
+        }
+        let v6 = prog_32_dual(s2.asinh().sin() * c(2.0), s2, (x2 / c(2.0)).cos() * c(2.0), v, n, margin);
+        for &t in v.iter() {
+            s1 = s1.mul_add(c(0.5), (t.cos() + c(2.0)).cbrt().tanh() * c(1.0));
+            acc3 -= v6.sin().exp().sin() * c(0.5);
+        }
+        s0 * c(1.5) + s1.cos() - acc3 + v4.cos() - v6
+    }
+
+    pub fn prog_35_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 * x1).mul_add(d_clamp(x0, -c(0.5), c(0.5), margin), x2).sin() * c(2.0);
+        let mut s1 = (v[n % 4] * v[n % 4] + c(0.5)).recip().atan();
+        let mut s2 = v[n % 4].tanh().exp2();
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().map(|&p| v[n % 4].sin().exp2() + p.tanh()).sum::<Dual64>();
+        for _ in 1..n {
+            let v5 = -d_abs(v[n % 4], margin);
+            s2 = (s2 * c(0.5) + (s2.sin() * c(0.9)).asin() * (v[0] * v[0]) * c(0.02)).tanh();
+            let v6 = (x1 - v5).sin().exp();
+            s2 = c(0.5) * s2 + c(0.05) * v6.tanh();
+        }
+        let v8 = if gt(x0.asinh(), v4, margin) {
+            x0 / (acc3 * acc3 + c(1.5))
+        } else {
+            let v7 = d_max(x1, s1, margin);
+            v[n % 4].sin() + v7.tanh()
+        };
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            s0 = (s0 * c(0.75) + v8 / (s0.sin() + c(2.0)) * c(0.05)).tanh();
+            let v10: Dual64 = x2.cos().mul_add(x2.tanh().exp2(), s0 - v[2]);
+            s1 = c(0.6) * s1 + c(0.4) * d_max(-c(2.0_f64), s1, margin).cos();
+            if k9 >= 6 || gt(v[0].cos().exp2().cos().exp2(), x0, margin) {
+                break;
+            }
+            s0 = s0.mul_add(c(0.75), v10.sin().sin() * c(0.02));
+        }
+        let v11 = v8 + x1.asinh();
+        acc3 += c(SCALE) + acc3;
+        s0 * c(1.5) - s1 * c(0.25) + s2 * c(1.5) + acc3 + v11
+    }
+
+    pub fn prog_36_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4] / (x0.cos() + c(2.0));
+        let mut acc1: Dual64 = c(0.0);
+        if ge(d_min((x0 * x0 + c(1.5)).acosh(), x1, margin), d_abs(x2, margin), margin) {
+            return s0 + x1;
+        }
+        let v3 = if lt(v[0], c(0.5), margin) {
+            ((x2 + v[n % 4]).sin() * c(1.5)).cosh()
+        } else if lt((-acc1).mul_add(v[n % 4].powi(3), x0.tanh()), c(0.5), margin) {
+            let x2 = s0.cos();
+            x0.powi(2) + x2.cos()
+        } else {
+            let v2 = (v[n % 4].sin() * c(0.9)).atanh() - x1;
+            s0 - v[n % 4] + v2.cos()
+        };
+        let mut k4 = 0;
+        while k4 < 6 && ge(v3, c(0.5), margin) {
+            k4 += 1;
+            s0 = s0 * c(0.6) + ((s0 * x1).sin() * c(0.9)).atanh().tanh() * c(0.02);
+            match k4 {
+                0 => {
+                    s0 = s0 * c(0.6) + (v3 * v3 + c(0.5)).recip().sin() * c(0.2);
+                }
+                1 => {
+                    acc1 += c(0.25) * x1.atan().sin();
+                }
+                g if g > 3 => {
+                    for j in 1..n {
+                        let fj = c(j as f64);
+                        let v5 = v.iter().map(|&p| c(0.5) * p - c(0.3)).sum::<Dual64>();
+                        let v7 = if gt(d_powf(c(0.5_f64), (v5 + x2).sin()), c(0.5), margin) {
+                            let x1 = x1;
+                            let v6 = x1 * x1.tanh().exp();
+                            v3 + v6.tanh()
+                        } else if le((v[k4 % 4].sin() * c(0.9)).atanh(), -c(0.25), margin) {
+                            v3.tanh().exp_m1()
+                        } else {
+                            -x2
+                        };
+                        match k4 {
+                            0..=2 => {
+                                s0 = s0.mul_add(c(0.8), (x1 * v[n % 4]).cos() * c(0.05));
+                                acc1 -= x2.sin().tanh() * c(0.05);
+                            }
+                            3 => {
+                                acc1 += c(0.05) * (v7.sin() * c(0.9)).asin().tanh();
+                                acc1 -= (fj.cos() * c(1.2)).tan().cos() * c(0.05);
+                            }
+                            5 => {
+                                s0 = (s0 * c(0.8) + (v5 / c(3.0)).mul_add((v7 * v7).ln_1p(), x2) * c(0.01)).tanh();
+                                let v8 = -(x2 * x2 + c(1.0)).log(3.0);
+                                s0 = s0 * c(0.75) + v8.sin().sin() * c(0.25);
+                            }
+                            _ => {
+                                let v9 = ((s0 * x1).powi(2) + c(1.0)).log(3.0);
+                                s0 = c(0.8) * s0 + c(0.05) * v9.cos();
+                            }
+                        }
+                        s0 = (s0 * c(0.8) + v5.asinh() * c(0.1)).sin();
+                        acc1 += v7.sin() * c(0.05);
+                    }
+                }
+                _ => {
+                    s0 = c(0.75) * s0 + c(0.1) * (s0.atan() + s0).tanh();
+                }
+            }
+        }
+        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| q.sin().exp() + p.cos()).sum::<Dual64>();
+        for &t in v.iter() {
+            acc1 -= c(0.5) * d_copysign(c(3.0_f64), d_powf(x0 * x0 + c(1.0), v3.sin()), margin).tanh();
+            s0 = s0 * c(0.5) + (x1 / (v[n % 4] * v[n % 4] + c(0.5))).atan().tanh() * c(0.05);
+            s0 = c(0.8) * s0 + c(0.2) * t.cos();
+        }
+        s0 + acc1.tanh() + v3.cos() - v10.sin()
+    }
+
+    pub fn prog_37_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_35_dual((x2 * v[n % 4]).tanh(), v[n % 4].tanh(), (d_atan2(x1 * x1 + c(0.5), v[n % 4]) - x2).cos(), v, n, margin).sin() * c(2.0);
+        let mut s1 = x1.atan();
+        let mut acc2: Dual64 = c(0.0);
+        'l0: for _ in (0..=n).rev().step_by(2) {
+            acc2 += c(0.5) * (x0 * x0).tanh();
+            s1 = c(0.8) * s1 + c(0.05) * s1.powi(2).tanh();
+            for (j, &u) in v.iter().enumerate() {
+                acc2 += c(0.1) * d_atan2(u * u + c(0.5), s1 * v[(j + n) % 4]).tanh();
+                if gt((v[j].powi(2) + c(1.0)).log2(), (s1.tanh() * c(1.5)).sinh(), margin) {
+                    break 'l0;
+                }
+            }
+        }
+        if ge(d_max(x0.cos(), x0.powi(3), margin), x1, margin) {
+            return x0.cos().exp2();
+        }
+        let mut k3 = 0;
+        let v4 = loop {
+            k3 += 1;
+            acc2 += c(0.02) * prog_2_dual(v[3].cos().exp_m1().cos(), s0, (s0.sin().exp() / c(1.5)).cos(), v, k3, margin).tanh();
+            if lt(prog_35_dual(v[k3].cos().tanh() * c(2.0), x1.sin() * c(2.0), x0, v, k3, margin), x2, margin) || k3 == 0 {
+                break (v[3 - k3].powi(2) + c(1.0)).log(2.0);
+            }
+            if le(s0 / (v[(k3 + n) % 4] * v[(k3 + n) % 4] + c(1.0)), x1.powi(2), margin) {
+                break prog_0_dual(c(2.0), (v[1] * v[1] + c(0.5)).recip().sin() * c(2.0), c(2.0), v, n, margin);
+            }
+            if k3 >= 2 || le((x1.sin() * c(0.9)).asin(), -c(0.5), margin) {
+                break d_log(s1 * s1 + c(1.0), v[3 - k3].powi(2) + c(2.0)) * (s1 * x1);
+            }
+        };
+        let mut a5 = [c(0.0); 4];
+        a5[0] = v[k3].sin();
+        for i in 1..4 {
+            a5[i] = a5[i - 1] * c(0.5) + ((x1 * c(std::f64::consts::FRAC_1_PI)).sin() * c(1.5)).cosh().sin() * c(0.4);
+        }
+        let mut a6 = v;
+        a6[3] *= c(0.5);
+        a6[1] += a5[2].cos().exp2();
+        s0 = c(0.6) * s0 + c(0.25) * x0.sin().exp2().cos();
+        s0 * c(0.25) - s1.cos() + acc2.tanh() + v4.sin() + a6[1] * c(1.5) + d_copysign(a5[k3], a6[k3], margin)
+    }
+
+    pub fn prog_38_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (c(1.5) - x0).sin() * c(2.0);
+        let mut s1 = d_atan2(x2, v[0].powi(2) + c(0.5)).cos() * c(2.0);
+        let mut s2: Dual64 = prog_32_dual((c(SCALE) + (x0.sin() * c(2.0)).sinh()).sin(), (d_log(x0 * x0 + c(1.0), x2 * x2 + c(2.0)) + x1).sin(), c(1.5), v, n, margin);
         let mut acc3: Dual64 = c(0.0);
         let mut a4 = [[c(0.0); 4]; 2];
         for i in 0..2 {
             for j in 0..4 {
-                a4[i][j] = (v[j].tanh() * c(0.9)).acos();
+                a4[i][j] = (x0.sin() * c(0.9)).atanh();
             }
-        }
-        let mut a5 = [c(0.0); 4];
-        for i in 0..4 {
-            if ge((a4[0][0] * a4[1][3]).tanh().exp2(), v[3], margin) {
-                a5[i] = d_copysign(c(3.0_f64), v[i], margin);
-            } else {
-                a5[i] = x0 * v[i];
-            }
-        }
-        let mut k6 = 0;
-        let v13: Dual64 = loop {
-            k6 += 1;
-            for u in v {
-                if lt(((a4[0][k6 % 4].cos() * c(0.9)).acos().tanh() * c(0.9)).atanh(), -c(0.5), margin) {
-                    let v7 = u.powi(3) - u / (x0 * x0 + c(0.5));
-                    s0 = s0.mul_add(c(0.6), (x0 / (v7 * v7 + c(1.5))).sin() * c(0.02));
-                } else if gt((u * u).powi(2).ln_1p(), c(1.0), margin) {
-                    let v8 = s1.asinh();
-                    let v9 = v[3].asinh();
-                    acc3 += c(0.05) * (v8.tanh() + v9.tanh()).cos();
-                } else {
-                    s0 = s0.mul_add(c(0.6), (u.tanh() + c(2.0)).cbrt().sin() * c(1.0));
-                    let v10 = (a5[k6 % 4].tanh() * c(1.2)).tan();
-                    s0 = (s0 * c(0.5) + v10.tanh() * c(0.05)).tanh();
-                }
-                s2 = s2 * c(0.5) + (u.sin() - c(0.65)).tanh() * c(0.5);
-            }
-            let v12 = if gt(prog_33_dual(x2, (s2 + v[0] - v[0].cos()).tanh() * c(2.0), x2.sin() * c(2.0), v, 1, margin), a5[k6 % 4], margin) && k6 % 3 == 1 {
-                x0 / (s0.sin() + c(2.0))
-            } else if gt((a4[1][0] * c(core::f64::consts::FRAC_1_SQRT_2)).cos(), x1, margin) {
-                let v11 = x2;
-                (v11.mul_add(a5[0], s0).tanh() * c(0.9)).acos()
-            } else {
-                s2 *= c(0.6);
-                s2 += c(0.1) * (a4[1][2] * a4[1][2] + c(2.0)).acosh().cos();
-                prog_33_dual(c(0.5), c(2.0), x1.cos(), v, n, margin)
-            };
-            acc3 -= c(0.25) * (s2.tanh() + c(2.0)).cbrt().sin().cos();
-            if k6 >= 6 || le(s2.sin().exp(), (a4[0][3] * a4[0][3] + c(2.0)).acosh(), margin) {
-                break x2 * x2;
-            }
-            s1 = (s1 * c(0.8) + v12.tanh() * c(0.005)).tanh();
-        };
-        let mut k14 = 0;
-        while k14 < 4 && ge(s2 + a5[n % 4], c(0.0), margin) {
-            k14 += 1;
-            acc3 += (s0 * s0 + c(2.0)).acosh().sin() * c(0.5);
-            acc3 -= c(0.5) * (d_to_degrees(s1 - x2) * c(0.01)).tanh();
-            acc3 += (a4[1][k14 % 4].tanh() * c(0.9)).atanh() * c(0.25);
-        }
-        let mut a15 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a15[i] = d_atan2(a4[0][(i + k14) % 4], v13 * v13 + c(1.0)) + x0;
-            acc3 -= t.sin() * c(0.5);
-        }
-        let v16 = prog_33_dual((s0 * s0 + c(1.0)).log(10.0).cos(), c(1.2), c(0.5), v, k6, margin);
-        s1.sin() + s2 * c(0.25) - acc3.cos() + a4[0][0] * c(1.5) - a5[0] * c(0.5) + v13 + a15[0].sin() - v16.sin() + ((x2.powi(2) + c(2.0)).ln() - s0.cos().sinh())
-    }
-
-    pub fn prog_66_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4].cos().exp().cos() * c(2.0);
-        let mut s1 = x0;
-        let mut s2 = x2.atan();
-        let mut acc3: Dual64 = c(0.0);
-        let v4: Dual64 = if gt(x1 + s1, -c(1.0), margin) {
-            d_abs(x1, margin)
-        } else {
-            c(SCALE) + (s1 * s1 + c(1.0)).log(10.0)
-        };
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let v5 = c(0.35) - t;
-            s2 = s2 * c(0.5) + (t + x1).sin() * c(0.25);
-            let mut k6 = 0;
-            while k6 < n + 1 {
-                k6 += 1;
-                acc3 += c(0.05) * x1.cos().cos();
-                if i == 3 {
-                    continue 'l0;
-                }
-                if ge((x0 / (v4.sin() + c(2.0))).cos(), c(0.0), margin) {
-                    continue;
-                }
-            }
-            if gt((x0.powi(2) + c(1.0)).log(3.0), c(0.25), margin) {
-                acc3 += v4.tanh() * c(0.5);
-                break;
-            }
-            s2 = s2.mul_add(c(0.6), v5.tanh() * c(0.4));
-        }
-        let mut a7 = v;
-        a7[2] *= c(1.5);
-        a7[1] += s1.sin();
-        if ge((s0 + a7[n % 4]).cos(), v4, margin) || n % 3 == 1 {
-            s2 *= c(0.75);
-            s2 -= c(0.1) * ((x1.sin() * c(0.9)).acos().powi(2) + c(2.0)).ln().tanh();
-            s2 = (s2 * c(0.6) + d_copysign(c(2.0_f64), (a7[n % 4].sin() + c(2.0)).cbrt(), margin) * c(1.0)).tanh();
-        } else {
-            let mut k8 = 0;
-            while k8 < n + 1 {
-                k8 += 1;
-                let v9 = d_log(c(2.0_f64), x1.powi(2).powi(2) + c(2.0));
-                if n < 5 {
-                    acc3 -= s1.powi(2).cos() * c(0.25);
-                    let v10 = (x2 / (v9.tanh() + c(2.0))).cos();
-                    s0 = (s0 * c(0.6) + v10 * c(0.02)).tanh();
-                } else if ge(prog_33_dual((x2.powi(2) + c(0.5)).recip().sin() * c(2.0), v4, (x0.powi(2) + c(1.0)).powi(-2).cos() * c(2.0), v, 3, margin), c(0.5), margin) {
-                    acc3 += c(0.25) * (v4 * x1).cos().cos();
-                } else {
-                    s2 = c(0.5) * s2 + c(0.5) * (c(0.25) - s2).sin();
-                }
-                let mut k11 = 0;
-                while k11 < n {
-                    k11 += 1;
-                    if gt(v9.tanh().exp2().mul_add(a7[0].atan(), v9), c(0.0), margin) {
-                        s1 = s1.mul_add(c(0.75), (d_to_degrees(x2 / (s1.powi(2) + c(1.0))) * c(0.01)).sin() * c(0.1));
-                        acc3 += c(0.02) * (a7[0].sin() * c(1.2)).tan().cos();
-                    } else if lt(s0, v[k11 % 4], margin) && k11 == 3 {
-                        s1 = s1.mul_add(c(0.75), s2.cos().exp_m1().sin() * c(0.05));
-                        s0 = (s0 * c(0.6) + v[k11 % 4].powi(3) * c(0.02)).tanh();
-                    }
-                    let v13: Dual64 = if lt((v[1].cos() * c(0.9)).acos(), c(1.0), margin) {
-                        (v4 * v4 + c(1.0)).log10()
-                    } else if gt(x2 - s1.mul_add(x0, x2), -c(1.0), margin) {
-                        x1 + x2
-                    } else {
-                        let v12 = c(SCALE) + s1;
-                        (d_copysign(v[n % 4], v12, margin).tanh() * c(0.9)).atanh()
-                    };
-                    s1 = c(0.8) * s1 + c(0.1) * (s0 / (a7[k11 % 4].powi(2) + c(1.5))).tanh();
-                    acc3 += v13.cos().sin() * c(0.02);
-                }
-                s2 = s2 * c(0.75) + d_atan2(s2, x0.cos().exp().powi(2) + c(1.0)).sin() * c(0.02);
-                acc3 += c(0.25) * v9.cos();
-            }
-        }
-        match n {
-            0 => {
-                acc3 += (v[n % 4].powi(2) + c(1.5)).acosh().sin();
-            }
-            1 | 3 => {
-                let v14 = d_to_degrees(v[n % 4].tanh()) * c(0.02);
-                acc3 += v14.tanh();
-            }
-            4 | 6 => {
-                s1 = s1.mul_add(c(0.5), (s1 / (a7[n % 4] * a7[n % 4] + c(1.0))).tanh() * c(0.02));
-                acc3 -= c(0.02) * prog_33_dual(v4, x0.asinh().sin() * c(2.0), s1, v, n, margin).tanh();
-            }
-            _ => {
-                acc3 += ((v4.cos() * c(0.9)).asin() / (x0.asinh().powi(2) + c(1.0))).tanh();
-                s2 *= c(0.6);
-                s2 += c(0.05) * (s2 + d_abs(x1, margin)).tanh();
-            }
-        }
-        s0.tanh() + s1 * c(0.5) - s2.sin() + acc3.sin()
-    }
-
-    pub fn prog_67_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 + v[3]).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        while k2 < 4 {
-            k2 += 1;
-            let v3 = v[k2 % 4].cos().exp2();
-            for j in 1..n {
-                acc1 += (v3 * v3 + c(1.0)).powi(-1) * c(0.1);
-                s0 *= c(0.6);
-                s0 -= c(0.4) * x0.tanh();
-                match j % 3 {
-                    0 => {
-                        s0 = s0.mul_add(c(0.75), x1.tanh() * c(0.25));
-                        s0 = (s0 * c(0.8) + v[j % 4].tanh() * c(0.2)).tanh();
-                    }
-                    g if g > 1 => {
-                        s0 = s0 * c(0.5) + (s0 + c(0.8)).cos() * c(0.5);
-                    }
-                    _ => {
-                        acc1 += c(0.1) * ((x1.sin() * c(1.5)).cosh() * c(core::f64::consts::FRAC_1_SQRT_2)).cos();
-                    }
-                }
-            }
-            if le(x0.asinh() + (-s0), v[n % 4], margin) {
-                let v4 = prog_0_dual(x0, (x2 * v3).cos() * c(2.0), c(1.2), v, 0, margin);
-                s0 = c(0.5) * s0 + c(0.5) * (v[k2 % 4] - c(0.3)).sin();
-                match k2 {
-                    0 => {
-                        s0 = (s0 * c(0.75) + s0.sin() * c(0.25)).sin();
-                        break;
-                    }
-                    g if g > 2 => {
-                        acc1 -= (s0 / c(2.0)).cos() * c(0.5);
-                        s0 = (s0 * c(0.75) + prog_33_dual(x1, ((v3 / (x1 * x1 + c(1.0))).powi(2) + c(0.5)).powf(0.3).tanh(), (d_abs(v[k2 % 4], margin) - s0).tanh() * c(2.0), v, 5, margin) * c(0.005)).tanh();
-                        match k2 % 4 {
-                            0 => {
-                                break;
-                            }
-                            1..=2 => {
-                                let x1 = v[k2 % 4] / (v[k2 % 4] * v[k2 % 4] + c(0.5));
-                                s0 = c(0.8) * s0 + c(0.005) * prog_33_dual((s0 + v[k2 % 4]).cos(), (v3.powi(2) + c(1.0)).log2().tanh() * c(2.0), c(0.25), v, n, margin).tanh();
-                                s0 = s0.mul_add(c(0.6), x1.sin() * c(0.05));
-                            }
-                            3 => {
-                                acc1 += ((x2 - v[0]) * (x0 * x0 + c(2.0)).acosh()).sin() * c(0.25);
-                                if ge((x1.sin() + c(2.0)).cbrt(), (x1.sin() * c(1.2)).tan(), margin) {
-                                    break;
-                                }
-                                s0 = s0.mul_add(c(0.8), (s0.cos() * c(0.9)).acos().cos() * c(0.05));
-                            }
-                            _ => {
-                                let v5 = (v3 * v3 + c(1.0)).ln().sin().exp();
-                                let v6 = x2;
-                                acc1 += (v5.tanh() - v6.tanh()).sin() * c(0.5);
-                            }
-                        }
-                    }
-                    _ => {
-                        acc1 -= v4.cos() * c(0.01);
-                    }
-                }
-                s0 = c(0.8) * s0 + c(0.005) * v4.tanh().tanh();
-            } else if lt(v3.cos().exp(), -c(0.5), margin) {
-                let x0 = (x2 * x2 + c(1.0)).log2();
-                acc1 += c(0.5) * x0.tanh();
-            }
-            acc1 += c(0.5) * (c(0.65) - x1).sin();
-        }
-        let v7 = v.iter().fold(prog_0_dual(d_clamp(x1, x0.sin() - c(1.5), x1.sin() + c(1.5), margin).tanh() * c(2.0), s0, x0, v, 6, margin).sin(), |r, &p| r * c(0.5) + c(0.25) * (d_log(c(1.5_f64), v[k2 % 4] * v[k2 % 4] + c(2.0)) + p.sin()).cos());
-        match k2 + n {
-            0 => {
-                let v8 = x0 + v[0];
-                s0 = c(0.6) * s0 + c(0.2) * v8.sin().cos();
-            }
-            2..=4 => {
-                s0 = c(0.5) * s0 + c(0.05) * (s0 * v[k2 % 4]).tanh();
-                let x2: Dual64 = d_log(c(0.5_f64), x0 * x0 + c(2.0)).atan();
-                acc1 += x2.cos();
-            }
-            6 => {
-                s0 *= c(0.6);
-                s0 -= c(0.2) * (x2.powi(2) + c(0.5)).recip().sin();
-                if le(v7, c(0.5), margin) {
-                    let v9 = (x0.tanh() * c(0.9)).atanh();
-                    s0 = (s0 * c(0.5) + x2 / (x0 * x0 + c(1.0)) * c(0.2)).sin();
-                    s0 = s0.mul_add(c(0.8), v9.tanh() * c(0.02));
-                } else {
-                    let v10 = d_copysign(x0, v7, margin);
-                    s0 = c(0.6) * s0 + c(0.4) * d_copysign(v10, acc1, margin).sin();
-                }
-                acc1 += (c(0.65) - s0).sin().exp2().cos();
-            }
-            _ => {
-                let v11 = x0 - c(1.2) + v[k2 % 4] * x0;
-                let v12 = prog_33_dual(x1, c(0.25), (v11 * v11 + c(1.0)).log(10.0).cos() * c(2.0), v, n, margin);
-                s0 = (s0 * c(0.75) + v12.tanh() * c(0.005)).tanh();
-            }
-        }
-        for &t in v.iter() {
-            match n % 2 {
-                0 => {
-                    acc1 -= c(0.5) * s0.cos();
-                    acc1 += c(0.5) * (x2 * v7).cos();
-                }
-                1 => {
-                    acc1 += ((t.sin() * c(1.5)).sinh().tanh() * c(1.5)).cosh().tanh() * c(0.25);
-                    s0 = s0 * c(0.75) + (v7.sin().cosh() / ((t.sin() * c(0.9)).atanh().powi(2) + c(0.5))).tanh() * c(0.01);
-                }
-                _ => {
-                    let x2 = (x1 * x1 + c(1.0)).log(2.0);
-                    acc1 += c(0.5) * x2.cos();
-                }
-            }
-            if lt(c(0.3) - t, v7.cos().exp(), margin) {
-                break;
-            }
-            s0 = (s0 * c(0.6) + (-v7) * c(0.4)).sin();
-        }
-        if ge(x2.powi(2), v7, margin) || k2 < 1 {
-            let v13 = d_log(c(0.5_f64), x1.cos().powi(2) + c(2.0));
-            acc1 -= v13.tanh();
-        } else if ge(x1.tanh().exp_m1(), c(0.0), margin) {
-            let v14 = x2.powi(2);
-            s0 = (s0 * c(0.5) + v14.tanh() * c(0.1)).sin();
-        } else {
-            for i in 0..n {
-                let fi = c(i as f64);
-                let v15: Dual64 = (fi.sin() * c(1.2)).tan().cos();
-                s0 = (s0 * c(0.5) + v15.asinh() * c(1.0)).sin();
-            }
-        }
-        let v18 = if le(x0.sin().tanh().exp(), c(0.0), margin) {
-            x2.sin() / (x1.sin() + c(2.0))
-        } else if lt((x0 * x0 + c(1.0)).ln().tanh(), c(0.25), margin) && k2 % 2 == 0 {
-            for i in 0..v.len() {
-                if !(i < 3) {
-                    continue;
-                }
-                acc1 += c(0.5) * x2.cos().exp2().sin();
-                s0 = s0.mul_add(c(0.6), s0.cos() * c(0.4));
-            }
-            let v16 = v[n % 4].powi(3);
-            d_max(x1, v16, margin)
-        } else {
-            let v17 = d_to_degrees(x0 - c(0.65)) * c(0.02);
-            (-x1.powi(3)) + v17.tanh()
-        };
-        s0 * c(1.5) - acc1.cos() + v18.sin()
-    }
-
-    pub fn prog_68_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_copysign(x0, x2, margin);
-        let mut s1 = (d_log(v[n % 4].powi(2) + c(1.0), v[n % 4].powi(2) + c(2.0)) - x1 * x1).cos() * c(2.0);
-        let mut s2 = d_to_radians(x0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut a4 = [c(0.0); 4];
-        for i in 0..4 {
-            let fi = c(i as f64);
-            if lt(s0.sin(), s0 - fi, margin) {
-                a4[i] = v[3 - i] / (v[i].cos() + c(2.0));
-            } else {
-                a4[i] = d_min((v[i].cos() * c(0.9)).asin(), v[i], margin);
-            }
-        }
-        let a5 = v.map(|e| e.tanh());
-        acc3 += (a4[n % 4] + x2).tanh();
-        let v7 = if gt((s1 * s1 + c(1.0)).log10().cos().exp2(), d_abs(a5[n % 4], margin), margin) {
-            prog_33_dual(s0.tanh().tanh() * c(2.0), s0, (x1.powi(3) - (x1.sin() * c(0.5)).ln_1p()).sin(), a5, n, margin)
-        } else if n % 2 == 0 {
-            let x1 = a5[1] * (a5[1].powi(2) + c(1.5)).acosh();
-            x1.sin()
-        } else {
-            let v6 = prog_0_dual(s2, (-s1).cos(), s2.tanh() * c(2.0), v, n, margin);
-            s2 = s2 * c(0.8) + ((x0.powi(2) + c(1.5)).acosh().tanh() * c(0.9)).atanh().tanh() * c(0.01);
-            (x1.sin() * c(1.2)).tan() + v6.cos()
-        };
-        s0 = s0 * c(0.75) + (x0 - s0).tanh() * c(0.01);
-        s1 = (s1 * c(0.75) + (x1.powi(2) + c(1.0)).ln() * c(0.25)).sin();
-        s0 * c(0.5) + s1 * c(0.5) + s2 * c(0.75) - acc3 * c(0.75) - v7.cos()
-    }
-
-    pub fn prog_69_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = v[n % 4].asinh();
-        let mut s1 = x1;
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = prog_68_dual((x2 / (x0 * x0 + c(1.5))).sin(), s0, (d_to_degrees(x2) * c(0.02)).sin(), v, 0, margin);
-        let v4 = prog_1_dual(d_max(-s0, s1 - s0, margin).tanh(), s1.tanh(), c(1.5), v, n, margin);
-        'l0: for i in 1..n {
-            let fi = c(i as f64);
-            acc2 -= c(0.01) * prog_33_dual(((x2 - s1) / (v3.cos().powi(2) + c(1.0))).sin() * c(2.0), c(0.25), (v4 * (v[i % 4] / c(3.0))).cos(), v, i, margin).sin();
-            for j in (0..=i).rev() {
-                let fj = c(j as f64);
-                if gt(v[2], -c(0.5), margin) {
-                    acc2 += c(0.05) * x1.sin();
-                } else if lt(v[n % 4].powi(3), s0.sin(), margin) {
-                    acc2 += c(0.05) * d_log(fj.mul_add(x2, fi).powi(2) + c(1.0), fi.powi(2) + c(2.0)).sin();
-                } else {
-                    s0 = s0.mul_add(c(0.8), (s0.powi(3) / c(4.0)).sin() * c(0.1));
-                }
-                if le(x0.sin(), v[3].cos().exp(), margin) || i < 4 {
-                    continue 'l0;
-                }
-                acc2 -= c(0.05) * d_min(v[0].sin().exp_m1(), x2.sin().cosh(), margin).sin();
-            }
-            if lt((s0 * s0 + c(1.0)).log2(), x0, margin) {
-                acc2 -= (x2 / (s0 * s0 + c(1.0))).sin() * c(0.4);
-                break;
-            }
-        }
-        if le(v[n % 4].atan(), c(0.0), margin) {
-            return (v[2].atan().powi(2) + c(1.0)).powi(-3);
-        }
-        s1 *= c(0.5);
-        s1 += c(0.5) * (x2 * x2 + c(1.0)).sqrt().tanh();
-        s0.sin() - s1 * c(0.5) + acc2.sin() - v3.sin() + v4.sin() + (x0.powi(2) + c(2.0)).sqrt().mul_add(x1.tanh().exp2(), x1.cos().sinh())
-    }
-
-    pub fn prog_70_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = -x1;
-        let mut s1 = x1.tanh();
-        let mut s2 = (x2.powi(2) + c(1.0)).powi(-1);
-        let mut acc3: Dual64 = c(0.0);
-        for i in 0..n {
-            let v4 = ((v[3] - v[0]).powi(2) + c(2.0)).sqrt();
-            if gt(d_log(x0 * x0 + c(1.0), x0 * x0 + c(2.0)), v4, margin) {
-                acc3 += (x1 + s2).tanh() * c(0.25);
-                if le(s1.cos(), c(0.0), margin) {
-                    break;
-                }
-            } else {
-                let v5 = prog_33_dual(x2, (v[n % 4] / c(3.0)).sin(), s0.cos() * c(2.0), v, 4, margin);
-                s0 = (s0 * c(0.5) + prog_33_dual(c(0.25), c(0.5), (s0.powi(2) + c(1.5)).acosh().tanh() * c(2.0), v, i, margin) * c(0.005)).tanh();
-                acc3 -= v5.cos() * c(0.05);
-            }
-            match i % 2 {
-                0 => {
-                    let v6 = x1.mul_add(x2.sin().sinh(), v4);
-                    let v7 = v6 - s0;
-                    acc3 += v7.sin().tanh() * c(0.25);
-                }
-                1 => {
-                    s0 = (s0 * c(0.8) + d_hypot(c(0.5_f64), s0, margin) * c(0.2)).sin();
-                    s1 = (s1 * c(0.75) + d_abs(x0 / c(4.0), margin) * c(1.0)).sin();
-                }
-                _ => {
-                    for &u in v.iter() {
-                        acc3 += d_log(c(1.5_f64), u.asinh().powi(2) + c(2.0)) * c(0.1);
-                        let v8 = v4.tanh().exp_m1();
-                        acc3 += c(0.05) * v8.sin();
-                    }
-                }
-            }
-            acc3 += c(0.25) * ((s1.tanh() * c(1.5)).sinh() * (c(1.2) * v[i % 4])).tanh();
-        }
-        let v9 = if lt(prog_2_dual(c(0.5), c(2.0), x1.sin().cos() * c(2.0), v, n, margin), v[2], margin) {
-            c(1.5) * x0
-        } else if ge((x0 * x0).ln_1p(), x0, margin) {
-            (x1.powi(2) + c(0.5)).sqrt()
-        } else {
-            (s0.sin() * c(0.9)).acos().tanh()
-        };
-        let mut k10 = 0;
-        while k10 < 3 {
-            k10 += 1;
-            let v11 = prog_33_dual(x2, s1, s0, v, k10, margin);
-            s1 = s1.mul_add(c(0.6), (v[(k10 + n) % 4].cos() + c(2.0)).cbrt().tanh() * c(1.0));
-            s0 = c(0.6) * s0 + c(0.01) * v11.tanh().sin();
-        }
-        if gt(d_clamp(v9, (v[3 - k10] * v[3 - k10] + c(1.0)).log(3.0).cos() - c(1.5), (v9 * c(std::f64::consts::FRAC_1_PI)).sin() + c(1.5), margin), -c(1.0), margin) {
-            acc3 += (x2.tanh() + s0.atan()).cos() * c(0.4);
-            let v12 = (x0.tanh() * c(0.9)).atanh();
-            s0 = s0 * c(0.75) + v12.sin() * c(0.05);
-        } else {
-            s0 *= c(0.6);
-            s0 -= c(0.005) * acc3.sin();
-        }
-        if ge(s2, -c(0.5), margin) {
-            acc3 += d_to_radians(x2);
-        } else if le((v[3].powi(2) + c(1.0)).sqrt(), v[3], margin) {
-            s1 = c(0.75) * s1 + c(0.02) * s2.asinh().sin();
-            let v13 = prog_0_dual(c(1.2), (v[n % 4].powi(2) + c(2.0)).acosh().cos() * c(2.0), s1, v, k10, margin);
-            acc3 += v13.sin() * c(0.01);
-        } else {
-            acc3 -= (d_to_radians(v[1]) * c(50.0)).sin();
-            s0 = (s0 * c(0.5) + (s0 - x0) * c(0.05)).tanh();
-        }
-        'l3: for i in (0..3).rev() {
-            let fi = c(i as f64);
-            acc3 += c(0.5) * (s2 * s2 + c(0.5)).recip().tanh();
-            s0 = c(0.5) * s0 + c(0.5) * (c(0.8) * s0).tanh();
-            let mut k14 = 0;
-            while k14 < n + 1 && ge(s1.tanh(), -c(0.25), margin) {
-                k14 += 1;
-                if gt(d_to_radians(x2 * s1) * c(20.0), -c(0.5), margin) {
-                    continue 'l3;
-                }
-                let v18 = match k14 {
-                    1 => {
-                        let v15 = (v9.powi(2) + c(0.5)).cbrt();
-                        x1.tanh().cosh() + v15.tanh()
-                    }
-                    2 | 4 => d_log(c(0.5_f64), fi * fi + c(2.0)) / ((s0 * s1).powi(2) + c(0.5)),
-                    6 => {
-                        let v16 = v9 - c(1.2);
-                        d_log((x1.powi(2) + c(0.5)).recip().powi(2) + c(1.0), (s0.sin() * c(1.5)).cosh().powi(2) + c(2.0)) + v16.sin()
-                    }
-                    _ => {
-                        let v17 = ((s2 * s2).sin() * c(0.9)).asin();
-                        (v17 * v17 + c(1.0)).log10()
-                    }
-                };
-                s2 = c(0.8) * s2 + c(0.05) * (d_to_degrees(v[k14 % 4].powi(2)) * c(0.01)).tanh();
-                s0 = (s0 * c(0.8) + v18.sin() * c(0.01)).sin();
-            }
-        }
-        s0 * c(0.25) - s1 * c(0.75) + s2.tanh() - acc3.tanh() - x1.cos().sin()
-    }
-
-    pub fn prog_71_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = x1.cos();
-        let mut acc1: Dual64 = c(0.0);
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let mut k2 = 0;
-            while k2 < n + 1 {
-                k2 += 1;
-                if lt(x2.tanh(), c(0.5), margin) || i < n {
-                    continue;
-                }
-                acc1 += t.cos() * c(0.05);
-                let v4 = if le(d_atan2(x2 * x2 + c(0.5), x1), (x0 * x0 + c(1.0)).powf(0.5), margin) {
-                    d_to_radians(fi) * c(20.0)
-                } else {
-                    let v3 = (t * t + c(0.5)).recip();
-                    ((d_to_degrees(v3) * c(0.02)).sin() * c(1.5)).cosh()
-                };
-                acc1 -= c(0.05) * v4.sin().tanh();
-            }
-            s0 = c(0.75) * s0 + c(0.75) * (t / c(3.0)).cos();
-        }
-        let v5 = d_min(c(1.5_f64), s0, margin);
-        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| ((v[n % 4] * v[n % 4] + c(2.0)).sqrt().powi(2) + c(0.5)).powf(0.5) + p.tanh() + q.sin()).sum::<Dual64>();
-        let v9: Dual64 = if ge(prog_68_dual(c(0.25), (v[3] * v[3] + c(1.0)).ln().sin(), x0.cos().sin(), v, n, margin), c(1.0), margin) || n % 3 == 1 {
-            for (i, &t) in v.iter().enumerate() {
-                let v7: Dual64 = ((t / (v[0].sin() + c(2.0))).powi(2) + c(0.5)).ln();
-                match i {
-                    0 => {
-                        let v8 = d_atan2(x1 * x1 + c(1.0), v[n % 4]);
-                        s0 = s0 * c(0.75) + v8.sin().cos() * c(0.05);
-                    }
-                    1 | 3 => {
-                        let v5 = (v6.cos() * c(0.9)).asin();
-                        s0 = (s0 * c(0.6) + v5.sin() * c(0.1)).sin();
-                    }
-                    _ => {
-                        s0 = (s0 * c(0.5) + (v[1].cos() * c(1.5)).cosh() * c(0.1)).tanh();
-                    }
-                }
-                acc1 += (c(SCALE) + x2).sin() * c(0.5);
-                s0 = c(0.8) * s0 + c(0.02) * v7.sin().cos();
-            }
-            s0 = (s0 * c(0.8) + (x2 * x2).ln_1p() * c(0.2)).tanh();
-            ((x2 - c(1.2)).sin() * c(0.9)).acos()
-        } else if ge(((x2 / (x2 * x2 + c(1.0))).powi(2) + c(1.0)).sqrt(), -c(1.0), margin) {
-            (x2 * x2 + c(0.5)).recip().tanh()
-        } else {
-            return (acc1.sin() + c(2.0)).cbrt()
-        };
-        s0.sin() + acc1.tanh() + v5 * c(0.5) + v6.sin() + v9.cos() + v9.cos().cos()
-    }
-
-    pub fn prog_72_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (v[n % 4] + v[2]).cos() * c(2.0);
-        let mut s1 = x0;
-        let mut s2 = prog_11_dual((-(s0 * s0 + c(0.5)).ln()).sin() * c(2.0), (s1.powi(2) + c(1.0)).log(3.0).sin(), x2, v, 0, margin).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().map(|&p| (p.powi(2) + c(2.0)).acosh() * x1).sum::<Dual64>();
-        for _ in 0..v.len() {
-            s1 = s1 * c(0.5) + (v[1] * s1).sin() * c(0.1);
-            s2 = s2.mul_add(c(0.8), (x0 - s1).cos() * c(0.1));
-        }
-        let v5 = if ge(((v[3].powi(2) + c(2.0)).ln().powi(2) + c(0.5)).powf(0.5), c(1.0), margin) {
-            v[n % 4].sin()
-        } else {
-            d_atan2(x2.powi(2), d_powf(c(1.5_f64), acc3.sin()).powi(2) + c(1.0))
-        };
-        for (i, &t) in v.iter().enumerate() {
-            s1 = c(0.6) * s1 + c(0.1) * s2.powi(2).tanh();
-            match i {
-                0 | 2 => {
-                    s1 = (s1 * c(0.8) + (x2 + v5) * c(0.1)).sin();
-                    if ge((x2.powi(2) + c(2.0)).acosh().asinh(), c(0.0), margin) || i % 3 == 1 {
-                        s2 = c(0.8) * s2 + c(0.1) * (v[3 - i] - s0).sin();
-                    } else if !(i > 1 && le((d_log(c(1.5_f64), v[n % 4].powi(2) + c(2.0)).powi(2) + c(0.5)).sqrt(), -c(0.25), margin)) {
-                        let v6 = -s0.atan();
-                        for (j, &u) in v.iter().enumerate() {
-                            let fj = c(j as f64);
-                            let v7 = d_powf(c(3.0_f64), v[j].tanh().cos());
-                            if !(j % 3 == 1) {
-                                break;
-                            }
-                            let v8 = v.iter().map(|&p| c(1.0) + c(0.25) * ((v4.powi(2) + c(1.0)).cbrt() + p.sin()).cos()).product::<Dual64>();
-                            s0 = s0.mul_add(c(0.5), fj.atan().sin() * c(1.0));
-                            s2 = s2 * c(0.6) + (u.sin() - v7.cos() + v8.cos()).tanh() * c(0.01);
-                        }
-                        s2 = s2 * c(0.5) + v6.cos() * c(0.5);
-                    }
-                }
-                _ => {
-                    for _ in 0..i {
-                        let v9 = x0 + t;
-                        acc3 += (v5 + v5.cos()).cos() * c(0.1);
-                        acc3 += v9.cos().sin() * c(0.1);
-                    }
-                    let v10 = prog_33_dual(s1.sin().exp2().tanh() * c(2.0), x0, v5.asinh().tanh() * c(2.0), v, i, margin);
-                    s0 = s0.mul_add(c(0.8), v10.cos().cos() * c(0.005));
-                }
-            }
-            s1 = c(0.5) * s1 + c(0.5) * t.cos().tanh();
-        }
-        let a11 = v.map(|e| e.tanh());
-        acc3 -= prog_0_dual((x1 * x1 + c(2.0)).acosh().sin() * c(2.0), x1, (x1.cos() * c(0.9)).asin().sin(), v, 0, margin).tanh() * c(0.02);
-        s0 * c(0.25) + s1 * c(0.5) + s2.cos() - acc3 * c(0.25) - v4.cos() + v5.sin() - a11[3]
-    }
-
-    pub fn prog_73_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_0_dual(c(2.0), (x0.powi(2) + c(1.0)).log2().cos() * c(2.0), (x0 * x0 + c(1.0)).sqrt().sin(), v, n, margin).cos() * c(2.0);
-        let mut s1 = (x2.powi(2) + c(0.5)).ln();
-        let mut acc2: Dual64 = c(0.0);
-        match n % 4 {
-            0 | 2 => {
-                s1 = s1 * c(0.5) + d_abs(x1, margin).tanh() * c(0.5);
-                let v3 = prog_33_dual(x2, s0, s1, v, 5, margin);
-                s1 = c(0.6) * s1 + c(0.005) * v3.sin().cos();
-            }
-            3 => {
-                s1 = s1.mul_add(c(0.6), (-x1).tanh() * c(0.4));
-                acc2 -= x0.sin();
-            }
-            _ => {
-                acc2 += c(0.01) * prog_71_dual((x1.powi(2) + c(0.5)).recip().cos() * c(2.0), (x1.cos() * c(0.5)).ln_1p().sin() * c(2.0), c(0.5), v, n, margin).sin();
-                s0 = c(0.75) * s0 + c(0.005) * prog_13_dual(x2, c(1.2), c(0.5), v, 0, margin).tanh();
-            }
-        }
-        let v4 = prog_0_dual(x0, s0.sin() * c(2.0), x2.cos() * c(2.0), v, 1, margin);
-        for t in v {
-            match n % 3 {
-                0 => {
-                    acc2 += d_to_degrees(s1) * c(0.01);
-                    if ge((x0.powi(2) + c(0.5)).sqrt(), -c(1.0), margin) {
-                        continue;
-                    }
-                    for &u in v.iter() {
-                        let v5 = (s0.tanh() * c(1.2)).tan();
-                        acc2 -= c(0.1) * u.cos().exp2().tanh();
-                        s0 = (s0 * c(0.6) + v5.sin() * c(0.02)).tanh();
-                    }
-                }
-                1 => {
-                    let mut k6 = 0;
-                    while k6 < 3 {
-                        k6 += 1;
-                        let v7 = match n % 3 {
-                            0 => x0.cos(),
-                            1 => v[n % 4].powi(2).mul_add(v4.atan(), v4),
-                            2 => x2.powi(2),
-                            _ => t.cos().exp(),
-                        };
-                        s1 = s1 * c(0.6) + s1.tanh() * c(0.4);
-                        acc2 -= c(0.1) * v7.sin().cos();
-                    }
-                    s0 = (s0 * c(0.8) + (v4 - v[(k6 + n) % 4]) * c(0.1)).tanh();
-                }
-                2 => {
-                    s1 *= c(0.5);
-                    s1 -= c(0.5) * t.tanh();
-                    continue;
-                }
-                _ => {
-                    s1 = s1 * c(0.5) + ((-v[n % 4]) + s1).sin() * c(0.25);
-                    if ge(x2 - v4, c(0.0), margin) {
-                        let v8 = (s1.powi(2) + c(1.0)).sqrt();
-                        let v9: Dual64 = -t;
-                        s1 = s1.mul_add(c(0.5), (v8.tanh() - v9.sin()).tanh() * c(0.25));
-                    } else {
-                        let x2: Dual64 = x2.tanh().exp();
-                        s1 = c(0.6) * s1 + c(0.1) * x2.tanh();
-                    }
-                }
-            }
-            s1 = c(0.8) * s1 + c(0.01) * d_copysign((v4.powi(2) + c(1.5)).acosh(), x1.tanh().exp_m1(), margin).tanh();
-            acc2 += t.sin() * c(0.5);
-        }
-        let mut k10 = 0;
-        while k10 < n && le(s1 - c(1.5), c(1.0), margin) {
-            k10 += 1;
-            let v11 = (v4.sin().powi(2) + c(1.0)).cbrt();
-            let v13 = if ge(v[n % 4], -c(1.0), margin) {
-                v[k10 % 4] * v11
-            } else if !(k10 == 6 && ge(v11 + v4 + v11.cos(), s0, margin)) {
-                let v12 = d_atan2(c(3.0_f64), s0);
-                s1.tanh() + v12.tanh()
-            } else {
-                x1 / (x2.cos() + c(2.0))
-            };
-            acc2 += c(0.25) * v13.asinh().sin();
-        }
-        let mut m14 = 0;
-        for _ in 1..n {
-            if ge(prog_33_dual(v4.sin() * c(2.0), ((v4.cos() + c(2.0)).cbrt().sin() * c(0.5)).ln_1p().sin(), (c(0.1) * v4).tanh() * c(2.0), v, n, margin), c(0.0), margin) || m14 < 2 {
-                m14 += 1;
-            }
-            acc2 -= (v4.powi(2) + c(1.0)).log2().tanh() * c(0.4);
-            s1 = (s1 * c(0.8) + v4.sin().sinh() * c(0.1)).tanh();
-            s0 = (s0 * c(0.8) + s0.asinh() * c(0.2)).tanh();
-        }
-        match m14 {
-            0 | 2 => {
-                s0 = (s0 * c(0.5) + x1 * v[m14 % 4] * c(0.1)).sin();
-            }
-            3 => {
-                acc2 += v[k10 % 4].cos();
-            }
-            5 => {
-                s0 = (s0 * c(0.5) + (v[m14 % 4] * v[m14 % 4] + c(1.0)).log10() * c(1.0)).tanh();
-            }
-            _ => {
-                s0 = s0.mul_add(c(0.5), (x2 * x2 + c(2.0)).ln().tanh() * c(0.5));
-            }
-        }
-        s0.tanh() + s1 * c(0.75) + acc2.sin() + v4.cos()
-    }
-
-    pub fn prog_74_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.cos();
-        let mut s1 = d_hypot(x0, v[n % 4], margin).sin().cosh();
-        let mut acc2: Dual64 = c(0.0);
-        let mut m3 = 0;
-        for &t in v.iter() {
-            if gt(prog_33_dual(s1.tanh(), (x1.powi(2) + c(0.5)).sqrt().sin() * c(2.0), c(0.25), v, n, margin), -c(0.5), margin) && m3 > 17 {
-                acc2 += c(0.5) * x2.sin();
-                break;
-            }
-            if le(x1 / c(4.0), c(0.0), margin) {
-                m3 += 1;
-            }
-            if !(m3 == 34) {
-                for &u in v.iter() {
-                    s0 = s0.mul_add(c(0.5), x0.cos().exp_m1().cos() * c(0.1));
-                    let v4 = (x2.sin().exp2().tanh() * c(0.5)).ln_1p();
-                    s1 = s1.mul_add(c(0.5), (u.sin() - v4).tanh() * c(0.2));
-                }
-                acc2 += c(0.4) * s0.cos().exp_m1().mul_add(d_max(x2, x1, margin), (t * t + c(1.0)).sqrt()).tanh();
-            } else if gt(-t, t, margin) {
-                let v5 = (x2 * x2 + c(1.0)).cbrt().tanh().exp_m1();
-                let x0 = (v[m3 % 4] * v[m3 % 4] + c(1.0)).recip();
-                acc2 -= (v5.cos() - x0).tanh() * c(0.5);
-            }
-            acc2 += c(0.5) * (v[m3 % 4] + (s1 + x2)).tanh();
-        }
-        match m3 {
-            0 | 2 => {
-                let x1 = (d_atan2(x0.powi(2) + c(0.5), x1).powi(2) + c(0.5)).recip();
-                s0 = s0 * c(0.5) + prog_33_dual(x0.cos() * c(2.0), d_clamp(x1, -c(0.5), c(1.5), margin).sin() * c(2.0), c(0.25), v, 1, margin).tanh() * c(0.005);
-            }
-            3 | 5 => {
-                s1 = s1.mul_add(c(0.8), (s1.asinh() - (s0 * s0 + c(2.0)).sqrt()).sin() * c(0.02));
-            }
-            6 => {
-                let v6 = x2 + s1;
-                s1 *= c(0.75);
-                s1 += c(0.05) * v6.sin();
-            }
-            _ => {
-                s1 = (s1 * c(0.6) + (x1 * x1 + c(0.5)).ln() * c(0.25)).tanh();
-                if ge(s0.tanh().exp().asinh(), x0, margin) {
-                    s1 = (s1 * c(0.75) + (s1.powi(2) + c(1.0)).sqrt() * c(0.1)).sin();
-                    s1 = s1.mul_add(c(0.8), (v[n % 4] * v[n % 4] + c(1.0)).powi(-2).sin() * c(0.02));
-                } else {
-                    s0 = (s0 * c(0.75) + prog_68_dual(x0, v[m3 % 4].powi(2).sin() * c(2.0), s0.sin(), v, n, margin) * c(0.005)).tanh();
-                }
-                let v7 = (v[n % 4] * v[n % 4] + c(0.5)).sqrt();
-                acc2 -= v7.sin();
-            }
-        }
-        s0 = (s0 * c(0.8) + prog_2_dual(s1, d_max(x1.sin(), d_atan2(v[m3 % 4], x1 * x1 + c(1.0)), margin).sin(), c(1.5), v, m3, margin) * c(0.005)).tanh();
-        match m3 % 3 {
-            0 => {
-                let v8 = prog_2_dual(s1.cos().tanh(), c(0.5), s0, v, 5, margin);
-                s1 = s1.mul_add(c(0.6), v8.cos().tanh() * c(0.005));
-            }
-            1 => {
-                let v9 = prog_0_dual(d_copysign(x2, s1.powi(2), margin).cos() * c(2.0), (x1.cos() * c(0.5)).ln_1p().sin(), (v[m3 % 4] * v[m3 % 4] + c(1.0)).powf(1.5).cos() * c(2.0), v, n, margin);
-                s1 = c(0.5) * s1 + c(0.25) * v[m3 % 4].tanh().exp2().sin();
-                s1 = s1 * c(0.6) + v9.tanh().tanh() * c(0.005);
-            }
-            2 => {
-                s0 = s0.mul_add(c(0.6), (x1.cos() * c(0.9)).atanh().cos() * c(0.05));
-            }
-            _ => {
-                s1 = s1 * c(0.6) + (-s1) * c(0.05);
-                let v10 = (v[m3 % 4] * v[m3 % 4] + c(1.0)).log(2.0);
-                s0 = (s0 * c(0.6) + v10.cos() * c(0.25)).tanh();
-            }
-        }
-        let v11 = v.iter().fold(s0, |r, &p| r * c(0.5) + c(0.05) * (s1.cos() + p.sin()).cos());
-        acc2.sin() - v11.tanh()
-    }
-
-    pub fn prog_75_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[2].powi(2) + c(0.5)).cbrt();
-        let mut s1 = s0;
-        let mut s2 = ((v[n % 4] + x0).cos() * c(1.2)).tan().tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            acc3 += (x2 * x2 + c(1.0)).log10().cos() * c(0.25);
-            s1 = c(0.8) * s1 + c(0.005) * prog_33_dual(s1, (v[1].tanh() * c(2.0)).cosh().tanh() * c(2.0), c(0.5), v, 2, margin).sin();
-            if k4 >= 6 || le((x2.sin().tanh() * c(1.2)).tan(), -c(1.0), margin) {
-                break;
-            }
-        }
-        let mut a5 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a5[i] = (t * t + c(1.0)).cbrt();
-        }
-        for i in 1..n {
-            if le(prog_33_dual((v[3].powi(2) + c(1.0)).log(2.0).cos() * c(2.0), x1, (a5[i % 4] * a5[i % 4]).powi(2).ln_1p().cos(), v, 0, margin), c(0.0), margin) || n == 4 {
-                let v6 = prog_33_dual(x2.tanh().tanh() * c(2.0), ((x2.tanh() * c(0.9)).asin().tanh() * c(0.9)).atanh().tanh(), s0, v, k4, margin);
-                acc3 += c(0.005) * v6.tanh();
-            } else if ge(x1.asinh().atan(), c(0.5), margin) {
-                let v7 = prog_33_dual(x1.sin().exp_m1().tanh(), s1, d_atan2(x0, x1.powi(2) + c(1.0)).cos(), v, 5, margin);
-                s1 = (s1 * c(0.8) + x2 / (s2.cos() + c(2.0)) * (s1 * s1 + c(2.0)).acosh() * c(0.01)).sin();
-                s0 *= c(0.8);
-                s0 -= c(0.005) * v7.tanh().sin();
-            } else {
-                s1 = (s1 * c(0.6) + d_copysign(c(1.5_f64), s0, margin) * c(1.0)).sin();
-                s2 = s2.mul_add(c(0.5), (s2.sin() * c(2.0)).sinh().sin() * c(0.05));
-            }
-            let v8: Dual64 = (s0.cos().powi(2) + c(1.0)).cbrt();
-            s1 = s1.mul_add(c(0.75), (s0.cos().sinh().tanh() * c(0.5)).ln_1p() * c(0.1));
-            acc3 += c(0.4) * v8.tanh();
-        }
-        if lt(prog_0_dual(x0, c(0.25), (x2.tanh() + c(2.0)).cbrt().tanh() * c(2.0), v, n, margin), c(0.5), margin) {
-            s2 = (s2 * c(0.6) + prog_33_dual(d_max(-c(3.0_f64), x0, margin).tanh() * c(2.0), a5[2].tanh().cos(), a5[2].asinh().cos() * c(2.0), v, k4, margin) * c(0.005)).tanh();
-        } else if ge(-a5[2], (x1.sin() * c(0.9)).asin(), margin) || k4 % 2 == 0 {
-            let v9 = prog_33_dual(x0, s2, (x2 * x0).mul_add(x0, x2).cos() * c(2.0), v, k4, margin);
-            acc3 += (c(2.0) - x2).cos();
-            s1 = (s1 * c(0.6) + v9.tanh() * c(0.005)).sin();
-        } else {
-            let mut k10 = 0;
-            while k10 < 4 && gt(s2, c(0.0), margin) {
-                k10 += 1;
-                let v11 = v[1] + x1;
-                let v12 = if gt((v11.tanh() * c(0.9)).atanh(), v11, margin) {
-                    s2 * x2
-                } else if le(x2.sin().exp(), s0, margin) {
-                    let v11 = (d_clamp(v11, v11.cos() - c(1.5), s1.sin() + c(1.5), margin).powi(2) + c(0.5)).recip();
-                    (s1 + v11).tanh().exp()
-                } else {
-                    s2 = s2 * c(0.5) + (x0 - a5[k10 % 4] + s0.mul_add(s2, v[3])).sin() * c(0.05);
-                    x1.cos().exp_m1()
-                };
-                let v13 = (s2 * s2).ln_1p();
-                s0 = s0.mul_add(c(0.5), s0.tanh().sin() * c(0.5));
-                s2 = (s2 * c(0.8) + (v12.cos() + v13) * c(0.01)).sin();
-            }
-            s0 = s0.mul_add(c(0.5), s0.tanh() * c(0.01));
-        }
-        x1 * c(0.5) + s0 + s1.sin() - s2 + acc3.sin()
-    }
-
-    pub fn prog_76_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = prog_22_dual(x1, c(0.75), x2, v, 1, margin).sin() * c(2.0);
-        let mut s1: Dual64 = d_to_radians(x0) * c(20.0);
-        let mut acc2: Dual64 = c(0.0);
-        acc2 -= d_clamp(s1.powi(3), -c(0.5), c(1.0), margin);
-        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.25) * (d_abs(q, margin) + p.cos()).sin()).product::<Dual64>();
-        s0 = s0 * c(0.5) + (v3 - v[0]).sin() * c(0.1);
-        let a4 = v.map(|e| e.atan());
-        s1 = c(0.8) * s1 + c(0.01) * (v3.tanh() * c(0.9)).atanh().sin();
-        match n {
-            0 => {
-                s1 = s1 * c(0.75) + (a4[n % 4].sin().powi(2) + c(1.0)).recip() * c(0.25);
-                let v5 = v3 * c(0.25);
-                acc2 += v5.sin();
-            }
-            g if g > 1 => {
-                s1 *= c(0.5);
-                s1 += c(0.5) * d_clamp(x2, -c(1.0), c(1.5), margin).tanh();
-                let v6: Dual64 = prog_68_dual(d_log(a4[n % 4].powi(2) + c(1.0), a4[n % 4] * a4[n % 4] + c(2.0)).sin() * c(2.0), a4[n % 4].powi(2).cos().cos() * c(2.0), a4[n % 4].cos(), v, n, margin);
-                s0 = (s0 * c(0.8) + v6.sin() * c(0.005)).sin();
-            }
-            _ => {
-                acc2 += c(0.5) * d_atan2(acc2 * acc2 + c(0.5), acc2).sin();
-            }
-        }
-        s0 + s1 + acc2 * c(0.5) + a4[3] * c(0.25)
-    }
-
-    pub fn prog_77_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (x0.sin() * c(0.9)).atanh();
-        let mut s1 = prog_68_dual(x0, (v[n % 4].powi(2) + c(0.5)).recip().cos() * c(2.0), (s0 * s0 + c(1.0)).recip().tanh() * c(2.0), v, n, margin).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        for _ in 0..n {
-            let v3 = prog_33_dual(x2, c(1.5), s0.tanh().cos().cos(), v, 5, margin);
-            let v4 = x2.sin();
-            acc2 -= ((c(SCALE) + s0).tanh() * c(1.2)).tan().sin() * c(0.25);
-            acc2 += (v3.tanh() - v4).tanh() * c(0.05);
-        }
-        let v7 = if lt(d_powf(x1.powi(2) + c(1.0), v[n % 4].cos()), -x1, margin) {
-            let x2: Dual64 = x2 - v[n % 4] + v[n % 4];
-            let v5 = prog_0_dual(s1, x0, s0, v, n, margin);
-            ((x2.cos() * c(0.9)).asin().sin() * c(0.9)).acos() + v5.cos()
-        } else if gt(prog_0_dual(x1.sin().exp2().tanh().tanh() * c(2.0), c(2.0), d_abs(x2, margin).cos(), v, n, margin), (x0.tanh() + c(2.0)).cbrt(), margin) || n == 6 {
-            let v6 = s0;
-            (x2.powi(2) + c(0.5)).recip().sin() + v6.tanh()
-        } else {
-            d_copysign(c(1.5_f64), d_atan2(c(0.5_f64), v[1]), margin)
-        };
-        for &t in v.iter() {
-            s0 = s0.mul_add(c(0.5), (x0.sin() * (t * t + c(0.5)).recip()).tanh() * c(0.1));
-            if ge(d_to_degrees((t.powi(2) + c(1.0)).log2()) * c(0.01), v7, margin) || n < 5 {
-                continue;
-            }
-            acc2 += (s0.powi(2) + c(1.0)).sqrt().tanh() * c(0.5);
-        }
-        if ge(prog_33_dual(x1, d_hypot(c(3.0_f64), x1, margin).cos() * c(2.0), s1, v, 0, margin), -c(0.5), margin) && n > 2 {
-            return -x0.sin().exp2();
-        }
-        let v9 = match n {
-            0 => (v[1].cos() * c(0.9)).acos(),
-            1 | 3 => ((-v[n % 4]).powi(2) + c(1.5)).acosh(),
-            g if g > 4 => v[n % 4].tanh().atan(),
-            _ => {
-                let v8 = (x2.tanh() * c(2.0)).sinh();
-                v8 / c(3.0)
-            }
-        };
-        s1 = (s1 * c(0.5) + (x1 * x1 + c(2.0)).acosh().sin().exp2() * c(0.1)).sin();
-        s0 - s1 * c(0.5) + acc2.tanh() - v7.tanh() + v9 * c(1.5)
-    }
-
-    pub fn prog_78_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4].sin().exp_m1() / (d_clamp(x0, -c(1.0), c(0.5), margin).cos() + c(2.0));
-        let mut s1 = (x1.tanh() * c(0.5)).ln_1p();
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); 4];
-        a3[0] = (x2.powi(2) + c(1.0)).cbrt();
-        for i in 1..4 {
-            a3[i] = a3[i - 1] * c(0.75) + (v[i].powi(2) + c(1.0)).sqrt().tanh() * c(0.25);
-        }
-        let v4 = a3[n % 4] + d_to_degrees(s1) * c(0.02);
-        for i in 0..n {
-            s1 *= c(0.75);
-            s1 += c(0.2) * (d_to_degrees(x1) * c(0.02)).tanh();
-            if ge((c(1.2) * v4).sin().exp(), -c(0.5), margin) {
-                continue;
-            }
-            if gt(v[(i + n) % 4] * c(2.0) * (v[0] + a3[i % 4]), a3[0], margin) {
-                s0 = (s0 * c(0.75) + s0 * c(0.25)).tanh();
-            }
+            s0 = (s0 * c(0.6) + (x2 * x2 + c(1.0)).sqrt() * c(0.4)).sin();
         }
         let mut m5 = 0;
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            if ge(c(1.5) * v4, x1, margin) {
-                s1 = (s1 * c(0.75) + prog_33_dual(s0, x0, s0.sin().sinh().sin(), v, 3, margin) * c(0.005)).sin();
-                s0 = s0.mul_add(c(0.75), s1.sin() * c(0.25));
-                if le((a3[i % 4].cos() * c(2.0)).sinh(), c(1.0), margin) || n % 3 == 1 {
-                    continue;
-                }
-            }
-            if lt(((s1.sin() * c(1.5)).cosh().cos() * c(0.9)).atanh(), (s1.powi(2) + c(1.0)).sqrt(), margin) {
-                acc2 -= prog_33_dual((fi.cos() * c(0.9)).atanh().cos(), (x2 * x2).sin() * c(2.0), ((v4.powi(2) + c(2.0)).sqrt().tanh() * c(1.2)).tan().cos(), v, n, margin).cos() * c(0.005);
-                break;
-            }
-            if le(x1 * s1, v4, margin) {
-                break;
-            }
-            s0 = s0 * c(0.75) + prog_33_dual((s0 + (c(2.0) - x1)).tanh(), c(2.0), s1, a3, 3, margin).tanh() * c(0.005);
-            if ge(x1 + x0, v4, margin) {
+        for &t in v.iter() {
+            s0 = (s0 * c(0.8) + prog_32_dual((v[m5 % 4].powi(2) + c(1.0)).sqrt().sin(), x0, (t * t + c(0.5)).ln().tanh() * c(2.0), v, n, margin) * c(0.005)).sin();
+            if n + m5 < 14 && lt(x1, d_clamp(s1, -c(1.0), c(0.5), margin), margin) {
                 m5 += 1;
             }
+            s1 = (s1 * c(0.75) + (v[m5 % 4] * v[m5 % 4] + c(1.0)).cbrt() * c(0.1)).sin();
+            if gt((x1 * x1 + c(0.5)).sqrt(), c(0.0), margin) || n < 3 {
+                s0 = c(0.75) * s0 + c(0.05) * (s0.tanh() * c(0.9)).atanh().tanh();
+                break;
+            }
         }
-        let c6 = c(m5 as f64);
-        let v7 = match m5 % 3 {
-            0 | 2 => c6.tanh().cosh(),
-            _ => a3[2].tanh().sin(),
-        };
-        s0 + s1 + acc2 * c(0.25) + v4.sin() + c6.sin() + v7.sin()
-    }
-
-    pub fn prog_79_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.tanh() * c(0.9)).acos().sin() * c(2.0);
-        let mut s1 = d_copysign(c(3.0_f64), x1.cos(), margin).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        if n == 5 {
-            let v3 = (acc2.cos() * c(0.5)).ln_1p();
-            s0 = c(0.8) * s0 + c(0.1) * (x0.powi(2) + c(0.5)).ln().cos();
-            acc2 += v3.cos();
-        } else {
-            let x1 = (acc2.tanh() * c(1.2)).tan();
-            s1 = s1.mul_add(c(0.8), x1.cos() * c(1.0));
-        }
-        let mut a4 = v;
-        a4[1] *= c(0.75);
-        a4[2] += prog_68_dual((s0.cos() + c(2.0)).cbrt().sin() * c(2.0), s0, x1, v, n, margin).tanh();
-        'l0: for i in 0..5 {
-            let fi = c(i as f64);
-            s0 = (s0 * c(0.8) + (s0.tanh() * c(1.2)).tan() * c(0.02)).sin();
-            for j in (1..=4).step_by(2) {
-                let fj = c(j as f64);
-                let v5 = a4.iter().map(|&p| c(1.0) + c(0.25) * d_min(x2.powi(2), p + x0, margin).sin()).product::<Dual64>();
-                s1 = (s1 * c(0.5) + (v[j % 4].powi(2) + c(1.0)).powi(-3) * c(0.02)).tanh();
-                match j % 2 {
-                    0 => {
-                        s1 = c(0.6) * s1 + c(1.0) * fi.asinh().sin();
-                        continue 'l0;
-                    }
-                    1 => {
-                        acc2 -= (x0 * x0 + c(1.0)).powf(0.5) / (x2 * x2 + c(1.5)) * c(0.1);
-                        let v6 = d_copysign((x2.sin() * c(1.2)).tan(), s0 + v5, margin);
-                        acc2 += c(0.2) * v6.tanh();
-                    }
-                    _ => {
-                        let x1 = fj.cos();
-                        acc2 -= v[j % 4].asinh().sin() * c(0.2);
-                        acc2 += c(0.2) * x1.tanh();
-                    }
-                }
-                acc2 += v5.cos().tanh() * c(0.2);
-            }
-            let v7 = (s0 * a4[1]).cos().exp_m1();
-            acc2 += v7.cos().cos() * c(0.25);
-        }
-        let v10 = match n {
-            0 | 2 => {
-                s1 = (s1 * c(0.6) + ((x0.sin() * c(1.2)).tan().cos() + c(2.0)).cbrt() * c(0.1)).tanh();
-                d_abs(x0 / (x2 * x2 + c(1.5)), margin)
-            }
-            g if g > 5 => {
-                let x2 = d_abs(x0.cos(), margin);
-                let v8 = prog_68_dual(((x0 - x2).sin() * c(0.9)).asin().sin() * c(2.0), ((x2 * x2).ln_1p() + d_abs(x2, margin)).sin(), x2.sin(), v, n, margin);
-                d_abs(x0, margin) + v8.cos()
-            }
-            _ => {
-                let v9 = -x0;
-                d_hypot(v9, v[n % 4], margin)
-            }
-        };
-        s0 * c(0.25) - s1.cos() + acc2.tanh() - a4[3] * c(0.75) + v10.cos() - ((x0.tanh() + c(2.0)).cbrt().powi(2) + c(2.0)).acosh()
-    }
-
-    pub fn prog_80_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = x2.sin();
-        let mut acc1: Dual64 = c(0.0);
-        for i in 1..n {
-            let fi = c(i as f64);
-            if !(n < 3 && lt(v[i % 4].cos().exp(), c(0.0), margin)) {
-                let v2: Dual64 = prog_0_dual(c(1.5), d_atan2(x0, x2 * x2 + c(1.0)).cos() * c(2.0), s0, v, i, margin);
-                s0 *= c(0.5);
-                s0 += c(0.005) * v2.cos();
-            } else {
-                acc1 += c(0.4) * x1.tanh();
-                s0 = (s0 * c(0.5) + x1.cos() * c(0.5)).tanh();
-                if i % 2 == 0 && lt(x0, fi + c(0.35), margin) {
-                    let v3 = v[(i + n) % 4].mul_add(x0, x1).cos().exp2();
-                    let v4 = d_atan2(v3, x0.powi(2) + c(0.5)).atan();
-                    acc1 += c(0.2) * v4.tanh();
-                }
-            }
-            let v5 = (x1.powi(2) + c(1.0)).powf(0.5);
-            acc1 += c(0.25) * (fi * (v[i % 4].cos() * c(1.5)).cosh()).tanh();
-            acc1 += c(0.4) * v5.tanh().tanh();
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            acc1 -= c(0.1) * prog_33_dual(c(2.0), x0, x2, v, n, margin).sin();
-            match i + n {
-                1 => {
-                    for _ in 0..5 {
-                        acc1 += x1.cos() * c(0.1);
-                        s0 = s0 * c(0.5) + d_log(c(3.0_f64), s0 * s0 + c(2.0)).cos() * c(0.25);
-                        acc1 += c(0.1) * fi.tanh().sinh().sin();
-                    }
-                }
-                2 => {
-                    acc1 -= c(0.5) * (t.powi(2) + c(1.0)).cbrt().tanh();
-                    match i {
-                        0 => {
-                            continue;
-                        }
-                        g if g > 1 => {
-                            s0 = (s0 * c(0.8) + (x1 * x1 + c(0.5)).sqrt() * c(0.2)).sin();
-                            let v6: Dual64 = prog_33_dual((fi + (v[1].powi(2) + c(1.0)).sqrt()).cos(), x2, c(2.0), v, n, margin);
-                            acc1 -= c(0.05) * v6.tanh().cos();
-                        }
-                        _ => {
-                            s0 = s0.mul_add(c(0.75), ((x2.powi(2) + c(1.0)).ln().tanh() * c(1.5)).sinh().cos() * c(0.05));
-                            s0 = (s0 * c(0.6) + v[i] * x1 * c(0.1)).tanh();
-                        }
-                    }
-                    s0 *= c(0.8);
-                    s0 += c(0.2) * x1.tanh();
-                }
-                3 => {
-                    let x1 = t.cos();
-                    s0 *= c(0.6);
-                    s0 += c(0.4) * x1.cos().cos();
-                }
-                _ => {
-                    s0 = (s0 * c(0.75) + (t - s0) * c(0.1)).tanh();
-                    let v7 = x1;
-                    acc1 -= c(0.5) * v7.sin().sin();
-                }
-            }
-            s0 = c(0.8) * s0 + c(0.2) * t.cos();
-        }
-        let mut k8 = 0;
-        let v9 = loop {
-            k8 += 1;
-            if ge((x1.sin() + c(2.0)).cbrt(), x2, margin) {
-                let x2 = (v[n % 4].cos() * c(2.0)).sinh();
-                acc1 -= c(0.5) * v[0].tanh().exp().sin().exp_m1().tanh();
-                s0 *= c(0.5);
-                s0 -= c(0.05) * x2.cos().tanh();
-            }
-            acc1 += (x0 - v[k8]).sin().cos();
-            if k8 >= 2 || lt((v[3] * v[3] + c(1.5)).acosh(), -c(1.0), margin) {
-                break d_to_degrees(x1) * c(0.02);
-            }
-        };
-        let mut a10 = [c(0.0); 4];
-        a10[0] = d_abs(x1, margin);
-        for i in 1..4 {
-            a10[i] = a10[i - 1] * c(0.75) + ((-v[i]).tanh() * c(0.9)).asin().cos() * c(0.1);
-        }
-        let v20: Dual64 = if n > 3 && ge((v[(k8 + n) % 4] * v[(k8 + n) % 4] + c(2.0)).acosh(), x0.sin(), margin) {
-            s0 = (s0 * c(0.5) + prog_33_dual(x2, x0, (a10[2] * a10[2]).cos(), v, n, margin) * c(0.005)).sin();
-            v9.tanh()
-        } else {
-            for &t in v.iter() {
-                acc1 += v9.cos().exp().cos() * c(0.5);
-                let v17 = if n > 4 && gt(a10[1] - x0, -c(0.5), margin) {
-                    let v11 = (d_clamp(v[3], v9.sin() - c(1.5), x1.tanh() + c(1.5), margin).powi(2) + c(1.0)).log(2.0);
-                    t + x1 + v11.cos()
-                } else {
-                    for (j, &u) in v.iter().enumerate() {
-                        let fj = c(j as f64);
-                        let v12 = ((t * u).powi(2) + c(0.5)).cbrt();
-                        let v14 = if le((d_atan2(t, x2 * x2 + c(0.5)).tanh() * c(0.5)).ln_1p(), c(0.5), margin) || j == 2 {
-                            let v13 = ((v9 * v9 + c(1.0)).powi(-1).powi(2) + c(0.5)).ln();
-                            ((x1 * c(0.75)).tanh() * c(2.0)).cosh() + v13.tanh()
-                        } else {
-                            fj + t - c(0.8)
-                        };
-                        match j {
-                            0 => {
-                                s0 = c(0.75) * s0 + c(0.25) * x2.tanh().tanh();
+        match m5 {
+            0 => {
+                s2 = (s2 * c(0.8) + (x2 / (a4[0][m5 % 4].sin() + c(2.0))).cos() * c(0.01)).tanh();
+                acc3 += v[(m5 + n) % 4].cos();
+                if le(s2, -c(0.25), margin) {
+                    let v6 = prog_32_dual((c(SCALE) + x1).sin() * c(2.0), c(2.0), d_clamp(x1, -c(0.5), c(0.5), margin).sin(), v, 4, margin);
+                    for i in (0..n).rev() {
+                        let fi = c(i as f64);
+                        let mut k7 = 0;
+                        while k7 < 4 {
+                            k7 += 1;
+                            s2 = (s2 * c(0.8) + x1.tanh().exp() * c(0.05)).sin();
+                            let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| q + c(1.25) + p.sin()).sum::<Dual64>();
+                            if lt((s1 * s2).sin(), (s1.tanh() * c(0.9)).acos(), margin) && n == 3 {
+                                s0 = (s0 * c(0.75) + s2 * fi * c(0.05)).sin();
+                                s0 = s0.mul_add(c(0.8), d_clamp(v6, (v[(k7 + i) % 4] + s2).tanh() - c(1.5), x1.tanh().cosh().sin() + c(1.5), margin).sin() * c(0.1));
+                            } else if ge(x2 - s2, v8, margin) {
+                                let v9: Dual64 = (x1 * x1).ln_1p();
+                                acc3 += c(0.05) * v9.tanh().tanh();
                             }
-                            1..=2 => {
-                                let v15 = (v9.tanh() * c(1.2)).tan();
-                                let v16 = (x1.cos() * c(1.2)).tan();
-                                acc1 += (v15.tanh() + v16.cos()).tanh() * c(0.1);
+                            s1 = c(0.8) * s1 + c(0.02) * v8.sin().tanh();
+                        }
+                        match k7 % 4 {
+                            0..=2 => {
+                                s2 = (s2 * c(0.6) + (s1 + v6) * c(0.2)).tanh();
+                                s0 = s0.mul_add(c(0.75), s0.cos().exp2().tanh() * c(0.1));
                             }
                             3 => {
-                                s0 = s0 * c(0.75) + v12.cos() * c(0.01);
-                                let v14 = v14.sin().cosh().tanh().exp2();
-                                acc1 += v14.sin().cos() * c(0.1);
-                            }
-                            _ => {
-                                acc1 += c(0.1) * v[1].tanh().asinh();
-                            }
-                        }
-                        acc1 -= c(0.1) * v12.cos().cos();
-                        acc1 += v14.tanh().tanh() * c(0.1);
-                    }
-                    (t * t + c(1.5)).acosh() / c(4.0)
-                };
-                let v18: Dual64 = ((d_to_radians(v[1]) * c(50.0)).tanh() * c(1.2)).tan();
-                s0 *= c(0.6);
-                s0 += c(0.02) * (v17.sin() - v18.cos()).tanh();
-            }
-            let v19 = ((v9.powi(2) + c(0.5)).recip().sin() * c(0.9)).atanh();
-            a10[0].sin().exp_m1() + v19.sin()
-        };
-        let v21 = a10.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * ((-p) + q.tanh()).tanh()).product::<Dual64>();
-        s0.cos() - acc1.sin() + v20 * c(0.75) - v21.tanh() + d_copysign(a10[3] + v20, v[n % 4] * v21, margin)
-    }
-
-    pub fn prog_81_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((v[n % 4].tanh() + c(2.0)).cbrt().powi(2) + c(1.0)).cbrt();
-        let mut s1 = prog_22_dual((x2.cos() * c(0.9)).asin().sin().sin(), (-s0.cos()).cos(), x2, v, n, margin).tanh() * c(2.0);
-        let mut s2 = d_atan2(c(1.5_f64), x1).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v5 = match n {
-            1 => {
-                let v4 = d_clamp(x0, -c(1.5), c(1.0), margin);
-                d_clamp(acc3, -c(0.5), c(1.0), margin).atan() + v4.cos()
-            }
-            2 | 4 => {
-                s2 *= c(0.5);
-                s2 += c(0.005) * prog_68_dual(acc3.sin() * c(2.0), acc3, (d_to_degrees((s2.sin() * c(0.9)).atanh()) * c(0.01)).sin() * c(2.0), v, n, margin).sin();
-                prog_0_dual((v[n % 4] + x0).tanh() * c(2.0), (c(0.35) - d_atan2(s0 * s0 + c(0.5), x0)).tanh() * c(2.0), c(0.5), v, 1, margin)
-            }
-            g if g > 5 => x0.sin(),
-            _ => (s0.powi(2) + c(1.0)).log2(),
-        };
-        let v7 = if le(x0.sin().exp_m1().tanh().exp(), -c(0.5), margin) {
-            d_abs(x1, margin) * (x1 * x1 + c(0.5)).sqrt()
-        } else if n % 3 == 1 && ge((s0 * s0 + c(1.0)).powi(-1), c(0.0), margin) {
-            let v6 = d_max(v[n % 4].atan(), acc3.mul_add(v5, s0), margin);
-            (v6.powi(2) + c(0.5)).ln()
-        } else {
-            let x1: Dual64 = (acc3.tanh() * c(0.9)).asin().sin().exp_m1();
-            x1.cos()
-        };
-        let mut k8 = 0;
-        let v10 = loop {
-            k8 += 1;
-            if lt(((v7 + s0).powi(2) + c(1.0)).log(10.0), c(0.5), margin) {
-                let x2 = x2 - s0;
-                s2 = s2 * c(0.8) + x2.tanh().tanh() * c(0.1);
-            } else {
-                s2 = c(0.6) * s2 + c(0.2) * (x2 + v[(k8 + n) % 4]).tanh();
-                let v9 = (v[3] / (v5.powi(2) + c(0.5))).cos().exp();
-                s2 = (s2 * c(0.75) + v9.sin() * c(0.01)).tanh();
-            }
-            s0 *= c(0.75);
-            s0 -= c(0.02) * (c(2.0) * x1.powi(2)).cos();
-            if k8 >= 6 || gt(v[(k8 + n) % 4], c(1.0), margin) {
-                break (s2 + c(1.5)) * s0;
-            }
-        };
-        let v11 = if lt(v[n % 4].powi(2), -c(0.5), margin) && k8 == 1 {
-            prog_33_dual(s0, acc3.sin().tanh() * c(2.0), x1.cos().exp_m1().tanh() * c(2.0), v, k8, margin)
-        } else {
-            let x0 = v7.sin().cos();
-            (x0.powi(2) + c(1.5)).acosh()
-        };
-        for i in 0..n {
-            let fi = c(i as f64);
-            let v13 = if gt(v10.asinh().tanh().cosh(), d_atan2(fi, s0 * s0 + c(0.5)), margin) {
-                for &u in v.iter() {
-                    acc3 += v[0].cos() * c(0.05);
-                    acc3 += ((v11.cos() * c(0.9)).asin() - u.asinh()).tanh() * c(0.05);
-                }
-                v11.sin()
-            } else {
-                let v12 = (x0.cos() * c(0.9)).atanh() / c(3.0);
-                (v[i % 4] * v[i % 4] + c(2.0)).sqrt() + v12.tanh()
-            };
-            s0 *= c(0.75);
-            s0 += c(0.02) * (v13.sin() * c(0.9)).acos().tanh();
-        }
-        s1 = s1 * c(0.5) + x1.sin().exp().tanh().sinh().sin() * c(0.1);
-        s0 * c(0.5) - s1 + s2 * c(0.75) - acc3 + v5.cos() - v7.tanh() + v10 * c(1.5) + v11.cos()
-    }
-
-    pub fn prog_82_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.tanh();
-        let mut s1 = (x1 * (x0 + x1)).sin() * c(2.0);
-        let mut s2 = d_min(d_atan2(v[n % 4] * v[n % 4] + c(0.5), v[n % 4]), d_to_degrees(s0) * c(0.01), margin).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        'l0: for i in 0..v.len() {
-            let fi = c(i as f64);
-            let v4 = if le(d_log(c(1.5_f64), v[i].atan().powi(2) + c(2.0)), c(0.5), margin) {
-                s2 = (s2 * c(0.75) + prog_0_dual(x1, (d_powf(s1.powi(2) + c(1.0), x1.sin()).cos() + c(2.0)).cbrt().sin() * c(2.0), x2.atan().tanh().tanh() * c(2.0), v, i, margin) * c(0.005)).sin();
-                (x2 * x2 + c(0.5)).powf(1.5).sin().exp2()
-            } else {
-                prog_33_dual((fi - c(0.35)).cos() * c(2.0), c(2.0), c(1.2), v, 2, margin)
-            };
-            acc3 += c(0.5) * (-v[i].sin()).cos();
-            let mut k5 = 0;
-            while k5 < n + 1 && ge(s0.cos().sin().exp2(), -c(0.5), margin) {
-                k5 += 1;
-                let v7: Dual64 = if ge((s0.sin() * c(1.2)).tan() - (s1.powi(2) + c(1.0)).recip(), -c(1.0), margin) {
-                    (x0.cos() * c(0.9)).asin()
-                } else {
-                    let v6 = fi.tanh().exp() * (s1 * s1 + c(2.0)).acosh();
-                    (fi * s1).sin().sinh() + v6.tanh()
-                };
-                if lt(v7, s1.asinh(), margin) {
-                    break 'l0;
-                }
-                acc3 += c(0.05) * (x1.sin().exp_m1().powi(2) + c(2.0)).sqrt().tanh();
-            }
-            s0 = (s0 * c(0.5) + prog_33_dual(x2, c(2.0), s2.cos() * c(2.0), v, n, margin) * c(0.005)).tanh();
-            s0 = s0.mul_add(c(0.5), v4.cos() * c(0.01));
-        }
-        let mut a8 = v;
-        a8[2] *= c(0.5);
-        a8[2] += (x1 * x1 + c(0.5)).sqrt().tanh();
-        let v9 = c(SCALE) + (x0.cos() * c(0.9)).asin();
-        for (i, &t) in v.iter().enumerate() {
-            if lt(v9 + t + s2.atan(), c(1.0), margin) {
-                continue;
-            }
-            let v11 = match i % 3 {
-                0 => {
-                    let v10 = (v9 * v9 + c(2.0)).ln();
-                    v9.sin().sinh() + v10.tanh()
-                }
-                1 => {
-                    acc3 -= (a8[(i + n) % 4].powi(2) + c(1.5)).acosh().cos() * c(0.5);
-                    d_abs(x0, margin)
-                }
-                2 => a8[i].sin().exp2(),
-                _ => -(s2.sin() * c(0.9)).acos(),
-            };
-            if !(n % 3 == 1 && le(a8[2].asinh(), -c(0.5), margin)) {
-                s2 *= c(0.75);
-                s2 += c(0.05) * (-s0.tanh().exp()).tanh();
-                let x1 = (v[n % 4].powi(2) + c(1.0)).powi(-2).atan();
-                acc3 -= c(0.5) * x1.tanh().cos();
-            } else if n % 2 == 0 && gt(v9.atan(), c(0.5), margin) {
-                let v12 = v11 + v[(i + n) % 4];
-                acc3 += c(0.5) * s0.atan().tanh();
-                acc3 += c(0.5) * v12.tanh();
-            }
-            s1 = c(0.8) * s1 + c(0.05) * (x2 * s1).cos();
-            s0 = c(0.5) * s0 + c(0.2) * v11.cos().sin();
-        }
-        let v14: Dual64 = if n == 5 {
-            ((v9 * v9).powi(2) + c(1.0)).sqrt()
-        } else if le((x0 * x0 + c(1.0)).recip(), a8[n % 4] * a8[n % 4], margin) || n > 0 {
-            (v9.tanh() * c(0.9)).asin()
-        } else {
-            let v13 = (x2 + x1).sin();
-            v13.cos().exp_m1().atan()
-        };
-        s0.tanh() - s1 - s2.cos() + acc3.cos() - a8[3] * c(0.5) + v9 + v14.sin() - a8[n % 4].sin()
-    }
-
-    pub fn prog_83_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = c(2.0) * (v[2] * v[2] + c(1.0)).log10();
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = prog_71_dual(x0.cos(), x0, c(0.75), v, n, margin);
-        let a3 = [x1.cos().cos().exp2(), d_min(c(0.5_f64), acc1, margin).tanh(), v2, d_log((s0.cos() + c(2.0)).cbrt().powi(2) + c(1.0), (acc1 - x1).powi(2) + c(2.0))];
-        let v4 = a3.iter().zip(a3.iter()).map(|(&p, &q)| c(1.0) + c(0.25) * ((d_min(x2, acc1, margin).cos() * c(0.5)).ln_1p() + p.tanh() + q.sin()).cos()).product::<Dual64>();
-        let v5: Dual64 = prog_33_dual(x2, d_clamp(x2, -c(1.5), c(1.0), margin).tanh() * c(2.0), (v[n % 4].tanh() * c(0.9)).acos().cos() * c(2.0), v, n, margin);
-        for (i, &t) in v.iter().enumerate() {
-            if i % 2 == 0 {
-                acc1 += c(0.5) * d_copysign(d_max(v4, v[0], margin), (v5.cos() * c(1.5)).sinh(), margin).tanh();
-                s0 = (s0 * c(0.75) + s0.sin().exp2() * c(0.1)).sin();
-            } else if ge(v5.sin().exp(), -c(1.0), margin) {
-                let v4 = v2 * c(0.35) + v4;
-                acc1 -= c(0.5) * v4.tanh().tanh();
-            }
-            let v6 = s0;
-            s0 = s0 * c(0.75) + (t - v6 + v4).tanh() * c(0.05);
-        }
-        s0 * c(0.25) + acc1 * c(1.5) - v4.sin() + v5.sin() - x1.cos().cosh().tanh().sinh()
-    }
-
-    pub fn prog_84_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x1 / (x0 * x0 + c(0.5))).powi(2) + c(2.0)).ln().sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        'l0: for i in (0..6).rev() {
-            let fi = c(i as f64);
-            if lt((x2.cos() * c(1.2)).tan(), -c(1.0), margin) {
-                s0 *= c(0.6);
-                s0 += c(0.1) * (v[i % 4].sin() * c(0.9)).asin().tanh();
-                acc1 += (d_to_degrees(v[0] / (s0 * s0 + c(1.0))) * c(0.02)).cos() * c(0.25);
-                if ge((v[i % 4].powi(2) + c(1.0)).cbrt(), c(0.5), margin) {
-                    acc1 += c(0.25) * d_atan2(c(2.0_f64), (v[1].sin() * c(2.0)).sinh()).tanh();
-                    s0 = (s0 * c(0.6) + prog_33_dual(s0.cos(), (x0 - s0).cos(), x0, v, 5, margin) * c(0.005)).tanh();
-                } else if !(i < 3 && ge(prog_33_dual(c(0.25), x1, c(2.0), v, n, margin), -c(0.5), margin)) {
-                    acc1 += prog_33_dual(x2, d_hypot(s0, v[n % 4], margin).cos() * c(2.0), c(0.5), v, 2, margin).cos() * c(0.02);
-                } else {
-                    s0 = c(0.5) * s0 + c(0.5) * (-s0).cos();
-                }
-            } else if lt(v[n % 4].sin(), -c(0.25), margin) {
-                acc1 += c(0.25) * fi.sin().cos().exp2().sin();
-            }
-            s0 = (s0 * c(0.5) + s0 / (s0.cos() + c(2.0)) * c(0.1)).tanh();
-            for _ in (0..n).rev() {
-                acc1 += c(0.05) * (v[3] * v[3] + c(0.5)).ln().sin();
-                if ge(x0, c(1.0), margin) || n == 2 {
-                    break 'l0;
-                }
-            }
-        }
-        let mut m2 = 0;
-        for &t in v.iter() {
-            if le((c(2.0) - x2).atan(), t.cos(), margin) {
-                continue;
-            }
-            if ge(d_clamp(v[(m2 + n) % 4], (c(0.8) - x0).cos() - c(1.5), (v[1].powi(2) + c(0.5)).cbrt().sin() + c(1.5), margin), x2 / (x2 * x2 + c(0.5)), margin) {
-                m2 += 1;
-            }
-            if gt((d_to_degrees(x1) * c(0.02)).powi(3), v[m2 % 4], margin) {
-                let v3 = d_to_radians(x1);
-                let v4 = x2 * x1;
-                s0 = c(0.75) * s0 + c(0.05) * (v3.tanh() - v4.cos()).tanh();
-            } else if le(d_abs(x1, margin), -c(0.5), margin) {
-                s0 = s0 * c(0.6) + d_atan2(s0, s0.powi(2) + c(0.5)).cos() * c(0.05);
-                if le(t, c(1.0), margin) && n > 5 {
-                    return v[m2 % 4].tanh().cosh();
-                }
-            }
-            if !(m2 == 9) {
-                continue;
-            }
-            s0 = c(0.8) * s0 + c(0.05) * v[n % 4].sin().exp().cos();
-        }
-        let c5 = c(m2 as f64);
-        let mut a6 = [c(0.0); 4];
-        for i in 0..4 {
-            a6[i] = d_max(c5, v[m2 % 4], margin);
-        }
-        if lt(prog_33_dual(c(0.5), x2, c(0.75), v, m2, margin), c(1.0), margin) {
-            return c5 - (a6[m2 % 4].tanh() * c(2.0)).sinh();
-        }
-        match n {
-            0 => {
-                s0 = s0 * c(0.6) + (x0.sin() * c(0.9)).acos().sin() * c(0.1);
-            }
-            1 | 3 => {
-                s0 = (s0 * c(0.75) + c5 * c(1.0)).sin();
-                s0 = c(0.5) * s0 + c(0.5) * v[1].cos().tanh();
-            }
-            4..=5 => {
-                let v7 = prog_33_dual(c(0.25), x2, c(0.25), v, m2, margin);
-                for i in (0..=n).rev().step_by(2) {
-                    let fi = c(i as f64);
-                    let v8 = (x1.tanh().exp_m1().cos() * c(0.9)).asin();
-                    if le((x0.cos() * c(0.9)).acos() + v[n % 4], -c(0.5), margin) {
-                        s0 = c(0.75) * s0 + c(0.02) * (v8 / (s0.sin() + c(2.0))).cos();
-                        acc1 -= c(0.5) * fi.cos();
-                    } else if gt(d_atan2(x2, v8 * v8 + c(1.0)), -c(1.0), margin) {
-                        let v9 = (c5.powi(2) + c(2.0)).sqrt();
-                        acc1 -= (v7.cos() * c(0.9)).acos().tanh() * c(0.5);
-                        acc1 -= c(0.5) * v9.tanh();
-                    } else {
-                        s0 = (s0 * c(0.6) + ((s0 * s0).sin() * c(2.0)).sinh() * c(0.02)).tanh();
-                        for (j, &u) in v.iter().enumerate() {
-                            let fj = c(j as f64);
-                            if n < 4 && gt((x0 * x0 + c(2.0)).acosh(), (fi.sin() * c(1.5)).sinh(), margin) {
-                                s0 *= c(0.5);
-                                s0 += c(0.02) * (a6[3] / (a6[3] * a6[3] + c(0.5))).cos();
                                 continue;
                             }
-                            let v12 = if ge(fi / (x2.sin() + c(2.0)), a6[(j + n) % 4], margin) {
-                                let v10 = v7.cos();
-                                acc1 += ((v7 * v7 + c(1.0)).sqrt().sin() * c(1.2)).tan().cos() * c(0.1);
-                                d_hypot(x2, u, margin) + v10.cos()
-                            } else if lt(d_log(v7 * v7 + c(1.0), x1 * x1 + c(2.0)), -c(1.0), margin) || j < 2 {
-                                x0.mul_add(c5, c5)
-                            } else {
-                                let v11 = (v7 * v7 + c(1.5)).acosh();
-                                (-(u.powi(2) + c(1.5)).acosh()) + v11.sin()
-                            };
-                            let v15 = match j + i {
-                                0 => (v7.tanh() * c(1.5)).cosh(),
-                                1 | 3 => {
-                                    let v13 = x2;
-                                    s0.sin().exp() - (s0.cos() * c(1.5)).sinh() + v13.sin()
-                                }
-                                g if g > 4 => c5.sin(),
-                                _ => {
-                                    let v14 = (c5.sin() * c(0.9)).atanh();
-                                    (-(fj.sin() * c(2.0)).sinh()) + v14.sin()
-                                }
-                            };
-                            acc1 -= c(0.1) * (c5 * u).sin();
-                            acc1 += c(0.1) * (v12.sin() - v15.sin()).tanh();
+                            _ => {
+                                acc3 += c(0.25) * (v6 - fi).atan().cos();
+                            }
                         }
+                        if ge(x0.cos().exp2(), c(0.5), margin) {
+                            return -(s2 * s2 + c(1.0)).recip();
+                        }
+                        s2 *= c(0.6);
+                        s2 += c(0.4) * (-x1).tanh();
                     }
-                    s0 *= c(0.5);
-                    s0 += c(1.0) * c5.cos();
+                    acc3 += v6.tanh() * c(0.2);
                 }
-                acc1 -= c(0.1) * v7.cos();
+            }
+            1..=2 => {
+                s1 = s1 * c(0.75) + (x2 + c(1.2)).cos().exp_m1().sin() * c(0.05);
+            }
+            3..=4 => {
+                s0 = c(0.6) * s0 + c(0.02) * ((a4[1][m5 % 4] * a4[1][m5 % 4] + c(0.5)).sqrt() - d_log(v[m5 % 4] * v[m5 % 4] + c(1.0), v[3].powi(2) + c(2.0))).tanh();
+                s2 = s2.mul_add(c(0.6), (x1 / (a4[0][(m5 + n) % 4] * a4[0][(m5 + n) % 4] + c(0.5))).sin() * c(0.02));
             }
             _ => {
-                s0 = (s0 * c(0.75) + ((c5.powi(2) + c(1.0)).ln().powi(2) + c(1.5)).acosh() * c(1.0)).tanh();
-                s0 = (s0 * c(0.75) + d_min(c(3.0_f64), x0, margin) * c(0.25)).tanh();
+                for i in 0..5 {
+                    let fi = c(i as f64);
+                    let v12 = if le((a4[1][1] * a4[1][1] + c(1.0)).sqrt(), x0 / (x1.sin() + c(2.0)), margin) {
+                        let v10 = x0 * c(0.1);
+                        ((v10.cos() * c(0.9)).atanh().powi(2) + c(1.0)).log(3.0)
+                    } else {
+                        for &u in v.iter() {
+                            acc3 += d_powf(c(2.0_f64), s1.cos()).sin() * c(0.1);
+                            let v11 = fi * u;
+                            s2 *= c(0.5);
+                            s2 += c(0.1) * v11.tanh();
+                        }
+                        (x1 * x1).ln_1p()
+                    };
+                    s2 = s2.mul_add(c(0.75), (x2 * c(std::f64::consts::LN_2)).cos() * c(0.25));
+                    let v14 = match i % 3 {
+                        0 | 2 => (v12.sin() * c(0.9)).atanh(),
+                        _ => {
+                            let v13 = (v12.sin().exp_m1().powi(2) + c(2.0)).acosh();
+                            (v13.powi(2) + c(2.0)).ln()
+                        }
+                    };
+                    s0 = (s0 * c(0.8) + v14.tanh() * c(0.02)).sin();
+                }
             }
         }
-        s0.cos() - acc1.cos() - c5.tanh() - a6[0].sin() + ((s0 * s0 + c(1.0)).cbrt().sin() + c(2.0)).cbrt()
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            let mut k15 = 0;
+            while k15 < 6 && ge((x1.sin() * c(0.9)).asin(), x1.tanh(), margin) {
+                k15 += 1;
+                if lt((a4[1][i].powi(2) + c(1.0)).powf(0.5), a4[0][0].atan(), margin) {
+                    s2 = c(0.5) * s2 + c(1.0) * (s2 * s2 + c(1.0)).log10();
+                } else if !(n == 1 && lt(d_atan2(x0, x2 * x2 + c(0.5)), (x1 * x1).ln_1p(), margin)) {
+                    s1 = s1 * c(0.6) + ((s1 - a4[1][k15 % 4]).cos() * c(1.2)).tan().cos() * c(0.02);
+                    s0 = s0.mul_add(c(0.5), (s0 / (fi.powi(2) + c(0.5))).tanh() * c(0.25));
+                    if le(s0.sin().exp_m1(), -c(0.5), margin) {
+                        s1 = (s1 * c(0.5) + (v[k15 % 4].tanh().exp2() - s0) * c(0.2)).sin();
+                        continue;
+                    }
+                }
+                s0 = s0.mul_add(c(0.6), s0 * c(std::f64::consts::FRAC_PI_4) * c(0.5));
+            }
+            if gt(s2 + x0, x2, margin) || k15 < 6 {
+                continue;
+            }
+            s1 = (s1 * c(0.8) + d_log(c(2.0_f64), s0 * s0 + c(2.0)) * c(0.1)).sin();
+        }
+        let v17 = if ge(s1, -c(0.5), margin) {
+            a4[1][(m5 + n) % 4].asinh()
+        } else {
+            let v16 = (x1 * x2).cos().exp();
+            (d_clamp(a4[0][m5 % 4], -c(1.5), c(1.5), margin).tanh() * c(0.9)).acos() + v16.sin()
+        };
+        let v18 = v.iter().map(|&p| d_to_radians(v[(m5 + n) % 4].tanh().exp()) * c(20.0) + p.tanh()).sum::<Dual64>();
+        s0 + s2 + acc3.tanh() + v17.cos() + v18.tanh() - (d_abs(v[m5 % 4], margin) + v[m5 % 4] * v[m5 % 4])
     }
 
-    pub fn prog_85_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (d_max(x0, v[1], margin).powi(2) + c(1.0)).powf(0.5).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.25) * (r + p.cos()).sin());
-        'l0: for i in 1..n {
+    pub fn prog_39_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1;
+        let mut s1 = prog_29_dual(c(0.5), (v[2].sin() * c(0.9)).asin().cos() * c(2.0), c(2.0), v, n, margin).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); 4];
+        for i in 0..n {
             let fi = c(i as f64);
-            match i + n {
-                1..=3 => {
-                    let v3 = x1 * (v2 * x1);
-                    acc1 -= c(0.25) * v3.cos();
+            a3[i % 4] += ((x2 * s0).tanh() * c(1.5)).cosh().sin() * c(0.5);
+            s1 = c(0.75) * s1 + c(1.0) * fi.cos();
+        }
+        for &t in v.iter() {
+            s0 = (s0 * c(0.8) + d_to_degrees(t) * c(0.01) * c(0.25)).sin();
+            let v4: Dual64 = s0 * c(std::f64::consts::FRAC_1_PI);
+            acc2 += v4.cos().cos() * c(0.5);
+        }
+        let mut k5 = 0;
+        let v14 = loop {
+            k5 += 1;
+            let v8 = match k5 {
+                0 | 2 => {
+                    let v6 = x2.sin();
+                    prog_32_dual(x1, x2, c(2.0), v, k5, margin) + v6.sin()
                 }
-                4..=6 => {
-                    let v4 = (x0.sin().sin() * c(2.0)).sinh();
-                    acc1 -= (x0.sin() * c(0.9)).atanh() * c(0.25);
-                    s0 = s0 * c(0.8) + v4.sin().cos() * c(0.02);
+                _ => {
+                    let v7 = d_to_degrees(s0) * c(0.02);
+                    a3[1].tanh().exp2() + v7.sin()
                 }
-                7 => {
+            };
+            match k5 {
+                0 => {
+                    s0 *= c(0.5);
+                    s0 += c(0.02) * x1.powi(3).sin();
+                    if ge(x1.tanh(), c(0.0), margin) {
+                        s1 = c(0.8) * s1 + c(0.005) * prog_32_dual(x0, c(0.75), d_hypot(v8, x0, margin).cos(), v, n, margin).sin();
+                        if gt(x2 - c(0.8), c(1.0), margin) && k5 % 3 == 1 {
+                            s1 = (s1 * c(0.6) + x0.asinh() * c(0.4)).tanh();
+                            break (a3[3] * a3[3] + c(1.0)).log10();
+                        }
+                        let v9 = x0.tanh();
+                        acc2 -= v9.tanh().tanh();
+                    } else if gt(x2.sin(), -c(0.25), margin) {
+                        s0 = c(0.75) * s0 + c(0.25) * x0.tanh().tanh();
+                        match n {
+                            1 => {
+                                acc2 -= (v[k5].tanh().exp().powi(2) + c(1.5)).acosh().sin() * c(0.25);
+                                acc2 += c(0.25) * (a3[(k5 + n) % 4] + (v8 + a3[(k5 + n) % 4])).sin();
+                            }
+                            2 => {
+                                acc2 -= a3[k5].tanh().cos();
+                                let v10 = a3[(k5 + n) % 4] - s0;
+                                acc2 += v10.tanh().tanh();
+                            }
+                            4 => {
+                                s1 = (s1 * c(0.75) + (x0 - a3[1]).cos().sinh() * c(0.05)).sin();
+                                break (a3[n % 4].tanh().exp().powi(2) + c(1.0)).recip();
+                            }
+                            _ => {
+                                s1 = s1 * c(0.6) + (s0 / (s1.powi(2) + c(0.5))).sin().exp_m1().cos() * c(0.02);
+                            }
+                        }
+                    }
+                }
+                g if g > 1 => {
+                    let v11 = x0 - c(0.3);
+                    s1 = (s1 * c(0.75) + (s1.sin() * c(1.5)).cosh() * c(0.05)).sin();
+                    s0 = (s0 * c(0.75) + v11.tanh() * c(0.25)).tanh();
+                }
+                _ => {
+                    let v12 = d_hypot(v8, s1, margin);
+                    s0 = (s0 * c(0.6) + (v[3 - k5] * v[3 - k5] + c(1.0)).log2() * c(0.25)).sin();
+                    s1 = c(0.5) * s1 + c(0.02) * v12.tanh().sin();
+                }
+            }
+            let v13 = a3.iter().fold(x0, |r, &p| r * c(0.5) + c(0.25) * (c(0.5) - p / (r.tanh() + c(2.0))).sin());
+            acc2 += (x2 * x2 + c(2.0)).ln().cos();
+            if k5 >= 2 || le(a3[k5].tanh() - (v8 * v8 + c(1.0)).log(3.0), c(0.0), margin) {
+                break v[k5] * v13;
+            }
+            acc2 += v13.sin().tanh();
+        };
+        for i in (1..=5).step_by(2) {
+            match i {
+                0 => {
+                    s0 = s0 * c(0.8) + d_atan2(c(0.5_f64), a3[i % 4]).sin() * c(0.2);
+                }
+                1 => {
+                    let x1: Dual64 = a3[i % 4] - a3[i % 4] / (x0.powi(2) + c(0.5));
+                    acc2 -= c(0.5) * x1.cos();
+                }
+                g if g > 2 => {
+                    acc2 += c(0.5) * v14.cos();
+                    s0 = c(0.6) * s0 + c(0.1) * (x0 * x0 + c(1.5)).acosh().sin();
+                }
+                _ => {
+                    acc2 += (v14.cos() * c(1.5)).cosh().tanh() * c(0.5);
+                    if gt(v[k5], c(0.0), margin) {
+                        s0 = s0.mul_add(c(0.5), (x0.cos() * c(2.0)).sinh().asinh().cos() * c(0.05));
+                        break;
+                    }
+                    s1 = (s1 * c(0.75) + (x2.powi(2) + c(0.5)).sqrt() * c(0.25)).tanh();
+                }
+            }
+            let v15 = (s0.sin() + c(2.0)).cbrt().sin().exp2();
+            s0 = (s0 * c(0.5) + v14.sin().exp() * c(0.1)).tanh();
+            s0 *= c(0.8);
+            s0 -= c(0.4) * v15.sin();
+        }
+        let mut a16 = [c(0.0); 4];
+        for i in 0..4 {
+            a16[i] = v14;
+        }
+        'l5: for t in v {
+            s1 = s1 * c(0.75) + (d_to_degrees(x2 * s0) * c(0.02)).cos() * c(0.05);
+            let mut k17 = 0;
+            while k17 < n + 1 {
+                k17 += 1;
+                acc2 += c(0.05) * (s1 / (a3[n % 4] * a3[n % 4] + c(0.5))).tanh();
+                if le(v[1].sin().sinh().powi(3), (s0.powi(2) + c(1.0)).log2(), margin) {
+                    break 'l5;
+                }
+            }
+            s1 = s1.mul_add(c(0.8), a3[0].powi(3) * c(0.05));
+            if lt(d_atan2(v14 * v14 + c(1.0), s1).cos(), c(0.25), margin) {
+                continue;
+            }
+            s0 = c(0.5) * s0 + c(0.5) * t.sin();
+        }
+        x0 * c(1.5) + x2 * c(0.75) + s0 * c(0.25) - s1.sin() + acc2.cos() - a3[1].cos() - v14 + a16[3].cos() - (x1.sin() * c(0.9)).acos()
+    }
+
+    pub fn prog_40_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4];
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = if gt((x0 * x0 + c(1.0)).recip(), -c(0.25), margin) && n > 5 {
+            prog_35_dual(d_min(x0, v[n % 4], margin).cos() * c(2.0), d_atan2(c(1.5_f64), x0 + x1).sin() * c(2.0), (x2.powi(2) + c(1.0)).log2().tanh() * c(2.0), v, n, margin)
+        } else {
+            (x1.powi(2) + c(1.0)).recip()
+        };
+        let v4 = if gt((x2.asinh().cos() * c(0.9)).atanh(), acc1, margin) {
+            let v3 = d_abs(v[3], margin);
+            d_abs(v3 * c(1.25), margin)
+        } else {
+            s0 = (s0 * c(0.5) + (s0.sin() * c(0.9)).asin() * c(0.2)).tanh();
+            v2.tanh()
+        };
+        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| v2 + p.cos() + q.tanh()).sum::<Dual64>();
+        for i in 0..n {
+            let fi = c(i as f64);
+            acc1 += c(0.25) * d_atan2((v2 * v2 + c(1.0)).log10(), (fi * fi + c(1.0)).powi(-3).powi(2) + c(0.5)).cos();
+            for j in 0..i {
+                let fj = c(j as f64);
+                let v6: Dual64 = (fj.sin() + c(2.0)).cbrt();
+                s0 = c(0.75) * s0 + c(0.1) * (x1 - v2).cos();
+                acc1 += v6.cos() * c(0.05);
+            }
+        }
+        s0.sin() - acc1 + v4 + v5.tanh()
+    }
+
+    pub fn prog_41_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_33_dual(((v[n % 4] * x1).powi(2) + c(0.5)).sqrt().cos() * c(2.0), (x1 * d_clamp(v[n % 4], x1.cos() - c(1.5), x2.cos() + c(1.5), margin)).sin() * c(2.0), c(2.0), v, n, margin).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = prog_32_dual(x0, d_atan2(x0, x0.powi(2) + c(1.0)).sin() * c(2.0), (x0.sin() * c(0.9)).atanh().tanh(), v, n, margin);
+        if !(n % 3 == 1) {
+            s0 = s0.mul_add(c(0.5), (x0.cos() * c(0.9)).asin().tanh() * c(0.2));
+            acc1 += (acc1.powi(2) + c(1.0)).log10();
+        } else {
+            for (i, &t) in v.iter().enumerate() {
+                if gt(t.sin().exp() - (c(0.25) - v2), (s0 * s0 + c(1.0)).log(10.0), margin) {
+                    s0 = s0.mul_add(c(0.6), (t * t + c(0.5)).powf(1.5).tanh() * c(0.02));
+                    break;
+                }
+                let v3 = (v[3].tanh() * c(0.9)).asin();
+                if lt(x2 - x0, t * v[0], margin) {
+                    acc1 += s0.atan().sin() * c(0.5);
+                    if le((v3 / (x1 * x1 + c(1.0))).powi(2), -c(1.0), margin) || i % 2 == 0 {
+                        return v[3].powi(2) * t.tanh();
+                    }
+                } else {
+                    s0 = s0.mul_add(c(0.75), ((x0 - v[i]).sin() * c(2.0)).sinh().tanh() * c(0.01));
+                }
+                acc1 += x0.tanh().tanh().tanh() * c(0.5);
+                s0 = s0 * c(0.75) + v3.sin() * c(0.1);
+            }
+            s0 = s0 * c(0.5) + (x0.cos() * c(1.2)).tan().tanh() * c(0.05);
+        }
+        'l1: for i in 0..n {
+            let fi = c(i as f64);
+            acc1 += c(0.25) * d_atan2(v2.atan(), v2.powi(2) + c(0.5)).sin();
+            let mut k4 = 0;
+            while k4 < n && le(x2.sin().exp2(), -c(0.5), margin) {
+                k4 += 1;
+                if lt(x1 * (x0.powi(2) + c(1.0)).log(10.0), -c(0.5), margin) {
+                    break 'l1;
+                }
+                acc1 += (v[(k4 + n) % 4].cos().cosh() + (x0 * x0 + c(2.0)).acosh()).sin() * c(0.05);
+            }
+            acc1 += (x2 + x1 + fi).sin() * c(0.25);
+        }
+        let mut m5 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            if ge(v2.sin().exp_m1().sin().exp(), x2, margin) {
+                m5 += 1;
+            }
+            if i > 0 {
+                break;
+            }
+            if le(t + fi, c(0.5), margin) {
+                s0 *= c(0.8);
+                s0 += c(0.02) * ((s0 * v2).powi(2) + c(0.5)).recip().tanh();
+            } else {
+                s0 = c(0.8) * s0 + c(0.1) * (s0 * s0 + c(1.0)).log2();
+                let v6: Dual64 = (v[i].tanh() * c(0.9)).atanh() + d_hypot(v[i], v2, margin);
+                s0 = s0 * c(0.8) + v6.sin() * c(0.02);
+            }
+            s0 = s0 * c(0.8) + (s0.cos() * c(0.9)).acos().cos() * c(0.05);
+        }
+        match m5 {
+            0 => {
+                let x0 = s0;
+                acc1 -= c(0.02) * x0;
+            }
+            1 | 3 => {
+                s0 = (s0 * c(0.8) + d_atan2(c(3.0_f64), v2) * c(0.01)).sin();
+                let v7 = prog_32_dual(x1, (c(SCALE) + (x1.powi(2) + c(0.5)).recip()).cos() * c(2.0), ((x2 * x2 + c(1.0)).cbrt().cos() * c(0.9)).atanh().cos() * c(2.0), v, 3, margin);
+                acc1 += c(0.02) * v7.cos();
+            }
+            5 => {
+                s0 = (s0 * c(0.75) + v[m5 % 4] * c(0.25)).tanh();
+            }
+            _ => {
+                let v8 = d_max(x2, x0, margin);
+                s0 = c(0.75) * s0 + c(0.01) * (v[m5 % 4].cos() * c(1.5)).sinh().powi(2).tanh();
+                acc1 += v8.tanh();
+            }
+        }
+        if le((v[2].sin() * c(0.9)).atanh(), v[m5 % 4], margin) {
+            let v9: Dual64 = v[n % 4].sin();
+            acc1 -= v9;
+        } else {
+            s0 = s0.mul_add(c(0.8), x2.cos().exp2().sin().exp_m1().cos() * c(0.05));
+            let v10 = c(0.8) - (v[m5 % 4] * v[m5 % 4]).ln_1p();
+            s0 = c(0.8) * s0 + c(0.2) * v10.tanh().cos();
+        }
+        s0 * c(0.5) + acc1.cos() + v2 * c(1.5)
+    }
+
+    pub fn prog_42_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = x1;
+        let mut acc1: Dual64 = c(0.0);
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            acc1 += c(0.5) * x2.cos();
+            for &u in v.iter() {
+                if le(fi + s0, -c(0.5), margin) {
+                    s0 = c(0.6) * s0 + c(0.4) * t.sin();
+                    continue 'l0;
+                }
+                if le(v[i] - c(2.5), u, margin) {
+                    break 'l0;
+                }
+                s0 = s0.mul_add(c(0.5), (x1 * x1).asinh().tanh() * c(0.1));
+            }
+            if ge(d_max(-c(3.0_f64), x0, margin), v[1], margin) {
+                return t * t;
+            }
+            s0 = s0.mul_add(c(0.5), x1.sin().exp_m1().tanh() * c(0.1));
+            acc1 -= c(0.5) * t.cos().cos();
+        }
+        let v3 = if ge(d_atan2(x0 * x0 + c(0.5), x2), -c(0.5), margin) {
+            acc1 -= ((x1 * x1 + c(2.0)).sqrt().powi(2) + c(0.5)).ln().cos();
+            x1.sin().exp2()
+        } else {
+            let v2 = prog_1_dual(x2, (x2 * s0 / (d_log(v[0] * v[0] + c(1.0), v[0].powi(2) + c(2.0)).powi(2) + c(1.5))).tanh() * c(2.0), x0, v, n, margin);
+            return (x2.powi(2) + c(1.0)).cbrt() + v2.cos()
+        };
+        let mut k4 = 0;
+        while k4 < n + 1 && gt(d_atan2(d_to_degrees(v[k4 % 4]) * c(0.01), v3.powi(2) + c(1.0)), (s0.cos() * c(2.0)).cosh(), margin) {
+            k4 += 1;
+            let mut k5 = 0;
+            while k5 < 5 && lt((x2.sin() * c(0.5)).ln_1p(), -c(0.25), margin) {
+                k5 += 1;
+                s0 = (s0 * c(0.5) + x2 / (v[n % 4] * v[n % 4] + c(1.5)) * c(0.25)).sin();
+                if gt(((v[0] * x1).tanh() * c(1.5)).cosh(), c(0.5), margin) {
+                    acc1 += c(0.05) * x2.sin();
+                    break;
+                }
+                s0 = s0.mul_add(c(0.5), s0.tanh() * c(0.5));
+            }
+            acc1 += c(0.25) * v[3].cos().sin();
+        }
+        let mut k6 = 0;
+        while k6 < n {
+            k6 += 1;
+            s0 = (s0 * c(0.8) + v3.atan() * c(0.2)).tanh();
+            let v7 = x1;
+            acc1 += c(0.25) * v7.sin().tanh();
+        }
+        v[1] * c(1.5) + s0 + acc1.tanh() + v3
+    }
+
+    pub fn prog_43_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_40_dual((x1 * x1 + c(2.0)).acosh().tanh(), (x2 * x1).tanh() * c(2.0), x1.tanh().exp().tanh(), v, n, margin).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = v.iter().copied().map(|p| c(1.0) + c(0.1) * (x0.powi(2) + p.tanh()).tanh()).product::<Dual64>();
+        let a3 = v.map(|e| e.tanh());
+        let mut k4 = 0;
+        let v9 = loop {
+            k4 += 1;
+            let mut k5 = 0;
+            while k5 < 6 && lt(s0 * v2, c(0.0), margin) {
+                k5 += 1;
+                if k5 == 3 {
+                    continue;
+                }
+                if k5 < 4 && ge((v[k5 % 4].sin() * c(0.9)).asin(), (a3[(k5 + n) % 4].sin() * c(0.9)).acos(), margin) {
+                    let v6: Dual64 = x1.sin().exp();
+                    s0 = s0 * c(0.5) + v6.cos().cos() * c(0.1);
+                } else if gt(x1.tanh().cosh() * s0.tanh(), c(0.5), margin) {
+                    let v7 = (s0.cos().exp2().cos() * c(1.2)).tan();
+                    let v8 = (s0.tanh() * c(0.9)).asin();
+                    acc1 -= (v7.cos() - v8.tanh()).sin() * c(0.05);
+                } else {
+                    s0 *= c(0.5);
+                    s0 += c(0.1) * (x1 * s0).sin();
+                }
+                acc1 -= c(0.05) * x2.cos();
+            }
+            if k5 < 3 && le(a3[k5 % 4] - x1, -c(0.5), margin) {
+                s0 = (s0 * c(0.75) + (x2.cos() * c(0.9)).acos() * c(0.1)).sin();
+            } else {
+                s0 = s0.mul_add(c(0.8), x1.powi(3).cos() * c(0.01));
+            }
+            s0 *= c(0.6);
+            s0 += c(0.25) * a3[3].cos().exp2().sin();
+            if k4 >= 5 || le(((v2 * c(std::f64::consts::LN_2)).powi(2) + c(2.0)).ln(), -c(0.25), margin) {
+                break s0 / ((x2 - v2).tanh() + c(2.0));
+            }
+        };
+        for (i, &t) in a3.iter().enumerate() {
+            let v10 = a3.iter().copied().map(|p| c(1.0) + c(0.25) * (v2 + p.tanh()).cos()).product::<Dual64>();
+            s0 *= c(0.6);
+            s0 -= c(0.05) * ((v9 + x2).sin() * c(0.9)).acos().tanh();
+            match i {
+                0 => {
+                    continue;
+                }
+                1 => {
+                    s0 = c(0.8) * s0 + c(0.2) * t.sin();
+                }
+                g if g > 2 => {
+                    let v11: Dual64 = (v2.sin() * c(0.5)).ln_1p();
+                    acc1 -= v11.tanh() * c(0.5);
+                }
+                _ => {
+                    let v12 = v10 - t.mul_add(v10, v[(i + n) % 4]);
+                    s0 = s0.mul_add(c(0.5), v12.tanh() * c(0.02));
+                }
+            }
+            acc1 -= (t.sin() + v10.tanh()).sin() * c(0.5);
+        }
+        let v14 = if lt(prog_23_dual((v2.tanh() * c(2.0)).cosh().tanh() * c(2.0), x2, x0, v, 5, margin), -c(1.0), margin) {
+            a3[k4 % 4].tanh()
+        } else {
+            let v13 = (v[0] + c(0.25)) * (x2.powi(2) + c(1.5)).acosh();
+            d_abs(a3[2], margin) + v13.sin()
+        };
+        let mut a15 = [c(0.0); 4];
+        a15[0] = (v14 * v14 + c(1.0)).recip();
+        for i in 1..4 {
+            a15[i] = a15[i - 1] * c(0.5) + d_atan2(v9, v9.powi(2) + c(0.5)).tanh() * c(0.05);
+        }
+        s0.tanh() - acc1.tanh() + v9.sin() + a15[0] * c(0.5) + prog_0_dual(x0, c(0.25), c(0.75), v, k4, margin)
+    }
+
+    pub fn prog_44_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1;
+        let mut s1 = (x2.tanh() * c(0.9)).asin();
+        let mut s2 = (c(SCALE) + v[n % 4]).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        s1 = (s1 * c(0.6) + (s1.powi(2) + c(1.5)).acosh() / c(2.0) * c(0.1)).sin();
+        for _ in 0..n {
+            let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| d_max((x0.cos() * c(0.9)).atanh(), d_to_degrees(p) * c(0.01), margin) + q.sin()).sum::<Dual64>();
+            acc3 -= v4.cos() * c(0.1);
+        }
+        for i in (1..=5).step_by(2) {
+            let fi = c(i as f64);
+            match i % 2 {
+                0 => {
+                    let x2 = x0.sin() + fi.sin();
+                    acc3 += x2.sin().cos() * c(0.5);
+                }
+                1 => {
+                    s0 = s0.mul_add(c(0.5), (s0 * s0 + c(1.0)).log10().cos() * c(1.0));
+                    if le(x0.sin() + c(1.5), x1, margin) {
+                        s2 = s2 * c(0.75) + (fi.tanh().sinh() + x2 * c(core::f64::consts::FRAC_1_SQRT_2)).tanh() * c(0.25);
+                    }
+                    acc3 -= c(0.5) * (x1 * v[1] + s0.cos().exp2()).tanh();
+                    if i < n {
+                        acc3 -= (s2 + x1).tanh() * c(0.5);
+                        s2 = (s2 * c(0.6) + (s2.tanh() * c(0.5)).ln_1p() * c(0.4)).sin();
+                    } else if gt(prog_35_dual(x2, s0, c(0.5), v, n, margin), s0, margin) {
+                        s2 = s2.mul_add(c(0.5), prog_0_dual(d_max(-c(0.5_f64), s2, margin).sin() * c(2.0), x1, c(0.75), v, 0, margin).cos() * c(0.005));
+                    }
+                }
+                _ => {
+                    s0 = s0 * c(0.8) + (x0 * x0).cos() * c(0.05);
+                    if gt(d_hypot(d_hypot(c(3.0_f64), v[2], margin), s0 - c(0.75), margin), x2 * v[n % 4], margin) || i < 2 {
+                        let x0 = c(SCALE) + x0;
+                        s2 = c(0.75) * s2 + c(0.25) * x0.sin();
+                    } else if ge(prog_35_dual(d_powf(s0 * s0 + c(1.0), fi.sin()).tanh(), s0, x1, v, 4, margin), -c(0.5), margin) || i < 5 {
+                        for (j, &u) in v.iter().enumerate() {
+                            let fj = c(j as f64);
+                            match i {
+                                0 => {
+                                    s1 = s1.mul_add(c(0.75), s1.powi(3) * c(0.05));
+                                    acc3 += (s2 - u).tanh() * c(0.1);
+                                }
+                                1 | 3 => {
+                                    s0 = c(0.5) * s0 + c(1.0) * fj.atan().sin();
+                                }
+                                4 => {
+                                    let v5 = v[3] * s0;
+                                    s1 = s1.mul_add(c(0.5), v5.sin() * c(0.1));
+                                }
+                                _ => {
+                                    let x2 = ((x0 - u).powi(2) + c(2.0)).ln();
+                                    let v6 = v[1] + x1;
+                                    acc3 -= (x2.tanh() + v6.cos()).cos() * c(0.1);
+                                }
+                            }
+                            let v7 = v.iter().map(|&p| c(1.0) + c(0.25) * ((-x1) + p.cos()).tanh()).product::<Dual64>();
+                            s1 = s1 * c(0.6) + (s1.cos().exp2().tanh() * c(0.9)).atanh().tanh() * c(0.05);
+                            s2 = s2 * c(0.75) + (u.sin() - v7.cos()).cos() * c(0.05);
+                        }
+                        let x0 = x0 * x0;
+                        s2 *= c(0.75);
+                        s2 += c(0.05) * x0.sin();
+                    } else {
+                        s0 = c(0.5) * s0 + c(0.5) * v[n % 4].tanh();
+                    }
+                }
+            }
+            if gt(d_atan2(x1, x2 * x2 + c(1.0)), x1 * s2, margin) {
+                let x1: Dual64 = (s1.powi(2) + c(1.0)).log10().sin();
+                s2 = s2 * c(0.6) + (fi * fi + c(0.5)).recip().tanh() * c(1.0);
+                s1 = (s1 * c(0.6) + x1.cos() * c(0.75)).sin();
+            } else if le(x1.cos().sin().exp2(), x1, margin) {
+                s2 *= c(0.5);
+                s2 += c(0.5) * x1.cos();
+                acc3 -= c(0.4) * (v[1].sin() * c(0.9)).atanh();
+                if gt(x0.cos(), c(0.0), margin) {
+                    continue;
+                }
+            }
+            s1 = (s1 * c(0.6) + s1.cos() * c(0.4)).sin();
+        }
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            match n {
+                0..=2 => {
+                    acc3 -= c(0.4) * (x1 / c(2.0));
+                    if gt((s0 - s2) * (-x0), x0, margin) || k8 % 3 == 1 {
+                        s1 = (s1 * c(0.8) + (c(0.8) - s1).tanh().exp() * c(0.05)).sin();
+                    } else {
+                        let x2 = x1 + x2;
+                        let x0 = d_atan2(x0.cos().exp(), x2.cos().exp2().powi(2) + c(0.5));
+                        s0 = c(0.5) * s0 + c(0.02) * x0.cos();
+                    }
+                    s1 = s1 * c(0.8) + (v[1] + s1).tanh() * c(0.1);
+                }
+                3 | 5 => {
+                    s0 = s0 * c(0.75) + (s0 * s0).tanh() * c(0.05);
+                }
+                6 => {
+                    s2 = (s2 * c(0.8) + v[k8 % 4].cos() * c(0.2)).tanh();
+                }
+                _ => {
+                    acc3 += c(0.4) * x0.cos().exp().cos();
+                    let v9 = (x2.tanh() * c(0.9)).asin();
+                    acc3 += v9.cos().sin() * c(0.4);
+                }
+            }
+            let mut k10 = 0;
+            while k10 < n && le(s0.tanh().sinh(), x2, margin) {
+                k10 += 1;
+                match k10 {
+                    0..=1 => {
+                        s1 = s1 * c(0.5) + (v[1].powi(2) + c(1.0)).cbrt().cos() * c(0.25);
+                    }
+                    g if g > 3 => {
+                        s0 = (s0 * c(0.6) + ((s0.powi(2) + c(1.0)).ln().powi(2) + c(0.5)).sqrt() * c(0.4)).sin();
+                        s0 = s0 * c(0.8) + ((x2.sin() * c(1.2)).tan().tanh() + c(2.0)).cbrt().tanh() * c(0.05);
+                    }
+                    _ => {
+                        s2 = s2 * c(0.5) + x0.cos().sin() * c(0.5);
+                        if le((v[n % 4].tanh() * c(1.2)).tan(), v[3], margin) {
+                            s0 = s0.mul_add(c(0.75), (s0.sin() + c(2.0)).cbrt().tanh() * c(0.75));
+                            break;
+                        }
+                    }
+                }
+                let v14 = match k10 {
+                    0..=2 => {
+                        let v11 = x0.tanh().sinh();
+                        v[3] + v11.tanh()
+                    }
+                    3..=5 => {
+                        let v12 = x0;
+                        (x1.cos() * c(1.2)).tan() + v12.tanh()
+                    }
+                    6 => (s2.sin() * c(0.9)).asin(),
+                    _ => {
+                        let x2 = d_hypot(c(2.0_f64), x0, margin);
+                        let v13 = x2 * x2.cos();
+                        v13.atan()
+                    }
+                };
+                s1 = s1.mul_add(c(0.75), x2.tanh() * c(0.25));
+                s0 = (s0 * c(0.75) + v14.tanh() * c(0.02)).tanh();
+            }
+            acc3 += c(0.4) * x0.atan().sin();
+            if k8 >= 5 {
+                break;
+            }
+        }
+        let v15 = if k8 == 0 {
+            d_max(-c(1.5_f64), d_to_degrees(x0) * c(0.02), margin)
+        } else if le((x0.tanh().cos() * c(0.5)).ln_1p(), d_hypot(v[k8 % 4], x1, margin), margin) {
+            s1 = s1 * c(0.5) + v[1].tanh() * c(0.5);
+            v[k8 % 4] + x1
+        } else {
+            v[k8 % 4].cos().exp_m1()
+        };
+        let v16 = v.iter().map(|&p| c(1.0) + c(0.25) * d_max((s0.tanh() + c(2.0)).cbrt(), p.asinh(), margin).tanh()).product::<Dual64>();
+        s1 - s2 + acc3.sin() + v15 * c(0.25) + v16 * c(0.5)
+    }
+
+    pub fn prog_45_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].cos().exp_m1();
+        let mut s1 = d_abs(v[n % 4], margin);
+        let mut acc2: Dual64 = c(0.0);
+        for i in 0..n {
+            if le(c(2.5) - x0, -c(1.0), margin) {
+                acc2 += c(0.25) * ((x1 * x1 + c(1.0)).sqrt().sin() * c(1.5)).sinh().cos();
+            }
+            if gt(prog_35_dual(c(1.2), c(1.2), ((x1.cos() * c(2.0)).cosh().sin() * c(0.5)).ln_1p().sin() * c(2.0), v, i, margin), c(0.5), margin) {
+                let v3 = s1.sin();
+                s1 = (s1 * c(0.75) + v3 * c(0.25)).sin();
+            }
+            acc2 += c(0.25) * x2.mul_add(x2, s1).sin();
+        }
+        let v4 = prog_40_dual(s1, (x0.tanh().exp() + (x0 + s0)).tanh(), x2, v, n, margin);
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            acc2 -= c(0.25) * v4.atan().sin();
+            let v6 = if gt((x2 * x2 + c(0.5)).sqrt() - (-s1), c(0.5), margin) {
+                x0 - fi
+            } else if i == 4 && lt(v[(i + n) % 4].sin().sinh(), c(0.5), margin) {
+                let v5 = c(1.5) * (s1 - fi);
+                (s1 * s1 + c(0.5)).ln().sin().exp() + v5.tanh()
+            } else {
+                let x2 = d_to_radians(x1).sin();
+                x2.mul_add(x2, fi)
+            };
+            let v7 = if gt(x1 / (v6.powi(2) + c(1.0)), x1, margin) {
+                (d_to_degrees(v[2]) * c(0.02)).mul_add(v4, (x0 * x0 + c(1.0)).log2())
+            } else if lt(x0.sin().exp2(), -s1, margin) {
+                fi * (x1.tanh() * c(0.9)).acos()
+            } else {
+                return d_atan2(s0, s1 * s1 + c(0.5)).atan()
+            };
+            s1 = s1 * c(0.75) + v7.tanh() * c(0.02);
+        }
+        'l2: for t in v {
+            s1 = s1 * c(0.6) + ((x2 * v4).cos() + c(2.0)).cbrt().sin() * c(0.1);
+            s0 = (s0 * c(0.75) + d_hypot(c(2.0_f64), s0, margin) * c(0.25)).sin();
+            let mut k8 = 0;
+            while k8 < 4 && le((v4.powi(2) + c(1.0)).recip(), -c(0.5), margin) {
+                k8 += 1;
+                if ge(d_copysign(v4.mul_add(s0, x1), d_atan2(c(1.5_f64), s1), margin), x0 * c(std::f64::consts::LN_2), margin) {
+                    continue 'l2;
+                }
+                acc2 += c(0.1) * v[n % 4].sin();
+                acc2 -= c(0.1) * (v[k8 % 4] - t).tanh();
+            }
+            for j in 0..n {
+                let fj = c(j as f64);
+                let v10 = if !(n % 3 == 1 && lt(t.sin(), -c(0.25), margin)) {
+                    ((fj - x2).powi(2) + c(2.0)).sqrt()
+                } else if gt(v[k8 % 4].sin().sinh(), c(0.25), margin) {
+                    let v9 = d_abs(v[3], margin);
+                    v9 - c(0.65)
+                } else {
+                    return (s0 * s0 + c(1.5)).acosh()
+                };
+                if !(n < 2 && lt((v10 * v10 + c(1.0)).ln() * (v[(j + n) % 4] * x2), v4.atan(), margin)) {
+                    break;
+                }
+                if le((x1.tanh().powi(2) + c(1.0)).cbrt(), t.sin(), margin) {
+                    let v11 = (v4.sin() * c(0.5)).ln_1p();
+                    s1 = (s1 * c(0.75) + v10.tanh().exp() * c(0.05)).tanh();
+                    acc2 -= c(0.1) * v11;
+                }
+                s0 *= c(0.8);
+                s0 += c(0.2) * x0.sin().cos();
+            }
+            acc2 -= c(0.5) * t.tanh().tanh();
+        }
+        let mut k12 = 0;
+        while k12 < 4 {
+            k12 += 1;
+            let v13: Dual64 = d_atan2(c(2.0_f64), (s1 * s1 + c(1.0)).cbrt());
+            if gt(v4 + s0, x0, margin) {
+                continue;
+            }
+            acc2 -= c(0.5) * x1.tanh();
+            s1 = c(0.6) * s1 + c(1.0) * v13.sin();
+        }
+        'l6: for (i, &t) in v.iter().enumerate() {
+            s0 *= c(0.8);
+            s0 -= c(0.2) * s0.cos();
+            match i % 2 {
+                0 => {
+                    s0 = s0.mul_add(c(0.75), d_clamp(s0, s0.tanh() - c(1.5), x1.tanh() + c(1.5), margin).sin() * c(0.25));
+                    let mut k14 = 0;
+                    while k14 < 6 && gt((t.powi(2) + c(1.0)).powi(-1), x2, margin) {
+                        k14 += 1;
+                        s0 = (s0 * c(0.8) + (-x0) * c(0.2)).sin();
+                        match k14 % 2 {
+                            0 => {
+                                let v15 = (v4.tanh() * c(2.0)).sinh();
+                                acc2 -= c(0.05) * v15.tanh();
+                            }
+                            1 => {
+                                s0 = (s0 * c(0.75) + v[i] * c(0.25)).sin();
+                                s1 = c(0.6) * s1 + c(0.4) * d_abs(x2, margin).sin();
+                                match k14 % 2 {
+                                    0 => {
+                                        s1 *= c(0.75);
+                                        s1 += c(0.1) * (s1.sin() * c(0.9)).asin().sin();
+                                        break 'l6;
+                                    }
+                                    1 => {
+                                        let v16 = (v4 + s1) * c(std::f64::consts::FRAC_1_PI);
+                                        acc2 -= c(0.05) * v16.tanh().tanh();
+                                    }
+                                    _ => {
+                                        let v17 = c(0.35) - v4;
+                                        let v18 = v17;
+                                        s1 = s1.mul_add(c(0.6), v18.cos().tanh() * c(0.4));
+                                    }
+                                }
+                            }
+                            _ => {
+                                s1 = s1 * c(0.8) + v4.sin().exp().sin() * c(0.05);
+                                if le((t.asinh().powi(2) + c(1.0)).recip(), c(0.25), margin) {
+                                    continue;
+                                }
+                                let v19 = x0.tanh().exp().sin().exp();
+                                acc2 -= c(0.05) * v19.cos().cos();
+                            }
+                        }
+                    }
+                }
+                1 => {
                     continue;
                 }
                 _ => {
-                    s0 = (s0 * c(0.5) + prog_33_dual(v2, x1, c(0.75), v, i, margin) * c(0.01)).tanh();
-                    if lt(x1.cos(), x2, margin) {
-                        s0 = c(0.75) * s0 + c(0.01) * d_log(d_log(v[i % 4].powi(2) + c(1.0), x2.powi(2) + c(2.0)).powi(2) + c(1.0), (x0.sin() * c(1.5)).cosh().powi(2) + c(2.0)).cos();
-                        acc1 += (d_to_degrees(x0 * fi) * c(0.02)).sin() * c(0.4);
-                    }
-                    s0 = (s0 * c(0.8) + x0 * c(0.2)).sin();
+                    s1 = s1.mul_add(c(0.75), d_clamp(s1, -c(1.0), c(1.0), margin) * c(0.25));
+                    s1 = s1 * c(0.5) + v[3].tanh() * c(0.5);
                 }
             }
-            s0 = s0 * c(0.6) + (x1 * x1).ln_1p().cos() * c(0.4);
-            acc1 -= (s0 - x2).tanh() * c(0.4);
-            for j in (0..=i).rev() {
-                let fj = c(j as f64);
-                if lt(d_min(x2, v2, margin), c(1.0), margin) {
-                    continue 'l0;
-                }
-                acc1 += (x1 * v[j % 4]).tanh() * c(0.05);
-                acc1 += c(0.05) * (fj + c(1.5)).sin();
-            }
+            s1 = (s1 * c(0.8) + x1.sin() * c(0.2)).tanh();
+            acc2 += c(0.5) * t.cos().cos();
         }
-        let mut k5 = 0;
-        let v10 = loop {
-            k5 += 1;
-            s0 = s0.mul_add(c(0.75), prog_33_dual((v[n % 4] + x1).sin(), v[2].cos(), c(1.5), v, n, margin).sin() * c(0.005));
-            let mut k6 = 0;
-            while k6 < 5 && ge(d_min(d_min(x0, v2, margin), v2, margin), c(0.0), margin) {
-                k6 += 1;
-                let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| x0 + q + p.tanh()).sum::<Dual64>();
-                s0 = s0.mul_add(c(0.75), (s0.tanh() * c(1.2)).tan().cos() * c(0.02));
-                let v8 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.1) * ((x0 * x0 + c(1.0)).powi(-1).cos() + p.tanh()).tanh());
-                acc1 += (v7.cos() - v8.sin()).cos() * c(0.05);
-            }
-            let v9 = v.iter().map(|&p| s0 + p.tanh()).sum::<Dual64>();
-            if k5 >= 5 {
-                break v[k5 % 4] - v9;
-            }
-            s0 *= c(0.6);
-            s0 -= c(0.05) * v9.tanh();
-        };
-        let v11 = v.iter().fold(v2, |r, &p| r * c(0.5) + c(0.1) * ((r.powi(2) + c(1.5)).acosh() + p.tanh()).cos());
-        for i in 0..n {
-            acc1 += c(0.25) * ((v11 * v11 + c(2.0)).ln() - v[i % 4].sin().exp()).tanh();
-            acc1 += c(0.25) * (v10 * v10 + c(1.0)).log(2.0).cos();
-            acc1 += c(0.25) * (x1.powi(2) + c(0.5)).sqrt().sin();
-        }
-        x1.tanh() - s0 + acc1.tanh() + v10.cos() + v11.cos() + (x0 + v2)
+        x1 + s0 - s1 + acc2.sin() + v4.sin() + x2.tanh().exp_m1()
     }
 
-    pub fn prog_86_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4].tanh() * c(0.9)).asin();
-        let mut s1 = x2;
+    pub fn prog_46_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (d_clamp(x1, v[3].cos() - c(1.5), v[n % 4].sin() + c(1.5), margin) * (x2 - v[n % 4])).cos() * c(2.0);
+        let mut s1 = x0.powi(2).sin() * c(2.0);
         let mut acc2: Dual64 = c(0.0);
-        s0 = s0 * c(0.75) + x0.cos().sin() * c(0.25);
-        let v3 = match n {
-            0 => (x1 - v[1]).tanh(),
-            1..=3 => {
-                acc2 += (x0.powi(2) + c(2.0)).acosh().cos();
-                x1 - c(1.5)
+        let mut k3 = 0;
+        while k3 < n + 1 {
+            k3 += 1;
+            if k3 % 2 == 0 {
+                continue;
             }
-            6 => ((x1.sin() * c(0.9)).acos().powi(2) + c(2.0)).ln(),
-            _ => acc2.sin(),
+            if gt((d_log(c(0.5_f64), x0 * x0 + c(2.0)).powi(2) + c(1.5)).acosh(), s0.cos().exp(), margin) {
+                acc2 += c(0.25) * x0.cos().exp().tanh();
+                continue;
+            }
+            s0 = s0 * c(0.6) + d_log(c(0.5_f64), v[(k3 + n) % 4] * v[(k3 + n) % 4] + c(2.0)) * c(0.25);
+        }
+        let v6 = match n % 3 {
+            0 => {
+                for _ in 0..6 {
+                    for j in 0..v.len() {
+                        let fj = c(j as f64);
+                        let v4 = v.iter().map(|&p| v[1] / c(4.0) + p.cos()).sum::<Dual64>();
+                        acc2 += (fj / (v4.tanh() + c(2.0))).asinh().cos() * c(0.05);
+                        s0 = s0 * c(0.75) + (fj * x0).tanh() * c(0.05);
+                    }
+                    let v5: Dual64 = x2 - c(1.2);
+                    s1 = c(0.8) * s1 + c(0.4) * (v5 * v5 + c(1.0)).log10().cos();
+                }
+                (x1.sin() * c(1.2)).tan()
+            }
+            2 => x1 - x0,
+            _ => ((acc2 * acc2 + c(1.0)).log10().powi(2) + c(1.0)).log(10.0),
         };
-        let v4 = prog_68_dual(x1, x1.sin() * c(2.0), acc2, v, n, margin);
-        let a5 = v.map(|e| e.atan());
-        s1 = c(0.5) * s1 + c(0.5) * s1.tanh().sin().tanh();
-        s0 + s1 + v3 - v4 - a5[1].cos() + v3.atan() * x2
-    }
-
-    pub fn prog_87_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_max(x1, x0, margin);
-        let mut s1 = (v[n % 4] * x2).cos() * c(2.0);
-        let mut s2 = ((s0 * s0 + c(1.0)).powi(-3).sin() * c(0.5)).ln_1p();
-        let mut acc3: Dual64 = c(0.0);
-        let a4 = v.map(|e| e.tanh());
-        let v5 = a4.iter().map(|&p| prog_0_dual((p.tanh() * c(0.9)).acos().sin().exp2().tanh() * c(2.0), x1.atan().sin() * c(2.0), s1, v, n, margin)).sum::<Dual64>();
-        'l0: for i in 0..6 {
-            let v6 = if gt((d_atan2(c(3.0_f64), s1).powi(2) + c(0.5)).ln(), -c(1.0), margin) && n % 2 == 0 {
-                v5.cos()
+        for i in (0..=n).rev().step_by(2) {
+            let v7: Dual64 = prog_35_dual((x2 * x2 + c(1.0)).log10().sin() * c(2.0), c(0.5), c(2.0), v, n, margin);
+            s0 = s0 * c(0.5) + ((v[i % 4].sin() * c(0.9)).atanh().cos() * c(0.5)).ln_1p().tanh() * c(0.1);
+            s1 = s1.mul_add(c(0.6), v7.cos().tanh() * c(0.005));
+        }
+        'l4: for i in 0..6 {
+            if gt(((d_to_degrees(s1) * c(0.02)).cos() * c(1.2)).tan(), c(0.5), margin) {
+                s0 = s0.mul_add(c(0.75), s0.tanh().sinh().sin().exp_m1().sin() * c(0.05));
+                for _ in (0..=i).rev() {
+                    s1 = (s1 * c(0.8) + s1 / (v6 * v6 + c(1.5)) * c(0.1)).sin();
+                    s1 = s1 * c(0.75) + (s1 / (s1 * s1 + c(1.0))).tanh().exp().cos() * c(0.02);
+                    s0 = s0 * c(0.75) + x1.tanh().exp_m1().cos() * c(0.05);
+                }
             } else {
-                v[3] / (v5.tanh() + c(2.0))
-            };
-            acc3 += c(0.25) * s2.cos().exp2().cos();
-            for _ in 0..i {
-                s0 = c(0.75) * s0 + c(0.05) * d_max(s0, v6, margin).tanh();
-                if lt((s2 * x2).sin(), c(0.25), margin) {
-                    continue 'l0;
-                }
+                s1 = s1 * c(0.75) + s1.tanh() * c(0.25);
             }
-            s0 = (s0 * c(0.75) + v6.sin() * c(0.05)).tanh();
-        }
-        'l2: for i in (0..=n).rev().step_by(2) {
-            s0 = s0.mul_add(c(0.5), (x0 * x0 + c(0.5)).sqrt().sin() * c(0.5));
-            for _ in (0..=i).rev() {
-                s0 = s0.mul_add(c(0.75), d_clamp(s0 * s0, -c(1.5), c(0.5), margin).cos() * c(0.05));
-                let v7 = (v5.cos().cosh().powi(2) + c(0.5)).ln();
-                acc3 -= v7.tanh().cos() * c(0.05);
-            }
-            acc3 -= x2.sin() * c(0.5);
-            for j in (0..6).rev() {
+            s1 = (s1 * c(0.8) + v6 / (v[i % 4] * v[i % 4] + c(1.5)) * c(0.05)).tanh();
+            for (j, &u) in v.iter().enumerate() {
                 let fj = c(j as f64);
-                match n + j {
-                    0 => {
-                        let v8 = fj;
-                        let v5 = x0.cos();
-                        s2 *= c(0.75);
-                        s2 += c(0.25) * (v8.tanh() - v5.cos()).sin();
-                    }
-                    g if g > 1 => {
-                        s0 = c(0.6) * s0 + c(1.0) * (x2.cos() + c(2.0)).cbrt().cos();
-                        acc3 -= c(0.05) * ((fj * fj + c(0.5)).recip().powi(2) + c(1.0)).sqrt().sin();
-                    }
-                    _ => {
-                        s0 = s0 * c(0.6) + s0.cos().exp2().sin() * c(0.25);
-                    }
-                }
-                if ge(s1.cos().exp(), c(0.0), margin) {
-                    s1 = (s1 * c(0.6) + d_atan2(s1.powi(2) + c(1.0), s1) * c(0.1)).tanh();
-                    break 'l2;
-                }
-                s1 = (s1 * c(0.6) + d_to_degrees(a4[j % 4]) * c(0.02) * c(0.25)).tanh();
-            }
-        }
-        let v10 = match n % 2 {
-            0 => prog_33_dual(c(0.25), c(0.5), d_hypot(d_to_degrees(x1) * c(0.01), (x0 * x0).ln_1p(), margin).sin() * c(2.0), a4, 6, margin),
-            1 => {
-                let v9 = ((v5 * c(0.01)).sin().powi(2) + c(1.0)).log2();
-                (v[2].tanh() * c(1.5)).cosh() + v9.sin()
-            }
-            _ => d_abs(x2, margin) - d_abs(a4[n % 4], margin),
-        };
-        'l5: for i in (1..=5).step_by(2) {
-            let fi = c(i as f64);
-            if le(d_max(-c(1.5_f64), x0, margin) - fi.cos(), v5 / c(3.0), margin) {
-                break;
-            }
-            acc3 -= v5.tanh() * c(0.5);
-            let mut k11 = 0;
-            while k11 < 6 && le((v10 * v10 + c(1.5)).acosh().atan(), -c(1.0), margin) {
-                k11 += 1;
-                match k11 {
-                    0 | 2 => {
-                        break;
+                acc2 += (s1 + u).tanh() * c(0.05);
+                match j {
+                    0..=1 => {
+                        let v8 = u + (-fj);
+                        s1 *= c(0.8);
+                        s1 += c(0.1) * ((s0 - x0).powi(2) + c(1.0)).recip();
+                        match j % 4 {
+                            0 => {
+                                continue;
+                            }
+                            1..=3 => {
+                                acc2 += c(0.05) * v6.sin().sinh();
+                            }
+                            _ => {
+                                s1 *= c(0.8);
+                                s1 -= c(0.2) * (-v[j]).cos();
+                                let v9 = v8 / (v8.powi(2) + c(1.5));
+                                s0 = (s0 * c(0.5) + v9.cos() * c(0.2)).tanh();
+                            }
+                        }
+                        acc2 -= v8.sin().cos() * c(0.05);
                     }
                     3 => {
-                        let v12 = x0 - s2;
-                        s2 = s2.mul_add(c(0.8), (s2.sin() * c(0.9)).atanh().tanh() * c(0.02));
-                        if le(s2.sin().asinh(), fi, margin) && k11 + i < 8 {
-                            acc3 += (v12 - s0).cos() * c(0.1);
-                            break;
-                        }
-                        s2 = (s2 * c(0.6) + v12.sin() * c(0.2)).sin();
-                    }
-                    4 | 6 => {
-                        let v13 = (x2.powi(2).tanh() + c(2.0)).cbrt();
-                        let v14 = x1.cos().exp();
-                        acc3 += c(0.1) * (v13.sin() - v14.tanh()).sin();
+                        acc2 += (s0 / c(2.0)).tanh().exp().cos() * c(0.05);
+                        break 'l4;
                     }
                     _ => {
-                        s1 = (s1 * c(0.75) + d_atan2((s1.sin() * c(0.9)).atanh().powi(2) + c(1.0), d_atan2(s0.powi(2) + c(0.5), x2)) * c(0.01)).sin();
-                        s1 = (s1 * c(0.6) + (x2 * x2 + c(1.5)).acosh() * c(0.1)).tanh();
+                        acc2 += (x0 + x2).cos() * c(0.05);
+                        s0 = (s0 * c(0.8) + fj * v[0] * (x0 * x0 + c(1.0)).log(2.0) * c(0.01)).tanh();
                     }
                 }
-                if le((v5.powi(2) + c(1.0)).log(2.0), -c(1.0), margin) {
-                    continue 'l5;
-                }
-                acc3 -= (a4[(k11 + n) % 4] * a4[(k11 + n) % 4] + c(0.5)).sqrt().sin() * c(0.1);
-            }
-            if n < 1 && le((v10.atan().tanh() * c(0.9)).asin(), c(0.0), margin) {
-                let v15 = (v10.powi(2) + c(1.0)).log(3.0).sin();
-                s2 = s2 * c(0.75) + v15.cos().tanh() * c(0.25);
             }
         }
-        s0.sin() + s1 * c(1.5) - s2 * c(1.5) - acc3.sin() - v5.tanh() + v10.sin()
+        s0.cos() - s1.tanh() + acc2.tanh() + v6.sin()
     }
 
-    pub fn prog_88_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.sin() * c(0.9)).asin();
-        let mut s1 = (c(1.5) - (x0 + v[n % 4])).sin() * c(2.0);
-        let mut s2 = (v[1].tanh() + c(2.0)).cbrt();
+    pub fn prog_47_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((v[n % 4].powi(2) + c(2.0)).sqrt().powi(2) + c(1.0)).log10();
+        let mut s1 = s0.cos();
+        let mut s2: Dual64 = prog_1_dual(d_min(x0 - x1, d_atan2(x1, s0 * s0 + c(0.5)), margin).tanh() * c(2.0), (x1 * v[n % 4]).asinh().sin() * c(2.0), ((-s0) - v[n % 4]).tanh() * c(2.0), v, 5, margin).sin() * c(2.0);
         let mut acc3: Dual64 = c(0.0);
-        let v6 = if gt(d_powf((-acc3).powi(2) + c(1.0), x1.cos()), (acc3.tanh() * c(0.9)).atanh(), margin) {
-            let v4 = v[n % 4].tanh() * c(core::f64::consts::FRAC_1_SQRT_2);
-            s2 = c(0.75) * s2 + c(1.0) * ((acc3 * v[n % 4]).powi(2) + c(0.5)).cbrt().sin();
-            (s2.powi(2) + c(1.0)).powi(-2) / (d_powf(c(0.5_f64), v4.sin()).powi(2) + c(1.0))
-        } else if le(prog_71_dual(d_max(s0, v[n % 4] - x0, margin).cos() * c(2.0), d_atan2(s1 * s1 + c(0.5), v[1]).tanh() * c(2.0), d_copysign(c(2.0_f64), v[1], margin).tanh(), v, n, margin), c(0.5), margin) {
-            let v5 = s0 / (v[2] * v[2] + c(0.5));
-            v5 - v[n % 4]
-        } else {
-            (x2.cos() * c(0.9)).atanh()
-        };
-        let v9 = match n {
-            0 => {
-                let v7 = acc3.cos().cosh().cos();
-                s0 + v6 + v7.tanh()
-            }
-            g if g > 1 => ((v[n % 4] * v[n % 4] + c(2.0)).acosh().powi(2) + c(1.5)).acosh(),
-            _ => {
-                let v8 = (x1 * x1 + c(2.0)).sqrt();
-                d_clamp(v8, (v[n % 4].tanh() * c(0.9)).asin().cos() - c(1.5), s0.cos().sinh().cos() + c(1.5), margin)
-            }
-        };
-        let v11 = match n {
-            0 => prog_33_dual((acc3 + v[2] + c(1.2)).tanh(), c(1.2), (v9 * c(0.35)).cos(), v, n, margin),
-            2 => {
-                let x2 = v9.tanh();
-                d_to_radians(x2)
-            }
-            4 | 6 => {
-                let v10 = prog_86_dual(s0, (d_min(v[1], acc3, margin).powi(2) + c(0.5)).ln().tanh() * c(2.0), s1, v, n, margin);
-                v9 + acc3 + v10.cos()
-            }
-            _ => {
-                s0 = s0.mul_add(c(0.5), (s0 - (x2 * x2 + c(0.5)).powf(0.3)).cos() * c(0.1));
-                d_abs(v6, margin)
-            }
-        };
-        'l0: for i in 0..v.len() {
-            let fi = c(i as f64);
-            s0 = c(0.5) * s0 + c(0.5) * (s0.powi(2) + c(1.0)).log(3.0).sin();
-            for j in 0..5 {
-                acc3 += c(0.1) * (c(1.25) * v9).tanh();
-                if le((v9 - v[j % 4]).atan(), -c(0.5), margin) {
-                    break 'l0;
-                }
-                acc3 += c(0.1) * v6.cos().sin();
-            }
-            match i + n {
-                2..=4 => {
-                    s0 = (s0 * c(0.8) + (v11 - fi) * c(0.2)).tanh();
-                    break;
+        let mut k4 = 0;
+        while k4 < n + 1 && lt(x2, c(0.0), margin) {
+            k4 += 1;
+            let v5 = s0;
+            match k4 % 3 {
+                0..=2 => {
+                    acc3 -= c(0.25) * (v[(k4 + n) % 4].mul_add(x2, s0) + s1.powi(3)).tanh();
+                    if gt(d_log(c(1.5_f64), v5.powi(2) + c(2.0)), -c(0.5), margin) {
+                        s0 *= c(0.5);
+                        s0 -= c(1.0) * (s0 * s0 + c(1.0)).log10();
+                        break;
+                    }
                 }
                 _ => {
                     s0 *= c(0.6);
-                    s0 += c(0.75) * (v[n % 4] * v[n % 4] + c(1.0)).log10();
+                    s0 += c(0.05) * (v[(k4 + n) % 4] * s0).tanh().exp().cos();
+                }
+            }
+            acc3 += (s2.cos() * c(0.9)).asin().cos() * c(0.25);
+            acc3 += c(0.25) * v5.tanh();
+        }
+        let v8 = match k4 + n {
+            0 => prog_23_dual(c(1.5), d_copysign(x0 / (x2 * x2 + c(0.5)), (x2.sin() * c(0.9)).asin(), margin).sin() * c(2.0), x0, v, n, margin),
+            1 => {
+                let v6 = x2.asinh() - v[2] * c(0.75);
+                s1 = s1 * c(0.8) + d_hypot(c(2.0_f64), (v6 * v6 + c(2.0)).ln(), margin).cos() * c(0.1);
+                (v[k4 % 4] * v[k4 % 4] + c(1.0)).log2()
+            }
+            2 | 4 => (x2.tanh() * c(0.9)).acos(),
+            _ => {
+                let v7 = ((x2.sin() * c(0.9)).asin().powi(2) + c(0.5)).cbrt();
+                d_hypot(d_min(v7, x2, margin), v[k4 % 4] * c(1.2), margin)
+            }
+        };
+        for i in (0..n).rev() {
+            acc3 += (c(0.5) - v8).cos() * c(0.25);
+            s1 = s1 * c(0.5) + x1.tanh() * c(0.5);
+            s0 = (s0 * c(0.6) + v[i % 4] * s0 * c(0.1)).tanh();
+        }
+        let v9 = v.iter().fold(x2, |r, &p| r * c(0.75) + c(0.05) * ((r * r + c(1.5)).acosh() + p.tanh()).sin());
+        s2 *= c(0.75);
+        s2 += c(0.005) * s1.sin();
+        s0.tanh() + s2 - acc3.sin() - v8.cos() + v9.sin()
+    }
+
+    pub fn prog_48_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0.tanh();
+        let mut s1 = ((x2 * x1).powi(2) + c(0.5)).sqrt().sin() * c(2.0);
+        let mut s2 = (v[2] * v[2]).sin();
+        let mut acc3: Dual64 = c(0.0);
+        for i in 1..n {
+            s2 = s2 * c(0.75) + ((x0.cos() * c(1.2)).tan() - x2 / (s2.powi(2) + c(1.5))).tanh() * c(0.02);
+            if !(i == 1 && gt((x1.asinh().cos() * c(0.9)).acos(), x1.cos().exp2(), margin)) {
+                let v4 = d_atan2(c(1.5_f64), v[i % 4]);
+                acc3 -= c(0.4) * v4.tanh().tanh();
+            } else if ge(s1, c(0.0), margin) {
+                acc3 -= c(0.4) * s0.cos().sinh().sin();
+                acc3 += (s1.sin() * c(1.2)).tan().tanh() * c(0.4);
+                if !(i < n) {
+                    s2 *= c(0.5);
+                    s2 += c(1.0) * d_to_radians(s0);
+                    break;
                 }
             }
         }
-        let mut k12 = 0;
-        loop {
-            k12 += 1;
-            s1 = (s1 * c(0.75) + ((d_to_radians(s1) * c(20.0)).tanh() * c(2.0)).sinh() * c(0.05)).sin();
-            let v13 = s0 - c(1.5);
-            if k12 >= 2 {
-                break;
-            }
-            acc3 += v13.sin();
-        }
-        let mut k14 = 0;
-        while k14 < 3 && ge(x0.cos(), -c(0.25), margin) {
-            k14 += 1;
-            let v15: Dual64 = prog_33_dual(s1, s0, x1, v, k12, margin);
-            if gt(s2 * v9, v11, margin) {
-                s2 = (s2 * c(0.5) + s1 * v[3] * c(0.1)).sin();
-                let v16: Dual64 = prog_33_dual((v[n % 4] - c(0.5)).sin(), (v6.sin() * c(0.9)).atanh().sin(), (s1 / ((x1 * x1 + c(0.5)).recip().tanh() + c(2.0))).cos() * c(2.0), v, k12, margin);
-                acc3 -= v16.sin().sin() * c(0.01);
-            } else {
-                s2 = s2 * c(0.75) + ((x1 + v11).cos() * c(0.9)).atanh().cos() * c(0.02);
-                s0 = s0 * c(0.6) + (x1 * x1 + c(1.0)).log10().sin() * c(0.75);
-            }
-            acc3 += c(0.5) * d_clamp(x0, s2.tanh() - c(1.5), x0.tanh() + c(1.5), margin).mul_add(v[0].sin(), v6).cos();
-            acc3 += v15.cos().sin() * c(0.1);
-        }
-        s0 + s1.sin() + s2 + acc3.sin() + v6.tanh() + v9.sin() - v11.sin()
+        acc3 += prog_2_dual((x1 * x1).ln_1p().cos() * c(2.0), d_max(-c(0.5_f64), s2, margin).cos() * c(2.0), x0.cos().exp_m1().cos() * c(2.0), v, n, margin).tanh() * c(0.01);
+        acc3 -= c(0.2) * (v[n % 4] * s1).sin();
+        let a5 = [prog_32_dual((s2 / (x1 * x1 + c(1.5))).sin(), d_abs(v[2], margin).cos(), d_min(s0, -x2, margin).sin(), v, 6, margin), x1 / (x0.powi(2) + c(1.0)), x1.powi(2).tanh(), (x1 * x1 + c(1.0)).log(10.0).sin().sinh()];
+        s0 *= c(0.5);
+        s0 += c(0.02) * (s1 / (s0.powi(2) + c(1.5))).sin();
+        s1 = (s1 * c(0.5) + (x1 + s1) * c(0.05)).sin();
+        s0.tanh() - s1 * c(0.25) + acc3.sin() - a5[2] + d_atan2(c(1.5_f64), s2).powi(2).ln_1p()
     }
 
-    pub fn prog_89_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.tanh();
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = v.iter().map(|&p| c(1.0) + c(0.1) * prog_33_dual(c(1.2), s0, (p + s0).tanh(), v, n, margin).cos()).product::<Dual64>();
-        let v3 = v.iter().fold(v2, |r, &p| r * c(0.75) + c(0.005) * (prog_33_dual(x0, (r * r + c(1.0)).log(2.0).sin(), c(2.0), v, 1, margin) + p.cos()).tanh());
-        let v6: Dual64 = if gt(prog_33_dual(c(1.2), (-x1).cos() * c(2.0), x0, v, n, margin), -c(0.5), margin) {
-            let v4 = (v3 * c(0.1)).sin();
-            v4.tanh()
-        } else {
-            for _ in 0..n {
-                acc1 += c(0.25) * (x1 / ((v3 / (x1.cos() + c(2.0))).powi(2) + c(1.5))).tanh();
-                let v5 = d_to_degrees(s0) * c(0.02);
-                acc1 += c(0.005) * prog_33_dual(v3, x0, d_powf(v2 * v2 + c(0.5), v5.sin()).sin(), v, 2, margin).cos();
+    pub fn prog_49_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = x1.mul_add(x1, x2 * v[n % 4]).cos() * c(2.0);
+        let mut s1 = x1.sin().sinh().tanh();
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = prog_32_dual((x0 * v[n % 4]).atan().cos(), d_powf(c(0.5_f64), x0.cos()).sin(), (x0 / (x0 * x0 + c(1.0)) * x2.tanh()).tanh() * c(2.0), v, n, margin);
+        'l0: for i in (0..n).rev() {
+            let fi = c(i as f64);
+            s0 *= c(0.5);
+            s0 -= c(0.05) * (v3.cos() * c(1.5)).sinh().mul_add(-s1, v3 + s0).sin();
+            s1 = (s1 * c(0.6) + (fi.powi(2) + c(1.0)).log2() * c(1.0)).sin();
+            let mut k4 = 0;
+            while k4 < n + 1 && lt((x0 / (s0.powi(2) + c(0.5))).sin().exp_m1(), (v[k4 % 4].powi(2) + c(1.0)).log10(), margin) {
+                k4 += 1;
+                let v5 = s0 - v3;
+                s1 = c(0.75) * s1 + c(0.1) * (s0.powi(2) + c(0.5)).recip().tanh();
+                if lt(v5, -c(0.5), margin) {
+                    break 'l0;
+                }
             }
-            v3.sin()
-        };
-        'l1: for &t in v.iter() {
-            s0 = (s0 * c(0.6) + s0.mul_add(x0, v3) * c(0.1)).tanh();
-            s0 = c(0.6) * s0 + c(0.2) * d_log(c(3.0_f64), v2.powi(2) + c(2.0)).tanh();
-            let mut k7 = 0;
-            while k7 < n && ge(v6.tanh(), c(0.25), margin) {
-                k7 += 1;
-                let v10 = match k7 % 4 {
-                    0 => {
-                        let x0 = t + x0;
-                        let v8 = (x0.cos() * c(1.5)).cosh();
-                        d_log(v8.powi(2) + c(1.0), t.powi(2) + c(2.0))
-                    }
-                    1 | 3 => {
-                        let v9 = d_powf(c(3.0_f64), t.tanh());
-                        d_to_degrees(x2) * c(0.02) + v9.sin()
-                    }
-                    _ => t.tanh(),
-                };
-                let v11 = v10;
-                match n {
-                    1 => {
-                        s0 = s0 * c(0.5) + (v11 / (s0 * s0 + c(1.0))).tanh() * c(0.02);
-                    }
-                    4 => {
-                        s0 = c(0.5) * s0 + c(0.1) * (v[1].cos().cos() * c(0.9)).atanh().tanh();
-                        if le(x0, t * x0, margin) {
-                            acc1 -= c(0.05) * (v2.sin() * c(1.2)).tan().sin();
-                            if ge(d_to_degrees(d_min(c(0.5_f64), v11, margin)) * c(0.02), c(0.0), margin) {
+        }
+        for &t in v.iter() {
+            s1 *= c(0.8);
+            s1 += c(0.005) * prog_35_dual((s0 + s1).tanh().sin(), v3.cos() * c(2.0), v3.tanh().exp().cos(), v, n, margin).cos();
+            acc2 += c(0.5) * (t.powi(2) + c(0.5)).ln().cos();
+            if lt(d_to_radians((x0 * x0).ln_1p()) * c(50.0), -c(0.25), margin) {
+                continue;
+            }
+        }
+        let mut m6 = 0;
+        for i in 0..v.len() {
+            s1 = s1 * c(0.5) + (v[3 - i] + s1).cos() * c(0.25);
+            let v7 = (s0.cos() * c(1.2)).tan();
+            let v8 = v[(i + m6) % 4].tanh().exp();
+            acc2 -= (v7.sin() - v8.cos()).sin() * c(0.25);
+            if lt(s1 + v3 - v3.atan(), c(1.0), margin) {
+                m6 += 1;
+            }
+        }
+        match m6 {
+            0..=2 => {
+                s0 = s0 * c(0.6) + x2.tanh() * c(0.4);
+                acc2 += c(0.01) * prog_0_dual((x1.sin() - (v[m6 % 4] * v[m6 % 4] + c(2.0)).acosh()).sin(), c(0.5), (v[m6 % 4].cos().powi(2) + c(2.0)).acosh().sin(), v, n, margin).cos();
+            }
+            3..=4 => {
+                for i in 0..3 {
+                    let v9 = (v3 - c(0.65)).atan();
+                    s1 = (s1 * c(0.6) + v9.atan() * c(0.4)).tanh();
+                    acc2 -= c(0.5) * (d_atan2(v9 * v9 + c(1.0), s1) * v[i].tanh()).sin();
+                }
+            }
+            5 => {
+                s1 = s1 * c(0.5) + ((x0 + c(0.1)).sin() * c(0.9)).acos().cos() * c(0.2);
+            }
+            _ => {
+                s1 = c(0.75) * s1 + c(0.25) * x2.sin().sin();
+                let v10: Dual64 = prog_2_dual(c(2.0), d_atan2(c(3.0_f64), v3).sin() * c(2.0), (v[2] * v[2] + c(0.5)).cbrt().cos().sinh().sin(), v, n, margin);
+                acc2 += c(0.005) * v10.cos();
+            }
+        }
+        let mut k11 = 0;
+        while k11 < n {
+            k11 += 1;
+            acc2 += (x0.sin().exp().sin() * c(1.5)).cosh().sin() * c(0.25);
+            match m6 {
+                1 => {
+                    s0 = (s0 * c(0.5) + v3 * c(0.5)).tanh();
+                }
+                2 => {
+                    s0 = c(0.6) * s0 + c(0.05) * (v[m6 % 4].powi(3).powi(2) + c(1.0)).log10().sin();
+                    let v3 = v3;
+                    s0 = (s0 * c(0.6) + v3.cos() * c(0.4)).sin();
+                }
+                g if g > 3 => {
+                    break;
+                }
+                _ => {
+                    for u in v {
+                        if le(v[m6 % 4] / (v[1] * v[1] + c(0.5)), u, margin) || n < 3 {
+                            s0 = c(0.6) * s0 + c(0.4) * s0.tanh();
+                            continue;
+                        }
+                        s0 = c(0.5) * s0 + c(0.4) * (v3.sin() * c(0.5)).ln_1p().sin().cosh().sin();
+                        match n % 4 {
+                            0 | 2 => {
+                                let v12 = s1.sin();
+                                s1 = c(0.75) * s1 + c(0.25) * v12.sin();
+                            }
+                            3 => {
                                 break;
                             }
-                            s0 = s0.mul_add(c(0.6), (-t).sin() * c(0.4));
-                            if le((v3.powi(2) + c(2.0)).acosh(), v11, margin) {
-                                continue;
+                            _ => {
+                                let v13 = (v3 - v[1]).tanh();
+                                let v3 = u - v3;
+                                acc2 += c(0.05) * (v13.tanh() + v3.tanh()).tanh();
                             }
-                        } else if gt(v[(k7 + n) % 4] - v11, c(0.0), margin) || k7 % 2 == 0 {
-                            s0 = (s0 * c(0.6) + s0 * c(0.4)).sin();
-                            acc1 -= c(0.05) * v3.tanh();
-                        } else {
-                            s0 = s0.mul_add(c(0.6), x0.cos() * c(0.4));
-                            if k7 % 2 == 0 {
+                        }
+                    }
+                }
+            }
+        }
+        s0 + s1 * c(1.5) + acc2.sin() + v3.sin()
+    }
+
+    pub fn prog_50_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = v[n % 4].sin();
+        let mut s1 = x2.asinh();
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); 4];
+        a3[0] = acc2;
+        for i in 1..4 {
+            a3[i] = a3[i - 1] * c(0.75) + ((x2.cos() * c(1.5)).sinh() + (v[2].powi(2) + c(1.0)).log2()).sin() * c(0.05);
+        }
+        let mut k4 = 0;
+        while k4 < n + 1 {
+            k4 += 1;
+            acc2 += c(0.25) * ((x0.powi(2) + c(1.0)).log(3.0) + (x0 - s1)).sin();
+            let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| (x1.cos() * c(0.5)).ln_1p().powi(3) + p.tanh() + q.cos()).sum::<Dual64>();
+            let v6 = a3[k4 % 4] * s0;
+            acc2 -= c(0.25) * (v5.sin() + v6.sin()).tanh();
+        }
+        'l2: for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            let v7 = prog_0_dual(((fi * fi + c(1.5)).acosh() / (x0.tanh().cos() + c(2.0))).tanh(), s1, (d_atan2(x1, v[i % 4].powi(2) + c(1.0)).powi(2) + c(2.0)).acosh().cos() * c(2.0), v, i, margin);
+            s1 = (s1 * c(0.5) + x0.sin() * c(0.5)).sin();
+            let mut k8 = 0;
+            while k8 < 3 {
+                k8 += 1;
+                let v9 = (a3[1].cos() * c(0.9)).asin() * a3[1];
+                if k8 % 3 == 1 {
+                    s1 = s1.mul_add(c(0.5), (v9.tanh() * c(0.9)).asin().cos().exp_m1().sin() * c(0.02));
+                    continue 'l2;
+                }
+                acc2 += (v[k8].tanh() * c(1.5)).sinh().cos() * c(0.1);
+                acc2 += c(0.1) * v9.sin();
+            }
+            acc2 -= c(0.005) * v7.sin();
+        }
+        let v11 = match k4 % 2 {
+            1 => {
+                let v10 = d_max(x0, a3[(k4 + n) % 4], margin);
+                x1.cos() + v10.tanh()
+            }
+            _ => {
+                let x2 = a3[1] + x2;
+                d_max(-c(0.5_f64), x0, margin) + x2.tanh()
+            }
+        };
+        let mut m12 = 0;
+        for t in a3 {
+            for j in 0..n {
+                let fj = c(j as f64);
+                let v13 = match j % 3 {
+                    0..=1 => x1.atan().powi(2),
+                    _ => d_abs(fj, margin),
+                };
+                if le(x0 * t, -c(0.5), margin) {
+                    break;
+                }
+                acc2 += ((x1.powi(2) + c(0.5)).recip().powi(2) + c(1.0)).log(2.0).tanh() * c(0.05);
+                s0 = s0.mul_add(c(0.5), v13.cos().tanh() * c(0.1));
+            }
+            let v14 = d_log(c(2.0_f64), (x1 / (s0.cos() + c(2.0))).powi(2) + c(2.0));
+            if lt((v11.powi(2) + c(2.0)).acosh(), c(0.0), margin) {
+                acc2 -= c(0.5) * (s1 - v14.sin()).tanh();
+                break;
+            }
+            if gt((x0.powi(2) + c(1.5)).acosh(), s0, margin) {
+                m12 += 1;
+            }
+            s0 = s0 * c(0.5) + x1.tanh().tanh() * c(0.5);
+            acc2 += (t.cos() + v14.cos()).sin() * c(0.5);
+        }
+        let c15 = c(m12 as f64);
+        let v17 = if ge(x1 * x0, -c(0.5), margin) || k4 > 4 {
+            (c15 * c15 + c(1.5)).acosh()
+        } else {
+            let v16 = (x1 - c(1.5)).cos().exp2();
+            d_max(v11.mul_add(v[m12 % 4], v11), v11.tanh(), margin) + v16.sin()
+        };
+        s0.tanh() - s1 + acc2.cos() + v11 - c15.cos() + v17.tanh()
+    }
+
+    pub fn prog_51_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0.mul_add(x2, v[n % 4]).sin() * c(2.0);
+        let mut s1 = x1;
+        let mut acc2: Dual64 = c(0.0);
+        for &t in v.iter() {
+            acc2 += ((t.tanh() * c(0.9)).acos() + (t.cos() * c(0.9)).acos()).cos() * c(0.5);
+            s1 = c(0.6) * s1 + c(0.25) * (s1.powi(2) + c(0.5)).ln().tanh();
+        }
+        for t in v {
+            let v3 = prog_0_dual((x1 - (x1 * x1).ln_1p()).tanh() * c(2.0), (v[n % 4] * v[n % 4] + c(1.0)).sqrt().cos() * c(2.0), s1, v, n, margin);
+            s1 = (s1 * c(0.75) + t.cos() * c(0.25)).sin();
+            s1 = c(0.8) * s1 + c(0.2) * s1.cos();
+            acc2 += v3.tanh().sin() * c(0.02);
+        }
+        if gt(s1 + s0, s1, margin) || n % 3 == 1 {
+            s1 = c(0.5) * s1 + c(0.02) * ((x2.powi(2) + c(1.0)).log(10.0) - s1).sin();
+            if ge(x2.asinh(), -c(0.25), margin) {
+                acc2 += (c(1.25) - v[3]).sin();
+                s1 *= c(0.75);
+                s1 += c(0.05) * (x1.powi(2) + c(0.5)).powf(0.5).cos();
+            } else {
+                s0 = (s0 * c(0.75) + (v[n % 4] + s0) * c(0.02)).tanh();
+                s1 = (s1 * c(0.5) + prog_0_dual(x2, x0, (x0 - s1).sin().sin(), v, n, margin) * c(0.005)).tanh();
+            }
+            s0 = s0.mul_add(c(0.75), d_abs(x0, margin).cos() * c(0.25));
+        }
+        match n % 3 {
+            0 | 2 => {
+                acc2 += (x2 * x2).ln_1p().tanh();
+                if lt(x2 * x1, c(0.0), margin) {
+                    s1 = s1.mul_add(c(0.75), (s0.powi(2) + c(2.0)).acosh().cos() * c(0.02));
+                } else if le(prog_0_dual(d_hypot(s0, v[2], margin).sin() * c(2.0), d_hypot(v[2], x2, margin).tanh(), s0, v, 2, margin), s1 + v[1], margin) {
+                    s0 = (s0 * c(0.75) + d_clamp(s0, x2.tanh() - c(1.5), s0.tanh() + c(1.5), margin) * c(0.02)).sin();
+                    acc2 += (s0 * x0 + x1 / (x0 * x0 + c(1.0))).cos() * c(0.25);
+                } else {
+                    s1 = (s1 * c(0.6) + (v[n % 4] - s0) * c(0.05)).sin();
+                    let v4 = prog_35_dual((x1 - s0).tanh() * c(2.0), x2, c(0.25), v, 1, margin);
+                    s1 = c(0.5) * s1 + c(0.005) * v4.sin().sin();
+                }
+            }
+            _ => {
+                let v5 = x1 * x1;
+                let v6 = x0.cos();
+                s1 = (s1 * c(0.5) + (v5.tanh() + v6) * c(0.1)).sin();
+            }
+        }
+        let v7: Dual64 = c(0.75) * v[1];
+        s0 * c(0.75) - s1 - acc2.cos() + v7
+    }
+
+    pub fn prog_52_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_to_radians(x1);
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = v;
+        a2[3] *= c(1.5);
+        a2[1] += prog_5_dual(x1, x2, c(0.5), v, 3, margin).cos();
+        if le(c(0.1) * x0, (x0.tanh() * c(0.9)).asin(), margin) {
+            acc1 += x1.powi(3).cos() * c(0.25);
+            if gt(d_log(x2.asinh().powi(2) + c(1.0), x1.powi(2) + c(2.0)), -c(1.0), margin) {
+                acc1 += x0.powi(2).cos();
+            } else {
+                s0 = s0 * c(0.5) + s0.powi(3).sin() * c(1.0);
+                s0 = (s0 * c(0.75) + d_abs(s0, margin).tanh() * c(1.0)).tanh();
+            }
+        } else {
+            let x0 = (x0 / (s0 * s0 + c(1.0))).sin();
+            acc1 += x0;
+        }
+        if lt(prog_48_dual(c(1.2), x1, x0, v, n, margin), -c(1.0), margin) {
+            acc1 += c(0.5) * ((acc1 / (x2.tanh() + c(2.0))).powi(2) + c(1.0)).recip();
+            s0 *= c(0.5);
+            s0 += c(1.0) * (s0.sin() * c(1.5)).sinh().tanh();
+        }
+        let v3 = v.iter().copied().map(|p| s0 + c(0.35) + p.sin()).sum::<Dual64>();
+        let v4 = d_max(acc1.cos(), acc1, margin);
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            match i + n {
+                0 => {
+                    let v5 = v3;
+                    s0 = s0 * c(0.8) + (x0 + s0).tanh() * c(0.1);
+                    acc1 += c(0.5) * v5.tanh();
+                }
+                g if g > 1 => {
+                    continue;
+                }
+                _ => {
+                    s0 = s0.mul_add(c(0.6), fi.atan().cos() * c(1.0));
+                    match i {
+                        0..=1 => {
+                            acc1 -= a2[n % 4].sin().cos() * c(0.5);
+                            s0 = (s0 * c(0.75) + (fi.cos() * c(0.9)).asin() * c(1.0)).tanh();
+                        }
+                        g if g > 2 => {
+                            break;
+                        }
+                        _ => {
+                            acc1 -= (s0 - x1).tanh() * c(0.5);
+                        }
+                    }
+                }
+            }
+            if gt((s0.tanh() * c(0.9)).asin(), (t.tanh() * c(0.5)).ln_1p(), margin) {
+                continue;
+            }
+            acc1 += c(0.5) * (v3 + d_to_radians(x1)).sin();
+        }
+        s0.cos() + acc1.sin() - a2[0] * c(0.5) + v3.tanh() + v4 * c(0.25) - d_abs(v3, margin).cos().cosh()
+    }
+
+    pub fn prog_53_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.tanh().tanh().exp2();
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        let v7 = loop {
+            k2 += 1;
+            let v5 = match n {
+                0 => {
+                    for _ in 0..4 {
+                        let v3 = (v[2].powi(2) + c(0.5)).powf(0.5) / (v[2].tanh().exp2().powi(2) + c(1.0));
+                        s0 = (s0 * c(0.8) + (x2 + v3) * c(0.02)).tanh();
+                        s0 *= c(0.8);
+                        s0 += c(0.1) * (d_to_degrees(x0) * c(0.02)).cos();
+                    }
+                    s0 = s0 * c(0.75) + ((v[(k2 + n) % 4].powi(2) + c(1.0)).log2().powi(2) + c(1.0)).log2().cos() * c(0.1);
+                    (v[0] * c(std::f64::consts::FRAC_1_PI)).tanh().exp()
+                }
+                1 => {
+                    let v4 = v[k2 % 4] - x2;
+                    ((-x0).powi(2) + c(1.0)).log10() + v4.sin()
+                }
+                2 | 4 => {
+                    s0 = s0 * c(0.6) + d_atan2((x2 - v[2]).powi(2) + c(1.0), x2).sin() * c(0.02);
+                    x0.cos()
+                }
+                _ => prog_35_dual(s0, c(0.75), x2.asinh().sin(), v, 1, margin),
+            };
+            match k2 {
+                0 => {
+                    acc1 -= x0.sin() * c(0.4);
+                    if lt((-x2).tanh(), c(0.25), margin) {
+                        break (v[n % 4] * v[n % 4] + c(1.0)).log10();
+                    }
+                }
+                1 | 3 => {
+                    acc1 -= (x2 * x2).ln_1p().tanh() * c(0.4);
+                    if ge(x1 + c(0.5), c(1.0), margin) {
+                        s0 = (s0 * c(0.5) + v[1] * x2 * c(0.1)).sin();
+                        s0 = s0 * c(0.5) + ((c(SCALE) + v[k2 % 4]).powi(2) + c(2.0)).sqrt().tanh() * c(0.5);
+                    } else if le((x0.cos() * c(0.9)).atanh(), v5, margin) {
+                        s0 = (s0 * c(0.75) + s0 / (s0 * s0 + c(0.5)) * c(0.02)).tanh();
+                    }
+                    s0 = c(0.8) * s0 + c(0.01) * d_max(-c(1.5_f64), (x0 * x0 + c(1.0)).powi(-3), margin).sin();
+                }
+                g if g > 4 => {
+                    acc1 += c(0.4) * s0.tanh().exp2().cos();
+                    match k2 {
+                        0..=2 => {
+                            break (x0 * x0 + c(0.5)).cbrt();
+                        }
+                        3 | 5 => {
+                            s0 *= c(0.5);
+                            s0 += c(0.1) * ((x0 - s0).powi(2) + c(1.0)).log2().tanh();
+                        }
+                        _ => {
+                            s0 = s0 * c(0.75) + (x2.cos() * c(0.5)).ln_1p() * c(0.25);
+                            if gt(x1.sin().sinh(), -c(0.25), margin) {
+                                break x2 + s0;
+                            }
+                            acc1 += c(0.4) * x1.mul_add(v[1], x2).sin();
+                        }
+                    }
+                    s0 = (s0 * c(0.6) + (x0 * x0 + c(1.0)).log10() * c(0.75)).tanh();
+                    if k2 < n && le(d_to_radians(x2), c(0.5), margin) {
+                        acc1 -= v[k2 % 4].cos().sinh() * c(0.25);
+                        break x0.cos().cos().exp();
+                    }
+                }
+                _ => {
+                    let v6 = v5;
+                    acc1 += c(0.4) * ((v[1].sin() * c(0.9)).acos() / ((x1.powi(2) + c(1.0)).log2().sin() + c(2.0))).cos();
+                    s0 = (s0 * c(0.75) + v6.tanh() * c(0.005)).tanh();
+                }
+            }
+            acc1 -= (x2 * x2).asinh().tanh() * c(0.4);
+            if k2 >= 5 || lt((x0 * x0 + c(1.0)).powi(-1), c(0.25), margin) {
+                break v[k2 % 4].tanh().exp().powi(2).ln_1p();
+            }
+            acc1 += c(0.02) * v5.sin().cos();
+        };
+        let mut k8 = 0;
+        let v9 = loop {
+            k8 += 1;
+            acc1 += d_hypot(x2 - v[2], c(0.75) - v[k8 % 4], margin).sin() * c(0.25);
+            s0 = (s0 * c(0.75) + d_abs(v7.tanh().exp_m1(), margin) * c(0.05)).sin();
+            if k8 >= 6 || ge((x2 * x2 + c(0.5)).recip(), c(0.0), margin) {
+                break (x2.sin() * c(1.5)).sinh() + v[0].atan();
+            }
+        };
+        let a10 = [x0.tanh().exp2().atan(), (v[(k8 + k2) % 4].tanh().powi(2) + c(1.0)).log(3.0), x1, prog_0_dual(x1, x2, ((x2 + s0).tanh() * c(0.9)).acos().cos() * c(2.0), v, 2, margin)];
+        let mut k11 = 0;
+        while k11 < n && le(v[k11 % 4].sin().exp_m1().cos().exp_m1(), c(0.0), margin) {
+            k11 += 1;
+            let v14 = if ge(d_max(d_max(v9, s0, margin), v7.tanh(), margin), x2, margin) {
+                let x1: Dual64 = d_to_radians(x0) * c(50.0);
+                let v12 = (v7.powi(2) + c(1.0)).log10() + c(1.5);
+                (x1 * x1).ln_1p() + v12.sin()
+            } else {
+                let v13 = a10[k11 % 4];
+                a10[k11 % 4] / (x2.powi(2) + c(1.5)) + v13.tanh()
+            };
+            let v17 = if le(x2 + a10[(k11 + n) % 4] - a10[(k11 + n) % 4].cos().exp2(), c(0.0), margin) {
+                let v15 = (v14.tanh().powi(2) + c(2.0)).acosh();
+                v15 * v15
+            } else if !(k11 % 2 == 0 && ge(v14, -c(0.5), margin)) {
+                d_to_radians(v14)
+            } else {
+                let v16 = c(SCALE) + s0;
+                return (v16 * v16 + c(1.0)).powi(-2)
+            };
+            acc1 += (x0.powi(2) + c(1.0)).ln().cos() * c(0.25);
+            acc1 += v17.tanh().cos() * c(0.2);
+        }
+        for t in a10 {
+            acc1 += (v9.tanh() + c(2.0)).cbrt().powi(2).ln_1p().tanh() * c(0.5);
+            if k8 < 1 {
+                let v18 = v7.atan();
+                s0 *= c(0.75);
+                s0 -= c(0.25) * v18.tanh().sin();
+            } else if le((v7.sin() * c(0.9)).atanh(), c(0.5), margin) {
+                let v19 = (a10[k11 % 4] - v[k11 % 4]).tanh();
+                s0 = (s0 * c(0.75) + (s0.cos() * c(1.2)).tan() * c(0.02)).tanh();
+                acc1 -= c(0.5) * v19.cos();
+            }
+            let v20 = a10[3];
+            acc1 += c(0.5) * (t.tanh() - v20.tanh()).tanh();
+        }
+        let v21 = a10.iter().map(|&p| (x0 * x0 + c(1.5)).acosh() + p.cos()).sum::<Dual64>();
+        s0.cos() + acc1.tanh() - v7.tanh() - v9.sin() + v21.tanh() + (x1.tanh() * c(0.9)).acos()
+    }
+
+    pub fn prog_54_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0;
+        let mut acc1: Dual64 = c(0.0);
+        match n % 3 {
+            2 => {
+                s0 = (s0 * c(0.6) + x2 * c(0.4)).sin();
+                acc1 += d_min(c(1.5_f64), x2, margin).sin();
+            }
+            _ => {
+                s0 = (s0 * c(0.8) + x1.sin().exp2() * c(0.1)).tanh();
+                if n < 1 {
+                    s0 = s0 * c(0.6) + (v[2].cos() * c(0.5)).ln_1p() * c(0.4);
+                    let v2 = prog_29_dual(x1, s0, x1.tanh().exp().tanh() * c(2.0), v, 6, margin);
+                    s0 = c(0.5) * s0 + c(0.005) * v2.cos().sin();
+                }
+            }
+        }
+        if ge((s0.cos() * c(1.2)).tan(), -c(0.5), margin) {
+            s0 = c(0.75) * s0 + c(0.25) * v[2].atan().sin();
+        } else {
+            s0 = (s0 * c(0.6) + s0 * c(0.25)).tanh();
+            let v3 = x2 / (v[n % 4] * v[n % 4] + c(1.5)) - x1.tanh();
+            acc1 += v3.tanh();
+        }
+        let v4 = x1.sin();
+        let v5 = v.iter().map(|&p| (x2 - p) / (p * p + c(1.5))).sum::<Dual64>();
+        for i in 1..n {
+            let fi = c(i as f64);
+            if le(v5.sin(), c(0.25), margin) {
+                break;
+            }
+            for _ in 0..n {
+                s0 = s0 * c(0.75) + v[i % 4].tanh() * c(0.25);
+                s0 = (s0 * c(0.6) + v4.cos().powi(3) * c(0.1)).tanh();
+            }
+            let mut k6 = 0;
+            while k6 < n + 1 && lt((v[3] * v[3] + c(1.0)).powf(1.5).sin(), -c(0.25), margin) {
+                k6 += 1;
+                s0 = (s0 * c(0.5) + x2.powi(2) * c(0.1)).sin();
+                s0 = (s0 * c(0.75) + (-fi) * c(1.0)).sin();
+                s0 *= c(0.5);
+                s0 += c(0.5) * ((fi * fi + c(2.0)).acosh() - v4).cos();
+            }
+            s0 = (s0 * c(0.8) + v4.asinh() * c(0.2)).tanh();
+        }
+        s0 + acc1 * c(0.75) + v4 * c(0.75) + v5.sin() - prog_35_dual(c(1.2), x1, (acc1.tanh() * c(0.9)).atanh().sin(), v, n, margin)
+    }
+
+    pub fn prog_55_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.tanh() * c(2.0)).sinh().cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.005) * (prog_0_dual(x2, s0, (x2 - acc1).tanh(), v, 2, margin) + p.tanh()).tanh());
+        for i in (0..n).rev() {
+            acc1 += c(0.25) * (v2 * x1.asinh()).tanh();
+            s0 = c(0.6) * s0 + c(0.4) * d_abs(s0, margin).tanh();
+            acc1 -= c(0.25) * d_hypot(v2, v[i % 4], margin).sin();
+        }
+        if lt(x0 / c(4.0), x2, margin) {
+            let v3 = v2.tanh().tanh();
+            s0 = s0.mul_add(c(0.8), prog_23_dual(x2, (-s0).cos() * c(2.0), (v[n % 4].cos() * c(1.2)).tan().sin(), v, n, margin).cos() * c(0.005));
+            if lt(v[n % 4].powi(3), -c(0.5), margin) {
+                s0 = (s0 * c(0.6) + prog_23_dual(v3, (x0 - v3).sin(), c(1.2), v, n, margin) * c(0.005)).tanh();
+                s0 = (s0 * c(0.75) + ((v[n % 4].sin() * c(0.9)).acos().sin() * c(0.9)).asin() * c(0.05)).sin();
+            } else {
+                let v4 = d_copysign(v3, x0, margin);
+                let v5: Dual64 = prog_35_dual(x1, v4, (x2.powi(2) + c(2.0)).acosh().cos() * c(2.0), v, n, margin);
+                s0 = s0 * c(0.5) + v5.sin().tanh() * c(0.005);
+            }
+        } else {
+            s0 = (s0 * c(0.6) + (v[n % 4] - v2) * c(0.02)).tanh();
+            let mut k6 = 0;
+            while k6 < 3 && lt(v[1].powi(3), v[3 - k6].sin().exp(), margin) {
+                k6 += 1;
+                if ge((x1.sin() * c(0.9)).atanh(), c(0.0), margin) || n % 3 == 1 {
+                    s0 = s0.mul_add(c(0.75), d_powf(c(0.5_f64), v[3 - k6].cos()).cos() * c(0.1));
+                }
+                s0 = s0 * c(0.8) + (x2 + v[k6]).cos().exp_m1().cos() * c(0.02);
+                if le((v[k6].powi(2) + c(1.0)).recip().mul_add(x0, x1 + x0), s0.asinh(), margin) {
+                    return x0;
+                }
+            }
+        }
+        'l2: for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            acc1 -= c(0.5) * (x0 * x0 + c(1.0)).sqrt().cos().tanh();
+            s0 = (s0 * c(0.5) + (x1 - v[i % 4]) * c(0.25)).tanh();
+            let mut k7 = 0;
+            while k7 < 5 && gt(x2 * s0, -c(1.0), margin) {
+                k7 += 1;
+                match k7 {
+                    0 => {
+                        break 'l2;
+                    }
+                    1..=3 => {
+                        s0 = s0.mul_add(c(0.8), (s0.powi(3) + c(0.35)).tanh() * c(0.05));
+                        s0 = (s0 * c(0.75) + d_hypot(fi * s0, x0.cos().exp(), margin) * c(0.02)).sin();
+                    }
+                    4 => {
+                        acc1 -= d_hypot(v2.sin(), (x0.powi(2) + c(1.0)).log10(), margin).tanh() * c(0.1);
+                        acc1 += c(0.1) * v[n % 4].sin();
+                    }
+                    _ => {
+                        let v8 = (x0.powi(2) + c(1.0)).log10();
+                        acc1 -= c(0.1) * x2.tanh();
+                        s0 = s0 * c(0.6) + v8.sin() * c(0.75);
+                    }
+                }
+                acc1 -= ((v2.tanh() + c(2.0)).cbrt().powi(2) + c(0.5)).cbrt() * c(0.05);
+                let v11 = match k7 % 3 {
+                    0 => v[k7 % 4].powi(2),
+                    1 => {
+                        let v9 = v[i % 4] * c(std::f64::consts::LN_2);
+                        c(0.35) - v9
+                    }
+                    2 => d_to_degrees(x2 * x2) * c(0.02),
+                    _ => {
+                        let v10 = c(0.3) * (v[(k7 + i) % 4] - v2);
+                        x2 + v10.sin()
+                    }
+                };
+                acc1 += c(0.1) * v11.sin();
+            }
+        }
+        s0 * c(0.75) - acc1.sin() + (v2.powi(2) + c(1.0)).log2()
+    }
+
+    pub fn prog_56_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.powi(2) + c(1.0)).powi(-3);
+        let mut s1 = prog_33_dual(c(1.5), v[0].mul_add(d_log(x0 * x0 + c(1.0), x1 * x1 + c(2.0)), d_powf(c(3.0_f64), x1.tanh())).cos(), x2, v, n, margin).sin() * c(2.0);
+        let mut s2 = x0.atan();
+        let mut acc3: Dual64 = c(0.0);
+        if !(n < 1 && ge(v[3].mul_add(v[3], x1).atan(), c(0.0), margin)) {
+            s2 = s2.mul_add(c(0.6), (s2 / (s2.powi(2) + c(0.5))).cos() * c(0.05));
+        } else if le(s2.sin().exp_m1(), x0, margin) {
+            let v4 = v[1].powi(2);
+            s0 = s0.mul_add(c(0.8), s0.cos().exp2().sin() * c(0.01));
+            if lt(v4 * x2 - (x2 - v[n % 4]), -c(1.0), margin) {
+                s1 = s1 * c(0.6) + s1.cos() * c(0.005);
+                let mut k5 = 0;
+                while k5 < 3 && le(d_atan2(v[2], v4 * v4 + c(1.0)), d_to_degrees(x2) * c(0.01), margin) {
+                    k5 += 1;
+                    if lt((x2.sin() * c(1.5)).cosh(), x0 * v[k5], margin) {
+                        s2 = (s2 * c(0.8) + (v[3 - k5] + s2) * c(0.1)).sin();
+                        s1 = (s1 * c(0.8) + (s1.cos() + c(2.0)).cbrt().tanh() * c(0.5)).sin();
+                    } else {
+                        let x2 = prog_35_dual(x2, x1, (c(SCALE) + x2).cos(), v, n, margin);
+                        s0 = s0.mul_add(c(0.6), x1.atan().cos() * c(0.4));
+                        acc3 -= x2.cos() * c(0.02);
+                    }
+                    match n % 2 {
+                        0 => {
+                            let v4 = (s0.sin() * c(1.5)).cosh();
+                            s2 = s2.mul_add(c(0.5), v4.sin() * c(0.1));
+                        }
+                        1 => {
+                            let v6 = (s0 * s0 + c(0.5)).sqrt();
+                            s1 = (s1 * c(0.75) + v4 * c(0.25)).tanh();
+                            s2 = (s2 * c(0.5) + v6.tanh() * c(0.5)).sin();
+                        }
+                        _ => {
+                            let v7 = ((s0 * s2).powi(2) + c(1.0)).log2();
+                            acc3 += c(0.5) * v7.tanh().sin();
+                        }
+                    }
+                    match k5 {
+                        0 => {
+                            let v8 = (x2.sin() * c(1.5)).cosh();
+                            acc3 += c(0.5) * x0.cos();
+                            if ge(v8 / (v[k5].mul_add(x1, v8).powi(2) + c(1.0)), c(0.0), margin) {
                                 continue;
                             }
                         }
-                        let x2 = x2 * v2.mul_add(v2, v6);
-                        s0 = s0.mul_add(c(0.5), x2.tanh().tanh() * c(0.02));
+                        2 => {
+                            s1 = s1 * c(0.8) + (d_log(x1 * x1 + c(1.0), v4 * v4 + c(2.0)) + v[(k5 + n) % 4]).cos() * c(0.02);
+                            let v4 = s1.tanh();
+                            acc3 += c(0.5) * v4.cos().tanh();
+                        }
+                        3 => {
+                            let x2 = -x2;
+                            s1 = s1.mul_add(c(0.8), x2.tanh().tanh() * c(0.2));
+                        }
+                        _ => {
+                            let v9 = d_to_radians(v[0].cos().exp()) * c(20.0);
+                            acc3 -= v9.sin().tanh() * c(0.5);
+                        }
                     }
-                    6 => {
-                        continue 'l1;
+                    acc3 += c(0.5) * d_atan2(s2.cos(), x1.powi(2) + c(0.5)).cos();
+                }
+            } else if ge(prog_0_dual(x0, x1.cos().sin() * c(2.0), d_hypot(x1 / (x0 * x0 + c(0.5)), (x2.cos() * c(1.5)).sinh(), margin).sin(), v, n, margin), c(0.0), margin) {
+                acc3 += d_abs(v[1], margin).cos();
+                for i in 0..6 {
+                    let v12 = match i + n {
+                        0..=1 => {
+                            for _ in (1..=3).step_by(2) {
+                                let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| x0.cos() + p.sin() + q.sin()).sum::<Dual64>();
+                                s2 = s2.mul_add(c(0.8), d_clamp(v4, v10.cos() - c(1.5), s0.cos() + c(1.5), margin).sin() * c(0.01));
+                                s0 = c(0.8) * s0 + c(0.2) * x2.sin();
+                            }
+                            let v11 = s1 * v[i % 4];
+                            v11 + x2 + (s2 + c(0.1))
+                        }
+                        2 | 4 => s1 - v[i % 4].tanh().exp(),
+                        5 | 7 => {
+                            for j in (0..=n).rev().step_by(2) {
+                                let fj = c(j as f64);
+                                s2 = s2.mul_add(c(0.8), (s2.tanh() * c(1.2)).tan().sin() * c(0.02));
+                                acc3 += ((fj.powi(2) + c(0.5)).recip().cos() * c(0.9)).asin().tanh() * c(0.05);
+                            }
+                            let x1 = d_hypot(x1, v4, margin);
+                            d_log(v[i % 4].powi(2) + c(1.0), s1 * s1 + c(2.0)) + x1.tanh()
+                        }
+                        _ => (x0 * x0 + c(1.0)).recip(),
+                    };
+                    if i % 3 == 1 && le(v12 - c(2.5), v[1], margin) {
+                        s0 = (s0 * c(0.5) + d_powf(s0.powi(2) + c(0.5), s0.tanh()) * c(0.05)).sin();
+                        break;
                     }
-                    _ => {
-                        s0 = c(0.75) * s0 + c(0.1) * x2.tanh().exp2().cos();
-                        if ge((v3.cos() * c(1.5)).cosh(), (v11.powi(2) + c(1.0)).log10(), margin) {
+                    let v13 = (v[3].powi(2) + c(2.0)).acosh();
+                    s2 = (s2 * c(0.75) + v4 * c(0.25)).sin();
+                    s0 = (s0 * c(0.75) + v13.sin() * c(0.1)).tanh();
+                }
+            } else {
+                s0 = s0 * c(0.6) + (-v[n % 4]).cos() * c(0.4);
+                acc3 += (v[n % 4].powi(2) + c(1.0)).recip().cos().sinh();
+            }
+        } else {
+            acc3 += x1.sin();
+            if le(x1.sin().exp_m1(), x2, margin) {
+                let v14 = d_hypot(v[n % 4].tanh().sinh(), x1.cos(), margin);
+                s0 = (s0 * c(0.6) + v14.tanh() * c(0.1)).tanh();
+            } else {
+                s1 *= c(0.75);
+                s1 += c(0.02) * (x2.cos() * c(1.2)).tan().cos();
+                s0 = (s0 * c(0.5) + (x0 + x1) * c(0.25)).tanh();
+            }
+            let v15 = v[n % 4] * v[0];
+            acc3 -= v15.tanh();
+        }
+        let v16 = match n {
+            0 => d_abs(x0, margin),
+            g if g > 1 => v[n % 4].powi(3),
+            _ => (x0 * x0 + c(2.0)).sqrt(),
+        };
+        let v17 = x0.tanh().exp_m1() + (v[n % 4] - c(1.5));
+        match n % 2 {
+            0 => {
+                let v18 = (v16 * v16 + c(1.0)).log10();
+                acc3 += (v17 * v17 + c(2.0)).ln().cos();
+                s0 = (s0 * c(0.8) + v18.cos() * c(0.02)).tanh();
+            }
+            1 => {
+                let v19 = (v17.cos().exp2().sin() * c(0.9)).asin();
+                s1 = s1 * c(0.8) + v19.sin().cos() * c(0.01);
+            }
+            _ => {
+                acc3 += c(0.4) * d_powf(x1.tanh().powi(2) + c(0.5), v[3].cos()).sin();
+                for i in (0..=n).rev().step_by(2) {
+                    if !(i % 2 == 0 && ge(v16.tanh().cosh() / (v17.powi(2) + c(0.5)), -c(1.0), margin)) {
+                        break;
+                    }
+                    let v20 = x0;
+                    acc3 += c(0.5) * v17.cos();
+                    acc3 += c(0.5) * v20.tanh().cos();
+                }
+            }
+        }
+        let mut k21 = 0;
+        while k21 < n && lt(v17, -c(0.5), margin) {
+            k21 += 1;
+            s0 = (s0 * c(0.6) + ((s0.sin() * c(0.9)).atanh() - c(0.5)) * c(0.05)).tanh();
+            s1 = s1.mul_add(c(0.75), (x2 / (s1.powi(2) + c(0.5))).sin() * c(0.02));
+        }
+        s0 * c(0.25) + s1 * c(0.75) + s2.tanh() + acc3.sin() + v16.cos() + v17.tanh() + d_max(-c(0.5_f64), (v16.sin() * c(0.5)).ln_1p(), margin)
+    }
+
+    pub fn prog_57_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4];
+        let mut s1 = d_hypot(x0, v[n % 4], margin).tanh().exp2();
+        let mut acc2: Dual64 = c(0.0);
+        for &t in v.iter() {
+            acc2 -= (x1 * x1 + c(1.0)).log10() * c(0.5);
+            s1 *= c(0.6);
+            s1 += c(0.02) * (t.sin() * c(1.2)).tan().sin();
+        }
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            for j in 0..n {
+                let fj = c(j as f64);
+                if le((v[j % 4] * v[j % 4] + c(2.0)).ln(), -c(0.5), margin) {
+                    s0 = c(0.5) * s0 + c(0.5) * s0.sin().tanh();
+                    let v4 = x1.sin().exp();
+                    acc2 += v4.cos() * c(0.05);
+                } else if ge(((x2 * c(core::f64::consts::FRAC_1_SQRT_2)).tanh() * c(0.9)).acos(), x1, margin) {
+                    s0 = c(0.5) * s0 + c(0.1) * ((v[j % 4] * v[j % 4] + c(0.5)).powf(0.5) + (v[k3 % 4] + s0)).cos();
+                    if gt(c(2.0) * (x1.cos() * c(0.9)).asin(), fj, margin) {
+                        s1 = s1.mul_add(c(0.6), v[j % 4].powi(3).tanh() * c(0.02));
+                    } else if !(n < 2 && ge(x1 + v[j % 4] + (s0 * s0 + c(1.0)).recip(), d_to_degrees(v[3]) * c(0.01), margin)) {
+                        acc2 += (x0 * x0 + c(2.0)).ln().cos() * c(0.05);
+                        s0 = c(0.5) * s0 + c(0.25) * x2.sin().exp2().cos();
+                    } else {
+                        let v5 = x2.powi(2);
+                        acc2 += v5.cos().cos() * c(0.05);
+                    }
+                    let x2: Dual64 = (x1.tanh() * c(0.5)).ln_1p();
+                    acc2 += c(0.05) * x2.cos().tanh();
+                } else {
+                    let v6 = x2;
+                    s1 = c(0.75) * s1 + c(0.25) * v6.tanh();
+                }
+                acc2 += c(0.05) * s1.atan().sin().exp().tanh();
+                if ge(d_min(v[1] * x2, d_min(c(2.0_f64), x2, margin), margin), c(1.0), margin) && k3 % 3 == 1 {
+                    return v[j % 4] * x2;
+                }
+            }
+            match n % 2 {
+                0 => {
+                    s1 = (s1 * c(0.6) + d_atan2(x2, s1.powi(2) + c(0.5)) * c(0.05)).sin();
+                    let v7 = s0.tanh().exp2();
+                    acc2 -= v7.cos() * c(0.4);
+                }
+                1 => {
+                    let mut k8 = 0;
+                    while k8 < 3 && ge(d_atan2(c(3.0_f64), x1), -c(1.0), margin) {
+                        k8 += 1;
+                        acc2 -= x2.sin() * c(0.1);
+                        if ge((v[k8] * x0).cos().exp(), c(0.0), margin) {
+                            s0 *= c(0.75);
+                            s0 += c(0.02) * (s0.sin() * c(1.5)).sinh().mul_add(x1.cos().exp2(), (v[1].powi(2) + c(1.0)).log2()).cos();
+                            acc2 += (x2 + c(0.8)).sin() * c(0.1);
+                        }
+                    }
+                }
+                _ => {
+                    s0 = (s0 * c(0.6) + d_powf(x2.powi(2) + c(1.0), x2.tanh()) * c(0.02)).tanh();
+                    if gt((x1 * x1).ln_1p() / ((x1.tanh() * c(0.9)).asin().tanh() + c(2.0)), -c(1.0), margin) || k3 > 3 {
+                        s0 = c(0.75) * s0 + c(0.1) * v[k3 % 4].sin().exp2().cos();
+                        if le(((c(SCALE) + v[n % 4]).cos() * c(2.0)).sinh(), (v[0].powi(2) + c(1.0)).log10(), margin) {
+                            break;
+                        }
+                        acc2 -= c(0.4) * (s1.tanh().exp_m1() + s0.atan()).cos();
+                    }
+                }
+            }
+            s0 *= c(0.8);
+            s0 -= c(0.01) * x2.powi(3).cos();
+            if k3 >= 5 || ge((v[k3 % 4] * x1).sin().exp(), -c(1.0), margin) {
+                break;
+            }
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let v9 = (fi.sin() * c(1.5)).cosh();
+            s1 = (s1 * c(0.8) + (t * t).ln_1p() * c(0.2)).tanh();
+            acc2 -= c(0.5) * v9.sin().cos();
+        }
+        let v10 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.05) * (d_atan2(r, x1 * x1 + c(0.5)) + p.tanh()).tanh());
+        x2.cos() + s0 + s1 * c(0.75) + acc2.sin() - v10.cos()
+    }
+
+    pub fn prog_58_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0.sin() * c(0.5)).ln_1p();
+        let mut acc1: Dual64 = c(0.0);
+        let mut m2 = 0;
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            if gt(x2, -c(0.5), margin) && i % 2 == 0 {
+                acc1 += c(0.02) * prog_35_dual(s0, (c(0.1) - v[i % 4]).cos() * c(2.0), x0, v, n, margin).tanh();
+                break;
+            }
+            if gt((v[n % 4] * v[n % 4] + c(1.0)).log10(), c(0.5), margin) {
+                m2 += 1;
+            }
+            if lt(x0 - x2, c(1.0), margin) {
+                acc1 -= ((x0 * x2).powi(2) + c(0.5)).ln().sin() * c(0.25);
+                if ge((x1.powi(2) + c(0.5)).ln(), c(0.0), margin) && m2 > 0 {
+                    for j in 0..i {
+                        let v3 = fi - x1 + x2;
+                        acc1 += c(0.05) * v[j % 4].asinh().mul_add(v[j % 4], v[m2 % 4].mul_add(v[j % 4], v[0])).cos();
+                        if lt(v3.cos().exp_m1(), v[2], margin) {
+                            acc1 -= c(0.05) * v[n % 4].cos();
                             continue;
                         }
                     }
+                } else if i < m2 && gt(d_log(v[m2 % 4].powi(2) + c(1.0), v[n % 4].powi(2) + c(2.0)), c(1.0), margin) {
+                    let x0: Dual64 = (x0.powi(2) + c(0.5)).powf(1.5).cos();
+                    let v4 = x0;
+                    s0 = (s0 * c(0.5) + v4 * c(0.02)).tanh();
                 }
-                s0 *= c(0.8);
-                s0 -= c(0.2) * (-v[2]).sin();
-            }
-            acc1 -= c(0.5) * t.cos();
-        }
-        let v12 = x0.sin();
-        let v14 = if le(x1.sin(), v12, margin) {
-            d_hypot(x0, v[1], margin)
-        } else if ge(d_powf(v12 * v12 + c(0.5), v[2].sin()), c(1.0), margin) || n == 4 {
-            let v13 = v[n % 4].asinh();
-            c(0.25) - x0 + v13.sin()
-        } else {
-            x1.powi(2)
-        };
-        s0 + acc1.tanh() + v6.tanh() + v14 * c(0.75) + (v14 + v[3])
-    }
-
-    pub fn prog_90_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[2] * c(std::f64::consts::FRAC_PI_4);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        let v9 = loop {
-            k2 += 1;
-            s0 = s0.mul_add(c(0.8), (c(1.5) - x2).atan().cos() * c(0.2));
-            let v4: Dual64 = if gt(s0.powi(3) + v[2] * x2, c(0.0), margin) {
-                let x2 = x1;
-                (-x0) + x2.cos()
-            } else if ge(prog_68_dual(c(1.5), v[k2].cos().exp2().sin(), x0.tanh(), v, 3, margin), c(0.0), margin) {
-                let v3 = x2.asinh();
-                v3 / (v[3 - k2] * v[3 - k2] + c(0.5))
-            } else {
-                prog_0_dual(x1.atan().cos(), (s0 * x0).tanh() * c(2.0), x0, v, n, margin)
-            };
-            let mut k5 = 0;
-            while k5 < n + 1 && gt(s0.sin(), v4, margin) {
-                k5 += 1;
-                let v7 = if gt((x1 * x1).ln_1p().powi(2).ln_1p(), -c(0.5), margin) {
-                    x2 - v[k5 % 4]
-                } else if ge((v[(k5 + k2) % 4].atan().powi(2) + c(1.0)).sqrt(), c(0.5), margin) {
-                    (x2 * x2 + c(0.5)).sqrt()
-                } else {
-                    let v6 = (x0.powi(2) + c(1.5)).acosh();
-                    return v6.mul_add(x0, v[3])
-                };
-                if ge(v7.tanh().exp2(), -c(0.5), margin) {
-                    s0 = s0 * c(0.75) + (s0.tanh() * c(0.9)).atanh().cos() * c(0.05);
-                    if le(d_atan2(x0, s0 * s0 + c(0.5)), v[k5 % 4] * x1, margin) {
-                        s0 = (s0 * c(0.8) + d_copysign(x0, s0 + v[k5 % 4], margin) * c(0.2)).tanh();
-                        let v4 = (v7.cos() + c(2.0)).cbrt().sin().exp_m1();
-                        s0 = s0 * c(0.8) + v4.tanh().cos() * c(0.1);
-                    } else if gt(x2 + c(1.2), v[k5 % 4], margin) {
-                        let v8: Dual64 = s0.sin().tanh();
-                        s0 *= c(0.6);
-                        s0 += c(0.4) * v8.cos().cos();
-                    } else {
-                        s0 = s0.mul_add(c(0.6), v4.cos() * c(0.005));
-                    }
-                }
-                s0 = c(0.5) * s0 + c(0.2) * (x0.tanh() * c(0.9)).acos().tanh();
-            }
-            if k2 >= 3 {
-                break x0.sin().powi(3);
-            }
-            acc1 += c(0.01) * v4.tanh();
-        };
-        match k2 % 2 {
-            0 => {
-                let v10 = x1;
-                let v11 = (-x2).sin().exp();
-                acc1 += (v10.sin() + v11.cos()).cos();
-            }
-            1 => {
-                acc1 -= (v[2].powi(2) + c(1.0)).ln().sin();
-                let v12 = -x1;
-                s0 *= c(0.6);
-                s0 += c(0.4) * v12.cos();
-            }
-            _ => {
-                s0 *= c(0.5);
-                s0 += c(0.02) * acc1.sin().exp2().cos().cos();
-                s0 = s0 * c(0.75) + s0 * c(0.005);
-            }
-        }
-        s0 = (s0 * c(0.8) + x0 * c(0.2)).tanh();
-        'l2: for i in (1..=6).step_by(2) {
-            let v13: Dual64 = ((d_to_degrees(x0) * c(0.01)).powi(2) + c(2.0)).acosh();
-            acc1 += c(0.5) * (-x0.sin().exp2()).tanh();
-            s0 = s0.mul_add(c(0.8), v13.sin().cos() * c(0.25));
-            let mut k14 = 0;
-            while k14 < n + 1 && gt(v13 * v13, v13.cos().exp2(), margin) {
-                k14 += 1;
-                acc1 -= x2.atan().sin() * c(0.05);
-                if le(((d_to_degrees(v9) * c(0.02)).powi(2) + c(2.0)).ln(), -c(0.5), margin) {
-                    break 'l2;
-                }
-                s0 = c(0.5) * s0 + c(0.1) * (v[i % 4] * s0).cos();
-            }
-        }
-        x1.tanh() + x2.tanh() + s0.sin() + acc1.tanh() + v9 * c(1.5)
-    }
-
-    pub fn prog_91_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = prog_21_dual((x2 + v[n % 4] / c(2.0)).sin() * c(2.0), x2, v[n % 4].sin().exp_m1().cos(), v, 5, margin).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = v.iter().copied().map(|p| (-x1) + d_abs(x0, margin) + p.cos()).sum::<Dual64>();
-        let v3 = v2.asinh();
-        'l0: for &t in v.iter() {
-            acc1 += t.cos().tanh() * c(0.5);
-            acc1 -= c(0.75) * ((x0.cos() * c(0.5)).ln_1p().powi(2) + c(1.0)).log(2.0);
-            s0 *= c(0.6);
-            s0 += c(0.2) * (x0 + v3).cos();
-            for j in 1..n {
-                s0 *= c(0.5);
-                s0 += c(0.4) * x1.tanh().cosh().tanh();
-                if j < 2 {
-                    acc1 += (s0 / (v[j % 4] * v[j % 4] + c(1.0))).sin() * c(0.1);
-                    break 'l0;
-                }
-            }
-        }
-        if n == 4 {
-            return prog_68_dual(x0, c(2.0), x2, v, 3, margin);
-        }
-        let mut k4 = 0;
-        while k4 < 4 && lt(v3 - (v3.powi(2) + c(1.0)).cbrt(), c(0.5), margin) {
-            k4 += 1;
-            let mut k5 = 0;
-            while k5 < 3 && gt(d_clamp(x2, -c(1.5), c(1.0), margin), (v[(k5 + n) % 4].powi(2) + c(0.5)).cbrt(), margin) {
-                k5 += 1;
-                s0 *= c(0.8);
-                s0 -= c(0.02) * (x0.sin() * c(1.2)).tan().tanh();
-                s0 = s0.mul_add(c(0.75), x1.cos() * c(0.25));
-                let v6 = v[k5];
-                s0 = (s0 * c(0.6) + v6.tanh() * c(0.4)).tanh();
-            }
-            let v7 = (v3.sin() * c(0.9)).atanh() + v[k5].cos();
-            acc1 += (x0 + v7.asinh()).sin() * c(0.5);
-        }
-        s0.tanh() + acc1.sin() - v3 * c(0.75)
-    }
-
-    pub fn prog_92_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_copysign(c(0.5_f64), x2, margin) * v[n % 4];
-        let mut s1 = ((x2 / (v[n % 4] * v[n % 4] + c(1.5))).powi(2) + c(1.0)).recip();
-        let mut acc2: Dual64 = c(0.0);
-        match n {
-            0 => {
-                s0 = s0 * c(0.8) + prog_86_dual((d_to_radians(x2) * c(20.0)).tanh() * c(2.0), s0, x1, v, n, margin).sin() * c(0.005);
-            }
-            1 | 3 => {
-                acc2 += prog_48_dual(c(1.2), x1, (s0.powi(2) + c(1.0)).cbrt().sin(), v, n, margin).sin() * c(0.005);
-            }
-            4 | 6 => {
-                s1 *= c(0.5);
-                s1 += c(0.5) * x1.tanh();
-                if le(prog_13_dual((-(x0 * x0).ln_1p()).tanh() * c(2.0), c(2.0), d_atan2(v[3].powi(2) + c(1.0), v[3]).cos().sin() * c(2.0), v, n, margin), c(0.0), margin) {
-                    s0 = c(0.8) * s0 + c(0.01) * s0.sin().cos();
-                } else {
-                    s0 = s0 * c(0.5) + (v[n % 4] * x1).sin() * c(0.1);
-                    s0 = s0 * c(0.8) + (x2 * x2 + c(1.0)).log2() / c(3.0) * c(0.4);
-                }
-                s0 = s0.mul_add(c(0.8), (s0.powi(2) + c(0.5)).powf(2.5) * c(0.01));
-            }
-            _ => {
-                acc2 += d_clamp(v[n % 4], x0.sin() - c(1.5), x0.cos() + c(1.5), margin).tanh();
-                s0 = (s0 * c(0.8) + d_powf(s0.powi(2) + c(1.0), d_powf(x1.powi(2) + c(1.0), s1.tanh()).cos()) * c(0.02)).sin();
-            }
-        }
-        let v3: Dual64 = prog_0_dual(x0.sin().exp().tanh(), (x0 / (v[3] * v[3] + c(1.5))).tanh(), (d_max(x0, v[3], margin) + x0.cos().exp_m1()).sin() * c(2.0), v, n, margin);
-        let v5 = match n {
-            1 => x1.asinh(),
-            2 | 4 => (c(0.25) - x0).tanh(),
-            5 => {
-                let x1 = (x2 * x2 + c(1.0)).powi(-2);
-                d_clamp(s0, -c(1.5), c(1.5), margin) + x1.cos()
-            }
-            _ => {
-                let v4 = (x2.sin() + c(2.0)).cbrt() / ((s1.sin() * c(0.9)).asin().powi(2) + c(1.5));
-                x0 + x2 + v4.tanh()
-            }
-        };
-        let v7 = match n {
-            3 | 5 => {
-                let v6 = (x1.tanh() * c(1.2)).tan();
-                s0 *= c(0.5);
-                s0 += c(0.05) * (s0.powi(2) + c(1.0)).cbrt().cos().exp().tanh();
-                (x2.tanh() * c(0.9)).atanh() + v6.tanh()
-            }
-            6 => (s1.powi(2) + c(1.0)).powi(-3),
-            _ => d_atan2(x1, x1 * x1 + c(0.5)),
-        };
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            match k8 {
-                1 => {
-                    s1 = s1 * c(0.6) + ((x2 * x2 + c(1.0)).log10().powi(2) + c(0.5)).ln().tanh() * c(0.5);
-                    let v9 = v[2] + v5;
-                    acc2 += v9.sin().tanh();
-                }
-                2 => {
-                    acc2 -= (v[n % 4] + v5 + x1).sin();
-                }
-                _ => {
-                    acc2 += prog_33_dual(x2, x0, c(0.5), v, 3, margin).tanh() * c(0.1);
-                }
-            }
-            let v10 = match k8 {
-                0 | 2 => {
-                    let v3 = (v[3 - k8] * v[3 - k8] + c(2.0)).sqrt();
-                    v7 / (s0 * s0 + c(1.5)) + v3.sin()
-                }
-                _ => s0.tanh().exp(),
-            };
-            let v14 = if lt(x0 * v[k8], c(1.0), margin) {
-                s0 = s0.mul_add(c(0.8), (v[n % 4].powi(2) + c(1.0)).log10().cos() * c(0.4));
-                -x2
-            } else {
-                for _ in (0..=n).rev().step_by(2) {
-                    let v11: Dual64 = if le((v10.tanh() * c(0.5)).ln_1p(), c(0.5), margin) {
-                        -(x2 + v5)
-                    } else {
-                        (v3.tanh() * c(1.2)).tan()
-                    };
-                    let v12 = d_to_radians(x1);
-                    s1 = s1 * c(0.5) + (v10 * v10 + c(1.0)).recip().sin() * c(0.25);
-                    acc2 -= c(0.25) * (v11.sin() - v12.cos()).sin();
-                }
-                let x2: Dual64 = prog_33_dual((v5 * v5 + c(1.0)).log10().cos(), d_atan2((v5.cos() * c(1.5)).sinh().powi(2) + c(1.0), x0 * v5).sin(), ((x1 - v7) * x1.tanh()).tanh(), v, n, margin);
-                let v13 = (v3 * v3 + c(0.5)).recip().cos().exp();
-                s0 = (s0 * c(0.75) + v10.tanh().exp2() * c(0.05)).tanh();
-                (s1 * s1 + c(1.0)).log10() + x2.cos() + v13.cos()
-            };
-            s1 = (s1 * c(0.75) + ((s1.cos() * c(2.0)).cosh() - s1.tanh().exp()) * c(0.02)).tanh();
-            if k8 >= 2 || lt(v5.asinh(), c(0.0), margin) {
-                break;
-            }
-            acc2 += (v10.sin() + v14.cos()).sin() * c(0.005);
-        }
-        s0 * c(0.5) + s1 * c(1.5) - acc2.cos() + v3.cos() + v5.tanh() + v7 * c(0.5) + ((x0.tanh() * c(0.9)).acos().powi(2) + c(0.5)).powf(0.3)
-    }
-
-    pub fn prog_93_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_max(x2, x0, margin);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = x1.asinh();
-        let v3 = v.iter().map(|&p| (s0.cos() + c(2.0)).cbrt() + p.cos()).sum::<Dual64>();
-        for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            if gt(v2.mul_add(d_log(c(3.0_f64), v2 * v2 + c(2.0)), v2 + v3), c(1.0), margin) {
-                acc1 += prog_0_dual(v[i % 4].sin().tanh(), (fi.cos() * c(0.9)).asin().atan().cos() * c(2.0), x2, v, 4, margin).tanh() * c(0.05);
-                for j in (0..3).rev() {
+                let v5 = fi - v[i % 4];
+                s0 = c(0.75) * s0 + c(0.25) * v5.sin();
+            } else if le(x1 - fi, c(0.0), margin) {
+                let v6 = v[2].cos();
+                for j in 0..n {
                     let fj = c(j as f64);
-                    match j {
-                        0 => {
-                            acc1 -= d_powf(c(3.0_f64), s0.asinh().tanh()).cos() * c(0.1);
+                    match i {
+                        0 | 2 => {
+                            s0 = s0 * c(0.75) + (v6.powi(2) + c(1.5)).acosh().cos() * c(0.1);
+                            break;
                         }
-                        1 => {
-                            let v4: Dual64 = (v2 + v[3 - j]).cos().cosh();
-                            s0 = (s0 * c(0.75) + v4.tanh() * c(0.1)).sin();
-                        }
-                        2 => {
-                            s0 = (s0 * c(0.6) + (s0 + v[3 - j]).sin() * c(0.2)).sin();
-                            match i + j {
-                                0 => {
-                                    break;
-                                }
-                                1 => {
-                                    let v5 = s0;
-                                    s0 = (s0 * c(0.5) + v5.cos() * c(0.5)).tanh();
-                                }
-                                g if g > 2 => {
-                                    acc1 += c(0.1) * (d_max(-c(1.5_f64), x0, margin).powi(2) + c(1.0)).recip();
-                                    s0 *= c(0.6);
-                                    s0 += c(0.1) * (d_log(c(0.5_f64), s0 * s0 + c(2.0)).powi(2) + c(1.0)).powi(-1);
-                                }
-                                _ => {
-                                    s0 = (s0 * c(0.5) + d_atan2(fj, x2.powi(2) + c(1.0)) * c(0.25)).tanh();
-                                    if gt((v3.tanh() + c(2.0)).cbrt(), x0 - x1, margin) {
-                                        continue;
-                                    }
-                                    let v6 = s0.tanh().exp2();
-                                    acc1 += v6.cos() * c(0.1);
-                                }
-                            }
+                        g if g > 3 => {
+                            s0 = (s0 * c(0.5) + v6.sin() * c(0.5)).tanh();
                         }
                         _ => {
-                            let v7 = (v2.powi(2) + c(1.0)).recip();
-                            s0 = s0 * c(0.8) + v7.sin() * c(0.25);
+                            s0 = (s0 * c(0.6) + x1.atan() * c(0.4)).sin();
                         }
                     }
-                    acc1 += c(0.1) * fi.cos().atan().tanh();
+                    s0 = (s0 * c(0.75) + (v6 + fj) / c(4.0) * c(1.0)).tanh();
+                    s0 *= c(0.75);
+                    s0 -= c(0.25) * v[m2 % 4].tanh().cos();
                 }
-            } else if ge(x1 * fi, s0 + x2, margin) {
-                acc1 += (x0.powi(2) + c(1.0)).log2().cos() * c(0.5);
-                acc1 -= c(0.5) * (fi + x0).cos();
-            }
-            let v11 = match i {
-                2 | 4 => (s0.cos().exp().powi(2) + c(0.5)).recip(),
-                g if g > 5 => {
-                    for j in (1..=6).step_by(2) {
-                        acc1 -= c(0.1) * (s0 * v2).sin().cos();
-                        if gt(x1.cos(), c(0.0), margin) {
-                            break;
-                        }
-                        let v9 = match j {
-                            0 | 2 => {
-                                let v8 = d_clamp(v3, -c(0.5), c(1.5), margin);
-                                (v8.atan().powi(2) + c(0.5)).powf(0.5)
-                            }
-                            3 => v2.cos(),
-                            4 | 6 => fi / c(4.0),
-                            _ => v2.sin(),
-                        };
-                        acc1 -= v9.tanh().tanh() * c(0.1);
-                    }
-                    prog_33_dual(x2, s0, c(1.5), v, i, margin)
-                }
-                _ => {
-                    let v10 = x0.sin().tanh();
-                    (v10 * v10 + c(2.0)).sqrt()
-                }
-            };
-            s0 = (s0 * c(0.5) + (v2 * v2 + c(2.0)).sqrt() * c(0.5)).sin();
-            acc1 += c(0.1) * v11.tanh().sin();
-        }
-        let v12 = (d_powf(c(2.0_f64), v3.sin()).cos() * c(0.5)).ln_1p();
-        let v13 = v.iter().zip(v.iter()).map(|(&p, &q)| d_clamp((x2 * x2 + c(0.5)).sqrt(), -c(1.0), c(1.5), margin) + p.cos() + q.tanh()).sum::<Dual64>();
-        s0 + acc1.cos() + v2 - v12 - v13.cos() - (v[n % 4] + s0)
-    }
-
-    pub fn prog_94_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_min(v[n % 4], d_to_radians(x0), margin);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        let v6 = loop {
-            k2 += 1;
-            let v3 = if gt(x1.sin().exp2(), (x2 * x2 + c(1.0)).sqrt(), margin) {
-                let x2 = x1 - x2;
-                (x2 * x2 + c(0.5)).recip()
+                s0 = s0.mul_add(c(0.6), v6.cos() * c(0.4));
             } else {
-                x0 + x2
-            };
-            let v5 = match k2 % 2 {
-                0 => (x0 * x0 + c(1.0)).log10() + d_atan2(v3, x0.powi(2) + c(1.0)),
-                _ => {
-                    let v4 = v3.cos().exp2();
-                    v[(k2 + n) % 4].atan().tanh().cosh() + v4.tanh()
-                }
-            };
-            acc1 += prog_33_dual(((v5.tanh() + c(2.0)).cbrt().powi(2) + c(1.0)).cbrt().cos() * c(2.0), v[k2 % 4].tanh().cos() * c(2.0), (v[n % 4].tanh().exp2() / ((x2 * x2).powi(2) + c(1.5))).tanh() * c(2.0), v, n, margin).sin() * c(0.01);
-            if k2 >= 4 || ge(d_to_radians(x0) * c(50.0), c(0.0), margin) {
-                break s0.cos().exp();
+                let v7 = fi.tanh();
+                s0 = (s0 * c(0.8) + v[0] / (v[0].cos() + c(2.0)) * c(0.05)).tanh();
+                acc1 += c(0.25) * v7.sin();
             }
+            s0 = (s0 * c(0.5) + s0 * c(0.5)).sin();
+        }
+        let c8 = c(m2 as f64);
+        let v10 = match m2 + n {
+            1 | 3 => {
+                let x1 = (x2 * x2 + c(2.0)).sqrt();
+                x1.sin().exp().sin()
+            }
+            5 | 7 => {
+                let x0 = s0;
+                let v9 = d_max(v[(m2 + n) % 4], v[m2 % 4], margin);
+                v9 * x1 + x0.tanh()
+            }
+            _ => x1.sin(),
         };
-        if gt(d_clamp(x2, v6.sin().sinh().sin() - c(1.5), d_min(v[k2 % 4], x2, margin).sin() + c(1.5), margin), v[k2 % 4].tanh(), margin) {
-            s0 = (s0 * c(0.8) + (x2 * x2).ln_1p() * c(0.2)).sin();
+        let mut a11 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a11[i] = (x2.powi(2) + c(1.0)).log2();
+            s0 = (s0 * c(0.75) + v10.sin() * c(0.25)).tanh();
+            s0 = s0.mul_add(c(0.8), t.sin().sin() * c(0.2));
         }
-        for i in 0..n {
-            match i % 2 {
-                0 => {
-                    let v7 = x1;
-                    s0 *= c(0.8);
-                    s0 += c(0.1) * (s0 / (x1.powi(2) + c(1.0))).tanh();
-                    acc1 += c(0.25) * v7.sin();
-                }
-                1 => {
-                    s0 = c(0.8) * s0 + c(0.005) * prog_33_dual(c(2.0), d_atan2(v[n % 4].powi(2) + c(1.0), s0).sin() * c(2.0), s0, v, k2, margin).tanh();
-                }
-                _ => {
-                    s0 = (s0 * c(0.8) + prog_33_dual(x2, (x1 + v[3]).tanh(), x0, v, k2, margin) * c(0.005)).tanh();
-                }
-            }
-            acc1 -= c(0.25) * ((s0.sin() * c(0.9)).atanh().powi(2) + c(0.5)).ln();
-        }
-        let v8 = prog_2_dual((x0 * x0 - x1).tanh() * c(2.0), x0, c(0.75), v, n, margin);
-        'l2: for i in 0..4 {
+        for i in (0..n).rev() {
             let fi = c(i as f64);
-            acc1 += c(0.4) * (v8.tanh() * c(1.2)).tan().tanh();
-            s0 *= c(0.5);
-            s0 += c(0.1) * (x1.tanh() * c(1.5)).cosh().cos();
-            let mut k9 = 0;
-            while k9 < 4 {
-                k9 += 1;
-                acc1 += c(0.1) * (d_to_degrees(x1) * c(0.02)).cos();
-                if k9 > 0 && lt((v6.cos() * c(0.9)).acos(), -c(1.0), margin) {
-                    s0 *= c(0.8);
-                    s0 += c(0.2) * v[k9 % 4].sin().sin();
-                    continue 'l2;
-                }
-                s0 *= c(0.75);
-                s0 -= c(0.25) * x1.atan().cos();
-            }
-            if lt(((v6 - x0).cos() * c(1.5)).sinh(), v[k9 % 4], margin) {
-                s0 *= c(0.5);
-                s0 -= c(0.1) * x0.powi(2).cos();
-                if lt((x0 * x2).cos(), -c(0.25), margin) {
-                    s0 *= c(0.8);
-                    s0 -= c(0.1) * (x2 - s0).cos();
-                }
-                let v10 = -(v[1] + fi);
-                s0 = c(0.5) * s0 + c(0.5) * v10.sin().tanh();
-            } else if le(d_log((v[i] - v[k2 % 4]).powi(2) + c(1.0), v8 * v8 + c(2.0)), c(0.5), margin) && k9 > 2 {
-                s0 = s0 * c(0.8) + (s0.sin() * c(0.9)).atanh().tanh() * c(0.02);
+            let v12: Dual64 = if ge(v[i % 4] * v[i % 4], fi, margin) {
+                c8.asinh()
+            } else if gt(d_max(x2, v[i % 4], margin), c(0.5), margin) {
+                let x0 = ((x0.sin() * c(1.2)).tan().powi(2) + c(2.0)).ln();
+                x1.cos().asinh() + x0.cos()
             } else {
-                s0 = (s0 * c(0.6) + s0 * s0 * c(0.2)).sin();
-                let v11: Dual64 = d_log(v8 * v8 + c(1.0), s0 * s0 + c(2.0));
-                acc1 += c(0.5) * v11.tanh();
-            }
+                (x0 + s0).cos().exp()
+            };
+            acc1 += (x2 * x2 + c(2.0)).acosh().tanh() * c(0.25);
+            s0 = c(0.8) * s0 + c(0.02) * v12.cos().tanh();
         }
-        s0 - acc1.tanh() - v8.cos()
+        x1 + x2 * c(1.5) + v[2] + s0.tanh() - acc1.cos() - c8.sin() + v10.sin() + a11[0].tanh() + prog_0_dual(((c8.powi(2) + c(1.0)).log10() - (a11[n % 4] + s0)).cos(), x1, c(0.75), v, 2, margin)
     }
 
-    pub fn prog_95_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[1] * x0).tanh() * c(2.0);
-        let mut s1 = (x1.sin().sin() * c(0.5)).ln_1p();
-        let mut s2 = (x2.tanh() * c(0.9)).acos().tanh() * c(2.0);
+    pub fn prog_59_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.tanh();
+        let mut s1 = (d_hypot(c(1.5_f64), s0, margin).powi(2) + c(1.0)).log(3.0);
+        let mut s2 = (d_min(c(3.0_f64), x0, margin) + (x0 * x0 + c(1.0)).powi(-2)).tanh() * c(2.0);
         let mut acc3: Dual64 = c(0.0);
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let v4 = v.iter().copied().map(|p| ((p * p + c(1.0)).sqrt().sin() * c(0.5)).ln_1p()).sum::<Dual64>();
-            for j in 0..n {
-                if lt(t, c(0.5), margin) {
-                    s1 = c(0.75) * s1 + c(0.25) * (-s1);
-                    acc3 -= c(0.05) * (s0 - s2).tanh();
-                    if i % 3 == 1 {
-                        let x1 = fi.powi(2);
-                        s1 = (s1 * c(0.6) + x1.sin() * c(1.0)).tanh();
-                    } else if gt(v4 + x2, (x2.sin() * c(0.5)).ln_1p(), margin) {
-                        s1 = (s1 * c(0.6) + d_log(fi * fi + c(1.0), (s2.powi(2) + c(1.0)).recip().powi(2) + c(2.0)) * c(0.1)).tanh();
-                        let v5 = (v[2].powi(2) + c(1.0)).sqrt();
-                        s2 = s2.mul_add(c(0.8), v5.cos().tanh() * c(0.2));
-                    }
-                }
-                let v7 = if !(j % 3 == 1 && gt(d_hypot(c(1.5_f64), (s0 * s0 + c(1.5)).acosh(), margin), v[0], margin)) {
-                    (s0.powi(2) + c(1.0)).powf(1.5)
-                } else if ge(s1.cos(), d_to_radians(v4), margin) || n < j {
-                    v[(j + i) % 4] / (x2.sin() + c(2.0))
-                } else {
-                    let v6 = v4.sin();
-                    d_log((-v6).powi(2) + c(1.0), (s2 + v6).powi(2) + c(2.0))
-                };
-                let v8: Dual64 = if le(v4.cos().sinh(), c(0.25), margin) && j % 3 == 1 {
-                    d_min(c(0.5_f64), fi, margin)
-                } else {
-                    v[j % 4] - v7
-                };
-                s0 = s0.mul_add(c(0.8), (s0.tanh().tanh() * c(2.0)).cosh().tanh() * c(0.02));
-                s0 = (s0 * c(0.75) + (v7.sin() + v8.cos()) * c(0.005)).tanh();
-            }
-            acc3 -= c(0.5) * (c(SCALE) + v[(i + n) % 4]).tanh();
-            s1 = s1.mul_add(c(0.6), (t.sin() - v4.cos()).cos() * c(0.05));
+        let mut k4 = 0;
+        while k4 < 5 && ge(prog_0_dual(x1, c(2.0), x2, v, n, margin), -c(1.0), margin) {
+            k4 += 1;
+            acc3 -= x1.sin().exp().tanh() * c(0.4);
+            s0 = s0.mul_add(c(0.75), s0.cos() * c(0.25));
         }
-        if lt(x2.asinh(), c(0.5), margin) {
-            acc3 -= ((x1.powi(2) + c(1.0)).log2().powi(2) + c(0.5)).recip().tanh();
-        } else if ge(v[n % 4] + s0, c(1.0), margin) && n == 3 {
-            let v9 = prog_0_dual(x2, (d_atan2(s1.powi(2) + c(0.5), x2).powi(2) + c(2.0)).ln().sin() * c(2.0), s2.sin().sinh().tanh(), v, n, margin);
-            acc3 -= (v[n % 4].sin() * c(0.9)).atanh() * c(0.75);
-            s0 = s0.mul_add(c(0.5), v9.cos().cos() * c(0.005));
-        }
-        let v10: Dual64 = prog_0_dual(d_abs((x1 * x1 + c(1.0)).log2(), margin).cos(), ((v[n % 4].cos() * c(0.9)).atanh().powi(2) + c(0.5)).cbrt().sin(), x0, v, n, margin);
-        let v11 = if !(n < 1 && ge(acc3, -c(1.0), margin)) {
-            d_abs(x2, margin)
-        } else if gt(s2 + x0, c(1.0), margin) {
-            acc3.tanh()
+        let v5: Dual64 = v[k4 % 4];
+        if lt((v[n % 4] * v[n % 4] + c(0.5)).recip(), c(1.0), margin) {
+            let v6 = (-v5).tanh();
+            let v7: Dual64 = (v6 * v6 + c(0.5)).powf(1.5);
+            s1 = (s1 * c(0.8) + v7.cos() * c(0.05)).sin();
         } else {
-            (s0 * x1).sin()
+            s1 = s1.mul_add(c(0.5), (v[k4 % 4].sin() * c(2.0)).sinh().tanh() * c(0.05));
+            if le(x1 - x2 - (x1.cos() * c(0.9)).acos(), c(0.5), margin) || k4 % 2 == 0 {
+                acc3 -= d_abs(v5 * c(0.25), margin);
+            } else if lt(s0 - x0, -c(0.5), margin) && k4 > 0 {
+                s0 = s0.mul_add(c(0.6), (d_copysign(c(1.5_f64), s0, margin) + v5 * s1).tanh() * c(0.02));
+            }
+        }
+        let v8 = if gt(acc3 / (v5.sin() + c(2.0)), -c(1.0), margin) {
+            v[1].sin()
+        } else {
+            v5.sin()
         };
-        s0 * c(0.5) + s1 + s2.cos() + v10.cos() - v11.tanh()
+        for &t in v.iter() {
+            s1 = c(0.5) * s1 + c(0.1) * (x1.mul_add(v8, v8) + v[n % 4]).cos();
+            acc3 += x2.sin() * c(0.5);
+            acc3 += c(0.5) * t.cos();
+        }
+        let v9 = v.iter().fold(v8, |r, &p| r * c(0.5) + c(0.02) * ((s2 + v[(k4 + n) % 4]).powi(2).ln_1p() + p.sin()).cos());
+        s2 = s2.mul_add(c(0.8), (x2.sin() + (-s2)).sin() * c(0.01));
+        s0 * c(0.75) + s1 * c(0.25) + s2 * c(0.5) - acc3.cos() + v9.cos()
     }
 
-    pub fn prog_96_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[0] * (x2 + v[n % 4])).tanh() * c(2.0);
-        let mut s1: Dual64 = (x0 / (v[n % 4] * v[n % 4] + c(0.5))).asinh().sin() * c(2.0);
-        let mut s2 = d_copysign(c(3.0_f64), s1, margin).sin() * c(2.0);
+    pub fn prog_60_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((d_to_degrees(v[1]) * c(0.02)).cos() * c(0.9)).atanh();
+        let mut s1 = s0.tanh();
+        let mut s2 = prog_2_dual(x0, c(0.5), c(2.0), v, 0, margin).sin() * c(2.0);
         let mut acc3: Dual64 = c(0.0);
-        let v4 = prog_24_dual(d_hypot(x0, x1, margin).cos(), s0, s1, v, n, margin);
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            if ge((v[i] + v4) / ((d_to_degrees(x0) * c(0.02)).powi(2) + c(1.0)), c(0.5), margin) {
-                let v5 = prog_33_dual(s1, (x1.powi(2) + c(1.5)).acosh().cos() * c(2.0), s0, v, 5, margin);
-                acc3 -= s0 / (fi.powi(2) + c(1.5)) * c(0.25);
-                if ge((v4.tanh() * c(0.9)).atanh(), c(0.0), margin) {
-                    s1 = s1.mul_add(c(0.8), (s1.powi(2) + c(0.5)).cbrt().tanh() * c(0.05));
-                    if ge(x2.powi(3) - (v4.powi(2) + c(0.5)).ln(), d_max(x1, s0, margin), margin) {
-                        continue;
-                    }
-                } else if ge(s0 / (s1.cos() + c(2.0)), x0.tanh(), margin) || i < 3 {
-                    acc3 -= c(0.02) * prog_33_dual(x2, (v[(i + n) % 4] * v[(i + n) % 4]).ln_1p().tanh(), (v4 - s0).cos(), v, n, margin).tanh();
-                    let v6: Dual64 = fi * c(0.5) - fi;
-                    acc3 += v6.cos().cos() * c(0.5);
-                } else {
-                    s2 = s2.mul_add(c(0.75), v5.cos() * c(0.005));
-                    let v7 = x2 + v[3 - i] * x0;
-                    acc3 -= c(0.5) * v7.tanh();
+        let v4 = x0.cos();
+        let mut m5 = 0;
+        for &t in v.iter() {
+            let v8 = match m5 % 4 {
+                1 => {
+                    let v6 = ((-v4).powi(2) + c(2.0)).ln();
+                    v[3] - x1 + v6.sin()
                 }
-                acc3 += c(0.01) * v5.tanh();
-            }
-            s0 *= c(0.5);
-            s0 += c(0.5) * (c(0.3) - s0 - c(0.1)).tanh();
-            s0 *= c(0.75);
-            s0 -= c(0.02) * d_atan2(s0.sin(), (s0 * s0).ln_1p().powi(2) + c(0.5)).tanh();
-        }
-        let mut a8 = [c(0.0); 4];
-        a8[0] = v[2].atan();
-        for i in 1..4 {
-            a8[i] = a8[i - 1] * c(0.75) + v[i].tanh() * c(0.25);
-        }
-        'l2: for _ in (0..4).rev() {
-            let v9 = a8.iter().copied().map(|p| (-a8[3]) + p.cos()).sum::<Dual64>();
-            s1 = (s1 * c(0.6) + (x0 + v4).tanh() * c(0.2)).sin();
-            let mut k10 = 0;
-            while k10 < 6 && lt(d_atan2(v9, x0.powi(2) + c(0.5)), c(0.0), margin) {
-                k10 += 1;
-                if ge(v[k10 % 4].powi(2), c(1.0), margin) {
-                    break 'l2;
+                2 => {
+                    let v4: Dual64 = (t.sin() * c(1.2)).tan();
+                    s2 *= c(0.6);
+                    s2 += c(0.4) * s2.sin().tanh();
+                    v4 + s2
                 }
-                s0 = (s0 * c(0.6) + (x2 * x2 + c(1.0)).log(3.0) * c(0.4)).tanh();
-                let v11 = a8.iter().zip(v.iter()).map(|(&p, &q)| p.sin() + q.powi(3)).sum::<Dual64>();
-                s2 = (s2 * c(0.5) + v11.cos() * c(0.005)).tanh();
-            }
-            if gt(d_log(c(1.5_f64), (-v9).powi(2) + c(2.0)), c(0.25), margin) && k10 == 2 {
-                acc3 += c(0.5) * (s1 * c(0.75) - v4).sin();
-                break;
-            }
-        }
-        let mut k12 = 0;
-        'l4: loop {
-            k12 += 1;
-            s2 = s2.mul_add(c(0.8), a8[(k12 + n) % 4].sin() * c(0.2));
-            let v13 = ((x1 + v4).powi(2) + c(0.5)).sqrt();
-            for j in 1..n {
-                let fj = c(j as f64);
-                match k12 % 3 {
-                    0 => {
-                        s1 = (s1 * c(0.5) + x2 / c(1.5) * c(0.75)).tanh();
-                        if le(v13.tanh().exp2().asinh(), (s1.cos() * c(0.9)).atanh(), margin) {
-                            break 'l4;
-                        }
-                        acc3 += c(0.1) * (v13 - s0).tanh();
-                        match j {
-                            0 => {
-                                s2 = c(0.5) * s2 + c(0.1) * ((s0.cos() * c(0.9)).acos() - s2.atan()).cos();
-                                if lt(d_max(s0, (v13.cos() * c(0.9)).asin(), margin), -c(0.5), margin) {
-                                    acc3 -= (s1 * a8[j % 4]).tanh() * c(0.1);
-                                    continue;
-                                }
-                                s2 = s2 * c(0.8) + a8[0].sin().exp_m1().sin() * c(0.05);
-                            }
-                            1..=3 => {
-                                s2 = s2 * c(0.8) + (c(SCALE) + fj).tanh() * c(1.0);
-                                continue;
-                            }
-                            g if g > 4 => {
-                                s1 *= c(0.6);
-                                s1 -= c(0.1) * (v13 + s1).sin();
-                                s0 = c(0.8) * s0 + c(0.02) * (x1 * s2).sin();
-                            }
-                            _ => {
-                                let v14 = (x2 * x2 + c(1.5)).acosh().sin();
-                                acc3 -= c(0.1) * v14.sin();
-                            }
-                        }
-                    }
-                    g if g > 1 => {
-                        acc3 += c(0.1) * a8[k12].cos();
-                        s2 = (s2 * c(0.6) + (s0.powi(2) + c(1.0)).log(2.0).cos() * c(0.25)).sin();
-                        if le(s0.sin().exp(), v13, margin) {
-                            acc3 += c(0.1) * (s0 / (x2 * x2 + c(1.5)));
-                            break;
-                        }
-                    }
-                    _ => {
-                        s1 *= c(0.5);
-                        s1 -= c(0.02) * (fj / (v13 * v13 + c(0.5))).tanh();
-                    }
+                3 => {
+                    let v7 = v4 - s2;
+                    x2.asinh().tanh() + v7.cos()
                 }
-                s1 = (s1 * c(0.6) + s1.tanh().exp2() * c(0.25)).sin();
-                let v15: Dual64 = if j > 2 {
-                    (c(0.3) - s0) / ((s0.cos() * c(1.2)).tan().powi(2) + c(1.5))
-                } else {
-                    (s1.sin().powi(2) + c(2.0)).acosh()
-                };
-                s0 *= c(0.75);
-                s0 += c(0.02) * v15.sin();
+                _ => x1 - x1.sin(),
+            };
+            if ge(s2, c(1.0), margin) && m5 == 23 {
+                m5 += 1;
             }
-            if k12 >= 3 {
-                break;
-            }
-            s2 = s2 * c(0.5) + v13.tanh() * c(0.25);
-        }
-        let v16 = a8.iter().zip(v.iter()).map(|(&p, &q)| d_copysign(c(2.0_f64), v4, margin) + p.sin() + q.sin()).sum::<Dual64>();
-        s0.cos() + s1 + s2.tanh() + acc3.cos() - v16.sin() + (d_clamp(x0, -c(1.0), c(1.0), margin).sin() * c(0.5)).ln_1p()
-    }
-
-    pub fn prog_97_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_copysign(c(1.5_f64), x1, margin);
-        let mut s1: Dual64 = (v[0].powi(2) + c(0.5)).ln();
-        let mut acc2: Dual64 = c(0.0);
-        let v4 = match n {
-            0 => (d_copysign(acc2, v[n % 4], margin).cos() + c(2.0)).cbrt(),
-            1 => prog_22_dual((s0 + v[n % 4] * x0).cos() * c(2.0), v[n % 4].powi(3).cos() * c(2.0), acc2, v, 4, margin),
-            2 | 4 => {
-                let v3 = x2 * c(0.35) + (x2.powi(2) + c(0.5)).ln();
-                (x1.sin() * c(1.2)).tan() + v3.cos()
-            }
-            _ => {
-                s0 = (s0 * c(0.8) + ((v[n % 4] * v[n % 4] + c(2.0)).acosh().powi(2) + c(2.0)).ln() * c(0.1)).tanh();
-                s0.tanh() + s0.atan()
-            }
-        };
-        let v5 = x0.cos();
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let v6 = v.iter().copied().map(|p| (p.tanh() * c(0.9)).atanh()).sum::<Dual64>();
-            match n % 3 {
-                0 | 2 => {
-                    s0 *= c(0.6);
-                    s0 += c(0.2) * ((t - v4).powi(2) + c(2.0)).sqrt().sin();
-                    if ge((v4.cos().exp().powi(2) + c(2.0)).ln(), c(1.0), margin) {
-                        acc2 += c(0.25) * x0.powi(3).tanh();
-                        continue;
-                    }
-                    acc2 -= c(0.5) * (-fi).cos();
+            if gt((v8.powi(2) + c(1.0)).sqrt().sin().exp2(), -c(1.0), margin) {
+                for j in 0..v.len() {
+                    let fj = c(j as f64);
+                    let v9 = fj.sin() - x0;
+                    s2 = c(0.8) * s2 + c(0.01) * (x1.tanh() * c(1.5)).cosh().powi(2).sin();
+                    acc3 -= (x1.powi(2) + c(1.0)).sqrt().sin() * c(0.1);
+                    acc3 += v9.tanh() * c(0.1);
                 }
-                _ => {
-                    acc2 += prog_33_dual(s1, v[0].asinh().sin() * c(2.0), x2, v, n, margin).tanh() * c(0.05);
-                    if i == 3 && ge(v[(i + n) % 4].tanh().exp(), c(0.0), margin) {
+            } else if m5 % 2 == 0 {
+                let v10 = x1 + v[m5 % 4];
+                acc3 -= c(0.5) * v10.sin();
+            } else {
+                acc3 += prog_0_dual(v[1].sin(), (v[1] + t).sin().exp().tanh(), v[m5 % 4].sin().cosh().tanh() * c(2.0), v, n, margin).sin() * c(0.01);
+                if ge((v8 * c(0.75)).tanh(), -c(0.25), margin) || m5 % 2 == 0 {
+                    s1 = s1.mul_add(c(0.5), s2.atan().sin() * c(0.5));
+                    if ge((v[3].sin() * c(0.9)).asin().powi(3), c(0.0), margin) {
                         break;
                     }
+                } else if lt(x1, c(0.0), margin) && m5 % 2 == 0 {
+                    s1 = (s1 * c(0.6) + ((v4 * v4 + c(0.5)).sqrt().powi(2) + c(0.5)).recip() * c(0.2)).sin();
+                    let v11 = x2.sin();
+                    s2 = s2 * c(0.75) + v11 * c(0.25);
+                } else {
+                    s2 = s2.mul_add(c(0.5), (x0.powi(2) + c(1.0)).cbrt().powi(2).ln_1p().tanh() * c(0.25));
+                    acc3 += (x0 - x1).sin() * c(0.5);
+                }
+                let v12 = ((v4 - x0).sin() * c(1.2)).tan();
+                s2 *= c(0.5);
+                s2 += c(0.02) * v12.sin().sin();
+            }
+            if lt(x2 - c(0.75), c(1.0), margin) || m5 > 19 {
+                s0 = (s0 * c(0.5) + x1.cos().exp() * c(0.1)).tanh();
+                break;
+            }
+            s1 = s1 * c(0.75) + ((t - s0).cos() * c(0.9)).asin().tanh() * c(0.05);
+        }
+        let c13 = c(m5 as f64);
+        'l2: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            s0 = (s0 * c(0.8) + (x2.sin() * c(0.9)).acos() * c(0.05)).sin();
+            let mut k14 = 0;
+            while k14 < n && lt(t, -c(0.5), margin) {
+                k14 += 1;
+                match n % 3 {
+                    0 => {
+                        break 'l2;
+                    }
+                    1 => {
+                        let v15: Dual64 = s0.tanh();
+                        acc3 += c(0.05) * v15;
+                    }
+                    _ => {
+                        acc3 += d_atan2(c(1.5_f64), c13).cos() * c(0.05);
+                        let x1 = d_to_radians(c13) * c(20.0) * x1.asinh();
+                        s2 = (s2 * c(0.8) + x1.sin() * c(0.05)).sin();
+                    }
+                }
+                acc3 -= c(0.05) * (v4 * d_powf(x1 * x1 + c(1.0), x0.cos())).sin();
+                match m5 {
+                    0..=2 => {
+                        s1 = c(0.5) * s1 + c(0.1) * ((c13.tanh() * c(0.9)).acos() - s1 * v[n % 4]).tanh();
+                        if le(s2 + c(0.35), c(1.0), margin) {
+                            continue;
+                        }
+                        s1 = c(0.5) * s1 + c(0.5) * (x1 * c(std::f64::consts::LN_2)).tanh();
+                    }
+                    g if g > 4 => {
+                        acc3 += c13.sin() * c(0.05);
+                        break;
+                    }
+                    _ => {
+                        s1 = (s1 * c(0.6) + fi.sin().exp2() * c(1.0)).tanh();
+                        acc3 -= (d_atan2(s1, s1 * s1 + c(0.5)) * c(2.0)).tanh() * c(0.05);
+                    }
                 }
             }
-            let v8 = if gt(x2.sin(), c(0.0), margin) {
-                let v7 = (fi.powi(2) + c(0.5)).recip();
-                s1 = (s1 * c(0.8) + (-v4) * c(0.2)).sin();
-                (x0 * t).cos().exp2() + v7.cos()
-            } else if lt(v6 + v4, -c(1.0), margin) {
-                t.sin()
-            } else {
-                d_powf(c(0.5_f64), v[i].cos().cos())
-            };
-            s0 = s0 * c(0.5) + prog_33_dual(x2, x0, c(0.25), v, n, margin).sin() * c(0.01);
-            acc2 += (t.tanh() + v6.cos() + v8.cos()).sin() * c(0.1);
+            let mut k16 = 0;
+            while k16 < n + 1 && ge(((v4 * v4 + c(1.0)).powf(0.3).tanh() * c(0.5)).ln_1p(), -c(0.5), margin) {
+                k16 += 1;
+                acc3 -= (-x1).sin().exp2().cos() * c(0.05);
+                acc3 += ((d_to_degrees(s2) * c(0.02)).powi(2) + c(0.5)).ln().tanh() * c(0.05);
+            }
+            s2 = (s2 * c(0.75) + t.cos() * c(0.25)).sin();
         }
-        for i in (0..3).rev() {
+        let mut k17 = 0;
+        loop {
+            k17 += 1;
+            if n % 3 == 1 {
+                let v18 = (x1.powi(2) + c(1.0)).log10();
+                acc3 += v18.cos();
+            } else {
+                let v19 = s2.sin();
+                s1 = (s1 * c(0.6) + v19 * c(0.4)).sin();
+            }
+            let v20 = -v[1];
+            s2 = (s2 * c(0.8) + x1.mul_add(s2, s2) * c(0.02)).sin();
+            if k17 >= 2 {
+                break;
+            }
+            s0 = (s0 * c(0.6) + v20.tanh() * c(0.4)).sin();
+        }
+        x1 + x2 * c(0.5) - s0 * c(0.25) - s1 * c(0.75) + s2 * c(0.25) - acc3.tanh() + v4 - c13.cos()
+    }
+
+    pub fn prog_61_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_atan2(-x1, v[0] * v[0] + c(1.0)).sin() * c(2.0);
+        let mut s1 = x0 / (x1.tanh() + c(2.0));
+        let mut s2 = (x1 * x1 + c(1.0)).ln();
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = prog_40_dual(x2.cos().tanh(), c(0.5), x2.sin().exp_m1().cos(), v, n, margin);
+        for i in (0..n).rev() {
             let fi = c(i as f64);
+            let mut k5 = 0;
+            while k5 < 4 {
+                k5 += 1;
+                s1 = (s1 * c(0.75) + (v4 * v4 + c(1.0)).ln() * c(0.25)).tanh();
+                if le((x1 * x1 + c(0.5)).ln() / ((x1 / (s0.powi(2) + c(1.5))).tanh() + c(2.0)), v4, margin) {
+                    s0 = (s0 * c(0.75) + (x2.tanh() * c(2.0)).cosh() * c(0.02)).sin();
+                } else if lt(v4 * s2, s1, margin) {
+                    acc3 += c(0.05) * (fi.cos().tanh() * c(1.5)).sinh().sin();
+                } else {
+                    let v6 = x2 / c(3.0);
+                    s0 = (s0 * c(0.6) + v6 * c(1.0)).tanh();
+                }
+            }
             match i {
                 0 => {
-                    acc2 += d_clamp(d_log(v4 * v4 + c(1.0), x1.powi(2) + c(2.0)), (v[0].sin() * c(0.9)).asin().sin() - c(1.5), (x2 - v4).sin() + c(1.5), margin).cos() * c(0.4);
-                }
-                1 => {
-                    s0 = s0 * c(0.5) + v4.tanh() * c(0.5);
-                    if le(prog_33_dual(x2, (x2.powi(2) + c(1.0)).log10().tanh(), x1, v, n, margin), c(0.5), margin) {
-                        s0 *= c(0.8);
-                        s0 -= c(0.2) * (-v[(i + n) % 4]).tanh();
-                        if ge((s1.tanh() * c(1.5)).cosh() + (v4 + v5), (fi.cos() * c(0.9)).acos(), margin) {
-                            break;
+                    for _ in 0..n {
+                        if ge(v4.cos(), x1, margin) && i % 2 == 0 {
+                            let x2: Dual64 = x2 * x2;
+                            s1 = c(0.5) * s1 + c(0.1) * x2.sin().cos();
+                        } else {
+                            let v7 = v[0].mul_add(s1, x0);
+                            let v8 = x1.powi(2);
+                            s2 = (s2 * c(0.5) + (v7.cos() - v8.sin()) * c(0.05)).tanh();
                         }
-                        s1 = (s1 * c(0.6) + x1 * c(0.4)).tanh();
-                        if le((x1 * x1 + c(1.0)).log10(), c(0.25), margin) {
-                            break;
-                        }
-                    } else {
-                        let v9 = (v5 * v5 + c(1.5)).acosh();
-                        s0 = s0 * c(0.5) + v9.tanh().cos() * c(0.25);
+                        let v9 = fi;
+                        s1 = s1 * c(0.6) + s1.sin().sinh().tanh() * c(0.25);
+                        acc3 += c(0.05) * v9.cos().tanh();
                     }
                 }
-                2 => {
-                    let v10 = v4;
-                    acc2 += v10.cos() * c(0.5);
-                }
-                _ => {
-                    s1 = (s1 * c(0.5) + (fi - v[0]).sin() * c(0.5)).sin();
-                }
-            }
-            if ge(v5.powi(3), (x1 * x1 + c(0.5)).powf(0.3), margin) {
-                break;
-            }
-            let v11 = (v4 - c(0.25)).sin().exp();
-            s1 = s1.mul_add(c(0.75), s1.cos() * c(0.25));
-            s0 *= c(0.8);
-            s0 += c(0.05) * v11.tanh().cos();
-        }
-        x2 + s0 - s1.cos() - acc2.cos() - v4.sin() - v5
-    }
-
-    pub fn prog_98_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_clamp(x2, x1.sin() - c(1.5), x1.sin() + c(1.5), margin).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = v.iter().fold(x0, |r, &p| r * c(0.5) + c(0.005) * (prog_0_dual(c(0.5), x0, x2.sin() * c(2.0), v, n, margin) + p.cos()).sin());
-        'l0: for &t in v.iter() {
-            if ge(v2 - t, c(0.5), margin) {
-                break;
-            }
-            s0 = (s0 * c(0.8) + (v[n % 4].tanh() * c(1.2)).tan() * c(0.02)).sin();
-            let mut k3 = 0;
-            while k3 < 4 {
-                k3 += 1;
-                let v4 = v[k3 % 4] + t;
-                if !(k3 == 3) {
-                    s0 = s0 * c(0.5) + (s0 - v2).tanh() * c(0.25);
-                    break 'l0;
-                }
-                s0 *= c(0.8);
-                s0 += c(0.01) * v4.powi(2).sin();
-            }
-            let v5 = (v[k3 % 4].tanh() * c(1.2)).tan();
-            acc1 -= c(0.4) * v5.sin().cos();
-        }
-        match n {
-            1 | 3 => {
-                s0 = (s0 * c(0.5) + v2 * v2 * c(0.05)).sin();
-            }
-            4 | 6 => {
-                acc1 += v[3].asinh();
-                let v6 = v2 + s0;
-                s0 = c(0.6) * s0 + c(0.1) * v6.cos();
-            }
-            _ => {
-                s0 = c(0.75) * s0 + c(0.1) * d_hypot(d_abs(v[1], margin), x2.asinh(), margin).sin();
-                let mut k7 = 0;
-                while k7 < n + 1 {
-                    k7 += 1;
-                    let v8 = v2.tanh().exp_m1();
-                    if gt((v8.sin() * c(0.9)).atanh(), c(0.25), margin) {
-                        acc1 -= d_powf(v[1].tanh().powi(2) + c(1.0), (s0 - v[1]).cos()).tanh() * c(0.25);
-                    } else if ge(v2.powi(2), c(0.0), margin) {
-                        s0 = s0.mul_add(c(0.75), prog_33_dual(v8.sin().sin() * c(2.0), c(1.5), c(0.5), v, n, margin).cos() * c(0.005));
-                    }
-                    acc1 -= v2.tanh() * c(0.25);
-                }
-            }
-        }
-        let v9 = prog_0_dual(v2, (x1 * x1 + c(1.0)).cbrt().cos(), (v2 * v[1] - c(0.65)).tanh() * c(2.0), v, n, margin);
-        s0 - acc1.sin() + v9.tanh()
-    }
-
-    pub fn prog_99_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = -v[n % 4];
-        let mut s1 = (-s0).sin().exp().tanh() * c(2.0);
-        let mut s2 = (c(SCALE) + s0 - (s1.powi(2) + c(2.0)).acosh()).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        let v6 = loop {
-            k4 += 1;
-            s2 = s2 * c(0.8) + (s0 * s0 + c(0.5)).sqrt().sin() * c(0.2);
-            let v5 = d_to_radians(x1) * c(20.0);
-            if k4 >= 5 || gt((x0.cos().exp_m1().powi(2) + c(1.0)).recip(), c(0.0), margin) {
-                break (x0 / (v5 * v5 + c(1.5))).sin();
-            }
-            s1 = s1 * c(0.6) + v5.cos() * c(1.0);
-        };
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            let v8 = (s0 * s0 + c(1.5)).acosh();
-            s2 = s2 * c(0.5) + (s1 - v[k7 % 4]).cos() * c(0.25);
-            if k7 >= 5 {
-                break;
-            }
-            s1 = c(0.6) * s1 + c(0.1) * v8.cos();
-        }
-        s2 *= c(0.8);
-        s2 -= c(0.005) * prog_33_dual(x0, c(0.75), s0, v, n, margin).tanh();
-        'l2: for i in (0..n).rev() {
-            let fi = c(i as f64);
-            s2 = c(0.75) * s2 + c(0.25) * s2.cos();
-            let mut k9 = 0;
-            while k9 < n + 1 && lt(s0 / (s0 * s0 + c(0.5)), c(0.5), margin) {
-                k9 += 1;
-                if le(((s2.sin() * c(0.5)).ln_1p().sin() * c(1.2)).tan(), c(1.0), margin) {
-                    break 'l2;
-                }
-                match n % 4 {
-                    0 | 2 => {
-                        let v10 = x2 * x2;
-                        let x2 = (x2.cos() * c(0.5)).ln_1p().tanh();
-                        acc3 += c(0.02) * (v10.cos() + x2).sin();
-                    }
-                    _ => {
-                        let x0 = fi.asinh() - (v6 * v6 + c(1.0)).powi(-3);
-                        s1 = s1.mul_add(c(0.6), x0.sin().sin() * c(0.05));
-                    }
-                }
-                acc3 -= c(0.02) * ((d_to_degrees(v[k7 % 4]) * c(0.01)).powi(2) + c(0.5)).sqrt().cos();
-            }
-            acc3 -= c(0.75) * (d_to_radians(v6) * c(20.0));
-        }
-        for _ in (0..5).rev() {
-            let v12 = if lt(-(v6 - s1), x2, margin) {
-                (x1 * x1 + c(1.0)).recip()
-            } else {
-                let v11 = (x1.sin() * c(1.2)).tan().atan();
-                v11 + x0
-            };
-            acc3 += ((v12.sin() + c(2.0)).cbrt().powi(2) + c(1.0)).log(3.0) * c(0.25);
-        }
-        let v13 = if lt((x1.atan().powi(2) + c(1.0)).ln(), -c(0.5), margin) && k7 > 4 {
-            s0 = (s0 * c(0.8) + v6 * c(0.2)).sin();
-            d_min(v6 - x2, x2.tanh().exp2(), margin)
-        } else {
-            (x2.asinh().cos() * c(2.0)).sinh()
-        };
-        s0.cos() - s1.cos() + s2 * c(0.75) + acc3.cos() - v6 - v13
-    }
-
-    pub fn prog_100_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.tanh().powi(3);
-        let mut acc1: Dual64 = c(0.0);
-        let v2: Dual64 = if ge((x2.cos().cosh().cos() * c(2.0)).cosh(), v[n % 4], margin) {
-            x1 - x0
-        } else {
-            ((x0 + c(0.5)).cos() + c(2.0)).cbrt()
-        };
-        for i in (1..=3).step_by(2) {
-            let v3 = (v2 * v2 + c(1.0)).powi(-2).powi(2).ln_1p();
-            acc1 -= d_log(c(0.5_f64), x2.powi(2) + c(2.0));
-            acc1 -= x1.mul_add(v2, v[i]).sin() * c(0.5);
-            s0 = c(0.5) * s0 + c(0.02) * v3;
-        }
-        let mut k4 = 0;
-        let v13 = loop {
-            k4 += 1;
-            let mut k5 = 0;
-            while k5 < n && gt(((v[k5 % 4] * x0).sin() * c(0.9)).acos(), c(1.0), margin) {
-                k5 += 1;
-                acc1 += x2.tanh() * c(0.1);
-                s0 = (s0 * c(0.75) + (s0.tanh() + c(2.0)).cbrt() * c(0.75)).tanh();
-            }
-            if le(d_log((-s0).powi(2) + c(1.0), v2 * v2 + c(2.0)), c(0.25), margin) {
-                acc1 += ((x2 + x1).cos() * c(0.9)).atanh().sin() * c(0.4);
-                if gt((s0.tanh() * c(1.5)).sinh() / (x1.tanh() + c(2.0)), s0, margin) {
-                    acc1 -= d_atan2(x1, (v[(k5 + k4) % 4] * v[(k5 + k4) % 4] + c(1.0)).ln().powi(2) + c(1.0)).tanh();
-                    s0 *= c(0.5);
-                    s0 += c(0.1) * ((v[(k5 + n) % 4].tanh() * c(0.9)).asin() * (x1 / (x1 * x1 + c(1.5)))).cos();
-                } else if ge(prog_86_dual(((v[3] + v2).tanh() * c(0.9)).atanh().cos(), c(0.5), s0, v, k5, margin), c(0.0), margin) {
-                    let v6 = prog_68_dual(x2, x0, x0.sin() * c(2.0), v, k4, margin);
-                    let v7 = prog_33_dual(((x1 * x1 + c(0.5)).recip().powi(2) + c(1.0)).powi(-2).tanh(), c(1.5), d_copysign((x0.cos() * c(1.2)).tan(), (v[n % 4].powi(2) + c(1.0)).ln(), margin).cos() * c(2.0), v, k4, margin);
-                    acc1 -= (v6.tanh() + v7.sin()).sin() * c(0.005);
-                } else {
-                    acc1 += c(0.25) * ((x1.powi(2) + c(2.0)).acosh() / ((v2.tanh() * c(0.9)).asin().powi(2) + c(0.5))).cos();
-                }
-            }
-            match k5 + k4 {
-                0 => {
-                    let v8: Dual64 = prog_33_dual(s0, d_min(v[1], v[k5 % 4], margin).tanh(), x1, v, k5, margin);
-                    s0 = (s0 * c(0.8) + v8.cos() * c(0.005)).sin();
-                }
-                2..=3 => {
-                    s0 = c(0.8) * s0 + c(0.05) * (s0.atan().cos() * c(0.9)).asin().tanh();
-                }
-                4 | 6 => {
-                    let x2 = d_to_radians(x2) * c(20.0);
-                    s0 = s0 * c(0.8) + x2.cos() * c(0.5);
-                }
-                _ => {
-                    acc1 += (x2.tanh() * c(0.9)).asin().cos();
-                    if ge(((x0 * x0 + c(1.0)).powi(-1).powi(2) + c(1.5)).acosh(), c(0.0), margin) {
-                        let x0 = (x0.sin() * c(0.9)).asin();
-                        for &u in v.iter() {
-                            acc1 -= c(0.25) * (u * u - (v[3] * v[3] + c(1.0)).recip()).tanh();
-                            acc1 += (x0 + u).atan().tanh() * c(0.25);
-                            let v9 = match k5 % 4 {
-                                0 => v[k5 % 4].cos(),
-                                2 => (v[k5 % 4] * v[k5 % 4] + c(0.5)).cbrt() / (v[n % 4].tanh().exp2().cos() + c(2.0)),
-                                3 => (s0.tanh() * c(0.9)).atanh(),
-                                _ => x2 + d_log(x2 * x2 + c(1.0), x2 * x2 + c(2.0)),
-                            };
-                            acc1 += v9.cos().tanh() * c(0.25);
-                        }
-                        s0 *= c(0.5);
-                        s0 += c(0.2) * x0.sin().cos();
-                    } else {
-                        for _ in (0..=n).rev().step_by(2) {
-                            s0 *= c(0.6);
-                            s0 += c(0.05) * x2.mul_add(x0, v2).tanh();
-                            let v10 = v2 / (s0.powi(2) + c(1.0));
-                            let v11 = v.iter().copied().map(|p| c(1.0) + c(0.25) * ((v10.sin() * c(0.9)).acos() + p.tanh()).sin()).product::<Dual64>();
-                            acc1 -= v11.cos() * c(0.2);
-                        }
-                    }
-                    let v12 = (v[k5 % 4].powi(2) + c(1.0)).log2();
-                    acc1 -= v12.tanh();
-                }
-            }
-            s0 = s0 * c(0.6) + v2.sin().exp().tanh() * c(0.1);
-            if k4 >= 2 || lt(((x1 * x1 + c(0.5)).cbrt().cos() + c(2.0)).cbrt(), -c(0.5), margin) {
-                break v[k5 % 4].cos();
-            }
-        };
-        if lt((v2.tanh() * c(0.9)).asin(), c(1.0), margin) {
-            return (x2.powi(2) + c(1.0)).log(10.0);
-        }
-        let v17 = if k4 < n {
-            for i in (1..=5).step_by(2) {
-                let fi = c(i as f64);
-                acc1 += (fi * v13).cos() * c(0.5);
-                if lt(x0.asinh(), c(0.5), margin) || i % 3 == 1 {
-                    for j in 0..n {
-                        let fj = c(j as f64);
-                        s0 = c(0.5) * s0 + c(0.75) * (d_to_degrees(v2) * c(0.01)).cos();
-                        let v14 = (x0 * x0).ln_1p() * v2;
-                        let v15 = (fj * fj + c(1.0)).recip();
-                        s0 = (s0 * c(0.6) + (v14.tanh() + v15) * c(0.05)).sin();
-                    }
-                    for _ in (0..=n).rev().step_by(2) {
-                        let v16 = (x1 + x0).cos().exp2();
-                        match n % 2 {
-                            0 => {
-                                acc1 -= c(0.1) * (v16.sin() * c(0.9)).acos().cos().exp2().cos();
-                                acc1 -= v2.cos() * c(0.1);
-                            }
-                            _ => {
-                                let x1 = (x1.powi(2) + c(0.5)).recip();
-                                acc1 += x1.cos().sin() * c(0.1);
-                            }
-                        }
-                        s0 = s0 * c(0.5) + (v16.tanh() / (v[0].asinh().tanh() + c(2.0))).tanh() * c(0.1);
-                    }
-                } else {
-                    acc1 += c(0.5) * ((x0.cos() * c(2.0)).cosh() + fi.sin().exp2()).sin();
-                }
-                if ge(v13 - v2, c(0.5), margin) {
-                    continue;
-                }
-            }
-            acc1 -= (v13 * s0).sin() * c(0.5);
-            (x1 + v13).tanh().exp()
-        } else if n % 3 == 1 && le(d_to_radians(v13), c(0.5), margin) {
-            d_to_degrees(v2) * c(0.01)
-        } else {
-            s0.tanh()
-        };
-        s0.tanh() + acc1.cos() + v17 * c(1.5)
-    }
-
-    pub fn prog_101_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0.sin() * c(0.9)).acos().sin() * c(2.0);
-        let mut s1 = prog_24_dual(x1, c(1.5), (x2 / (x1.asinh().sin() + c(2.0))).cos(), v, n, margin).tanh() * c(2.0);
-        let mut s2 = x0.tanh();
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().fold(x0, |r, &p| r * c(0.5) + c(0.005) * prog_33_dual(acc3.tanh(), p.sin() * c(2.0), (x1 + r).tanh(), v, n, margin).tanh());
-        if !(n > 4 && gt(s2, -c(0.25), margin)) {
-            s0 = (s0 * c(0.5) + v4.atan() * c(0.1)).sin();
-        } else {
-            s2 = s2 * c(0.8) + (acc3 * acc3 + c(1.0)).log10().tanh() * c(1.0);
-        }
-        let v5 = d_abs(v4, margin);
-        for &t in v.iter() {
-            let v6 = prog_33_dual(t.cos() * c(2.0), t, c(0.75), v, n, margin);
-            acc3 -= c(0.5) * (x2 / (x1 * x1 + c(1.0))).sin();
-            acc3 -= v6.cos() * c(0.05);
-        }
-        s1 = s1.mul_add(c(0.5), v5.asinh().cos().cos() * c(0.1));
-        s0.cos() + s1.sin() - s2 * c(0.75) + acc3.cos()
-    }
-
-    pub fn prog_102_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 + v[n % 4]).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        s0 = s0.mul_add(c(0.75), (x1.powi(2) + c(0.5)).powf(1.5).sin() * c(0.01));
-        s0 = c(0.75) * s0 + c(0.05) * v[n % 4].tanh().exp_m1().tanh();
-        for i in 1..n {
-            let fi = c(i as f64);
-            let mut k2 = 0;
-            while k2 < 6 {
-                k2 += 1;
-                s0 = s0.mul_add(c(0.8), d_min(x0.atan(), x0, margin).sin() * c(0.2));
-                if le((-x2).asinh(), s0, margin) || k2 > 3 {
-                    return (fi.sin() * c(0.9)).acos();
-                }
-            }
-            s0 = s0 * c(0.8) + (v[k2 % 4].cos().powi(2) + c(2.0)).acosh().tanh() * c(0.1);
-            s0 = c(0.75) * s0 + c(0.25) * x0.cos().sin();
-        }
-        if le((d_log(acc1 * acc1 + c(1.0), v[n % 4] * v[n % 4] + c(2.0)).cos() * c(0.9)).acos(), x0.sin().exp(), margin) {
-            s0 = (s0 * c(0.75) + acc1 * x1 * c(1.0)).tanh();
-            s0 = s0 * c(0.6) + ((s0.powi(2) + c(1.0)).log(10.0).tanh() * c(0.9)).acos().sin() * c(0.2);
-        } else if le((x2 * x2).ln_1p(), -c(1.0), margin) {
-            s0 = (s0 * c(0.5) + s0.tanh() * c(0.25)).tanh();
-        } else {
-            acc1 -= prog_86_dual(acc1, c(1.2), (x0.cos() * c(2.0)).sinh().tanh() * c(2.0), v, 0, margin).sin() * c(0.005);
-            s0 = c(0.75) * s0 + c(0.2) * (c(0.3) - s0).powi(2).ln_1p();
-        }
-        let v4 = match n {
-            0 => {
-                let v3 = (x0.sin() * c(0.9)).asin() + (x2 * x2 + c(0.5)).recip();
-                (s0.cos() * c(1.5)).cosh() + v3.cos()
-            }
-            1 | 3 => x1 - x2,
-            g if g > 4 => x0.tanh(),
-            _ => d_powf(s0 * s0 + c(0.5), x2.cos()),
-        };
-        x2 - s0 - acc1 * c(0.25) + v4 - ((x2.tanh() * c(0.9)).acos().powi(2) + c(1.0)).recip()
-    }
-
-    pub fn prog_103_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_22_dual(x1, d_min(x1, v[0], margin).cos() * c(2.0), c(0.75), v, n, margin).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = v[n % 4] * acc1;
-        let v7 = if lt(s0.mul_add(acc1, x0), -c(1.0), margin) {
-            let v3 = (d_powf(c(2.0_f64), x2.tanh()).powi(2) + c(0.5)).recip();
-            v3 - (x2.tanh() * c(0.9)).atanh()
-        } else {
-            for (i, &t) in v.iter().enumerate() {
-                acc1 += c(0.5) * v[(i + n) % 4].tanh().tanh().cos();
-                let v6 = match i % 4 {
-                    0 => ((c(1.25) * x1).tanh() * c(0.9)).atanh(),
-                    1 | 3 => {
-                        let v4 = (x2 - x0) * x2.cos().exp();
-                        v4.sin()
-                    }
-                    _ => {
-                        let v5 = prog_33_dual((t * v2).cos() * c(2.0), x2, c(0.5), v, i, margin);
-                        (s0.powi(2) + c(2.0)).sqrt() * (-x0) + v5.cos()
-                    }
-                };
-                s0 = c(0.5) * s0 + c(0.005) * (t.cos() - v6.tanh()).cos();
-            }
-            (x2.powi(2) + c(1.0)).cbrt()
-        };
-        match n {
-            0 | 2 => {
-                acc1 -= (d_min(c(1.5_f64), v[n % 4], margin) * v7).sin() * c(0.2);
-            }
-            g if g > 4 => {
-                acc1 += d_max(v7, v[n % 4], margin).sin() * c(0.5);
-                acc1 -= v2;
-            }
-            _ => {
-                let mut k8 = 0;
-                while k8 < 5 && ge(((s0.powi(2) + c(2.0)).ln().powi(2) + c(1.0)).log2(), -c(0.5), margin) {
-                    k8 += 1;
-                    acc1 += c(0.4) * (x1 / (v7.powi(2) + c(0.5)) - v2).cos();
-                    let v10 = match k8 {
-                        1 | 3 => {
-                            acc1 -= prog_33_dual(c(0.5), (x0 * s0).tanh(), (x2 + v[3]).tanh(), v, k8, margin).tanh() * c(0.01);
-                            x0.sin()
-                        }
-                        4 => -v7,
-                        5 => {
-                            let v9 = d_to_radians(x1 * s0);
-                            v9 * v9
-                        }
-                        _ => (v2 * v2 + c(1.0)).log10() - x1,
-                    };
-                    acc1 += (v2.powi(2) + c(1.0)).sqrt() * c(0.4);
-                    acc1 += c(0.4) * v10.sin();
-                }
-                let v11: Dual64 = d_min(c(SCALE) + v2, v7 - x1, margin);
-                acc1 -= c(0.4) * v11.sin();
-            }
-        }
-        for i in 0..n {
-            let fi = c(i as f64);
-            if le(v2.powi(2) - x0, v[(i + n) % 4] + v[i % 4], margin) {
-                let v12 = (x0.powi(2) + c(1.0)).powi(-2);
-                acc1 += ((v12 + v[(i + n) % 4]).sin() * c(0.5)).ln_1p().sin() * c(0.25);
-            } else if le(v[i % 4].powi(3), (v[3] * v[3] + c(2.0)).sqrt(), margin) {
-                let v13: Dual64 = fi.cos().exp2();
-                acc1 += v13.sin() * c(0.25);
-            } else {
-                let v14 = (x0.tanh() * c(0.9)).acos().tanh().exp2();
-                s0 *= c(0.75);
-                s0 += c(0.05) * v14.sin();
-            }
-            s0 *= c(0.5);
-            s0 += c(0.5) * s0.tanh();
-            s0 = (s0 * c(0.6) + v2 * c(0.4)).tanh();
-        }
-        let v17 = if lt(d_hypot(v2, x1, margin), c(0.0), margin) || n % 2 == 0 {
-            let v15 = ((x2 * x0).powi(2) + c(1.0)).ln();
-            (v15 * v15).ln_1p() + c(1.5)
-        } else {
-            let v16 = (x2 * x2 + c(1.0)).ln();
-            d_powf(c(1.5_f64), x2.cos()) + v16.cos()
-        };
-        match n % 4 {
-            0 | 2 => {
-                let v18 = v17.asinh();
-                acc1 -= (v18 - v[n % 4]).cos() * c(0.75);
-            }
-            3 => {
-                acc1 -= c(0.75) * ((x0 * x0 + c(2.0)).ln() + d_abs(v17, margin)).sin();
-            }
-            _ => {
-                s0 = (s0 * c(0.6) + d_atan2(x2, v[n % 4].powi(2) + c(1.0)).sin().exp() * c(0.02)).tanh();
-            }
-        }
-        s0.sin() - acc1.tanh() - v17.sin()
-    }
-
-    pub fn prog_104_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[2];
-        let mut s1: Dual64 = (x0 + v[0]).sin() * c(2.0);
-        let mut s2 = x1.cos().exp().cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().copied().map(|p| prog_0_dual(c(0.25), x2.sin() * c(2.0), x0, v, 4, margin) + p.cos()).sum::<Dual64>();
-        if le(prog_86_dual(c(1.2), d_hypot(-x0, s1.atan(), margin).tanh() * c(2.0), s2, v, 4, margin), c(1.0), margin) || n % 3 == 1 {
-            let v5 = (s0.cos() * c(1.2)).tan();
-            let v6 = prog_2_dual((v[n % 4] + c(1.2)).cos(), x2, v5.tanh() * c(2.0), v, n, margin);
-            s0 = s0 * c(0.6) + v6.tanh() * c(0.005);
-        } else if le(v[2].cos(), -c(0.25), margin) {
-            s1 = s1.mul_add(c(0.5), (x1 - c(0.75)).sin() * c(0.5));
-        } else {
-            acc3 += prog_0_dual((acc3 * s1).sin() * c(2.0), x2, c(0.75), v, 4, margin).sin() * c(0.1);
-            let v7 = (x2 * x2).ln_1p();
-            acc3 -= v7.tanh();
-        }
-        let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| (p.sin() * c(0.9)).asin() + q.tanh()).sum::<Dual64>();
-        let a9 = v.map(|e| e.tanh());
-        s2 = s2.mul_add(c(0.75), prog_0_dual(acc3, x1, (a9[n % 4] * c(std::f64::consts::FRAC_1_PI) - (v8 + s0)).tanh() * c(2.0), v, n, margin).sin() * c(0.005));
-        s1 + s2 + v4.sin()
-    }
-
-    pub fn prog_105_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * x0 + c(2.0)).sqrt().cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        'l0: for i in 0..n {
-            let fi = c(i as f64);
-            let v2 = v[0];
-            s0 = (s0 * c(0.8) + (v2.powi(2) + c(1.0)).log10() * c(0.4)).tanh();
-            let mut k3 = 0;
-            while k3 < n + 1 && gt((v[k3 % 4] * v[k3 % 4] + c(2.0)).sqrt() / c(1.5), -c(0.5), margin) {
-                k3 += 1;
-                if i < 1 && ge(x1 * x1 * x2, v2, margin) {
-                    s0 = (s0 * c(0.8) + (v[3] + v2) * c(0.1)).sin();
-                    let v4 = (v2 * v2 + c(1.0)).log10();
-                    acc1 += c(0.02) * v4.cos();
-                } else if ge(-v2, -c(0.5), margin) {
-                    acc1 += ((v[n % 4] + s0) * c(2.0)).sin() * c(0.02);
-                    s0 = (s0 * c(0.8) + s0 * c(0.2)).sin();
-                } else {
-                    s0 *= c(0.5);
-                    s0 -= c(0.1) * (s0 * s0).tanh();
-                    if lt((x0.sin() * c(0.9)).asin(), v2, margin) {
-                        break;
-                    }
-                }
-                if le((s0.cos() * c(0.9)).asin(), -c(1.0), margin) && n > 2 {
-                    continue 'l0;
-                }
-                s0 = s0.mul_add(c(0.6), x0.tanh() * c(0.4));
-            }
-            if lt(x2 + v[(k3 + i) % 4].asinh(), v2 - x1, margin) {
-                let v5 = prog_33_dual(x1, c(0.75), c(0.5), v, i, margin);
-                s0 = s0.mul_add(c(0.8), (d_hypot(fi, x2, margin).cos() + c(2.0)).cbrt().cos() * c(0.5));
-                if !(k3 > 1 && lt((v[2].cos() * c(1.5)).sinh(), c(0.0), margin)) {
-                    let v6 = v[k3 % 4].sin().exp();
-                    acc1 += (v[i % 4].tanh().cosh().powi(2) + c(2.0)).ln().cos() * c(0.25);
-                    if gt((v[k3 % 4].powi(2) + c(1.0)).ln(), -c(0.5), margin) || i < 3 {
-                        s0 = (s0 * c(0.6) + v6.tanh().exp() * c(0.05)).sin();
-                        break;
-                    }
-                    acc1 += c(0.25) * v6.sin().cos();
-                } else if gt(s0.tanh(), v[n % 4], margin) {
-                    acc1 -= (s0 * s0 + c(1.0)).powi(-1).cos() * c(0.25);
-                    if k3 == 4 {
-                        s0 = s0.mul_add(c(0.75), d_atan2(x0 * x0 + c(1.0), x0).tanh().exp().tanh() * c(0.02));
-                        break;
-                    }
-                    s0 = (s0 * c(0.8) + c(0.25) * v5 * c(0.02)).tanh();
-                } else {
-                    s0 *= c(0.5);
-                    s0 += c(1.0) * fi.tanh().cosh().cos();
-                }
-                s0 = (s0 * c(0.5) + v5.sin() * c(0.01)).sin();
-            } else {
-                s0 = s0.mul_add(c(0.5), (s0 * c(std::f64::consts::FRAC_PI_4)).cos() * c(0.5));
-                acc1 += c(0.25) * (s0.powi(2) + c(0.5)).sqrt().cos();
-                if lt(s0, c(0.0), margin) {
-                    continue;
-                }
-            }
-        }
-        'l2: for i in 1..n {
-            let fi = c(i as f64);
-            s0 = c(0.8) * s0 + c(0.2) * s0.sin();
-            let mut k7 = 0;
-            while k7 < n + 1 {
-                k7 += 1;
-                if le(d_log(c(0.5_f64), (x2 * x2 + c(1.0)).powi(-2).powi(2) + c(2.0)), c(0.0), margin) {
-                    s0 *= c(0.75);
-                    s0 += c(0.1) * s0.cos().exp2().cos();
-                    break 'l2;
-                }
-                acc1 += x1.sin() * c(0.05);
-                acc1 += ((v[k7 % 4] * v[k7 % 4]).powi(2) + c(1.0)).log(2.0).cos() * c(0.05);
-            }
-            let v10 = match k7 % 3 {
-                0 => c(2.0) * (s0.cos() * c(1.2)).tan(),
-                1 => d_max(s0, fi, margin),
-                2 => {
-                    let v8 = x1.cos() - v[k7 % 4].atan();
-                    acc1 += x2.sin() * c(0.4);
-                    d_atan2(x2, v8 * v8 + c(1.0))
-                }
-                _ => {
-                    let v9 = d_atan2((x2 * x2 + c(1.0)).log(2.0), x1.powi(2) + c(0.5));
-                    x2.tanh() + v9.tanh()
-                }
-            };
-            s0 = (s0 * c(0.6) + v10.cos() * c(0.02)).tanh();
-        }
-        let v11: Dual64 = x0 / (s0.tanh() + c(2.0));
-        acc1 += (x1 + x0).sin();
-        x2 + v[1] - acc1.cos() + v11 * c(1.5) + (v[n % 4] - v11)
-    }
-
-    pub fn prog_106_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 * x2).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v3 = match n {
-            0 => (x0.powi(2) + c(1.0)).cbrt(),
-            1..=3 => {
-                let v2 = d_copysign(x0.tanh().cosh(), x0 + v[3], margin);
-                v2.sin()
-            }
-            4 | 6 => {
-                let x1 = (x2.powi(2) + c(1.0)).log10();
-                s0 = s0.mul_add(c(0.6), ((v[n % 4] * x0).powi(2) + c(1.0)).log10().tanh() * c(0.2));
-                ((x1.tanh() * c(0.9)).atanh().powi(2) + c(1.0)).powi(-3)
-            }
-            _ => v[3] + x0,
-        };
-        let v6 = if n == 2 && le(s0, s0.asinh(), margin) {
-            let v4 = (x1.tanh() * c(1.2)).tan();
-            v[n % 4] + x1 + v4.tanh()
-        } else {
-            let v5 = v[n % 4].sin().asinh();
-            (acc1.cos() * c(0.9)).acos() + v5.cos()
-        };
-        s0 = (s0 * c(0.6) + d_log(s0 * s0 + c(1.0), s0.powi(2) + c(2.0)) * c(0.02)).tanh();
-        match n {
-            0 => {
-                acc1 += prog_33_dual(x0, (v6 * v6 + c(0.5)).sqrt().cos(), c(2.0), v, n, margin).sin() * c(0.005);
-            }
-            g if g > 1 => {
-                acc1 -= c(0.25) * d_clamp(acc1 + v6, v6.cos() - c(1.5), (acc1 * acc1 + c(0.5)).ln().tanh() + c(1.5), margin).tanh();
-            }
-            _ => {
-                s0 = (s0 * c(0.8) + v6.sin() * c(0.01)).sin();
-                acc1 += x1.tanh();
-            }
-        }
-        let mut k7 = 0;
-        let v8 = loop {
-            k7 += 1;
-            if !(n % 3 == 1 && lt(x1, c(1.0), margin)) {
-                return (v3.sin() * c(0.9)).atanh();
-            }
-            s0 *= c(0.6);
-            s0 += c(0.1) * (x0.powi(2) + c(0.5)).cbrt().cos();
-            if k7 >= 2 || gt(v3.atan() + v[(k7 + n) % 4], c(1.0), margin) {
-                break (v3 * v3 + c(1.0)).cbrt();
-            }
-        };
-        s0.cos() + acc1.sin() + v3 + v8.cos() + v8
-    }
-
-    pub fn prog_107_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * x0 + c(0.5)).sqrt().sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = prog_68_dual(x1, s0.cos().cosh().cos() * c(2.0), (x0 + x2).tanh() * c(2.0), v, n, margin);
-        let v3 = (acc1 * x2).cos().exp();
-        for i in 0..4 {
-            let fi = c(i as f64);
-            let mut k4 = 0;
-            while k4 < 5 && ge(s0 - v3, v3.asinh(), margin) {
-                k4 += 1;
-                s0 = c(0.8) * s0 + c(0.2) * (-s0).sin();
-                if gt(v2 * v3, fi * v[k4 % 4], margin) || n < 3 {
-                    let v5 = v3 - x0;
-                    s0 = (s0 * c(0.8) + v5.tanh() * c(0.1)).sin();
-                } else if gt(s0.cos().tanh(), -c(0.25), margin) {
-                    let v6 = v2 - x2 - x0;
-                    s0 = s0 * c(0.6) + v6.tanh().cos() * c(0.1);
-                } else {
-                    let v7 = v[i].powi(3);
-                    acc1 += c(0.1) * v7.sin();
-                }
-                let v8 = d_to_radians(x2) * c(50.0);
-                acc1 += c(0.1) * v8.cos().tanh();
-            }
-            let mut k9 = 0;
-            while k9 < 4 {
-                k9 += 1;
-                acc1 -= v3.cos().exp().cos() * c(0.1);
-                let v10 = v2.asinh();
-                if k9 > 2 && le(d_copysign(v10, x0, margin), v[n % 4] / (s0 * s0 + c(1.5)), margin) {
-                    s0 = c(0.5) * s0 + c(1.0) * d_max(-c(0.5_f64), fi, margin).tanh();
-                }
-            }
-            s0 = (s0 * c(0.75) + (v3.powi(2) + c(1.0)).cbrt() * c(0.1)).sin();
-        }
-        let mut k11 = 0;
-        let v14 = loop {
-            k11 += 1;
-            acc1 += prog_33_dual((v[n % 4].cos() * c(0.9)).asin().sin().exp().tanh(), v3.tanh().sin(), c(2.0), v, n, margin).cos() * c(0.005);
-            let v12 = if k11 % 2 == 0 {
-                let x0 = (d_min(x0, v2, margin).powi(2) + c(2.0)).ln();
-                s0 = s0.mul_add(c(0.75), (x0 * x0).cos() * c(0.05));
-                d_hypot(x0 - v[k11 % 4], x0.mul_add(v2, s0), margin)
-            } else {
-                v[k11 % 4] + x2
-            };
-            let v13 = match k11 % 4 {
-                0 => c(0.1) * x0,
-                g if g > 1 => ((v12 + v2).tanh() * c(0.9)).acos(),
-                _ => s0.tanh().exp_m1(),
-            };
-            if k11 >= 6 || le(((d_to_radians(v12) * c(20.0)).tanh() * c(1.5)).cosh(), -c(1.0), margin) {
-                break d_max(d_clamp(x2, v12.tanh() - c(1.5), v2.sin() + c(1.5), margin), c(0.35) * x2, margin);
-            }
-            acc1 -= v13.sin().tanh() * c(0.2);
-        };
-        let v17 = match k11 % 4 {
-            1 => {
-                let v15 = (v3 * v3 + c(2.0)).sqrt().sin();
-                d_powf(c(3.0_f64), v3.sin()) + v15.sin()
-            }
-            2 => d_powf(v3.powi(2) + c(0.5), v3.cos()),
-            3 => v3.cos(),
-            _ => {
-                let v16 = x0;
-                d_hypot(c(3.0_f64), v[1], margin) / (x0.powi(2) + c(0.5)) + v16.cos()
-            }
-        };
-        for _ in 0..n {
-            s0 = s0 * c(0.75) + (v17.cos() * c(1.2)).tan().sin() * c(0.02);
-            acc1 += c(0.25) * (-v3).sin();
-        }
-        s0.sin() + acc1.tanh() + v2.tanh() + v3 - v14.sin() - v17.cos()
-    }
-
-    pub fn prog_108_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_abs(x0, margin);
-        let mut s1: Dual64 = (v[2] + x2).cos().cosh();
-        let mut acc2: Dual64 = c(0.0);
-        let v4 = if n == 1 {
-            x1.sin()
-        } else {
-            let x2 = v[n % 4].sin();
-            let v3 = x2 - acc2 - (x1 * x1 + c(0.5)).ln();
-            d_clamp(x1 - x0, (-v3).tanh() - c(1.5), d_min(v3, x2, margin).sin() + c(1.5), margin)
-        };
-        for _ in 0..v.len() {
-            let v5 = v[n % 4];
-            s0 = s0 * c(0.8) + (d_powf(v5 * v5 + c(1.0), v5.sin()) - (s0.powi(2) + c(1.0)).recip()).tanh() * c(0.01);
-        }
-        if lt(v[n % 4].powi(3), v4 * v4, margin) {
-            return (acc2.tanh() * c(0.9)).asin() - (x0.sin() * c(1.5)).sinh();
-        }
-        let mut k6 = 0;
-        while k6 < 4 && le(v[n % 4], s0, margin) {
-            k6 += 1;
-            s1 = c(0.6) * s1 + c(0.005) * prog_33_dual(s1.tanh().exp2().sin() * c(2.0), (s1.powi(2) + c(1.0)).recip().sin() * c(2.0), s0.cos().tanh(), v, n, margin).tanh();
-            if n % 2 == 0 && gt(prog_106_dual(s1, (s0 * s0 + c(1.5)).acosh().sin(), c(1.5), v, k6, margin), v[0], margin) {
-                s0 = c(0.8) * s0 + c(0.05) * (s0.powi(2) + c(1.5)).acosh().cos();
-                if !(k6 == 0 && gt(-v[k6 % 4], c(0.5), margin)) {
+                g if g > 1 => {
                     break;
                 }
-                let v7 = prog_106_dual(s1, x1, s0, v, k6, margin);
-                acc2 -= v7.cos().sin() * c(0.02);
+                _ => {
+                    s1 = s1 * c(0.75) + (x1.cos() * c(1.5)).sinh().cos() * c(0.05);
+                }
             }
+            acc3 += (v4 / (v4.sin() + c(2.0))).sin() * c(0.25);
         }
-        let mut a8 = [c(0.0); 4];
-        a8[0] = prog_2_dual((v[1] * v[1] + c(2.0)).acosh().cos(), (s1 * s0).tanh(), s0, v, 3, margin).cos();
-        for i in 1..4 {
-            a8[i] = a8[i - 1] * c(0.75) + v[i].tanh().exp_m1().tanh() * c(0.05);
-        }
-        acc2.cos() - a8[2].tanh()
-    }
-
-    pub fn prog_109_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (x0.powi(2) + c(1.0)).cbrt();
-        let mut acc1: Dual64 = c(0.0);
-        if lt(x0, -c(1.0), margin) {
-            return x2;
-        }
-        s0 = (s0 * c(0.5) + s0.tanh() * c(0.25)).sin();
-        let v2 = v.iter().copied().map(|p| c(1.0) + c(0.25) * (prog_0_dual(d_max(x1, x2, margin).tanh(), acc1, x2, v, n, margin) + p.tanh()).cos()).product::<Dual64>();
-        let v3 = v.iter().map(|&p| c(1.0) + c(0.1) * (d_hypot(c(0.5_f64), x1.asinh(), margin) + p.tanh()).sin()).product::<Dual64>();
-        for i in (0..n).rev() {
-            acc1 -= c(0.1) * prog_33_dual(v3, s0, c(0.75), v, i, margin).cos();
-            let v4 = prog_33_dual((v2 * x2).tanh().exp_m1().cos() * c(2.0), v2.sin().tanh(), v3, v, n, margin);
-            acc1 += c(0.005) * v4.cos();
-        }
-        s0 * c(0.5) + acc1 * c(0.5) + v2 + v3 + (v3 - x0 + (v[n % 4].cos() * c(1.2)).tan())
-    }
-
-    pub fn prog_110_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = v[n % 4].sin().exp().cos().exp_m1();
-        let mut s1 = x1.tanh().exp().sin() * c(2.0);
-        let mut s2 = x2.cos().sin().exp().tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let a4 = v.map(|e| e.atan());
-        let v6 = if gt(s0 + a4[n % 4], s0, margin) {
-            let v5 = d_powf(acc3 * acc3 + c(1.0), (x0 - x1).sin());
-            acc3 += (v5 * v5 + c(1.0)).log10();
-            (v5 * v5 + c(1.0)).log(10.0)
-        } else {
-            x0 / (x0.tanh() + c(2.0))
-        };
-        let v7 = prog_48_dual(x2.sin(), ((acc3 * acc3 + c(2.0)).sqrt().powi(2) + c(1.0)).powi(-1).sin(), s0, v, n, margin);
-        let mut a8 = [c(0.0); 4];
+        let mut a10 = [c(0.0); 4];
         for i in 0..4 {
-            a8[i] = ((v6 / (s0 * s0 + c(1.0))).powi(2) + c(0.5)).sqrt();
-        }
-        let v9 = (v6 * v6 + c(1.0)).log10();
-        s0 = s0 * c(0.8) + prog_106_dual(c(2.0), ((a4[2].powi(2) + c(0.5)).ln().powi(2) + c(1.0)).log2().cos() * c(2.0), (v9.cos().exp() + x0 * v9).tanh(), v, 0, margin).sin() * c(0.005);
-        s1 = s1 * c(0.75) + (x2 * v[n % 4]).tanh() * c(0.05);
-        s2 *= c(0.8);
-        s2 -= c(1.0) * (acc3.sin() * c(1.5)).sinh().sin();
-        s0.cos() + s1.cos() - s2.tanh() + v7.cos() - a8[2] * c(1.5) - v9.cos().tanh().exp()
-    }
-
-    pub fn prog_111_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4].mul_add(x0, x0).sin() * c(2.0);
-        let mut s1 = d_log(v[1].powi(2) + c(1.0), x2 * x2 + c(2.0)).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        let v4 = loop {
-            k3 += 1;
-            s0 *= c(0.5);
-            s0 += c(0.5) * x1.tanh();
-            if lt(prog_106_dual((d_to_radians(s0) * c(20.0)).tanh() * c(2.0), c(0.25), (s0 - c(0.35)).sin() * c(2.0), v, k3, margin), x0.tanh(), margin) && k3 == 4 {
-                break x0 * v[k3 % 4];
-            }
-            if k3 >= 6 {
-                break ((v[k3 % 4].cos() * c(0.9)).atanh().powi(2) + c(1.0)).log2();
-            }
-        };
-        if le(v[0].asinh().tanh(), -c(0.5), margin) || n % 2 == 0 {
-            s0 *= c(0.6);
-            s0 -= c(0.1) * d_atan2(x1.powi(2) + c(1.0), v[n % 4]).tanh();
-        }
-        let v5 = x0;
-        let mut m6 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let v7 = x1 * v[2];
-            if gt(v4 + (x1.tanh() * c(1.2)).tan(), -c(1.0), margin) {
-                m6 += 1;
-            }
-            let v9 = match i {
-                0 => s0.sin(),
-                2 => v7 * s0 - d_hypot(v[3 - i], v4, margin),
-                3 => {
-                    let v8 = prog_106_dual(x1, t.asinh().sin(), v[i].cos().exp_m1().cos() * c(2.0), v, n, margin);
-                    ((x2 + fi).tanh() * c(0.9)).acos() + v8.tanh()
-                }
-                _ => x1 - v[3 - i],
-            };
-            acc2 -= prog_33_dual(x1, (v4 + v5).tanh() * c(2.0), c(1.2), v, i, margin).tanh() * c(0.02);
-            s0 = s0.mul_add(c(0.8), (t.cos() + v7.tanh() - v9.sin()).sin() * c(0.005));
-        }
-        match m6 {
-            0 => {
-                let v10 = prog_0_dual(s0, x1.atan().tanh(), d_max((x1 * x1 + c(1.0)).ln(), (v5 * v5 + c(1.0)).log2(), margin).tanh() * c(2.0), v, m6, margin);
-                s1 = (s1 * c(0.8) + v10.tanh() * c(0.005)).sin();
-            }
-            4 | 6 => {
-                let v11 = prog_33_dual(v5, s1.sin() * c(2.0), x1, v, n, margin);
-                acc2 += v11.cos() * c(0.005);
-            }
-            _ => {
-                acc2 += (v[0] * v[0] + c(0.5)).recip().tanh();
-            }
-        }
-        for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            acc2 += c(0.5) * (v5 * fi).tanh();
-            if gt(x1 * fi, c(1.0), margin) || i == 1 {
-                break;
-            }
-        }
-        x1 + s0 + s1 + acc2 * c(0.75) - v4.sin() + v5.sin()
-    }
-
-    pub fn prog_112_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0;
-        let mut s1 = ((x2 - v[n % 4]).powi(2) + c(1.0)).cbrt().tanh() * c(2.0);
-        let mut s2 = (x2.powi(2) + c(2.0)).acosh().cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        s0 = s0 * c(0.8) + (d_abs(s0, margin).powi(2) + c(1.0)).log2().tanh() * c(0.1);
-        let mut k4 = 0;
-        while k4 < n + 1 && gt(prog_106_dual((x1.sin() * c(2.0)).cosh().sin() * c(2.0), c(2.0), (x1 + v[k4 % 4]).tanh(), v, n, margin), (s2.tanh() * c(0.9)).asin(), margin) {
-            k4 += 1;
-            if gt((s1.tanh() * c(0.5)).ln_1p().tanh(), s1, margin) {
-                let x1 = d_copysign(v[k4 % 4].cos().exp(), x1.tanh().exp(), margin);
-                let v5 = prog_33_dual((v[k4 % 4].tanh() * c(2.0)).cosh().cos(), (-(x1 * x1).ln_1p()).cos(), (s0.sin() * c(0.9)).acos().tanh() * c(2.0), v, n, margin);
-                s0 = (s0 * c(0.5) + v5.cos() * c(0.005)).sin();
+            if gt(v[i] + v4, x0, margin) {
+                a10[i] = v[i];
             } else {
-                let v6 = d_to_radians((x0.powi(2) + c(2.0)).sqrt());
-                acc3 += c(0.25) * v6.sin();
+                a10[i] = c(1.25) * (v[i] * v[i]);
             }
-            let mut k7 = 0;
-            while k7 < n + 1 && le((x2.powi(2) + c(2.0)).sqrt(), -c(1.0), margin) {
-                k7 += 1;
-                if lt((v[(k7 + k4) % 4].sin() * c(0.9)).acos().sin().exp2(), s2, margin) || k7 > 2 {
-                    continue;
-                }
-                let v8 = v.iter().map(|&p| s2 + p).sum::<Dual64>();
-                match k7 % 4 {
-                    0 => {
-                        s1 *= c(0.75);
-                        s1 += c(0.02) * v8.cos();
-                    }
-                    1 | 3 => {
-                        continue;
-                    }
-                    _ => {
-                        let v9 = x1 - v8;
-                        s2 *= c(0.75);
-                        s2 += c(0.02) * v9.cos();
-                    }
-                }
-                s1 = s1 * c(0.5) + ((x0.sin() + c(2.0)).cbrt().cos() * c(1.5)).sinh().tanh() * c(0.4);
-            }
-            s0 = s0.mul_add(c(0.8), s0.mul_add(s1, x0).sin() * c(0.02));
         }
-        let v10: Dual64 = if ge(d_abs(x1, margin) * (v[3] / (x1 * x1 + c(1.0))), -c(1.0), margin) {
-            let x2 = x0 + (acc3 + x2);
-            d_clamp((x2 * x2 + c(2.0)).ln(), -c(1.0), c(1.5), margin)
-        } else if k4 > 3 {
-            acc3 + v[n % 4]
-        } else {
-            x0.sin()
-        };
-        let v11 = v.iter().fold(s0, |r, &p| r * c(0.5) + c(0.1) * (r - x2 + d_clamp(x1, -c(1.5), c(1.5), margin) + p.sin()).tanh());
-        s1.tanh() - s2.cos() + acc3 + v10.tanh() + v11.sin() - d_clamp(v10, -c(1.0), c(1.5), margin)
+        let mut a11 = [c(0.0); 4];
+        for i in 0..4 {
+            a11[i] = a10[i].sin().exp();
+        }
+        s0 * c(0.25) + s1.cos() + s2 * c(0.5) + acc3.tanh() + v4.cos() - a10[2].tanh() + a11[1]
     }
 
-    pub fn prog_113_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.cos();
-        let mut s1 = -x1;
-        let mut s2 = x2.asinh();
-        let mut acc3: Dual64 = c(0.0);
-        let v5 = match n {
-            0 => prog_48_dual(x0, x2.tanh().tanh(), s0, v, n, margin),
-            1..=2 => {
-                let v4 = acc3 * s1;
-                v4 * v4
-            }
-            3 | 5 => {
-                acc3 += v[n % 4].sin().exp2().cos();
-                d_atan2(d_atan2(v[1].powi(2) + c(0.5), x2), s2.powi(2).powi(2) + c(1.0))
-            }
-            _ => d_max(s0, s1, margin),
+    pub fn prog_62_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0;
+        let mut s1: Dual64 = (x0 * x0 + c(1.0)).log(10.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = ((c(0.1) * x2).powi(2) + c(1.0)).powf(0.5);
+        let v5 = if n % 2 == 0 && le(((v[0].cos() * c(0.9)).asin().cos() + c(2.0)).cbrt(), c(0.25), margin) {
+            d_max(v[n % 4], x1, margin)
+        } else if le(d_clamp(v3, -c(1.0), c(1.5), margin), c(0.5), margin) {
+            let x2 = prog_35_dual(d_powf((s1 + v3).powi(2) + c(1.0), d_hypot(s0, acc2, margin).sin()).cos(), d_abs((x1.tanh() * c(2.0)).cosh(), margin).tanh(), c(0.5), v, n, margin);
+            x1.cos() + x2.cos()
+        } else {
+            let v4 = x1.sin();
+            return (-v4) / (d_clamp(v4, -c(1.0), c(0.5), margin).cos() + c(2.0))
         };
         let mut k6 = 0;
-        let v9 = loop {
+        while k6 < n && ge(s1 * v5 / ((v[0] * v[0] + c(1.0)).ln().sin() + c(2.0)), c(0.5), margin) {
             k6 += 1;
-            let mut k7 = 0;
-            while k7 < n {
-                k7 += 1;
-                if gt(c(1.5) - (v[k7 % 4].sin() * c(2.0)).sinh(), c(0.0), margin) {
-                    acc3 += c(0.1) * (v5.powi(2) + c(1.0)).log10().cos();
-                    s1 *= c(0.5);
-                    s1 += c(0.02) * (v[k6] * x0).tanh().exp().tanh();
-                } else {
-                    s0 = c(0.6) * s0 + c(0.25) * x2.cos().exp2().sin();
+            if lt(s0.atan(), x2, margin) {
+                for _ in 0..n {
+                    if lt((v3.tanh() * c(2.0)).cosh() * c(core::f64::consts::FRAC_1_SQRT_2), -c(1.0), margin) {
+                        s1 = c(0.75) * s1 + c(0.05) * (s1.powi(2) + c(1.0)).powi(-3).tanh();
+                    } else if lt((v[k6 % 4] * v[k6 % 4] + c(1.0)).powi(-3), c(0.5), margin) {
+                        s1 *= c(0.8);
+                        s1 -= c(0.2) * (d_copysign(v[1], x0, margin).cos() * c(0.5)).ln_1p().cos();
+                    }
+                    acc2 += c(0.05) * (v[n % 4].sin() * c(0.5)).ln_1p();
                 }
-                let v8 = c(SCALE) + v5;
-                acc3 += c(0.1) * (-v[k7 % 4]).tanh();
-                s1 = c(0.8) * s1 + c(0.2) * v8.sin();
+                s0 = s0 * c(0.5) + x0.powi(3).sin() * c(0.02);
+            } else {
+                acc2 += c(0.25) * (v3 + c(0.5)).cos();
+                acc2 += c(0.25) * s0.cos().exp().mul_add(v[k6 % 4], c(2.0) * v3).tanh();
             }
-            s1 = s1 * c(0.75) + (x0 * x2).sin() * c(0.05);
-            if k6 >= 2 || lt((d_clamp(v5, v[k7 % 4].sin() - c(1.5), s2.tanh() + c(1.5), margin).powi(2) + c(1.0)).powf(0.3), c(0.0), margin) {
-                break d_to_degrees(s0) * c(0.02);
-            }
-        };
-        let mut m10 = 0;
-        for i in (1..=3).step_by(2) {
-            let v11: Dual64 = d_max(-c(2.0_f64), (s0 * s0 + c(1.0)).powi(-3), margin);
-            if ge(prog_68_dual((x1 + x0).mul_add(v[k6].cos().exp2(), v9).cos() * c(2.0), c(0.25), x0.tanh().exp2().sin(), v, n, margin), s1, margin) {
-                m10 += 1;
-            }
-            s0 = c(0.8) * s0 + c(0.2) * v5.tanh();
-            acc3 -= c(0.01) * prog_33_dual(v11, c(2.0), s2, v, i, margin).cos();
-        }
-        let c12 = c(m10 as f64);
-        let v13 = prog_86_dual(x1, ((v[m10 % 4] / (x2.sin() + c(2.0))).powi(2) + c(1.0)).log10().cos() * c(2.0), (-(v[m10 % 4] / (x2 * x2 + c(1.5)))).tanh(), v, k6, margin);
-        s2 = (s2 * c(0.75) + (x2 * x2 + c(1.0)).recip() * c(0.25)).sin();
-        x0.tanh() - s0.sin() - s1 * c(0.75) - s2 + acc3 + v5.tanh() - v9.tanh() + c12.sin() + v13.cos() + x2.sin().exp2()
-    }
-
-    pub fn prog_114_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4] * v[n % 4] + c(1.0)).log10();
-        let mut s1 = (x2 * x2 + c(1.0)).powf(0.5).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); 4];
-        a3[0] = (x0 * x0 + c(1.0)).powi(-3);
-        for i in 1..4 {
-            a3[i] = a3[i - 1] * c(0.5) + x2.sin().tanh() * c(0.5);
-        }
-        for (i, &t) in v.iter().enumerate() {
-            match i {
+            match k6 {
                 0 => {
-                    s0 = s0 * c(0.8) + s0.tanh() * c(0.2);
+                    s1 = (s1 * c(0.6) + (x1.cos() * c(0.9)).acos().sin().exp_m1() * c(0.05)).tanh();
                 }
-                1 => {
-                    s1 = c(0.8) * s1 + c(0.05) * d_max(a3[n % 4], x0 * t, margin).cos();
-                    acc2 += (a3[1] * a3[1]).ln_1p() * c(0.5);
+                1..=3 => {
+                    acc2 += ((v3 * v3 + c(1.5)).acosh() * v3.tanh()).tanh() * c(0.25);
+                    if gt((x1.powi(2) + c(2.0)).acosh() / c(2.0), x1, margin) {
+                        return -d_powf(s1 * s1 + c(0.5), x2.tanh());
+                    }
                 }
-                2 => {
-                    s0 = (s0 * c(0.6) + (s0.powi(2) + c(0.5)).recip() * c(0.2)).sin();
+                4 | 6 => {
+                    s1 = s1.mul_add(c(0.5), ((v3 * v3 + c(2.0)).sqrt() + v[k6 % 4] / (v3 * v3 + c(1.5))).cos() * c(0.2));
                 }
                 _ => {
-                    s1 = (s1 * c(0.5) + (x1.cos() * c(0.9)).asin() * c(0.2)).sin();
+                    s1 *= c(0.75);
+                    s1 -= c(0.25) * v5.atan().tanh();
                 }
             }
-            acc2 += a3[i] * a3[(i + n) % 4] * a3[(i + n) % 4] * c(0.5);
-            acc2 += d_log(c(0.5_f64), s1 * s1 + c(2.0)).cos() * c(0.5);
-            acc2 -= c(0.5) * t.sin().sin();
+            s0 = s0.mul_add(c(0.5), x2.tanh().exp2().tanh() * c(0.25));
         }
-        let v4 = prog_33_dual((a3[n % 4] + x1).cos().cosh().sin(), (x1 + x2).sin().sin(), (a3[n % 4] + x0).sin() * c(2.0), v, n, margin);
-        if ge((x2 * x2 + c(1.5)).acosh(), -c(1.0), margin) || n == 6 {
-            let mut k5 = 0;
-            while k5 < n + 1 {
-                k5 += 1;
-                let v6 = ((x1 + v[n % 4]).tanh() * c(0.9)).asin();
-                let v8 = if le(x1.powi(3), c(1.0), margin) {
-                    let v7 = v6.asinh();
-                    s1.sin().sin().exp2() + v7.cos()
-                } else if lt((v4.powi(2) + c(0.5)).cbrt().cos().exp2(), v6, margin) {
-                    acc2 += c(0.25) * (x2 * x2 + c(1.0)).powi(-1);
-                    s1 + v6
-                } else {
-                    (x0.tanh() * c(0.9)).atanh() + a3[(k5 + n) % 4].sin()
-                };
-                s0 = (s0 * c(0.8) + d_to_degrees(s0) * c(0.01) * c(0.25)).tanh();
-                s0 = s0.mul_add(c(0.75), v8.sin().sin() * c(0.02));
+        'l2: for i in 1..n {
+            let v7 = v3;
+            s0 = s0.mul_add(c(0.5), (s0.tanh().exp_m1() / (v7.powi(3).powi(2) + c(1.5))).cos() * c(0.1));
+            let mut k8 = 0;
+            while k8 < 4 && le((v[n % 4] * v[n % 4]).ln_1p() * c(std::f64::consts::LN_2), s1.sin(), margin) {
+                k8 += 1;
+                if k8 < i && ge((x1 * x1 + c(2.0)).sqrt(), x2, margin) {
+                    s1 *= c(0.6);
+                    s1 += c(0.4) * s1.sin();
+                    continue 'l2;
+                }
+                let v9 = x1.cos().exp();
+                acc2 += (v9 + v5).cos().exp().cos() * c(0.1);
             }
-            acc2 -= x1.sin().tanh();
-        } else if ge(x1.asinh(), c(0.0), margin) {
-            s1 = (s1 * c(0.8) + x2 * c(0.2)).tanh();
-            let v9: Dual64 = prog_48_dual((acc2 * c(0.1)).sin().sin(), (v4 * c(0.01)).sin().tanh(), s0, v, n, margin);
-            s1 *= c(0.75);
-            s1 += c(0.005) * v9.cos().cos();
-        } else {
-            let v4 = x1 * x2;
-            s0 = (s0 * c(0.5) + v4.sin() * c(0.1)).sin();
+            s1 = (s1 * c(0.8) + v5 * c(0.2)).sin();
         }
-        'l3: for i in (0..n).rev() {
-            acc2 -= c(0.25) * (a3[i % 4] - v4).sin().sinh().tanh();
+        'l4: for i in 1..n {
+            let fi = c(i as f64);
+            s1 = (s1 * c(0.5) + s1 / (v[2].sin() + c(2.0)) * c(0.25)).sin();
+            acc2 += c(0.4) * d_to_radians(v3).asinh().tanh();
             let mut k10 = 0;
             while k10 < 5 {
                 k10 += 1;
-                acc2 -= c(0.05) * s1.asinh();
-                s1 = (s1 * c(0.8) + d_to_radians(x2) * c(20.0) * c(0.5)).sin();
-                if !(i == 2 && lt(a3[0].sin().exp2(), (x0 * x0 + c(2.0)).acosh(), margin)) {
-                    continue 'l3;
+                let v11 = (v5.tanh() * c(0.9)).asin();
+                if lt((v11.sin().powi(2) + c(1.0)).log10(), c(0.25), margin) && k10 < 3 {
+                    continue 'l4;
                 }
-            }
-            match k10 % 2 {
-                0 => {
-                    let v4 = s1 * v4 - x1.powi(2);
-                    s0 *= c(0.6);
-                    s0 += c(0.4) * s0;
-                    s1 = s1 * c(0.75) + v4.cos() * c(0.01);
-                }
-                1 => {
-                    s0 = c(0.6) * s0 + c(0.1) * (s0 / (s0 * s0 + c(0.5))).sin();
-                    s0 = (s0 * c(0.6) + x2 * c(0.4)).sin();
-                }
-                _ => {
-                    acc2 += (-(x0 * x0 + c(1.0)).log2()).sin() * c(0.25);
-                }
-            }
-            match i % 4 {
-                0 => {
-                    let v4 = v4 / ((c(SCALE) + x0).powi(2) + c(1.0));
-                    acc2 -= v4.sin() * c(0.25);
-                }
-                1 => {
-                    let v11: Dual64 = d_abs(x2, margin);
-                    s1 = c(0.6) * s1 + c(0.4) * v11.tanh();
-                }
-                g if g > 2 => {
-                    let v12 = d_to_degrees(x1) * c(0.02);
-                    s1 = (s1 * c(0.75) + v12.sin() * c(0.2)).tanh();
-                    if gt(s0, c(0.5), margin) {
-                        let v13: Dual64 = s0 * s1 + d_powf(a3[k10 % 4] * a3[k10 % 4] + c(1.0), x2.tanh());
-                        acc2 += v13.cos() * c(0.25);
-                    }
-                }
-                _ => {
-                    acc2 += c(0.25) * s0.sin();
-                }
+                acc2 += ((v[k10 % 4] * v[k10 % 4] + c(2.0)).acosh() - (fi + s0)).tanh() * c(0.05);
             }
         }
-        s0 - s1 * c(0.25) + acc2.cos() - v4.tanh()
+        let mut k12 = 0;
+        while k12 < n + 1 && lt(-v5, -c(0.5), margin) {
+            k12 += 1;
+            if k12 < 1 && ge(((v3.tanh() + c(2.0)).cbrt().cos() * c(1.2)).tan(), x1, margin) {
+                let mut k13 = 0;
+                while k13 < n + 1 && lt(d_clamp(v[k13 % 4].asinh(), -c(1.5), c(1.0), margin), -c(0.5), margin) {
+                    k13 += 1;
+                    if lt(x0.cos().exp2(), x0, margin) {
+                        s1 = s1.mul_add(c(0.6), (x0.sin() * c(2.0)).sinh().cos() * c(0.05));
+                        s0 = c(0.8) * s0 + c(0.05) * (s0 * x0).cos();
+                    } else if gt((v[(k13 + n) % 4] * v[(k13 + n) % 4]).ln_1p(), c(0.5), margin) {
+                        s1 = (s1 * c(0.5) + d_atan2(s1 * s1 + c(1.0), s1) * c(0.25)).sin();
+                    } else {
+                        let v14 = d_max(v[k13 % 4], v3, margin);
+                        s1 = s1 * c(0.5) + d_hypot(x0, v14, margin).tanh() * c(0.25);
+                    }
+                    acc2 -= c(0.02) * ((v3 * v3 + c(1.0)).ln() + x2).cos();
+                }
+                s0 = s0.mul_add(c(0.8), ((v3.powi(2) + c(1.0)).sqrt().cos() * c(0.9)).acos().tanh() * c(0.05));
+            } else if ge(v[k12 % 4] + x0, c(0.5), margin) {
+                let v5 = x2.cos().exp();
+                let v15 = v5.sin() * v5;
+                s0 *= c(0.8);
+                s0 += c(0.01) * v15.cos();
+            } else {
+                let x1 = ((d_to_degrees(s0) * c(0.02)).sin() * c(1.2)).tan();
+                s0 = c(0.8) * s0 + c(0.01) * x1.cos().exp2().sin();
+            }
+            acc2 -= (c(SCALE) + s0).sin() * c(0.25);
+        }
+        s0 * c(0.75) - s1.sin() + acc2.tanh() + v3.sin() + v5.sin()
     }
 
-    pub fn prog_115_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x0 * x0 + c(0.5)).sqrt() / ((v[n % 4] * x0).powi(2) + c(1.0))).cos() * c(2.0);
-        let mut s1 = ((x2.cos() * c(0.9)).atanh().powi(2) + c(1.0)).log(3.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            let v4: Dual64 = d_atan2(x0 * x0 + c(0.5), d_log(x1 * x1 + c(1.0), v[3] * v[3] + c(2.0)));
-            if ge((x2.powi(2) + c(2.0)).ln(), -c(1.0), margin) {
-                s1 = s1.mul_add(c(0.6), (v4 * v4).ln_1p().tanh() * c(0.02));
-            } else {
-                s0 = s0.mul_add(c(0.8), s0.tanh() * c(0.2));
-            }
-            s1 = s1.mul_add(c(0.75), v4.tanh() * c(0.02));
-            if k3 >= 6 {
-                break (s0.cos() * c(0.9)).acos();
-            }
-        };
-        let mut m6 = 0;
+    pub fn prog_63_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (d_hypot(x0, x1, margin) - (v[n % 4].powi(2) + c(2.0)).ln()).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
         for &t in v.iter() {
-            let v7 = v.iter().fold(v[m6 % 4], |r, &p| r * c(0.5) + c(0.1) * (t + v5 + p.sin()).sin());
-            acc2 += (x1.powi(2) + c(2.0)).sqrt().powi(2).ln_1p().sin() * c(0.5);
-            if ge(v[n % 4] + v5, c(0.0), margin) {
-                m6 += 1;
-            }
-            acc2 += c(0.5) * v7.tanh().tanh();
+            let v2 = d_to_degrees((x2.powi(2) + c(1.0)).log2()) * c(0.02);
+            acc1 += c(0.25) * d_atan2(t, v2.powi(2) + c(0.5)).asinh().cos();
+            let v3 = (x1.cos().powi(2) + c(0.5)).recip();
+            acc1 += c(0.5) * v3.tanh();
         }
-        let c8 = c(m6 as f64);
-        let v9 = x1.sin().exp_m1();
-        let mut k10 = 0;
+        s0 = (s0 * c(0.8) + (x2.powi(2) + c(1.0)).log(10.0) * c(0.4)).tanh();
+        for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            let v4 = fi.sin().exp2();
+            if i > 1 && le(((x0 + v4).powi(2) + c(0.5)).recip(), (v[i % 4].tanh() * c(2.0)).sinh(), margin) {
+                acc1 += (v4.powi(2) + c(1.0)).powi(-3).tanh() * c(0.5);
+                continue;
+            }
+            if i % 2 == 0 && lt((x1 * x1 + c(1.0)).log10(), c(0.0), margin) {
+                acc1 += (x0.powi(2) + c(1.0)).log2().powi(2).ln_1p().tanh() * c(0.5);
+                if ge(v[i % 4] - fi, v[i % 4] - c(0.35), margin) {
+                    let v5 = prog_35_dual(x0.sin(), x2, c(0.75), v, n, margin);
+                    acc1 -= v5.tanh().cos() * c(0.02);
+                } else {
+                    s0 = s0 * c(0.75) + d_atan2(x2 * x2 + c(0.5), (fi.cos() * c(0.9)).asin()).tanh() * c(0.05);
+                }
+                s0 = (s0 * c(0.5) + prog_35_dual(v4, x2.powi(2).cos() * c(2.0), ((x0.sin() * c(1.5)).cosh() + s0 * s0).tanh() * c(2.0), v, 5, margin) * c(0.005)).tanh();
+                if le((x0.sin() * c(0.9)).acos().sin().exp_m1(), x1, margin) {
+                    let v6: Dual64 = (fi.tanh() * c(0.9)).asin();
+                    acc1 += c(0.5) * fi.cos();
+                    s0 = s0 * c(0.75) + v6.sin() * c(1.0);
+                }
+            } else if le((x2.cos() * c(1.2)).tan(), (s0.cos() * c(0.9)).atanh(), margin) {
+                let v7 = s0;
+                s0 = (s0 * c(0.75) + v7.tanh() / ((x2.cos() * c(0.9)).asin().powi(2) + c(0.5)) * c(0.02)).tanh();
+            } else {
+                let x0 = (x0.powi(2) + c(2.0)).acosh();
+                acc1 -= x0.tanh() * c(0.5);
+            }
+            s0 = s0 * c(0.6) + (x2.cos() * c(2.0)).sinh().tanh() * c(0.05);
+        }
+        'l2: for _ in 0..v.len() {
+            let v8 = v.iter().fold(v[n % 4], |r, &p| r * c(0.5) + c(0.02) * ((r.sin() * c(1.5)).sinh() + (p.tanh() * c(1.2)).tan()).cos());
+            s0 = (s0 * c(0.8) + (x1 * x1 + c(1.0)).ln() * c(0.2)).sin();
+            for j in (0..6).rev() {
+                acc1 -= (-v[j % 4]).tanh() * c(0.05);
+                if ge(v8.sin(), v[j % 4], margin) || j % 2 == 0 {
+                    continue 'l2;
+                }
+            }
+            acc1 -= c(0.5) * v8.sin();
+        }
+        let mut k9 = 0;
         loop {
-            k10 += 1;
-            let v12 = match k10 % 2 {
-                1 => {
-                    for j in (0..3).rev() {
-                        acc2 += c(0.2) * v[m6 % 4].cos();
-                        if j == 1 && lt(v[j].sin(), c(0.5), margin) {
-                            break;
-                        }
-                        acc2 += s1.asinh().atan().cos() * c(0.2);
-                    }
-                    let x2: Dual64 = x2.sin();
-                    x2.cos()
-                }
-                _ => {
-                    let v11 = x0.powi(2).asinh();
-                    v5.cos().tanh() + v11.cos()
-                }
-            };
-            s0 = s0 * c(0.6) + (v5 * v5 + c(0.5)).sqrt().sin() * c(0.4);
-            if k10 >= 3 || gt(prog_106_dual(c(1.2), (v12 + v9).cos(), c8.tanh(), v, 5, margin), -c(0.5), margin) {
+            k9 += 1;
+            if k9 > 2 {
+                s0 = c(0.8) * s0 + c(0.02) * (v[k9 % 4].tanh().exp().tanh() * c(0.9)).asin().cos();
+            }
+            let v10 = v.iter().copied().map(|p| x1 + c(2.0) + p.sin()).sum::<Dual64>();
+            acc1 -= c(0.25) * (v10.powi(2) + c(1.0)).log2().sin();
+            if k9 >= 4 || ge((v[k9 % 4].sin() + c(2.0)).cbrt(), c(0.0), margin) {
                 break;
             }
         }
-        if lt(-v9.tanh(), c(0.25), margin) {
-            return prog_2_dual(x1, ((x0.cos() + c(2.0)).cbrt() / (d_powf(v9.powi(2) + c(1.0), c8.tanh()).cos() + c(2.0))).tanh(), x2, v, k3, margin);
-        }
-        let v13: Dual64 = prog_13_dual(c(1.2), v[3].powi(2).tanh() * c(2.0), c8.tanh().tanh(), v, m6, margin);
-        s0.cos() - s1 * c(0.5) + acc2.tanh() - v5.cos() + v13.sin()
+        s0.cos() + acc1.tanh()
     }
 
-    pub fn prog_116_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[0].tanh().sin();
-        let mut s1 = (x1 * x1 + c(2.0)).sqrt().cos() * c(2.0);
-        let mut s2 = (x1 - s1).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        for i in (0..6).rev() {
+    pub fn prog_64_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4];
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [c(0.0); 4];
+        for i in 0..n {
             let fi = c(i as f64);
-            match i {
-                0 | 2 => {
-                    s1 = (s1 * c(0.8) + (fi - x2) * c(0.2)).sin();
-                    if lt((x0.sin() * c(1.2)).tan(), s0, margin) {
-                        acc3 -= prog_106_dual(s0, s2, x1, v, n, margin).tanh() * c(0.02);
-                        acc3 -= c(0.25) * (fi.sin() + c(2.0)).cbrt().sin();
-                        if !(i == 3) {
-                            break;
-                        }
-                    } else if lt(s1 / (x1.powi(2) + c(1.5)), c(0.0), margin) {
-                        s2 = s2.mul_add(c(0.75), prog_33_dual(c(1.5), (s2.sin() * c(0.9)).acos().sin() * c(2.0), (s2 * s2 + c(1.0)).powf(1.5).sin(), v, n, margin).sin() * c(0.005));
-                        s2 *= c(0.75);
-                        s2 += c(0.02) * (x1.sin() * c(1.2)).tan().tanh();
-                    }
-                }
-                3 | 5 => {
-                    continue;
-                }
-                _ => {
-                    s2 = c(0.5) * s2 + c(1.0) * ((x2.cos() * c(0.5)).ln_1p().powi(2) + c(1.0)).log10();
-                }
-            }
-            if i > 4 && ge(x0.cos().exp(), c(0.5), margin) {
-                s0 = s0 * c(0.8) + s0.cos() * c(0.2);
-            } else if lt((x0.powi(2) + c(2.0)).acosh().sin(), c(0.0), margin) {
-                s2 = (s2 * c(0.75) + fi * s1 * c(0.05)).tanh();
-                s1 *= c(0.75);
-                s1 += c(1.0) * fi.cos().exp().tanh();
-            } else {
-                s0 = (s0 * c(0.5) + (s0.sin() * c(0.9)).acos() * c(0.2)).tanh();
-            }
-            acc3 -= c(0.25) * d_atan2(x0.tanh().exp_m1().powi(2) + c(0.5), s1).sin();
+            a2[i % 4] += (x1.sin().exp() - (fi.cos() * c(0.9)).atanh()).sin() * c(0.5);
         }
-        let v5: Dual64 = if lt((x2.cos() * c(0.9)).acos(), -c(0.5), margin) && n < 4 {
-            let v4 = prog_68_dual((x0.cos() * c(0.9)).acos().sin() * c(2.0), x0, (s2 - x1).tanh() * c(2.0), v, 4, margin);
-            (s1.sin() + c(2.0)).cbrt() + v4.cos()
-        } else {
-            x0.sin() + (x0 + x2)
-        };
-        if !(n > 5 && lt(v5, s2.sin(), margin)) {
-            return d_max(s0, x2, margin);
-        }
-        let a6 = [(s2.powi(2) + c(1.0)).log2() + s1, x1 - s0, x2 / (x2.sin() + c(2.0)), (s0 * s0 + c(1.0)).log10().sin()];
-        acc3 * c(0.5) - a6[1].sin()
-    }
-
-    pub fn prog_117_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = -v[n % 4];
-        let mut s1 = prog_71_dual(x1, (d_min(x0, x2, margin) / (x1.cos() + c(2.0))).sin() * c(2.0), x0, v, n, margin).sin() * c(2.0);
-        let mut s2 = (x2.tanh() * v[n % 4].cos().exp()).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        if gt(d_min(acc3, x1, margin), -c(1.0), margin) && n > 0 {
-            s0 = s0.mul_add(c(0.8), d_abs(v[2], margin).cos() * c(0.2));
-        } else {
-            s0 = s0.mul_add(c(0.6), (acc3.cos().exp() + x2.mul_add(acc3, s0)).sin() * c(0.4));
-            let x2 = acc3.tanh();
-            s2 = c(0.8) * s2 + c(1.0) * x2.cos().tanh();
-        }
-        'l0: for i in (1..=6).step_by(2) {
-            let fi = c(i as f64);
-            if gt((s1.cos() * c(0.9)).asin(), c(0.0), margin) {
-                s2 = (s2 * c(0.8) + prog_33_dual((s2.cos() + c(2.0)).cbrt().sin().sin(), (s1.sin() * c(1.5)).sinh().cos(), s0, v, n, margin) * c(0.005)).tanh();
-                match i + n {
-                    0 => {
-                        break;
-                    }
-                    g if g > 1 => {
-                        s0 = s0 * c(0.8) + prog_33_dual(c(1.2), c(1.5), x1, v, n, margin).tanh() * c(0.005);
-                        let x1: Dual64 = s1 - x1;
-                        s1 *= c(0.5);
-                        s1 -= c(0.25) * x1.sin().sin();
-                    }
-                    _ => {
-                        acc3 += c(0.5) * (-s2).sin();
-                    }
-                }
-                s0 = (s0 * c(0.75) + (s2.sin() * c(1.5)).sinh() * c(0.05)).tanh();
-            } else if n + i < 10 {
-                s0 = (s0 * c(0.8) + prog_106_dual(c(2.0), s0.sin().exp_m1().sin() * c(2.0), c(2.0), v, i, margin) * c(0.005)).tanh();
-                if !(n % 2 == 0 && ge(d_to_radians((s2 * s2).ln_1p()) * c(50.0), d_to_degrees(fi) * c(0.02), margin)) {
-                    acc3 += c(0.4) * ((s1 - x2).cos() + c(2.0)).cbrt();
-                } else if le(s2 * s1 * (s0 - c(0.3)), c(1.0), margin) || i + n < 3 {
-                    s0 = c(0.8) * s0 + c(0.02) * (v[n % 4] / (x1.powi(2) + c(0.5)) * c(1.5)).cos();
-                    let v4 = prog_33_dual(c(0.25), x0, c(0.75), v, i, margin);
-                    acc3 += c(0.1) * v4.sin();
-                }
+        let mut m3 = 0;
+        for i in 0..v.len() {
+            s0 = s0.mul_add(c(0.75), (a2[i].powi(2) + c(1.0)).powi(-2).sin() * c(0.05));
+            let v4 = x0;
+            acc1 += c(0.5) * s0.cos();
+            if gt(x2.tanh(), c(0.25), margin) {
+                m3 += 1;
             }
-            s0 *= c(0.5);
-            s0 += c(1.0) * (s0.tanh() + c(2.0)).cbrt().sin();
-            let mut k5 = 0;
-            while k5 < n + 1 {
-                k5 += 1;
-                if le(x0 * x0, s0 * s0, margin) {
-                    break 'l0;
-                }
-                let v6 = if lt((fi * fi + c(1.0)).log2() + d_min(s2, s0, margin), -c(1.0), margin) {
-                    fi.cos().exp()
-                } else if k5 % 3 == 1 {
-                    let x0 = c(1.2) * fi;
-                    x0.tanh()
-                } else {
-                    return (x2 * x2).ln_1p() / ((x1 * x1 + c(2.0)).acosh().powi(2) + c(1.5))
-                };
-                s0 = c(0.75) * s0 + c(0.05) * s0.sin().exp().cos();
-                s0 *= c(0.5);
-                s0 += c(1.0) * v6.sin().sin();
+            acc1 += v4.sin() * c(0.5);
+        }
+        match m3 {
+            0 | 2 => {
+                s0 = (s0 * c(0.8) + d_min(x1, acc1, margin) * c(0.02)).tanh();
+                acc1 += c(0.5) * (a2[2] * a2[2]).tanh().exp2().cos();
+            }
+            3..=4 => {
+                acc1 += prog_5_dual(c(1.5), (x1 * c(0.65)).asinh().tanh() * c(2.0), (x0 * x0 + c(0.5)).sqrt().sin(), v, n, margin).cos() * c(0.005);
+                let v5 = a2[(m3 + n) % 4];
+                s0 = s0 * c(0.5) + v5.sin() * c(0.1);
+            }
+            5 => {
+                acc1 -= x0.sin().sinh();
+                let v6: Dual64 = d_log(a2[3] * a2[3] + c(1.0), x1 * x1 + c(2.0));
+                acc1 -= c(0.75) * v6.cos();
+            }
+            _ => {
+                let v7 = x1.cos().exp();
+                s0 = s0.mul_add(c(0.75), v7.cos() * c(0.05));
             }
         }
-        'l2: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            acc3 -= (x2.tanh() * c(0.9)).atanh().cos() * c(0.5);
-            match n % 2 {
-                0 => {
-                    acc3 -= (s0.atan() * (x2.powi(2) + c(2.0)).sqrt()).tanh() * c(0.5);
-                }
-                1 => {
-                    continue;
-                }
-                _ => {
-                    acc3 += ((x0 + c(2.5)).cos() * c(0.9)).atanh() * c(0.25);
-                    if i > 1 {
-                        acc3 += c(0.2) * ((t.tanh() * c(0.9)).asin().powi(2) + c(1.0)).powi(-3).cos();
-                        s0 = s0 * c(0.6) + (-x1).sin() * c(0.4);
-                    } else if i > 2 && lt(fi * v[i], t.tanh(), margin) {
-                        s2 = (s2 * c(0.5) + s2.tanh() * c(0.5)).tanh();
-                        s1 = (s1 * c(0.75) + s1 * c(0.25)).tanh();
-                    }
-                }
-            }
-            acc3 += c(0.5) * (x1 * x1 + c(2.0)).acosh().cos();
-            let mut k7 = 0;
-            while k7 < n + 1 && le(v[0] * c(0.35), (v[k7 % 4] * v[k7 % 4] + c(1.0)).log2(), margin) {
-                k7 += 1;
-                let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * ((x1.cos().powi(2) + c(1.5)).acosh() + p.sin() + q.tanh()).cos()).product::<Dual64>();
-                match k7 {
-                    0 => {
-                        let x2 = t * v8;
-                        acc3 += x2.sin() * c(0.05);
-                    }
-                    1 => {
-                        break 'l2;
-                    }
-                    2 | 4 => {
-                        s1 = (s1 * c(0.5) + s1 * c(0.5)).tanh();
-                    }
-                    _ => {
-                        let v9 = v8 + v[k7 % 4];
-                        acc3 += (v[k7 % 4] + v8).mul_add(t, (s2 * s2 + c(0.5)).sqrt()).tanh() * c(0.05);
-                        s0 = s0 * c(0.8) + v9.cos() * c(0.05);
-                    }
-                }
-                s1 = (s1 * c(0.5) + (fi - v8) * c(0.2)).tanh();
-            }
-            acc3 += c(0.5) * t.cos();
-        }
-        let v10: Dual64 = v[0] - c(1.25);
-        let v11 = v.iter().map(|&p| c(1.0) + c(0.1) * (p * p + c(0.5)).tanh()).product::<Dual64>();
-        let v12 = v11.cos() + (-v[n % 4]);
-        s0 * c(0.25) - s1.tanh() + s2 + acc3.cos() + v10 * c(0.75) + v12
-    }
-
-    pub fn prog_118_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_log(c(3.0_f64), x2.powi(2) + c(2.0)).sin();
-        let mut s1 = x0;
-        let mut acc2: Dual64 = c(0.0);
-        for i in 0..5 {
-            s1 = s1 * c(0.6) + v[i % 4].sin() * c(0.4);
-            s1 = s1 * c(0.6) + prog_0_dual(c(1.5), x2, (x0.mul_add(s1, s1) - s1 * s1).tanh() * c(2.0), v, n, margin).cos() * c(0.005);
+        let mut a8 = [c(0.0); 4];
+        a8[0] = (s0 + x0).tanh();
+        for i in 1..4 {
+            a8[i] = a8[i - 1] * c(0.75) + (v[i].cos() * c(0.9)).acos().sin() * c(0.1);
         }
         match n {
+            0 => {
+                for _ in 0..5 {
+                    let v9 = a2.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * ((x2.tanh() * c(1.2)).tan() + p.sin() + q.sin()).sin()).product::<Dual64>();
+                    s0 = s0.mul_add(c(0.5), d_max(x1, x2, margin).cos() * c(0.5));
+                    acc1 += c(0.4) * v9.sin().tanh();
+                }
+                let v10 = prog_48_dual(s0, c(0.75), (x2 - a2[n % 4]).tanh(), v, 2, margin);
+                s0 = s0 * c(0.8) + v10.cos() * c(0.005);
+            }
             1 => {
-                s1 = s1 * c(0.5) + x0.sin() * c(0.5);
+                s0 = c(0.6) * s0 + c(0.005) * prog_35_dual(x0, x2, (x0.powi(2) + c(1.0)).log10().sin(), v, 0, margin).tanh();
+                s0 = (s0 * c(0.6) + a8[m3 % 4].powi(3) * c(0.05)).tanh();
+                if le(a2[m3 % 4].atan().sin().exp(), c(0.0), margin) && m3 > 4 {
+                    s0 = (s0 * c(0.6) + d_clamp(s0 * s0, (s0 - x1).sin() - c(1.5), (a2[(m3 + n) % 4].cos() * c(1.5)).cosh().sin() + c(1.5), margin) * c(0.02)).tanh();
+                    s0 = (s0 * c(0.5) + s0 / (s0.tanh() + c(2.0)) * c(0.05)).tanh();
+                } else if lt(d_atan2(c(3.0_f64), acc1), c(0.0), margin) {
+                    s0 = c(0.75) * s0 + c(0.02) * (s0.atan() + s0.cos().exp_m1()).tanh();
+                    let v11 = prog_2_dual((x1 + x0).tanh() * c(2.0), s0, (-(s0.tanh() * c(1.2)).tan()).sin() * c(2.0), v, 5, margin);
+                    s0 *= c(0.6);
+                    s0 -= c(0.005) * v11.tanh().cos();
+                } else {
+                    s0 = s0.mul_add(c(0.75), (s0 * x2).tanh() * c(0.02));
+                    let x1: Dual64 = d_powf(v[m3 % 4].powi(2) + c(1.0), x1.tanh());
+                    s0 = s0.mul_add(c(0.8), x1.tanh().tanh() * c(0.01));
+                }
+            }
+            2..=4 => {
+                s0 = s0 * c(0.6) + s0.sin() * c(0.1);
+                let x1 = s0;
+                acc1 += x1;
+            }
+            _ => {
+                let x1 = x0.sin();
+                acc1 += x1.cos();
+            }
+        }
+        let v13 = match m3 {
+            0 => x2.cos(),
+            g if g > 1 => {
+                let v12 = (a8[m3 % 4].tanh() * c(0.5)).ln_1p();
+                (x2.powi(2) + c(2.0)).acosh() + v12.tanh()
+            }
+            _ => prog_0_dual(s0, c(0.75), x2, v, n, margin),
+        };
+        s0 = s0.mul_add(c(0.75), d_to_radians(a8[n % 4]) * c(20.0) * c(0.25));
+        s0.cos() + acc1.sin() - a2[2] + v13.cos() + x0.tanh()
+    }
+
+    pub fn prog_65_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = ((x0 + x2).sin() * c(1.5)).sinh().tanh() * c(2.0);
+        let mut s1 = d_max(v[n % 4], x1, margin);
+        let mut s2: Dual64 = (x1 * x0).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        'l0: for i in (0..4).rev() {
+            let fi = c(i as f64);
+            if i < 3 && gt(prog_32_dual((c(SCALE) + v[3 - i]).sin(), c(1.2), fi.sin(), v, n, margin), -c(1.0), margin) {
+                s0 *= c(0.5);
+                s0 += c(0.5) * s0.tanh().cos();
+                break;
+            }
+            s0 = (s0 * c(0.8) + s0.atan() * c(0.2)).sin();
+            let mut k4 = 0;
+            while k4 < n + 1 {
+                k4 += 1;
+                if ge(x0.asinh() + fi, -c(0.5), margin) && k4 + n < 5 {
+                    s2 = c(0.5) * s2 + c(0.1) * s2.sin().exp().tanh();
+                    continue;
+                }
+                if gt(s0 * v[3], v[3], margin) {
+                    s2 = s2 * c(0.8) + s1.powi(3).cos() * c(0.01);
+                    break 'l0;
+                }
+                acc3 += x1.tanh().exp().sin() * c(0.05);
+            }
+        }
+        let mut a5 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            let fi = c(i as f64);
+            for j in 0..4 {
+                a5[i][j] = fi.sin();
+            }
+            s0 = (s0 * c(0.5) + (s0.cos() * c(1.5)).sinh() * c(0.1)).tanh();
+        }
+        let a6 = a5[1];
+        let v7 = a6.iter().map(|&p| (x2.powi(2) + c(1.0)).cbrt() + p.cos()).sum::<Dual64>();
+        let v8 = (a5[1][n % 4].cos() + c(2.0)).cbrt();
+        s1 *= c(0.5);
+        s1 += c(1.0) * v8.cos();
+        s0 * c(0.75) + s1.sin() + s2.sin() - acc3 + v7.tanh()
+    }
+
+    pub fn prog_66_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].tanh().exp().sin().exp2();
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = prog_5_dual(c(1.5), x2, s0.tanh().sin(), v, n, margin);
+        for _ in (0..=n).rev().step_by(2) {
+            acc1 += x0.powi(2).tanh() * c(0.5);
+            if gt(prog_35_dual(v2.cos().exp_m1().mul_add(x1, x1).cos(), (v2 * v2 + c(1.0)).recip().cos() * c(2.0), x0, v, n, margin), -c(0.5), margin) {
+                return (v2.sin().powi(2) + c(2.0)).acosh();
+            }
+            let mut k3 = 0;
+            while k3 < n {
+                k3 += 1;
+                let v4 = x0 - x1;
+                s0 = c(0.6) * s0 + c(0.2) * (v4 * v4).ln_1p().cos();
+            }
+        }
+        let v5 = x2.cos().exp();
+        let v13 = if ge(d_hypot(x1, v5, margin), -c(1.0), margin) || n == 5 {
+            for i in (0..=n).rev().step_by(2) {
+                let v6 = if le(d_atan2(x0 * x0 + c(1.0), x0), c(0.0), margin) {
+                    v2.cos()
+                } else {
+                    (d_to_radians(v2) * c(20.0)).mul_add(x1, (v2 * v2 + c(1.0)).log(3.0))
+                };
+                let v10 = match i {
+                    0..=1 => {
+                        let v7 = v6.sin().cosh();
+                        (v[0] * v[0] + c(1.0)).log2().tanh().exp() + v7.tanh()
+                    }
+                    g if g > 2 => {
+                        let x2 = v6 / (x2.sin() + c(2.0));
+                        let v8 = s0.cos().exp();
+                        (x0.powi(2) + c(1.5)).acosh() + x2.sin() + v8.cos()
+                    }
+                    _ => {
+                        let v9 = (v6.sin() * c(0.5)).ln_1p().cos();
+                        (v2.tanh() + c(2.0)).cbrt() + v9.sin()
+                    }
+                };
+                s0 = (s0 * c(0.75) + (s0.cos() * c(1.5)).cosh() * c(0.05)).tanh();
+                acc1 += c(0.1) * v10.sin();
+            }
+            let v11 = x0.tanh().cosh().tanh().exp_m1();
+            v11.tanh().exp2().asinh()
+        } else if gt((x1 * x1 + c(0.5)).sqrt().cos(), c(0.5), margin) {
+            (x0.tanh() * c(1.5)).cosh().powi(2)
+        } else {
+            let v12 = d_powf((x1.tanh() + c(2.0)).cbrt().powi(2) + c(1.0), x0.tanh());
+            return prog_40_dual(v12.sin().exp().tanh() * c(2.0), (v12.powi(2) + c(0.5)).recip().cos(), s0, v, n, margin)
+        };
+        s0.tanh() - acc1 + v2.tanh() - v13.sin()
+    }
+
+    pub fn prog_67_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 - v[n % 4] / (x0 * x0 + c(1.5))).cos() * c(2.0);
+        let mut s1 = x2;
+        let mut acc2: Dual64 = c(0.0);
+        let v3: Dual64 = prog_33_dual((x1 * c(std::f64::consts::FRAC_1_PI)).tanh(), x0, x2.sin(), v, 4, margin);
+        let mut k4 = 0;
+        while k4 < 5 && lt(v3.tanh() * (v[k4 % 4].sin() * c(1.5)).sinh(), c(1.0), margin) {
+            k4 += 1;
+            let v5 = v[(k4 + n) % 4];
+            if k4 % 2 == 0 {
+                s0 = c(0.5) * s0 + c(0.1) * (-v5.powi(2)).cos();
+                s0 = s0 * c(0.8) + (c(1.5) * x1).cos() * c(0.1);
+            } else if k4 == 1 && gt(v5 * v[2], -c(1.0), margin) {
+                acc2 -= (x2 * v5).sin() * c(0.4);
+            }
+            s1 = c(0.8) * s1 + c(0.02) * (d_log(s1 * s1 + c(1.0), x1 * x1 + c(2.0)) + x2).tanh();
+        }
+        let v6 = v.iter().map(|&p| d_clamp(acc2, (x2.powi(2) + c(1.0)).cbrt().tanh() - c(1.5), (-x0).tanh() + c(1.5), margin) + p.sin()).sum::<Dual64>();
+        let v7 = prog_32_dual(x1, acc2, (d_to_degrees(acc2) * c(0.02)).cos() * c(2.0), v, n, margin);
+        let mut k8 = 0;
+        while k8 < 6 {
+            k8 += 1;
+            match k8 % 4 {
+                1 => {
+                    let v9 = v7.tanh().cosh().powi(3);
+                    s1 = (s1 * c(0.5) + v9.cos() * c(0.05)).tanh();
+                }
+                3 => {
+                    for _ in 0..n {
+                        let v10 = (v3.cos() * c(0.9)).atanh();
+                        if ge(s0.asinh(), v7, margin) {
+                            return (v6.cos().exp_m1().powi(2) + c(1.0)).ln();
+                        }
+                        s1 = s1.mul_add(c(0.8), (v6 * c(std::f64::consts::FRAC_1_PI)).sin().tanh() * c(0.5));
+                        s0 = s0 * c(0.5) + v10.sin().tanh() * c(0.1);
+                    }
+                }
+                _ => {
+                    let v11 = ((v7 - s0).cos() * c(1.2)).tan();
+                    s1 = s1 * c(0.5) + v11.cos().tanh() * c(0.02);
+                }
+            }
+            let v14 = match n % 2 {
+                0 => {
+                    let v12 = v3.sin();
+                    (v7.tanh() * c(0.9)).atanh() + v12.tanh()
+                }
+                _ => {
+                    let v13 = v6 - v7;
+                    v13.cos().exp2().sin()
+                }
+            };
+            s0 = s0 * c(0.8) + d_atan2(v7.powi(2) + c(1.0), x2).cos() * c(0.05);
+            acc2 += c(0.25) * v14.cos().tanh();
+        }
+        let v15 = v.iter().copied().map(|p| c(1.0) + c(0.25) * (d_min(v[0], v[k8 % 4], margin) + p.cos()).tanh()).product::<Dual64>();
+        s0 * c(0.25) + s1 * c(0.5) + acc2 * c(0.5) + v3.cos() - v6.cos() - v7.tanh() + v15
+    }
+
+    pub fn prog_68_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (v[1] * v[n % 4]).sin() * c(2.0);
+        let mut s1 = (d_to_degrees(x1) * c(0.01)).powi(3);
+        let mut s2 = d_abs(v[n % 4], margin);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = prog_5_dual(s0, s2.cos().sin(), x0.tanh().cos() * c(2.0), v, n, margin);
+        s1 = s1 * c(0.6) + s0.asinh().sin() * c(0.05);
+        if n == 1 && lt(prog_0_dual(s0, c(2.0), c(1.5), v, n, margin), c(0.0), margin) {
+            return d_hypot(c(0.5_f64), x2, margin);
+        }
+        let v5 = x0.atan();
+        let mut m6 = 0;
+        for i in 0..5 {
+            let fi = c(i as f64);
+            if i == 1 {
+                s0 = s0.mul_add(c(0.75), (s0.tanh() * c(0.9)).asin().powi(2).sin() * c(0.02));
+                break;
+            }
+            if gt((v5 * v5 + c(1.0)).cbrt(), x2.sin(), margin) || i == 3 {
+                break;
+            }
+            match i {
+                1 => {
+                    s2 = (s2 * c(0.6) + d_atan2(s0 * s0 + c(0.5), v4) * c(0.05)).sin();
+                    match i % 3 {
+                        0..=2 => {
+                            break;
+                        }
+                        _ => {
+                            let v7 = d_abs(x0, margin);
+                            acc3 -= c(0.4) * v7.tanh();
+                        }
+                    }
+                }
+                2 | 4 => {
+                    s0 = c(0.75) * s0 + c(0.05) * v4.sin().exp_m1().tanh();
+                    if le(x2.cos().exp(), s2, margin) || n % 2 == 0 {
+                        s1 = (s1 * c(0.75) + (v4.powi(2) + c(1.0)).recip() * c(0.25)).sin();
+                        continue;
+                    }
+                    acc3 -= c(0.4) * (d_to_degrees(s0) * c(0.02)).sin();
+                }
+                _ => {
+                    acc3 -= fi.cos() * c(0.4);
+                    let v8 = fi * c(1.25);
+                    acc3 -= v8.sin() * c(0.4);
+                }
+            }
+            if n % 2 == 0 && lt(x2.asinh(), c(0.0), margin) {
+                m6 += 1;
+            }
+            acc3 += c(0.4) * (fi * s1).sin();
+        }
+        let c9 = c(m6 as f64);
+        x2.cos() + s0.cos() + s1 + s2 * c(0.25) - acc3.cos() - v4.cos() + v5 * c(1.5) - c9.cos() + prog_0_dual(c(0.5), v5, (d_to_radians(x2) * x2.cos().exp()).sin() * c(2.0), v, n, margin)
+    }
+
+    pub fn prog_69_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 * x1).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        match n {
+            0..=2 => {
+                s0 = c(0.5) * s0 + c(0.02) * ((acc1 - s0) / (v[n % 4].sin().powi(2) + c(0.5))).sin();
+                s0 = c(0.8) * s0 + c(0.01) * ((x2.tanh() * c(1.5)).cosh().cos() * c(1.5)).cosh().sin();
+            }
+            g if g > 3 => {
+                let v2 = x0 / (v[n % 4] * v[n % 4] + c(1.0)) + s0;
+                s0 = (s0 * c(0.6) + v2.sin() * c(0.05)).tanh();
+            }
+            _ => {
+                acc1 += prog_5_dual(acc1, x1.tanh() * c(2.0), (x2 / (v[3].powi(2) + c(0.5))).tanh() * c(2.0), v, 1, margin).cos() * c(0.005);
+            }
+        }
+        'l0: for i in 0..v.len() {
+            let fi = c(i as f64);
+            let v5 = match i % 4 {
+                0..=1 => {
+                    for (j, &u) in v.iter().enumerate() {
+                        let v3 = v.iter().copied().map(|p| x0 * u + p.sin()).sum::<Dual64>();
+                        s0 = (s0 * c(0.75) + fi.sin().exp2() * c(1.0)).tanh();
+                        if lt((x0.sin().cos() * c(0.9)).acos(), v3, margin) {
+                            s0 = s0 * c(0.6) + (s0.tanh().exp2().powi(2) + c(0.5)).ln().cos() * c(0.2);
+                        } else {
+                            acc1 += v[j].tanh() * c(0.1);
+                            if ge(x2.sin().exp(), u.mul_add(x1, x0), margin) {
+                                s0 *= c(0.6);
+                                s0 += c(0.4) * d_atan2(c(0.5_f64), s0).cos();
+                                continue 'l0;
+                            }
+                        }
+                    }
+                    (x2.sin() * c(0.9)).asin() * (x2 * x2 + c(0.5)).ln()
+                }
+                g if g > 2 => {
+                    let v4 = x2;
+                    s0 = c(0.5) * s0 + c(0.5) * x0.tanh();
+                    (v4.powi(2) + c(1.0)).powi(-1)
+                }
+                _ => (fi / (x0.powi(2) + c(1.5))).tanh(),
+            };
+            let v7 = if gt(v5.sin().powi(2).ln_1p(), c(0.25), margin) {
+                let v6 = x2 / (v[3].sin() + c(2.0)) - x0.mul_add(x2, x1);
+                (x1 - fi).tanh() + v6.sin()
+            } else {
+                (x0 * x0 + c(1.0)).ln()
+            };
+            s0 = (s0 * c(0.5) + x2 * c(0.5)).sin();
+            acc1 -= v7.cos() * c(0.4);
+        }
+        let v8 = v.iter().fold(acc1.cos(), |r, &p| r * c(0.75) + c(0.05) * (x0 + d_min(v[1], x1, margin) + p.cos()).sin());
+        let v9: Dual64 = v[1] * x2;
+        let mut a10 = [c(0.0); 4];
+        for i in 0..4 {
+            a10[i] = v8;
+            s0 = (s0 * c(0.75) + v8 * v[n % 4] * c(0.05)).tanh();
+        }
+        s0.sin() + v8.tanh() - v9 - a10[3].tanh()
+    }
+
+    pub fn prog_70_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4].cos() * c(0.9)).atanh();
+        let mut s1 = d_abs(x0, margin);
+        let mut s2 = ((x1 * x1).ln_1p() - c(2.0)).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let v4 = t.sin().exp2();
+            acc3 -= c(0.5) * (x2 * x2 + c(1.0)).cbrt().cos();
+            let mut k5 = 0;
+            while k5 < 3 && gt((v4.sin() * c(0.9)).acos() + (s1 * s1 + c(1.0)).powi(-1), v[0].mul_add(s2, v[i]), margin) {
+                k5 += 1;
+                if k5 % 2 == 0 {
+                    continue 'l0;
+                }
+                s2 *= c(0.5);
+                s2 += c(0.25) * d_atan2(fi, s0.powi(2) + c(1.0)).cos();
+                acc3 -= s0.tanh().exp().sin() * c(0.1);
+            }
+            acc3 += v4.sin().cos() * c(0.5);
+        }
+        let v7 = match n {
+            0 | 2 => d_copysign(x0, x2, margin).mul_add((x1 * x1 + c(0.5)).ln(), d_atan2(c(2.0_f64), acc3)),
+            3 => prog_32_dual(s0, c(0.75), x2.tanh() * c(2.0), v, n, margin),
+            g if g > 4 => {
+                let v6 = x2 + v[n % 4];
+                x2 - c(0.8) + v6.sin()
+            }
+            _ => (x2.sin() * c(0.5)).ln_1p(),
+        };
+        let v8 = v.iter().copied().map(|p| v[n % 4].sin().exp2() + p.tanh()).sum::<Dual64>();
+        'l2: for _ in 0..v.len() {
+            acc3 += x2.tanh().exp_m1().tanh() * c(0.5);
+            s2 *= c(0.75);
+            s2 += c(0.1) * (v[n % 4].tanh() + c(2.0)).cbrt().powi(3).tanh();
+            let mut k9 = 0;
+            while k9 < 4 && lt((v7.atan().powi(2) + c(1.0)).log(3.0), c(0.0), margin) {
+                k9 += 1;
+                let v10 = v8 * (s0.tanh() + c(2.0)).cbrt();
+                match k9 + n {
+                    0 => {
+                        break 'l2;
+                    }
+                    1 | 3 => {
+                        let v11 = (v10.tanh() * c(1.5)).cosh();
+                        s0 = s0 * c(0.8) + v11.sin() * c(0.01);
+                    }
+                    g if g > 5 => {
+                        s0 = c(0.6) * s0 + c(0.02) * (x2.powi(3) * c(core::f64::consts::FRAC_1_SQRT_2)).tanh();
+                    }
+                    _ => {
+                        acc3 += c(0.1) * v[2].tanh();
+                    }
+                }
+                s1 = (s1 * c(0.75) + ((s1.tanh() * c(1.2)).tan() - (v10.powi(2) + c(1.0)).recip()) * c(0.01)).sin();
+            }
+            acc3 += (v7.sin() * c(0.9)).acos().tanh() * c(0.5);
+        }
+        s1 = s1.mul_add(c(0.5), (x0.sin() + c(2.0)).cbrt().tanh() * c(1.0));
+        s0 * c(0.5) + s1 + s2 + acc3.tanh() + v7.tanh() - v8.cos()
+    }
+
+    pub fn prog_71_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_48_dual((v[n % 4] - x1).tanh().sin() * c(2.0), x1, ((x1 / c(4.0)).powi(2) + c(1.0)).sqrt().sin(), v, n, margin).sin() * c(2.0);
+        let mut s1 = (x2 - x0).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = if gt(((x2 - v[n % 4]).cos() * c(0.9)).atanh(), -c(0.5), margin) {
+            v[n % 4].mul_add(acc2, v[n % 4]) / (x1.tanh().powi(2) + c(1.0))
+        } else if n < 2 {
+            -v[3]
+        } else {
+            d_to_radians((x1 * x1 + c(0.5)).ln()) * c(50.0)
+        };
+        for t in v {
+            let v4 = v.iter().map(|&p| (d_atan2(v3, x2 * x2 + c(0.5)).cos() * c(0.5)).ln_1p() + p.tanh()).sum::<Dual64>();
+            match n % 2 {
+                0 => {
+                    break;
+                }
+                _ => {
+                    s1 = s1.mul_add(c(0.6), (v3.powi(2) + c(2.0)).ln().tanh() * c(0.5));
+                }
+            }
+            acc2 -= (s0 * s0 + c(2.0)).acosh().sin() * c(0.5);
+            acc2 += (t.tanh() + v4.sin()).tanh() * c(0.1);
+        }
+        match n {
+            0 => {
+                s1 = c(0.5) * s1 + c(0.2) * v3.atan().cos();
+                if ge(prog_0_dual((x2.sin() * c(0.9)).asin().cos() * c(2.0), (v3 * x0).asinh().cos(), (v3.tanh() + c(2.0)).cbrt().tanh() * c(2.0), v, n, margin), x0, margin) || n > 3 {
+                    s1 = (s1 * c(0.8) + d_hypot(v3, v[n % 4], margin) * c(0.05)).sin();
+                    let v5 = prog_40_dual(s0, (v[n % 4].powi(3) + v[1].tanh().sinh()).cos(), x1, v, n, margin);
+                    acc2 -= v5.cos() * c(0.005);
+                } else {
+                    s1 = (s1 * c(0.8) + (x0 - x2 * v3) * c(0.02)).sin();
+                }
+            }
+            1 | 3 => {
+                let x1 = (x1.sin() * c(1.5)).cosh();
+                s0 *= c(0.8);
+                s0 += c(0.05) * x1.sin().cos();
+            }
+            4..=5 => {
+                acc2 += (x2.sin() * c(1.5)).cosh().cos();
+            }
+            _ => {
+                s1 = (s1 * c(0.6) + v3.sin().exp_m1() * c(0.05)).sin();
+                s0 = s0.mul_add(c(0.8), ((-x1).tanh() * c(0.9)).asin().cos() * c(0.05));
+            }
+        }
+        let a6 = v.map(|e| e.sin());
+        let v7 = if n < 5 && lt(x2.sin(), -c(0.25), margin) {
+            prog_35_dual(s1, v3.sin() * c(2.0), v3.cos().exp().tanh().exp_m1().tanh() * c(2.0), v, 4, margin)
+        } else if lt((x0 * v[n % 4]).asinh(), c(0.5), margin) {
+            d_to_radians(x0) * c(50.0) * (v3 / c(3.0))
+        } else {
+            (x1.powi(2) + c(1.0)).powi(-1)
+        };
+        s0.sin() - s1.cos() + acc2 - v3 - a6[1].sin() + v7.sin()
+    }
+
+    pub fn prog_72_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_clamp(x1.sin().cosh(), (x1.cos() * c(0.9)).acos().sin() - c(1.5), d_min(x0, x2, margin).cos() + c(1.5), margin).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = x0.tanh();
+        for i in 0..n {
+            let fi = c(i as f64);
+            match n % 3 {
+                1 => {
+                    s0 = (s0 * c(0.75) + (v[i % 4].powi(2) + c(1.0)).ln() * c(0.25)).tanh();
+                    s0 = (s0 * c(0.8) + v[n % 4] * c(0.2)).sin();
+                }
+                2 => {
+                    let v2 = prog_35_dual(c(2.0), s0, c(1.2), v, 1, margin);
+                    s0 = s0 * c(0.5) + (s0.sin() * c(1.2)).tan().cos() * c(0.05);
+                    s0 *= c(0.8);
+                    s0 += c(0.005) * v2.sin().tanh();
+                }
+                _ => {
+                    let v3: Dual64 = d_to_degrees(x2 / (v[i % 4].powi(2) + c(1.0))) * c(0.01);
+                    acc1 -= v3.sin().tanh() * c(0.25);
+                }
+            }
+            acc1 -= v2.asinh().sin() * c(0.25);
+            let v10 = if i % 3 == 1 {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = c(j as f64);
+                    let v4 = v.iter().map(|&p| p + u).sum::<Dual64>();
+                    if gt(((v4.powi(2) + c(1.0)).recip().sin() * c(0.9)).asin(), -c(1.0), margin) {
+                        let v5 = fj * fi;
+                        s0 = c(0.6) * s0 + c(1.0) * v5.tanh().cos();
+                    } else {
+                        let v6 = v[3 - j] + fi;
+                        let v7 = (v6 * v6 + c(1.0)).log(3.0);
+                        acc1 -= c(0.05) * v7.tanh();
+                    }
+                    acc1 += c(0.05) * (fi - u).sin();
+                }
+                let v8 = c(2.0) * v[3];
+                (s0.powi(2) + c(0.5)).ln() + v8.sin()
+            } else {
+                let v9 = (d_powf(c(1.5_f64), v[i % 4].cos()).cos() * c(1.2)).tan();
+                v[1] + v9
+            };
+            acc1 += v10.sin().tanh() * c(0.25);
+        }
+        let v11 = v.iter().map(|&p| v2 - v[n % 4] + p.sin()).sum::<Dual64>();
+        if gt((v11 * v11).ln_1p() + d_copysign(x0, x2, margin), c(0.5), margin) {
+            s0 = (s0 * c(0.6) + acc1.atan() * c(0.02)).tanh();
+            let v12 = d_hypot(v[n % 4], x2, margin).sin().exp();
+            s0 = (s0 * c(0.75) + v12.cos() * c(0.02)).tanh();
+        } else if le(x2.tanh(), -c(0.25), margin) {
+            let v13 = prog_2_dual((v[1] / (s0.cos() + c(2.0))).tanh().cos(), d_min(s0 + v[n % 4], v2, margin).cos(), c(1.5), v, 5, margin);
+            acc1 -= v13.tanh() * c(0.01);
+        } else {
+            acc1 += d_abs(x0, margin).tanh();
+        }
+        s0 - acc1.cos() + (v2.sin() * c(1.5)).sinh()
+    }
+
+    pub fn prog_73_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0.cos() * c(0.9)).asin();
+        let mut acc1: Dual64 = c(0.0);
+        let mut m2 = 0;
+        for i in (0..4).rev() {
+            let fi = c(i as f64);
+            if lt(((x2 * x0).powi(2) + c(2.0)).ln(), c(1.0), margin) || m2 < 3 {
+                m2 += 1;
+            }
+            s0 = s0 * c(0.6) + d_atan2(fi, s0.powi(2) + c(0.5)).cos() * c(0.1);
+            let v5 = if i == 0 && lt(prog_35_dual((v[n % 4] / c(4.0)).cos().tanh() * c(2.0), c(1.2), x1, v, n, margin), -c(1.0), margin) {
+                let v3 = (fi.powi(2) + c(2.0)).sqrt();
+                (v[i].tanh() * c(1.2)).tan() + v3.tanh()
+            } else {
+                let v4 = prog_35_dual(c(1.5), x2.powi(3).sin().exp2().cos(), d_atan2(x2.powi(2) + c(0.5), x2).cos() * c(2.0), v, n, margin);
+                v4.tanh()
+            };
+            s0 = (s0 * c(0.75) + v5.sin() * c(0.005)).sin();
+        }
+        let c6 = c(m2 as f64);
+        let v7 = v.iter().fold(c6.tanh(), |r, &p| r * c(0.75) + c(0.05) * (x1 + r + p.cos()).cos());
+        s0 = s0.mul_add(c(0.75), ((x2 * s0).tanh() * c(0.9)).acos().sin() * c(0.02));
+        let mut k8 = 0;
+        while k8 < n {
+            k8 += 1;
+            if gt(d_to_radians(d_to_radians(v7)), -c(0.5), margin) {
+                let v9 = c6 - c(2.0);
+                s0 = s0.mul_add(c(0.6), v9.cos().tanh() * c(1.0));
+            } else if ge(v[k8 % 4].sin().exp(), c6.mul_add(v[3], v[m2 % 4]), margin) {
+                let v10 = -s0;
+                s0 = c(0.5) * s0 + c(1.0) * (c(SCALE) + (v[k8 % 4] * v[k8 % 4] + c(1.0)).log10()).cos();
+                acc1 += v10.sin().sin() * c(0.25);
+            } else {
+                let v11: Dual64 = d_to_degrees(v7) * c(0.01) - (v7 * v7 + c(1.0)).powf(0.3);
+                s0 = c(0.75) * s0 + c(0.2) * v11.tanh();
+            }
+            if lt(x1.cos(), -c(0.25), margin) && n % 2 == 0 {
+                continue;
+            }
+            if ge(d_max(-c(3.0_f64), s0, margin), -c(0.5), margin) {
+                s0 = (s0 * c(0.5) + (v7 - s0) / ((x2.cos() + c(2.0)).cbrt().powi(2) + c(1.0)) * c(0.1)).tanh();
+                break;
+            }
+            acc1 -= v7.cos() * c(0.25);
+        }
+        s0 * c(1.5) + acc1.sin() + v7 + v7.powi(3)
+    }
+
+    pub fn prog_74_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 + v[n % 4]).tanh() * c(2.0);
+        let mut s1 = (s0.sin().exp() + x1.tanh().exp2()).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        for i in 0..v.len() {
+            if lt(v[i].cos().exp_m1(), c(0.0), margin) && i == 1 {
+                break;
+            }
+            let v3 = prog_32_dual(x0.tanh().cos(), x0, x1, v, i, margin);
+            let mut k4 = 0;
+            while k4 < 6 {
+                k4 += 1;
+                let v5 = d_log(c(2.0_f64), v3.powi(2) + c(2.0));
+                let v6 = ((x1.tanh() * c(0.9)).asin().powi(2) + c(2.0)).sqrt();
+                acc2 += (x0 * x1).tanh() * c(0.05);
+                acc2 += (v5.sin() + v6.cos()).sin() * c(0.05);
+            }
+            s1 = (s1 * c(0.8) + (s1 * s1 + c(1.0)).log2() * c(0.1)).tanh();
+            s0 = s0 * c(0.6) + v3.cos().tanh() * c(0.02);
+        }
+        let v7 = prog_0_dual((x0 * x0 + c(2.0)).acosh().sin() * c(2.0), s0, x0.cos().exp2().sin(), v, 0, margin);
+        'l2: for i in (0..4).rev() {
+            s1 = s1 * c(0.6) + (v7 * v7 + c(2.0)).ln().cos() * c(0.5);
+            for j in 0..5 {
+                let fj = c(j as f64);
+                let v8 = if j % 2 == 0 {
+                    s1 = c(0.5) * s1 + c(0.4) * s1.tanh().cosh().sin();
+                    -fj
+                } else {
+                    return fj.cos()
+                };
+                if j % 3 == 1 && lt(v8 * x2, s1.tanh().exp_m1(), margin) {
+                    break 'l2;
+                }
+                let v12 = match j {
+                    0 | 2 => {
+                        let v9 = fj * s0;
+                        v7 - v9 - (s0 * s0 + c(2.0)).acosh()
+                    }
+                    3 => {
+                        let v10 = v8.cos().sinh() + (s1.sin() * c(0.9)).atanh();
+                        v[j % 4] / (s1.powi(2) + c(0.5)) + s1.tanh().cosh() + v10.cos()
+                    }
+                    _ => {
+                        let v11 = v7.cos();
+                        v11.atan()
+                    }
+                };
+                acc2 -= (c(0.5) - v[3] * s1).tanh() * c(0.1);
+                acc2 += v12.sin().cos() * c(0.1);
+            }
+            match i {
+                0 => {
+                    s0 = s0 * c(0.75) + v7.cos().cos() * c(0.25);
+                    s1 = (s1 * c(0.5) + x0.asinh().atan() * c(0.5)).tanh();
+                    if le(v[i] / (s1.powi(2) + c(0.5)), c(0.5), margin) {
+                        continue;
+                    }
+                }
+                1..=3 => {
+                    s1 *= c(0.6);
+                    s1 -= c(0.05) * (s1.tanh() * c(0.9)).atanh().sin();
+                    acc2 -= s1.sin() * c(0.5);
+                }
+                _ => {
+                    acc2 += v[1].sin().exp().cos() * c(0.5);
+                    acc2 -= (x1 * x1 + c(0.5)).cbrt().cos().cos() * c(0.5);
+                }
+            }
+            if gt((v7.tanh() * c(0.5)).ln_1p() * x2.cos(), v[i], margin) {
+                acc2 -= c(0.5) * (v[i] * v[i] + c(1.0)).recip();
+                break;
+            }
+        }
+        let v13 = -x2;
+        s0.sin() - s1 * c(0.25) + acc2.cos() + v7.tanh() + v13.tanh() + x1
+    }
+
+    pub fn prog_75_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.tanh() * c(1.2)).tan().cos() * c(2.0);
+        let mut s1 = prog_5_dual(s0, s0.tanh() * c(2.0), d_atan2(x1 * x1 + c(0.5), v[n % 4]).asinh().tanh(), v, 2, margin).tanh() * c(2.0);
+        let mut s2 = x0;
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().fold(v[n % 4], |r, &p| r * c(0.75) + c(0.005) * prog_0_dual((v[n % 4] - p).sin() * c(2.0), c(0.5), p, v, n, margin).sin());
+        let mut k5 = 0;
+        while k5 < n && gt(d_abs(d_hypot(x0, v4, margin), margin), s2, margin) {
+            k5 += 1;
+            if !(n == 3 && lt(x0 + x2, c(0.5), margin)) {
+                return (x2.sin() * c(1.2)).tan().cos();
+            }
+            s2 = (s2 * c(0.5) + v4.asinh() * c(0.5)).sin();
+            if le(x0.sin().tanh().exp(), c(0.0), margin) {
+                s2 = s2 * c(0.75) + (v4 / (v[k5 % 4] * v[k5 % 4] + c(1.5))).tanh() * c(0.1);
+                s1 = s1.mul_add(c(0.75), (x0 * x0 + c(0.5)).recip().sin() * c(0.1));
+            } else if gt((v[0] * v[0]).ln_1p(), -c(0.5), margin) && n == 5 {
+                s2 = s2 * c(0.6) + x2.powi(2).sin() * c(0.1);
+                let x1 = x1.powi(2).cos();
+                acc3 += x1 * c(0.25);
+            } else {
+                s2 = s2.mul_add(c(0.5), (v4.sin() * c(1.5)).cosh().powi(2).tanh() * c(0.02));
+            }
+        }
+        if lt(v4 * acc3 - c(2.0), -c(1.0), margin) {
+            let v6: Dual64 = x2.powi(3);
+            s1 = c(0.6) * s1 + c(0.005) * prog_35_dual(x2, v4, ((-v6) - c(0.25)).cos() * c(2.0), v, k5, margin).sin();
+            if le(((v[k5 % 4] + c(0.75)).powi(2) + c(1.0)).log10(), (v[2].tanh() * c(1.2)).tan(), margin) {
+                s0 = s0.mul_add(c(0.5), d_min(v[2], v4, margin).cos() * c(0.1));
+                for &t in v.iter() {
+                    let v7 = d_min((v6.cos() * c(0.9)).asin(), v6, margin);
+                    let v8 = v7 + x2;
+                    acc3 -= c(0.5) * (d_to_degrees(v6 + t) * c(0.01)).tanh();
+                    s2 = s2.mul_add(c(0.6), v8.tanh() * c(0.1));
+                }
+            }
+        } else {
+            acc3 += v4.cos();
+        }
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            match i {
+                0..=1 => {
+                    break;
+                }
+                g if g > 2 => {
+                    let v4: Dual64 = c(0.25) * x0;
+                    let v9 = c(0.25) - x1;
+                    s1 = (s1 * c(0.75) + (v4.cos() + v9.tanh()) * c(0.2)).tanh();
+                }
+                _ => {
+                    acc3 += d_powf(c(2.0_f64), (s0 + v4).tanh()).sin() * c(0.5);
+                    if ge(d_to_radians(s0) * c(50.0) + v[i] * fi, s0, margin) {
+                        continue;
+                    }
+                    let v10 = x1.sin();
+                    acc3 += c(0.5) * v10;
+                }
+            }
+            s2 = c(0.8) * s2 + c(0.02) * (s2.sin() * c(0.9)).atanh().tanh();
+            s2 = s2.mul_add(c(0.75), (s2.sin() * c(0.9)).acos().cos() * c(0.1));
+        }
+        let mut k11 = 0;
+        let v12: Dual64 = loop {
+            k11 += 1;
+            acc3 += c(0.5) * x0.mul_add(v[k5 % 4], v[k11 % 4]).cos();
+            acc3 += x1.asinh().tanh() * c(0.5);
+            if k11 >= 4 || gt(x1.sin().cosh(), -c(0.5), margin) {
+                break s1 / (x2 * x2 + c(1.5));
+            }
+        };
+        let mut k13 = 0;
+        while k13 < 5 && lt(v4.tanh().exp_m1(), v12, margin) {
+            k13 += 1;
+            let v14 = v.iter().map(|&p| (v[k13 % 4].mul_add(s0, s1).powi(2) + c(0.5)).ln() + p.cos()).sum::<Dual64>();
+            match k11 {
+                0 => {
+                    let v15 = v[k13 % 4].powi(3) / c(1.5);
+                    acc3 += c(0.4) * (s0 * c(0.75));
+                    acc3 += v15.tanh().cos() * c(0.4);
+                }
+                1..=3 => {
+                    s1 = s1.mul_add(c(0.5), d_log(c(3.0_f64), x0.powi(2) + c(2.0)).sin() * c(0.25));
+                    acc3 += c(0.4) * ((v12 * v12 + c(1.0)).powf(0.5) / c(3.0)).tanh();
+                    if le((x0 * x0 + c(0.5)).sqrt(), c(0.5), margin) {
+                        s0 *= c(0.8);
+                        s0 += c(0.05) * ((s0.cos() * c(0.9)).atanh() * c(0.75)).sin();
+                        continue;
+                    }
+                }
+                4 => {
+                    acc3 += (v14.powi(2) + c(1.0)).log10().cos() * c(0.25);
+                    let v16: Dual64 = (x2 - c(0.8)).atan();
+                    s1 = (s1 * c(0.8) + v16.tanh() * c(0.2)).sin();
+                }
+                _ => {
+                    s0 = s0.mul_add(c(0.8), (s2 - s0).sin() * c(0.1));
+                }
+            }
+            s1 *= c(0.75);
+            s1 += c(0.25) * v12.tanh();
+            acc3 += c(0.1) * v14.cos().sin();
+        }
+        s0 + s1 - s2 + acc3.tanh() - v12 * c(0.5)
+    }
+
+    pub fn prog_76_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((x2.cos() * c(1.5)).cosh() * v[n % 4].cos().exp2()).tanh() * c(2.0);
+        let mut s1 = ((x2 * x2 + c(0.5)).ln().sin() * c(1.5)).sinh().tanh() * c(2.0);
+        let mut s2 = prog_5_dual(d_abs(v[n % 4], margin).sin().tanh() * c(2.0), x2, c(1.5), v, n, margin).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        if gt((x1.powi(2) + c(1.0)).powi(-1), -c(0.25), margin) && n % 2 == 0 {
+            s0 = s0.mul_add(c(0.6), (d_min(x0, s0, margin).powi(2) + c(0.5)).sqrt().tanh() * c(0.02));
+            let v4 = x0;
+            s0 = s0.mul_add(c(0.6), v4.sin() * c(0.4));
+        } else if ge(v[n % 4], c(0.5), margin) {
+            let v5 = x0;
+            s1 = (s1 * c(0.5) + v5.tanh() * c(0.5)).tanh();
+        }
+        let mut k6 = 0;
+        while k6 < n + 1 && le(d_to_degrees(x0) * c(0.01), -c(0.5), margin) {
+            k6 += 1;
+            s1 = (s1 * c(0.75) + (-x1) * c(0.25)).tanh();
+            match n % 4 {
+                0 => {
+                    acc3 -= c(0.25) * d_atan2(v[n % 4].powi(2) + c(0.5), s0).cos();
+                }
+                1 | 3 => {
+                    s2 = (s2 * c(0.75) + s1.sin() * c(0.25)).sin();
+                    if lt(x0.tanh(), s0, margin) && k6 == 2 {
+                        s0 = s0 * c(0.5) + (d_clamp(s0, -c(0.5), c(0.5), margin).powi(2) + c(2.0)).ln() * c(0.5);
+                    } else {
+                        acc3 -= c(0.25) * (x1 / (x2 * x2 + c(1.0))).cos();
+                        if ge(s1, c(0.0), margin) {
+                            continue;
+                        }
+                        s1 = (s1 * c(0.5) + s1.asinh() * c(0.5)).sin();
+                        if lt(x1.sin().exp2(), x1, margin) || k6 % 2 == 0 {
+                            continue;
+                        }
+                    }
+                }
+                _ => {
+                    let v7 = x2.tanh().exp().sin();
+                    s1 = (s1 * c(0.8) + v7.sin() * c(0.05)).tanh();
+                }
+            }
+        }
+        let mut a8 = v;
+        a8[0] *= c(0.5);
+        a8[3] += prog_48_dual(c(2.0), x0, (x0 * c(0.65) - (x0 * x0 + c(0.5)).recip()).cos(), v, 6, margin).sin();
+        match k6 {
+            0 => {
+                acc3 += x2.cos().exp2().atan().sin();
+                s1 = c(0.6) * s1 + c(0.05) * (s2 * c(0.001)).sin().sin();
             }
             2 | 4 => {
-                acc2 += (v[n % 4].cos() * c(0.9)).acos().sin();
+                let v9: Dual64 = d_to_degrees(x0) * c(0.02);
+                acc3 += v9.sin();
             }
-            6 => {
-                s0 = c(0.6) * s0 + c(0.05) * d_log((-s0).powi(2) + c(1.0), s0.tanh().exp().powi(2) + c(2.0)).sin();
+            5..=6 => {
+                s1 = s1.mul_add(c(0.75), (x2.sin() * c(0.9)).atanh().sin() * c(0.05));
+                s2 = c(0.8) * s2 + c(0.2) * (v[k6 % 4] * v[k6 % 4]).ln_1p().tanh();
+            }
+            _ => {
+                s0 = (s0 * c(0.6) + (x1.sin() * c(0.9)).acos() * c(0.1)).sin();
+                let v10: Dual64 = d_powf(v[(k6 + n) % 4] * v[(k6 + n) % 4] + c(1.0), x0.tanh());
+                acc3 += c(0.25) * v10.sin();
+            }
+        }
+        for _ in (1..=5).step_by(2) {
+            s2 *= c(0.8);
+            s2 += c(0.1) * (a8[3].powi(2) + c(1.0)).cbrt().tanh();
+            acc3 -= s1.cos().cos() * c(0.5);
+        }
+        for &t in a8.iter() {
+            if ge(d_atan2(t, s1 * s1 + c(1.0)).sin(), -c(0.25), margin) {
+                s0 = s0 * c(0.5) + (-s0).tanh() * c(0.5);
+                s1 = s1 * c(0.5) + (c(0.3) * a8[(k6 + n) % 4]).sin().tanh() * c(1.0);
+                if gt((s2.sin() * c(1.5)).sinh(), -c(0.5), margin) {
+                    s1 = (s1 * c(0.6) + (s1 * s1 + c(1.0)).cbrt() * c(0.25)).sin();
+                }
+            } else if le((a8[k6 % 4].powi(2) + c(1.0)).log2(), c(0.5), margin) {
+                s1 = s1 * c(0.75) + (s1 * x0).cos() * c(0.05);
+                acc3 -= c(0.5) * ((c(SCALE) + s0) * s2.cos().exp()).tanh();
+            } else {
+                let x0 = d_log((a8[(k6 + n) % 4].powi(2) + c(0.5)).recip().powi(2) + c(1.0), (x1.sin() * c(1.5)).cosh().powi(2) + c(2.0));
+                acc3 -= c(0.25) * x0.tanh();
+            }
+            if gt(s2 - x2, c(1.0), margin) {
+                return x2 * t;
+            }
+            s2 = s2.mul_add(c(0.6), (d_to_degrees(v[k6 % 4]) * c(0.01)).sin() * c(0.5));
+        }
+        s0 * c(0.75) - s1 * c(1.5) - s2 * c(0.5) - acc3.sin() - a8[1]
+    }
+
+    pub fn prog_77_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0.mul_add(x0, x2).cos() * c(2.0);
+        let mut s1 = (x0.sin() * c(0.9)).asin();
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            s0 = s0 * c(0.6) + v[k3 % 4].asinh().cos() * c(0.4);
+            let v4 = s1 * s0;
+            let v5: Dual64 = x1.atan();
+            if k3 >= 6 {
+                break;
+            }
+            acc2 -= c(0.25) * (v4.tanh() + v5.tanh()).tanh();
+        }
+        let mut k6 = 0;
+        let v17 = loop {
+            k6 += 1;
+            if gt(s1 / (v[2] * v[2] + c(1.0)) + x1, v[3 - k6], margin) {
+                s1 = (s1 * c(0.5) + (-s1) * c(0.5)).sin();
+                if gt(((d_to_degrees(x2) * c(0.01)).tanh() * c(0.9)).acos(), -c(1.0), margin) {
+                    break prog_35_dual(x0.cos().tanh(), s0.atan().tanh(), c(1.5), v, k3, margin);
+                }
+            }
+            match k6 % 4 {
+                0 | 2 => {
+                    s1 = (s1 * c(0.6) + (x1.cos() * c(1.2)).tan() * c(0.02)).sin();
+                    if lt(s1.tanh(), x1, margin) {
+                        let v7 = (c(1.5) - s1).cos();
+                        s0 = (s0 * c(0.75) + v7 * c(0.25)).tanh();
+                    } else {
+                        s1 = (s1 * c(0.6) + d_powf(s1 * s1 + c(1.0), v[(k6 + k3) % 4].sin()) * c(0.05)).tanh();
+                        let v8 = prog_32_dual((s0.powi(2) + c(0.5)).powf(0.5).cos() * c(2.0), x2, s0, v, 4, margin);
+                        acc2 += c(0.05) * v8.sin().sin();
+                    }
+                }
+                3 => {
+                    s0 = (s0 * c(0.6) + v[(k6 + n) % 4].tanh().exp_m1() * c(core::f64::consts::FRAC_1_SQRT_2) * c(0.2)).tanh();
+                    break prog_35_dual(x0.sin(), x0.powi(3).cos() * c(2.0), s0, v, k6, margin);
+                }
+                _ => {
+                    let v9 = x0;
+                    for j in (0..n).rev() {
+                        let v10 = v.iter().fold(x1, |r, &p| r * c(0.75) + c(0.01) * ((x1 * x1 + c(1.0)).powi(-3) + p.sin()).cos());
+                        if lt(x1 * v10, -c(0.5), margin) || j % 2 == 0 {
+                            s0 = s0.mul_add(c(0.5), d_log(v9 * v9 + c(1.0), s0.powi(2) + c(2.0)).cos() * c(0.1));
+                            break;
+                        }
+                        let v11 = ((x2 * x0).powi(2) + c(0.5)).recip();
+                        acc2 += c(0.1) * (s1 * v9).tanh();
+                        acc2 -= c(0.1) * v11.sin().tanh();
+                    }
+                    acc2 += v9.sin() * c(0.5);
+                }
+            }
+            if gt(v[n % 4] * c(core::f64::consts::FRAC_1_SQRT_2), -c(0.5), margin) {
+                acc2 -= c(0.5) * (-s1).cos();
+            } else {
+                acc2 += c(0.5) * (x1.tanh() * c(1.5)).sinh().sin();
+                if le(d_copysign(c(2.0_f64), s1, margin), c(0.0), margin) || k6 % 3 == 1 {
+                    let mut k12 = 0;
+                    while k12 < n + 1 {
+                        k12 += 1;
+                        if lt(d_hypot(c(2.0_f64), v[n % 4], margin), v[2], margin) {
+                            acc2 += (s1 - v[k12 % 4] - s1 / (s1.powi(2) + c(1.0))).cos() * c(0.05);
+                            let x1 = (x1.atan().sin() * c(0.9)).atanh();
+                            s1 = c(0.5) * s1 + c(0.1) * x1.sin();
+                        }
+                        match k12 % 3 {
+                            0 => {
+                                s1 *= c(0.75);
+                                s1 += c(0.1) * s1.sin().sinh().sin();
+                                match k12 + k6 {
+                                    0 => {
+                                        let v13 = d_powf((v[k3 % 4] * v[k3 % 4] + c(1.0)).recip().powi(2) + c(0.5), (v[k3 % 4] * v[k12 % 4]).tanh());
+                                        let v14 = d_log(c(1.5_f64), v13 * v13 + c(2.0));
+                                        acc2 += v14.tanh() * c(0.05);
+                                    }
+                                    1 | 3 => {
+                                        acc2 += c(0.05) * (v[k12 % 4] * v[k3 % 4]).cos();
+                                        s1 = s1 * c(0.5) + (x2.powi(2) + c(0.5)).powf(0.5).tanh() * c(0.1);
+                                    }
+                                    5 => {
+                                        continue;
+                                    }
+                                    _ => {
+                                        let v15 = s0 - x0;
+                                        s0 = c(0.6) * s0 + c(0.2) * v15.tanh();
+                                    }
+                                }
+                            }
+                            2 => {
+                                s1 = s1 * c(0.6) + s1.powi(2).tanh() * c(0.1);
+                                break;
+                            }
+                            _ => {
+                                acc2 += c(0.05) * s0.tanh();
+                                if k12 % 2 == 0 && gt((s0.powi(2) + c(1.0)).ln(), d_atan2(x0, x0.powi(2) + c(1.0)), margin) {
+                                    continue;
+                                }
+                            }
+                        }
+                        s1 = s1 * c(0.6) + (x2.powi(2) + c(1.0)).recip().sin() * c(0.5);
+                    }
+                    s1 = s1.mul_add(c(0.75), (s1.powi(2) + c(1.0)).powi(-1).powi(3).tanh() * c(0.02));
+                } else if gt(x0.sin().exp_m1(), c(0.5), margin) {
+                    s0 = (s0 * c(0.5) + (s0.sin() * c(0.9)).atanh() * c(0.1)).sin();
+                    if k6 % 3 == 1 {
+                        acc2 += c(0.5) * (s1 - x1).sin();
+                        break d_max(v[(k6 + n) % 4], x1, margin);
+                    }
+                    acc2 += c(0.4) * (x0.tanh() * c(0.9)).atanh();
+                }
+                let v16 = s1 + x1;
+                acc2 += v16.sin() * c(0.5);
+            }
+            s0 *= c(0.5);
+            s0 += c(0.5) * x2.atan().sin();
+            if k6 >= 3 || le((d_atan2(v[(k6 + k3) % 4], s0 * s0 + c(1.0)).powi(2) + c(1.5)).acosh(), -c(1.0), margin) {
+                break (s0 * s0).ln_1p();
+            }
+        };
+        let v19 = if ge((s0 * s0 + c(1.0)).recip(), -c(0.5), margin) {
+            v[3].cos().exp2()
+        } else if !(k6 % 2 == 0) {
+            acc2 += d_max(-c(0.5_f64), v[k6], margin).sin();
+            (v[n % 4] * v[n % 4] + c(0.5)).cbrt()
+        } else {
+            let v18 = v[k6] - x1;
+            d_clamp((x1.powi(2) + c(2.0)).acosh(), (-v18).cos() - c(1.5), (d_to_radians(x0) * c(20.0)).cos() + c(1.5), margin)
+        };
+        let v20: Dual64 = v19 + v[k3 % 4];
+        s0 = s0.mul_add(c(0.8), (x2.cos() * c(0.9)).acos().tanh() * c(0.05));
+        x1 * c(0.5) + s0 * c(1.5) - s1.sin() + acc2.cos() + v17.cos() - v20.sin()
+    }
+
+    pub fn prog_78_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_atan2(x2.powi(2) + c(0.5), (x2 * x2 + c(1.0)).recip()).sin() * c(2.0);
+        let mut s1 = d_min(x1.sin().exp_m1(), x0, margin);
+        let mut acc2: Dual64 = c(0.0);
+        let mut m3 = 0;
+        for i in 1..n {
+            let fi = c(i as f64);
+            s1 = s1 * c(0.75) + (d_to_radians(s1) - d_atan2(x0, v[i % 4] * v[i % 4] + c(0.5))).tanh() * c(0.02);
+            s0 = s0 * c(0.75) + (s0.tanh() * c(1.5)).cosh().tanh() * c(0.05);
+            if m3 > 24 {
+                m3 += 1;
+            }
+            match n % 2 {
+                0 => {
+                    s1 = c(0.8) * s1 + c(0.005) * prog_35_dual((v[0] + x0).sin(), s1.cos(), x1, v, i, margin).sin();
+                    s0 = c(0.75) * s0 + c(0.25) * s0.asinh().sin();
+                }
+                1 => {
+                    let v4 = fi;
+                    acc2 += (d_clamp(s0, v4.sin() - c(1.5), s1.sin() + c(1.5), margin).tanh() + c(2.0)).cbrt().sin() * c(0.4);
+                }
+                _ => {
+                    s1 = s1 * c(0.8) + s0.tanh().exp_m1().sin() * c(0.05);
+                    if ge(x1.powi(2), -c(1.0), margin) {
+                        continue;
+                    }
+                }
+            }
+        }
+        let c5 = c(m3 as f64);
+        let v6: Dual64 = (v[0].cos() * c(0.9)).asin();
+        s1 = s1 * c(0.8) + d_to_radians(x1) * c(20.0) * c(0.5);
+        s1 = (s1 * c(0.6) + (v6 + c5) * c(0.1)).tanh();
+        if gt(d_min(d_clamp(c5, v6.cos() - c(1.5), x1.cos() + c(1.5), margin), v6.asinh(), margin), acc2, margin) {
+            acc2 += ((x2.powi(2) + c(0.5)).ln().powi(2) + c(2.0)).acosh().tanh();
+        } else {
+            acc2 -= c(0.25) * s0.cos();
+        }
+        for i in 0..5 {
+            let v7: Dual64 = v[i % 4].tanh().asinh();
+            let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| v7 + p.cos() + q.cos()).sum::<Dual64>();
+            acc2 += c(0.4) * (s0 + s1).tanh();
+            acc2 += c(0.25) * v8.cos().cos();
+        }
+        s0.sin() - s1.cos() + acc2.cos()
+    }
+
+    pub fn prog_79_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (x0.powi(2) + c(1.0)).sqrt().sin() * c(2.0);
+        let mut s1: Dual64 = prog_23_dual((-v[n % 4]).atan().cos(), c(0.25), x2, v, n, margin).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = prog_40_dual((x1 * x1 + c(0.5)).sqrt().tanh() * c(2.0), s1, c(1.2), v, n, margin);
+        let v4: Dual64 = if lt(d_log(s0.powi(2) + c(1.0), x2 * x2 + c(2.0)).sin().exp2(), c(1.0), margin) {
+            (v[n % 4].powi(2) + c(1.0)).sqrt().powi(2).ln_1p()
+        } else {
+            d_to_radians(x2.tanh().exp_m1()) * c(50.0)
+        };
+        let v5 = prog_32_dual(s0, x2, s1.tanh() * c(2.0), v, n, margin);
+        let mut k6 = 0;
+        let v7 = loop {
+            k6 += 1;
+            s1 *= c(0.6);
+            s1 -= c(0.4) * s1.sin();
+            acc2 -= c(0.4) * v5.cos();
+            if gt(v3, v4, margin) {
+                return d_hypot(x1, s1, margin).cos();
+            }
+            if k6 >= 5 || le(x0 + v5 + x2.atan(), c(0.0), margin) {
+                break (v5.tanh().powi(2) + c(0.5)).sqrt();
+            }
+        };
+        s0 = s0.mul_add(c(0.75), (x0.cos() + c(2.0)).cbrt().sin() * c(0.75));
+        s0.tanh() - s1 * c(0.25) - acc2.tanh() + v3.tanh() + v4 - v5 * c(0.25) - v7.tanh() + v4.cos().sinh().sin()
+    }
+
+    pub fn prog_80_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = x2.cos() * (x2.powi(2) + c(1.0)).powi(-1);
+        let mut s1 = (c(SCALE) + v[0]).cos() * c(2.0);
+        let mut s2 = x1.sin().exp().sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = v;
+        a4[2] *= c(0.75);
+        a4[2] += (d_clamp(acc3, x1.tanh() - c(1.5), v[n % 4].tanh() + c(1.5), margin) - s2).sin();
+        let v5 = a4.iter().map(|&p| c(1.0) + c(0.25) * (prog_0_dual(x2, a4[2].atan().tanh(), x1.sin().exp2().cos().tanh(), v, n, margin) + p.tanh()).tanh()).product::<Dual64>();
+        for _ in (1..=3).step_by(2) {
+            acc3 += ((x0 + v5).tanh() * c(0.9)).acos().cos() * c(0.75);
+            s2 *= c(0.75);
+            s2 += c(0.25) * s2.cos();
+            s1 = s1 * c(0.5) + (s1.sin() * c(0.9)).asin().cos() * c(0.2);
+        }
+        if gt(c(SCALE) + x0, c(0.5), margin) {
+            s0 = s0.mul_add(c(0.5), prog_48_dual(s1, s0, (a4[2].sin().exp2().tanh() * c(0.5)).ln_1p().sin() * c(2.0), v, n, margin).tanh() * c(0.005));
+            acc3 += c(0.2) * ((x2 * x2 + c(0.5)).recip().sin() * c(1.2)).tan().tanh();
+        } else if le((d_min(c(2.0_f64), x2, margin).tanh() * c(0.5)).ln_1p(), -c(0.25), margin) || n < 5 {
+            acc3 -= d_copysign((x0.cos() * c(0.9)).acos(), x2 / c(2.0), margin).tanh();
+            let v6 = x2.tanh().sinh();
+            acc3 -= v6.cos();
+        } else {
+            s2 = (s2 * c(0.5) + (x0.cos() * c(0.5)).ln_1p() * (x1.sin() * c(0.9)).asin() * c(0.1)).sin();
+        }
+        s0.tanh() - s1.sin() - s2.tanh() + acc3.sin() + v5 * c(0.75) + (x0.sin().powi(2) + c(1.0)).powi(-3)
+    }
+
+    pub fn prog_81_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (d_max(x2, x1, margin) + x0 * x0).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        acc1 += (x1.tanh() * c(0.9)).atanh() * c(0.75);
+        for &t in v.iter() {
+            let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| p + q.cos()).sum::<Dual64>();
+            acc1 += v2.cos() * c(0.5);
+            if ge(t.sin().exp_m1(), -c(1.0), margin) {
+                break;
+            }
+        }
+        if lt((v[n % 4].sin() * c(0.9)).asin(), (x1.powi(2) + c(0.5)).recip(), margin) {
+            let mut k3 = 0;
+            while k3 < n && ge((x1.cos() * c(0.9)).acos() + d_atan2(x2 * x2 + c(0.5), x2), s0.asinh(), margin) {
+                k3 += 1;
+                let v4 = match k3 {
+                    0..=1 => x2.cos() / ((x0.sin() * c(0.9)).atanh().powi(2) + c(1.0)),
+                    g if g > 2 => {
+                        s0 = (s0 * c(0.5) + v[k3 % 4] * c(0.5)).tanh();
+                        s0.asinh()
+                    }
+                    _ => {
+                        let x2 = d_clamp(x2, (v[k3 % 4] * x1).tanh() - c(1.5), x2.atan().cos() + c(1.5), margin);
+                        s0 = s0.mul_add(c(0.75), (v[k3 % 4].tanh() * c(0.9)).asin().tanh() * c(0.1));
+                        ((x1 - x0).cos() + c(2.0)).cbrt() + x2.tanh()
+                    }
+                };
+                for j in 1..n {
+                    let fj = c(j as f64);
+                    s0 = s0.mul_add(c(0.8), v4.sin().exp_m1().sin().sin() * c(0.01));
+                    acc1 += d_clamp(v4, (c(SCALE) + fj).cos() - c(1.5), x2.tanh() + c(1.5), margin).tanh() * c(0.05);
+                    if gt((v[j % 4].cos() * c(1.2)).tan(), c(0.5), margin) {
+                        s0 = s0.mul_add(c(0.75), fj.asinh().sin() * c(1.0));
+                    } else {
+                        s0 *= c(0.75);
+                        s0 -= c(0.1) * (x2 * x2 + c(0.5)).recip().tanh();
+                    }
+                }
+                s0 = s0.mul_add(c(0.8), ((v4.sin() * c(1.5)).cosh() * s0.cos()).tanh() * c(0.01));
+            }
+            let v5: Dual64 = prog_35_dual((v[3] - x1).cos(), d_hypot((x2.cos() * c(0.9)).atanh(), (s0 * s0 + c(1.0)).log2(), margin).tanh(), c(1.5), v, n, margin);
+            acc1 += v5.tanh() * c(0.005);
+        }
+        let mut k6 = 0;
+        let v8 = loop {
+            k6 += 1;
+            acc1 += x2.tanh().tanh() * c(0.4);
+            let v7 = (v[k6 % 4] * v[k6 % 4] + c(0.5)).sqrt();
+            if k6 >= 5 {
+                break (v7.cos() + c(2.0)).cbrt();
+            }
+            acc1 += c(0.4) * v7.tanh().sin();
+        };
+        s0.cos() - acc1.cos() + v8.cos() - v8 / (x1.cos() + c(2.0)) * (v8 * v8 + c(2.0)).acosh()
+    }
+
+    pub fn prog_82_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (v[n % 4].cos() * c(0.9)).acos().sin() * c(2.0);
+        let mut s1 = (x2 - x0).tanh() * c(2.0);
+        let mut s2 = s0 * c(0.1);
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); 4];
+        a4[0] = d_powf(acc3 * acc3 + c(1.0), x1.cos());
+        for i in 1..4 {
+            a4[i] = a4[i - 1] * c(0.5) + ((s0.cos() + c(2.0)).cbrt() - v[i]).sin() * c(0.25);
+        }
+        let mut m5 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            if lt((x1.cos().powi(2) + c(0.5)).cbrt(), (s2 * s2 + c(1.5)).acosh(), margin) {
+                m5 += 1;
+            }
+            let v7 = if gt(d_max((fi.tanh() * c(0.9)).asin(), a4[i], margin), -c(1.0), margin) {
+                let v6 = d_powf(c(3.0_f64), s2.cos());
+                s1 - c(1.2) + v6.tanh()
+            } else {
+                ((t.powi(2) + c(1.0)).cbrt().tanh() * c(0.9)).atanh()
+            };
+            if gt(s1.cos().exp_m1(), c(1.0), margin) {
+                s2 = s2 * c(0.5) + t.tanh() * c(0.5);
+                s2 = s2 * c(0.8) + v7.cos() * c(0.02);
+            } else {
+                let v8 = prog_35_dual(s1, (t * t + c(2.0)).sqrt().tanh(), (t / (x2 * x2 + c(1.5))).sin() * c(2.0), v, i, margin);
+                s1 = s1.mul_add(c(0.5), v8.sin().cos() * c(0.005));
+            }
+            s2 = c(0.75) * s2 + c(0.1) * (s2.powi(2) + c(1.0)).log2();
+            s2 = c(0.75) * s2 + c(0.02) * v7.cos();
+        }
+        let c9 = c(m5 as f64);
+        let v10 = v.iter().fold(s0, |r, &p| r * c(0.5) + c(0.02) * (((s2.sin() * c(0.9)).acos().cos() * c(0.9)).asin() + p.sin()).tanh());
+        let mut a11 = [c(0.0); 4];
+        for i in 0..4 {
+            a11[i] = (v10.tanh() * c(1.5)).sinh().powi(2).ln_1p();
+        }
+        let v12 = a4.iter().fold(v[3], |r, &p| r * c(0.75) + c(0.02) * ((r.tanh() * c(0.9)).atanh() + p.sin()).sin());
+        'l3: for i in (0..3).rev() {
+            let fi = c(i as f64);
+            let v13 = a11.iter().map(|&p| c9.cos().exp() + p.sin()).sum::<Dual64>();
+            acc3 -= v12.tanh() * c(0.5);
+            let mut k14 = 0;
+            while k14 < n && lt(v10 / (fi * fi + c(1.0)), c(0.0), margin) {
+                k14 += 1;
+                acc3 += v13.tanh() * c(0.1);
+                if lt(v13 - v[(k14 + m5) % 4], x0, margin) {
+                    break 'l3;
+                }
+            }
+            acc3 += c(0.5) * v13.sin().sin();
+        }
+        s0 *= c(0.8);
+        s0 -= c(0.01) * a11[(m5 + n) % 4].atan().tanh();
+        s0.cos() - s1 * c(0.5) + acc3.cos() + c9.tanh() + v10.cos() - v12 * c(0.75)
+    }
+
+    pub fn prog_83_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0.powi(2).cos() * c(2.0);
+        let mut s1 = (x1 - c(0.8)).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = v;
+        a3[0] *= c(0.5);
+        a3[0] += x2;
+        s0 = (s0 * c(0.5) + x1.cos() * c(0.5)).tanh();
+        acc2 -= (a3[1].sin() + x0).cos();
+        'l0: for &t in v.iter() {
+            s0 = s0 * c(0.6) + (x1 * x1 + c(0.5)).sqrt().sin() * c(0.4);
+            s1 *= c(0.5);
+            s1 += c(0.05) * (t.tanh() * c(1.2)).tan().cos();
+            for &u in v.iter() {
+                if le(x1, t, margin) {
+                    continue;
+                }
+                if ge(u.tanh(), c(0.0), margin) {
+                    s1 = s1.mul_add(c(0.8), (s1 * s1 + c(1.0)).log10().tanh() * c(0.4));
+                    break 'l0;
+                }
+                acc2 -= c(0.1) * (x0 / (x2 * x2 + c(0.5))).tanh();
+            }
+        }
+        match n {
+            0 => {
+                s1 = (s1 * c(0.8) + (s1.powi(2) + c(1.5)).acosh() * c(0.01)).sin();
+                let mut k4 = 0;
+                while k4 < 6 && le(((x1 + a3[n % 4]).tanh() * c(1.2)).tan(), -c(0.5), margin) {
+                    k4 += 1;
+                    for &u in v.iter() {
+                        let v5 = (u.cos().cos() * c(0.9)).asin();
+                        let v7 = if lt((v5.asinh().cos() * c(1.2)).tan(), s0, margin) {
+                            let v6 = s0.cos() * a3[n % 4];
+                            x2 - v6
+                        } else if le(v[(k4 + n) % 4] + c(0.65), s0, margin) {
+                            u.cos()
+                        } else {
+                            return d_log(x1.powi(2) + c(1.0), x0 * x0 + c(2.0))
+                        };
+                        s0 = s0.mul_add(c(0.6), d_atan2(v[1].sin().powi(2) + c(0.5), s0).cos() * c(0.1));
+                        s0 = (s0 * c(0.5) + v7.cos() * c(0.1)).sin();
+                    }
+                    s1 = s1 * c(0.6) + (s1 * s1 + c(1.0)).log(10.0) * c(0.75);
+                }
+            }
+            2..=4 => {
+                let v8: Dual64 = prog_35_dual(x2, (v[n % 4].tanh() * c(0.9)).asin().cos(), (c(1.2) * x1.tanh()).sin() * c(2.0), v, n, margin);
+                s0 *= c(0.8);
+                s0 += c(0.005) * v8.tanh();
+            }
+            5 => {
+                let v9 = a3[n % 4] - s1 + s0;
+                acc2 += v9.sin() * c(0.25);
+            }
+            _ => {
+                s0 = c(0.5) * s0 + c(0.2) * a3[n % 4].cos();
+                s0 *= c(0.6);
+                s0 -= c(0.2) * (s0 * s0 + c(0.5)).cbrt();
+            }
+        }
+        s0 * c(1.5) + s1 - acc2 - ((x1 * x1 + c(1.0)).sqrt() + (x2 * x2 + c(0.5)).ln())
+    }
+
+    pub fn prog_84_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = prog_82_dual((v[n % 4] + x2).tanh(), x0, c(1.5), v, n, margin).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        s0 = s0.mul_add(c(0.6), s0.sin() * c(0.005));
+        for &t in v.iter() {
+            let v2 = d_to_degrees(x1) * c(0.02);
+            if le(x1 - c(0.5), c(1.0), margin) {
+                s0 = s0.mul_add(c(0.8), (s0 * t).cos() * c(0.05));
+                acc1 += c(0.5) * ((x2.sin() * c(1.5)).cosh() * c(2.0)).sin();
+            } else {
+                s0 = s0 * c(0.8) + t.cos() * c(0.2);
+            }
+            acc1 -= (v2 + x2).tanh() * c(0.5);
+        }
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            acc1 += (x1 * x1 + c(2.0)).sqrt().tanh() * c(0.4);
+            let mut k4 = 0;
+            while k4 < 4 && gt(x1.sin(), -c(0.5), margin) {
+                k4 += 1;
+                s0 = s0.mul_add(c(0.8), (s0.cos() * c(1.2)).tan().tanh() * c(0.02));
+                if gt(x0 * x1, v[1], margin) || k4 == 4 {
+                    acc1 -= c(0.1) * (x0 / (x2.powi(2) + c(0.5))).sin();
+                    break;
+                }
+                s0 = (s0 * c(0.5) + (x0.sin() * c(2.0)).sinh() * c(0.05)).tanh();
+            }
+            acc1 += (x1 - c(0.8)).sin() * c(0.4);
+            if k3 >= 5 || ge((x0.cos() * c(0.9)).atanh(), -c(0.25), margin) {
+                break;
+            }
+        }
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            let v5 = x0.atan() / c(4.0);
+            for &u in v.iter() {
+                acc1 -= c(0.1) * ((s0.powi(2) + c(2.0)).acosh() + (v5.powi(2) + c(2.0)).acosh()).cos();
+                match i {
+                    0 | 2 => {
+                        acc1 += fi.powi(2).tanh() * c(0.1);
+                        break;
+                    }
+                    _ => {
+                        acc1 -= c(0.1) * (x0 + u).cos();
+                    }
+                }
+            }
+            acc1 -= c(0.5) * (x0 + fi).cos();
+            acc1 += v5;
+        }
+        x1 * c(0.5) + s0.sin() - acc1.cos()
+    }
+
+    pub fn prog_85_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_40_dual(x2, (v[n % 4] + x1).cos() * c(2.0), d_max((x1.sin() * c(1.5)).cosh(), (x1 * x1).ln_1p(), margin).sin(), v, n, margin).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        while k2 < n && ge((x0.sin() * c(0.9)).atanh(), x1, margin) {
+            k2 += 1;
+            let v3 = ((s0 + x2).powi(2) + c(1.5)).acosh();
+            let v9 = match k2 {
+                1 => {
+                    let v4 = d_to_degrees(s0) * c(0.02);
+                    v4 + v3
+                }
+                3..=4 => {
+                    let v5 = x1.tanh() * v3;
+                    d_hypot(c(3.0_f64), v[k2 % 4], margin) + v5.cos()
+                }
+                g if g > 5 => {
+                    let v6 = (v3.cos().powi(2) + c(0.5)).cbrt();
+                    (x0.sin() * c(1.2)).tan() + v6.sin()
+                }
+                _ => {
+                    for &u in v.iter() {
+                        let v7 = u + x1;
+                        acc1 += c(0.05) * (v7.cos() * c(0.9)).asin().sin();
+                    }
+                    let x1 = x1;
+                    let v8 = x0.sin() - x1;
+                    s0 = c(0.6) * s0 + c(0.05) * (v3 * c(0.35)).cos();
+                    -v8
+                }
+            };
+            if gt(x1 - v[k2 % 4], -c(0.5), margin) {
+                break;
+            }
+            s0 *= c(0.75);
+            s0 += c(0.25) * (s0.tanh().powi(2) + c(0.5)).sqrt().tanh();
+            acc1 -= c(0.1) * v9.sin();
+        }
+        let v12 = match n % 3 {
+            1 => {
+                let v10 = x0 / (x0.powi(2) + c(1.5));
+                ((v10 - x1).powi(2) + c(2.0)).acosh()
+            }
+            _ => {
+                let v11 = x1.tanh().exp() / (x1.sin().sin() + c(2.0));
+                x2.asinh().asinh() + v11.sin()
+            }
+        };
+        let mut k13 = 0;
+        while k13 < n {
+            k13 += 1;
+            acc1 += c(0.25) * (x2.cos() * c(1.5)).cosh().tanh();
+            acc1 -= c(0.25) * ((x0 * x0).ln_1p().powi(2) + c(0.5)).powf(0.5).tanh();
+            let v16 = if gt(v12 / (v12 * v12 + c(0.5)), c(0.5), margin) || k13 % 2 == 0 {
+                let v14 = (s0.sin() * c(0.9)).acos();
+                d_log(c(0.5_f64), (v14 * v14 + c(1.0)).log2().powi(2) + c(2.0))
+            } else if ge(v12.tanh().exp(), x2.asinh(), margin) {
+                let v15 = v12 - v[k13 % 4];
+                (v15.cos() * c(0.9)).acos()
+            } else {
+                return (x1 * c(1.5)).powi(2)
+            };
+            acc1 += c(0.25) * v16.cos();
+        }
+        let mut a17 = [c(0.0); 4];
+        a17[0] = x0;
+        for i in 1..4 {
+            a17[i] = a17[i - 1] * c(0.75) + d_max(v[3] + v12, x0.asinh(), margin).sin() * c(0.1);
+        }
+        let v18 = v.iter().map(|&p| c(1.0) + c(0.25) * (a17[k13 % 4] + p.sin()).sin()).product::<Dual64>();
+        let v19 = if ge(x0.sin().exp2(), c(0.0), margin) {
+            prog_35_dual(d_min(v12 + x0, v12.atan(), margin).tanh() * c(2.0), c(2.0), (d_copysign(c(1.5_f64), x0, margin).cos() * c(1.2)).tan().tanh(), v, k13, margin)
+        } else {
+            ((c(SCALE) + x0).sin() + c(2.0)).cbrt()
+        };
+        s0.cos() + acc1.tanh() + v12.sin() + v18 + v19.sin()
+    }
+
+    pub fn prog_86_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0.cos();
+        let mut s1 = (v[n % 4].sin() * c(0.9)).acos().tanh() * c(2.0);
+        let mut s2 = s0;
+        let mut acc3: Dual64 = c(0.0);
+        match n {
+            0 => {
+                let v4 = prog_2_dual(c(1.2), d_abs(d_to_radians(x2) * c(50.0), margin).sin() * c(2.0), s0, v, n, margin);
+                s0 = s0 * c(0.75) + ((s0.powi(2) + c(2.0)).acosh() + d_abs(acc3, margin)).sin() * c(0.2);
+                s1 = s1 * c(0.5) + v4.sin().sin() * c(0.01);
+            }
+            1 => {
+                s0 = (s0 * c(0.75) + prog_70_dual(c(0.25), s0, s2, v, n, margin) * c(0.005)).sin();
+            }
+            g if g > 2 => {
+                for &t in v.iter() {
+                    acc3 += (x0.powi(2) + c(1.5)).acosh().sin() * c(0.5);
+                    acc3 -= ((t.cos() * c(0.9)).atanh() - (x2.tanh() * c(0.9)).atanh()).sin() * c(0.4);
+                }
+                acc3 -= c(0.25) * (x1.powi(2).powi(2) + c(1.0)).cbrt().sin();
+            }
+            _ => {
+                acc3 -= prog_40_dual((s1.tanh() - c(0.35)).sin() * c(2.0), c(0.5), x2, v, 4, margin).sin() * c(0.005);
+            }
+        }
+        for t in v {
+            s1 = c(0.8) * s1 + c(0.2) * d_min(s2, t, margin).tanh();
+            let v6 = if lt(-(x1.sin() * c(2.0)).cosh(), -c(1.0), margin) && n % 2 == 0 {
+                let v5 = x1 - s2;
+                x0.cos().exp_m1() + v5.tanh()
+            } else {
+                (s0.tanh() + c(2.0)).cbrt()
+            };
+            s2 = s2.mul_add(c(0.8), v6.cos().tanh() * c(0.02));
+        }
+        if n % 3 == 1 && le(x2 + (s2.sin() * c(0.9)).acos(), c(1.0), margin) {
+            return s0.mul_add(x1, x1);
+        }
+        let v7 = prog_32_dual(c(1.2), (x1 * x1 + c(0.5)).ln().cos(), d_min(s2 * s1, (x1 * x1 + c(1.0)).powi(-1), margin).tanh(), v, n, margin);
+        acc3 += c(0.25) * (x1.powi(3) + (s0.cos() * c(0.5)).ln_1p()).tanh();
+        match n % 4 {
+            0..=1 => {
+                let v8 = d_max(-c(2.0_f64), (x1.powi(2) + c(1.0)).log10(), margin);
+                s1 = s1 * c(0.5) + v8.tanh().sin() * c(1.0);
+            }
+            g if g > 2 => {
+                let v9 = prog_35_dual((s0 * s0 + c(0.5)).ln().tanh() * c(2.0), (s0 / (s2.powi(2) + c(1.0))).cos(), c(0.25), v, n, margin);
+                acc3 += d_min(c(3.0_f64), s2, margin).tanh();
+                s1 = (s1 * c(0.5) + v9.cos() * c(0.005)).sin();
+            }
+            _ => {
+                s1 = (s1 * c(0.5) + (s1.sin() * c(1.5)).cosh() * c(0.02)).sin();
+                acc3 += (x2.powi(2) + c(0.5)).cbrt().cos();
+            }
+        }
+        s1 - acc3.tanh() - v7.cos() + x2 * v[n % 4]
+    }
+
+    pub fn prog_87_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2;
+        let mut acc1: Dual64 = c(0.0);
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            let v2: Dual64 = if lt(x1 * x1, v[3 - i], margin) || i > 2 {
+                (x0.powi(2) + c(0.5)).recip()
+            } else {
+                x0.tanh()
+            };
+            let v3 = fi.asinh();
+            acc1 += -d_to_radians(v[3 - i]);
+            acc1 += (v2.tanh() + v3.cos()).tanh() * c(0.5);
+        }
+        s0 = s0 * c(0.75) + d_log(v[n % 4] * v[n % 4] + c(1.0), v[n % 4] * v[n % 4] + c(2.0)).cos() * c(0.05);
+        let mut a4 = v;
+        for i in 0..n {
+            a4[i % 4] = a4[i % 4] * c(0.75) + x1.powi(2).sin() * c(0.05);
+        }
+        s0 *= c(0.5);
+        s0 += c(0.5) * x1.cos();
+        let v7 = if ge(prog_23_dual(x0, x1, c(0.75), v, n, margin), a4[0].cos(), margin) {
+            x1.tanh().exp()
+        } else if gt(d_copysign(acc1, s0, margin), c(0.5), margin) {
+            let v5 = (x2 * x2 + c(0.5)).recip();
+            d_max(v5, s0, margin)
+        } else {
+            let v6 = s0.atan() - c(0.65);
+            (v[2].sin() * c(1.2)).tan() + v6.sin()
+        };
+        let v8 = x0 / (v7 * v7 + c(1.5));
+        s0.sin() + acc1 * c(0.5) - v8 * c(0.5)
+    }
+
+    pub fn prog_88_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 * x2).sin() * c(2.0);
+        let mut s1 = (x0 * x0 + c(0.5)).recip();
+        let mut s2 = prog_32_dual(x0, (v[2].tanh() * c(0.9)).acos().cos(), d_max(s1, x1, margin).cos() * c(2.0), v, n, margin);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = s1;
+        let v6 = if ge(v4.cos().exp(), c(0.0), margin) {
+            for _ in (0..=n).rev().step_by(2) {
+                let v5 = s2.asinh().cos();
+                s2 = (s2 * c(0.8) + (x0.sin() * c(2.0)).sinh() * c(0.02)).tanh();
+                acc3 -= v5 * c(0.5);
+            }
+            x0.sin()
+        } else if lt(s2, -c(1.0), margin) || n == 4 {
+            s1 = c(0.75) * s1 + c(0.25) * ((v[n % 4].sin() + c(2.0)).cbrt() / (v[n % 4].tanh().powi(2) + c(1.5)));
+            (x0.powi(2) + c(2.0)).ln()
+        } else {
+            let x1: Dual64 = x0.sin().exp_m1();
+            d_hypot(c(2.0_f64), x1.cos().cosh(), margin)
+        };
+        s0 *= c(0.6);
+        s0 += c(0.25) * (c(1.2) * x1).sin();
+        let mut k7 = 0;
+        while k7 < n && lt(v6 / (v6 * v6 + c(1.5)), d_clamp(x1, -c(1.0), c(0.5), margin), margin) {
+            k7 += 1;
+            s2 = c(0.6) * s2 + c(0.4) * d_clamp(v4, v[k7 % 4].cos() - c(1.5), s2.sin() + c(1.5), margin).tanh();
+            if gt((s0.powi(2) + c(1.0)).log(10.0), c(0.25), margin) {
+                s2 = c(0.5) * s2 + c(0.1) * (v[(k7 + n) % 4] * s1).cos().sin();
+                let v8: Dual64 = v4 - x1;
+                acc3 += c(0.25) * v8.cos();
+            } else {
+                let v6 = v6 * c(0.3);
+                s0 = c(0.6) * s0 + c(1.0) * v6.cos();
+            }
+        }
+        s0 - s1 + s2 + acc3.cos() + v6.sin()
+    }
+
+    pub fn prog_89_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((x0 + v[n % 4]).powi(2) + c(0.5)).cbrt().sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2: Dual64 = prog_81_dual(c(1.2), x0, x1.sin().cosh().tanh() * c(2.0), v, n, margin);
+        for _ in (0..=n).rev().step_by(2) {
+            let v3 = (s0.powi(2) + c(0.5)).cbrt();
+            let v4 = v.iter().map(|&p| (v3 * v3).ln_1p() + p.cos()).sum::<Dual64>();
+            acc1 += (v3.asinh().powi(2) + c(1.0)).cbrt().tanh() * c(0.5);
+            s0 = (s0 * c(0.8) + v4.cos() * c(0.01)).tanh();
+        }
+        let mut a5 = v;
+        for i in 0..n {
+            a5[i % 4] = a5[i % 4] * c(0.5) + ((x2 * c(0.25)).cos() * c(0.9)).atanh().tanh() * c(0.4);
+        }
+        for i in (0..4).rev() {
+            if gt(d_log(c(3.0_f64), v[3] * v[3] + c(2.0)), c(1.0), margin) {
+                let v6: Dual64 = d_to_radians(x0) * c(50.0);
+                let x0 = a5[i];
+                s0 = (s0 * c(0.8) + (v6.cos() + x0.sin()) * c(0.1)).sin();
+            } else if lt(-x2, c(0.0), margin) {
+                let v7 = v2 - (x2.powi(2) + c(1.0)).log2();
+                let v2 = a5[i].sin().exp() / (a5[i] * a5[i] + c(0.5));
+                acc1 -= c(0.25) * (v7.sin() - v2.cos()).cos();
+            } else {
+                s0 *= c(0.6);
+                s0 -= c(0.25) * (c(1.25) * x0).tanh();
+                acc1 += ((a5[i] * a5[i] + c(0.5)).sqrt().cos() + c(2.0)).cbrt().sin() * c(0.5);
+            }
+            let v8 = a5[3] - x1;
+            s0 = s0 * c(0.8) + (v2 * v2 + c(1.5)).acosh().powi(2).ln_1p().tanh() * c(0.01);
+            acc1 -= c(0.5) * v8.cos();
+        }
+        for i in 0..n {
+            let fi = c(i as f64);
+            let v9 = if i == 0 && le((x2.sin() * c(2.0)).cosh(), -c(1.0), margin) {
+                (v2.atan().powi(2) + c(0.5)).recip()
+            } else {
+                -d_atan2(c(1.5_f64), a5[0])
+            };
+            let v10 = x1 * v9;
+            if ge(v2, c(0.0), margin) {
+                s0 = s0 * c(0.6) + v10.cos() * c(0.05);
+                if gt(d_powf(c(1.5_f64), a5[i % 4].cos()), x2, margin) || i > 1 {
+                    let v11 = ((d_to_degrees(v[2]) * c(0.02)).tanh() * c(0.9)).asin();
+                    s0 = s0 * c(0.5) + v11.tanh() * c(0.2);
+                } else {
+                    s0 = s0 * c(0.75) + (s0.tanh() + c(2.0)).cbrt().cos() * c(0.75);
+                }
+            } else {
+                s0 = s0 * c(0.75) + v9.sin().exp().cos() * c(0.05);
+            }
+            acc1 -= c(0.25) * fi.atan().sin();
+            acc1 -= c(0.25) * v10.tanh();
+        }
+        let v12 = x0 * x0;
+        x2 * c(0.5) - s0 + acc1.tanh() - v2.cos() - a5[0].tanh() - v12 + d_copysign(c(3.0_f64), x2.tanh(), margin)
+    }
+
+    pub fn prog_90_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_max(x0 * c(core::f64::consts::FRAC_1_SQRT_2), (x1.powi(2) + c(0.5)).sqrt(), margin).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        match n % 2 {
+            0 => {
+                let v2 = (v[n % 4].powi(2) + c(1.0)).log10();
+                acc1 -= (x1.sin() * c(1.2)).tan().cos() * c(0.4);
+                s0 = (s0 * c(0.5) + v2 * c(1.0)).tanh();
+            }
+            1 => {
+                acc1 -= x2.cos().exp2().tanh();
+                if gt(d_max(-c(2.0_f64), v[n % 4] + s0, margin), x0, margin) {
+                    s0 = (s0 * c(0.5) + acc1 * s0 * c(0.05)).sin();
+                    s0 = (s0 * c(0.5) + (d_to_degrees(s0) * c(0.02) + s0.sin()) * c(0.2)).tanh();
+                } else if le((v[1] * v[1] + c(1.0)).sqrt(), x2, margin) {
+                    acc1 -= (x2 / (v[n % 4].tanh() + c(2.0))).sin();
+                    let v3 = d_hypot(x0, v[n % 4] * v[n % 4], margin);
+                    acc1 += c(0.75) * v3.sin();
+                } else {
+                    s0 = c(0.8) * s0 + c(0.005) * prog_29_dual(c(2.0), d_min(s0, acc1, margin).asinh().cos(), x1, v, n, margin).tanh();
+                    acc1 += c(0.75) * ((c(1.25) - x1) * x2).tanh();
+                }
+                let v4 = x2;
+                s0 = s0 * c(0.5) + v4.cos() * c(0.5);
+            }
+            _ => {
+                let v5: Dual64 = (d_atan2(v[n % 4].powi(2) + c(0.5), x2).powi(2) + c(1.0)).recip();
+                s0 = s0 * c(0.8) + v5 * c(0.05);
+            }
+        }
+        match n {
+            0 => {
+                s0 = (s0 * c(0.8) + prog_88_dual(c(1.5), (s0 * s0).ln_1p().sin() * c(2.0), x0, v, n, margin) * c(0.005)).sin();
+                let v6 = x2;
+                acc1 += v6.cos();
+            }
+            1..=2 => {
+                let v7 = ((x2.powi(2) + c(1.0)).log(3.0).powi(2) + c(1.0)).log2();
+                acc1 -= v7.tanh();
+            }
+            3..=4 => {
+                s0 = s0 * c(0.75) + (s0.tanh() * c(0.9)).asin().cos() * c(0.02);
+                s0 = c(0.6) * s0 + c(0.4) * v[3].sin();
+            }
+            _ => {
+                s0 = (s0 * c(0.5) + prog_32_dual(d_copysign(-x2, d_abs(s0, margin), margin).tanh() * c(2.0), c(1.2), c(0.5), v, n, margin) * c(0.02)).tanh();
+                s0 = c(0.5) * s0 + c(0.05) * s0.powi(3);
+            }
+        }
+        'l0: for i in 1..n {
+            acc1 += c(0.4) * (s0 * s0 + c(1.0)).powi(-1);
+            for j in 0..i {
+                let fj = c(j as f64);
+                match j {
+                    0 => {
+                        acc1 += x1.sin().exp2().cos() * c(0.05);
+                        if lt(v[(j + n) % 4], d_hypot(x2, x0, margin), margin) {
+                            acc1 -= c(0.05) * (s0.asinh().powi(2) + c(1.0)).sqrt().sin();
+                            break;
+                        }
+                    }
+                    1..=3 => {
+                        break;
+                    }
+                    4 => {
+                        acc1 += ((x2 * x2 + c(1.0)).log10().sin() * c(0.5)).ln_1p() * c(0.1);
+                        if lt(x2, c(0.0), margin) && j % 2 == 0 {
+                            continue;
+                        }
+                    }
+                    _ => {
+                        let v8 = (x2 * x2 + c(1.5)).acosh();
+                        s0 = s0.mul_add(c(0.5), v8.tanh().sin() * c(0.1));
+                    }
+                }
+                if ge(x2 / (d_log(fj.powi(2) + c(1.0), s0.powi(2) + c(2.0)).powi(2) + c(0.5)), x2, margin) && j % 3 == 1 {
+                    continue 'l0;
+                }
+                acc1 += v[0].powi(3).cos() * c(0.05);
+            }
+            let v9 = v[i % 4].atan();
+            acc1 += c(0.4) * (x0.tanh() + c(2.0)).cbrt().cos();
+            s0 = (s0 * c(0.6) + v9.sin() * c(0.4)).tanh();
+        }
+        let v10 = v.iter().map(|&p| p.cos().exp2()).sum::<Dual64>();
+        match n {
+            0 | 2 => {
+                s0 = s0 * c(0.75) + d_to_radians(x2.tanh().exp2()).cos() * c(1.0);
+                s0 = s0 * c(0.75) + v[0].cos() * c(0.25);
+            }
+            g if g > 3 => {
+                let v11: Dual64 = x2 * x0;
+                s0 = s0 * c(0.5) + v11.cos() * c(0.1);
+            }
+            _ => {
+                s0 *= c(0.8);
+                s0 += c(0.01) * ((v10 + s0).tanh() * c(0.9)).asin().tanh();
+            }
+        }
+        x2 * c(1.5) - s0 + acc1.cos() + v10.cos()
+    }
+
+    pub fn prog_91_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2;
+        let mut s1 = (v[n % 4] * v[n % 4] + c(2.0)).acosh().cos() * c(2.0);
+        let mut s2 = c(0.25) - s0 / (x0 * x0 + c(1.5));
+        let mut acc3: Dual64 = c(0.0);
+        for i in 0..n {
+            let fi = c(i as f64);
+            s2 *= c(0.8);
+            s2 += c(1.0) * d_log(c(2.0_f64), fi * fi + c(2.0)).cos();
+            let v4 = v.iter().map(|&p| p.asinh()).sum::<Dual64>();
+            s1 = (s1 * c(0.6) + v4.tanh() * c(0.1)).sin();
+        }
+        let v5 = prog_1_dual(c(0.25), s1, x0, v, n, margin);
+        if lt(prog_35_dual(c(1.2), s0, s1, v, n, margin), -c(1.0), margin) {
+            s1 = (s1 * c(0.8) + (x1 * x1 + c(1.0)).log2() * c(0.1)).sin();
+        }
+        let v6 = v.iter().fold(s2.cos(), |r, &p| r * c(0.75) + c(0.05) * ((x1 * x1 + c(0.5)).recip() + p.sin()).sin());
+        s0 = c(0.75) * s0 + c(0.02) * (x1 * x1 + c(1.0)).powi(-3).sin();
+        acc3 += c(0.5) * d_hypot(v6, x1, margin).cos();
+        s0 + s1 * c(1.5) - acc3.cos() - v5.tanh()
+    }
+
+    pub fn prog_92_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[3];
+        let mut s1 = (x2 * s0).tanh() * c(2.0);
+        let mut s2 = prog_70_dual((v[n % 4].sin() * c(0.9)).asin().sin(), x2, ((x0 * c(core::f64::consts::FRAC_1_SQRT_2)).powi(2) + c(1.0)).powi(-2).tanh() * c(2.0), v, n, margin).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = v;
+        a4[3] *= c(1.5);
+        a4[3] += (x1.cos() * c(0.9)).atanh();
+        let v5: Dual64 = s0.cos().exp_m1();
+        let v6 = c(1.5) - v5;
+        for i in (0..4).rev() {
+            if !(i + n < 6) {
+                s2 = (s2 * c(0.6) + a4[1] * c(0.4)).tanh();
+                if le((x2.sin() * c(0.5)).ln_1p() + (x1 + v6), c(0.0), margin) {
+                    continue;
+                }
+            } else {
+                let v7: Dual64 = prog_35_dual(s0, d_clamp(v6, -c(0.5), c(0.5), margin).powi(3).sin(), ((x2.powi(2) + c(1.0)).log2() + c(0.3)).tanh() * c(2.0), v, 6, margin);
+                acc3 -= (a4[(i + n) % 4].sin().exp() + (a4[(i + n) % 4].tanh() * c(2.0)).cosh()).cos() * c(0.4);
+                acc3 += v7.tanh() * c(0.02);
+            }
+            match i % 3 {
+                0 => {
+                    s1 = s1 * c(0.75) + a4[2].tanh() * c(0.25);
+                    let mut k8 = 0;
+                    while k8 < 3 {
+                        k8 += 1;
+                        s2 = c(0.75) * s2 + c(0.25) * s1.tanh().tanh();
+                        let v9 = match k8 {
+                            0 => d_log((v5 * c(std::f64::consts::FRAC_PI_4)).powi(2) + c(1.0), v6.sin().exp_m1().powi(2) + c(2.0)),
+                            1..=2 => s0 * c(0.1) / ((-s2).powi(2) + c(1.5)),
+                            _ => (x1.asinh().powi(2) + c(1.0)).log2(),
+                        };
+                        acc3 += (v9 + v6).cos().cos() * c(0.1);
+                    }
+                }
+                1 => {
+                    s1 = s1 * c(0.8) + (x2 * s1).tanh() * c(0.05);
+                    s2 *= c(0.75);
+                    s2 += c(0.01) * (a4[(i + n) % 4].atan() * (s2.tanh() * c(1.2)).tan()).tanh();
+                }
+                2 => {
+                    s2 = (s2 * c(0.75) + s2.atan() * c(0.25)).sin();
+                }
+                _ => {
+                    acc3 += c(0.5) * x1.tanh();
+                }
+            }
+            let v11 = match i {
+                1 => (s1.atan().powi(2) + c(1.0)).log10(),
+                2 => ((c(SCALE) + v[(i + n) % 4]).powi(2) + c(0.5)).sqrt(),
+                3 => {
+                    let v10 = ((v6 + s1).sin() * c(1.2)).tan();
+                    (v[i] * v[i] + c(1.0)).recip() * (v6 * v6).ln_1p() + v10.cos()
+                }
+                _ => s2 * c(1.5),
+            };
+            acc3 -= c(0.5) * d_log(a4[i] * a4[i] + c(1.0), s0 * s0 + c(2.0)).sin();
+            s1 = s1.mul_add(c(0.5), v11.tanh() * c(0.02));
+        }
+        if ge(((a4[n % 4].tanh() + c(2.0)).cbrt().tanh() * c(0.5)).ln_1p(), v6 / (v6.cos() + c(2.0)), margin) && n > 5 {
+            let v12: Dual64 = prog_35_dual(s1, d_max(v5, x1, margin).sin(), c(2.0), v, n, margin);
+            s1 = s1.mul_add(c(0.8), x2.sin() * c(0.2));
+            s0 = (s0 * c(0.75) + v12.sin() * c(0.005)).sin();
+        } else {
+            for (i, &t) in v.iter().enumerate() {
+                if ge((t + s1) / (x2.cos().tanh() + c(2.0)), c(0.0), margin) {
+                    continue;
+                }
+                if lt((v6 + x0) * (a4[i] / c(1.5)), -c(0.5), margin) {
+                    break;
+                }
+                acc3 += (x1.sin() * c(1.5)).cosh().cos() * c(0.5);
+            }
+        }
+        let v13 = v[n % 4].tanh();
+        s0 + s1 * c(1.5) + s2.tanh() - acc3.sin() + v13
+    }
+
+    pub fn prog_93_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = v[n % 4].mul_add(x1, v[n % 4]).cos() * c(2.0);
+        let mut s1 = ((x0 + x2) * (x0 / (x0 * x0 + c(1.5)))).sin() * c(2.0);
+        let mut s2 = ((v[0].cos() * c(0.9)).atanh() + (-x2)).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        if le(s0.sin().tanh(), v[n % 4], margin) && n == 5 {
+            return (acc3 * acc3 + c(0.5)).recip();
+        }
+        'l0: for i in 0..v.len() {
+            let fi = c(i as f64);
+            s0 = (s0 * c(0.5) + (s0 * s0 + c(1.0)).log2() * c(0.25)).tanh();
+            acc3 += c(0.5) * ((fi * v[i]).powi(2) + c(1.0)).recip().cos();
+            acc3 -= c(0.5) * (-x2).sin();
+            for &u in v.iter() {
+                if !(n % 2 == 0) {
+                    break 'l0;
+                }
+                acc3 += c(0.1) * u.tanh();
+                s1 = (s1 * c(0.8) + (s1 + fi) * c(0.2)).sin();
+            }
+        }
+        let v4 = v.iter().copied().map(|p| c(1.0) + c(0.25) * (s1.atan() + p.cos()).cos()).product::<Dual64>();
+        let a5 = v.map(|e| e.cos());
+        acc3 += x2.powi(3).tanh() * c(0.25);
+        s2 = (s2 * c(0.75) + prog_82_dual(x1, x2, c(2.0), a5, n, margin) * c(0.005)).sin();
+        s0.tanh() - s2 - acc3.cos() + v4
+    }
+
+    pub fn prog_94_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.sin();
+        let mut s1 = v[1].sin().tanh().exp2();
+        let mut acc2: Dual64 = c(0.0);
+        s1 = (s1 * c(0.8) + (s1 / (x1.cos() + c(2.0))).tanh() * c(0.05)).tanh();
+        let v4 = match n {
+            0..=1 => (x0 * x0 + c(1.0)).log2(),
+            2 | 4 => {
+                let v3 = x0;
+                prog_88_dual(c(2.0), x0, s1, v, n, margin) + v3.sin()
+            }
+            _ => acc2.tanh(),
+        };
+        let v5 = v.iter().fold(prog_23_dual(c(0.25), acc2, c(0.25), v, n, margin).tanh(), |r, &p| r * c(0.5) + c(0.005) * (prog_35_dual(s1, r.asinh().sin(), s0, v, 4, margin) + p.cos()).cos());
+        'l0: for i in 0..4 {
+            let fi = c(i as f64);
+            s0 = s0.mul_add(c(0.8), (x1.cos() * (s1 * s1 + c(0.5)).recip()).tanh() * c(0.05));
+            let mut k6 = 0;
+            while k6 < n {
+                k6 += 1;
+                if lt(-s0, v5.asinh(), margin) && i == 2 {
+                    continue 'l0;
+                }
+                match k6 % 2 {
+                    1 => {
+                        let v5: Dual64 = v4 - d_atan2(x0 * x0 + c(0.5), v[3]);
+                        s1 = (s1 * c(0.6) + v5.sin() * c(0.05)).tanh();
+                    }
+                    _ => {
+                        s1 = (s1 * c(0.75) + (fi * fi + c(0.5)).sqrt() * c(1.0)).sin();
+                        if k6 == 3 && lt(s0.mul_add(x0, x2), c(1.0), margin) {
+                            acc2 -= c(0.05) * (v5.cos() * c(1.2)).tan().tanh();
+                            acc2 += c(0.05) * fi.asinh().tanh();
+                        }
+                        let v7: Dual64 = (v4 * v4 + c(1.0)).log10();
+                        acc2 += c(0.05) * v7.sin().sin();
+                    }
+                }
+                if !(i < k6) {
+                    s0 = s0.mul_add(c(0.6), s0.cos().tanh() * c(0.4));
+                    if n % 2 == 0 && gt(s1.powi(3) - v[k6 % 4] * s1, c(0.0), margin) {
+                        acc2 += (v4 / (s1.sin() + c(2.0))).tanh() * c(0.05);
+                        continue;
+                    }
+                    s0 = (s0 * c(0.8) + (s1 + fi) * c(0.2)).tanh();
+                } else if ge((v[k6 % 4] * v[k6 % 4] + c(0.5)).cbrt(), -c(1.0), margin) {
+                    s1 = c(0.5) * s1 + c(0.5) * x0.cos().tanh();
+                    if lt((x0 * x0 + c(1.0)).log10(), -c(0.5), margin) {
+                        continue;
+                    }
+                } else {
+                    s1 = (s1 * c(0.5) + (s1.cos() * c(0.9)).acos() * c(0.2)).tanh();
+                }
+                acc2 -= (-x1.atan()).tanh() * c(0.05);
+            }
+            match k6 % 4 {
+                0 => {
+                    acc2 -= c(0.5) * v[(k6 + i) % 4].sin().sin().exp2().tanh();
+                    if k6 > 1 && ge((x2.cos() * c(0.9)).acos(), x1.sin(), margin) {
+                        return (v5.powi(2) + c(1.0)).log2();
+                    }
+                }
+                2 => {
+                    let v8 = d_copysign(fi, v5, margin) + v[i].cos();
+                    s1 = s1 * c(0.75) + d_min(x2.asinh(), fi, margin).sin() * c(0.25);
+                    s0 *= c(0.5);
+                    s0 += c(0.5) * v8.sin();
+                }
+                3 => {
+                    s1 *= c(0.5);
+                    s1 += c(0.25) * (s0 + v4).cos();
+                    s1 = (s1 * c(0.75) + x2 * x1 * (-s1) * c(0.02)).sin();
+                }
+                _ => {
+                    let v9: Dual64 = ((fi - x1).sin() * c(0.5)).ln_1p();
+                    acc2 += c(0.5) * v9;
+                }
+            }
+        }
+        x0.cos() + s0 * c(0.75) + s1 * c(0.25) + acc2.sin() - v4.sin() - v5 * c(1.5) - (x0.tanh().exp_m1() + (x1.sin() * c(1.2)).tan())
+    }
+
+    pub fn prog_95_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_40_dual((v[2] * v[2] + c(0.5)).sqrt().sin() * c(2.0), x0, c(0.75), v, n, margin).sin() * c(2.0);
+        let mut s1 = x1;
+        let mut s2 = x1.cos().exp().cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            if k4 == 4 {
+                break;
+            }
+            if ge((s2 + x2).atan(), c(0.0), margin) {
+                break;
+            }
+            acc3 += c(0.4) * (d_abs(s0, margin).sin() * c(0.9)).acos().tanh();
+            if k4 >= 5 {
+                break;
+            }
+        }
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            if gt(x0 * s0, c(0.0), margin) || i < k4 {
+                s2 *= c(0.75);
+                s2 -= c(1.0) * fi.cos();
+            }
+            if n < 3 && le(d_powf(x0.powi(2) + c(1.0), x2.cos()), c(1.0), margin) {
+                break;
+            }
+            acc3 -= c(0.5) * s0.tanh();
+        }
+        s1 = s1.mul_add(c(0.6), x2.tanh().exp2().cos() * c(0.25));
+        let mut a5 = [c(0.0); 4];
+        for i in 0..n {
+            let fi = c(i as f64);
+            a5[i % 4] = a5[i % 4] * c(0.5) + (fi.tanh() * c(0.9)).atanh().sin() * c(0.5);
+            s1 = s1.mul_add(c(0.5), x2.sin().exp().cos() * c(0.1));
+        }
+        let v6 = if k4 == 0 {
+            prog_1_dual(s0, x0.sin().exp_m1().cos().tanh() * c(2.0), ((x1.sin() * c(0.9)).asin().powi(2) + c(1.0)).ln().cos() * c(2.0), v, k4, margin)
+        } else {
+            d_powf(a5[k4 % 4].powi(2) + c(0.5), x0.sin()) + (a5[k4 % 4] + x1)
+        };
+        let v7 = if ge(x1 / (a5[k4 % 4].powi(2) + c(0.5)), c(1.0), margin) || k4 < 2 {
+            x0.cos()
+        } else {
+            return a5[k4 % 4] + x1.sin()
+        };
+        s0 = s0.mul_add(c(0.6), v7.sin().cos() * c(0.4));
+        s0 * c(0.25) + s1 * c(0.5) + s2 + acc3 * c(0.5) + v6.cos() - (v[2] * v[2] + c(1.0)).sqrt().tanh()
+    }
+
+    pub fn prog_96_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = ((x0.sin() * c(1.5)).cosh() - (x2 - x1)).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        s0 = s0 * c(0.8) + (x2 * v[n % 4]).sin() * c(0.05);
+        acc1 += (x2.powi(2).sin() * c(0.9)).acos().tanh() * c(0.4);
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| (t * t + c(0.5)).powf(0.5) + p.sin() + q.cos()).sum::<Dual64>();
+            s0 *= c(0.8);
+            s0 += c(0.2) * s0.sin().cos();
+            let mut k3 = 0;
+            while k3 < n {
+                k3 += 1;
+                if !(k3 < 4) {
+                    acc1 += (v[n % 4] * v[n % 4] + c(1.0)).sqrt().tanh() * c(0.05);
+                    continue 'l0;
+                }
+                let v4: Dual64 = (v[k3 % 4] * v[k3 % 4] + c(1.0)).sqrt();
+                s0 = s0 * c(0.5) + (v[n % 4] * c(std::f64::consts::FRAC_PI_4)).sin() * c(0.5);
+                s0 = (s0 * c(0.5) + v4.sin() * c(0.5)).tanh();
+            }
+            match k3 {
+                0 => {
+                    continue;
+                }
+                1 => {
+                    s0 = (s0 * c(0.75) + d_max(v2, s0, margin) * c(0.01)).sin();
+                }
+                2 => {
+                    let v5 = prog_32_dual(((t - v[i]).tanh() * c(1.2)).tan().tanh() * c(2.0), t, x0, v, 3, margin);
+                    let mut k6 = 0;
+                    while k6 < 5 {
+                        k6 += 1;
+                        let v7 = v.iter().map(|&p| -(x2 - p)).sum::<Dual64>();
+                        s0 = c(0.75) * s0 + c(0.05) * (d_to_radians(v7) * c(20.0)).sin();
+                    }
+                    acc1 -= v5.tanh() * c(0.01);
+                }
+                _ => {
+                    let v8 = v2 + c(0.8);
+                    s0 = s0.mul_add(c(0.5), (x0 / (fi.cos() + c(2.0))).tanh().exp().tanh() * c(0.1));
+                    acc1 += c(0.2) * v8.sin();
+                }
+            }
+            acc1 -= c(0.2) * v2.cos().sin();
+        }
+        let v9 = match n % 4 {
+            0 | 2 => {
+                let x0 = (v[n % 4].sin() * c(0.9)).asin();
+                x1 + x2 + x0.tanh()
+            }
+            3 => {
+                acc1 -= (v[n % 4] - x1).sin();
+                d_max(-c(2.0_f64), x0, margin).cos().cosh()
+            }
+            _ => prog_35_dual((v[n % 4] + x1 + d_clamp(x0, -c(1.5), c(1.5), margin)).cos(), (x1 * x1 + c(1.0)).ln().tanh() * c(2.0), x0.atan().sin(), v, n, margin),
+        };
+        for i in (0..5).rev() {
+            if gt(v[i % 4] / (v9 * v9 + c(1.0)), -c(1.0), margin) {
+                return x2;
+            }
+            if !(i % 2 == 0 && ge(d_log(v[2].powi(2) + c(1.0), v[2].powi(2) + c(2.0)) + (v[2].powi(2) + c(0.5)).recip(), c(0.5), margin)) {
+                s0 = s0.mul_add(c(0.5), v[i % 4].cos().sin() * c(0.5));
+                let v10: Dual64 = (x0.powi(2) + c(1.0)).recip();
+                acc1 -= c(0.4) * v10;
+            } else {
+                let v11 = ((v[i % 4] * v[i % 4]).ln_1p().tanh() * c(0.9)).asin();
+                s0 = (s0 * c(0.6) + v11.sin() * c(0.1)).tanh();
+            }
+            match i % 2 {
+                0 => {
+                    s0 = (s0 * c(0.5) + v9.atan() * c(0.5)).tanh();
+                }
+                1 => {
+                    break;
+                }
+                _ => {
+                    acc1 -= c(0.4) * x1.sin();
+                }
+            }
+            acc1 -= d_copysign(x1, x0, margin).sin() * c(0.4);
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            acc1 -= c(0.5) * (v9 * v9 + c(1.0)).log2().cos();
+            let v13 = if gt((t + s0) * c(0.8), v[0], margin) {
+                v9 - s0
+            } else {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = c(j as f64);
+                    if lt((u / (v9 * v9 + c(1.5))).tanh(), t, margin) {
+                        s0 *= c(0.8);
+                        s0 -= c(1.0) * (fj * fj + c(2.0)).acosh().tanh();
+                    } else if ge((u.sin() * c(0.9)).asin(), u, margin) && n < 3 {
+                        acc1 += (-(v9 - c(0.25))).cos() * c(0.1);
+                        s0 = c(0.5) * s0 + c(1.0) * (s0 * s0 + c(1.0)).log10().cos();
+                    }
+                    if le(d_log(x1 * x1 + c(1.0), (u - fi).powi(2) + c(2.0)), c(1.0), margin) && j == 2 {
+                        s0 = c(0.6) * s0 + c(0.1) * (d_atan2(x0 * x0 + c(1.0), s0) + x1).sin();
+                    } else if j < i && ge(x2.tanh().exp_m1() + (x0.powi(2) + c(1.0)).log10(), -c(0.5), margin) {
+                        s0 = s0 * c(0.5) + (fj.cos() * c(0.5)).ln_1p() * c(1.0);
+                    }
+                    let v12 = v9;
+                    acc1 += c(0.1) * (v9.powi(2) + c(1.5)).acosh().sin();
+                    acc1 += c(0.1) * v12.tanh();
+                }
+                s0 = s0.mul_add(c(0.8), s0.sin() * c(0.2));
+                (c(2.5) * x0).tanh()
+            };
+            let v14 = v13.atan();
+            s0 *= c(0.5);
+            s0 += c(0.2) * v14.tanh().sin();
+        }
+        s0.tanh() - acc1.sin() + v9.cos()
+    }
+
+    pub fn prog_97_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (d_to_degrees(x2) * c(0.01) - (x0 * x0).ln_1p()).sin() * c(2.0);
+        let mut s1 = v[0].mul_add(v[0].powi(2), (v[0].cos() * c(2.0)).sinh()).tanh() * c(2.0);
+        let mut s2: Dual64 = x1 / (x1 * x1 + c(1.0));
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a4[i] = (t * t).ln_1p();
+            s2 = (s2 * c(0.8) + (s2 + v[(i + n) % 4]) * c(0.1)).tanh();
+        }
+        match n % 4 {
+            0 | 2 => {
+                acc3 += c(0.005) * prog_82_dual((a4[n % 4] / (a4[n % 4].tanh() + c(2.0)) + acc3.sin().exp2()).tanh(), (a4[n % 4] * a4[n % 4]).ln_1p().cos(), x1, a4, n, margin).cos();
+            }
+            3 => {
+                let v5: Dual64 = prog_0_dual(((x1 * x1 + c(0.5)).sqrt().powi(2) + c(0.5)).sqrt().cos() * c(2.0), x1.asinh().tanh(), ((a4[n % 4] * a4[n % 4] + c(1.5)).acosh() + a4[n % 4].cos().exp2()).cos(), v, n, margin);
+                s0 = c(0.5) * s0 + c(0.005) * v5.cos().sin();
+            }
+            _ => {
+                s2 = s2.mul_add(c(0.5), (v[1] + a4[n % 4]).cos() * c(0.25));
+            }
+        }
+        for &t in a4.iter() {
+            acc3 -= c(0.5) * d_atan2(t, t * t + c(0.5)).sin();
+            let v8 = match n {
+                0 | 2 => {
+                    for _ in 0..v.len() {
+                        s1 = (s1 * c(0.75) + (x1.powi(2) + c(1.0)).log2() * c(0.1)).sin();
+                        let v6 = if le((t.powi(2) + c(2.0)).acosh(), -c(0.5), margin) {
+                            s1 = (s1 * c(0.8) + t.cos() * c(0.2)).tanh();
+                            d_log((x0 + s0).powi(2) + c(1.0), x1.sin().exp().powi(2) + c(2.0))
+                        } else {
+                            s0 * x2
+                        };
+                        s0 *= c(0.6);
+                        s0 -= c(0.1) * d_atan2(x2, s0 * s0 + c(1.0)).cos();
+                        s1 *= c(0.8);
+                        s1 -= c(0.01) * v6.cos().tanh();
+                    }
+                    let x1: Dual64 = c(0.35) * s2;
+                    s1 = s1 * c(0.6) + ((x0 - s1) * x0).sin() * c(0.05);
+                    d_abs(d_powf(x0 * x0 + c(1.0), t.tanh()), margin) + x1.sin()
+                }
+                g if g > 3 => {
+                    let v7 = c(SCALE) + x0;
+                    (s2 * s2 + c(0.5)).ln() + v7.sin()
+                }
+                _ => (s0.sin() * c(0.9)).asin(),
+            };
+            s0 = (s0 * c(0.5) + v8.tanh() * c(0.02)).tanh();
+        }
+        let mut a9 = v;
+        a9[0] *= c(1.5);
+        a9[1] += (v[n % 4].cos().powi(2) + c(1.5)).acosh();
+        s0 * c(0.25) + s1.sin() + s2 + acc3.sin() - a9[2].tanh()
+    }
+
+    pub fn prog_98_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = prog_70_dual((x0 * x0 + c(0.5)).recip().cos(), x0.cos(), v[n % 4].sin(), v, n, margin).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        while k2 < n && gt((x1.sin() * c(0.9)).asin(), s0.mul_add(x2, v[k2 % 4]), margin) {
+            k2 += 1;
+            s0 = (s0 * c(0.75) + s0.sin().exp() * c(0.05)).tanh();
+            let v3 = if !(k2 > 0 && gt(d_atan2(x2.tanh().exp_m1(), (s0.powi(2) + c(1.0)).log2().powi(2) + c(0.5)), s0, margin)) {
+                s0 *= c(0.75);
+                s0 += c(0.4) * (d_to_degrees(s0) * c(0.01)).sin();
+                x0.cos().exp().atan()
+            } else {
+                v[k2 % 4].cos()
+            };
+            let v4 = v3.cos();
+            acc1 += c(0.25) * v4.tanh();
+        }
+        let v7 = match k2 % 3 {
+            1 => (x1 * x1).ln_1p().tanh(),
+            2 => {
+                let x0 = x2 * acc1;
+                let v5 = prog_88_dual(s0, (x1 - v[0]).sin(), (v[1] * v[1] + c(1.5)).acosh().tanh(), v, k2, margin);
+                (x0.atan().powi(2) + c(0.5)).sqrt() + v5.tanh()
+            }
+            _ => {
+                let v6 = (x1.sin() * c(0.5)).ln_1p();
+                prog_0_dual(x1, v6, x1.cos() * c(2.0), v, n, margin)
+            }
+        };
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            s0 *= c(0.6);
+            s0 += c(0.25) * (s0 / (v7 * v7 + c(1.5))).sin();
+            for j in 0..3 {
+                let fj = c(j as f64);
+                acc1 -= c(0.2) * ((x2 - x0).powi(2) + c(1.0)).log10().cos();
+                acc1 -= (fj + v[3 - j]).tanh() * c(0.2);
+            }
+            let v9 = x0;
+            if k8 >= 3 || gt(v7 + c(0.3), v9, margin) {
+                break;
+            }
+        }
+        let mut a10 = [c(0.0); 4];
+        for i in 0..n {
+            a10[i % 4] = a10[i % 4] * c(0.75) + (x0 + x2).cos() * c(0.1);
+        }
+        x2 + s0 * c(0.25) - acc1.cos() - v7.sin() + a10[1] * c(0.75)
+    }
+
+    pub fn prog_99_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.sin();
+        let mut acc1: Dual64 = c(0.0);
+        let v3 = match n {
+            0 => {
+                let v2 = (d_log(acc1.powi(2) + c(1.0), x0.powi(2) + c(2.0)).powi(2) + c(1.0)).log2();
+                -(v2 * v2 + c(1.0)).ln()
+            }
+            1 => prog_40_dual(acc1, s0, (x1.powi(2) + c(2.0)).acosh().sin() * c(2.0), v, 6, margin),
+            2 => x2 * x1,
+            _ => prog_88_dual(x0, acc1, s0, v, n, margin),
+        };
+        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| (s0.tanh().cosh().sin() * c(1.2)).tan() + p.cos() + q.tanh()).sum::<Dual64>();
+        let mut m5 = 0;
+        for &t in v.iter() {
+            s0 = c(0.6) * s0 + c(0.005) * prog_35_dual((x2 - v3).cos(), (v4 * v4 + c(1.0)).log10().tanh() * c(2.0), t, v, n, margin).tanh();
+            for _ in 0..n {
+                let v6 = x0;
+                acc1 += c(0.05) * (v6 + v3).tanh();
+            }
+            if lt(d_abs(v3, margin), v4, margin) {
+                m5 += 1;
+            }
+        }
+        let c7 = c(m5 as f64);
+        s0 = s0.mul_add(c(0.6), (c7.powi(2) + c(0.5)).recip().tanh() * c(1.0));
+        x0 * c(0.5) + x2 * c(0.75) + s0 + acc1.cos() - v3.cos() - v4.sin()
+    }
+
+    pub fn prog_100_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_to_degrees(v[n % 4]) * c(0.01);
+        let mut s1: Dual64 = prog_88_dual(x1, x0, c(0.75), v, n, margin).tanh() * c(2.0);
+        let mut s2 = x2;
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        while k4 < 3 && lt(x1 + x0, x1, margin) {
+            k4 += 1;
+            let mut k5 = 0;
+            while k5 < n + 1 && gt((v[k5 % 4].tanh() * c(2.0)).sinh(), v[n % 4].cos(), margin) {
+                k5 += 1;
+                acc3 += c(0.05) * d_max(s0, v[3 - k4], margin).tanh();
+                s0 *= c(0.75);
+                s0 += c(0.1) * d_min(c(2.0_f64), d_hypot(s1, x0, margin), margin).tanh();
+                acc3 += c(0.05) * (x2 + v[k5 % 4].cos()).sin();
+            }
+            if le(v[k5 % 4] + c(0.1), c(0.0), margin) {
+                let x0 = d_atan2(x0 * x0 + c(0.5), x0);
+                let v6 = prog_32_dual((x0.powi(2) + c(0.5)).ln().sin(), (s0 * x0).sin(), c(0.25), v, n, margin);
+                s1 = s1 * c(0.6) + v6.cos().tanh() * c(0.005);
+            } else {
+                acc3 += c(0.005) * prog_35_dual(((x0 * s0).powi(2) + c(1.0)).log2().sin() * c(2.0), (s1.cos().tanh() * c(0.5)).ln_1p().sin() * c(2.0), (v[2].sin() * c(0.9)).asin().cos() * c(2.0), v, n, margin).cos();
+            }
+            acc3 -= v[1].tanh().cos() * c(0.5);
+        }
+        match k4 + n {
+            0..=2 => {
+                s1 = (s1 * c(0.6) + x0 * v[0] * c(0.1)).tanh();
+                if lt((x0 * x0 + c(1.0)).log10(), c(0.0), margin) {
+                    let v7 = prog_35_dual(c(1.5), x2.cos().exp2().cos().cosh().cos() * c(2.0), ((x1 * x1 + c(0.5)).recip() - x1).cos(), v, 4, margin);
+                    s1 = s1 * c(0.5) + v7.cos() * c(0.005);
+                } else if gt((v[0].cos().exp_m1().powi(2) + c(2.0)).ln(), v[2], margin) {
+                    let v8 = (v[1].tanh() * c(2.0)).sinh();
+                    acc3 += ((v8 * v8).ln_1p() - c(1.25)).sin() * c(0.5);
+                } else {
+                    let x0: Dual64 = x0 + x2;
+                    acc3 -= x0.cos();
+                }
+            }
+            3..=5 => {
+                s1 = s1.mul_add(c(0.5), prog_0_dual(s1, c(0.75), (d_to_degrees(v[(k4 + n) % 4].tanh()) * c(0.02)).cos(), v, n, margin).tanh() * c(0.005));
+                let v9 = d_to_radians(x1);
+                acc3 += v9.sin();
+            }
+            g if g > 6 => {
+                let v10 = (v[3] * x2).sin();
+                acc3 += c(0.25) * d_powf((v[k4] * v[k4] + c(1.0)).log10().powi(2) + c(0.5), (v10 * v10).cos()).sin();
+            }
+            _ => {
+                acc3 += x0.tanh().exp_m1().tanh();
+            }
+        }
+        for &t in v.iter() {
+            if ge(((d_to_degrees(x2) * c(0.02)).sin() * c(0.9)).asin(), x1, margin) {
+                s0 = (s0 * c(0.5) + (x0 + x1) * c(0.25)).tanh();
+            } else if lt(x2 - t - (t * t + c(0.5)).recip(), s2, margin) {
+                s2 = s2.mul_add(c(0.5), x2.sin() * c(0.5));
+                if le(d_atan2(s2 * s2 + c(0.5), v[n % 4]).tanh(), c(0.0), margin) {
+                    s1 *= c(0.75);
+                    s1 += c(0.25) * d_abs(x2, margin).cos();
+                } else {
+                    acc3 += (c(1.5) * x1 - c(0.8)).sin() * c(0.5);
+                }
+            }
+            match k4 + n {
+                0 | 2 => {
+                    let v11 = x0 * s0;
+                    s2 = s2.mul_add(c(0.8), v11.tanh().cos() * c(0.05));
+                }
+                3 => {
+                    break;
+                }
+                g if g > 4 => {
+                    acc3 -= c(0.5) * (x1 * t).tanh();
+                    if lt(x2 / (x0.sin().powi(2) + c(0.5)), t, margin) {
+                        s0 = (s0 * c(0.75) + c(0.8) * s2 * c(0.25)).sin();
+                    } else {
+                        acc3 += c(0.5) * (-(x0 / (x0.powi(2) + c(1.0)))).cos();
+                        s0 = (s0 * c(0.6) + (s2.atan() - (x0.powi(2) + c(1.0)).powi(-3)) * c(0.02)).sin();
+                    }
+                    s2 = (s2 * c(0.5) + (s2 + s1) * c(0.25)).tanh();
+                }
+                _ => {
+                    for j in 0..n {
+                        s2 = s2 * c(0.5) + d_max(v[j % 4], s2 - t, margin).sin() * c(0.25);
+                        let v12 = t;
+                        acc3 -= c(0.05) * v12.tanh();
+                    }
+                }
+            }
+            let v13: Dual64 = x2.tanh();
+            s1 = c(0.8) * s1 + c(0.1) * (v[k4] - t).sin();
+            s0 = s0.mul_add(c(0.8), v13.sin() * c(0.2));
+        }
+        if lt(v[k4].cos() + (x0.powi(2) + c(1.0)).log10(), x1, margin) {
+            s0 = (s0 * c(0.5) + x0.sin().atan() * c(0.5)).tanh();
+            let v14 = x0.cos();
+            acc3 += v14.cos();
+        } else if k4 < 3 && gt((x1.tanh() * c(1.2)).tan(), s1, margin) {
+            let v15 = d_atan2(c(1.5_f64), x0);
+            s0 = (s0 * c(0.75) + v15.tanh() * c(0.75)).tanh();
+        }
+        'l4: for &t in v.iter() {
+            if le(x0 * s2 * (d_to_degrees(t) * c(0.01)), c(0.5), margin) {
+                s2 = s2.mul_add(c(0.8), x2.cos().exp().sin() * c(0.05));
+                s1 = c(0.5) * s1 + c(0.1) * s1.cos().exp().sin();
+            } else if le(x1.tanh(), -c(0.25), margin) && k4 % 2 == 0 {
+                s0 = s0 * c(0.8) + ((s0.powi(2) + c(2.0)).acosh() - v[3 - k4] * x0).sin() * c(0.02);
+                s2 = s2.mul_add(c(0.5), (s0.sin() + c(2.0)).cbrt().tanh() * c(1.0));
+            }
+            s2 = s2.mul_add(c(0.75), d_atan2(s2.powi(2) + c(0.5), s2).cos() * c(0.02));
+            for (j, &u) in v.iter().enumerate() {
+                let fj = c(j as f64);
+                if lt((u.cos().powi(2) + c(1.0)).powf(1.5), c(1.0), margin) {
+                    return fj;
+                }
+                if lt(c(SCALE) + v[3 - j], s1, margin) && j > 0 {
+                    s2 = s2 * c(0.6) + u.cos().exp().tanh() * c(0.1);
+                    acc3 -= c(0.1) * d_clamp(x0, x0.sin() - c(1.5), v[2].asinh().sin() + c(1.5), margin).tanh();
+                    if j % 2 == 0 && gt((-x2) + (s2.powi(2) + c(0.5)).cbrt(), d_atan2(x1 * x1 + c(0.5), s1), margin) {
+                        s0 = s0.mul_add(c(0.75), s0 * s0 * c(0.1));
+                        s2 = (s2 * c(0.6) + s2 * c(0.4)).tanh();
+                    }
+                }
+                if gt(u.tanh(), -c(0.5), margin) {
+                    s2 *= c(0.5);
+                    s2 += c(0.5) * (-x2).cos();
+                    break 'l4;
+                }
+                s2 *= c(0.6);
+                s2 += c(0.4) * (fj + s2).sin();
+            }
+            s2 *= c(0.8);
+            s2 += c(0.02) * (d_min(c(3.0_f64), s2, margin).tanh() * c(2.0)).sinh().tanh();
+        }
+        s0.tanh() + s1 * c(1.5) + s2.sin() - acc3.sin()
+    }
+
+    pub fn prog_101_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.cos();
+        let mut s1: Dual64 = d_max(v[n % 4], x1, margin);
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = v.iter().copied().map(|p| c(1.0) + c(0.1) * (v[1] / (p.powi(2) + c(0.5))).tanh().exp2().sin()).product::<Dual64>();
+        let v4 = d_copysign(d_hypot(acc2, s1, margin), v3, margin);
+        match n % 2 {
+            0 => {
+                let x2 = (x0.sin() * c(0.9)).atanh();
+                s0 = s0 * c(0.75) + x2.tanh().sin() * c(0.05);
+            }
+            1 => {
+                let mut k5 = 0;
+                while k5 < n + 1 {
+                    k5 += 1;
+                    acc2 += (s0 + x0 + c(0.65)).cos() * c(0.25);
+                    for j in (0..3).rev() {
+                        let fj = c(j as f64);
+                        if !(j == 2 && lt((x0.asinh().powi(2) + c(1.0)).log2(), fj, margin)) {
+                            break;
+                        }
+                        let v6: Dual64 = x1.cos().exp();
+                        acc2 -= c(0.05) * v6.mul_add(v4, x1 / (v4.cos() + c(2.0))).tanh();
+                    }
+                }
+                acc2 -= x1.cos();
+            }
+            _ => {
+                acc2 += prog_88_dual(s0, v3, x1, v, n, margin).tanh() * c(0.005);
+                if gt(v[n % 4], c(0.0), margin) {
+                    s0 = (s0 * c(0.75) + prog_70_dual((v4 * v4 + c(0.5)).sqrt().sin(), s1, d_hypot(x2 / (s0.cos() + c(2.0)), x1, margin).cos(), v, n, margin) * c(0.005)).tanh();
+                    s1 = s1.mul_add(c(0.75), prog_40_dual((-s1).sin(), s1, (s1 + x0).sin().exp_m1().sin(), v, n, margin).cos() * c(0.005));
+                } else {
+                    acc2 -= (d_atan2(v[2] * v[2] + c(1.0), v4) + v[n % 4]).tanh();
+                    for i in (1..=5).step_by(2) {
+                        let v9 = match i {
+                            0..=1 => (v3.powi(2) + c(2.0)).ln(),
+                            g if g > 2 => {
+                                let v7 = s0 + x0;
+                                v7.mul_add(v7, x1)
+                            }
+                            _ => {
+                                let v8 = d_to_degrees(x0 * x0) * c(0.02);
+                                v8.cos()
+                            }
+                        };
+                        if ge(x0.cos(), c(0.25), margin) {
+                            continue;
+                        }
+                        let v10: Dual64 = v[(i + n) % 4].tanh();
+                        s0 = (s0 * c(0.8) + v10.cos() * c(0.2)).sin();
+                        s0 = s0.mul_add(c(0.5), v9.sin() * c(0.02));
+                    }
+                }
+                acc2 += ((x0.cos() * c(1.5)).cosh() / ((x0 / (x2.sin() + c(2.0))).powi(2) + c(0.5))).sin() * c(0.2);
+            }
+        }
+        let v12: Dual64 = if le(prog_35_dual(acc2.tanh() * c(2.0), c(0.25), v3, v, n, margin), x1, margin) {
+            let v11 = x0;
+            (v4 * v4 + c(2.0)).acosh() + v11.tanh()
+        } else if le(x0, v4, margin) {
+            d_max((v3 * v3 + c(1.0)).recip(), c(1.5) - x0, margin)
+        } else {
+            d_to_degrees(x1) * c(0.01)
+        };
+        let v13 = (v12 * v12 + c(0.5)).powf(0.3);
+        let mut k14 = 0;
+        loop {
+            k14 += 1;
+            acc2 += c(0.5) * v13.mul_add(v12, x1).sin();
+            if ge(d_copysign(c(3.0_f64), v[(k14 + n) % 4], margin).tanh().cosh(), x0 * s1, margin) || k14 > 2 {
+                s0 = (s0 * c(0.75) + ((v12 + s0).powi(2) + c(0.5)).cbrt() * c(0.02)).sin();
+            } else {
+                s0 = s0 * c(0.5) + (s1 + v13).cos() * c(0.25);
+                if k14 == 3 {
+                    acc2 += (v4 * c(2.0)).cos() * c(0.5);
+                    s0 = c(0.75) * s0 + c(0.05) * (v3.sin() + (s0 - v[k14])).cos();
+                    if lt(v4 / (x2.cos() + c(2.0)), c(0.5), margin) {
+                        break;
+                    }
+                } else if k14 > 2 {
+                    s1 = c(0.5) * s1 + c(0.2) * (s1.tanh() * c(0.9)).asin().tanh();
+                    s0 = (s0 * c(0.75) + (v4 * v4 + c(2.0)).sqrt() * c(0.25)).tanh();
+                } else {
+                    for j in 0..v.len() {
+                        let fj = c(j as f64);
+                        match j % 4 {
+                            0 | 2 => {
+                                continue;
+                            }
+                            3 => {
+                                s0 = s0 * c(0.6) + (fj.sin() * c(0.9)).acos().cos() * c(1.0);
+                                acc2 -= (-s1).tanh() * c(0.1);
+                                match n {
+                                    0 => {
+                                        continue;
+                                    }
+                                    1 => {
+                                        s1 = s1.mul_add(c(0.6), v13.cos() * c(0.4));
+                                        acc2 -= c(0.1) * (d_to_degrees(v13) * c(0.01));
+                                    }
+                                    2 => {
+                                        acc2 += (v12 + (s1.sin() * c(0.9)).atanh()).cos() * c(0.1);
+                                    }
+                                    _ => {
+                                        s1 = s1 * c(0.75) + d_atan2((-fj).powi(2) + c(0.5), v13).sin() * c(0.1);
+                                        let v15 = x1;
+                                        acc2 += v15.cos() * c(0.1);
+                                    }
+                                }
+                            }
+                            _ => {
+                                s0 = s0 * c(0.6) + (c(SCALE) + s0).sin() * c(0.4);
+                                acc2 += (v12.powi(2) + c(0.5)).cbrt().tanh() * c(0.1);
+                            }
+                        }
+                        let v16 = v[j].tanh();
+                        acc2 += c(0.75) * ((v16.tanh() * c(0.5)).ln_1p().powi(2) + c(1.0)).log10();
+                    }
+                }
+            }
+            let v17 = if le(s0 + x1, c(0.5), margin) && k14 % 3 == 1 {
+                (s0.cos() * c(2.0)).sinh()
+            } else {
+                ((d_to_degrees(x2) * c(0.01)).cos() * c(1.2)).tan()
+            };
+            if k14 >= 3 || gt((v3.powi(2) + c(0.5)).ln(), -c(0.25), margin) {
+                break;
+            }
+            acc2 -= v17.sin().cos() * c(0.5);
+        }
+        s0.tanh() - s1.sin() + acc2.cos() + v13.cos()
+    }
+
+    pub fn prog_102_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 * x1).ln_1p();
+        let mut s1 = x1.mul_add(x1 * v[n % 4], x2).sin() * c(2.0);
+        let mut s2 = (x1 / (v[3].powi(2) + c(0.5))).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        for i in 0..3 {
+            let fi = c(i as f64);
+            let v5: Dual64 = if gt(((x0 * x0 + c(1.0)).ln().powi(2) + c(0.5)).ln(), c(0.25), margin) || i % 2 == 0 {
+                let x2 = (x2.powi(2) + c(1.0)).log(3.0).tanh();
+                let v4 = s1;
+                x2 + fi + v4.cos()
+            } else {
+                v[1] * s0
+            };
+            match i {
+                0..=2 => {
+                    s1 = (s1 * c(0.5) + prog_32_dual(c(1.5), (fi - v5 + (x1 * x1 + c(2.0)).acosh()).tanh() * c(2.0), s0, v, n, margin) * c(0.005)).tanh();
+                    let v6 = fi;
+                    acc3 += v6.tanh() * c(0.5);
+                }
+                _ => {
+                    s0 = c(0.8) * s0 + c(0.05) * (s0 - fi - (s1 * s1 + c(0.5)).powf(0.3)).cos();
+                }
+            }
+            acc3 += c(0.5) * (v[i].sin() * c(1.5)).cosh().cos();
+            acc3 += c(0.5) * v5.tanh();
+        }
+        match n {
+            0 => {
+                acc3 += x0.tanh();
+                s0 *= c(0.75);
+                s0 -= c(0.25) * (x1 * x1).ln_1p().cos();
+            }
+            g if g > 1 => {
+                s1 *= c(0.5);
+                s1 += c(0.1) * (x0.powi(2) + c(1.0)).cbrt().cos().exp().tanh();
+                acc3 += x0.cos();
             }
             _ => {
                 s1 *= c(0.8);
-                s1 += c(0.02) * (v[0] * acc2).tanh();
-                acc2 += x1.tanh();
+                s1 += c(0.01) * s1.tanh();
+                s2 = s2.mul_add(c(0.6), d_hypot(c(2.0_f64), (x0.tanh() * c(1.2)).tan(), margin).tanh() * c(0.02));
             }
         }
-        s0 = (s0 * c(0.6) + x2.sin() * c(0.4)).tanh();
-        let v4 = match n {
-            0 => {
-                let v3 = x1.cos().exp();
-                ((v[n % 4] + v3).powi(2) + c(1.0)).cbrt()
+        if ge((x0 * x0 + c(0.5)).ln(), c(0.0), margin) {
+            return x1 * x1;
+        }
+        acc3 -= c(0.2) * (s1.sin().powi(2) + c(1.5)).acosh().tanh();
+        'l1: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let v8 = match i {
+                3 => {
+                    let v7 = d_abs(x1, margin);
+                    (s2 - s0) / ((s1.powi(2) + c(0.5)).powf(0.5).powi(2) + c(0.5)) + v7.sin()
+                }
+                _ => s1.sin().exp(),
+            };
+            acc3 -= c(0.5) * (c(SCALE) + v[0]).sin();
+            let mut k9 = 0;
+            while k9 < 3 {
+                k9 += 1;
+                if lt(v8 + x2, d_powf(x2 * x2 + c(1.0), t.tanh()), margin) {
+                    continue 'l1;
+                }
+                let v10 = ((x1 + fi).powi(2) + c(1.0)).powi(-1);
+                s0 *= c(0.5);
+                s0 -= c(0.1) * d_atan2(x0, x2.powi(2) + c(1.0)).cos();
+                s2 = (s2 * c(0.75) + v10.tanh() * c(0.02)).sin();
             }
-            1 => x1 + v[n % 4],
-            4 => v[n % 4].sin(),
-            _ => (d_log(c(3.0_f64), x1.powi(2) + c(2.0)).sin() * c(1.5)).sinh(),
+            acc3 += c(0.25) * (t.sin() - v8.cos()).tanh();
+        }
+        match n % 4 {
+            0 | 2 => {
+                s0 = c(0.75) * s0 + c(0.25) * x2.cos();
+            }
+            3 => {
+                acc3 += prog_87_dual(x2, d_min(x0, (x2.cos() * c(0.9)).atanh(), margin).tanh() * c(2.0), x1.sin().cos() * c(2.0), v, n, margin).cos() * c(0.05);
+                s1 = (s1 * c(0.75) + prog_35_dual(x2, (x1 * x1 + c(1.5)).acosh().sin(), x1, v, 6, margin) * c(0.005)).sin();
+                if gt((v[n % 4].cos().powi(2) + c(1.0)).log10(), x0, margin) || n == 2 {
+                    s2 *= c(0.75);
+                    s2 += c(0.25) * x2.sin();
+                } else {
+                    let v11 = prog_35_dual(c(2.0), x1, (v[n % 4].powi(2) + c(0.5)).ln().cos().tanh() * c(2.0), v, 2, margin);
+                    s2 *= c(0.75);
+                    s2 += c(0.005) * v11.cos();
+                }
+            }
+            _ => {
+                s2 = s2 * c(0.8) + (v[3] * v[3] + c(1.0)).powi(-3).sin() * c(0.01);
+                s0 = c(0.75) * s0 + c(0.05) * x1.cos().exp_m1().tanh();
+            }
+        }
+        s0 + s1.tanh() - s2 * c(0.5) + acc3.tanh()
+    }
+
+    pub fn prog_103_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 + c(1.5)).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        while k2 < 4 && ge(s0 + x0, -c(0.5), margin) {
+            k2 += 1;
+            if lt(v[k2 % 4].mul_add(x2, x0), x1, margin) {
+                break;
+            }
+            s0 *= c(0.8);
+            s0 -= c(0.01) * d_powf(s0 * s0 + c(1.0), x2.cos()).cos();
+        }
+        let v3 = prog_70_dual(d_powf((v[k2 % 4].cos() * c(0.9)).acos().powi(2) + c(1.0), (acc1 / (s0.cos() + c(2.0))).sin()).cos() * c(2.0), (d_atan2(c(0.5_f64), v[(k2 + n) % 4]) + (v[k2 % 4].tanh() * c(2.0)).sinh()).tanh() * c(2.0), d_hypot(c(2.0_f64), x1, margin).sin().tanh() * c(2.0), v, n, margin);
+        'l1: for _ in 0..v.len() {
+            acc1 -= (-s0).cos() * c(0.5);
+            let mut k4 = 0;
+            while k4 < 6 && lt(d_atan2(v[k4 % 4], x2.powi(2) + c(1.0)), c(0.0), margin) {
+                k4 += 1;
+                if gt(v3.cos().cosh().cos().cosh(), v3, margin) {
+                    continue 'l1;
+                }
+                let v6 = if gt((x0.sin() * c(0.9)).acos(), c(0.0), margin) {
+                    let v5 = d_to_radians(v3) * c(50.0);
+                    v5.cos().exp2()
+                } else {
+                    v[k4 % 4].tanh().exp()
+                };
+                acc1 += c(0.05) * (v[n % 4].tanh() * c(0.9)).asin().tanh().sin();
+                acc1 -= c(0.05) * v6.sin();
+            }
+            s0 = s0 * c(0.6) + (x2.powi(2) + c(1.0)).log2().tanh() * c(0.25);
+            let v7 = x1.tanh();
+            acc1 -= v7.tanh().cos() * c(0.5);
+        }
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            let v9 = x2.cos().exp().powi(2).ln_1p();
+            let mut k10 = 0;
+            while k10 < 4 && lt(v9.powi(2), c(0.5), margin) {
+                k10 += 1;
+                acc1 += c(0.25) * (v3.asinh() + x1 * v3).tanh();
+                let v11: Dual64 = -x1;
+                s0 = s0 * c(0.5) + v11.sin() * c(0.5);
+            }
+            s0 = s0.mul_add(c(0.8), v3.cos().exp().sin() * c(0.05));
+            if k8 >= 2 {
+                break;
+            }
+            acc1 += v9.tanh().sin();
+        }
+        for i in 0..n {
+            let fi = c(i as f64);
+            s0 = s0.mul_add(c(0.5), ((c(0.5) - x2).powi(2) + c(0.5)).cbrt().cos() * c(0.1));
+            match i {
+                0..=1 => {
+                    acc1 -= (s0.asinh().powi(2) + c(1.0)).log10() * c(0.5);
+                    if gt(x1.atan(), v3, margin) {
+                        return x2 * fi.asinh();
+                    }
+                    let x2 = v3.asinh().tanh();
+                    s0 = (s0 * c(0.75) + x2.sin() * c(0.25)).tanh();
+                }
+                2 | 4 => {
+                    s0 = (s0 * c(0.75) + (v3.sin().exp_m1() + d_powf(c(2.0_f64), v[i % 4].sin())) * c(0.05)).sin();
+                    for j in 1..n {
+                        if ge(((x1 + v[j % 4]).powi(2) + c(1.0)).log10(), -c(0.25), margin) || j < 3 {
+                            return x1 + v[k2 % 4];
+                        }
+                        s0 = s0 * c(0.6) + (s0 * c(core::f64::consts::FRAC_1_SQRT_2)).powi(2).tanh() * c(0.2);
+                    }
+                }
+                5 => {
+                    s0 = s0 * c(0.8) + (fi - (v3 * v3 + c(0.5)).recip()).cos() * c(0.1);
+                }
+                _ => {
+                    for j in 0..5 {
+                        let fj = c(j as f64);
+                        if lt((v3 * v3 + c(0.5)).recip(), c(1.0), margin) && i < 1 {
+                            continue;
+                        }
+                        if ge((x0.powi(2) + c(1.0)).recip(), d_atan2(x1 * x1 + c(0.5), x2), margin) {
+                            return (s0 * s0 + c(1.0)).recip();
+                        }
+                        match i % 3 {
+                            1 => {
+                                acc1 -= c(0.05) * (s0 * x1 + x1).cos();
+                            }
+                            2 => {
+                                s0 = (s0 * c(0.8) + (x0 + fj) * c(0.2)).sin();
+                                if !(n < k8 && gt(x0, x1, margin)) {
+                                    continue;
+                                }
+                            }
+                            _ => {
+                                s0 = c(0.6) * s0 + c(0.2) * (v3 + s0).cos();
+                                s0 = (s0 * c(0.75) + (c(0.35) - (s0.powi(2) + c(1.0)).cbrt()) * c(0.1)).sin();
+                            }
+                        }
+                        s0 = s0 * c(0.6) + (s0.powi(2) + c(0.5)).cbrt().cos() * c(0.1);
+                    }
+                    acc1 -= (v3 * c(0.35)).sin() * c(0.25);
+                }
+            }
+            s0 = c(0.75) * s0 + c(0.25) * s0.cos();
+        }
+        let v12 = if le(-x2, -c(0.5), margin) {
+            v[k8] * c(std::f64::consts::FRAC_PI_4) + v[k8].atan()
+        } else {
+            ((x1.sin() * c(0.9)).atanh().powi(2) + c(0.5)).ln()
         };
-        x1.cos() + v[1].tanh() + s0.sin() - s1.sin() - acc2.tanh() + v4.sin()
+        s0 - acc1.sin() - v3.sin() + v12.cos() + x0.atan() * (x1 + v[n % 4])
+    }
+
+    pub fn prog_104_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.cos().exp2().tanh() * c(0.9)).acos().cos() * c(2.0);
+        let mut s1 = prog_87_dual(x1, c(0.75), d_copysign(c(2.0_f64), (s0.sin() * c(0.9)).acos(), margin).tanh(), v, n, margin).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let a3 = v.map(|e| e.cos());
+        let mut m4 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let mut k5 = 0;
+            while k5 < 4 {
+                k5 += 1;
+                acc2 -= t.sin() * c(0.1);
+                acc2 += (x1.tanh() * c(0.9)).acos().cos() * c(0.1);
+            }
+            s0 *= c(0.8);
+            s0 += c(1.0) * (fi * fi + c(1.0)).sqrt().cos();
+            s1 *= c(0.6);
+            s1 += c(0.4) * t.sin().cos();
+            if gt(a3[0].cos().exp2(), v[m4 % 4] + x0, margin) {
+                m4 += 1;
+            }
+        }
+        match m4 {
+            0 => {
+                let v6 = d_min(c(0.5_f64), acc2, margin);
+                s0 = (s0 * c(0.75) + v[(m4 + n) % 4] * c(0.25)).sin();
+                acc2 += c(0.75) * v6.sin();
+            }
+            2 | 4 => {
+                let v7 = prog_5_dual(s0, x1, s1.cos().tanh() * c(2.0), v, n, margin);
+                acc2 -= v7.tanh() * c(0.005);
+            }
+            5 => {
+                s1 = (s1 * c(0.8) + s1.asinh() * c(0.01)).sin();
+                s0 = (s0 * c(0.5) + x1 * a3[m4 % 4] * c(0.1)).sin();
+            }
+            _ => {
+                let v8 = prog_23_dual((x0 + d_atan2(c(2.0_f64), x0)).sin(), s0, s1, v, 0, margin);
+                acc2 += v8.cos() * c(0.005);
+            }
+        }
+        let v9 = x0.tanh();
+        let a10 = [a3[m4 % 4] * c(0.5), prog_35_dual(x2, a3[m4 % 4].cos(), c(0.75), v, 4, margin), v9 * (x2.sin() * c(0.5)).ln_1p(), acc2];
+        if gt((v[m4 % 4].powi(2) + c(1.0)).log2(), c(0.5), margin) {
+            s1 = (s1 * c(0.5) + (s1.cos() + c(2.0)).cbrt() * c(0.1)).sin();
+            if !(m4 % 2 == 0 && ge(x0.tanh() + c(0.1), c(0.0), margin)) {
+                let v11 = (d_clamp(x1, -c(1.0), c(1.5), margin).powi(2) + c(2.0)).ln();
+                s0 = (s0 * c(0.8) + v11.tanh() * c(0.25)).tanh();
+            } else {
+                let mut k12 = 0;
+                while k12 < n + 1 {
+                    k12 += 1;
+                    if gt(((v9.powi(2) + c(1.0)).log10().powi(2) + c(1.0)).powf(2.5), -c(0.5), margin) {
+                        s1 = s1.mul_add(c(0.6), (x2 * x2 + c(1.0)).log10().tanh() * c(0.75));
+                    } else if !(k12 < 4 && le(-(x0.cos() * c(0.9)).atanh(), -c(0.25), margin)) {
+                        s1 = c(0.75) * s1 + c(0.25) * x1.cos();
+                    } else {
+                        let x2 = x2 / (x0.powi(2) + c(1.0));
+                        s1 = c(0.8) * s1 + c(0.05) * x2.sin();
+                    }
+                    acc2 += c(0.25) * (s1 + a10[k12 % 4] + (a10[k12 % 4] * a10[k12 % 4] + c(2.0)).ln()).cos();
+                }
+                let v13 = v[(k12 + n) % 4].tanh().exp();
+                acc2 += v13.sin();
+            }
+        } else {
+            s1 *= c(0.6);
+            s1 += c(0.1) * (c(2.5) * x0).sin();
+        }
+        s0 * c(1.5) - s1 - acc2.sin() + a10[0].cos()
+    }
+
+    pub fn prog_105_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((v[n % 4] * v[n % 4] + c(1.0)).recip().sin() * c(0.9)).atanh();
+        let mut s1 = (x1 * (x0 + x1)).cos() * c(2.0);
+        let mut s2 = prog_85_dual(x2, (x2.powi(2) + c(2.0)).sqrt().cos() * c(2.0), c(1.5), v, n, margin).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = match n {
+            0..=2 => {
+                let x1: Dual64 = prog_87_dual((x1 - acc3).cos(), c(0.25), (v[n % 4] - acc3).powi(2).sin() * c(2.0), v, n, margin);
+                acc3 += c(0.5) * d_copysign((x2.cos() * c(2.0)).cosh(), x1, margin).cos();
+                x0.tanh().exp2()
+            }
+            3 | 5 => d_max(c(SCALE) + acc3, acc3 + s0, margin),
+            _ => prog_35_dual(x1, x0, c(0.75), v, 2, margin),
+        };
+        'l0: for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            acc3 += (s0 * s2).cos().cos() * c(0.5);
+            for &u in v.iter() {
+                s1 *= c(0.75);
+                s1 += c(0.1) * ((s1.tanh() + c(2.0)).cbrt().cos() * c(0.9)).atanh().sin();
+                if i + n < 5 && gt(((v4 * v4 + c(2.0)).ln().cos() + c(2.0)).cbrt(), x0, margin) {
+                    s1 = (s1 * c(0.6) + (s1.sin().exp2().tanh() * c(0.9)).atanh() * c(0.05)).tanh();
+                    break 'l0;
+                }
+                s2 = s2.mul_add(c(0.75), d_abs((fi.sin() * c(0.5)).ln_1p(), margin) * c(1.0));
+                s0 = s0.mul_add(c(0.6), u.sin() * c(0.4));
+            }
+            let v5 = x2 - v[1];
+            s2 = c(0.5) * s2 + c(0.25) * v5.sin();
+        }
+        let v6: Dual64 = if gt((x0 * x0 + c(2.0)).ln(), c(0.5), margin) {
+            (s0 * c(0.001)).sin()
+        } else if !(n < 1 && le((s0 * c(0.001)).sin(), c(0.5), margin)) {
+            c(1.5) * v[n % 4]
+        } else {
+            d_hypot((x1.cos() * c(1.2)).tan(), c(0.65) - v[n % 4], margin)
+        };
+        for i in 0..v.len() {
+            acc3 += c(0.5) * v6.cos();
+            if gt(d_to_degrees((s1.cos() + c(2.0)).cbrt()) * c(0.02), -c(0.5), margin) {
+                s1 = (s1 * c(0.75) + (v4.cos() * c(0.5)).ln_1p() * c(0.25)).tanh();
+                s1 = c(0.8) * s1 + c(0.2) * s1.cos();
+            } else if i > 0 {
+                acc3 += c(0.5) * d_max(s1, s0, margin).sin();
+            } else {
+                s0 = s0.mul_add(c(0.75), (s0 / (s1.cos() + c(2.0))).tanh() * c(0.1));
+            }
+            let v7 = ((c(SCALE) + s2).sin() * c(0.9)).atanh();
+            s1 = s1.mul_add(c(0.75), v7.cos().cos() * c(0.05));
+        }
+        s0.sin() + s1 * c(1.5) - s2 - acc3.sin() + v4.sin() - v6.tanh() + (-v[3].tanh().cosh())
+    }
+
+    pub fn prog_106_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (-(x0.cos() * c(0.9)).acos()).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        'l0: for t in v {
+            acc1 += (x1.powi(2) + c(0.5)).powf(0.3).cos() * c(0.5);
+            for j in 0..5 {
+                match j {
+                    0 | 2 => {
+                        s0 = (s0 * c(0.6) + (x2 + v[j % 4]) * c(0.2)).sin();
+                        break 'l0;
+                    }
+                    g if g > 3 => {
+                        s0 = (s0 * c(0.75) + (v[n % 4].tanh() * c(2.0)).sinh() * c(0.02)).tanh();
+                    }
+                    _ => {
+                        let x1 = t + x1.tanh();
+                        s0 = s0.mul_add(c(0.8), (-v[0]).tanh() * c(0.2));
+                        s0 = s0.mul_add(c(0.6), x1.cos() * c(0.2));
+                    }
+                }
+                let v2: Dual64 = s0.tanh() * c(std::f64::consts::FRAC_PI_4);
+                if n % 2 == 0 && ge(-t, -c(0.5), margin) {
+                    break;
+                }
+                s0 *= c(0.8);
+                s0 += c(0.5) * (v2 * v2 + c(1.0)).log(10.0);
+            }
+            if ge((-v[1]).powi(2), s0.powi(2), margin) || n < 4 {
+                let v3: Dual64 = prog_32_dual(x2, x2.tanh().cos() * c(2.0), t, v, n, margin);
+                acc1 -= v3.tanh() * c(0.2);
+            } else if lt(x1.sin(), c(0.0), margin) || n == 1 {
+                acc1 += c(0.5) * (t.tanh() * c(2.0)).cosh().tanh();
+                let v4 = x2;
+                s0 = c(0.75) * s0 + c(0.25) * v4.cos();
+            }
+            acc1 += t.tanh() * c(0.5);
+        }
+        if ge(v[n % 4].cos(), -c(0.5), margin) {
+            s0 = (s0 * c(0.5) + prog_88_dual(d_abs(x1, margin).cos() * c(2.0), s0, c(1.5), v, 3, margin) * c(0.005)).sin();
+        }
+        let mut m5 = 0;
+        for i in 0..5 {
+            let fi = c(i as f64);
+            if !(m5 % 2 == 0 && gt((x1 * x1).cos().exp_m1(), (v[n % 4].sin() * c(0.9)).asin(), margin)) {
+                m5 += 1;
+            }
+            s0 *= c(0.75);
+            s0 += c(0.25) * x1.cos();
+            let v8 = match n + i {
+                2 => (fi.tanh() * c(2.0)).sinh(),
+                3..=5 => {
+                    let x0 = v[i % 4].sin().exp();
+                    (fi.cos() * c(1.5)).sinh() + x0.tanh()
+                }
+                6 => {
+                    let x0 = s0 - v[3];
+                    let v6 = x0.cos().exp_m1();
+                    (x2 * x2 + c(0.5)).ln() + v6.sin()
+                }
+                _ => {
+                    let v7 = d_atan2(c(1.5_f64), x1).cos();
+                    x2 / (x0 * x0 + c(1.5)) + v7.cos()
+                }
+            };
+            acc1 += v8.cos() * c(0.4);
+        }
+        match m5 {
+            0 => {
+                s0 = s0 * c(0.75) + (x1 * c(std::f64::consts::FRAC_PI_4)).tanh().exp().tanh() * c(0.1);
+                s0 = (s0 * c(0.5) + acc1 * c(0.005)).sin();
+            }
+            1 => {
+                s0 = (s0 * c(0.6) + (x2.sin() + s0 / (x2 * x2 + c(0.5))) * c(0.02)).tanh();
+                let v9 = s0 * x1;
+                s0 *= c(0.6);
+                s0 -= c(0.05) * v9.sin().sin();
+            }
+            2..=4 => {
+                s0 = s0.mul_add(c(0.6), prog_32_dual(s0, x1, c(0.75), v, n, margin).tanh() * c(0.02));
+                let v10: Dual64 = prog_32_dual((x2.powi(2) + c(1.0)).powi(-2).tanh() * c(2.0), (x0 + x2).sin(), c(2.0), v, n, margin);
+                s0 *= c(0.75);
+                s0 += c(0.005) * v10.sin().sin();
+            }
+            _ => {
+                s0 = s0 * c(0.6) + (v[2] + (x1 * x1 + c(2.0)).acosh()).tanh() * c(0.1);
+            }
+        }
+        let v11 = v[m5 % 4].sin().exp();
+        let a12 = v.map(|e| e.atan());
+        let v13 = d_hypot(c(3.0_f64), v[m5 % 4], margin).sin();
+        x2.tanh() + s0 * c(1.5) + acc1.cos() + v11.tanh() - a12[0].tanh() + v13 - x1 * c(0.8)
+    }
+
+    pub fn prog_107_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (x0.sin() * c(0.9)).asin();
+        let mut s1: Dual64 = d_min(v[0], x1, margin);
+        let mut s2 = (s0 * x2).asinh();
+        let mut acc3: Dual64 = c(0.0);
+        if n % 2 == 0 && lt(v[n % 4].sin(), x0, margin) {
+            s1 *= c(0.6);
+            s1 += c(0.1) * s1.asinh().powi(2).cos();
+            let v4 = d_atan2(s1.powi(2) + c(0.5), x2);
+            s1 = s1.mul_add(c(0.5), v4.sin().cos() * c(0.1));
+        } else if lt(prog_82_dual(s2, s1, s0, v, 2, margin), -c(1.0), margin) {
+            let v5 = (v[n % 4].cos() * c(0.9)).acos();
+            acc3 += ((x1.tanh() * c(1.2)).tan().sin() * c(0.5)).ln_1p() * c(0.4);
+            if ge(x1 * x0, v5, margin) {
+                s0 *= c(0.5);
+                s0 += c(0.2) * v5.sin();
+            } else if n < 1 {
+                acc3 -= c(0.5) * d_log(acc3 * acc3 + c(1.0), v[n % 4] * v[n % 4] + c(2.0));
+                let v5 = prog_23_dual((v5 * v[2]).sin() * c(2.0), (-v5.sin().exp()).tanh() * c(2.0), (v5.powi(2) + c(0.5)).ln().tanh() * c(2.0), v, n, margin);
+                s0 = s0.mul_add(c(0.6), v5.cos().sin() * c(0.005));
+            } else {
+                s1 = s1.mul_add(c(0.6), s1.cos() * c(0.4));
+            }
+        }
+        if ge(acc3.tanh().exp2(), x0, margin) {
+            return d_max(v[2], d_to_radians(x1) * c(20.0), margin);
+        }
+        if ge(prog_32_dual((s2 + v[n % 4]).atan().tanh(), s2, x1, v, n, margin), c(0.5), margin) {
+            acc3 += d_clamp((v[3] * v[3] + c(1.0)).log10(), -c(0.5), c(1.0), margin);
+            acc3 += c(0.25) * (s1.tanh().exp2() * acc3).cos();
+        } else {
+            let v6: Dual64 = prog_0_dual((d_to_degrees(x2) * c(0.01)).tanh() * c(2.0), (x1 * v[3]).sin(), acc3.cos().tanh() * c(2.0), v, 4, margin);
+            let v7 = d_copysign(x2, v[n % 4], margin);
+            s1 = s1 * c(0.8) + (v6.tanh() - v7.sin()).cos() * c(0.005);
+        }
+        let v8 = v.iter().map(|&p| (d_hypot(p, x1, margin).powi(2) + c(1.0)).powi(-1)).sum::<Dual64>();
+        let mut a9 = [c(0.0); 4];
+        for i in 0..4 {
+            a9[i] = (v8.powi(2) + c(1.0)).log(10.0) + (v8 * v8 + c(1.0)).ln();
+        }
+        s2 *= c(0.75);
+        s2 += c(0.1) * d_clamp(x1, -c(1.0), c(1.5), margin).sin().exp2().cos();
+        s0.sin() - s1 - s2 - acc3.sin() + v8.sin() + a9[1].sin() - acc3
+    }
+
+    pub fn prog_108_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (-(x2 + v[n % 4])).cos() * c(2.0);
+        let mut s1: Dual64 = d_hypot(x0, s0.sin(), margin).sin() * c(2.0);
+        let mut s2 = s0 * c(std::f64::consts::LN_2);
+        let mut acc3: Dual64 = c(0.0);
+        s2 = (s2 * c(0.8) + d_hypot(acc3, x2, margin) / (d_atan2(v[n % 4].powi(2) + c(0.5), x0).powi(2) + c(1.5)) * c(0.02)).tanh();
+        let mut k4 = 0;
+        let v6: Dual64 = loop {
+            k4 += 1;
+            s0 = s0 * c(0.5) + s0.tanh() * c(0.5);
+            if le((x1.tanh().powi(2) + c(1.0)).powi(-1), c(0.0), margin) {
+                s0 *= c(0.8);
+                s0 += c(0.2) * (x1 * x1 + c(1.0)).sqrt().asinh().sin();
+            } else if ge(d_abs(c(1.2) * s2, margin), c(0.25), margin) {
+                s1 = c(0.75) * s1 + c(0.25) * x0.cos();
+                let v5 = (x2.sin() + c(2.0)).cbrt();
+                acc3 -= c(0.25) * v5.tanh().cos();
+            } else {
+                acc3 -= s1.cos() * c(0.25);
+                let x1: Dual64 = d_to_degrees((s2 * s2 + c(0.5)).ln()) * c(0.01);
+                acc3 += c(0.25) * x1.tanh().cos();
+            }
+            s0 = s0 * c(0.6) + s0.mul_add(s0, x2).sin() * c(0.05);
+            if k4 >= 6 || gt((s0.cos() * c(0.9)).acos(), x0, margin) {
+                break x0.cos().exp().tanh();
+            }
+        };
+        let v7 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.005) * (prog_35_dual(r, x0, s0, v, n, margin) + p.cos()).cos());
+        let v9 = if lt(v6, -c(0.25), margin) || n == 6 {
+            let v8 = v7 * c(core::f64::consts::FRAC_1_SQRT_2);
+            x0 + v8
+        } else if lt(d_atan2(c(2.0_f64), s1), v[(k4 + n) % 4] - v7, margin) || k4 == 0 {
+            (x2 * x2 + c(2.0)).ln()
+        } else {
+            s2 = s2.mul_add(c(0.5), prog_23_dual(v6, d_hypot(s2, s1, margin).sin() * c(2.0), c(0.75), v, 5, margin).cos() * c(0.005));
+            (x2.powi(2) + c(1.0)).recip()
+        };
+        let v10 = v.iter().fold(v9.tanh(), |r, &p| r * c(0.75) + c(0.1) * (p.powi(2) + c(0.5)).recip().cos());
+        s1 * c(0.5) + s2 - acc3.sin() - v10 * c(0.75)
+    }
+
+    pub fn prog_109_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1;
+        let mut s1 = prog_87_dual(d_atan2(c(3.0_f64), v[n % 4]).tanh() * c(2.0), x2, ((x1.sin() + c(2.0)).cbrt().cos() * c(0.5)).ln_1p().tanh() * c(2.0), v, 6, margin).sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = if lt((x0.powi(2) + c(1.0)).ln(), -c(0.5), margin) {
+            s0 = s0 * c(0.75) + (d_to_degrees(s0) * c(0.02)).tanh() * c(0.2);
+            prog_87_dual((v[n % 4].powi(2) + c(1.0)).sqrt().cos(), v[n % 4].sin(), s0, v, n, margin)
+        } else {
+            let x1 = x1;
+            s1 = (s1 * c(0.75) + (x1 / c(3.0)).sin() * c(0.75)).tanh();
+            d_atan2(s0.cos().exp2().powi(2) + c(1.0), acc2.powi(2))
+        };
+        let mut k4 = 0;
+        while k4 < n && ge(v3 - c(0.75), -c(1.0), margin) {
+            k4 += 1;
+            if gt((v[0].cos() * c(1.2)).tan(), c(1.0), margin) {
+                let v5: Dual64 = d_log(c(1.5_f64), s0 * s0 + c(2.0));
+                acc2 -= c(0.25) * v5.cos().cos();
+            } else {
+                acc2 += (x2.powi(2) + c(1.0)).powi(-3) * c(0.25);
+            }
+            if gt(d_to_degrees(x1.tanh()) * c(0.01), c(0.0), margin) {
+                continue;
+            }
+            acc2 -= c(0.25) * (d_to_degrees((x2 * x2 + c(0.5)).sqrt()) * c(0.02)).tanh();
+        }
+        for i in 0..4 {
+            acc2 -= (v3 * x2).sin() * c(0.5);
+            let v6: Dual64 = v[3 - i] + v[2];
+            for &u in v.iter() {
+                let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| (v3.powi(2) + c(2.0)).acosh() + p.sin() + q.cos()).sum::<Dual64>();
+                s0 = s0 * c(0.75) + (u.sin() * c(0.9)).acos().sin() * c(0.1);
+                s1 *= c(0.75);
+                s1 += c(0.01) * v7.cos();
+            }
+            s1 = (s1 * c(0.75) + v6.sin() * c(0.1)).tanh();
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let v11 = if i % 2 == 0 {
+                let v8 = (t * v3).asinh();
+                v8.tanh()
+            } else if ge(d_hypot(c(3.0_f64), v3 + v[2], margin), c(0.0), margin) {
+                let v9 = d_atan2(c(2.0_f64), s1).sin().exp();
+                d_atan2(t, x0.powi(2) + c(1.0)) + v9.tanh()
+            } else {
+                let v10 = (x0 * x0 + c(1.0)).log(3.0);
+                (d_clamp(v[2], -c(1.5), c(1.5), margin).powi(2) + c(0.5)).ln() + v10.sin()
+            };
+            if !(n % 3 == 1 && lt(x0.mul_add(v3, t).atan(), c(0.0), margin)) {
+                continue;
+            }
+            s1 = (s1 * c(0.5) + v3.cos().exp2() * c(0.25)).tanh();
+            acc2 -= c(0.5) * v11.cos();
+        }
+        s0 = s0.mul_add(c(0.6), v[k4 % 4].cos() * c(0.4));
+        let mut k12 = 0;
+        while k12 < n + 1 && le(c(SCALE) + v3.mul_add(x2, x1), d_min(c(3.0_f64), x1, margin), margin) {
+            k12 += 1;
+            if le(s0, x0 + s0, margin) {
+                s0 *= c(0.5);
+                s0 -= c(0.1) * (s0.cos() * c(0.9)).atanh().tanh();
+                if le(x1.powi(3), v[1], margin) {
+                    break;
+                }
+                let v13 = x1.atan();
+                acc2 -= v13.sin() * c(0.25);
+            }
+            if le(d_atan2((x2 * s1).powi(2) + c(0.5), x0.atan()), x1, margin) {
+                acc2 += (s0 * (x1 / c(3.0))).cos() * c(0.25);
+                if !(n % 2 == 0) {
+                    acc2 += c(0.1) * (x0.tanh() + c(2.0)).cbrt();
+                    if le(v3.mul_add(v3, x2), d_log(v[k12 % 4] * v[k12 % 4] + c(1.0), x2 * x2 + c(2.0)), margin) {
+                        s0 = (s0 * c(0.5) + v[n % 4] * x1 * c(0.1)).sin();
+                        continue;
+                    }
+                } else {
+                    let x1: Dual64 = d_max(x1.tanh().exp2(), d_atan2(x1.powi(2) + c(1.0), s0), margin);
+                    acc2 -= d_to_radians((x1.powi(2) + c(0.5)).recip());
+                }
+            } else if le(s0, c(0.0), margin) {
+                s1 *= c(0.6);
+                s1 -= c(0.2) * (v[(k12 + k4) % 4] + s1).cos();
+                if lt((s1.cos() * c(2.0)).sinh() * c(core::f64::consts::FRAC_1_SQRT_2), v[n % 4], margin) {
+                    s1 *= c(0.6);
+                    s1 -= c(0.2) * s1.powi(2);
+                    if ge(s1 - x0.atan(), x2 - v3, margin) {
+                        break;
+                    }
+                }
+                let v14 = d_log(s1.powi(2) + c(1.0), v[0].powi(2) + c(2.0)).sin();
+                s0 = c(0.8) * s0 + c(0.05) * v14.sin();
+            } else {
+                s1 = (s1 * c(0.8) + (s1.powi(2) + c(2.0)).ln() * c(0.25)).sin();
+                let v15 = d_clamp(x2, -c(0.5), c(1.5), margin) - x0;
+                s0 = s0.mul_add(c(0.5), v15.cos().cos() * c(0.25));
+            }
+            acc2 -= (s1.powi(2) + c(1.0)).log(3.0) * c(0.4);
+        }
+        s0 + s1 + acc2.tanh() + v3.tanh()
+    }
+
+    pub fn prog_110_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 * x2 + c(1.0)).log2().tanh() * c(2.0);
+        let mut s1 = c(0.35) * x1;
+        let mut acc2: Dual64 = c(0.0);
+        let mut m3 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            acc2 -= prog_35_dual(c(1.2), (x0 - fi).tanh(), (fi / (v[(i + n) % 4].cos() + c(2.0))).cos() * c(2.0), v, i, margin).cos() * c(0.01);
+            if ge(x0, v[(m3 + n) % 4], margin) {
+                m3 += 1;
+            }
+            if ge(d_atan2((x2 * x2 + c(1.0)).sqrt().powi(2) + c(0.5), t), x0, margin) {
+                s0 = (s0 * c(0.75) + d_log(c(1.5_f64), s1 * s1 + c(2.0)) * c(0.4)).sin();
+                acc2 += ((s1 + s0).powi(2) + c(1.5)).acosh().tanh() * c(0.4);
+            }
+            s1 = s1 * c(0.5) + prog_35_dual(c(2.0), (s1 * s1 + c(1.0)).sqrt().tanh(), c(1.5), v, i, margin).sin() * c(0.005);
+        }
+        match m3 {
+            0 => {
+                let v4: Dual64 = (x2 * x2 + c(1.0)).powf(1.5);
+                let v5 = (d_clamp(x0, -c(1.5), c(1.5), margin).cos() * c(1.2)).tan();
+                acc2 += c(0.1) * (v4.tanh() + v5.tanh()).sin();
+            }
+            g if g > 2 => {
+                s0 = s0 * c(0.5) + d_hypot(s1, s0, margin).cos() * c(0.05);
+                for (i, &t) in v.iter().enumerate() {
+                    s1 *= c(0.8);
+                    s1 += c(0.05) * x1.tanh().exp().tanh();
+                    acc2 -= c(0.5) * d_log(v[i].powi(2) + c(1.0), v[i].powi(2) + c(2.0)).sin();
+                    acc2 += c(0.5) * (c(0.3) * t).cos();
+                }
+            }
+            _ => {
+                let v6 = (v[m3 % 4].powi(2) + c(0.5)).recip();
+                s0 = (s0 * c(0.5) + (x1.tanh() * c(1.2)).tan() * c(0.05)).sin();
+                acc2 += v6.cos();
+            }
+        }
+        acc2 -= d_max(x2, x0, margin).cos();
+        let mut k7 = 0;
+        while k7 < n {
+            k7 += 1;
+            let mut k8 = 0;
+            while k8 < n + 1 {
+                k8 += 1;
+                let v9: Dual64 = s1 * v[k8 % 4];
+                s0 = s0 * c(0.75) + (v9.sin() * c(0.9)).asin().tanh() * c(0.02);
+            }
+            if lt(-x1.powi(2), v[1] * v[m3 % 4], margin) {
+                return (x0 * x0 + c(1.0)).log10();
+            }
+            s1 = s1 * c(0.8) + (x2.cos() * c(1.2)).tan().cos() * c(0.02);
+        }
+        let mut k10 = 0;
+        while k10 < 3 {
+            k10 += 1;
+            s1 = s1.mul_add(c(0.5), x2.sin().sin() * c(0.5));
+            let mut k11 = 0;
+            while k11 < n + 1 {
+                k11 += 1;
+                s0 = (s0 * c(0.8) + v[3].asinh() * c(0.2)).sin();
+                if lt(x2, c(1.0), margin) || k11 + m3 < 7 {
+                    continue;
+                }
+                match k11 {
+                    0 => {
+                        let v12 = s1.atan().powi(2);
+                        let x0 = s0 / (v12 * v12 + c(1.5));
+                        acc2 -= c(0.1) * x0;
+                    }
+                    1..=2 => {
+                        s0 = s0 * c(0.75) + s0 * c(0.25);
+                    }
+                    3 => {
+                        acc2 += ((x1 + s0).tanh() * c(0.9)).atanh() * c(0.05);
+                        if !(k7 % 2 == 0) {
+                            break;
+                        }
+                        acc2 += c(0.05) * ((s0.powi(2) + c(1.5)).acosh().powi(2) + c(1.0)).cbrt().tanh();
+                        if k10 > 1 {
+                            s0 = c(0.6) * s0 + c(0.1) * v[k7 % 4].cos().exp().tanh();
+                            continue;
+                        }
+                    }
+                    _ => {
+                        s0 = s0.mul_add(c(0.75), (v[2] - x1).sin() * c(0.1));
+                    }
+                }
+            }
+            match k11 % 4 {
+                2 => {
+                    s0 = (s0 * c(0.5) + v[k11 % 4] * c(0.5)).sin();
+                    acc2 -= s0.sin().sin() * c(0.5);
+                }
+                3 => {
+                    continue;
+                }
+                _ => {
+                    acc2 -= c(0.4) * (v[3].cos() * c(0.9)).atanh();
+                    if gt((v[1] / (v[1].powi(2) + c(0.5))).sin().exp_m1(), c(0.0), margin) {
+                        s0 = (s0 * c(0.6) + (s0 - c(0.25)) * c(0.4)).sin();
+                        continue;
+                    }
+                }
+            }
+        }
+        if le(v[2].mul_add(v[2], v[3 - k10]), -c(1.0), margin) {
+            return d_hypot(x1, v[0], margin).tanh().exp2();
+        }
+        let v13 = v.iter().fold(x1, |r, &p| r * c(0.75) + c(0.05) * ((s1.powi(2) + c(1.0)).recip() + p.tanh()).tanh());
+        s0.sin() - acc2.sin() + v13
+    }
+
+    pub fn prog_111_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_abs(x1, margin);
+        let mut s1 = (s0 - x0).tanh() * c(2.0);
+        let mut s2 = (x2.sin() * c(0.9)).acos().cos().exp2();
+        let mut acc3: Dual64 = c(0.0);
+        match n % 2 {
+            0 => {
+                s2 = (s2 * c(0.75) + prog_87_dual((s0 - c(2.5)).tanh() * c(2.0), s0, c(0.25), v, n, margin) * c(0.01)).tanh();
+            }
+            1 => {
+                let x0: Dual64 = v[1];
+                s1 = (s1 * c(0.5) + x0.sin() * c(0.5)).tanh();
+            }
+            _ => {
+                acc3 += v[1].tanh();
+            }
+        }
+        let mut a4 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a4[i] = t - s1;
+            acc3 += c(0.4) * ((v[i].cos() * c(2.0)).cosh() + x2.sin().exp2()).sin();
+        }
+        if !(n % 3 == 1 && le((s2.tanh() * c(0.9)).atanh() - (s1 + a4[1]), -c(1.0), margin)) {
+            return x1 * x2;
+        }
+        let a5 = v.map(|e| e.sin());
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            if n % 2 == 0 && lt(x1 + s2, c(0.0), margin) {
+                acc3 -= fi.cos() * c(0.5);
+                if ge((a5[i] * a5[i]).ln_1p().cos().cosh(), c(0.0), margin) {
+                    s1 = c(0.5) * s1 + c(0.5) * (c(SCALE) + s1).cos();
+                } else {
+                    s2 = s2 * c(0.6) + prog_0_dual(x1, c(1.5), (s2 / (s2.asinh().sin() + c(2.0))).cos(), v, n, margin).cos() * c(0.005);
+                    let v6 = d_to_degrees(fi) * c(0.01);
+                    s1 = s1.mul_add(c(0.5), v6.tanh().tanh() * c(1.0));
+                }
+            } else {
+                let v7: Dual64 = (a5[3 - i].powi(2) + c(2.0)).acosh().cos().cosh();
+                let v8 = -v7;
+                acc3 -= c(0.5) * v8.sin().sin();
+            }
+            match i + n {
+                0 => {
+                    let v9 = (s1 * s1).ln_1p();
+                    s1 = (s1 * c(0.8) + (s0.cos() + c(2.0)).cbrt() * c(0.5)).tanh();
+                    acc3 -= v9.sin().sin() * c(0.5);
+                }
+                1..=2 => {
+                    s0 = (s0 * c(0.6) + (v[3].sin() * c(0.9)).acos() * c(0.1)).sin();
+                    for j in 0..i {
+                        s1 = c(0.8) * s1 + c(0.02) * (x0.powi(2).sin() * c(0.9)).acos().cos();
+                        let v11 = match j {
+                            0..=2 => x2.tanh(),
+                            _ => {
+                                let v10 = a5[3 - j];
+                                s0.powi(3).sin().sinh() + v10.tanh()
+                            }
+                        };
+                        let v12 = -s2;
+                        s0 = s0.mul_add(c(0.8), (v11.sin() + v12).cos() * c(0.005));
+                    }
+                }
+                g if g > 3 => {
+                    acc3 += (s1 * x1).tanh() * c(0.5);
+                    s2 = s2 * c(0.5) + ((x2.tanh() * c(0.9)).atanh() + s1.atan()).sin() * c(0.05);
+                }
+                _ => {
+                    for j in (1..=3).step_by(2) {
+                        match j % 4 {
+                            0 => {
+                                s2 *= c(0.75);
+                                s2 += c(0.1) * d_min((v[(j + n) % 4].powi(2) + c(1.0)).log10(), v[(j + n) % 4] + s1, margin).tanh();
+                                acc3 += (a4[3] * a4[3] + c(1.0)).sqrt().powi(2).ln_1p().cos() * c(0.25);
+                            }
+                            2 => {
+                                s1 *= c(0.6);
+                                s1 += c(0.4) * s1.cos().tanh();
+                                let x0 = fi * a5[j];
+                                s2 = (s2 * c(0.75) + x0.tanh() * c(0.05)).sin();
+                            }
+                            3 => {
+                                let x2 = d_log(x2 * x2 + c(1.0), x2 * x2 + c(2.0)).cos().sinh();
+                                s1 = c(0.75) * s1 + c(0.1) * (s1 + s0).tanh();
+                                acc3 -= x2.cos() * c(0.25);
+                            }
+                            _ => {
+                                acc3 += c(0.25) * (x0 * c(core::f64::consts::FRAC_1_SQRT_2)).sin();
+                                acc3 += x0.tanh().exp_m1().sin() * c(0.25);
+                            }
+                        }
+                        s1 = s1 * c(0.8) + (a5[2] * a5[2] + c(1.5)).acosh().tanh() * c(0.05);
+                        let v13 = x1 * s1;
+                        acc3 += c(0.25) * v13.tanh().sin();
+                    }
+                    s2 = (s2 * c(0.75) + d_to_radians(s2) * c(1.0)).sin();
+                }
+            }
+            if gt(s0.sin().exp(), (x2.sin() * c(0.9)).atanh(), margin) {
+                break;
+            }
+            s2 *= c(0.6);
+            s2 += c(0.4) * x0.cos();
+        }
+        s1.sin() - s2 * c(0.75) + acc3.cos() + a5[2] * c(0.25)
+    }
+
+    pub fn prog_112_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 * v[1]).cos().exp().tanh() * c(2.0);
+        let mut s1 = x0;
+        let mut s2 = prog_82_dual(x0.cos().tanh(), (v[0] * (d_to_radians(x1) * c(20.0))).tanh() * c(2.0), (x1 * x1).ln_1p().sin() * c(2.0), v, n, margin).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().fold(x0, |r, &p| r * c(0.5) + c(0.1) * (r.sin().mul_add(x0, r) + p.tanh()).tanh());
+        for i in 0..3 {
+            let fi = c(i as f64);
+            s0 = s0.mul_add(c(0.6), (s1 * x1).cos() * c(0.1));
+            for j in 0..v.len() {
+                if ge((v4 / (v4.sin() + c(2.0))).tanh().exp(), -c(1.0), margin) {
+                    s1 = (s1 * c(0.6) + s1.sin() * c(0.4)).tanh();
+                    if le((x0 * x0).sin().sinh(), x0 - x1, margin) || j % 3 == 1 {
+                        s1 = s1 * c(0.75) + (s1.powi(2) + c(2.0)).sqrt().cos() * c(0.25);
+                    }
+                } else if gt(c(0.8) * s2, -c(0.5), margin) {
+                    s1 = s1.mul_add(c(0.75), (x1.tanh().sin() * c(1.5)).sinh().cos() * c(0.05));
+                    acc3 += (-x1).cos() * c(0.1);
+                } else {
+                    let v5 = (x2.cos().tanh() * c(1.5)).sinh();
+                    acc3 += x2.sin().exp().cos() * c(0.1);
+                    s2 = s2 * c(0.8) + v5.cos().tanh() * c(0.05);
+                }
+                acc3 += ((x1 - fi).cos() * c(1.2)).tan().cos() * c(0.1);
+                match j {
+                    2 => {
+                        s0 = c(0.6) * s0 + c(0.4) * s0.tanh();
+                    }
+                    3 => {
+                        s2 = s2.mul_add(c(0.8), (d_to_radians(s1) + s2 * s2).sin() * c(0.02));
+                        acc3 -= (v[i] * v4).tanh() * c(0.1);
+                    }
+                    _ => {
+                        let v6 = fi * c(std::f64::consts::LN_2);
+                        s1 = s1 * c(0.5) + v6.sin().tanh() * c(1.0);
+                    }
+                }
+            }
+            if ge(d_to_degrees(v[i] - v4) * c(0.02), -c(0.5), margin) || i < 2 {
+                continue;
+            }
+        }
+        let v8 = match n % 4 {
+            0..=1 => {
+                acc3 += c(0.005) * prog_40_dual(s1, (v[n % 4].cos() * c(0.9)).acos().cos(), c(0.75), v, n, margin).cos();
+                prog_35_dual(c(0.5), x2, s1, v, n, margin)
+            }
+            g if g > 2 => {
+                acc3 += v[n % 4].powi(2).tanh();
+                (x1.powi(2) + c(1.0)).sqrt()
+            }
+            _ => {
+                let v7 = (x0.powi(3).powi(2) + c(1.0)).log10();
+                prog_0_dual(v7, c(0.5), (v4 * v4 + c(1.5)).acosh().sin().cosh().sin() * c(2.0), v, 5, margin)
+            }
+        };
+        let v9 = (v[n % 4].powi(2) + c(0.5)).sqrt();
+        let v10 = v4 * x2 + (v9.powi(2) + c(1.0)).sqrt();
+        s0 + s1 - s2 * c(1.5) + acc3.sin() - v8.sin() + v10.tanh() - ((v10 * v10 + c(1.0)).log(10.0).cos() * c(0.5)).ln_1p()
+    }
+
+    pub fn prog_113_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((v[n % 4] * x1).powi(2) + c(0.5)).ln().sin() * c(2.0);
+        let mut s1 = (x0.powi(3) + c(0.1)).tanh() * c(2.0);
+        let mut s2 = v[n % 4].tanh().exp().sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = d_max((x2.powi(2) + c(0.5)).sqrt(), x2, margin);
+        for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            let v5 = prog_35_dual((d_min(c(3.0_f64), s1, margin) + v4).cos(), c(1.5), v4.atan().sin() * c(2.0), v, 6, margin);
+            match i {
+                0 => {
+                    let v5 = (x0.cos() * c(0.9)).asin();
+                    s0 = (s0 * c(0.5) + v5.tanh() * c(0.2)).sin();
+                }
+                2 => {
+                    acc3 += x2.cos().exp2().tanh() * c(0.5);
+                }
+                3..=5 => {
+                    s1 = s1.mul_add(c(0.8), (s1 + fi).tanh() * c(0.2));
+                    s1 = (s1 * c(0.5) + s1 * v[(i + n) % 4] * c(0.1)).sin();
+                    if i > 3 && ge((v[(i + n) % 4].cos() * c(1.2)).tan(), c(0.0), margin) {
+                        s0 = c(0.6) * s0 + c(0.2) * (s0 + s2).cos();
+                        s1 = c(0.6) * s1 + c(0.5) * (s2 * s2 + c(1.0)).recip();
+                    } else {
+                        s1 = s1 * c(0.75) + (s1 + x2 + (x0 * x0 + c(2.0)).ln()).tanh() * c(0.05);
+                        acc3 += s0.tanh() * c(0.5);
+                    }
+                }
+                _ => {
+                    let x0: Dual64 = (v[i % 4].tanh() * c(1.5)).cosh().asinh();
+                    acc3 += c(0.5) * x0.cos().cos();
+                }
+            }
+            s1 = s1.mul_add(c(0.5), prog_35_dual(s0, s1.tanh().sin() * c(2.0), s1.tanh().cosh().tanh(), v, i, margin).cos() * c(0.005));
+            s0 = (s0 * c(0.75) + v5.sin() * c(0.005)).tanh();
+        }
+        let v6 = v.iter().fold(v4.sin(), |r, &p| r * c(0.5) + c(0.25) * (v4.tanh() + p.tanh()).tanh());
+        for _ in 0..v.len() {
+            let v7 = v.iter().map(|&p| (v6.tanh().powi(2) + c(1.0)).powi(-3) + p.cos()).sum::<Dual64>();
+            s1 = (s1 * c(0.8) + (x2.tanh().exp().tanh() * c(0.9)).asin() * c(0.02)).tanh();
+            acc3 -= v7.sin().cos() * c(0.1);
+        }
+        let v8 = d_powf(c(2.0_f64), v6.cos());
+        let v9 = v6.sin().asinh();
+        s2 = (s2 * c(0.8) + (v[n % 4] * v[n % 4] + c(1.0)).log2() * c(0.1)).sin();
+        s0 * c(0.25) + s1 - s2 * c(0.25) + acc3.sin() - v8 + v9.tanh()
+    }
+
+    pub fn prog_114_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4];
+        let mut s1: Dual64 = (s0 * x2).sin() * c(2.0);
+        let mut s2 = s0;
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            let v6 = if ge((x2 * x2).ln_1p(), -c(0.5), margin) || k4 % 3 == 1 {
+                let v5 = (x0.powi(2) + c(0.5)).cbrt();
+                s0 *= c(0.6);
+                s0 += c(0.1) * s0.atan().tanh().exp_m1().cos();
+                v5.cos().cos()
+            } else {
+                (x1.sin() * c(0.9)).acos().tanh().sinh()
+            };
+            if le((v[2] * v[2] + c(1.0)).log10(), c(0.5), margin) {
+                s0 = c(0.75) * s0 + c(0.02) * (s0.tanh() + (v6 * v6 + c(2.0)).acosh()).tanh();
+                break;
+            }
+            let v7 = (x1.sin().cosh().sin() * c(0.9)).acos();
+            s0 = s0 * c(0.5) + (v6 + x0).cos() * c(0.1);
+            if k4 >= 5 {
+                break;
+            }
+            s2 = s2 * c(0.5) + v7.tanh() * c(0.2);
+        }
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            let v9 = (s1 * x0).cos();
+            if lt((x2 - v9).cos(), v9.tanh(), margin) {
+                s0 *= c(0.8);
+                s0 += c(0.02) * (v9 * s2).sin();
+                break;
+            }
+            acc3 += c(0.25) * (s0 * x1).tanh().cos();
+            if k8 >= 6 || lt(d_hypot(v[0] + x1, x0 - v[3], margin), s0, margin) {
+                break;
+            }
+        }
+        acc3 += x1.sin();
+        for i in (1..=4).step_by(2) {
+            let fi = c(i as f64);
+            match i + k8 {
+                0..=2 => {
+                    s1 = s1.mul_add(c(0.75), d_max(v[0].cos(), (x0 * x0 + c(1.5)).acosh(), margin).tanh() * c(0.05));
+                }
+                3..=4 => {
+                    s1 = (s1 * c(0.6) + prog_32_dual(s0, (x2 * (x0 - x1)).sin(), x0.tanh().exp().cos(), v, n, margin) * c(0.005)).sin();
+                }
+                5 | 7 => {
+                    acc3 += v[n % 4].powi(2).cos();
+                    let v10 = prog_0_dual((s0 + x0).sin(), x2, x0, v, 6, margin);
+                    acc3 += v10.cos().sin() * c(0.02);
+                }
+                _ => {
+                    s2 = s2.mul_add(c(0.5), x2.sin().sinh().cos() * c(0.25));
+                    if lt(x0.tanh(), s2, margin) {
+                        s1 *= c(0.6);
+                        s1 += c(0.05) * (x0.tanh().cosh() / (s1 * s1 + c(0.5))).sin();
+                    } else if lt(s1.cos(), c(0.5), margin) {
+                        s1 = s1 * c(0.5) + s2.sin() * c(0.5);
+                        s2 = s2.mul_add(c(0.5), s2.sin().sinh().cos() * c(0.25));
+                    } else {
+                        acc3 += s1.tanh().exp().cos();
+                        if le((v[(i + k8) % 4] * v[(i + k8) % 4] + c(0.5)).sqrt(), -c(1.0), margin) || i < k8 {
+                            return (x2 * fi).atan();
+                        }
+                        s1 = s1.mul_add(c(0.75), (x2 - s1).tanh() * c(0.1));
+                    }
+                }
+            }
+            let v11 = (x2.powi(2) + c(0.5)).ln();
+            s1 = c(0.8) * s1 + c(0.02) * d_log(fi * fi + c(1.0), s1.powi(2) + c(2.0)).tanh();
+            s2 = s2 * c(0.6) + v11.cos().cos() * c(0.25);
+        }
+        let v14 = if lt((x2 * x2 + c(0.5)).cbrt(), -c(1.0), margin) {
+            let x2 = c(2.0) * (x1.cos() * c(1.2)).tan();
+            x0 * x1 + x2.sin()
+        } else if gt((x0 - x2) * c(core::f64::consts::FRAC_1_SQRT_2), -c(1.0), margin) {
+            let v12 = (v[k8 % 4].tanh() * c(0.5)).ln_1p();
+            (v12.cos() * c(0.9)).acos()
+        } else {
+            let v13 = d_max(d_min(s2, x2, margin), d_clamp(s0, -c(0.5), c(0.5), margin), margin);
+            c(0.75) - s0 + v13.tanh()
+        };
+        let v15 = v.iter().fold(v14.cos(), |r, &p| r * c(0.5) + c(0.2) * (((x0.cos() * c(1.5)).sinh().tanh() + c(2.0)).cbrt() + p.sin()).cos());
+        s0 + s1 - s2 * c(0.75) + acc3.cos() + v15
+    }
+
+    pub fn prog_115_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.asinh();
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = (x1 * x1 + c(1.0)).log(10.0);
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            let v4 = prog_23_dual((x1.cos().powi(2) + c(1.0)).log2().tanh(), (d_to_radians(v2) * c(50.0)).cos() * c(2.0), c(1.2), v, k3, margin);
+            let v5: Dual64 = v[k3].asinh();
+            acc1 += (d_to_degrees(x1) * c(0.01)).sin();
+            if k3 >= 2 || gt(prog_32_dual(v4.sin(), v2, x2, v, k3, margin), s0, margin) {
+                break;
+            }
+            acc1 += v5.cos().tanh();
+        }
+        for &t in v.iter() {
+            if gt((t.tanh() * c(2.0)).sinh().asinh(), -c(0.5), margin) {
+                continue;
+            }
+            s0 = s0 * c(0.5) + (x0 + s0).tanh() * c(0.25);
+        }
+        let mut k6 = 0;
+        let v7 = loop {
+            k6 += 1;
+            if gt((v[2].sin() * c(0.5)).ln_1p(), -c(0.5), margin) {
+                let x0 = ((x1 * x1 + c(1.0)).log(3.0).tanh() * c(1.5)).sinh();
+                acc1 += x0.tanh().sin() * c(0.4);
+            } else {
+                s0 *= c(0.6);
+                s0 += c(0.4) * (-s0).sin();
+            }
+            if k6 % 3 == 1 {
+                break (x0.cos() * c(1.2)).tan().atan();
+            }
+            acc1 += c(0.4) * d_hypot(v2, v2 * v2, margin).sin();
+            if k6 >= 5 {
+                break ((x1 + c(0.25)).powi(2) + c(1.0)).recip();
+            }
+        };
+        match n {
+            0 => {
+                s0 = (s0 * c(0.8) + d_atan2((v[k6 % 4].powi(2) + c(0.5)).recip().powi(2) + c(1.0), (v2 * v2 + c(1.0)).log(2.0)) * c(0.02)).tanh();
+            }
+            g if g > 1 => {
+                let v8 = prog_35_dual(x0, (v[3] - (v2 * v2).ln_1p()).tanh(), c(2.0), v, k3, margin);
+                s0 = s0 * c(0.5) + ((d_to_degrees(v[1]) * c(0.01)).powi(2) + c(1.0)).recip() * c(1.0);
+                acc1 -= v8.cos() * c(0.02);
+            }
+            _ => {
+                s0 = (s0 * c(0.5) + ((x0 - s0).sin() * c(0.9)).acos() * c(0.1)).tanh();
+                if ge(s0.tanh() - v7.cos(), c(1.0), margin) {
+                    s0 = (s0 * c(0.6) + (x2.sin().exp().powi(2) + c(0.5)).sqrt() * c(0.1)).sin();
+                    let v9 = d_powf(c(2.0_f64), v[1].tanh());
+                    s0 = (s0 * c(0.75) + v9.cos() * c(0.1)).tanh();
+                } else if le(v[(k6 + n) % 4] + c(0.5) + (c(1.25) - x0), c(0.0), margin) {
+                    acc1 += (s0.tanh() * c(0.9)).acos().tanh().sinh();
+                    s0 = (s0 * c(0.6) + v2.sin() * c(0.75)).tanh();
+                }
+            }
+        }
+        x0.sin() - x2.tanh() + s0.sin() - acc1.sin() + v2 - v7 * c(0.25)
+    }
+
+    pub fn prog_116_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = d_atan2(v[n % 4], x0.powi(2) + c(0.5)).cos() * c(2.0);
+        let mut s1 = x2 / c(4.0);
+        let mut s2 = ((s0 + x1).powi(2) + c(1.0)).log10();
+        let mut acc3: Dual64 = c(0.0);
+        match n % 4 {
+            0..=1 => {
+                acc3 += (s2.cos() + s1.tanh().sinh()).cos() * c(0.5);
+                s0 = s0 * c(0.6) + s2.sin().exp_m1().cos() * c(0.02);
+            }
+            3 => {
+                s2 = (s2 * c(0.75) + v[1].cos().tanh() * c(0.25)).sin();
+                let v4 = s1 - x2 - x0;
+                s2 = s2 * c(0.6) + v4.tanh().cos() * c(0.1);
+            }
+            _ => {
+                let x0 = v[n % 4];
+                s2 = c(0.5) * s2 + c(0.05) * ((-s2).powi(2) + c(0.5)).powf(1.5).sin();
+                acc3 += x0.cos();
+            }
+        }
+        if ge((s1.tanh() * c(0.5)).ln_1p(), -s1, margin) || n < 1 {
+            let mut k5 = 0;
+            while k5 < n {
+                k5 += 1;
+                if lt(s0.cos().exp(), (s1.cos() * c(0.9)).atanh(), margin) {
+                    let mut k6 = 0;
+                    while k6 < 6 {
+                        k6 += 1;
+                        s0 = s0 * c(0.8) + (s0 - s2.tanh().exp2()).tanh() * c(0.05);
+                        if gt(d_to_radians(v[2]) + s0.sin(), -c(0.25), margin) {
+                            s1 = c(0.5) * s1 + c(0.1) * s2.sin().exp().sin();
+                        } else {
+                            s0 = s0.mul_add(c(0.5), (d_log(s0 * s0 + c(1.0), x0.powi(2) + c(2.0)).sin() + c(2.0)).cbrt().tanh() * c(0.5));
+                            s2 = s2 * c(0.5) + (s2 / ((s0.tanh() * c(0.9)).atanh().cos() + c(2.0))).tanh() * c(0.1);
+                        }
+                    }
+                } else if le(v[3] * (v[3] + x2), s1 * s1, margin) {
+                    acc3 -= c(0.25) * (s2 * s2 + c(1.0)).log2().sin();
+                } else {
+                    s1 *= c(0.75);
+                    s1 += c(0.25) * x0.cos().sin();
+                    match k5 {
+                        0 | 2 => {
+                            break;
+                        }
+                        3 | 5 => {
+                            let v7 = s2 * x0.powi(2);
+                            s0 = s0.mul_add(c(0.5), v7.cos() * c(0.05));
+                        }
+                        _ => {
+                            let v8: Dual64 = (v[k5 % 4] * v[k5 % 4]).ln_1p();
+                            for j in 0..5 {
+                                let v9: Dual64 = d_log(c(3.0_f64), v8.powi(2) + c(2.0)).tanh().exp();
+                                acc3 += c(0.05) * (v9 * v[j % 4]).tanh().exp2().cos();
+                                s1 = (s1 * c(0.8) + d_max(d_clamp(s1, s0.tanh() - c(1.5), s2.sin() + c(1.5), margin), (x2 * x2 + c(1.0)).powf(1.5), margin) * c(0.01)).tanh();
+                            }
+                            s0 = s0.mul_add(c(0.75), v8.cos().sin() * c(0.25));
+                        }
+                    }
+                }
+                if lt((v[(k5 + n) % 4].cos() * c(0.5)).ln_1p(), s1 + s2, margin) {
+                    let v10 = (s2.tanh() * c(0.9)).acos();
+                    let x2 = d_atan2(v10, x1 * x1 + c(0.5));
+                    acc3 += x2.tanh() * c(0.25);
+                } else {
+                    s0 = s0 * c(0.75) + (x2 * s0).cos() * c(0.05);
+                }
+                s0 = (s0 * c(0.8) + v[k5 % 4] * c(0.2)).sin();
+            }
+        } else if lt(v[n % 4].powi(2), c(0.0), margin) {
+            s2 = s2 * c(0.6) + (s2 * x1).tanh() * c(0.02);
+            s0 = s0.mul_add(c(0.8), s0.tanh() * c(0.02));
+        } else {
+            s2 = (s2 * c(0.5) + d_hypot((x2 * x2 + c(0.5)).recip(), s2.tanh(), margin) * c(0.05)).tanh();
+            if n == 4 && ge(x2 + s1, -c(1.0), margin) {
+                s0 = s0 * c(0.6) + d_max(x1, s0, margin).cos() * c(0.05);
+                for i in (0..3).rev() {
+                    s2 = (s2 * c(0.8) + (s0 - s2) * c(0.1)).tanh();
+                    acc3 -= c(0.5) * (x2 + s0).tanh();
+                    let v11 = v[i].asinh();
+                    s2 = s2 * c(0.6) + v11.tanh() * c(0.4);
+                }
+            } else if lt(x2.cos(), s1.tanh(), margin) {
+                acc3 -= (x0.sin() + (x0.powi(2) + c(1.0)).cbrt()).tanh();
+                s0 = c(0.6) * s0 + c(0.05) * s0.asinh().sin();
+            } else {
+                s0 = s0 * c(0.8) + (x0.sin() * c(0.5)).ln_1p().tanh() * c(0.2);
+            }
+            acc3 += c(0.25) * (x0 - x0.powi(3)).cos();
+        }
+        'l4: for i in 0..5 {
+            let fi = c(i as f64);
+            s1 = s1.mul_add(c(0.8), s1 * c(0.2));
+            for _ in 0..i {
+                s2 = s2.mul_add(c(0.8), s2.mul_add(s2, s1).cos() * c(0.05));
+                if lt((s0.cos() * c(2.0)).sinh(), -c(1.0), margin) {
+                    s2 = (s2 * c(0.6) + (s2.powi(2) + c(1.0)).log(2.0) * c(0.25)).sin();
+                    continue 'l4;
+                }
+            }
+            if gt(s2 + fi, s0 * s0, margin) {
+                let v12 = x2.atan();
+                s2 = (s2 * c(0.75) + v12.tanh() * c(0.25)).sin();
+            } else {
+                acc3 -= s2.atan().cos().exp2().cos() * c(0.4);
+            }
+        }
+        let v13: Dual64 = prog_35_dual((x1 + v[n % 4]).tanh() * c(2.0), x1, s0, v, n, margin);
+        for _ in 1..n {
+            s0 *= c(0.75);
+            s0 -= c(0.25) * (x0 * x0 + c(0.5)).sqrt().cos();
+            s1 = (s1 * c(0.6) + d_max(s1, x2, margin) * c(0.4)).tanh();
+        }
+        for i in 0..v.len() {
+            s1 = (s1 * c(0.5) + x0.tanh() * c(0.5)).sin();
+            s1 = s1.mul_add(c(0.6), v[i].cos().exp().tanh() * c(0.1));
+        }
+        s0 + s1 * c(1.5) + s2 + acc3.sin() + v13.sin()
+    }
+
+    pub fn prog_117_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0.asinh();
+        let mut acc1: Dual64 = c(0.0);
+        match n {
+            0 => {
+                s0 = s0 * c(0.75) + prog_82_dual((v[n % 4].powi(2) + c(2.0)).acosh().sin(), d_to_radians(v[1]).cos() * c(2.0), x0, v, n, margin).sin() * c(0.005);
+                if gt(x1.tanh().exp2(), (x2.powi(2) + c(1.0)).cbrt(), margin) {
+                    for &t in v.iter() {
+                        s0 = c(0.5) * s0 + c(0.5) * (s0 * s0).ln_1p();
+                        let v2 = (t.powi(2) + c(0.5)).recip() + x2.asinh();
+                        if le(x1.cos().exp2(), t, margin) || n > 1 {
+                            return v[1].tanh();
+                        }
+                        acc1 -= c(0.5) * v2.sin();
+                    }
+                } else if n == 5 {
+                    let x2 = x2;
+                    let v3 = d_max(-c(1.5_f64), x2, margin);
+                    s0 = s0.mul_add(c(0.75), v3.sin().cos() * c(0.25));
+                } else {
+                    s0 *= c(0.5);
+                    s0 -= c(0.25) * (-(x2 - v[n % 4])).sin();
+                }
+            }
+            1 | 3 => {
+                let v4 = v[3] + c(0.35);
+                s0 *= c(0.75);
+                s0 -= c(0.25) * v4.cos();
+            }
+            _ => {
+                let v5 = ((v[n % 4].sin() * c(1.2)).tan().powi(2) + c(0.5)).recip();
+                acc1 += c(0.2) * v5.sin();
+            }
+        }
+        let v8: Dual64 = if le(prog_35_dual(s0, d_powf(v[n % 4].tanh().exp_m1().powi(2) + c(1.0), x0.cos().exp2().cos()).cos(), (x1 + x2).cos(), v, n, margin), -c(1.0), margin) {
+            for i in 0..5 {
+                let fi = c(i as f64);
+                acc1 += v[2].cos().cosh() / c(1.5) * c(0.25);
+                acc1 += ((fi.powi(2) + c(1.0)).log10() / (v[i % 4].powi(2) + c(1.0))).tanh() * c(0.4);
+            }
+            let v6 = x1.mul_add(x1, x1);
+            d_to_degrees(v6) * c(0.02)
+        } else {
+            let v7 = prog_0_dual(x0, x1.cos().exp_m1().cos() * c(2.0), s0, v, n, margin);
+            d_copysign(c(3.0_f64), x0, margin) + v7.cos()
+        };
+        if gt((x2.tanh() * c(0.9)).atanh(), -acc1, margin) {
+            s0 = (s0 * c(0.6) + x2.powi(3) * c(0.02)).sin();
+        } else {
+            acc1 += c(0.75) * (x2 / (v[n % 4].powi(2) + c(1.5)) - x0.cos().exp()).cos();
+            let v9: Dual64 = d_to_degrees(s0) * c(0.02);
+            s0 = (s0 * c(0.6) + v9.tanh() * c(0.1)).sin();
+        }
+        'l2: for t in v {
+            if gt(v8.asinh(), t, margin) {
+                break;
+            }
+            s0 *= c(0.6);
+            s0 += c(0.05) * (s0.cos() * c(0.9)).atanh().sin();
+            let mut k10 = 0;
+            while k10 < 5 {
+                k10 += 1;
+                match k10 {
+                    0 => {
+                        break 'l2;
+                    }
+                    g if g > 1 => {
+                        s0 = s0.mul_add(c(0.5), (x0 + s0).sin() * c(0.25));
+                        let v11 = (s0 / (v[(k10 + n) % 4].sin() + c(2.0))).asinh();
+                        acc1 -= c(0.1) * v11.sin();
+                    }
+                    _ => {
+                        s0 = s0 * c(0.5) + x0.tanh().tanh() * c(0.5);
+                        acc1 += v[k10 % 4].asinh() * c(0.05);
+                    }
+                }
+                let v12 = v.iter().zip(v.iter()).map(|(&p, &q)| (v[2].tanh() * c(0.9)).acos() + p.cos() + q.cos()).sum::<Dual64>();
+                s0 = (s0 * c(0.6) + t * c(0.8) * c(0.5)).sin();
+                acc1 -= c(0.1) * v12.cos().sin();
+            }
+        }
+        let mut m13 = 0;
+        for i in 0..n {
+            let fi = c(i as f64);
+            if lt(v[i % 4].tanh().exp(), -c(1.0), margin) {
+                let v14 = v[1] / c(4.0);
+                let v15 = fi / c(3.0) + (s0.sin() * c(1.2)).tan();
+                acc1 += (v14 + v15.tanh()).tanh() * c(0.25);
+            } else {
+                s0 = (s0 * c(0.6) + ((x1 * x1 + c(1.5)).acosh() - (v8 * v8 + c(0.5)).sqrt()) * c(0.05)).tanh();
+                let v16 = (x2.tanh() * c(0.9)).asin();
+                acc1 += v16.sin() * c(0.25);
+            }
+            let v17 = -v8;
+            let v18 = d_clamp(s0, s0.cos() - c(1.5), v17.asinh().cos() + c(1.5), margin);
+            if le(v8.tanh().cosh(), -c(0.5), margin) || m13 + n < 34 {
+                m13 += 1;
+            }
+            acc1 += ((v18 * v18 + c(0.5)).ln().powi(2) + c(2.0)).ln().cos() * c(0.25);
+        }
+        let c19 = c(m13 as f64);
+        s0 - acc1.sin() - v8.tanh() + c19.sin() + (x2.cos() * c(0.9)).acos()
+    }
+
+    pub fn prog_118_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_48_dual(d_clamp(x0, v[1].mul_add(x1, v[n % 4]).sin() - c(1.5), (x1.powi(2) + c(2.0)).acosh().sin() + c(1.5), margin).tanh(), (x2 + x0 - (x0.tanh() * c(1.2)).tan()).cos(), x1, v, 3, margin).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v3 = if le(d_max(acc1.sin(), acc1 + v[n % 4], margin), c(0.0), margin) {
+            s0 = s0 * c(0.6) + prog_2_dual((acc1 / c(3.0)).tanh(), x1, c(0.75), v, n, margin).cos() * c(0.01);
+            ((acc1 + x2).powi(2) + c(0.5)).cbrt()
+        } else {
+            let v2 = -x1;
+            d_min(v2, x1, margin).sin().exp()
+        };
+        for i in 0..5 {
+            let fi = c(i as f64);
+            match i {
+                1 | 3 => {
+                    break;
+                }
+                _ => {
+                    let mut k4 = 0;
+                    while k4 < 4 {
+                        k4 += 1;
+                        acc1 += c(0.1) * v[n % 4].cos();
+                        if lt((d_atan2(v3, x2.powi(2) + c(1.0)).tanh() * c(0.9)).asin(), -c(0.5), margin) {
+                            acc1 += c(0.1) * v[(k4 + i) % 4].sin().exp_m1().cos();
+                            acc1 += c(0.1) * d_powf(v3.cos().powi(2) + c(0.5), (x1 + v[3]).tanh()).cos();
+                        } else {
+                            s0 = s0.mul_add(c(0.75), (d_to_radians(fi) * c(50.0)).sin() * c(1.0));
+                        }
+                    }
+                }
+            }
+            if i > 3 && le(fi + (x2 - v3), -c(1.0), margin) {
+                s0 = (s0 * c(0.6) + (s0.powi(2) + c(1.0)).sqrt().sin().exp2() * c(0.25)).sin();
+                let mut k5 = 0;
+                while k5 < n + 1 && le((x2.powi(2) + c(2.0)).sqrt(), -c(1.0), margin) {
+                    k5 += 1;
+                    if gt(x0.sin().exp().mul_add(x0.tanh(), v[(k5 + i) % 4] / (x0.powi(2) + c(1.0))), c(0.5), margin) || k5 % 3 == 1 {
+                        break;
+                    }
+                    match k5 {
+                        0 => {
+                            acc1 += (x2.sin() * c(1.2)).tan().cos().sin() * c(0.05);
+                            s0 = s0.mul_add(c(0.5), s0.cos().sin() * c(0.5));
+                        }
+                        1 | 3 => {
+                            let x2 = x2 + v[1];
+                            s0 = (s0 * c(0.8) + x2.cos() * c(0.1)).tanh();
+                        }
+                        g if g > 4 => {
+                            let v6 = c(0.1) * x0.asinh();
+                            let v7 = (v6 * v6 + c(1.0)).cbrt();
+                            acc1 += c(0.05) * v7.cos();
+                        }
+                        _ => {
+                            let v8 = ((v[i % 4] * v[i % 4] + c(1.0)).recip().tanh() * c(2.0)).sinh();
+                            acc1 -= c(0.05) * (v3 * v3 + c(1.0)).log2().sin();
+                            acc1 -= c(0.05) * v8.sin();
+                        }
+                    }
+                    s0 = c(0.6) * s0 + c(0.1) * (s0 / (x0 * x0 + c(1.5))).tanh().exp2().tanh();
+                }
+            } else if i > 2 {
+                s0 = s0 * c(0.8) + (v3 * (fi - v[i % 4])).cos() * c(0.02);
+                let v9 = (s0 * x1).sin();
+                s0 = s0.mul_add(c(0.5), v9.tanh().sin() * c(0.05));
+            } else {
+                s0 *= c(0.5);
+                s0 += c(0.25) * (v3.tanh().powi(2) + c(1.0)).log(2.0).tanh();
+                let v10 = fi;
+                acc1 -= c(0.4) * v10.cos().cos();
+            }
+            s0 *= c(0.8);
+            s0 -= c(0.2) * s0.sin();
+        }
+        let v11 = s0;
+        let v13: Dual64 = if le((x2.cos() * c(0.9)).asin(), d_hypot(v3, x2, margin), margin) {
+            let v12 = (v3 * v3 + c(1.0)).log10().sin();
+            ((v12 * c(std::f64::consts::FRAC_PI_4)).powi(2) + c(1.0)).log10()
+        } else {
+            s0.cos()
+        };
+        let v14 = v.iter().fold(v13, |r, &p| r * c(0.75) + c(0.02) * ((r.cos() * c(1.2)).tan() + p.tanh()).tanh());
+        let v15 = v.iter().fold(x2, |r, &p| r * c(0.75) + c(0.02) * (d_hypot(-v3, r * v3, margin) + p.cos()).sin());
+        acc1.sin() + v11 - v14 + v15 * c(0.25)
     }
 
     pub fn prog_119_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (v[0] * v[n % 4]).sin() * c(2.0);
-        let mut s1 = prog_102_dual(x1, x2, c(0.75), v, n, margin).sin() * c(2.0);
-        let mut s2 = d_clamp(x0, -c(1.0), c(1.5), margin);
+        let mut s0 = prog_1_dual((x1.tanh() * c(0.9)).asin().cos(), ((x2 * x2 + c(1.0)).powi(-1) * v[n % 4]).tanh(), (v[n % 4] / (x0.powi(2) + c(0.5))).cos() * c(2.0), v, n, margin).tanh() * c(2.0);
+        let mut s1 = x1.powi(2).tanh() * c(2.0);
+        let mut s2 = (d_atan2(v[n % 4], x0 * x0 + c(1.0)).powi(2) + c(0.5)).cbrt().sin() * c(2.0);
         let mut acc3: Dual64 = c(0.0);
-        let v4 = prog_24_dual(c(2.0), d_copysign(c(1.5_f64), s1, margin).sin(), c(1.5), v, n, margin);
-        if !(n == 6) {
-            acc3 -= acc3.sin() / (acc3.cos().powi(2) + c(1.0));
-        }
-        let v6 = if ge((x1.sin() * c(0.9)).atanh(), acc3.cos(), margin) {
-            let v5 = s2.sin().exp2();
-            acc3 += (v5 + v[n % 4]).cos();
-            v5.tanh().exp2()
-        } else {
-            (acc3 - x1) * (x2 * x2 + c(0.5)).ln()
-        };
-        let mut a7 = [c(0.0); 4];
-        for i in 0..n {
-            a7[i % 4] += (v[i % 4] + v[3]).sin() * c(0.5);
-        }
-        if le((-v6).atan(), a7[2] + v6, margin) {
-            acc3 -= (v[n % 4] * v[n % 4] + c(1.0)).cbrt().tanh();
-            s0 *= c(0.75);
-            s0 -= c(0.02) * (v[n % 4] * acc3).sin();
-        } else {
-            s1 = s1 * c(0.6) + v[n % 4].sin().sin() * c(0.4);
-            if gt((v6.tanh() * c(0.5)).ln_1p(), v[n % 4] - v4, margin) || n > 3 {
-                acc3 -= (v6.powi(2) + c(1.0)).log10().cos() * c(0.75);
-            } else if gt(v6.cos().exp2(), s2, margin) {
-                s1 = c(0.6) * s1 + c(0.25) * (x0.sin().powi(2) + c(0.5)).ln().tanh();
-                s2 = (s2 * c(0.8) + d_copysign(c(0.5_f64), s0, margin) * c(1.0)).sin();
+        let mut m4 = 0;
+        for i in (1..=3).step_by(2) {
+            let fi = c(i as f64);
+            let v5: Dual64 = d_max(-c(0.5_f64), (fi.powi(2) + c(1.0)).powi(-3), margin);
+            if gt((x2.sin() * c(2.0)).cosh() - x0.powi(2), x0, margin) {
+                m4 += 1;
+            }
+            s0 = (s0 * c(0.6) + d_atan2(c(2.0_f64), v[i]) * c(1.0)).tanh();
+            let v7 = if le(prog_32_dual(s0, c(2.0), c(0.75), v, i, margin), c(1.0), margin) {
+                let x1 = -x2;
+                let v6 = (x1 * x1 + c(1.0)).powi(-2).cos().exp2();
+                d_max(x2, x1, margin).powi(2).ln_1p() + v6.sin()
+            } else if gt(v5 * v5 * (x0 * x0 + c(1.0)).log10(), -c(0.5), margin) && n > 2 {
+                x1.cos().exp_m1() - s0.tanh().exp_m1()
             } else {
-                let v8: Dual64 = v[2] - v4;
-                acc3 += c(0.2) * v8.sin();
+                s2 + (v[m4 % 4] + s0)
+            };
+            acc3 -= c(0.25) * (v5 + v7.sin()).sin();
+        }
+        match m4 {
+            0 => {
+                s2 = s2.mul_add(c(0.8), (x2 * x2 + c(1.0)).ln().sin() * c(0.2));
+            }
+            1 | 3 => {
+                s0 = s0.mul_add(c(0.8), (x0 * x0 + c(1.0)).log10().sin() * c(0.4));
+                if n % 3 == 1 && le(d_to_degrees(x1) * c(0.01), -c(0.25), margin) {
+                    s1 = c(0.75) * s1 + c(0.25) * x1.tanh();
+                } else {
+                    s2 *= c(0.75);
+                    s2 += c(0.005) * acc3;
+                }
+            }
+            4..=5 => {
+                acc3 += c(0.75) * ((x2.cos() * c(0.9)).atanh().tanh() * c(0.5)).ln_1p();
+            }
+            _ => {
+                acc3 += ((v[n % 4] + x1).tanh() * c(0.5)).ln_1p();
+                let v8 = prog_40_dual((d_to_degrees(v[m4 % 4]) * c(0.01) - x1).sin(), acc3, x2.sin().cos(), v, n, margin);
+                s2 = c(0.8) * s2 + c(0.005) * v8.cos();
             }
         }
-        let v9 = a7.iter().map(|&p| x0.tanh() + p.tanh()).sum::<Dual64>();
-        s0 + s1.cos() + s2 * c(0.25) + acc3 + v4.sin() + v9.tanh()
+        'l1: for i in 1..n {
+            let fi = c(i as f64);
+            acc3 += c(0.4) * s1.powi(2).tanh();
+            for j in 0..3 {
+                let fj = c(j as f64);
+                acc3 += (-fj).cos() * c(0.1);
+                acc3 += c(0.1) * fi.mul_add(s2, x0).atan().sin();
+                if le((x0.powi(2) + c(0.5)).cbrt(), x1, margin) || i % 3 == 1 {
+                    continue 'l1;
+                }
+            }
+            if i % 3 == 1 && ge(v[i % 4], -c(0.5), margin) {
+                break;
+            }
+        }
+        match m4 {
+            0 => {
+                acc3 += x0.atan().cos();
+                if m4 == 6 {
+                    let v9 = prog_0_dual(c(0.25), c(0.5), d_clamp(v[m4 % 4], -c(1.0), c(1.0), margin).sin(), v, 0, margin);
+                    acc3 += s2 * c(0.005);
+                    acc3 += c(0.05) * v9.tanh();
+                } else {
+                    let v10 = prog_0_dual(c(1.5), v[m4 % 4].cos().cos(), c(0.25), v, m4, margin);
+                    let v11: Dual64 = (x2.powi(2).powi(2) + c(1.0)).log2();
+                    acc3 += c(0.05) * (v10.sin() + v11.tanh()).tanh();
+                }
+            }
+            1 => {
+                acc3 += ((x0 * x0 + c(1.0)).log(10.0).powi(2) + c(0.5)).recip().sin();
+                if gt(c(1.5) - v[2], c(1.0), margin) {
+                    s0 = c(0.6) * s0 + c(1.0) * (x2 * c(0.25));
+                }
+                let v12 = (x2.cos() * c(0.9)).acos();
+                acc3 -= v12.sin();
+            }
+            2..=4 => {
+                s1 = c(0.8) * s1 + c(0.005) * s1.cos();
+            }
+            _ => {
+                s1 = s1.mul_add(c(0.8), x1.cos().cos().tanh() * c(0.2));
+            }
+        }
+        for i in 0..3 {
+            let fi = c(i as f64);
+            if le(x0.tanh().sin(), fi, margin) {
+                break;
+            }
+            match i {
+                0 => {
+                    s1 = (s1 * c(0.6) + d_atan2(c(0.5_f64), x2) * c(0.4)).sin();
+                    if lt(v[1].cos(), c(0.5), margin) {
+                        s1 = (s1 * c(0.6) + (x0.asinh() + d_atan2(s1 * s1 + c(0.5), s1)) * c(0.05)).sin();
+                        s1 = s1.mul_add(c(0.8), (s1 * s1).tanh() * c(0.05));
+                    }
+                    let v13 = x1 / (x2 * x2 + c(1.5));
+                    s1 = c(0.75) * s1 + c(0.1) * v13.sin().tanh();
+                }
+                1 => {
+                    s0 *= c(0.8);
+                    s0 += c(0.05) * (s0 / (s0 * s0 + c(1.0))).sin();
+                }
+                2 => {
+                    s0 = s0.mul_add(c(0.8), s0.cos() * c(0.2));
+                    if le(s0.mul_add(x2, x1), fi.asinh(), margin) {
+                        continue;
+                    }
+                }
+                _ => {
+                    s2 *= c(0.5);
+                    s2 += c(0.25) * (s0 - s2).sin();
+                    s2 = (s2 * c(0.5) + (s2 + s1) * c(0.25)).sin();
+                }
+            }
+            s2 = (s2 * c(0.5) + x0 * c(0.5)).tanh();
+        }
+        let mut k14 = 0;
+        loop {
+            k14 += 1;
+            match k14 {
+                1..=2 => {
+                    break;
+                }
+                _ => {
+                    let v15 = v[n % 4].tanh().exp2();
+                    s0 = (s0 * c(0.75) + v15.tanh() * c(0.1)).tanh();
+                }
+            }
+            if lt(s0.atan(), c(0.1) * x0, margin) {
+                let v16 = v[3].cos().exp();
+                s0 *= c(0.6);
+                s0 -= c(0.1) * (v16 - s0).sin();
+            } else {
+                s0 *= c(0.5);
+                s0 += c(0.25) * (s0.atan() + s0).cos();
+                s2 = (s2 * c(0.6) + s2 * c(0.4)).sin();
+                if ge(s0 / ((v[k14] + x0).powi(2) + c(1.0)), -c(0.5), margin) {
+                    break;
+                }
+            }
+            acc3 -= (s2.sin().sin() * c(0.9)).asin().tanh() * c(0.5);
+            if k14 >= 3 || ge(v[k14] / (v[m4 % 4] * v[m4 % 4] + c(0.5)), c(0.5), margin) {
+                break;
+            }
+        }
+        if gt(d_to_degrees(x1) * c(0.02), v[k14].cos(), margin) {
+            s2 = c(0.6) * s2 + c(1.0) * (x0 / c(4.0)).cos();
+        }
+        s0 * c(1.5) + s1 - s2 * c(1.5) - acc3.tanh() + (d_to_degrees(x2) * c(0.02) + v[3 - k14].cos())
     }
 
     pub const PROGRAMS: [Program; 120] = [
