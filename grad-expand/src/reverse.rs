@@ -815,6 +815,14 @@ impl<'g> Sweep<'g> {
                     quote_spanned!(span=> #adj * (#x + #x)),
                 );
             }
+            BinaryOp::Mul if self.scaled_square(lhs, rhs).is_some() => {
+                // c·y·y (written `c * y * y`): one contribution of 2·(c·y)·adj to y, as for
+                // `y * y`, instead of the product rule through c·y and then c. Anything else
+                // that reads c·y still reaches y through its own pullback.
+                let (scaled, y) = self.scaled_square(lhs, rhs).unwrap_or((lhs, rhs));
+                let t = self.value(frame, scaled);
+                self.contribute(&mut frame.steps, y, quote_spanned!(span=> #adj * (#t + #t)));
+            }
             BinaryOp::Mul => {
                 if lhs_active {
                     let b = self.value(frame, rhs);
@@ -872,6 +880,28 @@ impl<'g> Sweep<'g> {
             }
             BinaryOp::Other => {}
         }
+    }
+}
+
+impl Sweep<'_> {
+    /// For a product `lhs * rhs` of the form `(c * y) * y` (in either order, `c` a literal),
+    /// the node `c * y` and `y`.
+    fn scaled_square(&self, lhs: ValueId, rhs: ValueId) -> Option<(ValueId, ValueId)> {
+        let scaled_of = |candidate: ValueId, y: ValueId| -> Option<(ValueId, ValueId)> {
+            let Op::Binary {
+                op: BinaryOp::Mul,
+                lhs: a,
+                rhs: b,
+                ..
+            } = &self.graph.node(candidate).op
+            else {
+                return None;
+            };
+            let literal_times_y = (literal_value(self.graph, *a).is_some() && *b == y)
+                || (literal_value(self.graph, *b).is_some() && *a == y);
+            (literal_times_y && self.is_active(y)).then_some((candidate, y))
+        };
+        scaled_of(lhs, rhs).or_else(|| scaled_of(rhs, lhs))
     }
 }
 
