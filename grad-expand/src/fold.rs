@@ -179,9 +179,7 @@ impl Survey {
             }
         }
     }
-}
 
-impl Survey {
     /// The identifiers bound by a `let` or `for` pattern.
     fn pattern(&mut self, tokens: TokenStream) {
         for token in tokens {
