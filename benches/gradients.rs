@@ -2115,16 +2115,16 @@ rules (`exp`, `tanh`, `sin`, `sqrt`, ...) from the tape instead of computing the
 (softmax: N `exp` calls instead of 2N; the recurrence: its `tanh` and `sin` from the tape, \
 which took it from 1.5× to 1.0× the hand-written gradient); pullbacks only reference what \
 their rule reads; `x[i] * x[i]` is one read with the one-term derivative `ā·2x`; `x * x` \
-contributes `ā·2x` once; `c / x` with a literal `c` has the pullback `-ā · out² / c`; \
+and `c * x * x` contribute `ā·2x` and `ā·2cx` in one term; `c / x` with a literal `c` has the pullback `-ā · out² / c`; \
 unit-step loops are reversed by running their range backwards.
 
 - **Close to hand-written** (the neuron, the recurrence, Rosenbrock, the Gaussian): the \
 generated code is the chain rule written out, and when only `_grad` is called LLVM deletes \
 the forward sweep that computes the value. What remains is un-simplified adjoint \
-arithmetic: for `total -= 0.5 * r * r` the reverse sweep adds both product-rule terms, \
-`(-ā · 0.5r) + (-ā · r) · 0.5`, where the hand-written gradient sums `r` and `r²`; for \
-`100.0 * a * a` likewise. IEEE rules keep LLVM from folding them, and grad does not \
-simplify algebra.
+arithmetic: `total -= 0.5 * r * r` now contributes `-ā · 2(0.5r)` to `r` in one term (the \
+`c * y * y` rule), but the chain through `r = (x - μ) · σ⁻¹` \
+still multiplies out what the hand-written gradient sums as `Σ r` and `Σ r²` once at the end, \
+and IEEE rules keep LLVM from reassociating it; grad does not simplify algebra.
 - **Softmax cross-entropy**: the gradient through the running maximum is zero in exact \
 arithmetic but is still computed, through a reverse loop of `max` pullbacks over a tape of \
 the running maximum; the hand-written gradient knows it vanishes. Through \

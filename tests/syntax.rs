@@ -4,6 +4,9 @@
 //! `f_value_and_grad` to return exactly `f`'s value and `f_grad`'s gradient, and `f_vjp` to
 //! scale the gradient by its upstream value.
 
+mod common;
+
+use common::assert_gradient;
 use grad::differentiable;
 use std::fmt::Debug;
 
@@ -1415,4 +1418,28 @@ fn seven_float_parameters_pass_clippy_and_differentiate() {
         seven_floats_grad(1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0),
         (2.0, 1.0, 4.0, 3.0, 42.0, 35.0, 30.0)
     );
+}
+
+// `c * y * y` has the one-term derivative 2·(c·y); c·y read elsewhere too still gets its own.
+#[differentiable]
+fn scaled_squares(y: f64, z: f64) -> f64 {
+    let t = 3.0 * y;
+    let a = 0.5 * z * z;
+    let b = y * (2.5 * y);
+    let c = (y * 4.0) * y;
+    a + b + c + t * y + t.sin()
+}
+
+#[test]
+fn scaled_squares_match_their_derivatives() {
+    for (y, z) in [(0.7, -1.3), (-2.0, 0.25), (0.0, 3.0)] {
+        let (dy, dz) = scaled_squares_grad(y, z);
+        let expected_dy = 2.0 * 2.5 * y + 2.0 * 4.0 * y + 2.0 * 3.0 * y + 3.0 * (3.0 * y).cos();
+        assert!(
+            (dy - expected_dy).abs() <= 1e-12 * expected_dy.abs().max(1.0),
+            "{dy} {expected_dy}"
+        );
+        assert!((dz - z).abs() <= 1e-15, "{dz} {z}");
+        assert_gradient(|v| scaled_squares(v[0], v[1]), &[y, z], &[dy, dz]);
+    }
 }

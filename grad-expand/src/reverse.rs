@@ -815,15 +815,15 @@ impl<'g> Sweep<'g> {
                     quote_spanned!(span=> #adj * (#x + #x)),
                 );
             }
-            BinaryOp::Mul if self.scaled_square(lhs, rhs).is_some() => {
-                // c·y·y (written `c * y * y`): one contribution of 2·(c·y)·adj to y, as for
-                // `y * y`, instead of the product rule through c·y and then c. Anything else
-                // that reads c·y still reaches y through its own pullback.
-                let (scaled, y) = self.scaled_square(lhs, rhs).unwrap_or((lhs, rhs));
-                let t = self.value(frame, scaled);
-                self.contribute(&mut frame.steps, y, quote_spanned!(span=> #adj * (#t + #t)));
-            }
             BinaryOp::Mul => {
+                if let Some((scaled, y)) = self.scaled_square(lhs, rhs) {
+                    // c·y·y (written `c * y * y`): one contribution of 2·(c·y)·adj to y, as for
+                    // `y * y`, instead of the product rule through c·y and then c. Anything
+                    // else that reads c·y still reaches y through its own pullback.
+                    let t = self.value(frame, scaled);
+                    self.contribute(&mut frame.steps, y, quote_spanned!(span=> #adj * (#t + #t)));
+                    return;
+                }
                 if lhs_active {
                     let b = self.value(frame, rhs);
                     self.contribute(&mut frame.steps, lhs, quote_spanned!(span=> #adj * #b));
