@@ -14,6 +14,8 @@
 //! Every unsupported construct is reported with its span and lowered to a placeholder, so
 //! that one build shows every error.
 
+mod scopes;
+
 use crate::diagnostics::Diagnostics;
 use crate::graph::{
     Array, ArrayId, ArrayInit, ArrayWrite, BinaryOp, Block, CallArg, CallStyle, Carried, FloatTy,
@@ -25,6 +27,7 @@ use crate::rules::{self, Derivative};
 use crate::signature::{Signature, classify, tuple_output};
 use proc_macro2::Span;
 use quote::{ToTokens, quote};
+use scopes::Scopes;
 use std::collections::HashMap;
 use syn::spanned::Spanned;
 use syn::visit::Visit;
@@ -63,11 +66,6 @@ fn unit() -> Val {
     Val::Tuple(Vec::new())
 }
 
-struct Binding {
-    name: String,
-    val: Val,
-}
-
 struct LoopContext {
     id: usize,
     label: Option<String>,
@@ -93,7 +91,7 @@ fn break_value(id: usize) -> String {
 
 struct Lowerer<'a> {
     graph: Graph,
-    scopes: Vec<Vec<Binding>>,
+    scopes: Scopes<Val>,
     /// The blocks being built, innermost last.
     blocks: Vec<Block>,
     loops: Vec<LoopContext>,
@@ -119,7 +117,7 @@ pub fn lower(
     let region = graph.new_region(None);
     let mut lowerer = Lowerer {
         graph,
-        scopes: vec![Vec::new()],
+        scopes: Scopes::new(),
         blocks: vec![Block {
             region,
             stmts: Vec::new(),
@@ -232,41 +230,21 @@ impl Lowerer<'_> {
     // ----- names and scopes -----
 
     fn bind(&mut self, name: String, val: Val) {
-        self.scopes
-            .last_mut()
-            .expect("a scope is always open")
-            .push(Binding { name, val });
+        self.scopes.bind(name, val);
     }
 
     fn lookup(&self, name: &str) -> Option<&Val> {
-        self.scopes
-            .iter()
-            .rev()
-            .flat_map(|scope| scope.iter().rev())
-            .find(|b| b.name == name)
-            .map(|b| &b.val)
+        self.scopes.lookup(name)
     }
 
     /// Assignment rebinds the name in the scope that declared it: the variable is the same,
     /// its value is a new node.
     fn assign_name(&mut self, name: &str, val: Val) -> bool {
-        let binding = self
-            .scopes
-            .iter_mut()
-            .rev()
-            .flat_map(|scope| scope.iter_mut().rev())
-            .find(|b| b.name == name);
-        match binding {
-            Some(binding) => {
-                binding.val = val;
-                true
-            }
-            None => false,
-        }
+        self.scopes.assign(name, val)
     }
 
     fn in_scope<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
-        self.scopes.push(Vec::new());
+        self.scopes.push();
         let result = f(self);
         self.scopes.pop();
         result
@@ -474,11 +452,7 @@ impl Lowerer<'_> {
         span: Span,
     ) -> Val {
         let parent = self.region();
-        let before: Vec<Vec<Val>> = self
-            .scopes
-            .iter()
-            .map(|s| s.iter().map(|b| b.val.clone()).collect())
-            .collect();
+        let before = self.scopes.values();
         let then_region = self.graph.new_region(Some(parent));
         self.blocks.push(Block {
             region: then_region,
@@ -502,7 +476,7 @@ impl Lowerer<'_> {
                 let (t, e) = (&after_then[depth][index], &after_else[depth][index]);
                 if t != original || e != original {
                     let merged = self.merge(t.clone(), e.clone(), &mut merges, parent, span);
-                    self.scopes[depth][index].val = merged;
+                    self.scopes.set(depth, index, merged);
                 }
             }
         }
@@ -523,19 +497,7 @@ impl Lowerer<'_> {
 
     /// Puts every binding back to its value before a branch and returns the branch's values.
     fn restore(&mut self, before: &[Vec<Val>]) -> Vec<Vec<Val>> {
-        let after: Vec<Vec<Val>> = self
-            .scopes
-            .iter()
-            .map(|s| s.iter().map(|b| b.val.clone()).collect())
-            .collect();
-        self.scopes.truncate(before.len());
-        for (scope, values) in self.scopes.iter_mut().zip(before) {
-            scope.truncate(values.len());
-            for (binding, value) in scope.iter_mut().zip(values) {
-                binding.val = value.clone();
-            }
-        }
-        after
+        self.scopes.restore(before)
     }
 
     fn merge(
@@ -1725,7 +1687,7 @@ impl Lowerer<'_> {
             region: body_region,
             stmts: Vec::new(),
         });
-        self.scopes.push(Vec::new());
+        self.scopes.push();
         self.loops.push(LoopContext {
             id,
             label,
