@@ -515,3 +515,65 @@ fn const_generic_loops_with_tapes() {
     let w2 = [0.3, 0.8];
     assert_gradient(|v| chain::<2>(v.try_into().unwrap()), &w2, &chain_grad(w2));
 }
+
+/// In-place updates `a[i] += t` keep the element's adjoint where it is in reverse (no zeroing
+/// and adding back). These cases are the ones where that is wrong, and must fall back:
+/// indices that coincide at run time, an old element that is also read elsewhere, a write
+/// to the array between the read and the update, and `t - a[i]`.
+#[differentiable]
+fn in_place_updates(x: [f64; 4], k: usize, j: usize) -> f64 {
+    let mut a = [0.0; 4];
+    for i in 0..4 {
+        a[i] = x[i] * x[(i + 1) % 4];
+    }
+    for i in 0..4 {
+        // `a[j]` may be `a[k]`: both updates go through the same element.
+        a[k] += a[j] * x[i];
+        a[j] -= 0.5 * x[i].sin();
+    }
+    // The old element is also used elsewhere.
+    let old = a[k];
+    a[k] = old + x[0];
+    let mut y = old * old;
+    // A write to the array between the read and the update.
+    let r = a[j];
+    a[k] = x[3] * x[2];
+    a[j] = r + x[1];
+    // The element on the right of a subtraction.
+    a[k] = x[0] - a[k];
+    for i in 0..4 {
+        y += a[i] * a[i] * (i as f64 + 1.0);
+    }
+    y
+}
+
+#[test]
+fn in_place_updates_against_finite_differences() {
+    let x = [0.7, -0.4, 1.1, 0.3];
+    for k in 0..4 {
+        for j in 0..4 {
+            let f = |v: &[f64]| in_place_updates(v.try_into().unwrap(), k, j);
+            assert_gradient(f, &x, &in_place_updates_grad(x, k, j));
+        }
+    }
+}
+
+/// `(a - t) * (a - t)` written twice is one subtraction, squared.
+#[differentiable]
+fn repeated_subexpressions(x: [f64; 3], t: f64) -> f64 {
+    let mut loss = 0.0;
+    for i in 0..3 {
+        let a = x[i].exp();
+        loss += (a - t) * (a - t) + (a - t).sin() * x[i].exp() + -x[i] * -x[i];
+    }
+    loss / t + (t * 2.0) / (t * 2.0)
+}
+
+#[test]
+fn repeated_subexpressions_against_finite_differences() {
+    let x = [0.2, -0.5, 0.9];
+    let t = 0.8;
+    let (dx, dt) = repeated_subexpressions_grad(x, t);
+    let f = |v: &[f64]| repeated_subexpressions([v[0], v[1], v[2]], v[3]);
+    assert_gradient(f, &[x[0], x[1], x[2], t], &[dx[0], dx[1], dx[2], dt]);
+}

@@ -64,8 +64,6 @@ fn __layer_value_and_vjp(
             let __v14 = w[__v9][__v13];
             let __v15 = x[__v13];
             let __adj18 = __adj_arr2[__v9];
-            __adj_arr2[__v9] = <f64 as ::grad::Float>::ZERO;
-            __adj_arr2[__v9] += __adj18;
             __adj_arr1[__v13] += (__adj18 * __v14);
             __adj_arr0[__v9][__v13] += (__adj18 * __v15);
         }

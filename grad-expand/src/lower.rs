@@ -105,7 +105,32 @@ struct Lowerer<'a> {
     param_types: Vec<Type>,
     /// The latest read of each array element, by array and index values.
     element_reads: HashMap<(ArrayId, Vec<ValueId>), ValueId>,
+    /// The pure operations computed so far, by block: the same operation on the same values
+    /// again in the same block is the same node.
+    pure_nodes: HashMap<(PureOp, RegionId), ValueId>,
     diagnostics: &'a mut Diagnostics,
+}
+
+/// An operation whose result depends only on its operands, as a key: its name and operands.
+type PureOp = (String, Vec<ValueId>);
+
+fn pure_op(op: &Op) -> Option<PureOp> {
+    match op {
+        Op::Neg(a) => Some(("-".to_owned(), vec![*a])),
+        Op::Binary { op, lhs, rhs, .. } => {
+            let name = match op {
+                BinaryOp::Add => "+",
+                BinaryOp::Sub => "-",
+                BinaryOp::Mul => "*",
+                BinaryOp::Div => "/",
+                BinaryOp::Rem | BinaryOp::Other => return None,
+            };
+            Some((name.to_owned(), vec![*lhs, *rhs]))
+        }
+        Op::FloatMethod { method, args, .. } => Some((format!(".{method}"), args.clone())),
+        Op::Cast { value, to } => Some((format!("as {}", to.to_token_stream()), vec![*value])),
+        _ => None,
+    }
 }
 
 pub fn lower(
@@ -130,6 +155,7 @@ pub fn lower(
         return_ty: signature.ret.as_ref().map(|(_, float)| *float),
         param_types: signature.params.iter().map(|p| p.ty.clone()).collect(),
         element_reads: HashMap::new(),
+        pure_nodes: HashMap::new(),
         diagnostics,
     };
     // Parameters come first, so parameter i is node i.
@@ -259,6 +285,12 @@ impl Lowerer<'_> {
     /// A node computed here, in the current block.
     fn push(&mut self, op: Op, ty: Ty, span: Span) -> Val {
         let region = self.region();
+        // `(a - t) * (a - t)` is one subtraction, squared: a repeated operation adds no node,
+        // so its adjoint is summed once and `x * x` rules see one operand.
+        let key = pure_op(&op).map(|pure| (pure, region));
+        if let Some(&earlier) = key.as_ref().and_then(|key| self.pure_nodes.get(key)) {
+            return Val::Scalar(earlier);
+        }
         let id = self.graph.push(Node {
             op,
             ty,
@@ -271,6 +303,9 @@ impl Lowerer<'_> {
             .expect("a block is always open")
             .stmts
             .push(Stmt::Node(id));
+        if let Some(key) = key {
+            self.pure_nodes.insert(key, id);
+        }
         Val::Scalar(id)
     }
 

@@ -18,8 +18,8 @@
 
 use crate::emit::{Forward, TapeInfo, array_adjoint, array_name, operand, tape_tuple, zero};
 use crate::graph::{
-    ArrayId, ArrayInit, BinaryOp, Block, CallArg, Graph, Loop, LoopHeader, Op, RegionId, Stmt, Ty,
-    ValueId,
+    ArrayId, ArrayInit, ArrayWrite, BinaryOp, Block, CallArg, Graph, Loop, LoopHeader, Op,
+    RegionId, Stmt, Ty, ValueId,
 };
 use crate::lower::Output;
 use crate::names;
@@ -273,8 +273,9 @@ impl<'g> Sweep<'g> {
             steps,
             referenced: BTreeSet::new(),
             tapes: HashMap::new(),
+            in_place_updates: HashMap::new(),
         };
-        for stmt in block.stmts.iter().rev() {
+        for (position, stmt) in block.stmts.iter().enumerate().rev() {
             match stmt {
                 Stmt::ArrayDecl(id) => self.reverse_array_decl(*id, &mut frame),
                 Stmt::ArrayWrite(write) => {
@@ -283,6 +284,15 @@ impl<'g> Sweep<'g> {
                         // did not reach the output through this element, so it gets none.
                         let element = self.element(&mut frame, write.array, &write.indices);
                         self.contribute(&mut frame.steps, write.value, element.clone());
+                        if let Some(read) = self.updated_read(block, position, write) {
+                            frame.in_place_updates.insert(
+                                read,
+                                InPlaceUpdate {
+                                    zeroing_step: frame.steps.len(),
+                                    value: write.value,
+                                },
+                            );
+                        }
                         let zero = zero(self.graph, write.value);
                         frame.steps.push(Step::Code(quote!(#element = #zero;)));
                     }
@@ -618,6 +628,30 @@ impl<'g> Sweep<'g> {
         )
     }
 
+    /// The read of the element that `write` updates in place (`a[i] = a[i] + t`, `a[i] -= t`),
+    /// when the read is in the same block and nothing writes the array in between.
+    fn updated_read(&self, block: &Block, position: usize, write: &ArrayWrite) -> Option<ValueId> {
+        let Op::Binary { op, lhs, rhs, .. } = &self.graph.node(write.value).op else {
+            return None;
+        };
+        let operands = match op {
+            BinaryOp::Add => vec![*lhs, *rhs],
+            BinaryOp::Sub => vec![*lhs],
+            _ => return None,
+        };
+        let read = operands.into_iter().find(|&operand| {
+            matches!(&self.graph.node(operand).op,
+                Op::ArrayRead { array, indices } if *array == write.array && *indices == write.indices)
+        })?;
+        let read_at = block.stmts[..position]
+            .iter()
+            .rposition(|stmt| matches!(stmt, Stmt::Node(id) if *id == read))?;
+        let written_between = block.stmts[read_at + 1..position]
+            .iter()
+            .any(|stmt| writes_array(stmt, write.array));
+        (!written_between).then_some(read)
+    }
+
     fn value(&self, frame: &mut FrameBuilder, id: ValueId) -> TokenStream {
         frame.referenced.insert(id);
         operand(self.graph, id)
@@ -638,6 +672,9 @@ impl<'g> Sweep<'g> {
             | Op::LoopCounter => {}
             Op::Neg(a) => self.contribute(&mut frame.steps, *a, quote_spanned!(span=> -#adj)),
             Op::ArrayRead { array, indices } => {
+                if frame.passes_adjoint_through(id) {
+                    return;
+                }
                 let element = self.element(frame, *array, indices);
                 frame
                     .steps
@@ -909,6 +946,70 @@ struct FrameBuilder {
     steps: Vec<Step>,
     referenced: BTreeSet<ValueId>,
     tapes: HashMap<usize, TapeInfo>,
+    /// In-place element updates seen so far, by the read of the old element.
+    in_place_updates: HashMap<ValueId, InPlaceUpdate>,
+}
+
+/// `a[i] = a[i] + t`: in reverse, the write hands the element's adjoint to the sum and zeroes
+/// the element, then the read adds the sum's adjoint back. When that adjoint reaches the read
+/// unchanged (the sum and the read have no other adjoint), the element keeps its adjoint:
+/// no zeroing, no adding back, and a loop of such updates keeps it in a register.
+struct InPlaceUpdate {
+    /// Where the write's `element = 0` is in the steps.
+    zeroing_step: usize,
+    /// The sum written back.
+    value: ValueId,
+}
+
+impl FrameBuilder {
+    /// Whether the read `read`, whose element is updated in place, passes its adjoint
+    /// through unchanged (then the write's zeroing is dropped, and the read adds nothing).
+    fn passes_adjoint_through(&mut self, read: ValueId) -> bool {
+        let Some(update) = self.in_place_updates.remove(&read) else {
+            return false;
+        };
+        let sum = names::adjoint(update.value).to_string();
+        let to_read = contributions(&self.steps, read);
+        let unchanged = to_read.len() == 1
+            && to_read[0].to_string() == sum
+            && contributions(&self.steps, update.value).len() == 1;
+        if unchanged {
+            self.steps[update.zeroing_step] = Step::Code(TokenStream::new());
+        }
+        unchanged
+    }
+}
+
+/// The amounts contributed to `target`'s adjoint in `steps`, nested steps included.
+fn contributions(steps: &[Step], target: ValueId) -> Vec<&TokenStream> {
+    let mut found = Vec::new();
+    for step in steps {
+        match step {
+            Step::Contribute { target: t, amount } if *t == target => found.push(amount),
+            Step::If {
+                then_steps,
+                else_steps,
+                ..
+            } => {
+                found.extend(contributions(then_steps, target));
+                found.extend(contributions(else_steps, target));
+            }
+            Step::Loop { body, .. } => found.extend(contributions(body, target)),
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Whether `stmt` writes `array`, directly or in a nested block.
+fn writes_array(stmt: &Stmt, array: ArrayId) -> bool {
+    let block_writes = |block: &Block| block.stmts.iter().any(|s| writes_array(s, array));
+    match stmt {
+        Stmt::ArrayWrite(write) => write.array == array,
+        Stmt::If(branch) => block_writes(&branch.then_block) || block_writes(&branch.else_block),
+        Stmt::Loop(l) => block_writes(&l.body),
+        Stmt::Node(_) | Stmt::ArrayDecl(_) => false,
+    }
 }
 
 impl Frame {
