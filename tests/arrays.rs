@@ -577,3 +577,72 @@ fn repeated_subexpressions_against_finite_differences() {
     let f = |v: &[f64]| repeated_subexpressions([v[0], v[1], v[2]], v[3]);
     assert_gradient(f, &[x[0], x[1], x[2], t], &[dx[0], dx[1], dx[2], dt]);
 }
+
+/// Arrays taken by reference are read in place (a large matrix is not copied in); their
+/// gradients are arrays.
+#[differentiable]
+fn weighted_norm(w: &[[f64; 2]; 3], x: &[f64; 2]) -> f64 {
+    let mut total = 0.0;
+    for i in 0..w.len() {
+        let row = w[i];
+        let alias = x;
+        let p = row[0] * alias[0] + row[1] * x[1];
+        total += p * p;
+    }
+    total + x.iter().map(|v| v.sin()).sum::<f64>()
+}
+
+#[differentiable]
+fn through_a_call(w: &[[f64; 2]; 3], x: &[f64; 2], s: f64) -> f64 {
+    s * weighted_norm(w, x)
+}
+
+#[differentiable]
+fn scaled_by_reference(v: &[f64; 3], s: f64) -> [f64; 3] {
+    [v[0] * s, v[1] * v[2], s.exp()]
+}
+
+#[test]
+fn array_parameters_by_reference() {
+    let w = [[0.3, -0.7], [1.1, 0.4], [-0.2, 0.9]];
+    let x = [0.5, -1.3];
+    let flat = |v: &[f64]| -> ([[f64; 2]; 3], [f64; 2]) {
+        ([[v[0], v[1]], [v[2], v[3]], [v[4], v[5]]], [v[6], v[7]])
+    };
+    let point = [
+        w[0][0], w[0][1], w[1][0], w[1][1], w[2][0], w[2][1], x[0], x[1],
+    ];
+    let (dw, dx) = weighted_norm_grad(&w, &x);
+    let analytic: Vec<f64> = dw.iter().flatten().chain(&dx).copied().collect();
+    assert_gradient(
+        |v| {
+            let (w, x) = flat(v);
+            weighted_norm(&w, &x)
+        },
+        &point,
+        &analytic,
+    );
+    let (value, (dw2, dx2)) = weighted_norm_value_and_grad(&w, &x);
+    assert_eq!(value, weighted_norm(&w, &x));
+    assert_eq!((dw2, dx2), (dw, dx));
+
+    let s = 1.7;
+    let (cw, cx, cs) = through_a_call_grad(&w, &x, s);
+    for i in 0..3 {
+        for j in 0..2 {
+            assert!(close(cw[i][j], s * dw[i][j]), "{cw:?}");
+        }
+    }
+    assert!(close(cx[0], s * dx[0]) && close(cx[1], s * dx[1]));
+    assert!(close(cs, weighted_norm(&w, &x)));
+
+    let v = [0.4, -0.8, 1.5];
+    let (jv, js) = scaled_by_reference_jacobian(&v, s);
+    let want_jv = [[s, 0.0, 0.0], [0.0, v[2], v[1]], [0.0, 0.0, 0.0]];
+    let want_js = [v[0], 0.0, s.exp()];
+    assert_eq!(jv, want_jv);
+    assert!((0..3).all(|k| close(js[k], want_js[k])), "{js:?}");
+    let (pv, ps) = scaled_by_reference_vjp(&v, s, [1.0, 2.0, 3.0]);
+    assert!(close(pv[0], s) && close(pv[1], 2.0 * v[2]) && close(pv[2], 2.0 * v[1]));
+    assert!(close(ps, v[0] + 3.0 * s.exp()));
+}

@@ -18,7 +18,12 @@ fn series(x: f64, n: usize) -> f64 {
     clippy::pedantic,
     clippy::nursery
 )]
-fn __series_value_and_vjp(x: f64, n: usize, __upstream: f64) -> (f64, f64) {
+fn __series_value_and_vjp(
+    x: f64,
+    n: usize,
+    __upstream: f64,
+    __gradient: &mut f64,
+) -> f64 {
     let _ = series;
     use ::grad::pullback as __rules;
     let mut __carry0_0 = 0.0;
@@ -40,7 +45,8 @@ fn __series_value_and_vjp(x: f64, n: usize, __upstream: f64) -> (f64, f64) {
         __adj0 += __adj10 * __v9;
         __carry_adj0_0 = __adj12;
     }
-    (__v13, __adj0)
+    (*__gradient) = __adj0;
+    __v13
 }
 /** The gradient of `series` with respect to `x`: one entry per parameter, in parameter order, each shaped like its parameter.
 
@@ -48,7 +54,11 @@ fn __series_value_and_vjp(x: f64, n: usize, __upstream: f64) -> (f64, f64) {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn series_grad(x: f64, n: usize) -> f64 {
-    __series_value_and_vjp(x, n, <f64 as ::grad::Float>::ONE).1
+    {
+        let mut __grad = <f64 as ::grad::Float>::ZERO;
+        __series_value_and_vjp(x, n, <f64 as ::grad::Float>::ONE, &mut __grad);
+        __grad
+    }
 }
 /** The value of `series` and its gradient with respect to `x`, from one forward and one reverse sweep.
 
@@ -56,7 +66,9 @@ fn series_grad(x: f64, n: usize) -> f64 {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn series_value_and_grad(x: f64, n: usize) -> (f64, f64) {
-    __series_value_and_vjp(x, n, <f64 as ::grad::Float>::ONE)
+    let mut __grad = (<f64 as ::grad::Float>::ZERO, <f64 as ::grad::Float>::ZERO);
+    __grad.0 = __series_value_and_vjp(x, n, <f64 as ::grad::Float>::ONE, &mut __grad.1);
+    __grad
 }
 /** The vector-Jacobian product (pullback) of `series`: `upstream` times the gradient with respect to `x`.
 
@@ -64,5 +76,9 @@ fn series_value_and_grad(x: f64, n: usize) -> (f64, f64) {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn series_vjp(x: f64, n: usize, upstream: f64) -> f64 {
-    __series_value_and_vjp(x, n, upstream).1
+    {
+        let mut __grad = <f64 as ::grad::Float>::ZERO;
+        __series_value_and_vjp(x, n, upstream, &mut __grad);
+        __grad
+    }
 }

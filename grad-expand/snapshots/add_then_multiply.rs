@@ -14,12 +14,21 @@ pub fn f(x: f64, y: f64, z: f64) -> f64 {
     clippy::pedantic,
     clippy::nursery
 )]
-fn __f_value_and_vjp(x: f64, y: f64, z: f64, __upstream: f64) -> (f64, (f64, f64, f64)) {
+fn __f_value_and_vjp(
+    x: f64,
+    y: f64,
+    z: f64,
+    __upstream: f64,
+    __gradient: &mut (f64, f64, f64),
+) -> f64 {
     let _ = f;
     use ::grad::pullback as __rules;
     let __v5 = x + y;
     let __adj5 = __upstream * z;
-    ((__v5 * z), (__adj5, __adj5, (__upstream * __v5)))
+    (*__gradient).0 = __adj5;
+    (*__gradient).1 = __adj5;
+    (*__gradient).2 = (__upstream * __v5);
+    (__v5 * z)
 }
 /** The gradient of `f` with respect to `x`, `y`, `z`: one entry per parameter, in parameter order, each shaped like its parameter.
 
@@ -27,7 +36,15 @@ fn __f_value_and_vjp(x: f64, y: f64, z: f64, __upstream: f64) -> (f64, (f64, f64
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 pub fn f_grad(x: f64, y: f64, z: f64) -> (f64, f64, f64) {
-    __f_value_and_vjp(x, y, z, <f64 as ::grad::Float>::ONE).1
+    {
+        let mut __grad = (
+            <f64 as ::grad::Float>::ZERO,
+            <f64 as ::grad::Float>::ZERO,
+            <f64 as ::grad::Float>::ZERO,
+        );
+        __f_value_and_vjp(x, y, z, <f64 as ::grad::Float>::ONE, &mut __grad);
+        __grad
+    }
 }
 /** The value of `f` and its gradient with respect to `x`, `y`, `z`, from one forward and one reverse sweep.
 
@@ -35,7 +52,16 @@ pub fn f_grad(x: f64, y: f64, z: f64) -> (f64, f64, f64) {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 pub fn f_value_and_grad(x: f64, y: f64, z: f64) -> (f64, (f64, f64, f64)) {
-    __f_value_and_vjp(x, y, z, <f64 as ::grad::Float>::ONE)
+    let mut __grad = (
+        <f64 as ::grad::Float>::ZERO,
+        (
+            <f64 as ::grad::Float>::ZERO,
+            <f64 as ::grad::Float>::ZERO,
+            <f64 as ::grad::Float>::ZERO,
+        ),
+    );
+    __grad.0 = __f_value_and_vjp(x, y, z, <f64 as ::grad::Float>::ONE, &mut __grad.1);
+    __grad
 }
 /** The vector-Jacobian product (pullback) of `f`: `upstream` times the gradient with respect to `x`, `y`, `z`.
 
@@ -43,5 +69,13 @@ pub fn f_value_and_grad(x: f64, y: f64, z: f64) -> (f64, (f64, f64, f64)) {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 pub fn f_vjp(x: f64, y: f64, z: f64, upstream: f64) -> (f64, f64, f64) {
-    __f_value_and_vjp(x, y, z, upstream).1
+    {
+        let mut __grad = (
+            <f64 as ::grad::Float>::ZERO,
+            <f64 as ::grad::Float>::ZERO,
+            <f64 as ::grad::Float>::ZERO,
+        );
+        __f_value_and_vjp(x, y, z, upstream, &mut __grad);
+        __grad
+    }
 }

@@ -26,7 +26,8 @@ fn __layer_value_and_vjp(
     x: [f64; 3],
     s: f64,
     __upstream: [f64; 2],
-) -> ([f64; 2], ([[f64; 3]; 2], [f64; 3], f64)) {
+    __gradient: &mut ([[f64; 3]; 2], [f64; 3], f64),
+) -> [f64; 2] {
     let _ = layer;
     use ::grad::pullback as __rules;
     let mut __arr2 = [0.0; 2];
@@ -51,8 +52,6 @@ fn __layer_value_and_vjp(
         __tape0[__count0] = (__v19,);
         __count0 += 1;
     }
-    let mut __adj_arr0 = ::grad::__private::zeros_like(&w);
-    let mut __adj_arr1 = ::grad::__private::zeros_like(&x);
     let mut __adj_arr2 = __upstream;
     let mut __adj2 = <f64 as ::grad::Float>::ZERO;
     for (&(__v19,), __v9) in __tape0[..__count0].iter().rev().zip((0..2).rev()) {
@@ -64,11 +63,12 @@ fn __layer_value_and_vjp(
             let __v14 = w[__v9][__v13];
             let __v15 = x[__v13];
             let __adj18 = __adj_arr2[__v9];
-            __adj_arr1[__v13] += (__adj18 * __v14);
-            __adj_arr0[__v9][__v13] += (__adj18 * __v15);
+            (*__gradient).1[__v13] += (__adj18 * __v14);
+            (*__gradient).0[__v9][__v13] += (__adj18 * __v15);
         }
     }
-    (__arr2, (__adj_arr0, __adj_arr1, __adj2))
+    (*__gradient).2 = __adj2;
+    __arr2
 }
 /** The vector-Jacobian product (pullback) of `layer`: `upstream` times the gradient with respect to `w`, `x`, `s`.
 
@@ -81,7 +81,15 @@ fn layer_vjp(
     s: f64,
     upstream: [f64; 2],
 ) -> ([[f64; 3]; 2], [f64; 3], f64) {
-    __layer_value_and_vjp(w, x, s, upstream).1
+    {
+        let mut __grad = (
+            ::grad::__private::zeros_like(&w),
+            ::grad::__private::zeros_like(&x),
+            <f64 as ::grad::Float>::ZERO,
+        );
+        __layer_value_and_vjp(w, x, s, upstream, &mut __grad);
+        __grad
+    }
 }
 /** The Jacobian of `layer` with respect to `w`, `x`, `s`: row `i` is the gradient of output `i`, shaped like the parameters.
 
@@ -98,7 +106,15 @@ fn layer_jacobian(
     for __k in 0..2 {
         let mut upstream: [f64; 2] = ::grad::__private::Elements::zeros();
         upstream[__k] = <f64 as ::grad::Float>::ONE;
-        let (__d0_0, __d0_1, __d0_2) = __layer_value_and_vjp(w, x, s, upstream).1;
+        let (__d0_0, __d0_1, __d0_2) = {
+            let mut __grad = (
+                ::grad::__private::zeros_like(&w),
+                ::grad::__private::zeros_like(&x),
+                <f64 as ::grad::Float>::ZERO,
+            );
+            __layer_value_and_vjp(w, x, s, upstream, &mut __grad);
+            __grad
+        };
         __jacobian0[__k] = __d0_0;
         __jacobian1[__k] = __d0_1;
         __jacobian2[__k] = __d0_2;

@@ -16,7 +16,12 @@ fn polar(x: f32, y: f32) -> f32 {
     clippy::pedantic,
     clippy::nursery
 )]
-fn __polar_value_and_vjp(x: f32, y: f32, __upstream: f32) -> (f32, (f32, f32)) {
+fn __polar_value_and_vjp(
+    x: f32,
+    y: f32,
+    __upstream: f32,
+    __gradient: &mut (f32, f32),
+) -> f32 {
     let _ = polar;
     use ::grad::pullback as __rules;
     let __v4 = f32::hypot(x, y);
@@ -34,7 +39,9 @@ fn __polar_value_and_vjp(x: f32, y: f32, __upstream: f32) -> (f32, (f32, f32)) {
     let (__d4_0, __d4_1) = __rules::hypot(x, y, __v4, __adj4);
     __adj0 += __d4_0;
     __adj1 += __d4_1;
-    ((__v6 + (__v4.max(1.0))), (__adj0, __adj1))
+    (*__gradient).0 = __adj0;
+    (*__gradient).1 = __adj1;
+    (__v6 + (__v4.max(1.0)))
 }
 /** The gradient of `polar` with respect to `x`, `y`: one entry per parameter, in parameter order, each shaped like its parameter.
 
@@ -42,7 +49,11 @@ fn __polar_value_and_vjp(x: f32, y: f32, __upstream: f32) -> (f32, (f32, f32)) {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn polar_grad(x: f32, y: f32) -> (f32, f32) {
-    __polar_value_and_vjp(x, y, <f32 as ::grad::Float>::ONE).1
+    {
+        let mut __grad = (<f32 as ::grad::Float>::ZERO, <f32 as ::grad::Float>::ZERO);
+        __polar_value_and_vjp(x, y, <f32 as ::grad::Float>::ONE, &mut __grad);
+        __grad
+    }
 }
 /** The value of `polar` and its gradient with respect to `x`, `y`, from one forward and one reverse sweep.
 
@@ -50,7 +61,12 @@ fn polar_grad(x: f32, y: f32) -> (f32, f32) {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn polar_value_and_grad(x: f32, y: f32) -> (f32, (f32, f32)) {
-    __polar_value_and_vjp(x, y, <f32 as ::grad::Float>::ONE)
+    let mut __grad = (
+        <f32 as ::grad::Float>::ZERO,
+        (<f32 as ::grad::Float>::ZERO, <f32 as ::grad::Float>::ZERO),
+    );
+    __grad.0 = __polar_value_and_vjp(x, y, <f32 as ::grad::Float>::ONE, &mut __grad.1);
+    __grad
 }
 /** The vector-Jacobian product (pullback) of `polar`: `upstream` times the gradient with respect to `x`, `y`.
 
@@ -58,5 +74,9 @@ fn polar_value_and_grad(x: f32, y: f32) -> (f32, (f32, f32)) {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn polar_vjp(x: f32, y: f32, upstream: f32) -> (f32, f32) {
-    __polar_value_and_vjp(x, y, upstream).1
+    {
+        let mut __grad = (<f32 as ::grad::Float>::ZERO, <f32 as ::grad::Float>::ZERO);
+        __polar_value_and_vjp(x, y, upstream, &mut __grad);
+        __grad
+    }
 }

@@ -20,7 +20,12 @@ fn piecewise(x: f64, y: f64) -> f64 {
     clippy::pedantic,
     clippy::nursery
 )]
-fn __piecewise_value_and_vjp(x: f64, y: f64, __upstream: f64) -> (f64, (f64, f64)) {
+fn __piecewise_value_and_vjp(
+    x: f64,
+    y: f64,
+    __upstream: f64,
+    __gradient: &mut (f64, f64),
+) -> f64 {
     let _ = piecewise;
     use ::grad::pullback as __rules;
     let __v4 = x * y;
@@ -43,7 +48,9 @@ fn __piecewise_value_and_vjp(x: f64, y: f64, __upstream: f64) -> (f64, (f64, f64
     }
     __adj0 += __adj4 * y;
     __adj1 += __adj4 * x;
-    ((__v10 + x), (__adj0, __adj1))
+    (*__gradient).0 = __adj0;
+    (*__gradient).1 = __adj1;
+    (__v10 + x)
 }
 /** The gradient of `piecewise` with respect to `x`, `y`: one entry per parameter, in parameter order, each shaped like its parameter.
 
@@ -51,7 +58,11 @@ fn __piecewise_value_and_vjp(x: f64, y: f64, __upstream: f64) -> (f64, (f64, f64
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn piecewise_grad(x: f64, y: f64) -> (f64, f64) {
-    __piecewise_value_and_vjp(x, y, <f64 as ::grad::Float>::ONE).1
+    {
+        let mut __grad = (<f64 as ::grad::Float>::ZERO, <f64 as ::grad::Float>::ZERO);
+        __piecewise_value_and_vjp(x, y, <f64 as ::grad::Float>::ONE, &mut __grad);
+        __grad
+    }
 }
 /** The value of `piecewise` and its gradient with respect to `x`, `y`, from one forward and one reverse sweep.
 
@@ -59,7 +70,17 @@ fn piecewise_grad(x: f64, y: f64) -> (f64, f64) {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn piecewise_value_and_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
-    __piecewise_value_and_vjp(x, y, <f64 as ::grad::Float>::ONE)
+    let mut __grad = (
+        <f64 as ::grad::Float>::ZERO,
+        (<f64 as ::grad::Float>::ZERO, <f64 as ::grad::Float>::ZERO),
+    );
+    __grad.0 = __piecewise_value_and_vjp(
+        x,
+        y,
+        <f64 as ::grad::Float>::ONE,
+        &mut __grad.1,
+    );
+    __grad
 }
 /** The vector-Jacobian product (pullback) of `piecewise`: `upstream` times the gradient with respect to `x`, `y`.
 
@@ -67,5 +88,9 @@ fn piecewise_value_and_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn piecewise_vjp(x: f64, y: f64, upstream: f64) -> (f64, f64) {
-    __piecewise_value_and_vjp(x, y, upstream).1
+    {
+        let mut __grad = (<f64 as ::grad::Float>::ZERO, <f64 as ::grad::Float>::ZERO);
+        __piecewise_value_and_vjp(x, y, upstream, &mut __grad);
+        __grad
+    }
 }

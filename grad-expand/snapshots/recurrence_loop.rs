@@ -18,7 +18,7 @@ fn power_tower(x: f64) -> f64 {
     clippy::pedantic,
     clippy::nursery
 )]
-fn __power_tower_value_and_vjp(x: f64, __upstream: f64) -> (f64, f64) {
+fn __power_tower_value_and_vjp(x: f64, __upstream: f64, __gradient: &mut f64) -> f64 {
     let _ = power_tower;
     use ::grad::pullback as __rules;
     let mut __count0 = 0usize;
@@ -48,7 +48,8 @@ fn __power_tower_value_and_vjp(x: f64, __upstream: f64) -> (f64, f64) {
         __carry_adj0_0 = (__adj8 * x);
     }
     __adj0 += __carry_adj0_0;
-    (__v10, __adj0)
+    (*__gradient) = __adj0;
+    __v10
 }
 /** The gradient of `power_tower` with respect to `x`: one entry per parameter, in parameter order, each shaped like its parameter.
 
@@ -56,7 +57,11 @@ fn __power_tower_value_and_vjp(x: f64, __upstream: f64) -> (f64, f64) {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn power_tower_grad(x: f64) -> f64 {
-    __power_tower_value_and_vjp(x, <f64 as ::grad::Float>::ONE).1
+    {
+        let mut __grad = <f64 as ::grad::Float>::ZERO;
+        __power_tower_value_and_vjp(x, <f64 as ::grad::Float>::ONE, &mut __grad);
+        __grad
+    }
 }
 /** The value of `power_tower` and its gradient with respect to `x`, from one forward and one reverse sweep.
 
@@ -64,7 +69,13 @@ fn power_tower_grad(x: f64) -> f64 {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn power_tower_value_and_grad(x: f64) -> (f64, f64) {
-    __power_tower_value_and_vjp(x, <f64 as ::grad::Float>::ONE)
+    let mut __grad = (<f64 as ::grad::Float>::ZERO, <f64 as ::grad::Float>::ZERO);
+    __grad.0 = __power_tower_value_and_vjp(
+        x,
+        <f64 as ::grad::Float>::ONE,
+        &mut __grad.1,
+    );
+    __grad
 }
 /** The vector-Jacobian product (pullback) of `power_tower`: `upstream` times the gradient with respect to `x`.
 
@@ -72,5 +83,9 @@ fn power_tower_value_and_grad(x: f64) -> (f64, f64) {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn power_tower_vjp(x: f64, upstream: f64) -> f64 {
-    __power_tower_value_and_vjp(x, upstream).1
+    {
+        let mut __grad = <f64 as ::grad::Float>::ZERO;
+        __power_tower_value_and_vjp(x, upstream, &mut __grad);
+        __grad
+    }
 }

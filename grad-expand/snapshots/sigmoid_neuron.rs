@@ -22,14 +22,20 @@ fn __neuron_value_and_vjp(
     x1: f64,
     w2: f64,
     __upstream: f64,
-) -> (f64, (f64, f64, f64, f64, f64)) {
+    __gradient: &mut (f64, f64, f64, f64, f64),
+) -> f64 {
     let _ = neuron;
     use ::grad::pullback as __rules;
     let __v14 = (-(((w0 * x0) + (w1 * x1)) + w2)).exp();
     let __v16 = 1.0 / (1.0 + __v14);
     let __adj13 = __rules::exp(__v14, __v14, (-(__upstream * __v16 * __v16)));
     let __adj10 = -__adj13;
-    (__v16, ((__adj10 * x0), (__adj10 * w0), (__adj10 * x1), (__adj10 * w1), __adj10))
+    (*__gradient).0 = (__adj10 * x0);
+    (*__gradient).1 = (__adj10 * w0);
+    (*__gradient).2 = (__adj10 * x1);
+    (*__gradient).3 = (__adj10 * w1);
+    (*__gradient).4 = __adj10;
+    __v16
 }
 /** The gradient of `neuron` with respect to `w0`, `x0`, `w1`, `x1`, `w2`: one entry per parameter, in parameter order, each shaped like its parameter.
 
@@ -43,7 +49,25 @@ fn neuron_grad(
     x1: f64,
     w2: f64,
 ) -> (f64, f64, f64, f64, f64) {
-    __neuron_value_and_vjp(w0, x0, w1, x1, w2, <f64 as ::grad::Float>::ONE).1
+    {
+        let mut __grad = (
+            <f64 as ::grad::Float>::ZERO,
+            <f64 as ::grad::Float>::ZERO,
+            <f64 as ::grad::Float>::ZERO,
+            <f64 as ::grad::Float>::ZERO,
+            <f64 as ::grad::Float>::ZERO,
+        );
+        __neuron_value_and_vjp(
+            w0,
+            x0,
+            w1,
+            x1,
+            w2,
+            <f64 as ::grad::Float>::ONE,
+            &mut __grad,
+        );
+        __grad
+    }
 }
 /** The value of `neuron` and its gradient with respect to `w0`, `x0`, `w1`, `x1`, `w2`, from one forward and one reverse sweep.
 
@@ -57,7 +81,26 @@ fn neuron_value_and_grad(
     x1: f64,
     w2: f64,
 ) -> (f64, (f64, f64, f64, f64, f64)) {
-    __neuron_value_and_vjp(w0, x0, w1, x1, w2, <f64 as ::grad::Float>::ONE)
+    let mut __grad = (
+        <f64 as ::grad::Float>::ZERO,
+        (
+            <f64 as ::grad::Float>::ZERO,
+            <f64 as ::grad::Float>::ZERO,
+            <f64 as ::grad::Float>::ZERO,
+            <f64 as ::grad::Float>::ZERO,
+            <f64 as ::grad::Float>::ZERO,
+        ),
+    );
+    __grad.0 = __neuron_value_and_vjp(
+        w0,
+        x0,
+        w1,
+        x1,
+        w2,
+        <f64 as ::grad::Float>::ONE,
+        &mut __grad.1,
+    );
+    __grad
 }
 /** The vector-Jacobian product (pullback) of `neuron`: `upstream` times the gradient with respect to `w0`, `x0`, `w1`, `x1`, `w2`.
 
@@ -72,5 +115,15 @@ fn neuron_vjp(
     w2: f64,
     upstream: f64,
 ) -> (f64, f64, f64, f64, f64) {
-    __neuron_value_and_vjp(w0, x0, w1, x1, w2, upstream).1
+    {
+        let mut __grad = (
+            <f64 as ::grad::Float>::ZERO,
+            <f64 as ::grad::Float>::ZERO,
+            <f64 as ::grad::Float>::ZERO,
+            <f64 as ::grad::Float>::ZERO,
+            <f64 as ::grad::Float>::ZERO,
+        );
+        __neuron_value_and_vjp(w0, x0, w1, x1, w2, upstream, &mut __grad);
+        __grad
+    }
 }

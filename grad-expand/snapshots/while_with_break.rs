@@ -23,7 +23,12 @@ fn bisect(x: f64, tolerance: f64) -> f64 {
     clippy::pedantic,
     clippy::nursery
 )]
-fn __bisect_value_and_vjp(x: f64, tolerance: f64, __upstream: f64) -> (f64, (f64, f64)) {
+fn __bisect_value_and_vjp(
+    x: f64,
+    tolerance: f64,
+    __upstream: f64,
+    __gradient: &mut (f64, f64),
+) -> f64 {
     let _ = bisect;
     use ::grad::pullback as __rules;
     let mut __count0 = 0usize;
@@ -66,7 +71,8 @@ fn __bisect_value_and_vjp(x: f64, tolerance: f64, __upstream: f64) -> (f64, (f64
         __carry_adj0_0 = __adj5;
     }
     __adj0 += __carry_adj0_0;
-    (__v24, (__adj0, <f64 as ::grad::Float>::ZERO))
+    (*__gradient).0 = __adj0;
+    __v24
 }
 /** The gradient of `bisect` with respect to `x`, `tolerance`: one entry per parameter, in parameter order, each shaped like its parameter.
 
@@ -74,7 +80,11 @@ fn __bisect_value_and_vjp(x: f64, tolerance: f64, __upstream: f64) -> (f64, (f64
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn bisect_grad(x: f64, tolerance: f64) -> (f64, f64) {
-    __bisect_value_and_vjp(x, tolerance, <f64 as ::grad::Float>::ONE).1
+    {
+        let mut __grad = (<f64 as ::grad::Float>::ZERO, <f64 as ::grad::Float>::ZERO);
+        __bisect_value_and_vjp(x, tolerance, <f64 as ::grad::Float>::ONE, &mut __grad);
+        __grad
+    }
 }
 /** The value of `bisect` and its gradient with respect to `x`, `tolerance`, from one forward and one reverse sweep.
 
@@ -82,7 +92,17 @@ fn bisect_grad(x: f64, tolerance: f64) -> (f64, f64) {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn bisect_value_and_grad(x: f64, tolerance: f64) -> (f64, (f64, f64)) {
-    __bisect_value_and_vjp(x, tolerance, <f64 as ::grad::Float>::ONE)
+    let mut __grad = (
+        <f64 as ::grad::Float>::ZERO,
+        (<f64 as ::grad::Float>::ZERO, <f64 as ::grad::Float>::ZERO),
+    );
+    __grad.0 = __bisect_value_and_vjp(
+        x,
+        tolerance,
+        <f64 as ::grad::Float>::ONE,
+        &mut __grad.1,
+    );
+    __grad
 }
 /** The vector-Jacobian product (pullback) of `bisect`: `upstream` times the gradient with respect to `x`, `tolerance`.
 
@@ -90,5 +110,9 @@ fn bisect_value_and_grad(x: f64, tolerance: f64) -> (f64, (f64, f64)) {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn bisect_vjp(x: f64, tolerance: f64, upstream: f64) -> (f64, f64) {
-    __bisect_value_and_vjp(x, tolerance, upstream).1
+    {
+        let mut __grad = (<f64 as ::grad::Float>::ZERO, <f64 as ::grad::Float>::ZERO);
+        __bisect_value_and_vjp(x, tolerance, upstream, &mut __grad);
+        __grad
+    }
 }

@@ -23,7 +23,8 @@ fn __spring_value_and_vjp(
     rest: f64,
     n: usize,
     __upstream: f64,
-) -> (f64, f64) {
+    __gradient: &mut f64,
+) -> f64 {
     let _ = spring;
     use ::grad::pullback as __rules;
     let __v7 = n as f64;
@@ -31,7 +32,8 @@ fn __spring_value_and_vjp(
     let __v10 = 0.5 * k;
     let __v12 = __v8.powi(2);
     let __adj8 = __rules::powi(__v8, 2, __v12, (__upstream * __v10));
-    ((__v10 * __v12), (__adj8 * __v7))
+    (*__gradient) = (__adj8 * __v7);
+    (__v10 * __v12)
 }
 /** The gradient of `spring` with respect to `x`: one entry per parameter, in parameter order, each shaped like its parameter.
 
@@ -39,7 +41,11 @@ fn __spring_value_and_vjp(
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 pub(crate) fn spring_grad(k: f64, x: f64, rest: f64, n: usize) -> f64 {
-    __spring_value_and_vjp(k, x, rest, n, <f64 as ::grad::Float>::ONE).1
+    {
+        let mut __grad = <f64 as ::grad::Float>::ZERO;
+        __spring_value_and_vjp(k, x, rest, n, <f64 as ::grad::Float>::ONE, &mut __grad);
+        __grad
+    }
 }
 /** The value of `spring` and its gradient with respect to `x`, from one forward and one reverse sweep.
 
@@ -47,7 +53,16 @@ pub(crate) fn spring_grad(k: f64, x: f64, rest: f64, n: usize) -> f64 {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 pub(crate) fn spring_value_and_grad(k: f64, x: f64, rest: f64, n: usize) -> (f64, f64) {
-    __spring_value_and_vjp(k, x, rest, n, <f64 as ::grad::Float>::ONE)
+    let mut __grad = (<f64 as ::grad::Float>::ZERO, <f64 as ::grad::Float>::ZERO);
+    __grad.0 = __spring_value_and_vjp(
+        k,
+        x,
+        rest,
+        n,
+        <f64 as ::grad::Float>::ONE,
+        &mut __grad.1,
+    );
+    __grad
 }
 /** The vector-Jacobian product (pullback) of `spring`: `upstream` times the gradient with respect to `x`.
 
@@ -55,5 +70,9 @@ pub(crate) fn spring_value_and_grad(k: f64, x: f64, rest: f64, n: usize) -> (f64
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 pub(crate) fn spring_vjp(k: f64, x: f64, rest: f64, n: usize, upstream: f64) -> f64 {
-    __spring_value_and_vjp(k, x, rest, n, upstream).1
+    {
+        let mut __grad = <f64 as ::grad::Float>::ZERO;
+        __spring_value_and_vjp(k, x, rest, n, upstream, &mut __grad);
+        __grad
+    }
 }

@@ -108,11 +108,6 @@ pub fn tape_tuple<T: quote::ToTokens>(items: &[T]) -> TokenStream {
     tape_tuple(&chunks)
 }
 
-/// The adjoint of an array: an array of the same shape.
-pub fn array_adjoint(id: ArrayId) -> proc_macro2::Ident {
-    names::array_adjoint(id)
-}
-
 /// `[[value; N]; M]` for an array type.
 fn repeat_tokens(ty: &Ty, value: TokenStream) -> TokenStream {
     match ty {
@@ -608,7 +603,7 @@ impl Companions<'_> {
             .map(|p| match slice_element(p) {
                 Some(elem) => quote!(::grad::__private::Vec<#elem>),
                 None => {
-                    let ty = &p.ty;
+                    let ty = &p.gradient_ty;
                     quote!(#ty)
                 }
             })
@@ -625,10 +620,30 @@ impl Companions<'_> {
             .signature
             .differentiable()
             .filter(|p| slice_element(p).is_none())
-            .map(|p| &p.ty)
+            .map(|p| &p.gradient_ty)
             .collect();
         match types.as_slice() {
             [only] => quote!(#only),
+            many => quote!((#(#many),*)),
+        }
+    }
+
+    /// The zero gradient a companion hands the core to accumulate into.
+    fn gradient_init(&self) -> TokenStream {
+        let zeros: Vec<TokenStream> = self
+            .signature
+            .differentiable()
+            .filter(|p| slice_element(p).is_none())
+            .map(|p| {
+                let (ident, ty) = (&p.ident, &p.gradient_ty);
+                match p.class {
+                    Ty::Array(..) => quote!(::grad::__private::zeros_like(&#ident)),
+                    _ => quote!(<#ty as ::grad::Float>::ZERO),
+                }
+            })
+            .collect();
+        match zeros.as_slice() {
+            [only] => only.clone(),
             many => quote!((#(#many),*)),
         }
     }
@@ -698,16 +713,17 @@ impl Companions<'_> {
             many => quote!((#(#many),*)),
         };
         let allocate = quote!(#(let mut #buffers = ::grad::__private::vec_zeros(#lens.len());)*);
+        let init = self.gradient_init();
         let one = quote!(<#ret as ::grad::Float>::ONE);
         let body = |seed: TokenStream, with_value: bool| -> TokenStream {
             if stub {
                 return quote!(::core::unimplemented!());
             }
-            let call = quote!(#core(#(#args,)* #(&mut #buffers,)* #seed));
+            let call = quote!(#core(#(#args,)* #(&mut #buffers,)* #seed, &mut #rest));
             if with_value {
-                quote!(#allocate let (__value, #rest) = #call; (__value, #assembled))
+                quote!(#allocate let mut #rest = #init; let __value = #call; (__value, #assembled))
             } else {
-                quote!(#allocate let #rest = #call.1; #assembled)
+                quote!(#allocate let mut #rest = #init; #call; #assembled)
             }
         };
         let (grad_body, value_body, vjp_body) = (
@@ -718,7 +734,7 @@ impl Companions<'_> {
         let into_body = if stub {
             quote!(::core::unimplemented!())
         } else {
-            quote!(#core(#(#args,)* #(#buffers,)* #one).1)
+            quote!(let mut #rest = #init; #core(#(#args,)* #(#buffers,)* #one, &mut #rest); #rest)
         };
         let allow = if stub {
             quote!(#[allow(dead_code, unused_variables, clippy::too_many_arguments)])
@@ -803,20 +819,26 @@ impl Companions<'_> {
         let upstream = names::upstream();
         let attrs = self.inherited_attributes();
         let one = quote!(<#ret as ::grad::Float>::ONE);
-        let call = |seed: TokenStream| -> TokenStream {
-            if stub {
-                quote!(::core::unimplemented!())
-            } else {
-                quote!(#core(#(#args,)* #seed))
-            }
+        let init = self.gradient_init();
+        let gradient = names::gradient();
+        // The gradient is a local the core fills in place and that is then returned as it
+        // is, so it is built in the caller's result (no copy of a large array at the end).
+        let gradient_of = |seed: TokenStream| -> TokenStream {
+            quote!({ let mut #gradient = #init; #core(#(#args,)* #seed, &mut #gradient); #gradient })
         };
-        let grad_body = call(one.clone());
-        let value_and_grad_body = call(one);
-        let vjp_body = call(quote!(#upstream));
-        let (grad_body, vjp_body) = if stub {
-            (grad_body, vjp_body)
+        let (grad_body, value_and_grad_body, vjp_body) = if stub {
+            let stub = quote!(::core::unimplemented!());
+            (stub.clone(), stub.clone(), stub)
         } else {
-            (quote!(#grad_body.1), quote!(#vjp_body.1))
+            (
+                gradient_of(one.clone()),
+                quote! {
+                    let mut #gradient = (<#ret as ::grad::Float>::ZERO, #init);
+                    #gradient.0 = #core(#(#args,)* #one, &mut #gradient.1);
+                    #gradient
+                },
+                gradient_of(quote!(#upstream)),
+            )
         };
         let wrt: Vec<String> = self
             .signature
@@ -866,7 +888,11 @@ impl Companions<'_> {
         };
         if let Some(floats) = crate::signature::tuple_output(ret) {
             // A tuple output: the Jacobian's rows come from one vjp per output, unrolled.
-            let entries: Vec<&syn::Type> = self.signature.differentiable().map(|p| &p.ty).collect();
+            let entries: Vec<&syn::Type> = self
+                .signature
+                .differentiable()
+                .map(|p| &p.gradient_ty)
+                .collect();
             let outputs = floats.len();
             let mut calls = Vec::new();
             let mut columns: Vec<Vec<proc_macro2::Ident>> = vec![Vec::new(); entries.len()];
@@ -893,7 +919,8 @@ impl Companions<'_> {
                     [only] => quote!(#only),
                     many => quote!((#(#many),*)),
                 };
-                calls.push(quote!(let #pattern = #core(#(#args,)* (#(#seed,)*)).1;));
+                let row = gradient_of(quote!((#(#seed,)*)));
+                calls.push(quote!(let #pattern = #row;));
                 for (p, n) in names_k.into_iter().enumerate() {
                     columns[p].push(n);
                 }
@@ -921,7 +948,11 @@ impl Companions<'_> {
                 .as_ref()
                 .map_or(crate::graph::FloatTy::F64, |(_, float)| *float)
                 .ident();
-            let entries: Vec<&syn::Type> = self.signature.differentiable().map(|p| &p.ty).collect();
+            let entries: Vec<&syn::Type> = self
+                .signature
+                .differentiable()
+                .map(|p| &p.gradient_ty)
+                .collect();
             let rows: Vec<proc_macro2::Ident> =
                 (0..entries.len()).map(names::jacobian_rows).collect();
             let columns: Vec<proc_macro2::Ident> = (0..entries.len())
@@ -953,9 +984,10 @@ impl Companions<'_> {
                 let [entry] = entries.as_slice() else {
                     unreachable!("an elementwise function has one input")
                 };
+                let gradient = gradient_of(quote!(#seed));
                 quote! {
                     let #seed: #ret = [<#scalar as ::grad::Float>::ONE; #outputs];
-                    let #diagonal = #core(#(#args,)* #seed).1;
+                    let #diagonal = #gradient;
                     let mut #rows0: [#entry; #outputs] = ::grad::__private::Elements::zeros();
                     for #i in 0..#outputs {
                         #rows0[#i][#i] = #diagonal[#i];
@@ -963,12 +995,13 @@ impl Companions<'_> {
                     #rows0
                 }
             } else {
+                let gradient = gradient_of(quote!(#seed));
                 quote! {
                     #(let mut #rows: [#entries; #outputs] = ::grad::__private::Elements::zeros();)*
                     for #i in 0..#outputs {
                         let mut #seed: #ret = ::grad::__private::Elements::zeros();
                         #seed[#i] = <#scalar as ::grad::Float>::ONE;
-                        let #pattern = #core(#(#args,)* #seed).1;
+                        let #pattern = #gradient;
                         #(#rows[#i] = #columns;)*
                     }
                     #result
@@ -1027,7 +1060,39 @@ impl Companions<'_> {
             .collect();
         let items = &lowered.items;
         let graph = &lowered.graph;
-        let mut sweep = Sweep::new(graph);
+        let param_arrays: HashMap<usize, ArrayId> = graph
+            .arrays
+            .iter()
+            .enumerate()
+            .filter_map(|(id, array)| match array.init {
+                ArrayInit::Param { index, .. } => Some((index, ArrayId(id))),
+                _ => None,
+            })
+            .collect();
+        // The core's gradient entries: the differentiated parameters except slices (whose
+        // gradients go into buffers), each at its place in `*__gradient`.
+        let gradient = names::core_gradient();
+        let entries: Vec<(usize, &Param)> = self
+            .signature
+            .params
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.differentiable && slice_element(p).is_none())
+            .collect();
+        let place = |k: usize| {
+            if entries.len() == 1 {
+                quote!((*#gradient))
+            } else {
+                let k = syn::Index::from(k);
+                quote!((*#gradient).#k)
+            }
+        };
+        let gradient_places: HashMap<ArrayId, TokenStream> = entries
+            .iter()
+            .enumerate()
+            .filter_map(|(k, (i, _))| param_arrays.get(i).map(|array| (*array, place(k))))
+            .collect();
+        let mut sweep = Sweep::new(graph, gradient_places);
         let frame = sweep.function(&lowered.body, lowered.output.clone());
         if let Some(mut error) = sweep.errors.pop() {
             for other in sweep.errors.drain(..) {
@@ -1045,39 +1110,19 @@ impl Companions<'_> {
                 quote!((#(#values,)*))
             }
         };
-        let param_arrays: HashMap<usize, ArrayId> = graph
-            .arrays
+        // Array adjoints were built in place; scalar parameters' adjoints are stored at the
+        // end (an entry without an adjoint stays the zero the caller gave).
+        let scalar_gradients: Vec<TokenStream> = entries
             .iter()
             .enumerate()
-            .filter_map(|(id, array)| match array.init {
-                ArrayInit::Param { index, .. } => Some((index, ArrayId(id))),
-                _ => None,
+            .filter(|(_, (i, _))| !param_arrays.contains_key(i) && sweep.has_adjoint[*i])
+            .map(|(k, (i, _))| {
+                // Parameters are pushed first, so parameter i is node i.
+                let adj = names::adjoint(ValueId(*i));
+                let place = place(k);
+                quote!(#place = #adj;)
             })
             .collect();
-        // Parameters are pushed first, so parameter i is node i.
-        let gradients: Vec<TokenStream> = self
-            .signature
-            .params
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.differentiable && slice_element(p).is_none())
-            .map(|(i, p)| {
-                if let Some(array) = param_arrays.get(&i) {
-                    let adj = array_adjoint(*array);
-                    quote!(#adj)
-                } else if sweep.has_adjoint[i] {
-                    let adj = names::adjoint(ValueId(i));
-                    quote!(#adj)
-                } else {
-                    let ty = &p.ty;
-                    quote!(<#ty as ::grad::Float>::ZERO)
-                }
-            })
-            .collect();
-        let gradient = match gradients.as_slice() {
-            [only] => only.clone(),
-            many => quote!((#(#many),*)),
-        };
         let attrs = self.inherited_attributes();
         // A user who calls only `f_grad` has still used `f`; without this, `f` warns as dead code.
         let name = &sig.ident;
@@ -1111,7 +1156,8 @@ impl Companions<'_> {
                 #(#items)*
                 #(#forward)*
                 #(#backward)*
-                (#value, #gradient)
+                #(#scalar_gradients)*
+                #value
             },
             &readable,
         );
@@ -1123,7 +1169,7 @@ impl Companions<'_> {
             #[doc(hidden)]
             #[inline(always)]
             #[allow(dead_code, unused_variables, unused_assignments, unused_mut, unused_parens, unused_comparisons, clippy::all, clippy::pedantic, clippy::nursery)]
-            fn #core #generics (#(#params,)* #(#buffers,)* #upstream: #ret) -> (#ret, #grad_ty) #where_clause {
+            fn #core #generics (#(#params,)* #(#buffers,)* #upstream: #ret, #gradient: &mut #grad_ty) -> #ret #where_clause {
                 #body
             }
         })

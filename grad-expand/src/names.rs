@@ -38,6 +38,17 @@ pub fn core_upstream() -> Ident {
     hidden("__upstream".to_owned())
 }
 
+/// The gradient the core accumulates into, a `&mut` to the companion's result: arrays'
+/// adjoints are built in place there instead of being copied out at the end.
+pub fn core_gradient() -> Ident {
+    hidden("__gradient".to_owned())
+}
+
+/// The gradient a companion returns, as it names its local.
+pub fn gradient() -> Ident {
+    hidden("__grad".to_owned())
+}
+
 /// The upstream gradient, as `f_vjp`'s public signature names it.
 pub fn upstream() -> Ident {
     hidden("upstream".to_owned())

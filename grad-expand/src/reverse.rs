@@ -16,7 +16,7 @@
 //! that are never overwritten are read directly and never recorded; a loop records only the
 //! carried variables its reverse actually reads, so a pure accumulation records nothing.
 
-use crate::emit::{Forward, TapeInfo, array_adjoint, array_name, operand, tape_tuple, zero};
+use crate::emit::{Forward, TapeInfo, array_name, operand, tape_tuple, zero};
 use crate::graph::{
     ArrayId, ArrayInit, ArrayWrite, BinaryOp, Block, CallArg, Graph, Loop, LoopHeader, Op,
     RegionId, Stmt, Ty, ValueId,
@@ -70,6 +70,9 @@ pub struct Frame {
 
 pub struct Sweep<'g> {
     graph: &'g Graph,
+    /// Where the adjoints of differentiated array parameters live: their entries of the
+    /// gradient the core was handed (zeroed by its caller), not locals.
+    gradient_places: HashMap<ArrayId, TokenStream>,
     pub has_adjoint: Vec<bool>,
     /// A vector output's array, whose adjoint starts as the upstream gradient.
     output_array: Option<ArrayId>,
@@ -77,9 +80,10 @@ pub struct Sweep<'g> {
 }
 
 impl<'g> Sweep<'g> {
-    pub fn new(graph: &'g Graph) -> Self {
+    pub fn new(graph: &'g Graph, gradient_places: HashMap<ArrayId, TokenStream>) -> Self {
         Sweep {
             graph,
+            gradient_places,
             has_adjoint: vec![false; graph.nodes.len()],
             output_array: None,
             errors: Vec::new(),
@@ -110,6 +114,17 @@ impl<'g> Sweep<'g> {
         }
     }
 
+    /// The adjoint of an array, as a place: a local, or the parameter's gradient entry.
+    fn array_adjoint(&self, id: ArrayId) -> TokenStream {
+        match self.gradient_places.get(&id) {
+            Some(place) => place.clone(),
+            None => {
+                let adj = names::array_adjoint(id);
+                quote!(#adj)
+            }
+        }
+    }
+
     fn array_active(&self, id: ArrayId) -> bool {
         self.graph.array(id).active
     }
@@ -134,7 +149,7 @@ impl<'g> Sweep<'g> {
         array: ArrayId,
         indices: &[ValueId],
     ) -> TokenStream {
-        let adj = array_adjoint(array);
+        let adj = self.array_adjoint(array);
         let indices: Vec<TokenStream> = indices.iter().map(|i| self.value(frame, *i)).collect();
         quote!(#adj #([#indices])*)
     }
@@ -144,7 +159,7 @@ impl<'g> Sweep<'g> {
         if !self.array_active(id) {
             return;
         }
-        let adj = array_adjoint(id);
+        let adj = self.array_adjoint(id);
         match &self.graph.array(id).init {
             ArrayInit::Param { .. } => {}
             ArrayInit::Literal(values) => {
@@ -165,7 +180,7 @@ impl<'g> Sweep<'g> {
             }
             ArrayInit::Copy(source) => {
                 if self.array_active(*source) {
-                    let source = array_adjoint(*source);
+                    let source = self.array_adjoint(*source);
                     frame.steps.push(Step::Code(
                         quote!(::grad::__private::Elements::add_assign_all(&mut #source, &#adj);),
                     ));
@@ -180,7 +195,7 @@ impl<'g> Sweep<'g> {
             }
             ArrayInit::Row { source, index } => {
                 if self.array_active(*source) {
-                    let source = array_adjoint(*source);
+                    let source = self.array_adjoint(*source);
                     let index = self.value(frame, *index);
                     frame.steps.push(Step::Code(
                         quote!(::grad::__private::Elements::add_assign_all(&mut #source[#index], &#adj);),
@@ -250,8 +265,9 @@ impl<'g> Sweep<'g> {
         let mut steps = Vec::new();
         for (index, array) in self.graph.arrays.iter().enumerate() {
             let id = ArrayId(index);
-            if array.active && array.region == block.region {
-                let adj = array_adjoint(id);
+            let in_gradient = self.gradient_places.contains_key(&id);
+            if array.active && array.region == block.region && !in_gradient {
+                let adj = self.array_adjoint(id);
                 let init = if self.output_array == Some(id) {
                     let upstream = names::core_upstream();
                     quote!(#upstream)
@@ -778,7 +794,7 @@ impl<'g> Sweep<'g> {
                 CallArg::Scalar(value) => self.contribute(&mut frame.steps, value, entry),
                 CallArg::Array(array) => {
                     if self.array_active(array) {
-                        let adj = array_adjoint(array);
+                        let adj = self.array_adjoint(array);
                         frame.steps.push(Step::Code(
                             quote!(::grad::__private::Elements::add_assign_all(&mut #adj, &#entry);),
                         ));

@@ -20,6 +20,9 @@ pub struct Param {
     /// The user's name, or a hidden one for `_`.
     pub ident: Ident,
     pub ty: Type,
+    /// The type of its gradient: the parameter's own type, or the array an `&[f64; N]`
+    /// refers to.
+    pub gradient_ty: Type,
     pub class: Ty,
     pub differentiable: bool,
 }
@@ -249,6 +252,7 @@ fn param(index: usize, input: &FnArg, diagnostics: &mut Diagnostics) -> Option<P
         }
     };
     let ty = (*typed.ty).clone();
+    let mut gradient_ty = ty.clone();
     let class = match &ty {
         Type::Reference(reference) if reference.mutability.is_some() => {
             diagnostics.error(&ty, "#[differentiable] does not support `&mut` parameters: take the value and return the result instead");
@@ -268,6 +272,12 @@ fn param(index: usize, input: &FnArg, diagnostics: &mut Diagnostics) -> Option<P
             };
             Ty::Slice(Box::new(classify(&slice.elem)))
         }
+        // A reference to an array is read like the array, without copying it in; its
+        // gradient is an array.
+        Type::Reference(reference) if matches!(classify(&reference.elem), Ty::Array(..)) => {
+            gradient_ty = (*reference.elem).clone();
+            classify(&reference.elem)
+        }
         Type::Reference(reference) if float_type(&reference.elem).is_some() => {
             diagnostics.error(&ty, "#[differentiable] cannot differentiate a reference to a float: take the float by value");
             return None;
@@ -285,6 +295,7 @@ fn param(index: usize, input: &FnArg, diagnostics: &mut Diagnostics) -> Option<P
     Some(Param {
         ident,
         ty,
+        gradient_ty,
         class,
         differentiable: false,
     })

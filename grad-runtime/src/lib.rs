@@ -262,10 +262,24 @@ pub mod __private {
         Vec(core::marker::PhantomData)
     }
 
-    /// Zeros shaped like `value`: the start of an adjoint.
+    /// Zeros shaped like `value`: the start of an adjoint. `value` is an array, or a
+    /// reference to one (an `&[f64; N]` parameter), whose adjoint is the array.
     #[inline(always)]
-    pub fn zeros_like<A: Elements>(_value: &A) -> A {
-        A::zeros()
+    pub fn zeros_like<A: Referent>(_value: &A) -> A::Array {
+        <A::Array as Elements>::zeros()
+    }
+
+    /// An array, seen through any number of references.
+    pub trait Referent {
+        type Array: Elements;
+    }
+
+    impl<E: Elements, const N: usize> Referent for [E; N] {
+        type Array = [E; N];
+    }
+
+    impl<A: Referent + ?Sized> Referent for &A {
+        type Array = A::Array;
     }
 
     /// How many values a range iterator yields, for replaying a loop backwards.
