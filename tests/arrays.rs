@@ -597,6 +597,19 @@ fn through_a_call(w: &[[f64; 2]; 3], x: &[f64; 2], s: f64) -> f64 {
     s * weighted_norm(w, x)
 }
 
+/// `&a` passes a local array, or an array parameter taken by value, by reference.
+#[differentiable]
+fn borrowing_calls(x: [f64; 2], s: f64) -> f64 {
+    let w = [[x[0] * s, x[1]], [s, x[0]], [x[1].sin(), 1.0]];
+    let shifted: [f64; 2] = shift(&x, s);
+    weighted_norm(&w, &x) + s * weighted_norm(&w, &shifted)
+}
+
+#[differentiable]
+fn shift(v: &[f64; 2], s: f64) -> [f64; 2] {
+    [v[0] + s, v[1] * s]
+}
+
 #[differentiable]
 fn scaled_by_reference(v: &[f64; 3], s: f64) -> [f64; 3] {
     [v[0] * s, v[1] * v[2], s.exp()]
@@ -635,6 +648,13 @@ fn array_parameters_by_reference() {
     }
     assert!(close(cx[0], s * dx[0]) && close(cx[1], s * dx[1]));
     assert!(close(cs, weighted_norm(&w, &x)));
+
+    let (bx, bs) = borrowing_calls_grad(x, s);
+    assert_gradient(
+        |v| borrowing_calls([v[0], v[1]], v[2]),
+        &[x[0], x[1], s],
+        &[bx[0], bx[1], bs],
+    );
 
     let v = [0.4, -0.8, 1.5];
     let (jv, js) = scaled_by_reference_jacobian(&v, s);

@@ -131,7 +131,7 @@ fn call_activity(graph: &Graph, args: &[CallArg]) -> (bool, Ty) {
     for arg in args {
         let (arg_active, ty) = match arg {
             CallArg::Scalar(id) => (graph.node(*id).active, graph.node(*id).ty.clone()),
-            CallArg::Array(id) => (
+            CallArg::Array { array: id, .. } => (
                 graph.array(*id).active,
                 graph.array(*id).ty.scalar().clone(),
             ),

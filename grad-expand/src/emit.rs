@@ -95,6 +95,12 @@ pub fn array_name(graph: &Graph, id: ArrayId) -> TokenStream {
     }
 }
 
+/// An array as a call argument: its name, borrowed when the call wrote `&a`.
+pub fn passed_array(graph: &Graph, id: ArrayId, by_reference: bool) -> TokenStream {
+    let name = array_name(graph, id);
+    if by_reference { quote!(&#name) } else { name }
+}
+
 /// One tape record: the tuple `(a, b, ...)` of a loop's recorded values, or the pattern that
 /// reads it back. Beyond twelve entries it nests tuples of at most twelve, because a fixed
 /// tape starts as `[Default::default(); N]` and std implements `Default` for tuples of up to
@@ -299,7 +305,10 @@ impl<'a> Forward<'a> {
     fn call_arg(&mut self, arg: CallArg) -> TokenStream {
         match arg {
             CallArg::Scalar(id) => self.arg(id),
-            CallArg::Array(id) => array_name(self.graph, id),
+            CallArg::Array {
+                array,
+                by_reference,
+            } => passed_array(self.graph, array, by_reference),
         }
     }
 

@@ -131,7 +131,11 @@ pub enum ArrayInit {
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum CallArg {
     Scalar(ValueId),
-    Array(ArrayId),
+    /// An array, passed as it is or, written `&a`, by reference.
+    Array {
+        array: ArrayId,
+        by_reference: bool,
+    },
 }
 
 /// The scalar nodes among a call's arguments.
@@ -139,7 +143,7 @@ pub fn scalar_args(args: &[CallArg]) -> Vec<ValueId> {
     args.iter()
         .filter_map(|a| match a {
             CallArg::Scalar(id) => Some(*id),
-            CallArg::Array(_) => None,
+            CallArg::Array { .. } => None,
         })
         .collect()
 }

@@ -1333,8 +1333,29 @@ impl Lowerer<'_> {
         let mut args = Vec::new();
         // `grad::sigmoid(x)` of a float: a rule whose derivative reuses the output.
         let activation = is_grad_activation(&path);
-        for arg in &call.args {
-            match self.expr(arg) {
+        for written in &call.args {
+            // `g(&a)` passes an array by reference (to `g(a: &[f64; N])`).
+            let (arg, by_reference) = match written {
+                Expr::Reference(reference) if reference.mutability.is_none() => {
+                    (&*reference.expr, true)
+                }
+                other => (other, false),
+            };
+            let value = if by_reference {
+                match self.expr(arg) {
+                    Val::Array(id) => Val::Array(id),
+                    Val::Scalar(inner) => self.inactive(
+                        InactiveExpr::Reference,
+                        vec![inner],
+                        Ty::Unknown,
+                        written.span(),
+                    ),
+                    other => other,
+                }
+            } else {
+                self.expr(arg)
+            };
+            match value {
                 Val::Scalar(id) if activation && call.args.len() == 1 => {
                     if let Some(rule) = rules::method("sigmoid") {
                         let method = path
@@ -1358,7 +1379,10 @@ impl Lowerer<'_> {
                 Val::Array(id) if matches!(self.graph.array(id).ty, Ty::Slice(_)) => {
                     return self.unsupported(arg, "passing a slice to a differentiable call is not supported yet: pass a fixed-size array");
                 }
-                Val::Array(id) => args.push(CallArg::Array(id)),
+                Val::Array(id) => args.push(CallArg::Array {
+                    array: id,
+                    by_reference,
+                }),
                 Val::Never => return Val::Never,
                 Val::Tuple(_) => {
                     return self.unsupported(
@@ -1384,7 +1408,7 @@ impl Lowerer<'_> {
     /// applied to an array have `z`'s shape; `matvec(w, x)` has one element per row of `w`.
     fn helper_result(&self, path: &syn::Path, args: &[CallArg]) -> Option<Ty> {
         let name = path.segments.last()?.ident.to_string();
-        let Some(CallArg::Array(first)) = args.first() else {
+        let Some(CallArg::Array { array: first, .. }) = args.first() else {
             return None;
         };
         let first = &self.graph.array(*first).ty;

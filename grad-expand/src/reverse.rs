@@ -750,7 +750,10 @@ impl<'g> Sweep<'g> {
     fn call_arg(&self, frame: &mut FrameBuilder, arg: CallArg) -> TokenStream {
         match arg {
             CallArg::Scalar(id) => self.value(frame, id),
-            CallArg::Array(id) => array_name(self.graph, id),
+            CallArg::Array {
+                array,
+                by_reference,
+            } => crate::emit::passed_array(self.graph, array, by_reference),
         }
     }
 
@@ -771,7 +774,7 @@ impl<'g> Sweep<'g> {
             .copied()
             .filter(|a| match a {
                 CallArg::Scalar(v) => self.graph.node(*v).ty.is_float(),
-                CallArg::Array(array) => self.graph.array(*array).ty.scalar().is_float(),
+                CallArg::Array { array, .. } => self.graph.array(*array).ty.scalar().is_float(),
             })
             .collect();
         let inputs: Vec<TokenStream> = args.iter().map(|a| self.call_arg(frame, *a)).collect();
@@ -792,7 +795,7 @@ impl<'g> Sweep<'g> {
         for (arg, entry) in float_args.into_iter().zip(entries) {
             match arg {
                 CallArg::Scalar(value) => self.contribute(&mut frame.steps, value, entry),
-                CallArg::Array(array) => {
+                CallArg::Array { array, .. } => {
                     if self.array_active(array) {
                         let adj = self.array_adjoint(array);
                         frame.steps.push(Step::Code(
