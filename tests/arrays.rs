@@ -666,3 +666,27 @@ fn array_parameters_by_reference() {
     assert!(close(pv[0], s) && close(pv[1], 2.0 * v[2]) && close(pv[2], 2.0 * v[1]));
     assert!(close(ps, v[0] + 3.0 * s.exp()));
 }
+
+/// A parameter array that the body writes: its adjoint is the gradient entry itself, written
+/// and read in place through the reverse sweep.
+#[differentiable]
+fn writes_its_parameter(mut x: [f64; 3], s: f64) -> [f64; 2] {
+    x[0] *= s;
+    x[1] += x[0] * x[2];
+    x[2] = x[1].sin();
+    [x[0] + x[2], x[1] * s]
+}
+
+#[test]
+fn a_written_array_parameter_against_finite_differences() {
+    let (x, s) = ([0.3, -1.2, 0.8], 1.4);
+    let (jx, js) = writes_its_parameter_jacobian(x, s);
+    for (row, (gx, gs)) in jx.iter().zip(js).enumerate() {
+        let f = |v: &[f64]| writes_its_parameter([v[0], v[1], v[2]], v[3])[row];
+        assert_gradient(f, &[x[0], x[1], x[2], s], &[gx[0], gx[1], gx[2], gs]);
+    }
+    let (vx, vs) = writes_its_parameter_vjp(x, s, [0.5, -2.0]);
+    let want_x: Vec<f64> = (0..3).map(|k| 0.5 * jx[0][k] - 2.0 * jx[1][k]).collect();
+    assert!((0..3).all(|k| close(vx[k], want_x[k])), "{vx:?} vs {want_x:?}");
+    assert!(close(vs, 0.5 * js[0] - 2.0 * js[1]));
+}
