@@ -1443,3 +1443,28 @@ fn scaled_squares_match_their_derivatives() {
         assert_gradient(|v| scaled_squares(v[0], v[1]), &[y, z], &[dy, dz]);
     }
 }
+
+// `y * y * y` has the one-term derivative 3·(y·y); y·y read elsewhere too still gets its own.
+#[differentiable]
+fn cubes(y: f64, z: f64) -> f64 {
+    let square = y * y;
+    let cube = square * y;
+    let other = z * (z * z);
+    cube + other + square.sin() + (y * z) * (y * z) * (y * z)
+}
+
+#[test]
+fn cubes_match_their_derivatives() {
+    for (y, z) in [(0.7, -1.3), (-2.0, 0.25), (0.0, 3.0)] {
+        let (dy, dz) = cubes_grad(y, z);
+        let expected_dy = 3.0 * y * y + 2.0 * y * (y * y).cos() + 3.0 * (y * z).powi(2) * z;
+        let expected_dz = 3.0 * z * z + 3.0 * (y * z).powi(2) * y;
+        for (got, want) in [(dy, expected_dy), (dz, expected_dz)] {
+            assert!(
+                (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                "{got} {want}"
+            );
+        }
+        assert_gradient(|v| cubes(v[0], v[1]), &[y, z], &[dy, dz]);
+    }
+}

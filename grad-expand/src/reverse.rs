@@ -880,6 +880,17 @@ impl<'g> Sweep<'g> {
                     self.contribute(&mut frame.steps, y, quote_spanned!(span=> #adj * (#t + #t)));
                     return;
                 }
+                if let Some((square, y)) = self.cube(lhs, rhs) {
+                    // y·y·y: one contribution of 3·y²·adj to y, with y² the value already
+                    // computed, instead of the product rule through y·y and then y.
+                    let t = self.value(frame, square);
+                    self.contribute(
+                        &mut frame.steps,
+                        y,
+                        quote_spanned!(span=> #adj * (#t + #t + #t)),
+                    );
+                    return;
+                }
                 if lhs_active {
                     let b = self.value(frame, rhs);
                     self.contribute(&mut frame.steps, lhs, quote_spanned!(span=> #adj * #b));
@@ -958,6 +969,24 @@ impl Sweep<'_> {
             (literal_times_y && self.is_active(y)).then_some((candidate, y))
         };
         scaled_of(lhs, rhs).or_else(|| scaled_of(rhs, lhs))
+    }
+
+    /// For a product `lhs * rhs` of the form `(y * y) * y` (in either order), the node `y * y`
+    /// and `y`.
+    fn cube(&self, lhs: ValueId, rhs: ValueId) -> Option<(ValueId, ValueId)> {
+        let square_of = |candidate: ValueId, y: ValueId| -> Option<(ValueId, ValueId)> {
+            let Op::Binary {
+                op: BinaryOp::Mul,
+                lhs: a,
+                rhs: b,
+                ..
+            } = &self.graph.node(candidate).op
+            else {
+                return None;
+            };
+            (*a == y && *b == y && self.is_active(y)).then_some((candidate, y))
+        };
+        square_of(lhs, rhs).or_else(|| square_of(rhs, lhs))
     }
 }
 
