@@ -687,6 +687,9 @@ fn a_written_array_parameter_against_finite_differences() {
     }
     let (vx, vs) = writes_its_parameter_vjp(x, s, [0.5, -2.0]);
     let want_x: Vec<f64> = (0..3).map(|k| 0.5 * jx[0][k] - 2.0 * jx[1][k]).collect();
-    assert!((0..3).all(|k| close(vx[k], want_x[k])), "{vx:?} vs {want_x:?}");
+    assert!(
+        (0..3).all(|k| close(vx[k], want_x[k])),
+        "{vx:?} vs {want_x:?}"
+    );
     assert!(close(vs, 0.5 * js[0] - 2.0 * js[1]));
 }
