@@ -872,12 +872,21 @@ impl<'g> Sweep<'g> {
                 );
             }
             BinaryOp::Mul => {
-                if let Some((scaled, y)) = self.scaled_square(lhs, rhs) {
-                    // c·y·y (written `c * y * y`): one contribution of 2·(c·y)·adj to y, as for
-                    // `y * y`, instead of the product rule through c·y and then c. Anything
-                    // else that reads c·y still reaches y through its own pullback.
-                    let t = self.value(frame, scaled);
-                    self.contribute(&mut frame.steps, y, quote_spanned!(span=> #adj * (#t + #t)));
+                if let Some((y, c)) = self.scaled_square(lhs, rhs) {
+                    // c·y·y (written `c * y * y`): one contribution of (2c)·y·adj to y, as for
+                    // `y * y`, instead of the product rule through c·y and then c; 2c is folded
+                    // here (doubling is exact, so the result is bit for bit 2·(c·y)·adj), and
+                    // 2c = 1 (`0.5 * r * r`) costs nothing. Anything else that reads c·y still
+                    // reaches y through its own pullback.
+                    let y_value = self.value(frame, y);
+                    let twice = 2.0 * c;
+                    let amount = if twice == 1.0 {
+                        quote_spanned!(span=> #adj * #y_value)
+                    } else {
+                        let twice = proc_macro2::Literal::f64_unsuffixed(twice);
+                        quote_spanned!(span=> #adj * (#y_value * #twice))
+                    };
+                    self.contribute(&mut frame.steps, y, amount);
                     return;
                 }
                 if let Some((square, y)) = self.cube(lhs, rhs) {
@@ -951,10 +960,10 @@ impl<'g> Sweep<'g> {
 }
 
 impl Sweep<'_> {
-    /// For a product `lhs * rhs` of the form `(c * y) * y` (in either order, `c` a literal),
-    /// the node `c * y` and `y`.
-    fn scaled_square(&self, lhs: ValueId, rhs: ValueId) -> Option<(ValueId, ValueId)> {
-        let scaled_of = |candidate: ValueId, y: ValueId| -> Option<(ValueId, ValueId)> {
+    /// For a product `lhs * rhs` of the form `(c * y) * y` (in either order, `c` a finite
+    /// literal), `y` and `c`.
+    fn scaled_square(&self, lhs: ValueId, rhs: ValueId) -> Option<(ValueId, f64)> {
+        let scaled_of = |candidate: ValueId, y: ValueId| -> Option<(ValueId, f64)> {
             let Op::Binary {
                 op: BinaryOp::Mul,
                 lhs: a,
@@ -964,9 +973,12 @@ impl Sweep<'_> {
             else {
                 return None;
             };
-            let literal_times_y = (literal_value(self.graph, *a).is_some() && *b == y)
-                || (literal_value(self.graph, *b).is_some() && *a == y);
-            (literal_times_y && self.is_active(y)).then_some((candidate, y))
+            let c = match (*a == y, *b == y) {
+                (false, true) => literal_value(self.graph, *a),
+                (true, false) => literal_value(self.graph, *b),
+                _ => None,
+            }?;
+            ((2.0 * c).is_finite() && self.is_active(y)).then_some((y, c))
         };
         scaled_of(lhs, rhs).or_else(|| scaled_of(rhs, lhs))
     }
