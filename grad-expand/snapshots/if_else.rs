@@ -44,7 +44,7 @@ fn __piecewise_value_and_vjp(
     } else {
         let __v8 = -__v4;
         __adj1 += __upstream * __v8;
-        __adj4 += -(__upstream * y);
+        __adj4 -= (__upstream * y);
     }
     __adj0 += __adj4 * y;
     __adj1 += __adj4 * x;

@@ -17,7 +17,7 @@
 //! LLVM sees the same data flow either way; the point is the size of what rustc must parse,
 //! type-check and lower, and of what a reader must read.
 
-use proc_macro2::{Delimiter, Group, Ident, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Ident, Punct, Spacing, TokenStream, TokenTree};
 use std::collections::{HashMap, HashSet};
 
 /// The longest expression (in tokens, groups included) that is folded into its use.
@@ -35,7 +35,59 @@ pub fn fold_single_use(body: TokenStream, params: &[Ident]) -> TokenStream {
         mutable: survey.mutable,
         params,
     };
-    folder.block(body)
+    subtract_negations(folder.block(body))
+}
+
+/// `x += -y;` and `x += (-y);` become `x -= y;` (the same IEEE result, one negation less per
+/// execution), where `y` is one token: a name, a literal or a parenthesized expression.
+fn subtract_negations(tokens: TokenStream) -> TokenStream {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut out: Vec<TokenTree> = Vec::with_capacity(tokens.len());
+    let mut i = 0;
+    while i < tokens.len() {
+        if let [TokenTree::Punct(plus), eq, ..] = &tokens[i..] {
+            let add_assign =
+                plus.as_char() == '+' && plus.spacing() == Spacing::Joint && is_punct(eq, '=');
+            let end = tokens[i..].iter().position(|t| is_punct(t, ';'));
+            if let (true, Some(end)) = (add_assign, end) {
+                if let Some(operand) = negated_operand(&tokens[i + 2..i + end]) {
+                    let mut minus = Punct::new('-', Spacing::Joint);
+                    minus.set_span(plus.span());
+                    out.extend([TokenTree::Punct(minus), eq.clone(), operand]);
+                    i += end;
+                    continue;
+                }
+            }
+        }
+        out.push(match &tokens[i] {
+            TokenTree::Group(group) => {
+                let mut inner = Group::new(group.delimiter(), subtract_negations(group.stream()));
+                inner.set_span(group.span());
+                TokenTree::Group(inner)
+            }
+            other => other.clone(),
+        });
+        i += 1;
+    }
+    out.into_iter().collect()
+}
+
+/// `y` of an expression `-y` or `(-y)`, when `y` is one token other than punctuation.
+fn negated_operand(expr: &[TokenTree]) -> Option<TokenTree> {
+    match expr {
+        [TokenTree::Punct(minus), operand]
+            if minus.as_char() == '-'
+                && minus.spacing() == Spacing::Alone
+                && !matches!(operand, TokenTree::Punct(_)) =>
+        {
+            Some(operand.clone())
+        }
+        [TokenTree::Group(group)] if group.delimiter() == Delimiter::Parenthesis => {
+            let inner: Vec<TokenTree> = group.stream().into_iter().collect();
+            negated_operand(&inner)
+        }
+        _ => None,
+    }
 }
 
 /// Removes `let a = b;` where both are immutable and declared once (or `b` is a parameter),
