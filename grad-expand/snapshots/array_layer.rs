@@ -63,8 +63,8 @@ fn __layer_value_and_vjp(
             let __v14 = w[__v9][__v13];
             let __v15 = x[__v13];
             let __adj18 = __adj_arr2[__v9];
-            (*__gradient).1[__v13] += (__adj18 * __v14);
             (*__gradient).0[__v9][__v13] += (__adj18 * __v15);
+            (*__gradient).1[__v13] += (__adj18 * __v14);
         }
     }
     (*__gradient).2 = __adj2;

@@ -119,6 +119,11 @@ pub fn array_adjoint(id: ArrayId) -> Ident {
     hidden(format!("__adj_arr{}", id.0))
 }
 
+/// Whether `name` is an array's adjoint, or the core's gradient, which holds the parameters'.
+pub fn is_array_adjoint(name: &str) -> bool {
+    name.starts_with("__adj_arr") || name == "__gradient"
+}
+
 /// The Jacobian rows of parameter `k`, filled one output at a time.
 pub fn jacobian_rows(k: usize) -> Ident {
     hidden(format!("__jacobian{k}"))

@@ -24,7 +24,7 @@ use crate::graph::{
 use crate::lower::Output;
 use crate::names;
 use crate::rules::{Derivative, Reads};
-use proc_macro2::{Ident, TokenStream};
+use proc_macro2::{Ident, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -53,6 +53,14 @@ pub enum Step {
     CarryInit { var: Ident, node: ValueId },
     /// `var = adjoint of node (or zero);`
     CarryBack { var: Ident, node: ValueId },
+    /// `element += amount;`: a read's adjoint added to its array element. Steps of this kind
+    /// commute, so a frame groups them by element (see `group_accumulations`).
+    Accumulate {
+        array: ArrayId,
+        indices: Vec<ValueId>,
+        element: TokenStream,
+        amount: TokenStream,
+    },
 }
 
 /// The reverse code of a frame, with what it reads.
@@ -451,7 +459,7 @@ impl<'g> Sweep<'g> {
         frame.referenced.extend(outputs);
         Frame {
             forward: tokens,
-            steps: frame.steps,
+            steps: group_accumulations(frame.steps),
             referenced: frame.referenced,
             live_entries,
             counter_live,
@@ -692,9 +700,12 @@ impl<'g> Sweep<'g> {
                     return;
                 }
                 let element = self.element(frame, *array, indices);
-                frame
-                    .steps
-                    .push(Step::Code(quote_spanned!(span=> #element += #adj;)));
+                frame.steps.push(Step::Accumulate {
+                    array: *array,
+                    indices: indices.clone(),
+                    element,
+                    amount: quote_spanned!(span=> #adj),
+                });
             }
             Op::Binary { op, lhs, rhs, .. } => self.binary(id, *op, *lhs, *rhs, frame),
             Op::Cast { value, .. } => {
@@ -1040,6 +1051,53 @@ impl FrameBuilder {
     }
 }
 
+/// Moves the element accumulations of each stretch of steps that touches no array adjoint
+/// otherwise to its end, ordered by array and index (`g[i][0]`, `g[i][1]`, `g[i][2]`,
+/// `g[j][0]`, ...), where the reverse sweep produced them in reverse program order. Adjacent
+/// elements in order let LLVM pair their loads and stores. Each element gets the same
+/// additions, in the same order unless two index expressions name it at run time.
+fn group_accumulations(steps: Vec<Step>) -> Vec<Step> {
+    let mut out = Vec::with_capacity(steps.len());
+    let mut pending: Vec<Step> = Vec::new();
+    let flush = |pending: &mut Vec<Step>, out: &mut Vec<Step>| {
+        pending.sort_by(|a, b| match (a, b) {
+            (
+                Step::Accumulate {
+                    array: a, indices: i, ..
+                },
+                Step::Accumulate {
+                    array: b, indices: j, ..
+                },
+            ) => (a.0, i).cmp(&(b.0, j)),
+            _ => std::cmp::Ordering::Equal,
+        });
+        out.append(pending);
+    };
+    for step in steps {
+        match &step {
+            Step::Accumulate { .. } => pending.push(step),
+            Step::Contribute { amount, .. } if !touches_array_adjoints(amount) => out.push(step),
+            Step::Code(tokens) if !touches_array_adjoints(tokens) => out.push(step),
+            Step::CarryInit { .. } | Step::CarryBack { .. } => out.push(step),
+            _ => {
+                flush(&mut pending, &mut out);
+                out.push(step);
+            }
+        }
+    }
+    flush(&mut pending, &mut out);
+    out
+}
+
+/// Whether generated code names an array's adjoint (or the gradient that holds one).
+fn touches_array_adjoints(tokens: &TokenStream) -> bool {
+    tokens.clone().into_iter().any(|token| match token {
+        TokenTree::Ident(ident) => names::is_array_adjoint(&ident.to_string()),
+        TokenTree::Group(group) => touches_array_adjoints(&group.stream()),
+        _ => false,
+    })
+}
+
 /// The amounts contributed to `target`'s adjoint in `steps`, nested steps included.
 fn contributions(steps: &[Step], target: ValueId) -> Vec<&TokenStream> {
     let mut found = Vec::new();
@@ -1167,7 +1225,10 @@ fn count_contributions(steps: &[Step], counts: &mut [usize]) {
                 count_contributions(else_steps, counts);
             }
             Step::Loop { body, .. } => count_contributions(body, counts),
-            Step::Code(_) | Step::CarryInit { .. } | Step::CarryBack { .. } => {}
+            Step::Code(_)
+            | Step::CarryInit { .. }
+            | Step::CarryBack { .. }
+            | Step::Accumulate { .. } => {}
         }
     }
 }
@@ -1187,7 +1248,10 @@ fn contributed_targets(steps: &[Step], targets: &mut BTreeSet<ValueId>) {
                 contributed_targets(else_steps, targets);
             }
             Step::Loop { body, .. } => contributed_targets(body, targets),
-            Step::Code(_) | Step::CarryInit { .. } | Step::CarryBack { .. } => {}
+            Step::Code(_)
+            | Step::CarryInit { .. }
+            | Step::CarryBack { .. }
+            | Step::Accumulate { .. } => {}
         }
     }
 }
@@ -1250,6 +1314,9 @@ impl Renderer<'_> {
                         }
                     }
                 }
+                Step::Accumulate {
+                    element, amount, ..
+                } => out.push(quote!(#element += #amount;)),
                 Step::CarryInit { var, node } => {
                     let value = self.adjoint_or_zero(*node);
                     out.push(quote!(let mut #var = #value;));
