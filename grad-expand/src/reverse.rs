@@ -874,12 +874,14 @@ impl<'g> Sweep<'g> {
                 self.contribute(&mut frame.steps, rhs, quote_spanned!(span=> -#adj));
             }
             BinaryOp::Mul if lhs == rhs => {
-                // x * x: one contribution of 2·x·adj, not two of x·adj.
+                // x * x: one contribution of 2·x·adj, not two of x·adj. Doubling the adjoint
+                // rather than x gives the same bits (both doublings are exact), and squares
+                // that share an adjoint (`dx * dx + dy * dy`) share the doubling.
                 let x = self.value(frame, lhs);
                 self.contribute(
                     &mut frame.steps,
                     lhs,
-                    quote_spanned!(span=> #adj * (#x + #x)),
+                    quote_spanned!(span=> (#adj + #adj) * #x),
                 );
             }
             BinaryOp::Mul => {
