@@ -1,15 +1,22 @@
 //! Random programs with control flow and arrays.
 //!
-//! Every program is `pub fn prog_K(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64`:
-//! a few top-level segments, each a straight-line `let`, an `if`/`else if`/`else` or `match`
-//! (as a statement or as the value of a `let`, whose `else` may `return`), a `for` loop over a
-//! range (literal or runtime bounds, `rev`, `step_by`) or an array, a `while` or `loop`
-//! counting its iterations, a `loop` that `break`s with a value, two nested loops with labeled
-//! `break` and `continue`, a local array or 2×4 matrix filled in a loop (plain, conditional
-//! and read-modify-write element writes, a recurrence over `a[i - 1]`), an iterator idiom
-//! (`map` and `sum`, `copied`, `zip`, `fold`, `product`, sometimes calling a program in the
-//! closure), a call of an earlier program, or an early `return`. Loop and branch bodies mix
-//! the same constructs with `break`, `continue`, `return`, shadowing `let`s and nested loops.
+//! Every program is `pub fn prog_K(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64`,
+//! or, a third of them, takes its array by reference, `v: &[f64; 4]` (read in place, and
+//! sometimes through an alias `let w = v;`; the entries of the `PROGRAMS` table are closures
+//! that take it by value). A call passes `&a` (or a reference as it is) to a program that takes
+//! a reference, and `[v[0], v[1], v[2], v[3]]` of a reference to one that does not.
+//!
+//! A program is a few top-level segments, each a straight-line `let`, an `if`/`else if`/`else`
+//! or `match` (as a statement or as the value of a `let`, whose `else` may `return`), a `for`
+//! loop over a range (literal or runtime bounds, `rev`, `step_by`) or an array, a `while` or
+//! `loop` counting its iterations, a `loop` that `break`s with a value, two nested loops with
+//! labeled `break` and `continue`, a local array or 2×4 matrix filled in a loop (plain,
+//! conditional and read-modify-write element writes, a recurrence over `a[i - 1]`, in-place
+//! updates from another element that may be the same one, `a[i % 4] += a[(i + n) % 4] * e`),
+//! an iterator idiom (`map` and `sum`, `copied`, `zip`, `fold`, `product`, sometimes calling a
+//! program in the closure), a call of an earlier program, or an early `return`. Loop and branch
+//! bodies mix the same constructs with `break`, `continue`, `return`, shadowing `let`s and
+//! nested loops.
 //! Expressions are [`FnGen`]'s, over the variables in scope.
 //!
 //! The mirror over [`num_dual::Dual64`] has the same control flow: it tests float conditions
@@ -444,6 +451,8 @@ struct Var {
     hidden: bool,
     /// The variable this one shadows.
     hides: Option<usize>,
+    /// An array behind a reference: `v: &[f64; 4]` or an alias `let w = v;` of it.
+    reference: bool,
 }
 
 impl Var {
@@ -464,6 +473,7 @@ impl Var {
             of: None,
             hidden: false,
             hides: None,
+            reference: false,
         }
     }
 }
@@ -519,6 +529,8 @@ struct Callee {
     name: String,
     bound: Bound,
     cost: f64,
+    /// Takes its array by reference.
+    by_ref: bool,
 }
 
 fn bound(mag: f64, slope: f64) -> Bound {
@@ -581,7 +593,7 @@ struct ProgGen<'r> {
 }
 
 impl<'r> ProgGen<'r> {
-    fn new(rng: &'r mut Rng, callees: &'r [Callee]) -> Self {
+    fn new(rng: &'r mut Rng, callees: &'r [Callee], by_ref: bool) -> Self {
         let mut env = Vec::new();
         for i in 0..3 {
             env.push(Var::new(
@@ -591,12 +603,9 @@ impl<'r> ProgGen<'r> {
                 bound(2.0, 1.0),
             ));
         }
-        env.push(Var::new(
-            "v".to_string(),
-            Ty::Array,
-            Role::Plain,
-            bound(2.0, 1.0),
-        ));
+        let mut v = Var::new("v".to_string(), Ty::Array, Role::Plain, bound(2.0, 1.0));
+        v.reference = by_ref;
+        env.push(v);
         let mut n = Var::new("n".to_string(), Ty::Int, Role::Count, bound(0.0, 0.0));
         n.max = PROGRAM_N_MAX;
         n.active = false;
@@ -712,6 +721,17 @@ impl<'r> ProgGen<'r> {
         (0..self.env.len())
             .filter(|&k| self.env[k].ty == Ty::Array && !self.env[k].open && self.env[k].max == 0)
             .collect()
+    }
+
+    /// A copy of the array `k`: `v`, or `[v[0], v[1], v[2], v[3]]` of one behind a reference
+    /// (grad does not differentiate through `*v`).
+    fn copy_of(&self, k: usize) -> Init {
+        let name = &self.env[k].name;
+        if self.env[k].reference {
+            Init::Elements((0..4).map(|i| var(&format!("{name}[{i}]"))).collect())
+        } else {
+            Init::Copy(name.clone())
+        }
     }
 
     fn ints(&self) -> Vec<usize> {
@@ -1036,7 +1056,9 @@ impl<'r> ProgGen<'r> {
                 args.push(e);
             }
         }
-        // The array: `v` or a complete local array within [-2, 2].
+        // The array: `v` or a complete local array within [-2, 2]; `&a` to a callee that
+        // takes it by reference (`v` itself when it is a reference already), and to one that
+        // takes it by value, an array not behind a reference or `[v[0], v[1], v[2], v[3]]`.
         let arrays: Vec<usize> = (0..self.env.len())
             .filter(|&k| {
                 let a = &self.env[k];
@@ -1051,7 +1073,13 @@ impl<'r> ProgGen<'r> {
         reads.push(a);
         active |= self.env[a].active;
         slope = slope.max(self.slope_of(a));
-        args.push(var(&self.env[a].name.clone()));
+        let an = self.env[a].name.clone();
+        let arg = match (callee.by_ref, self.env[a].reference) {
+            (true, true) | (false, false) => an,
+            (true, false) => format!("&{an}"),
+            (false, true) => format!("[{an}[0], {an}[1], {an}[2], {an}[3]]"),
+        };
+        args.push(var(&arg));
         // The count: within 0..=N_MAX.
         let ints: Vec<usize> = self
             .ints()
@@ -2145,6 +2173,8 @@ impl<'r> ProgGen<'r> {
             );
             let (pat, iter) = if index_read {
                 (format!("({i}, &{e})"), format!("{an}.iter().enumerate()"))
+            } else if by_value && self.env[a].reference {
+                (format!("&{e}"), an)
             } else if by_value {
                 (e.to_string(), an)
             } else {
@@ -2420,7 +2450,7 @@ impl<'r> ProgGen<'r> {
         a.open = true;
         a.mutable = true;
         let k = self.declare(a);
-        let form = self.rng.below(11);
+        let form = self.rng.below(12);
         let zeros = S::Let {
             name: name.clone(),
             mutable: true,
@@ -2577,7 +2607,7 @@ impl<'r> ProgGen<'r> {
                     name: name.clone(),
                     mutable: true,
                     typed: false,
-                    init: Init::Copy("v".to_string()),
+                    init: self.copy_of(3),
                 });
                 self.mark_read(&[3]);
                 let i = self.rng.below(4);
@@ -2684,7 +2714,7 @@ impl<'r> ProgGen<'r> {
                         name: name.clone(),
                         mutable: true,
                         typed: false,
-                        init: Init::Copy("v".to_string()),
+                        init: self.copy_of(3),
                     });
                     self.mark_read(&[3]);
                 } else {
@@ -2803,14 +2833,108 @@ impl<'r> ProgGen<'r> {
                 }
                 (mag, real, g.active)
             }
+            11 => {
+                // let mut a = v; for i in 0..n { a[i % 4] += a[(i + 1) % 4] * (e * c); }: an
+                // element updated in place from another one, which may be itself; grad keeps
+                // the updated element's adjoint in place when that is safe.
+                out.push(S::Let {
+                    name: name.clone(),
+                    mutable: true,
+                    typed: false,
+                    init: self.copy_of(3),
+                });
+                self.mark_read(&[3, 4]);
+                let trips = PROGRAM_N_MAX;
+                self.enter_loop(LoopKind::For, trips);
+                let index = self.declare_index(0, trips - 1);
+                let (mut mag, mut real): (f64, f64) = (2.0, 1.0);
+                let mut body = Vec::new();
+                for _ in 0..1 + self.rng.below(2) {
+                    let depth = 1 + self.rng.below(2);
+                    let g = self.operand(depth, &[index + 1]);
+                    self.mark_read(&g.reads);
+                    let g = self.squash(g);
+                    let c = if body.is_empty() {
+                        self.rng.pick(&[0.05, 0.1, 0.2])
+                    } else {
+                        self.rng.pick(&[0.05, 0.1])
+                    };
+                    let indices = [
+                        "i % 4",
+                        "(i + 1) % 4",
+                        "(i + n) % 4",
+                        "n % 4",
+                        "3 - i % 4",
+                        "(i * 3) % 4",
+                        "2",
+                    ];
+                    let (k, j) = if self.rng.percent(75) {
+                        ("i % 4", self.rng.pick(&indices))
+                    } else {
+                        (self.rng.pick(&indices[1..]), "i % 4")
+                    };
+                    let (target, source) = (format!("{name}[{k}]"), format!("{name}[{j}]"));
+                    let step = bin(Op::Mul, g.expr.clone(), Expr::Lit(c));
+                    let (op, value) = match self.rng.below(4) {
+                        0 => (Some(Op::Add), bin(Op::Mul, var(&source), step)),
+                        1 => (Some(Op::Sub), bin(Op::Mul, step, var(&source))),
+                        2 => (
+                            None,
+                            bin(Op::Add, var(&target), bin(Op::Mul, var(&source), step)),
+                        ),
+                        _ => (
+                            None,
+                            bin(Op::Add, bin(Op::Mul, var(&source), step), var(&target)),
+                        ),
+                    };
+                    body.push(S::Assign { target, op, value });
+                    // Per iteration: |a| grows by (1 + c), its slope by as much plus what
+                    // the step adds.
+                    for _ in 0..trips {
+                        real = real * (1.0 + c) + c * mag * g.real;
+                        mag *= 1.0 + c;
+                    }
+                }
+                self.mark_read(&[index]);
+                if self.rng.percent(30) {
+                    self.update(&mut body);
+                }
+                let cast = self.cast_stmt(0);
+                let (label, _) = self.leave_loop(&mut body);
+                if let Some(c) = cast {
+                    body.insert(0, c);
+                }
+                out.push(S::For {
+                    label,
+                    pat: "i".to_string(),
+                    iter: "0..n".to_string(),
+                    body,
+                });
+                (mag, real, true)
+            }
             _ => {
                 // let a = v.map(f64::tanh);
                 let method = self.rng.pick(&["tanh", "sin", "atan", "cos"]);
+                // `v.map(..)` of `v: &[f64; 4]` does not compile under `#[differentiable]`
+                // (E0594 in the expansion): elementwise instead.
+                let init = if self.env[3].reference {
+                    Init::Elements(
+                        (0..4)
+                            .map(|i| Expr::Method {
+                                name: method,
+                                path: false,
+                                args: vec![var(&format!("v[{i}]"))],
+                            })
+                            .collect(),
+                    )
+                } else {
+                    Init::Map("v".to_string(), method)
+                };
                 out.push(S::Let {
                     name: name.clone(),
                     mutable: false,
                     typed: false,
-                    init: Init::Map("v".to_string(), method),
+                    init,
                 });
                 self.mark_read(&[3]);
                 self.env[k].mutable = false;
@@ -2829,6 +2953,20 @@ impl<'r> ProgGen<'r> {
 
     fn program(&mut self) -> (Vec<S>, Expr, Bound) {
         let mut out = Vec::new();
+        if self.env[3].reference && self.rng.percent(30) {
+            // `let w = v;`: another reference to the same array.
+            let name = self.fresh("w");
+            out.push(S::Let {
+                name: name.clone(),
+                mutable: false,
+                typed: false,
+                init: Init::Copy("v".to_string()),
+            });
+            self.mark_read(&[3]);
+            let mut alias = Var::new(name, Ty::Array, Role::Plain, self.env[3].bound);
+            alias.reference = true;
+            self.declare(alias);
+        }
         // The carried variables and an accumulator.
         for _ in 0..1 + self.rng.below(3) {
             let depth = 1 + self.rng.below(2);
@@ -3019,8 +3157,14 @@ impl<'r> ProgGen<'r> {
 // ---------------------------------------------------------------------------------------------
 // The files.
 
-const PARAMS_PRIMAL: &str = "x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize";
-const PARAMS_DUAL: &str = "x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize";
+fn params(mode: Mode, by_ref: bool) -> String {
+    let ty = float_type(mode);
+    let r = if by_ref { "&" } else { "" };
+    format!("x0: {ty}, x1: {ty}, x2: {ty}, v: {r}[{ty}; 4], n: usize")
+}
+
+/// The percentage of programs that take their array by reference, `v: &[f64; 4]`.
+const BY_REF_PERCENT: u64 = 33;
 
 /// Lints of deliberately written idioms in the generated programs.
 const ALLOWS: &str = "#[allow(clippy::needless_range_loop, clippy::nonminimal_bool)]\n";
@@ -3095,7 +3239,8 @@ const PROGRAM_TABLE_TYPES: &str = r#"
 "#;
 
 /// `count` programs `pub fn prog_K(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64`
-/// with branches, loops and arrays; later ones call earlier ones.
+/// (a third of them `v: &[f64; 4]`) with branches, loops and arrays; later ones call earlier
+/// ones.
 pub fn random_programs(seed: u64, count: usize) -> Generated {
     let (trees, uses_scale) = program_trees(seed, count);
     let what = format!("random_programs({seed:#x}, {count})");
@@ -3110,12 +3255,14 @@ fn program_trees(seed: u64, count: usize) -> (Vec<ProgramTree>, bool) {
     let mut uses_scale = false;
     for k in 0..count {
         let name = format!("prog_{k}");
-        let mut g = ProgGen::new(&mut rng, &callees);
+        let by_ref = rng.percent(BY_REF_PERCENT);
+        let mut g = ProgGen::new(&mut rng, &callees, by_ref);
         let (stmts, tail, result) = g.program();
         let cost = g.cost;
         uses_scale |= g.uses_scale;
         trees.push(ProgramTree {
             name: name.clone(),
+            by_ref,
             stmts,
             tail,
         });
@@ -3123,6 +3270,7 @@ fn program_trees(seed: u64, count: usize) -> (Vec<ProgramTree>, bool) {
             name,
             bound: result,
             cost,
+            by_ref,
         });
     }
     (trees, uses_scale)
@@ -3149,13 +3297,7 @@ pub fn render_programs(what: &str, trees: &[ProgramTree], scale: bool) -> Genera
         "\n    /// The largest `n` the programs are meant for.\n    pub const N_MAX: usize = {PROGRAM_N_MAX};"
     );
     for tree in trees {
-        write_program(
-            &mut functions,
-            &mut dual,
-            &tree.name,
-            &tree.stmts,
-            &tree.tail,
-        );
+        write_program(&mut functions, &mut dual, tree);
     }
     if scale {
         let _ = write!(functions, "{SCALE_ITEM}");
@@ -3163,21 +3305,36 @@ pub fn render_programs(what: &str, trees: &[ProgramTree], scale: bool) -> Genera
     let _ = writeln!(dual, "\n    pub const PROGRAMS: [Program; {count}] = [");
     for tree in trees {
         let k = &tree.name;
-        let _ = writeln!(
-            dual,
-            "        Program {{ name: \"{k}\", primal: {k}, grad: {k}_grad, \
-             value_and_grad: {k}_value_and_grad, vjp: {k}_vjp, dual: {k}_dual }},"
-        );
+        if tree.by_ref {
+            // The table's entries take the array by value.
+            let _ = writeln!(
+                dual,
+                "        Program {{\n            name: \"{k}\",\n            \
+                 primal: |x0, x1, x2, v, n| {k}(x0, x1, x2, &v, n),\n            \
+                 grad: |x0, x1, x2, v, n| {k}_grad(x0, x1, x2, &v, n),\n            \
+                 value_and_grad: |x0, x1, x2, v, n| {k}_value_and_grad(x0, x1, x2, &v, n),\n            \
+                 vjp: |x0, x1, x2, v, n, u| {k}_vjp(x0, x1, x2, &v, n, u),\n            \
+                 dual: |x0, x1, x2, v, n, margin| {k}_dual(x0, x1, x2, &v, n, margin),\n        }},"
+            );
+        } else {
+            let _ = writeln!(
+                dual,
+                "        Program {{ name: \"{k}\", primal: {k}, grad: {k}_grad, \
+                 value_and_grad: {k}_value_and_grad, vjp: {k}_vjp, dual: {k}_dual }},"
+            );
+        }
     }
     dual.push_str("    ];\n}\n");
     functions.push_str("}\n");
     Generated { functions, dual }
 }
 
-fn write_program(functions: &mut String, dual: &mut String, name: &str, stmts: &[S], tail: &Expr) {
+fn write_program(functions: &mut String, dual: &mut String, tree: &ProgramTree) {
+    let (name, stmts, tail) = (&tree.name, &tree.stmts, &tree.tail);
     let _ = writeln!(
         functions,
-        "\n    #[differentiable]\n    pub fn {name}({PARAMS_PRIMAL}) -> f64 {{"
+        "\n    #[differentiable]\n    pub fn {name}({}) -> f64 {{",
+        params(Mode::Primal, tree.by_ref)
     );
     render_stmts(stmts, Mode::Primal, 2, functions);
     let _ = writeln!(functions, "        {}\n    }}", render(tail, Mode::Primal));
@@ -3191,7 +3348,8 @@ fn write_program(functions: &mut String, dual: &mut String, name: &str, stmts: &
     };
     let _ = writeln!(
         dual,
-        "\n    pub fn {name}_dual({PARAMS_DUAL}, {margin}: &Cell<f64>) -> Dual64 {{"
+        "\n    pub fn {name}_dual({}, {margin}: &Cell<f64>) -> Dual64 {{",
+        params(Mode::Dual, tree.by_ref)
     );
     dual.push_str(&body);
 }
@@ -3204,6 +3362,8 @@ fn write_program(functions: &mut String, dual: &mut String, name: &str, stmts: &
 #[derive(Clone, Debug)]
 pub struct ProgramTree {
     pub name: String,
+    /// `v: &[f64; 4]` rather than `v: [f64; 4]`.
+    pub by_ref: bool,
     stmts: Vec<S>,
     tail: Expr,
 }
