@@ -693,3 +693,32 @@ fn a_written_array_parameter_against_finite_differences() {
     );
     assert!(close(vs, 0.5 * js[0] - 2.0 * js[1]));
 }
+
+#[differentiable]
+fn squared_norm(v: &[f64; 2]) -> f64 {
+    v[0] * v[0] + v[1] * v[1]
+}
+
+/// The workarounds the errors for arrays written after a call or copy suggest: a copy made
+/// before the writes, and inside a loop a copy built from elements, whose reads are recorded.
+#[differentiable]
+fn copies_before_writes(x: [f64; 2]) -> f64 {
+    let mut a = [x[0], x[1]];
+    let before = a;
+    let mut total = squared_norm(&before);
+    a[0] = 5.0 * x[1];
+    for i in 0..3 {
+        let current = [a[0], a[1]];
+        total += squared_norm(&current) + current[0] * current[1];
+        a[i % 2] = total * x[0];
+    }
+    total + a[0]
+}
+
+#[test]
+fn copies_before_writes_against_finite_differences() {
+    for x in [[0.3, 0.7], [-0.2, 0.4]] {
+        let f = |v: &[f64]| copies_before_writes([v[0], v[1]]);
+        assert_gradient(f, &x, &copies_before_writes_grad(x));
+    }
+}

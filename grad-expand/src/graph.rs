@@ -107,6 +107,9 @@ pub struct Array {
     pub active: bool,
     /// Whether its elements are assigned after it is declared.
     pub written: bool,
+    /// Nodes created before the declaration have smaller ids: program order (for an array
+    /// returned by a call, the call's place).
+    pub seq: usize,
 }
 
 #[derive(Clone, Debug)]

@@ -1870,6 +1870,7 @@ impl Lowerer<'_> {
             span,
             active: false,
             written: false,
+            seq: self.graph.nodes.len(),
         });
         self.blocks
             .last_mut()
