@@ -41,8 +41,11 @@ pub fn core_upstream() -> Ident {
 /// The gradient the core accumulates into, a `&mut` to the companion's result: arrays'
 /// adjoints are built in place there instead of being copied out at the end.
 pub fn core_gradient() -> Ident {
-    hidden("__gradient".to_owned())
+    hidden(CORE_GRADIENT.to_owned())
 }
+
+const CORE_GRADIENT: &str = "__gradient";
+const ARRAY_ADJOINT: &str = "__adj_arr";
 
 /// The gradient a companion returns, as it names its local.
 pub fn gradient() -> Ident {
@@ -116,12 +119,12 @@ pub fn array(id: ArrayId) -> Ident {
 
 /// The adjoint of an array variable.
 pub fn array_adjoint(id: ArrayId) -> Ident {
-    hidden(format!("__adj_arr{}", id.0))
+    hidden(format!("{ARRAY_ADJOINT}{}", id.0))
 }
 
 /// Whether `name` is an array's adjoint, or the core's gradient, which holds the parameters'.
 pub fn is_array_adjoint(name: &str) -> bool {
-    name.starts_with("__adj_arr") || name == "__gradient"
+    name.starts_with(ARRAY_ADJOINT) || name == CORE_GRADIENT
 }
 
 /// The Jacobian rows of parameter `k`, filled one output at a time.
