@@ -722,3 +722,22 @@ fn copies_before_writes_against_finite_differences() {
         assert_gradient(f, &x, &copies_before_writes_grad(x));
     }
 }
+
+/// A by-reference array copied into a local that is written (`*v`, and `v.map(..)`, which
+/// the macro rewrites into a written copy).
+#[differentiable]
+fn copies_of_a_reference(v: &[f64; 3], s: f64) -> f64 {
+    let mapped = v.map(f64::sin);
+    let mut owned = *v;
+    owned[1] *= s;
+    owned[2] += mapped[0] * s;
+    owned.iter().sum::<f64>() + mapped[2]
+}
+
+#[test]
+fn copies_of_a_reference_against_finite_differences() {
+    let (v, s) = ([0.4, -0.9, 1.3], 0.7);
+    let (dv, ds) = copies_of_a_reference_grad(&v, s);
+    let f = |p: &[f64]| copies_of_a_reference(&[p[0], p[1], p[2]], p[3]);
+    assert_gradient(f, &[v[0], v[1], v[2], s], &[dv[0], dv[1], dv[2], ds]);
+}

@@ -396,6 +396,12 @@ impl<'a> Forward<'a> {
                 let value = self.arg(*value);
                 repeat_tokens(&array.ty, value)
             }
+            // A local that is written must own its elements, even when its source is an
+            // array parameter taken by reference.
+            ArrayInit::Copy(source) if array.written => {
+                let source = array_name(self.graph, *source);
+                quote!(::grad::__private::copy_of(&#source))
+            }
             ArrayInit::Copy(source) => array_name(self.graph, *source),
             ArrayInit::Row { source, index } => {
                 let source = array_name(self.graph, *source);

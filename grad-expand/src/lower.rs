@@ -1005,7 +1005,16 @@ impl Lowerer<'_> {
     }
 
     fn unary(&mut self, unary: &syn::ExprUnary) -> Val {
-        let operand = self.scalar_expr(&unary.expr);
+        let operand = self.expr(&unary.expr);
+        if let (UnOp::Deref(_), Val::Array(source)) = (unary.op, &operand) {
+            // `*w` of an array taken by reference is a copy of the array.
+            let ty = self.graph.array(*source).ty.clone();
+            if let Ty::Slice(_) = ty {
+                return self.unsupported(unary, "a slice cannot be copied into an array in a differentiable function: index it, or take a fixed-size array `&[f64; N]`");
+            }
+            return Val::Array(self.new_array(ty, ArrayInit::Copy(*source), unary.span()));
+        }
+        let operand = self.scalar(operand, &unary.expr);
         let span = unary.span();
         match unary.op {
             UnOp::Neg(_) => {

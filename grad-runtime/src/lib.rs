@@ -272,14 +272,30 @@ pub mod __private {
     /// An array, seen through any number of references.
     pub trait Referent {
         type Array: Elements;
+        fn array(&self) -> &Self::Array;
     }
 
     impl<E: Elements, const N: usize> Referent for [E; N] {
         type Array = [E; N];
+        #[inline(always)]
+        fn array(&self) -> &Self::Array {
+            self
+        }
     }
 
     impl<A: Referent + ?Sized> Referent for &A {
         type Array = A::Array;
+        #[inline(always)]
+        fn array(&self) -> &Self::Array {
+            (**self).array()
+        }
+    }
+
+    /// A copy of an array, or of the array a reference refers to: the start of a local that
+    /// the body writes (`v.map(f)` on `v: &[f64; N]`).
+    #[inline(always)]
+    pub fn copy_of<A: Referent>(value: &A) -> A::Array {
+        *value.array()
     }
 
     /// How many values a range iterator yields, for replaying a loop backwards.
