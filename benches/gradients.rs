@@ -633,14 +633,15 @@ struct Row {
     /// Largest error against the hand-written gradient, relative to its largest entry.
     error: Option<f64>,
     /// Median time per call, filled in from criterion's estimates after the run (for peers
-    /// measured in several rounds, the median of the rounds' medians).
+    /// measured in several rounds, the least of the rounds' medians).
     ns: Option<f64>,
 }
 
 /// How many times the peers that the headline ratios compare (the primal, the hand-written
-/// gradient and grad's) are measured, each time in a pass over the whole suite: the machine
-/// is shared, and a burst of load during one measurement would otherwise decide a ratio.
-const ROUNDS: usize = 3;
+/// gradient and grad's) are measured, each time in a pass over the whole suite. The machine
+/// is shared, and load from elsewhere only ever adds time, for seconds at a stretch: the
+/// least of the rounds' medians is the measurement least disturbed by it.
+const ROUNDS: usize = 5;
 
 /// The peers measured in every round; the others are 5× to 3,000× apart and measured once.
 fn measured_every_round(id: &str) -> bool {
@@ -1232,7 +1233,7 @@ fn main() {
 
     for function in &mut suite.functions {
         for row in &mut function.rows {
-            let mut medians: Vec<f64> = row
+            let medians: Vec<f64> = row
                 .rounds
                 .iter()
                 .filter_map(|id| {
@@ -1244,8 +1245,7 @@ fn main() {
                     read_median(&path, started)
                 })
                 .collect();
-            medians.sort_by(f64::total_cmp);
-            row.ns = medians.get(medians.len() / 2).copied();
+            row.ns = medians.into_iter().reduce(f64::min);
         }
     }
     let compile = match std::env::var("GRAD_BENCH_COMPILE").as_deref() {
@@ -1859,10 +1859,10 @@ mod report {
         md.push_str(
             "- method: criterion 0.5, the median time per call; 50 samples after a 0.4 s \
              warm-up, or 10 samples of flat sampling for calls slower than 200 µs (marked †). \
-             The primal, the hand-written gradient and grad's are measured in three passes \
-             over the whole suite, and each gets the median of its three medians, so that a \
-             burst of load on this shared machine does not decide a ratio; the other peers \
-             are measured once.\n\n",
+             The primal, the hand-written gradient and grad's are measured in five passes \
+             over the whole suite, and each gets the least of its five medians: load from \
+             elsewhere on this shared machine only adds time, for seconds at a stretch, and \
+             moved single measurements by up to 30%. The other peers are measured once.\n\n",
         );
 
         md.push_str("## Summary\n\n");
