@@ -1042,22 +1042,27 @@ impl<'g> Sweep<'g> {
 }
 
 impl Sweep<'_> {
+    /// The factors of `id` when it is a product.
+    fn factors(&self, id: ValueId) -> Option<(ValueId, ValueId)> {
+        match &self.graph.node(id).op {
+            Op::Binary {
+                op: BinaryOp::Mul,
+                lhs,
+                rhs,
+                ..
+            } => Some((*lhs, *rhs)),
+            _ => None,
+        }
+    }
+
     /// For a product `lhs * rhs` of the form `(c * y) * y` (in either order, `c` a finite
     /// literal), `y` and `c`.
     fn scaled_square(&self, lhs: ValueId, rhs: ValueId) -> Option<(ValueId, f64)> {
         let scaled_of = |candidate: ValueId, y: ValueId| -> Option<(ValueId, f64)> {
-            let Op::Binary {
-                op: BinaryOp::Mul,
-                lhs: a,
-                rhs: b,
-                ..
-            } = &self.graph.node(candidate).op
-            else {
-                return None;
-            };
-            let c = match (*a == y, *b == y) {
-                (false, true) => literal_value(self.graph, *a),
-                (true, false) => literal_value(self.graph, *b),
+            let (a, b) = self.factors(candidate)?;
+            let c = match (a == y, b == y) {
+                (false, true) => literal_value(self.graph, a),
+                (true, false) => literal_value(self.graph, b),
                 _ => None,
             }?;
             ((2.0 * c).is_finite() && self.is_active(y)).then_some((y, c))
@@ -1069,16 +1074,8 @@ impl Sweep<'_> {
     /// and `y`.
     fn cube(&self, lhs: ValueId, rhs: ValueId) -> Option<(ValueId, ValueId)> {
         let square_of = |candidate: ValueId, y: ValueId| -> Option<(ValueId, ValueId)> {
-            let Op::Binary {
-                op: BinaryOp::Mul,
-                lhs: a,
-                rhs: b,
-                ..
-            } = &self.graph.node(candidate).op
-            else {
-                return None;
-            };
-            (*a == y && *b == y && self.is_active(y)).then_some((candidate, y))
+            let (a, b) = self.factors(candidate)?;
+            (a == y && b == y && self.is_active(y)).then_some((candidate, y))
         };
         square_of(lhs, rhs).or_else(|| square_of(rhs, lhs))
     }
