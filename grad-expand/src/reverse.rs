@@ -229,21 +229,7 @@ impl<'g> Sweep<'g> {
             if self.graph.region_within(declared, block.region) {
                 continue;
             }
-            let written_after = self
-                .graph
-                .writes
-                .iter()
-                .filter(|w| w.array == *array)
-                .any(|w| {
-                    w.seq > index
-                        || self.graph.loop_bodies.iter().any(|body| {
-                            *body != declared
-                                && self.graph.region_within(*body, declared)
-                                && self.graph.region_within(node.region, *body)
-                                && self.graph.region_within(w.region, *body)
-                        })
-                });
-            if written_after {
+            if self.written_after(*array, index, node.region) {
                 found.push(ValueId(index));
             }
         }

@@ -1916,6 +1916,25 @@ impl<'r> ProgGen<'r> {
         self.scopes.push(self.env.len());
     }
 
+    /// Ends the body of a `for i in 0..n` loop over a local array (sometimes with an update of
+    /// another variable, `update_percent` of the time, and a cast first) and adds the loop.
+    fn close_counted_loop(&mut self, mut body: Vec<S>, update_percent: u64, out: &mut Vec<S>) {
+        if self.rng.percent(update_percent) {
+            self.update(&mut body);
+        }
+        let cast = self.cast_stmt(0);
+        let (label, _) = self.leave_loop(&mut body);
+        if let Some(c) = cast {
+            body.insert(0, c);
+        }
+        out.push(S::For {
+            label,
+            pat: "i".to_string(),
+            iter: "0..n".to_string(),
+            body,
+        });
+    }
+
     /// Leaves a loop: its label if a jump used it, and the value loop's break values.
     fn leave_loop(&mut self, body: &mut Vec<S>) -> (Option<String>, Option<(f64, f64, f64)>) {
         self.close_scope(body);
@@ -2579,25 +2598,12 @@ impl<'r> ProgGen<'r> {
                 self.mark_read(&[index]);
                 let g = self.squash(g);
                 let c = self.rng.pick(&[0.25, 0.5]);
-                let mut body = vec![S::Assign {
+                let body = vec![S::Assign {
                     target: format!("{name}[i % 4]"),
                     op: Some(Op::Add),
                     value: bin(Op::Mul, g.expr.clone(), Expr::Lit(c)),
                 }];
-                if self.rng.percent(40) {
-                    self.update(&mut body);
-                }
-                let cast = self.cast_stmt(0);
-                let (label, _) = self.leave_loop(&mut body);
-                if let Some(c) = cast {
-                    body.insert(0, c);
-                }
-                out.push(S::For {
-                    label,
-                    pat: "i".to_string(),
-                    iter: "0..n".to_string(),
-                    body,
-                });
+                self.close_counted_loop(body, 40, out);
                 // Two of the six iterations land on the same element.
                 (2.0 * c, 2.0 * c * g.real, g.active)
             }
@@ -2732,7 +2738,7 @@ impl<'r> ProgGen<'r> {
                 let c1 = self.rng.pick(&[0.5, 0.75]);
                 let c2 = Self::coefficient(c1, g.bound.slope).min(0.5);
                 let element = format!("{name}[i % 4]");
-                let mut body = vec![S::Assign {
+                let body = vec![S::Assign {
                     target: element.clone(),
                     op: None,
                     value: bin(
@@ -2741,20 +2747,7 @@ impl<'r> ProgGen<'r> {
                         bin(Op::Mul, g.expr.clone(), Expr::Lit(c2)),
                     ),
                 }];
-                if self.rng.percent(40) {
-                    self.update(&mut body);
-                }
-                let cast = self.cast_stmt(0);
-                let (label, _) = self.leave_loop(&mut body);
-                if let Some(c) = cast {
-                    body.insert(0, c);
-                }
-                out.push(S::For {
-                    label,
-                    pat: "i".to_string(),
-                    iter: "0..n".to_string(),
-                    body,
-                });
+                self.close_counted_loop(body, 40, out);
                 let start: f64 = if from_v { 2.0 } else { 0.0 };
                 (
                     start.max(c2 / (1.0 - c1)),
@@ -2896,20 +2889,7 @@ impl<'r> ProgGen<'r> {
                     }
                 }
                 self.mark_read(&[index]);
-                if self.rng.percent(30) {
-                    self.update(&mut body);
-                }
-                let cast = self.cast_stmt(0);
-                let (label, _) = self.leave_loop(&mut body);
-                if let Some(c) = cast {
-                    body.insert(0, c);
-                }
-                out.push(S::For {
-                    label,
-                    pat: "i".to_string(),
-                    iter: "0..n".to_string(),
-                    body,
-                });
+                self.close_counted_loop(body, 30, out);
                 (mag, real, true)
             }
             _ => {
