@@ -354,3 +354,147 @@ fn a_tape_records_more_than_twelve_values() {
         assert_gradient(|v| many_recorded_values(v[0]), &[x], &[slope]);
     }
 }
+
+// ----- Running maxima and minima ---------------------------------------------------------------
+//
+// A loop that keeps a running maximum records where it last took a new value and replays
+// only the iterations from there, instead of taping every iteration. The reference below is
+// the plain taped reverse, written out here with the README's conventions (a tie splits the
+// gradient evenly, a NaN operand gives all of it to the other, values passed over get none),
+// on inputs full of ties and NaNs.
+
+#[differentiable]
+fn running_max(z: [f64; 6]) -> f64 {
+    let mut m = z[0];
+    for i in 1..6 {
+        m = m.max(z[i]);
+    }
+    m
+}
+
+#[differentiable]
+fn running_min_new_value_first(z: [f64; 6]) -> f64 {
+    let mut m = z[0];
+    for i in 1..6 {
+        m = z[i].min(m);
+    }
+    m
+}
+
+/// A computed candidate, a start the gradient never reaches, a runtime bound, and a factor
+/// after the loop.
+#[differentiable]
+fn largest_square(z: [f64; 6], s: f64, n: usize) -> f64 {
+    let mut m = f64::NEG_INFINITY;
+    for i in 0..n {
+        m = f64::max(m, (z[i] - s) * (z[i] - s));
+    }
+    m * s
+}
+
+/// The gradient of a running maximum (`larger`) or minimum of `z` with respect to `z`, by
+/// recording the running value and walking back to the last value that took over.
+fn taped_running_gradient(z: &[f64; 6], larger: bool) -> [f64; 6] {
+    let mut before = [0.0; 6];
+    let mut m = z[0];
+    for i in 1..6 {
+        before[i] = m;
+        m = if larger { m.max(z[i]) } else { m.min(z[i]) };
+    }
+    let mut gradient = [0.0; 6];
+    let mut carried = 1.0;
+    for i in (1..6).rev() {
+        let (old, new) = (before[i], z[i]);
+        let old_wins = if larger { old > new } else { old < new };
+        let new_wins = if larger { new > old } else { new < old };
+        let (to_old, to_new) = if old_wins || (new.is_nan() && !old.is_nan()) {
+            (carried, 0.0)
+        } else if new_wins || (old.is_nan() && !new.is_nan()) {
+            gradient[i] += carried;
+            return gradient;
+        } else if old == new {
+            (carried / 2.0, carried / 2.0)
+        } else {
+            (f64::NAN, f64::NAN)
+        };
+        gradient[i] += to_new;
+        carried = to_old;
+    }
+    gradient[0] += carried;
+    gradient
+}
+
+fn same_floats(a: &[f64], b: &[f64]) -> bool {
+    a.iter()
+        .zip(b)
+        .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+}
+
+#[test]
+fn a_running_maximum_splits_its_gradient_at_ties() {
+    // Hand-derived: the 3 at index 1 takes over; the ties at 2 and 4 each halve what passes.
+    assert_eq!(
+        running_max_grad([1.0, 3.0, 3.0, 2.0, 3.0, 0.0]),
+        [0.0, 0.25, 0.25, 0.0, 0.5, 0.0]
+    );
+    // The start is never beaten: it gets everything.
+    assert_eq!(
+        running_max_grad([5.0, 1.0, 2.0, 3.0, 4.0, 0.0]),
+        [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    );
+    // All equal: every step halves.
+    assert_eq!(
+        running_max_grad([2.0; 6]),
+        [1.0 / 32.0, 1.0 / 32.0, 1.0 / 16.0, 0.125, 0.25, 0.5]
+    );
+    // The last value takes over.
+    assert_eq!(
+        running_min_new_value_first_grad([5.0, 4.0, 3.0, 2.0, 1.0, 0.0]),
+        [0.0, 0.0, 0.0, 0.0, 0.0, 1.0]
+    );
+    // A NaN start is replaced by the first number, which keeps the gradient.
+    assert_eq!(
+        running_max_grad([f64::NAN, 1.0, 0.0, 0.5, 0.0, -1.0]),
+        [0.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+    );
+}
+
+#[test]
+fn running_maxima_and_minima_match_the_taped_reverse() {
+    // Few distinct values, so that ties are common, and now and then a NaN.
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..2000 {
+        let z: [f64; 6] = std::array::from_fn(|_| match next() % 9 {
+            0 => f64::NAN,
+            k => (k % 4) as f64 - 1.0,
+        });
+        let want_max = taped_running_gradient(&z, true);
+        let want_min = taped_running_gradient(&z, false);
+        let got_max = running_max_grad(z);
+        let got_min = running_min_new_value_first_grad(z);
+        assert!(same_floats(&got_max, &want_max), "max of {z:?}: {got_max:?}");
+        assert!(same_floats(&got_min, &want_min), "min of {z:?}: {got_min:?}");
+    }
+}
+
+#[test]
+fn a_running_maximum_of_computed_values_matches_finite_differences() {
+    let z = [0.3, -1.2, 2.1, 0.8, -2.5, 1.7];
+    for (s, n) in [(0.4, 6), (0.4, 3), (-0.7, 6), (1.1, 1)] {
+        let (dz, ds) = largest_square_grad(z, s, n);
+        let mut analytic = dz.to_vec();
+        analytic.push(ds);
+        let f = |v: &[f64]| largest_square(std::array::from_fn(|i| v[i]), v[6], n);
+        let mut at = z.to_vec();
+        at.push(s);
+        assert_gradient(f, &at, &analytic);
+    }
+    // No iteration: the start, -∞, is inactive, so no gradient reaches z.
+    assert_eq!(largest_square_grad(z, 0.4, 0).0, [0.0; 6]);
+}

@@ -296,6 +296,53 @@ pub struct Block {
     pub stmts: Vec<Stmt>,
 }
 
+impl Block {
+    /// Every value the block's statements read, once per operand that reads it, nested blocks
+    /// included: node arguments, array elements and indices, conditions, merges, loop bounds,
+    /// carried values.
+    pub fn reads(&self, graph: &Graph, out: &mut Vec<ValueId>) {
+        for stmt in &self.stmts {
+            match stmt {
+                Stmt::Node(id) => out.extend(graph.node(*id).args()),
+                Stmt::ArrayDecl(id) => match &graph.array(*id).init {
+                    ArrayInit::Param { .. } | ArrayInit::Copy(_) => {}
+                    ArrayInit::Literal(values) => out.extend(values),
+                    ArrayInit::Literal2(rows) => out.extend(rows.iter().flatten()),
+                    ArrayInit::Repeat { value } => out.push(*value),
+                    ArrayInit::Row { index, .. } => out.push(*index),
+                    ArrayInit::Call { args, .. } => out.extend(scalar_args(args)),
+                },
+                Stmt::ArrayWrite(write) => {
+                    out.extend(&write.indices);
+                    out.push(write.value);
+                }
+                Stmt::If(branch) => {
+                    out.push(branch.cond);
+                    for merge in &branch.merges {
+                        out.extend([merge.then_value, merge.else_value]);
+                    }
+                    branch.then_block.reads(graph, out);
+                    branch.else_block.reads(graph, out);
+                }
+                Stmt::Loop(l) => {
+                    if let LoopHeader::Range {
+                        start, end, step, ..
+                    } = &l.header
+                    {
+                        out.extend([*start, *end]);
+                        out.extend(*step);
+                    }
+                    for carried in &l.carried {
+                        out.extend([carried.init, carried.next]);
+                    }
+                    out.extend(l.stop);
+                    l.body.reads(graph, out);
+                }
+            }
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum Stmt {
     Node(ValueId),

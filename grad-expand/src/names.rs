@@ -92,6 +92,17 @@ pub fn carried_adjoint(loop_id: usize, k: usize) -> Ident {
     hidden(format!("__carry_adj{loop_id}_{k}"))
 }
 
+/// For a loop that keeps a running maximum: the last iteration that computed its final value.
+pub fn last_reached(loop_id: usize) -> Ident {
+    hidden(format!("__reached{loop_id}"))
+}
+
+/// For a loop that keeps a running maximum: the iteration where it took its final value
+/// (none when it started with it).
+pub fn last_taken(loop_id: usize) -> Ident {
+    hidden(format!("__taken{loop_id}"))
+}
+
 /// The values a loop records per iteration for its reverse sweep.
 pub fn tape(loop_id: usize) -> Ident {
     hidden(format!("__tape{loop_id}"))

@@ -28,6 +28,24 @@ use proc_macro2::{Ident, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
+/// A loop whose only gradient-carrying variable is a running maximum or minimum of values it
+/// computes from its counter (`m = m.max(z[i])`). Going backwards, every iteration where the
+/// running value wins outright passes the gradient through untouched; the iteration where
+/// the final value first appeared takes all that is left, and the iterations before it get
+/// nothing (as a branch not taken). The forward sweep records nothing: the reverse sweep finds
+/// the first and the last iteration whose candidate equals the final value (the first is
+/// where it was taken, unless the loop started with it; the ones after are ties) and replays
+/// only the iterations between them, where the running value is the final value, with a NaN
+/// in its place at the iteration that took it, which routes the whole gradient to the new
+/// value.
+struct Selection {
+    /// Which carried variable is the running value.
+    carried: usize,
+    /// The value it is compared with in each iteration.
+    candidate: ValueId,
+    counter: ValueId,
+}
+
 /// One step of reverse code, before adjoint declarations are resolved.
 pub enum Step {
     /// Code that needs no adjoint bookkeeping: recomputation, temporaries.
@@ -84,6 +102,9 @@ pub struct Sweep<'g> {
     pub has_adjoint: Vec<bool>,
     /// A vector output's array, whose adjoint starts as the upstream gradient.
     output_array: Option<ArrayId>,
+    /// The loops being reversed as running maxima (see `Selection`): their running value
+    /// comes from what the forward sweep recorded, not from a tape.
+    selecting: HashSet<usize>,
     pub errors: Vec<syn::Error>,
 }
 
@@ -94,6 +115,7 @@ impl<'g> Sweep<'g> {
             gradient_places,
             has_adjoint: vec![false; graph.nodes.len()],
             output_array: None,
+            selecting: HashSet::new(),
             errors: Vec::new(),
         }
     }
@@ -463,7 +485,8 @@ impl<'g> Sweep<'g> {
         // A loop body that records a tape anyway (or can keep one on the stack) records the
         // results of expensive rules its reverse reads, rather than computing them again.
         if let Some(l) = body_of {
-            let has_tape = !provided.is_empty() || l.carried.iter().any(|c| live[c.entry.0]);
+            let has_tape = !self.selecting.contains(&l.id)
+                && (!provided.is_empty() || l.carried.iter().any(|c| live[c.entry.0]));
             if has_tape || self.constant_tape_len(l).is_some() {
                 let unsafe_reads = provided.clone();
                 for _ in 0..3 {
@@ -533,16 +556,167 @@ impl<'g> Sweep<'g> {
             // No gradient flows into the loop, so nothing flows out of it.
             return;
         }
-        let mut seeds = Vec::new();
         for k in &active {
-            let var = names::carried_adjoint(l.id, *k);
             frame.steps.push(Step::CarryInit {
-                var: var.clone(),
+                var: names::carried_adjoint(l.id, *k),
                 node: l.carried[*k].exit,
             });
-            self.contribute(&mut seeds, l.carried[*k].next, quote!(#var));
         }
-        let body = self.frame(&l.body, seeds, &[], Some(l));
+        // An iteration's reverse starts from the adjoints its carried variables' next values
+        // get from the iteration after it.
+        let body_frame = |sweep: &mut Self| {
+            let mut seeds = Vec::new();
+            for k in &active {
+                let var = names::carried_adjoint(l.id, *k);
+                sweep.contribute(&mut seeds, l.carried[*k].next, quote!(#var));
+            }
+            sweep.frame(&l.body, seeds, &[], Some(l))
+        };
+        let errors = self.errors.len();
+        let selection = self.running_selection(l, &active);
+        if selection.is_some() {
+            self.selecting.insert(l.id);
+        }
+        let mut body = body_frame(self);
+        let selection =
+            selection.filter(|s| body.live_entries == [l.carried[s.carried].entry]);
+        if self.selecting.remove(&l.id) && selection.is_none() {
+            // Its reverse reads more than the running value: reverse it with a tape.
+            self.errors.truncate(errors);
+            body = body_frame(self);
+        }
+        if let Some(selection) = selection {
+            self.reverse_selection(l, selection, body, frame);
+        } else {
+            self.reverse_taped_loop(l, body, frame);
+        }
+        for k in active {
+            let var = names::carried_adjoint(l.id, k);
+            self.contribute(&mut frame.steps, l.carried[k].init, quote!(#var));
+        }
+    }
+
+    /// A loop that only keeps a running maximum or minimum (`m = m.max(e)`, `m = e.min(m)`) of
+    /// values `e` that do not depend on it, as `Selection` describes.
+    fn running_selection(&self, l: &Loop, active: &[usize]) -> Option<Selection> {
+        let LoopHeader::Range {
+            counter,
+            reverse: false,
+            step: None,
+            ..
+        } = &l.header
+        else {
+            return None;
+        };
+        if l.stop.is_some() || self.writes_active_arrays(&l.body) {
+            return None;
+        }
+        let [k] = active else {
+            return None;
+        };
+        let carried = &l.carried[*k];
+        let next = self.graph.node(carried.next);
+        let Op::FloatMethod { rule, args, .. } = &next.op else {
+            return None;
+        };
+        if !matches!(rule.name, "max" | "min") {
+            return None;
+        }
+        let candidate = match args[..] {
+            [a, b] if a == carried.entry && b != carried.entry => b,
+            [a, b] if b == carried.entry && a != carried.entry => a,
+            _ => return None,
+        };
+        // The running value is read by the max alone, and the max by the next iteration
+        // alone, so no other value of an iteration depends on them.
+        let mut reads = Vec::new();
+        l.body.reads(self.graph, &mut reads);
+        let entry_reads = reads.iter().filter(|r| **r == carried.entry).count();
+        let next_reads = reads.iter().filter(|r| **r == carried.next).count();
+        let only_the_max = entry_reads == 1 && next_reads == 0;
+        (next.region == l.body.region && only_the_max).then_some(Selection {
+            carried: *k,
+            candidate,
+            counter: *counter,
+        })
+    }
+
+    /// Finds the first and the last iteration whose candidate is the final value, then
+    /// replays the iterations between them backwards, as `Selection` describes.
+    fn reverse_selection(
+        &mut self,
+        l: &Loop,
+        selection: Selection,
+        body: Frame,
+        frame: &mut FrameBuilder,
+    ) {
+        let carried = &l.carried[selection.carried];
+        frame.referenced.extend(&body.referenced);
+        frame.referenced.extend([carried.init, carried.exit]);
+        let range = range_tokens(self.graph, l, frame);
+        // The candidate alone, computed from the counter, for the searches.
+        let mut live = vec![false; self.graph.nodes.len()];
+        live[selection.candidate.0] = true;
+        let no_tapes = HashMap::new();
+        let mut forward = Forward::new(self.graph, &mut live, &no_tapes, l.body.region);
+        forward.liveness(&l.body);
+        let candidate_code = forward.block(&l.body, true);
+        frame.referenced.extend(forward.referenced);
+
+        let (reached, taken) = (names::last_reached(l.id), names::last_taken(l.id));
+        let (init, exit) = (operand(self.graph, carried.init), names::value(carried.exit));
+        let counter = names::value(selection.counter);
+        let candidate = operand(self.graph, selection.candidate);
+        let entry = names::value(carried.entry);
+        let is_final = quote!(::grad::__private::same_value(#candidate, #exit));
+        let span = l.span;
+        frame.steps.push(Step::Code(quote_spanned! {span=>
+            let mut #taken = ::core::option::Option::None;
+            if !::grad::__private::same_value(#init, #exit) {
+                for #counter in #range {
+                    #(#candidate_code)*
+                    if #is_final {
+                        #taken = ::core::option::Option::Some(#counter);
+                        break;
+                    }
+                }
+            }
+            let mut #reached = ::core::option::Option::None;
+            for #counter in #range.rev() {
+                #(#candidate_code)*
+                if #is_final {
+                    #reached = ::core::option::Option::Some(#counter);
+                    break;
+                }
+            }
+        }));
+        let last = names::iteration();
+        let LoopHeader::Range { start, .. } = &l.header else {
+            unreachable!("a running selection loops over a range");
+        };
+        let start = operand(self.graph, *start);
+        let header = quote_spanned! {span=>
+            for #counter in (match #reached {
+                ::core::option::Option::Some(#last) => #taken.unwrap_or(#start)..=#last,
+                ::core::option::Option::None => 1..=0,
+            }).rev()
+        };
+        let prelude = vec![quote! {
+            let #entry = if #taken == ::core::option::Option::Some(#counter) {
+                ::grad::__private::nan_like(#exit)
+            } else {
+                #exit
+            };
+        }];
+        frame.steps.push(Step::Loop {
+            header,
+            body: body.into_steps(prelude),
+            region: l.body.region,
+        });
+    }
+
+    /// Replays every iteration backwards, restoring the carried values it reads from a tape.
+    fn reverse_taped_loop(&mut self, l: &Loop, body: Frame, frame: &mut FrameBuilder) {
         frame.referenced.extend(&body.referenced);
 
         let span = l.span;
@@ -652,10 +826,6 @@ impl<'g> Sweep<'g> {
             body: body.into_steps(prelude),
             region: l.body.region,
         });
-        for k in active {
-            let var = names::carried_adjoint(l.id, k);
-            self.contribute(&mut frame.steps, l.carried[k].init, quote!(#var));
-        }
     }
 
     /// The tape of a loop over constant bounds is a fixed-size array, unless the bounds are

@@ -183,6 +183,24 @@ fn snapshot_recurrence_records_the_carried_value() {
 }
 
 #[test]
+fn snapshot_running_maximum_records_two_iterations() {
+    let item = quote! {
+        fn log_sum_exp<const N: usize>(z: [f64; N]) -> f64 {
+            let mut m = z[0];
+            for i in 1..N {
+                m = m.max(z[i]);
+            }
+            let mut s = 0.0;
+            for i in 0..N {
+                s += (z[i] - m).exp();
+            }
+            s.ln() + m
+        }
+    };
+    expect_file!["../snapshots/running_maximum.rs"].assert_eq(&expand_pretty(quote!(), item));
+}
+
+#[test]
 fn snapshot_while_with_break() {
     let item = quote! {
         fn bisect(x: f64, tolerance: f64) -> f64 {

@@ -298,6 +298,20 @@ pub mod __private {
         *value.array()
     }
 
+    /// A NaN of `like`'s type: the start of the iteration where a running maximum took its
+    /// final value, which routes the `max` pullback's whole gradient to the new value.
+    #[inline(always)]
+    pub fn nan_like<T: crate::Float>(like: T) -> T {
+        let _ = like;
+        T::NAN
+    }
+
+    /// Whether a value is a running maximum's final value (both NaN counts).
+    #[inline(always)]
+    pub fn same_value<T: crate::Float>(value: T, last: T) -> bool {
+        value == last || (value.is_nan() && last.is_nan())
+    }
+
     /// How many values a range iterator yields, for replaying a loop backwards.
     #[inline(always)]
     pub fn trip_count<I: Iterator>(range: I) -> usize {
