@@ -484,9 +484,9 @@ impl<'g> Sweep<'g> {
         }
         // A loop body that records a tape anyway (or can keep one on the stack) records the
         // results of expensive rules its reverse reads, rather than computing them again.
-        if let Some(l) = body_of {
-            let has_tape = !self.selecting.contains(&l.id)
-                && (!provided.is_empty() || l.carried.iter().any(|c| live[c.entry.0]));
+        // (A running maximum keeps no tape: see `Selection`.)
+        if let Some(l) = body_of.filter(|l| !self.selecting.contains(&l.id)) {
+            let has_tape = !provided.is_empty() || l.carried.iter().any(|c| live[c.entry.0]);
             if has_tape || self.constant_tape_len(l).is_some() {
                 let unsafe_reads = provided.clone();
                 for _ in 0..3 {
