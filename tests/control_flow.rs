@@ -478,8 +478,14 @@ fn running_maxima_and_minima_match_the_taped_reverse() {
         let want_min = taped_running_gradient(&z, false);
         let got_max = running_max_grad(z);
         let got_min = running_min_new_value_first_grad(z);
-        assert!(same_floats(&got_max, &want_max), "max of {z:?}: {got_max:?}");
-        assert!(same_floats(&got_min, &want_min), "min of {z:?}: {got_min:?}");
+        assert!(
+            same_floats(&got_max, &want_max),
+            "max of {z:?}: {got_max:?}"
+        );
+        assert!(
+            same_floats(&got_min, &want_min),
+            "min of {z:?}: {got_min:?}"
+        );
     }
 }
 

@@ -183,12 +183,18 @@ fn a_running_maximum_gives_the_values_it_passed_over_nothing() {
     // sqrt(0) has an infinite slope, and the NaNs before the first number meet each other in
     // `max`; neither reaches the gradient, since the maximum passed them over (as a branch
     // not taken).
-    assert_eq!(running_max_grad([f64::NAN, f64::NAN, 4.0, 0.0]), [0.0, 0.0, 0.25, 0.0]);
+    assert_eq!(
+        running_max_grad([f64::NAN, f64::NAN, 4.0, 0.0]),
+        [0.0, 0.0, 0.25, 0.0]
+    );
     // While it is still NaN at the end, the NaNs are what it returns: NaN partials.
     let all_nan = running_max_grad([f64::NAN; 4]);
     assert!(all_nan.iter().all(|d| d.is_nan()), "{all_nan:?}");
     // A tie after the maximum was taken shares the gradient.
-    assert_eq!(running_max_grad([1.0, 4.0, 2.0, 4.0]), [0.0, 0.125, 0.0, 0.125]);
+    assert_eq!(
+        running_max_grad([1.0, 4.0, 2.0, 4.0]),
+        [0.0, 0.125, 0.0, 0.125]
+    );
 }
 
 #[differentiable]

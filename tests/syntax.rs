@@ -1468,3 +1468,53 @@ fn cubes_match_their_derivatives() {
         assert_gradient(|v| cubes(v[0], v[1]), &[y, z], &[dy, dz]);
     }
 }
+
+// The cube of a sum of squares (`r2 * r2 * r2`, a squared distance cubed) folds the 2 of the
+// squares' derivatives into the cube's 3; the same function with r2 also read elsewhere keeps
+// the two steps. Both must give the same bits, and the right derivative.
+#[differentiable]
+fn inverse_sixth_power(dx: f64, dy: f64, dz: f64) -> f64 {
+    let r2 = dx * dx - dy * dy + dz * dz;
+    1.0 / (r2 * r2 * r2)
+}
+
+#[differentiable]
+fn inverse_sixth_power_unfolded(dx: f64, dy: f64, dz: f64) -> f64 {
+    let r2 = dx * dx - dy * dy + dz * dz;
+    1.0 / (r2 * r2 * r2) + r2 * 0.0
+}
+
+#[test]
+fn a_cubed_sum_of_squares_folds_its_constants_exactly() {
+    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
+    };
+    for _ in 0..1000 {
+        let (x, y, z) = (next(), next() * 0.5, next());
+        let folded = inverse_sixth_power_grad(x, y, z);
+        let unfolded = inverse_sixth_power_unfolded_grad(x, y, z);
+        assert_eq!(folded, unfolded, "at ({x}, {y}, {z})");
+    }
+    for (x, y, z) in [(0.9, 0.3, -1.1), (-1.5, 1.0, 0.4)] {
+        // d(r2⁻³)/dx = -3 r2⁻⁴ · 2x, and -2y for y.
+        let r2: f64 = x * x - y * y + z * z;
+        let scale = -6.0 / r2.powi(4);
+        let want = [scale * x, -scale * y, scale * z];
+        let (gx, gy, gz) = inverse_sixth_power_grad(x, y, z);
+        for (got, want) in [gx, gy, gz].into_iter().zip(want) {
+            assert!(
+                (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                "{got} {want}"
+            );
+        }
+        assert_gradient(
+            |v| inverse_sixth_power(v[0], v[1], v[2]),
+            &[x, y, z],
+            &[gx, gy, gz],
+        );
+    }
+}

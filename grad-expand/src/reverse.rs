@@ -105,6 +105,11 @@ pub struct Sweep<'g> {
     /// The loops being reversed as running maxima (see `Selection`): their running value
     /// comes from what the forward sweep recorded, not from a tape.
     selecting: HashSet<usize>,
+    /// How many times the function reads each node (arguments, conditions, carried values,
+    /// outputs), to tell where an adjoint comes from one place only.
+    read_counts: Vec<usize>,
+    /// Nodes whose adjoint variable holds twice their adjoint (see `doubles_its_adjoint`).
+    doubled: HashSet<ValueId>,
     pub errors: Vec<syn::Error>,
 }
 
@@ -116,6 +121,8 @@ impl<'g> Sweep<'g> {
             has_adjoint: vec![false; graph.nodes.len()],
             output_array: None,
             selecting: HashSet::new(),
+            read_counts: Vec::new(),
+            doubled: HashSet::new(),
             errors: Vec::new(),
         }
     }
@@ -124,6 +131,17 @@ impl<'g> Sweep<'g> {
     /// upstream gradient at the output.
     pub fn function(&mut self, body: &Block, output: Output) -> Frame {
         self.check_whole_array_reads();
+        let mut reads = Vec::new();
+        body.reads(self.graph, &mut reads);
+        match &output {
+            Output::Scalar(value) => reads.push(*value),
+            Output::Tuple(values) => reads.extend(values),
+            Output::Array(_) => {}
+        }
+        self.read_counts = vec![0; self.graph.nodes.len()];
+        for id in reads {
+            self.read_counts[id.0] += 1;
+        }
         let upstream = names::core_upstream();
         let mut steps = Vec::new();
         match output {
@@ -578,8 +596,7 @@ impl<'g> Sweep<'g> {
             self.selecting.insert(l.id);
         }
         let mut body = body_frame(self);
-        let selection =
-            selection.filter(|s| body.live_entries == [l.carried[s.carried].entry]);
+        let selection = selection.filter(|s| body.live_entries == [l.carried[s.carried].entry]);
         if self.selecting.remove(&l.id) && selection.is_none() {
             // Its reverse reads more than the running value: reverse it with a tape.
             self.errors.truncate(errors);
@@ -664,7 +681,10 @@ impl<'g> Sweep<'g> {
         frame.referenced.extend(forward.referenced);
 
         let (reached, taken) = (names::last_reached(l.id), names::last_taken(l.id));
-        let (init, exit) = (operand(self.graph, carried.init), names::value(carried.exit));
+        let (init, exit) = (
+            operand(self.graph, carried.init),
+            names::value(carried.exit),
+        );
         let counter = names::value(selection.counter);
         let candidate = operand(self.graph, selection.candidate);
         let entry = names::value(carried.entry);
@@ -1090,24 +1110,32 @@ impl<'g> Sweep<'g> {
         let adj = names::adjoint(id);
         let (lhs_active, rhs_active) = (self.is_active(lhs), self.is_active(rhs));
         match op {
-            BinaryOp::Add => {
+            BinaryOp::Add | BinaryOp::Sub => {
+                // A doubled adjoint passes on doubled: these operands have no other reader.
+                if self.doubled.contains(&id) {
+                    self.doubled.extend([lhs, rhs]);
+                }
                 self.contribute(&mut frame.steps, lhs, quote!(#adj));
-                self.contribute(&mut frame.steps, rhs, quote!(#adj));
-            }
-            BinaryOp::Sub => {
-                self.contribute(&mut frame.steps, lhs, quote!(#adj));
-                self.contribute(&mut frame.steps, rhs, quote_spanned!(span=> -#adj));
+                let negated = op == BinaryOp::Sub;
+                let amount = if negated {
+                    quote_spanned!(span=> -#adj)
+                } else {
+                    quote!(#adj)
+                };
+                self.contribute(&mut frame.steps, rhs, amount);
             }
             BinaryOp::Mul if lhs == rhs => {
                 // x * x: one contribution of 2·x·adj, not two of x·adj. Doubling the adjoint
                 // rather than x gives the same bits (both doublings are exact), and squares
-                // that share an adjoint (`dx * dx + dy * dy`) share the doubling.
+                // that share an adjoint (`dx * dx + dy * dy`) share the doubling, or find it
+                // done already.
                 let x = self.value(frame, lhs);
-                self.contribute(
-                    &mut frame.steps,
-                    lhs,
-                    quote_spanned!(span=> (#adj + #adj) * #x),
-                );
+                let amount = if self.doubled.contains(&id) {
+                    quote_spanned!(span=> #adj * #x)
+                } else {
+                    quote_spanned!(span=> (#adj + #adj) * #x)
+                };
+                self.contribute(&mut frame.steps, lhs, amount);
             }
             BinaryOp::Mul => {
                 if let Some((y, c)) = self.scaled_square(lhs, rhs) {
@@ -1129,12 +1157,22 @@ impl<'g> Sweep<'g> {
                 }
                 if let Some((square, y)) = self.cube(lhs, rhs) {
                     // y·y·y: one contribution of 3·y²·adj to y, with y² the value already
-                    // computed, instead of the product rule through y·y and then y.
+                    // computed, instead of the product rule through y·y and then y (`t * 3.0`
+                    // is `t + t + t` bit for bit). When y is a sum of squares (`r2 = dx * dx +
+                    // dy * dy`), the 2 of their derivatives is folded in here as a 6.
                     let t = self.value(frame, square);
+                    let only_the_cube =
+                        self.read_counts[y.0] == 3 && self.read_counts[square.0] == 1;
+                    let factor = if only_the_cube && self.doubles_its_adjoint(y) {
+                        self.doubled.insert(y);
+                        proc_macro2::Literal::f64_unsuffixed(6.0)
+                    } else {
+                        proc_macro2::Literal::f64_unsuffixed(3.0)
+                    };
                     self.contribute(
                         &mut frame.steps,
                         y,
-                        quote_spanned!(span=> #adj * (#t + #t + #t)),
+                        quote_spanned!(span=> #adj * (#t * #factor)),
                     );
                     return;
                 }
@@ -1224,6 +1262,36 @@ impl Sweep<'_> {
             ((2.0 * c).is_finite() && self.is_active(y)).then_some((y, c))
         };
         scaled_of(lhs, rhs).or_else(|| scaled_of(rhs, lhs))
+    }
+
+    /// Whether everything that reads `x`'s adjoint doubles it: `x` is a square, or a sum or
+    /// difference of such values that nothing else reads (`dx * dx + dy * dy + dz * dz`).
+    /// The one rule that contributes to such an `x` can then fold the 2 into its own
+    /// constant, and the squares use the doubled adjoint as it is. Multiplying by 2 is exact,
+    /// so the gradient is the same bit for bit (short of overflow).
+    fn doubles_its_adjoint(&self, x: ValueId) -> bool {
+        match &self.graph.node(x).op {
+            Op::Binary {
+                op: BinaryOp::Mul,
+                lhs,
+                rhs,
+                ..
+            } => lhs == rhs,
+            Op::Binary {
+                op: BinaryOp::Add | BinaryOp::Sub,
+                lhs,
+                rhs,
+                ..
+            } => {
+                lhs != rhs
+                    && [*lhs, *rhs].iter().all(|operand| {
+                        !self.is_active(*operand)
+                            || (self.read_counts[operand.0] == 1
+                                && self.doubles_its_adjoint(*operand))
+                    })
+            }
+            _ => false,
+        }
     }
 
     /// For a product `lhs * rhs` of the form `(y * y) * y` (in either order), the node `y * y`
