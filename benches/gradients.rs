@@ -635,6 +635,9 @@ struct Row {
     /// Median time per call, filled in from criterion's estimates after the run (for peers
     /// measured in several rounds, the least of the rounds' medians).
     ns: Option<f64>,
+    /// For the primal, the hand-written gradient and grad's: the time per call of the
+    /// fastest batch when the three take turns (see `Function::take_turns`).
+    in_turns_ns: Option<f64>,
 }
 
 /// How many times the peers that the headline ratios compare (the primal, the hand-written
@@ -642,6 +645,12 @@ struct Row {
 /// is shared, and load from elsewhere only ever adds time, for seconds at a stretch: the
 /// least of the rounds' medians is the measurement least disturbed by it.
 const ROUNDS: usize = 5;
+
+/// The peers that also take turns in the cross-check of the headline ratios.
+const IN_TURNS: &[&str] = &["primal", "hand", "grad"];
+
+/// How long the peers of one function take turns, in all.
+const IN_TURNS_BUDGET: Duration = Duration::from_millis(600);
 
 /// The peers measured in every round; the others are 5× to 3,000× apart and measured once.
 fn measured_every_round(id: &str) -> bool {
@@ -664,6 +673,8 @@ struct Suite {
     functions: Vec<FunctionReport>,
     /// The pass over the suite being run (see `ROUNDS`).
     round: usize,
+    /// Timing, rather than running each benchmark once as a test.
+    benchmarking: bool,
 }
 
 struct Function<'a> {
@@ -671,6 +682,9 @@ struct Function<'a> {
     report: FunctionReport,
     functions: &'a mut Vec<FunctionReport>,
     round: usize,
+    benchmarking: bool,
+    /// The peers of `IN_TURNS`, kept from `measure` for `take_turns`.
+    turns: Vec<(&'static str, Box<dyn FnMut() + 'a>)>,
 }
 
 impl Suite {
@@ -688,11 +702,13 @@ impl Suite {
             },
             functions: &mut self.functions,
             round: self.round,
+            benchmarking: self.benchmarking,
+            turns: Vec::new(),
         }
     }
 }
 
-impl Function<'_> {
+impl<'a> Function<'a> {
     /// Checks a peer's gradient against the hand-written one, and panics if they disagree.
     fn check(&mut self, id: &'static str, got: &[f64], want: &[f64], tolerance: f64) {
         assert_eq!(
@@ -727,6 +743,7 @@ impl Function<'_> {
                     reduced: false,
                     error: None,
                     ns: None,
+                    in_turns_ns: None,
                 });
                 rows.len() - 1
             }
@@ -734,11 +751,30 @@ impl Function<'_> {
         &mut rows[at]
     }
 
-    /// Times `f` with criterion. A call slower than 200 µs gets 10 samples of flat sampling
-    /// and a short measurement instead of 50 samples.
-    fn measure<O>(&mut self, id: &'static str, mut f: impl FnMut() -> O) {
+    /// Times `f` with criterion.
+    fn measure<O>(&mut self, id: &'static str, f: impl FnMut() -> O) {
+        self.measure_with(id, f);
+    }
+
+    /// `measure`, and keeps `f` for `take_turns`, for the peers of `IN_TURNS`.
+    fn measure_in_turns<O>(&mut self, id: &'static str, f: impl FnMut() -> O + 'a) {
+        if let Some(mut f) = self.measure_with(id, f) {
+            if IN_TURNS.contains(&id) && self.round == 0 && self.benchmarking {
+                self.turns.push((
+                    id,
+                    Box::new(move || {
+                        black_box(f());
+                    }),
+                ));
+            }
+        }
+    }
+
+    /// Times `f` with criterion, and hands it back if it ran. A call slower than 200 µs gets
+    /// 10 samples of flat sampling and a short measurement instead of 50 samples.
+    fn measure_with<O, F: FnMut() -> O>(&mut self, id: &'static str, mut f: F) -> Option<F> {
         if self.round > 0 && !measured_every_round(id) {
-            return;
+            return None;
         }
         black_box(f());
         let start = Instant::now();
@@ -766,6 +802,58 @@ impl Function<'_> {
         let row = self.row(id);
         row.reduced = reduced;
         row.rounds.push(round_id);
+        Some(f)
+    }
+
+    /// The cross-check of the headline ratios: the primal, the hand-written gradient and
+    /// grad's take turns, a batch of about 20 µs of calls each, over and over for
+    /// `IN_TURNS_BUDGET`, and each keeps its fastest batch. Criterion measures one peer for
+    /// seconds, then the next, so load from elsewhere that comes and goes falls on one peer
+    /// and not the other; in turns, all three see the same machine, and the fastest batch is
+    /// the one least disturbed.
+    fn take_turns(&mut self) {
+        if self.turns.is_empty() {
+            return;
+        }
+        let batch = Duration::from_micros(20);
+        let sizes: Vec<u32> = self
+            .turns
+            .iter_mut()
+            .map(|(_, call)| {
+                let mut size = 1u32;
+                loop {
+                    let start = Instant::now();
+                    for _ in 0..size {
+                        call();
+                    }
+                    if start.elapsed() >= batch || size >= 1 << 20 {
+                        break size;
+                    }
+                    size *= 2;
+                }
+            })
+            .collect();
+        let mut fastest = vec![f64::INFINITY; self.turns.len()];
+        let start = Instant::now();
+        while start.elapsed() < IN_TURNS_BUDGET {
+            for ((_, call), (size, fastest)) in self
+                .turns
+                .iter_mut()
+                .zip(sizes.iter().zip(fastest.iter_mut()))
+            {
+                let batch_start = Instant::now();
+                for _ in 0..*size {
+                    call();
+                }
+                let per_call = batch_start.elapsed().as_secs_f64() * 1e9 / f64::from(*size);
+                *fastest = fastest.min(per_call);
+            }
+        }
+        let ids: Vec<&'static str> = self.turns.iter().map(|(id, _)| *id).collect();
+        for (id, ns) in ids.into_iter().zip(fastest) {
+            self.row(id).in_turns_ns = Some(ns);
+        }
+        self.turns.clear();
     }
 
     fn note(&mut self, note: impl Into<String>) {
@@ -773,6 +861,7 @@ impl Function<'_> {
     }
 
     fn finish(mut self) {
+        self.take_turns();
         let order = |id: &str| PEERS.iter().position(|(p, _)| *p == id);
         self.report.rows.sort_by_key(|r| order(r.id));
         self.group.finish();
@@ -830,12 +919,12 @@ fn bench_neuron(suite: &mut Suite) {
     f.check("dual_vec", &vector(&p), &want, 1e-9);
     f.check("tape", &tape_gradient(&tape_, &p, tape), &want, 1e-9);
 
-    f.measure("primal", || primal(black_box(&p)));
-    f.measure("hand", || {
+    f.measure_in_turns("primal", || primal(black_box(&p)));
+    f.measure_in_turns("hand", || {
         let p = black_box(&p);
         hand(p[0], p[1], p[2], p[3], p[4])
     });
-    f.measure("grad", || {
+    f.measure_in_turns("grad", || {
         let p = black_box(&p);
         neuron_grad(p[0], p[1], p[2], p[3], p[4])
     });
@@ -877,9 +966,9 @@ fn bench_rosenbrock<const N: usize>(suite: &mut Suite, vector: Option<VectorMode
     }
     f.check("tape", &tape_gradient(&tape_, &x, tape), &want, 1e-9);
 
-    f.measure("primal", || rosenbrock(*black_box(&x)));
-    f.measure("hand", || hand(black_box(&x)));
-    f.measure("grad", || rosenbrock_grad(*black_box(&x)));
+    f.measure_in_turns("primal", || rosenbrock(*black_box(&x)));
+    f.measure_in_turns("hand", || hand(black_box(&x)));
+    f.measure_in_turns("grad", || rosenbrock_grad(*black_box(&x)));
     f.measure("fd", || fd(black_box(&x)));
     f.measure("dual", || passes(black_box(&x)));
     if let Some(vector) = vector {
@@ -969,11 +1058,11 @@ fn bench_dense(suite: &mut Suite) {
     };
     f.check("tape", &taped(&w, &b), &want, 1e-9);
 
-    f.measure("primal", || {
+    f.measure_in_turns("primal", || {
         dense_loss(black_box(&w), black_box(&b), &x, &t)
     });
-    f.measure("hand", || hand(black_box(&w), black_box(&b), &x, &t));
-    f.measure("grad", || {
+    f.measure_in_turns("hand", || hand(black_box(&w), black_box(&b), &x, &t));
+    f.measure_in_turns("grad", || {
         dense_loss_grad(black_box(&w), black_box(&b), &x, &t)
     });
     f.measure("grad_by_value", || {
@@ -1027,9 +1116,9 @@ fn bench_softmax(suite: &mut Suite) {
     let taped = |z: &[f64; N]| tape_gradient(&tape_, z, |v| tape(v, label));
     f.check("tape", &taped(&z), &want, 1e-9);
 
-    f.measure("primal", || cross_entropy(*black_box(&z), label));
-    f.measure("hand", || hand(black_box(&z), label));
-    f.measure("grad", || cross_entropy_grad(*black_box(&z), label));
+    f.measure_in_turns("primal", || cross_entropy(*black_box(&z), label));
+    f.measure_in_turns("hand", || hand(black_box(&z), label));
+    f.measure_in_turns("grad", || cross_entropy_grad(*black_box(&z), label));
     f.measure("grad_lse", || cross_entropy_lse_grad(*black_box(&z), label));
     f.measure("fd", || fd(black_box(&z)));
     f.measure("dual", || passes(black_box(&z)));
@@ -1065,12 +1154,12 @@ fn bench_recurrence(suite: &mut Suite) {
     f.check("dual_vec", &vector(&p), &want, 1e-9);
     f.check("tape", &tape_gradient(&tape_, &p, tape), &want, 1e-9);
 
-    f.measure("primal", || primal(black_box(&p)));
-    f.measure("hand", || {
+    f.measure_in_turns("primal", || primal(black_box(&p)));
+    f.measure_in_turns("hand", || {
         let p = black_box(&p);
         hand(p[0], p[1], p[2])
     });
-    f.measure("grad", || {
+    f.measure_in_turns("grad", || {
         let p = black_box(&p);
         rnn_grad(p[0], p[1], p[2])
     });
@@ -1121,9 +1210,9 @@ fn bench_lennard_jones(suite: &mut Suite) {
     let taped = |pos: &[[f64; 3]; P]| tape_gradient(&tape_, pos.as_flattened(), tape);
     f.check("tape", &taped(&pos), &want, 1e-9);
 
-    f.measure("primal", || energy(*black_box(&pos)));
-    f.measure("hand", || hand(black_box(&pos)));
-    f.measure("grad", || energy_grad(*black_box(&pos)));
+    f.measure_in_turns("primal", || energy(*black_box(&pos)));
+    f.measure_in_turns("hand", || hand(black_box(&pos)));
+    f.measure_in_turns("grad", || energy_grad(*black_box(&pos)));
     f.measure("fd", || fd(black_box(&pos)));
     f.measure("dual", || passes(black_box(&pos)));
     f.measure("dual_vec", || vector(black_box(&pos)));
@@ -1178,12 +1267,12 @@ fn bench_gaussian(suite: &mut Suite) {
     let taped = |p: &[f64; 2]| tape_gradient(&tape_, p, |v| tape(v, &data));
     f.check("tape", &taped(&p), &want, 1e-9);
 
-    f.measure("primal", || primal(black_box(&p)));
-    f.measure("hand", || {
+    f.measure_in_turns("primal", || primal(black_box(&p)));
+    f.measure_in_turns("hand", || {
         let p = black_box(&p);
         hand(p[0], p[1], black_box(&data))
     });
-    f.measure("grad", || {
+    f.measure_in_turns("grad", || {
         let p = black_box(&p);
         log_likelihood_grad(p[0], p[1], black_box(&data))
     });
@@ -1211,6 +1300,7 @@ fn main() {
         criterion,
         functions: Vec::new(),
         round: 0,
+        benchmarking,
     };
     // `cargo test --benches` runs each benchmark once, as a test: one round is enough.
     let rounds = if benchmarking { ROUNDS } else { 1 };
@@ -1829,6 +1919,14 @@ mod report {
         function.rows.iter().find(|r| r.id == id).and_then(|r| r.ns)
     }
 
+    fn in_turns(function: &FunctionReport, id: &str) -> Option<f64> {
+        function
+            .rows
+            .iter()
+            .find(|r| r.id == id)
+            .and_then(|r| r.in_turns_ns)
+    }
+
     /// The faster of the two num-dual peers.
     fn best_dual(function: &FunctionReport) -> Option<f64> {
         match (ns(function, "dual"), ns(function, "dual_vec")) {
@@ -1862,7 +1960,11 @@ mod report {
              The primal, the hand-written gradient and grad's are measured in five passes \
              over the whole suite, and each gets the least of its five medians: load from \
              elsewhere on this shared machine only adds time, for seconds at a stretch, and \
-             moved single measurements by up to 30%. The other peers are measured once.\n\n",
+             moved single measurements by up to 30%. The other peers are measured once. \
+             As a cross-check of the headline ratios, the three also take turns after \
+             criterion is done with each function: a batch of about 20 µs of calls each, round \
+             after round for 0.6 s, keeping each peer's fastest batch (*in turns*); all three \
+             then see the same machine at the same moments.\n\n",
         );
 
         md.push_str("## Summary\n\n");
@@ -1870,25 +1972,28 @@ mod report {
             "Time of one gradient. **grad / hand** is the headline: grad's generated `_grad` \
              against a careful hand-written gradient. **grad / primal** is the cost of the \
              gradient in units of the function itself (reverse mode promises a small constant). \
+             *in turns* is the cross-check of the headline: the same ratio from the fastest \
+             batches of the three peers taking turns (see the method above). \
              The last three columns are how many times slower than grad each other approach is \
              (num-dual: the faster of its two modes).\n\n",
         );
         md.push_str(
-            "| function | inputs | primal | hand-written | grad | **grad / hand** | grad / primal \
-             | num-dual / grad | finite diff. / grad | tape / grad |\n\
-             |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+            "| function | inputs | primal | hand-written | grad | **grad / hand** | in turns \
+             | grad / primal | num-dual / grad | finite diff. / grad | tape / grad |\n\
+             |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
         );
         for f in functions {
             let cell = |id: &str| ns(f, id).map_or("—".to_string(), time);
             writeln!(
                 md,
-                "| {} | {} | {} | {} | {} | **{}** | {} | {} | {} | {} |",
+                "| {} | {} | {} | {} | {} | **{}** | {} | {} | {} | {} | {} |",
                 f.group,
                 f.inputs,
                 cell("primal"),
                 cell("hand"),
                 cell("grad"),
                 ratio(ns(f, "grad"), ns(f, "hand")),
+                ratio(in_turns(f, "grad"), in_turns(f, "hand")),
                 ratio(ns(f, "grad"), ns(f, "primal")),
                 ratio(best_dual(f), ns(f, "grad")),
                 ratio(ns(f, "fd"), ns(f, "grad")),
