@@ -684,8 +684,11 @@ struct Function<'a> {
     round: usize,
     benchmarking: bool,
     /// The peers of `IN_TURNS`, kept from `measure` for `take_turns`.
-    turns: Vec<(&'static str, Box<dyn FnMut() + 'a>)>,
+    turns: Vec<(&'static str, Call<'a>)>,
 }
+
+/// A peer's call, its result discarded through `black_box`.
+type Call<'a> = Box<dyn FnMut() + 'a>;
 
 impl Suite {
     fn function(&mut self, group: &str, title: &str, inputs: usize) -> Function<'_> {
