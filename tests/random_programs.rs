@@ -5,12 +5,14 @@
 //! `tests/generate/programs.rs` from a fixed seed: `if`/`else if`/`else` and `match` as
 //! statements and values, `for` over ranges (literal and runtime bounds, `rev`, `step_by`) and
 //! arrays, `while` and `loop` with counters, `break` (also with a value and by label),
-//! `continue`, early `return` from loops, local arrays filled in loops, iterator idioms and
-//! calls of earlier programs inside loops and branches. `random_programs_dual.rs` holds a
-//! mirror of each over `num_dual::Dual64` with the same control flow, which also measures how
-//! close a point is to a kink or to flipping a float comparison. Every program is checked at
-//! 32 points `(x0, x1, x2) ∈ [-2, 2]^3`, `v ∈ [-2, 2]^4`, `n ∈ 0..=N_MAX` drawn by proptest
-//! from a fixed seed, so runs are reproducible.
+//! `continue`, early `return` from loops, local arrays filled in loops, iterator idioms,
+//! running maxima and minima (`m = m.max(e)` over a range, which grad reverses without a tape,
+//! and near misses that it tapes) and calls of earlier programs inside loops and branches.
+//! `random_programs_dual.rs` holds a mirror of each over `num_dual::Dual64` with the same
+//! control flow, which also measures how close a point is to a kink or to flipping a float
+//! comparison. Every program is checked at 32 points `(x0, x1, x2) ∈ [-2, 2]^3`,
+//! `v ∈ [-2, 2]^4`, `n ∈ 0..=N_MAX` drawn by proptest from a fixed seed, so runs are
+//! reproducible.
 
 // Random programs contain what a person would not write (`let v = v;`, `x >= x`): clippy's
 // style lints have nothing to say about them.

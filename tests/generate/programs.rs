@@ -14,10 +14,17 @@
 //! conditional and read-modify-write element writes, a recurrence over `a[i - 1]`, in-place
 //! updates from another element that may be the same one, `a[i % 4] += a[(i + n) % 4] * e`),
 //! an iterator idiom (`map` and `sum`, `copied`, `zip`, `fold`, `product`, sometimes calling a
-//! program in the closure), a call of an earlier program, or an early `return`. Loop and branch
-//! bodies mix the same constructs with `break`, `continue`, `return`, shadowing `let`s and
-//! nested loops.
-//! Expressions are [`FnGen`]'s, over the variables in scope.
+//! program in the closure), a call of an earlier program, an early `return`, or a running
+//! maximum or minimum (`let mut m = f64::NEG_INFINITY; for i in 0..n + 1 { m = m.max(e); }`,
+//! also `e.min(m)`, `f64::max(m, e)` and loops over `v.iter()`, of candidates that read
+//! `v[i % 4]`, the index's `fi`, a local, an `if` or a `match` value), which grad reverses
+//! without a tape; a few of them are near misses that it reverses with a tape (the candidate
+//! reads the running value, two running values in one loop, another update, `rev` or
+//! `step_by`, a jump, a clamp). Loop and branch bodies mix the same constructs with `break`,
+//! `continue`, `return`, shadowing `let`s and nested loops.
+//! Expressions are [`FnGen`]'s, over the variables in scope, or, in most candidates of a
+//! running extreme, made only of operations grad recomputes rather than records (see
+//! `ProgGen::cheap_expr`).
 //!
 //! The mirror over [`num_dual::Dual64`] has the same control flow: it tests float conditions
 //! with helpers (`gt(a, b, margin)` for `a > b`) that record, like a kink, how far the point
@@ -39,7 +46,7 @@
 
 use super::{
     Binding, Bound, DUAL_PRELUDE, Expr, FnGen, Generated, Mode, Op, Rng, SCALE_ITEM, bin, header,
-    render, same,
+    inverse_square_slope, render, same,
 };
 use std::fmt::Write as _;
 
@@ -476,6 +483,29 @@ impl Var {
             reference: false,
         }
     }
+}
+
+/// The shape of a running extreme's loop (`ProgGen::running_extreme`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Extreme {
+    /// `m = m.max(e)` over a unit-step range (or an array's elements, `for &t in v.iter()`,
+    /// which grad loops over by index), with nothing else carried: grad finds where the
+    /// final value was taken and replays only from there.
+    Eligible,
+    /// Near misses, which grad reverses with a tape. The candidate reads the running value
+    /// too: `m = m.max(m * 0.5 + e * c)`, or `let c = if m > t { .. } else { .. };`.
+    SelfRead,
+    /// Two running extremes in one loop: `hi = hi.max(e1); lo = lo.min(e2);`.
+    Two,
+    /// Another variable updated in the same loop (a carried variable or an accumulator).
+    Update,
+    /// A reversed or stepped range.
+    Range,
+    /// A `break`, `continue` or `return` in the body (a `continue` after the update changes
+    /// nothing, and grad does take the loop without a tape then).
+    Jump,
+    /// `m = m.max(e).min(k)`: the next value is a clamp, not the `max` itself.
+    Clamped,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -1976,7 +2006,7 @@ impl<'r> ProgGen<'r> {
                 continue;
             }
             let over_budget = self.cost > COST_BUDGET;
-            match self.rng.below(100) {
+            match self.rng.below(104) {
                 0..=21 => self.update(body),
                 22..=31 => {
                     let accs = self.of_role(Role::Acc);
@@ -2002,6 +2032,7 @@ impl<'r> ProgGen<'r> {
                     }
                 }
                 94..=96 => self.let_call(body),
+                100..=103 if depth < 2 && !over_budget => self.running_extreme(body),
                 _ => self.update(body),
             }
         }
@@ -2458,6 +2489,756 @@ impl<'r> ProgGen<'r> {
             v.lip = 0.0;
             self.declare(v);
         }
+    }
+
+    // --- running extremes ---------------------------------------------------------------------
+
+    /// `let mut m = init; for i in 0..n { m = m.max(e); }`: a running maximum or minimum of
+    /// candidates `e` computed from the index, which grad reverses without a tape when nothing
+    /// else is carried (it finds the first and the last iteration whose candidate is the final
+    /// value and replays only from there); now and then a near miss that it reverses with a
+    /// tape (see [`Extreme`]). The running value is mostly folded into a carried variable or an
+    /// accumulator at once, else left for what follows to read.
+    fn running_extreme(&mut self, out: &mut Vec<S>) {
+        let depth = self.loops.len();
+        let variant = match self.rng.below(100) {
+            0..=69 => Extreme::Eligible,
+            70..=74 => Extreme::SelfRead,
+            75..=79 => Extreme::Two,
+            80..=84 => Extreme::Update,
+            85..=89 => Extreme::Range,
+            90..=94 => Extreme::Jump,
+            _ => Extreme::Clamped,
+        };
+        // The range (or an array): its text, largest index, trip count and whether it runs
+        // at least once.
+        let over_array = variant == Extreme::Eligible && self.rng.percent(10);
+        let (iter, max, trips, runs) = if over_array {
+            (String::new(), 3, 4, true)
+        } else if variant == Extreme::Range {
+            self.stepped_range()
+        } else {
+            self.forward_range(depth)
+        };
+        // The running values, declared before the loop; an infinite start only where the loop
+        // updates it at least once (a jump may skip every update: `if c { continue; }` before
+        // it), and a finite one where the candidate reads the running value.
+        let count = if variant == Extreme::Two { 2 } else { 1 };
+        let first_larger = self.rng.percent(50);
+        let mut running = Vec::new();
+        for r in 0..count {
+            let larger = if r == 0 { first_larger } else { !first_larger };
+            let finite = !runs || matches!(variant, Extreme::SelfRead | Extreme::Jump);
+            let roll = self.rng.below(100);
+            let (init, typed, start) = if roll < 35 && !finite {
+                let name = if larger {
+                    "f64::NEG_INFINITY"
+                } else {
+                    "f64::INFINITY"
+                };
+                (Expr::Const(name.to_string()), self.rng.percent(15), None)
+            } else if roll < 55 {
+                // A literal start needs its type: `m.max(e)` of a `{float}` does not compile.
+                let value = if larger {
+                    self.rng.pick(&[-2.5, -1.0, -0.5, 0.0, 0.5])
+                } else {
+                    self.rng.pick(&[-0.5, 0.0, 0.5, 1.0, 2.5])
+                };
+                let g = Gen {
+                    expr: lit(value),
+                    bound: bound(value.abs(), 0.0),
+                    real: 0.0,
+                    reads: Vec::new(),
+                    active: false,
+                };
+                (g.expr.clone(), true, Some(g))
+            } else {
+                let depth = self.rng.below(2);
+                let g = self.operand(depth, &[]);
+                self.mark_read(&g.reads);
+                let g = if g.bound.mag > 2.0 { self.squash(g) } else { g };
+                (g.expr.clone(), self.rng.percent(15), Some(g))
+            };
+            let name = self.fresh("m");
+            out.push(S::Let {
+                name: name.clone(),
+                mutable: true,
+                typed,
+                init: Init::Expr(init),
+            });
+            let b = start
+                .as_ref()
+                .map_or(bound(0.0, 0.0), |g| bound(g.bound.mag, g.real));
+            let mut v = Var::new(name, Ty::Float, Role::Plain, b);
+            v.lip = match &start {
+                None => 0.0,
+                Some(g) if self.in_loop() => g.bound.slope,
+                Some(_) => 1.0,
+            };
+            v.active = start.as_ref().is_some_and(|g| g.active);
+            v.mutable = true;
+            v.mutated = true;
+            // Not a leaf of the loop's expressions: it is read by its `max` alone.
+            v.hidden = true;
+            let k = self.declare(v);
+            running.push((k, larger, start));
+        }
+
+        self.enter_loop(LoopKind::For, trips);
+        let array = over_array.then(|| {
+            let arrays = self.vectors();
+            let a = if self.rng.percent(60) {
+                3
+            } else {
+                self.rng.pick(&arrays)
+            };
+            self.mark_read(&[a]);
+            a
+        });
+        let index = match array {
+            Some(_) => None,
+            None => Some(self.declare_index(depth, max)),
+        };
+        let element = match (array, index) {
+            (Some(a), _) => {
+                let k = self.declare_element(depth, a);
+                Leaf {
+                    text: self.env[k].name.clone(),
+                    bound: bound(self.env[k].bound.mag, self.slope_of(k)),
+                    reads: vec![k],
+                    active: self.env[k].active,
+                    preferred: true,
+                }
+            }
+            (None, Some(index)) => self.indexed_element(index),
+            (None, None) => unreachable!("an index or an array"),
+        };
+        let mut body = Vec::new();
+        let jump_first = variant == Extreme::Jump && self.rng.percent(50);
+        if jump_first {
+            self.jump(&mut body, false);
+        }
+        let mut candidates = Vec::new();
+        for &(k, larger, _) in &running {
+            let name = self.env[k].name.clone();
+            // Always the element of an array over it (its pattern is read), else mostly.
+            let must_read = array.is_some() || self.rng.percent(90);
+            let g = if variant == Extreme::SelfRead {
+                self.self_read_candidate(k, &element, &mut body)
+            } else {
+                self.candidate(&element, must_read, &mut body)
+            };
+            let m = var(&name);
+            self.mark_read(&[k]);
+            // A literal receiver, `0.5.max(m)`, would not compile.
+            let receiver_ok = !matches!(g.expr, Expr::Lit(_) | Expr::Neg(_));
+            let name_of = |larger: bool| if larger { "max" } else { "min" };
+            let (path, args) = match self.rng.below(8) {
+                0..=3 => (false, vec![m, g.expr.clone()]),
+                4 | 5 if receiver_ok => (false, vec![g.expr.clone(), m]),
+                4 | 5 => (false, vec![m, g.expr.clone()]),
+                6 => (true, vec![m, g.expr.clone()]),
+                _ => (true, vec![g.expr.clone(), m]),
+            };
+            let mut value = Expr::Method {
+                name: name_of(larger),
+                path,
+                args,
+            };
+            if variant == Extreme::Clamped {
+                // `m.max(e).min(1.5)`: the next value is the clamp, not the `max`.
+                let limit = self.rng.pick(&[1.0, 1.5, 2.0]);
+                value = Expr::Method {
+                    name: name_of(!larger),
+                    path: false,
+                    args: vec![value, lit(if larger { limit } else { -limit })],
+                };
+            }
+            body.push(S::Assign {
+                target: name,
+                op: None,
+                value,
+            });
+            candidates.push(g);
+        }
+        if variant == Extreme::Update {
+            self.update(&mut body);
+        }
+        if variant == Extreme::Jump && !jump_first {
+            self.jump(&mut body, false);
+        }
+        // The loop body of a near miss may be wider than a candidate alone.
+        self.cost += self.multiplier * 2.0;
+        let index_read = index.is_some_and(|k| self.env[k].read);
+        let cast = if index.is_some() {
+            self.cast_stmt(depth)
+        } else {
+            None
+        };
+        let (label, _) = self.leave_loop(&mut body);
+        if let Some(c) = cast {
+            body.insert(0, c);
+        }
+        let (pat, iter) = match array {
+            Some(a) => (
+                format!("&{}", ELEMENT_NAMES[depth]),
+                format!("{}.iter()", self.env[a].name),
+            ),
+            None if index_read => (INDEX_NAMES[depth].to_string(), iter),
+            None => ("_".to_string(), iter),
+        };
+        out.push(S::For {
+            label,
+            pat,
+            iter,
+            body,
+        });
+        // The running values: within their starts' and candidates' bounds (a maximum or a
+        // minimum has the slope of one of its operands).
+        for ((k, _, start), g) in running.into_iter().zip(candidates) {
+            let in_loop = self.in_loop();
+            let v = &mut self.env[k];
+            let (mut mag, mut real, mut lip) = (g.bound.mag, g.real, g.bound.slope);
+            if let Some(s) = &start {
+                mag = mag.max(s.bound.mag);
+                real = real.max(s.real);
+                lip = lip.max(s.bound.slope);
+            }
+            v.bound = bound(mag, real);
+            v.lip = if in_loop { lip } else { 1.0 };
+            v.active = g.active || start.is_some_and(|s| s.active);
+            v.hidden = false;
+            v.read = true;
+            v.pending = true;
+            // Mostly folded into a carried variable or an accumulator at once, so that its
+            // gradient matters (a later read may be a comparison only).
+            if self.rng.percent(75) {
+                let leaf = Gen {
+                    expr: var(&self.env[k].name),
+                    bound: bound(self.env[k].bound.mag, self.slope_of(k)),
+                    real: self.env[k].bound.slope,
+                    reads: vec![k],
+                    active: self.env[k].active,
+                };
+                let g = if leaf.bound.mag > 1.0 || self.rng.percent(50) {
+                    self.squash(leaf)
+                } else {
+                    leaf
+                };
+                let accs = self.of_role(Role::Acc);
+                if !accs.is_empty() && self.rng.percent(40) {
+                    let a = self.rng.pick(&accs);
+                    self.acc_update(a, Some(g), out);
+                } else {
+                    let carried = self.of_role(Role::Carried);
+                    let c = self.rng.pick(&carried);
+                    self.carried_update(c, Some(g), out);
+                }
+            }
+        }
+    }
+
+    /// A forward unit-step range for a running extreme: text, largest index, trip count and
+    /// whether it runs at least once. Nested, it may count to an enclosing loop's index.
+    fn forward_range(&mut self, depth: usize) -> (String, usize, usize, bool) {
+        let nm = PROGRAM_N_MAX;
+        if depth > 0 && self.rng.percent(25) {
+            let outer: Vec<usize> = self
+                .ints()
+                .into_iter()
+                .filter(|&k| {
+                    INDEX_NAMES[..depth].contains(&self.env[k].name.as_str())
+                        && self.env[k].max >= 2
+                })
+                .collect();
+            if !outer.is_empty() {
+                let k = self.rng.pick(&outer);
+                let (name, max) = (self.env[k].name.clone(), self.env[k].max);
+                self.mark_read(&[k]);
+                return if self.rng.percent(50) {
+                    (format!("0..={name}"), max, max + 1, true)
+                } else {
+                    (format!("0..{name}"), max - 1, max, false)
+                };
+            }
+        }
+        let l = 3 + self.rng.below(4);
+        match self.rng.below(12) {
+            0 | 1 => (format!("0..{l}"), l - 1, l, true),
+            2 => (format!("1..={}", l - 1), l - 1, l - 1, true),
+            3 => ("0..4".to_string(), 3, 4, true),
+            4 => ("0..=3".to_string(), 3, 4, true),
+            5 => ("0..v.len()".to_string(), 3, 4, true),
+            6 => ("1..4".to_string(), 3, 3, true),
+            7 | 8 => {
+                self.mark_read(&[4]);
+                ("0..n".to_string(), nm - 1, nm, false)
+            }
+            9 => {
+                self.mark_read(&[4]);
+                ("0..=n".to_string(), nm, nm + 1, true)
+            }
+            10 => {
+                self.mark_read(&[4]);
+                ("0..n + 1".to_string(), nm, nm + 1, true)
+            }
+            _ => {
+                self.mark_read(&[4]);
+                ("1..n".to_string(), nm - 1, nm - 1, false)
+            }
+        }
+    }
+
+    /// A reversed or stepped range, which grad reverses with a tape.
+    fn stepped_range(&mut self) -> (String, usize, usize, bool) {
+        let nm = PROGRAM_N_MAX;
+        let l = 3 + self.rng.below(4);
+        match self.rng.below(5) {
+            0 => (format!("(0..{l}).rev()"), l - 1, l, true),
+            1 => (format!("(1..={l}).step_by(2)"), l, l.div_ceil(2), true),
+            2 => {
+                self.mark_read(&[4]);
+                ("(0..n).rev()".to_string(), nm - 1, nm, false)
+            }
+            3 => {
+                self.mark_read(&[4]);
+                ("(0..=n).step_by(2)".to_string(), nm, nm / 2 + 1, true)
+            }
+            _ => {
+                self.mark_read(&[4]);
+                ("(0..=n).rev()".to_string(), nm, nm + 1, true)
+            }
+        }
+    }
+
+    /// An element of a complete array at the index `index`: `v[i]` (or `v[3 - i]`) when the
+    /// index stays below 4, `v[i % 4]` and the like otherwise.
+    fn indexed_element(&mut self, index: usize) -> Leaf {
+        let arrays = self.vectors();
+        let a = if self.rng.percent(70) {
+            3
+        } else {
+            self.rng.pick(&arrays)
+        };
+        let (i, max) = (self.env[index].name.clone(), self.env[index].max);
+        let mut reads = vec![a, index];
+        let at = match (max <= 3, self.rng.below(5)) {
+            (true, 0..=2) => i,
+            (true, 3) => format!("3 - {i}"),
+            (false, 0..=2) => format!("{i} % 4"),
+            (false, 3) => format!("({i} * 3) % 4"),
+            _ => {
+                reads.push(4);
+                format!("({i} + n) % 4")
+            }
+        };
+        Leaf {
+            text: format!("{}[{at}]", self.env[a].name),
+            bound: bound(self.env[a].bound.mag, self.slope_of(a)),
+            reads,
+            active: self.env[a].active,
+            preferred: true,
+        }
+    }
+
+    /// An expression of `depth` over `leaves` (mostly `element`'s, when given) made only of
+    /// operations whose reverse needs their operands and not their result (`+`, `-`, `*`,
+    /// `powi`, `mul_add`, division by `e² + k`): grad recomputes those in a reverse sweep
+    /// where it would record a `sin` or a `sqrt`, and a running extreme is reversed without a
+    /// tape only when its loop records nothing.
+    fn cheap_expr(&mut self, depth: usize, leaves: &[Leaf]) -> Gen {
+        let (expr, b) = self.cheap_node(depth, leaves);
+        let mut reads = Vec::new();
+        let mut active = false;
+        expr.visit_names(&mut |name, _| {
+            if let Some(l) = leaves.iter().find(|l| l.text == name) {
+                reads.extend(l.reads.iter().copied());
+                active |= l.active;
+            }
+        });
+        self.cost += self.multiplier * size(&expr);
+        let real = self.real_slope(b.slope, &reads);
+        Gen {
+            expr,
+            bound: b,
+            real,
+            reads,
+            active,
+        }
+    }
+
+    fn cheap_leaf(&mut self, leaves: &[Leaf]) -> (Expr, Bound) {
+        let preferred: Vec<&Leaf> = leaves.iter().filter(|l| l.preferred).collect();
+        let l = if !preferred.is_empty() && self.rng.percent(50) {
+            preferred[self.rng.below(preferred.len())]
+        } else {
+            &leaves[self.rng.below(leaves.len())]
+        };
+        (var(&l.text), l.bound)
+    }
+
+    fn cheap_node(&mut self, depth: usize, leaves: &[Leaf]) -> (Expr, Bound) {
+        if depth == 0 || self.rng.percent(10) {
+            return self.cheap_leaf(leaves);
+        }
+        for _ in 0..8 {
+            let child = |g: &mut Self| {
+                let d = if g.rng.percent(65) {
+                    depth - 1
+                } else {
+                    g.rng.below(depth)
+                };
+                g.cheap_node(d, leaves)
+            };
+            let (e, b) = match self.rng.below(9) {
+                0 | 1 => {
+                    let ((a, ab), (c, cb)) = (child(self), child(self));
+                    if same(&a, &c) {
+                        continue;
+                    }
+                    let op = if self.rng.percent(50) {
+                        Op::Add
+                    } else {
+                        Op::Sub
+                    };
+                    (bin(op, a, c), bound(ab.mag + cb.mag, ab.slope + cb.slope))
+                }
+                2 => {
+                    let (a, ab) = child(self);
+                    let l = self.rng.pick(&[0.25, 0.5, 0.75, 1.5, 2.0]);
+                    let e = if self.rng.percent(50) {
+                        bin(Op::Mul, a, Expr::Lit(l))
+                    } else {
+                        bin(Op::Mul, Expr::Lit(l), a)
+                    };
+                    (e, bound(ab.mag * l, ab.slope * l))
+                }
+                3 | 4 => {
+                    let ((a, ab), (c, cb)) = (child(self), child(self));
+                    (
+                        bin(Op::Mul, a, c),
+                        bound(ab.mag * cb.mag, ab.slope * cb.mag + ab.mag * cb.slope),
+                    )
+                }
+                5 => {
+                    let (a, ab) = child(self);
+                    let exp = self.rng.pick(&[2, 3]);
+                    let k = f64::from(exp);
+                    let e = Expr::PowI {
+                        base: Box::new(a),
+                        exp,
+                        path: self.rng.percent(30),
+                    };
+                    (
+                        e,
+                        bound(ab.mag.powi(exp), k * ab.mag.powi(exp - 1) * ab.slope),
+                    )
+                }
+                6 => {
+                    let ((a, ab), (c, cb), (d, db)) = (child(self), child(self), child(self));
+                    let e = Expr::Method {
+                        name: "mul_add",
+                        path: self.rng.percent(30),
+                        args: vec![a, c, d],
+                    };
+                    (
+                        e,
+                        bound(
+                            ab.mag * cb.mag + db.mag,
+                            ab.slope * cb.mag + ab.mag * cb.slope + db.slope,
+                        ),
+                    )
+                }
+                7 => {
+                    // a / (c² + k)
+                    let ((a, ab), (c, cb)) = (child(self), child(self));
+                    let k = self.rng.pick(&[0.5, 1.0, 1.5]);
+                    let den = bin(Op::Add, bin(Op::Mul, c.clone(), c), Expr::Lit(k));
+                    (
+                        bin(Op::Div, a, den),
+                        bound(
+                            ab.mag / k,
+                            ab.slope / k + ab.mag * inverse_square_slope(k) * cb.slope,
+                        ),
+                    )
+                }
+                _ => {
+                    let (a, ab) = child(self);
+                    let l = self.rng.pick(&[0.25, 0.5, 1.0, 1.5]);
+                    let e = if self.rng.percent(50) {
+                        bin(Op::Add, a, Expr::Lit(l))
+                    } else {
+                        bin(Op::Sub, Expr::Lit(l), a)
+                    };
+                    (e, bound(ab.mag + l, ab.slope))
+                }
+            };
+            if b.fits() {
+                return (e, b);
+            }
+        }
+        self.cheap_leaf(leaves)
+    }
+
+    /// A condition that grad's reverse can recompute without recording: an integer one, or
+    /// a comparison of cheap expressions.
+    fn cheap_cond(&mut self, element: &Leaf) -> Cond {
+        if self.rng.percent(35) {
+            return self.int_cond();
+        }
+        let mut leaves = self.leaves(&[]);
+        leaves.push(element.clone());
+        let depth = 1 + self.rng.below(2);
+        let lhs = self.cheap_expr(depth, &leaves);
+        self.mark_read(&lhs.reads);
+        let rhs = if self.rng.percent(60) {
+            let thresholds: &[f64] = if lhs.bound.mag <= 1.5 {
+                &[-0.5, -0.25, 0.0, 0.25, 0.5]
+            } else {
+                &[-1.0, -0.5, 0.0, 0.5, 1.0]
+            };
+            lit(self.rng.pick(thresholds))
+        } else {
+            let g = self.cheap_expr(0, &leaves);
+            self.mark_read(&g.reads);
+            if same(&g.expr, &lhs.expr) {
+                Expr::Lit(0.5)
+            } else {
+                g.expr
+            }
+        };
+        let op = self.rng.pick(&[">", "<", ">=", "<="]);
+        Cond::Cmp(lhs.expr, op, rhs)
+    }
+
+    /// An expression over the leaves in scope and `element`, `cheap` or any.
+    fn element_expr(&mut self, element: &Leaf, calls: bool, cheap: bool) -> Gen {
+        let mut leaves = self.leaves(&[]);
+        leaves.push(element.clone());
+        if calls && self.rng.percent(8) {
+            if let Some(g) = self.call(&leaves) {
+                return g;
+            }
+        }
+        let depth = 1 + self.rng.below(2);
+        if cheap {
+            self.cheap_expr(depth, &leaves)
+        } else {
+            self.expr(depth, &leaves)
+        }
+    }
+
+    /// Adds `element` (squashed, unless `cheap`) to `g` unless `g` reads it already.
+    fn with_element(&mut self, g: Gen, element: &Leaf, cheap: bool) -> Gen {
+        let mut found = false;
+        g.expr
+            .visit_names(&mut |name, _| found |= name == element.text);
+        if found {
+            return g;
+        }
+        let e = Gen {
+            expr: var(&element.text),
+            bound: element.bound,
+            real: self.real_slope(element.bound.slope, &element.reads),
+            reads: element.reads.clone(),
+            active: element.active,
+        };
+        let e = if !cheap && self.rng.percent(50) {
+            self.squash(e)
+        } else {
+            e
+        };
+        Gen {
+            expr: bin(Op::Add, g.expr, e.expr),
+            bound: bound(g.bound.mag + e.bound.mag, g.bound.slope + e.bound.slope),
+            real: g.real + e.real,
+            reads: [g.reads, e.reads].concat(),
+            active: g.active || e.active,
+        }
+    }
+
+    /// `let c = e;`, read by the caller: a candidate's local.
+    fn candidate_local(&mut self, init: Init, g: &Gen, body: &mut Vec<S>) -> Gen {
+        let name = self.fresh("c");
+        body.push(S::Let {
+            name: name.clone(),
+            mutable: false,
+            typed: self.rng.percent(15),
+            init,
+        });
+        let k = self.bind_float(name.clone(), g);
+        self.mark_read(&[k]);
+        Gen {
+            expr: var(&name),
+            bound: g.bound,
+            real: g.real,
+            reads: vec![k],
+            active: g.active,
+        }
+    }
+
+    /// The value a running extreme is compared with in one iteration: an expression, or a
+    /// local `let` of one, of an `if` or of a `match`, mostly reading `element`.
+    fn candidate(&mut self, element: &Leaf, must_read: bool, body: &mut Vec<S>) -> Gen {
+        // Mostly of operations grad recomputes: the reverse without a tape needs them.
+        let cheap = self.rng.percent(65);
+        let roll = self.rng.below(100);
+        if roll < 55 {
+            let g = self.element_expr(element, true, cheap);
+            self.mark_read(&g.reads);
+            let g = if must_read {
+                self.with_element(g, element, cheap)
+            } else {
+                g
+            };
+            self.mark_read(&g.reads);
+            return g;
+        }
+        if roll < 70 {
+            let g = self.element_expr(element, true, cheap);
+            let g = if must_read {
+                self.with_element(g, element, cheap)
+            } else {
+                g
+            };
+            self.mark_read(&g.reads);
+            return self.candidate_local(Init::Expr(g.expr.clone()), &g, body);
+        }
+        // `let c = if cond { e1 } else { e2 };` or `let c = match k { .. };`
+        self.branches += 1;
+        let (init, gens) = if roll < 88 {
+            let cond = if cheap {
+                self.cheap_cond(element)
+            } else {
+                self.cond()
+            };
+            let tested = self.state();
+            let mut joined = None;
+            let mut gens = Vec::new();
+            for _ in 0..2 {
+                self.restore(&tested);
+                let g = self.element_expr(element, false, cheap);
+                self.mark_read(&g.reads);
+                Self::join(&mut joined, self.state());
+                gens.push(g);
+            }
+            self.restore(&joined.expect("a state"));
+            let arm = |g: &Gen| Block {
+                stmts: Vec::new(),
+                tail: g.expr.clone(),
+                diverges: false,
+            };
+            let init = Init::If(vec![(cond, arm(&gens[0]))], arm(&gens[1]));
+            (init, gens)
+        } else {
+            let (scrutinee, max, reads) = self.scrutinee();
+            self.mark_read(&reads);
+            let pats = self.patterns(max);
+            let before = self.state();
+            let mut joined = None;
+            let mut arms = Vec::new();
+            let mut gens = Vec::new();
+            for pat in pats {
+                self.restore(&before);
+                let g = self.element_expr(element, false, cheap);
+                self.mark_read(&g.reads);
+                Self::join(&mut joined, self.state());
+                arms.push((
+                    pat,
+                    Block {
+                        stmts: Vec::new(),
+                        tail: g.expr.clone(),
+                        diverges: false,
+                    },
+                ));
+                gens.push(g);
+            }
+            self.restore(&joined.expect("a state"));
+            (Init::Match(scrutinee, arms), gens)
+        };
+        self.branches -= 1;
+        let mut g = Self::merge(&gens);
+        // The element, in some arm.
+        let mut found = false;
+        for h in &gens {
+            h.expr
+                .visit_names(&mut |name, _| found |= name == element.text);
+        }
+        let init = if found || !must_read {
+            init
+        } else {
+            // Not read in any arm: added to the first.
+            let first = self.with_element(gens[0].clone(), element, cheap);
+            self.mark_read(&first.reads);
+            g = Self::merge(&[g, first.clone()]);
+            match init {
+                Init::If(mut arms, otherwise) => {
+                    arms[0].1.tail = first.expr;
+                    Init::If(arms, otherwise)
+                }
+                Init::Match(s, mut arms) => {
+                    arms[0].1.tail = first.expr;
+                    Init::Match(s, arms)
+                }
+                other => other,
+            }
+        };
+        self.candidate_local(init, &g, body)
+    }
+
+    /// A candidate that reads the running value `k` too (a near miss): `m * 0.5 + e * c`,
+    /// or `let c = if m > t { e1 } else { e2 };`.
+    fn self_read_candidate(&mut self, k: usize, element: &Leaf, body: &mut Vec<S>) -> Gen {
+        let m = var(&self.env[k].name);
+        let start = self.env[k].bound;
+        let cheap = self.rng.percent(65);
+        if self.rng.percent(50) {
+            let g = self.element_expr(element, false, cheap);
+            let g = self.with_element(g, element, cheap);
+            self.mark_read(&g.reads);
+            // Within max(|start|, 2 c |e|), and a contraction in the running value.
+            let c = Self::coefficient(0.5, g.bound.slope);
+            let e = Gen {
+                expr: bin(
+                    Op::Add,
+                    bin(Op::Mul, m, Expr::Lit(0.5)),
+                    bin(Op::Mul, g.expr.clone(), Expr::Lit(c)),
+                ),
+                bound: bound(
+                    start.mag.max(2.0 * c * g.bound.mag),
+                    2.0 * c * g.bound.slope,
+                ),
+                real: 2.0 * c * g.real,
+                reads: [g.reads.clone(), vec![k]].concat(),
+                active: g.active,
+            };
+            return e;
+        }
+        self.branches += 1;
+        let threshold = lit(self.rng.pick(&[-0.5, 0.0, 0.5]));
+        let op = self.rng.pick(&[">", "<", ">=", "<="]);
+        let cond = Cond::Cmp(m, op, threshold);
+        let tested = self.state();
+        let mut joined = None;
+        let mut gens = Vec::new();
+        for _ in 0..2 {
+            self.restore(&tested);
+            let g = self.element_expr(element, false, cheap);
+            let g = self.with_element(g, element, cheap);
+            self.mark_read(&g.reads);
+            Self::join(&mut joined, self.state());
+            gens.push(g);
+        }
+        self.restore(&joined.expect("a state"));
+        self.branches -= 1;
+        let arm = |g: &Gen| Block {
+            stmts: Vec::new(),
+            tail: g.expr.clone(),
+            diverges: false,
+        };
+        let init = Init::If(vec![(cond, arm(&gens[0]))], arm(&gens[1]));
+        let g = Self::merge(&gens);
+        self.candidate_local(init, &g, body)
     }
 
     // --- arrays -------------------------------------------------------------------------------
@@ -2994,9 +3775,9 @@ impl<'r> ProgGen<'r> {
             let over = self.cost > COST_BUDGET;
             let want_loop = s == segments - 1 && loops == 0;
             let roll = if want_loop {
-                self.rng.below(48)
+                self.rng.below(54)
             } else {
-                self.rng.below(100)
+                self.rng.below(106)
             };
             let before = out.len();
             match roll {
@@ -3011,14 +3792,15 @@ impl<'r> ProgGen<'r> {
                 32..=36 => self.loop_stmt(&mut out, true),
                 37..=43 => self.array(&mut out),
                 44..=47 => self.counting_loop(&mut out),
-                48..=55 => self.if_stmt(&mut out),
-                56..=61 => self.let_if(&mut out),
-                62..=66 => self.match_stmt(&mut out, None),
-                67..=71 => self.let_match(&mut out),
-                72..=79 => self.let_iter(&mut out),
-                80..=84 => self.let_call(&mut out),
-                85..=88 => self.early_return(&mut out),
-                89..=94 => self.let_expr(&mut out),
+                48..=53 => self.running_extreme(&mut out),
+                54..=61 => self.if_stmt(&mut out),
+                62..=67 => self.let_if(&mut out),
+                68..=72 => self.match_stmt(&mut out, None),
+                73..=77 => self.let_match(&mut out),
+                78..=85 => self.let_iter(&mut out),
+                86..=90 => self.let_call(&mut out),
+                91..=94 => self.early_return(&mut out),
+                95..=100 => self.let_expr(&mut out),
                 _ => self.update(&mut out),
             }
             if out[before..].iter().any(|s| {

@@ -159,8957 +159,9007 @@ pub mod random_programs_dual {
     pub fn prog_0_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
         let mut s0 = (v[n % 4] + x2).cos() * c(2.0);
         let mut acc1: Dual64 = c(0.0);
-        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.25) * (x0 + p.tanh() + q.cos()).sin()).product::<Dual64>();
-        match n % 3 {
-            0 => {
-                s0 = c(0.75) * s0 + c(0.01) * ((x1.powi(2) + c(0.5)).recip() * d_min(x1, v2, margin)).sin();
-                acc1 -= (x2 * x2 + c(1.0)).sqrt().sin();
-            }
-            2 => {
-                acc1 += (x0.sin() + c(2.0)).cbrt();
-                acc1 += d_min(c(2.0_f64), x2 + x0, margin).sin();
-                if le(d_min(c(2.0_f64), x2 * v2, margin), -c(0.5), margin) {
-                    acc1 -= d_clamp(d_abs(x1, margin), (v[n % 4] + x1).cos() - c(1.5), (x1.powi(2) + c(0.5)).recip().cos() + c(1.5), margin).cos();
-                } else {
-                    let v3 = x0 / (x1 * x1 + c(0.5));
-                    s0 = s0.mul_add(c(0.8), v3.tanh().cos() * c(0.02));
-                }
-            }
-            _ => {
-                s0 = (s0 * c(0.5) + acc1.asinh() * c(0.05)).tanh();
-            }
-        }
-        'l0: for &t in v.iter() {
-            if ge(x1 / (v[1].powi(2) + c(0.5)) - (x1 * x1 + c(0.5)).sqrt(), (x0.powi(2) + c(1.0)).recip(), margin) {
+        let v2 = x1 - c(2.5);
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            if ge(s0 * v2, c(1.0), margin) && k3 + n < 2 {
                 break;
             }
-            acc1 += (v2.tanh() * c(2.0)).cosh().tanh() * c(0.5);
-            for j in (1..=4).step_by(2) {
-                let v5 = match j % 3 {
-                    0 => {
-                        let v4 = (t.cos() * c(0.5)).ln_1p();
-                        (v4.powi(2) + c(0.5)).ln()
-                    }
-                    1 => (v[(j + n) % 4].sin().powi(2) + c(2.0)).sqrt(),
-                    2 => {
-                        let x0 = (t.tanh() * c(0.9)).asin().cos().exp();
-                        (x0 * x0).ln_1p()
-                    }
-                    _ => v2.tanh(),
+            let mut m4: Dual64 = -c(1.0);
+            for j in 0..=n {
+                let c5 = if ge(v[j % 4] - (c(0.5) - x0), c(0.5), margin) {
+                    v[j % 4] * v[j % 4]
+                } else {
+                    v[j % 4] * v2
                 };
-                if lt(t, c(1.0), margin) || j + n < 2 {
-                    break 'l0;
-                }
-                s0 *= c(0.8);
-                s0 -= c(0.25) * (s0 * s0 + c(2.0)).ln().cos();
-                s0 = s0.mul_add(c(0.8), v5.cos() * c(0.02));
+                m4 = d_max(m4, c5, margin);
             }
-            s0 = (s0 * c(0.6) + t.tanh() * c(0.4)).tanh();
+            acc1 += m4.tanh() * c(0.5);
+            let v6 = v.iter().copied().map(|p| v2.cos().exp() * (x0 / (p.powi(2) + c(1.0)))).sum::<Dual64>();
+            if k3 >= 2 || gt(x0.asinh(), -c(0.25), margin) {
+                break;
+            }
+            s0 = (s0 * c(0.8) + v6.tanh() * c(0.005)).tanh();
         }
-        'l2: for t in v {
-            if ge(d_to_radians(v2 + t) * c(20.0), -c(1.0), margin) {
-                let v6: Dual64 = x1.mul_add(x0, x2) * d_max(x1, x0, margin);
-                s0 *= c(0.75);
-                s0 -= c(0.25) * (s0.powi(2) + c(2.0)).sqrt().tanh();
-                s0 *= c(0.8);
-                s0 += c(0.01) * v6.tanh().sin();
-            }
-            s0 = (s0 * c(0.6) + (x2.powi(2) + c(2.0)).sqrt() * c(0.4)).tanh();
-            let mut k7 = 0;
-            while k7 < n + 1 && gt(x2 + v2, (x1.cos() + c(2.0)).cbrt(), margin) {
-                k7 += 1;
-                if ge(x0.tanh().exp(), -c(1.0), margin) || k7 < n {
-                    acc1 += (x0 - v2).cos() * c(0.05);
-                    continue;
-                }
-                if le(((s0 * s0 + c(2.0)).ln().tanh() * c(1.5)).cosh(), -c(0.5), margin) {
-                    continue 'l2;
-                }
-                s0 = s0.mul_add(c(0.8), x2.tanh().exp().cos() * c(0.05));
-            }
-            let v8 = ((v2 * v2 + c(1.0)).log2().tanh() * c(0.9)).asin();
-            acc1 += c(0.5) * v8.sin().tanh();
+        if k3 > 1 && ge((v2.cos().cos() * c(0.9)).asin(), (v[1].powi(2) + c(1.0)).powi(-3), margin) {
+            s0 = (s0 * c(0.8) + d_min(c(0.5_f64), acc1, margin) * c(0.02)).tanh();
+            acc1 -= x0 / (x0 * x0 + c(1.5));
         }
-        x1 - s0.tanh() + acc1.cos() + v2.sin() + v[n % 4].atan()
+        if lt(x0.cos(), v2.tanh(), margin) {
+            return x0.mul_add(s0, s0);
+        }
+        s0 * c(1.5) + acc1 * c(0.75)
     }
 
     pub fn prog_1_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_atan2(c(2.0_f64), x0 * x2).cos() * c(2.0);
-        let mut s1 = (s0.sin() * c(0.9)).acos() * c(0.35);
-        let mut acc2: Dual64 = c(0.0);
-        if n > 5 && gt(x1.cos().exp() - s0, (v[n % 4].tanh() * c(0.9)).acos(), margin) {
-            acc2 -= (s0.tanh() * c(1.2)).tan().sin() * c(0.2);
-            acc2 -= x1.cos();
-        }
-        let mut k3 = 0;
-        let v4 = loop {
-            k3 += 1;
-            acc2 += d_min((v[(k3 + n) % 4] * v[(k3 + n) % 4] + c(1.0)).log(3.0), v[(k3 + n) % 4] * c(0.8), margin).sin() * c(0.5);
-            acc2 -= c(0.5) * d_hypot(s0, (v[(k3 + n) % 4].tanh() * c(0.9)).asin(), margin).cos();
-            if k3 >= 4 || gt(x0, v[3], margin) {
-                break s0;
+        let mut s0 = (x0.powi(2) + c(1.0)).sqrt().sin() * c(2.0);
+        let mut s1 = (x1.cos() * c(0.9)).asin().atan();
+        let mut s2 = prog_0_dual(x1, s1, (v[n % 4] + x0).tanh(), [v[0], v[1], v[2], v[3]], n, margin).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        let v5 = loop {
+            k4 += 1;
+            if lt((x0 - x2).cos().exp(), s2, margin) {
+                return prog_0_dual((x0 * (v[n % 4].powi(2) + c(1.0)).ln()).cos() * c(2.0), x2, c(1.2), [v[0], v[1], v[2], v[3]], n, margin);
+            }
+            s1 = (s1 * c(0.6) + (s0.powi(2) + c(1.0)).recip() * c(0.5)).tanh();
+            if k4 >= 4 {
+                break s1.mul_add(x2, x1);
             }
         };
-        let mut m5 = 0;
-        for &t in v.iter() {
-            if ge((t.cos() * c(1.2)).tan(), -c(1.0), margin) {
-                acc2 += d_atan2(v4 * v4 + c(0.5), x1).sin() * c(0.5);
-                break;
-            }
-            for j in 0..v.len() {
+        let v6 = v.iter().fold(x2, |r, &p| r * c(0.75) + c(0.02) * (p / (r * r + c(0.5))).cos());
+        let v7: Dual64 = d_max(v6, x2.powi(3), margin);
+        'l1: for i in (0..6).rev() {
+            let fi = c(i as f64);
+            for j in 0..n {
                 let fj = c(j as f64);
-                s1 = c(0.5) * s1 + c(0.1) * d_max(x2, s0.sin().exp(), margin).cos();
-                s0 = (s0 * c(0.6) + v4.sin() / ((fj.tanh() * c(0.9)).atanh().powi(2) + c(1.0)) * c(0.4)).sin();
-                if j < 1 && le(((x2 + x1).sin() * c(0.9)).acos(), c(0.5), margin) {
-                    s1 = c(0.5) * s1 + c(0.1) * v[j].mul_add(s1, s1).tanh();
+                if le(((c(0.5) * x0).tanh() * c(0.5)).ln_1p(), x1, margin) {
+                    s1 *= c(0.6);
+                    s1 += c(0.4) * s1.sin();
+                    acc3 += c(0.05) * d_log(v5.powi(2) + c(1.0), v5.powi(2) + c(2.0)).tanh();
+                } else if le(v7.sin().exp2(), c(0.0), margin) {
+                    s0 = s0.mul_add(c(0.75), (v5.powi(2) + c(1.5)).acosh().tanh() * c(0.02));
                 } else {
-                    let x2 = x0;
-                    acc2 -= x2.sin() * c(0.1);
+                    let v8 = (v5 * v5 + c(1.0)).log10();
+                    acc3 -= v8.tanh() * c(0.05);
                 }
+                let v10: Dual64 = if j < 3 && gt(v7.sin(), c(0.0), margin) {
+                    v5.tanh().exp2().cos().exp()
+                } else if le(x2 + fj, fi, margin) {
+                    let v9 = (s0 * s0 + c(1.0)).powi(-1);
+                    v9.sin()
+                } else {
+                    ((v7.sin() * c(0.5)).ln_1p().powi(2) + c(2.0)).sqrt()
+                };
+                s1 = s1.mul_add(c(0.5), (v[(j + k4) % 4].atan().powi(2) + c(1.0)).powi(-3) * c(0.05));
+                s0 = s0.mul_add(c(0.8), v10.sin() * c(0.05));
             }
-            let v6: Dual64 = (v4.cos() * c(0.9)).atanh() * s1.powi(3);
-            s0 = (s0 * c(0.8) + (s0.sin() * c(0.9)).atanh() * c(0.02)).sin();
-            acc2 += c(0.25) * v6.sin().sin();
-            if ge(s1 * v[m5 % 4] / ((v4 * v4 + c(1.0)).cbrt().sin() + c(2.0)), c(1.0), margin) || m5 % 3 == 1 {
-                m5 += 1;
+            if ge((x0 * x0 + c(1.0)).cbrt(), v7, margin) {
+                acc3 -= c(0.25) * ((-x1) - v5).cos();
+                continue;
+            }
+            s1 = s1.mul_add(c(0.5), (d_log(v5 * v5 + c(1.0), v5.powi(2) + c(2.0)).powi(2) + c(1.0)).sqrt().sin() * c(0.05));
+            for j in (0..=n).rev().step_by(2) {
+                if ge(d_to_degrees(x1.tanh()) * c(0.01), c(0.5), margin) {
+                    s2 = s2.mul_add(c(0.8), (s2 - v6).tanh().sin() * c(0.1));
+                    continue 'l1;
+                }
+                let v11 = v[j % 4].tanh().cosh();
+                acc3 += v5.tanh().exp().tanh() * c(0.05);
+                acc3 -= c(0.05) * v11.cos();
             }
         }
-        let c7 = c(m5 as f64);
-        if lt((v4.tanh() * c(2.0)).cosh(), v4, margin) {
-            s0 = s0 * c(0.75) + d_abs(v[k3 % 4], margin).cos() * c(0.25);
-            let v8: Dual64 = prog_0_dual(c(0.25), x0, v[2].tanh().exp_m1().sin().sin(), [v[0], v[1], v[2], v[3]], m5, margin);
-            s0 = s0 * c(0.75) + v8.tanh().sin() * c(0.005);
-        }
-        for _ in (0..5).rev() {
-            s0 = (s0 * c(0.8) + (s0.cos() * c(1.2)).tan() * c(0.02)).sin();
-            let v10 = if lt((s1 + c7).sin().exp2(), -c(0.5), margin) {
-                (d_clamp(x2, -c(1.5), c(1.5), margin).tanh() * c(0.9)).asin()
-            } else {
-                let v9 = d_to_radians(x1) * (-s1);
-                return (x1 * x1 + c(1.0)).recip() - v[k3 % 4].tanh() + v9.tanh()
-            };
-            acc2 -= c(0.4) * v10.cos();
-        }
-        for &t in v {
-            s0 = s0.mul_add(c(0.8), (t * t + c(2.0)).ln().tanh() * c(0.25));
-            let v13 = match m5 {
-                0 | 2 => c7 + x2,
-                g if g > 3 => {
-                    let v11 = d_atan2(v4.powi(2) + c(0.5), c7);
-                    (v11.powi(2) + c(1.0)).log10()
-                }
-                _ => {
-                    let v12 = v4 + c(1.25);
-                    v12 * x1
-                }
-            };
-            acc2 -= c(0.5) * v13.sin();
-        }
-        s0.tanh() + s1 * c(0.25) - acc2.cos() - c7.sin() + (v[0] * v[0] + c(1.0)).cbrt().powi(2)
+        s0 + s1 - s2 + acc3.cos() + v5.sin() + v7.sin()
     }
 
     pub fn prog_2_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (v[n % 4] + x1).sin() * c(2.0);
-        let mut s1 = (x0 - v[n % 4]).tanh();
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        let v7 = loop {
-            k3 += 1;
-            s1 *= c(0.6);
-            s1 -= c(0.1) * (x2 * s0).tanh();
-            let v6: Dual64 = if lt(v[k3 % 4].atan(), -c(0.5), margin) {
-                x1.sin()
-            } else if lt(x0.powi(3).asinh(), c(1.0), margin) {
-                for j in (1..=5).step_by(2) {
-                    let v4 = -v[j % 4];
-                    acc2 -= c(0.1) * (x2 * x2 + c(1.0)).log2().tanh();
-                    s0 = (s0 * c(0.75) + v4.cos() * c(0.25)).tanh();
-                }
-                let v5 = s1.powi(3) * (x0 * x0 + c(2.0)).sqrt();
-                ((x0.sin() * c(1.2)).tan().cos() * c(0.9)).acos() + v5.sin()
-            } else {
-                s1 = c(0.5) * s1 + c(0.1) * s1.mul_add(s1, v[3]).cos();
-                (s1.sin().powi(2) + c(1.0)).log2()
-            };
-            if k3 >= 5 || ge((x1 * x1 + c(2.0)).ln(), c(1.0), margin) {
-                break v[k3 % 4].sin().exp();
-            }
-            acc2 -= c(0.1) * v6.tanh();
-        };
-        let mut m8 = 0;
-        for i in 0..n {
-            let fi = c(i as f64);
-            for _ in (0..3).rev() {
-                let v9 = (x2 * x2 + c(0.5)).recip();
-                let v10: Dual64 = (v9.tanh() * c(0.9)).atanh();
-                let v11 = x1 - c(0.35);
-                s1 = s1.mul_add(c(0.75), x2.tanh() * c(0.25));
-                s0 = s0 * c(0.75) + (v10.cos() + v11.sin()).sin() * c(0.02);
-            }
-            let v14 = if !(i + k3 < 9 && gt((v7.cos() + c(2.0)).cbrt(), c(0.0), margin)) {
-                let v12 = (v7 * v7 + c(0.5)).sqrt() / ((-x2).powi(2) + c(1.0));
-                -v12
-            } else if le((d_hypot(s1, x2, margin).tanh() * c(2.0)).cosh(), c(1.0), margin) && n % 3 == 1 {
-                (v7.cos().exp_m1().powi(2) + c(1.0)).powf(0.3)
-            } else {
-                let v13 = x2.sin();
-                ((x1 + v13).powi(2) + c(1.0)).recip()
-            };
-            match i % 2 {
-                0 => {
-                    s0 = c(0.8) * s0 + c(0.05) * d_atan2(s0, v7 * v7 + c(1.0)).cos();
-                    if le(d_hypot(x0, v[1] / (v14 * v14 + c(1.0)), margin), c(0.0), margin) {
-                        acc2 += c(0.25) * v14.cos();
-                        for (j, &u) in v.iter().enumerate() {
-                            let fj = c(j as f64);
-                            acc2 += c(0.05) * (u * u + c(1.0)).recip();
-                            let v15 = d_abs(fj, margin);
-                            let v17 = match n % 4 {
-                                0 | 2 => {
-                                    acc2 -= (u * u + c(1.0)).log10().cos() * c(0.05);
-                                    v15.tanh().exp2() / (v15 * v15 + c(1.5))
-                                }
-                                3 => {
-                                    let v16 = v15.tanh().tanh().sinh();
-                                    (d_powf(x1 * x1 + c(1.0), u.tanh()).tanh() + c(2.0)).cbrt() + v16.sin()
-                                }
-                                _ => (v15.sin() * c(2.0)).sinh(),
-                            };
-                            s1 = c(0.8) * s1 + c(0.02) * v17.cos().cos();
-                        }
-                    } else if lt(x1.asinh(), fi.tanh().cosh(), margin) {
-                        acc2 += (fi * fi + c(1.0)).log10().cos() * c(0.25);
-                        let v18 = s1 / (s1 * s1 + c(0.5));
-                        acc2 -= v18.tanh().cos() * c(0.25);
-                    }
-                    acc2 += ((x1.sin() * c(1.5)).cosh() + d_atan2(s0, x1 * x1 + c(0.5))).sin() * c(0.25);
-                }
-                _ => {
-                    acc2 += d_to_radians(s0).sin() * c(0.25);
-                }
-            }
-            if le(v7.asinh(), x2, margin) && m8 < 23 {
-                m8 += 1;
-            }
-            acc2 += v[i % 4].cos().exp().tanh() * c(0.25);
-            acc2 += v14.tanh() * c(0.25);
+        let mut s0 = (x2 + x1).tanh() * c(2.0);
+        let mut s1 = (x1.cos() * c(1.2)).tan().cos() * c(2.0);
+        let mut s2 = x2.powi(2).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        for i in 0..6 {
+            acc3 += c(0.25) * v[i % 4].atan().tanh();
+            let v4: Dual64 = c(0.25) - v[3];
+            s2 = s2 * c(0.8) + v4.sin() * c(0.2);
         }
-        let c19 = c(m8 as f64);
-        let v21 = if !(m8 == 6) {
-            let v20 = s0 + x2 - (c19.sin() * c(2.0)).sinh();
-            (v20.cos() * c(0.9)).asin()
+        let mut k5 = 0;
+        while k5 < n {
+            k5 += 1;
+            if le(s2.mul_add(x0, x0), c(0.5), margin) {
+                continue;
+            }
+            let mut k6 = 0;
+            while k6 < 6 {
+                k6 += 1;
+                acc3 += (c(SCALE) + s0).sin() * c(0.05);
+                let v7 = ((v[0] / (v[0] * v[0] + c(1.5))).tanh() * c(0.9)).atanh();
+                let v8 = (v7 * c(std::f64::consts::FRAC_1_PI)).sin();
+                acc3 -= c(0.05) * v8.cos().sin();
+            }
+            let v9 = c(0.3) - v[n % 4];
+            s2 = (s2 * c(0.8) + x2.cos().sinh() * c(0.1)).sin();
+            acc3 += c(0.25) * v9.sin().tanh();
+        }
+        if k5 % 2 == 0 {
+            return (d_max(-c(2.0_f64), x0, margin).cos() * c(0.9)).acos();
+        }
+        let v13 = if ge(v[k5 % 4].atan().sin().exp_m1(), -c(1.0), margin) {
+            for (i, &t) in v.iter().enumerate() {
+                match i {
+                    0..=1 => {
+                        s0 *= c(0.5);
+                        s0 += c(0.2) * (s0 / (s2 * s2 + c(1.0))).tanh();
+                    }
+                    2 => {
+                        acc3 += x2.tanh().exp().tanh() * c(0.5);
+                    }
+                    3 => {
+                        let x1 = c(SCALE) + (s2 - s1);
+                        s0 *= c(0.5);
+                        s0 -= c(0.1) * ((s1.powi(2) + c(2.0)).ln() + (x2 + s0)).sin();
+                        s0 *= c(0.5);
+                        s0 += c(0.25) * x1.cos();
+                    }
+                    _ => {
+                        s2 = c(0.8) * s2 + c(0.1) * t.tanh().sinh().tanh();
+                        match i {
+                            0 => {
+                                s0 = c(0.8) * s0 + c(0.05) * (x0 * s0).sin();
+                                continue;
+                            }
+                            3 => {
+                                s1 = (s1 * c(0.6) + (x1 * x1 + c(0.5)).cbrt() * c(0.1)).tanh();
+                                s1 = s1 * c(0.75) + x0.sin() * c(0.25);
+                            }
+                            _ => {
+                                let v10 = prog_0_dual(t, (v[2].tanh() * c(1.2)).tan().tanh(), c(0.25), v, k5, margin);
+                                s1 = s1 * c(0.8) + (t.sin() * (s0.sin() * c(0.9)).asin()).tanh() * c(0.05);
+                                s1 = (s1 * c(0.75) + v10.tanh() * c(0.005)).tanh();
+                            }
+                        }
+                        let v11: Dual64 = d_powf(x0 * x0 + c(1.0), s1.sin());
+                        s0 = (s0 * c(0.5) + v11.sin() * c(0.02)).tanh();
+                    }
+                }
+                s0 = s0.mul_add(c(0.8), (v[3 - i] * c(std::f64::consts::LN_2)).tanh() * c(0.25));
+                acc3 -= c(0.5) * t.tanh();
+            }
+            let v12 = x0;
+            (x2.tanh() * c(0.5)).ln_1p().tanh() + v12.tanh()
+        } else if ge(((x0 - x2).powi(2) + c(2.0)).ln(), x2, margin) {
+            let x2 = ((x1.sin() * c(1.2)).tan().cos() * c(0.9)).acos();
+            x2 / (v[3].powi(2) + c(1.5))
         } else {
-            (x0 * x0 + c(0.5)).recip()
+            return v[0].asinh()
         };
-        let v23: Dual64 = if !(m8 < 1 && gt((x0.cos() * c(1.2)).tan(), -c(1.0), margin)) {
-            x2 + v7
-        } else {
-            let v22 = v7;
-            v7.cos() + v22.cos()
+        'l4: for _ in 0..v.len() {
+            let v14 = (v13.cos() * c(1.2)).tan();
+            acc3 -= s1.powi(3).cos() * c(0.25);
+            for j in 0..v.len() {
+                let fj = c(j as f64);
+                let v15 = (v13.cos().sinh().powi(2) + c(1.0)).log(3.0);
+                let v17 = if le(v14.sin().exp2(), -c(1.0), margin) {
+                    let v16 = fj - c(0.35);
+                    v16.cos().exp()
+                } else if j < 1 {
+                    d_atan2(v15, v14.asinh().powi(2) + c(1.0))
+                } else {
+                    s1.cos()
+                };
+                if ge((v13 * v13 + c(0.5)).sqrt().tanh().cosh(), -c(1.0), margin) {
+                    s1 = c(0.75) * s1 + c(0.25) * (-s1).cos();
+                    break 'l4;
+                }
+                acc3 += (v15.cos() * c(2.0)).sinh().cos() * c(0.1);
+                acc3 += v17.sin().cos() * c(0.1);
+            }
+            s2 = (s2 * c(0.8) + v14.sin() * c(0.02)).tanh();
+        }
+        let v19 = match k5 + n {
+            0 => v13.sin(),
+            1 => s2.sin(),
+            2 | 4 => {
+                let v18 = prog_0_dual(c(0.5), (d_abs(v13, margin) - d_max(x2, v[k5 % 4], margin)).cos() * c(2.0), d_abs(v13, margin).cos(), v, 4, margin);
+                v[(k5 + n) % 4].sin().exp2() + v[1].sin().exp() + v18.sin()
+            }
+            _ => {
+                let x2 = (v[1] / (x0 * x0 + c(1.0))).sin().exp();
+                (d_atan2(c(1.5_f64), x2).powi(2) + c(1.0)).log10()
+            }
         };
-        x2 * c(1.5) + s0.cos() - s1.sin() - acc2.tanh() + c19.sin() - v21 * c(0.25) + v23.cos()
+        s0.sin() + s1.cos() + s2 * c(1.5) + acc3.tanh() + v13 * c(0.25) + v19.cos() + (v[0].cos().exp().powi(2) + c(1.0)).log(10.0)
     }
 
-    pub fn prog_3_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * x2).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v4 = match n % 3 {
-            0 => {
-                let v2 = c(SCALE) + x1 - x1.tanh();
-                ((d_to_degrees(x2) * c(0.01)).sin() * c(0.9)).atanh() + v2.sin()
-            }
-            g if g > 1 => {
-                let v3 = v[n % 4] + v[3];
-                v3 - x2
-            }
-            _ => v[2].sin().exp2() + (v[n % 4].powi(2) + c(0.5)).sqrt(),
-        };
-        let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.25) * ((d_abs(x1, margin).powi(2) + c(2.0)).acosh() + p.sin() + q.sin()).tanh()).product::<Dual64>();
-        for i in (0..3).rev() {
-            for (j, &u) in v.iter().enumerate() {
-                let fj = c(j as f64);
-                s0 = c(0.6) * s0 + c(0.4) * v[2].cos();
-                if lt((v5.powi(2) + c(1.0)).cbrt(), c(0.0), margin) {
-                    acc1 += c(0.1) * (x0 + fj).tanh();
-                    acc1 += c(0.1) * (s0.cos() + c(2.0)).cbrt().tanh().exp_m1().cos();
+    pub fn prog_3_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((v[3] + v[n % 4]) / (x0.powi(2) + c(0.5))).cos() * c(2.0);
+        let mut s1 = (x1.sin() + c(2.0)).cbrt();
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); 4];
+        a3[0] = -v[n % 4];
+        for i in 1..4 {
+            a3[i] = a3[i - 1] * c(0.5) + (x1 + x2 - v[i].sin()).sin() * c(0.1);
+        }
+        let mut a4 = [c(0.0); 4];
+        a4[0] = x1.tanh();
+        for i in 1..4 {
+            a4[i] = a4[i - 1] * c(0.5) + (s1.powi(2) + c(0.5)).sqrt().tanh() * c(0.5);
+        }
+        let v5: Dual64 = prog_0_dual(a3[n % 4].sin().tanh(), x2, c(0.75), [v[0], v[1], v[2], v[3]], n, margin);
+        let v8 = if lt(d_to_radians(v5), -c(0.25), margin) {
+            prog_0_dual((d_atan2(x2 * x2 + c(0.5), v[n % 4]).powi(2) + c(0.5)).ln().tanh(), (s0 / (v[n % 4].powi(2) + c(1.5))).cos() * c(2.0), (x1 * c(std::f64::consts::LN_2)).cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin)
+        } else if lt(((x1 / c(1.5)).powi(2) + c(1.0)).powi(-3), -c(0.25), margin) && n == 4 {
+            for i in 0..n {
+                let fi = c(i as f64);
+                acc2 += c(0.25) * fi.sin().exp2().sin();
+                let mut m6 = (fi + x2).tanh();
+                for j in 1..4 {
+                    let fj = c(j as f64);
+                    m6 = d_min(d_max(fj.cos() - (v[j].powi(2) + c(0.5)).ln(), m6, margin), c(1.5), margin);
                 }
-                s0 = (s0 * c(0.8) + u.sin() * c(0.2)).sin();
+                s1 = s1.mul_add(c(0.8), m6.sin().tanh() * c(0.1));
             }
-            let v7 = if le((s0.powi(2) + c(1.0)).powf(0.5), c(0.5), margin) && n < i {
-                ((v[i] / (v4 * v4 + c(1.5))).tanh() * c(1.2)).tan()
-            } else if lt(x1.sin().exp(), c(1.0), margin) {
-                let v6 = (v4 * v4 + c(1.5)).acosh();
-                acc1 += c(0.5) * (v5 - v5.sin().exp()).cos();
-                v5.asinh() + v6.cos()
-            } else {
-                let x2 = x2.sin();
-                (x2.powi(2) + c(1.0)).cbrt()
-            };
-            let v8 = v4.sin().cosh();
-            s0 = s0 * c(0.75) + (s0 * s0 + c(1.5)).acosh().sin() * c(0.05);
-            s0 *= c(0.8);
-            s0 += c(0.01) * (v7.cos() - v8.cos()).sin();
+            let v7 = (acc2 * acc2 + c(2.0)).ln();
+            acc2 -= prog_0_dual((acc2 - v7.tanh().exp2()).tanh(), c(1.5), x2, [v[0], v[1], v[2], v[3]], n, margin).sin() * c(0.25);
+            x0 + x1
+        } else {
+            let x0 = (x0.sin() + c(2.0)).cbrt() - x1;
+            ((a3[n % 4] * x0).sin() * c(0.9)).acos()
+        };
+        'l4: for i in 0..v.len() {
+            let fi = c(i as f64);
+            if n == 0 && lt(prog_0_dual((a4[3].tanh() * c(1.5)).cosh().tanh() * c(2.0), (s0.sin() * c(0.9)).atanh().sin(), x2.powi(2).cos() * c(2.0), a3, 3, margin), v8, margin) {
+                let x0 = s1 + x0;
+                s1 = (s1 * c(0.6) + x0.sin() * c(0.2)).tanh();
+            } else if le((x1.cos() * c(0.9)).asin(), c(0.5), margin) {
+                acc2 += c(0.5) * (v[1] - v5).tanh();
+                let v9: Dual64 = fi.asinh() - s1;
+                acc2 += v9.cos() * c(0.5);
+            }
+            s0 *= c(0.75);
+            s0 += c(0.02) * ((s0 * v5).tanh() * c(0.9)).asin().cos();
+            let mut k10 = 0;
+            while k10 < n && ge((v5.sin() * c(0.9)).atanh().cos().exp_m1(), c(0.0), margin) {
+                k10 += 1;
+                if ge((a4[k10 % 4] * a4[k10 % 4] + c(2.0)).acosh(), fi, margin) && k10 < 2 {
+                    acc2 += v8.cos() * c(0.05);
+                    break 'l4;
+                }
+                if !(n < 6 && ge(v[0] - s1, -c(0.5), margin)) {
+                    break;
+                }
+                if lt(x2 * v5, x1, margin) {
+                    return c(1.5) * x1;
+                }
+                s1 *= c(0.8);
+                s1 += c(0.02) * (x1.powi(2) + s0.tanh().exp_m1()).tanh();
+            }
+            acc2 -= d_to_radians(v[k10 % 4]);
         }
-        let v9 = v.iter().map(|&p| c(1.0) + c(0.1) * ((v4.tanh() * c(0.9)).acos() + p.cos()).cos()).product::<Dual64>();
-        let mut k10 = 0;
-        while k10 < 4 {
-            k10 += 1;
-            acc1 += v9.cos() * c(0.5);
-            acc1 += c(0.5) * d_log(c(3.0_f64), v4 * v4 + c(2.0)).atan().tanh();
-            acc1 += (s0.sin() * (x2.tanh() + c(2.0)).cbrt()).tanh() * c(0.5);
-        }
-        s0 * c(0.25) + acc1.tanh() + v5.sin() - v9 * c(0.25)
+        let a11 = [(x0.sin() * c(0.9)).asin(), (v[0].tanh().tanh() * c(0.9)).acos(), (x0.sin() * c(0.9)).acos(), (a4[n % 4] * a4[n % 4] + c(1.0)).log(10.0).asinh()];
+        s0 * c(0.5) - s1.sin() - acc2.tanh() + v8 - a11[0].cos() - (x0 - a3[1].sin())
     }
 
     pub fn prog_4_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_0_dual(c(0.25), (v[n % 4] + x0).sin() * c(2.0), x2, v, n, margin).sin() * c(2.0);
-        let mut s1 = d_atan2((x1 * x1 + c(1.0)).sqrt(), (x1 * x1 + c(0.5)).recip().powi(2) + c(1.0)).tanh() * c(2.0);
-        let mut s2 = prog_0_dual((d_abs(x0, margin).sin() * c(0.5)).ln_1p().sin() * c(2.0), s1, (v[3].powi(2) + c(1.0)).cbrt().sin(), v, n, margin).sin() * c(2.0);
+        let mut s0: Dual64 = (x1 * x2).asinh().sin() * c(2.0);
+        let mut s1 = (x1.asinh() + x0).cos() * c(2.0);
+        let mut s2 = ((x0 * x0 + c(2.0)).sqrt().tanh() * c(0.9)).atanh();
         let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().copied().map(|p| (x0 * x0 + c(1.0)).recip().cos() + p.tanh()).sum::<Dual64>();
-        let mut m5 = 0;
-        for i in 0..4 {
-            let fi = c(i as f64);
-            s2 = c(0.75) * s2 + c(0.1) * (v[3] + s2).cos();
-            if gt((s0 * s0 + c(2.0)).acosh(), d_atan2(s2.powi(2) + c(1.0), v4), margin) {
-                m5 += 1;
-            }
-            s2 = (s2 * c(0.5) + (fi * fi + c(1.0)).log(10.0) * c(1.0)).tanh();
-        }
-        match m5 {
-            0 => {
-                s0 = (s0 * c(0.5) + v[n % 4] / (v[m5 % 4] * v[m5 % 4] + c(0.5)) * c(0.05)).tanh();
-            }
-            1 | 3 => {
-                s2 = (s2 * c(0.8) + (v[0].sin() * c(0.9)).asin() * c(0.05)).sin();
-                if m5 < 5 && le(x0.asinh() + v4, c(0.5), margin) {
-                    s2 = c(0.8) * s2 + c(0.02) * (x1 - x2).tanh().exp_m1().cos();
-                } else {
-                    s0 = c(0.5) * s0 + c(0.005) * prog_3_dual(c(0.5), (acc3.powi(2) + c(1.0)).log2().sin(), c(1.5), v, n, margin).sin();
-                    let v6 = prog_3_dual((x1 * x1).cos() * c(2.0), (v[3].powi(2) + c(1.0)).log2().sin() * c(2.0), ((v[3] * v[3] + c(1.0)).cbrt() * x1.sin()).tanh(), v, n, margin);
-                    s0 = s0.mul_add(c(0.6), v6.tanh().cos() * c(0.005));
-                }
-                let v4 = x0.tanh();
-                s1 = s1 * c(0.5) + v4 * c(0.5);
-            }
-            g if g > 5 => {
-                acc3 -= (v4.powi(2) + c(1.0)).sqrt().cos() * c(0.5);
-                acc3 -= d_hypot(c(2.0_f64), x2, margin).sin();
-            }
-            _ => {
-                let v7 = c(0.8) - (v4 * v4).ln_1p();
-                s2 = (s2 * c(0.6) + v7.sin() * c(0.05)).tanh();
-            }
-        }
-        let mut m8 = 0;
-        for i in (1..=5).step_by(2) {
-            if ge((v[m8 % 4].powi(2) + c(0.5)).cbrt(), c(1.0), margin) || i % 2 == 0 {
-                continue;
-            }
-            acc3 += (x1 / ((s2 * x0).powi(2) + c(0.5))).cos() * c(0.25);
-            if gt((x2 * x2 + c(1.0)).ln() + (x2.tanh() * c(1.5)).cosh(), c(0.1) * s2, margin) {
-                m8 += 1;
-            }
-            s2 = s2.mul_add(c(0.5), (d_to_radians(s0) * c(50.0)).tanh() * c(0.5));
-        }
-        let c9 = c(m8 as f64);
-        let v10 = v[2] + v4;
-        let v11 = (c9 * c9).ln_1p();
-        let mut a12 = [c(0.0); 4];
-        for i in 0..4 {
-            let fi = c(i as f64);
-            if le(v10.cos().cos().exp2(), v[m8 % 4].asinh(), margin) {
-                a12[i] = fi + v11;
+        s1 *= c(0.8);
+        s1 += c(0.1) * (x1 + v[2]).cos();
+        let a4 = v.map(|e| e.tanh());
+        let v5 = d_atan2(a4[n % 4] * a4[n % 4] + c(1.0), a4[n % 4].sin());
+        let mut m6 = c(f64::NEG_INFINITY);
+        for i in 0..n + 1 {
+            let c7 = if ge(v[i % 4] * v[n % 4], -c(1.0), margin) {
+                v[i % 4]
             } else {
-                a12[i] = v[m8 % 4] * c(std::f64::consts::LN_2) / (fi.atan().powi(2) + c(0.5));
-            }
+                a4[0] * v[i % 4]
+            };
+            m6 = d_max(m6, c7, margin);
         }
-        s0.sin() + s1 + s2.cos() + acc3 - v10.sin() - v11.cos() + a12[1].sin()
+        s2 = c(0.6) * s2 + c(0.1) * m6.tanh().cos();
+        s0 *= c(0.75);
+        s0 -= c(0.02) * (s1 + acc3).cos();
+        acc3 -= c(0.25) * (v5 + s1 + x2).sin();
+        s0 + s2.sin() + acc3 * c(0.75)
     }
 
     pub fn prog_5_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_0_dual(x0, c(1.2), x1, v, n, margin).sin() * c(2.0);
-        let mut s1 = prog_0_dual(v[1].sin().exp().atan().tanh() * c(2.0), c(2.0), c(1.2), v, 0, margin).sin() * c(2.0);
+        let mut s0 = x2.mul_add(v[2], v[2]).cos() * c(2.0);
+        let mut s1 = (x0 * x0 + c(1.0)).log2().cos() * c(2.0);
         let mut acc2: Dual64 = c(0.0);
-        'l0: for i in 1..n {
+        for i in 0..v.len() {
             let fi = c(i as f64);
-            match i {
-                0..=2 => {
-                    s0 = (s0 * c(0.6) + (x2 + c(1.25)) * c(0.4)).tanh();
+            if gt(v[i], fi, margin) {
+                return prog_4_dual((x1.sin() * c(0.9)).acos().tanh(), s1, x1, v, i, margin);
+            }
+            acc2 += (x1 + c(1.2)).cos() * c(0.5);
+        }
+        for i in 0..5 {
+            let fi = c(i as f64);
+            let v3 = if !(i < n) {
+                (x1.powi(2) + c(1.5)).acosh() - (v[i % 4] * v[i % 4] + c(1.0)).powf(1.5)
+            } else if lt(prog_4_dual(x1.cos(), x1, x2, v, i, margin), -c(1.0), margin) {
+                let x2 = prog_0_dual((x1 / c(4.0)).cos(), c(1.2), (x2 * fi).tanh().exp().cos(), v, i, margin);
+                x0 + x2.cos()
+            } else {
+                (v[3].cos() * c(2.0)).cosh().cos().sinh()
+            };
+            let mut m4 = prog_0_dual(x2.mul_add(x1, x1).sin(), ((x0 * x1).tanh() * c(0.9)).asin().tanh(), x0, v, i, margin).cos();
+            for j in 1..n {
+                m4 = d_min(m4, (v[j % 4] * v[j % 4] + c(1.0)).powi(-1) + v[(j * 3) % 4].sin(), margin);
+            }
+            acc2 += c(0.02) * m4.tanh();
+            s1 *= c(0.8);
+            s1 -= c(0.005) * v3.tanh().sin();
+        }
+        let v5 = v.iter().fold(x1, |r, &p| r * c(0.75) + c(0.005) * prog_4_dual((p + x1).asinh().tanh() * c(2.0), s0, d_clamp((r.tanh() * c(1.2)).tan(), (p - r).sin() - c(1.5), x1.tanh() + c(1.5), margin).sin(), v, n, margin).tanh());
+        let mut a6 = [c(0.0); 4];
+        for i in 0..4 {
+            if !(i > 2 && lt(v5.powi(2), c(0.0), margin)) {
+                a6[i] = d_atan2(v[i], x2.powi(2) + c(1.0));
+            } else {
+                a6[i] = x0 * c(std::f64::consts::FRAC_1_PI);
+            }
+        }
+        let mut a7 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            a7[i] = (fi * fi + c(2.0)).acosh();
+            acc2 += c(0.5) * t.tanh().cos();
+        }
+        'l5: for &t in v.iter() {
+            match n {
+                0 | 2 => {
+                    let v8 = x0;
+                    acc2 += c(0.5) * v8.cos();
                 }
-                3 => {
-                    s1 = (s1 * c(0.8) + (-x0) * (x2.tanh() * c(2.0)).cosh() * c(0.01)).sin();
-                    let x1 = d_log(x2 * x2 + c(1.0), x1 * x1 + c(2.0)) - x1;
-                    s1 *= c(0.75);
-                    s1 += c(0.05) * x1.cos();
+                3..=5 => {
+                    s1 = (s1 * c(0.8) + x2 * c(0.2)).tanh();
                 }
-                4 => {
-                    s1 = s1 * c(0.6) + v[1].sin() * c(0.4);
-                    s1 = (s1 * c(0.5) + (x2 * x2 + c(1.0)).recip() * c(0.75)).tanh();
+                6 => {
+                    continue;
                 }
                 _ => {
-                    s0 = c(0.8) * s0 + c(0.2) * s1.cos().cos();
+                    for (j, &u) in v.iter().enumerate() {
+                        let fj = c(j as f64);
+                        if !(n + j < 2) {
+                            let v9 = d_atan2(x1, x2 * x2 + c(1.0));
+                            let v10: Dual64 = (u.powi(2).powi(2) + c(0.5)).ln();
+                            acc2 += (v9.cos() - v10.tanh()).sin() * c(0.1);
+                        } else {
+                            s0 *= c(0.75);
+                            s0 += c(0.1) * (t + x1).sin();
+                            acc2 += a6[j].atan().cos().exp_m1().tanh() * c(0.1);
+                        }
+                        if gt((a6[n % 4].tanh().tanh() * c(2.0)).sinh(), fj.sin(), margin) {
+                            acc2 -= c(0.1) * d_atan2(x0, a6[j] * a6[j] + c(0.5)).cos();
+                            let v11: Dual64 = u;
+                            s1 = s1 * c(0.75) + v11.sin() * c(0.25);
+                        } else {
+                            s1 = (s1 * c(0.6) + u.sin() * c(0.4)).tanh();
+                        }
+                        s0 = (s0 * c(0.5) + (s1.cos() * c(1.5)).cosh() * c(0.1)).sin();
+                    }
+                    let x1 = x1;
+                    s0 = (s0 * c(0.8) + x1.sin() * c(0.2)).sin();
                 }
             }
-            acc2 += v[n % 4].tanh() * c(0.4);
-            let mut k3 = 0;
-            while k3 < 4 && lt(d_atan2((x2 / (x2 * x2 + c(1.0))).powi(2) + c(0.5), (x2 * x2 + c(1.0)).recip()), c(0.0), margin) {
-                k3 += 1;
-                let v4 = s1 + fi;
-                if n % 2 == 0 {
-                    break 'l0;
+            s1 = (s1 * c(0.8) + (a7[2] + v5) * c(0.1)).sin();
+            for u in v {
+                s0 = (s0 * c(0.5) + (s0.tanh() * c(0.9)).asin() * c(0.2)).tanh();
+                if gt(u.asinh(), -c(0.25), margin) {
+                    break 'l5;
                 }
-                s0 *= c(0.8);
-                s0 += c(0.2) * s0.sin();
-                acc2 -= c(0.1) * v4.tanh().sin();
+                s0 = (s0 * c(0.6) + a7[n % 4] * c(0.4)).sin();
             }
+            s0 *= c(0.8);
+            s0 -= c(0.2) * t.cos().cos();
         }
-        let mut a5 = [c(0.0); 4];
-        a5[0] = x0.tanh().exp().cos();
-        for i in 1..4 {
-            a5[i] = a5[i - 1] * c(0.75) + ((x2 * c(0.1)).powi(2) + c(1.0)).cbrt().cos() * c(1.0);
-        }
-        let v6: Dual64 = prog_3_dual(s0, a5[n % 4].cos(), (-a5[2]).cos(), v, n, margin);
-        'l3: for t in v {
-            s0 = s0.mul_add(c(0.5), x1.cos() * c(0.5));
-            for _ in (1..=3).step_by(2) {
-                if lt(d_abs(x2, margin), x1, margin) {
-                    s1 = (s1 * c(0.8) + ((s1 * c(std::f64::consts::FRAC_PI_4)).powi(2) + c(0.5)).recip() * c(0.1)).tanh();
-                    break 'l3;
-                }
-                let v7 = t - x2 + (v[n % 4] - t);
-                acc2 -= c(0.25) * (s0 - x1).sin();
-                acc2 += c(0.25) * v7.cos();
-            }
-            if lt(c(0.1) - s0, c(1.0), margin) || n < 2 {
-                let v8 = x1 * c(1.5);
-                s0 = s0 * c(0.5) + (v6 - x2).tanh() * c(0.25);
-                acc2 -= v8.cos().cos() * c(0.5);
-            } else if le(x2.cos() / (x2 * x2 + c(0.5)), -c(0.5), margin) && n > 3 {
-                acc2 -= c(0.5) * (t * v6).cos().sin();
-                let v9 = (s0 * s0 + c(1.0)).ln();
-                s0 = s0.mul_add(c(0.6), v9.cos().cos() * c(0.4));
-            } else {
-                s0 = (s0 * c(0.6) + (s0.tanh() * c(0.9)).asin() * c(0.1)).tanh();
-                let v6 = (v6.tanh() * c(0.9)).asin();
-                s1 = c(0.6) * s1 + c(0.1) * v6.sin();
-            }
-            acc2 -= c(0.5) * t.sin().cos();
-        }
-        x2 + s0.tanh() + s1 - acc2.tanh() - v6 * c(0.25)
+        s0 - s1 * c(0.5) + acc2.tanh() + v5 * c(0.5) + a6[0] * c(0.25) + a7[2]
     }
 
     pub fn prog_6_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
         let mut s0 = x0;
-        let mut acc1: Dual64 = c(0.0);
-        if le(d_clamp(s0, v[1].cos() - c(1.5), x0.tanh() + c(1.5), margin), c(0.5), margin) || n == 1 {
-            let v2: Dual64 = ((v[0].tanh() * c(1.2)).tan().powi(2) + c(2.0)).sqrt();
-            let x0: Dual64 = ((x1 + x2).sin() * c(0.9)).asin();
-            acc1 += c(0.25) * (v2.sin() + x0.tanh()).tanh();
-        }
-        for &t in v.iter() {
-            let v3 = (x1 * x1 + c(0.5)).recip();
-            s0 = s0 * c(0.6) + (v3.powi(2) + c(1.5)).acosh().tanh() * c(0.05);
-            s0 = s0.mul_add(c(0.8), x2.asinh().tanh() * c(0.2));
-            acc1 += t.cos().sin() * c(0.5);
-        }
-        let v4 = d_powf(c(2.0_f64), x2.cos());
-        for &t in v.iter() {
-            match n % 3 {
-                0..=2 => {
-                    acc1 += (v4.powi(2) + c(1.0)).log(10.0).tanh() * c(0.5);
-                }
-                _ => {
-                    s0 = c(0.8) * s0 + c(0.1) * t.tanh().exp2().cos();
-                    if gt(d_powf(v4.powi(2) + c(1.0), x1.tanh()), x2 - x0, margin) {
-                        s0 = c(0.8) * s0 + c(0.4) * (v4.powi(2) + c(1.0)).log10();
-                        continue;
+        let mut s1: Dual64 = x2.mul_add(x2, x0).cos() * c(2.0);
+        let mut s2 = prog_0_dual(d_atan2(v[0] * v[0] + c(0.5), v[0]).tanh() * c(2.0), ((v[0].tanh() * c(0.9)).atanh() - (s1 - x1)).tanh() * c(2.0), s1, v, n, margin).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut m4 = 0;
+        for i in 0..6 {
+            let v6 = if lt((x0 * x2).tanh(), c(0.5), margin) {
+                s0 * x1
+            } else if i > 4 && ge(x0.atan(), s0, margin) {
+                let v5 = s2 / (s2.cos() + c(2.0));
+                v5.sin().exp()
+            } else {
+                return s0.tanh().exp2()
+            };
+            for j in 0..i {
+                let fj = c(j as f64);
+                match j {
+                    0 => {
+                        s0 = (s0 * c(0.75) + (x1.powi(2) + c(1.5)).acosh() * c(0.05)).sin();
+                    }
+                    1 => {
+                        acc3 -= c(0.05) * v6.sin();
+                        s1 = s1.mul_add(c(0.75), x0.tanh() * c(0.25));
+                        if !(j < 4 && ge(x2.tanh(), -c(0.25), margin)) {
+                            break;
+                        }
+                    }
+                    g if g > 2 => {
+                        acc3 += (v6 * v6 + c(2.0)).sqrt().tanh() * c(0.05);
+                    }
+                    _ => {
+                        acc3 -= s0.cos().tanh() * c(0.05);
+                        let v6 = (x0 / (v6 * v6 + c(1.0))).sin();
+                        s0 = c(0.6) * s0 + c(0.02) * v6.tanh().sin();
                     }
                 }
+                let v7: Dual64 = if le(((x0 + v6).cos() * c(0.9)).acos(), v[1] - s2, margin) && j < 4 {
+                    (x0 * x0).ln_1p()
+                } else if ge(x0.cos(), c(0.25), margin) {
+                    fj * fj
+                } else {
+                    let x2 = x2.tanh();
+                    (x0.sin() * c(2.0)).sinh() + x2.cos()
+                };
+                acc3 += (x1.sin() - v7.asinh()).tanh() * c(0.05);
             }
-            let mut k5 = 0;
-            while k5 < 4 {
-                k5 += 1;
-                acc1 += c(0.1) * (x2 + c(0.5)).sin();
-                s0 = (s0 * c(0.75) + t.sin() * c(0.25)).tanh();
+            s1 = (s1 * c(0.8) + (s1.cos() * c(0.9)).atanh() * c(0.02)).tanh();
+            acc3 += c(0.25) * v6.cos();
+            if lt(x0 - s1, x1, margin) {
+                m4 += 1;
             }
-            s0 = c(0.6) * s0 + c(0.2) * (x1 + t).cos();
         }
-        x1.cos() + s0.tanh() + acc1.cos() + v4 + x0
+        let c8 = c(m4 as f64);
+        let mut m9: Dual64 = c(0.0);
+        for i in 1..n {
+            let c10 = if m4 % 2 == 0 {
+                (c8 + v[(i + n) % 4]).mul_add(c(0.25) - v[(i + n) % 4], v[i % 4] / (c8 * c8 + c(1.5)))
+            } else {
+                s1.powi(3)
+            };
+            m9 = d_min(m9, c10, margin);
+        }
+        for _ in 0..v.len() {
+            s0 *= c(0.6);
+            s0 += c(0.4) * (m9 * m9 + c(2.0)).sqrt().sin();
+            if le(x0 + (x1.cos() * c(0.9)).acos(), c(1.0), margin) {
+                acc3 += c(0.5) * x1.cos();
+                if le(v[1].powi(3), -c(1.0), margin) {
+                    s0 = c(0.8) * s0 + c(0.1) * (s1 + s0).cos();
+                    continue;
+                }
+            } else {
+                acc3 -= ((c8 * c8 + c(1.0)).log10().powi(2) + c(2.0)).sqrt().tanh() * c(0.5);
+            }
+        }
+        if le((x1 * x1 + c(0.5)).recip(), (v[n % 4].cos() * c(0.5)).ln_1p(), margin) {
+            return m9;
+        }
+        if le((d_clamp(x1, -c(1.5), c(0.5), margin).sin() * c(0.9)).asin(), -c(0.5), margin) {
+            let v11: Dual64 = prog_4_dual(s2, (c8 * c8 + c(1.0)).powi(-3).sin() * c(2.0), d_clamp(c8, -c(0.5), c(0.5), margin).sin() * c(2.0), v, m4, margin);
+            for i in (0..n).rev() {
+                let fi = c(i as f64);
+                if ge(prog_4_dual(s2, x0, c(0.25), v, n, margin), -c(0.5), margin) {
+                    s2 = (s2 * c(0.75) + x1 * c(0.25)).tanh();
+                    s2 = (s2 * c(0.5) + v11.powi(2) * c(0.05)).tanh();
+                } else if le((x1.tanh() * c(1.2)).tan().atan(), c8, margin) {
+                    let v12: Dual64 = prog_4_dual(x2, x1, c(0.5), v, n, margin);
+                    acc3 += c(0.25) * ((v11 - fi).powi(2) + c(1.0)).powf(0.5).sin();
+                    s2 = s2.mul_add(c(0.75), v12.tanh() * c(0.01));
+                } else {
+                    let v13: Dual64 = prog_4_dual(s2.tanh().sinh().tanh(), x0, s1, v, m4, margin);
+                    acc3 -= c(0.05) * v13.sin();
+                }
+                let v14 = ((v11 - c(2.0)).powi(2) + c(1.0)).log10();
+                acc3 -= c(0.25) * (v14 - v[(i + m4) % 4]).sin();
+            }
+            s1 = s1.mul_add(c(0.5), v11.sin() * c(0.005));
+        } else if le(v[m4 % 4].powi(3), -c(1.0), margin) || m4 < 2 {
+            let v15: Dual64 = prog_4_dual(c(0.5), x2, ((v[m4 % 4] - x2).tanh() * c(0.9)).acos().tanh(), v, m4, margin);
+            acc3 += c(0.02) * v15.tanh();
+        }
+        let v16 = if ge(d_atan2(c(3.0_f64), v[m4 % 4]).powi(2), c8, margin) {
+            m9.tanh()
+        } else {
+            x1.sin() + (v[(m4 + n) % 4].cos() * c(0.9)).acos()
+        };
+        s0.cos() + s1 * c(0.5) + s2 * c(1.5) + acc3.sin() + m9.cos() + v16.cos() - x1.tanh() * x2.sin()
     }
 
     pub fn prog_7_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.mul_add(x1, x1).sin() * c(2.0);
-        let mut s1 = x2;
-        let mut s2 = v[n % 4];
-        let mut acc3: Dual64 = c(0.0);
-        let mut a4 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a4[i][j] = s0 * v[j];
+        let mut s0 = ((x1 * x1 + c(2.0)).ln().powi(2) + c(1.0)).log2().tanh() * c(2.0);
+        let mut s1 = d_clamp(x0, s0.cos() - c(1.5), x0.cos() + c(1.5), margin).sin().exp_m1();
+        let mut acc2: Dual64 = c(0.0);
+        let mut m3 = 0;
+        for i in 0..5 {
+            let mut k4 = 0;
+            while k4 < n + 1 {
+                k4 += 1;
+                acc2 += c(0.05) * x2.mul_add(s1, x2).asinh().sin();
+                acc2 -= c(0.05) * (s0 * c(1.5)).mul_add((v[k4 % 4].powi(2) + c(2.0)).acosh(), v[k4 % 4]).cos();
             }
-        }
-        let v5 = if le(c(1.2) - s0 + x2, s2, margin) {
-            x0.cos().exp_m1().mul_add((x0 * x0 + c(1.0)).recip(), (x0 * x0 + c(1.0)).log10())
-        } else if !(n == 5) {
-            d_min(s2, (s2 * s2 + c(1.0)).recip(), margin)
-        } else {
-            ((c(0.65) * x2).cos() * c(0.9)).acos()
-        };
-        let v6 = if lt(d_copysign(v[0] + c(0.25), x0 * x0, margin), c(0.0), margin) {
-            (x1.powi(2) + c(0.5)).ln().sin().exp()
-        } else if lt((v[n % 4].sin() * c(0.9)).asin(), -c(1.0), margin) {
-            x1.tanh()
-        } else {
-            prog_6_dual(d_hypot(s1, s0, margin).tanh() * c(2.0), s0, (v5 / (v5 * v5 + c(1.5)) / c(4.0)).tanh(), v, n, margin)
-        };
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            let v8 = v.iter().map(|&p| c(1.0) + c(0.1) * (v[2].powi(3) + p.cos()).sin()).product::<Dual64>();
-            if gt(d_max(d_min(s2, a4[1][0], margin), d_clamp(x1, -c(1.5), c(1.5), margin), margin), s2 * v5, margin) && k7 > 0 {
-                return d_hypot(x2, v8, margin).cos();
+            for j in 1..n {
+                let fj = c(j as f64);
+                acc2 += (x1.cos() + c(2.0)).cbrt().powi(3).tanh() * c(0.05);
+                let v5 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.25) * (x2 + p.sin()).sin());
+                let v6 = x1 + fj;
+                acc2 -= (v5.cos() - v6.cos()).tanh() * c(0.05);
             }
-            let v10 = if gt(-v6, c(0.0), margin) {
-                let v9 = ((v6.tanh() * c(0.9)).asin().powi(2) + c(2.0)).acosh();
-                (s0 * c(0.5)).powi(2) + v9.sin()
-            } else if ge(prog_3_dual(d_atan2(c(2.0_f64), v6).sin(), s1, v8, v, 0, margin), c(1.0), margin) {
-                (a4[0][k7].powi(2) + c(1.0)).log2()
+            let v7 = if lt((x2.powi(2) + c(1.0)).log(3.0), s1 + v[i % 4], margin) || k4 % 2 == 0 {
+                d_to_degrees(v[3]) * c(0.02)
+            } else if k4 < 1 && le(x1, (v[1] * v[1]).ln_1p(), margin) {
+                (s0.cos() * c(1.5)).cosh() + x0.cos()
             } else {
-                v6 + c(1.5)
+                s1 = s1.mul_add(c(0.8), d_max(-c(3.0_f64), v[k4 % 4], margin).tanh() * c(0.2));
+                (x0.powi(2) + c(0.5)).recip()
             };
-            s0 *= c(0.5);
-            s0 -= c(0.1) * (v10 * v10 + c(1.0)).sqrt().cos();
-            if k7 >= 2 || le((v8.cos() * c(0.9)).acos() + s0.sin(), s1 * v10, margin) {
-                break;
+            acc2 += c(0.05) * prog_0_dual((x0.sin() * c(1.5)).cosh().sin(), s0, s0.cos().exp_m1().sin(), v, n, margin).sin();
+            acc2 -= v7.tanh() * c(0.4);
+            if lt((x0 + v[m3 % 4]).tanh().exp_m1(), c(1.0), margin) && m3 > 14 {
+                m3 += 1;
             }
         }
-        'l3: for i in (0..3).rev() {
-            let fi = c(i as f64);
-            match k7 {
-                0 => {
-                    s2 *= c(0.6);
-                    s2 += c(0.01) * prog_6_dual(s0, c(1.5), d_powf(c(2.0_f64), v5.tanh()).tanh() * c(2.0), v, i, margin).cos();
-                }
-                2 => {
-                    s1 = (s1 * c(0.6) + s0 * fi * c(0.2)).tanh();
-                    let v11 = c(SCALE) + a4[1][2].sin();
-                    s0 = (s0 * c(0.8) + v11.cos() * c(0.2)).tanh();
-                }
-                _ => {
-                    s1 = (s1 * c(0.5) + v6.atan() * c(0.5)).tanh();
-                }
-            }
-            if ge(a4[0][i].sin().exp_m1().cos().cosh(), -c(0.5), margin) {
-                acc3 += c(0.5) * x1.cos().exp_m1().cos();
-                match i + k7 {
-                    0 | 2 => {
-                        s0 = c(0.5) * s0 + c(0.5) * (-a4[0][2]).sin();
-                    }
-                    3 => {
-                        break;
-                    }
-                    4 => {
-                        let v12 = (v[(i + n) % 4].powi(2) + c(0.5)).recip();
-                        s0 = (s0 * c(0.6) + v12.cos() * c(0.2)).tanh();
-                    }
-                    _ => {
-                        let x2 = d_min(a4[1][2], s2, margin);
-                        s1 = s1 * c(0.6) + v6.cos().exp_m1().sin() * c(0.1);
-                        acc3 += c(0.5) * x2.cos();
-                    }
-                }
-            } else if i < 1 && le(v5.asinh() + (v5 - v6), -c(0.5), margin) {
-                let v13 = v5 * c(0.25) + (v6.tanh() * c(0.9)).asin();
-                acc3 -= c(0.5) * v13.sin();
-            } else {
-                s2 *= c(0.6);
-                s2 += c(0.25) * s2.sin().exp2().cos();
-            }
-            s1 = (s1 * c(0.8) + (a4[1][i].sin() * c(1.2)).tan() * c(0.02)).sin();
-            let mut k14 = 0;
-            while k14 < n && lt(x2, -c(1.0), margin) {
-                k14 += 1;
-                if le((v6.powi(2) + c(1.5)).acosh().tanh(), -c(0.25), margin) {
-                    break;
-                }
-                acc3 -= c(0.1) * v5.cos().exp2().sin();
-                if lt(v5, -c(1.0), margin) {
-                    break 'l3;
-                }
-            }
-        }
-        let v16 = if ge((v5.powi(2) + c(1.0)).recip().powi(2).ln_1p(), (x2.sin() * c(2.0)).cosh(), margin) {
-            let v15 = d_log((v6 * c(0.02)).sin().powi(2) + c(1.0), x0.tanh().exp().powi(2) + c(2.0));
-            (x0.powi(2).sin() * c(0.9)).acos() + v15.sin()
-        } else if le(x1.tanh().sinh(), -c(0.25), margin) {
-            acc3 += c(0.4) * (v[k7].cos() * c(1.5)).cosh().cos().exp().tanh();
-            d_copysign(x2.tanh().exp_m1(), (s2 * c(0.02)).sin(), margin)
-        } else {
-            acc3 += ((v5 * c(std::f64::consts::FRAC_1_PI)).powi(2) + c(0.5)).recip().sin() * c(0.5);
-            -d_hypot(x0, x1, margin)
-        };
-        s0 * c(0.5) - s1 * c(0.5) - s2 - acc3.tanh() + a4[0][3] + v6.cos() - v16.sin() + (s1 * c(0.02)).sin()
-    }
-
-    pub fn prog_8_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_atan2(x0 * x0 + c(1.0), x1).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        match n % 4 {
-            0..=1 => {
-                s0 = s0 * c(0.8) + prog_0_dual(x2, (-(acc1 + s0)).cos() * c(2.0), d_abs(s0, margin).tanh(), v, n, margin).cos() * c(0.005);
-                s0 = s0 * c(0.75) + x0.cos().exp_m1().cos() * c(0.05);
-            }
-            3 => {
-                s0 *= c(0.75);
-                s0 += c(0.1) * x2.sin().exp2().sin();
-            }
-            _ => {
-                s0 = (s0 * c(0.8) + x2.tanh() * c(0.2)).tanh();
-                let v2 = prog_3_dual(x1, d_copysign(v[3].sin().cosh(), x0 + c(1.5), margin).sin(), acc1, v, 3, margin);
-                acc1 -= v2.tanh() * c(0.01);
-            }
-        }
-        let v3 = v.iter().fold(prog_6_dual((v[n % 4] * s0).sin(), v[n % 4].sin().exp_m1().tanh() * c(2.0), d_powf(v[n % 4] * v[n % 4] + c(1.0), x0.sin()).sin(), v, n, margin).cos(), |r, &p| r * c(0.75) + c(0.1) * (x0 - p).tanh());
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            let v5 = v[k4] / (v3.powi(2) + c(1.0));
-            if le(prog_6_dual(v5, x0, (v5 * v5 + c(0.5)).cbrt().sin(), v, k4, margin), c(0.5), margin) || k4 == 0 {
-                let v6: Dual64 = s0 * v[3] + s0 * s0;
-                s0 = (s0 * c(0.8) + v6.sin() * c(0.02)).sin();
-            } else if le(x1 + c(0.1), -c(1.0), margin) {
-                acc1 += c(0.05) * prog_6_dual(x1, (x2 * x2 + c(0.5)).powf(0.5).tanh(), v5, v, k4, margin).sin();
-            } else {
-                acc1 += (d_to_radians(v5) * c(20.0)).tanh();
-            }
-            acc1 += c(0.75) * (s0 * v5).tanh();
-            if k4 >= 2 || gt((x0.tanh() * c(0.9)).atanh(), v5, margin) {
-                break;
-            }
-        }
-        if gt((v[n % 4].sin() * c(0.9)).atanh(), v3, margin) {
-            acc1 += c(0.005) * prog_6_dual((x0.sin() * c(1.5)).sinh().sin() * c(2.0), v3, ((-v[k4]).sin() * c(1.2)).tan().tanh(), v, n, margin).tanh();
-            let v7 = (x2.sin() * c(2.0)).cosh() - v[2];
-            s0 = (s0 * c(0.75) + v7.cos() * c(0.02)).tanh();
-        } else {
-            acc1 += x0.tanh();
-        }
-        acc1 += (x1.sin() + c(2.0)).cbrt();
-        s0.tanh() - acc1.cos()
-    }
-
-    pub fn prog_9_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_log(v[n % 4] * v[n % 4] + c(1.0), v[2].powi(2) + c(2.0)).cos() * c(2.0);
-        let mut s1 = (x1.tanh() * c(2.0)).cosh().tanh() * c(2.0);
-        let mut s2 = v[n % 4] / (x0 * x0 + c(1.0));
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        let v7 = loop {
-            k4 += 1;
-            let v5 = x2;
-            if lt(s1 * v5 + (v5 * v5 + c(2.0)).sqrt(), x0, margin) {
-                break s0.powi(3);
-            }
-            let v6 = -x1;
-            s2 = s2.mul_add(c(0.5), prog_6_dual(d_atan2(c(1.5_f64), v6).sin() * c(2.0), s1, s2.sin().exp().cos(), v, n, margin).tanh() * c(0.005));
-            if k4 >= 3 || le(s2.powi(2), -c(0.5), margin) {
-                break v[n % 4] * c(core::f64::consts::FRAC_1_SQRT_2);
-            }
-        };
-        if !(k4 == 1) {
-            return v[1];
-        }
-        let mut k8 = 0;
-        let v9: Dual64 = loop {
-            k8 += 1;
-            s0 = s0 * c(0.5) + (s2 / (x0 * x0 + c(1.5))).tanh() * c(0.25);
-            acc3 -= c(0.1) * prog_6_dual(s0, s0.sin().cos(), x0, v, 1, margin).tanh();
-            if ge(v7, c(1.0), margin) {
-                break x2 + s2;
-            }
-            if k8 >= 4 || gt(d_atan2(v[0] * v[0] + c(1.0), x1) / (x2.atan().powi(2) + c(0.5)), x2, margin) {
-                break (v[0].sin() * c(1.2)).tan();
-            }
-        };
-        match k8 + n {
-            0 => {
-                let v10: Dual64 = d_copysign(c(1.5_f64), x0, margin);
-                acc3 += d_clamp(v10, -c(0.5), c(1.0), margin);
-            }
-            1 => {
-                acc3 += ((x2.cos() + c(2.0)).cbrt().cos() * c(1.5)).sinh().sin();
-            }
-            2 | 4 => {
-                let x0 = x2.sin() * d_copysign(c(2.0_f64), s2, margin);
-                acc3 += x0.sin();
-            }
-            _ => {
-                let v11 = (x1.powi(2) + c(1.0)).ln();
-                acc3 += v11.tanh();
-            }
-        }
-        let v12 = v.iter().copied().map(|p| (p * p + c(2.0)).acosh()).sum::<Dual64>();
-        s1 *= c(0.6);
-        s1 += c(0.4) * x2.cos();
-        s0 * c(0.25) - s1 + s2 + acc3.tanh() - v7.tanh() + v9 - v12.sin() + (x2.powi(2) + c(1.0)).log2()
-    }
-
-    pub fn prog_10_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.cos();
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = v.iter().map(|&p| c(1.0) + c(0.1) * (prog_6_dual(s0.powi(3).sin() * c(2.0), acc1, v[0].atan().sin(), [v[0], v[1], v[2], v[3]], n, margin) + p.cos()).sin()).product::<Dual64>();
+        let c8 = c(m3 as f64);
+        let mut m9 = 0;
         for i in (0..n).rev() {
             let fi = c(i as f64);
-            acc1 += (x0 + (fi - s0)).cos() * c(0.25);
-            acc1 += ((x0 * x0 + c(2.0)).ln().powi(2) + c(1.0)).powf(0.5).cos() * c(0.25);
-            match i {
-                0 => {
-                    s0 = s0.mul_add(c(0.75), (d_to_degrees(v2) * c(0.02)).sin() * c(0.2));
-                    if le(((-v[(i + n) % 4]).cos() * c(2.0)).cosh(), -c(0.5), margin) {
-                        let v3 = ((x2.powi(2) + c(0.5)).sqrt().powi(2) + c(1.0)).powi(-3);
-                        s0 = s0 * c(0.6) + (s0.tanh() * c(1.2)).tan().tanh() * c(0.02);
-                        s0 = s0.mul_add(c(0.8), v3.cos() * c(0.01));
-                    } else {
-                        let v4 = v2.powi(3);
-                        s0 = (s0 * c(0.75) + v4.sin() * c(0.02)).tanh();
-                    }
-                    let v5: Dual64 = x2.tanh().exp_m1();
-                    acc1 += v5.sin().tanh() * c(0.25);
-                }
-                1 => {
-                    s0 *= c(0.6);
-                    s0 -= c(0.4) * v[i % 4].sin();
-                    let v2 = v[0].tanh();
-                    s0 = s0.mul_add(c(0.8), v2.sin() * c(0.2));
-                }
-                2 | 4 => {
-                    s0 = s0.mul_add(c(0.5), (s0 / (x0.tanh() + c(2.0))).sin().cosh().sin() * c(0.2));
-                }
-                _ => {
-                    s0 = s0.mul_add(c(0.5), (fi.tanh() * c(2.0)).cosh().tanh() * c(1.0));
-                }
-            }
-        }
-        'l1: for _ in 0..5 {
-            s0 = (s0 * c(0.6) + (x2 * x2 + d_to_degrees(v[3]) * c(0.02)) * c(0.05)).tanh();
-            let mut k6 = 0;
-            while k6 < 6 {
-                k6 += 1;
-                if le(v[(k6 + n) % 4], c(1.0), margin) {
-                    continue 'l1;
-                }
-                s0 = s0 * c(0.5) + (x0 * x0 + c(2.0)).sqrt().cos() * c(0.5);
-                if lt(v[2], -c(1.0), margin) {
-                    return v2 - c(0.35);
-                }
-            }
-            acc1 += (v2 * x0).cos() * c(0.4);
-        }
-        let v7 = d_powf(c(3.0_f64), x0.cos()).asinh();
-        if lt(v[n % 4] - x0, -c(1.0), margin) {
-            s0 = (s0 * c(0.6) + x2 / (x1 * x1 + c(0.5)) * c(0.05)).tanh();
-            s0 = (s0 * c(0.75) + (v[n % 4].cos() * c(0.5)).ln_1p().powi(3) * c(0.1)).tanh();
-        } else if n > 4 && lt(prog_3_dual(v2, v7, c(1.5), [v[0], v[1], v[2], v[3]], n, margin), x2, margin) {
-            s0 = (s0 * c(0.8) + prog_6_dual(v2, x1, c(0.25), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).tanh();
-        } else {
-            acc1 += c(0.005) * acc1.tanh();
-            if n < 1 && ge(x1 - v7 - v7, c(1.0), margin) {
-                s0 = s0.mul_add(c(0.6), (d_min(x0, v[n % 4], margin).tanh() * c(0.9)).acos().cos() * c(0.1));
-            } else if n % 3 == 1 {
-                s0 = (s0 * c(0.5) + ((x2 * x2 + c(2.0)).acosh() - x2 / (x0.tanh() + c(2.0))) * c(0.05)).sin();
-            }
-            acc1 += c(0.5) * (x0 - (s0 + x1)).cos();
-        }
-        s0 * c(0.5) - acc1.cos() - v2.sin() + v7 * c(0.75)
-    }
-
-    pub fn prog_11_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0 / (x2.sin() + c(2.0));
-        let mut s1 = (s0 * s0 + c(1.0)).log2().sin() * c(2.0);
-        let mut s2 = d_atan2(v[n % 4], x1.powi(2) + c(1.0)).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        s0 *= c(0.8);
-        s0 += c(0.01) * x0.powi(3).tanh();
-        let mut a4 = [c(0.0); 4];
-        a4[0] = prog_3_dual((acc3.sin().exp().sin() * c(0.9)).asin().tanh() * c(2.0), (x0 + s2).sin(), d_max(s1, x0, margin).cos() * c(2.0), v, 3, margin).tanh();
-        for i in 1..4 {
-            a4[i] = a4[i - 1] * c(0.5) + (v[i].tanh() - (x1.powi(2) + c(2.0)).ln()).tanh() * c(0.25);
-        }
-        let v6 = if le(d_to_degrees((x0.powi(2) + c(1.0)).cbrt()) * c(0.01), c(0.0), margin) {
-            prog_3_dual(s1, x0, c(0.75), v, n, margin)
-        } else {
-            let v5 = ((x1 * x1 + c(2.0)).acosh().cos() * c(0.9)).atanh();
-            v5.tanh()
-        };
-        if lt(acc3 + s0, -c(1.0), margin) && n < 2 {
-            let v7 = a4[n % 4];
-            s2 *= c(0.5);
-            s2 += c(0.25) * (x0 + v[n % 4]).tanh();
-            acc3 += c(0.005) * v7.sin();
-        } else {
-            s2 = (s2 * c(0.8) + (v[n % 4].cos() + c(2.0)).cbrt() * c(0.5)).sin();
-            s2 = (s2 * c(0.5) + d_atan2(c(2.0_f64), s2) * c(0.4)).sin();
-        }
-        for i in 1..n {
-            let v8 = -v6;
-            match i % 2 {
-                0 => {
-                    let x1 = v[i % 4] + v8;
-                    s0 = (s0 * c(0.5) + x1 * c(0.25)).tanh();
-                }
-                _ => {
-                    s1 = s1.mul_add(c(0.8), (v8 * x0).tanh() * c(0.02));
-                }
-            }
-            s2 = s2.mul_add(c(0.5), s2 * c(0.5));
-        }
-        if lt(v[n % 4].sin(), -c(0.25), margin) && n > 2 {
-            let x2 = s0;
-            s2 = c(0.6) * s2 + c(0.005) * x2.cos();
-        } else if le(x0.sin().exp(), -c(0.5), margin) {
-            acc3 += (v[n % 4] * x0).sin();
-        }
-        s0 * c(0.5) - s1.tanh() - s2 * c(1.5) - acc3.tanh() + a4[0] * c(1.5) - v6.cos()
-    }
-
-    pub fn prog_12_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.sin().exp_m1();
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = d_max(v[n % 4], acc1, margin);
-        let v3 = v.iter().fold(prog_6_dual(((s0.tanh() * c(0.9)).asin().powi(2) + c(1.0)).recip().tanh() * c(2.0), (v[n % 4].tanh() * c(0.9)).atanh().sin().exp2().tanh(), x2.cos().powi(3).sin(), v, n, margin).cos(), |r, &p| r * c(0.75) + c(0.01) * (prog_6_dual(x2, r, c(1.5), v, 4, margin) + p.cos()).sin());
-        let v6 = if ge(v2.tanh().exp(), c(1.0), margin) || n == 1 {
-            let v4 = (x1.powi(2) + c(1.0)).log2();
-            ((x2 * x2 + c(1.0)).powi(-3).powi(2) + c(0.5)).ln() + v4.sin()
-        } else {
-            let v5 = d_log(c(2.0_f64), v[3].powi(2) + c(2.0));
-            (x1.powi(2) + c(1.0)).log(10.0) + v5.cos()
-        };
-        let v8 = match n {
-            0 => d_clamp(acc1.cos().exp2(), x0.sin() - c(1.5), v6.sin() + c(1.5), margin),
-            1..=2 => (x1.sin() * c(2.0)).cosh(),
-            3 | 5 => {
-                let v7 = ((x0 * x0).cos() * c(0.9)).asin();
-                s0 = c(0.8) * s0 + c(0.1) * (x2 / (v[n % 4] * v[n % 4] + c(1.5))).tanh();
-                ((v2 + v7).tanh() * c(0.9)).acos()
-            }
-            _ => s0 * x1,
-        };
-        'l0: for i in 0..n {
-            acc1 -= v[n % 4].cos() * c(0.25);
-            acc1 += (v8 * v2).tanh() * c(0.25);
-            for j in (0..=i).rev() {
-                let fj = c(j as f64);
-                if gt((s0 * s0).ln_1p() * (fj + v3), -c(1.0), margin) {
-                    break 'l0;
-                }
-                acc1 -= (v6.cos().exp_m1() + (x0.powi(2) + c(1.0)).recip()).tanh() * c(0.05);
-                acc1 += c(0.02) * (v8.tanh() * c(0.9)).atanh();
-            }
-        }
-        x0.tanh() - s0.sin() + acc1.cos() + v3 + v6 + v8 * c(0.25) - (-v6)
-    }
-
-    pub fn prog_13_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = ((v[2] * v[2]).powi(2) + c(1.0)).log(10.0);
-        let mut s1 = s0 / ((x0 / (x2 * x2 + c(1.5))).powi(2) + c(1.0));
-        let mut s2 = d_atan2(x2 + v[n % 4], v[3] * v[3] + c(1.0)).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = (x1 * x1 + c(0.5)).ln();
-        if ge(prog_11_dual(x0, v4.tanh() * c(2.0), (v4.cos() * c(2.0)).sinh().tanh() * c(2.0), v, n, margin), -c(1.0), margin) {
-            s2 = (s2 * c(0.8) + d_to_radians(x2.powi(3)) * c(50.0) * c(0.01)).sin();
-        } else if ge((s0.powi(2) + c(1.0)).sqrt(), v[0], margin) {
-            let v5 = acc3 + (s0 + x1);
-            acc3 += v5.tanh();
-        } else {
-            s1 = (s1 * c(0.75) + (s1 - s2).cos() * c(0.02)).tanh();
-        }
-        for i in (0..6).rev() {
-            let fi = c(i as f64);
-            acc3 += c(0.25) * s0.powi(3).tanh().cos();
-            if !(n < 1 && le(s2 + c(2.5), c(0.0), margin)) {
-                let v6 = s2;
-                s2 = (s2 * c(0.75) + v6.tanh() * c(0.25)).tanh();
+            s1 = (s1 * c(0.5) + (x2.cos() * c(0.9)).acos() * c(0.2)).tanh();
+            let v10 = d_atan2(c(3.0_f64), x1);
+            if lt(v[i % 4], s1, margin) {
+                acc2 += c(0.25) * x2.sin().tanh();
+                let v11 = prog_4_dual((v10.sin() * c(2.0)).cosh().tanh(), ((v10 + v[2]) * c(core::f64::consts::FRAC_1_SQRT_2)).cos() * c(2.0), c(0.25), v, i, margin);
+                s0 = (s0 * c(0.75) + v11.tanh() * c(0.005)).sin();
+            } else if lt(x1, -c(1.0), margin) {
+                let x1 = (fi - x1).tanh();
+                acc2 -= c(0.25) * x1.cos();
             } else {
-                acc3 += c(0.25) * (x0.mul_add(fi, s1).powi(2) + c(0.5)).sqrt().sin();
-                let v7: Dual64 = s2;
-                acc3 -= c(0.25) * v7.tanh().sin();
+                let v12 = v10;
+                acc2 += v12.sin().sin() * c(0.25);
+            }
+            acc2 += v10.sin() * c(0.25);
+            if lt(v[m9 % 4].tanh().exp_m1(), c(0.0), margin) {
+                m9 += 1;
             }
         }
-        let mut k8 = 0;
-        while k8 < n + 1 && lt(v[k8 % 4].asinh(), c(0.0), margin) {
-            k8 += 1;
-            s0 = s0.mul_add(c(0.75), (s2 * s2 + c(1.0)).ln().asinh().sin() * c(0.25));
-            acc3 -= (x0 - v4).tanh() * c(0.25);
-            acc3 -= c(0.25) * s1;
-        }
-        for i in 0..n {
+        let c13 = c(m9 as f64);
+        for i in (0..n).rev() {
             let fi = c(i as f64);
-            let mut k9 = 0;
-            while k9 < n + 1 && gt((v[k9 % 4] * v[k9 % 4]).ln_1p(), x1.tanh().exp2(), margin) {
-                k9 += 1;
-                s1 = (s1 * c(0.6) + d_atan2(s2, x1.powi(2) + c(0.5)) * s0 * c(0.02)).tanh();
-                let v12 = match k9 {
-                    0 => {
-                        let v10 = v[k9 % 4].powi(2);
-                        (v10.cos() + c(2.0)).cbrt()
-                    }
-                    1 | 3 => {
-                        s0 = (s0 * c(0.75) + (x2.tanh() * c(2.0)).sinh() * c(0.02)).tanh();
-                        s0 - fi
-                    }
-                    4 | 6 => s2 / (v[3].powi(2) + c(1.0)) - c(0.1),
-                    _ => {
-                        let v11 = (x2 + s2).cos();
-                        v11.cos()
-                    }
-                };
-                acc3 += c(0.02) * v12.sin();
-            }
-            s2 = (s2 * c(0.75) + s2 * s2 * c(0.1)).sin();
-            acc3 += c(0.25) * x1.sin();
-        }
-        s0 * c(0.75) + s1 + s2.sin() + acc3.sin() - d_min((x2.powi(2) + c(2.0)).acosh(), s0, margin)
-    }
-
-    pub fn prog_14_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.mul_add(x1, x1).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        if n < 2 {
-            s0 = (s0 * c(0.8) + prog_11_dual(x2, acc1, d_min(s0, x1, margin).tanh().tanh(), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).sin();
-            s0 = s0.mul_add(c(0.5), (x2.tanh() * c(0.9)).acos().sin() * c(0.2));
-        } else if lt(x0, -c(0.5), margin) {
-            s0 = c(0.75) * s0 + c(1.0) * d_to_radians((x2.cos() * c(1.5)).sinh());
-        } else {
-            acc1 += x1.tanh();
-            if gt(x0, c(0.5), margin) {
-                let v2 = prog_11_dual(c(0.25), (v[1].tanh() * c(0.9)).atanh().tanh() * c(2.0), (v[3] / (v[1] * v[1] + c(1.0)) * v[1].tanh()).cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
-                acc1 += v2.sin() * c(0.005);
-            } else if lt(v[n % 4] - v[1], c(0.0), margin) {
-                s0 = s0 * c(0.6) + ((v[n % 4] + x1) / ((-x0).tanh() + c(2.0))).tanh() * c(0.05);
-            }
-            acc1 += (v[n % 4].cos() * c(0.9)).acos().tanh();
-        }
-        if ge(((v[n % 4] * c(std::f64::consts::FRAC_PI_4)).tanh() * c(0.9)).asin(), -c(0.5), margin) {
-            return (v[n % 4] * v[n % 4] + c(2.0)).ln();
-        }
-        let v5 = if le((x1.powi(2) + c(1.0)).recip(), x0 / (x0 * x0 + c(0.5)), margin) {
-            let v3 = ((v[n % 4] * v[n % 4]).tanh() * c(0.9)).asin();
-            (v[n % 4].sin() * c(0.9)).atanh() + v3.tanh()
-        } else if le((v[n % 4].tanh().powi(2) + c(1.0)).cbrt(), c(0.25), margin) {
-            let v4 = s0;
-            x0 - v[1] + v4.tanh()
-        } else {
-            d_log(c(3.0_f64), (v[3] * v[3] + c(0.5)).sqrt().powi(2) + c(2.0))
-        };
-        let mut a6 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a6[i][j] = v[j] - c(2.0) + x0.cos().cosh();
-            }
-            acc1 += x1.tanh().cos();
-        }
-        s0 * c(0.5) - acc1.sin() - v5.tanh() + a6[0][2].sin()
-    }
-
-    pub fn prog_15_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 * x0).tanh() * c(2.0);
-        let mut s1 = (x0 * x1 * (x1 * x1 + c(0.5)).cbrt()).tanh() * c(2.0);
-        let mut s2 = prog_3_dual(x0, v[n % 4].cos().exp().cos().exp_m1().tanh() * c(2.0), s1, v, n, margin).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut a4 = [c(0.0); 4];
-        for i in 0..n {
-            a4[i % 4] += ((d_to_radians(s2) * c(50.0)).sin() * c(1.5)).cosh().tanh() * c(0.5);
-        }
-        let mut k5 = 0;
-        while k5 < 4 && lt(a4[3] + x1, c(0.5), margin) {
-            k5 += 1;
-            let mut k6 = 0;
-            while k6 < n + 1 && lt(((d_to_radians(x1) * c(50.0)).powi(2) + c(1.0)).log2(), c(1.0), margin) {
-                k6 += 1;
-                if ge(a4[k5 % 4].mul_add(x0, s1), c(1.0), margin) && n > 0 {
-                    s1 = (s1 * c(0.6) + s0.powi(3) * c(0.02)).tanh();
-                    let v7 = s2.sin();
-                    s2 *= c(0.5);
-                    s2 += c(0.5) * v7.cos();
-                } else if le(x0 * x1, c(0.0), margin) {
-                    let v8 = s2;
-                    acc3 += v8.tanh() * c(0.05);
+            let v16 = if ge(prog_4_dual((x0.tanh().exp2().powi(2) + c(1.0)).powi(-3).sin() * c(2.0), (c8 + c13).sin() * c(2.0), c(0.25), v, 3, margin), c(1.0), margin) {
+                ((x2 - c(0.65)).cos() + c(2.0)).cbrt()
+            } else if le((x2 * x2 + c(1.0)).log(2.0), s0, margin) {
+                for u in v {
+                    s0 = (s0 * c(0.5) + (fi.tanh() * c(2.0)).cosh() * c(1.0)).sin();
+                    acc2 += ((-x0) + (u.cos() * c(0.9)).asin()).sin() * c(0.05);
+                    let v14 = v.iter().map(|&p| p.tanh().sinh()).sum::<Dual64>();
+                    acc2 -= v14.tanh() * c(0.05);
                 }
-                let v9 = d_to_degrees(x0) * c(0.01) * d_log(v[k6 % 4] * v[k6 % 4] + c(1.0), x1.powi(2) + c(2.0));
-                s1 = (s1 * c(0.8) + v[k6 % 4].tanh() * c(0.2)).sin();
-                s1 *= c(0.5);
-                s1 += c(0.05) * v9.cos();
-            }
-            if lt(x2, s0.tanh().cosh(), margin) {
-                return d_atan2(s1, x2 * x2 + c(0.5));
-            }
-            acc3 -= c(0.5) * s2.sin().exp().cos();
+                let v15 = fi.tanh().exp2();
+                v15 + v[i % 4]
+            } else {
+                s0 = (s0 * c(0.75) + s0.mul_add(s0, x1).cos() * c(0.05)).sin();
+                x1.cos()
+            };
+            let v17 = s1 - v16;
+            acc2 -= (c(SCALE) + v16).cos() * c(0.25);
+            s0 = (s0 * c(0.5) + v17.tanh() * c(0.25)).sin();
         }
-        if k5 > 0 {
-            s1 = (s1 * c(0.8) + x0 * c(0.2)).sin();
-            if le(prog_3_dual(x1, d_min(x2, x0, margin).sin() * c(2.0), x0, v, 6, margin), acc3, margin) {
-                let v10: Dual64 = prog_6_dual(x2.tanh().sin(), c(0.25), s2, v, k5, margin);
-                let v11: Dual64 = d_clamp(x0, x2.asinh().tanh() - c(1.5), d_abs(x0, margin).tanh() + c(1.5), margin);
-                s2 = s2 * c(0.75) + (v10.tanh() + v11.cos()).sin() * c(0.005);
-            } else if lt(prog_6_dual(s1, x2, s2, v, n, margin), c(0.5), margin) {
-                acc3 += d_abs((v[1].cos() * c(2.0)).sinh(), margin).tanh() * c(0.5);
-                s1 = (s1 * c(0.6) + (acc3 * c(0.001)).sin() * c(0.005)).tanh();
-            }
-            for i in (0..=n).rev().step_by(2) {
-                let fi = c(i as f64);
-                acc3 -= c(0.5) * (v[2] * v[2] + c(2.0)).ln().cos();
-                let v15 = if le(s0.tanh().exp(), c(0.0), margin) {
-                    let v12 = ((x1.powi(2) + c(1.0)).log10().powi(2) + c(1.0)).recip();
-                    x1 + v12.tanh()
-                } else if ge(a4[i % 4] + x2, s2, margin) {
-                    let v13 = d_log((s2 - x2).powi(2) + c(1.0), (x2 + s1).powi(2) + c(2.0));
-                    v13.tanh()
-                } else {
-                    let v14 = d_abs(a4[n % 4], margin);
-                    d_max(v14, x1, margin).sin()
-                };
-                match i % 3 {
-                    0 => {
-                        acc3 += c(0.5) * (c(0.35) - (a4[k5 % 4] - c(0.35))).sin();
-                        s0 = (s0 * c(0.6) + s0 / c(2.0) * c(0.75)).tanh();
-                        match k5 {
-                            1..=2 => {
-                                s2 = c(0.6) * s2 + c(0.02) * (-v15).sin();
-                                continue;
-                            }
-                            3 => {
-                                acc3 -= ((v[0].cos() * c(0.9)).acos() - d_powf(x1.powi(2) + c(1.0), x0.sin())).tanh() * c(0.25);
-                                let v16: Dual64 = (x0.powi(2) + c(2.0)).ln().sin().exp_m1();
-                                s0 = s0.mul_add(c(0.75), v16.cos().tanh() * c(0.1));
-                            }
-                            4 => {
-                                let v17 = (v15 + fi).atan();
-                                let v18 = x0.tanh() * x0;
-                                s2 = (s2 * c(0.6) + (v17.tanh() + v18.tanh()) * c(0.02)).sin();
-                            }
-                            _ => {
-                                let v19 = d_clamp(v15, s1.tanh() - c(1.5), v15.cos() + c(1.5), margin);
-                                acc3 += v19.cos() * c(0.25);
-                            }
-                        }
-                    }
-                    1 => {
-                        let x0 = s1 + v15;
-                        acc3 -= x0.tanh().tanh() * c(0.25);
-                    }
-                    _ => {
-                        acc3 += c(0.5) * v[i % 4].sin();
-                    }
+        for i in 0..3 {
+            let v18: Dual64 = (v[3] - c13).cos();
+            match i + n {
+                0 => {
+                    continue;
                 }
-                s2 = (s2 * c(0.75) + v15.tanh() * c(0.02)).sin();
-            }
-        }
-        'l4: for i in (0..4).rev() {
-            let fi = c(i as f64);
-            acc3 += ((s2 * s2 + c(1.0)).log10().tanh() * c(0.5)).ln_1p() * c(0.5);
-            acc3 += (s1 * s1 + c(0.5)).cbrt() * c(0.4);
-            let mut k20 = 0;
-            while k20 < 4 {
-                k20 += 1;
-                let v21 = s0 - fi;
-                if lt(v[k20 % 4], v21 - x2, margin) {
-                    s0 *= c(0.75);
-                    s0 += c(0.1) * (x2.cos() * c(0.9)).acos().cos();
-                    continue 'l4;
+                1 | 3 => {
+                    let v19 = ((v[i] + x2).sin() * c(1.5)).sinh();
+                    s0 = s0.mul_add(c(0.8), ((x1 - s0).powi(2) + c(0.5)).powf(0.5).tanh() * c(0.01));
+                    acc2 += c(0.5) * v19.cos().cos();
                 }
-                acc3 += c(0.1) * (-a4[(k20 + i) % 4]).cos();
-            }
-        }
-        'l6: for i in 0..4 {
-            s0 = s0 * c(0.6) + (c(1.2) * (a4[(i + n) % 4] * a4[(i + n) % 4] + c(2.0)).acosh()).tanh() * c(0.25);
-            let mut k22 = 0;
-            while k22 < n + 1 {
-                k22 += 1;
-                if le(d_log(s1.powi(2) + c(1.0), x2 * x2 + c(2.0)), c(0.25), margin) || n % 2 == 0 {
-                    continue 'l6;
-                }
-                let v23 = a4.iter().map(|&p| p.cos().sin()).sum::<Dual64>();
-                acc3 -= s1.asinh() * c(0.05);
-                s1 *= c(0.75);
-                s1 += c(0.05) * v23.sin();
-            }
-            acc3 += c(0.5) * ((s2 - s0) / ((s1 * s1 + c(1.0)).log2().powi(2) + c(1.0))).cos();
-        }
-        s0.sin() - s1.cos() - s2.tanh() + acc3.tanh() - a4[2].tanh() + v[1].sin()
-    }
-
-    pub fn prog_16_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.sin();
-        let mut s1 = ((v[n % 4] * v[n % 4] + c(1.5)).acosh().powi(2) + c(1.0)).powi(-1);
-        let mut s2 = (x0 / (v[n % 4].powi(2) + c(0.5))).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        for (i, &t) in v.iter().enumerate() {
-            if ge(prog_6_dual(t, (s2.tanh() * c(0.9)).atanh().cos(), (t * t + c(2.0)).sqrt().cos() * c(2.0), v, 1, margin), c(0.0), margin) {
-                s1 = c(0.8) * s1 + c(0.1) * (v[3 - i].cos().powi(2) + c(1.5)).acosh().sin();
-                break;
-            }
-            s2 = s2.mul_add(c(0.6), (s0 * s2 * d_powf(c(0.5_f64), x2.cos())).sin() * c(0.02));
-            s2 = s2 * c(0.5) + (x2.sin() * c(1.2)).tan().cos().sin() * c(0.05);
-        }
-        for i in 1..n {
-            let fi = c(i as f64);
-            s2 = (s2 * c(0.5) + (fi + x0) * c(0.5)).tanh();
-            let v4 = (x2.cos().powi(2) + c(0.5)).recip();
-            let v5 = -s2;
-            acc3 -= (v4.sin() + v5.tanh()).tanh() * c(0.4);
-        }
-        let v13 = match n % 3 {
-            0 => {
-                s2 *= c(0.8);
-                s2 += c(0.01) * d_clamp(s2 - x2, -c(0.5), c(1.5), margin).tanh();
-                s0.tanh().sin()
-            }
-            g if g > 1 => {
-                for i in 0..v.len() {
-                    let v6 = (x2.powi(2) + c(1.0)).cbrt().tanh().exp();
-                    if le(x1 * v6, c(0.0), margin) || i == 3 {
-                        continue;
-                    }
-                    s0 = s0 * c(0.5) + s0.tanh().exp().tanh() * c(0.1);
-                }
-                let v7 = (x2 * x2 + c(0.5)).sqrt();
-                s0.atan() + v7.cos()
-            }
-            _ => {
-                for i in (1..=3).step_by(2) {
-                    let v8: Dual64 = prog_6_dual(c(2.0), s0, x1, v, 3, margin);
-                    let v12 = if lt((x2 * x2 + c(1.5)).acosh(), c(0.5), margin) {
-                        let v9 = prog_6_dual((v8 * s0).tanh(), (v8.sin().exp2() + x1 * c(core::f64::consts::FRAC_1_SQRT_2)).cos(), c(2.0), v, 5, margin);
-                        x0.powi(3) + s2.powi(3) + v9.sin()
-                    } else if n % 3 == 1 && ge(s2.cos().cos(), -c(0.25), margin) {
-                        let v10 = v8 * s0;
-                        (s1.powi(2) + c(1.0)).sqrt() + s2.powi(3) + v10.sin()
-                    } else {
-                        let v11 = ((d_to_degrees(s2) * c(0.02)).cos() * c(1.2)).tan();
-                        (s1 * s1 + c(1.0)).log10() + v11.cos()
-                    };
-                    acc3 -= (v[3 - i] + x2).cos();
-                    s0 = c(0.8) * s0 + c(0.005) * (v8.cos() - v12.cos()).sin();
-                }
-                x2.sin()
-            }
-        };
-        let mut m14 = 0;
-        for &t in v.iter() {
-            let v15 = v.iter().map(|&p| ((c(0.1) * x0).powi(2) + c(1.0)).powi(-1) + p.cos()).sum::<Dual64>();
-            let v16 = ((s2 / (t * t + c(1.0))).powi(2) + c(1.0)).powi(-1);
-            s1 = s1.mul_add(c(0.75), v13.atan().cos() * c(0.25));
-            if le(v13.cos().exp2(), -c(0.5), margin) {
-                m14 += 1;
-            }
-            s0 = s0 * c(0.8) + (v15.tanh() + v16.sin()).cos() * c(0.01);
-        }
-        match m14 {
-            0 | 2 => {
-                acc3 += v13.asinh().tanh() * c(0.2);
-                s1 = (s1 * c(0.75) + (v[0] + x0) * c(0.1)).tanh();
-            }
-            g if g > 3 => {
-                s1 *= c(0.8);
-                s1 += c(0.01) * v13.asinh().cos();
-            }
-            _ => {
-                let v17 = prog_6_dual(s1, x1, c(2.0), v, m14, margin);
-                acc3 += c(0.2) * ((v[(m14 + n) % 4].tanh() * c(1.2)).tan().sin() * c(0.9)).asin().tanh();
-                if ge(d_max(v[0].cos(), d_hypot(v[3], v13, margin), margin), d_abs(s0, margin), margin) {
-                    acc3 -= (v[m14 % 4] * v[m14 % 4] + c(1.0)).log(2.0).cos();
-                    acc3 += c(0.005) * prog_6_dual(d_min(v[(m14 + n) % 4], s2, margin).cos(), s2, d_atan2(c(3.0_f64), v13).atan().tanh(), v, m14, margin).tanh();
-                } else {
-                    acc3 -= s2.tanh() * c(0.2);
-                }
-                s2 = c(0.75) * s2 + c(0.005) * v17.tanh().tanh();
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            s2 = (s2 * c(0.75) + (s2.sin() + (s0.powi(2) + c(0.5)).recip()) * c(0.05)).tanh();
-            match i % 4 {
-                1 => {
-                    let v18: Dual64 = x1.atan();
-                    acc3 += v18.cos().sin() * c(0.5);
-                }
-                g if g > 2 => {
-                    break;
+                4 | 6 => {
+                    s1 *= c(0.6);
+                    s1 += c(0.05) * (x2 / ((x2 / (s1.tanh() + c(2.0))).powi(2) + c(1.0))).tanh();
                 }
                 _ => {
-                    let v19 = x2 + t;
-                    acc3 -= c(0.5) * v19.sin();
-                }
-            }
-            acc3 += c(0.5) * (v13 * v13 + c(2.0)).acosh().cos();
-            acc3 -= c(0.5) * t.cos();
-        }
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            match i {
-                1..=3 => {
-                    s1 *= c(0.8);
-                    s1 -= c(0.02) * ((v[3 - i].sin() * c(0.9)).acos() * v[3 - i].sin().exp2()).cos();
-                    match m14 + n {
+                    acc2 -= c(0.5) * (d_to_degrees(s1) * c(0.02)).sin();
+                    match i {
                         0 | 2 => {
-                            let v20 = fi;
-                            acc3 += c(0.5) * ((v20.powi(2) + c(1.0)).log2().powi(2) + c(1.0)).powi(-2);
-                        }
-                        3 => {
-                            acc3 -= c(0.5) * x0.powi(2).sin();
-                        }
-                        g if g > 4 => {
+                            acc2 -= c(0.5) * (v[3] * x2 + (x2.powi(2) + c(1.0)).sqrt()).sin();
                             break;
                         }
                         _ => {
-                            s2 = s2.mul_add(c(0.5), ((v[1] / (s2 * s2 + c(1.0))).cos() * c(0.9)).atanh().tanh() * c(0.02));
+                            acc2 += (v18 * c8).sin() * c(0.5);
+                            s0 = c(0.5) * s0 + c(0.5) * v[0].sin().cos();
                         }
                     }
-                }
-                _ => {
-                    let v21 = x0 / (x2.powi(2) + c(1.5));
-                    let v22 = v21;
-                    acc3 += c(0.5) * v22.sin();
+                    let c13 = v18 - v[m3 % 4];
+                    acc2 -= c(0.5) * c13.tanh();
                 }
             }
-            s1 *= c(0.5);
-            s1 -= c(0.25) * (s0 - s1).tanh();
+            acc2 -= (x2.sin() * c(2.0)).cosh().sin() * c(0.5);
+            acc2 += c(0.5) * v18;
         }
-        s0 * c(0.5) - s1 * c(1.5) + s2 * c(0.75) + acc3.cos()
+        x2.cos() - v[0].tanh() - s0 * c(0.75) - s1.sin() - acc2.sin() + c8.cos() + c13.tanh()
     }
 
-    pub fn prog_17_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (d_to_degrees(x0) * c(0.02)).tanh() * c(2.0);
+    pub fn prog_8_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (v[n % 4] + v[0]).tanh().exp2();
         let mut acc1: Dual64 = c(0.0);
-        if gt(prog_3_dual(x2, x2.cos().exp().sin(), ((v[n % 4] + s0).sin() * c(0.9)).asin().sin(), v, n, margin), -c(0.5), margin) {
-            return x1.mul_add(-v[n % 4], x2.cos().exp());
-        }
-        let v2 = v.iter().fold(acc1, |r, &p| r * c(0.75) + c(0.005) * (prog_6_dual(x0, d_min(c(3.0_f64), r.tanh().exp2(), margin).sin(), (r * x2).tanh(), v, n, margin) + p.tanh()).tanh());
-        let v3 = (x1 * x1 + c(1.0)).recip();
-        let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| x1.tanh().exp2() + p.tanh() + q.sin()).sum::<Dual64>();
-        let v7 = if n < 2 && ge(d_min(v4, s0, margin).sin().exp2(), -c(0.5), margin) {
-            prog_3_dual((v3 * x1).cos(), v2.mul_add(c(SCALE) + x2, (acc1.cos() * c(0.9)).atanh()).tanh() * c(2.0), v2, v, n, margin)
-        } else if ge(d_max(v2, s0, margin), (v3.cos() * c(1.5)).cosh(), margin) {
-            let v5 = d_hypot(x2, v[0], margin);
-            acc1 += (v3 + x2).sin();
-            v5 + v[n % 4] - (v5 - v2)
+        let v2 = if le(v[1].tanh().exp(), v[n % 4], margin) || n == 2 {
+            (acc1.powi(2) + c(1.0)).powf(2.5) - (v[0] + x2)
         } else {
-            let v6 = v[n % 4] / (v3.cos() + c(2.0));
-            -v6.sin()
+            prog_4_dual(x0, c(2.0), ((x0 / (x1.sin() + c(2.0))).powi(2) + c(1.0)).recip().sin(), v, n, margin)
+        };
+        for t in v {
+            s0 = c(0.75) * s0 + c(0.25) * x2.asinh().tanh();
+            let v3: Dual64 = prog_0_dual(t, t.asinh().cos().exp2().tanh() * c(2.0), x2, v, n, margin);
+            let mut k4 = 0;
+            while k4 < n + 1 {
+                k4 += 1;
+                s0 = (s0 * c(0.75) + (x1.cos() * c(0.9)).asin() * c(0.1)).tanh();
+                let v5 = t.sin();
+                let v6 = ((x0.powi(2) + c(1.0)).log(10.0).sin() * c(0.9)).atanh();
+                s0 = c(0.5) * s0 + c(0.1) * (v5 - v6.cos()).cos();
+            }
+            s0 = (s0 * c(0.5) + v3.sin() * c(0.01)).sin();
+        }
+        let v7 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.2) * (d_hypot(d_atan2(c(3.0_f64), x2), (x0.sin() * c(0.5)).ln_1p(), margin) + p.sin()).cos());
+        let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * (acc1 * s0 + p.sin() + q.tanh()).sin()).product::<Dual64>();
+        let v10 = if gt((v8.tanh() * c(0.9)).atanh() + d_min(v[n % 4], v7, margin), (x0 * x0 + c(1.0)).log(3.0), margin) {
+            acc1 -= prog_4_dual(((acc1.tanh() * c(1.5)).cosh().powi(2) + c(1.0)).powi(-3).tanh(), c(2.0), v8, v, n, margin).tanh() * c(0.25);
+            prog_0_dual(((s0.tanh() + c(2.0)).cbrt() + x0.sin()).cos(), d_abs(v8, margin).tanh() * c(2.0), c(1.5), v, n, margin)
+        } else if n % 2 == 0 {
+            d_log(c(0.5_f64), x1.powi(2) + c(2.0))
+        } else {
+            for _ in (0..=n).rev().step_by(2) {
+                let v9 = prog_0_dual(v2.tanh() * c(2.0), x0, x1, v, 3, margin);
+                acc1 -= c(0.1) * prog_4_dual(s0, s0.sin().cos(), x0, v, 1, margin).tanh();
+                acc1 += c(0.1) * v9.sin().sin();
+            }
+            d_atan2(v[n % 4] * v[n % 4] + c(1.0), x1) + x1.powi(3)
         };
         for (i, &t) in v.iter().enumerate() {
             let fi = c(i as f64);
-            let v8 = v.iter().fold(v7.tanh(), |r, &p| r * c(0.5) + c(0.25) * (v7 + p.cos()).tanh());
-            if ge((c(SCALE) + v2) / ((v8.cos() * c(0.9)).asin().powi(2) + c(0.5)), c(0.5), margin) || n < 3 {
-                s0 = (s0 * c(0.75) + t.tanh().cosh() * c(0.2)).sin();
-                let v9 = d_min(s0, fi, margin);
-                s0 *= c(0.8);
-                s0 -= c(0.2) * v9.sin();
-            } else if ge(t / (v7.tanh() + c(2.0)) / c(1.5), -c(0.5), margin) {
-                s0 = s0 * c(0.75) + x2.tanh() * c(0.25);
-            }
-            acc1 -= (s0 - x2).tanh() * c(0.5);
-        }
-        acc1 + v7.sin()
-    }
-
-    pub fn prog_18_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 + v[n % 4]).asinh().sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        for i in 0..n {
-            let fi = c(i as f64);
-            let v2 = x2.sin() / ((x1 * fi).cos() + c(2.0));
-            if lt(x1, -c(0.5), margin) {
-                s0 = c(0.6) * s0 + c(0.4) * s0.cos().sin();
-            } else {
-                let v3 = v[0] * v2;
-                s0 *= c(0.5);
-                s0 += c(0.5) * x0.atan().sin();
-                s0 = s0 * c(0.5) + v3.cos() * c(0.02);
-            }
-            if le((-v2) * c(std::f64::consts::FRAC_1_PI), fi, margin) {
-                for j in (1..=3).step_by(2) {
-                    let fj = c(j as f64);
-                    acc1 += c(0.1) * (fj + fi).sin();
-                    let v4 = (fi * fi).ln_1p() * (s0.tanh() * c(0.9)).atanh();
-                    s0 = (s0 * c(0.6) + v4.tanh() * c(0.02)).sin();
+            match i {
+                0 => {
+                    s0 *= c(0.5);
+                    s0 += c(0.5) * d_copysign(v10, v[(i + n) % 4], margin).sin();
+                    acc1 -= ((v10.sin() * c(0.5)).ln_1p().cos() + c(2.0)).cbrt().tanh() * c(0.5);
                 }
-            } else {
-                s0 = (s0 * c(0.6) + v[i % 4].tanh().exp_m1() * c(0.1)).sin();
-                s0 = s0.mul_add(c(0.75), (-x0).tanh() * c(0.25));
+                1..=2 => {
+                    s0 = (s0 * c(0.75) + prog_4_dual((fi / c(4.0)).cos() * c(2.0), x2.sin(), (v10 + t).tanh().exp().tanh() * c(2.0), v, i, margin) * c(0.005)).sin();
+                    if le(v10, -c(0.5), margin) || i % 2 == 0 {
+                        s0 = c(0.6) * s0 + c(0.25) * (d_atan2(c(1.5_f64), v8).tanh() * c(1.5)).sinh().tanh();
+                        acc1 += c(0.5) * v10.tanh();
+                    }
+                    let v11 = (v8.tanh() * c(0.9)).atanh();
+                    s0 = (s0 * c(0.75) + v11.cos() * c(0.05)).tanh();
+                }
+                3 => {
+                    acc1 += (x0.tanh() * c(0.9)).asin().cos().sin() * c(0.5);
+                    let v12 = prog_4_dual(x0, v8, v7, v, n, margin);
+                    s0 = c(0.6) * s0 + c(0.02) * v12.cos();
+                }
+                _ => {
+                    s0 = (s0 * c(0.6) + (v[3 - i].powi(2) + c(1.0)).log10() * c(0.75)).sin();
+                    if le(v10 + x1, t, margin) || i == 3 {
+                        s0 = (s0 * c(0.8) + (v2.cos() * c(0.9)).atanh() * c(0.02)).sin();
+                        s0 = (s0 * c(0.5) + (v[i].powi(2) + c(1.0)).recip() * c(0.75)).tanh();
+                    }
+                }
             }
-            acc1 += c(0.25) * (v[n % 4] / (x1.sin() + c(2.0))).cos();
+            let v13 = d_copysign(v7, v8, margin).tanh().exp2();
+            acc1 += c(0.5) * (v10 * v10 + c(0.5)).sqrt().cos().tanh();
+            s0 = s0.mul_add(c(0.75), (t.cos() - v13.sin()).cos() * c(0.1));
         }
-        if le((v[1] * v[1] + c(1.0)).cbrt().tanh().exp(), c(1.0), margin) {
-            let v5: Dual64 = x1;
-            s0 = (s0 * c(0.6) + v5.cos() * c(0.4)).tanh();
-        } else {
-            s0 = s0 * c(0.8) + d_clamp(-x0, -c(1.0), c(1.5), margin).tanh() * c(0.2);
-        }
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            let v6 = v.iter().fold(fi.sin(), |r, &p| r * c(0.5) + c(0.1) * (p.tanh() - r * s0).tanh());
-            if le((fi - x1).tanh().exp(), fi, margin) {
-                acc1 += c(0.25) * (c(0.35) - x2).tanh();
-                let x2 = v6;
-                acc1 += c(0.25) * x2.tanh().tanh();
-            } else if !(i < 4 && le(v6, c(0.0), margin)) {
-                s0 *= c(0.5);
-                s0 += c(0.25) * (x1 - x0).sin();
-                let v7 = (x1.sin().exp2().cos() + c(2.0)).cbrt();
-                acc1 += v7.cos() * c(0.25);
-            } else {
-                s0 = s0.mul_add(c(0.6), x1.tanh() * c(0.4));
-                let v8 = (x1.cos().exp().powi(2) + c(1.0)).ln();
-                s0 = s0.mul_add(c(0.5), v8.sin().cos() * c(0.1));
-            }
-            s0 = (s0 * c(0.8) + (x0 * x0 + c(1.5)).acosh() * c(0.05)).tanh();
-        }
-        let mut k9 = 0;
-        let v11: Dual64 = loop {
-            k9 += 1;
-            acc1 += c(0.25) * (x2.tanh() * c(0.9)).atanh();
-            s0 = s0.mul_add(c(0.8), x1.sin().exp().sin().cos() * c(0.05));
-            let v10 = v.iter().copied().map(|p| x0.cos() + p.sin()).sum::<Dual64>();
-            if k9 >= 5 || lt((x0 / (x2.powi(2) + c(1.0))).tanh(), -c(0.25), margin) {
-                break d_hypot(v10, s0, margin);
-            }
-            s0 = (s0 * c(0.6) + v10.tanh() * c(0.05)).sin();
-        };
-        for i in 0..n {
-            let fi = c(i as f64);
-            let v12 = match i % 3 {
-                0..=2 => fi * x1,
-                _ => (v11 * v11).ln_1p(),
-            };
-            let mut k13 = 0;
-            while k13 < n {
-                k13 += 1;
-                acc1 += (x1.sin() * c(2.0)).sinh().sin() * c(0.05);
-                acc1 += c(0.05) * s0;
-                let v14 = x2.sin().exp();
-                s0 = c(0.75) * s0 + c(0.05) * v14.cos();
-            }
-            s0 = s0 * c(0.6) + d_atan2(v[3] * v[3] + c(0.5), x0).cos() * c(0.05);
-            acc1 += c(0.25) * v12.tanh().sin();
-        }
-        let v15 = x1 * x0;
-        x2 * c(0.75) + s0 + acc1.tanh() + v11.cos() - v15 - d_abs(d_abs(x1, margin), margin)
+        s0 * c(0.25) + acc1.tanh() + v2.sin() + v10.tanh()
     }
 
-    pub fn prog_19_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_0_dual(x0, c(0.75), x1, v, n, margin).tanh() * c(2.0);
-        let mut s1 = (d_clamp(x2, x2.tanh() - c(1.5), v[n % 4].sin() + c(1.5), margin).powi(2) + c(1.0)).sqrt().sin() * c(2.0);
+    pub fn prog_9_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_min(c(3.0_f64), x0, margin).powi(2).sin() * c(2.0);
+        let mut s1 = s0;
         let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); 4];
-        a3[0] = (x0 * x0 + c(0.5)).cbrt();
-        for i in 1..4 {
-            a3[i] = a3[i - 1] * c(0.75) + v[i].cos() * c(0.25);
-        }
-        if n % 3 == 1 && gt((a3[n % 4] * a3[n % 4] + c(1.0)).log2().asinh(), a3[n % 4], margin) {
-            return x1.asinh();
-        }
-        let v4 = a3.iter().zip(a3.iter()).map(|(&p, &q)| prog_6_dual(s0, x0, (q / (x2.powi(2) + c(1.0))).tanh(), v, n, margin) + p.sin()).sum::<Dual64>();
-        let v8 = match n {
-            0 => {
-                let v5 = acc2 * v4;
-                (v5 * v5 + c(1.0)).cbrt()
+        match n {
+            1 => {
+                acc2 += v[n % 4].sin();
             }
-            g if g > 1 => {
-                let v6 = (acc2.sin() * c(0.9)).atanh() + d_copysign(c(3.0_f64), v4, margin);
-                d_abs((v6.cos() * c(0.9)).atanh(), margin)
+            2..=4 => {
+                for i in (0..=n).rev().step_by(2) {
+                    s0 *= c(0.8);
+                    s0 += c(0.05) * (c(SCALE) + d_log(v[n % 4].powi(2) + c(1.0), x2 * x2 + c(2.0))).cos();
+                    let v3 = d_atan2((x1.powi(2) + c(0.5)).cbrt().powi(2) + c(0.5), (x1 * x1 + c(1.0)).cbrt());
+                    match i {
+                        2 => {
+                            let v4 = v3;
+                            s1 = (s1 * c(0.5) + ((s1 * s1).tanh() * c(0.9)).atanh() * c(0.02)).tanh();
+                            if i > 3 && lt(v4.cos(), x0, margin) {
+                                continue;
+                            }
+                        }
+                        3 | 5 => {
+                            s1 = c(0.75) * s1 + c(0.005) * prog_4_dual((x1 * x1 + c(2.0)).acosh().sin(), c(1.5), x1, v, n, margin).cos();
+                        }
+                        6 => {
+                            s0 = s0 * c(0.8) + (v[0] * v[0] + c(2.0)).sqrt().sin() * c(0.2);
+                            break;
+                        }
+                        _ => {
+                            s0 = s0 * c(0.6) + s1.cos() * c(0.4);
+                        }
+                    }
+                    s1 = (s1 * c(0.6) + v3.sin() * c(0.02)).tanh();
+                }
+            }
+            5 => {
+                let v5 = (v[n % 4] * v[n % 4] + c(0.5)).ln() / (acc2.sin().exp_m1().tanh() + c(2.0));
+                acc2 += v5.sin() * c(0.5);
             }
             _ => {
-                let v4 = acc2 + x2;
-                let v7 = v4.sin();
-                prog_3_dual((x0.powi(2) + c(0.5)).cbrt().sin() * c(2.0), c(0.5), x0, v, n, margin) + v7.sin()
-            }
-        };
-        let mut k9 = 0;
-        loop {
-            k9 += 1;
-            let v11 = if n == 0 && lt(d_abs(v8, margin), (v4.sin() * c(0.9)).asin(), margin) {
-                (v4.cos() * c(0.9)).asin()
-            } else if le((x2.cos() * c(0.5)).ln_1p(), a3[1].atan(), margin) {
-                (a3[k9].sin().tanh() * c(0.9)).atanh()
-            } else {
-                let v10 = a3[k9];
-                (v10.cos() * c(0.9)).acos()
-            };
-            if lt(-x2.asinh(), -c(0.5), margin) {
-                acc2 += ((v8.sin() * c(1.5)).cosh() / ((a3[k9].cos() * c(0.9)).asin().cos() + c(2.0))).tanh() * c(0.4);
-                break;
-            }
-            if gt(d_log(x1 * x1 + c(1.0), x1 * x1 + c(2.0)), c(1.0), margin) {
-                break;
-            }
-            acc2 += d_abs(v11.cos().exp_m1(), margin).cos() * c(0.25);
-            if k9 >= 3 {
-                break;
+                let v6: Dual64 = prog_4_dual((d_to_degrees(acc2 / (s1.powi(2) + c(1.5))) * c(0.01)).sin(), x2.tanh() * c(2.0), acc2, v, n, margin);
+                s0 = c(0.6) * s0 + c(0.005) * v6.sin().tanh();
             }
         }
-        'l2: for i in 0..n {
+        for i in 0..6 {
             let fi = c(i as f64);
-            s1 = (s1 * c(0.5) + (v4.cos() * c(1.2)).tan() * (a3[i % 4] * a3[i % 4] + c(1.0)).cbrt() * c(0.02)).tanh();
-            for (j, &u) in a3.iter().enumerate() {
-                let fj = c(j as f64);
-                s0 = (s0 * c(0.8) + (a3[i % 4].powi(2) + c(1.0)).log(2.0).cos().exp_m1() * c(0.05)).tanh();
-                if ge(((fj / (u * u + c(1.5))).powi(2) + c(1.0)).log2(), c(0.0), margin) {
-                    continue 'l2;
-                }
-            }
-            let mut k12 = 0;
-            while k12 < 5 {
-                k12 += 1;
-                match n % 2 {
-                    0 => {
-                        let v13 = (s0.sin() * c(0.9)).atanh();
-                        s1 = s1 * c(0.5) + v13.tanh() * c(0.1);
-                    }
-                    1 => {
-                        continue;
-                    }
-                    _ => {
-                        let v14 = v4.sin();
-                        acc2 += v14 * c(0.05);
-                    }
-                }
-                acc2 += ((v8.sin() + c(2.0)).cbrt().tanh() * c(1.2)).tan().cos() * c(0.05);
-                if lt(d_atan2(fi, s0 * s0 + c(1.0)), s1, margin) {
-                    break;
-                }
-            }
-            s0 = c(0.75) * s0 + c(0.25) * a3[k9].cos().sin();
-        }
-        s0.cos() + s1.tanh() + acc2.cos() - v4.sin() - v8
-    }
-
-    pub fn prog_20_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1.sin() * c(0.9)).atanh();
-        let mut acc1: Dual64 = c(0.0);
-        'l0: for i in (1..=3).step_by(2) {
-            let fi = c(i as f64);
-            s0 = (s0 * c(0.8) + (s0.cos() * c(0.9)).atanh() * c(0.02)).tanh();
-            let mut k2 = 0;
-            while k2 < 5 {
-                k2 += 1;
-                let v3 = v.iter().copied().map(|p| v[i] - v[1] + p.cos()).sum::<Dual64>();
-                match k2 % 4 {
-                    0 => {
-                        break 'l0;
-                    }
-                    1 => {
-                        s0 = (s0 * c(0.8) + x2 * c(0.2)).sin();
-                        if lt(v[i], c(0.0), margin) {
+            let v7: Dual64 = x1.cos();
+            match n % 4 {
+                0 | 2 => {
+                    s0 = c(0.6) * s0 + c(0.4) * v[i % 4].atan().tanh();
+                    if lt((v7.sin() * c(0.9)).asin(), c(1.0), margin) {
+                        s0 = (s0 * c(0.5) + (fi + x2) * c(0.5)).sin();
+                        if le(x1 / ((fi.powi(2) + c(1.0)).log10().powi(2) + c(1.5)), -c(0.5), margin) {
                             continue;
                         }
-                        let v3 = x0;
-                        acc1 += v3.cos().sin() * c(0.2);
+                        let v8 = ((x2 * x0).cos() + c(2.0)).cbrt();
+                        acc2 += c(0.25) * v8.tanh().cos();
+                    } else if ge(((x0 * x0 + c(1.5)).acosh().tanh() * c(0.9)).atanh(), -x2, margin) {
+                        let v7 = -v7;
+                        s1 = c(0.5) * s1 + c(0.5) * v7.cos().cos();
+                    } else {
+                        acc2 += s1.tanh().cos() * c(0.25);
+                        let v9 = s0;
+                        acc2 += c(0.25) * v9.tanh();
                     }
-                    g if g > 2 => {
-                        s0 = (s0 * c(0.5) + (fi.tanh() * c(0.9)).acos() * c(1.0)).tanh();
-                        s0 = s0 * c(0.5) + v3.sin() * c(0.02);
-                        if lt((-x2).tanh(), x1.asinh(), margin) {
-                            s0 = (s0 * c(0.8) + v[(k2 + n) % 4] / c(1.5) * c(0.25)).tanh();
-                            match k2 {
+                    s1 = s1.mul_add(c(0.6), d_atan2(s1.powi(2) + c(0.5), s1).sin() * c(0.05));
+                }
+                3 => {
+                    s0 = c(0.75) * s0 + c(0.05) * (s0.sin() * c(0.9)).atanh().cos();
+                }
+                _ => {
+                    acc2 += c(0.1) * prog_4_dual((s0 / (x2.powi(2) + c(1.5))).cos() * c(2.0), x2, c(2.0), v, 4, margin).tanh();
+                    acc2 += v7 * c(0.75) * c(0.4);
+                }
+            }
+            acc2 -= c(0.05) * prog_4_dual(s0, (v[3] * v[3] + c(1.0)).ln().tanh().sinh().sin(), v7, v, n, margin).sin();
+        }
+        let v14 = if lt(x2.asinh().tanh().exp_m1(), -c(1.0), margin) {
+            (x1.cos() * c(1.2)).tan()
+        } else if le(x1, v[n % 4], margin) || n == 6 {
+            let v10 = (d_copysign(c(1.5_f64), s1, margin).powi(2) + c(2.0)).ln();
+            prog_0_dual(v10.sin().cosh().cos() * c(2.0), c(1.5), c(2.0), v, 6, margin)
+        } else {
+            for i in 0..3 {
+                let fi = c(i as f64);
+                if gt(fi * s1, fi / (s1.powi(2) + c(1.5)), margin) {
+                    let v11 = x2.sin().exp().powi(2);
+                    acc2 += v11.tanh() * c(0.25);
+                } else {
+                    let v12 = v[2].tanh().exp().cos().exp_m1();
+                    s1 = s1.mul_add(c(0.75), prog_4_dual(fi, x0, c(0.75), v, 4, margin).tanh() * c(0.01));
+                    s0 = s0.mul_add(c(0.5), v12.tanh() * c(0.05));
+                }
+                let v13 = x0 - fi;
+                acc2 -= d_clamp(v13, s0.cos() - c(1.5), v13.sin() + c(1.5), margin).tanh() * c(0.5);
+            }
+            (v[2].cos() + c(2.0)).cbrt()
+        };
+        let v17 = match n {
+            0 | 2 => {
+                let v15 = v14.tanh() + (v[n % 4].cos() * c(2.0)).cosh();
+                x0.powi(3).cos().exp2() + v15.sin()
+            }
+            g if g > 4 => d_log(c(2.0_f64), v[n % 4] * v[n % 4] + c(2.0)) / ((x1 * x1 + c(2.0)).acosh().powi(2) + c(1.5)),
+            _ => {
+                let v16 = x1.cos().exp_m1().sin().cosh();
+                prog_4_dual((v[3].cos() * c(0.9)).asin().sin() * c(2.0), v16, c(0.75), v, n, margin)
+            }
+        };
+        s0 + s1.cos() - acc2.sin() + v14 + v17 * c(0.25)
+    }
+
+    pub fn prog_10_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((x0.powi(2) + c(1.0)).log(3.0).sin() * c(1.2)).tan().sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2: Dual64 = prog_4_dual(c(1.2), c(1.5), (x1.powi(2) + c(2.0)).sqrt().cos().exp().tanh() * c(2.0), v, n, margin);
+        let a3 = v.map(|e| e.cos());
+        let mut k4 = 0;
+        while k4 < 4 {
+            k4 += 1;
+            let mut k5 = 0;
+            while k5 < 4 {
+                k5 += 1;
+                acc1 -= c(0.1) * ((x2 / (s0.powi(2) + c(1.5))).powi(2) + c(2.0)).sqrt().cos();
+                let v8 = if n % 3 == 1 {
+                    let v6 = (a3[k5 % 4].tanh() * c(0.5)).ln_1p();
+                    v[(k5 + n) % 4].powi(3) + v6.sin()
+                } else if le(((x2 - x0).powi(2) + c(1.0)).sqrt(), c(0.0), margin) {
+                    let v7 = (a3[3].sin() + c(2.0)).cbrt();
+                    v7.cos()
+                } else {
+                    v2 * x0
+                };
+                acc1 += c(0.1) * (a3[k5 % 4].tanh() * c(1.2)).tan().cos();
+                acc1 += v8.tanh() * c(0.1);
+            }
+            acc1 += a3[(k5 + n) % 4].sin() * c(0.5);
+        }
+        let v9 = x2 * d_abs(v[0], margin);
+        let mut k10 = 0;
+        loop {
+            k10 += 1;
+            s0 = (s0 * c(0.8) + v2 * s0 * c(0.02)).sin();
+            let mut m11: Dual64 = c(0.0);
+            for j in 0..n {
+                m11 = d_max(((a3[2] + v2).sin() * c(1.2)).tan() + v[(j * 3) % 4], m11, margin);
+            }
+            acc1 += c(0.2) * m11.sin();
+            if k10 >= 5 {
+                break;
+            }
+        }
+        s0.tanh() + acc1.sin() - v2 + a3[3] * c(0.75) - v9.sin()
+    }
+
+    pub fn prog_11_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 * x2).ln_1p();
+        let mut s1 = d_min(v[3], x1, margin);
+        let mut acc2: Dual64 = c(0.0);
+        let mut m3: Dual64 = c(f64::INFINITY);
+        for i in 1..=4 {
+            let c4 = match i % 3 {
+                0 => v[i % 4] - x0 - (x2 + x0),
+                1 => v[i % 4] - x0 + c(0.25),
+                _ => v[3].mul_add(x0, v[i % 4]),
+            };
+            m3 = d_min(m3, c4, margin);
+        }
+        if n % 3 == 1 {
+            return c(1.5) - d_max(m3, x2, margin);
+        }
+        for _ in 0..4 {
+            s0 = (s0 * c(0.75) + s0.cos().exp_m1() * c(0.05)).sin();
+            acc2 -= prog_0_dual((d_to_radians(x1.powi(3)) * c(50.0)).cos() * c(2.0), s0, ((x0.cos() * c(0.5)).ln_1p().cos() * c(0.9)).atanh().sin(), v, 3, margin).sin() * c(0.01);
+            s0 *= c(0.6);
+            s0 += c(0.02) * (m3 * m3 + c(2.0)).acosh().tanh();
+        }
+        if lt(prog_10_dual(c(2.0), (m3.powi(2) + c(2.0)).ln().sin().sin(), (d_to_degrees(x0 / (x0.powi(2) + c(1.5))) * c(0.01)).cos(), v, 4, margin), c(1.0), margin) {
+            s0 = (s0 * c(0.6) + (s0 * s0 + c(1.0)).cbrt() * c(0.05)).sin();
+            let v5 = prog_4_dual(c(2.0), x1, s1, v, n, margin);
+            acc2 += v5.cos() * c(0.05);
+        }
+        let v6 = prog_10_dual(acc2, c(2.0), x0.sin().exp_m1().sin(), v, 2, margin);
+        s1 = s1.mul_add(c(0.8), m3.cos() * c(0.02));
+        s0 - s1 * c(0.75) + v6.sin() + v[n % 4].cos()
+    }
+
+    pub fn prog_12_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = d_clamp(w0[1] / (x2.powi(2) + c(1.5)), (x2 * x2).tanh() - c(1.5), (-w0[1]).cos() + c(1.5), margin).tanh() * c(2.0);
+        let mut s2 = d_to_degrees((x0 * x0 + c(1.0)).log(2.0)) * c(0.01);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().fold(x0, |r, &p| r * c(0.75) + c(0.1) * ((x0.powi(2) + c(0.5)).sqrt() + p.sin()).sin());
+        let mut k5 = 0;
+        let v7 = loop {
+            k5 += 1;
+            if !(n == 1 && gt(d_min(x0, x1, margin), x0, margin)) {
+                acc3 -= c(0.25) * (v4.cos() + c(2.0)).cbrt().tanh();
+                let v6 = ((x2 - x1).cos() * c(1.5)).sinh();
+                s2 = c(0.75) * s2 + c(0.02) * v6.sin().sin();
+            }
+            acc3 += (c(SCALE) + s1 / (s1.sin() + c(2.0))).tanh() * c(0.25);
+            if k5 >= 6 {
+                break x1 * x2;
+            }
+        };
+        acc3 -= c(0.5) * ((x0 * x0 + c(1.5)).acosh() - (v7 * v7 + c(1.0)).recip()).tanh();
+        'l1: for i in 0..n {
+            let fi = c(i as f64);
+            for j in 0..6 {
+                let fj = c(j as f64);
+                let v8: Dual64 = ((v4 * v4).ln_1p().powi(2) + c(1.0)).sqrt();
+                if j % 2 == 0 && le(d_atan2(c(1.5_f64), v4), x0, margin) {
+                    s1 = s1.mul_add(c(0.75), (x1.asinh().powi(2) + c(0.5)).ln() * c(0.1));
+                    s1 = (s1 * c(0.6) + s1.atan() * c(0.4)).sin();
+                } else if le(s2.cos(), c(0.5), margin) {
+                    let v8 = v8 + x2;
+                    s1 = s1 * c(0.6) + (s1.powi(2) + c(0.5)).cbrt().cos() * c(0.1);
+                    s2 *= c(0.8);
+                    s2 += c(0.1) * v8.cos().cos();
+                } else {
+                    s1 = s1 * c(0.6) + fj.cos() * c(1.0);
+                    s1 = s1 * c(0.8) + (v8.sin() * c(1.2)).tan().tanh() * c(0.02);
+                    if gt(d_max(fi, x1, margin) * c(std::f64::consts::FRAC_1_PI), s2 * c(0.25), margin) {
+                        s1 = (s1 * c(0.8) + d_atan2(s2.powi(2) + c(1.0), s1) * c(0.05)).tanh();
+                        if ge(v7 * (d_to_degrees(s1) * c(0.02)), -c(1.0), margin) || j == 2 {
+                            continue 'l1;
+                        }
+                    } else {
+                        let v8: Dual64 = ((v8 * c(std::f64::consts::FRAC_PI_4)).tanh() * c(0.9)).asin();
+                        s1 = (s1 * c(0.75) + (-v8) * c(0.1)).tanh();
+                    }
+                }
+                if j % 3 == 1 && le((v7 - v[i % 4]) * v[i % 4], x1, margin) {
+                    s1 *= c(0.8);
+                    s1 += c(0.2) * s1.cos();
+                    s2 = (s2 * c(0.8) + (s2 + fj) * c(0.2)).tanh();
+                    if le(x1.tanh(), x1, margin) || j == 3 {
+                        acc3 += c(0.05) * v8.tanh();
+                        acc3 -= (v4.tanh() * c(1.2)).tan().cos() * c(0.05);
+                    } else if lt(d_log(v8.powi(2) + c(1.0), (x2 * x0).powi(2) + c(2.0)), w0[n % 4].powi(2), margin) {
+                        let v9 = v4;
+                        s2 = c(0.5) * s2 + c(0.5) * v9.cos().tanh();
+                    } else {
+                        acc3 += c(0.05) * (fi + v4).tanh();
+                        s1 *= c(0.75);
+                        s1 += c(0.25) * (v4.powi(2) + c(2.0)).sqrt().sin();
+                    }
+                }
+                s2 = (s2 * c(0.5) + fj * x0 * c(0.1)).sin();
+                s2 *= c(0.5);
+                s2 += c(0.5) * v8.sin();
+            }
+            let mut m10 = x2;
+            for j in 0..i {
+                m10 = d_min(m10, ((x1 + s2).sin() * c(0.9)).asin() + w0[j % 4], margin);
+            }
+            acc3 -= c(0.25) * m10.cos();
+        }
+        x1 * c(0.25) - s1.tanh() + s2 - acc3.cos() + v4.sin()
+    }
+
+    pub fn prog_13_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = (x1.powi(2) + c(1.0)).log2().cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        let v9: Dual64 = loop {
+            k3 += 1;
+            match k3 {
+                0 | 2 => {
+                    acc2 += c(0.5) * d_log(x0 * x0 + c(1.0), x0.powi(2) + c(2.0)).cos();
+                    if ge(x2.mul_add(x1, x2).sin().cosh(), -c(0.5), margin) {
+                        s1 = c(0.6) * s1 + c(0.1) * d_log(x2 * x2 + c(1.0), v[k3 % 4] * v[k3 % 4] + c(2.0)).cos();
+                    } else {
+                        let v4 = prog_4_dual(x2, c(0.75), d_max(-c(0.5_f64), x0, margin).sin(), [v[0], v[1], v[2], v[3]], k3, margin);
+                        s1 = s1 * c(0.5) + v4.cos() * c(0.01);
+                    }
+                }
+                4 => {
+                    s1 = (s1 * c(0.75) + s1 * c(0.25)).tanh();
+                    if !(k3 == 4) {
+                        break ((c(SCALE) + x1).powi(2) + c(1.0)).cbrt();
+                    }
+                    let v5 = x0 / (w0[k3 % 4] * w0[k3 % 4] + c(1.0));
+                    s1 = (s1 * c(0.6) + v5.cos() * c(0.1)).tanh();
+                }
+                _ => {
+                    let v6 = d_abs(x0, margin);
+                    let v7 = (w0[k3 % 4].sin() * c(0.5)).ln_1p();
+                    acc2 += (v6.tanh() - v7.sin()).tanh() * c(0.5);
+                }
+            }
+            if le(((w0[k3 % 4].sin() * c(2.0)).cosh().tanh() + c(2.0)).cbrt(), -c(0.25), margin) {
+                s1 = (s1 * c(0.75) + (x0 + s1) * c(0.1)).tanh();
+                if ge(x2 + x1, c(0.0), margin) {
+                    break (w0[k3 % 4].tanh() * c(2.0)).sinh();
+                }
+                acc2 += prog_0_dual((d_to_radians(v[k3 % 4]) * c(20.0)).cos(), x0, c(0.75), [v[0], v[1], v[2], v[3]], 5, margin).sin() * c(0.25);
+            } else if ge((x2.powi(2) + c(0.5)).recip(), -c(1.0), margin) || n % 2 == 0 {
+                let v8: Dual64 = prog_0_dual(v[1].cos().cos(), x0, (s1 * x2).cos().exp_m1().tanh(), [v[0], v[1], v[2], v[3]], n, margin);
+                s1 = (s1 * c(0.75) + v8.sin() * c(0.005)).tanh();
+            } else {
+                s1 = c(0.5) * s1 + c(0.1) * (s1 * s1 + c(1.5)).acosh().sin();
+                acc2 += c(0.5) * (x1 * c(1.2)).sin();
+                if le(d_atan2(x1.powi(2) + c(0.5), x1), s1, margin) {
+                    s1 = (s1 * c(0.6) + prog_4_dual((s1.tanh() * c(0.9)).acos().tanh() * c(2.0), x0, (x2.sin() * c(0.5)).ln_1p().tanh(), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).tanh();
+                } else if gt(((v[1].sin() * c(0.9)).asin().powi(2) + c(1.0)).ln(), -c(0.25), margin) {
+                    acc2 += (x1 + x2).cos() * c(0.5);
+                    s1 = s1.mul_add(c(0.5), prog_4_dual((v[3] + s1).sin(), x1, (v[3] / c(1.5) - (x2.tanh() * c(0.9)).acos()).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], 4, margin).cos() * c(0.005));
+                }
+            }
+            s1 = s1.mul_add(c(0.8), s1.sin() * c(0.2));
+            if k3 >= 4 || ge(d_to_radians(x2), c(0.0), margin) {
+                break ((s1.powi(2) + c(1.0)).sqrt().powi(2) + c(1.0)).log2();
+            }
+        };
+        for i in (0..=n).rev().step_by(2) {
+            if gt(prog_4_dual((v9 * x2).cos() * c(2.0), x0, c(0.75), [v[0], v[1], v[2], v[3]], 3, margin), -c(1.0), margin) && k3 < 4 {
+                s1 = c(0.8) * s1 + c(0.1) * (c(1.25) * v[i % 4]).sin();
+            }
+            acc2 += c(0.5) * x1.cos();
+        }
+        let mut k10 = 0;
+        while k10 < 6 {
+            k10 += 1;
+            s1 *= c(0.8);
+            s1 += c(0.02) * (v9 * v[k10 % 4]).cos();
+            match k10 % 4 {
+                0..=2 => {
+                    s1 = (s1 * c(0.75) + (x2 * x2 + c(2.0)).acosh() * c(0.1)).tanh();
+                    match k10 {
+                        0 => {
+                            acc2 -= v[2].powi(2).tanh() * c(0.25);
+                            let x0 = x0 / (v[n % 4].sin().exp2().powi(2) + c(1.5));
+                            acc2 += c(0.25) * x0.cos();
+                        }
+                        g if g > 1 => {
+                            continue;
+                        }
+                        _ => {
+                            s1 = c(0.8) * s1 + c(0.2) * x1.cos();
+                            s1 = s1.mul_add(c(0.6), (x1 * w0[n % 4]).sin() * c(0.1));
+                        }
+                    }
+                }
+                3 => {
+                    s1 = s1 * c(0.75) + prog_4_dual((s1 * x2).sin() * c(2.0), s1, x2, [v[0], v[1], v[2], v[3]], n, margin).cos() * c(0.005);
+                    let v11 = w0[k10 % 4] - c(2.5);
+                    acc2 -= c(0.25) * v11.cos();
+                }
+                _ => {
+                    s1 = s1.mul_add(c(0.8), (-x2).tanh() * c(0.2));
+                }
+            }
+            s1 = (s1 * c(0.5) + (x0 + x0 * c(core::f64::consts::FRAC_1_SQRT_2)) * c(0.25)).sin();
+        }
+        for &t in v.iter() {
+            if k10 % 3 == 1 && lt((x0.sin() * c(0.9)).asin(), -c(0.5), margin) {
+                s1 = (s1 * c(0.5) + ((v9 * v9 + c(1.0)).log2().tanh() * c(0.5)).ln_1p() * c(0.25)).tanh();
+                if le((x0.sin().tanh() * c(1.2)).tan(), -c(0.5), margin) && n < k3 {
+                    acc2 -= c(0.5) * ((w0[(k10 + n) % 4].sin() * c(0.9)).asin() * w0[(k10 + n) % 4]).cos();
+                } else if k10 % 2 == 0 && lt(x2 + w0[0] + (x2.cos() * c(1.2)).tan(), t, margin) {
+                    let v12 = (x1 * x1 + c(1.0)).log2();
+                    s1 = (s1 * c(0.5) + (-x1).tanh().exp() * c(0.1)).sin();
+                    s1 *= c(0.8);
+                    s1 += c(0.1) * v12.cos().tanh();
+                } else {
+                    let x0 = c(1.5) * x2;
+                    s1 = (s1 * c(0.6) + x0.cos() * c(0.25)).tanh();
+                }
+                s1 = c(0.8) * s1 + c(0.2) * (x2.powi(2) + c(0.5)).sqrt().cos();
+            } else if k10 % 3 == 1 {
+                s1 = s1 * c(0.5) + (w0[k10 % 4] + (w0[k10 % 4] * w0[k10 % 4] + c(0.5)).ln()).tanh() * c(0.2);
+                s1 = (s1 * c(0.8) + x0.powi(2) * c(0.05)).tanh();
+                if lt(x2 * v[3], d_to_radians(x2) * c(50.0), margin) {
+                    s1 = s1 * c(0.8) + (s1 - c(0.5)).sin() * c(0.2);
+                    if ge((x2.cos() + c(2.0)).cbrt() - d_copysign(c(3.0_f64), v9, margin), s1, margin) || k10 < k3 {
+                        acc2 += t.tanh().tanh() * c(0.5);
+                        continue;
+                    }
+                    s1 = (s1 * c(0.5) + (v9 - s1) * c(0.25)).sin();
+                    if gt((w0[k10 % 4].cos() * c(0.9)).asin(), c(0.0), margin) && n % 2 == 0 {
+                        continue;
+                    }
+                } else if ge(s1.cos(), -c(0.25), margin) {
+                    acc2 += (v9 / (t * t + c(1.5))).cos() * c(0.5);
+                    match k10 % 2 {
+                        0 => {
+                            break;
+                        }
+                        1 => {
+                            s1 = s1.mul_add(c(0.8), (t + s1).tanh() * c(0.1));
+                            match k10 {
+                                0 | 2 => {
+                                    break;
+                                }
+                                g if g > 3 => {
+                                    let v13 = (s1.cos() * c(2.0)).sinh();
+                                    s1 = s1.mul_add(c(0.6), (s1 * v13).tanh() * c(0.02));
+                                }
+                                _ => {
+                                    s1 = s1 * c(0.75) + (s1 * s1 + c(1.0)).log10() * c(0.5);
+                                }
+                            }
+                            let v14 = d_min(x2.asinh(), v9.sin().exp(), margin);
+                            s1 = s1.mul_add(c(0.75), v14.cos().sin() * c(0.05));
+                        }
+                        _ => {
+                            s1 = s1.mul_add(c(0.5), w0[k10 % 4] / c(2.0) * c(1.0));
+                            match k10 {
+                                0 => {
+                                    let v15 = v9.tanh();
+                                    s1 = (s1 * c(0.8) + v15 * c(0.2)).tanh();
+                                }
+                                1 => {
+                                    for j in (0..n).rev() {
+                                        s1 = c(0.8) * s1 + c(0.02) * (s1.sin() * c(0.9)).atanh().mul_add(d_clamp(s1, -c(0.5), c(0.5), margin), v9).cos();
+                                        let v16 = s1.cos();
+                                        match j % 3 {
+                                            0 | 2 => {
+                                                break;
+                                            }
+                                            _ => {
+                                                acc2 += (v16 / c(3.0) * (-v9)).sin() * c(0.05);
+                                                s1 = (s1 * c(0.6) + v[2] * c(0.4)).sin();
+                                            }
+                                        }
+                                    }
+                                    acc2 -= x1.sin() * c(0.5);
+                                }
                                 2 | 4 => {
+                                    s1 *= c(0.8);
+                                    s1 += c(0.01) * s1.powi(3).cos().cosh().tanh();
                                     break;
                                 }
                                 _ => {
-                                    s0 = (s0 * c(0.5) + ((-v[n % 4]) + (x1 + x0)) * c(0.1)).sin();
+                                    s1 *= c(0.5);
+                                    s1 += c(0.5) * t.tanh();
+                                    s1 = s1.mul_add(c(0.8), (x2 / (s1.cos() + c(2.0))).sin() * c(0.05));
                                 }
                             }
-                            s0 = c(0.5) * s0 + c(1.0) * (s0.tanh() + c(2.0)).cbrt().tanh();
-                        } else {
-                            let v4 = (c(0.1) - x0) * x1.tanh();
-                            s0 = s0.mul_add(c(0.6), v4.sin().cos() * c(0.1));
+                            acc2 -= d_hypot(t, x0, margin).sin() * c(0.5);
                         }
                     }
-                    _ => {
-                        acc1 -= (fi + c(0.3)).sin().exp().tanh() * c(0.2);
-                        if le((x1.powi(2) + c(1.0)).log(3.0) * (s0 + x0), c(1.0), margin) {
-                            let v5 = s0.sin().exp2();
-                            acc1 += v5.sin().tanh() * c(0.2);
-                        } else {
-                            let v6 = v[n % 4].powi(3);
-                            s0 = (s0 * c(0.5) + ((d_to_degrees(v[(k2 + n) % 4]) * c(0.01)).sin() * c(0.5)).ln_1p() * c(0.75)).tanh();
-                            acc1 += c(0.2) * v6.tanh();
-                        }
-                    }
+                    let v17 = t * w0[k10 % 4];
+                    acc2 += c(0.5) * v17.tanh();
+                } else {
+                    acc2 -= c(0.5) * (v9.sin().exp2().powi(2) + c(0.5)).ln().sin();
                 }
-                s0 = s0 * c(0.5) + (x2.cos() * c(1.2)).tan().cos() * c(0.05);
-                acc1 += v3.tanh() * c(0.2);
             }
-            acc1 += (x1 + c(0.35)).tanh();
+            acc2 += (x2 - t).cos() * c(0.5);
+            let v19 = if k3 + k10 < 1 {
+                let v18 = (v9.cos() * c(2.0)).sinh();
+                acc2 += c(0.25) * (w0[k10 % 4] * t).mul_add((w0[k10 % 4] * w0[k10 % 4] + c(0.5)).recip(), (v9 * v9 + c(1.0)).log(10.0)).cos();
+                ((v9 * v9 + c(2.0)).acosh().cos() + c(2.0)).cbrt() + v18.cos()
+            } else {
+                return (v9.cos() * c(0.9)).atanh()
+            };
+            s1 = s1 * c(0.8) + v19.cos().tanh() * c(0.02);
         }
-        let v7: Dual64 = prog_6_dual(x0, x1, x2, v, n, margin);
-        let v8 = v7;
-        let v9 = (v[n % 4] * v[n % 4] + c(1.0)).sqrt();
-        s0 * c(0.5) + acc1.cos() + v8.sin() + v9 * c(0.25) + (v8 + x2).asinh()
+        let v20 = v[2].cos().cos();
+        let v21 = w0.iter().map(|&p| d_min(w0[1], v20, margin) + p.cos()).sum::<Dual64>();
+        x0 * c(0.5) - x2.cos() - s1 - acc2.cos() + v9 * c(0.5) + v21.cos()
     }
 
-    pub fn prog_21_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_min(x2, x1, margin).sin().exp().tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        for i in 0..3 {
-            let v2 = prog_3_dual(v[n % 4].tanh() * c(2.0), c(0.25), (x2 - x0).sin(), v, i, margin);
-            let v4: Dual64 = if i > 0 && ge(prog_6_dual(v2.tanh(), d_abs(x0, margin).tanh(), x2, v, i, margin), v[i], margin) {
-                x0 * x0
-            } else {
-                let v3 = (v[3 - i].powi(2) + c(1.5)).acosh();
-                v3 * c(std::f64::consts::LN_2)
-            };
-            s0 = s0 * c(0.75) + (d_to_degrees(v4) * c(0.01)).sin() * c(0.1);
-        }
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            let v6 = v.iter().map(|&p| d_atan2((-v[3]).powi(2) + c(1.0), v[3].tanh().cosh()) + p.tanh()).sum::<Dual64>();
-            let v8 = if lt(d_to_degrees((x0 * x0 + c(1.0)).ln()) * c(0.02), x0.cos().exp(), margin) {
-                c(0.5) - v[n % 4].tanh()
-            } else {
-                let v7 = v6.asinh();
-                (x1.powi(2) + c(0.5)).recip() + v7.cos()
-            };
-            s0 *= c(0.8);
-            s0 += c(0.01) * ((-v8) + s0).cos();
-            if k5 >= 3 || ge(s0 / (x2 * x2 + c(1.5)) + (s0 * s0 + c(2.0)).acosh(), c(1.0), margin) {
-                break;
-            }
-            s0 = s0 * c(0.75) + v6.tanh().tanh() * c(0.01);
-        }
-        let mut a9 = [c(0.0); 4];
-        for i in 0..4 {
-            if gt(((v[2].cos() * c(0.9)).atanh().sin() * c(0.9)).asin(), c(0.0), margin) {
-                a9[i] = x1.cos();
-            } else {
-                a9[i] = (v[i].cos() * c(2.0)).sinh();
-            }
-        }
-        let v12 = match k5 {
-            0 | 2 => d_to_degrees((x0.tanh() * c(0.9)).atanh()) * c(0.01),
-            3 => {
-                let x2 = d_copysign(v[3], x1, margin);
-                let v10 = prog_3_dual((a9[n % 4] + x1).tanh() * c(2.0), acc1, x2, v, k5, margin);
-                prog_6_dual(s0, x2, c(2.0), v, n, margin) + v10.sin()
-            }
-            _ => {
-                let v11 = a9[0].tanh().exp2() - acc1;
-                d_min(x0.asinh(), x2 * a9[3], margin) + v11.cos()
-            }
-        };
-        acc1 -= acc1.sin().exp_m1().tanh();
-        x0 * c(0.25) - v[0].sin() - s0 * c(0.75) + acc1.cos() + a9[2] + v12.sin() - s0
-    }
-
-    pub fn prog_22_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((v[n % 4] * v[n % 4] + c(1.0)).sqrt() - (v[n % 4].tanh() * c(0.9)).asin()).tanh() * c(2.0);
-        let mut s1 = ((x1 * c(std::f64::consts::FRAC_PI_4)).powi(2) + c(1.0)).sqrt();
-        let mut s2 = x0;
+    pub fn prog_14_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_4_dual(x1, x2.cos(), x0, v, n, margin).tanh() * c(2.0);
+        let mut s1: Dual64 = (d_to_radians(x0).cos() + c(2.0)).cbrt();
+        let mut s2 = ((v[3] + x0).sin() * c(0.9)).asin();
         let mut acc3: Dual64 = c(0.0);
-        s2 = c(0.6) * s2 + c(0.1) * (x0 * x0 + c(1.5)).acosh().cos();
-        let v4 = x2;
-        let v5 = (v4.sin() * c(0.9)).atanh();
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            acc3 += (s0.sin() + c(2.0)).cbrt().tanh() * c(0.25);
-            match k6 % 2 {
+        if n == 4 {
+            s1 *= c(0.8);
+            s1 -= c(0.1) * (s1 * x1).tanh();
+        }
+        for &t in v.iter() {
+            acc3 -= c(0.5) * ((v[n % 4].tanh() * c(0.9)).acos().powi(2) + c(1.0)).cbrt().tanh();
+            acc3 += x0.powi(2).tanh() * c(0.5);
+            s0 = s0.mul_add(c(0.5), t.sin() * c(0.5));
+        }
+        let v5 = if le(((x0 * c(core::f64::consts::FRAC_1_SQRT_2)).powi(2) + c(1.5)).acosh(), c(0.5), margin) {
+            let v4 = d_powf(c(2.0_f64), d_max(x2, x0, margin).cos());
+            v4 + acc3
+        } else {
+            d_abs(acc3, margin)
+        };
+        for i in (0..n).rev() {
+            match i % 2 {
+                0 => {
+                    s0 = (s0 * c(0.5) + d_to_radians(v5) * c(20.0) * c(1.0)).sin();
+                    acc3 -= c(0.2) * (s2 * s2 + c(0.5)).cbrt();
+                }
                 1 => {
-                    break;
+                    acc3 += (x1 * v5).tanh() * c(0.25);
+                    s2 = (s2 * c(0.8) + s2 / ((c(2.5) - s2).sin() + c(2.0)) * c(0.05)).tanh();
                 }
                 _ => {
-                    s0 = (s0 * c(0.8) + (s2 + v5) * c(0.1)).tanh();
+                    let v6 = prog_4_dual(s1, (v5.powi(2) + c(2.0)).acosh().tanh(), v5.sin().sin() * c(2.0), v, i, margin);
+                    let v7 = d_abs(c(0.1) * v6, margin);
+                    s0 = s0.mul_add(c(0.75), v7.sin() * c(0.01));
                 }
             }
-            if k6 >= 6 || lt(c(SCALE) + x1, x2, margin) {
-                break;
+            let mut m8 = s1.sin().exp().cos();
+            for _ in 1..4 {
+                m8 = d_max(m8, v5, margin);
             }
+            acc3 += m8.tanh() * c(0.25);
         }
-        s1 = s1.mul_add(c(0.5), d_min(c(3.0_f64), d_max(v4, s0, margin), margin).cos() * c(0.05));
-        s1.sin() + s2.sin() + acc3 + v5 * c(0.75)
-    }
-
-    pub fn prog_23_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.tanh().sin().exp2();
-        let mut acc1: Dual64 = c(0.0);
-        s0 *= c(0.6);
-        s0 += c(0.4) * v[n % 4].tanh();
-        for (i, &t) in v.iter().enumerate() {
+        for i in (0..n).rev() {
             let fi = c(i as f64);
-            acc1 -= (fi * fi).ln_1p().tanh() * c(0.5);
-            let v4 = if lt((t.sin() * c(0.9)).asin() * x2.sin().exp2(), c(1.0), margin) {
-                let v2 = d_powf(x0 * x0 + c(0.5), fi.tanh());
-                v2 + x0
-            } else if lt((x0.powi(2) + c(1.5)).acosh(), c(0.5), margin) || i % 3 == 1 {
-                s0 * v[n % 4]
-            } else {
-                let v3 = ((c(SCALE) + x2).powi(2) + c(2.0)).ln();
-                x2.sin().exp() + v3.tanh()
-            };
-            acc1 -= c(0.2) * v4.sin().tanh();
-        }
-        let v5 = prog_22_dual((x0 / c(3.0)).sin() * c(2.0), c(0.25), (x0.sin() + c(2.0)).cbrt().cos().exp2().sin(), v, n, margin);
-        let mut k6 = 0;
-        let v9 = loop {
-            k6 += 1;
-            let v7 = v[0] + x2.cos().exp();
-            let v8 = v.iter().map(|&p| ((p / c(2.0)).powi(2) + c(0.5)).sqrt()).sum::<Dual64>();
-            acc1 -= c(0.05) * prog_22_dual(c(0.25), (v[0] + (v[0] * v[0] + c(1.0)).log10()).sin(), x0, v, n, margin).tanh();
-            if k6 >= 3 || gt(v8, v5.atan(), margin) {
-                break (v8.powi(2) + c(1.0)).log10();
-            }
-            acc1 += v7.tanh() * c(0.5);
-        };
-        let mut k10 = 0;
-        let v12 = loop {
-            k10 += 1;
-            let v11 = (v5.cos().tanh() * c(0.9)).acos();
-            s0 = (s0 * c(0.6) + (s0 + x0) * c(0.2)).tanh();
-            if k10 >= 6 || gt((v9.cos() + c(2.0)).cbrt(), -c(0.5), margin) {
-                break v11.cos() / (d_log(x2 * x2 + c(1.0), v[k10 % 4] * v[k10 % 4] + c(2.0)).cos() + c(2.0));
-            }
-            acc1 += v11.tanh().tanh() * c(0.25);
-        };
-        x2.tanh() - s0 * c(0.75) + acc1.cos() - v5.tanh() + v9.tanh() - v12 * c(1.5)
-    }
-
-    pub fn prog_24_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_atan2(v[n % 4] * v[n % 4] + c(1.0), x2).tanh() * c(2.0);
-        let mut s1 = (x1 * x1).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().fold(x0, |r, &p| r * c(0.75) + c(0.005) * (prog_6_dual(r, (x1 + s1).tanh(), x0.cos().cosh().sin(), [v[0], v[1], v[2], v[3]], 6, margin) + p.tanh()).sin());
-        let a4 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
-        if lt((a4[n % 4].powi(2) + c(1.0)).log2(), c(0.0), margin) {
-            let v5 = d_clamp(c(SCALE) + v3, -c(0.5), c(1.5), margin);
-            s1 = s1.mul_add(c(0.8), v5.sin().sin() * c(0.02));
-        } else if lt(v3, x2 + c(0.1), margin) {
-            for i in 0..n {
-                match n {
-                    0 | 2 => {
-                        s0 = (s0 * c(0.6) + (-s1) * c(1.2) * c(0.25)).tanh();
+            acc3 += c(0.25) * d_max(fi + v5, v5 + c(0.35), margin).cos();
+            acc3 += c(0.25) * (d_powf(s2 * s2 + c(0.5), x0.sin()) + fi).tanh();
+            for j in 0..n {
+                s0 = s0 * c(0.6) + (c(0.8) - x0).cos() * c(0.4);
+                acc3 -= x0.tanh() * c(0.05);
+                match j {
+                    0 => {
+                        s0 = (s0 * c(0.6) + (s0 * s0 + c(0.5)).recip() * c(0.2)).sin();
+                        s1 = s1 * c(0.6) + v5.atan().sin() * c(0.4);
                     }
-                    g if g > 3 => {
-                        let v6 = (s0.cos() * c(0.9)).acos();
-                        s0 = (s0 * c(0.5) + v6.cos() * c(0.2)).sin();
+                    1 | 3 => {
+                        s0 = s0 * c(0.75) + s2.cos().sin() * c(0.25);
+                        s2 = (s2 * c(0.6) + (v[j % 4].sin() + c(2.0)).cbrt() * c(1.0)).tanh();
+                    }
+                    g if g > 4 => {
+                        break;
                     }
                     _ => {
-                        acc2 -= ((s0 * s0 + c(2.0)).ln() / (x0.powi(2) + c(1.0))).cos() * c(0.25);
+                        s0 *= c(0.8);
+                        s0 -= c(0.25) * d_powf(c(1.5_f64), s0.tanh()).cos();
                     }
-                }
-                acc2 += v[(i + n) % 4].sin() * c(0.25);
-                if lt(((s1 + v[i % 4]).tanh() * c(1.2)).tan(), (v3.cos() * c(0.9)).atanh(), margin) {
-                    acc2 += c(0.25) * (-x1).tanh();
-                } else if n % 3 == 1 {
-                    let v7 = prog_22_dual((x0.cos() * c(0.9)).asin().powi(3).cos() * c(2.0), c(0.5), v3, [v[0], v[1], v[2], v[3]], i, margin);
-                    let v8 = s0.atan();
-                    acc2 += c(0.005) * (v7.sin() + v8.cos()).tanh();
-                } else {
-                    let mut k9 = 0;
-                    while k9 < n && ge(d_to_radians(s1) * c(20.0), c(0.25), margin) {
-                        k9 += 1;
-                        if n < k9 {
-                            let v10: Dual64 = d_atan2(s0, s1 * s1 + c(0.5));
-                            acc2 += v10.sin().cos() * c(0.05);
-                        } else if gt((v3 * v3 + c(0.5)).ln() - s1 / c(2.0), (x0.cos() * c(2.0)).sinh(), margin) {
-                            let v11 = (s1.powi(2) + c(1.0)).cbrt().cos().exp();
-                            acc2 += c(0.05) * v11.cos();
-                        } else {
-                            s1 *= c(0.8);
-                            s1 -= c(0.2) * x0.cos();
-                        }
-                        let v12 = (s1 * s1 + c(1.0)).log(2.0);
-                        s0 = (s0 * c(0.8) + (v12 * v12 + c(1.0)).recip() * c(0.2)).tanh();
-                    }
-                    let v13 = (v3.powi(2) + c(1.0)).log10();
-                    s1 = s1.mul_add(c(0.5), v13 * c(1.0));
                 }
             }
-            s1 *= c(0.6);
-            s1 += c(0.05) * (-s1).sin();
+        }
+        s0 + s1 * c(1.5) - s2 * c(0.5) - acc3.sin() + v5.sin() + x2.sin() / ((v5.sin() + c(2.0)).cbrt().powi(2) + c(0.5))
+    }
+
+    pub fn prog_15_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].sin().exp_m1().tanh();
+        let mut s1 = ((v[3] * v[3] + c(1.0)).recip() + (x1.cos() * c(1.2)).tan()).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        match n {
+            0 => {
+                s1 = (s1 * c(0.75) + (-s1) * c(0.01)).tanh();
+                let x2 = d_min(v[n % 4], x0, margin);
+                acc2 += x2.cos();
+            }
+            g if g > 1 => {
+                s1 = c(0.8) * s1 + c(0.2) * v[n % 4].sin();
+            }
+            _ => {
+                s1 = (s1 * c(0.6) + x1 * x1 * c(0.1)).tanh();
+                acc2 += x0.powi(2).cos();
+            }
+        }
+        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| (v[n % 4] * v[n % 4] + c(2.0)).ln().sin().sinh() + p.sin() + q.cos()).sum::<Dual64>();
+        s0 = (s0 * c(0.8) + prog_4_dual(((c(0.1) * s0).powi(2) + c(0.5)).ln().cos() * c(2.0), x2, c(0.75), [v[0], v[1], v[2], v[3]], n, margin) * c(0.01)).sin();
+        let mut a4 = [v[0], v[1], v[2], v[3]];
+        a4[0] *= c(0.5);
+        a4[3] += d_min(d_powf(x1 * x1 + c(1.0), v[n % 4].cos()), s0.tanh().exp(), margin).cos();
+        for i in 0..4 {
+            let fi = c(i as f64);
+            match i {
+                1 => {
+                    s0 *= c(0.5);
+                    s0 -= c(0.25) * (s1 - s0).tanh();
+                    continue;
+                }
+                3 => {
+                    s1 = s1 * c(0.75) + (x0 - x2.cos()).tanh() * c(0.1);
+                    if ge(d_powf(v[(i + n) % 4] * v[(i + n) % 4] + c(1.0), v3.cos()), c(0.5), margin) && i < 2 {
+                        let v5 = prog_4_dual(s0, (v[i] * x0).sin() * c(2.0), ((fi.cos() * c(0.9)).asin() + d_atan2(s1.powi(2) + c(0.5), v3)).sin(), a4, i, margin);
+                        let v6 = (fi * fi + c(2.0)).sqrt().tanh();
+                        acc2 -= c(0.02) * (v5.tanh() - v6.sin()).tanh();
+                    }
+                    acc2 += c(0.5) * (s0 - v3).sin();
+                }
+                _ => {
+                    let v7 = prog_4_dual(c(0.25), (a4[n % 4] + x1).cos() * c(2.0), (fi.tanh().exp2() + x2).tanh(), [v[0], v[1], v[2], v[3]], 0, margin);
+                    acc2 -= c(0.5) * (v3.cos() + c(2.0)).cbrt().sin();
+                    acc2 += c(0.05) * v7.cos().tanh();
+                }
+            }
+            let v10 = if i % 3 == 1 && ge((a4[i].sin() * c(1.5)).sinh(), v3.cos().exp(), margin) {
+                let v8 = x0;
+                x0.powi(2) + v8.sin()
+            } else {
+                let v9 = s0 + v3;
+                a4[i].sin() + v9.sin()
+            };
+            let v11 = (a4[3 - i] * a4[3 - i] + c(2.0)).ln() + x2.cos().exp();
+            s0 = s0 * c(0.6) + prog_4_dual(c(1.2), x0.cos() * c(2.0), d_atan2((s0 / (fi * fi + c(0.5))).powi(2) + c(1.0), -x0).tanh(), [v[0], v[1], v[2], v[3]], i, margin).cos() * c(0.005);
+            acc2 -= (v10.sin() + v11.sin()).tanh() * c(0.4);
+        }
+        x0 - s0 * c(0.5) + s1 + acc2.cos() + v3.tanh() + a4[1].cos() - s1.atan()
+    }
+
+    pub fn prog_16_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((v[2] * c(1.5)).powi(2) + c(2.0)).acosh().tanh() * c(2.0);
+        let mut s1: Dual64 = d_log(x2 * x2 + c(1.0), x0 * x0 + c(2.0)).sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        while k3 < n + 1 && le((x0 - x1).asinh(), c(1.0), margin) {
+            k3 += 1;
+            if gt(s0.powi(2) * d_to_radians(x2), x2, margin) {
+                s1 = s1 * c(0.5) + (s1 * s1 + c(1.0)).cbrt().cos() * c(0.25);
+                if ge(v[0] + v[3], x0, margin) {
+                    continue;
+                }
+                s0 *= c(0.8);
+                s0 += c(0.005) * prog_4_dual(s1, (s0 * (s0.powi(2) + c(1.0)).log(10.0)).tanh() * c(2.0), s0, v, n, margin).cos();
+                if lt(x0.cos(), -c(0.5), margin) {
+                    let x2 = x2.tanh();
+                    let v4 = (v[2].cos() * c(1.2)).tan();
+                    acc2 -= (x2 + v4.cos()).tanh() * c(0.25);
+                } else {
+                    let v5: Dual64 = x2.sin().exp_m1();
+                    acc2 -= c(0.25) * v5.sin();
+                }
+            } else if ge(x2.cos().exp(), c(0.0), margin) {
+                acc2 -= c(0.25) * (v[k3 % 4] * x0).tanh();
+                if ge(c(SCALE) + (c(0.8) - x2), c(0.0), margin) {
+                    break;
+                }
+                let v6 = v[0];
+                s0 = c(0.5) * s0 + c(0.5) * v6.tanh().tanh();
+            } else {
+                s0 = (s0 * c(0.8) + (s0 * s0 + c(1.0)).recip() * c(0.25)).tanh();
+            }
+            if ge((x0.powi(2) + c(1.0)).log2(), x2 / (x2 * x2 + c(1.0)), margin) {
+                continue;
+            }
+            s0 = (s0 * c(0.5) + (s0.sin().sin() * c(0.5)).ln_1p() * c(0.5)).tanh();
+        }
+        for &t in v.iter() {
+            acc2 -= c(0.5) * d_log(x2 * x2 + c(1.0), t.powi(2) + c(2.0)).sin();
+            let v7 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.01) * (prog_4_dual((c(0.75) - r).sin() * c(2.0), x0, r, v, n, margin) + p.cos()).sin());
+            s0 *= c(0.5);
+            s0 += c(0.2) * v7.tanh();
+        }
+        if le(x0 - x1, acc2, margin) {
+            for i in 0..6 {
+                let fi = c(i as f64);
+                s0 *= c(0.5);
+                s0 += c(0.02) * prog_4_dual(s1, x1, c(0.5), v, 0, margin).tanh();
+                match i {
+                    2 => {
+                        s1 = s1.mul_add(c(0.5), s1.cos() * c(0.5));
+                    }
+                    3 => {
+                        acc2 += c(0.25) * x1.sin();
+                        s0 = s0 * c(0.6) + s0.sin() * c(0.4);
+                    }
+                    g if g > 4 => {
+                        let v8 = prog_4_dual(s1, (-(fi.sin() * c(1.2)).tan()).sin() * c(2.0), c(0.75), v, 0, margin);
+                        let v9 = prog_4_dual((x0.sin() * c(1.2)).tan().sin() * c(2.0), (s1 + x1).cos() * c(2.0), c(0.25), v, n, margin);
+                        s1 = c(0.8) * s1 + c(0.005) * (v8.cos() + v9.sin()).sin();
+                    }
+                    _ => {
+                        s0 = (s0 * c(0.5) + (s0.powi(2) + c(2.0)).acosh() * c(0.2)).sin();
+                    }
+                }
+                acc2 -= c(0.25) * (x1.sin().powi(2) + c(1.0)).powi(-1);
+            }
+        } else if ge(d_abs(v[k3 % 4], margin).powi(2).ln_1p(), c(1.0), margin) {
+            let v10 = d_powf(x0.asinh().powi(2) + c(0.5), x1.atan().cos());
+            s1 = c(0.5) * s1 + c(0.02) * v10.tanh().sin();
+        }
+        let v11 = (d_max(-c(3.0_f64), x2, margin).tanh() + c(2.0)).cbrt();
+        'l3: for _ in (1..=3).step_by(2) {
+            s0 = (s0 * c(0.5) + x2 * c(std::f64::consts::LN_2) * c(0.5)).tanh();
+            s0 = (s0 * c(0.8) + (s0.powi(2) + c(2.0)).ln() * c(0.25)).tanh();
+            let mut k12 = 0;
+            while k12 < n + 1 && lt((x1.sin() * c(1.5)).sinh(), -c(0.5), margin) {
+                k12 += 1;
+                if !(k12 < k3) {
+                    continue 'l3;
+                }
+                let v14 = match k12 % 2 {
+                    0 => {
+                        let v13 = (v11 * v11 + c(1.0)).log10();
+                        ((v13 / (s1 * s1 + c(0.5))).powi(2) + c(1.0)).cbrt()
+                    }
+                    1 => v[k12 % 4] + (v11 * v11 + c(1.0)).log10(),
+                    _ => v[(k12 + n) % 4] + v11,
+                };
+                acc2 += x1.sin().tanh() * c(0.1);
+                acc2 -= v14.cos().tanh() * c(0.1);
+            }
+        }
+        s0 + s1 * c(0.25) + acc2.cos() + v11 * c(0.5)
+    }
+
+    pub fn prog_17_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_hypot(c(3.0_f64), x2, margin).sin() * c(2.0);
+        let mut s1: Dual64 = d_atan2((x0.tanh() * c(1.5)).sinh().powi(2) + c(0.5), d_min(c(0.5_f64), x0, margin)).tanh() * c(2.0);
+        let mut s2 = prog_4_dual((c(1.2) * x1.tanh().exp()).cos(), c(1.5), (x1.powi(2) + c(0.5)).ln().tanh() * c(2.0), v, n, margin).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut m4 = x1;
+        for i in 1..4 {
+            m4 = d_min(m4, v[i] / (v[i] * v[i] + c(1.5)), margin);
+        }
+        let mut k5 = 0;
+        let v8: Dual64 = loop {
+            k5 += 1;
+            let mut m6: Dual64 = -c(2.5);
+            for j in 1..=2 {
+                let c7 = if j % 2 == 0 {
+                    x0 / (s1 * s1 + c(0.5))
+                } else {
+                    c(0.25) - m4.mul_add(m4, v[j])
+                };
+                m6 = d_max(m6, c7, margin);
+            }
+            acc3 += prog_4_dual(c(1.5), ((v[n % 4].sin() * c(2.0)).cosh() * (m6 * c(0.25))).cos() * c(2.0), x2, v, 4, margin).sin() * c(0.005);
+            if lt(d_powf(s2 * s2 + c(1.0), m4.sin()), -c(0.5), margin) {
+                break s2 - c(0.5);
+            }
+            if k5 >= 5 || lt((d_atan2(x2, m4 * m4 + c(0.5)).powi(2) + c(0.5)).ln(), -c(1.0), margin) {
+                break ((x1 - x0).tanh() + c(2.0)).cbrt();
+            }
+        };
+        let mut k9 = 0;
+        while k9 < n && gt(s1.asinh(), s1, margin) {
+            k9 += 1;
+            s0 = (s0 * c(0.5) + (s2 * s2 + c(1.0)).recip() * c(0.75)).tanh();
+            acc3 += prog_0_dual(m4, (v8.sin() * c(0.9)).acos().tanh().exp_m1().tanh(), (x0.powi(2) + c(0.5)).cbrt().sin() * c(2.0), v, 5, margin).sin() * c(0.02);
+        }
+        let v10 = prog_0_dual(c(1.2), x0, c(1.2), v, n, margin);
+        s1 = s1 * c(0.5) + prog_0_dual(m4, (x1 * x1 + c(1.0)).recip().sin() * c(2.0), x2.asinh().sin() * c(2.0), v, n, margin).tanh() * c(0.02);
+        s2 = (s2 * c(0.8) + prog_10_dual(x1, c(2.0), (c(SCALE) + m4).asinh().cos(), v, k9, margin) * c(0.005)).tanh();
+        s0.cos() + s1 * c(0.75) + s2 - acc3 + v8 * c(1.5) - v10 * c(0.5)
+    }
+
+    pub fn prog_18_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0.cos().sinh();
+        let mut s1 = (v[n % 4] + s0).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        for i in (0..=n).rev().step_by(2) {
+            acc2 -= c(0.5) * x1.cos().exp2().cos();
+            if ge(prog_0_dual((x2 + (x0 - v[0])).tanh() * c(2.0), x2, (x0 * x2).tanh().sin() * c(2.0), v, i, margin), x2, margin) {
+                acc2 += (x0 - v[1] * c(core::f64::consts::FRAC_1_SQRT_2)).tanh() * c(0.5);
+                s1 *= c(0.75);
+                s1 += c(0.25) * s1.sin().cos();
+            }
+        }
+        for i in 0..4 {
+            let fi = c(i as f64);
+            if gt((s1 / (v[n % 4] * v[n % 4] + c(0.5))).tanh(), c(0.5), margin) && i == 3 {
+                s0 = (s0 * c(0.75) + (s0 * x2).cos() * c(0.05)).sin();
+                acc2 += prog_0_dual(x0, (d_to_degrees(x1) * c(0.02)).powi(2).ln_1p().sin() * c(2.0), s0, v, 2, margin).tanh() * c(0.1);
+                if ge(x1 - c(0.8), -c(0.5), margin) && i > 0 {
+                    let v3 = prog_0_dual((x1.powi(2) + c(0.5)).cbrt().tanh(), s0.sin(), x2, v, n, margin);
+                    let v4 = prog_4_dual(s1, (x1 * v[(i + n) % 4]).sin() * c(2.0), c(2.0), v, i, margin);
+                    s1 = (s1 * c(0.5) + (v3.tanh() + v4.cos()) * c(0.005)).tanh();
+                }
+            } else if ge(d_atan2(x2 * x2 + c(1.0), x2), c(0.5), margin) {
+                acc2 -= c(0.5) * x1.tanh();
+                if i < 3 {
+                    continue;
+                }
+            } else {
+                let v5 = x1 - x0 + (s1 - x1);
+                s1 = c(0.75) * s1 + c(0.05) * s1.tanh().exp().sin();
+                s0 = s0 * c(0.5) + v5.cos().sin() * c(0.1);
+            }
+            match i {
+                0..=1 => {
+                    s0 *= c(0.5);
+                    s0 -= c(0.5) * d_abs(s0, margin).sin();
+                    if le((x0 - x2).tanh().exp_m1(), -c(0.5), margin) || i < 3 {
+                        s1 = c(0.6) * s1 + c(0.4) * x1.asinh().cos();
+                        let x0 = v[0] / c(1.5);
+                        s1 = s1.mul_add(c(0.5), x0.cos().sin() * c(0.75));
+                    } else {
+                        acc2 += c(0.5) * fi.tanh();
+                        s0 *= c(0.5);
+                        s0 -= c(1.0) * (s0 / c(4.0)).cos();
+                    }
+                    let v6 = prog_4_dual((v[(i + n) % 4] * s1).tanh() * c(2.0), x1, c(1.2), v, i, margin);
+                    s1 = s1.mul_add(c(0.8), v6.sin().cos() * c(0.005));
+                }
+                3 => {
+                    s1 *= c(0.5);
+                    s1 += c(0.5) * s1.cos();
+                    continue;
+                }
+                _ => {
+                    s0 = s0.mul_add(c(0.5), (c(0.1) - s0).cos() * c(0.5));
+                    s0 *= c(0.75);
+                    s0 -= c(0.02) * (s0.cos() * c(2.0)).cosh().sin();
+                }
+            }
+            s1 = (s1 * c(0.5) + (fi.sin() * c(1.2)).tan().sin().exp_m1() * c(1.0)).tanh();
+        }
+        let v10 = match n % 4 {
+            0 => {
+                let v7 = prog_0_dual(s0, ((x2 * x2 + c(1.0)).log2().powi(2) + c(1.0)).log2().tanh() * c(2.0), (s1 / (s1.tanh() + c(2.0))).sin() * c(2.0), v, n, margin);
+                prog_4_dual((d_copysign(c(0.5_f64), x1, margin).cos() * c(0.9)).atanh().sin() * c(2.0), d_copysign(x1 / (x1.powi(2) + c(0.5)), v[n % 4] + x1, margin).cos(), s0, v, 5, margin) + v7.sin()
+            }
+            1 => {
+                let v8 = (v[n % 4].sin() * c(1.2)).tan() + x2.powi(2);
+                (v8.tanh().powi(2) + c(1.0)).log2()
+            }
+            2 => {
+                let v9 = x0.atan().cos();
+                s1 = c(0.6) * s1 + c(0.005) * prog_4_dual(s0, c(2.0), (d_to_radians(d_clamp(v9, -c(1.5), c(0.5), margin)) * c(50.0)).sin() * c(2.0), v, n, margin).tanh();
+                v9 / ((x0 * x0 + c(0.5)).sqrt().powi(2) + c(0.5))
+            }
+            _ => x1 + x0,
+        };
+        let mut a11 = v;
+        a11[2] *= c(1.5);
+        a11[2] += (s0 * x2).cos();
+        let v12 = (v[2].cos() * c(0.9)).asin();
+        x1.tanh() + s1.sin() + acc2.sin() + v10 * c(0.5) + a11[1] + v12
+    }
+
+    pub fn prog_19_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 - v[n % 4]).cos() * c(2.0);
+        let mut s1 = s0 / (x0.cos() + c(2.0));
+        let mut s2 = (d_abs(s0, margin).powi(2) + c(0.5)).recip();
+        let mut acc3: Dual64 = c(0.0);
+        match n % 2 {
+            0 => {
+                acc3 += c(0.02) * prog_0_dual(x2, c(0.75), d_log(x1.sin().exp().powi(2) + c(1.0), v[n % 4].mul_add(acc3, x1).powi(2) + c(2.0)).tanh(), v, 2, margin).tanh();
+            }
+            1 => {
+                acc3 += acc3.sin();
+                acc3 += -(x0.tanh() + c(2.0)).cbrt();
+            }
+            _ => {
+                acc3 += (x1 * x1 + c(1.0)).log2().sin();
+            }
+        }
+        let v5 = if n == 1 && ge((s1.sin().sin() * c(1.5)).cosh(), c(0.0), margin) {
+            acc3.cos()
         } else {
-            let v14 = -d_atan2(c(1.5_f64), x2);
-            acc2 += v14.cos();
+            let v4 = (x2 * x2 + c(2.0)).ln();
+            s1 * v4
+        };
+        for i in 0..6 {
+            let v6 = (v5.tanh() * c(1.5)).cosh();
+            let mut m7 = x1;
+            for j in 0..i {
+                m7 = d_max(m7, v[(j + n) % 4], margin);
+            }
+            acc3 += m7.cos() * c(0.25);
+            s0 = s0.mul_add(c(0.8), v6.tanh() * c(0.05));
+        }
+        let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| (p.powi(2) + c(0.5)).sqrt() + q.sin()).sum::<Dual64>();
+        s1 = (s1 * c(0.5) + x1.cos().tanh() * c(0.5)).sin();
+        s2 *= c(0.5);
+        s2 += c(0.05) * (x1.tanh().sin() * c(1.2)).tan().cos();
+        s0.sin() - s1 * c(0.5) + s2 - acc3.tanh() + v5.sin() - v8.cos() + s0 / c(4.0)
+    }
+
+    pub fn prog_20_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((d_to_degrees(v[n % 4]) * c(0.02)).sin() * c(1.2)).tan().tanh() * c(2.0);
+        let mut s1: Dual64 = d_copysign(x2, x0, margin);
+        let mut s2: Dual64 = (-v[n % 4].mul_add(x0, x1)).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        match n {
+            1 => {
+                acc3 -= (s2.powi(2) + c(1.0)).ln().cos() * c(0.4);
+            }
+            2 => {
+                acc3 -= c(0.005) * prog_19_dual(s0, s0.cos() * c(2.0), c(2.0), v, n, margin).tanh();
+                let v4 = v[1].cos().cosh().powi(2).ln_1p();
+                s0 = c(0.8) * s0 + c(0.1) * v4.cos();
+            }
+            3 => {
+                let mut k5 = 0;
+                while k5 < 5 {
+                    k5 += 1;
+                    let v10 = if le((s1 * s1 + c(1.0)).ln().cos().cosh(), -c(1.0), margin) {
+                        for j in (0..4).rev() {
+                            let v8 = match j + k5 {
+                                0 => ((x0 / c(3.0)).powi(2) + c(1.0)).sqrt(),
+                                1 => {
+                                    let v6 = (x2.sin() * c(1.2)).tan() - (s0.cos() * c(2.0)).sinh();
+                                    v6.tanh()
+                                }
+                                2 | 4 => (s2.sin() * c(0.9)).atanh(),
+                                _ => {
+                                    let v7 = (x0 * x0 + c(0.5)).cbrt();
+                                    acc3 += c(0.1) * (v7 * v[j]).tanh();
+                                    v7.sin()
+                                }
+                            };
+                            acc3 -= v8 * c(0.05);
+                        }
+                        let v9 = v[n % 4] - s2 + c(2.5);
+                        (x2.mul_add(s2, v9).powi(2) + c(2.0)).ln()
+                    } else {
+                        (x0 * x0 + c(1.0)).powi(-2)
+                    };
+                    if !(k5 == 2 && le((v10 * v10 + c(1.0)).log(10.0).cos(), v[n % 4] * c(std::f64::consts::FRAC_1_PI), margin)) {
+                        return s0;
+                    }
+                    if le((s0 * s0 + c(1.0)).log(10.0), v[n % 4], margin) {
+                        let x1 = x0.cos();
+                        acc3 -= c(0.4) * x1.tanh();
+                    } else {
+                        s0 = s0 * c(0.8) + (s0.powi(2) + c(1.5)).acosh().sin() * c(0.05);
+                    }
+                    s2 = s2.mul_add(c(0.8), (x0 * s2).cos() * c(0.05));
+                }
+                s2 = c(0.6) * s2 + c(0.02) * (s2 * s2 + c(1.0)).ln().tanh();
+            }
+            _ => {
+                for i in (0..=n).rev().step_by(2) {
+                    let fi = c(i as f64);
+                    let v13 = match i + n {
+                        0..=1 => {
+                            let x0 = (x0.tanh() * c(2.0)).sinh();
+                            let v11 = x0 / c(3.0) + (x2.cos() + c(2.0)).cbrt();
+                            (s1.cos() * c(0.9)).asin() + v11.tanh()
+                        }
+                        2..=3 => {
+                            let v12 = (v[1].powi(2) + c(1.0)).log10();
+                            (v12.sin() * c(0.9)).atanh().atan()
+                        }
+                        g if g > 4 => ((x1.powi(2) + c(0.5)).cbrt().sin() * c(0.9)).asin(),
+                        _ => prog_0_dual(c(0.25), (x2 + (fi * fi + c(0.5)).recip()).sin(), c(0.5), v, i, margin),
+                    };
+                    if gt(c(0.75) * v13, v[i % 4].cos(), margin) {
+                        s1 = s1.mul_add(c(0.8), prog_0_dual((s0.cos() * c(0.9)).atanh().cos(), (s1.powi(2) + c(0.5)).ln().sin(), s2, v, n, margin).tanh() * c(0.005));
+                        let v14 = (s1.powi(2) + c(1.0)).log(2.0).tanh().exp_m1();
+                        s0 *= c(0.5);
+                        s0 += c(0.1) * v14.sin().cos();
+                    } else {
+                        acc3 += c(0.5) * v[i % 4].tanh().cos();
+                    }
+                    s2 = c(0.8) * s2 + c(0.01) * d_powf((x1 * x1 + c(0.5)).sqrt().powi(2) + c(1.0), s2.sin().sin()).cos();
+                }
+            }
         }
         let mut k15 = 0;
         let v20 = loop {
             k15 += 1;
-            let v17 = if n == 4 && ge(x1 + c(1.5), x2 + v3, margin) {
-                s1 = s1.mul_add(c(0.6), d_powf(c(2.0_f64), s1.cos()).sin() * c(0.25));
-                d_to_degrees(s1) * c(0.02)
-            } else if n == 1 {
-                let x1 = x1 - a4[(k15 + n) % 4];
-                let v16 = (x1.cos() * c(0.9)).asin().powi(2).ln_1p();
-                (a4[k15 % 4].cos() * c(1.2)).tan() + v16.cos()
+            let v18 = if le((x0.cos().cos() * c(0.9)).acos(), -c(0.5), margin) || n % 3 == 1 {
+                (d_to_radians(x0).cos() * c(1.5)).cosh()
+            } else if lt(prog_4_dual(s2, x0, x0.powi(3).cos(), v, k15, margin), d_log(v[1].powi(2) + c(1.0), s1 * s1 + c(2.0)), margin) {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = c(j as f64);
+                    acc3 += (u * s0).tanh() * c(0.1);
+                    let v16 = v.iter().zip(v.iter()).map(|(&p, &q)| c(0.25) * (q * s0) + p.sin()).sum::<Dual64>();
+                    if lt(((-v16).powi(2) + c(1.0)).sqrt(), v[j], margin) {
+                        return (fj.sin() * c(0.9)).atanh();
+                    }
+                }
+                let v17 = (v[3 - k15].tanh() * c(1.5)).sinh().mul_add(s2 / (v[3 - k15].tanh() + c(2.0)), (v[3 - k15] * v[3 - k15] + c(2.0)).sqrt());
+                v[n % 4].powi(2) + v17.tanh()
             } else {
-                (s0 * s0 + c(0.5)).recip()
+                x2 * s0
             };
-            match k15 {
-                1 => {
-                    acc2 += c(0.4) * (a4[k15 % 4].cos() + a4[k15 % 4] * a4[k15 % 4]).tanh();
-                    if lt(((v3 * v3 + c(1.5)).acosh().cos() * c(0.5)).ln_1p(), v17, margin) {
-                        s1 *= c(0.5);
-                        s1 += c(0.1) * d_atan2(s1, s1.powi(2) + c(0.5)).cos();
-                        s0 = s0.mul_add(c(0.75), v[k15 % 4].tanh().exp().sin() * c(0.05));
-                    }
-                }
-                4 => {
-                    s0 = s0.mul_add(c(0.8), (a4[k15 % 4].sin().sin() * c(0.9)).acos().tanh() * c(0.05));
-                }
-                5 => {
-                    let x1 = x1;
-                    s1 *= c(0.8);
-                    s1 -= c(0.2) * v3.cos();
-                    if ge(d_log(c(2.0_f64), d_clamp(x0, v17.cos() - c(1.5), x1.tanh() + c(1.5), margin).powi(2) + c(2.0)), -c(0.25), margin) {
-                        let v18 = x0.sin().exp_m1() / (s0.sin().powi(2) + c(0.5));
-                        acc2 += c(0.4) * v18.cos().tanh();
-                    }
-                }
-                _ => {
-                    acc2 += v17.asinh().tanh() * c(0.25);
-                    if gt((v3 * v3 + c(0.5)).recip() + v[n % 4] * x1, -c(1.0), margin) {
-                        return (x1.sin() * c(1.5)).sinh() + x2;
-                    }
-                    let v19: Dual64 = d_hypot(c(3.0_f64), s1, margin);
-                    acc2 += v19.sin() * c(0.4);
-                }
-            }
-            if k15 % 2 == 0 {
-                break v17.tanh();
-            }
-            s1 = (s1 * c(0.75) + (-s1.tanh()) * c(0.25)).tanh();
-            if k15 >= 5 || lt(-(v17 + v3), v[2], margin) {
-                break x0 * v3;
-            }
-        };
-        s0.cos() - s1 * c(1.5) + acc2.tanh() - v20 * c(0.5) - prog_22_dual(c(0.5), x1, x1.asinh().powi(2).ln_1p().cos(), [v[0], v[1], v[2], v[3]], 0, margin)
-    }
-
-    pub fn prog_25_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1: Dual64 = x1.sin();
-        let mut s2 = d_min(x2, w0[n % 4], margin);
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        while k4 < n && gt(x0.mul_add(x0, x0), (x1.sin() * c(0.9)).asin(), margin) {
-            k4 += 1;
-            s1 = s1.mul_add(c(0.8), s1.sin().exp2().cos() * c(0.1));
-            s1 = (s1 * c(0.6) + (s1 * s1 + c(1.0)).log(3.0) * c(0.4)).sin();
-        }
-        let mut a5 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            let fi = c(i as f64);
-            a5[i % 4] = a5[i % 4] * c(0.5) + (c(0.5) * fi * (x2 - x1)).cos() * c(0.1);
-        }
-        if le(w0[1], acc3 - x2, margin) {
-            acc3 += a5[2].atan().sin();
-            s1 = c(0.5) * s1 + c(0.25) * d_atan2(s1 * s1 + c(1.0), s1).tanh();
-        }
-        let v6 = w0.iter().copied().map(|p| prog_22_dual(d_clamp(acc3, -c(1.5), c(0.5), margin).powi(2).cos(), c(0.25), s1, [v[0], v[1], v[2], v[3]], n, margin) + p.sin()).sum::<Dual64>();
-        'l2: for _ in (0..n).rev() {
-            if ge((s2.cos() * c(0.9)).asin(), (a5[3].sin() * c(1.5)).sinh(), margin) {
-                let x1 = (x0.cos().powi(2) + c(1.0)).log(3.0);
-                acc3 -= c(0.25) * x1.cos().sin();
-            }
-            acc3 -= prog_22_dual(x2, x0, s1, [v[0], v[1], v[2], v[3]], k4, margin).sin() * c(0.2);
-            let mut k7 = 0;
-            while k7 < 4 && lt(v6.tanh(), x0, margin) {
-                k7 += 1;
-                acc3 -= s1.cos().exp2().mul_add(s2.tanh(), x2 + a5[(k7 + n) % 4]).tanh() * c(0.05);
-                match k7 % 2 {
-                    0 => {
-                        let x2: Dual64 = (s2.tanh() * c(0.9)).acos();
-                        s2 = s2.mul_add(c(0.75), (-(a5[0] * a5[0] + c(0.5)).cbrt()).cos() * c(0.1));
-                        acc3 -= x2.tanh() * c(0.05);
-                    }
-                    1 => {
-                        break 'l2;
-                    }
-                    _ => {
-                        s2 *= c(0.5);
-                        s2 += c(0.1) * (s2.cos() * c(0.9)).atanh().sin();
-                    }
-                }
-            }
-        }
-        let v8: Dual64 = prog_3_dual(s1, (x1.powi(2) + c(1.0)).recip().cos().sin(), x0.sin().cosh().mul_add((x0 * x0 + c(1.0)).log(2.0), v[1].cos()).sin(), [v[0], v[1], v[2], v[3]], 1, margin);
-        s2 - acc3.cos() + a5[2] - v6.cos() + v8 * c(0.5)
-    }
-
-    pub fn prog_26_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_to_radians(d_clamp(v[n % 4], -c(0.5), c(0.5), margin)) * c(20.0);
-        let mut s1 = d_to_degrees(x1) * c(0.01);
-        let mut acc2: Dual64 = c(0.0);
-        match n {
-            0 => {
-                s1 = (s1 * c(0.5) + s1.tanh().exp2().mul_add(-v[n % 4], x1) * c(0.1)).tanh();
-            }
-            g if g > 1 => {
-                acc2 += (s1 + x2 / (s0.powi(2) + c(1.0))).tanh();
-                acc2 += d_max(acc2, v[3], margin).cos();
-            }
-            _ => {
-                let v3 = x1;
-                acc2 += c(0.75) * (x0.sin() * c(0.9)).atanh();
-                if n % 3 == 1 && le(d_clamp(v[n % 4], -c(1.0), c(0.5), margin), v3, margin) {
-                    let x0 = (x0.powi(2) + c(0.5)).recip();
-                    acc2 += x0.tanh();
-                }
-            }
-        }
-        'l0: for i in 0..n {
-            let fi = c(i as f64);
-            s1 = c(0.8) * s1 + c(0.1) * (x2 - x0).cos();
-            let mut k4 = 0;
-            while k4 < n + 1 && gt(v[k4 % 4] * x0, d_atan2(v[k4 % 4], fi * fi + c(0.5)), margin) {
-                k4 += 1;
-                if le(v[(k4 + i) % 4] * x1, c(0.5), margin) {
-                    s1 = s1.mul_add(c(0.6), (s1 * s1).powi(3) * c(0.05));
-                } else if lt(fi - v[0], v[0] - fi, margin) {
-                    s1 = (s1 * c(0.75) + s1.tanh() * c(0.25)).sin();
-                    if ge(s0 - d_to_radians(x0) * c(50.0), -c(1.0), margin) {
-                        return s1 + x1;
-                    }
-                } else {
-                    acc2 += ((s0 * s0 + c(1.0)).log2() - (fi - c(0.8))).tanh() * c(0.02);
-                    if le((d_clamp(s1, -c(1.0), c(1.0), margin).cos() * c(0.9)).acos(), d_hypot(x0, fi, margin), margin) && k4 > 4 {
-                        s1 = (s1 * c(0.75) + (s1.sin() * c(0.9)).atanh() * c(0.05)).sin();
-                        break;
-                    }
-                    let v5 = x1 / (v[k4 % 4].powi(2) + c(0.5));
-                    acc2 -= v5.tanh() * c(0.02);
-                }
-                acc2 += d_min((s0.sin() * c(0.9)).asin(), x2.sin(), margin).cos() * c(0.02);
-                if lt(d_abs(-v[k4 % 4], margin), -c(0.5), margin) {
-                    continue 'l0;
-                }
-            }
-            acc2 += c(0.25) * d_powf(c(0.5_f64), v[k4 % 4].tanh()).cos();
-        }
-        let mut m6 = 0;
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            acc2 += (s0 * x2 + (x2.cos() * c(0.9)).atanh()).tanh() * c(0.25);
-            for &u in v.iter() {
-                s0 *= c(0.6);
-                s0 += c(1.0) * (fi.tanh() * c(0.9)).atanh().powi(3).sin();
-                s0 = s0 * c(0.75) + (x2 / (x0 * x0 + c(1.0))).sin() * c(0.1);
-                acc2 += c(0.05) * u.tanh();
-            }
-            if ge((x2.powi(2) + c(0.5)).recip(), x1 + s0, margin) {
-                m6 += 1;
-            }
-        }
-        let c7 = c(m6 as f64);
-        s1 *= c(0.5);
-        s1 += c(0.2) * (c7 / (s1 * s1 + c(1.5))).cos();
-        if !(m6 < 6 && lt((v[0].sin() * c(0.5)).ln_1p(), (v[m6 % 4] * v[m6 % 4]).ln_1p(), margin)) {
-            return d_to_degrees(x2.cos().exp2()) * c(0.01);
-        }
-        x0 + x2 * c(0.75) + s0.tanh() + s1 * c(0.5) + acc2.sin()
-    }
-
-    pub fn prog_27_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[1] * v[1]).ln_1p();
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = v;
-        for i in 0..n {
-            a2[i % 4] = a2[i % 4] * c(0.75) + prog_22_dual(s0, x0, (d_to_radians(x2) * c(20.0)).tanh(), v, i, margin).sin() * c(0.01);
-        }
-        let mut k3 = 0;
-        while k3 < n {
-            k3 += 1;
-            s0 = (s0 * c(0.75) + x1.cos() * c(0.25)).sin();
-            acc1 -= d_to_degrees(s0) * c(0.01) * c(0.25);
-        }
-        if !(n % 3 == 1 && ge(d_abs(s0, margin), c(1.0), margin)) {
-            return prog_20_dual(s0, acc1, x0, v, n, margin);
-        }
-        let a4 = v.map(|e| e.atan());
-        x0.tanh() + x1 * c(0.75) - x2.tanh() - acc1.tanh() + a2[3] * c(0.5) + a4[1]
-    }
-
-    pub fn prog_28_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_20_dual(c(1.5), x2.tanh() * c(2.0), c(0.25), [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        if lt(d_max(acc1.sin().exp_m1(), x1, margin), x0, margin) {
-            s0 = s0 * c(0.6) + ((v[2] + x1) * d_to_radians(x0)).tanh() * c(1.0);
-        }
-        let mut k2 = 0;
-        while k2 < n && le(x0 - x2, x1, margin) {
-            k2 += 1;
-            let v5 = match k2 % 2 {
-                0 => {
-                    for _ in 1..n {
-                        acc1 += (x2 + x1).tanh() * c(0.05);
-                        s0 = s0.mul_add(c(0.6), ((v[3].tanh() + c(2.0)).cbrt().tanh() * c(1.2)).tan().tanh() * c(0.1));
-                    }
-                    let x0 = (x0.tanh() * c(0.9)).acos().tanh().sinh();
-                    (x0.powi(2) + c(2.0)).sqrt()
-                }
-                1 => {
-                    let v3 = prog_22_dual((x2 + v[n % 4]).sin().tanh() * c(2.0), x2, x0, [v[0], v[1], v[2], v[3]], k2, margin);
-                    (x1.powi(2) + c(1.0)).log10().powi(2) + v3.cos()
-                }
-                _ => {
-                    let v4 = x0 + c(1.5);
-                    x1 * v4
-                }
-            };
-            let v6 = v[k2 % 4] + x0;
-            let v7: Dual64 = prog_22_dual(x0, c(0.25), ((x0.cos() * c(0.9)).asin().sin() * c(1.2)).tan().tanh(), [v[0], v[1], v[2], v[3]], k2, margin);
-            s0 = (s0 * c(0.5) + prog_22_dual(x1.cos(), x0, x2, [v[0], v[1], v[2], v[3]], 5, margin) * c(0.01)).sin();
-            s0 *= c(0.5);
-            s0 += c(0.005) * (v5.tanh() + v6.sin() + v7.sin()).cos();
-        }
-        for i in 0..5 {
-            if i == 1 {
-                return d_log(c(3.0_f64), v[i % 4].powi(2) + c(2.0)).cos();
-            }
-            s0 = (s0 * c(0.8) + (s0.powi(2) + c(1.0)).log(10.0) * c(0.4)).sin();
-        }
-        if k2 + n < 12 && lt((v[(k2 + n) % 4].powi(2) + c(2.0)).sqrt(), x0 + x1, margin) {
-            return x0.cos().atan();
-        }
-        s0.sin() - acc1
-    }
-
-    pub fn prog_29_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 - x2).sin() * c(2.0);
-        let mut s1 = (x0 * x0 + c(0.5)).recip();
-        let mut acc2: Dual64 = c(0.0);
-        acc2 += d_log(x1.powi(2) + c(1.0), x0.powi(2) + c(2.0)).sin();
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            if n % 2 == 0 {
-                s0 = (s0 * c(0.75) + x2.atan() * c(0.25)).tanh();
-                let v3 = prog_6_dual(x1, (x1 + c(0.25)).sin().tanh(), (v[n % 4].cos() * c(0.9)).acos().sin() * c(2.0), v, i, margin);
-                acc2 += v3.sin() * c(0.05);
-            } else if !(i + n < 1) {
-                s0 = (s0 * c(0.6) + t / (s0 * s0 + c(0.5)) * (x1 * x1).ln_1p() * c(0.02)).sin();
-                if gt(((s1.cos() * c(0.9)).acos().sin() * c(0.9)).acos(), c(1.0), margin) {
-                    continue;
-                }
-                let v4: Dual64 = v[n % 4] - x1;
-                s0 = (s0 * c(0.75) + v4.sin() * c(0.1)).tanh();
-            } else {
-                let x1 = (d_abs(v[3 - i], margin).powi(2) + c(1.0)).sqrt();
-                acc2 += c(0.5) * x1.sin().tanh();
-            }
-            s0 = (s0 * c(0.6) + d_powf(c(0.5_f64), x1.tanh()) * c(0.25)).sin();
-            let mut k5 = 0;
-            while k5 < 6 && gt(((t.tanh() + c(2.0)).cbrt().tanh() * c(0.5)).ln_1p(), c(0.5), margin) {
-                k5 += 1;
-                if i % 2 == 0 {
-                    s0 = (s0 * c(0.5) + ((fi * s0).powi(2) + c(1.0)).recip() * c(0.25)).tanh();
-                    continue 'l0;
-                }
-                acc2 += x2.atan().tanh() * c(0.05);
-                let v6 = v.iter().map(|&p| p.tanh()).sum::<Dual64>();
-                s0 = c(0.6) * s0 + c(0.1) * v6.cos().cos();
-            }
-            acc2 -= t.cos() * c(0.5);
-        }
-        for &t in v.iter() {
-            if lt(x2 * v[n % 4], (t.sin() * c(2.0)).cosh(), margin) {
-                let v7 = (x0.sin() * c(1.5)).cosh();
-                acc2 += c(0.5) * v7.cos().cos();
-            } else if ge(x2.sin().exp_m1(), c(0.0), margin) {
-                acc2 += d_atan2(x2 * x2 + c(0.5), v[1].tanh()).tanh() * c(0.5);
-                s1 = (s1 * c(0.5) + prog_22_dual(x2.tanh().sin(), s1, (-t).sin() * c(2.0), v, n, margin) * c(0.01)).tanh();
-            } else {
-                s0 = (s0 * c(0.5) + t / (s0.tanh() + c(2.0)) * c(0.1)).tanh();
-                if ge((s0 * s0 + c(1.0)).log2(), c(1.0), margin) {
-                    acc2 += c(0.5) * d_clamp(v[n % 4].sin(), v[n % 4].cos() - c(1.5), v[n % 4].sin() + c(1.5), margin).tanh();
-                } else if lt(x2 * x0, c(0.5), margin) || n < 1 {
-                    s0 = c(0.75) * s0 + c(0.25) * v[3].tanh();
-                    if n == 2 && ge(d_abs(x2, margin), s0.cos(), margin) {
-                        continue;
-                    }
-                    s1 = (s1 * c(0.75) + s1 * c(0.25)).tanh();
-                }
-            }
-            acc2 += c(0.5) * s0.cos().exp().tanh();
-        }
-        let mut k8 = 0;
-        while k8 < n + 1 {
-            k8 += 1;
-            let v9 = v.iter().map(|&p| s0.tanh().exp_m1() + p.sin()).sum::<Dual64>();
-            if le(d_hypot(v[(k8 + n) % 4], v[k8 % 4], margin), c(0.0), margin) {
-                let v10 = -v9;
-                let v11 = x2.atan();
-                s1 = (s1 * c(0.5) + (v10.cos() + v11.tanh()) * c(0.02)).tanh();
-            } else {
-                acc2 -= x1.sin().sin() * c(0.25);
-            }
-            s0 = c(0.8) * s0 + c(0.2) * s0.sin();
-            s1 = (s1 * c(0.6) + v9.tanh() * c(0.02)).sin();
-        }
-        let v12 = s0 * d_copysign(c(2.0_f64), v[k8 % 4], margin);
-        let v13 = v.iter().map(|&p| (x1.powi(2) + c(1.0)).powi(-3) - d_hypot(v[k8 % 4], p, margin)).sum::<Dual64>();
-        s1 + acc2.tanh() + v12 * c(0.5) - v13.sin()
-    }
-
-    pub fn prog_30_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_0_dual(x2, (v[2] * x2).cos(), x2.sin(), [v[0], v[1], v[2], v[3]], n, margin).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let a2 = [x1.sin().sinh(), prog_3_dual(c(2.0), s0, x1, [v[0], v[1], v[2], v[3]], n, margin), ((d_to_degrees(x2) * c(0.01)).powi(2) + c(1.0)).log(10.0), x0.powi(3).powi(2).ln_1p()];
-        let v3 = prog_6_dual(c(1.5), x2.atan().sin(), x0, [v[0], v[1], v[2], v[3]], n, margin);
-        let mut a4 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            a4[n % 4] = a4[n % 4] + a4[i % 4] * (a2[1].tanh().tanh() * c(0.1));
-        }
-        let v5 = a4.iter().map(|&p| prog_22_dual(c(2.0), p.cos() * c(2.0), x2, [v[0], v[1], v[2], v[3]], n, margin)).sum::<Dual64>();
-        s0 = c(0.8) * s0 + c(1.0) * (acc1 * acc1 + c(1.5)).acosh();
-        acc1 -= (acc1.powi(2) + c(2.0)).acosh();
-        s0 * c(1.5) + acc1 * c(0.75) + a2[3].cos() + v3.cos() + v5.cos()
-    }
-
-    pub fn prog_31_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x2.tanh() * c(2.0)).sinh() + x0).sin() * c(2.0);
-        let mut s1: Dual64 = x2.tanh();
-        let mut acc2: Dual64 = c(0.0);
-        'l0: for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            acc2 += c(0.5) * (x1.sin() * c(0.9)).asin().cos();
-            for j in 0..v.len() {
-                let fj = c(j as f64);
-                if j % 2 == 0 && gt(prog_22_dual((s0 * v[i % 4]).sin(), v[i % 4].sin().exp().tanh(), s1, v, j, margin), c(0.0), margin) {
-                    let v3 = x2 / (x2.cos() + c(2.0));
-                    acc2 -= c(0.1) * v3.tanh().tanh();
-                } else if j == 1 {
-                    s0 = s0.mul_add(c(0.5), v[0].cos() * c(0.5));
-                    acc2 += c(0.1) * (fi * s0 + (s1 + c(2.0))).sin();
-                    if le(v[i % 4].mul_add(x2, v[1]) / ((fj * x0).powi(2) + c(1.0)), c(1.0), margin) {
-                        acc2 += c(0.1) * (x0 * x0 + c(0.5)).sqrt().cos();
-                        continue;
-                    }
-                } else {
-                    s1 = c(0.6) * s1 + c(1.0) * fj.tanh().tanh();
-                    acc2 += ((v[0].tanh() + c(2.0)).cbrt() - x2).sin() * c(0.1);
-                }
-                if gt(d_atan2(fj * fj + c(0.5), s0), c(1.0), margin) && i == 5 {
-                    continue 'l0;
-                }
-                s1 *= c(0.8);
-                s1 += c(0.2) * s1.sin();
-            }
-            if !(i < 6) {
-                break;
-            }
-        }
-        let v4 = prog_23_dual(x0, ((v[n % 4] * v[n % 4] + c(1.0)).log10() + (x1 - c(2.0))).cos(), (d_powf(x1.powi(2) + c(1.0), x1.sin()) - x0.tanh()).cos() * c(2.0), v, 5, margin);
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            acc2 += prog_22_dual((v4.cos() * (v[n % 4] * v[n % 4]).ln_1p()).cos() * c(2.0), x1, x2, v, k5, margin).tanh() * c(0.02);
-            let v6 = x1.tanh().exp2();
-            s1 = (s1 * c(0.75) + d_log(c(2.0_f64), v6.powi(2) + c(2.0)) * c(0.1)).tanh();
-            if k5 >= 2 {
-                break;
-            }
-        }
-        let mut k7 = 0;
-        while k7 < 3 {
-            k7 += 1;
-            let v8 = match k7 + k5 {
-                2 => (v4.tanh().powi(2) + c(0.5)).ln(),
-                4 => d_atan2(x0, x2.cos().powi(2) + c(1.0)),
-                5 => {
-                    acc2 += (v4 + s0 + x1.asinh()).tanh() * c(0.5);
-                    x0 - c(1.5)
-                }
-                _ => v4.tanh(),
-            };
-            acc2 -= c(0.5) * x0.mul_add(x1, v8).sin();
-            match k7 {
-                0 => {
-                    let v9 = v4 * s0.cos();
-                    let v4 = d_to_radians(v8 - v9) * c(50.0);
-                    s1 = (s1 * c(0.75) + v4.tanh() * c(0.02)).tanh();
-                }
-                g if g > 1 => {
-                    break;
-                }
-                _ => {
-                    let v10 = prog_22_dual((c(SCALE) + v4 - x1 / (x0.tanh() + c(2.0))).cos(), (v4.sin() - v4.cos().sinh()).cos() * c(2.0), (v8.sin().powi(2) + c(1.0)).powi(-3).cos() * c(2.0), v, k5, margin);
-                    let x2 = x0 + x1;
-                    s1 = (s1 * c(0.8) + (v10.sin() + x2.cos()) * c(0.005)).sin();
-                }
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            acc2 += c(0.5) * t.mul_add(s0, v[1]).cos();
-            for u in v {
-                if gt((u * u + c(0.5)).sqrt(), t, margin) || i % 2 == 0 {
-                    break;
-                }
-                s1 = s1.mul_add(c(0.8), v[i].cos().cos() * c(0.2));
-            }
-        }
-        s0.tanh() - s1.sin() - acc2.tanh() + v4.sin()
-    }
-
-    pub fn prog_32_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_min(x0 + x2, x0, margin).cos() * c(2.0);
-        let mut s1 = (s0 - (v[n % 4] * v[n % 4] + c(1.0)).ln()).sin() * c(2.0);
-        let mut s2 = d_max(v[n % 4], x0, margin);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = x1;
-        let mut m5 = 0;
-        for t in v {
-            acc3 += c(0.25) * ((v[0].sin() * c(1.2)).tan() + x2 * x0).cos();
-            s2 *= c(0.5);
-            if m5 % 3 == 1 && gt(s0 + v[3], c(0.0), margin) {
-                m5 += 1;
-            }
-            s2 += c(0.005) * prog_6_dual((d_to_degrees(v4) * c(0.02)).sin(), ((v4.tanh() * c(0.9)).acos() / (t.atan().powi(2) + c(1.5))).cos(), c(0.25), v, n, margin).cos();
-            for j in 0..n {
-                let v6 = (v[m5 % 4] * v[m5 % 4] + c(1.0)).log2();
-                if lt((s0 / (v6 * v6 + c(1.5))).mul_add(t + v4, (v6.tanh() * c(1.5)).sinh()), c(1.0), margin) || n == 5 {
-                    let v7 = s2 * x0 - s0;
-                    s1 = c(0.5) * s1 + c(0.1) * v7.sin().sin();
-                } else if le((s2.cos() * c(0.9)).asin(), -c(0.5), margin) {
-                    acc3 += d_atan2(c(3.0_f64), v[j % 4] * s2).tanh() * c(0.05);
-                    if lt(s1 * s0, x2, margin) {
-                        break;
-                    }
-                    let v8 = (x0.cos() * c(0.9)).asin().sin().exp2();
-                    acc3 -= v8.cos().tanh() * c(0.05);
-                }
-                s1 = s1.mul_add(c(0.5), v6.atan().tanh() * c(0.25));
-            }
-        }
-        let c9 = c(m5 as f64);
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            let v11 = (v4.sin() * c(2.0)).cosh() * x1.tanh().exp2();
-            for j in (1..=3).step_by(2) {
-                let fj = c(j as f64);
-                s0 *= c(0.6);
-                s0 += c(1.0) * d_copysign(c9.tanh().exp2(), s0.powi(2), margin).tanh();
-                if gt((v11 * v11 + c(2.0)).sqrt(), c(0.0), margin) {
-                    acc3 += x1.tanh().tanh().sin() * c(0.2);
-                    match m5 {
-                        0 => {
-                            acc3 += (fj / ((c9.tanh() * c(2.0)).cosh().powi(2) + c(0.5))).tanh() * c(0.2);
-                            s2 = s2 * c(0.8) + (v[(j + m5) % 4].powi(2) + c(0.5)).sqrt().tanh() * c(0.2);
-                        }
-                        1 | 3 => {
-                            s0 = s0.mul_add(c(0.75), (fj + v4).cos() * c(0.25));
-                        }
-                        4 => {
-                            continue;
-                        }
-                        _ => {
-                            s2 = (s2 * c(0.6) + s1 * v[1] * c(0.1)).tanh();
-                        }
-                    }
-                    acc3 += c(0.2) * (v[n % 4] - v[3] - c(0.5)).cos();
-                }
-            }
-            let v12 = v.iter().map(|&p| c(1.0) + c(0.25) * (x0 + p.tanh()).sin()).product::<Dual64>();
-            acc3 += c(0.4) * d_atan2(s1.tanh(), v[m5 % 4].tanh().powi(2) + c(1.0)).sin();
-            if k10 >= 5 {
-                break;
-            }
-            s1 = (s1 * c(0.8) + (v11.sin() + v12.tanh()) * c(0.005)).sin();
-        }
-        acc3 += d_abs((v4 * v4 + c(0.5)).sqrt(), margin).sin();
-        s0 * c(1.5) + s1 * c(0.75) - s2.tanh() + acc3.tanh() + c9.tanh()
-    }
-
-    pub fn prog_33_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 * x2 + c(1.0)).log2().sin() * c(2.0);
-        let mut s1 = (d_abs(x1, margin).powi(2) + c(1.0)).log2().tanh() * c(2.0);
-        let mut s2 = v[n % 4];
-        let mut acc3: Dual64 = c(0.0);
-        let a4 = v.map(|e| e.cos());
-        if le((s1.cos() * c(1.5)).sinh(), (a4[n % 4].cos() * c(0.9)).asin(), margin) {
-            s2 = c(0.75) * s2 + c(0.05) * (v[n % 4] + s1).tanh();
-            if gt(d_atan2(x0.cos().powi(2) + c(0.5), d_to_degrees(x0) * c(0.02)), -c(0.5), margin) {
-                s0 *= c(0.8);
-                s0 += c(0.05) * (v[0].tanh() * c(0.9)).acos().cos();
-                let v5 = v[0].sin().exp();
-                s0 = s0 * c(0.8) + v5.tanh().cos() * c(0.05);
-            } else if !(n == 5) {
-                s1 = (s1 * c(0.5) + (s2.tanh() * c(2.0)).sinh() * c(core::f64::consts::FRAC_1_SQRT_2) * c(0.05)).sin();
-                let x2 = prog_20_dual((x1 - x2).tanh() * c(2.0), x2.tanh().tanh(), x2, v, n, margin);
-                acc3 -= c(0.01) * x2.tanh();
-            }
-            acc3 += d_copysign(a4[0], s2, margin).cos();
-        }
-        acc3 += ((v[3].tanh() + c(2.0)).cbrt() - s1).sin();
-        if gt(x2, x0, margin) {
-            let v6 = (x0.tanh() * c(1.2)).tan();
-            acc3 -= v6.sin() * c(0.4);
-        } else if n < 3 {
-            acc3 += prog_22_dual(x1, c(0.5), x2, v, 1, margin).tanh() * c(0.2);
-        } else {
-            acc3 += c(0.75) * d_atan2(x1.powi(2) + c(1.0), s0).tanh();
-            s1 = c(0.6) * s1 + c(0.25) * (s0 * s0 + c(2.0)).ln().cos();
-        }
-        let a7 = [x2, s2.tanh(), a4[2].sin(), (a4[2].tanh() * c(0.9)).atanh()];
-        s0.sin() + s1 * c(0.75) + acc3 + a7[1]
-    }
-
-    pub fn prog_34_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4] * v[n % 4] + c(0.5)).recip();
-        let mut s1 = (x2 + v[n % 4]).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v4: Dual64 = if n == 2 && ge((x1.atan().powi(2) + c(2.0)).acosh(), c(1.5) * x0, margin) {
-            let v3 = ((s0.tanh() * c(1.5)).sinh().tanh() * c(0.9)).acos();
-            d_min(s1, x0, margin) + v3.cos()
-        } else {
-            return prog_3_dual(x2, c(1.2), x0.tanh() * c(2.0), v, n, margin)
-        };
-        let mut a5 = [c(0.0); 4];
-        for i in 0..n {
-            let fi = c(i as f64);
-            a5[i % 4] += (-fi.sin()).sin() * c(0.25);
-        }
-        let v6 = prog_6_dual(s0.sin() * c(2.0), c(2.0), acc2, v, n, margin);
-        let mut k7 = 0;
-        let v10: Dual64 = loop {
-            k7 += 1;
-            let v8 = x2 - v6;
-            let v9 = ((v8.cos() * c(0.5)).ln_1p().powi(2) + c(1.0)).log(10.0);
-            s1 = (s1 * c(0.75) + v4 * c(0.25)).sin();
-            if k7 >= 3 {
-                break (x0.tanh() * c(2.0)).sinh() * c(1.25);
-            }
-            acc2 += v9.sin() * c(0.5);
-        };
-        for t in a5 {
-            if le(d_hypot(d_hypot(v4, x0, margin), v[2], margin), c(0.5), margin) {
-                s0 = s0.mul_add(c(0.8), (t * t + c(1.0)).sqrt().sin() * c(0.2));
-                break;
-            }
-            let v11 = a5.iter().fold(x2, |r, &p| r * c(0.5) + c(0.4) * ((v10 / c(4.0)).cos() + p.tanh()).sin());
-            match k7 {
-                0 | 2 => {
-                    s1 *= c(0.5);
-                    s1 += c(0.5) * (v6.powi(2) + c(1.0)).sqrt().cos();
-                    continue;
-                }
-                3 => {
-                    acc2 -= x0.tanh() * c(0.5);
-                    let mut k12 = 0;
-                    while k12 < n && gt(d_to_radians(v6) * c(20.0), c(1.0), margin) {
-                        k12 += 1;
-                        let v13 = (v[n % 4] * v[n % 4] + c(1.0)).log10();
-                        match k12 % 2 {
-                            0 => {
-                                let v14: Dual64 = (v13.tanh() * c(0.9)).atanh();
-                                s0 = (s0 * c(0.8) + s0 * c(0.2)).tanh();
-                                s1 = s1.mul_add(c(0.6), v14.tanh() * c(0.1));
-                            }
-                            1 => {
-                                let v15 = (s0.tanh().cos() * c(0.5)).ln_1p();
-                                acc2 += c(0.05) * ((-x0) * t);
-                                acc2 -= v15.tanh() * c(0.05);
-                            }
-                            _ => {
-                                acc2 -= (v4.powi(2) + c(1.0)).sqrt().sin() * c(0.05);
-                            }
-                        }
-                        let v17 = if !(k12 % 3 == 1) {
-                            let v16 = t.tanh().sinh().mul_add(v[3].mul_add(v13, t), s0.asinh());
-                            (v16.powi(2) + c(0.5)).sqrt()
-                        } else if gt(-x1, c(0.5), margin) {
-                            s1 = s1.mul_add(c(0.75), c(0.5) * v[k12 % 4] * c(0.5));
-                            (s0.asinh().cos() * c(1.5)).cosh()
-                        } else {
-                            d_min(x2, v4, margin)
-                        };
-                        s0 = (s0 * c(0.5) + (-(t * v11)) * c(0.1)).tanh();
-                        s1 *= c(0.75);
-                        s1 += c(0.02) * (v13.sin() - v17.cos()).cos();
-                    }
-                }
-                _ => {
-                    let v11 = v4 + s0;
-                    s0 = s0.mul_add(c(0.75), ((v11.cos() * c(1.5)).cosh().powi(2) + c(1.0)).log(10.0).sin() * c(0.05));
-                }
-            }
-            s1 = (s1 * c(0.75) + s1 * v11 * c(0.02)).tanh();
-            s1 = (s1 * c(0.75) + t * c(0.25)).tanh();
-        }
-        s0 - s1 * c(0.5) - acc2.sin() + v4 + a5[2] * c(0.75) - v6.sin() + v10.cos()
-    }
-
-    pub fn prog_35_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_max(x0, x2, margin);
-        let mut s1: Dual64 = d_min(x1, v[2], margin);
-        let mut s2 = (d_abs(s1, margin).cos() * c(2.0)).sinh().tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        'l0: for i in 0..v.len() {
-            let v4 = s1 + x0 - x2.asinh();
-            acc3 += d_powf(c(2.0_f64), (x0.tanh() * c(1.5)).cosh().cos()).cos() * c(0.5);
-            for _ in (0..=i).rev() {
-                acc3 += v4.tanh() * c(0.1);
-                if ge(d_log(x2 * x2 + c(1.0), v4.powi(2) + c(2.0)), c(0.0), margin) {
-                    break 'l0;
-                }
-            }
-            acc3 += v4.sin() * c(0.5);
-        }
-        if ge((v[3].powi(2) + c(0.5)).recip() * d_atan2(c(1.5_f64), v[3]), c(0.5), margin) {
-            s0 = (s0 * c(0.8) + s0 * c(0.005)).sin();
-            acc3 -= (x0 * x2).tanh();
-        } else if le(d_copysign(c(2.0_f64), s2, margin), c(0.5), margin) {
-            acc3 += c(0.05) * s1.tanh();
-            if le(d_powf(c(2.0_f64), x2.cos()).mul_add((x2 * x2 + c(0.5)).powf(0.3), x2.sin()), c(0.5), margin) {
-                let v5 = (v[n % 4] * v[n % 4] + c(1.0)).powi(-3);
-                s1 = (s1 * c(0.6) + (v[n % 4] - v5) * c(0.02)).tanh();
-            }
-        }
-        for i in 1..n {
-            let fi = c(i as f64);
-            acc3 += d_abs(x1, margin).cos() * c(0.4);
-            acc3 += (s0.sin() * c(0.5)).ln_1p().tanh() * c(0.4);
-            match i + n {
-                1 | 3 => {
-                    s0 *= c(0.5);
-                    s0 += c(0.5) * (-s0);
-                    acc3 += v[n % 4].sin().cos() * c(0.4);
-                    if lt((x2.tanh().tanh() * c(0.9)).acos(), c(1.0), margin) {
-                        acc3 -= c(0.25) * ((s0 * s0 + c(1.0)).ln() - (x0.tanh() * c(1.2)).tan()).sin();
-                    } else if ge(s1 - x0, -c(0.5), margin) {
-                        let v6 = prog_6_dual(((v[0].sin() * c(1.5)).sinh().cos() * c(0.9)).acos().cos() * c(2.0), c(0.25), x2, v, i, margin);
-                        acc3 += v6.cos() * c(0.02);
-                    }
-                }
-                4..=5 => {
-                    for _ in (1..=3).step_by(2) {
-                        let v7 = prog_22_dual(((x2.powi(2) + c(1.0)).log2() * (fi * c(std::f64::consts::FRAC_PI_4))).tanh() * c(2.0), c(0.5), x1, v, n, margin);
-                        acc3 += (s0.sin().powi(2) + c(2.0)).sqrt().cos() * c(0.2);
-                        s0 = c(0.5) * s0 + c(0.005) * v7.tanh();
-                    }
-                }
-                6 => {
-                    s1 = c(0.5) * s1 + c(0.25) * (x1 - (-x0)).tanh();
-                }
-                _ => {
-                    s0 = s0.mul_add(c(0.6), (s0.cos() * c(0.9)).acos().cos() * c(0.1));
-                }
-            }
-        }
-        for t in v {
-            match n % 4 {
-                0 => {
-                    s1 = (s1 * c(0.8) + ((t.powi(2) + c(1.0)).log2().sin() * c(2.0)).sinh() * c(0.01)).tanh();
-                }
-                1 => {
-                    continue;
-                }
-                2 => {
-                    s1 = s1 * c(0.5) + (s1.cos() * c(1.2)).tan().sin() * c(0.05);
-                }
-                _ => {
-                    s0 = (s0 * c(0.5) + (t.cos() + c(2.0)).cbrt() * c(1.0)).tanh();
-                    let v8 = v[n % 4].sin().exp_m1() - x0 / (s0.tanh() + c(2.0));
-                    s1 = c(0.8) * s1 + c(0.02) * v8.cos().tanh();
-                }
-            }
-            s0 = c(0.6) * s0 + c(0.4) * t.tanh();
-            s0 = s0.mul_add(c(0.8), (t + d_log(c(0.5_f64), s0 * s0 + c(2.0))).tanh() * c(0.05));
-        }
-        let v9 = (x0.cos().cosh().powi(2) + c(2.0)).acosh();
-        s2 = (s2 * c(0.8) + d_hypot(v9, -x2, margin) * c(0.05)).tanh();
-        s0 + s1 + s2 * c(0.25) + acc3.sin()
-    }
-
-    pub fn prog_36_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[0].cos() * c(0.9)).asin();
-        let mut s1 = d_max(x2, x0, margin);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| (q / (q.tanh() + c(2.0))).tanh() + p.cos()).sum::<Dual64>();
-        let v7 = match n {
-            0..=1 => {
-                let v4 = x1.sin().exp();
-                s1 = (s1 * c(0.5) + x1.tanh().exp2() * c(0.25)).sin();
-                d_clamp(c(0.75) - v3, (v4 * s0).cos() - c(1.5), s0.tanh().exp().sin() + c(1.5), margin)
-            }
-            2 | 4 => {
-                let v5 = x1 - v3;
-                prog_33_dual(d_max(v5, x2 + acc2, margin).tanh() * c(2.0), d_hypot(v[n % 4].tanh(), v5, margin).cos(), s1, v, n, margin)
-            }
-            5 => acc2.sin(),
-            _ => {
-                let v6 = s1;
-                (x1.sin() * c(0.9)).acos().powi(2).ln_1p() + v6.cos()
-            }
-        };
-        for i in 0..n {
-            let fi = c(i as f64);
-            let v8 = prog_22_dual(x2, x1, (v3.cos().exp_m1().powi(2) + c(1.0)).log(10.0).sin(), v, i, margin);
-            if lt(prog_22_dual(x2, (s0.tanh() * c(0.9)).acos().tanh(), (s1 / (v8.powi(2) + c(1.5))).tanh(), v, n, margin), -c(0.5), margin) {
-                acc2 += c(0.25) * (s1.sin().cosh() - fi.tanh()).cos();
-                if i % 3 == 1 && le((v7.powi(2) + c(1.0)).log2().sin(), -c(0.5), margin) {
-                    s1 = s1.mul_add(c(0.5), prog_22_dual(x1, (v7 - (s0 - v[i % 4])).sin(), fi.sin() * c(2.0), v, 2, margin).sin() * c(0.005));
-                }
-            } else if gt(d_to_radians(v7) * c(50.0), -c(0.5), margin) {
-                s1 = s1 * c(0.6) + d_max(v[i % 4], (x1.powi(2) + c(1.0)).log2(), margin).tanh() * c(0.25);
-                if gt(x0.tanh().asinh(), c(0.25), margin) {
-                    acc2 += c(0.25) * (v[i % 4] - c(1.2)).sin();
-                    s0 = (s0 * c(0.75) + s0 * c(0.3) * c(0.75)).tanh();
-                } else {
-                    let v9 = fi - s0;
-                    s0 = (s0 * c(0.8) + v9 * c(0.2)).tanh();
-                }
-            }
-            let v10 = v.iter().fold(s0, |r, &p| r * c(0.75) + c(0.1) * (c(0.25) - v7 + p.tanh()).tanh());
-            s0 = s0.mul_add(c(0.6), (s0 * s0 + c(1.0)).log(10.0) * c(0.75));
-            acc2 += v10.sin().cos() * c(0.25);
-        }
-        let v11 = v.iter().fold(v[n % 4], |r, &p| r * c(0.5) + c(0.4) * (d_to_radians(v[n % 4]) + p.sin()).cos());
-        if ge(prog_22_dual(x2, v7.cos(), x0, v, 5, margin), c(0.0), margin) {
-            return v[n % 4].sin().exp2().atan();
-        }
-        x1 * c(0.25) + s0 * c(0.75) + s1.tanh() + acc2.sin() - v3.tanh() + v11 * c(0.25)
-    }
-
-    pub fn prog_37_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = x2 / c(2.0);
-        let mut s2 = d_to_radians(s1.powi(3)) * c(20.0);
-        let mut s3 = ((x0.powi(2) + c(1.0)).sqrt() - w0[0].asinh()).tanh() * c(2.0);
-        let mut acc4: Dual64 = c(0.0);
-        let mut k5 = 0;
-        while k5 < n + 1 && gt(-(s2 - x2), (x1.powi(2) + c(1.5)).acosh(), margin) {
-            k5 += 1;
-            let v6 = v.iter().map(|&p| s2.atan() + p.cos()).sum::<Dual64>();
-            acc4 -= c(0.25) * (v6.tanh().powi(2) + c(1.5)).acosh().sin();
-            let v7 = match k5 % 2 {
-                0 => d_clamp(x0.tanh().exp(), -c(0.5), c(1.5), margin),
-                _ => w0[k5 % 4] * v[0],
-            };
-            acc4 += c(0.25) * v7.sin();
-        }
-        let mut k8 = 0;
-        while k8 < n + 1 {
-            k8 += 1;
-            if k8 == 0 && gt((x1 * x1 + c(1.0)).log2().tanh().exp_m1(), c(1.0), margin) {
-                s3 = c(0.75) * s3 + c(0.05) * (s3.sin().exp_m1() - (x0.powi(2) + c(1.0)).log2()).sin();
-                s3 = (s3 * c(0.8) + ((v[k8 % 4].sin() * c(0.9)).acos().powi(2) + c(1.0)).recip() * c(0.1)).sin();
-            }
-            s3 *= c(0.8);
-            s3 += c(0.5) * (s3 * c(std::f64::consts::FRAC_1_PI));
-            if !(k8 > 6) {
-                s1 *= c(0.6);
-                s1 -= c(0.1) * s2.cos().exp_m1().tanh();
-                s2 *= c(0.75);
-                s2 += c(0.05) * (w0[n % 4].tanh().exp() / ((w0[n % 4] + s2).powi(2) + c(1.5))).sin();
-            } else {
-                let v9 = s2 * x1.sin();
-                let v10 = v9.tanh();
-                s3 = (s3 * c(0.6) + v10.tanh() * c(0.25)).sin();
-            }
-        }
-        let a11 = [((x0 + s3).powi(2) + c(0.5)).ln(), x1.sin(), v[k8 % 4].asinh(), (x1.powi(2) + c(2.0)).acosh()];
-        let mut a12 = [c(0.0); 4];
-        for i in 0..n {
-            a12[i % 4] += a11[k8 % 4].asinh().sin() * c(0.5);
-        }
-        s1 * c(1.5) - s2.cos() + acc4 + a11[2] + a12[0] - d_min(c(1.5_f64), s2, margin)
-    }
-
-    pub fn prog_38_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.sin().exp_m1();
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = prog_20_dual(x0, (x2 * x2 + c(2.0)).ln().cos(), x1.sin().exp().sin(), [v[0], v[1], v[2], v[3]], 3, margin);
-        for i in (0..3).rev() {
-            let fi = c(i as f64);
-            for j in 0..i {
-                let fj = c(j as f64);
-                if lt(v[1].asinh(), v2 + x1, margin) {
-                    acc1 += prog_22_dual(fj, fi.cos() * c(2.0), (v2.powi(2) + c(1.0)).recip().sin(), [v[0], v[1], v[2], v[3]], i, margin).tanh() * c(0.1);
-                }
-                let v3 = prog_22_dual((fj.atan() - (fi.powi(2) + c(1.0)).powi(-2)).tanh() * c(2.0), x2, (fj + fi - v2.asinh()).sin(), [v[0], v[1], v[2], v[3]], n, margin);
-                s0 = (s0 * c(0.6) + s0 * c(0.8) * c(0.5)).tanh();
-                acc1 += v3.sin() * c(0.1);
-            }
-            acc1 -= c(0.5) * (x1 / (v2.powi(2) + c(1.0))).tanh();
-        }
-        let mut k4 = 0;
-        while k4 < n && le(prog_22_dual(x0, c(0.75), s0, [v[0], v[1], v[2], v[3]], k4, margin), c(0.0), margin) {
-            k4 += 1;
-            if le(v2.tanh().cosh(), v[k4 % 4], margin) {
-                break;
-            }
-            if k4 > 5 && lt((v[k4 % 4] * v[k4 % 4] + c(0.5)).sqrt(), -c(1.0), margin) {
-                acc1 -= c(0.25) * x2.tanh().tanh();
-                break;
+            let v19 = c(SCALE) + v[(k15 + n) % 4];
+            if gt((d_to_radians(v18).sin() * c(1.2)).tan(), -c(1.0), margin) {
+                return (v[(k15 + n) % 4].sin() * c(0.5)).ln_1p();
             }
             s0 *= c(0.8);
-            s0 += c(0.1) * (s0 - x2).cos();
-        }
-        if k4 % 3 == 1 && ge(d_atan2(d_copysign(x0, s0, margin), v[(k4 + n) % 4] * v[(k4 + n) % 4] + c(0.5)), s0, margin) {
-            return x2.sin().cos().exp2();
-        }
-        s0 *= c(0.75);
-        s0 -= c(0.25) * (-v[n % 4]).cos();
-        s0 * c(1.5) - acc1.tanh() + v2.sin() - (x1.powi(2) + c(2.0)).ln()
-    }
-
-    pub fn prog_39_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = prog_22_dual(x2, c(0.75), c(0.75), [v[0], v[1], v[2], v[3]], n, margin).sin() * c(2.0);
-        let mut s1 = x0.cos();
-        let mut acc2: Dual64 = c(0.0);
-        let v5 = match n % 2 {
-            0 => (acc2.cos() * c(0.9)).asin() - c(2.0),
-            1 => (x1.sin().exp().powi(2) + c(1.0)).recip(),
-            _ => {
-                for i in (0..5).rev() {
-                    let fi = c(i as f64);
-                    acc2 += s1.powi(2).atan().tanh() * c(0.4);
-                    let mut k3 = 0;
-                    while k3 < 6 && gt(x1, s1, margin) {
-                        k3 += 1;
-                        let v4 = v.iter().fold(x2, |r, &p| r * c(0.75) + c(0.02) * d_atan2(x1.tanh().exp_m1().powi(2) + c(1.0), p.tanh()).tanh());
-                        acc2 -= (s0.sin() * c(2.0)).sinh().tanh() * c(0.05);
-                        s1 *= c(0.75);
-                        s1 -= c(0.1) * v4.sin();
-                    }
-                    s1 = s1.mul_add(c(0.5), (x1 / (fi * fi + c(1.0))).cos() * c(0.5));
-                }
-                acc2 += (-x1).tanh();
-                prog_3_dual(x1, (d_to_radians(s1) * c(20.0)).tanh(), (v[0] * v[0] + c(1.0)).log(10.0).sin().cos(), [v[0], v[1], v[2], v[3]], n, margin)
+            s0 += c(0.05) * (s0 * v[k15]).tanh();
+            if k15 >= 3 || lt(v19 + x2 + v[k15], v[2], margin) {
+                break (s2 * s2 + c(1.0)).log2();
             }
         };
-        let v6 = v.iter().fold(v5.sin(), |r, &p| r * c(0.5) + c(0.05) * d_atan2(p.powi(2) + c(0.5), (x2.powi(2) + c(0.5)).recip()).tanh());
-        'l2: for i in 0..5 {
-            let fi = c(i as f64);
-            acc2 -= (s1 * s1 + c(1.0)).powi(-3) * c(0.4);
-            let mut k7 = 0;
-            while k7 < n && lt(x2, c(0.5), margin) {
-                k7 += 1;
-                acc2 += (v[k7 % 4].powi(2) + c(1.0)).powi(-1).atan().sin() * c(0.05);
-                let v9 = if i % 2 == 0 && lt(v5.tanh().sinh(), -c(0.5), margin) {
-                    let v5 = (x1.tanh() * c(0.9)).atanh().sin().exp();
-                    let v8 = ((x2 + v[n % 4]).powi(2) + c(2.0)).acosh();
-                    acc2 += v8.atan().sin() * c(0.05);
-                    fi + v5.sin()
-                } else if lt(v6.powi(2), v[k7 % 4].mul_add(x1, x0), margin) {
-                    let x0: Dual64 = v5.sin();
-                    (v[k7 % 4].powi(2) + c(0.5)).sqrt() + x0.tanh()
-                } else {
-                    (x2 * x2 + c(1.0)).log2()
-                };
-                if k7 == 3 && ge((v6.tanh() * c(1.2)).tan(), c(0.5), margin) {
-                    break 'l2;
-                }
-                acc2 -= v9.cos().tanh() * c(0.05);
-            }
-            s0 = (s0 * c(0.75) + s0 * c(0.25)).tanh();
-            acc2 -= c(0.4) * v6.atan().asinh().tanh();
-        }
-        let mut k10 = 0;
-        while k10 < n + 1 {
-            k10 += 1;
-            let v15 = if gt(v[1], v6, margin) || k10 == 6 {
-                let v11 = (x0.cos() * c(0.9)).acos() + x1;
-                x2 + v11.tanh()
-            } else {
-                for &u in v.iter() {
-                    s0 = (s0 * c(0.6) + (-x2) * c(0.4)).tanh();
-                    let v14 = if lt(x1.tanh().exp().tanh(), c(0.25), margin) || k10 % 3 == 1 {
-                        let v12 = v[n % 4] - u;
-                        v[k10 % 4] * s1 + v12.sin()
-                    } else if ge(d_atan2(c(0.5_f64), v5), u, margin) && k10 + n < 13 {
-                        -v[2]
-                    } else {
-                        let v13 = (s1.cos() * c(1.5)).sinh() - (x2 + c(1.25));
-                        v13.cos()
-                    };
-                    s1 = (s1 * c(0.6) + d_hypot(x1 + v6, (s0 * s0 + c(1.0)).cbrt(), margin) * c(0.1)).tanh();
-                    acc2 += v14.tanh().sin() * c(0.05);
-                }
-                (x2.sin() * c(0.9)).atanh()
-            };
-            acc2 -= c(0.25) * (d_atan2(x0, v6 * v6 + c(1.0)).powi(2) + c(0.5)).recip().tanh();
-            acc2 -= ((v15 + x0).tanh() * c(0.9)).asin().cos() * c(0.25);
-        }
-        x1 - s0 * c(0.25) + s1 - acc2.sin() - v6 + (-x0).sin().exp()
-    }
-
-    pub fn prog_40_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[3] * v[3] + c(1.0)).log(3.0).sin().exp2();
-        let mut s1 = ((x1 * x0).cos() * c(0.9)).acos().sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        match n % 3 {
-            0 => {
-                let v3: Dual64 = (x0.powi(2) + c(1.0)).log2() * (v[1] + x1);
-                let x2 = v3.sin().exp2();
-                s1 = (s1 * c(0.6) + x2.cos() * c(0.02)).sin();
-            }
-            2 => {
-                for (i, &t) in v.iter().enumerate() {
-                    acc2 += c(0.5) * (t * t + c(2.0)).sqrt().cos();
-                    s1 = s1.mul_add(c(0.8), prog_22_dual(t, x2.cos() * c(2.0), c(0.25), [v[0], v[1], v[2], v[3]], i, margin).sin() * c(0.005));
-                    match i + n {
-                        0..=1 => {
-                            acc2 += c(0.5) * (x2 * t * c(0.65)).tanh();
-                        }
-                        2 => {
-                            acc2 -= c(0.5) * (x1 * x1 + c(1.5)).acosh().cos();
-                        }
-                        4 | 6 => {
-                            acc2 += c(0.5) * v[1].cos().exp2().sin();
-                        }
-                        _ => {
-                            let v4 = prog_6_dual((c(1.2) * v[i] + x2).sin() * c(2.0), (x0 - x2).cos() * c(2.0), (-s0).cos() * c(2.0), [v[0], v[1], v[2], v[3]], i, margin);
-                            let v5 = d_to_degrees(v[(i + n) % 4]) * c(0.01);
-                            s0 = c(0.75) * s0 + c(0.005) * (v4.tanh() + v5.sin()).tanh();
-                        }
-                    }
-                }
-                s1 = s1 * c(0.8) + (x2.tanh() * c(1.2)).tan().cos() * c(0.02);
-            }
-            _ => {
-                s0 = s0.mul_add(c(0.75), x0.sin().exp_m1().cos() * c(0.05));
-                if gt(d_abs(v[n % 4], margin), -c(0.5), margin) || n < 4 {
-                    let x0 = d_log(s0 * s0 + c(1.0), x2 * x2 + c(2.0));
-                    s1 = s1 * c(0.75) + d_atan2(s1 * s1 + c(1.0), x1).sin() * c(0.02);
-                    s0 = (s0 * c(0.6) + x0.sin() * c(0.02)).sin();
-                } else if le((v[n % 4].sin() * c(1.5)).cosh() * s1, s1.asinh(), margin) {
-                    let v6 = d_min(d_atan2(x2, x2.powi(2) + c(0.5)), s0 + x2, margin);
-                    acc2 -= (-v[n % 4]).sin();
-                    acc2 -= c(0.5) * v6.cos();
-                }
-            }
-        }
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            s0 *= c(0.8);
-            s0 += c(1.0) * (fi.sin() * c(0.9)).atanh().tanh();
-            for &u in v {
-                let v7: Dual64 = (x0 * x0 + c(1.0)).log10();
-                if i > 1 {
-                    acc2 += (c(0.1) - x1).sin() * c(0.1);
-                    if gt(x2.atan(), c(1.0), margin) {
-                        s1 = (s1 * c(0.8) + d_log(s0.powi(2) + c(1.0), u * u + c(2.0)) * c(0.02)).sin();
-                        continue;
-                    }
-                } else {
-                    acc2 += d_copysign(c(2.0_f64), u.sin().exp2(), margin).tanh() * c(0.1);
-                    s1 = s1.mul_add(c(0.6), x0.sin().exp_m1().cos() * c(0.1));
-                }
-                if le(d_log(c(1.5_f64), v7 * v7 + c(2.0)), c(0.0), margin) {
-                    acc2 += c(0.1) * (x2 - u / (s1.cos() + c(2.0))).sin();
-                    acc2 += d_log(fi * fi + c(1.0), s0.powi(2) + c(2.0)).sin().exp2().tanh() * c(0.1);
-                    if !(i % 3 == 1 && lt(s0 - s1, c(0.0), margin)) {
-                        s0 = s0 * c(0.75) + (s0 / (s0 * s0 + c(1.5))).cos() * c(0.1);
-                    } else if ge((v[3] * v[3] + c(0.5)).recip().mul_add(x1 / c(3.0), v[3 - i] * v[3]), x2, margin) {
-                        s1 *= c(0.75);
-                        s1 += c(0.5) * (s1 * s1 + c(1.0)).log(10.0).cos();
-                        acc2 += (u / (v[(i + n) % 4] * v[(i + n) % 4] + c(1.5))).sin() * c(0.1);
-                    }
-                } else if le(x2.sin().exp_m1(), c(1.0), margin) {
-                    acc2 -= ((x1 + u) / (x2.sin() + c(2.0))).tanh() * c(0.1);
-                    if gt((u.sin() * c(0.9)).asin(), c(1.0), margin) {
-                        s0 = s0 * c(0.6) + (s0 + s0.sin().exp_m1()).cos() * c(0.1);
-                        break;
-                    }
-                } else {
-                    let v7 = s1.tanh().exp();
-                    s1 *= c(0.6);
-                    s1 += c(0.1) * d_max(v7, x0, margin).sin();
-                }
-                s1 = (s1 * c(0.6) + v[i].asinh() * c(0.4)).tanh();
-                s0 = (s0 * c(0.5) + u.sin() * c(0.5)).tanh();
-            }
-            s0 = (s0 * c(0.8) + ((x2.cos() * c(0.9)).acos() + (x2.tanh() * c(1.5)).sinh()) * c(0.02)).sin();
-        }
-        let v8 = prog_22_dual((s1 * x2).tanh(), d_copysign((x2 * x2 + c(2.0)).sqrt(), (x2.cos() * c(0.9)).atanh(), margin).cos() * c(2.0), d_copysign(c(0.5_f64), x2, margin).mul_add(d_to_degrees(v[n % 4]) * c(0.02), x1 * c(1.2)).tanh(), [v[0], v[1], v[2], v[3]], 2, margin);
-        for &t in v.iter() {
-            s0 = (s0 * c(0.75) + s0 * c(0.25)).sin();
-            let v11 = if le(v[n % 4].cos().cosh(), c(0.0), margin) {
-                let v9 = t * v8;
-                (v[3] * v[3] + c(0.5)).sqrt() + v9.sin()
-            } else if n == 2 {
-                let v10 = v8 * x0;
-                t + v10.sin()
-            } else {
-                (t * t + c(1.0)).recip() / ((v8.sin() * c(2.0)).sinh().powi(2) + c(0.5))
-            };
-            let v12: Dual64 = if ge(t * x2 / c(3.0), -c(0.25), margin) && n % 2 == 0 {
-                x2 / (s0.tanh() + c(2.0)) - (x2.tanh() * c(0.9)).asin()
-            } else if !(n % 3 == 1) {
-                d_atan2(v11, (x2 * x2 + c(1.0)).log10().powi(2) + c(1.0))
-            } else {
-                x2.tanh()
-            };
-            s0 = (s0 * c(0.5) + (v11.sin() - v12.sin()) * c(0.01)).sin();
-        }
-        let v14 = if le((x1.sin() * c(0.9)).atanh().powi(2), c(0.5), margin) {
-            v8.cos()
-        } else if le(d_abs(x1, margin), c(0.5), margin) {
-            acc2 -= (v[n % 4].sin() * c(0.9)).asin() / ((c(2.5) - x1).powi(2) + c(1.5));
-            (v8 * c(0.02)).sin()
+        if le((x1.powi(2) + c(0.5)).powf(1.5), (v20 * v20 + c(2.0)).ln(), margin) || n % 2 == 0 {
+            acc3 += (x1.cos() * c(0.9)).asin().sin();
+            acc3 -= x2.sin().exp().tanh();
+        } else if gt(s1.cos(), v[n % 4], margin) {
+            s2 = (s2 * c(0.5) + s2 * c(0.02)).sin();
+            let v21 = prog_4_dual(s0, v20, c(1.2), v, k15, margin);
+            acc3 += c(0.01) * v21.sin();
         } else {
-            let v13 = prog_22_dual(s1, c(1.2), c(1.5), [v[0], v[1], v[2], v[3]], 6, margin);
-            x1.cos() + v13.sin()
-        };
-        let mut a15 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            let fi = c(i as f64);
-            a15[(i + 1) % 4] = a15[i % 4] * (d_abs(x1, margin).tanh() * c(0.1)) + a15[(i + 1) % 4];
-            a15[i % 4] = a15[i % 4] + a15[n % 4] * ((fi + v14).cos() * c(0.05));
+            s2 = s2 * c(0.75) + (s2.cos() * c(0.9)).asin().cos() * c(0.01);
         }
-        s0.sin() - acc2.cos() - v8.cos() + v14.cos() + a15[1].tanh() + (-(v[n % 4].sin() * c(0.9)).atanh())
+        acc3 += d_clamp(v[k15], -c(1.5), c(1.5), margin);
+        s0 * c(0.75) - s1.cos() - s2 * c(0.25) - acc3.cos()
     }
 
-    pub fn prog_41_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = x1;
-        let mut s2 = x2 / c(1.5);
-        let mut s3 = (x0 * x1).sin() * c(2.0);
-        let mut acc4: Dual64 = c(0.0);
-        let mut m5 = 0;
-        for _ in (0..n).rev() {
-            acc4 -= c(0.25) * s3.tanh();
-            if le(w0[2], c(0.0), margin) {
-                continue;
-            }
-            if le((x1 * x1 + c(1.0)).recip(), c(0.5), margin) {
-                m5 += 1;
-            }
-        }
-        let c6 = c(m5 as f64);
-        let mut k7 = 0;
-        while k7 < n && lt(((s3.tanh() * c(0.9)).atanh().powi(2) + c(1.0)).powf(0.3), -c(0.5), margin) {
-            k7 += 1;
-            let v8 = ((c6.tanh() * c(1.2)).tan().tanh() * c(0.9)).atanh();
-            match n + m5 {
-                0 => {
-                    s3 *= c(0.75);
-                    s3 -= c(1.0) * c6.tanh().exp().cos();
-                }
-                1 => {
-                    break;
-                }
-                2 => {
-                    acc4 += c(0.25) * x0.sin().sin();
-                    acc4 += (w0[0].sin() + (s2.powi(2) + c(1.0)).log(2.0)).tanh() * c(0.25);
-                    if le(v8 + x2 - (v8 * v8 + c(0.5)).recip(), w0[k7 % 4], margin) {
-                        for (j, &u) in w0.iter().enumerate() {
-                            let fj = c(j as f64);
-                            s2 = (s2 * c(0.6) + u * v[k7 % 4] * c(0.1)).tanh();
-                            if !(m5 < n) {
-                                let x0 = (fj.sin() * c(1.2)).tan();
-                                acc4 += d_atan2(c(0.5_f64), x0 * x1).sin() * c(0.05);
-                            } else {
-                                let v9 = (v[(j + n) % 4].cos() * c(1.5)).sinh();
-                                s3 = c(0.5) * s3 + c(0.1) * v9.cos();
-                            }
-                            s3 = (s3 * c(0.75) + (s3 - s3 * s3) * c(0.02)).tanh();
-                        }
-                        acc4 += prog_22_dual(x0, c6.sin().exp().tanh() * c(2.0), v[k7 % 4].cos(), [v[0], v[1], v[2], v[3]], k7, margin).sin() * c(0.1);
-                    } else if gt(x2.tanh().sinh(), -c(0.25), margin) && k7 > 0 {
-                        acc4 -= c(0.1) * prog_22_dual((-(v8 + s3)).cos() * c(2.0), x0, c(1.2), [v[0], v[1], v[2], v[3]], n, margin).sin();
-                    } else {
-                        s3 = (s3 * c(0.6) + x2 * c(0.4)).sin();
-                    }
-                }
-                _ => {
-                    s3 = (s3 * c(0.8) + prog_22_dual(s2, (x0 * x0 + c(1.0)).cbrt().cos().sin() * c(2.0), s3.tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).sin();
-                    let v10 = prog_22_dual(x1, s2, (s2 - x1 - v8 * v8).cos() * c(2.0), [v[0], v[1], v[2], v[3]], 1, margin);
-                    s1 = c(0.8) * s1 + c(0.005) * v10.sin().cos();
-                }
-            }
-            let v11: Dual64 = (w0[3].cos() * c(1.2)).tan();
-            s3 = c(0.6) * s3 + c(0.05) * (s3 * s3 + c(1.0)).powi(-1);
-            s2 = (s2 * c(0.6) + (v8.sin() + v11.tanh()) * c(0.02)).tanh();
-        }
-        let v12 = prog_22_dual(s2.cos(), (s1 + w0[k7 % 4]).tanh(), c(1.5), [v[0], v[1], v[2], v[3]], k7, margin);
-        let v13 = c6;
-        let mut k14 = 0;
-        while k14 < 6 && gt(v12.sin().exp_m1(), c(0.5), margin) {
-            k14 += 1;
-            let v15: Dual64 = x0 * s3;
-            s2 = c(0.8) * s2 + c(0.01) * (v15 * s1).sin();
-        }
-        let mut a16 = [v[0], v[1], v[2], v[3]];
-        a16[3] *= c(0.5);
-        a16[1] += x0;
-        s2 + s3 + acc4.tanh() + v12.sin() + v13.cos() + a16[2].sin()
-    }
-
-    pub fn prog_42_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((-x1) * (x0 + v[n % 4])).tanh() * c(2.0);
-        let mut s1: Dual64 = d_hypot(v[n % 4], s0, margin).sin();
-        let mut s2 = ((x2.sin() * c(0.9)).atanh() - x1 * x2).cos() * c(2.0);
+    pub fn prog_21_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.tanh().cos();
+        let mut s1 = (x0 + v[n % 4] - x2 * v[n % 4]).sin() * c(2.0);
+        let mut s2 = (d_hypot(x0, x2, margin).tanh() * c(0.5)).ln_1p();
         let mut acc3: Dual64 = c(0.0);
-        'l0: for i in (1..=6).step_by(2) {
-            let fi = c(i as f64);
-            s1 = c(0.5) * s1 + c(0.5) * (s2 * s2 + c(1.0)).ln().tanh();
-            let mut k4 = 0;
-            while k4 < n + 1 && gt((s1 * s1 + c(0.5)).sqrt(), c(0.0), margin) {
-                k4 += 1;
-                let v5 = v.iter().map(|&p| (p.cos() * c(0.9)).asin().cos().exp_m1()).sum::<Dual64>();
-                s0 *= c(0.6);
-                s0 += c(0.2) * (s1 - s0).tanh();
-                match k4 {
-                    0 => {
-                        s0 = (s0 * c(0.5) + (x2.powi(2) + c(0.5)).recip() * c(0.25)).sin();
-                        if lt(v[k4 % 4] / (v5.powi(2) + c(1.5)), c(0.5), margin) || n % 3 == 1 {
-                            s1 *= c(0.75);
-                            s1 += c(0.25) * v[(k4 + n) % 4].asinh().sin();
-                            continue;
-                        }
-                    }
-                    1..=2 => {
-                        break 'l0;
-                    }
-                    4..=6 => {
-                        let v6 = s2.sin() - c(0.3);
-                        acc3 += v6 * c(0.05);
-                        if ge(x2.tanh().exp() * (s0.powi(2) + c(1.0)).cbrt(), v5, margin) && k4 % 2 == 0 {
-                            s0 = c(0.6) * s0 + c(0.25) * v6.tanh().exp2().sin();
-                            s2 = s2.mul_add(c(0.75), s2.cos() * c(0.25));
-                        } else {
-                            s2 = s2 * c(0.75) + (x1.tanh() * c(0.9)).acos().asinh().sin() * c(0.1);
-                        }
-                    }
-                    _ => {
-                        acc3 += c(0.05) * (v5.tanh() + c(2.0)).cbrt().cos();
-                        if gt(x1 * c(std::f64::consts::FRAC_1_PI), c(0.0), margin) {
-                            break;
-                        }
-                    }
-                }
-            }
-            let v10 = match k4 {
-                0..=1 => {
-                    let v7 = d_log(fi * fi + c(1.0), x2 * x2 + c(2.0));
-                    s0 *= c(0.75);
-                    s0 -= c(0.01) * ((x2.cos() * c(0.9)).asin() / (x0.powi(3).powi(2) + c(1.0))).tanh();
-                    (x0 * v7).sin()
-                }
-                3 => {
-                    let v8 = (s2.sin() * c(1.5)).cosh();
-                    c(0.5) * v8 - c(0.3)
-                }
-                4..=6 => d_max(s2 + x0, c(0.1) * v[(k4 + n) % 4], margin),
-                _ => {
-                    for (j, &u) in v.iter().enumerate() {
-                        acc3 += c(0.1) * v[3 - j].cos();
-                        acc3 += c(0.1) * (u + s1).sin().tanh();
-                    }
-                    let v9 = -(x1.cos() * c(0.9)).asin();
-                    (x0.powi(2) + c(1.0)).powi(-1) + d_powf(v[k4 % 4] * v[k4 % 4] + c(1.0), fi.cos()) + v9.tanh()
-                }
-            };
-            acc3 += d_hypot(x2, v10, margin).sin() * c(0.2);
-        }
-        let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_22_dual(s1, x1, (p.powi(2) / (d_log(v[3].powi(2) + c(1.0), x0 * x0 + c(2.0)).tanh() + c(2.0))).tanh() * c(2.0), v, n, margin) + q.sin()).sum::<Dual64>();
-        if gt(((c(1.5) * x0).powi(2) + c(1.5)).acosh(), c(0.0), margin) {
-            return v11;
-        }
-        let v13 = match n {
-            0 | 2 => x0 * x2,
-            5 => (v[n % 4].tanh().exp_m1().powi(2) + c(1.5)).acosh(),
-            _ => {
-                let v12 = c(0.8) - s0;
-                acc3 + v12.tanh()
-            }
-        };
-        s0 - s2 * c(1.5) - acc3.tanh() - v11.cos() + v13.cos()
-    }
-
-    pub fn prog_43_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_abs(v[1], margin);
-        let mut s1 = (d_clamp(x2, -c(1.0), c(0.5), margin) + (x0 + x2)).sin() * c(2.0);
-        let mut s2: Dual64 = (d_abs(v[2], margin).powi(2) + c(2.0)).ln();
-        let mut acc3: Dual64 = c(0.0);
-        if gt((d_clamp(x2, -c(0.5), c(0.5), margin).powi(2) + c(0.5)).powf(1.5), -c(0.25), margin) {
-            s0 = (s0 * c(0.6) + (s0.powi(2) + c(1.0)).powf(1.5) * c(0.02)).sin();
-            acc3 -= d_powf(c(3.0_f64), x1.cos()).sin();
-        } else if n == 6 {
-            s1 = (s1 * c(0.75) + v[1] * c(0.25)).sin();
-        } else {
-            s1 *= c(0.6);
-            s1 += c(0.05) * s1.tanh().exp2().cos();
-        }
-        let v5 = match n {
-            2 => d_clamp(acc3, -c(1.5), c(1.5), margin),
-            3 => {
-                s1 = (s1 * c(0.8) + x1.atan() * c(0.2)).tanh();
-                x0 + s1
-            }
-            g if g > 4 => d_abs(d_log(c(0.5_f64), s0 * s0 + c(2.0)), margin),
-            _ => {
-                let v4 = (x1 * x1 + c(2.0)).ln();
-                s2 * c(0.1) - c(0.25) + v4.sin()
-            }
-        };
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            s1 = (s1 * c(0.75) + prog_6_dual((d_atan2(x1, x2.powi(2) + c(0.5)) + c(0.65)).cos(), (x1 / c(3.0)).cos() * c(2.0), v[1].tanh().exp().tanh() * c(2.0), v, n, margin) * c(0.005)).sin();
-            let v7 = v.iter().map(|&p| ((v[k6 % 4] * p).cos() * c(0.9)).acos()).sum::<Dual64>();
-            s0 *= c(0.5);
-            s0 += c(0.5) * v[2].sin();
-            if k6 >= 5 || ge(x2 / c(1.5), c(0.5), margin) {
-                break;
-            }
-            acc3 -= c(0.1) * v7.sin().cos();
-        }
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            if k6 % 3 == 1 {
-                acc3 += c(0.01) * prog_22_dual(x1, x1.powi(3).sin(), x2, v, i, margin).tanh();
-            } else if gt(v5 / (fi.sin() + c(2.0)), -c(1.0), margin) {
-                let v8 = prog_22_dual(s1.sin().cos(), (fi * fi + c(2.0)).acosh().tanh(), (x1 - x0).sin() * c(2.0), v, n, margin);
-                acc3 += v8.sin().cos() * c(0.05);
-            } else {
-                let v9: Dual64 = prog_22_dual(x1, v[i].tanh(), c(0.75), v, n, margin);
-                acc3 += c(0.1) * v9.tanh().tanh();
-            }
-            for _ in 1..n {
-                let v10 = c(SCALE) + (v5.cos() * c(0.5)).ln_1p();
-                if le(v10 * x1, -c(1.0), margin) {
-                    let v11 = v[3] * s0;
-                    acc3 += c(0.1) * v11.tanh();
-                } else {
-                    let v12 = (x2.powi(2) + c(0.5)).recip();
-                    acc3 += v12.tanh() * c(0.1);
-                }
-                acc3 += (x2 * x0).cos() * c(0.1);
-            }
-            s1 = (s1 * c(0.6) + (s1 + v5) * c(0.2)).sin();
-        }
-        let mut a13 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            let fi = c(i as f64);
-            for j in 0..4 {
-                a13[i][j] = fi.sin() + (s0 - v[j]);
-            }
-        }
-        s2 = c(0.6) * s2 + c(0.02) * d_hypot(s0.cos(), v5.mul_add(v[3], v5), margin).cos();
-        x1 * c(0.5) - s1 - s2 * c(0.75) - acc3.cos() + a13[0][0]
-    }
-
-    pub fn prog_44_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_to_radians(x1) * c(20.0);
-        let mut acc1: Dual64 = c(0.0);
-        'l0: for i in 0..4 {
-            let fi = c(i as f64);
-            acc1 += c(0.5) * x1.tanh();
-            s0 *= c(0.6);
-            s0 -= c(0.4) * (-x1).tanh();
-            for _ in (0..=i).rev() {
-                let v2 = s0.atan() * c(std::f64::consts::FRAC_1_PI);
-                if le((v2.tanh() + c(2.0)).cbrt(), v[1], margin) || n == 5 {
-                    break 'l0;
-                }
-                s0 = c(0.75) * s0 + c(0.05) * (s0.cos() * c(1.5)).cosh().cos();
-            }
-            match i % 3 {
-                0 => {
-                    let v3 = prog_6_dual(c(1.2), c(0.5), x1.sin(), v, i, margin);
-                    s0 = s0.mul_add(c(0.8), fi.cos() * c(1.0));
-                    s0 = (s0 * c(0.75) + v3.cos() * c(0.005)).sin();
-                }
-                2 => {
-                    acc1 += c(0.5) * v[3 - i].tanh();
-                    if lt(v[i].tanh(), -c(0.5), margin) {
-                        acc1 -= (x0 + x2).sin() * c(0.5);
-                        s0 = (s0 * c(0.75) + s0.asinh() * c(0.25)).sin();
-                    }
-                }
-                _ => {
-                    let x1 = ((x1 * x1 + c(1.0)).log10().powi(2) + c(1.0)).log2();
-                    acc1 -= d_max(d_log(c(2.0_f64), x2 * x2 + c(2.0)), s0 - x0, margin).cos() * c(0.5);
-                    acc1 -= x1 * c(0.75);
-                }
-            }
-        }
-        let mut m4 = 0;
-        for &t in v.iter() {
-            for u in v {
-                let v9 = match m4 {
-                    0..=1 => {
-                        let v5 = u * v[0];
-                        t - u + v5.sin()
-                    }
-                    2 => {
-                        let v6 = d_clamp(x0.cos().exp2(), v[m4 % 4].tanh().exp().tanh() - c(1.5), x0.tanh().sinh().tanh() + c(1.5), margin);
-                        acc1 -= c(0.1) * v6.cos();
-                        x0 * (t - v6)
-                    }
-                    5..=7 => {
-                        let v7 = -(t + x1);
-                        v[(m4 + n) % 4].cos() + v7.tanh()
-                    }
-                    _ => {
-                        let v8 = t - x2;
-                        x2 + v8.sin()
-                    }
-                };
-                if lt(v[m4 % 4] * t, -c(1.0), margin) {
-                    let v10 = (u.sin() * c(0.9)).atanh();
-                    s0 = (s0 * c(0.75) + v10.tanh() * c(0.05)).tanh();
-                } else if ge(d_min(v9, s0, margin) + u * c(core::f64::consts::FRAC_1_SQRT_2), u, margin) {
-                    acc1 += c(0.1) * (x2.cos().powi(2) + c(0.5)).sqrt();
-                    if gt(t.cos().sinh(), -c(0.5), margin) {
-                        acc1 += c(0.1) * (v[n % 4].tanh().cos() * c(0.9)).atanh().tanh();
-                        if lt(d_to_radians(u) * t, v9, margin) {
-                            continue;
-                        }
-                        let v11 = t * v[(m4 + n) % 4];
-                        s0 = c(0.6) * s0 + c(0.1) * v11.sin();
-                    } else if ge(x2 * x0, v[m4 % 4] / (v9 * v9 + c(1.0)), margin) {
-                        let x0: Dual64 = (t.cos() * c(1.5)).cosh();
-                        s0 = (s0 * c(0.8) + x0.sin() * c(0.05)).tanh();
-                    } else {
-                        s0 = s0.mul_add(c(0.8), (c(SCALE) + s0).tanh() * c(0.2));
-                    }
-                } else {
-                    s0 *= c(0.6);
-                    s0 += c(0.1) * u.cos().exp().cos();
-                }
-                acc1 -= (t + v[2] - (x0.sin() * c(2.0)).cosh()).sin() * c(0.1);
-                s0 *= c(0.8);
-                s0 += c(0.01) * v9.tanh();
-            }
-            if ge(-x0.cos().exp2(), x1 * s0, margin) || m4 < 29 {
-                m4 += 1;
-            }
-            for (j, &u) in v.iter().enumerate() {
-                let fj = c(j as f64);
-                if gt(x1 * x1, c(0.5), margin) {
-                    let v12 = (x2 * x2 + c(0.5)).cbrt();
-                    acc1 -= c(0.1) * v12.sin();
-                } else if le(x0 - x2, c(0.5), margin) {
-                    acc1 += d_atan2(x1, fj * fj + c(0.5)).sin() * c(0.1);
-                    if le((u.powi(2) + c(2.0)).ln(), (t.sin() * c(1.2)).tan(), margin) {
-                        break;
-                    }
-                }
-                s0 = (s0 * c(0.6) + d_atan2((x2.powi(2) + c(1.0)).log(2.0), (v[j].powi(2) + c(0.5)).recip().powi(2) + c(1.0)) * c(0.05)).sin();
-                s0 = c(0.75) * s0 + c(0.25) * u.tanh();
-            }
-            s0 = (s0 * c(0.8) + (d_copysign(v[n % 4], s0, margin) + s0.cos()) * c(0.1)).sin();
-            s0 = (s0 * c(0.75) + t.tanh() * c(0.25)).sin();
-        }
-        let c13 = c(m4 as f64);
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let v14 = v[0] / (fi.powi(2) + c(0.5));
-            match i {
-                0..=2 => {
-                    acc1 += t.powi(3).cos() * c(0.25);
-                }
-                3 => {
-                    s0 = (s0 * c(0.75) + c13 * c(1.0)).tanh();
-                    let v15 = v[0] * t + v14;
-                    acc1 += v15.sin() * c(0.5);
-                }
-                _ => {
-                    acc1 += c13.mul_add(x0, c13).sin() * c(0.5);
-                    s0 = s0 * c(0.5) + (s0 + v14).tanh() * c(0.1);
-                }
-            }
-            match i {
-                0..=2 => {
-                    break;
-                }
-                _ => {
-                    for _ in (0..=i).rev() {
-                        s0 *= c(0.6);
-                        s0 -= c(0.2) * v14.sin();
-                        acc1 += c(0.1) * x0.mul_add(v[1], fi).cos().exp().cos();
-                        let v16: Dual64 = (x2 * x2 + c(2.0)).ln();
-                        acc1 += v16.sin().cos() * c(0.1);
-                    }
-                    let v14 = (fi.powi(2) + c(0.5)).recip();
-                    acc1 += v14.cos() * c(0.5);
-                }
-            }
-            s0 = s0.mul_add(c(0.5), (d_to_degrees(v[m4 % 4]) * c(0.01)).tanh() * c(0.75));
-            acc1 -= (t.cos() + v14.tanh()).sin() * c(0.5);
-        }
-        let mut k17 = 0;
-        loop {
-            k17 += 1;
-            let v18 = (v[(k17 + n) % 4].tanh() * c(2.0)).sinh();
-            let v20 = match k17 {
-                0..=2 => {
-                    let v19 = c13 + v18;
-                    (x2.sin() * c(0.9)).atanh() / ((x2.sin() * c(0.9)).asin().powi(2) + c(0.5)) + v19.cos()
-                }
-                3 => (d_to_radians(x2) * c(20.0)).tanh().exp(),
-                _ => {
-                    s0 = (s0 * c(0.5) + (c13.powi(2) + c(2.0)).acosh() * c(1.0)).sin();
-                    x2.powi(3)
-                }
-            };
-            for _ in 0..n {
-                s0 *= c(0.8);
-                s0 -= c(1.0) * (c13 - c(0.75)).cos();
-                let v21: Dual64 = x0.asinh();
-                let v22 = (c13 * c13).ln_1p();
-                acc1 += (v21.cos() - v22.cos()).cos() * c(0.1);
-            }
-            s0 = (s0 * c(0.8) + v18.sin().cos().exp2() * c(0.01)).sin();
-            if k17 >= 3 || ge((x0 + c13).sin().exp2(), d_hypot(v18, x2, margin), margin) {
-                break;
-            }
-            s0 *= c(0.5);
-            s0 += c(0.02) * v20.sin().tanh();
-        }
-        if le(((v[m4 % 4] * v[m4 % 4] + c(0.5)).cbrt().powi(2) + c(2.0)).ln(), -c(1.0), margin) {
-            for &t in v.iter() {
-                s0 = (s0 * c(0.75) + (t - c(0.8)) * c(0.25)).sin();
-                if le((x0.cos() * c(0.9)).acos(), c(0.5), margin) || k17 % 2 == 0 {
-                    acc1 += (x2 * x0 - d_to_degrees(x2) * c(0.02)).sin() * c(0.5);
-                    acc1 += c13.tanh() * c(0.5);
-                } else if gt(c(SCALE) + x0, c(1.0), margin) && k17 == 1 {
-                    acc1 += x2.tanh().sin() * c(0.5);
-                } else {
-                    s0 = (s0 * c(0.8) + d_powf(x2 * x2 + c(1.0), c13.tanh()) * c(0.05)).sin();
-                }
-            }
-        }
-        x0 - x2.sin() + s0.sin() - acc1.cos() + c13.tanh()
-    }
-
-    pub fn prog_45_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0;
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = x2;
-        let v4 = match n {
-            1 | 3 => prog_20_dual(acc1, (v2.sin().exp_m1() * (x2 + c(0.25))).tanh(), x2, v, 0, margin),
-            4..=5 => (v[n % 4].cos() * c(2.0)).sinh(),
-            6 => {
-                let v3 = v[n % 4].tanh().exp() / (x1.atan().tanh() + c(2.0));
-                (v2.sin() * c(0.9)).atanh() + v3.tanh()
-            }
-            _ => {
-                for i in 0..n {
-                    s0 = s0 * c(0.75) + prog_22_dual(x1, x0, x2, v, n, margin).cos() * c(0.01);
-                    if le(v[i % 4].tanh(), x1, margin) {
-                        break;
-                    }
-                }
-                ((x0.powi(2) + c(0.5)).sqrt().sin() * c(1.5)).sinh()
-            }
-        };
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            let v6: Dual64 = ((v[k5 % 4] * v4).tanh() + c(2.0)).cbrt();
-            if lt((v6.powi(2) + c(0.5)).cbrt(), -c(0.5), margin) {
-                let v7 = (d_atan2(v2, x2 * x2 + c(0.5)).powi(2) + c(1.0)).ln();
-                acc1 -= v2.tanh() * c(0.5);
-                if ge(v7, -c(1.0), margin) {
-                    s0 *= c(0.8);
-                    s0 -= c(0.005) * prog_22_dual(d_log(c(3.0_f64), (s0 * x2).powi(2) + c(2.0)).tanh() * c(2.0), (x1 * s0).sin(), v2, v, n, margin).cos();
-                    break;
-                }
-            } else {
-                s0 = s0.mul_add(c(0.6), (x1 * x1 + c(1.0)).log(3.0).tanh() * c(0.4));
-            }
-            s0 = c(0.6) * s0 + c(0.4) * s0.tanh();
-            if k5 >= 4 || gt(x1.sin(), c(0.25), margin) {
-                break;
-            }
-        }
-        let v8 = v2.cos().exp2() * (v2 * v2 + c(1.5)).acosh();
-        let a9 = v.map(|e| e.tanh());
-        x1 * c(0.25) - s0 * c(1.5) - acc1 * c(0.5) - v4.sin() + v8.tanh() + a9[3]
-    }
-
-    pub fn prog_46_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = prog_37_dual(((x0 + x1).cos() * c(0.9)).acos().cos(), d_atan2(v[n % 4] * v[n % 4] + c(0.5), x2).tanh() * c(2.0), (x0 / (x1 * x1 + c(1.0))).cos(), w0, n, margin).cos() * c(2.0);
-        let mut s2 = prog_22_dual(c(1.2), (x2.sin().exp() - c(0.3)).sin(), x1, [v[0], v[1], v[2], v[3]], 5, margin).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        match n % 3 {
-            0..=1 => {
-                acc3 += ((w0[n % 4] * acc3).powi(2) + c(1.0)).recip();
-            }
-            2 => {
-                s2 *= c(0.5);
-                s2 += c(1.0) * (x0.sin() + c(2.0)).cbrt().cos().cosh().sin();
-            }
-            _ => {
-                acc3 += x2.powi(2).cos();
-            }
-        }
-        for i in 0..3 {
-            let fi = c(i as f64);
-            s2 = s2 * c(0.75) + fi.cos() * c(1.0);
-            acc3 -= (d_to_degrees((x1.sin() * c(0.9)).acos()) * c(0.01)).tanh() * c(0.5);
-            match i {
-                1 => {
-                    acc3 += c(0.5) * (c(SCALE) + w0[i]).cos();
-                    let v4 = prog_22_dual(v[3 - i].cos() * c(2.0), d_log(c(0.5_f64), v[3 - i] * v[3 - i] + c(2.0)).sin() * c(2.0), c(0.25), [v[0], v[1], v[2], v[3]], 5, margin);
-                    s1 = s1 * c(0.6) + v4.sin().cos() * c(0.01);
-                }
-                2 => {
-                    let v5 = (w0[i] * w0[i] + c(1.0)).recip().tanh();
-                    s1 = c(0.6) * s1 + c(0.2) * (s1 - x1).sin();
-                    if le((c(SCALE) + v5) / (fi.powi(3).sin() + c(2.0)), -c(1.0), margin) {
-                        break;
-                    }
-                }
-                _ => {
-                    let v6 = x1.sin();
-                    s1 = (s1 * c(0.8) + v6.cos() * c(0.2)).sin();
-                }
-            }
-        }
-        let mut a7 = [c(0.0); 4];
-        for i in 0..4 {
-            let fi = c(i as f64);
-            if ge(w0[(i + n) % 4].sin().exp(), c(0.0), margin) {
-                a7[i] = (s1.tanh() * c(0.9)).asin() - c(0.25);
-            } else {
-                a7[i] = (fi.sin() * c(0.5)).ln_1p();
-            }
-        }
-        let v8: Dual64 = x2;
-        if lt(v8.powi(2).asinh(), -c(1.0), margin) && n > 1 {
-            let v9 = d_min(d_atan2(x2 * x2 + c(1.0), x0), v8.asinh(), margin);
-            s2 *= c(0.75);
-            s2 += c(0.05) * v9.sin().tanh();
-        } else {
-            s1 = (s1 * c(0.75) + (-v[n % 4]) * c(0.25)).tanh();
-            let v10: Dual64 = d_abs((v8 * v8 + c(2.0)).acosh(), margin);
-            s1 = s1.mul_add(c(0.8), v10.cos().tanh() * c(0.05));
-        }
-        let v11 = w0.iter().fold(s2.cos(), |r, &p| r * c(0.5) + c(0.25) * (v8.cos() + p.sin()).tanh());
-        s1 * c(0.25) + acc3.sin() - a7[2].sin() + v11
-    }
-
-    pub fn prog_47_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.powi(2) + c(0.5)).ln();
-        let mut s1 = v[3].powi(3).cos() * c(2.0);
-        let mut s2 = x1 / (x2.powi(2) + c(1.5));
-        let mut acc3: Dual64 = c(0.0);
-        if gt((v[1].powi(2) + c(1.0)).sqrt(), c(1.0), margin) && n > 5 {
-            acc3 += d_clamp(x0, x1.tanh().tanh() - c(1.5), (d_to_radians(x1) * c(20.0)).sin() + c(1.5), margin).sin();
-            let x0 = x0.sin().exp2() / c(3.0);
-            s2 = c(0.5) * s2 + c(1.0) * x0.sin();
-        } else {
-            let v4: Dual64 = prog_37_dual((x0 / (x0 * x0 + c(0.5))).tanh(), d_abs(x0, margin).sin() * c(2.0), ((v[n % 4] + x1).powi(2) + c(1.5)).acosh().sin(), v, n, margin);
-            acc3 -= v4.sin() * c(0.005);
-        }
-        if gt((s2 - x1) / ((v[n % 4] + x2).powi(2) + c(1.0)), (s2 * s2).ln_1p(), margin) {
-            acc3 -= c(0.005) * prog_46_dual(x1, c(0.75), s0, v, n, margin).cos();
-        } else if gt(s0 + v[n % 4], x0 * s2, margin) {
-            s0 = (s0 * c(0.75) + d_to_degrees(x0) * c(0.01) * c(0.4)).sin();
-        }
-        match n {
-            0 => {
-                let v5 = d_abs(v[2].sin().exp(), margin);
-                for (i, &t) in v.iter().enumerate() {
-                    let fi = c(i as f64);
-                    if lt(s0, -c(0.25), margin) {
-                        break;
-                    }
-                    if lt((t.tanh() * c(0.5)).ln_1p().powi(3), v5 * x0, margin) || i == 1 {
-                        s2 *= c(0.6);
-                        s2 += c(0.05) * d_atan2(s0, t.powi(2) + c(0.5)).cos();
-                        let v6: Dual64 = v[i] + x0;
-                        s2 = c(0.75) * s2 + c(0.1) * v6.sin();
-                    } else if ge((v5.tanh() * c(0.9)).asin(), c(1.0), margin) {
-                        for &u in v.iter() {
-                            let v7: Dual64 = s1.tanh();
-                            acc3 -= c(0.1) * x1.mul_add(d_powf(c(0.5_f64), s2.tanh()), u).tanh();
-                            match n % 3 {
-                                1 => {
-                                    acc3 += x2.tanh() * c(0.1);
-                                    if !(n == 6) {
-                                        break;
-                                    }
-                                }
-                                _ => {
-                                    s2 = s2 * c(0.5) + s2.tanh() * c(0.5);
-                                    acc3 += c(0.1) * (x2 * x0).sin();
-                                }
-                            }
-                            s2 = s2 * c(0.75) + v7.cos() * c(0.25);
-                        }
-                    } else {
-                        let v8 = prog_22_dual(s2, x1, (x2.powi(2) + c(0.5)).recip().sin(), [v[0], v[1], v[2], v[3]], n, margin);
-                        s0 = c(0.6) * s0 + c(0.005) * v8.sin().cos();
-                    }
-                    s0 = c(0.8) * s0 + c(0.05) * d_log(fi * fi + c(1.0), v[i].powi(2) + c(2.0)).sin();
-                }
-                acc3 += v5.cos();
-            }
-            1..=2 => {
-                s0 = (s0 * c(0.5) + prog_3_dual(d_max(c(0.65) * s0, (s0.cos() + c(2.0)).cbrt(), margin).sin(), c(0.5), (s0 * s0 + c(1.0)).log10().cos().cos(), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).tanh();
-                if n % 2 == 0 && le((x2 * x2 + c(2.0)).sqrt().tanh(), c(0.25), margin) {
-                    acc3 -= c(0.01) * prog_22_dual(c(1.2), s2, x1, [v[0], v[1], v[2], v[3]], n, margin).tanh();
-                } else if lt(-(v[3].cos() * c(0.9)).acos(), (x2.sin() * c(0.9)).asin(), margin) {
-                    let v9: Dual64 = prog_22_dual(c(2.0), x2.cos().sin(), x2, [v[0], v[1], v[2], v[3]], n, margin);
-                    acc3 += (v[n % 4].powi(2) + c(1.0)).log(3.0);
-                    acc3 += v9.tanh() * c(0.1);
-                }
-                s0 = s0.mul_add(c(0.75), (v[n % 4].powi(2) + c(2.0)).acosh().cos() * c(0.1));
-            }
-            3 => {
-                s1 = (s1 * c(0.6) + (s1.powi(2) + c(1.0)).recip() / ((v[n % 4].cos() + c(2.0)).cbrt().powi(2) + c(1.5)) * c(0.02)).tanh();
-            }
-            _ => {
-                let v10 = prog_6_dual(x1, (x1.sin() + c(2.0)).cbrt().tanh() * c(2.0), (x2.mul_add(x2, v[n % 4]).tanh() * c(0.9)).acos().sin(), [v[0], v[1], v[2], v[3]], 4, margin);
-                s0 = s0 * c(0.5) + v10.sin().tanh() * c(0.005);
-            }
-        }
-        let v13: Dual64 = if le((x2.tanh() + c(2.0)).cbrt(), -c(0.25), margin) {
-            s1.atan()
-        } else if gt(v[n % 4] * x0.cos().exp_m1(), c(0.0), margin) {
-            let v11 = (v[2].cos() * c(1.2)).tan();
-            d_abs(v11, margin) - x1 * x0
-        } else {
-            let v12 = v[n % 4];
-            acc3 += d_max(x1, x0, margin).sin();
-            (v12.sin() * c(1.2)).tan()
-        };
-        let mut k14 = 0;
-        let v19 = loop {
-            k14 += 1;
-            match k14 {
-                0..=1 => {
-                    acc3 += (v13.powi(2) + c(1.0)).sqrt().sin() * c(0.4);
-                    if ge((v13.tanh() * c(0.5)).ln_1p(), c(0.0), margin) {
-                        let x0: Dual64 = x0.powi(2);
-                        acc3 -= x0.sin() * c(0.4);
-                    } else {
-                        let v15 = x0;
-                        s0 = s0.mul_add(c(0.5), v15.tanh().cos() * c(0.5));
-                    }
-                    acc3 += c(0.4) * (x1 * x1 + c(0.5)).ln().sin();
-                }
-                2 | 4 => {
-                    acc3 += (d_to_degrees((v13.tanh() * c(0.9)).asin()) * c(0.02)).cos() * c(0.4);
-                    if k14 > 2 && ge((x1 * x1).tanh(), -c(0.5), margin) {
-                        break (v[(k14 + n) % 4] + x0).powi(2).ln_1p();
-                    }
-                    s1 = c(0.5) * s1 + c(0.25) * (s1.powi(2) + c(1.5)).acosh().cos();
-                }
-                _ => {
-                    s0 = s0.mul_add(c(0.6), v13.sin() * c(0.4));
-                }
-            }
-            acc3 -= (v[2].cos().exp_m1() - x0).sin() * c(0.4);
-            for j in (0..6).rev() {
-                let fj = c(j as f64);
-                acc3 -= (v[1].sin().exp2() * (s0 + v[1])).tanh() * c(0.05);
-                if lt(x2, c(1.0), margin) {
-                    let v16: Dual64 = s0.asinh().cos().exp_m1();
-                    let v17 = (x0.cos().cos() + c(2.0)).cbrt();
-                    s2 = (s2 * c(0.8) + (v16.tanh() + v17.sin()) * c(0.05)).tanh();
-                } else if !(j == 2) {
-                    let v18 = s2.tanh().powi(2).ln_1p();
-                    acc3 -= v18.tanh() * c(0.05);
-                } else {
-                    s0 = (s0 * c(0.75) + fj * c(1.0)).tanh();
-                    s0 = s0.mul_add(c(0.5), d_atan2(v13, s0.powi(2) + c(1.0)).sin() * c(0.25));
-                }
-                acc3 += (x1 * x1 + c(2.0)).acosh().cos().sinh() * c(0.05);
-            }
-            if k14 >= 5 {
-                break s1;
-            }
-        };
-        s0 + s1.cos() - s2 + acc3.cos() - v13.sin() - v19 * c(0.75) + d_max(x2, v13, margin)
-    }
-
-    pub fn prog_48_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_0_dual(d_atan2((x0.tanh() * c(0.9)).asin().powi(2) + c(0.5), d_clamp(x2, -c(1.0), c(1.5), margin)).tanh(), (x1 * x1 + c(2.0)).acosh().tanh(), (x2 * x1).tanh() * c(2.0), v, n, margin).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        for i in 0..n {
-            let fi = c(i as f64);
-            acc1 += (x2 * (x2 * x2 + c(1.0)).recip()).sin() * c(0.25);
-            let v2 = d_to_degrees(v[i % 4]) * c(0.01) - d_max(s0, x1, margin);
-            s0 = (s0 * c(0.8) + (fi - x0) * c(0.2)).tanh();
-            acc1 -= v2.tanh().cos() * c(0.25);
-        }
-        let v3 = x1.tanh().exp();
-        let mut k4 = 0;
-        while k4 < n && gt(x2, -c(1.0), margin) {
-            k4 += 1;
-            let mut k5 = 0;
-            while k5 < 3 {
-                k5 += 1;
-                acc1 += ((v3.cos() * c(1.5)).sinh() / ((v3.sin() * c(0.9)).asin().powi(2) + c(0.5))).cos() * c(0.1);
-                let v6: Dual64 = x0.sin().exp_m1();
-                s0 = (s0 * c(0.8) + v6.tanh() * c(0.05)).sin();
-            }
-            let v7 = prog_22_dual(x1, c(1.2), c(1.5), v, k5, margin);
-            let v8 = prog_22_dual(x1, d_log(c(2.0_f64), v3.powi(2) + c(2.0)).sin() * c(2.0), (v3 + v3.sin()).tanh(), v, k4, margin);
-            s0 = (s0 * c(0.5) + (x0.cos() + c(2.0)).cbrt() * c(1.0)).sin();
-            s0 = s0 * c(0.5) + (v7.tanh() + v8.tanh()).cos() * c(0.005);
-        }
-        'l3: for i in (0..3).rev() {
-            let fi = c(i as f64);
-            for (j, &u) in v.iter().enumerate() {
-                let fj = c(j as f64);
-                if lt(d_log(v3.powi(2) + c(1.0), v3.powi(2) + c(2.0)) - s0.tanh().cosh(), -c(1.0), margin) {
-                    let v9 = ((fi * u).tanh() * c(0.9)).asin();
-                    acc1 += c(0.1) * v9.sin().sin();
-                } else if gt((x1 * x1 + c(2.0)).acosh(), v[j], margin) || j == 1 {
-                    s0 = (s0 * c(0.6) + fj.tanh().exp2() * c(1.0)).tanh();
-                    if i < j {
-                        let v10 = fi * x0 / (v[3].tanh().exp_m1().sin() + c(2.0));
-                        s0 *= c(0.75);
-                        s0 -= c(0.05) * (s0 * x0).cos();
-                        s0 = c(0.8) * s0 + c(0.01) * v10.sin().cos();
-                    } else if ge(v[k4 % 4] / (u.powi(2) + c(1.5)), u, margin) {
-                        let v11 = fi;
-                        s0 = (s0 * c(0.75) + x1 * c(0.25)).tanh();
-                        if le(x2, c(1.0), margin) {
-                            break 'l3;
-                        }
-                        acc1 += c(0.1) * v11.tanh();
-                    } else {
-                        s0 = s0 * c(0.5) + s0.sin() * c(0.5);
-                    }
-                    acc1 += c(0.1) * (x0 * u).tanh();
-                }
-                let v12 = if !(n == 1) {
-                    fj.cos().exp_m1()
-                } else if !(i % 3 == 1 && lt((fi.sin() * c(0.5)).ln_1p() / (u.tanh().cosh().cos() + c(2.0)), (x0.tanh() * c(0.9)).acos(), margin)) {
-                    acc1 += fi.mul_add(x0, v[3 - i]).cos() * c(0.1);
-                    c(SCALE) + s0
-                } else {
-                    v3.atan()
-                };
-                s0 = (s0 * c(0.8) + (u.cos() * c(0.5)).ln_1p() * c(0.2)).sin();
-                acc1 += c(0.1) * v12.tanh().tanh();
-            }
-            for j in 0..4 {
-                let fj = c(j as f64);
-                acc1 += c(0.1) * v3.cos();
-                acc1 -= (d_to_degrees(v[3]) * c(0.01)).mul_add(fj, v[3].tanh()).tanh() * c(0.1);
-            }
-            s0 = s0 * c(0.6) + (x1 * x1 + c(1.0)).sqrt().sin() * c(0.4);
-        }
-        if le(v3.sin() + x2.sin(), (x0.sin() * c(0.9)).acos(), margin) {
-            acc1 += c(0.4) * (x0.sin().sin() * c(1.2)).tan().cos();
-        } else if gt(v[k4 % 4], v3, margin) || k4 == 0 {
-            let v13 = d_clamp(v3, -c(1.0), c(1.0), margin);
-            let v14: Dual64 = d_clamp(v[(k4 + n) % 4].powi(2), -c(1.0), c(1.5), margin);
-            acc1 -= (v13.sin() + v14.sin()).sin() * c(0.5);
-        }
-        match n {
-            1 => {
-                acc1 -= c(0.5) * ((v[k4 % 4] * v[k4 % 4] + c(0.5)).recip() * (v3.powi(2) + c(1.0)).recip()).tanh();
-                let v15 = v[3].cos().exp();
-                acc1 += v15.tanh();
-            }
-            g if g > 2 => {
-                s0 *= c(0.5);
-                s0 -= c(0.1) * (x0 * x0).cos();
-            }
-            _ => {
-                acc1 -= x0.sin();
-            }
-        }
-        s0.cos() + acc1.cos()
-    }
-
-    pub fn prog_49_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_46_dual((x1.cos() * c(0.5)).ln_1p().sin() * c(2.0), (x0 + v[n % 4]).cos(), x1, &v, 4, margin).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut m2 = 0;
-        'l0: for i in 1..n {
-            let fi = c(i as f64);
-            for (j, &u) in v.iter().enumerate() {
-                let fj = c(j as f64);
-                if le(u, s0, margin) {
-                    s0 = s0.mul_add(c(0.75), x1.tanh() * c(0.25));
-                    break;
-                }
-                acc1 += x2.cos().sinh().tanh().exp2().tanh() * c(0.1);
-                match j + n {
-                    0 | 2 => {
-                        acc1 += ((v[(j + i) % 4] * x2).powi(2) + c(0.5)).sqrt().cos() * c(0.1);
-                    }
-                    g if g > 3 => {
-                        acc1 += c(0.1) * (v[j] / (fi.cos() + c(2.0))).cos();
-                        break 'l0;
-                    }
-                    _ => {
-                        let v3 = (fj.powi(2) + c(0.5)).cbrt();
-                        s0 = s0 * c(0.8) + (v3 * v[3 - j]).tanh() * c(0.05);
-                    }
-                }
-            }
-            if m2 < 36 && gt(x2 - x1, s0, margin) {
-                m2 += 1;
-            }
-            let v4 = if lt(v[1] + fi, -c(1.0), margin) || i < n {
-                prog_22_dual(x0, v[(i + n) % 4].cos().exp_m1().tanh() * c(2.0), s0, v, i, margin)
-            } else if le(prog_22_dual(c(1.2), s0, x2.tanh() * c(2.0), v, n, margin), -c(0.5), margin) {
-                x1 * s0
-            } else {
-                fi.tanh()
-            };
-            acc1 += c(0.4) * (c(0.35) - d_hypot(x2, v[i % 4], margin)).tanh();
-            acc1 += c(0.02) * v4.cos();
-        }
-        let c5 = c(m2 as f64);
-        s0 = (s0 * c(0.6) + c5.cos() * c(1.0)).tanh();
-        let mut a6 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a6[i][j] = v[j];
-            }
-        }
-        let a7 = a6[1];
-        let mut k8 = 0;
-        while k8 < 4 {
-            k8 += 1;
-            let mut k9 = 0;
-            while k9 < 4 {
-                k9 += 1;
-                if lt(d_hypot(x2, x1, margin), c(1.0), margin) {
-                    s0 = (s0 * c(0.5) + (x0.sin() * c(0.9)).asin() * c(0.2)).sin();
-                    acc1 += c(0.1) * (v[k9 % 4].tanh() * c(0.9)).atanh().cos();
-                } else {
-                    let v10: Dual64 = -c5;
-                    acc1 += v10.cos() * c(0.1);
-                }
-                if lt(a6[0][n % 4] / (s0.powi(2) + c(1.5)) - a6[0][n % 4], x2 * x2, margin) || k9 % 3 == 1 {
-                    return c5.sin().sin().exp2();
-                }
-                s0 = (s0 * c(0.5) + ((x0.cos() * c(2.0)).cosh() - s0.atan()) * c(0.05)).tanh();
-            }
-            for j in 0..v.len() {
-                let fj = c(j as f64);
-                let v11 = d_atan2(x2.cos().exp(), a7[1].cos().exp2().powi(2) + c(0.5));
-                let v13 = match j {
-                    0 => d_log(v11 * v11 + c(1.0), x1 * x1 + c(2.0)) + c(0.35),
-                    1..=2 => {
-                        s0 = c(0.75) * s0 + c(0.25) * (s0 * s0 + c(1.0)).log(3.0).tanh();
-                        a7[j] - (fj * fj + c(0.5)).sqrt()
-                    }
-                    _ => {
-                        let v12 = (x2.tanh() * c(0.9)).asin() / c(3.0);
-                        acc1 += d_atan2(c(3.0_f64), v12).cos() * c(0.1);
-                        c5 - s0
-                    }
-                };
-                if le(((v13.powi(2) + c(1.0)).log(10.0).powi(2) + c(1.0)).sqrt(), c(0.0), margin) || j % 3 == 1 {
-                    continue;
-                }
-                acc1 += c(0.1) * (s0.sin() * c(0.5)).ln_1p();
-                acc1 += v11.tanh() * c(0.1);
-            }
-            s0 = c(0.75) * s0 + c(0.25) * ((x2.tanh() * c(0.5)).ln_1p().powi(2) + c(1.0)).sqrt().cos();
-        }
-        x2 - s0.tanh() + acc1.cos() + a6[0][3] * c(0.5) - a7[2].tanh()
-    }
-
-    pub fn prog_50_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (c(SCALE) + v[n % 4]).sin() * c(2.0);
-        let mut s1 = (x1.sin() + c(2.0)).cbrt();
-        let mut acc2: Dual64 = c(0.0);
-        let mut m3 = 0;
-        for _ in (0..4).rev() {
-            if le(prog_37_dual((d_to_degrees(x2) * c(0.02) + (s0.cos() * c(0.9)).atanh()).tanh() * c(2.0), ((x0.powi(2) + c(0.5)).ln() + s1 * x2).cos(), x2.tanh().exp().mul_add((x0.cos() * c(0.9)).acos(), d_to_degrees(x0) * c(0.02)).cos() * c(2.0), &v, 5, margin), x0, margin) || m3 == 16 {
-                m3 += 1;
-            }
-            s1 *= c(0.8);
-            s1 += c(0.05) * s0.tanh().exp_m1().tanh();
-            acc2 += d_log(x2.powi(2) + c(1.0), x2.powi(2) + c(2.0)).cos() * c(0.5);
-            s0 = c(0.6) * s0 + c(0.1) * s0.sin().exp_m1().powi(2).ln_1p().sin();
-        }
-        let c4 = c(m3 as f64);
-        let mut k5 = 0;
-        while k5 < n + 1 {
-            k5 += 1;
-            s1 = c(0.5) * s1 + c(0.5) * s0.tanh();
-            for j in 0..3 {
-                let fj = c(j as f64);
-                s0 = s0.mul_add(c(0.5), (x2 * fj).sin() * c(0.25));
-                let v6 = c4 - x2 + (c4 * c4 + c(1.0)).powi(-2);
-                s0 = c(0.75) * s0 + c(0.25) * v6.tanh().sin();
-            }
-            let v7 = v[k5 % 4];
-            s0 = (s0 * c(0.6) + v7.cos() * c(0.4)).tanh();
-        }
-        let v8 = v.iter().map(|&p| (v[k5 % 4] * v[k5 % 4] + c(1.0)).log(3.0).cos().exp_m1() + p.cos()).sum::<Dual64>();
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            if ge(v8.tanh() / (d_abs(fi, margin).powi(2) + c(0.5)), -c(0.5), margin) {
-                continue;
-            }
-            let v9 = v.iter().fold(s1, |r, &p| r * c(0.75) + c(0.25) * ((fi.tanh() + c(2.0)).cbrt() + p.tanh()).tanh());
-            let v12: Dual64 = if ge(c4.mul_add(x2, v9) - fi.cos().exp_m1(), v[n % 4], margin) {
-                let v10 = s0.asinh();
-                (v9 + x0).cos() + v10.cos()
-            } else {
-                let v11 = ((x0.cos() * c(2.0)).cosh().sin() * c(0.5)).ln_1p();
-                c(SCALE) + v11
-            };
-            acc2 -= x0.sin().sin() * c(0.25);
-            s0 = s0 * c(0.5) + v12.tanh().tanh() * c(0.05);
-        }
-        x0 - x2 * c(0.75) + s0 * c(1.5) + s1 * c(0.25) + acc2 * c(0.5) + c4.cos() + v8.sin()
-    }
-
-    pub fn prog_51_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (d_clamp(v[n % 4], x1.cos() - c(1.5), v[2].sin() + c(1.5), margin) + (v[3].tanh() * c(0.5)).ln_1p()).tanh() * c(2.0);
-        let mut s1 = (x2 - v[n % 4]).cos().cosh();
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().map(|&p| prog_22_dual((v[3].powi(3) + (p.sin() * c(0.9)).asin()).sin(), (-d_abs(s0, margin)).sin() * c(2.0), c(1.5), v, n, margin)).sum::<Dual64>();
-        let mut k4 = 0;
-        while k4 < 5 && lt((s0.cos() * c(0.9)).asin() + (x1.sin() * c(0.9)).acos(), -c(1.0), margin) {
-            k4 += 1;
-            s1 = s1.mul_add(c(0.75), d_abs(x0, margin).sin() * c(0.25));
-            s1 *= c(0.6);
-            s1 += c(0.25) * d_powf(c(0.5_f64), (c(SCALE) + s1).tanh()).tanh();
-        }
-        for i in 1..n {
-            if i == 5 {
-                break;
-            }
-            acc2 -= d_to_radians(x1).sin() * c(0.4);
-        }
-        if gt(x0.sin().exp(), -c(1.0), margin) {
-            let v5 = -x1.sin().exp_m1();
-            acc2 -= d_clamp(acc2, v5.tanh() - c(1.5), v[k4 % 4].cos() + c(1.5), margin).cos();
-            if k4 < 4 {
-                acc2 += x2.tanh().exp2().tanh();
-                s1 = s1.mul_add(c(0.75), (x2 * x2 + c(1.0)).recip().cos() * c(0.25));
-            } else {
-                s0 = (s0 * c(0.6) + v5.cos().exp() * c(0.05)).sin();
-                s1 = (s1 * c(0.6) + acc2 * v5 * c(0.02)).sin();
-            }
-        } else {
-            s0 = (s0 * c(0.8) + (v[k4 % 4].sin().tanh() * c(1.2)).tan() * c(0.02)).tanh();
-        }
-        s0 - s1 * c(0.75) - acc2 * c(0.5) - v3.tanh() + prog_22_dual(c(1.5), x1, c(0.5), v, 4, margin)
-    }
-
-    pub fn prog_52_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = prog_37_dual(x0.atan().tanh() * c(2.0), v[n % 4].powi(2).tanh(), (v[n % 4] * x2).tanh() * c(2.0), v, n, margin).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        while k2 < 5 {
-            k2 += 1;
-            s0 = (s0 * c(0.5) + ((s0 - x2).powi(2) + c(2.0)).sqrt() * c(0.25)).tanh();
-            if n < 5 {
-                continue;
-            }
-            for j in 0..v.len() {
-                s0 *= c(0.8);
-                s0 += c(0.05) * (x1 / (v[0].tanh() + c(2.0))).sin();
-                if j < 2 && gt(x0.tanh(), c(0.5), margin) {
-                    acc1 += c(0.1) * ((x0 * x0 + c(0.5)).ln() * (x0 - x1)).cos();
-                    break;
-                }
-                acc1 += c(0.1) * (x1 / (v[j] * v[j] + c(1.5))).cos();
-            }
-        }
-        if gt(x1 - v[k2 % 4].sin(), -c(0.5), margin) {
-            acc1 -= (d_min(x0, v[k2 % 4], margin) + v[k2 % 4].cos().exp()).cos();
-        }
-        let v3 = prog_37_dual(x2, x0, c(0.75), v, k2, margin);
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            acc1 -= prog_6_dual((v3 * v3 + c(1.0)).powf(0.3).sin(), c(1.2), s0, [v[0], v[1], v[2], v[3]], 1, margin).sin() * c(0.02);
-            acc1 -= (v3.powi(2) + c(1.0)).log(10.0).cos();
-            let v5 = if gt(prog_6_dual(x1, x0, c(0.75), [v[0], v[1], v[2], v[3]], 5, margin), -c(1.0), margin) {
-                acc1 += prog_22_dual((x1.cos().cosh() + s0.tanh()).cos(), c(1.2), v[k2 % 4].tanh(), [v[0], v[1], v[2], v[3]], 1, margin).tanh() * c(0.05);
-                prog_22_dual((v[k2 % 4] * x1).cos(), s0, x0.powi(3).tanh(), [v[0], v[1], v[2], v[3]], 5, margin)
-            } else {
-                return v[k4].cos()
-            };
-            if k4 >= 2 || gt(x2.sin().exp(), c(0.0), margin) {
-                break;
-            }
-            s0 = s0.mul_add(c(0.8), v5.sin().tanh() * c(0.005));
-        }
-        let v8 = if k4 == 2 {
-            let v6 = s0;
-            v3 + v6.tanh()
-        } else if le((x1 * x1 + c(2.0)).sqrt() - (v[k4].sin() * c(0.9)).asin(), v[3], margin) {
-            let v7 = prog_22_dual(x1, x2.cos() * c(2.0), v[k4].sin().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], 0, margin);
-            (v7 * c(0.5)).sin()
-        } else {
-            return x2.sin()
-        };
-        let mut m9 = 0;
-        for i in 1..n {
-            let fi = c(i as f64);
-            acc1 -= (-v3).tanh() * c(0.4);
-            if le(v8 - s0, c(1.0), margin) {
-                m9 += 1;
-            }
-            if le((x0 * x0 + c(1.0)).cbrt(), v[k2 % 4], margin) {
-                s0 = c(0.6) * s0 + c(0.2) * d_hypot(-x0, s0.atan(), margin).tanh();
-                if le(s0.sin() - (-v[i % 4]), v8, margin) {
-                    break;
-                }
-                s0 = s0 * c(0.5) + d_min(fi.tanh(), (v[i % 4] * v[i % 4] + c(1.5)).acosh(), margin).sin() * c(0.1);
-                if gt(v[(i + k4) % 4].cos().exp(), c(0.0), margin) {
-                    continue;
-                }
-            } else {
-                acc1 += x1.asinh() * c(0.25);
-                let v10 = d_log(c(0.5_f64), x1 * x1 + c(2.0));
-                s0 = (s0 * c(0.8) + v10.tanh() * c(0.1)).tanh();
-            }
-        }
-        let c11 = c(m9 as f64);
-        s0 + acc1.sin() - v3.cos() - v8.sin() - c11.cos()
-    }
-
-    pub fn prog_53_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = (x1.sin().exp() * x1.asinh()).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v6 = match n {
-            0 | 2 => {
-                for i in (0..6).rev() {
-                    let fi = c(i as f64);
-                    s1 = s1 * c(0.75) + (x0 * x0).tanh() * c(0.05);
-                    let v3 = x2 / c(2.0);
-                    let v4 = if lt(v[3] * v3, -c(1.0), margin) {
-                        w0[i % 4] / (fi.cos() + c(2.0))
-                    } else {
-                        ((w0[3].tanh() * c(0.9)).atanh().cos() * c(0.9)).asin()
-                    };
-                    acc2 += v4.cos().tanh() * c(0.25);
-                }
-                d_max(acc2, x0, margin)
-            }
-            6 => prog_46_dual(c(2.0), (x2.powi(2) + c(2.0)).acosh().sin(), acc2, v, 2, margin),
-            _ => {
-                let v5 = w0[0].tanh().exp_m1();
-                w0[2] + v5.tanh()
-            }
-        };
-        'l1: for i in 0..v.len() {
-            let fi = c(i as f64);
-            let v9 = match i + n {
-                1 => d_log(c(2.0_f64), x1 * x1 + c(2.0)),
-                2..=3 => {
-                    let v7 = (x0.atan().powi(2) + c(1.0)).recip();
-                    x2 + fi + v7.sin()
-                }
-                4..=5 => (x0 / (x0 * x0 + c(1.0))).tanh().exp(),
-                _ => {
-                    let v8 = x2.cos().exp();
-                    (v[3 - i] + v6).cos() + v8.cos()
-                }
-            };
-            let v10 = prog_22_dual(x0, (v6 * x1 / ((x0 / (x2 * x2 + c(1.0))).powi(2) + c(1.0))).cos() * c(2.0), c(0.75), [v[0], v[1], v[2], v[3]], i, margin);
-            acc2 += c(0.5) * d_min(v9, x1, margin).tanh();
-            for &u in v {
-                match i % 4 {
-                    2 => {
-                        continue 'l1;
-                    }
-                    3 => {
-                        acc2 -= d_hypot(d_copysign(c(0.5_f64), x1, margin), d_log(u * u + c(1.0), u * u + c(2.0)), margin).sin() * c(0.1);
-                    }
-                    _ => {
-                        let v11 = u / (u.powi(2) + c(1.5)) + u;
-                        s1 = (s1 * c(0.8) + (v11.cos() * c(0.9)).asin() * c(0.02)).tanh();
-                    }
-                }
-                acc2 += (v6 * v6 + c(0.5)).cbrt().atan().tanh() * c(0.1);
-            }
-            acc2 += c(0.005) * v10.sin().tanh();
-        }
-        let mut k12 = 0;
-        loop {
-            k12 += 1;
-            if gt(v6 * x2, -c(0.5), margin) {
-                s1 *= c(0.75);
-                s1 += c(0.1) * (s1.powi(2) + c(0.5)).recip().sin();
-            } else if !(n < 3) {
-                acc2 -= c(0.2) * (x2.sin() + c(2.0)).cbrt();
-                s1 = s1.mul_add(c(0.8), x2.cos().tanh() * c(0.2));
-            }
-            let v13 = d_to_radians(s1);
-            s1 = (s1 * c(0.5) + s1.sin() * c(0.5)).sin();
-            if k12 >= 6 {
-                break;
-            }
-            s1 *= c(0.8);
-            s1 += c(1.0) * v13.tanh();
-        }
-        for i in 0..n {
-            let fi = c(i as f64);
-            s1 = (s1 * c(0.8) + (x1.powi(3) - (x2.powi(2) + c(0.5)).ln()) * c(0.01)).sin();
-            let v14 = prog_22_dual(s1.asinh().sin() * c(2.0), c(2.0), (v6 * x0).sin() * c(2.0), [v[0], v[1], v[2], v[3]], k12, margin);
-            s1 *= c(0.5);
-            s1 += c(1.0) * (fi.cos() * c(0.9)).asin().asinh().cos();
-            s1 = c(0.75) * s1 + c(0.005) * v14.cos();
-        }
-        'l5: for (i, &t) in w0.iter().enumerate() {
-            acc2 += c(0.5) * (x0.sin() * c(1.5)).sinh().tanh();
-            acc2 -= c(0.5) * w0[2].cos().sin();
-            s1 *= c(0.5);
-            s1 += c(0.25) * (x2 + s1).tanh();
-            let mut k15 = 0;
-            while k15 < n + 1 && lt((t * t + c(0.5)).ln(), -c(0.5), margin) {
-                k15 += 1;
-                let v16 = (x0.tanh() * c(1.5)).sinh();
-                if lt((w0[(k15 + k12) % 4] * w0[(k15 + k12) % 4] + c(1.0)).log2(), c(0.0), margin) && i % 2 == 0 {
-                    continue 'l5;
-                }
-                acc2 += (t - c(0.75)).tanh() * c(0.05);
-                s1 = (s1 * c(0.6) + v16.tanh() * c(0.1)).tanh();
-            }
-            acc2 -= t.cos().tanh() * c(0.5);
-        }
-        x0.tanh() + x2 + w0[3] * c(0.25) - s1.sin() - acc2.cos() + v6.cos()
-    }
-
-    pub fn prog_54_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = prog_20_dual(d_hypot(d_min(x0, x1, margin), x2 * c(1.2), margin).cos() * c(2.0), x0, c(0.75), [w0[0], w0[1], w0[2], w0[3]], n, margin).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v5: Dual64 = if le(v[n % 4] - c(1.5), -c(1.0), margin) {
-            let v3 = d_copysign(c(0.5_f64), x2, margin);
-            s1 = c(0.8) * s1 + c(0.05) * (x1 * x2).cos();
-            x2 + v3.sin()
-        } else if !(n % 2 == 0) {
-            let v4 = d_atan2(c(3.0_f64), w0[n % 4]).cos().exp();
-            x2.tanh().exp2().tanh().exp_m1() + v4.tanh()
-        } else {
-            acc2.atan().tanh()
-        };
-        let mut k6 = 0;
-        while k6 < n {
-            k6 += 1;
-            match k6 % 3 {
-                0 | 2 => {
-                    let v7 = prog_22_dual(x0, c(2.0), c(1.5), [v[0], v[1], v[2], v[3]], k6, margin);
-                    s1 *= c(0.6);
-                    s1 += c(0.02) * v7.sin();
-                }
-                _ => {
-                    acc2 += x1.tanh() * c(0.25);
-                    for j in (1..=4).step_by(2) {
-                        let fj = c(j as f64);
-                        let v9: Dual64 = if gt((v5.tanh().powi(2) + c(0.5)).recip(), x2, margin) {
-                            v5.tanh().exp() + v[1]
-                        } else if le(s1 - (s1 - v[n % 4]), v5, margin) {
-                            let v8 = x1 / (x0 * x0 + c(1.5));
-                            x2 + v8.tanh()
-                        } else {
-                            return (fj + s1).sin()
-                        };
-                        match j % 3 {
-                            1 => {
-                                acc2 -= v5.cos() * c(0.1);
-                                break;
-                            }
-                            2 => {
-                                s1 *= c(0.5);
-                                s1 -= c(0.5) * w0[0].sin();
-                                acc2 += c(0.1) * (v5.tanh() * c(2.0)).sinh().tanh();
-                            }
-                            _ => {
-                                let v10 = (v9.tanh() * c(0.9)).asin();
-                                acc2 += c(0.1) * v10.sin();
-                            }
-                        }
-                        acc2 += (v5 / (v9.sin() + c(2.0))).tanh() * c(0.1);
-                    }
-                }
-            }
-            let v11 = w0[k6 % 4] * v5;
-            s1 = (s1 * c(0.6) + v[1].tanh() * c(0.4)).tanh();
-            acc2 += v11.cos() * c(0.25);
-        }
-        let mut a12 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            let fi = c(i as f64);
-            a12[i % 4] -= (fi * fi + c(1.0)).log(3.0).sin() * c(0.2) * a12[(i * 3) % 4];
-            a12[i % 4] += a12[n % 4] * (v5.sin().exp_m1().cos() * c(0.05));
-        }
-        'l3: for t in a12 {
-            let v15: Dual64 = if le(v5 + x2, c(1.0), margin) {
-                let v13 = (s1 + v5) * t.sin().sinh();
-                d_atan2(c(1.5_f64), t).mul_add((v[3].cos() * c(0.9)).asin(), (v5.sin() * c(0.9)).atanh()) + v13.sin()
-            } else {
-                let v14 = d_copysign(x2 * t, t, margin);
-                x0 / c(2.0) - x1.sin().sinh() + v14.cos()
-            };
-            s1 *= c(0.8);
-            s1 += c(0.005) * prog_22_dual(c(0.5), (s1 * s1).atan().cos(), d_powf(c(0.5_f64), s1.cos()).sin(), [w0[0], w0[1], w0[2], w0[3]], k6, margin).cos();
-            let mut k16 = 0;
-            while k16 < 3 && lt((x0 * x0 + c(1.0)).recip().cos(), c(0.25), margin) {
-                k16 += 1;
-                if le((x2.tanh() * c(1.2)).tan(), w0[n % 4].sin().exp2(), margin) {
-                    break 'l3;
-                }
-                acc2 += t.cos() * c(0.1);
-            }
-            match k16 % 3 {
-                0..=1 => {
-                    let v5 = a12[3 - k16] - t;
-                    s1 = (s1 * c(0.8) + v5.sin() * c(0.1)).tanh();
-                }
-                _ => {
-                    let v17 = prog_22_dual((w0[k16].cos() - (v[(k16 + k6) % 4].sin() + c(2.0)).cbrt()).sin() * c(2.0), c(0.5), v[(k16 + k6) % 4].mul_add(w0[1].tanh(), d_atan2(c(3.0_f64), v15)).cos() * c(2.0), [v[0], v[1], v[2], v[3]], k16, margin);
-                    s1 = s1.mul_add(c(0.6), v17.sin().tanh() * c(0.005));
-                }
-            }
-            s1 = (s1 * c(0.8) + v15.cos() * c(0.005)).tanh();
-        }
-        let a18 = [d_to_radians(v5) / c(1.5), (x2.asinh().powi(2) + c(1.0)).log2(), v[2] - x1, prog_6_dual(x1.cos().cos() * c(2.0), (x1.sin() * v5.tanh()).sin(), c(0.5), [v[0], v[1], v[2], v[3]], k6, margin)];
-        if gt(v5.cos(), w0[2] * x1, margin) && k6 == 4 {
-            s1 = (s1 * c(0.8) + w0[3].powi(3) * c(0.01)).tanh();
-        } else {
-            let x2 = (x2.sin() * c(1.2)).tan();
-            s1 = s1 * c(0.5) + x2.cos() * c(0.05);
-        }
-        s1 * c(0.25) + acc2.cos() + a12[3].sin() + a18[2].cos() + (x2 * x2 + c(0.5)).recip().powi(2)
-    }
-
-    pub fn prog_55_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.sin().exp2().powi(2) + c(1.0)).sqrt().sin() * c(2.0);
-        let mut s1 = x0 * (v[0] * v[0] + c(1.0)).recip();
-        let mut acc2: Dual64 = c(0.0);
-        let v7 = if n == 5 {
-            x2.sin()
-        } else if lt(prog_0_dual(x0, (x0.powi(2) + c(0.5)).ln().tanh(), x0.tanh().exp().sin(), v, n, margin), x1 / (s0 * s0 + c(1.5)), margin) && n > 0 {
-            for i in 1..n {
-                let fi = c(i as f64);
-                let v3 = (fi.cos() + c(2.0)).cbrt();
-                let v4 = v.iter().copied().map(|p| (v3 / (v3 * v3 + c(1.0))).asinh() + p.sin()).sum::<Dual64>();
-                s0 *= c(0.6);
-                s0 += c(0.1) * (s0 / (v[(i + n) % 4].cos() + c(2.0))).cos();
-                s0 = (s0 * c(0.5) + v4.tanh() * c(0.1)).tanh();
-            }
-            let v5 = d_max(acc2, s1, margin);
-            s0 = (s0 * c(0.75) + s1 / (s0 * s0 + c(1.0)) * c(0.02)).tanh();
-            prog_0_dual((x0.powi(2) + c(1.0)).recip().tanh().exp().sin(), d_powf((x2.cos() * c(0.9)).asin().powi(2) + c(1.0), v[n % 4].cos().sin()).sin() * c(2.0), d_copysign(acc2, v5, margin).cos() * c(2.0), v, 4, margin)
-        } else {
-            let v6 = d_to_radians(x0);
-            v6 - c(0.8)
-        };
-        'l1: for i in (0..3).rev() {
-            s1 = s1 * c(0.6) + prog_22_dual((x2 * x2 + c(0.5)).recip().sin().sin() * c(2.0), x0, c(2.0), v, 5, margin).tanh() * c(0.005);
-            for j in (1..=4).step_by(2) {
-                s0 = (s0 * c(0.6) + x0.mul_add(s0, x1) * c(0.1)).tanh();
-                if le((v7.powi(2) + c(1.0)).log2() * d_to_radians(v7), c(0.0), margin) || n < j {
-                    break 'l1;
-                }
-            }
-            acc2 += x1.cos() * c(0.5);
-            s1 = s1 * c(0.8) + prog_22_dual((v[i] / (s1.powi(2) + c(1.5))).tanh() * c(2.0), (v7.cos() * c(1.5)).sinh().tanh().cos() * c(2.0), c(1.2), v, i, margin).tanh() * c(0.005);
-        }
-        match n % 2 {
-            0 => {
-                s1 = c(0.75) * s1 + c(0.005) * prog_22_dual(c(1.2), s1, x2, v, n, margin).cos();
-                let v8 = x1.powi(2);
-                s0 = s0.mul_add(c(0.75), v8.sin().tanh() * c(0.05));
-            }
-            1 => {
-                s0 = (s0 * c(0.75) + v7 * c(0.005)).tanh();
-                if ge(v[2].asinh(), c(0.25), margin) {
-                    let v9 = prog_22_dual(((x1 * x1 + c(1.5)).acosh() / (d_log(x1 * x1 + c(1.0), x1.powi(2) + c(2.0)).powi(2) + c(1.5))).sin() * c(2.0), c(1.2), s0, v, n, margin);
-                    s0 *= c(0.75);
-                    s0 += c(0.005) * v9.tanh();
-                } else if !(n % 3 == 1) {
-                    s0 = c(0.5) * s0 + c(0.1) * d_max(acc2 * acc2, (acc2.tanh() * c(0.9)).asin(), margin).sin();
-                    for _ in (0..=n).rev().step_by(2) {
-                        acc2 -= d_clamp(x1.tanh().exp(), -c(1.0), c(1.5), margin) * c(0.25);
-                        let v10 = x2.sin();
-                        s1 *= c(0.75);
-                        s1 += c(0.02) * v7.mul_add(s1, s0).cos();
-                        acc2 += v10.cos() * c(0.5);
-                    }
-                } else {
-                    s1 = s1 * c(0.5) + acc2.sin().exp_m1().sin().tanh() * c(0.02);
-                    s0 = (s0 * c(0.75) + d_min(v[n % 4], x0, margin) * c(0.25)).sin();
-                }
-                s1 = s1 * c(0.5) + x1.tanh() * c(0.5);
-                if n == 6 && le((v[3].powi(2) + c(0.5)).recip(), c(0.5), margin) {
-                    s0 = s0 * c(0.8) + (s0 * c(0.001)).sin().cos() * c(0.05);
-                } else if ge(x2.cos(), c(0.5), margin) {
-                    let v11 = prog_6_dual(s0, c(1.2), x1.cos().tanh() * c(2.0), v, n, margin);
-                    s1 *= c(0.5);
-                    s1 += c(0.05) * (d_to_radians(acc2.sin()) * c(50.0)).sin();
-                    s0 = (s0 * c(0.75) + v11.sin() * c(0.005)).sin();
-                } else {
-                    s0 = s0 * c(0.6) + (d_powf(c(0.5_f64), v[2].cos()).powi(2) + c(1.5)).acosh().cos() * c(0.05);
-                }
-            }
-            _ => {
-                acc2 -= x1.sin();
-            }
-        }
-        let v12 = (acc2.cos() + c(2.0)).cbrt();
-        let a13 = v.map(|e| e.sin());
-        for i in 0..5 {
-            let v14 = x0 * v7 + (a13[i % 4] - x1);
-            match i % 3 {
-                0 | 2 => {
-                    continue;
-                }
-                _ => {
-                    acc2 += c(0.4) * (-v12).sin();
-                    if ge((x0 * x0 + c(0.5)).recip(), c(1.0), margin) {
-                        return s0.asinh();
-                    }
-                }
-            }
-            let v15 = v.iter().fold(v14.sin(), |r, &p| r * c(0.75) + c(0.1) * (v12.sin() + p.cos()).tanh());
-            acc2 += (x1 * x1 + c(0.5)).ln().tanh() * c(0.4);
-            acc2 -= c(0.25) * v15.sin();
-        }
-        s0 * c(0.25) + s1.cos() + acc2.cos() - v7.cos() - v12 + a13[1].sin()
-    }
-
-    pub fn prog_56_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_51_dual(x2, c(1.2), x0, v, n, margin).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = [c(0.0); 4];
-        for i in 0..4 {
-            let fi = c(i as f64);
-            a2[i] = v[3 - i].sin();
-            acc1 += c(0.5) * (fi.cos() * c(0.9)).atanh().sin();
-        }
-        let v3 = a2.iter().map(|&p| c(SCALE) + acc1 + p.cos()).sum::<Dual64>();
-        let mut m4 = 0;
-        for &t in v.iter() {
-            acc1 -= c(0.5) * (v3.sin() * c(1.5)).cosh().tanh();
-            let v9 = match m4 % 2 {
-                0 => d_to_radians(v[m4 % 4]),
-                1 => {
-                    for &u in v.iter() {
-                        match m4 % 4 {
-                            1 => {
-                                s0 = (s0 * c(0.8) + (t.cos() * c(1.2)).tan() * c(0.02)).sin();
-                                let x1 = t * x0;
-                                s0 = s0 * c(0.6) + x1.tanh() * c(0.1);
-                            }
-                            2 => {
-                                acc1 -= t.powi(2).cos() * c(0.1);
-                                s0 *= c(0.5);
-                                s0 += c(0.1) * (u.tanh() * c(0.9)).atanh().cos();
-                                match m4 {
-                                    0 => {
-                                        continue;
-                                    }
-                                    g if g > 2 => {
-                                        let v5 = t.sin();
-                                        acc1 -= c(0.1) * v5.sin().cos();
-                                    }
-                                    _ => {
-                                        acc1 -= s0.sin() * c(0.1);
-                                        s0 *= c(0.8);
-                                        s0 -= c(0.1) * (u + s0).sin();
-                                    }
-                                }
-                            }
-                            3 => {
-                                acc1 += (c(2.0) * s0.powi(2)).cos() * c(0.1);
-                                let v6 = (u.tanh() * c(0.9)).acos() + (u + t);
-                                s0 = (s0 * c(0.5) + v6.cos() * c(0.1)).sin();
-                            }
-                            _ => {
-                                let v7 = t;
-                                s0 *= c(0.5);
-                                s0 += c(0.5) * x1.asinh().tanh();
-                                acc1 += v7.tanh().sin() * c(0.1);
-                            }
-                        }
-                        let v8 = s0 / c(4.0);
-                        s0 = c(0.8) * s0 + c(0.05) * (s0 * s0).cos();
-                        s0 *= c(0.8);
-                        s0 += c(0.1) * (u.sin() - v8).tanh();
-                    }
-                    let x1: Dual64 = d_atan2(x1 * x1 + c(0.5), x0);
-                    (-v[2]) + x1.cos()
-                }
-                _ => (v3.cos() * c(0.9)).acos(),
-            };
-            let v10 = a2[m4 % 4].cos();
-            s0 = (s0 * c(0.75) + (t.cos() - v9.tanh() + v10) * c(0.02)).tanh();
-            if le(a2[m4 % 4].tanh(), c(0.25), margin) || m4 > 31 {
-                m4 += 1;
-            }
-        }
-        match m4 {
-            0..=1 => {
-                let v11: Dual64 = prog_6_dual(d_clamp(x0.sin().exp2(), -c(1.0), c(1.0), margin).sin() * c(2.0), x0, (d_to_radians(v3) * c(20.0)).sin() * c(2.0), v, m4, margin);
-                acc1 += c(0.1) * v11.tanh();
-            }
-            3 | 5 => {
-                s0 *= c(0.8);
-                s0 -= c(0.05) * (v3 - c(1.2)).sin();
-                let v12 = prog_3_dual(x1, c(0.5), d_atan2(c(1.5_f64), x1 / c(2.0)).tanh(), v, n, margin);
-                acc1 += v12.sin() * c(0.02);
-            }
-            6 => {
-                acc1 -= d_copysign(c(1.5_f64), (v3.powi(2) + c(1.0)).log2(), margin);
-                acc1 += (x1 / (x1.tanh() + c(2.0))).atan().sin();
-            }
-            _ => {
-                s0 *= c(0.6);
-                s0 += c(0.005) * prog_6_dual(x1, (a2[m4 % 4] + v3).sin(), (a2[m4 % 4].tanh() * c(0.9)).asin().sin() * c(2.0), a2, m4, margin).cos();
-                let mut k13 = 0;
-                while k13 < n && lt(s0, v[k13 % 4], margin) {
-                    k13 += 1;
-                    s0 = (s0 * c(0.75) + ((s0 - x2).sin() * c(1.5)).cosh() * c(0.02)).tanh();
-                    acc1 += ((s0.sin() * c(0.9)).acos().cos() * c(0.9)).atanh().cos() * c(0.25);
-                }
-            }
-        }
-        if gt(x1.atan(), (v[1].sin() * c(2.0)).cosh(), margin) {
+        if gt(s0, c(0.25), margin) {
+            s0 = (s0 * c(0.6) + (s0 + x2) * c(0.2)).sin();
+            acc3 -= d_copysign(v[n % 4] + acc3, x1 / (s0 * s0 + c(0.5)), margin).cos();
+        } else if ge(x0 / (x2.powi(2) + c(0.5)), acc3 + s1, margin) {
+            acc3 -= d_to_degrees(s2) * c(0.01);
             for i in 0..n {
                 let fi = c(i as f64);
-                let v14: Dual64 = d_max(a2[0], v[m4 % 4], margin);
-                if gt(v14.mul_add(v14, fi), x1, margin) || i % 2 == 0 {
-                    return (x1.tanh() * c(0.9)).acos();
-                }
-                let v15 = x0 * (x0.sin() * c(0.9)).asin();
-                acc1 += c(0.25) * a2[i % 4];
-                acc1 += c(0.25) * v15.tanh().cos();
+                s2 *= c(0.8);
+                s2 += c(0.02) * (x0 * x0 + c(1.0)).powi(-2);
+                let v4 = s0.sin().exp() / (fi.powi(2) + c(1.0));
+                s0 = s0.mul_add(c(0.8), (v4 * s2 * v4).tanh() * c(0.01));
             }
-            let x2: Dual64 = prog_6_dual(x2.tanh().sin() * c(2.0), x1.sin().sin() * c(2.0), a2[2].tanh().cos(), v, n, margin);
-            acc1 -= x2.cos() * c(0.1);
-        } else if lt((v[2].cos() * c(1.2)).tan().asinh(), d_copysign(c(3.0_f64), a2[(m4 + n) % 4], margin), margin) {
-            let x1 = d_log(c(2.0_f64), x0 * x0 + c(2.0)) * d_clamp(x1, -c(1.5), c(1.5), margin);
-            let v16 = v3 - a2[(m4 + n) % 4];
-            s0 = s0.mul_add(c(0.6), (x1.tanh() - v16.tanh()).sin() * c(0.05));
         } else {
-            s0 = (s0 * c(0.6) + (a2[(m4 + n) % 4].cos() * c(0.9)).acos() * c(0.1)).sin();
-            if ge(acc1, v[1], margin) {
-                let v17 = d_to_radians(v[2]) * c(20.0);
-                let v18 = (x1 * x1 + c(1.0)).powf(1.5);
-                s0 = c(0.75) * s0 + c(0.01) * (v17.tanh() + v18.tanh()).sin();
-            } else if gt(a2[(m4 + n) % 4] * v3, c(0.0), margin) {
-                acc1 += (v[m4 % 4] * x0).cos();
-            }
-            let v19 = prog_6_dual(x0, x1.asinh().sin().sin() * c(2.0), x2, v, m4, margin);
-            s0 = s0.mul_add(c(0.6), v19.sin() * c(0.01));
+            let v5 = prog_4_dual(d_atan2(v[n % 4] * v[n % 4] + c(1.0), s2).sin() * c(2.0), acc3, s2, [v[0], v[1], v[2], v[3]], n, margin);
+            acc3 += v5.sin() * c(0.01);
         }
-        let v20 = d_to_degrees(v3) * c(0.01);
-        s0.tanh() - acc1.cos() + v20.sin() - v[(m4 + n) % 4] / (x0 * x0 + c(1.0))
-    }
-
-    pub fn prog_57_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4].cos().exp().cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        let v6: Dual64 = loop {
-            k2 += 1;
-            let v3 = v.iter().map(|&p| prog_22_dual(x2.asinh().tanh() * c(2.0), x2, x1, v, n, margin) + p.cos()).sum::<Dual64>();
-            let v4 = if lt((x2.cos() * c(0.9)).atanh(), c(0.0), margin) {
-                s0 = (s0 * c(0.8) + (v[1] * v[1] + c(1.0)).cbrt() * c(0.1)).tanh();
-                v[k2 % 4].tanh()
-            } else if gt(v3, -c(0.5), margin) || k2 % 3 == 1 {
-                let x2 = s0;
-                (x0 + c(2.5)).sin() + x2.sin()
-            } else {
-                d_to_radians(s0)
-            };
-            let v5 = (v[n % 4].tanh() * c(0.5)).ln_1p() * s0;
-            acc1 -= ((x0 * v4).sin() * c(0.9)).asin().tanh() * c(0.25);
-            if k2 >= 4 {
-                break prog_22_dual(x2, c(0.25), (v5 * x0).cos(), v, k2, margin);
-            }
-            s0 = (s0 * c(0.8) + (v3.sin() - v5.sin()) * c(0.005)).sin();
-        };
-        for i in (1..=6).step_by(2) {
-            let fi = c(i as f64);
-            let v8 = if le(x2.sin().powi(2).ln_1p(), (v6.sin() * c(2.0)).sinh(), margin) {
-                prog_22_dual(x0.cos().tanh() * c(2.0), s0, x2, v, 0, margin)
-            } else if !(i == 4 && le(d_log(s0.cos().powi(2) + c(1.0), (v6 * v6 + c(1.0)).log(10.0).powi(2) + c(2.0)), c(0.25), margin)) {
-                let v7 = (x0 * x0 + c(1.0)).log10();
-                acc1 += c(0.5) * (v7 * v7 + c(0.5)).recip().cos().exp_m1().tanh();
-                (d_clamp(v[(i + k2) % 4], fi.cos() - c(1.5), x1.cos() + c(1.5), margin).powi(2) + c(1.0)).log(10.0)
-            } else {
-                c(0.1) - v6.sin()
-            };
-            s0 = (s0 * c(0.5) + s0.tanh().exp2() * c(0.25)).tanh();
-            acc1 -= v8.cos().cos() * c(0.1);
-        }
-        for _ in 1..n {
-            let v9 = (x1 / c(2.0)).cos();
-            let v10 = c(SCALE) + x2;
-            s0 *= c(0.6);
-            s0 -= c(0.2) * (x2 + s0).tanh();
-            s0 = s0.mul_add(c(0.8), (v9.tanh() + v10.cos()).cos() * c(0.1));
-        }
-        let v11 = v.iter().zip(v.iter()).map(|(&p, &q)| (x0.tanh() * c(1.5)).cosh() + p.sin() + q.tanh()).sum::<Dual64>();
-        x1.cos() + x2 * c(1.5) + s0 - acc1.tanh() + v6.sin() - v11.sin()
-    }
-
-    pub fn prog_58_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = (x0 * x0).ln_1p();
-        let mut acc2: Dual64 = c(0.0);
-        let v4 = match n {
-            0..=2 => {
-                let v3 = prog_37_dual(acc2, c(0.75), d_max(x1, (x1.cos() * c(1.2)).tan(), margin).sin(), v, n, margin);
-                (acc2.cos() * c(0.9)).atanh() * x0.cos() + v3.cos()
-            }
-            3 => prog_33_dual(x0, (x2 * x0.tanh()).tanh(), c(0.75), [v[0], v[1], v[2], v[3]], n, margin),
-            4 | 6 => d_min(c(2.0_f64), x1 - x2, margin),
-            _ => d_max(w0[n % 4], s1, margin),
-        };
-        let mut k5 = 0;
-        let v8 = loop {
-            k5 += 1;
-            let v7 = if le(x1.tanh().sinh(), c(0.25), margin) || k5 % 2 == 0 {
-                let v6 = w0[3].powi(2);
-                (v[k5 % 4].cos() * c(0.9)).asin() + v6.tanh()
-            } else if lt(v[(k5 + n) % 4] / c(3.0), c(0.0), margin) {
-                (x1 * x1 + c(2.0)).acosh() * (x2 - x1)
-            } else {
-                ((v4 * v4 + c(2.0)).ln().powi(2) + c(1.5)).acosh()
-            };
-            if le(x0.tanh(), v[n % 4], margin) {
-                break x2 * v4 + (x2.tanh() * c(0.9)).acos();
-            }
-            s1 = s1 * c(0.75) + (v4 + w0[n % 4]).cos() * c(0.1);
-            if k5 >= 4 || le(v[k5 % 4].sin().exp_m1().cos().exp_m1(), c(0.0), margin) {
-                break x1 - x2;
-            }
-            acc2 -= v7.tanh() * c(0.25);
-        };
-        let mut k9 = 0;
-        loop {
-            k9 += 1;
-            s1 = (s1 * c(0.8) + v[k9 % 4].cos().powi(3) * c(0.05)).sin();
-            let v10 = v.iter().map(|&p| (x2.powi(2) + c(1.0)).log(3.0) + p.tanh()).sum::<Dual64>();
-            if k9 >= 6 || lt((d_atan2(x1, x1.powi(2) + c(1.0)).sin() * c(0.9)).asin(), c(0.0), margin) {
-                break;
-            }
-            s1 = c(0.5) * s1 + c(0.05) * v10.tanh();
-        }
-        let mut k11 = 0;
-        let v12: Dual64 = loop {
-            k11 += 1;
-            s1 = (s1 * c(0.5) + v[k11] * c(0.5)).sin();
-            s1 = c(0.75) * s1 + c(0.005) * prog_6_dual((v4 / (v[(k11 + k5) % 4] * v[(k11 + k5) % 4] + c(1.0))).cos().exp_m1().cos() * c(2.0), x1.sin().exp_m1().tanh() * c(2.0), (v[k9 % 4] * v4).sin() * c(2.0), [v[0], v[1], v[2], v[3]], k9, margin).cos();
-            acc2 -= (v4 / (x2 * x2 + c(1.5)) + x2 * x2).cos() * c(0.5);
-            if k11 >= 2 || le((w0[1].sin() * c(0.9)).atanh(), -c(0.5), margin) {
-                break (v4.cos() * c(2.0)).cosh();
-            }
-        };
-        x1.cos() + x2 * c(1.5) + w0[2].sin() + s1 * c(0.5) + acc2 - v4.sin() + v8.tanh() - v12.cos() + (x0.tanh().powi(2) + c(1.0)).log(2.0)
-    }
-
-    pub fn prog_59_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.sin().exp_m1();
-        let mut acc1: Dual64 = c(0.0);
-        match n % 3 {
-            0 | 2 => {
-                s0 = s0 * c(0.8) + (x2 * x2 + c(1.0)).ln().tanh() * c(0.2);
-                if ge(d_atan2((x0 * x1).powi(2) + c(1.0), x1.sin().exp2()), -c(1.0), margin) {
-                    s0 = s0.mul_add(c(0.5), (s0 * x0 * c(0.75)).tanh() * c(0.1));
-                    s0 = (s0 * c(0.5) + d_clamp(acc1 + v[n % 4], (v[n % 4].tanh() * c(2.0)).cosh().cos() - c(1.5), acc1.cos().exp2().sin() + c(1.5), margin) * c(0.05)).tanh();
-                } else if lt((v[n % 4] * v[n % 4] + c(1.0)).powf(1.5), d_clamp(v[1], s0.cos() - c(1.5), acc1.tanh() + c(1.5), margin), margin) {
-                    acc1 -= d_max(-c(0.5_f64), x2.cos(), margin);
-                } else {
-                    acc1 += c(0.75) * (acc1.sin() * c(0.9)).atanh();
-                    acc1 += (x1.tanh() * c(1.5)).cosh().sin();
-                }
-            }
-            _ => {
-                let x2 = prog_46_dual(x2, d_max(v[n % 4] + acc1, (x1 * x1).ln_1p(), margin).cos(), x1, &v, n, margin);
-                let v2 = prog_51_dual((v[n % 4].powi(2).powi(2) + c(0.5)).ln().cos(), s0, (v[n % 4] * v[n % 4] + c(1.0)).cbrt().cos(), v, n, margin);
-                s0 = s0.mul_add(c(0.6), (x2.tanh() + v2.tanh()).tanh() * c(0.005));
-            }
-        }
-        let mut a3 = [c(0.0); 4];
-        a3[0] = x1.sin();
-        for i in 1..4 {
-            a3[i] = a3[i - 1] * c(0.5) + x2.tanh().exp().tanh().tanh() * c(0.1);
-        }
-        for i in 1..n {
-            let v6: Dual64 = if le(a3[3].sin().exp_m1(), a3[(i + n) % 4], margin) || n == 1 {
-                for j in 0..n {
-                    let fj = c(j as f64);
-                    s0 = s0 * c(0.8) + ((x0.tanh() * c(0.9)).acos().tanh() * c(0.9)).asin().tanh() * c(0.02);
-                    let v4 = if gt(((c(1.5) - x0).tanh() * c(0.9)).asin(), -c(1.0), margin) {
-                        let x2 = ((v[j % 4] + x0).tanh() * c(0.9)).asin();
-                        (x2 * x2 + c(1.0)).log10()
-                    } else {
-                        -x2
-                    };
-                    s0 *= c(0.5);
-                    s0 += c(0.2) * ((x1 * x1 + c(2.0)).acosh() - fj).cos();
-                    s0 *= c(0.5);
-                    s0 += c(0.25) * v4.sin();
-                }
-                (x2.sin() * c(1.2)).tan()
-            } else if ge(s0.sin().exp() - s0.tanh(), c(0.0), margin) {
-                let v5 = ((s0 * x1).powi(2) + c(1.0)).recip();
-                s0 + v5 * v5
-            } else {
-                (v[i % 4].sin() * c(1.2)).tan()
-            };
-            let v7: Dual64 = a3[i % 4].cos();
-            let v8 = v7 * v[1].asinh();
-            s0 = c(0.5) * s0 + c(0.75) * (d_to_degrees(a3[i % 4]) * c(0.01)).tanh();
-            acc1 += (v6.cos() - v8.tanh()).sin() * c(0.25);
-        }
-        let mut k9 = 0;
-        let v13 = loop {
-            k9 += 1;
-            if gt((s0 * s0 + c(1.5)).acosh(), a3[3 - k9], margin) {
-                let v10 = prog_22_dual(c(0.25), (v[n % 4] + s0).cos(), c(1.5), v, 0, margin);
-                acc1 += v10.sin().tanh() * c(0.05);
-            } else if k9 == 0 {
-                s0 = s0 * c(0.6) + (s0 * s0 + (s0.sin() * c(0.9)).atanh()).sin() * c(0.05);
-                let mut k11 = 0;
-                while k11 < 6 {
-                    k11 += 1;
-                    s0 = (s0 * c(0.5) + (v[k11 % 4] * s0 - s0 * s0) * c(0.05)).sin();
-                    acc1 += d_atan2(x1.sin(), x1 * x1 + c(0.5)).cos() * c(0.1);
-                    acc1 += (x2 * x0).tanh() * c(0.1);
-                }
-            } else {
-                s0 = c(0.6) * s0 + c(0.5) * (s0 * c(0.8)).cos();
-                let v12 = (x1.cos() * c(0.9)).atanh();
-                acc1 -= c(0.5) * v12.cos().sin();
-            }
-            s0 = s0.mul_add(c(0.8), (s0.powi(2) + c(1.0)).log2().sin() * c(0.1));
-            if k9 >= 3 || lt(x2 - x0, c(1.0), margin) {
-                break (d_to_degrees(x2) * c(0.01)).sin();
-            }
-        };
-        if gt(v13 + v13 / (a3[3 - k9] * a3[3 - k9] + c(0.5)), c(0.5), margin) && k9 == 2 {
-            let v14 = (x2 * x2).cos();
-            s0 = s0.mul_add(c(0.8), v14.cos() * c(0.05));
-        } else if !(n % 2 == 0 && ge(d_atan2(v13, v[(k9 + n) % 4] * v[(k9 + n) % 4] + c(0.5)), a3[3 - k9] - x0, margin)) {
-            let v15 = (v13.powi(2) + c(1.0)).recip();
-            s0 = c(0.8) * s0 + c(0.2) * d_clamp(v[n % 4], -c(1.5), c(0.5), margin).sin();
-            acc1 -= v15;
-        } else {
-            for &t in v.iter() {
-                let v17 = if le(d_atan2(x1 * x1 + c(1.0), a3[k9]), v13.cos(), margin) {
-                    for j in 0..n {
-                        let fj = c(j as f64);
-                        if k9 == 0 {
-                            let v13 = d_log((s0 - a3[j % 4]).powi(2) + c(1.0), (v13 * v13).ln_1p().powi(2) + c(2.0));
-                            s0 *= c(0.6);
-                            s0 -= c(1.0) * (t * c(std::f64::consts::FRAC_1_PI));
-                            acc1 -= v13.tanh() * c(0.05);
-                        } else if ge((t * t + c(1.0)).powi(-3), c(0.5), margin) {
-                            let v16 = d_to_radians(fj);
-                            s0 = (s0 * c(0.5) + fj.cos().exp_m1() * c(1.0)).tanh();
-                            acc1 += c(0.05) * v16.tanh();
-                        }
-                        acc1 -= c(0.05) * x2.tanh().exp2().tanh();
-                        if gt(v[j % 4], x2, margin) {
-                            acc1 -= c(0.05) * ((fj - x0) * x0.tanh()).tanh();
-                        } else if le(x2.tanh().atan(), a3[1] * x0, margin) {
-                            s0 = (s0 * c(0.6) + (t.cos() * c(0.9)).atanh() * c(0.05)).tanh();
-                            s0 = s0 * c(0.75) + (v13.powi(2) + s0.tanh().exp2()).sin() * c(0.05);
-                        } else {
-                            s0 = s0.mul_add(c(0.5), d_atan2(s0.powi(2) + c(1.0), x2).cos() * c(0.1));
-                        }
-                    }
-                    (v13 * v13 + c(2.0)).ln()
-                } else {
-                    t.cos()
-                };
-                acc1 -= (v[0] * t).sin() * c(0.5);
-                acc1 += c(0.5) * v17.sin();
-            }
-        }
-        s0 + acc1.cos()
-    }
-
-    pub fn prog_60_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_atan2(v[n % 4], (x0 - v[2]).powi(2) + c(1.0)).cos() * c(2.0);
-        let mut s1 = (x2.cos().powi(2) + c(0.5)).ln();
-        let mut acc2: Dual64 = c(0.0);
-        'l0: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            for j in 0..i {
-                let fj = c(j as f64);
-                match j {
-                    1 => {
-                        continue 'l0;
-                    }
-                    2 => {
-                        let v3: Dual64 = prog_22_dual(t.sin().exp().tanh(), s0, fj, v, i, margin);
-                        acc2 += v3.sin() * c(0.02);
-                    }
-                    _ => {
-                        let v4 = (s0.cos() * c(0.9)).acos();
-                        s0 = s0 * c(0.6) + (x1.sin() * c(0.9)).acos().tanh() * c(0.1);
-                        acc2 += c(0.1) * v4.sin().cos();
-                    }
-                }
-                acc2 -= c(0.1) * (t * c(std::f64::consts::FRAC_1_PI) - c(0.25)).cos();
-            }
-            if gt((t.sin() * c(1.5)).cosh().mul_add(d_max(-c(1.5_f64), x2, margin), fi * s1), -c(0.5), margin) {
-                acc2 += (d_to_degrees(x1) * c(0.01)).sin() * c(0.5);
-            } else {
-                acc2 += (x1 / (v[i] * v[i] + c(0.5))).tanh() * c(0.5);
-                acc2 += c(0.5) * (s0 * v[i]).tanh();
-            }
-            if ge(d_log(v[i] * v[i] + c(1.0), fi.powi(2) + c(2.0)), -c(1.0), margin) || i == 1 {
-                let v5 = t.sin().exp_m1();
-                s1 *= c(0.6);
-                s1 += c(0.1) * v5.cos().sin();
-            } else if !(i % 3 == 1 && gt(d_powf(c(2.0_f64), t.tanh()), (x1.tanh() * c(1.2)).tan(), margin)) {
-                let v6 = (x1.tanh() * c(1.5)).sinh();
-                acc2 += c(0.5) * x0.cos();
-                s0 = c(0.5) * s0 + c(0.1) * v6.cos();
-            }
-            s1 = s1 * c(0.75) + prog_22_dual(d_abs(s0, margin).cos() * c(2.0), s0, (v[0] / (x0 * x0 + c(1.5))).cos(), v, i, margin).tanh() * c(0.005);
-        }
-        let v7 = v.iter().map(|&p| prog_22_dual((p + s0).sin(), s0, p, v, n, margin)).sum::<Dual64>();
-        let v8 = v.iter().map(|&p| prog_22_dual(d_min(x0, x2, margin).tanh(), p, x0, v, n, margin)).sum::<Dual64>();
-        let mut k9 = 0;
-        while k9 < n {
-            k9 += 1;
-            match k9 {
-                0 => {
-                    let v10 = prog_22_dual(x2, c(0.75), (v[k9 % 4] / (v7.tanh() + c(2.0))).cos() * c(2.0), v, n, margin);
-                    acc2 -= (s1 * s1 + c(1.0)).recip() * c(0.25);
-                    s1 = (s1 * c(0.75) + v10.sin() * c(0.005)).sin();
-                }
-                g if g > 1 => {
-                    s0 = (s0 * c(0.8) + v[k9 % 4] * c(0.2)).sin();
-                    let v7: Dual64 = x0 * c(core::f64::consts::FRAC_1_SQRT_2);
-                    acc2 -= v7.tanh() * c(0.25);
-                }
-                _ => {
-                    s0 = s0 * c(0.6) + v7.cos().exp_m1().sin() * c(0.1);
-                }
-            }
-            if k9 == 3 && lt((x2.powi(2) + c(0.5)).sqrt(), x1, margin) {
-                return x1 / c(1.5);
-            }
-            if lt(x1 * (s0 * s0 + c(0.5)).cbrt(), d_to_degrees(v[0]) * c(0.02), margin) {
-                let v11 = (v7.cos().powi(2) + c(1.0)).cbrt();
-                s0 = s0.mul_add(c(0.5), v11.tanh() * c(0.75));
-            } else if le(((v[k9 % 4] * c(std::f64::consts::LN_2)).powi(2) + c(0.5)).recip(), -c(0.5), margin) {
-                let v12 = v7 / (x0 * x0 + c(1.0));
-                s0 = c(0.8) * s0 + c(0.5) * (c(0.35) * s0).tanh();
-                s0 *= c(0.6);
-                s0 += c(0.02) * v12.sin();
-            }
-            s0 *= c(0.75);
-            s0 -= c(0.05) * (v[n % 4] - (v8.cos() * c(0.9)).asin()).tanh();
-        }
-        let v13 = d_to_radians(v8);
-        match k9 % 2 {
-            0 => {
-                let v14 = (d_min(c(2.0_f64), v13, margin).powi(2) + c(1.0)).log10();
-                for i in 0..n {
-                    match i {
-                        1 | 3 => {
-                            s0 = (s0 * c(0.8) + (v14 * v14 + c(1.0)).recip() * c(0.25)).tanh();
-                        }
-                        g if g > 4 => {
-                            break;
-                        }
-                        _ => {
-                            s1 = s1.mul_add(c(0.75), v14.mul_add(v13, v14).sin() * c(0.1));
-                            let v15 = v[k9 % 4] / (v8 * v8 + c(0.5));
-                            acc2 += c(0.25) * v15.sin();
-                        }
-                    }
-                    acc2 -= c(0.25) * x2.tanh().cosh().tanh();
-                    if le(v7, v[(i + n) % 4], margin) {
-                        s0 = s0 * c(0.6) + (x1 * s0).sin().tanh() * c(0.05);
-                    } else {
-                        let v16 = x2 / (v[0].powi(2) + c(0.5));
-                        s1 = (s1 * c(0.75) + v16.sin() * c(0.02)).tanh();
-                    }
-                }
-                s1 *= c(0.6);
-                s1 += c(0.4) * v14.sin();
-            }
-            1 => {
-                acc2 += d_log(v[3].powi(2) + c(1.0), x1.powi(2) + c(2.0)).powi(2).ln_1p().cos();
-            }
-            _ => {
-                s0 *= c(0.5);
-                s0 += c(0.1) * ((x1 * x1 + c(1.0)).log(2.0).powi(2) + c(2.0)).acosh().sin();
-            }
-        }
-        x1 * c(0.25) - s0 * c(0.75) + s1.cos() - acc2.sin() + v7.cos() - v13
-    }
-
-    pub fn prog_61_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1.powi(2) + c(1.0)).log(2.0).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v5 = match n {
-            3..=5 => d_abs(s0, margin).sin().exp_m1(),
-            6 => {
-                for i in 0..n {
-                    let v2 = x0;
-                    s0 = (s0 * c(0.6) + d_log(d_hypot(c(3.0_f64), x1, margin).powi(2) + c(1.0), (v[i % 4].sin() * c(1.5)).sinh().powi(2) + c(2.0)) * c(0.02)).tanh();
-                    acc1 -= v2.cos() * c(0.25);
-                }
-                let v3 = (x1.cos() * c(0.9)).acos();
-                d_max((v[n % 4] * v[n % 4] + c(0.5)).ln(), acc1.powi(2), margin) + v3.cos()
-            }
-            _ => {
-                let v4 = prog_46_dual(s0, c(0.25), x2, &v, n, margin);
-                (x2.powi(2) + c(1.5)).acosh() + v4.cos()
-            }
-        };
-        'l1: for i in 0..4 {
-            s0 *= c(0.5);
-            s0 += c(0.1) * ((v[i].sin() * c(0.9)).atanh().powi(2) + c(1.0)).ln().cos();
-            let mut k6 = 0;
-            while k6 < n + 1 && le(c(SCALE) + x0, c(0.0), margin) {
-                k6 += 1;
-                s0 = (s0 * c(0.5) + d_max(s0, x2, margin) * c(0.5)).tanh();
-                acc1 += c(0.05) * (v5 * s0).cos().sin();
-                if i + n < 5 {
-                    s0 = s0 * c(0.6) + x2.mul_add(x1, x0).cos() * c(0.05);
+        let mut k6 = 0;
+        'l1: while k6 < 3 && ge((x0 * x0 + c(0.5)).ln(), s0 / (s1.tanh() + c(2.0)), margin) {
+            k6 += 1;
+            s1 = (s1 * c(0.6) + d_atan2(s1 * s1 + c(0.5), v[1]) * c(0.05)).sin();
+            s2 = c(0.8) * s2 + c(0.01) * x0.powi(3).tanh();
+            for j in (0..=n).rev().step_by(2) {
+                if gt(d_powf(x0 * x0 + c(1.0), x0.cos()) / (s0.atan().sin() + c(2.0)), x2, margin) {
                     continue 'l1;
                 }
-            }
-            acc1 += c(0.4) * (x2 * c(core::f64::consts::FRAC_1_SQRT_2)).sin().sinh();
-            s0 *= c(0.6);
-            s0 += c(0.2) * (x2 + v5).atan().cos();
-        }
-        for i in (0..6).rev() {
-            acc1 += (v5.sin() * c(0.5)).ln_1p().sin() * c(0.25);
-            s0 *= c(0.75);
-            s0 += c(0.1) * v[(i + n) % 4].cos().exp2().cos();
-            s0 *= c(0.6);
-            s0 += c(0.4) * s0.asinh().cos();
-        }
-        for i in 1..n {
-            let fi = c(i as f64);
-            s0 = (s0 * c(0.6) + d_to_radians(v5) * c(50.0) * c(0.4)).tanh();
-            match i % 4 {
-                0 => {
-                    break;
-                }
-                g if g > 1 => {
-                    s0 *= c(0.5);
-                    s0 += c(0.5) * v[3].sin();
-                }
-                _ => {
-                    s0 *= c(0.5);
-                    s0 += c(1.0) * d_atan2(c(2.0_f64), s0).tanh();
-                    acc1 += c(0.4) * (v[i % 4] - x0).powi(2).ln_1p().tanh();
-                    if lt(v5 + v[i % 4].sin(), x2, margin) {
-                        let v7 = s0 * v[1];
-                        s0 = (s0 * c(0.5) + v7.tanh() * c(0.1)).sin();
-                    } else if n > 4 && lt(((v[i % 4] + s0).powi(2) + c(1.0)).sqrt(), c(1.0), margin) {
-                        let mut k8 = 0;
-                        while k8 < n + 1 && lt(-v5, (v[1].sin() * c(0.9)).asin(), margin) {
-                            k8 += 1;
-                            let v9 = v.iter().copied().map(|p| c(1.0) + c(0.1) * (x1 + p.tanh()).sin()).product::<Dual64>();
-                            s0 = (s0 * c(0.5) + d_powf(c(2.0_f64), s0.cos()) * c(0.25)).tanh();
-                            s0 = s0 * c(0.8) + (v[i % 4].tanh() * c(0.9)).acos().cos() * c(0.05);
-                            s0 = s0 * c(0.8) + v9.sin().tanh() * c(0.1);
-                        }
-                        s0 = s0.mul_add(c(0.8), x1.sin() / ((s0 * s0).powi(2) + c(1.5)) * c(0.05));
-                    } else {
-                        let v10 = fi;
-                        acc1 += c(0.4) * v10.cos();
-                    }
-                }
-            }
-        }
-        let v13 = match n {
-            0 => {
-                let v11 = v[n % 4].tanh().exp_m1().asinh();
-                prog_22_dual(c(0.25), s0, (x2.powi(2) + c(1.0)).powf(0.3).cos(), v, n, margin) + v11.tanh()
-            }
-            g if g > 1 => {
-                let x2 = (x0.cos() * c(1.2)).tan();
-                s0 + x2.tanh()
-            }
-            _ => {
-                let v12 = x0 * x2;
-                s0 = (s0 * c(0.8) + (v12.powi(2) + c(1.0)).log2() * c(0.02)).sin();
-                (x0 / (x0.powi(2) + c(0.5))).cos().exp()
-            }
-        };
-        x0.sin() - x2.cos() + v[0] - s0 + acc1.tanh() + v5 * c(0.75) + v13.cos()
-    }
-
-    pub fn prog_62_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_50_dual(x0, x2, d_hypot(v[n % 4] - x1, (x2.sin() + c(2.0)).cbrt(), margin).sin() * c(2.0), v, n, margin).cos() * c(2.0);
-        let mut s1: Dual64 = prog_3_dual((x1 * v[n % 4]).sin().tanh(), c(0.5), x2, v, n, margin).sin() * c(2.0);
-        let mut s2 = d_max(-c(1.5_f64), x1, margin);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().map(|&p| ((c(SCALE) + p).tanh() * c(1.5)).sinh()).sum::<Dual64>();
-        let v5: Dual64 = (x2.cos() * c(0.9)).asin().powi(3);
-        let mut k6 = 0;
-        while k6 < 6 {
-            k6 += 1;
-            for j in (1..=3).step_by(2) {
-                let fj = c(j as f64);
-                s2 *= c(0.6);
-                s2 += c(1.0) * fj.cos().exp().sin();
-                let v7: Dual64 = v[1];
-                acc3 += c(0.1) * v7.tanh().sin();
-            }
-            s2 = s2.mul_add(c(0.75), s0.tanh().tanh() * c(0.25));
-        }
-        let v8 = v.iter().copied().map(|p| (p.sin() * c(0.9)).acos()).sum::<Dual64>();
-        let v9 = v.iter().fold(v4.tanh(), |r, &p| r * c(0.5) + c(0.02) * (prog_22_dual(x0, c(0.25), x1, v, n, margin) + p.cos()).cos());
-        s0 = (s0 * c(0.8) + v9.atan() * c(0.01)).tanh();
-        s1 = (s1 * c(0.75) + v8.cos() * c(0.02)).tanh();
-        s0.cos() + s1 * c(0.5) - s2 * c(1.5) + acc3 * c(0.25) + v5.tanh() + (v9 + x2).atan()
-    }
-
-    pub fn prog_63_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0.powi(2) + c(1.0)).cbrt();
-        let mut acc1: Dual64 = c(0.0);
-        for &t in v.iter() {
-            match n % 3 {
-                0..=2 => {
-                    let v2 = (x1.tanh() * c(2.0)).cosh();
-                    s0 = c(0.8) * s0 + c(0.01) * (v2.cos() * c(0.9)).asin().tanh();
-                }
-                _ => {
-                    s0 = s0 * c(0.6) + (s0 + t).cos() * c(0.2);
-                    s0 = s0.mul_add(c(0.6), (v[2].sin() * c(0.5)).ln_1p().sin() * c(0.4));
-                }
-            }
-            let v3 = prog_22_dual(x2, s0, (x2.powi(2) + c(0.5)).sqrt().sin() * c(2.0), [v[0], v[1], v[2], v[3]], 0, margin);
-            let v4 = prog_22_dual(t, x2, s0.mul_add(s0, t).cos(), [v[0], v[1], v[2], v[3]], 4, margin);
-            s0 = s0 * c(0.6) + s0.sin() * c(0.4);
-            acc1 += (v3.tanh() + v4.tanh()).tanh() * c(0.02);
-        }
-        for &t in v {
-            let v5 = x2;
-            let mut k6 = 0;
-            while k6 < 5 && ge(s0.sin().exp() * c(2.5), t * v5, margin) {
-                k6 += 1;
-                acc1 += c(0.1) * (x1 - s0).cos();
-                if le((v[k6 % 4] - v5) * c(std::f64::consts::LN_2), -c(1.0), margin) {
-                    break;
-                }
-            }
-            s0 = (s0 * c(0.75) + prog_22_dual(t, (-(c(SCALE) + x1)).tanh(), c(0.5), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).sin();
-            acc1 -= v5.tanh().sin() * c(0.5);
-        }
-        let mut a7 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            let fi = c(i as f64);
-            a7[i % 4] -= fi.sin() * c(0.1) * a7[2];
-            a7[i % 4] = a7[3 - i % 4] * (d_log(s0.powi(2) + c(1.0), x2.powi(2) + c(2.0)).tanh() * c(0.1)) + a7[i % 4];
-        }
-        'l4: for (i, &t) in a7.iter().enumerate() {
-            let fi = c(i as f64);
-            s0 = s0.mul_add(c(0.8), fi.tanh().sin() * c(1.0));
-            acc1 -= (d_abs(a7[n % 4], margin) * x0).cos() * c(0.4);
-            for &u in v.iter() {
-                let v10 = if le((x0 * x0 + c(2.0)).acosh(), c(1.0), margin) || i == 3 {
-                    let x0 = s0 - x0;
-                    let v8 = a7[i] - x1;
-                    (-u) + x0.cos() + v8.sin()
-                } else if ge(d_abs(v[0], margin).asinh(), x2, margin) {
-                    let x0: Dual64 = (x0 * x0 + c(1.0)).log(3.0);
-                    (-(s0 * c(std::f64::consts::LN_2))) + x0.cos()
+                let v7 = if gt((s2.tanh() * c(1.2)).tan(), v[j % 4].tanh(), margin) {
+                    prog_4_dual(d_log(c(3.0_f64), s0.powi(3).powi(2) + c(2.0)).tanh(), (s0.tanh() * c(1.2)).tan().mul_add(x0.cos(), (v[j % 4] * v[j % 4] + c(0.5)).recip()).cos(), s2, [v[0], v[1], v[2], v[3]], k6, margin)
                 } else {
-                    let v9 = (t.tanh() * c(0.9)).atanh();
-                    (u * u + c(0.5)).ln() + v9.sin()
+                    (v[j % 4].cos() * c(1.5)).cosh()
                 };
-                if gt(t.tanh().exp2() / ((fi * v[i]).powi(2) + c(1.0)), (x1.cos() * c(1.5)).sinh(), margin) {
-                    continue 'l4;
-                }
-                s0 = (s0 * c(0.5) + x0 / (u.sin() + c(2.0)) * c(0.1)).sin();
-                s0 = s0.mul_add(c(0.8), v10.cos() * c(0.02));
+                acc3 += c(0.1) * x1.tanh();
+                s2 = c(0.5) * s2 + c(0.005) * v7.cos();
             }
-            acc1 += t.tanh().sin().exp().cos() * c(0.5);
         }
-        let a11 = [prog_6_dual((x2 * x2 + c(1.0)).recip().tanh() * c(2.0), c(1.5), c(2.0), [v[0], v[1], v[2], v[3]], n, margin), ((x1 - c(0.3)).sin() * c(1.5)).cosh(), v[n % 4].sin().exp2(), (x2.tanh() * c(0.9)).atanh()];
-        let v12: Dual64 = prog_37_dual(((x2.powi(2) + c(1.0)).log2().powi(2) + c(0.5)).sqrt().sin(), x1, c(0.75), v, n, margin);
-        s0.cos() + acc1.cos() + a7[3].cos() + a11[0].tanh() + v12.cos()
-    }
-
-    pub fn prog_64_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[0];
-        let mut s1 = (v[n % 4].powi(2) + c(2.0)).ln();
-        let mut s2 = ((x2.sin() * c(1.2)).tan().powi(2) + c(2.0)).ln().cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = if gt(((x1 - s1).powi(2) + c(1.0)).log10(), c(0.5), margin) {
-            (d_hypot(c(0.5_f64), s0, margin).powi(2) + c(1.0)).powi(-2)
-        } else {
-            (s2.tanh().cosh().powi(2) + c(1.0)).log10()
-        };
-        let v5 = v.iter().map(|&p| x2.cos() + p.sin()).sum::<Dual64>();
-        let v6 = match n % 3 {
-            0 | 2 => prog_23_dual(((v[n % 4].powi(2) + c(1.0)).log10() - (v5 + s0)).cos(), x1, s2, v, 2, margin),
-            _ => s0.tanh().sin().exp(),
-        };
-        for i in 0..3 {
-            if le(x0.asinh(), -c(0.5), margin) {
-                s2 = (s2 * c(0.75) + (v4.cos().powi(2) + c(2.0)).sqrt() * c(0.25)).tanh();
-            } else {
-                let v7: Dual64 = (v6 * v6 + c(1.0)).log10();
-                for u in v {
-                    let v8 = u.sin().exp2();
-                    if ge(prog_22_dual((u.cos().exp().cos() * c(0.9)).acos().sin(), d_max(v8, u, margin).sin(), v4.powi(2).sin(), v, n, margin), c(0.0), margin) || i > 1 {
-                        let v9 = v7.tanh().exp();
-                        acc3 -= v9.cos().cos() * c(0.1);
-                    }
-                    s2 = (s2 * c(0.5) + v6.sin() * c(0.5)).tanh();
-                }
-                s0 = (s0 * c(0.6) + v7.sin() * c(0.75)).tanh();
-            }
-            match i {
-                0 => {
-                    break;
-                }
-                1 => {
-                    acc3 += c(0.5) * (d_to_degrees(v4.mul_add(v[2], x1)) * c(0.02)).sin();
-                    let v10 = s0 - x1;
-                    acc3 += c(0.5) * v10.tanh();
-                }
-                2 => {
-                    s1 = (s1 * c(0.6) + prog_22_dual(v4, x0, v[n % 4].tanh().exp_m1().cos(), v, i, margin) * c(0.005)).tanh();
-                }
-                _ => {
-                    s1 = s1.mul_add(c(0.8), (s1 * v5).sin() * c(0.02));
-                }
-            }
-            s2 = (s2 * c(0.75) + prog_22_dual(s1, c(0.75), x1, v, i, margin) * c(0.01)).sin();
-        }
-        x0 * c(1.5) + s0.sin() - s2 * c(0.5) - acc3.tanh() - v4 - v5.cos() + v6.tanh()
-    }
-
-    pub fn prog_65_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = x0 / (x1.sin() + c(2.0));
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        let v6 = loop {
-            k3 += 1;
-            match k3 {
-                0 => {
-                    s1 = s1 * c(0.6) + d_to_radians(v[0]) * c(1.0);
-                }
-                g if g > 1 => {
-                    s1 = c(0.75) * s1 + c(0.25) * x0.sin();
-                    acc2 += (v[k3 % 4] + x2.sin().exp_m1()).cos() * c(0.5);
-                    if le(s1 * s1 - w0[(k3 + n) % 4].mul_add(x0, s1), c(0.5), margin) && k3 > 2 {
-                        break d_min(d_clamp(x2, x2.sin() - c(1.5), v[3].sin() + c(1.5), margin), (s1.sin() * c(0.9)).atanh(), margin);
-                    }
-                }
-                _ => {
-                    let v4 = x0;
-                    let v5 = prog_22_dual(d_log(s1.powi(2) + c(1.0), v4 * v4 + c(2.0)).sin() * c(2.0), (x0.sin() * c(0.9)).acos().cos(), x2.asinh().sin() * c(2.0), [v[0], v[1], v[2], v[3]], k3, margin);
-                    s1 *= c(0.6);
-                    s1 -= c(0.005) * v5.cos();
-                }
-            }
-            acc2 -= c(0.5) * v[k3 % 4].cos();
-            acc2 -= (x2 * x2 + c(2.0)).acosh().cos() * c(0.5);
-            if k3 >= 4 || lt(((s1.cos() * c(0.9)).asin().cos() * c(1.2)).tan(), w0[k3 % 4] + x2, margin) {
-                break (x0.powi(2) + c(2.0)).ln();
-            }
-        };
-        let mut a7 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            a7[i % 4] = a7[i % 4] + a7[(i * 3) % 4] * ((c(0.3) - w0[2]).cos() * c(0.05));
-            acc2 += c(0.25) * (x2.cos() * c(0.9)).asin().sin();
-        }
-        let v8 = v.iter().map(|&p| p.tanh().cosh()).sum::<Dual64>();
-        if lt(prog_20_dual(x2, x1, s1, [v[0], v[1], v[2], v[3]], n, margin), c(0.5), margin) {
-            acc2 += c(0.25) * v6.tanh().sin();
-            if ge((a7[(k3 + n) % 4].tanh() * c(0.5)).ln_1p(), v8 / (x0.powi(2) + c(1.0)), margin) || k3 == 0 {
-                s1 = (s1 * c(0.8) + (x2.sin() * c(1.5)).sinh() * c(0.05)).tanh();
-                s1 = s1.mul_add(c(0.8), prog_23_dual((w0[(k3 + n) % 4] + a7[0] + c(1.25)).sin(), (w0[(k3 + n) % 4] * w0[2]).asinh().sin() * c(2.0), x0.cos(), [v[0], v[1], v[2], v[3]], k3, margin).tanh() * c(0.005));
-            }
-            s1 = c(0.75) * s1 + c(0.25) * (c(1.25) - x1).sin();
-        } else if le((v8.atan().powi(2) + c(1.0)).recip(), c(0.0), margin) {
-            let v6 = ((x2 * x2).ln_1p().sin() * c(0.9)).asin();
-            acc2 -= v6.sin();
-        } else {
-            s1 *= c(0.5);
-            s1 -= c(0.5) * (x2 * x2 + c(1.0)).ln().cos();
-            acc2 -= x0.sin();
-        }
-        w0[1] + s1.tanh() + acc2.cos() + v6 * c(1.5) + a7[2]
-    }
-
-    pub fn prog_66_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.sin();
-        let mut acc1: Dual64 = c(0.0);
-        let v2: Dual64 = if lt(prog_33_dual(x1, s0, (v[n % 4] * v[n % 4] + c(1.0)).recip().sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin), c(0.0), margin) {
-            x0.cos()
-        } else if n < 2 && ge(x2.cos().atan(), c(0.0), margin) {
-            prog_51_dual(acc1, x2.cos().cosh().sin(), x0.sin().exp().sin(), [v[0], v[1], v[2], v[3]], 5, margin)
-        } else {
-            (acc1 * acc1 + c(0.5)).recip() / ((x0 * x0 + c(2.0)).ln().powi(2) + c(0.5))
-        };
-        let v5 = if le(d_to_radians(x0) * c(50.0), (acc1.tanh() * c(1.2)).tan(), margin) {
-            let v3 = x0.tanh();
-            s0 *= c(0.6);
-            s0 += c(0.4) * v3;
-            x0 * v3 - (v[n % 4] * v[n % 4] + c(1.0)).sqrt()
-        } else if ge((v[n % 4] + x1).asinh(), v[n % 4], margin) || n == 6 {
-            let v4 = prog_6_dual(c(0.25), x1, v2.tanh(), [v[0], v[1], v[2], v[3]], n, margin);
-            s0 - x0 + v4.cos()
-        } else {
-            (v[n % 4] * v[n % 4] + c(0.5)).powf(0.3)
-        };
-        let mut k6 = 0;
-        while k6 < 4 && gt((v[k6 % 4].cos().exp2().powi(2) + c(0.5)).sqrt(), x0, margin) {
-            k6 += 1;
-            let v7 = (x2.sin().powi(2) + c(1.0)).log10();
-            let v8 = x1.sin().exp_m1();
-            acc1 -= ((v2 * v2 + c(0.5)).recip().powi(2) + c(0.5)).recip().cos() * c(0.5);
-            s0 = (s0 * c(0.75) + (v7.sin() + v8.tanh()) * c(0.05)).sin();
-        }
-        let mut m9 = 0;
-        for i in 0..n {
+        let v8 = v.iter().fold(acc3.sin(), |r, &p| r * c(0.75) + c(0.1) * (p - x1).sin());
+        'l3: for (i, &t) in v.iter().enumerate() {
             let fi = c(i as f64);
-            if gt(x1, -c(0.5), margin) {
-                m9 += 1;
-            }
-            match i {
-                0..=2 => {
-                    let v10 = v[i % 4].asinh();
-                    acc1 += c(0.25) * ((v[i % 4] + v10).powi(2) + c(1.0)).recip().cos();
-                    if lt((v2 * v2 + c(2.0)).ln(), v[i % 4], margin) {
-                        s0 *= c(0.6);
-                        s0 += c(0.4) * (v5 - fi).cos();
-                        let v11 = x0 - x1;
-                        acc1 += c(0.25) * v11.tanh();
-                    } else {
-                        acc1 += c(0.25) * d_min(x1, v5, margin).cos();
-                    }
-                }
-                g if g > 4 => {
-                    s0 = s0.mul_add(c(0.6), ((x1.cos() * c(1.5)).sinh() + (s0 - x0)).sin() * c(0.05));
-                }
-                _ => {
-                    s0 = (s0 * c(0.8) + (v5.powi(2) + c(0.5)).sqrt() * c(0.2)).sin();
-                    acc1 -= c(0.25) * d_max(v2, x2, margin).sin();
-                }
-            }
-            s0 *= c(0.6);
-            s0 -= c(1.0) * fi.tanh();
-            let v12 = v.iter().fold(v5.tanh(), |r, &p| r * c(0.5) + c(0.5) * ((fi * fi + c(0.5)).ln() + p.tanh()).cos());
-            acc1 -= c(0.25) * v12.sin().tanh();
-        }
-        match m9 {
-            0 => {
-                s0 *= c(0.75);
-                s0 += c(0.05) * (v[m9 % 4].sin() * d_copysign(c(3.0_f64), v2, margin)).sin();
-            }
-            1 => {
-                s0 = (s0 * c(0.8) + prog_6_dual(x1, x0, x2, [v[0], v[1], v[2], v[3]], m9, margin) * c(0.01)).tanh();
-                for i in 1..n {
-                    let fi = c(i as f64);
-                    if i % 2 == 0 {
-                        s0 *= c(0.75);
-                        s0 += c(0.05) * (x1 / (v2.sin() + c(2.0))).tanh();
-                    } else {
-                        for _ in 0..v.len() {
-                            s0 = s0.mul_add(c(0.5), (v[n % 4] + x1).sin() * c(0.25));
-                            s0 *= c(0.75);
-                            s0 -= c(0.1) * (s0.cos() * c(0.9)).asin().tanh();
+            s0 = c(0.5) * s0 + c(0.01) * prog_4_dual(v8, s0.tanh(), (s0.powi(2) + c(2.0)).acosh().tanh(), [v[0], v[1], v[2], v[3]], k6, margin).cos();
+            let mut k9 = 0;
+            while k9 < n + 1 {
+                k9 += 1;
+                match k9 % 4 {
+                    0 => {
+                        s0 = (s0 * c(0.75) + (fi.powi(2) + c(2.0)).sqrt().tanh() * c(1.0)).sin();
+                        if !(k6 > 0) {
+                            let v10 = (s1.powi(2) + c(1.0)).powi(-1);
+                            s0 = c(0.8) * s0 + c(0.05) * v10;
+                        } else if le(t.tanh().sinh() + t, c(0.5), margin) {
+                            s0 = (s0 * c(0.8) + s0 * c(0.2)).sin();
+                        }
+                        s1 = c(0.5) * s1 + c(0.05) * ((s2.cos() * c(0.9)).atanh() + s1).sin();
+                        if !(k9 < i && ge(t.atan().mul_add((t.tanh() + c(2.0)).cbrt(), t), c(0.0), margin)) {
+                            let v11 = ((t.powi(2) + c(1.0)).ln().powi(2) + c(1.0)).sqrt();
+                            acc3 -= v11.sin().cos() * c(0.05);
                         }
                     }
-                    acc1 += (d_log(v[i % 4].powi(2) + c(1.0), v5 * v5 + c(2.0)).powi(2) + c(1.5)).acosh().cos() * c(0.25);
-                    let mut k13 = 0;
-                    while k13 < n + 1 && gt(c(1.2) - (v[k13 % 4] - v2), c(0.0), margin) {
-                        k13 += 1;
-                        s0 = s0.mul_add(c(0.75), v[m9 % 4].tanh().cos() * c(0.25));
-                        acc1 += c(0.05) * (fi * x1).cos();
-                        s0 *= c(0.75);
-                        s0 += c(0.1) * (s0 / (v5.cos() + c(2.0)));
-                    }
-                }
-            }
-            2 | 4 => {
-                acc1 -= (d_clamp(x0, -c(1.0), c(0.5), margin).sin() * c(0.9)).atanh() * c(0.75);
-            }
-            _ => {
-                acc1 += d_hypot(x2.tanh(), (x0 * x0 + c(1.0)).cbrt(), margin).tanh();
-            }
-        }
-        acc1 += c(0.35) * x0.sin().exp();
-        let v14 = v.iter().fold(s0, |r, &p| r * c(0.75) + c(0.02) * ((x2.tanh() * c(0.9)).atanh() - p).cos());
-        acc1.tanh() + v2.tanh() + v5.sin() + v14.tanh() - (v[k6 % 4].cos() * c(0.9)).atanh()
-    }
-
-    pub fn prog_67_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = (w0[n % 4].powi(2) + c(1.0)).log(2.0).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = w0.iter().fold(x2, |r, &p| r * c(0.75) + c(0.005) * prog_22_dual(((d_to_radians(p) * c(50.0)).powi(2) + c(1.0)).log(3.0).sin() * c(2.0), acc2.sin().cos() * c(2.0), r, [w0[0], w0[1], w0[2], w0[3]], n, margin).sin());
-        match n % 4 {
-            0 | 2 => {
-                s1 = s1 * c(0.6) + (x1 * x1).cos() * c(0.1);
-                if le(d_min((acc2.cos() * c(1.5)).cosh(), x0, margin), v[n % 4], margin) || n > 4 {
-                    let v4 = prog_33_dual(v3, s1, x2, [v[0], v[1], v[2], v[3]], n, margin);
-                    for _ in 0..n {
-                        acc2 += c(0.25) * (v4.sin() * c(0.5)).ln_1p().cos();
-                        s1 = s1.mul_add(c(0.75), ((x0.cos() + c(2.0)).cbrt() + v[3] * s1).tanh() * c(0.05));
-                    }
-                    acc2 += v4.tanh() * c(0.05);
-                } else {
-                    let v5 = v3;
-                    s1 = s1.mul_add(c(0.5), d_atan2(v5, v5 * v5 + c(0.5)).tanh() * c(0.05));
-                }
-                let v6 = w0[1].mul_add(x2, x0) + x1.sin();
-                acc2 += v6.cos() * c(0.5);
-            }
-            3 => {
-                s1 = s1.mul_add(c(0.6), (w0[2].sin().exp_m1() + d_min(c(2.0_f64), x1, margin)).tanh() * c(0.1));
-                s1 = (s1 * c(0.8) + prog_37_dual(v3, c(1.2), x2, v, n, margin) * c(0.005)).tanh();
-            }
-            _ => {
-                for i in 0..v.len() {
-                    let v7 = prog_22_dual(x2, c(1.2), x0, [v[0], v[1], v[2], v[3]], i, margin);
-                    acc2 += c(0.25) * (v3.sin() * c(0.9)).atanh();
-                    s1 = (s1 * c(0.5) + v7.cos() * c(0.02)).sin();
-                }
-                s1 = s1 * c(0.75) + (-s1) * c(0.01);
-            }
-        }
-        if !(n > 0 && lt(x0.atan(), c(0.0), margin)) {
-            let mut k8 = 0;
-            while k8 < n && gt(v[0], -c(0.5), margin) {
-                k8 += 1;
-                for j in 0..3 {
-                    let fj = c(j as f64);
-                    if gt((x1 * x1 + c(1.0)).ln(), -c(0.5), margin) {
-                        break;
-                    }
-                    let v9 = v[(j + n) % 4] * v[(j + n) % 4] - (v3 - fj);
-                    let v12 = if j % 3 == 1 {
-                        let v10 = (d_copysign(c(1.5_f64), s1, margin).cos() * c(0.9)).asin();
-                        (fj.powi(2) + c(1.0)).log10() + v10.cos()
-                    } else {
-                        let v11 = v9 + w0[j];
-                        return v11.sin()
-                    };
-                    acc2 += (w0[j].tanh().exp_m1() * fj).cos() * c(0.1);
-                    s1 = s1 * c(0.6) + (v9.sin() + v12.sin()).sin() * c(0.05);
-                }
-                s1 = (s1 * c(0.75) + x1.cos().exp() * c(0.05)).sin();
-                if le(x1, v3, margin) || k8 > 2 {
-                    return x1.cos().sinh();
-                }
-            }
-        } else {
-            acc2 += s1.sin() * c(0.25);
-            acc2 += v3.sin();
-            if ge(d_min(x1.sin().sinh(), x1 * x0, margin), c(0.5), margin) {
-                s1 = (s1 * c(0.8) + (d_atan2(c(3.0_f64), w0[n % 4]).powi(2) + c(1.0)).log10() * c(1.0)).sin();
-                s1 = s1.mul_add(c(0.75), ((s1 * s1 + c(1.0)).log10().sin() * c(0.5)).ln_1p().tanh() * c(0.05));
-            } else if gt(d_atan2(w0[2].cos().cosh(), (w0[2] / c(2.0)).powi(2) + c(1.0)), x1 * c(core::f64::consts::FRAC_1_SQRT_2), margin) {
-                s1 = c(0.6) * s1 + c(0.02) * (s1 * s1 + c(0.5)).powf(1.5).cos();
-            } else {
-                let v13: Dual64 = prog_22_dual((x1 + s1).sin(), x1, v3, [v[0], v[1], v[2], v[3]], n, margin);
-                acc2 -= v[n % 4].cos().exp2().tanh();
-                s1 = s1 * c(0.6) + v13.cos().tanh() * c(0.005);
-            }
-        }
-        let a14 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
-        let mut k15 = 0;
-        let v22 = loop {
-            k15 += 1;
-            if ge(a14[k15 % 4].mul_add(x1, x2), c(0.0), margin) || k15 < 5 {
-                break v3 - s1 + (x0 * x0 + c(1.0)).log10();
-            }
-            let v17 = if le((x1 * x1).ln_1p(), v3 / (v3.sin() + c(2.0)), margin) {
-                (v3.powi(2) + c(1.0)).log10() - s1
-            } else {
-                let x1 = x1 / ((x2 * x2).ln_1p().powi(2) + c(1.5));
-                let v16 = d_hypot(d_atan2(v[(k15 + n) % 4].powi(2) + c(0.5), x1), (x1.sin() * c(0.9)).atanh(), margin);
-                (x0.sin() * c(0.9)).acos() + v16.cos()
-            };
-            match k15 {
-                0 => {
-                    acc2 += w0[1].atan().tanh() * c(0.25);
-                }
-                1..=3 => {
-                    let v18: Dual64 = -x2;
-                    s1 = s1 * c(0.8) + v18.cos() * c(0.2);
-                }
-                g if g > 4 => {
-                    let mut k19 = 0;
-                    while k19 < n {
-                        k19 += 1;
-                        let v20 = w0.iter().fold(v17.tanh(), |r, &p| r * c(0.5) + c(0.25) * (r + p.cos()).cos());
-                        let v21 = match k19 + k15 {
-                            1..=2 => x0.cos().exp().cos(),
-                            3..=5 => x2.cos(),
-                            6 => v20 * c(0.3),
-                            _ => v[k19 % 4].asinh(),
-                        };
-                        s1 = s1.mul_add(c(0.8), (s1 - x0).sin() * c(0.1));
-                        acc2 -= (v20 - v21.cos()).tanh() * c(0.05);
-                    }
-                }
-                _ => {
-                    s1 = s1.mul_add(c(0.5), ((x2 + a14[k15 % 4]).powi(2) + c(1.0)).log(3.0).cos() * c(0.25));
-                }
-            }
-            s1 = s1.mul_add(c(0.8), (x0.tanh().cosh().powi(2) + c(1.0)).log2().tanh() * c(0.1));
-            if k15 >= 6 || gt((x2.sin() * c(0.9)).atanh().cos().exp(), c(0.0), margin) {
-                break (v17 * v17).ln_1p() + d_copysign(c(0.5_f64), v17, margin);
-            }
-            acc2 += v17.sin().cos() * c(0.25);
-        };
-        let v23 = v.iter().map(|&p| d_log(c(2.0_f64), (x2 - s1).powi(2) + c(2.0)) + p.sin()).sum::<Dual64>();
-        x1.tanh() + acc2.sin() - v3 * c(0.5) + a14[3] * c(0.25) + v22 + v23.sin() + (x1 + c(0.65))
-    }
-
-    pub fn prog_68_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_atan2(x0.sin().exp().powi(2) + c(0.5), (x2.sin() * c(0.5)).ln_1p()).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        s0 = c(0.75) * s0 + c(0.05) * d_log(x1.powi(2) + c(1.0), x1 * x1 + c(2.0)).sin();
-        let v2: Dual64 = acc1 / (acc1 * acc1 + c(0.5));
-        acc1 += (v2.sin().exp_m1().powi(2) + c(1.0)).ln();
-        'l0: for i in (0..n).rev() {
-            let fi = c(i as f64);
-            acc1 += c(0.25) * (x2.cos().exp2() + v[i % 4].tanh().sinh()).cos();
-            for &u in v.iter() {
-                if gt(x0.asinh(), v2, margin) {
-                    continue;
-                }
-                if ge(v[n % 4], -c(0.5), margin) {
-                    break 'l0;
-                }
-                s0 = s0 * c(0.8) + (c(1.5) * d_atan2(v[0], fi * fi + c(1.0))).tanh() * c(0.1);
-                s0 = (s0 * c(0.6) + u.cos() * c(0.4)).tanh();
-            }
-            acc1 += c(0.25) * ((fi * fi + c(1.5)).acosh().powi(2) + c(2.0)).ln().sin();
-        }
-        v[1] + s0 - acc1.cos()
-    }
-
-    pub fn prog_69_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (v[n % 4] * v[n % 4] + c(0.5)).ln();
-        let mut s1 = (x2.powi(2) + c(1.0)).recip();
-        let mut s2 = -x2;
-        let mut acc3: Dual64 = c(0.0);
-        let mut m4 = 0;
-        for _ in (0..n).rev() {
-            if gt(x1, x0, margin) {
-                m4 += 1;
-            }
-            s1 = (s1 * c(0.6) + (s2 * s2 + c(1.0)).recip() * c(0.5)).tanh();
-            let v5 = (x0.cos().exp_m1().powi(2) + c(1.0)).log(10.0);
-            s1 = s1.mul_add(c(0.8), v5.cos() * c(0.1));
-        }
-        let c6 = c(m4 as f64);
-        let mut k7 = 0;
-        while k7 < 5 {
-            k7 += 1;
-            match k7 {
-                0 => {
-                    acc3 += c(0.4) * (c6.sin() * c(0.9)).acos().cos();
-                    s1 = s1.mul_add(c(0.8), (x0 * v[2]).cos() * c(0.05));
-                }
-                1..=3 => {
-                    acc3 -= (x1.cos() + c(2.0)).cbrt().sin() * c(0.4);
-                    if lt(((v[1] + c6).tanh() * c(1.2)).tan(), (s1.tanh() + c(2.0)).cbrt(), margin) || k7 % 3 == 1 {
-                        let v8 = x0.tanh().exp_m1();
-                        acc3 += v8.tanh().sin() * c(0.4);
-                    }
-                }
-                5 => {
-                    s2 = s2 * c(0.6) + (x0.cos() * c(0.9)).acos().cos() * c(0.1);
-                    for &u in v.iter() {
-                        acc3 -= (s0 * s0 + c(1.0)).sqrt().sin() * c(0.1);
-                        acc3 += x1.mul_add(u, x1).sin() * c(0.1);
-                        if lt((s1 * s1 + c(1.0)).log10(), -c(0.25), margin) {
-                            s1 = (s1 * c(0.8) + (s1.sin() * c(2.0)).cosh() * c(0.02)).sin();
-                        } else if ge(d_atan2(c(3.0_f64), x1), c(0.5), margin) {
-                            let v9 = c6 / c(4.0);
-                            let v10 = -x2;
-                            acc3 += c(0.1) * (v9.sin() + v10.tanh()).cos();
-                        }
-                    }
-                }
-                _ => {
-                    s0 = (s0 * c(0.6) + d_min(x0, s0, margin) * c(0.4)).tanh();
-                    s2 *= c(0.8);
-                    s2 += c(0.02) * c6.mul_add(s1, x0).cos();
-                }
-            }
-            s2 = (s2 * c(0.8) + x0 * c(0.2)).sin();
-            match k7 {
-                0 | 2 => {
-                    s1 = s1.mul_add(c(0.75), v[k7 % 4].powi(3).sin() * c(0.02));
-                    if le(prog_22_dual(x1, x2.atan().cos() * c(2.0), d_powf(c(2.0_f64), s1.sin()).sin(), v, k7, margin), c(0.0), margin) || m4 < 4 {
-                        break;
-                    }
-                    s1 = c(0.75) * s1 + c(0.1) * (v[k7 % 4] - x0).tanh();
-                }
-                3 | 5 => {
-                    let v11 = -x1;
-                    s2 = (s2 * c(0.5) + v11.cos() * c(0.5)).sin();
-                }
-                _ => {
-                    s0 = (s0 * c(0.8) + s0.asinh() * c(0.2)).sin();
-                    acc3 += (c6.cos() * c(0.9)).acos().tanh() * c(0.4);
-                    if gt((x2.sin() * c(0.9)).acos().cos().exp2(), -c(0.5), margin) {
-                        break;
-                    }
-                }
-            }
-        }
-        let v14 = match k7 {
-            1 => d_min((x1.cos() * c(0.9)).acos(), s1.mul_add(c6, c6), margin),
-            2..=3 => {
-                let v12 = (x1 * x1 + c(0.5)).sqrt();
-                (v12.tanh() * c(0.9)).atanh()
-            }
-            4 => d_abs(x1, margin),
-            _ => {
-                let v13 = (x2.powi(2) + c(1.0)).log2();
-                d_hypot((x1 * x1 + c(0.5)).sqrt(), d_max(-c(3.0_f64), x0, margin), margin) + v13.tanh()
-            }
-        };
-        let mut a15 = [c(0.0); 4];
-        for i in 0..4 {
-            if gt((v[i] * v[i] + c(1.0)).recip(), s1 + c(0.75), margin) {
-                a15[i] = (x0.powi(2) + c(1.0)).sqrt();
-            } else {
-                a15[i] = s2 - x0;
-            }
-        }
-        x0 - s0.tanh() + s1 - s2 - acc3.sin() + c6.tanh() - v14.cos() + a15[2] * c(0.75) - v[n % 4] * (s1 / (c6.sin() + c(2.0)))
-    }
-
-    pub fn prog_70_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x1 * x1 + c(2.0)).sqrt().cos() * c(0.9)).atanh();
-        let mut s1 = (s0.powi(2) + c(1.0)).sqrt().tanh().exp().sin() * c(2.0);
-        let mut s2 = s0.cos().cosh();
-        let mut acc3: Dual64 = c(0.0);
-        let v5 = match n {
-            1 => (v[n % 4] / (x2 * x2 + c(1.5))).sin().exp2(),
-            2..=3 => s0 / (x2.powi(2) + c(0.5)),
-            4..=6 => {
-                let v4 = prog_50_dual(acc3, s2, ((x0.tanh() * c(0.9)).atanh() * c(2.5)).cos(), v, n, margin);
-                d_to_radians(s0 + x2) + v4.tanh()
-            }
-            _ => c(SCALE) + x2,
-        };
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            let v7 = v.iter().fold(v5.cos(), |r, &p| r * c(0.5) + c(0.02) * (prog_22_dual(c(0.25), s2, c(0.75), v, n, margin) + p.cos()).cos());
-            s2 = (s2 * c(0.75) + prog_6_dual((v5 / c(3.0)).cos(), x0.tanh() * c(2.0), (d_to_degrees(v7) * c(0.02)).tanh() * c(2.0), v, k6, margin) * c(0.005)).sin();
-            if k6 >= 2 {
-                break;
-            }
-        }
-        let v8 = v.iter().map(|&p| prog_22_dual(s0, c(1.5), d_abs(x2.powi(3), margin).cos() * c(2.0), v, n, margin) + p.sin()).sum::<Dual64>();
-        match k6 {
-            1 => {
-                s0 = (s0 * c(0.6) + acc3.sin().exp() * c(1.0)).sin();
-                let v9 = x0.sin();
-                s1 = (s1 * c(0.6) + v9 * c(0.4)).tanh();
-            }
-            2 => {
-                s0 *= c(0.5);
-                s0 += c(0.25) * ((x1 * x1).ln_1p().powi(2) + c(0.5)).recip().sin();
-                s2 = (s2 * c(0.5) + x0.sin().exp().tanh() * c(0.1)).tanh();
-            }
-            _ => {
-                for i in 0..n {
-                    let fi = c(i as f64);
-                    if le(x0 - c(0.5), s1, margin) {
-                        continue;
-                    }
-                    let mut k10 = 0;
-                    while k10 < n + 1 {
-                        k10 += 1;
-                        match k10 {
-                            0 => {
-                                acc3 += c(0.02) * (v5.tanh() * c(0.9)).acos().sin();
-                            }
-                            1 => {
-                                acc3 -= c(0.02) * (v5 * v5).tanh();
-                                if k10 == 1 && ge(d_to_radians(v[k10 % 4]) / ((v8.powi(2) + c(1.0)).log10().powi(2) + c(1.0)), (s0.cos() * c(2.0)).cosh(), margin) {
-                                    return s0.atan().cos();
-                                }
-                                acc3 += (s2 + v[k6]).cos() * c(0.02);
-                            }
-                            2 => {
-                                s2 = s2.mul_add(c(0.75), v8.sin() * c(0.25));
-                            }
-                            _ => {
-                                s1 *= c(0.5);
-                                s1 += c(0.5) * (fi - v5).sin();
-                                s2 *= c(0.5);
-                                s2 += c(0.5) * d_copysign(x2, x1, margin).sin();
-                            }
-                        }
-                        if k6 % 3 == 1 && lt((s0 * s0 + c(0.5)).ln(), c(0.0), margin) {
-                            return fi.sin();
-                        }
-                        s1 = (s1 * c(0.75) + (s2.cos() + c(2.0)).cbrt() * c(0.75)).sin();
-                    }
-                    s1 = s1.mul_add(c(0.5), d_atan2(s1.powi(2) + c(1.0), (v5.tanh() * c(2.0)).sinh()).cos() * c(0.05));
-                }
-            }
-        }
-        x0.sin() + s0 * c(0.25) - s1 + s2 - acc3 * c(0.5) - v5 * c(0.5) - v8.tanh() + (x2 * x2 + c(1.0)).log2()
-    }
-
-    pub fn prog_71_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((v[2] * v[2] + c(0.5)).powf(0.5) * (x2 - x1)).cos() * c(2.0);
-        let mut s1 = x0.sin().exp2();
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = v;
-        a3[2] *= c(0.75);
-        a3[0] += acc2.sin();
-        let mut m4 = 0;
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            if ge(a3[2] * a3[2], c(0.5), margin) {
-                m4 += 1;
-            }
-            s1 = (s1 * c(0.75) + (-s1) * c(0.25)).sin();
-            if ge(s0 / (fi * fi + c(1.5)), a3[i], margin) {
-                break;
-            }
-        }
-        let c5 = c(m4 as f64);
-        for &t in v.iter() {
-            let v6 = prog_22_dual(t, c(2.0), s0, v, m4, margin);
-            acc2 += c(0.25) * ((v[n % 4] + v6) / (c5.cos().powi(2) + c(1.5))).tanh();
-            acc2 += c(0.2) * d_powf(x1 * x1 + c(1.0), (a3[m4 % 4] / (x2 * x2 + c(1.5))).sin()).tanh();
-        }
-        for i in 1..n {
-            let fi = c(i as f64);
-            acc2 -= c(0.4) * (a3[i % 4] * v[i % 4]).tanh();
-            if ge(c(SCALE) + x0 + c5, c(1.0), margin) {
-                let v7 = prog_22_dual((c5.powi(2) + c(1.0)).log2().tanh(), s1, fi.tanh().exp().cos(), v, n, margin);
-                acc2 -= (s0 * s0 + c(0.5)).recip().sin() * c(0.4);
-                if le(v7.tanh(), x0.cos(), margin) {
-                    continue;
-                }
-            } else {
-                s1 = (s1 * c(0.75) + fi.tanh().sinh() * c(1.0)).sin();
-            }
-            let v8 = fi;
-            acc2 += c(0.4) * v8.sin().sin();
-        }
-        match m4 {
-            0 => {
-                s1 = s1.mul_add(c(0.75), a3[m4 % 4].cos().sin() * c(0.1));
-                s1 = s1 * c(0.6) + (d_min(c5, x2, margin).cos() * c(1.2)).tan().cos() * c(0.02);
-                if n < 3 && le(-v[n % 4], c(1.0), margin) {
-                    for i in (0..=n).rev().step_by(2) {
-                        let fi = c(i as f64);
-                        let v9 = a3.iter().map(|&p| c(1.0) + c(0.1) * d_atan2(p, s1 * s1 + c(0.5)).tanh()).product::<Dual64>();
-                        match i {
-                            0 => {
-                                let x0: Dual64 = s0.asinh();
-                                acc2 -= c(0.5) * x0.tanh();
-                            }
-                            2 | 4 => {
-                                let x2 = v9 * v9;
-                                acc2 += c(0.5) * x2.sin();
-                            }
-                            5 => {
-                                acc2 += c(0.5) * v[i % 4].cos();
-                                break;
-                            }
-                            _ => {
-                                acc2 -= c(0.5) * (v9 + (v9.tanh() * c(0.9)).asin()).cos();
-                                if le(((s1.powi(2) + c(2.0)).sqrt().sin() * c(1.2)).tan(), -c(0.5), margin) {
-                                    break;
-                                }
-                            }
-                        }
-                        if ge(v9, (v9.powi(2) + c(1.0)).powi(-2), margin) && n % 2 == 0 {
-                            s1 *= c(0.75);
-                            s1 -= c(0.1) * (fi / (x1.powi(2) + c(1.5))).cos();
-                            continue;
-                        }
-                        s0 = (s0 * c(0.6) + s0.powi(3) * c(0.02)).sin();
-                    }
-                } else {
-                    let v10 = prog_6_dual(s1, a3[m4 % 4].asinh().sin(), (x2.sin() * c(0.9)).atanh().cos(), v, m4, margin);
-                    acc2 -= c(0.005) * v10.sin();
-                }
-            }
-            g if g > 1 => {
-                s1 = s1.mul_add(c(0.8), d_hypot(c5 - x1, v[(m4 + n) % 4] * c(std::f64::consts::FRAC_1_PI), margin).tanh() * c(0.1));
-                let v11 = prog_23_dual(c(2.0), (x2 * x2 + c(1.0)).sqrt().tanh().exp2().cos() * c(2.0), c(1.5), v, n, margin);
-                s1 = (s1 * c(0.5) + v11.sin() * c(0.005)).tanh();
-            }
-            _ => {
-                s0 = s0 * c(0.75) + (d_copysign(c5, x1, margin) / (a3[1].cos().powi(2) + c(1.0))).sin() * c(0.02);
-                if m4 > 5 && ge(x1, (x2.tanh() * c(1.5)).sinh(), margin) {
-                    let v12: Dual64 = prog_68_dual(x0, x2, s0.sin(), v, m4, margin);
-                    acc2 += c(0.005) * v12.sin();
-                } else if !(m4 < 1 && le(x1.sin().exp2(), c(1.0), margin)) {
-                    s1 = s1.mul_add(c(0.6), (x1.tanh() * c(1.5)).sinh().cos() * c(0.1));
-                } else {
-                    let v13 = prog_68_dual(d_powf(c(0.5_f64), (x1 * x1).ln_1p().sin()).tanh(), (x1.sin().exp2().powi(2) + c(0.5)).sqrt().sin() * c(2.0), (x1 + x2).tanh() * c(2.0), v, m4, margin);
-                    s1 = c(0.6) * s1 + c(0.005) * v13.tanh();
-                }
-                acc2 -= d_min(x1, c5, margin).sin();
-            }
-        }
-        s0 + s1 * c(0.5) + acc2.tanh() + a3[3].tanh()
-    }
-
-    pub fn prog_72_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_abs(d_atan2(x0.powi(2) + c(1.0), v[2]), margin).sin() * c(2.0);
-        let mut s1 = v[n % 4].asinh().tanh().exp_m1();
-        let mut acc2: Dual64 = c(0.0);
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            let v4 = if lt(x1.tanh(), -c(0.25), margin) || i == 3 {
-                (x2.tanh() + c(2.0)).cbrt()
-            } else if le(s1.tanh(), d_to_degrees(x2) * c(0.02), margin) {
-                let v3 = prog_68_dual(((s1.cos() * c(0.9)).acos() * (x2.powi(2) + c(2.0)).acosh()).tanh(), s0, x0, v, n, margin);
-                fi.sin().cosh() + v3.sin()
-            } else {
-                d_hypot(s0, s1, margin).tanh()
-            };
-            let v5 = s1.cos();
-            s1 *= c(0.8);
-            s1 += c(0.2) * (s0 * s0).ln_1p().sin();
-            acc2 -= (v4.sin() - v5.sin()).tanh() * c(0.005);
-        }
-        let mut k6 = 0;
-        while k6 < 4 {
-            k6 += 1;
-            if ge(s1 + x1, -c(1.0), margin) {
-                return d_to_degrees(v[2]) * c(0.01);
-            }
-            if ge(x2, c(0.5), margin) {
-                continue;
-            }
-            s0 = s0.mul_add(c(0.75), prog_22_dual(c(1.5), s0.tanh().exp_m1().cos() * c(2.0), (s0.cos() * c(0.9)).asin().tanh(), v, k6, margin).sin() * c(0.005));
-        }
-        let v7 = prog_23_dual(x1, x1.tanh() * c(2.0), x1.sin().exp2().sin() * c(2.0), v, k6, margin);
-        let v8 = prog_22_dual((x1 * x1 + c(1.5)).acosh().sin(), d_to_radians(x2).cos(), acc2, v, n, margin);
-        s0 - s1 - v7.cos() - v8.tanh() + (v[(k6 + n) % 4].cos() * c(1.5)).cosh()
-    }
-
-    pub fn prog_73_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[3].tanh().powi(2) + c(2.0)).ln();
-        let mut s1 = d_min((s0 * s0 + c(1.0)).log2(), x1 * x1, margin).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        let v7 = loop {
-            k3 += 1;
-            let mut k4 = 0;
-            while k4 < 4 {
-                k4 += 1;
-                if ge(v[2].powi(2).atan(), s0, margin) {
-                    return (x2 * x2 + c(1.0)).log(3.0);
-                }
-                if !(k4 % 2 == 0 && lt(x0 * c(std::f64::consts::FRAC_PI_4), x2, margin)) {
-                    acc2 += v[n % 4].cos().tanh() * c(0.1);
-                } else if le((s0.sin() * c(0.9)).acos(), c(1.0), margin) || k4 + k3 < 6 {
-                    let x2 = x0.sin();
-                    let v5 = (v[k3 % 4] / (x1 * x1 + c(1.5))).atan();
-                    acc2 -= (x2.cos() + v5.cos()).tanh() * c(0.1);
-                } else {
-                    s0 = (s0 * c(0.6) + s0 * c(0.4)).tanh();
-                }
-                s1 = (s1 * c(0.6) + (x1.powi(2) + c(1.0)).ln() * x2 * c(0.1)).sin();
-            }
-            let v6 = prog_22_dual(s1, x2.sin().exp2().sin(), x1, [v[0], v[1], v[2], v[3]], n, margin);
-            acc2 += (s1 * x2).sin() * c(0.4);
-            if k3 >= 5 || gt((x2 + v[k4 % 4]).sin().sinh(), c(0.25), margin) {
-                break x0;
-            }
-            acc2 -= c(0.05) * v6.tanh().cos();
-        };
-        let mut k8 = 0;
-        let v9: Dual64 = loop {
-            k8 += 1;
-            acc2 += (x0 * x0 + c(2.0)).acosh().sin();
-            if le(s1.cos(), -c(0.25), margin) || k8 < 2 {
-                return s0 + s1;
-            }
-            s1 *= c(0.8);
-            s1 += c(0.02) * v7.tanh().mul_add(c(SCALE) + x2, d_atan2(c(1.5_f64), s1)).tanh();
-            if k8 >= 2 || ge((v7.sin() + c(2.0)).cbrt(), c(0.5), margin) {
-                break d_clamp(v7, v7.cos() - c(1.5), x1.sin() + c(1.5), margin) * (s0 * s0 + c(1.0)).log10();
-            }
-        };
-        for i in 0..5 {
-            let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| p + q.tanh()).sum::<Dual64>();
-            acc2 -= c(0.4) * v[i % 4].cos();
-            s0 = s0 * c(0.8) + (v10 + (x0.tanh() * c(0.9)).atanh()).sin() * c(0.01);
-        }
-        let v11 = if lt((v[0].powi(2) + c(1.0)).log(10.0).sin(), c(0.25), margin) {
-            v9.tanh()
-        } else {
-            let x2 = (v7 + s1) * c(core::f64::consts::FRAC_1_SQRT_2);
-            (v9 * v9 + c(1.0)).log(3.0) + x2.cos()
-        };
-        if !(k8 == 1 && le(((x2 * x2 + c(0.5)).cbrt().powi(2) + c(2.0)).sqrt(), c(0.5), margin)) {
-            s1 = (s1 * c(0.75) + (v[(k8 + n) % 4].sin().exp_m1() + (x0 * x0 + c(1.0)).cbrt()) * c(0.05)).sin();
-        } else if lt(v11, c(1.0), margin) && k8 % 3 == 1 {
-            acc2 += d_max(d_abs(x0, margin), (v7.tanh() * c(0.9)).acos(), margin).sin();
-            s0 *= c(0.75);
-            s0 -= c(0.02) * ((x1 * x2).tanh() * c(0.9)).asin().tanh();
-        } else {
-            acc2 += d_max(x0, v11, margin).sin() * c(0.2);
-        }
-        if le((x2 * x2 + c(1.0)).powi(-3), c(0.0), margin) {
-            let mut k12 = 0;
-            while k12 < n + 1 {
-                k12 += 1;
-                if lt(v11.sin().exp2(), c(0.5), margin) {
-                    continue;
-                }
-                acc2 -= c(0.25) * (v7 - v9).sin();
-            }
-            acc2 += (v7 / (x0.powi(2) + c(1.5))).cos().exp2().sin();
-        } else if le(d_copysign(x1, v7, margin), v11, margin) {
-            s0 *= c(0.5);
-            s0 += c(0.02) * s0.cos().tanh();
-            for &t in v.iter() {
-                acc2 -= c(0.5) * d_max(t, s0 / c(2.0), margin).sin();
-                match k8 {
-                    1 => {
-                        acc2 += c(0.5) * d_atan2(c(3.0_f64), t).sin();
-                        for j in (0..=n).rev().step_by(2) {
-                            if gt(s0.cos().exp_m1(), c(0.0), margin) && j % 3 == 1 {
-                                break;
-                            }
-                            let v13 = v.iter().map(|&p| v7 + t + p.sin()).sum::<Dual64>();
-                            acc2 += d_atan2(v11.powi(2) + c(1.0), v13).cos() * c(0.1);
-                        }
-                    }
-                    2 => {
-                        s1 = s1.mul_add(c(0.75), (s1 * s1 + c(1.0)).powf(0.3).tanh() * c(0.4));
-                        for j in (0..4).rev() {
-                            let fj = c(j as f64);
-                            s1 = c(0.6) * s1 + c(0.1) * (s1.sin() * c(0.9)).acos().cos();
-                            s0 = c(0.5) * s0 + c(0.5) * (v[1] + d_powf(c(0.5_f64), fj.sin())).sin();
-                        }
+                    1 | 3 => {
+                        break 'l3;
                     }
                     _ => {
-                        acc2 -= c(0.5) * d_to_radians(v11).cos().tanh();
-                        acc2 += (v[k8] * v[k8] + c(0.5)).ln().sin() * c(0.5);
+                        acc3 += v[1].cos().cos() * c(0.05);
                     }
                 }
-                let v14 = (v[0].tanh() * c(0.9)).acos().sin().exp();
-                s1 = (s1 * c(0.8) + v14.cos() * c(0.02)).tanh();
+                let v12 = x0 / (v[(k9 + n) % 4] * v[(k9 + n) % 4] + c(1.5)) / (x0.powi(2) + c(0.5));
+                acc3 -= c(0.05) * x0.atan().tanh();
+                acc3 -= c(0.05) * v12.cos();
             }
-        } else {
-            let v15 = d_min(s1, s0, margin).tanh();
-            let x1 = (x1 * x1 + c(0.5)).cbrt();
-            s0 = (s0 * c(0.6) + (v15.tanh() - x1.tanh()) * c(0.01)).tanh();
-        }
-        s0 * c(0.5) + s1 + acc2.tanh() - v11 * c(0.75)
-    }
-
-    pub fn prog_74_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0;
-        let mut s1 = prog_3_dual(((x1 * x1 + c(1.0)).ln() / ((s0 / (x2 * x2 + c(0.5))).powi(2) + c(0.5))).sin(), (s0.tanh() - d_hypot(v[n % 4], s0, margin)).tanh(), x0.cos().tanh().cosh().cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(2.0);
-        let mut s2 = ((x1 * x1 + c(0.5)).ln().tanh() * c(1.2)).tan().tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        s0 = c(0.75) * s0 + c(0.1) * (x2 / (v[n % 4] * v[n % 4] + c(1.0))).tanh();
-        let mut k4 = 0;
-        let v8 = loop {
-            k4 += 1;
-            if lt(prog_6_dual(c(1.2), c(0.5), (s0 * s0).ln_1p().cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin), -c(1.0), margin) {
-                s2 *= c(0.5);
-                s2 += c(0.5) * x0.cos();
-                let v5 = prog_22_dual((s1 + (x0.powi(2) + c(0.5)).sqrt()).sin(), (x2 * v[k4 % 4]).tanh(), c(1.5), [v[0], v[1], v[2], v[3]], 1, margin);
-                s1 = s1.mul_add(c(0.5), v5.cos() * c(0.005));
-            } else if gt(s2, c(1.0), margin) {
-                acc3 -= (s1 * v[k4 % 4]).tanh() * c(0.5);
-                if k4 + n < 9 {
-                    break d_atan2(x1, x1 * x1 + c(1.0));
+            let mut k13 = 0;
+            while k13 < 5 {
+                k13 += 1;
+                let v14 = v.iter().map(|&p| c(1.0) + c(0.1) * (t / (v[k13 % 4] * v[k13 % 4] + c(1.0)) + p.sin()).sin()).product::<Dual64>();
+                s2 = s2 * c(0.75) + (s1 * fi).sin() * c(0.05);
+                match k13 + k9 {
+                    0..=2 => {
+                        s2 = s2 * c(0.5) + v8.sin() * c(0.5);
+                        if i % 3 == 1 {
+                            s2 = c(0.75) * s2 + c(0.1) * (v8 - s1).tanh();
+                        } else if gt(((v14 * v14 + c(1.0)).sqrt().tanh() * c(1.5)).sinh(), c(0.0), margin) && k9 % 3 == 1 {
+                            let v15 = s1;
+                            let v16: Dual64 = s0 / (t.powi(2) + c(1.0));
+                            acc3 += (v15.sin() + v16.sin()).tanh() * c(0.1);
+                        } else {
+                            s0 = c(0.8) * s0 + c(0.2) * s0.asinh().tanh();
+                        }
+                        let x0 = d_powf(x0 * x0 + c(1.0), v14.tanh()) - s2;
+                        s2 = c(0.5) * s2 + c(0.02) * x0.sin().tanh();
+                    }
+                    g if g > 3 => {
+                        break;
+                    }
+                    _ => {
+                        s1 = s1 * c(0.6) + d_abs(v14.cos(), margin).tanh() * c(0.2);
+                    }
                 }
-            } else {
-                let v6: Dual64 = prog_22_dual(x0, c(2.0), x2.tanh().cos() * c(2.0), [v[0], v[1], v[2], v[3]], k4, margin);
-                let v7 = c(0.35) - s1 + c(0.25);
-                acc3 += (v6.tanh() + v7.sin()).tanh() * c(0.1);
             }
-            s1 = (s1 * c(0.5) + (c(0.25) - (s0 * s0 + c(0.5)).powf(0.3)) * c(0.25)).sin();
-            if k4 >= 4 || ge(s2 - x1 / (v[k4 % 4] * v[k4 % 4] + c(1.5)), c(0.0), margin) {
-                break (x2.sin() * c(1.5)).cosh();
-            }
+            s2 = (s2 * c(0.8) + t.sin() * c(0.2)).tanh();
+        }
+        let v17 = if !(n == 6) {
+            (v8.tanh().powi(2) + c(0.5)).sqrt()
+        } else if ge(s2.sin().cosh(), v8.tanh(), margin) {
+            (v[k6].tanh() * c(0.9)).acos()
+        } else {
+            ((v8 * c(std::f64::consts::FRAC_1_PI)).cos() + c(2.0)).cbrt()
         };
-        for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            match i {
-                0..=1 => {
-                    s0 = s0.mul_add(c(0.75), (v8.powi(2) + c(1.0)).log(3.0).cos() * c(0.25));
-                    break;
-                }
-                2 => {
-                    s0 = (s0 * c(0.8) + (fi.sin() * c(1.2)).tan() * c(1.0)).tanh();
-                }
-                4 => {
-                    acc3 += (v8.powi(2) + c(1.0)).log10() * c(0.4);
-                }
-                _ => {
-                    s0 *= c(0.6);
-                    s0 += c(0.4) * x2.sin();
-                    s0 = (s0 * c(0.6) + v[1] * (s2 * s2 + c(0.5)).ln() * c(0.05)).tanh();
-                }
-            }
-            if lt(s0.sin(), -c(0.25), margin) {
-                let v9 = d_atan2(s0 * s0 + c(0.5), fi);
-                acc3 += prog_22_dual((fi.tanh() * c(2.0)).sinh().cos() * c(2.0), x2, c(0.75), [v[0], v[1], v[2], v[3]], n, margin).cos() * c(0.2);
-                s0 = s0.mul_add(c(0.8), v9.tanh().sin() * c(0.05));
-            } else if le(v8 + v[3], fi, margin) {
-                let mut k10 = 0;
-                while k10 < n {
-                    k10 += 1;
-                    let v11: Dual64 = if gt(x1.sin(), v8, margin) {
-                        (x2 * x2 + c(0.5)).recip()
-                    } else if ge((s2 * x2).tanh().exp2(), -c(1.0), margin) {
-                        acc3 -= (x0.powi(3) + d_to_radians(x0) * c(50.0)).tanh() * c(0.05);
-                        (x2 * x2 + c(1.0)).log2()
-                    } else {
-                        acc3 += c(0.05) * (c(SCALE) + v8.cos().exp2()).tanh();
-                        fi.sin()
-                    };
-                    s1 = (s1 * c(0.75) + (v11.atan().cos() * c(1.2)).tan() * c(0.01)).tanh();
-                }
-                acc3 += (c(SCALE) + v8).sin() * c(0.5);
-            } else {
-                s1 = c(0.5) * s1 + c(0.1) * (v8 / (s1.powi(2) + c(1.0))).cos();
-            }
-            if !(i > 0 && gt(d_atan2(c(3.0_f64), v8.cos()), c(0.0), margin)) {
-                let v12 = v8 - v[i % 4].cos();
-                s2 = c(0.6) * s2 + c(0.2) * v12.tanh();
-            } else if lt(x2.sin().exp_m1(), (s0.cos() * c(2.0)).sinh(), margin) {
-                let x1 = fi / c(1.5);
-                s2 = (s2 * c(0.75) + s0 * c(0.25)).sin();
-                acc3 += x1.tanh() * c(0.5);
-            } else {
-                let v13 = (s2 * s2 + c(1.0)).powi(-1);
-                let v14 = v13;
-                acc3 += v14.sin().cos() * c(0.5);
-            }
-            s2 = s2 * c(0.6) + d_atan2(s0 * s0 + c(0.5), x0).cos() * c(0.05);
-        }
-        let v15 = if lt(x0.powi(3), (v8.powi(2) + c(1.0)).log10(), margin) {
-            x1.cos()
-        } else {
-            let x1 = d_max(x0, v8, margin);
-            (x1 * x1 + c(0.5)).ln() - (x1 * x1 + c(0.5)).recip()
-        };
-        let v16 = v15.sin();
-        acc3 += (x0 + v16 + (x0 + c(0.8))).cos() * c(0.25);
-        s0.cos() + s1 * c(1.5) - s2 + acc3.tanh()
+        s0.cos() + s1.tanh() + s2 + acc3.cos() + v17 * c(1.5)
     }
 
-    pub fn prog_75_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1.cos() - x0 * v[n % 4]).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        s0 = (s0 * c(0.75) + (acc1.tanh() * c(2.0)).cosh() * c(1.0)).tanh();
-        if gt(d_hypot((acc1 * acc1 + c(1.0)).ln(), x2, margin), x0 / (x1 * x1 + c(0.5)), margin) {
-            s0 = s0.mul_add(c(0.8), s0.tanh() * c(0.02));
-        } else if !(n == 4) {
-            acc1 -= c(0.75) * (x2.tanh() * c(0.9)).atanh();
-            if gt(x2.sin(), (s0.cos() * c(0.9)).asin(), margin) {
-                s0 = s0.mul_add(c(0.5), prog_51_dual(acc1, (s0 * s0).sin() * c(2.0), c(0.75), v, n, margin).tanh() * c(0.005));
-            } else if le(v[n % 4].sin().exp2(), x1.powi(2), margin) {
-                let v2 = prog_46_dual(x1, c(0.75), s0, &v, n, margin);
-                let x0 = d_max(v[1], x0, margin);
-                s0 = s0.mul_add(c(0.5), (v2.cos() + x0.sin()).sin() * c(0.005));
-            } else {
-                let v3: Dual64 = prog_23_dual(s0, x0, x2, v, n, margin);
-                s0 = s0 * c(0.5) + v3.cos().tanh() * c(0.005);
-            }
-            acc1 -= ((x0 * x0 + c(1.0)).log10().sin() * c(1.2)).tan().cos();
-        } else {
-            let v4 = prog_37_dual(d_max(x0, acc1, margin).sin(), v[n % 4].tanh().sin(), c(0.25), &v, 2, margin);
-            acc1 -= v4.sin() * c(0.005);
-        }
-        let mut a5 = [c(0.0); 4];
-        for i in 0..4 {
-            a5[i] = v[i].sin().exp().asinh();
-        }
-        match n % 4 {
-            0 => {
-                s0 = (s0 * c(0.8) + d_atan2(c(2.0_f64), x1.sin().exp_m1()) * c(0.25)).sin();
-            }
-            1..=2 => {
-                let v6 = prog_22_dual(c(2.0), a5[n % 4].asinh().sin(), x0, v, n, margin);
-                s0 = (s0 * c(0.5) + v6.cos() * c(0.005)).tanh();
-            }
-            3 => {
-                for &t in a5.iter() {
-                    acc1 += a5[n % 4].cos() * c(0.5);
-                    s0 = s0.mul_add(c(0.8), (t * v[n % 4]).cos() * c(0.05));
-                }
-                s0 = s0.mul_add(c(0.8), a5[n % 4].tanh() * c(0.05));
-            }
-            _ => {
-                acc1 -= (a5[3] - x2).cos();
-            }
-        }
-        s0 * c(1.5) - acc1.sin() + a5[0] + (v[1] - (a5[n % 4].powi(2) + c(2.0)).acosh())
-    }
-
-    pub fn prog_76_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = (w0[n % 4] + x1).tanh() * c(2.0);
+    pub fn prog_22_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.cos().exp2();
+        let mut s1 = (x2 - v[3]).tanh() * c(2.0);
         let mut acc2: Dual64 = c(0.0);
-        let v5 = match n {
-            0 => x0 * (x2.tanh() * c(0.9)).atanh(),
-            1 | 3 => {
-                let v3 = x0 * x0;
-                (d_atan2(c(3.0_f64), x1).sin() * c(0.9)).atanh() + v3.cos()
-            }
-            4 | 6 => {
-                let v4 = d_to_degrees(x1) * c(0.02);
-                v4.sin().exp_m1().atan()
-            }
-            _ => x2.cos(),
-        };
-        let v6 = w0.iter().zip(v.iter()).map(|(&p, &q)| (v5.powi(2) + c(1.0)).ln().tanh() + p.sin() + q.sin()).sum::<Dual64>();
-        let mut m7 = 0;
-        for &t in w0 {
-            if le((t.powi(2) + c(2.0)).ln(), c(1.0), margin) && m7 % 3 == 1 {
-                for _ in 0..n {
-                    let v8 = (x2.powi(2) + c(1.0)).ln();
-                    s1 = s1 * c(0.5) + s1.sin() * c(0.5);
-                    let v9: Dual64 = x0.tanh();
-                    acc2 += (v8.tanh() - v9.tanh()).sin() * c(0.05);
-                }
-            } else if lt(((v[m7 % 4] + x0).cos() * c(1.2)).tan(), c(0.0), margin) {
-                let v10 = prog_22_dual(s1, s1.sin(), c(0.5), [v[0], v[1], v[2], v[3]], n, margin);
-                s1 = c(0.8) * s1 + c(0.005) * v10.tanh().cos();
-            } else {
-                acc2 += c(0.5) * (c(0.65) - x2).sin();
-                if m7 == 1 {
-                    acc2 -= s1.cos() * c(0.5);
-                    s1 *= c(0.75);
-                    s1 += c(0.1) * (v6 * v6 + c(1.0)).log(2.0).cos();
-                } else if le(w0[0].tanh().sinh(), x0, margin) {
-                    s1 = c(0.8) * s1 + c(0.1) * (t * t + c(0.5)).recip().sin();
-                } else {
-                    let v11 = prog_22_dual(c(0.5), v6.cos().sin().sin() * c(2.0), x0, [v[0], v[1], v[2], v[3]], n, margin);
-                    s1 *= c(0.5);
-                    s1 -= c(0.02) * prog_22_dual(c(0.5), x1, c(0.25), [v[0], v[1], v[2], v[3]], n, margin).cos();
-                    match m7 {
-                        0 | 2 => {
-                            break;
-                        }
-                        3 | 5 => {
-                            s1 = (s1 * c(0.75) + ((t.sin() * c(0.9)).acos().powi(2) + c(1.0)).recip() * c(0.1)).sin();
-                        }
-                        6 => {
-                            let x0: Dual64 = v5;
-                            s1 *= c(0.75);
-                            s1 += c(0.005) * prog_22_dual(x1, w0[m7 % 4].cos().exp_m1().cos() * c(2.0), t, [w0[0], w0[1], w0[2], w0[3]], n, margin).sin();
-                            if gt(x1 / (s1 * s1 + c(1.0)), -c(1.0), margin) && m7 > 18 {
-                                continue;
-                            }
-                            acc2 -= c(0.5) * x0.tanh();
-                        }
-                        _ => {
-                            s1 = s1.mul_add(c(0.75), (t + v6).cos() * c(0.1));
-                        }
-                    }
-                    s1 = (s1 * c(0.5) + v11.tanh() * c(0.01)).sin();
-                }
-                s1 = c(0.8) * s1 + c(0.2) * s1.sin();
-                if !(m7 == 18 && gt((-v6).cos(), c(0.5), margin)) {
-                    acc2 += c(0.5) * x2.tanh().exp2().tanh();
-                    s1 = (s1 * c(0.75) + prog_22_dual(x1, c(0.25), (s1 * s1 + c(1.0)).log(10.0).cos() * c(2.0), [w0[0], w0[1], w0[2], w0[3]], n, margin) * c(0.01)).tanh();
-                } else if le((w0[n % 4] * w0[n % 4] + c(1.0)).powi(-1).atan(), t, margin) {
-                    s1 = c(0.6) * s1 + c(0.005) * prog_22_dual((s1.cos() * c(0.9)).atanh().sin(), s1, (s1.cos() * c(0.9)).atanh().cos(), [v[0], v[1], v[2], v[3]], 0, margin).sin();
-                    let v12: Dual64 = (t.cos() * c(1.5)).sinh();
-                    s1 = s1.mul_add(c(0.75), v12.cos().sin() * c(0.05));
-                } else {
-                    acc2 += prog_22_dual((x0.cos() * c(0.9)).acos().cos(), (v6.cos() - (x1.powi(2) + c(1.0)).log10()).cos(), x1, [v[0], v[1], v[2], v[3]], 5, margin).cos() * c(0.05);
-                }
-            }
-            let v14 = if le(x2.powi(3), -c(1.0), margin) {
-                x0 + x1
-            } else {
-                let v13 = (x2.tanh() + c(2.0)).cbrt();
-                (x1 * x1 + c(1.0)).log(2.0) + v13.cos()
-            };
-            acc2 -= c(0.5) * (v5 * v5 + c(1.0)).powf(0.5).cos();
-            if le(x2.cos(), c(0.0), margin) {
-                m7 += 1;
-            }
-            s1 = (s1 * c(0.6) + v14.cos() * c(0.2)).sin();
-        }
-        let c15 = c(m7 as f64);
-        let v16 = prog_22_dual((v[m7 % 4].powi(2) + c(2.0)).acosh().cos() * c(2.0), s1, (x2 / (c15 * c15 + c(1.0))).tanh(), [v[0], v[1], v[2], v[3]], n, margin);
-        let mut a17 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a17[i][j] = (v[j].tanh() * c(1.2)).tan();
-            }
-        }
-        x0.sin() + acc2.tanh() + v6.sin() - v16.cos() - a17[0][1]
-    }
-
-    pub fn prog_77_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = ((x2 - v[n % 4]).powi(2) + c(0.5)).recip();
-        let mut s2: Dual64 = x1.tanh().exp().sin() * c(2.0);
-        let mut s3 = (d_log(c(2.0_f64), w0[3].powi(2) + c(2.0)).powi(2) + c(0.5)).sqrt();
-        let mut acc4: Dual64 = c(0.0);
-        acc4 += acc4.powi(2);
-        s2 = s2.mul_add(c(0.8), d_atan2(x0 * x0 + c(1.0), s2).sin() * c(0.02));
-        let v5 = v.iter().map(|&p| prog_68_dual((x1.powi(2) + c(0.5)).ln().sin(), c(1.2), (p + s2).sin() * c(2.0), [w0[0], w0[1], w0[2], w0[3]], 0, margin)).sum::<Dual64>();
-        for i in (0..n).rev() {
-            if i == 2 {
-                s2 = s2.mul_add(c(0.8), (s2 + s2.sin().exp2()).sin() * c(0.05));
-            } else {
-                let x1 = (x1.powi(2) + c(1.5)).acosh();
-                acc4 -= x1.tanh().tanh() * c(0.25);
-            }
-            if gt(-w0[3].cos(), c(0.25), margin) || i < 4 {
-                acc4 += c(0.25) * d_abs(v5.cos().exp_m1(), margin).cos();
-                s3 = (s3 * c(0.5) + (s3.tanh() * c(0.9)).acos() * c(0.2)).tanh();
-            } else if lt(-v5, c(1.0), margin) {
-                let x0 = ((s3 + x0).powi(2) + c(1.0)).sqrt();
-                let v6 = x0.tanh();
-                s2 = s2 * c(0.5) + v6 * c(0.25);
-            }
-            let v9 = if ge(s3.sin().exp2().tanh(), x2 * x1, margin) {
-                let v7 = s1 * c(std::f64::consts::LN_2);
-                d_copysign(v[i % 4], v[2], margin) + v7.sin()
-            } else {
-                let v8 = (v5.sin().exp_m1().powi(2) + c(1.0)).log10();
-                (v8 * v8 + c(1.0)).powi(-1) * c(std::f64::consts::FRAC_1_PI)
-            };
-            s3 = (s3 * c(0.75) + v9 * c(0.1)).sin();
-        }
-        let v12: Dual64 = if gt(x0.tanh() * w0[n % 4].tanh().exp(), -c(0.5), margin) {
-            w0[n % 4] + x1
-        } else if gt((d_log(v[n % 4] * v[n % 4] + c(1.0), x1.powi(2) + c(2.0)).powi(2) + c(0.5)).recip(), d_to_radians(x0) * c(20.0), margin) {
-            let v10 = ((c(0.25) * x0).sin() * c(2.0)).sinh();
-            prog_22_dual(s1, s2, c(1.2), [v[0], v[1], v[2], v[3]], n, margin) + v10.tanh()
-        } else {
-            let v11 = (v[n % 4].powi(2) + c(1.5)).acosh();
-            (v11.cos() * c(0.9)).atanh().asinh()
-        };
-        s1 = (s1 * c(0.8) + (v[0].sin() * c(0.5)).ln_1p().cos().exp() * c(0.05)).tanh();
-        s1.sin() + s2.tanh() - s3 * c(0.75) - acc4 * c(0.5) - v5.tanh() + v12.cos()
-    }
-
-    pub fn prog_78_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.tanh().exp().tanh() * c(2.0);
-        let mut s1 = d_abs(v[n % 4], margin);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        while k3 < 3 {
-            k3 += 1;
-            if gt((x2.powi(2) + c(2.0)).ln() - (s1.powi(2) + c(2.0)).acosh(), c(0.0), margin) {
-                return prog_22_dual(c(2.0), x1, x1.sin().tanh(), [v[0], v[1], v[2], v[3]], n, margin);
-            }
-            let v4 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.02) * (d_powf(r.cos().exp2().powi(2) + c(1.0), s0.cos()) + p.sin()).sin());
-            match k3 + n {
-                0 | 2 => {
-                    let v5 = v[k3].cos().exp2() + (v4 - v[0]);
-                    s1 = c(0.75) * s1 + c(0.05) * v5.tanh();
-                }
-                5..=7 => {
-                    let mut k6 = 0;
-                    while k6 < n + 1 && gt((v4 + x1) * (v4 / (v4 * v4 + c(1.5))), x0, margin) {
-                        k6 += 1;
-                        let v7 = v.iter().copied().map(|p| c(1.0) + c(0.1) * ((v[n % 4] * v[n % 4] + c(1.0)).log2() + p.cos()).sin()).product::<Dual64>();
-                        s0 *= c(0.6);
-                        s0 += c(0.25) * (v7 * v7 + c(1.0)).log(3.0).cos();
-                    }
-                }
-                _ => {
-                    let v8 = prog_6_dual(c(0.5), ((v4.cos() * c(2.0)).sinh() + v4 * c(1.2)).sin() * c(2.0), c(2.0), [v[0], v[1], v[2], v[3]], k3, margin);
-                    s0 = s0.mul_add(c(0.75), d_log(c(3.0_f64), s0.powi(2) + c(2.0)).cos().exp_m1().tanh() * c(0.05));
-                    acc2 += v8.tanh() * c(0.005);
-                }
-            }
-            s1 = s1 * c(0.5) + (-v4).sin() * c(0.2);
-        }
-        let v9 = prog_68_dual((s1 * x2).cos() * c(2.0), x2, x1, [v[0], v[1], v[2], v[3]], n, margin);
-        if ge(d_clamp(x2, -c(0.5), c(0.5), margin), c(0.5), margin) {
-            let v10 = prog_3_dual(d_abs(x0, margin).asinh().tanh(), ((-s0).powi(2) + c(1.0)).log10().tanh(), (s1 + x2).sin(), [v[0], v[1], v[2], v[3]], n, margin);
-            let v11: Dual64 = prog_22_dual(s1, x1, s0.tanh().exp().sin() * c(2.0), [v[0], v[1], v[2], v[3]], k3, margin);
-            acc2 -= c(0.005) * (v10.sin() - v11.tanh()).sin();
-        } else if !(k3 > 1) {
-            let v12 = ((x1 - x2).tanh() * c(1.2)).tan();
-            s0 = c(0.8) * s0 + c(0.01) * d_abs(v12, margin).sin().tanh();
-            if lt((x0.sin().exp().powi(2) + c(1.0)).log(3.0), v9, margin) && k3 % 2 == 0 {
-                s0 = s0.mul_add(c(0.5), (s0.tanh() * c(0.9)).asin().cos() * c(0.02));
-            } else if le(s0.cos().exp(), c(0.0), margin) {
-                s1 = (s1 * c(0.5) + (s1 / (s1 * s1 + c(1.5)) + s1.tanh()) * c(0.02)).sin();
-                s0 = s0 * c(0.5) + v[0].cos().cosh().tanh() * c(0.4);
-            } else {
-                acc2 += (d_copysign(x0, v[(k3 + n) % 4], margin).tanh() * c(1.5)).sinh().sin();
-                let mut k13 = 0;
-                while k13 < n {
-                    k13 += 1;
-                    acc2 -= s0.sin().cos() * c(0.25);
-                    acc2 += c(0.25) * (v9 + v12).cos();
-                }
-            }
-        } else {
-            acc2 += prog_22_dual(x1, ((v[0].sin() * c(2.0)).cosh().powi(2) + c(2.0)).ln().sin() * c(2.0), c(0.75), [v[0], v[1], v[2], v[3]], k3, margin).cos() * c(0.02);
-            s0 = s0 * c(0.8) + prog_22_dual(s0, c(2.0), c(0.75), [v[0], v[1], v[2], v[3]], 1, margin).cos() * c(0.005);
-        }
-        if !(k3 % 2 == 0 && ge(v9, -c(0.5), margin)) {
-            s1 = s1.mul_add(c(0.8), (d_to_degrees(x0) * c(0.02)).cos().tanh() * c(0.1));
-            s0 = s0 * c(0.6) + x0.asinh().tanh() * c(0.4);
-        } else if k3 % 2 == 0 && gt(s1, -c(0.25), margin) {
-            s0 = s0 * c(0.6) + (x1 * x0).sin() * c(0.1);
-            s0 = (s0 * c(0.6) + (x1.sin() * c(0.9)).acos() * c(0.1)).sin();
-        } else {
-            let x0 = c(1.5) - x0 + c(2.0);
-            acc2 += x0.tanh();
-        }
-        let v15 = if gt(prog_22_dual((c(1.2) - v[0]).cos() * c(2.0), c(1.2), (v[0].powi(2) + c(2.0)).acosh().cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin), v[3] + x0, margin) {
-            let v14 = ((v[n % 4] / c(1.5)).tanh() * c(0.9)).acos();
-            v14.cos()
-        } else {
-            x0.sin().exp()
-        };
-        let mut a16 = [c(0.0); 4];
-        a16[0] = (v15 + x1).cos();
-        for i in 1..4 {
-            a16[i] = a16[i - 1] * c(0.5) + v[i].tanh() * c(0.5);
-        }
-        s0.cos() - s1 * c(0.25) - acc2.cos() - a16[3] * c(0.25) + (a16[k3] * a16[k3] + c(1.0)).cbrt().atan()
-    }
-
-    pub fn prog_79_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4] + x2).cos().exp().cos() * c(2.0);
-        let mut s1 = d_powf(x1.sin().powi(2) + c(1.0), x0.tanh());
-        let mut s2 = prog_33_dual(((x2.sin() * c(0.9)).asin() * d_max(x1, x2, margin)).cos(), (x2 * x2 + c(0.5)).recip().sin() * c(2.0), (c(0.35) - s0).cos() * c(2.0), v, n, margin).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = (x2.cos() * c(1.2)).tan();
-        s2 = s2.mul_add(c(0.8), d_to_radians(s2).asinh() * c(0.01));
-        s0 = (s0 * c(0.5) + (s0 + v[n % 4]) * c(0.02)).sin();
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            s0 *= c(0.8);
-            s0 += c(0.25) * (c(0.65) - (v4 * v4 + c(1.0)).recip()).sin();
-            let v6 = (v[k5 % 4].tanh().exp2().cos() * c(0.5)).ln_1p();
-            let v7 = v.iter().map(|&p| (v4 * v4 + c(1.0)).powf(0.5) + p.cos()).sum::<Dual64>();
-            if k5 >= 5 || lt(x1.sin().exp_m1(), s1 + v[1], margin) {
-                break;
-            }
-            s1 *= c(0.5);
-            s1 -= c(0.02) * (v6.cos() - v7.cos()).tanh();
-        }
-        acc3 -= ((x2 - x0).powi(2) + c(1.0)).log(3.0).tanh();
-        s0.tanh() + s1 - s2.tanh() - acc3 + v4 - (v4.powi(2) + c(2.0)).ln()
-    }
-
-    pub fn prog_80_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = d_clamp(x2, v[n % 4].tanh() - c(1.5), x2.sin() + c(1.5), margin).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        while k3 < 5 {
-            k3 += 1;
-            let v4 = d_abs(v[k3 % 4].powi(2), margin);
-            match k3 % 3 {
-                1 => {
-                    let v4 = (x1.tanh() * c(0.9)).asin() + x0 * v4;
-                    acc2 += c(0.25) * v4.tanh();
-                }
-                2 => {
-                    let v5 = prog_6_dual((v[(k3 + n) % 4] * v[(k3 + n) % 4] + c(1.0)).ln().sin(), v4.cos().sin(), c(1.2), [w0[0], w0[1], w0[2], w0[3]], n, margin);
-                    let v4 = (x0 - w0[3]).tanh().exp_m1();
-                    s1 = c(0.75) * s1 + c(0.005) * (v5.tanh() + v4.tanh()).sin();
-                }
-                _ => {
-                    s1 = (s1 * c(0.6) + x2 * (v4.powi(2) + c(2.0)).sqrt() * c(0.02)).tanh();
-                    if n == 4 && lt((x1.sin().sinh().tanh() * c(0.5)).ln_1p(), -c(0.5), margin) {
-                        let v6 = x0.cos();
-                        acc2 -= c(0.4) * v6.cos().cos();
-                    }
-                    let mut k7 = 0;
-                    while k7 < n + 1 {
-                        k7 += 1;
-                        acc2 += c(0.05) * v[k7 % 4].cos();
-                        s1 = s1 * c(0.75) + (w0[k7 % 4] * x0).tanh().cosh().cos() * c(0.05);
-                        let v8 = v.iter().copied().map(|p| d_hypot(p.cos(), d_atan2(c(1.5_f64), x1), margin)).sum::<Dual64>();
-                        s1 = (s1 * c(0.5) + v8.tanh() * c(0.05)).sin();
-                    }
-                }
-            }
-            acc2 += prog_22_dual(c(1.2), c(2.0), s1, [v[0], v[1], v[2], v[3]], 5, margin).tanh() * c(0.2);
-        }
+        let mut m3 = 0;
         for i in 0..n {
             let fi = c(i as f64);
-            s1 = s1 * c(0.8) + (v[i % 4] * x0).tanh() * c(0.05);
-            s1 = s1 * c(0.8) + (x2 / (s1 * s1 + c(0.5))).tanh() * c(0.02);
-            if le((-w0[i % 4]) - w0[i % 4], c(0.5), margin) {
-                s1 *= c(0.5);
-                s1 += c(1.0) * (fi * fi + c(0.5)).sqrt().cos();
-                acc2 += x1.sin() * c(0.25);
-                if ge(d_atan2(v[i % 4] * v[i % 4] + c(0.5), fi), x1, margin) {
-                    acc2 -= c(0.25) * (w0[(i + n) % 4] - fi).asinh().tanh();
-                } else if le(x2.cos(), fi, margin) || i % 3 == 1 {
-                    s1 *= c(0.75);
-                    s1 += c(1.0) * fi.sin().sinh().sin();
-                    match i + n {
-                        0..=2 => {
-                            let v9 = d_powf((fi * fi + c(1.0)).recip().powi(2) + c(0.5), (v[i % 4] * v[1]).tanh());
-                            let v10 = d_log(c(1.5_f64), v9 * v9 + c(2.0));
-                            acc2 += v10.tanh() * c(0.25);
-                        }
-                        3 | 5 => {
-                            for j in 1..n {
-                                let fj = c(j as f64);
-                                acc2 += c(0.05) * d_abs(fj, margin).sin();
-                                s1 = s1.mul_add(c(0.8), (s1.powi(2) + c(0.5)).sqrt().cos() * c(0.2));
-                                acc2 += c(0.05) * w0[j % 4].powi(3).tanh();
-                            }
-                            s1 *= c(0.6);
-                            s1 += c(0.2) * (s1 + w0[i % 4]).cos();
-                        }
-                        7 => {
-                            s1 = (s1 * c(0.5) + s1 * x0 * c(0.05)).tanh();
-                            continue;
-                        }
-                        _ => {
-                            s1 = c(0.6) * s1 + c(0.1) * d_atan2(x2, x1.sin().exp2().powi(2) + c(1.0)).sin();
-                            s1 = (s1 * c(0.8) + (x0 + x1) * c(0.1)).sin();
-                        }
+            if ge(-s1, c(0.5), margin) {
+                m3 += 1;
+            }
+            if gt(d_powf(x0.powi(2) + c(1.0), x2.tanh()), (s0 * s0 + c(1.0)).log2(), margin) {
+                s1 = (s1 * c(0.75) + ((x1 + s0).powi(2) + c(1.0)).ln() * c(0.1)).tanh();
+                continue;
+            }
+            match n % 2 {
+                0 => {
+                    let v4 = prog_4_dual(x0, (x1.powi(2) + c(2.0)).acosh().mul_add(x1 - fi, fi.cos()).tanh() * c(2.0), (x1.cos().exp().cos() * c(1.5)).sinh().cos() * c(2.0), v, n, margin);
+                    s0 = s0.mul_add(c(0.8), d_log(c(0.5_f64), s0 * s0 + c(2.0)) * c(0.1));
+                    if ge(d_to_radians(s0) * c(50.0), c(0.5), margin) {
+                        acc2 -= c(0.25) * (-x2).tanh();
+                        break;
+                    }
+                    acc2 += c(0.005) * v4.tanh();
+                }
+                1 => {
+                    s1 = (s1 * c(0.8) + v[3].powi(2) * c(0.05)).sin();
+                    if le(x2, -c(0.5), margin) {
+                        s1 *= c(0.6);
+                        s1 -= c(0.2) * (v[i % 4] - s1).sin();
+                    } else {
+                        let v5: Dual64 = prog_4_dual(s0, x0, (s1 * x2).tanh() * c(2.0), v, n, margin);
+                        acc2 -= v5.tanh().sin() * c(0.02);
                     }
                 }
-            }
-        }
-        'l4: for (i, &t) in v.iter().enumerate() {
-            if ge(((t.powi(2) + c(1.0)).sqrt().powi(2) + c(1.0)).ln(), s1, margin) || i > 2 {
-                s1 = (s1 * c(0.8) + d_max(s1, x1, margin) * c(0.2)).sin();
-                break;
-            }
-            acc2 -= c(0.5) * x1.tanh();
-            for j in 0..3 {
-                let v11 = (x0.sin() * c(0.9)).asin();
-                if lt(d_atan2((x1 + v11).powi(2) + c(1.0), w0[j].cos().exp_m1()), x0.sin().exp(), margin) {
-                    break 'l4;
+                _ => {
+                    let v6 = x1.powi(3);
+                    s0 *= c(0.5);
+                    s0 -= c(0.02) * v6.sin();
                 }
-                s1 = c(0.6) * s1 + c(0.2) * (s1 * s1 + c(0.5)).recip().atan().sin();
+            }
+            s0 = c(0.6) * s0 + c(0.02) * ((x1 - x0) * fi).sin();
+        }
+        match m3 {
+            0 => {
+                s0 = (s0 * c(0.5) + d_copysign(s0, x2, margin) * c(0.1)).sin();
+            }
+            3 => {
+                s1 = c(0.5) * s1 + c(0.2) * d_max(x0, s0, margin).tanh();
+            }
+            4..=6 => {
+                let v7 = (v[m3 % 4] * v[m3 % 4] + c(1.0)).log(10.0);
+                acc2 += x1.sin();
+                s1 *= c(0.75);
+                s1 -= c(0.5) * v7.sin();
+            }
+            _ => {
+                s0 = (s0 * c(0.5) + prog_15_dual(c(0.25), s1, c(0.75), &v, m3, margin) * c(0.005)).sin();
             }
         }
-        let v12 = if gt((x0 * x0 + c(0.5)).cbrt(), -c(1.0), margin) || k3 == 4 {
-            x1.sin().exp_m1().powi(2)
+        let v10 = if gt(d_copysign(s0, s1, margin), c(0.25), margin) {
+            s0 = c(0.6) * s0 + c(0.4) * v[2].tanh();
+            (x0.powi(2) + c(2.0)).sqrt()
         } else {
-            x1 - c(2.5)
+            for i in (0..=n).rev().step_by(2) {
+                s0 = s0 * c(0.6) + (s0 - x1).sin() * c(0.2);
+                let mut m8 = c(f64::NEG_INFINITY);
+                for j in 0..=i {
+                    let c9 = (s1 + v[(j * 3) % 4]).mul_add(s1 * s0, c(1.5) - v[(j * 3) % 4]);
+                    m8 = d_max(c9, m8, margin);
+                }
+                s1 = s1.mul_add(c(0.6), m8.cos().cos() * c(0.02));
+            }
+            let x1 = d_hypot(x1, x0, margin);
+            s0 = (s0 * c(0.75) + x2.powi(2) * c(0.05)).sin();
+            s1 / (x2 * x2 + c(0.5)) + x1.tanh()
         };
-        let v13 = w0[n % 4];
-        s1 = (s1 * c(0.8) + d_min(v12, x1, margin) * c(0.02)).sin();
-        s1.tanh() - acc2.sin() + v13.tanh()
+        let v13 = if gt(x2.cos() - x0, acc2, margin) {
+            let v11 = d_to_radians(v[(m3 + n) % 4].cos());
+            ((x1 * v11).sin() * c(0.9)).atanh()
+        } else if gt(-v[n % 4], -c(0.5), margin) {
+            acc2 += prog_19_dual((v10.powi(2) + c(1.0)).log2().sin(), s0, c(2.0), v, m3, margin).cos() * c(0.005);
+            x0.powi(2)
+        } else {
+            let v12 = prog_19_dual((c(SCALE) + x0).tanh() * c(2.0), c(1.5), x0, v, 4, margin);
+            ((s0.tanh() * c(1.5)).cosh().powi(2) + c(1.0)).log2() + v12.tanh()
+        };
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            let mut m14: Dual64 = -c(0.5);
+            for j in 0..n {
+                let c15 = match i {
+                    0 => (s1 - v[(j * 3) % 4]) * fi,
+                    1 | 3 => v10 / (v[j % 4] * v[j % 4] + c(1.5)) * c(1.5),
+                    4 => v13 + c(1.0),
+                    _ => v10 / (x1 * x1 + c(1.0)),
+                };
+                m14 = d_min(d_max(m14, c15, margin), c(1.0), margin);
+            }
+            s0 = s0.mul_add(c(0.6), m14.tanh().tanh() * c(0.02));
+            if n == 0 {
+                s0 = c(0.5) * s0 + c(0.5) * v13.cos();
+            }
+            let v16 = x1.asinh();
+            acc2 -= v16.tanh() * c(0.25);
+        }
+        x1.sin() - s0.cos() + acc2.tanh() - v10 * c(0.25) + v13 * c(0.75)
     }
 
-    pub fn prog_81_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2;
-        let mut s1 = x1.tanh();
+    pub fn prog_23_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0.tanh().exp() + x1).sin() * c(2.0);
+        let mut s1 = v[n % 4];
         let mut acc2: Dual64 = c(0.0);
-        let v3 = prog_11_dual(x1, c(2.0), s0, v, n, margin);
-        let mut k4 = 0;
-        let v5 = loop {
-            k4 += 1;
-            if le(v3 * c(std::f64::consts::LN_2), s1 * c(1.25), margin) {
-                acc2 += (x0 - s0).sin() * c(0.5);
-                if lt(x2.tanh(), -c(0.25), margin) {
-                    s1 = (s1 * c(0.6) + (s1 * s0 + (v3 + v[k4])) * c(0.05)).sin();
-                    break v[(k4 + n) % 4];
-                }
-            } else if ge((v[3 - k4].tanh() * c(0.9)).asin(), (s1.sin() * c(0.9)).acos(), margin) {
-                s0 = (s0 * c(0.8) + s0 * x0 * c(0.05)).tanh();
-            }
-            acc2 -= prog_6_dual(s0, v[3 - k4].tanh() * c(2.0), c(0.5), v, n, margin).cos() * c(0.1);
-            if k4 >= 3 || le(v3.mul_add(x0, x0), v[k4], margin) {
-                break v[k4].tanh().exp2();
-            }
-        };
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            s0 = s0 * c(0.8) + (v3.powi(2) + c(1.0)).log(10.0).sin() * c(0.4);
-            acc2 += (-v5).powi(2).tanh();
-            s1 = c(0.6) * s1 + c(0.1) * (s1.cos() * c(0.9)).asin().cos();
-            if k6 >= 2 || ge((v[3 - k4].tanh().exp_m1().powi(2) + c(0.5)).recip(), c(0.5), margin) {
-                break;
-            }
-        }
-        let v9: Dual64 = if le(prog_3_dual(s1, (x0 / (x0.tanh() + c(2.0))).tanh(), (x0 / (x2.powi(2) + c(1.5))).tanh(), v, n, margin), v3, margin) {
-            for i in 0..3 {
-                let fi = c(i as f64);
-                if lt(v5.cos().exp_m1(), c(0.0), margin) {
-                    let v7 = (x1.powi(2) + c(0.5)).cbrt() + x1.asinh();
-                    s1 = s1 * c(0.6) + v7.sin() * c(0.1);
-                } else {
-                    let v8: Dual64 = (s1.powi(2) + c(1.0)).powi(-3);
-                    acc2 -= v8.sin() * c(0.5);
-                }
-                acc2 += (-(fi - x1)).cos() * c(0.5);
-            }
-            (v5 * v5 + c(1.0)).powf(0.3)
-        } else {
-            s1 *= c(0.6);
-            s1 -= c(0.02) * x2.powi(3).sin();
-            s1.sin()
-        };
-        let v10 = v.iter().fold(v5, |r, &p| r * c(0.75) + c(0.1) * ((d_atan2(c(3.0_f64), v5).powi(2) + c(1.0)).cbrt() + p.cos()).sin());
-        s0 * c(1.5) - s1.cos() - acc2.sin() - v9 * c(0.75) + v10.sin()
-    }
-
-    pub fn prog_82_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_copysign((v[n % 4].cos() * c(1.2)).tan(), x1.atan(), margin).cos() * c(2.0);
-        let mut s1 = prog_46_dual((x1 * x1 + c(2.0)).acosh().tanh(), c(0.25), x0.cos().tanh(), &v, 0, margin).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().map(|&p| d_atan2(c(3.0_f64), s0) + p.cos()).sum::<Dual64>();
-        let mut k4 = 0;
-        while k4 < 5 && ge((d_to_radians(v3).cos() * c(0.9)).atanh(), s1 + s0, margin) {
-            k4 += 1;
-            if lt(d_atan2(x2.powi(2) + c(1.0), x2), c(1.0), margin) && k4 == 3 {
-                return x1.asinh();
-            }
-            s0 = (s0 * c(0.8) + (v[k4 % 4] + s0).atan() * c(0.1)).tanh();
-            s0 = (s0 * c(0.75) + v3.cos().exp() * c(0.05)).sin();
+        let mut a3 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a3[i] = v[i] - x2;
+            acc2 += t.tanh() * c(0.5);
         }
         'l1: for &t in v.iter() {
-            s1 = c(0.75) * s1 + c(0.1) * ((x0 * x0 + c(1.0)).recip() + x0.sin()).sin();
-            acc2 -= c(0.5) * t.tanh().cosh().sin().exp_m1().cos();
-            let mut k5 = 0;
-            while k5 < 4 && lt(v3 * c(std::f64::consts::FRAC_1_PI), c(1.0), margin) {
-                k5 += 1;
-                let v6: Dual64 = s1 / (x2.powi(2) + c(1.5));
-                acc2 += (v6.powi(2) + c(1.0)).powi(-1).cos() * c(0.1);
-                if ge(x2 * (x1 + v6), -c(1.0), margin) || n < 4 {
-                    s0 = s0 * c(0.6) + (v[k5 % 4] - v[n % 4]).sin() * c(0.2);
+            acc2 -= c(0.5) * ((a3[n % 4].sin() * c(0.9)).atanh() + (x2.powi(2) + c(2.0)).sqrt()).tanh();
+            s0 *= c(0.75);
+            s0 += c(0.1) * (t + x1).sin();
+            let mut k4 = 0;
+            while k4 < 3 {
+                k4 += 1;
+                s1 = s1.mul_add(c(0.6), (x2 + a3[k4]).cos() * c(0.2));
+                let v5 = s0 / (x0.cos() + c(2.0)) * (d_to_degrees(x0) * c(0.01));
+                if !(k4 < 3 && gt(v5.asinh() - v5, -c(1.0), margin)) {
                     continue 'l1;
                 }
             }
-            for _ in 0..3 {
-                let v7: Dual64 = v3 + x2;
-                s0 *= c(0.8);
-                s0 += c(0.01) * s1.powi(3).sin();
-                acc2 -= ((v7.cos() * c(0.9)).acos().tanh() * c(0.9)).atanh() * c(0.1);
+            if gt(prog_0_dual(x2.tanh().exp_m1().cos() * c(2.0), t, s1, v, n, margin), x0, margin) {
+                acc2 -= c(0.5) * (v[3 - k4].tanh() + (v[k4].cos() * c(0.9)).atanh()).tanh();
+            } else if gt((a3[3 - k4].sin() * c(0.5)).ln_1p(), c(0.5), margin) {
+                acc2 -= c(0.5) * a3[k4].tanh();
+            } else {
+                acc2 += c(0.5) * (s0.cos() * c(0.9)).acos().tanh();
             }
         }
-        let mut k8 = 0;
-        let v16 = 'l4: loop {
-            k8 += 1;
-            s0 *= c(0.6);
-            s0 += c(0.4) * (s0 * s0 + c(1.0)).sqrt().sin();
-            let v15 = match k8 % 4 {
-                0 => {
-                    let v9 = (v3.sin() * c(0.9)).asin();
-                    s0 + v9.cos()
-                }
-                1..=2 => -v3,
-                3 => {
-                    let v10 = prog_22_dual((x0 * x0 + c(1.0)).powf(1.5).tanh() * c(2.0), v3.tanh().exp_m1().cos() * c(2.0), (-d_log(v3 * v3 + c(1.0), x0.powi(2) + c(2.0))).sin(), v, n, margin);
-                    s1 = s1.mul_add(c(0.8), (x2 - c(0.35)).tanh() * c(0.2));
-                    (x0.sin().tanh() * c(0.9)).acos() + v10.tanh()
-                }
-                _ => {
-                    for j in (1..=4).step_by(2) {
-                        let fj = c(j as f64);
-                        if ge((v3.sin() * c(0.9)).asin().sin(), -c(0.5), margin) {
-                            break;
-                        }
-                        let v11 = d_atan2(x2, fj * fj + c(0.5));
-                        match n + k8 {
-                            2 => {
-                                s0 = c(0.6) * s0 + c(0.4) * x2.atan().sin();
-                                break 'l4 (s0.powi(2) + c(1.0)).ln();
-                            }
-                            3 => {
-                                let v12 = s1.asinh();
-                                s0 = (s0 * c(0.75) + (s0.tanh() * c(1.2)).tan() * c(0.02)).sin();
-                                acc2 += v12.cos() * c(0.1);
-                            }
-                            g if g > 4 => {
-                                s0 *= c(0.6);
-                                s0 += c(0.1) * (s0 * s0).cos();
-                                let v13 = (x1.tanh() * c(1.2)).tan().mul_add((v11.sin() * c(0.5)).ln_1p(), v[j % 4]);
-                                acc2 += v13.sin().sin() * c(0.1);
-                            }
-                            _ => {
-                                s1 = (s1 * c(0.5) + (s1.tanh().exp2() + d_to_degrees(s0) * c(0.02)) * c(0.1)).sin();
-                                let v14 = d_powf(c(2.0_f64), v11.tanh());
-                                acc2 += v14.cos() * c(0.1);
-                            }
-                        }
-                        acc2 += d_atan2((x0.cos() * c(0.9)).atanh().powi(2) + c(0.5), v11).sin() * c(0.1);
-                    }
-                    ((x2 * x2 + c(1.0)).powf(0.5).powi(2) + c(1.0)).ln()
-                }
-            };
-            s0 = (s0 * c(0.8) + v[n % 4] * c(0.2)).tanh();
-            if k8 >= 6 || le(x2.tanh().powi(2), v[(k8 + n) % 4] / (v[(k8 + n) % 4].powi(2) + c(1.5)), margin) {
-                break (v3.sin() * c(1.5)).sinh();
-            }
-            s1 = (s1 * c(0.5) + v15.sin() * c(0.005)).sin();
-        };
-        x2.tanh() + s0 * c(1.5) + s1 * c(1.5) + acc2.cos() - v3.sin() + v16
-    }
-
-    pub fn prog_83_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_log(c(3.0_f64), x2.powi(2) + c(2.0));
-        let mut s1 = d_clamp(x0 + x1, -c(1.5), c(1.5), margin);
-        let mut s2 = x0;
-        let mut acc3: Dual64 = c(0.0);
-        let v6 = match n % 2 {
-            0 => {
-                let x2 = s2;
-                d_hypot(c(1.5_f64), x2, margin).sin().exp_m1()
-            }
-            1 => {
-                let v4 = s2;
-                (x0 * x0 + c(0.5)).recip() + v4.cos()
-            }
-            _ => {
-                let v5 = ((s0 * v[n % 4]).tanh() * c(0.9)).acos();
-                v5.cos() - x0 * c(0.65)
-            }
-        };
-        let v9 = if lt(s2.tanh(), c(0.0), margin) {
-            let v7 = (v6 * v6 + c(1.0)).log2();
-            prog_6_dual(c(1.5), v6.atan().tanh(), x0.sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin) + v7.cos()
-        } else if le((v6 / (x1 * x1 + c(1.5))).sin().sinh(), x2, margin) && n < 2 {
-            let v8 = x0.tanh().exp();
-            (v[n % 4].powi(2) + c(1.0)).log10() * c(core::f64::consts::FRAC_1_SQRT_2) + v8.tanh()
-        } else {
-            -(v[n % 4] * v[n % 4])
-        };
-        if gt(prog_50_dual(x2, s1, c(0.5), [v[0], v[1], v[2], v[3]], n, margin), -c(0.5), margin) {
-            acc3 += (s0 + s2).sin();
-        } else {
-            let v10 = d_atan2(s0 * s0 + c(1.0), s2 * c(std::f64::consts::FRAC_1_PI));
-            acc3 += v10.tanh();
+        let v6 = x2 / (a3[n % 4] * a3[n % 4] + c(0.5));
+        if ge(d_abs((x0.tanh() * c(0.9)).acos(), margin), c(0.5), margin) && n == 3 {
+            return d_copysign(v[n % 4], acc2, margin);
         }
-        let mut a11 = [c(0.0); 4];
-        for i in 0..n {
-            a11[i % 4] += prog_22_dual(s0, c(0.75), (s1 * s1 + c(1.0)).log(3.0).cos() * c(2.0), [v[0], v[1], v[2], v[3]], 4, margin).tanh() * c(0.25);
-        }
-        s0 = (s0 * c(0.5) + ((x2.powi(2) + c(1.5)).acosh().powi(2) + c(1.0)).recip() * c(0.2)).tanh();
-        s1 = c(0.8) * s1 + c(0.05) * x2.powi(2).sin();
-        s2 = s2.mul_add(c(0.8), acc3.sin().atan().tanh() * c(0.02));
-        s0.cos() + s1 - s2 + v9.cos() - a11[0]
-    }
-
-    pub fn prog_84_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_abs(d_copysign(c(1.5_f64), x1, margin), margin);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = prog_50_dual(c(2.0), ((s0.tanh() * c(2.0)).cosh().tanh() * c(1.5)).sinh().cos() * c(2.0), x2, v, 2, margin);
-        let v3 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.5) * (((s0.tanh() * c(2.0)).cosh().tanh() * c(1.2)).tan() + p.cos()).sin());
-        let mut a4 = [c(0.0); 4];
-        a4[0] = (c(2.5) - x0).cos();
-        for i in 1..4 {
-            a4[i] = a4[i - 1] * c(0.75) + v[i].sin() * c(0.25);
-        }
-        'l1: for (i, &t) in v.iter().enumerate() {
+        for (i, &t) in v.iter().enumerate() {
             let fi = c(i as f64);
-            let v5 = prog_22_dual(x0, c(0.25), (v3.tanh() + c(2.0)).cbrt().tanh() * c(2.0), v, n, margin);
-            s0 = (s0 * c(0.6) + prog_22_dual((a4[3] * a4[3] + c(1.0)).log10().tanh() * c(2.0), c(0.5), v2.asinh().cos() * c(2.0), v, i, margin) * c(0.01)).tanh();
-            let mut k6 = 0;
-            while k6 < 3 {
-                k6 += 1;
-                if lt(x2 - c(0.8), -c(1.0), margin) || n < 6 {
-                    s0 = s0.mul_add(c(0.8), d_copysign(s0.mul_add(x1, fi), (t.tanh() * c(1.2)).tan(), margin).tanh() * c(0.05));
-                    acc1 -= c(0.1) * (v5 * v5 + c(1.0)).sqrt().sin();
-                } else if ge(x0.mul_add(v3, x0).cos(), c(0.0), margin) {
-                    let v7 = d_min(t, v3, margin);
-                    acc1 += (v5 * v5).ln_1p().cos() * c(0.1);
-                    acc1 -= c(0.1) * v7.sin();
-                } else {
-                    let v8 = (fi * fi + c(1.5)).acosh() - c(0.75);
-                    let v9 = (v5 * v5 + c(0.5)).sqrt();
-                    acc1 += (v8.tanh() - v9.cos()).cos() * c(0.1);
-                }
-                let v10 = (x1.powi(2) + c(1.0)).recip().tanh().cosh();
-                if le(v[0].sin().exp(), -c(0.5), margin) {
-                    continue 'l1;
-                }
-                acc1 += ((t.powi(2) + c(1.0)).log10().powi(2) + c(1.0)).powi(-1).tanh() * c(0.1);
-                acc1 += v10.cos() * c(0.1);
-            }
-            acc1 += c(0.2) * (t.tanh() + v5.tanh()).sin();
-        }
-        let v11 = v.iter().fold(acc1.tanh(), |r, &p| r * c(0.5) + c(0.5) * (d_copysign(c(0.5_f64), x1 * x0, margin) + p.cos()).tanh());
-        for &t in v.iter() {
-            match n {
-                1 | 3 => {
-                    s0 = s0 * c(0.75) + (t * t + c(1.0)).log10().tanh() * c(0.5);
-                    continue;
-                }
-                4 => {
-                    let v12 = prog_22_dual((v11 / (t * t + c(1.0))).cos() * c(2.0), c(0.25), (s0 / (v[n % 4].cos() + c(2.0))).tanh() * c(2.0), v, 0, margin);
-                    s0 = (s0 * c(0.5) + v12.cos() * c(0.005)).sin();
-                }
-                5 => {
-                    acc1 -= (d_powf(x0.powi(2) + c(1.0), v[n % 4].tanh()).powi(2) + c(1.0)).log2().cos() * c(0.2);
-                }
-                _ => {
-                    acc1 += c(0.5) * (c(2.0) * (c(0.75) - v3)).tanh();
-                }
-            }
-            s0 *= c(0.6);
-            s0 -= c(0.2) * (t - v2).sin();
-        }
-        s0 + acc1.cos() - v2.sin() + v3.tanh() - a4[2].sin() + v11.tanh() + (d_max(x0, v3, margin).cos() * c(1.5)).cosh()
-    }
-
-    pub fn prog_85_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_min(c(3.0_f64), v[n % 4], margin).tanh() * c(2.0);
-        let mut s1 = x1;
-        let mut s2 = ((x0.powi(2) + c(1.0)).sqrt() + s0.tanh().exp2()).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        for &t in v.iter() {
-            s1 = c(0.6) * s1 + c(0.1) * (s1 * x2).tanh();
-            let v4 = (t * t + c(1.0)).ln();
-            acc3 += c(0.5) * v4.cos();
-        }
-        if n < 3 {
-            s1 = (s1 * c(0.5) + prog_51_dual(x1, s2, c(0.75), v, n, margin) * c(0.005)).tanh();
-            let v5 = ((x2 * x2 + c(1.0)).log(2.0).powi(2) + c(2.0)).ln();
-            s1 *= c(0.75);
-            s1 -= c(0.2) * v5.tanh().sin();
-        } else if !(n % 3 == 1 && lt(acc3, -c(1.0), margin)) {
-            s0 = s0.mul_add(c(0.6), prog_22_dual(c(1.5), (x2.tanh() - d_max(s0, x0, margin)).cos(), x2, v, n, margin).sin() * c(0.005));
-            s0 = s0.mul_add(c(0.6), (x2 * s0).cos() * c(0.02));
-        }
-        let v6 = prog_22_dual(x2.sin() * c(2.0), c(2.0), s0, v, n, margin);
-        let mut k7 = 0;
-        while k7 < 4 && lt(v6, c(1.0), margin) {
-            k7 += 1;
-            if !(k7 == 3) {
+            if le(d_abs(t, margin).sin(), fi - x1, margin) {
                 break;
             }
-            if gt(((v[k7 % 4] - s0).powi(2) + c(2.0)).sqrt(), -c(1.0), margin) {
-                continue;
-            }
-            acc3 += v[3].tanh().exp2().sin() * c(0.5);
+            let v7 = a3.iter().copied().map(|p| (d_clamp(x1, x1.tanh() - c(1.5), p.tanh() + c(1.5), margin).cos() * c(0.9)).acos()).sum::<Dual64>();
+            s1 = (s1 * c(0.6) + (-v7) * (d_to_radians(s1) * c(20.0)) * c(0.02)).tanh();
         }
-        let v8 = prog_3_dual(x1, c(0.75), c(1.5), v, k7, margin);
-        s2 *= c(0.5);
-        s2 -= c(0.005) * prog_6_dual(x0, (acc3.sin() * c(0.9)).asin().tanh(), s2.cos(), v, k7, margin).cos();
-        s1 * c(0.5) + s2.sin() + v6.sin() + v8 + (v[3].sin() * c(1.2)).tan()
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            let v8 = fi;
+            let v10 = if ge(s0.tanh().cosh(), c(1.0), margin) {
+                acc2 -= c(0.25) * (v[i % 4] * v[i % 4] + c(0.5)).sqrt().sin();
+                v8.atan()
+            } else if ge(v8 + v6, x1 - v6, margin) && i > 0 {
+                v[i % 4] - fi
+            } else {
+                let v9 = c(1.25) - x0 / (fi * fi + c(1.0));
+                v9.mul_add(s1.atan(), (v9.tanh() * c(1.5)).cosh())
+            };
+            s0 *= c(0.5);
+            s0 -= c(0.1) * (v6.cos() * c(0.9)).atanh().sin();
+            s0 = (s0 * c(0.6) + v10.sin() * c(0.02)).tanh();
+        }
+        s0.tanh() + s1 + acc2.tanh() - v6.cos()
     }
 
-    pub fn prog_86_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_clamp(x0, -c(1.5), c(0.5), margin);
-        let mut s1 = v[3].sin().exp().tanh() * c(2.0);
-        let mut s2 = x1;
+    pub fn prog_24_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = x0;
+        let mut acc2: Dual64 = c(0.0);
+        let mut m3: Dual64 = -c(1.0);
+        for i in 1..4 {
+            let fi = c(i as f64);
+            m3 = d_max((d_hypot(c(3.0_f64), fi, margin).powi(2) + c(0.5)).sqrt() + v[i], m3, margin);
+        }
+        acc2 += m3.sin();
+        let mut k4 = 0;
+        let v8 = loop {
+            k4 += 1;
+            s1 = s1 * c(0.75) + (v[k4 % 4] * v[k4 % 4]).ln_1p().cos() * c(0.25);
+            match k4 {
+                0..=2 => {
+                    let v5 = prog_19_dual(m3.asinh().powi(2).ln_1p().tanh(), x0, x1, [v[0], v[1], v[2], v[3]], k4, margin);
+                    s1 = s1.mul_add(c(0.6), w0[2].powi(2).sin() * c(0.1));
+                    s1 = s1 * c(0.8) + v5.cos() * c(0.005);
+                }
+                3 => {
+                    s1 = c(0.8) * s1 + c(0.1) * (x2 - w0[k4 % 4]).cos();
+                }
+                4 => {
+                    s1 = (s1 * c(0.6) + (w0[3].tanh() * c(0.5)).ln_1p() * c(0.4)).tanh();
+                }
+                _ => {
+                    let v6 = x1.tanh().exp();
+                    let v7 = s1.sin().cosh().cos().cosh();
+                    acc2 -= (v6.tanh() + v7.cos()).tanh() * c(0.5);
+                }
+            }
+            if k4 >= 4 {
+                break (v[n % 4] * v[n % 4] + c(0.5)).recip() * (x0 * x0 + c(1.0)).powi(-1);
+            }
+        };
+        let mut k9 = 0;
+        while k9 < 6 {
+            k9 += 1;
+            let v10 = prog_4_dual(x0, x1, v8.cos(), [v[0], v[1], v[2], v[3]], 4, margin);
+            for j in 0..n {
+                let fj = c(j as f64);
+                let v13: Dual64 = if gt((w0[j % 4].sin() * c(2.0)).cosh(), -c(0.5), margin) {
+                    let v11 = x2.powi(3);
+                    w0[2].cos().exp_m1() + v11.tanh()
+                } else if lt((v8.cos() * c(0.9)).acos() / c(3.0), -c(0.25), margin) {
+                    let x2 = (fj + c(2.5)).sin();
+                    let v12 = x2;
+                    s1 = (s1 * c(0.5) + x1 / (v12.tanh() + c(2.0)) * c(0.5)).tanh();
+                    (w0[0].tanh().powi(2) + c(1.0)).log2()
+                } else {
+                    (m3.tanh() * c(0.9)).acos()
+                };
+                let v14 = (x2 * c(std::f64::consts::FRAC_PI_4)).powi(3);
+                if j % 3 == 1 && le(x2.tanh().exp().cos(), -c(0.25), margin) {
+                    continue;
+                }
+                acc2 += c(0.05) * ((v8.powi(2) + c(2.0)).ln() * w0[n % 4].tanh()).tanh();
+                acc2 += c(0.05) * (v13.tanh() + v14.sin()).tanh();
+            }
+            acc2 += d_hypot(m3, d_to_radians(v8) * c(50.0), margin).sin() * c(0.25);
+            acc2 -= c(0.1) * v10.cos();
+        }
+        let mut m15 = w0[n % 4];
+        for i in 0..4 {
+            let c16 = if i % 3 == 1 {
+                v8
+            } else {
+                x1 + x2
+            };
+            m15 = d_max(m15, c16, margin);
+        }
+        acc2 += m15.tanh() * c(0.4);
+        if lt(x1.sin().exp2().cos(), x2.cos().sinh(), margin) {
+            return ((w0[k4 % 4].powi(2) + c(0.5)).recip().cos() * c(1.2)).tan();
+        }
+        s1 - acc2.cos() + v8.sin() - d_max(w0[k4 % 4], v[k9 % 4], margin)
+    }
+
+    pub fn prog_25_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_max(x2.sin().exp2(), x0, margin);
+        let mut acc1: Dual64 = c(0.0);
+        let v3 = match n {
+            0 | 2 => acc1 + c(1.25),
+            3..=4 => v[0] * x2,
+            5 => {
+                let v2 = (v[0].sin() * c(0.9)).acos();
+                d_to_degrees(v2) * c(0.01)
+            }
+            _ => v[n % 4].cos(),
+        };
+        let v4 = prog_10_dual(x2.sin().cos() * c(2.0), x1.cos().exp2().cos(), (v[n % 4] - x2).tanh(), v, n, margin);
+        let v5: Dual64 = s0;
+        let mut m6 = v4.tanh();
+        for i in (0..3).rev() {
+            let c7 = prog_19_dual(c(2.0), s0.cos() * c(2.0), x1, v, i, margin) + v[i];
+            m6 = d_min(m6, c7, margin);
+        }
+        acc1 -= c(0.005) * m6.sin();
+        let v8 = if le(prog_19_dual((v5 + x2).cos(), (d_log(v3 * v3 + c(1.0), v5 * v5 + c(2.0)).powi(2) + c(1.0)).recip().sin() * c(2.0), x1, v, n, margin), d_max(-c(1.5_f64), v[n % 4], margin), margin) || n > 1 {
+            (v5.powi(2) + c(0.5)).recip()
+        } else {
+            (x0.powi(2) + c(1.0)).recip()
+        };
+        s0 *= c(0.8);
+        s0 += c(0.2) * x2.cos();
+        s0.cos() - acc1.tanh() + v8 - v8
+    }
+
+    pub fn prog_26_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.sin().exp().tanh().exp2();
+        let mut s1 = (v[n % 4] * x0).sin() * c(2.0);
+        let mut s2 = d_to_radians(x1.mul_add(x1, x1));
         let mut acc3: Dual64 = c(0.0);
         let mut a4 = [[c(0.0); 4]; 2];
         for i in 0..2 {
-            let fi = c(i as f64);
             for j in 0..4 {
-                a4[i][j] = fi.powi(3);
+                a4[i][j] = x1.tanh().exp();
             }
         }
-        let v5 = if ge(prog_50_dual(a4[1][n % 4].sin().exp().cos() * c(2.0), s0, c(0.25), v, n, margin), x2, margin) {
-            (x0 * x0 + c(1.5)).acosh()
-        } else if ge(d_max(a4[1][n % 4], x0, margin), c(1.0), margin) || n == 2 {
-            (v[n % 4].powi(2) + c(1.0)).ln() * c(std::f64::consts::FRAC_PI_4)
-        } else {
-            prog_3_dual(c(1.5), (d_abs(s1, margin) + a4[0][n % 4]).cos(), x2, v, n, margin)
-        };
-        for i in 0..5 {
-            let fi = c(i as f64);
-            if lt(prog_22_dual(c(1.2), s1, x2, v, n, margin), -c(1.0), margin) {
-                acc3 += c(0.4) * (fi.sin() * c(1.2)).tan().sin();
-                acc3 -= v5.cos() * c(0.4);
-                if gt(s1 - v[i % 4], a4[0][n % 4], margin) {
-                    s0 = (s0 * c(0.5) + d_powf(s0.powi(2) + c(0.5), s0.sin()) * c(0.02)).tanh();
-                    continue;
-                }
-            } else {
-                s1 = c(0.8) * s1 + c(0.05) * (s1.sin() * c(0.9)).acos().tanh();
-                if lt(v[0].cos(), c(0.25), margin) {
-                    acc3 += c(0.4) * (v5.powi(2) + c(0.5)).sqrt().tanh();
-                } else {
-                    let v6 = (v5 - fi) / ((v5 / (fi * fi + c(1.5))).powi(2) + c(0.5));
-                    acc3 -= (x0.tanh().powi(2) + c(1.0)).log10().tanh() * c(0.4);
-                    acc3 += v6.sin() * c(0.25);
-                }
-                acc3 += c(0.5) * (a4[0][i % 4].cos() * c(0.5)).ln_1p();
-            }
-            s2 = (s2 * c(0.75) + (x0 * x0 + c(0.5)).cbrt() * c(0.1)).tanh();
-            if gt(d_hypot((s1.powi(2) + c(2.0)).acosh(), fi, margin), c(0.5), margin) || i % 2 == 0 {
-                let v7 = v5 / (v5 * v5 + c(1.0));
-                let v8 = v7.atan() + v7 * s1;
-                s0 = (s0 * c(0.5) + v8.cos() * c(0.02)).sin();
-            } else if ge(x1 + (s1.tanh() * c(2.0)).sinh(), x1, margin) {
-                s2 *= c(0.6);
-                s2 -= c(0.4) * x2.cos();
-            }
+        if le(x1.powi(2), -c(1.0), margin) {
+            return (acc3.cos() * c(0.5)).ln_1p();
         }
-        for i in 0..n {
-            let fi = c(i as f64);
-            acc3 += c(0.25) * (v5.tanh() * c(2.0)).sinh().sin();
-            for _ in 0..i {
-                let v9 = ((s1 - fi).sin() * c(0.9)).asin();
-                s2 = c(0.5) * s2 + c(0.25) * (v9.powi(2) + c(1.0)).log(3.0).cos();
+        let v5 = v.iter().fold(a4[1][n % 4].cos(), |r, &p| r * c(0.75) + c(0.1) * ((r * r + c(1.0)).recip() + p.cos()).sin());
+        for _ in 0..6 {
+            acc3 += (x0.cos() * c(0.9)).acos().cos() * c(0.25);
+            if ge(prog_0_dual(x2, (v5 - x2).cos() * c(2.0), (c(SCALE) + v5).tanh() * c(2.0), v, n, margin), x1, margin) {
+                let v6 = (x1.tanh() + c(2.0)).cbrt().cos();
+                acc3 += c(0.25) * v6.cos();
             }
-            match i % 2 {
-                0 => {
-                    s2 = c(0.8) * s2 + c(0.2) * (s0.cos() + c(0.8)).sin();
-                }
-                1 => {
-                    acc3 -= c(0.25) * (v[(i + n) % 4].sin().exp() + v[(i + n) % 4]).cos();
-                    continue;
-                }
-                _ => {
-                    s2 = c(0.8) * s2 + c(0.1) * (d_to_degrees(x2) * c(0.02)).tanh();
-                }
-            }
+            acc3 -= ((v5.cos() * c(0.9)).atanh() * x2).cos() * c(0.25);
         }
-        for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            acc3 += (fi - v5).cos() * c(0.5);
-            acc3 -= c(0.5) * (d_hypot(s1, x0, margin) + x1 * s1).tanh();
-        }
-        let v11 = match n {
-            0..=1 => (v[2] * v[2] + c(1.0)).log2(),
-            2..=3 => {
-                s0 = s0 * c(0.6) + x2.tanh().cos() * c(0.4);
-                (v[n % 4] * v[n % 4] + c(1.5)).acosh() - x1
-            }
-            g if g > 4 => prog_6_dual(c(2.0), ((v[n % 4] * v[n % 4] + c(2.0)).ln() * d_copysign(c(0.5_f64), acc3, margin)).sin() * c(2.0), d_atan2(c(0.5_f64), v[n % 4]).cos(), v, n, margin),
-            _ => {
-                let v10 = x2.asinh();
-                x2 + c(1.25) + v10.tanh()
-            }
-        };
-        s0.sin() + s1 - s2 + acc3.sin() - v5 * c(0.75) + v11.sin()
-    }
-
-    pub fn prog_87_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_to_degrees(d_to_radians(x0) * c(50.0)) * c(0.01);
-        let mut s1 = (v[1].sin() * c(2.0)).sinh().sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v4 = match n {
-            0 | 2 => {
-                s1 = s1 * c(0.8) + s0.asinh().asinh().sin() * c(0.4);
-                (x1 * x1 + c(1.0)).recip()
-            }
-            g if g > 3 => x0 + d_clamp(s0, x2.tanh() - c(1.5), s1.tanh() + c(1.5), margin),
-            _ => {
-                let v3 = prog_69_dual(x2, d_hypot(acc2, v[n % 4], margin).cos(), x0, v, n, margin);
-                prog_51_dual(c(1.2), s1, c(2.0), v, n, margin) + v3.tanh()
-            }
-        };
-        'l0: for i in (0..4).rev() {
-            let fi = c(i as f64);
-            if gt(v4.asinh().cos().exp2(), x2 * x1, margin) {
-                s1 = (s1 * c(0.75) + ((fi * c(std::f64::consts::FRAC_1_PI)).cos() * c(2.0)).sinh() * c(1.0)).sin();
-                break;
-            }
-            s0 = s0 * c(0.6) + (d_to_degrees(s0) * c(0.01)).tanh() * c(0.5);
-            let mut k5 = 0;
-            while k5 < 5 {
-                k5 += 1;
-                let v6 = d_hypot(x2, x0, margin);
-                if ge(v[k5 % 4] / (x1 * x1 + c(1.5)) * (d_to_degrees(x0) * c(0.02)), c(1.0), margin) || k5 % 2 == 0 {
-                    continue 'l0;
-                }
-                let v7 = d_to_radians(x1 - v6);
-                s0 = (s0 * c(0.8) + s0.tanh().exp2() * c(0.1)).sin();
-                s1 *= c(0.8);
-                s1 += c(1.0) * v7.cos().sin();
-            }
-            if ge(((x2 * x2 + c(2.0)).ln().sin() * c(2.0)).cosh(), c(SCALE) + v[1], margin) {
-                acc2 += c(0.5) * d_atan2((v[k5 % 4] + c(0.1)).powi(2) + c(0.5), v[k5 % 4] / c(3.0)).sin();
-            }
-        }
-        'l2: for i in 1..n {
-            let fi = c(i as f64);
-            acc2 += (fi + x2).sin() * c(0.4);
-            let v8 = prog_22_dual(c(1.5), x0, (x1 - c(0.35)).sin(), v, i, margin);
-            s1 = s1 * c(0.8) + (s0.sin() * c(1.2)).tan().sin() * c(0.02);
-            for j in (0..=i).rev() {
-                let fj = c(j as f64);
-                match i % 4 {
-                    1 => {
-                        s0 = (s0 * c(0.8) + (-x2) * c(0.2)).tanh();
-                        continue 'l2;
-                    }
-                    2 => {
-                        acc2 -= c(0.05) * (x2.cos() - x0.sin()).cos();
-                    }
-                    3 => {
-                        let x2: Dual64 = fj.cos() * (v4.sin() * c(0.5)).ln_1p();
-                        s1 = (s1 * c(0.6) + x2.cos() * c(0.4)).tanh();
-                    }
-                    _ => {
-                        s1 = (s1 * c(0.6) + x2.sin().exp_m1() * c(0.1)).tanh();
-                        let x0 = x0.cos() / ((x0 * x0 + c(0.5)).ln().cos() + c(2.0));
-                        acc2 += x0.cos() * c(0.05);
-                    }
-                }
-                if gt(fi - v4, -c(0.5), margin) {
-                    s0 = s0.mul_add(c(0.75), v4.tanh() * c(0.25));
-                    s0 = (s0 * c(0.8) + (v[1].cos() * c(0.9)).asin() * c(0.05)).sin();
-                } else if lt((s0 * s0 + c(0.5)).ln(), -c(0.25), margin) && n == 1 {
-                    s1 = (s1 * c(0.6) + s1.cos().exp2() * c(0.25)).tanh();
-                    s0 = (s0 * c(0.5) + d_clamp(s0, -c(0.5), c(0.5), margin) * c(0.5)).tanh();
-                }
-                acc2 += v8.cos() * c(0.05);
-            }
-            s1 = (s1 * c(0.5) + v8.cos() * c(0.01)).sin();
-        }
-        let v10: Dual64 = if !(n > 1) {
-            x2.cos()
-        } else if gt(acc2, c(0.0), margin) {
-            let v9 = d_log(v[n % 4].sin().exp2().powi(2) + c(1.0), d_abs(x1, margin).powi(2) + c(2.0));
-            s1 = s1 * c(0.8) + (x1.powi(2) + c(1.0)).ln().cos() * c(0.2);
-            x0.sin() + v9.cos()
-        } else {
-            s0 = s0 * c(0.8) + v[3].powi(3).cos() * c(0.01);
-            x1.tanh()
-        };
-        x1.sin() - x2 + s0.cos() + s1.tanh() + acc2.tanh() + v4.tanh() + v10.tanh()
-    }
-
-    pub fn prog_88_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_clamp(-x2, -c(1.0), c(1.0), margin);
-        let mut s1 = (d_log(x1 * x1 + c(1.0), v[n % 4] * v[n % 4] + c(2.0)).cos() * c(0.9)).asin();
-        let mut acc2: Dual64 = c(0.0);
-        'l0: for i in 0..5 {
-            if gt((x0.cos() * c(0.9)).asin() - x0, c(1.0), margin) || i < 1 {
-                break;
-            }
-            acc2 += (x1 * x1).ln_1p().sin() * c(0.4);
-            for j in 0..v.len() {
-                let fj = c(j as f64);
-                let v4 = if le((s1 * s1 + c(1.5)).acosh() * (d_to_degrees(fj) * c(0.02)), x0, margin) {
-                    x2.sin().exp2()
-                } else if lt(v[j].powi(2), -c(1.0), margin) {
-                    d_to_degrees(x1) * c(0.02)
-                } else {
-                    let v3 = (x1.tanh() * c(1.2)).tan();
-                    v3 / (v[j] * v[j] + c(1.5))
-                };
-                if lt(x1.cos().exp_m1(), c(0.0), margin) {
-                    let x0 = x0 - v4;
-                    s1 = s1.mul_add(c(0.8), x0.sin().cos() * c(0.02));
-                }
-                match j {
-                    0..=2 => {
-                        let v5 = v4 - x0 + d_powf(c(0.5_f64), v[(j + i) % 4].cos());
-                        acc2 -= v5.tanh().tanh() * c(0.1);
-                    }
-                    3 => {
-                        continue 'l0;
-                    }
-                    _ => {
-                        acc2 -= c(0.1) * v4.sin().exp2().tanh();
-                        let v6 = (fj.cos() * c(0.9)).atanh();
-                        acc2 -= v6.sin().tanh() * c(0.1);
-                    }
-                }
-                s0 *= c(0.5);
-                s0 += c(1.0) * (x2 * x2 + c(1.0)).log10();
-            }
-        }
-        let v7 = d_to_degrees(x2) * c(0.02);
-        match n % 4 {
-            0 | 2 => {
-                let v8 = prog_20_dual(x1, s0.cos() * c(2.0), c(0.5), [v[0], v[1], v[2], v[3]], n, margin);
-                acc2 += acc2.cos() * c(0.05);
-                acc2 -= v8.cos() * c(0.005);
-            }
-            _ => {
-                acc2 += (x0 / c(4.0)).cos();
-                if gt(d_copysign(c(0.5_f64), v[n % 4], margin), -c(0.5), margin) {
-                    let v9 = prog_22_dual(d_max(v7 * s0, v[1].tanh(), margin).cos() * c(2.0), (v7 / (v7.sin() + c(2.0))).tanh(), x2, [v[0], v[1], v[2], v[3]], n, margin);
-                    acc2 += prog_37_dual((v7 + c(0.3)).tanh(), (x0.powi(2) + c(1.0)).log10().sin() * c(2.0), x0, v, n, margin).tanh() * c(0.01);
-                    s0 = s0.mul_add(c(0.8), v9.cos().cos() * c(0.005));
-                } else if gt((v[n % 4].tanh() * c(2.0)).sinh(), c(0.0), margin) {
-                    acc2 += (v7.cos() * c(0.9)).atanh() * c(0.5);
-                } else {
-                    s1 = (s1 * c(0.8) + (v7.cos().cos() * c(2.0)).cosh() * c(0.02)).tanh();
-                    let v10 = (v7 * v7 + c(1.5)).acosh();
-                    acc2 -= v10.tanh() * c(0.75);
-                }
-                s1 = s1 * c(0.8) + (s1 / (v7 * v7 + c(0.5))).cos() * c(0.01);
-                if ge((v7 * v7).ln_1p(), c(0.5), margin) {
-                    let v11 = prog_68_dual((x1.tanh() + c(2.0)).cbrt().cos(), s1, x2, [v[0], v[1], v[2], v[3]], n, margin);
-                    s0 *= c(0.8);
-                    s0 += c(0.1) * d_log(c(3.0_f64), v7 * v7 + c(2.0)).cos();
-                    acc2 += c(0.02) * v11.tanh();
-                } else if lt(s1.cos(), c(0.0), margin) {
-                    s0 = (s0 * c(0.8) + x1.asinh() * c(0.2)).tanh();
-                    let v12: Dual64 = x0.cos();
-                    acc2 += v12.tanh();
-                }
-            }
-        }
-        for i in 0..v.len() {
-            acc2 -= c(0.5) * (v7.sin().exp_m1() / (v[1].powi(2).powi(2) + c(1.0))).tanh();
-            let v13 = match i {
-                0 | 2 => (x0 * x0 + c(1.0)).log10(),
-                _ => -x2,
-            };
-            s1 *= c(0.6);
-            s1 -= c(0.2) * (x2 + x0).tanh();
-            s1 = (s1 * c(0.6) + v13.tanh() * c(0.4)).sin();
-        }
-        let mut k14 = 0;
-        loop {
-            k14 += 1;
-            let v15 = (x0 * x0 + c(1.0)).cbrt();
-            let v16 = x0 * x0;
-            let v19 = if k14 == 1 && gt(x2.sin().exp(), c(0.5), margin) {
-                let v17 = c(1.25) - v15.powi(3);
-                s1 + v17.cos()
-            } else if lt(d_atan2(v15.cos().powi(2) + c(1.0), -v15), c(0.0), margin) && k14 < 6 {
-                let v18 = (v16.sin() + c(2.0)).cbrt();
-                v18.atan()
-            } else {
-                return v16.cos().tanh()
-            };
-            acc2 += c(0.2) * ((x0.tanh() * c(1.2)).tan().sin() * c(0.9)).asin().cos();
-            if k14 >= 6 {
-                break;
-            }
-            s0 = s0 * c(0.8) + (v16.tanh() - v19.cos()).cos() * c(0.01);
-        }
-        x0.sin() - s0.sin() + s1.cos() + acc2.tanh() - v7.tanh()
-    }
-
-    pub fn prog_89_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 * x2).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            acc1 -= prog_22_dual(x0, (v[3].cos() * c(0.9)).asin().sin() * c(2.0), s0, v, k2, margin).cos() * c(0.05);
-            s0 *= c(0.6);
-            s0 += c(0.02) * prog_22_dual(s0, x2, x0, v, 1, margin).cos();
-            s0 = s0 * c(0.6) + (x0.cos() * c(2.0)).cosh().sin() * c(0.05);
-            if k2 >= 6 {
-                break;
-            }
-        }
-        for i in (0..5).rev() {
-            acc1 += c(0.4) * x0.tanh().cosh().tanh();
-            if lt(prog_22_dual((c(0.35) - x2).sin().cos(), x0, (v[1].cos() * c(2.0)).cosh().cos(), v, i, margin), s0.sin().exp_m1(), margin) {
-                continue;
-            }
-        }
-        let mut a3 = v;
-        for i in 0..n {
-            let fi = c(i as f64);
-            a3[3 - i % 4] -= fi.cos().tanh().tanh() * c(0.05) * a3[i % 4];
-            a3[i % 4] -= (x1 * x0).sin() * c(0.1) * a3[(i * 3) % 4];
-        }
-        let v4: Dual64 = (x0.sin() * c(0.9)).atanh().sin().exp2();
-        let v11 = match k2 + n {
-            0 | 2 => {
-                let v5 = a3[3];
-                s0 = (s0 * c(0.75) + prog_6_dual((v4 * v4).ln_1p().sin(), v4, x2.atan().sin() * c(2.0), v, n, margin) * c(0.005)).sin();
-                (v4.cos() * c(0.5)).ln_1p() + v5.tanh()
-            }
-            4 | 6 => {
-                let x0 = prog_37_dual(v4, v4.atan().tanh(), c(0.75), &v, k2, margin);
-                let v6 = (a3[k2 % 4].powi(2) + c(2.0)).ln();
-                d_atan2(s0.powi(2) + c(1.0), v6) / ((v6 / (x2 * x2 + c(1.5))).powi(2) + c(1.5)) + x0.sin()
-            }
-            7 => {
-                acc1 += c(0.2) * ((v4.tanh() * c(0.9)).acos().powi(2) + c(0.5)).ln().tanh();
-                d_max(-c(3.0_f64), v[0], margin)
-            }
-            _ => {
-                for i in 0..v.len() {
-                    let fi = c(i as f64);
-                    match i {
-                        0 => {
-                            acc1 -= c(0.1) * prog_22_dual(c(1.5), (s0 * s0).ln_1p().sin() * c(2.0), v4, v, n, margin).cos();
-                        }
-                        g if g > 1 => {
-                            s0 = (s0 * c(0.5) + prog_22_dual(c(0.25), x2, d_log(c(3.0_f64), fi * fi + c(2.0)).tanh() * c(2.0), v, k2, margin) * c(0.02)).tanh();
-                            let v4 = x2.atan();
-                            s0 = (s0 * c(0.75) + v4.tanh() * c(0.25)).sin();
-                        }
-                        _ => {
-                            s0 = s0.mul_add(c(0.8), (s0 * a3[(i + k2) % 4]).cos() * c(0.02));
-                            if i % 2 == 0 {
-                                break;
-                            }
-                            for j in (0..=i).rev() {
-                                let v7 = if lt(x2, c(1.0), margin) {
-                                    s0 = c(0.5) * s0 + c(0.02) * x0.powi(3).tanh();
-                                    d_to_degrees(v[3 - j]) * c(0.01)
-                                } else {
-                                    s0 *= c(0.5);
-                                    s0 -= c(0.5) * (c(SCALE) + x2).sin();
-                                    v4.sin()
-                                };
-                                let v8: Dual64 = (v7.tanh() * c(0.9)).acos();
-                                acc1 += x1.cos() * c(0.1);
-                                acc1 -= v8.cos().tanh() * c(0.1);
-                            }
-                        }
-                    }
-                    let v9: Dual64 = x0 + x2;
-                    let v10 = (v9 * v9 + c(1.0)).log(2.0) - v9;
-                    s0 *= c(0.5);
-                    s0 += c(0.1) * s0.mul_add(v4, s0).cos();
-                    s0 = s0 * c(0.75) + v10.tanh().cos() * c(0.05);
-                }
-                x0 + a3[k2 % 4]
-            }
-        };
-        let a12 = v.map(|e| e.sin());
-        s0 * c(0.75) - acc1.cos() + a3[2].tanh() - v4.tanh() + v11.cos() + a12[0].cos() + (v4 - (a12[k2 % 4] + x2))
-    }
-
-    pub fn prog_90_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_to_radians(x0).cos();
-        let mut s1 = d_hypot(v[n % 4], x1, margin).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        while k3 < n + 1 {
-            k3 += 1;
-            match k3 % 3 {
-                0 | 2 => {
-                    s0 = s0.mul_add(c(0.75), (d_to_radians(x0).powi(2) + c(1.0)).ln() * c(1.0));
-                    continue;
-                }
-                _ => {
-                    s0 = s0.mul_add(c(0.6), (s0 * x2).cos() * c(0.1));
-                }
-            }
-            if le(prog_22_dual(c(0.5), (-x1).cos(), x0.cos().cos() * c(2.0), v, 3, margin), c(0.0), margin) {
-                s0 *= c(0.5);
-                s0 += c(1.0) * (s0.tanh() + c(2.0)).cbrt().cos();
-                let v4 = prog_22_dual(c(1.5), s1.tanh().sin(), c(0.5), v, 2, margin);
-                acc2 += c(0.1) * v4.sin();
-            } else if k3 % 3 == 1 {
-                s1 = (s1 * c(0.5) + (s1 * s1 + c(1.0)).ln() * c(std::f64::consts::LN_2) * c(0.5)).tanh();
-            } else {
-                s0 = (s0 * c(0.5) + s0.sin() * c(0.5)).tanh();
-            }
-            acc2 += c(0.25) * v[(k3 + n) % 4].cos();
-        }
-        let a5 = v.map(|e| e.sin());
-        let v6: Dual64 = d_clamp(x2, a5[3].sin() - c(1.5), a5[k3 % 4].sin() + c(1.5), margin);
         let mut k7 = 0;
         loop {
             k7 += 1;
-            s1 = c(0.6) * s1 + c(0.4) * (s1 + c(1.2)).tanh();
-            let v8 = v.iter().fold(v6.sin(), |r, &p| r * c(0.75) + c(0.05) * (s1.powi(2) + p.tanh()).sin());
-            match k7 {
-                0..=1 => {
-                    s1 = c(0.8) * s1 + c(0.2) * s1.tanh();
-                }
-                2 => {
-                    acc2 += v8.sin().sin();
-                }
-                _ => {
-                    s0 = s0.mul_add(c(0.6), (v6 + v8).cos() * c(0.1));
-                    if lt(prog_68_dual(x2, s0, s1, v, k7, margin), s0 + v8, margin) {
-                        acc2 += ((x0 * x0).ln_1p().powi(2) + c(1.0)).powi(-1);
-                        break;
-                    }
-                }
-            }
-            if k7 >= 2 || ge((x2 * x2 + c(1.0)).powi(-3), -c(0.5), margin) {
-                break;
-            }
-            acc2 += v8;
-        }
-        s0.tanh() + s1 * c(1.5) - acc2.sin() + v6 * c(0.5)
-    }
-
-    pub fn prog_91_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[2] - x2).cos() * c(2.0);
-        let mut s1: Dual64 = (x0 + d_min(v[n % 4], x1, margin)).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        match n {
-            0 => {
-                s0 = (s0 * c(0.5) + x0 * x0 * c(0.1)).tanh();
-                s0 = c(0.6) * s0 + c(0.1) * (-x0).powi(2).sin();
-            }
-            g if g > 1 => {
-                acc2 += c(0.4) * (s1.powi(2) + c(2.0)).acosh().tanh();
-                if !(n == 6 && ge((x0 * x0 + c(0.5)).sqrt(), s1, margin)) {
-                    s1 = s1.mul_add(c(0.8), prog_33_dual(c(1.5), c(0.25), acc2, v, n, margin).cos() * c(0.005));
-                }
-            }
-            _ => {
-                s1 *= c(0.5);
-                s1 += c(0.1) * (v[n % 4].cos().exp_m1() + x0).sin();
-            }
-        }
-        let v4 = if lt(x1 * s0, c(0.5), margin) {
-            x2.atan().tanh()
-        } else if gt(((x1.sin() * c(0.9)).acos().tanh() * c(2.0)).sinh(), c(0.0), margin) {
-            s1 = s1.mul_add(c(0.8), prog_3_dual((s1.mul_add(v[n % 4], v[0]) + s1).tanh() * c(2.0), s1, ((-s1) / ((d_to_degrees(s1) * c(0.02)).cos() + c(2.0))).tanh() * c(2.0), v, n, margin).cos() * c(0.005));
-            (d_hypot(v[1], x2, margin).sin() * c(0.5)).ln_1p()
-        } else {
-            let v3 = -(s0.tanh() * c(0.9)).acos();
-            return v3.cos()
-        };
-        let v5 = v.iter().map(|&p| p.powi(2)).sum::<Dual64>();
-        let v7 = if ge((s1 * s1 + c(2.0)).acosh(), v4, margin) {
-            x2 - s0
-        } else if gt(prog_22_dual((s0 * s0 + c(2.0)).acosh().sin() * c(2.0), x0, c(0.75), v, n, margin), -c(0.5), margin) {
-            s1 *= c(0.75);
-            s1 += c(0.01) * v5.tanh();
-            (d_powf(s1.powi(2) + c(1.0), v[n % 4].sin()).powi(2) + c(1.0)).cbrt()
-        } else {
-            let v6 = v4 + acc2.tanh().exp();
-            x2 * s1 + v6.tanh()
-        };
-        let mut k8 = 0;
-        'l0: loop {
-            k8 += 1;
-            acc2 -= (v[2] - v4).cos() * c(0.25);
-            for _ in 0..3 {
-                if lt((x1 / c(3.0)).sin().exp(), v5 / c(3.0), margin) {
-                    break 'l0;
-                }
-                let v9 = (v7 * v7 + c(1.0)).log2();
-                acc2 -= c(0.05) * d_clamp(x2, -c(1.0), c(1.5), margin);
-                acc2 -= c(0.1) * v9.sin();
-            }
-            if k8 >= 6 || gt(((v5 - v7).sin() * c(1.5)).sinh(), v4 - v[3], margin) {
-                break;
-            }
-        }
-        acc2.tanh() + v5.sin() - v7 * c(1.5) - prog_22_dual(d_abs(v4 - v[k8 % 4], margin).cos(), (v4.powi(2) + c(2.0)).sqrt().cos(), v4.powi(3).tanh(), v, n, margin)
-    }
-
-    pub fn prog_92_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4].cos();
-        let mut s1 = x2;
-        let mut s2 = (v[n % 4] * v[n % 4]).ln_1p();
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = ((x1 + x0).tanh() * c(1.5)).sinh();
-        let mut k5 = 0;
-        while k5 < 3 {
-            k5 += 1;
-            for (j, &u) in v.iter().enumerate() {
-                let v6 = d_atan2(c(1.5_f64), x2);
-                match j + n {
-                    0..=2 => {
-                        let v7 = v[0];
-                        s1 = c(0.8) * s1 + c(0.2) * v7.cos();
-                    }
-                    3..=5 => {
-                        s2 = c(0.6) * s2 + c(0.005) * prog_22_dual(x1, (x0 + v4 - (v6 + s2)).cos(), v[n % 4].sin() * c(2.0), [v[0], v[1], v[2], v[3]], k5, margin).sin();
-                        match j % 3 {
-                            0 => {
-                                break;
-                            }
-                            g if g > 1 => {
-                                let v8 = prog_22_dual((s1 * s0 * c(0.3)).tanh() * c(2.0), x2, (x1.powi(2) + c(2.0)).ln().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], 0, margin);
-                                acc3 -= c(0.1) * v8.cos();
-                            }
-                            _ => {
-                                let v9 = u.sin().exp().tanh();
-                                let v10: Dual64 = v9.cos().exp2();
-                                acc3 += v10.sin() * c(0.1);
-                            }
-                        }
-                        acc3 += (s1 / (u.powi(2) + c(1.0))).cos() * c(0.1);
-                    }
-                    g if g > 6 => {
-                        s2 = s2.mul_add(c(0.75), v4.tanh().cos() * c(0.25));
-                        acc3 -= ((v6 + u) * u).sin() * c(0.1);
-                    }
-                    _ => {
-                        acc3 += (v4 * v4 + c(2.0)).sqrt().cos() * c(0.1);
-                    }
-                }
-                s1 = (s1 * c(0.75) + (v6 * v6 + c(1.0)).log(3.0) * c(0.75)).sin();
-                acc3 += c(0.1) * u.tanh();
-            }
-            acc3 -= c(0.5) * (v4 * v4).tanh();
-        }
-        let mut k11 = 0;
-        let v17: Dual64 = loop {
-            k11 += 1;
-            acc3 += (s2.tanh() + c(2.0)).cbrt().sin().exp2().sin() * c(0.25);
-            let v12 = s1 * c(0.3);
-            let mut k13 = 0;
-            while k13 < 5 && le((v4.cos() * c(0.9)).asin(), -c(1.0), margin) {
-                k13 += 1;
-                let v14 = v.iter().map(|&p| p.tanh()).sum::<Dual64>();
-                let v15 = v12 / c(2.0);
-                let v16: Dual64 = v4.sin().sinh();
-                s2 = (s2 * c(0.75) + v[(k13 + n) % 4] * c(0.25)).sin();
-                s2 = c(0.75) * s2 + c(0.02) * (v14.cos() - v15.sin() + v16.cos()).cos();
-            }
-            if k11 >= 6 || gt(d_atan2(v4 * v4 + c(0.5), v12), -v4, margin) {
-                break (v[2] * v[2] + c(1.0)).powi(-1);
-            }
-        };
-        'l4: for _ in 0..6 {
-            let v18 = v4.sin();
-            if gt(v18 + v[n % 4], -c(0.5), margin) {
-                acc3 -= c(0.25) * (v18 - v[1] + s0 * v17).tanh();
-                break;
-            }
-            acc3 += c(0.25) * v18.sin().cos();
-            for j in 0..n {
-                let fj = c(j as f64);
-                if ge((d_to_degrees(v17) * c(0.02)).powi(3), s2, margin) {
-                    s2 = (s2 * c(0.8) + s2 * v17 * c(0.05)).sin();
-                    break 'l4;
-                }
-                s0 = s0.mul_add(c(0.5), (s1 * s1).tanh() * c(0.1));
-                acc3 += d_atan2(fj.powi(2) + c(0.5), fj).cos().exp2().sin() * c(0.05);
-            }
-        }
-        s0 * c(0.25) - s1.tanh() - s2.cos() - acc3.tanh() - v4 * c(0.5) - v17 * c(0.25) + (x0.powi(2) + c(1.0)).recip() * (v4.cos() * c(0.9)).asin()
-    }
-
-    pub fn prog_93_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1.powi(2) + c(1.5)).acosh().cos() * c(2.0);
-        let mut s1 = d_max((x2.cos() * c(0.9)).acos(), x0, margin).tanh() * c(2.0);
-        let mut s2 = s1.asinh();
-        let mut acc3: Dual64 = c(0.0);
-        let mut a4 = [c(0.0); 4];
-        a4[0] = (v[2].cos() * c(2.0)).sinh().tanh();
-        for i in 1..4 {
-            a4[i] = a4[i - 1] * c(0.5) + (d_atan2(c(3.0_f64), x2).powi(2) + c(0.5)).ln().cos() * c(1.0);
-        }
-        let v5 = v.iter().map(|&p| c(1.0) + c(0.1) * (p.cos() * c(0.9)).atanh().tanh()).product::<Dual64>();
-        let v6 = d_hypot((v5 * v5 + c(0.5)).ln(), x2.cos().exp(), margin);
-        let v10 = match n % 4 {
-            0..=2 => {
-                let v7 = (x2 * x2 + c(0.5)).cbrt();
-                c(0.5) - (acc3.cos() * c(0.9)).acos() + v7.sin()
-            }
-            3 => a4[3].tanh().exp2(),
-            _ => {
-                for i in (0..=n).rev().step_by(2) {
-                    let fi = c(i as f64);
-                    let v8 = if lt(v6.powi(2).tanh(), a4[i % 4] * s0, margin) {
-                        fi - v6
-                    } else {
-                        ((x0.cos() + c(2.0)).cbrt().tanh() * c(0.9)).acos()
-                    };
-                    s0 = s0 * c(0.8) + (s0 + v5).cos() * c(0.1);
-                    let v9 = v6 + v8;
-                    s1 = s1.mul_add(c(0.6), v9.tanh().sin() * c(0.2));
-                }
-                prog_23_dual((-a4[n % 4].atan()).tanh(), (x0.powi(2) + c(0.5)).cbrt().tanh(), s2, a4, 4, margin)
-            }
-        };
-        let mut k11 = 0;
-        while k11 < n && le(s0.sin().sin().exp2(), v6, margin) {
-            k11 += 1;
-            for j in (0..=n).rev().step_by(2) {
-                let fj = c(j as f64);
-                if gt(v10.tanh().exp_m1(), c(0.5), margin) {
-                    s2 = c(0.75) * s2 + c(0.25) * x1.sin();
-                    match n {
-                        0 | 2 => {
-                            s2 *= c(0.8);
-                            s2 += c(0.05) * (v6.cos() * c(1.5)).sinh().tanh();
-                        }
-                        3..=4 => {
-                            continue;
-                        }
-                        g if g > 5 => {
-                            s2 = (s2 * c(0.6) + fj.cos().exp() * c(1.0)).sin();
-                            let v12 = d_min(a4[j % 4].asinh(), x1, margin);
-                            s0 = s0 * c(0.8) + v12.sin().sin() * c(0.2);
-                        }
-                        _ => {
-                            acc3 += a4[k11 % 4].sin().asinh() * c(0.05);
-                        }
-                    }
-                    s2 = (s2 * c(0.6) + ((-x0) - fj.tanh()) * c(0.4)).tanh();
-                } else {
-                    s1 = s1.mul_add(c(0.8), (s2.sin() * c(1.5)).sinh().sin() * c(0.05));
-                    match n % 4 {
-                        0 | 2 => {
-                            continue;
-                        }
-                        _ => {
-                            let x1 = (a4[k11 % 4].cos() * c(2.0)).cosh();
-                            s1 = s1.mul_add(c(0.5), x2.tanh().exp_m1().cos() * c(0.1));
-                            acc3 += c(0.05) * x1.sin();
-                        }
-                    }
-                }
-                acc3 += c(0.05) * x2.sin();
-                let v13 = match j + k11 {
-                    0 => {
-                        let v10 = d_log(fj.powi(2) + c(1.0), (a4[1] / (v10.tanh() + c(2.0))).powi(2) + c(2.0));
-                        d_powf(v5.powi(2) + c(0.5), x1.cos().exp().cos()) + v10.tanh()
-                    }
-                    1 => v10.atan() + v6.sin().exp_m1(),
-                    2 | 4 => ((v10.sin() * c(0.9)).acos().sin() * c(0.9)).acos(),
-                    _ => {
-                        s1 = (s1 * c(0.75) + d_copysign(s0, s1, margin) * c(0.25)).tanh();
-                        x2.sin()
-                    }
-                };
-                acc3 += c(0.05) * v13.sin();
-            }
-            let v14 = v[0].sin().exp() - v10.cos().exp_m1();
-            acc3 += c(0.25) * (x0 * v10).cos();
-            acc3 += v14.sin() * c(0.25);
-        }
-        s0.tanh() + s1 * c(1.5) - s2.sin() + acc3.tanh() - a4[0].tanh() - v6 * c(0.75) + v10.cos()
-    }
-
-    pub fn prog_94_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.sin().cosh().tanh().exp2();
-        let mut acc1: Dual64 = c(0.0);
-        s0 = (s0 * c(0.5) + x2 * s0 * c(0.05)).tanh();
-        let mut m2 = 0;
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            if ge(prog_3_dual((x1 / ((c(0.8) - x1).cos() + c(2.0))).sin() * c(2.0), d_atan2(c(2.0_f64), x0).sin(), x0, v, n, margin), v[2].tanh(), margin) {
-                m2 += 1;
-            }
-            acc1 += (x2.sin() * c(0.9)).atanh().tanh() * c(0.5);
-            let v4 = match i % 4 {
-                0 => -fi.cos(),
-                1..=2 => {
-                    let v3 = s0 - (v[i].cos() * c(2.0)).cosh();
-                    prog_22_dual((v[n % 4] + x0).sin(), c(2.0), (v[i] * fi).tanh() * c(2.0), v, i, margin) + v3.tanh()
-                }
-                3 => v[0] / (v[i].powi(2) + c(0.5)),
-                _ => v[(i + n) % 4].sin().cos(),
-            };
-            s0 = (s0 * c(0.6) + v4.tanh() * c(0.005)).tanh();
-        }
-        match m2 {
-            0 => {
-                let v5 = (x1.sin().cos() * c(0.9)).atanh();
-                s0 = (s0 * c(0.6) + v5.cos() * c(0.05)).tanh();
-            }
-            1..=3 => {
-                acc1 += c(0.005) * prog_23_dual(acc1, x1, c(0.75), v, m2, margin).tanh();
-                s0 *= c(0.75);
-                s0 += c(0.05) * s0.powi(3).cos();
-            }
-            4..=5 => {
-                s0 = c(0.75) * s0 + c(0.05) * d_log(d_log(s0.powi(2) + c(1.0), v[m2 % 4].powi(2) + c(2.0)).powi(2) + c(1.0), (v[m2 % 4].sin() * c(1.5)).cosh().powi(2) + c(2.0)).sin();
-                acc1 += s0 * c(std::f64::consts::FRAC_1_PI);
-            }
-            _ => {
-                acc1 += prog_68_dual((v[m2 % 4].sin() * c(1.2)).tan().sin() * c(2.0), (x1 / (v[1] * v[1] + c(1.0))).tanh() * c(2.0), c(1.2), v, n, margin).sin() * c(0.005);
-                let v6 = (x1.tanh() * c(0.9)).acos();
-                s0 = (s0 * c(0.5) + v6.tanh() * c(0.2)).tanh();
-            }
-        }
-        let v7: Dual64 = v[m2 % 4];
-        let v8 = c(SCALE) + (v7 - v[m2 % 4]);
-        x1 * c(0.75) - s0.sin() - acc1.cos() - v8.cos() + (x0 * x0 + c(0.5)).powf(0.5)
-    }
-
-    pub fn prog_95_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = d_atan2(d_clamp(x2, x1.sin() - c(1.5), x0.sin() + c(1.5), margin).powi(2) + c(1.0), x0 * c(std::f64::consts::FRAC_PI_4)).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = v;
-        for i in 0..n {
-            let fi = c(i as f64);
-            a2[(i * 3) % 4] = a2[(i * 3) % 4] + a2[i % 4] * ((c(SCALE) + fi / (fi * fi + c(1.5))).cos() * c(0.2));
-        }
-        'l1: for i in 0..n {
-            let v3 = a2.iter().zip(v.iter()).map(|(&p, &q)| (p.powi(2) + c(0.5)).recip() + q.tanh()).sum::<Dual64>();
-            acc1 += prog_22_dual((v[(i + n) % 4] * s0).sin(), d_log(x2 * x2 + c(1.0), x0 * x0 + c(2.0)).sin() * c(2.0), ((v3 * v3 + c(2.0)).ln() - (x2 * x2 + c(1.0)).log2()).sin(), v, i, margin).sin() * c(0.01);
-            s0 = c(0.8) * s0 + c(0.02) * ((s0 * s0 + c(1.0)).cbrt() * (-s0)).tanh();
-            let mut k4 = 0;
-            while k4 < n && ge(x1 / (x0.powi(2) + c(0.5)), a2[k4 % 4], margin) {
-                k4 += 1;
-                if lt(d_atan2(x2, s0 * s0 + c(1.0)), c(1.0), margin) {
-                    s0 = (s0 * c(0.75) + v[i % 4] * c(0.25)).sin();
-                    s0 *= c(0.75);
-                    s0 += c(0.05) * s0.mul_add(s0, a2[1]).cos();
-                } else {
-                    acc1 += c(0.05) * x2.cos().cosh().cos();
-                }
-                match i {
-                    0 | 2 => {
-                        break 'l1;
-                    }
-                    3 | 5 => {
-                        let v5 = x1.tanh().exp_m1();
-                        acc1 += c(0.05) * v5.cos().tanh();
-                    }
-                    _ => {
-                        s0 = (s0 * c(0.75) + (s0 * s0 + c(2.0)).sqrt() * c(0.25)).sin();
-                    }
-                }
-                let v6 = a2.iter().fold(v[1], |r, &p| r * c(0.5) + c(0.4) * ((p.tanh() + c(2.0)).cbrt().cos() * c(1.5)).cosh().cos());
-                s0 = (s0 * c(0.75) + x1.asinh() * c(0.25)).tanh();
-                s0 = c(0.8) * s0 + c(0.05) * v6.sin();
-            }
-        }
-        for i in (1..=5).step_by(2) {
-            let fi = c(i as f64);
-            let v7 = if gt(x2, c(0.5), margin) {
-                v[(i + n) % 4] * x2
-            } else {
-                fi.sin()
-            };
-            match i {
-                0 => {
-                    let x2: Dual64 = x2.mul_add(x2, x1 + a2[2]);
-                    let v8 = (v7.powi(2) + c(1.0)).recip();
-                    acc1 += (x2.tanh() - v8.sin()).tanh() * c(0.4);
-                }
-                1..=2 => {
-                    let v9 = (v7 * v7 + c(0.5)).cbrt();
-                    s0 = (s0 * c(0.75) + v9.cos() * c(0.01)).tanh();
-                }
-                g if g > 3 => {
-                    acc1 += c(0.5) * (x1.powi(2) + c(0.5)).recip().tanh();
-                    if lt((v7 * v7 + c(1.0)).cbrt().cos(), a2[i % 4], margin) {
-                        acc1 -= c(0.5) * (a2[n % 4] + (fi + v7)).tanh();
-                    } else if ge((v[2] * v[2] + c(1.0)).ln(), -c(1.0), margin) {
-                        s0 = s0.mul_add(c(0.6), (fi * s0).sin().sin() * c(0.05));
-                        let v10 = a2[i % 4].cos().exp_m1();
-                        acc1 -= v10.tanh() * c(0.5);
-                    } else {
-                        let x2 = (x2 * x2 + c(0.5)).sqrt() / ((x2.sin() * c(0.9)).acos().tanh() + c(2.0));
-                        s0 = (s0 * c(0.6) + s0.atan() * c(0.4)).sin();
-                        acc1 += x2.tanh().cos() * c(0.5);
-                    }
-                }
-                _ => {
-                    s0 *= c(0.8);
-                    s0 += c(0.1) * (s0.cos().cosh().powi(2) + c(0.5)).ln().sin();
-                }
-            }
-            s0 = s0 * c(0.6) + d_log(v7 * v7 + c(1.0), x0.powi(2) + c(2.0)).tanh() * c(0.02);
-        }
-        match n {
-            0 => {
-                s0 = c(0.8) * s0 + c(0.02) * (x1.tanh() * c(1.2)).tan().sin();
-                if lt((a2[3].sin() * c(0.9)).acos(), v[n % 4].tanh().exp2(), margin) {
-                    acc1 += x2.sin();
-                    acc1 += (x2 + x0).sin();
-                }
-            }
-            1..=2 => {
-                s0 = c(0.6) * s0 + c(0.4) * (a2[n % 4].sin() + c(2.0)).cbrt().tanh();
-            }
-            g if g > 4 => {
-                s0 = s0 * c(0.5) + (x2.cos() * c(0.5)).ln_1p() * c(0.5);
-                for i in (1..=3).step_by(2) {
-                    let fi = c(i as f64);
-                    if i + n < 5 {
-                        acc1 += (x0 * x0 + c(1.0)).cbrt().tanh();
-                        s0 *= c(0.8);
-                        s0 -= c(0.02) * (s0.tanh() * c(1.2)).tan().cos();
-                    } else if i == 3 {
-                        s0 = c(0.6) * s0 + c(0.4) * (c(SCALE) + s0).tanh();
-                        s0 = c(0.8) * s0 + c(0.1) * (x0 - a2[3 - i]).cos();
-                    } else {
-                        let v11 = ((a2[i] + s0).cos() * c(0.9)).atanh();
-                        s0 = c(0.8) * s0 + c(0.2) * s0.cos();
-                        acc1 -= c(0.4) * v11.sin();
-                    }
-                    match i {
-                        0..=2 => {
-                            let x0: Dual64 = fi.asinh() + x0 / (a2[3 - i] * a2[3 - i] + c(1.0));
-                            s0 = (s0 * c(0.5) + x0.sin() * c(0.2)).sin();
-                        }
-                        3 => {
-                            s0 = (s0 * c(0.8) + a2[2] / ((a2[2] * s0).powi(2) + c(1.5)) * c(0.01)).tanh();
-                            let v12 = a2[n % 4].sin() - a2[i];
-                            s0 = (s0 * c(0.8) + v12.sin() * c(0.1)).tanh();
-                        }
-                        _ => {
-                            let v13 = (s0 * s0).ln_1p();
-                            s0 = (s0 * c(0.6) + v13 * c(0.4)).sin();
-                        }
-                    }
-                    s0 = c(0.6) * s0 + c(0.4) * x1.cos();
-                }
-            }
-            _ => {
-                acc1 += (a2[n % 4] * c(core::f64::consts::FRAC_1_SQRT_2)).cos();
-            }
-        }
-        s0.cos() + acc1.cos() - a2[0].tanh() + d_clamp(a2[n % 4], a2[n % 4].cos() - c(1.5), x0.cos() + c(1.5), margin)
-    }
-
-    pub fn prog_96_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.tanh().exp().sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        let v5 = loop {
-            k2 += 1;
-            s0 = s0.mul_add(c(0.75), prog_3_dual(c(2.0), c(1.2), c(0.5), v, k2, margin).tanh() * c(0.005));
-            if lt(-x1, x2, margin) {
-                acc1 += x2.cos() * c(0.5);
-                s0 = (s0 * c(0.75) + prog_22_dual(x0, x1, (v[k2] - x2 + s0).cos(), v, n, margin) * c(0.005)).sin();
-            } else if le(x1 + x0, c(1.0), margin) || k2 == 2 {
-                let v3: Dual64 = prog_22_dual(s0, (v[2] / (v[2].tanh() + c(2.0))).cos(), x0, v, k2, margin);
-                s0 = s0.mul_add(c(0.5), (s0.powi(2) + c(2.0)).acosh().sin() * c(0.2));
-                s0 = (s0 * c(0.75) + v3.cos() * c(0.005)).sin();
-            } else {
-                s0 = c(0.6) * s0 + c(0.1) * (x1 * s0).tanh();
-                let v4 = v[(k2 + n) % 4] * x1;
-                s0 = (s0 * c(0.6) + v4.sin() * c(0.1)).tanh();
-            }
-            acc1 += ((v[(k2 + n) % 4].sin() * c(0.9)).acos().powi(2) + c(1.0)).sqrt().cos() * c(0.5);
-            if k2 >= 3 || ge(d_hypot(c(2.0_f64), x0, margin), -c(1.0), margin) {
-                break ((x1.powi(2) + c(1.0)).recip().powi(2) + c(1.0)).ln();
-            }
-        };
-        match k2 % 3 {
-            1 => {
-                s0 *= c(0.6);
-                s0 += c(0.05) * (s0 * s0 + c(2.0)).sqrt().tanh();
-            }
-            _ => {
-                let v5 = (x2.powi(2) + c(1.0)).powf(0.5);
-                acc1 += v5.tanh();
-            }
-        }
-        'l1: for _ in 0..4 {
-            s0 = (s0 * c(0.6) + (x2.cos() * c(0.9)).asin() * c(0.1)).sin();
-            let mut k6 = 0;
-            while k6 < 6 {
-                k6 += 1;
-                if lt(((v[2] * v[2] + c(0.5)).recip().cos() * c(2.0)).cosh(), x1, margin) {
+            s1 = (s1 * c(0.8) + s1 * c(0.2)).sin();
+            if !(k7 > 2) {
+                s1 = s1.mul_add(c(0.6), x0.powi(2).cos() * c(0.1));
+                if lt((v5 * v5 + c(0.5)).sqrt(), c(0.5), margin) {
                     break;
                 }
-                match k6 {
-                    0 => {
-                        continue 'l1;
-                    }
-                    2..=3 => {
-                        s0 *= c(0.8);
-                        s0 -= c(0.5) * (s0.tanh() + c(2.0)).cbrt().sin().cosh().cos();
-                        acc1 += c(0.05) * v[1].sin().exp().sin();
-                    }
-                    4..=5 => {
-                        s0 = (s0 * c(0.8) + x1.cos() * c(0.2)).sin();
-                        s0 *= c(0.75);
-                        s0 -= c(0.2) * (s0 * s0 + c(1.0)).log10().cos().exp().sin();
-                    }
-                    _ => {
-                        acc1 -= v[1].sin() * c(0.05);
-                    }
-                }
-                s0 = c(0.5) * s0 + c(0.5) * (s0 * c(std::f64::consts::LN_2)).cos();
+                let v8 = ((s2 * s2 + c(1.0)).powf(1.5).powi(2) + c(1.0)).log2();
+                acc3 -= c(0.4) * v8.cos().tanh();
+            } else if le(v[k7 % 4] - x1, c(0.0), margin) {
+                s2 *= c(0.6);
+                s2 += c(0.2) * (s2.cos() * (v5 * v5).ln_1p());
+            } else {
+                s1 = (s1 * c(0.6) + (s0 + s1) * c(0.2)).tanh();
             }
-            let v7 = (x1.cos() * c(0.9)).acos();
-            s0 = (s0 * c(0.8) + v7.tanh() * c(0.05)).sin();
+            if k7 >= 5 || gt(v5 * c(0.75), (s0.tanh() * c(0.9)).asin(), margin) {
+                break;
+            }
         }
-        let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| (v[3].powi(2) + c(2.0)).acosh() + p.cos() + q.tanh()).sum::<Dual64>();
-        if k2 < 1 && ge(v5 * x1, -c(0.25), margin) {
-            let v9 = d_to_radians(x2) * c(50.0);
-            acc1 += v9.cos();
-        } else {
-            let v10 = prog_22_dual(x2, (v[k2].sin() * c(2.0)).sinh().sin(), ((s0 * s0 + c(1.0)).log10().sin() * c(0.9)).atanh().sin() * c(2.0), v, n, margin);
-            s0 = (s0 * c(0.5) + v10.sin() * c(0.005)).tanh();
+        let mut a9 = v;
+        for i in 0..n {
+            a9[i % 4] += a9[(i + 1) % 4] * ((x2 * x2 + c(0.5)).cbrt().cos() * c(0.2));
         }
-        let v11 = match k2 % 2 {
-            1 => d_max(d_to_radians(v8) * c(20.0), v8.asinh(), margin),
-            _ => (x2.powi(2) + c(1.0)).powi(-1),
-        };
-        s0.sin() + acc1.tanh() + v8.sin() - v11.tanh()
+        s0 = (s0 * c(0.8) + (x1.powi(2) + c(2.0)).ln() * c(0.25)).tanh();
+        s0 - s1 * c(1.5) - s2 - acc3.tanh() + v5 + a9[1].sin() - a9[n % 4].atan().cos()
     }
 
-    pub fn prog_97_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[1] * v[1] + c(1.0)).powi(-2);
-        let mut s1 = x1.sin();
-        let mut acc2: Dual64 = c(0.0);
-        let v6 = match n {
-            0 => {
-                let v3 = (d_log(acc2.powi(2) + c(1.0), acc2.powi(2) + c(2.0)).powi(2) + c(1.0)).log2();
-                (-(v[1] * v[1] + c(1.0)).ln()) + v3.sin()
-            }
-            1 => {
-                let v4 = x2 - v[n % 4];
-                v[n % 4].cos() + v4.sin()
-            }
-            2 => {
-                let v5 = x0.sin();
-                v5.atan().cos().cosh()
-            }
-            _ => {
-                let x2 = d_abs(x2, margin);
-                x2.cos()
-            }
-        };
-        match n % 4 {
-            2 => {
-                let v7: Dual64 = ((x0 / (x2.powi(2) + c(1.0))).powi(2) + c(1.0)).powi(-2);
-                acc2 -= c(0.2) * v7;
-            }
-            3 => {
-                let x1: Dual64 = d_clamp(x0, -c(1.5), c(1.0), margin);
-                s0 = (s0 * c(0.6) + (x0 * x0 + c(0.5)).recip() * c(0.2)).sin();
-                s1 = c(0.8) * s1 + c(0.2) * x1.cos();
-            }
-            _ => {
-                for i in (0..=n).rev().step_by(2) {
-                    let fi = c(i as f64);
-                    match i % 4 {
-                        1 | 3 => {
-                            s0 = s0.mul_add(c(0.6), (-x2).sin() * c(0.4));
-                        }
-                        _ => {
-                            s0 = s0 * c(0.6) + (s1.tanh() * c(0.9)).atanh().tanh() * c(0.05);
-                            let v8: Dual64 = prog_68_dual(s1, x2.cos() * c(2.0), x2, v, i, margin);
-                            s0 = c(0.6) * s0 + c(0.005) * v8.tanh().sin();
-                        }
-                    }
-                    if lt(v[1] - c(0.5), c(0.0), margin) && n > 3 {
-                        s0 *= c(0.5);
-                        s0 += c(0.1) * x0.mul_add(x0, v6).sin();
-                        for j in (1..=5).step_by(2) {
-                            let fj = c(j as f64);
-                            acc2 += d_atan2(x1 * x1 + c(0.5), x2).tanh() * c(0.1);
-                            if ge(x2.mul_add(v[2], v[2]).tanh().exp2(), v6, margin) {
-                                return fj + c(0.1);
-                            }
-                            let v9 = v6.sin() + v6.atan();
-                            s1 = s1.mul_add(c(0.6), v9.sin() * c(0.2));
-                        }
-                    } else if i % 2 == 0 {
-                        let v10 = prog_22_dual(x2, (v[(i + n) % 4] / c(3.0)).cos(), c(0.75), v, 0, margin);
-                        acc2 += d_min(x0.sin().sinh(), (fi.sin() * c(1.5)).cosh(), margin).tanh() * c(0.5);
-                        acc2 -= c(0.2) * v10.sin().cos();
-                    }
-                    s0 = s0.mul_add(c(0.8), v6.cos() * c(0.2));
-                }
-                s1 *= c(0.8);
-                s1 += c(0.02) * s1.tanh().sin();
-            }
-        }
-        let v11 = prog_22_dual((x2.cos() * c(0.9)).asin().tanh() * c(2.0), c(1.5), (s1 + x2).cos() * c(2.0), v, 4, margin);
-        for &t in v.iter() {
-            acc2 -= d_powf(t * t + c(1.0), x0.sin()).cos() * c(0.25);
-            s0 *= c(0.8);
-            s0 += c(0.1) * (v6 - v11).sin();
-        }
-        x0 + s0.sin() + acc2.sin() + v6 * c(1.5) - v11.cos()
-    }
-
-    pub fn prog_98_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = prog_50_dual(((v[n % 4] * v[n % 4] + c(0.5)).sqrt().tanh() * c(1.5)).cosh().cos(), x0, ((x0 * x0 + c(1.0)).recip() - x2.tanh()).sin() * c(2.0), [v[0], v[1], v[2], v[3]], 0, margin).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        if lt(x1, s0, margin) && n % 3 == 1 {
-            s0 = s0.mul_add(c(0.8), prog_37_dual(c(0.5), (-v[n % 4]).cos(), x2, v, 1, margin).tanh() * c(0.005));
-            acc1 += c(0.005) * prog_51_dual((acc1 + (v[n % 4] + x2)).sin() * c(2.0), (x2.tanh() * c(1.2)).tan().cos() * c(2.0), x1, [v[0], v[1], v[2], v[3]], n, margin).cos();
-        } else if !(n > 2) {
-            let v2 = (acc1.powi(2) + c(0.5)).powf(0.3) * v[n % 4];
-            let v3 = prog_3_dual((d_abs(x1, margin) - (x0 * x0).ln_1p()).cos() * c(2.0), s0, (x1 / (v2.sin() + c(2.0))).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
-            s0 = s0.mul_add(c(0.5), v3.cos() * c(0.005));
-        }
+    pub fn prog_27_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0;
+        let mut s1: Dual64 = (v[n % 4].powi(2) + c(1.0)).recip();
+        let mut s2 = (x2 * x2 + c(0.5)).ln();
+        let mut acc3: Dual64 = c(0.0);
         let mut k4 = 0;
         loop {
             k4 += 1;
-            acc1 -= x1.cos().exp_m1().tanh() * c(0.4);
-            acc1 += (v[n % 4].powi(2) + c(0.5)).ln().tanh() * c(0.4);
-            if ge(c(1.5) - d_clamp(v[n % 4], v[k4 % 4].tanh() - c(1.5), x2.sin() + c(1.5), margin), -c(1.0), margin) {
-                s0 *= c(0.8);
-                s0 += c(0.01) * (v[0] * s0 * (v[0] + s0)).sin();
-                break;
+            acc3 -= (s1.powi(2).cos() * c(2.0)).sinh().sin() * c(0.25);
+            if k4 < 2 {
+                s1 = c(0.5) * s1 + c(0.1) * (x1 * v[n % 4]).cos();
+                let v5 = d_atan2((x2.tanh() * c(0.9)).acos().powi(2) + c(0.5), s2 * c(0.3));
+                acc3 += c(0.25) * v5.sin();
+            } else {
+                s1 = (s1 * c(0.6) + (s2 * s2 + c(0.5)).sqrt() * c(0.4)).tanh();
+                let x0 = s1.tanh() * (x0 * c(std::f64::consts::FRAC_PI_4));
+                s2 = s2 * c(0.8) + x0.cos().tanh() * c(0.05);
             }
             if k4 >= 5 {
                 break;
             }
         }
-        let v5: Dual64 = ((v[k4 % 4] * v[k4 % 4] + c(1.5)).acosh().tanh() * c(0.9)).asin();
-        let mut k6 = 0;
-        let v7 = loop {
-            k6 += 1;
-            acc1 += c(0.5) * (d_to_degrees(x2) * c(0.02)).sin();
-            acc1 += v5 * s0 * c(0.5);
-            acc1 -= c(0.5) * v[3 - k6].tanh();
-            if k6 >= 3 || ge(prog_22_dual(c(0.5), (x1.cos() * d_atan2(v[0], v[0] * v[0] + c(0.5))).sin() * c(2.0), v5.tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin), c(0.0), margin) {
-                break c(2.5) - x1;
-            }
-        };
-        if lt((v5.sin() * c(0.9)).acos(), c(0.0), margin) {
-            for i in 0..n {
-                let fi = c(i as f64);
-                let v8 = d_abs(d_atan2(v7, v[3].powi(2) + c(1.0)), margin);
-                if le(fi.cos().exp() + (x2 + v8), fi, margin) {
-                    continue;
-                }
-                acc1 += (x1 / (fi * fi + c(0.5))).tanh() * c(0.25);
-            }
+        let mut m6: Dual64 = c(0.5);
+        for i in 0..n {
+            let c7 = if n < 5 {
+                x1 + c(0.5)
+            } else {
+                v[i % 4] * c(1.5)
+            };
+            m6 = d_min(m6, c7, margin);
         }
-        let v9 = match k6 + n {
-            0 => prog_22_dual(v7.cos().sin() * c(2.0), v5, x1, [v[0], v[1], v[2], v[3]], k6, margin),
-            1 | 3 => v5 / c(3.0),
-            g if g > 5 => d_hypot(c(1.5_f64), v[k6], margin) + c(2.5),
-            _ => {
-                let v7 = (x2 * x2 + c(0.5)).recip() - v7.sin().cosh();
-                prog_22_dual((v7.cos() * c(1.5)).cosh().sin(), (x0.cos().exp_m1().sin() * c(0.9)).atanh().cos() * c(2.0), x2, [v[0], v[1], v[2], v[3]], n, margin)
+        let v9 = match n % 3 {
+            0 | 2 => {
+                let v8 = x2 - v[1];
+                s2 *= c(0.8);
+                s2 += c(0.02) * d_clamp(m6.cos().exp_m1(), (m6 + x1).cos() - c(1.5), (v8.powi(2) + c(2.0)).acosh().sin() + c(1.5), margin).tanh();
+                ((x1.sin() * c(0.9)).acos().cos() * c(2.0)).sinh()
             }
+            _ => d_clamp(m6, -c(1.0), c(0.5), margin),
         };
-        s0.sin() + acc1.cos() + v7.sin() + v9.cos() - ((x1 * x1 + c(1.0)).log10().powi(2) + c(2.0)).acosh()
+        let v11 = match k4 {
+            0..=1 => {
+                s0 *= c(0.75);
+                s0 -= c(0.05) * d_abs((s1.cos() * c(0.9)).acos(), margin).tanh();
+                d_hypot(x1, v9, margin)
+            }
+            2 => (v[2].sin() * c(0.9)).atanh() - c(0.35),
+            g if g > 3 => {
+                for i in 0..3 {
+                    s1 = (s1 * c(0.5) + ((v[i] * v[i] + c(1.0)).recip().powi(2) + c(2.0)).ln() * c(1.0)).tanh();
+                    acc3 += c(0.5) * v9.asinh().asinh().sin();
+                }
+                let v10 = (x1 * x1 + c(1.0)).ln();
+                (x0 * x0 + c(0.5)).cbrt() + v10.cos()
+            }
+            _ => prog_0_dual(x1, (-v9).sin() * c(2.0), s0.tanh().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin),
+        };
+        let v12 = d_hypot(v9, x1, margin);
+        let a13 = [x2.sin(), d_to_radians(x0) * c(20.0) - c(0.5), v12.cos(), prog_4_dual(d_min(x2, v[k4 % 4], margin).cos() * c(2.0), (v9 - m6 - x0.asinh()).sin() * c(2.0), s0, [v[0], v[1], v[2], v[3]], k4, margin)];
+        s1 * c(0.5) + s2 * c(0.5) + acc3 * c(0.25) + v11.sin() - a13[1].tanh()
     }
 
-    pub fn prog_99_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1: Dual64 = x0.tanh();
-        let mut acc2: Dual64 = c(0.0);
-        for &t in w0 {
-            let v3 = d_hypot(v[n % 4], x1, margin);
-            let v4 = prog_6_dual((v[n % 4] + x2 - d_to_degrees(s1) * c(0.02)).sin() * c(2.0), s1.tanh().exp().cos().exp().sin(), c(0.25), [w0[0], w0[1], w0[2], w0[3]], n, margin);
-            let v5 = match n {
-                0 => prog_22_dual(t, s1, (s1.cos().exp() / (t.cos().powi(2) + c(0.5))).sin() * c(2.0), [v[0], v[1], v[2], v[3]], 6, margin),
-                1..=2 => v3 + t,
-                g if g > 3 => (x1 * x1 + c(2.0)).acosh(),
-                _ => {
-                    acc2 += c(0.5) * (x0 * s1).cos();
-                    prog_22_dual(c(1.5), (t * v3.tanh()).tanh(), (v3 * t).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin)
-                }
-            };
-            acc2 -= (t.cos() * c(0.5)).ln_1p() * c(0.5);
-            s1 = (s1 * c(0.75) + (v3.sin() + v4.cos() + v5.tanh()) * c(0.005)).sin();
+    pub fn prog_28_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_abs(x2, margin).tanh();
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = ((s0 * s0 + c(0.5)).recip().powi(2) + c(1.0)).log2();
+        let mut m3: Dual64 = c(0.5);
+        for i in 1..=3 {
+            m3 = d_min(v[i], m3, margin);
         }
-        if gt(d_abs(w0[2], margin), -c(0.5), margin) {
-            return d_atan2(x1, x1 * x1 + c(1.0));
-        }
-        let v9 = match n {
+        acc1 += m3.tanh();
+        match n % 3 {
             0 => {
-                let x2 = x1 * w0[n % 4];
-                let v6 = c(0.3) * acc2 + (x2 * x2 + c(1.0)).ln();
-                x0.tanh().exp() + v6.sin()
+                let v4 = d_clamp(x0, -c(1.0), c(0.5), margin);
+                s0 = s0.mul_add(c(0.8), v4.tanh() * c(0.2));
             }
-            1 | 3 => d_hypot(x2, s1, margin),
-            g if g > 4 => {
-                let v7 = (x1 * x1 + c(2.0)).sqrt();
-                d_hypot(c(2.0_f64), v[2], margin) + v7.sin()
+            g if g > 1 => {
+                s0 = s0.mul_add(c(0.8), d_max(-c(1.5_f64), m3, margin).cos() * c(0.2));
+                s0 = s0 * c(0.75) + prog_27_dual(d_clamp(v2.tanh().exp2(), -c(0.5), c(1.5), margin).cos(), c(0.25), (v[n % 4].cos() * c(0.9)).acos().sin(), v, n, margin).tanh() * c(0.005);
             }
             _ => {
-                let v8 = (x2.powi(2) + c(1.0)).sqrt();
-                v8.cos().exp_m1()
+                let v5: Dual64 = x1 - v[n % 4];
+                s0 = s0.mul_add(c(0.8), v5.cos() * c(0.1));
+            }
+        }
+        let v7 = if ge(((x2.powi(2) + c(0.5)).recip().powi(2) + c(1.0)).powf(0.3), c(1.0), margin) {
+            prog_27_dual(c(1.2), (v[3].tanh() + c(2.0)).cbrt().tanh() * c(2.0), (v[3] + v2).cos(), v, n, margin)
+        } else {
+            let v6 = (x0 * x0 + c(1.0)).powi(-3);
+            (-v2.sin().exp()) + v6.tanh()
+        };
+        let v8 = if ge((v[n % 4].powi(2) + c(1.0)).log2() + (v[2].powi(2) + c(2.0)).acosh(), x1, margin) {
+            let x2 = d_clamp(d_abs(x2, margin), (x2.cos() * c(0.9)).asin().tanh() - c(1.5), x0.asinh().cos() + c(1.5), margin);
+            v[n % 4].tanh().asinh() + x2.sin()
+        } else if gt(x1.cos(), c(0.0), margin) {
+            v[3].sin()
+        } else {
+            (-v[1]) + x0
+        };
+        x0.sin() - s0.sin() + acc1.sin() + v7.sin() - v8 * c(0.5) - v8.tanh()
+    }
+
+    pub fn prog_29_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4].sin() * c(0.5)).ln_1p();
+        let mut s1 = x0 * s0;
+        let mut s2 = (x1 * x1).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut m4 = 0;
+        for &t in v.iter() {
+            s1 *= c(0.5);
+            if lt(d_powf(c(1.5_f64), x2.sin()), c(0.0), margin) || m4 % 3 == 1 {
+                m4 += 1;
+            }
+            s1 += c(0.05) * (d_to_degrees((x1.sin() * c(1.2)).tan()) * c(0.01)).cos();
+            let mut k5 = 0;
+            while k5 < 4 && lt(d_atan2(t * t + c(0.5), x2).sin().exp_m1(), c(0.0), margin) {
+                k5 += 1;
+                let v6 = (x2.tanh() + c(2.0)).cbrt();
+                acc3 += (v6 / (v6.powi(2) + c(0.5))).cos() * c(0.1);
+            }
+            s0 = (s0 * c(0.75) + (s0.cos().exp_m1() - (t * t + c(0.5)).sqrt()) * c(0.05)).tanh();
+        }
+        let c7 = c(m4 as f64);
+        if gt(c7 * x2, s0 + x0, margin) {
+            acc3 += d_min(c(3.0_f64), v[0].sin().exp2(), margin).tanh();
+        } else {
+            s0 = s0.mul_add(c(0.6), (x0.cos() * c(1.2)).tan().sin() * c(0.02));
+        }
+        let mut k8 = 0;
+        let v12: Dual64 = loop {
+            k8 += 1;
+            let v10 = match k8 + m4 {
+                1 => {
+                    let v9 = x2.sin();
+                    prog_4_dual(s2, (v9.tanh() * c(0.8)).tanh() * c(2.0), (c7.tanh() * c(0.5)).ln_1p().sin() * c(2.0), v, k8, margin)
+                }
+                g if g > 4 => s1.sin().exp(),
+                _ => x1.tanh(),
+            };
+            if k8 > 0 && ge((s0.powi(2) + c(1.0)).recip(), v10, margin) {
+                let v11 = (s1.powi(2) + c(1.0)).log(10.0);
+                for _ in 0..n {
+                    s2 = s2 * c(0.75) + x1.asinh().sin() * c(0.25);
+                    s2 = (s2 * c(0.8) + (v11 * v11 + c(1.5)).acosh() * c(0.5)).sin();
+                    s2 = c(0.8) * s2 + c(0.01) * ((x0.tanh() * c(0.9)).acos().tanh() * c(1.2)).tan().cos();
+                }
+                acc3 -= c(0.5) * v11.cos();
+            } else {
+                s0 = (s0 * c(0.75) + (s0 * s0).cos().exp2() * c(0.1)).sin();
+            }
+            s0 = (s0 * c(0.5) + (v[0] * v[0] + c(1.0)).powi(-3) * c(0.02)).sin();
+            if k8 >= 3 {
+                break v[n % 4] - x0;
             }
         };
-        'l1: for i in 1..n {
-            if le((x2.powi(2) + c(0.5)).sqrt(), c(1.0), margin) {
-                s1 = (s1 * c(0.8) + (v9 + x0) * c(0.1)).tanh();
-                if i == 3 {
-                    s1 = (s1 * c(0.5) + s1.cos().exp() * c(0.1)).tanh();
-                    s1 = c(0.75) * s1 + c(0.05) * (s1 + x1).sin().exp2().cos();
-                } else {
-                    let v10: Dual64 = prog_22_dual(x1, v9.cos().exp_m1().sin() * c(2.0), d_to_radians(x1).cos(), [v[0], v[1], v[2], v[3]], 3, margin);
-                    acc2 -= c(0.02) * v10.tanh();
-                }
-                let v11 = (v9.sin() * c(0.9)).asin().tanh().cosh();
-                s1 *= c(0.5);
-                s1 -= c(0.2) * v11.sin();
+        let mut m13 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            if le(v[3] + fi, -c(0.5), margin) {
+                return t;
             }
-            acc2 -= c(0.4) * (x2 * x2 + c(0.5)).powf(0.3).cos();
-            s1 = s1.mul_add(c(0.6), (s1.cos().powi(2) + c(1.0)).powf(0.3).tanh() * c(0.5));
-            let mut k12 = 0;
-            while k12 < 3 && lt(v[2] * x1, c(1.0), margin) {
-                k12 += 1;
-                let v13 = v9.mul_add((s1 * s1 + c(2.0)).acosh(), d_to_radians(x0) * c(20.0));
-                acc2 += x2.sin() * c(0.1);
-                match k12 {
-                    0 => {
-                        let v14 = (v13 * v13 + c(1.0)).log2();
-                        acc2 += v14.tanh().sin() * c(0.1);
+            let v14 = t;
+            s2 = s2.mul_add(c(0.5), prog_4_dual((t - c(0.75)).sin(), x2.cos().sin() * c(2.0), c(0.25), v, 2, margin).sin() * c(0.01));
+            s0 *= c(0.8);
+            if ge(x1.sin(), c(0.5), margin) {
+                m13 += 1;
+            }
+            s0 += c(0.2) * v14.cos();
+        }
+        match m13 {
+            0 => {
+                let v15: Dual64 = (x0.powi(2) + c(1.0)).log(3.0);
+                acc3 += v15.tanh();
+            }
+            g if g > 1 => {
+                s2 = c(0.8) * s2 + c(0.2) * (v12 * v12 + c(1.0)).log(10.0).cos();
+                acc3 += d_copysign((x1.tanh() * c(0.5)).ln_1p(), v12 * x1, margin);
+            }
+            _ => {
+                acc3 += v[m13 % 4].sin();
+                s1 = (s1 * c(0.5) + x1.tanh() * c(0.5)).sin();
+                if le(v12.atan().mul_add(v12.tanh(), (v12 * v12 + c(1.5)).acosh()), c(0.5), margin) {
+                    acc3 += (x1.cos().sin() + c(2.0)).cbrt();
+                } else {
+                    let v16 = x1;
+                    let v17 = (x0.sin() + c(2.0)).cbrt();
+                    acc3 -= (v16.tanh() - v17.sin()).sin();
+                }
+            }
+        }
+        let mut a18 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a18[i] = ((s1 * v[i]).powi(2) + c(1.0)).ln();
+            s1 = s1 * c(0.6) + (s1 + s2).cos() * c(0.2);
+            acc3 -= t.cos().tanh() * c(0.5);
+        }
+        s0 + s1 * c(0.25) + s2.tanh() + acc3.cos() - v12 * c(1.5) - a18[0]
+    }
+
+    pub fn prog_30_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.tanh();
+        let mut acc1: Dual64 = c(0.0);
+        if le(d_log(v[0].powi(2) + c(1.0), x0 * x0 + c(2.0)), c(1.0), margin) && n % 3 == 1 {
+            s0 = (s0 * c(0.6) + prog_29_dual((s0 * x0.sin()).cos(), (v[n % 4].sin() * c(0.5)).ln_1p().sin() * c(2.0), s0, v, n, margin) * c(0.005)).sin();
+            s0 = s0.mul_add(c(0.75), (v[n % 4] / (x1 * x1 + c(1.0))).tanh() * c(0.1));
+        }
+        let mut k2 = 0;
+        loop {
+            k2 += 1;
+            s0 = s0.mul_add(c(0.5), (x1.tanh() * c(0.9)).acos().tanh() * c(0.2));
+            s0 = s0.mul_add(c(0.75), x2.tanh().exp2().tanh() * c(0.1));
+            if k2 >= 4 || ge((x0 * x0 + c(1.0)).log2(), x0, margin) {
+                break;
+            }
+        }
+        let v3 = x1 + s0;
+        acc1 += d_copysign(x1, x0, margin).sin();
+        acc1 - v3.cos() - prog_19_dual(x2, d_max(v3, x0, margin).cos() * c(2.0), x1, v, n, margin)
+    }
+
+    pub fn prog_31_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (d_log(v[n % 4] * v[n % 4] + c(1.0), v[n % 4] * v[n % 4] + c(2.0)) + x2.tanh()).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = x0;
+        let mut k3 = 0;
+        while k3 < 4 && le((x1 * x1 + c(1.0)).recip(), s0, margin) {
+            k3 += 1;
+            let v4 = match n + k3 {
+                2 => x2.tanh(),
+                g if g > 4 => ((x1.cos() * c(1.5)).sinh().powi(2) + c(2.0)).acosh(),
+                _ => x1 * v[k3 % 4],
+            };
+            acc1 += c(0.25) * ((x0.cos() * c(0.9)).acos().powi(2) + c(1.5)).acosh().tanh();
+            let v5 = v.iter().copied().map(|p| d_log(c(2.0_f64), p.cos().exp_m1().powi(2) + c(2.0))).sum::<Dual64>();
+            acc1 -= (v4.sin() - v5.tanh()).sin() * c(0.2);
+        }
+        'l1: for &t in v.iter() {
+            s0 = (s0 * c(0.8) + (t * t + c(1.0)).powi(-2) * c(0.02)).sin();
+            let mut k6 = 0;
+            while k6 < 6 {
+                k6 += 1;
+                s0 = s0 * c(0.6) + d_atan2(s0, v2 * v2 + c(0.5)).sin() * c(0.05);
+                if !(k6 < n && lt(x1 - t, v[1], margin)) {
+                    s0 = (s0 * c(0.6) + (d_atan2(c(3.0_f64), t) + c(0.35)) * c(1.0)).sin();
+                    break 'l1;
+                }
+            }
+            acc1 -= prog_4_dual(((-s0).powi(2) + c(2.0)).sqrt().sin(), v2, c(0.75), [v[0], v[1], v[2], v[3]], n, margin).sin() * c(0.1);
+        }
+        let mut k7 = 0;
+        let v8: Dual64 = loop {
+            k7 += 1;
+            for j in 1..n {
+                acc1 += (v2 + x1).cos() * c(0.05);
+                if gt(v[k3 % 4] - x2 - x2.cos().exp2(), d_atan2(s0, v[2] * v[2] + c(0.5)), margin) && k7 % 3 == 1 {
+                    return v[j % 4].tanh();
+                }
+                acc1 += c(0.05) * (x0 + x2).tanh();
+            }
+            if le(x1, d_atan2(x2 * x2 + c(1.0), s0), margin) || n % 3 == 1 {
+                let v2 = s0;
+                acc1 += v2.tanh().tanh() * c(0.4);
+            } else {
+                s0 = c(0.75) * s0 + c(0.1) * x1.cos().exp2().sin();
+            }
+            s0 = s0 * c(0.8) + s0.asinh().sin() * c(0.2);
+            if k7 >= 5 {
+                break (v2 * v2 + c(2.0)).ln() * c(2.5);
+            }
+        };
+        match k7 + k3 {
+            0 | 2 => {
+                s0 *= c(0.5);
+                s0 += c(0.5) * (v8 * c(0.5)).tanh();
+                acc1 += c(0.005) * prog_19_dual((v2 + (v[k7 % 4] + v2)).sin(), s0, v2.tanh().exp().sin().cos(), [v[0], v[1], v[2], v[3]], n, margin).cos();
+            }
+            3..=5 => {
+                s0 = s0.mul_add(c(0.6), (v8 / (v2 * v2 + c(0.5))).tanh() * c(0.02));
+            }
+            6 => {
+                acc1 -= ((v8.powi(2) + c(1.0)).ln() - (v8 * v8 + c(1.0)).log10()).tanh();
+            }
+            _ => {
+                let v9 = prog_10_dual(v2, (x2 * v8.tanh().exp()).tanh() * c(2.0), x1, [v[0], v[1], v[2], v[3]], n, margin);
+                s0 *= c(0.6);
+                s0 -= c(0.005) * v9.cos().cos();
+            }
+        }
+        x1.sin() - s0 - acc1.tanh() - v2 * c(0.5) - c(0.1) * x2 * (-v[k7 % 4])
+    }
+
+    pub fn prog_32_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.powi(2).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        for &t in v.iter() {
+            if ge((t.powi(2) + c(1.0)).cbrt(), -c(0.5), margin) {
+                break;
+            }
+            let mut k2 = 0;
+            while k2 < 3 && gt(v[k2] + d_powf(x1.powi(2) + c(1.0), t.sin()), -c(1.0), margin) {
+                k2 += 1;
+                let v3 = (x0 * x0 + c(0.5)).ln();
+                match k2 % 3 {
+                    0..=1 => {
+                        s0 = s0 * c(0.8) + ((v[3] * v[3]).ln_1p() * (t / (s0.powi(2) + c(0.5)))).sin() * c(0.01);
+                        if ge(s0, -c(1.0), margin) {
+                            break;
+                        }
                     }
-                    1 | 3 => {
-                        break 'l1;
-                    }
-                    _ => {
-                        s1 = s1.mul_add(c(0.6), v9.cos() * c(0.4));
-                        s1 = s1 * c(0.8) + w0[k12].sin().exp2().sin() * c(0.1);
-                        if gt((v[k12].powi(2) + c(1.0)).sqrt().cos().exp_m1(), v13, margin) || k12 + n < 3 {
-                            acc2 += (x2.cos() * c(1.5)).sinh().cos().exp_m1().cos() * c(0.1);
-                            match k12 {
-                                1 => {
-                                    s1 = c(0.6) * s1 + c(0.4) * (c(SCALE) + v9).sin();
-                                    break;
-                                }
-                                3 => {
-                                    let v15: Dual64 = (-x1).tanh().exp();
-                                    acc2 += c(0.1) * (v15 - x0 - v9).tanh();
-                                }
-                                _ => {
-                                    acc2 -= (x1.tanh() * c(1.5)).sinh().cos() * c(0.1);
-                                    s1 = s1 * c(0.75) + v[k12].cos() * c(0.25);
-                                    if gt((x2.cos() * c(0.9)).atanh(), -c(0.5), margin) {
+                    2 => {
+                        acc1 -= c(0.1) * (v3.powi(2) + c(2.0)).acosh().cos();
+                        s0 = (s0 * c(0.6) + (v[n % 4] + s0 + d_log(s0.powi(2) + c(1.0), v[k2].powi(2) + c(2.0))) * c(0.05)).sin();
+                        if ge(x1 * s0, c(1.0), margin) && n % 2 == 0 {
+                            let v4 = d_min((v[(k2 + n) % 4].cos() * c(0.5)).ln_1p(), s0, margin);
+                            acc1 -= v4.tanh() * c(0.1);
+                        } else if k2 % 2 == 0 && gt(s0 - v3, c(1.0), margin) {
+                            acc1 += c(0.1) * s0.sin();
+                            acc1 -= c(0.1) * d_atan2(x0, s0 * s0 + c(0.5)).cos();
+                        } else {
+                            s0 = (s0 * c(0.8) + (x0 * x0 + c(1.0)).log(2.0) * c(0.1)).tanh();
+                            match n + k2 {
+                                0 | 2 => {
+                                    s0 = (s0 * c(0.6) + prog_4_dual(v3.asinh().cos() * c(2.0), x1.atan().tanh().exp_m1().sin() * c(2.0), s0.tanh().tanh() * c(2.0), v, n, margin) * c(0.005)).sin();
+                                    if k2 > 0 && ge((v3.cos() * c(0.9)).acos(), -x2, margin) {
+                                        s0 = c(0.6) * s0 + c(0.02) * prog_4_dual(x0, c(0.75), c(1.5), v, k2, margin).sin();
                                         break;
                                     }
                                 }
+                                3 => {
+                                    break;
+                                }
+                                4 | 6 => {
+                                    s0 = s0 * c(0.6) + s0.powi(3).tanh() * c(0.02);
+                                    let v5 = v[n % 4] - v3.tanh().exp2();
+                                    s0 = s0.mul_add(c(0.75), v5.cos() * c(0.05));
+                                }
+                                _ => {
+                                    let v6 = ((x1 * x2).cos() + c(2.0)).cbrt();
+                                    s0 = s0 * c(0.75) + ((v6 * v6 + c(1.0)).ln() + d_log(v6 * v6 + c(1.0), s0.powi(2) + c(2.0))).tanh() * c(0.05);
+                                }
                             }
-                        } else {
-                            acc2 += c(0.1) * s1.cos().tanh();
+                            acc1 += d_atan2(v[2], x0 * x0 + c(0.5)).tanh() * c(0.1);
+                        }
+                    }
+                    _ => {
+                        acc1 -= v3.sin().asinh().cos() * c(0.1);
+                    }
+                }
+                s0 = s0.mul_add(c(0.6), s0.powi(3).sin() * c(0.02));
+                acc1 -= c(0.1) * v3.sin().tanh();
+            }
+            let v7 = (x1 * x1 + c(1.0)).sqrt();
+            acc1 += (s0 * c(std::f64::consts::FRAC_1_PI)).tanh() * c(0.5);
+            s0 *= c(0.75);
+            s0 += c(0.25) * v7.cos().tanh();
+        }
+        let mut a8 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                let fj = c(j as f64);
+                a8[i][j] = (fj * fj + c(1.0)).log2();
+            }
+        }
+        let a9 = a8[0];
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            for &u in a9.iter() {
+                acc1 -= (s0 * s0).ln_1p().cos() * c(0.05);
+                let v11 = match i % 4 {
+                    0 => {
+                        let v10 = u.atan();
+                        a9[i % 4].atan() + v10.cos()
+                    }
+                    g if g > 2 => a9[(i + n) % 4] - c(1.2),
+                    _ => d_hypot(c(3.0_f64), (fi * fi + c(2.0)).acosh(), margin),
+                };
+                s0 = (s0 * c(0.5) + (u.cos() + v11.tanh()) * c(0.1)).tanh();
+            }
+            let mut m12 = c(f64::NEG_INFINITY);
+            for j in 0..4 {
+                let c13 = if le(x0 + c(1.0), -c(1.0), margin) {
+                    v[i % 4] / (x2 * x2 + c(1.5)) + x1 / (v[j] * v[j] + c(1.5))
+                } else {
+                    x1 / (v[j].powi(2) * v[j].powi(2) + c(0.5))
+                };
+                m12 = d_min(d_max(m12, c13, margin), c(2.0), margin);
+            }
+            s0 = s0 * c(0.8) + m12.sin().tanh() * c(0.01);
+            if i == 3 && le(s0.cos(), c(0.0), margin) {
+                return c(0.35) * (x1.tanh() * c(0.9)).atanh();
+            }
+        }
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            let v15 = if ge(a9[1] * x0, c(0.5), margin) && i % 3 == 1 {
+                for j in (0..=i).rev() {
+                    let fj = c(j as f64);
+                    acc1 += (fj.asinh() - v[j % 4].sin().exp_m1()).cos() * c(0.05);
+                    if j < 3 && gt(((x1 * x1).powi(2) + c(1.0)).ln(), x1, margin) {
+                        s0 *= c(0.8);
+                        s0 += c(0.02) * s0.mul_add(s0, x1).tanh();
+                        let v14 = (a9[(j + i) % 4].sin().cos() * c(0.9)).acos();
+                        acc1 += c(0.05) * v14.tanh().cos();
+                    } else if lt(d_to_degrees(s0 - x0) * c(0.02), x1 * c(0.5), margin) {
+                        s0 = (s0 * c(0.75) + (s0 * s0 + c(2.0)).acosh() * c(0.1)).tanh();
+                    } else {
+                        s0 = s0 * c(0.8) + d_log(x1 * x1 + c(1.0), x0 * x0 + c(2.0)).asinh().sin() * c(0.05);
+                    }
+                    if gt((x2 * x1).mul_add(fi.tanh().exp2(), (x0 * x0).ln_1p()), c(1.0), margin) {
+                        s0 = (s0 * c(0.8) + x0.asinh().tanh().exp() * c(0.05)).sin();
+                        let x1 = x1;
+                        acc1 += c(0.05) * x1.tanh().sin();
+                    } else {
+                        s0 = s0.mul_add(c(0.5), d_abs((x1 * x1 + c(0.5)).sqrt(), margin).cos() * c(0.5));
+                        s0 = (s0 * c(0.5) + (s0 * s0 + c(1.0)).ln() * c(0.5)).sin();
+                    }
+                }
+                (x1.powi(2) + c(1.0)).log2()
+            } else {
+                v[(i + n) % 4].asinh()
+            };
+            acc1 += d_atan2(x1 + s0, x0.sin().powi(2) + c(1.0)).tanh() * c(0.25);
+            s0 = (s0 * c(0.8) + v15.sin() * c(0.1)).tanh();
+        }
+        let v16 = v.iter().fold(x0, |r, &p| r * c(0.75) + c(0.1) * (v[n % 4].cos().cosh() + p.cos()).cos());
+        acc1 += v16.cos();
+        x1.tanh() + s0 + acc1.cos() - a8[0][1] - a9[0]
+    }
+
+    pub fn prog_33_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 * x2 + c(1.0)).log2().tanh() * c(2.0);
+        let mut s1 = s0.cos();
+        let mut acc2: Dual64 = c(0.0);
+        for i in 0..v.len() {
+            acc2 += c(0.005) * prog_19_dual(((v[i].cos() * c(0.9)).acos().powi(2) + c(1.0)).sqrt().sin() * c(2.0), x2, (s1.tanh().exp2() - (v[i].powi(2) + c(1.0)).powi(-3)).tanh(), v, 2, margin).sin();
+            let v5 = if le(v[3].powi(2), x1, margin) && i < 3 {
+                let v3 = (x2.powi(2) + c(0.5)).sqrt();
+                d_atan2(c(0.8) - v[n % 4], x0.tanh().powi(2) + c(1.0)) + v3.tanh()
+            } else {
+                let v4 = x0 * (c(SCALE) + x0);
+                x1 * v4
+            };
+            if !(i % 2 == 0 && le((x2 * x2 + c(2.0)).sqrt().powi(2).ln_1p(), v[i], margin)) {
+                s0 = s0 * c(0.75) + (d_to_radians(x2) * c(50.0)).cos() * c(0.25);
+                continue;
+            }
+            acc2 += c(0.25) * v5.sin().tanh();
+        }
+        let mut k6 = 0;
+        let v7 = loop {
+            k6 += 1;
+            acc2 += c(0.05) * prog_0_dual(x1, (s1 + v[n % 4]).sin() * c(2.0), s0, v, n, margin).tanh();
+            if gt(((x0 * x0).sin() * c(0.9)).asin(), c(0.5), margin) && k6 < 4 {
+                s1 = s1.mul_add(c(0.8), (x0.cos() * c(0.9)).atanh().sin() * c(0.02));
+                break x0.sin() / (s1 * s1 + c(1.5));
+            }
+            if k6 >= 4 || le((x2.sin() * c(1.2)).tan(), c(0.5), margin) {
+                break x2;
+            }
+        };
+        if ge(x1 + (x0 + v[k6 % 4]), -c(1.0), margin) && k6 > 3 {
+            let v8 = prog_27_dual(s0, d_clamp(v7, -c(1.5), c(0.5), margin).sin() * c(2.0), c(0.75), &v, n, margin);
+            s0 *= c(0.5);
+            s0 += c(0.05) * (x2.cos() * c(1.2)).tan().cos();
+            s0 = c(0.5) * s0 + c(0.005) * v8.tanh();
+        } else if n == 1 && le(s1 * c(std::f64::consts::FRAC_1_PI), v7.asinh(), margin) {
+            let v9 = prog_0_dual(x1, (d_to_radians(s1) * c(20.0)).tanh(), (v7 * v7 + c(1.0)).log(10.0).sin().cos(), v, k6, margin);
+            s1 *= c(0.75);
+            s1 += c(0.005) * v9.cos().cos();
+        } else {
+            s0 = (s0 * c(0.5) + d_atan2((v[3].sin() * c(0.9)).atanh(), x0.powi(2) + c(0.5)) * c(0.02)).tanh();
+        }
+        let mut k10 = 0;
+        let v14 = loop {
+            k10 += 1;
+            s1 = s1.mul_add(c(0.8), d_to_radians(s1).tanh() * c(1.0));
+            let v11: Dual64 = prog_4_dual(((s1 * c(0.1)).cos() * c(0.9)).asin().cos(), (c(SCALE) + x0).cos() * c(2.0), (x2 - (s1 * s1).ln_1p()).cos(), v, k6, margin);
+            for _ in (1..=4).step_by(2) {
+                let v12 = (x0.sin() * c(0.9)).atanh();
+                let v13 = v.iter().map(|&p| c(1.0) + c(0.1) * (v12.sin() + x1 + p.sin()).sin()).product::<Dual64>();
+                s1 = (s1 * c(0.5) + (s1.powi(2) + c(0.5)).cbrt().cos().exp_m1() * c(0.02)).sin();
+                s1 = s1 * c(0.5) + v13.tanh() * c(0.1);
+            }
+            if k10 >= 5 {
+                break (x1.powi(2) + c(2.0)).ln() * (s1 + s0);
+            }
+            s0 = (s0 * c(0.75) + v11.tanh() * c(0.005)).sin();
+        };
+        s0 + s1.tanh() + acc2 + v14.cos()
+    }
+
+    pub fn prog_34_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 - x2).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut m2 = 0;
+        for i in 0..n {
+            let fi = c(i as f64);
+            if gt(v[m2 % 4] * x1, c(0.0), margin) {
+                m2 += 1;
+            }
+            match i {
+                0 | 2 => {
+                    let v3 = (v[2].cos() * c(0.9)).atanh();
+                    s0 = c(0.8) * s0 + c(0.02) * v3.sin();
+                }
+                4 => {
+                    s0 = c(0.75) * s0 + c(0.02) * (x1.cos() * c(1.2)).tan().cos();
+                    let v4 = prog_0_dual(x0, v[2].sin().sin() * c(2.0), (v[2].powi(2) + c(2.0)).ln().sin(), v, n, margin);
+                    s0 = (s0 * c(0.6) + v4.cos() * c(0.01)).sin();
+                }
+                5 => {
+                    let v5 = (x1.tanh() * c(0.9)).atanh();
+                    let v6: Dual64 = prog_4_dual(c(1.5), s0, c(0.25), v, i, margin);
+                    s0 = (s0 * c(0.5) + (v5.tanh() + v6.tanh()) * c(0.02)).sin();
+                }
+                _ => {
+                    s0 = c(0.8) * s0 + c(0.005) * prog_4_dual((x2 - s0).cos() * c(2.0), x1, s0, v, 4, margin).cos();
+                    let x1 = (s0.sin() * c(0.9)).asin() + d_abs(fi, margin);
+                    s0 = s0 * c(0.6) + x1.cos() * c(0.1);
+                }
+            }
+            if lt(x1.tanh(), c(0.0), margin) || i > 1 {
+                s0 = (s0 * c(0.8) + s0.cos() * c(0.2)).tanh();
+                continue;
+            }
+            acc1 += c(0.25) * ((s0.cos() * c(0.9)).asin() / ((v[m2 % 4] * c(std::f64::consts::FRAC_1_PI)).powi(2) + c(1.0))).sin();
+        }
+        match m2 {
+            0 | 2 => {
+                s0 = s0 * c(0.6) + prog_0_dual(x2.sin().tanh(), x1.asinh().sin(), s0, v, 2, margin).tanh() * c(0.005);
+            }
+            g if g > 3 => {
+                s0 = c(0.8) * s0 + c(0.05) * (-s0).tanh();
+                acc1 -= ((x0 - c(0.25)).sin() * c(0.9)).atanh() * c(0.75);
+                if lt((d_abs(v[0], margin).powi(2) + c(2.0)).acosh(), c(0.5), margin) {
+                    acc1 -= (x1.atan().powi(2) + c(2.0)).acosh().cos();
+                } else {
+                    s0 = (s0 * c(0.75) + d_atan2(s0.powi(2) + c(1.0), s0) * c(0.05)).tanh();
+                    s0 = (s0 * c(0.5) + x2 * c(0.5)).tanh();
+                }
+            }
+            _ => {
+                s0 = (s0 * c(0.8) + v[2].cos().exp() * c(0.05)).sin();
+            }
+        }
+        match m2 % 4 {
+            1 => {
+                for i in 0..v.len() {
+                    let fi = c(i as f64);
+                    let v7 = (x1 * x1 + c(1.0)).recip() * (fi.cos() * c(0.9)).acos();
+                    for j in 1..n {
+                        let fj = c(j as f64);
+                        acc1 += d_atan2(v7, x1 * x1 + c(0.5)).cos() * c(0.1);
+                        acc1 += fj.sin().exp().sin() * c(0.1);
+                    }
+                    for j in 0..i {
+                        let fj = c(j as f64);
+                        acc1 -= c(0.1) * ((fi.powi(2) + c(1.0)).log10() - x2).cos();
+                        let v8 = x0 - x1;
+                        acc1 += c(0.1) * ((fj + v8).tanh() * c(1.2)).tan().cos();
+                    }
+                    s0 *= c(0.75);
+                    s0 -= c(0.5) * (s0.powi(2) + c(1.0)).log10();
+                    s0 = s0.mul_add(c(0.6), v7.cos().cos() * c(0.1));
+                }
+            }
+            2 => {
+                s0 = (s0 * c(0.8) + (x1 / (s0 * s0 + c(0.5)) + x1) * c(0.01)).tanh();
+                acc1 += (x0.tanh() * c(0.9)).acos().cos();
+            }
+            3 => {
+                acc1 -= x2 * v[m2 % 4] * c(0.3);
+            }
+            _ => {
+                acc1 += (x1 * x1 + c(1.5)).acosh().cos();
+            }
+        }
+        let v9 = v.iter().map(|&p| d_abs(v[n % 4].tanh(), margin) + p.cos()).sum::<Dual64>();
+        let mut a10 = [c(0.0); 4];
+        for i in 0..n {
+            a10[i % 4] += (v9 * c(0.5)).sin() * c(0.25);
+        }
+        s0 = c(0.6) * s0 + c(0.05) * d_max((v9 * v9 + c(1.0)).ln(), d_max(v9, a10[3], margin), margin).sin();
+        x1 * c(0.75) - s0 * c(1.5) + acc1.sin()
+    }
+
+    pub fn prog_35_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = (x2 + w0[n % 4]).sin() * c(2.0);
+        let mut s2 = (x2 + s1 + x0 * s1).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        let v6 = loop {
+            k4 += 1;
+            s2 = (s2 * c(0.5) + x1 * c(0.5)).sin();
+            let v5 = w0.iter().fold(x1, |r, &p| r * c(0.5) + c(0.25) * (r.tanh() + p.sin()).tanh());
+            s1 = s1 * c(0.5) + (x1 * x1 + c(1.0)).log10().sin() * c(1.0);
+            if k4 >= 5 {
+                break d_to_radians(v5);
+            }
+            acc3 += c(0.4) * v5.tanh().tanh();
+        };
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            let v8 = x2 + w0[3 - k7];
+            let v11: Dual64 = if lt(v[k7].tanh().exp2() + (s2 + v6), x1, margin) || k7 % 3 == 1 {
+                let x0 = v8.sin() - c(1.2);
+                let v9 = x0.cos();
+                v9 * x1
+            } else if ge(s2 - s1, -c(1.0), margin) {
+                s2 = s2 * c(0.6) + (s2.cos() * c(1.2)).tan().sin() * c(0.02);
+                (v8 * v8 + c(1.0)).cbrt()
+            } else {
+                let v10 = d_copysign(c(2.0_f64), v8.sin().exp2(), margin);
+                -v10
+            };
+            let v12 = x1 + x0;
+            acc3 += d_log(c(1.5_f64), v11 * v11 + c(2.0)).cos();
+            if k7 >= 2 {
+                break;
+            }
+            s1 = s1 * c(0.75) + v12.cos() * c(0.1);
+        }
+        let v14 = if ge(v6 / (v[3 - k7].cos() + c(2.0)), c(0.0), margin) {
+            let v13 = prog_19_dual((x1.tanh() * c(0.9)).atanh().tanh() * c(2.0), x2, s1, [v[0], v[1], v[2], v[3]], n, margin);
+            w0[k7].tanh().exp() + v13.tanh()
+        } else {
+            return (x2.tanh() * c(0.9)).asin()
+        };
+        let mut m15 = 0;
+        for &t in v.iter() {
+            let v16 = w0.iter().fold(s1, |r, &p| r * c(0.75) + c(0.25) * (p.tanh() * c(0.5)).ln_1p().cos());
+            for _ in (0..n).rev() {
+                if !(n > 5 && lt((x2.powi(2) + c(1.0)).cbrt(), -c(1.0), margin)) {
+                    break;
+                }
+                if gt(v16, -c(1.0), margin) {
+                    s1 = s1 * c(0.5) + (w0[0] / (s1.tanh() + c(2.0)) / (v14.sin() + c(2.0))).tanh() * c(0.1);
+                    if le((t * t).ln_1p(), c(1.0), margin) && k7 == 2 {
+                        break;
+                    }
+                } else if lt((s1.sin() + c(2.0)).cbrt(), -c(0.5), margin) {
+                    let v17 = (s1.cos() * c(0.5)).ln_1p();
+                    s1 = s1 * c(0.6) + (v14 + v17.sin().exp_m1()).cos() * c(0.1);
+                }
+                s2 = (s2 * c(0.6) + t.tanh().exp() * c(0.1)).sin();
+            }
+            if m15 < 27 && le(s1 / c(3.0), c(0.25), margin) {
+                m15 += 1;
+            }
+            acc3 -= c(0.005) * prog_4_dual(d_atan2((v16.cos() + c(2.0)).cbrt(), (x1 * t).powi(2) + c(1.0)).cos(), (s2.tanh() * c(1.2)).tan().tanh() * c(2.0), v6, [v[0], v[1], v[2], v[3]], n, margin).tanh();
+        }
+        let c18 = c(m15 as f64);
+        s1 * c(0.75) - s2.cos() + acc3.cos() + v14 + c18.sin()
+    }
+
+    pub fn prog_36_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 * x2 + c(1.0)).log(10.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| (acc1.sin() * c(0.9)).asin() + p.tanh() + q.cos()).sum::<Dual64>();
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            let v4: Dual64 = prog_19_dual((x0.cos().exp2() / (d_abs(v[k3 % 4], margin).powi(2) + c(1.0))).sin(), x2, (x0 + v2).sin() * c(2.0), v, k3, margin);
+            let v7 = match k3 {
+                3 => {
+                    let v5 = v[2] - v[k3 % 4];
+                    v5.cos().exp2()
+                }
+                4 => x1.cos(),
+                _ => {
+                    let v6 = d_hypot(x0, v[2], margin).powi(2);
+                    (-v2) + v6.tanh()
+                }
+            };
+            s0 = (s0 * c(0.75) + (v2.cos() * c(0.9)).acos() * c(0.1)).tanh();
+            if k3 >= 4 || gt(d_atan2(x0, x1.powi(2) + c(1.0)).tanh().exp2(), v[2], margin) {
+                break;
+            }
+            s0 = s0.mul_add(c(0.75), (v4.sin() - v7.sin()).tanh() * c(0.005));
+        }
+        let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| x1 - q + p.sin()).sum::<Dual64>();
+        match k3 {
+            1 => {
+                let mut k9 = 0;
+                while k9 < 3 && lt(v2 - x2, -c(0.5), margin) {
+                    k9 += 1;
+                    acc1 += (v[k9].sin() * c(0.9)).atanh() * c(0.4);
+                    acc1 += ((s0.tanh() * c(0.9)).acos().cos() * c(0.9)).asin().sin() * c(0.5);
+                    acc1 += c(0.5) * (x0 * v[k9]).cos();
+                }
+                acc1 += (v[3 - k9] - x0).cos();
+            }
+            2 => {
+                s0 = s0.mul_add(c(0.8), prog_0_dual((-d_max(v2, s0, margin)).tanh() * c(2.0), c(0.5), x1, v, n, margin).tanh() * c(0.005));
+            }
+            3 => {
+                s0 = (s0 * c(0.8) + d_abs(x1, margin) * c(0.2)).tanh();
+            }
+            _ => {
+                for i in (0..n).rev() {
+                    let fi = c(i as f64);
+                    match i + n {
+                        1 => {
+                            s0 = (s0 * c(0.6) + x0 * c(0.4)).tanh();
+                        }
+                        3 | 5 => {
+                            s0 = s0 * c(0.8) + d_powf(c(3.0_f64), v[i % 4].cos()).cos() * c(0.05);
+                            s0 = c(0.5) * s0 + c(0.02) * prog_4_dual(s0, c(0.75), c(0.25), v, n, margin).sin();
+                            match i {
+                                0..=1 => {
+                                    acc1 += prog_4_dual((x2.atan().powi(2) + c(1.5)).acosh().sin(), x2, v8.tanh().sin(), v, n, margin).sin() * c(0.05);
+                                    break;
+                                }
+                                g if g > 2 => {
+                                    acc1 -= d_min(v[0], v[i % 4].cos().exp(), margin).sin() * c(0.25);
+                                }
+                                _ => {
+                                    let v10: Dual64 = prog_4_dual(v[i % 4].powi(3).tanh() * c(2.0), s0, (c(SCALE) + x1).sin() * c(2.0), v, k3, margin);
+                                    let v11 = (x0 * x0 + c(1.0)).ln().powi(3);
+                                    acc1 += c(0.01) * (v10.sin() - v11.tanh()).sin();
+                                }
+                            }
+                        }
+                        6 => {
+                            continue;
+                        }
+                        _ => {
+                            let v12 = ((x2.tanh() * c(0.9)).atanh().powi(2) + c(2.0)).ln();
+                            let x0: Dual64 = (v8.sin() * c(0.9)).acos();
+                            s0 = c(0.5) * s0 + c(0.05) * (v12.cos() + x0.sin()).tanh();
+                        }
+                    }
+                    for &u in v.iter() {
+                        s0 = s0 * c(0.75) + d_atan2(s0, x0.powi(2) + c(1.0)).sin() * c(0.05);
+                        let v15 = match i % 3 {
+                            1 => {
+                                let v13 = u;
+                                d_powf((c(0.25) * x1).powi(2) + c(0.5), (v[3] + c(1.2)).sin()) + v13.tanh()
+                            }
+                            2 => {
+                                let v14 = v8 / c(3.0);
+                                s0 = s0 * c(0.6) + d_hypot(c(0.5_f64), u, margin).tanh() * c(0.4);
+                                fi + v14.cos()
+                            }
+                            _ => fi * x2,
+                        };
+                        acc1 -= c(0.05) * (u.tanh() + v15.cos()).cos();
+                    }
+                    s0 = (s0 * c(0.8) + (v[i % 4].powi(2) + c(1.0)).log2() * c(0.1)).sin();
+                }
+            }
+        }
+        let v16 = v.iter().map(|&p| d_abs(d_min(p, x0, margin), margin)).sum::<Dual64>();
+        if gt(d_max(-c(3.0_f64), v8, margin), c(0.5), margin) {
+            s0 = (s0 * c(0.6) + (v16.sin().exp_m1().powi(2) + c(2.0)).ln() * c(0.05)).sin();
+            if k3 % 2 == 0 && ge(-x2, c(0.5), margin) {
+                acc1 += c(0.4) * d_hypot(v2, x2, margin).tanh();
+            } else if n < 6 {
+                acc1 += prog_4_dual(x0, x2, d_log(c(2.0_f64), x2.powi(2) + c(2.0)).cos() * c(2.0), v, k3, margin).cos() * c(0.1);
+                s0 = s0.mul_add(c(0.75), prog_4_dual(x1, x0, (x0.cos().exp2() - d_clamp(x1, v2.tanh() - c(1.5), s0.sin() + c(1.5), margin)).sin(), v, k3, margin).tanh() * c(0.005));
+            }
+        } else if lt(d_abs(v16, margin), -c(0.5), margin) {
+            acc1 += c(0.4) * ((x1 * x1 + c(1.0)).recip() / (v2.cos() + c(2.0)));
+        }
+        s0 * c(0.25) - acc1.cos() + v2.sin()
+    }
+
+    pub fn prog_37_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_4_dual(c(1.5), x2.powi(2).tanh() * c(2.0), x2, v, n, margin).sin() * c(2.0);
+        let mut s1 = (x1 + c(1.5)).tanh() * c(2.0);
+        let mut s2 = x0.cos();
+        let mut acc3: Dual64 = c(0.0);
+        let v5 = match n {
+            0 | 2 => x0.tanh().exp(),
+            3 | 5 => v[n % 4] - c(0.8),
+            _ => {
+                let v4 = acc3 + x0;
+                c(1.2) - x0 + v4.tanh()
+            }
+        };
+        if n < 3 {
+            return d_powf((x2.powi(2) + c(2.0)).ln().powi(2) + c(1.0), v5.sin());
+        }
+        if gt(s2.sin(), c(0.5), margin) || n == 6 {
+            acc3 += d_log(c(1.5_f64), d_atan2(v5, v[3] * v[3] + c(0.5)).powi(2) + c(2.0)) * c(0.5);
+            s2 = s2.mul_add(c(0.75), v[n % 4].asinh().sin() * c(0.25));
+        } else if n == 1 {
+            s1 *= c(0.8);
+            s1 += c(0.01) * (x2 / (acc3.powi(2) + c(0.5))).tanh();
+        }
+        let v6: Dual64 = prog_26_dual((v[0] * v[0] + c(1.0)).sqrt().tanh(), x2, d_abs(v5, margin).sin(), v, n, margin);
+        let mut m7 = 0;
+        for &t in v.iter() {
+            if gt(prog_27_dual(v5.sin().cos(), s2, x2, &v, n, margin), s1, margin) && m7 % 3 == 1 {
+                m7 += 1;
+            }
+            let v8 = (x1.sin().powi(2) + c(0.5)).recip();
+            acc3 -= c(0.5) * (t * t).ln_1p().cos();
+            let v9 = d_to_degrees(v5) * c(0.02);
+            acc3 += (v8.cos() + v9.sin()).sin() * c(0.5);
+        }
+        let c10 = c(m7 as f64);
+        s0 = s0.mul_add(c(0.75), v[3].cos().exp().cos() * c(0.05));
+        s0 * c(0.25) - s1 - s2 + acc3.sin() - v6.tanh() + c10.cos()
+    }
+
+    pub fn prog_38_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.tanh();
+        let mut s1 = (x2.tanh().exp() * (s0.powi(2) + c(1.0)).cbrt()).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        'l0: for t in v {
+            for j in 0..n {
+                if ge(v[j % 4] + t, c(0.5), margin) {
+                    s0 = s0.mul_add(c(0.5), (-x0).cos() * c(0.5));
+                    s1 = s1.mul_add(c(0.6), s1.sin() * c(0.4));
+                    if lt(c(2.0) * x0, c(1.0), margin) && n == 3 {
+                        continue;
+                    }
+                }
+                acc2 += (x0 * x0).cos() * c(0.05);
+            }
+            s1 = (s1 * c(0.8) + prog_19_dual((x0 * x0 + c(1.0)).ln().sin() * c(2.0), c(2.0), x2.atan().sin(), v, n, margin) * c(0.005)).tanh();
+            for j in 0..5 {
+                let fj = c(j as f64);
+                if j % 2 == 0 {
+                    acc2 += ((x1 + s0) / ((t.sin() * c(0.9)).atanh().powi(2) + c(1.5))).sin() * c(0.1);
+                    break 'l0;
+                }
+                s1 *= c(0.6);
+                s1 -= c(0.4) * d_max(t, s1, margin).cos();
+                s0 = s0.mul_add(c(0.75), ((x1 - fj) / ((s1 / (v[j % 4].powi(2) + c(1.5))).powi(2) + c(1.0))).tanh() * c(0.02));
+            }
+            acc2 += c(0.5) * t.sin().tanh();
+        }
+        if ge(prog_0_dual(x0, (x0 * x0 + c(1.0)).log10().sin() * c(2.0), d_max(v[n % 4] / (v[n % 4].cos() + c(2.0)), x2 + x0, margin).cos(), v, n, margin), c(0.5), margin) {
+            return (x2.sin() * c(0.9)).asin();
+        }
+        let mut a3 = v;
+        a3[0] *= c(0.75);
+        a3[1] += ((s0.powi(2) + c(1.0)).recip().sin() * c(0.9)).acos().cos();
+        let mut m4: Dual64 = c(f64::INFINITY);
+        for i in 0..6 {
+            m4 = d_min(m4, v[i % 4] - a3[i % 4], margin);
+        }
+        let mut k5 = 0;
+        while k5 < n + 1 {
+            k5 += 1;
+            acc2 += c(0.25) * (s0 / (s1.powi(2) + c(1.0)));
+            acc2 -= (x1.sin() * c(1.5)).sinh().tanh() * c(0.25);
+        }
+        let v6 = v.iter().zip(a3.iter()).map(|(&p, &q)| d_log(c(3.0_f64), (x1.cos() * c(0.9)).asin().powi(2) + c(2.0)) + p.tanh() + q.cos()).sum::<Dual64>();
+        s1.cos() - acc2.tanh() - m4.cos() - v6.cos()
+    }
+
+    pub fn prog_39_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = x0;
+        let mut s2 = (v[n % 4].powi(2) + c(1.0)).log(10.0).sin().exp2();
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = w0.iter().fold(w0[n % 4], |r, &p| r * c(0.5) + c(0.1) * (((x1 * w0[n % 4]).powi(2) + c(1.0)).sqrt() + p.sin()).sin());
+        s2 = s2.mul_add(c(0.75), v4.tanh() * c(0.05));
+        let mut m5 = 0;
+        for i in 0..3 {
+            if le(((x2 * v[m5 % 4]).powi(2) + c(2.0)).ln(), s1, margin) || m5 < n {
+                m5 += 1;
+            }
+            s2 = c(0.75) * s2 + c(0.1) * (w0[(i + n) % 4] + s2).sin();
+            for j in 0..i {
+                let v6 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.005) * (prog_4_dual((r.tanh() * c(0.9)).atanh().tanh().sin() * c(2.0), c(2.0), (x1.powi(2) + c(1.0)).log(2.0).tanh(), [w0[0], w0[1], w0[2], w0[3]], 2, margin) + p.sin()).tanh());
+                let v7 = x1;
+                match j {
+                    0 => {
+                        let v8 = prog_4_dual(c(0.5), x2.tanh().exp().tanh(), s2, [v[0], v[1], v[2], v[3]], i, margin);
+                        acc3 += c(0.05) * v8.tanh().cos();
+                    }
+                    1 => {
+                        acc3 += c(0.25) * s2.cos().tanh();
+                    }
+                    _ => {
+                        let v9 = prog_4_dual((-v6.cos()).sin(), x1, (s1 * x1).tanh(), [w0[0], w0[1], w0[2], w0[3]], i, margin);
+                        s2 = s2 * c(0.75) + v9.cos() * c(0.005);
+                    }
+                }
+                s1 = (s1 * c(0.6) + v7.atan() * c(0.4)).sin();
+                s2 = s2.mul_add(c(0.6), v6.tanh().tanh() * c(0.1));
+            }
+        }
+        match m5 {
+            0..=1 => {
+                s1 *= c(0.75);
+                s1 += c(0.4) * (d_to_degrees(x2) * c(0.01)).tanh();
+                s2 = c(0.6) * s2 + c(0.4) * x0.sin();
+            }
+            g if g > 3 => {
+                s2 = s2 * c(0.75) + (s2 * s2 + c(1.0)).log2().tanh() * c(0.05);
+                s1 = s1.mul_add(c(0.5), (s1 * s1 + c(1.0)).recip().cos() * c(0.25));
+            }
+            _ => {
+                acc3 += (v4 * v4 + c(2.0)).acosh().cos() * c(0.5);
+            }
+        }
+        let mut k10 = 0;
+        while k10 < 3 {
+            k10 += 1;
+            acc3 += prog_4_dual(x2, c(0.5), x0, [v[0], v[1], v[2], v[3]], k10, margin).cos() * c(0.25);
+            s2 = (s2 * c(0.8) + (s2.asinh().sin() * c(0.9)).atanh() * c(0.02)).tanh();
+        }
+        let mut m11 = 0;
+        for i in 0..n {
+            let fi = c(i as f64);
+            if gt(x1, -c(0.5), margin) && m11 > 24 {
+                break;
+            }
+            s1 = (s1 * c(0.8) + prog_4_dual(s1, (x2 * s2 / ((s1 * x2).tanh() + c(2.0))).cos(), (c(SCALE) + x2).sin(), [v[0], v[1], v[2], v[3]], i, margin) * c(0.005)).tanh();
+            if ge(((x2 * x2 + c(1.0)).sqrt().cos() * c(1.2)).tan(), c(0.5), margin) {
+                m11 += 1;
+            }
+            let v14: Dual64 = if !(i < 3) {
+                x1.cos().sinh()
+            } else if gt(c(0.25) - (w0[3] + x0), c(0.0), margin) && m11 % 3 == 1 {
+                let v12 = v4;
+                ((s2 / (x2.cos() + c(2.0))).powi(2) + c(0.5)).ln() + v12.tanh()
+            } else {
+                let v13 = (fi.sin().powi(2) + c(1.5)).acosh();
+                w0[i % 4].sin().sinh() + v13.tanh()
+            };
+            s1 = s1.mul_add(c(0.6), v14.sin() * c(0.1));
+        }
+        let c15 = c(m11 as f64);
+        let v20 = match m5 {
+            0 => {
+                for &t in w0.iter() {
+                    let v17 = match k10 {
+                        0..=2 => (d_min(c(2.0_f64), x1, margin).powi(2) + c(1.0)).log2(),
+                        _ => {
+                            for j in (0..4).rev() {
+                                let fj = c(j as f64);
+                                s1 = (s1 * c(0.5) + (t - s1 - c15) * c(0.25)).sin();
+                                acc3 -= c(0.1) * (fj * fj).ln_1p().sin();
+                                acc3 -= c(0.1) * s1.cos();
+                            }
+                            let v16 = (c15.sin() * c(0.9)).acos();
+                            t.tanh().exp2().tanh() + v16.sin()
+                        }
+                    };
+                    let v18 = (c15.tanh() * c(0.9)).acos();
+                    s1 = c(0.75) * s1 + c(0.1) * (c(1.5) - v17).sin();
+                    acc3 -= (t.tanh() - v18.tanh()).cos() * c(0.5);
+                }
+                let v19 = d_hypot(c(2.0_f64), s1, margin);
+                x1.tanh().exp2() + v19.sin()
+            }
+            2 | 4 => {
+                s2 = c(0.5) * s2 + c(0.1) * s1.asinh().sin();
+                d_max(x2, x1, margin)
+            }
+            5 => v4 * x2,
+            _ => d_to_degrees(c15) * c(0.01),
+        };
+        x2 + s1 * c(0.75) + s2 * c(0.5) - acc3.tanh() + c15.cos() + v20 * c(1.5) - d_to_degrees(d_atan2(c15 * c15 + c(0.5), v4)) * c(0.01)
+    }
+
+    pub fn prog_40_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = d_copysign(c(2.0_f64), x0, margin) * c(core::f64::consts::FRAC_1_SQRT_2);
+        let mut s1 = x1.powi(2).cos() * c(2.0);
+        let mut s2 = (s0 * s0 + c(1.0)).cbrt();
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        let v6 = loop {
+            k4 += 1;
+            if ge((x2.tanh().sin() * c(0.9)).atanh(), d_max(x1, s2, margin), margin) {
+                acc3 -= (v[3 - k4] + c(0.5)).sin();
+            } else {
+                s2 *= c(0.8);
+                s2 += c(0.1) * (s2 * s2 + c(2.0)).acosh().cos();
+                s0 *= c(0.6);
+                s0 += c(0.005) * prog_4_dual(s0, (x0 / (v[3].powi(2) + c(0.5))).atan().tanh() * c(2.0), x1.cos().sin() * c(2.0), [v[0], v[1], v[2], v[3]], k4, margin).cos();
+            }
+            acc3 -= s2.sin().exp_m1().tanh();
+            let v5 = prog_27_dual((v[n % 4] + x2).sin(), s1, x2, v, n, margin);
+            if k4 >= 2 {
+                break (v[k4].tanh() + c(2.0)).cbrt();
+            }
+            s0 = s0.mul_add(c(0.75), v5.sin() * c(0.005));
+        };
+        let v9 = match n {
+            0 => {
+                let v7 = ((v[n % 4] + v6).tanh() * c(0.9)).atanh();
+                v7.cos()
+            }
+            2 => {
+                s0 = s0.mul_add(c(0.5), (s0.tanh().cosh().powi(2) + c(1.0)).log2().tanh() * c(0.02));
+                d_powf(v[3 - k4].powi(2) + c(1.0), x2.tanh())
+            }
+            3 | 5 => {
+                let v8 = x2;
+                v[n % 4].tanh().exp().powi(2) + v8.tanh()
+            }
+            _ => d_hypot(c(0.5_f64), s1 / c(3.0), margin),
+        };
+        for i in 0..4 {
+            let fi = c(i as f64);
+            acc3 += (-s0).sin() * c(0.5);
+            if lt(-(x1 * x1 + c(0.5)).recip(), v[3], margin) {
+                let v10: Dual64 = prog_4_dual((s2 * s2 + c(1.5)).acosh().sin(), x2, (v6.powi(2) + c(0.5)).sqrt().cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
+                s2 = (s2 * c(0.6) + d_to_radians(fi) * v10 * c(0.1)).sin();
+            } else {
+                acc3 -= v9.cos().cosh().cos() * c(0.5);
+                if ge(s0, c(0.5), margin) {
+                    s2 *= c(0.8);
+                    s2 += c(1.0) * fi.sin();
+                }
+                let v11 = (x2 * x2 + c(1.0)).sqrt();
+                acc3 += v11.tanh() * c(0.5);
+            }
+        }
+        for i in (0..=n).rev().step_by(2) {
+            if ge(d_atan2(x1.sin().exp2(), d_min(x2, x0, margin).powi(2) + c(1.0)), -c(0.5), margin) {
+                s1 = (s1 * c(0.8) + s0.asinh() * c(0.2)).sin();
+                if lt(d_to_radians(v6 * c(0.8)), -c(0.25), margin) {
+                    let v12 = s0.mul_add(v[i % 4], v9);
+                    let v13: Dual64 = (s2.tanh() * c(2.0)).cosh();
+                    s0 = (s0 * c(0.75) + (v12.sin() + v13.cos()) * c(0.02)).sin();
+                }
+            } else {
+                s2 = s2 * c(0.6) + ((x2.tanh() * c(1.5)).cosh().powi(2) + c(1.0)).recip().sin() * c(0.1);
+            }
+            let v14 = v[i % 4].tanh().exp_m1().sin().exp_m1();
+            s0 = s0.mul_add(c(0.5), (x2 * (s0.cos() + c(2.0)).cbrt()).tanh() * c(0.2));
+            acc3 += v14.sin() * c(0.5);
+        }
+        for i in 0..4 {
+            let fi = c(i as f64);
+            s2 = s2.mul_add(c(0.6), (s0 * v9).sin() * c(0.02));
+            match i + k4 {
+                0 => {
+                    for &u in v.iter() {
+                        s1 *= c(0.5);
+                        s1 -= c(0.5) * (u + fi).sin();
+                        if le(v6 - x2, -c(0.5), margin) {
+                            continue;
+                        }
+                        let v15 = (v[0].tanh() * c(1.2)).tan();
+                        s0 = s0.mul_add(c(0.5), v15.sin() * c(0.05));
+                    }
+                }
+                2 => {
+                    acc3 += (d_clamp(v[2], x2.cos() - c(1.5), x2.tanh() + c(1.5), margin).sin() + c(2.0)).cbrt().cos() * c(0.5);
+                    continue;
+                }
+                g if g > 3 => {
+                    s2 = s2.mul_add(c(0.5), (v[i].powi(2) + c(0.5)).recip().sin() * c(0.25));
+                }
+                _ => {
+                    acc3 -= c(0.5) * s0.asinh();
+                    if ge(prog_0_dual((s2.cos() + c(2.0)).cbrt().sin(), c(0.25), c(1.2), [v[0], v[1], v[2], v[3]], n, margin), -v6, margin) {
+                        acc3 -= x2.cos() * c(0.5);
+                        s1 = c(0.6) * s1 + c(0.02) * prog_4_dual(c(0.25), c(0.5), s0, [v[0], v[1], v[2], v[3]], 0, margin).sin();
+                    } else if lt(x2 * v[3], c(0.0), margin) {
+                        s1 *= c(0.6);
+                        s1 -= c(0.1) * (s1 * s1).sin();
+                    } else {
+                        acc3 += x1.mul_add(x2, v[1]).tanh().exp().cos() * c(0.25);
+                        if gt(x0.tanh(), s2, margin) {
+                            break;
+                        }
+                        let v16 = prog_4_dual((x1 / (fi.powi(2) + c(1.0))).tanh(), (x2 * v[2]).tanh() * c(2.0), (s0 * s0).ln_1p().tanh(), [v[0], v[1], v[2], v[3]], 3, margin);
+                        acc3 += c(0.02) * v16.tanh();
+                    }
+                }
+            }
+        }
+        let mut k17 = 0;
+        while k17 < 3 && le(v[3].sin(), s1 - v9, margin) {
+            k17 += 1;
+            for &u in v {
+                s1 = (s1 * c(0.6) + (u.cos() * c(0.9)).asin() * c(0.1)).tanh();
+                let v20 = if le(((x1 * x0).tanh() * c(1.5)).cosh(), s0.tanh().exp(), margin) {
+                    let v18 = u;
+                    (s2 * s2 + c(0.5)).cbrt() + v18.sin()
+                } else if ge(d_min(x0, u, margin), c(0.0), margin) && k17 < 1 {
+                    s1 = (s1 * c(0.8) + ((s1.cos() * c(0.9)).atanh() - (s1.cos() * c(0.5)).ln_1p()) * c(0.02)).sin();
+                    d_to_degrees(v[1]) * c(0.02) - s2
+                } else {
+                    let v19 = x2 + s2;
+                    return u + v19.sin()
+                };
+                acc3 += v20.cos() * c(0.1);
+            }
+            let v21: Dual64 = s1.powi(2) + x2;
+            let v23 = match k17 {
+                0 => {
+                    let v22 = v6 * s1;
+                    x1.powi(3) + v22.sin()
+                }
+                g if g > 1 => s0.sin(),
+                _ => s0.sin(),
+            };
+            s1 = (s1 * c(0.75) + d_to_degrees(v23) * c(0.01) * c(0.02)).sin();
+            s0 = (s0 * c(0.75) + v21.cos() * c(0.05)).tanh();
+        }
+        x2.tanh() + v[2] * c(0.75) + s0.cos() + s1 * c(0.75) - s2.sin() + acc3.cos() - v6 * c(0.25) + v9.sin()
+    }
+
+    pub fn prog_41_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_26_dual(c(2.0), (v[n % 4] * v[n % 4] + c(0.5)).sqrt().sin(), c(1.2), v, n, margin).cos() * c(2.0);
+        let mut s1 = d_atan2(c(0.5_f64), c(SCALE) + x0).cos() * c(2.0);
+        let mut s2 = prog_27_dual(c(1.2), c(2.0), c(0.25), &v, n, margin).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut m4 = c(f64::NEG_INFINITY);
+        for &t in v.iter() {
+            m4 = d_max(m4, prog_4_dual(c(2.0), (x1 * x0).sin(), t, v, n, margin), margin);
+        }
+        acc3 += c(0.02) * m4.cos();
+        let mut k5 = 0;
+        'l1: while k5 < n {
+            k5 += 1;
+            s2 = c(0.8) * s2 + c(0.01) * ((x1.sin() * c(0.9)).atanh() * s2).tanh();
+            s0 = (s0 * c(0.5) + v[(k5 + n) % 4].powi(2) * c(0.1)).sin();
+            for j in 0..6 {
+                let fj = c(j as f64);
+                acc3 -= c(0.05) * (x2.sin() * c(0.9)).asin().sin();
+                s2 = s2.mul_add(c(0.5), (x1 * s2).sin() * c(0.1));
+                if le(v[j % 4].atan(), -c(1.0), margin) {
+                    s2 = (s2 * c(0.5) + ((x0 * x0 + c(0.5)).cbrt().cos() * c(0.9)).atanh() * c(0.02)).sin();
+                    if gt(s2 * fj, c(0.5), margin) {
+                        continue 'l1;
+                    }
+                    let v6 = m4.cos().exp_m1().sin().exp_m1();
+                    acc3 += c(0.05) * v6.tanh();
+                } else if le((m4 * m4 + c(1.0)).recip() * (s1 + fj), d_copysign(x1, x2, margin), margin) {
+                    let v7 = fj / (s0.powi(2) + c(1.5)) - x1 * s0;
+                    s1 = s1 * c(0.5) + v7.tanh() * c(0.05);
+                } else {
+                    let x2 = s0 / c(4.0);
+                    s1 = (s1 * c(0.6) + d_hypot(x2, (fj * fj + c(1.0)).log2(), margin) * c(1.0)).sin();
+                }
+            }
+        }
+        acc3 -= (v[(k5 + n) % 4] * v[(k5 + n) % 4] + c(0.5)).ln().tanh();
+        let v8: Dual64 = (d_atan2(x0 * x0 + c(0.5), x2).powi(2) + c(1.0)).log(10.0);
+        x1 * c(0.75) - s0 + s1 * c(0.25) + s2.sin() + acc3.cos() + v8 * c(0.5)
+    }
+
+    pub fn prog_42_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_10_dual(x0, c(1.5), (v[n % 4] - v[2]).tanh() * c(2.0), v, 1, margin).tanh() * c(2.0);
+        let mut s1 = (x0 * x2).tanh() * c(2.0);
+        let mut s2: Dual64 = ((x1 * x1 + c(2.0)).ln().powi(2) + c(2.0)).acosh().cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v5: Dual64 = if lt(d_copysign(s1, x2, margin), -c(0.5), margin) {
+            s2 = c(0.8) * s2 + c(0.01) * (s1 * s1 + c(1.0)).log2().tanh();
+            x1 + (x2 + v[0])
+        } else if n == 5 {
+            prog_29_dual(((x2 + v[n % 4]).sin() * c(0.9)).acos().cos() * c(2.0), acc3, d_hypot(v[n % 4], x1, margin).cos() * c(2.0), v, 0, margin)
+        } else {
+            let v4 = s1.atan();
+            s2 = (s2 * c(0.75) + d_hypot(d_hypot(s2, s1, margin), x1.cos().cosh(), margin) * c(0.02)).tanh();
+            v[3].tanh().exp2() + v4.tanh()
+        };
+        if ge(prog_27_dual((acc3 + c(1.5)).tanh() * c(2.0), (s1 - x1).cos() * c(2.0), d_copysign(x0, v5, margin).tanh(), &v, 1, margin), c(1.0), margin) {
+            let v6: Dual64 = prog_27_dual(x1, c(0.75), c(2.0), &v, 6, margin);
+            s1 = s1.mul_add(c(0.6), v6.sin() * c(0.005));
+        } else if lt((x2.powi(2) + c(0.5)).ln(), -c(1.0), margin) && n < 3 {
+            acc3 += c(0.4) * (s1 - c(0.5)).cos();
+        } else {
+            let v7 = d_atan2(x0.powi(2) + c(1.0), x2) * acc3;
+            acc3 -= (x0.powi(2) + c(1.0)).log2().cos();
+            acc3 -= c(0.25) * v7.tanh();
+        }
+        s0 = c(0.75) * s0 + c(0.01) * ((s1.cos() + c(2.0)).cbrt().tanh() * c(0.9)).atanh().tanh();
+        let mut m8 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let v9 = t.cos();
+            if gt((x1.sin() * c(0.9)).asin(), c(0.5), margin) {
+                m8 += 1;
+            }
+            acc3 += (fi.cos() + c(2.0)).cbrt().cos() * c(0.5);
+            s2 = c(0.8) * s2 + c(0.1) * (t - v9).sin();
+        }
+        let c10 = c(m8 as f64);
+        let mut m11: Dual64 = -c(0.5);
+        for i in 0..n {
+            m11 = d_min(m11, v[i % 4] * v[i % 4] * x1, margin);
+        }
+        s2 *= c(0.75);
+        s2 += c(0.02) * m11.cos();
+        let mut m12 = 0;
+        for i in 0..3 {
+            let v13: Dual64 = (c10 * c10 + c(1.0)).sqrt() / (c10.powi(2) + c(1.0));
+            let v14 = (v13.powi(2) + c(1.0)).log2();
+            if ge(v[0].cos().exp2(), c10.tanh().cosh(), margin) {
+                m12 += 1;
+            }
+            s0 = c(0.75) * s0 + c(0.25) * v[(i + m12) % 4].sin();
+            s2 = (s2 * c(0.8) + v14.sin() * c(1.0)).tanh();
+        }
+        let c15 = c(m12 as f64);
+        s0 + s2 * c(0.5) + acc3 * c(0.25) - c10.sin() - c15.tanh()
+    }
+
+    pub fn prog_43_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_abs(x0, margin).sin();
+        let mut s1 = x1.cos();
+        let mut s2 = d_to_radians(v[n % 4]) * c(20.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = (x2 * x2 + c(0.5)).ln();
+        let mut m5 = 0;
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            let v8 = match n {
+                0 => (v4.sin().powi(2) + c(2.0)).acosh(),
+                1 => {
+                    for j in 0..i {
+                        acc3 -= (v4 + v[m5 % 4]).sin() * c(0.1);
+                        if lt(d_to_radians(v[3 - j] + v4) * c(50.0), c(0.5), margin) && m5 < 32 {
+                            continue;
+                        }
+                    }
+                    let x1 = s0 * v4;
+                    let v6 = x1;
+                    d_to_radians((x0 * x0 + c(1.0)).recip()) * c(50.0) + v6.sin()
+                }
+                2 => prog_19_dual(s2, x0, v4.sin().exp_m1().sin() * c(2.0), v, 4, margin),
+                _ => {
+                    let v7 = x2 + (v4 - x2);
+                    c(0.35) - v7
+                }
+            };
+            if i % 3 == 1 {
+                s0 = (s0 * c(0.75) + prog_0_dual(v4, c(0.5), v8.cos(), v, 6, margin) * c(0.005)).tanh();
+                if gt((x1 * x1 + c(1.5)).acosh(), x0, margin) {
+                    let v9: Dual64 = prog_4_dual(d_powf(d_powf(c(0.5_f64), x0.tanh()).powi(2) + c(1.0), v[m5 % 4].cos()).cos(), x2, x1, v, i, margin);
+                    s2 *= c(0.6);
+                    s2 += c(0.005) * v9.tanh();
+                } else {
+                    s2 = (s2 * c(0.8) + prog_4_dual(s2.powi(2).tanh().sin(), (s2.sin().exp() - (c(0.25) - s2)).cos() * c(2.0), ((s2 * s2 + c(1.0)).log(3.0).tanh() * c(0.9)).acos().cos() * c(2.0), v, i, margin) * c(0.005)).tanh();
+                }
+            } else if gt(s0.cos().exp(), c(1.0), margin) {
+                let v10 = (s2.cos() * c(0.9)).asin();
+                let x0 = (x0.powi(2) + c(1.0)).log(2.0);
+                s0 = c(0.8) * s0 + c(0.05) * (v10.cos() + x0.cos()).sin();
+            } else {
+                acc3 += (x0 + s0).cos() * c(0.5);
+                s1 = (s1 * c(0.75) + prog_4_dual((fi.tanh() * c(2.0)).cosh().powi(2).tanh(), x0, c(0.75), v, n, margin) * c(0.01)).sin();
+            }
+            s2 *= c(0.6);
+            if gt(s1.sin(), -c(0.25), margin) || n < 2 {
+                m5 += 1;
+            }
+            s2 += c(1.0) * fi.tanh();
+            acc3 += c(0.005) * v8.cos().sin();
+        }
+        let c11 = c(m5 as f64);
+        match n % 2 {
+            1 => {
+                acc3 += s1.cos().exp2().sin();
+            }
+            _ => {
+                s0 = c(0.5) * s0 + c(0.5) * (v[m5 % 4] - c11).sin();
+            }
+        }
+        'l2: for i in 0..6 {
+            let v13 = match i % 3 {
+                0 => x1 + c11,
+                1 => s1.cos(),
+                _ => {
+                    let v12 = (c11.sin() + c(2.0)).cbrt();
+                    (x2.sin() * c(0.9)).atanh() + v12.sin()
+                }
+            };
+            acc3 += c(0.2) * (d_to_degrees((v[i % 4].sin() * c(1.2)).tan()) * c(0.01));
+            for _ in (0..3).rev() {
+                s2 *= c(0.6);
+                s2 += c(0.02) * x1.powi(3).cos().sinh().sin();
+                if le(s0, v13 - s2, margin) {
+                    continue 'l2;
+                }
+            }
+            acc3 += c(0.25) * v13.tanh();
+        }
+        let mut k14 = 0;
+        let v18: Dual64 = loop {
+            k14 += 1;
+            let mut m15: Dual64 = -c(2.5);
+            for &u in v.iter() {
+                let c16 = if gt(u * c(0.25), -c(0.5), margin) {
+                    u
+                } else {
+                    c11 * v4
+                };
+                m15 = d_max(c16, m15, margin);
+            }
+            acc3 += m15.cos().tanh() * c(0.4);
+            acc3 += x2.asinh().sin().exp().sin() * c(0.4);
+            let v17 = v.iter().zip(v.iter()).map(|(&p, &q)| s2.tanh().exp2() + p.tanh() + q.sin()).sum::<Dual64>();
+            if k14 >= 5 || ge(s2.powi(2).cos(), x2.asinh(), margin) {
+                break s0.powi(3);
+            }
+            acc3 += v17.cos().tanh() * c(0.25);
+        };
+        s0.sin() - s1 * c(0.75) - s2 * c(1.5) + acc3.cos() + v4 + c11.cos() + v18
+    }
+
+    pub fn prog_44_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_hypot(v[n % 4].cos(), v[2], margin).cos() * c(2.0);
+        let mut s1 = d_abs(x1, margin);
+        let mut s2 = (x0.atan() + (s1 - x2)).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            acc3 -= c(0.1) * prog_0_dual((-v[n % 4]).cos() * c(2.0), x2, s0, v, k4, margin).cos();
+            let v9 = if gt(v[0] * s0, c(0.5), margin) || k4 % 2 == 0 {
+                let v5 = d_to_degrees(v[k4 % 4]) * c(0.02);
+                v5.cos()
+            } else if le((x1.sin() + c(2.0)).cbrt().powi(3), v[(k4 + n) % 4], margin) {
+                let x0 = -x0;
+                prog_4_dual(x1, (x0 * x0 + c(2.0)).sqrt().cos(), x2, v, n, margin)
+            } else {
+                for j in 0..n {
+                    let fj = c(j as f64);
+                    if gt((s0.sin() * c(0.9)).asin(), c(0.0), margin) {
+                        s0 = s0.mul_add(c(0.75), (s0 - c(0.25)).sin() * c(0.25));
+                        acc3 += c(0.05) * ((x2 + fj).powi(2) + c(0.5)).ln().sin();
+                    } else {
+                        s1 *= c(0.5);
+                        s1 -= c(0.1) * v[(j + k4) % 4].sin().exp_m1().cos();
+                    }
+                    let v8 = match j {
+                        0 | 2 => {
+                            let v6 = s2.sin();
+                            d_clamp(v6 * v6, -c(1.5), c(1.0), margin)
+                        }
+                        g if g > 3 => {
+                            let v7 = v[3];
+                            fj.cos().atan() + v7.sin()
+                        }
+                        _ => s2.sin(),
+                    };
+                    s1 = s1 * c(0.75) + (x2 + s0).tanh() * c(0.1);
+                    acc3 += v8.sin().cos() * c(0.05);
+                }
+                s0.asinh()
+            };
+            for j in (1..=3).step_by(2) {
+                let fj = c(j as f64);
+                let v10 = v.iter().fold(v9.sin(), |r, &p| r * c(0.75) + c(0.1) * ((p * p + c(2.0)).acosh() * c(std::f64::consts::LN_2)).cos());
+                acc3 += x0.mul_add(v[j], s0).powi(2).ln_1p().tanh() * c(0.1);
+                s0 = s0 * c(0.75) + (c(0.3) * (s0 - fj)).cos() * c(0.75);
+                s0 = (s0 * c(0.8) + v10 * c(0.005)).sin();
+            }
+            if k4 >= 6 {
+                break;
+            }
+            acc3 += c(0.1) * v9.tanh().sin();
+        }
+        let mut a11 = [c(0.0); 4];
+        a11[0] = (x2.sin() * c(2.0)).sinh().sin();
+        for i in 1..4 {
+            a11[i] = a11[i - 1] * c(0.5) + v[i].sin() * c(0.5);
+        }
+        let mut k12 = 0;
+        while k12 < n && lt(s2.cos(), c(0.25), margin) {
+            k12 += 1;
+            let v18 = match k12 {
+                0 => {
+                    let v13 = x1 - c(0.25);
+                    acc3 += c(0.25) * (a11[k4 % 4] * a11[k4 % 4] + c(1.5)).acosh().cos();
+                    v13.sin()
+                }
+                1 => {
+                    let v14 = ((x2 - a11[k12 % 4]).sin() * c(2.0)).cosh();
+                    s1 - v14.asinh()
+                }
+                2 | 4 => {
+                    for j in 0..n {
+                        let v15 = (a11[3].sin() * c(1.2)).tan();
+                        if ge(s2.cos(), -c(0.25), margin) {
+                            acc3 += c(0.05) * v15.sin().tanh();
+                        } else if gt(v15, x2, margin) && k12 == 2 {
+                            s1 = c(0.75) * s1 + c(0.25) * d_copysign(s1, a11[j % 4], margin).tanh();
+                            s2 = c(0.75) * s2 + c(0.25) * s1.sin().sin();
+                        }
+                        s0 = s0 * c(0.5) + (a11[2].sin().exp_m1() + (s2.tanh() * c(1.2)).tan()).tanh() * c(0.02);
+                    }
+                    let v16 = (d_to_radians(a11[3]).powi(2) + c(1.0)).log2();
+                    s2 *= c(0.5);
+                    s2 -= c(0.1) * (s2.cos() * c(0.9)).atanh().tanh();
+                    (v16 * v16 + c(1.0)).ln()
+                }
+                _ => {
+                    let v17 = s1 - s0;
+                    x2 / (v17.tanh() + c(2.0))
+                }
+            };
+            let v19 = match k12 {
+                1 => s1 + (x2.powi(2) + c(2.0)).acosh(),
+                g if g > 2 => {
+                    let v18 = v18 / (x2.powi(2) + c(1.5));
+                    (d_log(s1.powi(2) + c(1.0), a11[k12 % 4] * a11[k12 % 4] + c(2.0)).tanh() * c(0.9)).asin() + v18.tanh()
+                }
+                _ => x2.powi(3),
+            };
+            s0 = (s0 * c(0.5) + x2.cos() * c(0.5)).tanh();
+            acc3 += c(0.1) * (v18.sin() - v19.sin()).cos();
+        }
+        let v20 = x2.cos().exp2();
+        s2 *= c(0.75);
+        s2 += c(0.1) * (v20 * v20 + c(0.5)).ln().tanh();
+        let v21 = v.iter().map(|&p| d_max(v[1], p, margin)).sum::<Dual64>();
+        s0 + s1 * c(1.5) + s2 * c(0.25) + acc3.cos() - a11[1] * c(0.75) - v21.tanh()
+    }
+
+    pub fn prog_45_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4] * v[n % 4]).tanh() * c(2.0);
+        let mut s1: Dual64 = prog_27_dual((x2.cos() * c(1.5)).sinh().tanh(), s0, c(0.75), v, n, margin).sin() * c(2.0);
+        let mut s2 = ((x2 * x0).tanh() * c(0.9)).asin();
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        let v9 = loop {
+            k4 += 1;
+            s1 = (s1 * c(0.8) + s0 * s2 * c(0.05)).tanh();
+            for &u in v.iter() {
+                let v5 = (x1.cos() * c(0.9)).acos();
+                let v6: Dual64 = ((v5 + x2).sin() * c(0.9)).acos();
+                s2 = s2.mul_add(c(0.6), (x1 * (u + v6)).cos() * c(0.02));
+            }
+            let v8 = match k4 % 2 {
+                0 => {
+                    for &u in v.iter() {
+                        acc3 += c(0.05) * d_log(c(2.0_f64), v[(k4 + n) % 4].powi(2) + c(2.0));
+                        acc3 -= (-x0).tanh() * c(0.05);
+                        acc3 += c(0.05) * x0.tanh();
+                        acc3 -= u.tanh().sin() * c(0.05);
+                    }
+                    s2.powi(2)
+                }
+                1 => (x1.cos() * c(2.0)).sinh(),
+                _ => {
+                    let v7 = (x0.sin() * c(0.9)).asin();
+                    (v[3] * x0).cos() + v7.sin()
+                }
+            };
+            if k4 >= 6 {
+                break x1.tanh().cos().exp2();
+            }
+            acc3 += v8.cos().tanh() * c(0.25);
+        };
+        for i in (0..=n).rev().step_by(2) {
+            let v10 = v.iter().map(|&p| c(1.0) + c(0.25) * (x1 + c(0.5) + v[i % 4] + p.sin()).tanh()).product::<Dual64>();
+            let v11 = match i {
+                0..=1 => v9.sin(),
+                3 | 5 => (v9 - s1).mul_add(v9, v10.cos()),
+                _ => {
+                    for &u in v {
+                        s0 = (s0 * c(0.5) + ((x0 - v9).powi(2) + c(1.0)).log(3.0) * c(0.25)).tanh();
+                        s0 = s0.mul_add(c(0.6), (v10 * v10 + c(0.5)).sqrt().cos() * c(0.05));
+                        s2 = s2 * c(0.75) + u.tanh() * c(0.25);
+                    }
+                    s2 = (s2 * c(0.6) + v9.mul_add(s0, v9) * c(0.05)).sin();
+                    (v10 * v10 + c(1.0)).log10() + (v10 + x0)
+                }
+            };
+            s0 = s0 * c(0.6) + (s1 * s1 + c(1.0)).sqrt().sin() * c(0.4);
+            s0 = s0 * c(0.6) + (v10.tanh() + v11.tanh()).tanh() * c(0.02);
+        }
+        match k4 % 4 {
+            0..=2 => {
+                s0 = s0.mul_add(c(0.6), (v9 * c(0.75)).sin() * c(0.25));
+            }
+            3 => {
+                s0 = s0 * c(0.8) + prog_0_dual(((c(0.8) - x1) * x2).tanh() * c(2.0), s0.cos(), (v9 + x1).tanh().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], k4, margin).cos() * c(0.005);
+                s1 *= c(0.6);
+                s1 -= c(0.1) * d_clamp(x1.cos().exp(), -c(0.5), c(1.5), margin).sin();
+            }
+            _ => {
+                let v12 = prog_27_dual(s2, c(0.75), (v9.powi(2) + c(0.5)).recip().cos().exp2().cos(), v, 5, margin);
+                s1 = (s1 * c(0.75) + v12.tanh() * c(0.005)).tanh();
+            }
+        }
+        if gt(x1.cos().exp_m1() * (v[2] + x1), c(1.0), margin) && k4 > 2 {
+            return v9 + x1;
+        }
+        s0 * c(0.25) + s1 * c(0.25) - s2 - acc3.cos()
+    }
+
+    pub fn prog_46_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = prog_23_dual(d_log(x1.powi(2) + c(1.0), x0 * x0 + c(2.0)).sin() * c(2.0), x1, d_min(x2, w0[1], margin).cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).sin() * c(2.0);
+        let mut s2 = x0.sin();
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = w0.iter().zip(v.iter()).map(|(&p, &q)| prog_0_dual(s2, (d_to_radians(p) * c(20.0)).cos().exp2().sin() * c(2.0), (-p).cos() * c(2.0), [v[0], v[1], v[2], v[3]], 4, margin) + q.sin()).sum::<Dual64>();
+        let mut m5 = c(f64::NEG_INFINITY);
+        for i in 0..n + 1 {
+            let fi = c(i as f64);
+            let c6: Dual64 = if i % 2 == 0 {
+                c(0.5) * s1 + v[(i * 3) % 4]
+            } else {
+                fi + s1
+            };
+            m5 = d_max(m5, c6, margin);
+        }
+        acc3 -= c(0.005) * m5.cos();
+        let mut k7 = 0;
+        while k7 < 4 {
+            k7 += 1;
+            let v8: Dual64 = d_powf(s2.powi(2) + c(0.5), s1.cos());
+            acc3 += c(0.5) * (v4 / (s2.powi(2) + c(1.5))).cos();
+            s2 = s2.mul_add(c(0.6), v8.sin().cos() * c(0.02));
+        }
+        s1 = (s1 * c(0.8) + d_to_radians(x1) * c(1.0)).sin();
+        s1 * c(1.5) - s2.cos() + acc3.sin() + v4.sin() - (w0[0] * w0[0] + c(1.0)).log2()
+    }
+
+    pub fn prog_47_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_min(x1 * x0, x2, margin).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        s0 = (s0 * c(0.8) + (v[n % 4].powi(2) + c(1.0)).sqrt() * c(0.2)).tanh();
+        match n {
+            2 => {
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = c(i as f64);
+                    s0 *= c(0.75);
+                    s0 += c(0.005) * prog_0_dual(fi.atan().tanh(), t, t.cos().exp().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], i, margin).sin();
+                    s0 = (s0 * c(0.75) + (t.sin() * c(0.5)).ln_1p().powi(3) * c(0.1)).tanh();
+                }
+                let mut k2 = 0;
+                while k2 < n + 1 && ge(prog_4_dual(x0, ((x2.sin() * c(1.5)).sinh().sin() * c(1.5)).sinh().tanh() * c(2.0), v[k2 % 4].sin().sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin), -c(1.0), margin) {
+                    k2 += 1;
+                    let v3 = match k2 {
+                        0..=2 => (v[k2 % 4].sin() * c(0.9)).asin(),
+                        g if g > 3 => s0.cos(),
+                        _ => (x2 * x2 + c(1.0)).cbrt(),
+                    };
+                    s0 = (s0 * c(0.8) + (v[3].sin() * c(0.9)).asin() * c(0.05)).tanh();
+                    s0 = c(0.5) * s0 + c(0.5) * (-x0).tanh();
+                    acc1 -= c(0.25) * v3.tanh();
+                }
+            }
+            3..=4 => {
+                s0 = (s0 * c(0.6) + s0.asinh() * c(0.05)).tanh();
+            }
+            g if g > 5 => {
+                s0 *= c(0.6);
+                s0 += c(0.05) * d_max(x1, s0, margin).cos();
+                s0 = c(0.6) * s0 + c(0.1) * (s0 * s0).tanh();
+            }
+            _ => {
+                acc1 -= prog_27_dual((v[n % 4] * v[n % 4].mul_add(x2, v[n % 4])).tanh() * c(2.0), x2, acc1, v, 4, margin).tanh() * c(0.005);
+            }
+        }
+        let v4 = prog_4_dual((v[3] * v[3] + c(1.0)).sqrt().cos(), acc1.cos() * c(2.0), x2, [v[0], v[1], v[2], v[3]], 4, margin);
+        let mut k5 = 0;
+        while k5 < n + 1 && le(v4.cos(), c(0.0), margin) {
+            k5 += 1;
+            let v6 = c(1.25) - s0 + (x0.sin() * c(0.9)).acos();
+            acc1 += c(0.25) * ((v4 * x2).powi(2) + c(1.0)).ln().cos();
+            let v7: Dual64 = (x1.powi(2) + c(1.0)).sqrt();
+            s0 *= c(0.6);
+            s0 -= c(0.05) * (v6.sin() + v7.sin()).sin();
+        }
+        s0.cos() + acc1.sin() + v4.sin()
+    }
+
+    pub fn prog_48_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2 / (x2 * x2 + c(1.0));
+        let mut s1: Dual64 = (s0.cos() * c(0.9)).atanh();
+        let mut acc2: Dual64 = c(0.0);
+        let mut m3 = 0;
+        for _ in 1..n {
+            let v4 = prog_4_dual(((s1 / (x1.powi(2) + c(1.5))).powi(2) + c(0.5)).powf(1.5).sin() * c(2.0), (x1 * c(std::f64::consts::FRAC_PI_4)).powi(3).cos(), x1, v, n, margin);
+            s1 = (s1 * c(0.5) + (x1.powi(2) + c(1.0)).sqrt() * c(0.5)).sin();
+            let v5: Dual64 = ((v[2].sin() * c(0.5)).ln_1p().sin() * c(0.9)).asin();
+            acc2 += (v4.sin() + v5.cos()).cos() * c(0.02);
+            if le((v[n % 4] * v[n % 4] + c(0.5)).sqrt(), v[1], margin) {
+                m3 += 1;
+            }
+        }
+        let c6 = c(m3 as f64);
+        for (i, &t) in v.iter().enumerate() {
+            acc2 += ((c(SCALE) + c6).sin() * c(0.9)).atanh().sin() * c(0.5);
+            match i {
+                0 | 2 => {
+                    s0 = c(0.75) * s0 + c(0.1) * (v[i] * v[i] + c(1.0)).log2().tanh();
+                }
+                3 => {
+                    break;
+                }
+                _ => {
+                    s0 = c(0.6) * s0 + c(0.25) * ((v[3] - t) * c(std::f64::consts::FRAC_PI_4)).cos();
+                }
+            }
+            acc2 += t.cos() * c(0.5);
+        }
+        let mut k7 = 0;
+        let v14 = loop {
+            k7 += 1;
+            for j in 0..3 {
+                let fj = c(j as f64);
+                match j {
+                    0 => {
+                        s0 = c(0.75) * s0 + c(0.1) * (s0 * s0 + c(0.5)).recip().cos();
+                    }
+                    1 => {
+                        let x0 = x1 / (v[1].cos() + c(2.0));
+                        let v8 = prog_0_dual(c(0.25), (c6.cos() * c(2.0)).sinh().sin(), fj, v, n, margin);
+                        s1 *= c(0.5);
+                        s1 += c(0.02) * (x0.cos() + v8.sin()).tanh();
+                    }
+                    _ => {
+                        acc2 += v[j].cos() * c(0.25);
+                    }
+                }
+                let v10 = if ge(prog_4_dual(x1, c(0.75), fj, v, m3, margin), c(0.0), margin) || m3 % 3 == 1 {
+                    let v9 = (s0.sin().exp_m1().powi(2) + c(1.5)).acosh();
+                    d_to_degrees((s1 * s1 + c(1.0)).powi(-2)) * c(0.02) + v9.cos()
+                } else {
+                    return v[j].sin()
+                };
+                let v11 = x0;
+                acc2 += v[3].sin() * c(0.25);
+                s1 = (s1 * c(0.6) + (v10.cos() - v11.sin()) * c(0.02)).sin();
+            }
+            let v13 = if gt(d_atan2(x1, x2 * x2 + c(0.5)), v[k7].sin().exp(), margin) {
+                let v12 = prog_4_dual(c6.tanh().exp_m1().tanh(), x2, s1, v, 4, margin);
+                (x0.sin().exp().tanh() * c(0.9)).acos() + v12.cos()
+            } else {
+                x1 + s0 + c6.tanh()
+            };
+            s1 = s1 * c(0.75) + c6.cos() * c(1.0);
+            if k7 >= 2 {
+                break s1.sin().exp().sin();
+            }
+            acc2 += v13.cos().tanh() * c(0.2);
+        };
+        s1 = c(0.5) * s1 + c(1.0) * d_abs((c6 * c6 + c(1.0)).cbrt(), margin).tanh();
+        if n % 2 == 0 && lt(prog_4_dual(x1, (v[0].cos() * c(1.2)).tan().sin() * c(2.0), d_copysign(x1 + v[k7], x0 * x0, margin).sin() * c(2.0), v, 4, margin), c6, margin) {
+            return ((-v[3]).cos() * c(0.9)).atanh();
+        }
+        s0 + s1 + acc2.cos() - v14 - x0.sin().exp_m1()
+    }
+
+    pub fn prog_49_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2 * x1.sin();
+        let mut s1 = (x0.cos().exp().powi(2) + c(1.0)).ln().tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        for &t in v.iter() {
+            if ge(prog_19_dual(x1, ((v[0].sin() * c(0.9)).atanh() - c(0.8)).sin(), c(1.2), [v[0], v[1], v[2], v[3]], 2, margin), c(0.5), margin) || n == 0 {
+                let v3 = t * t;
+                acc2 += v3.sin() * c(0.5);
+            } else if n % 3 == 1 {
+                acc2 -= (v[n % 4].mul_add(t, s0).powi(2) + c(1.0)).recip().sin() * c(0.5);
+                let v4 = s0.mul_add(t, x1) / ((-t).sin() + c(2.0));
+                s0 = (s0 * c(0.8) + v4.cos() * c(0.01)).sin();
+            } else {
+                s0 = c(0.8) * s0 + c(0.02) * (d_powf(c(1.5_f64), x1.tanh()) / ((s0 * t).cos() + c(2.0))).cos();
+            }
+            if ge(x0.powi(2), v[3] * x1, margin) || n > 2 {
+                continue;
+            }
+            let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| p.tanh() + q.tanh()).sum::<Dual64>();
+            s0 = (s0 * c(0.8) + prog_4_dual((s0.atan().powi(2) + c(0.5)).sqrt().tanh(), t, (x1 * (x2 * x2 + c(1.0)).recip()).tanh(), [v[0], v[1], v[2], v[3]], 6, margin) * c(0.005)).sin();
+            acc2 -= c(0.5) * v5.sin().sin();
+        }
+        let v6 = match n {
+            0 | 2 => v[n % 4] * x0,
+            3..=5 => prog_4_dual(x0, c(0.25), v[n % 4].asinh().tanh(), [v[0], v[1], v[2], v[3]], 3, margin),
+            6 => {
+                s0 = s0.mul_add(c(0.5), (x0.cos() * (s0 + v[3])).sin() * c(0.02));
+                (v[n % 4] * v[n % 4] + c(0.5)).powf(0.5)
+            }
+            _ => -s0,
+        };
+        'l1: for i in (0..4).rev() {
+            let fi = c(i as f64);
+            acc2 -= prog_4_dual(c(1.5), x1, c(0.5), [v[0], v[1], v[2], v[3]], 4, margin).tanh() * c(0.25);
+            for _ in (0..=i).rev() {
+                if ge((v6.powi(2) + c(1.0)).recip(), v6, margin) || i % 2 == 0 {
+                    break 'l1;
+                }
+                let v7: Dual64 = v[n % 4].tanh().sinh();
+                s0 *= c(0.8);
+                s0 -= c(0.05) * (s0 * x0).sin();
+                s0 *= c(0.5);
+                s0 += c(0.25) * v7.sin();
+            }
+            if gt(v[3 - i] - x0.cos(), v6 - c(0.65), margin) {
+                s1 = c(0.5) * s1 + c(0.005) * prog_4_dual((s1.cos() * c(0.9)).acos().cos() * c(2.0), c(1.2), (c(2.0) - x2).cos() * c(2.0), [v[0], v[1], v[2], v[3]], i, margin).tanh();
+            } else if lt(fi - s0, c(0.5), margin) {
+                acc2 -= c(0.5) * (-v[n % 4]).sin();
+                if gt(prog_4_dual(c(1.5), v[(i + n) % 4].tanh().sinh().sin(), s1, [v[0], v[1], v[2], v[3]], n, margin), c(0.5), margin) {
+                    s0 = (s0 * c(0.75) + ((x1.sin() * c(1.2)).tan().powi(2) + c(1.0)).sqrt() * c(0.02)).tanh();
+                } else {
+                    s1 = s1 * c(0.5) + prog_4_dual((s1 * s1 + c(1.0)).powf(0.3).sin(), c(1.2), x2, [v[0], v[1], v[2], v[3]], 1, margin).sin() * c(0.01);
+                }
+            } else {
+                acc2 += c(0.5) * (s0.powi(2) + c(1.0)).ln();
+                let x2 = (x2.tanh() * c(0.5)).ln_1p();
+                s0 *= c(0.75);
+                s0 += c(0.25) * x2;
+            }
+        }
+        let mut a8 = [c(0.0); 4];
+        for i in 0..n {
+            let fi = c(i as f64);
+            a8[i % 4] += (v6 + fi + s1.tanh()).tanh() * c(0.5);
+            acc2 += ((v[(i + n) % 4].sin() * c(2.0)).sinh() * (fi * fi + c(1.0)).recip()).sin() * c(0.25);
+        }
+        let mut m9: Dual64 = c(1.0);
+        for i in 0..n + 1 {
+            m9 = d_min(m9, v[n % 4] * v[n % 4] + v6 + v[i % 4], margin);
+            if i == 6 && lt((s1.sin() * c(0.9)).asin(), -c(1.0), margin) {
+                break;
+            }
+        }
+        v[3].tanh() + s0 - s1 + acc2.tanh() + v6 - a8[1].tanh() - m9.cos() - prog_4_dual((x1.tanh().exp2() - x1).sin() * c(2.0), ((x1 * x1).ln_1p() + v[1]).sin(), c(0.5), [v[0], v[1], v[2], v[3]], n, margin)
+    }
+
+    pub fn prog_50_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_19_dual(d_max(-c(3.0_f64), v[n % 4], margin).sin() * c(2.0), x1, c(0.75), v, n, margin).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [c(0.0); 4];
+        for i in 0..4 {
+            a2[i] = x0.asinh();
+        }
+        let mut k3 = 0;
+        let v9: Dual64 = loop {
+            k3 += 1;
+            let mut m4 = c(f64::NEG_INFINITY);
+            let mut m5 = c(f64::INFINITY);
+            for j in 0..5 {
+                m4 = d_max(m4, prog_4_dual(x1, x2.mul_add(a2[j % 4], a2[j % 4]).tanh(), x0, a2, 5, margin), margin);
+                let c6 = if k3 == 1 {
+                    a2[j % 4].powi(2)
+                } else {
+                    a2[j % 4] * a2[j % 4]
+                };
+                m5 = d_min(c6, m5, margin);
+            }
+            s0 = (s0 * c(0.8) + m5.tanh() * c(0.05)).sin();
+            if ge(x0.atan(), a2[(k3 + n) % 4].atan(), margin) {
+                let v7 = x2;
+                acc1 += v7.cos().sin();
+            } else if gt((x1.sin() * c(1.2)).tan(), (a2[k3] * a2[k3] + c(2.0)).acosh(), margin) {
+                s0 = s0.mul_add(c(0.75), x2.atan().sin() * c(0.25));
+            } else {
+                let v8 = prog_0_dual(x1, d_atan2(c(0.5_f64), s0).tanh() * c(2.0), c(1.5), v, k3, margin);
+                acc1 += c(0.1) * v8.cos();
+            }
+            if k3 >= 2 || le((x2 * x2).asinh(), c(1.0), margin) {
+                break a2[3 - k3].sin().exp_m1().tanh().exp();
+            }
+            acc1 += c(0.02) * m4.sin().sin();
+        };
+        let mut a10 = v;
+        for i in 0..n {
+            let fi = c(i as f64);
+            a10[i % 4] -= x2.powi(2).tanh() * c(0.05) * a10[n % 4];
+            acc1 += c(0.25) * ((fi + x0).tanh() * c(1.2)).tan().tanh();
+        }
+        'l4: for i in 0..5 {
+            let fi = c(i as f64);
+            s0 = s0.mul_add(c(0.8), d_to_radians(x0) * c(20.0) * c(0.5));
+            let mut k11 = 0;
+            while k11 < n + 1 && lt((x2.tanh() * c(2.0)).cosh(), a2[k3], margin) {
+                k11 += 1;
+                if ge(v9 * c(std::f64::consts::LN_2), fi, margin) {
+                    break 'l4;
+                }
+                let v12 = a10[k11 % 4].sin().cos().exp_m1();
+                s0 = (s0 * c(0.75) + (v9 + v12) * c(0.05)).tanh();
+            }
+            s0 = s0.mul_add(c(0.75), x1.tanh().sinh().sin().exp_m1().sin() * c(0.05));
+        }
+        x0 * c(0.75) + x2 - s0 * c(1.5) - acc1 + a2[0].cos() + v9 * c(1.5) + a10[0]
+    }
+
+    pub fn prog_51_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = w0[0] / (x0.cos() + c(2.0));
+        let mut s2 = s1.tanh().exp().cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = w0.iter().map(|&p| c(1.0) + c(0.1) * ((x1 * x1 + c(1.0)).log10().sin().exp() + p.cos()).tanh()).product::<Dual64>();
+        let mut k5 = 0;
+        let v9 = loop {
+            k5 += 1;
+            s1 = s1 * c(0.6) + (v4.cos() * c(2.0)).cosh().sin() * c(0.05);
+            let v7 = match k5 {
+                0..=1 => prog_0_dual(x0, (v[k5 % 4] + v4 + x2.sin().sinh()).tanh() * c(2.0), s1, [w0[0], w0[1], w0[2], w0[3]], 1, margin),
+                2 | 4 => prog_4_dual(x2, (x1.tanh() * c(0.5)).ln_1p().cos(), x2.tanh().tanh(), [v[0], v[1], v[2], v[3]], 5, margin),
+                5 => {
+                    let v6 = w0[2] + c(0.8);
+                    x1.tanh().sinh() + v6.sin()
+                }
+                _ => (d_clamp(x1, x2.sin() - c(1.5), x2.sin() + c(1.5), margin).powi(2) + c(1.0)).powi(-2),
+            };
+            let v8 = if !(k5 == 2) {
+                ((s1 * x2).powi(2) + c(2.0)).ln()
+            } else if lt(x0 + s1.powi(3), c(0.0), margin) {
+                s1.atan()
+            } else {
+                -x1
+            };
+            if k5 >= 6 || gt(w0[n % 4] * v4, -c(0.5), margin) {
+                break (s2.powi(2) + c(2.0)).acosh();
+            }
+            s1 = s1.mul_add(c(0.6), (v7.tanh() + v8.cos()).tanh() * c(0.005));
+        };
+        let v13 = match k5 {
+            0 | 2 => x2.tanh(),
+            3 => {
+                let v10 = x1.cos().tanh().exp();
+                x2.cos() + v10.cos()
+            }
+            g if g > 4 => {
+                let v11 = v9.mul_add(acc3, v[3]) + x1.powi(3);
+                (acc3 * acc3 + c(1.0)).log10() + v11.sin()
+            }
+            _ => {
+                let v12 = prog_27_dual(c(2.0), (x1.powi(2) + c(1.0)).log(3.0).cos() * c(2.0), acc3, v, k5, margin);
+                v4 + v12.cos()
+            }
+        };
+        let mut m14 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let v15 = (x2 - v[3]) * (v13.powi(2) + c(1.0)).sqrt();
+            s1 = (s1 * c(0.8) + s1.tanh() * c(0.2)).sin();
+            if ge((s1.powi(2) + c(0.5)).recip(), c(1.0), margin) {
+                m14 += 1;
+            }
+            let v16 = prog_4_dual(s2, (v4.sin() * c(0.9)).asin().mul_add(v9.tanh().exp_m1(), t - v4).cos() * c(2.0), c(0.25), [v[0], v[1], v[2], v[3]], i, margin);
+            acc3 += (v15.tanh() + v16.sin()).sin() * c(0.01);
+        }
+        match m14 {
+            0 | 2 => {
+                let v17 = prog_27_dual((v4 / (w0[2].tanh().powi(2) + c(1.0))).sin() * c(2.0), s2, v4, v, k5, margin);
+                s2 = c(0.8) * s2 + c(0.005) * v17.cos().tanh();
+            }
+            g if g > 3 => {
+                acc3 += c(0.5) * (x1 * w0[m14 % 4]).tanh().exp2().tanh();
+                for i in 0..4 {
+                    let fi = c(i as f64);
+                    let mut k18 = 0;
+                    while k18 < n + 1 && ge(v4 * v9, -c(0.5), margin) {
+                        k18 += 1;
+                        acc3 += ((x2 * v13).cos() * c(0.9)).asin().tanh() * c(0.05);
+                        if le(x2.cos().exp(), v[k18 % 4], margin) {
+                            let v19 = (x1 * x1 + c(0.5)).sqrt().sin().cosh();
+                            acc3 += c(0.05) * (c(SCALE) + (x0 - fi)).sin();
+                            s1 *= c(0.5);
+                            s1 += c(0.4) * v19.tanh().tanh();
+                        } else if ge(v13.atan() / (s2.tanh().powi(2) + c(1.5)), -c(0.5), margin) || k18 % 2 == 0 {
+                            acc3 += (x0 * x0.cos().exp_m1()).sin() * c(0.05);
+                        }
+                    }
+                    let v20 = v9.asinh();
+                    let v21 = if ge(v4 + v13, c(1.0), margin) {
+                        (x1 * x1 + c(0.5)).recip()
+                    } else if gt(d_clamp(s2, -c(1.5), c(1.0), margin), -c(0.5), margin) {
+                        x2 + x0
+                    } else {
+                        return (-v9).sin()
+                    };
+                    acc3 += x2.atan().sin() * c(0.5);
+                    acc3 += c(0.5) * (v20.tanh() + v21.cos()).cos();
+                }
+            }
+            _ => {
+                s2 *= c(0.5);
+                s2 -= c(0.4) * d_max((v4 * v4 + c(1.0)).cbrt(), w0[m14 % 4], margin).tanh();
+            }
+        }
+        let v22 = d_copysign(c(0.5_f64), v9, margin) / (v4.sin() + c(2.0));
+        let v23 = v22.asinh();
+        x2 * c(0.5) - s1 * c(0.25) - s2.cos() - acc3.cos() - v13 * c(0.75) - v23 * c(0.25) - x2.cos().exp_m1()
+    }
+
+    pub fn prog_52_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 * x2 + c(1.0)).cbrt();
+        let mut s1 = (x0.powi(2) + c(1.0)).log10() - c(1.25);
+        let mut s2 = s0.cos() / (v[2] * v[2] + c(0.5));
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v[n % 4];
+        let v5 = prog_28_dual((v[3].sin() - c(0.25)).sin(), (x1.powi(2) + c(2.0)).acosh().sin(), v[3].tanh().tanh(), &v, 0, margin);
+        match n % 4 {
+            1 | 3 => {
+                s0 = s0.mul_add(c(0.6), (v[1].cos() * c(1.2)).tan().cos() * c(0.02));
+            }
+            _ => {
+                let x2 = c(SCALE) + v4;
+                acc3 += v[n % 4] / c(2.0);
+                acc3 -= x2.tanh();
+            }
+        }
+        let mut k6 = 0;
+        let v8 = loop {
+            k6 += 1;
+            s2 = (s2 * c(0.5) + d_to_radians(v4) * c(20.0) * c(1.0)).tanh();
+            let v7 = prog_4_dual((v5.powi(2) + c(1.0)).recip().powi(2).ln_1p().tanh(), c(0.25), (s2.sin().exp().tanh() * c(0.9)).atanh().sin() * c(2.0), v, 6, margin);
+            if k6 >= 4 || gt(v5, -c(1.0), margin) {
+                break d_to_radians(s2) * c(50.0);
+            }
+            s2 *= c(0.5);
+            s2 += c(0.005) * v7.sin().cos();
+        };
+        s1 *= c(0.6);
+        s1 += c(0.4) * v[k6 % 4].atan().tanh();
+        s0 * c(0.75) + s1 - s2 + acc3 * c(0.25) + v4.sin() + v5.tanh() + v8 - (x2 * x2).ln_1p()
+    }
+
+    pub fn prog_53_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = x2 * c(0.5);
+        let mut s2 = s1.atan();
+        let mut acc3: Dual64 = c(0.0);
+        if n == 4 && ge((x0.sin() * c(0.9)).atanh(), x1, margin) {
+            acc3 += (s2 * s2 + c(1.0)).recip();
+        } else if le(x2, (v[n % 4] * v[n % 4] + c(2.0)).acosh(), margin) {
+            acc3 -= c(0.4) * (x2.tanh() * c(1.2)).tan().tanh();
+        }
+        let v4 = prog_28_dual(x0, s2, s1, v, n, margin);
+        if le(d_copysign(c(2.0_f64), v4, margin), -c(0.5), margin) {
+            acc3 += c(0.01) * prog_19_dual(c(0.5), x0, x1.sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).tanh();
+            let v4 = x2.tanh();
+            s2 = (s2 * c(0.6) + v4 * c(0.4)).sin();
+        } else if !(n % 3 == 1) {
+            let v5: Dual64 = prog_4_dual(s2, c(0.5), c(0.75), [v[0], v[1], v[2], v[3]], n, margin);
+            acc3 += v5.tanh() * c(0.25);
+        }
+        if le(w0[n % 4].cos().exp_m1(), x1, margin) {
+            s2 = s2.mul_add(c(0.5), d_to_radians(s2) * c(20.0) * c(1.0));
+            if ge((x0.powi(2) + c(1.0)).log10().sin(), c(0.5), margin) {
+                acc3 -= d_min(w0[1], x1, margin).cos();
+            } else if n % 2 == 0 {
+                let x2 = d_hypot(x0, d_max(s1, x2, margin), margin);
+                s1 = s1.mul_add(c(0.5), x2.tanh() * c(0.25));
+            }
+        } else {
+            s2 = s2 * c(0.8) + prog_27_dual(x2, s1.sin() * c(2.0), c(1.5), v, 6, margin).cos() * c(0.005);
+        }
+        let a6 = [x0.atan().powi(3), x0.tanh(), x0 - v[2], (x2 + v[n % 4]).cos().exp()];
+        s1 * c(1.5) - s2 + acc3 - a6[1].tanh() - a6[n % 4].tanh().cosh()
+    }
+
+    pub fn prog_54_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (v[n % 4].cos() * c(0.9)).asin() * x2.cos();
+        let mut s1 = (v[n % 4] * x1).sin() * c(2.0);
+        let mut s2 = (x0.powi(2) + c(1.0)).sqrt().tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            match n + k4 {
+                0 => {
+                    s1 = (s1 * c(0.75) + d_log(s0 * s0 + c(1.0), (x1 * x0).powi(2) + c(2.0)) * c(0.02)).tanh();
+                }
+                g if g > 1 => {
+                    acc3 += c(0.25) * (s0.sin() + (x0.sin() * c(1.2)).tan()).cos();
+                }
+                _ => {
+                    let v5 = prog_4_dual(x0, c(2.0), (x1 * s0 * v[n % 4]).cos(), v, 5, margin);
+                    s0 = s0.mul_add(c(0.5), v5.cos() * c(0.005));
+                }
+            }
+            let v6 = (c(0.65) * v[k4]).sin().exp();
+            s1 = (s1 * c(0.5) + (v6.tanh() * c(0.9)).acos() * c(0.1)).sin();
+            if k4 >= 2 || ge(c(SCALE) + (v[1] * v[1] + c(1.5)).acosh(), c(0.0), margin) {
+                break;
+            }
+        }
+        if ge((s2.powi(2) + c(1.0)).ln(), -c(0.5), margin) {
+            let x2 = prog_28_dual((s1.powi(2) + c(0.5)).ln().tanh(), v[k4].tanh().exp().sin(), c(0.25), &v, k4, margin);
+            s2 = (s2 * c(0.6) + x2 * c(0.005)).tanh();
+        } else {
+            acc3 += (x1.tanh() * c(0.5)).ln_1p() / c(4.0);
+        }
+        if lt((v[3].cos() * c(0.9)).asin(), (s0.powi(2) + c(0.5)).recip(), margin) {
+            return s0 / (x0 * x0 + c(1.0));
+        }
+        let mut m7 = 0;
+        for _ in (1..=3).step_by(2) {
+            s0 = s0.mul_add(c(0.6), s0.cos().exp().sin() * c(0.1));
+            s2 *= c(0.75);
+            s2 += c(0.25) * s2.atan().cos();
+            if !(n % 3 == 1) {
+                m7 += 1;
+            }
+        }
+        let c8 = c(m7 as f64);
+        let mut k9 = 0;
+        while k9 < n + 1 && le((s1.powi(2) + c(0.5)).cbrt(), c8, margin) {
+            k9 += 1;
+            acc3 += c(0.25) * ((x1 * x1 + c(1.5)).acosh() + x0.powi(2)).sin();
+            let v10 = v.iter().map(|&p| p.cos().exp_m1()).sum::<Dual64>();
+            acc3 -= v10.sin() * c(0.25);
+        }
+        s0.cos() - s1 * c(0.5) + s2 - acc3.sin() + c8.sin()
+    }
+
+    pub fn prog_55_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 * x1 + c(0.5)).recip();
+        let mut acc1: Dual64 = c(0.0);
+        'l0: for i in 0..5 {
+            let v2 = v.iter().copied().map(|p| p * (v[i % 4] * v[i % 4] + c(1.0)).recip()).sum::<Dual64>();
+            s0 = c(0.8) * s0 + c(0.005) * prog_4_dual((s0.tanh() + c(2.0)).cbrt().tanh() * c(2.0), ((s0 / (x0.powi(2) + c(1.0))).powi(2) + c(1.0)).log2().cos() * c(2.0), (v[1] * c(1.25) * x0.sin().exp()).sin() * c(2.0), v, n, margin).tanh();
+            for &u in v.iter() {
+                if lt(((u.tanh() * c(0.9)).acos().tanh() * c(0.9)).atanh(), c(0.5), margin) {
+                    s0 = s0 * c(0.5) + prog_4_dual(s0, (d_to_degrees(s0) * c(0.02)).cos(), (s0.powi(2) + c(1.0)).log(3.0).cos(), v, n, margin).cos() * c(0.01);
+                    break 'l0;
+                }
+                s0 = (s0 * c(0.8) + x2.powi(2).powi(2).ln_1p() * c(0.05)).sin();
+            }
+            match i {
+                0..=2 => {
+                    continue;
+                }
+                g if g > 3 => {
+                    s0 = s0.mul_add(c(0.6), prog_4_dual(c(1.2), x0, ((v[0].sin() * c(1.5)).sinh() + x2 / (x2 * x2 + c(1.5))).cos() * c(2.0), v, n, margin).sin() * c(0.005));
+                    acc1 += c(0.4) * (v2 / (x0 * x0 + c(1.5))).tanh();
+                }
+                _ => {
+                    s0 *= c(0.75);
+                    s0 -= c(0.25) * d_max(x0, x2, margin).sin();
+                    s0 = s0 * c(0.75) + (s0.sin() * c(1.2)).tan().sin() * c(0.02);
+                }
+            }
+            s0 = (s0 * c(0.6) + v2.tanh() * c(0.02)).sin();
+        }
+        for t in v {
+            for j in (0..=n).rev().step_by(2) {
+                if gt(d_clamp(x2.tanh().exp(), -c(1.0), c(1.5), margin), v[0], margin) && n + j < 7 {
+                    acc1 -= c(0.1) * (x0.sin() * c(2.0)).cosh().tanh();
+                    if le((t.cos() * c(0.5)).ln_1p().asinh(), c(0.5), margin) && j % 3 == 1 {
+                        break;
+                    }
+                    s0 = s0.mul_add(c(0.5), s0.tanh().sin() * c(0.5));
+                } else if j < 3 && le(x0 * x0, c(0.5), margin) {
+                    s0 *= c(0.75);
+                    s0 -= c(0.25) * v[j % 4].tanh().cos();
+                }
+                if lt(t, (x1.powi(2) + c(0.5)).recip(), margin) || j % 3 == 1 {
+                    break;
+                }
+                s0 = s0.mul_add(c(0.5), (v[1] + s0).sin() * c(0.25));
+            }
+            s0 *= c(0.75);
+            s0 += c(0.05) * ((s0.sin() * c(1.5)).sinh() - x1.cos()).cos();
+            s0 = s0.mul_add(c(0.8), t.cos().tanh() * c(0.2));
+        }
+        'l4: for _ in 0..4 {
+            acc1 += c(0.5) * (x1 * x1 + c(1.0)).cbrt().sin();
+            s0 = s0 * c(0.5) + x2.tanh().tanh() * c(0.5);
+            for j in 0..3 {
+                let fj = c(j as f64);
+                let v5 = match j {
+                    0..=1 => v[j].cos(),
+                    2 => {
+                        let v3 = (fj * fj + c(1.5)).acosh().sin();
+                        (x0.sin().exp_m1().cos() * c(0.9)).atanh() + v3.tanh()
+                    }
+                    _ => {
+                        let v4 = d_log(s0.powi(2) + c(1.0), v[j].sin().exp_m1().powi(2) + c(2.0));
+                        d_max(x0.mul_add(fj, v4), x0.tanh(), margin)
+                    }
+                };
+                acc1 -= (d_powf(c(0.5_f64), fj.sin()).powi(2) + c(1.0)).recip() * c(0.1);
+                if gt(x0.tanh().sin(), -c(0.25), margin) {
+                    break 'l4;
+                }
+                s0 = (s0 * c(0.8) + v5.tanh() * c(0.01)).tanh();
+            }
+            acc1 += c(0.5) * (c(1.5) - x0).tanh();
+        }
+        s0 = (s0 * c(0.6) + prog_0_dual(((x0.powi(2) + c(1.0)).powi(-1).powi(2) + c(1.0)).powf(1.5).sin() * c(2.0), s0, (s0 - x0).sin(), v, n, margin) * c(0.005)).tanh();
+        x2 + s0.tanh() + acc1.cos()
+    }
+
+    pub fn prog_56_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0 / (x1 * x1 + c(1.5));
+        let mut s1 = (v[3] + d_hypot(x2, v[2], margin)).cos() * c(2.0);
+        let mut s2 = (v[1] * x0).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        'l0: for i in 0..4 {
+            let fi = c(i as f64);
+            s1 *= c(0.5);
+            s1 += c(0.25) * (s1 + x0).tanh();
+            for _ in (0..=i).rev() {
+                let v4 = prog_4_dual(c(0.25), (x1.sin() * c(1.2)).tan().tanh(), x1.cos() * c(2.0), v, 2, margin);
+                if lt(c(0.75) * s1, c(0.5), margin) {
+                    continue 'l0;
+                }
+                s0 = s0 * c(0.75) + (d_to_radians(fi) * c(20.0)).cos() * c(1.0);
+                acc3 -= v4.cos() * c(0.01);
+            }
+            let v6 = if le(v[n % 4] * x0, s0, margin) {
+                ((x1.powi(2) + c(1.0)).ln().sin() * c(0.9)).asin()
+            } else {
+                let v5 = x1 / (s1 * s1 + c(1.5));
+                (v5 * c(core::f64::consts::FRAC_1_SQRT_2)).sin()
+            };
+            acc3 += v6.tanh().sin() * c(0.5);
+        }
+        let mut k7 = 0;
+        let v11 = loop {
+            k7 += 1;
+            let v9 = if le(d_to_degrees(x2 * v[k7 % 4]) * c(0.01), s2, margin) {
+                let x2 = ((v[k7 % 4] * v[k7 % 4] + c(1.0)).ln().cos() * c(0.5)).ln_1p();
+                d_to_radians(s0) + x2.cos()
+            } else {
+                let v8 = (v[k7 % 4] * v[k7 % 4] + c(2.0)).acosh();
+                v8 - s1
+            };
+            let v10: Dual64 = prog_0_dual(x2.tanh(), c(1.5), v9.cos(), v, k7, margin);
+            s1 *= c(0.75);
+            s1 += c(0.02) * s1.powi(3).sin();
+            if k7 >= 5 {
+                break v10;
+            }
+            acc3 -= v10.tanh() * c(0.05);
+        };
+        let mut k12 = 0;
+        loop {
+            k12 += 1;
+            acc3 += c(0.5) * d_copysign(c(3.0_f64), v[k12], margin).cos();
+            s1 = s1 * c(0.75) + prog_4_dual((s1.sin() * c(1.5)).sinh().cos(), x1, c(0.25), v, k7, margin).sin() * c(0.005);
+            let v13 = x1.asinh();
+            if k12 >= 3 || gt(s0 - v13, -c(0.5), margin) {
+                break;
+            }
+        }
+        let mut a14 = [c(0.0); 4];
+        a14[0] = (v[3 - k12].powi(2) + c(1.0)).powi(-2);
+        for i in 1..4 {
+            a14[i] = a14[i - 1] * c(0.75) + (s1.tanh() * c(0.9)).asin().tanh() * c(0.1);
+        }
+        let v15 = if le(v[k12].sin(), c(0.0), margin) {
+            -(v[k12].powi(2) + c(0.5)).powf(0.3)
+        } else {
+            (x1.powi(2) + c(1.0)).log(2.0)
+        };
+        let mut k16 = 0;
+        while k16 < n + 1 {
+            k16 += 1;
+            let v17 = prog_4_dual(c(2.0), x2, s2, v, k12, margin);
+            let v18 = a14.iter().map(|&p| a14[2].asinh() + p.sin()).sum::<Dual64>();
+            s0 = (s0 * c(0.75) + s0 / ((v15 * c(0.5)).cos() + c(2.0)) * c(0.05)).sin();
+            acc3 += (v17.sin() + v18.sin()).tanh() * c(0.1);
+        }
+        s2 *= c(0.8);
+        s2 -= c(0.2) * v[k16 % 4].sin();
+        s0.tanh() + s1 - s2 * c(0.75) + acc3.tanh() + v11 - a14[0].sin() + v15.sin()
+    }
+
+    pub fn prog_57_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.tanh().exp2() * x1).sin() * c(2.0);
+        let mut s1 = (v[n % 4] * x2).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        if gt(d_clamp(s1 + c(0.35), -c(1.0), c(0.5), margin), s0, margin) && n > 4 {
+            s0 = s0 * c(0.5) + (v[0] * c(std::f64::consts::FRAC_PI_4)).tanh() * c(0.5);
+            if lt(s1.tanh(), -c(0.25), margin) {
+                let v3 = d_abs(x0, margin);
+                let mut k4 = 0;
+                while k4 < n + 1 && ge(d_atan2(x1, v[(k4 + n) % 4] * v[(k4 + n) % 4] + c(0.5)), c(0.0), margin) {
+                    k4 += 1;
+                    if lt((v3.sin() * c(0.9)).asin(), -s1, margin) {
+                        acc2 -= v3.sin().sin().cos() * c(0.25);
+                        s1 = c(0.75) * s1 + c(0.005) * prog_0_dual(x0, (x0 / (s1 * s1 + c(1.0))).cos() * c(2.0), v3, [v[0], v[1], v[2], v[3]], n, margin).cos();
+                    } else {
+                        let v3 = (v3.atan().tanh() * c(0.9)).atanh();
+                        s1 = c(0.5) * s1 + c(0.25) * (v[n % 4] * v[n % 4] + c(1.0)).log(3.0).sin().exp2().tanh();
+                        if k4 == 7 {
+                            return s1.mul_add(v3, v[k4 % 4]);
+                        }
+                        s0 *= c(0.6);
+                        s0 += c(0.05) * v3.sin();
+                    }
+                    let v5 = v.iter().map(|&p| x0.sin().sinh() + p.tanh()).sum::<Dual64>();
+                    if le(v5, c(0.0), margin) {
+                        break;
+                    }
+                    s1 = s1 * c(0.5) + d_atan2(s1.powi(2) + c(1.0), v3).cos() * c(0.1);
+                }
+                s1 = (s1 * c(0.5) + v3.sin() * c(0.5)).tanh();
+            } else {
+                s1 = s1.mul_add(c(0.75), s1.cos() * c(0.05));
+            }
+            s1 = c(0.5) * s1 + c(0.1) * (s1 * s1).ln_1p().cos();
+        } else if lt((d_atan2(x0, v[n % 4] * v[n % 4] + c(1.0)).powi(2) + c(1.0)).cbrt(), s0, margin) || n % 2 == 0 {
+            s1 = s1 * c(0.8) + (s1 / (s1 * s1 + c(1.0))).tanh() * c(0.05);
+        } else {
+            s0 *= c(0.6);
+            s0 += c(0.02) * (s0.powi(2) + c(1.0)).log(2.0).tanh();
+        }
+        let mut m6: Dual64 = c(1.0);
+        for i in 0..n {
+            let c7 = if gt(x0 + v[n % 4].asinh(), c(0.0), margin) {
+                v[i % 4]
+            } else {
+                d_atan2(c(1.5_f64), s1).asinh()
+            };
+            m6 = d_min(m6, c7, margin);
+        }
+        s1 = s1 * c(0.75) + m6.sin() * c(0.1);
+        let v12 = match n % 3 {
+            0 => {
+                for i in (1..=4).step_by(2) {
+                    acc2 -= prog_4_dual(x0, s1.tanh() * c(2.0), (x0 + c(2.5)).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], i, margin).sin() * c(0.1);
+                    match i {
+                        0 => {
+                            continue;
+                        }
+                        1 | 3 => {
+                            s1 = c(0.5) * s1 + c(0.5) * (s1 * s1);
+                        }
+                        4 => {
+                            let v8 = ((x0.tanh() * c(0.9)).acos().powi(2) + c(0.5)).sqrt();
+                            acc2 += c(0.25) * v8.mul_add(v8, v[3]).cos();
+                        }
+                        _ => {
+                            let v9 = prog_19_dual(x1, s0, (x2.sin() * c(0.9)).atanh().cos() * c(2.0), [v[0], v[1], v[2], v[3]], 6, margin);
+                            acc2 += v9.tanh().cos() * c(0.005);
+                        }
+                    }
+                    if gt((m6 * m6 + c(2.0)).acosh(), x1.cos().cosh(), margin) {
+                        acc2 += s1.cos();
+                        s0 = (s0 * c(0.8) + ((s0 * s0).cos() * c(0.9)).asin() * c(0.05)).sin();
+                    }
+                }
+                let v10 = x0.sin().exp2();
+                x1.asinh() + v10.cos()
+            }
+            1 => prog_19_dual(d_abs(x0, margin).sin().exp_m1().sin(), x2, s0, [v[0], v[1], v[2], v[3]], n, margin),
+            2 => prog_19_dual((x0 * x0 + c(0.5)).recip().cos().exp_m1().tanh() * c(2.0), d_min(c(2.0_f64), (v[n % 4] * v[n % 4] + c(1.0)).sqrt(), margin).cos() * c(2.0), m6, [v[0], v[1], v[2], v[3]], 0, margin),
+            _ => {
+                let v11 = (s0.tanh().powi(2) + c(0.5)).recip();
+                (x1.cos() * c(1.5)).sinh() + v11.sin()
+            }
+        };
+        let mut a13 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a13[i][j] = d_to_radians(v[j]);
+            }
+        }
+        let v14 = prog_4_dual(x1, s0, x0.atan().sin(), [v[0], v[1], v[2], v[3]], n, margin);
+        s1 * c(0.25) + acc2.cos() + v12.cos() + a13[0][3] + v14 * c(1.5)
+    }
+
+    pub fn prog_58_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 * x0 + c(1.0)).powi(-1);
+        let mut acc1: Dual64 = c(0.0);
+        let mut m2 = acc1;
+        for i in 1..n {
+            m2 = d_max(m2, v[(i * 3) % 4] - x2 - x2, margin);
+        }
+        acc1 += m2.tanh();
+        for i in 0..3 {
+            let v3: Dual64 = prog_0_dual(v[n % 4].cos().exp2().tanh().sin() * c(2.0), (v[n % 4] * c(0.65)).powi(2).ln_1p().cos() * c(2.0), x1.tanh(), [v[0], v[1], v[2], v[3]], i, margin);
+            let v4 = if le(v[i].powi(3), c(1.0), margin) {
+                (v[2].sin() * c(0.9)).acos().cos()
+            } else {
+                (x2.cos().powi(2) + c(2.0)).acosh()
+            };
+            s0 *= c(0.75);
+            s0 += c(0.25) * ((v[(i + n) % 4] / c(1.5)).cos() * c(0.5)).ln_1p();
+            s0 = s0.mul_add(c(0.75), (v3.cos() + v4.cos()).sin() * c(0.005));
+        }
+        let mut a5 = [c(0.0); 4];
+        for i in 0..n {
+            a5[i % 4] = a5[i % 4] * c(0.75) + x1.cos() * c(0.25);
+            s0 = (s0 * c(0.75) + (s0 * s0 + c(1.0)).recip().cos().exp2() * c(0.25)).tanh();
+        }
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            let v7 = c(SCALE) + x1;
+            let v10 = if ge(m2 + v7, m2, margin) {
+                prog_4_dual((x2 * x2 + c(1.0)).powi(-1).tanh(), x2.atan().cos() * c(2.0), (x2 * x2).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin)
+            } else if le(a5[k6].tanh().exp2().atan(), d_log(x2.powi(2) + c(1.0), x1 * x1 + c(2.0)), margin) && k6 > 0 {
+                for j in 0..v.len() {
+                    if gt(v[1], -c(0.5), margin) {
+                        s0 = c(0.8) * s0 + c(0.2) * (c(0.75) - x0).sin();
+                        s0 = s0 * c(0.6) + x1.tanh() * c(0.4);
+                        match j {
+                            0 => {
+                                acc1 -= c(0.1) * prog_4_dual(c(1.5), (c(SCALE) + x2).cos() * c(2.0), x1, [v[0], v[1], v[2], v[3]], 4, margin).sin();
+                            }
+                            1 => {
+                                break;
+                            }
+                            3 => {
+                                let v8: Dual64 = prog_4_dual((a5[j] - c(0.65)).tanh(), x2, (d_to_radians(a5[2]) * c(20.0)).sin(), [v[0], v[1], v[2], v[3]], 4, margin);
+                                let v9 = s0.powi(3);
+                                acc1 += c(0.1) * (v8.sin() + v9.sin()).sin();
+                            }
+                            _ => {
+                                s0 = c(0.8) * s0 + c(0.2) * x2.asinh().sin();
+                                acc1 -= c(0.25) * (-a5[j]);
+                            }
+                        }
+                    } else {
+                        s0 = (s0 * c(0.5) + (s0.sin() * c(2.0)).sinh() * c(0.05)).tanh();
+                    }
+                    s0 = (s0 * c(0.75) + s0.cos() * c(0.25)).sin();
+                    s0 = s0 * c(0.5) + (x2 - m2).sin() * c(0.25);
+                }
+                c(0.75) - d_max(x1, m2, margin)
+            } else {
+                ((x1 * x1).powi(2) + c(1.0)).ln()
+            };
+            s0 = c(0.5) * s0 + c(0.5) * a5[k6];
+            if k6 >= 2 || le((x2 * m2).cos().exp2(), c(1.0), margin) {
+                break;
+            }
+            acc1 += v10.sin().cos() * c(0.02);
+        }
+        x1 * c(0.75) - x2.tanh() - v[0] - s0.tanh() + acc1.cos() + a5[1] + (x1.atan() - (-a5[2]))
+    }
+
+    pub fn prog_59_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4].asinh() * (x0.sin() * c(0.9)).atanh()).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        while k2 < n + 1 && le(d_hypot(x2, s0, margin), -c(0.5), margin) {
+            k2 += 1;
+            for j in 1..n {
+                let v3 = (s0.sin() * c(0.9)).atanh() / (v[3].cos().exp().powi(2) + c(1.5));
+                s0 = s0 * c(0.5) + (v[(j + k2) % 4] + v3).tanh() * c(0.05);
+            }
+            acc1 += (s0 * s0).ln_1p().cos() * c(0.25);
+        }
+        let mut m4 = x1;
+        for i in 0..v.len() {
+            m4 = d_min(m4, v[3 - i].mul_add(v[3], x1) + v[i], margin);
+        }
+        s0 *= c(0.6);
+        s0 += c(0.05) * m4.cos().cos();
+        let mut k5 = 0;
+        let v11: Dual64 = loop {
+            k5 += 1;
+            if n < 5 && le(d_log(x2 * x2 + c(1.0), v[k5] * v[k5] + c(2.0)) * x2, -c(1.0), margin) {
+                let m4 = m4.cos().exp2();
+                s0 = (s0 * c(0.6) + m4.sin() * c(0.25)).tanh();
+            } else if ge(m4.tanh().exp2(), c(0.0), margin) {
+                s0 = s0.mul_add(c(0.75), ((s0 - v[n % 4]) * (s0 * s0 + c(1.0)).recip()).sin() * c(0.05));
+                if lt((v[k5].cos() * c(0.9)).atanh(), x2.tanh().exp(), margin) {
+                    let x0 = m4.sin();
+                    s0 = s0 * c(0.5) + x0.cos().cos() * c(0.5);
+                } else {
+                    let v6: Dual64 = prog_0_dual((v[k2 % 4] - s0).sin(), (s0.powi(3) * x1).cos(), x1, [v[0], v[1], v[2], v[3]], 2, margin);
+                    let v7: Dual64 = m4.atan();
+                    acc1 += c(0.01) * (v6.tanh() + v7.sin()).sin();
+                }
+            } else {
+                s0 = s0.mul_add(c(0.6), d_min(c(1.5_f64), x2, margin).cos() * c(0.4));
+                if ge(x1.atan(), (x2 * x2 + c(1.0)).log(10.0), margin) || k5 > 2 {
+                    break (-x1).tanh();
+                }
+            }
+            let v9: Dual64 = if ge((x1 * x1 + c(1.5)).acosh() - x1.asinh(), d_atan2(x0 * x0 + c(1.0), v[k5]), margin) {
+                s0.powi(2)
+            } else if k5 % 2 == 0 {
+                s0 = s0.mul_add(c(0.8), m4.tanh().tanh() * c(0.2));
+                prog_4_dual(x1, s0.tanh().sinh().cos(), d_atan2(v[(k5 + n) % 4], m4.powi(2) + c(0.5)).cos(), [v[0], v[1], v[2], v[3]], k5, margin)
+            } else {
+                let v8 = v[0] / (x1.powi(2) + c(1.5));
+                m4 + x2 + v8.sin()
+            };
+            let v10: Dual64 = s0.tanh().exp();
+            acc1 += d_log(v10 * v10 + c(1.0), x1.powi(2) + c(2.0)).sin() * c(0.5);
+            if k5 >= 3 || ge(x1.asinh(), c(0.5), margin) {
+                break -s0;
+            }
+            acc1 -= c(0.005) * v9.sin();
+        };
+        let mut k12 = 0;
+        let v13 = loop {
+            k12 += 1;
+            s0 = (s0 * c(0.5) + (m4.sin() * c(0.5)).ln_1p() * c(0.5)).tanh();
+            if gt((x0.powi(2) + c(0.5)).recip(), c(2.0) - x2, margin) {
+                s0 = s0 * c(0.6) + (s0 * m4).sin() * c(0.02);
+                break (x2.powi(2) + c(1.0)).log10();
+            }
+            if k12 >= 5 || ge((v11 * v11 + c(1.0)).log(10.0), c(0.5), margin) {
+                break v[n % 4].tanh().exp2();
+            }
+        };
+        let mut k14 = 0;
+        while k14 < 6 && lt(((x0 - v11).powi(2) + c(1.0)).recip(), c(0.0), margin) {
+            k14 += 1;
+            let mut m15: Dual64 = (x2 - x1).sin();
+            for &u in v.iter() {
+                m15 = d_max(m15, u, margin);
+            }
+            s0 = c(0.5) * s0 + c(0.25) * m15.sin();
+            s0 = (s0 * c(0.5) + ((m4.cos() * c(1.5)).sinh().powi(2) + c(1.0)).recip() * c(0.2)).sin();
+        }
+        let a16 = [x2 + v11, v13 + c(2.0), ((x0 + x2).powi(2) + c(1.0)).log2(), v[k14 % 4] + x0];
+        s0.cos() + acc1 + a16[1].tanh() + d_to_degrees(a16[k14 % 4]) * c(0.02)
+    }
+
+    pub fn prog_60_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_atan2(v[n % 4].powi(2) + c(0.5), x1).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = prog_23_dual(x2, d_abs(v[n % 4], margin).cos() * c(2.0), acc1, v, 3, margin);
+        let v3 = prog_10_dual(s0, x2, d_min(c(2.0_f64), x0, margin).tanh() * c(2.0), v, 5, margin);
+        if le((x1 * x1 + c(0.5)).cbrt(), (x1 * x1).ln_1p(), margin) || n > 3 {
+            s0 = s0.mul_add(c(0.5), x2.tanh().exp_m1().cos() * c(0.1));
+            if lt((s0.sin().exp().powi(2) + c(0.5)).sqrt(), -c(1.0), margin) || n < 3 {
+                s0 = c(0.5) * s0 + c(0.1) * ((acc1 + x1).tanh() * c(0.9)).atanh().cos();
+                s0 = s0 * c(0.5) + (v[n % 4] * v[n % 4] + c(1.5)).acosh().sin() * c(0.1);
+            }
+            s0 = (s0 * c(0.75) + (-(d_to_degrees(v[2]) * c(0.02))) * c(0.2)).sin();
+        } else if gt(d_powf(acc1.cos().exp2().powi(2) + c(0.5), (x1 + s0).sin()), -c(1.0), margin) {
+            acc1 += v[3].asinh();
+            s0 = c(0.5) * s0 + c(0.5) * (c(0.75) * acc1).cos();
+            if !(n > 1 && lt(d_log((x1.cos() * c(1.2)).tan().powi(2) + c(1.0), d_copysign(c(2.0_f64), acc1, margin).powi(2) + c(2.0)), c(1.0), margin)) {
+                let x2 = x2 * x2.sin().exp();
+                s0 = (s0 * c(0.5) + x2.cos() * c(0.05)).sin();
+            } else if n > 2 {
+                s0 = c(0.75) * s0 + c(0.05) * (s0.sin() * c(1.5)).cosh().tanh();
+                s0 = s0 * c(0.5) + s0.cos().cos() * c(0.5);
+            }
+        } else {
+            let x1 = s0.powi(2);
+            s0 = (s0 * c(0.75) + x1 * c(0.1)).sin();
+        }
+        let mut m4 = 0;
+        for &t in v.iter() {
+            if !(m4 < 32 && lt(v2 * s0 / (t.cos().cos() + c(2.0)), (v3 * v3 + c(0.5)).sqrt(), margin)) {
+                let v5: Dual64 = prog_4_dual(c(2.0), x1, (d_powf(x2 * x2 + c(1.0), x1.sin()).sin() * c(0.5)).ln_1p().sin() * c(2.0), v, n, margin);
+                acc1 -= c(0.01) * v5.tanh();
+            } else {
+                let v6: Dual64 = prog_4_dual(t, ((v2.cos() * c(0.5)).ln_1p() * c(1.2)).cos() * c(2.0), c(0.5), v, 3, margin);
+                acc1 -= x1.tanh().exp().tanh() * c(0.5);
+                s0 = c(0.75) * s0 + c(0.005) * v6.cos().tanh();
+            }
+            let v9 = match m4 % 2 {
+                0 => d_atan2(v2, t * t + c(1.0)) + x2,
+                1 => {
+                    let x2 = d_to_radians(x2) - x2.sin();
+                    let v7 = (d_to_degrees(x2) * c(0.02)).atan();
+                    v7 * x1.sin().sinh()
+                }
+                _ => {
+                    let v8 = v[m4 % 4];
+                    s0 = c(0.75) * s0 + c(0.005) * prog_4_dual(s0, (-v[m4 % 4]).tanh(), c(0.75), v, 1, margin).tanh();
+                    (v2.cos().tanh() * c(1.2)).tan() + v8.tanh()
+                }
+            };
+            s0 = s0.mul_add(c(0.75), prog_4_dual(c(2.0), t, (t - s0).cos() * c(2.0), v, n, margin).sin() * c(0.005));
+            if ge(((v[(m4 + n) % 4].tanh() * c(0.5)).ln_1p().cos() * c(1.2)).tan(), c(1.0), margin) {
+                m4 += 1;
+            }
+            acc1 -= c(0.25) * v9.tanh().tanh();
+        }
+        let c10 = c(m4 as f64);
+        s0 * c(0.5) + acc1.tanh() + v2.sin() + v3.cos() + c10.cos()
+    }
+
+    pub fn prog_61_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4].tanh() * c(0.9)).asin().mul_add((v[2] * v[2] + c(1.0)).sqrt(), v[n % 4] * x0).cos() * c(2.0);
+        let mut s1 = (v[1] + x2).sin() * c(2.0);
+        let mut s2 = x1.sin().powi(2);
+        let mut acc3: Dual64 = c(0.0);
+        let mut m4 = 0;
+        for i in 0..6 {
+            let fi = c(i as f64);
+            let mut k5 = 0;
+            if n == 6 && ge((x2 * x2 + c(1.0)).ln().asinh(), x1, margin) {
+                m4 += 1;
+            }
+            while k5 < n {
+                k5 += 1;
+                if k5 % 2 == 0 {
+                    s0 = (s0 * c(0.6) + (s0 * s0 + c(1.0)).log(3.0) * c(0.4)).sin();
+                    break;
+                }
+                let v6 = if lt(s1 + fi, (v[k5 % 4].tanh() * c(0.9)).asin(), margin) {
+                    s1 = (s1 * c(0.6) + s1 * s1 * c(0.1)).tanh();
+                    (fi * c(1.5)).tanh().exp_m1()
+                } else if le((s0 * s0 + c(0.5)).ln(), c(0.0), margin) || k5 < i {
+                    v[k5 % 4] * c(std::f64::consts::FRAC_1_PI)
+                } else {
+                    x1.tanh()
+                };
+                let v7 = s0.sin();
+                acc3 -= (s0 * s0 + c(1.0)).log(10.0) * c(0.05);
+                acc3 += c(0.05) * (v6.sin() + v7.sin()).cos();
+            }
+            let mut m8: Dual64 = v[k5 % 4] / (s0.powi(2) + c(1.5));
+            let mut m9 = prog_0_dual(x0, c(1.2), x2.cos(), [v[0], v[1], v[2], v[3]], k5, margin).sin();
+            for j in 0..n {
+                m8 = d_max(m8, d_atan2(x0, s2.powi(2) + c(1.0)) + v[(j * 3) % 4], margin);
+                m9 = d_min(m9, v[(j * 3) % 4].powi(2) + c(0.5), margin);
+            }
+            s1 = s1.mul_add(c(0.6), m8.sin() * c(0.1));
+            acc3 += c(0.1) * m9.cos().sin();
+        }
+        match m4 {
+            0..=2 => {
+                acc3 -= (c(SCALE) + v[m4 % 4]).tanh();
+            }
+            3 | 5 => {
+                let x1 = d_clamp(d_abs(x0, margin), -c(1.0), c(1.0), margin);
+                let v10 = ((x1 / (v[n % 4] * v[n % 4] + c(1.0))).cos() * c(0.9)).acos();
+                acc3 -= v10.sin();
+            }
+            6 => {
+                let v11 = (x1.tanh() * c(0.9)).asin();
+                s1 = s1 * c(0.5) + v11.sin() * c(0.2);
+            }
+            _ => {
+                acc3 -= (v[(m4 + n) % 4].powi(2) + c(2.0)).ln().tanh();
+                acc3 -= v[m4 % 4].tanh();
+            }
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let v12 = prog_4_dual(fi.tanh().exp2().cos() * c(2.0), x1.tanh(), s1, [v[0], v[1], v[2], v[3]], i, margin);
+            let v13 = v.iter().map(|&p| (t.tanh() * c(0.9)).asin() + p.tanh()).sum::<Dual64>();
+            s2 = (s2 * c(0.75) + t * c(0.25)).sin();
+            s1 = s1 * c(0.5) + (v12.sin() + v13.cos()).cos() * c(0.01);
+        }
+        let mut k14 = 0;
+        while k14 < 4 && le((s1.powi(2).cos() * c(0.5)).ln_1p(), s1, margin) {
+            k14 += 1;
+            acc3 += (v[2] * v[2] + c(2.0)).acosh().sin() * c(0.5);
+            if ge(s1, c(0.25), margin) && k14 % 3 == 1 {
+                continue;
+            }
+        }
+        'l5: for i in 0..4 {
+            let fi = c(i as f64);
+            s2 = s2 * c(0.6) + (x2 / (x2.powi(2) + c(0.5))).tanh() * c(0.05);
+            let mut k15 = 0;
+            while k15 < 3 {
+                k15 += 1;
+                if lt((x2.sin() * c(0.9)).asin().tanh().exp(), c(0.5), margin) {
+                    s1 *= c(0.5);
+                    s1 += c(0.5) * (s1 * s1).ln_1p().sin();
+                    let v16 = x1.tanh().sinh();
+                    acc3 += c(0.1) * v16.cos();
+                } else if le(v[n % 4].mul_add(s0, v[m4 % 4]), x1, margin) {
+                    s2 = s2 * c(0.75) + (c(SCALE) + s0).tanh() * c(0.25);
+                    s0 = c(0.8) * s0 + c(0.05) * s0.sin().exp().tanh();
+                    match n {
+                        0..=2 => {
+                            let v17 = x2.powi(3);
+                            s1 = s1 * c(0.6) + (s0 + fi).tanh() * c(0.4);
+                            s2 = c(0.5) * s2 + c(0.02) * v17.cos();
+                        }
+                        3 | 5 => {
+                            let v18 = (fi + v[k15]) * (fi.sin() * c(0.9)).asin();
+                            s2 = s2.mul_add(c(0.8), v18.cos().tanh() * c(0.1));
+                        }
+                        6 => {
+                            acc3 -= s2.sin() * c(0.1);
+                            continue;
+                        }
+                        _ => {
+                            acc3 += c(0.1) * x2.powi(3).sin();
                         }
                     }
                 }
-            }
-        }
-        let mut k16 = 0;
-        loop {
-            k16 += 1;
-            match k16 {
-                0..=1 => {
-                    s1 = c(0.8) * s1 + c(0.1) * (v9.powi(2) + c(1.0)).log2().sin();
-                }
-                _ => {
-                    s1 *= c(0.75);
-                    s1 += c(0.1) * (w0[k16] + s1).cos();
-                    if gt(d_clamp(v[k16] - v9, -c(1.0), c(0.5), margin), v[k16] / c(3.0), margin) {
-                        break;
-                    }
-                    let v17 = x1.atan();
-                    s1 = (s1 * c(0.5) + v17.sin() * c(0.5)).tanh();
+                s0 = c(0.8) * s0 + c(0.05) * (fi * s0).cos();
+                if !(k15 % 3 == 1 && ge(v[3 - k15].atan(), s1 / (fi.tanh() + c(2.0)), margin)) {
+                    continue 'l5;
                 }
             }
-            acc2 -= ((x1.tanh() * c(0.9)).acos().cos() * c(0.9)).atanh() * c(0.4);
-            if k16 >= 2 {
-                break;
-            }
+            acc3 -= c(0.25) * d_powf(x2.powi(2) + c(0.5), fi.sin()).sin();
         }
-        x1.tanh() + x2 + s1 + acc2.cos() - v9.tanh()
+        let v19 = v.iter().fold(s2, |r, &p| r * c(0.5) + c(0.05) * (v[k14 % 4] / (r * r + c(0.5)) + p.tanh()).sin());
+        s0.sin() + s1.sin() + acc3.tanh() + v19 * c(0.25)
     }
 
-    pub fn prog_100_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = prog_0_dual(x1, c(2.0), x0, v, n, margin).tanh() * c(2.0);
-        let mut s1 = (x2 * x2).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        for i in 0..v.len() {
-            s0 = s0.mul_add(c(0.5), v[3 - i].sin() * c(0.5));
-            let mut k3 = 0;
-            while k3 < n + 1 {
-                k3 += 1;
-                if lt(s0, -c(0.5), margin) {
-                    return d_to_degrees(v[3 - i]) * c(0.01);
-                }
-                s0 = c(0.75) * s0 + c(0.25) * (-s0).cos();
-            }
-            acc2 += x0.cos().exp_m1().tanh() * c(0.5);
+    pub fn prog_62_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 * x2 + v[n % 4]).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = v.iter().map(|&p| c(1.0) + c(0.1) * d_hypot(v[0], (p.cos() * c(0.9)).acos(), margin).cos()).product::<Dual64>();
+        for &t in v.iter() {
+            acc1 -= c(0.25) * (d_to_degrees((s0.powi(2) + c(1.0)).powi(-3)) * c(0.02));
+            acc1 += t.atan().cos() * c(0.5);
         }
-        let mut m4 = 0;
-        for i in 0..n {
-            let fi = c(i as f64);
-            for j in 0..3 {
-                let fj = c(j as f64);
-                let v5 = fj.sin().exp().atan();
-                acc2 += ((v[n % 4] + v5).powi(2) + c(0.5)).cbrt().sin() * c(0.1);
-                s1 *= c(0.6);
-                s1 += c(0.2) * (s1 - x1).tanh();
+        let mut k3 = 0;
+        let v5 = loop {
+            k3 += 1;
+            acc1 -= (v2 - v[3]).cos();
+            if lt(x0, -c(0.5), margin) && k3 < n {
+                break (v2 * v2 + c(2.0)).ln();
             }
-            if ge((v[2].powi(2) + c(2.0)).sqrt(), x1, margin) && m4 > 3 {
-                m4 += 1;
+            let v4 = v.iter().fold(prog_19_dual(c(0.5), (-x0).tanh(), s0, [v[0], v[1], v[2], v[3]], 0, margin).cos(), |r, &p| r * c(0.5) + c(0.02) * (r.powi(3) - x2 + p.sin()).cos());
+            if k3 >= 2 || lt((x2.tanh() * c(0.9)).acos() - (x1.sin() * c(1.2)).tan(), c(0.0), margin) {
+                break (v[3].tanh().powi(2) + c(2.0)).ln();
             }
-            if ge((s1.sin() * c(2.0)).cosh(), fi.tanh(), margin) {
-                break;
-            }
-            if le(fi - s1, s1.cos().cosh(), margin) && i > 2 {
-                s0 = c(0.5) * s0 + c(0.05) * (s1 / (x2.sin() + c(2.0)) + fi / (x1.tanh() + c(2.0))).sin();
-                if lt(d_min(d_clamp(s1, v[i % 4].sin() - c(1.5), v[i % 4].tanh() + c(1.5), margin), x1.cos().exp2(), margin), -c(1.0), margin) && n + m4 < 26 {
-                    continue;
-                }
-            } else if gt(s0, c(0.5), margin) && i < 1 {
-                let v6 = s1 - s0;
-                s0 = s0.mul_add(c(0.8), v6.sin() * c(0.1));
-            }
-            acc2 += (s0 + c(1.25)).tanh() * c(0.25);
-        }
-        match m4 {
-            1 => {
-                let x0 = -x0.cos();
-                s1 = (s1 * c(0.6) + (x0.cos() * c(1.2)).tan() * c(0.02)).sin();
-            }
-            g if g > 2 => {
-                acc2 += c(0.005) * prog_68_dual(x1.cos().cos() * c(2.0), v[m4 % 4].powi(3).sin() * c(2.0), (x1.cos() * c(1.2)).tan().cos(), v, 5, margin).tanh();
-            }
-            _ => {
-                acc2 += c(0.01) * s0.sin();
-                s1 = s1.mul_add(c(0.75), v[1].powi(3).sin().cosh().cos() * c(0.01));
-            }
-        }
-        match m4 {
+            s0 = c(0.8) * s0 + c(0.005) * v4;
+        };
+        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.25) * ((x1.powi(2) + c(1.0)).recip() + p.cos() + q.sin()).sin()).product::<Dual64>();
+        let v7 = d_copysign(c(0.5_f64), x0, margin) + (v6 + x0);
+        match n % 3 {
             0 => {
-                s0 = (s0 * c(0.8) + (x1 * x1 + c(1.0)).log2() * c(0.1)).sin();
-                let v7 = (x0.cos() * c(0.9)).acos();
-                acc2 -= v7.tanh();
+                let x0 = (v5 * v5 + c(1.0)).recip();
+                for &t in v.iter() {
+                    let mut k8 = 0;
+                    while k8 < 6 && gt(v2.asinh().tanh(), -c(0.25), margin) {
+                        k8 += 1;
+                        s0 = s0.mul_add(c(0.75), (v2 * v2 + c(0.5)).ln() * c(0.1));
+                        s0 = (s0 * c(0.6) + v7.tanh() * c(0.4)).sin();
+                        if le((v6 - t) * d_hypot(c(0.5_f64), x0, margin), v6.powi(2), margin) {
+                            continue;
+                        }
+                    }
+                    let v9 = prog_4_dual(x1, x0.asinh().cos() * c(2.0), t, [v[0], v[1], v[2], v[3]], 0, margin);
+                    acc1 += c(0.5) * (v[3].powi(2) + c(1.0)).powf(0.3).sin();
+                    acc1 += c(0.1) * v9.tanh();
+                }
+                acc1 += x0.tanh();
             }
             1 => {
-                let v8 = (x0.cos() * c(0.9)).asin();
-                s0 = c(0.5) * s0 + c(0.1) * (v8.sin() * c(0.9)).acos().tanh();
+                let v10 = prog_19_dual(x1, (v[0] * c(2.5) - x1 * v2).cos() * c(2.0), x0, [v[0], v[1], v[2], v[3]], k3, margin);
+                s0 = s0.mul_add(c(0.6), v10.tanh().tanh() * c(0.005));
             }
             2 => {
-                for i in (0..n).rev() {
-                    s0 = c(0.6) * s0 + c(0.1) * (x2.sin() * c(0.9)).acos().tanh();
-                    let v9 = v[m4 % 4];
-                    if m4 % 2 == 0 && le(prog_22_dual(s0, (v9 * v9 + c(0.5)).recip().sin(), (s1.powi(2) + c(1.0)).log10().cos() * c(2.0), v, i, margin), -c(0.5), margin) {
-                        continue;
-                    }
-                }
-                s0 = s0.mul_add(c(0.5), (x1.tanh() * c(0.9)).atanh().sin() * c(0.1));
-                if gt(x2 - c(0.8) + x1.cos(), acc2, margin) {
-                    let x0 = v[m4 % 4];
-                    s0 = s0 * c(0.75) + x0.cos().exp_m1().cos() * c(0.05);
-                } else if !(n % 3 == 1) {
-                    acc2 += d_hypot(x1, d_abs(v[(m4 + n) % 4], margin), margin).tanh();
-                } else {
-                    let v10 = prog_22_dual(c(2.0), s1, c(0.75), v, m4, margin);
-                    s0 = c(0.6) * s0 + c(0.005) * v10.sin();
-                }
+                let v11 = (c(SCALE) + s0).cos();
+                s0 = c(0.8) * s0 + c(0.01) * v11.sin();
             }
             _ => {
-                s0 = (s0 * c(0.75) + (x2 * x2 + c(1.0)).powi(-2) * c(0.02)).tanh();
-                let v11 = x0 * x1;
-                acc2 -= v11.tanh();
-            }
-        }
-        let v13 = if m4 == 5 && le((x1.cos() * c(0.9)).asin().mul_add(v[1].sin(), d_abs(x1, margin)), x1, margin) {
-            let x2: Dual64 = prog_6_dual(s0, s1, x0, v, m4, margin);
-            let v12 = -v[2];
-            d_to_degrees(d_min(c(1.5_f64), x0, margin)) * c(0.01) + x2.sin() + v12.cos()
-        } else {
-            return d_abs(v[m4 % 4], margin)
-        };
-        acc2.tanh() + v13 * c(0.25) - ((x1.powi(2) + c(1.0)).log10().cos() * c(0.9)).atanh()
-    }
-
-    pub fn prog_101_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_51_dual(x1, x0, (x1 / (v[0].powi(2) + c(0.5))).tanh(), v, 0, margin).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        'l0: for i in (0..3).rev() {
-            let fi = c(i as f64);
-            let v3 = match i {
-                1 => {
-                    let v2 = (v[2] * v[2] + c(2.0)).sqrt() * x2.sin().exp2();
-                    d_powf(c(2.0_f64), x0.sin().tanh()) + v2.cos()
-                }
-                2 => d_atan2(x2 + x0, x2.powi(2) + c(0.5)),
-                _ => v[3] - (x2.powi(2) + c(1.0)).sqrt(),
-            };
-            s0 = s0 * c(0.8) + (s0 * s0).sin().sin() * c(0.05);
-            let mut k4 = 0;
-            while k4 < 4 {
-                k4 += 1;
-                let v5: Dual64 = v3;
-                match k4 {
-                    3 => {
-                        break 'l0;
-                    }
-                    4 => {
-                        let v6 = prog_22_dual(fi.mul_add(fi, v5).cos() * c(2.0), (d_to_degrees(x0) * c(0.01)).sin().exp2().tanh() * c(2.0), x2, v, i, margin);
-                        s0 = (s0 * c(0.6) + s0 * c(0.4)).sin();
-                        s0 *= c(0.75);
-                        s0 += c(0.005) * v6.tanh().tanh();
-                    }
-                    _ => {
-                        s0 *= c(0.5);
-                        s0 += c(0.5) * x0.sin();
-                        let v7 = (v5.powi(2) + c(0.5)).sqrt() + x0.sin().exp2();
-                        acc1 += c(0.1) * v7.tanh();
-                    }
-                }
-                s0 = s0 * c(0.5) + ((fi.powi(2) + c(1.0)).log10().powi(2) + c(1.0)).powi(-2).cos() * c(1.0);
-            }
-            acc1 += v3.sin().sin() * c(0.5);
-        }
-        let mut k8 = 0;
-        while k8 < n + 1 {
-            k8 += 1;
-            for j in (0..=n).rev().step_by(2) {
-                let fj = c(j as f64);
-                let v9 = match j {
-                    1 => (fj * fj + c(0.5)).recip().tanh(),
-                    g if g > 2 => (s0.powi(2) + c(1.0)).sqrt(),
-                    _ => s0.cos(),
-                };
-                if ge(((x2 * x2).cos() * c(1.5)).cosh(), -c(0.5), margin) {
-                    break;
-                }
-                s0 = s0 * c(0.5) + v9.asinh().sin() * c(0.5);
-            }
-            if !(k8 % 2 == 0 && le(x2, c(0.0), margin)) {
-                let v10 = (x2 + x1) * s0;
-                acc1 -= c(0.25) * v10.cos().cos();
-            } else {
-                s0 = s0.mul_add(c(0.8), (x1 * v[k8 % 4]).cos() * c(0.05));
-                let v11 = d_min(v[n % 4].sin(), d_atan2(x2 * x2 + c(0.5), s0), margin);
-                s0 = s0.mul_add(c(0.8), v11.sin() * c(0.02));
-            }
-            s0 = (s0 * c(0.6) + (s0.sin() * c(1.5)).cosh() * c(0.1)).tanh();
-        }
-        for i in 0..n {
-            if gt(v[i % 4] / (x2.powi(2) + c(1.5)), -c(0.25), margin) {
-                let v12 = x1.sin();
-                let v13 = (x2.powi(2) + c(1.0)).log2();
-                acc1 += (v12 + v13.cos()).sin() * c(0.25);
-            }
-            s0 = (s0 * c(0.6) + x1 * c(0.4)).sin();
-        }
-        let mut k14 = 0;
-        loop {
-            k14 += 1;
-            for u in v {
-                match k14 {
-                    0 => {
-                        s0 = s0.mul_add(c(0.5), (d_to_degrees(v[k14]) * c(0.01)).cos() * c(0.75));
-                        let v15 = v[k14];
-                        s0 = s0.mul_add(c(0.6), v15.sin().cos() * c(0.4));
-                    }
-                    1 | 3 => {
-                        continue;
-                    }
-                    _ => {
-                        acc1 -= c(0.1) * (x2 - x0).cos();
-                        let v16 = u.mul_add(x1, x1);
-                        s0 = (s0 * c(0.75) + v16.sin() * c(0.05)).sin();
-                    }
-                }
-                if gt((u * u + c(1.5)).acosh(), -c(0.5), margin) {
-                    s0 = (s0 * c(0.5) + d_atan2(v[k8 % 4], x2.powi(2) + c(1.0)) * c(0.1)).tanh();
-                    if gt((x2.tanh() + c(2.0)).cbrt(), x2 - u, margin) {
-                        continue;
-                    }
-                    let v17 = x2.tanh().exp2();
-                    acc1 += v17.cos() * c(0.1);
-                }
-                s0 *= c(0.5);
-                s0 -= c(0.25) * (x2 * x2 + c(0.5)).recip().sin();
-            }
-            if gt(prog_22_dual(x2.cos().exp2().cos(), (x2 + c(0.1)).cos(), x2, v, n, margin), -c(1.0), margin) {
-                break;
-            }
-            acc1 -= c(0.5) * (x1 / (s0.tanh() + c(2.0))).sin();
-            if k14 >= 3 || gt((x2.powi(2) + c(0.5)).sqrt(), d_hypot(s0, x0, margin), margin) {
-                break;
-            }
-        }
-        let mut k18 = 0;
-        loop {
-            k18 += 1;
-            acc1 += c(0.25) * x1.tanh();
-            if lt(((x0.sin() * c(0.9)).acos().tanh() * c(2.0)).sinh(), c(0.0), margin) {
-                return v[2].sin().powi(3);
-            }
-            acc1 += c(0.25) * (x0.asinh() + s0 * x2).tanh();
-            if k18 >= 6 || ge(-v[3], c(0.0), margin) {
-                break;
-            }
-        }
-        let v20: Dual64 = if ge(d_min(x0, v[1], margin), c(1.0), margin) {
-            let x1 = x1.sin();
-            let v19 = d_hypot(x0, x2 + x0, margin);
-            v[0] + x2 + x1.sin() + v19.tanh()
-        } else {
-            let x1 = x0.tanh();
-            prog_22_dual(x2, x0, c(1.5), v, k14, margin) + x1.tanh()
-        };
-        s0 * c(0.5) + acc1.cos() - v20.cos()
-    }
-
-    pub fn prog_102_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1 / (x1 * x1 + c(1.5));
-        let mut s1 = d_min(x1, x2, margin);
-        let mut s2 = d_clamp(v[1], s1.cos() - c(1.5), x0.tanh() + c(1.5), margin).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut m4 = 0;
-        for i in 0..n {
-            let fi = c(i as f64);
-            acc3 -= (x1 * fi).sin() * c(0.25);
-            if gt(x1.tanh().exp2(), -c(1.0), margin) {
-                s2 = (s2 * c(0.8) + (v[n % 4].cos().powi(2) + c(1.0)).sqrt() * c(0.2)).sin();
-                s0 = c(0.75) * s0 + c(0.02) * (v[(i + n) % 4].sin() * c(2.0)).sinh().sin();
-            }
-            acc3 += c(0.25) * s1.cos().cos().exp2().sin();
-            if lt(((s1 + x0).cos() * c(1.5)).cosh(), x0, margin) {
-                m4 += 1;
-            }
-        }
-        let c5 = c(m4 as f64);
-        if m4 % 3 == 1 && gt((s2.cos() * c(0.9)).acos(), -c(1.0), margin) {
-            s2 = s2 * c(0.75) + prog_68_dual(s0, x0, c(0.75), v, m4, margin).tanh() * c(0.005);
-        } else if gt(d_atan2(c(1.5_f64), s0), c5, margin) {
-            let v6 = prog_50_dual(d_copysign(c(3.0_f64), acc3 + s2, margin).cos() * c(2.0), (s2 / (s2 * s2 + c(0.5))).tanh() * c(2.0), v[m4 % 4].cos(), v, m4, margin);
-            s0 = c(0.8) * s0 + c(0.005) * v6.cos().tanh();
-        }
-        'l1: for _ in 0..v.len() {
-            acc3 += c(0.5) * c5.sin();
-            for _ in 1..n {
-                s1 = s1.mul_add(c(0.5), s1.powi(2).tanh() * c(0.1));
-                if ge(x1.cos(), c(0.0), margin) {
-                    break 'l1;
-                }
-            }
-            acc3 += prog_22_dual(c(0.5), x0.sin().sin() * c(2.0), s0, v, m4, margin).sin() * c(0.1);
-        }
-        let v7 = prog_68_dual((c5 * c5 + c(1.0)).log(3.0).sin().sinh().cos(), s2, c5.asinh().sin(), v, m4, margin);
-        s0 - s1 * c(0.25) + acc3.tanh() + v7.cos() - (x0 + x1)
-    }
-
-    pub fn prog_103_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.tanh();
-        let mut s1 = -(v[n % 4].powi(2) + c(1.0)).log10();
-        let mut acc2: Dual64 = c(0.0);
-        for i in (1..=5).step_by(2) {
-            acc2 -= (x1 / (v[(i + n) % 4] * v[(i + n) % 4] + c(1.0))).tanh().exp_m1().cos() * c(0.5);
-            let v3 = if le(x2 / (x1.sin() + c(2.0)), -c(1.0), margin) {
-                (x2.powi(2) + c(1.0)).recip() + x1.tanh()
-            } else {
-                x0 * x1
-            };
-            s1 = c(0.6) * s1 + c(0.1) * v3.sin();
-        }
-        if lt(d_hypot((acc2.powi(2) + c(1.0)).recip(), (x2.powi(2) + c(1.0)).log10(), margin), -c(1.0), margin) && n % 2 == 0 {
-            acc2 -= prog_51_dual((d_max(-c(1.5_f64), x1, margin) * x1).cos(), acc2, d_copysign(c(2.0_f64), (v[n % 4].sin() * c(0.9)).acos(), margin).tanh(), v, n, margin).tanh() * c(0.005);
-            if n % 2 == 0 {
-                s0 = (s0 * c(0.75) + prog_20_dual(((x1.powi(2) + c(1.0)).powi(-2) * s0).sin(), (x1.powi(3) + x0.cos()).cos(), c(2.0), v, n, margin) * c(0.005)).tanh();
-                let v4 = s1 + x1 + d_atan2(s1, x1 * x1 + c(0.5));
-                s1 *= c(0.75);
-                s1 += c(0.02) * v4.tanh().tanh();
-            } else if gt(d_clamp(-v[n % 4], x1.tanh() - c(1.5), (x2 * x2 + c(1.0)).ln().tanh() + c(1.5), margin), c(0.5), margin) {
-                let v5 = prog_37_dual((x2 + s1).sin().cos() * c(2.0), acc2, c(2.0), &v, n, margin);
-                acc2 += c(0.005) * v5.tanh();
-            } else {
-                s1 *= c(0.6);
-                s1 += c(0.4) * d_max(s1, x1, margin).sin();
-            }
-        } else if n % 3 == 1 {
-            let v6: Dual64 = s0 - v[1];
-            let v7 = (x1.tanh() * c(0.9)).acos();
-            acc2 += c(0.2) * (v6.cos() + v7.tanh()).tanh();
-        }
-        'l1: for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            acc2 += c(0.2) * d_atan2(x1, s1 * s1 + c(0.5)).mul_add((x0.sin() * c(0.9)).acos(), (x0 * x0 + c(0.5)).ln()).tanh();
-            s1 = (s1 * c(0.5) + prog_22_dual(x2.tanh() * c(2.0), s1.powi(3).tanh(), (s1.tanh().sinh() + x1.cos()).tanh() * c(2.0), v, 1, margin) * c(0.005)).tanh();
-            let mut k8 = 0;
-            while k8 < n {
-                k8 += 1;
-                acc2 -= (x0.cos() + (x2 - c(0.8))).sin() * c(0.05);
-                if le((s1.powi(2) + c(0.5)).ln() - x1 / c(1.5), fi - c(2.5), margin) {
-                    break 'l1;
-                }
-            }
-        }
-        for t in v {
-            let mut k9 = 0;
-            while k9 < 4 && ge((d_log(x1.powi(2) + c(1.0), t * t + c(2.0)).powi(2) + c(0.5)).cbrt(), -c(0.5), margin) {
-                k9 += 1;
-                acc2 += c(0.1) * d_max(s0, x1, margin).cos();
-                match k9 {
-                    0 | 2 => {
-                        s0 = s0 * c(0.75) + (c(1.2) - s0).cos() * c(0.25);
-                        s1 = s1.mul_add(c(0.5), d_atan2(s0, s1.powi(2) + c(0.5)).tanh() * c(0.1));
-                    }
-                    3 => {
-                        acc2 -= c(0.1) * (x1 * x1 + c(1.0)).log(3.0).cos();
-                    }
-                    4 => {
+                s0 = (s0 * c(0.6) + x1.asinh() * c(0.4)).sin();
+                for _ in (0..n).rev() {
+                    if ge((v5.cos() * c(1.2)).tan(), c(1.0), margin) {
                         break;
                     }
-                    _ => {
-                        let x2 = x2;
-                        s0 = (s0 * c(0.8) + (s0.powi(2) + c(1.0)).powf(0.5) * s1 * c(0.05)).sin();
-                        s1 = (s1 * c(0.5) + x2.tanh() * c(0.5)).tanh();
+                    let mut m12: Dual64 = c(0.5);
+                    for j in 1..n {
+                        m12 = d_min(m12, (c(1.0) - v[j % 4]) * c(0.75), margin);
                     }
+                    s0 = s0 * c(0.8) + m12.sin().sin() * c(0.25);
+                    s0 = (s0 * c(0.6) + d_min(x2, v6, margin) * c(0.4)).tanh();
                 }
-                s0 = s0 * c(0.75) + (s0.sin() * c(0.9)).asin().sin() * c(0.1);
             }
-            let v10 = (t * t + c(2.0)).ln();
-            s1 = s1 * c(0.8) + s1.atan().cos() * c(0.2);
-            acc2 += c(0.5) * v10.tanh().sin();
         }
-        for _ in 1..n {
-            s1 = s1 * c(0.6) + (s1 * s1 + c(1.0)).log10().tanh() * c(0.75);
-            s0 = s0 * c(0.6) + s1.mul_add(s0, s0).tanh() * c(0.1);
-        }
-        let v11 = -s1;
-        x1 + s0 * c(0.5) - acc2.tanh() - v11.cos() - (x1 + s1).powi(2).ln_1p()
+        s0 + acc1.sin() + v2 + v5 + v7.tanh() + (v5 * v5 + c(1.0)).recip()
     }
 
-    pub fn prog_104_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1: Dual64 = (x0 * x0 + c(1.0)).log10();
-        let mut s2: Dual64 = (x1.sin() * c(0.5)).ln_1p().powi(2);
+    pub fn prog_63_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0 / ((v[2] * x1).cos() + c(2.0));
+        let mut s1 = (c(SCALE) + (x1.tanh() * c(0.9)).acos()).tanh() * c(2.0);
+        let mut s2 = s1.cos();
         let mut acc3: Dual64 = c(0.0);
-        let mut m4 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            acc3 -= c(0.5) * (x0 * t).cos();
-            for _ in (0..=n).rev().step_by(2) {
-                s1 = (s1 * c(0.5) + prog_22_dual(x2.asinh().sin(), x0, s1, [v[0], v[1], v[2], v[3]], i, margin) * c(0.01)).sin();
-                s1 = s1 * c(0.5) + (-x1).tanh() * c(0.5);
-            }
-            if i > 2 {
-                acc3 -= c(0.5) * (c(SCALE) + x2).tanh();
-                s2 *= c(0.5);
-                s2 += c(0.25) * w0[3 - i].cos().exp2().cos();
-            }
-            if lt(x2.sin(), c(0.25), margin) {
-                m4 += 1;
-            }
+        if gt(x2 + (acc3 + x0), c(0.0), margin) {
+            s1 = s1 * c(0.75) + (s1 * s1 + c(1.0)).ln().cos() * c(0.05);
+        } else if lt(s0 / (s0 * s0 + c(1.5)), x2 + s2, margin) {
+            s1 = s1 * c(0.6) + (x1 * x1).ln_1p().sin() * c(0.4);
+            s2 = s2 * c(0.6) + d_min(c(1.5_f64), x1, margin).sin() * c(0.4);
         }
-        let c5 = c(m4 as f64);
-        for &t in v.iter() {
-            if ge(t + c5, c(0.5), margin) {
-                s2 = (s2 * c(0.75) + w0[m4 % 4].sin().exp_m1() * c(0.05)).tanh();
-                s2 = s2.mul_add(c(0.75), s2.cos() * c(0.25));
+        let v4 = match n % 2 {
+            0 => x2 / (v[n % 4].powi(2) + c(0.5)),
+            1 => (s1 * s1 + c(2.0)).ln(),
+            _ => prog_23_dual(x0, d_min((v[3].powi(2) + c(1.0)).log10(), (v[3].tanh() * c(1.5)).cosh(), margin).sin(), x1, v, n, margin),
+        };
+        let mut a5 = v;
+        for i in 0..n {
+            let fi = c(i as f64);
+            a5[i % 4] += a5[2] * (prog_4_dual(d_hypot(v[0] + v4, d_min(c(2.0_f64), v4, margin), margin).tanh(), (fi / (s0.cos().cosh().sin() + c(2.0))).sin(), (d_min(fi, v[i % 4], margin).powi(2) + c(1.5)).acosh().sin(), v, 5, margin).cos() * c(0.1));
+        }
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            s0 *= c(0.8);
+            s0 -= c(0.01) * (a5[k6] * (a5[k6] + s1)).tanh();
+            let v8 = if !(k6 < 3 && lt(a5[(k6 + n) % 4].mul_add(v[k6], s2), -c(1.0), margin)) {
+                let x1: Dual64 = prog_4_dual((x2.cos() * c(0.9)).acos().atan().sin() * c(2.0), ((v4 / c(1.5)).powi(2) + c(1.0)).log2().cos(), s1, v, n, margin);
+                v[3 - k6] + x1.cos()
+            } else if k6 % 3 == 1 {
+                let v7 = prog_0_dual(x2, (a5[3].sin() - v4 / (s0 * s0 + c(1.0))).tanh(), s0, v, k6, margin);
+                ((x1.powi(2) + c(1.0)).powf(0.3).powi(2) + c(1.5)).acosh() + v7.cos()
             } else {
+                ((v4 + x1).powi(2) + c(0.5)).ln()
+            };
+            if le(d_copysign(c(3.0_f64), v8, margin), d_atan2(v[k6] * v[k6] + c(0.5), a5[2]), margin) || n % 3 == 1 {
+                acc3 += c(0.5) * (s0 - x0).cos();
+                s1 = s1.mul_add(c(0.8), (d_abs(s1, margin) * s1).tanh() * c(0.05));
+                if k6 < 1 && gt(x1 * s2, c(0.5), margin) {
+                    break;
+                }
+            } else if le(s2.powi(2), (x0.tanh() * c(1.2)).tan(), margin) {
+                acc3 += v4.mul_add(v[3], s2).tanh() * c(0.5);
+                s1 = (s1 * c(0.75) + (x1.powi(2) + c(1.0)).cbrt() * c(0.1)).sin();
+            }
+            if k6 >= 3 || le(s2 + s0 * s2, c(0.5), margin) {
+                break;
+            }
+        }
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            acc3 += (-(x2 * c(std::f64::consts::LN_2))) * c(0.4);
+            match k9 {
+                0 => {
+                    let v10: Dual64 = prog_4_dual((s0 + v4).cos(), x1, x0, v, k6, margin);
+                    acc3 -= prog_4_dual(s1, x0.cos().cos().tanh() * c(2.0), a5[0].atan().cos(), v, k9, margin).tanh() * c(0.1);
+                    s2 = c(0.5) * s2 + c(0.005) * v10.sin();
+                }
+                1..=3 => {
+                    acc3 += c(0.5) * (v4.cos() * c(1.5)).sinh().sin();
+                    s0 *= c(0.6);
+                    s0 -= c(0.4) * s0.atan().cos();
+                    if ge(s2 * a5[1], -c(0.5), margin) {
+                        return x0 / (s2.powi(2) + c(1.0));
+                    }
+                }
+                _ => {
+                    let mut k11 = 0;
+                    while k11 < 6 {
+                        k11 += 1;
+                        let v12 = x0;
+                        s2 *= c(0.75);
+                        s2 += c(0.02) * ((s2 - v4).tanh() * c(0.9)).atanh().cos();
+                        acc3 -= v12.tanh().sin() * c(0.1);
+                    }
+                    let v13 = v4;
+                    acc3 += v13.cos() * c(0.5);
+                }
+            }
+            acc3 -= prog_4_dual(s1.sin(), d_atan2(v[(k9 + n) % 4] * v[(k9 + n) % 4] + c(0.5), x0).cos(), s0, v, k9, margin).sin() * c(0.02);
+            if k9 >= 3 || le(x0, -c(1.0), margin) {
+                break;
+            }
+        }
+        s0 + s1 * c(0.5) - s2 + acc3.tanh() + v4.sin() + a5[2] * c(1.5) + x0.cos()
+    }
+
+    pub fn prog_64_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 * x1 + c(1.0)).cbrt().asinh();
+        let mut s1 = (x0.cos() * c(0.9)).asin();
+        let mut acc2: Dual64 = c(0.0);
+        for i in 0..n {
+            acc2 += c(0.4) * (x2.mul_add(v[i % 4], v[(i + n) % 4]).tanh() * c(0.5)).ln_1p();
+            s1 = (s1 * c(0.5) + (x1 - s1) * c(0.25)).tanh();
+        }
+        let v3 = (s1.tanh() * c(1.2)).tan();
+        let mut a4 = v;
+        a4[2] *= c(0.75);
+        a4[3] += (x2 * s1).cos();
+        if lt(s0.powi(3), c(0.5), margin) {
+            let v5: Dual64 = prog_26_dual((v[3].cos() * c(0.9)).atanh().tanh() * c(2.0), (x1 + (-v3)).sin() * c(2.0), acc2, v, n, margin);
+            acc2 += c(0.25) * d_hypot(c(3.0_f64), (s1 * s1 + c(1.0)).powi(-2), margin).tanh();
+            acc2 += c(0.005) * v5.tanh();
+        } else if ge(d_max(a4[1].tanh(), a4[1].sin().exp(), margin), v3.cos(), margin) {
+            let v6 = acc2;
+            s0 = (s0 * c(0.6) + a4[1].cos().exp2() * c(0.02)).tanh();
+            acc2 += v6.cos() * c(0.05);
+        } else {
+            s0 = s0.mul_add(c(0.6), prog_27_dual(x2, d_min(s0 - c(1.25), s0, margin).cos(), (d_atan2(s0.powi(2) + c(0.5), x1) * (s0 * s0 + c(1.0)).log2()).sin(), &v, n, margin).tanh() * c(0.005));
+            s1 *= c(0.5);
+            s1 += c(0.05) * (s1.tanh() * c(0.9)).atanh().tanh();
+        }
+        let mut m7: Dual64 = -c(1.0);
+        for i in 1..=5 {
+            let c8 = a4[i % 4];
+            m7 = d_max(c8, m7, margin);
+        }
+        s0 = (s0 * c(0.8) + m7.tanh() * c(0.02)).sin();
+        s0.cos() - s1.cos() - acc2 + a4[3] * c(1.5) + d_to_degrees(x2) * c(0.02)
+    }
+
+    pub fn prog_65_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((-v[1]) + c(0.25)).sin() * c(2.0);
+        let mut s1: Dual64 = d_min(x1, x2, margin);
+        let mut acc2: Dual64 = c(0.0);
+        let v4 = if lt(prog_29_dual(x1, s1, (x2 + s1).cos() * c(2.0), v, n, margin), -c(0.5), margin) {
+            let v3 = prog_19_dual(c(0.5), x0, c(0.75), v, 3, margin);
+            (s1.tanh() * c(0.9)).asin() * (s0.powi(2) + c(1.0)).cbrt() + v3.cos()
+        } else {
+            d_to_degrees(x0) * c(0.02)
+        };
+        let v6: Dual64 = if ge(s1.tanh(), -c(0.5), margin) {
+            let v5 = prog_27_dual(x2.tanh(), (acc2 * v[n % 4]).tanh() * c(2.0), c(1.2), &v, n, margin);
+            s0 + x0 + v5.tanh()
+        } else if le((v[1].powi(2) + c(1.0)).log2(), s0, margin) || n == 5 {
+            prog_0_dual(acc2, c(0.75), d_max(-c(3.0_f64), acc2, margin).sin() * c(2.0), v, n, margin)
+        } else {
+            acc2.cos()
+        };
+        match n % 4 {
+            1 => {
+                s0 = (s0 * c(0.6) + x0.cos() * c(0.4)).sin();
+                let v7 = x0.cos();
                 s1 *= c(0.6);
-                s1 += c(1.0) * ((x2 * x2 + c(2.0)).ln().cos() + c(2.0)).cbrt().tanh();
-                if gt((s1.sin() * c(0.5)).ln_1p(), c(0.25), margin) {
-                    let v6 = (x1.cos() * c(0.9)).atanh();
-                    acc3 += c(0.5) * v6.tanh();
-                } else {
-                    let v7: Dual64 = ((v[m4 % 4].cos() * c(0.9)).atanh().powi(2) + c(0.5)).cbrt();
-                    acc3 -= v7.sin().sin() * c(0.5);
+                s1 -= c(0.4) * v7.cos().cos();
+            }
+            g if g > 2 => {
+                acc2 -= c(0.5) * d_hypot(c(0.5_f64), (s0.tanh() * c(0.9)).atanh(), margin).sin();
+            }
+            _ => {
+                let v8 = prog_19_dual(x0, x2.asinh().sin() * c(2.0), x1, v, 5, margin);
+                s1 = s1.mul_add(c(0.8), s0.powi(3) * c(0.02));
+                acc2 += c(0.01) * v8.tanh();
+            }
+        }
+        let mut k9 = 0;
+        while k9 < n {
+            k9 += 1;
+            if gt(d_log(c(0.5_f64), v4.tanh().cosh().powi(2) + c(2.0)), v6 + v4, margin) {
+                acc2 += c(0.25) * (x1 * x1 + c(0.5)).ln().cos().cos();
+                continue;
+            }
+            let v10: Dual64 = if gt(-s0, x0 * s0, margin) {
+                s1 = (s1 * c(0.8) + x0 * c(0.2)).tanh();
+                ((v4 - x0).cos() + c(2.0)).cbrt()
+            } else {
+                (x0 * x0 + c(1.0)).sqrt()
+            };
+            acc2 -= d_clamp(v[k9 % 4], -c(1.5), c(1.0), margin) * c(0.2);
+            s1 = s1 * c(0.75) + v10.sin().cos() * c(0.25);
+        }
+        let v13: Dual64 = if gt(((x1 * x1 + c(1.0)).ln().powi(2) + c(1.0)).log10(), v4, margin) {
+            let v11 = (acc2.powi(2) + c(1.0)).sqrt() + x0.cos().sinh();
+            acc2 += c(0.01) * prog_4_dual((acc2 + x2).sin(), x0, c(0.25), v, 6, margin).sin();
+            d_abs(v11, margin)
+        } else {
+            let v12 = acc2.atan();
+            prog_4_dual(x1, c(1.5), c(1.2), v, k9, margin) + v12.sin()
+        };
+        s0 + s1.sin() - acc2 * c(0.5) + v6.cos() + v13.tanh() + (v[3] * v[3] + c(1.0)).recip() * d_hypot(v[n % 4], acc2, margin)
+    }
+
+    pub fn prog_66_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = prog_19_dual(x2, x0, ((x0.sin() + c(2.0)).cbrt().powi(2) + c(1.0)).log(2.0).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            for j in 0..5 {
+                if lt(x1 - s1, c(1.0), margin) {
+                    s1 = (s1 * c(0.6) + d_to_degrees(s1) * c(0.01) * c(0.5)).tanh();
+                } else if gt(d_atan2(s1, x2 * x2 + c(1.0)), w0[j % 4].cos().exp(), margin) || n == 6 {
+                    acc2 += ((s1 * s1 + c(1.0)).log(2.0) + x2).cos() * c(0.1);
+                }
+                s1 *= c(0.6);
+                s1 += c(0.4) * s1.cos();
+                acc2 -= c(0.1) * (s1 * s1 + c(0.5)).recip().sin();
+            }
+            acc2 -= (x1 + x2).cos() * c(0.5);
+            let v4 = match n {
+                0 => {
+                    let x2 = v[k3 % 4].powi(3);
+                    prog_0_dual(c(2.0), x0, x1, [v[0], v[1], v[2], v[3]], k3, margin) + x2.tanh()
+                }
+                1..=2 => ((s1 * s1 + c(1.0)).recip().powi(2) + c(1.5)).acosh(),
+                g if g > 3 => {
+                    acc2 -= c(0.25) * (w0[0] * c(std::f64::consts::LN_2));
+                    ((s1 / (x0.powi(2) + c(1.0))).cos() + c(2.0)).cbrt()
+                }
+                _ => {
+                    let x0 = prog_4_dual(s1, (w0[(k3 + n) % 4] + (x0.tanh() * c(1.5)).sinh()).tanh() * c(2.0), c(0.5), [v[0], v[1], v[2], v[3]], 2, margin);
+                    d_atan2((s1 + v[k3 % 4]).powi(2) + c(1.0), s1.cos().exp2()) + x0.tanh()
+                }
+            };
+            if k3 >= 4 || le(s1 / (v[k3 % 4].sin() + c(2.0)), c(0.0), margin) {
+                break;
+            }
+            acc2 += c(0.02) * v4.sin().tanh();
+        }
+        let mut a5 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a5[i][j] = w0[3 - j].tanh().exp();
+            }
+        }
+        let a6 = a5[0];
+        if gt(x1, c(0.0), margin) {
+            for t in a6 {
+                acc2 += c(0.5) * (a5[0][k3 % 4] * c(core::f64::consts::FRAC_1_SQRT_2)).sin();
+                s1 *= c(0.8);
+                s1 += c(0.02) * (a6[k3 % 4].sin() * c(1.2)).tan().sin();
+                acc2 += c(0.5) * t.cos();
+            }
+        } else {
+            s1 = (s1 * c(0.75) + prog_4_dual(x1, c(0.75), c(2.0), [v[0], v[1], v[2], v[3]], k3, margin) * c(0.01)).sin();
+        }
+        let v7 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.02) * prog_4_dual(p, c(1.2), r, [v[0], v[1], v[2], v[3]], 4, margin).tanh());
+        let v8 = w0.iter().zip(a6.iter()).map(|(&p, &q)| x1.powi(2) + p.cos() + q.tanh()).sum::<Dual64>();
+        s1 * c(0.5) - acc2.cos() + a5[0][1].tanh() - v7 * c(0.5) + v8.cos() - v7.powi(2).tanh().exp2()
+    }
+
+    pub fn prog_67_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_atan2(v[n % 4] * v[n % 4] + c(0.5), v[n % 4]).sin() * c(2.0);
+        let mut s1 = (x0 * x1).tanh() * c(2.0);
+        let mut s2: Dual64 = (x2 * x2 + c(1.5)).acosh().mul_add((x2.powi(2) + c(0.5)).recip(), x2 + x0).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        s0 = s0 * c(0.75) + x2.asinh().tanh() * c(0.25);
+        let v6 = match n {
+            0 => (v[3] * v[3] + c(0.5)).ln() * (s1 / (s0.powi(2) + c(1.5))),
+            1 | 3 => (acc3.tanh() * c(0.5)).ln_1p(),
+            g if g > 4 => {
+                for _ in 0..v.len() {
+                    acc3 += ((s2 * x2).sin() * c(1.5)).sinh().sin() * c(0.25);
+                    let v4 = prog_0_dual((s1.cos() * c(0.9)).atanh().sin(), c(0.25), x0, [v[0], v[1], v[2], v[3]], n, margin);
+                    s0 = (s0 * c(0.5) + v4.sin() * c(0.005)).tanh();
+                }
+                x1.asinh() * (x0.powi(2) + c(0.5)).cbrt()
+            }
+            _ => {
+                let v5 = (x1 * x1 + c(1.0)).log(3.0);
+                v5 + x1
+            }
+        };
+        let v7 = v.iter().map(|&p| prog_4_dual(c(0.25), c(0.25), d_max(v6 / c(4.0), x1.sin(), margin).cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin) + p.tanh()).sum::<Dual64>();
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            acc3 += d_powf(s1.powi(2) + c(1.0), v7.sin()).cos() * c(0.25);
+            match k8 {
+                0..=1 => {
+                    acc3 -= (v7 + v[n % 4]).sin() * c(0.25);
+                    if ge(d_atan2(v6.tanh().exp2().powi(2) + c(1.0), s1.sin().exp_m1()), x0, margin) || k8 > 1 {
+                        s2 = s2 * c(0.6) + d_clamp(s1, -c(1.0), c(1.5), margin).sin() * c(0.4);
+                        break;
+                    }
+                }
+                3 | 5 => {
+                    acc3 -= (v[k8 % 4].sin() + c(2.0)).cbrt().tanh() * c(0.25);
+                    let v9: Dual64 = (s1.tanh().powi(2) + c(0.5)).powf(2.5);
+                    acc3 += v9.tanh().cos() * c(0.25);
+                }
+                6 => {
+                    let x0: Dual64 = s1.asinh() / (x0.tanh().exp_m1().powi(2) + c(0.5));
+                    for &u in v {
+                        let v10 = ((c(0.1) * v[2]).powi(2) + c(1.0)).powf(0.5);
+                        let v11 = (v10.powi(2) + c(1.0)).sqrt() + (x1.cos() * c(0.9)).acos();
+                        let v12 = (x0.cos().sinh().powi(2) + c(2.0)).acosh();
+                        s0 = (s0 * c(0.8) + (u + v7) * c(0.1)).sin();
+                        s2 = (s2 * c(0.5) + (v11.tanh() - v12.cos()) * c(0.02)).sin();
+                    }
+                    acc3 -= c(0.25) * x0.tanh();
+                }
+                _ => {
+                    s0 = (s0 * c(0.6) + prog_4_dual((s2 + v[k8 % 4].mul_add(v[3], s0)).tanh(), x2, v[k8 % 4].cos() * c(2.0), [v[0], v[1], v[2], v[3]], k8, margin) * c(0.005)).sin();
+                    let v13 = s1 / (v[0] * v[0] + c(0.5));
+                    acc3 += c(0.25) * v13.cos().cos();
                 }
             }
-            let v8 = v.iter().fold(x2, |r, &p| r * c(0.75) + c(0.1) * (w0[m4 % 4] + p.tanh()).tanh());
-            s2 = c(0.6) * s2 + c(0.2) * (v8 - c(0.25)).tanh();
-        }
-        for _ in 0..4 {
-            s2 = c(0.6) * s2 + c(0.25) * (w0[3].tanh().powi(2) + c(0.5)).ln();
-            let v9 = s1.atan();
-            acc3 += c(0.5) * v9.cos();
-        }
-        'l4: for &t in v.iter() {
-            s2 = s2.mul_add(c(0.5), prog_22_dual(t, x2.asinh().tanh(), x1.cos(), [w0[0], w0[1], w0[2], w0[3]], n, margin).cos() * c(0.01));
-            acc3 += (c(SCALE) + w0[(m4 + n) % 4]).tanh() * c(0.5);
-            let mut k10 = 0;
-            while k10 < 6 {
-                k10 += 1;
-                s2 = (s2 * c(0.75) + d_abs(s2, margin) * c(0.25)).tanh();
-                if lt((d_atan2(v[0], c5.powi(2) + c(0.5)).powi(2) + c(1.0)).sqrt(), -c(1.0), margin) {
-                    break 'l4;
-                }
+            if gt(d_to_radians(x1), v6, margin) {
+                break;
             }
-            s1 = c(0.75) * s1 + c(0.1) * ((x1 * x1 + c(2.0)).sqrt().sin() * c(0.9)).asin().sin();
+            if k8 >= 6 || lt(x1 * v[k8 % 4], c(0.0), margin) {
+                break;
+            }
+        }
+        acc3 += d_copysign(c(1.5_f64), (x1 * x1 + c(0.5)).ln(), margin);
+        s1 = s1.mul_add(c(0.8), (v7 * c(0.02)).sin() * c(0.01));
+        s0.tanh() - s1 * c(0.25) - s2 * c(0.75) - acc3.tanh()
+    }
+
+    pub fn prog_68_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_28_dual(d_clamp(v[0], -c(1.5), c(1.5), margin).sin(), (-(x0 * x2)).tanh() * c(2.0), x0, &v, n, margin).sin() * c(2.0);
+        let mut s1 = v[3];
+        let mut acc2: Dual64 = c(0.0);
+        let v4 = if gt(x1.sin().cos().exp(), x1, margin) {
+            (x1 * x1 + c(1.5)).acosh()
+        } else if n == 1 {
+            let v3 = x0.powi(3) - x0;
+            prog_10_dual(x1, c(1.2), s1, v, n, margin) + v3.sin()
+        } else {
+            x2 * x2
+        };
+        let v6 = if gt(prog_4_dual(c(1.2), (s1 * s1 + c(0.5)).recip().cos(), x1, v, n, margin), d_powf(c(2.0_f64), acc2.cos()), margin) {
+            let v5 = c(2.5) - (s1 * s1 + c(1.0)).cbrt();
+            x2.powi(3) + v5.sin()
+        } else {
+            acc2 += (acc2 - v[n % 4]).cos();
+            (x0 * x0).ln_1p() * c(std::f64::consts::LN_2)
+        };
+        for i in (1..=3).step_by(2) {
+            let fi = c(i as f64);
+            acc2 += c(0.05) * prog_0_dual(x1, ((v4 - fi).cos() * c(0.9)).acos().sin(), c(0.75), v, i, margin).sin();
+            acc2 += v6.sin();
+            acc2 += (v4 + s0).cos();
+        }
+        let v7 = if lt(x0 - v6, -c(0.5), margin) && n == 4 {
+            (x0 * x0 + c(2.0)).acosh()
+        } else if ge((x1.tanh() * c(0.9)).asin() / c(1.5), -c(0.25), margin) {
+            d_to_degrees(v6) * c(0.01)
+        } else {
+            prog_4_dual(x2, (x1.tanh() * c(0.5)).ln_1p().cos() * c(2.0), s1, v, n, margin)
+        };
+        s1 = (s1 * c(0.8) + d_max(v[n % 4], v6, margin) * c(0.01)).sin();
+        s0 = c(0.8) * s0 + c(0.02) * d_max((v[3].cos() * c(0.9)).acos(), d_to_degrees(v6) * c(0.01), margin).sin();
+        s0 - s1 - acc2.sin() - v4.tanh() - v7.cos()
+    }
+
+    pub fn prog_69_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = x0 / (v[n % 4] * v[n % 4] + c(1.0));
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = w0.iter().fold(w0[n % 4], |r, &p| r * c(0.5) + c(0.005) * (prog_0_dual((d_log(w0[3] * w0[3] + c(1.0), x2 * x2 + c(2.0)) + x2).sin() * c(2.0), s1, c(1.5), [v[0], v[1], v[2], v[3]], 3, margin) + p.sin()).cos());
+        let v4 = prog_10_dual((w0[n % 4] / (x1.powi(2) + c(0.5))).sin() * c(2.0), v3, x1, [w0[0], w0[1], w0[2], w0[3]], n, margin);
+        let v5 = w0[0].powi(2);
+        if le(((v[n % 4] / (w0[n % 4].powi(2) + c(1.5))).cos() * c(0.9)).atanh(), v5, margin) {
+            let v6 = (w0[n % 4].powi(2) + c(1.0)).log10() - (c(SCALE) + x1);
+            acc2 += prog_27_dual(d_atan2(v6 * v6 + c(1.0), x1 + c(2.5)).tanh(), ((v6 * v6 + c(0.5)).ln().powi(2) + c(0.5)).recip().cos() * c(2.0), c(0.25), v, 0, margin).cos() * c(0.005);
+        } else if ge((v3 * v3 + c(2.0)).ln(), v4, margin) {
+            let v3 = (v3.tanh() + c(2.0)).cbrt();
+            s1 = (s1 * c(0.5) + s1 * s1 * c(0.05)).sin();
+            acc2 += v3.tanh();
+        } else {
+            let v5 = (v5.powi(2) + c(2.0)).ln();
+            s1 = s1 * c(0.8) + v5.tanh().sin() * c(0.05);
+        }
+        'l0: for i in 0..3 {
+            let fi = c(i as f64);
+            if gt(x2.tanh(), v3, margin) {
+                for j in 0..n {
+                    let fj = c(j as f64);
+                    let v7 = w0.iter().zip(w0.iter()).map(|(&p, &q)| p.tanh().exp() + q.cos()).sum::<Dual64>();
+                    match j % 2 {
+                        1 => {
+                            acc2 -= (v4 + fj).cos().exp().sin() * c(0.1);
+                            s1 = c(0.75) * s1 + c(0.01) * (x2 + v7).sin();
+                        }
+                        _ => {
+                            acc2 += (fi + x2).cos() * c(0.1);
+                            s1 *= c(0.6);
+                            s1 -= c(0.75) * (c(0.5) * (-x2));
+                        }
+                    }
+                    acc2 += v4.tanh().cos() * c(0.1);
+                    acc2 += c(0.1) * v7.sin().sin();
+                }
+            } else if i < 1 && le(v4.tanh().cosh(), c(0.5), margin) {
+                s1 *= c(0.75);
+                s1 -= c(0.25) * v5.sin();
+                for &u in w0.iter() {
+                    acc2 -= (v3 - w0[(i + n) % 4]).sin() * c(0.1);
+                    let v8 = w0[3];
+                    acc2 += c(0.1) * (u.sin() + v8.tanh()).sin();
+                }
+            } else {
+                s1 *= c(0.5);
+                s1 += c(0.5) * (x2 * x2 + c(0.5)).sqrt().sin();
+            }
+            s1 = (s1 * c(0.6) + (s1 - (x0 * x0 + c(0.5)).recip()) * c(0.1)).tanh();
+            let mut k9 = 0;
+            while k9 < 3 && le(c(1.25) - x2, -c(1.0), margin) {
+                k9 += 1;
+                match k9 {
+                    0 => {
+                        acc2 -= d_atan2(w0[2] * w0[2] + c(0.5), (x2.cos() * c(0.9)).asin()).cos() * c(0.2);
+                    }
+                    1 | 3 => {
+                        break 'l0;
+                    }
+                    _ => {
+                        let v10 = v3.powi(2);
+                        s1 = (s1 * c(0.8) + v10.sin() * c(0.05)).tanh();
+                    }
+                }
+                if le(d_copysign(w0[3 - k9], x0, margin), c(1.0), margin) {
+                    acc2 += (v4.powi(2) + c(1.0)).ln().sin() * c(0.2);
+                    break;
+                }
+                s1 = (s1 * c(0.8) + v4 * w0[2] * c(0.02)).tanh();
+            }
+            let v11 = v4;
+            s1 *= c(0.5);
+            s1 += c(0.5) * v11.cos();
+        }
+        s1.tanh() - acc2.cos() + v4.tanh() - ((v5 * c(1.5)).sin() * c(0.9)).asin()
+    }
+
+    pub fn prog_70_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_abs(x1, margin);
+        let mut s1: Dual64 = v[2].tanh();
+        let mut acc2: Dual64 = c(0.0);
+        let v4 = if gt(x0.cos().exp_m1(), x0 / (s0.powi(2) + c(0.5)), margin) {
+            acc2.tanh()
+        } else {
+            let v3 = d_copysign(x2, x0, margin);
+            d_hypot(c(0.5_f64), x0, margin) + (x1.cos() + c(2.0)).cbrt() + v3.cos()
+        };
+        let v10 = match n {
+            0..=2 => v4 / (s1.tanh().exp_m1().powi(2) + c(1.5)),
+            3 => {
+                for i in (0..n).rev() {
+                    let fi = c(i as f64);
+                    s1 = c(0.75) * s1 + c(0.25) * s1.sin();
+                    if !(n % 2 == 0) {
+                        s0 = (s0 * c(0.75) + d_to_radians(s0) * c(1.0)).tanh();
+                        break;
+                    }
+                    for j in 0..5 {
+                        let fj = c(j as f64);
+                        s1 *= c(0.5);
+                        s1 += c(0.1) * (fi * x2).sin();
+                        let v6 = if le(-(v4 * x0), c(1.0), margin) {
+                            let v5 = (s0.tanh() * c(0.9)).atanh();
+                            ((s1.tanh() * c(0.9)).acos().powi(2) + c(1.0)).log2() + v5.cos()
+                        } else {
+                            fj.sin()
+                        };
+                        if i < 3 {
+                            acc2 += v6.tanh() * c(0.05);
+                            match n + j {
+                                0..=1 => {
+                                    s1 = (s1 * c(0.75) + d_atan2(fj.powi(2) + c(1.0), s1) * c(0.25)).sin();
+                                    let v7 = x2.mul_add(s1, fi);
+                                    acc2 -= v7.cos() * c(0.05);
+                                }
+                                2 | 4 => {
+                                    s0 = s0 * c(0.5) + s0.powi(3).cos() * c(0.02);
+                                    continue;
+                                }
+                                g if g > 5 => {
+                                    let v8 = fi;
+                                    let v9 = fi.cos();
+                                    acc2 += (v8.sin() + v9.tanh()).cos() * c(0.05);
+                                }
+                                _ => {
+                                    acc2 += (fi / (x2.powi(2) + c(1.5))).tanh() * c(0.05);
+                                }
+                            }
+                        }
+                        acc2 += c(0.05) * v6.tanh().sin();
+                    }
+                }
+                v4.sin().exp_m1()
+            }
+            5 => v4.cos().cos(),
+            _ => prog_10_dual(x2, x0, d_max(x0, x2, margin).sin(), v, 4, margin),
+        };
+        if le(d_to_degrees(v4) * c(0.01), -c(1.0), margin) || n % 2 == 0 {
+            acc2 += (c(0.5) * (s0 - x2)).sin();
+        } else {
+            s1 = c(0.75) * s1 + c(0.005) * acc2.tanh();
         }
         let mut k11 = 0;
         loop {
             k11 += 1;
-            if ge(c5 - s2, (c5.tanh() * c(0.9)).atanh(), margin) || k11 + m4 < 6 {
-                acc3 += (w0[0] / (x0.powi(2) + c(0.5))).sin().exp_m1().cos() * c(0.25);
-                if ge(x2, c(0.5), margin) || k11 < 2 {
-                    let v12 = prog_22_dual(x1, s2, c(0.75), [v[0], v[1], v[2], v[3]], m4, margin);
-                    s1 = c(0.6) * s1 + c(0.02) * v12.cos();
-                }
-            } else if ge(prog_22_dual(((x1.tanh() + c(2.0)).cbrt() * x2.mul_add(s1, c5)).cos(), c(1.2), x1, [v[0], v[1], v[2], v[3]], n, margin), c(1.0), margin) {
-                s1 *= c(0.5);
-                s1 -= c(0.25) * (x2 + w0[3 - k11]).cos();
-                acc3 -= (x1 + x1 * w0[(k11 + m4) % 4]).cos() * c(0.75);
-            } else {
-                acc3 += (w0[(k11 + m4) % 4] * x0 * c(0.1)).tanh();
-                let v13 = c5;
-                acc3 += v13.sin().cos();
+            let v12 = v.iter().copied().map(|p| prog_4_dual(x1, d_powf(c(2.0_f64), x1.sin()).sin(), (v10 / (x1.powi(2) + c(1.0))).sin(), v, k11, margin) + p.cos()).sum::<Dual64>();
+            let mut k13 = 0;
+            while k13 < 3 {
+                k13 += 1;
+                acc2 -= c(0.2) * (x1 - x2).sin();
+                acc2 -= ((x0.tanh() * c(0.9)).asin() - x2 / (s0.powi(2) + c(1.5))).cos() * c(0.2);
+                let v14 = (v10.tanh().exp2().powi(2) + c(2.0)).sqrt();
+                s0 = s0.mul_add(c(0.75), v14.cos() * c(0.1));
             }
-            match k11 {
-                0..=2 => {
-                    s1 *= c(0.75);
-                    s1 += c(0.25) * (-x2).tanh();
-                    let v14 = s1;
-                    s2 = (s2 * c(0.8) + v14.cos() * c(0.2)).tanh();
-                }
-                _ => {
-                    let v15: Dual64 = prog_22_dual((x2.cos() * c(0.9)).acos().powi(2).cos(), c(1.5), (d_to_radians(x2 - s1) * c(50.0)).cos(), [v[0], v[1], v[2], v[3]], 3, margin);
-                    let v16 = (x2 * x2 + c(1.0)).sqrt();
-                    acc3 += (v15.tanh() - v16.tanh()).cos() * c(0.005);
-                }
-            }
-            acc3 += x2.tanh();
-            if k11 >= 2 || lt(s1, x2, margin) {
+            s0 = c(0.5) * s0 + c(0.25) * (x2 + s1).tanh();
+            if k11 >= 3 || lt((v[k13].powi(2) + c(2.0)).ln(), c(0.0), margin) {
                 break;
             }
+            acc2 -= c(0.005) * v12.sin().tanh();
         }
-        x2.tanh() + w0[0].tanh() - s1.sin() - s2 * c(0.75) - acc3.cos() + c5.sin() + (v[k11] + s2)
+        x2.cos() + s0 - s1 - acc2.cos() + v10.sin()
     }
 
-    pub fn prog_105_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4].powi(2) + c(2.0)).acosh().tanh() * c(2.0);
-        let mut s1 = (s0.cos() + c(2.0)).cbrt();
-        let mut s2 = (x2 * x2 + c(0.5)).sqrt().cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut a4 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a4[i] = d_atan2(x1.powi(2) + c(0.5), s1);
-            s0 = s0 * c(0.75) + t.cos() * c(0.25);
-        }
-        s2 = (s2 * c(0.5) + (x1.sin() * c(1.5)).sinh() * c(0.1)).tanh();
-        'l1: for &t in a4.iter() {
-            if le((s0.cos() * c(0.9)).asin().sin(), x0, margin) {
-                acc3 += ((t + s2).powi(2) + c(1.0)).log10().tanh() * c(0.5);
-                continue;
-            }
-            s0 = (s0 * c(0.75) + prog_68_dual(c(0.25), c(1.5), s0, v, n, margin) * c(0.005)).sin();
-            for u in a4 {
-                if gt(x0 / c(1.5), a4[3].sin().exp2(), margin) {
-                    break 'l1;
-                }
-                acc3 += c(0.1) * (v[3].sin() * c(1.2)).tan().cos();
-                acc3 += c(0.1) * (v[2] + t - s0).sin();
-                s1 = (s1 * c(0.5) + u.cos() * c(0.5)).tanh();
-            }
-            s2 = s2.mul_add(c(0.5), t.tanh() * c(0.5));
-        }
-        let v6 = if gt(prog_51_dual(c(1.5), (x0 * x0 + c(0.5)).ln().sin().exp_m1().cos(), (v[n % 4].atan() * c(std::f64::consts::FRAC_1_PI)).cos(), v, n, margin), c(0.0), margin) {
-            for i in 0..n {
-                if i + n < 6 && gt(x1 - s1 + x0.tanh(), (x2 * x2 + c(0.5)).powf(0.5), margin) {
-                    s2 = (s2 * c(0.6) + a4[i % 4] / (a4[i % 4] * a4[i % 4] + c(0.5)) * c(0.05)).tanh();
-                    let mut k5 = 0;
-                    while k5 < 3 && lt(x2.sin(), c(0.5), margin) {
-                        k5 += 1;
-                        if !(i < n && lt((v[n % 4] + x0) * x0.atan(), -c(0.5), margin)) {
-                            break;
+    pub fn prog_71_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = (x1 * x2).cos() * c(2.0);
+        let mut s2 = (w0[2].sin() * c(0.9)).atanh() / (d_abs(x1, margin).powi(2) + c(1.0));
+        let mut s3 = x0.cos().exp2().atan();
+        let mut acc4: Dual64 = c(0.0);
+        'l0: for i in (1..=4).step_by(2) {
+            let fi = c(i as f64);
+            s1 = c(0.6) * s1 + c(0.4) * (c(0.65) - s2).cos();
+            let mut k5 = 0;
+            while k5 < 4 {
+                k5 += 1;
+                match k5 + i {
+                    1..=2 => {
+                        s3 = (s3 * c(0.5) + prog_4_dual(s2, (s3 * x1).sin(), x2, [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).tanh();
+                        if lt((x0.tanh() * c(0.9)).acos(), c(1.0), margin) {
+                            continue;
                         }
-                        s0 = c(0.8) * s0 + c(0.75) * (s0 * c(0.25)).cos();
-                        acc3 += c(0.1) * (-x2).sin();
+                    }
+                    4 | 6 => {
+                        acc4 -= w0[k5 % 4].cos() * c(0.25);
+                    }
+                    7 => {
+                        break 'l0;
+                    }
+                    _ => {
+                        acc4 += s3.cos() * c(0.25);
+                        if le(s3.cos(), c(0.0), margin) {
+                            let x1 = s2.sin();
+                            acc4 -= c(0.25) * x1.cos().cos();
+                        } else if k5 > 2 {
+                            let v6 = prog_4_dual((x1.tanh() * c(1.5)).cosh().cos() * c(2.0), s2, (s3 - x1).cos() * c(2.0), [w0[0], w0[1], w0[2], w0[3]], 3, margin);
+                            s2 = (s2 * c(0.75) + v6.cos() * c(0.005)).sin();
+                        } else {
+                            s2 = s2.mul_add(c(0.6), s2.sin().exp().tanh().exp_m1().sin() * c(0.05));
+                            acc4 += c(0.25) * x0.tanh();
+                        }
+                        let v7 = (v[n % 4].sin() * c(0.9)).asin();
+                        acc4 -= v7.sin().tanh() * c(0.25);
                     }
                 }
-                if ge(x0, -c(1.0), margin) {
-                    break;
-                }
-                acc3 += c(0.25) * a4[i % 4].sin().tanh();
+                let v8 = match k5 % 4 {
+                    0..=1 => (s2 * s2 + c(2.0)).ln(),
+                    2 => x2 - w0[k5 % 4],
+                    _ => {
+                        let x2 = (fi.tanh() * c(0.9)).atanh();
+                        (-x0) + x2.sin()
+                    }
+                };
+                acc4 -= ((fi.tanh() * c(0.9)).acos().powi(2) + c(1.0)).recip() * c(0.25);
+                s3 *= c(0.5);
+                s3 += c(0.25) * v8.cos().cos();
             }
-            x2.tanh()
-        } else if gt(x0.cos(), c(0.5), margin) {
-            d_min(v[n % 4], x1, margin) / (d_hypot(v[n % 4], x2, margin).powi(2) + c(0.5))
-        } else {
-            (d_abs(x1, margin).tanh() * c(2.0)).cosh()
-        };
-        acc3 += c(0.2) * (a4[n % 4] * c(core::f64::consts::FRAC_1_SQRT_2)).tanh();
-        let v7 = prog_22_dual(v6.tanh().exp2().sin().exp2().tanh() * c(2.0), s1, c(0.25), v, n, margin);
-        s0.cos() - s2 - acc3.cos() + v7.sin() + (x1.cos() * c(1.2)).tan()
-    }
-
-    pub fn prog_106_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0.sin().powi(2) + c(1.5)).acosh();
-        let mut acc1: Dual64 = c(0.0);
+            s1 = (s1 * c(0.8) + s1.atan() * c(0.2)).sin();
+            acc4 += (w0[k5 % 4].sin().exp2().powi(2) + c(0.5)).sqrt().cos();
+        }
+        let v9 = acc4;
+        for &t in w0.iter() {
+            s2 = (s2 * c(0.75) + (x0.sin().exp() + (s2 + t)) * c(0.05)).tanh();
+            let v11 = match n {
+                0 | 2 => {
+                    let v10 = d_to_radians(v[1]) * c(50.0);
+                    v10.sin()
+                }
+                4 | 6 => s1 * s3,
+                _ => {
+                    for &u in v.iter() {
+                        s3 *= c(0.75);
+                        s3 += c(0.25) * d_min(v[n % 4], s3, margin).cos();
+                        if lt((x0 * x0 + c(1.0)).sqrt() + v9.tanh(), c(0.5), margin) {
+                            acc4 += ((d_to_radians(t) * c(20.0)).tanh() * c(0.9)).asin().cos() * c(0.1);
+                            continue;
+                        }
+                        s2 *= c(0.6);
+                        s2 += c(0.4) * u.sin().tanh();
+                    }
+                    d_to_radians((v9.cos() * c(1.2)).tan()) * c(20.0)
+                }
+            };
+            s1 = s1 * c(0.6) + v11.sin() * c(0.1);
+        }
         match n {
             0 => {
-                s0 = (s0 * c(0.5) + (v[n % 4].cos() * c(2.0)).cosh() * c(0.05)).tanh();
+                let v12 = prog_0_dual(s1, x0, x2, [v[0], v[1], v[2], v[3]], n, margin);
+                for i in 0..n {
+                    let fi = c(i as f64);
+                    acc4 -= c(0.25) * (fi * fi + c(2.0)).acosh().cos();
+                    if ge(v12 + v9, -c(0.5), margin) {
+                        s1 = s1 * c(0.6) + (s1 * x0 * (v12 * v12 + c(1.0)).log10()).cos() * c(0.05);
+                        s2 = s2 * c(0.8) + (s2 / (s1.sin() + c(2.0)) * c(std::f64::consts::FRAC_PI_4)).sin() * c(0.1);
+                    } else if le(d_abs(s1, margin), -c(0.5), margin) {
+                        let v13: Dual64 = prog_4_dual((s3 - s2).sin(), (v[i % 4] + x1).sin() * c(2.0), (s1.tanh() - d_atan2(v[n % 4], s3 * s3 + c(1.0))).cos(), [v[0], v[1], v[2], v[3]], i, margin);
+                        for _ in (1..=4).step_by(2) {
+                            acc4 += (-(v12 - w0[0])).cos() * c(0.1);
+                            s2 = (s2 * c(0.6) + v9.cos() * c(0.4)).tanh();
+                        }
+                        s1 = s1.mul_add(c(0.5), v13.tanh() * c(0.005));
+                    } else {
+                        let v14 = (v9.cos() * c(2.0)).cosh().tanh().exp_m1();
+                        s1 = c(0.5) * s1 + c(0.02) * v14.sin().sin();
+                    }
+                }
+                s2 = s2 * c(0.5) + v12.sin() * c(0.005);
             }
-            1 | 3 => {
-                let v2 = x0.atan();
-                s0 = (s0 * c(0.75) + d_atan2(s0, v[1] * v[1] + c(1.0)) * c(0.05)).sin();
-                s0 = c(0.8) * s0 + c(0.2) * v2.sin().tanh();
-            }
-            4..=6 => {
-                s0 = s0 * c(0.6) + x1.sin() * c(0.4);
-                acc1 += d_powf((acc1 * x0).powi(2) + c(0.5), (-s0).sin()).sin();
+            g if g > 2 => {
+                s3 = s3 * c(0.75) + ((-x1).tanh() * c(0.9)).acos().cos() * c(0.1);
+                if le(((w0[1] + c(2.0)).powi(2) + c(1.0)).log10(), c(0.25), margin) {
+                    acc4 -= c(0.25) * w0[3].powi(3).cos();
+                    for &t in v.iter() {
+                        for _ in 0..4 {
+                            acc4 -= c(0.1) * (v9 / ((v9 * v9 + c(1.0)).log2().powi(2) + c(1.5))).sin();
+                            let v15 = s1.sin().exp();
+                            acc4 += c(0.1) * v15.sin();
+                        }
+                        let v17 = match n {
+                            0 => (s1.sin() * c(0.9)).acos(),
+                            1..=2 => (w0[n % 4].cos() + c(2.0)).cbrt(),
+                            g if g > 3 => {
+                                let v16 = prog_4_dual((v9 * c(std::f64::consts::FRAC_PI_4)).sin(), t, s2, [v[0], v[1], v[2], v[3]], n, margin);
+                                acc4 += (c(0.65) * v16).tanh() * c(0.25);
+                                s3 * c(core::f64::consts::FRAC_1_SQRT_2)
+                            }
+                            _ => w0[n % 4] + c(0.75),
+                        };
+                        s2 *= c(0.75);
+                        s2 += c(0.1) * (s2 * s2).cos();
+                        acc4 += c(0.5) * (t.sin() + v17.sin()).tanh();
+                    }
+                } else if gt(x1 - c(1.5), c(0.5), margin) && n == 6 {
+                    s2 = (s2 * c(0.75) + acc4 * c(0.005)).tanh();
+                }
+                acc4 += c(0.05) * v9.sin();
             }
             _ => {
-                let x2 = (d_copysign(x1, x2, margin).cos() + c(2.0)).cbrt();
-                s0 = s0.mul_add(c(0.75), prog_37_dual((v[n % 4] + v[n % 4] * v[n % 4]).cos() * c(2.0), x1.powi(3).cos() * c(2.0), x1, &v, 4, margin).cos() * c(0.005));
-                acc1 += x2.sin();
-            }
-        }
-        'l0: for &t in v.iter() {
-            s0 = s0.mul_add(c(0.8), (s0 * x0).cos() * c(0.05));
-            let mut k3 = 0;
-            while k3 < n + 1 && gt((x2.powi(2) + c(0.5)).cbrt(), -c(0.5), margin) {
-                k3 += 1;
-                s0 = s0 * c(0.5) + (s0 / (t.cos() + c(2.0))).tanh() * c(0.25);
-                if gt((v[k3 % 4].tanh() * c(0.9)).atanh(), -c(0.5), margin) {
-                    s0 = s0.mul_add(c(0.5), (s0 + x1).atan().tanh() * c(0.25));
-                    continue 'l0;
+                s3 = (s3 * c(0.5) + w0[0].sin().sinh() * c(0.25)).tanh();
+                acc4 += (v9 * v9 + c(1.0)).log10().cos() * c(0.2);
+                if le(d_clamp(x2, -c(1.5), c(1.0), margin).atan(), x0, margin) {
+                    s1 = s1.mul_add(c(0.75), x2.tanh() * c(0.25));
+                    let v9 = x2.asinh() * (x1 * x1 + c(1.0)).ln();
+                    acc4 -= v9.cos();
+                } else if n > 0 && le((x1 * c(0.35)).sin(), c(0.25), margin) {
+                    let x2 = (x2.cos() * c(1.2)).tan();
+                    s2 *= c(0.6);
+                    s2 += c(0.02) * (x1.powi(2) + c(1.0)).powf(1.5).tanh();
+                    acc4 += c(0.4) * x2.sin();
                 }
             }
-            match n % 3 {
-                0 | 2 => {
-                    s0 = c(0.75) * s0 + c(0.05) * (t - x1 - x2).tanh();
-                    match k3 {
-                        0 | 2 => {
-                            acc1 += c(0.4) * v[(k3 + n) % 4].sin().sinh();
-                            match k3 % 3 {
-                                0 => {
-                                    s0 = c(0.75) * s0 + c(0.005) * prog_22_dual(x0, t, s0.cos().powi(2).sin() * c(2.0), v, 5, margin).cos();
+        }
+        if gt(x0.powi(3), d_copysign(x0, v9, margin), margin) {
+            return (v[n % 4].sin().exp2().tanh() * c(1.2)).tan();
+        }
+        if le(c(2.5) * x1, w0[n % 4], margin) {
+            acc4 += (c(SCALE) + x0).sin();
+            s1 = c(0.75) * s1 + c(0.005) * s1.cos();
+        } else if ge(d_to_radians(x1), v9, margin) {
+            acc4 += x2.asinh();
+            if le(v[n % 4] * c(std::f64::consts::FRAC_PI_4), c(0.5), margin) || n % 3 == 1 {
+                acc4 -= (v[n % 4].cos() * c(0.9)).asin().sin();
+                let mut k18 = 0;
+                while k18 < n {
+                    k18 += 1;
+                    match n {
+                        1..=2 => {
+                            let x0 = d_clamp(x0, x0.cos() - c(1.5), s2.sin() + c(1.5), margin);
+                            s1 = (s1 * c(0.8) + (s1 - x0) * c(0.1)).tanh();
+                            match k18 + n {
+                                0..=2 => {
+                                    s2 = (s2 * c(0.5) + ((w0[k18 % 4] * w0[k18 % 4] + c(0.5)).ln().cos() * c(0.9)).atanh() * c(0.05)).tanh();
+                                    let v19 = s1 - x2;
+                                    acc4 += v19.cos().tanh() * c(0.25);
                                 }
-                                1 => {
-                                    acc1 += c(0.5) * (v[2] * v[2] + c(1.0)).ln().tanh();
+                                3..=4 => {
+                                    let v20: Dual64 = (s1.sin() + c(2.0)).cbrt().sin().cosh();
+                                    s3 = s3 * c(0.5) + (v20 / (x2.cos() + c(2.0))).sin() * c(0.25);
+                                }
+                                6 => {
                                     continue;
                                 }
-                                2 => {
-                                    for j in (0..=n).rev().step_by(2) {
-                                        let fj = c(j as f64);
-                                        s0 = s0.mul_add(c(0.75), (fj * s0).tanh() * c(0.02));
-                                        let v4 = x1 + v[k3 % 4];
-                                        s0 = (s0 * c(0.5) + v4.sin() * c(0.25)).sin();
-                                    }
-                                }
                                 _ => {
-                                    s0 = (s0 * c(0.6) + ((s0.sin() * c(0.9)).acos().powi(2) + c(1.5)).acosh() * c(0.02)).tanh();
-                                    let v5 = prog_22_dual(x0.tanh(), x0, c(0.75), v, n, margin);
-                                    acc1 -= v5.cos() * c(0.1);
+                                    s1 = (s1 * c(0.75) + x0.atan() * c(0.25)).tanh();
                                 }
                             }
                         }
                         3 | 5 => {
-                            continue;
+                            s2 = s2 * c(0.8) + (s2 * s2).sin() * c(0.1);
+                            if ge(s2.tanh().exp2(), c(0.5), margin) && n == 5 {
+                                continue;
+                            }
                         }
-                        7 => {
-                            acc1 -= c(0.2) * prog_22_dual(c(1.5), x1, s0, v, n, margin).cos();
+                        6 => {
+                            let v21 = s3.powi(3);
+                            acc4 += v21.tanh() * c(0.25);
                         }
                         _ => {
-                            s0 *= c(0.6);
-                            s0 += c(0.25) * (c(1.25) * x2).asinh().cos();
-                            s0 = c(0.75) * s0 + c(0.02) * d_atan2(t, t * t + c(0.5)).cos();
+                            let v22 = s3 * c(0.8);
+                            let v23 = (s3 * s3 + c(2.0)).ln();
+                            acc4 += c(0.25) * (v22.sin() + v23.sin()).cos();
                         }
                     }
-                    let v6 = prog_22_dual(c(2.0), x1, (x1 * t).sin(), v, n, margin);
-                    s0 *= c(0.5);
-                    s0 -= c(0.005) * v6.sin();
+                    let mut k24 = 0;
+                    while k24 < n {
+                        k24 += 1;
+                        let v25 = (x2.powi(2) + c(2.0)).acosh();
+                        match k24 % 3 {
+                            0..=1 => {
+                                continue;
+                            }
+                            2 => {
+                                acc4 += v25.cos().exp().cos() * c(0.05);
+                                acc4 += c(0.05) * v[n % 4].tanh();
+                            }
+                            _ => {
+                                s1 = (s1 * c(0.5) + (d_abs(x2, margin).cos() * c(1.5)).cosh() * c(0.1)).sin();
+                                let v26 = (v25.tanh() * c(0.9)).asin();
+                                acc4 += c(0.05) * v26.sin().cos();
+                            }
+                        }
+                        s1 = s1 * c(0.5) + (s1 * s1 + c(2.0)).ln().tanh() * c(0.5);
+                    }
+                    s1 = c(0.8) * s1 + c(0.2) * s1.tanh();
+                }
+            } else if lt(d_atan2(x0.powi(2) + c(1.0), (x0 * x0 + c(1.0)).cbrt()), -c(1.0), margin) {
+                let v27: Dual64 = x0.cos();
+                s1 *= c(0.8);
+                s1 += c(0.1) * ((v27.powi(2) + c(2.0)).sqrt() - d_clamp(v27, -c(1.0), c(0.5), margin)).tanh();
+            } else {
+                s3 = c(0.5) * s3 + c(0.1) * x1.tanh().exp().sin();
+            }
+            let v28 = (x2 * x2 + c(0.5)).powf(0.3);
+            s1 = s1.mul_add(c(0.75), v28.sin() * c(0.1));
+        } else {
+            s1 *= c(0.6);
+            s1 -= c(0.005) * s1;
+        }
+        s1 - s2.cos() + s3 * c(0.25) + acc4.sin() - d_abs(v[n % 4], margin).powi(2)
+    }
+
+    pub fn prog_72_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (d_min(c(3.0_f64), v[n % 4], margin) + x1).tanh() * c(2.0);
+        let mut s1 = d_abs(v[n % 4], margin);
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = match n % 3 {
+            0 | 2 => x0 + acc2,
+            _ => x2.cos(),
+        };
+        for _ in (0..=n).rev().step_by(2) {
+            acc2 -= c(0.5) * x2.tanh().tanh();
+            acc2 += c(0.5) * (v3 * v3 + c(2.0)).ln().sin();
+        }
+        'l1: for i in (0..n).rev() {
+            let fi = c(i as f64);
+            match i % 4 {
+                1..=2 => {
+                    s1 *= c(0.5);
+                    s1 += c(0.1) * ((v[1] * v[1] + c(1.0)).powf(0.3) / (x2.sin() + c(2.0))).sin();
+                }
+                3 => {
+                    acc2 += (v3 / (v[i % 4].powi(2) + c(1.5))).cos() * c(0.25);
                 }
                 _ => {
-                    s0 = s0.mul_add(c(0.8), ((s0 + v[k3 % 4]).sin() * c(1.2)).tan().tanh() * c(0.01));
-                    for _ in 0..n {
-                        s0 = (s0 * c(0.6) + (x1 * x1 + c(1.0)).log2() * c(0.25)).tanh();
-                        let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| ((p - c(0.75)).powi(2) + c(1.0)).log2() + q.tanh()).sum::<Dual64>();
-                        let v8 = v[0].cos().exp2();
-                        acc1 += (v7.tanh() - v8.cos()).cos() * c(0.05);
+                    s0 = c(0.6) * s0 + c(0.2) * (s0 - x2).sin();
+                    s0 = (s0 * c(0.6) + (x0.sin().sin() * c(1.5)).sinh() * c(0.1)).tanh();
+                }
+            }
+            acc2 -= ((v3.powi(2) + c(1.0)).recip().sin() * c(1.2)).tan().sin() * c(0.25);
+            for j in 0..5 {
+                let fj = c(j as f64);
+                if gt(x2 * x0 + (s0.tanh() * c(0.9)).asin(), -c(0.5), margin) {
+                    acc2 += c(0.05) * v[3].cos();
+                } else if ge(s0.sin().exp(), fj + v[j % 4], margin) {
+                    s0 = c(0.8) * s0 + c(0.05) * x2.cos().exp().cos();
+                }
+                let v4 = (x0 * x0 + c(2.0)).ln();
+                if !(j > 2 && ge(v3.atan(), -c(1.0), margin)) {
+                    acc2 += c(0.05) * (x2 * x2 + c(0.5)).sqrt().tanh();
+                    break 'l1;
+                }
+                s0 = c(0.8) * s0 + c(0.1) * (v4 - v3).sin();
+            }
+            match i {
+                0 => {
+                    let v5 = prog_4_dual((x2 / ((c(1.25) * x2).powi(2) + c(1.5))).sin() * c(2.0), v[2].tanh(), x0.powi(2).cos() * c(2.0), v, n, margin);
+                    let v6 = ((x1 + s1).powi(2) + c(1.0)).log2();
+                    s0 = (s0 * c(0.6) + (v5.sin() - v6.sin()) * c(0.005)).sin();
+                }
+                2 => {
+                    s0 = (s0 * c(0.6) + (x0.cos() * c(0.9)).acos() * c(0.1)).tanh();
+                    s1 = (s1 * c(0.75) + d_clamp(x2.sin().exp2(), (x2 - c(2.0)).tanh() - c(1.5), (v[1].powi(2) + c(1.0)).sqrt().cos() + c(1.5), margin) * c(0.1)).tanh();
+                }
+                3..=4 => {
+                    s0 = (s0 * c(0.5) + (s0 - fi) * c(0.5)).sin();
+                    let v7: Dual64 = prog_4_dual(v3, c(1.2), d_log(x0 * x0 + c(1.0), x2 * x2 + c(2.0)).powi(2).ln_1p().cos(), v, i, margin);
+                    s1 *= c(0.5);
+                    s1 -= c(0.005) * v7.cos().cos();
+                }
+                _ => {
+                    s0 = s0.mul_add(c(0.75), d_powf(c(1.5_f64), v3.tanh()).sin() * c(0.4));
+                    s0 = (s0 * c(0.5) + (v[n % 4] + fi) * c(0.5)).sin();
+                    if i < 4 && lt(d_max(s0, x0, margin) * (v[3] * c(0.1)), -c(0.5), margin) {
+                        return x2;
                     }
                 }
             }
-            acc1 += t.sin() * c(0.5);
         }
-        for i in 1..n {
-            if gt(-v[i % 4], c(0.0), margin) {
-                continue;
-            }
-            acc1 -= (d_hypot(x1, x2, margin).cos() * c(0.9)).asin().cos() * c(0.4);
-            s0 = s0 * c(0.5) + (s0.tanh() * c(1.2)).tan().tanh() * c(0.05);
-        }
-        let v9 = d_max(x1, x2, margin);
-        v[0] * c(0.75) + s0 * c(0.75) - acc1.tanh() + v9
+        let v8 = v.iter().fold(x2, |r, &p| r * c(0.75) + c(0.1) * (d_log(c(0.5_f64), x2 * x2 + c(2.0)) + p.tanh()).sin());
+        x0 - s0 * c(0.25) - s1 - acc2.sin() - v3 + v8 * c(0.25)
     }
 
-    pub fn prog_107_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (x0.cos() * c(0.9)).atanh();
+    pub fn prog_73_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1.powi(2) + c(1.0)).sqrt().powi(3).cos() * c(2.0);
         let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
+        if ge(d_max(-c(0.5_f64), v[3], margin), c(0.0), margin) {
+            let v2 = prog_10_dual(acc1, d_min(x2, v[3], margin).cos(), x1.cos().tanh(), v, n, margin);
+            s0 = (s0 * c(0.6) + (x0 + acc1) * c(0.4)).sin();
+            s0 *= c(0.75);
+            s0 += c(0.005) * v2.tanh().tanh();
+        } else {
+            s0 = s0 * c(0.75) + (x2 * v[n % 4]).tanh() * c(0.05);
+        }
+        let mut k3 = 0;
+        let v7: Dual64 = loop {
+            k3 += 1;
+            let v4 = (v[(k3 + n) % 4] * v[(k3 + n) % 4] + c(0.5)).ln();
+            if lt(x0.tanh(), c(0.0), margin) || k3 > 2 {
+                return prog_4_dual((v4.tanh() * c(1.2)).tan().cos() * c(2.0), (v4 * v4).sin() * c(2.0), x0.sin() * c(2.0), v, n, margin);
+            }
+            let v6 = match k3 {
+                0..=1 => x0.sin().exp2().cos().sinh(),
+                4 => {
+                    let v5 = v[k3 % 4] / (v[1].tanh() + c(2.0));
+                    x2.asinh() - s0.sin() + v5.tanh()
+                }
+                _ => {
+                    s0 *= c(0.8);
+                    s0 += c(0.2) * s0.tanh();
+                    v[(k3 + n) % 4] + v[k3 % 4]
+                }
+            };
+            acc1 += c(0.5) * (v[k3 % 4] * v[k3 % 4] + c(0.5)).recip().sin();
+            if k3 >= 4 {
+                break v6 + x0;
+            }
+            s0 = s0 * c(0.5) + (v4.cos() - v6.sin()).cos() * c(0.05);
+        };
+        let v10 = if lt(d_hypot(c(0.5_f64), x0.tanh().exp2(), margin), c(1.0), margin) || k3 == 2 {
+            let v8 = x0 - v[2];
+            v[(k3 + n) % 4].mul_add(v8 * c(std::f64::consts::FRAC_PI_4), (v8.powi(2) + c(1.0)).log(10.0))
+        } else if lt((x1 * x1 + c(1.0)).powi(-1).tanh(), -c(0.25), margin) {
+            let v9 = prog_0_dual(x1, v7.tanh(), c(0.75), v, n, margin);
+            x1.sin().exp2() + v9.sin()
+        } else {
+            d_powf(c(2.0_f64), (x0 * x1).sin())
+        };
+        let v14 = match k3 + n {
+            0 => x1.sin(),
+            2 => {
+                let v11 = (v[n % 4].cos() * c(2.0)).sinh() - (x1.tanh() * c(0.9)).acos();
+                d_min(x1 + v11, x1.tanh(), margin)
+            }
+            g if g > 3 => (x2 * x2 + c(1.0)).sqrt().cos(),
+            _ => {
+                for i in 1..n {
+                    let fi = c(i as f64);
+                    s0 = (s0 * c(0.8) + x0.powi(2) * c(0.05)).sin();
+                    let v13 = match i {
+                        0..=1 => v7 - v[i % 4],
+                        2 | 4 => {
+                            let v12 = prog_4_dual((v[k3 % 4] - v10).sin() * c(2.0), (v7 * x0).sin() * c(2.0), c(1.2), v, i, margin);
+                            (s0 * s0).ln_1p() + v12.sin()
+                        }
+                        5 => (fi * fi + c(1.0)).recip(),
+                        _ => prog_4_dual((x1 / c(4.0)).cos(), s0, c(0.75), v, 6, margin),
+                    };
+                    s0 = s0.mul_add(c(0.5), v13.tanh().cos() * c(0.005));
+                }
+                ((-x1).powi(2) + c(1.0)).powi(-3)
+            }
+        };
+        s0.sin() + acc1.sin() + v7.cos() - v10.cos() - v14.tanh() - (x0 * x0 + c(1.5)).acosh().tanh()
+    }
+
+    pub fn prog_74_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[2] + c(0.5)).cos() * c(2.0);
+        let mut s1 = (d_to_degrees(x2) * c(0.02)).powi(3).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        if lt(x1 * s0 - v[n % 4], c(0.5), margin) {
+            return x1.tanh().exp_m1();
+        }
+        for i in 1..n {
+            let fi = c(i as f64);
+            let v4 = if ge((v[2].cos() * c(0.9)).asin().sin().exp(), c(1.0), margin) && i % 3 == 1 {
+                (x0 / (v[(i + n) % 4] * v[(i + n) % 4] + c(1.5))).sin().exp2()
+            } else if ge(x0, c(0.0), margin) {
+                (v[i % 4] * v[i % 4] + c(0.5)).ln()
+            } else {
+                let v3 = (d_max(x1, fi, margin).cos() * c(0.9)).atanh();
+                s0.tanh() + v3.tanh()
+            };
+            if lt(x2.powi(3) - x0.sin(), -c(0.5), margin) && i < n {
+                acc2 += prog_4_dual(x1.cos() * c(2.0), x0, x1, v, 2, margin).sin() * c(0.1);
+                s1 = (s1 * c(0.6) + x0.asinh() * c(0.4)).tanh();
+                if gt((s0.cos() * c(1.2)).tan().cos(), c(0.25), margin) {
+                    acc2 += v4.cos() * c(0.4);
+                    acc2 += c(0.4) * (v4.powi(2) + c(2.0)).ln().asinh().cos();
+                } else if i > 1 && le(x1.cos().exp(), c(1.0), margin) {
+                    let v4 = fi + x0.sin();
+                    s1 = c(0.5) * s1 + c(0.5) * v4.sin().tanh();
+                } else {
+                    acc2 -= c(0.4) * (x2.cos() * c(1.2)).tan().sin();
+                }
+            } else if !(n > 5 && ge(v[0].tanh(), -c(0.25), margin)) {
+                s1 = s1 * c(0.5) + d_clamp(v4, v[3].cos() - c(1.5), x2.cos() + c(1.5), margin).tanh() * c(0.05);
+            } else {
+                acc2 += c(0.4) * v4.sin();
+                s1 = c(0.6) * s1 + c(0.02) * (s1.tanh() * c(0.9)).acos().powi(2).cos();
+            }
+            acc2 += c(0.4) * (d_to_degrees(-v4) * c(0.01)).sin();
+        }
+        s1 = (s1 * c(0.8) + prog_19_dual(x2, d_atan2(c(0.5_f64), x0).sin() * c(2.0), s0, v, n, margin) * c(0.005)).sin();
+        let v5: Dual64 = prog_28_dual(c(1.2), x0, c(0.25), &v, n, margin);
+        let v6 = v.iter().fold(prog_4_dual(x0, s0, c(0.75), v, n, margin).cos(), |r, &p| r * c(0.5) + c(0.1) * ((x0 * x0 + c(2.0)).acosh() + p.sin()).cos());
+        s0 = s0 * c(0.75) + v[0].tanh().exp().atan().sin() * c(0.05);
+        s0.sin() + s1 * c(1.5) - acc2.cos() + v5.sin() + v6.sin() + (x2 + v[3].tanh())
+    }
+
+    pub fn prog_75_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 + v[1]).cos() * c(2.0);
+        let mut s1 = x0 / (x0.powi(2) + c(1.5));
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        let v5 = loop {
+            k3 += 1;
+            acc2 -= (x2 * x2 + (x2 * x2 + c(0.5)).sqrt()).sin() * c(0.75);
+            s1 *= c(0.6);
+            s1 += c(0.05) * x2.sin().sinh().cos().exp().cos();
+            match k3 {
+                2 => {
+                    let v4 = d_atan2(d_clamp(v[2], -c(1.0), c(1.5), margin).powi(2) + c(1.0), (x0.sin() * c(1.2)).tan());
+                    acc2 += c(0.25) * v4.sin().tanh();
+                }
+                _ => {
+                    let x1 = d_powf(x2.powi(2) + c(1.0), x2.sin());
+                    acc2 += c(0.25) * x1.cos().sin();
+                }
+            }
+            if k3 >= 2 || lt(s0.sin().sinh() + x1, x0, margin) {
+                break v[0].tanh();
+            }
+        };
+        let mut a6 = [c(0.0); 4];
+        for i in 0..n {
+            let fi = c(i as f64);
+            a6[i % 4] = a6[i % 4] * c(0.5) + d_atan2(x2.powi(2) + c(0.5), fi).cos() * c(0.1);
+        }
+        s0 = (s0 * c(0.75) + v[(k3 + n) % 4].powi(3) * c(0.02)).sin();
+        for i in 0..n {
+            let fi = c(i as f64);
+            acc2 += (v5 + x2).sin() * c(0.25);
+            s0 = s0 * c(0.75) + (fi + x1).cos() * c(0.25);
+        }
+        x2 + s0.sin() + s1 * c(0.75) - acc2.tanh() - v5.sin() + a6[0] * c(0.75)
+    }
+
+    pub fn prog_76_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_abs(x0, margin);
+        let mut acc1: Dual64 = c(0.0);
+        let mut m2 = 0;
+        for i in 0..n {
+            if lt(prog_10_dual(x1, ((v[m2 % 4] / (x1 * x1 + c(1.0))).powi(2) + c(0.5)).powf(0.3).tanh(), (v[m2 % 4] * v[m2 % 4] + c(2.0)).acosh().sin(), [v[0], v[1], v[2], v[3]], n, margin), c(1.0), margin) {
+                m2 += 1;
+            }
+            for j in 0..i {
+                s0 = (s0 * c(0.5) + (x1.cos() * c(1.5)).sinh() * c(0.1)).tanh();
+                let v3 = x0 * s0 + v[j % 4];
+                s0 = c(0.6) * s0 + c(0.1) * (v3 / c(2.0)).cos();
+            }
+            acc1 -= (v[i % 4] / (x2.powi(2) + c(1.0))).tanh() * c(0.25);
+            acc1 += (-x1).tanh() * c(0.25);
+        }
+        match m2 {
+            0 | 2 => {
+                s0 *= c(0.6);
+                s0 += c(0.005) * prog_27_dual(s0, v[3].cos() * c(2.0), x2, v, m2, margin).cos();
+                acc1 += c(0.25) * (x1 * (x1.tanh() * c(0.9)).atanh()).tanh();
+                if ge(d_to_radians(x1) * c(20.0), -c(0.25), margin) || m2 == 2 {
+                    s0 = (s0 * c(0.6) + s0 * c(0.02)).sin();
+                    s0 = (s0 * c(0.8) + (acc1.powi(2) + c(0.5)).ln() * c(0.01)).tanh();
+                } else if le((-acc1) + v[3], v[m2 % 4], margin) {
+                    s0 = s0 * c(0.75) + (x1 - acc1).sin() * c(0.02);
+                    s0 = s0 * c(0.75) + d_abs(s0, margin) * c(0.05);
+                }
+            }
+            3 => {
+                acc1 -= d_clamp(d_powf(c(1.5_f64), x2.cos()), d_hypot(x2, x1, margin).cos() - c(1.5), (v[m2 % 4] * c(std::f64::consts::FRAC_1_PI)).tanh() + c(1.5), margin).sin();
+                s0 *= c(0.5);
+                s0 += c(0.25) * ((acc1.cos() * c(0.9)).asin() * c(0.1));
+            }
+            4 => {
+                s0 = c(0.75) * s0 + c(0.05) * (v[2] * x2).sin().tanh();
+            }
+            _ => {
+                s0 = (s0 * c(0.6) + d_hypot(d_copysign(c(0.5_f64), x2, margin), (v[(m2 + n) % 4].sin() * c(1.5)).cosh(), margin) * c(0.1)).tanh();
+                let v4 = s0 * acc1;
+                acc1 -= c(0.25) * v4.tanh();
+            }
+        }
+        let v8 = match m2 {
+            0 => {
+                let v5 = c(0.65) - x1;
+                prog_0_dual(s0, (acc1 - v5).tanh() * c(2.0), d_abs(v[m2 % 4], margin).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], 6, margin)
+            }
+            1 => d_clamp(x1, -c(0.5), c(0.5), margin),
+            2..=4 => {
+                for i in (1..=6).step_by(2) {
+                    let v6 = v.iter().map(|&p| c(1.0) + c(0.25) * (s0.mul_add(s0, v[i % 4]) + p.tanh()).sin()).product::<Dual64>();
+                    let v7 = v.iter().map(|&p| c(1.0) + c(0.1) * (x1.atan().atan() + p.cos()).sin()).product::<Dual64>();
+                    s0 *= c(0.5);
+                    s0 += c(0.005) * prog_75_dual(x2.cos().exp().sin(), (s0.powi(2) + c(1.0)).log10().sin() * c(2.0), c(0.5), v, m2, margin).cos();
+                    s0 = (s0 * c(0.6) + (v6.tanh() + v7.sin()) * c(0.02)).sin();
+                }
+                acc1.sin()
+            }
+            _ => prog_27_dual(s0, d_to_radians(x1).cos().exp_m1().sin() * c(2.0), x0, v, m2, margin),
+        };
+        let mut k9 = 0;
+        let v15 = loop {
+            k9 += 1;
+            let mut m10 = s0 * x1;
+            for j in 0..n + 1 {
+                let fj = c(j as f64);
+                let c11 = match j {
+                    2..=3 => v8 * v[j % 4],
+                    g if g > 4 => v8 - fj,
+                    _ => v[j % 4].powi(2) * (v8 / (v[j % 4] * v[j % 4] + c(1.5))),
+                };
+                m10 = d_max(m10, c11, margin);
+            }
+            let mut m12 = s0.asinh();
+            let mut m13 = v8.cos();
+            for j in 0..3 {
+                let c14 = x1 * c(1.5) + v[3 - j];
+                m12 = d_min(m12, c14, margin);
+                m13 = d_max(x2 * v[3 - j], m13, margin);
+            }
+            s0 = s0 * c(0.75) + m12.tanh() * c(0.1);
+            s0 = s0 * c(0.8) + m13.sin() * c(0.05);
+            if k9 >= 6 || lt(m10.cos(), s0 * m13, margin) {
+                break ((x0 * x0 + c(1.5)).acosh().powi(2) + c(2.0)).acosh();
+            }
+        };
+        let mut m16 = c(f64::NEG_INFINITY);
+        let mut m17: Dual64 = c(2.5);
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            let c18: Dual64 = if k9 % 3 == 1 {
+                (v8 - v15) / ((v[i] + c(0.25)) * (v[i] + c(0.25)) + c(1.5))
+            } else {
+                v[i] * fi
+            };
+            m16 = d_max(c18, m16, margin);
+            m17 = d_min(x1.mul_add(v8, v[i]), m17, margin);
+        }
+        s0 = s0 * c(0.5) + m17.tanh().cos() * c(0.005);
+        for i in (0..3).rev() {
+            for j in (0..=i).rev() {
+                let fj = c(j as f64);
+                acc1 += ((v8.sin() * c(0.9)).atanh() - (s0 + v15)).sin() * c(0.2);
+                let v19 = (x1.tanh() * c(0.9)).asin() + v[k9 % 4] * v15;
+                let v20 = fj * v8;
+                acc1 += c(0.2) * (v19.tanh() + v20.sin()).cos();
+            }
+            if le(d_log((m16 * m16 + c(1.0)).log10().powi(2) + c(1.0), (x0.powi(2) + c(2.0)).acosh().powi(2) + c(2.0)), c(0.0), margin) {
+                s0 = (s0 * c(0.75) + (v8.tanh() * c(2.0)).sinh() * c(0.02)).sin();
+                if lt(((-v15).sin() * c(1.2)).tan(), v[i], margin) {
+                    break;
+                }
+                s0 = s0 * c(0.75) + (s0 - v8).tanh() * c(0.1);
+            }
+            s0 = s0 * c(0.8) + v[3].sin().exp_m1().tanh() * c(0.05);
+        }
+        let v21 = match n % 2 {
+            0 => x1.cos().exp2(),
+            1 => {
+                s0 = s0.mul_add(c(0.75), ((v[k9 % 4].cos() * c(0.9)).acos().powi(2) + c(1.0)).recip().tanh() * c(0.1));
+                x2 + (-v15)
+            }
+            _ => {
+                let x1 = x1.sin();
+                (x1.cos().tanh() * c(0.9)).acos()
+            }
+        };
+        x1.cos() - s0 * c(0.25) + acc1.sin() + v8.tanh() + v15.sin() - m16.tanh() + v21.tanh()
+    }
+
+    pub fn prog_77_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = x0;
+        let mut s2 = x0.cos();
+        let mut s3 = s1.asinh().asinh();
+        let mut acc4: Dual64 = c(0.0);
+        let v6 = match n {
+            0 | 2 => {
+                let v5 = (v[n % 4].powi(2) + c(0.5)).sqrt();
+                d_min((x2.tanh() * c(0.9)).atanh(), s3, margin) + v5.tanh()
+            }
+            4 | 6 => ((s1 * v[n % 4]).powi(2) + c(1.0)).recip(),
+            _ => c(0.75) * acc4,
+        };
+        let v7 = w0.iter().map(|&p| s2 / (x1.sin() + c(2.0)) + p.cos()).sum::<Dual64>();
+        'l0: for &t in w0.iter() {
+            acc4 += c(0.5) * (x2 * x2 + c(0.5)).recip().cos();
+            acc4 += prog_4_dual(v7.mul_add(s3, v6).sin().tanh() * c(2.0), (t.powi(2) + c(1.0)).log(2.0).tanh(), s1, [v[0], v[1], v[2], v[3]], n, margin).sin() * c(0.01);
+            s1 *= c(0.8);
+            s1 += c(0.2) * v[n % 4].sin();
+            let mut k8 = 0;
+            while k8 < 6 && lt(((x1.sin() * c(1.2)).tan().tanh() * c(0.5)).ln_1p(), c(0.0), margin) {
+                k8 += 1;
+                let v9 = d_to_degrees(s2) * c(0.01);
+                if lt((x2.powi(2) + c(1.0)).log10().sin().exp2(), c(0.5), margin) {
+                    continue 'l0;
+                }
+                s3 *= c(0.6);
+                s3 += c(0.05) * (s3 * s3 + c(0.5)).powf(1.5).cos();
+                s3 = (s3 * c(0.75) + v9 * c(0.4)).tanh();
+            }
+        }
+        'l2: for i in (0..6).rev() {
+            let fi = c(i as f64);
+            s1 = (s1 * c(0.8) + ((v6 * v6).ln_1p() - fi.cos()) * c(0.2)).tanh();
+            for &u in w0.iter() {
+                if ge(((x2.powi(2) + c(1.5)).acosh().cos() * c(0.5)).ln_1p(), c(0.0), margin) {
+                    s2 *= c(0.5);
+                    s2 -= c(1.0) * ((-s3).tanh() + c(2.0)).cbrt().tanh();
+                }
+                if gt((u.cos() * c(2.0)).sinh(), c(1.0), margin) {
+                    continue 'l2;
+                }
+                acc4 -= c(0.05) * (u + s1).tanh();
+            }
+            let v10 = ((d_to_radians(s1) * c(20.0)).tanh() * c(1.5)).sinh();
+            s3 = s3 * c(0.6) + v10.sin() * c(0.25);
+        }
+        let v12 = if n == 2 && lt(d_log(c(1.5_f64), x0 * x0 + c(2.0)).powi(2).ln_1p(), x2.sin().exp(), margin) {
+            let x1 = prog_10_dual(x0, d_max(x1.mul_add(v6, x1), v6 + x1, margin).cos(), c(0.75), [w0[0], w0[1], w0[2], w0[3]], 0, margin);
+            x0 * c(std::f64::consts::FRAC_PI_4) + (x2.powi(2) + c(1.0)).sqrt() + x1.tanh()
+        } else if gt((x2.atan().powi(2) + c(2.0)).acosh(), v7, margin) {
+            let v11 = prog_4_dual(s3, c(1.2), c(1.2), [v[0], v[1], v[2], v[3]], n, margin);
+            v6.sin().exp_m1() + v11.sin()
+        } else {
+            d_min(v[n % 4].powi(3), v6 * x0, margin)
+        };
+        s1 * c(0.25) + s2 + s3.sin() - acc4 * c(0.5) - v7.tanh() - v12.tanh() + d_min(x1, v7, margin)
+    }
+
+    pub fn prog_78_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_min(c(0.5_f64), x1, margin);
+        let mut s1 = v[n % 4];
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a3[i] = x1.tanh();
+            acc2 += t.cos().tanh() * c(0.5);
+        }
+        s0 = s0.mul_add(c(0.75), (x2 + x0).sin() * c(0.1));
+        let mut k4 = 0;
         loop {
-            k2 += 1;
-            s0 *= c(0.5);
-            s0 += c(0.25) * (s0.cos() + v[1].sin()).cos();
-            s0 = (s0 * c(0.8) + (x1 + s0) * c(0.1)).tanh();
-            s0 = c(0.5) * s0 + c(0.5) * s0.tanh().cos();
-            if k2 >= 4 || ge(x0 * x2, c(0.0), margin) {
+            k4 += 1;
+            let mut k5 = 0;
+            while k5 < 6 {
+                k5 += 1;
+                acc2 += c(0.05) * ((x2.sin() * c(2.0)).sinh().powi(2) + c(1.0)).recip();
+                acc2 += c(0.05) * s1.cos();
+                acc2 += c(0.05) * (a3[k5 % 4].powi(2) + c(1.0)).log10().cos();
+            }
+            let v6 = v.iter().map(|&p| c(1.0) + c(0.25) * prog_4_dual(p, c(2.0), a3[k4 % 4].asinh().cos() * c(2.0), v, 2, margin).cos()).product::<Dual64>();
+            if lt(x0.tanh(), c(0.0), margin) {
+                break;
+            }
+            s1 = s1.mul_add(c(0.6), d_hypot(v[k4 % 4], v[0], margin).sin() * c(0.2));
+            if k4 >= 5 || lt((s1.tanh() * c(1.5)).sinh() - x2 / c(4.0), s1, margin) {
+                break;
+            }
+            acc2 += v6.cos().sin() * c(0.05);
+        }
+        if lt((s0 * s0 + c(2.0)).sqrt(), -c(0.5), margin) {
+            return d_abs(x2 - c(0.25), margin);
+        }
+        s1.cos() - acc2.sin() + a3[1] * c(0.75)
+    }
+
+    pub fn prog_79_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = d_powf(v[1].powi(2) + c(1.0), v[1].sin()).sin() * c(2.0);
+        let mut s2 = x2.atan();
+        let mut acc3: Dual64 = c(0.0);
+        for &t in w0.iter() {
+            let mut m4 = x1;
+            for j in 1..4 {
+                let fj = c(j as f64);
+                m4 = d_max(prog_4_dual(x2.cos().cos() * c(2.0), t, c(0.25), [w0[0], w0[1], w0[2], w0[3]], j, margin) + v[3 - j], m4, margin);
+                s1 = s1 * c(0.6) + (fj.cos() * c(0.5)).ln_1p() * c(1.0);
+            }
+            s2 *= c(0.8);
+            s2 += c(0.005) * m4.cos();
+            let v5 = if le(m4, c(0.0), margin) {
+                let m4 = x1 * c(std::f64::consts::FRAC_PI_4);
+                d_log((x0.powi(2) + c(1.0)).ln().powi(2) + c(1.0), m4.powi(2) + c(2.0))
+            } else {
+                (w0[1] * w0[1] + c(1.0)).log(2.0)
+            };
+            s1 = (s1 * c(0.5) + (t.sin() + v5.tanh()) * c(0.1)).tanh();
+        }
+        let mut k6 = 0;
+        let v8 = loop {
+            k6 += 1;
+            s2 = s2 * c(0.75) + (x1 / (x1 * x1 + c(1.0))).cos() * c(0.1);
+            match k6 % 2 {
+                0 => {
+                    let v7 = (x1.tanh() * c(1.2)).tan();
+                    acc3 += v7.tanh() * c(0.4);
+                }
+                _ => {
+                    s2 = s2.mul_add(c(0.6), ((d_to_degrees(s2) * c(0.02)).powi(2) + c(1.0)).ln().tanh() * c(0.25));
+                }
+            }
+            if k6 >= 5 || le(x0, c(0.5), margin) {
+                break (s1 * s1 + c(1.0)).sqrt().cos();
+            }
+        };
+        let v9 = w0.iter().map(|&p| c(1.0) + c(0.1) * (prog_75_dual(c(2.0), s1, s2, v, k6, margin) + p.tanh()).tanh()).product::<Dual64>();
+        let mut k10 = 0;
+        let v17 = loop {
+            k10 += 1;
+            match k10 {
+                0 => {
+                    s2 = s2 * c(0.8) + prog_75_dual(d_atan2(x2 * x2 + c(0.5), x1).sin() * c(2.0), v9, (s1 + s2).asinh().cos() * c(2.0), w0, k6, margin).cos() * c(0.005);
+                    s2 = c(0.8) * s2 + c(0.2) * d_clamp(x0, -c(1.0), c(1.5), margin).tanh();
+                    if le(v8.tanh(), v9, margin) {
+                        let x2 = (s1 * s1 + c(0.5)).sqrt();
+                        let v11: Dual64 = prog_4_dual(d_atan2(x2 * x2 + c(1.0), s2).cos().tanh() * c(2.0), v[3].cos().sin(), x0, [w0[0], w0[1], w0[2], w0[3]], n, margin);
+                        s2 = (s2 * c(0.6) + v11.cos() * c(0.005)).tanh();
+                    } else {
+                        let v12 = prog_4_dual((x1 * x1 + c(2.0)).acosh().sin(), c(1.5), v9.sin().cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
+                        s1 = s1.mul_add(c(0.8), s1.sin() * c(0.2));
+                        acc3 += v12.cos().cos() * c(0.05);
+                    }
+                }
+                1 | 3 => {
+                    acc3 += ((-v8).sin() * c(0.5)).ln_1p() * c(0.4);
+                    s1 = (s1 * c(0.5) + (v9.tanh() * c(0.9)).acos() * c(0.2)).tanh();
+                }
+                4 => {
+                    acc3 += d_log(w0[k10 % 4].sin().exp2().powi(2) + c(1.0), (x0 + v9).powi(2) + c(2.0)).tanh() * c(0.25);
+                    let v13 = ((x1 + v8).powi(2) + c(1.0)).sqrt();
+                    acc3 += v13.tanh() * c(0.25);
+                }
+                _ => {
+                    let x1: Dual64 = x2.asinh() - v[3];
+                    s1 *= c(0.5);
+                    s1 += c(0.25) * x1.tanh().sin();
+                }
+            }
+            let v16 = if !(n < 6 && gt((v9.tanh() * c(0.9)).acos(), x0, margin)) {
+                let v14 = d_to_radians(s2) * c(20.0);
+                (s1 * v8).sin().exp() + v14.sin()
+            } else if gt(d_atan2(x0.sin(), (w0[k10 % 4] * w0[k10 % 4] + c(0.5)).ln().powi(2) + c(0.5)), c(1.0), margin) || k10 % 3 == 1 {
+                let x1 = c(0.65) - s1.asinh();
+                s2 = s2.mul_add(c(0.8), (w0[(k10 + n) % 4] * c(std::f64::consts::FRAC_PI_4)).tanh() * c(0.25));
+                v9 + x1.tanh()
+            } else {
+                let v15 = (x1 * x1 + c(2.0)).sqrt().asinh();
+                w0[k6 % 4].asinh().cos() + v15.cos()
+            };
+            s1 = s1 * c(0.6) + x1.cos().sin() * c(0.4);
+            if k10 >= 6 || ge((v8 * v8 + c(1.5)).acosh(), c(1.0), margin) {
+                break d_to_radians(d_to_radians(s1) * c(20.0));
+            }
+            s2 *= c(0.75);
+            s2 += c(0.02) * v16.cos();
+        };
+        x0 * c(0.5) + x1.sin() + s1.tanh() + s2 + acc3.sin() + v8 + v9 - v17.cos()
+    }
+
+    pub fn prog_80_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (c(0.25) - x0).sin() * c(2.0);
+        let mut s1 = (v[n % 4].cos() + c(2.0)).cbrt();
+        let mut s2 = (d_hypot(x2, x1, margin).powi(2) + c(1.0)).log(2.0).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().fold(s2, |r, &p| r * c(0.5) + c(0.1) * (s0.cos().exp2() + p.tanh()).cos());
+        if gt(x0, c(0.75) * v4, margin) {
+            let v5 = ((v[n % 4] * v[n % 4] + c(1.0)).recip().powi(2) + c(1.0)).log10();
+            let v6 = d_min(v5, v4, margin).atan();
+            s0 = (s0 * c(0.75) + v6.sin() * c(0.02)).sin();
+        } else if le(d_clamp((x0.powi(2) + c(1.0)).cbrt(), -c(1.5), c(1.5), margin), s2, margin) || n < 4 {
+            s0 = (s0 * c(0.75) + d_to_degrees(v[0]) * c(0.01) * c(0.4)).sin();
+        } else {
+            s2 = s2 * c(0.6) + prog_15_dual(c(1.5), s2.cos().cos() * c(2.0), (s0 * x2).cos(), &v, n, margin).sin() * c(0.005);
+            if ge((v[1].cos().sinh().tanh() * c(0.9)).atanh(), c(0.25), margin) {
+                acc3 += (x2.cos() * c(0.5)).ln_1p();
+            }
+        }
+        let v7 = prog_10_dual(s1, c(0.25), c(0.25), v, n, margin);
+        let v10 = match n % 2 {
+            0 => (x1.sin() * c(1.5)).cosh(),
+            1 => {
+                let v8 = v4 / (x1 * x1 + c(1.5));
+                acc3 + v8.tanh()
+            }
+            _ => {
+                let v9 = (s1 / (acc3.powi(2) + c(0.5))).cos();
+                (d_abs(v9, margin).cos() * c(0.5)).ln_1p()
+            }
+        };
+        let mut m11: Dual64 = prog_0_dual(d_abs(v[n % 4], margin).tanh(), c(1.2), s0.mul_add(x0, x2).sin() * c(2.0), v, n, margin).sin();
+        for i in 0..n {
+            let c12 = match i {
+                0 => c(1.5) - v10,
+                2 => s1 + v10 + (v7 + c(1.5)),
+                3 | 5 => (v[3] + v[i % 4]) * c(1.5),
+                _ => v[i % 4] * c(0.25),
+            };
+            m11 = d_min(m11, c12, margin);
+        }
+        acc3 += m11.cos() * c(0.005);
+        s1 = s1.mul_add(c(0.8), (x0.sin() * c(0.9)).acos().tanh() * c(0.05));
+        s1.sin() + s2 * c(0.25) - acc3 * c(0.25) + v7.sin() - v10
+    }
+
+    pub fn prog_81_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (d_max(x2, v[n % 4], margin).powi(2) + c(2.0)).sqrt().cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        for i in (0..n).rev() {
+            let v3 = match i {
+                0 => {
+                    for &u in v.iter() {
+                        acc1 -= c(0.02) * prog_4_dual(v[i % 4].sin().exp().sin(), (u * u + c(1.0)).log(2.0).cos().cos(), (x0.atan().sin() * c(0.9)).atanh().cos() * c(2.0), v, 4, margin).cos();
+                        acc1 += (u.sin().sinh().cos() * c(0.9)).atanh() * c(0.05);
+                    }
+                    let v2 = prog_75_dual(x2, x1, (x2.sin() * c(0.9)).atanh().tanh(), &v, n, margin);
+                    (s0.cos() * c(1.2)).tan() + v2.tanh()
+                }
+                1 => x2 * x1,
+                2..=3 => (s0.tanh() * c(0.5)).ln_1p(),
+                _ => ((x1 - x0).powi(2) + c(1.0)).log2(),
+            };
+            let v4 = x2.powi(3) / c(2.0);
+            let v7 = if lt(x0.sin().exp(), v[i % 4] + s0, margin) {
+                let v5 = x1 * x1;
+                v[(i + n) % 4] + v5
+            } else {
+                let v6 = v4;
+                return (x0.powi(2) + c(0.5)).ln() + v6.cos()
+            };
+            s0 = s0 * c(0.8) + s0.powi(3).cos() * c(0.01);
+            s0 *= c(0.75);
+            s0 += c(0.005) * (v3.sin() - v4.sin() + v7.sin()).cos();
+        }
+        let mut m8 = c(0.25) * x1;
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            m8 = d_max(m8, fi + v[i % 4], margin);
+        }
+        acc1 -= m8.sin();
+        for i in (1..=3).step_by(2) {
+            acc1 -= (-m8).cos();
+            s0 = (s0 * c(0.75) + (x0.tanh() * c(2.0)).cosh() * c(0.02)).sin();
+            if ge(v[i] + v[n % 4], x2, margin) {
                 break;
             }
         }
-        let v3 = d_atan2(c(1.5_f64), x1);
-        let v4 = if lt(v[2].tanh(), c(0.0), margin) {
-            x2 + x1
-        } else {
-            d_atan2(v3.powi(2) + c(0.5), v3)
-        };
-        for i in 0..n {
-            let fi = c(i as f64);
-            let v5 = v.iter().copied().map(|p| s0 + p.cos()).sum::<Dual64>();
-            let v7: Dual64 = if k2 < 3 && ge(v5, (x2.tanh() + c(2.0)).cbrt(), margin) {
-                acc1 += c(0.25) * (fi.sin() * c(0.9)).asin().asinh();
-                v4 / (v3.powi(2) + c(0.5)) + v5
-            } else if ge(v4.sin(), c(0.5), margin) {
-                let v6 = prog_22_dual((x0 + v3).sin() * c(2.0), c(2.0), x2, v, k2, margin);
-                (x0 * x0 + c(0.5)).recip() + v6.cos()
+        for _ in 0..6 {
+            s0 = (s0 * c(0.75) + (s0 - (x0 + x2)) * c(0.05)).sin();
+            let v9 = if le((d_hypot(x1, x0, margin).powi(2) + c(0.5)).recip(), m8, margin) || n % 2 == 0 {
+                acc1 += (m8 + x2).cos() * c(0.25);
+                d_atan2(x2 * x2, (s0 * s0 + c(1.0)).cbrt().powi(2) + c(1.0))
             } else {
-                return d_atan2((x1.cos() * c(0.9)).acos().powi(2) + c(0.5), s0.sin().exp2())
+                m8.cos().exp_m1()
             };
-            acc1 += c(0.25) * fi.tanh().tanh().exp().tanh();
-            s0 = c(0.5) * s0 + c(0.005) * v7.cos().sin();
+            acc1 -= c(0.25) * v9.sin();
         }
-        match n {
-            0..=1 => {
-                s0 *= c(0.75);
-                s0 -= c(0.02) * (s0.tanh() * c(0.9)).acos().cos();
-                if lt(acc1 / (x2.powi(2) + c(1.0)), c(0.0), margin) {
-                    s0 *= c(0.75);
-                    s0 += c(0.1) * (v[n % 4] * v[n % 4] + c(1.0)).log2().cos();
-                    acc1 += d_hypot(v4, v3, margin).cos();
-                } else {
-                    let v8 = (v[(k2 + n) % 4].tanh() * c(1.5)).sinh();
-                    acc1 += v8.sin();
-                }
-            }
-            2 | 4 => {
-                let v9 = prog_68_dual(x2.tanh().exp().cos().sinh().tanh(), c(0.25), x2, v, k2, margin);
-                s0 = s0.mul_add(c(0.6), v9.sin().cos() * c(0.005));
-            }
-            5 => {
-                acc1 += ((v3 - x2).tanh() * c(1.2)).tan().sin() * c(0.25);
-                acc1 += c(0.25) * (acc1 - v4 + v3).sin();
+        if lt(d_clamp(-x0, x0.tanh() - c(1.5), x0.atan().tanh() + c(1.5), margin), c(0.5), margin) {
+            return m8 + x0;
+        }
+        let mut m10: Dual64 = -c(0.5);
+        for i in 1..n {
+            let c11 = match i + n {
+                0..=1 => v[(i + n) % 4] * v[n % 4] * (c(0.25) - x2),
+                2 | 4 => v[(i + n) % 4] * c(1.5) * v[(i + n) % 4].powi(2),
+                5..=7 => v[(i + n) % 4] / ((m8 + x1) * (m8 + x1) + c(1.0)),
+                _ => x0 / (v[(i + n) % 4] * v[(i + n) % 4] + c(0.5)),
+            };
+            m10 = d_min(d_max(c11, m10, margin), c(2.0), margin);
+        }
+        s0 = c(0.75) * s0 + c(0.01) * m10.cos().cos();
+        s0.cos() + acc1.cos()
+    }
+
+    pub fn prog_82_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (x0 * x0 + c(0.5)).recip();
+        let mut s1 = x1.sin();
+        let mut s2 = d_abs(x2, margin).cos();
+        let mut acc3: Dual64 = c(0.0);
+        match n % 2 {
+            0 => {
+                s1 *= c(0.75);
+                s1 += c(1.0) * acc3.asinh().sin();
             }
             _ => {
-                let v10 = d_hypot(v[k2 % 4] + v3, (x2 * x2 + c(1.0)).recip(), margin);
-                acc1 += v10.cos();
+                s1 *= c(0.75);
+                s1 += c(0.005) * prog_52_dual(s0, d_max(v[3], s1, margin).mul_add(d_log(v[1] * v[1] + c(1.0), x1 * x1 + c(2.0)), s0 + s1).tanh() * c(2.0), s1, v, 6, margin).tanh();
             }
         }
-        let v11: Dual64 = v3 + s0;
-        acc1.cos() + v4.sin() + v11 + d_min(c(1.5_f64), v4, margin)
+        let mut m4 = prog_10_dual(s1, d_max(v[n % 4], (v[n % 4] * v[n % 4] + c(1.0)).powi(-3), margin).sin(), ((s2.powi(2) + c(1.0)).log2() / ((acc3 - s0).powi(2) + c(1.5))).tanh() * c(2.0), v, n, margin).sin();
+        for i in 0..n {
+            let fi = c(i as f64);
+            let c5 = v[(i + n) % 4] * v[i % 4];
+            m4 = d_min(c5, m4, margin);
+            s0 = s0 * c(0.75) + (s2.mul_add(fi, s0).powi(2) + c(1.0)).log2().cos() * c(0.02);
+        }
+        acc3 -= m4.sin() * c(0.005);
+        let v6 = match n % 3 {
+            1 => ((x0.sin() * c(0.9)).atanh().powi(2) + c(1.5)).acosh(),
+            _ => prog_4_dual(s0.tanh(), (x2 * x2 + c(2.0)).acosh().sin() * c(2.0), ((x1.powi(2) + c(0.5)).cbrt() + x1.asinh()).cos() * c(2.0), v, 3, margin),
+        };
+        let v7 = prog_0_dual(s2, x1, (v[n % 4] * v[n % 4] + c(1.0)).powi(-3).sin() * c(2.0), v, 5, margin);
+        s2 = (s2 * c(0.75) + v[n % 4].powi(3) * c(0.02)).tanh();
+        s0 * c(0.25) - s2.sin() - acc3 * c(0.75) - v6 * c(0.5) - v7 * c(1.5)
+    }
+
+    pub fn prog_83_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.sin().exp().sin() * c(2.0);
+        let mut s1: Dual64 = d_max(x2, v[0], margin).powi(2).sin() * c(2.0);
+        let mut s2: Dual64 = (x0 + d_to_degrees(x1) * c(0.01)).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            for j in (1..=3).step_by(2) {
+                let fj = c(j as f64);
+                if ge(fj / ((s1 * s1).ln_1p().powi(2) + c(1.0)), d_atan2(fi, v[3 - i].powi(2) + c(1.0)), margin) {
+                    acc3 += c(0.25) * ((c(SCALE) + x2) / (v[3].atan().powi(2) + c(1.0))).tanh();
+                    break;
+                }
+                let v4 = v.iter().fold(v[j], |r, &p| r * c(0.75) + c(0.1) * (p + r).tanh());
+                acc3 += (x0.sin() * c(0.9)).asin().cos() * c(0.25);
+                acc3 += c(0.25) * v4.sin().tanh();
+            }
+            if gt(v[(i + n) % 4].cos() * (s2.tanh() + c(2.0)).cbrt(), c(0.0), margin) {
+                let v5 = fi + v[(i + n) % 4];
+                s2 *= c(0.5);
+                s2 += c(0.5) * v5.cos().sin();
+            } else if gt(x1 + v[3 - i], v[i], margin) || i % 2 == 0 {
+                let v6 = prog_4_dual(c(1.5), x0, (s1.tanh() * c(0.9)).atanh().tanh() * c(2.0), v, i, margin);
+                s1 *= c(0.6);
+                s1 -= c(0.005) * v6.tanh();
+            }
+            acc3 += c(0.5) * v[1].cos().cos();
+        }
+        let v7 = prog_27_dual(s2, (v[n % 4].cos() * c(0.9)).atanh().tanh().exp2().cos(), (s2 + x0).asinh().cos() * c(2.0), &v, n, margin);
+        let v8: Dual64 = prog_10_dual(c(0.25), x0, s0, v, n, margin);
+        for _ in (0..5).rev() {
+            let v9 = x1.powi(3);
+            acc3 += c(0.25) * v9.tanh();
+        }
+        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_4_dual(x0, (-q).tanh() * c(2.0), ((x2.powi(2) + c(1.5)).acosh().powi(2) + c(1.0)).log2().cos(), v, n, margin) + p.sin()).sum::<Dual64>();
+        let mut k11 = 0;
+        loop {
+            k11 += 1;
+            if ge(x2, -c(1.0), margin) {
+                break;
+            }
+            for j in 0..n {
+                acc3 += (c(0.75) - v[j % 4]).sin() * c(0.05);
+                let v12 = v10 - (s0.tanh() + c(2.0)).cbrt();
+                acc3 -= c(0.05) * v12.cos();
+            }
+            acc3 += prog_75_dual(x2.tanh(), (v10.powi(2) + c(0.5)).sqrt().sin() * c(2.0), c(0.25), &v, n, margin).cos() * c(0.05);
+            if k11 >= 4 || gt(v[k11 % 4], v8, margin) {
+                break;
+            }
+        }
+        s0 = c(0.8) * s0 + c(0.005) * prog_75_dual(x2, x2.cos().exp_m1().powi(2).cos(), x1, &v, k11, margin).tanh();
+        s0 + s1 * c(1.5) + acc3.cos() + v7.tanh() + v8.cos() - v10.tanh() - prog_4_dual((-x0).sin() * c(2.0), c(0.25), x2, v, 1, margin)
+    }
+
+    pub fn prog_84_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2 / (x2.powi(2) + c(1.5));
+        let mut s1 = (x2 - c(0.35)).cos().exp_m1();
+        let mut s2: Dual64 = (v[n % 4] - s1).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            let mut k5 = 0;
+            while k5 < 4 && gt(d_atan2(x2.asinh().powi(2) + c(1.0), (x2.sin() * c(0.9)).atanh()), x0 + s1, margin) {
+                k5 += 1;
+                match k5 + k4 {
+                    0 => {
+                        s0 = c(0.6) * s0 + c(0.4) * s2.atan().sin();
+                        break;
+                    }
+                    1 => {
+                        let v6 = prog_4_dual(x1, x0, c(1.2), [v[0], v[1], v[2], v[3]], k4, margin);
+                        acc3 += c(0.05) * v6.cos();
+                    }
+                    g if g > 2 => {
+                        s2 = s2 * c(0.8) + (v[2] + x1).cos() * c(0.1);
+                        let v7: Dual64 = x0 + x2;
+                        s1 = c(0.5) * s1 + c(0.25) * v7.cos().sin();
+                    }
+                    _ => {
+                        let v8 = -s1;
+                        let v9 = ((x0 * x0 + c(0.5)).ln().sin() * c(0.9)).atanh();
+                        acc3 += (v8.sin() + v9.sin()).tanh() * c(0.05);
+                    }
+                }
+                if ge(d_to_degrees(s0) * c(0.02), -c(1.0), margin) {
+                    continue;
+                }
+                acc3 -= c(0.05) * (x1.tanh() * c(2.0)).sinh().cos();
+            }
+            for &u in v.iter() {
+                let v10 = (x0.cos() * c(0.9)).atanh().cos().cosh();
+                acc3 += c(0.05) * u.cos();
+                s0 = s0 * c(0.8) + (x2 - s2).sin() * c(0.1);
+                acc3 += c(0.05) * v10.tanh();
+            }
+            let v11 = prog_4_dual(x0, s0, (x1 * x1).cos(), [v[0], v[1], v[2], v[3]], k4, margin);
+            s1 = (s1 * c(0.8) + x0 / (s1 * s1 + c(1.5)) * c(0.1)).sin();
+            if k4 >= 6 || le(s1.sin().exp2(), -c(1.0), margin) {
+                break;
+            }
+            acc3 += v11.sin().cos() * c(0.02);
+        }
+        let mut m12 = 0;
+        for _ in 0..6 {
+            s2 = (s2 * c(0.8) + ((x1.powi(2) + c(0.5)).ln() - (x1.powi(2) + c(1.0)).recip()) * c(0.05)).sin();
+            s1 = c(0.5) * s1 + c(0.5) * (c(0.5) - (x0.tanh() * c(0.5)).ln_1p()).sin();
+            if gt(d_to_radians(x1) * c(50.0), c(0.0), margin) && k4 % 3 == 1 {
+                m12 += 1;
+            }
+        }
+        let c13 = c(m12 as f64);
+        let v14 = v.iter().copied().map(|p| d_copysign(c(2.0_f64), x1, margin) + p.cos()).sum::<Dual64>();
+        let mut k15 = 0;
+        while k15 < 5 && lt((s0.tanh() * c(2.0)).sinh(), c(0.0), margin) {
+            k15 += 1;
+            for j in 0..4 {
+                let v18 = match j {
+                    0 => {
+                        let v16 = v[2].cos().exp2();
+                        (x0 * x0 + c(2.0)).acosh() + v16.cos()
+                    }
+                    g if g > 1 => {
+                        let v17 = v14.cos().sin();
+                        c(2.5) * v17
+                    }
+                    _ => x0.cos().exp2(),
+                };
+                s0 = c(0.8) * s0 + c(0.02) * (s1.cos() * c(2.0)).sinh().cos();
+                s1 = (s1 * c(0.5) + v18.cos() * c(0.1)).tanh();
+            }
+            match k15 % 4 {
+                1 => {
+                    s0 = (s0 * c(0.75) + s2 / (c13.powi(2) + c(1.5)) * c(0.25)).sin();
+                }
+                2 => {
+                    acc3 += c(0.4) * (v14 + x0).tanh();
+                    if le(v[k15 % 4].atan(), c13 / (x2 * x2 + c(1.0)), margin) {
+                        break;
+                    }
+                }
+                3 => {
+                    s1 = (s1 * c(0.75) + (-c13) * c(1.0)).sin();
+                    s0 = s0.mul_add(c(0.6), (s0 + v[1]).tanh() * c(0.2));
+                    if le(x2, c(1.0), margin) {
+                        acc3 += c(0.25) * x0.powi(3).tanh();
+                        s1 *= c(0.8);
+                        s1 -= c(0.05) * (x0.powi(2) + c(0.5)).cbrt().sin();
+                    }
+                }
+                _ => {
+                    acc3 += c(0.4) * v14.tanh();
+                    if ge(d_atan2(v[k15 % 4].atan(), s1 * s1 + c(1.0)), v[k15 % 4], margin) || k15 > 1 {
+                        let v19: Dual64 = (c13.cos().powi(2) + c(0.5)).sqrt();
+                        s2 *= c(0.6);
+                        s2 += c(0.4) * (x0.powi(2) + c(0.5)).sqrt().cos();
+                        s2 = (s2 * c(0.8) + v19.tanh() * c(1.0)).tanh();
+                    } else if k4 % 3 == 1 {
+                        s0 = (s0 * c(0.8) + x1.cos() * c(0.2)).sin();
+                        acc3 += v[k15 % 4].mul_add(c13 - s0, (c13.tanh() * c(1.2)).tan()).cos() * c(0.4);
+                    } else {
+                        let v20 = s2 / (s1 * s1 + c(1.0));
+                        s1 = s1.mul_add(c(0.6), ((c(2.5) - x0) * (v[(k15 + n) % 4].powi(2) + c(0.5)).ln()).cos() * c(0.05));
+                        s2 = s2.mul_add(c(0.75), v20.sin() * c(0.1));
+                    }
+                }
+            }
+            if gt((x2.tanh() + c(2.0)).cbrt(), c13, margin) {
+                let v21 = x2;
+                acc3 += c(0.4) * x0.tanh();
+                if ge((x2 + v14).cos(), -c(0.5), margin) {
+                    let v22 = x1;
+                    acc3 += c(0.4) * d_atan2(v22.powi(2) + c(1.0), x1).sin();
+                } else if ge(v21.powi(3) / (d_log(v21.powi(2) + c(1.0), v21.powi(2) + c(2.0)).powi(2) + c(1.5)), -c(0.5), margin) {
+                    s2 = s2.mul_add(c(0.5), d_min(s2, v14, margin).cos() * c(0.5));
+                } else {
+                    acc3 += c(0.4) * (x2.powi(2) + c(0.5)).ln().tanh();
+                    let v23 = x0.tanh() + (v21.sin() * c(1.5)).sinh();
+                    acc3 += c(0.4) * v23.tanh();
+                }
+                acc3 += c(0.4) * v21.sin().sin();
+            } else if lt(v14, -c(1.0), margin) && k4 < n {
+                acc3 += c(0.4) * (x0 / ((x0 * x0 + c(1.0)).sqrt().powi(2) + c(0.5))).tanh();
+            }
+            s1 = (s1 * c(0.6) + (x2 * x2 + c(1.0)).recip() * c(0.5)).tanh();
+        }
+        let v25 = if lt(v[2].cos().sinh(), c(0.25), margin) {
+            ((v14 * v14 + c(1.0)).log10().powi(2) + c(2.0)).sqrt()
+        } else if gt(v14 + c(0.65), c13, margin) {
+            let x0 = x0.sin() + v[1];
+            let v24 = x0;
+            d_clamp(v24, x0.sin() - c(1.5), v24.cos() + c(1.5), margin)
+        } else {
+            d_abs(x0, margin)
+        };
+        x0 * c(0.25) + s0 + s1 + s2.cos() + acc3.sin() + c13.sin() + v25.cos()
+    }
+
+    pub fn prog_85_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (d_hypot(v[2], x2, margin) - v[2].atan()).tanh() * c(2.0);
+        let mut s1 = d_atan2(c(3.0_f64), x0).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); 4];
+        for i in 0..n {
+            a3[i % 4] += (x2 + c(0.8)).sin().sin() * c(0.25);
+            acc2 -= c(0.25) * prog_4_dual(x2, s0, x1, [v[0], v[1], v[2], v[3]], 0, margin).cos();
+        }
+        if ge(d_atan2(c(3.0_f64), s1), (x1.tanh() * c(1.2)).tan(), margin) {
+            s1 = (s1 * c(0.8) + a3[n % 4] * c(0.4)).sin();
+            for &t in v.iter() {
+                s0 *= c(0.5);
+                s0 += c(0.005) * prog_0_dual((-(s0 + x1)).cos(), (x2.tanh() * c(2.0)).cosh().tanh(), c(0.5), a3, n, margin).tanh();
+                let mut m4 = prog_4_dual(x2, (x2.cos() * c(0.5)).ln_1p().tanh() * c(2.0), (t.sin() - (x2 - t)).cos() * c(2.0), a3, n, margin).cos();
+                for j in 1..n {
+                    match j {
+                        3 => {
+                            s0 = s0 * c(0.8) + d_max(-c(3.0_f64), s0, margin).atan().sin() * c(0.2);
+                            if j % 2 == 0 {
+                                continue;
+                            }
+                            s1 = s1 * c(0.5) + s1.tanh() * c(0.5);
+                        }
+                        4 => {
+                            break;
+                        }
+                        5 => {
+                            s1 = c(0.5) * s1 + c(0.1) * (d_abs(t, margin) - (x2.cos() * c(0.9)).asin()).sin();
+                        }
+                        _ => {
+                            let v5 = v[j % 4] - c(0.35);
+                            acc2 += c(0.1) * d_atan2(x0, t * t + c(1.0)).cos();
+                            s0 = s0.mul_add(c(0.8), v5.sin() * c(0.2));
+                        }
+                    }
+                    let c6: Dual64 = match j {
+                        0..=2 => x0.tanh(),
+                        3 => (v[(j + n) % 4].sin().sin() * c(0.9)).asin(),
+                        4 => x0,
+                        _ => v[j % 4] * c(1.2),
+                    };
+                    m4 = d_min(m4, c6, margin);
+                }
+                acc2 += m4.cos() * c(0.02);
+                let mut m7 = s1;
+                for &u in v.iter() {
+                    let c8 = if n % 3 == 1 {
+                        c(0.75) * u.mul_add(u, u)
+                    } else {
+                        u + c(0.5)
+                    };
+                    m7 = d_min(m7, c8, margin);
+                }
+                s0 = s0 * c(0.75) + m7.sin().cos() * c(0.05);
+            }
+        } else {
+            let x0 = d_log(c(1.5_f64), (x0 / (x0 * x0 + c(0.5))).powi(2) + c(2.0));
+            s1 *= c(0.6);
+            s1 -= c(0.1) * x0.sin().cos();
+        }
+        let mut m9 = 0;
+        for (i, &t) in a3.iter().enumerate() {
+            let v10 = match i % 2 {
+                0 => {
+                    acc2 += c(0.5) * (x1 * t);
+                    c(1.2) - t
+                }
+                1 => {
+                    let x2: Dual64 = d_clamp(x2, t.sin() - c(1.5), (t - v[1]).cos() + c(1.5), margin);
+                    (x2 * x2 + c(0.5)).recip()
+                }
+                _ => d_to_degrees(t) * c(0.01),
+            };
+            if gt(d_atan2(x0, s0.powi(2) + c(0.5)), c(1.0), margin) {
+                m9 += 1;
+            }
+            if i > 2 {
+                acc2 += c(0.02) * prog_4_dual(d_atan2(a3[3 - i].powi(2) + c(0.5), a3[3 - i]).sin(), s0, v10, [v[0], v[1], v[2], v[3]], i, margin).cos();
+                s1 = s1 * c(0.75) + v[1].sin().sin() * c(0.25);
+            }
+            s1 = s1.mul_add(c(0.6), s0.tanh() * c(0.4));
+            s0 = (s0 * c(0.6) + v10.sin() * c(0.1)).tanh();
+        }
+        match m9 {
+            1..=2 => {
+                acc2 += d_abs(v[m9 % 4], margin).cos();
+                s0 = c(0.75) * s0 + c(0.02) * ((v[m9 % 4] * v[m9 % 4] + c(0.5)).cbrt().powi(2) + c(1.5)).acosh().cos();
+            }
+            g if g > 4 => {
+                acc2 += prog_19_dual(a3[0].tanh().cos(), d_clamp(a3[0], -c(0.5), c(0.5), margin).tanh(), (a3[0].powi(3) - c(0.8)).sin() * c(2.0), a3, m9, margin).tanh() * c(0.02);
+            }
+            _ => {
+                s0 = s0.mul_add(c(0.75), v[0].sin().cosh().cos().tanh() * c(0.2));
+            }
+        }
+        let v11 = prog_19_dual((d_abs(a3[m9 % 4], margin) / (a3[m9 % 4].sin() + c(2.0))).tanh(), (a3[m9 % 4] / (a3[m9 % 4].cos() + c(2.0)) + a3[m9 % 4]).tanh(), x0, [v[0], v[1], v[2], v[3]], m9, margin);
+        let mut k12 = 0;
+        while k12 < n + 1 {
+            k12 += 1;
+            if le((v11 * v11).ln_1p(), -c(1.0), margin) {
+                s1 = s1.mul_add(c(0.75), s1 / (s1 * s1 + c(1.5)) * c(0.2));
+                if lt(v11.mul_add(s0, x1), c(0.0), margin) {
+                    s0 = (s0 * c(0.75) + (s0.tanh() * c(0.5)).ln_1p() * c(0.25)).sin();
+                    continue;
+                }
+            } else if le((s1.tanh() * c(1.5)).cosh(), c(0.5), margin) || k12 % 2 == 0 {
+                s0 = s0 * c(0.5) + s0.tanh().exp().sin() * c(0.1);
+                let v13: Dual64 = x1;
+                acc2 += v13.tanh().sin() * c(0.25);
+            }
+            s0 = (s0 * c(0.75) + (s0 - x0) * c(0.1)).tanh();
+            let v14 = d_log(c(2.0_f64), (x2 / (a3[n % 4].powi(2) + c(1.5))).powi(2) + c(2.0));
+            acc2 -= c(0.25) * v14.tanh();
+        }
+        match k12 % 3 {
+            0 => {
+                s1 = (s1 * c(0.75) + x2.cos().exp_m1() * c(0.05)).sin();
+                s1 = s1 * c(0.6) + (x1.sin().sin() * c(0.9)).atanh().cos() * c(0.05);
+            }
+            1 => {
+                s1 = s1.mul_add(c(0.75), prog_4_dual(s0, x0, (a3[0].sin() + c(2.0)).cbrt().cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(0.005));
+                acc2 -= prog_4_dual(c(1.5), d_atan2(d_copysign(x0, x1, margin).powi(2) + c(0.5), a3[(k12 + m9) % 4]).tanh(), s0, [v[0], v[1], v[2], v[3]], m9, margin).cos() * c(0.005);
+                if !(m9 > 1 && ge(d_to_radians(x1) * c(50.0) + v[m9 % 4] * x1, -c(1.0), margin)) {
+                    acc2 -= prog_4_dual(((v[m9 % 4] * v[m9 % 4] + c(1.0)).log2() + (c(2.0) - x1)).tanh(), c(2.0), s1, a3, 3, margin).tanh() * c(0.005);
+                } else if ge(a3[m9 % 4] / (v[0] * v[0] + c(0.5)), (x2 * x2 + c(1.5)).acosh(), margin) {
+                    let v15 = prog_4_dual(c(0.5), x2, (x0 - (v[k12 % 4] * v[k12 % 4] + c(2.0)).ln()).cos() * c(2.0), [v[0], v[1], v[2], v[3]], 5, margin);
+                    s0 = s0 * c(0.8) + v15.cos().tanh() * c(0.005);
+                }
+            }
+            _ => {
+                s1 = c(0.8) * s1 + c(0.5) * (x2 * c(std::f64::consts::FRAC_1_PI));
+            }
+        }
+        s0 + s1.cos() + acc2.cos() + v11.sin()
+    }
+
+    pub fn prog_86_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.powi(2) + c(1.0)).cbrt();
+        let mut s1 = ((x2 - s0) * x0).sin() * c(2.0);
+        let mut s2: Dual64 = v[n % 4].sin().exp().tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4: Dual64 = prog_52_dual(c(1.2), d_clamp(x0, -c(0.5), c(0.5), margin).cos() * c(2.0), d_min(v[1], v[n % 4], margin).tanh(), v, n, margin);
+        let v6 = if le(d_hypot(x1, s2, margin), acc3.cos().exp(), margin) {
+            let v5 = prog_10_dual(s1, s2, acc3, v, n, margin);
+            prog_27_dual(v4.tanh(), s0.sin(), acc3, &v, n, margin) + v5.cos()
+        } else {
+            acc3.sin()
+        };
+        let mut m7 = v6.cos();
+        for i in 1..n {
+            m7 = d_max(d_min(m7, d_to_degrees(v4) * c(0.01) + v[i % 4].sin(), margin), -c(1.5), margin);
+        }
+        acc3 += c(0.005) * m7.tanh();
+        let mut a8 = [c(0.0); 4];
+        for i in 0..4 {
+            if i % 2 == 0 {
+                a8[i] = d_log(s0 * s0 + c(1.0), v4 * v4 + c(2.0));
+            } else {
+                a8[i] = v[i].powi(3);
+            }
+        }
+        let mut k9 = 0;
+        while k9 < 4 {
+            k9 += 1;
+            s0 = c(0.8) * s0 + c(0.05) * v4.cos().exp_m1().cos();
+            acc3 += c(0.5) * (-a8[0]).tanh();
+            match k9 + n {
+                0..=1 => {
+                    acc3 += c(0.01) * prog_4_dual((s2.tanh() * c(0.9)).acos().cos() * c(2.0), (x1.powi(2) + c(2.0)).acosh().sin() * c(2.0), ((m7 * m7 + c(2.0)).acosh() + d_atan2(c(1.5_f64), v4)).sin() * c(2.0), v, k9, margin).cos();
+                    s1 = c(0.75) * s1 + c(0.75) * (x2.sin() + c(2.0)).cbrt().sin();
+                }
+                2 => {
+                    s1 = c(0.6) * s1 + c(0.4) * v[3].cos();
+                }
+                3 => {
+                    let x2 = x2.sin().exp();
+                    acc3 -= x2.tanh().cos() * c(0.5);
+                }
+                _ => {
+                    acc3 += (m7 * c(std::f64::consts::FRAC_1_PI) + s0.tanh().exp_m1()).tanh() * c(0.5);
+                }
+            }
+        }
+        if n < 3 {
+            s1 = s1 * c(0.8) + (x0.sin() * c(1.2)).tan().sin() * c(0.02);
+            s2 = (s2 * c(0.5) + prog_4_dual((x2 / (x1.sin().powi(2) + c(0.5))).tanh() * c(2.0), d_to_radians(x0).cos() * c(2.0), (x0.sin() * c(0.9)).asin().sin() * c(2.0), v, k9, margin) * c(0.005)).tanh();
+        } else {
+            s1 = s1.mul_add(c(0.5), x2.sin().cos().exp_m1().tanh() * c(0.1));
+            if le((x1 * x1 + c(2.0)).acosh(), c(0.5), margin) && k9 == 4 {
+                let v10: Dual64 = prog_75_dual(d_clamp(v[k9 % 4], -c(0.5), c(0.5), margin).sin(), (x0.sin() * c(0.9)).asin().tanh(), a8[3].tanh() * c(2.0), &v, k9, margin);
+                s1 *= c(0.8);
+                s1 += c(0.005) * v10.tanh().sin();
+            } else if gt(prog_0_dual(c(2.0), s2, s1, v, n, margin), c(0.0), margin) {
+                s2 = c(0.6) * s2 + c(0.02) * (x2.sin() * c(1.2)).tan().sin();
+            } else {
+                let v11 = x0.powi(3).cos().exp2();
+                s2 *= c(0.8);
+                s2 += c(0.2) * (v[k9 % 4] + c(1.2)).cos();
+                s1 = s1.mul_add(c(0.8), v11.sin().cos() * c(0.01));
+            }
+            acc3 += (x1.powi(2) + c(0.5)).sqrt().cos();
+        }
+        s0 * c(1.5) - s1.cos() + s2 + acc3.sin() + v4.tanh() - a8[0].sin() + x0.sin()
+    }
+
+    pub fn prog_87_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.powi(2) + c(0.5)).recip();
+        let mut s1 = (v[3] - x0).powi(2).sin() * c(2.0);
+        let mut s2 = (d_log(c(1.5_f64), x0.powi(2) + c(2.0)).cos() * c(0.9)).acos().sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = prog_54_dual((x1.sin() + c(2.0)).cbrt().sin() * c(2.0), s1, c(0.75), v, n, margin);
+        let v6 = if le(x1.sin() + (s1.tanh() + c(2.0)).cbrt(), v4, margin) {
+            x2.sin().exp2()
+        } else {
+            let v5 = d_abs(acc3, margin).mul_add(acc3 * c(0.25), x0.cos().exp2());
+            (d_abs(v5, margin).sin() * c(0.9)).atanh()
+        };
+        let mut a7 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a7[i] = d_atan2(t * t + c(1.0), t);
+            s2 = c(0.8) * s2 + c(0.1) * v[3].tanh().cosh().tanh();
+        }
+        acc3 += v6.sin() * c(0.5);
+        let mut k8 = 0;
+        let v11 = loop {
+            k8 += 1;
+            s0 = (s0 * c(0.6) + (v6 * v6 + c(0.5)).sqrt() * c(0.4)).sin();
+            let v10 = match n % 2 {
+                0 => v[k8 % 4].sin(),
+                1 => {
+                    let v9 = a7[k8 % 4];
+                    d_hypot(a7[k8 % 4].cos(), d_powf(c(0.5_f64), x0.cos()), margin) + v9.cos()
+                }
+                _ => v6.cos(),
+            };
+            if k8 >= 6 || le(v10 * a7[k8 % 4], c(0.0), margin) {
+                break x2.sin().cos().exp();
+            }
+        };
+        for &t in v.iter() {
+            for j in (0..=n).rev().step_by(2) {
+                let fj = c(j as f64);
+                let v12 = (t.sin() * c(1.2)).tan();
+                if ge(a7[j % 4] - c(0.3), c(0.35) * x0, margin) {
+                    s0 *= c(0.6);
+                    s0 -= c(0.4) * (-s0).sin();
+                    if le(((v6.powi(2) + c(1.0)).log10().powi(2) + c(0.5)).recip(), v[j % 4], margin) {
+                        break;
+                    }
+                    acc3 += c(0.1) * (x1 + fj).tanh();
+                    if lt(v11.sin().sinh(), c(0.5), margin) {
+                        continue;
+                    }
+                } else if lt((x1.powi(2) + c(2.0)).sqrt(), -c(1.0), margin) {
+                    let v4 = s1.cos();
+                    s2 = c(0.75) * s2 + c(0.01) * v4.sin().exp().powi(2).cos();
+                }
+                s1 = s1 * c(0.5) + ((v11 + c(0.1)).tanh() * c(0.9)).asin().cos() * c(0.2);
+                s1 *= c(0.6);
+                s1 += c(0.02) * v12.tanh().sin();
+            }
+            if le(t, v4.asinh(), margin) && k8 > 3 {
+                s1 = s1 * c(0.75) + v[3].cos().sin() * c(0.25);
+            } else if gt(prog_75_dual(v6, x0, (a7[k8 % 4].sin().sinh().tanh() * c(0.9)).acos().sin(), &v, n, margin), -c(1.0), margin) {
+                acc3 -= (t * c(1.25)).cos() * c(0.5);
+            } else {
+                acc3 += ((v11 - a7[0]).cos() * c(1.5)).sinh().cos() * c(0.5);
+                for j in 0..5 {
+                    s1 = (s1 * c(0.8) + d_abs(s1, margin) * c(0.2)).tanh();
+                    if ge(v[j % 4].asinh(), c(0.25), margin) {
+                        break;
+                    }
+                }
+            }
+            s2 = c(0.5) * s2 + c(0.02) * (v11 * s0 / (v[k8 % 4].tanh() + c(2.0))).tanh();
+        }
+        s0 - s1 - s2 * c(0.5) + acc3.sin() - a7[3] + v11 * c(0.5) + a7[3].sin()
+    }
+
+    pub fn prog_88_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0.mul_add(x2, x1) / c(1.5)).tanh() * c(2.0);
+        let mut s1 = (v[n % 4] * v[n % 4] + c(2.0)).sqrt().sin() * c(2.0);
+        let mut s2 = (s1.sin() * c(1.2)).tan().sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v5: Dual64 = if gt((x0.sin() * c(0.9)).atanh(), x1, margin) {
+            let x1 = v[3];
+            (x1 * x1).cos().exp()
+        } else {
+            let v4 = s2;
+            (v[n % 4].atan().powi(2) + c(0.5)).sqrt() + v4.tanh()
+        };
+        if lt(-d_atan2(c(1.5_f64), v5), s0, margin) || n > 1 {
+            return s0.sin().exp2() - x2;
+        }
+        for _ in 0..n {
+            s0 *= c(0.75);
+            s0 += c(0.05) * (s0.cos() * c(0.9)).atanh().sin();
+            s2 *= c(0.5);
+            s2 += c(0.05) * (s2.cos() * c(2.0)).cosh().cos();
+        }
+        let v7 = if le((v[n % 4] * v[n % 4] + c(1.0)).ln(), c(0.0), margin) || n > 4 {
+            prog_23_dual(s2, s0, x2, v, n, margin)
+        } else {
+            let v6 = v[n % 4].tanh().cosh();
+            s0 = s0 * c(0.6) + s0 * c(0.3) * c(0.02);
+            (d_hypot(c(1.5_f64), v6, margin).powi(2) + c(1.0)).ln()
+        };
+        for _ in (0..n).rev() {
+            acc3 += c(0.25) * v7.cos().exp().sin();
+            let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| (s2.cos() * c(2.0)).cosh() + p.cos() + q.sin()).sum::<Dual64>();
+            s1 = (s1 * c(0.8) + v8.sin() * c(0.005)).sin();
+        }
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            if lt(v7, c(0.0), margin) {
+                let x0 = x0 - s2;
+                acc3 -= x0.sin().cos();
+            } else if gt((s2.powi(2) + c(0.5)).sqrt().atan(), c(1.0), margin) {
+                s0 = (s0 * c(0.75) + d_atan2(c(2.0_f64), s0).tanh() * c(1.0)).sin();
+                if lt(((s0 * s0).ln_1p().powi(2) + c(1.0)).log(10.0), -c(0.25), margin) {
+                    let v10 = d_clamp(x1, v5.sin() - c(1.5), d_clamp(x0, -c(1.5), c(1.5), margin).sin() + c(1.5), margin);
+                    acc3 += v10.cos().sin();
+                } else if le((s2 - x0) / c(1.5), c(0.0), margin) {
+                    acc3 -= x2.cos();
+                    s2 = (s2 * c(0.5) + s0 * c(0.5)).tanh();
+                } else {
+                    let v11 = (s1 * s1 + c(1.0)).sqrt();
+                    s2 = s2.mul_add(c(0.6), s0.powi(3).sin() * c(0.05));
+                    s0 *= c(0.5);
+                    s0 += c(0.5) * v11.tanh();
+                }
+            } else {
+                s0 = c(0.5) * s0 + c(0.05) * ((s0 * s0 + c(1.0)).cbrt() - (v[k9].tanh() * c(1.2)).tan()).sin();
+                acc3 += (x2 * x2 + c(0.5)).powf(0.3).cos();
+                match k9 {
+                    2 => {
+                        acc3 -= (c(1.25) - x1).sin();
+                        break;
+                    }
+                    _ => {
+                        let v12 = d_powf(c(3.0_f64), (s2.tanh() * c(0.9)).atanh().tanh());
+                        s0 *= c(0.5);
+                        s0 -= c(0.02) * v12.tanh().cos();
+                    }
+                }
+            }
+            let v13 = s2 + c(0.3) + c(0.35);
+            let v14 = d_to_degrees(v13) * c(0.01);
+            s2 *= c(0.5);
+            s2 += c(0.4) * (v14.powi(2) + c(2.0)).acosh().tanh();
+            if k9 >= 2 || le(v5, c(0.0), margin) {
+                break;
+            }
+        }
+        s0 + s1 * c(1.5) + s2 - acc3.cos() + v7.sin()
+    }
+
+    pub fn prog_89_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_clamp(x1 / (v[n % 4].powi(2) + c(1.5)), -c(0.5), c(1.5), margin);
+        let mut s1 = (x2.tanh() * c(0.9)).asin();
+        let mut acc2: Dual64 = c(0.0);
+        let mut m3 = 0;
+        for i in 0..3 {
+            s1 = c(0.5) * s1 + c(0.1) * (x2 * x1).tanh();
+            if ge(s1.powi(3) * (x2.powi(2) + c(2.0)).ln(), -c(0.5), margin) {
+                m3 += 1;
+            }
+            s0 = s0 * c(0.75) + v[(i + m3) % 4].cos() * c(0.25);
+        }
+        match m3 {
+            0 => {
+                let v4 = d_powf(v[(m3 + n) % 4] * v[(m3 + n) % 4] + c(1.0), v[(m3 + n) % 4].cos());
+                s1 *= c(0.8);
+                s1 += c(0.01) * ((s1 + x0).powi(2) + c(0.5)).cbrt().sin();
+                s1 = s1.mul_add(c(0.75), v4.tanh().tanh() * c(0.02));
+            }
+            1 | 3 => {
+                s0 = s0.mul_add(c(0.6), (s0.powi(2) + c(1.5)).acosh().asinh().sin() * c(0.05));
+            }
+            4..=5 => {
+                acc2 += ((s0 * v[2]).sin() * c(0.9)).asin().sin() * c(0.5);
+                acc2 -= d_min(c(0.5_f64), x1, margin).tanh();
+            }
+            _ => {
+                s1 = (s1 * c(0.6) + (acc2 * acc2 + c(2.0)).sqrt() * c(0.05)).tanh();
+            }
+        }
+        let v6 = match n {
+            0 => x0 / (x0 * x0 + c(1.0)),
+            1 | 3 => x0 * c(std::f64::consts::FRAC_1_PI) * c(std::f64::consts::LN_2),
+            4 => {
+                let v5 = d_abs(x0 - c(0.25), margin);
+                s1.tanh() + v5.cos()
+            }
+            _ => x2.cos(),
+        };
+        match m3 {
+            0 | 2 => {
+                s1 = s1.mul_add(c(0.75), (d_to_radians(v6).powi(2) + c(1.0)).ln() * c(1.0));
+                s1 = s1.mul_add(c(0.6), (s1 + v6).cos() * c(0.1));
+            }
+            3 | 5 => {
+                let v7 = prog_23_dual(d_hypot(x2, x0, margin).tanh() * c(2.0), s0, acc2.cos().tanh(), [v[0], v[1], v[2], v[3]], n, margin);
+                let v8 = (v6 * v6).ln_1p() + d_to_radians(v[2]) * c(50.0);
+                acc2 += (v7.tanh() + v8.cos()).sin() * c(0.005);
+            }
+            6 => {
+                s0 = s0.mul_add(c(0.5), prog_0_dual((s0 * c(0.8)).sin(), (x1 * v6 * s0).tanh() * c(2.0), acc2, [v[0], v[1], v[2], v[3]], n, margin).cos() * c(0.005));
+                acc2 += (v[m3 % 4] - x0).cos();
+                if lt(d_clamp(v6 * s1, -c(0.5), c(1.5), margin), c(0.5), margin) {
+                    s0 = (s0 * c(0.8) + prog_10_dual(v[m3 % 4].cos().exp_m1().tanh() * c(2.0), x1, x2, [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).sin();
+                } else if ge(d_min(s1 - v[n % 4], v[0] / (x0.powi(2) + c(0.5)), margin), c(0.5), margin) {
+                    acc2 += (v[n % 4].powi(2) + c(1.0)).log2().sin();
+                } else {
+                    let v9: Dual64 = prog_75_dual(x1, s1, x2, v, 1, margin);
+                    let v6 = x2.cos().exp() / c(3.0);
+                    s1 = s1 * c(0.6) + (v9.cos() - v6.cos()).tanh() * c(0.01);
+                }
+            }
+            _ => {
+                s0 = (s0 * c(0.5) + x0.tanh().exp() * c(0.1)).sin();
+                if ge(prog_75_dual(x0, s1, x2, v, n, margin), -c(1.0), margin) && m3 % 2 == 0 {
+                    let v10: Dual64 = prog_19_dual((x0 * s1).cos() * c(2.0), x2, c(1.5), [v[0], v[1], v[2], v[3]], m3, margin);
+                    s0 *= c(0.8);
+                    s0 += c(0.005) * v10.cos();
+                } else if lt(v[n % 4], c(1.0), margin) {
+                    let v11 = v6.sin();
+                    s1 = s1 * c(0.6) + prog_4_dual(c(2.0), c(2.0), d_atan2(v6, v[1].powi(2) + c(1.0)).sin(), [v[0], v[1], v[2], v[3]], n, margin).cos() * c(0.005);
+                    acc2 += v11.sin();
+                } else {
+                    let x0 = prog_75_dual(x2, c(2.0), acc2.cos() * c(2.0), v, n, margin);
+                    acc2 -= x0.tanh() * c(0.005);
+                }
+                s0 = s0 * c(0.75) + x2.mul_add(v6, x0).tanh() * c(0.02);
+            }
+        }
+        'l1: for &t in v {
+            if ge(d_log(c(3.0_f64), t.powi(2) + c(2.0)), x0, margin) {
+                break;
+            }
+            s1 = (s1 * c(0.6) + (c(0.75) - s1 + (-x2)) * c(0.2)).sin();
+            s0 = (s0 * c(0.8) + ((s0.powi(2) + c(1.0)).sqrt().powi(2) + c(1.0)).powi(-2) * c(0.02)).tanh();
+            for j in 0..v.len() {
+                let fj = c(j as f64);
+                let v12 = v.iter().fold(v6, |r, &p| r * c(0.75) + c(0.2) * (d_atan2(c(2.0_f64), (x0 * x0).ln_1p()) + p.cos()).cos());
+                match j {
+                    0..=1 => {
+                        s0 = (s0 * c(0.75) + t.asinh().cos().cosh() * c(0.2)).tanh();
+                        if le(v12.sin().exp().tanh(), (s1.tanh() * c(0.9)).acos(), margin) && j == 0 {
+                            s0 = c(0.8) * s0 + c(0.05) * s0.cos().exp().tanh();
+                            s1 = s1 * c(0.6) + (fj + x2).cos() * c(0.4);
+                        } else if gt(v[n % 4] * fj, -c(1.0), margin) {
+                            acc2 -= x1.tanh() * c(0.1);
+                        } else {
+                            acc2 += (fj * v12).tanh() * c(0.1);
+                        }
+                    }
+                    2 => {
+                        s0 = (s0 * c(0.75) + v[n % 4] / (x0.sin() + c(2.0)) * c(0.05)).tanh();
+                        let v13 = (v12.sin() * c(1.5)).cosh();
+                        acc2 -= v13.sin().cos() * c(0.1);
+                    }
+                    _ => {
+                        s1 = s1.mul_add(c(0.5), ((x2.cos() * c(0.9)).acos().powi(2) + c(1.5)).acosh().sin() * c(0.02));
+                    }
+                }
+                if le(t, v[m3 % 4] * v12, margin) {
+                    break 'l1;
+                }
+                s1 = s1.mul_add(c(0.5), (x2 / (v12.powi(2) + c(0.5))).cos() * c(0.05));
+            }
+        }
+        x0 + s0 * c(0.5) + s1 - acc2.sin()
+    }
+
+    pub fn prog_90_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = v[n % 4].atan();
+        let mut s1 = prog_15_dual((x2.cos() * c(2.0)).sinh().cos() * c(2.0), d_min(x1 * x2, s0.tanh().exp2(), margin).tanh() * c(2.0), ((s0 / (x0 * x0 + c(1.5))).powi(2) + c(1.0)).cbrt().tanh() * c(2.0), v, 4, margin).tanh() * c(2.0);
+        let mut s2: Dual64 = ((c(1.5) - x0).powi(2) + c(1.0)).log2().tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = prog_28_dual(acc3, x0.powi(2).cos(), c(0.75), v, 6, margin);
+        let mut k5 = 0;
+        while k5 < 3 && ge(v4.sin(), c(0.25), margin) {
+            k5 += 1;
+            if n > 3 && gt(v4, -c(0.5), margin) {
+                return v[k5].powi(3);
+            }
+            let mut k6 = 0;
+            while k6 < n && ge(s2 + x2, -c(0.5), margin) {
+                k6 += 1;
+                acc3 += ((v4.sin() * c(0.9)).atanh().powi(2) + c(1.0)).powi(-1) * c(0.1);
+                s1 = c(0.8) * s1 + c(0.2) * s2.sin();
+                acc3 -= c(0.1) * (s0 * s0 + c(1.0)).powi(-1);
+            }
+            s0 = (s0 * c(0.6) + (s1 + s0) * c(0.2)).tanh();
+        }
+        let v7 = v.iter().fold(v4.tanh(), |r, &p| r * c(0.75) + c(0.005) * (acc3 + p.sin()).sin());
+        let v8 = match k5 % 2 {
+            0 => (x1.tanh() * c(0.9)).atanh(),
+            1 => d_to_radians(x2),
+            _ => d_log(d_powf(c(1.5_f64), x2.sin()).powi(2) + c(1.0), x2.cos().powi(2) + c(2.0)),
+        };
+        if ge(v[3 - k5] * x2 / c(4.0), v7, margin) {
+            return v8 + x0;
+        }
+        s2 = (s2 * c(0.75) + d_log(x0 * x0 + c(1.0), v8.powi(2) + c(2.0)) * c(0.01)).sin();
+        s0.tanh() + s1 * c(0.5) - s2.sin()
+    }
+
+    pub fn prog_91_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1;
+        let mut s1 = (v[n % 4] - x2).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v4 = match n {
+            0 => x0.cos(),
+            g if g > 1 => s0 - d_max(x0, acc2, margin),
+            _ => {
+                let v3 = (x1 * x1 + c(1.0)).powi(-1);
+                s0 = c(0.75) * s0 + c(0.05) * (v3 + acc2).tanh();
+                d_min(x0.sin().exp(), v3 + s0, margin)
+            }
+        };
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            if le((v4.powi(2) + c(1.0)).log2(), -c(1.0), margin) && k5 > 0 {
+                s0 = (s0 * c(0.6) + (s0.sin() * c(0.9)).asin() * c(0.1)).sin();
+                for &u in v.iter() {
+                    let v6 = u.tanh();
+                    acc2 -= c(0.25) * u.powi(2).cos();
+                    s1 = c(0.8) * s1 + c(0.2) * v6.cos();
+                }
+            }
+            let v8 = if ge(s0.sin().exp_m1(), c(0.5), margin) {
+                c(0.8) - v[k5]
+            } else if gt(prog_0_dual(c(0.25), v4.powi(2).sin(), x2, v, n, margin), c(0.0), margin) {
+                v4.tanh().exp()
+            } else {
+                let v7 = prog_75_dual((v[3].powi(2) + c(0.5)).ln().tanh() * c(2.0), x0, v[3].sin().tanh(), &v, 2, margin);
+                s1.sin().exp() / ((x0.sin() * c(0.9)).atanh().cos() + c(2.0)) + v7.cos()
+            };
+            let v10 = if !(k5 % 2 == 0) {
+                ((v4 * v4 + c(0.5)).cbrt().sin() * c(1.5)).cosh()
+            } else {
+                for j in (1..=4).step_by(2) {
+                    let fj = c(j as f64);
+                    acc2 += c(0.5) * fj.sin();
+                    acc2 += c(0.5) * ((v[3 - k5].powi(2) + c(1.0)).ln().powi(2) + c(2.0)).acosh().cos();
+                    if ge((-x0) * (s1 / c(3.0)), v8, margin) || j % 2 == 0 {
+                        let v9 = prog_75_dual(s1, (v[3].sin().exp_m1() / (v[3].cos() + c(2.0))).sin() * c(2.0), x0, &v, n, margin);
+                        s1 = (s1 * c(0.75) + v9.tanh() * c(0.005)).tanh();
+                    } else {
+                        s1 = (s1 * c(0.75) + d_min(s1, x1, margin) * c(0.25)).tanh();
+                        s0 = s0 * c(0.5) + ((s0 * s0).ln_1p().cos() * c(0.5)).ln_1p() * c(0.5);
+                    }
+                }
+                d_min(v[2].asinh(), v[2], margin)
+            };
+            s1 *= c(0.6);
+            s1 += c(0.4) * (v4 - c(0.8)).cos();
+            if k5 >= 2 || lt(v10.tanh(), c(0.5), margin) {
+                break;
+            }
+            s0 = (s0 * c(0.5) + v8.cos() * c(0.005)).sin();
+        }
+        match k5 {
+            0 => {
+                acc2 += prog_0_dual(v4.cos().tanh() * c(2.0), c(1.2), (v[k5].cos() * c(1.5)).sinh().sin(), v, k5, margin).cos() * c(0.02);
+                s0 = c(0.8) * s0 + c(0.02) * (x1.sin() * c(1.2)).tan().tanh();
+            }
+            1 => {
+                s1 = c(0.75) * s1 + c(0.01) * prog_4_dual(x1, c(1.2), c(0.75), v, 3, margin).sin();
+                if gt(prog_0_dual(x2, x1, c(0.75), v, n, margin), x2 + x0, margin) || k5 > 1 {
+                    acc2 += c(0.75) * ((x0.sin() * c(0.9)).acos().sin() * c(0.9)).acos().tanh();
+                } else if !(k5 % 2 == 0 && ge(d_copysign(v4.sin().exp(), (v4.powi(2) + c(1.0)).recip(), margin), v4, margin)) {
+                    s0 *= c(0.75);
+                    s0 -= c(0.05) * v4.cos();
+                }
+            }
+            2 => {
+                acc2 += c(0.25) * d_powf(x0.powi(2) + c(1.0), x0.asinh().cos()).sin();
+            }
+            _ => {
+                let v11 = x2.tanh().exp();
+                acc2 -= v11.tanh();
+            }
+        }
+        let v12 = if lt(x1 - v4 - (v4.powi(2) + c(0.5)).sqrt(), c(0.5), margin) && k5 > 0 {
+            x0 * v[0]
+        } else {
+            (x2.cos() * c(0.9)).atanh()
+        };
+        s0 - s1 * c(0.75) + acc2.sin() - v12.cos() - (v12.tanh() + c(2.0)).cbrt().atan()
+    }
+
+    pub fn prog_92_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].mul_add(x0, x2).sin() * c(2.0);
+        let mut s1 = d_copysign(c(2.0_f64), x0.sin(), margin);
+        let mut acc2: Dual64 = c(0.0);
+        for _ in (0..=n).rev().step_by(2) {
+            s0 = (s0 * c(0.5) + prog_75_dual(c(1.5), (s1 * c(0.5)).powi(2).sin() * c(2.0), x1, &v, 5, margin) * c(0.005)).tanh();
+            let v3 = s1;
+            acc2 += c(0.5) * v3.sin();
+        }
+        let v4: Dual64 = d_atan2(c(2.0_f64), x0);
+        if lt(s0.asinh(), -c(0.25), margin) {
+            return (v4.tanh() * c(0.9)).asin();
+        }
+        for i in 0..3 {
+            let fi = c(i as f64);
+            acc2 -= v4.sin().mul_add((x0 * x0 + c(1.5)).acosh(), (v4 * v4 + c(1.0)).powi(-1)).cos() * c(0.25);
+            acc2 -= c(0.02) * prog_0_dual(x0, s1, (x1 * s0).cos(), v, 1, margin).sin();
+            let v5: Dual64 = v[0] + fi.sin().sinh();
+            acc2 += v5.tanh().cos() * c(0.5);
+        }
+        s1 = c(0.5) * s1 + c(1.0) * (x0 * c(std::f64::consts::FRAC_1_PI));
+        if gt(prog_19_dual((v4.sin() * c(1.2)).tan().sin() * c(2.0), d_copysign(v4, s1, margin).cos(), s0, v, n, margin), -c(0.5), margin) {
+            let v6: Dual64 = prog_19_dual(c(0.5), (v[1].sin() * c(0.5)).ln_1p().sin() * c(2.0), ((s1 * s1).powi(2) + c(0.5)).sqrt().sin(), v, 6, margin);
+            s1 *= c(0.6);
+            s1 += c(0.1) * (v[n % 4].cos() * c(0.9)).asin().sin();
+            s1 = (s1 * c(0.5) + v6.tanh() * c(0.005)).sin();
+        } else if le(d_hypot(v4, v[n % 4], margin), -c(0.5), margin) {
+            s0 = (s0 * c(0.6) + d_min((x1.powi(2) + c(1.0)).cbrt(), c(0.65) - s0, margin) * c(0.02)).sin();
+        }
+        x1.tanh() + s0 * c(0.5) - s1.cos() - acc2.cos()
+    }
+
+    pub fn prog_93_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = (x1.powi(2) + c(2.0)).acosh().tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        s1 = (s1 * c(0.5) + d_min(acc2.tanh().sinh(), x0 + s1, margin) * c(0.05)).sin();
+        let v3 = match n {
+            0 => (w0[n % 4].sin().exp2().powi(2) + c(2.0)).acosh(),
+            2..=3 => {
+                s1 = c(0.75) * s1 + c(1.0) * (d_to_radians(acc2) * c(20.0)).tanh();
+                (x2 * x2 + c(1.0)).log2() * x2
+            }
+            4..=5 => d_max(-c(1.5_f64), x1, margin),
+            _ => {
+                s1 = s1.mul_add(c(0.8), (v[n % 4].tanh() * c(0.9)).acos().sin() * c(0.05));
+                (s1.cos() * c(1.2)).tan() + x1.asinh()
+            }
+        };
+        let a4 = [v[0].cos(), v[1].cos(), v[2].cos(), v[3].cos()];
+        let mut k5 = 0;
+        while k5 < 6 {
+            k5 += 1;
+            for j in 0..6 {
+                s1 = c(0.8) * s1 + c(0.05) * d_log(x1.powi(2) + c(1.0), s1 * s1 + c(2.0)).tanh();
+                match j + n {
+                    0..=2 => {
+                        s1 *= c(0.8);
+                        s1 += c(0.02) * (v3.tanh().tanh() * c(0.9)).atanh().tanh();
+                        s1 *= c(0.75);
+                        s1 -= c(0.05) * (x2.tanh() * c(1.5)).cosh().tanh();
+                    }
+                    3 | 5 => {
+                        s1 = c(0.75) * s1 + c(0.05) * s1.tanh().exp_m1().tanh();
+                        if le((x0.tanh() * c(0.9)).atanh(), x2.sin(), margin) {
+                            continue;
+                        }
+                        acc2 += (v[3].sin() * c(0.5)).ln_1p().tanh() * c(0.05);
+                    }
+                    6 => {
+                        let v6 = v[j % 4].atan();
+                        s1 = (s1 * c(0.8) + v6.tanh() * c(0.2)).tanh();
+                    }
+                    _ => {
+                        acc2 += (x0 * x0 + c(1.5)).acosh().atan().sin() * c(0.05);
+                        s1 = s1 * c(0.8) + (s1 * x2 + x2.tanh()).cos() * c(0.02);
+                    }
+                }
+            }
+            if n == 1 && gt(x1, c(0.0), margin) {
+                continue;
+            }
+            let mut k7 = 0;
+            while k7 < 5 {
+                k7 += 1;
+                s1 = (s1 * c(0.6) + (v3 * v3 + c(0.5)).recip() * c(0.2)).tanh();
+                let v8 = ((x2.cos() * c(2.0)).cosh().powi(2) + c(0.5)).recip();
+                s1 = s1 * c(0.5) + v8.cos() * c(0.02);
+            }
+            acc2 += c(0.25) * w0[0].tanh().exp_m1().tanh().exp_m1().cos();
+        }
+        let v9 = v.iter().copied().map(|p| s1 / (p.powi(2) + c(1.5))).sum::<Dual64>();
+        for t in a4 {
+            s1 = s1 * c(0.6) + t.tanh().sin() * c(0.4);
+            s1 = c(0.6) * s1 + c(0.4) * x2.sin();
+            acc2 += (a4[(k5 + n) % 4].cos() + c(2.0)).cbrt().tanh().sin() * c(0.5);
+        }
+        x2 * c(0.75) + w0[1].sin() + s1 * c(1.5) + acc2.cos() - v3.tanh() + a4[2] - v9 * c(1.5)
+    }
+
+    pub fn prog_94_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2;
+        let mut s1 = d_min(c(1.5_f64), s0, margin);
+        let mut acc2: Dual64 = c(0.0);
+        if gt((x1 * x1 + c(1.0)).log(2.0), -c(0.5), margin) {
+            let v3 = x2;
+            s1 = (s1 * c(0.6) + v3.tanh() * c(0.4)).tanh();
+        } else if ge(s1.sin().mul_add(acc2, x1 / (v[n % 4].powi(2) + c(0.5))), s0, margin) {
+            acc2 += d_clamp(x0, s0.cos() - c(1.5), x0.cos() + c(1.5), margin).sin();
+            s1 = s1 * c(0.75) + prog_23_dual((x2.sin() + c(2.0)).cbrt().sin().sinh().tanh(), ((acc2 * acc2 + c(2.0)).acosh() + c(1.25)).tanh() * c(2.0), (x0 * x0 + c(1.0)).powi(-2).powi(2).tanh(), v, n, margin).sin() * c(0.005);
+        }
+        let v4 = if le(d_atan2(v[n % 4] * v[n % 4] + c(0.5), d_atan2(v[n % 4].powi(2) + c(0.5), acc2)), c(1.0), margin) {
+            d_powf(x2.powi(2) + c(1.0), x0.sin())
+        } else {
+            x2.tanh()
+        };
+        if !(n > 4) {
+            return x0.cos().cosh().cos();
+        }
+        for i in (0..3).rev() {
+            let v6 = if gt(x0.tanh().exp2(), s0, margin) || i % 3 == 1 {
+                let v5 = v4;
+                x2 + v5.sin()
+            } else {
+                let x0 = -v[3];
+                prog_75_dual((v4.powi(2) + c(1.5)).acosh().tanh() * c(2.0), x1, x2, &v, i, margin) + x0.cos()
+            };
+            s0 = (s0 * c(0.6) + (s0.asinh().sin() + c(2.0)).cbrt() * c(1.0)).sin();
+            s1 = (s1 * c(0.6) + ((v[i] + v4).powi(2) + c(1.0)).recip() * c(0.25)).tanh();
+            acc2 -= v6.sin() * c(0.005);
+        }
+        x0.sin() + s0 - s1 * c(0.5) + acc2 * c(1.5) + v4.cos() + d_atan2(x0.powi(2) + c(1.0), v4)
+    }
+
+    pub fn prog_95_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_clamp(x1.cos().exp(), v[1].cos().sin() - c(1.5), (v[0].sin() * c(0.9)).acos().sin() + c(1.5), margin).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        'l0: for i in 0..5 {
+            let fi = c(i as f64);
+            acc1 += s0.tanh().exp().sin() * c(0.4);
+            for j in 0..i {
+                let fj = c(j as f64);
+                match j {
+                    0 | 2 => {
+                        s0 *= c(0.75);
+                        s0 += c(0.05) * x0.mul_add(s0, v[j]).sin();
+                    }
+                    3 => {
+                        break 'l0;
+                    }
+                    _ => {
+                        let v2 = d_atan2((x2.tanh() * c(0.9)).acos(), d_to_radians(fi).powi(2) + c(0.5));
+                        s0 = s0.mul_add(c(0.8), v2.tanh().tanh() * c(0.02));
+                    }
+                }
+                if le(d_max(-c(1.5_f64), x2, margin) - v[j].cos(), s0 / c(3.0), margin) {
+                    acc1 -= s0.tanh() * c(0.1);
+                    s0 = c(0.8) * s0 + c(0.05) * (x1.sin().exp2() + (v[j] * v[j] + c(1.0)).log2()).tanh();
+                } else if ge(x1, x0, margin) || j > 2 {
+                    s0 *= c(0.8);
+                    s0 += c(0.75) * (s0 / c(4.0));
+                    let v3 = v[j];
+                    acc1 -= c(0.1) * v3.sin().sin();
+                } else {
+                    s0 *= c(0.6);
+                    s0 += c(0.02) * prog_4_dual(c(2.0), x1, c(0.75), v, i, margin).cos();
+                    let v4 = (fj.sin() * c(1.5)).cosh().cos();
+                    acc1 += c(0.1) * v4.tanh().sin();
+                }
+                acc1 += (x0 + x1).sin() * c(0.1);
+            }
+            acc1 -= (x1.powi(2) + c(2.0)).ln().tanh() * c(0.4);
+        }
+        for i in 0..4 {
+            let fi = c(i as f64);
+            let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| s0.asinh() * (x1 * p) + q.tanh()).sum::<Dual64>();
+            s0 *= c(0.6);
+            s0 += c(0.005) * prog_4_dual(((x2.tanh() * c(2.0)).sinh() / c(3.0)).tanh() * c(2.0), x2, (x0.atan().powi(2) + c(1.0)).powi(-3).sin() * c(2.0), v, n, margin).tanh();
+            let v9 = if !(n == 4) {
+                let v6 = ((x2 * x2 + c(2.0)).sqrt().powi(2) + c(2.0)).acosh();
+                prog_4_dual((x0 / (v[3].sin().powi(2) + c(1.5))).tanh() * c(2.0), s0, c(1.2), v, n, margin) + v6.tanh()
+            } else if !(i % 2 == 0 && le(x1.sin(), (v[n % 4].cos() * c(0.9)).acos(), margin)) {
+                let v7 = fi.cos().exp().atan();
+                d_atan2(s0, v7 * v7 + c(0.5)) / ((x2.sin() * c(0.9)).asin().powi(2) + c(1.5))
+            } else {
+                let v8 = x2.sin().exp().sin();
+                s0 = s0.mul_add(c(0.5), (s0 * x0).cos() * c(0.1));
+                (v[(i + n) % 4].tanh().exp2().tanh() * c(0.9)).acos() + v8.sin()
+            };
+            acc1 += (v5.cos() + v9.tanh()).cos() * c(0.02);
+        }
+        if n == 0 && lt(prog_19_dual(s0, x1, x1.cos() * c(2.0), v, n, margin), -c(0.5), margin) {
+            return (x2 * x2).powi(2).ln_1p();
+        }
+        let mut m10: Dual64 = c(1.0);
+        for i in 0..=n {
+            let c11: Dual64 = if le(m10, c(0.5), margin) {
+                x0 * x0 + v[(i * 3) % 4]
+            } else {
+                c(2.0) * v[1] * (v[(i * 3) % 4] + x2)
+            };
+            m10 = d_min(c11, m10, margin);
+        }
+        s0 = (s0 * c(0.6) + m10.sin() * c(0.02)).tanh();
+        x0.tanh() - x2 * c(0.5) + s0 + acc1.cos() - prog_0_dual(x2, v[1].tanh() * c(2.0), c(0.75), v, n, margin)
+    }
+
+    pub fn prog_96_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 + c(0.3)).cos() * c(2.0);
+        let mut s1 = x2.tanh().sinh().tanh();
+        let mut s2 = (d_log(v[n % 4].powi(2) + c(1.0), v[n % 4].powi(2) + c(2.0)).powi(2) + c(1.0)).log2().sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            let v8 = match n % 4 {
+                1 => {
+                    let v4 = ((x1 + s0).powi(2) + c(1.0)).log(10.0);
+                    v[1] + s2 + v4.cos()
+                }
+                g if g > 2 => {
+                    for j in (0..n).rev() {
+                        s2 *= c(0.8);
+                        s2 -= c(0.02) * ((s2 - v[n % 4]) * (d_to_radians(x1) * c(50.0))).sin();
+                        let v7 = match j {
+                            0 | 2 => x1 * s0,
+                            g if g > 3 => {
+                                let v5 = (s2 * s2 + c(2.0)).ln();
+                                fi * x1 + v5.tanh()
+                            }
+                            _ => {
+                                let v6 = s1 + s0;
+                                (x1 * x1 + c(2.0)).ln() * fi + v6.tanh()
+                            }
+                        };
+                        acc3 -= c(0.05) * v7.cos();
+                    }
+                    d_clamp(fi, -c(0.5), c(1.5), margin)
+                }
+                _ => s0.cos().powi(3),
+            };
+            s1 = s1.mul_add(c(0.8), s2.sin().cos() * c(0.2));
+            acc3 += c(0.5) * v8.cos().cos();
+        }
+        let mut a9 = [v[0], v[1], v[2], v[3]];
+        a9[2] *= c(1.5);
+        a9[1] += (s1 * s1).ln_1p();
+        let v10 = a9.iter().map(|&p| prog_4_dual((x2 / (p.powi(2) + c(1.5))).cos() * c(2.0), s0, c(0.5), [v[0], v[1], v[2], v[3]], n, margin)).sum::<Dual64>();
+        let mut a11 = [c(0.0); 4];
+        for i in 0..4 {
+            let fi = c(i as f64);
+            a11[i] = x1.mul_add(x1, v[i]).sin();
+            acc3 += ((x1 - fi).tanh() * c(0.9)).atanh().tanh() * c(0.5);
+        }
+        let mut a12 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            a12[i % 4] += a12[(i + n) % 4] * ((a11[0] - c(0.75)).sin() * c(0.2));
+            acc3 -= (x1.cos() * c(1.5)).sinh().tanh() * c(0.25);
+        }
+        s0 = s0 * c(0.6) + d_log(x1.sin().powi(2) + c(1.0), x2.atan().powi(2) + c(2.0)).cos() * c(0.1);
+        s0 * c(0.25) + s2.sin() + acc3.tanh() + v10.tanh() - a11[3].tanh() - a12[1].sin() - (v[n % 4].powi(2) + c(0.5)).recip()
+    }
+
+    pub fn prog_97_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0;
+        let mut s1 = (x0.sin() * c(0.5)).ln_1p();
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = v;
+        for i in 0..n {
+            a3[(i + 1) % 4] = a3[(i + 1) % 4] + a3[i % 4] * (x1.tanh().cos() * c(0.2));
+        }
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            let v7 = if gt(x1.tanh(), -c(0.25), margin) && k4 < n {
+                let v5 = (x2 * x2 + c(1.0)).ln() + (a3[2].powi(2) + c(1.0)).log2();
+                (v5 * v5 + c(0.5)).sqrt()
+            } else if k4 < 1 {
+                let v6 = d_to_radians(a3[k4 % 4]);
+                x2.cos() + v6.cos()
+            } else {
+                (x1.sin().exp_m1().powi(2) + c(0.5)).ln()
+            };
+            match k4 {
+                0..=2 => {
+                    let v8 = x0 / (a3[3].tanh() + c(2.0));
+                    acc2 += (x2 * x2 + c(1.0)).log(3.0).cos() * c(0.5);
+                    match k4 {
+                        1..=2 => {
+                            break;
+                        }
+                        4 => {
+                            acc2 -= v8.tanh() * c(0.5);
+                        }
+                        _ => {
+                            s1 = s1.mul_add(c(0.75), (s1 - c(0.8)).cos() * c(0.25));
+                            acc2 += c(0.5) * s0.tanh().sin();
+                        }
+                    }
+                    acc2 += v8.sin() * c(0.5);
+                }
+                4 => {
+                    acc2 += c(0.5) * x2.sin();
+                }
+                _ => {
+                    acc2 += d_log(c(3.0_f64), (s1 * s1 + c(0.5)).ln().powi(2) + c(2.0)).sin() * c(0.5);
+                }
+            }
+            let v11 = match k4 % 3 {
+                1 => {
+                    let v9 = x2 - x0;
+                    s0.atan().asinh() + v9.tanh()
+                }
+                2 => (x2.sin() + c(2.0)).cbrt(),
+                _ => {
+                    let v10 = d_min(-x2, (x0.tanh() * c(0.9)).atanh(), margin);
+                    s0 = s0 * c(0.75) + (v10 - s1).tanh() * c(0.02);
+                    s1.powi(2)
+                }
+            };
+            s1 *= c(0.5);
+            s1 -= c(1.0) * ((a3[k4 % 4].tanh() + c(2.0)).cbrt().powi(2) + c(1.0)).ln().cos();
+            if k4 >= 4 {
+                break;
+            }
+            acc2 += (v7.sin() - v11.cos()).cos() * c(0.5);
+        }
+        let v12 = x2 * (x2 * x2 + c(0.5)).recip();
+        'l2: for i in (1..=5).step_by(2) {
+            let v13 = a3.iter().map(|&p| (a3[2] * a3[2] + c(0.5)).recip() + p.sin()).sum::<Dual64>();
+            s1 = (s1 * c(0.6) + (x1.cos() - d_atan2(s1.powi(2) + c(1.0), x1)) * c(0.1)).sin();
+            for &u in a3.iter() {
+                if ge((s0.powi(2) + c(0.5)).cbrt(), v[k4 % 4], margin) || i == 5 {
+                    continue 'l2;
+                }
+                acc2 += c(0.1) * x1.tanh();
+                acc2 += (x1 * d_min(c(3.0_f64), v12, margin)).cos() * c(0.1);
+                s0 = s0.mul_add(c(0.75), u.sin().tanh() * c(0.25));
+            }
+            s1 = s1.mul_add(c(0.5), v13.cos().tanh() * c(0.02));
+        }
+        let v17 = match k4 {
+            0 => {
+                let v14 = v12;
+                d_to_degrees(v14) * c(0.02)
+            }
+            1..=2 => {
+                let v15 = (x1.powi(2) + c(1.0)).log10();
+                s0 = s0 * c(0.6) + v15 * v15 * c(0.5);
+                v15.powi(3) / c(2.0)
+            }
+            3 => (x1.powi(2) + c(1.0)).powi(-1),
+            _ => {
+                let v16 = -x1;
+                s0 = (s0 * c(0.6) + (v16.powi(2) + c(1.0)).powi(-3) * c(0.02)).sin();
+                (v[k4 % 4].cos() * c(1.5)).cosh()
+            }
+        };
+        let mut k18 = 0;
+        let v22 = loop {
+            k18 += 1;
+            match k18 {
+                1 => {
+                    break ((-s1).cos() * c(0.9)).asin();
+                }
+                g if g > 2 => {
+                    s1 = c(0.75) * s1 + c(0.1) * (v12 * v12 + c(1.0)).log2().sin();
+                    if le((a3[2].powi(2) + c(0.5)).sqrt(), -c(1.0), margin) || k4 < 2 {
+                        break x1.tanh();
+                    }
+                }
+                _ => {
+                    acc2 += x1.cos() * c(0.5);
+                    s1 *= c(0.5);
+                    s1 += c(0.1) * d_log(x1.powi(2) + c(1.0), s0.powi(2) + c(2.0)).sin();
+                    if ge(v[1].tanh(), c(0.5), margin) {
+                        acc2 += (v12.cos().powi(2) + c(1.0)).ln() * c(0.5);
+                        acc2 += d_atan2(c(2.0_f64), v17.tanh()).sin() * c(0.5);
+                    } else if lt(s0 / (s0 * s0 + c(1.0)) - v17 / (a3[k18 % 4] * a3[k18 % 4] + c(1.5)), s1, margin) {
+                        let v19 = ((x0 * x0).sin() * c(0.9)).atanh();
+                        s1 *= c(0.6);
+                        s1 += c(0.02) * v19.cos();
+                    } else {
+                        acc2 += (v12.powi(2) + c(0.5)).sqrt().sin() * c(0.5);
+                    }
+                }
+            }
+            let v20 = a3.iter().zip(a3.iter()).map(|(&p, &q)| prog_4_dual((x1 + s0).sin(), x0, (v12 * v12 + c(0.5)).cbrt().tanh(), v, k4, margin) + p.sin() + q.tanh()).sum::<Dual64>();
+            if gt(v17.atan(), c(0.5), margin) {
+                acc2 += c(0.5) * (x2.tanh() * c(0.9)).acos().sin();
+                if le((a3[k4 % 4] * a3[k4 % 4] + c(1.0)).log10(), -c(1.0), margin) {
+                    s1 = s1 * c(0.75) + v17.tanh() * c(0.25);
+                    if n == 1 {
+                        s1 = (s1 * c(0.8) + x2 * c(0.2)).sin();
+                        break x1 + v17;
+                    }
+                    s0 = s0.mul_add(c(0.6), d_log(x0.powi(2) + c(1.0), x2 * x2 + c(2.0)).cos() * c(0.1));
+                } else {
+                    acc2 -= c(0.25) * prog_4_dual(c(2.0), x0, x2, v, 1, margin).tanh();
+                    acc2 += c(0.5) * (v17.cos() * c(0.5)).ln_1p().sin();
+                }
+                s0 = (s0 * c(0.6) + (s0.tanh() * c(1.2)).tan() * c(0.02)).tanh();
+            } else {
+                let v21: Dual64 = prog_75_dual((x1.powi(2) + c(1.5)).acosh().sin() * c(2.0), x0, (s0 - x2).tanh() * c(2.0), &v, k18, margin);
+                s1 = (s1 * c(0.75) + v21.cos() * c(0.005)).tanh();
+            }
+            acc2 += (x0.powi(2) + c(0.5)).cbrt().sin() * c(0.5);
+            if k18 >= 4 || le(s0 * s0, a3[0], margin) {
+                break d_log(s0.powi(2) + c(1.0), s0.powi(2) + c(2.0)) / ((-x0).powi(2) + c(0.5));
+            }
+            acc2 -= c(0.005) * v20.tanh();
+        };
+        x1 * c(0.75) + s0 * c(0.5) + s1 + acc2.cos() - a3[0].cos() - v12.cos() - v17.cos() + v22.tanh()
+    }
+
+    pub fn prog_98_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.sin();
+        let mut s1 = d_copysign(v[n % 4], x2, margin);
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); 4];
+        for i in 0..4 {
+            let fi = c(i as f64);
+            if lt(-x0, fi.mul_add(fi, s1), margin) {
+                a3[i] = s0;
+            } else {
+                a3[i] = (s0.powi(2) + c(1.0)).recip();
+            }
+        }
+        let mut k4 = 0;
+        while k4 < n {
+            k4 += 1;
+            let v5 = a3.iter().fold(a3[(k4 + n) % 4], |r, &p| r * c(0.75) + c(0.1) * (v[k4 % 4].sin() + p.cos()).tanh());
+            for _ in 1..n {
+                let v6 = v.iter().copied().map(|p| p).sum::<Dual64>();
+                s0 = s0 * c(0.75) + (v6 - a3[k4 % 4]).tanh() * c(0.05);
+            }
+            match k4 % 3 {
+                0 => {
+                    let x1 = prog_0_dual(c(2.0), x1, v5, [v[0], v[1], v[2], v[3]], 2, margin);
+                    s0 = s0.mul_add(c(0.8), (s0.cos().cos() * c(0.9)).atanh().cos() * c(0.02));
+                    s0 = s0.mul_add(c(0.75), x1.cos().sin() * c(0.01));
+                }
+                2 => {
+                    for _ in 0..n {
+                        s1 = s1.mul_add(c(0.5), (s1 + v5).tanh().exp_m1().sin() * c(0.05));
+                        s1 = (s1 * c(0.6) + (d_copysign(s0, x0, margin).powi(2) + c(0.5)).sqrt() * c(0.4)).sin();
+                    }
+                }
+                _ => {
+                    let v7 = prog_75_dual(s0.tanh().exp().tanh() * c(2.0), s0, x1, v, k4, margin);
+                    s0 = (s0 * c(0.5) + v7.tanh() * c(0.005)).sin();
+                }
+            }
+            s1 *= c(0.8);
+            s1 += c(0.05) * (s1 + v5).tanh();
+        }
+        let v8 = a3.iter().fold(x0, |r, &p| r * c(0.75) + c(0.05) * (c(0.1) - r - a3[k4 % 4] * x1 + p.tanh()).cos());
+        let mut a9 = [c(0.0); 4];
+        for i in 0..4 {
+            if !(i == 0 && gt((v8 * v8).ln_1p(), x2, margin)) {
+                a9[i] = v[i];
+            } else {
+                a9[i] = (x0 * x0 + c(1.0)).recip();
+            }
+        }
+        match n {
+            0 => {
+                s1 = c(0.6) * s1 + c(0.005) * prog_19_dual(x1, s0, (a3[(k4 + n) % 4] * x2).tanh(), [v[0], v[1], v[2], v[3]], 0, margin).cos();
+            }
+            g if g > 1 => {
+                for i in (0..=n).rev().step_by(2) {
+                    let fi = c(i as f64);
+                    if ge(v8.sin(), c(0.0), margin) || k4 % 2 == 0 {
+                        acc2 += c(0.5) * ((a3[k4 % 4] * s1).powi(2) + c(0.5)).recip().sin();
+                    } else if k4 == 4 {
+                        s1 *= c(0.8);
+                        s1 -= c(0.05) * (s1.powi(2) + c(1.5)).acosh().tanh();
+                        acc2 += d_max(d_min(s1, v8, margin), (fi * fi + c(1.0)).recip(), margin).tanh() * c(0.5);
+                    } else {
+                        acc2 += c(0.5) * x1.cos();
+                        let v10: Dual64 = a9[0].sin().exp2();
+                        acc2 += c(0.5) * v10.sin().tanh();
+                    }
+                    s1 = s1.mul_add(c(0.6), prog_4_dual(((v[i % 4].tanh() * c(2.0)).cosh().powi(2) + c(2.0)).ln().cos(), s0, (fi + x1).sin() * c(2.0), a9, k4, margin).tanh() * c(0.005));
+                    if gt(d_to_degrees(a9[k4 % 4]) * c(0.01), c(0.25), margin) {
+                        for j in (0..n).rev() {
+                            match j {
+                                1 => {
+                                    s1 = (s1 * c(0.5) + (x0.cos() * c(1.2)).tan() * c(0.05)).sin();
+                                }
+                                3..=4 => {
+                                    acc2 += c(0.05) * (s1.asinh().powi(2) + c(1.0)).log2().cos();
+                                }
+                                5 => {
+                                    acc2 += (-x1).sin().exp().tanh() * c(0.05);
+                                    s1 *= c(0.5);
+                                    s1 -= c(0.5) * s1.cos();
+                                }
+                                _ => {
+                                    s1 = s1.mul_add(c(0.6), (x0.powi(2) + c(0.5)).cbrt().sin() * c(0.1));
+                                }
+                            }
+                            if ge(v[3].tanh().sinh(), c(0.5), margin) {
+                                acc2 += c(0.05) * (s0 / (v[j % 4] * v[j % 4] + c(1.0))).sin();
+                                break;
+                            }
+                            s1 = (s1 * c(0.6) + (s0 + s1) * c(0.2)).sin();
+                        }
+                    } else if ge(x2.cos(), fi, margin) {
+                        acc2 -= (v[i % 4] + fi).sin() * c(0.5);
+                        let x1 = (x1 + s0) * x1.tanh().exp();
+                        s1 = c(0.75) * s1 + c(0.01) * x1.sin();
+                    } else {
+                        s1 = s1.mul_add(c(0.6), d_atan2(v8, s1.powi(2) + c(1.0)).tanh() * c(0.1));
+                        let x2 = x1;
+                        acc2 += x2.cos() * c(0.5);
+                    }
+                }
+                s1 = (s1 * c(0.8) + a3[k4 % 4] / (s1.cos() + c(2.0)) * c(0.02)).tanh();
+            }
+            _ => {
+                let x1: Dual64 = (x1.tanh() * c(2.0)).sinh();
+                s0 *= c(0.5);
+                s0 -= c(0.05) * x1.cos();
+            }
+        }
+        let v13 = if lt(a9[k4 % 4] + x2, v8, margin) {
+            s0 = (s0 * c(0.5) + x1.cos() * c(0.5)).tanh();
+            (x0.powi(2) + c(2.0)).sqrt()
+        } else if le(x2.powi(3), v8.atan(), margin) {
+            let v11 = (x2.cos() * c(0.5)).ln_1p().cos();
+            s1 *= c(0.6);
+            s1 += c(0.1) * (x1 / (v11 * v11 + c(1.0))).tanh();
+            -a3[2]
+        } else {
+            let v12 = v8.sin().exp() + s1 * c(core::f64::consts::FRAC_1_SQRT_2);
+            return ((a9[k4 % 4].powi(2) + c(2.0)).acosh().powi(2) + c(1.0)).log(3.0) + v12.cos()
+        };
+        s0.sin() + s1.tanh() + acc2.cos() + v13 + v13.sin()
+    }
+
+    pub fn prog_99_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = x1.tanh();
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); 4];
+        for i in 0..n {
+            let fi = c(i as f64);
+            a3[i % 4] = a3[i % 4] * c(0.5) + ((fi * fi + c(2.0)).sqrt().tanh() * c(0.5)).ln_1p().sin() * c(0.5);
+            s1 = c(0.75) * s1 + c(0.02) * (x2.tanh() * c(2.0)).cosh().sin();
+        }
+        s1 = (s1 * c(0.5) + d_max(x1, x0, margin) * (acc2 - a3[2]) * c(0.5)).sin();
+        let v4: Dual64 = prog_54_dual(acc2, (d_atan2(c(0.5_f64), a3[n % 4]) * (x2.sin() * c(0.9)).atanh()).tanh(), (x0 * x0 + c(1.0)).ln().tanh().exp2().cos() * c(2.0), [w0[0], w0[1], w0[2], w0[3]], n, margin);
+        if n == 3 && gt(d_max(s1, a3[n % 4], margin), x1, margin) {
+            return -a3[n % 4];
+        }
+        let mut k5 = 0;
+        while k5 < 6 {
+            k5 += 1;
+            let mut m6 = c(f64::NEG_INFINITY);
+            let mut m7 = c(f64::INFINITY);
+            for j in 0..=3 {
+                let c8 = v4.mul_add(x0, v4) + v[j];
+                m6 = d_max(m6, c8, margin);
+                let c9 = match j + k5 {
+                    1 | 3 => v[j] * x0,
+                    4 => x2 - v[j].atan(),
+                    g if g > 5 => v[j] * v[j],
+                    _ => (v[0].sin().powi(2) + c(1.5)).acosh(),
+                };
+                m7 = d_min(c9, m7, margin);
+            }
+            s1 *= c(0.6);
+            s1 -= c(0.02) * m6.tanh();
+            for _ in 0..n {
+                let v10 = w0.iter().map(|&p| (x1.powi(2) + c(1.5)).acosh() + p.sin()).sum::<Dual64>();
+                let v11: Dual64 = (v4 * v4 + c(1.5)).acosh() + x1;
+                s1 = s1.mul_add(c(0.8), (s1 * s1 + c(1.0)).log(2.0).tanh() * c(0.1));
+                acc2 += c(0.05) * (v10.tanh() + v11.tanh()).sin();
+            }
+            s1 = (s1 * c(0.8) + m7.tanh() * c(0.05)).sin();
+        }
+        s1 - acc2 + v4.tanh()
+    }
+
+    pub fn prog_100_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_max(d_powf(x1 * x1 + c(1.0), v[n % 4].tanh()), x2 + v[n % 4], margin).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        match n {
+            1 => {
+                s0 = (s0 * c(0.5) + d_abs(x0, margin).tanh().exp2() * c(0.25)).tanh();
+                if !(n == 5) {
+                    s0 *= c(0.5);
+                    s0 -= c(0.005) * prog_29_dual(d_copysign(c(3.0_f64), x1, margin).sin() * c(2.0), d_hypot(s0, x2, margin).sin() * c(2.0), x0, v, n, margin).cos();
+                    acc1 -= x2 * acc1 + acc1;
+                } else if ge(v[1].sin(), x0, margin) {
+                    let v2: Dual64 = prog_75_dual(s0, x1, (x1 / (v[n % 4] * v[n % 4] + c(1.5))).tanh() * c(2.0), &v, 4, margin);
+                    s0 = s0.mul_add(c(0.5), v2.cos() * c(0.005));
+                } else {
+                    s0 = s0.mul_add(c(0.8), (acc1.sin() * c(0.5)).ln_1p().powi(2).ln_1p().sin() * c(1.0));
+                    s0 = s0.mul_add(c(0.8), d_abs(d_log(x0 * x0 + c(1.0), x0.powi(2) + c(2.0)), margin).cos() * c(0.05));
+                }
+            }
+            2..=4 => {
+                acc1 += (x0 - v[1]).cos();
+            }
+            g if g > 5 => {
+                let v3 = d_clamp(x0, -c(1.5), c(0.5), margin);
+                s0 = s0.mul_add(c(0.8), d_atan2(v3 * v3 + c(0.5), v3).tanh() * c(0.02));
+            }
+            _ => {
+                let v4 = d_abs(acc1, margin);
+                let x1 = d_abs(v4, margin);
+                s0 = c(0.5) * s0 + c(0.25) * x1.sin().cos();
+            }
+        }
+        let mut m5 = x0;
+        for &t in v.iter() {
+            let c6 = if lt(t * c(0.25), t, margin) {
+                t - c(1.5) * s0
+            } else {
+                t * (t * c(0.25))
+            };
+            m5 = d_max(c6, m5, margin);
+        }
+        s0 = s0 * c(0.8) + m5.tanh().tanh() * c(0.005);
+        let v8 = if gt(d_to_degrees(v[n % 4].tanh().exp2()) * c(0.02), c(1.0), margin) {
+            let v7 = x0.asinh();
+            -v7.sin().exp2()
+        } else if n == 6 && gt((acc1 * acc1 + c(1.0)).log2(), -c(0.25), margin) {
+            s0 *= c(0.6);
+            s0 += c(0.005) * prog_75_dual(c(1.2), (acc1 / (acc1 * acc1 + c(1.0))).cos().exp().cos(), c(0.5), &v, 3, margin).tanh();
+            d_min(x1, v[n % 4], margin) * x2.tanh().sinh()
+        } else {
+            d_hypot(c(3.0_f64), acc1, margin)
+        };
+        if le(prog_75_dual((-acc1).sin(), x1, c(1.2), &v, n, margin), acc1 * c(core::f64::consts::FRAC_1_SQRT_2), margin) || n < 1 {
+            return (v8 * c(0.25)).sin().exp2();
+        }
+        s0 + v8.tanh()
+    }
+
+    pub fn prog_101_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4].tanh() * c(0.9)).atanh();
+        let mut s1 = d_powf(c(2.0_f64), x2.cos());
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = v.iter().copied().map(|p| prog_4_dual(s1.tanh() * c(2.0), x2, ((x0.powi(2) + c(1.0)).log(10.0).tanh() * c(0.9)).asin().tanh(), v, n, margin) + p.tanh()).sum::<Dual64>();
+        'l0: for &t in v.iter() {
+            acc2 += c(0.5) * (v3.sin() + x1).cos();
+            let v4 = v[1] - s0;
+            s1 = c(0.5) * s1 + c(0.25) * (t + s1).cos();
+            let mut k5 = 0;
+            while k5 < n + 1 {
+                k5 += 1;
+                s1 = c(0.6) * s1 + c(0.02) * v[n % 4].powi(3).cos();
+                if !(k5 % 3 == 1 && lt(t.atan(), (x1.cos() * c(2.0)).cosh(), margin)) {
+                    s1 = s1 * c(0.6) + (s0.powi(2) + c(1.0)).powi(-2) * c(0.05);
+                    continue 'l0;
+                }
+            }
+            acc2 -= c(0.5) * v4.sin().cos();
+        }
+        let v6 = v.iter().map(|&p| (x2.powi(2) + c(1.0)).log10().asinh() + p.sin()).sum::<Dual64>();
+        let v7: Dual64 = prog_28_dual(x2, (d_max(-c(3.0_f64), x1, margin) + x1.sin().exp()).sin() * c(2.0), c(1.2), &v, n, margin);
+        s0 = s0 * c(0.5) + (-v[3]).cos() * c(0.5);
+        s0 * c(0.25) + s1 * c(0.5) + acc2.cos() - v3.tanh() + v6.sin() + v7.cos() - (v6 * v6 + c(1.0)).log10()
+    }
+
+    pub fn prog_102_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4] - x2).tanh() * c(2.0);
+        let mut s1 = prog_96_dual((x0.tanh() * c(2.0)).sinh().tanh(), x1, x0.sin().exp().cos().sin() * c(2.0), v, n, margin).sin() * c(2.0);
+        let mut s2 = x2 / ((x0.sin() * c(0.9)).atanh().powi(2) + c(1.5));
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            let v5 = x2 / (s0.powi(2) + c(0.5));
+            s2 = c(0.6) * s2 + c(0.02) * (v5 * c(0.65) * (-s0)).tanh();
+            s0 = (s0 * c(0.5) + s1.cos().exp() * c(0.1)).tanh();
+            if k4 >= 3 || ge(s1 - x1, d_to_degrees(s0) * c(0.02), margin) {
+                break;
+            }
+        }
+        if gt(v[(k4 + n) % 4].powi(3), -c(0.5), margin) {
+            return (x0.cos() + c(2.0)).cbrt();
+        }
+        if le(prog_28_dual(s1, x0, (x1.cos() * c(0.9)).asin().mul_add(x1 + x0, acc3.tanh().exp()).sin(), v, k4, margin), -c(1.0), margin) || k4 == 1 {
+            return x0.sin().tanh();
+        }
+        let v6 = (acc3.tanh() * c(1.2)).tan();
+        s1 = s1.mul_add(c(0.75), prog_19_dual(x2, c(0.75), acc3, [v[0], v[1], v[2], v[3]], k4, margin).tanh() * c(0.005));
+        acc3 += -acc3;
+        s0.cos() - s1 * c(0.5) - s2 * c(0.75) - acc3 * c(0.25) + v6.tanh() + d_atan2(v[n % 4].powi(2) + c(0.5), v[0])
+    }
+
+    pub fn prog_103_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_abs(x0, margin);
+        let mut s1 = (v[n % 4] + s0).cos() * c(2.0);
+        let mut s2 = (x1 * c(core::f64::consts::FRAC_1_SQRT_2)).powi(2).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        for t in v {
+            let mut k4 = 0;
+            while k4 < 3 && ge(x2 + s2, -c(1.0), margin) {
+                k4 += 1;
+                let v6: Dual64 = if ge(t * s0, s2, margin) || k4 > 2 {
+                    let v5 = s2.powi(3);
+                    (s0 * s0 + c(0.5)).recip().powi(2) + v5.cos()
+                } else {
+                    (v[0].sin().tanh() * c(0.9)).asin()
+                };
+                s1 = s1 * c(0.75) + prog_4_dual((x0 + x2).cos() * c(2.0), ((v[k4].cos() * c(0.9)).asin() - t).cos() * c(2.0), x2, v, n, margin).tanh() * c(0.005);
+                if lt(v6, -c(0.5), margin) || k4 < 1 {
+                    continue;
+                }
+            }
+            let v7: Dual64 = (x2.powi(2) + c(1.0)).powf(0.3);
+            acc3 += c(0.5) * s2.tanh().cos();
+            acc3 -= c(0.5) * (t.cos() + v7.sin()).tanh();
+        }
+        'l2: for i in 1..n {
+            let fi = c(i as f64);
+            acc3 += d_to_radians(x2).cos() * c(0.4);
+            for _ in (0..=i).rev() {
+                let v8 = v.iter().copied().map(|p| p).sum::<Dual64>();
+                s0 = s0 * c(0.75) + v8.cos() * c(0.05);
+                if le(x2, c(0.5), margin) {
+                    break 'l2;
+                }
+            }
+            match n {
+                0 | 2 => {
+                    acc3 -= x1.sin() * c(0.4);
+                }
+                3 => {
+                    break;
+                }
+                5 => {
+                    let v9 = prog_4_dual((v[0] - x1).sin(), s2.cos().powi(2).ln_1p().cos(), (x2 / (fi.cos() + c(2.0))).sin().exp_m1().tanh(), v, n, margin);
+                    s0 = c(0.75) * s0 + c(0.1) * (s2 - s0).tanh();
+                    acc3 -= v9.tanh() * c(0.05);
+                }
+                _ => {
+                    let v10 = (x1 * x1 + c(1.0)).log10();
+                    s0 = c(0.75) * s0 + c(0.5) * v10.sin().cos();
+                }
+            }
+            let mut k11 = 0;
+            while k11 < n && ge(x0.sin().mul_add(d_powf(c(0.5_f64), x2.tanh()), (s2.sin() * c(1.2)).tan()), c(1.0), margin) {
+                k11 += 1;
+                match k11 % 2 {
+                    0 => {
+                        let v12 = (s2.tanh() * c(2.0)).sinh();
+                        acc3 -= c(0.05) * v12.sin();
+                    }
+                    1 => {
+                        s0 = (s0 * c(0.8) + (d_to_degrees(x1) * c(0.02)).cos() * c(0.1)).sin();
+                        if gt((d_to_degrees(x1) * c(0.01)).cos(), c(0.25), margin) || k11 < i {
+                            continue;
+                        }
+                    }
+                    _ => {
+                        s0 = s0.mul_add(c(0.5), (d_to_radians(s0) * c(20.0)).cos() * c(1.0));
+                        s1 = (s1 * c(0.75) + (s1.cos() * c(2.0)).sinh() * c(0.02)).sin();
+                    }
+                }
+                s1 = (s1 * c(0.75) + v[k11 % 4] / (x0 * x0 + c(1.0)) * c(0.1)).sin();
+                if gt(-s1, fi, margin) {
+                    s2 = s2.mul_add(c(0.8), (v[k11 % 4] * s2).tanh() * c(0.05));
+                    s1 = (s1 * c(0.5) + s0.powi(2) * c(0.1)).sin();
+                } else if lt((s2 * s2 + c(0.5)).recip(), (x2.powi(2) + c(1.0)).powi(-2), margin) {
+                    s2 = s2.mul_add(c(0.8), ((s2 * x1).powi(2) + c(1.0)).log(10.0).cos() * c(0.1));
+                } else {
+                    s1 = s1.mul_add(c(0.75), (fi - v[k11 % 4]).cos() * c(0.25));
+                }
+            }
+        }
+        s2 = (s2 * c(0.8) + (s2 * s2 + c(1.0)).recip() * c(0.05)).sin();
+        let v15 = if n > 0 && lt(x2 * (v[n % 4] + x2), c(0.0), margin) {
+            let v13 = x0;
+            s1 = s1 * c(0.8) + d_hypot(c(0.5_f64), s1, margin).cos() * c(0.05);
+            prog_75_dual(x1, (d_to_radians(s1) * c(20.0)).tanh(), c(2.0), &v, n, margin) + v13.sin()
+        } else if le(x1.sin().exp(), s2 - c(2.5), margin) {
+            let v14 = -x2.atan();
+            acc3 -= c(0.02) * prog_75_dual(d_hypot(v14, (v14.tanh() + c(2.0)).cbrt(), margin).cos(), (x2 - v14).cos() * c(2.0), s1, &v, n, margin).sin();
+            d_min(v14, v14 + x0, margin)
+        } else {
+            x1 * x1
+        };
+        s0 + s1 * c(0.75) + s2.tanh() - acc3.cos() + v15.sin()
+    }
+
+    pub fn prog_104_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0.sin();
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [c(0.0); 4];
+        a2[0] = (v[1].powi(2) + c(1.0)).sqrt().cos();
+        for i in 1..4 {
+            a2[i] = a2[i - 1] * c(0.5) + (d_to_degrees(v[3 - i]) * c(0.02)).mul_add(v[i], s0).cos() * c(0.05);
+        }
+        'l1: for i in 0..n {
+            s0 = (s0 * c(0.8) + prog_4_dual(x1, x2, c(0.75), a2, n, margin) * c(0.01)).tanh();
+            for j in 0..v.len() {
+                let fj = c(j as f64);
+                s0 *= c(0.5);
+                s0 += c(0.5) * v[j].cos().powi(2).ln_1p();
+                let v3 = x0.mul_add(x1, x1) / (x1 * x1 + c(1.5));
+                if gt(-(v3 * fj), -c(0.5), margin) {
+                    s0 = c(0.8) * s0 + c(0.1) * (x0 * x0 + c(0.5)).recip().tanh();
+                    continue 'l1;
+                }
+            }
+            if i == 4 {
+                return (a2[i % 4] * a2[i % 4] + c(0.5)).sqrt();
+            }
+        }
+        for i in 0..n {
+            let fi = c(i as f64);
+            if le(x1.cos().sinh(), c(0.25), margin) && i % 3 == 1 {
+                let x1 = x1 * a2[n % 4];
+                s0 *= c(0.8);
+                s0 += c(0.01) * (x1.sin() * c(0.9)).atanh().tanh();
+            } else {
+                s0 = c(0.5) * s0 + c(0.005) * prog_4_dual((-fi).tanh() * c(2.0), c(1.5), ((c(SCALE) + x2).tanh() * c(1.2)).tan().sin() * c(2.0), v, n, margin).tanh();
+                s0 = s0.mul_add(c(0.8), (a2[i % 4].sin() * c(2.0)).cosh().tanh() * c(0.02));
+            }
+            acc1 += c(0.25) * (fi * v[i % 4]).tanh();
+            acc1 += prog_75_dual(x0, (x2.powi(2) + c(2.0)).sqrt().tanh() * c(2.0), d_atan2(c(2.0_f64), x2).sin() * c(2.0), &v, i, margin).tanh() * c(0.05);
+        }
+        let v4 = a2.iter().copied().map(|p| prog_0_dual(x1, d_abs(s0, margin).sin() * c(2.0), c(1.2), v, n, margin) + p.tanh()).sum::<Dual64>();
+        if gt(((x1 * x1 + c(1.0)).powi(-2).powi(2) + c(0.5)).sqrt(), c(0.25), margin) {
+            return x2.sin().exp2();
+        }
+        x2.sin() - acc1 - v4.cos() - x2 / (x2.powi(2) + c(1.5))
+    }
+
+    pub fn prog_105_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1 / c(1.5);
+        let mut acc1: Dual64 = c(0.0);
+        let v2: Dual64 = prog_28_dual(x1, c(0.75), x0, &v, n, margin);
+        let v3 = prog_96_dual(acc1.sin(), x2, c(0.75), &v, n, margin);
+        if lt(prog_4_dual(acc1, x2, acc1.sin().cos() * c(2.0), v, 2, margin), -c(0.5), margin) {
+            s0 = c(0.75) * s0 + c(0.25) * s0.atan().sin();
+        } else if le(s0 - v[n % 4], v2, margin) && n % 2 == 0 {
+            acc1 -= ((acc1.powi(2) + c(1.5)).acosh() + x1.powi(3)).tanh() * c(0.25);
+            s0 = s0 * c(0.6) + (s0.cos() * c(0.9)).asin().cos() * c(0.25);
+        }
+        for i in 0..n {
+            acc1 -= x1.asinh().cos() * c(0.25);
+            if le(v3 + c(1.2), c(0.5), margin) {
+                return v[i % 4] + v2;
+            }
+            match i + n {
+                0 => {
+                    let v4 = (d_max(-c(0.5_f64), v2, margin).powi(2) + c(0.5)).powf(0.3);
+                    s0 = s0.mul_add(c(0.6), (s0.sin() * c(0.5)).ln_1p() * c(0.4));
+                    match i % 4 {
+                        0 => {
+                            break;
+                        }
+                        1..=3 => {
+                            acc1 += ((v[i % 4].tanh() * c(0.5)).ln_1p() + (v[0].tanh() * c(0.9)).atanh()).tanh() * c(0.25);
+                        }
+                        _ => {
+                            s0 = c(0.8) * s0 + c(0.02) * v4.tanh();
+                            s0 = s0 * c(0.75) + prog_4_dual(x1, x0, s0, v, 6, margin).tanh() * c(0.01);
+                        }
+                    }
+                    acc1 += c(0.25) * v4.tanh().tanh();
+                }
+                1 => {
+                    s0 = s0.mul_add(c(0.6), s0.tanh() * c(0.4));
+                    if ge(prog_4_dual(((v2.tanh() + c(2.0)).cbrt() * v2.mul_add(s0, x2)).cos(), c(1.2), x1, v, i, margin), c(1.0), margin) {
+                        continue;
+                    }
+                    acc1 += prog_4_dual(x1, c(0.75), (v3 * x0).cos() * c(2.0), v, i, margin).tanh() * c(0.01);
+                    if le((x2.powi(2) + c(0.5)).ln().atan(), c(0.5), margin) {
+                        return v[i % 4] / (x2 * x2 + c(1.5));
+                    }
+                }
+                2..=3 => {
+                    let v5: Dual64 = x0 * c(0.5) - x2;
+                    acc1 += v5.cos().cos() * c(0.25);
+                }
+                _ => {
+                    acc1 += x2.tanh().exp2().tanh() * c(0.25);
+                }
+            }
+        }
+        let mut m6 = prog_0_dual(x2, d_copysign(x1, (x2 * x2 + c(1.0)).sqrt(), margin).tanh() * c(2.0), c(0.75), v, n, margin).cos();
+        let mut m7 = c(f64::NEG_INFINITY);
+        for i in 0..v.len() {
+            m6 = d_min(v[0] + v[i], m6, margin);
+            m7 = d_max(m7, v2 * c(2.0) + v[i], margin);
+        }
+        acc1 += m6.sin() * c(0.1);
+        s0 = c(0.75) * s0 + c(0.005) * m7.cos().cos();
+        s0.sin() - acc1.sin() + v2.cos() + v3.tanh()
+    }
+
+    pub fn prog_106_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_27_dual(c(0.25), x0, c(0.75), &v, n, margin).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v4 = if lt(acc1 + x2, (x2 * x2 + c(0.5)).ln(), margin) {
+            let v2 = (x1.cos() * c(0.9)).acos();
+            d_powf(c(1.5_f64), v2.sin())
+        } else if lt(prog_19_dual(x1.powi(3).cos() * c(2.0), (x0 * v[3]).cos() * c(2.0), x2.sin().exp_m1().sin() * c(2.0), v, 5, margin), c(0.5), margin) {
+            acc1.cos()
+        } else {
+            let v3 = prog_27_dual(c(1.2), d_clamp(v[3], -c(1.0), c(1.5), margin).sin(), x1, &v, 3, margin);
+            (x1.sin() + c(2.0)).cbrt() + v3.cos()
+        };
+        if n % 2 == 0 {
+            acc1 += v[n % 4].sin();
+            if le(x0, v4, margin) {
+                let v5 = acc1.cos().sinh();
+                s0 = c(0.5) * s0 + c(0.1) * x1.cos().exp_m1().cos();
+                acc1 -= v5.cos();
+            } else {
+                let v6 = x2;
+                acc1 += d_abs(d_abs(v6, margin), margin).tanh();
+            }
+        } else {
+            acc1 += (x2.powi(2) + c(2.0)).acosh().cos();
+            if ge(x0.cos().exp2() * x1.atan(), c(1.0), margin) {
+                s0 = s0.mul_add(c(0.75), (x0 * v[n % 4]).tanh() * c(0.05));
+                let v7: Dual64 = prog_10_dual((v[0].sin().exp_m1() * v[0].sin()).tanh(), c(2.0), d_hypot(c(0.5_f64), x0, margin).tanh() * c(2.0), v, n, margin);
+                acc1 += v7.cos() * c(0.005);
+            }
+        }
+        match n {
+            0 => {
+                s0 *= c(0.5);
+                s0 += c(0.2) * (v[3].tanh() * c(0.9)).asin().tanh();
+                let v8 = x0.sin().exp2() * x0.sin();
+                acc1 += v8.tanh();
+            }
+            g if g > 1 => {
+                s0 = s0 * c(0.5) + (-(x2.sin() * c(1.2)).tan()).tanh() * c(0.05);
+                let v9: Dual64 = prog_0_dual(c(0.25), s0, c(0.75), v, n, margin);
+                s0 = s0 * c(0.6) + v9.tanh().cos() * c(0.005);
+            }
+            _ => {
+                acc1 += (d_log(x1 * x1 + c(1.0), v[n % 4] * v[n % 4] + c(2.0)).tanh() * c(0.9)).asin().cos() * c(0.5);
+            }
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            acc1 += (t / (x2 * x2 + c(1.0))).tanh() * c(0.5);
+            s0 = (s0 * c(0.5) + (x2.sin() * c(0.9)).atanh().tanh() * c(0.1)).tanh();
+            let mut m10 = x2.tanh().exp2();
+            let mut m11 = t;
+            for j in 0..=i {
+                let c12 = if le(v[j] * v[j], v[j], margin) {
+                    v4.powi(2) + v[j]
+                } else {
+                    s0
+                };
+                m10 = d_min(c12, m10, margin);
+                m11 = d_max(m11, d_powf(v[j].powi(2) + c(0.5), fi.tanh()), margin);
+            }
+            acc1 += c(0.5) * m10.cos();
+            acc1 += m11.tanh() * c(0.25);
+        }
+        let v14 = if lt(prog_75_dual(c(1.2), v[n % 4].cos().exp2().tanh() * c(2.0), x2, &v, 0, margin), acc1, margin) {
+            v[n % 4] - x1
+        } else if ge((v[0].powi(2) + c(0.5)).ln(), c(0.0), margin) || n == 5 {
+            let v13 = (x1 * x1 + c(1.5)).acosh();
+            v13.cos().sinh()
+        } else {
+            acc1 += ((v[2].sin() * c(0.9)).atanh().sin() * c(0.9)).asin().tanh() * c(0.4);
+            d_to_radians(x1) * c(20.0)
+        };
+        s0 * c(1.5) + acc1.cos() + v4 + v14
+    }
+
+    pub fn prog_107_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4];
+        let mut s1 = ((x1 * x2).powi(2) + c(2.0)).acosh().cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        while k3 < n && gt(x0 + v[n % 4], c(0.0), margin) {
+            k3 += 1;
+            let v4 = (x2 + v[1]).atan();
+            acc2 += c(0.25) * (x0 / (d_max(s0, v[n % 4], margin).powi(2) + c(0.5))).sin();
+            s0 = s0 * c(0.6) + v4.cos().cos() * c(0.2);
+        }
+        let v5 = v.iter().fold(x0, |r, &p| r * c(0.5) + c(1.0) * d_to_radians((p.tanh() * c(0.9)).asin()).sin());
+        let mut k6 = 0;
+        let v9: Dual64 = loop {
+            k6 += 1;
+            acc2 -= c(0.4) * (v5.cos() * c(1.5)).sinh().cos();
+            let v7 = s1 * x1;
+            let v8: Dual64 = (s0 * s0 + c(0.5)).ln();
+            if k6 >= 5 || lt(v8 - x2, c(1.0), margin) {
+                break v7 / ((s0.powi(2) + c(1.0)).powi(-1).tanh() + c(2.0));
+            }
+            s1 *= c(0.8);
+            s1 += c(0.05) * v7.tanh().tanh();
+        };
+        let mut k10 = 0;
+        while k10 < n + 1 {
+            k10 += 1;
+            acc2 += c(0.75) * d_log((s1 / c(4.0)).powi(2) + c(1.0), x1 * x1 + c(2.0));
+            acc2 += c(0.25) * v9.sin();
+        }
+        let v11 = v5.asinh();
+        s0 * c(0.25) + s1 * c(0.5) + acc2.sin() + v9 * c(0.25) + v11 + (v[1] * v[1] + c(0.5)).sqrt()
     }
 
     pub fn prog_108_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1: Dual64 = (d_to_degrees(x1) * c(0.02)).tanh().exp().sin() * c(2.0);
-        let mut s2 = d_max(-c(3.0_f64), x2, margin).tanh() * c(2.0);
-        let mut s3 = (x0 * x1).cos() * c(2.0);
-        let mut acc4: Dual64 = c(0.0);
-        for &t in w0.iter() {
-            s1 = (s1 * c(0.5) + x2.mul_add(t, s1) * c(0.1)).tanh();
-            let v5: Dual64 = d_powf(c(0.5_f64), s1.cos()) + s2.cos().exp();
-            s3 = c(0.6) * s3 + c(0.1) * d_log((t * t + c(1.0)).log(3.0).powi(2) + c(1.0), s3 * s3 + c(2.0)).sin();
-            s1 = c(0.5) * s1 + c(0.1) * v5.tanh().tanh();
-        }
-        for i in (1..=6).step_by(2) {
-            acc4 += c(0.75) * (w0[i % 4].sin() * c(0.5)).ln_1p();
-            let v6: Dual64 = prog_22_dual(s1, d_atan2(c(3.0_f64), s1).sin(), c(1.5), [v[0], v[1], v[2], v[3]], 2, margin);
-            s2 = s2.mul_add(c(0.8), v6.tanh().sin() * c(0.01));
-        }
-        s3 = (s3 * c(0.8) + prog_69_dual(d_abs(acc4, margin).sin(), x1, w0[n % 4].mul_add(x0, x2).sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).tanh();
-        for _ in 0..n {
-            s3 = (s3 * c(0.5) + prog_22_dual(c(2.0), c(0.5), (s3 - x1).tanh(), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).sin();
-            let mut k7 = 0;
-            while k7 < n {
-                k7 += 1;
-                let v8 = d_powf(c(2.0_f64), x2.tanh());
-                s3 = (s3 * c(0.8) + ((s3 + c(0.35)).powi(2) + c(1.5)).acosh() * c(0.05)).tanh();
-                acc4 += c(0.05) * v8.cos();
-            }
-            let v9 = prog_22_dual(c(2.0), (w0[k7 % 4] * w0[k7 % 4] + c(0.5)).sqrt().tanh() * c(2.0), x0, [w0[0], w0[1], w0[2], w0[3]], 0, margin);
-            acc4 += v9.cos() * c(0.1);
-        }
-        let v10 = w0.iter().zip(v.iter()).map(|(&p, &q)| q / (q.powi(2) + c(0.5)) + (s2 + q) + p.sin()).sum::<Dual64>();
-        s1 + s3.cos() - acc4 * c(0.75) + v10.sin()
-    }
-
-    pub fn prog_109_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.sin();
-        let mut s1 = (x1 * x1).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        if gt(prog_37_dual(x2.tanh(), acc2, (x2.sin() + c(2.0)).cbrt().tanh() * c(2.0), v, n, margin), c(0.0), margin) && n % 3 == 1 {
-            s1 = c(0.5) * s1 + c(0.5) * d_clamp(x2, -c(1.5), c(1.0), margin).cos();
-            let v3 = prog_23_dual(s0.sin().tanh(), c(0.5), s1, [v[0], v[1], v[2], v[3]], 5, margin);
-            s0 = s0 * c(0.8) + v3.sin().cos() * c(0.005);
-        }
-        let mut k4 = 0;
-        while k4 < 4 {
-            k4 += 1;
-            s1 = s1.mul_add(c(0.6), s1.tanh().tanh() * c(0.4));
-            match k4 {
-                1 => {
-                    s1 = (s1 * c(0.6) + x1 * c(0.4)).tanh();
-                    let v5 = prog_22_dual(x1.sin() * c(2.0), s0, x0.tanh().exp_m1().cos() * c(2.0), [v[0], v[1], v[2], v[3]], 3, margin);
-                    acc2 += c(0.02) * v5.sin().tanh();
-                }
-                4 => {
-                    s1 = (s1 * c(0.75) + prog_22_dual(s0, d_atan2(c(2.0_f64), x1.cos()).cos() * c(2.0), s1, [v[0], v[1], v[2], v[3]], 1, margin) * c(0.01)).tanh();
-                    s0 *= c(0.75);
-                    s0 += c(0.1) * (s0 + s1).cos();
-                }
-                _ => {
-                    let v6 = d_hypot(c(3.0_f64), s0, margin);
-                    let v7 = prog_22_dual(c(1.2), s0, v6.tanh(), [v[0], v[1], v[2], v[3]], n, margin);
-                    acc2 += c(0.1) * v7.sin();
-                }
-            }
-            let v8 = v.iter().map(|&p| v[0].powi(3) + p.cos()).sum::<Dual64>();
-            s0 *= c(0.75);
-            s0 += c(0.005) * v8.cos();
-        }
-        let mut a9 = [c(0.0); 4];
-        for i in 0..n {
-            let fi = c(i as f64);
-            a9[i % 4] = a9[i % 4] * c(0.75) + (s1 - fi).cos() * c(0.25);
-        }
-        let mut k10 = 0;
-        while k10 < n && ge((s1.tanh() * c(1.2)).tan(), a9[n % 4], margin) {
-            k10 += 1;
-            let mut k11 = 0;
-            while k11 < n && le(x2.sin() + (x2 - s1), c(1.0), margin) {
-                k11 += 1;
-                if le((s1.tanh() * c(0.9)).acos(), v[3], margin) {
-                    s1 = (s1 * c(0.5) + s0.atan() * c(0.5)).tanh();
-                } else if gt((a9[1].powi(2) + c(1.0)).log2() + v[3], s1, margin) {
-                    s1 *= c(0.6);
-                    s1 += c(0.4) * s1.sin();
-                    if lt(v[(k11 + k10) % 4] / (x1.tanh() + c(2.0)), (a9[k11 % 4].sin() * c(0.9)).atanh(), margin) {
-                        s1 = c(0.5) * s1 + c(0.5) * s1.tanh().cos();
-                    }
-                    s0 = c(0.75) * s0 + c(0.5) * (x1.powi(2) + c(1.0)).log10().tanh();
-                } else {
-                    acc2 -= c(0.05) * s0.tanh();
-                    acc2 -= c(0.05) * a9[3].atan().cos();
-                }
-                acc2 += c(0.05) * d_copysign(c(2.0_f64), x1, margin).sin();
-                let v13 = if gt(((c(0.1) * s1).powi(2) + c(1.0)).ln(), -c(0.25), margin) {
-                    d_copysign(c(3.0_f64), v[k10 % 4], margin)
-                } else {
-                    let v12 = (x1 + v[k11 % 4]).cos();
-                    d_powf((v12 * v12).powi(2) + c(1.0), x1.mul_add(v12, v12).cos())
-                };
-                s1 *= c(0.75);
-                s1 += c(0.01) * v13.cos();
-            }
-            acc2 += c(0.25) * (-v[(k11 + k10) % 4]).tanh().exp2().cos();
-            let v15 = match n {
-                0..=1 => {
-                    let v14 = d_min(s0, v[k11 % 4], margin);
-                    s1.powi(3) + a9[k4 % 4] + v14.cos()
-                }
-                g if g > 3 => s1 * s1,
-                _ => ((s1.powi(2) + c(2.0)).sqrt().tanh() * c(1.5)).cosh(),
-            };
-            s1 = (s1 * c(0.5) + v15.tanh() * c(0.05)).tanh();
-        }
-        s0 = (s0 * c(0.8) + x2.cos().exp2() * c(0.1)).sin();
-        s0 = c(0.75) * s0 + c(0.01) * (a9[k10 % 4] * a9[k10 % 4]);
-        s0 + s1 + acc2.tanh()
-    }
-
-    pub fn prog_110_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[0].mul_add(x2, v[0]).cos() * c(2.0);
-        let mut s1 = (c(1.25) * v[0]).cos() * c(2.0);
-        let mut s2 = (x1 * x1 + c(2.0)).acosh().cos() * c(2.0);
+        let mut s0 = (x1 * x1 + c(0.5)).ln();
+        let mut s1 = x2 * c(std::f64::consts::LN_2);
+        let mut s2: Dual64 = (d_hypot(v[n % 4], v[0], margin) / (d_atan2(v[1].powi(2) + c(0.5), v[1]).powi(2) + c(1.5))).cos() * c(2.0);
         let mut acc3: Dual64 = c(0.0);
-        let v4 = v[1] * x0;
-        let mut k5 = 0;
-        while k5 < 3 {
-            k5 += 1;
-            s1 = s1.mul_add(c(0.5), v4.sin().sin() * c(0.5));
-            let mut k6 = 0;
-            while k6 < n + 1 {
-                k6 += 1;
-                s0 = (s0 * c(0.8) + v4.asinh() * c(0.2)).sin();
-                if lt(v4, c(1.0), margin) || k6 + k5 < 4 {
-                    continue;
-                }
-                match k6 {
-                    0 => {
-                        let v7 = s0.atan().powi(2);
-                        let x0 = s1 / (s2 * s2 + c(1.5));
-                        s0 *= c(0.75);
-                        s0 -= c(0.05) * (v7.sin() - x0.sin()).tanh();
-                    }
-                    1..=2 => {
-                        s2 = s2 * c(0.5) + (s2 / (s1.cos() + c(2.0))).sin() * c(0.1);
-                        if le(((d_to_degrees(s1) * c(0.02)).powi(2) + c(1.0)).log10(), s0, margin) && k6 % 3 == 1 {
-                            s1 = (s1 * c(0.5) + (s1 * s1 + c(1.0)).sqrt() * c(0.5)).sin();
-                            s1 = (s1 * c(0.75) + v4 * s1 * c(0.02)).tanh();
-                        } else {
-                            s0 *= c(0.75);
-                            s0 += c(0.25) * s0.cos();
-                        }
-                    }
-                    3 => {
-                        let v8 = c(SCALE) + x0;
-                        acc3 += c(0.05) * v8.tanh().sin();
-                    }
-                    _ => {
-                        acc3 += c(0.05) * ((x0.sin() * c(0.9)).atanh() * x1).cos();
-                    }
-                }
-            }
-            if k6 % 2 == 0 && ge((c(SCALE) + v4).powi(2).ln_1p(), c(0.5), margin) {
-                s2 *= c(0.8);
-                s2 += c(0.25) * (s2 * s2 + c(1.0)).recip();
-                let v9 = x2.powi(3);
-                acc3 += v9.tanh().sin() * c(0.25);
-            } else {
-                let v10 = ((x2 + x0).sin() * c(0.9)).atanh();
-                s0 = s0 * c(0.5) + v10.sin().tanh() * c(0.05);
-            }
-        }
-        let mut a11 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            a11[i % 4] = a11[(i + n) % 4] * ((v[i % 4].cos() * c(0.9)).acos().cos() * c(0.1)) + a11[i % 4];
-        }
-        let v12 = if le(s2 + a11[k5], v[n % 4] * v4, margin) || k5 > 0 {
-            (x0.tanh() * c(1.5)).cosh()
-        } else if gt(s2 - s0, x2, margin) {
-            s0.sin()
-        } else {
-            a11[n % 4] * c(0.35)
-        };
-        let v14 = match k5 % 4 {
-            0 | 2 => prog_0_dual(c(0.25), c(0.5), (s1 + v12).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin),
-            3 => {
-                let v13 = v12.sin().sin();
-                acc3 -= s0.asinh() * c(0.4);
-                v13.asinh()
-            }
-            _ => -v12,
-        };
-        s0 * c(0.25) - s1 * c(0.25) - acc3.sin() + v14.tanh()
-    }
-
-    pub fn prog_111_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (c(SCALE) + x2).sin() * c(2.0);
-        let mut s1 = prog_46_dual((-(d_to_degrees(v[0]) * c(0.02))).tanh() * c(2.0), x0, (x2.cos() * c(0.9)).atanh().asinh().cos(), &v, n, margin).cos() * c(2.0);
-        let mut s2 = v[n % 4].atan();
-        let mut acc3: Dual64 = c(0.0);
-        for _ in 0..5 {
-            let v4: Dual64 = prog_22_dual(d_min(s0 - x2, x1, margin).sin(), x0, s1, v, n, margin);
-            s1 = c(0.6) * s1 + c(0.1) * (s1 * s1).tanh();
-            s0 = s0 * c(0.75) + v4.sin() * c(0.005);
-        }
-        'l1: for i in (0..5).rev() {
-            let fi = c(i as f64);
-            acc3 -= (x2.tanh() * c(0.9)).acos().tanh().cos() * c(0.4);
-            let mut k5 = 0;
-            while k5 < 4 {
-                k5 += 1;
-                if i + k5 < 2 && ge(x1.cos(), c(0.0), margin) {
-                    continue 'l1;
-                }
-                let v8: Dual64 = if ge(((d_to_radians(v[2]) * c(50.0)).cos() * c(0.9)).acos(), -c(0.5), margin) {
-                    let v6 = v[k5 % 4] * fi;
-                    d_atan2(v6.cos().powi(2) + c(1.0), s0 + x1)
-                } else {
-                    let v7 = s0.sin();
-                    return s0.cos() + v7.cos()
-                };
-                let v10 = if gt(x0.cos(), c(0.5), margin) {
-                    let v9 = (v8.powi(2) + c(1.0)).log2();
-                    s0 - v9
-                } else {
-                    acc3 -= c(0.1) * d_min(fi.atan(), v8, margin).cos();
-                    (c(2.5) - fi).cos().sinh()
-                };
-                s0 = s0.mul_add(c(0.8), (x2 + x1 + v[2].atan()).sin() * c(0.05));
-                s0 *= c(0.6);
-                s0 += c(0.02) * v10.sin().tanh();
-            }
-            s2 = c(0.5) * s2 + c(0.25) * (s0 * s0 + c(0.5)).ln().tanh().sin();
-            let v12 = match i {
-                0 => d_log(x1 * x1 + c(1.0), x1 * x1 + c(2.0)).cos().sinh(),
-                2..=3 => (x1.cos().cos() * c(0.9)).acos(),
-                4 => {
-                    let x0: Dual64 = d_hypot(c(3.0_f64), x1, margin);
-                    let v11 = prog_22_dual((x0 * x0 + c(1.0)).log10().sin(), c(1.5), s0, v, 3, margin);
-                    x1.sin() + v11.tanh()
-                }
-                _ => prog_22_dual(((s0 - x0).powi(2) + c(1.0)).recip().tanh(), s1, (x1 * c(1.5)).atan().cos(), v, k5, margin),
-            };
-            s0 = s0 * c(0.6) + v12.cos().cos() * c(0.005);
-        }
-        if gt(x2.tanh().exp(), c(0.5), margin) {
-            return (x0 * x0 + c(0.5)).sqrt().tanh().exp();
-        }
-        'l3: for i in 0..6 {
-            s2 = s2.mul_add(c(0.6), s1.tanh().sinh().tanh() * c(0.25));
-            let mut k13 = 0;
-            while k13 < 3 && le(x0 * s0 * x1, -v[k13], margin) {
-                k13 += 1;
-                match k13 % 4 {
-                    0..=1 => {
-                        acc3 += x2.sin() * c(0.1);
-                    }
-                    2 => {
-                        break;
-                    }
-                    3 => {
-                        s1 *= c(0.5);
-                        s1 -= c(0.02) * (-x2).powi(3).cos();
-                        if ge(d_to_degrees(s0) * c(0.02), s2, margin) {
-                            let v14: Dual64 = d_to_radians(x1) * c(50.0);
-                            let v15 = s2.sin().cos();
-                            acc3 -= (v14.cos() + v15.tanh()).tanh() * c(0.1);
-                        } else if k13 == 1 {
-                            s1 = (s1 * c(0.5) + (s1 * s1 + c(1.0)).recip() * c(0.75)).sin();
-                        } else {
-                            s0 *= c(0.6);
-                            s0 += c(0.2) * (s0 + x0).tanh();
-                            let x1 = ((v[2] * v[2] + c(2.0)).acosh().cos() * c(2.0)).cosh();
-                            acc3 += x1.sin().cos() * c(0.1);
-                        }
-                    }
-                    _ => {
-                        let v16 = x0;
-                        s1 = s1 * c(0.75) + x2.tanh().tanh() * c(0.25);
-                        if lt((s1.powi(2) + c(2.0)).acosh(), -c(0.5), margin) {
-                            break;
-                        }
-                        s2 = s2.mul_add(c(0.5), v16.tanh() * c(0.5));
-                    }
-                }
-                if ge((v[1] * v[1] + c(1.0)).log10().asinh(), c(0.0), margin) {
-                    s2 = c(0.75) * s2 + c(0.25) * (-v[(k13 + i) % 4]).cos();
-                    continue 'l3;
-                }
-                acc3 -= c(0.1) * (v[3 - k13] * v[3 - k13]).ln_1p().tanh();
-            }
-            if ge(x1 / (x1.cos() + c(2.0)), c(0.0), margin) {
-                break;
-            }
-            if ge(s0 + x2, c(0.0), margin) {
-                s2 = s2 * c(0.6) + v[i % 4].cos() * c(0.4);
-            } else {
-                s0 = s0.mul_add(c(0.8), s0.sin() * c(0.2));
-                acc3 += (s1 * s1 + c(0.5)).recip().tanh() * c(0.25);
-            }
-        }
-        x1 * c(0.25) + s0 * c(0.5) + s1 * c(1.5) + s2 - acc3.tanh()
-    }
-
-    pub fn prog_112_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = d_log(c(2.0_f64), (x1 * x0).powi(2) + c(2.0));
-        let mut s1 = (d_min(x2, v[n % 4], margin).powi(2) + c(0.5)).cbrt();
-        let mut acc2: Dual64 = c(0.0);
-        let v3: Dual64 = prog_3_dual(s0, c(0.75), x2, v, n, margin);
-        let v4: Dual64 = -x1;
-        let mut a5 = [c(0.0); 4];
-        for i in 0..n {
-            a5[i % 4] += (s1.sin() * c(1.5)).sinh().sin().tanh() * c(0.25);
-        }
-        let v6 = v.iter().map(|&p| c(1.0) + c(0.1) * (x1 + p.sin()).sin()).product::<Dual64>();
-        let mut m7 = 0;
-        for i in (0..6).rev() {
-            let fi = c(i as f64);
-            acc2 += c(0.25) * (v4.mul_add(a5[(i + n) % 4], x2).powi(2) + c(2.0)).ln().tanh();
-            if le(v3 + x0, -c(1.0), margin) && m7 < 36 {
-                m7 += 1;
-            }
-            s1 = s1.mul_add(c(0.6), (v6 / (v3 * v3 + c(1.0))).sin().tanh() * c(0.2));
-            if lt(v4.powi(2) + c(0.65), c(0.5), margin) {
-                let v6 = (s1.mul_add(v6, fi).powi(2) + c(1.0)).ln();
-                let v8 = x1 * v3 - v6 * c(0.8);
-                acc2 += c(0.25) * v8.tanh();
-            } else if lt(v4.cos().exp2(), c(0.5), margin) {
-                let v9 = prog_22_dual(d_to_radians(d_hypot(x0, x1, margin)).sin(), s0.cos(), v6, v, i, margin);
-                s1 *= c(0.6);
-                s1 += c(0.01) * v9.sin();
-            } else {
-                let v10 = prog_22_dual(s0, v4, c(0.75), v, i, margin);
-                acc2 += c(0.2) * v10.cos();
-            }
-        }
-        match m7 {
-            0 => {
-                s1 = (s1 * c(0.5) + ((v4 * v4).ln_1p() + c(1.5)) * c(0.5)).tanh();
-                s0 *= c(0.5);
-                s0 -= c(0.1) * v6.tanh().exp().cos();
-            }
-            1 => {
-                s1 = (s1 * c(0.75) + (v6.tanh() * c(2.0)).cosh() * c(0.02)).sin();
-                s0 = (s0 * c(0.8) + prog_3_dual((x0.cos() * c(0.9)).asin().cos(), v4, d_abs(v4.sin().exp2(), margin).tanh(), v, m7, margin) * c(0.005)).tanh();
-            }
-            2..=4 => {
-                s0 = (s0 * c(0.6) + (v4.sin() * c(0.9)).atanh() * c(0.05)).sin();
-            }
-            _ => {
-                s1 = (s1 * c(0.5) + v6.atan() * c(0.4)).sin();
-                acc2 -= c(0.02) * prog_37_dual(v6, x1, x0, &v, n, margin).cos();
-                if n % 2 == 0 && ge((v4.powi(2) + c(0.5)).sqrt(), c(0.0), margin) {
-                    acc2 += (d_min(x1, v6, margin).powi(2) + c(1.0)).recip();
-                } else if le(x1.asinh() + (x1.cos() * c(0.9)).atanh(), -c(1.0), margin) {
-                    acc2 -= prog_68_dual(x2, v4, c(0.5), a5, m7, margin).tanh() * c(0.005);
-                } else {
-                    let v11 = ((v4.sin() * c(0.9)).atanh().sin() * c(0.9)).acos();
-                    acc2 -= v11.cos() * c(0.4);
-                }
-            }
-        }
-        let v16 = match n % 4 {
-            0..=2 => {
-                for t in a5 {
-                    for j in (0..n).rev() {
-                        s1 = (s1 * c(0.75) + (v6.cos() * c(0.9)).atanh() * c(0.05)).tanh();
-                        let v12 = v[2] + t;
-                        let v14 = if le(x1, -c(0.5), margin) {
-                            let v13 = (v12.powi(2) + c(1.5)).acosh();
-                            acc2 += c(0.25) * (a5[j % 4] * a5[j % 4]);
-                            (v4 * v4).ln_1p() + v13.cos()
-                        } else {
-                            let x1 = (v[j % 4].tanh().exp().tanh() * c(0.9)).asin();
-                            s1 * c(core::f64::consts::FRAC_1_SQRT_2) + x1.tanh()
-                        };
-                        s1 = (s1 * c(0.75) + (v12.sin() + v14.sin()) * c(0.02)).sin();
-                    }
-                    acc2 += v6.cos().exp_m1().cos() * c(0.5);
-                    acc2 += t;
-                }
-                (v4.powi(2) + c(1.0)).powi(-2)
-            }
-            3 => (x0.sin() * c(1.2)).tan() * d_min(c(1.5_f64), v6, margin),
-            _ => {
-                let v15 = v6.asinh() - (v6.powi(2) + c(1.0)).log(2.0);
-                (d_clamp(v15, -c(1.0), c(1.5), margin).powi(2) + c(0.5)).ln()
-            }
-        };
-        s0 + s1 + acc2.tanh() - v3.tanh() - a5[0] + v6 * c(0.25) - v16 * c(0.25)
-    }
-
-    pub fn prog_113_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.cos() * c(0.9)).atanh();
-        let mut s1 = (v[n % 4].cos() * c(1.5)).sinh().sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = d_atan2(c(2.0_f64), x0) - c(0.75) * x0;
-        for &t in v.iter() {
-            acc2 += (x2 * x2 + c(1.0)).log10() * c(0.5);
-            let v4 = (x1 * x1 + c(1.0)).log2();
-            s1 = s1 * c(0.6) + (t.sin() - v4.tanh()).sin() * c(0.1);
-        }
-        let v5 = if ge(prog_68_dual((x1 / (v3 * v3 + c(1.0))).sin(), s1.tanh().sin() * c(2.0), s1, v, n, margin), -c(0.5), margin) {
-            (x2 * acc2).sin()
-        } else if n == 6 && ge(s1.cos(), -c(0.5), margin) {
-            x1.sin().exp()
-        } else {
-            return prog_33_dual(x2, s0, c(1.5), v, n, margin)
-        };
-        let mut m6 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            match n + m6 {
-                0 | 2 => {
-                    let v7 = prog_22_dual(x1, x0, c(1.2), v, 4, margin);
-                    let v8: Dual64 = prog_22_dual(v[i].asinh().tanh(), x2, d_copysign(c(3.0_f64), t + x2, margin).tanh() * c(2.0), v, 6, margin);
-                    s0 *= c(0.8);
-                    s0 -= c(0.005) * (v7.tanh() + v8.sin()).cos();
-                }
-                3 | 5 => {
-                    s1 = s1 * c(0.8) + ((t * t).ln_1p() + (x0.tanh() * c(0.9)).acos()).tanh() * c(0.05);
-                    acc2 += c(0.5) * (s0.powi(2) + c(2.0)).acosh().tanh();
-                }
-                6 => {
-                    acc2 -= c(0.5) * (s0 + v5).tanh();
-                }
-                _ => {
-                    s1 = (s1 * c(0.8) + (s1.powi(2) + c(0.5)).sqrt().sin() * c(0.2)).tanh();
-                    acc2 += c(0.5) * (t + v5).sin();
-                    if i > 1 {
-                        break;
-                    }
-                }
-            }
-            if ge(d_hypot(c(1.5_f64), s1, margin), x0.atan(), margin) || i % 3 == 1 {
-                s0 = s0 * c(0.5) + (t.tanh() * c(2.0)).sinh().cos() * c(0.05);
-                acc2 += (v5 / (v[3] * v[3] + c(0.5)) - c(0.8)).sin() * c(0.5);
-            } else {
-                s0 *= c(0.6);
-                s0 += c(0.05) * (x0.tanh().cosh() / (s0 * s0 + c(0.5))).sin();
-                if i % 2 == 0 {
-                    acc2 += t.tanh().tanh() * c(0.5);
-                    s1 = (s1 * c(0.5) + prog_22_dual((t.powi(2) + c(0.5)).recip().cos(), (s1 - v5).sin(), s1.sin().sin(), v, n, margin) * c(0.005)).sin();
-                } else {
-                    acc2 += c(0.5) * (s1 * s1 + c(2.0)).sqrt().sin();
-                    s1 = (s1 * c(0.6) + fi.cos().exp2().cos().exp() * c(1.0)).tanh();
-                    if gt((v5 * v5 + c(1.0)).log2(), t, margin) {
-                        s0 = (s0 * c(0.5) + (fi - x1) / ((d_to_degrees(s0) * c(0.02)).powi(2) + c(0.5)) * c(0.02)).tanh();
-                        break;
-                    }
-                }
-            }
-            if lt((v5.tanh() * c(1.2)).tan(), c(0.0), margin) {
-                m6 += 1;
-            }
-            if !(i % 3 == 1 && le(s0.asinh(), -c(0.5), margin)) {
-                s1 = s1 * c(0.5) + (s1.cos() * c(0.9)).atanh().sin() * c(0.1);
-                let mut k9 = 0;
-                while k9 < n {
-                    k9 += 1;
-                    match k9 {
-                        1 => {
-                            s0 = s0 * c(0.8) + (v[k9 % 4] * x0).tanh() * c(0.05);
-                        }
-                        2 => {
-                            s0 = (s0 * c(0.75) + (v[(k9 + n) % 4].cos() + (t.powi(2) + c(2.0)).sqrt()) * c(0.1)).tanh();
-                            acc2 += c(0.05) * (v[3 - i] * v[3 - i] + c(1.0)).ln().cos();
-                        }
-                        g if g > 3 => {
-                            acc2 -= c(0.05) * x1.asinh().tanh().sin();
-                            let v10 = v[3].asinh();
-                            acc2 -= v10.sin().cos() * c(0.05);
-                        }
-                        _ => {
-                            acc2 -= (x1.powi(2) + c(1.0)).powi(-2) * c(0.05);
-                            let v11 = fi / (v5.tanh() + c(2.0));
-                            s0 *= c(0.8);
-                            s0 += c(0.05) * v11.tanh();
-                        }
-                    }
-                    if gt((x2.powi(2) + c(0.5)).ln(), v5, margin) && k9 % 3 == 1 {
-                        return (x2 * x2 + c(1.0)).log(3.0);
-                    }
-                    s1 *= c(0.8);
-                    s1 += c(0.2) * (v[k9 % 4].tanh() * c(0.5)).ln_1p().sin();
-                }
-            } else if le(s1 * s0, c(0.0), margin) || i == 1 {
-                s1 = (s1 * c(0.8) + x0.tanh() * c(0.2)).sin();
-                s0 = s0.mul_add(c(0.6), (d_to_degrees(v5.sin().exp2()) * c(0.02)).cos() * c(0.25));
-            } else {
-                s1 = s1 * c(0.5) + s1.tanh() * c(0.5);
-                acc2 -= c(0.5) * (v3 + v5).cos().cos();
-            }
-            acc2 += ((fi * fi + c(1.0)).ln() * s0).tanh() * c(0.5);
-        }
-        let c12 = c(m6 as f64);
-        let v13 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.5) * (c12 + p.cos()).tanh());
-        let v14 = v[m6 % 4].tanh().exp2();
-        s0.cos() - s1 - acc2.tanh() + v5 * c(0.75) + v13 * c(1.5) + v14.cos() + d_log(v13 * v13 + c(1.0), v14 * v14 + c(2.0))
-    }
-
-    pub fn prog_114_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[3] * v[3] + c(1.0)).sqrt().sin() * c(2.0);
-        let mut s1: Dual64 = x1.tanh().exp().tanh() * c(2.0);
-        let mut s2 = (x0 + s1).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        if n == 0 {
-            return -v[n % 4];
-        }
-        if gt(x2.mul_add(v[0], v[0]).cos().exp2(), s2, margin) {
-            s0 = s0 * c(0.6) + (c(SCALE) + x0).sin() * c(0.4);
-            if n == 1 && lt(x1.tanh().exp2(), c(0.0), margin) {
-                s1 = (s1 * c(0.75) + s1.cos().powi(2) * c(0.02)).sin();
-                s2 = (s2 * c(0.6) + (x2.sin().exp().powi(2) + c(0.5)).sqrt() * c(0.1)).sin();
-            } else {
-                s2 *= c(0.8);
-                s2 += c(0.02) * (s2 / (v[3].powi(2) + c(1.5)));
-            }
-        }
-        if ge(prog_51_dual(x0, s0, s1, [v[0], v[1], v[2], v[3]], n, margin), -c(0.5), margin) {
-            return s0.sin();
-        }
-        let v4 = v.iter().map(|&p| (p.sin() * c(0.9)).atanh()).sum::<Dual64>();
-        'l0: for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            s0 = (s0 * c(0.6) + x0.sin() * c(0.4)).tanh();
-            let mut k5 = 0;
-            while k5 < n + 1 && gt(d_to_radians(v[n % 4]), c(0.0), margin) {
-                k5 += 1;
-                if i > 4 {
-                    s2 = s2.mul_add(c(0.5), (v4 * x1).tanh() * c(0.05));
-                    continue 'l0;
-                }
-                s0 *= c(0.75);
-                s0 += c(1.0) * (fi.cos() * c(0.5)).ln_1p().powi(2).ln_1p().cos();
-            }
-            match n {
-                0 => {
-                    s2 = c(0.6) * s2 + c(0.4) * (c(SCALE) + s2.atan()).sin();
-                }
-                g if g > 2 => {
-                    s1 = c(0.5) * s1 + c(0.02) * prog_22_dual(s2, s1, x1, [v[0], v[1], v[2], v[3]], i, margin).cos();
-                }
-                _ => {
-                    s0 = s0 * c(0.8) + ((x0.cos() * c(0.9)).asin().sin() * c(0.9)).atanh().cos() * c(0.02);
-                    let mut k6 = 0;
-                    while k6 < 3 && ge(s2.powi(2), c(0.25), margin) {
-                        k6 += 1;
-                        s1 = s1.mul_add(c(0.75), v4.cos().exp2().sin().sin() * c(0.1));
-                        match k6 {
-                            0..=1 => {
-                                s1 = (s1 * c(0.8) + (v[n % 4] - x2) * c(0.1)).tanh();
-                                let x2 = x2.sin().exp();
-                                s2 = (s2 * c(0.6) + x2.cos() * c(0.1)).tanh();
-                            }
-                            2 => {
-                                s2 *= c(0.75);
-                                s2 += c(0.25) * s2.asinh().tanh();
-                                acc3 += (v[k5 % 4] * s0).sin() * c(0.1);
-                            }
-                            3 => {
-                                let v7 = s1.tanh().cos();
-                                s2 = s2 * c(0.6) + d_hypot(x2, v7, margin).tanh() * c(0.2);
-                            }
-                            _ => {
-                                let v8 = ((d_to_radians(v[2]) * c(50.0)).tanh() * c(2.0)).sinh();
-                                acc3 += c(0.1) * (x2 - x0.tanh().exp_m1()).sin();
-                                acc3 -= c(0.1) * v8.cos();
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        s0 * c(0.5) + s1 + s2 + acc3.cos() - v4.tanh()
-    }
-
-    pub fn prog_115_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.cos().cos();
-        let mut s1 = prog_46_dual(v[2].sin() * c(2.0), ((v[2].powi(2) + c(1.0)).log2().sin() * c(0.9)).acos().tanh() * c(2.0), ((-x2) + v[2].tanh()).tanh() * c(2.0), &v, 3, margin).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        s1 = (s1 * c(0.8) + (d_copysign(c(3.0_f64), s1, margin) - acc2.cos()) * c(1.0)).sin();
-        let v3: Dual64 = prog_68_dual(d_hypot(c(0.5_f64), x0 + acc2, margin).tanh(), x0, c(0.75), v, n, margin);
-        for i in 0..n {
-            let fi = c(i as f64);
-            match i {
-                0 => {
-                    acc2 -= prog_22_dual(((fi.powi(2) + c(0.5)).ln().tanh() * c(0.5)).ln_1p().cos() * c(2.0), s0, (v3 + s1).tanh(), v, i, margin).sin() * c(0.05);
-                }
-                1 => {
-                    break;
-                }
-                g if g > 2 => {
-                    acc2 += c(0.25) * v[(i + n) % 4].tanh();
-                    s0 = s0 * c(0.5) + x2.cos().cosh().tanh() * c(0.4);
-                }
-                _ => {
-                    s0 = (s0 * c(0.75) + prog_22_dual((s0 * s0 + c(1.0)).powi(-2).tanh() * c(2.0), c(0.25), c(1.2), v, 4, margin) * c(0.005)).sin();
-                    match i {
-                        0 | 2 => {
-                            s1 *= c(0.5);
-                            s1 += c(0.2) * (s1.tanh() * c(0.9)).acos().tanh();
-                            break;
-                        }
-                        3..=4 => {
-                            let v4 = d_to_radians(v3) * c(20.0);
-                            acc2 += v4.sin().tanh() * c(0.25);
-                        }
-                        5 => {
-                            acc2 += (s1.atan() / ((fi * s0).powi(2) + c(1.5))).cos() * c(0.25);
-                        }
-                        _ => {
-                            s1 = (s1 * c(0.6) + (x2 - fi).tanh() * c(0.4)).tanh();
-                            s0 *= c(0.6);
-                            s0 += c(0.1) * (x0.cos() * c(0.9)).asin().cos();
-                        }
-                    }
-                    s0 = (s0 * c(0.75) + d_hypot(c(3.0_f64), v3, margin) * c(0.25)).sin();
-                    if ge(v[1] * c(core::f64::consts::FRAC_1_SQRT_2), c(0.0), margin) {
-                        s1 = c(0.5) * s1 + c(0.25) * x2.cos().sinh().tanh();
-                        continue;
-                    }
-                }
-            }
-            if le(v[2] * c(0.65), c(0.0), margin) {
-                break;
-            }
-            s1 = s1.mul_add(c(0.5), v[i % 4].powi(3).tanh() * c(0.02));
-        }
-        let v5 = v.iter().map(|&p| ((v[n % 4] - p).powi(2) + c(2.0)).ln()).sum::<Dual64>();
-        match n {
-            0..=1 => {
-                acc2 += c(0.5) * v5.atan().cos();
-                s1 *= c(0.6);
-                s1 -= c(0.05) * d_hypot(x2, v5, margin).sin();
-            }
-            g if g > 2 => {
-                let v3 = prog_22_dual(c(0.25), c(1.2), c(2.0), v, n, margin);
-                s0 *= c(0.5);
-                s0 += c(0.02) * v3.sin().cos();
-            }
-            _ => {
-                acc2 += (x0.cos() * c(1.5)).cosh().sin();
-            }
-        }
-        s0 - s1 * c(1.5) - acc2.tanh() + v3.tanh() - v5.tanh()
-    }
-
-    pub fn prog_116_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = x1;
-        let mut s2 = x2.tanh().exp_m1();
-        let mut s3 = -x1;
-        let mut acc4: Dual64 = c(0.0);
+        let v4 = c(SCALE) + s1 + x0.atan();
         let mut k5 = 0;
         let v9: Dual64 = loop {
             k5 += 1;
-            s1 = s1.mul_add(c(0.6), (x1 + x2 + d_powf(x0 * x0 + c(1.0), x0.sin())).tanh() * c(0.02));
-            if ge(x1, (x2 * x2 + c(1.0)).log2(), margin) && k5 == 1 {
-                acc4 += ((w0[k5].powi(2) + c(1.0)).recip().sin() * c(0.9)).acos().tanh();
-                let v6 = prog_6_dual((x2 - s3).cos(), x0, c(1.5), [v[0], v[1], v[2], v[3]], n, margin);
-                acc4 -= v6.tanh().cos() * c(0.05);
-            } else if gt((w0[0].sin() * c(0.9)).acos(), c(1.0), margin) && n > 0 {
-                s3 = (s3 * c(0.6) + x1.sin().exp() * (s3.powi(2) + c(1.5)).acosh() * c(0.02)).sin();
-            } else {
-                acc4 += (x2.powi(2) + c(1.5)).acosh().tanh();
-                if gt(d_powf(c(3.0_f64), (s3 * x2).sin()), s3, margin) {
-                    break prog_37_dual(x2, (c(SCALE) + x2).tanh(), (c(1.25) * s1).sin(), v, n, margin);
-                }
-                let v7 = (v[3] * v[3] + c(1.0)).log(3.0);
-                acc4 += v7.sin().cos();
-            }
-            let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| d_to_degrees(x0) * c(0.02) + c(0.65) + p.sin() + q.sin()).sum::<Dual64>();
-            if k5 >= 2 || le(c(0.35) - x1.cos().exp2(), c(0.0), margin) {
-                break d_to_radians(x1);
-            }
-            s1 = (s1 * c(0.75) + v8.sin() * c(0.01)).sin();
-        };
-        'l1: for i in (1..=3).step_by(2) {
-            let fi = c(i as f64);
-            let v10 = if ge(w0[i].sin().exp_m1() - (x0.powi(2) + c(1.0)).sqrt(), -v9, margin) {
-                fi.sin()
-            } else {
-                return prog_6_dual(x2, (fi + s3).cos() * c(2.0), (fi * fi).ln_1p().sin(), [v[0], v[1], v[2], v[3]], i, margin)
-            };
-            s2 = s2.mul_add(c(0.8), d_log(c(3.0_f64), (v9 * v9 + c(0.5)).recip().powi(2) + c(2.0)).cos() * c(0.05));
             for &u in v.iter() {
-                if ge(u.asinh(), v10 + s2, margin) || i == 2 {
-                    continue 'l1;
-                }
-                let v11 = w0.iter().fold(x0, |r, &p| r * c(0.5) + c(0.1) * (d_atan2(r, x1 * x1 + c(1.0)) + p.cos()).tanh());
-                acc4 += v9.sin() * c(0.25);
-                acc4 += v11.cos().sin() * c(0.25);
-            }
-            s1 *= c(0.6);
-            s1 += c(1.0) * v10.cos();
-        }
-        let v13: Dual64 = if k5 < 1 {
-            let x0 = v[n % 4].tanh().exp();
-            let v12 = (v[k5].tanh() * c(0.9)).atanh();
-            (x0.cos().tanh() + c(2.0)).cbrt() + v12.sin()
-        } else if lt(prog_6_dual(x2, c(1.2), c(1.5), [v[0], v[1], v[2], v[3]], 4, margin), (x1 * x1 + c(1.5)).acosh(), margin) && k5 % 3 == 1 {
-            (x0 * x0 + c(0.5)).cbrt() * (-x0)
-        } else {
-            acc4 += c(0.5) * (w0[k5].sin() * c(2.0)).cosh().tanh();
-            d_min(x2, w0[k5], margin)
-        };
-        if lt(d_abs(x0, margin), (v[k5].sin() * c(0.5)).ln_1p(), margin) || k5 + n < 2 {
-            return prog_6_dual(d_max(v13.tanh().exp_m1(), d_log(w0[k5] * w0[k5] + c(1.0), w0[k5] * w0[k5] + c(2.0)), margin).sin() * c(2.0), c(0.25), c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
-        }
-        match n {
-            0..=2 => {
-                acc4 -= c(0.01) * prog_22_dual((v[0] * v[0] + c(0.5)).powf(0.3).cos() * c(2.0), x1, d_abs(d_log(v13.powi(2) + c(1.0), x2 * x2 + c(2.0)), margin).tanh(), [v[0], v[1], v[2], v[3]], k5, margin).tanh();
-            }
-            3 | 5 => {
-                s1 = (s1 * c(0.6) + v[2] * c(0.4)).tanh();
-                acc4 += prog_22_dual((w0[k5] * w0[k5]).cos(), d_powf(x2.powi(2) + c(1.0), x0.sin()).cos() * c(2.0), c(0.25), [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(0.01);
-            }
-            _ => {
-                s1 = s1 * c(0.75) + (x2.powi(2) + c(2.0)).acosh().sin() * c(0.1);
-                s1 = s1.mul_add(c(0.6), d_copysign(v13, w0[n % 4], margin).tanh() * c(0.05));
-            }
-        }
-        let v14 = prog_22_dual((w0[(k5 + n) % 4].cos() * c(1.5)).cosh().tanh().exp_m1().tanh(), (v13.sin() * c(0.9)).asin().tanh() * c(2.0), x1, [v[0], v[1], v[2], v[3]], k5, margin);
-        s1.tanh() + s2 - s3 + acc4.tanh() + v9.cos() - v14.cos()
-    }
-
-    pub fn prog_117_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_copysign(x1, x2, margin);
-        let mut s1 = (s0.cos() * c(0.9)).acos().tanh();
-        let mut s2 = prog_18_dual(d_clamp(x1, v[n % 4].mul_add(x2, v[1]).sin() - c(1.5), (s0.powi(2) + c(2.0)).acosh().sin() + c(1.5), margin).tanh(), (v[1].atan() - d_clamp(x1, -c(0.5), c(1.0), margin)).tanh(), s1, v, n, margin).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        if gt(prog_6_dual(((s0 + x0) * x0.asinh()).cos(), x2, c(0.25), v, n, margin), -c(0.5), margin) {
-            acc3 += v[3].asinh();
-            s0 = s0 * c(0.75) + x2.cos() * c(0.25);
-            if gt(x0 - c(0.1), x1, margin) && n == 2 {
-                s0 = s0.mul_add(c(0.6), s0.cos().cos() * c(0.4));
-            }
-        } else {
-            acc3 -= (v[n % 4].sin().exp() - x0.cos().exp_m1()).sin() * c(0.5);
-        }
-        let mut a4 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a4[i] = s2 * d_atan2(t, s1.powi(2) + c(1.0));
-            s0 *= c(0.5);
-            s0 += c(0.02) * prog_22_dual(c(2.0), s1, c(2.0), v, i, margin).cos();
-        }
-        let v5 = a4.iter().copied().map(|p| c(1.0) + c(0.25) * (((x1 * x1 + c(0.5)).recip().powi(2) + c(1.0)).recip() + p.cos()).tanh()).product::<Dual64>();
-        let mut k6 = 0;
-        while k6 < 6 {
-            k6 += 1;
-            let v7 = prog_22_dual(x1, s1.cos().exp().cos(), c(1.2), v, n, margin);
-            acc3 -= c(0.25) * x1.sin();
-            acc3 -= v7.sin().sin() * c(0.02);
-        }
-        s2 = s2 * c(0.6) + (d_abs(x2, margin) * d_hypot(x2, x0, margin)).sin() * c(0.05);
-        if gt(c(SCALE) + x0.sin(), s0, margin) {
-            acc3 += x1.sin();
-            if ge(d_to_degrees(-x0) * c(0.02), -c(0.5), margin) || k6 > 2 {
-                let v8 = prog_68_dual(s0, (v[k6 % 4].asinh() / ((x2.sin() * c(0.9)).atanh().powi(2) + c(1.0))).tanh() * c(2.0), x2, v, 6, margin);
-                acc3 += c(0.005) * prog_6_dual((x0.cos() * c(0.9)).acos().cos() * c(2.0), s2, d_hypot(c(3.0_f64), x0, margin).sin(), v, k6, margin).tanh();
-                acc3 += c(0.005) * v8.cos();
-            } else if ge((x2.sin().tanh() * c(0.9)).acos(), s0, margin) {
-                let v9 = x1.sin();
-                acc3 -= v9.tanh();
-            }
-            acc3 -= x2.atan().cos();
-        } else if le(((c(SCALE) + x0).powi(2) + c(1.5)).acosh(), s0, margin) {
-            s2 = s2.mul_add(c(0.6), (v[k6 % 4].tanh().powi(2) + c(1.0)).powi(-3).tanh() * c(0.05));
-            acc3 += (v[k6 % 4].cos() + c(2.0)).cbrt();
-        }
-        s1 = s1.mul_add(c(0.6), (s1 * c(0.001)).sin().cos() * c(0.005));
-        s1 * c(0.25) - s2.cos() - acc3.tanh() + v5 * c(1.5)
-    }
-
-    pub fn prog_118_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (x0.mul_add(x1, v[n % 4]) + x2.tanh().exp2()).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut m2 = 0;
-        for i in (0..=n).rev().step_by(2) {
-            if lt((x0 * x0 + c(0.5)).cbrt(), x2, margin) {
-                acc1 += c(0.5) * (v[i % 4] / (s0.powi(2) + c(0.5))).sin();
-            } else {
-                acc1 += c(0.4) * ((x1.cos() * c(1.5)).sinh() * v[i % 4]).cos();
-                acc1 += c(0.5) * v[(i + m2) % 4].sin();
-                if gt(x1 + (x2 + v[i % 4]), c(0.0), margin) {
+                if k5 % 2 == 0 {
                     continue;
                 }
+                s1 = (s1 * c(0.75) + v4.tanh().exp_m1().cos() * c(0.05)).tanh();
+                let v8 = match k5 + n {
+                    0 => {
+                        let v6 = d_log(c(0.5_f64), x0.powi(2) + c(2.0));
+                        v6.tanh().exp2()
+                    }
+                    2..=3 => ((u.sin() * c(1.5)).sinh().powi(2) + c(1.0)).log10(),
+                    g if g > 4 => s2 + c(2.0),
+                    _ => {
+                        let v7 = d_powf(x0 * x0 + c(1.0), u.cos());
+                        (s0.sin() * c(0.9)).acos() + v7.cos()
+                    }
+                };
+                acc3 -= (u.cos() + v8.cos()).tanh() * c(0.05);
             }
-            acc1 += (s0 * s0 + c(1.0)).sqrt().tanh().exp().cos() * c(0.5);
-            if lt(x1 - v[m2 % 4] + v[0].cos(), -c(0.5), margin) {
-                m2 += 1;
+            s1 = s1 * c(0.6) + (v4 + v[1]).atan().tanh() * c(0.2);
+            if k5 >= 6 || gt(-x0.tanh(), v[n % 4] - s2, margin) {
+                break s2.sin();
+            }
+        };
+        if ge(d_hypot(v4, v[n % 4], margin), -c(1.0), margin) {
+            let v10 = prog_29_dual(s2, (v9 * v9 + c(1.0)).log10().cos().cos() * c(2.0), s1, [v[0], v[1], v[2], v[3]], 5, margin);
+            acc3 += v10.cos() * c(0.005);
+        } else {
+            acc3 += (x2 * x2 + c(0.5)).ln().tanh();
+            if lt(v4.sin().exp().asinh(), c(1.0), margin) {
+                s0 = s0.mul_add(c(0.75), (-v9).cos() * c(0.01));
+            } else {
+                let v11 = prog_19_dual(x0, (d_clamp(x1, v9.sin() - c(1.5), v9.sin() + c(1.5), margin).tanh() * c(0.5)).ln_1p().sin() * c(2.0), x0.asinh().tanh(), [v[0], v[1], v[2], v[3]], 3, margin);
+                acc3 -= c(0.005) * v11.cos();
             }
         }
-        let c3 = c(m2 as f64);
-        let v4 = if n > 5 {
-            let x0 = x0 + c(0.3);
-            x0 + c(0.35)
+        let v12 = v.iter().fold(v[0], |r, &p| r * c(0.5) + c(0.005) * prog_75_dual(d_clamp(s2, -c(0.5), c(1.5), margin).tanh() * c(2.0), d_abs(r, margin).tanh(), (r.sin() * (p.tanh() * c(2.0)).cosh()).tanh() * c(2.0), v, 2, margin).cos());
+        let v13 = if le(prog_75_dual(c(2.0), x2, d_abs(d_to_degrees(x2) * c(0.02), margin).tanh(), v, k5, margin), -c(1.0), margin) {
+            s0 = (s0 * c(0.75) + (-s0) * c(0.01)).tanh();
+            x1.asinh()
+        } else {
+            return x2 - v[(k5 + n) % 4]
+        };
+        s1 = (s1 * c(0.75) + ((v12.tanh() + c(2.0)).cbrt().powi(2) + c(1.0)).log2() * c(0.02)).tanh();
+        s2 = (s2 * c(0.75) + (x1.powi(2) + c(1.0)).ln() * c(0.25)).sin();
+        s0 * c(0.25) + s1 - s2 * c(1.5) + acc3 * c(1.5) + v13.tanh() + d_log(c(0.5_f64), d_hypot(c(2.0_f64), v13, margin).powi(2) + c(2.0))
+    }
+
+    pub fn prog_109_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (x1 / (v[0] * v[0] + c(1.5)) * (x1 * x1)).tanh() * c(2.0);
+        let mut s1 = (x0 * x1).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = prog_107_dual(x2.tanh().exp().cos().sinh().tanh(), c(0.25), x0, v, n, margin);
+        if lt((x2 * x2 + c(2.0)).sqrt(), -c(0.5), margin) || n % 2 == 0 {
+            return -x2;
+        }
+        let mut k4 = 0;
+        while k4 < 5 {
+            k4 += 1;
+            s0 *= c(0.75);
+            s0 += c(0.25) * v3.sin().tanh().tanh();
+            acc2 += c(0.4) * (c(SCALE) + v[k4 % 4]).tanh();
+            s1 = (s1 * c(0.5) + d_atan2(s1, (s1.powi(2) + c(1.0)).ln().powi(2) + c(0.5)) * c(0.05)).tanh();
+        }
+        'l1: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            acc2 += c(0.25) * ((s1.sin() * c(0.5)).ln_1p() - t * v3).sin();
+            for _ in (1..=4).step_by(2) {
+                acc2 += prog_75_dual(((x2.cos() * c(2.0)).sinh().powi(2) + c(2.0)).ln().tanh(), (x1 * x1).ln_1p().sin() * c(2.0), t, v, i, margin).tanh() * c(0.01);
+                if le(v3, (fi.sin() * c(0.9)).asin(), margin) {
+                    break 'l1;
+                }
+            }
+            let v5: Dual64 = prog_75_dual(c(2.0), s1, c(0.25), v, 5, margin);
+            s0 = (s0 * c(0.6) + v5.sin() * c(0.01)).tanh();
+        }
+        let mut k6 = 0;
+        while k6 < 6 && ge(s1.cos().exp().tanh().exp(), c(1.0), margin) {
+            k6 += 1;
+            let mut m7 = (v3 + c(2.0)).cos();
+            for j in 0..n {
+                m7 = d_min(v[(j * 3) % 4] * v[(j * 3) % 4], m7, margin);
+            }
+            s1 = (s1 * c(0.6) + d_atan2(v[k6 % 4], s0 * s0 + c(1.0)) * c(0.1)).tanh();
+            acc2 -= m7.cos() * c(0.25);
+        }
+        s0 + s1 + acc2.tanh() - v3.tanh()
+    }
+
+    pub fn prog_110_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_19_dual(c(0.5), c(0.25), x2, v, 4, margin).sin() * c(2.0);
+        let mut s1 = (x1 + v[1]).cos();
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = if le(x0 + v[3].tanh(), c(0.5), margin) {
+            prog_96_dual(((x2 - x1).powi(2) + c(2.0)).sqrt().tanh(), s0, (x0.sin() * c(0.9)).acos().tanh() * c(2.0), &v, n, margin)
+        } else {
+            for i in (0..5).rev() {
+                let fi = c(i as f64);
+                acc2 += (d_powf(s0.powi(2) + c(1.0), x2.tanh()) + fi).sin() * c(0.25);
+                if le((v[i % 4].powi(2) + c(1.0)).log2(), x0, margin) {
+                    s0 = s0 * c(0.5) + d_powf(s0.powi(2) + c(1.0), s0.tanh()).cos() * c(0.02);
+                    let x0 = x0 * x0;
+                    s0 = s0.mul_add(c(0.6), x0.cos() * c(0.1));
+                } else {
+                    s0 *= c(0.75);
+                    s0 += c(0.05) * (x2 * s0).cos();
+                }
+            }
+            v[3].sin()
+        };
+        'l1: for i in 0..v.len() {
+            let fi = c(i as f64);
+            s0 = s0 * c(0.5) + v3.sin() * c(0.5);
+            let mut k4 = 0;
+            while k4 < n + 1 && le((x0.tanh() + c(2.0)).cbrt(), (v3 * v3 + c(1.0)).ln(), margin) {
+                k4 += 1;
+                match k4 % 3 {
+                    0 | 2 => {
+                        s1 = s1 * c(0.8) + s1 / (s1.powi(2) + c(1.0)) * c(0.1);
+                        let v5 = x2 + c(0.75);
+                        s0 = (s0 * c(0.5) + v5.tanh() * c(0.5)).tanh();
+                    }
+                    _ => {
+                        let v6 = d_atan2(x1 * x1 + c(1.0), s1) - x2 / (x0.tanh() + c(2.0));
+                        acc2 += v6.tanh().tanh() * c(0.05);
+                    }
+                }
+                if ge(v3.tanh().exp() + d_min(s0, x1, margin), x1.powi(3), margin) {
+                    break 'l1;
+                }
+                s0 *= c(0.6);
+                s0 -= c(0.1) * (c(SCALE) + (v[2].cos() * c(1.5)).sinh()).cos();
+            }
+            if gt(x1 / (fi.tanh() + c(2.0)), -x1, margin) {
+                s0 = c(0.6) * s0 + c(0.4) * d_atan2(s1, fi * fi + c(1.0)).tanh();
+            } else if gt(s0 - v3, c(0.5), margin) {
+                s0 = (s0 * c(0.75) + (v[3 - i].powi(2) + c(1.0)).log(2.0) * c(0.1)).tanh();
+                if ge((s1.powi(2) + c(2.0)).ln(), c(0.0), margin) {
+                    s0 = (s0 * c(0.5) + s0 * c(0.75) * c(0.5)).sin();
+                } else if gt((s0 * s0 + c(1.5)).acosh(), (s0.powi(2) + c(2.0)).ln(), margin) {
+                    let v7 = prog_4_dual((c(1.2) - d_atan2(fi, x1 * x1 + c(1.0))).cos(), (x1 * v3).tanh(), (v[k4 % 4] * v[k4 % 4] + c(1.0)).log(2.0).tanh() * c(2.0), v, i, margin);
+                    let v8 = (x0 * x0 + c(0.5)).recip();
+                    s1 = (s1 * c(0.75) + (v7.cos() + v8.sin()) * c(0.005)).sin();
+                } else {
+                    acc2 -= c(0.5) * (d_to_degrees(x0) * c(0.02)).tanh();
+                    let v9 = d_atan2(v[1].powi(2) + c(1.0), v[1]).powi(2);
+                    s0 = s0 * c(0.5) + v9.cos() * c(0.02);
+                }
+            } else {
+                let x0 = (x0.powi(2) + c(1.0)).log(2.0).tanh().exp_m1();
+                let mut k10 = 0;
+                while k10 < 3 && gt(d_powf(x2 * x2 + c(1.0), x2.cos()), c(0.5), margin) {
+                    k10 += 1;
+                    if gt(s1, x0, margin) || k10 < 2 {
+                        return s1 + c(1.5);
+                    }
+                    s0 *= c(0.5);
+                    s0 += c(0.25) * s0.cos().exp2().cos();
+                    if ge((s1.sin() * c(0.5)).ln_1p(), d_copysign(v[k10], v[3 - k10], margin), margin) {
+                        let v11 = d_log(c(3.0_f64), (x1 * x1 + c(0.5)).sqrt().powi(2) + c(2.0));
+                        s1 = s1.mul_add(c(0.8), v11.tanh() * c(0.1));
+                    } else if gt(x2, c(1.0), margin) {
+                        let v12 = (v[k10].powi(2) + c(2.0)).acosh() / ((v[1].tanh() * c(0.9)).asin().powi(2) + c(0.5));
+                        acc2 -= c(0.1) * (c(SCALE) + fi).sin();
+                        acc2 += c(0.1) * v12.cos().cos();
+                    } else {
+                        acc2 -= c(0.1) * (x1 / (v3 * v3 + c(1.0))).tanh();
+                    }
+                }
+                acc2 += c(0.5) * x0.sin();
+            }
+            if ge(x1.powi(2), -c(1.0), margin) {
+                return (v3 * v3 + c(1.0)).log10();
+            }
+        }
+        match n % 3 {
+            0 => {
+                let v13 = (x1.tanh() * c(0.5)).ln_1p().cos().exp2();
+                acc2 -= v13.sin();
+            }
+            g if g > 1 => {
+                let v14: Dual64 = prog_4_dual(v3.sin(), s0, x1, v, n, margin);
+                s1 = s1.mul_add(c(0.8), v14.tanh().sin() * c(0.005));
+            }
+            _ => {
+                s1 *= c(0.75);
+                s1 += c(0.75) * (x0.sin() + c(2.0)).cbrt().tanh();
+                for i in (0..4).rev() {
+                    let fi = c(i as f64);
+                    if i + n < 4 && lt((v[n % 4].powi(2) + c(0.5)).sqrt().mul_add((x1.tanh() * c(1.5)).sinh(), d_to_degrees(v[n % 4]) * c(0.01)), c(0.75) * v[3 - i], margin) {
+                        s1 = (s1 * c(0.5) + d_atan2(c(3.0_f64), c(0.25) - fi) * c(1.0)).sin();
+                        let mut k15 = 0;
+                        while k15 < 5 && le(s0, -c(0.5), margin) {
+                            k15 += 1;
+                            let v17 = if gt((v3.cos().powi(2) + c(1.5)).acosh(), -c(1.0), margin) {
+                                let v16 = (v3 * v3 + c(1.0)).ln();
+                                s1 = (s1 * c(0.8) + (s1 / (v16.powi(2) + c(1.5))).atan() * c(0.1)).tanh();
+                                (fi.cos() * c(0.9)).atanh()
+                            } else if lt(((c(SCALE) + s1).powi(2) + c(1.5)).acosh(), c(0.5), margin) || k15 > 2 {
+                                x2.sin().exp()
+                            } else {
+                                x1 - s1
+                            };
+                            acc2 += c(0.1) * fi.sin().exp_m1().powi(2).cos();
+                            if gt((v17.tanh().powi(2) + c(1.0)).powi(-2), c(0.5), margin) {
+                                let v18: Dual64 = x1 + v17;
+                                let v19 = v18 / (v[1] * v[1] + c(0.5));
+                                s1 = s1 * c(0.6) + v19.tanh() * c(0.02);
+                            } else {
+                                s0 = c(0.75) * s0 + c(0.1) * (s0 - c(0.25) + d_to_degrees(v3) * c(0.02)).tanh();
+                                s0 *= c(0.6);
+                                s0 += c(0.4) * (s0 * s0).ln_1p().tanh();
+                            }
+                        }
+                    } else if le(v3.mul_add(v[i], v[i]), c(0.0), margin) && i < 2 {
+                        s1 = (s1 * c(0.75) + (x1.sin() * c(1.2)).tan() * c(0.02)).tanh();
+                        if ge(s0.sin().exp2(), -c(1.0), margin) {
+                            break;
+                        }
+                        let v20: Dual64 = (v[i].powi(2) + c(1.5)).acosh();
+                        s0 = c(0.6) * s0 + c(0.1) * v20.tanh();
+                    } else {
+                        let v21 = c(0.35) - v[3 - i];
+                        acc2 -= v21.sin() * c(0.5);
+                    }
+                    if le(v3.sin(), c(0.5), margin) && i % 2 == 0 {
+                        break;
+                    }
+                    s1 *= c(0.6);
+                    s1 += c(0.1) * (s0 / (v3 * v3 + c(1.0))).tanh();
+                }
+            }
+        }
+        let v22 = v.iter().map(|&p| (p.sin() * c(1.5)).cosh()).sum::<Dual64>();
+        s0 * c(0.75) - s1 + acc2.tanh() - v3.tanh() + v22.sin()
+    }
+
+    pub fn prog_111_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0 * x0 + c(1.0)).ln();
+        let mut s1: Dual64 = (x0.sin() * c(0.9)).asin();
+        let mut s2 = v[n % 4] * c(std::f64::consts::FRAC_1_PI);
+        let mut acc3: Dual64 = c(0.0);
+        if ge((x2.cos() * c(1.5)).cosh(), x2, margin) {
+            s0 = c(0.8) * s0 + c(0.2) * x1.sin();
+        } else if n % 3 == 1 && le(s2, c(0.25), margin) {
+            acc3 += x0.atan().tanh();
+            let v4 = s1.cos();
+            s0 *= c(0.5);
+            s0 += c(0.2) * v4.sin();
+        }
+        let v5 = v.iter().fold(s1, |r, &p| r * c(0.5) + c(0.005) * prog_19_dual((p.atan().powi(2) + c(0.5)).sqrt().cos(), (p * p + c(1.0)).powf(0.3).cos() * c(2.0), x2, v, 2, margin).cos());
+        let mut a6 = v;
+        for i in 0..n {
+            let fi = c(i as f64);
+            a6[i % 4] = a6[i % 4] * (((fi * fi + c(0.5)).sqrt().powi(2) + c(1.0)).sqrt().tanh() * c(0.2)) + a6[i % 4];
+            a6[i % 4] += a6[(i * 3) % 4] * (d_min(v5 - x1, v5, margin).sin() * c(0.1));
+        }
+        let mut k7 = 0;
+        let v11 = loop {
+            k7 += 1;
+            match k7 {
+                0..=2 => {
+                    let v8 = prog_19_dual(((v[k7] * v[k7] + c(1.0)).cbrt().powi(2) + c(1.0)).powi(-2).cos() * c(2.0), (c(0.65) - s1).tanh(), d_log(c(2.0_f64), v[k7].tanh().powi(2) + c(2.0)).cos(), v, k7, margin);
+                    s1 = (s1 * c(0.75) + (-s1) * c(0.25)).tanh();
+                    if !(k7 < 2 && gt(x1.sin(), v5.mul_add(s2, v5), margin)) {
+                        s2 = c(0.6) * s2 + c(0.4) * x0.sin();
+                        s0 = c(0.75) * s0 + c(0.25) * a6[n % 4].tanh();
+                        match n {
+                            0 | 2 => {
+                                s2 = c(0.6) * s2 + c(0.1) * ((s2.sin() * c(0.9)).acos() + (c(2.5) - s2)).tanh();
+                                break v5 + v[0];
+                            }
+                            3 | 5 => {
+                                acc3 -= (s2.powi(2) + c(0.5)).ln().tanh();
+                                let v9 = prog_4_dual(x1, (v[2] + s1).sin() * c(2.0), (s0 * s0 + c(0.5)).ln().cos() * c(2.0), v, k7, margin);
+                                acc3 -= v9.tanh() * c(0.05);
+                            }
+                            6 => {
+                                let x1: Dual64 = (x0.sin() * c(1.2)).tan();
+                                let v10: Dual64 = x2;
+                                acc3 -= (x1.cos() - v10.tanh()).cos() * c(0.25);
+                            }
+                            _ => {
+                                let x1 = (x1.sin() * c(0.9)).acos();
+                                acc3 -= d_powf(c(1.5_f64), x1.sin()).tanh();
+                            }
+                        }
+                    }
+                    acc3 -= v8.sin() * c(0.005);
+                }
+                _ => {
+                    acc3 += v5.tanh();
+                }
+            }
+            acc3 -= x0.sin().cos();
+            if k7 >= 2 {
+                break prog_0_dual(s1, s2, c(0.75), v, 4, margin);
+            }
+        };
+        x1.cos() + s0.sin() - s1 * c(1.5) + s2 + acc3.tanh() + v5 + a6[0].tanh() - v11 + ((x0.sin() * c(0.9)).asin() + d_min(c(1.5_f64), x1, margin))
+    }
+
+    pub fn prog_112_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_hypot(x2, x0, margin).cos() * c(2.0);
+        let mut s1 = v[n % 4].tanh();
+        let mut acc2: Dual64 = c(0.0);
+        for i in 0..6 {
+            let fi = c(i as f64);
+            acc2 += (x0.tanh().sinh().cos() * c(2.0)).cosh().sin() * c(0.25);
+            let v3 = prog_4_dual(x0.cos().tanh(), (fi * (d_to_radians(x1) * c(20.0))).tanh() * c(2.0), (x1 * x1).ln_1p().sin() * c(2.0), v, i, margin);
+            acc2 += c(0.05) * v3.sin();
+        }
+        let mut m4 = 0;
+        for i in 0..n {
+            let fi = c(i as f64);
+            if gt(-x0, -c(1.0), margin) {
+                s1 *= c(0.5);
+                s1 += c(0.5) * (-v[(i + n) % 4]).cos();
+            } else {
+                s0 = s0.mul_add(c(0.75), (x0 * x0 + c(1.0)).powf(0.5).cos() * c(0.1));
+                match i + n {
+                    0 => {
+                        s0 = c(0.8) * s0 + c(0.2) * v[0].asinh().cos();
+                    }
+                    4 => {
+                        s1 = (s1 * c(0.6) + prog_4_dual(s1, (x1.sin() - c(0.25)).sin() * c(2.0), (s1.sin() * c(2.0)).sinh().sin() * c(2.0), v, 4, margin) * c(0.005)).sin();
+                    }
+                    g if g > 5 => {
+                        s1 = s1.mul_add(c(0.75), (x0.powi(2) + c(0.5)).cbrt().cos() * c(0.1));
+                        break;
+                    }
+                    _ => {
+                        acc2 += fi.sin().tanh() * c(0.25);
+                        acc2 += x1.atan().sin() * c(0.25);
+                    }
+                }
+                acc2 -= c(0.25) * (s1 * x1).cos();
+            }
+            let v5: Dual64 = x2;
+            if le((x1 * x1 + c(1.0)).log10().asinh(), v[m4 % 4], margin) {
+                m4 += 1;
+            }
+            acc2 -= c(0.25) * (v[i % 4] * v[i % 4] + c(2.0)).sqrt().sin();
+            acc2 -= c(0.25) * v5.cos().cos();
+        }
+        match m4 {
+            0 | 2 => {
+                let v6 = (x1.tanh() * c(0.5)).ln_1p();
+                acc2 -= c(0.25) * prog_0_dual(c(2.0), x0, c(0.75), v, 5, margin).sin();
+                s0 = c(0.8) * s0 + c(0.2) * v6.tanh();
+            }
+            3 => {
+                let v7: Dual64 = v[m4 % 4] + x1;
+                s1 = (s1 * c(0.75) + v7.cos() * c(0.1)).sin();
+            }
+            g if g > 4 => {
+                s1 = s1 * c(0.75) + (v[m4 % 4].powi(2) + c(2.0)).ln().tanh() * c(0.25);
+                s1 *= c(0.8);
+                s1 += c(0.02) * ((v[n % 4].sin() * c(0.5)).ln_1p() / ((s0.tanh() * c(0.9)).atanh().powi(2) + c(1.0))).sin();
+            }
+            _ => {
+                acc2 -= c(0.1) * prog_4_dual((d_to_degrees(x2) * c(0.01)).tanh(), x0, d_min(c(1.5_f64), x2, margin).tanh(), v, m4, margin).tanh();
+            }
+        }
+        let v12 = match m4 % 3 {
+            0 => {
+                let v8 = d_clamp((x1 * x1 + c(0.5)).recip(), -c(0.5), c(0.5), margin);
+                s1 + v8.cos()
+            }
+            g if g > 1 => {
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = c(i as f64);
+                    acc2 += (t * t + c(1.0)).log10().tanh() * c(0.5);
+                    if lt((s1.powi(2) + c(1.0)).sqrt(), c(0.5), margin) {
+                        for (j, &u) in v.iter().enumerate() {
+                            let fj = c(j as f64);
+                            s0 = c(0.6) * s0 + c(1.0) * (c(SCALE) + fj).cos();
+                            acc2 += c(0.1) * (v[2] / c(2.0)).tanh();
+                            match i {
+                                0 | 2 => {
+                                    let v9: Dual64 = prog_4_dual(d_max(fi, v[j] + x2, margin).sin() * c(2.0), x0, c(0.5), v, j, margin);
+                                    s1 = s1 * c(0.6) + u.cos() * c(0.4);
+                                    acc2 -= c(0.05) * v9.tanh();
+                                }
+                                3 => {
+                                    continue;
+                                }
+                                _ => {
+                                    s1 = s1 * c(0.5) + x2.sin() * c(0.5);
+                                }
+                            }
+                            acc2 += u.sin() * c(0.1);
+                        }
+                        s0 = s0.mul_add(c(0.75), s0.sin() * c(0.25));
+                    }
+                }
+                let v10 = (x0.sin() * c(0.9)).atanh();
+                acc2 -= x1 / (x1 * x1 + c(1.5));
+                prog_4_dual(x0, s1, x1, v, m4, margin) + v10.tanh()
+            }
+            _ => {
+                let v11 = (x0.powi(2) + c(1.5)).acosh() + (x1.cos() * c(2.0)).sinh();
+                v11 / c(2.0)
+            }
+        };
+        let mut k13 = 0;
+        while k13 < n + 1 && ge((x2.cos() * c(0.9)).atanh() * c(0.65), x0, margin) {
+            k13 += 1;
+            acc2 -= (v12 * v12 + c(0.5)).sqrt().tanh() * c(0.25);
+            let v14 = if ge(prog_4_dual(x0.atan().tanh() * c(2.0), d_atan2(s0.powi(2) + c(1.0), (x0.powi(2) + c(2.0)).acosh()).tanh(), (x0.cos().exp_m1().cos() * c(0.5)).ln_1p().cos(), v, 5, margin), c(0.0), margin) {
+                s1 * x2 - x1
+            } else {
+                v[k13 % 4].mul_add(s0, x1)
+            };
+            acc2 += v14.tanh() * c(0.25);
+        }
+        for i in 0..n {
+            let fi = c(i as f64);
+            let mut m15 = x2;
+            for j in 0..n + 1 {
+                let c16 = if le(v[j % 4] * c(std::f64::consts::FRAC_1_PI), c(0.5), margin) {
+                    (v12 * v12 + c(1.0)).sqrt().sin()
+                } else {
+                    v[j % 4] / (v12.sin() + c(2.0))
+                };
+                m15 = d_min(d_max(c16, m15, margin), c(2.0), margin);
+            }
+            acc2 -= c(0.25) * m15.cos().cos();
+            s1 = (s1 * c(0.75) + fi.cos().exp_m1() * c(1.0)).tanh();
+        }
+        let v18: Dual64 = if gt((v12.tanh() + c(2.0)).cbrt() / c(1.5), -c(0.25), margin) {
+            (v[2] * v[2]).ln_1p().cos()
+        } else if !(m4 == 2 && ge(prog_4_dual(x1, x0, c(0.75), v, m4, margin), d_clamp(x1, x2.cos() - c(1.5), x2.tanh() + c(1.5), margin), margin)) {
+            let v17 = x1.sin();
+            (v17 * v17).ln_1p()
+        } else {
+            (v[m4 % 4] * v[m4 % 4] + c(1.0)).powi(-1)
+        };
+        s0.sin() + s1.cos() + acc2.cos() - v18 * c(0.75)
+    }
+
+    pub fn prog_113_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((x2.powi(2) + c(1.0)).log10().tanh() * c(0.9)).asin();
+        let mut s1 = (v[n % 4].cos() * c(0.9)).acos().cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        while k3 < 3 {
+            k3 += 1;
+            if le((x0.powi(2) + c(0.5)).cbrt().asinh(), c(0.0), margin) && k3 % 2 == 0 {
+                s1 = c(0.8) * s1 + c(0.05) * (s1.tanh() * c(0.9)).acos().tanh();
+            } else if lt(((x1 * x1).cos() * c(0.9)).atanh(), c(0.0), margin) {
+                acc2 += s0.sin() * c(0.5);
+            }
+            s0 = s0.mul_add(c(0.8), (d_powf(c(0.5_f64), x1.tanh()).cos() * c(0.9)).asin().sin() * c(0.05));
+            let mut k4 = 0;
+            while k4 < n + 1 {
+                k4 += 1;
+                let v5 = (s1.tanh().exp2().powi(2) + c(1.0)).log2();
+                acc2 += (x0.cos() * c(0.9)).asin().sin() * c(0.05);
+                acc2 += v5.cos().sin() * c(0.05);
+            }
+        }
+        let mut k6 = 0;
+        let v10: Dual64 = loop {
+            k6 += 1;
+            if lt((x0.sin().cosh().sin() * c(0.9)).acos(), c(0.0), margin) {
+                let x0 = prog_0_dual(c(1.2), s0, v[n % 4].sin(), [v[0], v[1], v[2], v[3]], n, margin);
+                acc2 += x1.atan().tanh() * c(0.5);
+                s0 = s0 * c(0.8) + x0.sin() * c(0.005);
+            } else if k6 > 0 && le(x0.tanh() * (x1.cos() * c(0.9)).asin(), v[1].sin(), margin) {
+                s0 = c(0.5) * s0 + c(0.005) * prog_107_dual((d_min(x1, v[(k6 + k3) % 4], margin) - d_to_degrees(v[k6 % 4]) * c(0.01)).tanh() * c(2.0), x1, ((s0 + x2).powi(2) + c(1.0)).ln().sin(), v, k3, margin).sin();
+                let v7 = prog_75_dual(x2, c(1.5), ((v[(k6 + n) % 4] * v[(k6 + n) % 4] + c(1.0)).log2().sin() * c(0.9)).asin().tanh(), v, k3, margin);
+                acc2 -= v7.tanh().sin() * c(0.02);
+            }
+            for j in (0..=n).rev().step_by(2) {
+                s0 = (s0 * c(0.5) + v[n % 4].tanh().sinh() * c(0.25)).sin();
+                let v8 = d_to_radians(v[(j + k3) % 4]);
+                acc2 += c(0.1) * v8.tanh().sin();
+            }
+            let mut m9: Dual64 = -c(0.5);
+            for j in 0..n + 1 {
+                m9 = d_min(m9, v[2] / (v[(j + n) % 4] * v[(j + n) % 4] + c(1.0)), margin);
+                acc2 -= (d_log(v[k6 % 4].powi(2) + c(1.0), x2 * x2 + c(2.0)).powi(2) + c(0.5)).recip().cos() * c(0.05);
+            }
+            s1 *= c(0.5);
+            s1 += c(0.2) * m9.cos();
+            if k6 >= 4 {
+                break (x1 * x1).tanh().exp();
+            }
+        };
+        let v12 = if le(v[1].tanh(), c(0.5), margin) {
+            c(0.25) * v10
+        } else {
+            let v11 = (x2.cos() * c(0.9)).asin();
+            s1.tanh() * s0 + v11.cos()
+        };
+        let mut k13 = 0;
+        while k13 < 3 && le((v12 * v12 + c(2.0)).sqrt(), c(1.0), margin) {
+            k13 += 1;
+            let v14 = match k13 {
+                0 => (x0.powi(2) + c(1.0)).cbrt(),
+                1 | 3 => x1.cos(),
+                _ => {
+                    s1 = (s1 * c(0.8) + (v[k13].cos() * c(0.9)).atanh() * c(0.02)).tanh();
+                    v12 * (v10 - v12)
+                }
+            };
+            acc2 += x0.cos() * c(0.5);
+            acc2 += v14.sin() * c(0.25);
+        }
+        let mut a15 = [c(0.0); 4];
+        for i in 0..n {
+            let fi = c(i as f64);
+            a15[i % 4] = a15[i % 4] * c(0.5) + v10.atan().tanh() * c(0.5);
+            s1 = s1 * c(0.5) + d_log(v[i % 4].powi(2) + c(1.0), fi * fi + c(2.0)).sin() * c(0.25);
+        }
+        match k13 % 2 {
+            1 => {
+                let v16 = prog_4_dual(d_max(a15[0].cos(), s1.atan(), margin).sin() * c(2.0), v12.atan().cos().tanh(), c(0.25), [v[0], v[1], v[2], v[3]], k13, margin);
+                acc2 -= v16.sin() * c(0.01);
+            }
+            _ => {
+                let v17 = d_hypot((a15[k13] * a15[k13]).ln_1p(), x2.atan(), margin);
+                acc2 -= x1.cos();
+                s0 = (s0 * c(0.8) + v17.cos() * c(0.01)).sin();
+            }
+        }
+        x0.sin() + x1 * c(0.5) - s0 - s1.cos() - acc2.cos() + v10 + v12 * c(0.25)
+    }
+
+    pub fn prog_114_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_max(x0, x1, margin).sin().exp_m1();
+        let mut s1 = (c(1.5) * v[n % 4]).sin() * c(2.0);
+        let mut s2 = prog_10_dual(x0, d_clamp(x2, -c(1.5), c(1.0), margin).sin() * c(2.0), (-x1).sin(), [v[0], v[1], v[2], v[3]], 4, margin).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut m4 = c(f64::NEG_INFINITY);
+        for i in 1..4 {
+            let c5: Dual64 = prog_75_dual((c(SCALE) + v[i]).tanh(), x2, c(1.5), v, n, margin);
+            m4 = d_max(m4, c5, margin);
+        }
+        s0 = c(0.6) * s0 + c(0.005) * m4.cos();
+        'l1: for i in (0..4).rev() {
+            acc3 += s0 * c(0.4);
+            let mut k6 = 0;
+            while k6 < n + 1 {
+                k6 += 1;
+                acc3 -= ((x1 * x1 + c(0.5)).cbrt().powi(2) + c(1.0)).log2().sin() * c(0.05);
+                match i % 2 {
+                    0 => {
+                        s2 = s2 * c(0.75) + (s2.tanh() * c(0.9)).atanh().tanh() * c(0.05);
+                        break 'l1;
+                    }
+                    1 => {
+                        acc3 += c(0.05) * ((x2.sin() * c(1.2)).tan() + (x1 + x2)).sin();
+                        match k6 % 2 {
+                            0 => {
+                                s0 *= c(0.5);
+                                s0 -= c(0.25) * x0.cos().sinh().tanh();
+                                break;
+                            }
+                            1 => {
+                                s2 *= c(0.5);
+                                s2 += c(0.02) * s2.powi(3).tanh();
+                            }
+                            _ => {
+                                acc3 -= (m4.sin().powi(2) + c(0.5)).recip().tanh() * c(0.05);
+                                acc3 += x1.powi(2).sin() * c(0.05);
+                            }
+                        }
+                    }
+                    _ => {
+                        s1 = (s1 * c(0.6) + v[2].tanh() * c(0.4)).sin();
+                        if le((v[2] * v[2] + c(2.0)).sqrt(), (s2 * s2 + c(1.0)).log2(), margin) {
+                            let x1 = x1 + x2;
+                            acc3 += (v[2].powi(2) + c(1.0)).recip().cos().exp2().cos() * c(0.05);
+                            acc3 -= c(0.05) * x1.sin().sin();
+                        } else if gt((s1 * s1 + c(1.0)).powi(-1), x0.cos(), margin) {
+                            acc3 -= ((s2 + x0).powi(2) + c(2.0)).ln().cos() * c(0.05);
+                            acc3 += c(0.05) * (x2 + s0).cos();
+                        }
+                    }
+                }
+            }
+            let v7 = d_min(x2, x0, margin).tanh().exp();
+            let v8 = prog_4_dual(x2.sin().exp().sin(), c(2.0), c(0.5), [v[0], v[1], v[2], v[3]], n, margin);
+            s2 = c(0.5) * s2 + c(0.005) * (v7.tanh() + v8.sin()).cos();
+        }
+        let v10 = if gt(prog_0_dual(x0, c(1.5), c(2.0), [v[0], v[1], v[2], v[3]], n, margin), c(1.0), margin) || n > 1 {
+            let x2 = x1.sin();
+            let v9 = x2.sin();
+            (v9.tanh() * c(2.0)).cosh()
+        } else {
+            d_clamp(x1, v[n % 4].tanh() - c(1.5), x2.cos() + c(1.5), margin)
+        };
+        if gt(prog_75_dual(((c(0.3) - v10).powi(2) + c(1.0)).log(10.0).sin(), c(1.2), x1, v, n, margin), -c(1.0), margin) || n > 1 {
+            acc3 += d_hypot((v[3].sin() * c(1.2)).tan(), x0.tanh().sinh(), margin).tanh() * c(0.25);
+            s2 = c(0.8) * s2 + c(0.005) * prog_4_dual(d_min(c(0.5_f64), x0, margin).sin() * c(2.0), x0, x0.atan().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], 1, margin).tanh();
+        } else {
+            let m4 = -x2;
+            s0 = s0 * c(0.5) + m4.tanh().cos() * c(0.5);
+        }
+        let v11 = v.iter().fold(s1, |r, &p| r * c(0.75) + c(0.02) * (p * p + c(1.0)).powi(-3).asinh().cos());
+        s0 - s2 - acc3.cos() + v11 * c(0.75)
+    }
+
+    pub fn prog_115_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = d_log(x2.cos().powi(2) + c(1.0), (x0.powi(2) + c(1.0)).log10().powi(2) + c(2.0));
+        let mut s1 = s0.sin().exp().tanh() * c(2.0);
+        let mut s2 = (v[n % 4].powi(2) + c(1.0)).cbrt();
+        let mut acc3: Dual64 = c(0.0);
+        acc3 += d_hypot(c(2.0_f64), d_to_radians(x1) * c(50.0), margin).tanh();
+        let mut a4 = v;
+        a4[1] *= c(1.5);
+        a4[3] += v[2];
+        match n {
+            0 | 2 => {
+                let x1 = x2 - x2.mul_add(x1, s0);
+                acc3 -= c(0.5) * x1.sin();
+            }
+            3..=4 => {
+                let v5 = prog_54_dual(v[n % 4].cos().sin() * c(2.0), c(2.0), acc3.mul_add(s2, x2).tanh(), v, 2, margin);
+                acc3 -= c(0.005) * v5.sin();
+            }
+            5 => {
+                s1 = (s1 * c(0.8) + (a4[3] + x2) * c(0.05)).sin();
+            }
+            _ => {
+                s0 = s0 * c(0.8) + s0 * s1 * c(0.01);
+            }
+        }
+        let mut a6 = [c(0.0); 4];
+        for i in 0..4 {
+            if le((a4[3 - i].tanh() * c(0.9)).asin() + a4[3 - i], c(0.0), margin) {
+                a6[i] = (x2.tanh() * c(0.9)).acos();
+            } else {
+                a6[i] = v[i].sin().cosh() + (a4[0] + x2);
+            }
+        }
+        let mut k7 = 0;
+        while k7 < 6 && gt((x2 * x2).ln_1p(), -c(1.0), margin) {
+            k7 += 1;
+            if le(s0 * v[(k7 + n) % 4], s1, margin) || k7 > 2 {
+                break;
+            }
+            match n {
+                1 | 3 => {
+                    acc3 += (s0.powi(2) + c(1.5)).acosh().cos() * c(0.25);
+                    let v8 = (a4[k7 % 4].sin() * c(2.0)).cosh().tanh();
+                    acc3 += v8.sin() * c(0.25);
+                }
+                4..=5 => {
+                    let v9: Dual64 = prog_75_dual(x2, d_log(a4[2] * a4[2] + c(1.0), a4[2].powi(2) + c(2.0)).tanh() * c(2.0), (s2.cos().sinh() * s2.sin()).tanh(), &v, n, margin);
+                    let v10 = prog_4_dual((s0 - c(2.0)).sin(), c(0.25), x0, v, k7, margin);
+                    acc3 -= (v9.tanh() + v10.sin()).cos() * c(0.005);
+                }
+                6 => {
+                    let v11 = prog_4_dual((a4[(k7 + n) % 4] / c(1.5) * c(std::f64::consts::FRAC_PI_4)).cos() * c(2.0), x1, c(0.25), v, n, margin);
+                    acc3 += (x1 - v11).sin() * c(0.25);
+                }
+                _ => {
+                    acc3 += c(0.25) * ((a4[k7 % 4] / (s1.powi(2) + c(1.0))).powi(2) + c(0.5)).sqrt().cos();
+                    s1 = (s1 * c(0.6) + (s0 * s0 + c(1.0)).ln().powi(2) * c(0.25)).sin();
+                }
+            }
+            acc3 += (s1 * x2).cos() * c(0.25);
+        }
+        s2 = s2.mul_add(c(0.5), (s1.cos() + c(2.0)).cbrt().tanh() * c(0.1));
+        s0 + s2 + acc3.sin() + a4[3].sin() - a6[3].sin() + d_abs(a4[k7 % 4].asinh(), margin)
+    }
+
+    pub fn prog_116_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (d_abs(x0, margin) - (-x2)).tanh() * c(2.0);
+        let mut s1 = (x2.cos() * c(1.5)).cosh().sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = (v[1] * v[1]).ln_1p();
+        match n {
+            0 => {
+                let v4: Dual64 = prog_54_dual(c(1.5), x2, c(0.25), v, n, margin);
+                acc2 += (acc2.sin() * c(1.5)).sinh().sin();
+                s0 = s0 * c(0.8) + v4.sin().tanh() * c(0.005);
+            }
+            1..=3 => {
+                let v5 = prog_107_dual(c(1.2), x0, x0.cos().sin() * c(2.0), &v, n, margin);
+                s1 = s1 * c(0.75) + v3.tanh() * c(0.25);
+                acc2 -= v5.sin() * c(0.005);
+            }
+            4..=5 => {
+                s1 = (s1 * c(0.75) + d_log(s1 * s1 + c(1.0), s1.powi(2) + c(2.0)) * c(0.01)).sin();
+            }
+            _ => {
+                s1 = (s1 * c(0.8) + d_hypot(s1, v[2], margin) * c(0.02)).sin();
+                s1 = s1.mul_add(c(0.6), (s1.atan().sin() * c(0.9)).asin().cos() * c(0.05));
+            }
+        }
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            if k6 == 3 {
+                s1 *= c(0.5);
+                s1 += c(0.1) * v3.tanh().exp_m1().cos();
+            } else {
+                s0 = s0 * c(0.5) + (c(0.65) - x1).cos() * c(0.5);
+            }
+            let mut m7: Dual64 = -c(2.5);
+            for _ in 0..n {
+                m7 = d_max(v3 - x1, m7, margin);
+            }
+            s0 *= c(0.5);
+            s0 -= c(0.25) * m7.sin().sin();
+            if ge(((v3 / (s0 * s0 + c(1.5))).cos() * c(0.9)).asin(), x0, margin) {
+                break;
+            }
+            if k6 >= 5 || gt(d_powf(c(3.0_f64), x1.sin()).tanh().exp_m1(), -c(1.0), margin) {
+                break;
+            }
+        }
+        let mut a8 = [c(0.0); 4];
+        for i in 0..n {
+            let fi = c(i as f64);
+            a8[i % 4] += (x2.powi(2) + c(1.0)).cbrt().sin() * c(0.25);
+            acc2 += (fi * fi).ln_1p().tanh() * c(0.25);
+        }
+        x1.sin() - s0 * c(0.25) - s1 - acc2 - v3 + a8[1] - (v[n % 4] * v[n % 4] + a8[0] * x2)
+    }
+
+    pub fn prog_117_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.powi(3).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v3 = if n % 3 == 1 {
+            let v2 = x1 + c(0.1);
+            prog_29_dual(x0, acc1, s0, [v[0], v[1], v[2], v[3]], n, margin) + v2.cos()
+        } else {
+            -v[n % 4]
+        };
+        if !(n % 3 == 1 && gt((v[2] * v[2] + c(2.0)).acosh(), c(0.5), margin)) {
+            s0 = (s0 * c(0.6) + prog_96_dual(x2, x0, c(0.75), v, n, margin) * c(0.005)).tanh();
+            if le(v[n % 4].atan(), c(1.0), margin) {
+                let v4 = prog_10_dual(v[n % 4].cos() * c(2.0), x2, acc1, [v[0], v[1], v[2], v[3]], n, margin);
+                let v3 = d_to_degrees(v[n % 4]) * c(0.02) * c(std::f64::consts::FRAC_1_PI);
+                acc1 += (v4.sin() + v3.sin()).cos() * c(0.005);
+            } else if ge((x0 * x0 + c(1.0)).ln() - c(0.75), (x1 * x1 + c(1.5)).acosh(), margin) {
+                s0 = (s0 * c(0.6) + x2.tanh() * c(0.4)).sin();
+                s0 = (s0 * c(0.8) + ((x2.cos() + c(2.0)).cbrt() + s0.sin()) * c(0.01)).tanh();
+            } else {
+                acc1 -= prog_19_dual((v[n % 4] + x0).tanh() * c(2.0), x0.cos(), (d_log(c(3.0_f64), x0 * x0 + c(2.0)).cos() * c(1.2)).tan().tanh(), [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(0.005);
+            }
+        } else if le((v[3].cos() + c(2.0)).cbrt().sin().exp2(), -c(0.5), margin) {
+            s0 = s0.mul_add(c(0.6), (x0 * x0).atan().sin() * c(0.1));
         } else {
             s0 *= c(0.5);
-            s0 += c(0.02) * (x0 + s0).tanh();
-            (c3.cos() * c(0.9)).asin()
-        };
-        let mut k5 = 0;
-        while k5 < n + 1 {
-            k5 += 1;
-            let v6 = prog_22_dual((d_to_degrees(v[1]) * c(0.01)).sin(), c(1.5), (c3.cos() * c(0.9)).atanh().cos(), [v[0], v[1], v[2], v[3]], 1, margin);
-            if !(m2 == 5) {
-                continue;
+            s0 += c(1.0) * d_to_radians((v[n % 4] * v[n % 4] + c(1.0)).ln());
+            let v5 = (s0 * s0 + c(0.5)).recip();
+            s0 = s0 * c(0.5) + v5.tanh().cos() * c(0.05);
+        }
+        let mut k6 = 0;
+        while k6 < 6 && ge((x1.tanh() * c(2.0)).cosh(), -c(1.0), margin) {
+            k6 += 1;
+            if le(d_log(x0.powi(2) + c(1.0), x0 * x0 + c(2.0)), v3, margin) && k6 > 0 {
+                acc1 += c(0.25) * v[n % 4].sin();
+            } else {
+                let v7 = s0.tanh().exp();
+                let v3 = (v7 * v7 + c(2.0)).acosh();
+                acc1 -= v3.tanh().sin() * c(0.25);
             }
-            acc1 += (c3 * c3 + c(2.0)).acosh().sin() * c(0.25);
-            s0 = c(0.6) * s0 + c(0.02) * v6.tanh();
+            acc1 += (v[k6 % 4].sin() * c(1.2)).tan().sin() * c(0.25);
+            acc1 -= (x0 - v3).sin() * c(0.25);
         }
-        let v7 = prog_68_dual(c(1.2), (x1.cos() * c(0.5)).ln_1p().powi(3).cos(), c(0.25), [v[0], v[1], v[2], v[3]], n, margin);
-        for i in 1..n {
-            acc1 -= prog_22_dual(c3.sin().tanh(), x2, c(0.75), [v[0], v[1], v[2], v[3]], i, margin).tanh() * c(0.2);
-            let v8 = x0.atan();
-            acc1 -= v8.cos().tanh() * c(0.4);
+        'l1: for i in 0..4 {
+            let fi = c(i as f64);
+            if lt(v3 / (v3.sin() + c(2.0)), v[i], margin) {
+                acc1 += c(0.5) * (v3 + x2).tanh();
+            } else {
+                let v3 = c(0.3) - (v3 - x1);
+                acc1 += (x2 + v3).tanh() * c(0.5);
+            }
+            acc1 -= x1.tanh() * c(0.5);
+            for j in (1..=3).step_by(2) {
+                let fj = c(j as f64);
+                if ge(d_atan2(s0.powi(2) + c(1.0), s0), x0, margin) {
+                    s0 = s0 * c(0.75) + (x0 * s0).sin() * c(0.1);
+                } else {
+                    let v8 = x1.cos();
+                    s0 = s0.mul_add(c(0.75), v8.sin() * c(0.25));
+                }
+                match k6 + n {
+                    0..=2 => {
+                        continue 'l1;
+                    }
+                    3 | 5 => {
+                        s0 = c(0.8) * s0 + c(1.0) * (fi.sin() * c(2.0)).cosh().sin();
+                        s0 = c(0.75) * s0 + c(0.25) * (s0 - fi).tanh();
+                        match j {
+                            0 | 2 => {
+                                s0 *= c(0.5);
+                                s0 -= c(1.0) * (fi.sin().powi(2) + c(1.0)).log2().sin();
+                                s0 = (s0 * c(0.8) + (v3 + v[3 - j]) * c(0.1)).sin();
+                            }
+                            3 => {
+                                continue;
+                            }
+                            _ => {
+                                acc1 += s0.tanh() * c(0.25);
+                                s0 = c(0.75) * s0 + c(0.25) * x0.asinh().cos();
+                            }
+                        }
+                    }
+                    g if g > 6 => {
+                        s0 = (s0 * c(0.5) + (v[0] - x1) * c(0.25)).tanh();
+                        acc1 += c(0.25) * d_atan2(fj * fj + c(1.0), fi).atan().tanh();
+                        if le(d_powf(c(3.0_f64), v[(j + i) % 4].cos()), c(0.5), margin) {
+                            let v9 = fj.asinh();
+                            s0 *= c(0.75);
+                            s0 += c(1.0) * v9.tanh();
+                        } else if lt(x2.tanh(), (x0.cos() + c(2.0)).cbrt(), margin) {
+                            s0 *= c(0.75);
+                            s0 += c(0.25) * x0.tanh();
+                        } else {
+                            let v10 = v[1];
+                            acc1 -= c(0.25) * d_hypot(v3.tanh().exp(), (v10 * v10 + c(1.5)).acosh(), margin).cos();
+                        }
+                    }
+                    _ => {
+                        s0 = (s0 * c(0.5) + (x2.powi(2) - s0) * c(0.1)).sin();
+                    }
+                }
+                s0 = s0.mul_add(c(0.5), fi.tanh().exp().tanh() * c(1.0));
+            }
         }
-        s0 - acc1.cos() + c3.tanh() - v4 * c(0.25) + v7.tanh()
+        let v11 = v.iter().fold(x1, |r, &p| r * c(0.75) + c(0.1) * (x2 + p.sin()).cos());
+        x0 - s0.tanh() + acc1.tanh() - v3.tanh() - v11.tanh() - (d_to_radians(x1) * c(50.0)).powi(3)
+    }
+
+    pub fn prog_118_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 * v[n % 4]).tanh() * c(2.0);
+        let mut s1: Dual64 = (s0 + x0).tanh() * c(2.0);
+        let mut s2: Dual64 = (x2.mul_add(x2, s0) - (x2.sin() * c(0.9)).acos()).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        'l0: for i in 0..4 {
+            let v4 = match n % 4 {
+                0 => prog_19_dual((s1 - s1 * c(std::f64::consts::FRAC_PI_4)).cos(), (x0.tanh() * c(0.9)).asin().tanh(), (x0 * x0 + c(1.0)).log10().tanh().tanh() * c(2.0), v, i, margin),
+                2 => {
+                    let x2: Dual64 = prog_75_dual(s2, (x2 * x2 + c(1.0)).sqrt().tanh() * c(2.0), s0, &v, 0, margin);
+                    s1 + v[3 - i] + x2.tanh()
+                }
+                3 => s2 * c(0.5),
+                _ => (v[0].sin() * c(0.9)).acos() + (x0 - s1),
+            };
+            s2 = s2.mul_add(c(0.75), prog_75_dual(x2, (s1.tanh() * c(1.2)).tan().cos().sin(), c(0.75), &v, n, margin).sin() * c(0.005));
+            for j in 0..i {
+                if j == 2 && lt(d_atan2(c(1.5_f64), v[0]) * c(core::f64::consts::FRAC_1_SQRT_2), c(0.0), margin) {
+                    break 'l0;
+                }
+                if j == 2 && gt((s0 * x1).asinh(), -c(0.5), margin) {
+                    continue;
+                }
+                s2 = (s2 * c(0.8) + v4 * c(0.005)).tanh();
+            }
+            acc3 += c(0.5) * s2.sin().exp().tanh();
+            acc3 += v4.cos() * c(0.005);
+        }
+        'l2: for i in (0..n).rev() {
+            let fi = c(i as f64);
+            acc3 += ((x0.cos() * c(0.5)).ln_1p() + c(1.2)).tanh() * c(0.25);
+            let mut k5 = 0;
+            while k5 < n + 1 && gt(x0.sin(), d_to_degrees(fi) * c(0.01), margin) {
+                k5 += 1;
+                let v7 = if le((x1.tanh().powi(2) + c(1.0)).log(10.0), s1, margin) {
+                    fi - s1
+                } else if gt((x0.powi(2) + c(1.0)).cbrt().atan(), s1, margin) {
+                    let x1 = (x1.cos() * c(0.9)).atanh();
+                    d_max(x1, (x1.cos() * c(1.5)).sinh(), margin)
+                } else {
+                    let x0 = (x0.cos() * c(2.0)).sinh();
+                    let v6 = d_to_degrees(x0) * c(0.02);
+                    -v6.tanh()
+                };
+                let v8 = v7 * c(std::f64::consts::FRAC_PI_4);
+                if ge(x1.asinh(), fi, margin) || n % 2 == 0 {
+                    break 'l2;
+                }
+                s2 = (s2 * c(0.5) + (s2 * s2 + c(1.0)).log2() * c(0.25)).tanh();
+                acc3 += c(0.02) * v8.tanh();
+            }
+            match k5 % 2 {
+                0 => {
+                    let v9 = v[n % 4].atan();
+                    acc3 += v9.sin() * c(0.25);
+                }
+                1 => {
+                    acc3 -= (x1 * x2).sin() * c(0.25);
+                    if ge(-s1, x1, margin) {
+                        break;
+                    }
+                }
+                _ => {
+                    let v10 = ((x1 + c(0.35)).powi(2) + c(2.0)).acosh();
+                    s0 = c(0.5) * s0 + c(0.25) * d_powf(c(0.5_f64), s0.sin()).cos();
+                    if ge(x0.tanh(), c(0.5), margin) {
+                        acc3 += c(0.25) * v10.sin();
+                        s0 = c(0.5) * s0 + c(0.1) * d_hypot(s0, v[n % 4], margin).cos().exp2().sin();
+                    } else if lt(v10.powi(2), c(0.0), margin) && k5 % 3 == 1 {
+                        let v11 = s2.sin().exp().cos();
+                        let v12 = x2;
+                        s2 = s2 * c(0.75) + (v11.tanh() - v12.tanh()).tanh() * c(0.05);
+                    } else {
+                        let v13 = fi;
+                        acc3 += c(0.25) * v13.cos().sin();
+                    }
+                }
+            }
+        }
+        acc3 -= ((x1.powi(2) + c(2.0)).ln().powi(2) + c(1.5)).acosh().tanh();
+        let v14 = v.iter().map(|&p| p).sum::<Dual64>();
+        let v15 = c(SCALE) + x1;
+        let v16 = if n % 2 == 0 {
+            acc3 += v[n % 4].sin().cos();
+            (x2.sin() + c(2.0)).cbrt()
+        } else {
+            v14.sin().exp2()
+        };
+        s1 = (s1 * c(0.5) + v[n % 4] * c(0.5)).tanh();
+        s0.cos() + s1 - s2 + acc3.cos() + v14.tanh() + v15.cos() + v16.cos()
     }
 
     pub fn prog_119_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_hypot(d_powf(x2.powi(2) + c(1.0), x1.sin()), d_hypot(v[n % 4], v[1], margin), margin).sin() * c(2.0);
-        let mut s1 = (x0 * x0).tanh() * c(2.0);
+        let mut s0 = (x1 * x1).sin() * c(2.0);
+        let mut s1 = v[n % 4].cos().exp().sin() * c(2.0);
         let mut acc2: Dual64 = c(0.0);
-        for _ in 0..n {
-            s0 = s0.mul_add(c(0.75), (s0.cos() * c(0.9)).acos().cos() * c(0.1));
-            let mut k3 = 0;
-            while k3 < n && lt(((x0 + s1).tanh() * c(0.9)).asin(), c(1.0), margin) {
-                k3 += 1;
-                let v5 = if ge((x0.tanh() * c(0.9)).atanh() - (s0 - x0), s0, margin) {
-                    let v4 = x2;
-                    c(0.75) - x2.atan() + v4.sin()
-                } else {
-                    let x2 = x2.powi(2) / c(2.0);
-                    x0 + x2
-                };
-                acc2 += c(0.05) * d_powf(c(3.0_f64), v5.cos()).tanh();
-                let v6 = ((c(1.25) * s1).cos() * c(0.9)).atanh();
-                s0 = c(0.6) * s0 + c(0.05) * v6.tanh().tanh();
+        for i in 0..n {
+            let v3 = (x0.powi(2) + c(0.5)).recip();
+            let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_4_dual(q.cos().exp().cos() * c(2.0), s1, c(2.0), v, n, margin) + p.cos()).sum::<Dual64>();
+            let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| v[0] + p.tanh() + q.cos()).sum::<Dual64>();
+            acc2 += (v3 + d_abs(v[i % 4], margin)).tanh() * c(0.25);
+            s0 = c(0.5) * s0 + c(0.005) * (v4.sin() + v5.sin()).sin();
+        }
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            let v7 = (x2.powi(2) + c(1.0)).log(2.0);
+            let mut k8 = 0;
+            while k8 < 6 {
+                k8 += 1;
+                let v9 = ((-x0).tanh() * c(2.0)).sinh();
+                let v10 = v[0].asinh().cos().exp2();
+                s0 = s0.mul_add(c(0.75), v[n % 4].sin() * c(0.25));
+                s0 = s0 * c(0.8) + (v9.tanh() + v10.tanh()).tanh() * c(0.02);
+            }
+            match k8 {
+                0 => {
+                    s0 = s0 * c(0.75) + (x0 * x2).cos() * c(0.05);
+                    acc2 += c(0.5) * x1.cos();
+                }
+                1 | 3 => {
+                    let v11 = d_atan2(c(1.5_f64), s0);
+                    s1 *= c(0.8);
+                    s1 += c(0.5) * v11.sin().cos();
+                }
+                4..=5 => {
+                    s1 = s1.mul_add(c(0.8), (s1 + v7).tanh() * c(0.05));
+                    s1 = s1.mul_add(c(0.5), prog_4_dual((s1 / (s1 * s1 + c(1.0))).sin(), x0, x1, v, k6, margin).tanh() * c(0.005));
+                }
+                _ => {
+                    s1 = c(0.8) * s1 + c(0.1) * (d_to_degrees(v[1] + x0) * c(0.01)).tanh();
+                }
+            }
+            s0 = c(0.8) * s0 + c(0.1) * (x0.powi(2) / c(2.0)).cos();
+            if k6 >= 3 || le(((v7 / (s0 * s0 + c(0.5))).tanh() * c(0.9)).acos(), -c(0.5), margin) {
+                break;
             }
         }
-        let v7: Dual64 = prog_11_dual((d_atan2(v[n % 4].powi(2) + c(1.0), v[3]).cos() * c(0.9)).acos().sin() * c(2.0), c(1.2), s0, v, n, margin);
-        let mut k8 = 0;
-        while k8 < n + 1 {
-            k8 += 1;
-            let v9: Dual64 = prog_22_dual(x2, (v[(k8 + n) % 4] * v7).tanh() * c(2.0), s0.atan().tanh(), v, n, margin);
-            acc2 += c(0.25) * s0.asinh().tanh();
-            s1 = c(0.75) * s1 + c(0.005) * v9.cos().sin();
+        let v12 = x0.sin().tanh().exp();
+        if gt(prog_4_dual(x0, c(0.75), x2, v, k6, margin), c(1.0), margin) {
+            acc2 += ((-x0).powi(2) + c(0.5)).recip().sin();
+        } else {
+            acc2 -= v12.tanh().exp_m1().tanh().exp2().tanh() * c(0.25);
         }
-        let mut k10 = 0;
-        while k10 < 5 {
-            k10 += 1;
-            s1 = s1.mul_add(c(0.6), (s1.powi(2) + c(1.0)).powi(-3).tanh() * c(0.02));
-            s0 = (s0 * c(0.8) + prog_22_dual(s0, c(0.5), x0, v, k10, margin) * c(0.01)).tanh();
-        }
-        acc2 += x0.tanh();
-        let v11 = v.iter().copied().map(|p| c(1.0) + c(0.1) * (p.cos() * c(1.2)).tan().cos()).product::<Dual64>();
-        s0.tanh() + s1 * c(0.25) + acc2.sin() + v7.sin() + v11 - prog_6_dual(d_abs(-v[(k10 + k8) % 4], margin).tanh() * c(2.0), c(2.0), s1, v, k10, margin)
+        s0.sin() - s1 * c(1.5) + acc2.cos() + v12.cos() + prog_75_dual(c(0.25), s0, x0, &v, 3, margin)
     }
 
     pub const PROGRAMS: [Program; 120] = [
@@ -9123,39 +9173,60 @@ pub mod random_programs_dual {
             dual: |x0, x1, x2, v, n, margin| prog_1_dual(x0, x1, x2, &v, n, margin),
         },
         Program { name: "prog_2", primal: prog_2, grad: prog_2_grad, value_and_grad: prog_2_value_and_grad, vjp: prog_2_vjp, dual: prog_2_dual },
-        Program { name: "prog_3", primal: prog_3, grad: prog_3_grad, value_and_grad: prog_3_value_and_grad, vjp: prog_3_vjp, dual: prog_3_dual },
+        Program {
+            name: "prog_3",
+            primal: |x0, x1, x2, v, n| prog_3(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_3_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_3_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_3_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_3_dual(x0, x1, x2, &v, n, margin),
+        },
         Program { name: "prog_4", primal: prog_4, grad: prog_4_grad, value_and_grad: prog_4_value_and_grad, vjp: prog_4_vjp, dual: prog_4_dual },
         Program { name: "prog_5", primal: prog_5, grad: prog_5_grad, value_and_grad: prog_5_value_and_grad, vjp: prog_5_vjp, dual: prog_5_dual },
         Program { name: "prog_6", primal: prog_6, grad: prog_6_grad, value_and_grad: prog_6_value_and_grad, vjp: prog_6_vjp, dual: prog_6_dual },
         Program { name: "prog_7", primal: prog_7, grad: prog_7_grad, value_and_grad: prog_7_value_and_grad, vjp: prog_7_vjp, dual: prog_7_dual },
         Program { name: "prog_8", primal: prog_8, grad: prog_8_grad, value_and_grad: prog_8_value_and_grad, vjp: prog_8_vjp, dual: prog_8_dual },
         Program { name: "prog_9", primal: prog_9, grad: prog_9_grad, value_and_grad: prog_9_value_and_grad, vjp: prog_9_vjp, dual: prog_9_dual },
-        Program {
-            name: "prog_10",
-            primal: |x0, x1, x2, v, n| prog_10(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_10_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_10_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_10_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_10_dual(x0, x1, x2, &v, n, margin),
-        },
+        Program { name: "prog_10", primal: prog_10, grad: prog_10_grad, value_and_grad: prog_10_value_and_grad, vjp: prog_10_vjp, dual: prog_10_dual },
         Program { name: "prog_11", primal: prog_11, grad: prog_11_grad, value_and_grad: prog_11_value_and_grad, vjp: prog_11_vjp, dual: prog_11_dual },
-        Program { name: "prog_12", primal: prog_12, grad: prog_12_grad, value_and_grad: prog_12_value_and_grad, vjp: prog_12_vjp, dual: prog_12_dual },
-        Program { name: "prog_13", primal: prog_13, grad: prog_13_grad, value_and_grad: prog_13_value_and_grad, vjp: prog_13_vjp, dual: prog_13_dual },
         Program {
-            name: "prog_14",
-            primal: |x0, x1, x2, v, n| prog_14(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_14_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_14_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_14_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_14_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_12",
+            primal: |x0, x1, x2, v, n| prog_12(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_12_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_12_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_12_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_12_dual(x0, x1, x2, &v, n, margin),
         },
-        Program { name: "prog_15", primal: prog_15, grad: prog_15_grad, value_and_grad: prog_15_value_and_grad, vjp: prog_15_vjp, dual: prog_15_dual },
+        Program {
+            name: "prog_13",
+            primal: |x0, x1, x2, v, n| prog_13(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_13_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_13_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_13_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_13_dual(x0, x1, x2, &v, n, margin),
+        },
+        Program { name: "prog_14", primal: prog_14, grad: prog_14_grad, value_and_grad: prog_14_value_and_grad, vjp: prog_14_vjp, dual: prog_14_dual },
+        Program {
+            name: "prog_15",
+            primal: |x0, x1, x2, v, n| prog_15(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_15_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_15_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_15_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_15_dual(x0, x1, x2, &v, n, margin),
+        },
         Program { name: "prog_16", primal: prog_16, grad: prog_16_grad, value_and_grad: prog_16_value_and_grad, vjp: prog_16_vjp, dual: prog_16_dual },
         Program { name: "prog_17", primal: prog_17, grad: prog_17_grad, value_and_grad: prog_17_value_and_grad, vjp: prog_17_vjp, dual: prog_17_dual },
         Program { name: "prog_18", primal: prog_18, grad: prog_18_grad, value_and_grad: prog_18_value_and_grad, vjp: prog_18_vjp, dual: prog_18_dual },
         Program { name: "prog_19", primal: prog_19, grad: prog_19_grad, value_and_grad: prog_19_value_and_grad, vjp: prog_19_vjp, dual: prog_19_dual },
         Program { name: "prog_20", primal: prog_20, grad: prog_20_grad, value_and_grad: prog_20_value_and_grad, vjp: prog_20_vjp, dual: prog_20_dual },
-        Program { name: "prog_21", primal: prog_21, grad: prog_21_grad, value_and_grad: prog_21_value_and_grad, vjp: prog_21_vjp, dual: prog_21_dual },
+        Program {
+            name: "prog_21",
+            primal: |x0, x1, x2, v, n| prog_21(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_21_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_21_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_21_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_21_dual(x0, x1, x2, &v, n, margin),
+        },
         Program { name: "prog_22", primal: prog_22, grad: prog_22_grad, value_and_grad: prog_22_value_and_grad, vjp: prog_22_vjp, dual: prog_22_dual },
         Program { name: "prog_23", primal: prog_23, grad: prog_23_grad, value_and_grad: prog_23_value_and_grad, vjp: prog_23_vjp, dual: prog_23_dual },
         Program {
@@ -9166,23 +9237,16 @@ pub mod random_programs_dual {
             vjp: |x0, x1, x2, v, n, u| prog_24_vjp(x0, x1, x2, &v, n, u),
             dual: |x0, x1, x2, v, n, margin| prog_24_dual(x0, x1, x2, &v, n, margin),
         },
+        Program { name: "prog_25", primal: prog_25, grad: prog_25_grad, value_and_grad: prog_25_value_and_grad, vjp: prog_25_vjp, dual: prog_25_dual },
+        Program { name: "prog_26", primal: prog_26, grad: prog_26_grad, value_and_grad: prog_26_value_and_grad, vjp: prog_26_vjp, dual: prog_26_dual },
         Program {
-            name: "prog_25",
-            primal: |x0, x1, x2, v, n| prog_25(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_25_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_25_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_25_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_25_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_27",
+            primal: |x0, x1, x2, v, n| prog_27(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_27_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_27_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_27_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_27_dual(x0, x1, x2, &v, n, margin),
         },
-        Program {
-            name: "prog_26",
-            primal: |x0, x1, x2, v, n| prog_26(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_26_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_26_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_26_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_26_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program { name: "prog_27", primal: prog_27, grad: prog_27_grad, value_and_grad: prog_27_value_and_grad, vjp: prog_27_vjp, dual: prog_27_dual },
         Program {
             name: "prog_28",
             primal: |x0, x1, x2, v, n| prog_28(x0, x1, x2, &v, n),
@@ -9192,36 +9256,29 @@ pub mod random_programs_dual {
             dual: |x0, x1, x2, v, n, margin| prog_28_dual(x0, x1, x2, &v, n, margin),
         },
         Program { name: "prog_29", primal: prog_29, grad: prog_29_grad, value_and_grad: prog_29_value_and_grad, vjp: prog_29_vjp, dual: prog_29_dual },
+        Program { name: "prog_30", primal: prog_30, grad: prog_30_grad, value_and_grad: prog_30_value_and_grad, vjp: prog_30_vjp, dual: prog_30_dual },
         Program {
-            name: "prog_30",
-            primal: |x0, x1, x2, v, n| prog_30(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_30_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_30_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_30_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_30_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_31",
+            primal: |x0, x1, x2, v, n| prog_31(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_31_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_31_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_31_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_31_dual(x0, x1, x2, &v, n, margin),
         },
-        Program { name: "prog_31", primal: prog_31, grad: prog_31_grad, value_and_grad: prog_31_value_and_grad, vjp: prog_31_vjp, dual: prog_31_dual },
         Program { name: "prog_32", primal: prog_32, grad: prog_32_grad, value_and_grad: prog_32_value_and_grad, vjp: prog_32_vjp, dual: prog_32_dual },
         Program { name: "prog_33", primal: prog_33, grad: prog_33_grad, value_and_grad: prog_33_value_and_grad, vjp: prog_33_vjp, dual: prog_33_dual },
         Program { name: "prog_34", primal: prog_34, grad: prog_34_grad, value_and_grad: prog_34_value_and_grad, vjp: prog_34_vjp, dual: prog_34_dual },
-        Program { name: "prog_35", primal: prog_35, grad: prog_35_grad, value_and_grad: prog_35_value_and_grad, vjp: prog_35_vjp, dual: prog_35_dual },
+        Program {
+            name: "prog_35",
+            primal: |x0, x1, x2, v, n| prog_35(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_35_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_35_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_35_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_35_dual(x0, x1, x2, &v, n, margin),
+        },
         Program { name: "prog_36", primal: prog_36, grad: prog_36_grad, value_and_grad: prog_36_value_and_grad, vjp: prog_36_vjp, dual: prog_36_dual },
-        Program {
-            name: "prog_37",
-            primal: |x0, x1, x2, v, n| prog_37(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_37_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_37_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_37_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_37_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program {
-            name: "prog_38",
-            primal: |x0, x1, x2, v, n| prog_38(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_38_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_38_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_38_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_38_dual(x0, x1, x2, &v, n, margin),
-        },
+        Program { name: "prog_37", primal: prog_37, grad: prog_37_grad, value_and_grad: prog_37_value_and_grad, vjp: prog_37_vjp, dual: prog_37_dual },
+        Program { name: "prog_38", primal: prog_38, grad: prog_38_grad, value_and_grad: prog_38_value_and_grad, vjp: prog_38_vjp, dual: prog_38_dual },
         Program {
             name: "prog_39",
             primal: |x0, x1, x2, v, n| prog_39(x0, x1, x2, &v, n),
@@ -9238,18 +9295,18 @@ pub mod random_programs_dual {
             vjp: |x0, x1, x2, v, n, u| prog_40_vjp(x0, x1, x2, &v, n, u),
             dual: |x0, x1, x2, v, n, margin| prog_40_dual(x0, x1, x2, &v, n, margin),
         },
-        Program {
-            name: "prog_41",
-            primal: |x0, x1, x2, v, n| prog_41(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_41_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_41_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_41_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_41_dual(x0, x1, x2, &v, n, margin),
-        },
+        Program { name: "prog_41", primal: prog_41, grad: prog_41_grad, value_and_grad: prog_41_value_and_grad, vjp: prog_41_vjp, dual: prog_41_dual },
         Program { name: "prog_42", primal: prog_42, grad: prog_42_grad, value_and_grad: prog_42_value_and_grad, vjp: prog_42_vjp, dual: prog_42_dual },
         Program { name: "prog_43", primal: prog_43, grad: prog_43_grad, value_and_grad: prog_43_value_and_grad, vjp: prog_43_vjp, dual: prog_43_dual },
         Program { name: "prog_44", primal: prog_44, grad: prog_44_grad, value_and_grad: prog_44_value_and_grad, vjp: prog_44_vjp, dual: prog_44_dual },
-        Program { name: "prog_45", primal: prog_45, grad: prog_45_grad, value_and_grad: prog_45_value_and_grad, vjp: prog_45_vjp, dual: prog_45_dual },
+        Program {
+            name: "prog_45",
+            primal: |x0, x1, x2, v, n| prog_45(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_45_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_45_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_45_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_45_dual(x0, x1, x2, &v, n, margin),
+        },
         Program {
             name: "prog_46",
             primal: |x0, x1, x2, v, n| prog_46(x0, x1, x2, &v, n),
@@ -9267,17 +9324,24 @@ pub mod random_programs_dual {
             dual: |x0, x1, x2, v, n, margin| prog_47_dual(x0, x1, x2, &v, n, margin),
         },
         Program { name: "prog_48", primal: prog_48, grad: prog_48_grad, value_and_grad: prog_48_value_and_grad, vjp: prog_48_vjp, dual: prog_48_dual },
-        Program { name: "prog_49", primal: prog_49, grad: prog_49_grad, value_and_grad: prog_49_value_and_grad, vjp: prog_49_vjp, dual: prog_49_dual },
-        Program { name: "prog_50", primal: prog_50, grad: prog_50_grad, value_and_grad: prog_50_value_and_grad, vjp: prog_50_vjp, dual: prog_50_dual },
-        Program { name: "prog_51", primal: prog_51, grad: prog_51_grad, value_and_grad: prog_51_value_and_grad, vjp: prog_51_vjp, dual: prog_51_dual },
         Program {
-            name: "prog_52",
-            primal: |x0, x1, x2, v, n| prog_52(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_52_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_52_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_52_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_52_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_49",
+            primal: |x0, x1, x2, v, n| prog_49(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_49_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_49_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_49_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_49_dual(x0, x1, x2, &v, n, margin),
         },
+        Program { name: "prog_50", primal: prog_50, grad: prog_50_grad, value_and_grad: prog_50_value_and_grad, vjp: prog_50_vjp, dual: prog_50_dual },
+        Program {
+            name: "prog_51",
+            primal: |x0, x1, x2, v, n| prog_51(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_51_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_51_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_51_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_51_dual(x0, x1, x2, &v, n, margin),
+        },
+        Program { name: "prog_52", primal: prog_52, grad: prog_52_grad, value_and_grad: prog_52_value_and_grad, vjp: prog_52_vjp, dual: prog_52_dual },
         Program {
             name: "prog_53",
             primal: |x0, x1, x2, v, n| prog_53(x0, x1, x2, &v, n),
@@ -9286,17 +9350,17 @@ pub mod random_programs_dual {
             vjp: |x0, x1, x2, v, n, u| prog_53_vjp(x0, x1, x2, &v, n, u),
             dual: |x0, x1, x2, v, n, margin| prog_53_dual(x0, x1, x2, &v, n, margin),
         },
-        Program {
-            name: "prog_54",
-            primal: |x0, x1, x2, v, n| prog_54(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_54_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_54_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_54_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_54_dual(x0, x1, x2, &v, n, margin),
-        },
+        Program { name: "prog_54", primal: prog_54, grad: prog_54_grad, value_and_grad: prog_54_value_and_grad, vjp: prog_54_vjp, dual: prog_54_dual },
         Program { name: "prog_55", primal: prog_55, grad: prog_55_grad, value_and_grad: prog_55_value_and_grad, vjp: prog_55_vjp, dual: prog_55_dual },
         Program { name: "prog_56", primal: prog_56, grad: prog_56_grad, value_and_grad: prog_56_value_and_grad, vjp: prog_56_vjp, dual: prog_56_dual },
-        Program { name: "prog_57", primal: prog_57, grad: prog_57_grad, value_and_grad: prog_57_value_and_grad, vjp: prog_57_vjp, dual: prog_57_dual },
+        Program {
+            name: "prog_57",
+            primal: |x0, x1, x2, v, n| prog_57(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_57_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_57_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_57_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_57_dual(x0, x1, x2, &v, n, margin),
+        },
         Program {
             name: "prog_58",
             primal: |x0, x1, x2, v, n| prog_58(x0, x1, x2, &v, n),
@@ -9305,27 +9369,34 @@ pub mod random_programs_dual {
             vjp: |x0, x1, x2, v, n, u| prog_58_vjp(x0, x1, x2, &v, n, u),
             dual: |x0, x1, x2, v, n, margin| prog_58_dual(x0, x1, x2, &v, n, margin),
         },
-        Program { name: "prog_59", primal: prog_59, grad: prog_59_grad, value_and_grad: prog_59_value_and_grad, vjp: prog_59_vjp, dual: prog_59_dual },
+        Program {
+            name: "prog_59",
+            primal: |x0, x1, x2, v, n| prog_59(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_59_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_59_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_59_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_59_dual(x0, x1, x2, &v, n, margin),
+        },
         Program { name: "prog_60", primal: prog_60, grad: prog_60_grad, value_and_grad: prog_60_value_and_grad, vjp: prog_60_vjp, dual: prog_60_dual },
-        Program { name: "prog_61", primal: prog_61, grad: prog_61_grad, value_and_grad: prog_61_value_and_grad, vjp: prog_61_vjp, dual: prog_61_dual },
-        Program { name: "prog_62", primal: prog_62, grad: prog_62_grad, value_and_grad: prog_62_value_and_grad, vjp: prog_62_vjp, dual: prog_62_dual },
         Program {
-            name: "prog_63",
-            primal: |x0, x1, x2, v, n| prog_63(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_63_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_63_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_63_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_63_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_61",
+            primal: |x0, x1, x2, v, n| prog_61(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_61_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_61_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_61_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_61_dual(x0, x1, x2, &v, n, margin),
         },
+        Program {
+            name: "prog_62",
+            primal: |x0, x1, x2, v, n| prog_62(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_62_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_62_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_62_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_62_dual(x0, x1, x2, &v, n, margin),
+        },
+        Program { name: "prog_63", primal: prog_63, grad: prog_63_grad, value_and_grad: prog_63_value_and_grad, vjp: prog_63_vjp, dual: prog_63_dual },
         Program { name: "prog_64", primal: prog_64, grad: prog_64_grad, value_and_grad: prog_64_value_and_grad, vjp: prog_64_vjp, dual: prog_64_dual },
-        Program {
-            name: "prog_65",
-            primal: |x0, x1, x2, v, n| prog_65(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_65_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_65_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_65_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_65_dual(x0, x1, x2, &v, n, margin),
-        },
+        Program { name: "prog_65", primal: prog_65, grad: prog_65_grad, value_and_grad: prog_65_value_and_grad, vjp: prog_65_vjp, dual: prog_65_dual },
         Program {
             name: "prog_66",
             primal: |x0, x1, x2, v, n| prog_66(x0, x1, x2, &v, n),
@@ -9343,27 +9414,34 @@ pub mod random_programs_dual {
             dual: |x0, x1, x2, v, n, margin| prog_67_dual(x0, x1, x2, &v, n, margin),
         },
         Program { name: "prog_68", primal: prog_68, grad: prog_68_grad, value_and_grad: prog_68_value_and_grad, vjp: prog_68_vjp, dual: prog_68_dual },
-        Program { name: "prog_69", primal: prog_69, grad: prog_69_grad, value_and_grad: prog_69_value_and_grad, vjp: prog_69_vjp, dual: prog_69_dual },
+        Program {
+            name: "prog_69",
+            primal: |x0, x1, x2, v, n| prog_69(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_69_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_69_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_69_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_69_dual(x0, x1, x2, &v, n, margin),
+        },
         Program { name: "prog_70", primal: prog_70, grad: prog_70_grad, value_and_grad: prog_70_value_and_grad, vjp: prog_70_vjp, dual: prog_70_dual },
-        Program { name: "prog_71", primal: prog_71, grad: prog_71_grad, value_and_grad: prog_71_value_and_grad, vjp: prog_71_vjp, dual: prog_71_dual },
+        Program {
+            name: "prog_71",
+            primal: |x0, x1, x2, v, n| prog_71(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_71_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_71_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_71_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_71_dual(x0, x1, x2, &v, n, margin),
+        },
         Program { name: "prog_72", primal: prog_72, grad: prog_72_grad, value_and_grad: prog_72_value_and_grad, vjp: prog_72_vjp, dual: prog_72_dual },
+        Program { name: "prog_73", primal: prog_73, grad: prog_73_grad, value_and_grad: prog_73_value_and_grad, vjp: prog_73_vjp, dual: prog_73_dual },
+        Program { name: "prog_74", primal: prog_74, grad: prog_74_grad, value_and_grad: prog_74_value_and_grad, vjp: prog_74_vjp, dual: prog_74_dual },
         Program {
-            name: "prog_73",
-            primal: |x0, x1, x2, v, n| prog_73(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_73_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_73_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_73_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_73_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_75",
+            primal: |x0, x1, x2, v, n| prog_75(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_75_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_75_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_75_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_75_dual(x0, x1, x2, &v, n, margin),
         },
-        Program {
-            name: "prog_74",
-            primal: |x0, x1, x2, v, n| prog_74(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_74_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_74_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_74_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_74_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program { name: "prog_75", primal: prog_75, grad: prog_75_grad, value_and_grad: prog_75_value_and_grad, vjp: prog_75_vjp, dual: prog_75_dual },
         Program {
             name: "prog_76",
             primal: |x0, x1, x2, v, n| prog_76(x0, x1, x2, &v, n),
@@ -9380,60 +9458,74 @@ pub mod random_programs_dual {
             vjp: |x0, x1, x2, v, n, u| prog_77_vjp(x0, x1, x2, &v, n, u),
             dual: |x0, x1, x2, v, n, margin| prog_77_dual(x0, x1, x2, &v, n, margin),
         },
+        Program { name: "prog_78", primal: prog_78, grad: prog_78_grad, value_and_grad: prog_78_value_and_grad, vjp: prog_78_vjp, dual: prog_78_dual },
         Program {
-            name: "prog_78",
-            primal: |x0, x1, x2, v, n| prog_78(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_78_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_78_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_78_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_78_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_79",
+            primal: |x0, x1, x2, v, n| prog_79(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_79_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_79_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_79_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_79_dual(x0, x1, x2, &v, n, margin),
         },
-        Program { name: "prog_79", primal: prog_79, grad: prog_79_grad, value_and_grad: prog_79_value_and_grad, vjp: prog_79_vjp, dual: prog_79_dual },
-        Program {
-            name: "prog_80",
-            primal: |x0, x1, x2, v, n| prog_80(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_80_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_80_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_80_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_80_dual(x0, x1, x2, &v, n, margin),
-        },
+        Program { name: "prog_80", primal: prog_80, grad: prog_80_grad, value_and_grad: prog_80_value_and_grad, vjp: prog_80_vjp, dual: prog_80_dual },
         Program { name: "prog_81", primal: prog_81, grad: prog_81_grad, value_and_grad: prog_81_value_and_grad, vjp: prog_81_vjp, dual: prog_81_dual },
         Program { name: "prog_82", primal: prog_82, grad: prog_82_grad, value_and_grad: prog_82_value_and_grad, vjp: prog_82_vjp, dual: prog_82_dual },
+        Program { name: "prog_83", primal: prog_83, grad: prog_83_grad, value_and_grad: prog_83_value_and_grad, vjp: prog_83_vjp, dual: prog_83_dual },
         Program {
-            name: "prog_83",
-            primal: |x0, x1, x2, v, n| prog_83(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_83_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_83_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_83_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_83_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_84",
+            primal: |x0, x1, x2, v, n| prog_84(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_84_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_84_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_84_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_84_dual(x0, x1, x2, &v, n, margin),
         },
-        Program { name: "prog_84", primal: prog_84, grad: prog_84_grad, value_and_grad: prog_84_value_and_grad, vjp: prog_84_vjp, dual: prog_84_dual },
-        Program { name: "prog_85", primal: prog_85, grad: prog_85_grad, value_and_grad: prog_85_value_and_grad, vjp: prog_85_vjp, dual: prog_85_dual },
+        Program {
+            name: "prog_85",
+            primal: |x0, x1, x2, v, n| prog_85(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_85_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_85_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_85_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_85_dual(x0, x1, x2, &v, n, margin),
+        },
         Program { name: "prog_86", primal: prog_86, grad: prog_86_grad, value_and_grad: prog_86_value_and_grad, vjp: prog_86_vjp, dual: prog_86_dual },
         Program { name: "prog_87", primal: prog_87, grad: prog_87_grad, value_and_grad: prog_87_value_and_grad, vjp: prog_87_vjp, dual: prog_87_dual },
+        Program { name: "prog_88", primal: prog_88, grad: prog_88_grad, value_and_grad: prog_88_value_and_grad, vjp: prog_88_vjp, dual: prog_88_dual },
         Program {
-            name: "prog_88",
-            primal: |x0, x1, x2, v, n| prog_88(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_88_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_88_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_88_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_88_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_89",
+            primal: |x0, x1, x2, v, n| prog_89(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_89_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_89_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_89_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_89_dual(x0, x1, x2, &v, n, margin),
         },
-        Program { name: "prog_89", primal: prog_89, grad: prog_89_grad, value_and_grad: prog_89_value_and_grad, vjp: prog_89_vjp, dual: prog_89_dual },
-        Program { name: "prog_90", primal: prog_90, grad: prog_90_grad, value_and_grad: prog_90_value_and_grad, vjp: prog_90_vjp, dual: prog_90_dual },
+        Program {
+            name: "prog_90",
+            primal: |x0, x1, x2, v, n| prog_90(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_90_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_90_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_90_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_90_dual(x0, x1, x2, &v, n, margin),
+        },
         Program { name: "prog_91", primal: prog_91, grad: prog_91_grad, value_and_grad: prog_91_value_and_grad, vjp: prog_91_vjp, dual: prog_91_dual },
+        Program { name: "prog_92", primal: prog_92, grad: prog_92_grad, value_and_grad: prog_92_value_and_grad, vjp: prog_92_vjp, dual: prog_92_dual },
         Program {
-            name: "prog_92",
-            primal: |x0, x1, x2, v, n| prog_92(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_92_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_92_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_92_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_92_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_93",
+            primal: |x0, x1, x2, v, n| prog_93(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_93_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_93_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_93_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_93_dual(x0, x1, x2, &v, n, margin),
         },
-        Program { name: "prog_93", primal: prog_93, grad: prog_93_grad, value_and_grad: prog_93_value_and_grad, vjp: prog_93_vjp, dual: prog_93_dual },
         Program { name: "prog_94", primal: prog_94, grad: prog_94_grad, value_and_grad: prog_94_value_and_grad, vjp: prog_94_vjp, dual: prog_94_dual },
         Program { name: "prog_95", primal: prog_95, grad: prog_95_grad, value_and_grad: prog_95_value_and_grad, vjp: prog_95_vjp, dual: prog_95_dual },
-        Program { name: "prog_96", primal: prog_96, grad: prog_96_grad, value_and_grad: prog_96_value_and_grad, vjp: prog_96_vjp, dual: prog_96_dual },
+        Program {
+            name: "prog_96",
+            primal: |x0, x1, x2, v, n| prog_96(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_96_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_96_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_96_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_96_dual(x0, x1, x2, &v, n, margin),
+        },
         Program { name: "prog_97", primal: prog_97, grad: prog_97_grad, value_and_grad: prog_97_value_and_grad, vjp: prog_97_vjp, dual: prog_97_dual },
         Program {
             name: "prog_98",
@@ -9453,19 +9545,26 @@ pub mod random_programs_dual {
         },
         Program { name: "prog_100", primal: prog_100, grad: prog_100_grad, value_and_grad: prog_100_value_and_grad, vjp: prog_100_vjp, dual: prog_100_dual },
         Program { name: "prog_101", primal: prog_101, grad: prog_101_grad, value_and_grad: prog_101_value_and_grad, vjp: prog_101_vjp, dual: prog_101_dual },
-        Program { name: "prog_102", primal: prog_102, grad: prog_102_grad, value_and_grad: prog_102_value_and_grad, vjp: prog_102_vjp, dual: prog_102_dual },
-        Program { name: "prog_103", primal: prog_103, grad: prog_103_grad, value_and_grad: prog_103_value_and_grad, vjp: prog_103_vjp, dual: prog_103_dual },
         Program {
-            name: "prog_104",
-            primal: |x0, x1, x2, v, n| prog_104(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_104_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_104_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_104_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_104_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_102",
+            primal: |x0, x1, x2, v, n| prog_102(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_102_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_102_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_102_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_102_dual(x0, x1, x2, &v, n, margin),
         },
+        Program { name: "prog_103", primal: prog_103, grad: prog_103_grad, value_and_grad: prog_103_value_and_grad, vjp: prog_103_vjp, dual: prog_103_dual },
+        Program { name: "prog_104", primal: prog_104, grad: prog_104_grad, value_and_grad: prog_104_value_and_grad, vjp: prog_104_vjp, dual: prog_104_dual },
         Program { name: "prog_105", primal: prog_105, grad: prog_105_grad, value_and_grad: prog_105_value_and_grad, vjp: prog_105_vjp, dual: prog_105_dual },
         Program { name: "prog_106", primal: prog_106, grad: prog_106_grad, value_and_grad: prog_106_value_and_grad, vjp: prog_106_vjp, dual: prog_106_dual },
-        Program { name: "prog_107", primal: prog_107, grad: prog_107_grad, value_and_grad: prog_107_value_and_grad, vjp: prog_107_vjp, dual: prog_107_dual },
+        Program {
+            name: "prog_107",
+            primal: |x0, x1, x2, v, n| prog_107(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_107_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_107_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_107_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_107_dual(x0, x1, x2, &v, n, margin),
+        },
         Program {
             name: "prog_108",
             primal: |x0, x1, x2, v, n| prog_108(x0, x1, x2, &v, n),
@@ -9482,17 +9581,17 @@ pub mod random_programs_dual {
             vjp: |x0, x1, x2, v, n, u| prog_109_vjp(x0, x1, x2, &v, n, u),
             dual: |x0, x1, x2, v, n, margin| prog_109_dual(x0, x1, x2, &v, n, margin),
         },
-        Program {
-            name: "prog_110",
-            primal: |x0, x1, x2, v, n| prog_110(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_110_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_110_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_110_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_110_dual(x0, x1, x2, &v, n, margin),
-        },
+        Program { name: "prog_110", primal: prog_110, grad: prog_110_grad, value_and_grad: prog_110_value_and_grad, vjp: prog_110_vjp, dual: prog_110_dual },
         Program { name: "prog_111", primal: prog_111, grad: prog_111_grad, value_and_grad: prog_111_value_and_grad, vjp: prog_111_vjp, dual: prog_111_dual },
         Program { name: "prog_112", primal: prog_112, grad: prog_112_grad, value_and_grad: prog_112_value_and_grad, vjp: prog_112_vjp, dual: prog_112_dual },
-        Program { name: "prog_113", primal: prog_113, grad: prog_113_grad, value_and_grad: prog_113_value_and_grad, vjp: prog_113_vjp, dual: prog_113_dual },
+        Program {
+            name: "prog_113",
+            primal: |x0, x1, x2, v, n| prog_113(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_113_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_113_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_113_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_113_dual(x0, x1, x2, &v, n, margin),
+        },
         Program {
             name: "prog_114",
             primal: |x0, x1, x2, v, n| prog_114(x0, x1, x2, &v, n),
@@ -9502,23 +9601,16 @@ pub mod random_programs_dual {
             dual: |x0, x1, x2, v, n, margin| prog_114_dual(x0, x1, x2, &v, n, margin),
         },
         Program { name: "prog_115", primal: prog_115, grad: prog_115_grad, value_and_grad: prog_115_value_and_grad, vjp: prog_115_vjp, dual: prog_115_dual },
+        Program { name: "prog_116", primal: prog_116, grad: prog_116_grad, value_and_grad: prog_116_value_and_grad, vjp: prog_116_vjp, dual: prog_116_dual },
         Program {
-            name: "prog_116",
-            primal: |x0, x1, x2, v, n| prog_116(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_116_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_116_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_116_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_116_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_117",
+            primal: |x0, x1, x2, v, n| prog_117(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_117_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_117_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_117_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_117_dual(x0, x1, x2, &v, n, margin),
         },
-        Program { name: "prog_117", primal: prog_117, grad: prog_117_grad, value_and_grad: prog_117_value_and_grad, vjp: prog_117_vjp, dual: prog_117_dual },
-        Program {
-            name: "prog_118",
-            primal: |x0, x1, x2, v, n| prog_118(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_118_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_118_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_118_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_118_dual(x0, x1, x2, &v, n, margin),
-        },
+        Program { name: "prog_118", primal: prog_118, grad: prog_118_grad, value_and_grad: prog_118_value_and_grad, vjp: prog_118_vjp, dual: prog_118_dual },
         Program { name: "prog_119", primal: prog_119, grad: prog_119_grad, value_and_grad: prog_119_value_and_grad, vjp: prog_119_vjp, dual: prog_119_dual },
     ];
 }
