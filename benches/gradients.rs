@@ -988,7 +988,7 @@ fn bench_rosenbrock<const N: usize>(suite: &mut Suite, vector: Option<VectorMode
         &want,
         1e-9,
     );
-    let fd = |x: &[f64; N]| central_difference(&mut { *x }, N, |x, i| &mut x[i], |x| rosenbrock(x));
+    let fd = |x: &[f64; N]| central_difference(&mut { *x }, N, |x, i| &mut x[i], rosenbrock);
     f.check("fd", &fd(&x), &want, 1e-5);
     let passes = |x: &[f64; N]| {
         let mut d = x.map(Dual64::from_re);
