@@ -364,6 +364,7 @@ fn a_tape_records_more_than_twelve_values() {
 // on inputs full of ties and NaNs.
 
 #[differentiable]
+#[allow(clippy::needless_range_loop)] // the index loop is the construct under test
 fn running_max(z: [f64; 6]) -> f64 {
     let mut m = z[0];
     for i in 1..6 {
@@ -373,6 +374,7 @@ fn running_max(z: [f64; 6]) -> f64 {
 }
 
 #[differentiable]
+#[allow(clippy::needless_range_loop)] // the index loop is the construct under test
 fn running_min_new_value_first(z: [f64; 6]) -> f64 {
     let mut m = z[0];
     for i in 1..6 {
@@ -384,6 +386,7 @@ fn running_min_new_value_first(z: [f64; 6]) -> f64 {
 /// A computed candidate, a start the gradient never reaches, a runtime bound, and a factor
 /// after the loop.
 #[differentiable]
+#[allow(clippy::needless_range_loop)] // the index loop is the construct under test
 fn largest_square(z: [f64; 6], s: f64, n: usize) -> f64 {
     let mut m = f64::NEG_INFINITY;
     for i in 0..n {
@@ -507,6 +510,7 @@ fn a_running_maximum_of_computed_values_matches_finite_differences() {
 
 /// A running maximum per row, inside a loop that is itself reversed.
 #[differentiable]
+#[allow(clippy::needless_range_loop)] // the index loop is the construct under test
 fn sum_of_row_maxima_squared(w: [[f64; 4]; 3], x: [f64; 4]) -> f64 {
     let mut total = 0.0;
     for r in 0..3 {
@@ -521,6 +525,7 @@ fn sum_of_row_maxima_squared(w: [[f64; 4]; 3], x: [f64; 4]) -> f64 {
 
 /// The candidate comes out of a branch; the loop runs over an inclusive runtime range.
 #[differentiable]
+#[allow(clippy::needless_range_loop)] // the index loop is the construct under test
 fn largest_folded(z: [f64; 5], s: f64, last: usize) -> f64 {
     let mut m = f64::INFINITY;
     for i in 0..=last {
@@ -533,6 +538,7 @@ fn largest_folded(z: [f64; 5], s: f64, last: usize) -> f64 {
 /// Two running extremes in one loop, and a running maximum that is read inside the loop: both
 /// are reversed with a tape.
 #[differentiable]
+#[allow(clippy::needless_range_loop)] // the index loop is the construct under test
 fn extremes(z: [f64; 5]) -> (f64, f64, f64) {
     let (mut hi, mut lo, mut area) = (z[0], z[0], 0.0);
     for i in 1..5 {
@@ -544,6 +550,7 @@ fn extremes(z: [f64; 5]) -> (f64, f64, f64) {
 }
 
 #[differentiable]
+#[allow(clippy::needless_range_loop)] // the index loop is the construct under test
 fn running_max_f32(z: [f32; 4], s: f32) -> f32 {
     let mut m = z[0] * s;
     for i in 1..4 {

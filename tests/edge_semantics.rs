@@ -170,6 +170,7 @@ fn larger(x: f64, y: f64) -> f64 {
 }
 
 #[differentiable]
+#[allow(clippy::needless_range_loop)] // the index loop is the construct under test
 fn running_max(z: [f64; 4]) -> f64 {
     let mut m = z[0];
     for i in 1..4 {
