@@ -2129,6 +2129,9 @@ mod report {
         md.push_str(&judge("grad / hand-written ≤ 1.10", &|f| {
             Some(r(f, "grad", "hand")? <= 1.10)
         }));
+        md.push_str(&judge("the same, in turns", &|f| {
+            Some(in_turns(f, "grad")? / in_turns(f, "hand")? <= 1.10)
+        }));
         let mut per_primal: Vec<f64> = functions
             .iter()
             .filter_map(|f| r(f, "grad", "primal"))
