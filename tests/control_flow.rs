@@ -427,6 +427,21 @@ fn taped_running_gradient(z: &[f64; 6], larger: bool) -> [f64; 6] {
     gradient
 }
 
+/// Checks the gradient `(∂/∂z, ∂/∂s)` of `f(z, s)` against finite differences at (z, s).
+#[track_caller]
+fn assert_array_and_scalar_gradient<const N: usize>(
+    f: impl Fn([f64; N], f64) -> f64,
+    (dz, ds): ([f64; N], f64),
+    z: [f64; N],
+    s: f64,
+) {
+    let mut analytic = dz.to_vec();
+    analytic.push(ds);
+    let mut at = z.to_vec();
+    at.push(s);
+    assert_gradient(|v| f(std::array::from_fn(|i| v[i]), v[N]), &at, &analytic);
+}
+
 fn same_floats(a: &[f64], b: &[f64]) -> bool {
     a.iter()
         .zip(b)
@@ -465,13 +480,7 @@ fn a_running_maximum_splits_its_gradient_at_ties() {
 #[test]
 fn running_maxima_and_minima_match_the_taped_reverse() {
     // Few distinct values, so that ties are common, and now and then a NaN.
-    let mut state = 0x2545_f491_4f6c_dd1d_u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
+    let mut next = common::xorshift(0x2545_f491_4f6c_dd1d);
     for _ in 0..2000 {
         let z: [f64; 6] = std::array::from_fn(|_| match next() % 9 {
             0 => f64::NAN,
@@ -496,13 +505,12 @@ fn running_maxima_and_minima_match_the_taped_reverse() {
 fn a_running_maximum_of_computed_values_matches_finite_differences() {
     let z = [0.3, -1.2, 2.1, 0.8, -2.5, 1.7];
     for (s, n) in [(0.4, 6), (0.4, 3), (-0.7, 6), (1.1, 1)] {
-        let (dz, ds) = largest_square_grad(z, s, n);
-        let mut analytic = dz.to_vec();
-        analytic.push(ds);
-        let f = |v: &[f64]| largest_square(std::array::from_fn(|i| v[i]), v[6], n);
-        let mut at = z.to_vec();
-        at.push(s);
-        assert_gradient(f, &at, &analytic);
+        assert_array_and_scalar_gradient(
+            |z, s| largest_square(z, s, n),
+            largest_square_grad(z, s, n),
+            z,
+            s,
+        );
     }
     // No iteration: the start, -∞, is inactive, so no gradient reaches z.
     assert_eq!(largest_square_grad(z, 0.4, 0).0, [0.0; 6]);
@@ -580,13 +588,12 @@ fn running_maxima_in_nested_loops_branches_and_f32_match_finite_differences() {
 
     let z = [0.4, -1.3, 2.2, -0.2, 0.9];
     for (s, last) in [(0.5, 4), (2.0, 4), (0.5, 2), (-1.0, 0)] {
-        let (dz, ds) = largest_folded_grad(z, s, last);
-        let mut analytic = dz.to_vec();
-        analytic.push(ds);
-        let f = |v: &[f64]| largest_folded(std::array::from_fn(|i| v[i]), v[5], last);
-        let mut at = z.to_vec();
-        at.push(s);
-        assert_gradient(f, &at, &analytic);
+        assert_array_and_scalar_gradient(
+            |z, s| largest_folded(z, s, last),
+            largest_folded_grad(z, s, last),
+            z,
+            s,
+        );
     }
 
     // By hand: the maximum of z·s is 0.9 · 1.5 at index 2.

@@ -1486,13 +1486,8 @@ fn inverse_sixth_power_unfolded(dx: f64, dy: f64, dz: f64) -> f64 {
 
 #[test]
 fn a_cubed_sum_of_squares_folds_its_constants_exactly() {
-    let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        (state >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0
-    };
+    let mut bits = common::xorshift(0x9e37_79b9_7f4a_7c15);
+    let mut next = move || (bits() >> 11) as f64 / (1u64 << 53) as f64 * 4.0 - 2.0;
     for _ in 0..1000 {
         let (x, y, z) = (next(), next() * 0.5, next());
         let folded = inverse_sixth_power_grad(x, y, z);

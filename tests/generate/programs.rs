@@ -1017,6 +1017,26 @@ impl<'r> ProgGen<'r> {
         self.expr(depth, &leaves)
     }
 
+    /// A read of variable `k`, with its bounds.
+    fn read_of(&self, k: usize) -> Gen {
+        Gen {
+            expr: var(&self.env[k].name),
+            bound: bound(self.env[k].bound.mag, self.slope_of(k)),
+            real: self.env[k].bound.slope,
+            reads: vec![k],
+            active: self.env[k].active,
+        }
+    }
+
+    /// `g` squashed when it may exceed 1, and half the time otherwise.
+    fn maybe_squashed(&mut self, g: Gen) -> Gen {
+        if g.bound.mag > 1.0 || self.rng.percent(50) {
+            self.squash(g)
+        } else {
+            g
+        }
+    }
+
     fn squash(&mut self, g: Gen) -> Gen {
         let name = self.rng.pick(&["sin", "cos", "tanh"]);
         let path = self.rng.percent(30);
@@ -1157,11 +1177,8 @@ impl<'r> ProgGen<'r> {
                 self.rng.pick(&carried)
             };
             Gen {
-                expr: var(&self.env[k].name),
-                bound: bound(self.env[k].bound.mag, self.slope_of(k)),
-                real: self.env[k].bound.slope,
-                reads: vec![k],
                 active: true,
+                ..self.read_of(k)
             }
         });
         self.mark_read(&lhs.reads);
@@ -1406,18 +1423,8 @@ impl<'r> ProgGen<'r> {
         }
         let mut acc: Option<Gen> = None;
         for k in pending {
-            let leaf = Gen {
-                expr: var(&self.env[k].name),
-                bound: bound(self.env[k].bound.mag, self.slope_of(k)),
-                real: self.env[k].bound.slope,
-                reads: vec![k],
-                active: self.env[k].active,
-            };
-            let term = if leaf.bound.mag > 1.0 || self.rng.percent(50) {
-                self.squash(leaf)
-            } else {
-                leaf
-            };
+            let leaf = self.read_of(k);
+            let term = self.maybe_squashed(leaf);
             acc = Some(match acc {
                 None => term,
                 Some(a) => {
@@ -1540,13 +1547,7 @@ impl<'r> ProgGen<'r> {
             .filter(|&k| self.env[k].ty == Ty::Float && self.env[k].pending)
             .collect();
         for k in pending {
-            let leaf = Gen {
-                expr: var(&self.env[k].name),
-                bound: bound(self.env[k].bound.mag, self.slope_of(k)),
-                real: self.env[k].bound.slope,
-                reads: vec![k],
-                active: self.env[k].active,
-            };
+            let leaf = self.read_of(k);
             let s = self.squash(leaf);
             tail = Gen {
                 expr: bin(Op::Add, tail.expr, s.expr),
@@ -2713,18 +2714,8 @@ impl<'r> ProgGen<'r> {
             // Mostly folded into a carried variable or an accumulator at once, so that its
             // gradient matters (a later read may be a comparison only).
             if self.rng.percent(75) {
-                let leaf = Gen {
-                    expr: var(&self.env[k].name),
-                    bound: bound(self.env[k].bound.mag, self.slope_of(k)),
-                    real: self.env[k].bound.slope,
-                    reads: vec![k],
-                    active: self.env[k].active,
-                };
-                let g = if leaf.bound.mag > 1.0 || self.rng.percent(50) {
-                    self.squash(leaf)
-                } else {
-                    leaf
-                };
+                let leaf = self.read_of(k);
+                let g = self.maybe_squashed(leaf);
                 let accs = self.of_role(Role::Acc);
                 if !accs.is_empty() && self.rng.percent(40) {
                     let a = self.rng.pick(&accs);
