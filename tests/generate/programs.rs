@@ -1953,6 +1953,12 @@ impl<'r> ProgGen<'r> {
         if self.rng.percent(update_percent) {
             self.update(&mut body);
         }
+        self.close_for(body, "i", "0..n", out);
+    }
+
+    /// Ends the body of a top-level `for pat in iter` loop (sometimes with a cast first) and
+    /// adds the loop.
+    fn close_for(&mut self, mut body: Vec<S>, pat: &str, iter: &str, out: &mut Vec<S>) {
         let cast = self.cast_stmt(0);
         let (label, _) = self.leave_loop(&mut body);
         if let Some(c) = cast {
@@ -1960,8 +1966,8 @@ impl<'r> ProgGen<'r> {
         }
         out.push(S::For {
             label,
-            pat: "i".to_string(),
-            iter: "0..n".to_string(),
+            pat: pat.to_string(),
+            iter: iter.to_string(),
             body,
         });
     }
@@ -3283,22 +3289,12 @@ impl<'r> ProgGen<'r> {
                 if self.rng.percent(40) {
                     self.update(&mut body);
                 }
-                let cast = self.cast_stmt(0);
-                let (label, _) = self.leave_loop(&mut body);
-                if let Some(c) = cast {
-                    body.insert(0, c);
-                }
                 let (pat, iter) = if enumerate {
-                    ("(i, &t)".to_string(), "v.iter().enumerate()".to_string())
+                    ("(i, &t)", "v.iter().enumerate()")
                 } else {
-                    ("i".to_string(), "0..4".to_string())
+                    ("i", "0..4")
                 };
-                out.push(S::For {
-                    label,
-                    pat,
-                    iter,
-                    body,
-                });
+                self.close_for(body, pat, iter, out);
                 (g.bound.mag, g.real.max(g.bound.slope), g.active)
             }
             2 => {
@@ -3333,7 +3329,7 @@ impl<'r> ProgGen<'r> {
                 let g = self.squash(g);
                 let c1 = self.rng.pick(&[0.5, 0.75]);
                 let c2 = Self::coefficient(c1, g.bound.slope);
-                let mut body = vec![S::Assign {
+                let body = vec![S::Assign {
                     target: format!("{name}[i]"),
                     op: None,
                     value: bin(
@@ -3342,17 +3338,7 @@ impl<'r> ProgGen<'r> {
                         bin(Op::Mul, g.expr.clone(), Expr::Lit(c2)),
                     ),
                 }];
-                let cast = self.cast_stmt(0);
-                let (label, _) = self.leave_loop(&mut body);
-                if let Some(c) = cast {
-                    body.insert(0, c);
-                }
-                out.push(S::For {
-                    label,
-                    pat: "i".to_string(),
-                    iter: "1..4".to_string(),
-                    body,
-                });
+                self.close_for(body, "i", "1..4", out);
                 let mag = first.bound.mag.max(c2 / (1.0 - c1));
                 let real = first.real.max(c2 * g.real / (1.0 - c1));
                 (mag, real, true)
@@ -3465,21 +3451,11 @@ impl<'r> ProgGen<'r> {
                     op: None,
                     value: g.expr.clone(),
                 };
-                let mut body = vec![S::If(
+                let body = vec![S::If(
                     vec![(cond, vec![assign(&gens[0])])],
                     Some(vec![assign(&gens[1])]),
                 )];
-                let cast = self.cast_stmt(0);
-                let (label, _) = self.leave_loop(&mut body);
-                if let Some(c) = cast {
-                    body.insert(0, c);
-                }
-                out.push(S::For {
-                    label,
-                    pat: "i".to_string(),
-                    iter: "0..4".to_string(),
-                    body,
-                });
+                self.close_for(body, "i", "0..4", out);
                 let g = Self::merge(&gens);
                 (g.bound.mag, g.real.max(g.bound.slope), g.active)
             }
@@ -3571,17 +3547,7 @@ impl<'r> ProgGen<'r> {
                 if self.rng.percent(30) {
                     self.update(&mut body);
                 }
-                let cast = self.cast_stmt(0);
-                let (label, _) = self.leave_loop(&mut body);
-                if let Some(c) = cast {
-                    body.insert(0, c);
-                }
-                out.push(S::For {
-                    label,
-                    pat: "i".to_string(),
-                    iter: "0..2".to_string(),
-                    body,
-                });
+                self.close_for(body, "i", "0..2", out);
                 let (mag, real) = (g.bound.mag, g.real.max(g.bound.slope));
                 if self.rng.percent(50) {
                     // A row, copied: `let a = m[1];`
