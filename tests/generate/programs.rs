@@ -1181,6 +1181,16 @@ impl<'r> ProgGen<'r> {
                 ..self.read_of(k)
             }
         });
+        self.comparison(lhs, |this| {
+            let leaves = this.leaves(&[]);
+            let depth = this.rng.below(2);
+            this.expr(depth, &leaves)
+        })
+    }
+
+    /// `lhs` compared with a threshold (60% of the time) or with `other`'s expression, which
+    /// is never `lhs` itself.
+    fn comparison(&mut self, lhs: Gen, other: impl FnOnce(&mut Self) -> Gen) -> Cond {
         self.mark_read(&lhs.reads);
         let rhs = if self.rng.percent(60) {
             let thresholds: &[f64] = if lhs.bound.mag <= 1.5 {
@@ -1190,9 +1200,7 @@ impl<'r> ProgGen<'r> {
             };
             lit(self.rng.pick(thresholds))
         } else {
-            let leaves = self.leaves(&[]);
-            let depth = self.rng.below(2);
-            let g = self.expr(depth, &leaves);
+            let g = other(self);
             self.mark_read(&g.reads);
             if same(&g.expr, &lhs.expr) {
                 // `x2 <= x2` never flips, but the mirror would take it for a tie.
@@ -2987,25 +2995,7 @@ impl<'r> ProgGen<'r> {
         leaves.push(element.clone());
         let depth = 1 + self.rng.below(2);
         let lhs = self.cheap_expr(depth, &leaves);
-        self.mark_read(&lhs.reads);
-        let rhs = if self.rng.percent(60) {
-            let thresholds: &[f64] = if lhs.bound.mag <= 1.5 {
-                &[-0.5, -0.25, 0.0, 0.25, 0.5]
-            } else {
-                &[-1.0, -0.5, 0.0, 0.5, 1.0]
-            };
-            lit(self.rng.pick(thresholds))
-        } else {
-            let g = self.cheap_expr(0, &leaves);
-            self.mark_read(&g.reads);
-            if same(&g.expr, &lhs.expr) {
-                Expr::Lit(0.5)
-            } else {
-                g.expr
-            }
-        };
-        let op = self.rng.pick(&[">", "<", ">=", "<="]);
-        Cond::Cmp(lhs.expr, op, rhs)
+        self.comparison(lhs, |this| this.cheap_expr(0, &leaves))
     }
 
     /// An expression over the leaves in scope and `element`, `cheap` or any.
