@@ -2397,7 +2397,7 @@ adjoint is summed over the N terms of the log-sum-exp (a chain of N dependent \
 subtractions, which IEEE rules keep LLVM from splitting), and two short searches find the \
 iteration that took the maximum, which is then replayed alone. In side experiments, \
 removing the searches saved about 4% of the hand-written time, and splitting the sum in \
-two chains about 3%. Through `grad::log_sum_exp` the gradient is much slower (the \
+two chains 3% in one timing and nothing in another. Through `grad::log_sum_exp` the gradient is much slower (the \
 *through `grad::log_sum_exp`* row): the helper's vjp is called on its own and computes the \
 N exponentials of the softmax again.
 - **Lennard-Jones**: the forward sweep is deleted, so the cost is the reverse sweep. It \

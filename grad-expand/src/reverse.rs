@@ -43,7 +43,9 @@ struct Selection {
     carried: usize,
     /// The value it is compared with in each iteration.
     candidate: ValueId,
+    /// The range's counter and first value.
     counter: ValueId,
+    start: ValueId,
 }
 
 /// One step of reverse code, before adjoint declarations are resolved.
@@ -618,6 +620,7 @@ impl<'g> Sweep<'g> {
     fn running_selection(&self, l: &Loop, active: &[usize]) -> Option<Selection> {
         let LoopHeader::Range {
             counter,
+            start,
             reverse: false,
             step: None,
             ..
@@ -655,6 +658,7 @@ impl<'g> Sweep<'g> {
             carried: *k,
             candidate,
             counter: *counter,
+            start: *start,
         })
     }
 
@@ -711,10 +715,7 @@ impl<'g> Sweep<'g> {
             }
         }));
         let last = names::iteration();
-        let LoopHeader::Range { start, .. } = &l.header else {
-            unreachable!("a running selection loops over a range");
-        };
-        let start = operand(self.graph, *start);
+        let start = operand(self.graph, selection.start);
         let header = quote_spanned! {span=>
             for #counter in (match #reached {
                 ::core::option::Option::Some(#last) => #taken.unwrap_or(#start)..=#last,
