@@ -109,7 +109,7 @@ fn __log_sum_exp_value_and_vjp<const N: usize>(
 fn log_sum_exp_grad<const N: usize>(z: [f64; N]) -> [f64; N] {
     {
         let mut __grad = ::grad::__private::zeros_like(&z);
-        __log_sum_exp_value_and_vjp(z, <f64 as ::grad::Float>::ONE, &mut __grad);
+        __log_sum_exp_value_and_vjp::<N>(z, <f64 as ::grad::Float>::ONE, &mut __grad);
         __grad
     }
 }
@@ -120,11 +120,9 @@ fn log_sum_exp_grad<const N: usize>(z: [f64; N]) -> [f64; N] {
 #[allow(dead_code, clippy::too_many_arguments)]
 fn log_sum_exp_value_and_grad<const N: usize>(z: [f64; N]) -> (f64, [f64; N]) {
     let mut __grad = (<f64 as ::grad::Float>::ZERO, ::grad::__private::zeros_like(&z));
-    __grad.0 = __log_sum_exp_value_and_vjp(
-        z,
-        <f64 as ::grad::Float>::ONE,
-        &mut __grad.1,
-    );
+    __grad.0 = __log_sum_exp_value_and_vjp::<
+        N,
+    >(z, <f64 as ::grad::Float>::ONE, &mut __grad.1);
     __grad
 }
 /** The vector-Jacobian product (pullback) of `log_sum_exp`: `upstream` times the gradient with respect to `z`.
@@ -135,7 +133,7 @@ fn log_sum_exp_value_and_grad<const N: usize>(z: [f64; N]) -> (f64, [f64; N]) {
 fn log_sum_exp_vjp<const N: usize>(z: [f64; N], upstream: f64) -> [f64; N] {
     {
         let mut __grad = ::grad::__private::zeros_like(&z);
-        __log_sum_exp_value_and_vjp(z, upstream, &mut __grad);
+        __log_sum_exp_value_and_vjp::<N>(z, upstream, &mut __grad);
         __grad
     }
 }

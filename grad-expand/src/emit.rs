@@ -24,7 +24,7 @@ use syn::ItemFn;
 pub fn operand(graph: &Graph, id: ValueId) -> TokenStream {
     match &graph.node(id).op {
         Op::Param { ident } => quote!(#ident),
-        Op::Constant(tokens) => tokens.clone(),
+        Op::Constant(tokens) | Op::Length(tokens) => tokens.clone(),
         _ => {
             let name = names::value(id);
             quote!(#name)
@@ -525,6 +525,7 @@ impl<'a> Forward<'a> {
         let expr = match &node.op {
             Op::Param { .. }
             | Op::Constant(_)
+            | Op::Length(_)
             | Op::Merge
             | Op::LoopEntry
             | Op::LoopExit
@@ -594,6 +595,19 @@ impl<'a> Forward<'a> {
                 InactiveExpr::Not => {
                     let a = self.arg(args[0]);
                     quote_spanned!(span=> !#a)
+                }
+                InactiveExpr::Matches(pattern) => {
+                    let a = self.arg(args[0]);
+                    // A binding pattern matches everything: the function's own `match` then
+                    // has the same unreachable arms, reported once there, not here.
+                    quote_spanned! {span=>
+                        match #a {
+                            #[allow(unused_variables, unused_mut)]
+                            #pattern => true,
+                            #[allow(unreachable_patterns)]
+                            _ => false,
+                        }
+                    }
                 }
             },
         };
@@ -690,7 +704,7 @@ impl Companions<'_> {
             self.signature.params.iter().map(|p| &p.ident).collect();
         let ret = self.return_type();
         let (grad_ty, core_grad_ty) = (self.gradient_type(), self.core_gradient_type());
-        let core = names::core(name);
+        let core = self.core_path();
         let upstream = names::upstream();
         let attrs = self.inherited_attributes();
         let slices = self.slice_params();
@@ -787,6 +801,28 @@ impl Companions<'_> {
         }
     }
 
+    /// The core as the companions call it, with the function's type and const parameters
+    /// passed on explicitly: a parameter used only in the body (`[0.0; N]`) cannot be inferred.
+    fn core_path(&self) -> TokenStream {
+        let sig = &self.function.sig;
+        let core = names::core(&sig.ident);
+        let generics: Vec<&proc_macro2::Ident> = sig
+            .generics
+            .params
+            .iter()
+            .filter_map(|param| match param {
+                syn::GenericParam::Type(ty) => Some(&ty.ident),
+                syn::GenericParam::Const(constant) => Some(&constant.ident),
+                syn::GenericParam::Lifetime(_) => None,
+            })
+            .collect();
+        if generics.is_empty() {
+            quote!(#core)
+        } else {
+            quote!(#core::<#(#generics),*>)
+        }
+    }
+
     fn return_type(&self) -> &syn::Type {
         &self
             .signature
@@ -830,7 +866,7 @@ impl Companions<'_> {
             self.signature.params.iter().map(|p| &p.ident).collect();
         let ret = self.return_type();
         let grad_ty = self.gradient_type();
-        let core = names::core(name);
+        let core = self.core_path();
         let upstream = names::upstream();
         let attrs = self.inherited_attributes();
         let one = quote!(<#ret as ::grad::Float>::ONE);

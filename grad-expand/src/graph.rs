@@ -190,6 +190,9 @@ pub enum Op {
     },
     /// A literal or constant path, emitted verbatim where it is used.
     Constant(TokenStream),
+    /// A slice's `.len()`, emitted verbatim where it is used: inactive like a constant, but
+    /// known only at run time, so it cannot size a fixed tape.
+    Length(TokenStream),
     Neg(ValueId),
     Binary {
         op: BinaryOp,
@@ -251,6 +254,9 @@ pub enum InactiveExpr {
     Deref,
     Reference,
     Not,
+    /// `match value { pattern => true, _ => false }`: a `match` arm whose pattern only rustc
+    /// can resolve (`A` may name a `const` or bind a new variable).
+    Matches(syn::Pat),
 }
 
 #[derive(Clone, Debug)]
@@ -272,6 +278,7 @@ impl Node {
         match &self.op {
             Op::Param { .. }
             | Op::Constant(_)
+            | Op::Length(_)
             | Op::Merge
             | Op::LoopEntry
             | Op::LoopExit

@@ -1180,15 +1180,16 @@ impl Lowerer<'_> {
         let receiver = self.expr(&call.receiver);
         if let Val::Array(array) = receiver {
             if call.method == "len" && call.args.is_empty() {
-                let len = match &self.graph.array(array).ty {
-                    Ty::Array(_, Len(len)) => len.clone(),
+                return match &self.graph.array(array).ty {
+                    Ty::Array(_, Len(len)) => {
+                        Val::Scalar(self.constant(len.clone(), Ty::Int, call.span()))
+                    }
                     // A slice is a parameter, in scope everywhere in generated code.
                     _ => {
                         let name = crate::emit::array_name(&self.graph, array);
-                        quote!(#name.len())
+                        self.push(Op::Length(quote!(#name.len())), Ty::Int, call.span())
                     }
                 };
-                return Val::Scalar(self.constant(len, Ty::Int, call.span()));
             }
             return self.unsupported(
                 &call.method,
@@ -1549,8 +1550,16 @@ impl Lowerer<'_> {
         match pattern {
             Pat::Wild(_) => Some(None),
             Pat::Ident(ident) if ident.by_ref.is_none() => match &ident.subpat {
-                None => Some(None),
                 Some((_, sub)) => self.pattern_test(scrutinee, sub),
+                // `A` may name a `const` item or bind a new variable, and only rustc knows
+                // which: the generated code keeps the pattern as written.
+                None => {
+                    let matches = InactiveExpr::Matches(pattern.clone());
+                    match self.inactive(matches, vec![scrutinee], Ty::Bool, span) {
+                        Val::Scalar(test) => Some(Some(test)),
+                        _ => None,
+                    }
+                }
             },
             Pat::Paren(inner) => self.pattern_test(scrutinee, &inner.pat),
             Pat::Lit(lit) => {

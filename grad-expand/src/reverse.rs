@@ -934,6 +934,7 @@ impl<'g> Sweep<'g> {
         match &node.op {
             Op::Param { .. }
             | Op::Constant(_)
+            | Op::Length(_)
             | Op::Annotated { .. }
             | Op::Inactive { .. }
             | Op::Merge

@@ -1,0 +1,219 @@
+//! Names the macro cannot resolve on its own (a `match` arm that names a `const` item or a
+//! binding), loops over a slice's run-time length whose reverse sweep records values, and
+//! const generics used only in the body. Each was a silent wrong result or an error inside
+//! generated code; each is checked here against finite differences and dual numbers.
+
+mod common;
+
+use common::assert_gradient;
+use grad::differentiable;
+use num_dual::{Dual64, DualNum};
+
+const A: u8 = 0;
+const B: u8 = 1;
+
+/// The arms name `const` items: only rustc knows that `A` is not a binding.
+#[differentiable]
+fn by_mode(x: f64, k: u8) -> f64 {
+    match k {
+        A => x * 2.0,
+        B => x * 3.0,
+        _ => x * 5.0,
+    }
+}
+
+#[test]
+fn match_arms_naming_consts_select_the_same_arm_as_the_function() {
+    for (k, slope) in [(0u8, 2.0), (1, 3.0), (2, 5.0), (7, 5.0)] {
+        let (value, gradient) = by_mode_value_and_grad(1.5, k);
+        assert_eq!(value, by_mode(1.5, k), "k = {k}");
+        assert_eq!(gradient, slope, "k = {k}");
+    }
+}
+
+mod modes {
+    pub const SQUARE: usize = 0;
+    pub const CUBE: usize = 1;
+}
+use modes::{CUBE, SQUARE};
+
+const LIMIT: usize = 4;
+
+/// Consts in or-patterns and with guards, a path const, a binding with a guard, and a
+/// binding in the last arm that the body reads.
+#[differentiable]
+fn mixed_arms(x: f64, k: usize) -> f64 {
+    match k {
+        SQUARE | LIMIT => x * x,
+        CUBE if x > 0.0 => x * x * x,
+        modes::CUBE => -x,
+        small if small < 3 => x.sin() * small as f64,
+        other => x * other as f64,
+    }
+}
+
+#[test]
+fn consts_or_patterns_guards_and_bindings_in_one_match() {
+    for k in 0..7 {
+        for x in [-1.3, 0.7, 2.1] {
+            let (value, gradient) = mixed_arms_value_and_grad(x, k);
+            assert_eq!(value, mixed_arms(x, k), "k = {k}, x = {x}");
+            assert_gradient(|p| mixed_arms(p[0], k), &[x], &[gradient]);
+        }
+    }
+}
+
+/// A recurrence over a slice: the reverse sweep reads `y` of every step, so it is recorded.
+#[differentiable]
+fn recur(a: f64, xs: &[f64]) -> f64 {
+    let mut y = 0.0;
+    for &x in xs {
+        y = a * y + x;
+    }
+    y
+}
+
+#[differentiable]
+fn recur_indexed(a: f64, xs: &[f64]) -> f64 {
+    let mut y = 0.0;
+    for i in 0..xs.len() {
+        y = (a * y).sin() + xs[i];
+    }
+    y
+}
+
+#[differentiable]
+fn recur_bound_by_local(a: f64, xs: &[f64]) -> f64 {
+    let n = xs.len();
+    let mut y = 1.0;
+    for i in 0..n {
+        y = y * (a + xs[i]).tanh();
+    }
+    y
+}
+
+#[differentiable]
+fn slice_maximum(xs: &[f64]) -> f64 {
+    xs.iter().fold(f64::NEG_INFINITY, |m, &z| m.max(z))
+}
+
+#[differentiable]
+fn slice_map_sum(a: f64, xs: &[f64]) -> f64 {
+    xs.iter().map(|&x| x * x - a * x.cos()).sum::<f64>()
+}
+
+fn dual_recur(a: Dual64, xs: &[Dual64], indexed: bool) -> Dual64 {
+    let mut y = Dual64::from(0.0);
+    for &x in xs {
+        y = if indexed {
+            (a * y).sin() + x
+        } else {
+            a * y + x
+        };
+    }
+    y
+}
+
+/// The gradient of a `f(a, xs)` by dual numbers, one coordinate at a time.
+fn dual_gradient(f: impl Fn(Dual64, &[Dual64]) -> Dual64, a: f64, xs: &[f64]) -> Vec<f64> {
+    (0..=xs.len())
+        .map(|seed| {
+            let da = Dual64::new(a, if seed == 0 { 1.0 } else { 0.0 });
+            let dxs: Vec<Dual64> = xs
+                .iter()
+                .enumerate()
+                .map(|(i, &x)| Dual64::new(x, if seed == i + 1 { 1.0 } else { 0.0 }))
+                .collect();
+            f(da, &dxs).eps
+        })
+        .collect()
+}
+
+fn assert_close(analytic: &[f64], expected: &[f64]) {
+    assert_eq!(analytic.len(), expected.len());
+    for (i, (a, e)) in analytic.iter().zip(expected).enumerate() {
+        assert!(
+            (a - e).abs() <= 1e-12 * e.abs().max(1.0),
+            "coordinate {i}: {a} vs {e}"
+        );
+    }
+}
+
+fn joined(a: f64, xs: &[f64]) -> Vec<f64> {
+    let mut all = vec![a];
+    all.extend_from_slice(xs);
+    all
+}
+
+#[test]
+fn loops_over_a_slice_length_record_on_a_heap_tape() {
+    let xs = [0.3, -1.2, 0.8, 2.5, -0.4, 1.1, 0.05];
+    for n in [0, 1, 3, xs.len()] {
+        let xs = &xs[..n];
+        let a = 0.7;
+
+        let (value, (da, dxs)) = recur_value_and_grad(a, xs);
+        assert_eq!(value, recur(a, xs));
+        let expected = dual_gradient(|a, xs| dual_recur(a, xs, false), a, xs);
+        assert_close(&joined(da, &dxs), &expected);
+        assert_gradient(|p| recur(p[0], &p[1..]), &joined(a, xs), &joined(da, &dxs));
+
+        let (value, (da, dxs)) = recur_indexed_value_and_grad(a, xs);
+        assert_eq!(value, recur_indexed(a, xs));
+        let expected = dual_gradient(|a, xs| dual_recur(a, xs, true), a, xs);
+        assert_close(&joined(da, &dxs), &expected);
+
+        let (da, dxs) = recur_bound_by_local_grad(a, xs);
+        let expected = dual_gradient(
+            |a, xs| {
+                xs.iter()
+                    .fold(Dual64::from(1.0), |y, &x| y * (a + x).tanh())
+            },
+            a,
+            xs,
+        );
+        assert_close(&joined(da, &dxs), &expected);
+
+        let (da, dxs) = slice_map_sum_grad(a, xs);
+        let expected = dual_gradient(|a, xs| xs.iter().map(|&x| x * x - a * x.cos()).sum(), a, xs);
+        assert_close(&joined(da, &dxs), &expected);
+    }
+}
+
+#[test]
+fn a_running_maximum_over_a_slice_goes_to_the_maximum() {
+    let xs = [0.3, -1.2, 2.5, 0.8, -0.4];
+    let (value, gradient) = slice_maximum_value_and_grad(&xs);
+    assert_eq!(value, 2.5);
+    assert_eq!(gradient, vec![0.0, 0.0, 1.0, 0.0, 0.0]);
+    assert_gradient(slice_maximum, &xs, &gradient);
+}
+
+/// `N` appears only in the body: the companions must pass it on explicitly.
+#[differentiable]
+fn sum_n<const N: usize>(x: f64) -> f64 {
+    let mut a = [0.0; N];
+    for i in 0..N {
+        a[i] = x * (i as f64 + 1.0);
+    }
+    let mut s = 0.0;
+    for v in a {
+        s += v * v;
+    }
+    s
+}
+
+#[test]
+fn a_const_generic_used_only_in_the_body() {
+    // d/dx of x² Σ (i+1)² = 2x Σ (i+1)².
+    let (value, gradient) = sum_n_value_and_grad::<3>(0.5);
+    assert_eq!(value, sum_n::<3>(0.5));
+    assert_eq!(gradient, 2.0 * 0.5 * 14.0);
+    assert_gradient(|p| sum_n::<5>(p[0]), &[1.3], &[sum_n_grad::<5>(1.3)]);
+    let dual = sum_n_dual::<4>(Dual64::new(0.9, 1.0));
+    assert!((sum_n_grad::<4>(0.9) - dual.eps).abs() < 1e-12);
+}
+
+fn sum_n_dual<const N: usize>(x: Dual64) -> Dual64 {
+    (0..N).map(|i| (x * (i as f64 + 1.0)).powi(2)).sum()
+}
