@@ -217,3 +217,30 @@ fn a_const_generic_used_only_in_the_body() {
 fn sum_n_dual<const N: usize>(x: Dual64) -> Dual64 {
     (0..N).map(|i| (x * (i as f64 + 1.0)).powi(2)).sum()
 }
+
+/// An enum without `PartialEq`: its unit variants are matched as patterns, not compared.
+#[derive(Clone, Copy)]
+enum Blend {
+    Linear,
+    Smooth,
+    Sharp,
+}
+
+#[differentiable]
+fn blend(t: f64, mode: Blend) -> f64 {
+    match mode {
+        Blend::Linear => t,
+        Blend::Smooth => t * t * (3.0 - 2.0 * t),
+        Blend::Sharp => t.powi(4),
+    }
+}
+
+#[test]
+fn match_on_unit_enum_variants() {
+    for mode in [Blend::Linear, Blend::Smooth, Blend::Sharp] {
+        let (value, slope) = blend_value_and_grad(0.3, mode);
+        assert_eq!(value, blend(0.3, mode));
+        assert_gradient(|p| blend(p[0], mode), &[0.3], &[slope]);
+    }
+    assert!((blend_grad(0.3, Blend::Smooth) - 6.0 * 0.3 * 0.7).abs() < 1e-15);
+}

@@ -1540,6 +1540,16 @@ impl Lowerer<'_> {
         })
     }
 
+    /// `match scrutinee { pattern => true, _ => false }` in the generated code, for a pattern
+    /// whose names only rustc can resolve.
+    fn rustc_pattern_test(&mut self, scrutinee: ValueId, pattern: &Pat) -> Option<Option<ValueId>> {
+        let matches = InactiveExpr::Matches(pattern.clone());
+        match self.inactive(matches, vec![scrutinee], Ty::Bool, pattern.span()) {
+            Val::Scalar(test) => Some(Some(test)),
+            _ => None,
+        }
+    }
+
     /// The bool that tells whether `pattern` matches; `Some(None)` for a pattern that always
     /// matches, `None` after an error.
     fn pattern_test(&mut self, scrutinee: ValueId, pattern: &Pat) -> Option<Option<ValueId>> {
@@ -1553,23 +1563,16 @@ impl Lowerer<'_> {
                 Some((_, sub)) => self.pattern_test(scrutinee, sub),
                 // `A` may name a `const` item or bind a new variable, and only rustc knows
                 // which: the generated code keeps the pattern as written.
-                None => {
-                    let matches = InactiveExpr::Matches(pattern.clone());
-                    match self.inactive(matches, vec![scrutinee], Ty::Bool, span) {
-                        Val::Scalar(test) => Some(Some(test)),
-                        _ => None,
-                    }
-                }
+                None => self.rustc_pattern_test(scrutinee, pattern),
             },
             Pat::Paren(inner) => self.pattern_test(scrutinee, &inner.pat),
             Pat::Lit(lit) => {
                 let value = self.scalar_expr(&Expr::Lit(lit.clone()));
                 Some(Some(equal(self, value)))
             }
-            Pat::Path(path) => {
-                let value = self.scalar_expr(&Expr::Path(path.clone()));
-                Some(Some(equal(self, value)))
-            }
+            // A path may name a `const` or a unit enum variant: `match` resolves both,
+            // where `==` would need `PartialEq`.
+            Pat::Path(_) => self.rustc_pattern_test(scrutinee, pattern),
             Pat::Range(range) => {
                 let mut tests = Vec::new();
                 if let Some(start) = &range.start {
