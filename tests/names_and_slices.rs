@@ -3,6 +3,8 @@
 //! const generics used only in the body. Each was a silent wrong result or an error inside
 //! generated code; each is checked here against finite differences and dual numbers.
 
+#![allow(clippy::needless_range_loop)] // index loops are what these tests differentiate
+
 mod common;
 
 use common::assert_gradient;
@@ -87,7 +89,7 @@ fn recur_bound_by_local(a: f64, xs: &[f64]) -> f64 {
     let n = xs.len();
     let mut y = 1.0;
     for i in 0..n {
-        y = y * (a + xs[i]).tanh();
+        y *= (a + xs[i]).tanh();
     }
     y
 }
@@ -243,4 +245,78 @@ fn match_on_unit_enum_variants() {
         assert_gradient(|p| blend(p[0], mode), &[0.3], &[slope]);
     }
     assert!((blend_grad(0.3, Blend::Smooth) - 6.0 * 0.3 * 0.7).abs() < 1e-15);
+}
+
+type Vec3 = [f64; 3];
+
+/// The workaround the alias error suggests: `wrt` keeps `origin` constant, read as written.
+#[differentiable(wrt(r))]
+fn distance_cost(origin: Vec3, r: f64) -> f64 {
+    let d = origin[0] * origin[0] + origin[1] * origin[1] + origin[2] * origin[2];
+    (d.sqrt() - r).powi(2)
+}
+
+/// The workaround the tuple-slice error suggests: `wrt` keeps the data constant.
+#[differentiable(wrt(theta))]
+fn reach(theta: f64, target: &[(f64, f64)]) -> f64 {
+    let (x, y) = (theta.cos(), theta.sin());
+    let mut cost = 0.0;
+    for i in 0..target.len() {
+        let (tx, ty) = target[i];
+        cost += (x - tx).powi(2) + (y - ty).powi(2);
+    }
+    cost
+}
+
+/// A user's struct without grad's derive is a constant input, without `wrt`; an alias of
+/// integers holds no floats.
+struct Spring {
+    stiffness: f64,
+}
+type Indices = [usize; 2];
+
+#[differentiable]
+fn spring_energy(x: [f64; 3], spring: &Spring, ends: Indices) -> f64 {
+    let stretch = x[ends[1]] - x[ends[0]];
+    0.5 * spring.stiffness * stretch * stretch
+}
+
+#[test]
+fn constant_parameters_that_hold_floats_compile_when_named_constant() {
+    let origin = [1.0, 2.0, 2.0];
+    let slope = distance_cost_grad(origin, 2.5);
+    assert_gradient(|p| distance_cost(origin, p[0]), &[2.5], &[slope]);
+    assert_eq!(slope, -2.0 * (3.0 - 2.5));
+
+    let target = [(0.5, 0.5), (-1.0, 0.2)];
+    let slope = reach_grad(0.3, &target);
+    assert_gradient(|p| reach(p[0], &target), &[0.3], &[slope]);
+
+    let spring = Spring { stiffness: 4.0 };
+    let x = [0.1, 0.7, -0.2];
+    let gradient = spring_energy_grad(x, &spring, [0, 2]);
+    // E = ½k(x2 - x0)²: ∂/∂x0 = -k(x2 - x0), ∂/∂x2 = k(x2 - x0).
+    assert_close(&gradient, &[-4.0 * (-0.2 - 0.1), 0.0, 4.0 * (-0.2 - 0.1)]);
+    assert_gradient(
+        |p| spring_energy([p[0], p[1], p[2]], &spring, [0, 2]),
+        &x,
+        &gradient,
+    );
+}
+
+/// The workaround for a `&Vec<f64>` parameter: `wrt` keeps it constant, iterated as written.
+#[differentiable(wrt(x))]
+#[allow(clippy::ptr_arg)] // as a user wrote it
+fn weighted(x: f64, weights: &Vec<f64>) -> f64 {
+    let mut s = 0.0;
+    for w in weights.iter() {
+        s += x * w;
+    }
+    s
+}
+
+#[test]
+fn a_vec_named_constant_is_read_as_written() {
+    let weights = vec![0.5, -1.5, 4.0];
+    assert_eq!(weighted_value_and_grad(2.0, &weights), (6.0, 3.0));
 }

@@ -44,3 +44,25 @@ impl Diagnostics {
         }
     }
 }
+
+/// A type or expression as a message quotes it: `&Vec<f64>`, not the tokens' `& Vec < f64 >`.
+pub fn spelled(tokens: impl ToTokens) -> String {
+    let mut text = tokens.to_token_stream().to_string();
+    for (spaced, tight) in [
+        (" < ", "<"),
+        ("< ", "<"),
+        (" >", ">"),
+        ("& ", "&"),
+        (" ,", ","),
+        ("[ ", "["),
+        (" ]", "]"),
+        (" ;", ";"),
+        ("( ", "("),
+        (" )", ")"),
+        (" :: ", "::"),
+        (":: ", "::"),
+    ] {
+        text = text.replace(spaced, tight);
+    }
+    text
+}

@@ -596,6 +596,11 @@ impl<'a> Forward<'a> {
                     let a = self.arg(args[0]);
                     quote_spanned!(span=> !#a)
                 }
+                InactiveExpr::Index => {
+                    let base = self.receiver(args[0]);
+                    let indices = args[1..].iter().map(|a| self.arg(*a));
+                    quote_spanned!(span=> #base #([#indices])*)
+                }
                 InactiveExpr::Matches(pattern) => {
                     let a = self.arg(args[0]);
                     // A binding pattern matches everything: the function's own `match` then

@@ -25,6 +25,7 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
     if let Some(lowered) = &mut lowered {
         analyze::analyze(&mut lowered.graph, &lowered.body, &mut diagnostics);
     }
+    let probes = probes(&signature);
     let companions = Companions {
         function: &function,
         signature: &signature,
@@ -34,20 +35,40 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
         (Ok(()), Some(lowered)) => match companions.core(&lowered) {
             Ok(core) => {
                 let wrappers = companions.wrappers(false);
-                quote!(#function #core #wrappers)
+                quote!(#function #probes #core #wrappers)
             }
             Err(error) => {
                 let error = error.to_compile_error();
                 let stubs = companions.wrappers(true);
-                quote!(#function #error #stubs)
+                quote!(#function #probes #error #stubs)
             }
         },
         (result, _) => {
             let errors = result.err().map(|e| e.to_compile_error());
             let stubs = signature_ok.then(|| companions.wrappers(true));
-            quote!(#function #errors #stubs)
+            quote!(#function #probes #errors #stubs)
         }
     }
+}
+
+/// One compile-time question to rustc per constant parameter type that grad sees only by
+/// name: it fails, with the signature's message, if the type holds floats after all.
+fn probes(signature: &signature::Signature) -> TokenStream {
+    signature
+        .probes
+        .iter()
+        .map(|(ty, message)| {
+            // The message is a format string to `assert!`.
+            let message = message.replace('{', "{{").replace('}', "}}");
+            quote::quote_spanned! {ty.span()=>
+                const _: () = {
+                    #[allow(unused_imports)]
+                    use ::grad::__private::Opaque as _;
+                    ::core::assert!(!::grad::__private::Probe::<#ty>::HOLDS_FLOATS, #message)
+                };
+            }
+        })
+        .collect()
 }
 
 fn not_a_function(item: TokenStream) -> TokenStream {

@@ -257,6 +257,9 @@ pub enum InactiveExpr {
     /// `match value { pattern => true, _ => false }`: a `match` arm whose pattern only rustc
     /// can resolve (`A` may name a `const` or bind a new variable).
     Matches(syn::Pat),
+    /// `value[i][j]..`, on a constant whose type only rustc knows; the indices follow the
+    /// value in the arguments.
+    Index,
 }
 
 #[derive(Clone, Debug)]

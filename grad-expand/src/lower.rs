@@ -796,6 +796,15 @@ impl Lowerer<'_> {
             Pat::Tuple(tuple) => {
                 let elements = match val {
                     Val::Tuple(elements) if elements.len() == tuple.elems.len() => elements,
+                    // A value whose type only rustc knows (a constant parameter's field or
+                    // element): its parts are read as `.0`, `.1`, ...
+                    Val::Scalar(id) if !self.node(id).ty.is_float() => (0..tuple.elems.len())
+                        .map(|k| {
+                            let member = syn::Member::Unnamed(syn::Index::from(k));
+                            let span = tuple.elems[k].span();
+                            self.inactive(InactiveExpr::Field(member), vec![id], Ty::Unknown, span)
+                        })
+                        .collect(),
                     _ => {
                         self.diagnostics.error(
                             tuple,
@@ -1970,11 +1979,19 @@ impl Lowerer<'_> {
     /// `a[i]`, `w[i][j]` (an element), or `w[i]` of a matrix (a copy of the row).
     fn index(&mut self, index: &syn::ExprIndex) -> Val {
         let (base, index_exprs) = index_chain(index);
-        let Val::Array(array) = self.expr(base) else {
-            return self.unsupported(
+        let array = match self.expr(base) {
+            Val::Array(array) => array,
+            // A constant whose type only rustc knows (`origin: Vec3` left out by `wrt`):
+            // indexed as written, with no derivative.
+            Val::Scalar(id) if matches!(self.node(id).ty, Ty::Other | Ty::Unknown) => {
+                let mut args = vec![id];
+                args.extend(index_exprs.iter().map(|e| self.scalar_expr(e)));
+                return self.inactive(InactiveExpr::Index, args, Ty::Unknown, index.span());
+            }
+            _ => return self.unsupported(
                 base,
                 "only fixed-size arrays and `&[f64]` slice parameters can be indexed or iterated in a differentiable function: use an array `[f64; N]`, or take a slice",
-            );
+            ),
         };
         let indices: Vec<ValueId> = index_exprs.iter().map(|e| self.scalar_expr(e)).collect();
         let ty = self.graph.array(array).ty.clone();

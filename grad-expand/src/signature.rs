@@ -10,6 +10,9 @@ use syn::{FnArg, GenericParam, ItemFn, Pat, ReturnType, Type};
 
 pub struct Signature {
     pub params: Vec<Param>,
+    /// Types of constant parameters that grad sees only by name, each with the message rustc
+    /// gives if the type holds floats after all (see `grad::__private::Probe`).
+    pub probes: Vec<(Type, String)>,
     /// The return type as written, and its float type; `None` after an error.
     pub ret: Option<(Type, FloatTy)>,
     /// What the function returns: a float, or an array of floats (a vector output).
@@ -84,6 +87,11 @@ pub fn analyze(function: &ItemFn, args: &Args, diagnostics: &mut Diagnostics) ->
         .collect::<Vec<_>>();
     let mut params = params;
     select_differentiable(&mut params, args, diagnostics);
+    let probes = match args.wrt {
+        // Parameters left out of `wrt` are constants by the user's choice.
+        Some(_) => Vec::new(),
+        None => constant_parameters_hold_no_floats(&params, &sig.generics, diagnostics),
+    };
     if !params.iter().any(|p| p.differentiable) && diagnostics.count() == errors_before {
         diagnostics.error(
             &sig.ident,
@@ -96,6 +104,7 @@ pub fn analyze(function: &ItemFn, args: &Args, diagnostics: &mut Diagnostics) ->
     let ret_class = ret.as_ref().map_or(Ty::Unknown, |(ty, _)| classify(ty));
     Signature {
         params,
+        probes,
         ret,
         ret_class,
     }
@@ -322,4 +331,167 @@ fn select_differentiable(params: &mut [Param], args: &Args, diagnostics: &mut Di
             Some(param) => param.differentiable = true,
         }
     }
+}
+
+/// What a written type holds, as far as its spelling tells.
+enum Content {
+    Floats,
+    NoFloats,
+    /// Only rustc knows: these parts are names (aliases, structs, other crates' types).
+    Unseen(Vec<Type>),
+}
+
+impl Content {
+    fn or(self, other: Content) -> Content {
+        match (self, other) {
+            (Content::Floats, _) | (_, Content::Floats) => Content::Floats,
+            (Content::Unseen(mut a), Content::Unseen(b)) => {
+                a.extend(b);
+                Content::Unseen(a)
+            }
+            (Content::Unseen(a), Content::NoFloats) | (Content::NoFloats, Content::Unseen(a)) => {
+                Content::Unseen(a)
+            }
+            (Content::NoFloats, Content::NoFloats) => Content::NoFloats,
+        }
+    }
+}
+
+fn content(ty: &Type) -> Content {
+    if float_type(ty).is_some() {
+        return Content::Floats;
+    }
+    match ty {
+        Type::Array(array) => content(&array.elem),
+        Type::Slice(slice) => content(&slice.elem),
+        Type::Reference(reference) => content(&reference.elem),
+        Type::Ptr(pointer) => content(&pointer.elem),
+        Type::Paren(inner) => content(&inner.elem),
+        Type::Group(inner) => content(&inner.elem),
+        Type::Tuple(tuple) => tuple
+            .elems
+            .iter()
+            .map(content)
+            .fold(Content::NoFloats, Content::or),
+        // Functions and trait objects are called, not differentiated.
+        Type::BareFn(_) | Type::ImplTrait(_) | Type::TraitObject(_) | Type::Never(_) => {
+            Content::NoFloats
+        }
+        Type::Path(path) if path.qself.is_none() && path.path.get_ident().is_some() => {
+            match classify(ty) {
+                Ty::Int | Ty::Bool => Content::NoFloats,
+                _ if path.path.is_ident("char") || path.path.is_ident("str") => Content::NoFloats,
+                _ => Content::Unseen(vec![ty.clone()]),
+            }
+        }
+        Type::Path(path) => {
+            // `Option<f64>`, `Wrapper<[f64; 3]>`: a float among the arguments is a float held.
+            let arguments =
+                path.path
+                    .segments
+                    .iter()
+                    .flat_map(|segment| match &segment.arguments {
+                        syn::PathArguments::AngleBracketed(args) => args
+                            .args
+                            .iter()
+                            .filter_map(|arg| match arg {
+                                syn::GenericArgument::Type(ty) => Some(content(ty)),
+                                _ => None,
+                            })
+                            .collect(),
+                        _ => Vec::new(),
+                    });
+            match arguments.fold(Content::NoFloats, Content::or) {
+                Content::Floats => Content::Floats,
+                _ => Content::Unseen(vec![ty.clone()]),
+            }
+        }
+        _ => Content::Unseen(vec![ty.clone()]),
+    }
+}
+
+/// The rule that no parameter is silently left out of the gradient: a constant parameter
+/// whose type holds floats is an error, and one whose type grad sees only by name is asked
+/// of rustc (the probes, emitted beside the function).
+fn constant_parameters_hold_no_floats(
+    params: &[Param],
+    generics: &syn::Generics,
+    diagnostics: &mut Diagnostics,
+) -> Vec<(Type, String)> {
+    let differentiated: Vec<String> = params
+        .iter()
+        .filter(|p| p.differentiable)
+        .map(|p| p.ident.to_string())
+        .collect();
+    let keep_constant = if differentiated.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", or keep it constant by naming the parameters to differentiate: `#[differentiable(wrt({}))]`",
+            differentiated.join(", ")
+        )
+    };
+    let generic_names: Vec<String> = generics
+        .params
+        .iter()
+        .filter_map(|param| match param {
+            GenericParam::Type(ty) => Some(ty.ident.to_string()),
+            GenericParam::Const(constant) => Some(constant.ident.to_string()),
+            GenericParam::Lifetime(_) => None,
+        })
+        .collect();
+    let unsupported_generics: Vec<String> = generics
+        .type_params()
+        .filter(|ty| crate::generics::index_of(&ty.ident.to_string()).is_none())
+        .map(|ty| ty.ident.to_string())
+        .collect();
+    let mut probes = Vec::new();
+    for param in params.iter().filter(|p| !p.differentiable) {
+        let (name, ty) = (&param.ident, &param.ty);
+        let written = crate::diagnostics::spelled(ty);
+        match content(ty) {
+            Content::NoFloats => {}
+            Content::Floats => diagnostics.error(
+                ty,
+                format!(
+                    "`{name}` holds floats, but grad cannot differentiate a parameter of type `{written}` yet and would leave it out of the gradient: take its floats as parameters of their own (`f64`, `[f64; N]`, `&[f64]`){keep_constant}"
+                ),
+            ),
+            Content::Unseen(parts) => {
+                for part in parts {
+                    let part_written = crate::diagnostics::spelled(&part);
+                    if contains_generic_ident(&part, &unsupported_generics) {
+                        // Reported already, as a generic parameter grad does not support.
+                        continue;
+                    }
+                    if contains_generic_ident(&part, &generic_names) {
+                        diagnostics.error(
+                            &part,
+                            format!(
+                                "grad cannot tell whether `{part_written}` holds floats, and a float parameter must not be left out of the gradient silently: write the type out in the signature{keep_constant}"
+                            ),
+                        );
+                    } else {
+                        let message = format!(
+                            "`{name}` holds floats, but grad sees only the name `{part_written}` and would leave `{name}` out of the gradient: write out in the signature the float or array type that `{part_written}` names{keep_constant}"
+                        );
+                        probes.push((part, message));
+                    }
+                }
+            }
+        }
+    }
+    probes
+}
+
+/// Whether a type names one of `names` anywhere inside, `Foo<Bar<T>>` and `[u8; N]` included.
+fn contains_generic_ident(ty: &Type, names: &[String]) -> bool {
+    fn walk(tokens: proc_macro2::TokenStream, names: &[String]) -> bool {
+        tokens.into_iter().any(|token| match token {
+            proc_macro2::TokenTree::Ident(ident) => names.iter().any(|n| ident == n),
+            proc_macro2::TokenTree::Group(group) => walk(group.stream(), names),
+            _ => false,
+        })
+    }
+    walk(quote::quote!(#ty), names)
 }

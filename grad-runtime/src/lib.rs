@@ -44,6 +44,7 @@ extern crate std;
 mod activations;
 mod elementwise;
 mod float;
+mod float_content;
 pub mod pullback;
 mod vector;
 
@@ -63,6 +64,8 @@ mod test_util;
 /// Support for generated code; not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::float_content::{FloatContent, Opaque, Probe};
+
     #[cfg(feature = "alloc")]
     pub use alloc::vec::Vec;
 
