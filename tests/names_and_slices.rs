@@ -320,3 +320,21 @@ fn a_vec_named_constant_is_read_as_written() {
     let weights = vec![0.5, -1.5, 4.0];
     assert_eq!(weighted_value_and_grad(2.0, &weights), (6.0, 3.0));
 }
+
+#[differentiable]
+fn polar(r: f64, theta: f64) -> f64 {
+    let (s, c) = theta.sin_cos();
+    let (s2, c2) = f64::sin_cos(2.0 * theta);
+    r * (s + c) + s2 * c2
+}
+
+#[test]
+fn sin_cos_in_method_and_path_form() {
+    let (r, theta) = (1.7, 0.4);
+    let (value, (dr, dtheta)) = polar_value_and_grad(r, theta);
+    assert_eq!(value, polar(r, theta));
+    let dual = |r: Dual64, t: Dual64| r * (t.sin() + t.cos()) + (t * 2.0).sin() * (t * 2.0).cos();
+    let by_r = dual(Dual64::new(r, 1.0), Dual64::from(theta)).eps;
+    let by_theta = dual(Dual64::from(r), Dual64::new(theta, 1.0)).eps;
+    assert_close(&[dr, dtheta], &[by_r, by_theta]);
+}

@@ -1216,6 +1216,13 @@ impl Lowerer<'_> {
         // it), but a float method's receiver is a float.
         let float_receiver = receiver_ty.is_float() || receiver_ty == Ty::Unknown;
         if float_receiver && call.turbofish.is_none() {
+            if call.method == "sin_cos" && call.args.is_empty() {
+                return self.sin_cos(
+                    receiver,
+                    call.method.span(),
+                    &Expr::MethodCall(call.clone()),
+                );
+            }
             if let Some(rule) = rules::method(&call.method.to_string()) {
                 let span = call.method.span();
                 return self.float_method(
@@ -1240,6 +1247,16 @@ impl Lowerer<'_> {
             turbofish: call.turbofish.clone(),
         };
         self.inactive(template, args, ty, call.method.span())
+    }
+
+    /// `x.sin_cos()` is `(x.sin(), x.cos())`, as std computes it.
+    fn sin_cos(&mut self, x: ValueId, span: Span, expr: &Expr) -> Val {
+        let parts = ["sin", "cos"].map(|name| {
+            let rule = rules::method(name).expect("sin and cos have rules");
+            let method = syn::Ident::new(name, span);
+            self.float_method(rule, method, CallStyle::Method, vec![x], span, expr)
+        });
+        Val::Tuple(parts.to_vec())
     }
 
     fn float_method(
@@ -1319,6 +1336,11 @@ impl Lowerer<'_> {
                 );
             }
         };
+        let is_sin_cos = path.segments.last().is_some_and(|s| s.ident == "sin_cos");
+        if float_owner(&path) && is_sin_cos && call.args.len() == 1 {
+            let x = self.scalar_expr(&call.args[0]);
+            return self.sin_cos(x, call.span(), &expr);
+        }
         if float_method_path(&path).is_none() {
             return self.function_call(call, path, None);
         }
