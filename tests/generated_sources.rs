@@ -69,3 +69,36 @@ fn generation_is_deterministic() {
     assert_eq!(a.dual, b.dual);
     assert_ne!(a.functions, generate::random_programs(8, 5).functions);
 }
+
+#[test]
+fn switches_add_their_constructs() {
+    let all = generate::Features {
+        const_patterns: 100,
+        slices: 50,
+        tuples: 50,
+        const_generic: 50,
+    };
+    let on = generate::random_programs_with(7, 30, all);
+    for construct in [
+        "pub const MODE_",
+        "const PHASE_",
+        " if n ",
+        "_other =>",
+        "v: &[f64]",
+        "v.len()",
+        ".fold(f64::",
+        "p: (f64, f64)",
+        "let (x1, x2) = p;",
+        "p.1",
+        "<const N: usize>",
+        "[0.0; N]",
+        "::<4>(",
+    ] {
+        assert!(on.functions.contains(construct), "no {construct}");
+    }
+    assert!(on.dual.contains("_dual::<4>("));
+    let off = generate::random_programs_with(7, 30, generate::Features::NONE);
+    for construct in ["MODE_", "PHASE_", "&[f64]", "p: (", "const N", "_other"] {
+        assert!(!off.functions.contains(construct), "{construct} while off");
+    }
+}

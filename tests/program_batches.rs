@@ -41,6 +41,14 @@
 //! the programs call instead of `sin`) to show the shrinker at work. `GRAD_FUZZ_OPT` sets the
 //! opt-level of the generated crates (default 0: they compile faster than they run).
 //!
+//! The generator's switches (`Features` in `tests/generate/programs.rs`, percentages, 0 for
+//! off) default to `Features::DEFAULT` and are overridden by `GRAD_FUZZ_CONST_PATTERNS` (of the
+//! `match` patterns 0..=3 written as `const` items' names, default 30), `GRAD_FUZZ_SLICES` (of
+//! the programs taking `v: &[f64]`, default 15), `GRAD_FUZZ_TUPLES` (of the programs taking
+//! `p: (f64, f64)`, default 0) and `GRAD_FUZZ_CONST_GENERIC` (of the programs
+//! `prog_K<const N: usize>`, default 0), for instance
+//! `GRAD_FUZZ_CASES=100 GRAD_FUZZ_SLICES=100 cargo test --test program_batches -- --nocapture`.
+//!
 //! Measured on 2 cores: the default run takes about 95 s on a clean target directory (the
 //! generated crates' dependencies included, not the test's own build), about 65 s when only
 //! `grad` changed, and 5 s when nothing did; a batch of 125 programs builds in about 16 s and
@@ -57,7 +65,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use generate::{ProgramTree, random_program_trees, render_programs};
+use generate::{Features, ProgramTree, random_program_trees, render_programs};
 
 /// The default seed, not the committed programs' `RANDOM_PROGRAMS_SEED`.
 const DEFAULT_SEED: u64 = 0x6772_6164_0b00;
@@ -71,6 +79,8 @@ struct Config {
     shrink_time: Duration,
     shrink_candidates: usize,
     plant: bool,
+    /// The generator's switches: [`Features::DEFAULT`] with the overrides of the environment.
+    features: Features,
     opt: String,
     /// `<target>/tmp/grad-program-batches`.
     root: PathBuf,
@@ -115,6 +125,18 @@ impl Config {
             shrink_time: Duration::from_secs(env_number("GRAD_FUZZ_SHRINK_SECONDS", 600)),
             shrink_candidates: env_number("GRAD_FUZZ_SHRINK_CANDIDATES", 5000) as usize,
             plant: env_number("GRAD_FUZZ_PLANT_BUG", 0) != 0,
+            features: Features {
+                const_patterns: env_number(
+                    "GRAD_FUZZ_CONST_PATTERNS",
+                    Features::DEFAULT.const_patterns,
+                ),
+                slices: env_number("GRAD_FUZZ_SLICES", Features::DEFAULT.slices),
+                tuples: env_number("GRAD_FUZZ_TUPLES", Features::DEFAULT.tuples),
+                const_generic: env_number(
+                    "GRAD_FUZZ_CONST_GENERIC",
+                    Features::DEFAULT.const_generic,
+                ),
+            },
             opt: std::env::var("GRAD_FUZZ_OPT").unwrap_or_else(|_| "0".to_string()),
             root: Path::new(env!("CARGO_TARGET_TMPDIR")).join("grad-program-batches"),
             cargo,
@@ -883,7 +905,7 @@ fn generated_programs_in_batches_match_finite_differences_and_dual_numbers() {
     let (mut programs, mut cases, mut fd_skipped) = (0, 0, 0);
     for b in 0..batches {
         let count = cfg.batch.min(cfg.cases - b * cfg.batch);
-        let trees = random_program_trees(cfg.batch_seed(b), count);
+        let trees = random_program_trees(cfg.batch_seed(b), count, cfg.features);
         let outcome = check_batch(&cfg, b, &trees);
         programs += outcome.programs;
         cases += outcome.cases;

@@ -26,8 +26,8 @@ use std::fmt::Write as _;
 mod programs;
 #[allow(unused_imports)]
 pub use programs::{
-    ProgramTree, RANDOM_PROGRAMS_COUNT, RANDOM_PROGRAMS_SEED, random_program_trees,
-    random_programs, render_programs,
+    Features, ProgramTree, RANDOM_PROGRAMS_COUNT, RANDOM_PROGRAMS_SEED, random_program_trees,
+    random_programs, random_programs_with, render_programs,
 };
 
 /// The seed and count of the committed `random_expressions` files.
@@ -446,7 +446,11 @@ fn render(e: &Expr, mode: Mode) -> String {
         }
         Expr::Call { name, args } => match mode {
             Mode::Primal => format!("{name}({})", render_args(args, mode)),
-            Mode::Dual => format!("{name}_dual({}, margin)", render_args(args, mode)),
+            Mode::Dual => {
+                // `prog_3::<4>` has the mirror `prog_3_dual::<4>`.
+                let (base, generics) = name.split_at(name.find("::<").unwrap_or(name.len()));
+                format!("{base}_dual{generics}({}, margin)", render_args(args, mode))
+            }
         },
     }
 }

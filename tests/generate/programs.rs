@@ -42,6 +42,25 @@
 //! The generator also tracks which writes are still unread on some path (branches and loops
 //! merge their paths' states), so that the programs compile without warnings.
 //!
+//! Four constructs that exposed bugs are behind switches ([`Features`], percentages; a switch
+//! at 0 draws no random number, so it gives back the programs of before it):
+//!
+//! - const patterns (on by default): `match` arms naming `const` items, of the module
+//!   (`pub const MODE_B: usize = 1;`, `MODE_B => ..`) or of the body (`const PHASE_B: usize =
+//!   1;` at its top), alone, in or-patterns (`MODE_A | MODE_C`) or with a guard on `n`
+//!   (`MODE_B if n % 2 == 0`), next to the bindings `g if g > 1` and a catch-all `_other`;
+//! - slices (on by default): some programs take `v: &[f64]` (the table calls them with the
+//!   four-element array; nobody else calls them, and a call from one passes `v` only to a
+//!   program taking `[f64; 4]`, as `[v[0], v[1], v[2], v[3]]`), with more loops over
+//!   `0..v.len()`, `let len = v.len(); for i in 0..len` and `for &t in v` whose carried
+//!   variables are read by nonlinear updates (so the loop keeps a tape), and
+//!   `v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(e))`;
+//! - tuple parameters (off by default): `prog_K(x0: f64, p: (f64, f64), v, n)`, read as `p.0`
+//!   and `p.1` or destructured (`let (x1, x2) = p;`), whose gradient entry is a tuple; nobody
+//!   calls them;
+//! - const generics (off by default): `prog_K<const N: usize>` with `N` only in the body (a
+//!   local `[0.0; N]` filled over `0..N`, ranges `0..N`), called as `prog_K::<4>(..)`.
+//!
 //! [`random_programs`] with other seeds explores beyond the committed programs.
 
 use super::{
@@ -63,6 +82,69 @@ const RHO: f64 = 1.0;
 const COST_BUDGET: f64 = 4000.0;
 /// Coefficients `c2` of an update, largest first.
 const COEFFICIENTS: &[f64] = &[1.0, 0.75, 0.5, 0.4, 0.25, 0.2, 0.1, 0.05, 0.02, 0.01];
+
+/// Constructs the generator uses only when told to, each a percentage (0: never, and then the
+/// generator draws no random number for it, so that turning a switch off gives back the
+/// programs of before it existed). [`random_programs`] and the default campaign of
+/// `tests/program_batches.rs` use [`Features::DEFAULT`]; the campaign reads overrides from
+/// `GRAD_FUZZ_CONST_PATTERNS`, `GRAD_FUZZ_SLICES`, `GRAD_FUZZ_TUPLES` and
+/// `GRAD_FUZZ_CONST_GENERIC`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Features {
+    /// Of the `match` patterns `0..=3` (alone or a side of an or-pattern): written as the name
+    /// of a `const` item, `MODE_B =>` of `pub const MODE_B: usize = 1;` in the module or
+    /// `PHASE_B =>` of `const PHASE_B: usize = 1;` at the top of the body (half the programs
+    /// each), a quarter of them with a guard (`MODE_B if n % 2 == 0 =>`).
+    pub const_patterns: u64,
+    /// Of the programs: `v: &[f64]`, a slice, instead of `v: [f64; 4]` or `v: &[f64; 4]`
+    /// (called with a four-element slice; nobody calls such a program), with loops over
+    /// `0..v.len()`, `let len = v.len(); for i in 0..len`, `for &t in v` and
+    /// `v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(e))` more often.
+    pub slices: u64,
+    /// Of the programs: `x0: f64, p: (f64, f64)` instead of `x0, x1, x2`, read as `p.0`, `p.1`
+    /// or destructured (`let (x1, x2) = p;`); its gradient entry is a tuple `(f64, f64)`.
+    /// Nobody calls such a program.
+    pub tuples: u64,
+    /// Of the programs: `fn prog_K<const N: usize>(..)`, with `N` only in the body (local
+    /// arrays `[0.0; N]`, ranges `0..N`), called as `prog_K::<4>(..)`.
+    pub const_generic: u64,
+}
+
+impl Features {
+    /// No new construct: the programs of before the switches.
+    pub const NONE: Features = Features {
+        const_patterns: 0,
+        slices: 0,
+        tuples: 0,
+        const_generic: 0,
+    };
+
+    /// What the committed programs and the default campaign use. Tuple parameters and const
+    /// generics are off: grad does not differentiate them yet.
+    pub const DEFAULT: Features = Features {
+        const_patterns: 30,
+        slices: 15,
+        tuples: 0,
+        const_generic: 0,
+    };
+}
+
+/// The signature of one program.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Shape {
+    /// `v: &[f64; 4]` (or, with `slice`, `v: &[f64]`) rather than `v: [f64; 4]`.
+    pub by_ref: bool,
+    /// `v: &[f64]`.
+    pub slice: bool,
+    /// `x0: f64, p: (f64, f64)` rather than `x0, x1, x2`.
+    pub tuple: bool,
+    /// `<const N: usize>`.
+    pub generic: bool,
+}
+
+/// The `const` items of module-level (`MODE_*`) and body-level (`PHASE_*`) patterns, by value.
+const MODULE_CONSTS: [&str; 4] = ["MODE_A", "MODE_B", "MODE_C", "MODE_D"];
+const BODY_CONSTS: [&str; 4] = ["PHASE_A", "PHASE_B", "PHASE_C", "PHASE_D"];
 
 // ---------------------------------------------------------------------------------------------
 // The program tree.
@@ -110,6 +192,8 @@ enum Init {
     Cast(String),
     /// `[0.0; 4]`
     Zeros,
+    /// `[0.0; N]` of a const generic program.
+    ZerosN,
     /// `[[0.0; 4]; rows]`
     Matrix(usize),
     Elements(Vec<Expr>),
@@ -251,6 +335,10 @@ fn render_init(init: &Init, mode: Mode, indent: usize) -> String {
         Init::Zeros => match mode {
             Mode::Primal => "[0.0; 4]".to_string(),
             Mode::Dual => "[c(0.0); 4]".to_string(),
+        },
+        Init::ZerosN => match mode {
+            Mode::Primal => "[0.0; N]".to_string(),
+            Mode::Dual => "[c(0.0); N]".to_string(),
         },
         Init::Matrix(rows) => match mode {
             Mode::Primal => format!("[[0.0; 4]; {rows}]"),
@@ -460,6 +548,10 @@ struct Var {
     hides: Option<usize>,
     /// An array behind a reference: `v: &[f64; 4]` or an alias `let w = v;` of it.
     reference: bool,
+    /// A slice `v: &[f64]` (a reference too).
+    slice: bool,
+    /// A local array of a const generic program, maybe `[f64; N]`: no argument of a call.
+    sized_n: bool,
 }
 
 impl Var {
@@ -481,6 +573,8 @@ impl Var {
             hidden: false,
             hides: None,
             reference: false,
+            slice: false,
+            sized_n: false,
         }
     }
 }
@@ -620,22 +714,32 @@ struct ProgGen<'r> {
     want_inner: bool,
     /// The next loop body must jump out of an enclosing loop by label.
     want_outer_jump: bool,
+    features: Features,
+    shape: Shape,
+    /// Const patterns name `const` items of the body (`PHASE_*`) rather than the module's.
+    const_body: bool,
+    /// The values whose `const` item a pattern named.
+    consts_used: [bool; 4],
 }
 
 impl<'r> ProgGen<'r> {
-    fn new(rng: &'r mut Rng, callees: &'r [Callee], by_ref: bool) -> Self {
+    fn new(rng: &'r mut Rng, callees: &'r [Callee], shape: Shape, features: Features) -> Self {
         let mut env = Vec::new();
+        // A tuple parameter `p` is read as `p.0` and `p.1`, or destructured into `x1, x2`.
+        let fields = shape.tuple && rng.percent(50);
         for i in 0..3 {
-            env.push(Var::new(
-                format!("x{i}"),
-                Ty::Float,
-                Role::Plain,
-                bound(2.0, 1.0),
-            ));
+            let name = if fields && i > 0 {
+                format!("p.{}", i - 1)
+            } else {
+                format!("x{i}")
+            };
+            env.push(Var::new(name, Ty::Float, Role::Plain, bound(2.0, 1.0)));
         }
         let mut v = Var::new("v".to_string(), Ty::Array, Role::Plain, bound(2.0, 1.0));
-        v.reference = by_ref;
+        v.reference = shape.by_ref;
+        v.slice = shape.slice;
         env.push(v);
+        let const_body = features.const_patterns > 0 && rng.percent(50);
         let mut n = Var::new("n".to_string(), Ty::Int, Role::Count, bound(0.0, 0.0));
         n.max = PROGRAM_N_MAX;
         n.active = false;
@@ -655,6 +759,10 @@ impl<'r> ProgGen<'r> {
             uses_scale: false,
             want_inner: false,
             want_outer_jump: false,
+            features,
+            shape,
+            const_body,
+            consts_used: [false; 4],
         }
     }
 
@@ -845,7 +953,8 @@ impl<'r> ProgGen<'r> {
                     v += w + 1;
                 }
                 1 if v + 2 <= top => {
-                    pats.push(format!("{v} | {}", v + 2));
+                    let (a, b) = (self.int_pattern(v, false), self.int_pattern(v + 2, false));
+                    pats.push(format!("{a} | {b}"));
                     v += 3;
                 }
                 2 if v < top && !pats.is_empty() => {
@@ -853,7 +962,8 @@ impl<'r> ProgGen<'r> {
                     break;
                 }
                 _ => {
-                    pats.push(v.to_string());
+                    let pat = self.int_pattern(v, true);
+                    pats.push(pat);
                     v += 1;
                 }
             }
@@ -861,8 +971,39 @@ impl<'r> ProgGen<'r> {
         if pats.is_empty() {
             pats.push("0".to_string());
         }
-        pats.push("_".to_string());
+        // With const patterns, sometimes a binding rather than `_`: both are identifiers.
+        let last = if self.features.const_patterns > 0 && self.rng.percent(25) {
+            "_other"
+        } else {
+            "_"
+        };
+        pats.push(last.to_string());
         pats
+    }
+
+    /// The pattern of the value `v`: `v`, or the name of a `const` item of that value (with
+    /// a guard on `n` now and then, where `guard`).
+    fn int_pattern(&mut self, v: usize, guard: bool) -> String {
+        let percent = self.features.const_patterns;
+        if percent == 0 || v >= MODULE_CONSTS.len() || !self.rng.percent(percent) {
+            return v.to_string();
+        }
+        self.consts_used[v] = true;
+        let name = if self.const_body {
+            BODY_CONSTS[v]
+        } else {
+            MODULE_CONSTS[v]
+        };
+        if guard && self.rng.percent(25) {
+            self.mark_read(&[4]);
+            let test = match self.rng.below(3) {
+                0 => "n % 2 == 0".to_string(),
+                1 => format!("n > {}", 1 + self.rng.below(3)),
+                _ => "n < 4".to_string(),
+            };
+            return format!("{name} if {test}");
+        }
+        name.to_string()
     }
 
     fn int_cond(&mut self) -> Cond {
@@ -1112,14 +1253,26 @@ impl<'r> ProgGen<'r> {
         let arrays: Vec<usize> = (0..self.env.len())
             .filter(|&k| {
                 let a = &self.env[k];
-                a.ty == Ty::Array && !a.open && a.max == 0 && a.bound.mag <= 2.0
+                a.ty == Ty::Array && !a.open && a.max == 0 && a.bound.mag <= 2.0 && !a.sized_n
             })
             .collect();
-        let a = if self.rng.percent(60) {
+        let mut a = if self.rng.percent(60) {
             3
         } else {
             self.rng.pick(&arrays)
         };
+        if callee.by_ref && self.env[a].slice {
+            // A slice is no `&[f64; 4]`: another array, or no call.
+            let others: Vec<usize> = arrays
+                .iter()
+                .copied()
+                .filter(|&k| !self.env[k].slice)
+                .collect();
+            if others.is_empty() {
+                return None;
+            }
+            a = self.rng.pick(&others);
+        }
         reads.push(a);
         active |= self.env[a].active;
         slope = slope.max(self.slope_of(a));
@@ -1598,7 +1751,7 @@ impl<'r> ProgGen<'r> {
         let candidates: Vec<usize> = (0..start)
             .filter(|&k| {
                 let v = &self.env[k];
-                v.ty == Ty::Float && v.role == Role::Plain && !v.hidden
+                v.ty == Ty::Float && v.role == Role::Plain && !v.hidden && !v.name.contains('.')
             })
             .collect();
         if candidates.is_empty() {
@@ -1769,6 +1922,9 @@ impl<'r> ProgGen<'r> {
     fn let_iter(&mut self, out: &mut Vec<S>) {
         let arrays = self.vectors();
         let a = self.rng.pick(&arrays);
+        if self.env[a].slice && self.rng.percent(35) {
+            return self.fold_extreme(a, out);
+        }
         let b = self.rng.pick(&arrays);
         let (an, bn) = (self.env[a].name.clone(), self.env[b].name.clone());
         let lip = |g: &Self, k: usize| g.slope_of(k);
@@ -1779,27 +1935,29 @@ impl<'r> ProgGen<'r> {
             active: g.env[k].active,
             preferred: true,
         };
+        // Not `p` in a program whose tuple parameter is `p`.
+        let pn = if self.shape.tuple { "z" } else { "p" };
         let kind = self.rng.below(6);
         let (source, pat, params) = match kind {
             0 | 4 => (
                 format!("{an}.iter()"),
-                "&p".to_string(),
-                vec![param(self, "p", a)],
+                format!("&{pn}"),
+                vec![param(self, pn, a)],
             ),
             1 => (
                 format!("{an}.iter().copied()"),
-                "p".to_string(),
-                vec![param(self, "p", a)],
+                pn.to_string(),
+                vec![param(self, pn, a)],
             ),
             2 => (
                 format!("{an}.iter().zip({bn}.iter())"),
-                "(&p, &q)".to_string(),
-                vec![param(self, "p", a), param(self, "q", b)],
+                format!("(&{pn}, &q)"),
+                vec![param(self, pn, a), param(self, "q", b)],
             ),
             _ => (
                 format!("{an}.iter()"),
-                "&p".to_string(),
-                vec![param(self, "p", a)],
+                format!("&{pn}"),
+                vec![param(self, pn, a)],
             ),
         };
         let mut leaves = params.clone();
@@ -1923,6 +2081,81 @@ impl<'r> ProgGen<'r> {
             typed: false,
             init: Init::Iter(it),
         });
+        self.bind_float(name, &g);
+    }
+
+    /// `let v = s.iter().fold(f64::NEG_INFINITY, |r, &p| r.max(e));` over the slice `s` (or
+    /// the minimum from `f64::INFINITY`), `e` reading the element `p` (or `p` itself).
+    fn fold_extreme(&mut self, a: usize, out: &mut Vec<S>) {
+        // Not `p` in a program whose tuple parameter is `p`.
+        let pn = if self.shape.tuple { "z" } else { "p" };
+        let p = Leaf {
+            text: pn.to_string(),
+            bound: bound(self.env[a].bound.mag, self.slope_of(a)),
+            reads: vec![a],
+            active: self.env[a].active,
+            preferred: true,
+        };
+        let mut body = if self.rng.percent(30) {
+            Gen {
+                expr: var(pn),
+                bound: p.bound,
+                real: self.env[a].bound.slope,
+                reads: vec![a],
+                active: p.active,
+            }
+        } else {
+            let mut leaves = vec![p.clone()];
+            leaves.extend(self.leaves(&[]));
+            let depth = 1 + self.rng.below(2);
+            self.expr(depth, &leaves)
+        };
+        let mut read = false;
+        body.expr.visit_names(&mut |name, _| read |= name == pn);
+        if !read {
+            body.expr = bin(Op::Add, body.expr, var(pn));
+            body.bound = bound(
+                body.bound.mag + p.bound.mag,
+                body.bound.slope + p.bound.slope,
+            );
+            body.active |= p.active;
+        }
+        body.reads.push(a);
+        self.mark_read(&body.reads);
+        let real = self
+            .real_slope(body.bound.slope, &body.reads)
+            .max(body.real);
+        let (init, method) = if self.rng.percent(50) {
+            ("f64::NEG_INFINITY", "max")
+        } else {
+            ("f64::INFINITY", "min")
+        };
+        let step = Expr::Method {
+            name: method,
+            path: false,
+            args: vec![var("r"), body.expr.clone()],
+        };
+        self.cost += self.multiplier * 4.0 * size(&step);
+        let it = Iter {
+            source: format!("{}.iter()", self.env[a].name),
+            kind: IterKind::Fold(Expr::Const(init.to_string())),
+            pat: format!("&{pn}"),
+            body: step,
+        };
+        let name = self.fresh("v");
+        out.push(S::Let {
+            name: name.clone(),
+            mutable: false,
+            typed: false,
+            init: Init::Iter(it),
+        });
+        let g = Gen {
+            expr: var(&name),
+            bound: body.bound,
+            real,
+            reads: body.reads,
+            active: body.active,
+        };
         self.bind_float(name, &g);
     }
 
@@ -2186,6 +2419,13 @@ impl<'r> ProgGen<'r> {
                 (format!("(0..={name}).rev()"), max, max + 1)
             };
         }
+        // The slice's length, or `N`, more often where there is one.
+        if self.shape.slice && self.rng.percent(30) {
+            return ("0..v.len()".to_string(), 3, 4);
+        }
+        if self.shape.generic && self.rng.percent(30) {
+            return ("0..N".to_string(), 3, 4);
+        }
         match self.rng.below(10) {
             0 | 1 => (format!("0..{l}"), l - 1, l),
             2 | 3 => {
@@ -2214,9 +2454,14 @@ impl<'r> ProgGen<'r> {
     fn for_loop(&mut self, out: &mut Vec<S>) {
         let depth = self.loops.len();
         let arrays = self.vectors();
-        if self.rng.percent(30) {
+        // A slice program loops over its slice more often.
+        if self.rng.percent(if self.shape.slice { 45 } else { 30 }) {
             // Over an array.
-            let a = self.rng.pick(&arrays);
+            let a = if self.shape.slice && self.rng.percent(50) {
+                3
+            } else {
+                self.rng.pick(&arrays)
+            };
             let enumerate = self.rng.percent(50);
             let by_value = !enumerate && self.rng.percent(40);
             self.enter_loop(LoopKind::For, 4);
@@ -2254,6 +2499,14 @@ impl<'r> ProgGen<'r> {
             return;
         }
         let (iter, max, trips) = self.range();
+        let iter = if self.shape.slice && iter == "0..v.len()" && self.rng.percent(50) {
+            // `let len = v.len(); for i in 0..len`
+            let len = self.fresh("len");
+            out.push(S::Raw(format!("let {len} = v.len();")));
+            format!("0..{len}")
+        } else {
+            iter
+        };
         self.enter_loop(LoopKind::For, trips);
         let index = self.declare_index(depth, max);
         let mut body = Vec::new();
@@ -3232,17 +3485,28 @@ impl<'r> ProgGen<'r> {
 
     /// A local array, complete after this statement or loop.
     fn array(&mut self, out: &mut Vec<S>) {
+        let form = self.rng.below(12);
+        self.array_of_form(form, out);
+    }
+
+    /// [`Self::array`] of the given form.
+    fn array_of_form(&mut self, form: usize, out: &mut Vec<S>) {
         let name = self.fresh("a");
         let mut a = Var::new(name.clone(), Ty::Array, Role::Plain, bound(0.0, 0.0));
         a.open = true;
         a.mutable = true;
+        a.sized_n = self.shape.generic;
         let k = self.declare(a);
-        let form = self.rng.below(12);
         let zeros = S::Let {
             name: name.clone(),
             mutable: true,
             typed: false,
-            init: Init::Zeros,
+            // `[0.0; N]` in a const generic program, whose `N` is 4.
+            init: if self.shape.generic {
+                Init::ZerosN
+            } else {
+                Init::Zeros
+            },
         };
         let (mag, slope, active) = match form {
             0 | 1 => {
@@ -3282,7 +3546,7 @@ impl<'r> ProgGen<'r> {
                 let (pat, iter) = if enumerate {
                     ("(i, &t)", "v.iter().enumerate()")
                 } else {
-                    ("i", "0..4")
+                    ("i", if self.shape.generic { "0..N" } else { "0..4" })
                 };
                 self.close_for(body, pat, iter, out);
                 (g.bound.mag, g.real.max(g.bound.slope), g.active)
@@ -3660,8 +3924,24 @@ impl<'r> ProgGen<'r> {
     // --- the program ---------------------------------------------------------------------------
 
     fn program(&mut self) -> (Vec<S>, Expr, Bound) {
+        let (mut stmts, tail, result) = self.program_body();
+        if self.const_body {
+            // The body's `const` items that patterns name, first.
+            let items: Vec<S> = (0..BODY_CONSTS.len())
+                .filter(|&v| self.consts_used[v])
+                .map(|v| S::Raw(format!("const {}: usize = {v};", BODY_CONSTS[v])))
+                .collect();
+            stmts.splice(0..0, items);
+        }
+        (stmts, tail, result)
+    }
+
+    fn program_body(&mut self) -> (Vec<S>, Expr, Bound) {
         let mut out = Vec::new();
-        if self.env[3].reference && self.rng.percent(30) {
+        if self.shape.tuple && self.env[1].name == "x1" {
+            out.push(S::Raw("let (x1, x2) = p;".to_string()));
+        }
+        if self.env[3].reference && !self.env[3].slice && self.rng.percent(30) {
             // `let w = v;`: another reference to the same array.
             let name = self.fresh("w");
             out.push(S::Let {
@@ -3716,6 +3996,10 @@ impl<'r> ProgGen<'r> {
         acc.pending = false;
         self.declare(acc);
 
+        if self.shape.generic {
+            // A local `[0.0; N]` filled over `0..N`: the program reads its `N`.
+            self.array_of_form(0, &mut out);
+        }
         let segments = 4 + self.rng.below(3);
         let mut loops = 0;
         for s in 0..segments {
@@ -3866,10 +4150,28 @@ impl<'r> ProgGen<'r> {
 // ---------------------------------------------------------------------------------------------
 // The files.
 
-fn params(mode: Mode, by_ref: bool) -> String {
+fn params(mode: Mode, shape: Shape) -> String {
     let ty = float_type(mode);
-    let r = if by_ref { "&" } else { "" };
-    format!("x0: {ty}, x1: {ty}, x2: {ty}, v: {r}[{ty}; 4], n: usize")
+    let xs = if shape.tuple {
+        format!("x0: {ty}, p: ({ty}, {ty})")
+    } else {
+        format!("x0: {ty}, x1: {ty}, x2: {ty}")
+    };
+    let v = match (shape.by_ref, shape.slice) {
+        (_, true) => format!("&[{ty}]"),
+        (true, false) => format!("&[{ty}; 4]"),
+        (false, false) => format!("[{ty}; 4]"),
+    };
+    format!("{xs}, v: {v}, n: usize")
+}
+
+/// `<const N: usize>` of a const generic program.
+fn generics(shape: Shape) -> &'static str {
+    if shape.generic {
+        "<const N: usize>"
+    } else {
+        ""
+    }
 }
 
 /// The percentage of programs that take their array by reference, `v: &[f64; 4]`.
@@ -3951,36 +4253,69 @@ const PROGRAM_TABLE_TYPES: &str = r#"
 /// (a third of them `v: &[f64; 4]`) with branches, loops and arrays; later ones call earlier
 /// ones.
 pub fn random_programs(seed: u64, count: usize) -> Generated {
-    let (trees, uses_scale) = program_trees(seed, count);
-    let what = format!("random_programs({seed:#x}, {count})");
+    random_programs_with(seed, count, Features::DEFAULT)
+}
+
+/// [`random_programs`] with other [`Features`].
+pub fn random_programs_with(seed: u64, count: usize, features: Features) -> Generated {
+    let (trees, uses_scale) = program_trees(seed, count, features);
+    let what = if features == Features::DEFAULT {
+        format!("random_programs({seed:#x}, {count})")
+    } else {
+        format!("random_programs_with({seed:#x}, {count}, {features:?})")
+    };
     render_programs(&what, &trees, uses_scale)
 }
 
-/// The trees of [`random_programs`], and whether an expression used `SCALE`.
-fn program_trees(seed: u64, count: usize) -> (Vec<ProgramTree>, bool) {
+/// The trees of [`random_programs`] with `features`, and whether an expression used `SCALE`.
+fn program_trees(seed: u64, count: usize, features: Features) -> (Vec<ProgramTree>, bool) {
     let mut rng = Rng(seed);
     let mut callees: Vec<Callee> = Vec::new();
     let mut trees = Vec::new();
     let mut uses_scale = false;
+    // No random number is drawn for a switch that is off.
+    let roll = |rng: &mut Rng, percent: u64| percent > 0 && rng.percent(percent);
     for k in 0..count {
         let name = format!("prog_{k}");
-        let by_ref = rng.percent(BY_REF_PERCENT);
-        let mut g = ProgGen::new(&mut rng, &callees, by_ref);
+        let slice = roll(&mut rng, features.slices);
+        let tuple = roll(&mut rng, features.tuples);
+        let generic = roll(&mut rng, features.const_generic);
+        let shape = Shape {
+            by_ref: slice || rng.percent(BY_REF_PERCENT),
+            slice,
+            tuple,
+            generic,
+        };
+        let mut g = ProgGen::new(&mut rng, &callees, shape, features);
         let (stmts, tail, result) = g.program();
         let cost = g.cost;
         uses_scale |= g.uses_scale;
+        let module_consts = if g.const_body {
+            [false; 4]
+        } else {
+            g.consts_used
+        };
         trees.push(ProgramTree {
             name: name.clone(),
-            by_ref,
+            shape,
+            module_consts,
             stmts,
             tail,
         });
-        callees.push(Callee {
-            name,
-            bound: result,
-            cost,
-            by_ref,
-        });
+        // A program over a slice or a tuple is not called: grad passes neither on yet.
+        if !slice && !tuple {
+            let name = if generic {
+                format!("{name}::<4>")
+            } else {
+                name
+            };
+            callees.push(Callee {
+                name,
+                bound: result,
+                cost,
+                by_ref: shape.by_ref,
+            });
+        }
     }
     (trees, uses_scale)
 }
@@ -4011,10 +4346,19 @@ pub fn render_programs(what: &str, trees: &[ProgramTree], scale: bool) -> Genera
     if scale {
         let _ = write!(functions, "{SCALE_ITEM}");
     }
+    // The module's `const` items that patterns name (the mirrors see them through `use`).
+    for (v, name) in MODULE_CONSTS.iter().enumerate() {
+        if trees.iter().any(|t| t.module_consts[v]) {
+            let _ = writeln!(functions, "\n    pub const {name}: usize = {v};");
+        }
+    }
     let _ = writeln!(dual, "\n    pub const PROGRAMS: [Program; {count}] = [");
     for tree in trees {
         let k = &tree.name;
-        if tree.by_ref {
+        let shape = tree.shape;
+        if shape.slice || shape.tuple || shape.generic {
+            let _ = writeln!(dual, "{}", table_entry(k, shape));
+        } else if shape.by_ref {
             // The table's entries take the array by value.
             let _ = writeln!(
                 dual,
@@ -4038,12 +4382,46 @@ pub fn render_programs(what: &str, trees: &[ProgramTree], scale: bool) -> Genera
     Generated { functions, dual }
 }
 
+/// The `PROGRAMS` entry of a program over a slice or a tuple, or const generic: closures
+/// that take the table's arguments, and give its gradient shape (the slice's gradient is a
+/// `Vec`, the tuple's a tuple).
+fn table_entry(k: &str, shape: Shape) -> String {
+    let g = if shape.generic { "::<4>" } else { "" };
+    let xs = if shape.tuple {
+        "x0, (x1, x2)"
+    } else {
+        "x0, x1, x2"
+    };
+    let v = if shape.by_ref { "&v" } else { "v" };
+    let args = format!("{xs}, {v}, n");
+    let (a, b, c, d) = if shape.tuple {
+        ("g.0", "g.1.0", "g.1.1", "g.2")
+    } else {
+        ("g.0", "g.1", "g.2", "g.3")
+    };
+    let d = if shape.slice {
+        format!("[{d}[0], {d}[1], {d}[2], {d}[3]]")
+    } else {
+        d.to_string()
+    };
+    let gradient = format!("({a}, {b}, {c}, {d})");
+    format!(
+        "        Program {{\n            name: \"{k}\",\n            \
+         primal: |x0, x1, x2, v, n| {k}{g}({args}),\n            \
+         grad: |x0, x1, x2, v, n| {{\n                let g = {k}_grad{g}({args});\n                {gradient}\n            }},\n            \
+         value_and_grad: |x0, x1, x2, v, n| {{\n                let (y, g) = {k}_value_and_grad{g}({args});\n                (y, {gradient})\n            }},\n            \
+         vjp: |x0, x1, x2, v, n, u| {{\n                let g = {k}_vjp{g}({args}, u);\n                {gradient}\n            }},\n            \
+         dual: |x0, x1, x2, v, n, margin| {k}_dual{g}({args}, margin),\n        }},"
+    )
+}
+
 fn write_program(functions: &mut String, dual: &mut String, tree: &ProgramTree) {
     let (name, stmts, tail) = (&tree.name, &tree.stmts, &tree.tail);
     let _ = writeln!(
         functions,
-        "\n    #[differentiable]\n    pub fn {name}({}) -> f64 {{",
-        params(Mode::Primal, tree.by_ref)
+        "\n    #[differentiable]\n    pub fn {name}{}({}) -> f64 {{",
+        generics(tree.shape),
+        params(Mode::Primal, tree.shape)
     );
     render_stmts(stmts, Mode::Primal, 2, functions);
     let _ = writeln!(functions, "        {}\n    }}", render(tail, Mode::Primal));
@@ -4057,8 +4435,9 @@ fn write_program(functions: &mut String, dual: &mut String, tree: &ProgramTree) 
     };
     let _ = writeln!(
         dual,
-        "\n    pub fn {name}_dual({}, {margin}: &Cell<f64>) -> Dual64 {{",
-        params(Mode::Dual, tree.by_ref)
+        "\n    pub fn {name}_dual{}({}, {margin}: &Cell<f64>) -> Dual64 {{",
+        generics(tree.shape),
+        params(Mode::Dual, tree.shape)
     );
     dual.push_str(&body);
 }
@@ -4071,8 +4450,9 @@ fn write_program(functions: &mut String, dual: &mut String, tree: &ProgramTree) 
 #[derive(Clone, Debug)]
 pub struct ProgramTree {
     pub name: String,
-    /// `v: &[f64; 4]` rather than `v: [f64; 4]`.
-    pub by_ref: bool,
+    pub shape: Shape,
+    /// The module's `const` items (`MODE_*`, by value) that its patterns name.
+    module_consts: [bool; 4],
     stmts: Vec<S>,
     tail: Expr,
 }
@@ -4080,8 +4460,8 @@ pub struct ProgramTree {
 /// The trees [`random_programs`] renders: `random_programs(seed, count)` is
 /// `render_programs(.., &random_program_trees(seed, count), ..)`.
 #[allow(dead_code)]
-pub fn random_program_trees(seed: u64, count: usize) -> Vec<ProgramTree> {
-    program_trees(seed, count).0
+pub fn random_program_trees(seed: u64, count: usize, features: Features) -> Vec<ProgramTree> {
+    program_trees(seed, count, features).0
 }
 
 /// Visits the expressions and statement lists of a tree, and counts (or applies) the
@@ -4242,7 +4622,12 @@ impl Reducer {
             }
             Init::Loop(_, body) => self.stmts(body, true),
             Init::Block(b) => self.block(b, in_loop),
-            Init::Cast(_) | Init::Zeros | Init::Matrix(_) | Init::Copy(_) | Init::Map(..) => {}
+            Init::Cast(_)
+            | Init::Zeros
+            | Init::ZerosN
+            | Init::Matrix(_)
+            | Init::Copy(_)
+            | Init::Map(..) => {}
         }
     }
 
@@ -4517,8 +4902,10 @@ impl ProgramTree {
         let mut copy = self.clone();
         let mut note = |e: &mut Expr| {
             if let Expr::Call { name, .. } = e {
-                if !names.contains(name) {
-                    names.push(name.clone());
+                // `prog_3::<4>` calls `prog_3`.
+                let name = name.split("::<").next().unwrap_or_default().to_string();
+                if !names.contains(&name) {
+                    names.push(name);
                 }
             }
         };
