@@ -119,13 +119,13 @@ impl Features {
         const_generic: 0,
     };
 
-    /// What the committed programs and the default campaign use. Tuple parameters and const
-    /// generics are off: grad does not differentiate them yet.
+    /// What the committed programs and the default campaign use. Tuple parameters are off:
+    /// grad does not differentiate them yet.
     pub const DEFAULT: Features = Features {
         const_patterns: 30,
         slices: 15,
         tuples: 0,
-        const_generic: 0,
+        const_generic: 10,
     };
 }
 

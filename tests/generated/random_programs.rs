@@ -9,9129 +9,9028 @@ pub mod random_programs {
 
     #[differentiable]
     pub fn prog_0(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] + x2).cos() * 2.0;
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0: f64 = (x0 * x0 + 1.0).log2().hypot(f64::hypot(x2, x0)).sin() * 2.0;
         let mut acc1: f64 = 0.0;
-        let v2 = x1 - 2.5;
+        let mut m2: f64 = -0.5;
+        for i in 0..6 {
+            m2 = f64::mul_add(v[(i + n) % 4], v[i % 4], x1).min(m2);
+        }
+        s0 = f64::mul_add(s0, 0.6, f64::cos(f64::cos(m2)) * 0.05);
         let mut k3 = 0;
-        loop {
+        let v5 = loop {
             k3 += 1;
-            if s0 * v2 >= 1.0 && k3 + n < 2 {
-                break;
+            acc1 -= 0.5 * ((v[0].tanh() * 1.5).sinh() * std::f64::consts::FRAC_PI_4).tanh();
+            let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| 2.0_f64.min(x0 + p) + f64::tanh(q)).sum::<f64>();
+            acc1 += f64::sin((x2.powi(2) + 1.0).log2()) * 0.5;
+            if k3 >= 3 {
+                break x0 * 0.75;
             }
-            let mut m4: f64 = -1.0;
-            for j in 0..=n {
-                let c5 = if v[j % 4] - (0.5 - x0) >= 0.5 {
-                    v[j % 4] * v[j % 4]
-                } else {
-                    v[j % 4] * v2
-                };
-                m4 = m4.max(c5);
+            s0 = (s0 * 0.8 + v4.tanh() * 0.01).sin();
+        };
+        let v9 = match k3 % 4 {
+            PHASE_B => {
+                let v6 = x2 + x1;
+                f64::max(v6, s0)
             }
-            acc1 += m4.tanh() * 0.5;
-            let v6 = v.iter().copied().map(|p| v2.cos().exp() * (x0 / (p.powi(2) + 1.0))).sum::<f64>();
-            if k3 >= 2 || x0.asinh() > -0.25 {
-                break;
+            PHASE_C if n % 2 == 0 => {
+                s0 = f64::mul_add(s0, 0.8, (v[n % 4] * acc1).sin() * 0.01);
+                f64::sin(x1)
             }
-            s0 = (s0 * 0.8 + f64::tanh(v6) * 0.005).tanh();
+            3 => {
+                let v7 = x1.tanh().powi(2);
+                v[3 - k3].clamp(-1.5, 1.5) + v7.tanh()
+            }
+            _ => {
+                let v8 = m2;
+                f64::atan2(x2 * x2 + 1.0, v[k3]) * f64::asin(x1.tanh() * 0.9) + v8.cos()
+            }
+        };
+        let mut a10 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a10[i] = (m2.powi(2) + 2.0).sqrt();
+            acc1 += t.cos().tanh() * 0.5;
         }
-        if k3 > 1 && (f64::cos(f64::cos(v2)) * 0.9).asin() >= (v[1].powi(2) + 1.0).powi(-3) {
-            s0 = (s0 * 0.8 + 0.5_f64.min(acc1) * 0.02).tanh();
-            acc1 -= x0 / (x0 * x0 + 1.5);
-        }
-        if x0.cos() < v2.tanh() {
-            return f64::mul_add(x0, s0, s0);
-        }
-        s0 * 1.5 + acc1 * 0.75
+        let v12 = match k3 % 4 {
+            0 => f64::min(v9, a10[n % 4]) - x2,
+            1 | PHASE_D => s0.tanh().sin(),
+            _other => {
+                let v11 = -v[2];
+                v9 + x0 + f64::tanh(v11)
+            }
+        };
+        v[0] + s0.sin() + acc1.sin() + v5.cos() - v9.tanh() + a10[2].cos() - v12.sin()
     }
 
     #[differentiable]
-    pub fn prog_1(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0.powi(2) + 1.0).sqrt().sin() * 2.0;
-        let mut s1 = f64::asin(x1.cos() * 0.9).atan();
-        let mut s2 = f64::sin(prog_0(x1, s1, f64::tanh(v[n % 4] + x0), [v[0], v[1], v[2], v[3]], n)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        let v5 = loop {
-            k4 += 1;
-            if (x0 - x2).cos().exp() < s2 {
-                return prog_0((x0 * (f64::powi(v[n % 4], 2) + 1.0).ln()).cos() * 2.0, x2, 1.2, [v[0], v[1], v[2], v[3]], n);
-            }
-            s1 = (s1 * 0.6 + (s0.powi(2) + 1.0).recip() * 0.5).tanh();
-            if k4 >= 4 {
-                break f64::mul_add(s1, x2, x1);
-            }
-        };
-        let v6 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.02 * f64::cos(p / (r * r + 0.5)));
-        let v7: f64 = v6.max(x2.powi(3));
-        'l1: for i in (0..6).rev() {
-            let fi = i as f64;
-            for j in 0..n {
-                let fj = j as f64;
-                if ((0.5 * x0).tanh() * 0.5).ln_1p() <= x1 {
-                    s1 *= 0.6;
-                    s1 += 0.4 * s1.sin();
-                    acc3 += 0.05 * f64::log(v5.powi(2) + 1.0, v5.powi(2) + 2.0).tanh();
-                } else if v7.sin().exp2() <= 0.0 {
-                    s0 = f64::mul_add(s0, 0.75, f64::tanh(f64::acosh(v5.powi(2) + 1.5)) * 0.02);
-                } else {
-                    let v8 = (v5 * v5 + 1.0).log10();
-                    acc3 -= v8.tanh() * 0.05;
-                }
-                let v10: f64 = if j < 3 && v7.sin() > 0.0 {
-                    v5.tanh().exp2().cos().exp()
-                } else if x2 + fj <= fi {
-                    let v9 = f64::powi(s0 * s0 + 1.0, -1);
-                    v9.sin()
-                } else {
-                    (f64::ln_1p(f64::sin(v7) * 0.5).powi(2) + 2.0).sqrt()
-                };
-                s1 = s1.mul_add(0.5, (v[(j + k4) % 4].atan().powi(2) + 1.0).powi(-3) * 0.05);
-                s0 = s0.mul_add(0.8, v10.sin() * 0.05);
-            }
-            if (x0 * x0 + 1.0).cbrt() >= v7 {
-                acc3 -= 0.25 * ((-x1) - v5).cos();
-                continue;
-            }
-            s1 = s1.mul_add(0.5, f64::sin(((v5 * v5 + 1.0).log(v5.powi(2) + 2.0).powi(2) + 1.0).sqrt()) * 0.05);
-            for j in (0..=n).rev().step_by(2) {
-                if f64::to_degrees(x1.tanh()) * 0.01 >= 0.5 {
-                    s2 = s2.mul_add(0.8, (s2 - v6).tanh().sin() * 0.1);
-                    continue 'l1;
-                }
-                let v11 = f64::cosh(v[j % 4].tanh());
-                acc3 += f64::tanh(f64::exp(v5.tanh())) * 0.05;
-                acc3 -= 0.05 * f64::cos(v11);
-            }
+    pub fn prog_1(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = (f64::sin(v[3]) * 0.9).asin();
+        let mut s1 = f64::tanh(x2);
+        let mut acc2: f64 = 0.0;
+        if acc2 * x0 * (x1.cos() + 2.0).cbrt() <= 0.5 {
+            let v3 = prog_0(x2, x0, 0.25, v, n);
+            s1 = 0.75 * s1 + 0.005 * v3.sin().sin();
+        } else if n > 1 && -(x0 * s1) > 1.0 {
+            s1 = (s1 * 0.5 + x0 * 0.5).tanh();
+            s0 *= 0.5;
+            s0 -= 0.1 * (f64::cos(s0) * 0.9).asin().sin();
+        } else {
+            let v4 = x1 / 2.0;
+            acc2 -= v4;
         }
-        s0 + s1 - s2 + acc3.cos() + f64::sin(v5) + v7.sin()
+        let v5 = match n {
+            PHASE_A => {
+                s0 = s0 * 0.6 + f64::cos(f64::sinh(v[3].tanh() * 1.5).mul_add(s1 - s0, v[n % 4] / (f64::powi(v[3], 2) + 1.0))) * 0.02;
+                prog_0(acc2, f64::sin(acc2.clamp(x2.sin() - 1.5, v[n % 4].cos() + 1.5).cos()), (x0 * acc2.sin()).sin(), v, n)
+            }
+            1 | 3 => f64::powi(v[0] * v[0] + 1.0, -1).cos(),
+            4 | 6 => {
+                let x0 = (x1.cos() + 2.0).cbrt().cos();
+                s1 = s1 * 0.8 + f64::acosh(f64::cos(x0).powi(2) + 1.5).cos() * 0.25;
+                (acc2.tanh() * 0.9).acos()
+            }
+            _other => s0.atan2(f64::exp(x2.tanh()).powi(2) + 1.0),
+        };
+        let mut a6 = v;
+        a6[2] *= 0.5;
+        a6[0] += f64::tanh((x0.sin() * 1.2).tan());
+        let v8 = if n == 4 {
+            let v5 = 0.5_f64.copysign(s0.tanh());
+            let v7 = (v5.powi(2) + 1.5).acosh().min(a6[n % 4]);
+            f64::abs(v7 / (v7 * v7 + 1.5))
+        } else if (acc2.powi(3).cos() * 0.9).atanh() < 0.0 {
+            f64::tanh(s0)
+        } else {
+            s1 = 0.75 * s1 + 0.005 * prog_0(f64::cos(1.2 - x1) * 2.0, x0, 1.5, a6, 2).cos();
+            f64::exp(s1.cos().cos())
+        };
+        let v9 = prog_0(x0, f64::max(v8, x2).cos(), 0.5, v, n);
+        for i in 0..n {
+            acc2 -= x1.min(x2).cos() * 0.25;
+            if prog_0(s0, (v8 / 2.0).cos(), 1.5, v, 4) >= 0.5 && i > 4 {
+                break;
+            }
+            s1 = (s1 * 0.75 + v5 / (x1.powi(2) + 1.0) * 0.02).tanh();
+        }
+        s0 + s1 * 0.25 + acc2 * 0.25 - v5.tanh() - a6[2] * 0.25 - f64::sin(v9) + v8.tanh()
     }
 
     #[differentiable]
     pub fn prog_2(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 + x1).tanh() * 2.0;
-        let mut s1 = f64::tan(x1.cos() * 1.2).cos() * 2.0;
-        let mut s2 = x2.powi(2).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        for i in 0..6 {
-            acc3 += 0.25 * f64::tanh(v[i % 4].atan());
-            let v4: f64 = 0.25 - v[3];
-            s2 = s2 * 0.8 + f64::sin(v4) * 0.2;
-        }
-        let mut k5 = 0;
-        while k5 < n {
-            k5 += 1;
-            if s2.mul_add(x0, x0) <= 0.5 {
-                continue;
+        let mut s0 = x0 / (f64::tanh(v[2]) + 2.0);
+        let mut acc1: f64 = 0.0;
+        'l0: for i in (0..n).rev() {
+            let fi = i as f64;
+            let mut k2 = 0;
+            while k2 < n + 1 {
+                k2 += 1;
+                if k2 % 2 == 0 {
+                    s0 = f64::mul_add(s0, 0.5, f64::tanh((s0.powi(2) + 1.5).acosh()) * 0.1);
+                    continue;
+                }
+                acc1 += x2.cos() * 0.02;
+                if x1.cos().cos() >= 0.25 {
+                    acc1 += f64::sin(f64::cos(v[k2 % 4]).exp2()) * 0.02;
+                    continue;
+                }
             }
-            let mut k6 = 0;
-            while k6 < 6 {
-                k6 += 1;
-                acc3 += (SCALE + s0).sin() * 0.05;
-                let v7 = (f64::tanh(v[0] / (v[0] * v[0] + 1.5)) * 0.9).atanh();
-                let v8 = (v7 * std::f64::consts::FRAC_1_PI).sin();
-                acc3 -= 0.05 * v8.cos().sin();
-            }
-            let v9 = 0.3 - v[n % 4];
-            s2 = (s2 * 0.8 + f64::cos(x2).sinh() * 0.1).sin();
-            acc3 += 0.25 * f64::sin(v9).tanh();
-        }
-        if k5 % 2 == 0 {
-            return (f64::cos((-2.0_f64).max(x0)) * 0.9).acos();
-        }
-        let v13 = if f64::exp_m1(v[k5 % 4].atan().sin()) >= -1.0 {
-            for (i, &t) in v.iter().enumerate() {
-                match i {
-                    0..=1 => {
-                        s0 *= 0.5;
-                        s0 += 0.2 * (s0 / (s2 * s2 + 1.0)).tanh();
+            s0 = f64::mul_add(s0, 0.6, (f64::acosh(v[k2 % 4] * v[k2 % 4] + 2.0).powi(2) + 0.5).ln().sin() * 0.1);
+            let mut k3 = 0;
+            while k3 < n + 1 && 1.5_f64.min(v[2].hypot(fi)) >= 1.0 {
+                k3 += 1;
+                match k3 {
+                    0 => {
+                        acc1 += 0.02 * f64::cos(x1 * x2).exp().tanh();
                     }
-                    2 => {
-                        acc3 += f64::tanh(x2.tanh().exp()) * 0.5;
+                    1 => {
+                        continue 'l0;
                     }
-                    3 => {
-                        let x1 = SCALE + (s2 - s1);
-                        s0 *= 0.5;
-                        s0 -= 0.1 * ((s1.powi(2) + 2.0).ln() + (x2 + s0)).sin();
-                        s0 *= 0.5;
-                        s0 += 0.25 * f64::cos(x1);
+                    3..=4 => {
+                        let v4 = (x0 / (x2.sin() + 2.0)).atan2(x1.powi(2) + 1.0);
+                        s0 = 0.5 * s0 + 0.1 * v4.cos().cos();
                     }
                     _ => {
-                        s2 = 0.8 * s2 + 0.1 * f64::sinh(t.tanh()).tanh();
-                        match i {
-                            0 => {
-                                s0 = 0.8 * s0 + 0.05 * (x0 * s0).sin();
-                                continue;
-                            }
-                            3 => {
-                                s1 = (s1 * 0.6 + (x1 * x1 + 0.5).cbrt() * 0.1).tanh();
-                                s1 = s1 * 0.75 + x0.sin() * 0.25;
-                            }
-                            _ => {
-                                let v10 = prog_0(t, f64::tanh(f64::tan(v[2].tanh() * 1.2)), 0.25, v, k5);
-                                s1 = s1 * 0.8 + f64::tanh(f64::sin(t) * (s0.sin() * 0.9).asin()) * 0.05;
-                                s1 = (s1 * 0.75 + v10.tanh() * 0.005).tanh();
-                            }
-                        }
-                        let v11: f64 = f64::powf(x0 * x0 + 1.0, s1.sin());
-                        s0 = (s0 * 0.5 + f64::sin(v11) * 0.02).tanh();
+                        s0 = (s0 * 0.75 + f64::exp(s0.sin()) * 0.05).sin();
                     }
                 }
-                s0 = f64::mul_add(s0, 0.8, (v[3 - i] * std::f64::consts::LN_2).tanh() * 0.25);
-                acc3 -= 0.5 * t.tanh();
+                let v5 = f64::log((x2 * x2).powi(2) + 1.0, 10.0);
+                let v6 = s0;
+                acc1 += 0.02 * f64::exp(x1.sin()).cos();
+                s0 *= 0.8;
+                s0 += 0.05 * (f64::sin(v5) - v6.tanh()).cos();
             }
-            let v12 = x0;
-            f64::tanh((f64::tanh(x2) * 0.5).ln_1p()) + v12.tanh()
-        } else if ((x0 - x2).powi(2) + 2.0).ln() >= x2 {
-            let x2 = (f64::cos((x1.sin() * 1.2).tan()) * 0.9).acos();
-            x2 / (v[3].powi(2) + 1.5)
-        } else {
-            return v[0].asinh()
-        };
-        'l4: for _ in 0..v.len() {
-            let v14 = (v13.cos() * 1.2).tan();
-            acc3 -= s1.powi(3).cos() * 0.25;
-            for j in 0..v.len() {
-                let fj = j as f64;
-                let v15 = f64::log(f64::powi(f64::cos(v13).sinh(), 2) + 1.0, 3.0);
-                let v17 = if v14.sin().exp2() <= -1.0 {
-                    let v16 = fj - 0.35;
-                    v16.cos().exp()
-                } else if j < 1 {
-                    v15.atan2(v14.asinh().powi(2) + 1.0)
-                } else {
-                    s1.cos()
-                };
-                if f64::cosh(f64::tanh((v13 * v13 + 0.5).sqrt())) >= -1.0 {
-                    s1 = 0.75 * s1 + 0.25 * f64::cos(-s1);
-                    break 'l4;
-                }
-                acc3 += (v15.cos() * 2.0).sinh().cos() * 0.1;
-                acc3 += v17.sin().cos() * 0.1;
+            if x0 - x1.tanh().exp() >= -1.0 {
+                let x2 = x2 / (x2.cos() + 2.0);
+                s0 *= 0.75;
+                s0 -= 0.05 * x2.tanh().cos();
+            } else if (x2 * x2 + 2.0).ln().sin().exp_m1() <= 0.5 {
+                s0 = s0.mul_add(0.8, f64::cos(fi.abs()) * 1.0);
             }
-            s2 = (s2 * 0.8 + f64::sin(v14) * 0.02).tanh();
         }
-        let v19 = match k5 + n {
-            0 => f64::sin(v13),
-            1 => s2.sin(),
-            2 | 4 => {
-                let v18 = prog_0(0.5, (f64::abs(v13) - f64::max(x2, v[k5 % 4])).cos() * 2.0, v13.abs().cos(), v, 4);
-                f64::exp2(f64::sin(v[(k5 + n) % 4])) + f64::exp(v[1].sin()) + v18.sin()
+        let mut k7 = 0;
+        while k7 < 6 && x1 - x0 >= 0.0 {
+            k7 += 1;
+            if f64::asin((x0.powi(2) + 2.0).ln().sin() * 0.9) >= x2.tanh() {
+                s0 = (s0 * 0.75 + (v[k7 % 4] - x2) * 0.1).tanh();
+            } else if x2.to_degrees() * 0.01 <= v[1] {
+                s0 = 0.75 * s0 + 0.02 * f64::sin(x2 * s0);
+                let v8 = x0 * x2;
+                acc1 += 0.25 * v8.sin();
+            } else {
+                let v9: f64 = f64::asinh((x0.powi(2) + 1.0).log2());
+                s0 *= 0.6;
+                s0 -= 0.05 * ((v9.powi(2) + 1.0).powi(-1) + (v[n % 4] - v[k7 % 4])).cos();
             }
-            _ => {
-                let x2 = f64::sin(v[1] / (x0 * x0 + 1.0)).exp();
-                (1.5_f64.atan2(x2).powi(2) + 1.0).log10()
+            let mut m10 = f64::NEG_INFINITY;
+            for j in 1..=4 {
+                m10 = m10.max(x1 * v[0] / ((s0 + v[0]) * (s0 + v[0]) + 1.5) + v[j % 4]);
             }
+            acc1 -= f64::sin(f64::tanh(m10)) * 0.25;
+            acc1 += 0.25 * v[0].asinh().sin();
+        }
+        for i in 0..n {
+            let fi = i as f64;
+            acc1 += 0.25 * (x1 * x1 + 2.0).acosh().sin();
+            let v13 = if x1 * x0 < -1.0 {
+                let v11 = s0 / (f64::cos(x2 + x0) + 2.0);
+                v11.tanh()
+            } else if x2 * x2 <= v[i % 4] {
+                ((fi - x0).sin() * 0.9).acos()
+            } else {
+                let v12 = x1;
+                f64::atan(v12) * (v12.to_degrees() * 0.02)
+            };
+            acc1 += f64::cos(v13) * 0.25;
+        }
+        if f64::asin((x0 - v[n % 4]).tanh() * 0.9) < 1.0 {
+            let v14: f64 = x2 - x0;
+            acc1 += v14.cos();
+        }
+        let v16 = if f64::sqrt(x1.powi(2) + 1.0) - (s0 * s0 + 1.0).sqrt() <= f64::ln(f64::powi(x2, 2) + 0.5) {
+            for &t in v.iter() {
+                s0 = (s0 * 0.75 + s0 * t * 0.02).tanh();
+                acc1 += f64::cos(x1 + s0) * 0.5;
+                if (t.tanh() * 0.9).asin() < 0.5 {
+                    return x1 * s0;
+                }
+            }
+            let v15 = s0.abs();
+            x2.cos().exp_m1() + f64::cos(v15)
+        } else if k7 > 0 && x2 < x2.asinh() {
+            prog_0(f64::cos(((x1 - x0).powi(2) + 1.0).log10()) * 2.0, (x1 / (v[0].powi(2) + 0.5)).sin(), f64::sin(f64::to_radians(s0) * 50.0), v, k7)
+        } else {
+            return f64::sin(s0)
         };
-        f64::sin(s0) + s1.cos() + s2 * 1.5 + f64::tanh(acc3) + v13 * 0.25 + v19.cos() + f64::log(f64::exp(f64::cos(v[0])).powi(2) + 1.0, 10.0)
+        let mut k17 = 0;
+        while k17 < n + 1 && ((x1 * x1 + 1.0).powf(x2.tanh()).tanh() + 2.0).cbrt() >= -0.25 {
+            k17 += 1;
+            if x1 <= -0.5 {
+                s0 = 0.6 * s0 + 0.05 * v[k17 % 4].mul_add(x2, x1).cos();
+                continue;
+            }
+            match k17 {
+                0 => {
+                    acc1 += 0.25 * s0.sin().cosh().cos();
+                    match k17 % 3 {
+                        0 => {
+                            s0 = s0.mul_add(0.6, f64::cos(f64::cos(s0)) * 0.4);
+                            continue;
+                        }
+                        2 => {
+                            for j in 1..n {
+                                let fj = j as f64;
+                                s0 = (s0 * 0.6 + v16 * 0.4).sin();
+                                acc1 -= 0.05 * f64::sin(((fj + x1).tanh() * 0.9).acos());
+                            }
+                            let mut k18 = 0;
+                            while k18 < 6 {
+                                k18 += 1;
+                                s0 *= 0.6;
+                                s0 -= 0.05 * (s0 + x2 * v[k18 % 4]).tanh();
+                                s0 = s0 * 0.8 + v16.sin() * 0.2;
+                            }
+                        }
+                        _ => {
+                            let x0 = (x2.sin() + 2.0).cbrt();
+                            s0 = s0 * 0.8 + f64::tanh(x0) * 0.5;
+                        }
+                    }
+                    s0 = s0 * 0.8 + f64::cos(x2 + s0) * 0.1;
+                    if v[n % 4] - v16 >= 0.0 {
+                        let v19 = (v16.powi(2) + 1.0).recip();
+                        let v20 = v19 + x0;
+                        acc1 -= f64::cos(v20).cos() * 0.25;
+                    } else {
+                        acc1 -= 0.25 * f64::sin((v[0].powi(2) + 1.0).powf(s0.sin()));
+                    }
+                }
+                g if g > 1 => {
+                    let v21: f64 = x1;
+                    s0 = 0.75 * s0 + 0.1 * f64::cos(f64::exp2(f64::sin(x0)));
+                    if (v[k17 % 4] * v[k17 % 4] + 1.0).powi(-2) > -0.25 {
+                        acc1 += 0.25 * v16.tanh().tanh();
+                    } else if v16 <= v[k17 % 4] {
+                        acc1 -= (s0 * x0).tanh() * 0.25;
+                    } else {
+                        let v22 = (v21 * v21 + 1.0).log(3.0).powi(2);
+                        s0 = 0.8 * s0 + 0.05 * v22.sin();
+                    }
+                    acc1 -= 0.25 * f64::tanh(v21);
+                }
+                _ => {
+                    let v23: f64 = v16.cos();
+                    s0 = 0.6 * s0 + 0.4 * f64::tanh(v23).sin();
+                }
+            }
+            s0 = s0 * 0.75 + f64::exp2(s0.cos()).tanh() * 0.1;
+        }
+        s0.sin() - acc1.sin() + v16.tanh() + (x1.sin() * 1.5).sinh()
     }
 
     #[differentiable]
-    pub fn prog_3(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = ((v[3] + v[n % 4]) / (x0.powi(2) + 0.5)).cos() * 2.0;
-        let mut s1 = (x1.sin() + 2.0).cbrt();
+    pub fn prog_3(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = f64::cos(x1.tanh().exp_m1().mul_add((v[n % 4] * v[n % 4] + 1.0).sqrt(), v[n % 4] - x0)) * 2.0;
+        let mut s1 = x0.min(x1 + x2).cos() * 2.0;
         let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; 4];
-        a3[0] = -v[n % 4];
-        for i in 1..4 {
-            a3[i] = a3[i - 1] * 0.5 + f64::sin(x1 + x2 - v[i].sin()) * 0.1;
-        }
-        let mut a4 = [0.0; 4];
-        a4[0] = x1.tanh();
-        for i in 1..4 {
-            a4[i] = a4[i - 1] * 0.5 + (s1.powi(2) + 0.5).sqrt().tanh() * 0.5;
-        }
-        let v5: f64 = prog_0(a3[n % 4].sin().tanh(), x2, 0.75, [v[0], v[1], v[2], v[3]], n);
-        let v8 = if v5.to_radians() < -0.25 {
-            prog_0(((x2 * x2 + 0.5).atan2(v[n % 4]).powi(2) + 0.5).ln().tanh(), (s0 / (v[n % 4].powi(2) + 1.5)).cos() * 2.0, (x1 * std::f64::consts::LN_2).cos() * 2.0, [v[0], v[1], v[2], v[3]], n)
-        } else if f64::powi(f64::powi(x1 / 1.5, 2) + 1.0, -3) < -0.25 && n == 4 {
-            for i in 0..n {
-                let fi = i as f64;
-                acc2 += 0.25 * f64::exp2(fi.sin()).sin();
-                let mut m6 = f64::tanh(fi + x2);
-                for j in 1..4 {
-                    let fj = j as f64;
-                    m6 = f64::max(fj.cos() - (v[j].powi(2) + 0.5).ln(), m6).min(1.5);
-                }
-                s1 = s1.mul_add(0.8, m6.sin().tanh() * 0.1);
-            }
-            let v7 = (acc2 * acc2 + 2.0).ln();
-            acc2 -= f64::sin(prog_0((acc2 - v7.tanh().exp2()).tanh(), 1.5, x2, [v[0], v[1], v[2], v[3]], n)) * 0.25;
-            x0 + x1
+        let v4 = if n == 1 && (s1 * s1 + 1.0).powi(-1) >= 0.25 {
+            let v3 = (v[2].cos() * 1.2).tan();
+            acc2 / (f64::powi(x0, 2) + 1.0) - 0.35 + f64::sin(v3)
         } else {
-            let x0 = f64::cbrt(f64::sin(x0) + 2.0) - x1;
-            ((a3[n % 4] * x0).sin() * 0.9).acos()
+            s1 = s1 * 0.75 + f64::cos((s1 * s1 + 1.0).log2()) * 0.02;
+            x2.sin()
         };
-        'l4: for i in 0..v.len() {
-            let fi = i as f64;
-            if n == 0 && prog_0(f64::tanh(f64::cosh(a4[3].tanh() * 1.5)) * 2.0, f64::sin(f64::atanh(s0.sin() * 0.9)), f64::powi(x2, 2).cos() * 2.0, a3, 3) < v8 {
-                let x0 = s1 + x0;
-                s1 = (s1 * 0.6 + f64::sin(x0) * 0.2).tanh();
-            } else if f64::asin(f64::cos(x1) * 0.9) <= 0.5 {
-                acc2 += 0.5 * (v[1] - v5).tanh();
-                let v9: f64 = f64::asinh(fi) - s1;
-                acc2 += v9.cos() * 0.5;
+        match n {
+            0 => {
+                let v5 = f64::copysign(x1, (x1 * x1 + 0.5).recip());
+                s0 = (s0 * 0.75 + f64::sin(v5) * 0.25).tanh();
             }
-            s0 *= 0.75;
-            s0 += 0.02 * ((s0 * v5).tanh() * 0.9).asin().cos();
-            let mut k10 = 0;
-            while k10 < n && f64::cos((f64::sin(v5) * 0.9).atanh()).exp_m1() >= 0.0 {
-                k10 += 1;
-                if (a4[k10 % 4] * a4[k10 % 4] + 2.0).acosh() >= fi && k10 < 2 {
-                    acc2 += v8.cos() * 0.05;
-                    break 'l4;
-                }
-                if !(n < 6 && v[0] - s1 >= -0.5) {
-                    break;
-                }
-                if x2 * v5 < x1 {
-                    return 1.5 * x1;
-                }
-                s1 *= 0.8;
-                s1 += 0.02 * (x1.powi(2) + f64::exp_m1(s0.tanh())).tanh();
+            g if g > 1 => {
+                acc2 -= x0.cos();
             }
-            acc2 -= f64::to_radians(v[k10 % 4]);
+            _other => {
+                let mut k6 = 0;
+                while k6 < 5 && v4 / (f64::powi(v4 - s0, 2) + 0.5) > 1.0 {
+                    k6 += 1;
+                    if f64::cos(v4) < -0.25 {
+                        s1 = f64::mul_add(s1, 0.5, f64::sin(f64::atan2(1.5_f64, s1) + s1 * v4) * 0.1);
+                    } else if f64::tanh(s0 + s1) < 0.5 {
+                        s0 = (s0 * 0.5 + (s0 + v[0]) * 0.25).sin();
+                    }
+                    if f64::asin(s0.tanh() * 0.9) * (x2 + s0) < x0 {
+                        s0 *= 0.6;
+                        s0 += 0.4 * (x2.to_radians() * 50.0).sin();
+                        break;
+                    }
+                    if n == 3 {
+                        acc2 += prog_0(f64::sin(((x0 + x1).sin() * 0.5).ln_1p()), v4, x2, [v[0], v[1], v[2], v[3]], 3).sin() * 0.01;
+                        if v4 <= -0.25 && k6 == 4 {
+                            s1 = (s1 * 0.6 + x0 * x0 * 0.1).tanh();
+                            break;
+                        }
+                    }
+                    s1 = 0.8 * s1 + 1.0 * f64::tanh(f64::log10(s1.powi(2) + 1.0).to_radians());
+                }
+                let v7: f64 = f64::recip(v4.tanh().exp2().powi(2) + 1.0);
+                s0 = (s0 * 0.6 + v7 * 0.02).tanh();
+            }
         }
-        let a11 = [f64::asin(x0.sin() * 0.9), (f64::tanh(v[0].tanh()) * 0.9).acos(), (x0.sin() * 0.9).acos(), (a4[n % 4] * a4[n % 4] + 1.0).log(10.0).asinh()];
-        s0 * 0.5 - s1.sin() - acc2.tanh() + v8 - a11[0].cos() - (x0 - a3[1].sin())
+        'l1: for i in 0..4 {
+            s1 = s1 * 0.8 + (s1 * s1 + 1.0).ln().to_radians().sin() * 1.0;
+            s0 = (s0 * 0.5 + v[n % 4] / (s0 * s0 + 0.5) * 0.05).tanh();
+            for j in (0..6).rev() {
+                match j % 3 {
+                    0 | PHASE_C => {
+                        s0 = f64::mul_add(s0, 0.5, (v4 * x0).sin() * 0.1);
+                        continue 'l1;
+                    }
+                    _ => {
+                        acc2 -= f64::cos(f64::exp2(f64::cos(f64::acos(f64::tanh(v4) * 0.9)))) * 0.05;
+                    }
+                }
+                acc2 += 0.05 * f64::cos(f64::sin(x2 - v[2]));
+            }
+            acc2 += 0.005 * prog_0(f64::sin(((v4.to_radians() * 20.0).tanh() * 1.5).cosh()) * 2.0, f64::cos(v4 + (x2 * x2 + 1.0).log(v4.powi(2) + 2.0)), x0, [v[0], v[1], v[2], v[3]], i).tanh();
+        }
+        let mut a8 = [0.0; 4];
+        for i in 0..4 {
+            if !(i % 3 == 1 && v4.atan2(v4 * v4 + 1.0) >= -0.5) {
+                a8[i] = v[i].asinh();
+            } else {
+                a8[i] = v[i] / (x0.powi(2) + 0.5);
+            }
+        }
+        s0 + s1.tanh() - f64::cos(acc2) - f64::tanh(v4) + a8[2] * 0.25
     }
 
     #[differentiable]
     pub fn prog_4(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::sin((x1 * x2).asinh()) * 2.0;
-        let mut s1 = f64::cos(x1.asinh() + x0) * 2.0;
-        let mut s2 = ((x0 * x0 + 2.0).sqrt().tanh() * 0.9).atanh();
-        let mut acc3: f64 = 0.0;
-        s1 *= 0.8;
-        s1 += 0.1 * (x1 + v[2]).cos();
-        let a4 = v.map(f64::tanh);
-        let v5 = (a4[n % 4] * a4[n % 4] + 1.0).atan2(a4[n % 4].sin());
-        let mut m6 = f64::NEG_INFINITY;
-        for i in 0..n + 1 {
-            let c7 = if v[i % 4] * v[n % 4] >= -1.0 {
-                v[i % 4]
-            } else {
-                a4[0] * v[i % 4]
-            };
-            m6 = m6.max(c7);
-        }
-        s2 = 0.6 * s2 + 0.1 * f64::cos(m6.tanh());
-        s0 *= 0.75;
-        s0 -= 0.02 * f64::cos(s1 + acc3);
-        acc3 -= 0.25 * (v5 + s1 + x2).sin();
-        s0 + s2.sin() + acc3 * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_5(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(x2.mul_add(v[2], v[2])) * 2.0;
-        let mut s1 = f64::cos(f64::log2(x0 * x0 + 1.0)) * 2.0;
+        let mut s0 = (v[n % 4].powi(3) + (x1 + x0)).cos() * 2.0;
+        let mut s1 = x0.clamp(-1.5, 0.5);
         let mut acc2: f64 = 0.0;
-        for i in 0..v.len() {
-            let fi = i as f64;
-            if v[i] > fi {
-                return prog_4(f64::tanh((f64::sin(x1) * 0.9).acos()), s1, x1, v, i);
-            }
-            acc2 += (x1 + 1.2).cos() * 0.5;
-        }
-        for i in 0..5 {
-            let fi = i as f64;
-            let v3 = if !(i < n) {
-                (f64::powi(x1, 2) + 1.5).acosh() - (v[i % 4] * v[i % 4] + 1.0).powf(1.5)
-            } else if prog_4(x1.cos(), x1, x2, v, i) < -1.0 {
-                let x2 = prog_0((x1 / 4.0).cos(), 1.2, (x2 * fi).tanh().exp().cos(), v, i);
-                x0 + x2.cos()
-            } else {
-                f64::sinh((v[3].cos() * 2.0).cosh().cos())
-            };
-            let mut m4 = prog_0(x2.mul_add(x1, x1).sin(), f64::asin((x0 * x1).tanh() * 0.9).tanh(), x0, v, i).cos();
-            for j in 1..n {
-                m4 = m4.min((v[j % 4] * v[j % 4] + 1.0).powi(-1) + v[(j * 3) % 4].sin());
-            }
-            acc2 += 0.02 * m4.tanh();
-            s1 *= 0.8;
-            s1 -= 0.005 * v3.tanh().sin();
-        }
-        let v5 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.005 * f64::tanh(prog_4(f64::tanh((p + x1).asinh()) * 2.0, s0, f64::sin((r.tanh() * 1.2).tan().clamp(f64::sin(p - r) - 1.5, x1.tanh() + 1.5)), v, n)));
-        let mut a6 = [0.0; 4];
-        for i in 0..4 {
-            if !(i > 2 && f64::powi(v5, 2) < 0.0) {
-                a6[i] = v[i].atan2(x2.powi(2) + 1.0);
-            } else {
-                a6[i] = x0 * std::f64::consts::FRAC_1_PI;
-            }
-        }
-        let mut a7 = [0.0; 4];
         for (i, &t) in v.iter().enumerate() {
             let fi = i as f64;
-            a7[i] = f64::acosh(fi * fi + 2.0);
-            acc2 += 0.5 * t.tanh().cos();
+            acc2 -= prog_0(s1.cos(), x0, 1.5, v, n).sin() * 0.02;
+            let v4 = if prog_0(t, s0, 0.75, v, 6) <= -1.0 {
+                s1 + t
+            } else {
+                let v3 = (fi * fi + 0.5).recip();
+                prog_0(t, (0.8 - (v3 * v3).ln_1p()).cos() * 2.0, ((x2.powi(2) + 1.0).atan2(s0) + f64::sin(s0)).sin() * 2.0, v, 0)
+            };
+            s0 = s0 * 0.75 + f64::tanh(v4) * 0.005;
         }
-        'l5: for &t in v.iter() {
-            match n {
-                0 | 2 => {
-                    let v8 = x0;
-                    acc2 += 0.5 * f64::cos(v8);
-                }
-                3..=5 => {
-                    s1 = (s1 * 0.8 + x2 * 0.2).tanh();
-                }
-                6 => {
-                    continue;
-                }
-                _ => {
-                    for (j, &u) in v.iter().enumerate() {
-                        let fj = j as f64;
-                        if !(n + j < 2) {
-                            let v9 = f64::atan2(x1, x2 * x2 + 1.0);
-                            let v10: f64 = (f64::powi(u, 2).powi(2) + 0.5).ln();
-                            acc2 += f64::sin(f64::cos(v9) - v10.tanh()) * 0.1;
-                        } else {
-                            s0 *= 0.75;
-                            s0 += 0.1 * f64::sin(t + x1);
-                            acc2 += a6[j].atan().cos().exp_m1().tanh() * 0.1;
-                        }
-                        if (a6[n % 4].tanh().tanh() * 2.0).sinh() > fj.sin() {
-                            acc2 -= 0.1 * f64::atan2(x0, a6[j] * a6[j] + 0.5).cos();
-                            let v11: f64 = u;
-                            s1 = s1 * 0.75 + v11.sin() * 0.25;
-                        } else {
-                            s1 = (s1 * 0.6 + f64::sin(u) * 0.4).tanh();
-                        }
-                        s0 = (s0 * 0.5 + (s1.cos() * 1.5).cosh() * 0.1).sin();
-                    }
-                    let x1 = x1;
-                    s0 = (s0 * 0.8 + x1.sin() * 0.2).sin();
-                }
+        let mut m5 = 0;
+        for &t in v.iter() {
+            s0 = 0.75 * s0 + 0.05 * f64::cos(s0 + x2 * t);
+            let v6 = if v[(m5 + n) % 4].powi(3) > s1 {
+                let x0 = prog_0(x2, t, f64::sin(f64::sin(x2)) * 2.0, v, n);
+                2.0_f64.powf((s0.tanh() * 1.5).cosh().sin()) + x0.sin()
+            } else if (s1 + v[m5 % 4]) * v[0] >= x0.cos().exp2() {
+                x1 - f64::to_degrees(x2) * 0.01
+            } else {
+                let x2 = x2;
+                x2.tanh()
+            };
+            s0 = (s0 * 0.6 + v6.cos() * 0.005).tanh();
+            if f64::tan(v[2].tanh() * 1.2) >= x2 {
+                m5 += 1;
             }
-            s1 = (s1 * 0.8 + (a7[2] + v5) * 0.1).sin();
-            for u in v {
-                s0 = (s0 * 0.5 + (s0.tanh() * 0.9).asin() * 0.2).tanh();
-                if u.asinh() > -0.25 {
-                    break 'l5;
-                }
-                s0 = (s0 * 0.6 + a7[n % 4] * 0.4).sin();
-            }
-            s0 *= 0.8;
-            s0 -= 0.2 * t.cos().cos();
         }
-        s0 - s1 * 0.5 + f64::tanh(acc2) + v5 * 0.5 + a6[0] * 0.25 + a7[2]
+        let c7 = m5 as f64;
+        let mut k8 = 0;
+        while k8 < 6 && (s0.tanh() * 2.0).cosh() > -1.0 {
+            k8 += 1;
+            acc2 += (x2.tanh() * 2.0).sinh().cos() * 0.25;
+            let v9 = (f64::powi(x1.cos().exp2(), 2) + 1.0).log10();
+            acc2 -= v9.sin().cos() * 0.25;
+        }
+        let v10 = c7.tanh();
+        s1 = s1 * 0.75 + f64::hypot(v10, x2).sin() * 0.25;
+        s0 + s1 - acc2.sin()
     }
 
     #[differentiable]
-    pub fn prog_6(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0;
-        let mut s1: f64 = x2.mul_add(x2, x0).cos() * 2.0;
-        let mut s2 = prog_0((v[0] * v[0] + 0.5).atan2(v[0]).tanh() * 2.0, ((v[0].tanh() * 0.9).atanh() - (s1 - x1)).tanh() * 2.0, s1, v, n).cos() * 2.0;
+    pub fn prog_5(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = v[3];
+        let mut s1 = x2.tanh().sinh();
+        let mut s2 = prog_0(x1, 1.5, x0, [v[0], v[1], v[2], v[3]], n).cos() * 2.0;
         let mut acc3: f64 = 0.0;
-        let mut m4 = 0;
-        for i in 0..6 {
-            let v6 = if f64::tanh(x0 * x2) < 0.5 {
-                s0 * x1
-            } else if i > 4 && f64::atan(x0) >= s0 {
-                let v5 = s2 / (s2.cos() + 2.0);
-                v5.sin().exp()
+        'l0: for i in 0..v.len() {
+            acc3 += 0.5 * f64::cos((v[i].powi(2) + 2.0).sqrt());
+            s0 = (s0 * 0.8 + ((v[i] * v[i] + 1.0).log(s0 * s0 + 2.0) - s0) * 0.02).tanh();
+            let mut k4 = 0;
+            while k4 < n + 1 {
+                k4 += 1;
+                if s0 <= x1.mul_add(s1, v[k4 % 4]) {
+                    s0 *= 0.6;
+                    s0 -= 0.75 * f64::log(f64::powi(s0, 2) + 1.0, 10.0);
+                    let x1 = (x1.sin() * 2.0).sinh();
+                    acc3 -= f64::cos(x1.tanh()) * 0.05;
+                } else if (x2 * x2 + 0.5).sqrt() > f64::tanh(s0) || k4 < n {
+                    let v5 = s0.atan();
+                    s2 = (s2 * 0.6 + v5.cos() * 0.4).sin();
+                } else {
+                    let v6: f64 = s1;
+                    acc3 += f64::tanh(v6) * 0.05;
+                }
+                if ((s0 * s0 + 1.0).sqrt().tanh() * 0.9).asin() >= -0.5 {
+                    s1 = s1 * 0.5 + f64::tanh(s1) * 0.5;
+                    continue 'l0;
+                }
+                s0 = (s0 * 0.6 + (s2 + x1) * 0.2).tanh();
+            }
+        }
+        if (x0.powi(2) + 0.5).cbrt() >= 0.0 || n == 2 {
+            acc3 += f64::ln_1p(x1.cos() * 0.5);
+            if f64::log10(v[n % 4] * v[n % 4] + 1.0) <= 0.0 {
+                s2 = s2.mul_add(0.8, f64::powi(x0, 2).tanh() * 0.05);
+                s1 = s1 * 0.6 + f64::tanh(prog_0(x1, f64::max(x2 * std::f64::consts::FRAC_PI_4, (x1 * x1 + 1.0).recip()).sin() * 2.0, v[n % 4].sin().tanh(), [v[0], v[1], v[2], v[3]], n)) * 0.005;
+            } else if x0.asinh() <= 0.5 {
+                s0 = (s0 * 0.5 + (1.25 - x0) * 0.5).tanh();
+                acc3 -= (x2 * (x1 * x1 + 1.0).ln()).sin();
+            }
+        } else {
+            acc3 -= f64::cos((x2.cos().exp_m1().powi(2) + 1.0).sqrt());
+        }
+        if prog_0(1.2, s1, f64::asinh(f64::sqrt(x2 * x2 + 1.0)).cos() * 2.0, [v[0], v[1], v[2], v[3]], n) < 0.0 {
+            let v7 = (v[n % 4].cos() * 1.2).tan();
+            acc3 += v7.cos() * 0.4;
+        } else if (f64::powi(-v[n % 4], 2) + 1.0).ln() <= s2 || n < 3 {
+            acc3 += (x1 - 0.5).cos();
+            if !(n > 5 && v[2].clamp(-0.5, 0.5) > v[n % 4]) {
+                let x2 = x2.powi(2);
+                s2 *= 0.8;
+                s2 += 0.05 * x2.sin();
+            } else if (x2.tanh() * 1.2).tan() > -1.0 || n == 6 {
+                s0 = (s0 * 0.6 + v[n % 4].tanh() * 0.4).sin();
+                s1 = s1.mul_add(0.75, s1 * 0.005);
             } else {
-                return f64::tanh(s0).exp2()
-            };
-            for j in 0..i {
-                let fj = j as f64;
-                match j {
-                    0 => {
-                        s0 = (s0 * 0.75 + (x1.powi(2) + 1.5).acosh() * 0.05).sin();
+                acc3 += (x2 - v[3]).cos();
+                let v8 = f64::to_radians(x2) * 50.0;
+                s1 *= 0.8;
+                s1 += 0.2 * v8.tanh();
+            }
+            acc3 -= f64::cos(x1 + v[n % 4]);
+        } else {
+            for &t in v {
+                if f64::powi(t.powi(2) + 1.0, -1) <= 0.25 {
+                    break;
+                }
+                acc3 += (f64::powi(s2, 2) + 1.0).log2().cos() * 0.5;
+            }
+            s2 = (s2 * 0.6 + f64::asin(x2.tanh() * 0.9) * 0.1).sin();
+        }
+        let v9 = prog_0(f64::sin(x2.sin()) * 2.0, 1.5, s1, [v[0], v[1], v[2], v[3]], n);
+        if v[n % 4].cos() > -0.5 {
+            s2 = 0.5 * s2 + 0.02 * (f64::powi((v[n % 4].powi(2) + 2.0).acosh(), 2) + 1.0).log(f64::powi(x2, 2).powi(2) + 2.0).sin();
+            if f64::acos(f64::tanh(x1) * 0.9) >= 0.0 {
+                acc3 += s1 * 0.02;
+                let v10: f64 = prog_0(f64::tanh(x0).cos() * 2.0, (x0 + x1).sin() * 2.0, f64::abs(v[n % 4]).sin(), [v[0], v[1], v[2], v[3]], n);
+                s0 = 0.8 * s0 + 0.005 * v10.sin();
+            } else if x2.cos().exp_m1() >= 0.5 {
+                let v11 = prog_0(x1, f64::cos(s1) * 2.0, x2, [v[0], v[1], v[2], v[3]], n);
+                s1 = (s1 * 0.8 + f64::acos(v[2].sin() * 0.9) * 0.05).tanh();
+                acc3 += v11.cos() * 0.005;
+            } else {
+                acc3 += (f64::log10(v[n % 4] * v[n % 4] + 1.0).sin() * 2.0).sinh().tanh();
+            }
+            acc3 += (x2.cos().exp() + f64::cos(v[3]).exp()).tanh() * 0.5;
+        } else if (v[3] * v[3] + 2.0).acosh() >= -0.5 {
+            let v12 = ((x1 * x1 + 0.5).ln().powi(2) + 1.0).log(2.0);
+            acc3 += f64::tanh(v12);
+        }
+        s0 * 1.5 - s1 + s2 + acc3.sin() + v9.tanh() - x2.max(x0)
+    }
+
+    #[differentiable]
+    pub fn prog_6(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (x2 + v[2]).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v5 = match n {
+            0..=2 => {
+                let v2 = prog_0(f64::abs(x2.asinh()).tanh(), x2, 1.2, [v[0], v[1], v[2], v[3]], n);
+                f64::exp_m1(f64::tanh(x0)).abs() + f64::sin(v2)
+            }
+            4 => {
+                for &t in v.iter() {
+                    acc1 -= 0.5 * (x0.sin() * x0.cos()).cos();
+                    if f64::cos(t) > -0.5 {
+                        continue;
                     }
-                    1 => {
-                        acc3 -= 0.05 * v6.sin();
-                        s1 = f64::mul_add(s1, 0.75, x0.tanh() * 0.25);
-                        if !(j < 4 && x2.tanh() >= -0.25) {
-                            break;
+                    if (x1 * x1 + 2.0).sqrt() * f64::ln_1p(x1 * x1) > 0.5 {
+                        s0 = s0.mul_add(0.8, prog_0(2.0_f64.atan2(x1).sin(), x1, t, [v[0], v[1], v[2], v[3]], 0).tanh() * 0.005);
+                    } else if n % 3 == 1 {
+                        s0 = (s0 * 0.8 + prog_0((x2 + t).cos() * 2.0, f64::acos(s0.asinh().cos() * 0.9).cos(), (s0 * s0 + 1.0).log(x1 * x1 + 2.0).sin().exp2().tanh(), [v[0], v[1], v[2], v[3]], n) * 0.005).tanh();
+                        s0 = (s0 * 0.75 + s0 * 0.25).tanh();
+                    } else {
+                        let v3 = prog_0(((x2.sin() * 0.5).ln_1p().powi(2) + 1.0).recip().cos(), x1, 1.5, [v[0], v[1], v[2], v[3]], 1);
+                        s0 *= 0.8;
+                        s0 += 0.005 * v3.tanh();
+                    }
+                }
+                -x0
+            }
+            6 => {
+                let v4 = x0.asinh().tanh();
+                v4.cos()
+            }
+            _ => SCALE + f64::sin(x0),
+        };
+        let v6 = prog_0((x2.powi(2) + 1.0).ln().tanh() * 2.0, x0, x1.tanh(), [v[0], v[1], v[2], v[3]], 5);
+        for &t in v {
+            s0 = s0.mul_add(0.8, (f64::cosh(t.cos() * 1.5) * f64::tanh(x2)).cos() * 0.02);
+            s0 = 0.6 * s0 + 0.4 * s0.tanh();
+        }
+        if !(n % 3 == 1) {
+            let v7: f64 = x2.sin();
+            acc1 += 0.02 * v5.tanh();
+            acc1 += v7;
+        } else {
+            let v8 = f64::sqrt(x0.powi(2) + 1.0);
+            s0 = 0.8 * s0 + 0.01 * (v[n % 4] / (f64::tanh(acc1) + 2.0)).sin();
+            s0 = (s0 * 0.5 + f64::tanh(v8) * 0.5).tanh();
+        }
+        f64::sin(s0) + f64::cos(acc1) + v5 + f64::cos(v6)
+    }
+
+    #[differentiable]
+    pub fn prog_7(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        const PHASE_D: usize = 3;
+        let w0 = v;
+        let mut s1 = f64::tanh(w0[n % 4]);
+        let mut s2 = f64::cos(f64::copysign(f64::atan2(x1, v[2] * v[2] + 0.5), w0[3] - x0)) * 2.0;
+        let mut s3 = (f64::sin(x1) * 1.2).tan().cos() * 2.0;
+        let mut acc4: f64 = 0.0;
+        let mut a5 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a5[i] = (x2.sin() * 2.0).sinh();
+            s3 = s3.mul_add(0.8, t.cos() * 0.2);
+        }
+        for (i, &t) in w0.iter().enumerate() {
+            let fi = i as f64;
+            let v6 = a5.iter().fold(s1, |r, &p| r * 0.5 + 0.5 * f64::sin(fi + f64::sin(p)));
+            let v7 = s3 / (x2.powi(2) + 0.5);
+            acc4 -= 0.25 * (t / (v7.cos() + 2.0) / (f64::sin(f64::log(t.powi(2) + 1.0, 3.0)) + 2.0)).tanh();
+            acc4 += 0.5 * v6.cos().sin();
+        }
+        let v10 = if n > 0 && prog_0((x2 * x2 + 1.0).log2().tanh() * 2.0, x0, f64::sin(s3), [v[0], v[1], v[2], v[3]], n) <= 0.5 {
+            let v8 = prog_0(0.5, x0, x1, [v[0], v[1], v[2], v[3]], n);
+            a5[n % 4] * (w0[3].cos() * 0.9).asin() + f64::sin(v8)
+        } else {
+            let v9 = v[n % 4].tanh() / 3.0;
+            prog_0((a5[n % 4] * v9).tanh(), s2.cos().sin() * 2.0, f64::cos(s1.cos()) * 2.0, [v[0], v[1], v[2], v[3]], n)
+        };
+        let mut k11 = 0;
+        while k11 < 3 {
+            k11 += 1;
+            acc4 += x2.cos() * 0.5;
+            if (v10.powi(2) + 0.5).sqrt() <= s3 - 1.5 {
+                break;
+            }
+            if s2 / 2.0 > 0.5 || k11 % 3 == 1 {
+                s1 = 0.75 * s1 + 0.1 * f64::acos(s1.tanh() * 0.9).tanh();
+                match n {
+                    PHASE_A => {
+                        break;
+                    }
+                    PHASE_B if n % 2 == 0 => {
+                        for &u in v {
+                            acc4 -= 0.1 * f64::tanh(s1.sin()).exp_m1().sin();
+                            acc4 += 0.1 * u.tanh();
+                            acc4 += f64::exp((f64::cos(x2) * 2.0).cosh().tanh()).sin() * 0.1;
                         }
+                        let v12 = f64::sqrt(w0[3 - k11] * w0[3 - k11] + 2.0);
+                        s1 = (s1 * 0.6 + v12.cos() * 0.4).tanh();
                     }
-                    g if g > 2 => {
-                        acc3 += f64::sqrt(v6 * v6 + 2.0).tanh() * 0.05;
+                    2 => {
+                        s3 = (s3 * 0.5 + (v10 * s3 - f64::cbrt(s3 * s3 + 1.0)) * 0.02).tanh();
+                        s1 = s1.mul_add(0.75, (f64::sin(x0 * v[3]) * 0.5).ln_1p().tanh() * 0.05);
                     }
                     _ => {
-                        acc3 -= s0.cos().tanh() * 0.05;
-                        let v6 = (x0 / (v6 * v6 + 1.0)).sin();
-                        s0 = 0.6 * s0 + 0.02 * v6.tanh().sin();
+                        let v13 = prog_0(2.0, s2, ((v[2] + x1) * v10.asinh()).cos(), [v[0], v[1], v[2], v[3]], n);
+                        s3 = (s3 * 0.75 + x2 * s3 * 0.05).tanh();
+                        acc4 += f64::sin(v13).sin() * 0.005;
                     }
                 }
-                let v7: f64 = if ((x0 + v6).cos() * 0.9).acos() <= v[1] - s2 && j < 4 {
-                    (x0 * x0).ln_1p()
-                } else if x0.cos() >= 0.25 {
-                    fj * fj
-                } else {
-                    let x2 = f64::tanh(x2);
-                    (x0.sin() * 2.0).sinh() + x2.cos()
-                };
-                acc3 += (x1.sin() - v7.asinh()).tanh() * 0.05;
-            }
-            s1 = (s1 * 0.8 + (s1.cos() * 0.9).atanh() * 0.02).tanh();
-            acc3 += 0.25 * v6.cos();
-            if x0 - s1 < x1 {
-                m4 += 1;
-            }
-        }
-        let c8 = m4 as f64;
-        let mut m9: f64 = 0.0;
-        for i in 1..n {
-            let c10 = if m4 % 2 == 0 {
-                (c8 + v[(i + n) % 4]).mul_add(0.25 - v[(i + n) % 4], v[i % 4] / (c8 * c8 + 1.5))
-            } else {
-                s1.powi(3)
-            };
-            m9 = m9.min(c10);
-        }
-        for _ in 0..v.len() {
-            s0 *= 0.6;
-            s0 += 0.4 * f64::sin((m9 * m9 + 2.0).sqrt());
-            if x0 + f64::acos(x1.cos() * 0.9) <= 1.0 {
-                acc3 += 0.5 * x1.cos();
-                if f64::powi(v[1], 3) <= -1.0 {
-                    s0 = 0.8 * s0 + 0.1 * (s1 + s0).cos();
-                    continue;
-                }
-            } else {
-                acc3 -= (f64::log10(c8 * c8 + 1.0).powi(2) + 2.0).sqrt().tanh() * 0.5;
-            }
-        }
-        if (x1 * x1 + 0.5).recip() <= (f64::cos(v[n % 4]) * 0.5).ln_1p() {
-            return m9;
-        }
-        if (f64::clamp(x1, -1.5, 0.5).sin() * 0.9).asin() <= -0.5 {
-            let v11: f64 = prog_4(s2, (c8 * c8 + 1.0).powi(-3).sin() * 2.0, c8.clamp(-0.5, 0.5).sin() * 2.0, v, m4);
-            for i in (0..n).rev() {
-                let fi = i as f64;
-                if prog_4(s2, x0, 0.25, v, n) >= -0.5 {
-                    s2 = (s2 * 0.75 + x1 * 0.25).tanh();
-                    s2 = (s2 * 0.5 + v11.powi(2) * 0.05).tanh();
-                } else if f64::atan((x1.tanh() * 1.2).tan()) <= c8 {
-                    let v12: f64 = prog_4(x2, x1, 0.5, v, n);
-                    acc3 += 0.25 * f64::powf((v11 - fi).powi(2) + 1.0, 0.5).sin();
-                    s2 = f64::mul_add(s2, 0.75, v12.tanh() * 0.01);
-                } else {
-                    let v13: f64 = prog_4(s2.tanh().sinh().tanh(), x0, s1, v, m4);
-                    acc3 -= 0.05 * f64::sin(v13);
-                }
-                let v14 = ((v11 - 2.0).powi(2) + 1.0).log10();
-                acc3 -= 0.25 * (v14 - v[(i + m4) % 4]).sin();
-            }
-            s1 = f64::mul_add(s1, 0.5, v11.sin() * 0.005);
-        } else if v[m4 % 4].powi(3) <= -1.0 || m4 < 2 {
-            let v15: f64 = prog_4(0.5, x2, ((v[m4 % 4] - x2).tanh() * 0.9).acos().tanh(), v, m4);
-            acc3 += 0.02 * v15.tanh();
-        }
-        let v16 = if f64::powi(3.0_f64.atan2(v[m4 % 4]), 2) >= c8 {
-            m9.tanh()
-        } else {
-            f64::sin(x1) + f64::acos(v[(m4 + n) % 4].cos() * 0.9)
-        };
-        s0.cos() + s1 * 0.5 + s2 * 1.5 + acc3.sin() + m9.cos() + v16.cos() - x1.tanh() * x2.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_7(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = ((x1 * x1 + 2.0).ln().powi(2) + 1.0).log2().tanh() * 2.0;
-        let mut s1 = x0.clamp(s0.cos() - 1.5, x0.cos() + 1.5).sin().exp_m1();
-        let mut acc2: f64 = 0.0;
-        let mut m3 = 0;
-        for i in 0..5 {
-            let mut k4 = 0;
-            while k4 < n + 1 {
-                k4 += 1;
-                acc2 += 0.05 * f64::asinh(f64::mul_add(x2, s1, x2)).sin();
-                acc2 -= 0.05 * (s0 * 1.5).mul_add((v[k4 % 4].powi(2) + 2.0).acosh(), v[k4 % 4]).cos();
-            }
-            for j in 1..n {
-                let fj = j as f64;
-                acc2 += (f64::cos(x1) + 2.0).cbrt().powi(3).tanh() * 0.05;
-                let v5 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.25 * f64::sin(x2 + f64::sin(p)));
-                let v6 = x1 + fj;
-                acc2 -= (v5.cos() - v6.cos()).tanh() * 0.05;
-            }
-            let v7 = if f64::log(x2.powi(2) + 1.0, 3.0) < s1 + v[i % 4] || k4 % 2 == 0 {
-                v[3].to_degrees() * 0.02
-            } else if k4 < 1 && x1 <= (v[1] * v[1]).ln_1p() {
-                (s0.cos() * 1.5).cosh() + f64::cos(x0)
-            } else {
-                s1 = s1.mul_add(0.8, f64::max(-3.0_f64, v[k4 % 4]).tanh() * 0.2);
-                (x0.powi(2) + 0.5).recip()
-            };
-            acc2 += 0.05 * prog_0((f64::sin(x0) * 1.5).cosh().sin(), s0, f64::cos(s0).exp_m1().sin(), v, n).sin();
-            acc2 -= f64::tanh(v7) * 0.4;
-            if f64::exp_m1((x0 + v[m3 % 4]).tanh()) < 1.0 && m3 > 14 {
-                m3 += 1;
-            }
-        }
-        let c8 = m3 as f64;
-        let mut m9 = 0;
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            s1 = (s1 * 0.5 + (x2.cos() * 0.9).acos() * 0.2).tanh();
-            let v10 = 3.0_f64.atan2(x1);
-            if v[i % 4] < s1 {
-                acc2 += 0.25 * x2.sin().tanh();
-                let v11 = prog_4(f64::cosh(v10.sin() * 2.0).tanh(), f64::cos((v10 + v[2]) * core::f64::consts::FRAC_1_SQRT_2) * 2.0, 0.25, v, i);
-                s0 = (s0 * 0.75 + v11.tanh() * 0.005).sin();
-            } else if x1 < -1.0 {
-                let x1 = (fi - x1).tanh();
-                acc2 -= 0.25 * x1.cos();
-            } else {
-                let v12 = v10;
-                acc2 += v12.sin().sin() * 0.25;
-            }
-            acc2 += v10.sin() * 0.25;
-            if f64::exp_m1(v[m9 % 4].tanh()) < 0.0 {
-                m9 += 1;
-            }
-        }
-        let c13 = m9 as f64;
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            let v16 = if prog_4((f64::exp2(x0.tanh()).powi(2) + 1.0).powi(-3).sin() * 2.0, (c8 + c13).sin() * 2.0, 0.25, v, 3) >= 1.0 {
-                ((x2 - 0.65).cos() + 2.0).cbrt()
-            } else if (x2 * x2 + 1.0).log(2.0) <= s0 {
-                for u in v {
-                    s0 = (s0 * 0.5 + (fi.tanh() * 2.0).cosh() * 1.0).sin();
-                    acc2 += ((-x0) + f64::asin(u.cos() * 0.9)).sin() * 0.05;
-                    let v14 = v.iter().map(|&p| f64::tanh(p).sinh()).sum::<f64>();
-                    acc2 -= v14.tanh() * 0.05;
-                }
-                let v15 = fi.tanh().exp2();
-                v15 + v[i % 4]
-            } else {
-                s0 = (s0 * 0.75 + f64::cos(s0.mul_add(s0, x1)) * 0.05).sin();
-                x1.cos()
-            };
-            let v17 = s1 - v16;
-            acc2 -= f64::cos(SCALE + v16) * 0.25;
-            s0 = (s0 * 0.5 + v17.tanh() * 0.25).sin();
-        }
-        for i in 0..3 {
-            let v18: f64 = (v[3] - c13).cos();
-            match i + n {
-                0 => {
-                    continue;
-                }
-                1 | 3 => {
-                    let v19 = ((v[i] + x2).sin() * 1.5).sinh();
-                    s0 = s0.mul_add(0.8, ((x1 - s0).powi(2) + 0.5).powf(0.5).tanh() * 0.01);
-                    acc2 += 0.5 * f64::cos(v19).cos();
-                }
-                4 | 6 => {
-                    s1 *= 0.6;
-                    s1 += 0.05 * (x2 / (f64::powi(x2 / (s1.tanh() + 2.0), 2) + 1.0)).tanh();
-                }
-                _ => {
-                    acc2 -= 0.5 * f64::sin(f64::to_degrees(s1) * 0.02);
-                    match i {
-                        0 | 2 => {
-                            acc2 -= 0.5 * (v[3] * x2 + (f64::powi(x2, 2) + 1.0).sqrt()).sin();
-                            break;
+            } else if prog_0(x0, s3, s2.sin() * 2.0, [v[0], v[1], v[2], v[3]], 6) >= f64::sin(s3).exp() {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = j as f64;
+                    let v14 = SCALE + u;
+                    match j {
+                        1 => {
+                            let v15 = fj;
+                            s3 = s3.mul_add(0.75, (x0 * v14 - (v15 + fj)).tanh() * 0.05);
+                        }
+                        2 => {
+                            s1 = 0.6 * s1 + 0.05 * f64::cbrt(f64::powi(v14 + s3, 2) + 1.0).tanh();
+                            s2 = s2.mul_add(0.6, f64::sin(s2).exp2().sin() * 0.25);
+                        }
+                        PHASE_D => {
+                            let v16: f64 = f64::cbrt(v[3 - j].cos() + 2.0);
+                            acc4 -= 0.1 * v16.sin();
                         }
                         _ => {
-                            acc2 += (v18 * c8).sin() * 0.5;
-                            s0 = 0.5 * s0 + 0.5 * f64::sin(v[0]).cos();
-                        }
-                    }
-                    let c13 = v18 - v[m3 % 4];
-                    acc2 -= 0.5 * f64::tanh(c13);
-                }
-            }
-            acc2 -= f64::cosh(x2.sin() * 2.0).sin() * 0.5;
-            acc2 += 0.5 * v18;
-        }
-        x2.cos() - v[0].tanh() - s0 * 0.75 - s1.sin() - acc2.sin() + f64::cos(c8) + f64::tanh(c13)
-    }
-
-    #[differentiable]
-    pub fn prog_8(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::tanh(v[n % 4] + v[0]).exp2();
-        let mut acc1: f64 = 0.0;
-        let v2 = if v[1].tanh().exp() <= v[n % 4] || n == 2 {
-            (f64::powi(acc1, 2) + 1.0).powf(2.5) - (v[0] + x2)
-        } else {
-            prog_4(x0, 2.0, f64::recip((x0 / (x1.sin() + 2.0)).powi(2) + 1.0).sin(), v, n)
-        };
-        for t in v {
-            s0 = 0.75 * s0 + 0.25 * f64::tanh(x2.asinh());
-            let v3: f64 = prog_0(t, f64::tanh(f64::cos(t.asinh()).exp2()) * 2.0, x2, v, n);
-            let mut k4 = 0;
-            while k4 < n + 1 {
-                k4 += 1;
-                s0 = (s0 * 0.75 + (x1.cos() * 0.9).asin() * 0.1).tanh();
-                let v5 = f64::sin(t);
-                let v6 = (f64::sin((x0.powi(2) + 1.0).log(10.0)) * 0.9).atanh();
-                s0 = 0.5 * s0 + 0.1 * (v5 - f64::cos(v6)).cos();
-            }
-            s0 = (s0 * 0.5 + v3.sin() * 0.01).sin();
-        }
-        let v7 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.2 * (3.0_f64.atan2(x2).hypot((x0.sin() * 0.5).ln_1p()) + p.sin()).cos());
-        let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * (acc1 * s0 + p.sin() + f64::tanh(q)).sin()).product::<f64>();
-        let v10 = if f64::atanh(v8.tanh() * 0.9) + v[n % 4].min(v7) > f64::log(x0 * x0 + 1.0, 3.0) {
-            acc1 -= prog_4(f64::tanh(((acc1.tanh() * 1.5).cosh().powi(2) + 1.0).powi(-3)), 2.0, v8, v, n).tanh() * 0.25;
-            prog_0(((f64::tanh(s0) + 2.0).cbrt() + x0.sin()).cos(), f64::tanh(v8.abs()) * 2.0, 1.5, v, n)
-        } else if n % 2 == 0 {
-            0.5_f64.log(x1.powi(2) + 2.0)
-        } else {
-            for _ in (0..=n).rev().step_by(2) {
-                let v9 = prog_0(v2.tanh() * 2.0, x0, x1, v, 3);
-                acc1 -= 0.1 * prog_4(s0, s0.sin().cos(), x0, v, 1).tanh();
-                acc1 += 0.1 * v9.sin().sin();
-            }
-            (v[n % 4] * v[n % 4] + 1.0).atan2(x1) + f64::powi(x1, 3)
-        };
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            match i {
-                0 => {
-                    s0 *= 0.5;
-                    s0 += 0.5 * v10.copysign(v[(i + n) % 4]).sin();
-                    acc1 -= f64::tanh(((f64::sin(v10) * 0.5).ln_1p().cos() + 2.0).cbrt()) * 0.5;
-                }
-                1..=2 => {
-                    s0 = (s0 * 0.75 + prog_4(f64::cos(fi / 4.0) * 2.0, x2.sin(), (v10 + t).tanh().exp().tanh() * 2.0, v, i) * 0.005).sin();
-                    if v10 <= -0.5 || i % 2 == 0 {
-                        s0 = 0.6 * s0 + 0.25 * (f64::atan2(1.5_f64, v8).tanh() * 1.5).sinh().tanh();
-                        acc1 += 0.5 * f64::tanh(v10);
-                    }
-                    let v11 = (v8.tanh() * 0.9).atanh();
-                    s0 = (s0 * 0.75 + v11.cos() * 0.05).tanh();
-                }
-                3 => {
-                    acc1 += f64::asin(f64::tanh(x0) * 0.9).cos().sin() * 0.5;
-                    let v12 = prog_4(x0, v8, v7, v, n);
-                    s0 = 0.6 * s0 + 0.02 * f64::cos(v12);
-                }
-                _ => {
-                    s0 = (s0 * 0.6 + (f64::powi(v[3 - i], 2) + 1.0).log10() * 0.75).sin();
-                    if v10 + x1 <= t || i == 3 {
-                        s0 = (s0 * 0.8 + (v2.cos() * 0.9).atanh() * 0.02).sin();
-                        s0 = (s0 * 0.5 + (v[i].powi(2) + 1.0).recip() * 0.75).tanh();
-                    }
-                }
-            }
-            let v13 = f64::copysign(v7, v8).tanh().exp2();
-            acc1 += 0.5 * f64::cos((v10 * v10 + 0.5).sqrt()).tanh();
-            s0 = s0.mul_add(0.75, (f64::cos(t) - f64::sin(v13)).cos() * 0.1);
-        }
-        s0 * 0.25 + acc1.tanh() + v2.sin() + v10.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_9(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::sin(3.0_f64.min(x0).powi(2)) * 2.0;
-        let mut s1 = s0;
-        let mut acc2: f64 = 0.0;
-        match n {
-            1 => {
-                acc2 += v[n % 4].sin();
-            }
-            2..=4 => {
-                for i in (0..=n).rev().step_by(2) {
-                    s0 *= 0.8;
-                    s0 += 0.05 * (SCALE + (f64::powi(v[n % 4], 2) + 1.0).log(x2 * x2 + 2.0)).cos();
-                    let v3 = (f64::powi((x1.powi(2) + 0.5).cbrt(), 2) + 0.5).atan2((x1 * x1 + 1.0).cbrt());
-                    match i {
-                        2 => {
-                            let v4 = v3;
-                            s1 = (s1 * 0.5 + ((s1 * s1).tanh() * 0.9).atanh() * 0.02).tanh();
-                            if i > 3 && v4.cos() < x0 {
+                            acc4 -= f64::tanh(f64::atan(0.25 * v14)) * 0.1;
+                            if !(j < 3) {
+                                s3 = s3 * 0.8 + f64::ln_1p(s3 * s3).sin() * 0.2;
                                 continue;
                             }
                         }
-                        3 | 5 => {
-                            s1 = 0.75 * s1 + 0.005 * f64::cos(prog_4(f64::sin((x1 * x1 + 2.0).acosh()), 1.5, x1, v, n));
-                        }
-                        6 => {
-                            s0 = s0 * 0.8 + f64::sqrt(v[0] * v[0] + 2.0).sin() * 0.2;
-                            break;
-                        }
-                        _ => {
-                            s0 = s0 * 0.6 + s1.cos() * 0.4;
-                        }
                     }
-                    s1 = (s1 * 0.6 + f64::sin(v3) * 0.02).tanh();
+                    if (s2.powi(2) + 0.5).cbrt() + f64::sin(v10) < v14 {
+                        continue;
+                    }
+                    s2 = f64::mul_add(s2, 0.8, f64::tanh(s2.sin().cosh().copysign(x0 + 1.5)) * 0.1);
                 }
-            }
-            5 => {
-                let v5 = (v[n % 4] * v[n % 4] + 0.5).ln() / (acc2.sin().exp_m1().tanh() + 2.0);
-                acc2 += f64::sin(v5) * 0.5;
-            }
-            _ => {
-                let v6: f64 = prog_4(((acc2 / (s1.powi(2) + 1.5)).to_degrees() * 0.01).sin(), f64::tanh(x2) * 2.0, acc2, v, n);
-                s0 = 0.6 * s0 + 0.005 * v6.sin().tanh();
+                acc4 += 0.5 * f64::cos(x0 + 1.2);
+            } else {
+                let v17: f64 = prog_0((x0.tanh() * 0.9).acos().sin() * 2.0, x0, f64::tanh(s2).sin(), [w0[0], w0[1], w0[2], w0[3]], 6);
+                acc4 += 0.01 * f64::tanh(v17);
             }
         }
-        for i in 0..6 {
-            let fi = i as f64;
-            let v7: f64 = x1.cos();
-            match n % 4 {
-                0 | 2 => {
-                    s0 = 0.6 * s0 + 0.4 * f64::atan(v[i % 4]).tanh();
-                    if (f64::sin(v7) * 0.9).asin() < 1.0 {
-                        s0 = (s0 * 0.5 + (fi + x2) * 0.5).sin();
-                        if x1 / (f64::log10(f64::powi(fi, 2) + 1.0).powi(2) + 1.5) <= -0.5 {
-                            continue;
-                        }
-                        let v8 = ((x2 * x0).cos() + 2.0).cbrt();
-                        acc2 += 0.25 * f64::cos(f64::tanh(v8));
-                    } else if (f64::tanh((x0 * x0 + 1.5).acosh()) * 0.9).atanh() >= -x2 {
-                        let v7 = -v7;
-                        s1 = 0.5 * s1 + 0.5 * f64::cos(v7.cos());
-                    } else {
-                        acc2 += f64::cos(s1.tanh()) * 0.25;
-                        let v9 = s0;
-                        acc2 += 0.25 * v9.tanh();
-                    }
-                    s1 = s1.mul_add(0.6, (s1.powi(2) + 0.5).atan2(s1).sin() * 0.05);
-                }
-                3 => {
-                    s0 = 0.75 * s0 + 0.05 * (s0.sin() * 0.9).atanh().cos();
-                }
-                _ => {
-                    acc2 += 0.1 * prog_4((s0 / (f64::powi(x2, 2) + 1.5)).cos() * 2.0, x2, 2.0, v, 4).tanh();
-                    acc2 += v7 * 0.75 * 0.4;
-                }
-            }
-            acc2 -= 0.05 * f64::sin(prog_4(s0, f64::ln(v[3] * v[3] + 1.0).tanh().sinh().sin(), v7, v, n));
-        }
-        let v14 = if f64::asinh(x2).tanh().exp_m1() < -1.0 {
-            f64::tan(f64::cos(x1) * 1.2)
-        } else if x1 <= v[n % 4] || n == 6 {
-            let v10 = (f64::powi(f64::copysign(1.5_f64, s1), 2) + 2.0).ln();
-            prog_0(v10.sin().cosh().cos() * 2.0, 1.5, 2.0, v, 6)
-        } else {
-            for i in 0..3 {
-                let fi = i as f64;
-                if fi * s1 > fi / (f64::powi(s1, 2) + 1.5) {
-                    let v11 = x2.sin().exp().powi(2);
-                    acc2 += f64::tanh(v11) * 0.25;
-                } else {
-                    let v12 = f64::exp(f64::tanh(v[2])).cos().exp_m1();
-                    s1 = f64::mul_add(s1, 0.75, prog_4(fi, x0, 0.75, v, 4).tanh() * 0.01);
-                    s0 = s0.mul_add(0.5, v12.tanh() * 0.05);
-                }
-                let v13 = x0 - fi;
-                acc2 -= v13.clamp(s0.cos() - 1.5, v13.sin() + 1.5).tanh() * 0.5;
-            }
-            (f64::cos(v[2]) + 2.0).cbrt()
-        };
-        let v17 = match n {
-            0 | 2 => {
-                let v15 = v14.tanh() + (v[n % 4].cos() * 2.0).cosh();
-                f64::powi(x0, 3).cos().exp2() + v15.sin()
-            }
-            g if g > 4 => f64::log(2.0_f64, v[n % 4] * v[n % 4] + 2.0) / (f64::powi((x1 * x1 + 2.0).acosh(), 2) + 1.5),
-            _ => {
-                let v16 = x1.cos().exp_m1().sin().cosh();
-                prog_4((v[3].cos() * 0.9).asin().sin() * 2.0, v16, 0.75, v, n)
-            }
-        };
-        s0 + s1.cos() - acc2.sin() + v14 + v17 * 0.25
+        s1 * 0.5 + s2.tanh() - s3.tanh() - f64::tanh(acc4) + v10.cos()
     }
 
     #[differentiable]
-    pub fn prog_10(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::sin(f64::log(f64::powi(x0, 2) + 1.0, 3.0)) * 1.2).tan().sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v2: f64 = prog_4(1.2, 1.5, (f64::powi(x1, 2) + 2.0).sqrt().cos().exp().tanh() * 2.0, v, n);
-        let a3 = v.map(f64::cos);
-        let mut k4 = 0;
-        while k4 < 4 {
-            k4 += 1;
-            let mut k5 = 0;
-            while k5 < 4 {
-                k5 += 1;
-                acc1 -= 0.1 * ((x2 / (f64::powi(s0, 2) + 1.5)).powi(2) + 2.0).sqrt().cos();
-                let v8 = if n % 3 == 1 {
-                    let v6 = (f64::tanh(a3[k5 % 4]) * 0.5).ln_1p();
-                    v[(k5 + n) % 4].powi(3) + v6.sin()
-                } else if ((x2 - x0).powi(2) + 1.0).sqrt() <= 0.0 {
-                    let v7 = (f64::sin(a3[3]) + 2.0).cbrt();
-                    v7.cos()
-                } else {
-                    v2 * x0
-                };
-                acc1 += 0.1 * f64::cos((a3[k5 % 4].tanh() * 1.2).tan());
-                acc1 += v8.tanh() * 0.1;
-            }
-            acc1 += f64::sin(a3[(k5 + n) % 4]) * 0.5;
+    pub fn prog_8(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[1].powi(2) + 1.0).log2().tanh() * 2.0;
+        let mut s1 = s0;
+        let mut acc2: f64 = 0.0;
+        let v3 = prog_0(f64::cos((x1.cos() * 0.9).acos()), x2, 0.25, [v[0], v[1], v[2], v[3]], 6);
+        let v4 = match n % 2 {
+            MODE_A => -(s1 + x0),
+            _ => x0.cos().exp_m1(),
+        };
+        if f64::acosh(s0 * s0 + 1.5) < 1.0 {
+            let v5 = ((x0 * x0 + 0.5).recip().sin() * 1.2).tan();
+            acc2 -= (-v4).tanh();
+            s1 = (s1 * 0.75 + f64::sin(v5) * 0.01).sin();
+        } else if prog_0(f64::cos(v4.copysign(v3)) * 2.0, f64::sin((v[n % 4].tanh().exp().powi(2) + 1.0).powi(-1)) * 2.0, (acc2 * v4).powi(2).ln_1p().cos() * 2.0, [v[0], v[1], v[2], v[3]], 5) >= v4 {
+            s1 = (s1 * 0.8 + v4.sin() * 0.05).sin();
+            s0 = 0.6 * s0 + 0.1 * s0.tanh().clamp(-1.0, 0.5).cos();
         }
-        let v9 = x2 * f64::abs(v[0]);
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            s0 = (s0 * 0.8 + v2 * s0 * 0.02).sin();
-            let mut m11: f64 = 0.0;
-            for j in 0..n {
-                m11 = (((a3[2] + v2).sin() * 1.2).tan() + v[(j * 3) % 4]).max(m11);
+        for _ in (0..n).rev() {
+            let v6 = v.iter().map(|&p| 1.0 + 0.1 * (f64::cos(x0).cosh() + p.cos()).sin()).product::<f64>();
+            acc2 += (f64::cos(f64::exp2(v3.sin())) + 2.0).cbrt().cos() * 0.25;
+            let v7 = v.iter().fold(v6, |r, &p| r * 0.75 + 0.1 * (x2 + p.cos()).cos());
+            s1 *= 0.8;
+            s1 += 0.1 * v7.sin().sin();
+        }
+        s0 * 1.5 - s1 * 1.5 + acc2 * 0.5 + f64::sin(v3)
+    }
+
+    #[differentiable]
+    pub fn prog_9(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = f64::tanh(prog_8(2.0, x2, x0, w0, n)) * 2.0;
+        let mut s2 = f64::acosh(f64::atan2(v[n % 4] * v[n % 4] + 1.0, x1).powi(2) + 1.5).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        'l0: loop {
+            k4 += 1;
+            match k4 {
+                1 | 3 => {
+                    acc3 += f64::sin(x2.mul_add(v[n % 4], v[n % 4])) * 0.25;
+                }
+                5 => {
+                    let mut k5 = 0;
+                    while k5 < 3 {
+                        k5 += 1;
+                        match k4 % 2 {
+                            0 => {
+                                s2 = (s2 * 0.75 + (s2 + x2) * 0.1).sin();
+                                match k5 {
+                                    0 => {
+                                        acc3 -= 0.1 * f64::cos(s1.tanh().exp_m1() + f64::cbrt(v[k5].powi(2) + 1.0));
+                                    }
+                                    1..=3 => {
+                                        acc3 += x0.mul_add(x1, s1).tanh() * 0.1;
+                                        break;
+                                    }
+                                    _ => {
+                                        acc3 += (x2 * x2 + 1.0).log10() * 0.1;
+                                    }
+                                }
+                            }
+                            MODE_B => {
+                                s2 = (s2 * 0.5 + f64::log2(s2 * s2 + 1.0) * 0.25).sin();
+                            }
+                            _other => {
+                                acc3 -= 0.1 * (v[k5] + s1).cos();
+                                match n {
+                                    0 | 2 => {
+                                        break 'l0;
+                                    }
+                                    3 | 5 => {
+                                        s1 *= 0.75;
+                                        s1 -= 0.02 * (x0.sin() * 1.2).tan().cos();
+                                    }
+                                    _ => {
+                                        s2 = 0.75 * s2 + 0.05 * (s2.powi(2) + 1.0).log(v[(k5 + n) % 4].powi(2) + 2.0).sin();
+                                    }
+                                }
+                                acc3 += 0.1 * f64::tanh(f64::sqrt(s1 * s1 + 2.0));
+                            }
+                        }
+                        let v6 = (f64::powi(v[3 - k5] + x1, 2) + 2.0).sqrt();
+                        acc3 += f64::tanh(v6.atan()).sin() * 0.1;
+                    }
+                }
+                6 => {
+                    let x2: f64 = x2;
+                    s1 = s1 * 0.8 + x2.cos().sin() * 0.2;
+                }
+                _ => {
+                    s2 = (s2 * 0.75 + s2 / (f64::sin((s2.tanh() * 0.9).asin()) + 2.0) * 0.02).tanh();
+                    let v7: f64 = x0 + x2;
+                    s1 = 0.5 * s1 + 0.25 * v7.cos().cos();
+                }
             }
-            acc1 += 0.2 * m11.sin();
-            if k10 >= 5 {
+            let v8 = s2;
+            acc3 += ((v8 / (f64::powi(v8, 2) + 1.5)).tanh() * 1.5).sinh().cos() * 0.25;
+            if k4 >= 6 || s1.powi(3) - (x2.sin() * 0.9).acos() > 0.5 {
                 break;
             }
         }
-        s0.tanh() + f64::sin(acc1) - v2 + a3[3] * 0.75 - v9.sin()
+        let v9 = w0.iter().fold(w0[k4 % 4], |r, &p| r * 0.5 + 0.005 * (prog_0(s2, (r * r).ln_1p().sin() * 2.0, x0.atan().tanh(), [w0[0], w0[1], w0[2], w0[3]], 0) + p.sin()).cos());
+        for _ in 0..4 {
+            s2 = s2.mul_add(0.6, x0.tanh() * 0.4);
+            let v10 = x2.tanh();
+            s1 = (s1 * 0.8 + v10 * 0.2).tanh();
+        }
+        let v11 = if 0.5_f64.atan2((x2.cos() * 0.9).asin()) >= v[k4 % 4] || k4 % 2 == 0 {
+            (w0[k4 % 4] * w0[k4 % 4] + 0.5).powf(0.3)
+        } else {
+            for i in 1..n {
+                let fi = i as f64;
+                s2 = (s2 * 0.5 + ((f64::powi(s1, 2) + 1.0).log10().sin() + 2.0).cbrt() * 1.0).sin();
+                for j in 0..3 {
+                    if w0[k4 % 4].copysign(fi).atan2(v9.cos().powi(2) + 1.0) <= x1 || j < 1 {
+                        s1 = s1 * 0.8 + f64::sin(v9) * 0.2;
+                        break;
+                    }
+                    acc3 += 0.1 * f64::sin((fi.sin() * 2.0).cosh() * (v[(j + i) % 4] - s2));
+                }
+                acc3 += 0.4 * (v9 * v[i % 4]).sin();
+            }
+            x0.sin().exp().cos().exp_m1()
+        };
+        let v12 = w0.iter().copied().map(|p| 1.0 + 0.1 * f64::sin(p - (w0[(k4 + n) % 4] - v11))).product::<f64>();
+        f64::cos(s1) - s2.sin() + f64::sin(acc3) - v9 * 0.5 + v12
+    }
+
+    #[differentiable]
+    pub fn prog_10<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[1].atan();
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = x2;
+            acc1 += 0.5 * (x1 + x0).cos();
+        }
+        if SCALE + x0 >= f64::log(2.0_f64, f64::powi(x1, 2) + 2.0) {
+            return x2 * x2 + x1.to_degrees() * 0.02;
+        }
+        if a2[n % 4].abs() > -0.5 {
+            s0 = (s0 * 0.75 + (x2.cos() + (s0 + x2)) * 0.05).sin();
+            acc1 += f64::sin(x1);
+        } else if x0.tanh().sinh() >= -0.25 {
+            s0 = s0 * 0.6 + prog_0(x2, s0, 0.75, v, n).sin() * 0.005;
+        } else {
+            for i in (1..=6).step_by(2) {
+                let fi = i as f64;
+                for j in (0..=i).rev() {
+                    let fj = j as f64;
+                    if f64::clamp(x2, x0.cos() - 1.5, (SCALE + x0).sin() + 1.5) <= fi {
+                        let v3 = (x1 * x1 + 2.0).sqrt();
+                        s0 = s0.mul_add(0.6, v3.tanh() * 0.4);
+                    } else {
+                        let x1 = x1;
+                        acc1 += 0.05 * v[3].cos().tanh();
+                        acc1 += f64::tanh(x1) * 0.05;
+                    }
+                    s0 = (s0 * 0.5 + (s0.sin() * 1.2).tan().mul_add(s0.to_radians() * 50.0, s0 - x1) * 0.02).sin();
+                    if a2[(j + n) % 4] * x2 < -0.5 {
+                        s0 = s0 * 0.6 + (x1.tanh() * 0.9).asin().cos() * 0.1;
+                        let x0 = fj.tanh();
+                        s0 = (s0 * 0.5 + x0.cos() * 1.0).tanh();
+                    } else {
+                        s0 = s0.mul_add(0.6, (s0 * s0).powi(3) * 0.05);
+                        s0 = 0.5 * s0 + 0.5 * s0.sin().tanh();
+                    }
+                }
+                s0 = s0.mul_add(0.6, (-x2).tanh() * 0.4);
+                for j in 0..N {
+                    let v4: f64 = v[j].powi(2);
+                    match j {
+                        0 => {
+                            s0 = s0.mul_add(0.75, (f64::powi(v4, 2) + 0.5).cbrt().cos() * 0.01);
+                            acc1 += v[n % 4].tanh() * 0.1;
+                        }
+                        1 | 3 => {
+                            s0 = (s0 * 0.6 + (s0.tanh() * 0.5).ln_1p().sin() * 0.4).tanh();
+                            match j % 2 {
+                                0 => {
+                                    continue;
+                                }
+                                1 => {
+                                    let v5 = (fi.powi(2) + 2.0).ln() + (fi + x1);
+                                    acc1 += 0.1 * f64::tanh(v5);
+                                }
+                                _ => {
+                                    s0 *= 0.75;
+                                    s0 += 0.25 * (x1 + fi).cos();
+                                    s0 *= 0.6;
+                                    s0 += 0.25 * f64::sin(f64::ln(x1.powi(2) + 0.5));
+                                }
+                            }
+                        }
+                        _ => {
+                            let v6 = (f64::sin(v4) * 0.9).asin();
+                            let x1 = (v6 + x1).atan();
+                            acc1 -= 0.1 * x1.cos();
+                        }
+                    }
+                    if (f64::sin(v[(j + i) % 4]) + 2.0).cbrt() <= 0.0 {
+                        acc1 += 0.1 * f64::sin(v4);
+                        break;
+                    }
+                    s0 = s0.mul_add(0.6, (v4.cos() + 2.0).cbrt().cos() * 0.25);
+                }
+            }
+            let v7: f64 = prog_0(x1, f64::cos(s0).cos(), s0, v, n);
+            acc1 += f64::sin(v7) * 0.02;
+        }
+        let a8 = v.map(f64::cos);
+        let mut a9 = v;
+        for i in 0..n {
+            a9[3 - i % 4] = a9[i % 4] * (x1.abs().min(f64::tan(x2.tanh() * 1.2)).cos() * 0.1) + a9[3 - i % 4];
+            a9[i % 4] += a9[(i + n) % 4] * ((x0 * x0).tanh() * 0.05);
+        }
+        for _ in (0..5).rev() {
+            s0 *= 0.6;
+            s0 += 0.1 * (f64::tanh(a2[1]) * 0.9).acos().cos();
+            let v10 = a2.iter().fold(x2, |r, &p| r * 0.75 + 0.05 * (x2.tanh().exp() + p.cos()).tanh());
+            s0 = f64::mul_add(s0, 0.8, f64::sin(v10) * 0.1);
+        }
+        let v17: f64 = if prog_0(x2, (f64::powi(f64::mul_add(x2, x2, x1), 2) + 1.0).log10().cos(), (x2 - x1).sin() * 2.0, v, n) >= a2[n % 4] {
+            acc1.sin()
+        } else if x1.mul_add(a2[3], x2) <= -0.5 {
+            let v11 = a8[n % 4].powi(2);
+            prog_0((a9[n % 4] * a9[n % 4] + 1.0).log10().sin(), x2, f64::tanh(v11.sin()) * 2.0, v, n)
+        } else {
+            for i in (0..n).rev() {
+                let fi = i as f64;
+                s0 = s0 * 0.6 + (a9[n % 4].sin() * 0.9).acos().sin() * 0.1;
+                match i {
+                    0 => {
+                        acc1 += 0.25 * f64::sin(fi);
+                    }
+                    1..=2 => {
+                        let v12: f64 = a8[0];
+                        let x1 = (a2[1] * a2[1] + 1.0).powi(-3);
+                        acc1 += (v12.tanh() - x1.tanh()).cos() * 0.25;
+                    }
+                    3 | 5 => {
+                        s0 = s0 * 0.6 + (f64::tanh((a8[i % 4] * a8[i % 4] + 1.0).ln()) * 0.9).asin().cos() * 0.1;
+                        s0 = (s0 * 0.5 + f64::tanh(s0).exp() * 0.1).sin();
+                    }
+                    _other => {
+                        s0 = 0.75 * s0 + 0.1 * f64::tanh(f64::exp2(x0.cos()));
+                        let mut k13 = 0;
+                        while k13 < 6 {
+                            k13 += 1;
+                            let v14 = f64::ln((x0.tanh() * 2.0).cosh().powi(2) + 2.0);
+                            let v15 = v14.sin();
+                            s0 = 0.5 * s0 + 0.5 * x2.cos();
+                            acc1 += v15.tanh() * 0.05;
+                        }
+                    }
+                }
+            }
+            let v16 = (v[n % 4] * v[n % 4]).atan();
+            (3.0_f64.log(f64::powi(x2, 2) + 2.0).powi(2) + 1.0).powi(-3) + f64::cos(v16)
+        };
+        s0 * 1.5 + f64::tanh(acc1) + a8[3] - a9[3].sin() - v17.tanh() + v17
     }
 
     #[differentiable]
     pub fn prog_11(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 * x2).ln_1p();
-        let mut s1 = v[3].min(x1);
-        let mut acc2: f64 = 0.0;
-        let mut m3: f64 = f64::INFINITY;
-        for i in 1..=4 {
-            let c4 = match i % 3 {
-                0 => v[i % 4] - x0 - (x2 + x0),
-                1 => v[i % 4] - x0 + 0.25,
-                _ => v[3].mul_add(x0, v[i % 4]),
-            };
-            m3 = m3.min(c4);
-        }
-        if n % 3 == 1 {
-            return 1.5 - f64::max(m3, x2);
-        }
-        for _ in 0..4 {
-            s0 = (s0 * 0.75 + s0.cos().exp_m1() * 0.05).sin();
-            acc2 -= prog_0(f64::cos(f64::powi(x1, 3).to_radians() * 50.0) * 2.0, s0, f64::sin(f64::atanh(f64::cos((f64::cos(x0) * 0.5).ln_1p()) * 0.9)), v, 3).sin() * 0.01;
-            s0 *= 0.6;
-            s0 += 0.02 * f64::tanh(f64::acosh(m3 * m3 + 2.0));
-        }
-        if prog_10(2.0, f64::sin((f64::powi(m3, 2) + 2.0).ln().sin()), ((x0 / (x0.powi(2) + 1.5)).to_degrees() * 0.01).cos(), v, 4) < 1.0 {
-            s0 = (s0 * 0.6 + (s0 * s0 + 1.0).cbrt() * 0.05).sin();
-            let v5 = prog_4(2.0, x1, s1, v, n);
-            acc2 += v5.cos() * 0.05;
-        }
-        let v6 = prog_10(acc2, 2.0, f64::sin(x0).exp_m1().sin(), v, 2);
-        s1 = s1.mul_add(0.8, m3.cos() * 0.02);
-        s0 - s1 * 0.75 + v6.sin() + v[n % 4].cos()
-    }
-
-    #[differentiable]
-    pub fn prog_12(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = f64::tanh((w0[1] / (f64::powi(x2, 2) + 1.5)).clamp((x2 * x2).tanh() - 1.5, (-w0[1]).cos() + 1.5)) * 2.0;
-        let mut s2 = (x0 * x0 + 1.0).log(2.0).to_degrees() * 0.01;
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.1 * ((x0.powi(2) + 0.5).sqrt() + p.sin()).sin());
-        let mut k5 = 0;
-        let v7 = loop {
-            k5 += 1;
-            if !(n == 1 && x0.min(x1) > x0) {
-                acc3 -= 0.25 * f64::tanh((v4.cos() + 2.0).cbrt());
-                let v6 = f64::sinh((x2 - x1).cos() * 1.5);
-                s2 = 0.75 * s2 + 0.02 * v6.sin().sin();
+        let mut s0 = (v[n % 4].tanh() + 2.0).cbrt();
+        let mut acc1: f64 = 0.0;
+        let mut m2 = 0;
+        for t in v {
+            if f64::powi(x2 * x2 + 1.0, -1) < x0.sin().exp_m1() {
+                m2 += 1;
             }
-            acc3 += (SCALE + s1 / (f64::sin(s1) + 2.0)).tanh() * 0.25;
-            if k5 >= 6 {
-                break x1 * x2;
+            acc1 += 0.5 * f64::cos(x0 * x1);
+            acc1 += f64::acos(f64::tanh(v[2] + x2) * 0.9).sin() * 0.5;
+            s0 = 0.6 * s0 + 0.4 * f64::sin(f64::cos(t));
+        }
+        match m2 {
+            0 => {
+                let v3 = f64::cos(acc1);
+                s0 = s0.mul_add(0.8, f64::sin(v3) * 0.01);
             }
-        };
-        acc3 -= 0.5 * ((x0 * x0 + 1.5).acosh() - (v7 * v7 + 1.0).recip()).tanh();
-        'l1: for i in 0..n {
-            let fi = i as f64;
-            for j in 0..6 {
-                let fj = j as f64;
-                let v8: f64 = ((v4 * v4).ln_1p().powi(2) + 1.0).sqrt();
-                if j % 2 == 0 && 1.5_f64.atan2(v4) <= x0 {
-                    s1 = f64::mul_add(s1, 0.75, (x1.asinh().powi(2) + 0.5).ln() * 0.1);
-                    s1 = (s1 * 0.6 + s1.atan() * 0.4).sin();
-                } else if f64::cos(s2) <= 0.5 {
-                    let v8 = v8 + x2;
-                    s1 = s1 * 0.6 + (s1.powi(2) + 0.5).cbrt().cos() * 0.1;
-                    s2 *= 0.8;
-                    s2 += 0.1 * f64::cos(v8).cos();
+            1..=3 => {
+                s0 = (s0 * 0.75 + prog_8(f64::sin((s0 * s0 + 1.0).ln()) * 2.0, s0, x1, &v, m2) * 0.005).tanh();
+                if x0 * x2 < (s0 * s0 + 2.0).acosh() {
+                    acc1 += f64::atan2(v[2].powi(2) + 0.5, x2 + x1).cos() * 0.5;
+                    s0 = (s0 * 0.75 + s0 * 0.02).sin();
+                } else if x1 - x2 < 0.5 {
+                    s0 = (s0 * 0.75 + prog_0((v[n % 4].mul_add(v[n % 4], v[n % 4]) * (0.8 * v[n % 4])).cos() * 2.0, f64::cos(f64::to_degrees(s0) * 0.01) * 2.0, x0, v, m2) * 0.005).sin();
                 } else {
-                    s1 = s1 * 0.6 + f64::cos(fj) * 1.0;
-                    s1 = s1 * 0.8 + (v8.sin() * 1.2).tan().tanh() * 0.02;
-                    if f64::max(fi, x1) * std::f64::consts::FRAC_1_PI > s2 * 0.25 {
-                        s1 = (s1 * 0.8 + (s2.powi(2) + 1.0).atan2(s1) * 0.05).tanh();
-                        if v7 * (f64::to_degrees(s1) * 0.02) >= -1.0 || j == 2 {
-                            continue 'l1;
-                        }
-                    } else {
-                        let v8: f64 = f64::asin((v8 * std::f64::consts::FRAC_PI_4).tanh() * 0.9);
-                        s1 = (s1 * 0.75 + (-v8) * 0.1).tanh();
-                    }
+                    s0 = (s0 * 0.8 + prog_8(x0, x1, 0.75, &v, 0) * 0.005).tanh();
                 }
-                if j % 3 == 1 && (v7 - v[i % 4]) * v[i % 4] <= x1 {
-                    s1 *= 0.8;
-                    s1 += 0.2 * f64::cos(s1);
-                    s2 = (s2 * 0.8 + (s2 + fj) * 0.2).tanh();
-                    if f64::tanh(x1) <= x1 || j == 3 {
-                        acc3 += 0.05 * v8.tanh();
-                        acc3 -= f64::cos((f64::tanh(v4) * 1.2).tan()) * 0.05;
-                    } else if (v8.powi(2) + 1.0).log((x2 * x0).powi(2) + 2.0) < w0[n % 4].powi(2) {
-                        let v9 = v4;
-                        s2 = 0.5 * s2 + 0.5 * v9.cos().tanh();
-                    } else {
-                        acc3 += 0.05 * (fi + v4).tanh();
-                        s1 *= 0.75;
-                        s1 += 0.25 * f64::sqrt(v4.powi(2) + 2.0).sin();
-                    }
-                }
-                s2 = (s2 * 0.5 + fj * x0 * 0.1).sin();
-                s2 *= 0.5;
-                s2 += 0.5 * f64::sin(v8);
+                let x2: f64 = (f64::cos(x2) * 0.5).ln_1p().to_radians();
+                acc1 += x2;
             }
-            let mut m10 = x2;
-            for j in 0..i {
-                m10 = m10.min(f64::asin((x1 + s2).sin() * 0.9) + w0[j % 4]);
+            4..=5 => {
+                let x0 = (x1.powi(2) + 1.0).log10();
+                acc1 += (x2 * x2 + 1.0).log(3.0).cos();
+                s0 = f64::mul_add(s0, 0.75, x0.tanh() * 0.5);
             }
-            acc3 -= 0.25 * f64::cos(m10);
+            _other => {
+                s0 *= 0.75;
+                s0 -= 0.05 * (x2 * x2 + 1.5).acosh().tanh();
+            }
         }
-        x1 * 0.25 - s1.tanh() + s2 - f64::cos(acc3) + f64::sin(v4)
+        let mut a4 = v;
+        for i in 0..n {
+            a4[i % 4] = a4[3 - i % 4] * ((x2 - 1.2).tanh() * 0.05) + a4[i % 4];
+        }
+        if m2 == 0 && f64::tanh(a4[(m2 + n) % 4]) <= 0.5 {
+            return prog_0(s0, f64::atan(x2).tanh(), f64::sin((x1.sin() * 2.0).cosh()), v, m2);
+        }
+        let v5 = prog_0(s0, 3.0_f64.atan2(x2).sin(), f64::tanh((x1.powi(2) + 1.0).log(x1 * x1 + 2.0)) * 2.0, v, n);
+        let mut m6 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s0 = s0.mul_add(0.5, ((a4[0] - v5) / (f64::sin(fi) + 2.0)).tanh() * 0.25);
+            if (f64::cos(x0) * 0.9).acos() >= -1.0 {
+                continue;
+            }
+            if (v5.cos() + 2.0).cbrt() <= 0.0 || n % 3 == 1 {
+                m6 += 1;
+            }
+            let mut m7: f64 = -0.5;
+            for j in 0..i {
+                m7 = (v5 - a4[1] + v[j]).min(m7);
+                s0 = s0 * 0.5 + s0.to_radians() * 50.0 * 0.5;
+            }
+            acc1 -= (f64::tanh(t) + f64::tanh(m7)).sin() * 0.5;
+        }
+        let c8 = m6 as f64;
+        f64::tanh(x0) + s0.cos() + f64::tanh(acc1) + f64::tanh(v5) + c8.tanh()
     }
 
     #[differentiable]
-    pub fn prog_13(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = f64::cos((f64::powi(x1, 2) + 1.0).log2()) * 2.0;
+    pub fn prog_12(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        const PHASE_D: usize = 3;
+        let mut s0 = f64::sin(x2 * x1) * 2.0;
+        let mut s1 = x2 / (f64::sin(x1) + 2.0);
         let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        let v9: f64 = loop {
-            k3 += 1;
-            match k3 {
-                0 | 2 => {
-                    acc2 += 0.5 * (x0 * x0 + 1.0).log(f64::powi(x0, 2) + 2.0).cos();
-                    if f64::sin(f64::mul_add(x2, x1, x2)).cosh() >= -0.5 {
-                        s1 = 0.6 * s1 + 0.1 * f64::log(x2 * x2 + 1.0, v[k3 % 4] * v[k3 % 4] + 2.0).cos();
-                    } else {
-                        let v4 = prog_4(x2, 0.75, f64::sin((-0.5_f64).max(x0)), [v[0], v[1], v[2], v[3]], k3);
-                        s1 = s1 * 0.5 + f64::cos(v4) * 0.01;
-                    }
-                }
-                4 => {
-                    s1 = (s1 * 0.75 + s1 * 0.25).tanh();
-                    if !(k3 == 4) {
-                        break ((SCALE + x1).powi(2) + 1.0).cbrt();
-                    }
-                    let v5 = x0 / (w0[k3 % 4] * w0[k3 % 4] + 1.0);
-                    s1 = (s1 * 0.6 + v5.cos() * 0.1).tanh();
-                }
-                _ => {
-                    let v6 = x0.abs();
-                    let v7 = f64::ln_1p(w0[k3 % 4].sin() * 0.5);
-                    acc2 += f64::tanh(v6.tanh() - v7.sin()) * 0.5;
-                }
-            }
-            if (f64::tanh((w0[k3 % 4].sin() * 2.0).cosh()) + 2.0).cbrt() <= -0.25 {
-                s1 = (s1 * 0.75 + (x0 + s1) * 0.1).tanh();
-                if x2 + x1 >= 0.0 {
-                    break f64::sinh(w0[k3 % 4].tanh() * 2.0);
-                }
-                acc2 += f64::sin(prog_0((v[k3 % 4].to_radians() * 20.0).cos(), x0, 0.75, [v[0], v[1], v[2], v[3]], 5)) * 0.25;
-            } else if f64::recip(x2.powi(2) + 0.5) >= -1.0 || n % 2 == 0 {
-                let v8: f64 = prog_0(v[1].cos().cos(), x0, (s1 * x2).cos().exp_m1().tanh(), [v[0], v[1], v[2], v[3]], n);
-                s1 = (s1 * 0.75 + f64::sin(v8) * 0.005).tanh();
-            } else {
-                s1 = 0.5 * s1 + 0.1 * (s1 * s1 + 1.5).acosh().sin();
-                acc2 += 0.5 * (x1 * 1.2).sin();
-                if (x1.powi(2) + 0.5).atan2(x1) <= s1 {
-                    s1 = (s1 * 0.6 + prog_4(f64::acos(f64::tanh(s1) * 0.9).tanh() * 2.0, x0, f64::tanh((f64::sin(x2) * 0.5).ln_1p()), [v[0], v[1], v[2], v[3]], n) * 0.005).tanh();
-                } else if ((v[1].sin() * 0.9).asin().powi(2) + 1.0).ln() > -0.25 {
-                    acc2 += f64::cos(x1 + x2) * 0.5;
-                    s1 = s1.mul_add(0.5, prog_4(f64::sin(v[3] + s1), x1, (v[3] / 1.5 - (x2.tanh() * 0.9).acos()).tanh() * 2.0, [v[0], v[1], v[2], v[3]], 4).cos() * 0.005);
-                }
-            }
-            s1 = s1.mul_add(0.8, s1.sin() * 0.2);
-            if k3 >= 4 || f64::to_radians(x2) >= 0.0 {
-                break f64::log2(f64::powi(f64::sqrt(s1.powi(2) + 1.0), 2) + 1.0);
-            }
-        };
-        for i in (0..=n).rev().step_by(2) {
-            if prog_4((v9 * x2).cos() * 2.0, x0, 0.75, [v[0], v[1], v[2], v[3]], 3) > -1.0 && k3 < 4 {
-                s1 = 0.8 * s1 + 0.1 * (1.25 * v[i % 4]).sin();
-            }
-            acc2 += 0.5 * x1.cos();
+        let mut a3 = [0.0; 4];
+        for i in 0..n {
+            a3[i % 4] += v[2].clamp(-1.5, 1.0).sin() * 0.5;
+            s1 = (s1 * 0.75 + ((s1 * s1).ln_1p().powi(2) + 1.0).sqrt() * 0.25).tanh();
         }
-        let mut k10 = 0;
-        while k10 < 6 {
-            k10 += 1;
-            s1 *= 0.8;
-            s1 += 0.02 * (v9 * v[k10 % 4]).cos();
-            match k10 % 4 {
-                0..=2 => {
-                    s1 = (s1 * 0.75 + f64::acosh(x2 * x2 + 2.0) * 0.1).tanh();
-                    match k10 {
-                        0 => {
-                            acc2 -= f64::powi(v[2], 2).tanh() * 0.25;
-                            let x0 = x0 / (v[n % 4].sin().exp2().powi(2) + 1.5);
-                            acc2 += 0.25 * x0.cos();
-                        }
-                        g if g > 1 => {
+        match n {
+            PHASE_A if n < 4 => {
+                s0 = 0.8 * s0 + 0.2 * x2.sin();
+                s0 = s0 * 0.5 + f64::tanh(x0.mul_add(x2, x0)) * 0.1;
+            }
+            PHASE_B | 3 => {
+                let mut k4 = 0;
+                while k4 < n + 1 && f64::asin(a3[n % 4].powi(3).sin() * 0.9) < f64::cos(s1) {
+                    k4 += 1;
+                    let v7 = if n < 5 {
+                        let x2: f64 = x0 * std::f64::consts::LN_2;
+                        (x1 * x1 + 1.0).log10() + x2.tanh()
+                    } else if x1 * (v[2] * x2) <= 1.0 {
+                        let v5 = x0;
+                        s0 = (s0 * 0.6 + (f64::min(s0, x0) + v5) * 0.2).tanh();
+                        ((v5 - a3[(k4 + n) % 4]).tanh() * 0.9).acos()
+                    } else {
+                        let x1: f64 = f64::tan(f64::sin(v[k4 % 4]) * 1.2);
+                        let v6 = x0 / (f64::powi(f64::log10(x0 * x0 + 1.0), 2) + 1.5);
+                        f64::tanh(v6) + f64::cos(x1)
+                    };
+                    for j in 0..n {
+                        let fj = j as f64;
+                        if v7 + 2.5 + v[k4 % 4] > fj {
+                            s1 = 0.5 * s1 + 0.75 * (x1.powi(2) + 1.0).recip();
                             continue;
                         }
-                        _ => {
-                            s1 = 0.8 * s1 + 0.2 * x1.cos();
-                            s1 = s1.mul_add(0.6, (x1 * w0[n % 4]).sin() * 0.1);
-                        }
-                    }
-                }
-                3 => {
-                    s1 = s1 * 0.75 + prog_4(f64::sin(s1 * x2) * 2.0, s1, x2, [v[0], v[1], v[2], v[3]], n).cos() * 0.005;
-                    let v11 = w0[k10 % 4] - 2.5;
-                    acc2 -= 0.25 * v11.cos();
-                }
-                _ => {
-                    s1 = s1.mul_add(0.8, (-x2).tanh() * 0.2);
-                }
-            }
-            s1 = (s1 * 0.5 + (x0 + x0 * core::f64::consts::FRAC_1_SQRT_2) * 0.25).sin();
-        }
-        for &t in v.iter() {
-            if k10 % 3 == 1 && (x0.sin() * 0.9).asin() < -0.5 {
-                s1 = (s1 * 0.5 + f64::ln_1p((v9 * v9 + 1.0).log2().tanh() * 0.5) * 0.25).tanh();
-                if f64::tan(f64::tanh(x0.sin()) * 1.2) <= -0.5 && n < k3 {
-                    acc2 -= 0.5 * ((f64::sin(w0[(k10 + n) % 4]) * 0.9).asin() * w0[(k10 + n) % 4]).cos();
-                } else if k10 % 2 == 0 && x2 + w0[0] + (x2.cos() * 1.2).tan() < t {
-                    let v12 = (x1 * x1 + 1.0).log2();
-                    s1 = (s1 * 0.5 + f64::exp((-x1).tanh()) * 0.1).sin();
-                    s1 *= 0.8;
-                    s1 += 0.1 * f64::tanh(v12.cos());
-                } else {
-                    let x0 = 1.5 * x2;
-                    s1 = (s1 * 0.6 + x0.cos() * 0.25).tanh();
-                }
-                s1 = 0.8 * s1 + 0.2 * (x2.powi(2) + 0.5).sqrt().cos();
-            } else if k10 % 3 == 1 {
-                s1 = s1 * 0.5 + (w0[k10 % 4] + (w0[k10 % 4] * w0[k10 % 4] + 0.5).ln()).tanh() * 0.2;
-                s1 = (s1 * 0.8 + x0.powi(2) * 0.05).tanh();
-                if x2 * v[3] < x2.to_radians() * 50.0 {
-                    s1 = s1 * 0.8 + (s1 - 0.5).sin() * 0.2;
-                    if (f64::cos(x2) + 2.0).cbrt() - f64::copysign(3.0_f64, v9) >= s1 || k10 < k3 {
-                        acc2 += f64::tanh(f64::tanh(t)) * 0.5;
-                        continue;
-                    }
-                    s1 = (s1 * 0.5 + (v9 - s1) * 0.25).sin();
-                    if f64::asin(w0[k10 % 4].cos() * 0.9) > 0.0 && n % 2 == 0 {
-                        continue;
-                    }
-                } else if s1.cos() >= -0.25 {
-                    acc2 += (v9 / (t * t + 1.5)).cos() * 0.5;
-                    match k10 % 2 {
-                        0 => {
-                            break;
-                        }
-                        1 => {
-                            s1 = s1.mul_add(0.8, (t + s1).tanh() * 0.1);
-                            match k10 {
-                                0 | 2 => {
-                                    break;
-                                }
-                                g if g > 3 => {
-                                    let v13 = (f64::cos(s1) * 2.0).sinh();
-                                    s1 = f64::mul_add(s1, 0.6, (s1 * v13).tanh() * 0.02);
-                                }
-                                _ => {
-                                    s1 = s1 * 0.75 + f64::log10(s1 * s1 + 1.0) * 0.5;
+                        match n {
+                            1..=2 => {
+                                s1 *= 0.8;
+                                s1 += 0.2 * a3[(j + k4) % 4];
+                            }
+                            PHASE_D => {
+                                s1 = (s1 * 0.8 + (x0 + x2) * 0.1).tanh();
+                            }
+                            4..=6 => {
+                                s0 = (s0 * 0.75 + (v7 - s0) * 0.02).tanh();
+                                s0 = 0.5 * s0 + 0.25 * f64::tanh(v[k4 % 4] + x1);
+                                if (x0.sin() * 2.0).cosh() < 0.0 {
+                                    continue;
                                 }
                             }
-                            let v14 = f64::min(x2.asinh(), f64::exp(v9.sin()));
-                            s1 = f64::mul_add(s1, 0.75, f64::cos(v14).sin() * 0.05);
-                        }
-                        _ => {
-                            s1 = s1.mul_add(0.5, w0[k10 % 4] / 2.0 * 1.0);
-                            match k10 {
-                                0 => {
-                                    let v15 = v9.tanh();
-                                    s1 = (s1 * 0.8 + v15 * 0.2).tanh();
-                                }
-                                1 => {
-                                    for j in (0..n).rev() {
-                                        s1 = 0.8 * s1 + 0.02 * f64::cos(f64::atanh(s1.sin() * 0.9).mul_add(s1.clamp(-0.5, 0.5), v9));
-                                        let v16 = s1.cos();
-                                        match j % 3 {
-                                            0 | 2 => {
-                                                break;
-                                            }
-                                            _ => {
-                                                acc2 += (v16 / 3.0 * (-v9)).sin() * 0.05;
-                                                s1 = (s1 * 0.6 + v[2] * 0.4).sin();
-                                            }
-                                        }
-                                    }
-                                    acc2 -= x1.sin() * 0.5;
-                                }
-                                2 | 4 => {
-                                    s1 *= 0.8;
-                                    s1 += 0.01 * f64::cosh(f64::powi(s1, 3).cos()).tanh();
-                                    break;
-                                }
-                                _ => {
-                                    s1 *= 0.5;
-                                    s1 += 0.5 * f64::tanh(t);
-                                    s1 = s1.mul_add(0.8, (x2 / (s1.cos() + 2.0)).sin() * 0.05);
-                                }
+                            _ => {
+                                acc2 -= 0.02 * f64::sin(fj + s0);
+                                let x0 = f64::cosh(s1.tanh());
+                                acc2 += 0.02 * f64::cos(x0).cos();
                             }
-                            acc2 -= t.hypot(x0).sin() * 0.5;
                         }
+                        s0 = (s0 * 0.75 + (-v7) * 0.02).sin();
                     }
-                    let v17 = t * w0[k10 % 4];
-                    acc2 += 0.5 * f64::tanh(v17);
-                } else {
-                    acc2 -= 0.5 * f64::ln(v9.sin().exp2().powi(2) + 0.5).sin();
+                    if f64::sqrt(v7.powi(2) + 2.0) < v[(k4 + n) % 4] {
+                        acc2 -= 0.25 * (s1 * std::f64::consts::FRAC_1_PI).cos();
+                        s1 = f64::mul_add(s1, 0.8, (s0 * x1).tanh() * 0.05);
+                    } else if f64::log(f64::acos(s0.cos() * 0.9).powi(2) + 1.0, (s1.powi(2) + 1.0).log(x2 * x2 + 2.0).powi(2) + 2.0) < -0.5 {
+                        let v8 = f64::cosh(v[k4 % 4].tanh());
+                        let v9 = 3.0_f64.atan2(f64::mul_add(v8, s0, x1));
+                        acc2 += 0.25 * v9.tanh();
+                    }
+                    acc2 += 0.25 * f64::cos((f64::asinh(v[3]).powi(2) + 1.0).sqrt());
                 }
             }
-            acc2 += (x2 - t).cos() * 0.5;
-            let v19 = if k3 + k10 < 1 {
-                let v18 = (v9.cos() * 2.0).sinh();
-                acc2 += 0.25 * (w0[k10 % 4] * t).mul_add((w0[k10 % 4] * w0[k10 % 4] + 0.5).recip(), f64::log(v9 * v9 + 1.0, 10.0)).cos();
-                ((v9 * v9 + 2.0).acosh().cos() + 2.0).cbrt() + f64::cos(v18)
-            } else {
-                return f64::atanh(v9.cos() * 0.9)
-            };
-            s1 = s1 * 0.8 + f64::tanh(v19.cos()) * 0.02;
+            4..=6 => {
+                s1 = 0.75 * s1 + 0.25 * f64::cos(v[0].asinh());
+            }
+            _ => {
+                let v10 = (v[n % 4].powi(2) + 1.0).log(3.0);
+                acc2 += v10.cos();
+            }
         }
-        let v20 = f64::cos(v[2]).cos();
-        let v21 = w0.iter().map(|&p| w0[1].min(v20) + p.cos()).sum::<f64>();
-        x0 * 0.5 - x2.cos() - s1 - acc2.cos() + v9 * 0.5 + v21.cos()
+        let mut a11 = v;
+        a11[3] *= 1.5;
+        a11[0] += (s1 * s1 + 0.5).recip();
+        'l3: for (i, &t) in a11.iter().enumerate() {
+            let fi = i as f64;
+            s0 = s0 * 0.5 + f64::tanh(x0 + 1.25) * 0.5;
+            let mut k12 = 0;
+            while k12 < n && t <= 0.0 {
+                k12 += 1;
+                s1 = 0.8 * s1 + 0.5 * (f64::sin(x2) + 2.0).cbrt().cos();
+                if (a3[n % 4] + fi) / (f64::powi(s0.to_degrees() * 0.01, 2) + 1.0) < a3[2] * 0.8 {
+                    break 'l3;
+                }
+            }
+            s0 = (s0 * 0.8 + t * 0.2).tanh();
+        }
+        let v13 = f64::log(f64::powi(x0, 2) + 1.0, 2.0);
+        s0 * 1.5 + s1 + acc2.tanh() + f64::cos(a3[0]) + a11[3].sin() - v13 * 0.5
     }
 
     #[differentiable]
-    pub fn prog_14(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_4(x1, x2.cos(), x0, v, n).tanh() * 2.0;
-        let mut s1: f64 = (f64::cos(f64::to_radians(x0)) + 2.0).cbrt();
-        let mut s2 = (f64::sin(v[3] + x0) * 0.9).asin();
+    pub fn prog_13(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = ((-x1).powi(2) + 1.0).atan2(v[1].sin()).tanh() * 2.0;
+        let mut s1 = x0.abs();
+        let mut s2 = f64::sin(x2 + (x2 - x0)) * 2.0;
         let mut acc3: f64 = 0.0;
-        if n == 4 {
-            s1 *= 0.8;
-            s1 -= 0.1 * (s1 * x1).tanh();
-        }
+        let v4 = prog_0(s0, x1, 0.75, v, n);
         for &t in v.iter() {
-            acc3 -= 0.5 * (f64::acos(v[n % 4].tanh() * 0.9).powi(2) + 1.0).cbrt().tanh();
-            acc3 += f64::powi(x0, 2).tanh() * 0.5;
-            s0 = s0.mul_add(0.5, f64::sin(t) * 0.5);
+            let v5 = v4.sin();
+            if (v5.powi(2) + 2.0).sqrt() > s2 {
+                acc3 += 0.5 * f64::cos(t).atan().tanh();
+            } else if x2 + f64::ln(t * t + 0.5) > 0.5 {
+                acc3 -= 0.01 * prog_0((x1 + s0).cos() * 2.0, (1.25 * s1).tanh(), s2, v, n).sin();
+            }
+            s2 = s2.mul_add(0.6, f64::cos(s2.hypot(v[1])) * 0.2);
         }
-        let v5 = if ((x0 * core::f64::consts::FRAC_1_SQRT_2).powi(2) + 1.5).acosh() <= 0.5 {
-            let v4 = 2.0_f64.powf(f64::cos(x2.max(x0)));
-            v4 + acc3
+        let v8 = if (f64::sin(v[3]) * 0.5).ln_1p() <= v4 {
+            let v6 = (f64::powi((x2.cos() * 0.9).asin(), 2) + 0.5).cbrt();
+            acc3 += v6.cos();
+            (f64::powi(v6, 2) + 0.5).ln()
         } else {
-            acc3.abs()
+            let v7 = prog_8(s0, 1.2, x2, &v, n);
+            return v[n % 4].atan() + v7.cos()
         };
-        for i in (0..n).rev() {
-            match i % 2 {
-                0 => {
-                    s0 = (s0 * 0.5 + f64::to_radians(v5) * 20.0 * 1.0).sin();
-                    acc3 -= 0.2 * f64::cbrt(s2 * s2 + 0.5);
-                }
-                1 => {
-                    acc3 += (x1 * v5).tanh() * 0.25;
-                    s2 = (s2 * 0.8 + s2 / ((2.5 - s2).sin() + 2.0) * 0.05).tanh();
-                }
-                _ => {
-                    let v6 = prog_4(s1, f64::acosh(v5.powi(2) + 2.0).tanh(), v5.sin().sin() * 2.0, v, i);
-                    let v7 = (0.1 * v6).abs();
-                    s0 = f64::mul_add(s0, 0.75, v7.sin() * 0.01);
-                }
-            }
-            let mut m8 = s1.sin().exp().cos();
-            for _ in 1..4 {
-                m8 = f64::max(m8, v5);
-            }
-            acc3 += m8.tanh() * 0.25;
-        }
-        for i in (0..n).rev() {
+        let mut m9 = 0;
+        for i in 0..v.len() {
             let fi = i as f64;
-            acc3 += 0.25 * f64::cos((fi + v5).max(v5 + 0.35));
-            acc3 += 0.25 * ((s2 * s2 + 0.5).powf(x0.sin()) + fi).tanh();
-            for j in 0..n {
-                s0 = s0 * 0.6 + (0.8 - x0).cos() * 0.4;
-                acc3 -= x0.tanh() * 0.05;
-                match j {
-                    0 => {
-                        s0 = (s0 * 0.6 + f64::recip(s0 * s0 + 0.5) * 0.2).sin();
-                        s1 = s1 * 0.6 + f64::sin(f64::atan(v5)) * 0.4;
+            if m9 % 2 == 0 && -f64::atan2(f64::powi(x1, 2) + 1.0, v8) >= x0 - s2 {
+                m9 += 1;
+            }
+            let v11 = if prog_0(f64::powf(f64::powi(v8, 2) + 1.0, 0.5).cos(), f64::cos((s1.powi(2) + 1.0).ln()).exp().cos(), s0, v, 1) >= -1.0 {
+                f64::log10((s0 * 1.5).powi(2) + 1.0)
+            } else if (f64::tanh(f64::tan(v4.tanh() * 1.2)) * 0.9).acos() < -0.5 {
+                s1 = (s1 * 0.5 + f64::exp(f64::tanh(s0.cos())) * 0.1).tanh();
+                f64::atan2(0.5_f64, fi)
+            } else {
+                let v10 = 1.2 * f64::tanh(fi);
+                f64::cos(x0 * x1) + v10.cos()
+            };
+            acc3 += 0.5 * (f64::sin(v[3 - i]).exp2() - v11.asinh()).cos();
+            let mut m12: f64 = 0.0;
+            for j in 0..=i {
+                m12 = m12.min(v8 + v[(j + n) % 4]);
+            }
+            s2 = s2.mul_add(0.6, f64::tanh(m12).tanh() * 0.2);
+        }
+        let c13 = m9 as f64;
+        for _ in (0..4).rev() {
+            s0 = (s0 * 0.6 + (s0 * s0 + 1.0).log(2.0) * 0.25).tanh();
+            for &u in v.iter() {
+                acc3 += (x1 + v8).tanh() * 0.1;
+                s0 = s0.mul_add(0.6, v8.tanh().sinh().sin() * 0.25);
+                let v14 = f64::ln_1p((s1 * s1 + 1.0).log2().tanh() * 0.5);
+                s0 *= 0.75;
+                s0 += 0.1 * (u.tanh() - v14).sin();
+            }
+            s0 = 0.6 * s0 + 0.05 * (v8 * c13).cos();
+        }
+        f64::sin(s0) - s1 + s2 * 0.75 + acc3.tanh() + v8.sin() - f64::cos(c13)
+    }
+
+    #[differentiable]
+    pub fn prog_14(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = prog_0(f64::tanh(v[n % 4].asinh()), x1, 1.5, [v[0], v[1], v[2], v[3]], 4).tanh() * 2.0;
+        let mut s2 = prog_0((x2.tanh() * 0.9).atanh().tanh() * 2.0, x0, x1, [v[0], v[1], v[2], v[3]], 4).sin() * 2.0;
+        let mut s3 = f64::tanh(w0[2]).exp_m1();
+        let mut acc4: f64 = 0.0;
+        let v5 = w0.iter().fold(s3, |r, &p| r * 0.5 + 0.005 * f64::tanh(prog_0(s2, 0.25, 1.5, [w0[0], w0[1], w0[2], w0[3]], n) + p.cos()));
+        let v7 = match n {
+            1..=3 => (f64::ln(x2 * x2 + 1.0).powi(2) + 1.0).powi(-3),
+            4 | 6 => {
+                let v6 = prog_0(s2, s1, 2.0_f64.min((acc4 * acc4 + 1.0).log10()).tanh(), [w0[0], w0[1], w0[2], w0[3]], n);
+                prog_8(s2, f64::sin(x2 * s3), f64::copysign(3.0_f64, s1).sin() * 2.0, w0, n) + v6.cos()
+            }
+            _ => (f64::cos(x0) * 0.5).ln_1p(),
+        };
+        if v[n % 4].clamp(-1.5, 1.5) + s3 < -0.5 {
+            return x2.tanh().exp();
+        }
+        let mut k8 = 0;
+        while k8 < 5 && s3 + v7 < 0.0 {
+            k8 += 1;
+            let mut k9 = 0;
+            while k9 < 3 && x2.sin().exp() / (f64::sin(f64::sqrt(v5 * v5 + 0.5)) + 2.0) <= w0[(k9 + n) % 4] {
+                k9 += 1;
+                acc4 += (f64::sin(v7.tanh()) * 0.9).atanh().sin() * 0.1;
+                acc4 -= f64::sin(s2 + x0) * 0.1;
+                match n {
+                    0..=2 => {
+                        acc4 -= f64::recip(v7.powi(2) + 1.0) * 0.1;
+                        s3 = s3.mul_add(0.5, f64::tanh(s3 * 1.5) * 0.25);
                     }
-                    1 | 3 => {
-                        s0 = s0 * 0.75 + s2.cos().sin() * 0.25;
-                        s2 = (s2 * 0.6 + (v[j % 4].sin() + 2.0).cbrt() * 1.0).tanh();
+                    3 => {
+                        let v10 = v5.cos();
+                        acc4 += v10.sin() * 0.1;
                     }
-                    g if g > 4 => {
-                        break;
+                    4 | 6 => {
+                        continue;
                     }
                     _ => {
-                        s0 *= 0.8;
-                        s0 -= 0.25 * f64::powf(1.5_f64, f64::tanh(s0)).cos();
+                        s3 = s3.mul_add(0.6, 3.0_f64.powf((s2 + x0).cos()).cos() * 0.05);
                     }
                 }
             }
+            s2 *= 0.5;
+            s2 += 0.2 * (f64::cos(s3) * 0.9).acos().tanh();
         }
-        s0 + s1 * 1.5 - s2 * 0.5 - acc3.sin() + v5.sin() + f64::sin(x2) / (f64::powi(f64::cbrt(v5.sin() + 2.0), 2) + 0.5)
+        s1 *= 0.75;
+        s1 += 0.25 * v[n % 4].atan().asinh().sin();
+        s1 - s2 * 0.5 + acc4.sin() + v5.tanh() + f64::cos(v7)
     }
 
     #[differentiable]
     pub fn prog_15(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::exp_m1(v[n % 4].sin()).tanh();
-        let mut s1 = f64::tanh((v[3] * v[3] + 1.0).recip() + f64::tan(x1.cos() * 1.2)) * 2.0;
-        let mut acc2: f64 = 0.0;
-        match n {
-            0 => {
-                s1 = (s1 * 0.75 + (-s1) * 0.01).tanh();
-                let x2 = v[n % 4].min(x0);
-                acc2 += x2.cos();
+        let mut s0 = (x1 - 2.0 + x0).tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        for &t in v.iter() {
+            let v2 = v.iter().map(|&p| (v[n % 4] * v[n % 4] + 2.0).sqrt() * (t * t + 1.5).acosh() + f64::cos(p)).sum::<f64>();
+            let mut k3 = 0;
+            while k3 < 6 {
+                k3 += 1;
+                if 2.0_f64.atan2((s0.sin() * 1.2).tan()) < x2 {
+                    return x2.sin().exp_m1();
+                }
+                s0 = s0.mul_add(0.5, f64::cbrt((s0 * s0 + 0.5).recip().powi(2) + 1.0).cos() * 0.2);
+                s0 = s0.mul_add(0.8, (-x0).tanh() * 0.2);
             }
-            g if g > 1 => {
-                s1 = 0.8 * s1 + 0.2 * v[n % 4].sin();
-            }
-            _ => {
-                s1 = (s1 * 0.6 + x1 * x1 * 0.1).tanh();
-                acc2 += f64::cos(f64::powi(x0, 2));
+            acc1 += 0.2 * (f64::sin(v2) + 2.0).cbrt();
+        }
+        let mut k4 = 0;
+        while k4 < 5 {
+            k4 += 1;
+            s0 *= 0.5;
+            s0 += 0.5 * v[k4 % 4].asinh().sin();
+            match k4 {
+                0 => {
+                    acc1 += 0.4 * f64::cos(f64::exp_m1(f64::sin(x2)));
+                    break;
+                }
+                g if g > 2 => {
+                    let v5 = (v[k4 % 4].powi(2) + 1.0).atan2(x2);
+                    s0 = f64::mul_add(s0, 0.8, f64::powi(x1, 3).tanh() * 0.01);
+                    s0 = s0.mul_add(0.8, v5.tanh().sin() * 0.05);
+                }
+                _other => {
+                    s0 = s0.mul_add(0.8, (x2 * v[k4 % 4]).sin() * 0.05);
+                    let v6 = prog_0(x2, ((x1.sin() * 0.9).asin().powi(2) + 1.0).log(3.0).cos() * 2.0, f64::tanh(x2.sin() * std::f64::consts::FRAC_PI_4) * 2.0, [v[0], v[1], v[2], v[3]], k4);
+                    s0 = 0.5 * s0 + 0.005 * f64::cos(v6);
+                }
             }
         }
-        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::sinh(f64::sin(f64::ln(v[n % 4] * v[n % 4] + 2.0))) + p.sin() + q.cos()).sum::<f64>();
-        s0 = (s0 * 0.8 + prog_4(f64::cos(((0.1 * s0).powi(2) + 0.5).ln()) * 2.0, x2, 0.75, [v[0], v[1], v[2], v[3]], n) * 0.01).sin();
-        let mut a4 = [v[0], v[1], v[2], v[3]];
-        a4[0] *= 0.5;
-        a4[3] += (x1 * x1 + 1.0).powf(v[n % 4].cos()).min(s0.tanh().exp()).cos();
-        for i in 0..4 {
-            let fi = i as f64;
-            match i {
-                1 => {
-                    s0 *= 0.5;
-                    s0 -= 0.25 * (s1 - s0).tanh();
-                    continue;
-                }
-                3 => {
-                    s1 = s1 * 0.75 + f64::tanh(x0 - x2.cos()) * 0.1;
-                    if f64::powf(v[(i + n) % 4] * v[(i + n) % 4] + 1.0, v3.cos()) >= 0.5 && i < 2 {
-                        let v5 = prog_4(s0, (v[i] * x0).sin() * 2.0, ((fi.cos() * 0.9).asin() + (f64::powi(s1, 2) + 0.5).atan2(v3)).sin(), a4, i);
-                        let v6 = (fi * fi + 2.0).sqrt().tanh();
-                        acc2 -= 0.02 * f64::tanh(f64::tanh(v5) - f64::sin(v6));
-                    }
-                    acc2 += 0.5 * (s0 - v3).sin();
-                }
-                _ => {
-                    let v7 = prog_4(0.25, (a4[n % 4] + x1).cos() * 2.0, (f64::exp2(fi.tanh()) + x2).tanh(), [v[0], v[1], v[2], v[3]], 0);
-                    acc2 -= 0.5 * (v3.cos() + 2.0).cbrt().sin();
-                    acc2 += 0.05 * f64::cos(v7).tanh();
-                }
-            }
-            let v10 = if i % 3 == 1 && f64::sinh(a4[i].sin() * 1.5) >= v3.cos().exp() {
-                let v8 = x0;
-                x0.powi(2) + f64::sin(v8)
+        acc1 += f64::cos(acc1) * 0.2;
+        for &t in v.iter() {
+            let v9 = if !(n > 3) {
+                let x1 = v[3].powi(3);
+                f64::sin(x2).exp_m1().cos() + x1.cos()
+            } else if f64::powi(t, 3) <= x2 {
+                let v7 = f64::asinh(x2);
+                s0 = s0.mul_add(0.75, f64::cos(-s0) * 0.25);
+                prog_0(v[k4 % 4].sin() * 2.0, f64::tan(s0.sin() * 1.2).cos(), (v7 * v7 + 1.0).cbrt().cos(), [v[0], v[1], v[2], v[3]], n)
             } else {
-                let v9 = s0 + v3;
-                a4[i].sin() + f64::sin(v9)
+                let v8 = v[2].hypot(s0);
+                return (f64::powi(f64::sin(v[k4 % 4]).exp2(), 2) + 1.5).acosh() + f64::cos(v8)
             };
-            let v11 = (a4[3 - i] * a4[3 - i] + 2.0).ln() + x2.cos().exp();
-            s0 = s0 * 0.6 + prog_4(1.2, x0.cos() * 2.0, f64::tanh(f64::atan2((s0 / (fi * fi + 0.5)).powi(2) + 1.0, -x0)), [v[0], v[1], v[2], v[3]], i).cos() * 0.005;
-            acc2 -= (v10.sin() + f64::sin(v11)).tanh() * 0.4;
+            acc1 -= 0.5 * f64::sin(s0);
+            acc1 += 0.005 * (t.sin() - v9.tanh()).sin();
         }
-        x0 - s0 * 0.5 + s1 + f64::cos(acc2) + f64::tanh(v3) + f64::cos(a4[1]) - s1.atan()
+        x2.cos() + v[2] - f64::cos(s0) - f64::tanh(acc1)
     }
 
     #[differentiable]
     pub fn prog_16(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = ((v[2] * 1.5).powi(2) + 2.0).acosh().tanh() * 2.0;
-        let mut s1: f64 = f64::sin((x2 * x2 + 1.0).log(x0 * x0 + 2.0)) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        while k3 < n + 1 && (x0 - x1).asinh() <= 1.0 {
-            k3 += 1;
-            if s0.powi(2) * x2.to_radians() > x2 {
-                s1 = s1 * 0.5 + f64::cos((s1 * s1 + 1.0).cbrt()) * 0.25;
-                if v[0] + v[3] >= x0 {
-                    continue;
-                }
-                s0 *= 0.8;
-                s0 += 0.005 * prog_4(s1, f64::tanh(s0 * (f64::powi(s0, 2) + 1.0).log(10.0)) * 2.0, s0, v, n).cos();
-                if x0.cos() < -0.5 {
-                    let x2 = x2.tanh();
-                    let v4 = f64::tan(f64::cos(v[2]) * 1.2);
-                    acc2 -= (x2 + v4.cos()).tanh() * 0.25;
-                } else {
-                    let v5: f64 = f64::sin(x2).exp_m1();
-                    acc2 -= 0.25 * v5.sin();
-                }
-            } else if f64::cos(x2).exp() >= 0.0 {
-                acc2 -= 0.25 * f64::tanh(v[k3 % 4] * x0);
-                if SCALE + (0.8 - x2) >= 0.0 {
-                    break;
-                }
-                let v6 = v[0];
-                s0 = 0.5 * s0 + 0.5 * f64::tanh(v6).tanh();
-            } else {
-                s0 = (s0 * 0.8 + (s0 * s0 + 1.0).recip() * 0.25).tanh();
+        let mut s0 = (x2.tanh() * 1.5).sinh().tanh() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v3: f64 = if prog_8(v[n % 4].min(s0).tanh() * 2.0, x0, f64::sqrt(acc1 * acc1 + 1.0).sin() * 2.0, &v, n) < -1.0 {
+            let v2 = f64::exp_m1(x1.cos());
+            v2.clamp(acc1.cos() - 1.5, x1.tanh() + 1.5)
+        } else if x1 * x0 < 0.0 {
+            let x1 = f64::acosh(x1 * x1 + 1.5).max(f64::acosh(x0.powi(2) + 1.5));
+            x1 + v[2]
+        } else {
+            acc1.powi(2)
+        };
+        let mut a4 = v;
+        for i in 0..n {
+            a4[i % 4] += a4[(i + n) % 4] * (f64::exp(f64::tanh(v3)).tanh() * 0.2);
+            acc1 -= 0.25 * f64::sin(x1 - v[i % 4]);
+        }
+        let v8 = match n {
+            1 => {
+                let v5 = f64::atan(x0);
+                x2 + x0 + v5.cos()
             }
-            if f64::log2(x0.powi(2) + 1.0) >= x2 / (x2 * x2 + 1.0) {
+            MODE_D => v3.tanh(),
+            g if g > 4 => {
+                let v6 = f64::exp(f64::tanh(x0));
+                f64::asinh(v[n % 4].tanh()) + v6.tanh()
+            }
+            _ => {
+                for i in 0..5 {
+                    let fi = i as f64;
+                    if (f64::sin(x1) * 0.5).ln_1p().powi(2).ln_1p() >= 0.5 {
+                        s0 = 0.5 * s0 + 0.1 * f64::sin(fi.mul_add(v3, x1));
+                        s0 = s0 * 0.75 + (x0.tanh() * 0.9).asin().sin() * 0.1;
+                    } else if a4[i % 4] + v3 * 0.1 >= (x2 * x2 + 1.0).powf(v3.cos()) || i + n < 6 {
+                        let x2: f64 = x2 + a4[i % 4];
+                        acc1 += f64::tanh(x2).exp().sin() * 0.4;
+                    }
+                    let v7 = a4.iter().map(|&p| f64::asinh(p)).sum::<f64>();
+                    acc1 -= 0.4 * f64::tanh(-x0.cos().exp2());
+                    acc1 += f64::cos(f64::sin(v7)) * 0.4;
+                }
+                prog_8(f64::ln(x2 * x2 + 2.0).sin(), 1.2, f64::cos(x0.clamp(-1.0, 1.5)), &v, 1)
+            }
+        };
+        if prog_8(1.5, x0.powi(2).max(x1).cos() * 2.0, x1, &v, n) > -0.5 {
+            s0 *= 0.8;
+            s0 += 0.2 * x1.asinh().cos();
+        } else if v3 > v8 {
+            let v9 = prog_0((x0.tanh() * 2.0).cosh().cos(), (2.0 - x1.cos()).cos(), 1.5, v, 5);
+            acc1 += v9.sin() * 0.005;
+        } else {
+            let v10 = (x2.tanh() * 1.2).tan().cos();
+            acc1 -= f64::cos(v10) * 0.4;
+        }
+        let mut k11 = 0;
+        while k11 < n && (v8 * v8 + 0.5).sqrt() < v8 {
+            k11 += 1;
+            if k11 % 2 == 0 && (x1 * x1 + 0.5).recip() >= -0.5 {
                 continue;
             }
-            s0 = (s0 * 0.5 + (s0.sin().sin() * 0.5).ln_1p() * 0.5).tanh();
+            let v12 = (a4[(k11 + n) % 4].tanh() * 0.9).acos();
+            acc1 += 0.25 * (s0 + v12).sin();
         }
-        for &t in v.iter() {
-            acc2 -= 0.5 * (x2 * x2 + 1.0).log(t.powi(2) + 2.0).sin();
-            let v7 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.01 * (prog_4((0.75 - r).sin() * 2.0, x0, r, v, n) + p.cos()).sin());
-            s0 *= 0.5;
-            s0 += 0.2 * v7.tanh();
-        }
-        if x0 - x1 <= acc2 {
-            for i in 0..6 {
-                let fi = i as f64;
-                s0 *= 0.5;
-                s0 += 0.02 * prog_4(s1, x1, 0.5, v, 0).tanh();
-                match i {
-                    2 => {
-                        s1 = s1.mul_add(0.5, f64::cos(s1) * 0.5);
-                    }
-                    3 => {
-                        acc2 += 0.25 * x1.sin();
-                        s0 = s0 * 0.6 + s0.sin() * 0.4;
-                    }
-                    g if g > 4 => {
-                        let v8 = prog_4(s1, f64::sin(-(fi.sin() * 1.2).tan()) * 2.0, 0.75, v, 0);
-                        let v9 = prog_4(f64::sin(f64::tan(x0.sin() * 1.2)) * 2.0, (s1 + x1).cos() * 2.0, 0.25, v, n);
-                        s1 = 0.8 * s1 + 0.005 * (v8.cos() + f64::sin(v9)).sin();
-                    }
-                    _ => {
-                        s0 = (s0 * 0.5 + f64::acosh(s0.powi(2) + 2.0) * 0.2).sin();
-                    }
-                }
-                acc2 -= 0.25 * f64::powi(f64::sin(x1).powi(2) + 1.0, -1);
-            }
-        } else if v[k3 % 4].abs().powi(2).ln_1p() >= 1.0 {
-            let v10 = (f64::asinh(x0).powi(2) + 0.5).powf(x1.atan().cos());
-            s1 = 0.5 * s1 + 0.02 * f64::sin(f64::tanh(v10));
-        }
-        let v11 = f64::cbrt(f64::tanh((-3.0_f64).max(x2)) + 2.0);
-        'l3: for _ in (1..=3).step_by(2) {
-            s0 = (s0 * 0.5 + x2 * std::f64::consts::LN_2 * 0.5).tanh();
-            s0 = (s0 * 0.8 + f64::ln(s0.powi(2) + 2.0) * 0.25).tanh();
-            let mut k12 = 0;
-            while k12 < n + 1 && f64::sinh(f64::sin(x1) * 1.5) < -0.5 {
-                k12 += 1;
-                if !(k12 < k3) {
-                    continue 'l3;
-                }
-                let v14 = match k12 % 2 {
-                    0 => {
-                        let v13 = f64::log10(v11 * v11 + 1.0);
-                        ((v13 / (s1 * s1 + 0.5)).powi(2) + 1.0).cbrt()
-                    }
-                    1 => v[k12 % 4] + (v11 * v11 + 1.0).log10(),
-                    _ => v[(k12 + n) % 4] + v11,
-                };
-                acc2 += x1.sin().tanh() * 0.1;
-                acc2 -= v14.cos().tanh() * 0.1;
-            }
-        }
-        s0 + s1 * 0.25 + acc2.cos() + v11 * 0.5
+        s0 * 0.75 - f64::tanh(acc1) - f64::tanh(v3) + a4[1].sin() + f64::tanh(v8) + (v3 - v[k11 % 4])
     }
 
     #[differentiable]
     pub fn prog_17(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = 3.0_f64.hypot(x2).sin() * 2.0;
-        let mut s1: f64 = ((x0.tanh() * 1.5).sinh().powi(2) + 0.5).atan2(0.5_f64.min(x0)).tanh() * 2.0;
-        let mut s2 = prog_4(f64::cos(1.2 * f64::tanh(x1).exp()), 1.5, f64::ln(f64::powi(x1, 2) + 0.5).tanh() * 2.0, v, n).tanh() * 2.0;
+        let mut s0 = (x0.tanh() + 2.0).cbrt();
+        let mut s1 = v[3].cos().cosh();
+        let mut s2 = f64::asinh(x1);
         let mut acc3: f64 = 0.0;
-        let mut m4 = x1;
-        for i in 1..4 {
-            m4 = m4.min(v[i] / (v[i] * v[i] + 1.5));
-        }
-        let mut k5 = 0;
-        let v8: f64 = loop {
-            k5 += 1;
-            let mut m6: f64 = -2.5;
-            for j in 1..=2 {
-                let c7 = if j % 2 == 0 {
-                    x0 / (s1 * s1 + 0.5)
-                } else {
-                    0.25 - m4.mul_add(m4, v[j])
-                };
-                m6 = m6.max(c7);
-            }
-            acc3 += f64::sin(prog_4(1.5, ((v[n % 4].sin() * 2.0).cosh() * (m6 * 0.25)).cos() * 2.0, x2, v, 4)) * 0.005;
-            if (s2 * s2 + 1.0).powf(f64::sin(m4)) < -0.5 {
-                break s2 - 0.5;
-            }
-            if k5 >= 5 || f64::ln(f64::powi(x2.atan2(m4 * m4 + 0.5), 2) + 0.5) < -1.0 {
-                break f64::cbrt(f64::tanh(x1 - x0) + 2.0);
-            }
+        let v5 = if f64::atanh(s2.tanh() * 0.9) > -0.25 && n > 2 {
+            x2 / (x2 * x2 + 1.0)
+        } else {
+            let v4 = s2 + x2 + x2 * x2;
+            return -f64::clamp(v4, f64::tanh(s2) - 1.5, f64::sin(v4) + 1.5)
         };
-        let mut k9 = 0;
-        while k9 < n && s1.asinh() > s1 {
-            k9 += 1;
-            s0 = (s0 * 0.5 + (s2 * s2 + 1.0).recip() * 0.75).tanh();
-            acc3 += prog_0(m4, f64::exp_m1(f64::tanh(f64::acos(f64::sin(v8) * 0.9))).tanh(), f64::sin((f64::powi(x0, 2) + 0.5).cbrt()) * 2.0, v, 5).sin() * 0.02;
+        let v6: f64 = prog_0((v5 * v5 + 1.5).acosh().sin(), f64::tanh(SCALE + v5) * 2.0, x2, v, n);
+        if f64::exp2(f64::cos(acc3 * v6)) > s0.atan() {
+            s2 *= 0.8;
+            s2 += 0.1 * f64::sin(s1.clamp(f64::sin(s2) - 1.5, s2.tanh() + 1.5));
+        } else if (s0 / (x2.powi(2) + 1.5)).tanh() < -0.5 {
+            acc3 += f64::exp_m1(f64::tanh(f64::atanh(f64::sin(acc3) * 0.9))).cos();
+            acc3 -= 0.75 * f64::tanh(x2.mul_add(v[2], x0));
+        } else {
+            let v7 = x0 + 0.3;
+            acc3 += v7.sin();
         }
-        let v10 = prog_0(1.2, x0, 1.2, v, n);
-        s1 = s1 * 0.5 + f64::tanh(prog_0(m4, f64::recip(x1 * x1 + 1.0).sin() * 2.0, f64::asinh(x2).sin() * 2.0, v, n)) * 0.02;
-        s2 = (s2 * 0.8 + prog_10(x1, 2.0, (SCALE + m4).asinh().cos(), v, k9) * 0.005).tanh();
-        s0.cos() + s1 * 0.75 + s2 - acc3 + v8 * 1.5 - v10 * 0.5
+        let mut k8 = 0;
+        while k8 < n + 1 && (s1 * s1 + 0.5).recip() > -1.0 {
+            k8 += 1;
+            s0 = (s0 * 0.6 + (s0 * s0).ln_1p() * 0.4).sin();
+            s2 = s2.mul_add(0.8, (s2.cos() * 0.9).acos().cos() * 0.05);
+            if s2 / 1.5 <= s0 {
+                continue;
+            }
+        }
+        s1 = (s1 * 0.6 + f64::asin((v5.to_radians() * 50.0).tanh() * 0.9) * 0.05).tanh();
+        s1 - s2.sin() - acc3 * 0.25
     }
 
     #[differentiable]
     pub fn prog_18(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.cos().sinh();
-        let mut s1 = (v[n % 4] + s0).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        for i in (0..=n).rev().step_by(2) {
-            acc2 -= 0.5 * f64::cos(x1.cos().exp2());
-            if prog_0((x2 + (x0 - v[0])).tanh() * 2.0, x2, (x0 * x2).tanh().sin() * 2.0, v, i) >= x2 {
-                acc2 += (x0 - v[1] * core::f64::consts::FRAC_1_SQRT_2).tanh() * 0.5;
-                s1 *= 0.75;
-                s1 += 0.25 * f64::sin(s1).cos();
-            }
-        }
+        let mut s0: f64 = f64::asin(f64::cos(x0) * 0.9).tanh().exp_m1();
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; 4];
         for i in 0..4 {
-            let fi = i as f64;
-            if (s1 / (v[n % 4] * v[n % 4] + 0.5)).tanh() > 0.5 && i == 3 {
-                s0 = (s0 * 0.75 + f64::cos(s0 * x2) * 0.05).sin();
-                acc2 += f64::tanh(prog_0(x0, (f64::to_degrees(x1) * 0.02).powi(2).ln_1p().sin() * 2.0, s0, v, 2)) * 0.1;
-                if x1 - 0.8 >= -0.5 && i > 0 {
-                    let v3 = prog_0(f64::tanh((x1.powi(2) + 0.5).cbrt()), f64::sin(s0), x2, v, n);
-                    let v4 = prog_4(s1, f64::sin(x1 * v[(i + n) % 4]) * 2.0, 2.0, v, i);
-                    s1 = (s1 * 0.5 + (v3.tanh() + f64::cos(v4)) * 0.005).tanh();
-                }
-            } else if (x2 * x2 + 1.0).atan2(x2) >= 0.5 {
-                acc2 -= 0.5 * f64::tanh(x1);
-                if i < 3 {
-                    continue;
-                }
-            } else {
-                let v5 = x1 - x0 + (s1 - x1);
-                s1 = 0.75 * s1 + 0.05 * f64::exp(f64::tanh(s1)).sin();
-                s0 = s0 * 0.5 + f64::sin(v5.cos()) * 0.1;
-            }
-            match i {
-                0..=1 => {
-                    s0 *= 0.5;
-                    s0 -= 0.5 * s0.abs().sin();
-                    if (x0 - x2).tanh().exp_m1() <= -0.5 || i < 3 {
-                        s1 = 0.6 * s1 + 0.4 * f64::asinh(x1).cos();
-                        let x0 = v[0] / 1.5;
-                        s1 = f64::mul_add(s1, 0.5, x0.cos().sin() * 0.75);
-                    } else {
-                        acc2 += 0.5 * f64::tanh(fi);
-                        s0 *= 0.5;
-                        s0 -= 1.0 * (s0 / 4.0).cos();
-                    }
-                    let v6 = prog_4((v[(i + n) % 4] * s1).tanh() * 2.0, x1, 1.2, v, i);
-                    s1 = s1.mul_add(0.8, f64::cos(v6.sin()) * 0.005);
-                }
-                3 => {
-                    s1 *= 0.5;
-                    s1 += 0.5 * s1.cos();
-                    continue;
-                }
-                _ => {
-                    s0 = s0.mul_add(0.5, f64::cos(0.1 - s0) * 0.5);
-                    s0 *= 0.75;
-                    s0 -= 0.02 * (s0.cos() * 2.0).cosh().sin();
-                }
-            }
-            s1 = (s1 * 0.5 + (f64::sin(fi) * 1.2).tan().sin().exp_m1() * 1.0).tanh();
+            a2[i] = (f64::sin((x1.tanh() * 0.9).asin()) * 0.9).atanh();
         }
-        let v10 = match n % 4 {
-            0 => {
-                let v7 = prog_0(s0, f64::tanh(f64::log2((x2 * x2 + 1.0).log2().powi(2) + 1.0)) * 2.0, (s1 / (s1.tanh() + 2.0)).sin() * 2.0, v, n);
-                prog_4(f64::sin((f64::cos(0.5_f64.copysign(x1)) * 0.9).atanh()) * 2.0, (x1 / (f64::powi(x1, 2) + 0.5)).copysign(v[n % 4] + x1).cos(), s0, v, 5) + f64::sin(v7)
+        if (x2 - 0.5).tanh().exp_m1() >= -1.0 {
+            return f64::sin(x1) + a2[n % 4] / 1.5;
+        }
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            if x0.sin() >= fi && i % 2 == 0 {
+                let v3: f64 = x1;
+                s0 = (s0 * 0.6 + f64::cos(v3) * 0.4).tanh();
+            } else if x1 * 0.25 < 0.5 {
+                acc1 += prog_0(1.5, f64::powi((-a2[i % 4]).powi(2) + 1.0, -3).sin(), x0, v, 4).tanh() * 0.005;
+                s0 = (s0 * 0.75 + (v[i % 4] * v[i % 4] + 1.0).log(2.0) * 0.1).sin();
+                if prog_0(f64::tanh(s0.mul_add(x2.tanh().exp(), x0)) * 2.0, ((x1 + fi).to_degrees() * 0.02).cos(), 0.5, v, 3) > s0.to_degrees() * 0.02 && n % 2 == 0 {
+                    acc1 += (x2 + x0).tanh() * 0.5;
+                    s0 *= 0.6;
+                    s0 += 0.005 * f64::sin(prog_0(x2, 2.0, x1, v, i));
+                } else if f64::cbrt(v[n % 4] * v[n % 4] + 0.5) > 1.0 {
+                    let v4 = x1 / (x1 * x1 + 1.5);
+                    acc1 -= 0.5 * v4.tanh().exp2().tanh();
+                } else {
+                    let v5: f64 = prog_0(s0, f64::sin(s0 * 0.75) * 2.0, ((x2 + v[n % 4]).powi(2) + 1.5).acosh().cos() * 2.0, v, i);
+                    let v6 = x2.sin() * x2;
+                    s0 = (s0 * 0.5 + (v5.sin() + f64::tanh(v6)) * 0.005).sin();
+                }
             }
-            1 => {
-                let v8 = (f64::sin(v[n % 4]) * 1.2).tan() + x2.powi(2);
-                (f64::powi(v8.tanh(), 2) + 1.0).log2()
-            }
-            2 => {
-                let v9 = f64::cos(x0.atan());
-                s1 = 0.6 * s1 + 0.005 * prog_4(s0, 2.0, (v9.clamp(-1.5, 0.5).to_radians() * 50.0).sin() * 2.0, v, n).tanh();
-                v9 / (f64::sqrt(x0 * x0 + 0.5).powi(2) + 0.5)
-            }
-            _ => x1 + x0,
+            s0 = s0 * 0.75 + (fi - a2[(i + n) % 4]).tanh() * 0.25;
+        }
+        for _ in 1..n {
+            s0 = (s0 * 0.5 + 0.3 * x1 * 1.0).sin();
+            let v7 = f64::tanh(v[0]);
+            let v8 = a2.iter().map(|&p| 1.0 + 0.25 * ((p.tanh() + 2.0).cbrt() * (-3.0_f64).max(x0)).tanh()).product::<f64>();
+            acc1 += 0.4 * (v7.cos() + v8.tanh()).sin();
+        }
+        let v10: f64 = if ((-x0).tanh() * 0.9).atanh() > 0.5 {
+            let v9 = x2.sin();
+            x0 / (x1.sin().exp().powi(2) + 1.0) + v9.cos()
+        } else {
+            f64::tanh(x1).exp()
         };
-        let mut a11 = v;
-        a11[2] *= 1.5;
-        a11[2] += (s0 * x2).cos();
-        let v12 = f64::asin(v[2].cos() * 0.9);
-        x1.tanh() + s1.sin() + acc2.sin() + v10 * 0.5 + a11[1] + v12
+        v[2] - s0 * 0.25 + acc1.sin() - a2[2] - v10 + v[1].abs()
     }
 
     #[differentiable]
-    pub fn prog_19(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(x2 - v[n % 4]) * 2.0;
-        let mut s1 = s0 / (x0.cos() + 2.0);
-        let mut s2 = (s0.abs().powi(2) + 0.5).recip();
-        let mut acc3: f64 = 0.0;
-        match n % 2 {
-            0 => {
-                acc3 += 0.02 * prog_0(x2, 0.75, (f64::powi(f64::sin(x1).exp(), 2) + 1.0).log(f64::mul_add(v[n % 4], acc3, x1).powi(2) + 2.0).tanh(), v, 2).tanh();
-            }
-            1 => {
-                acc3 += acc3.sin();
-                acc3 += -(f64::tanh(x0) + 2.0).cbrt();
-            }
-            _ => {
-                acc3 += f64::sin((x1 * x1 + 1.0).log2());
-            }
-        }
-        let v5 = if n == 1 && (f64::sin(s1).sin() * 1.5).cosh() >= 0.0 {
-            acc3.cos()
+    pub fn prog_19(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = x2.abs();
+        let mut acc1: f64 = 0.0;
+        let a2 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
+        if n > 1 && x2 * x0 > v[n % 4] / (a2[n % 4].cos() + 2.0) {
+            s0 = (s0 * 0.8 + f64::cos(acc1) * 1.0).sin();
+            acc1 -= f64::exp(f64::tanh(SCALE + x2)).sin();
         } else {
-            let v4 = (x2 * x2 + 2.0).ln();
-            s1 * v4
-        };
-        for i in 0..6 {
-            let v6 = (v5.tanh() * 1.5).cosh();
-            let mut m7 = x1;
-            for j in 0..i {
-                m7 = f64::max(m7, v[(j + n) % 4]);
-            }
-            acc3 += m7.cos() * 0.25;
-            s0 = s0.mul_add(0.8, f64::tanh(v6) * 0.05);
+            acc1 += prog_17(acc1, (1.2 * x0).sin(), s0, [v[0], v[1], v[2], v[3]], n).tanh() * 0.005;
         }
-        let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| (p.powi(2) + 0.5).sqrt() + q.sin()).sum::<f64>();
-        s1 = (s1 * 0.5 + x1.cos().tanh() * 0.5).sin();
-        s2 *= 0.5;
-        s2 += 0.05 * f64::cos(f64::tan(x1.tanh().sin() * 1.2));
-        s0.sin() - s1 * 0.5 + s2 - acc3.tanh() + v5.sin() - f64::cos(v8) + s0 / 4.0
+        let mut m3 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            if m3 == 34 && f64::asin(x1.cos() * 0.9) > 0.0 {
+                m3 += 1;
+            }
+            match i {
+                0..=1 => {
+                    let mut k4 = 0;
+                    while k4 < n + 1 && (x1.powi(2) + 0.5).cbrt().asinh() < 0.25 {
+                        k4 += 1;
+                        let v5 = if f64::tanh(v[k4 % 4]).exp_m1() < 0.0 {
+                            a2[(k4 + n) % 4].tanh()
+                        } else {
+                            let x1 = (x1 * x1).ln_1p().powi(3);
+                            x1 - x0
+                        };
+                        let v6 = (v5 * v5 + 0.5).recip();
+                        acc1 += a2[i % 4].cos() * 0.05;
+                        acc1 += f64::cos(v6).cos() * 0.05;
+                    }
+                    let v7 = f64::sqrt((x0 + s0).powi(2) + 0.5);
+                    s0 *= 0.5;
+                    s0 += 0.25 * v7.sin();
+                }
+                5 => {
+                    s0 = (s0 * 0.75 + (f64::sin(a2[(i + n) % 4]) * 0.5).ln_1p() * 0.25).sin();
+                    if x1.powi(3) <= x0.clamp(-1.5, 1.0) {
+                        acc1 -= f64::tanh(v[m3 % 4]).tanh() * 0.5;
+                    }
+                }
+                6 => {
+                    let v8 = prog_0(x2, s0, 0.25, a2, n);
+                    acc1 -= 0.05 * v8.cos().tanh();
+                }
+                _ => {
+                    let v9 = prog_0(1.2, x1, (-v[(i + m3) % 4]).sin(), [v[0], v[1], v[2], v[3]], i);
+                    let v10 = f64::ln_1p(x1 * x1);
+                    acc1 += (v9.sin() - v10.sin()).cos() * 0.02;
+                }
+            }
+            match i + m3 {
+                0 => {
+                    acc1 += 0.5 * (fi + x1).tanh();
+                    let v11 = (v[2] * v[2] + 0.5).atan2(x1);
+                    s0 *= 0.8;
+                    s0 += 0.02 * v11.cos();
+                }
+                1..=2 => {
+                    let v12 = v[3] * x2 - x1 * s0;
+                    acc1 += 0.5 * v12.tanh();
+                }
+                g if g > 3 => {
+                    acc1 += x1.cos() * 0.5;
+                    acc1 -= 0.5 * f64::tanh(v[n % 4].atan());
+                }
+                _ => {
+                    s0 = 0.8 * s0 + 0.2 * f64::cos(SCALE + x1);
+                    acc1 -= 0.5 * f64::cosh(x1.tanh() * 1.5).cos();
+                    if (x2.tanh() * 0.5).ln_1p() >= s0 * x1 {
+                        let v13 = (fi * fi + 1.0).log2();
+                        s0 = s0.mul_add(0.5, (x0.cos().exp() / ((f64::cos(v13) * 0.9).asin().powi(2) + 1.5)).sin() * 0.25);
+                    } else if fi.to_radians() * 20.0 - (x2 * x2 + 1.0).cbrt() <= 1.0 {
+                        acc1 += (f64::mul_add(x0, x1, s0) * fi.tanh().exp_m1()).cos() * 0.4;
+                        acc1 += 0.5 * (x1 * x1 + 1.0).log(10.0).cos();
+                    } else {
+                        s0 = 0.5 * s0 + 0.1 * f64::min(f64::cosh(x0.sin() * 1.5), v[i % 4].abs()).sin();
+                        s0 = (s0 * 0.8 + s0 * fi * 0.02).sin();
+                    }
+                }
+            }
+            acc1 += 0.5 * (a2[i % 4] * s0).sin();
+        }
+        let c14 = m3 as f64;
+        if f64::cbrt((c14 + s0).powi(2) + 0.5) > -0.5 {
+            return (x1 - x2).copysign(-x1);
+        }
+        let mut a15 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a15[i][j] = x1.asinh();
+            }
+        }
+        x1 - acc1.tanh() - a15[0][1] * 1.5 - a15[0][2].asinh()
     }
 
     #[differentiable]
     pub fn prog_20(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh(((v[n % 4].to_degrees() * 0.02).sin() * 1.2).tan()) * 2.0;
-        let mut s1: f64 = x2.copysign(x0);
-        let mut s2: f64 = (-v[n % 4].mul_add(x0, x1)).cos() * 2.0;
+        let mut s0 = prog_0(x2, f64::tanh(x0.sin().exp()) * 2.0, 0.75, v, n).sin() * 2.0;
+        let mut s1 = f64::asin(x1.cos() * 0.9);
+        let mut s2 = ((x2.cos() + 2.0).cbrt() - x2 * v[n % 4]).sin() * 2.0;
         let mut acc3: f64 = 0.0;
-        match n {
-            1 => {
-                acc3 -= f64::cos((s2.powi(2) + 1.0).ln()) * 0.4;
+        let mut k4 = 0;
+        while k4 < 5 {
+            k4 += 1;
+            s2 *= 0.8;
+            s2 += 0.02 * (s1 / (s0 * s0 + 0.5)).tanh();
+            let mut m5 = f64::NEG_INFINITY;
+            for j in 0..=3 {
+                m5 = f64::max(f64::exp(f64::cos(x1)) + f64::sin(v[j]), m5);
             }
-            2 => {
-                acc3 -= 0.005 * prog_19(s0, s0.cos() * 2.0, 2.0, v, n).tanh();
-                let v4 = f64::ln_1p(f64::cos(v[1]).cosh().powi(2));
-                s0 = 0.8 * s0 + 0.1 * v4.cos();
+            s1 *= 0.6;
+            s1 += 0.1 * f64::cos(f64::tanh(m5));
+            let mut m6 = f64::NEG_INFINITY;
+            for j in 0..n + 1 {
+                let c7 = if x1 / (v[j % 4] * v[j % 4] + 0.5) * 1.5 >= 0.0 {
+                    v[j % 4]
+                } else {
+                    s0 + 0.25 * s1
+                };
+                m6 = c7.max(m6);
             }
-            3 => {
-                let mut k5 = 0;
-                while k5 < 5 {
-                    k5 += 1;
-                    let v10 = if (s1 * s1 + 1.0).ln().cos().cosh() <= -1.0 {
-                        for j in (0..4).rev() {
-                            let v8 = match j + k5 {
-                                0 => f64::sqrt((x0 / 3.0).powi(2) + 1.0),
-                                1 => {
-                                    let v6 = (x2.sin() * 1.2).tan() - (s0.cos() * 2.0).sinh();
-                                    v6.tanh()
-                                }
-                                2 | 4 => (f64::sin(s2) * 0.9).atanh(),
-                                _ => {
-                                    let v7 = (x0 * x0 + 0.5).cbrt();
-                                    acc3 += 0.1 * (v7 * v[j]).tanh();
-                                    v7.sin()
-                                }
-                            };
-                            acc3 -= v8 * 0.05;
-                        }
-                        let v9 = v[n % 4] - s2 + 2.5;
-                        (f64::powi(f64::mul_add(x2, s2, v9), 2) + 2.0).ln()
-                    } else {
-                        (x0 * x0 + 1.0).powi(-2)
-                    };
-                    if !(k5 == 2 && (v10 * v10 + 1.0).log(10.0).cos() <= v[n % 4] * std::f64::consts::FRAC_1_PI) {
-                        return s0;
-                    }
-                    if (s0 * s0 + 1.0).log(10.0) <= v[n % 4] {
-                        let x1 = f64::cos(x0);
-                        acc3 -= 0.4 * x1.tanh();
-                    } else {
-                        s0 = s0 * 0.8 + f64::sin((s0.powi(2) + 1.5).acosh()) * 0.05;
-                    }
-                    s2 = s2.mul_add(0.8, (x0 * s2).cos() * 0.05);
-                }
-                s2 = 0.6 * s2 + 0.02 * (s2 * s2 + 1.0).ln().tanh();
-            }
-            _ => {
-                for i in (0..=n).rev().step_by(2) {
-                    let fi = i as f64;
-                    let v13 = match i + n {
-                        0..=1 => {
-                            let x0 = (f64::tanh(x0) * 2.0).sinh();
-                            let v11 = x0 / 3.0 + (f64::cos(x2) + 2.0).cbrt();
-                            (s1.cos() * 0.9).asin() + v11.tanh()
-                        }
-                        2..=3 => {
-                            let v12 = (v[1].powi(2) + 1.0).log10();
-                            f64::atanh(f64::sin(v12) * 0.9).atan()
-                        }
-                        g if g > 4 => ((x1.powi(2) + 0.5).cbrt().sin() * 0.9).asin(),
-                        _ => prog_0(0.25, f64::sin(x2 + (fi * fi + 0.5).recip()), 0.5, v, i),
-                    };
-                    if 0.75 * v13 > v[i % 4].cos() {
-                        s1 = s1.mul_add(0.8, prog_0(f64::atanh(s0.cos() * 0.9).cos(), (f64::powi(s1, 2) + 0.5).ln().sin(), s2, v, n).tanh() * 0.005);
-                        let v14 = f64::tanh((s1.powi(2) + 1.0).log(2.0)).exp_m1();
-                        s0 *= 0.5;
-                        s0 += 0.1 * f64::cos(f64::sin(v14));
-                    } else {
-                        acc3 += 0.5 * f64::cos(f64::tanh(v[i % 4]));
-                    }
-                    s2 = 0.8 * s2 + 0.01 * (f64::powi((x1 * x1 + 0.5).sqrt(), 2) + 1.0).powf(f64::sin(s2.sin())).cos();
-                }
-            }
+            s1 = f64::mul_add(s1, 0.5, m6.cos().sin() * 0.4);
         }
-        let mut k15 = 0;
-        let v20 = loop {
-            k15 += 1;
-            let v18 = if (x0.cos().cos() * 0.9).acos() <= -0.5 || n % 3 == 1 {
-                f64::cosh(x0.to_radians().cos() * 1.5)
-            } else if prog_4(s2, x0, x0.powi(3).cos(), v, k15) < (f64::powi(v[1], 2) + 1.0).log(s1 * s1 + 2.0) {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = j as f64;
-                    acc3 += (u * s0).tanh() * 0.1;
-                    let v16 = v.iter().zip(v.iter()).map(|(&p, &q)| 0.25 * (q * s0) + p.sin()).sum::<f64>();
-                    if (f64::powi(-v16, 2) + 1.0).sqrt() < v[j] {
-                        return (fj.sin() * 0.9).atanh();
-                    }
-                }
-                let v17 = f64::sinh(f64::tanh(v[3 - k15]) * 1.5).mul_add(s2 / (v[3 - k15].tanh() + 2.0), f64::sqrt(v[3 - k15] * v[3 - k15] + 2.0));
-                f64::powi(v[n % 4], 2) + f64::tanh(v17)
-            } else {
-                x2 * s0
-            };
-            let v19 = SCALE + v[(k15 + n) % 4];
-            if (v18.to_radians().sin() * 1.2).tan() > -1.0 {
-                return (v[(k15 + n) % 4].sin() * 0.5).ln_1p();
-            }
-            s0 *= 0.8;
-            s0 += 0.05 * (s0 * v[k15]).tanh();
-            if k15 >= 3 || v19 + x2 + v[k15] < v[2] {
-                break (s2 * s2 + 1.0).log2();
-            }
-        };
-        if (x1.powi(2) + 0.5).powf(1.5) <= (v20 * v20 + 2.0).ln() || n % 2 == 0 {
-            acc3 += (x1.cos() * 0.9).asin().sin();
-            acc3 -= f64::tanh(x2.sin().exp());
-        } else if s1.cos() > v[n % 4] {
-            s2 = (s2 * 0.5 + s2 * 0.02).sin();
-            let v21 = prog_4(s0, v20, 1.2, v, k15);
-            acc3 += 0.01 * v21.sin();
-        } else {
-            s2 = s2 * 0.75 + f64::cos((f64::cos(s2) * 0.9).asin()) * 0.01;
+        let mut k8 = 0;
+        while k8 < 4 && x1.powi(2) < 0.0 {
+            k8 += 1;
+            s2 = s2 * 0.8 + s2.powi(3).sin() * 0.01;
+            s1 = (s1 * 0.8 + ((s1 * s1).ln_1p().powi(2) + 1.0).powf((f64::cos(x1) * 0.9).acos().tanh()) * 0.02).tanh();
         }
-        acc3 += v[k15].clamp(-1.5, 1.5);
-        s0 * 0.75 - s1.cos() - s2 * 0.25 - acc3.cos()
+        let v9 = f64::tanh(x0).exp2();
+        s2 *= 0.75;
+        s2 += 1.0 * (-2.0_f64).max((acc3 * acc3 + 2.0).acosh()).tanh();
+        s0 = s0 * 0.75 + f64::cos(2.0_f64.atan2(x2 + 1.25)) * 1.0;
+        acc3 += (acc3.cos() * 0.9).asin().tanh();
+        s0 - s1.tanh() + s2 - acc3.sin() - v9
     }
 
     #[differentiable]
-    pub fn prog_21(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(f64::tanh(x1));
-        let mut s1 = (x0 + v[n % 4] - x2 * v[n % 4]).sin() * 2.0;
-        let mut s2 = (x0.hypot(x2).tanh() * 0.5).ln_1p();
-        let mut acc3: f64 = 0.0;
-        if s0 > 0.25 {
-            s0 = (s0 * 0.6 + (s0 + x2) * 0.2).sin();
-            acc3 -= f64::copysign(v[n % 4] + acc3, x1 / (s0 * s0 + 0.5)).cos();
-        } else if x0 / (x2.powi(2) + 0.5) >= acc3 + s1 {
-            acc3 -= f64::to_degrees(s2) * 0.01;
-            for i in 0..n {
-                let fi = i as f64;
-                s2 *= 0.8;
-                s2 += 0.02 * (x0 * x0 + 1.0).powi(-2);
-                let v4 = s0.sin().exp() / (f64::powi(fi, 2) + 1.0);
-                s0 = s0.mul_add(0.8, f64::tanh(v4 * s2 * v4) * 0.01);
+    pub fn prog_21(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(x2.powi(3)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        if (x1.powi(2) + 1.0).log2() > 0.5 {
+            s0 = 0.5 * s0 + 0.5 * f64::tanh(x0);
+            if (f64::powi(v[n % 4].clamp(v[n % 4].cos() - 1.5, f64::cos(v[n % 4]) + 1.5), 2) + 1.0).powi(-1) <= x2.abs() && n == 1 {
+                let v2: f64 = x2.cos();
+                acc1 += f64::cos(v2);
+            } else if f64::to_radians(acc1) > 0.0 {
+                let v3 = v[2] + 2.5;
+                let v4 = prog_17((acc1 + v3).sin().exp2().cos() * 2.0, 0.25, x0, v, 3);
+                s0 *= 0.75;
+                s0 += 0.005 * f64::cos(v4);
+            } else {
+                s0 = 0.8 * s0 + 0.02 * f64::tanh(f64::sinh(x2.tanh())).exp().sin();
+                s0 = s0.mul_add(0.5, prog_17(x0, f64::tanh(acc1), f64::sin(x2 - x0), v, n).cos() * 0.005);
             }
-        } else {
-            let v5 = prog_4((v[n % 4] * v[n % 4] + 1.0).atan2(s2).sin() * 2.0, acc3, s2, [v[0], v[1], v[2], v[3]], n);
-            acc3 += f64::sin(v5) * 0.01;
+        } else if n == 2 {
+            s0 = s0 * 0.75 + f64::sin((v[n % 4].abs().powi(2) + 1.5).acosh()) * 0.05;
         }
-        let mut k6 = 0;
-        'l1: while k6 < 3 && (x0 * x0 + 0.5).ln() >= s0 / (s1.tanh() + 2.0) {
-            k6 += 1;
-            s1 = (s1 * 0.6 + (s1 * s1 + 0.5).atan2(v[1]) * 0.05).sin();
-            s2 = 0.8 * s2 + 0.01 * f64::powi(x0, 3).tanh();
-            for j in (0..=n).rev().step_by(2) {
-                if (x0 * x0 + 1.0).powf(x0.cos()) / (f64::sin(s0.atan()) + 2.0) > x2 {
-                    continue 'l1;
-                }
-                let v7 = if (s2.tanh() * 1.2).tan() > v[j % 4].tanh() {
-                    prog_4(3.0_f64.log(f64::powi(s0.powi(3), 2) + 2.0).tanh(), (f64::tanh(s0) * 1.2).tan().mul_add(x0.cos(), (v[j % 4] * v[j % 4] + 0.5).recip()).cos(), s2, [v[0], v[1], v[2], v[3]], k6)
+        let mut m5 = 0;
+        for i in 1..n {
+            acc1 += 0.005 * f64::cos(prog_0(f64::ln(v[i % 4].powi(2) + 1.0).mul_add(x0, v[i % 4]).sin(), x2, (x1 - x0).cos(), v, 3));
+            let v6 = v[n % 4];
+            acc1 += 0.4 * v6.sin();
+            if ((v[m5 % 4] * 0.5).sin() * 1.2).tan() <= 0.5 {
+                m5 += 1;
+            }
+        }
+        match m5 {
+            0 | 2 => {
+                s0 *= 0.8;
+                s0 += 0.5 * f64::cos((acc1.to_radians().powi(2) + 0.5).sqrt());
+                s0 = (s0 * 0.8 + x0.to_degrees() * 0.01 * 0.25).sin();
+            }
+            3 | 5 => {
+                let x2 = 0.75 * (v[n % 4] + x0);
+                s0 = f64::mul_add(s0, 0.8, f64::cos(f64::ln(x0 * x0 + 0.5).abs()) * 0.1);
+                s0 = (s0 * 0.5 + x2.tanh() * 0.25).tanh();
+            }
+            6 => {
+                acc1 -= (x2 * x2 + 0.5).powf(0.5).cos();
+                acc1 -= f64::to_degrees(f64::recip(x2.powi(2) + 0.5)) * 0.01;
+            }
+            _ => {
+                s0 = 0.5 * s0 + 0.005 * prog_8(v[n % 4].asinh().cos(), x0, (f64::min(s0, x1) + x1).sin() * 2.0, &v, m5).sin();
+                if f64::exp(x2.tanh()) > x2 {
+                    acc1 += f64::cos(f64::to_degrees(x1.cos().exp2()) * 0.02);
+                    acc1 -= (x1.powi(2) + 0.5).recip().cos();
                 } else {
-                    f64::cosh(v[j % 4].cos() * 1.5)
-                };
-                acc3 += 0.1 * f64::tanh(x1);
-                s2 = 0.5 * s2 + 0.005 * v7.cos();
-            }
-        }
-        let v8 = v.iter().fold(acc3.sin(), |r, &p| r * 0.75 + 0.1 * (p - x1).sin());
-        'l3: for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            s0 = 0.5 * s0 + 0.01 * prog_4(v8, f64::tanh(s0), f64::acosh(s0.powi(2) + 2.0).tanh(), [v[0], v[1], v[2], v[3]], k6).cos();
-            let mut k9 = 0;
-            while k9 < n + 1 {
-                k9 += 1;
-                match k9 % 4 {
-                    0 => {
-                        s0 = (s0 * 0.75 + f64::tanh(f64::sqrt(fi.powi(2) + 2.0)) * 1.0).sin();
-                        if !(k6 > 0) {
-                            let v10 = (s1.powi(2) + 1.0).powi(-1);
-                            s0 = 0.8 * s0 + 0.05 * v10;
-                        } else if t.tanh().sinh() + t <= 0.5 {
-                            s0 = (s0 * 0.8 + s0 * 0.2).sin();
-                        }
-                        s1 = 0.5 * s1 + 0.05 * f64::sin((s2.cos() * 0.9).atanh() + s1);
-                        if !(k9 < i && f64::mul_add(t.atan(), (t.tanh() + 2.0).cbrt(), t) >= 0.0) {
-                            let v11 = (f64::ln(t.powi(2) + 1.0).powi(2) + 1.0).sqrt();
-                            acc3 -= v11.sin().cos() * 0.05;
-                        }
-                    }
-                    1 | 3 => {
-                        break 'l3;
-                    }
-                    _ => {
-                        acc3 += f64::cos(f64::cos(v[1])) * 0.05;
-                    }
-                }
-                let v12 = x0 / (v[(k9 + n) % 4] * v[(k9 + n) % 4] + 1.5) / (x0.powi(2) + 0.5);
-                acc3 -= 0.05 * f64::atan(x0).tanh();
-                acc3 -= 0.05 * v12.cos();
-            }
-            let mut k13 = 0;
-            while k13 < 5 {
-                k13 += 1;
-                let v14 = v.iter().map(|&p| 1.0 + 0.1 * (t / (v[k13 % 4] * v[k13 % 4] + 1.0) + p.sin()).sin()).product::<f64>();
-                s2 = s2 * 0.75 + (s1 * fi).sin() * 0.05;
-                match k13 + k9 {
-                    0..=2 => {
-                        s2 = s2 * 0.5 + v8.sin() * 0.5;
-                        if i % 3 == 1 {
-                            s2 = 0.75 * s2 + 0.1 * f64::tanh(v8 - s1);
-                        } else if ((v14 * v14 + 1.0).sqrt().tanh() * 1.5).sinh() > 0.0 && k9 % 3 == 1 {
-                            let v15 = s1;
-                            let v16: f64 = s0 / (t.powi(2) + 1.0);
-                            acc3 += f64::tanh(v15.sin() + v16.sin()) * 0.1;
-                        } else {
-                            s0 = 0.8 * s0 + 0.2 * s0.asinh().tanh();
-                        }
-                        let x0 = f64::powf(x0 * x0 + 1.0, v14.tanh()) - s2;
-                        s2 = 0.5 * s2 + 0.02 * f64::sin(x0).tanh();
-                    }
-                    g if g > 3 => {
-                        break;
-                    }
-                    _ => {
-                        s1 = s1 * 0.6 + v14.cos().abs().tanh() * 0.2;
-                    }
+                    let v7 = f64::cos(x1).exp_m1().mul_add(f64::to_degrees(v[m5 % 4]) * 0.02, v[m5 % 4]);
+                    s0 = (s0 * 0.8 + f64::min((f64::cos(v[1]) * 0.9).acos(), (f64::powi(x2, 2) + 2.0).sqrt()) * 0.05).sin();
+                    acc1 += 0.4 * f64::tanh(v7);
                 }
             }
-            s2 = (s2 * 0.8 + t.sin() * 0.2).tanh();
         }
-        let v17 = if !(n == 6) {
-            f64::sqrt(v8.tanh().powi(2) + 0.5)
-        } else if f64::cosh(s2.sin()) >= f64::tanh(v8) {
-            (f64::tanh(v[k6]) * 0.9).acos()
+        if n == 3 && v[m5 % 4].max(x0) > (x1 * x1 + 2.0).ln() {
+            return x0 - v[n % 4].atan();
+        }
+        if (x0 * x0 + 1.0).ln().cos().cosh() <= -1.0 {
+            for _ in (1..=5).step_by(2) {
+                s0 = (s0 * 0.5 + (x1 + s0) * 0.25).sin();
+                if f64::to_degrees(0.5_f64.log(v[2] * v[2] + 2.0)) * 0.01 >= 0.25 || n > 2 {
+                    break;
+                }
+            }
         } else {
-            ((v8 * std::f64::consts::FRAC_1_PI).cos() + 2.0).cbrt()
-        };
-        f64::cos(s0) + s1.tanh() + s2 + acc3.cos() + v17 * 1.5
+            s0 = (s0 * 0.6 + x2.cos() * 0.4).tanh();
+        }
+        match m5 {
+            0 => {
+                s0 = (s0 * 0.8 + s0 * 0.005).tanh();
+                s0 = s0.mul_add(0.5, f64::cos(f64::log(x2.tanh().powi(2) + 1.0, (x0 * x0 + 0.5).sqrt().powi(2) + 2.0)) * 0.2);
+            }
+            MODE_B if n < 4 => {
+                s0 = s0.mul_add(0.8, (x1.cos() * 0.9).asin().cos() * 0.05);
+                let v8: f64 = prog_0(x2.asinh().tanh(), x2, (v[m5 % 4] * x1).copysign(v[m5 % 4].tanh()).tanh() * 2.0, v, 0);
+                acc1 += 0.005 * f64::cos(v8);
+            }
+            2 | 4 => {
+                acc1 += 0.5 * f64::hypot(x0.abs(), f64::atan2(x0 * x0 + 0.5, x1)).cos();
+            }
+            _ => {
+                acc1 += v[m5 % 4].tanh();
+                acc1 -= 0.005 * f64::cos(prog_17((f64::cos(x0).tanh() + 2.0).cbrt().cos(), (f64::tanh(v[m5 % 4]) * 1.2).tan().tanh(), f64::asinh(x2 - x0).cos() * 2.0, v, n));
+            }
+        }
+        s0.cos() + acc1.tanh() + v[m5 % 4].to_degrees() * 0.02
     }
 
     #[differentiable]
     pub fn prog_22(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(x2).exp2();
-        let mut s1 = (x2 - v[3]).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut m3 = 0;
-        for i in 0..n {
-            let fi = i as f64;
-            if -s1 >= 0.5 {
-                m3 += 1;
+        let mut s0 = f64::recip(x2.powi(2) + 1.0);
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        let v4 = loop {
+            k2 += 1;
+            if f64::exp(f64::sin(v[k2])) > x1 || k2 > 1 {
+                break f64::acosh(f64::powi(x1.tanh(), 2) + 1.5);
             }
-            if (x0.powi(2) + 1.0).powf(f64::tanh(x2)) > (s0 * s0 + 1.0).log2() {
-                s1 = (s1 * 0.75 + f64::ln(f64::powi(x1 + s0, 2) + 1.0) * 0.1).tanh();
-                continue;
+            let mut m3: f64 = (s0.powi(2) + 0.5).atan2(v[(k2 + n) % 4]).tanh();
+            for j in 0..v.len() {
+                m3 = m3.max(x0 * x2 + v[j]);
             }
-            match n % 2 {
-                0 => {
-                    let v4 = prog_4(x0, f64::tanh(f64::acosh(x1.powi(2) + 2.0).mul_add(x1 - fi, fi.cos())) * 2.0, (f64::exp(x1.cos()).cos() * 1.5).sinh().cos() * 2.0, v, n);
-                    s0 = s0.mul_add(0.8, f64::log(0.5_f64, s0 * s0 + 2.0) * 0.1);
-                    if f64::to_radians(s0) * 50.0 >= 0.5 {
-                        acc2 -= 0.25 * f64::tanh(-x2);
-                        break;
-                    }
-                    acc2 += 0.005 * v4.tanh();
-                }
-                1 => {
-                    s1 = (s1 * 0.8 + f64::powi(v[3], 2) * 0.05).sin();
-                    if x2 <= -0.5 {
-                        s1 *= 0.6;
-                        s1 -= 0.2 * (v[i % 4] - s1).sin();
-                    } else {
-                        let v5: f64 = prog_4(s0, x0, (s1 * x2).tanh() * 2.0, v, n);
-                        acc2 -= v5.tanh().sin() * 0.02;
-                    }
-                }
-                _ => {
-                    let v6 = f64::powi(x1, 3);
-                    s0 *= 0.5;
-                    s0 -= 0.02 * v6.sin();
-                }
+            s0 = s0.mul_add(0.5, f64::cos(f64::sin(m3.cos().exp())) * 0.02);
+            if k2 >= 2 || f64::powi(s0, 2) < -0.25 {
+                break prog_17(f64::cos(f64::acosh(v[k2] * v[k2] + 1.5)) * 2.0, x1, x0, v, 5);
             }
-            s0 = 0.6 * s0 + 0.02 * ((x1 - x0) * fi).sin();
+        };
+        let v5 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.2 * f64::tanh(f64::to_degrees(v[0]) * 0.02 + p.tanh()));
+        if n % 2 == 0 {
+            acc1 += prog_0(v5, 2.0, x2, v, k2).cos() * 0.02;
         }
-        match m3 {
-            0 => {
-                s0 = (s0 * 0.5 + s0.copysign(x2) * 0.1).sin();
+        'l2: for i in 1..n {
+            if f64::sin(v[i % 4].sin()) > -0.5 {
+                return f64::acos(s0.tanh().cos() * 0.9);
             }
-            3 => {
-                s1 = 0.5 * s1 + 0.2 * x0.max(s0).tanh();
+            acc1 += v[i % 4].cos().cosh().cos() * 0.4;
+            for &u in v.iter() {
+                if x0 - 1.2 >= 1.0 {
+                    break 'l2;
+                }
+                match i % 3 {
+                    MODE_B => {
+                        s0 = s0 * 0.6 + f64::tanh(f64::to_degrees(u) * 0.01) * 0.5;
+                        s0 = s0.mul_add(0.5, ((v4 * v4 + 1.0).atan2(x0).to_degrees() * 0.01).cos() * 0.1);
+                    }
+                    2 => {
+                        let v6 = (u - s0).tanh();
+                        acc1 += f64::sin(v6).cos() * 0.1;
+                    }
+                    _ => {
+                        let x2 = (v5 * v5 + 0.5).atan2(v[n % 4]);
+                        s0 = f64::mul_add(s0, 0.75, f64::cos(x2.tanh()) * 0.02);
+                    }
+                }
+                s0 = (s0 * 0.5 + (v4 - 2.0) * 0.5).tanh();
+                s0 = (s0 * 0.75 + u.sin() * 0.25).sin();
             }
-            4..=6 => {
-                let v7 = f64::log(v[m3 % 4] * v[m3 % 4] + 1.0, 10.0);
-                acc2 += x1.sin();
-                s1 *= 0.75;
-                s1 -= 0.5 * v7.sin();
+        }
+        match k2 {
+            0..=1 => {
+                let mut k7 = 0;
+                while k7 < 4 {
+                    k7 += 1;
+                    if (x0.powi(2) + 1.0).powi(-2) < 0.0 {
+                        continue;
+                    }
+                    acc1 -= 0.5 * (v[k7 % 4] * v5).cos().cos();
+                    let v8: f64 = prog_0(f64::tanh(x1 * v4), x0, (v[3].cos() * 2.0).cosh().cos(), v, k7);
+                    s0 = 0.75 * s0 + 0.005 * f64::tanh(v8.tanh());
+                }
+                let v9: f64 = prog_17((f64::cos(x1) * 0.9).atanh().sin(), f64::hypot(x0, v[k7 % 4]).sin().exp_m1().sin() * 2.0, x0.to_radians().sin() * 2.0, v, k2);
+                acc1 += 0.005 * v9.cos();
+            }
+            MODE_C => {
+                s0 = 0.5 * s0 + 0.1 * (v5 * x2.cos()).tanh();
             }
             _ => {
-                s0 = (s0 * 0.5 + prog_15(0.25, s1, 0.75, &v, m3) * 0.005).sin();
+                acc1 -= f64::tanh(x2);
             }
         }
-        let v10 = if s0.copysign(s1) > 0.25 {
-            s0 = 0.6 * s0 + 0.4 * v[2].tanh();
-            (f64::powi(x0, 2) + 2.0).sqrt()
-        } else {
-            for i in (0..=n).rev().step_by(2) {
-                s0 = s0 * 0.6 + (s0 - x1).sin() * 0.2;
-                let mut m8 = f64::NEG_INFINITY;
-                for j in 0..=i {
-                    let c9 = (s1 + v[(j * 3) % 4]).mul_add(s1 * s0, 1.5 - v[(j * 3) % 4]);
-                    m8 = c9.max(m8);
-                }
-                s1 = s1.mul_add(0.6, f64::cos(f64::cos(m8)) * 0.02);
-            }
-            let x1 = x1.hypot(x0);
-            s0 = (s0 * 0.75 + x2.powi(2) * 0.05).sin();
-            s1 / (x2 * x2 + 0.5) + f64::tanh(x1)
-        };
-        let v13 = if x2.cos() - x0 > acc2 {
-            let v11 = f64::to_radians(v[(m3 + n) % 4].cos());
-            ((x1 * v11).sin() * 0.9).atanh()
-        } else if -v[n % 4] > -0.5 {
-            acc2 += prog_19((v10.powi(2) + 1.0).log2().sin(), s0, 2.0, v, m3).cos() * 0.005;
-            x0.powi(2)
-        } else {
-            let v12 = prog_19((SCALE + x0).tanh() * 2.0, 1.5, x0, v, 4);
-            (f64::powi((f64::tanh(s0) * 1.5).cosh(), 2) + 1.0).log2() + f64::tanh(v12)
-        };
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            let mut m14: f64 = -0.5;
-            for j in 0..n {
-                let c15 = match i {
-                    0 => (s1 - v[(j * 3) % 4]) * fi,
-                    1 | 3 => v10 / (v[j % 4] * v[j % 4] + 1.5) * 1.5,
-                    4 => v13 + 1.0,
-                    _ => v10 / (x1 * x1 + 1.0),
-                };
-                m14 = m14.max(c15).min(1.0);
-            }
-            s0 = s0.mul_add(0.6, m14.tanh().tanh() * 0.02);
-            if n == 0 {
-                s0 = 0.5 * s0 + 0.5 * v13.cos();
-            }
-            let v16 = f64::asinh(x1);
-            acc2 -= v16.tanh() * 0.25;
+        let mut a10 = [0.0; 4];
+        for i in 0..4 {
+            a10[i] = v5 * v5;
         }
-        x1.sin() - s0.cos() + acc2.tanh() - v10 * 0.25 + v13 * 0.75
+        f64::tanh(x0) + s0.tanh() + f64::tanh(acc1) + v4.sin() + v5 * 1.5 - a10[0].tanh()
     }
 
     #[differentiable]
-    pub fn prog_23(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0.tanh().exp() + x1).sin() * 2.0;
-        let mut s1 = v[n % 4];
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a3[i] = v[i] - x2;
-            acc2 += t.tanh() * 0.5;
-        }
-        'l1: for &t in v.iter() {
-            acc2 -= 0.5 * (f64::atanh(a3[n % 4].sin() * 0.9) + f64::sqrt(x2.powi(2) + 2.0)).tanh();
-            s0 *= 0.75;
-            s0 += 0.1 * (t + x1).sin();
-            let mut k4 = 0;
-            while k4 < 3 {
-                k4 += 1;
-                s1 = s1.mul_add(0.6, f64::cos(x2 + a3[k4]) * 0.2);
-                let v5 = s0 / (f64::cos(x0) + 2.0) * (f64::to_degrees(x0) * 0.01);
-                if !(k4 < 3 && f64::asinh(v5) - v5 > -1.0) {
-                    continue 'l1;
-                }
+    pub fn prog_23(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = x0 / (v[n % 4].sin() + 2.0) * v[n % 4].cos();
+        let mut s1 = s0.clamp(-1.0, 1.5);
+        let mut s2 = (v[2] + 1.2).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = prog_20(f64::clamp(x1 - x2, f64::tanh((x1 * x1 + 1.5).acosh()) - 1.5, (s2 * s1).cos() + 1.5).cos(), s0.cos().exp2().sin(), (x0.tanh() * 0.9).asin().cos().tanh() * 2.0, [v[0], v[1], v[2], v[3]], n);
+        let mut k5 = 0;
+        let v7 = loop {
+            k5 += 1;
+            s1 = 0.8 * s1 + 0.05 * (f64::tanh(v[0]) + (v4 + v[(k5 + n) % 4])).sin();
+            let v6 = v.iter().map(|&p| v4 - p.sin()).sum::<f64>();
+            if k5 >= 4 || (s0.powi(2) + 1.0).recip() * std::f64::consts::LN_2 >= 0.25 {
+                break s1;
             }
-            if prog_0(f64::exp_m1(x2.tanh()).cos() * 2.0, t, s1, v, n) > x0 {
-                acc2 -= 0.5 * (v[3 - k4].tanh() + (v[k4].cos() * 0.9).atanh()).tanh();
-            } else if (a3[3 - k4].sin() * 0.5).ln_1p() > 0.5 {
-                acc2 -= 0.5 * f64::tanh(a3[k4]);
-            } else {
-                acc2 += 0.5 * f64::acos(s0.cos() * 0.9).tanh();
-            }
-        }
-        let v6 = x2 / (a3[n % 4] * a3[n % 4] + 0.5);
-        if f64::abs(f64::acos(x0.tanh() * 0.9)) >= 0.5 && n == 3 {
-            return f64::copysign(v[n % 4], acc2);
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            if t.abs().sin() <= fi - x1 {
-                break;
-            }
-            let v7 = a3.iter().copied().map(|p| (f64::cos(x1.clamp(x1.tanh() - 1.5, p.tanh() + 1.5)) * 0.9).acos()).sum::<f64>();
-            s1 = (s1 * 0.6 + (-v7) * (s1.to_radians() * 20.0) * 0.02).tanh();
-        }
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            let v8 = fi;
-            let v10 = if s0.tanh().cosh() >= 1.0 {
-                acc2 -= 0.25 * (v[i % 4] * v[i % 4] + 0.5).sqrt().sin();
-                f64::atan(v8)
-            } else if v8 + v6 >= x1 - v6 && i > 0 {
-                v[i % 4] - fi
-            } else {
-                let v9 = 1.25 - x0 / (fi * fi + 1.0);
-                v9.mul_add(s1.atan(), (v9.tanh() * 1.5).cosh())
-            };
-            s0 *= 0.5;
-            s0 -= 0.1 * (v6.cos() * 0.9).atanh().sin();
-            s0 = (s0 * 0.6 + v10.sin() * 0.02).tanh();
-        }
-        s0.tanh() + s1 + acc2.tanh() - f64::cos(v6)
-    }
-
-    #[differentiable]
-    pub fn prog_24(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = x0;
-        let mut acc2: f64 = 0.0;
-        let mut m3: f64 = -1.0;
-        for i in 1..4 {
-            let fi = i as f64;
-            m3 = f64::max((3.0_f64.hypot(fi).powi(2) + 0.5).sqrt() + v[i], m3);
-        }
-        acc2 += f64::sin(m3);
-        let mut k4 = 0;
-        let v8 = loop {
-            k4 += 1;
-            s1 = s1 * 0.75 + f64::ln_1p(v[k4 % 4] * v[k4 % 4]).cos() * 0.25;
-            match k4 {
-                0..=2 => {
-                    let v5 = prog_19(f64::powi(m3.asinh(), 2).ln_1p().tanh(), x0, x1, [v[0], v[1], v[2], v[3]], k4);
-                    s1 = s1.mul_add(0.6, w0[2].powi(2).sin() * 0.1);
-                    s1 = s1 * 0.8 + v5.cos() * 0.005;
-                }
-                3 => {
-                    s1 = 0.8 * s1 + 0.1 * (x2 - w0[k4 % 4]).cos();
-                }
-                4 => {
-                    s1 = (s1 * 0.6 + f64::ln_1p(w0[3].tanh() * 0.5) * 0.4).tanh();
-                }
-                _ => {
-                    let v6 = f64::exp(x1.tanh());
-                    let v7 = f64::cos(f64::sin(s1).cosh()).cosh();
-                    acc2 -= (v6.tanh() + v7.cos()).tanh() * 0.5;
-                }
-            }
-            if k4 >= 4 {
-                break (v[n % 4] * v[n % 4] + 0.5).recip() * f64::powi(x0 * x0 + 1.0, -1);
-            }
+            acc3 += 0.5 * f64::sin(v6);
         };
-        let mut k9 = 0;
-        while k9 < 6 {
-            k9 += 1;
-            let v10 = prog_4(x0, x1, v8.cos(), [v[0], v[1], v[2], v[3]], 4);
-            for j in 0..n {
-                let fj = j as f64;
-                let v13: f64 = if f64::cosh(w0[j % 4].sin() * 2.0) > -0.5 {
-                    let v11 = x2.powi(3);
-                    w0[2].cos().exp_m1() + v11.tanh()
-                } else if (v8.cos() * 0.9).acos() / 3.0 < -0.25 {
-                    let x2 = (fj + 2.5).sin();
-                    let v12 = x2;
-                    s1 = (s1 * 0.5 + x1 / (v12.tanh() + 2.0) * 0.5).tanh();
-                    f64::log2(w0[0].tanh().powi(2) + 1.0)
+        for _ in 0..v.len() {
+            let v8 = v7;
+            acc3 -= 0.5 * x2.sin().exp_m1().tanh();
+            let v9 = v.iter().copied().map(|p| (f64::tanh(s0) * 0.9).acos() + p.sin()).sum::<f64>();
+            acc3 += 0.25 * f64::cos(v8.cos() + f64::tanh(v9));
+        }
+        'l2: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            if v[3 - i] + v4 > f64::max(t, v7) {
+                s1 = (s1 * 0.6 + prog_0((f64::cos(s1) * s1.powi(2)).tanh(), s1, v7, [v[0], v[1], v[2], v[3]], n) * 0.005).sin();
+            } else if 2.0_f64.hypot(x1.mul_add(v[i], t)) < f64::sin(x0) && i % 3 == 1 {
+                acc3 += f64::ln_1p(f64::sin(v7) * 0.5) * 0.5;
+                if i == 1 {
+                    let v10 = -v[(i + n) % 4];
+                    s1 = (s1 * 0.8 + v10.cos() * 0.2).tanh();
+                } else if k5 + i < 7 {
+                    acc3 += 0.5 * (v7 * x0 / 2.0).tanh();
+                    if prog_0(s1.tanh().tanh() * 2.0, x2, (fi * fi).ln_1p().sin() * 2.0, [v[0], v[1], v[2], v[3]], k5) >= 0.5 {
+                        return v7.sin().cos();
+                    }
+                    s2 = (s2 * 0.5 + s1 * s2 * 0.1).sin();
+                    if !(i == 2) {
+                        break;
+                    }
                 } else {
-                    (m3.tanh() * 0.9).acos()
+                    acc3 -= s2.cos() * 0.5;
+                    s0 = (s0 * 0.6 + (s1.powi(2) + 1.0).powf(0.3) * 0.4).tanh();
+                }
+                let v11 = s2.powi(2).tanh();
+                acc3 -= 0.5 * v11.cos().sin();
+            } else {
+                let v12 = (fi.cos() * 1.2).tan();
+                s0 = s0.mul_add(0.8, f64::sin(v12.tanh()) * 1.0);
+            }
+            s0 = s0.mul_add(0.8, (s0.tanh() * 1.5).sinh().cos() * 0.05);
+            let mut k13 = 0;
+            while k13 < n {
+                k13 += 1;
+                if t * x1 < s1 {
+                    let v14 = 2.0_f64.log((x2 * t).powi(2) + 2.0);
+                    s0 = s0 * 0.75 + v14.cos().tanh() * 0.05;
+                }
+                if (x1.powi(2) + 1.0).log(f64::powi(s1, 2) + 2.0) * t >= s1 {
+                    acc3 -= f64::atan(t).cos() * 0.05;
+                    break 'l2;
+                }
+                s0 = s0.mul_add(0.75, (v7.to_radians() * 20.0).sin() * 0.5);
+            }
+        }
+        'l4: for i in (0..=n).rev().step_by(2) {
+            for j in 0..i {
+                let fj = j as f64;
+                acc3 += ((s0 * s0 + 0.5).recip() + v7 * v4).tanh() * 0.05;
+                acc3 += (s2 * fj).sin() * 0.05;
+                let v15: f64 = 3.0_f64.hypot(s1);
+                acc3 += v15.sin() * 0.05;
+            }
+            s2 = (s2 * 0.5 + v4.tanh() * 0.5).tanh();
+            for j in (0..n).rev() {
+                let fj = j as f64;
+                if s2.cos().cos() >= -0.25 {
+                    s0 = 0.8 * s0 + 1.0 * (x1 * x1 + 1.0).sqrt().to_radians();
+                    break 'l4;
+                }
+                let v18 = match j % 4 {
+                    2 => {
+                        let v16 = f64::acos(f64::sin(v7 * v7) * 0.9);
+                        f64::recip(v16 * v16 + 1.0).mul_add(2.0_f64.atan2(s0), (v16.powi(2) + 2.0).ln())
+                    }
+                    3 => {
+                        let v17 = (s0.sin() * 0.5).ln_1p().mul_add(v7.tanh(), fj + v4);
+                        (s2.sin() + 2.0).cbrt() + v17.tanh()
+                    }
+                    _ => {
+                        s0 = s0.mul_add(0.75, f64::cos(v[j % 4].atan()) * 0.25);
+                        v4 / (v7.tanh() + 2.0)
+                    }
                 };
-                let v14 = f64::powi(x2 * std::f64::consts::FRAC_PI_4, 3);
-                if j % 3 == 1 && x2.tanh().exp().cos() <= -0.25 {
+                s1 = 0.6 * s1 + 0.02 * (v18 - x1 + 0.75).tanh();
+            }
+            s2 *= 0.6;
+            s2 += 0.4 * f64::tanh(s2);
+        }
+        s0.cos() - s1 * 1.5 + s2 * 0.5 + acc3.cos() + v4.sin() + f64::cos(v7)
+    }
+
+    #[differentiable]
+    pub fn prog_24(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_0((x2.copysign(x1) * f64::powi(x1 * x1 + 1.0, -1)).sin(), f64::cos(f64::powf(x2 * x2 + 1.0, x1.tanh()) - x2), (x1 * x1 + 1.0).log2().sin() * 2.0, v, 0).cos() * 2.0;
+        let mut s1 = (x1 * x2 / (f64::atan(x2).tanh() + 2.0)).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v5 = match n % 2 {
+            0 => {
+                let v3 = f64::acosh(x0 * x0 + 2.0);
+                v3 * (acc2 + v3)
+            }
+            1 => {
+                let v4 = (f64::sin(x0) * 2.0).sinh();
+                (f64::powi(f64::cos(x2), 2) + 1.0).log(2.0) + v4.tanh()
+            }
+            _ => f64::log2(f64::powi(f64::abs(v[n % 4]), 2) + 1.0),
+        };
+        for _ in 0..5 {
+            let v6 = x0 / (v5.tanh() + 2.0);
+            let mut m7 = f64::INFINITY;
+            for &u in v.iter() {
+                let c8 = if v6 - x1 / (u * u + 1.5) < -1.0 {
+                    x0 + x2
+                } else {
+                    u + x1 - x1
+                };
+                m7 = c8.min(m7);
+            }
+            s1 = (s1 * 0.8 + m7.sin() * 0.05).sin();
+            acc2 += 0.4 * v6.tanh();
+        }
+        'l2: for i in 0..n {
+            s0 = 0.5 * s0 + 0.25 * f64::sin(v5 - x0);
+            for _ in 0..i {
+                if x2.to_radians() * 20.0 < -0.5 {
                     continue;
                 }
-                acc2 += 0.05 * ((v8.powi(2) + 2.0).ln() * f64::tanh(w0[n % 4])).tanh();
-                acc2 += 0.05 * (v13.tanh() + v14.sin()).tanh();
+                if f64::to_degrees((x0.sin() * 1.5).cosh()) * 0.01 >= 0.5 {
+                    break 'l2;
+                }
+                s0 = 0.8 * s0 + 0.2 * (SCALE + x0).cos();
             }
-            acc2 += f64::sin(m3.hypot(v8.to_radians() * 50.0)) * 0.25;
-            acc2 -= 0.1 * f64::cos(v10);
+            acc2 += (f64::acosh(v5 * v5 + 2.0) / (v5 * v5 + 1.0)).tanh() * 0.25;
         }
-        let mut m15 = w0[n % 4];
-        for i in 0..4 {
-            let c16 = if i % 3 == 1 {
-                v8
-            } else {
-                x1 + x2
-            };
-            m15 = m15.max(c16);
+        let v9 = v.iter().map(|&p| prog_0(1.2, f64::powf(x1.max(x2).powi(2) + 0.5, 1.5).sin(), x0, v, 0) + f64::sin(p)).sum::<f64>();
+        let mut a10 = v;
+        for i in 0..n {
+            a10[i % 4] = a10[i % 4] * 0.5 + (SCALE + v5).sin() * 0.5;
+            s0 = s0 * 0.5 + (f64::powi((v9.sin() * 0.9).asin(), 2) + 0.5).atan2(x1 * x0).cos() * 0.02;
         }
-        acc2 += m15.tanh() * 0.4;
-        if x1.sin().exp2().cos() < f64::sinh(f64::cos(x2)) {
-            return ((f64::powi(w0[k4 % 4], 2) + 0.5).recip().cos() * 1.2).tan();
-        }
-        s1 - acc2.cos() + f64::sin(v8) - w0[k4 % 4].max(v[k9 % 4])
+        f64::tanh(s0) - s1 * 1.5 + acc2.tanh() + v5.cos() + v9.sin() + a10[1] * 0.5
     }
 
     #[differentiable]
-    pub fn prog_25(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::exp2(x2.sin()).max(x0);
-        let mut acc1: f64 = 0.0;
-        let v3 = match n {
-            0 | 2 => acc1 + 1.25,
-            3..=4 => v[0] * x2,
-            5 => {
-                let v2 = f64::acos(v[0].sin() * 0.9);
-                f64::to_degrees(v2) * 0.01
+    pub fn prog_25(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0: f64 = f64::ln(x0.powi(2) + 2.0).clamp((0.3 * x1).sin() - 1.5, f64::sin((v[3] * v[3] + 1.0).log10()) + 1.5).cos() * 2.0;
+        let mut s1: f64 = f64::atan2(v[n % 4].tanh().exp().powi(2) + 1.0, f64::sin(s0)).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.01 * f64::tanh((-s1) + p.cos()));
+        'l0: for i in 0..v.len() {
+            acc2 += prog_17(x1, 1.2, f64::cos((s0 - v[(i + n) % 4]).tanh()), [v[0], v[1], v[2], v[3]], i).tanh() * 0.005;
+            for j in 0..v.len() {
+                let fj = j as f64;
+                s0 = (s0 * 0.5 + s0 * 0.5).tanh();
+                if (fj * fj + 1.0).log(2.0) / (x1.powi(2).sin() + 2.0) < -0.5 {
+                    acc2 += 0.1 * f64::sin(v3).tanh();
+                } else if f64::cos(x2.tanh()).exp_m1() <= -1.0 {
+                    let v4: f64 = (x2.sin() + 2.0).cbrt();
+                    acc2 -= f64::exp(v4.cos()).tanh() * 0.1;
+                    if j == 3 && (x0 * x0 + 1.0).recip() * (x1 + v3) >= -0.5 {
+                        continue;
+                    }
+                }
+                if (f64::sin(v3 * v3) * 0.9).atanh() <= 0.5 {
+                    s1 = s1 * 0.5 + f64::sin(f64::tan(x0.cos() * 1.2)) * 0.05;
+                    break 'l0;
+                }
             }
-            _ => v[n % 4].cos(),
-        };
-        let v4 = prog_10(f64::sin(x2).cos() * 2.0, x1.cos().exp2().cos(), (v[n % 4] - x2).tanh(), v, n);
-        let v5: f64 = s0;
-        let mut m6 = v4.tanh();
-        for i in (0..3).rev() {
-            let c7 = prog_19(2.0, s0.cos() * 2.0, x1, v, i) + v[i];
-            m6 = f64::min(m6, c7);
+            let v5 = prog_0(v3.max(x1).tanh(), f64::cos((v3.tanh() * 0.9).atanh()), f64::powf(v[n % 4].powi(2) + 1.0, 0.5).cos() * 2.0, [v[0], v[1], v[2], v[3]], n);
+            s1 = s1 * 0.75 + f64::tanh(v5.sin()) * 0.005;
         }
-        acc1 -= 0.005 * m6.sin();
-        let v8 = if prog_19((v5 + x2).cos(), f64::sin(((v3 * v3 + 1.0).log(v5 * v5 + 2.0).powi(2) + 1.0).recip()) * 2.0, x1, v, n) <= (-1.5_f64).max(v[n % 4]) || n > 1 {
-            f64::recip(v5.powi(2) + 0.5)
-        } else {
-            (f64::powi(x0, 2) + 1.0).recip()
-        };
-        s0 *= 0.8;
-        s0 += 0.2 * x2.cos();
-        s0.cos() - f64::tanh(acc1) + v8 - v8
+        if (f64::cos(v3) * 2.0).cosh() < v[n % 4] * v[n % 4] && n > 0 {
+            s1 = 0.75 * s1 + 0.01 * s1.sin();
+            let v6 = prog_17(x1, (x2.clamp(-1.0, 1.5).cos() * 2.0).cosh().sin() * 2.0, 0.75, [v[0], v[1], v[2], v[3]], n);
+            s1 = (s1 * 0.5 + v6.sin() * 0.005).sin();
+        }
+        for i in 0..n {
+            let mut m7 = x1;
+            for j in (0..=n).rev() {
+                m7 = f64::max(v[j % 4] * x0 + (v[j % 4] + v[2]), m7);
+            }
+            s0 = s0 * 0.75 + m7.sin().tanh() * 0.02;
+            let v8 = v3 + f64::atan(s1);
+            for j in 0..i {
+                let fj = j as f64;
+                let v9 = (-fj) - f64::tanh(s1);
+                let v10 = f64::asinh(x2);
+                s1 = 0.8 * s1 + 0.2 * f64::asinh(s1);
+                acc2 -= 0.05 * f64::cos(v9.cos() - v10.tanh());
+            }
+            acc2 += 0.25 * v8.tanh().cos();
+        }
+        s0.cos() - s1 * 0.25 - f64::cos(acc2)
     }
 
     #[differentiable]
     pub fn prog_26(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::exp2(f64::tanh(f64::exp(x2.sin())));
-        let mut s1 = f64::sin(v[n % 4] * x0) * 2.0;
-        let mut s2 = x1.mul_add(x1, x1).to_radians();
-        let mut acc3: f64 = 0.0;
-        let mut a4 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a4[i][j] = f64::tanh(x1).exp();
+        let mut s0 = x2;
+        let mut acc1: f64 = 0.0;
+        s0 = s0 * 0.6 + f64::cos(x1 - x0 - (x2 + v[n % 4])) * 0.1;
+        for i in 1..n {
+            let fi = i as f64;
+            acc1 += 0.01 * prog_0(1.5, x2.tanh() * 2.0, (x2.powi(2) + 0.5).recip().tanh(), v, i).tanh();
+            if prog_0(f64::cbrt(f64::tanh((x2 * x2).ln_1p()) + 2.0).sin() * 2.0, x1, x2, v, i) > -0.5 {
+                let v2: f64 = f64::tan(f64::sin(fi - x0) * 1.2);
+                s0 = s0 * 0.6 + s0.sin() * 0.4;
+                acc1 -= f64::tanh(v2) * 0.4;
             }
         }
-        if x1.powi(2) <= -1.0 {
-            return (acc3.cos() * 0.5).ln_1p();
-        }
-        let v5 = v.iter().fold(a4[1][n % 4].cos(), |r, &p| r * 0.75 + 0.1 * (f64::recip(r * r + 1.0) + f64::cos(p)).sin());
-        for _ in 0..6 {
-            acc3 += f64::acos(x0.cos() * 0.9).cos() * 0.25;
-            if prog_0(x2, (v5 - x2).cos() * 2.0, (SCALE + v5).tanh() * 2.0, v, n) >= x1 {
-                let v6 = f64::cbrt(x1.tanh() + 2.0).cos();
-                acc3 += 0.25 * v6.cos();
-            }
-            acc3 -= (f64::atanh(v5.cos() * 0.9) * x2).cos() * 0.25;
-        }
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            s1 = (s1 * 0.8 + s1 * 0.2).sin();
-            if !(k7 > 2) {
-                s1 = s1.mul_add(0.6, x0.powi(2).cos() * 0.1);
-                if (v5 * v5 + 0.5).sqrt() < 0.5 {
-                    break;
-                }
-                let v8 = ((s2 * s2 + 1.0).powf(1.5).powi(2) + 1.0).log2();
-                acc3 -= 0.4 * f64::tanh(v8.cos());
-            } else if v[k7 % 4] - x1 <= 0.0 {
-                s2 *= 0.6;
-                s2 += 0.2 * (s2.cos() * (v5 * v5).ln_1p());
-            } else {
-                s1 = (s1 * 0.6 + (s0 + s1) * 0.2).tanh();
-            }
-            if k7 >= 5 || v5 * 0.75 > f64::asin(f64::tanh(s0) * 0.9) {
+        let v3 = (f64::sin(x0) * 2.0).cosh();
+        s0 = s0.mul_add(0.5, (x2 / (v3.powi(2) + 1.5)).abs().cos() * 0.05);
+        for i in (0..6).rev() {
+            if v3 <= x0 && i == 1 {
                 break;
             }
+            acc1 += f64::log2((s0 + x1).powi(2) + 1.0).cos() * 0.25;
         }
-        let mut a9 = v;
-        for i in 0..n {
-            a9[i % 4] += a9[(i + 1) % 4] * ((x2 * x2 + 0.5).cbrt().cos() * 0.2);
-        }
-        s0 = (s0 * 0.8 + (x1.powi(2) + 2.0).ln() * 0.25).tanh();
-        s0 - s1 * 1.5 - s2 - acc3.tanh() + v5 + f64::sin(a9[1]) - f64::cos(f64::atan(a9[n % 4]))
+        acc1 += v3.clamp(-1.0, 1.0) * 0.5;
+        s0 * 1.5 + acc1.cos() + prog_8(x0, s0, (f64::powi(v[n % 4], 2) + 1.0).powf(f64::sin(x1)).tanh() * 2.0, &v, 0)
     }
 
     #[differentiable]
-    pub fn prog_27(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x0;
-        let mut s1: f64 = (v[n % 4].powi(2) + 1.0).recip();
-        let mut s2 = (x2 * x2 + 0.5).ln();
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            acc3 -= f64::sinh(f64::cos(f64::powi(s1, 2)) * 2.0).sin() * 0.25;
-            if k4 < 2 {
-                s1 = 0.5 * s1 + 0.1 * (x1 * v[n % 4]).cos();
-                let v5 = f64::atan2(f64::powi((f64::tanh(x2) * 0.9).acos(), 2) + 0.5, s2 * 0.3);
-                acc3 += 0.25 * f64::sin(v5);
-            } else {
-                s1 = (s1 * 0.6 + (s2 * s2 + 0.5).sqrt() * 0.4).tanh();
-                let x0 = s1.tanh() * (x0 * std::f64::consts::FRAC_PI_4);
-                s2 = s2 * 0.8 + x0.cos().tanh() * 0.05;
-            }
-            if k4 >= 5 {
-                break;
-            }
+    pub fn prog_27<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::copysign(f64::clamp(x2, -0.5, 0.5), x1 + v[2]);
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = f64::acos(x0.tanh() * 0.9);
+            s0 = 0.5 * s0 + 0.005 * prog_0(v[(i + n) % 4].powi(2).cos(), (-s0).tanh() * 2.0, (v[(i + n) % 4] / (x2 * x2 + 1.5)).cos() * 2.0, v, 4).tanh();
         }
-        let mut m6: f64 = 0.5;
-        for i in 0..n {
-            let c7 = if n < 5 {
-                x1 + 0.5
-            } else {
-                v[i % 4] * 1.5
-            };
-            m6 = f64::min(m6, c7);
-        }
-        let v9 = match n % 3 {
-            0 | 2 => {
-                let v8 = x2 - v[1];
-                s2 *= 0.8;
-                s2 += 0.02 * f64::tanh(f64::exp_m1(m6.cos()).clamp((m6 + x1).cos() - 1.5, (v8.powi(2) + 2.0).acosh().sin() + 1.5));
-                ((x1.sin() * 0.9).acos().cos() * 2.0).sinh()
+        if prog_20(x0, (acc1.powi(2) + 1.0).powi(-2).cos(), (a2[n % 4].powi(2) + 1.0).cbrt().sin(), v, n) >= 0.5 && n % 2 == 0 {
+            s0 = s0 * 0.5 + f64::sin(x1) * 0.5;
+            if x0.atan() >= f64::mul_add(v[n % 4], v[n % 4], x1) {
+                let v3 = prog_17((-v[n % 4]).tanh(), 1.5_f64.powf(f64::hypot(0.5_f64, v[n % 4]).cos()).tanh() * 2.0, f64::cos(f64::ln_1p(x0.cos() * 0.5)), v, n);
+                let v4: f64 = v[n % 4].tanh();
+                s0 = (s0 * 0.8 + (v3.cos() + v4) * 0.005).tanh();
             }
-            _ => f64::clamp(m6, -1.0, 0.5),
-        };
-        let v11 = match k4 {
-            0..=1 => {
+        } else {
+            acc1 -= (f64::sin(x2) * 0.9).asin().cos();
+        }
+        for i in (0..n).rev() {
+            if i % 3 == 1 {
+                s0 = s0.mul_add(0.75, f64::sin(f64::tanh(v[i % 4]).exp2()) * 0.1);
                 s0 *= 0.75;
-                s0 -= 0.05 * (s1.cos() * 0.9).acos().abs().tanh();
-                x1.hypot(v9)
+                s0 += 0.75 * f64::cos(s0 * std::f64::consts::FRAC_1_PI);
+            } else if x2 > f64::exp_m1(s0.sin()) {
+                s0 = 0.6 * s0 + 0.4 * x0.sin();
             }
-            2 => (v[2].sin() * 0.9).atanh() - 0.35,
-            g if g > 3 => {
-                for i in 0..3 {
-                    s1 = (s1 * 0.5 + (f64::powi(f64::recip(v[i] * v[i] + 1.0), 2) + 2.0).ln() * 1.0).tanh();
-                    acc3 += 0.5 * f64::sin(f64::asinh(v9.asinh()));
+            acc1 -= 0.25 * (x0.tanh().sinh() - x1).tanh();
+        }
+        acc1 -= x1.tanh();
+        for &t in a2.iter() {
+            let v7: f64 = if f64::tan(x2.cos() * 1.2) >= x0.powi(3) {
+                let v5 = s0 / 4.0;
+                t.atan() + v5.tanh()
+            } else if x2.powi(2) < 1.0 {
+                let v6 = v[n % 4] * x1;
+                x2.sin().exp_m1() + v6.cos()
+            } else {
+                s0.copysign(t)
+            };
+            if v[n % 4] + t < 0.0 {
+                for _ in 0..n {
+                    let v8 = x1 * s0;
+                    s0 = (s0 * 0.6 + f64::ln(a2[2].powi(2) + 1.0) * 0.4).sin();
+                    acc1 += f64::sin(v8.cos()) * 0.05;
                 }
-                let v10 = (x1 * x1 + 1.0).ln();
-                (x0 * x0 + 0.5).cbrt() + f64::cos(v10)
+                s0 = s0 * 0.6 + (v7 - s0).cos() * 0.05;
+            } else if x2 * v7 >= (s0.tanh() * 2.0).cosh() {
+                let v9 = x1.powi(3);
+                acc1 += f64::cos(prog_0(x1, 0.75, 0.25, v, 2)) * 0.05;
+                s0 = 0.6 * s0 + 0.02 * v9.sin().sin();
+            } else {
+                s0 *= 0.75;
+                s0 += 0.05 * f64::sin(s0 * x2);
+                match n {
+                    MODE_C => {
+                        break;
+                    }
+                    g if g > 3 => {
+                        s0 *= 0.5;
+                        s0 += 0.5 * (s0 - 0.25).sin();
+                        s0 = (s0 * 0.8 + (s0 - x1) * 0.1).sin();
+                    }
+                    _other => {
+                        acc1 += 0.5 * f64::sin(x0 + x2);
+                        s0 *= 0.8;
+                        s0 -= 0.75 * 2.0_f64.atan2(v[n % 4]).sin();
+                    }
+                }
             }
-            _ => prog_0(x1, (-v9).sin() * 2.0, s0.tanh().tanh() * 2.0, [v[0], v[1], v[2], v[3]], n),
-        };
-        let v12 = v9.hypot(x1);
-        let a13 = [x2.sin(), x0.to_radians() * 20.0 - 0.5, f64::cos(v12), prog_4(x2.min(v[k4 % 4]).cos() * 2.0, (v9 - m6 - f64::asinh(x0)).sin() * 2.0, s0, [v[0], v[1], v[2], v[3]], k4)];
-        s1 * 0.5 + s2 * 0.5 + acc3 * 0.25 + v11.sin() - a13[1].tanh()
+            acc1 -= 0.25 * x0.powi(3).sin();
+        }
+        s0.tanh() - acc1.sin() + (x0.sin() * 0.9).atanh().powi(2)
     }
 
     #[differentiable]
     pub fn prog_28(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.abs().tanh();
+        let mut s0 = f64::tanh(f64::log(x1 * x1 + 1.0, f64::powi(v[n % 4], 2) + 2.0).hypot(v[3].max(x0))) * 2.0;
         let mut acc1: f64 = 0.0;
-        let v2 = f64::log2((s0 * s0 + 0.5).recip().powi(2) + 1.0);
-        let mut m3: f64 = 0.5;
-        for i in 1..=3 {
-            m3 = f64::min(v[i], m3);
+        for i in 0..6 {
+            s0 = (s0 * 0.6 + (x2 * x2 + 1.0).recip() * 0.5).tanh();
+            match i + n {
+                0 => {
+                    let v2: f64 = (v[3] * v[3]).ln_1p();
+                    s0 *= 0.75;
+                    s0 -= 0.05 * (v[2] * v2).tanh();
+                }
+                2..=3 => {
+                    s0 = 0.75 * s0 + 0.05 * (s0.sin() * 0.9).atanh().sin();
+                    let v3 = prog_0(x0, x1, s0.tanh(), [v[0], v[1], v[2], v[3]], i);
+                    acc1 += v3.cos() * 0.02;
+                }
+                4..=6 => {
+                    s0 = (s0 * 0.5 + f64::sinh(f64::sin(v[1]) * 1.5) * 0.1).tanh();
+                }
+                _other => {
+                    s0 = 0.5 * s0 + 1.0 * (s0 * std::f64::consts::FRAC_1_PI);
+                }
+            }
+            acc1 += 0.25 * f64::cos(-x1.sin().exp2());
         }
-        acc1 += f64::tanh(m3);
-        match n % 3 {
-            0 => {
-                let v4 = f64::clamp(x0, -1.0, 0.5);
-                s0 = f64::mul_add(s0, 0.8, f64::tanh(v4) * 0.2);
+        let v4 = (f64::powi(x2, 2) + 0.5).recip();
+        for _ in 1..n {
+            acc1 -= prog_0(x0, x2, s0, [v[0], v[1], v[2], v[3]], 1).cos() * 0.05;
+            let mut k5 = 0;
+            while k5 < n {
+                k5 += 1;
+                s0 *= 0.75;
+                s0 += 0.25 * f64::cos(v4);
+                if f64::acosh(v[k5 % 4] * v[k5 % 4] + 1.5) > 1.0 {
+                    let v6: f64 = (v4.sin() * 0.9).acos();
+                    acc1 -= 0.05 * v6.tanh();
+                }
+                acc1 += 0.02 * (f64::sin(x0) + 2.0).cbrt();
             }
-            g if g > 1 => {
-                s0 = s0.mul_add(0.8, (-1.5_f64).max(m3).cos() * 0.2);
-                s0 = s0 * 0.75 + prog_27(v2.tanh().exp2().clamp(-0.5, 1.5).cos(), 0.25, f64::acos(v[n % 4].cos() * 0.9).sin(), v, n).tanh() * 0.005;
-            }
-            _ => {
-                let v5: f64 = x1 - v[n % 4];
-                s0 = f64::mul_add(s0, 0.8, v5.cos() * 0.1);
+            acc1 += 0.4 * f64::sin(0.65 * x2 + x2);
+        }
+        'l3: for i in (0..4).rev() {
+            acc1 += (f64::tanh(v4) * 0.5).ln_1p().cos() * 0.5;
+            s0 = (s0 * 0.5 + x2.powi(3).cos() * 0.02).sin();
+            let mut k7 = 0;
+            while k7 < n {
+                k7 += 1;
+                if v[3 - i].hypot(x2) > -1.0 {
+                    break;
+                }
+                let v8: f64 = (v4.cos() * 0.9).atanh().powi(2).ln_1p();
+                if k7 % 2 == 0 {
+                    break 'l3;
+                }
+                acc1 -= (v4 * v4 + 1.5).acosh().tanh() * 0.05;
+                s0 *= 0.75;
+                s0 += 0.05 * f64::sin(v8).tanh();
             }
         }
-        let v7 = if (f64::powi(f64::recip(x2.powi(2) + 0.5), 2) + 1.0).powf(0.3) >= 1.0 {
-            prog_27(1.2, (f64::tanh(v[3]) + 2.0).cbrt().tanh() * 2.0, (v[3] + v2).cos(), v, n)
-        } else {
-            let v6 = (x0 * x0 + 1.0).powi(-3);
-            (-f64::exp(v2.sin())) + v6.tanh()
-        };
-        let v8 = if f64::log2(f64::powi(v[n % 4], 2) + 1.0) + (v[2].powi(2) + 2.0).acosh() >= x1 {
-            let x2 = x2.abs().clamp((x2.cos() * 0.9).asin().tanh() - 1.5, f64::asinh(x0).cos() + 1.5);
-            v[n % 4].tanh().asinh() + x2.sin()
-        } else if f64::cos(x1) > 0.0 {
-            v[3].sin()
-        } else {
-            (-v[1]) + x0
-        };
-        x0.sin() - f64::sin(s0) + acc1.sin() + v7.sin() - v8 * 0.5 - f64::tanh(v8)
+        s0.sin() - acc1.sin() + v4 * 0.5
     }
 
     #[differentiable]
-    pub fn prog_29(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::sin(v[n % 4]) * 0.5).ln_1p();
-        let mut s1 = x0 * s0;
-        let mut s2 = (x1 * x1).cos() * 2.0;
+    pub fn prog_29(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let mut s0 = f64::abs(v[n % 4]) / (x1.mul_add(x2, v[n % 4]).powi(2) + 1.5);
+        let mut s1 = (x0.atan2(s0 * s0 + 0.5).powi(2) + 1.0).recip();
+        let mut s2 = (v[3] - s0).cos() * 2.0;
         let mut acc3: f64 = 0.0;
-        let mut m4 = 0;
-        for &t in v.iter() {
-            s1 *= 0.5;
-            if 1.5_f64.powf(x2.sin()) < 0.0 || m4 % 3 == 1 {
-                m4 += 1;
-            }
-            s1 += 0.05 * f64::cos(f64::to_degrees(f64::tan(f64::sin(x1) * 1.2)) * 0.01);
-            let mut k5 = 0;
-            while k5 < 4 && f64::exp_m1((t * t + 0.5).atan2(x2).sin()) < 0.0 {
-                k5 += 1;
-                let v6 = (x2.tanh() + 2.0).cbrt();
-                acc3 += (v6 / (f64::powi(v6, 2) + 0.5)).cos() * 0.1;
-            }
-            s0 = (s0 * 0.75 + (s0.cos().exp_m1() - (t * t + 0.5).sqrt()) * 0.05).tanh();
+        for _ in 0..6 {
+            acc3 += 0.2 * s2.clamp(-1.5, 1.0);
+            s0 = 0.6 * s0 + 0.4 * x0.cos().tanh();
+            acc3 -= 0.25 * f64::tanh(v[0] * 0.8);
         }
-        let c7 = m4 as f64;
-        if c7 * x2 > s0 + x0 {
-            acc3 += f64::tanh(3.0_f64.min(v[0].sin().exp2()));
-        } else {
-            s0 = s0.mul_add(0.6, (f64::cos(x0) * 1.2).tan().sin() * 0.02);
+        let mut a4 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a4[i] = (v[1] * v[1] + 0.5).cbrt();
+            s2 = (s2 * 0.6 + f64::cosh(t.tanh() * 1.5) * 0.1).tanh();
         }
-        let mut k8 = 0;
-        let v12: f64 = loop {
-            k8 += 1;
-            let v10 = match k8 + m4 {
-                1 => {
-                    let v9 = x2.sin();
-                    prog_4(s2, (v9.tanh() * 0.8).tanh() * 2.0, (f64::tanh(c7) * 0.5).ln_1p().sin() * 2.0, v, k8)
+        for i in 1..n {
+            let fi = i as f64;
+            match i % 2 {
+                PHASE_A => {
+                    s1 = s1.mul_add(0.8, (f64::tanh(s2) * 2.0).sinh().sin() * 0.02);
+                    if prog_0((a4[(i + n) % 4].powi(2) + 1.0).recip().tanh(), x0, s0, [v[0], v[1], v[2], v[3]], n) <= x1 {
+                        s1 = (s1 * 0.75 + f64::hypot(s1, v[n % 4]) * s1.clamp(-1.5, 0.5) * 0.05).tanh();
+                        acc3 += 0.4 * (v[1] / (f64::powi(s2, 2) + 0.5)).cos();
+                    } else {
+                        s2 = s2 * 0.75 + f64::tanh(v[(i + n) % 4]) * 0.25;
+                        acc3 += 0.4 * (x1 * s1).cos();
+                    }
+                    acc3 += 0.4 * f64::atan((fi * fi + 0.5).atan2(s0)).cos();
                 }
-                g if g > 4 => f64::sin(s1).exp(),
-                _ => f64::tanh(x1),
-            };
-            if k8 > 0 && (s0.powi(2) + 1.0).recip() >= v10 {
-                let v11 = (s1.powi(2) + 1.0).log(10.0);
-                for _ in 0..n {
-                    s2 = s2 * 0.75 + f64::asinh(x1).sin() * 0.25;
-                    s2 = (s2 * 0.8 + f64::acosh(v11 * v11 + 1.5) * 0.5).sin();
-                    s2 = 0.8 * s2 + 0.01 * f64::tan((f64::tanh(x0) * 0.9).acos().tanh() * 1.2).cos();
+                _ => {
+                    acc3 -= x1.cos() * 0.4;
+                    match n % 4 {
+                        0 => {
+                            s0 = (s0 * 0.8 + f64::powi(x0, 2) * 0.05).tanh();
+                            let v5 = prog_0(f64::atanh(a4[i % 4].sin() * 0.9).sin() * 2.0, s1, 2.0, [v[0], v[1], v[2], v[3]], i);
+                            s1 = (s1 * 0.75 + v5.cos() * 0.005).tanh();
+                        }
+                        g if g > 1 => {
+                            acc3 -= 0.4 * f64::tanh(f64::cos(fi));
+                            break;
+                        }
+                        _ => {
+                            let v6 = a4[3] - x1;
+                            s1 *= 0.75;
+                            s1 += 0.1 * f64::cos(v6);
+                        }
+                    }
                 }
-                acc3 -= 0.5 * f64::cos(v11);
-            } else {
-                s0 = (s0 * 0.75 + f64::exp2(f64::cos(s0 * s0)) * 0.1).sin();
             }
-            s0 = (s0 * 0.5 + (v[0] * v[0] + 1.0).powi(-3) * 0.02).sin();
-            if k8 >= 3 {
-                break v[n % 4] - x0;
+            if s1 * v[(i + n) % 4] < 0.5 && n < 1 {
+                s2 = s2.mul_add(0.8, (fi - x2).cos() * 0.2);
             }
-        };
-        let mut m13 = 0;
+            s2 = (s2 * 0.75 + f64::log(2.0_f64, s2 * s2 + 2.0) * 0.2).tanh();
+        }
+        let mut a7 = [0.0; 4];
+        a7[0] = x2;
+        for i in 1..4 {
+            a7[i] = a7[i - 1] * 0.75 + v[i].tanh() * 0.25;
+        }
         for (i, &t) in v.iter().enumerate() {
             let fi = i as f64;
-            if v[3] + fi <= -0.5 {
-                return t;
-            }
-            let v14 = t;
-            s2 = s2.mul_add(0.5, prog_4((t - 0.75).sin(), f64::sin(x2.cos()) * 2.0, 0.25, v, 2).sin() * 0.01);
-            s0 *= 0.8;
-            if x1.sin() >= 0.5 {
-                m13 += 1;
-            }
-            s0 += 0.2 * f64::cos(v14);
-        }
-        match m13 {
-            0 => {
-                let v15: f64 = (f64::powi(x0, 2) + 1.0).log(3.0);
-                acc3 += v15.tanh();
-            }
-            g if g > 1 => {
-                s2 = 0.8 * s2 + 0.2 * f64::cos((v12 * v12 + 1.0).log(10.0));
-                acc3 += f64::copysign((x1.tanh() * 0.5).ln_1p(), v12 * x1);
-            }
-            _ => {
-                acc3 += v[m13 % 4].sin();
-                s1 = (s1 * 0.5 + f64::tanh(x1) * 0.5).sin();
-                if f64::mul_add(f64::atan(v12), v12.tanh(), (v12 * v12 + 1.5).acosh()) <= 0.5 {
-                    acc3 += (x1.cos().sin() + 2.0).cbrt();
+            if a4[i] < 0.5 {
+                acc3 -= (t.abs() / (f64::asin(x0.sin() * 0.9).powi(2) + 1.0)).cos() * 0.5;
+                if a7[i] * x1 / (f64::powi(x0.asinh(), 2) + 1.0) <= -1.0 && i % 3 == 1 {
+                    acc3 -= 0.5 * (a4[(i + n) % 4] / (s2.powi(2) + 1.0)).sin();
+                } else if f64::sqrt(s0 * s0 + 0.5) > s0 || i == 2 {
+                    s0 = s0.mul_add(0.6, f64::mul_add(x1, s0, x2).cos() * 0.05);
                 } else {
-                    let v16 = x1;
-                    let v17 = f64::cbrt(x0.sin() + 2.0);
-                    acc3 -= f64::sin(v16.tanh() - v17.sin());
+                    s1 = (s1 * 0.75 + s1 * x1.cos() * 0.1).tanh();
+                    acc3 += f64::cos((v[2].tanh() * 0.9).acos()) * 0.5;
+                    if prog_0(f64::cos(x2 * core::f64::consts::FRAC_1_SQRT_2 - s2 / (s1 * s1 + 1.5)) * 2.0, t, s2, [v[0], v[1], v[2], v[3]], i) > x2 {
+                        return s1 + t;
+                    }
                 }
+                let x2 = x2 / (f64::powi(s0, 2) + 1.0);
+                acc3 += f64::cos(x2.tanh()) * 0.5;
+            } else {
+                let x0: f64 = 3.0_f64.copysign(fi).asinh();
+                s0 = (s0 * 0.75 + (SCALE + s0).tanh().exp2() * 0.1).sin();
+                s1 = 0.6 * s1 + 1.0 * x0.cos().tanh();
             }
+            let v8 = a4.iter().map(|&p| 1.0 + 0.25 * ((t.powi(2) + 2.0).acosh() + p.cos()).sin()).product::<f64>();
+            acc3 += (a7[3].tanh() * 1.5).sinh().tanh() * 0.5;
+            s2 *= 0.6;
+            s2 += 0.05 * v8.cos();
         }
-        let mut a18 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a18[i] = ((s1 * v[i]).powi(2) + 1.0).ln();
-            s1 = s1 * 0.6 + (s1 + s2).cos() * 0.2;
-            acc3 -= t.cos().tanh() * 0.5;
-        }
-        s0 + s1 * 0.25 + s2.tanh() + f64::cos(acc3) - v12 * 1.5 - a18[0]
-    }
-
-    #[differentiable]
-    pub fn prog_30(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.tanh();
-        let mut acc1: f64 = 0.0;
-        if f64::log(v[0].powi(2) + 1.0, x0 * x0 + 2.0) <= 1.0 && n % 3 == 1 {
-            s0 = (s0 * 0.6 + prog_29((s0 * x0.sin()).cos(), (v[n % 4].sin() * 0.5).ln_1p().sin() * 2.0, s0, v, n) * 0.005).sin();
-            s0 = f64::mul_add(s0, 0.75, (v[n % 4] / (x1 * x1 + 1.0)).tanh() * 0.1);
-        }
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            s0 = s0.mul_add(0.5, f64::tanh((f64::tanh(x1) * 0.9).acos()) * 0.2);
-            s0 = s0.mul_add(0.75, f64::tanh(x2).exp2().tanh() * 0.1);
-            if k2 >= 4 || (x0 * x0 + 1.0).log2() >= x0 {
+        for i in 0..v.len() {
+            let fi = i as f64;
+            if (a7[2].powi(2) + 1.0).atan2(x2) + a7[3] > 1.0 {
                 break;
             }
+            let mut m9 = f64::INFINITY;
+            let mut m10 = f64::NEG_INFINITY;
+            for j in 0..v.len() {
+                let fj = j as f64;
+                m9 = m9.min(a4[j] + v[j]);
+                let c11 = match j {
+                    0..=1 => v[j].mul_add(s1, fj) / (v[j].powi(2) * v[j].powi(2) + 1.5),
+                    PHASE_C if n < 4 => v[j].mul_add(1.5 * fj, v[j] / (s0 * s0 + 1.0)),
+                    3 => a7[3 - j] + 1.5,
+                    _ => (0.25 - v[j]) * (fi * v[j]),
+                };
+                m10 = c11.max(m10);
+            }
+            acc3 -= f64::tanh(m9).tanh() * 0.5;
+            s2 = (s2 * 0.6 + m10.cos() * 0.02).tanh();
+            s0 = 0.75 * s0 + 0.25 * s0.sin().sin();
         }
-        let v3 = x1 + s0;
-        acc1 += f64::sin(x1.copysign(x0));
-        acc1 - v3.cos() - prog_19(x2, v3.max(x0).cos() * 2.0, x1, v, n)
+        s0 * 0.5 + s1 + s2 * 0.25 - acc3.sin() - f64::tanh(a4[3]) + a7[3] + f64::powi(v[n % 4], 3)
     }
 
     #[differentiable]
-    pub fn prog_31(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::log(v[n % 4] * v[n % 4] + 1.0, v[n % 4] * v[n % 4] + 2.0) + x2.tanh()).cos() * 2.0;
+    pub fn prog_30(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let mut s0 = x1;
         let mut acc1: f64 = 0.0;
-        let v2 = x0;
-        let mut k3 = 0;
-        while k3 < 4 && (x1 * x1 + 1.0).recip() <= s0 {
-            k3 += 1;
-            let v4 = match n + k3 {
-                2 => x2.tanh(),
-                g if g > 4 => ((x1.cos() * 1.5).sinh().powi(2) + 2.0).acosh(),
-                _ => x1 * v[k3 % 4],
-            };
-            acc1 += 0.25 * ((x0.cos() * 0.9).acos().powi(2) + 1.5).acosh().tanh();
-            let v5 = v.iter().copied().map(|p| 2.0_f64.log(f64::powi(p.cos().exp_m1(), 2) + 2.0)).sum::<f64>();
-            acc1 -= (f64::sin(v4) - v5.tanh()).sin() * 0.2;
-        }
-        'l1: for &t in v.iter() {
-            s0 = (s0 * 0.8 + (t * t + 1.0).powi(-2) * 0.02).sin();
-            let mut k6 = 0;
-            while k6 < 6 {
-                k6 += 1;
-                s0 = s0 * 0.6 + s0.atan2(v2 * v2 + 0.5).sin() * 0.05;
-                if !(k6 < n && x1 - t < v[1]) {
-                    s0 = (s0 * 0.6 + (3.0_f64.atan2(t) + 0.35) * 1.0).sin();
-                    break 'l1;
+        let mut k2 = 0;
+        while k2 < 3 && (x0.cos() + 2.0).cbrt() >= v[n % 4] {
+            k2 += 1;
+            match k2 % 3 {
+                PHASE_B => {
+                    continue;
+                }
+                PHASE_C => {
+                    let mut k3 = 0;
+                    while k3 < n && f64::powi(f64::powi(-s0, 2) + 1.0, -1) < -0.25 {
+                        k3 += 1;
+                        if SCALE + (x2 * x2 + 1.0).powi(-2) <= s0.asinh() {
+                            return f64::atan2(v[2].powi(2) + 0.5, v[2]);
+                        }
+                        match k3 {
+                            1..=3 => {
+                                acc1 += 0.1 * x1.cos();
+                                let x2 = f64::exp(v[0].tanh());
+                                s0 = s0.mul_add(0.6, x2.cos() * 0.1);
+                            }
+                            4 | 6 => {
+                                acc1 -= 0.1 * f64::sin(x1.sin());
+                                break;
+                            }
+                            _other => {
+                                s0 = s0 * 0.8 + (s0 + f64::tanh(x2)).cos() * 0.1;
+                                if s0 + x2 <= x0.mul_add(x0, x2) {
+                                    break;
+                                }
+                                s0 = f64::mul_add(s0, 0.8, s0.sin().cos() * 0.2);
+                            }
+                        }
+                        s0 = s0.mul_add(0.6, s0.cos().exp2().tanh() * 0.25);
+                    }
+                }
+                _ => {
+                    s0 *= 0.5;
+                    s0 += 1.0 * (v[1] / 4.0).sin();
+                    acc1 += 0.005 * prog_0(x1, 0.75, (f64::powi(x2, 2) - x2).sin(), [v[0], v[1], v[2], v[3]], k2).cos();
+                    if (x0.min(v[1]).powi(2) + 0.5).ln() < -0.5 {
+                        acc1 -= f64::exp(s0.cos()).cos() * 0.5;
+                        s0 = (s0 * 0.5 + prog_0(f64::sin(f64::exp_m1(f64::sin(s0))) * 2.0, (x0 - s0 - f64::exp(f64::sin(x0))).cos() * 2.0, x2, [v[0], v[1], v[2], v[3]], k2) * 0.005).tanh();
+                    } else if f64::abs(v[(k2 + n) % 4]) > x2 {
+                        acc1 += f64::tanh((f64::powi(x2, 2) + 1.0).sqrt()) * 0.5;
+                    } else {
+                        acc1 += 0.5 * f64::tanh(f64::exp_m1(x1.cos()));
+                        let x0 = ((x0 * std::f64::consts::LN_2).sin() * 1.2).tan();
+                        s0 = (s0 * 0.8 + x0.cos() * 0.02).tanh();
+                    }
                 }
             }
-            acc1 -= prog_4(((-s0).powi(2) + 2.0).sqrt().sin(), v2, 0.75, [v[0], v[1], v[2], v[3]], n).sin() * 0.1;
+            s0 = 0.6 * s0 + 0.1 * (s0.powi(2) + 1.5).acosh().cos();
+            let v4 = v.iter().fold(f64::INFINITY, |r, &p| r.min(p));
+            acc1 += v4.cos() * 0.5;
         }
-        let mut k7 = 0;
-        let v8: f64 = loop {
-            k7 += 1;
-            for j in 1..n {
-                acc1 += (v2 + x1).cos() * 0.05;
-                if v[k3 % 4] - x2 - f64::exp2(x2.cos()) > s0.atan2(v[2] * v[2] + 0.5) && k7 % 3 == 1 {
-                    return f64::tanh(v[j % 4]);
+        if x1.asinh() > -0.5 {
+            return x0 - (x1.cos() * 1.2).tan();
+        }
+        let mut a5 = [v[0], v[1], v[2], v[3]];
+        a5[3] *= 1.5;
+        a5[2] += -x1;
+        match k2 {
+            PHASE_B if n > 1 => {
+                s0 = 0.8 * s0 + 0.1 * f64::sin(x0).hypot(x2.cos()).tanh();
+            }
+            2 => {
+                acc1 -= 0.005 * prog_20(f64::sin(a5[3 - k2]).tanh(), f64::cos((x0.tanh() * 0.9).asin()) * 2.0, a5[3 - k2].max(x0).cos(), [v[0], v[1], v[2], v[3]], k2).sin();
+                if x2.cos().exp_m1() < 0.0 {
+                    s0 = s0 * 0.5 + f64::atan2(s0, s0 * s0 + 1.0).tanh() * 0.1;
+                } else {
+                    let v6 = (f64::powi(x1, 2) + 0.5).sqrt();
+                    s0 = (s0 * 0.75 + f64::sin(v6) * 0.25).tanh();
                 }
-                acc1 += 0.05 * (x0 + x2).tanh();
-            }
-            if x1 <= (x2 * x2 + 1.0).atan2(s0) || n % 3 == 1 {
-                let v2 = s0;
-                acc1 += v2.tanh().tanh() * 0.4;
-            } else {
-                s0 = 0.75 * s0 + 0.1 * f64::sin(x1.cos().exp2());
-            }
-            s0 = s0 * 0.8 + s0.asinh().sin() * 0.2;
-            if k7 >= 5 {
-                break f64::ln(v2 * v2 + 2.0) * 2.5;
-            }
-        };
-        match k7 + k3 {
-            0 | 2 => {
-                s0 *= 0.5;
-                s0 += 0.5 * (v8 * 0.5).tanh();
-                acc1 += 0.005 * prog_19((v2 + (v[k7 % 4] + v2)).sin(), s0, f64::cos(f64::sin(v2.tanh().exp())), [v[0], v[1], v[2], v[3]], n).cos();
-            }
-            3..=5 => {
-                s0 = s0.mul_add(0.6, (v8 / (v2 * v2 + 0.5)).tanh() * 0.02);
-            }
-            6 => {
-                acc1 -= ((v8.powi(2) + 1.0).ln() - f64::log10(v8 * v8 + 1.0)).tanh();
             }
             _ => {
-                let v9 = prog_10(v2, f64::tanh(x2 * f64::exp(v8.tanh())) * 2.0, x1, [v[0], v[1], v[2], v[3]], n);
-                s0 *= 0.6;
-                s0 -= 0.005 * f64::cos(v9).cos();
+                acc1 += f64::tanh(x2.powi(2));
             }
         }
-        x1.sin() - s0 - f64::tanh(acc1) - v2 * 0.5 - 0.1 * x2 * (-v[k7 % 4])
+        'l2: for &t in v.iter() {
+            acc1 -= 0.5 * (x0.to_degrees() * 0.02).tanh();
+            let mut k7 = 0;
+            while k7 < n {
+                k7 += 1;
+                if (x0 * x0 + 0.5).recip() >= 0.5 {
+                    continue 'l2;
+                }
+                let v8 = a5.iter().fold(t, |r, &p| r * 0.5 + 0.25 * (a5[k7 % 4] + f64::sin(p)).sin());
+                if f64::sqrt(x2 * x2 + 0.5) / (v8 * v8 + 1.5) < -0.5 {
+                    s0 = (s0 * 0.6 + ((v8 * v8 + 1.0).log2().powi(2) + 0.5).sqrt() * 0.05).sin();
+                } else {
+                    acc1 += f64::atan(t).tanh() * 0.05;
+                    if a5[0] - a5[k2] < 0.5 {
+                        acc1 += f64::cos((x0 - 0.5).sin().exp()) * 0.05;
+                        continue;
+                    }
+                }
+                s0 = s0 * 0.5 + (s0 - x0).tanh() * 0.25;
+            }
+            let v9 = v.iter().fold(f64::INFINITY, |r, &p| r.min(s0 - v[3] + p));
+            let v10 = f64::sin(v[1].sin()).exp();
+            s0 *= 0.75;
+            s0 -= 0.02 * (f64::tanh(t) + f64::cos(v9) + f64::sin(v10)).cos();
+        }
+        let v11 = a5.iter().copied().map(|p| 1.0 + 0.1 * (a5[n % 4].clamp(p.sin() - 1.5, x1.sin() + 1.5) * x1).sin()).product::<f64>();
+        x0.tanh() - s0 * 0.5 + acc1.sin() - v11 * 0.5 + (x0.powi(2) + 0.5).recip()
+    }
+
+    #[differentiable]
+    pub fn prog_31(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = f64::sin((0.75 - x2).mul_add(f64::tanh(x2).exp(), (f64::tanh(x1) * 0.9).acos())) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let v2 = f64::cbrt(f64::exp(f64::sin(v[2])).powi(2) + 0.5);
+        match n {
+            0 => {
+                let mut k3 = 0;
+                while k3 < n {
+                    k3 += 1;
+                    let v4 = f64::sqrt(x2 * x2 + 1.0);
+                    s0 = s0 * 0.5 + v4.mul_add(x0, v2).sin() * 0.05;
+                }
+                s0 = (s0 * 0.6 + x0 * v2 * 0.02).tanh();
+                if -f64::asin(v[1].sin() * 0.9) > 0.5 {
+                    let v5: f64 = ((x0 * x0 + 1.5).acosh().powi(2) + 1.0).log(3.0);
+                    acc1 += v[k3 % 4].tanh().exp2().sin();
+                    acc1 += f64::sin(v5);
+                } else if f64::ln(acc1.powi(2) + 2.0) + (v2 - v[k3 % 4]) > x1 && k3 == 0 {
+                    s0 = s0.mul_add(0.5, (s0 - x1).sin() * 0.02);
+                    acc1 += x1.cos();
+                }
+            }
+            1 | 3 => {
+                s0 *= 0.6;
+                s0 += 0.05 * (0.65 - acc1).sin();
+            }
+            4..=6 => {
+                s0 = (s0 * 0.75 + f64::sqrt((x0 * x0 + 1.0).powf(f64::tanh(x2)).powi(2) + 0.5) * 0.02).sin();
+                let v6 = prog_20(2.0, v2, f64::tanh(-v2), v, n);
+                acc1 += 0.005 * v6.sin();
+            }
+            _ => {
+                s0 = s0 * 0.75 + f64::ln_1p(v2 * v2).cos() * 0.02;
+                let x1 = (x1 + v[1]) * (x1.powi(2) + 2.0).ln();
+                acc1 += f64::tanh(x1) * 0.5;
+            }
+        }
+        let mut k7 = 0;
+        while k7 < n && v[1] <= v2 {
+            k7 += 1;
+            acc1 += 0.01 * f64::cos(prog_0(x0, (s0 * x0).cos(), f64::tanh(s0) * 2.0, v, k7));
+            let mut k8 = 0;
+            while k8 < n + 1 {
+                k8 += 1;
+                if f64::max(x1, v[k8 % 4].sin()) <= 0.0 {
+                    s0 *= 0.8;
+                    s0 -= 0.02 * (v[(k8 + k7) % 4].sin() * 0.9).atanh().tanh();
+                    break;
+                }
+                s0 = 0.5 * s0 + 0.02 * f64::cos((f64::exp(s0.cos()).cos() * 2.0).cosh());
+                if x0 < -1.0 {
+                    return x0 * v2;
+                }
+            }
+        }
+        let v10 = match n % 3 {
+            0..=1 => {
+                let v9 = x2 + x0;
+                v2 + f64::tanh(v9)
+            }
+            PHASE_C => prog_17(0.25, x1, 0.75, v, 1),
+            _ => s0.sin().exp2(),
+        };
+        let mut m11 = f64::NEG_INFINITY;
+        for &t in v.iter() {
+            m11 = f64::max(t + v[k7 % 4], m11);
+        }
+        acc1 += m11.cos();
+        x0 + s0 * 0.75 - acc1.cos() - v2 - f64::tanh(v10)
     }
 
     #[differentiable]
     pub fn prog_32(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::powi(x2, 2).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        for &t in v.iter() {
-            if f64::cbrt(f64::powi(t, 2) + 1.0) >= -0.5 {
-                break;
-            }
-            let mut k2 = 0;
-            while k2 < 3 && v[k2] + (x1.powi(2) + 1.0).powf(t.sin()) > -1.0 {
-                k2 += 1;
-                let v3 = (x0 * x0 + 0.5).ln();
-                match k2 % 3 {
-                    0..=1 => {
-                        s0 = s0 * 0.8 + ((v[3] * v[3]).ln_1p() * (t / (f64::powi(s0, 2) + 0.5))).sin() * 0.01;
-                        if s0 >= -1.0 {
-                            break;
-                        }
-                    }
-                    2 => {
-                        acc1 -= 0.1 * (f64::powi(v3, 2) + 2.0).acosh().cos();
-                        s0 = (s0 * 0.6 + (v[n % 4] + s0 + (f64::powi(s0, 2) + 1.0).log(f64::powi(v[k2], 2) + 2.0)) * 0.05).sin();
-                        if x1 * s0 >= 1.0 && n % 2 == 0 {
-                            let v4 = f64::ln_1p(v[(k2 + n) % 4].cos() * 0.5).min(s0);
-                            acc1 -= v4.tanh() * 0.1;
-                        } else if k2 % 2 == 0 && s0 - v3 > 1.0 {
-                            acc1 += 0.1 * s0.sin();
-                            acc1 -= 0.1 * f64::cos(x0.atan2(s0 * s0 + 0.5));
-                        } else {
-                            s0 = (s0 * 0.8 + (x0 * x0 + 1.0).log(2.0) * 0.1).tanh();
-                            match n + k2 {
-                                0 | 2 => {
-                                    s0 = (s0 * 0.6 + prog_4(v3.asinh().cos() * 2.0, f64::atan(x1).tanh().exp_m1().sin() * 2.0, f64::tanh(s0).tanh() * 2.0, v, n) * 0.005).sin();
-                                    if k2 > 0 && (v3.cos() * 0.9).acos() >= -x2 {
-                                        s0 = 0.6 * s0 + 0.02 * f64::sin(prog_4(x0, 0.75, 1.5, v, k2));
-                                        break;
-                                    }
-                                }
-                                3 => {
-                                    break;
-                                }
-                                4 | 6 => {
-                                    s0 = s0 * 0.6 + s0.powi(3).tanh() * 0.02;
-                                    let v5 = v[n % 4] - v3.tanh().exp2();
-                                    s0 = s0.mul_add(0.75, f64::cos(v5) * 0.05);
-                                }
-                                _ => {
-                                    let v6 = f64::cbrt((x1 * x2).cos() + 2.0);
-                                    s0 = s0 * 0.75 + f64::tanh((v6 * v6 + 1.0).ln() + f64::log(v6 * v6 + 1.0, s0.powi(2) + 2.0)) * 0.05;
-                                }
-                            }
-                            acc1 += v[2].atan2(x0 * x0 + 0.5).tanh() * 0.1;
-                        }
-                    }
-                    _ => {
-                        acc1 -= f64::cos(v3.sin().asinh()) * 0.1;
-                    }
-                }
-                s0 = f64::mul_add(s0, 0.6, f64::sin(s0.powi(3)) * 0.02);
-                acc1 -= 0.1 * v3.sin().tanh();
-            }
-            let v7 = (x1 * x1 + 1.0).sqrt();
-            acc1 += (s0 * std::f64::consts::FRAC_1_PI).tanh() * 0.5;
-            s0 *= 0.75;
-            s0 += 0.25 * v7.cos().tanh();
-        }
-        let mut a8 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                let fj = j as f64;
-                a8[i][j] = (fj * fj + 1.0).log2();
-            }
-        }
-        let a9 = a8[0];
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            for &u in a9.iter() {
-                acc1 -= (s0 * s0).ln_1p().cos() * 0.05;
-                let v11 = match i % 4 {
-                    0 => {
-                        let v10 = u.atan();
-                        a9[i % 4].atan() + f64::cos(v10)
-                    }
-                    g if g > 2 => a9[(i + n) % 4] - 1.2,
-                    _ => 3.0_f64.hypot((fi * fi + 2.0).acosh()),
-                };
-                s0 = (s0 * 0.5 + (f64::cos(u) + v11.tanh()) * 0.1).tanh();
-            }
-            let mut m12 = f64::NEG_INFINITY;
-            for j in 0..4 {
-                let c13 = if x0 + 1.0 <= -1.0 {
-                    v[i % 4] / (x2 * x2 + 1.5) + x1 / (v[j] * v[j] + 1.5)
-                } else {
-                    x1 / (f64::powi(v[j], 2) * f64::powi(v[j], 2) + 0.5)
-                };
-                m12 = m12.max(c13).min(2.0);
-            }
-            s0 = s0 * 0.8 + f64::tanh(m12.sin()) * 0.01;
-            if i == 3 && s0.cos() <= 0.0 {
-                return 0.35 * (x1.tanh() * 0.9).atanh();
-            }
-        }
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            let v15 = if a9[1] * x0 >= 0.5 && i % 3 == 1 {
-                for j in (0..=i).rev() {
-                    let fj = j as f64;
-                    acc1 += (fj.asinh() - v[j % 4].sin().exp_m1()).cos() * 0.05;
-                    if j < 3 && f64::ln((x1 * x1).powi(2) + 1.0) > x1 {
-                        s0 *= 0.8;
-                        s0 += 0.02 * s0.mul_add(s0, x1).tanh();
-                        let v14 = f64::acos(a9[(j + i) % 4].sin().cos() * 0.9);
-                        acc1 += 0.05 * f64::cos(v14.tanh());
-                    } else if f64::to_degrees(s0 - x0) * 0.02 < x1 * 0.5 {
-                        s0 = (s0 * 0.75 + (s0 * s0 + 2.0).acosh() * 0.1).tanh();
-                    } else {
-                        s0 = s0 * 0.8 + f64::log(x1 * x1 + 1.0, x0 * x0 + 2.0).asinh().sin() * 0.05;
-                    }
-                    if f64::mul_add(x2 * x1, fi.tanh().exp2(), (x0 * x0).ln_1p()) > 1.0 {
-                        s0 = (s0 * 0.8 + f64::tanh(x0.asinh()).exp() * 0.05).sin();
-                        let x1 = x1;
-                        acc1 += 0.05 * f64::sin(x1.tanh());
-                    } else {
-                        s0 = s0.mul_add(0.5, (x1 * x1 + 0.5).sqrt().abs().cos() * 0.5);
-                        s0 = (s0 * 0.5 + f64::ln(s0 * s0 + 1.0) * 0.5).sin();
-                    }
-                }
-                (f64::powi(x1, 2) + 1.0).log2()
-            } else {
-                f64::asinh(v[(i + n) % 4])
-            };
-            acc1 += (x1 + s0).atan2(x0.sin().powi(2) + 1.0).tanh() * 0.25;
-            s0 = (s0 * 0.8 + f64::sin(v15) * 0.1).tanh();
-        }
-        let v16 = v.iter().fold(x0, |r, &p| r * 0.75 + 0.1 * (f64::cos(v[n % 4]).cosh() + f64::cos(p)).cos());
-        acc1 += v16.cos();
-        x1.tanh() + s0 + acc1.cos() - a8[0][1] - a9[0]
-    }
-
-    #[differentiable]
-    pub fn prog_33(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::tanh((x2 * x2 + 1.0).log2()) * 2.0;
-        let mut s1 = s0.cos();
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0 = f64::sin(x0);
+        let mut s1 = (x2.sin() * 2.0).sinh().cos() * 2.0;
         let mut acc2: f64 = 0.0;
-        for i in 0..v.len() {
-            acc2 += 0.005 * prog_19((f64::acos(v[i].cos() * 0.9).powi(2) + 1.0).sqrt().sin() * 2.0, x2, f64::tanh(f64::tanh(s1).exp2() - f64::powi(v[i].powi(2) + 1.0, -3)), v, 2).sin();
-            let v5 = if v[3].powi(2) <= x1 && i < 3 {
-                let v3 = f64::sqrt(x2.powi(2) + 0.5);
-                f64::atan2(0.8 - v[n % 4], x0.tanh().powi(2) + 1.0) + v3.tanh()
-            } else {
-                let v4 = x0 * (SCALE + x0);
-                x1 * v4
-            };
-            if !(i % 2 == 0 && f64::powi((x2 * x2 + 2.0).sqrt(), 2).ln_1p() <= v[i]) {
-                s0 = s0 * 0.75 + (x2.to_radians() * 50.0).cos() * 0.25;
-                continue;
-            }
-            acc2 += 0.25 * f64::tanh(v5.sin());
-        }
-        let mut k6 = 0;
-        let v7 = loop {
-            k6 += 1;
-            acc2 += 0.05 * prog_0(x1, (s1 + v[n % 4]).sin() * 2.0, s0, v, n).tanh();
-            if ((x0 * x0).sin() * 0.9).asin() > 0.5 && k6 < 4 {
-                s1 = s1.mul_add(0.8, (x0.cos() * 0.9).atanh().sin() * 0.02);
-                break x0.sin() / (s1 * s1 + 1.5);
-            }
-            if k6 >= 4 || (x2.sin() * 1.2).tan() <= 0.5 {
-                break x2;
-            }
-        };
-        if x1 + (x0 + v[k6 % 4]) >= -1.0 && k6 > 3 {
-            let v8 = prog_27(s0, f64::clamp(v7, -1.5, 0.5).sin() * 2.0, 0.75, &v, n);
-            s0 *= 0.5;
-            s0 += 0.05 * (x2.cos() * 1.2).tan().cos();
-            s0 = 0.5 * s0 + 0.005 * f64::tanh(v8);
-        } else if n == 1 && s1 * std::f64::consts::FRAC_1_PI <= f64::asinh(v7) {
-            let v9 = prog_0(x1, (s1.to_radians() * 20.0).tanh(), f64::log(v7 * v7 + 1.0, 10.0).sin().cos(), v, k6);
-            s1 *= 0.75;
-            s1 += 0.005 * v9.cos().cos();
-        } else {
-            s0 = (s0 * 0.5 + f64::atanh(f64::sin(v[3]) * 0.9).atan2(x0.powi(2) + 0.5) * 0.02).tanh();
-        }
-        let mut k10 = 0;
-        let v14 = loop {
-            k10 += 1;
-            s1 = s1.mul_add(0.8, f64::tanh(f64::to_radians(s1)) * 1.0);
-            let v11: f64 = prog_4(f64::cos(((s1 * 0.1).cos() * 0.9).asin()), (SCALE + x0).cos() * 2.0, (x2 - f64::ln_1p(s1 * s1)).cos(), v, k6);
-            for _ in (1..=4).step_by(2) {
-                let v12 = f64::atanh(x0.sin() * 0.9);
-                let v13 = v.iter().map(|&p| 1.0 + 0.1 * (f64::sin(v12) + x1 + p.sin()).sin()).product::<f64>();
-                s1 = (s1 * 0.5 + f64::exp_m1(f64::cbrt(f64::powi(s1, 2) + 0.5).cos()) * 0.02).sin();
-                s1 = s1 * 0.5 + v13.tanh() * 0.1;
-            }
-            if k10 >= 5 {
-                break f64::ln(x1.powi(2) + 2.0) * (s1 + s0);
-            }
-            s0 = (s0 * 0.75 + f64::tanh(v11) * 0.005).sin();
-        };
-        s0 + s1.tanh() + acc2 + v14.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_34(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 - x2).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut m2 = 0;
-        for i in 0..n {
+        s0 = (s0 * 0.6 + f64::tanh(s0) * 0.4).sin();
+        for i in (0..n).rev() {
             let fi = i as f64;
-            if v[m2 % 4] * x1 > 0.0 {
-                m2 += 1;
-            }
-            match i {
-                0 | 2 => {
-                    let v3 = (v[2].cos() * 0.9).atanh();
-                    s0 = 0.8 * s0 + 0.02 * v3.sin();
-                }
-                4 => {
-                    s0 = 0.75 * s0 + 0.02 * f64::cos((x1.cos() * 1.2).tan());
-                    let v4 = prog_0(x0, v[2].sin().sin() * 2.0, f64::ln(v[2].powi(2) + 2.0).sin(), v, n);
-                    s0 = (s0 * 0.6 + v4.cos() * 0.01).sin();
-                }
-                5 => {
-                    let v5 = (x1.tanh() * 0.9).atanh();
-                    let v6: f64 = prog_4(1.5, s0, 0.25, v, i);
-                    s0 = (s0 * 0.5 + (v5.tanh() + v6.tanh()) * 0.02).sin();
-                }
-                _ => {
-                    s0 = 0.8 * s0 + 0.005 * prog_4(f64::cos(x2 - s0) * 2.0, x1, s0, v, 4).cos();
-                    let x1 = (s0.sin() * 0.9).asin() + fi.abs();
-                    s0 = s0 * 0.6 + f64::cos(x1) * 0.1;
-                }
-            }
-            if f64::tanh(x1) < 0.0 || i > 1 {
-                s0 = (s0 * 0.8 + s0.cos() * 0.2).tanh();
-                continue;
-            }
-            acc1 += 0.25 * ((f64::cos(s0) * 0.9).asin() / ((v[m2 % 4] * std::f64::consts::FRAC_1_PI).powi(2) + 1.0)).sin();
-        }
-        match m2 {
-            0 | 2 => {
-                s0 = s0 * 0.6 + prog_0(f64::sin(x2).tanh(), f64::sin(x1.asinh()), s0, v, 2).tanh() * 0.005;
-            }
-            g if g > 3 => {
-                s0 = 0.8 * s0 + 0.05 * (-s0).tanh();
-                acc1 -= ((x0 - 0.25).sin() * 0.9).atanh() * 0.75;
-                if (v[0].abs().powi(2) + 2.0).acosh() < 0.5 {
-                    acc1 -= f64::cos((f64::powi(x1.atan(), 2) + 2.0).acosh());
-                } else {
-                    s0 = (s0 * 0.75 + (f64::powi(s0, 2) + 1.0).atan2(s0) * 0.05).tanh();
-                    s0 = (s0 * 0.5 + x2 * 0.5).tanh();
-                }
-            }
-            _ => {
-                s0 = (s0 * 0.8 + v[2].cos().exp() * 0.05).sin();
-            }
-        }
-        match m2 % 4 {
-            1 => {
-                for i in 0..v.len() {
-                    let fi = i as f64;
-                    let v7 = (x1 * x1 + 1.0).recip() * f64::acos(fi.cos() * 0.9);
+            s1 = (s1 * 0.8 + (s0.asinh() + (x1 * x1 + 0.5).ln()) * 0.05).sin();
+            let v9 = match i {
+                0 => {
                     for j in 1..n {
                         let fj = j as f64;
-                        acc1 += v7.atan2(x1 * x1 + 0.5).cos() * 0.1;
-                        acc1 += fj.sin().exp().sin() * 0.1;
+                        let v3 = v.iter().map(|&p| ((fj.tanh() * 0.9).acos().powi(2) + 2.0).acosh() + p.cos()).sum::<f64>();
+                        if x2 + v3 <= -1.0 {
+                            s1 = 0.75 * s1 + 0.25 * x0.tanh();
+                            break;
+                        }
+                        match j {
+                            PHASE_A if n < 4 => {
+                                let v4 = f64::powi(x2, 2);
+                                acc2 -= 0.05 * v4.cos();
+                            }
+                            1 | PHASE_D => {
+                                acc2 += 0.05 * (s0 - fj).sin();
+                            }
+                            4 => {
+                                let v5 = x0.tanh();
+                                acc2 += v5 * 0.05;
+                            }
+                            _ => {
+                                let v6: f64 = (f64::sin((x2.tanh() * 0.5).ln_1p()) * 1.2).tan();
+                                acc2 += v6.tanh().cos() * 0.05;
+                            }
+                        }
+                        s0 = s0.mul_add(0.75, (x2.cos() * 0.9).acos().tanh() * 0.1);
                     }
-                    for j in 0..i {
-                        let fj = j as f64;
-                        acc1 -= 0.1 * ((fi.powi(2) + 1.0).log10() - x2).cos();
-                        let v8 = x0 - x1;
-                        acc1 += 0.1 * f64::tan((fj + v8).tanh() * 1.2).cos();
-                    }
-                    s0 *= 0.75;
-                    s0 -= 0.5 * (s0.powi(2) + 1.0).log10();
-                    s0 = s0.mul_add(0.6, f64::cos(v7).cos() * 0.1);
+                    f64::cos(v[n % 4]).exp()
+                }
+                1 | 3 => {
+                    let v7 = v[i % 4].atan() + f64::sin(x1);
+                    v7.asinh()
+                }
+                4 => s0 / (x0.powi(2) + 1.5),
+                _ => {
+                    let v8 = fi - s0;
+                    (-x1) + f64::sin(v8)
+                }
+            };
+            s0 *= 0.6;
+            s0 -= 0.1 * f64::tanh(v9).sin();
+        }
+        let mut a10 = v;
+        a10[2] *= 1.5;
+        a10[2] += f64::exp(x1.sin()).sin();
+        for i in 0..n {
+            let fi = i as f64;
+            match i % 3 {
+                PHASE_A => {
+                    s1 = s1.mul_add(0.8, (s1 * v[2]).sin() * 0.05);
+                    s1 = 0.6 * s1 + 0.25 * f64::cos(f64::ln(a10[3].powi(2) + 0.5));
+                }
+                PHASE_C => {
+                    let v11 = f64::log2(a10[n % 4] * a10[n % 4] + 1.0);
+                    acc2 += f64::sin(x1 - v11) * 0.25;
+                }
+                _ => {
+                    s1 = s1.mul_add(0.75, f64::log10((s1.tanh() * 0.9).atanh().powi(2) + 1.0) * 0.1);
                 }
             }
-            2 => {
-                s0 = (s0 * 0.8 + (x1 / (s0 * s0 + 0.5) + x1) * 0.01).tanh();
-                acc1 += f64::acos(x0.tanh() * 0.9).cos();
+            if f64::powf(f64::powi(f64::log(1.5_f64, a10[i % 4].powi(2) + 2.0), 2) + 1.0, 0.3) > -0.25 || n == 2 {
+                let v12 = x1.cos() * s0;
+                acc2 += v12.tanh() * 0.25;
+            } else if fi - x2 < x0 {
+                let v13 = v[i % 4];
+                let v14 = fi.cos().exp2();
+                s0 = 0.5 * s0 + 0.5 * (v13.cos() - v14.cos()).sin();
+            } else {
+                s1 = s1 * 0.6 + (v[(i + n) % 4] / (f64::cos(s1) + 2.0) * s1).cos() * 0.05;
+                acc2 -= 0.25 * f64::cos(SCALE + a10[3]);
             }
-            3 => {
-                acc1 -= x2 * v[m2 % 4] * 0.3;
+            let v16 = match n % 4 {
+                2 => v[(i + n) % 4].sin(),
+                3 => {
+                    let v15 = (f64::powi(s1.clamp(-1.0, 0.5), 2) + 1.0).log(x0.powi(2) + 2.0);
+                    (v[i % 4].sin() * 0.9).asin() + v15.cos()
+                }
+                _other => (f64::tanh(x1) * 1.2).tan(),
+            };
+            s0 = s0 * 0.8 + 0.5_f64.log(v16 * v16 + 2.0).cos() * 0.02;
+        }
+        s0.cos() - s1 + acc2.cos() - a10[0] * 0.5
+    }
+
+    #[differentiable]
+    pub fn prog_33(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = v[2].cos();
+        let mut s1 = prog_0(x0, (x2.powi(2) + 1.0).cbrt().cos() * 2.0, 1.5, [v[0], v[1], v[2], v[3]], n).cos() * 2.0;
+        let mut s2 = x1;
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            match k4 % 4 {
+                0 => {
+                    for j in 0..n {
+                        let v5 = v[3].tanh();
+                        if f64::atanh(f64::sin(s0.atan()) * 0.9) <= 0.5 {
+                            acc3 += f64::tanh(v5 * std::f64::consts::FRAC_1_PI) * 0.1;
+                            continue;
+                        }
+                        if v[j % 4].to_radians() * 50.0 <= -1.0 && n < 5 {
+                            acc3 -= 0.1 * f64::exp(v5.sin()).cos();
+                            acc3 += s2.to_radians().cos() * 0.1;
+                        } else if !(j == 2 && x0 + s1 < -0.5) {
+                            acc3 += (v5 * v5 + 1.0).log(x2 * x2 + 2.0).sin() * 0.1;
+                            s1 = 0.5 * s1 + 0.1 * s0.cos().exp_m1().sin();
+                        }
+                        s0 = 0.5 * s0 + 0.2 * (f64::powi(v[j % 4], 2) + 2.0).acosh().tanh();
+                        s0 *= 0.6;
+                        s0 += 0.4 * v5.cos();
+                    }
+                }
+                2 => {
+                    break;
+                }
+                _other => {
+                    let x1: f64 = f64::log(v[k4] * v[k4] + 1.0, 3.0);
+                    s1 = s1 * 0.6 + f64::cos(x1) * 0.4;
+                }
             }
-            _ => {
-                acc1 += f64::acosh(x1 * x1 + 1.5).cos();
+            if v[(k4 + n) % 4] >= 1.0 && n % 2 == 0 {
+                break;
+            }
+            let v6 = prog_17(0.5, f64::cos(f64::ln_1p(v[1].cos() * 0.5)) * 2.0, 3.0_f64.powf(f64::cos(s0)).cos() * 2.0, [v[0], v[1], v[2], v[3]], k4);
+            acc3 += s1.cos() * 0.5;
+            if k4 >= 3 {
+                break;
+            }
+            s2 = 0.6 * s2 + 0.005 * v6.sin().cos();
+        }
+        let mut m7 = f64::NEG_INFINITY;
+        for i in 0..=3 {
+            let fi = i as f64;
+            m7 = (fi - fi / (v[i] * v[i] + 1.0)).max(m7);
+        }
+        s2 *= 0.8;
+        s2 += 0.1 * m7.sin();
+        for &t in v.iter() {
+            let v8 = t * core::f64::consts::FRAC_1_SQRT_2;
+            acc3 += 0.01 * prog_0(1.5, t, v8.mul_add(v8, x2).cos() * 2.0, [v[0], v[1], v[2], v[3]], n).sin();
+        }
+        let mut m9 = 0;
+        for &t in v.iter() {
+            let v14 = match n {
+                0..=2 => {
+                    let v10 = m7.tanh().powi(3);
+                    v10.cos()
+                }
+                MODE_D | 5 => {
+                    let v11 = x0.to_radians();
+                    t - m7 + v11.sin()
+                }
+                6 => {
+                    let v12 = (t.cos() * 0.9).atanh();
+                    v[m9 % 4] - (s0 - x1) + v12.sin()
+                }
+                _ => {
+                    let v13 = (x0.cos() * 1.5).sinh();
+                    t.to_radians() * 50.0 + v13.tanh()
+                }
+            };
+            let v15 = v14.asinh();
+            if x1.tanh().asinh() > 0.25 || m9 % 2 == 0 {
+                m9 += 1;
+            }
+            s0 = 0.5 * s0 + 0.5 * (-s0);
+            acc3 -= (f64::sin(t) - v15.sin()).cos() * 0.4;
+        }
+        let c16 = m9 as f64;
+        let v17 = x0 - 2.5;
+        f64::cos(s0) + s1 * 0.75 + s2 * 1.5 + acc3.cos() + f64::sin(c16) + v17.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_34(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = x1;
+        let mut acc1: f64 = 0.0;
+        for &t in v.iter() {
+            s0 = (s0 * 0.6 + f64::sin(t).exp2() * 0.25).sin();
+            acc1 += 0.5 * (f64::atan2(v[n % 4] * v[n % 4] + 0.5, v[3]) * 0.25).sin();
+            match n % 4 {
+                0 => {
+                    s0 = s0.mul_add(0.6, f64::log2(x2 * x2 + 1.0).sin() * 0.25);
+                }
+                2 => {
+                    let v2 = prog_0(f64::log2(x2.powi(2) + 1.0).cos() * 2.0, x1, t, [v[0], v[1], v[2], v[3]], n);
+                    s0 *= 0.5;
+                    s0 += 0.005 * v2.tanh().sin();
+                }
+                _ => {
+                    acc1 -= f64::recip(v[n % 4].powi(2) + 0.5).sin() * 0.5;
+                    match n % 3 {
+                        0..=1 => {
+                            continue;
+                        }
+                        _other => {
+                            let v3 = prog_0(x2, x1, t, [v[0], v[1], v[2], v[3]], 0);
+                            s0 = 0.75 * s0 + 0.005 * f64::tanh(v3).cos();
+                        }
+                    }
+                }
             }
         }
-        let v9 = v.iter().map(|&p| v[n % 4].tanh().abs() + f64::cos(p)).sum::<f64>();
-        let mut a10 = [0.0; 4];
-        for i in 0..n {
-            a10[i % 4] += (v9 * 0.5).sin() * 0.25;
+        let mut a4 = [0.0; 4];
+        a4[0] = (x0 * acc1).sin();
+        for i in 1..4 {
+            let fi = i as f64;
+            a4[i] = a4[i - 1] * 0.75 + (fi / (f64::powi(v[2], 2) + 1.5)).cos() * 0.2;
         }
-        s0 = 0.6 * s0 + 0.05 * f64::sin((v9 * v9 + 1.0).ln().max(v9.max(a10[3])));
-        x1 * 0.75 - s0 * 1.5 + acc1.sin()
+        let mut m5 = (x0.powi(2) + 1.0).log(10.0);
+        let mut m6 = f64::INFINITY;
+        for i in 0..v.len() {
+            let fi = i as f64;
+            m5 = m5.max((a4[2] + v[i]) * (s0 / (fi * fi + 1.5)));
+            let c7 = fi.powi(2) + v[i];
+            m6 = m6.min(c7);
+        }
+        s0 *= 0.6;
+        s0 += 0.005 * m5.tanh().sin();
+        if s0.sin() <= -0.25 {
+            return (x2.sin() * 2.0).sinh();
+        }
+        'l3: for i in (0..n).rev() {
+            let mut k8 = 0;
+            while k8 < 3 {
+                k8 += 1;
+                acc1 += 0.1 * v[3 - k8].atan().sin();
+                acc1 += 0.05 * (x2 * x2 + 0.5).cbrt().asinh();
+            }
+            acc1 += (m6.asinh() - x2.sin().exp_m1()).cos() * 0.25;
+            for _ in (0..=n).rev().step_by(2) {
+                if v[1] * v[1] - 0.5 < 0.0 && i % 3 == 1 {
+                    break 'l3;
+                }
+                s0 = f64::mul_add(s0, 0.6, f64::tanh((f64::powi(s0, 2) + 0.5).ln() + (s0 * s0).ln_1p()) * 0.1);
+            }
+        }
+        x2 + v[0] * 1.5 - f64::cos(s0) - f64::cos(acc1) - a4[1] * 0.25 + m6.cos() - prog_0(1.5, acc1.tanh(), s0, [v[0], v[1], v[2], v[3]], 3)
     }
 
     #[differentiable]
     pub fn prog_35(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
         let w0 = v;
-        let mut s1 = (x2 + w0[n % 4]).sin() * 2.0;
-        let mut s2 = (x2 + s1 + x0 * s1).sin() * 2.0;
+        let mut s1 = x0.clamp(x0.cos() - 1.5, x2.sin() + 1.5).tanh() * 2.0;
+        let mut s2 = x1;
         let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        let v6 = loop {
-            k4 += 1;
-            s2 = (s2 * 0.5 + x1 * 0.5).sin();
-            let v5 = w0.iter().fold(x1, |r, &p| r * 0.5 + 0.25 * (r.tanh() + p.sin()).tanh());
-            s1 = s1 * 0.5 + f64::sin((x1 * x1 + 1.0).log10()) * 1.0;
-            if k4 >= 5 {
-                break f64::to_radians(v5);
-            }
-            acc3 += 0.4 * f64::tanh(v5).tanh();
-        };
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            let v8 = x2 + w0[3 - k7];
-            let v11: f64 = if v[k7].tanh().exp2() + (s2 + v6) < x1 || k7 % 3 == 1 {
-                let x0 = f64::sin(v8) - 1.2;
-                let v9 = x0.cos();
-                v9 * x1
-            } else if s2 - s1 >= -1.0 {
-                s2 = s2 * 0.6 + (s2.cos() * 1.2).tan().sin() * 0.02;
-                (v8 * v8 + 1.0).cbrt()
-            } else {
-                let v10 = f64::copysign(2.0_f64, v8.sin().exp2());
-                -v10
+        let mut m4: f64 = -0.5;
+        for i in 0..3 {
+            let fi = i as f64;
+            let c5 = match i {
+                0 => x1 + 0.25,
+                MODE_C if n > 2 => f64::mul_add(x1, v[i], fi),
+                _ => 0.75 * w0[i],
             };
-            let v12 = x1 + x0;
-            acc3 += f64::log(1.5_f64, v11 * v11 + 2.0).cos();
-            if k7 >= 2 {
-                break;
-            }
-            s1 = s1 * 0.75 + v12.cos() * 0.1;
+            m4 = f64::min(c5, m4);
         }
-        let v14 = if v6 / (v[3 - k7].cos() + 2.0) >= 0.0 {
-            let v13 = prog_19((f64::tanh(x1) * 0.9).atanh().tanh() * 2.0, x2, s1, [v[0], v[1], v[2], v[3]], n);
-            f64::exp(f64::tanh(w0[k7])) + v13.tanh()
-        } else {
-            return f64::asin(x2.tanh() * 0.9)
-        };
-        let mut m15 = 0;
+        let mut a6 = [0.0; 4];
+        for i in 0..n {
+            a6[i % 4] += prog_0((v[i % 4] * v[i % 4] + 1.0).ln().atan2(w0[0] * w0[0] + 1.0).tanh(), s2, 0.75, [v[0], v[1], v[2], v[3]], i).cos() * 0.25;
+        }
+        let v7 = w0.iter().map(|&p| v[n % 4].asinh() + p.tanh()).sum::<f64>();
+        let mut m8 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            acc3 -= (x0 + a6[m8 % 4]).sin() * 0.25;
+            acc3 += 0.25 * (fi * a6[i % 4]).tanh();
+            acc3 += (s1 - s2).tanh() * 0.25;
+            if (f64::acosh(x1.powi(2) + 1.5).powi(2) + 1.5).acosh() < s1 {
+                m8 += 1;
+            }
+        }
+        let c9 = m8 as f64;
+        'l3: for i in 1..n {
+            let fi = i as f64;
+            let v11: f64 = if f64::tan(w0[3].sin() * 1.2) < -0.5 {
+                let v10 = -m4;
+                s2 = 0.8 * s2 + 1.0 * (c9.sin() * 1.2).tan().tanh();
+                (v10.cos() * 0.9).acos()
+            } else if x2 - a6[2] <= x0 {
+                f64::cos(fi.sin()).cosh()
+            } else {
+                acc3 += ((s1 * x1).tanh() * 0.9).atanh() * 0.2;
+                f64::hypot(3.0_f64, x0 - m4)
+            };
+            acc3 += f64::sin(m4 * 0.65).cos() * 0.4;
+            s1 = s1 * 0.5 + f64::sin(v11 + s1) * 0.1;
+            let mut k12 = 0;
+            while k12 < 4 {
+                k12 += 1;
+                let v13 = f64::log10((a6[1] + fi).powi(2) + 1.0);
+                if v13.atan() <= 0.5 {
+                    break 'l3;
+                }
+                s1 = (s1 * 0.75 + f64::hypot(2.0_f64, v11) * 0.1).tanh();
+            }
+        }
+        let mut m14 = f64::NEG_INFINITY;
         for &t in v.iter() {
-            let v16 = w0.iter().fold(s1, |r, &p| r * 0.75 + 0.25 * (p.tanh() * 0.5).ln_1p().cos());
-            for _ in (0..n).rev() {
-                if !(n > 5 && (f64::powi(x2, 2) + 1.0).cbrt() < -1.0) {
-                    break;
-                }
-                if v16 > -1.0 {
-                    s1 = s1 * 0.5 + (w0[0] / (s1.tanh() + 2.0) / (f64::sin(v14) + 2.0)).tanh() * 0.1;
-                    if (t * t).ln_1p() <= 1.0 && k7 == 2 {
-                        break;
-                    }
-                } else if (f64::sin(s1) + 2.0).cbrt() < -0.5 {
-                    let v17 = f64::ln_1p(s1.cos() * 0.5);
-                    s1 = s1 * 0.6 + (v14 + f64::exp_m1(v17.sin())).cos() * 0.1;
-                }
-                s2 = (s2 * 0.6 + f64::exp(t.tanh()) * 0.1).sin();
-            }
-            if m15 < 27 && s1 / 3.0 <= 0.25 {
-                m15 += 1;
-            }
-            acc3 -= 0.005 * f64::tanh(prog_4(f64::cos(f64::atan2((v16.cos() + 2.0).cbrt(), f64::powi(x1 * t, 2) + 1.0)), (s2.tanh() * 1.2).tan().tanh() * 2.0, v6, [v[0], v[1], v[2], v[3]], n));
+            m14 = m14.max(m4 * 1.5 + t);
         }
-        let c18 = m15 as f64;
-        s1 * 0.75 - s2.cos() + f64::cos(acc3) + v14 + f64::sin(c18)
+        acc3 += 0.5 * m14.tanh();
+        s1 - s2.cos() + acc3.tanh() - f64::sin(m4) + a6[0] * 0.75 - v7.cos() + c9.cos() - (c9 * c9).ln_1p()
     }
 
     #[differentiable]
-    pub fn prog_36(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2 * x2 + 1.0).log(10.0);
-        let mut acc1: f64 = 0.0;
-        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| (f64::sin(acc1) * 0.9).asin() + p.tanh() + q.cos()).sum::<f64>();
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            let v4: f64 = prog_19((x0.cos().exp2() / (v[k3 % 4].abs().powi(2) + 1.0)).sin(), x2, (x0 + v2).sin() * 2.0, v, k3);
-            let v7 = match k3 {
-                3 => {
-                    let v5 = v[2] - v[k3 % 4];
-                    v5.cos().exp2()
-                }
-                4 => f64::cos(x1),
-                _ => {
-                    let v6 = x0.hypot(v[2]).powi(2);
-                    (-v2) + v6.tanh()
-                }
-            };
-            s0 = (s0 * 0.75 + f64::acos(f64::cos(v2) * 0.9) * 0.1).tanh();
-            if k3 >= 4 || f64::exp2(f64::tanh(f64::atan2(x0, x1.powi(2) + 1.0))) > v[2] {
+    pub fn prog_36(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::atan2(x2.powi(2) + 1.0, x0).sin() * 2.0;
+        let mut s1 = prog_17(s0, f64::tanh(f64::recip(f64::powi(x2, 2) + 1.0)), x0, [v[0], v[1], v[2], v[3]], n).tanh() * 2.0;
+        let mut s2 = f64::cos(s0 - x1) * 2.0;
+        let mut acc3: f64 = 0.0;
+        if v[n % 4] + (v[n % 4].cos() * 1.5).sinh() > -0.5 {
+            let x0 = x1 + (s0.powi(2) + 1.0).log10();
+            let v4 = prog_8(x1.abs().tanh(), s1, x1, v, n);
+            acc3 -= f64::cos(x0.tanh() - v4.cos()) * 0.005;
+        } else if (s2 * s2 + 2.0).ln() > s1 {
+            for &t in v.iter() {
+                acc3 += 0.5 * (v[n % 4].hypot(s2) / ((t * t + 1.0).log2().powi(2) + 1.5)).sin();
+                s1 = (s1 * 0.6 + prog_0(s1.powi(3).cos(), (s2.cos() * 0.9).acos().sin() * 2.0, s0.asinh().tanh() * 2.0, [v[0], v[1], v[2], v[3]], n) * 0.005).sin();
+            }
+            let x2 = (v[n % 4] + x2).tanh();
+            acc3 -= x2;
+        } else {
+            acc3 -= 0.5 * (-(x0.powi(2) + 1.0).powi(-2));
+            acc3 += f64::sin((x0.clamp(-1.0, 1.0).sin() * 0.9).asin());
+        }
+        let mut a5 = [0.0; 4];
+        for i in 0..4 {
+            a5[i] = f64::ln(v[i].powi(2) + 2.0);
+        }
+        let mut m6 = 0;
+        for i in 0..n {
+            let fi = i as f64;
+            if fi - f64::recip(f64::powi(s2, 2) + 1.0) <= 1.0 {
+                s2 = 0.5 * s2 + 0.4 * f64::tanh((s2.sin().powi(2) + 0.5).cbrt());
                 break;
             }
-            s0 = f64::mul_add(s0, 0.75, (v4.sin() - v7.sin()).tanh() * 0.005);
+            if a5[3].powi(3) <= 1.0 {
+                continue;
+            }
+            if m6 % 2 == 0 && f64::to_radians(a5[n % 4] * a5[n % 4]) * 20.0 < 0.5 {
+                m6 += 1;
+            }
+            s0 = (s0 * 0.5 + f64::atanh(f64::sin(s2) * 0.9).atan2(x2.powi(2) + 0.5) * 0.02).tanh();
         }
-        let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| x1 - q + f64::sin(p)).sum::<f64>();
-        match k3 {
-            1 => {
-                let mut k9 = 0;
-                while k9 < 3 && v2 - x2 < -0.5 {
-                    k9 += 1;
-                    acc1 += (v[k9].sin() * 0.9).atanh() * 0.4;
-                    acc1 += (f64::acos(s0.tanh() * 0.9).cos() * 0.9).asin().sin() * 0.5;
-                    acc1 += 0.5 * (x0 * v[k9]).cos();
-                }
-                acc1 += f64::cos(v[3 - k9] - x0);
+        match m6 {
+            0 => {
+                s1 = (s1 * 0.75 + x1.abs() * x1.tanh() * 0.05).tanh();
             }
-            2 => {
-                s0 = s0.mul_add(0.8, prog_0((-v2.max(s0)).tanh() * 2.0, 0.5, x1, v, n).tanh() * 0.005);
+            2..=4 => {
+                let v7 = prog_8(s1, s2, (a5[1].asinh() - a5[1]).sin() * 2.0, &a5, m6);
+                acc3 -= f64::cos(v7) * 0.005;
             }
-            3 => {
-                s0 = (s0 * 0.8 + f64::abs(x1) * 0.2).tanh();
+            g if g > 5 => {
+                let v8 = x2;
+                acc3 += f64::tanh(v8);
             }
             _ => {
-                for i in (0..n).rev() {
-                    let fi = i as f64;
-                    match i + n {
-                        1 => {
-                            s0 = (s0 * 0.6 + x0 * 0.4).tanh();
-                        }
-                        3 | 5 => {
-                            s0 = s0 * 0.8 + 3.0_f64.powf(v[i % 4].cos()).cos() * 0.05;
-                            s0 = 0.5 * s0 + 0.02 * f64::sin(prog_4(s0, 0.75, 0.25, v, n));
-                            match i {
-                                0..=1 => {
-                                    acc1 += f64::sin(prog_4((x2.atan().powi(2) + 1.5).acosh().sin(), x2, f64::sin(v8.tanh()), v, n)) * 0.05;
-                                    break;
-                                }
-                                g if g > 2 => {
-                                    acc1 -= f64::min(v[0], v[i % 4].cos().exp()).sin() * 0.25;
-                                }
-                                _ => {
-                                    let v10: f64 = prog_4(v[i % 4].powi(3).tanh() * 2.0, s0, (SCALE + x1).sin() * 2.0, v, k3);
-                                    let v11 = (x0 * x0 + 1.0).ln().powi(3);
-                                    acc1 += 0.01 * (f64::sin(v10) - v11.tanh()).sin();
-                                }
-                            }
-                        }
-                        6 => {
-                            continue;
-                        }
-                        _ => {
-                            let v12 = (f64::powi((x2.tanh() * 0.9).atanh(), 2) + 2.0).ln();
-                            let x0: f64 = f64::acos(v8.sin() * 0.9);
-                            s0 = 0.5 * s0 + 0.05 * f64::tanh(v12.cos() + x0.sin());
-                        }
-                    }
-                    for &u in v.iter() {
-                        s0 = s0 * 0.75 + s0.atan2(x0.powi(2) + 1.0).sin() * 0.05;
-                        let v15 = match i % 3 {
-                            1 => {
-                                let v13 = u;
-                                (f64::powi(0.25 * x1, 2) + 0.5).powf((v[3] + 1.2).sin()) + v13.tanh()
-                            }
-                            2 => {
-                                let v14 = v8 / 3.0;
-                                s0 = s0 * 0.6 + f64::hypot(0.5_f64, u).tanh() * 0.4;
-                                fi + v14.cos()
-                            }
-                            _ => fi * x2,
-                        };
-                        acc1 -= 0.05 * f64::cos(u.tanh() + v15.cos());
-                    }
-                    s0 = (s0 * 0.8 + f64::log2(v[i % 4].powi(2) + 1.0) * 0.1).sin();
-                }
+                acc3 -= 0.4 * f64::sin(f64::exp2(v[m6 % 4].sin()) * (a5[m6 % 4].cos() * 0.9).atanh());
             }
         }
-        let v16 = v.iter().map(|&p| p.min(x0).abs()).sum::<f64>();
-        if f64::max(-3.0_f64, v8) > 0.5 {
-            s0 = (s0 * 0.6 + (v16.sin().exp_m1().powi(2) + 2.0).ln() * 0.05).sin();
-            if k3 % 2 == 0 && -x2 >= 0.5 {
-                acc1 += 0.4 * f64::tanh(v2.hypot(x2));
-            } else if n < 6 {
-                acc1 += prog_4(x0, x2, f64::log(2.0_f64, f64::powi(x2, 2) + 2.0).cos() * 2.0, v, k3).cos() * 0.1;
-                s0 = s0.mul_add(0.75, f64::tanh(prog_4(x1, x0, (f64::exp2(f64::cos(x0)) - x1.clamp(v2.tanh() - 1.5, s0.sin() + 1.5)).sin(), v, k3)) * 0.005);
+        let mut k9 = 0;
+        let v12 = loop {
+            k9 += 1;
+            if (f64::powi(x2, 2) + 0.5).ln() <= 0.5 {
+                s1 = 0.75 * s1 + 0.2 * f64::log(0.5_f64, x1.powi(2) + 2.0).cos();
+                acc3 += a5[m6 % 4].tanh() * 0.4;
+            } else {
+                let v10 = f64::sinh(f64::tanh(a5[m6 % 4]) * 1.5).sin().exp();
+                s2 = 0.8 * s2 + 0.05 * (s2.sin() * 1.5).cosh().cos();
+                acc3 -= v10.tanh() * 0.4;
             }
-        } else if v16.abs() < -0.5 {
-            acc1 += 0.4 * ((x1 * x1 + 1.0).recip() / (f64::cos(v2) + 2.0));
-        }
-        s0 * 0.25 - acc1.cos() + v2.sin()
+            let v11 = s0.mul_add(v[2], s2);
+            s0 = 0.8 * s0 + 0.02 * (v11 + v[n % 4]).cos();
+            if k9 >= 5 || (f64::sin(s1) * 0.9).acos() * (x0.powi(2) + 0.5).recip() >= s0 {
+                break s2 + (x0 + 2.5);
+            }
+        };
+        f64::cos(s0) - s1 * 0.75 - s2 * 0.5 + acc3.sin() + a5[3] + f64::cos(v12)
     }
 
     #[differentiable]
     pub fn prog_37(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_4(1.5, x2.powi(2).tanh() * 2.0, x2, v, n).sin() * 2.0;
-        let mut s1 = f64::tanh(x1 + 1.5) * 2.0;
-        let mut s2 = f64::cos(x0);
-        let mut acc3: f64 = 0.0;
-        let v5 = match n {
-            0 | 2 => x0.tanh().exp(),
-            3 | 5 => v[n % 4] - 0.8,
-            _ => {
-                let v4 = acc3 + x0;
-                1.2 - x0 + f64::tanh(v4)
-            }
-        };
-        if n < 3 {
-            return (f64::powi((x2.powi(2) + 2.0).ln(), 2) + 1.0).powf(v5.sin());
-        }
-        if s2.sin() > 0.5 || n == 6 {
-            acc3 += f64::log(1.5_f64, f64::atan2(v5, v[3] * v[3] + 0.5).powi(2) + 2.0) * 0.5;
-            s2 = s2.mul_add(0.75, v[n % 4].asinh().sin() * 0.25);
-        } else if n == 1 {
-            s1 *= 0.8;
-            s1 += 0.01 * f64::tanh(x2 / (f64::powi(acc3, 2) + 0.5));
-        }
-        let v6: f64 = prog_26(f64::sqrt(v[0] * v[0] + 1.0).tanh(), x2, v5.abs().sin(), v, n);
-        let mut m7 = 0;
-        for &t in v.iter() {
-            if prog_27(v5.sin().cos(), s2, x2, &v, n) > s1 && m7 % 3 == 1 {
-                m7 += 1;
-            }
-            let v8 = f64::recip(x1.sin().powi(2) + 0.5);
-            acc3 -= 0.5 * f64::cos((t * t).ln_1p());
-            let v9 = f64::to_degrees(v5) * 0.02;
-            acc3 += (v8.cos() + f64::sin(v9)).sin() * 0.5;
-        }
-        let c10 = m7 as f64;
-        s0 = s0.mul_add(0.75, f64::cos(v[3].cos().exp()) * 0.05);
-        s0 * 0.25 - s1 - s2 + f64::sin(acc3) - v6.tanh() + f64::cos(c10)
-    }
-
-    #[differentiable]
-    pub fn prog_38(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.tanh();
-        let mut s1 = f64::tanh(x2.tanh().exp() * f64::cbrt(f64::powi(s0, 2) + 1.0)) * 2.0;
-        let mut acc2: f64 = 0.0;
-        'l0: for t in v {
-            for j in 0..n {
-                if v[j % 4] + t >= 0.5 {
-                    s0 = f64::mul_add(s0, 0.5, f64::cos(-x0) * 0.5);
-                    s1 = s1.mul_add(0.6, s1.sin() * 0.4);
-                    if 2.0 * x0 < 1.0 && n == 3 {
-                        continue;
-                    }
-                }
-                acc2 += (x0 * x0).cos() * 0.05;
-            }
-            s1 = (s1 * 0.8 + prog_19(f64::ln(x0 * x0 + 1.0).sin() * 2.0, 2.0, x2.atan().sin(), v, n) * 0.005).tanh();
-            for j in 0..5 {
-                let fj = j as f64;
-                if j % 2 == 0 {
-                    acc2 += f64::sin((x1 + s0) / (f64::atanh(t.sin() * 0.9).powi(2) + 1.5)) * 0.1;
-                    break 'l0;
-                }
-                s1 *= 0.6;
-                s1 -= 0.4 * f64::max(t, s1).cos();
-                s0 = f64::mul_add(s0, 0.75, ((x1 - fj) / ((s1 / (v[j % 4].powi(2) + 1.5)).powi(2) + 1.0)).tanh() * 0.02);
-            }
-            acc2 += 0.5 * f64::tanh(f64::sin(t));
-        }
-        if prog_0(x0, (x0 * x0 + 1.0).log10().sin() * 2.0, f64::cos((v[n % 4] / (f64::cos(v[n % 4]) + 2.0)).max(x2 + x0)), v, n) >= 0.5 {
-            return (f64::sin(x2) * 0.9).asin();
-        }
-        let mut a3 = v;
-        a3[0] *= 0.75;
-        a3[1] += ((s0.powi(2) + 1.0).recip().sin() * 0.9).acos().cos();
-        let mut m4: f64 = f64::INFINITY;
-        for i in 0..6 {
-            m4 = m4.min(v[i % 4] - a3[i % 4]);
-        }
-        let mut k5 = 0;
-        while k5 < n + 1 {
-            k5 += 1;
-            acc2 += 0.25 * (s0 / (s1.powi(2) + 1.0));
-            acc2 -= (f64::sin(x1) * 1.5).sinh().tanh() * 0.25;
-        }
-        let v6 = v.iter().zip(a3.iter()).map(|(&p, &q)| 3.0_f64.log((x1.cos() * 0.9).asin().powi(2) + 2.0) + p.tanh() + q.cos()).sum::<f64>();
-        s1.cos() - acc2.tanh() - m4.cos() - v6.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_39(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = x0;
-        let mut s2 = f64::exp2((v[n % 4].powi(2) + 1.0).log(10.0).sin());
-        let mut acc3: f64 = 0.0;
-        let v4 = w0.iter().fold(w0[n % 4], |r, &p| r * 0.5 + 0.1 * (f64::sqrt(f64::powi(x1 * w0[n % 4], 2) + 1.0) + p.sin()).sin());
-        s2 = s2.mul_add(0.75, v4.tanh() * 0.05);
-        let mut m5 = 0;
-        for i in 0..3 {
-            if ((x2 * v[m5 % 4]).powi(2) + 2.0).ln() <= s1 || m5 < n {
-                m5 += 1;
-            }
-            s2 = 0.75 * s2 + 0.1 * f64::sin(w0[(i + n) % 4] + s2);
-            for j in 0..i {
-                let v6 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.005 * (prog_4((r.tanh() * 0.9).atanh().tanh().sin() * 2.0, 2.0, (x1.powi(2) + 1.0).log(2.0).tanh(), [w0[0], w0[1], w0[2], w0[3]], 2) + f64::sin(p)).tanh());
-                let v7 = x1;
-                match j {
-                    0 => {
-                        let v8 = prog_4(0.5, f64::tanh(x2).exp().tanh(), s2, [v[0], v[1], v[2], v[3]], i);
-                        acc3 += 0.05 * v8.tanh().cos();
-                    }
-                    1 => {
-                        acc3 += 0.25 * s2.cos().tanh();
-                    }
-                    _ => {
-                        let v9 = prog_4((-v6.cos()).sin(), x1, (s1 * x1).tanh(), [w0[0], w0[1], w0[2], w0[3]], i);
-                        s2 = s2 * 0.75 + v9.cos() * 0.005;
-                    }
-                }
-                s1 = (s1 * 0.6 + v7.atan() * 0.4).sin();
-                s2 = f64::mul_add(s2, 0.6, v6.tanh().tanh() * 0.1);
-            }
-        }
-        match m5 {
-            0..=1 => {
-                s1 *= 0.75;
-                s1 += 0.4 * (x2.to_degrees() * 0.01).tanh();
-                s2 = 0.6 * s2 + 0.4 * x0.sin();
-            }
-            g if g > 3 => {
-                s2 = s2 * 0.75 + f64::tanh((s2 * s2 + 1.0).log2()) * 0.05;
-                s1 = f64::mul_add(s1, 0.5, (s1 * s1 + 1.0).recip().cos() * 0.25);
-            }
-            _ => {
-                acc3 += f64::cos((v4 * v4 + 2.0).acosh()) * 0.5;
-            }
-        }
-        let mut k10 = 0;
-        while k10 < 3 {
-            k10 += 1;
-            acc3 += prog_4(x2, 0.5, x0, [v[0], v[1], v[2], v[3]], k10).cos() * 0.25;
-            s2 = (s2 * 0.8 + (s2.asinh().sin() * 0.9).atanh() * 0.02).tanh();
-        }
-        let mut m11 = 0;
-        for i in 0..n {
-            let fi = i as f64;
-            if x1 > -0.5 && m11 > 24 {
-                break;
-            }
-            s1 = (s1 * 0.8 + prog_4(s1, f64::cos(x2 * s2 / (f64::tanh(s1 * x2) + 2.0)), (SCALE + x2).sin(), [v[0], v[1], v[2], v[3]], i) * 0.005).tanh();
-            if f64::tan((x2 * x2 + 1.0).sqrt().cos() * 1.2) >= 0.5 {
-                m11 += 1;
-            }
-            let v14: f64 = if !(i < 3) {
-                f64::cos(x1).sinh()
-            } else if 0.25 - (w0[3] + x0) > 0.0 && m11 % 3 == 1 {
-                let v12 = v4;
-                ((s2 / (x2.cos() + 2.0)).powi(2) + 0.5).ln() + f64::tanh(v12)
-            } else {
-                let v13 = (fi.sin().powi(2) + 1.5).acosh();
-                f64::sin(w0[i % 4]).sinh() + v13.tanh()
-            };
-            s1 = f64::mul_add(s1, 0.6, f64::sin(v14) * 0.1);
-        }
-        let c15 = m11 as f64;
-        let v20 = match m5 {
-            0 => {
-                for &t in w0.iter() {
-                    let v17 = match k10 {
-                        0..=2 => f64::log2(f64::powi(2.0_f64.min(x1), 2) + 1.0),
-                        _ => {
-                            for j in (0..4).rev() {
-                                let fj = j as f64;
-                                s1 = (s1 * 0.5 + (t - s1 - c15) * 0.25).sin();
-                                acc3 -= 0.1 * f64::ln_1p(fj * fj).sin();
-                                acc3 -= 0.1 * f64::cos(s1);
-                            }
-                            let v16 = (c15.sin() * 0.9).acos();
-                            t.tanh().exp2().tanh() + v16.sin()
-                        }
-                    };
-                    let v18 = f64::acos(f64::tanh(c15) * 0.9);
-                    s1 = 0.75 * s1 + 0.1 * (1.5 - v17).sin();
-                    acc3 -= f64::cos(t.tanh() - v18.tanh()) * 0.5;
-                }
-                let v19 = f64::hypot(2.0_f64, s1);
-                f64::tanh(x1).exp2() + v19.sin()
-            }
-            2 | 4 => {
-                s2 = 0.5 * s2 + 0.1 * s1.asinh().sin();
-                x2.max(x1)
-            }
-            5 => v4 * x2,
-            _ => f64::to_degrees(c15) * 0.01,
-        };
-        x2 + s1 * 0.75 + s2 * 0.5 - f64::tanh(acc3) + c15.cos() + v20 * 1.5 - f64::to_degrees(f64::atan2(c15 * c15 + 0.5, v4)) * 0.01
-    }
-
-    #[differentiable]
-    pub fn prog_40(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = 2.0_f64.copysign(x0) * core::f64::consts::FRAC_1_SQRT_2;
-        let mut s1 = f64::cos(x1.powi(2)) * 2.0;
-        let mut s2 = (s0 * s0 + 1.0).cbrt();
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        let v6 = loop {
-            k4 += 1;
-            if f64::atanh(f64::tanh(x2).sin() * 0.9) >= x1.max(s2) {
-                acc3 -= (v[3 - k4] + 0.5).sin();
-            } else {
-                s2 *= 0.8;
-                s2 += 0.1 * f64::cos((s2 * s2 + 2.0).acosh());
-                s0 *= 0.6;
-                s0 += 0.005 * prog_4(s0, f64::tanh((x0 / (v[3].powi(2) + 0.5)).atan()) * 2.0, f64::sin(x1.cos()) * 2.0, [v[0], v[1], v[2], v[3]], k4).cos();
-            }
-            acc3 -= s2.sin().exp_m1().tanh();
-            let v5 = prog_27(f64::sin(v[n % 4] + x2), s1, x2, v, n);
-            if k4 >= 2 {
-                break (v[k4].tanh() + 2.0).cbrt();
-            }
-            s0 = s0.mul_add(0.75, v5.sin() * 0.005);
-        };
-        let v9 = match n {
-            0 => {
-                let v7 = f64::atanh((v[n % 4] + v6).tanh() * 0.9);
-                v7.cos()
-            }
-            2 => {
-                s0 = f64::mul_add(s0, 0.5, (s0.tanh().cosh().powi(2) + 1.0).log2().tanh() * 0.02);
-                f64::powf(v[3 - k4].powi(2) + 1.0, x2.tanh())
-            }
-            3 | 5 => {
-                let v8 = x2;
-                f64::tanh(v[n % 4]).exp().powi(2) + v8.tanh()
-            }
-            _ => 0.5_f64.hypot(s1 / 3.0),
-        };
-        for i in 0..4 {
-            let fi = i as f64;
-            acc3 += f64::sin(-s0) * 0.5;
-            if -(x1 * x1 + 0.5).recip() < v[3] {
-                let v10: f64 = prog_4((s2 * s2 + 1.5).acosh().sin(), x2, f64::cos((v6.powi(2) + 0.5).sqrt()) * 2.0, [v[0], v[1], v[2], v[3]], n);
-                s2 = (s2 * 0.6 + f64::to_radians(fi) * v10 * 0.1).sin();
-            } else {
-                acc3 -= v9.cos().cosh().cos() * 0.5;
-                if s0 >= 0.5 {
-                    s2 *= 0.8;
-                    s2 += 1.0 * fi.sin();
-                }
-                let v11 = f64::sqrt(x2 * x2 + 1.0);
-                acc3 += v11.tanh() * 0.5;
-            }
-        }
-        for i in (0..=n).rev().step_by(2) {
-            if f64::atan2(f64::exp2(f64::sin(x1)), x2.min(x0).powi(2) + 1.0) >= -0.5 {
-                s1 = (s1 * 0.8 + f64::asinh(s0) * 0.2).sin();
-                if (v6 * 0.8).to_radians() < -0.25 {
-                    let v12 = f64::mul_add(s0, v[i % 4], v9);
-                    let v13: f64 = (s2.tanh() * 2.0).cosh();
-                    s0 = (s0 * 0.75 + (v12.sin() + v13.cos()) * 0.02).sin();
-                }
-            } else {
-                s2 = s2 * 0.6 + f64::sin(((x2.tanh() * 1.5).cosh().powi(2) + 1.0).recip()) * 0.1;
-            }
-            let v14 = f64::tanh(v[i % 4]).exp_m1().sin().exp_m1();
-            s0 = s0.mul_add(0.5, (x2 * (f64::cos(s0) + 2.0).cbrt()).tanh() * 0.2);
-            acc3 += v14.sin() * 0.5;
-        }
-        for i in 0..4 {
-            let fi = i as f64;
-            s2 = s2.mul_add(0.6, f64::sin(s0 * v9) * 0.02);
-            match i + k4 {
-                0 => {
-                    for &u in v.iter() {
-                        s1 *= 0.5;
-                        s1 -= 0.5 * (u + fi).sin();
-                        if v6 - x2 <= -0.5 {
-                            continue;
-                        }
-                        let v15 = (v[0].tanh() * 1.2).tan();
-                        s0 = s0.mul_add(0.5, f64::sin(v15) * 0.05);
-                    }
-                }
-                2 => {
-                    acc3 += f64::cos((v[2].clamp(f64::cos(x2) - 1.5, x2.tanh() + 1.5).sin() + 2.0).cbrt()) * 0.5;
-                    continue;
-                }
-                g if g > 3 => {
-                    s2 = s2.mul_add(0.5, (f64::powi(v[i], 2) + 0.5).recip().sin() * 0.25);
-                }
-                _ => {
-                    acc3 -= 0.5 * s0.asinh();
-                    if prog_0(f64::sin((s2.cos() + 2.0).cbrt()), 0.25, 1.2, [v[0], v[1], v[2], v[3]], n) >= -v6 {
-                        acc3 -= f64::cos(x2) * 0.5;
-                        s1 = 0.6 * s1 + 0.02 * f64::sin(prog_4(0.25, 0.5, s0, [v[0], v[1], v[2], v[3]], 0));
-                    } else if x2 * v[3] < 0.0 {
-                        s1 *= 0.6;
-                        s1 -= 0.1 * f64::sin(s1 * s1);
-                    } else {
-                        acc3 += f64::tanh(f64::mul_add(x1, x2, v[1])).exp().cos() * 0.25;
-                        if x0.tanh() > s2 {
-                            break;
-                        }
-                        let v16 = prog_4(f64::tanh(x1 / (fi.powi(2) + 1.0)), (x2 * v[2]).tanh() * 2.0, (s0 * s0).ln_1p().tanh(), [v[0], v[1], v[2], v[3]], 3);
-                        acc3 += 0.02 * f64::tanh(v16);
-                    }
-                }
-            }
-        }
-        let mut k17 = 0;
-        while k17 < 3 && v[3].sin() <= s1 - v9 {
-            k17 += 1;
-            for &u in v {
-                s1 = (s1 * 0.6 + (u.cos() * 0.9).asin() * 0.1).tanh();
-                let v20 = if (f64::tanh(x1 * x0) * 1.5).cosh() <= s0.tanh().exp() {
-                    let v18 = u;
-                    (s2 * s2 + 0.5).cbrt() + f64::sin(v18)
-                } else if x0.min(u) >= 0.0 && k17 < 1 {
-                    s1 = (s1 * 0.8 + ((s1.cos() * 0.9).atanh() - f64::ln_1p(s1.cos() * 0.5)) * 0.02).sin();
-                    v[1].to_degrees() * 0.02 - s2
-                } else {
-                    let v19 = x2 + s2;
-                    return u + f64::sin(v19)
-                };
-                acc3 += v20.cos() * 0.1;
-            }
-            let v21: f64 = f64::powi(s1, 2) + x2;
-            let v23 = match k17 {
-                0 => {
-                    let v22 = v6 * s1;
-                    x1.powi(3) + v22.sin()
-                }
-                g if g > 1 => s0.sin(),
-                _ => f64::sin(s0),
-            };
-            s1 = (s1 * 0.75 + f64::to_degrees(v23) * 0.01 * 0.02).sin();
-            s0 = (s0 * 0.75 + v21.cos() * 0.05).tanh();
-        }
-        f64::tanh(x2) + v[2] * 0.75 + s0.cos() + s1 * 0.75 - s2.sin() + f64::cos(acc3) - v6 * 0.25 + f64::sin(v9)
-    }
-
-    #[differentiable]
-    pub fn prog_41(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_26(2.0, (v[n % 4] * v[n % 4] + 0.5).sqrt().sin(), 1.2, v, n).cos() * 2.0;
-        let mut s1 = f64::cos(f64::atan2(0.5_f64, SCALE + x0)) * 2.0;
-        let mut s2 = f64::cos(prog_27(1.2, 2.0, 0.25, &v, n)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut m4 = f64::NEG_INFINITY;
-        for &t in v.iter() {
-            m4 = m4.max(prog_4(2.0, f64::sin(x1 * x0), t, v, n));
-        }
-        acc3 += 0.02 * m4.cos();
-        let mut k5 = 0;
-        'l1: while k5 < n {
-            k5 += 1;
-            s2 = 0.8 * s2 + 0.01 * ((f64::sin(x1) * 0.9).atanh() * s2).tanh();
-            s0 = (s0 * 0.5 + f64::powi(v[(k5 + n) % 4], 2) * 0.1).sin();
-            for j in 0..6 {
-                let fj = j as f64;
-                acc3 -= 0.05 * (f64::sin(x2) * 0.9).asin().sin();
-                s2 = s2.mul_add(0.5, f64::sin(x1 * s2) * 0.1);
-                if v[j % 4].atan() <= -1.0 {
-                    s2 = (s2 * 0.5 + f64::atanh(f64::cos((x0 * x0 + 0.5).cbrt()) * 0.9) * 0.02).sin();
-                    if s2 * fj > 0.5 {
-                        continue 'l1;
-                    }
-                    let v6 = m4.cos().exp_m1().sin().exp_m1();
-                    acc3 += 0.05 * f64::tanh(v6);
-                } else if (m4 * m4 + 1.0).recip() * (s1 + fj) <= x1.copysign(x2) {
-                    let v7 = fj / (f64::powi(s0, 2) + 1.5) - x1 * s0;
-                    s1 = s1 * 0.5 + v7.tanh() * 0.05;
-                } else {
-                    let x2 = s0 / 4.0;
-                    s1 = (s1 * 0.6 + x2.hypot((fj * fj + 1.0).log2()) * 1.0).sin();
-                }
-            }
-        }
-        acc3 -= f64::ln(v[(k5 + n) % 4] * v[(k5 + n) % 4] + 0.5).tanh();
-        let v8: f64 = ((x0 * x0 + 0.5).atan2(x2).powi(2) + 1.0).log(10.0);
-        x1 * 0.75 - s0 + s1 * 0.25 + s2.sin() + acc3.cos() + v8 * 0.5
-    }
-
-    #[differentiable]
-    pub fn prog_42(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_10(x0, 1.5, f64::tanh(v[n % 4] - v[2]) * 2.0, v, 1).tanh() * 2.0;
-        let mut s1 = (x0 * x2).tanh() * 2.0;
-        let mut s2: f64 = ((x1 * x1 + 2.0).ln().powi(2) + 2.0).acosh().cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v5: f64 = if f64::copysign(s1, x2) < -0.5 {
-            s2 = 0.8 * s2 + 0.01 * (s1 * s1 + 1.0).log2().tanh();
-            x1 + (x2 + v[0])
-        } else if n == 5 {
-            prog_29(f64::cos(((x2 + v[n % 4]).sin() * 0.9).acos()) * 2.0, acc3, v[n % 4].hypot(x1).cos() * 2.0, v, 0)
-        } else {
-            let v4 = s1.atan();
-            s2 = (s2 * 0.75 + f64::hypot(f64::hypot(s2, s1), f64::cos(x1).cosh()) * 0.02).tanh();
-            v[3].tanh().exp2() + f64::tanh(v4)
-        };
-        if prog_27(f64::tanh(acc3 + 1.5) * 2.0, (s1 - x1).cos() * 2.0, f64::copysign(x0, v5).tanh(), &v, 1) >= 1.0 {
-            let v6: f64 = prog_27(x1, 0.75, 2.0, &v, 6);
-            s1 = s1.mul_add(0.6, v6.sin() * 0.005);
-        } else if (x2.powi(2) + 0.5).ln() < -1.0 && n < 3 {
-            acc3 += 0.4 * (s1 - 0.5).cos();
-        } else {
-            let v7 = (f64::powi(x0, 2) + 1.0).atan2(x2) * acc3;
-            acc3 -= (x0.powi(2) + 1.0).log2().cos();
-            acc3 -= 0.25 * v7.tanh();
-        }
-        s0 = 0.75 * s0 + 0.01 * f64::atanh(f64::tanh((s1.cos() + 2.0).cbrt()) * 0.9).tanh();
-        let mut m8 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v9 = t.cos();
-            if f64::asin(f64::sin(x1) * 0.9) > 0.5 {
-                m8 += 1;
-            }
-            acc3 += (fi.cos() + 2.0).cbrt().cos() * 0.5;
-            s2 = 0.8 * s2 + 0.1 * (t - v9).sin();
-        }
-        let c10 = m8 as f64;
-        let mut m11: f64 = -0.5;
-        for i in 0..n {
-            m11 = m11.min(v[i % 4] * v[i % 4] * x1);
-        }
-        s2 *= 0.75;
-        s2 += 0.02 * m11.cos();
-        let mut m12 = 0;
-        for i in 0..3 {
-            let v13: f64 = f64::sqrt(c10 * c10 + 1.0) / (c10.powi(2) + 1.0);
-            let v14 = (f64::powi(v13, 2) + 1.0).log2();
-            if v[0].cos().exp2() >= c10.tanh().cosh() {
-                m12 += 1;
-            }
-            s0 = 0.75 * s0 + 0.25 * v[(i + m12) % 4].sin();
-            s2 = (s2 * 0.8 + v14.sin() * 1.0).tanh();
-        }
-        let c15 = m12 as f64;
-        s0 + s2 * 0.5 + acc3 * 0.25 - c10.sin() - c15.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_43(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.abs().sin();
-        let mut s1 = x1.cos();
-        let mut s2 = v[n % 4].to_radians() * 20.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = (x2 * x2 + 0.5).ln();
-        let mut m5 = 0;
-        for i in 0..v.len() {
-            let fi = i as f64;
-            let v8 = match n {
-                0 => (v4.sin().powi(2) + 2.0).acosh(),
-                1 => {
-                    for j in 0..i {
-                        acc3 -= (v4 + v[m5 % 4]).sin() * 0.1;
-                        if (v[3 - j] + v4).to_radians() * 50.0 < 0.5 && m5 < 32 {
-                            continue;
-                        }
-                    }
-                    let x1 = s0 * v4;
-                    let v6 = x1;
-                    f64::to_radians((x0 * x0 + 1.0).recip()) * 50.0 + f64::sin(v6)
-                }
-                2 => prog_19(s2, x0, f64::exp_m1(v4.sin()).sin() * 2.0, v, 4),
-                _ => {
-                    let v7 = x2 + (v4 - x2);
-                    0.35 - v7
-                }
-            };
-            if i % 3 == 1 {
-                s0 = (s0 * 0.75 + prog_0(v4, 0.5, v8.cos(), v, 6) * 0.005).tanh();
-                if (x1 * x1 + 1.5).acosh() > x0 {
-                    let v9: f64 = prog_4((0.5_f64.powf(x0.tanh()).powi(2) + 1.0).powf(v[m5 % 4].cos()).cos(), x2, x1, v, i);
-                    s2 *= 0.6;
-                    s2 += 0.005 * v9.tanh();
-                } else {
-                    s2 = (s2 * 0.8 + prog_4(f64::sin(f64::powi(s2, 2).tanh()), (s2.sin().exp() - (0.25 - s2)).cos() * 2.0, (f64::log(s2 * s2 + 1.0, 3.0).tanh() * 0.9).acos().cos() * 2.0, v, i) * 0.005).tanh();
-                }
-            } else if s0.cos().exp() > 1.0 {
-                let v10 = (f64::cos(s2) * 0.9).asin();
-                let x0 = (x0.powi(2) + 1.0).log(2.0);
-                s0 = 0.8 * s0 + 0.05 * (v10.cos() + x0.cos()).sin();
-            } else {
-                acc3 += f64::cos(x0 + s0) * 0.5;
-                s1 = (s1 * 0.75 + prog_4(f64::tanh((fi.tanh() * 2.0).cosh().powi(2)), x0, 0.75, v, n) * 0.01).sin();
-            }
-            s2 *= 0.6;
-            if s1.sin() > -0.25 || n < 2 {
-                m5 += 1;
-            }
-            s2 += 1.0 * fi.tanh();
-            acc3 += 0.005 * f64::sin(v8.cos());
-        }
-        let c11 = m5 as f64;
-        match n % 2 {
-            1 => {
-                acc3 += f64::sin(s1.cos().exp2());
-            }
-            _ => {
-                s0 = 0.5 * s0 + 0.5 * (v[m5 % 4] - c11).sin();
-            }
-        }
-        'l2: for i in 0..6 {
-            let v13 = match i % 3 {
-                0 => x1 + c11,
-                1 => s1.cos(),
-                _ => {
-                    let v12 = (c11.sin() + 2.0).cbrt();
-                    (x2.sin() * 0.9).atanh() + v12.sin()
-                }
-            };
-            acc3 += 0.2 * (f64::tan(f64::sin(v[i % 4]) * 1.2).to_degrees() * 0.01);
-            for _ in (0..3).rev() {
-                s2 *= 0.6;
-                s2 += 0.02 * x1.powi(3).cos().sinh().sin();
-                if s0 <= v13 - s2 {
-                    continue 'l2;
-                }
-            }
-            acc3 += 0.25 * v13.tanh();
-        }
-        let mut k14 = 0;
-        let v18: f64 = loop {
-            k14 += 1;
-            let mut m15: f64 = -2.5;
-            for &u in v.iter() {
-                let c16 = if u * 0.25 > -0.5 {
-                    u
-                } else {
-                    c11 * v4
-                };
-                m15 = f64::max(c16, m15);
-            }
-            acc3 += m15.cos().tanh() * 0.4;
-            acc3 += f64::sin(x2.asinh().sin().exp()) * 0.4;
-            let v17 = v.iter().zip(v.iter()).map(|(&p, &q)| s2.tanh().exp2() + p.tanh() + q.sin()).sum::<f64>();
-            if k14 >= 5 || f64::powi(s2, 2).cos() >= f64::asinh(x2) {
-                break s0.powi(3);
-            }
-            acc3 += v17.cos().tanh() * 0.25;
-        };
-        s0.sin() - s1 * 0.75 - s2 * 1.5 + f64::cos(acc3) + v4 + c11.cos() + v18
-    }
-
-    #[differentiable]
-    pub fn prog_44(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(f64::cos(v[n % 4]).hypot(v[2])) * 2.0;
-        let mut s1 = f64::abs(x1);
-        let mut s2 = (x0.atan() + (s1 - x2)).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            acc3 -= 0.1 * prog_0((-v[n % 4]).cos() * 2.0, x2, s0, v, k4).cos();
-            let v9 = if v[0] * s0 > 0.5 || k4 % 2 == 0 {
-                let v5 = f64::to_degrees(v[k4 % 4]) * 0.02;
-                v5.cos()
-            } else if (f64::sin(x1) + 2.0).cbrt().powi(3) <= v[(k4 + n) % 4] {
-                let x0 = -x0;
-                prog_4(x1, (x0 * x0 + 2.0).sqrt().cos(), x2, v, n)
-            } else {
-                for j in 0..n {
-                    let fj = j as f64;
-                    if f64::asin(s0.sin() * 0.9) > 0.0 {
-                        s0 = s0.mul_add(0.75, f64::sin(s0 - 0.25) * 0.25);
-                        acc3 += 0.05 * f64::ln(f64::powi(x2 + fj, 2) + 0.5).sin();
-                    } else {
-                        s1 *= 0.5;
-                        s1 -= 0.1 * f64::exp_m1(v[(j + k4) % 4].sin()).cos();
-                    }
-                    let v8 = match j {
-                        0 | 2 => {
-                            let v6 = s2.sin();
-                            (v6 * v6).clamp(-1.5, 1.0)
-                        }
-                        g if g > 3 => {
-                            let v7 = v[3];
-                            fj.cos().atan() + v7.sin()
-                        }
-                        _ => s2.sin(),
-                    };
-                    s1 = s1 * 0.75 + (x2 + s0).tanh() * 0.1;
-                    acc3 += f64::cos(f64::sin(v8)) * 0.05;
-                }
-                f64::asinh(s0)
-            };
-            for j in (1..=3).step_by(2) {
-                let fj = j as f64;
-                let v10 = v.iter().fold(f64::sin(v9), |r, &p| r * 0.75 + 0.1 * (f64::acosh(p * p + 2.0) * std::f64::consts::LN_2).cos());
-                acc3 += f64::ln_1p(x0.mul_add(v[j], s0).powi(2)).tanh() * 0.1;
-                s0 = s0 * 0.75 + f64::cos(0.3 * (s0 - fj)) * 0.75;
-                s0 = (s0 * 0.8 + v10 * 0.005).sin();
-            }
-            if k4 >= 6 {
-                break;
-            }
-            acc3 += 0.1 * f64::tanh(v9).sin();
-        }
-        let mut a11 = [0.0; 4];
-        a11[0] = (x2.sin() * 2.0).sinh().sin();
-        for i in 1..4 {
-            a11[i] = a11[i - 1] * 0.5 + v[i].sin() * 0.5;
-        }
-        let mut k12 = 0;
-        while k12 < n && s2.cos() < 0.25 {
-            k12 += 1;
-            let v18 = match k12 {
-                0 => {
-                    let v13 = x1 - 0.25;
-                    acc3 += 0.25 * f64::acosh(a11[k4 % 4] * a11[k4 % 4] + 1.5).cos();
-                    v13.sin()
-                }
-                1 => {
-                    let v14 = f64::cosh(f64::sin(x2 - a11[k12 % 4]) * 2.0);
-                    s1 - f64::asinh(v14)
-                }
-                2 | 4 => {
-                    for j in 0..n {
-                        let v15 = f64::tan(a11[3].sin() * 1.2);
-                        if s2.cos() >= -0.25 {
-                            acc3 += 0.05 * v15.sin().tanh();
-                        } else if v15 > x2 && k12 == 2 {
-                            s1 = 0.75 * s1 + 0.25 * f64::copysign(s1, a11[j % 4]).tanh();
-                            s2 = 0.75 * s2 + 0.25 * s1.sin().sin();
-                        }
-                        s0 = s0 * 0.5 + (f64::exp_m1(f64::sin(a11[2])) + f64::tan(f64::tanh(s2) * 1.2)).tanh() * 0.02;
-                    }
-                    let v16 = (a11[3].to_radians().powi(2) + 1.0).log2();
-                    s2 *= 0.5;
-                    s2 -= 0.1 * (s2.cos() * 0.9).atanh().tanh();
-                    f64::ln(v16 * v16 + 1.0)
-                }
-                _ => {
-                    let v17 = s1 - s0;
-                    x2 / (v17.tanh() + 2.0)
-                }
-            };
-            let v19 = match k12 {
-                1 => s1 + (x2.powi(2) + 2.0).acosh(),
-                g if g > 2 => {
-                    let v18 = v18 / (x2.powi(2) + 1.5);
-                    ((f64::powi(s1, 2) + 1.0).log(a11[k12 % 4] * a11[k12 % 4] + 2.0).tanh() * 0.9).asin() + v18.tanh()
-                }
-                _ => x2.powi(3),
-            };
-            s0 = (s0 * 0.5 + x2.cos() * 0.5).tanh();
-            acc3 += 0.1 * (v18.sin() - v19.sin()).cos();
-        }
-        let v20 = x2.cos().exp2();
-        s2 *= 0.75;
-        s2 += 0.1 * (v20 * v20 + 0.5).ln().tanh();
-        let v21 = v.iter().map(|&p| v[1].max(p)).sum::<f64>();
-        s0 + s1 * 1.5 + s2 * 0.25 + acc3.cos() - a11[1] * 0.75 - v21.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_45(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] * v[n % 4]).tanh() * 2.0;
-        let mut s1: f64 = prog_27(f64::sinh(f64::cos(x2) * 1.5).tanh(), s0, 0.75, v, n).sin() * 2.0;
-        let mut s2 = ((x2 * x0).tanh() * 0.9).asin();
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        let v9 = loop {
-            k4 += 1;
-            s1 = (s1 * 0.8 + s0 * s2 * 0.05).tanh();
-            for &u in v.iter() {
-                let v5 = f64::acos(f64::cos(x1) * 0.9);
-                let v6: f64 = f64::acos((v5 + x2).sin() * 0.9);
-                s2 = s2.mul_add(0.6, f64::cos(x1 * (u + v6)) * 0.02);
-            }
-            let v8 = match k4 % 2 {
-                0 => {
-                    for &u in v.iter() {
-                        acc3 += 0.05 * 2.0_f64.log(v[(k4 + n) % 4].powi(2) + 2.0);
-                        acc3 -= (-x0).tanh() * 0.05;
-                        acc3 += 0.05 * x0.tanh();
-                        acc3 -= u.tanh().sin() * 0.05;
-                    }
-                    s2.powi(2)
-                }
-                1 => f64::sinh(x1.cos() * 2.0),
-                _ => {
-                    let v7 = f64::asin(f64::sin(x0) * 0.9);
-                    (v[3] * x0).cos() + v7.sin()
-                }
-            };
-            if k4 >= 6 {
-                break f64::exp2(x1.tanh().cos());
-            }
-            acc3 += v8.cos().tanh() * 0.25;
-        };
-        for i in (0..=n).rev().step_by(2) {
-            let v10 = v.iter().map(|&p| 1.0 + 0.25 * f64::tanh(x1 + 0.5 + v[i % 4] + f64::sin(p))).product::<f64>();
-            let v11 = match i {
-                0..=1 => f64::sin(v9),
-                3 | 5 => (v9 - s1).mul_add(v9, v10.cos()),
-                _ => {
-                    for &u in v {
-                        s0 = (s0 * 0.5 + ((x0 - v9).powi(2) + 1.0).log(3.0) * 0.25).tanh();
-                        s0 = f64::mul_add(s0, 0.6, (v10 * v10 + 0.5).sqrt().cos() * 0.05);
-                        s2 = s2 * 0.75 + f64::tanh(u) * 0.25;
-                    }
-                    s2 = (s2 * 0.6 + v9.mul_add(s0, v9) * 0.05).sin();
-                    (v10 * v10 + 1.0).log10() + (v10 + x0)
-                }
-            };
-            s0 = s0 * 0.6 + (s1 * s1 + 1.0).sqrt().sin() * 0.4;
-            s0 = s0 * 0.6 + (v10.tanh() + v11.tanh()).tanh() * 0.02;
-        }
-        match k4 % 4 {
-            0..=2 => {
-                s0 = f64::mul_add(s0, 0.6, f64::sin(v9 * 0.75) * 0.25);
-            }
-            3 => {
-                s0 = s0 * 0.8 + prog_0(((0.8 - x1) * x2).tanh() * 2.0, s0.cos(), (v9 + x1).tanh().tanh() * 2.0, [v[0], v[1], v[2], v[3]], k4).cos() * 0.005;
-                s1 *= 0.6;
-                s1 -= 0.1 * f64::sin(x1.cos().exp().clamp(-0.5, 1.5));
-            }
-            _ => {
-                let v12 = prog_27(s2, 0.75, f64::exp2((f64::powi(v9, 2) + 0.5).recip().cos()).cos(), v, 5);
-                s1 = (s1 * 0.75 + v12.tanh() * 0.005).tanh();
-            }
-        }
-        if x1.cos().exp_m1() * (v[2] + x1) > 1.0 && k4 > 2 {
-            return v9 + x1;
-        }
-        s0 * 0.25 + s1 * 0.25 - s2 - acc3.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_46(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = f64::sin(prog_23(f64::sin(f64::log(x1.powi(2) + 1.0, x0 * x0 + 2.0)) * 2.0, x1, x2.min(w0[1]).cos() * 2.0, [v[0], v[1], v[2], v[3]], n)) * 2.0;
-        let mut s2 = f64::sin(x0);
-        let mut acc3: f64 = 0.0;
-        let v4 = w0.iter().zip(v.iter()).map(|(&p, &q)| prog_0(s2, (p.to_radians() * 20.0).cos().exp2().sin() * 2.0, (-p).cos() * 2.0, [v[0], v[1], v[2], v[3]], 4) + q.sin()).sum::<f64>();
-        let mut m5 = f64::NEG_INFINITY;
-        for i in 0..n + 1 {
-            let fi = i as f64;
-            let c6: f64 = if i % 2 == 0 {
-                0.5 * s1 + v[(i * 3) % 4]
-            } else {
-                fi + s1
-            };
-            m5 = m5.max(c6);
-        }
-        acc3 -= 0.005 * m5.cos();
-        let mut k7 = 0;
-        while k7 < 4 {
-            k7 += 1;
-            let v8: f64 = f64::powf(s2.powi(2) + 0.5, s1.cos());
-            acc3 += 0.5 * (v4 / (s2.powi(2) + 1.5)).cos();
-            s2 = s2.mul_add(0.6, v8.sin().cos() * 0.02);
-        }
-        s1 = (s1 * 0.8 + f64::to_radians(x1) * 1.0).sin();
-        s1 * 1.5 - s2.cos() + acc3.sin() + v4.sin() - (w0[0] * w0[0] + 1.0).log2()
-    }
-
-    #[differentiable]
-    pub fn prog_47(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 * x0).min(x2).cos() * 2.0;
+        let mut s0 = f64::abs(x1);
         let mut acc1: f64 = 0.0;
-        s0 = (s0 * 0.8 + f64::sqrt(f64::powi(v[n % 4], 2) + 1.0) * 0.2).tanh();
-        match n {
-            2 => {
-                for (i, &t) in v.iter().enumerate() {
-                    let fi = i as f64;
-                    s0 *= 0.75;
-                    s0 += 0.005 * prog_0(fi.atan().tanh(), t, t.cos().exp().tanh() * 2.0, [v[0], v[1], v[2], v[3]], i).sin();
-                    s0 = (s0 * 0.75 + (t.sin() * 0.5).ln_1p().powi(3) * 0.1).tanh();
-                }
-                let mut k2 = 0;
-                while k2 < n + 1 && prog_4(x0, (f64::sin((f64::sin(x2) * 1.5).sinh()) * 1.5).sinh().tanh() * 2.0, f64::sin(v[k2 % 4]).sin() * 2.0, [v[0], v[1], v[2], v[3]], n) >= -1.0 {
-                    k2 += 1;
-                    let v3 = match k2 {
-                        0..=2 => f64::asin(f64::sin(v[k2 % 4]) * 0.9),
-                        g if g > 3 => s0.cos(),
-                        _ => (x2 * x2 + 1.0).cbrt(),
-                    };
-                    s0 = (s0 * 0.8 + (v[3].sin() * 0.9).asin() * 0.05).tanh();
-                    s0 = 0.5 * s0 + 0.5 * f64::tanh(-x0);
-                    acc1 -= 0.25 * v3.tanh();
+        let mut a2 = [0.0; 4];
+        for i in 0..4 {
+            let fi = i as f64;
+            a2[i] = f64::to_degrees(v[i]) * 0.01;
+            s0 = (s0 * 0.75 + (f64::cos(fi) * 0.9).atanh() * 1.0).tanh();
+        }
+        'l1: for (i, &t) in v.iter().enumerate() {
+            let v3 = (x0 * x0 + 0.5).ln();
+            acc1 -= prog_17(x2, s0, f64::powi(x1, 2).sin(), v, i).cos() * 0.005;
+            let mut k4 = 0;
+            while k4 < n + 1 {
+                k4 += 1;
+                s0 *= 0.5;
+                s0 += 0.02 * f64::sin((f64::sin(f64::atan2(a2[k4 % 4] * a2[k4 % 4] + 0.5, x0)) * 1.5).cosh());
+                if -v[1] < s0 {
+                    break 'l1;
                 }
             }
-            3..=4 => {
-                s0 = (s0 * 0.6 + s0.asinh() * 0.05).tanh();
-            }
-            g if g > 5 => {
-                s0 *= 0.6;
-                s0 += 0.05 * f64::cos(x1.max(s0));
-                s0 = 0.6 * s0 + 0.1 * (s0 * s0).tanh();
-            }
-            _ => {
-                acc1 -= f64::tanh(prog_27(f64::tanh(v[n % 4] * v[n % 4].mul_add(x2, v[n % 4])) * 2.0, x2, acc1, v, 4)) * 0.005;
-            }
+            acc1 -= f64::sin(f64::cos(t) + v3.cos()) * 0.5;
         }
-        let v4 = prog_4(f64::sqrt(v[3] * v[3] + 1.0).cos(), acc1.cos() * 2.0, x2, [v[0], v[1], v[2], v[3]], 4);
-        let mut k5 = 0;
-        while k5 < n + 1 && v4.cos() <= 0.0 {
-            k5 += 1;
-            let v6 = 1.25 - s0 + (x0.sin() * 0.9).acos();
-            acc1 += 0.25 * ((v4 * x2).powi(2) + 1.0).ln().cos();
-            let v7: f64 = (x1.powi(2) + 1.0).sqrt();
-            s0 *= 0.6;
-            s0 -= 0.05 * (v6.sin() + f64::sin(v7)).sin();
+        'l3: for t in v {
+            s0 = (s0 * 0.5 + (f64::sin(x2) * 0.9).atanh() * 0.1).tanh();
+            for _ in 0..n {
+                acc1 -= f64::sin(f64::exp_m1(f64::cos(f64::tanh(x2)))) * 0.05;
+                let v5 = v.iter().zip(a2.iter()).map(|(&p, &q)| 1.0 + 0.25 * (f64::ln(p.powi(2) + 0.5) + q.cos()).sin()).product::<f64>();
+                if (f64::powi(x0, 2) + 1.0).atan2(v5) <= x2 {
+                    continue 'l3;
+                }
+            }
+            acc1 += 0.5 * (x0.tanh() + 2.0).cbrt().tanh();
+            let mut m6 = (v[n % 4] * v[n % 4] + 0.5).ln();
+            for j in 0..=3 {
+                m6 = f64::min(m6, (f64::powi(f64::cos(x0).exp(), 2) + 1.0).ln() + a2[3 - j]);
+            }
+            s0 = s0.mul_add(0.5, f64::cos(m6) * 0.1);
+            s0 = s0.mul_add(0.5, t.tanh().sin() * 0.5);
         }
-        f64::cos(s0) + acc1.sin() + f64::sin(v4)
+        let v9 = match n % 2 {
+            MODE_A => {
+                let v7 = prog_17(1.2, v[n % 4].cos() * 2.0, s0, v, n);
+                (x1.cos() * 1.2).tan() - (s0 - a2[3]) + v7.sin()
+            }
+            1 => {
+                let v8 = a2[n % 4] * x0;
+                (f64::powi(x1, 2) + 0.5).recip() + f64::tanh(v8)
+            }
+            _other => x2.sin().exp2(),
+        };
+        x0 * 0.25 + x2 + v[3].cos() - s0.tanh() - acc1.tanh() + a2[1] * 1.5 + v9.cos()
     }
 
     #[differentiable]
-    pub fn prog_48(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2 / (x2 * x2 + 1.0);
-        let mut s1: f64 = f64::atanh(s0.cos() * 0.9);
-        let mut acc2: f64 = 0.0;
-        let mut m3 = 0;
-        for _ in 1..n {
-            let v4 = prog_4(f64::powf((s1 / (x1.powi(2) + 1.5)).powi(2) + 0.5, 1.5).sin() * 2.0, (x1 * std::f64::consts::FRAC_PI_4).powi(3).cos(), x1, v, n);
-            s1 = (s1 * 0.5 + (f64::powi(x1, 2) + 1.0).sqrt() * 0.5).sin();
-            let v5: f64 = ((v[2].sin() * 0.5).ln_1p().sin() * 0.9).asin();
-            acc2 += f64::cos(v4.sin() + v5.cos()) * 0.02;
-            if (v[n % 4] * v[n % 4] + 0.5).sqrt() <= v[1] {
-                m3 += 1;
+    pub fn prog_38(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = f64::sin(x1 / (x1 * x1 + 0.5)) * 2.0;
+        let mut s2: f64 = (f64::log2(x0 * x0 + 1.0).powi(2) + 0.5).powf(0.3);
+        let mut s3 = prog_35(s2, 1.2, f64::tanh(f64::acos(x2.tanh() * 0.9)), w0, n).sin() * 2.0;
+        let mut acc4: f64 = 0.0;
+        let mut m5: f64 = v[1];
+        for i in (0..4).rev() {
+            m5 = (prog_0(x1, x2, (f64::tanh(x2) * 2.0).sinh().cos(), [v[0], v[1], v[2], v[3]], i) + w0[i]).max(m5);
+        }
+        s2 = f64::mul_add(s2, 0.5, m5.cos().cos() * 0.005);
+        let mut m6 = acc4.atan();
+        for i in 0..6 {
+            m6 = m6.min(v[1] - x0 + v[i % 4]);
+        }
+        s1 *= 0.6;
+        s1 += 0.1 * m6.sin();
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| s1 + p + q.cos()).sum::<f64>();
+            s2 = (s2 * 0.75 + x2.atan() * 0.25).sin();
+            match k7 % 2 {
+                MODE_A => {
+                    acc4 -= 0.5 * f64::exp(x2.cos()).sin();
+                }
+                1 => {
+                    s3 = (s3 * 0.8 + (x0 * x0).ln_1p() * 0.2).tanh();
+                    if v8 < 0.5 {
+                        break;
+                    }
+                }
+                _other => {
+                    let m5 = x1.tanh();
+                    let v9 = v8;
+                    acc4 -= f64::sin(m5 + v9.tanh()) * 0.25;
+                }
+            }
+            if k7 >= 4 || v8 <= -0.5 {
+                break;
             }
         }
-        let c6 = m3 as f64;
-        for (i, &t) in v.iter().enumerate() {
-            acc2 += f64::sin(((SCALE + c6).sin() * 0.9).atanh()) * 0.5;
-            match i {
-                0 | 2 => {
-                    s0 = 0.75 * s0 + 0.1 * f64::tanh((v[i] * v[i] + 1.0).log2());
+        let v13 = match k7 {
+            0 => prog_0((f64::sin(x0) + m6.tanh().exp()).cos(), (x2.sin().exp2() + w0[k7 % 4]).cos() * 2.0, ((x0 - x2).sin() * 0.9).acos().sin(), [w0[0], w0[1], w0[2], w0[3]], 5),
+            1..=3 => x2.atan(),
+            4 => {
+                let v10 = (f64::sin(m6) * 0.9).asin();
+                SCALE + (-v10)
+            }
+            _ => {
+                for i in 0..5 {
+                    let v12 = match i + n {
+                        0 => s3 + s1.powi(2),
+                        MODE_B => {
+                            s3 = 0.6 * s3 + 0.75 * (s3 * s3 + 1.0).log10();
+                            x1.cos()
+                        }
+                        2..=4 => w0[(i + n) % 4].cos(),
+                        _ => {
+                            let v11 = f64::atanh(w0[i % 4].sin() * 0.9);
+                            f64::ln(s1.powi(2) + 0.5) + f64::cos(v11)
+                        }
+                    };
+                    acc4 -= (v12 * v12 + 1.0).log2().tanh() * 0.4;
+                }
+                f64::atanh(x2.tanh() * 0.9)
+            }
+        };
+        let mut k14 = 0;
+        let v16 = loop {
+            k14 += 1;
+            if m5 + x0 <= -0.5 {
+                s3 = (s3 * 0.8 + prog_0(v13.tanh(), (v13 + w0[3 - k14]).sin(), x0, [w0[0], w0[1], w0[2], w0[3]], n) * 0.005).tanh();
+                break x1.atan();
+            }
+            match k14 {
+                0 | MODE_C => {
+                    s3 *= 0.75;
+                    s3 -= 0.25 * f64::tanh(v[k14].asinh());
+                    s1 = s1.mul_add(0.6, f64::sin(f64::cbrt(v13.asinh().powi(2) + 1.0)) * 0.2);
                 }
                 3 => {
-                    break;
+                    let v15 = f64::sin(v13) + (s2 - x0);
+                    acc4 -= 0.5 * v15.sin().cos();
                 }
                 _ => {
-                    s0 = 0.6 * s0 + 0.25 * ((v[3] - t) * std::f64::consts::FRAC_PI_4).cos();
+                    let x1 = f64::exp(x2.tanh());
+                    s3 *= 0.6;
+                    s3 += 0.1 * x1.max(s1).sin();
                 }
             }
-            acc2 += t.cos() * 0.5;
+            s3 = (s3 * 0.6 + f64::asinh(x0) * 0.4).tanh();
+            if k14 >= 3 {
+                break f64::sinh(v13.sin());
+            }
+        };
+        s1.tanh() - s2 + s3.tanh() + acc4.cos() - f64::cos(v13) - v16.sin()
+    }
+
+    #[differentiable]
+    pub fn prog_39(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::cos(x2) * 0.5).ln_1p();
+        let mut s1 = f64::sqrt(v[3].min(v[n % 4]).powi(2) + 0.5).cos() * 2.0;
+        let mut s2 = x0.clamp(-1.5, 1.0);
+        let mut acc3: f64 = 0.0;
+        let v4: f64 = if f64::clamp(x1, -0.5, 1.0) / 3.0 > 0.5 {
+            x2 * v[0]
+        } else {
+            f64::atan2(v[n % 4] + x1, x1 * x1 + 0.5)
+        };
+        let v5 = v.iter().map(|&p| f64::log10(acc3.powi(2) + 1.0) + p.tanh()).sum::<f64>();
+        let mut a6 = [0.0; 4];
+        for i in 0..n {
+            a6[i % 4] += s1.sin().exp2().tanh() * 0.5;
         }
-        let mut k7 = 0;
-        let v14 = loop {
-            k7 += 1;
-            for j in 0..3 {
+        for _ in (0..=n).rev().step_by(2) {
+            s2 = 0.6 * s2 + 0.05 * (s2.cos() * 2.0).sinh().tanh();
+            acc3 += 0.4 * f64::tanh((a6[n % 4].sin() * 1.2).tan().atan());
+        }
+        s0 = 0.8 * s0 + 0.01 * ((x2 * x2 + 1.0).log2() + a6[0]).cos();
+        s1 = s1 * 0.6 + f64::tanh(a6[n % 4] + (v5.sin() + 2.0).cbrt()) * 0.02;
+        s0.tanh() + s1 + s2 + acc3 * 0.5 + v4.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_40(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = prog_17((-2.0_f64).max(v[n % 4]).tanh() * 2.0, 0.5, f64::sqrt(x0 * x0 + 2.0).cos() * 2.0, v, n).sin() * 2.0;
+        let mut s1: f64 = (f64::tan(x2.tanh() * 1.2) + x2).tanh() * 2.0;
+        let mut s2 = (x1 / (x0 * x0 + 1.5)).hypot(1.5_f64.copysign(s0)).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        match n {
+            0 | MODE_C => {
+                acc3 += 0.4 * f64::cos((v[n % 4].sin() * 0.5).ln_1p().hypot(s2.mul_add(x0, x2)));
+            }
+            g if g > 3 => {
+                let v4 = f64::cos(x2 * x0).exp_m1();
+                s1 = 0.8 * s1 + 0.01 * v4.sin().tanh();
+            }
+            _ => {
+                let v5: f64 = prog_17(s1.tanh().tanh(), 2.0, (-s2.asinh()).cos() * 2.0, v, n);
+                acc3 += (f64::sinh(acc3.tanh()).powi(2) + 1.5).acosh().tanh() * 0.25;
+                acc3 -= f64::cos(v5) * 0.005;
+            }
+        }
+        if prog_8(f64::sin(x2.atan()) * 2.0, acc3, (s2 * s2 + 1.5).acosh().sin() * 2.0, &v, n) >= s2.tanh() {
+            let v6 = prog_0(s2, s0, 0.25, v, n);
+            acc3 += f64::cos(v6) * 0.005;
+        } else {
+            s0 = s0.mul_add(0.75, prog_0((f64::cos(v[n % 4]) * 2.0).cosh().sin() * 2.0, s1.abs().tanh(), ((v[n % 4].cos() * 0.9).acos() + (x0 * x0 + 2.0).acosh()).cos(), v, 1).cos() * 0.005);
+        }
+        for t in v {
+            for j in (0..=n).rev().step_by(2) {
                 let fj = j as f64;
-                match j {
-                    0 => {
-                        s0 = 0.75 * s0 + 0.1 * (s0 * s0 + 0.5).recip().cos();
+                acc3 += 0.1 * f64::recip(fj * fj + 1.0).sin();
+                s1 = (s1 * 0.6 + (s1 * s1 + 1.0).cbrt() * 0.25).tanh();
+                match j + n {
+                    0..=2 => {
+                        continue;
                     }
-                    1 => {
-                        let x0 = x1 / (f64::cos(v[1]) + 2.0);
-                        let v8 = prog_0(0.25, (c6.cos() * 2.0).sinh().sin(), fj, v, n);
-                        s1 *= 0.5;
-                        s1 += 0.02 * f64::tanh(x0.cos() + f64::sin(v8));
+                    g if g > 4 => {
+                        s0 = s0.mul_add(0.75, f64::cos((x2.tanh() * 0.9).asin()) * 0.1);
+                        s2 = (s2 * 0.75 + fj * 1.0).tanh();
                     }
                     _ => {
-                        acc2 += f64::cos(v[j]) * 0.25;
+                        s1 *= 0.5;
+                        s1 += 0.5 * f64::tanh(s1.sin());
                     }
                 }
-                let v10 = if prog_4(x1, 0.75, fj, v, m3) >= 0.0 || m3 % 3 == 1 {
-                    let v9 = f64::acosh(f64::exp_m1(s0.sin()).powi(2) + 1.5);
-                    (s1 * s1 + 1.0).powi(-2).to_degrees() * 0.02 + v9.cos()
-                } else {
-                    return v[j].sin()
-                };
-                let v11 = x0;
-                acc2 += v[3].sin() * 0.25;
-                s1 = (s1 * 0.6 + (v10.cos() - f64::sin(v11)) * 0.02).sin();
             }
-            let v13 = if x1.atan2(x2 * x2 + 0.5) > f64::sin(v[k7]).exp() {
-                let v12 = prog_4(c6.tanh().exp_m1().tanh(), x2, s1, v, 4);
-                (f64::exp(x0.sin()).tanh() * 0.9).acos() + f64::cos(v12)
-            } else {
-                x1 + s0 + c6.tanh()
-            };
-            s1 = s1 * 0.75 + f64::cos(c6) * 1.0;
-            if k7 >= 2 {
-                break f64::sin(s1).exp().sin();
-            }
-            acc2 += f64::tanh(f64::cos(v13)) * 0.2;
-        };
-        s1 = 0.5 * s1 + 1.0 * f64::cbrt(c6 * c6 + 1.0).abs().tanh();
-        if n % 2 == 0 && prog_4(x1, (f64::cos(v[0]) * 1.2).tan().sin() * 2.0, f64::sin((x1 + v[k7]).copysign(x0 * x0)) * 2.0, v, 4) < c6 {
-            return ((-v[3]).cos() * 0.9).atanh();
+            s0 *= 0.75;
+            s0 += 0.05 * f64::tanh(3.0_f64.powf(f64::tanh(x1)));
+            s1 *= 0.75;
+            s1 += 0.25 * t.sin();
         }
-        s0 + s1 + f64::cos(acc2) - v14 - x0.sin().exp_m1()
+        let mut k7 = 0;
+        let v16 = loop {
+            k7 += 1;
+            let v10 = if (s0.sin().powi(2) + 0.5).recip() >= 0.0 {
+                let v8 = x0 * 0.1;
+                s0 = (s0 * 0.6 + prog_39(0.25, x2, s0.asinh().tanh(), v, 6) * 0.005).sin();
+                f64::powi(v8 * s0, 3)
+            } else {
+                let v9 = (s0 * s0 + 1.0).powf(0.3);
+                v9 + 1.2
+            };
+            acc3 += f64::tanh(x2 * v10) * 0.75;
+            let v15 = if v[n % 4] * v[3 - k7] >= 1.0 {
+                for &u in v.iter() {
+                    s2 *= 0.5;
+                    s2 -= 0.25 * f64::cos((s0 * s0 + 0.5).ln());
+                    acc3 -= (s0 * u).cos() * 0.25;
+                    let v11 = v.iter().map(|&p| p.asinh()).sum::<f64>();
+                    acc3 += v11.tanh().cos() * 0.25;
+                }
+                prog_0(x0, f64::sin(v10.powi(2)) * 2.0, s0, v, 5)
+            } else if (x2 * x2 + 1.0).log(2.0) > (s1 * s1 + 1.0).log(3.0) && k7 % 2 == 0 {
+                let v12 = f64::cbrt(s1.sin() + 2.0);
+                prog_39(x1, x2, (s1 + 0.8).tanh() * 2.0, v, n) + v12.cos()
+            } else {
+                for j in 0..6 {
+                    let fj = j as f64;
+                    let v13 = if f64::ln(x1.tanh().powi(2) + 0.5) >= s0 - x2 {
+                        f64::log10(f64::powi(fj, 2) + 1.0)
+                    } else {
+                        (s2.powi(2) + 1.0).log10() / ((s1 / (x0.powi(2) + 0.5)).powi(2) + 1.5)
+                    };
+                    let v14 = v.iter().map(|&p| 1.0 + 0.1 * (f64::atan(v13) + v[j % 4] + p.cos()).sin()).product::<f64>();
+                    acc3 += f64::exp(v14.cos()).sin() * 0.1;
+                }
+                (s1.powi(2) + 1.0).recip()
+            };
+            if k7 >= 2 {
+                break (v[k7] * v[k7]).ln_1p();
+            }
+            s0 = 0.6 * s0 + 0.005 * f64::cos(v15).cos();
+        };
+        let mut m17 = 0;
+        for i in (0..3).rev() {
+            let v18 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.05 * f64::cos(r - v[3 - i] + f64::sin(p)));
+            let v19 = f64::tanh(v18).exp();
+            s0 = (s0 * 0.8 + (x1 * x1 + 1.0).log2() * 0.1).sin();
+            if x0 + s0 < -1.0 {
+                m17 += 1;
+            }
+            s0 = (s0 * 0.5 + v19.sin() * 0.1).tanh();
+        }
+        let c20 = m17 as f64;
+        let v22 = if (v[m17 % 4].tanh().exp2().powi(2) + 1.0).ln() <= -1.0 {
+            let v21 = x2 / (x1.powi(2) + 1.5);
+            1.5_f64.powf(f64::sin(v[1] - v16)) + v21.cos()
+        } else {
+            return f64::powi(c20.cos(), 2)
+        };
+        s0 * 0.25 - s1 - s2 + acc3.cos() + c20.cos() + v22
+    }
+
+    #[differentiable]
+    pub fn prog_41(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = ((x2 - x1) / (f64::powi(x0.cos(), 2) + 0.5)).cos() * 2.0;
+        let mut s1: f64 = (x2 * x2 + 1.0).powi(-2);
+        let mut acc2: f64 = 0.0;
+        s0 = (s0 * 0.5 + (acc2 - v[n % 4]) * 0.5).tanh();
+        let v3 = prog_35(f64::acosh(s1 * s1 + 1.5).cos() * 2.0, s0.sin(), x0, v, n);
+        'l0: for &t in v {
+            acc2 -= f64::cos(x2 + v[2]) * 0.5;
+            for &u in v.iter() {
+                if n % 2 == 0 && (t.to_radians().cos() * 1.2).tan() <= 0.5 {
+                    s0 = s0 * 0.5 + f64::atanh(f64::tanh(x0) * 0.9).tanh() * 0.1;
+                }
+                match n % 3 {
+                    MODE_A => {
+                        acc2 += u.cos() * 0.1;
+                        if f64::acos(s1.tanh() * 0.9) > -0.5 {
+                            let x0: f64 = f64::asinh(t);
+                            s0 = (s0 * 0.5 + (s0.tanh() * 0.9).atanh() * 0.1).sin();
+                            acc2 += f64::cos(x0) * 0.1;
+                        } else if f64::ln(v3 * v3 + 1.0) <= 1.0 {
+                            s0 = s0 * 0.5 + (x0.cos().exp().sin() * 2.0).cosh().cos() * 0.02;
+                        }
+                    }
+                    2 => {
+                        break 'l0;
+                    }
+                    _ => {
+                        s0 = 0.5 * s0 + 0.02 * ((u + s1) * f64::cos(v3).exp()).sin();
+                        if (t.sin() * 1.5).sinh() <= 2.5 * s1 {
+                            acc2 += 0.1 * (v[n % 4] / (u.powi(2) + 1.5) * (x1 + v[n % 4])).cos();
+                        } else {
+                            acc2 -= f64::tanh(((x1 + x2).powi(2) + 2.0).sqrt()) * 0.1;
+                            acc2 += (s0 - v3).cos() * 0.1;
+                        }
+                        s0 = (s0 * 0.8 + (s0.sin().powi(2) + 0.5).sqrt() * 0.2).sin();
+                    }
+                }
+                acc2 += 0.1 * u.clamp(s0.sin() - 1.5, v3.tanh() + 1.5).sin().exp().tanh();
+            }
+            match n {
+                0 => {
+                    s1 = (s1 * 0.6 + 1.5_f64.min(x1) * 0.4).sin();
+                    if n > 2 && (f64::tanh(v[n % 4]) * 0.9).acos() < 0.0 {
+                        s1 = (s1 * 0.75 + f64::exp_m1(v3.tanh()) * 0.05).sin();
+                        s0 = (s0 * 0.8 + s0.to_degrees() * 0.02 * 0.1).tanh();
+                    } else if (s0 * s0 + 2.0).sqrt() + x2.sin() < x2 / 4.0 {
+                        s1 = (s1 * 0.6 + v[1].powi(2) * 0.1).sin();
+                    } else {
+                        acc2 += v3.tanh() * 0.5;
+                        for &u in v {
+                            let v5 = if x0 * x2 > v3 {
+                                f64::sin((s0 * s0).ln_1p())
+                            } else {
+                                let v4 = f64::exp2((s1.powi(2) + 1.0).log(10.0).sin());
+                                f64::sin(v3) + v4.cos()
+                            };
+                            let v6 = if !(n % 3 == 1 && f64::acos(f64::cos(v5) * 0.9) * f64::sin(v3).exp_m1() < 0.5) {
+                                (u * u + 0.5).recip()
+                            } else {
+                                acc2 += 0.1 * (t - t.min(u)).cos();
+                                v[n % 4] / (s0 * s0 + 0.5)
+                            };
+                            if t.tanh() + v[n % 4].sin().exp() >= 1.0 {
+                                let x2 = f64::sin(x2);
+                                s1 = s1 * 0.5 + (v5 / (u * u + 0.5)).atan().tanh() * 0.05;
+                                acc2 += 0.1 * x2;
+                            } else if v6 - x1 >= -1.0 && n % 2 == 0 {
+                                let x0 = s0.mul_add(x0, s1);
+                                s1 = (s1 * 0.8 + x0.tanh() * 0.05).tanh();
+                            } else {
+                                s1 = s1.mul_add(0.5, (v[1] * s1).sin() * 0.1);
+                                s1 = (s1 * 0.8 + f64::exp(f64::sin(s1)) * 0.05).tanh();
+                            }
+                            acc2 -= ((x0 * t).powi(2) + 2.0).ln().sin() * 0.1;
+                            acc2 -= 0.1 * f64::cos(v6.sin());
+                        }
+                    }
+                    s0 = f64::mul_add(s0, 0.8, f64::sin(v[0]).tanh() * 0.2);
+                    if n > 3 && f64::log((s0 * v3).powi(2) + 1.0, 3.0) < -1.0 {
+                        s1 *= 0.6;
+                        s1 += 0.4 * (x2 * x2 + 2.0).sqrt().sin();
+                        s0 = s0.mul_add(0.75, f64::cosh(s0.tanh() * 1.5).sin() * 0.05);
+                    } else {
+                        let x1 = v3.asinh();
+                        s0 = (s0 * 0.75 + (f64::powi(x1, 2) + 1.0).log(3.0) * 0.25).tanh();
+                    }
+                }
+                g if g > 1 => {
+                    let x2 = f64::powi((v3.cos() * 0.9).asin(), 3);
+                    s1 = s1 * 0.5 + s1.sin().sin() * 0.5;
+                    acc2 += x2.cos().tanh() * 0.25;
+                }
+                _ => {
+                    s1 = (s1 * 0.8 + v3 * 0.2).sin();
+                    if f64::cbrt(v3.cos() + 2.0) >= 0.5 {
+                        let x1 = x1;
+                        s0 = (s0 * 0.75 + f64::mul_add(s1, s0, t.asinh()) * 0.05).sin();
+                        acc2 -= 0.5 * f64::cos(x1);
+                    } else if (v3.powi(2) + 1.0).log(x1 * x1 + 2.0) * f64::cos(x2) <= s1 {
+                        let v7 = f64::powi(x1, 2).cos();
+                        let v8 = f64::recip(v7.powi(2) + 0.5);
+                        acc2 -= 0.5 * v8.tanh().sin();
+                    }
+                    s0 = 0.5 * s0 + 0.5 * f64::ln(s0 * s0 + 1.0).sin();
+                }
+            }
+            s1 = (s1 * 0.6 + (x2.powi(2) + 2.0).acosh() * 0.1).tanh();
+            acc2 += t.cos() * 0.5;
+        }
+        let v11 = if f64::exp_m1(x0.sin().sin()) <= 0.0 {
+            let v9 = (x0 * x1).to_radians();
+            f64::cbrt(x2.tanh() + 2.0) + (-x0) + v9.cos()
+        } else {
+            let v10 = f64::abs(x0).cos();
+            return (x1 * x1 + 1.0).log2() + v10.tanh()
+        };
+        s0 * 0.5 + s1 - acc2.sin() - f64::cos(v3) - v11.sin() + f64::sinh(f64::sin(v11))
+    }
+
+    #[differentiable]
+    pub fn prog_42(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0: f64 = (f64::cos(v[n % 4]) * 0.9).atanh();
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        let v6 = loop {
+            k2 += 1;
+            match k2 {
+                1 => {
+                    s0 = (s0 * 0.8 + prog_0(f64::sinh(v[(k2 + n) % 4].cos()).sin(), x1, f64::ln(x0 * x0 + 0.5).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n) * 0.005).sin();
+                    s0 = (s0 * 0.75 + f64::cbrt(v[1] * v[1] + 1.0) * 0.1).sin();
+                }
+                3 => {
+                    s0 *= 0.75;
+                    s0 += 0.005 * prog_0(s0, 1.2, f64::exp(x0.sin()).cos(), [v[0], v[1], v[2], v[3]], 2).tanh();
+                    match k2 {
+                        1 => {
+                            break prog_39((x0 + x2).sin(), (s0 * x1).cos() * 2.0, x1, [v[0], v[1], v[2], v[3]], n);
+                        }
+                        g if g > 2 => {
+                            let x1 = prog_39(f64::sin(0.1 - x0) * 2.0, (x0 * 0.1).cos(), x2, [v[0], v[1], v[2], v[3]], k2);
+                            s0 = 0.5 * s0 + 0.005 * f64::tanh(x1.tanh());
+                        }
+                        _other => {
+                            let v3 = prog_0(f64::tanh(x1) * 2.0, (x0.to_radians() * x2).cos(), 1.5, [v[0], v[1], v[2], v[3]], k2);
+                            s0 *= 0.5;
+                            s0 -= 0.005 * v3.sin();
+                        }
+                    }
+                    s0 *= 0.6;
+                    s0 += 0.1 * (v[3 - k2].tanh() * 0.9).acos().sin();
+                }
+                _ => {
+                    acc1 -= f64::cos(x0 * x2) * 0.5;
+                    let v4 = x1.clamp(f64::tanh(v[3] + x0) - 1.5, f64::sin(f64::cosh(v[3 - k2].tanh())) + 1.5);
+                    acc1 += 0.5 * f64::sin(v4).tanh();
+                }
+            }
+            s0 = s0 * 0.5 + f64::sin(s0) * 0.5;
+            let mut k5 = 0;
+            while k5 < 5 {
+                k5 += 1;
+                s0 = (s0 * 0.8 + s0 * 0.2).tanh();
+                match k5 {
+                    0..=1 => {
+                        acc1 -= 0.1 * f64::tanh(0.5_f64.powf(f64::sin(x2)));
+                        if (x2.powi(2).sin() * 0.9).atanh() <= 0.0 {
+                            s0 = s0.mul_add(0.8, s0.sin() * 0.2);
+                        } else {
+                            s0 = s0.mul_add(0.5, f64::tanh((x0.sin() + 2.0).cbrt()) * 1.0);
+                        }
+                    }
+                    2 => {
+                        s0 = (s0 * 0.8 + x0.cos() * v[(k5 + k2) % 4] * 0.05).tanh();
+                        s0 = (s0 * 0.75 + (s0 * s0 + 0.5).recip() * 0.1).sin();
+                    }
+                    g if g > 3 => {
+                        let x1 = -x1;
+                        s0 = (s0 * 0.75 + f64::powi(f64::cos(x2), 3) * 0.05).sin();
+                        s0 = (s0 * 0.6 + f64::tanh(x1) * 0.4).tanh();
+                    }
+                    _ => {
+                        let x0 = x0 / (s0 * s0 + 1.5) * x2;
+                        s0 = (s0 * 0.75 + x0.cos() * 0.05).sin();
+                    }
+                }
+            }
+            if k2 >= 3 || f64::cos(x1 / (s0 * s0 + 1.0)).exp() < -0.5 {
+                break f64::log(v[k5 % 4] * v[k5 % 4] + 1.0, 3.0);
+            }
+        };
+        match n {
+            PHASE_A => {
+                s0 *= 0.5;
+                s0 += 0.1 * f64::recip((v[k2] + x0).powi(2) + 0.5).sin();
+            }
+            1 | 3 => {
+                s0 = (s0 * 0.8 + s0.to_radians() * acc1 * 0.4).tanh();
+                if 2.5 * x0 / ((x2 * x2 + 1.0).log10().powi(2) + 1.5) >= v[k2] / (x1 * x1 + 1.5) {
+                    s0 = (s0 * 0.8 + x2.asinh() * 0.2).tanh();
+                    let v7 = prog_39(x2, (SCALE + v[0]).sin() * 2.0, f64::hypot(x0, acc1).sin(), [v[0], v[1], v[2], v[3]], k2);
+                    s0 = 0.6 * s0 + 0.005 * v7.tanh();
+                } else {
+                    s0 = 0.6 * s0 + 0.02 * ((x1 * v[n % 4]).cos() * 0.9).asin().tanh();
+                }
+            }
+            g if g > 4 => {
+                acc1 -= v[k2].cos();
+                let v8 = prog_0(0.25, (x2 + (x0 + acc1)).cos() * 2.0, f64::cos(0.35 - x1), [v[0], v[1], v[2], v[3]], n);
+                s0 = s0.mul_add(0.6, v8.sin() * 0.005);
+            }
+            _ => {
+                acc1 -= (s0 - x1).tanh() * 0.25;
+            }
+        }
+        let mut k9 = 0;
+        let v16 = loop {
+            k9 += 1;
+            let v10 = x0.clamp(f64::cos(x2) - 1.5, x2.tanh() + 1.5) - x0;
+            match k9 {
+                0 => {
+                    s0 = (s0 * 0.5 + (x1.sin() * 0.9).asin() * 0.2).sin();
+                    let v11 = x1 + f64::sinh(f64::tanh(v6) * 2.0);
+                    s0 *= 0.8;
+                    s0 -= 0.02 * v11.sin();
+                }
+                1..=2 => {
+                    s0 = 0.8 * s0 + 0.05 * f64::tanh(f64::cos((v[3].cos() * 1.5).sinh()));
+                }
+                4 => {
+                    let v12 = v10;
+                    acc1 += 0.5 * v12.sin();
+                }
+                _ => {
+                    let v13 = (f64::recip(x2.powi(2) + 1.0).powi(2) + 0.5).ln();
+                    acc1 += 0.5 * (f64::exp2(v13.cos()).sin() * 1.5).cosh().cos();
+                }
+            }
+            let mut m14 = f64::INFINITY;
+            for j in 1..4 {
+                let c15: f64 = match j {
+                    1 | 3 => v10 / (s0 * s0 + 0.5) + v[j],
+                    _other => 0.5 - v10,
+                };
+                m14 = m14.min(c15);
+            }
+            s0 *= 0.5;
+            s0 += 0.02 * m14.sin().cos();
+            if k9 >= 4 || (f64::tanh(x0) * 1.2).tan() <= 0.5 {
+                break (-0.5_f64).max(v6) + f64::abs(v[1]);
+            }
+            acc1 += v10.tanh() * 0.5;
+        };
+        let v17 = v[k2];
+        let mut a18 = [v[0], v[1], v[2], v[3]];
+        a18[3] *= 1.5;
+        a18[3] += (x2 - f64::powi(v17 * v17 + 1.0, -2)).cos();
+        let mut m19 = f64::NEG_INFINITY;
+        for i in 0..5 {
+            let c20 = if v6 - v[(i + n) % 4] >= 0.5 {
+                a18[i % 4] * x2 + v[(i + n) % 4]
+            } else {
+                0.5 * v17
+            };
+            m19 = f64::max(c20, m19);
+        }
+        s0 *= 0.6;
+        s0 += 0.005 * f64::sin(f64::cos(m19));
+        x0 + x1 * 0.25 + s0 + acc1.tanh() - v6.sin() - v16.cos() + a18[1]
+    }
+
+    #[differentiable]
+    pub fn prog_43(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::sin((x0 * x0 + 2.0).sqrt().clamp(x1.cos() - 1.5, f64::tanh(x1.hypot(v[n % 4])) + 1.5)) * 2.0;
+        let mut s1 = f64::tanh(x2);
+        let mut acc2: f64 = 0.0;
+        let a3 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
+        let v5 = if a3[n % 4] < s1 {
+            v[n % 4].tanh() - a3[n % 4] / (x1 * x1 + 1.5)
+        } else if n > 5 {
+            let v4 = f64::copysign(1.5_f64, v[n % 4]).abs();
+            prog_17(v4, v4.tanh().exp_m1().powi(2).tanh() * 2.0, x2, [v[0], v[1], v[2], v[3]], 6)
+        } else {
+            prog_0(s1.atan().cos(), 0.5, (SCALE + a3[n % 4] * std::f64::consts::FRAC_1_PI).cos() * 2.0, [v[0], v[1], v[2], v[3]], n)
+        };
+        if n > 5 {
+            let v6 = v5;
+            acc2 += (a3[1].powi(2) + 2.0).sqrt().tanh();
+            s1 *= 0.6;
+            s1 += 0.005 * f64::tanh(v6).sin();
+        } else if !(n % 3 == 1 && (x0.powi(2) + 0.5).ln() < -1.0) {
+            s1 = s1 * 0.8 + (s0 - s1).cos() * 0.01;
+        } else {
+            s0 = 0.6 * s0 + 0.005 * prog_17(x2, s1, s1.to_radians().sin() * 2.0, [v[0], v[1], v[2], v[3]], n).tanh();
+            s1 *= 0.6;
+            s1 += 1.0 * 0.5_f64.copysign(v[n % 4]);
+        }
+        let v10 = match n % 4 {
+            0..=1 => {
+                let v7 = acc2.sin();
+                s1 = s1 * 0.75 + (v7 * v7 + 0.5).powf(x0.sin()).sin() * 0.02;
+                f64::ln(x2.powi(2) + 2.0)
+            }
+            MODE_C if n % 2 == 0 => {
+                let v8 = prog_0((-x2).tanh().sin(), s1, (acc2.cos() * 2.0).cosh().sin(), [v[0], v[1], v[2], v[3]], n);
+                s1 = 0.5 * s1 + 0.005 * prog_17((0.75 * (SCALE + x0)).tanh(), s1, x2, a3, n).sin();
+                f64::cbrt(x0.tanh() + 2.0) + v8.cos()
+            }
+            3 => f64::log(f64::powi(x2, 2) + 1.0, f64::powi(x2, 2) + 2.0),
+            _other => {
+                let v9 = f64::sqrt(a3[n % 4] * a3[n % 4] + 2.0);
+                f64::atan2(3.0_f64, (f64::tanh(x1) * 0.9).asin()) + v9.tanh()
+            }
+        };
+        for (i, &t) in v.iter().enumerate() {
+            if v5.sin().exp2() < f64::exp(v10.cos()) {
+                s0 = s0 * 0.8 + f64::tanh((s0 * s0 + 2.0).ln()) * 0.25;
+                if ((t + v5).powi(2) + 0.5).recip() >= 1.0 {
+                    s0 *= 0.75;
+                    s0 += 0.1 * (t + s1).tanh();
+                    if t / ((x2.to_degrees() * 0.01).powi(2) + 1.0) >= -1.0 {
+                        return s0;
+                    }
+                } else if (2.0 * a3[3 - i]).cos() >= v10 {
+                    acc2 += 0.5 * a3[i].asinh().powi(3).cos();
+                    acc2 += 0.5 * f64::tanh(-s1);
+                } else {
+                    s1 = (s1 * 0.5 + (v[3] * v[3] + 0.5).cbrt() * 0.2).tanh();
+                }
+            }
+            let v11 = 3.0_f64.log(t.powi(2) + 2.0);
+            let v12 = f64::cos(v11);
+            acc2 -= f64::cos(x0.cos().exp2()) * 0.5;
+            acc2 += v12 * 0.5;
+        }
+        s0 + s1 - acc2.tanh() - v5.sin() + f64::cos(v10)
+    }
+
+    #[differentiable]
+    pub fn prog_44(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = f64::sin(prog_0((f64::acosh(v[2] * v[2] + 1.5) + f64::hypot(x0, x2)).sin() * 2.0, x0, f64::tanh(x1.min(x0)) * 2.0, [v[0], v[1], v[2], v[3]], 6)) * 2.0;
+        let mut s1 = f64::hypot(v[n % 4], x1).sin() * 2.0;
+        let mut s2 = (SCALE + s1).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        if (f64::powi(acc3, 2) + 1.0).atan2(x0) > f64::log2(x1.powi(2) + 1.0) || n < 5 {
+            return (s1.powi(2) + 2.0).acosh() * f64::log10(x1 * x1 + 1.0);
+        }
+        for &t in v {
+            let v4 = v.iter().fold(t, |r, &p| r * 0.5 + 0.25 * (s1 + p.tanh()).cos());
+            if n > 2 {
+                s1 *= 0.75;
+                s1 += 0.05 * f64::tanh(s1).exp().cos();
+            } else if prog_39(f64::cos((s0.cos().exp().cos() * 0.9).asin()) * 2.0, f64::cos(s0 / (v4 * v4 + 1.0)) * 2.0, (0.5 - x1).sin() * 2.0, [v[0], v[1], v[2], v[3]], n) >= -1.0 || n == 4 {
+                let v5 = f64::asinh(s2);
+                acc3 -= 0.4 * (x1.atan() * (t * v5)).tanh();
+            }
+            let v7 = if f64::recip(v4.powi(2) + 1.0) > x2 {
+                let v6 = (t.asinh().tanh() * 0.9).atanh();
+                s1 * v6
+            } else {
+                (t.cos() * 0.5).ln_1p()
+            };
+            acc3 -= (t.tanh() * 0.9).acos().cos() * 0.5;
+            acc3 -= v7.tanh() * 0.25;
+        }
+        for i in 0..4 {
+            let fi = i as f64;
+            let v10 = match i {
+                1 => {
+                    let x1 = (f64::powi(x0, 2) + 0.5).recip();
+                    let v8 = f64::ln_1p(f64::sin(x1) * 0.5);
+                    f64::to_radians(v8) * 20.0
+                }
+                2 => {
+                    let v9 = v[3].to_degrees() * 0.01;
+                    s2 = f64::mul_add(s2, 0.6, (v9 + fi).sin() * 0.5);
+                    v9.sin() * f64::log(v9.powi(2) + 1.0, 3.0)
+                }
+                3 => {
+                    for j in 0..5 {
+                        let fj = j as f64;
+                        acc3 += (fj.powi(2) + 1.0).log(v[j % 4] * v[j % 4] + 2.0).sin() * 0.1;
+                        acc3 += 0.1 * ((s1 * s1 + 1.5).acosh() - (f64::powi(fi, 2) + 1.5).acosh()).sin();
+                        acc3 += 0.1 * f64::sin((f64::powi(f64::cos(v[j % 4]).exp_m1(), 2) + 1.0).log(x0 * x0 + 2.0));
+                    }
+                    (x0 + x1).atan()
+                }
+                _ => {
+                    s2 = (s2 * 0.6 + f64::powi(s0, 3) * 0.02).tanh();
+                    f64::atan2(3.0_f64, s1)
+                }
+            };
+            if 3.0_f64.min(v10).min(v10) >= -1.0 {
+                acc3 += f64::cos(prog_39((2.0_f64.atan2(x0).sin() * 2.0).cosh().cos() * 2.0, (0.5_f64.powf(x0.tanh()).powi(2) + 1.0).powf(s2.cos()).cos(), s1, [v[0], v[1], v[2], v[3]], n)) * 0.005;
+            }
+            acc3 += 0.5 * f64::tanh(s2.atan() / ((fi + x0).powi(2) + 1.0));
+        }
+        let v11 = 1.5_f64.hypot((x2.sin() * 2.0).sinh());
+        let mut m12: f64 = 2.5;
+        for &t in v.iter() {
+            m12 = f64::min(v[n % 4] - t + v11 * t, m12);
+        }
+        s0 = (s0 * 0.75 + m12.tanh() * 0.005).sin();
+        let mut k13 = 0;
+        loop {
+            k13 += 1;
+            match k13 % 3 {
+                0 => {
+                    acc3 -= ((v[n % 4] * x0).cos() * 0.9).asin().cos() * 0.4;
+                    match k13 {
+                        0 | 2 => {
+                            break;
+                        }
+                        _ => {
+                            s2 = 0.8 * s2 + 0.05 * f64::asin(v11.sin() * 0.9).tanh();
+                        }
+                    }
+                    let v14 = prog_39(s0, (x1 * x1 + 0.5).powf(0.5).cos(), s1, [v[0], v[1], v[2], v[3]], k13);
+                    s2 = (s2 * 0.6 + v14.tanh() * 0.005).sin();
+                }
+                g if g > 1 => {
+                    s2 *= 0.6;
+                    s2 += 1.0 * f64::cos((v[(k13 + n) % 4].cos() + 2.0).cbrt());
+                }
+                _other => {
+                    let v15 = prog_39(x2, 0.75, s1, [v[0], v[1], v[2], v[3]], 4);
+                    s2 = s2.mul_add(0.8, (s0.powi(2) + 2.0).ln().sin() * 0.25);
+                    s1 = (s1 * 0.6 + v15.tanh() * 0.005).sin();
+                }
+            }
+            let v16 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::sqrt(x0 * x0 + 2.0) + (q * q + 1.0).atan2(v11) + p.cos()).sum::<f64>();
+            acc3 += 0.01 * prog_39(x0, s0, f64::asinh(x0).sin(), [v[0], v[1], v[2], v[3]], n).cos();
+            if k13 >= 3 || f64::powi(s0 * s0 + 1.0, -1) >= m12 {
+                break;
+            }
+            acc3 -= v16.tanh().sin() * 0.2;
+        }
+        s0 + s1.tanh() + s2.tanh() - acc3.cos() - v11.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_45(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = v[2];
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        loop {
+            k2 += 1;
+            let mut k3 = 0;
+            while k3 < n + 1 {
+                k3 += 1;
+                let v4 = x0 * x2;
+                s0 *= 0.8;
+                s0 -= 0.02 * f64::sin((s0.sin() * 0.9).atanh());
+                s0 = s0.mul_add(0.75, f64::cos(f64::tan(f64::sin(x2) * 1.2)) * 0.02);
+                acc1 += v4.cos() * 0.02;
+            }
+            s0 *= 0.6;
+            s0 += 0.02 * x1.powi(3).cos().sinh().sin();
+            if k2 >= 6 || prog_39(f64::cos(s0 * x0) * 2.0, f64::powf(2.0_f64, f64::tanh((x0.tanh() * 0.9).acos())).cos(), 0.25, v, 5) >= -0.5 {
+                break;
+            }
+        }
+        let mut m5 = 0;
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            if prog_17(f64::tanh(x0.tanh()) * 2.0, x0, 0.5, v, n) > s0 - x1 {
+                m5 += 1;
+            }
+            for j in 1..n {
+                s0 *= 0.75;
+                s0 += 0.1 * (v[j % 4] + x2).tanh();
+                let v6 = v.iter().copied().map(|p| (f64::tanh(x1) * 1.5).sinh().sin() + p.cos()).sum::<f64>();
+                acc1 += f64::sin(v6.tanh()) * 0.05;
+            }
+            if (x0.tanh() * 2.0).sinh().asinh() <= -0.5 || i % 2 == 0 {
+                acc1 += x0.tanh() * 0.25;
+                s0 *= 0.8;
+                s0 += 0.05 * f64::sin(x1 / (x0.tanh() + 2.0) - x1);
+            } else if f64::asin(x1.cos() * 0.9) <= 0.0 {
+                acc1 += 0.25 * f64::tanh(f64::cos(x2).exp() + (fi.cos() * 2.0).cosh());
+            } else {
+                let v7 = v[i % 4];
+                s0 = (s0 * 0.6 + f64::cos(v7) * 0.4).tanh();
+            }
+            s0 = s0 * 0.5 + s0.asinh().cos() * 0.5;
+        }
+        let c8 = m5 as f64;
+        let v12 = if c8 + x0 > x0 {
+            for i in 0..n {
+                let fi = i as f64;
+                if -x1 >= f64::powf(x0 * x0 + 1.0, x2.cos()) {
+                    s0 = (s0 * 0.8 + (f64::copysign(2.0_f64, s0) + f64::atanh(s0.tanh() * 0.9)) * 0.02).tanh();
+                    let v9 = x2 * f64::cbrt(s0.cos() + 2.0);
+                    s0 = s0 * 0.6 + f64::sin(v9) * 0.1;
+                } else if f64::exp_m1(v[(i + m5) % 4].sin()) < 1.0 || i < n {
+                    s0 = 0.5 * s0 + 0.1 * x1.powi(2).sin();
+                } else {
+                    let v10 = x1 * fi;
+                    s0 = s0 * 0.75 + f64::cos(v10) * 0.05;
+                }
+                s0 = (s0 * 0.8 + (x0 * x0 + 1.0).powi(-1) * 0.05).tanh();
+                let v11: f64 = f64::cos(x1).sinh();
+                s0 = (s0 * 0.8 + f64::sin(v11) * 0.1).sin();
+            }
+            s0 = (s0 * 0.5 + f64::min(2.0_f64, x1) * (x2.powi(2) + 2.0).ln() * 0.1).sin();
+            (v[(m5 + k2) % 4] * v[(m5 + k2) % 4] + 1.0).recip() + x2.min(c8)
+        } else {
+            x2 - s0
+        };
+        let v13 = v.iter().zip(v.iter()).map(|(&p, &q)| q * x0 + p.sin()).sum::<f64>();
+        let v14 = v.iter().copied().map(|p| 1.0 + 0.25 * ((f64::powi((s0 * s0 + 1.0).powi(-3), 2) + 1.0).log(2.0) + f64::tanh(p)).cos()).product::<f64>();
+        let v16 = if f64::abs(x0.to_degrees() * 0.01) > 0.5 {
+            s0 *= 0.8;
+            s0 += 0.01 * v13.tanh();
+            1.5 * v12
+        } else {
+            let v15 = f64::sin(x2).exp_m1();
+            f64::log10(v[1] * v[1] + 1.0) + v15.cos()
+        };
+        x1.cos() + s0 - acc1.cos() + v12.sin() + v13.sin() - f64::sin(v14) + v16.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_46<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sinh(x0.sin());
+        let mut s1 = (f64::powi(x2, 2) + 0.5).recip();
+        let mut s2: f64 = f64::sin(s0).exp2() * v[3].cos();
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = v[i];
+        }
+        let v5: f64 = if x1.cos() <= a4[n % 4] && n % 2 == 0 {
+            acc3 += a4[n % 4].tanh();
+            prog_20(f64::cos((x2.powi(2) + 1.5).acosh()) * 2.0, f64::cos((s1 * s1 + 2.0).acosh()) * 2.0, (x2.sin() * 0.5).ln_1p().cos() * 2.0, [v[0], v[1], v[2], v[3]], n)
+        } else {
+            f64::log(s2 * s2 + 1.0, 2.0)
+        };
+        let v9 = match n {
+            0 | 2 => f64::cosh(f64::sin(x2)),
+            4..=6 => {
+                let v6 = prog_8(s1, acc3.cos().sin() * 2.0, v5.sin(), v, n);
+                s2 *= 0.5;
+                s2 += 0.02 * (s2 * s2 + 1.5).acosh().cos();
+                (x2.powi(2) + 0.5).ln() + v6.sin()
+            }
+            _ => {
+                for i in 0..n {
+                    let fi = i as f64;
+                    acc3 += (f64::exp2(f64::cos(v5)).sin() * 2.0).cosh().tanh() * 0.25;
+                    let v8 = match i % 4 {
+                        MODE_A | MODE_C => {
+                            for j in (0..3).rev() {
+                                let fj = j as f64;
+                                acc3 -= (fj * x2).tanh() * 0.1;
+                                s0 *= 0.5;
+                                s0 -= 0.1 * f64::cos(s0.powi(3));
+                            }
+                            let v7 = f64::tanh(s1).exp2().hypot(s2.mul_add(v[n % 4], fi));
+                            x2 + (x0.powi(2) + 2.0).acosh() + v7.tanh()
+                        }
+                        MODE_D if n < 4 => prog_39(v[2].asinh().tanh() * 2.0, x2, v[1].sin().exp().sin().exp2().tanh() * 2.0, [v[0], v[1], v[2], v[3]], n),
+                        _ => {
+                            s1 = s1 * 0.5 + ((fi.cos() * 0.9).asin().powi(2) + 1.0).powi(-3) * 1.0;
+                            s2 * x1
+                        }
+                    };
+                    if n == 4 {
+                        continue;
+                    }
+                    s0 = 0.6 * s0 + 0.005 * v8.sin().tanh();
+                }
+                let x0 = (x0.sin() * 1.2).tan();
+                f64::clamp(x0, x0.cos() - 1.5, a4[n % 4].sin() + 1.5)
+            }
+        };
+        if (f64::acos(f64::cos(v[1]) * 0.9).powi(2) + 0.5).cbrt() <= -1.0 {
+            return f64::sin(v9 * 0.001);
+        }
+        let mut a10 = [0.0; N];
+        for (i, &t) in v.iter().enumerate() {
+            a10[i] = 0.25 - v9;
+            s1 = s1 * 0.8 + t.sin() * 0.2;
+        }
+        s0 * 0.75 + s1.cos() + s2 + acc3.tanh() + f64::tanh(v5) + v9 * 0.5 + a10[0] * 0.75 - (f64::sin(x1) * 0.5).ln_1p()
+    }
+
+    #[differentiable]
+    pub fn prog_47(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1.tanh().exp().tanh() * 2.0;
+        let mut s1 = x0 * 0.75;
+        let mut s2: f64 = s0.mul_add(f64::exp_m1(f64::sin(x0)), x2.atan()).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v6 = if x2 + 1.5 < 1.0 || n > 0 {
+            let v4 = v[n % 4].tanh().to_degrees() * 0.01;
+            f64::cbrt(v4.cos() + 2.0)
+        } else if !(n % 3 == 1 && x0 * 0.1 > 0.0) {
+            x1.tanh().abs()
+        } else {
+            let v5 = f64::copysign(v[n % 4], (v[n % 4] * v[n % 4] + 0.5).ln());
+            f64::cos(v5)
+        };
+        match n % 2 {
+            1 => {
+                let v7 = acc3;
+                s2 *= 0.8;
+                s2 += 1.0 * v7;
+            }
+            _ => {
+                s2 *= 0.8;
+                s2 += 0.2 * f64::sin(v6);
+            }
+        }
+        let v8 = prog_35(v6, x1, f64::tanh(f64::log(s0 * s0 + 1.0, 2.0)), &v, n);
+        if f64::cosh(f64::acosh(x1.powi(2) + 2.0).tanh() * 2.0) >= -0.5 {
+            s1 = s1.mul_add(0.75, f64::cos(x2.copysign(v8)) * 0.25);
+        } else {
+            s0 *= 0.6;
+            s0 -= 0.05 * (acc3 * acc3 + 2.0).sqrt().hypot(s0.sin()).cos();
+            let v9: f64 = v[n % 4] * 1.2;
+            acc3 += v9.tanh();
+        }
+        let v10 = v6.sin();
+        let mut m11 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            let v13 = match i {
+                0 | 2 => {
+                    let v12 = fi - s1.clamp(-0.5, 1.5);
+                    (v8 + v[i % 4]).atan() + v12.cos()
+                }
+                4 | 6 => v[(i + m11) % 4].cos().exp_m1() * v[i % 4].tanh(),
+                _ => fi.cos(),
+            };
+            match i {
+                0..=2 => {
+                    continue;
+                }
+                3..=5 => {
+                    s0 = 0.5 * s0 + 0.1 * f64::tanh(v13);
+                    acc3 += 0.5 * f64::tanh(x0 + s1);
+                }
+                _ => {
+                    acc3 += (v8 + v13).cos() * 0.5;
+                    let v14: f64 = v6;
+                    acc3 -= 0.5 * v14.tanh();
+                }
+            }
+            let mut m15 = prog_39((v10 + 0.35).cos() * 2.0, v8.cos().sin() * 2.0, (-v8).cos() * 2.0, v, 4).sin();
+            if (v10 * v10 + 1.0).recip() > 0.5 && m11 > 25 {
+                m11 += 1;
+            }
+            for j in 0..3 {
+                m15 = f64::max(m15, f64::tanh(f64::sinh(v[j].cos())).exp2());
+            }
+            s0 = f64::mul_add(s0, 0.75, f64::cos(m15.tanh()) * 0.005);
+        }
+        match m11 {
+            MODE_A => {
+                s2 = (s2 * 0.6 + (v10.powi(2) + 0.5).powf(f64::sin(v6)) * 0.02).sin();
+                if f64::asin(x1.cos() * 0.9) >= f64::min(x2, v[m11 % 4]) {
+                    s1 = 0.6 * s1 + 0.1 * f64::cos(f64::exp(f64::sin((v10 * v10 + 1.0).log2())));
+                    s1 = s1.mul_add(0.6, (v10.powi(2) + 1.0).log10() * 0.75);
+                } else {
+                    s1 = 0.8 * s1 + 0.005 * s1.tanh();
+                    acc3 += x2.powi(3).cos() * 0.25;
+                }
+            }
+            1..=3 => {
+                s1 = (s1 * 0.5 + f64::sin(v10).sinh() * 0.25).sin();
+            }
+            4 | 6 => {
+                s2 = s2 * 0.6 + (v10.powi(2) + 1.0).recip().tanh() * 0.5;
+                if 3.0_f64.hypot(x0.tanh().exp2()) < -1.0 {
+                    s1 = 0.6 * s1 + 0.4 * v6.sin();
+                } else {
+                    let v16 = prog_39(v10, x1, f64::acos(f64::tanh(x1) * 0.9).cos() * 2.0, v, n);
+                    s2 = 0.75 * s2 + 0.1 * x1.cos().exp2().cos();
+                    acc3 -= 0.005 * v16.tanh();
+                }
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = i as f64;
+                    if f64::cos(x0).exp2().to_radians() * 50.0 >= 1.0 {
+                        s1 *= 0.6;
+                        s1 += 0.25 * (v8.powi(2) + 1.0).log2().cos();
+                        break;
+                    }
+                    for j in 0..4 {
+                        if !(j % 3 == 1 && f64::powi(x2.powi(2) + 1.0, -1) < -0.25) {
+                            acc3 += x2.tanh() * 0.1;
+                            s2 = 0.8 * s2 + 0.02 * ((v8 * v8 + 1.0).log(x0 * x0 + 2.0) + 0.35).sin();
+                        } else if f64::powf(v8.tanh().powi(2) + 1.0, f64::tanh(t)) < -1.0 {
+                            s0 = 0.75 * s0 + 0.25 * f64::sin(f64::ln_1p(t * t));
+                        }
+                        s2 *= 0.6;
+                        s2 -= 0.4 * (fi - v10).sin();
+                        s1 *= 0.6;
+                        s1 += 0.4 * v6.asinh().cos();
+                    }
+                    s0 = s0 * 0.8 + (t / (fi * fi + 1.5)).cos() * 0.25;
+                }
+            }
+            _ => {
+                s2 = s2.mul_add(0.5, v10 / (x0.tanh() + 2.0) * 0.25);
+                if (v[2] + x0).mul_add(SCALE + v[1], v6.cos()) <= x1.to_radians() * 20.0 {
+                    acc3 += 0.005 * prog_17(s2, f64::sin((x1 * x1 + 1.0).cbrt()) * 2.0, x1, v, 4).cos();
+                    s2 = s2 * 0.75 + (v6.cos() * 1.2).tan().cos() * 0.02;
+                } else if (x1.sin() * 0.9).asin() <= 0.5 {
+                    s2 = 0.75 * s2 + 0.005 * prog_0(x2, f64::tanh(x2 - 0.1) * 2.0, f64::cos(0.8 - x0.sin()), v, n).tanh();
+                    s0 = (s0 * 0.8 + ((x2 / 2.0).powi(2) + 1.0).powf(0.3) * 0.5).tanh();
+                } else {
+                    s0 *= 0.75;
+                    s0 -= 0.25 * v[(m11 + n) % 4].tanh().tanh();
+                    s1 = 0.6 * s1 + 0.25 * (v[0] / 2.0 / (f64::tanh(f64::log(v[(m11 + n) % 4] * v[(m11 + n) % 4] + 1.0, 3.0)) + 2.0));
+                }
+                s0 *= 0.8;
+                s0 -= 0.1 * (f64::sin(v10).powi(2) + 0.5).recip().sin();
+            }
+        }
+        s0 + s1.sin() + s2 * 0.75 + acc3.sin() - v8.tanh() - v6.abs()
+    }
+
+    #[differentiable]
+    pub fn prog_48<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos((v[1].tanh() * 0.9).acos()) * 2.0;
+        let mut s1 = f64::sin(x1 + x0) * 2.0;
+        let mut s2: f64 = prog_35(x2.abs().sin(), (x1 + x2).sin() * 2.0, s0, &v, n).cos() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = v[0] - v[i];
+        }
+        let mut m5 = f64::cos(a4[n % 4]).sinh();
+        for i in 0..5 {
+            let c6 = if SCALE + a4[n % 4] < s0.to_degrees() * 0.01 && i < 2 {
+                s1
+            } else {
+                f64::to_radians(f64::cosh(v[(i * 3) % 4].cos()))
+            };
+            m5 = c6.min(m5);
+        }
+        s2 = (s2 * 0.8 + f64::cos(m5) * 0.005).tanh();
+        if prog_20((x2 / (x2.powi(2) + 1.5)).sin(), (-(acc3 * acc3).ln_1p()).tanh(), f64::cosh(f64::cos(x1) * 2.0).cos() * 2.0, v, n) > 0.0 {
+            let v7 = acc3.max(x1) / (a4[n % 4].abs().sin() + 2.0);
+            acc3 -= 0.75 * v7.cos();
+        } else {
+            let m5: f64 = f64::mul_add((f64::powi(x1, 2) + 1.0).ln(), f64::sin(v[n % 4]), f64::cos(x0));
+            acc3 += 0.005 * prog_20(f64::sin(m5.tanh().sinh()) * 2.0, (m5 - x1).cos(), 0.25, v, n).tanh();
+        }
+        let v8 = if (x0.sin() * 1.5).cosh() >= -1.0 {
+            acc3 += f64::ln_1p(x2.tanh() * 0.5) / ((-a4[n % 4]).sin() + 2.0);
+            0.8 - v[n % 4].sin().exp2()
+        } else if f64::to_degrees(v[3]) * 0.02 >= f64::powi(x2.powi(2) + 1.0, -1) {
+            (x0 * x0 + 1.0).log2()
+        } else {
+            SCALE + x2
+        };
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            let v10: f64 = if n == 5 {
+                f64::atan(v8).atan2(m5 * m5 + 1.0)
+            } else {
+                (x2 * x2 + 1.0).recip()
+            };
+            s1 = (s1 * 0.6 + (v10 - s1) * 0.1).tanh();
+            if k9 >= 6 || (v8 * v8 + 1.0).log10() * s2 > x2 {
+                break;
+            }
+        }
+        let v11 = v.iter().copied().map(|p| 1.0 + 0.1 * v8.mul_add(v[3], p).sin()).product::<f64>();
+        let v12 = v.iter().fold(s1, |r, &p| r * 0.75 + 0.1 * f64::sin(x1.atan() + f64::sin(p)));
+        s0 = 0.5 * s0 + 0.05 * f64::cos(v8 * v[1]);
+        s0 * 0.5 - s2 + acc3 * 0.75 + v11 * 0.5 + v12
     }
 
     #[differentiable]
     pub fn prog_49(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x2 * x1.sin();
-        let mut s1 = f64::ln(x0.cos().exp().powi(2) + 1.0).tanh() * 2.0;
+        let mut s0 = (f64::sin(v[3]) * 0.9).atanh();
+        let mut s1 = x0.atan();
         let mut acc2: f64 = 0.0;
-        for &t in v.iter() {
-            if prog_19(x1, (f64::atanh(f64::sin(v[0]) * 0.9) - 0.8).sin(), 1.2, [v[0], v[1], v[2], v[3]], 2) >= 0.5 || n == 0 {
-                let v3 = t * t;
-                acc2 += f64::sin(v3) * 0.5;
-            } else if n % 3 == 1 {
-                acc2 -= f64::sin((v[n % 4].mul_add(t, s0).powi(2) + 1.0).recip()) * 0.5;
-                let v4 = f64::mul_add(s0, t, x1) / ((-t).sin() + 2.0);
-                s0 = (s0 * 0.8 + v4.cos() * 0.01).sin();
-            } else {
-                s0 = 0.8 * s0 + 0.02 * f64::cos(f64::powf(1.5_f64, x1.tanh()) / ((s0 * t).cos() + 2.0));
-            }
-            if x0.powi(2) >= v[3] * x1 || n > 2 {
-                continue;
-            }
-            let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| p.tanh() + q.tanh()).sum::<f64>();
-            s0 = (s0 * 0.8 + prog_4((f64::powi(f64::atan(s0), 2) + 0.5).sqrt().tanh(), t, (x1 * (x2 * x2 + 1.0).recip()).tanh(), [v[0], v[1], v[2], v[3]], 6) * 0.005).sin();
-            acc2 -= 0.5 * f64::sin(v5.sin());
-        }
-        let v6 = match n {
-            0 | 2 => v[n % 4] * x0,
-            3..=5 => prog_4(x0, 0.25, v[n % 4].asinh().tanh(), [v[0], v[1], v[2], v[3]], 3),
-            6 => {
-                s0 = s0.mul_add(0.5, (x0.cos() * (s0 + v[3])).sin() * 0.02);
-                (v[n % 4] * v[n % 4] + 0.5).powf(0.5)
-            }
-            _ => -s0,
-        };
-        'l1: for i in (0..4).rev() {
-            let fi = i as f64;
-            acc2 -= prog_4(1.5, x1, 0.5, [v[0], v[1], v[2], v[3]], 4).tanh() * 0.25;
-            for _ in (0..=i).rev() {
-                if (v6.powi(2) + 1.0).recip() >= v6 || i % 2 == 0 {
-                    break 'l1;
+        'l0: for _ in 0..n {
+            acc2 += 0.25 * f64::tanh(s1);
+            acc2 -= (s0 - x1).tanh() * 0.25;
+            s0 = s0.mul_add(0.6, (x0 / (x1.powi(2) + 1.5)).sin() * 0.25);
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                if x2.abs().cos() > u.tanh() {
+                    continue 'l0;
                 }
-                let v7: f64 = v[n % 4].tanh().sinh();
-                s0 *= 0.8;
-                s0 -= 0.05 * (s0 * x0).sin();
-                s0 *= 0.5;
-                s0 += 0.25 * v7.sin();
+                let v3 = (fj.powi(2) + 1.0).powi(-2) + v[2].cos();
+                acc2 += 0.05 * (v3 * v3 + 2.0).ln().sin();
             }
-            if v[3 - i] - x0.cos() > v6 - 0.65 {
-                s1 = 0.5 * s1 + 0.005 * prog_4(f64::cos((s1.cos() * 0.9).acos()) * 2.0, 1.2, (2.0 - x2).cos() * 2.0, [v[0], v[1], v[2], v[3]], i).tanh();
-            } else if fi - s0 < 0.5 {
-                acc2 -= 0.5 * f64::sin(-v[n % 4]);
-                if prog_4(1.5, v[(i + n) % 4].tanh().sinh().sin(), s1, [v[0], v[1], v[2], v[3]], n) > 0.5 {
-                    s0 = (s0 * 0.75 + (f64::powi((x1.sin() * 1.2).tan(), 2) + 1.0).sqrt() * 0.02).tanh();
-                } else {
-                    s1 = s1 * 0.5 + prog_4(f64::sin(f64::powf(s1 * s1 + 1.0, 0.3)), 1.2, x2, [v[0], v[1], v[2], v[3]], 1).sin() * 0.01;
-                }
+        }
+        let mut k4 = 0;
+        while k4 < n + 1 {
+            k4 += 1;
+            let v5 = s1 + x1;
+            s0 = s0.mul_add(0.75, (s0 - x2).sin() * 0.1);
+            s0 = s0.mul_add(0.8, f64::sin(v5).sin() * 0.1);
+        }
+        let v6 = v.iter().fold(acc2.tanh(), |r, &p| r * 0.75 + 0.1 * f64::cos(x0 * std::f64::consts::FRAC_1_PI + p.sin()));
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            if (f64::powi(v6, 2) + 0.5).powf(1.5) < -1.0 {
+                s1 = s1 * 0.5 + f64::tanh(x1 - s1) * 0.25;
+            } else if !(n % 2 == 0) {
+                let v6 = (x1.sin() * 0.9).asin();
+                acc2 += f64::tanh(f64::clamp(x2, f64::sin(s1) - 1.5, f64::cos(v6) + 1.5)).exp().sin() * 0.25;
             } else {
-                acc2 += 0.5 * (f64::powi(s0, 2) + 1.0).ln();
-                let x2 = (f64::tanh(x2) * 0.5).ln_1p();
-                s0 *= 0.75;
-                s0 += 0.25 * x2;
+                let v8 = (v[0] * x2).tanh();
+                s1 = (s1 * 0.8 + v8 * 0.05).tanh();
             }
-        }
-        let mut a8 = [0.0; 4];
-        for i in 0..n {
-            let fi = i as f64;
-            a8[i % 4] += (v6 + fi + s1.tanh()).tanh() * 0.5;
-            acc2 += ((v[(i + n) % 4].sin() * 2.0).sinh() * (fi * fi + 1.0).recip()).sin() * 0.25;
-        }
-        let mut m9: f64 = 1.0;
-        for i in 0..n + 1 {
-            m9 = m9.min(v[n % 4] * v[n % 4] + v6 + v[i % 4]);
-            if i == 6 && (f64::sin(s1) * 0.9).asin() < -1.0 {
+            s1 = s1.mul_add(0.8, f64::min(v[k7 % 4], x2 * x2).cos() * 0.05);
+            if k7 >= 6 {
                 break;
             }
         }
-        v[3].tanh() + s0 - s1 + acc2.tanh() + v6 - a8[1].tanh() - m9.cos() - prog_4((x1.tanh().exp2() - x1).sin() * 2.0, (f64::ln_1p(x1 * x1) + v[1]).sin(), 0.5, [v[0], v[1], v[2], v[3]], n)
+        match k4 % 3 {
+            MODE_A => {
+                s0 = (s0 * 0.75 + (f64::cos(SCALE + x2) * 1.2).tan() * 0.02).sin();
+            }
+            g if g > 1 => {
+                let x2 = (s0.powi(2) + 1.0).log(10.0);
+                acc2 += 0.5 * x2.cos();
+            }
+            _ => {
+                s1 *= 0.6;
+                s1 += 0.1 * x2.cos().exp().cos();
+                if v[n % 4] / (f64::cos(x1) + 2.0) >= s1 {
+                    s1 = s1.mul_add(0.75, f64::tanh(v[(k7 + n) % 4] - x1 + (v[(k7 + n) % 4] * v[(k7 + n) % 4] + 2.0).sqrt()) * 0.05);
+                } else if f64::asin(f64::hypot(v[k7 % 4], x2).cos() * 0.9) < 0.5 || k4 % 2 == 0 {
+                    let v9: f64 = prog_20(((v6.powi(2) + 1.0).log(10.0) - v[k4 % 4].sin().exp()).cos() * 2.0, f64::tanh((x2.tanh() + 2.0).cbrt()), v6, [v[0], v[1], v[2], v[3]], n);
+                    s1 = 0.75 * s1 + 0.005 * f64::tanh(v9).sin();
+                }
+            }
+        }
+        let v10 = if x2.sin().cosh() < x1.hypot(v[(k7 + k4) % 4]) {
+            v[k7 % 4].sin()
+        } else if x2 >= -0.5 || k7 == 3 {
+            3.0_f64.min(x2)
+        } else {
+            (v6 * v6 + 1.0).log10()
+        };
+        s0.cos() + s1 + f64::cos(acc2) + v6 * 0.75 + v10 * 1.5
     }
 
     #[differentiable]
     pub fn prog_50(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_19(f64::max(-3.0_f64, v[n % 4]).sin() * 2.0, x1, 0.75, v, n).sin() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; 4];
-        for i in 0..4 {
-            a2[i] = x0.asinh();
-        }
-        let mut k3 = 0;
-        let v9: f64 = loop {
-            k3 += 1;
-            let mut m4 = f64::NEG_INFINITY;
-            let mut m5 = f64::INFINITY;
-            for j in 0..5 {
-                m4 = m4.max(prog_4(x1, x2.mul_add(a2[j % 4], a2[j % 4]).tanh(), x0, a2, 5));
-                let c6 = if k3 == 1 {
-                    f64::powi(a2[j % 4], 2)
-                } else {
-                    a2[j % 4] * a2[j % 4]
-                };
-                m5 = c6.min(m5);
-            }
-            s0 = (s0 * 0.8 + f64::tanh(m5) * 0.05).sin();
-            if f64::atan(x0) >= a2[(k3 + n) % 4].atan() {
-                let v7 = x2;
-                acc1 += v7.cos().sin();
-            } else if (x1.sin() * 1.2).tan() > (a2[k3] * a2[k3] + 2.0).acosh() {
-                s0 = s0.mul_add(0.75, x2.atan().sin() * 0.25);
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let mut s0 = f64::hypot(x2 * x1, (v[n % 4] * v[n % 4] + 1.0).log(x0 * x0 + 2.0)).tanh() * 2.0;
+        let mut s1 = (x1 + f64::tanh(s0)).cos() * 2.0;
+        let mut s2 = x0;
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        let v11: f64 = loop {
+            k4 += 1;
+            let v8 = if (0.5_f64.log(x0 * x0 + 2.0).powi(2) + 1.5).acosh() > v[(k4 + n) % 4].cos().exp() {
+                let x0 = f64::cos(x2).exp();
+                let v5 = 0.5_f64.log(x2 * x2 + 2.0);
+                x1 - v[3 - k4] + f64::sin(x0) + v5.sin()
+            } else if x1 / (s2.powi(2) + 1.5) < 0.5 || k4 + n < 6 {
+                let v6 = x1 * (v[n % 4] / (x0.tanh() + 2.0));
+                (s1 * s1 + 1.0).recip() + f64::sin(v6)
             } else {
-                let v8 = prog_0(x1, 0.5_f64.atan2(s0).tanh() * 2.0, 1.5, v, k3);
-                acc1 += 0.1 * v8.cos();
-            }
-            if k3 >= 2 || (x2 * x2).asinh() <= 1.0 {
-                break a2[3 - k3].sin().exp_m1().tanh().exp();
-            }
-            acc1 += 0.02 * f64::sin(m4.sin());
-        };
-        let mut a10 = v;
-        for i in 0..n {
-            let fi = i as f64;
-            a10[i % 4] -= x2.powi(2).tanh() * 0.05 * a10[n % 4];
-            acc1 += 0.25 * ((fi + x0).tanh() * 1.2).tan().tanh();
-        }
-        'l4: for i in 0..5 {
-            let fi = i as f64;
-            s0 = f64::mul_add(s0, 0.8, f64::to_radians(x0) * 20.0 * 0.5);
-            let mut k11 = 0;
-            while k11 < n + 1 && f64::cosh(x2.tanh() * 2.0) < a2[k3] {
-                k11 += 1;
-                if v9 * std::f64::consts::LN_2 >= fi {
-                    break 'l4;
+                let v7 = (v[2] * v[2] + 2.0).ln();
+                return v[0].mul_add((f64::powi(v7, 2) + 1.0).log10(), f64::atan2(v7, s0 * s0 + 0.5))
+            };
+            match k4 {
+                PHASE_A => {
+                    let v9 = prog_20((s1 * s1 + 1.0).sqrt().cos() * 2.0, x2, x0, v, k4);
+                    acc3 += v9.tanh() * 0.005;
                 }
-                let v12 = f64::sin(a10[k11 % 4]).cos().exp_m1();
-                s0 = (s0 * 0.75 + (v9 + v12) * 0.05).tanh();
+                1 => {
+                    s2 = (s2 * 0.6 + 0.5_f64.powf(f64::tanh(f64::sqrt(f64::powi(x2, 2) + 0.5))) * 0.25).sin();
+                    acc3 -= (s2 * s2 + 2.0).sqrt().cos();
+                }
+                PHASE_C => {
+                    let v10 = (x1.tanh() * 0.9).acos();
+                    s2 *= 0.8;
+                    s2 += 0.05 * f64::sin(f64::tanh(v10));
+                }
+                _ => {
+                    s1 = s1.mul_add(0.8, f64::sinh(f64::tanh(s2)).tanh() * 0.1);
+                    s0 = 0.6 * s0 + 0.2 * f64::cos(s0 - s2);
+                }
             }
-            s0 = s0.mul_add(0.75, f64::exp_m1(f64::sin(f64::sinh(f64::tanh(x1)))).sin() * 0.05);
+            s1 = s1 * 0.75 + f64::cos(v[3]).exp().atan2((v8 * v8 + 1.0).log10().powi(2) + 1.0).cos() * 0.02;
+            if k4 >= 2 || (v[k4].powi(2) + 1.0).powf(1.5) >= 0.5 {
+                break f64::tan(f64::sin(x2 + x1) * 1.2);
+            }
+        };
+        for &t in v.iter() {
+            s0 = (s0 * 0.75 + f64::ln(v11 * v11 + 2.0) * 0.25).tanh();
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                s1 = 0.8 * s1 + 0.1 * f64::sin(f64::atan2(x2 + t, f64::powi((f64::tanh(fj) * 0.9).asin(), 2) + 1.0));
+                let v12 = v[2].tanh() / (f64::ln(u * u + 1.0).cos() + 2.0);
+                acc3 += v12 * 0.1;
+            }
+            acc3 -= t.mul_add(t, s0).tanh() * 0.5;
         }
-        x0 * 0.75 + x2 - s0 * 1.5 - acc1 + a2[0].cos() + v9 * 1.5 + a10[0]
+        for &t in v.iter() {
+            let mut k13 = 0;
+            while k13 < 6 && s1.sin().sinh() <= x0.powi(3) {
+                k13 += 1;
+                let v15 = match k4 {
+                    0 => f64::cos(v11),
+                    1 => {
+                        s1 = 0.5 * s1 + 0.1 * f64::sin(f64::exp(t.cos()) / (f64::powi(0.3 * v11, 2) + 1.0));
+                        (s1.tanh() * 0.9).asin()
+                    }
+                    PHASE_C => {
+                        let x1 = (t.powi(2) + 0.5).recip();
+                        s0 * s2 + x1.sin()
+                    }
+                    _ => {
+                        let v14 = f64::asin(s0.tanh() * 0.9);
+                        v14 * v14
+                    }
+                };
+                let v17 = match n % 2 {
+                    0 => t.atan2(x0 * x0 + 0.5),
+                    1 => {
+                        let v16 = 1.25 - v15;
+                        v[(k13 + k4) % 4].to_radians() + v16.cos()
+                    }
+                    _ => (f64::tanh(v[k13 % 4]) * 1.2).tan(),
+                };
+                s1 = (s1 * 0.5 + f64::sin(f64::recip(v15 * v15 + 1.0)).exp_m1() * 0.02).tanh();
+                s0 = (s0 * 0.8 + f64::tanh(v17) * 0.02).sin();
+            }
+            let v18 = (v[k13 % 4] * v[k13 % 4] + 1.0).log10();
+            acc3 -= v18.atan().sin() * 0.5;
+            acc3 += 0.5 * t.tanh();
+        }
+        'l5: for i in 0..5 {
+            let v19 = (x0 * v11).tanh().exp();
+            s1 = s1.mul_add(0.6, f64::tanh(s1.powi(3)) * 0.02);
+            let mut k20 = 0;
+            while k20 < 5 && f64::sin(v19) <= x1 {
+                k20 += 1;
+                s2 = s2 * 0.6 + (s2 * s2 + 0.5).ln().sin() * 0.25;
+                if (f64::sin(x0) * 1.5).sinh() < s0 {
+                    s2 = 0.8 * s2 + 0.2 * (v[(k20 + i) % 4] - 0.75).tanh();
+                    s0 = (s0 * 0.75 + (x2 * x2 + 1.0).log(s1 * s1 + 2.0).cos().exp2() * 0.02).tanh();
+                }
+                if !(i == 1 && f64::powi((v[k20 % 4].powi(2) + 1.0).log(3.0), 3) > s0) {
+                    continue 'l5;
+                }
+            }
+            acc3 += 0.25 * v19.cos().sin();
+        }
+        match k4 {
+            0 => {
+                s1 = (s1 * 0.6 + (v[3].sin() * 0.9).atanh() * 0.05).tanh();
+                if (x2.sin() * 0.9).acos() > 0.0 {
+                    s1 = 0.8 * s1 + 0.2 * f64::sqrt(x2 * x2 + 1.0).cos();
+                    s2 *= 0.8;
+                    s2 -= 0.05 * x2.sin().exp_m1().tanh();
+                } else {
+                    let v21: f64 = v11.tanh();
+                    let v22: f64 = (v[n % 4].powi(2) + 2.0).ln().powi(3);
+                    s0 = 0.6 * s0 + 0.01 * (v21.cos() + v22.tanh()).cos();
+                }
+            }
+            1 => {
+                acc3 += 0.2 * v11.asinh().sin();
+                if (v[k4].tanh() * 0.5).ln_1p().to_degrees() * 0.01 <= 0.5 {
+                    s0 = (s0 * 0.5 + 0.5_f64.copysign(v11).abs() * 1.0).tanh();
+                }
+            }
+            _ => {
+                s0 = (s0 * 0.5 + f64::tanh(x0).exp2() * 0.25).tanh();
+            }
+        }
+        match n {
+            1 => {
+                s2 = (s2 * 0.5 + (v11 + x0) * 0.02).sin();
+            }
+            g if g > 2 => {
+                acc3 += f64::sin(v[k4].atan());
+                acc3 -= 0.2 * f64::min((x1 * x1 + 1.0).log10(), v11.cos());
+            }
+            _other => {
+                let x2 = x2 - v[3 - k4];
+                s2 *= 0.6;
+                s2 += 0.2 * x2.tanh().sin();
+            }
+        }
+        s0 + s1 * 0.75 + f64::tanh(s2) + f64::tanh(acc3) + v11
     }
 
     #[differentiable]
-    pub fn prog_51(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = w0[0] / (f64::cos(x0) + 2.0);
-        let mut s2 = f64::exp(f64::tanh(s1)).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = w0.iter().map(|&p| 1.0 + 0.1 * (f64::log10(x1 * x1 + 1.0).sin().exp() + p.cos()).tanh()).product::<f64>();
-        let mut k5 = 0;
-        let v9 = loop {
-            k5 += 1;
-            s1 = s1 * 0.6 + (f64::cos(v4) * 2.0).cosh().sin() * 0.05;
-            let v7 = match k5 {
-                0..=1 => prog_0(x0, (v[k5 % 4] + v4 + f64::sinh(x2.sin())).tanh() * 2.0, s1, [w0[0], w0[1], w0[2], w0[3]], 1),
-                2 | 4 => prog_4(x2, (x1.tanh() * 0.5).ln_1p().cos(), f64::tanh(x2).tanh(), [v[0], v[1], v[2], v[3]], 5),
-                5 => {
-                    let v6 = w0[2] + 0.8;
-                    x1.tanh().sinh() + v6.sin()
-                }
-                _ => f64::powi(x1.clamp(x2.sin() - 1.5, f64::sin(x2) + 1.5).powi(2) + 1.0, -2),
-            };
-            let v8 = if !(k5 == 2) {
-                (f64::powi(s1 * x2, 2) + 2.0).ln()
-            } else if x0 + s1.powi(3) < 0.0 {
-                f64::atan(s1)
-            } else {
-                -x1
-            };
-            if k5 >= 6 || w0[n % 4] * v4 > -0.5 {
-                break (s2.powi(2) + 2.0).acosh();
+    pub fn prog_51(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = (v[1].cos() * 1.2).tan().cos().exp2();
+        let mut s1 = f64::min(0.5_f64, v[2]);
+        let mut acc2: f64 = 0.0;
+        for &t in v.iter() {
+            let v3 = v.iter().fold(f64::NEG_INFINITY, |r, &p| r.max((t.cos() * 0.9).asin() + p));
+            let mut m4 = s0;
+            for j in 0..4 {
+                m4 = m4.max(v[3 - j] * x0 - 2.0 * s0);
             }
-            s1 = s1.mul_add(0.6, (v7.tanh() + f64::cos(v8)).tanh() * 0.005);
-        };
-        let v13 = match k5 {
-            0 | 2 => x2.tanh(),
-            3 => {
-                let v10 = f64::exp(x1.cos().tanh());
-                x2.cos() + v10.cos()
-            }
-            g if g > 4 => {
-                let v11 = v9.mul_add(acc3, v[3]) + f64::powi(x1, 3);
-                (acc3 * acc3 + 1.0).log10() + v11.sin()
-            }
+            acc2 += f64::sin(m4).cos() * 0.5;
+            s1 = (s1 * 0.8 + f64::sin(v3) * 0.05).sin();
+        }
+        let v5 = x2.cos().exp_m1();
+        let v6 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.02 * f64::sin(f64::powi((v5 * v5 + 0.5).sqrt(), 2) + p.cos()));
+        let v8 = match n {
+            PHASE_A => f64::exp_m1(v6.tanh()),
+            1..=3 => f64::log(x1 * x1 + 1.0, 3.0),
+            4 | 6 => f64::min(v5, x1),
             _ => {
-                let v12 = prog_27(2.0, f64::cos((f64::powi(x1, 2) + 1.0).log(3.0)) * 2.0, acc3, v, k5);
-                v4 + v12.cos()
+                let v7 = prog_20(v5, x0, s0, [v[0], v[1], v[2], v[3]], 6);
+                (s1 * s1 + 1.0).log(10.0) + v7.sin()
             }
         };
-        let mut m14 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let v15 = (x2 - v[3]) * f64::sqrt(v13.powi(2) + 1.0);
-            s1 = (s1 * 0.8 + s1.tanh() * 0.2).sin();
-            if (s1.powi(2) + 0.5).recip() >= 1.0 {
-                m14 += 1;
-            }
-            let v16 = prog_4(s2, f64::asin(v4.sin() * 0.9).mul_add(f64::tanh(v9).exp_m1(), t - v4).cos() * 2.0, 0.25, [v[0], v[1], v[2], v[3]], i);
-            acc3 += (v15.tanh() + v16.sin()).sin() * 0.01;
+        let mut a9 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            a9[2] = a9[2] + a9[i % 4] * (((v8 + x0) / (x1.to_radians().powi(2) + 1.0)).tanh() * 0.05);
         }
-        match m14 {
-            0 | 2 => {
-                let v17 = prog_27((v4 / (w0[2].tanh().powi(2) + 1.0)).sin() * 2.0, s2, v4, v, k5);
-                s2 = 0.8 * s2 + 0.005 * f64::cos(v17).tanh();
-            }
-            g if g > 3 => {
-                acc3 += 0.5 * f64::tanh((x1 * w0[m14 % 4]).tanh().exp2());
-                for i in 0..4 {
-                    let fi = i as f64;
-                    let mut k18 = 0;
-                    while k18 < n + 1 && v4 * v9 >= -0.5 {
-                        k18 += 1;
-                        acc3 += f64::tanh(((x2 * v13).cos() * 0.9).asin()) * 0.05;
-                        if f64::exp(x2.cos()) <= v[k18 % 4] {
-                            let v19 = f64::cosh(f64::sqrt(x1 * x1 + 0.5).sin());
-                            acc3 += 0.05 * (SCALE + (x0 - fi)).sin();
-                            s1 *= 0.5;
-                            s1 += 0.4 * v19.tanh().tanh();
-                        } else if f64::atan(v13) / (s2.tanh().powi(2) + 1.5) >= -0.5 || k18 % 2 == 0 {
-                            acc3 += (x0 * f64::cos(x0).exp_m1()).sin() * 0.05;
-                        }
-                    }
-                    let v20 = v9.asinh();
-                    let v21 = if v4 + v13 >= 1.0 {
-                        (x1 * x1 + 0.5).recip()
-                    } else if f64::clamp(s2, -1.5, 1.0) > -0.5 {
-                        x2 + x0
-                    } else {
-                        return (-v9).sin()
-                    };
-                    acc3 += f64::sin(x2.atan()) * 0.5;
-                    acc3 += 0.5 * f64::cos(f64::tanh(v20) + f64::cos(v21));
-                }
-            }
-            _ => {
-                s2 *= 0.5;
-                s2 -= 0.4 * f64::tanh(f64::max((v4 * v4 + 1.0).cbrt(), w0[m14 % 4]));
+        let mut a10 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            let fi = i as f64;
+            for j in 0..4 {
+                a10[i][j] = v6 - fi;
             }
         }
-        let v22 = 0.5_f64.copysign(v9) / (f64::sin(v4) + 2.0);
-        let v23 = v22.asinh();
-        x2 * 0.5 - s1 * 0.25 - f64::cos(s2) - acc3.cos() - v13 * 0.75 - v23 * 0.25 - x2.cos().exp_m1()
+        s0 = (s0 * 0.5 + (a10[1][n % 4] * a10[1][n % 4]).cos() * 0.02).sin();
+        x1 - s0 * 0.25 + s1 + acc2.sin() + v6 * 0.25 + v8 + a9[1]
     }
 
     #[differentiable]
     pub fn prog_52(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cbrt(x2 * x2 + 1.0);
-        let mut s1 = f64::log10(f64::powi(x0, 2) + 1.0) - 1.25;
-        let mut s2 = f64::cos(s0) / (v[2] * v[2] + 0.5);
-        let mut acc3: f64 = 0.0;
-        let v4 = v[n % 4];
-        let v5 = prog_28((v[3].sin() - 0.25).sin(), (f64::powi(x1, 2) + 2.0).acosh().sin(), f64::tanh(f64::tanh(v[3])), &v, 0);
-        match n % 4 {
-            1 | 3 => {
-                s0 = f64::mul_add(s0, 0.6, (v[1].cos() * 1.2).tan().cos() * 0.02);
-            }
-            _ => {
-                let x2 = SCALE + v4;
-                acc3 += v[n % 4] / 2.0;
-                acc3 -= x2.tanh();
-            }
-        }
-        let mut k6 = 0;
-        let v8 = loop {
-            k6 += 1;
-            s2 = (s2 * 0.5 + f64::to_radians(v4) * 20.0 * 1.0).tanh();
-            let v7 = prog_4(f64::powi(f64::recip(v5.powi(2) + 1.0), 2).ln_1p().tanh(), 0.25, f64::sin((s2.sin().exp().tanh() * 0.9).atanh()) * 2.0, v, 6);
-            if k6 >= 4 || v5 > -1.0 {
-                break s2.to_radians() * 50.0;
-            }
-            s2 *= 0.5;
-            s2 += 0.005 * f64::cos(v7.sin());
-        };
-        s1 *= 0.6;
-        s1 += 0.4 * f64::atan(v[k6 % 4]).tanh();
-        s0 * 0.75 + s1 - s2 + acc3 * 0.25 + v4.sin() + f64::tanh(v5) + v8 - (x2 * x2).ln_1p()
-    }
-
-    #[differentiable]
-    pub fn prog_53(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = x2 * 0.5;
-        let mut s2 = f64::atan(s1);
-        let mut acc3: f64 = 0.0;
-        if n == 4 && (f64::sin(x0) * 0.9).atanh() >= x1 {
-            acc3 += f64::recip(s2 * s2 + 1.0);
-        } else if x2 <= (v[n % 4] * v[n % 4] + 2.0).acosh() {
-            acc3 -= 0.4 * (x2.tanh() * 1.2).tan().tanh();
-        }
-        let v4 = prog_28(x0, s2, s1, v, n);
-        if 2.0_f64.copysign(v4) <= -0.5 {
-            acc3 += 0.01 * prog_19(0.5, x0, x1.sin() * 2.0, [v[0], v[1], v[2], v[3]], n).tanh();
-            let v4 = f64::tanh(x2);
-            s2 = (s2 * 0.6 + v4 * 0.4).sin();
-        } else if !(n % 3 == 1) {
-            let v5: f64 = prog_4(s2, 0.5, 0.75, [v[0], v[1], v[2], v[3]], n);
-            acc3 += f64::tanh(v5) * 0.25;
-        }
-        if f64::cos(w0[n % 4]).exp_m1() <= x1 {
-            s2 = s2.mul_add(0.5, s2.to_radians() * 20.0 * 1.0);
-            if (x0.powi(2) + 1.0).log10().sin() >= 0.5 {
-                acc3 -= f64::cos(w0[1].min(x1));
-            } else if n % 2 == 0 {
-                let x2 = x0.hypot(s1.max(x2));
-                s1 = s1.mul_add(0.5, f64::tanh(x2) * 0.25);
-            }
-        } else {
-            s2 = s2 * 0.8 + f64::cos(prog_27(x2, s1.sin() * 2.0, 1.5, v, 6)) * 0.005;
-        }
-        let a6 = [f64::powi(f64::atan(x0), 3), x0.tanh(), x0 - v[2], (x2 + v[n % 4]).cos().exp()];
-        s1 * 1.5 - s2 + acc3 - f64::tanh(a6[1]) - f64::tanh(a6[n % 4]).cosh()
-    }
-
-    #[differentiable]
-    pub fn prog_54(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (v[n % 4].cos() * 0.9).asin() * x2.cos();
-        let mut s1 = (v[n % 4] * x1).sin() * 2.0;
-        let mut s2 = f64::tanh((f64::powi(x0, 2) + 1.0).sqrt()) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            match n + k4 {
-                0 => {
-                    s1 = (s1 * 0.75 + (s0 * s0 + 1.0).log((x1 * x0).powi(2) + 2.0) * 0.02).tanh();
-                }
-                g if g > 1 => {
-                    acc3 += 0.25 * (f64::sin(s0) + f64::tan(x0.sin() * 1.2)).cos();
-                }
-                _ => {
-                    let v5 = prog_4(x0, 2.0, f64::cos(x1 * s0 * v[n % 4]), v, 5);
-                    s0 = s0.mul_add(0.5, f64::cos(v5) * 0.005);
-                }
-            }
-            let v6 = (0.65 * v[k4]).sin().exp();
-            s1 = (s1 * 0.5 + f64::acos(v6.tanh() * 0.9) * 0.1).sin();
-            if k4 >= 2 || SCALE + (v[1] * v[1] + 1.5).acosh() >= 0.0 {
-                break;
-            }
-        }
-        if (s2.powi(2) + 1.0).ln() >= -0.5 {
-            let x2 = prog_28((s1.powi(2) + 0.5).ln().tanh(), f64::exp(v[k4].tanh()).sin(), 0.25, &v, k4);
-            s2 = (s2 * 0.6 + x2 * 0.005).tanh();
-        } else {
-            acc3 += (x1.tanh() * 0.5).ln_1p() / 4.0;
-        }
-        if (f64::cos(v[3]) * 0.9).asin() < (s0.powi(2) + 0.5).recip() {
-            return s0 / (x0 * x0 + 1.0);
-        }
-        let mut m7 = 0;
-        for _ in (1..=3).step_by(2) {
-            s0 = f64::mul_add(s0, 0.6, s0.cos().exp().sin() * 0.1);
-            s2 *= 0.75;
-            s2 += 0.25 * s2.atan().cos();
-            if !(n % 3 == 1) {
-                m7 += 1;
-            }
-        }
-        let c8 = m7 as f64;
-        let mut k9 = 0;
-        while k9 < n + 1 && (f64::powi(s1, 2) + 0.5).cbrt() <= c8 {
-            k9 += 1;
-            acc3 += 0.25 * (f64::acosh(x1 * x1 + 1.5) + x0.powi(2)).sin();
-            let v10 = v.iter().map(|&p| f64::exp_m1(p.cos())).sum::<f64>();
-            acc3 -= v10.sin() * 0.25;
-        }
-        f64::cos(s0) - s1 * 0.5 + s2 - acc3.sin() + c8.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_55(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::recip(x1 * x1 + 0.5);
+        let mut s0: f64 = (x0 * x0 + 2.0).sqrt().cos().exp2();
         let mut acc1: f64 = 0.0;
-        'l0: for i in 0..5 {
-            let v2 = v.iter().copied().map(|p| p * (v[i % 4] * v[i % 4] + 1.0).recip()).sum::<f64>();
-            s0 = 0.8 * s0 + 0.005 * f64::tanh(prog_4((f64::tanh(s0) + 2.0).cbrt().tanh() * 2.0, f64::cos(f64::log2((s0 / (x0.powi(2) + 1.0)).powi(2) + 1.0)) * 2.0, (v[1] * 1.25 * f64::sin(x0).exp()).sin() * 2.0, v, n));
-            for &u in v.iter() {
-                if ((u.tanh() * 0.9).acos().tanh() * 0.9).atanh() < 0.5 {
-                    s0 = s0 * 0.5 + prog_4(s0, (f64::to_degrees(s0) * 0.02).cos(), (s0.powi(2) + 1.0).log(3.0).cos(), v, n).cos() * 0.01;
-                    break 'l0;
-                }
-                s0 = (s0 * 0.8 + x2.powi(2).powi(2).ln_1p() * 0.05).sin();
-            }
-            match i {
-                0..=2 => {
+        if f64::atan2(0.5_f64, v[0]) + f64::tanh(acc1).sinh() <= -0.5 {
+            acc1 -= 0.005 * f64::tanh(prog_35(0.5, s0, x0.tanh(), &v, n));
+            s0 = (s0 * 0.5 + x1.atan() * 0.5).tanh();
+        }
+        let v3 = if prog_20(f64::tanh(f64::mul_add(x0, x1, v[2])) * 2.0, f64::sin(x2.sin()) * 2.0, s0, v, 2) < -0.5 {
+            s0 = (s0 * 0.6 + prog_39(f64::tanh(s0 - v[n % 4]).exp_m1().tanh(), x1, acc1, v, n) * 0.005).tanh();
+            prog_17((f64::asinh(v[3]) - (v[n % 4] - x0)).cos() * 2.0, v[n % 4].min(x0).hypot(x1.sin()).cos(), s0, v, n)
+        } else {
+            let v2 = f64::to_radians(v[n % 4].max(x2));
+            prog_39(f64::sin((v2.powi(2) + 1.0).log2()) * 2.0, 1.5, x2, v, n)
+        };
+        'l0: for t in v {
+            s0 = (s0 * 0.8 + (x1 + 1.2 - (f64::powi(x2, 2) + 1.0).cbrt()) * 0.05).sin();
+            for j in 0..v.len() {
+                let fj = j as f64;
+                s0 = 0.5 * s0 + 0.25 * (t / (v[2] * v[2] + 1.5)).cos();
+                if s0 >= -0.25 {
                     continue;
                 }
-                g if g > 3 => {
-                    s0 = s0.mul_add(0.6, prog_4(1.2, x0, ((f64::sin(v[0]) * 1.5).sinh() + x2 / (x2 * x2 + 1.5)).cos() * 2.0, v, n).sin() * 0.005);
-                    acc1 += 0.4 * (v2 / (x0 * x0 + 1.5)).tanh();
+                if s0.mul_add(v[3 - j], fj) >= 0.5 {
+                    s0 = s0.mul_add(0.6, f64::tanh(v3 + 0.65) * 0.4);
+                    continue 'l0;
+                }
+            }
+            s0 = (s0 * 0.75 + (s0 * s0 + 1.0).log((x1 * x0).powi(2) + 2.0) * 0.02).tanh();
+            acc1 += t.cos().tanh() * 0.5;
+        }
+        if n == 4 && x0.abs() > 0.0 {
+            return f64::clamp(x2, -0.5, 0.5).mul_add(v[3], x0);
+        }
+        s0 * 0.25 - acc1 - v3.sin() + f64::tan(x1.cos() * 1.2)
+    }
+
+    #[differentiable]
+    pub fn prog_53(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        const PHASE_D: usize = 3;
+        let mut s0 = x2.abs();
+        let mut acc1: f64 = 0.0;
+        for (i, &t) in v.iter().enumerate() {
+            acc1 += f64::sin(v[3 - i] + (x2 + 0.1)) * 0.5;
+            match i {
+                0 => {
+                    acc1 += 0.5 * (x1 * x1 + 1.0).atan2(v[3 - i]).tanh();
+                    match i {
+                        PHASE_D => {
+                            s0 = s0 * 0.75 + f64::sin(f64::acos(s0.tanh() * 0.9)) * 0.1;
+                            continue;
+                        }
+                        _ => {
+                            s0 = 0.6 * s0 + 0.1 * v[i].cos().exp().cos();
+                            s0 = s0 * 0.5 + ((v[2] - 2.5).powi(2) + 1.0).log(3.0).sin() * 0.5;
+                        }
+                    }
+                }
+                PHASE_B => {
+                    s0 = (s0 * 0.5 + (t * x1).sin() * 0.1).sin();
+                }
+                2 => {
+                    acc1 += 0.25 * (v[2].tanh() * 0.9).atanh();
                 }
                 _ => {
-                    s0 *= 0.75;
-                    s0 -= 0.25 * x0.max(x2).sin();
-                    s0 = s0 * 0.75 + (s0.sin() * 1.2).tan().sin() * 0.02;
+                    let v2 = ((t / 4.0).powi(2) + 0.5).recip();
+                    s0 = (s0 * 0.6 + v2.tanh() * 0.75).tanh();
                 }
-            }
-            s0 = (s0 * 0.6 + v2.tanh() * 0.02).sin();
-        }
-        for t in v {
-            for j in (0..=n).rev().step_by(2) {
-                if x2.tanh().exp().clamp(-1.0, 1.5) > v[0] && n + j < 7 {
-                    acc1 -= 0.1 * (x0.sin() * 2.0).cosh().tanh();
-                    if (f64::cos(t) * 0.5).ln_1p().asinh() <= 0.5 && j % 3 == 1 {
-                        break;
-                    }
-                    s0 = s0.mul_add(0.5, f64::sin(s0.tanh()) * 0.5);
-                } else if j < 3 && x0 * x0 <= 0.5 {
-                    s0 *= 0.75;
-                    s0 -= 0.25 * f64::cos(v[j % 4].tanh());
-                }
-                if t < (x1.powi(2) + 0.5).recip() || j % 3 == 1 {
-                    break;
-                }
-                s0 = f64::mul_add(s0, 0.5, f64::sin(v[1] + s0) * 0.25);
             }
             s0 *= 0.75;
-            s0 += 0.05 * f64::cos((f64::sin(s0) * 1.5).sinh() - f64::cos(x1));
-            s0 = s0.mul_add(0.8, t.cos().tanh() * 0.2);
+            s0 -= 0.25 * t.cos().cos();
         }
-        'l4: for _ in 0..4 {
-            acc1 += 0.5 * (x1 * x1 + 1.0).cbrt().sin();
-            s0 = s0 * 0.5 + x2.tanh().tanh() * 0.5;
-            for j in 0..3 {
+        let len3 = v.len();
+        for i in 0..len3 {
+            let mut m4: f64 = 2.5;
+            for j in 0..4 {
                 let fj = j as f64;
-                let v5 = match j {
-                    0..=1 => f64::cos(v[j]),
-                    2 => {
-                        let v3 = (fj * fj + 1.5).acosh().sin();
-                        (x0.sin().exp_m1().cos() * 0.9).atanh() + f64::tanh(v3)
-                    }
-                    _ => {
-                        let v4 = f64::log(s0.powi(2) + 1.0, v[j].sin().exp_m1().powi(2) + 2.0);
-                        x0.mul_add(fj, v4).max(f64::tanh(x0))
-                    }
+                let c5 = if m4 < -0.5 {
+                    v[i] * fj + v[j]
+                } else {
+                    f64::mul_add(v[j], x1, x0)
                 };
-                acc1 -= (f64::powi(0.5_f64.powf(fj.sin()), 2) + 1.0).recip() * 0.1;
-                if x0.tanh().sin() > -0.25 {
-                    break 'l4;
-                }
-                s0 = (s0 * 0.8 + v5.tanh() * 0.01).tanh();
+                m4 = m4.min(c5);
             }
-            acc1 += 0.5 * (1.5 - x0).tanh();
+            s0 *= 0.75;
+            s0 += 0.05 * f64::sin(m4).tanh();
+            let mut m6 = v[2];
+            for j in 0..=3 {
+                m6 = m6.min(1.0 - x1 + v[j]);
+            }
+            acc1 += f64::tanh(m6).tanh() * 0.5;
         }
-        s0 = (s0 * 0.6 + prog_0(f64::powf(f64::powi((f64::powi(x0, 2) + 1.0).powi(-1), 2) + 1.0, 1.5).sin() * 2.0, s0, (s0 - x0).sin(), v, n) * 0.005).tanh();
-        x2 + s0.tanh() + acc1.cos()
+        let mut m7: f64 = -1.0;
+        for i in 0..n {
+            let c8: f64 = match i {
+                0..=2 => x0.mul_add(s0, x1),
+                4 => x0 - x2,
+                5 => 0.5 * v[0],
+                _ => v[(i + n) % 4] / (v[(i + n) % 4] * v[(i + n) % 4] + 1.0) * (1.0 - x1),
+            };
+            m7 = f64::max(c8, m7);
+        }
+        s0 = (s0 * 0.8 + f64::cos(m7) * 0.005).sin();
+        let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * f64::cos(prog_39(f64::sin(p.min(x1 * x1)) * 2.0, x0, x2.sin() * 2.0, [v[0], v[1], v[2], v[3]], n) + q.sin())).product::<f64>();
+        s0 * 1.5 - acc1.sin() + f64::sin(v9)
+    }
+
+    #[differentiable]
+    pub fn prog_54(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::cos(v[n % 4]) * 0.5).ln_1p();
+        let mut acc1: f64 = 0.0;
+        for &t in v.iter() {
+            if n % 2 == 0 {
+                break;
+            }
+            if n > 5 {
+                continue;
+            }
+            s0 *= 0.5;
+            s0 += 0.1 * f64::atanh(s0.tanh() * 0.9).tanh();
+            acc1 += 0.5 * f64::sin(t);
+        }
+        let v2 = f64::acosh(f64::powi(x1.atan(), 2) + 2.0);
+        let v3 = prog_17(f64::atanh(x2.tanh() * 0.9).sin().sinh().sin() * 2.0, 1.5, (x2.tanh().cosh() * f64::tanh(x2)).tanh(), [v[0], v[1], v[2], v[3]], n);
+        let v4 = match n {
+            0 | 2 => v2 * v2 + f64::exp_m1(acc1.cos()),
+            MODE_D if n < 4 => f64::cosh(acc1.cos() * 2.0),
+            4 | 6 => acc1 * x0,
+            _other => 2.5 - f64::tan(v2.cos() * 1.2),
+        };
+        f64::tanh(x0) - s0 + acc1 * 1.5 - v2.cos() - v3.cos() + v4.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_55(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[0].cos() * 0.9).atanh();
+        let mut acc1: f64 = 0.0;
+        let v2 = prog_39(s0, f64::tanh(x2) * 2.0, 0.75, [v[0], v[1], v[2], v[3]], n);
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            let mut k4 = 0;
+            while k4 < 5 && f64::tanh(x1) < v2 {
+                k4 += 1;
+                let v5 = v.iter().map(|&p| f64::cos(x0) + f64::tanh(p)).sum::<f64>();
+                acc1 -= v5.tanh().sinh() * 0.05;
+            }
+            let v6 = prog_0(x1, x0, (v[3] + x1).tanh(), [v[0], v[1], v[2], v[3]], k3);
+            s0 = s0 * 0.75 + (x0.sin() * 0.9).acos().cos() * 0.1;
+            if k3 >= 6 || v[0].atan() > -v2 {
+                break;
+            }
+            acc1 += 0.01 * f64::cos(v6);
+        }
+        for i in 0..n {
+            match i {
+                0 | 2 => {
+                    for j in 1..n {
+                        s0 *= 0.5;
+                        s0 -= 0.5 * (x1 * x1 + 1.0).log(3.0).sin();
+                        let v8 = if (f64::powi(x0, 2) + 1.0).ln() <= f64::to_radians(x0) && j == 1 {
+                            let v7 = (f64::sin(x2.clamp(x1.cos() - 1.5, v2.cos() + 1.5)) * 0.9).asin();
+                            v7 + 1.25
+                        } else {
+                            SCALE + v[j % 4].hypot(x2)
+                        };
+                        s0 = (s0 * 0.8 + x0 * v[0] * 0.05).sin();
+                        acc1 -= 0.05 * v8.sin();
+                    }
+                    let v9 = (x2.sin().exp_m1().cos() * 0.9).atanh();
+                    acc1 += 0.25 * v9.tanh();
+                }
+                5 => {
+                    s0 *= 0.8;
+                    s0 += 0.2 * v[i % 4].sin();
+                }
+                _other => {
+                    let v10 = v2 / (f64::sin(v[k3 % 4]) + 2.0);
+                    acc1 += f64::cos(v10).cos() * 0.25;
+                }
+            }
+            if f64::recip(x2.powi(2) + 0.5) <= -1.0 && i > 1 {
+                let v11 = (x1.tanh() * 1.5).sinh();
+                s0 = (s0 * 0.8 + f64::exp(f64::cos(f64::sqrt(v11 * v11 + 1.0))) * 0.02).tanh();
+            } else if f64::asin(v2.cos() * 0.9) < x2 {
+                s0 = s0.mul_add(0.75, f64::acos(s0.sin() * 0.9).sin() * 0.1);
+            }
+            s0 *= 0.8;
+            s0 += 0.2 * x2.cos();
+        }
+        let v12: f64 = if x1 > 0.5 {
+            (x2.sin() * 1.5).sinh().min(v[k3 % 4].tanh())
+        } else {
+            (x1.powi(2) + 2.0).ln()
+        };
+        let mut a13 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            a13[i] = (fi * fi + 1.0).sqrt();
+            acc1 += 0.5 * t.sin();
+        }
+        let mut m14 = 0;
+        for i in (1..=4).step_by(2) {
+            if 0.75 * x2 < 0.5 {
+                m14 += 1;
+            }
+            acc1 -= x0.sin();
+            s0 = 0.5 * s0 + 0.5 * a13[(i + k3) % 4].tanh().sin();
+            acc1 -= f64::tanh(x1).cosh().cos();
+        }
+        match m14 {
+            0..=1 => {
+                s0 = (s0 * 0.75 + prog_54(1.5, x0, 0.75, v, k3) * 0.005).sin();
+            }
+            g if g > 2 => {
+                acc1 += f64::tanh(prog_39(f64::tanh(f64::sin(a13[m14 % 4]).exp() * (x1.cos() * 0.9).asin()) * 2.0, (x0 + a13[m14 % 4]).cos(), x1, [v[0], v[1], v[2], v[3]], n)) * 0.005;
+                if (f64::sinh(f64::sin(v12)).powi(2) + 0.5).recip() > (x1 * x1 + 1.0).log2() && m14 > 3 {
+                    let v15 = prog_39(x2.tanh(), f64::cos(f64::cos(x1)) * 2.0, x1, [v[0], v[1], v[2], v[3]], m14);
+                    s0 = 0.6 * s0 + 0.005 * f64::tanh(prog_39(x2, f64::log10((v2 * 0.02).sin().powi(2) + 1.0).tanh(), x1, [v[0], v[1], v[2], v[3]], k3));
+                    acc1 -= 0.01 * f64::cos(v15);
+                } else {
+                    s0 *= 0.75;
+                    s0 += 1.0 * f64::tanh(-a13[m14 % 4]);
+                }
+                let v16 = 0.35 * x0;
+                s0 = s0 * 0.75 + v16.cos() * 0.5;
+            }
+            _ => {
+                s0 = f64::mul_add(s0, 0.5, prog_39((x1.powi(2) + 1.0).sqrt().sin() * 2.0, x1, x0, [v[0], v[1], v[2], v[3]], n).cos() * 0.005);
+                if (-x0) - (x0 - v12) <= 0.5 {
+                    let v17 = v2.to_radians();
+                    acc1 += 0.4 * v17.sin();
+                } else {
+                    acc1 -= f64::asin(f64::cos(f64::cbrt(a13[m14 % 4] * a13[m14 % 4] + 1.0)) * 0.9).tanh();
+                    acc1 -= f64::tanh(-x2);
+                }
+                let mut k18 = 0;
+                while k18 < n + 1 {
+                    k18 += 1;
+                    for j in (0..=n).rev().step_by(2) {
+                        let fj = j as f64;
+                        let v19 = if a13[1] - f64::min(v2, x0) >= 0.5 {
+                            v12 + a13[0]
+                        } else if j == 2 && v2 / (s0.sin() + 2.0) >= 0.0 {
+                            v2.cos()
+                        } else {
+                            let x1: f64 = ((fj + x1).powi(2) + 1.0).ln();
+                            (v12 * s0).cos() + x1.tanh()
+                        };
+                        s0 = s0.mul_add(0.8, (x1 * x0).cos() * 0.05);
+                        acc1 -= 0.05 * v19.tanh();
+                    }
+                    s0 = (s0 * 0.75 + (v2.powi(2) + 0.5).recip() * 0.1).tanh();
+                    if v2.sin() <= 0.25 {
+                        break;
+                    }
+                }
+            }
+        }
+        s0 - acc1.tanh() + f64::cos(v2) - v12.sin() + a13[2].sin() + f64::tan(v[2].sin() * 1.2).asinh()
     }
 
     #[differentiable]
     pub fn prog_56(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0 / (x1 * x1 + 1.5);
-        let mut s1 = (v[3] + f64::hypot(x2, v[2])).cos() * 2.0;
-        let mut s2 = (v[1] * x0).tanh() * 2.0;
+        let mut s0: f64 = f64::tanh(x0).tanh();
+        let mut s1 = x0 * s0;
+        let mut s2 = prog_8(f64::mul_add(x2, x1, x1).sin() * 2.0, x1.sin(), f64::sin(f64::acos(x0.min(v[3]).sin() * 0.9)), &v, n).cos() * 2.0;
         let mut acc3: f64 = 0.0;
-        'l0: for i in 0..4 {
-            let fi = i as f64;
-            s1 *= 0.5;
-            s1 += 0.25 * f64::tanh(s1 + x0);
-            for _ in (0..=i).rev() {
-                let v4 = prog_4(0.25, f64::tanh(f64::tan(x1.sin() * 1.2)), f64::cos(x1) * 2.0, v, 2);
-                if 0.75 * s1 < 0.5 {
-                    continue 'l0;
-                }
-                s0 = s0 * 0.75 + (fi.to_radians() * 20.0).cos() * 1.0;
-                acc3 -= v4.cos() * 0.01;
-            }
-            let v6 = if v[n % 4] * x0 <= s0 {
-                (f64::ln(x1.powi(2) + 1.0).sin() * 0.9).asin()
-            } else {
-                let v5 = x1 / (s1 * s1 + 1.5);
-                (v5 * core::f64::consts::FRAC_1_SQRT_2).sin()
-            };
-            acc3 += v6.tanh().sin() * 0.5;
-        }
-        let mut k7 = 0;
-        let v11 = loop {
-            k7 += 1;
-            let v9 = if (x2 * v[k7 % 4]).to_degrees() * 0.01 <= s2 {
-                let x2 = f64::ln_1p(f64::cos(f64::ln(v[k7 % 4] * v[k7 % 4] + 1.0)) * 0.5);
-                s0.to_radians() + f64::cos(x2)
-            } else {
-                let v8 = (v[k7 % 4] * v[k7 % 4] + 2.0).acosh();
-                v8 - s1
-            };
-            let v10: f64 = prog_0(f64::tanh(x2), 1.5, f64::cos(v9), v, k7);
-            s1 *= 0.75;
-            s1 += 0.02 * f64::sin(s1.powi(3));
-            if k7 >= 5 {
-                break v10;
-            }
-            acc3 -= f64::tanh(v10) * 0.05;
-        };
-        let mut k12 = 0;
-        loop {
-            k12 += 1;
-            acc3 += 0.5 * 3.0_f64.copysign(v[k12]).cos();
-            s1 = s1 * 0.75 + prog_4(f64::cos((s1.sin() * 1.5).sinh()), x1, 0.25, v, k7).sin() * 0.005;
-            let v13 = x1.asinh();
-            if k12 >= 3 || s0 - v13 > -0.5 {
-                break;
-            }
-        }
-        let mut a14 = [0.0; 4];
-        a14[0] = (v[3 - k12].powi(2) + 1.0).powi(-2);
-        for i in 1..4 {
-            a14[i] = a14[i - 1] * 0.75 + f64::tanh((s1.tanh() * 0.9).asin()) * 0.1;
-        }
-        let v15 = if v[k12].sin() <= 0.0 {
-            -(f64::powi(v[k12], 2) + 0.5).powf(0.3)
+        let v10 = if !(n == 0 && v[2] >= v[1]) {
+            let v4 = x1 * s0;
+            f64::tanh(v4)
         } else {
-            f64::log(x1.powi(2) + 1.0, 2.0)
+            for i in (0..n).rev() {
+                let fi = i as f64;
+                for j in (0..n).rev() {
+                    s1 = s1 * 0.6 + (s1 - fi).cos() * 0.4;
+                    if v[j % 4].tanh() > -0.5 {
+                        s2 = (s2 * 0.75 + s2 * 0.25).tanh();
+                    } else if x2 > -0.5 || i < 1 {
+                        s1 = (s1 * 0.6 + f64::atan(s1) * 0.4).sin();
+                        if f64::asinh(s2) <= s1 || n == 4 {
+                            continue;
+                        }
+                        acc3 += s2.to_degrees() * 0.01 * 0.02;
+                    } else {
+                        acc3 += 0.05 * (fi.abs().tanh() * 1.2).tan().cos();
+                    }
+                    let v5 = x1 + 0.1;
+                    acc3 += 0.05 * f64::sin(v5).sin();
+                }
+                let v6 = x1;
+                if (v6.powi(2) + 1.0).log(2.0) >= 1.0 {
+                    let v7: f64 = (fi.tanh() * 0.9).atanh();
+                    acc3 += 0.25 * (s1 * s1 + 1.5).acosh().sin();
+                    s1 = 0.75 * s1 + 1.0 * v7.tanh();
+                } else if i % 2 == 0 && v[i % 4].tanh() < s1.sin() {
+                    acc3 -= 0.25 * x2.tanh().tanh();
+                    let v8 = v6;
+                    s1 = s1.mul_add(0.5, f64::cos(v8) * 0.5);
+                } else {
+                    let v9 = f64::cos(s2.asinh());
+                    s2 *= 0.8;
+                    s2 += 0.2 * v9.cos();
+                }
+                s1 *= 0.6;
+                s1 += 0.4 * f64::sin(s1);
+            }
+            let x1 = f64::asin(x0.tanh() * 0.9);
+            f64::atanh(x2.sin() * 0.9) * f64::ln_1p(f64::tanh(x1) * 0.5)
         };
-        let mut k16 = 0;
-        while k16 < n + 1 {
-            k16 += 1;
-            let v17 = prog_4(2.0, x2, s2, v, k12);
-            let v18 = a14.iter().map(|&p| f64::asinh(a14[2]) + f64::sin(p)).sum::<f64>();
-            s0 = (s0 * 0.75 + s0 / ((v15 * 0.5).cos() + 2.0) * 0.05).sin();
-            acc3 += f64::tanh(f64::sin(v17) + v18.sin()) * 0.1;
+        'l2: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v11 = v.iter().map(|&p| (x0.sin() * 0.9).asin() + p.tanh()).sum::<f64>();
+            s1 = (s1 * 0.6 + f64::ln_1p(v10 * v10) * 0.4).sin();
+            s2 = 0.6 * s2 + 0.1 * ((f64::sin(v10) * 0.9).atanh().powi(2) + 1.0).recip().cos();
+            let mut k12 = 0;
+            while k12 < n {
+                k12 += 1;
+                if k12 < n {
+                    acc3 += 0.05 * f64::tanh((f64::sin(t) * 0.9).asin());
+                    continue 'l2;
+                }
+                match n {
+                    0..=2 => {
+                        s0 = (s0 * 0.8 + x0.atan() * 0.2).tanh();
+                    }
+                    3..=5 => {
+                        s1 = s1.mul_add(0.75, (f64::tanh(f64::atan(t)) * 0.9).atanh().tanh() * 0.05);
+                        break;
+                    }
+                    6 => {
+                        s1 = 0.5 * s1 + 0.25 * f64::cos(f64::log(s0.powi(2) + 1.0, 3.0) / (fi * fi + 0.5));
+                    }
+                    _ => {
+                        acc3 += 0.05 * (v[k12 % 4] * v[1] * (x1.sin() * 0.9).asin()).sin();
+                    }
+                }
+                acc3 += 0.05 * (v11.powi(2) + 2.0).ln().cos();
+            }
+            acc3 += (t.cos() + v11.sin()).sin() * 0.25;
         }
-        s2 *= 0.8;
-        s2 -= 0.2 * f64::sin(v[k16 % 4]);
-        f64::tanh(s0) + s1 - s2 * 0.75 + f64::tanh(acc3) + v11 - a14[0].sin() + v15.sin()
+        acc3 += 0.2 * f64::exp_m1(f64::tanh(f64::min(1.5_f64, v10))).sin();
+        let v14: f64 = if n == 1 && prog_54(v10, x2, x1.clamp(v10.sin() - 1.5, x2.sin() + 1.5).tanh(), &v, n) < (x2 * x2 + 0.5).cbrt() {
+            s2.tanh()
+        } else if f64::recip(v10.powi(2) + 0.5).atan() >= v10 || n > 3 {
+            let v13 = f64::atanh(f64::cos(x1) * 0.9) + v10 * x1;
+            prog_0(s0, v10, (x1 * (x1.powi(2) + 1.0).log2()).sin(), v, n) + v13.tanh()
+        } else {
+            x1 + 0.3
+        };
+        let mut k15 = 0;
+        while k15 < n + 1 {
+            k15 += 1;
+            if (v14.sin() * 0.9).asin().powi(2).ln_1p() >= 0.25 && k15 % 3 == 1 {
+                s1 = (s1 * 0.75 + f64::exp2(f64::cos(v14)) * 0.1).tanh();
+                if f64::powi(s2 * s2 + 1.0, -1) <= 0.5 {
+                    return v14;
+                }
+                acc3 -= 0.25 * f64::sin(v10 + s1);
+            } else if !(k15 < 2 && x1.atan() >= (x0 * x0 + 2.0).sqrt()) {
+                s0 = (s0 * 0.5 + v[k15 % 4].sin() * 0.5).sin();
+            } else {
+                s1 = s1.mul_add(0.6, s1.tanh() * 0.4);
+            }
+            match k15 + n {
+                0 => {
+                    s1 = s1 * 0.75 + f64::sin((s1 * s1).ln_1p().cos()) * 0.25;
+                }
+                1 => {
+                    s1 = s1 * 0.6 + f64::tanh(x2.powi(2)) * 0.1;
+                    s1 = (s1 * 0.6 + f64::cos(s1).exp() * 0.1).tanh();
+                }
+                2..=4 => {
+                    continue;
+                }
+                _ => {
+                    let v16 = f64::cosh(x0.tanh());
+                    let x0 = v16.cos().exp();
+                    s0 = f64::mul_add(s0, 0.8, f64::sin(x0) * 0.05);
+                }
+            }
+            acc3 += 0.25 * (v[0] * v[0] + 1.0).log(f64::powi(s0, 2) + 2.0).cos();
+        }
+        let v19 = if f64::clamp(x2.asinh(), -1.0, 0.5) < -0.5 {
+            let v17 = f64::min(x1 * 2.5, f64::exp_m1(x2.sin()));
+            1.5_f64.log(x0.hypot(x2).powi(2) + 2.0) + f64::sin(v17)
+        } else {
+            let v18 = 2.0_f64.hypot(v[k15 % 4] - v10);
+            f64::to_radians(v18)
+        };
+        s0 - s1 * 0.5 + s2 * 0.25 + acc3.cos() - v14.sin() - v19
     }
 
     #[differentiable]
-    pub fn prog_57(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (x2.tanh().exp2() * x1).sin() * 2.0;
-        let mut s1 = (v[n % 4] * x2).cos() * 2.0;
+    pub fn prog_57(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::cos((x0 + v[0]) * core::f64::consts::FRAC_1_SQRT_2) * 2.0;
+        let mut s1 = x0;
         let mut acc2: f64 = 0.0;
-        if (s1 + 0.35).clamp(-1.0, 0.5) > s0 && n > 4 {
-            s0 = s0 * 0.5 + f64::tanh(v[0] * std::f64::consts::FRAC_PI_4) * 0.5;
-            if f64::tanh(s1) < -0.25 {
-                let v3 = x0.abs();
-                let mut k4 = 0;
-                while k4 < n + 1 && x1.atan2(v[(k4 + n) % 4] * v[(k4 + n) % 4] + 0.5) >= 0.0 {
-                    k4 += 1;
-                    if (v3.sin() * 0.9).asin() < -s1 {
-                        acc2 -= f64::cos(f64::sin(v3).sin()) * 0.25;
-                        s1 = 0.75 * s1 + 0.005 * prog_0(x0, f64::cos(x0 / (s1 * s1 + 1.0)) * 2.0, v3, [v[0], v[1], v[2], v[3]], n).cos();
-                    } else {
-                        let v3 = f64::atanh(f64::tanh(v3.atan()) * 0.9);
-                        s1 = 0.5 * s1 + 0.25 * f64::tanh(f64::exp2((v[n % 4] * v[n % 4] + 1.0).log(3.0).sin()));
-                        if k4 == 7 {
-                            return s1.mul_add(v3, v[k4 % 4]);
-                        }
-                        s0 *= 0.6;
-                        s0 += 0.05 * f64::sin(v3);
-                    }
-                    let v5 = v.iter().map(|&p| x0.sin().sinh() + p.tanh()).sum::<f64>();
-                    if v5 <= 0.0 {
-                        break;
-                    }
-                    s1 = s1 * 0.5 + (f64::powi(s1, 2) + 1.0).atan2(v3).cos() * 0.1;
-                }
-                s1 = (s1 * 0.5 + f64::sin(v3) * 0.5).tanh();
-            } else {
-                s1 = s1.mul_add(0.75, s1.cos() * 0.05);
+        let mut m3: f64 = 0.0;
+        for i in 0..4 {
+            if (f64::powi(x0 + x2, 2) + 1.0).log(2.0) <= -1.0 {
+                continue;
             }
-            s1 = 0.5 * s1 + 0.1 * (s1 * s1).ln_1p().cos();
-        } else if (x0.atan2(v[n % 4] * v[n % 4] + 1.0).powi(2) + 1.0).cbrt() < s0 || n % 2 == 0 {
-            s1 = s1 * 0.8 + (s1 / (s1 * s1 + 1.0)).tanh() * 0.05;
-        } else {
-            s0 *= 0.6;
-            s0 += 0.02 * f64::tanh((s0.powi(2) + 1.0).log(2.0));
-        }
-        let mut m6: f64 = 1.0;
-        for i in 0..n {
-            let c7 = if x0 + f64::asinh(v[n % 4]) > 0.0 {
-                v[i % 4]
+            let c4: f64 = if f64::mul_add((x1.tanh() + 2.0).cbrt(), (v[2] * v[2] + 1.0).log(10.0), x1) < v[0] || i < 3 {
+                (x1 * v[i]).cos()
             } else {
-                1.5_f64.atan2(s1).asinh()
+                (v[i] * v[i] + 2.0).acosh()
             };
-            m6 = f64::min(m6, c7);
+            m3 = m3.max(c4);
         }
-        s1 = s1 * 0.75 + f64::sin(m6) * 0.1;
-        let v12 = match n % 3 {
-            0 => {
-                for i in (1..=4).step_by(2) {
-                    acc2 -= prog_4(x0, f64::tanh(s1) * 2.0, (x0 + 2.5).tanh() * 2.0, [v[0], v[1], v[2], v[3]], i).sin() * 0.1;
-                    match i {
-                        0 => {
-                            continue;
-                        }
-                        1 | 3 => {
-                            s1 = 0.5 * s1 + 0.5 * (s1 * s1);
-                        }
-                        4 => {
-                            let v8 = (f64::powi((x0.tanh() * 0.9).acos(), 2) + 0.5).sqrt();
-                            acc2 += 0.25 * f64::cos(f64::mul_add(v8, v8, v[3]));
-                        }
-                        _ => {
-                            let v9 = prog_19(x1, s0, f64::cos((f64::sin(x2) * 0.9).atanh()) * 2.0, [v[0], v[1], v[2], v[3]], 6);
-                            acc2 += v9.tanh().cos() * 0.005;
-                        }
-                    }
-                    if f64::acosh(m6 * m6 + 2.0) > x1.cos().cosh() {
-                        acc2 += s1.cos();
-                        s0 = (s0 * 0.8 + ((s0 * s0).cos() * 0.9).asin() * 0.05).sin();
-                    }
+        s1 = (s1 * 0.8 + m3.cos() * 0.05).sin();
+        for &t in v.iter() {
+            s1 = (s1 * 0.75 + s1 / (t * t + 1.5) * 0.2).tanh();
+            match n % 4 {
+                0..=1 => {
+                    s1 = f64::mul_add(s1, 0.5, (x2 * x2 + 1.0).log2().cos() * 0.25);
                 }
-                let v10 = f64::exp2(x0.sin());
-                x1.asinh() + v10.cos()
-            }
-            1 => prog_19(x0.abs().sin().exp_m1().sin(), x2, s0, [v[0], v[1], v[2], v[3]], n),
-            2 => prog_19(f64::tanh(f64::exp_m1((x0 * x0 + 0.5).recip().cos())) * 2.0, f64::cos(2.0_f64.min(f64::sqrt(v[n % 4] * v[n % 4] + 1.0))) * 2.0, m6, [v[0], v[1], v[2], v[3]], 0),
-            _ => {
-                let v11 = (f64::powi(s0.tanh(), 2) + 0.5).recip();
-                f64::sinh(x1.cos() * 1.5) + v11.sin()
-            }
-        };
-        let mut a13 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a13[i][j] = v[j].to_radians();
+                2 => {
+                    acc2 += f64::sin(x1 - s0) * 0.5;
+                    s1 = s1.mul_add(0.75, (x2 * x2).ln_1p().cos() * 0.25);
+                }
+                3 => {
+                    s1 *= 0.75;
+                    s1 += 0.05 * m3.cos().exp().cos();
+                }
+                _ => {
+                    let v5 = t / (s1.sin() + 2.0) + 1.25;
+                    let x2 = prog_0(s1, (x1 * (x2.cos() * 0.9).acos()).cos(), x1, v, n);
+                    acc2 += f64::sin(v5.sin() + x2.sin()) * 0.005;
+                }
             }
         }
-        let v14 = prog_4(x1, s0, f64::sin(f64::atan(x0)), [v[0], v[1], v[2], v[3]], n);
-        s1 * 0.25 + acc2.cos() + v12.cos() + a13[0][3] + v14 * 1.5
+        let mut m6 = 0;
+        for i in 0..4 {
+            let v7 = f64::powf(x0.powi(2) + 0.5, 1.5);
+            if !(m6 % 2 == 0) {
+                m6 += 1;
+            }
+            s1 = f64::mul_add(s1, 0.8, f64::sin((f64::tanh(s0.tanh()) * 2.0).cosh()) * 0.02);
+            if x1 > f64::recip(v[i] * v[i] + 0.5) {
+                break;
+            }
+            acc2 -= v7.tanh().tanh() * 0.25;
+        }
+        let c8 = m6 as f64;
+        let mut m9 = (v[(m6 + n) % 4].powi(2) + 0.5).recip();
+        for i in (0..=n).rev() {
+            let c10 = if i == 4 {
+                c8 * x2 + v[(i + n) % 4]
+            } else {
+                0.75 * m3
+            };
+            m9 = m9.min(c10);
+        }
+        s0 = (s0 * 0.75 + m9.cos() * 0.02).tanh();
+        x1.sin() + x2.cos() - s0 + s1.tanh() + acc2 * 0.5 + c8.cos() - (x0.tanh().powi(2) + 0.5).powf(c8.sin().sin())
     }
 
     #[differentiable]
     pub fn prog_58(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::powi(x0 * x0 + 1.0, -1);
+        let mut s0 = x2.tanh();
         let mut acc1: f64 = 0.0;
-        let mut m2 = acc1;
-        for i in 1..n {
-            m2 = f64::max(m2, v[(i * 3) % 4] - x2 - x2);
-        }
-        acc1 += m2.tanh();
-        for i in 0..3 {
-            let v3: f64 = prog_0(f64::cos(v[n % 4]).exp2().tanh().sin() * 2.0, (v[n % 4] * 0.65).powi(2).ln_1p().cos() * 2.0, x1.tanh(), [v[0], v[1], v[2], v[3]], i);
-            let v4 = if v[i].powi(3) <= 1.0 {
-                f64::cos((v[2].sin() * 0.9).acos())
-            } else {
-                (x2.cos().powi(2) + 2.0).acosh()
-            };
-            s0 *= 0.75;
-            s0 += 0.25 * ((v[(i + n) % 4] / 1.5).cos() * 0.5).ln_1p();
-            s0 = s0.mul_add(0.75, f64::sin(v3.cos() + v4.cos()) * 0.005);
-        }
-        let mut a5 = [0.0; 4];
-        for i in 0..n {
-            a5[i % 4] = a5[i % 4] * 0.75 + f64::cos(x1) * 0.25;
-            s0 = (s0 * 0.75 + f64::exp2(f64::cos((s0 * s0 + 1.0).recip())) * 0.25).tanh();
-        }
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            let v7 = SCALE + x1;
-            let v10 = if m2 + v7 >= m2 {
-                prog_4((x2 * x2 + 1.0).powi(-1).tanh(), f64::cos(x2.atan()) * 2.0, (x2 * x2).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n)
-            } else if f64::atan(a5[k6].tanh().exp2()) <= (x2.powi(2) + 1.0).log(x1 * x1 + 2.0) && k6 > 0 {
-                for j in 0..v.len() {
-                    if v[1] > -0.5 {
-                        s0 = 0.8 * s0 + 0.2 * (0.75 - x0).sin();
-                        s0 = s0 * 0.6 + f64::tanh(x1) * 0.4;
-                        match j {
-                            0 => {
-                                acc1 -= 0.1 * f64::sin(prog_4(1.5, f64::cos(SCALE + x2) * 2.0, x1, [v[0], v[1], v[2], v[3]], 4));
-                            }
-                            1 => {
-                                break;
-                            }
-                            3 => {
-                                let v8: f64 = prog_4((a5[j] - 0.65).tanh(), x2, f64::sin(a5[2].to_radians() * 20.0), [v[0], v[1], v[2], v[3]], 4);
-                                let v9 = f64::powi(s0, 3);
-                                acc1 += 0.1 * (v8.sin() + v9.sin()).sin();
-                            }
-                            _ => {
-                                s0 = 0.8 * s0 + 0.2 * f64::sin(x2.asinh());
-                                acc1 -= 0.25 * (-a5[j]);
-                            }
-                        }
-                    } else {
-                        s0 = (s0 * 0.5 + f64::sinh(s0.sin() * 2.0) * 0.05).tanh();
-                    }
-                    s0 = (s0 * 0.75 + s0.cos() * 0.25).sin();
-                    s0 = s0 * 0.5 + f64::sin(x2 - m2) * 0.25;
-                }
-                0.75 - f64::max(x1, m2)
-            } else {
-                (f64::powi(x1 * x1, 2) + 1.0).ln()
-            };
-            s0 = 0.5 * s0 + 0.5 * a5[k6];
-            if k6 >= 2 || (x2 * m2).cos().exp2() <= 1.0 {
-                break;
+        let v3 = match n {
+            1 => (s0 * s0 + 1.0).log(3.0),
+            2 | 4 => x2.tanh(),
+            g if g > 5 => {
+                let v2 = v[3];
+                (-f64::atanh(v[3].sin() * 0.9)) + v2.cos()
             }
-            acc1 += f64::cos(v10.sin()) * 0.02;
+            _ => x0.atan2(x0 * x0 + 1.0).powi(2),
+        };
+        let v4 = f64::powf(x1 * x1 + 1.0, 0.5).clamp(v[3].powi(3).tanh() - 1.5, (acc1 / (x0 * x0 + 0.5)).sin() + 1.5);
+        if !(n > 4) {
+            s0 = (s0 * 0.6 + f64::recip(x2 * x2 + 0.5) * 0.2).sin();
+            s0 = (s0 * 0.6 + (x0 + v4) * 0.02).sin();
+        } else if n % 3 == 1 {
+            acc1 += (f64::atanh(s0.cos() * 0.9).tanh() * 0.5).ln_1p();
+        } else {
+            s0 = (s0 * 0.75 + prog_20(f64::tanh((s0 / (v[n % 4].powi(2) + 0.5)).sin().exp2()) * 2.0, x1, x2, [v[0], v[1], v[2], v[3]], 4) * 0.005).tanh();
         }
-        x1 * 0.75 - x2.tanh() - v[0] - s0.tanh() + f64::cos(acc1) + a5[1] + (x1.atan() - (-a5[2]))
+        let mut a5 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            a5[i % 4] = a5[n % 4] * ((v3.tanh() * 0.5).ln_1p().mul_add((v[n % 4].powi(2) + 1.5).acosh(), (v[i % 4].powi(2) + 1.0).powf(0.5)).sin() * 0.2) + a5[i % 4];
+        }
+        s0 * 0.75 + acc1 * 1.5 + v3.sin() - v4 + f64::sin(a5[3]) + 2.0_f64.atan2(f64::tanh(acc1))
     }
 
     #[differentiable]
-    pub fn prog_59(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4].asinh() * (x0.sin() * 0.9).atanh()).tanh() * 2.0;
+    pub fn prog_59(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (SCALE + x0).max(x0).sin() * 2.0;
         let mut acc1: f64 = 0.0;
-        let mut k2 = 0;
-        while k2 < n + 1 && x2.hypot(s0) <= -0.5 {
-            k2 += 1;
-            for j in 1..n {
-                let v3 = (s0.sin() * 0.9).atanh() / (f64::cos(v[3]).exp().powi(2) + 1.5);
-                s0 = s0 * 0.5 + f64::tanh(v[(j + k2) % 4] + v3) * 0.05;
-            }
-            acc1 += (s0 * s0).ln_1p().cos() * 0.25;
-        }
-        let mut m4 = x1;
-        for i in 0..v.len() {
-            m4 = m4.min(v[3 - i].mul_add(v[3], x1) + v[i]);
-        }
-        s0 *= 0.6;
-        s0 += 0.05 * f64::cos(m4.cos());
-        let mut k5 = 0;
-        let v11: f64 = loop {
-            k5 += 1;
-            if n < 5 && f64::log(x2 * x2 + 1.0, v[k5] * v[k5] + 2.0) * x2 <= -1.0 {
-                let m4 = m4.cos().exp2();
-                s0 = (s0 * 0.6 + f64::sin(m4) * 0.25).tanh();
-            } else if f64::tanh(m4).exp2() >= 0.0 {
-                s0 = f64::mul_add(s0, 0.75, ((s0 - v[n % 4]) * (s0 * s0 + 1.0).recip()).sin() * 0.05);
-                if (v[k5].cos() * 0.9).atanh() < f64::tanh(x2).exp() {
-                    let x0 = m4.sin();
-                    s0 = s0 * 0.5 + x0.cos().cos() * 0.5;
+        s0 = s0.mul_add(0.8, prog_17((v[n % 4] + x0).cos() * 2.0, x1, x2.sin() * 2.0, v, 0).tanh() * 0.005);
+        'l0: for i in 0..3 {
+            let fi = i as f64;
+            acc1 += 0.5 * f64::cos(fi - x2 - v[1]);
+            let mut k2 = 0;
+            while k2 < 3 && prog_39(0.5, 2.0, 0.5, v, 2) <= -0.5 {
+                k2 += 1;
+                let v4 = if prog_39((x1 * fi).tanh(), 2.0, f64::cos(x1).cos() * 2.0, v, 0) >= 1.0 {
+                    ((x0 + fi).cos() * 0.9).atanh()
                 } else {
-                    let v6: f64 = prog_0((v[k2 % 4] - s0).sin(), (s0.powi(3) * x1).cos(), x1, [v[0], v[1], v[2], v[3]], 2);
-                    let v7: f64 = m4.atan();
-                    acc1 += 0.01 * (v6.tanh() + v7.sin()).sin();
+                    let v3 = s0 / (s0.cos() + 2.0);
+                    f64::sinh(f64::tanh(v[k2])) + f64::tanh(v3)
+                };
+                match k2 {
+                    0..=1 => {
+                        s0 *= 0.5;
+                        s0 += 0.5 * v[3 - k2].sin();
+                    }
+                    2 => {
+                        s0 = (s0 * 0.6 + v4.sin().exp() * 0.02).sin();
+                        if k2 % 2 == 0 {
+                            acc1 -= 0.2 * s0.tanh();
+                            acc1 -= 0.35 * v[i] * 0.25;
+                        } else if s0 >= fi || i + n < 7 {
+                            s0 = s0 * 0.8 + (x1.abs() / (f64::cos(s0) + 2.0)).sin() * 0.05;
+                        }
+                        s0 *= 0.6;
+                        s0 -= 0.25 * (1.5 * f64::ln_1p(x2 * x2)).sin();
+                    }
+                    3 => {
+                        continue 'l0;
+                    }
+                    _ => {
+                        acc1 -= 0.2 * (v4 - v[k2] * x1).sin();
+                        if f64::exp2(x1.cos()) >= 1.0 {
+                            return (f64::tanh(x1) * 2.0).sinh();
+                        }
+                    }
                 }
-            } else {
-                s0 = s0.mul_add(0.6, f64::min(1.5_f64, x2).cos() * 0.4);
-                if x1.atan() >= f64::log(x2 * x2 + 1.0, 10.0) || k5 > 2 {
-                    break (-x1).tanh();
-                }
+                s0 *= 0.75;
+                s0 -= 0.01 * v4.sin().exp().tanh();
             }
-            let v9: f64 = if (x1 * x1 + 1.5).acosh() - f64::asinh(x1) >= (x0 * x0 + 1.0).atan2(v[k5]) {
-                s0.powi(2)
-            } else if k5 % 2 == 0 {
-                s0 = s0.mul_add(0.8, m4.tanh().tanh() * 0.2);
-                prog_4(x1, f64::sinh(s0.tanh()).cos(), f64::cos(v[(k5 + n) % 4].atan2(m4.powi(2) + 0.5)), [v[0], v[1], v[2], v[3]], k5)
-            } else {
-                let v8 = v[0] / (x1.powi(2) + 1.5);
-                m4 + x2 + v8.sin()
-            };
-            let v10: f64 = s0.tanh().exp();
-            acc1 += f64::sin(f64::log(v10 * v10 + 1.0, x1.powi(2) + 2.0)) * 0.5;
-            if k5 >= 3 || f64::asinh(x1) >= 0.5 {
-                break -s0;
-            }
-            acc1 -= 0.005 * f64::sin(v9);
-        };
-        let mut k12 = 0;
-        let v13 = loop {
-            k12 += 1;
-            s0 = (s0 * 0.5 + (m4.sin() * 0.5).ln_1p() * 0.5).tanh();
-            if (x0.powi(2) + 0.5).recip() > 2.0 - x2 {
-                s0 = s0 * 0.6 + (s0 * m4).sin() * 0.02;
-                break (x2.powi(2) + 1.0).log10();
-            }
-            if k12 >= 5 || (v11 * v11 + 1.0).log(10.0) >= 0.5 {
-                break v[n % 4].tanh().exp2();
-            }
-        };
-        let mut k14 = 0;
-        while k14 < 6 && f64::recip(f64::powi(x0 - v11, 2) + 1.0) < 0.0 {
-            k14 += 1;
-            let mut m15: f64 = (x2 - x1).sin();
-            for &u in v.iter() {
-                m15 = m15.max(u);
-            }
-            s0 = 0.5 * s0 + 0.25 * m15.sin();
-            s0 = (s0 * 0.5 + (f64::powi((m4.cos() * 1.5).sinh(), 2) + 1.0).recip() * 0.2).sin();
+            s0 = s0.mul_add(0.5, f64::tanh(fi * core::f64::consts::FRAC_1_SQRT_2) * 1.0);
         }
-        let a16 = [x2 + v11, v13 + 2.0, ((x0 + x2).powi(2) + 1.0).log2(), v[k14 % 4] + x0];
-        s0.cos() + acc1 + f64::tanh(a16[1]) + f64::to_degrees(a16[k14 % 4]) * 0.02
+        let v6: f64 = if f64::tanh((x2.powi(2) + 1.0).powf(0.5)) < -0.5 {
+            (x0.powi(2) + 1.0).log2()
+        } else {
+            let v5 = (x2.cos() * 0.9).asin();
+            (x2 * x2 + 1.0).log10() + v5.tanh()
+        };
+        for i in 0..4 {
+            let v7 = f64::tanh(v[3 - i].asinh());
+            s0 = s0.mul_add(0.75, f64::sin(-f64::acos(f64::sin(v7) * 0.9)) * 0.1);
+            s0 = (s0 * 0.8 + v6 * 0.2).sin();
+        }
+        let v8: f64 = prog_54(1.5, (f64::cos(v6) * 0.9).asin().tanh(), f64::cos(1.5_f64.log(v6.powi(2) + 2.0)) * 2.0, &v, n);
+        s0 * 0.25 - acc1.sin() + v8.sin()
     }
 
     #[differentiable]
     pub fn prog_60(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4].powi(2) + 0.5).atan2(x1).cos() * 2.0;
+        const PHASE_B: usize = 1;
+        let mut s0: f64 = (x0 * std::f64::consts::FRAC_1_PI - x0).cos() * 2.0;
         let mut acc1: f64 = 0.0;
-        let v2 = prog_23(x2, v[n % 4].abs().cos() * 2.0, acc1, v, 3);
-        let v3 = prog_10(s0, x2, 2.0_f64.min(x0).tanh() * 2.0, v, 5);
-        if (x1 * x1 + 0.5).cbrt() <= f64::ln_1p(x1 * x1) || n > 3 {
-            s0 = s0.mul_add(0.5, f64::cos(x2.tanh().exp_m1()) * 0.1);
-            if (s0.sin().exp().powi(2) + 0.5).sqrt() < -1.0 || n < 3 {
-                s0 = 0.5 * s0 + 0.1 * f64::atanh((acc1 + x1).tanh() * 0.9).cos();
-                s0 = s0 * 0.5 + f64::sin(f64::acosh(v[n % 4] * v[n % 4] + 1.5)) * 0.1;
+        let mut k2 = 0;
+        let v5 = loop {
+            k2 += 1;
+            if x2.cos() >= v[2] && k2 == 3 {
+                acc1 += f64::sqrt(x1 * x1 + 0.5).sin() * 0.25;
+                s0 = 0.8 * s0 + 0.2 * v[k2 % 4].cos();
+            } else if f64::atan(x1 / (x1 * x1 + 1.5)) > 0.0 {
+                s0 = 0.8 * s0 + 0.2 * f64::sin(s0);
             }
-            s0 = (s0 * 0.75 + (-(v[2].to_degrees() * 0.02)) * 0.2).sin();
-        } else if (f64::exp2(acc1.cos()).powi(2) + 0.5).powf(f64::sin(x1 + s0)) > -1.0 {
-            acc1 += v[3].asinh();
-            s0 = 0.5 * s0 + 0.5 * f64::cos(0.75 * acc1);
-            if !(n > 1 && (f64::powi((x1.cos() * 1.2).tan(), 2) + 1.0).log(f64::powi(2.0_f64.copysign(acc1), 2) + 2.0) < 1.0) {
-                let x2 = x2 * x2.sin().exp();
-                s0 = (s0 * 0.5 + x2.cos() * 0.05).sin();
-            } else if n > 2 {
-                s0 = 0.75 * s0 + 0.05 * (f64::sin(s0) * 1.5).cosh().tanh();
-                s0 = s0 * 0.5 + f64::cos(s0).cos() * 0.5;
+            let mut k3 = 0;
+            while k3 < n && f64::recip(f64::log10(x0 * x0 + 1.0).powi(2) + 0.5) >= 0.5 {
+                k3 += 1;
+                let v4 = s0;
+                acc1 += s0.cos() * 0.05;
+                s0 = 0.75 * s0 + 0.25 * f64::cos(v4.tanh());
             }
-        } else {
-            let x1 = f64::powi(s0, 2);
-            s0 = (s0 * 0.75 + x1 * 0.1).sin();
+            s0 = (s0 * 0.6 + s0.sin().exp2() * 0.25).tanh();
+            if k2 >= 6 {
+                break v[k3 % 4];
+            }
+        };
+        let mut k6 = 0;
+        loop {
+            k6 += 1;
+            for j in 1..n {
+                match j {
+                    0..=2 => {
+                        let v7 = x0 + v[j % 4];
+                        acc1 += 0.05 * f64::tanh(v7);
+                    }
+                    3 | 5 => {
+                        s0 = (s0 * 0.6 + (v5 + x2) * 0.2).tanh();
+                        acc1 += 0.05 * f64::cosh(v[3].cos() * 1.5).tanh();
+                    }
+                    _ => {
+                        acc1 += 0.05 * (v5 * v5 + 1.0).log(2.0).cos();
+                        let v8 = v5;
+                        acc1 -= v8.cos().tanh() * 0.05;
+                    }
+                }
+                let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * (f64::acosh(f64::powi(f64::cbrt(f64::cos(p) + 2.0), 2) + 2.0) + f64::cos(q)).sin()).product::<f64>();
+                acc1 -= 0.05 * v5.cos();
+                acc1 += 0.05 * f64::cos(v9);
+            }
+            let v10 = v[1] / (v[2].sin() + 2.0);
+            s0 = (s0 * 0.75 + f64::ln_1p(f64::cos(v10).cosh().powi(2)) * 0.05).sin();
+            if k6 >= 6 || f64::cos(x1.to_degrees() * 0.01) >= -0.5 {
+                break;
+            }
         }
-        let mut m4 = 0;
+        let mut m11 = 0;
         for &t in v.iter() {
-            if !(m4 < 32 && v2 * s0 / (t.cos().cos() + 2.0) < (v3 * v3 + 0.5).sqrt()) {
-                let v5: f64 = prog_4(2.0, x1, f64::ln_1p(f64::sin(f64::powf(x2 * x2 + 1.0, x1.sin())) * 0.5).sin() * 2.0, v, n);
-                acc1 -= 0.01 * f64::tanh(v5);
-            } else {
-                let v6: f64 = prog_4(t, ((f64::cos(v2) * 0.5).ln_1p() * 1.2).cos() * 2.0, 0.5, v, 3);
-                acc1 -= f64::exp(x1.tanh()).tanh() * 0.5;
-                s0 = 0.75 * s0 + 0.005 * v6.cos().tanh();
+            s0 = s0 * 0.8 + x0.mul_add(-v[0], (v5.powi(2) + 1.0).recip()).sin() * 0.02;
+            let v12: f64 = (v5.cos() + 2.0).cbrt() / 2.0;
+            acc1 += 0.5 * f64::tanh((f64::cos(x1.asinh()) * 0.9).acos());
+            s0 = (s0 * 0.5 + (t.tanh() + v12) * 0.4).sin();
+            if f64::log2(v[(m11 + n) % 4] * v[(m11 + n) % 4] + 1.0) >= -1.0 {
+                m11 += 1;
             }
-            let v9 = match m4 % 2 {
-                0 => v2.atan2(t * t + 1.0) + x2,
-                1 => {
-                    let x2 = f64::to_radians(x2) - x2.sin();
-                    let v7 = f64::atan(x2.to_degrees() * 0.02);
-                    v7 * f64::sinh(x1.sin())
-                }
-                _ => {
-                    let v8 = v[m4 % 4];
-                    s0 = 0.75 * s0 + 0.005 * f64::tanh(prog_4(s0, (-v[m4 % 4]).tanh(), 0.75, v, 1));
-                    (f64::tanh(f64::cos(v2)) * 1.2).tan() + v8.tanh()
-                }
-            };
-            s0 = s0.mul_add(0.75, f64::sin(prog_4(2.0, t, f64::cos(t - s0) * 2.0, v, n)) * 0.005);
-            if f64::tan(f64::ln_1p(v[(m4 + n) % 4].tanh() * 0.5).cos() * 1.2) >= 1.0 {
-                m4 += 1;
-            }
-            acc1 -= 0.25 * v9.tanh().tanh();
         }
-        let c10 = m4 as f64;
-        s0 * 0.5 + f64::tanh(acc1) + v2.sin() + v3.cos() + c10.cos()
+        match m11 {
+            0 => {
+                acc1 -= x0.sin();
+                if (s0 - 0.3) * s0 <= -0.5 && m11 < 5 {
+                    acc1 += (f64::powi(v[m11 % 4].powi(2), 2) + 1.0).sqrt().cos();
+                    let v13 = x1.tanh();
+                    acc1 += f64::tanh(v13);
+                }
+            }
+            PHASE_B => {
+                acc1 += ((-v5).powi(2) + 2.0).ln().sin();
+                if f64::cos(s0.tanh()).exp2() < 0.5 {
+                    s0 = (s0 * 0.5 + (f64::cos(x1) * 0.9).acos() * 0.2).tanh();
+                } else {
+                    let v14 = v[(m11 + n) % 4] / (f64::powi(x2, 2) + 1.0);
+                    s0 *= 0.8;
+                    s0 += 0.005 * f64::tanh(prog_17(v14, 2.0_f64.min(v14).tanh(), x1, v, 1));
+                }
+            }
+            2..=3 => {
+                s0 = 0.75 * s0 + 0.25 * v5.clamp(v5.sin() - 1.5, x2.tanh() + 1.5).tanh();
+                if m11 % 2 == 0 && (v[(m11 + k6) % 4].powi(2) + 0.5).recip() <= -0.5 {
+                    acc1 += (v[k2 % 4] * 2.0).cos();
+                }
+            }
+            _ => {
+                for i in (0..=n).rev().step_by(2) {
+                    let fi = i as f64;
+                    let mut k15 = 0;
+                    while k15 < n + 1 && ((v5 + x0).powi(2) + 2.0).ln() > f64::powi(v[n % 4] * v[n % 4] + 1.0, -1) {
+                        k15 += 1;
+                        let v16 = (v[3].tanh() * 0.9).asin();
+                        match k15 {
+                            0 => {
+                                acc1 -= (v16 - fi).tanh() * 0.05;
+                                acc1 += 0.05 * f64::tan(f64::tanh(x2) * 1.2).cos();
+                            }
+                            g if g > 1 => {
+                                s0 = 0.6 * s0 + 0.1 * ((s0 * s0 + 0.5).recip().cos() * 0.9).asin().tanh();
+                                acc1 += 0.05 * f64::cos(SCALE + v16.copysign(x1));
+                            }
+                            _ => {
+                                s0 = s0.mul_add(0.75, f64::tanh(fi.mul_add(v5, v16)) * 0.02);
+                                s0 = s0 * 0.8 + (f64::atan2(s0, v5 * v5 + 0.5) - (x2 * x2 + 1.0).sqrt()).tanh() * 0.02;
+                            }
+                        }
+                        let v17 = v.iter().map(|&p| (f64::cos(x1) * 0.9).acos() + f64::cos(p)).sum::<f64>();
+                        s0 = 0.75 * s0 + 0.05 * f64::sin(x2.mul_add(s0, -x1));
+                        s0 = s0.mul_add(0.75, v17.sin() * 0.02);
+                    }
+                    acc1 += f64::cbrt(x2.powi(2) + 0.5).tanh().cos() * 0.5;
+                }
+                let v18 = v5.tanh().exp_m1();
+                s0 *= 0.75;
+                s0 -= 0.05 * v18.tanh();
+            }
+        }
+        let v19 = v[k6 % 4] / 2.0;
+        let v20 = v.iter().fold(v[1], |r, &p| r * 0.5 + 0.05 * f64::tanh(x2.cos().exp2() * (r * 1.2) + f64::cos(p)));
+        x1 * 0.5 + s0 + acc1.tanh() + v5 - v19 + v20 * 0.75
     }
 
     #[differentiable]
-    pub fn prog_61(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4].tanh() * 0.9).asin().mul_add((v[2] * v[2] + 1.0).sqrt(), v[n % 4] * x0).cos() * 2.0;
-        let mut s1 = (v[1] + x2).sin() * 2.0;
-        let mut s2 = x1.sin().powi(2);
-        let mut acc3: f64 = 0.0;
-        let mut m4 = 0;
-        for i in 0..6 {
-            let fi = i as f64;
-            let mut k5 = 0;
-            if n == 6 && f64::asinh(f64::ln(x2 * x2 + 1.0)) >= x1 {
-                m4 += 1;
-            }
-            while k5 < n {
-                k5 += 1;
-                if k5 % 2 == 0 {
-                    s0 = (s0 * 0.6 + (s0 * s0 + 1.0).log(3.0) * 0.4).sin();
-                    break;
-                }
-                let v6 = if s1 + fi < (f64::tanh(v[k5 % 4]) * 0.9).asin() {
-                    s1 = (s1 * 0.6 + s1 * s1 * 0.1).tanh();
-                    f64::tanh(fi * 1.5).exp_m1()
-                } else if (s0 * s0 + 0.5).ln() <= 0.0 || k5 < i {
-                    v[k5 % 4] * std::f64::consts::FRAC_1_PI
-                } else {
-                    x1.tanh()
-                };
-                let v7 = s0.sin();
-                acc3 -= f64::log(s0 * s0 + 1.0, 10.0) * 0.05;
-                acc3 += 0.05 * f64::cos(v6.sin() + v7.sin());
-            }
-            let mut m8: f64 = v[k5 % 4] / (f64::powi(s0, 2) + 1.5);
-            let mut m9 = prog_0(x0, 1.2, x2.cos(), [v[0], v[1], v[2], v[3]], k5).sin();
-            for j in 0..n {
-                m8 = m8.max(x0.atan2(s2.powi(2) + 1.0) + v[(j * 3) % 4]);
-                m9 = f64::min(m9, f64::powi(v[(j * 3) % 4], 2) + 0.5);
-            }
-            s1 = s1.mul_add(0.6, f64::sin(m8) * 0.1);
-            acc3 += 0.1 * f64::cos(m9).sin();
+    pub fn prog_61(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1.sin().exp_m1();
+        let mut acc1: f64 = 0.0;
+        let v2 = v.iter().fold(prog_39(1.5, x2.sin().max((v[n % 4] * v[n % 4] + 0.5).ln()).tanh() * 2.0, x0.cos().sin(), v, 4).sin(), |r, &p| r * 0.5 + 0.5 * (f64::powf(f64::powi(acc1, 2) + 1.0, x2.cos()) + f64::tanh(p)).sin());
+        let mut m3 = (x1 * x1 + 1.0).ln();
+        for i in 0..=3 {
+            let c4 = if v2 >= (v[(i + n) % 4].powi(2) + 1.0).log(3.0) {
+                f64::sinh(v[i].tanh()) + (f64::sin(x1) * 0.9).asin()
+            } else {
+                v[i] - x2
+            };
+            m3 = f64::min(m3, c4);
         }
-        match m4 {
-            0..=2 => {
-                acc3 -= (SCALE + v[m4 % 4]).tanh();
-            }
-            3 | 5 => {
-                let x1 = x0.abs().clamp(-1.0, 1.0);
-                let v10 = f64::acos(f64::cos(x1 / (v[n % 4] * v[n % 4] + 1.0)) * 0.9);
-                acc3 -= v10.sin();
-            }
-            6 => {
-                let v11 = f64::asin(f64::tanh(x1) * 0.9);
-                s1 = s1 * 0.5 + v11.sin() * 0.2;
-            }
-            _ => {
-                acc3 -= (v[(m4 + n) % 4].powi(2) + 2.0).ln().tanh();
-                acc3 -= v[m4 % 4].tanh();
-            }
+        s0 = 0.6 * s0 + 0.1 * f64::sin(m3);
+        let v5 = f64::exp_m1(f64::sin(x2));
+        if f64::to_degrees(x2.clamp(-1.5, 1.0)) * 0.02 >= 0.0 {
+            acc1 -= (v5.sin() * 0.9).atanh() * 0.25;
         }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            let v12 = prog_4(fi.tanh().exp2().cos() * 2.0, x1.tanh(), s1, [v[0], v[1], v[2], v[3]], i);
-            let v13 = v.iter().map(|&p| f64::asin(t.tanh() * 0.9) + f64::tanh(p)).sum::<f64>();
-            s2 = (s2 * 0.75 + t * 0.25).sin();
-            s1 = s1 * 0.5 + (v12.sin() + v13.cos()).cos() * 0.01;
-        }
-        let mut k14 = 0;
-        while k14 < 4 && (f64::cos(s1.powi(2)) * 0.5).ln_1p() <= s1 {
-            k14 += 1;
-            acc3 += f64::acosh(v[2] * v[2] + 2.0).sin() * 0.5;
-            if s1 >= 0.25 && k14 % 3 == 1 {
-                continue;
-            }
-        }
-        'l5: for i in 0..4 {
-            let fi = i as f64;
-            s2 = s2 * 0.6 + (x2 / (x2.powi(2) + 0.5)).tanh() * 0.05;
-            let mut k15 = 0;
-            while k15 < 3 {
-                k15 += 1;
-                if f64::tanh((f64::sin(x2) * 0.9).asin()).exp() < 0.5 {
-                    s1 *= 0.5;
-                    s1 += 0.5 * f64::sin((s1 * s1).ln_1p());
-                    let v16 = f64::sinh(x1.tanh());
-                    acc3 += 0.1 * v16.cos();
-                } else if f64::mul_add(v[n % 4], s0, v[m4 % 4]) <= x1 {
-                    s2 = s2 * 0.75 + (SCALE + s0).tanh() * 0.25;
-                    s0 = 0.8 * s0 + 0.05 * f64::tanh(s0.sin().exp());
-                    match n {
-                        0..=2 => {
-                            let v17 = x2.powi(3);
-                            s1 = s1 * 0.6 + (s0 + fi).tanh() * 0.4;
-                            s2 = 0.5 * s2 + 0.02 * v17.cos();
-                        }
-                        3 | 5 => {
-                            let v18 = (fi + v[k15]) * (fi.sin() * 0.9).asin();
-                            s2 = s2.mul_add(0.8, v18.cos().tanh() * 0.1);
-                        }
-                        6 => {
-                            acc3 -= s2.sin() * 0.1;
-                            continue;
-                        }
-                        _ => {
-                            acc3 += 0.1 * x2.powi(3).sin();
-                        }
-                    }
-                }
-                s0 = 0.8 * s0 + 0.05 * (fi * s0).cos();
-                if !(k15 % 3 == 1 && f64::atan(v[3 - k15]) >= s1 / (fi.tanh() + 2.0)) {
-                    continue 'l5;
-                }
-            }
-            acc3 -= 0.25 * f64::sin((x2.powi(2) + 0.5).powf(fi.sin()));
-        }
-        let v19 = v.iter().fold(s2, |r, &p| r * 0.5 + 0.05 * (v[k14 % 4] / (r * r + 0.5) + p.tanh()).sin());
-        s0.sin() + s1.sin() + acc3.tanh() + v19 * 0.25
+        s0 * 0.25 - acc1 * 0.25 + v2 * 0.25 + v5 * 0.5
     }
 
     #[differentiable]
     pub fn prog_62(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(x1 * x2 + v[n % 4]) * 2.0;
+        let mut s0 = f64::acosh(f64::powi(f64::exp_m1(v[n % 4].cos()), 2) + 2.0).cos() * 2.0;
         let mut acc1: f64 = 0.0;
-        let v2 = v.iter().map(|&p| 1.0 + 0.1 * f64::hypot(v[0], (p.cos() * 0.9).acos()).cos()).product::<f64>();
-        for &t in v.iter() {
-            acc1 -= 0.25 * ((f64::powi(s0, 2) + 1.0).powi(-3).to_degrees() * 0.02);
-            acc1 += t.atan().cos() * 0.5;
-        }
-        let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            acc1 -= (v2 - v[3]).cos();
-            if x0 < -0.5 && k3 < n {
-                break f64::ln(v2 * v2 + 2.0);
-            }
-            let v4 = v.iter().fold(prog_19(0.5, (-x0).tanh(), s0, [v[0], v[1], v[2], v[3]], 0).cos(), |r, &p| r * 0.5 + 0.02 * (r.powi(3) - x2 + p.sin()).cos());
-            if k3 >= 2 || f64::acos(x2.tanh() * 0.9) - f64::tan(f64::sin(x1) * 1.2) < 0.0 {
-                break (f64::powi(v[3].tanh(), 2) + 2.0).ln();
-            }
-            s0 = 0.8 * s0 + 0.005 * v4;
-        };
-        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.25 * (f64::recip(x1.powi(2) + 1.0) + p.cos() + f64::sin(q)).sin()).product::<f64>();
-        let v7 = f64::copysign(0.5_f64, x0) + (v6 + x0);
-        match n % 3 {
-            0 => {
-                let x0 = f64::recip(v5 * v5 + 1.0);
-                for &t in v.iter() {
-                    let mut k8 = 0;
-                    while k8 < 6 && v2.asinh().tanh() > -0.25 {
-                        k8 += 1;
-                        s0 = f64::mul_add(s0, 0.75, (v2 * v2 + 0.5).ln() * 0.1);
-                        s0 = (s0 * 0.6 + v7.tanh() * 0.4).sin();
-                        if (v6 - t) * 0.5_f64.hypot(x0) <= f64::powi(v6, 2) {
-                            continue;
-                        }
-                    }
-                    let v9 = prog_4(x1, f64::asinh(x0).cos() * 2.0, t, [v[0], v[1], v[2], v[3]], 0);
-                    acc1 += 0.5 * f64::powf(f64::powi(v[3], 2) + 1.0, 0.3).sin();
-                    acc1 += 0.1 * v9.tanh();
-                }
-                acc1 += f64::tanh(x0);
-            }
-            1 => {
-                let v10 = prog_19(x1, (v[0] * 2.5 - x1 * v2).cos() * 2.0, x0, [v[0], v[1], v[2], v[3]], k3);
-                s0 = f64::mul_add(s0, 0.6, f64::tanh(v10.tanh()) * 0.005);
-            }
-            2 => {
-                let v11 = (SCALE + s0).cos();
-                s0 = 0.8 * s0 + 0.01 * v11.sin();
-            }
+        let v3 = match n % 2 {
+            0 => x0.tanh(),
+            1 => f64::mul_add(x2, x1, x0),
             _ => {
-                s0 = (s0 * 0.6 + x1.asinh() * 0.4).sin();
-                for _ in (0..n).rev() {
-                    if (v5.cos() * 1.2).tan() >= 1.0 {
-                        break;
-                    }
-                    let mut m12: f64 = 0.5;
-                    for j in 1..n {
-                        m12 = f64::min(m12, (1.0 - v[j % 4]) * 0.75);
-                    }
-                    s0 = s0 * 0.8 + m12.sin().sin() * 0.25;
-                    s0 = (s0 * 0.6 + f64::min(x2, v6) * 0.4).tanh();
-                }
+                let v2 = x1 - s0;
+                (x0.powi(2) + 1.0).recip() + v2.sin()
+            }
+        };
+        let a4 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
+        let v5 = a4.iter().map(|&p| 1.0 + 0.1 * (0.25 * acc1 + p.tanh()).sin()).product::<f64>();
+        let mut a6 = [0.0; 4];
+        for i in 0..4 {
+            if 0.35 * (x1 / (x1.powi(2) + 0.5)) < -0.5 || i > 1 {
+                a6[i] = f64::ln((v[3] + x0).powi(2) + 2.0);
+            } else {
+                a6[i] = v[i] + 1.5;
             }
         }
-        s0 + f64::sin(acc1) + v2 + v5 + f64::tanh(v7) + f64::recip(v5 * v5 + 1.0)
+        if v5.sin() >= v3.abs() {
+            acc1 -= 0.005 * f64::cos(prog_35(f64::cos(f64::acosh(f64::powi(x1, 2) + 1.5)) * 2.0, s0, acc1, v, n));
+        } else if f64::ln_1p(f64::atan2(x2.powi(2) + 1.0, x2).powi(2)) > 0.0 {
+            acc1 += (-2.0_f64).max(v[n % 4].atan()).tanh();
+        } else {
+            acc1 += f64::tanh(f64::powi(v[1] - x1, 2).ln_1p());
+        }
+        s0 = (s0 * 0.75 + v[0].hypot(x0) * 0.1).tanh();
+        x1 + x2 + s0.cos() - acc1.cos() - a6[1] * 0.5 - x2 * v[3]
     }
 
     #[differentiable]
-    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0 / ((v[2] * x1).cos() + 2.0);
-        let mut s1 = (SCALE + f64::acos(x1.tanh() * 0.9)).tanh() * 2.0;
-        let mut s2 = f64::cos(s1);
-        let mut acc3: f64 = 0.0;
-        if x2 + (acc3 + x0) > 0.0 {
-            s1 = s1 * 0.75 + (s1 * s1 + 1.0).ln().cos() * 0.05;
-        } else if s0 / (s0 * s0 + 1.5) < x2 + s2 {
-            s1 = s1 * 0.6 + (x1 * x1).ln_1p().sin() * 0.4;
-            s2 = s2 * 0.6 + 1.5_f64.min(x1).sin() * 0.4;
-        }
-        let v4 = match n % 2 {
-            0 => x2 / (f64::powi(v[n % 4], 2) + 0.5),
-            1 => (s1 * s1 + 2.0).ln(),
-            _ => prog_23(x0, f64::log10(v[3].powi(2) + 1.0).min((v[3].tanh() * 1.5).cosh()).sin(), x1, v, n),
-        };
-        let mut a5 = v;
-        for i in 0..n {
-            let fi = i as f64;
-            a5[i % 4] += a5[2] * (prog_4(f64::tanh((v[0] + v4).hypot(2.0_f64.min(v4))), (fi / (f64::sin(f64::cosh(s0.cos())) + 2.0)).sin(), f64::acosh(f64::powi(fi.min(v[i % 4]), 2) + 1.5).sin(), v, 5).cos() * 0.1);
-        }
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            s0 *= 0.8;
-            s0 -= 0.01 * (a5[k6] * (a5[k6] + s1)).tanh();
-            let v8 = if !(k6 < 3 && a5[(k6 + n) % 4].mul_add(v[k6], s2) < -1.0) {
-                let x1: f64 = prog_4(f64::atan(f64::acos(f64::cos(x2) * 0.9)).sin() * 2.0, f64::cos(((v4 / 1.5).powi(2) + 1.0).log2()), s1, v, n);
-                v[3 - k6] + f64::cos(x1)
-            } else if k6 % 3 == 1 {
-                let v7 = prog_0(x2, (a5[3].sin() - v4 / (s0 * s0 + 1.0)).tanh(), s0, v, k6);
-                (f64::powi((x1.powi(2) + 1.0).powf(0.3), 2) + 1.5).acosh() + v7.cos()
+    pub fn prog_63(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin(f64::powi(x2, 2)) * 2.0;
+        let mut s1 = (v[n % 4].abs() * f64::acosh(x0 * x0 + 2.0)).cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        'l0: for i in 0..n {
+            acc2 += f64::cos(x1.powi(3)) * 0.25;
+            let mut k3 = 0;
+            while k3 < n {
+                k3 += 1;
+                acc2 += x1.cos().cosh().sin() * 0.05;
+                if (x1.atan().cos() * 0.5).ln_1p() >= 0.0 || n < 4 {
+                    break 'l0;
+                }
+                acc2 += 0.05 * f64::cos(x2.powi(3));
+            }
+            let v4: f64 = if i < 4 && (x2 * x2 + 1.0).powi(-2).to_radians() < -0.25 {
+                prog_0(s0.asinh().sin() * 2.0, f64::tanh(v[k3 % 4] - s0.tanh().exp()) * 2.0, (x2 + s1).tanh().exp_m1().cos() * 2.0, [v[0], v[1], v[2], v[3]], i)
             } else {
-                ((v4 + x1).powi(2) + 0.5).ln()
+                return f64::cos(x0).sinh()
             };
-            if f64::copysign(3.0_f64, v8) <= f64::atan2(v[k6] * v[k6] + 0.5, a5[2]) || n % 3 == 1 {
-                acc3 += 0.5 * f64::cos(s0 - x0);
-                s1 = f64::mul_add(s1, 0.8, f64::tanh(s1.abs() * s1) * 0.05);
-                if k6 < 1 && x1 * s2 > 0.5 {
-                    break;
-                }
-            } else if s2.powi(2) <= (x0.tanh() * 1.2).tan() {
-                acc3 += v4.mul_add(v[3], s2).tanh() * 0.5;
-                s1 = (s1 * 0.75 + (x1.powi(2) + 1.0).cbrt() * 0.1).sin();
-            }
-            if k6 >= 3 || s2 + s0 * s2 <= 0.5 {
-                break;
-            }
+            acc2 -= f64::sin(v4) * 0.005;
         }
-        let mut k9 = 0;
+        for &t in v.iter() {
+            s0 = s0 * 0.75 + (x0 * s0).tanh() * 0.05;
+            let mut k5 = 0;
+            while k5 < n + 1 {
+                k5 += 1;
+                acc2 += (f64::powi(f64::log(v[2].powi(2) + 1.0, 10.0), 2) + 1.0).log2() * 0.1;
+                acc2 += f64::cos(t) / ((t.powi(2) + 1.0).recip().cos() + 2.0) * 0.05;
+            }
+            s0 = (s0 * 0.5 + t.tanh() * 0.5).tanh();
+        }
+        if n == 1 {
+            s0 = s0.mul_add(0.75, v[n % 4].sin() * 0.25);
+            acc2 -= x1.sin();
+        } else if f64::log(f64::log(x1 * x1 + 1.0, x1 * x1 + 2.0).powi(2) + 1.0, 3.0) >= -1.0 || n > 0 {
+            s0 = s0 * 0.8 + x2.tanh() * 0.2;
+            s0 = s0 * 0.5 + prog_0(f64::cos(f64::acos(x1.tanh() * 0.9)), (f64::powi(f64::tanh(x0), 2) + 1.0).powf(2.5).sin() * 2.0, 2.0, [v[0], v[1], v[2], v[3]], 1).tanh() * 0.005;
+            if f64::log10(f64::powi(x2 - s0, 2) + 1.0) <= s1 {
+                acc2 += 1.5_f64.log(v[n % 4].powi(2) + 2.0);
+                let x1 = (x1.tanh() * 0.9).asin() + f64::atan2(x2.powi(2) + 0.5, x2);
+                acc2 -= 0.4 * x1.tanh();
+            }
+        } else {
+            let v6 = s0.max(x0);
+            let x1 = prog_17(f64::sin(v6 + x0) * 2.0, (x2.cos() * 0.9).acos().tanh() * 2.0, v6, [v[0], v[1], v[2], v[3]], n);
+            acc2 -= 0.005 * f64::cos(x1);
+        }
+        let mut k7 = 0;
         loop {
-            k9 += 1;
-            acc3 += (-(x2 * std::f64::consts::LN_2)) * 0.4;
-            match k9 {
-                0 => {
-                    let v10: f64 = prog_4(f64::cos(s0 + v4), x1, x0, v, k6);
-                    acc3 -= prog_4(s1, x0.cos().cos().tanh() * 2.0, a5[0].atan().cos(), v, k9).tanh() * 0.1;
-                    s2 = 0.5 * s2 + 0.005 * f64::sin(v10);
-                }
-                1..=3 => {
-                    acc3 += 0.5 * f64::sinh(f64::cos(v4) * 1.5).sin();
-                    s0 *= 0.6;
-                    s0 -= 0.4 * s0.atan().cos();
-                    if s2 * a5[1] >= -0.5 {
-                        return x0 / (f64::powi(s2, 2) + 1.0);
-                    }
-                }
-                _ => {
-                    let mut k11 = 0;
-                    while k11 < 6 {
-                        k11 += 1;
-                        let v12 = x0;
-                        s2 *= 0.75;
-                        s2 += 0.02 * f64::atanh((s2 - v4).tanh() * 0.9).cos();
-                        acc3 -= v12.tanh().sin() * 0.1;
-                    }
-                    let v13 = v4;
-                    acc3 += f64::cos(v13) * 0.5;
-                }
-            }
-            acc3 -= prog_4(s1.sin(), f64::atan2(v[(k9 + n) % 4] * v[(k9 + n) % 4] + 0.5, x0).cos(), s0, v, k9).sin() * 0.02;
-            if k9 >= 3 || x0 <= -1.0 {
+            k7 += 1;
+            let v8 = f64::acosh(x0.powi(2) + 1.5) * f64::sin(x0).exp_m1();
+            s1 = s1 * 0.8 + f64::cosh(s0.cos()).cos() * 0.1;
+            if k7 >= 3 || x0.copysign(v8) > 1.0 {
                 break;
             }
         }
-        s0 + s1 * 0.5 - s2 + f64::tanh(acc3) + v4.sin() + a5[2] * 1.5 + x0.cos()
+        let v9 = prog_61((x0 * x2).tanh(), s0, (x0.powi(2) + 2.0).sqrt().cos() * 2.0, [v[0], v[1], v[2], v[3]], n);
+        acc2 += f64::ln_1p(x2.sin() * 0.5);
+        s1 + f64::sin(acc2) + v9.tanh() + (f64::log2(x0 * x0 + 1.0) + 1.5_f64.atan2(x2))
     }
 
     #[differentiable]
     pub fn prog_64(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 * x1 + 1.0).cbrt().asinh();
-        let mut s1 = f64::asin(x0.cos() * 0.9);
-        let mut acc2: f64 = 0.0;
+        let mut s0 = x1.mul_add(x2, x1).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v2 = v[2].sin().cos().exp_m1();
+            acc1 += prog_61((f64::exp(v2.sin()) * 2.5).sin() * 2.0, s0, 0.75, v, n).sin() * 0.005;
+            s0 = (s0 * 0.5 + prog_0(x2, (x0.sin() - x0 / (s0 * s0 + 1.0)).tanh(), s0, v, i) * 0.005).sin();
+            for _ in (0..3).rev() {
+                let v4: f64 = if t <= -1.0 && n % 2 == 0 {
+                    let v3 = f64::asinh(v[0] * x0);
+                    fi / ((v3.cos() * 0.9).acos().powi(2) + 1.5)
+                } else {
+                    fi.tanh()
+                };
+                let v5 = v4.cos().exp2();
+                if (v5 + v2).cos() > -0.5 {
+                    continue 'l0;
+                }
+                s0 = (s0 * 0.5 + f64::mul_add(s0.atan(), x2, (v[1].cos() * 0.9).acos()) * 0.05).sin();
+            }
+            s0 = 0.8 * s0 + 0.2 * t.cos();
+        }
         for i in 0..n {
-            acc2 += 0.4 * (f64::tanh(x2.mul_add(v[i % 4], v[(i + n) % 4])) * 0.5).ln_1p();
-            s1 = (s1 * 0.5 + (x1 - s1) * 0.25).tanh();
+            let mut m6: f64 = -1.0;
+            for j in 0..4 {
+                m6 = m6.max(s0 + v[j].cos());
+            }
+            acc1 -= 0.25 * m6.cos().sin();
+            match i % 4 {
+                MODE_B | 3 => {
+                    for j in (0..=n).rev().step_by(2) {
+                        let v7 = v.iter().fold(x1, |r, &p| r * 0.5 + 0.1 * f64::tanh(f64::sinh(f64::tanh(3.0_f64.hypot(v[(j + i) % 4]))) + f64::cos(p)));
+                        let v8 = v7;
+                        let v9 = (x0.sin() * 2.0).cosh().tanh();
+                        acc1 -= 0.05 * ((v8 * v8 + 0.5).ln().powi(2) + 1.0).powi(-2).cos();
+                        acc1 += 0.05 * f64::sin(v9);
+                    }
+                }
+                _other => {
+                    for u in v {
+                        if m6 * v[1] >= -0.5 {
+                            return u / (f64::powi(u, 2) + 1.0);
+                        }
+                        acc1 += x2.cos() * 0.05;
+                        match i % 3 {
+                            0..=1 => {
+                                let v10: f64 = f64::ln_1p(f64::powi(f64::atanh(x0.cos() * 0.9), 2));
+                                acc1 += v10.tanh().cos() * 0.05;
+                            }
+                            _other => {
+                                s0 *= 0.5;
+                                s0 -= 0.1 * x0.sin().exp().tanh();
+                                s0 = s0.mul_add(0.8, ((x2 * s0).sin() * 0.9).atanh().tanh() * 0.01);
+                            }
+                        }
+                        s0 = 0.75 * s0 + 0.25 * u.tanh();
+                    }
+                    let v11 = v[(i + n) % 4] * x0;
+                    s0 = 0.5 * s0 + 0.1 * v11.tanh();
+                }
+            }
         }
-        let v3 = (s1.tanh() * 1.2).tan();
-        let mut a4 = v;
-        a4[2] *= 0.75;
-        a4[3] += (x2 * s1).cos();
-        if s0.powi(3) < 0.5 {
-            let v5: f64 = prog_26(f64::atanh(v[3].cos() * 0.9).tanh() * 2.0, (x1 + (-v3)).sin() * 2.0, acc2, v, n);
-            acc2 += 0.25 * 3.0_f64.hypot((s1 * s1 + 1.0).powi(-2)).tanh();
-            acc2 += 0.005 * v5.tanh();
-        } else if a4[1].tanh().max(f64::exp(a4[1].sin())) >= f64::cos(v3) {
-            let v6 = acc2;
-            s0 = (s0 * 0.6 + f64::exp2(a4[1].cos()) * 0.02).tanh();
-            acc2 += v6.cos() * 0.05;
+        let v13 = if (f64::tanh(x1).tanh() * 0.9).acos() >= 1.0 || n < 4 {
+            (x0 * x0 + 2.0).sqrt()
+        } else if (1.5 - x0).powi(2) <= 0.5 {
+            s0 = (s0 * 0.5 + f64::sin(f64::sin(v[3]).exp()).sinh() * 0.1).tanh();
+            s0 + v[n % 4].to_radians()
         } else {
-            s0 = s0.mul_add(0.6, prog_27(x2, f64::min(s0 - 1.25, s0).cos(), ((s0.powi(2) + 0.5).atan2(x1) * (s0 * s0 + 1.0).log2()).sin(), &v, n).tanh() * 0.005);
-            s1 *= 0.5;
-            s1 += 0.05 * f64::tanh(f64::atanh(s1.tanh() * 0.9));
-        }
-        let mut m7: f64 = -1.0;
-        for i in 1..=5 {
-            let c8 = a4[i % 4];
-            m7 = f64::max(c8, m7);
-        }
-        s0 = (s0 * 0.8 + m7.tanh() * 0.02).sin();
-        s0.cos() - s1.cos() - acc2 + a4[3] * 1.5 + x2.to_degrees() * 0.02
+            let v12 = v[0];
+            (x1 * x1 + 1.0).atan2(v12).sin()
+        };
+        s0 = (s0 * 0.75 + v[n % 4].clamp(-1.0, 1.0) * 0.25).sin();
+        let v14 = v.iter().fold(f64::cos(v13), |r, &p| r * 0.75 + 0.05 * ((r * r + 2.0).acosh() + p.tanh()).sin());
+        let v16 = if (v14 * x0).tanh() < f64::cos(x0) {
+            let v15 = x1 + v[n % 4] + x0;
+            v15.sin()
+        } else if 1.5_f64.atan2(v[n % 4].hypot(x0)) >= 0.0 || n > 0 {
+            s0 = s0.mul_add(0.75, s0.tanh().cos() * 0.05);
+            (f64::tanh(v[0]) * 1.2).tan()
+        } else {
+            return v[n % 4].min(v14)
+        };
+        s0.cos() - f64::sin(acc1) + v16
     }
 
     #[differentiable]
     pub fn prog_65(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = ((-v[1]) + 0.25).sin() * 2.0;
-        let mut s1: f64 = x1.min(x2);
-        let mut acc2: f64 = 0.0;
-        let v4 = if prog_29(x1, s1, f64::cos(x2 + s1) * 2.0, v, n) < -0.5 {
-            let v3 = prog_19(0.5, x0, 0.75, v, 3);
-            (s1.tanh() * 0.9).asin() * (s0.powi(2) + 1.0).cbrt() + v3.cos()
+        let mut s0: f64 = ((-v[3]) * (x1.sin() * 0.9).acos()).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        for &t in v.iter() {
+            s0 *= 0.6;
+            s0 -= 0.05 * f64::cos(f64::atan2(x0 * x0 + 0.5, x0));
+            acc1 -= 0.5 * (-(x2 - t)).tanh();
+            s0 = 0.75 * s0 + 0.05 * (f64::powi(v[n % 4] + t, 2) + 0.5).recip().sin();
+        }
+        if (f64::log(2.0_f64, f64::powi(x2, 2) + 2.0).powi(2) + 1.0).cbrt() >= x0 || n % 3 == 1 {
+            return (s0 - x1).cos();
+        }
+        if (SCALE + acc1) / ((f64::cos(x0) * 1.5).cosh().powi(2) + 1.5) >= -1.0 || n % 2 == 0 {
+            acc1 -= f64::cos(x2);
+        } else if v[n % 4] < x0.asinh() {
+            acc1 += f64::min(v[n % 4], acc1).tanh() * 0.75;
+            s0 = (s0 * 0.5 + f64::recip(x2.powi(2) + 1.0).copysign((s0 * s0 + 1.0).log10()) * 0.75).sin();
         } else {
-            x0.to_degrees() * 0.02
-        };
-        let v6: f64 = if f64::tanh(s1) >= -0.5 {
-            let v5 = prog_27(f64::tanh(x2), f64::tanh(acc2 * v[n % 4]) * 2.0, 1.2, &v, n);
-            s0 + x0 + v5.tanh()
-        } else if (v[1].powi(2) + 1.0).log2() <= s0 || n == 5 {
-            prog_0(acc2, 0.75, f64::max(-3.0_f64, acc2).sin() * 2.0, v, n)
-        } else {
-            f64::cos(acc2)
-        };
-        match n % 4 {
-            1 => {
-                s0 = (s0 * 0.6 + x0.cos() * 0.4).sin();
-                let v7 = x0.cos();
-                s1 *= 0.6;
-                s1 -= 0.4 * f64::cos(v7.cos());
-            }
-            g if g > 2 => {
-                acc2 -= 0.5 * f64::hypot(0.5_f64, f64::atanh(s0.tanh() * 0.9)).sin();
-            }
-            _ => {
-                let v8 = prog_19(x0, x2.asinh().sin() * 2.0, x1, v, 5);
-                s1 = s1.mul_add(0.8, s0.powi(3) * 0.02);
-                acc2 += 0.01 * v8.tanh();
+            s0 = 0.8 * s0 + 0.02 * (s0.to_degrees() * 0.02).cos();
+            let mut k2 = 0;
+            while k2 < n + 1 {
+                k2 += 1;
+                let v3 = f64::ln(v[n % 4] * v[n % 4] + 0.5);
+                acc1 += v[k2 % 4].to_radians().sin() * 0.25;
+                s0 = 0.75 * s0 + 0.1 * f64::tanh(v3).cos();
             }
         }
-        let mut k9 = 0;
-        while k9 < n {
-            k9 += 1;
-            if 0.5_f64.log(f64::cosh(v4.tanh()).powi(2) + 2.0) > v6 + v4 {
-                acc2 += 0.25 * f64::cos(f64::ln(x1 * x1 + 0.5).cos());
-                continue;
-            }
-            let v10: f64 = if -s0 > x0 * s0 {
-                s1 = (s1 * 0.8 + x0 * 0.2).tanh();
-                ((v4 - x0).cos() + 2.0).cbrt()
-            } else {
-                (x0 * x0 + 1.0).sqrt()
+        let mut a4 = [0.0; 4];
+        a4[0] = (x1 + v[n % 4]).cos();
+        for i in 1..4 {
+            a4[i] = a4[i - 1] * 0.75 + (f64::sin(v[i] + x1) * 0.9).acos().cos() * 0.05;
+        }
+        let mut m5: f64 = 0.5;
+        for i in 0..n {
+            let c6 = match i + n {
+                0 => v[i % 4] * v[1],
+                g if g > 1 => v[i % 4] * 2.0 * 0.5,
+                _ => v[i % 4] / (v[i % 4] * v[i % 4] + 0.5),
             };
-            acc2 -= v[k9 % 4].clamp(-1.5, 1.0) * 0.2;
-            s1 = s1 * 0.75 + f64::sin(v10).cos() * 0.25;
+            m5 = c6.min(m5);
         }
-        let v13: f64 = if (f64::powi((x1 * x1 + 1.0).ln(), 2) + 1.0).log10() > v4 {
-            let v11 = (f64::powi(acc2, 2) + 1.0).sqrt() + x0.cos().sinh();
-            acc2 += 0.01 * f64::sin(prog_4(f64::sin(acc2 + x2), x0, 0.25, v, 6));
-            v11.abs()
-        } else {
-            let v12 = acc2.atan();
-            prog_4(x1, 1.5, 1.2, v, k9) + f64::sin(v12)
-        };
-        s0 + s1.sin() - acc2 * 0.5 + v6.cos() + v13.tanh() + f64::recip(v[3] * v[3] + 1.0) * v[n % 4].hypot(acc2)
+        s0 = s0 * 0.75 + f64::sin(m5.cos()) * 0.02;
+        s0 + f64::tanh(acc1) + a4[1] * 1.5 + (x1.powi(2) + 1.0).ln() * std::f64::consts::LN_2
     }
 
     #[differentiable]
-    pub fn prog_66(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = prog_19(x2, x0, ((x0.sin() + 2.0).cbrt().powi(2) + 1.0).log(2.0).tanh() * 2.0, [v[0], v[1], v[2], v[3]], n).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            for j in 0..5 {
-                if x1 - s1 < 1.0 {
-                    s1 = (s1 * 0.6 + s1.to_degrees() * 0.01 * 0.5).tanh();
-                } else if f64::atan2(s1, x2 * x2 + 1.0) > w0[j % 4].cos().exp() || n == 6 {
-                    acc2 += ((s1 * s1 + 1.0).log(2.0) + x2).cos() * 0.1;
-                }
-                s1 *= 0.6;
-                s1 += 0.4 * f64::cos(s1);
-                acc2 -= 0.1 * f64::recip(s1 * s1 + 0.5).sin();
-            }
-            acc2 -= f64::cos(x1 + x2) * 0.5;
-            let v4 = match n {
-                0 => {
-                    let x2 = f64::powi(v[k3 % 4], 3);
-                    prog_0(2.0, x0, x1, [v[0], v[1], v[2], v[3]], k3) + x2.tanh()
-                }
-                1..=2 => (f64::powi(f64::recip(s1 * s1 + 1.0), 2) + 1.5).acosh(),
-                g if g > 3 => {
-                    acc2 -= 0.25 * (w0[0] * std::f64::consts::LN_2);
-                    (f64::cos(s1 / (x0.powi(2) + 1.0)) + 2.0).cbrt()
-                }
-                _ => {
-                    let x0 = prog_4(s1, f64::tanh(w0[(k3 + n) % 4] + (f64::tanh(x0) * 1.5).sinh()) * 2.0, 0.5, [v[0], v[1], v[2], v[3]], 2);
-                    ((s1 + v[k3 % 4]).powi(2) + 1.0).atan2(f64::exp2(s1.cos())) + f64::tanh(x0)
-                }
-            };
-            if k3 >= 4 || s1 / (v[k3 % 4].sin() + 2.0) <= 0.0 {
-                break;
-            }
-            acc2 += 0.02 * v4.sin().tanh();
-        }
-        let mut a5 = [[0.0; 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a5[i][j] = w0[3 - j].tanh().exp();
-            }
-        }
-        let a6 = a5[0];
-        if x1 > 0.0 {
-            for t in a6 {
-                acc2 += 0.5 * (a5[0][k3 % 4] * core::f64::consts::FRAC_1_SQRT_2).sin();
-                s1 *= 0.8;
-                s1 += 0.02 * f64::tan(a6[k3 % 4].sin() * 1.2).sin();
-                acc2 += 0.5 * t.cos();
-            }
-        } else {
-            s1 = (s1 * 0.75 + prog_4(x1, 0.75, 2.0, [v[0], v[1], v[2], v[3]], k3) * 0.01).sin();
-        }
-        let v7 = v.iter().fold(x2, |r, &p| r * 0.5 + 0.02 * prog_4(p, 1.2, r, [v[0], v[1], v[2], v[3]], 4).tanh());
-        let v8 = w0.iter().zip(a6.iter()).map(|(&p, &q)| x1.powi(2) + f64::cos(p) + f64::tanh(q)).sum::<f64>();
-        s1 * 0.5 - acc2.cos() + f64::tanh(a5[0][1]) - v7 * 0.5 + v8.cos() - f64::exp2(f64::tanh(v7.powi(2)))
-    }
-
-    #[differentiable]
-    pub fn prog_67(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::atan2(v[n % 4] * v[n % 4] + 0.5, v[n % 4]).sin() * 2.0;
-        let mut s1 = (x0 * x1).tanh() * 2.0;
-        let mut s2: f64 = (x2 * x2 + 1.5).acosh().mul_add((f64::powi(x2, 2) + 0.5).recip(), x2 + x0).cos() * 2.0;
+    pub fn prog_66(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (x2 * x2).ln_1p();
+        let mut s1 = f64::cos(s0 * x1) * 2.0;
+        let mut s2 = (v[n % 4] + 0.1).sin() * 2.0;
         let mut acc3: f64 = 0.0;
-        s0 = s0 * 0.75 + f64::tanh(f64::asinh(x2)) * 0.25;
-        let v6 = match n {
-            0 => (v[3] * v[3] + 0.5).ln() * (s1 / (s0.powi(2) + 1.5)),
-            1 | 3 => (f64::tanh(acc3) * 0.5).ln_1p(),
-            g if g > 4 => {
-                for _ in 0..v.len() {
-                    acc3 += f64::sin(f64::sinh((s2 * x2).sin() * 1.5)) * 0.25;
-                    let v4 = prog_0(f64::sin((s1.cos() * 0.9).atanh()), 0.25, x0, [v[0], v[1], v[2], v[3]], n);
-                    s0 = (s0 * 0.5 + v4.sin() * 0.005).tanh();
+        let mut a4 = v;
+        a4[2] *= 0.5;
+        a4[1] += f64::sin(x0);
+        let mut a5 = [0.0; 4];
+        a5[0] = (acc3 * acc3 + 0.5).powf(s1.sin());
+        for i in 1..4 {
+            a5[i] = a5[i - 1] * 0.75 + (x2 + (s2 + v[i])).cos() * 0.05;
+        }
+        let v6 = x2;
+        let mut a7 = v;
+        a7[1] *= 0.5;
+        a7[2] += f64::sin(prog_65((2.0_f64.copysign(a4[n % 4]).cos() * 1.2).tan().sin(), v6, s2, v, n));
+        let v8 = s2 + x2 - f64::cos(a5[n % 4]);
+        s0 = (s0 * 0.6 + prog_39(x1, s1, x0, v, n) * 0.005).tanh();
+        s1 = 0.6 * s1 + 0.005 * prog_65(0.25, (s1 / (v6 * v6 + 0.5)).tanh(), v6, a5, n).cos();
+        s2 = s2.mul_add(0.6, (f64::tanh(x0) * 0.5).ln_1p() * 0.4);
+        acc3 += 0.2 * v8.sin();
+        s0 * 1.5 + s1 * 1.5 + s2 * 0.25 - acc3.cos() + a7[1]
+    }
+
+    #[differentiable]
+    pub fn prog_67(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2.tanh();
+        let mut s1 = f64::cos(prog_35(x2, x0, 0.75, &v, n)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        for t in v {
+            acc2 -= 0.5 * (x0 / (x1.sin() + 2.0)).tanh();
+            s0 *= 0.75;
+            s0 += 0.05 * (s0.cos() * 0.9).atanh().cos();
+            if x0 >= v[n % 4] {
+                s0 = (s0 * 0.75 + prog_39(x2, f64::tanh(x2 + (s0 * s0 + 1.0).sqrt()), 1.2, v, n) * 0.005).sin();
+            } else if !(n == 1 && 1.25 - s1 < 0.5) {
+                let v3 = f64::recip(f64::atan(t).powi(2) + 1.0);
+                let v4: f64 = v3 * 0.5 - x1;
+                s0 = (s0 * 0.5 + v4.sin() * 0.25).tanh();
+            } else {
+                s0 = (s0 * 0.6 + x0 * 0.4).tanh();
+            }
+            acc2 += t.sin().tanh() * 0.5;
+        }
+        'l1: for _ in (1..=6).step_by(2) {
+            for _ in 1..n {
+                s1 = 0.5 * s1 + 0.1 * (x0 / (s1.cos() + 2.0)).tanh();
+                let v5 = (f64::tanh(f64::atan(x1)) * 1.2).tan();
+                s1 = 0.5 * s1 + 0.05 * f64::sin(v5);
+            }
+            acc2 += f64::exp_m1(x1.sin()).tanh() * 0.5;
+            acc2 += f64::tanh(-f64::tanh(x0).exp()) * 0.5;
+            let mut k6 = 0;
+            while k6 < n {
+                k6 += 1;
+                match k6 {
+                    0 | 2 => {
+                        acc2 += f64::asinh((x1 * x1 + 1.0).log(2.0)).tanh() * 0.1;
+                        s0 *= 0.5;
+                        s0 += 0.1 * f64::sin(f64::sin(s0).exp());
+                    }
+                    3 | 5 => {
+                        let v7 = (f64::powi(x1, 2) + 1.0).recip();
+                        let v8: f64 = v7.tanh() - v7 / (f64::sin(v7) + 2.0);
+                        s1 = s1 * 0.6 + v8.sin().sin() * 0.2;
+                    }
+                    6 => {
+                        s0 = s0 * 0.8 + f64::atan(x1).tanh() * 0.2;
+                        s0 = (s0 * 0.8 + (f64::sin(s0) * 0.9).acos() * 0.05).sin();
+                    }
+                    _ => {
+                        s0 = f64::mul_add(s0, 0.6, s0.sin() * 0.4);
+                        acc2 -= 0.1 * s1.cos();
+                    }
                 }
-                x1.asinh() * f64::cbrt(x0.powi(2) + 0.5)
-            }
-            _ => {
-                let v5 = f64::log(x1 * x1 + 1.0, 3.0);
-                v5 + x1
-            }
-        };
-        let v7 = v.iter().map(|&p| prog_4(0.25, 0.25, (v6 / 4.0).max(f64::sin(x1)).cos() * 2.0, [v[0], v[1], v[2], v[3]], n) + f64::tanh(p)).sum::<f64>();
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            acc3 += (f64::powi(s1, 2) + 1.0).powf(v7.sin()).cos() * 0.25;
-            match k8 {
-                0..=1 => {
-                    acc3 -= (v7 + v[n % 4]).sin() * 0.25;
-                    if (f64::powi(v6.tanh().exp2(), 2) + 1.0).atan2(f64::exp_m1(f64::sin(s1))) >= x0 || k8 > 1 {
-                        s2 = s2 * 0.6 + f64::sin(s1.clamp(-1.0, 1.5)) * 0.4;
+                if (x0.sin() + 2.0).cbrt() < 0.25 || k6 % 3 == 1 {
+                    let v9 = f64::sin(x2).exp_m1().to_degrees() * 0.02;
+                    s1 = (s1 * 0.8 + f64::sinh(v[k6 % 4].cos()) * 0.1).sin();
+                    if ((v[k6 % 4] * v[k6 % 4] + 1.0).powf(x0.cos()).powi(2) + 1.0).log10() < v9 {
+                        s1 = (s1 * 0.8 + f64::powf(f64::powi(s1, 2) + 0.5, 0.3) * 0.1).tanh();
+                    } else if x2 <= (v[0] * v[0] + 0.5).ln() || k6 % 2 == 0 {
+                        s0 *= 0.75;
+                        s0 += 0.1 * (v[3] + s0).sin();
+                    } else {
+                        s1 = (s1 * 0.8 + (s1 * s1 + 1.0).recip() * 0.25).tanh();
+                    }
+                } else {
+                    let v10 = s0.tanh().exp() + v[k6 % 4] / (s0.powi(2) + 1.5);
+                    acc2 -= ((v10 * v10 + 1.0).powf(0.3).tanh() * 0.5).ln_1p().sin() * 0.1;
+                    if x0 / (v10 * v10 + 0.5) <= f64::atan2(v10, s1 * s1 + 1.0) {
+                        s1 *= 0.6;
+                        s1 += 0.5 * (0.65 * v[k6 % 4]).tanh();
                         break;
                     }
                 }
-                3 | 5 => {
-                    acc3 -= (v[k8 % 4].sin() + 2.0).cbrt().tanh() * 0.25;
-                    let v9: f64 = f64::powf(s1.tanh().powi(2) + 0.5, 2.5);
-                    acc3 += f64::tanh(v9).cos() * 0.25;
+                if (s0.powi(2) + 1.0).recip() >= x1 {
+                    acc2 -= s1.sin() * 0.1;
+                    break 'l1;
                 }
-                6 => {
-                    let x0: f64 = f64::asinh(s1) / (f64::powi(x0.tanh().exp_m1(), 2) + 0.5);
-                    for &u in v {
-                        let v10 = ((0.1 * v[2]).powi(2) + 1.0).powf(0.5);
-                        let v11 = (v10.powi(2) + 1.0).sqrt() + (x1.cos() * 0.9).acos();
-                        let v12 = (f64::powi(x0.cos().sinh(), 2) + 2.0).acosh();
-                        s0 = (s0 * 0.8 + (u + v7) * 0.1).sin();
-                        s2 = (s2 * 0.5 + (v11.tanh() - v12.cos()) * 0.02).sin();
-                    }
-                    acc3 -= 0.25 * x0.tanh();
-                }
-                _ => {
-                    s0 = (s0 * 0.6 + prog_4(f64::tanh(s2 + v[k8 % 4].mul_add(v[3], s0)), x2, v[k8 % 4].cos() * 2.0, [v[0], v[1], v[2], v[3]], k8) * 0.005).sin();
-                    let v13 = s1 / (v[0] * v[0] + 0.5);
-                    acc3 += 0.25 * f64::cos(v13).cos();
-                }
-            }
-            if x1.to_radians() > v6 {
-                break;
-            }
-            if k8 >= 6 || x1 * v[k8 % 4] < 0.0 {
-                break;
+                acc2 -= 0.1 * (v[k6 % 4] * v[k6 % 4] + 1.0).log10().cos();
             }
         }
-        acc3 += 1.5_f64.copysign((x1 * x1 + 0.5).ln());
-        s1 = f64::mul_add(s1, 0.8, (v7 * 0.02).sin() * 0.01);
-        s0.tanh() - s1 * 0.25 - s2 * 0.75 - acc3.tanh()
+        let v12 = if x1.to_degrees() * 0.02 <= -1.0 {
+            f64::atanh(x2.tanh() * 0.9) + x0
+        } else {
+            let v11 = f64::atan(x2) + f64::exp2(x0.cos());
+            v11 / (f64::tanh(x2) + 2.0)
+        };
+        let v15 = if v12.min(x2) + (v12.sin() * 0.9).acos() > f64::sinh(f64::sin(x2)) {
+            let x0 = v[n % 4].max(f64::ln_1p(f64::sin(v12) * 0.5));
+            let v13 = x2.mul_add(x1, v[1]);
+            x0.mul_add(x2, v[1]) + x2 + f64::tanh(v13)
+        } else if (v[n % 4].cos() * 0.9).acos() < 0.0 {
+            s0.sin()
+        } else {
+            let v14 = f64::cbrt(v12 * v12 + 1.0);
+            return v[2] + v14
+        };
+        s0 * 0.75 + s1.cos() + acc2.cos() + f64::cos(v15)
     }
 
     #[differentiable]
-    pub fn prog_68(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_28(f64::sin(v[0].clamp(-1.5, 1.5)), (-(x0 * x2)).tanh() * 2.0, x0, &v, n).sin() * 2.0;
-        let mut s1 = v[3];
-        let mut acc2: f64 = 0.0;
-        let v4 = if f64::exp(f64::cos(x1.sin())) > x1 {
-            (x1 * x1 + 1.5).acosh()
-        } else if n == 1 {
-            let v3 = f64::powi(x0, 3) - x0;
-            prog_10(x1, 1.2, s1, v, n) + f64::sin(v3)
-        } else {
-            x2 * x2
-        };
-        let v6 = if prog_4(1.2, (s1 * s1 + 0.5).recip().cos(), x1, v, n) > f64::powf(2.0_f64, acc2.cos()) {
-            let v5 = 2.5 - (s1 * s1 + 1.0).cbrt();
-            x2.powi(3) + v5.sin()
-        } else {
-            acc2 += f64::cos(acc2 - v[n % 4]);
-            f64::ln_1p(x0 * x0) * std::f64::consts::LN_2
-        };
-        for i in (1..=3).step_by(2) {
+    pub fn prog_68(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[n % 4] * v[n % 4] + 1.0).powi(-2) * (f64::sin(v[n % 4]) * 0.9).asin();
+        let mut acc1: f64 = 0.0;
+        for (i, &t) in v.iter().enumerate() {
             let fi = i as f64;
-            acc2 += 0.05 * prog_0(x1, (f64::cos(v4 - fi) * 0.9).acos().sin(), 0.75, v, i).sin();
-            acc2 += f64::sin(v6);
-            acc2 += (v4 + s0).cos();
-        }
-        let v7 = if x0 - v6 < -0.5 && n == 4 {
-            f64::acosh(x0 * x0 + 2.0)
-        } else if (x1.tanh() * 0.9).asin() / 1.5 >= -0.25 {
-            v6.to_degrees() * 0.01
-        } else {
-            prog_4(x2, f64::cos(f64::ln_1p(f64::tanh(x1) * 0.5)) * 2.0, s1, v, n)
-        };
-        s1 = (s1 * 0.8 + v[n % 4].max(v6) * 0.01).sin();
-        s0 = 0.8 * s0 + 0.02 * (v[3].cos() * 0.9).acos().max(v6.to_degrees() * 0.01).sin();
-        s0 - s1 - acc2.sin() - v4.tanh() - v7.cos()
-    }
-
-    #[differentiable]
-    pub fn prog_69(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = x0 / (v[n % 4] * v[n % 4] + 1.0);
-        let mut acc2: f64 = 0.0;
-        let v3 = w0.iter().fold(w0[n % 4], |r, &p| r * 0.5 + 0.005 * (prog_0(((w0[3] * w0[3] + 1.0).log(x2 * x2 + 2.0) + x2).sin() * 2.0, s1, 1.5, [v[0], v[1], v[2], v[3]], 3) + p.sin()).cos());
-        let v4 = prog_10((w0[n % 4] / (x1.powi(2) + 0.5)).sin() * 2.0, v3, x1, [w0[0], w0[1], w0[2], w0[3]], n);
-        let v5 = w0[0].powi(2);
-        if (f64::cos(v[n % 4] / (f64::powi(w0[n % 4], 2) + 1.5)) * 0.9).atanh() <= v5 {
-            let v6 = (w0[n % 4].powi(2) + 1.0).log10() - (SCALE + x1);
-            acc2 += prog_27(f64::tanh((v6 * v6 + 1.0).atan2(x1 + 2.5)), ((v6 * v6 + 0.5).ln().powi(2) + 0.5).recip().cos() * 2.0, 0.25, v, 0).cos() * 0.005;
-        } else if (v3 * v3 + 2.0).ln() >= v4 {
-            let v3 = (v3.tanh() + 2.0).cbrt();
-            s1 = (s1 * 0.5 + s1 * s1 * 0.05).sin();
-            acc2 += v3.tanh();
-        } else {
-            let v5 = (v5.powi(2) + 2.0).ln();
-            s1 = s1 * 0.8 + f64::sin(f64::tanh(v5)) * 0.05;
-        }
-        'l0: for i in 0..3 {
-            let fi = i as f64;
-            if x2.tanh() > v3 {
-                for j in 0..n {
-                    let fj = j as f64;
-                    let v7 = w0.iter().zip(w0.iter()).map(|(&p, &q)| f64::exp(f64::tanh(p)) + q.cos()).sum::<f64>();
-                    match j % 2 {
-                        1 => {
-                            acc2 -= (v4 + fj).cos().exp().sin() * 0.1;
-                            s1 = 0.75 * s1 + 0.01 * (x2 + v7).sin();
-                        }
-                        _ => {
-                            acc2 += (fi + x2).cos() * 0.1;
-                            s1 *= 0.6;
-                            s1 -= 0.75 * (0.5 * (-x2));
-                        }
-                    }
-                    acc2 += f64::cos(f64::tanh(v4)) * 0.1;
-                    acc2 += 0.1 * f64::sin(v7).sin();
-                }
-            } else if i < 1 && f64::cosh(v4.tanh()) <= 0.5 {
-                s1 *= 0.75;
-                s1 -= 0.25 * f64::sin(v5);
-                for &u in w0.iter() {
-                    acc2 -= f64::sin(v3 - w0[(i + n) % 4]) * 0.1;
-                    let v8 = w0[3];
-                    acc2 += 0.1 * f64::sin(f64::sin(u) + v8.tanh());
-                }
+            if (x2 * x2 + 1.0).log10() < 0.25 {
+                continue;
+            }
+            let v3 = if x1 * x1 < -0.5 {
+                let v2 = fi.asinh().sin();
+                s0 *= 0.75;
+                s0 += 1.0 * f64::ln(v2.powi(2) + 0.5);
+                f64::powi(f64::ln(f64::powi(v2, 2) + 1.0), 2)
             } else {
-                s1 *= 0.5;
-                s1 += 0.5 * f64::sqrt(x2 * x2 + 0.5).sin();
-            }
-            s1 = (s1 * 0.6 + (s1 - f64::recip(x0 * x0 + 0.5)) * 0.1).tanh();
-            let mut k9 = 0;
-            while k9 < 3 && 1.25 - x2 <= -1.0 {
-                k9 += 1;
-                match k9 {
-                    0 => {
-                        acc2 -= f64::atan2(w0[2] * w0[2] + 0.5, (x2.cos() * 0.9).asin()).cos() * 0.2;
-                    }
-                    1 | 3 => {
-                        break 'l0;
-                    }
-                    _ => {
-                        let v10 = f64::powi(v3, 2);
-                        s1 = (s1 * 0.8 + v10.sin() * 0.05).tanh();
-                    }
-                }
-                if f64::copysign(w0[3 - k9], x0) <= 1.0 {
-                    acc2 += f64::sin(f64::ln(v4.powi(2) + 1.0)) * 0.2;
-                    break;
-                }
-                s1 = (s1 * 0.8 + v4 * w0[2] * 0.02).tanh();
-            }
-            let v11 = v4;
-            s1 *= 0.5;
-            s1 += 0.5 * f64::cos(v11);
+                f64::tanh(x0).exp_m1()
+            };
+            s0 = (s0 * 0.6 + v3.sin().exp2() * 0.1).sin();
+            s0 = (s0 * 0.5 + t.tanh() * 0.5).sin();
         }
-        f64::tanh(s1) - acc2.cos() + v4.tanh() - f64::asin((v5 * 1.5).sin() * 0.9)
+        let mut a4 = [[0.0; 4]; 2];
+        for i in 0..2 {
+            let fi = i as f64;
+            for j in 0..4 {
+                let fj = j as f64;
+                a4[i][j] = fi.asinh().clamp(f64::recip(x1 * x1 + 1.0).sin() - 1.5, (fj.sin() * 0.9).acos().sin() + 1.5);
+            }
+            s0 = s0 * 0.8 + f64::tanh(f64::cos(x2).exp()) * 0.05;
+        }
+        match n % 4 {
+            0 => {
+                acc1 += f64::cos(prog_65(0.5, f64::sin(a4[1][n % 4]).cos() * 2.0, 0.5, [v[0], v[1], v[2], v[3]], n)) * 0.1;
+                acc1 += 0.2 * f64::cos(prog_65(2.0, 1.5, 1.5, [v[0], v[1], v[2], v[3]], 0));
+            }
+            g if g > 1 => {
+                s0 = s0.mul_add(0.5, (1.5 * a4[1][n % 4]).cos() * 0.5);
+                s0 = s0.mul_add(0.75, (-x1).cos() * 0.25);
+            }
+            _ => {
+                s0 = 0.6 * s0 + 0.1 * f64::cos(x1 * v[2]);
+                s0 = 0.6 * s0 + 0.1 * f64::acos(x1.tanh() * 0.9).tanh();
+                if x2.powi(3) - (f64::sin(x2) * 0.9).acos() <= f64::tan(x1.sin() * 1.2) {
+                    acc1 -= f64::hypot(a4[0][n % 4], a4[0][n % 4] - v[n % 4]).tanh();
+                } else if prog_65(1.2, f64::cos((f64::abs(s0).sin() * 0.9).atanh()), f64::tanh((f64::powi(x0 * a4[0][n % 4], 2) + 1.0).ln()), [v[0], v[1], v[2], v[3]], n) <= 0.5 {
+                    s0 = s0 * 0.6 + (x2.sin() * 0.9).asin().tanh() * 0.1;
+                    acc1 += (0.75 - x2).tanh();
+                } else {
+                    acc1 += (-x0).tanh();
+                    s0 = s0 * 0.6 + (s0 - x0).tanh() * 0.1;
+                }
+            }
+        }
+        let v5 = v.iter().fold(s0, |r, &p| r * 0.75 + 0.005 * prog_0(x1, f64::hypot(r, p * p).cos() * 2.0, p, [v[0], v[1], v[2], v[3]], n).sin());
+        let v6 = v.iter().map(|&p| acc1 / (v[n % 4].sin() + 2.0) + p.cos()).sum::<f64>();
+        let v7 = v.iter().fold(s0, |r, &p| r * 0.5 + 0.005 * f64::sin(prog_39(1.5, r.sin() * 2.0, x2, [v[0], v[1], v[2], v[3]], 6) + f64::cos(p)));
+        x0 * 0.25 + v5 + f64::cos(v6) - v7 * 0.75
+    }
+
+    #[differentiable]
+    pub fn prog_69(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = (x2.tanh() * 0.9).acos().cos() * 2.0;
+        let mut s1 = prog_61(f64::sin(x0.clamp(-1.5, 1.5)), (-(x0 * x0)).tanh() * 2.0, s0, [v[0], v[1], v[2], v[3]], n);
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        let v6: f64 = loop {
+            k3 += 1;
+            let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| (f64::tanh(p) * 0.9).asin().tanh().exp() + f64::sin(q)).sum::<f64>();
+            let v5 = v.iter().map(|&p| 1.0 + 0.25 * f64::sin(x1 * x2 + p.tanh())).product::<f64>();
+            acc2 -= 0.005 * prog_17(x2, (v5.to_degrees() * 0.02).sin(), f64::sin(f64::acos(f64::cos(x1) * 0.9)).exp_m1().cos() * 2.0, [v[0], v[1], v[2], v[3]], k3).sin();
+            if k3 >= 3 || (s1 * s1 + 0.5).recip() < -0.5 {
+                break f64::sin(f64::powf(2.0_f64, f64::cos(x2))).exp();
+            }
+            acc2 -= 0.1 * v4.sin();
+        };
+        for i in 1..n {
+            let fi = i as f64;
+            s0 = s0.mul_add(0.5, f64::tanh(v6.asinh()) * 0.5);
+            let v7 = fi;
+            acc2 += 0.4 * f64::sin((v7 * v7 + 1.0).powi(-3) / (fi.asinh().powi(2) + 1.5));
+        }
+        let mut k8 = 0;
+        let v12 = loop {
+            k8 += 1;
+            for j in 0..5 {
+                let fj = j as f64;
+                let v10 = match j {
+                    0 => (v6 - fj) * v[k3],
+                    1..=2 => {
+                        s1 = (s1 * 0.5 + v6.clamp(f64::sin(s1) - 1.5, fj.tanh() + 1.5) * (x1 / (v6.powi(2) + 1.0)) * 0.05).tanh();
+                        s1.powi(3)
+                    }
+                    g if g > 3 => SCALE + s1,
+                    _ => {
+                        let v9 = s0 * s1 - (x1 - v[j % 4]);
+                        acc2 += 0.1 * f64::tanh(s1.sin());
+                        v9.cos()
+                    }
+                };
+                s1 = (s1 * 0.5 + f64::atan2(s1.powi(2) + 1.0, v6) * 0.2).sin();
+                s1 *= 0.8;
+                s1 -= 0.02 * f64::sin(v10).cos();
+            }
+            let v11: f64 = if k8 < 2 {
+                prog_39((-f64::acosh(v6 * v6 + 2.0)).tanh() * 2.0, f64::recip((v6 * v6 + 1.0).ln().powi(2) + 1.0).tanh() * 2.0, x2, [v[0], v[1], v[2], v[3]], k8)
+            } else {
+                acc2 += (x1 / (x0.sin() + 2.0)).atan().tanh() * 0.5;
+                f64::atan(v[k3].to_radians())
+            };
+            s0 = (s0 * 0.6 + prog_39((v6.to_degrees() * 0.01).tanh(), f64::sin(f64::ln(s0 * s0 + 0.5) + 0.1) * 2.0, 1.5, [v[0], v[1], v[2], v[3]], k3) * 0.005).tanh();
+            if k8 >= 4 || f64::asinh(x1) <= 3.0_f64.atan2(v6) {
+                break f64::sin((s1.sin() * 0.5).ln_1p());
+            }
+            s1 = 0.5 * s1 + 0.005 * v11.tanh();
+        };
+        let v13 = prog_61(2.0, v12, (SCALE + v6 / 2.0).tanh(), [v[0], v[1], v[2], v[3]], 5);
+        let mut m14 = x1;
+        for i in 0..5 {
+            let c15 = f64::sin(x2).exp() + v[i % 4];
+            m14 = c15.min(m14);
+        }
+        acc2 -= f64::cos(m14);
+        if (f64::powi(x1.powi(2), 2) + 2.0).ln() <= 0.5 {
+            let v6 = f64::clamp(x2 - 0.25, -1.5, 0.5);
+            s0 = 0.8 * s0 + 0.2 * f64::cos(v6).sin();
+        } else if k8 > 3 {
+            s0 = s0 * 0.75 + f64::tanh(f64::atan2(x2 * x2 + 0.5, v6)) * 0.02;
+            let v16 = (3.0_f64.copysign(acc2).powi(2) + 2.0).sqrt();
+            s1 = (s1 * 0.8 + v16.sin() * 1.0).sin();
+        }
+        s0 * 0.75 - s1 + f64::sin(acc2) + v13 * 1.5
     }
 
     #[differentiable]
     pub fn prog_70(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.abs();
-        let mut s1: f64 = f64::tanh(v[2]);
+        const PHASE_C: usize = 2;
+        let mut s0 = x1.tanh().sin();
+        let mut s1 = (v[2] + (2.0 - v[3])).cos() * 2.0;
         let mut acc2: f64 = 0.0;
-        let v4 = if x0.cos().exp_m1() > x0 / (s0.powi(2) + 0.5) {
-            acc2.tanh()
-        } else {
-            let v3 = x2.copysign(x0);
-            0.5_f64.hypot(x0) + (x1.cos() + 2.0).cbrt() + v3.cos()
+        'l0: for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            s0 = s0.mul_add(0.75, (f64::cos(v[i % 4]).tanh() + 2.0).cbrt().tanh() * 0.75);
+            for &u in v.iter() {
+                if x2.cos() >= x0 - v[n % 4] {
+                    continue 'l0;
+                }
+                if i < 3 {
+                    break;
+                }
+                s1 *= 0.8;
+                s1 += 0.05 * (v[n % 4] * u).sin();
+            }
+            let v4: f64 = if x0.sin() - f64::atan2(x0, x2 * x2 + 1.0) < 1.0 {
+                let v3 = x0.atan();
+                v[i % 4].to_radians() * 50.0 + v3.sin()
+            } else if f64::asin((s1 - s0).cos() * 0.9) > 0.0 {
+                (f64::tanh(x0) * 2.0).cosh()
+            } else {
+                (f64::powi(f64::log(f64::powi(fi, 2) + 1.0, s0 * s0 + 2.0), 2) + 1.0).log10()
+            };
+            s0 = s0 * 0.6 + f64::sin(f64::cos(v4)) * 0.05;
+        }
+        let mut k5 = 0;
+        let v7 = loop {
+            k5 += 1;
+            if 3.0_f64.log(x2.powi(2) + 2.0) >= 0.0 {
+                s1 *= 0.75;
+                s1 -= 0.1 * (s0 - v[k5 % 4]).tanh();
+                break f64::atanh(f64::tanh(0.5_f64.log(x0 * x0 + 2.0)) * 0.9);
+            }
+            let v6 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.25 * (v[n % 4].cos() + p.tanh()).tanh());
+            s1 = (s1 * 0.6 + prog_61(f64::sin(x0).cos(), (v6.sin() * 0.9).acos().sin() * 2.0, x2, v, n) * 0.005).tanh();
+            if k5 >= 6 || v[k5 % 4].tanh() >= s0 + v6 {
+                break prog_39(2.0, x0, s1, v, 6);
+            }
         };
-        let v10 = match n {
-            0..=2 => v4 / (s1.tanh().exp_m1().powi(2) + 1.5),
-            3 => {
-                for i in (0..n).rev() {
-                    let fi = i as f64;
-                    s1 = 0.75 * s1 + 0.25 * s1.sin();
-                    if !(n % 2 == 0) {
-                        s0 = (s0 * 0.75 + f64::to_radians(s0) * 1.0).tanh();
-                        break;
+        'l3: for i in 0..3 {
+            acc2 += 0.5 * ((x2.powi(2) + 1.0).log10() * f64::tan(x2.sin() * 1.2)).sin();
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                match j % 3 {
+                    0 => {
+                        s1 = 0.6 * s1 + 0.4 * v7.atan().cos();
                     }
-                    for j in 0..5 {
-                        let fj = j as f64;
-                        s1 *= 0.5;
-                        s1 += 0.1 * (fi * x2).sin();
-                        let v6 = if -(v4 * x0) <= 1.0 {
-                            let v5 = (f64::tanh(s0) * 0.9).atanh();
-                            f64::log2(f64::powi((s1.tanh() * 0.9).acos(), 2) + 1.0) + v5.cos()
-                        } else {
-                            fj.sin()
-                        };
-                        if i < 3 {
-                            acc2 += v6.tanh() * 0.05;
-                            match n + j {
-                                0..=1 => {
-                                    s1 = (s1 * 0.75 + (f64::powi(fj, 2) + 1.0).atan2(s1) * 0.25).sin();
-                                    let v7 = x2.mul_add(s1, fi);
-                                    acc2 -= v7.cos() * 0.05;
-                                }
-                                2 | 4 => {
-                                    s0 = s0 * 0.5 + f64::powi(s0, 3).cos() * 0.02;
-                                    continue;
-                                }
-                                g if g > 5 => {
-                                    let v8 = fi;
-                                    let v9 = f64::cos(fi);
-                                    acc2 += (f64::sin(v8) + v9.tanh()).cos() * 0.05;
-                                }
-                                _ => {
-                                    acc2 += f64::tanh(fi / (f64::powi(x2, 2) + 1.5)) * 0.05;
-                                }
-                            }
-                        }
-                        acc2 += 0.05 * v6.tanh().sin();
+                    1 => {
+                        break 'l3;
+                    }
+                    PHASE_C => {
+                        let v8 = f64::log10(x2.powi(2) + 1.0) * (fj * v7);
+                        s0 = (s0 * 0.75 + f64::sin(v8) * 0.02).sin();
+                    }
+                    _ => {
+                        let x1 = x1;
+                        s0 = s0.mul_add(0.75, x1.tanh() * 0.25);
                     }
                 }
-                f64::sin(v4).exp_m1()
+                acc2 += 0.1 * (1.5 * f64::atan2(u, v7 * v7 + 1.0)).tanh();
             }
-            5 => v4.cos().cos(),
-            _ => prog_10(x2, x0, x0.max(x2).sin(), v, 4),
-        };
-        if v4.to_degrees() * 0.01 <= -1.0 || n % 2 == 0 {
-            acc2 += (0.5 * (s0 - x2)).sin();
-        } else {
-            s1 = 0.75 * s1 + 0.005 * acc2.tanh();
+            let v9 = prog_39(x1, f64::cos((x0.tanh().powi(2) + 1.0).log((x2.sin() * 1.2).tan().powi(2) + 2.0)), ((f64::cos(v[3 - i]) * 0.9).asin() - (x1 - v7)).tanh() * 2.0, v, i);
+            acc2 += 0.005 * f64::tanh(v9);
         }
-        let mut k11 = 0;
-        loop {
-            k11 += 1;
-            let v12 = v.iter().copied().map(|p| prog_4(x1, f64::powf(2.0_f64, x1.sin()).sin(), (v10 / (x1.powi(2) + 1.0)).sin(), v, k11) + p.cos()).sum::<f64>();
-            let mut k13 = 0;
-            while k13 < 3 {
-                k13 += 1;
-                acc2 -= 0.2 * (x1 - x2).sin();
-                acc2 -= ((x0.tanh() * 0.9).asin() - x2 / (f64::powi(s0, 2) + 1.5)).cos() * 0.2;
-                let v14 = f64::sqrt(f64::exp2(v10.tanh()).powi(2) + 2.0);
-                s0 = s0.mul_add(0.75, v14.cos() * 0.1);
-            }
-            s0 = 0.5 * s0 + 0.25 * (x2 + s1).tanh();
-            if k11 >= 3 || f64::ln(f64::powi(v[k13], 2) + 2.0) < 0.0 {
-                break;
-            }
-            acc2 -= 0.005 * v12.sin().tanh();
-        }
-        x2.cos() + s0 - s1 - acc2.cos() + f64::sin(v10)
+        acc2 += 0.5_f64.hypot(x0).cos();
+        x2 + s0 + s1.cos() - acc2 * 1.5 + v7.cos()
     }
 
     #[differentiable]
-    pub fn prog_71(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = (x1 * x2).cos() * 2.0;
-        let mut s2 = (w0[2].sin() * 0.9).atanh() / (x1.abs().powi(2) + 1.0);
-        let mut s3 = f64::exp2(x0.cos()).atan();
-        let mut acc4: f64 = 0.0;
-        'l0: for i in (1..=4).step_by(2) {
-            let fi = i as f64;
-            s1 = 0.6 * s1 + 0.4 * f64::cos(0.65 - s2);
-            let mut k5 = 0;
-            while k5 < 4 {
-                k5 += 1;
-                match k5 + i {
-                    1..=2 => {
-                        s3 = (s3 * 0.5 + prog_4(s2, (s3 * x1).sin(), x2, [v[0], v[1], v[2], v[3]], n) * 0.005).tanh();
-                        if (f64::tanh(x0) * 0.9).acos() < 1.0 {
-                            continue;
-                        }
-                    }
-                    4 | 6 => {
-                        acc4 -= w0[k5 % 4].cos() * 0.25;
-                    }
-                    7 => {
-                        break 'l0;
-                    }
-                    _ => {
-                        acc4 += s3.cos() * 0.25;
-                        if s3.cos() <= 0.0 {
-                            let x1 = f64::sin(s2);
-                            acc4 -= 0.25 * f64::cos(x1).cos();
-                        } else if k5 > 2 {
-                            let v6 = prog_4((x1.tanh() * 1.5).cosh().cos() * 2.0, s2, (s3 - x1).cos() * 2.0, [w0[0], w0[1], w0[2], w0[3]], 3);
-                            s2 = (s2 * 0.75 + f64::cos(v6) * 0.005).sin();
-                        } else {
-                            s2 = s2.mul_add(0.6, f64::sin(s2).exp().tanh().exp_m1().sin() * 0.05);
-                            acc4 += 0.25 * x0.tanh();
-                        }
-                        let v7 = (v[n % 4].sin() * 0.9).asin();
-                        acc4 -= v7.sin().tanh() * 0.25;
-                    }
-                }
-                let v8 = match k5 % 4 {
-                    0..=1 => (s2 * s2 + 2.0).ln(),
-                    2 => x2 - w0[k5 % 4],
-                    _ => {
-                        let x2 = (fi.tanh() * 0.9).atanh();
-                        (-x0) + x2.sin()
-                    }
-                };
-                acc4 -= (f64::powi((fi.tanh() * 0.9).acos(), 2) + 1.0).recip() * 0.25;
-                s3 *= 0.5;
-                s3 += 0.25 * f64::cos(f64::cos(v8));
-            }
-            s1 = (s1 * 0.8 + s1.atan() * 0.2).sin();
-            acc4 += f64::cos((f64::sin(w0[k5 % 4]).exp2().powi(2) + 0.5).sqrt());
-        }
-        let v9 = acc4;
-        for &t in w0.iter() {
-            s2 = (s2 * 0.75 + (x0.sin().exp() + (s2 + t)) * 0.05).tanh();
-            let v11 = match n {
-                0 | 2 => {
-                    let v10 = v[1].to_radians() * 50.0;
-                    v10.sin()
-                }
-                4 | 6 => s1 * s3,
-                _ => {
-                    for &u in v.iter() {
-                        s3 *= 0.75;
-                        s3 += 0.25 * f64::min(v[n % 4], s3).cos();
-                        if f64::sqrt(x0 * x0 + 1.0) + v9.tanh() < 0.5 {
-                            acc4 += f64::asin((f64::to_radians(t) * 20.0).tanh() * 0.9).cos() * 0.1;
-                            continue;
-                        }
-                        s2 *= 0.6;
-                        s2 += 0.4 * u.sin().tanh();
-                    }
-                    (v9.cos() * 1.2).tan().to_radians() * 20.0
-                }
-            };
-            s1 = s1 * 0.6 + f64::sin(v11) * 0.1;
-        }
-        match n {
+    pub fn prog_71(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1;
+        let mut s1 = f64::ln_1p((-s0).cos() * 0.5);
+        let mut s2 = x2.sin();
+        let mut acc3: f64 = 0.0;
+        let v7 = match n % 4 {
             0 => {
-                let v12 = prog_0(s1, x0, x2, [v[0], v[1], v[2], v[3]], n);
-                for i in 0..n {
-                    let fi = i as f64;
-                    acc4 -= 0.25 * (fi * fi + 2.0).acosh().cos();
-                    if v12 + v9 >= -0.5 {
-                        s1 = s1 * 0.6 + (s1 * x0 * (v12 * v12 + 1.0).log10()).cos() * 0.05;
-                        s2 = s2 * 0.8 + f64::sin(s2 / (s1.sin() + 2.0) * std::f64::consts::FRAC_PI_4) * 0.1;
-                    } else if f64::abs(s1) <= -0.5 {
-                        let v13: f64 = prog_4((s3 - s2).sin(), (v[i % 4] + x1).sin() * 2.0, (f64::tanh(s1) - v[n % 4].atan2(s3 * s3 + 1.0)).cos(), [v[0], v[1], v[2], v[3]], i);
-                        for _ in (1..=4).step_by(2) {
-                            acc4 += (-(v12 - w0[0])).cos() * 0.1;
-                            s2 = (s2 * 0.6 + f64::cos(v9) * 0.4).tanh();
-                        }
-                        s1 = f64::mul_add(s1, 0.5, f64::tanh(v13) * 0.005);
-                    } else {
-                        let v14 = f64::exp_m1((f64::cos(v9) * 2.0).cosh().tanh());
-                        s1 = 0.5 * s1 + 0.02 * v14.sin().sin();
-                    }
-                }
-                s2 = s2 * 0.5 + v12.sin() * 0.005;
+                let v4 = f64::atanh(x0.sin() * 0.9);
+                v[n % 4].copysign(v4)
             }
-            g if g > 2 => {
-                s3 = s3 * 0.75 + f64::cos(f64::acos(f64::tanh(-x1) * 0.9)) * 0.1;
-                if (f64::powi(w0[1] + 2.0, 2) + 1.0).log10() <= 0.25 {
-                    acc4 -= 0.25 * w0[3].powi(3).cos();
-                    for &t in v.iter() {
-                        for _ in 0..4 {
-                            acc4 -= 0.1 * (v9 / (f64::powi((v9 * v9 + 1.0).log2(), 2) + 1.5)).sin();
-                            let v15 = f64::sin(s1).exp();
-                            acc4 += 0.1 * f64::sin(v15);
-                        }
-                        let v17 = match n {
-                            0 => (s1.sin() * 0.9).acos(),
-                            1..=2 => (w0[n % 4].cos() + 2.0).cbrt(),
-                            g if g > 3 => {
-                                let v16 = prog_4(f64::sin(v9 * std::f64::consts::FRAC_PI_4), t, s2, [v[0], v[1], v[2], v[3]], n);
-                                acc4 += (0.65 * v16).tanh() * 0.25;
-                                s3 * core::f64::consts::FRAC_1_SQRT_2
-                            }
-                            _ => w0[n % 4] + 0.75,
-                        };
-                        s2 *= 0.75;
-                        s2 += 0.1 * (s2 * s2).cos();
-                        acc4 += 0.5 * (f64::sin(t) + f64::sin(v17)).tanh();
-                    }
-                } else if x1 - 1.5 > 0.5 && n == 6 {
-                    s2 = (s2 * 0.75 + acc4 * 0.005).tanh();
-                }
-                acc4 += 0.05 * v9.sin();
+            3 => {
+                let v5 = (f64::tanh(x2 - acc3) * 0.9).acos();
+                f64::sinh(f64::sin((x1 * x1 + 0.5).atan2(v[0]))) + v5.tanh()
             }
             _ => {
-                s3 = (s3 * 0.5 + w0[0].sin().sinh() * 0.25).tanh();
-                acc4 += f64::cos((v9 * v9 + 1.0).log10()) * 0.2;
-                if f64::atan(x2.clamp(-1.5, 1.0)) <= x0 {
-                    s1 = s1.mul_add(0.75, f64::tanh(x2) * 0.25);
-                    let v9 = f64::asinh(x2) * f64::ln(x1 * x1 + 1.0);
-                    acc4 -= v9.cos();
-                } else if n > 0 && f64::sin(x1 * 0.35) <= 0.25 {
-                    let x2 = f64::tan(x2.cos() * 1.2);
-                    s2 *= 0.6;
-                    s2 += 0.02 * (x1.powi(2) + 1.0).powf(1.5).tanh();
-                    acc4 += 0.4 * x2.sin();
-                }
+                let v6 = f64::max(-1.5_f64, s0);
+                acc3.cos() + v6.cos()
             }
+        };
+        if x2.abs() > (s2 * s2 + 1.0).recip() {
+            return ((f64::tanh(x1) * 0.9).acos().sin() + 2.0).cbrt();
         }
-        if f64::powi(x0, 3) > x0.copysign(v9) {
-            return f64::tan(v[n % 4].sin().exp2().tanh() * 1.2);
+        if n == 3 {
+            let v8 = 0.25 * x2;
+            s1 = (s1 * 0.8 + v8.tanh() * 0.75).tanh();
+        } else if (x0 * x0 + 0.5).recip() - f64::cos(x0) <= 0.0 {
+            s2 = (s2 * 0.75 + (s2 + x0) * 0.1).tanh();
         }
-        if 2.5 * x1 <= w0[n % 4] {
-            acc4 += (SCALE + x0).sin();
-            s1 = 0.75 * s1 + 0.005 * s1.cos();
-        } else if x1.to_radians() >= v9 {
-            acc4 += x2.asinh();
-            if v[n % 4] * std::f64::consts::FRAC_PI_4 <= 0.5 || n % 3 == 1 {
-                acc4 -= (f64::cos(v[n % 4]) * 0.9).asin().sin();
-                let mut k18 = 0;
-                while k18 < n {
-                    k18 += 1;
-                    match n {
-                        1..=2 => {
-                            let x0 = x0.clamp(f64::cos(x0) - 1.5, f64::sin(s2) + 1.5);
-                            s1 = (s1 * 0.8 + (s1 - x0) * 0.1).tanh();
-                            match k18 + n {
-                                0..=2 => {
-                                    s2 = (s2 * 0.5 + (f64::ln(w0[k18 % 4] * w0[k18 % 4] + 0.5).cos() * 0.9).atanh() * 0.05).tanh();
-                                    let v19 = s1 - x2;
-                                    acc4 += v19.cos().tanh() * 0.25;
-                                }
-                                3..=4 => {
-                                    let v20: f64 = f64::cbrt(s1.sin() + 2.0).sin().cosh();
-                                    s3 = s3 * 0.5 + (v20 / (f64::cos(x2) + 2.0)).sin() * 0.25;
-                                }
-                                6 => {
-                                    continue;
-                                }
-                                _ => {
-                                    s1 = (s1 * 0.75 + f64::atan(x0) * 0.25).tanh();
-                                }
-                            }
-                        }
-                        3 | 5 => {
-                            s2 = s2 * 0.8 + (s2 * s2).sin() * 0.1;
-                            if s2.tanh().exp2() >= 0.5 && n == 5 {
-                                continue;
-                            }
-                        }
-                        6 => {
-                            let v21 = s3.powi(3);
-                            acc4 += v21.tanh() * 0.25;
-                        }
-                        _ => {
-                            let v22 = s3 * 0.8;
-                            let v23 = (s3 * s3 + 2.0).ln();
-                            acc4 += 0.25 * f64::cos(v22.sin() + v23.sin());
-                        }
-                    }
-                    let mut k24 = 0;
-                    while k24 < n {
-                        k24 += 1;
-                        let v25 = (x2.powi(2) + 2.0).acosh();
-                        match k24 % 3 {
-                            0..=1 => {
-                                continue;
-                            }
-                            2 => {
-                                acc4 += f64::exp(f64::cos(v25)).cos() * 0.05;
-                                acc4 += 0.05 * v[n % 4].tanh();
-                            }
-                            _ => {
-                                s1 = (s1 * 0.5 + f64::cosh(f64::abs(x2).cos() * 1.5) * 0.1).sin();
-                                let v26 = (f64::tanh(v25) * 0.9).asin();
-                                acc4 += 0.05 * v26.sin().cos();
-                            }
-                        }
-                        s1 = s1 * 0.5 + f64::tanh((s1 * s1 + 2.0).ln()) * 0.5;
-                    }
-                    s1 = 0.8 * s1 + 0.2 * s1.tanh();
-                }
-            } else if (f64::powi(x0, 2) + 1.0).atan2((x0 * x0 + 1.0).cbrt()) < -1.0 {
-                let v27: f64 = x0.cos();
-                s1 *= 0.8;
-                s1 += 0.1 * ((v27.powi(2) + 2.0).sqrt() - v27.clamp(-1.0, 0.5)).tanh();
-            } else {
-                s3 = 0.5 * s3 + 0.1 * f64::sin(x1.tanh().exp());
-            }
-            let v28 = f64::powf(x2 * x2 + 0.5, 0.3);
-            s1 = f64::mul_add(s1, 0.75, v28.sin() * 0.1);
-        } else {
-            s1 *= 0.6;
-            s1 -= 0.005 * s1;
-        }
-        s1 - s2.cos() + s3 * 0.25 + f64::sin(acc4) - f64::powi(v[n % 4].abs(), 2)
+        let v9 = prog_57(f64::tanh(f64::clamp(x0 - v7, (x0 - x2).sin() - 1.5, (v[n % 4] * v[n % 4] + 2.0).acosh().sin() + 1.5)) * 2.0, x0, s1, v, n);
+        let a10 = [(v7.powi(2) + 1.0).sqrt().max(x2 * v[0]), f64::tan(x0.sin() * 1.2) + 2.0_f64.atan2(v7), acc3.sin().exp2(), prog_39(x1.sin() * 2.0, ((s0 * s0 + 1.0).log(2.0).to_degrees() * 0.02).tanh(), ((v[n % 4].sin() * 0.5).ln_1p().to_radians() * 20.0).cos() * 2.0, v, n)];
+        s0 = s0 * 0.8 + v7.tanh().sinh().cos() * 0.01;
+        acc3 -= 0.25 * (s0 - v7).sin();
+        s2 * 0.5 - acc3.sin() - v9.cos() + a10[3].tanh() + (f64::powi((x0.cos() * 0.9).acos(), 2) + 1.0).cbrt()
     }
 
     #[differentiable]
     pub fn prog_72(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::tanh(f64::min(3.0_f64, v[n % 4]) + x1) * 2.0;
-        let mut s1 = f64::abs(v[n % 4]);
+        let mut s0 = f64::atan2(v[0] * v[0] + 1.0, x0).cos() * 2.0;
+        let mut s1 = x1 / (x1 * x1 + 1.5) / ((f64::tanh(v[n % 4]) * 1.2).tan().powi(2) + 1.5);
         let mut acc2: f64 = 0.0;
-        let v3 = match n % 3 {
-            0 | 2 => x0 + acc2,
-            _ => x2.cos(),
-        };
-        for _ in (0..=n).rev().step_by(2) {
-            acc2 -= 0.5 * x2.tanh().tanh();
-            acc2 += 0.5 * f64::sin(f64::ln(v3 * v3 + 2.0));
-        }
-        'l1: for i in (0..n).rev() {
+        let a3 = [x2 * core::f64::consts::FRAC_1_SQRT_2, (v[n % 4] / (x2 * x2 + 0.5)).abs(), (x0.sin() * 1.5).cosh(), x2 * (s1 * s1 + 2.0).ln()];
+        'l0: for i in (0..=n).rev().step_by(2) {
             let fi = i as f64;
-            match i % 4 {
-                1..=2 => {
-                    s1 *= 0.5;
-                    s1 += 0.1 * f64::sin((v[1] * v[1] + 1.0).powf(0.3) / (f64::sin(x2) + 2.0));
-                }
-                3 => {
-                    acc2 += f64::cos(v3 / (v[i % 4].powi(2) + 1.5)) * 0.25;
-                }
-                _ => {
-                    s0 = 0.6 * s0 + 0.2 * f64::sin(s0 - x2);
-                    s0 = (s0 * 0.6 + (x0.sin().sin() * 1.5).sinh() * 0.1).tanh();
-                }
-            }
-            acc2 -= ((v3.powi(2) + 1.0).recip().sin() * 1.2).tan().sin() * 0.25;
-            for j in 0..5 {
-                let fj = j as f64;
-                if x2 * x0 + f64::asin(s0.tanh() * 0.9) > -0.5 {
-                    acc2 += 0.05 * f64::cos(v[3]);
-                } else if s0.sin().exp() >= fj + v[j % 4] {
-                    s0 = 0.8 * s0 + 0.05 * f64::exp(x2.cos()).cos();
-                }
-                let v4 = (x0 * x0 + 2.0).ln();
-                if !(j > 2 && v3.atan() >= -1.0) {
-                    acc2 += 0.05 * f64::tanh((x2 * x2 + 0.5).sqrt());
-                    break 'l1;
-                }
-                s0 = 0.8 * s0 + 0.1 * (v4 - v3).sin();
-            }
             match i {
-                0 => {
-                    let v5 = prog_4((x2 / ((1.25 * x2).powi(2) + 1.5)).sin() * 2.0, v[2].tanh(), f64::powi(x0, 2).cos() * 2.0, v, n);
-                    let v6 = f64::log2((x1 + s1).powi(2) + 1.0);
-                    s0 = (s0 * 0.6 + (v5.sin() - v6.sin()) * 0.005).sin();
+                0..=2 => {
+                    s0 *= 0.75;
+                    s0 += 0.05 * s0.powi(2).tanh();
+                    if 0.1 * x1 + (f64::tanh(v[2]) * 0.9).asin() >= a3[2] {
+                        acc2 -= f64::sin(prog_17(x0, s1.cos().cos() * 2.0, 0.5, v, n)) * 0.005;
+                        break;
+                    }
+                    acc2 += (2.0 - x2).sin() * 0.5;
                 }
-                2 => {
-                    s0 = (s0 * 0.6 + f64::acos(f64::cos(x0) * 0.9) * 0.1).tanh();
-                    s1 = (s1 * 0.75 + f64::clamp(f64::exp2(x2.sin()), (x2 - 2.0).tanh() - 1.5, (v[1].powi(2) + 1.0).sqrt().cos() + 1.5) * 0.1).tanh();
-                }
-                3..=4 => {
-                    s0 = (s0 * 0.5 + (s0 - fi) * 0.5).sin();
-                    let v7: f64 = prog_4(v3, 1.2, f64::cos((x0 * x0 + 1.0).log(x2 * x2 + 2.0).powi(2).ln_1p()), v, i);
-                    s1 *= 0.5;
-                    s1 -= 0.005 * f64::cos(v7).cos();
+                g if g > 3 => {
+                    let x1 = prog_39(f64::tanh((s1 - x1) / ((a3[2].tanh() * 0.9).atanh().powi(2) + 1.0)), ((x1.powi(2) + 1.0).recip().powi(2) + 0.5).ln().cos(), s1, v, i);
+                    s1 = (s1 * 0.8 + x1.sin() * 0.005).tanh();
                 }
                 _ => {
-                    s0 = s0.mul_add(0.75, 1.5_f64.powf(v3.tanh()).sin() * 0.4);
-                    s0 = (s0 * 0.5 + (v[n % 4] + fi) * 0.5).sin();
-                    if i < 4 && s0.max(x0) * (v[3] * 0.1) < -0.5 {
-                        return x2;
+                    s1 = s1.mul_add(0.5, prog_0(x0, x2, f64::atan2(a3[i % 4] / (f64::cos(x0) + 2.0), (x0 / (x2.tanh() + 2.0)).powi(2) + 1.0).tanh() * 2.0, v, i).sin() * 0.005);
+                    if v[i % 4] * x2 >= -0.5 {
+                        s0 = (s0 * 0.8 + a3[i % 4].cos().exp_m1() * 0.05).tanh();
+                    } else {
+                        acc2 -= 0.5 * f64::cos(s0.tanh());
                     }
+                    s1 = s1.mul_add(0.75, (s1 * s1).sin() * 0.1);
                 }
+            }
+            s1 = s1 * 0.75 + x2.sin() * 0.25;
+            for j in 0..n {
+                let fj = j as f64;
+                let v4: f64 = f64::cbrt(f64::sin(v[(j + n) % 4] + x0) + 2.0);
+                if (fi.cos() + 2.0).cbrt() * (v4.tanh() * 0.9).atanh() < 0.5 {
+                    s1 = 0.8 * s1 + 1.0 * (x1.to_radians().powi(2) + 0.5).ln();
+                    break 'l0;
+                }
+                s1 = (s1 * 0.5 + v[j % 4].atan() * fj * 0.1).sin();
             }
         }
-        let v8 = v.iter().fold(x2, |r, &p| r * 0.75 + 0.1 * f64::sin(0.5_f64.log(x2 * x2 + 2.0) + p.tanh()));
-        x0 - s0 * 0.25 - s1 - acc2.sin() - v3 + v8 * 0.25
+        match n {
+            0 | 2 => {
+                s1 *= 0.5;
+                s1 += 0.1 * ((s1.sin() + 2.0).cbrt() + f64::cos(v[n % 4])).sin();
+            }
+            g if g > 3 => {
+                acc2 += 0.4 * (f64::cos(v[n % 4]) * 0.9).asin().max((a3[n % 4] * a3[n % 4] + 1.0).ln()).tanh();
+                let v5 = prog_0(x0, x1.sin().cos(), 0.75, v, n);
+                s0 = (s0 * 0.6 + v5.sin() * 0.005).sin();
+            }
+            _ => {
+                s1 = s1 * 0.5 + prog_0(f64::tanh(x2.asinh().copysign(a3[n % 4].sin())) * 2.0, (x0 * x0 + 1.0).log10().sin(), s1.cos() * 2.0, v, n).sin() * 0.005;
+                let x2 = f64::powf(x2.sin().powi(2) + 0.5, 0.5);
+                s0 = s0 * 0.75 + x2.sin() * 0.1;
+            }
+        }
+        let v6 = a3.iter().fold(x1, |r, &p| r * 0.5 + 0.05 * f64::sin((x0.powi(2) + 1.0).cbrt() + p.cos()));
+        let v7 = a3.iter().map(|&p| 1.0 + 0.25 * f64::cos(f64::to_radians(v6) * 20.0 + p.tanh())).product::<f64>();
+        s0.sin() + s1.sin() - f64::tanh(acc2) - f64::sin(v7) - acc2
     }
 
     #[differentiable]
-    pub fn prog_73(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1.powi(2) + 1.0).sqrt().powi(3).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        if f64::max(-0.5_f64, v[3]) >= 0.0 {
-            let v2 = prog_10(acc1, f64::cos(x2.min(v[3])), f64::cos(x1).tanh(), v, n);
-            s0 = (s0 * 0.6 + (x0 + acc1) * 0.4).sin();
-            s0 *= 0.75;
-            s0 += 0.005 * v2.tanh().tanh();
-        } else {
-            s0 = s0 * 0.75 + f64::tanh(x2 * v[n % 4]) * 0.05;
+    pub fn prog_73<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[3] * v[3] + 1.0).powi(-2);
+        let mut s1 = f64::cos(f64::log2(x1 * x1 + 1.0) * (f64::cos(x2) * 1.5).cosh()) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            let fi = i as f64;
+            a3[i] = (fi * fi + 2.0).acosh();
         }
-        let mut k3 = 0;
-        let v7: f64 = loop {
-            k3 += 1;
-            let v4 = f64::ln(v[(k3 + n) % 4] * v[(k3 + n) % 4] + 0.5);
-            if x0.tanh() < 0.0 || k3 > 2 {
-                return prog_4((f64::tanh(v4) * 1.2).tan().cos() * 2.0, (v4 * v4).sin() * 2.0, x0.sin() * 2.0, v, n);
-            }
-            let v6 = match k3 {
-                0..=1 => f64::exp2(x0.sin()).cos().sinh(),
-                4 => {
-                    let v5 = v[k3 % 4] / (v[1].tanh() + 2.0);
-                    f64::asinh(x2) - f64::sin(s0) + f64::tanh(v5)
-                }
-                _ => {
-                    s0 *= 0.8;
-                    s0 += 0.2 * s0.tanh();
-                    v[(k3 + n) % 4] + v[k3 % 4]
-                }
-            };
-            acc1 += 0.5 * (v[k3 % 4] * v[k3 % 4] + 0.5).recip().sin();
-            if k3 >= 4 {
-                break v6 + x0;
-            }
-            s0 = s0 * 0.5 + (v4.cos() - f64::sin(v6)).cos() * 0.05;
-        };
-        let v10 = if 0.5_f64.hypot(x0.tanh().exp2()) < 1.0 || k3 == 2 {
-            let v8 = x0 - v[2];
-            v[(k3 + n) % 4].mul_add(v8 * std::f64::consts::FRAC_PI_4, (v8.powi(2) + 1.0).log(10.0))
-        } else if (x1 * x1 + 1.0).powi(-1).tanh() < -0.25 {
-            let v9 = prog_0(x1, v7.tanh(), 0.75, v, n);
-            x1.sin().exp2() + f64::sin(v9)
+        let mut a4 = [0.0; N];
+        for i in 0..n {
+            a4[i % 4] += f64::log2(x0 * x0 + 1.0).sin() * 0.25;
+            s0 = 0.8 * s0 + 0.05 * f64::cos(s0.atan2(s1 * s1 + 1.0));
+        }
+        if !(n == 5) {
+            return x1.max(x2);
+        }
+        let v5 = a3.iter().fold(a4[n % 4], |r, &p| r * 0.5 + 0.005 * (prog_17((r.to_degrees() * 0.02).sin().sin(), s1, acc2, [v[0], v[1], v[2], v[3]], 3) + f64::tanh(p)).sin());
+        if n % 3 == 1 {
+            s0 = 0.6 * s0 + 0.4 * f64::cos((x1 * x1).ln_1p());
+        } else if n % 3 == 1 {
+            s1 = s1 * 0.6 + f64::atan2(x1.powi(2) + 1.0, x0).cos() * 0.1;
         } else {
-            2.0_f64.powf(f64::sin(x0 * x1))
-        };
-        let v14 = match k3 + n {
-            0 => x1.sin(),
-            2 => {
-                let v11 = (v[n % 4].cos() * 2.0).sinh() - (x1.tanh() * 0.9).acos();
-                (x1 + v11).min(x1.tanh())
-            }
-            g if g > 3 => (x2 * x2 + 1.0).sqrt().cos(),
-            _ => {
-                for i in 1..n {
-                    let fi = i as f64;
-                    s0 = (s0 * 0.8 + x0.powi(2) * 0.05).sin();
-                    let v13 = match i {
-                        0..=1 => v7 - v[i % 4],
-                        2 | 4 => {
-                            let v12 = prog_4((v[k3 % 4] - v10).sin() * 2.0, (v7 * x0).sin() * 2.0, 1.2, v, i);
-                            f64::ln_1p(s0 * s0) + f64::sin(v12)
-                        }
-                        5 => f64::recip(fi * fi + 1.0),
-                        _ => prog_4(f64::cos(x1 / 4.0), s0, 0.75, v, 6),
-                    };
-                    s0 = f64::mul_add(s0, 0.5, v13.tanh().cos() * 0.005);
-                }
-                (f64::powi(-x1, 2) + 1.0).powi(-3)
-            }
-        };
-        s0.sin() + acc1.sin() + v7.cos() - v10.cos() - v14.tanh() - (x0 * x0 + 1.5).acosh().tanh()
+            s0 = s0 * 0.5 + (x0.to_degrees() * 0.02).sin() * 0.4;
+        }
+        for i in (1..=4).step_by(2) {
+            let fi = i as f64;
+            s1 = 0.75 * s1 + 1.0 * 3.0_f64.powf((fi.to_degrees() * 0.01).tanh()).cos();
+            acc2 -= f64::recip(v5 * v5 + 1.0);
+            s0 = s0.mul_add(0.6, f64::cos(x0).exp_m1().cos() * 0.1);
+        }
+        acc2 -= (v[n % 4] / (x0 * x0 + 1.0)).tanh();
+        s0.sin() + s1 * 0.25 - acc2 * 0.5 + v5 * 1.5 + prog_39(x0, a4[n % 4].tanh().sin() * 2.0, v5.cos() * 2.0, [v[0], v[1], v[2], v[3]], n)
     }
 
     #[differentiable]
     pub fn prog_74(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[2] + 0.5).cos() * 2.0;
-        let mut s1 = (f64::to_degrees(x2) * 0.02).powi(3).tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        if x1 * s0 - v[n % 4] < 0.5 {
-            return x1.tanh().exp_m1();
+        let mut s0 = x2.abs();
+        let mut s1: f64 = ((v[n % 4] * s0).cos() * 0.9).acos().tanh() * 2.0;
+        let mut s2 = f64::tanh(x1 * (x0 * x0 + 1.0).sqrt()) * 2.0;
+        let mut acc3: f64 = 0.0;
+        if s1.abs() >= -1.0 {
+            return f64::asinh(x2.min(x0));
         }
-        for i in 1..n {
-            let fi = i as f64;
-            let v4 = if f64::asin(v[2].cos() * 0.9).sin().exp() >= 1.0 && i % 3 == 1 {
-                f64::sin(x0 / (v[(i + n) % 4] * v[(i + n) % 4] + 1.5)).exp2()
-            } else if x0 >= 0.0 {
-                (v[i % 4] * v[i % 4] + 0.5).ln()
-            } else {
-                let v3 = (f64::max(x1, fi).cos() * 0.9).atanh();
-                s0.tanh() + v3.tanh()
-            };
-            if f64::powi(x2, 3) - f64::sin(x0) < -0.5 && i < n {
-                acc2 += prog_4(x1.cos() * 2.0, x0, x1, v, 2).sin() * 0.1;
-                s1 = (s1 * 0.6 + x0.asinh() * 0.4).tanh();
-                if f64::tan(s0.cos() * 1.2).cos() > 0.25 {
-                    acc2 += f64::cos(v4) * 0.4;
-                    acc2 += 0.4 * f64::cos(f64::asinh((v4.powi(2) + 2.0).ln()));
-                } else if i > 1 && f64::cos(x1).exp() <= 1.0 {
-                    let v4 = fi + x0.sin();
-                    s1 = 0.5 * s1 + 0.5 * v4.sin().tanh();
-                } else {
-                    acc2 -= 0.4 * (x2.cos() * 1.2).tan().sin();
+        let mut k4 = 0;
+        let v6 = loop {
+            k4 += 1;
+            acc3 += (x0 + s1).cos() * 0.25;
+            if f64::sqrt(x1.powi(2) + 2.0).cos() > 0.5 {
+                s2 = s2.mul_add(0.75, f64::sin((s2 * s2 + 1.0).powi(-2)) * 0.02);
+                if n < 5 {
+                    break 0.5 - s0 + (f64::tanh(s0) + 2.0).cbrt();
                 }
-            } else if !(n > 5 && f64::tanh(v[0]) >= -0.25) {
-                s1 = s1 * 0.5 + f64::tanh(v4.clamp(f64::cos(v[3]) - 1.5, f64::cos(x2) + 1.5)) * 0.05;
+            } else if f64::mul_add(x0 * std::f64::consts::LN_2, (f64::sin(v[k4 % 4]) * 0.5).ln_1p(), s0) > s2.atan() && n % 3 == 1 {
+                let v5 = 3.0_f64.atan2(v[k4 % 4]);
+                acc3 += 0.25 * v5.sin().tanh();
             } else {
-                acc2 += 0.4 * f64::sin(v4);
-                s1 = 0.6 * s1 + 0.02 * (s1.tanh() * 0.9).acos().powi(2).cos();
+                s1 = s1.mul_add(0.8, prog_61(1.2, s1, x1, v, 0).tanh() * 0.005);
+                acc3 += 0.25 * s0.sin();
             }
-            acc2 += 0.4 * (f64::to_degrees(-v4) * 0.01).sin();
+            if k4 >= 6 || prog_39(x1.tanh() * 2.0, 2.0, 0.5, v, 1) < x2 {
+                break (SCALE + x0).cos();
+            }
+        };
+        let v7 = v.iter().fold(v6.cos(), |r, &p| r * 0.5 + 0.02 * f64::max(f64::atan2(0.5_f64, s1), p).sin());
+        let mut k8 = 0;
+        while k8 < n && s0.atan2(x0 * x0 + 1.0) > 0.5 {
+            k8 += 1;
+            acc3 -= ((v7.powi(2) + 1.5).acosh() / ((s1 + v7).powi(2) + 0.5)).tanh() * 0.25;
+            let v9 = if !(k8 == 3) {
+                f64::tan(x2.tanh() * 1.2)
+            } else if f64::tan((x0 + x2).tanh() * 1.2) <= -0.5 {
+                f64::cbrt(x2.cos() + 2.0)
+            } else {
+                x0 * x2
+            };
+            acc3 += v9.sin() * 0.25;
         }
-        s1 = (s1 * 0.8 + prog_19(x2, 0.5_f64.atan2(x0).sin() * 2.0, s0, v, n) * 0.005).sin();
-        let v5: f64 = prog_28(1.2, x0, 0.25, &v, n);
-        let v6 = v.iter().fold(f64::cos(prog_4(x0, s0, 0.75, v, n)), |r, &p| r * 0.5 + 0.1 * ((x0 * x0 + 2.0).acosh() + p.sin()).cos());
-        s0 = s0 * 0.75 + f64::sin(f64::exp(f64::tanh(v[0])).atan()) * 0.05;
-        s0.sin() + s1 * 1.5 - f64::cos(acc2) + v5.sin() + v6.sin() + (x2 + v[3].tanh())
+        s0 = f64::mul_add(s0, 0.8, f64::sin(v[1].sin().exp2() + f64::log2(x0.powi(2) + 1.0)) * 0.05);
+        s0.sin() + s2 - f64::tanh(acc3) + v7 - f64::sin(f64::ln(x2 * x2 + 1.0))
     }
 
     #[differentiable]
     pub fn prog_75(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 + v[1]).cos() * 2.0;
-        let mut s1 = x0 / (f64::powi(x0, 2) + 1.5);
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            acc2 -= f64::sin(x2 * x2 + (x2 * x2 + 0.5).sqrt()) * 0.75;
-            s1 *= 0.6;
-            s1 += 0.05 * f64::exp(x2.sin().sinh().cos()).cos();
-            match k3 {
-                2 => {
-                    let v4 = (v[2].clamp(-1.0, 1.5).powi(2) + 1.0).atan2((x0.sin() * 1.2).tan());
-                    acc2 += 0.25 * f64::tanh(f64::sin(v4));
+        const PHASE_C: usize = 2;
+        let w0 = v;
+        let mut s1 = v[n % 4].tanh().mul_add(x0, w0[0].sin()).cos() * 2.0;
+        let mut s2 = ((x2.sin() + 2.0).cbrt().powi(2) + 1.0).log(w0[n % 4].powi(2) + 2.0);
+        let mut s3 = (s2 / (f64::powi(x1, 2) + 0.5)).cos() * 2.0;
+        let mut acc4: f64 = 0.0;
+        'l0: for &t in w0.iter() {
+            s2 = (s2 * 0.75 + (x0 / (f64::cos(v[n % 4]) + 2.0)).atan2(t * t + 1.0) * 0.05).sin();
+            for (j, &u) in v.iter().enumerate() {
+                let fj = j as f64;
+                match n % 2 {
+                    0 => {
+                        acc4 += 0.1 * f64::ln_1p(x1 * x1).sin();
+                        continue 'l0;
+                    }
+                    _other => {
+                        s3 = (s3 * 0.6 + f64::tanh(u) * 0.4).sin();
+                        if x0 <= 1.0 {
+                            s3 = s3.mul_add(0.6, f64::sinh(f64::tanh(s1) * 1.5).cos() * 0.1);
+                        } else {
+                            let v5 = (x1 * x1).ln_1p();
+                            acc4 -= v5.sin().tanh() * 0.1;
+                        }
+                        s1 = (s1 * 0.6 + (s3 * s3 + 0.5).sqrt() * 0.4).tanh();
+                        if v[j] / (s3.sin() + 2.0) >= 0.5 {
+                            continue;
+                        }
+                    }
+                }
+                let v6 = w0.iter().copied().map(|p| p * fj).sum::<f64>();
+                if s1 >= 0.0 {
+                    break 'l0;
+                }
+                s1 = 0.6 * s1 + 0.1 * f64::tanh(f64::powi(w0[1], 2));
+                acc4 -= 0.1 * v6.sin().tanh();
+            }
+            acc4 += 0.4 * x1.tanh().sinh();
+            acc4 += t.atan().tanh() * 0.5;
+        }
+        let mut k7 = 0;
+        while k7 < 4 {
+            k7 += 1;
+            if !(k7 + n < 7 && f64::mul_add(s2, s1, x2) > s2 + x0) {
+                for j in (0..=n).rev().step_by(2) {
+                    let v8 = match j % 2 {
+                        0 => f64::atanh(w0[j % 4].sin() * 0.9),
+                        _ => -f64::cbrt(w0[(j + k7) % 4].powi(2) + 1.0),
+                    };
+                    match n % 3 {
+                        0 | PHASE_C => {
+                            let v9 = x0 + v8;
+                            s1 *= 0.75;
+                            s1 -= 0.02 * v9.cos();
+                        }
+                        _ => {
+                            s2 = 0.5 * s2 + 0.1 * f64::tanh(w0[2] + s2.sin().exp());
+                        }
+                    }
+                    acc4 += (f64::atan(x1) - v[j % 4]).cos() * 0.1;
+                    s2 = (s2 * 0.8 + v8.tanh() * 0.02).tanh();
+                }
+            } else {
+                for (j, &u) in w0.iter().enumerate() {
+                    let fj = j as f64;
+                    let v10 = fj.tanh();
+                    acc4 += 0.1 * f64::powi(f64::cos(v[3]).powi(2) + 1.0, -3);
+                    let v11 = v.iter().fold(u, |r, &p| r * 0.75 + 0.1 * ((u.powi(2) + 2.0).ln() + p.tanh()).tanh());
+                    acc4 -= (v10 - v11.cos()).sin() * 0.1;
+                }
+            }
+            let v14 = match k7 + n {
+                0 => s2 - x2,
+                g if g > 1 => {
+                    let v12 = (s1.mul_add(x2, x0).powi(2) + 0.5).ln();
+                    x1 * std::f64::consts::FRAC_1_PI + v12.cos()
                 }
                 _ => {
-                    let x1 = (x2.powi(2) + 1.0).powf(x2.sin());
-                    acc2 += 0.25 * x1.cos().sin();
+                    let x0 = f64::asin(f64::cos((f64::cos(x0) + 2.0).cbrt()) * 0.9);
+                    let v13 = x0;
+                    v13 * v13
                 }
-            }
-            if k3 >= 2 || f64::sin(s0).sinh() + x1 < x0 {
-                break v[0].tanh();
-            }
+            };
+            let v15 = x1 / (x0 * x0 + 1.0);
+            s3 = s3.mul_add(0.6, f64::sin(prog_0(v15.sin(), f64::tanh((s3.sin().exp2().powi(2) + 1.0).powi(-3)) * 2.0, s2, [v[0], v[1], v[2], v[3]], n)) * 0.005);
+            acc4 -= 0.5 * f64::sin(v14).sin();
+        }
+        let v17 = if f64::cos(v[3]).exp() <= 0.0 || n > 3 {
+            s2.sin()
+        } else if n == 2 && prog_17(s2.cos().sin(), 0.25, x0, [w0[0], w0[1], w0[2], w0[3]], 1) >= 0.0 {
+            v[k7 % 4].sin()
+        } else {
+            let v16 = v[2].sin().exp();
+            s3 * std::f64::consts::LN_2 + v16.sin()
         };
-        let mut a6 = [0.0; 4];
-        for i in 0..n {
-            let fi = i as f64;
-            a6[i % 4] = a6[i % 4] * 0.5 + f64::cos((f64::powi(x2, 2) + 0.5).atan2(fi)) * 0.1;
+        let mut k18 = 0;
+        while k18 < n + 1 {
+            k18 += 1;
+            let v19: f64 = v17.to_degrees() * 0.01;
+            s2 *= 0.75;
+            s2 -= 0.4 * (v19.powi(2) + 1.0).sqrt().sin();
+            if (f64::sin(w0[k18 % 4]) * 0.9).atanh() < 3.0_f64.powf(s1.cos()) {
+                s2 = (s2 * 0.8 + s2.atan() * 0.2).tanh();
+                s1 = 0.8 * s1 + 0.01 * f64::tanh(f64::powf(v17 * v17 + 0.5, 1.5));
+            } else if (w0[k18 % 4] * x2).copysign(s2 * w0[1]) < x1 * s1 {
+                s2 = (s2 * 0.6 + f64::log(2.0_f64, s2.powi(2) + 2.0) * 0.25).sin();
+                let v20: f64 = x0 * std::f64::consts::FRAC_1_PI;
+                acc4 += 0.25 * f64::cos(v20);
+            } else {
+                s3 = (s3 * 0.8 + v[2] * 0.2).tanh();
+                s3 = 0.75 * s3 + 0.1 * (x1 - v17).tanh();
+            }
         }
-        s0 = (s0 * 0.75 + f64::powi(v[(k3 + n) % 4], 3) * 0.02).sin();
-        for i in 0..n {
-            let fi = i as f64;
-            acc2 += (v5 + x2).sin() * 0.25;
-            s0 = s0 * 0.75 + f64::cos(fi + x1) * 0.25;
-        }
-        x2 + s0.sin() + s1 * 0.75 - acc2.tanh() - v5.sin() + a6[0] * 0.75
+        f64::sin(s1) + s2 + s3 + acc4.tanh() + v17.sin() - ((x0 * x0 + 2.0).acosh() + (v17 + v[1]))
     }
 
     #[differentiable]
-    pub fn prog_76(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.abs();
-        let mut acc1: f64 = 0.0;
-        let mut m2 = 0;
-        for i in 0..n {
-            if prog_10(x1, ((v[m2 % 4] / (x1 * x1 + 1.0)).powi(2) + 0.5).powf(0.3).tanh(), f64::sin(f64::acosh(v[m2 % 4] * v[m2 % 4] + 2.0)), [v[0], v[1], v[2], v[3]], n) < 1.0 {
-                m2 += 1;
-            }
-            for j in 0..i {
-                s0 = (s0 * 0.5 + f64::sinh(x1.cos() * 1.5) * 0.1).tanh();
-                let v3 = x0 * s0 + v[j % 4];
-                s0 = 0.6 * s0 + 0.1 * (v3 / 2.0).cos();
-            }
-            acc1 -= (v[i % 4] / (x2.powi(2) + 1.0)).tanh() * 0.25;
-            acc1 += (-x1).tanh() * 0.25;
-        }
-        match m2 {
-            0 | 2 => {
-                s0 *= 0.6;
-                s0 += 0.005 * prog_27(s0, v[3].cos() * 2.0, x2, v, m2).cos();
-                acc1 += 0.25 * (x1 * (x1.tanh() * 0.9).atanh()).tanh();
-                if f64::to_radians(x1) * 20.0 >= -0.25 || m2 == 2 {
-                    s0 = (s0 * 0.6 + s0 * 0.02).sin();
-                    s0 = (s0 * 0.8 + f64::ln(f64::powi(acc1, 2) + 0.5) * 0.01).tanh();
-                } else if (-acc1) + v[3] <= v[m2 % 4] {
-                    s0 = s0 * 0.75 + (x1 - acc1).sin() * 0.02;
-                    s0 = s0 * 0.75 + s0.abs() * 0.05;
-                }
-            }
-            3 => {
-                acc1 -= f64::sin(1.5_f64.powf(f64::cos(x2)).clamp(x2.hypot(x1).cos() - 1.5, (v[m2 % 4] * std::f64::consts::FRAC_1_PI).tanh() + 1.5));
-                s0 *= 0.5;
-                s0 += 0.25 * ((acc1.cos() * 0.9).asin() * 0.1);
-            }
-            4 => {
-                s0 = 0.75 * s0 + 0.05 * f64::sin(v[2] * x2).tanh();
-            }
-            _ => {
-                s0 = (s0 * 0.6 + 0.5_f64.copysign(x2).hypot((v[(m2 + n) % 4].sin() * 1.5).cosh()) * 0.1).tanh();
-                let v4 = s0 * acc1;
-                acc1 -= 0.25 * v4.tanh();
-            }
-        }
-        let v8 = match m2 {
-            0 => {
-                let v5 = 0.65 - x1;
-                prog_0(s0, f64::tanh(acc1 - v5) * 2.0, f64::abs(v[m2 % 4]).tanh() * 2.0, [v[0], v[1], v[2], v[3]], 6)
-            }
-            1 => x1.clamp(-0.5, 0.5),
-            2..=4 => {
-                for i in (1..=6).step_by(2) {
-                    let v6 = v.iter().map(|&p| 1.0 + 0.25 * f64::sin(s0.mul_add(s0, v[i % 4]) + f64::tanh(p))).product::<f64>();
-                    let v7 = v.iter().map(|&p| 1.0 + 0.1 * (x1.atan().atan() + p.cos()).sin()).product::<f64>();
-                    s0 *= 0.5;
-                    s0 += 0.005 * prog_75(f64::cos(x2).exp().sin(), (s0.powi(2) + 1.0).log10().sin() * 2.0, 0.5, v, m2).cos();
-                    s0 = (s0 * 0.6 + (v6.tanh() + v7.sin()) * 0.02).sin();
-                }
-                f64::sin(acc1)
-            }
-            _ => prog_27(s0, x1.to_radians().cos().exp_m1().sin() * 2.0, x0, v, m2),
+    pub fn prog_76(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::powi((x0.powi(2) + 1.0).ln(), 2) + 1.0).ln();
+        let mut s1 = f64::powi(x1, 2).asinh().cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v4 = if !(n < 5) {
+            let v3 = f64::exp2(s1.cos()) * acc2;
+            s1 = (s1 * 0.6 + (acc2.powi(2) + 1.0).recip() * 1.0).tanh();
+            x0 + v[n % 4] + v3.tanh()
+        } else {
+            return x1 * s1
         };
-        let mut k9 = 0;
-        let v15 = loop {
-            k9 += 1;
-            let mut m10 = s0 * x1;
-            for j in 0..n + 1 {
-                let fj = j as f64;
-                let c11 = match j {
-                    2..=3 => v8 * v[j % 4],
-                    g if g > 4 => v8 - fj,
-                    _ => v[j % 4].powi(2) * (v8 / (v[j % 4] * v[j % 4] + 1.5)),
-                };
-                m10 = f64::max(m10, c11);
-            }
-            let mut m12 = s0.asinh();
-            let mut m13 = v8.cos();
-            for j in 0..3 {
-                let c14 = x1 * 1.5 + v[3 - j];
-                m12 = m12.min(c14);
-                m13 = (x2 * v[3 - j]).max(m13);
-            }
-            s0 = s0 * 0.75 + m12.tanh() * 0.1;
-            s0 = s0 * 0.8 + m13.sin() * 0.05;
-            if k9 >= 6 || f64::cos(m10) < s0 * m13 {
-                break (f64::powi(f64::acosh(x0 * x0 + 1.5), 2) + 2.0).acosh();
-            }
-        };
-        let mut m16 = f64::NEG_INFINITY;
-        let mut m17: f64 = 2.5;
-        for i in 0..v.len() {
-            let fi = i as f64;
-            let c18: f64 = if k9 % 3 == 1 {
-                (v8 - v15) / ((v[i] + 0.25) * (v[i] + 0.25) + 1.5)
+        let v5 = prog_57((v4 * v4 + 1.0).atan2(v4).cos(), s0, f64::ln_1p(v[0] * v[0]).cos() * 2.0, v, n);
+        let v6 = v.iter().fold(x0, |r, &p| r * 0.5 + 0.25 * ((r * r + 1.0).ln() + p.sin()).cos());
+        let mut m7 = f64::tanh((f64::cos(v[2]) * 0.9).acos());
+        for i in 0..3 {
+            let c8 = if i % 2 == 0 {
+                v6.mul_add(s1, v[i])
             } else {
-                v[i] * fi
+                v[i] * v[i] * v6
             };
-            m16 = c18.max(m16);
-            m17 = f64::mul_add(x1, v8, v[i]).min(m17);
+            m7 = m7.min(c8);
         }
-        s0 = s0 * 0.5 + f64::cos(m17.tanh()) * 0.005;
-        for i in (0..3).rev() {
-            for j in (0..=i).rev() {
-                let fj = j as f64;
-                acc1 += f64::sin(f64::atanh(v8.sin() * 0.9) - (s0 + v15)) * 0.2;
-                let v19 = (x1.tanh() * 0.9).asin() + v[k9 % 4] * v15;
-                let v20 = fj * v8;
-                acc1 += 0.2 * (f64::tanh(v19) + v20.sin()).cos();
+        s0 *= 0.8;
+        s0 += 0.005 * f64::tanh(m7).tanh();
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            s0 = (s0 * 0.6 + prog_65(v6, f64::sin(f64::tan(v6.cos() * 1.2)), 0.25, v, n) * 0.005).tanh();
+            let v10 = f64::tanh(v5);
+            if k9 >= 2 {
+                break;
             }
-            if (f64::powi((m16 * m16 + 1.0).log10(), 2) + 1.0).log(f64::powi(f64::acosh(x0.powi(2) + 2.0), 2) + 2.0) <= 0.0 {
-                s0 = (s0 * 0.75 + (v8.tanh() * 2.0).sinh() * 0.02).sin();
-                if f64::tan((-v15).sin() * 1.2) < v[i] {
+            acc2 += v10;
+        }
+        let v11 = v.iter().fold(prog_54(x0, x2.asinh().cos() * 2.0, (x1 * core::f64::consts::FRAC_1_SQRT_2 * (x2 + v[2])).cos() * 2.0, &v, 4).sin(), |r, &p| r * 0.75 + 0.02 * ((f64::sin(x2) * 1.2).tan() + p.cos()).tanh());
+        s0.cos() + s1 - acc2 + f64::cos(v5) - v6 * 0.75 - v11 - f64::exp_m1(f64::sin(f64::sqrt(v6.powi(2) + 2.0)))
+    }
+
+    #[differentiable]
+    pub fn prog_77(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x1;
+        let mut s1: f64 = f64::log(1.5_f64, x0.powi(2) + 2.0);
+        let mut s2 = f64::cos(f64::exp(f64::cos(x2))) * 2.0;
+        let mut acc3: f64 = 0.0;
+        acc3 += 0.005 * prog_61(s0, 0.5, (s2 + v[n % 4]).sin() * 2.0, v, 4);
+        let v4 = prog_54(((acc3 * s2).powi(2) + 1.5).acosh().tanh(), 0.25, s2, &v, 5);
+        if f64::exp2(f64::cos(s1 * v[n % 4])) >= 0.5 && n < 2 {
+            acc3 -= (v[2] - 0.8).sin();
+        } else {
+            let v5 = (v[2] * v[2] + 2.0).ln();
+            s1 = s1 * 0.6 + v5.cos().sin() * 0.5;
+        }
+        s0 = s0 * 0.5 + v[0].asinh().tanh() * 0.5;
+        s0 = (s0 * 0.8 + prog_57(s2, s0, ((s2 + s1).to_degrees() * 0.01).tanh() * 2.0, v, n) * 0.005).sin();
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            if f64::log((v[i % 4] * 0.3).powi(2) + 1.0, 3.0) > v[(i + n) % 4] {
+                let x1 = x1.tanh();
+                let v6 = x1;
+                acc3 += 0.25 * v6.cos();
+            } else if prog_39(x1, f64::cos(v4.cos().sinh().powi(3)), f64::tanh(v4 * x1) * 2.0, v, 3) >= -0.5 && n == 6 {
+                s0 = 0.8 * s0 + 0.2 * s1;
+                if (s2 + x2).cos().sinh() >= -0.25 {
                     break;
                 }
-                s0 = s0 * 0.75 + f64::tanh(s0 - v8) * 0.1;
+            } else {
+                s0 = (s0 * 0.6 + x0.to_radians() * 1.0).tanh();
+                if (s0.powi(2) + 1.0).log2() < -0.5 {
+                    let x2 = 0.3 * s1.sin().exp_m1();
+                    acc3 -= x2.cos() * 0.25;
+                }
+                s2 = 0.8 * s2 + 0.2 * f64::tanh(s2);
             }
-            s0 = s0 * 0.8 + f64::exp_m1(v[3].sin()).tanh() * 0.05;
+            if f64::to_radians(v4) < 0.5 {
+                let v7 = (f64::to_radians(s2).cos() * 2.0).cosh();
+                acc3 -= 0.25 * v7.tanh();
+            } else {
+                let v8 = f64::cos(v[0]);
+                s2 = 0.8 * s2 + 0.2 * v8.sin().cos();
+            }
+            if (v[i % 4] + v4).min(x2.cos()) >= v[0] {
+                s1 = 0.5 * s1 + 0.05 * ((x0.cos() * 0.9).atanh() + x0 * x1).sin();
+                if i > 3 && x1 <= -0.5 {
+                    s2 = s2.mul_add(0.5, f64::cos(s0.tanh() - s2.hypot(v[i % 4])) * 0.1);
+                    acc3 -= (x1.to_radians() * 50.0).sin() * 0.25;
+                }
+                s2 = (s2 * 0.75 + v4.atan2(s2 * s2 + 1.0) * 0.05).sin();
+                if i == 2 {
+                    let x0 = x1;
+                    s2 = s2 * 0.8 + x0.sin().cos() * 0.2;
+                } else {
+                    let v9 = fi.sin();
+                    s1 = s1 * 0.8 + v9.cos() * 1.0;
+                }
+            } else {
+                for u in v {
+                    acc3 += 0.05 * x1.tanh().sin();
+                    acc3 += (s2 - x1).tanh() * 0.05;
+                    let v11: f64 = if s1 < -1.0 {
+                        let v10 = (u.tanh() * 0.9).acos();
+                        v10 - 0.65
+                    } else {
+                        let x1 = (v[1].powi(2) + 0.5).atan2(u);
+                        s1 * f64::tanh(v[i % 4]) + x1.tanh()
+                    };
+                    acc3 -= v11.cos() * 0.05;
+                }
+            }
+            s1 = (s1 * 0.75 + (v[i % 4].tanh() * 1.2).tan() * 0.02).tanh();
         }
-        let v21 = match n % 2 {
-            0 => x1.cos().exp2(),
-            1 => {
-                s0 = f64::mul_add(s0, 0.75, (f64::powi((v[k9 % 4].cos() * 0.9).acos(), 2) + 1.0).recip().tanh() * 0.1);
-                x2 + (-v15)
-            }
-            _ => {
-                let x1 = f64::sin(x1);
-                f64::acos(x1.cos().tanh() * 0.9)
-            }
-        };
-        x1.cos() - s0 * 0.25 + acc1.sin() + v8.tanh() + f64::sin(v15) - m16.tanh() + f64::tanh(v21)
+        s0 * 0.5 - s1.cos() - s2 + acc3.tanh() + v4.tanh() + prog_0(1.2, x1, s0, v, n)
     }
 
     #[differentiable]
-    pub fn prog_77(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = x0;
-        let mut s2 = f64::cos(x0);
-        let mut s3 = f64::asinh(s1).asinh();
-        let mut acc4: f64 = 0.0;
-        let v6 = match n {
-            0 | 2 => {
-                let v5 = (v[n % 4].powi(2) + 0.5).sqrt();
-                f64::min(f64::atanh(f64::tanh(x2) * 0.9), s3) + v5.tanh()
-            }
-            4 | 6 => (f64::powi(s1 * v[n % 4], 2) + 1.0).recip(),
-            _ => 0.75 * acc4,
-        };
-        let v7 = w0.iter().map(|&p| s2 / (x1.sin() + 2.0) + p.cos()).sum::<f64>();
-        'l0: for &t in w0.iter() {
-            acc4 += 0.5 * f64::cos((x2 * x2 + 0.5).recip());
-            acc4 += f64::sin(prog_4(f64::tanh(v7.mul_add(s3, v6).sin()) * 2.0, (t.powi(2) + 1.0).log(2.0).tanh(), s1, [v[0], v[1], v[2], v[3]], n)) * 0.01;
-            s1 *= 0.8;
-            s1 += 0.2 * f64::sin(v[n % 4]);
-            let mut k8 = 0;
-            while k8 < 6 && ((x1.sin() * 1.2).tan().tanh() * 0.5).ln_1p() < 0.0 {
-                k8 += 1;
-                let v9 = s2.to_degrees() * 0.01;
-                if (x2.powi(2) + 1.0).log10().sin().exp2() < 0.5 {
-                    continue 'l0;
-                }
-                s3 *= 0.6;
-                s3 += 0.05 * (s3 * s3 + 0.5).powf(1.5).cos();
-                s3 = (s3 * 0.75 + v9 * 0.4).tanh();
-            }
-        }
-        'l2: for i in (0..6).rev() {
-            let fi = i as f64;
-            s1 = (s1 * 0.8 + ((v6 * v6).ln_1p() - f64::cos(fi)) * 0.2).tanh();
-            for &u in w0.iter() {
-                if (f64::acosh(x2.powi(2) + 1.5).cos() * 0.5).ln_1p() >= 0.0 {
-                    s2 *= 0.5;
-                    s2 -= 1.0 * ((-s3).tanh() + 2.0).cbrt().tanh();
-                }
-                if f64::sinh(f64::cos(u) * 2.0) > 1.0 {
-                    continue 'l2;
-                }
-                acc4 -= 0.05 * (u + s1).tanh();
-            }
-            let v10 = ((s1.to_radians() * 20.0).tanh() * 1.5).sinh();
-            s3 = s3 * 0.6 + v10.sin() * 0.25;
-        }
-        let v12 = if n == 2 && f64::ln_1p(1.5_f64.log(x0 * x0 + 2.0).powi(2)) < f64::exp(x2.sin()) {
-            let x1 = prog_10(x0, f64::max(x1.mul_add(v6, x1), v6 + x1).cos(), 0.75, [w0[0], w0[1], w0[2], w0[3]], 0);
-            x0 * std::f64::consts::FRAC_PI_4 + (f64::powi(x2, 2) + 1.0).sqrt() + x1.tanh()
-        } else if (x2.atan().powi(2) + 2.0).acosh() > v7 {
-            let v11 = prog_4(s3, 1.2, 1.2, [v[0], v[1], v[2], v[3]], n);
-            f64::sin(v6).exp_m1() + f64::sin(v11)
-        } else {
-            v[n % 4].powi(3).min(v6 * x0)
-        };
-        s1 * 0.25 + s2 + s3.sin() - acc4 * 0.5 - v7.tanh() - v12.tanh() + f64::min(x1, v7)
-    }
-
-    #[differentiable]
-    pub fn prog_78(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = 0.5_f64.min(x1);
-        let mut s1 = v[n % 4];
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a3[i] = x1.tanh();
-            acc2 += f64::tanh(f64::cos(t)) * 0.5;
-        }
-        s0 = s0.mul_add(0.75, (x2 + x0).sin() * 0.1);
+    pub fn prog_78(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = prog_71(v[n % 4].atan2(v[n % 4].powi(2) + 0.5).cos() * 2.0, f64::tanh(x0 - (SCALE + v[n % 4])), x2, [v[0], v[1], v[2], v[3]], 5).tanh() * 2.0;
+        let mut s1 = x2.atan().asinh();
+        let mut s2 = x1;
+        let mut acc3: f64 = 0.0;
         let mut k4 = 0;
         loop {
             k4 += 1;
-            let mut k5 = 0;
-            while k5 < 6 {
-                k5 += 1;
-                acc2 += 0.05 * ((x2.sin() * 2.0).sinh().powi(2) + 1.0).recip();
-                acc2 += 0.05 * f64::cos(s1);
-                acc2 += 0.05 * f64::cos((a3[k5 % 4].powi(2) + 1.0).log10());
+            for &u in v.iter() {
+                if s1 * std::f64::consts::FRAC_PI_4 > 0.25 {
+                    let v5: f64 = f64::recip(x1 * x1 + 1.0);
+                    s0 = (s0 * 0.75 + v[2] * 0.25).tanh();
+                    acc3 += f64::cos(v5.sin()) * 0.1;
+                } else if (u.tanh() * 2.0).cosh() <= -0.5 {
+                    acc3 += 0.1 * 1.5_f64.min(s0).cos();
+                    s2 = (s2 * 0.8 + (-f64::tan(x2.tanh() * 1.2)) * 0.02).tanh();
+                }
+                acc3 += 0.1 * f64::tanh((s0 * s0 + 0.5).atan2(v[1]));
+                s2 = (s2 * 0.75 + u.tanh() * 0.25).tanh();
             }
-            let v6 = v.iter().map(|&p| 1.0 + 0.25 * prog_4(p, 2.0, a3[k4 % 4].asinh().cos() * 2.0, v, 2).cos()).product::<f64>();
-            if f64::tanh(x0) < 0.0 {
-                break;
-            }
-            s1 = s1.mul_add(0.6, v[k4 % 4].hypot(v[0]).sin() * 0.2);
-            if k4 >= 5 || (s1.tanh() * 1.5).sinh() - x2 / 4.0 < s1 {
-                break;
-            }
-            acc2 += v6.cos().sin() * 0.05;
-        }
-        if (s0 * s0 + 2.0).sqrt() < -0.5 {
-            return (x2 - 0.25).abs();
-        }
-        s1.cos() - acc2.sin() + a3[1] * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_79(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = f64::sin(f64::powf(v[1].powi(2) + 1.0, v[1].sin())) * 2.0;
-        let mut s2 = x2.atan();
-        let mut acc3: f64 = 0.0;
-        for &t in w0.iter() {
-            let mut m4 = x1;
-            for j in 1..4 {
-                let fj = j as f64;
-                m4 = (prog_4(x2.cos().cos() * 2.0, t, 0.25, [w0[0], w0[1], w0[2], w0[3]], j) + v[3 - j]).max(m4);
-                s1 = s1 * 0.6 + (f64::cos(fj) * 0.5).ln_1p() * 1.0;
-            }
-            s2 *= 0.8;
-            s2 += 0.005 * f64::cos(m4);
-            let v5 = if m4 <= 0.0 {
-                let m4 = x1 * std::f64::consts::FRAC_PI_4;
-                ((f64::powi(x0, 2) + 1.0).ln().powi(2) + 1.0).log(m4.powi(2) + 2.0)
+            if f64::asinh(x2) + f64::atan2(2.0_f64, v[3 - k4]) < 0.5 {
+                s0 = s0 * 0.75 + s0.sin() * 0.25;
+                acc3 -= 0.5 * f64::tanh(f64::cos(s2).exp_m1());
+                if k4 == 3 {
+                    let v6 = prog_65(1.2, x0.cos().sinh().sin() * 2.0, s2, [v[0], v[1], v[2], v[3]], n);
+                    s0 = (s0 * 0.75 + (s0 * s0 + 1.0).log2() * 0.1).sin();
+                    acc3 += f64::tanh(v6).sin() * 0.05;
+                } else {
+                    s0 *= 0.75;
+                    s0 -= 1.0 * f64::to_radians(s0);
+                }
             } else {
-                f64::log(w0[1] * w0[1] + 1.0, 2.0)
-            };
-            s1 = (s1 * 0.5 + (f64::sin(t) + v5.tanh()) * 0.1).tanh();
+                s1 = s1.mul_add(0.5, (s1.powi(2) + 2.0).ln().sin() * 0.5);
+                if k4 > 1 && -x0 <= x2 * s1 {
+                    s0 = s0.mul_add(0.6, f64::tanh((f64::cos(s0) * 1.5).cosh().atan()) * 0.1);
+                    let v7 = s0 - x0;
+                    acc3 += 0.5 * f64::cos(v7.sin());
+                } else {
+                    acc3 += x2.tanh() * 0.5;
+                }
+                acc3 -= 0.5 * f64::sin(x2).exp().tanh();
+            }
+            s0 = (s0 * 0.75 + s2.powi(3) * 0.02).tanh();
+            if k4 >= 3 || x1 >= 0.0 {
+                break;
+            }
         }
-        let mut k6 = 0;
-        let v8 = loop {
-            k6 += 1;
-            s2 = s2 * 0.75 + (x1 / (x1 * x1 + 1.0)).cos() * 0.1;
-            match k6 % 2 {
-                0 => {
-                    let v7 = (x1.tanh() * 1.2).tan();
-                    acc3 += v7.tanh() * 0.4;
-                }
-                _ => {
-                    s2 = s2.mul_add(0.6, f64::ln((s2.to_degrees() * 0.02).powi(2) + 1.0).tanh() * 0.25);
-                }
-            }
-            if k6 >= 5 || x0 <= 0.5 {
-                break f64::sqrt(s1 * s1 + 1.0).cos();
-            }
-        };
-        let v9 = w0.iter().map(|&p| 1.0 + 0.1 * f64::tanh(prog_75(2.0, s1, s2, v, k6) + p.tanh())).product::<f64>();
-        let mut k10 = 0;
-        let v17 = loop {
-            k10 += 1;
-            match k10 {
-                0 => {
-                    s2 = s2 * 0.8 + prog_75(f64::sin((x2 * x2 + 0.5).atan2(x1)) * 2.0, v9, f64::asinh(s1 + s2).cos() * 2.0, w0, k6).cos() * 0.005;
-                    s2 = 0.8 * s2 + 0.2 * f64::tanh(f64::clamp(x0, -1.0, 1.5));
-                    if v8.tanh() <= v9 {
-                        let x2 = f64::sqrt(s1 * s1 + 0.5);
-                        let v11: f64 = prog_4((x2 * x2 + 1.0).atan2(s2).cos().tanh() * 2.0, f64::sin(f64::cos(v[3])), x0, [w0[0], w0[1], w0[2], w0[3]], n);
-                        s2 = (s2 * 0.6 + f64::cos(v11) * 0.005).tanh();
+        let mut m8 = 0;
+        for &t in v.iter() {
+            match m8 % 4 {
+                0 | MODE_C => {
+                    acc3 += x1.sin().exp().sin() * 0.5;
+                    if (t * t).cos() > x2.tanh().exp_m1() && n == 3 {
+                        s2 = 0.5 * s2 + 0.4 * (s1.sin().powi(2) + 2.0).acosh().sin();
+                        match m8 {
+                            MODE_A | 2 => {
+                                s0 = 0.75 * s0 + 0.005 * f64::tanh(prog_39(f64::cos((x2.sin() * 0.9).acos().to_radians() * 50.0) * 2.0, 2.0, x0, [v[0], v[1], v[2], v[3]], n));
+                            }
+                            g if g > 3 => {
+                                continue;
+                            }
+                            _ => {
+                                acc3 += f64::sin(f64::exp(s1.sin())) * 0.5;
+                                acc3 -= f64::atan2(t, s0.powi(2) + 0.5).sin() * 0.5;
+                            }
+                        }
+                    } else if m8 < 9 && s2 - 0.75 >= x1.cos().exp() {
+                        acc3 += f64::sin(1.5_f64.powf(t.cos())) * 0.5;
+                        s1 = s1 * 0.6 + f64::cos(v[2] + t) * 0.2;
                     } else {
-                        let v12 = prog_4((x1 * x1 + 2.0).acosh().sin(), 1.5, f64::cos(v9.sin()) * 2.0, [v[0], v[1], v[2], v[3]], n);
-                        s1 = s1.mul_add(0.8, s1.sin() * 0.2);
-                        acc3 += v12.cos().cos() * 0.05;
+                        s1 = (s1 * 0.6 + (-s1) * 0.4).tanh();
+                    }
+                    for &u in v {
+                        let v9 = (f64::cos(x2) * 1.2).tan();
+                        acc3 += 0.1 * s0.cos();
+                        if s2 > 0.5 {
+                            let v10 = u.atan().powi(2);
+                            acc3 += f64::sin(v9) * 0.1;
+                            s2 *= 0.8;
+                            s2 += 0.05 * v10.tanh().tanh();
+                        } else {
+                            s0 = (s0 * 0.8 + s0 / (s1 * s1 + 1.5) * 0.1).tanh();
+                            s2 = 0.8 * s2 + 0.01 * (v9 / (v[(m8 + k4) % 4] * v[(m8 + k4) % 4] + 1.0) + u).tanh();
+                        }
                     }
                 }
-                1 | 3 => {
-                    acc3 += (f64::sin(-v8) * 0.5).ln_1p() * 0.4;
-                    s1 = (s1 * 0.5 + (f64::tanh(v9) * 0.9).acos() * 0.2).tanh();
-                }
-                4 => {
-                    acc3 += f64::tanh(f64::log(w0[k10 % 4].sin().exp2().powi(2) + 1.0, (x0 + v9).powi(2) + 2.0)) * 0.25;
-                    let v13 = f64::sqrt((x1 + v8).powi(2) + 1.0);
-                    acc3 += f64::tanh(v13) * 0.25;
-                }
-                _ => {
-                    let x1: f64 = x2.asinh() - v[3];
-                    s1 *= 0.5;
-                    s1 += 0.25 * x1.tanh().sin();
+                _other => {
+                    s2 = f64::mul_add(s2, 0.75, f64::sin(x1) * 0.25);
+                    s2 = s2 * 0.8 + (s2 * s2 + 0.5).sqrt().tanh() * 0.2;
+                    if s1.sin().sinh() >= 0.0 {
+                        break;
+                    }
                 }
             }
-            let v16 = if !(n < 6 && (v9.tanh() * 0.9).acos() > x0) {
-                let v14 = s2.to_radians() * 20.0;
-                (s1 * v8).sin().exp() + v14.sin()
-            } else if f64::sin(x0).atan2((w0[k10 % 4] * w0[k10 % 4] + 0.5).ln().powi(2) + 0.5) > 1.0 || k10 % 3 == 1 {
-                let x1 = 0.65 - s1.asinh();
-                s2 = s2.mul_add(0.8, f64::tanh(w0[(k10 + n) % 4] * std::f64::consts::FRAC_PI_4) * 0.25);
-                v9 + f64::tanh(x1)
-            } else {
-                let v15 = (x1 * x1 + 2.0).sqrt().asinh();
-                f64::cos(w0[k6 % 4].asinh()) + f64::cos(v15)
-            };
-            s1 = s1 * 0.6 + f64::sin(x1.cos()) * 0.4;
-            if k10 >= 6 || (v8 * v8 + 1.5).acosh() >= 1.0 {
-                break (s1.to_radians() * 20.0).to_radians();
+            let v11 = f64::cos(s1).exp_m1();
+            s1 *= 0.6;
+            s1 += 0.02 * f64::tan(x0.tanh() * 1.2).tanh();
+            if (s1.powi(2) + 1.0).log2() > (x0.cos() * 0.9).acos() {
+                m8 += 1;
             }
-            s2 *= 0.75;
-            s2 += 0.02 * v16.cos();
-        };
-        x0 * 0.5 + x1.sin() + s1.tanh() + s2 + acc3.sin() + v8 + v9 - v17.cos()
+            s1 = (s1 * 0.5 + (t.cos() - v11.sin()) * 0.1).tanh();
+        }
+        let c12 = m8 as f64;
+        let mut k13 = 0;
+        while k13 < 5 && (s2.sin() * 0.9).acos() < -1.0 {
+            k13 += 1;
+            let v14 = (x1 * x1 + 1.0).powi(-1);
+            acc3 += (x1.sin() * 0.9).atanh().sin() * 0.4;
+            acc3 -= 0.4 * v14.tanh();
+        }
+        acc3 -= prog_39(x2, x0, 2.0, [v[0], v[1], v[2], v[3]], k4).tanh() * 0.02;
+        s0 - s1.tanh() - s2.cos() - acc3.tanh() - f64::tanh(c12)
     }
 
     #[differentiable]
-    pub fn prog_80(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (0.25 - x0).sin() * 2.0;
-        let mut s1 = (v[n % 4].cos() + 2.0).cbrt();
-        let mut s2 = (f64::powi(x2.hypot(x1), 2) + 1.0).log(2.0).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = v.iter().fold(s2, |r, &p| r * 0.5 + 0.1 * (s0.cos().exp2() + f64::tanh(p)).cos());
-        if x0 > 0.75 * v4 {
-            let v5 = (f64::recip(v[n % 4] * v[n % 4] + 1.0).powi(2) + 1.0).log10();
-            let v6 = v5.min(v4).atan();
-            s0 = (s0 * 0.75 + f64::sin(v6) * 0.02).sin();
-        } else if (x0.powi(2) + 1.0).cbrt().clamp(-1.5, 1.5) <= s2 || n < 4 {
-            s0 = (s0 * 0.75 + v[0].to_degrees() * 0.01 * 0.4).sin();
-        } else {
-            s2 = s2 * 0.6 + prog_15(1.5, f64::cos(f64::cos(s2)) * 2.0, f64::cos(s0 * x2), &v, n).sin() * 0.005;
-            if (f64::tanh(v[1].cos().sinh()) * 0.9).atanh() >= 0.25 {
-                acc3 += (x2.cos() * 0.5).ln_1p();
+    pub fn prog_79(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::sin(x2 + 1.25) * 2.0;
+        let mut s1 = f64::cos(f64::powi(x0, 3)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        match n {
+            0 => {
+                let v3 = acc2 + v[n % 4];
+                acc2 += v3.tanh();
+            }
+            1 | MODE_D => {
+                let v4 = x2 * v[n % 4];
+                s0 *= 0.5;
+                s0 += 0.1 * v4.tanh();
+            }
+            4 => {
+                let x2 = x1.abs() * (acc2 * acc2);
+                acc2 += f64::ln((f64::to_radians(x2) * 20.0).powi(2) + 1.0);
+            }
+            _other => {
+                s1 = s1 * 0.6 + (x0 * s0).sin() * 0.1;
             }
         }
-        let v7 = prog_10(s1, 0.25, 0.25, v, n);
-        let v10 = match n % 2 {
-            0 => (x1.sin() * 1.5).cosh(),
-            1 => {
-                let v8 = v4 / (x1 * x1 + 1.5);
-                acc3 + v8.tanh()
+        for i in 0..n {
+            let fi = i as f64;
+            let v6 = match i {
+                0..=1 => prog_39((v[i % 4] * v[i % 4] + 1.0).log(x1 * x1 + 2.0).tanh(), f64::sin(x1.atan()), (v[3] * v[3] + 1.0).recip().sin() * 2.0, v, 4),
+                g if g > 3 => {
+                    let x0 = v[i % 4] - x2;
+                    let v5 = prog_39((x0.tanh() * 0.9).acos().tanh(), 0.25, x2, v, n);
+                    acc2 -= 0.25 * (x1 / (f64::exp(fi.cos()).powi(2) + 0.5)).cos();
+                    prog_39(f64::sin(f64::cos(x0)) * 2.0, (v[i % 4].sin() + 2.0).cbrt().cos() * 2.0, f64::powi((x1.tanh() * 0.9).asin().powi(2) + 1.0, -3).sin(), v, n) + v5.sin()
+                }
+                _ => v[(i + n) % 4] / (f64::tanh(x0) + 2.0),
+            };
+            s1 = s1 * 0.75 + f64::sqrt(x1 * x1 + 1.0).sin() * 0.25;
+            s0 = s0.mul_add(0.5, v6.tanh().cos() * 0.005);
+        }
+        let mut a7 = [0.0; 4];
+        for i in 0..n {
+            a7[i % 4] += 1.5_f64.powf(x0.cos()).sin() * 0.25;
+            s0 = (s0 * 0.6 + (x1 + 1.5) * 0.4).sin();
+        }
+        'l2: for i in 0..v.len() {
+            let fi = i as f64;
+            let v10 = match i {
+                0..=1 => f64::recip(v[i] * v[i] + 0.5).min(-s1),
+                2 => {
+                    let v8 = s0 + fi;
+                    x0.sin().exp2() + f64::tanh(v8)
+                }
+                3 => x2 * fi,
+                _ => {
+                    let v9 = f64::cosh(v[i].abs().cos());
+                    f64::sin(s1) + x1 + f64::sin(v9)
+                }
+            };
+            acc2 -= f64::acos(s1.tanh() * 0.9).tanh() * 0.5;
+            acc2 -= 0.5 * f64::sin(a7[i] - x1);
+            let mut k11 = 0;
+            while k11 < 5 {
+                k11 += 1;
+                if f64::exp2(v[k11 % 4].tanh()) <= 0.5 {
+                    s1 = s1 * 0.8 + f64::tanh(a7[1]) * 0.2;
+                    continue 'l2;
+                }
+                match k11 % 2 {
+                    1 => {
+                        acc2 += 0.1 * (x2.cos() * 0.9).asin().cos();
+                        continue;
+                    }
+                    _other => {
+                        s1 = s1 * 0.75 + f64::recip(v[k11 % 4] * v[k11 % 4] + 0.5).cos() * 0.1;
+                    }
+                }
+                match k11 {
+                    0 | 2 => {
+                        s1 = s1 * 0.6 + (a7[k11 % 4] - s0 - (x0 * x0 + 2.0).acosh()).sin() * 0.05;
+                        s0 = f64::mul_add(s0, 0.8, (v10 + fi).tanh() * 0.05);
+                    }
+                    4 => {
+                        acc2 -= 0.1 * v10.sin();
+                    }
+                    5 => {
+                        s1 = s1.mul_add(0.75, (v10 + fi).cos() * 0.05);
+                        s1 = s1.mul_add(0.5, (s1.to_degrees() * 0.01).tanh() * 0.75);
+                    }
+                    _other => {
+                        let v12 = f64::cos(v[(k11 + i) % 4] - 1.5);
+                        acc2 += 0.1 * v12;
+                    }
+                }
+                s1 = (s1 * 0.8 + (f64::sin(s1) + 2.0).cbrt() * std::f64::consts::LN_2 * 0.75).sin();
             }
-            _ => {
-                let v9 = (s1 / (acc3.powi(2) + 0.5)).cos();
-                (f64::abs(v9).cos() * 0.5).ln_1p()
+            s1 = (s1 * 0.8 + f64::cos(v10) * 0.05).tanh();
+        }
+        for &t in v.iter() {
+            let v13 = a7.iter().fold(t, |r, &p| r * 0.75 + 0.02 * (x2.atan2(f64::powi(f64::acosh(x2 * x2 + 2.0), 2) + 1.0) + p.sin()).sin());
+            let v14 = a7.iter().map(|&p| 1.5_f64.atan2(x1) + p.sin()).sum::<f64>();
+            for u in a7 {
+                let v15 = (v13 * v13 + 0.5).recip();
+                if f64::atanh(f64::tanh(v15) * 0.9) >= t {
+                    acc2 -= 0.1 * f64::atan(v[0]).clamp(f64::ln_1p(u * u).cos() - 1.5, f64::sin(v[3]) + 1.5).sin();
+                    s1 = s1 * 0.8 + f64::sin(v14) * 0.02;
+                } else {
+                    acc2 += (0.1 * v14).sin() * 0.1;
+                    s1 = s1 * 0.8 + (t - v[n % 4]).sin() * 0.1;
+                }
+                s0 = s0 * 0.8 + f64::cos(x2.cos() / (s0 * s0 + 1.5)) * 0.1;
+                s1 = (s1 * 0.6 + u.tanh() * 0.4).tanh();
+            }
+            s1 = (s1 * 0.8 + s0.atan() * 0.2).sin();
+            s0 = s0.mul_add(0.8, (v13.sin() + v14.cos()).tanh() * 0.02);
+        }
+        acc2 -= f64::log2(v[n % 4] * v[n % 4] + 1.0).sin();
+        x1 + s0 + s1.cos() - acc2.cos() - a7[3].tanh() + (f64::sin((a7[n % 4].cos() * 0.9).asin()) * 1.2).tan()
+    }
+
+    #[differentiable]
+    pub fn prog_80(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (f64::tanh(f64::exp2(x1.tanh())) + 2.0).cbrt();
+        let mut s1 = f64::exp(s0.tanh()).sin() * 2.0;
+        let mut s2 = (x0.powi(2) + 1.0).ln();
+        let mut acc3: f64 = 0.0;
+        s0 = (s0 * 0.6 + (f64::tanh(f64::exp_m1(s0.sin())) * 0.9).asin() * 0.1).sin();
+        let mut k4 = 0;
+        let v7: f64 = loop {
+            k4 += 1;
+            if v[k4 % 4].cos() < 0.0 {
+                break prog_65((s0.tanh() * 0.9).acos().sin(), x0, 0.75, [v[0], v[1], v[2], v[3]], 6);
+            }
+            let v5 = (f64::powi(x2, 2) + 1.0).powi(-3);
+            let v6 = f64::asinh(v5);
+            s1 = (s1 * 0.75 + v6 / (s2.powi(2) + 1.5) * 0.02).sin();
+            if k4 >= 6 || f64::log(s0.powi(2) + 1.0, s0.powi(2) + 2.0) >= v[2] {
+                break (v[3].cos().cos() * 0.9).acos();
             }
         };
-        let mut m11: f64 = prog_0(v[n % 4].abs().tanh(), 1.2, f64::mul_add(s0, x0, x2).sin() * 2.0, v, n).sin();
-        for i in 0..n {
-            let c12 = match i {
-                0 => 1.5 - v10,
-                2 => s1 + v10 + (v7 + 1.5),
-                3 | 5 => (v[3] + v[i % 4]) * 1.5,
-                _ => v[i % 4] * 0.25,
-            };
-            m11 = f64::min(m11, c12);
+        s0 = s0.mul_add(0.6, f64::sin(f64::abs(v[1])) * 0.4);
+        let v8 = f64::acos(x2.tanh() * 0.9);
+        let v11 = match k4 {
+            0..=1 => {
+                s0 = 0.8 * s0 + 0.05 * f64::ln_1p(v8.asinh().powi(2)).cos();
+                x2.abs() + (f64::tanh(v[k4 % 4]) * 0.9).acos()
+            }
+            3 => {
+                let v9 = (v[1] * v[1] + 0.5).recip();
+                s0 = s0.mul_add(0.8, prog_54(x1, f64::cos(v8.tanh().exp() + (s0 * s0 + 1.0).powi(-1)), 1.2, v, n).cos() * 0.005);
+                (s2.powi(2) + 1.0).log(acc3.powi(3).powi(2) + 2.0) + v9.cos()
+            }
+            4 | 6 => (f64::sin(v8).powi(2) + 1.0).powi(-1),
+            _other => {
+                let v10 = f64::acosh(v8 * v8 + 1.5);
+                (s1.cos() * 2.0).sinh() + x2 + v10.cos()
+            }
+        };
+        if n % 2 == 0 {
+            s2 = (s2 * 0.6 + s2.powi(3) * 0.02).sin();
+            acc3 += f64::sin(((v[(k4 + n) % 4].cos() + 2.0).cbrt().powi(2) + 1.0).sqrt());
+        } else if k4 < 4 && f64::recip(x2 * x2 + 1.0) <= 0.5 {
+            acc3 -= f64::recip(f64::powi(v[(k4 + n) % 4], 2) + 1.0) * acc3;
+            acc3 -= (acc3 - 0.25).sin();
+        } else {
+            acc3 += 0.1 * f64::sin(v11);
+            let v12 = -x2;
+            s0 *= 0.6;
+            s0 -= 0.4 * f64::sin(v12);
         }
-        acc3 += f64::cos(m11) * 0.005;
-        s1 = s1.mul_add(0.8, f64::acos(x0.sin() * 0.9).tanh() * 0.05);
-        s1.sin() + s2 * 0.25 - acc3 * 0.25 + v7.sin() - v10
+        s0 - s1.cos() + s2 * 0.75 + acc3 * 0.25 - v7.sin() + v11.sin() + s2.tanh()
     }
 
     #[differentiable]
     pub fn prog_81(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (x2.max(v[n % 4]).powi(2) + 2.0).sqrt().cos() * 2.0;
+        const PHASE_A: usize = 0;
+        let mut s0 = x1;
         let mut acc1: f64 = 0.0;
-        for i in (0..n).rev() {
-            let v3 = match i {
-                0 => {
-                    for &u in v.iter() {
-                        acc1 -= 0.02 * prog_4(f64::sin(v[i % 4]).exp().sin(), f64::log(u * u + 1.0, 2.0).cos().cos(), f64::cos((f64::atan(x0).sin() * 0.9).atanh()) * 2.0, v, 4).cos();
-                        acc1 += (u.sin().sinh().cos() * 0.9).atanh() * 0.05;
-                    }
-                    let v2 = prog_75(x2, x1, f64::tanh((x2.sin() * 0.9).atanh()), &v, n);
-                    f64::tan(s0.cos() * 1.2) + v2.tanh()
-                }
-                1 => x2 * x1,
-                2..=3 => (s0.tanh() * 0.5).ln_1p(),
-                _ => ((x1 - x0).powi(2) + 1.0).log2(),
-            };
-            let v4 = x2.powi(3) / 2.0;
-            let v7 = if x0.sin().exp() < v[i % 4] + s0 {
-                let v5 = x1 * x1;
-                v[(i + n) % 4] + v5
-            } else {
-                let v6 = v4;
-                return f64::ln(x0.powi(2) + 0.5) + f64::cos(v6)
-            };
-            s0 = s0 * 0.8 + s0.powi(3).cos() * 0.01;
-            s0 *= 0.75;
-            s0 += 0.005 * f64::cos(v3.sin() - v4.sin() + v7.sin());
-        }
-        let mut m8 = 0.25 * x1;
-        for i in (0..n).rev() {
-            let fi = i as f64;
-            m8 = m8.max(fi + v[i % 4]);
-        }
-        acc1 -= m8.sin();
-        for i in (1..=3).step_by(2) {
-            acc1 -= f64::cos(-m8);
-            s0 = (s0 * 0.75 + (x0.tanh() * 2.0).cosh() * 0.02).sin();
-            if v[i] + v[n % 4] >= x2 {
-                break;
+        let v2: f64 = (f64::powi(s0, 2) + 1.0).ln();
+        match n % 2 {
+            0 => {
+                let v3 = prog_57(1.5, 0.5, f64::tanh(v[n % 4].tanh()), v, n);
+                acc1 -= x0.cos();
+                acc1 -= f64::tanh(v3) * 0.02;
+            }
+            _ => {
+                s0 = s0.mul_add(0.6, acc1 / 4.0 * 0.4);
             }
         }
-        for _ in 0..6 {
-            s0 = (s0 * 0.75 + (s0 - (x0 + x2)) * 0.05).sin();
-            let v9 = if (x1.hypot(x0).powi(2) + 0.5).recip() <= m8 || n % 2 == 0 {
-                acc1 += f64::cos(m8 + x2) * 0.25;
-                f64::atan2(x2 * x2, (s0 * s0 + 1.0).cbrt().powi(2) + 1.0)
-            } else {
-                m8.cos().exp_m1()
-            };
-            acc1 -= 0.25 * v9.sin();
-        }
-        if (-x0).clamp(x0.tanh() - 1.5, x0.atan().tanh() + 1.5) < 0.5 {
-            return m8 + x0;
-        }
-        let mut m10: f64 = -0.5;
+        let mut m4: f64 = x0;
         for i in 1..n {
-            let c11 = match i + n {
-                0..=1 => v[(i + n) % 4] * v[n % 4] * (0.25 - x2),
-                2 | 4 => v[(i + n) % 4] * 1.5 * f64::powi(v[(i + n) % 4], 2),
-                5..=7 => v[(i + n) % 4] / ((m8 + x1) * (m8 + x1) + 1.0),
-                _ => x0 / (v[(i + n) % 4] * v[(i + n) % 4] + 0.5),
+            let c5 = match i % 4 {
+                0..=2 => v[i % 4] * v2,
+                _ => v[(i * 3) % 4] + 1.0,
             };
-            m10 = f64::max(c11, m10).min(2.0);
+            m4 = f64::max(m4, c5);
+            match i {
+                PHASE_A => {
+                    s0 = (s0 * 0.8 + x1 * 0.2).tanh();
+                    if f64::powf(0.5_f64, x1.cos()) > x1 {
+                        let v6 = x2;
+                        acc1 += v6.tanh().tanh() * 0.4;
+                    } else if c5 * x1 <= 1.0 {
+                        acc1 += f64::cos(f64::recip(c5.sin().powi(2) + 0.5)) * 0.4;
+                    }
+                    s0 = (s0 * 0.6 + prog_61(1.2, x2, 0.75, v, i) * 0.005).sin();
+                }
+                1..=2 => {
+                    s0 = s0.mul_add(0.8, f64::sin(x2) * 0.2);
+                    if prog_39(f64::cos(x1 + v2) * 2.0, f64::sin((v2.powi(2) + 0.5).sqrt()) * 2.0, f64::sin(v2 * v[1] - f64::atan(x2)) * 2.0, v, n) > 1.0 {
+                        continue;
+                    }
+                }
+                4 => {
+                    continue;
+                }
+                _ => {
+                    s0 = 0.6 * s0 + 0.1 * (f64::sinh(v2.sin()).powi(2) + 0.5).recip().tanh();
+                }
+            }
         }
-        s0 = 0.75 * s0 + 0.01 * f64::cos(m10.cos());
-        f64::cos(s0) + f64::cos(acc1)
+        let mut k7 = 0;
+        let v8 = loop {
+            k7 += 1;
+            acc1 += f64::tan(x1.tanh() * 1.2).mul_add((v2.powi(2) + 1.0).log10(), v[(k7 + n) % 4] * v[0]).sin() * 0.25;
+            acc1 -= 0.5 * v2.sin();
+            if k7 >= 4 || f64::powi(x2, 2) < m4 {
+                break v[3].powi(3).sin();
+            }
+        };
+        let v9 = prog_54(1.2, v8, f64::sin(v2 + v8 / (m4.sin() + 2.0)) * 2.0, &v, k7);
+        if v[k7 % 4].powi(2) / 1.5 > x1 || k7 > 2 {
+            return (x2 * x2 + 0.5).ln();
+        }
+        x2 * 0.5 + s0 + acc1.tanh() + f64::tanh(v9) - x2.clamp(-0.5, 1.5)
     }
 
     #[differentiable]
     pub fn prog_82(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (x0 * x0 + 0.5).recip();
-        let mut s1 = x1.sin();
-        let mut s2 = f64::abs(x2).cos();
-        let mut acc3: f64 = 0.0;
-        match n % 2 {
-            0 => {
-                s1 *= 0.75;
-                s1 += 1.0 * f64::sin(f64::asinh(acc3));
+        let mut s0 = (v[n % 4].powi(2) + 1.0).powi(-1);
+        let mut acc1: f64 = 0.0;
+        if (x0.tanh() * 0.9).asin() > -0.5 {
+            let v2 = f64::acosh(v[3] * v[3] + 1.5);
+            acc1 -= v2.cos();
+        }
+        if (v[2].tanh().exp().powi(2) + 0.5).ln() <= -0.5 {
+            acc1 += f64::exp(f64::cos(x2)).sin();
+            let x0 = (v[n % 4].tanh() * 1.2).tan() + x1;
+            acc1 += 0.25 * x0.cos();
+        } else if x2 + acc1 / (v[n % 4] * v[n % 4] + 1.0) >= f64::cosh(x1.tanh() * 1.5) || n % 3 == 1 {
+            s0 = (s0 * 0.6 + s0 * acc1 * 0.02).tanh();
+            let v3 = s0.abs();
+            acc1 += v3;
+        } else {
+            s0 = (s0 * 0.75 + f64::exp_m1(f64::sin(x2 * x0)) * 0.02).tanh();
+            if (x2.powi(2) + 1.0).recip() <= 0.25 {
+                let x2 = x0.sin();
+                acc1 += f64::cos(x2);
+            } else {
+                for i in (0..n).rev() {
+                    let fi = i as f64;
+                    s0 = s0 * 0.6 + x2.sin().exp2().tanh() * 0.25;
+                    acc1 += f64::tanh(v[i % 4] + fi) * 0.25;
+                }
+                s0 = (s0 * 0.75 + prog_58(1.2, x2, x1, &v, n) * 0.005).tanh();
             }
-            _ => {
-                s1 *= 0.75;
-                s1 += 0.005 * f64::tanh(prog_52(s0, f64::tanh(f64::max(v[3], s1).mul_add(f64::log(v[1] * v[1] + 1.0, x1 * x1 + 2.0), s0 + s1)) * 2.0, s1, v, 6));
+            s0 = s0.mul_add(0.75, prog_57(f64::sin((f64::tanh(s0) * 0.9).acos()) * 2.0, (v[n % 4] * s0).tanh(), x0, v, n).cos() * 0.005);
+        }
+        'l1: for &t in v.iter() {
+            for u in v {
+                if (t.sin() * 1.2).tan().sin() <= -0.25 {
+                    continue;
+                }
+                let v4 = (f64::powi(v[2], 2) + 1.0).log10().asinh();
+                if u.tanh() >= 0.5 {
+                    break;
+                }
+                s0 = 0.5 * s0 + 0.1 * (v4.sin() * 2.0).sinh().atan().sin();
+            }
+            s0 *= 0.75;
+            s0 -= 0.25 * (t * t + 1.0).sqrt().tanh();
+            for j in 0..4 {
+                s0 = s0.mul_add(0.8, (x1.cos() / 1.5).tanh() * 0.25);
+                acc1 -= 0.1 * f64::ln(f64::powi(-x2, 2) + 2.0).sin();
+                match j {
+                    0 => {
+                        acc1 -= 0.1 * (v[j] * s0).sin();
+                        let v5: f64 = v[3 - j] * s0;
+                        s0 = s0 * 0.8 + f64::cos(v5) * 0.05;
+                    }
+                    1..=3 => {
+                        break 'l1;
+                    }
+                    _ => {
+                        acc1 += f64::powi(t, 3).cos() * 0.1;
+                    }
+                }
             }
         }
-        let mut m4 = prog_10(s1, v[n % 4].max(f64::powi(v[n % 4] * v[n % 4] + 1.0, -3)).sin(), ((s2.powi(2) + 1.0).log2() / ((acc3 - s0).powi(2) + 1.5)).tanh() * 2.0, v, n).sin();
-        for i in 0..n {
+        'l4: for i in (0..5).rev() {
             let fi = i as f64;
-            let c5 = v[(i + n) % 4] * v[i % 4];
-            m4 = f64::min(c5, m4);
-            s0 = s0 * 0.75 + (f64::powi(f64::mul_add(s2, fi, s0), 2) + 1.0).log2().cos() * 0.02;
+            acc1 += 0.4 * (x2 - 0.25).cos();
+            let mut k6 = 0;
+            while k6 < n + 1 {
+                k6 += 1;
+                s0 = 0.8 * s0 + 0.2 * f64::cos(s0);
+                if n > 0 {
+                    s0 = s0.mul_add(0.75, (SCALE + fi).tanh() * 1.0);
+                    s0 = s0.mul_add(0.75, (s0 * s0 + 0.5).recip().tanh() * 0.1);
+                }
+                if (x1 * x1 + 1.0).log(10.0) <= x2 || k6 + n < 6 {
+                    break 'l4;
+                }
+            }
+            if k6 % 2 == 0 {
+                s0 = f64::mul_add(s0, 0.8, (f64::sin(x2) * 0.9).atanh().tanh() * 0.02);
+                s0 = (s0 * 0.75 + (f64::cos(s0) * 0.9).atanh() * 0.05).sin();
+            } else if fi * x2 >= 0.0 {
+                let v7 = v[3] / (s0 * s0 + 0.5);
+                acc1 += 0.4 * v7.sin().sin();
+            } else {
+                s0 = (s0 * 0.5 + (s0 * s0 + 1.0).atan2(s0) * 0.1).sin();
+            }
         }
-        acc3 -= f64::sin(m4) * 0.005;
-        let v6 = match n % 3 {
-            1 => f64::acosh(f64::powi((x0.sin() * 0.9).atanh(), 2) + 1.5),
-            _ => prog_4(s0.tanh(), (x2 * x2 + 2.0).acosh().sin() * 2.0, ((f64::powi(x1, 2) + 0.5).cbrt() + x1.asinh()).cos() * 2.0, v, 3),
-        };
-        let v7 = prog_0(s2, x1, (v[n % 4] * v[n % 4] + 1.0).powi(-3).sin() * 2.0, v, 5);
-        s2 = (s2 * 0.75 + v[n % 4].powi(3) * 0.02).tanh();
-        s0 * 0.25 - s2.sin() - acc3 * 0.75 - v6 * 0.5 - v7 * 1.5
+        if v[n % 4].atan2(f64::powi(x0.cos(), 2) + 0.5) >= 0.5 {
+            return 1.5_f64.powf(x0.cos()).atan2(x0.sin().exp().powi(2) + 0.5);
+        }
+        for i in (0..=n).rev().step_by(2) {
+            acc1 += f64::sin(v[(i + n) % 4] * 0.5) * 0.5;
+            let v8 = x0 + x1;
+            let v9 = f64::exp(f64::cos(v8));
+            acc1 -= 0.5 * f64::sin(v9).tanh();
+        }
+        s0.sin() - acc1.sin()
     }
 
     #[differentiable]
     pub fn prog_83(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::exp(x2.sin()).sin() * 2.0;
-        let mut s1: f64 = x2.max(v[0]).powi(2).sin() * 2.0;
-        let mut s2: f64 = f64::cos(x0 + x1.to_degrees() * 0.01) * 2.0;
-        let mut acc3: f64 = 0.0;
-        for i in 0..v.len() {
+        let mut s0 = x0.asinh();
+        let mut acc1: f64 = 0.0;
+        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * f64::sin((-p) + q.sin())).product::<f64>();
+        let mut m3 = 0;
+        for i in (0..n).rev() {
             let fi = i as f64;
-            for j in (1..=3).step_by(2) {
-                let fj = j as f64;
-                if fj / (f64::ln_1p(s1 * s1).powi(2) + 1.0) >= fi.atan2(v[3 - i].powi(2) + 1.0) {
-                    acc3 += 0.25 * f64::tanh((SCALE + x2) / (f64::atan(v[3]).powi(2) + 1.0));
-                    break;
-                }
-                let v4 = v.iter().fold(v[j], |r, &p| r * 0.75 + 0.1 * (p + r).tanh());
-                acc3 += (f64::sin(x0) * 0.9).asin().cos() * 0.25;
-                acc3 += 0.25 * v4.sin().tanh();
-            }
-            if f64::cos(v[(i + n) % 4]) * f64::cbrt(s2.tanh() + 2.0) > 0.0 {
-                let v5 = fi + v[(i + n) % 4];
-                s2 *= 0.5;
-                s2 += 0.5 * v5.cos().sin();
-            } else if x1 + v[3 - i] > v[i] || i % 2 == 0 {
-                let v6 = prog_4(1.5, x0, (s1.tanh() * 0.9).atanh().tanh() * 2.0, v, i);
-                s1 *= 0.6;
-                s1 -= 0.005 * v6.tanh();
-            }
-            acc3 += 0.5 * f64::cos(v[1]).cos();
-        }
-        let v7 = prog_27(s2, f64::cos(f64::atanh(f64::cos(v[n % 4]) * 0.9).tanh().exp2()), (s2 + x0).asinh().cos() * 2.0, &v, n);
-        let v8: f64 = prog_10(0.25, x0, s0, v, n);
-        for _ in (0..5).rev() {
-            let v9 = x1.powi(3);
-            acc3 += 0.25 * v9.tanh();
-        }
-        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_4(x0, f64::tanh(-q) * 2.0, f64::log2((f64::powi(x2, 2) + 1.5).acosh().powi(2) + 1.0).cos(), v, n) + p.sin()).sum::<f64>();
-        let mut k11 = 0;
-        loop {
-            k11 += 1;
-            if x2 >= -1.0 {
-                break;
-            }
-            for j in 0..n {
-                acc3 += f64::sin(0.75 - v[j % 4]) * 0.05;
-                let v12 = v10 - (s0.tanh() + 2.0).cbrt();
-                acc3 -= 0.05 * f64::cos(v12);
-            }
-            acc3 += prog_75(x2.tanh(), (v10.powi(2) + 0.5).sqrt().sin() * 2.0, 0.25, &v, n).cos() * 0.05;
-            if k11 >= 4 || v[k11 % 4] > v8 {
-                break;
-            }
-        }
-        s0 = 0.8 * s0 + 0.005 * f64::tanh(prog_75(x2, f64::exp_m1(x2.cos()).powi(2).cos(), x1, &v, k11));
-        s0 + s1 * 1.5 + acc3.cos() + v7.tanh() + v8.cos() - f64::tanh(v10) - prog_4((-x0).sin() * 2.0, 0.25, x2, v, 1)
-    }
-
-    #[differentiable]
-    pub fn prog_84(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x2 / (x2.powi(2) + 1.5);
-        let mut s1 = f64::cos(x2 - 0.35).exp_m1();
-        let mut s2: f64 = (v[n % 4] - s1).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            let mut k5 = 0;
-            while k5 < 4 && (x2.asinh().powi(2) + 1.0).atan2((x2.sin() * 0.9).atanh()) > x0 + s1 {
-                k5 += 1;
-                match k5 + k4 {
-                    0 => {
-                        s0 = 0.6 * s0 + 0.4 * s2.atan().sin();
-                        break;
-                    }
-                    1 => {
-                        let v6 = prog_4(x1, x0, 1.2, [v[0], v[1], v[2], v[3]], k4);
-                        acc3 += 0.05 * v6.cos();
-                    }
-                    g if g > 2 => {
-                        s2 = s2 * 0.8 + f64::cos(v[2] + x1) * 0.1;
-                        let v7: f64 = x0 + x2;
-                        s1 = 0.5 * s1 + 0.25 * v7.cos().sin();
-                    }
-                    _ => {
-                        let v8 = -s1;
-                        let v9 = f64::atanh(f64::sin(f64::ln(x0 * x0 + 0.5)) * 0.9);
-                        acc3 += f64::tanh(f64::sin(v8) + f64::sin(v9)) * 0.05;
-                    }
-                }
-                if s0.to_degrees() * 0.02 >= -1.0 {
-                    continue;
-                }
-                acc3 -= 0.05 * (x1.tanh() * 2.0).sinh().cos();
+            if f64::ln_1p(v2.tanh() * 0.5) < 0.0 {
+                m3 += 1;
             }
             for &u in v.iter() {
-                let v10 = f64::cosh(f64::atanh(x0.cos() * 0.9).cos());
-                acc3 += 0.05 * f64::cos(u);
-                s0 = s0 * 0.8 + f64::sin(x2 - s2) * 0.1;
-                acc3 += 0.05 * f64::tanh(v10);
+                let v4: f64 = f64::mul_add(v2, v2, u).atan2((v2 / (x2 * x2 + 1.0)).powi(2) + 0.5);
+                s0 = (s0 * 0.5 + (x1 + s0) * 0.25).sin();
+                acc1 += f64::cos(v4) * 0.05;
             }
-            let v11 = prog_4(x0, s0, (x1 * x1).cos(), [v[0], v[1], v[2], v[3]], k4);
-            s1 = (s1 * 0.8 + x0 / (s1 * s1 + 1.5) * 0.1).sin();
-            if k4 >= 6 || f64::sin(s1).exp2() <= -1.0 {
-                break;
+            for _ in (0..6).rev() {
+                s0 = (s0 * 0.75 + f64::atanh(v2.sin() * 0.9) * 0.05).sin();
+                acc1 += ((-fi).to_degrees() * 0.02).cos() * 0.05;
             }
-            acc3 += v11.sin().cos() * 0.02;
+            s0 = (s0 * 0.6 + (x2 - 2.5) * 0.4).tanh();
         }
-        let mut m12 = 0;
-        for _ in 0..6 {
-            s2 = (s2 * 0.8 + (f64::ln(f64::powi(x1, 2) + 0.5) - (f64::powi(x1, 2) + 1.0).recip()) * 0.05).sin();
-            s1 = 0.5 * s1 + 0.5 * (0.5 - (x0.tanh() * 0.5).ln_1p()).sin();
-            if x1.to_radians() * 50.0 > 0.0 && k4 % 3 == 1 {
-                m12 += 1;
+        match m3 {
+            1 | 3 => {
+                acc1 -= (s0.sin() * 0.5).ln_1p();
+                s0 = (s0 * 0.6 + f64::atan2(s0, s0 * s0 + 1.0) * 0.1).tanh();
+            }
+            4 | 6 => {
+                s0 = s0 * 0.6 + x1.atan().tanh() * 0.4;
+                s0 = (s0 * 0.5 + prog_66(s0.powi(2).sin().tanh(), (v2 * v2 + 1.5).acosh().sin() * 2.0, ((v2 + x2).powi(2) + 1.0).log(10.0).cos(), v, 2) * 0.005).sin();
+            }
+            _other => {
+                let x2 = x1.min(f64::min(v2, v[n % 4]));
+                s0 = (s0 * 0.5 + ((x2.powi(2) + 2.0).ln() - f64::cos(s0)) * 0.05).tanh();
             }
         }
-        let c13 = m12 as f64;
-        let v14 = v.iter().copied().map(|p| 2.0_f64.copysign(x1) + p.cos()).sum::<f64>();
-        let mut k15 = 0;
-        while k15 < 5 && (s0.tanh() * 2.0).sinh() < 0.0 {
-            k15 += 1;
-            for j in 0..4 {
-                let v18 = match j {
-                    0 => {
-                        let v16 = v[2].cos().exp2();
-                        (x0 * x0 + 2.0).acosh() + v16.cos()
-                    }
-                    g if g > 1 => {
-                        let v17 = v14.cos().sin();
-                        2.5 * v17
-                    }
-                    _ => x0.cos().exp2(),
+        let mut k5 = 0;
+        let v11: f64 = loop {
+            k5 += 1;
+            let mut m6 = s0.to_degrees() * 0.02;
+            for &u in v.iter() {
+                let c7 = match n % 4 {
+                    MODE_A => (u + 0.25) * x2,
+                    1..=3 => v[n % 4] + x1,
+                    _ => 1.5 * u + x1.mul_add(v2, v2),
                 };
-                s0 = 0.8 * s0 + 0.02 * (s1.cos() * 2.0).sinh().cos();
-                s1 = (s1 * 0.5 + v18.cos() * 0.1).tanh();
+                m6 = m6.max(c7);
+                acc1 += 0.25 * f64::cos(u).tanh();
             }
-            match k15 % 4 {
-                1 => {
-                    s0 = (s0 * 0.75 + s2 / (c13.powi(2) + 1.5) * 0.25).sin();
-                }
-                2 => {
-                    acc3 += 0.4 * (v14 + x0).tanh();
-                    if f64::atan(v[k15 % 4]) <= c13 / (x2 * x2 + 1.0) {
-                        break;
-                    }
-                }
-                3 => {
-                    s1 = (s1 * 0.75 + (-c13) * 1.0).sin();
-                    s0 = s0.mul_add(0.6, f64::tanh(s0 + v[1]) * 0.2);
-                    if x2 <= 1.0 {
-                        acc3 += 0.25 * f64::tanh(f64::powi(x0, 3));
-                        s1 *= 0.8;
-                        s1 -= 0.05 * f64::cbrt(f64::powi(x0, 2) + 0.5).sin();
-                    }
-                }
-                _ => {
-                    acc3 += 0.4 * v14.tanh();
-                    if f64::atan(v[k15 % 4]).atan2(s1 * s1 + 1.0) >= v[k15 % 4] || k15 > 1 {
-                        let v19: f64 = (c13.cos().powi(2) + 0.5).sqrt();
-                        s2 *= 0.6;
-                        s2 += 0.4 * f64::cos((f64::powi(x0, 2) + 0.5).sqrt());
-                        s2 = (s2 * 0.8 + v19.tanh() * 1.0).tanh();
-                    } else if k4 % 3 == 1 {
-                        s0 = (s0 * 0.8 + x1.cos() * 0.2).sin();
-                        acc3 += f64::cos(v[k15 % 4].mul_add(c13 - s0, f64::tan(f64::tanh(c13) * 1.2))) * 0.4;
-                    } else {
-                        let v20 = s2 / (s1 * s1 + 1.0);
-                        s1 = s1.mul_add(0.6, f64::cos((2.5 - x0) * (v[(k15 + n) % 4].powi(2) + 0.5).ln()) * 0.05);
-                        s2 = s2.mul_add(0.75, f64::sin(v20) * 0.1);
-                    }
-                }
+            s0 = s0 * 0.6 + m6.tanh().cos() * 0.05;
+            if prog_61((v2 * v2 + 1.0).log(v2 * v2 + 2.0).sin() * 2.0, v2, 1.5, v, 1) < x1 - v[m3 % 4] {
+                s0 = 0.6 * s0 + 0.005 * prog_17(((x2 * s0).powi(2) + 1.0).recip().cos() * 2.0, x0.atan().mul_add((v[3] * v[3] + 1.0).log(3.0), m6.cos().exp_m1()).cos() * 2.0, v2, v, k5).cos();
+            } else {
+                let v8 = (x0 * x0 + 2.0).acosh();
+                s0 = (s0 * 0.6 + v8.tanh() * 0.1).tanh();
             }
-            if f64::cbrt(x2.tanh() + 2.0) > c13 {
-                let v21 = x2;
-                acc3 += 0.4 * x0.tanh();
-                if (x2 + v14).cos() >= -0.5 {
-                    let v22 = x1;
-                    acc3 += 0.4 * f64::sin((v22.powi(2) + 1.0).atan2(x1));
-                } else if v21.powi(3) / (f64::log(v21.powi(2) + 1.0, v21.powi(2) + 2.0).powi(2) + 1.5) >= -0.5 {
-                    s2 = f64::mul_add(s2, 0.5, s2.min(v14).cos() * 0.5);
-                } else {
-                    acc3 += 0.4 * (x2.powi(2) + 0.5).ln().tanh();
-                    let v23 = x0.tanh() + (v21.sin() * 1.5).sinh();
-                    acc3 += 0.4 * v23.tanh();
+            let v10 = match k5 {
+                0..=2 => {
+                    for (j, &u) in v.iter().enumerate() {
+                        if j < 1 {
+                            continue;
+                        }
+                        let v9 = (x2.powi(2) + 1.0).log2() * (u + v[(j + m3) % 4]);
+                        acc1 += (x1 * x0 - v9).tanh() * 0.25;
+                    }
+                    s0.sin()
                 }
-                acc3 += 0.4 * v21.sin().sin();
-            } else if v14 < -1.0 && k4 < n {
-                acc3 += 0.4 * f64::tanh(x0 / (f64::sqrt(x0 * x0 + 1.0).powi(2) + 0.5));
+                _ => x2 - s0,
+            };
+            if k5 >= 2 || (v[(k5 + m3) % 4] * v[(k5 + m3) % 4] + 0.5).recip() >= -0.5 {
+                break (s0 * s0 + 1.0).log2();
             }
-            s1 = (s1 * 0.6 + (x2 * x2 + 1.0).recip() * 0.5).tanh();
-        }
-        let v25 = if v[2].cos().sinh() < 0.25 {
-            f64::sqrt((v14 * v14 + 1.0).log10().powi(2) + 2.0)
-        } else if v14 + 0.65 > c13 {
-            let x0 = x0.sin() + v[1];
-            let v24 = x0;
-            v24.clamp(x0.sin() - 1.5, v24.cos() + 1.5)
-        } else {
-            x0.abs()
+            s0 = s0 * 0.8 + f64::sin(v10.tanh()) * 0.1;
         };
-        x0 * 0.25 + s0 + s1 + s2.cos() + acc3.sin() + f64::sin(c13) + v25.cos()
+        if n == 0 && v[3 - k5].to_radians() * 50.0 >= 1.0 {
+            acc1 -= x2.powi(2).sin();
+            let v11 = acc1;
+            s0 = s0.mul_add(0.8, v11.sin() * 0.005);
+        } else if prog_54(x1, (SCALE + v2).tanh(), x0, &v, m3) > x2 {
+            s0 = s0 * 0.6 + prog_39(s0, x1, 1.2, v, m3).sin() * 0.005;
+        } else {
+            s0 = s0 * 0.5 + v[k5] * s0 * 0.02;
+            acc1 += 0.005 * prog_61(s0, f64::cos(v11).cos(), (SCALE + x0.cos()).tanh(), v, n);
+        }
+        let mut k12 = 0;
+        let v13 = loop {
+            k12 += 1;
+            acc1 -= (0.3 * x2).tanh() * 0.5;
+            s0 *= 0.8;
+            s0 += 0.02 * (f64::sinh(x1.sin() * 2.0) - (v[1] - x1)).sin();
+            if k12 % 3 == 1 {
+                break x0;
+            }
+            if k12 >= 3 || v2.tanh() <= 0.0 {
+                break v11.powi(3);
+            }
+        };
+        x1 * 1.5 + s0 * 1.5 + acc1.sin() - v2 - v11.sin() - v13 - x1.max(v[n % 4])
     }
 
     #[differentiable]
-    pub fn prog_85(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::hypot(v[2], x2) - v[2].atan()).tanh() * 2.0;
-        let mut s1 = 3.0_f64.atan2(x0).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; 4];
-        for i in 0..n {
-            a3[i % 4] += f64::sin(x2 + 0.8).sin() * 0.25;
-            acc2 -= 0.25 * prog_4(x2, s0, x1, [v[0], v[1], v[2], v[3]], 0).cos();
-        }
-        if f64::atan2(3.0_f64, s1) >= (x1.tanh() * 1.2).tan() {
-            s1 = (s1 * 0.8 + a3[n % 4] * 0.4).sin();
-            for &t in v.iter() {
-                s0 *= 0.5;
-                s0 += 0.005 * prog_0((-(s0 + x1)).cos(), f64::tanh((x2.tanh() * 2.0).cosh()), 0.5, a3, n).tanh();
-                let mut m4 = prog_4(x2, (f64::cos(x2) * 0.5).ln_1p().tanh() * 2.0, (f64::sin(t) - (x2 - t)).cos() * 2.0, a3, n).cos();
-                for j in 1..n {
-                    match j {
-                        3 => {
-                            s0 = s0 * 0.8 + f64::sin((-3.0_f64).max(s0).atan()) * 0.2;
-                            if j % 2 == 0 {
-                                continue;
+    pub fn prog_84(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        let mut s0: f64 = (x1 * x0).tanh() * 2.0;
+        let mut s1: f64 = x2;
+        let mut s2 = v[0];
+        let mut acc3: f64 = 0.0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let mut k4 = 0;
+            while k4 < 5 && -x1 <= -1.0 {
+                k4 += 1;
+                s0 *= 0.6;
+                s0 += 0.2 * (s2 + v[1]).sin();
+                match n {
+                    0 => {
+                        let x0 = f64::powf(3.0_f64, f64::tanh(x2).cos());
+                        acc3 -= 0.1 * x0.cos();
+                    }
+                    PHASE_B => {
+                        let v5 = s0;
+                        s2 = (s2 * 0.8 + t * 0.2).tanh();
+                        acc3 += 0.1 * v5.cos();
+                    }
+                    g if g > 2 => {
+                        s0 = (s0 * 0.8 + t.clamp(x2.tanh() - 1.5, f64::sin(x0) + 1.5) * 0.2).sin();
+                    }
+                    _other => {
+                        s0 *= 0.8;
+                        s0 += 0.05 * f64::powf(s0 * s0 + 0.5, 0.5).tanh();
+                        s2 = (s2 * 0.5 + ((s2 * s2 + 1.0).log2().powi(2) + 1.0).powi(-2) * 0.02).tanh();
+                        if !(k4 % 3 == 1 && t / (f64::powi(t, 2) + 1.5) < 0.25) {
+                            s1 *= 0.6;
+                            s1 -= 0.1 * s1.sin().exp().cos();
+                            s2 = (s2 * 0.6 + (s2.cos() * 0.9).acos() * 0.1).sin();
+                            if v[3] * fi - v[3] < 0.0 || k4 == 5 {
+                                break;
                             }
-                            s1 = s1 * 0.5 + s1.tanh() * 0.5;
-                        }
-                        4 => {
-                            break;
-                        }
-                        5 => {
-                            s1 = 0.5 * s1 + 0.1 * (t.abs() - (x2.cos() * 0.9).asin()).sin();
-                        }
-                        _ => {
-                            let v5 = v[j % 4] - 0.35;
-                            acc2 += 0.1 * f64::atan2(x0, t * t + 1.0).cos();
-                            s0 = s0.mul_add(0.8, v5.sin() * 0.2);
+                        } else if !(k4 + n < 3) {
+                            s2 = s2 * 0.75 + t.clamp(-1.5, 1.0).tanh() * 0.25;
+                            let v6 = fi.cos().exp_m1();
+                            s0 = (s0 * 0.8 + v6.tanh() * 1.0).sin();
+                        } else {
+                            s1 = (s1 * 0.75 + (x2 - s1) * 0.1).sin();
+                            s0 = 0.6 * s0 + 0.05 * (x2 * (x2 - s0)).tanh();
                         }
                     }
-                    let c6: f64 = match j {
-                        0..=2 => x0.tanh(),
-                        3 => f64::asin(v[(j + n) % 4].sin().sin() * 0.9),
-                        4 => x0,
-                        _ => v[j % 4] * 1.2,
-                    };
-                    m4 = m4.min(c6);
                 }
-                acc2 += f64::cos(m4) * 0.02;
-                let mut m7 = s1;
-                for &u in v.iter() {
-                    let c8 = if n % 3 == 1 {
-                        0.75 * f64::mul_add(u, u, u)
-                    } else {
-                        u + 0.5
-                    };
-                    m7 = m7.min(c8);
-                }
-                s0 = s0 * 0.75 + f64::sin(m7).cos() * 0.05;
             }
+            s1 = (s1 * 0.75 + (x2 * x2 + 1.0).atan2(t) * 0.05).tanh();
+        }
+        let v16 = match n {
+            PHASE_A if n > 2 => {
+                for _ in (0..5).rev() {
+                    let v7 = match n {
+                        PHASE_A => s1 * v[n % 4] + (x2 - 0.75),
+                        g if g > 1 => prog_39(x0.tanh() * 2.0, s2, f64::powi(s2, 2).sin().tanh() * 2.0, v, n),
+                        _ => f64::atan2(2.0_f64, s0),
+                    };
+                    acc3 -= f64::sin(x2) * 0.4;
+                    s2 = s2.mul_add(0.75, v7.tanh().tanh() * 0.005);
+                }
+                let v8 = prog_0(s0.sin() * 2.0, x2.cos() * 2.0, (s2.powi(2) + 2.0).sqrt().tanh() * 2.0, v, 5);
+                x0 / (s1 * s1 + 1.0) + f64::sin(v8)
+            }
+            1..=3 => {
+                for i in 0..3 {
+                    let fi = i as f64;
+                    let v9 = (s1 * s1).ln_1p();
+                    match i {
+                        0..=1 => {
+                            s1 = s1 * 0.8 + f64::exp_m1(x0.tanh()).sin() * 0.05;
+                        }
+                        2 => {
+                            s1 = (s1 * 0.5 + s1.asinh() * 0.5).sin();
+                            for _ in (0..=i).rev() {
+                                let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| q - s2 + p.sin()).sum::<f64>();
+                                acc3 += v9.tanh() * 0.2;
+                                acc3 -= v10.cos() * 0.2;
+                            }
+                        }
+                        _ => {
+                            let v11 = s1.cos() - v[i];
+                            let v12 = v9 * v9;
+                            acc3 -= 0.5 * f64::cos(v11.sin() + v12.sin());
+                        }
+                    }
+                    let v13 = (v9.powi(2) + 0.5).ln();
+                    s2 = s2 * 0.8 + (fi * fi + 1.0).recip() * 1.0;
+                    acc3 += 0.5 * v13.cos().sin();
+                }
+                let v14 = -(s1 * std::f64::consts::LN_2);
+                f64::atan2(f64::abs(v14), f64::powi(-v[3], 2) + 1.0)
+            }
+            6 => {
+                let v15 = acc3;
+                s1 / (v[n % 4].powi(2) + 1.5) + v15.sin()
+            }
+            _ => x0.atan(),
+        };
+        if s2 <= v16 {
+            s0 = 0.75 * s0 + 0.01 * f64::sin(0.5_f64.copysign(s2) + s0.mul_add(v[1], v[1]));
+        } else if !(n % 3 == 1) {
+            for t in v {
+                s2 = 0.8 * s2 + 0.005 * prog_39(x2, (x0.cos() + 0.5).cos() * 2.0, t, v, n).sin();
+                s0 = s0 * 0.8 + f64::sin(f64::sin(f64::atan(s2)).exp2()) * 0.1;
+            }
+            let v17 = v[n % 4] / (x0 * x0 + 0.5);
+            acc3 += 0.5 * v17.sin();
         } else {
-            let x0 = 1.5_f64.log(f64::powi(x0 / (x0 * x0 + 0.5), 2) + 2.0);
-            s1 *= 0.6;
-            s1 -= 0.1 * f64::cos(x0.sin());
+            let v18 = prog_65(x1.tanh().exp().cos() * 2.0, x2, (f64::recip(x0 * x0 + 1.0).powi(2) + 1.0).log10().tanh(), v, n);
+            let v19: f64 = f64::sin(s0 * 0.01);
+            s0 = (s0 * 0.75 + (v18.tanh() - v19) * 0.005).tanh();
         }
-        let mut m9 = 0;
-        for (i, &t) in a3.iter().enumerate() {
-            let v10 = match i % 2 {
-                0 => {
-                    acc2 += 0.5 * (x1 * t);
-                    1.2 - t
-                }
-                1 => {
-                    let x2: f64 = x2.clamp(t.sin() - 1.5, (t - v[1]).cos() + 1.5);
-                    (x2 * x2 + 0.5).recip()
-                }
-                _ => t.to_degrees() * 0.01,
-            };
-            if x0.atan2(s0.powi(2) + 0.5) > 1.0 {
-                m9 += 1;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            acc3 += f64::tanh(fi.cos().exp()) * 0.5;
+            if ((t.to_radians() * 20.0).tanh() * 1.5).cosh() > 1.0 {
+                break;
             }
-            if i > 2 {
-                acc2 += 0.02 * prog_4(f64::sin((a3[3 - i].powi(2) + 0.5).atan2(a3[3 - i])), s0, v10, [v[0], v[1], v[2], v[3]], i).cos();
-                s1 = s1 * 0.75 + v[1].sin().sin() * 0.25;
-            }
-            s1 = s1.mul_add(0.6, f64::tanh(s0) * 0.4);
-            s0 = (s0 * 0.6 + v10.sin() * 0.1).tanh();
+            acc3 += 0.5 * f64::tanh((f64::cos(fi) * 1.5).sinh());
         }
-        match m9 {
-            1..=2 => {
-                acc2 += v[m9 % 4].abs().cos();
-                s0 = 0.75 * s0 + 0.02 * ((v[m9 % 4] * v[m9 % 4] + 0.5).cbrt().powi(2) + 1.5).acosh().cos();
-            }
-            g if g > 4 => {
-                acc2 += prog_19(a3[0].tanh().cos(), a3[0].clamp(-0.5, 0.5).tanh(), (a3[0].powi(3) - 0.8).sin() * 2.0, a3, m9).tanh() * 0.02;
+        s0.sin() + s1 * 1.5 + f64::sin(acc3)
+    }
+
+    #[differentiable]
+    pub fn prog_85(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0: f64 = x2.copysign(v[n % 4]);
+        let mut s1 = f64::tanh((f64::powi(v[2], 2) + 1.0).log2()) * 2.0;
+        let mut s2: f64 = (s1.powi(2) + 1.0).powi(-1);
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().fold(f64::INFINITY, |r, &p| r.min(x0.sin().exp_m1() + p));
+        match n % 3 {
+            0..=1 => {
+                let v5 = x1;
+                let v6: f64 = v5.clamp(v4.tanh() - 1.5, f64::tanh(x1) + 1.5) - v[n % 4];
+                s2 = (s2 * 0.8 + v6.tanh() * 0.02).sin();
             }
             _ => {
-                s0 = s0.mul_add(0.75, f64::tanh(f64::cosh(v[0].sin()).cos()) * 0.2);
+                s2 = (s2 * 0.6 + (0.75 - acc3) * 1.0).sin();
+                s2 = s2.mul_add(0.5, (v4.powi(2) + 2.0).ln().cos() * 0.1);
             }
         }
-        let v11 = prog_19(f64::tanh(a3[m9 % 4].abs() / (a3[m9 % 4].sin() + 2.0)), (a3[m9 % 4] / (f64::cos(a3[m9 % 4]) + 2.0) + a3[m9 % 4]).tanh(), x0, [v[0], v[1], v[2], v[3]], m9);
-        let mut k12 = 0;
-        while k12 < n + 1 {
-            k12 += 1;
-            if (v11 * v11).ln_1p() <= -1.0 {
-                s1 = s1.mul_add(0.75, s1 / (s1 * s1 + 1.5) * 0.2);
-                if v11.mul_add(s0, x1) < 0.0 {
-                    s0 = (s0 * 0.75 + (s0.tanh() * 0.5).ln_1p() * 0.25).sin();
-                    continue;
-                }
-            } else if f64::cosh(s1.tanh() * 1.5) <= 0.5 || k12 % 2 == 0 {
-                s0 = s0 * 0.5 + s0.tanh().exp().sin() * 0.1;
-                let v13: f64 = x1;
-                acc2 += f64::sin(v13.tanh()) * 0.25;
-            }
-            s0 = (s0 * 0.75 + (s0 - x0) * 0.1).tanh();
-            let v14 = 2.0_f64.log(f64::powi(x2 / (a3[n % 4].powi(2) + 1.5), 2) + 2.0);
-            acc2 -= 0.25 * v14.tanh();
-        }
-        match k12 % 3 {
-            0 => {
-                s1 = (s1 * 0.75 + x2.cos().exp_m1() * 0.05).sin();
-                s1 = s1 * 0.6 + f64::atanh(x1.sin().sin() * 0.9).cos() * 0.05;
-            }
-            1 => {
-                s1 = s1.mul_add(0.75, prog_4(s0, x0, f64::cbrt(a3[0].sin() + 2.0).cos() * 2.0, [v[0], v[1], v[2], v[3]], n).tanh() * 0.005);
-                acc2 -= prog_4(1.5, f64::tanh((x0.copysign(x1).powi(2) + 0.5).atan2(a3[(k12 + m9) % 4])), s0, [v[0], v[1], v[2], v[3]], m9).cos() * 0.005;
-                if !(m9 > 1 && f64::to_radians(x1) * 50.0 + v[m9 % 4] * x1 >= -1.0) {
-                    acc2 -= prog_4(f64::tanh(f64::log2(v[m9 % 4] * v[m9 % 4] + 1.0) + (2.0 - x1)), 2.0, s1, a3, 3).tanh() * 0.005;
-                } else if a3[m9 % 4] / (v[0] * v[0] + 0.5) >= (x2 * x2 + 1.5).acosh() {
-                    let v15 = prog_4(0.5, x2, (x0 - f64::ln(v[k12 % 4] * v[k12 % 4] + 2.0)).cos() * 2.0, [v[0], v[1], v[2], v[3]], 5);
-                    s0 = s0 * 0.8 + f64::tanh(v15.cos()) * 0.005;
+        'l0: for i in 0..v.len() {
+            acc3 += f64::sin((x1.tanh() * 0.9).atanh()) * 0.5;
+            for j in (0..=i).rev() {
+                s1 *= 0.5;
+                s1 += 0.25 * f64::cos(v4 - s1);
+                if s2 * 1.25 + x0 > -0.5 || j == 0 {
+                    acc3 += x0.cos() * 0.1;
+                    break 'l0;
                 }
             }
-            _ => {
-                s1 = 0.8 * s1 + 0.5 * (x2 * std::f64::consts::FRAC_1_PI);
+            let mut m7: f64 = 1.0;
+            for j in 0..v.len() {
+                m7 = m7.min(f64::powi(v[3 - j], 2));
             }
+            s1 = s1 * 0.75 + m7.cos().cos() * 0.05;
         }
-        s0 + s1.cos() + acc2.cos() + v11.sin()
+        if prog_57(x2, x0, f64::sin(f64::cosh(x1.sin() * 1.5) * v[3]) * 2.0, [v[0], v[1], v[2], v[3]], n) > -1.0 || n == 6 {
+            return x2.to_radians();
+        }
+        let a8 = [v[0].cos(), v[1].cos(), v[2].cos(), v[3].cos()];
+        s0 *= 0.75;
+        s0 += 0.05 * f64::tanh(v4);
+        s0 + s1 + s2 - acc3 + a8[1] + a8[n % 4]
     }
 
     #[differentiable]
     pub fn prog_86(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cbrt(x2.powi(2) + 1.0);
-        let mut s1 = ((x2 - s0) * x0).sin() * 2.0;
-        let mut s2: f64 = f64::exp(f64::sin(v[n % 4])).tanh() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4: f64 = prog_52(1.2, f64::clamp(x0, -0.5, 0.5).cos() * 2.0, f64::min(v[1], v[n % 4]).tanh(), v, n);
-        let v6 = if f64::hypot(x1, s2) <= acc3.cos().exp() {
-            let v5 = prog_10(s1, s2, acc3, v, n);
-            prog_27(v4.tanh(), s0.sin(), acc3, &v, n) + v5.cos()
+        let mut s0: f64 = (x0 * x0 + 1.0).powf(x0.sin().tanh()).tanh() * 2.0;
+        let mut s1 = prog_66(f64::cos((x2.tanh() * 0.9).atanh()) * 2.0, x1, (f64::sqrt(x1 * x1 + 0.5).to_degrees() * 0.02).tanh(), v, n).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3: f64 = x0.sin().cosh().asinh();
+        let v4 = v3 * 0.5;
+        if n < 5 {
+            s1 *= 0.8;
+            s1 -= 0.25 * (-v4);
+        } else if v4.copysign(s1) >= acc2.cos().exp2() {
+            s0 = (s0 * 0.8 + f64::mul_add(v4, v3, v[n % 4]) * 0.05).tanh();
+            s0 = s0 * 0.5 + prog_61(s0.sin(), f64::cos((f64::sinh(acc2.tanh()).cos() * 0.9).asin()) * 2.0, x0, v, n).tanh() * 0.005;
         } else {
-            acc3.sin()
-        };
-        let mut m7 = v6.cos();
-        for i in 1..n {
-            m7 = m7.min(v4.to_degrees() * 0.01 + f64::sin(v[i % 4])).max(-1.5);
+            for i in 0..3 {
+                let fi = i as f64;
+                if i < 2 {
+                    break;
+                }
+                if prog_65((v4 * s0).sin() * 2.0, x2, x0, v, 1) > x0.mul_add(s1, v[n % 4]) {
+                    continue;
+                }
+                s0 = f64::mul_add(s0, 0.5, prog_39(fi, (s0 * s0 + 1.0).cbrt().tanh() * 2.0, x0, v, n).sin() * 0.005);
+            }
         }
-        acc3 += 0.005 * m7.tanh();
-        let mut a8 = [0.0; 4];
+        let v5 = v.iter().map(|&p| prog_39(x2, p, 0.75, v, n)).sum::<f64>();
         for i in 0..4 {
-            if i % 2 == 0 {
-                a8[i] = f64::log(s0 * s0 + 1.0, v4 * v4 + 2.0);
-            } else {
-                a8[i] = v[i].powi(3);
-            }
-        }
-        let mut k9 = 0;
-        while k9 < 4 {
-            k9 += 1;
-            s0 = 0.8 * s0 + 0.05 * v4.cos().exp_m1().cos();
-            acc3 += 0.5 * (-a8[0]).tanh();
-            match k9 + n {
-                0..=1 => {
-                    acc3 += 0.01 * prog_4(f64::acos(s2.tanh() * 0.9).cos() * 2.0, (f64::powi(x1, 2) + 2.0).acosh().sin() * 2.0, f64::sin((m7 * m7 + 2.0).acosh() + 1.5_f64.atan2(v4)) * 2.0, v, k9).cos();
-                    s1 = 0.75 * s1 + 0.75 * f64::sin((f64::sin(x2) + 2.0).cbrt());
-                }
-                2 => {
-                    s1 = 0.6 * s1 + 0.4 * f64::cos(v[3]);
-                }
-                3 => {
-                    let x2 = x2.sin().exp();
-                    acc3 -= f64::tanh(x2).cos() * 0.5;
-                }
+            let v7 = match i % 2 {
+                MODE_B if n % 2 == 0 => prog_39(x1.sin() * 2.0, 0.5, x1, v, n),
                 _ => {
-                    acc3 += f64::tanh(m7 * std::f64::consts::FRAC_1_PI + s0.tanh().exp_m1()) * 0.5;
+                    let v6 = f64::sin(v5);
+                    2.0_f64.atan2(-v6)
+                }
+            };
+            for &u in v.iter() {
+                s0 = (s0 * 0.8 + (u + v3) * 0.1).tanh();
+                match i {
+                    0..=2 => {
+                        s0 = s0.mul_add(0.8, f64::sin((f64::sin(v[3 - i]) * 0.9).acos()) * 0.05);
+                    }
+                    3 => {
+                        acc2 += 0.1 * (f64::powi(x1, 2) + 1.0).recip().tanh();
+                    }
+                    _ => {
+                        acc2 += 0.01 * v7.sin();
+                    }
                 }
             }
+            s0 = (s0 * 0.75 + f64::tanh(f64::recip(v4.powi(2) + 1.0)).exp2() * 0.25).sin();
+            acc2 -= 0.01 * v7.cos();
         }
-        if n < 3 {
-            s1 = s1 * 0.8 + (f64::sin(x0) * 1.2).tan().sin() * 0.02;
-            s2 = (s2 * 0.5 + prog_4(f64::tanh(x2 / (x1.sin().powi(2) + 0.5)) * 2.0, x0.to_radians().cos() * 2.0, (f64::sin(x0) * 0.9).asin().sin() * 2.0, v, k9) * 0.005).tanh();
-        } else {
-            s1 = s1.mul_add(0.5, f64::tanh(x2.sin().cos().exp_m1()) * 0.1);
-            if (x1 * x1 + 2.0).acosh() <= 0.5 && k9 == 4 {
-                let v10: f64 = prog_75(v[k9 % 4].clamp(-0.5, 0.5).sin(), (x0.sin() * 0.9).asin().tanh(), a8[3].tanh() * 2.0, &v, k9);
-                s1 *= 0.8;
-                s1 += 0.005 * f64::sin(v10.tanh());
-            } else if prog_0(2.0, s2, s1, v, n) > 0.0 {
-                s2 = 0.6 * s2 + 0.02 * (x2.sin() * 1.2).tan().sin();
-            } else {
-                let v11 = f64::exp2(x0.powi(3).cos());
-                s2 *= 0.8;
-                s2 += 0.2 * (v[k9 % 4] + 1.2).cos();
-                s1 = f64::mul_add(s1, 0.8, f64::sin(v11).cos() * 0.01);
-            }
-            acc3 += f64::sqrt(x1.powi(2) + 0.5).cos();
-        }
-        s0 * 1.5 - f64::cos(s1) + s2 + f64::sin(acc3) + v4.tanh() - f64::sin(a8[0]) + x0.sin()
+        s0 + f64::cos(s1) + acc2 * 1.5 + f64::tanh(v5)
     }
 
     #[differentiable]
     pub fn prog_87(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::recip(f64::powi(x2, 2) + 0.5);
-        let mut s1 = (v[3] - x0).powi(2).sin() * 2.0;
-        let mut s2 = f64::sin((1.5_f64.log(f64::powi(x0, 2) + 2.0).cos() * 0.9).acos()) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = prog_54((x1.sin() + 2.0).cbrt().sin() * 2.0, s1, 0.75, v, n);
-        let v6 = if f64::sin(x1) + (s1.tanh() + 2.0).cbrt() <= v4 {
-            f64::exp2(f64::sin(x2))
-        } else {
-            let v5 = acc3.abs().mul_add(acc3 * 0.25, x0.cos().exp2());
-            (v5.abs().sin() * 0.9).atanh()
-        };
-        let mut a7 = [0.0; 4];
-        for (i, &t) in v.iter().enumerate() {
-            a7[i] = (t * t + 1.0).atan2(t);
-            s2 = 0.8 * s2 + 0.1 * f64::cosh(v[3].tanh()).tanh();
+        let mut s0 = prog_65(x1, f64::sin(v[3].to_radians() * 50.0) * 2.0, (v[n % 4] * v[n % 4] + 0.5).sqrt().sin(), v, n).sin() * 2.0;
+        let mut acc1: f64 = 0.0;
+        if x1.cos() / ((f64::tanh(x0) * 0.9).atanh().powi(2) + 1.0) < 0.0 && n > 1 {
+            return prog_66(0.25, (x2.asinh() * (s0 * acc1)).cos() * 2.0, 1.5, v, n);
         }
-        acc3 += v6.sin() * 0.5;
-        let mut k8 = 0;
-        let v11 = loop {
-            k8 += 1;
-            s0 = (s0 * 0.6 + (v6 * v6 + 0.5).sqrt() * 0.4).sin();
-            let v10 = match n % 2 {
-                0 => v[k8 % 4].sin(),
-                1 => {
-                    let v9 = a7[k8 % 4];
-                    f64::cos(a7[k8 % 4]).hypot(f64::powf(0.5_f64, x0.cos())) + f64::cos(v9)
-                }
-                _ => v6.cos(),
-            };
-            if k8 >= 6 || v10 * a7[k8 % 4] <= 0.0 {
-                break f64::exp(f64::sin(x2).cos());
-            }
-        };
-        for &t in v.iter() {
-            for j in (0..=n).rev().step_by(2) {
-                let fj = j as f64;
-                let v12 = (t.sin() * 1.2).tan();
-                if a7[j % 4] - 0.3 >= 0.35 * x0 {
-                    s0 *= 0.6;
-                    s0 -= 0.4 * (-s0).sin();
-                    if f64::recip(f64::log10(v6.powi(2) + 1.0).powi(2) + 0.5) <= v[j % 4] {
-                        break;
-                    }
-                    acc3 += 0.1 * (x1 + fj).tanh();
-                    if v11.sin().sinh() < 0.5 {
-                        continue;
-                    }
-                } else if (f64::powi(x1, 2) + 2.0).sqrt() < -1.0 {
-                    let v4 = s1.cos();
-                    s2 = 0.75 * s2 + 0.01 * f64::cos(f64::sin(v4).exp().powi(2));
-                }
-                s1 = s1 * 0.5 + f64::asin((v11 + 0.1).tanh() * 0.9).cos() * 0.2;
-                s1 *= 0.6;
-                s1 += 0.02 * f64::sin(v12.tanh());
-            }
-            if t <= f64::asinh(v4) && k8 > 3 {
-                s1 = s1 * 0.75 + f64::sin(f64::cos(v[3])) * 0.25;
-            } else if prog_75(v6, x0, f64::acos(f64::sin(a7[k8 % 4]).sinh().tanh() * 0.9).sin(), &v, n) > -1.0 {
-                acc3 -= (t * 1.25).cos() * 0.5;
-            } else {
-                acc3 += (f64::cos(v11 - a7[0]) * 1.5).sinh().cos() * 0.5;
-                for j in 0..5 {
-                    s1 = (s1 * 0.8 + s1.abs() * 0.2).tanh();
-                    if v[j % 4].asinh() >= 0.25 {
-                        break;
-                    }
-                }
-            }
-            s2 = 0.5 * s2 + 0.02 * (v11 * s0 / (v[k8 % 4].tanh() + 2.0)).tanh();
+        if f64::sinh(v[n % 4].sin() * 1.5) < 0.5 {
+            acc1 += 0.5 * f64::exp(x1.tanh()).tanh().exp_m1().tanh();
+            let v2 = acc1.sin().exp();
+            acc1 += v2.cos() * 0.25;
         }
-        s0 - s1 - s2 * 0.5 + acc3.sin() - a7[3] + v11 * 0.5 + a7[3].sin()
+        let mut a3 = [0.0; 4];
+        for i in 0..n {
+            a3[i % 4] += x2.sin().sin() * 0.5;
+        }
+        'l1: for i in 0..3 {
+            s0 = (s0 * 0.5 + s0 * 0.5).sin();
+            acc1 -= (x2.sin().tanh() * 1.2).tan().sin() * 0.4;
+            for _ in 0..n {
+                acc1 += 0.1 * (a3[2] / (a3[3] * a3[3] + 1.0));
+                match i {
+                    0 => {
+                        break 'l1;
+                    }
+                    _ => {
+                        s0 *= 0.8;
+                        s0 += 0.05 * f64::tanh(f64::cosh(f64::sin(s0) * 1.5));
+                    }
+                }
+            }
+        }
+        x2 * 1.5 - s0.sin() + acc1 + a3[3] - x2.abs()
     }
 
     #[differentiable]
-    pub fn prog_88(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::mul_add(x0, x2, x1) / 1.5).tanh() * 2.0;
-        let mut s1 = (v[n % 4] * v[n % 4] + 2.0).sqrt().sin() * 2.0;
-        let mut s2 = f64::sin(f64::tan(s1.sin() * 1.2)) * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v5: f64 = if (x0.sin() * 0.9).atanh() > x1 {
-            let x1 = v[3];
-            (x1 * x1).cos().exp()
+    pub fn prog_88(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = (v[n % 4] * v[n % 4]).tanh() * 2.0;
+        let mut s1 = (f64::sin(x0) * 0.9).asin();
+        let mut acc2: f64 = 0.0;
+        let v3: f64 = if f64::acos(x1.tanh() * 0.9) / (f64::powi(s0.tanh(), 2) + 1.5) > -1.0 {
+            f64::cos(x1)
         } else {
-            let v4 = s2;
-            (f64::atan(v[n % 4]).powi(2) + 0.5).sqrt() + v4.tanh()
+            x2.max(x1)
         };
-        if -f64::atan2(1.5_f64, v5) < s0 || n > 1 {
-            return s0.sin().exp2() - x2;
+        for _ in (0..3).rev() {
+            acc2 += f64::tanh(prog_0((x2 / (x1.cos() + 2.0) * f64::acosh(x2 * x2 + 2.0)).sin() * 2.0, s0, (x0 + s0 - 1.5).cos(), [v[0], v[1], v[2], v[3]], 1)) * 0.005;
+            acc2 += (f64::powi(v3.to_radians() * 20.0, 2) + 2.0).acosh().tanh() * 0.5;
         }
-        for _ in 0..n {
-            s0 *= 0.75;
-            s0 += 0.05 * (s0.cos() * 0.9).atanh().sin();
-            s2 *= 0.5;
-            s2 += 0.05 * (f64::cos(s2) * 2.0).cosh().cos();
-        }
-        let v7 = if (v[n % 4] * v[n % 4] + 1.0).ln() <= 0.0 || n > 4 {
-            prog_23(s2, s0, x2, v, n)
-        } else {
-            let v6 = f64::cosh(v[n % 4].tanh());
-            s0 = s0 * 0.6 + s0 * 0.3 * 0.02;
-            (1.5_f64.hypot(v6).powi(2) + 1.0).ln()
-        };
-        for _ in (0..n).rev() {
-            acc3 += 0.25 * f64::sin(v7.cos().exp());
-            let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| (f64::cos(s2) * 2.0).cosh() + p.cos() + q.sin()).sum::<f64>();
-            s1 = (s1 * 0.8 + v8.sin() * 0.005).sin();
-        }
-        let mut k9 = 0;
-        loop {
-            k9 += 1;
-            if v7 < 0.0 {
-                let x0 = x0 - s2;
-                acc3 -= f64::cos(f64::sin(x0));
-            } else if (s2.powi(2) + 0.5).sqrt().atan() > 1.0 {
-                s0 = (s0 * 0.75 + 2.0_f64.atan2(s0).tanh() * 1.0).sin();
-                if f64::log(f64::powi((s0 * s0).ln_1p(), 2) + 1.0, 10.0) < -0.25 {
-                    let v10 = f64::clamp(x1, v5.sin() - 1.5, x0.clamp(-1.5, 1.5).sin() + 1.5);
-                    acc3 += v10.cos().sin();
-                } else if (s2 - x0) / 1.5 <= 0.0 {
-                    acc3 -= x2.cos();
-                    s2 = (s2 * 0.5 + s0 * 0.5).tanh();
-                } else {
-                    let v11 = f64::sqrt(s1 * s1 + 1.0);
-                    s2 = s2.mul_add(0.6, s0.powi(3).sin() * 0.05);
-                    s0 *= 0.5;
-                    s0 += 0.5 * v11.tanh();
-                }
+        let mut k4 = 0;
+        let v6 = loop {
+            k4 += 1;
+            s1 = (s1 * 0.6 + (s1 * s1 + 0.5).recip() * 0.2).sin();
+            acc2 += 0.5 * f64::cos(s0 + v3 + f64::sin(v[k4]));
+            let v5 = if k4 % 3 == 1 && x0.cos().exp_m1().to_radians() >= -0.5 {
+                let x1: f64 = (x1 * x1 + 1.0).log10();
+                x2.tanh().exp() + x1.sin()
+            } else if x2.sin() < 0.5 && k4 == 0 {
+                prog_61(x0, v3, (s0 * v[k4]).mul_add(0.5_f64.log(f64::powi(v[k4], 2) + 2.0), x0).sin(), [v[0], v[1], v[2], v[3]], k4)
             } else {
-                s0 = 0.5 * s0 + 0.05 * f64::sin((s0 * s0 + 1.0).cbrt() - f64::tan(v[k9].tanh() * 1.2));
-                acc3 += (x2 * x2 + 0.5).powf(0.3).cos();
-                match k9 {
+                return v[1] - 0.5 - x0.cos()
+            };
+            if k4 >= 3 || prog_61((f64::sin((v3 * v3).ln_1p()) + 2.0).cbrt().tanh(), s1, 1.2, [v[0], v[1], v[2], v[3]], k4) <= -0.25 {
+                break f64::asinh((x0 * x0 + 1.5).acosh());
+            }
+            s0 = s0.mul_add(0.5, v5.cos().tanh() * 0.005);
+        };
+        let mut m7 = 0;
+        for i in 0..5 {
+            let fi = i as f64;
+            if i < 2 && v3 * std::f64::consts::FRAC_PI_4 < 0.5 {
+                return (x0.tanh().exp().powi(2) + 1.0).log2();
+            }
+            let mut m8 = x2;
+            for j in 0..4 {
+                let c9 = 0.65 * x1 + (v6.powi(2) + 1.0).log10() + v[3 - j];
+                m8 = m8.min(c9);
+            }
+            s1 = (s1 * 0.75 + m8.tanh() * 0.1).sin();
+            if v6 / (f64::tanh(v6) + 2.0) <= x0 && n % 2 == 0 {
+                m7 += 1;
+            }
+            let mut k10 = 0;
+            while k10 < n + 1 && x0.cos().exp_m1().sin() <= 0.0 {
+                k10 += 1;
+                if !(m7 < 22) {
+                    acc2 += 0.05 * (v6.powi(2) + 0.75).tanh();
+                    match i {
+                        0 => {
+                            continue;
+                        }
+                        MODE_B => {
+                            s0 *= 0.75;
+                            s0 -= 1.0 * (v3 / 4.0).tanh();
+                        }
+                        g if g > 2 => {
+                            s1 = (s1 * 0.5 + (m8 - s1.sin()) * 0.1).tanh();
+                            let v11 = x1.copysign(f64::exp(f64::sin(m8)));
+                            acc2 -= 0.05 * v11.cos().sin();
+                        }
+                        _ => {
+                            let v12 = v3 * 1.2;
+                            s0 *= 0.6;
+                            s0 += 0.25 * v12.cos().cos();
+                        }
+                    }
+                }
+                s0 = s0 * 0.6 + x1.cos() * 0.4;
+                match k10 % 3 {
+                    0..=1 => {
+                        let v13 = v[(k10 + m7) % 4].mul_add(v6, x2);
+                        acc2 -= 0.05 * (fi - v6).sin().cos();
+                        acc2 += f64::cos(v13).tanh() * 0.05;
+                    }
                     2 => {
-                        acc3 -= (1.25 - x1).sin();
-                        break;
+                        s0 = s0.mul_add(0.75, f64::cos(f64::log((v6 + v3).powi(2) + 1.0, 10.0)) * 0.25);
+                        let v14 = (s1.cos() * 0.9).atanh();
+                        s1 = s1 * 0.75 + v14.cos() * 0.05;
                     }
                     _ => {
-                        let v12 = 3.0_f64.powf(f64::atanh(s2.tanh() * 0.9).tanh());
-                        s0 *= 0.5;
-                        s0 -= 0.02 * v12.tanh().cos();
+                        s0 = s0 * 0.75 + s0.cos() * 0.25;
                     }
                 }
             }
-            let v13 = s2 + 0.3 + 0.35;
-            let v14 = v13.to_degrees() * 0.01;
-            s2 *= 0.5;
-            s2 += 0.4 * (v14.powi(2) + 2.0).acosh().tanh();
-            if k9 >= 2 || v5 <= 0.0 {
-                break;
-            }
         }
-        s0 + s1 * 1.5 + s2 - acc3.cos() + f64::sin(v7)
+        let c15 = m7 as f64;
+        let v16 = f64::log(3.0_f64, v3.powi(2) + 2.0);
+        x2 + s0 * 0.25 + s1 + f64::cos(acc2) - v6 * 0.75 + c15.cos() + v16.cos() + (1.2 - v6)
     }
 
     #[differentiable]
     pub fn prog_89(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::clamp(x1 / (f64::powi(v[n % 4], 2) + 1.5), -0.5, 1.5);
-        let mut s1 = (x2.tanh() * 0.9).asin();
-        let mut acc2: f64 = 0.0;
-        let mut m3 = 0;
-        for i in 0..3 {
-            s1 = 0.5 * s1 + 0.1 * (x2 * x1).tanh();
-            if s1.powi(3) * f64::ln(x2.powi(2) + 2.0) >= -0.5 {
-                m3 += 1;
+        let mut s0 = (x2 * x2 + 1.0).cbrt();
+        let mut s1 = (v[n % 4] * v[n % 4]).sin() * 2.0;
+        let mut s2 = s0.tanh().atan();
+        let mut acc3: f64 = 0.0;
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            let mut k5 = 0;
+            while k5 < n + 1 && s0.sin() > (f64::cos(s2) * 1.2).tan() {
+                k5 += 1;
+                s2 = (s2 * 0.5 + (x0 * x0 + 0.5).recip().cos().exp() * 0.1).tanh();
+                let v6 = s2;
+                acc3 += v6.tanh().cos() * 0.05;
             }
-            s0 = s0 * 0.75 + v[(i + m3) % 4].cos() * 0.25;
-        }
-        match m3 {
-            0 => {
-                let v4 = f64::powf(v[(m3 + n) % 4] * v[(m3 + n) % 4] + 1.0, v[(m3 + n) % 4].cos());
-                s1 *= 0.8;
-                s1 += 0.01 * ((s1 + x0).powi(2) + 0.5).cbrt().sin();
-                s1 = s1.mul_add(0.75, v4.tanh().tanh() * 0.02);
+            let mut m7 = x0;
+            for j in (0..=n).step_by(2) {
+                m7 = f64::min((f64::cos(x1) * 0.9).asin() + v[(j + n) % 4], m7);
             }
-            1 | 3 => {
-                s0 = f64::mul_add(s0, 0.6, (s0.powi(2) + 1.5).acosh().asinh().sin() * 0.05);
-            }
-            4..=5 => {
-                acc2 += ((s0 * v[2]).sin() * 0.9).asin().sin() * 0.5;
-                acc2 -= 0.5_f64.min(x1).tanh();
-            }
-            _ => {
-                s1 = (s1 * 0.6 + (acc2 * acc2 + 2.0).sqrt() * 0.05).tanh();
-            }
-        }
-        let v6 = match n {
-            0 => x0 / (x0 * x0 + 1.0),
-            1 | 3 => x0 * std::f64::consts::FRAC_1_PI * std::f64::consts::LN_2,
-            4 => {
-                let v5 = f64::abs(x0 - 0.25);
-                f64::tanh(s1) + v5.cos()
-            }
-            _ => f64::cos(x2),
-        };
-        match m3 {
-            0 | 2 => {
-                s1 = s1.mul_add(0.75, (f64::powi(v6.to_radians(), 2) + 1.0).ln() * 1.0);
-                s1 = s1.mul_add(0.6, f64::cos(s1 + v6) * 0.1);
-            }
-            3 | 5 => {
-                let v7 = prog_23(x2.hypot(x0).tanh() * 2.0, s0, acc2.cos().tanh(), [v[0], v[1], v[2], v[3]], n);
-                let v8 = (v6 * v6).ln_1p() + v[2].to_radians() * 50.0;
-                acc2 += f64::sin(f64::tanh(v7) + v8.cos()) * 0.005;
-            }
-            6 => {
-                s0 = s0.mul_add(0.5, f64::cos(prog_0((s0 * 0.8).sin(), (x1 * v6 * s0).tanh() * 2.0, acc2, [v[0], v[1], v[2], v[3]], n)) * 0.005);
-                acc2 += (v[m3 % 4] - x0).cos();
-                if (v6 * s1).clamp(-0.5, 1.5) < 0.5 {
-                    s0 = (s0 * 0.8 + prog_10(f64::cos(v[m3 % 4]).exp_m1().tanh() * 2.0, x1, x2, [v[0], v[1], v[2], v[3]], n) * 0.005).sin();
-                } else if (s1 - v[n % 4]).min(v[0] / (x0.powi(2) + 0.5)) >= 0.5 {
-                    acc2 += f64::sin(f64::log2(f64::powi(v[n % 4], 2) + 1.0));
-                } else {
-                    let v9: f64 = prog_75(x1, s1, x2, v, 1);
-                    let v6 = f64::exp(x2.cos()) / 3.0;
-                    s1 = s1 * 0.6 + f64::tanh(v9.cos() - v6.cos()) * 0.01;
-                }
-            }
-            _ => {
-                s0 = (s0 * 0.5 + f64::tanh(x0).exp() * 0.1).sin();
-                if prog_75(x0, s1, x2, v, n) >= -1.0 && m3 % 2 == 0 {
-                    let v10: f64 = prog_19((x0 * s1).cos() * 2.0, x2, 1.5, [v[0], v[1], v[2], v[3]], m3);
-                    s0 *= 0.8;
-                    s0 += 0.005 * v10.cos();
-                } else if v[n % 4] < 1.0 {
-                    let v11 = f64::sin(v6);
-                    s1 = s1 * 0.6 + prog_4(2.0, 2.0, v6.atan2(f64::powi(v[1], 2) + 1.0).sin(), [v[0], v[1], v[2], v[3]], n).cos() * 0.005;
-                    acc2 += f64::sin(v11);
-                } else {
-                    let x0 = prog_75(x2, 2.0, acc2.cos() * 2.0, v, n);
-                    acc2 -= x0.tanh() * 0.005;
-                }
-                s0 = s0 * 0.75 + f64::tanh(f64::mul_add(x2, v6, x0)) * 0.02;
-            }
-        }
-        'l1: for &t in v {
-            if f64::log(3.0_f64, t.powi(2) + 2.0) >= x0 {
+            s0 = (s0 * 0.8 + m7.cos() * 0.05).sin();
+            if k4 >= 4 {
                 break;
             }
-            s1 = (s1 * 0.6 + (0.75 - s1 + (-x2)) * 0.2).sin();
-            s0 = (s0 * 0.8 + (f64::sqrt(s0.powi(2) + 1.0).powi(2) + 1.0).powi(-2) * 0.02).tanh();
-            for j in 0..v.len() {
-                let fj = j as f64;
-                let v12 = v.iter().fold(v6, |r, &p| r * 0.75 + 0.2 * f64::cos(2.0_f64.atan2((x0 * x0).ln_1p()) + p.cos()));
-                match j {
-                    0..=1 => {
-                        s0 = (s0 * 0.75 + t.asinh().cos().cosh() * 0.2).tanh();
-                        if f64::tanh(v12.sin().exp()) <= (f64::tanh(s1) * 0.9).acos() && j == 0 {
-                            s0 = 0.8 * s0 + 0.05 * s0.cos().exp().tanh();
-                            s1 = s1 * 0.6 + (fj + x2).cos() * 0.4;
-                        } else if v[n % 4] * fj > -1.0 {
-                            acc2 -= x1.tanh() * 0.1;
-                        } else {
-                            acc2 += (fj * v12).tanh() * 0.1;
-                        }
-                    }
-                    2 => {
-                        s0 = (s0 * 0.75 + v[n % 4] / (f64::sin(x0) + 2.0) * 0.05).tanh();
-                        let v13 = f64::cosh(f64::sin(v12) * 1.5);
-                        acc2 -= f64::cos(v13.sin()) * 0.1;
-                    }
-                    _ => {
-                        s1 = s1.mul_add(0.5, (f64::acos(f64::cos(x2) * 0.9).powi(2) + 1.5).acosh().sin() * 0.02);
-                    }
-                }
-                if t <= v[m3 % 4] * v12 {
-                    break 'l1;
-                }
-                s1 = f64::mul_add(s1, 0.5, (x2 / (v12.powi(2) + 0.5)).cos() * 0.05);
-            }
         }
-        x0 + s0 * 0.5 + s1 - f64::sin(acc2)
+        let v11 = match n + k4 {
+            0 => s1.tanh(),
+            g if g > 1 => {
+                let v8 = f64::recip(x1 * x1 + 0.5);
+                v8 * s0
+            }
+            _other => {
+                for &t in v {
+                    acc3 -= f64::exp2(f64::cos(s2)).sin() * 0.5;
+                    let v10 = if f64::powi(x1, 2) <= 0.0 || k4 == 2 {
+                        f64::asinh(s0)
+                    } else if t.clamp(t.sin() - 1.5, (x0 - v[(k4 + n) % 4]).cos() + 1.5) <= 1.0 && k4 + n < 3 {
+                        for j in 1..n {
+                            let fj = j as f64;
+                            acc3 += 0.1 * (t * t + 1.5).acosh().sin();
+                            acc3 -= 0.1 * (x1 + 0.25 + f64::cos(fj)).tanh();
+                            s0 *= 0.75;
+                            s0 += 0.1 * f64::tanh(s0 + v[j % 4]);
+                        }
+                        f64::asin(x1.sin().cos() * 0.9)
+                    } else {
+                        for _ in 0..5 {
+                            acc3 += 0.1 * f64::sin(s1).cos();
+                            let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| 1.0 + 0.1 * ((s1 / (q * q + 0.5)).sin().exp() + p.cos()).sin()).product::<f64>();
+                            s1 = s1 * 0.5 + x0.powi(3).sin() * 0.02;
+                            s1 = s1.mul_add(0.8, v9.tanh() * 0.02);
+                        }
+                        ((s1 - v[n % 4]).powi(2) + 1.0).log(10.0)
+                    };
+                    acc3 += f64::min(3.0_f64, v10).cos() * 0.5;
+                    acc3 += 0.5 * t.sin().cos();
+                }
+                s2.atan()
+            }
+        };
+        let v14 = if v11 >= x1 {
+            let v12 = f64::min(2.0_f64, x0).sin();
+            v12.tanh().exp2()
+        } else if k4 == 1 && x0 / (v11 * v11 + 1.5) >= s0 {
+            v[(k4 + n) % 4] - s2.clamp(v[(k4 + n) % 4].cos() - 1.5, s2.sin() + 1.5)
+        } else {
+            let v13 = (f64::tanh(s1).exp2().tanh() * 0.5).ln_1p();
+            f64::sin(x1) + f64::cos(v13)
+        };
+        if k4 < 4 && (x0.powi(2) + 1.0).ln() > 0.0 {
+            return v14.max(v[k4 % 4]);
+        }
+        let v15 = v.iter().zip(v.iter()).map(|(&p, &q)| x0 - v14 + p.tanh() + f64::tanh(q)).sum::<f64>();
+        s0 + s1 + s2.cos() - f64::tanh(acc3) + f64::tanh(v15) - (s1 * 0.8).tanh().sinh()
     }
 
     #[differentiable]
     pub fn prog_90(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = v[n % 4].atan();
-        let mut s1 = prog_15(f64::cos(f64::sinh(f64::cos(x2) * 2.0)) * 2.0, f64::tanh((x1 * x2).min(s0.tanh().exp2())) * 2.0, ((s0 / (x0 * x0 + 1.5)).powi(2) + 1.0).cbrt().tanh() * 2.0, v, 4).tanh() * 2.0;
-        let mut s2: f64 = f64::log2((1.5 - x0).powi(2) + 1.0).tanh() * 2.0;
+        let mut s0 = x1;
+        let mut s1 = f64::cos((x1 + x0).clamp((v[n % 4] * v[n % 4] + 1.0).log(v[n % 4] * v[n % 4] + 2.0).tanh() - 1.5, v[n % 4].cos() + 1.5)) * 2.0;
+        let mut s2 = x1.sin().cosh();
         let mut acc3: f64 = 0.0;
-        let v4 = prog_28(acc3, x0.powi(2).cos(), 0.75, v, 6);
-        let mut k5 = 0;
-        while k5 < 3 && v4.sin() >= 0.25 {
-            k5 += 1;
-            if n > 3 && v4 > -0.5 {
-                return v[k5].powi(3);
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            s2 = s2 * 0.5 + x2.sin().exp_m1().sin() * 0.1;
+            let mut k4 = 0;
+            while k4 < n {
+                k4 += 1;
+                if (x0.powi(2) + 1.0).log(3.0) <= -0.5 {
+                    acc3 += (t.tanh() * 0.5).ln_1p().sin() * 0.05;
+                    if k4 < 1 {
+                        s0 = 0.8 * s0 + 0.1 * f64::tanh(f64::sin(x1).exp2());
+                        continue;
+                    }
+                    acc3 += 0.05 * (v[(k4 + i) % 4] / (f64::cos(fi) + 2.0)).cos();
+                } else {
+                    let v5 = v[3] * x1;
+                    acc3 += 0.05 * v5.cos();
+                }
+                if v[k4 % 4] - (s1.tanh() + 2.0).cbrt() > 1.0 && k4 > 1 {
+                    continue 'l0;
+                }
+                let v6 = v.iter().fold(s0, |r, &p| r * 0.75 + 0.1 * (f64::log2(x0 * x0 + 1.0) + f64::cos(p)).cos());
+                s0 = 0.5 * s0 + 0.1 * f64::mul_add(s0, x2, x2).tanh();
+                acc3 += 0.05 * f64::tanh(v6.sin());
             }
-            let mut k6 = 0;
-            while k6 < n && s2 + x2 >= -0.5 {
-                k6 += 1;
-                acc3 += (f64::atanh(v4.sin() * 0.9).powi(2) + 1.0).powi(-1) * 0.1;
-                s1 = 0.8 * s1 + 0.2 * s2.sin();
-                acc3 -= 0.1 * (s0 * s0 + 1.0).powi(-1);
-            }
-            s0 = (s0 * 0.6 + (s1 + s0) * 0.2).tanh();
+            let v7 = v.iter().fold(t, |r, &p| r * 0.75 + 0.02 * ((x2.tanh() * 2.0).cosh().tanh() + p.sin()).tanh());
+            let v8 = (v7.cos() * 1.2).tan();
+            acc3 -= v8.tanh().cos() * 0.25;
         }
-        let v7 = v.iter().fold(f64::tanh(v4), |r, &p| r * 0.75 + 0.005 * (acc3 + f64::sin(p)).sin());
-        let v8 = match k5 % 2 {
-            0 => (x1.tanh() * 0.9).atanh(),
-            1 => f64::to_radians(x2),
-            _ => (f64::powi(f64::powf(1.5_f64, x2.sin()), 2) + 1.0).log(f64::powi(x2.cos(), 2) + 2.0),
+        let v9 = x2 / (x2.sin() + 2.0);
+        let mut k10 = 0;
+        let v12 = loop {
+            k10 += 1;
+            acc3 -= f64::ln_1p(v9 * v9).tanh() * 0.5;
+            acc3 += 0.5 * f64::atan((x2 * x2 + 2.0).ln()).cos();
+            let v11 = x1;
+            if k10 >= 4 || s1 * v11.cos().exp2() <= 0.0 {
+                break s1.tanh() + 0.65;
+            }
         };
-        if v[3 - k5] * x2 / 4.0 >= v7 {
-            return v8 + x0;
+        'l3: for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            acc3 += f64::cos(prog_0(0.25, x1, f64::cbrt(s1 * s1 + 1.0).tanh(), [v[0], v[1], v[2], v[3]], i)) * 0.02;
+            for &u in v {
+                let v13 = (v[(i + n) % 4].cos() * 0.9).atanh();
+                if x2 * v13 <= fi {
+                    continue 'l3;
+                }
+                s2 *= 0.6;
+                s2 += 0.05 * f64::sin(f64::exp((v13.to_degrees() * 0.01).sin()));
+                s2 = s2.mul_add(0.75, u.sin().sin() * 0.25);
+            }
+            acc3 += ((x1 * v9).tanh() + 2.0).cbrt() * 0.25;
         }
-        s2 = (s2 * 0.75 + (x0 * x0 + 1.0).log(f64::powi(v8, 2) + 2.0) * 0.01).sin();
-        s0.tanh() + s1 * 0.5 - s2.sin()
+        s1 *= 0.5;
+        s1 += 0.005 * f64::sin(prog_65(x1, s1, (s1 / (v[k10 % 4].tanh() + 2.0) / (f64::log2(v9 * v9 + 1.0).powi(2) + 1.0)).cos(), [v[0], v[1], v[2], v[3]], k10));
+        s0 * 1.5 - s1 + f64::tanh(s2) - acc3.tanh() + f64::sin(v12)
     }
 
     #[differentiable]
-    pub fn prog_91(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1;
-        let mut s1 = (v[n % 4] - x2).cos() * 2.0;
+    pub fn prog_91<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = prog_65(((x2.tanh() * 1.2).tan().powi(2) + 1.0).log10().tanh() * 2.0, x2, f64::tanh(f64::hypot(x1 + x0, x1.asinh())) * 2.0, v, n).cos() * 2.0;
+        let mut s1 = f64::sin(prog_54(x0, 0.75, 1.2, &v, n)) * 2.0;
         let mut acc2: f64 = 0.0;
-        let v4 = match n {
-            0 => f64::cos(x0),
-            g if g > 1 => s0 - f64::max(x0, acc2),
-            _ => {
-                let v3 = f64::powi(x1 * x1 + 1.0, -1);
-                s0 = 0.75 * s0 + 0.05 * f64::tanh(v3 + acc2);
-                f64::exp(x0.sin()).min(v3 + s0)
-            }
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            a3[i] = ((x0 + v[i]).cos() * 0.9).acos();
+            s1 = s1 * 0.5 + s1.abs().tanh() * 0.5;
+        }
+        let v4 = prog_58((f64::sin(v[0] / (v[n % 4] * v[n % 4] + 1.5)) * 0.9).asin().tanh(), f64::tanh((-x1) + f64::ln(v[0] * v[0] + 0.5)), x1, &v, 4);
+        let v5 = if (v[n % 4].cos() * 0.9).acos() - 1.2 <= 0.5 {
+            f64::ln(x1 * x1 + 1.0)
+        } else {
+            return prog_54(x1, f64::cos(f64::asin(f64::cos(a3[n % 4]) * 0.9) - (-a3[n % 4])), a3[n % 4].tanh().tanh(), &v, n)
         };
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            if (v4.powi(2) + 1.0).log2() <= -1.0 && k5 > 0 {
-                s0 = (s0 * 0.6 + f64::asin(f64::sin(s0) * 0.9) * 0.1).sin();
-                for &u in v.iter() {
-                    let v6 = f64::tanh(u);
-                    acc2 -= 0.25 * f64::cos(u.powi(2));
-                    s1 = 0.8 * s1 + 0.2 * v6.cos();
-                }
-            }
-            let v8 = if s0.sin().exp_m1() >= 0.5 {
-                0.8 - v[k5]
-            } else if prog_0(0.25, v4.powi(2).sin(), x2, v, n) > 0.0 {
-                f64::exp(v4.tanh())
-            } else {
-                let v7 = prog_75(f64::tanh((v[3].powi(2) + 0.5).ln()) * 2.0, x0, v[3].sin().tanh(), &v, 2);
-                s1.sin().exp() / ((x0.sin() * 0.9).atanh().cos() + 2.0) + f64::cos(v7)
-            };
-            let v10 = if !(k5 % 2 == 0) {
-                ((v4 * v4 + 0.5).cbrt().sin() * 1.5).cosh()
-            } else {
-                for j in (1..=4).step_by(2) {
-                    let fj = j as f64;
-                    acc2 += 0.5 * fj.sin();
-                    acc2 += 0.5 * f64::cos(((f64::powi(v[3 - k5], 2) + 1.0).ln().powi(2) + 2.0).acosh());
-                    if (-x0) * (s1 / 3.0) >= v8 || j % 2 == 0 {
-                        let v9 = prog_75(s1, (v[3].sin().exp_m1() / (v[3].cos() + 2.0)).sin() * 2.0, x0, &v, n);
-                        s1 = (s1 * 0.75 + v9.tanh() * 0.005).tanh();
-                    } else {
-                        s1 = (s1 * 0.75 + s1.min(x1) * 0.25).tanh();
-                        s0 = s0 * 0.5 + ((s0 * s0).ln_1p().cos() * 0.5).ln_1p() * 0.5;
-                    }
-                }
-                v[2].asinh().min(v[2])
-            };
-            s1 *= 0.6;
-            s1 += 0.4 * f64::cos(v4 - 0.8);
-            if k5 >= 2 || v10.tanh() < 0.5 {
+        if prog_66((v5.sin() * 1.5).cosh().tanh() * 2.0, x0, acc2, v, 5) > 1.0 {
+            acc2 += 0.01 * f64::sin(prog_39(acc2, f64::sin(acc2 - 0.25) * 2.0, f64::sin(-x0) * 2.0, v, n));
+        } else {
+            s1 = 0.5 * s1 + 0.02 * f64::powi(x2, 3).cos();
+        }
+        let mut k6 = 0;
+        while k6 < 5 && f64::exp2(v5.cos()) <= -0.5 {
+            k6 += 1;
+            if n % 3 == 1 && v5.sin() + (a3[n % 4] + x2) < (f64::sin(x0) * 0.9).asin() {
                 break;
             }
-            s0 = (s0 * 0.5 + f64::cos(v8) * 0.005).sin();
-        }
-        match k5 {
-            0 => {
-                acc2 += prog_0(v4.cos().tanh() * 2.0, 1.2, f64::sin((f64::cos(v[k5]) * 1.5).sinh()), v, k5).cos() * 0.02;
-                s0 = 0.8 * s0 + 0.02 * (f64::sin(x1) * 1.2).tan().tanh();
+            if k6 % 2 == 0 && v4 < x0 + 0.35 {
+                break;
             }
-            1 => {
-                s1 = 0.75 * s1 + 0.01 * prog_4(x1, 1.2, 0.75, v, 3).sin();
-                if prog_0(x2, x1, 0.75, v, n) > x2 + x0 || k5 > 1 {
-                    acc2 += 0.75 * ((x0.sin() * 0.9).acos().sin() * 0.9).acos().tanh();
-                } else if !(k5 % 2 == 0 && f64::copysign(f64::exp(f64::sin(v4)), (v4.powi(2) + 1.0).recip()) >= v4) {
-                    s0 *= 0.75;
-                    s0 -= 0.05 * f64::cos(v4);
+            for (j, &u) in a3.iter().enumerate() {
+                let fj = j as f64;
+                let v7 = x0.atan();
+                if (fj * fj + 0.5).sqrt().atan2(2.0_f64.hypot(v7).powi(2) + 1.0) < -0.5 && j == 3 {
+                    acc2 += 0.1 * v5.powi(3).sin();
+                    if x2.powi(2) <= -0.5 || j == 0 {
+                        return (u.tanh() * 0.9).asin();
+                    }
+                    s0 = 0.75 * s0 + 0.1 * (x2.powi(2) + 0.5).cbrt().cos();
+                } else {
+                    s1 *= 0.5;
+                    s1 += 0.1 * (s1 * s0).cos();
                 }
+                s1 = (s1 * 0.75 + f64::mul_add(s1, v5, s1) * 0.05).sin();
+                s1 = s1 * 0.6 + f64::cos(u) * 0.4;
             }
-            2 => {
-                acc2 += 0.25 * f64::sin((x0.powi(2) + 1.0).powf(f64::cos(f64::asinh(x0))));
-            }
-            _ => {
-                let v11 = f64::exp(x2.tanh());
-                acc2 -= v11.tanh();
-            }
+            s0 = (s0 * 0.75 + v4.sin() * 0.25).sin();
         }
-        let v12 = if x1 - v4 - f64::sqrt(f64::powi(v4, 2) + 0.5) < 0.5 && k5 > 0 {
-            x0 * v[0]
-        } else {
-            f64::atanh(x2.cos() * 0.9)
-        };
-        s0 - s1 * 0.75 + acc2.sin() - f64::cos(v12) - f64::atan((v12.tanh() + 2.0).cbrt())
+        'l3: for i in (0..n).rev() {
+            let fi = i as f64;
+            let v8 = (f64::powi(fi.hypot(x2), 2) + 1.0).log10();
+            if !(i % 3 == 1 && (f64::ln_1p(s1 * s1).powi(2) + 0.5).sqrt() < 0.5) {
+                s1 = 0.75 * s1 + 0.05 * f64::cos(fi * x0);
+                match i + k6 {
+                    0 | 2 => {
+                        let v9 = x2 - v4;
+                        let v4 = f64::sinh(v9.sin());
+                        acc2 += 0.25 * f64::cos(v4);
+                    }
+                    g if g > 4 => {
+                        s0 = (s0 * 0.5 + s0.tanh() * 0.5).tanh();
+                        continue;
+                    }
+                    _ => {
+                        acc2 += f64::tanh(x2.powi(2).min(v4)) * 0.25;
+                    }
+                }
+                let x1 = x2 - x1;
+                s0 = f64::mul_add(s0, 0.6, f64::tanh(x1).sin() * 0.2);
+            } else {
+                s1 = (s1 * 0.5 + (v8.cos() * 1.2).tan() * 0.1).sin();
+                s1 = (s1 * 0.5 + (a3[i % 4] + s1) * 0.25).tanh();
+            }
+            s1 = (s1 * 0.75 + f64::exp2(s1.tanh()) * 0.1).sin();
+            let mut k10 = 0;
+            while k10 < n + 1 {
+                k10 += 1;
+                if f64::log10(s1 * s1 + 1.0) <= -0.5 {
+                    continue 'l3;
+                }
+                s0 = s0 * 0.6 + (v4.sin() * 0.5).ln_1p() * 0.4;
+                let v13 = match k10 {
+                    MODE_A | 2 => {
+                        let v11 = v8.powi(3);
+                        f64::acos(f64::atan(v5).cos() * 0.9) + f64::sin(v11)
+                    }
+                    3..=5 => {
+                        let v12 = (v8.powi(2) + 1.0).recip();
+                        fi.tanh() - f64::ln_1p(v12 * v12)
+                    }
+                    6 => f64::tan((fi.sin() * 1.2).tan().sin() * 1.2),
+                    _other => fi + v8,
+                };
+                acc2 += 0.02 * v13.tanh();
+            }
+            acc2 -= v8.cos() * 0.25;
+        }
+        s0.cos() + s1 - acc2.sin() + a3[3] * 0.75 - f64::sin(v4) + s0
     }
 
     #[differentiable]
     pub fn prog_92(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::mul_add(v[n % 4], x0, x2).sin() * 2.0;
-        let mut s1 = f64::copysign(2.0_f64, x0.sin());
+        let mut s0 = (x2 * x1).cos() * 2.0;
+        let mut s1 = f64::sin(x0 * v[n % 4]) * 2.0;
         let mut acc2: f64 = 0.0;
-        for _ in (0..=n).rev().step_by(2) {
-            s0 = (s0 * 0.5 + prog_75(1.5, (s1 * 0.5).powi(2).sin() * 2.0, x1, &v, 5) * 0.005).tanh();
-            let v3 = s1;
-            acc2 += 0.5 * f64::sin(v3);
-        }
-        let v4: f64 = f64::atan2(2.0_f64, x0);
-        if s0.asinh() < -0.25 {
-            return f64::asin(v4.tanh() * 0.9);
-        }
-        for i in 0..3 {
-            let fi = i as f64;
-            acc2 -= f64::cos(f64::sin(v4).mul_add((x0 * x0 + 1.5).acosh(), f64::powi(v4 * v4 + 1.0, -1))) * 0.25;
-            acc2 -= 0.02 * prog_0(x0, s1, (x1 * s0).cos(), v, 1).sin();
-            let v5: f64 = v[0] + f64::sinh(fi.sin());
-            acc2 += f64::cos(f64::tanh(v5)) * 0.5;
-        }
-        s1 = 0.5 * s1 + 1.0 * (x0 * std::f64::consts::FRAC_1_PI);
-        if prog_19(f64::sin((v4.sin() * 1.2).tan()) * 2.0, v4.copysign(s1).cos(), s0, v, n) > -0.5 {
-            let v6: f64 = prog_19(0.5, (v[1].sin() * 0.5).ln_1p().sin() * 2.0, f64::sin(((s1 * s1).powi(2) + 0.5).sqrt()), v, 6);
-            s1 *= 0.6;
-            s1 += 0.1 * f64::sin(f64::asin(v[n % 4].cos() * 0.9));
-            s1 = (s1 * 0.5 + v6.tanh() * 0.005).sin();
-        } else if f64::hypot(v4, v[n % 4]) <= -0.5 {
-            s0 = (s0 * 0.6 + (f64::powi(x1, 2) + 1.0).cbrt().min(0.65 - s0) * 0.02).sin();
-        }
-        f64::tanh(x1) + s0 * 0.5 - s1.cos() - f64::cos(acc2)
-    }
-
-    #[differentiable]
-    pub fn prog_93(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = (x1.powi(2) + 2.0).acosh().tanh() * 2.0;
-        let mut acc2: f64 = 0.0;
-        s1 = (s1 * 0.5 + f64::min(f64::sinh(acc2.tanh()), x0 + s1) * 0.05).sin();
-        let v3 = match n {
-            0 => f64::acosh(f64::exp2(f64::sin(w0[n % 4])).powi(2) + 2.0),
-            2..=3 => {
-                s1 = 0.75 * s1 + 1.0 * (f64::to_radians(acc2) * 20.0).tanh();
-                f64::log2(x2 * x2 + 1.0) * x2
+        match n % 2 {
+            1 => {
+                s1 = 0.8 * s1 + 0.2 * v[1].sin().sin();
+                let x2 = f64::log10((-v[n % 4]).powi(2) + 1.0);
+                s0 = (s0 * 0.6 + x2.cos() * 0.75).sin();
             }
-            4..=5 => (-1.5_f64).max(x1),
             _ => {
-                s1 = f64::mul_add(s1, 0.8, f64::sin(f64::acos(v[n % 4].tanh() * 0.9)) * 0.05);
-                (s1.cos() * 1.2).tan() + x1.asinh()
+                s0 = (s0 * 0.6 + (f64::exp_m1(v[n % 4].tanh()).powi(2) + 1.0).log(x0.clamp(x0.sin() - 1.5, f64::tanh(x0) + 1.5).powi(2) + 2.0) * 0.05).sin();
             }
-        };
-        let a4 = [v[0].cos(), v[1].cos(), v[2].cos(), v[3].cos()];
-        let mut k5 = 0;
-        while k5 < 6 {
-            k5 += 1;
-            for j in 0..6 {
-                s1 = 0.8 * s1 + 0.05 * (f64::powi(x1, 2) + 1.0).log(s1 * s1 + 2.0).tanh();
-                match j + n {
-                    0..=2 => {
-                        s1 *= 0.8;
-                        s1 += 0.02 * (f64::tanh(v3.tanh()) * 0.9).atanh().tanh();
-                        s1 *= 0.75;
-                        s1 -= 0.05 * f64::tanh((x2.tanh() * 1.5).cosh());
-                    }
-                    3 | 5 => {
-                        s1 = 0.75 * s1 + 0.05 * f64::tanh(s1).exp_m1().tanh();
-                        if (f64::tanh(x0) * 0.9).atanh() <= x2.sin() {
-                            continue;
-                        }
-                        acc2 += f64::tanh((f64::sin(v[3]) * 0.5).ln_1p()) * 0.05;
-                    }
-                    6 => {
-                        let v6 = f64::atan(v[j % 4]);
-                        s1 = (s1 * 0.8 + f64::tanh(v6) * 0.2).tanh();
-                    }
-                    _ => {
-                        acc2 += (x0 * x0 + 1.5).acosh().atan().sin() * 0.05;
-                        s1 = s1 * 0.8 + f64::cos(s1 * x2 + x2.tanh()) * 0.02;
-                    }
+        }
+        let v3 = v.iter().map(|&p| prog_61((x2.tanh() - p / (f64::sin(v[n % 4]) + 2.0)).sin() * 2.0, acc2, 1.2, v, n)).sum::<f64>();
+        'l0: for i in 0..n {
+            let fi = i as f64;
+            s0 = (s0 * 0.6 + (s0 * s0).ln_1p() * 0.4).sin();
+            for _ in (0..=i).rev() {
+                s0 = 0.8 * s0 + 0.02 * (f64::sin(x0) * 1.2).tan().sin();
+                if v3.to_degrees() * 0.02 > (fi * fi + 1.0).powi(-2) {
+                    break 'l0;
                 }
             }
-            if n == 1 && x1 > 0.0 {
-                continue;
+            s1 = (s1 * 0.5 + (f64::cos(v3) * 1.5).cosh() * 0.1).sin();
+        }
+        if -f64::copysign(0.5_f64, v[0]) > -0.5 || n == 5 {
+            s0 = (s0 * 0.75 + (x0 * x1).sin() * 0.05).tanh();
+        } else if x2 * 1.25 < 0.0 || n == 1 {
+            s0 = (s0 * 0.6 + x2.cos().exp_m1().tanh().exp_m1() * 0.05).sin();
+            s0 = (s0 * 0.75 + x0.sin() * 0.25).sin();
+        }
+        let v4 = match n {
+            MODE_A => (f64::cos(x0 / (v[n % 4] * v[n % 4] + 1.0)) + 2.0).cbrt(),
+            1 => prog_65(f64::sinh(v[n % 4].cos() * 2.0).sin(), 1.2, f64::tanh(v[n % 4] * v[n % 4]), v, n),
+            3 => {
+                let x0: f64 = x0.to_radians() * 50.0;
+                f64::log((x0 - v[n % 4]).powi(2) + 1.0, 10.0)
             }
-            let mut k7 = 0;
-            while k7 < 5 {
-                k7 += 1;
-                s1 = (s1 * 0.6 + f64::recip(v3 * v3 + 0.5) * 0.2).tanh();
-                let v8 = ((x2.cos() * 2.0).cosh().powi(2) + 0.5).recip();
-                s1 = s1 * 0.5 + v8.cos() * 0.02;
-            }
-            acc2 += 0.25 * f64::cos(w0[0].tanh().exp_m1().tanh().exp_m1());
-        }
-        let v9 = v.iter().copied().map(|p| s1 / (f64::powi(p, 2) + 1.5)).sum::<f64>();
-        for t in a4 {
-            s1 = s1 * 0.6 + t.tanh().sin() * 0.4;
-            s1 = 0.6 * s1 + 0.4 * x2.sin();
-            acc2 += (f64::cos(a4[(k5 + n) % 4]) + 2.0).cbrt().tanh().sin() * 0.5;
-        }
-        x2 * 0.75 + f64::sin(w0[1]) + s1 * 1.5 + acc2.cos() - v3.tanh() + a4[2] - v9 * 1.5
-    }
-
-    #[differentiable]
-    pub fn prog_94(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x2;
-        let mut s1 = f64::min(1.5_f64, s0);
-        let mut acc2: f64 = 0.0;
-        if (x1 * x1 + 1.0).log(2.0) > -0.5 {
-            let v3 = x2;
-            s1 = (s1 * 0.6 + v3.tanh() * 0.4).tanh();
-        } else if s1.sin().mul_add(acc2, x1 / (v[n % 4].powi(2) + 0.5)) >= s0 {
-            acc2 += x0.clamp(s0.cos() - 1.5, f64::cos(x0) + 1.5).sin();
-            s1 = s1 * 0.75 + prog_23(f64::cbrt(x2.sin() + 2.0).sin().sinh().tanh(), ((acc2 * acc2 + 2.0).acosh() + 1.25).tanh() * 2.0, f64::powi((x0 * x0 + 1.0).powi(-2), 2).tanh(), v, n).sin() * 0.005;
-        }
-        let v4 = if (v[n % 4] * v[n % 4] + 0.5).atan2((v[n % 4].powi(2) + 0.5).atan2(acc2)) <= 1.0 {
-            f64::powf(x2.powi(2) + 1.0, x0.sin())
-        } else {
-            f64::tanh(x2)
+            _ => prog_8(2.0, s0, s1, &v, 5),
         };
-        if !(n > 4) {
-            return x0.cos().cosh().cos();
-        }
-        for i in (0..3).rev() {
-            let v6 = if x0.tanh().exp2() > s0 || i % 3 == 1 {
-                let v5 = v4;
-                x2 + f64::sin(v5)
-            } else {
-                let x0 = -v[3];
-                prog_75(f64::tanh(f64::acosh(v4.powi(2) + 1.5)) * 2.0, x1, x2, &v, i) + x0.cos()
-            };
-            s0 = (s0 * 0.6 + f64::cbrt(f64::sin(f64::asinh(s0)) + 2.0) * 1.0).sin();
-            s1 = (s1 * 0.6 + f64::recip(f64::powi(v[i] + v4, 2) + 1.0) * 0.25).tanh();
-            acc2 -= f64::sin(v6) * 0.005;
-        }
-        f64::sin(x0) + s0 - s1 * 0.5 + acc2 * 1.5 + v4.cos() + (f64::powi(x0, 2) + 1.0).atan2(v4)
+        acc2 -= (x1.copysign(x0).powi(2) + 2.0).acosh().sin();
+        s0 * 1.5 - s1 - acc2 * 0.5 + v3.cos() - v4.cos()
     }
 
     #[differentiable]
-    pub fn prog_95(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(x1.cos().exp().clamp(v[1].cos().sin() - 1.5, (f64::sin(v[0]) * 0.9).acos().sin() + 1.5)) * 2.0;
+    pub fn prog_93(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = (x1 * x1 + 2.0).sqrt().sin() * 2.0;
         let mut acc1: f64 = 0.0;
-        'l0: for i in 0..5 {
+        'l0: for i in 0..n {
             let fi = i as f64;
-            acc1 += s0.tanh().exp().sin() * 0.4;
-            for j in 0..i {
-                let fj = j as f64;
-                match j {
-                    0 | 2 => {
-                        s0 *= 0.75;
-                        s0 += 0.05 * x0.mul_add(s0, v[j]).sin();
-                    }
-                    3 => {
-                        break 'l0;
-                    }
-                    _ => {
-                        let v2 = f64::atan2((x2.tanh() * 0.9).acos(), fi.to_radians().powi(2) + 0.5);
-                        s0 = f64::mul_add(s0, 0.8, v2.tanh().tanh() * 0.02);
-                    }
+            s0 = 0.5 * s0 + 0.005 * prog_61(x1.sin().sin(), 1.2, (v[i % 4] * v[i % 4]).sin() * 2.0, v, i).sin();
+            let mut k2 = 0;
+            while k2 < 4 {
+                k2 += 1;
+                if k2 % 2 == 0 {
+                    continue 'l0;
                 }
-                if (-1.5_f64).max(x2) - v[j].cos() <= s0 / 3.0 {
-                    acc1 -= s0.tanh() * 0.1;
-                    s0 = 0.8 * s0 + 0.05 * (f64::exp2(x1.sin()) + (v[j] * v[j] + 1.0).log2()).tanh();
-                } else if x1 >= x0 || j > 2 {
-                    s0 *= 0.8;
-                    s0 += 0.75 * (s0 / 4.0);
-                    let v3 = v[j];
-                    acc1 -= 0.1 * v3.sin().sin();
-                } else {
-                    s0 *= 0.6;
-                    s0 += 0.02 * prog_4(2.0, x1, 0.75, v, i).cos();
-                    let v4 = (fj.sin() * 1.5).cosh().cos();
-                    acc1 += 0.1 * v4.tanh().sin();
-                }
-                acc1 += f64::sin(x0 + x1) * 0.1;
+                acc1 += 0.05 * f64::sin(x2 / (f64::sin(f64::exp(f64::sin(x2))) + 2.0));
             }
-            acc1 -= f64::ln(x1.powi(2) + 2.0).tanh() * 0.4;
-        }
-        for i in 0..4 {
-            let fi = i as f64;
-            let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| s0.asinh() * (x1 * p) + q.tanh()).sum::<f64>();
-            s0 *= 0.6;
-            s0 += 0.005 * prog_4(((f64::tanh(x2) * 2.0).sinh() / 3.0).tanh() * 2.0, x2, (x0.atan().powi(2) + 1.0).powi(-3).sin() * 2.0, v, n).tanh();
-            let v9 = if !(n == 4) {
-                let v6 = (f64::powi((x2 * x2 + 2.0).sqrt(), 2) + 2.0).acosh();
-                prog_4((x0 / (v[3].sin().powi(2) + 1.5)).tanh() * 2.0, s0, 1.2, v, n) + f64::tanh(v6)
-            } else if !(i % 2 == 0 && f64::sin(x1) <= (f64::cos(v[n % 4]) * 0.9).acos()) {
-                let v7 = f64::atan(f64::exp(f64::cos(fi)));
-                s0.atan2(v7 * v7 + 0.5) / (f64::powi((x2.sin() * 0.9).asin(), 2) + 1.5)
-            } else {
-                let v8 = f64::sin(x2).exp().sin();
-                s0 = f64::mul_add(s0, 0.5, (s0 * x0).cos() * 0.1);
-                (f64::tanh(f64::exp2(f64::tanh(v[(i + n) % 4]))) * 0.9).acos() + v8.sin()
-            };
-            acc1 += (f64::cos(v5) + v9.tanh()).cos() * 0.02;
-        }
-        if n == 0 && prog_19(s0, x1, x1.cos() * 2.0, v, n) < -0.5 {
-            return f64::ln_1p((x2 * x2).powi(2));
-        }
-        let mut m10: f64 = 1.0;
-        for i in 0..=n {
-            let c11: f64 = if m10 <= 0.5 {
-                x0 * x0 + v[(i * 3) % 4]
-            } else {
-                2.0 * v[1] * (v[(i * 3) % 4] + x2)
-            };
-            m10 = c11.min(m10);
-        }
-        s0 = (s0 * 0.6 + m10.sin() * 0.02).tanh();
-        x0.tanh() - x2 * 0.5 + s0 + acc1.cos() - prog_0(x2, v[1].tanh() * 2.0, 0.75, v, n)
-    }
-
-    #[differentiable]
-    pub fn prog_96(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 + 0.3).cos() * 2.0;
-        let mut s1 = f64::tanh(x2).sinh().tanh();
-        let mut s2 = ((f64::powi(v[n % 4], 2) + 1.0).log(v[n % 4].powi(2) + 2.0).powi(2) + 1.0).log2().sin() * 2.0;
-        let mut acc3: f64 = 0.0;
-        for i in (0..=n).rev().step_by(2) {
-            let fi = i as f64;
-            let v8 = match n % 4 {
-                1 => {
-                    let v4 = f64::log((x1 + s0).powi(2) + 1.0, 10.0);
-                    v[1] + s2 + v4.cos()
+            match k2 {
+                1 | 3 => {
+                    s0 = 0.5 * s0 + 0.5 * f64::sqrt(x2 * x2 + 2.0).cos();
                 }
-                g if g > 2 => {
-                    for j in (0..n).rev() {
-                        s2 *= 0.8;
-                        s2 -= 0.02 * f64::sin((s2 - v[n % 4]) * (x1.to_radians() * 50.0));
-                        let v7 = match j {
-                            0 | 2 => x1 * s0,
-                            g if g > 3 => {
-                                let v5 = f64::ln(s2 * s2 + 2.0);
-                                fi * x1 + f64::tanh(v5)
+                4 => {
+                    s0 = (s0 * 0.8 + prog_39(s0, f64::atan2(1.5_f64, x2).cos(), f64::cos(x0), v, k2) * 0.005).sin();
+                    if fi - s0 > (fi.powi(2) + 2.0).acosh() {
+                        continue;
+                    }
+                }
+                _ => {
+                    let v3 = ((x0 * x0 + 1.5).acosh().cos() + 2.0).cbrt();
+                    s0 = s0 * 0.8 + (v3 * v3 + 0.5).powf(f64::sin(x1)).cos() * 0.01;
+                }
+            }
+            match i % 3 {
+                0 | 2 => {
+                    continue;
+                }
+                _other => {
+                    acc1 -= x0.tanh() * 0.25;
+                    if x2 * 0.3 > 0.5 && k2 % 2 == 0 {
+                        return v[i % 4] * v[(k2 + n) % 4];
+                    }
+                }
+            }
+        }
+        let v4 = v.iter().map(|&p| 1.0 + 0.1 * (prog_39((x2 * x2 + 1.0).log10().tanh(), s0, f64::atan(x0).tanh() * 2.0, v, 3) + p.tanh()).cos()).product::<f64>();
+        let mut k5 = 0;
+        let v11: f64 = 'l2: loop {
+            k5 += 1;
+            match k5 {
+                MODE_A | 2 => {
+                    s0 = (s0 * 0.6 + (s0 + 0.35) * 0.4).sin();
+                    break (v4.tanh() * 0.9).asin();
+                }
+                3 => {
+                    let v6 = f64::exp2(s0.cos());
+                    s0 *= 0.5;
+                    s0 += 0.25 * v6.tanh();
+                }
+                4 => {
+                    s0 *= 0.8;
+                    s0 += 0.2 * f64::tanh(f64::sin(x1));
+                    s0 *= 0.5;
+                    s0 += 0.25 * s0.cos().exp2().cos();
+                }
+                _other => {
+                    s0 = (s0 * 0.75 + (s0 * s0 + 1.0).log(10.0) * 0.5).tanh();
+                    let v7: f64 = (v4.cos() * 1.2).tan();
+                    acc1 -= 0.4 * v7.sin();
+                }
+            }
+            s0 *= 0.5;
+            s0 += 0.25 * (v[3] + s0).sin();
+            match k5 {
+                0 => {
+                    for (j, &u) in v.iter().enumerate() {
+                        let fj = j as f64;
+                        acc1 += 0.1 * (f64::tan(v4.sin() * 1.2) - v[3]).sin();
+                        acc1 += 2.0_f64.min(fj).sin() * 0.1;
+                        match j {
+                            0 => {
+                                s0 = 0.5 * s0 + 0.1 * f64::atanh(f64::tanh(u) * 0.9).atan().cos();
+                                if j % 3 == 1 {
+                                    break 'l2 s0;
+                                }
+                                acc1 -= (0.3 * x2).tanh() * 0.1;
+                            }
+                            g if g > 2 => {
+                                s0 = s0 * 0.5 + f64::atan2(u, f64::powi(s0, 2) + 0.5).tanh() * 0.05;
+                                match j {
+                                    0 => {
+                                        let v8 = v4;
+                                        acc1 += 0.1 * f64::sin(u / (v8.powi(2) + 0.5));
+                                    }
+                                    MODE_C => {
+                                        s0 = s0.mul_add(0.8, (v[(j + k5) % 4] * s0).cos() * 0.05);
+                                        break;
+                                    }
+                                    MODE_D => {
+                                        let v9: f64 = v[j];
+                                        acc1 += 0.1 * (fj + x0).sin();
+                                        acc1 += 0.1 * v9.sin();
+                                    }
+                                    _ => {
+                                        let v10: f64 = (v4 * v4 + 1.0).powi(-1);
+                                        s0 = s0.mul_add(0.75, v10.sin() * 0.05);
+                                    }
+                                }
+                                s0 = (s0 * 0.6 + s0.sin() * 0.4).tanh();
                             }
                             _ => {
-                                let v6 = s1 + s0;
-                                (x1 * x1 + 2.0).ln() * fi + v6.tanh()
+                                acc1 += u.sin() * 0.1;
                             }
-                        };
-                        acc3 -= 0.05 * v7.cos();
+                        }
                     }
-                    fi.clamp(-0.5, 1.5)
+                    s0 = s0.mul_add(0.6, f64::cbrt(3.0_f64.atan2(s0).sin() + 2.0).tanh() * 1.0);
                 }
-                _ => s0.cos().powi(3),
-            };
-            s1 = s1.mul_add(0.8, f64::cos(s2.sin()) * 0.2);
-            acc3 += 0.5 * v8.cos().cos();
+                g if g > 1 => {
+                    s0 = f64::mul_add(s0, 0.6, (v4.powi(2) + 1.5).acosh().asinh().sin() * 0.1);
+                }
+                _other => {
+                    acc1 += ((x2 * v4).sin() * 0.9).asin().sin() * 0.5;
+                    acc1 += f64::sin(x0.cos().exp2()) * 0.5;
+                }
+            }
+            if k5 >= 4 || f64::cosh((0.35 * v4).cos() * 1.5) <= 1.0 {
+                break x0.atan();
+            }
+        };
+        let v12 = (v[(k5 + n) % 4].sin() * 1.5).sinh() - x1.atan();
+        s0 = 0.6 * s0 + 0.2 * x0.hypot(v[0]).cos();
+        let v13 = (v12.tanh() + 2.0).cbrt();
+        s0.cos() + f64::cos(acc1) - v4.sin() - v11 * 1.5 + v13
+    }
+
+    #[differentiable]
+    pub fn prog_94<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::acosh((x2 * x2 + 1.0).powf(0.5).powi(2) + 2.0).tanh() * 2.0;
+        let mut s1 = f64::cos(x1 - 0.1) * 2.0;
+        let mut s2 = f64::sin(v[1]);
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = ((v[i] - x0).powi(2) + 1.0).log10();
+            s0 = 0.75 * s0 + 0.02 * f64::cos((x0.cos() * 0.9).acos() * s2.atan());
         }
-        let mut a9 = [v[0], v[1], v[2], v[3]];
-        a9[2] *= 1.5;
-        a9[1] += (s1 * s1).ln_1p();
-        let v10 = a9.iter().map(|&p| prog_4(f64::cos(x2 / (f64::powi(p, 2) + 1.5)) * 2.0, s0, 0.5, [v[0], v[1], v[2], v[3]], n)).sum::<f64>();
-        let mut a11 = [0.0; 4];
-        for i in 0..4 {
+        for i in 0..N {
             let fi = i as f64;
-            a11[i] = f64::mul_add(x1, x1, v[i]).sin();
-            acc3 += f64::atanh((x1 - fi).tanh() * 0.9).tanh() * 0.5;
+            s0 = 0.6 * s0 + 0.4 * f64::tanh(1.5 - a4[i]);
+            s2 *= 0.75;
+            s2 += 0.1 * (f64::asin(x0.cos() * 0.9) / (f64::log(2.0_f64, fi * fi + 2.0).tanh() + 2.0)).sin();
+            s2 *= 0.8;
+            s2 += 0.05 * f64::sin(f64::tanh(s2).exp());
         }
-        let mut a12 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            a12[i % 4] += a12[(i + n) % 4] * (f64::sin(a11[0] - 0.75) * 0.2);
-            acc3 -= (x1.cos() * 1.5).sinh().tanh() * 0.25;
+        'l2: for i in 0..N {
+            let fi = i as f64;
+            s1 *= 0.75;
+            s1 += 0.05 * (x1 * fi).tanh();
+            s1 = s1.mul_add(0.6, s1.cos() * 0.4);
+            let mut k5 = 0;
+            while k5 < n + 1 && (s1 * s1 + 1.0).powi(-3) < 0.25 {
+                k5 += 1;
+                if fi.clamp(a4[1].cos() - 1.5, f64::cos(s2) + 1.5).powi(2).ln_1p() < -0.5 && k5 % 2 == 0 {
+                    s2 = 0.6 * s2 + 0.4 * x0.asinh().cos();
+                    continue 'l2;
+                }
+                acc3 -= (x2 * x2 + 1.0).powi(-3).tanh() * 0.05;
+                if f64::asin((x0 - a4[k5 % 4]).tanh() * 0.9) > -1.0 {
+                    break 'l2;
+                }
+            }
+            let v6: f64 = if prog_39((x0.sin() * 0.9).asin().sin(), x2, ((fi * core::f64::consts::FRAC_1_SQRT_2).powi(2) + 1.0).powi(-2).tanh() * 2.0, v, i) > a4[3] {
+                (x0.powi(2) + 1.0).ln()
+            } else {
+                prog_0(f64::cos(x1).cosh().cos(), 0.25, 2.0, v, n)
+            };
+            acc3 -= 0.02 * v6.cos().tanh();
         }
-        s0 = s0 * 0.6 + f64::cos((f64::powi(x1.sin(), 2) + 1.0).log(f64::powi(x2.atan(), 2) + 2.0)) * 0.1;
-        s0 * 0.25 + s2.sin() + acc3.tanh() + f64::tanh(v10) - f64::tanh(a11[3]) - a12[1].sin() - (v[n % 4].powi(2) + 0.5).recip()
+        let mut m7: f64 = x0;
+        for i in 1..=5 {
+            let c8 = if i % 3 == 1 {
+                (s2 * a4[i % 4]).powi(3) + v[i % 4]
+            } else {
+                a4[i % 4] / (s0 * s0 + 1.5)
+            };
+            m7 = m7.min(c8).max(-2.0);
+        }
+        s1 = s1.mul_add(0.5, m7.tanh().tanh() * 0.005);
+        match n {
+            0..=2 => {
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = i as f64;
+                    let v9 = a4.iter().copied().map(|p| 1.0 + 0.1 * (fi.atan2(t * t + 1.0) + f64::sin(p)).sin()).product::<f64>();
+                    for &u in v.iter() {
+                        s1 = s1.mul_add(0.8, (v9 * v9).ln_1p().tanh() * 0.1);
+                        s1 = (s1 * 0.5 + (-u) * 0.5).sin();
+                    }
+                    s1 = (s1 * 0.75 + s1 * v9 * 0.05).tanh();
+                }
+            }
+            g if g > 3 => {
+                acc3 -= 0.5 * (v[n % 4].cos() * 2.0).cosh().atan().sin();
+            }
+            _other => {
+                acc3 += f64::cos(a4[n % 4].cos().exp());
+            }
+        }
+        s0 + s1 - s2.cos() + acc3 * 1.5 + a4[0] + f64::cos(x0).exp_m1()
+    }
+
+    #[differentiable]
+    pub fn prog_95(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(v[n % 4].powi(3)) * 2.0;
+        let mut s1 = f64::sin((x0 * x0 + 2.0).acosh()) * 2.0;
+        let mut acc2: f64 = 0.0;
+        'l0: for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            acc2 += x1.tanh().exp2().tanh() * 0.5;
+            let mut k3 = 0;
+            while k3 < n + 1 {
+                k3 += 1;
+                match k3 + n {
+                    0 => {
+                        s0 = s0 * 0.6 + f64::tanh(x2).cos() * 0.4;
+                        if ((s0.powi(2) + 1.0).ln().tanh() * 1.5).cosh() < 0.5 {
+                            acc2 += f64::tanh(s1) * 0.05;
+                        } else if 1.5_f64.powf(v[2].tanh()) >= v[k3 % 4] {
+                            acc2 += ((f64::powi(v[i % 4], 2) + 1.0).recip().sin() + 2.0).cbrt() * 0.02;
+                        } else {
+                            s1 = (s1 * 0.8 + (f64::powi(x1, 2) + 0.5).ln() * 0.1).tanh();
+                            if f64::sqrt((SCALE + v[(k3 + i) % 4]).powi(2) + 0.5) < fi - s0 && k3 > 0 {
+                                break;
+                            }
+                        }
+                    }
+                    1..=3 => {
+                        s0 *= 0.8;
+                        s0 += 0.05 * (x2 * x1).cos();
+                        let v4 = v[k3 % 4] - f64::hypot(0.5_f64, s0);
+                        acc2 += 0.05 * f64::cos(v4);
+                    }
+                    4..=6 => {
+                        acc2 += 0.05 * v[1].tanh().exp_m1().sin();
+                        break 'l0;
+                    }
+                    _other => {
+                        s0 = (s0 * 0.6 + v[k3 % 4].sin().exp() / (x2.mul_add(s1, v[(k3 + n) % 4]).powi(2) + 1.0) * 0.02).tanh();
+                        s1 *= 0.6;
+                        s1 += 1.0 * f64::sin(fi.cos().exp_m1());
+                    }
+                }
+                acc2 -= f64::atanh(f64::sin(x2.atan2(v[k3 % 4] * v[k3 % 4] + 1.0)) * 0.9).sin() * 0.05;
+                match n {
+                    0 => {
+                        s1 *= 0.6;
+                        s1 -= 0.05 * (f64::powi(x1, 2) + v[k3 % 4] * v[k3 % 4]).tanh();
+                    }
+                    MODE_B => {
+                        s0 *= 0.8;
+                        s0 += 0.05 * (x1.sin() * 0.9).asin().cos();
+                    }
+                    MODE_C if n < 4 => {
+                        let x1 = s0;
+                        let v5 = f64::exp(s0.sin());
+                        acc2 += (f64::sin(x1) - v5.cos()).cos() * 0.05;
+                    }
+                    _ => {
+                        acc2 += (s1.atan() * s0).cos() * 0.05;
+                        if !(n > 0 && (s1 + x0) * (s1 / (x2 * x2 + 1.5)) <= -1.0) {
+                            return fi;
+                        }
+                        s0 *= 0.75;
+                        s0 += 0.02 * (fi * x2).cos();
+                    }
+                }
+            }
+            acc2 += x2.atan().sin() * 0.5;
+        }
+        let mut a6 = [0.0; 4];
+        for i in 0..4 {
+            if x2.to_degrees() * 0.02 >= 0.0 || n % 3 == 1 {
+                a6[i] = v[i].clamp(f64::cos(v[(i + n) % 4]) - 1.5, f64::sin(v[i]) + 1.5);
+            } else {
+                a6[i] = x0;
+            }
+        }
+        for i in (1..=4).step_by(2) {
+            acc2 += x2.tanh().cos().exp().sin();
+            if v[3] * x2 >= f64::sin(x1).exp2() {
+                acc2 += 0.05 * prog_65(x2, f64::tanh(f64::asin(x2.tanh() * 0.9)), 1.5, [v[0], v[1], v[2], v[3]], 4).cos();
+                if f64::tan(a6[3].cos() * 1.2) >= x1 * x0 && n == 5 {
+                    acc2 -= (x2.cos() * 0.5).ln_1p().tanh();
+                } else if !(i > 2 && a6[i % 4].tanh() > 0.0) {
+                    s1 *= 0.8;
+                    s1 += 0.05 * s1.asinh().cos().exp().sin();
+                } else {
+                    s0 = s0 * 0.8 + (s0 * s0 + 2.0).sqrt().tanh() * 0.2;
+                }
+            } else {
+                acc2 += (f64::powi(f64::hypot(s1, x2), 2) + 0.5).sqrt().cos();
+            }
+        }
+        'l4: for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            s1 = 0.8 * s1 + 0.02 * (s0 + s1 * s1).sin();
+            let v7 = f64::log10(f64::powi(x2, 2) + 1.0);
+            s1 = (s1 * 0.5 + (v[2] + x0) * 0.25).tanh();
+            for &u in v {
+                if u.cos().exp2() < fi + a6[2] || n < i {
+                    s1 = s1 * 0.8 + (f64::sin((u.cos() * 0.9).asin()) * 0.9).asin().cos() * 0.02;
+                    break 'l4;
+                }
+                let v8: f64 = fi - f64::atan2(v7 * v7 + 0.5, a6[3]);
+                s0 = (s0 * 0.6 + (v8 * v8 + 0.5).recip() * 0.05).sin();
+            }
+            acc2 += v7.cos() * 0.5;
+        }
+        s0 = s0 * 0.8 + f64::cosh(x2.sin() * 2.0).cos() * 0.02;
+        for i in 0..6 {
+            let fi = i as f64;
+            s1 = 0.8 * s1 + 0.2 * f64::cos(s1);
+            if x2.atan2(s0 * s0 + 0.5).cos().exp2() <= x1 {
+                acc2 -= 0.25 * (3.0_f64.log(x0 * x0 + 2.0).powi(2) + 0.5).ln();
+                s0 *= 0.6;
+                s0 += 0.4 * f64::tanh(s1.sin());
+                if fi + x0 + fi / (s1 * s1 + 0.5) < x0 {
+                    s0 = (s0 * 0.75 + f64::atan2(x0.powi(2) + 0.5, a6[3]) * 0.02).sin();
+                } else {
+                    for j in 1..n {
+                        let fj = j as f64;
+                        if (a6[j % 4] * a6[j % 4] + 1.0).log2() >= 1.0 {
+                            let v9 = fi + s1;
+                            acc2 += f64::sin(v9) * 0.05;
+                        } else if j == 3 {
+                            s1 = (s1 * 0.5 + (s1.cos() * 0.9).acos() * 0.2).tanh();
+                        } else {
+                            acc2 += f64::cos(f64::hypot(x2, x1) - x2.mul_add(fj, a6[j % 4])) * 0.05;
+                            s0 = s0.mul_add(0.6, (f64::sin(v[i % 4]) * 0.9).acos().tanh() * 0.1);
+                        }
+                        if f64::ln_1p(s1.sin() * 0.5) <= -0.5 {
+                            acc2 += x0.atan().sin() * 0.05;
+                            let v10 = s1.sin();
+                            s0 = (s0 * 0.5 + f64::sin(v10) * 0.5).sin();
+                        } else {
+                            s1 = s1 * 0.75 + (a6[j % 4] * a6[j % 4] + 0.5).atan2(a6[j % 4]).tanh() * 0.02;
+                        }
+                        s0 = 0.8 * s0 + 1.0 * f64::sin(1.25 * f64::powi(fi.powi(2) + 1.0, -3));
+                    }
+                    let v11 = (f64::powi(v[i % 4], 2) + 1.0).ln();
+                    s1 = 0.5 * s1 + 0.5 * v11.tanh();
+                }
+            } else if !(i > 0) {
+                acc2 += 0.25 * x0.sin().sin();
+            } else {
+                s1 = 0.8 * s1 + 0.05 * (a6[i % 4].powi(2) + 0.5).cbrt().cos();
+                acc2 += 0.25 * fi.asinh().tanh();
+                if x2.sin() > 0.25 {
+                    continue;
+                }
+            }
+        }
+        x1 - f64::tanh(s0) - s1 + acc2.tanh() + a6[3].sin() - (x1 * x1 + 1.0).powf(f64::cos(v[3]))
+    }
+
+    #[differentiable]
+    pub fn prog_96(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(x0.hypot(v[n % 4].abs())) * 2.0;
+        let mut acc1: f64 = 0.0;
+        for i in (0..3).rev() {
+            if (f64::sin((v[i] * v[i] + 1.0).sqrt()) * 1.2).tan() > x2 {
+                s0 = (s0 * 0.5 + f64::exp(v[(i + n) % 4].tanh()) * 0.1).tanh();
+                if i < 1 {
+                    continue;
+                }
+                s0 = s0 * 0.75 + f64::asin(x1.cos() * 0.9).cos() * 0.1;
+            } else if n < 5 && x1.asinh() * x2 < x0 - s0 {
+                s0 *= 0.5;
+                s0 -= 1.0 * 2.0_f64.atan2(s0.abs()).tanh();
+                acc1 -= 0.5 * (x0 * x2).tanh();
+            } else {
+                let v2: f64 = x2.cos();
+                let x2 = (v2 * v2 + 1.0).powi(-3);
+                s0 = (s0 * 0.8 + x2 * 0.02).sin();
+            }
+            acc1 += 0.5 * (x1 / (f64::cos(s0) + 2.0)).cos();
+            acc1 += s0.sin() * 0.5;
+        }
+        if x0 + x1 >= x2 {
+            s0 = s0.mul_add(0.6, (x1 * x2).tanh() * 0.1);
+            let v3: f64 = prog_65(((-x0).tanh() * 0.5).ln_1p().tanh(), x1, x2.abs().tanh() * 2.0, v, n);
+            s0 *= 0.5;
+            s0 -= 0.01 * f64::sin(v3);
+        } else if f64::hypot(3.0_f64, x1) - x2 * std::f64::consts::LN_2 <= -0.5 {
+            let v4 = prog_61(x0, 0.75, f64::recip(x0 * x0 + 1.0).sin() * 2.0, v, 1);
+            acc1 += 0.02 * v4.tanh();
+        }
+        let v5 = v.iter().fold(acc1.sin(), |r, &p| r * 0.75 + 0.1 * f64::exp2(p.cos()).sin());
+        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::acos(p.sin() * 0.9) + f64::cos(q)).sum::<f64>();
+        let v7 = if !(n < 4) {
+            prog_87(x1, (x2 * v[2]).sin(), 0.75, v, 5)
+        } else {
+            return f64::sin(f64::powi(s0, 3))
+        };
+        let mut k8 = 0;
+        while k8 < 4 && x1 <= -0.5 {
+            k8 += 1;
+            let v9 = (s0.cos().tanh() * 0.9).asin();
+            if v5 + v7.tanh().exp_m1() < (f64::tanh(v9) * 0.9).asin() {
+                return v7 / (v6.cos() + 2.0);
+            }
+            if k8 < 1 && (f64::powi(v6, 2) + 1.0).ln() < 0.5 {
+                continue;
+            }
+            s0 = s0 * 0.8 + f64::powf(1.5_f64, f64::sin(x0)).sin() * 0.25;
+        }
+        s0 * 0.75 - v5 * 0.25 + v6.sin() + f64::sin(v7) + 2.0_f64.copysign(x0).powi(2).ln_1p()
     }
 
     #[differentiable]
     pub fn prog_97(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0;
-        let mut s1 = (f64::sin(x0) * 0.5).ln_1p();
-        let mut acc2: f64 = 0.0;
-        let mut a3 = v;
-        for i in 0..n {
-            a3[(i + 1) % 4] = a3[(i + 1) % 4] + a3[i % 4] * (x1.tanh().cos() * 0.2);
-        }
-        let mut k4 = 0;
+        let mut s0 = f64::atanh(f64::tanh(x2).tanh() * 0.9);
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
         loop {
-            k4 += 1;
-            let v7 = if x1.tanh() > -0.25 && k4 < n {
-                let v5 = f64::ln(x2 * x2 + 1.0) + f64::log2(f64::powi(a3[2], 2) + 1.0);
-                (v5 * v5 + 0.5).sqrt()
-            } else if k4 < 1 {
-                let v6 = f64::to_radians(a3[k4 % 4]);
-                f64::cos(x2) + v6.cos()
+            k2 += 1;
+            if v[k2 % 4] < -1.0 || n > 0 {
+                s0 = s0.mul_add(0.5, prog_65((x0.sin().exp_m1().tanh() * 1.5).cosh().cos() * 2.0, (x1 + s0).sin() * 2.0, f64::tanh(v[k2 % 4].atan().cos().exp()) * 2.0, v, 6).tanh() * 0.005);
+                let v3 = s0 / (x0.sin() + 2.0);
+                acc1 -= v3.sin() * 0.25;
             } else {
-                (f64::exp_m1(x1.sin()).powi(2) + 0.5).ln()
-            };
-            match k4 {
-                0..=2 => {
-                    let v8 = x0 / (a3[3].tanh() + 2.0);
-                    acc2 += f64::log(x2 * x2 + 1.0, 3.0).cos() * 0.5;
-                    match k4 {
-                        1..=2 => {
-                            break;
-                        }
-                        4 => {
-                            acc2 -= v8.tanh() * 0.5;
-                        }
-                        _ => {
-                            s1 = s1.mul_add(0.75, (s1 - 0.8).cos() * 0.25);
-                            acc2 += 0.5 * s0.tanh().sin();
-                        }
-                    }
-                    acc2 += v8.sin() * 0.5;
-                }
-                4 => {
-                    acc2 += 0.5 * x2.sin();
-                }
-                _ => {
-                    acc2 += f64::sin(3.0_f64.log(f64::powi(f64::ln(s1 * s1 + 0.5), 2) + 2.0)) * 0.5;
-                }
+                s0 *= 0.6;
+                s0 += 0.005 * prog_39(1.5, s0, f64::tanh(x0) * 2.0, v, n).tanh();
             }
-            let v11 = match k4 % 3 {
-                1 => {
-                    let v9 = x2 - x0;
-                    s0.atan().asinh() + v9.tanh()
-                }
-                2 => f64::cbrt(x2.sin() + 2.0),
-                _ => {
-                    let v10 = (-x2).min((f64::tanh(x0) * 0.9).atanh());
-                    s0 = s0 * 0.75 + (v10 - s1).tanh() * 0.02;
-                    s1.powi(2)
-                }
-            };
-            s1 *= 0.5;
-            s1 -= 1.0 * f64::ln(f64::cbrt(f64::tanh(a3[k4 % 4]) + 2.0).powi(2) + 1.0).cos();
-            if k4 >= 4 {
+            acc1 += 0.25 * (v[(k2 + n) % 4] * v[k2 % 4]).cos();
+            if x1 <= 0.0 {
+                s0 *= 0.75;
+                s0 += 0.1 * (s0 - x1).cos();
+                acc1 -= v[n % 4].sin() * 0.25;
+            } else {
+                acc1 += 0.25 * (x1 * x1 + 1.0).powi(-2).cos();
+            }
+            if k2 >= 6 {
                 break;
             }
-            acc2 += (v7.sin() - f64::cos(v11)).cos() * 0.5;
         }
-        let v12 = x2 * (x2 * x2 + 0.5).recip();
-        'l2: for i in (1..=5).step_by(2) {
-            let v13 = a3.iter().map(|&p| f64::recip(a3[2] * a3[2] + 0.5) + p.sin()).sum::<f64>();
-            s1 = (s1 * 0.6 + (x1.cos() - (f64::powi(s1, 2) + 1.0).atan2(x1)) * 0.1).sin();
-            for &u in a3.iter() {
-                if (s0.powi(2) + 0.5).cbrt() >= v[k4 % 4] || i == 5 {
-                    continue 'l2;
+        let mut k4 = 0;
+        while k4 < 6 && v[3] - x2 >= 0.0 {
+            k4 += 1;
+            s0 = 0.8 * s0 + 0.02 * f64::atanh(f64::sin(f64::cos(s0).sinh()) * 0.9).cos();
+            let v5 = v.iter().map(|&p| 0.35 * x2 + p.tanh()).sum::<f64>();
+            if f64::cos(s0).exp() >= (x2.sin() * 0.9).acos() {
+                s0 = s0.mul_add(0.5, f64::tanh(x1.tanh().exp2()) * 0.25);
+                if (v5.powi(2) + 0.5).sqrt() < -1.0 {
+                    continue;
                 }
-                acc2 += 0.1 * x1.tanh();
-                acc2 += (x1 * 3.0_f64.min(v12)).cos() * 0.1;
-                s0 = s0.mul_add(0.75, u.sin().tanh() * 0.25);
             }
-            s1 = s1.mul_add(0.5, f64::cos(v13).tanh() * 0.02);
+            acc1 -= 0.25 * v5.tanh();
         }
-        let v17 = match k4 {
-            0 => {
-                let v14 = v12;
-                v14.to_degrees() * 0.02
-            }
-            1..=2 => {
-                let v15 = (f64::powi(x1, 2) + 1.0).log10();
-                s0 = s0 * 0.6 + v15 * v15 * 0.5;
-                v15.powi(3) / 2.0
-            }
-            3 => (x1.powi(2) + 1.0).powi(-1),
-            _ => {
-                let v16 = -x1;
-                s0 = (s0 * 0.6 + f64::powi(v16.powi(2) + 1.0, -3) * 0.02).sin();
-                (v[k4 % 4].cos() * 1.5).cosh()
-            }
-        };
-        let mut k18 = 0;
-        let v22 = loop {
-            k18 += 1;
-            match k18 {
-                1 => {
-                    break f64::asin((-s1).cos() * 0.9);
+        if (x0 + x1).clamp(x0.atan().tanh() - 1.5, f64::tanh(x1) + 1.5) < 0.5 {
+            let v6 = prog_0(f64::cos(f64::max(v[(k4 + k2) % 4], s0) * (v[n % 4] / (x0 * x0 + 1.5))), f64::cos((v[(k4 + k2) % 4].cos() * 0.9).acos()), (f64::sin(v[(k4 + k2) % 4]) * 0.5).ln_1p().tanh(), v, 2);
+            s0 = s0.mul_add(0.8, v6.cos().tanh() * 0.005);
+        }
+        for _ in (0..=n).rev().step_by(2) {
+            s0 *= 0.8;
+            s0 += 0.05 * (v[1] * s0).tanh();
+            s0 = (s0 * 0.6 + v[k4 % 4] / (x2.sin() + 2.0) * 0.1).sin();
+            s0 = 0.5 * s0 + 0.5 * s0.cos();
+        }
+        for i in 0..6 {
+            let fi = i as f64;
+            match i {
+                0 => {
+                    continue;
                 }
-                g if g > 2 => {
-                    s1 = 0.75 * s1 + 0.1 * f64::log2(v12 * v12 + 1.0).sin();
-                    if (a3[2].powi(2) + 0.5).sqrt() <= -1.0 || k4 < 2 {
-                        break x1.tanh();
+                g if g > 1 => {
+                    let v7 = fi.clamp(-1.0, 1.0);
+                    s0 = (s0 * 0.6 + v7 * 1.0).sin();
+                }
+                _other => {
+                    acc1 += fi.tanh() * 0.25;
+                    if (v[k4 % 4].cos() * 1.2).tan() > 0.5 {
+                        s0 = 0.5 * s0 + 0.1 * f64::exp_m1(s0.cos()).cos();
+                        let v8 = f64::recip(x2.powi(2) + 1.0);
+                        acc1 += v8 * 0.25;
                     }
-                }
-                _ => {
-                    acc2 += f64::cos(x1) * 0.5;
-                    s1 *= 0.5;
-                    s1 += 0.1 * (x1.powi(2) + 1.0).log(s0.powi(2) + 2.0).sin();
-                    if v[1].tanh() >= 0.5 {
-                        acc2 += f64::ln(f64::powi(v12.cos(), 2) + 1.0) * 0.5;
-                        acc2 += 2.0_f64.atan2(v17.tanh()).sin() * 0.5;
-                    } else if s0 / (s0 * s0 + 1.0) - v17 / (a3[k18 % 4] * a3[k18 % 4] + 1.5) < s1 {
-                        let v19 = (f64::sin(x0 * x0) * 0.9).atanh();
-                        s1 *= 0.6;
-                        s1 += 0.02 * f64::cos(v19);
-                    } else {
-                        acc2 += (f64::powi(v12, 2) + 0.5).sqrt().sin() * 0.5;
-                    }
+                    s0 *= 0.75;
+                    s0 += 0.25 * v[0].cos().sin();
                 }
             }
-            let v20 = a3.iter().zip(a3.iter()).map(|(&p, &q)| prog_4(f64::sin(x1 + s0), x0, (v12 * v12 + 0.5).cbrt().tanh(), v, k4) + p.sin() + q.tanh()).sum::<f64>();
-            if f64::atan(v17) > 0.5 {
-                acc2 += 0.5 * (x2.tanh() * 0.9).acos().sin();
-                if (a3[k4 % 4] * a3[k4 % 4] + 1.0).log10() <= -1.0 {
-                    s1 = s1 * 0.75 + v17.tanh() * 0.25;
-                    if n == 1 {
-                        s1 = (s1 * 0.8 + x2 * 0.2).sin();
-                        break x1 + v17;
-                    }
-                    s0 = s0.mul_add(0.6, f64::cos(f64::log(x0.powi(2) + 1.0, x2 * x2 + 2.0)) * 0.1);
-                } else {
-                    acc2 -= 0.25 * f64::tanh(prog_4(2.0, x0, x2, v, 1));
-                    acc2 += 0.5 * f64::sin((f64::cos(v17) * 0.5).ln_1p());
-                }
-                s0 = (s0 * 0.6 + f64::tan(s0.tanh() * 1.2) * 0.02).tanh();
-            } else {
-                let v21: f64 = prog_75(f64::sin((x1.powi(2) + 1.5).acosh()) * 2.0, x0, f64::tanh(s0 - x2) * 2.0, &v, k18);
-                s1 = (s1 * 0.75 + v21.cos() * 0.005).tanh();
-            }
-            acc2 += (x0.powi(2) + 0.5).cbrt().sin() * 0.5;
-            if k18 >= 4 || s0 * s0 <= a3[0] {
-                break f64::log(s0.powi(2) + 1.0, f64::powi(s0, 2) + 2.0) / ((-x0).powi(2) + 0.5);
-            }
-            acc2 -= 0.005 * v20.tanh();
-        };
-        x1 * 0.75 + s0 * 0.5 + s1 + acc2.cos() - a3[0].cos() - v12.cos() - f64::cos(v17) + f64::tanh(v22)
+            acc1 -= f64::sin((x0 / (v[0] * v[0] + 0.5)).tanh()) * 0.25;
+        }
+        v[0].cos() - s0 - f64::tanh(acc1) + x1.tanh().exp().powi(2)
     }
 
     #[differentiable]
     pub fn prog_98(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x1.sin();
-        let mut s1 = f64::copysign(v[n % 4], x2);
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; 4];
-        for i in 0..4 {
+        const PHASE_A: usize = 0;
+        let w0 = v;
+        let mut s1 = ((x0 * x0 + 1.0).log2() - v[n % 4]).sin() * 2.0;
+        let mut s2 = (s1 * s1 + 0.5).powf(0.3);
+        let mut s3 = f64::cos(prog_58(x0, f64::sin(s1.sin()), 2.0, v, n)) * 2.0;
+        let mut acc4: f64 = 0.0;
+        for i in 0..5 {
             let fi = i as f64;
-            if -x0 < fi.mul_add(fi, s1) {
-                a3[i] = s0;
+            let mut m5 = f64::INFINITY;
+            for _ in 1..=3 {
+                let c6 = if x2.powi(2) >= 0.0 {
+                    f64::powi(1.0 - v[n % 4], 2)
+                } else {
+                    x1 * x0
+                };
+                m5 = c6.min(m5);
+            }
+            let v8 = if (-1.5_f64).max((m5.powi(2) + 1.0).log(2.0)) <= fi || i % 3 == 1 {
+                x1.cos()
+            } else if f64::sin(x2) < 0.0 || i % 2 == 0 {
+                x2 - w0[2]
             } else {
-                a3[i] = f64::recip(f64::powi(s0, 2) + 1.0);
+                let v7 = (f64::powi((s2.tanh() * 0.5).ln_1p(), 2) + 0.5).powf(f64::cos(m5).exp2().cos());
+                prog_65(f64::cos(x2), f64::cos(x1 + fi) * 2.0, v7, [v[0], v[1], v[2], v[3]], n)
+            };
+            match i + n {
+                PHASE_A => {
+                    s3 *= 0.6;
+                    s3 += 0.005 * prog_39(f64::sin((s1.powi(2) + 0.5).sqrt().atan2((x2.powi(2) + 1.0).recip().powi(2) + 0.5)), x0, (s3 * f64::sqrt(x1.powi(2) + 0.5)).tanh(), [v[0], v[1], v[2], v[3]], n).tanh();
+                }
+                g if g > 1 => {
+                    s3 = s3 * 0.75 + f64::cos(v[i % 4].atan()) * 0.25;
+                }
+                _ => {
+                    acc4 -= 0.25 * (w0[i % 4].sin() + 2.0).cbrt();
+                    if (s1 * s1 + 0.5).recip() > x0 + m5 || i > 1 {
+                        s1 = s1.mul_add(0.5, f64::sin((v[3].sin() * 0.9).atanh()) * 0.1);
+                    }
+                }
+            }
+            s1 = (s1 * 0.75 + (s1.sin() * 0.5).ln_1p().atan2(f64::powi(v[i % 4] / 4.0, 2) + 1.0) * 0.2).sin();
+            s3 = (s3 * 0.6 + v8.sin() * 0.005).tanh();
+        }
+        let mut m9 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = i as f64;
+            acc4 += 0.5 * f64::sin(((w0[1].cos() * 0.9).atanh().powi(2) + 0.5).sqrt());
+            let v12 = match i {
+                0..=1 => {
+                    s3 = (s3 * 0.5 + (-fi) * 1.0).sin();
+                    f64::cbrt(x2 * x2 + 1.0)
+                }
+                2 | 4 => v[n % 4] - x2,
+                5 => {
+                    let v10 = f64::abs(w0[1]);
+                    f64::to_radians(s2) * 50.0 + f64::sin(v10)
+                }
+                _ => {
+                    let v11 = v[m9 % 4].sin();
+                    ((v11 - x1).powi(2) + 0.5).atan2(x2)
+                }
+            };
+            s3 = 0.8 * s3 + 0.01 * v12.cos().cos();
+            if v[(m9 + n) % 4].sin().exp2() - s3.atan2(x2 * x2 + 0.5) < 1.0 {
+                m9 += 1;
             }
         }
-        let mut k4 = 0;
-        while k4 < n {
-            k4 += 1;
-            let v5 = a3.iter().fold(a3[(k4 + n) % 4], |r, &p| r * 0.75 + 0.1 * (v[k4 % 4].sin() + f64::cos(p)).tanh());
-            for _ in 1..n {
-                let v6 = v.iter().copied().map(|p| p).sum::<f64>();
-                s0 = s0 * 0.75 + (v6 - a3[k4 % 4]).tanh() * 0.05;
+        let c13 = m9 as f64;
+        let v14 = w0.iter().map(|&p| 1.0 + 0.1 * ((f64::powi(f64::sin(x1).exp2(), 2) + 0.5).ln() + p.tanh()).cos()).product::<f64>();
+        let mut k15 = 0;
+        let v19 = loop {
+            k15 += 1;
+            for j in 0..v.len() {
+                let fj = j as f64;
+                let v16: f64 = fj + x2;
+                if j < k15 {
+                    s2 = f64::mul_add(s2, 0.6, (-v14.cos()).cos() * 0.4);
+                } else if f64::asin(s1.sin() * 0.9).tanh() >= 0.25 {
+                    s1 = s1.mul_add(0.6, f64::sqrt(v14 * v14 + 1.0).cos() * 0.4);
+                } else {
+                    s3 = s3 * 0.5 + f64::atanh(v14.cos() * 0.9).cos() * 0.1;
+                    let v17 = (v16.powi(2) + 1.0).log2();
+                    s2 = 0.5 * s2 + 0.25 * v17.sin();
+                }
+                s2 = s2 * 0.8 + f64::sin(s3 * c13) * 0.02;
+                acc4 -= v16.sin().cos() * 0.1;
             }
-            match k4 % 3 {
-                0 => {
-                    let x1 = prog_0(2.0, x1, v5, [v[0], v[1], v[2], v[3]], 2);
-                    s0 = f64::mul_add(s0, 0.8, (s0.cos().cos() * 0.9).atanh().cos() * 0.02);
-                    s0 = s0.mul_add(0.75, f64::sin(x1.cos()) * 0.01);
+            let v18 = (s3 * s3).abs();
+            acc4 -= f64::asinh(v[k15 % 4]).atan().cos() * 0.5;
+            if k15 >= 4 || s1 / (v[k15 % 4] * v[k15 % 4] + 1.5) >= 0.5 {
+                break v18.cos();
+            }
+            acc4 += 0.5 * v18.cos();
+        };
+        x2 + s1.cos() + s2 + s3 * 1.5 + f64::sin(acc4) + f64::tanh(c13) + v14 * 1.5 + v19 + (v14 * v14 + 1.0).log(2.0)
+    }
+
+    #[differentiable]
+    pub fn prog_99(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = f64::copysign(2.0_f64, x2 - v[n % 4]);
+        let mut s1 = x1;
+        let mut s2 = f64::tan(x2.sin() * 1.2).sin() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let v4 = v.iter().fold(s1, |r, &p| r * 0.75 + 0.02 * (f64::mul_add(x0 / (f64::powi(x0, 2) + 1.5), f64::ln(r * r + 0.5), (x1.tanh() * 0.9).atanh()) + f64::cos(p)).tanh());
+        let mut m5 = 0;
+        for &t in v.iter() {
+            if f64::powi(v4.powi(2) + 1.0, -2) / (0.5_f64.powf(s0.sin()).powi(2) + 1.0) > 0.0 {
+                m5 += 1;
+            }
+            let v6 = (t.sin() * 0.9).asin() / 4.0;
+            if f64::atan(x0 * v6) >= x1 {
+                break;
+            }
+            if m5 == 34 && s1.sin().exp_m1() >= 0.5 {
+                acc3 += 0.5 * f64::asin(v4.sin() * 0.9).cos();
+                break;
+            }
+            s2 = 0.75 * s2 + 0.2 * f64::sin(s2.to_degrees() * 0.02);
+        }
+        match m5 {
+            MODE_C if n % 2 == 0 => {
+                s2 *= 0.75;
+                s2 += 0.01 * (s2 / (v4.powi(2) + 1.5)).sin();
+                s1 = (s1 * 0.6 + (s1 + x1) * 0.02).sin();
+            }
+            g if g > 3 => {
+                s0 = 0.8 * s0 + 0.01 * s2.sin();
+                if v4 * std::f64::consts::LN_2 < 0.5 {
+                    acc3 += f64::clamp(f64::ln_1p(s1 * s1), -1.0, 1.0) * 0.25;
+                } else {
+                    s2 = (s2 * 0.6 + (1.2 - acc3) * 0.02).sin();
+                }
+            }
+            _other => {
+                s2 = 0.6 * s2 + 0.1 * f64::cos(-(v4.powi(2) + 0.5).recip());
+            }
+        }
+        for &t in v.iter() {
+            acc3 += 0.25 * (t.tanh() * 0.9).atanh();
+            s1 = (s1 * 0.8 + x2.max(s1) * 0.2).tanh();
+        }
+        let mut k7 = 0;
+        let v9: f64 = loop {
+            k7 += 1;
+            acc3 -= x1.cos() * 0.25;
+            let v8: f64 = prog_61((v4.atan() / ((s1.sin() * 0.9).acos().sin() + 2.0)).tanh() * 2.0, s0, 2.0, [v[0], v[1], v[2], v[3]], 1);
+            if k7 >= 6 || f64::exp2(f64::tanh(s0)) + x0 < s1 {
+                break prog_39(s0, (SCALE + f64::tanh(v[n % 4]).sinh()).cos() * 2.0, s2.asinh().tanh(), [v[0], v[1], v[2], v[3]], m5);
+            }
+            s2 = s2.mul_add(0.6, f64::cos(v8) * 0.005);
+        };
+        if prog_0(f64::tanh(f64::recip((acc3 - v[k7 % 4]).powi(2) + 1.0)) * 2.0, f64::cos(x1.tanh().exp2()) * 2.0, 0.25, [v[0], v[1], v[2], v[3]], n) < -1.0 {
+            return (v[k7 % 4].tanh().cosh().sin() * 1.2).tan();
+        }
+        let v10: f64 = v9;
+        s0 - s1 + f64::tanh(s2) + f64::tanh(v10) + x2.tanh().cos()
+    }
+
+    #[differentiable]
+    pub fn prog_100(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0 = x1.powi(2).tanh() * 2.0;
+        let mut s1 = f64::sqrt(x0 * x0 + 0.5).powi(3).sin() * 2.0;
+        let mut s2 = f64::min(s0, x2);
+        let mut acc3: f64 = 0.0;
+        let v6 = match n {
+            0 | PHASE_C => {
+                let v4 = (s0.powi(2) + 1.0).log((v[n % 4].cos() * 1.5).sinh().powi(2) + 2.0);
+                prog_17(acc3, x2, 0.75, [v[0], v[1], v[2], v[3]], n) + v4.tanh()
+            }
+            PHASE_D if n > 2 => prog_54((v[n % 4].cos() * 0.9).acos().cos() * 2.0, f64::tanh(v[n % 4]).exp2().tanh(), 0.25, v, 5),
+            4 | 6 => {
+                let x2 = ((x2 + acc3).tanh() * 0.9).atanh();
+                let v5 = (f64::tanh(x2) * 0.9).asin();
+                s2 = s2 * 0.5 + f64::tanh(s2) * 0.05;
+                (f64::sin(v[n % 4]) * 0.9).asin() + v5.cos()
+            }
+            _ => v[n % 4].cos(),
+        };
+        let v7: f64 = f64::log10(f64::powi(f64::atanh(x1.tanh() * 0.9), 2) + 1.0);
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            let v9 = if k8 < 1 && v7 < s1 {
+                for j in 0..v.len() {
+                    if j < 1 {
+                        return -s0;
+                    }
+                    if (s1.sin() * 0.9).atanh().powi(2).ln_1p() <= 0.25 {
+                        break;
+                    }
+                    s0 *= 0.8;
+                    s0 += 0.2 * (f64::powi(s0, 2) + 2.0).sqrt().cos();
+                }
+                0.25 * v6
+            } else {
+                x0.tanh()
+            };
+            match k8 {
+                PHASE_B if n > 2 => {
+                    s0 = 0.6 * s0 + 0.4 * f64::cos(s0);
+                    break;
                 }
                 2 => {
-                    for _ in 0..n {
-                        s1 = f64::mul_add(s1, 0.5, f64::tanh(s1 + v5).exp_m1().sin() * 0.05);
-                        s1 = (s1 * 0.6 + (s0.copysign(x0).powi(2) + 0.5).sqrt() * 0.4).sin();
+                    s2 = (s2 * 0.5 + v6 * 0.5).sin();
+                    s0 = s0 * 0.75 + f64::sin(0.5 - v9) * 0.25;
+                    match k8 {
+                        0 => {
+                            acc3 += (x2 * x2 + 1.0).log(10.0);
+                        }
+                        2 => {
+                            break;
+                        }
+                        _ => {
+                            s1 = f64::mul_add(s1, 0.8, prog_54(s2, x0, ((s1.tanh() * 0.9).acos().to_degrees() * 0.02).cos() * 2.0, v, k8).sin() * 0.005);
+                        }
                     }
                 }
                 _ => {
-                    let v7 = prog_75(s0.tanh().exp().tanh() * 2.0, s0, x1, v, k4);
-                    s0 = (s0 * 0.5 + v7.tanh() * 0.005).sin();
-                }
-            }
-            s1 *= 0.8;
-            s1 += 0.05 * f64::tanh(s1 + v5);
-        }
-        let v8 = a3.iter().fold(x0, |r, &p| r * 0.75 + 0.05 * (0.1 - r - a3[k4 % 4] * x1 + p.tanh()).cos());
-        let mut a9 = [0.0; 4];
-        for i in 0..4 {
-            if !(i == 0 && (v8 * v8).ln_1p() > x2) {
-                a9[i] = v[i];
-            } else {
-                a9[i] = f64::recip(x0 * x0 + 1.0);
-            }
-        }
-        match n {
-            0 => {
-                s1 = 0.6 * s1 + 0.005 * prog_19(x1, s0, (a3[(k4 + n) % 4] * x2).tanh(), [v[0], v[1], v[2], v[3]], 0).cos();
-            }
-            g if g > 1 => {
-                for i in (0..=n).rev().step_by(2) {
-                    let fi = i as f64;
-                    if f64::sin(v8) >= 0.0 || k4 % 2 == 0 {
-                        acc2 += 0.5 * (f64::powi(a3[k4 % 4] * s1, 2) + 0.5).recip().sin();
-                    } else if k4 == 4 {
-                        s1 *= 0.8;
-                        s1 -= 0.05 * f64::tanh((s1.powi(2) + 1.5).acosh());
-                        acc2 += f64::max(f64::min(s1, v8), (fi * fi + 1.0).recip()).tanh() * 0.5;
-                    } else {
-                        acc2 += 0.5 * x1.cos();
-                        let v10: f64 = f64::sin(a9[0]).exp2();
-                        acc2 += 0.5 * v10.sin().tanh();
-                    }
-                    s1 = s1.mul_add(0.6, f64::tanh(prog_4(f64::ln(f64::powi(f64::cosh(f64::tanh(v[i % 4]) * 2.0), 2) + 2.0).cos(), s0, (fi + x1).sin() * 2.0, a9, k4)) * 0.005);
-                    if a9[k4 % 4].to_degrees() * 0.01 > 0.25 {
-                        for j in (0..n).rev() {
-                            match j {
-                                1 => {
-                                    s1 = (s1 * 0.5 + f64::tan(x0.cos() * 1.2) * 0.05).sin();
-                                }
-                                3..=4 => {
-                                    acc2 += 0.05 * f64::log2(s1.asinh().powi(2) + 1.0).cos();
-                                }
-                                5 => {
-                                    acc2 += f64::exp((-x1).sin()).tanh() * 0.05;
-                                    s1 *= 0.5;
-                                    s1 -= 0.5 * s1.cos();
-                                }
-                                _ => {
-                                    s1 = f64::mul_add(s1, 0.6, (x0.powi(2) + 0.5).cbrt().sin() * 0.1);
-                                }
-                            }
-                            if v[3].tanh().sinh() >= 0.5 {
-                                acc2 += 0.05 * f64::sin(s0 / (v[j % 4] * v[j % 4] + 1.0));
-                                break;
-                            }
-                            s1 = (s1 * 0.6 + (s0 + s1) * 0.2).sin();
-                        }
-                    } else if f64::cos(x2) >= fi {
-                        acc2 -= f64::sin(v[i % 4] + fi) * 0.5;
-                        let x1 = (x1 + s0) * f64::exp(f64::tanh(x1));
-                        s1 = 0.75 * s1 + 0.01 * x1.sin();
-                    } else {
-                        s1 = f64::mul_add(s1, 0.6, v8.atan2(f64::powi(s1, 2) + 1.0).tanh() * 0.1);
-                        let x2 = x1;
-                        acc2 += x2.cos() * 0.5;
+                    acc3 += f64::cos(s0 + 1.5);
+                    if v[k8] < v9 {
+                        break;
                     }
                 }
-                s1 = (s1 * 0.8 + a3[k4 % 4] / (s1.cos() + 2.0) * 0.02).tanh();
             }
-            _ => {
-                let x1: f64 = f64::sinh(x1.tanh() * 2.0);
-                s0 *= 0.5;
-                s0 -= 0.05 * f64::cos(x1);
+            let v10 = s1;
+            s2 = 0.75 * s2 + 0.005 * prog_39((f64::powi((s2.powi(2) + 1.0).atan2(s2), 2) + 1.0).log(2.0).cos(), (x2.atan() / (f64::powi(v10, 2) + 1.5)).tanh(), f64::tanh((v10.powi(2) + 1.0).powf(v6.tanh())), [v[0], v[1], v[2], v[3]], n).sin();
+            if k8 >= 2 || s2 > 0.5 {
+                break;
             }
         }
-        let v13 = if a9[k4 % 4] + x2 < v8 {
-            s0 = (s0 * 0.5 + x1.cos() * 0.5).tanh();
-            (f64::powi(x0, 2) + 2.0).sqrt()
-        } else if x2.powi(3) <= v8.atan() {
-            let v11 = (f64::cos(x2) * 0.5).ln_1p().cos();
-            s1 *= 0.6;
-            s1 += 0.1 * f64::tanh(x1 / (v11 * v11 + 1.0));
-            -a3[2]
-        } else {
-            let v12 = f64::exp(f64::sin(v8)) + s1 * core::f64::consts::FRAC_1_SQRT_2;
-            return (f64::powi((a9[k4 % 4].powi(2) + 2.0).acosh(), 2) + 1.0).log(3.0) + v12.cos()
-        };
-        s0.sin() + s1.tanh() + acc2.cos() + v13 + v13.sin()
-    }
-
-    #[differentiable]
-    pub fn prog_99(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let w0 = v;
-        let mut s1 = x1.tanh();
-        let mut acc2: f64 = 0.0;
-        let mut a3 = [0.0; 4];
         for i in 0..n {
             let fi = i as f64;
-            a3[i % 4] = a3[i % 4] * 0.5 + f64::sin(((fi * fi + 2.0).sqrt().tanh() * 0.5).ln_1p()) * 0.5;
-            s1 = 0.75 * s1 + 0.02 * (x2.tanh() * 2.0).cosh().sin();
-        }
-        s1 = (s1 * 0.5 + f64::max(x1, x0) * (acc2 - a3[2]) * 0.5).sin();
-        let v4: f64 = prog_54(acc2, (0.5_f64.atan2(a3[n % 4]) * f64::atanh(x2.sin() * 0.9)).tanh(), f64::cos((x0 * x0 + 1.0).ln().tanh().exp2()) * 2.0, [w0[0], w0[1], w0[2], w0[3]], n);
-        if n == 3 && f64::max(s1, a3[n % 4]) > x1 {
-            return -a3[n % 4];
-        }
-        let mut k5 = 0;
-        while k5 < 6 {
-            k5 += 1;
-            let mut m6 = f64::NEG_INFINITY;
-            let mut m7 = f64::INFINITY;
-            for j in 0..=3 {
-                let c8 = v4.mul_add(x0, v4) + v[j];
-                m6 = m6.max(c8);
-                let c9 = match j + k5 {
-                    1 | 3 => v[j] * x0,
-                    4 => x2 - f64::atan(v[j]),
-                    g if g > 5 => v[j] * v[j],
-                    _ => f64::acosh(f64::sin(v[0]).powi(2) + 1.5),
-                };
-                m7 = c9.min(m7);
-            }
-            s1 *= 0.6;
-            s1 -= 0.02 * m6.tanh();
-            for _ in 0..n {
-                let v10 = w0.iter().map(|&p| (x1.powi(2) + 1.5).acosh() + p.sin()).sum::<f64>();
-                let v11: f64 = (v4 * v4 + 1.5).acosh() + x1;
-                s1 = s1.mul_add(0.8, (s1 * s1 + 1.0).log(2.0).tanh() * 0.1);
-                acc2 += 0.05 * f64::sin(v10.tanh() + v11.tanh());
-            }
-            s1 = (s1 * 0.8 + m7.tanh() * 0.05).sin();
-        }
-        s1 - acc2 + v4.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_100(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 * x1 + 1.0).powf(f64::tanh(v[n % 4])).max(x2 + v[n % 4]).tanh() * 2.0;
-        let mut acc1: f64 = 0.0;
-        match n {
-            1 => {
-                s0 = (s0 * 0.5 + x0.abs().tanh().exp2() * 0.25).tanh();
-                if !(n == 5) {
-                    s0 *= 0.5;
-                    s0 -= 0.005 * prog_29(3.0_f64.copysign(x1).sin() * 2.0, f64::sin(s0.hypot(x2)) * 2.0, x0, v, n).cos();
-                    acc1 -= x2 * acc1 + acc1;
-                } else if v[1].sin() >= x0 {
-                    let v2: f64 = prog_75(s0, x1, (x1 / (v[n % 4] * v[n % 4] + 1.5)).tanh() * 2.0, &v, 4);
-                    s0 = s0.mul_add(0.5, v2.cos() * 0.005);
-                } else {
-                    s0 = f64::mul_add(s0, 0.8, f64::sin(f64::ln_1p((f64::sin(acc1) * 0.5).ln_1p().powi(2))) * 1.0);
-                    s0 = s0.mul_add(0.8, f64::log(x0 * x0 + 1.0, x0.powi(2) + 2.0).abs().cos() * 0.05);
-                }
-            }
-            2..=4 => {
-                acc1 += (x0 - v[1]).cos();
-            }
-            g if g > 5 => {
-                let v3 = x0.clamp(-1.5, 0.5);
-                s0 = s0.mul_add(0.8, f64::atan2(v3 * v3 + 0.5, v3).tanh() * 0.02);
-            }
-            _ => {
-                let v4 = acc1.abs();
-                let x1 = f64::abs(v4);
-                s0 = 0.5 * s0 + 0.25 * x1.sin().cos();
-            }
-        }
-        let mut m5 = x0;
-        for &t in v.iter() {
-            let c6 = if t * 0.25 < t {
-                t - 1.5 * s0
+            let v11 = s1 * v7;
+            if n < 1 && ((v6 * v6 + 0.5).atan2(v6).powi(2) + 0.5).sqrt() < x1 {
+                s1 = (s1 * 0.8 + (f64::recip(v11 * v11 + 0.5).powi(2) + 1.0).recip() * 0.05).tanh();
+                s0 = s0.mul_add(0.5, (x0.to_degrees() * 0.01).sin().cos() * 0.75);
             } else {
-                t * (t * 0.25)
-            };
-            m5 = c6.max(m5);
+                s1 = (s1 * 0.8 + (SCALE + f64::log(fi * fi + 1.0, 3.0)) * 1.0).tanh();
+                let v12 = prog_39(s2, s0, x2, [v[0], v[1], v[2], v[3]], i);
+                acc3 -= v12.tanh() * 0.02;
+            }
+            s2 = (s2 * 0.5 + (v11 - s2) * 0.1).tanh();
         }
-        s0 = s0 * 0.8 + f64::tanh(f64::tanh(m5)) * 0.005;
-        let v8 = if f64::tanh(v[n % 4]).exp2().to_degrees() * 0.02 > 1.0 {
-            let v7 = x0.asinh();
-            -f64::exp2(v7.sin())
-        } else if n == 6 && (acc1 * acc1 + 1.0).log2() > -0.25 {
-            s0 *= 0.6;
-            s0 += 0.005 * f64::tanh(prog_75(1.2, f64::exp((acc1 / (acc1 * acc1 + 1.0)).cos()).cos(), 0.5, &v, 3));
-            x1.min(v[n % 4]) * x2.tanh().sinh()
-        } else {
-            f64::hypot(3.0_f64, acc1)
-        };
-        if prog_75(f64::sin(-acc1), x1, 1.2, &v, n) <= acc1 * core::f64::consts::FRAC_1_SQRT_2 || n < 1 {
-            return (v8 * 0.25).sin().exp2();
-        }
-        s0 + v8.tanh()
+        s0.cos() + s1.tanh() - f64::cos(s2) + acc3 - v6.tanh() - v7.tanh()
     }
 
     #[differentiable]
     pub fn prog_101(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::atanh(v[n % 4].tanh() * 0.9);
-        let mut s1 = 2.0_f64.powf(x2.cos());
-        let mut acc2: f64 = 0.0;
-        let v3 = v.iter().copied().map(|p| prog_4(s1.tanh() * 2.0, x2, (f64::tanh((x0.powi(2) + 1.0).log(10.0)) * 0.9).asin().tanh(), v, n) + f64::tanh(p)).sum::<f64>();
-        'l0: for &t in v.iter() {
-            acc2 += 0.5 * (v3.sin() + x1).cos();
-            let v4 = v[1] - s0;
-            s1 = 0.5 * s1 + 0.25 * (t + s1).cos();
-            let mut k5 = 0;
-            while k5 < n + 1 {
-                k5 += 1;
-                s1 = 0.6 * s1 + 0.02 * v[n % 4].powi(3).cos();
-                if !(k5 % 3 == 1 && f64::atan(t) < (x1.cos() * 2.0).cosh()) {
-                    s1 = s1 * 0.6 + (s0.powi(2) + 1.0).powi(-2) * 0.05;
-                    continue 'l0;
+        let mut s0 = 3.0_f64.min(x0).cos() * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        while k2 < n {
+            k2 += 1;
+            match n {
+                MODE_A => {
+                    acc1 += 0.25 * x1.cos();
+                    s0 = (s0 * 0.5 + prog_65((f64::to_degrees(f64::asinh(s0)) * 0.01).tanh(), x0, v[k2 % 4].cos().sin() * 2.0, v, k2) * 0.01).tanh();
+                }
+                1..=3 => {
+                    s0 = (s0 * 0.75 + v[k2 % 4] * x1 * 0.05).sin();
+                }
+                4 => {
+                    let v3: f64 = prog_39(s0.powi(3).cos(), (v[k2 % 4].powi(2) + 1.0).powf(s0.sin()).cos().cos(), f64::cos(x2 / (x1.tanh() + 2.0)) * 2.0, v, n);
+                    s0 = 0.8 * s0 + 0.2 * f64::tanh(x0);
+                    s0 *= 0.5;
+                    s0 -= 0.005 * v3.sin();
+                }
+                _ => {
+                    acc1 += (v[3] + v[0]).copysign(f64::powf(v[3].powi(2) + 1.0, s0.sin())).cos() * 0.25;
                 }
             }
-            acc2 -= 0.5 * f64::sin(v4).cos();
+            for _ in (1..=4).step_by(2) {
+                let v4 = x1.powi(2);
+                if k2 % 2 == 0 {
+                    break;
+                }
+                acc1 += (v[2].powi(2) + 1.0).log(v4 * v4 + 2.0).tanh() * 0.1;
+            }
+            s0 = (s0 * 0.6 + x2 * 0.4).tanh();
         }
-        let v6 = v.iter().map(|&p| (x2.powi(2) + 1.0).log10().asinh() + p.sin()).sum::<f64>();
-        let v7: f64 = prog_28(x2, ((-3.0_f64).max(x1) + x1.sin().exp()).sin() * 2.0, 1.2, &v, n);
-        s0 = s0 * 0.5 + f64::cos(-v[3]) * 0.5;
-        s0 * 0.25 + s1 * 0.5 + acc2.cos() - f64::tanh(v3) + v6.sin() + v7.cos() - (v6 * v6 + 1.0).log10()
+        let v6: f64 = if (x2.cos() * 0.9).asin().tanh() >= 0.25 {
+            x0 + 0.8
+        } else if (x0.powi(2) + 1.0).atan2(x0) <= v[(k2 + n) % 4].sin() {
+            f64::exp(f64::tanh(x0)).tanh()
+        } else {
+            let v5 = prog_65(f64::tanh((x1.sin() * 0.9).acos()), (f64::cos(x0).to_radians() * 20.0).sin() * 2.0, 1.2, v, n);
+            return (f64::cos(x0) * 0.5).ln_1p() + v5.sin()
+        };
+        if !(k2 < 3 && (x2 / (s0.tanh() + 2.0)).tanh() <= -0.25) {
+            return prog_0((s0 * x0).sin() * 2.0, s0, 0.25, v, n);
+        }
+        let mut k7 = 0;
+        while k7 < n + 1 {
+            k7 += 1;
+            match k7 % 3 {
+                MODE_A | 2 => {
+                    let v8 = x2.powi(3).asinh();
+                    acc1 += v8.cos() * 0.25;
+                }
+                _ => {
+                    s0 = f64::mul_add(s0, 0.75, x1.cos() * 0.25);
+                }
+            }
+            for _ in 0..v.len() {
+                let v9 = f64::powi(f64::acosh(f64::powi(v[0], 2) + 2.0), 2).ln_1p();
+                s0 = (s0 * 0.8 + (x0.cos() + 2.0).cbrt() * 0.5).sin();
+                acc1 += 0.05 * v9.cos();
+            }
+            match k7 + k2 {
+                MODE_A => {
+                    let v10 = (s0 - x0).sin();
+                    acc1 -= f64::tanh(v10.cos()) * 0.25;
+                }
+                MODE_B | 3 => {
+                    let v11 = v[0] + (v[0].powi(2) + 0.5).sqrt();
+                    acc1 += v11.sin().cos() * 0.25;
+                }
+                4..=5 => {
+                    acc1 -= 0.25 * (f64::tanh(x1) * 1.5).cosh().sin();
+                }
+                _ => {
+                    let v12 = v6.powi(2);
+                    acc1 -= v12.tanh().tanh() * 0.25;
+                }
+            }
+            s0 = (s0 * 0.5 + x2.cos() * 0.5).tanh();
+        }
+        x1 - v[1] - s0 * 0.5 + f64::sin(acc1) - v6.cos() - (f64::powi((v[0] * v[0]).ln_1p(), 2) + 1.0).ln()
     }
 
     #[differentiable]
-    pub fn prog_102(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (v[n % 4] - x2).tanh() * 2.0;
-        let mut s1 = f64::sin(prog_96((x0.tanh() * 2.0).sinh().tanh(), x1, f64::cos(x0.sin().exp()).sin() * 2.0, v, n)) * 2.0;
-        let mut s2 = x2 / (f64::powi(f64::atanh(x0.sin() * 0.9), 2) + 1.5);
-        let mut acc3: f64 = 0.0;
-        let mut k4 = 0;
+    pub fn prog_102<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = (v[2] + x2).sin();
+        let mut acc1: f64 = 0.0;
+        let mut a2 = [0.0; N];
+        for i in 0..N {
+            a2[i] = v[i];
+            s0 = 0.8 * s0 + 0.02 * (x0 / (x0 * x0 + 1.5) + f64::sin(x2).exp()).cos();
+        }
+        let mut k3 = 0;
+        let v6 = loop {
+            k3 += 1;
+            let v5 = match k3 + n {
+                PHASE_A => x1.tanh(),
+                1..=2 => (f64::cosh(s0.sin() * 1.5).tanh() * 0.9).acos(),
+                g if g > 3 => {
+                    let v4 = x1.sin().cosh();
+                    a2[1] + v4
+                }
+                _other => {
+                    acc1 += 0.25 * f64::asin(f64::cos((v[1].sin() * 2.0).cosh()) * 0.9).cos();
+                    (x0.sin() * 0.9).asin() * (x1 - 1.2)
+                }
+            };
+            acc1 += 0.005 * prog_65(f64::cos(x2.powi(2)), f64::powf(v[n % 4] * v[n % 4] + 1.0, x1.sin()).tanh().exp2().tanh() * 2.0, (x0.sin() / (f64::powi(f64::exp2(v5.sin()), 2) + 1.0)).cos() * 2.0, v, k3).tanh();
+            if k3 >= 3 {
+                break x0.mul_add(x0 / (f64::powi(s0, 2) + 1.5), v5);
+            }
+        };
+        acc1 -= (s0.asinh().powi(2) + 1.0).log2();
+        let mut k7 = 0;
         loop {
-            k4 += 1;
-            let v5 = x2 / (s0.powi(2) + 0.5);
-            s2 = 0.6 * s2 + 0.02 * (v5 * 0.65 * (-s0)).tanh();
-            s0 = (s0 * 0.5 + f64::cos(s1).exp() * 0.1).tanh();
-            if k4 >= 3 || s1 - x1 >= f64::to_degrees(s0) * 0.02 {
+            k7 += 1;
+            let v8: f64 = (f64::powi(v6.cos().exp(), 2) + 1.0).log10();
+            let v9 = x1.mul_add(x1, x0);
+            s0 = s0.mul_add(0.75, f64::cos(v8.atan()) * 0.2);
+            if k7 >= 5 || a2[k3] + v9 * a2[k3] <= 1.0 {
                 break;
             }
         }
-        if v[(k4 + n) % 4].powi(3) > -0.5 {
-            return (x0.cos() + 2.0).cbrt();
+        match n {
+            0 => {
+                s0 = s0 * 0.8 + f64::sin(x1.sin().exp()) * 0.05;
+            }
+            1..=2 => {
+                s0 = f64::mul_add(s0, 0.8, (x1 + a2[n % 4]).sin() * 0.1);
+            }
+            4..=5 => {
+                let v10 = v6 / (x0.powi(2) + 1.5);
+                let v11 = prog_65(((f64::tanh(x2) * 2.0).cosh() * x1).cos() * 2.0, x0, s0, v, 6);
+                acc1 += 0.005 * (v10.sin() + v11.sin()).tanh();
+            }
+            _ => {
+                acc1 += prog_58(0.25, x0, x2, &v, k7).cos() * 0.005;
+            }
         }
-        if prog_28(s1, x0, f64::mul_add(f64::asin(x1.cos() * 0.9), x1 + x0, f64::exp(acc3.tanh())).sin(), v, k4) <= -1.0 || k4 == 1 {
-            return f64::tanh(x0.sin());
-        }
-        let v6 = (f64::tanh(acc3) * 1.2).tan();
-        s1 = s1.mul_add(0.75, prog_19(x2, 0.75, acc3, [v[0], v[1], v[2], v[3]], k4).tanh() * 0.005);
-        acc3 += -acc3;
-        s0.cos() - s1 * 0.5 - s2 * 0.75 - acc3 * 0.25 + v6.tanh() + (v[n % 4].powi(2) + 0.5).atan2(v[0])
+        x0.cos() + f64::cos(x1) + s0 * 1.5 + f64::tanh(acc1) + a2[0] * 0.75 + f64::tanh(v6)
     }
 
     #[differentiable]
-    pub fn prog_103(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::abs(x0);
-        let mut s1 = (v[n % 4] + s0).cos() * 2.0;
-        let mut s2 = f64::powi(x1 * core::f64::consts::FRAC_1_SQRT_2, 2).sin() * 2.0;
+    pub fn prog_103<const N: usize>(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::asinh(v[n % 4]);
+        let mut s1: f64 = f64::cos(x2 + s0);
+        let mut s2 = (x0 + x1).sin() * 2.0;
         let mut acc3: f64 = 0.0;
-        for t in v {
-            let mut k4 = 0;
-            while k4 < 3 && x2 + s2 >= -1.0 {
-                k4 += 1;
-                let v6: f64 = if t * s0 >= s2 || k4 > 2 {
-                    let v5 = s2.powi(3);
-                    f64::powi(f64::recip(s0 * s0 + 0.5), 2) + v5.cos()
-                } else {
-                    (f64::tanh(v[0].sin()) * 0.9).asin()
-                };
-                s1 = s1 * 0.75 + prog_4(f64::cos(x0 + x2) * 2.0, f64::cos((f64::cos(v[k4]) * 0.9).asin() - t) * 2.0, x2, v, n).tanh() * 0.005;
-                if v6 < -0.5 || k4 < 1 {
-                    continue;
-                }
-            }
-            let v7: f64 = (x2.powi(2) + 1.0).powf(0.3);
-            acc3 += 0.5 * f64::tanh(s2).cos();
-            acc3 -= 0.5 * f64::tanh(t.cos() + v7.sin());
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = f64::log(v[0] * v[0] + 1.0, 2.0) + f64::atan(v[0]);
+            s0 = s0 * 0.8 + (v[i] * s0).sin() * 0.05;
         }
-        'l2: for i in 1..n {
-            let fi = i as f64;
-            acc3 += x2.to_radians().cos() * 0.4;
-            for _ in (0..=i).rev() {
-                let v8 = v.iter().copied().map(|p| p).sum::<f64>();
-                s0 = s0 * 0.75 + v8.cos() * 0.05;
-                if x2 <= 0.5 {
-                    break 'l2;
-                }
+        let mut k5 = 0;
+        let v8: f64 = loop {
+            k5 += 1;
+            for &u in v.iter() {
+                s1 *= 0.6;
+                s1 -= 0.75 * (s1.powi(2) + 1.0).log10().tanh();
+                let v6 = x2;
+                let v7 = a4.iter().fold(s2, |r, &p| r * 0.75 + 0.1 * f64::sin(f64::exp2(r.tanh()) + f64::tanh(p)));
+                acc3 += 0.1 * (u.cos() + v6.sin() + f64::tanh(v7)).sin();
             }
-            match n {
-                0 | 2 => {
-                    acc3 -= x1.sin() * 0.4;
-                }
-                3 => {
-                    break;
-                }
-                5 => {
-                    let v9 = prog_4((v[0] - x1).sin(), s2.cos().powi(2).ln_1p().cos(), f64::tanh(f64::exp_m1(f64::sin(x2 / (fi.cos() + 2.0)))), v, n);
-                    s0 = 0.75 * s0 + 0.1 * (s2 - s0).tanh();
-                    acc3 -= f64::tanh(v9) * 0.05;
-                }
-                _ => {
-                    let v10 = (x1 * x1 + 1.0).log10();
-                    s0 = 0.75 * s0 + 0.5 * v10.sin().cos();
-                }
+            acc3 -= prog_61(1.2, s1.tanh().exp_m1().powi(2).tanh() * 2.0, (0.3 * v[k5 % 4] - (SCALE + x1)).sin(), v, n) * 0.005;
+            if k5 >= 4 {
+                break prog_0(x1, (x1.cos() * s0.sin().exp2()).tanh() * 2.0, 1.5, v, n);
             }
-            let mut k11 = 0;
-            while k11 < n && x0.sin().mul_add(f64::powf(0.5_f64, f64::tanh(x2)), (f64::sin(s2) * 1.2).tan()) >= 1.0 {
-                k11 += 1;
-                match k11 % 2 {
-                    0 => {
-                        let v12 = (s2.tanh() * 2.0).sinh();
-                        acc3 -= 0.05 * v12.sin();
-                    }
-                    1 => {
-                        s0 = (s0 * 0.8 + f64::cos(x1.to_degrees() * 0.02) * 0.1).sin();
-                        if f64::cos(f64::to_degrees(x1) * 0.01) > 0.25 || k11 < i {
-                            continue;
-                        }
-                    }
-                    _ => {
-                        s0 = s0.mul_add(0.5, (s0.to_radians() * 20.0).cos() * 1.0);
-                        s1 = (s1 * 0.75 + f64::sinh(f64::cos(s1) * 2.0) * 0.02).sin();
-                    }
-                }
-                s1 = (s1 * 0.75 + v[k11 % 4] / (x0 * x0 + 1.0) * 0.1).sin();
-                if -s1 > fi {
-                    s2 = s2.mul_add(0.8, f64::tanh(v[k11 % 4] * s2) * 0.05);
-                    s1 = (s1 * 0.5 + f64::powi(s0, 2) * 0.1).sin();
-                } else if (s2 * s2 + 0.5).recip() < (x2.powi(2) + 1.0).powi(-2) {
-                    s2 = s2.mul_add(0.8, ((s2 * x1).powi(2) + 1.0).log(10.0).cos() * 0.1);
-                } else {
-                    s1 = f64::mul_add(s1, 0.75, f64::cos(fi - v[k11 % 4]) * 0.25);
-                }
-            }
-        }
-        s2 = (s2 * 0.8 + (s2 * s2 + 1.0).recip() * 0.05).sin();
-        let v15 = if n > 0 && x2 * (v[n % 4] + x2) < 0.0 {
-            let v13 = x0;
-            s1 = s1 * 0.8 + 0.5_f64.hypot(s1).cos() * 0.05;
-            prog_75(x1, f64::tanh(s1.to_radians() * 20.0), 2.0, &v, n) + v13.sin()
-        } else if f64::sin(x1).exp() <= s2 - 2.5 {
-            let v14 = -x2.atan();
-            acc3 -= 0.02 * f64::sin(prog_75(v14.hypot((v14.tanh() + 2.0).cbrt()).cos(), (x2 - v14).cos() * 2.0, s1, &v, n));
-            v14.min(v14 + x0)
-        } else {
-            x1 * x1
         };
-        s0 + s1 * 0.75 + s2.tanh() - f64::cos(acc3) + v15.sin()
+        let v9 = a4.iter().zip(v.iter()).map(|(&p, &q)| prog_39(f64::recip(x0 * x0 + 0.5).atan2(f64::sin(x1).powi(2) + 0.5).tanh(), 1.5, f64::tanh(f64::max(-0.5_f64, v[k5 % 4])), v, 6) + p.tanh() + q.tanh()).sum::<f64>();
+        let v12 = if f64::ln(s1.powi(2) + 1.0) > 0.5 {
+            let v10 = x2.sin().tanh();
+            x0.cos() + f64::cos(v10)
+        } else {
+            let v11 = s2;
+            s0 + f64::cos(v11)
+        };
+        let mut a13 = v;
+        a13[0] *= 0.75;
+        a13[3] += (v12.sin() * 0.5).ln_1p().atan2(f64::powi(s2.to_degrees() * 0.01, 2) + 1.0).sin();
+        match k5 {
+            0 | 2 => {
+                acc3 -= s0.atan().tanh();
+                acc3 -= (x1 * x1 + 1.0).recip().sin().exp().sin();
+            }
+            MODE_D => {
+                acc3 += 0.2 * ((s0.tanh() * 0.9).atanh() + 0.5).cos();
+                s1 = f64::mul_add(s1, 0.5, f64::cos((s0 * s0 + 0.5).sqrt().min(f64::asin(s2.tanh() * 0.9))) * 0.05);
+            }
+            4 => {
+                s1 = (s1 * 0.5 + f64::cos(x2) * 0.5).sin();
+            }
+            _ => {
+                let v14 = prog_39(s2, (f64::acosh(x0.powi(2) + 1.5) * (f64::cos(x2) * 0.9).asin()).sin(), s0, v, 0);
+                s2 = 0.8 * s2 + 0.05 * f64::sin((x0.sin() * 0.9).acos());
+                s0 = (s0 * 0.6 + v14.sin() * 0.005).sin();
+            }
+        }
+        match k5 {
+            MODE_A => {
+                s0 = (s0 * 0.5 + f64::atan2(s2, x2 * x2 + 0.5) * 0.02).tanh();
+                acc3 -= a4[1] / 3.0;
+            }
+            1 => {
+                s1 = (s1 * 0.8 + (a13[k5 % 4] * a13[k5 % 4] + 1.0).log2() * 0.01).sin();
+            }
+            2 => {
+                acc3 -= 0.25 * f64::abs(a13[n % 4] - s2).cos();
+            }
+            _ => {
+                s0 = (s0 * 0.5 + x1.sin() * 0.5).sin();
+                acc3 += f64::asinh(v[k5 % 4] + x2).tanh();
+            }
+        }
+        s0 * 0.5 - f64::tanh(s1) + f64::tanh(s2) + f64::sin(acc3) - v8.sin() - v9.sin() + a13[0].sin()
     }
 
     #[differentiable]
     pub fn prog_104(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.sin();
+        let mut s0 = f64::exp2(f64::sin((x2.powi(2) + 1.0).powi(-2)));
         let mut acc1: f64 = 0.0;
-        let mut a2 = [0.0; 4];
-        a2[0] = (v[1].powi(2) + 1.0).sqrt().cos();
-        for i in 1..4 {
-            a2[i] = a2[i - 1] * 0.5 + (v[3 - i].to_degrees() * 0.02).mul_add(v[i], s0).cos() * 0.05;
-        }
-        'l1: for i in 0..n {
-            s0 = (s0 * 0.8 + prog_4(x1, x2, 0.75, a2, n) * 0.01).tanh();
-            for j in 0..v.len() {
-                let fj = j as f64;
-                s0 *= 0.5;
-                s0 += 0.5 * v[j].cos().powi(2).ln_1p();
-                let v3 = x0.mul_add(x1, x1) / (x1 * x1 + 1.5);
-                if -(v3 * fj) > -0.5 {
-                    s0 = 0.8 * s0 + 0.1 * f64::tanh(f64::recip(x0 * x0 + 0.5));
-                    continue 'l1;
-                }
-            }
-            if i == 4 {
-                return f64::sqrt(a2[i % 4] * a2[i % 4] + 0.5);
-            }
-        }
+        let mut m2: f64 = 1.0;
         for i in 0..n {
-            let fi = i as f64;
-            if x1.cos().sinh() <= 0.25 && i % 3 == 1 {
-                let x1 = x1 * a2[n % 4];
-                s0 *= 0.8;
-                s0 += 0.01 * (x1.sin() * 0.9).atanh().tanh();
-            } else {
-                s0 = 0.5 * s0 + 0.005 * prog_4((-fi).tanh() * 2.0, 1.5, f64::sin((f64::tanh(SCALE + x2) * 1.2).tan()) * 2.0, v, n).tanh();
-                s0 = f64::mul_add(s0, 0.8, f64::cosh(f64::sin(a2[i % 4]) * 2.0).tanh() * 0.02);
+            m2 = m2.min(x1 * x1 + v[(i + n) % 4]);
+        }
+        acc1 -= 0.75 * m2.cos();
+        if (v[1] * x2).abs() < 0.0 && n > 4 {
+            return (x1 * acc1).abs();
+        }
+        let v4 = if prog_58(2.0, f64::tanh((v[n % 4] * v[n % 4] + 1.0).log(x1.powi(2) + 2.0)), (s0 * std::f64::consts::FRAC_PI_4).hypot(-x1).tanh() * 2.0, &v, n) >= (f64::cos(x0) * 0.9).atanh() {
+            (f64::cos(v[n % 4]) * 1.2).tan()
+        } else {
+            let v3 = f64::exp(x0.cos());
+            return prog_54(x0, x1, f64::tanh(-v3), &v, 2)
+        };
+        let mut k5 = 0;
+        let v12 = loop {
+            k5 += 1;
+            let v6 = f64::tanh(v4);
+            let v11 = match k5 % 4 {
+                0 => {
+                    let v7 = (f64::powi(x2, 2) + 0.5).ln().tanh();
+                    v6.cos() + v7.sin()
+                }
+                MODE_D => {
+                    for j in 0..4 {
+                        let fj = j as f64;
+                        let v8 = f64::atanh(f64::sin(v6) * 0.9);
+                        if (f64::cos(v[j]).exp().cos() * 0.5).ln_1p() <= 0.5 {
+                            s0 = (s0 * 0.8 + (m2.sin() * 0.9).asin() * 0.05).tanh();
+                            s0 = (s0 * 0.8 + s0.sin() * 0.2).tanh();
+                        } else {
+                            s0 = s0.mul_add(0.5, (SCALE + x0).cos() * 0.5);
+                            let v9 = (f64::exp(fj.tanh()).powi(2) + 0.5).sqrt();
+                            acc1 += f64::tanh(v9.tanh()) * 0.05;
+                        }
+                        acc1 += f64::tanh(f64::recip((v8 + s0).powi(2) + 1.0)) * 0.05;
+                    }
+                    let v6 = prog_39((x1.atan2(x0.powi(2) + 1.0).powi(2) + 1.0).log10().cos() * 2.0, x2, 0.5, v, 5);
+                    let v10 = x2.tanh().exp2();
+                    v10.atan() + f64::sin(v6)
+                }
+                _ => m2 * v[3],
+            };
+            acc1 += f64::tanh((x1 - x0).atan()) * 0.25;
+            if k5 >= 6 || ((x1 * x1 + 2.0).acosh().powi(2) + 2.0).sqrt() >= v6 {
+                break (x2 * x2 + 2.0).sqrt();
             }
-            acc1 += 0.25 * f64::tanh(fi * v[i % 4]);
-            acc1 += prog_75(x0, (x2.powi(2) + 2.0).sqrt().tanh() * 2.0, f64::sin(f64::atan2(2.0_f64, x2)) * 2.0, &v, i).tanh() * 0.05;
+            s0 *= 0.75;
+            s0 += 0.005 * f64::tanh(v11);
+        };
+        let mut m13 = f64::NEG_INFINITY;
+        for &t in v.iter() {
+            m13 = m13.max(t * t * t);
         }
-        let v4 = a2.iter().copied().map(|p| prog_0(x1, f64::sin(s0.abs()) * 2.0, 1.2, v, n) + p.tanh()).sum::<f64>();
-        if f64::sqrt((x1 * x1 + 1.0).powi(-2).powi(2) + 0.5) > 0.25 {
-            return f64::sin(x2).exp2();
-        }
-        x2.sin() - acc1 - v4.cos() - x2 / (x2.powi(2) + 1.5)
+        acc1 += 0.25 * f64::sin(m13);
+        let v14 = v.iter().copied().map(|p| 1.0 + 0.1 * ((p * p + 1.0).powf(1.5).powi(2) + 1.0).log2().sin()).product::<f64>();
+        s0 * 1.5 + acc1.tanh() + f64::sin(v4) + v12 * 0.5 + v14.tanh()
     }
 
     #[differentiable]
     pub fn prog_105(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = x1 / 1.5;
-        let mut acc1: f64 = 0.0;
-        let v2: f64 = prog_28(x1, 0.75, x0, &v, n);
-        let v3 = prog_96(f64::sin(acc1), x2, 0.75, &v, n);
-        if prog_4(acc1, x2, acc1.sin().cos() * 2.0, v, 2) < -0.5 {
-            s0 = 0.75 * s0 + 0.25 * f64::sin(s0.atan());
-        } else if s0 - v[n % 4] <= v2 && n % 2 == 0 {
-            acc1 -= ((acc1.powi(2) + 1.5).acosh() + f64::powi(x1, 3)).tanh() * 0.25;
-            s0 = s0 * 0.6 + f64::cos((f64::cos(s0) * 0.9).asin()) * 0.25;
-        }
-        for i in 0..n {
-            acc1 -= x1.asinh().cos() * 0.25;
-            if v3 + 1.2 <= 0.5 {
-                return v[i % 4] + v2;
-            }
-            match i + n {
-                0 => {
-                    let v4 = (f64::max(-0.5_f64, v2).powi(2) + 0.5).powf(0.3);
-                    s0 = f64::mul_add(s0, 0.6, f64::ln_1p(s0.sin() * 0.5) * 0.4);
-                    match i % 4 {
-                        0 => {
-                            break;
-                        }
-                        1..=3 => {
-                            acc1 += (f64::ln_1p(f64::tanh(v[i % 4]) * 0.5) + f64::atanh(v[0].tanh() * 0.9)).tanh() * 0.25;
-                        }
-                        _ => {
-                            s0 = 0.8 * s0 + 0.02 * v4.tanh();
-                            s0 = s0 * 0.75 + prog_4(x1, x0, s0, v, 6).tanh() * 0.01;
-                        }
-                    }
-                    acc1 += 0.25 * f64::tanh(v4).tanh();
-                }
-                1 => {
-                    s0 = s0.mul_add(0.6, s0.tanh() * 0.4);
-                    if prog_4((f64::cbrt(v2.tanh() + 2.0) * f64::mul_add(v2, s0, x2)).cos(), 1.2, x1, v, i) >= 1.0 {
-                        continue;
-                    }
-                    acc1 += prog_4(x1, 0.75, (v3 * x0).cos() * 2.0, v, i).tanh() * 0.01;
-                    if (x2.powi(2) + 0.5).ln().atan() <= 0.5 {
-                        return v[i % 4] / (x2 * x2 + 1.5);
-                    }
-                }
-                2..=3 => {
-                    let v5: f64 = x0 * 0.5 - x2;
-                    acc1 += f64::cos(v5.cos()) * 0.25;
-                }
-                _ => {
-                    acc1 += x2.tanh().exp2().tanh() * 0.25;
-                }
-            }
-        }
-        let mut m6 = prog_0(x2, f64::copysign(x1, (x2 * x2 + 1.0).sqrt()).tanh() * 2.0, 0.75, v, n).cos();
-        let mut m7 = f64::NEG_INFINITY;
-        for i in 0..v.len() {
-            m6 = (v[0] + v[i]).min(m6);
-            m7 = m7.max(v2 * 2.0 + v[i]);
-        }
-        acc1 += m6.sin() * 0.1;
-        s0 = 0.75 * s0 + 0.005 * m7.cos().cos();
-        s0.sin() - acc1.sin() + v2.cos() + v3.tanh()
-    }
-
-    #[differentiable]
-    pub fn prog_106(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(prog_27(0.25, x0, 0.75, &v, n)) * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v4 = if acc1 + x2 < (x2 * x2 + 0.5).ln() {
-            let v2 = (x1.cos() * 0.9).acos();
-            f64::powf(1.5_f64, v2.sin())
-        } else if prog_19(f64::cos(f64::powi(x1, 3)) * 2.0, f64::cos(x0 * v[3]) * 2.0, f64::exp_m1(x2.sin()).sin() * 2.0, v, 5) < 0.5 {
-            acc1.cos()
-        } else {
-            let v3 = prog_27(1.2, v[3].clamp(-1.0, 1.5).sin(), x1, &v, 3);
-            f64::cbrt(x1.sin() + 2.0) + v3.cos()
-        };
-        if n % 2 == 0 {
-            acc1 += v[n % 4].sin();
-            if x0 <= v4 {
-                let v5 = acc1.cos().sinh();
-                s0 = 0.5 * s0 + 0.1 * f64::exp_m1(f64::cos(x1)).cos();
-                acc1 -= v5.cos();
-            } else {
-                let v6 = x2;
-                acc1 += f64::abs(v6.abs()).tanh();
-            }
-        } else {
-            acc1 += f64::acosh(x2.powi(2) + 2.0).cos();
-            if f64::exp2(f64::cos(x0)) * x1.atan() >= 1.0 {
-                s0 = f64::mul_add(s0, 0.75, (x0 * v[n % 4]).tanh() * 0.05);
-                let v7: f64 = prog_10((f64::exp_m1(f64::sin(v[0])) * v[0].sin()).tanh(), 2.0, f64::hypot(0.5_f64, x0).tanh() * 2.0, v, n);
-                acc1 += v7.cos() * 0.005;
-            }
-        }
-        match n {
-            0 => {
-                s0 *= 0.5;
-                s0 += 0.2 * f64::tanh((v[3].tanh() * 0.9).asin());
-                let v8 = x0.sin().exp2() * x0.sin();
-                acc1 += v8.tanh();
-            }
-            g if g > 1 => {
-                s0 = s0 * 0.5 + (-(x2.sin() * 1.2).tan()).tanh() * 0.05;
-                let v9: f64 = prog_0(0.25, s0, 0.75, v, n);
-                s0 = s0 * 0.6 + f64::cos(v9.tanh()) * 0.005;
-            }
-            _ => {
-                acc1 += f64::cos(f64::asin((x1 * x1 + 1.0).log(v[n % 4] * v[n % 4] + 2.0).tanh() * 0.9)) * 0.5;
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = i as f64;
-            acc1 += (t / (x2 * x2 + 1.0)).tanh() * 0.5;
-            s0 = (s0 * 0.5 + f64::tanh((f64::sin(x2) * 0.9).atanh()) * 0.1).tanh();
-            let mut m10 = f64::tanh(x2).exp2();
-            let mut m11 = t;
-            for j in 0..=i {
-                let c12 = if v[j] * v[j] <= v[j] {
-                    v4.powi(2) + v[j]
-                } else {
-                    s0
-                };
-                m10 = c12.min(m10);
-                m11 = m11.max((f64::powi(v[j], 2) + 0.5).powf(fi.tanh()));
-            }
-            acc1 += 0.5 * m10.cos();
-            acc1 += m11.tanh() * 0.25;
-        }
-        let v14 = if prog_75(1.2, f64::tanh(v[n % 4].cos().exp2()) * 2.0, x2, &v, 0) < acc1 {
-            v[n % 4] - x1
-        } else if (f64::powi(v[0], 2) + 0.5).ln() >= 0.0 || n == 5 {
-            let v13 = (x1 * x1 + 1.5).acosh();
-            v13.cos().sinh()
-        } else {
-            acc1 += f64::asin(f64::sin(f64::atanh(v[2].sin() * 0.9)) * 0.9).tanh() * 0.4;
-            x1.to_radians() * 20.0
-        };
-        s0 * 1.5 + acc1.cos() + v4 + v14
-    }
-
-    #[differentiable]
-    pub fn prog_107(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = v[n % 4];
-        let mut s1 = f64::cos(f64::acosh((x1 * x2).powi(2) + 2.0)) * 2.0;
+        let mut s0 = v[0];
+        let mut s1 = f64::to_radians(v[n % 4]);
         let mut acc2: f64 = 0.0;
         let mut k3 = 0;
-        while k3 < n && x0 + v[n % 4] > 0.0 {
+        while k3 < 4 && f64::acosh(x1.powi(2) + 1.5) > -0.5 {
             k3 += 1;
-            let v4 = f64::atan(x2 + v[1]);
-            acc2 += 0.25 * f64::sin(x0 / (f64::powi(s0.max(v[n % 4]), 2) + 0.5));
-            s0 = s0 * 0.6 + f64::cos(v4).cos() * 0.2;
+            if x0.to_degrees() * 0.01 / (f64::powi(f64::tanh(x0), 2) + 1.0) > x2 * x2 || k3 < 1 {
+                acc2 -= (x0 / (v[0] * v[0] + 1.5)).sin() * 0.5;
+            } else {
+                s1 = s1 * 0.75 + (x1.powi(2) + 0.5).ln().sin() * 0.1;
+                if prog_39(x2, f64::cbrt(v[3].tanh() + 2.0).sin(), x1, v, n) < (v[k3 % 4] * v[k3 % 4] + 1.0).atan2(v[k3 % 4]) {
+                    for u in v {
+                        let v4 = match k3 % 3 {
+                            0 | 2 => f64::sin(v[k3 % 4]),
+                            _ => f64::recip(x0 * x0 + 0.5),
+                        };
+                        let v5 = f64::recip(u * u + 1.0).to_radians();
+                        acc2 -= 0.1 * (u + v4).sin();
+                        s0 *= 0.8;
+                        s0 += 1.0 * f64::sin(v5);
+                    }
+                    acc2 -= (x1 + s1).cos() * 0.5;
+                }
+            }
+            let v6 = (x0.powi(2) + 2.0).ln();
+            acc2 -= 0.5 * (-s0).cos();
+            acc2 += 0.5 * v6.cos();
         }
-        let v5 = v.iter().fold(x0, |r, &p| r * 0.5 + 1.0 * (p.tanh() * 0.9).asin().to_radians().sin());
-        let mut k6 = 0;
-        let v9: f64 = loop {
-            k6 += 1;
-            acc2 -= 0.4 * (v5.cos() * 1.5).sinh().cos();
-            let v7 = s1 * x1;
-            let v8: f64 = f64::ln(s0 * s0 + 0.5);
-            if k6 >= 5 || v8 - x2 < 1.0 {
-                break v7 / ((s0.powi(2) + 1.0).powi(-1).tanh() + 2.0);
+        let mut a7 = [0.0; 4];
+        for i in 0..n {
+            a7[i % 4] += (v[3] * x0 + (s1.sin() + 2.0).cbrt()).cos() * 0.5;
+        }
+        let mut k8 = 0;
+        let v11 = loop {
+            k8 += 1;
+            acc2 += 0.4 * s0.sin().exp_m1().cos();
+            match k8 % 2 {
+                0 => {
+                    let v9: f64 = x0.tanh();
+                    acc2 += 0.4 * v9.tanh();
+                }
+                1 => {
+                    break (x2 * x2 + 1.0).log(s1.powi(2) + 2.0).cos();
+                }
+                _ => {
+                    let v10: f64 = prog_61(f64::sin(x2).tanh(), 0.5, 1.2, v, k3);
+                    s1 = s1 * 0.8 + ((x1.sin() * 0.9).atanh().powi(2) + 0.5).recip().tanh() * 0.02;
+                    s1 = (s1 * 0.8 + f64::tanh(v10) * 0.005).tanh();
+                }
+            }
+            if k8 >= 5 || (x0 * x0 + 1.0).powf(x0.cos()) >= (x1 * x1 + 2.0).acosh() {
+                break prog_39(f64::acosh(x0 * x0 + 1.5).cos().sin(), 2.0, x2, v, n);
+            }
+        };
+        let v12 = (s0.powi(2) + 1.0).log10();
+        let v13 = prog_0(2.0, f64::sin((x1 * x1 + 1.5).acosh()) * 2.0, x0, a7, k8);
+        acc2 += 0.75 * f64::tanh(s0.abs());
+        f64::tanh(x2) + f64::cos(s1) - acc2.sin() - v11.cos() - v12 * 0.75 + v13.cos()
+    }
+
+    #[differentiable]
+    pub fn prog_106(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = f64::asinh(x1);
+        let mut s1 = prog_54(s0, f64::log(x0.powi(2) + 1.0, x1 * x1 + 2.0).sin() * 2.0, v[3].clamp(x1.tanh() - 1.5, x0.cos() + 1.5).sin() * 2.0, v, n).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = i as f64;
+            let v3 = x2;
+            if f64::sin(s1).exp() / (t.powi(2) + 1.5) <= s0 {
+                acc2 -= f64::acosh(f64::powi(v3.tanh(), 2) + 2.0).tanh() * 0.5;
+                if i + n < 1 {
+                    s1 = f64::mul_add(s1, 0.6, s0.cos() * 0.4);
+                    if i == 1 {
+                        return f64::ln_1p(f64::sin(x0).tanh() * 0.5);
+                    }
+                } else {
+                    s0 = s0.mul_add(0.75, prog_0(x2, 0.75, v3, [v[0], v[1], v[2], v[3]], i).tanh() * 0.005);
+                    let v4 = prog_39(x0.powi(2).cos() * 2.0, t.cos().tanh() * 2.0, (fi * fi).sin() * 2.0, [v[0], v[1], v[2], v[3]], i);
+                    s1 *= 0.75;
+                    s1 -= 0.005 * v4.tanh();
+                }
+                s0 *= 0.8;
+                s0 += 0.25 * (t * t + 1.0).recip().cos();
+            } else if f64::sin(s0) + (v3.sin() * 0.9).atanh() < 0.0 {
+                s1 = s1 * 0.75 + f64::sin(f64::tan(f64::cos(s1) * 1.2)) * 0.02;
+            } else {
+                let v5 = x1;
+                acc2 += 0.5 * f64::sin(v5.cos());
+            }
+            s0 = f64::mul_add(s0, 0.75, prog_0(f64::tanh(fi * v3), s0.cos().exp2().cos() * 2.0, f64::recip(s1 * s1 + 0.5).sin(), [v[0], v[1], v[2], v[3]], n).sin() * 0.005);
+        }
+        let v6: f64 = prog_17(x0, f64::tanh((f64::tanh(acc2.sin()) * 0.5).ln_1p()) * 2.0, 1.2, [v[0], v[1], v[2], v[3]], n);
+        let v7 = prog_54(s0, s1, 0.75, v, n);
+        for i in 0..3 {
+            let fi = i as f64;
+            s1 = f64::mul_add(s1, 0.6, x1.cos() * 0.4);
+            let v9 = match i {
+                PHASE_A | 2 => {
+                    let x2 = v7.atan();
+                    f64::min(v6.sin().exp_m1(), f64::ln_1p(x0.tanh() * 0.5)) + x2.cos()
+                }
+                _ => {
+                    let v8 = v6 / (f64::sin(x2) + 2.0);
+                    v8 * fi
+                }
+            };
+            s0 = f64::mul_add(s0, 0.5, f64::cos(v9) * 0.02);
+        }
+        x2 * 0.75 + s0 + s1 + v6.cos() - f64::tanh(v7) - (x2.to_radians() + x2.tanh())
+    }
+
+    #[differentiable]
+    pub fn prog_107(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        let mut s0 = (f64::ln_1p(x2 * x2) + 0.75).cos() * 2.0;
+        let mut s1: f64 = f64::sin(f64::hypot(s0, x1)) * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut k3 = 0;
+        let v5 = loop {
+            k3 += 1;
+            acc2 += f64::tanh(v[n % 4].sin()).sinh() * 0.25;
+            acc2 += 0.25 * (x0 / 1.5);
+            let v4 = v[k3 % 4] / 4.0;
+            if k3 >= 6 {
+                break (v[0].cos().powi(2) + 1.0).log(f64::powi((v4 * v4 + 1.0).powi(-2), 2) + 2.0);
             }
             s1 *= 0.8;
-            s1 += 0.05 * v7.tanh().tanh();
+            s1 -= 0.75 * f64::tanh(v4);
         };
-        let mut k10 = 0;
-        while k10 < n + 1 {
-            k10 += 1;
-            acc2 += 0.75 * (f64::powi(s1 / 4.0, 2) + 1.0).log(x1 * x1 + 2.0);
-            acc2 += 0.25 * v9.sin();
-        }
-        let v11 = v5.asinh();
-        s0 * 0.25 + s1 * 0.5 + acc2.sin() + v9 * 0.25 + v11 + (v[1] * v[1] + 0.5).sqrt()
-    }
-
-    #[differentiable]
-    pub fn prog_108(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::ln(x1 * x1 + 0.5);
-        let mut s1 = x2 * std::f64::consts::LN_2;
-        let mut s2: f64 = (f64::hypot(v[n % 4], v[0]) / (f64::powi((v[1].powi(2) + 0.5).atan2(v[1]), 2) + 1.5)).cos() * 2.0;
-        let mut acc3: f64 = 0.0;
-        let v4 = SCALE + s1 + f64::atan(x0);
-        let mut k5 = 0;
-        let v9: f64 = loop {
-            k5 += 1;
-            for &u in v.iter() {
-                if k5 % 2 == 0 {
-                    continue;
+        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_61(0.5, q, v5, v, k3) + p.cos()).sum::<f64>();
+        let mut m7 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let v8 = match k3 {
+                PHASE_B if n < 4 => {
+                    s1 = (s1 * 0.75 + (v[3 - i] * v[3 - i] + 2.0).acosh() * 0.1).tanh();
+                    prog_0(s0, t, f64::acos(f64::cos(v6) * 0.9).tanh(), v, k3)
                 }
-                s1 = (s1 * 0.75 + v4.tanh().exp_m1().cos() * 0.05).tanh();
-                let v8 = match k5 + n {
-                    0 => {
-                        let v6 = f64::log(0.5_f64, x0.powi(2) + 2.0);
-                        v6.tanh().exp2()
-                    }
-                    2..=3 => f64::log10((u.sin() * 1.5).sinh().powi(2) + 1.0),
-                    g if g > 4 => s2 + 2.0,
-                    _ => {
-                        let v7 = (x0 * x0 + 1.0).powf(f64::cos(u));
-                        (f64::sin(s0) * 0.9).acos() + v7.cos()
-                    }
-                };
-                acc3 -= (f64::cos(u) + v8.cos()).tanh() * 0.05;
+                g if g > 2 => f64::log(0.5_f64, t * t + 2.0),
+                _ => prog_39(t, s0, t.cos().exp2().sin() * 2.0, v, i),
+            };
+            if (x2.sin() * 0.9).acos() <= 0.5 {
+                continue;
             }
-            s1 = s1 * 0.6 + (v4 + v[1]).atan().tanh() * 0.2;
-            if k5 >= 6 || -f64::tanh(x0) > v[n % 4] - s2 {
-                break f64::sin(s2);
+            if f64::cos(v6.atan()).exp2() < -1.0 {
+                m7 += 1;
             }
-        };
-        if f64::hypot(v4, v[n % 4]) >= -1.0 {
-            let v10 = prog_29(s2, f64::cos(f64::log10(v9 * v9 + 1.0)).cos() * 2.0, s1, [v[0], v[1], v[2], v[3]], 5);
-            acc3 += v10.cos() * 0.005;
+            s0 = (s0 * 0.5 + (f64::powi(v5, 2) + 2.0).acosh() * 0.4).tanh();
+            s0 = 0.8 * s0 + 0.005 * v8.tanh();
+        }
+        match m7 {
+            1..=2 => {
+                acc2 += f64::cos(x2);
+            }
+            3..=5 => {
+                s0 = 0.8 * s0 + 0.02 * x0.mul_add(x0, x2).max((x1 * x1 + 1.0).recip()).sin();
+            }
+            _ => {
+                let v9 = prog_54(v5.clamp(v[m7 % 4].cos() - 1.5, v[m7 % 4].cos() + 1.5).tanh(), x1, x0, &v, n);
+                let v10 = f64::powi(v[0], 2);
+                s0 *= 0.8;
+                s0 += 0.005 * f64::tanh(v9.tanh() - v10.cos());
+            }
+        }
+        if k3 == 1 {
+            for i in 1..n {
+                let fi = i as f64;
+                s1 = (s1 * 0.5 + s1 * 0.5).tanh();
+                acc2 += (x0.tanh().powi(2) + 2.0).acosh().cos() * 0.4;
+                s0 = (s0 * 0.75 + v6.to_degrees() * 0.01 * (fi * fi + 0.5).ln() * 0.1).sin();
+            }
+            s1 = (s1 * 0.6 + prog_54(f64::tanh(acc2) * 2.0, f64::atan(x0).cos(), (x0.cos() + 2.0).cbrt().cos() * 2.0, &v, m7) * 0.005).tanh();
         } else {
-            acc3 += (x2 * x2 + 0.5).ln().tanh();
-            if f64::exp(v4.sin()).asinh() < 1.0 {
-                s0 = s0.mul_add(0.75, (-v9).cos() * 0.01);
-            } else {
-                let v11 = prog_19(x0, (x1.clamp(v9.sin() - 1.5, v9.sin() + 1.5).tanh() * 0.5).ln_1p().sin() * 2.0, f64::asinh(x0).tanh(), [v[0], v[1], v[2], v[3]], 3);
-                acc3 -= 0.005 * f64::cos(v11);
-            }
+            s0 = (s0 * 0.8 + prog_39((x0 * x0 + 1.0).sqrt().sin().tanh(), s0, v6.tanh() * 2.0, v, k3) * 0.005).sin();
         }
-        let v12 = v.iter().fold(v[0], |r, &p| r * 0.5 + 0.005 * prog_75(f64::tanh(s2.clamp(-0.5, 1.5)) * 2.0, r.abs().tanh(), (f64::sin(r) * (p.tanh() * 2.0).cosh()).tanh() * 2.0, v, 2).cos());
-        let v13 = if prog_75(2.0, x2, (x2.to_degrees() * 0.02).abs().tanh(), v, k5) <= -1.0 {
-            s0 = (s0 * 0.75 + (-s0) * 0.01).tanh();
-            f64::asinh(x1)
-        } else {
-            return x2 - v[(k5 + n) % 4]
-        };
-        s1 = (s1 * 0.75 + f64::log2((f64::tanh(v12) + 2.0).cbrt().powi(2) + 1.0) * 0.02).tanh();
-        s2 = (s2 * 0.75 + (f64::powi(x1, 2) + 1.0).ln() * 0.25).sin();
-        s0 * 0.25 + s1 - s2 * 1.5 + acc3 * 1.5 + v13.tanh() + 0.5_f64.log(2.0_f64.hypot(v13).powi(2) + 2.0)
-    }
-
-    #[differentiable]
-    pub fn prog_109(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (x1 / (v[0] * v[0] + 1.5) * (x1 * x1)).tanh() * 2.0;
-        let mut s1 = f64::cos(x0 * x1) * 2.0;
-        let mut acc2: f64 = 0.0;
-        let v3 = prog_107(f64::sinh(f64::cos(x2.tanh().exp())).tanh(), 0.25, x0, v, n);
-        if f64::sqrt(x2 * x2 + 2.0) < -0.5 || n % 2 == 0 {
-            return -x2;
-        }
-        let mut k4 = 0;
-        while k4 < 5 {
-            k4 += 1;
-            s0 *= 0.75;
-            s0 += 0.25 * f64::tanh(f64::tanh(v3.sin()));
-            acc2 += 0.4 * (SCALE + v[k4 % 4]).tanh();
-            s1 = (s1 * 0.5 + f64::atan2(s1, f64::ln(f64::powi(s1, 2) + 1.0).powi(2) + 0.5) * 0.05).tanh();
-        }
-        'l1: for (i, &t) in v.iter().enumerate() {
+        for i in 0..4 {
             let fi = i as f64;
-            acc2 += 0.25 * (f64::ln_1p(s1.sin() * 0.5) - t * v3).sin();
-            for _ in (1..=4).step_by(2) {
-                acc2 += prog_75((f64::powi((x2.cos() * 2.0).sinh(), 2) + 2.0).ln().tanh(), (x1 * x1).ln_1p().sin() * 2.0, t, v, i).tanh() * 0.01;
-                if v3 <= (fi.sin() * 0.9).asin() {
-                    break 'l1;
+            s1 = s1 * 0.5 + (s0 * s1).cos() * 0.25;
+            let v12: f64 = if x2 - v6 <= 1.0 {
+                f64::asinh(fi.sin())
+            } else {
+                let v11 = f64::sinh(fi.tanh() * 2.0);
+                f64::sinh((-v6).tanh()) + f64::cos(v11)
+            };
+            acc2 += 0.5 * v12.tanh();
+        }
+        s0 * 0.75 - s1.tanh() + acc2.sin() - v6.tanh() + v[m7 % 4].cos().exp()
+    }
+
+    #[differentiable]
+    pub fn prog_108(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = f64::tanh(x1 + v[n % 4]) * 2.0;
+        let mut s1 = ((x2 - v[1]).sin() * 2.0).cosh().cos() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let v3: f64 = prog_58(x1, 2.0, 0.75, &v, 3);
+        if f64::acos(v[1].cos() * 0.9) >= 0.5 {
+            s1 = 0.8 * s1 + 0.02 * f64::tanh(f64::asinh(s0) - f64::recip(x0 * x0 + 0.5));
+            s0 = s0.mul_add(0.8, prog_66(x1, (s0.powi(2) + 2.0).sqrt().cos() * 2.0, 1.5, v, n).sin() * 0.005);
+        } else if (v[n % 4] * v[n % 4] + 0.5).cbrt() > -0.5 {
+            let v4 = prog_17(f64::sin(x2.abs()) * 2.0, f64::asinh(x0).sin(), x0, v, 0);
+            s0 = 0.75 * s0 + 0.005 * f64::cos(v4).tanh();
+        }
+        if -x0.sin().exp2() < 0.5 && n == 1 {
+            s0 = 0.8 * s0 + 1.0 * (x0 * acc2).tanh();
+            if v[n % 4].powi(3) > v[0] {
+                let v5 = x2.cos().exp_m1();
+                s0 = s0 * 0.8 + f64::cos(f64::cos(v5)) * 0.05;
+            } else if n > 4 && f64::ln(f64::powi(s0, 2) + 1.0) + (v[1] - x1) >= 0.0 {
+                s0 = 0.8 * s0 + 0.01 * (f64::powi(v[n % 4] + acc2, 2) + 1.0).powi(-3);
+            } else {
+                let v6: f64 = prog_17(f64::log2((x2 * acc2).powi(2) + 1.0).sin(), f64::tanh(v[n % 4].sin()) * 2.0, (x0.tanh() + 2.0).cbrt().powi(3).sin() * 2.0, v, 6);
+                s1 = s1.mul_add(0.5, v3.cos() * 0.005);
+                s1 = 0.6 * s1 + 0.005 * f64::sin(v6).cos();
+            }
+            s0 = (s0 * 0.8 + (x1 + s0).max(s0 - x1) * 0.01).tanh();
+            if f64::cos(s0) < x2.asinh() {
+                s0 = 0.6 * s0 + 0.1 * ((-x0) - v[n % 4].tanh().exp2()).cos();
+                let v7 = prog_66(s1, (x1.sin() * 2.0).sinh().tanh() * 2.0, x0, v, n);
+                s0 = (s0 * 0.5 + v7.tanh() * 0.005).sin();
+            } else if n > 4 && x2 / (f64::powi(f64::atanh(v[2].tanh() * 0.9), 2) + 0.5) <= -0.5 {
+                s1 *= 0.75;
+                s1 += 0.005 * prog_61(1.5, s0, (0.3 - v[2]).clamp(-1.0, 1.0).tanh(), v, n).cos();
+                s0 = s0 * 0.75 + (v[n % 4] * v[n % 4] + 1.0).ln().tanh() * 0.25;
+            }
+        } else {
+            let v8: f64 = prog_61(x2, x1, acc2, v, n);
+            s1 = s1.mul_add(0.75, f64::sin(v8.tanh()) * 0.005);
+        }
+        let mut k9 = 0;
+        while k9 < 4 && s0 * x1 < 0.5 {
+            k9 += 1;
+            if x1 + v[k9 % 4] > 1.0 {
+                break;
+            }
+            s1 = (s1 * 0.75 + s1.atan() * 0.25).tanh();
+        }
+        acc2 += f64::cos(f64::acos(f64::sin(acc2) * 0.9));
+        s0 + f64::sin(s1) + acc2 * 0.75 + v3.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_109(x0: f64, x1: f64, x2: f64, v: &[f64], n: usize) -> f64 {
+        let mut s0 = (x1 * v[n % 4] - (x1 * x1 + 2.0).acosh()).sin() * 2.0;
+        let mut s1: f64 = (0.3 - x0).sin() * 2.0;
+        let mut acc2: f64 = 0.0;
+        'l0: for i in 0..v.len() {
+            let v3 = prog_61(x0, f64::tanh(x2), x2, [v[0], v[1], v[2], v[3]], n);
+            acc2 += s0.sin().exp_m1().cos() * 0.5;
+            let mut k4 = 0;
+            while k4 < 3 {
+                k4 += 1;
+                let v6 = if f64::exp_m1((s0.powi(2) + 0.5).ln().tanh()) > -1.0 && k4 < 3 {
+                    let v5 = s0.powi(2);
+                    s1 + v5.tanh()
+                } else {
+                    f64::cos(0.5_f64.log(v[i] * v[i] + 2.0)).exp2()
+                };
+                match k4 + i {
+                    1 | 3 => {
+                        continue 'l0;
+                    }
+                    g if g > 4 => {
+                        acc2 += f64::cos(x1.powi(2)) * 0.1;
+                        let v7: f64 = v6;
+                        s0 = (s0 * 0.75 + f64::sin(v7) * 0.05).sin();
+                    }
+                    _ => {
+                        let x2 = v6.atan();
+                        s1 = 0.5 * s1 + 0.05 * f64::sin(x2.sin().exp2());
+                        if (s0 * s0).ln_1p() >= 0.5 {
+                            s0 = f64::mul_add(s0, 0.5, f64::cos(s0.cos().cosh()) * 0.4);
+                            continue;
+                        }
+                    }
+                }
+                s1 *= 0.8;
+                s1 -= 0.05 * (s1 * v[3]).tanh();
+            }
+            s0 = 0.6 * s0 + 0.005 * f64::cos(v3).cos();
+        }
+        match n {
+            0..=1 => {
+                s1 = f64::mul_add(s1, 0.5, f64::cos(f64::ln(x2 * x2 + 0.5)) * 0.25);
+                let v8 = 1.5_f64.atan2(x2).cos();
+                acc2 += f64::cos(v8);
+            }
+            2 => {
+                s0 = 0.6 * s0 + 0.1 * f64::sin(x2.powi(2).abs());
+            }
+            MODE_D | 5 => {
+                s0 = s0.mul_add(0.8, prog_61(x0.clamp(-1.0, 0.5).sin(), x2, x2.tanh().cos(), [v[0], v[1], v[2], v[3]], n).tanh() * 0.005);
+                acc2 -= f64::min(0.5_f64, x0).tanh();
+            }
+            _other => {
+                s1 = (s1 * 0.75 + f64::sin(v[2]).exp_m1().abs() * 0.05).tanh();
+            }
+        }
+        let mut m9: f64 = 2.5;
+        let mut m10 = (x2 * x2 + 0.5).cbrt();
+        for i in 1..n {
+            let fi = i as f64;
+            m9 = m9.min(1.5 - v[i % 4]);
+            m10 = (fi - s1).max(m10);
+        }
+        s1 = s1 * 0.5 + m9.sin().sin() * 0.5;
+        acc2 += 0.02 * f64::cos(m10);
+        let v14 = if f64::cos(v[n % 4].cos()).exp_m1() > 0.5 {
+            f64::atanh(x2.sin() * 0.9)
+        } else if f64::atanh(f64::sin(x2) * 0.9) > 0.5_f64.powf(x0.cos()) {
+            let v11 = prog_20(f64::sin((v[0] * v[0] + 0.5).recip()) * 2.0, 0.25, 1.5, [v[0], v[1], v[2], v[3]], n);
+            SCALE + x1 + v11.tanh()
+        } else {
+            for i in 0..v.len() {
+                s1 *= 0.6;
+                s1 += 0.05 * f64::sin(f64::exp_m1(f64::sin(f64::log(s1 * s1 + 1.0, s1.powi(2) + 2.0))));
+                let mut m12 = f64::cos(m10);
+                for _ in 0..n {
+                    let c13 = s1 + x2;
+                    m12 = c13.max(m12);
+                }
+                s0 = 0.6 * s0 + 0.2 * m12.tanh();
+                match i {
+                    3 => {
+                        continue;
+                    }
+                    _ => {
+                        s0 = 0.8 * s0 + 0.05 * f64::log2(m12 * m12 + 1.0).cos();
+                    }
                 }
             }
-            let v5: f64 = prog_75(2.0, s1, 0.25, v, 5);
-            s0 = (s0 * 0.6 + v5.sin() * 0.01).tanh();
-        }
-        let mut k6 = 0;
-        while k6 < 6 && f64::tanh(f64::exp(f64::cos(s1))).exp() >= 1.0 {
-            k6 += 1;
-            let mut m7 = (v3 + 2.0).cos();
-            for j in 0..n {
-                m7 = (v[(j * 3) % 4] * v[(j * 3) % 4]).min(m7);
+            x0.tanh().cosh()
+        };
+        let mut k15 = 0;
+        loop {
+            k15 += 1;
+            s1 = 0.5 * s1 + 0.1 * (x0 / (f64::cos(s0) + 2.0)).cos();
+            acc2 -= 0.4 * f64::tanh((v[k15 % 4].cos().sin() * 0.9).atanh());
+            if k15 >= 5 {
+                break;
             }
-            s1 = (s1 * 0.6 + v[k6 % 4].atan2(s0 * s0 + 1.0) * 0.1).tanh();
-            acc2 -= m7.cos() * 0.25;
         }
-        s0 + s1 + acc2.tanh() - v3.tanh()
+        let mut a16 = [0.0; 4];
+        for i in 0..4 {
+            a16[i] = v[i] * v14;
+            s0 *= 0.5;
+            s0 -= 0.4 * f64::tanh(x0 * 1.2);
+        }
+        f64::cos(s0) - s1 + f64::sin(acc2) + v14.tanh() + a16[2].cos() + m9.tanh().sinh()
     }
 
     #[differentiable]
     pub fn prog_110(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = prog_19(0.5, 0.25, x2, v, 4).sin() * 2.0;
-        let mut s1 = (x1 + v[1]).cos();
+        let mut s0 = f64::log10(v[n % 4] * v[n % 4] + 1.0);
+        let mut s1 = ((s0 * s0 + 1.0).sqrt() - x2.clamp(-0.5, 1.0)).cos() * 2.0;
         let mut acc2: f64 = 0.0;
-        let v3 = if x0 + v[3].tanh() <= 0.5 {
-            prog_96(((x2 - x1).powi(2) + 2.0).sqrt().tanh(), s0, (x0.sin() * 0.9).acos().tanh() * 2.0, &v, n)
-        } else {
-            for i in (0..5).rev() {
-                let fi = i as f64;
-                acc2 += f64::sin(f64::powf(s0.powi(2) + 1.0, f64::tanh(x2)) + fi) * 0.25;
-                if f64::log2(v[i % 4].powi(2) + 1.0) <= x0 {
-                    s0 = s0 * 0.5 + (s0.powi(2) + 1.0).powf(f64::tanh(s0)).cos() * 0.02;
-                    let x0 = x0 * x0;
-                    s0 = s0.mul_add(0.6, f64::cos(x0) * 0.1);
-                } else {
-                    s0 *= 0.75;
-                    s0 += 0.05 * f64::cos(x2 * s0);
-                }
-            }
-            f64::sin(v[3])
-        };
-        'l1: for i in 0..v.len() {
-            let fi = i as f64;
-            s0 = s0 * 0.5 + f64::sin(v3) * 0.5;
-            let mut k4 = 0;
-            while k4 < n + 1 && (x0.tanh() + 2.0).cbrt() <= (v3 * v3 + 1.0).ln() {
-                k4 += 1;
-                match k4 % 3 {
-                    0 | 2 => {
-                        s1 = s1 * 0.8 + s1 / (s1.powi(2) + 1.0) * 0.1;
-                        let v5 = x2 + 0.75;
-                        s0 = (s0 * 0.5 + v5.tanh() * 0.5).tanh();
-                    }
-                    _ => {
-                        let v6 = (x1 * x1 + 1.0).atan2(s1) - x2 / (x0.tanh() + 2.0);
-                        acc2 += v6.tanh().tanh() * 0.05;
-                    }
-                }
-                if v3.tanh().exp() + s0.min(x1) >= x1.powi(3) {
+        let mut a3 = [0.0; 4];
+        for i in 0..4 {
+            a3[i] = x0.to_degrees() * 0.02;
+        }
+        s0 = (s0 * 0.75 + x1.tanh() * 0.25).tanh();
+        'l1: for i in 1..n {
+            s0 = 0.8 * s0 + 0.02 * (s1 * a3[i % 4] * f64::sin(s0)).tanh();
+            for &u in a3.iter() {
+                s0 = s0 * 0.8 + 0.5_f64.log(s0.powi(2) + 2.0).sin() * 0.1;
+                if f64::tan(f64::tanh(x2) * 1.2) >= f64::cos(a3[2]).cosh() || n == 5 {
                     break 'l1;
                 }
-                s0 *= 0.6;
-                s0 -= 0.1 * (SCALE + (v[2].cos() * 1.5).sinh()).cos();
+                s0 = (s0 * 0.8 + u.tanh() * 0.2).tanh();
             }
-            if x1 / (fi.tanh() + 2.0) > -x1 {
-                s0 = 0.6 * s0 + 0.4 * f64::atan2(s1, fi * fi + 1.0).tanh();
-            } else if s0 - v3 > 0.5 {
-                s0 = (s0 * 0.75 + (v[3 - i].powi(2) + 1.0).log(2.0) * 0.1).tanh();
-                if f64::ln(s1.powi(2) + 2.0) >= 0.0 {
-                    s0 = (s0 * 0.5 + s0 * 0.75 * 0.5).sin();
-                } else if (s0 * s0 + 1.5).acosh() > (f64::powi(s0, 2) + 2.0).ln() {
-                    let v7 = prog_4((1.2 - fi.atan2(x1 * x1 + 1.0)).cos(), (x1 * v3).tanh(), (v[k4 % 4] * v[k4 % 4] + 1.0).log(2.0).tanh() * 2.0, v, i);
-                    let v8 = (x0 * x0 + 0.5).recip();
-                    s1 = (s1 * 0.75 + (v7.cos() + v8.sin()) * 0.005).sin();
-                } else {
-                    acc2 -= 0.5 * (x0.to_degrees() * 0.02).tanh();
-                    let v9 = f64::powi(f64::atan2(f64::powi(v[1], 2) + 1.0, v[1]), 2);
-                    s0 = s0 * 0.5 + v9.cos() * 0.02;
+            let v4 = match i {
+                0 => prog_61(x2, x1, 0.75, v, 3),
+                MODE_B | 3 => f64::sinh(x0.cos()),
+                5 => (x0.powi(2) + 0.5).recip(),
+                _ => {
+                    acc2 -= 0.4 * f64::sin((x0.powi(2) + 1.0).atan2(x0));
+                    f64::atan2(s1 * s1 + 1.0, s1)
                 }
-            } else {
-                let x0 = (x0.powi(2) + 1.0).log(2.0).tanh().exp_m1();
-                let mut k10 = 0;
-                while k10 < 3 && f64::powf(x2 * x2 + 1.0, x2.cos()) > 0.5 {
-                    k10 += 1;
-                    if s1 > x0 || k10 < 2 {
-                        return s1 + 1.5;
-                    }
-                    s0 *= 0.5;
-                    s0 += 0.25 * f64::cos(s0.cos().exp2());
-                    if (s1.sin() * 0.5).ln_1p() >= v[k10].copysign(v[3 - k10]) {
-                        let v11 = f64::log(3.0_f64, f64::powi((x1 * x1 + 0.5).sqrt(), 2) + 2.0);
-                        s1 = f64::mul_add(s1, 0.8, v11.tanh() * 0.1);
-                    } else if x2 > 1.0 {
-                        let v12 = (v[k10].powi(2) + 2.0).acosh() / ((f64::tanh(v[1]) * 0.9).asin().powi(2) + 0.5);
-                        acc2 -= 0.1 * (SCALE + fi).sin();
-                        acc2 += 0.1 * f64::cos(f64::cos(v12));
-                    } else {
-                        acc2 -= 0.1 * f64::tanh(x1 / (v3 * v3 + 1.0));
-                    }
-                }
-                acc2 += 0.5 * f64::sin(x0);
-            }
-            if x1.powi(2) >= -1.0 {
-                return f64::log10(v3 * v3 + 1.0);
-            }
+            };
+            s1 = s1 * 0.8 + v4.cos() * 0.005;
         }
-        match n % 3 {
-            0 => {
-                let v13 = f64::exp2((x1.tanh() * 0.5).ln_1p().cos());
-                acc2 -= v13.sin();
-            }
-            g if g > 1 => {
-                let v14: f64 = prog_4(v3.sin(), s0, x1, v, n);
-                s1 = s1.mul_add(0.8, v14.tanh().sin() * 0.005);
-            }
-            _ => {
-                s1 *= 0.75;
-                s1 += 0.75 * (x0.sin() + 2.0).cbrt().tanh();
-                for i in (0..4).rev() {
-                    let fi = i as f64;
-                    if i + n < 4 && f64::sqrt(f64::powi(v[n % 4], 2) + 0.5).mul_add((x1.tanh() * 1.5).sinh(), v[n % 4].to_degrees() * 0.01) < 0.75 * v[3 - i] {
-                        s1 = (s1 * 0.5 + 3.0_f64.atan2(0.25 - fi) * 1.0).sin();
-                        let mut k15 = 0;
-                        while k15 < 5 && s0 <= -0.5 {
-                            k15 += 1;
-                            let v17 = if (f64::cos(v3).powi(2) + 1.5).acosh() > -1.0 {
-                                let v16 = (v3 * v3 + 1.0).ln();
-                                s1 = (s1 * 0.8 + (s1 / (v16.powi(2) + 1.5)).atan() * 0.1).tanh();
-                                (fi.cos() * 0.9).atanh()
-                            } else if ((SCALE + s1).powi(2) + 1.5).acosh() < 0.5 || k15 > 2 {
-                                x2.sin().exp()
-                            } else {
-                                x1 - s1
-                            };
-                            acc2 += 0.1 * fi.sin().exp_m1().powi(2).cos();
-                            if f64::powi(f64::powi(v17.tanh(), 2) + 1.0, -2) > 0.5 {
-                                let v18: f64 = x1 + v17;
-                                let v19 = v18 / (v[1] * v[1] + 0.5);
-                                s1 = s1 * 0.6 + v19.tanh() * 0.02;
-                            } else {
-                                s0 = 0.75 * s0 + 0.1 * (s0 - 0.25 + f64::to_degrees(v3) * 0.02).tanh();
-                                s0 *= 0.6;
-                                s0 += 0.4 * (s0 * s0).ln_1p().tanh();
-                            }
-                        }
-                    } else if f64::mul_add(v3, v[i], v[i]) <= 0.0 && i < 2 {
-                        s1 = (s1 * 0.75 + (x1.sin() * 1.2).tan() * 0.02).tanh();
-                        if s0.sin().exp2() >= -1.0 {
-                            break;
-                        }
-                        let v20: f64 = (f64::powi(v[i], 2) + 1.5).acosh();
-                        s0 = 0.6 * s0 + 0.1 * v20.tanh();
-                    } else {
-                        let v21 = 0.35 - v[3 - i];
-                        acc2 -= f64::sin(v21) * 0.5;
-                    }
-                    if v3.sin() <= 0.5 && i % 2 == 0 {
-                        break;
-                    }
-                    s1 *= 0.6;
-                    s1 += 0.1 * f64::tanh(s0 / (v3 * v3 + 1.0));
-                }
-            }
+        for i in (0..n).rev() {
+            acc2 -= x0.sin() * 0.25;
+            let v5 = a3.iter().zip(v.iter()).map(|(&p, &q)| (p.cos() * 1.5).cosh() * (q / 2.0)).sum::<f64>();
+            acc2 += ((a3[(i + n) % 4].powi(2) + 0.5).atan2(a3[(i + n) % 4]) + (SCALE + s1)).tanh() * 0.25;
+            acc2 += v5.cos() * 0.2;
         }
-        let v22 = v.iter().map(|&p| f64::cosh(f64::sin(p) * 1.5)).sum::<f64>();
-        s0 * 0.75 - s1 + acc2.tanh() - v3.tanh() + v22.sin()
+        x0 + s0.cos() + s1 * 0.25 + acc2.sin() + a3[3].sin() - f64::acos((a3[n % 4] * a3[n % 4] + 1.0).log2().sin() * 0.9)
     }
 
     #[differentiable]
-    pub fn prog_111(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x0 * x0 + 1.0).ln();
-        let mut s1: f64 = (x0.sin() * 0.9).asin();
-        let mut s2 = v[n % 4] * std::f64::consts::FRAC_1_PI;
-        let mut acc3: f64 = 0.0;
-        if (x2.cos() * 1.5).cosh() >= x2 {
-            s0 = 0.8 * s0 + 0.2 * x1.sin();
-        } else if n % 3 == 1 && s2 <= 0.25 {
-            acc3 += f64::tanh(x0.atan());
-            let v4 = s1.cos();
-            s0 *= 0.5;
-            s0 += 0.2 * v4.sin();
-        }
-        let v5 = v.iter().fold(s1, |r, &p| r * 0.5 + 0.005 * f64::cos(prog_19(f64::cos(f64::sqrt(p.atan().powi(2) + 0.5)), f64::powf(p * p + 1.0, 0.3).cos() * 2.0, x2, v, 2)));
-        let mut a6 = v;
-        for i in 0..n {
-            let fi = i as f64;
-            a6[i % 4] = a6[i % 4] * (f64::tanh((f64::powi(f64::sqrt(fi * fi + 0.5), 2) + 1.0).sqrt()) * 0.2) + a6[i % 4];
-            a6[i % 4] += a6[(i * 3) % 4] * (f64::sin((v5 - x1).min(v5)) * 0.1);
-        }
-        let mut k7 = 0;
-        let v11 = loop {
-            k7 += 1;
-            match k7 {
-                0..=2 => {
-                    let v8 = prog_19(((v[k7] * v[k7] + 1.0).cbrt().powi(2) + 1.0).powi(-2).cos() * 2.0, (0.65 - s1).tanh(), f64::cos(2.0_f64.log(v[k7].tanh().powi(2) + 2.0)), v, k7);
-                    s1 = (s1 * 0.75 + (-s1) * 0.25).tanh();
-                    if !(k7 < 2 && x1.sin() > v5.mul_add(s2, v5)) {
-                        s2 = 0.6 * s2 + 0.4 * f64::sin(x0);
-                        s0 = 0.75 * s0 + 0.25 * a6[n % 4].tanh();
-                        match n {
-                            0 | 2 => {
-                                s2 = 0.6 * s2 + 0.1 * f64::tanh((f64::sin(s2) * 0.9).acos() + (2.5 - s2));
-                                break v5 + v[0];
+    pub fn prog_111(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let mut s0 = f64::tanh(f64::powf(v[n % 4] * v[n % 4] + 0.5, 1.5)) * 2.0;
+        let mut acc1: f64 = 0.0;
+        let mut k2 = 0;
+        let v3 = loop {
+            k2 += 1;
+            acc1 += 0.25 * f64::sin(f64::cosh(f64::cos(x0 * v[3]) * 1.5));
+            acc1 += (x1 + x2).sin();
+            acc1 -= 0.75 * f64::atanh(f64::tanh(x2) * 0.9).sin();
+            if k2 >= 2 || (f64::sin(x1).exp2().tanh() * 0.9).atanh() <= 0.5 {
+                break prog_39(x2, f64::cos(f64::atan2(s0, f64::powi(v[(k2 + n) % 4], 2) + 0.5).cos()) * 2.0, (x2 * s0).cos() * 2.0, [v[0], v[1], v[2], v[3]], k2);
+            }
+        };
+        let v5: f64 = if x1 > 0.0 {
+            x1 / (x2.powi(2) + 1.0) - x0
+        } else if ((v[k2].tanh() * 1.5).cosh().tanh() * 0.9).acos() < 0.0 {
+            let v3: f64 = prog_61(0.25, (f64::powi(x0 * x2, 2) + 1.0).cbrt().sin(), x2, [v[0], v[1], v[2], v[3]], 4);
+            (x2 * x2 + 0.5).ln() + v3.tanh()
+        } else {
+            let v4 = x0 - x2.sin();
+            return v4.atan2(x2.powi(2) + 1.0) / (f64::asin(f64::sin(x2) * 0.9).cos() + 2.0)
+        };
+        let mut k6 = 0;
+        while k6 < n + 1 {
+            k6 += 1;
+            match k6 {
+                0 => {
+                    let v7: f64 = (f64::sin(v5).exp_m1().powi(2) + 1.0).ln();
+                    let v5 = ((x0.powi(2) + 0.5).atan2(x0).powi(2) + 2.0).sqrt();
+                    acc1 += 0.25 * f64::cos(v7.sin() + v5.sin());
+                }
+                1..=3 => {
+                    s0 = f64::mul_add(s0, 0.75, v3.cos().exp().sin() * 0.05);
+                    let v8 = prog_0(f64::tanh(x1 / (x0.powi(2) + 0.5)) * 2.0, v5.abs().cos() * 2.0, x0, [v[0], v[1], v[2], v[3]], n);
+                    s0 = (s0 * 0.8 + v8.cos() * 0.005).sin();
+                }
+                4 | 6 => {
+                    for j in 0..5 {
+                        let fj = j as f64;
+                        s0 *= 0.5;
+                        s0 += 1.0 * (fj.cos() * 1.2).tan().cos();
+                        s0 = s0.mul_add(0.75, (s0 - v[j % 4]).atan().cos() * 0.1);
+                        match j {
+                            0..=1 => {
+                                acc1 -= f64::sin(fj.atan2(v5.powi(2) + 1.0)) * 0.05;
                             }
-                            3 | 5 => {
-                                acc3 -= (f64::powi(s2, 2) + 0.5).ln().tanh();
-                                let v9 = prog_4(x1, f64::sin(v[2] + s1) * 2.0, f64::cos(f64::ln(s0 * s0 + 0.5)) * 2.0, v, k7);
-                                acc3 -= v9.tanh() * 0.05;
-                            }
-                            6 => {
-                                let x1: f64 = f64::tan(x0.sin() * 1.2);
-                                let v10: f64 = x2;
-                                acc3 -= f64::cos(x1.cos() - v10.tanh()) * 0.25;
+                            PHASE_C | 4 => {
+                                acc1 -= 0.05 * (f64::to_degrees(fj) * 0.02).tanh();
+                                let v9 = f64::cos(x1 * v5).exp_m1();
+                                acc1 += 0.05 * f64::sin(f64::tanh(v9));
                             }
                             _ => {
-                                let x1 = (f64::sin(x1) * 0.9).acos();
-                                acc3 -= 1.5_f64.powf(x1.sin()).tanh();
+                                let x0 = x1.powi(3);
+                                acc1 -= f64::sin(x0) * 0.05;
                             }
                         }
                     }
-                    acc3 -= v8.sin() * 0.005;
+                    let v3 = (f64::powi(v5 - v[n % 4], 2) + 1.0).log2();
+                    s0 = f64::mul_add(s0, 0.8, f64::sin(v3.sin()) * 0.05);
                 }
                 _ => {
-                    acc3 += v5.tanh();
+                    s0 = (s0 * 0.75 + (f64::powi(v5, 2) + 1.0).ln() * 0.25).sin();
+                    if x0.powi(2) * (v3.powi(2) + 1.0).recip() > v5.clamp(-1.0, 1.5) {
+                        acc1 += 0.25 * f64::tanh(v5 * v5);
+                    } else {
+                        acc1 -= f64::ln_1p(x2 * x2).sin() * 0.25;
+                        for j in 0..6 {
+                            let fj = j as f64;
+                            s0 = 0.8 * s0 + 0.02 * (v5 / (s0.powi(2) + 1.0) + s0.mul_add(s0, fj)).sin();
+                            match k2 {
+                                PHASE_B if n < 4 => {
+                                    s0 = s0 * 0.75 + f64::mul_add(x1, s0, s0).tanh() * 0.05;
+                                    s0 = s0.mul_add(0.8, f64::log(f64::powi(f64::exp2(f64::tanh(s0)), 2) + 1.0, (s0 + x2).powi(2) + 2.0).sin() * 0.02);
+                                }
+                                PHASE_C => {
+                                    acc1 -= f64::sin((v5 * v5 + 2.0).acosh()) * 0.02;
+                                }
+                                _ => {
+                                    s0 = s0.mul_add(0.6, (s0 + v5).sin() * 0.2);
+                                }
+                            }
+                            acc1 += 0.02 * f64::powf(1.5_f64, v5.tanh()).tanh();
+                        }
+                    }
+                    s0 = (s0 * 0.8 + s0 * 0.2).tanh();
                 }
             }
-            acc3 -= f64::sin(x0).cos();
-            if k7 >= 2 {
-                break prog_0(s1, s2, 0.75, v, 4);
-            }
-        };
-        x1.cos() + s0.sin() - s1 * 1.5 + s2 + acc3.tanh() + v5 + f64::tanh(a6[0]) - v11 + ((x0.sin() * 0.9).asin() + 1.5_f64.min(x1))
+            s0 = s0 * 0.75 + v3.sin() * 0.25;
+        }
+        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| (x0.cos() * 0.9).atanh() + p.tanh() + f64::sin(q)).sum::<f64>();
+        let v11 = v.iter().map(|&p| f64::asin(p.sin() * 0.9) + p.sin().exp2()).sum::<f64>();
+        s0 + acc1.cos() + v3.cos() - v5 * 0.75 + v10.tanh() - f64::cos(v11)
     }
 
     #[differentiable]
     pub fn prog_112(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = f64::cos(x2.hypot(x0)) * 2.0;
-        let mut s1 = v[n % 4].tanh();
-        let mut acc2: f64 = 0.0;
-        for i in 0..6 {
-            let fi = i as f64;
-            acc2 += f64::sin((f64::cos(x0.tanh().sinh()) * 2.0).cosh()) * 0.25;
-            let v3 = prog_4(f64::tanh(f64::cos(x0)), (fi * (x1.to_radians() * 20.0)).tanh() * 2.0, f64::sin((x1 * x1).ln_1p()) * 2.0, v, i);
-            acc2 += 0.05 * v3.sin();
-        }
-        let mut m4 = 0;
-        for i in 0..n {
-            let fi = i as f64;
-            if -x0 > -1.0 {
-                s1 *= 0.5;
-                s1 += 0.5 * f64::cos(-v[(i + n) % 4]);
-            } else {
-                s0 = s0.mul_add(0.75, (x0 * x0 + 1.0).powf(0.5).cos() * 0.1);
-                match i + n {
-                    0 => {
-                        s0 = 0.8 * s0 + 0.2 * v[0].asinh().cos();
-                    }
-                    4 => {
-                        s1 = (s1 * 0.6 + prog_4(s1, (f64::sin(x1) - 0.25).sin() * 2.0, f64::sin((s1.sin() * 2.0).sinh()) * 2.0, v, 4) * 0.005).sin();
-                    }
-                    g if g > 5 => {
-                        s1 = s1.mul_add(0.75, (f64::powi(x0, 2) + 0.5).cbrt().cos() * 0.1);
-                        break;
-                    }
-                    _ => {
-                        acc2 += f64::sin(fi).tanh() * 0.25;
-                        acc2 += x1.atan().sin() * 0.25;
-                    }
-                }
-                acc2 -= 0.25 * (s1 * x1).cos();
-            }
-            let v5: f64 = x2;
-            if f64::asinh((x1 * x1 + 1.0).log10()) <= v[m4 % 4] {
-                m4 += 1;
-            }
-            acc2 -= 0.25 * (v[i % 4] * v[i % 4] + 2.0).sqrt().sin();
-            acc2 -= 0.25 * f64::cos(v5.cos());
-        }
-        match m4 {
-            0 | 2 => {
-                let v6 = (x1.tanh() * 0.5).ln_1p();
-                acc2 -= 0.25 * f64::sin(prog_0(2.0, x0, 0.75, v, 5));
-                s0 = 0.8 * s0 + 0.2 * f64::tanh(v6);
-            }
-            3 => {
-                let v7: f64 = v[m4 % 4] + x1;
-                s1 = (s1 * 0.75 + f64::cos(v7) * 0.1).sin();
-            }
-            g if g > 4 => {
-                s1 = s1 * 0.75 + f64::ln(v[m4 % 4].powi(2) + 2.0).tanh() * 0.25;
-                s1 *= 0.8;
-                s1 += 0.02 * f64::sin(f64::ln_1p(v[n % 4].sin() * 0.5) / (f64::powi((s0.tanh() * 0.9).atanh(), 2) + 1.0));
-            }
-            _ => {
-                acc2 -= 0.1 * prog_4((x2.to_degrees() * 0.01).tanh(), x0, f64::tanh(1.5_f64.min(x2)), v, m4).tanh();
-            }
-        }
-        let v12 = match m4 % 3 {
-            0 => {
-                let v8 = (x1 * x1 + 0.5).recip().clamp(-0.5, 0.5);
-                s1 + f64::cos(v8)
-            }
-            g if g > 1 => {
-                for (i, &t) in v.iter().enumerate() {
-                    let fi = i as f64;
-                    acc2 += (t * t + 1.0).log10().tanh() * 0.5;
-                    if (f64::powi(s1, 2) + 1.0).sqrt() < 0.5 {
-                        for (j, &u) in v.iter().enumerate() {
-                            let fj = j as f64;
-                            s0 = 0.6 * s0 + 1.0 * f64::cos(SCALE + fj);
-                            acc2 += 0.1 * f64::tanh(v[2] / 2.0);
-                            match i {
-                                0 | 2 => {
-                                    let v9: f64 = prog_4(f64::sin(fi.max(v[j] + x2)) * 2.0, x0, 0.5, v, j);
-                                    s1 = s1 * 0.6 + u.cos() * 0.4;
-                                    acc2 -= 0.05 * f64::tanh(v9);
-                                }
-                                3 => {
-                                    continue;
-                                }
-                                _ => {
-                                    s1 = s1 * 0.5 + x2.sin() * 0.5;
-                                }
-                            }
-                            acc2 += u.sin() * 0.1;
-                        }
-                        s0 = s0.mul_add(0.75, s0.sin() * 0.25);
-                    }
-                }
-                let v10 = f64::atanh(x0.sin() * 0.9);
-                acc2 -= x1 / (x1 * x1 + 1.5);
-                prog_4(x0, s1, x1, v, m4) + f64::tanh(v10)
-            }
-            _ => {
-                let v11 = (x0.powi(2) + 1.5).acosh() + (x1.cos() * 2.0).sinh();
-                v11 / 2.0
-            }
-        };
-        let mut k13 = 0;
-        while k13 < n + 1 && (x2.cos() * 0.9).atanh() * 0.65 >= x0 {
-            k13 += 1;
-            acc2 -= f64::sqrt(v12 * v12 + 0.5).tanh() * 0.25;
-            let v14 = if prog_4(f64::tanh(x0.atan()) * 2.0, (s0.powi(2) + 1.0).atan2((f64::powi(x0, 2) + 2.0).acosh()).tanh(), f64::ln_1p(x0.cos().exp_m1().cos() * 0.5).cos(), v, 5) >= 0.0 {
-                s1 * x2 - x1
-            } else {
-                f64::mul_add(v[k13 % 4], s0, x1)
-            };
-            acc2 += v14.tanh() * 0.25;
-        }
-        for i in 0..n {
-            let fi = i as f64;
-            let mut m15 = x2;
-            for j in 0..n + 1 {
-                let c16 = if v[j % 4] * std::f64::consts::FRAC_1_PI <= 0.5 {
-                    (v12 * v12 + 1.0).sqrt().sin()
-                } else {
-                    v[j % 4] / (v12.sin() + 2.0)
-                };
-                m15 = c16.max(m15).min(2.0);
-            }
-            acc2 -= 0.25 * m15.cos().cos();
-            s1 = (s1 * 0.75 + fi.cos().exp_m1() * 1.0).tanh();
-        }
-        let v18: f64 = if (f64::tanh(v12) + 2.0).cbrt() / 1.5 > -0.25 {
-            (v[2] * v[2]).ln_1p().cos()
-        } else if !(m4 == 2 && prog_4(x1, x0, 0.75, v, m4) >= x1.clamp(f64::cos(x2) - 1.5, x2.tanh() + 1.5)) {
-            let v17 = x1.sin();
-            (v17 * v17).ln_1p()
-        } else {
-            (v[m4 % 4] * v[m4 % 4] + 1.0).powi(-1)
-        };
-        f64::sin(s0) + f64::cos(s1) + acc2.cos() - v18 * 0.75
-    }
-
-    #[differentiable]
-    pub fn prog_113(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = (f64::tanh((x2.powi(2) + 1.0).log10()) * 0.9).asin();
-        let mut s1 = f64::acos(v[n % 4].cos() * 0.9).cos() * 2.0;
-        let mut acc2: f64 = 0.0;
-        let mut k3 = 0;
-        while k3 < 3 {
-            k3 += 1;
-            if f64::asinh(f64::cbrt(f64::powi(x0, 2) + 0.5)) <= 0.0 && k3 % 2 == 0 {
-                s1 = 0.8 * s1 + 0.05 * f64::acos(s1.tanh() * 0.9).tanh();
-            } else if (f64::cos(x1 * x1) * 0.9).atanh() < 0.0 {
-                acc2 += s0.sin() * 0.5;
-            }
-            s0 = s0.mul_add(0.8, (0.5_f64.powf(x1.tanh()).cos() * 0.9).asin().sin() * 0.05);
-            let mut k4 = 0;
-            while k4 < n + 1 {
-                k4 += 1;
-                let v5 = f64::log2(f64::powi(f64::exp2(s1.tanh()), 2) + 1.0);
-                acc2 += f64::sin((x0.cos() * 0.9).asin()) * 0.05;
-                acc2 += f64::sin(v5.cos()) * 0.05;
-            }
-        }
-        let mut k6 = 0;
-        let v10: f64 = loop {
-            k6 += 1;
-            if (x0.sin().cosh().sin() * 0.9).acos() < 0.0 {
-                let x0 = prog_0(1.2, s0, v[n % 4].sin(), [v[0], v[1], v[2], v[3]], n);
-                acc2 += f64::tanh(x1.atan()) * 0.5;
-                s0 = s0 * 0.8 + f64::sin(x0) * 0.005;
-            } else if k6 > 0 && x0.tanh() * f64::asin(f64::cos(x1) * 0.9) <= v[1].sin() {
-                s0 = 0.5 * s0 + 0.005 * prog_107((x1.min(v[(k6 + k3) % 4]) - v[k6 % 4].to_degrees() * 0.01).tanh() * 2.0, x1, ((s0 + x2).powi(2) + 1.0).ln().sin(), v, k3).sin();
-                let v7 = prog_75(x2, 1.5, ((v[(k6 + n) % 4] * v[(k6 + n) % 4] + 1.0).log2().sin() * 0.9).asin().tanh(), v, k3);
-                acc2 -= f64::sin(v7.tanh()) * 0.02;
-            }
-            for j in (0..=n).rev().step_by(2) {
-                s0 = (s0 * 0.5 + v[n % 4].tanh().sinh() * 0.25).sin();
-                let v8 = v[(j + k3) % 4].to_radians();
-                acc2 += 0.1 * f64::tanh(v8).sin();
-            }
-            let mut m9: f64 = -0.5;
-            for j in 0..n + 1 {
-                m9 = m9.min(v[2] / (v[(j + n) % 4] * v[(j + n) % 4] + 1.0));
-                acc2 -= f64::recip((v[k6 % 4].powi(2) + 1.0).log(x2 * x2 + 2.0).powi(2) + 0.5).cos() * 0.05;
-            }
-            s1 *= 0.5;
-            s1 += 0.2 * m9.cos();
-            if k6 >= 4 {
-                break f64::tanh(x1 * x1).exp();
-            }
-        };
-        let v12 = if v[1].tanh() <= 0.5 {
-            0.25 * v10
-        } else {
-            let v11 = (f64::cos(x2) * 0.9).asin();
-            f64::tanh(s1) * s0 + f64::cos(v11)
-        };
-        let mut k13 = 0;
-        while k13 < 3 && (v12 * v12 + 2.0).sqrt() <= 1.0 {
-            k13 += 1;
-            let v14 = match k13 {
-                0 => f64::cbrt(x0.powi(2) + 1.0),
-                1 | 3 => f64::cos(x1),
-                _ => {
-                    s1 = (s1 * 0.8 + (v[k13].cos() * 0.9).atanh() * 0.02).tanh();
-                    v12 * (v10 - v12)
-                }
-            };
-            acc2 += f64::cos(x0) * 0.5;
-            acc2 += f64::sin(v14) * 0.25;
-        }
-        let mut a15 = [0.0; 4];
-        for i in 0..n {
-            let fi = i as f64;
-            a15[i % 4] = a15[i % 4] * 0.5 + v10.atan().tanh() * 0.5;
-            s1 = s1 * 0.5 + (f64::powi(v[i % 4], 2) + 1.0).log(fi * fi + 2.0).sin() * 0.25;
-        }
-        match k13 % 2 {
-            1 => {
-                let v16 = prog_4(f64::max(a15[0].cos(), f64::atan(s1)).sin() * 2.0, f64::tanh(f64::cos(v12.atan())), 0.25, [v[0], v[1], v[2], v[3]], k13);
-                acc2 -= v16.sin() * 0.01;
-            }
-            _ => {
-                let v17 = f64::hypot((a15[k13] * a15[k13]).ln_1p(), x2.atan());
-                acc2 -= f64::cos(x1);
-                s0 = (s0 * 0.8 + v17.cos() * 0.01).sin();
-            }
-        }
-        x0.sin() + x1 * 0.5 - s0 - f64::cos(s1) - acc2.cos() + v10 + v12 * 0.25
-    }
-
-    #[differentiable]
-    pub fn prog_114(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x0.max(x1).sin().exp_m1();
-        let mut s1 = f64::sin(1.5 * v[n % 4]) * 2.0;
-        let mut s2 = prog_10(x0, f64::clamp(x2, -1.5, 1.0).sin() * 2.0, (-x1).sin(), [v[0], v[1], v[2], v[3]], 4).cos() * 2.0;
+        let mut s0 = f64::tanh((-v[n % 4]) - f64::mul_add(v[n % 4], x2, x0)) * 2.0;
+        let mut s1 = f64::cos((x2.powi(2) + 0.5).ln() * v[n % 4].max(x1)) * 2.0;
+        let mut s2 = f64::ln_1p(x1.cos() * 0.5);
         let mut acc3: f64 = 0.0;
-        let mut m4 = f64::NEG_INFINITY;
-        for i in 1..4 {
-            let c5: f64 = prog_75((SCALE + v[i]).tanh(), x2, 1.5, v, n);
-            m4 = f64::max(m4, c5);
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            let v5 = prog_61(s0, f64::sin((v[k4 % 4].powi(2) + 1.0).powf(s0.cos())), f64::tanh(s2), v, n);
+            let mut m6 = f64::NEG_INFINITY;
+            for j in 0..4 {
+                m6 = (1.5 * s2.powi(3) + v[j]).max(m6).min(1.0);
+            }
+            acc3 += 0.25 * m6.cos().cos();
+            if k4 >= 6 {
+                break;
+            }
+            acc3 -= 0.005 * f64::cos(v5.tanh());
         }
-        s0 = 0.6 * s0 + 0.005 * m4.cos();
-        'l1: for i in (0..4).rev() {
-            acc3 += s0 * 0.4;
-            let mut k6 = 0;
-            while k6 < n + 1 {
-                k6 += 1;
-                acc3 -= f64::sin((f64::cbrt(x1 * x1 + 0.5).powi(2) + 1.0).log2()) * 0.05;
-                match i % 2 {
-                    0 => {
-                        s2 = s2 * 0.75 + f64::tanh((f64::tanh(s2) * 0.9).atanh()) * 0.05;
-                        break 'l1;
-                    }
-                    1 => {
-                        acc3 += 0.05 * ((x2.sin() * 1.2).tan() + (x1 + x2)).sin();
-                        match k6 % 2 {
+        let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::min(1.5_f64, p) * p + q.sin()).sum::<f64>();
+        let v8: f64 = prog_65(v7.tanh().tanh(), f64::sin(x1 / 4.0), 0.25, v, n);
+        for t in v {
+            s0 *= 0.6;
+            s0 += 0.4 * s2.max(s0).tanh();
+            s2 = s2.mul_add(0.6, s1.asinh().sin() * 0.4);
+            acc3 -= f64::tanh(t) * 0.5;
+        }
+        s1 = (s1 * 0.6 + (v[3] - 0.1).sin().exp2() * 0.25).tanh();
+        s0 * 1.5 - s1.tanh() + s2 * 0.5 + f64::sin(acc3) - v8.sin() - (f64::sin(-x0) * 1.2).tan()
+    }
+
+    #[differentiable]
+    pub fn prog_113<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let mut s0: f64 = (x1 * v[n % 4]).tanh() * 2.0;
+        let mut s1 = f64::clamp(x0, s0.tanh() - 1.5, f64::cos(x0) + 1.5).tanh() * 2.0;
+        let mut s2 = x2 / (f64::cos(x0) + 2.0) / (f64::tanh(x2) + 2.0);
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; N];
+        for i in 0..N {
+            a4[i] = x1.mul_add(x0, v[i]);
+        }
+        let v6 = if (x1 + a4[n % 4]).to_radians() * 50.0 <= 1.0 {
+            acc3 += (f64::tanh((f64::cos(x1) + 2.0).cbrt()) * 1.5).sinh().tanh();
+            f64::min(0.5_f64, a4[n % 4].atan())
+        } else {
+            let v5 = s2.atan();
+            s1.atan().powi(2).ln_1p() + v5.sin()
+        };
+        let v7 = v.iter().map(|&p| prog_39(x2, (acc3.sin() * 0.9).asin().tanh() * 2.0, (p.powi(2) + 2.0).sqrt().sin() * 2.0, [v[0], v[1], v[2], v[3]], n)).sum::<f64>();
+        for _ in 0..N {
+            s2 = 0.8 * s2 + 0.2 * f64::tanh(s2);
+            let v8 = (v6.powi(2) + 1.5).acosh();
+            acc3 -= f64::sin(v8).cos() * 0.5;
+        }
+        match n {
+            0..=2 => {
+                let v9 = (v6.tanh() + 2.0).cbrt();
+                s2 = (s2 * 0.6 + (f64::sin(v7 * 0.001) + x2.tanh()) * 0.1).sin();
+                s2 = (s2 * 0.5 + v9.sin() * 0.02).sin();
+            }
+            3..=5 => {
+                s1 = (s1 * 0.6 + (f64::cos(x2) * 0.9).atanh() * 0.05).tanh();
+                acc3 += v[n % 4].sin();
+            }
+            6 => {
+                s0 = 0.5 * s0 + 0.25 * (x0 * x0 + 1.0).powf(0.5).atan().sin();
+                s0 = (s0 * 0.6 + f64::sin(s1 * 0.01) * 0.02).tanh();
+                if n < 5 && f64::abs(0.5_f64.copysign(v7)) > 0.5 {
+                    acc3 -= 0.25 * f64::sin(v6 * 0.5);
+                }
+            }
+            _ => {
+                acc3 += v6.cos() * 0.1;
+                for i in 0..N {
+                    let fi = i as f64;
+                    acc3 -= (s1 + fi).sin() * 0.5;
+                    let v10 = f64::asin(v7.sin() * 0.9);
+                    for &u in a4.iter() {
+                        match i + n {
                             0 => {
-                                s0 *= 0.5;
-                                s0 -= 0.25 * f64::cos(x0).sinh().tanh();
-                                break;
+                                s1 *= 0.6;
+                                s1 += 0.4 * (s1.powi(2) + 0.5).sqrt().cos();
+                                s2 *= 0.8;
+                                s2 -= 0.1 * f64::cos((s2.powi(2) + 2.0).acosh());
                             }
-                            1 => {
-                                s2 *= 0.5;
-                                s2 += 0.02 * s2.powi(3).tanh();
+                            1 | 3 => {
+                                acc3 += 0.1 * f64::ln(u.powi(2) + 0.5).cos();
+                                let v11 = v10 + s1;
+                                s2 = s2.mul_add(0.6, v11.cos().tanh() * 0.1);
+                            }
+                            4 => {
+                                acc3 -= 0.1 * f64::cos(v10 * s1);
+                                acc3 += 0.1 * f64::tanh(v7.tanh().exp());
                             }
                             _ => {
-                                acc3 -= f64::tanh((f64::powi(f64::sin(m4), 2) + 0.5).recip()) * 0.05;
-                                acc3 += f64::sin(x1.powi(2)) * 0.05;
+                                acc3 += x0.cos() * 0.1;
                             }
                         }
-                    }
-                    _ => {
-                        s1 = (s1 * 0.6 + f64::tanh(v[2]) * 0.4).sin();
-                        if f64::sqrt(v[2] * v[2] + 2.0) <= (s2 * s2 + 1.0).log2() {
-                            let x1 = x1 + x2;
-                            acc3 += (v[2].powi(2) + 1.0).recip().cos().exp2().cos() * 0.05;
-                            acc3 -= 0.05 * f64::sin(x1).sin();
-                        } else if (s1 * s1 + 1.0).powi(-1) > x0.cos() {
-                            acc3 -= f64::cos(f64::ln((s2 + x0).powi(2) + 2.0)) * 0.05;
-                            acc3 += 0.05 * f64::cos(x2 + s0);
+                        s1 = s1 * 0.6 + f64::tanh(a4[0] / (x2.cos() + 2.0)) * 0.05;
+                        if f64::tanh(x0).exp_m1() < a4[0] {
+                            s2 *= 0.5;
+                            s2 += 0.1 * f64::sin(x1 + v10);
+                        } else {
+                            s1 = (s1 * 0.8 + (v6.sin() * 0.9).acos() * 0.05).tanh();
+                            acc3 += 0.1 * (-u).sin();
                         }
+                        acc3 += 0.1 * f64::cos(u.tanh());
                     }
+                    s1 = (s1 * 0.75 + v10.sin() * 0.1).tanh();
                 }
             }
-            let v7 = f64::exp(x2.min(x0).tanh());
-            let v8 = prog_4(f64::sin(f64::exp(x2.sin())), 2.0, 0.5, [v[0], v[1], v[2], v[3]], n);
-            s2 = 0.5 * s2 + 0.005 * (v7.tanh() + f64::sin(v8)).cos();
         }
-        let v10 = if prog_0(x0, 1.5, 2.0, [v[0], v[1], v[2], v[3]], n) > 1.0 || n > 1 {
-            let x2 = x1.sin();
-            let v9 = x2.sin();
-            (v9.tanh() * 2.0).cosh()
+        for _ in 1..n {
+            let mut m12: f64 = 0.5;
+            for j in 0..n {
+                m12 = m12.min(0.75 * (0.25 - x0) + a4[j % 4]);
+            }
+            acc3 += f64::cos(m12) * 0.4;
+            s1 = (s1 * 0.75 + (s1.tanh() * 2.0).sinh().asinh() * 0.02).sin();
+        }
+        for i in 0..N {
+            let fi = i as f64;
+            if (s2.powi(2) + 1.0).log(2.0) > 0.5 {
+                continue;
+            }
+            if (v7.cos() * 0.9).asin() < v7 {
+                acc3 -= 0.5 * v[2].sin();
+            } else if v6 + x1 <= a4[0] * fi || i == 2 {
+                acc3 += s1 * 0.5;
+                s1 *= 0.6;
+                s1 -= 0.2 * f64::cos(s1 * s1);
+            } else {
+                s0 = 0.8 * s0 + 0.5 * (x2.sin() + 2.0).cbrt().tanh();
+            }
+            if (v6.sin() * 0.9).acos() * f64::acos(x2.sin() * 0.9) >= 0.5 {
+                s2 = (s2 * 0.75 + f64::sin(x2).exp_m1() * 0.05).sin();
+                acc3 += (a4[2] * a4[2] + 0.5).recip().tanh() * 0.5;
+            } else {
+                s0 = 0.8 * s0 + 0.05 * (s2 * x1).sin();
+            }
+            s0 = (s0 * 0.8 + (s0 * s0 + 1.0).powi(-2) * 0.02).sin();
+        }
+        s0 - s1 - s2 + acc3.cos() + v6 - f64::sin(v7)
+    }
+
+    #[differentiable]
+    pub fn prog_114(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = x2.asinh();
+        let mut s1 = (f64::tanh(s0) * 1.5).sinh().tanh() * 2.0;
+        let mut s2 = x1;
+        let mut acc3: f64 = 0.0;
+        for i in (1..=4).step_by(2) {
+            acc3 += 0.005 * prog_66(f64::tanh((v[n % 4] * v[n % 4] + 1.0).log(3.0).powi(3)), s1, x0, v, n).sin();
+            let v4: f64 = s2 * s0;
+            s0 *= 0.5;
+            s0 += 0.5 * v[i % 4].cos();
+            s1 *= 0.75;
+            s1 += 0.05 * v4.sin().cos();
+        }
+        'l1: for (i, &t) in v.iter().enumerate() {
+            acc3 += 0.5 * f64::sin(((x0 * x0 + 1.0).sqrt().cos() * 0.9).acos());
+            s1 = f64::mul_add(s1, 0.75, s0.hypot(s1).cos() * 0.1);
+            let mut k5 = 0;
+            while k5 < 5 {
+                k5 += 1;
+                s0 = (s0 * 0.8 + v[k5 % 4] / (t * t + 1.0) * 0.05).sin();
+                match k5 + i {
+                    0 => {
+                        continue;
+                    }
+                    1..=2 => {
+                        s0 = (s0 * 0.6 + (s0 * s0 + 1.0).atan2(s0) * 0.1).tanh();
+                        let x1 = -x1;
+                        s2 = 0.6 * s2 + 0.4 * x1.sin();
+                    }
+                    5 | 7 => {
+                        let v6 = f64::ln_1p(x1 * x1);
+                        s0 = (s0 * 0.8 + v6.cos() * 0.2).sin();
+                    }
+                    _ => {
+                        let v7 = x0.asinh();
+                        acc3 -= 0.1 * f64::cos(v7.tanh());
+                    }
+                }
+                if !(k5 < n) {
+                    s2 = s2.mul_add(0.8, (t / (s2.powi(2) + 1.5)).cos() * 0.1);
+                    break 'l1;
+                }
+            }
+            s0 = 0.75 * s0 + 0.25 * f64::tanh(t);
+        }
+        let v8: f64 = prog_17(0.25, (v[n % 4] + s1).tanh() * 2.0, x0, v, n);
+        let v10 = if v[n % 4] * s2 < 1.0 {
+            (f64::powi(x1, 2) + 0.5).ln()
+        } else if x1.tanh().cos() > s1 {
+            prog_65(s2, f64::sin((f64::sin(x1) * 0.9).asin()) * 2.0, f64::cos(f64::tanh(x1)).exp2().tanh(), v, n)
         } else {
-            x1.clamp(v[n % 4].tanh() - 1.5, x2.cos() + 1.5)
+            let v9 = f64::tanh(f64::sin(x2).exp()).exp_m1();
+            acc3 += 0.5 * v9.tanh();
+            s0.atan() - f64::to_radians(v9) * 50.0
         };
-        if prog_75(f64::sin(((0.3 - v10).powi(2) + 1.0).log(10.0)), 1.2, x1, v, n) > -1.0 || n > 1 {
-            acc3 += f64::tanh((f64::sin(v[3]) * 1.2).tan().hypot(f64::tanh(x0).sinh())) * 0.25;
-            s2 = 0.8 * s2 + 0.005 * prog_4(0.5_f64.min(x0).sin() * 2.0, x0, x0.atan().tanh() * 2.0, [v[0], v[1], v[2], v[3]], 1).tanh();
+        if f64::recip(x1.powi(2) + 0.5) * std::f64::consts::LN_2 < 0.25 {
+            s2 = (s2 * 0.5 + x0 * std::f64::consts::LN_2 * 0.5).sin();
+            let x1 = x1.tanh().sinh();
+            s1 *= 0.6;
+            s1 -= 0.25 * f64::cos(f64::sin(x1));
+        } else if (s2.powi(2) + 1.5).acosh() < 0.5 {
+            s1 = f64::mul_add(s1, 0.6, prog_54(x2, f64::sin(v[n % 4]).sin() * 2.0, f64::tanh(x0).tanh() * 2.0, &v, n).tanh() * 0.005);
         } else {
-            let m4 = -x2;
-            s0 = s0 * 0.5 + m4.tanh().cos() * 0.5;
+            s1 = 0.8 * s1 + 0.02 * f64::tanh(x1 / (f64::powi(s2, 2) + 1.0));
         }
-        let v11 = v.iter().fold(s1, |r, &p| r * 0.75 + 0.02 * f64::asinh(f64::powi(p * p + 1.0, -3)).cos());
-        s0 - s2 - f64::cos(acc3) + v11 * 0.75
+        s0.tanh() - s1.cos() - s2.tanh() + acc3.cos() - v8.tanh() - v10.tanh()
     }
 
     #[differentiable]
     pub fn prog_115(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = (f64::powi(x2.cos(), 2) + 1.0).log((f64::powi(x0, 2) + 1.0).log10().powi(2) + 2.0);
-        let mut s1 = f64::sin(s0).exp().tanh() * 2.0;
-        let mut s2 = f64::cbrt(f64::powi(v[n % 4], 2) + 1.0);
-        let mut acc3: f64 = 0.0;
-        acc3 += 2.0_f64.hypot(x1.to_radians() * 50.0).tanh();
-        let mut a4 = v;
-        a4[1] *= 1.5;
-        a4[3] += v[2];
-        match n {
-            0 | 2 => {
-                let x1 = x2 - x2.mul_add(x1, s0);
-                acc3 -= 0.5 * x1.sin();
+        let mut s0 = f64::sin((x2.powi(2) + 1.0).log2()) * 2.0;
+        let mut s1 = prog_61(x0.asinh().cos(), x0, 2.0, v, n);
+        let mut acc2: f64 = 0.0;
+        let v4 = match n % 4 {
+            0 => {
+                let x0: f64 = x0 / 3.0;
+                let v3 = x2 * x0;
+                s0 = (s0 * 0.6 + f64::asinh(s0) * 0.1).sin();
+                x1 + v3.sin()
             }
-            3..=4 => {
-                let v5 = prog_54(f64::sin(f64::cos(v[n % 4])) * 2.0, 2.0, f64::tanh(acc3.mul_add(s2, x2)), v, 2);
-                acc3 -= 0.005 * v5.sin();
-            }
-            5 => {
-                s1 = (s1 * 0.8 + (a4[3] + x2) * 0.05).sin();
-            }
+            g if g > 1 => f64::exp_m1(acc2.cos()),
             _ => {
-                s0 = s0 * 0.8 + s0 * s1 * 0.01;
+                s1 = 0.6 * s1 + 0.25 * f64::cos(x1).cosh().cos();
+                f64::exp(x1.sin())
             }
-        }
-        let mut a6 = [0.0; 4];
-        for i in 0..4 {
-            if f64::asin(a4[3 - i].tanh() * 0.9) + a4[3 - i] <= 0.0 {
-                a6[i] = (x2.tanh() * 0.9).acos();
-            } else {
-                a6[i] = v[i].sin().cosh() + (a4[0] + x2);
+        };
+        let mut k5 = 0;
+        let v7 = loop {
+            k5 += 1;
+            let v6 = f64::log(f64::powi(s0, 2) + 1.0, x0.powi(2) + 2.0);
+            acc2 -= f64::cos(s0.atan()) * 0.5;
+            acc2 -= 0.5 * f64::asinh(v6).cos();
+            if k5 >= 4 {
+                break v[k5 % 4].to_radians() + v4 * v4;
             }
-        }
-        let mut k7 = 0;
-        while k7 < 6 && (x2 * x2).ln_1p() > -1.0 {
-            k7 += 1;
-            if s0 * v[(k7 + n) % 4] <= s1 || k7 > 2 {
-                break;
-            }
-            match n {
-                1 | 3 => {
-                    acc3 += (s0.powi(2) + 1.5).acosh().cos() * 0.25;
-                    let v8 = (a4[k7 % 4].sin() * 2.0).cosh().tanh();
-                    acc3 += f64::sin(v8) * 0.25;
+        };
+        let v8 = v.iter().map(|&p| 1.0 + 0.25 * (f64::hypot(2.0_f64, v4) + p.cos()).tanh()).product::<f64>();
+        for i in (0..n).rev() {
+            let fi = i as f64;
+            match i % 4 {
+                0 => {
+                    let v9 = x1.powi(2);
+                    s0 = 0.5 * s0 + 0.1 * v9.sin().cos();
                 }
-                4..=5 => {
-                    let v9: f64 = prog_75(x2, f64::tanh((a4[2] * a4[2] + 1.0).log(f64::powi(a4[2], 2) + 2.0)) * 2.0, (s2.cos().sinh() * f64::sin(s2)).tanh(), &v, n);
-                    let v10 = prog_4((s0 - 2.0).sin(), 0.25, x0, v, k7);
-                    acc3 -= (v9.tanh() + v10.sin()).cos() * 0.005;
-                }
-                6 => {
-                    let v11 = prog_4((a4[(k7 + n) % 4] / 1.5 * std::f64::consts::FRAC_PI_4).cos() * 2.0, x1, 0.25, v, n);
-                    acc3 += f64::sin(x1 - v11) * 0.25;
+                1 => {
+                    s0 = (s0 * 0.6 + x0 * 0.4).sin();
+                    continue;
                 }
                 _ => {
-                    acc3 += 0.25 * ((a4[k7 % 4] / (f64::powi(s1, 2) + 1.0)).powi(2) + 0.5).sqrt().cos();
-                    s1 = (s1 * 0.6 + (s0 * s0 + 1.0).ln().powi(2) * 0.25).sin();
+                    s0 = s0.mul_add(0.75, f64::exp(f64::sin(v7)).tanh() * 0.05);
+                    for _ in (0..n).rev() {
+                        acc2 -= 0.02 * (x0 / (x2 * x2 + 1.5));
+                        acc2 += 0.05 * (x1 * std::f64::consts::FRAC_PI_4).cos();
+                    }
                 }
             }
-            acc3 += (s1 * x2).cos() * 0.25;
+            let v11 = if f64::ln(f64::powi(f64::acos(x1.cos() * 0.9), 2) + 2.0) > 1.0 || i > 3 {
+                v[1] / 2.0
+            } else if (v[(i + k5) % 4].sin() * 0.9).asin() * 0.8 >= -0.5 {
+                fi.sin()
+            } else {
+                let x1: f64 = (f64::exp(f64::sin(s1)).powi(2) + 0.5).ln();
+                let v10 = f64::cbrt(x2 * x2 + 1.0);
+                s1 = s1 * 0.5 + (fi.cos() * 0.9).asin().tanh() * 1.0;
+                (v8.cos() * 0.9).asin() + f64::sin(x1) + v10.cos()
+            };
+            let v12 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::log10((v11 / (q * q + 1.5)).powi(2) + 1.0) + f64::tanh(p)).sum::<f64>();
+            acc2 -= 0.25 * ((f64::sin(v8) * 0.9).acos() / (f64::ln_1p(x0 * x0).powi(2) + 1.0)).tanh();
+            acc2 += 0.25 * v12.cos().tanh();
         }
-        s2 = s2.mul_add(0.5, (f64::cos(s1) + 2.0).cbrt().tanh() * 0.1);
-        s0 + s2 + acc3.sin() + f64::sin(a4[3]) - a6[3].sin() + a4[k7 % 4].asinh().abs()
+        let v13 = v.iter().copied().map(|p| (3.0_f64.atan2(x1).powi(2) + 1.0).sqrt() + f64::tanh(p)).sum::<f64>();
+        s0 * 0.5 + s1 * 0.75 - acc2.cos() + f64::cos(v7) - v8 - v13.tanh()
     }
 
     #[differentiable]
     pub fn prog_116(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0: f64 = f64::tanh(x0.abs() - (-x2)) * 2.0;
-        let mut s1 = (x2.cos() * 1.5).cosh().sin() * 2.0;
+        let mut s0 = (x1 * v[0]).cos() * 2.0;
+        let mut s1 = (x0.cos() * 0.9).atanh();
         let mut acc2: f64 = 0.0;
-        let v3 = (v[1] * v[1]).ln_1p();
-        match n {
-            0 => {
-                let v4: f64 = prog_54(1.5, x2, 0.25, v, n);
-                acc2 += (f64::sin(acc2) * 1.5).sinh().sin();
-                s0 = s0 * 0.8 + f64::tanh(v4.sin()) * 0.005;
-            }
-            1..=3 => {
-                let v5 = prog_107(1.2, x0, x0.cos().sin() * 2.0, &v, n);
-                s1 = s1 * 0.75 + v3.tanh() * 0.25;
-                acc2 -= f64::sin(v5) * 0.005;
-            }
-            4..=5 => {
-                s1 = (s1 * 0.75 + (s1 * s1 + 1.0).log(s1.powi(2) + 2.0) * 0.01).sin();
-            }
-            _ => {
-                s1 = (s1 * 0.8 + f64::hypot(s1, v[2]) * 0.02).sin();
-                s1 = f64::mul_add(s1, 0.6, f64::asin(f64::sin(f64::atan(s1)) * 0.9).cos() * 0.05);
-            }
-        }
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            if k6 == 3 {
-                s1 *= 0.5;
-                s1 += 0.1 * f64::cos(v3.tanh().exp_m1());
-            } else {
-                s0 = s0 * 0.5 + (0.65 - x1).cos() * 0.5;
-            }
-            let mut m7: f64 = -2.5;
-            for _ in 0..n {
-                m7 = (v3 - x1).max(m7);
-            }
-            s0 *= 0.5;
-            s0 -= 0.25 * m7.sin().sin();
-            if ((v3 / (s0 * s0 + 1.5)).cos() * 0.9).asin() >= x0 {
-                break;
-            }
-            if k6 >= 5 || 3.0_f64.powf(x1.sin()).tanh().exp_m1() > -1.0 {
-                break;
-            }
-        }
-        let mut a8 = [0.0; 4];
-        for i in 0..n {
-            let fi = i as f64;
-            a8[i % 4] += f64::cbrt(x2.powi(2) + 1.0).sin() * 0.25;
-            acc2 += (fi * fi).ln_1p().tanh() * 0.25;
-        }
-        x1.sin() - s0 * 0.25 - s1 - acc2 - v3 + a8[1] - (v[n % 4] * v[n % 4] + a8[0] * x2)
-    }
-
-    #[differentiable]
-    pub fn prog_117(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
-        let mut s0 = x2.powi(3).cos() * 2.0;
-        let mut acc1: f64 = 0.0;
-        let v3 = if n % 3 == 1 {
-            let v2 = x1 + 0.1;
-            prog_29(x0, acc1, s0, [v[0], v[1], v[2], v[3]], n) + f64::cos(v2)
+        if 1.5_f64.powf(x0.cos()).sin() < -0.25 {
+            acc2 -= 0.75 * f64::tanh(f64::ln_1p(x2.cos() * 0.5) * (f64::sin(x2) * 1.5).cosh());
         } else {
-            -v[n % 4]
-        };
-        if !(n % 3 == 1 && f64::acosh(v[2] * v[2] + 2.0) > 0.5) {
-            s0 = (s0 * 0.6 + prog_96(x2, x0, 0.75, v, n) * 0.005).tanh();
-            if f64::atan(v[n % 4]) <= 1.0 {
-                let v4 = prog_10(v[n % 4].cos() * 2.0, x2, acc1, [v[0], v[1], v[2], v[3]], n);
-                let v3 = v[n % 4].to_degrees() * 0.02 * std::f64::consts::FRAC_1_PI;
-                acc1 += (v4.sin() + v3.sin()).cos() * 0.005;
-            } else if (x0 * x0 + 1.0).ln() - 0.75 >= (x1 * x1 + 1.5).acosh() {
-                s0 = (s0 * 0.6 + f64::tanh(x2) * 0.4).sin();
-                s0 = (s0 * 0.8 + ((f64::cos(x2) + 2.0).cbrt() + f64::sin(s0)) * 0.01).tanh();
-            } else {
-                acc1 -= prog_19((v[n % 4] + x0).tanh() * 2.0, x0.cos(), f64::tan(f64::log(3.0_f64, x0 * x0 + 2.0).cos() * 1.2).tanh(), [v[0], v[1], v[2], v[3]], n).tanh() * 0.005;
-            }
-        } else if f64::exp2(f64::cbrt(v[3].cos() + 2.0).sin()) <= -0.5 {
-            s0 = f64::mul_add(s0, 0.6, (x0 * x0).atan().sin() * 0.1);
-        } else {
-            s0 *= 0.5;
-            s0 += 1.0 * (v[n % 4] * v[n % 4] + 1.0).ln().to_radians();
-            let v5 = f64::recip(s0 * s0 + 0.5);
-            s0 = s0 * 0.5 + f64::cos(f64::tanh(v5)) * 0.05;
+            s1 = (s1 * 0.75 + f64::clamp(x2, -1.5, 0.5) * 0.25).sin();
         }
-        let mut k6 = 0;
-        while k6 < 6 && f64::cosh(x1.tanh() * 2.0) >= -1.0 {
-            k6 += 1;
-            if (x0.powi(2) + 1.0).log(x0 * x0 + 2.0) <= v3 && k6 > 0 {
-                acc1 += 0.25 * f64::sin(v[n % 4]);
-            } else {
-                let v7 = f64::exp(f64::tanh(s0));
-                let v3 = (v7 * v7 + 2.0).acosh();
-                acc1 -= v3.tanh().sin() * 0.25;
-            }
-            acc1 += (v[k6 % 4].sin() * 1.2).tan().sin() * 0.25;
-            acc1 -= f64::sin(x0 - v3) * 0.25;
-        }
-        'l1: for i in 0..4 {
+        'l0: for i in (0..6).rev() {
             let fi = i as f64;
-            if v3 / (f64::sin(v3) + 2.0) < v[i] {
-                acc1 += 0.5 * (v3 + x2).tanh();
-            } else {
-                let v3 = 0.3 - (v3 - x1);
-                acc1 += f64::tanh(x2 + v3) * 0.5;
-            }
-            acc1 -= f64::tanh(x1) * 0.5;
-            for j in (1..=3).step_by(2) {
-                let fj = j as f64;
-                if (s0.powi(2) + 1.0).atan2(s0) >= x0 {
-                    s0 = s0 * 0.75 + (x0 * s0).sin() * 0.1;
-                } else {
-                    let v8 = x1.cos();
-                    s0 = s0.mul_add(0.75, f64::sin(v8) * 0.25);
-                }
-                match k6 + n {
-                    0..=2 => {
-                        continue 'l1;
+            acc2 -= v[(i + n) % 4].mul_add(s1, fi).cos() * 0.25;
+            acc2 -= 0.25 * (x1 * x1 + 1.0).ln().cos();
+            s1 = (s1 * 0.5 + s1 * v[2] * 0.1).sin();
+            let mut k3 = 0;
+            while k3 < n {
+                k3 += 1;
+                match k3 {
+                    0 => {
+                        break 'l0;
                     }
-                    3 | 5 => {
-                        s0 = 0.8 * s0 + 1.0 * (fi.sin() * 2.0).cosh().sin();
-                        s0 = 0.75 * s0 + 0.25 * f64::tanh(s0 - fi);
-                        match j {
-                            0 | 2 => {
-                                s0 *= 0.5;
-                                s0 -= 1.0 * f64::sin((fi.sin().powi(2) + 1.0).log2());
-                                s0 = (s0 * 0.8 + (v3 + v[3 - j]) * 0.1).sin();
-                            }
-                            3 => {
-                                continue;
-                            }
-                            _ => {
-                                acc1 += f64::tanh(s0) * 0.25;
-                                s0 = 0.75 * s0 + 0.25 * f64::cos(x0.asinh());
-                            }
-                        }
+                    2 | 4 => {
+                        acc2 -= 0.05 * s0.tanh().exp_m1().sin();
                     }
-                    g if g > 6 => {
-                        s0 = (s0 * 0.5 + (v[0] - x1) * 0.25).tanh();
-                        acc1 += 0.25 * (fj * fj + 1.0).atan2(fi).atan().tanh();
-                        if 3.0_f64.powf(v[(j + i) % 4].cos()) <= 0.5 {
-                            let v9 = fj.asinh();
-                            s0 *= 0.75;
-                            s0 += 1.0 * v9.tanh();
-                        } else if f64::tanh(x2) < (x0.cos() + 2.0).cbrt() {
-                            s0 *= 0.75;
-                            s0 += 0.25 * x0.tanh();
-                        } else {
-                            let v10 = v[1];
-                            acc1 -= 0.25 * f64::exp(f64::tanh(v3)).hypot(f64::acosh(v10 * v10 + 1.5)).cos();
-                        }
+                    5 => {
+                        s1 = 0.6 * s1 + 0.2 * f64::cos(s1 + v[k3 % 4]);
+                        s1 = 0.6 * s1 + 0.5 * (x1 * x1 + 1.0).recip();
                     }
                     _ => {
-                        s0 = (s0 * 0.5 + (f64::powi(x2, 2) - s0) * 0.1).sin();
+                        s1 = s1 * 0.6 + (fi + x1).cos() * 0.4;
+                        if x1.abs() < x2 {
+                            let v4: f64 = ((x1 * x1 + 2.0).ln().tanh() * 0.9).atanh();
+                            acc2 += v4.cos().sin() * 0.05;
+                        } else {
+                            s0 = s0 * 0.5 + s0.tanh() * 0.5;
+                            acc2 -= (s1 / (s1.cos() + 2.0)).sin() * 0.05;
+                        }
+                        let v5: f64 = (f64::cos(x0) * 0.9).atanh();
+                        s1 = 0.8 * s1 + 0.02 * v5.tanh().cos();
                     }
                 }
-                s0 = s0.mul_add(0.5, f64::exp(fi.tanh()).tanh() * 1.0);
+                if f64::asinh(v[(k3 + i) % 4]) > 0.5 * x0 {
+                    break;
+                }
+                if (x2 * x2 + 1.0).log10() >= 0.0 && k3 == 1 {
+                    acc2 += 0.05 * (s0.sin() + 2.0).cbrt().tanh();
+                    continue;
+                }
+                acc2 -= s1.to_radians() * x2;
             }
         }
-        let v11 = v.iter().fold(x1, |r, &p| r * 0.75 + 0.1 * (x2 + f64::sin(p)).cos());
-        x0 - s0.tanh() + acc1.tanh() - v3.tanh() - v11.tanh() - (x1.to_radians() * 50.0).powi(3)
+        let mut k6 = 0;
+        while k6 < 4 && (x0 * x0 + 1.0).powi(-1) > 0.25 {
+            k6 += 1;
+            acc2 += f64::cos(x2).exp_m1().sin() * 0.5;
+            let v7: f64 = (v[k6 % 4].powi(2).cos() * 0.5).ln_1p();
+            acc2 += 0.5 * v7.tanh();
+        }
+        let v8 = v.iter().map(|&p| prog_0((f64::powi((x0 * x0 + 1.0).atan2(p), 2) + 1.0).sqrt().tanh(), s0, 2.0, v, k6)).sum::<f64>();
+        let a9 = v.map(f64::atan);
+        s1 * 0.75 + acc2.sin() - v8.sin() + a9[1] * 0.25
     }
 
     #[differentiable]
-    pub fn prog_118(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 * v[n % 4]).tanh() * 2.0;
-        let mut s1: f64 = (s0 + x0).tanh() * 2.0;
-        let mut s2: f64 = f64::cos(x2.mul_add(x2, s0) - (x2.sin() * 0.9).acos()) * 2.0;
-        let mut acc3: f64 = 0.0;
-        'l0: for i in 0..4 {
-            let v4 = match n % 4 {
-                0 => prog_19((s1 - s1 * std::f64::consts::FRAC_PI_4).cos(), f64::asin(f64::tanh(x0) * 0.9).tanh(), (x0 * x0 + 1.0).log10().tanh().tanh() * 2.0, v, i),
-                2 => {
-                    let x2: f64 = prog_75(s2, (x2 * x2 + 1.0).sqrt().tanh() * 2.0, s0, &v, 0);
-                    s1 + v[3 - i] + x2.tanh()
-                }
-                3 => s2 * 0.5,
-                _ => (f64::sin(v[0]) * 0.9).acos() + (x0 - s1),
+    pub fn prog_117(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
+        let mut s0 = prog_87(0.5, x0, f64::cos(v[1] * v[0]), v, n).tanh() * 2.0;
+        let mut s1 = f64::sqrt(f64::ln_1p(v[n % 4] * v[n % 4]).powi(2) + 1.0);
+        let mut acc2: f64 = 0.0;
+        let mut m3 = f64::NEG_INFINITY;
+        for &t in v.iter() {
+            let c4 = if f64::atan(x2) > 0.0 {
+                t + x1
+            } else {
+                ((s1 - x1).powi(2) + 1.0).powf(0.5)
             };
-            s2 = s2.mul_add(0.75, f64::sin(prog_75(x2, f64::sin(f64::cos((f64::tanh(s1) * 1.2).tan())), 0.75, &v, n)) * 0.005);
-            for j in 0..i {
-                if j == 2 && 1.5_f64.atan2(v[0]) * core::f64::consts::FRAC_1_SQRT_2 < 0.0 {
-                    break 'l0;
-                }
-                if j == 2 && (s0 * x1).asinh() > -0.5 {
-                    continue;
-                }
-                s2 = (s2 * 0.8 + v4 * 0.005).tanh();
-            }
-            acc3 += 0.5 * f64::sin(s2).exp().tanh();
-            acc3 += f64::cos(v4) * 0.005;
+            m3 = f64::max(m3, c4);
+            acc2 += f64::cos(t).sin() * 0.5;
         }
-        'l2: for i in (0..n).rev() {
-            let fi = i as f64;
-            acc3 += ((x0.cos() * 0.5).ln_1p() + 1.2).tanh() * 0.25;
-            let mut k5 = 0;
-            while k5 < n + 1 && x0.sin() > fi.to_degrees() * 0.01 {
-                k5 += 1;
-                let v7 = if f64::log(f64::tanh(x1).powi(2) + 1.0, 10.0) <= s1 {
-                    fi - s1
-                } else if f64::atan((x0.powi(2) + 1.0).cbrt()) > s1 {
-                    let x1 = (x1.cos() * 0.9).atanh();
-                    x1.max((x1.cos() * 1.5).sinh())
-                } else {
-                    let x0 = (x0.cos() * 2.0).sinh();
-                    let v6 = f64::to_degrees(x0) * 0.02;
-                    -v6.tanh()
-                };
-                let v8 = v7 * std::f64::consts::FRAC_PI_4;
-                if f64::asinh(x1) >= fi || n % 2 == 0 {
-                    break 'l2;
-                }
-                s2 = (s2 * 0.5 + (s2 * s2 + 1.0).log2() * 0.25).tanh();
-                acc3 += 0.02 * v8.tanh();
-            }
-            match k5 % 2 {
-                0 => {
-                    let v9 = f64::atan(v[n % 4]);
-                    acc3 += v9.sin() * 0.25;
-                }
-                1 => {
-                    acc3 -= (x1 * x2).sin() * 0.25;
-                    if -s1 >= x1 {
-                        break;
+        s1 = s1 * 0.6 + m3.sin().sin() * 0.005;
+        'l1: for _ in (0..5).rev() {
+            acc2 += 0.4 * f64::cos(v[0] * x2);
+            for (j, &u) in v.iter().enumerate() {
+                let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| f64::tanh(f64::log10(s0 * s0 + 1.0)) + p.sin() + q.tanh()).sum::<f64>();
+                match j % 3 {
+                    0..=1 => {
+                        acc2 += 0.1 * f64::cos((x1.tanh() * 0.9).atanh());
+                        acc2 += 0.05 * x0.asinh();
+                    }
+                    2 => {
+                        break 'l1;
+                    }
+                    _ => {
+                        let x2: f64 = f64::ln((x1 + v5).powi(2) + 1.0);
+                        acc2 -= 0.1 * f64::sin(((u * s0).powi(2) + 0.5).sqrt());
+                        if j == 1 && (SCALE + x2).atan() < 0.0 {
+                            continue;
+                        }
                     }
                 }
-                _ => {
-                    let v10 = f64::acosh((x1 + 0.35).powi(2) + 2.0);
-                    s0 = 0.5 * s0 + 0.25 * 0.5_f64.powf(s0.sin()).cos();
-                    if x0.tanh() >= 0.5 {
-                        acc3 += 0.25 * v10.sin();
-                        s0 = 0.5 * s0 + 0.1 * s0.hypot(v[n % 4]).cos().exp2().sin();
-                    } else if v10.powi(2) < 0.0 && k5 % 3 == 1 {
-                        let v11 = f64::cos(f64::exp(s2.sin()));
-                        let v12 = x2;
-                        s2 = s2 * 0.75 + (v11.tanh() - v12.tanh()).tanh() * 0.05;
-                    } else {
-                        let v13 = fi;
-                        acc3 += 0.25 * v13.cos().sin();
-                    }
-                }
+                s1 = s1 * 0.8 + f64::cos(v[0]) * 0.2;
+                s0 = s0 * 0.8 + f64::cos(u.tanh() - v5.sin()) * 0.01;
             }
+            s0 = s0 * 0.8 + f64::tanh(f64::ln_1p(x1 * x1) + f64::acos(x1.tanh() * 0.9)) * 0.05;
         }
-        acc3 -= f64::tanh(f64::acosh((x1.powi(2) + 2.0).ln().powi(2) + 1.5));
-        let v14 = v.iter().map(|&p| p).sum::<f64>();
-        let v15 = SCALE + x1;
-        let v16 = if n % 2 == 0 {
-            acc3 += f64::cos(f64::sin(v[n % 4]));
-            (x2.sin() + 2.0).cbrt()
-        } else {
-            v14.sin().exp2()
+        let v8 = match n {
+            0 => {
+                let v6 = f64::cosh(f64::tanh(x0));
+                (-x1) + v6.sin()
+            }
+            g if g > 1 => f64::tanh(x1).exp(),
+            _other => {
+                let v7 = x1.abs().hypot(x2);
+                f64::exp_m1(v[n % 4].tanh()) + f64::sin(v7)
+            }
         };
-        s1 = (s1 * 0.5 + v[n % 4] * 0.5).tanh();
-        s0.cos() + s1 - s2 + f64::cos(acc3) + v14.tanh() + v15.cos() + v16.cos()
+        let mut m9 = f64::INFINITY;
+        for i in (0..=n).rev() {
+            let c10 = x2.mul_add(x2, s1) * 2.0 + v[i % 4];
+            m9 = c10.min(m9);
+        }
+        s1 *= 0.75;
+        s1 += 0.005 * f64::sin(m9);
+        x2 - s0 + s1 + f64::sin(acc2) + v8.tanh()
+    }
+
+    #[differentiable]
+    pub fn prog_118<const N: usize>(x0: f64, x1: f64, x2: f64, v: &[f64; 4], n: usize) -> f64 {
+        let w0 = v;
+        let mut s1 = (v[2] - x1 - 0.25 * x2).tanh() * 2.0;
+        let mut acc2: f64 = 0.0;
+        let mut a3 = [0.0; N];
+        for i in 0..N {
+            a3[i] = f64::cosh(x2.tanh()) / (v[i] * v[i] + 0.5);
+        }
+        if prog_61(f64::cos((x0 * x0 + 0.5).ln()) * 2.0, f64::clamp(w0[n % 4], x2.tanh() - 1.5, f64::tanh(x0) + 1.5).cos() * 2.0, (w0[n % 4] - x2).sin() * 2.0, [v[0], v[1], v[2], v[3]], 3) <= 0.5 && n % 2 == 0 {
+            s1 = f64::mul_add(s1, 0.75, f64::sin(prog_65(f64::cos((s1.sin() * 0.9).acos()), (s1 * s1).tanh() * 2.0, acc2, [v[0], v[1], v[2], v[3]], n)) * 0.005);
+        }
+        for &t in w0.iter() {
+            if n == 1 {
+                s1 = (s1 * 0.6 + f64::cos(s1).exp2().cos().exp() * 0.1).tanh();
+                s1 = s1 * 0.6 + f64::exp((v[n % 4].powi(2) + 0.5).powf(0.5).sin()).sin() * 0.05;
+            } else if (v[2] - x0) / (f64::powi(f64::to_degrees(t) * 0.02, 2) + 0.5) > (v[n % 4] * v[n % 4] + 1.0).atan2(w0[n % 4]) || n == 1 {
+                let v4 = f64::sinh(s1.sin().cosh().cos());
+                s1 = (s1 * 0.5 + v4.sin() * 0.25).sin();
+            } else {
+                acc2 += f64::asinh(x1).sin() * 0.5;
+                if prog_65(s1, (s1 * s1 + 1.0).powf(a3[n % 4].cos()).cos().cos(), x2, [v[0], v[1], v[2], v[3]], n) >= -1.0 {
+                    return x2 - 0.65;
+                }
+            }
+            acc2 -= (t * t + 1.0).recip().atan().cos() * 0.5;
+        }
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            let mut k6 = 0;
+            while k6 < 4 && 0.25 * a3[1].atan() >= 0.0 {
+                k6 += 1;
+                acc2 -= f64::min(a3[3], a3[k5]).cos() * 0.25;
+                let v7: f64 = f64::tanh(x2).exp2();
+                s1 *= 0.5;
+                s1 -= 0.25 * v7.cos();
+            }
+            let v8 = (x2 + x1).tanh();
+            let v9 = v.iter().map(|&p| v8.tanh() * w0[0] + p.sin()).sum::<f64>();
+            s1 = s1 * 0.75 + (s1 + a3[2] + 0.1).sin() * 0.1;
+            if k5 >= 2 || ((f64::cos(s1) * 0.9).atanh().tanh() * 0.9).acos() < w0[2] {
+                break;
+            }
+            acc2 -= 0.1 * v9.cos();
+        }
+        if (x0.tanh() * 2.0).sinh() <= x0.asinh() {
+            return a3[0] - 2.0;
+        }
+        s1 = s1 * 0.5 + s1.cos() * 0.05;
+        if prog_66(s1.clamp(x0.sin() - 1.5, f64::sin(acc2) + 1.5).tanh() * 2.0, 1.2, s1, [v[0], v[1], v[2], v[3]], n) < 0.0 {
+            s1 = (s1 * 0.5 + prog_39(((s1.powi(2) + 1.0).log2().powi(2) + 0.5).sqrt().tanh() * 2.0, s1, 0.75, [v[0], v[1], v[2], v[3]], n) * 0.005).tanh();
+            s1 = 0.75 * s1 + 0.05 * (a3[2] * 0.8).cos();
+        } else if (a3[2] * x0).to_radians() * 20.0 >= -0.5 {
+            s1 *= 0.75;
+            s1 += 0.25 * x0.abs().sin();
+            let x1 = SCALE + x0;
+            acc2 += x1.sin();
+        } else {
+            s1 = s1.mul_add(0.5, f64::log(s1.powi(2) + 1.0, w0[2].powi(2) + 2.0) * 0.05);
+            s1 = f64::mul_add(s1, 0.8, f64::tanh(f64::exp(x0.clamp(s1.sin() - 1.5, s1.cos() + 1.5).sin())) * 0.02);
+        }
+        s1 * 0.5 + acc2.sin() + prog_17(x0, x1, 0.75, [v[0], v[1], v[2], v[3]], k5)
     }
 
     #[differentiable]
     pub fn prog_119(x0: f64, x1: f64, x2: f64, v: [f64; 4], n: usize) -> f64 {
-        let mut s0 = (x1 * x1).sin() * 2.0;
-        let mut s1 = v[n % 4].cos().exp().sin() * 2.0;
-        let mut acc2: f64 = 0.0;
-        for i in 0..n {
-            let v3 = f64::recip(x0.powi(2) + 0.5);
-            let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_4(f64::cos(q.cos().exp()) * 2.0, s1, 2.0, v, n) + f64::cos(p)).sum::<f64>();
-            let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| v[0] + p.tanh() + q.cos()).sum::<f64>();
-            acc2 += f64::tanh(v3 + v[i % 4].abs()) * 0.25;
-            s0 = 0.5 * s0 + 0.005 * (v4.sin() + v5.sin()).sin();
+        let mut s0 = v[n % 4] / (f64::sin(v[0]) + 2.0);
+        let mut s1: f64 = x0;
+        let mut s2 = (x2 * x0).tanh() * 2.0;
+        let mut acc3: f64 = 0.0;
+        let mut a4 = [0.0; 4];
+        for (i, &t) in v.iter().enumerate() {
+            a4[i] = (x1.cos().exp2().sin() * 0.9).acos();
+            acc3 += 0.5 * t.sin().cos();
         }
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            let v7 = (x2.powi(2) + 1.0).log(2.0);
-            let mut k8 = 0;
-            while k8 < 6 {
-                k8 += 1;
-                let v9 = ((-x0).tanh() * 2.0).sinh();
-                let v10 = f64::exp2(f64::asinh(v[0]).cos());
-                s0 = f64::mul_add(s0, 0.75, f64::sin(v[n % 4]) * 0.25);
-                s0 = s0 * 0.8 + f64::tanh(v9.tanh() + v10.tanh()) * 0.02;
-            }
-            match k8 {
-                0 => {
-                    s0 = s0 * 0.75 + (x0 * x2).cos() * 0.05;
-                    acc2 += 0.5 * x1.cos();
-                }
-                1 | 3 => {
-                    let v11 = 1.5_f64.atan2(s0);
-                    s1 *= 0.8;
-                    s1 += 0.5 * f64::sin(v11).cos();
-                }
-                4..=5 => {
-                    s1 = s1.mul_add(0.8, (s1 + v7).tanh() * 0.05);
-                    s1 = s1.mul_add(0.5, prog_4(f64::sin(s1 / (s1 * s1 + 1.0)), x0, x1, v, k6).tanh() * 0.005);
-                }
-                _ => {
-                    s1 = 0.8 * s1 + 0.1 * ((v[1] + x0).to_degrees() * 0.01).tanh();
-                }
-            }
-            s0 = 0.8 * s0 + 0.1 * (x0.powi(2) / 2.0).cos();
-            if k6 >= 3 || f64::acos(f64::tanh(v7 / (s0 * s0 + 0.5)) * 0.9) <= -0.5 {
-                break;
+        let mut k5 = 0;
+        while k5 < 3 {
+            k5 += 1;
+            s1 = (s1 * 0.75 + s2 * (s0 / 4.0) * 0.25).sin();
+            acc3 += 0.005 * f64::sin(prog_39(f64::tanh(f64::tanh(f64::powi(a4[k5], 2)).exp()) * 2.0, (x1 - f64::powi(x0, 3)).sin() * 2.0, s1, v, n));
+            if n % 2 == 0 {
+                acc3 -= s2.max(x0).tanh() * 0.5;
             }
         }
-        let v12 = f64::tanh(x0.sin()).exp();
-        if prog_4(x0, 0.75, x2, v, k6) > 1.0 {
-            acc2 += f64::recip((-x0).powi(2) + 0.5).sin();
-        } else {
-            acc2 -= f64::tanh(v12.tanh().exp_m1()).exp2().tanh() * 0.25;
-        }
-        s0.sin() - s1 * 1.5 + acc2.cos() + v12.cos() + prog_75(0.25, s0, x0, &v, 3)
+        let v6 = v.iter().map(|&p| f64::acosh((x1 * p).powi(2) + 2.0)).sum::<f64>();
+        let a7 = [0.5_f64.min(s1), (f64::asinh(s0).powi(2) + 0.5).cbrt(), (s1 - x2).atan(), a4[3].abs()];
+        let mut k8 = 0;
+        let v15 = loop {
+            k8 += 1;
+            let v10 = if -(s0 * s0 + 1.0).log2() > v6 {
+                let x1 = x1.sin().exp().to_radians();
+                s1 = (s1 * 0.6 + prog_0(x0, 0.75, 0.75, v, k5) * 0.005).sin();
+                x1 - (SCALE + x1)
+            } else if ((v6 - v[k8 % 4]).powi(2) + 1.0).ln() >= a7[3] {
+                let v6 = f64::ln(v6.min(s0).powi(2) + 2.0);
+                s2 = 0.75 * s2 + 0.25 * v6.sin().exp2().cos();
+                (-s2) + a7[k8 % 4].asinh()
+            } else {
+                let v9 = x0.powi(2);
+                v9.tanh()
+            };
+            match k8 % 3 {
+                0..=1 => {
+                    acc3 += f64::cos(s0).cos() * 0.25;
+                }
+                2 => {
+                    s0 = (s0 * 0.75 + a7[k8 % 4] / 3.0 * 0.75).tanh();
+                    let v11 = prog_39(f64::cos(f64::exp2((v10 * s1).tanh())), f64::cos(f64::exp_m1((-v10).cos())), s0.cos().cosh().sin(), v, k5);
+                    acc3 += 0.005 * v11.cos().tanh();
+                }
+                _other => {
+                    let v12 = (v6 * v6).ln_1p();
+                    let v13 = v10 * (x1.to_degrees() * 0.01);
+                    s2 = 0.5 * s2 + 0.05 * (f64::tanh(v12) + v13.sin()).cos();
+                }
+            }
+            if s0 < 1.0 {
+                let v14 = v6.atan();
+                acc3 += f64::sin(v14) * 0.25;
+            }
+            acc3 += f64::cos(f64::atan(s2) / ((s1 * a7[k8 % 4]).powi(2) + 1.5)) * 0.25;
+            if k8 >= 6 {
+                break (v10 * v10).ln_1p() - v10;
+            }
+            s0 *= 0.5;
+            s0 -= 0.1 * v10.tanh().tanh();
+        };
+        s0 - s2 - acc3.cos() + v6.sin() + a7[2] * 0.75 + v15.sin() + 1.5_f64.log(a7[k8 % 4] * a7[k8 % 4] + 2.0)
     }
 
     pub const SCALE: f64 = 0.75;
+
+    pub const MODE_A: usize = 0;
+
+    pub const MODE_B: usize = 1;
+
+    pub const MODE_C: usize = 2;
+
+    pub const MODE_D: usize = 3;
 }

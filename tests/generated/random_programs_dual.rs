@@ -157,9055 +157,9001 @@ pub mod random_programs_dual {
     pub const N_MAX: usize = 6;
 
     pub fn prog_0_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4] + x2).cos() * c(2.0);
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0: Dual64 = d_hypot((x0 * x0 + c(1.0)).log2(), d_hypot(x2, x0, margin), margin).sin() * c(2.0);
         let mut acc1: Dual64 = c(0.0);
-        let v2 = x1 - c(2.5);
+        let mut m2: Dual64 = -c(0.5);
+        for i in 0..6 {
+            m2 = d_min(v[(i + n) % 4].mul_add(v[i % 4], x1), m2, margin);
+        }
+        s0 = s0.mul_add(c(0.6), m2.cos().cos() * c(0.05));
         let mut k3 = 0;
-        loop {
-            k3 += 1;
-            if ge(s0 * v2, c(1.0), margin) && k3 + n < 2 {
-                break;
-            }
-            let mut m4: Dual64 = -c(1.0);
-            for j in 0..=n {
-                let c5 = if ge(v[j % 4] - (c(0.5) - x0), c(0.5), margin) {
-                    v[j % 4] * v[j % 4]
-                } else {
-                    v[j % 4] * v2
-                };
-                m4 = d_max(m4, c5, margin);
-            }
-            acc1 += m4.tanh() * c(0.5);
-            let v6 = v.iter().copied().map(|p| v2.cos().exp() * (x0 / (p.powi(2) + c(1.0)))).sum::<Dual64>();
-            if k3 >= 2 || gt(x0.asinh(), -c(0.25), margin) {
-                break;
-            }
-            s0 = (s0 * c(0.8) + v6.tanh() * c(0.005)).tanh();
-        }
-        if k3 > 1 && ge((v2.cos().cos() * c(0.9)).asin(), (v[1].powi(2) + c(1.0)).powi(-3), margin) {
-            s0 = (s0 * c(0.8) + d_min(c(0.5_f64), acc1, margin) * c(0.02)).tanh();
-            acc1 -= x0 / (x0 * x0 + c(1.5));
-        }
-        if lt(x0.cos(), v2.tanh(), margin) {
-            return x0.mul_add(s0, s0);
-        }
-        s0 * c(1.5) + acc1 * c(0.75)
-    }
-
-    pub fn prog_1_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0.powi(2) + c(1.0)).sqrt().sin() * c(2.0);
-        let mut s1 = (x1.cos() * c(0.9)).asin().atan();
-        let mut s2 = prog_0_dual(x1, s1, (v[n % 4] + x0).tanh(), [v[0], v[1], v[2], v[3]], n, margin).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
         let v5 = loop {
-            k4 += 1;
-            if lt((x0 - x2).cos().exp(), s2, margin) {
-                return prog_0_dual((x0 * (v[n % 4].powi(2) + c(1.0)).ln()).cos() * c(2.0), x2, c(1.2), [v[0], v[1], v[2], v[3]], n, margin);
+            k3 += 1;
+            acc1 -= c(0.5) * ((v[0].tanh() * c(1.5)).sinh() * c(std::f64::consts::FRAC_PI_4)).tanh();
+            let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| d_min(c(2.0_f64), x0 + p, margin) + q.tanh()).sum::<Dual64>();
+            acc1 += (x2.powi(2) + c(1.0)).log2().sin() * c(0.5);
+            if k3 >= 3 {
+                break x0 * c(0.75);
             }
-            s1 = (s1 * c(0.6) + (s0.powi(2) + c(1.0)).recip() * c(0.5)).tanh();
-            if k4 >= 4 {
-                break s1.mul_add(x2, x1);
+            s0 = (s0 * c(0.8) + v4.tanh() * c(0.01)).sin();
+        };
+        let v9 = match k3 % 4 {
+            PHASE_B => {
+                let v6 = x2 + x1;
+                d_max(v6, s0, margin)
+            }
+            PHASE_C if n % 2 == 0 => {
+                s0 = s0.mul_add(c(0.8), (v[n % 4] * acc1).sin() * c(0.01));
+                x1.sin()
+            }
+            3 => {
+                let v7 = x1.tanh().powi(2);
+                d_clamp(v[3 - k3], -c(1.5), c(1.5), margin) + v7.tanh()
+            }
+            _ => {
+                let v8 = m2;
+                d_atan2(x2 * x2 + c(1.0), v[k3]) * (x1.tanh() * c(0.9)).asin() + v8.cos()
             }
         };
-        let v6 = v.iter().fold(x2, |r, &p| r * c(0.75) + c(0.02) * (p / (r * r + c(0.5))).cos());
-        let v7: Dual64 = d_max(v6, x2.powi(3), margin);
-        'l1: for i in (0..6).rev() {
-            let fi = c(i as f64);
-            for j in 0..n {
-                let fj = c(j as f64);
-                if le(((c(0.5) * x0).tanh() * c(0.5)).ln_1p(), x1, margin) {
-                    s1 *= c(0.6);
-                    s1 += c(0.4) * s1.sin();
-                    acc3 += c(0.05) * d_log(v5.powi(2) + c(1.0), v5.powi(2) + c(2.0)).tanh();
-                } else if le(v7.sin().exp2(), c(0.0), margin) {
-                    s0 = s0.mul_add(c(0.75), (v5.powi(2) + c(1.5)).acosh().tanh() * c(0.02));
-                } else {
-                    let v8 = (v5 * v5 + c(1.0)).log10();
-                    acc3 -= v8.tanh() * c(0.05);
-                }
-                let v10: Dual64 = if j < 3 && gt(v7.sin(), c(0.0), margin) {
-                    v5.tanh().exp2().cos().exp()
-                } else if le(x2 + fj, fi, margin) {
-                    let v9 = (s0 * s0 + c(1.0)).powi(-1);
-                    v9.sin()
-                } else {
-                    ((v7.sin() * c(0.5)).ln_1p().powi(2) + c(2.0)).sqrt()
-                };
-                s1 = s1.mul_add(c(0.5), (v[(j + k4) % 4].atan().powi(2) + c(1.0)).powi(-3) * c(0.05));
-                s0 = s0.mul_add(c(0.8), v10.sin() * c(0.05));
-            }
-            if ge((x0 * x0 + c(1.0)).cbrt(), v7, margin) {
-                acc3 -= c(0.25) * ((-x1) - v5).cos();
-                continue;
-            }
-            s1 = s1.mul_add(c(0.5), (d_log(v5 * v5 + c(1.0), v5.powi(2) + c(2.0)).powi(2) + c(1.0)).sqrt().sin() * c(0.05));
-            for j in (0..=n).rev().step_by(2) {
-                if ge(d_to_degrees(x1.tanh()) * c(0.01), c(0.5), margin) {
-                    s2 = s2.mul_add(c(0.8), (s2 - v6).tanh().sin() * c(0.1));
-                    continue 'l1;
-                }
-                let v11 = v[j % 4].tanh().cosh();
-                acc3 += v5.tanh().exp().tanh() * c(0.05);
-                acc3 -= c(0.05) * v11.cos();
-            }
+        let mut a10 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a10[i] = (m2.powi(2) + c(2.0)).sqrt();
+            acc1 += t.cos().tanh() * c(0.5);
         }
-        s0 + s1 - s2 + acc3.cos() + v5.sin() + v7.sin()
+        let v12 = match k3 % 4 {
+            0 => d_min(v9, a10[n % 4], margin) - x2,
+            1 | PHASE_D => s0.tanh().sin(),
+            _other => {
+                let v11 = -v[2];
+                v9 + x0 + v11.tanh()
+            }
+        };
+        v[0] + s0.sin() + acc1.sin() + v5.cos() - v9.tanh() + a10[2].cos() - v12.sin()
+    }
+
+    pub fn prog_1_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = (v[3].sin() * c(0.9)).asin();
+        let mut s1 = x2.tanh();
+        let mut acc2: Dual64 = c(0.0);
+        if le(acc2 * x0 * (x1.cos() + c(2.0)).cbrt(), c(0.5), margin) {
+            let v3 = prog_0_dual(x2, x0, c(0.25), v, n, margin);
+            s1 = c(0.75) * s1 + c(0.005) * v3.sin().sin();
+        } else if n > 1 && gt(-(x0 * s1), c(1.0), margin) {
+            s1 = (s1 * c(0.5) + x0 * c(0.5)).tanh();
+            s0 *= c(0.5);
+            s0 -= c(0.1) * (s0.cos() * c(0.9)).asin().sin();
+        } else {
+            let v4 = x1 / c(2.0);
+            acc2 -= v4;
+        }
+        let v5 = match n {
+            PHASE_A => {
+                s0 = s0 * c(0.6) + (v[3].tanh() * c(1.5)).sinh().mul_add(s1 - s0, v[n % 4] / (v[3].powi(2) + c(1.0))).cos() * c(0.02);
+                prog_0_dual(acc2, d_clamp(acc2, x2.sin() - c(1.5), v[n % 4].cos() + c(1.5), margin).cos().sin(), (x0 * acc2.sin()).sin(), v, n, margin)
+            }
+            1 | 3 => (v[0] * v[0] + c(1.0)).powi(-1).cos(),
+            4 | 6 => {
+                let x0 = (x1.cos() + c(2.0)).cbrt().cos();
+                s1 = s1 * c(0.8) + (x0.cos().powi(2) + c(1.5)).acosh().cos() * c(0.25);
+                (acc2.tanh() * c(0.9)).acos()
+            }
+            _other => d_atan2(s0, x2.tanh().exp().powi(2) + c(1.0)),
+        };
+        let mut a6 = v;
+        a6[2] *= c(0.5);
+        a6[0] += (x0.sin() * c(1.2)).tan().tanh();
+        let v8 = if n == 4 {
+            let v5 = d_copysign(c(0.5_f64), s0.tanh(), margin);
+            let v7 = d_min((v5.powi(2) + c(1.5)).acosh(), a6[n % 4], margin);
+            d_abs(v7 / (v7 * v7 + c(1.5)), margin)
+        } else if lt((acc2.powi(3).cos() * c(0.9)).atanh(), c(0.0), margin) {
+            s0.tanh()
+        } else {
+            s1 = c(0.75) * s1 + c(0.005) * prog_0_dual((c(1.2) - x1).cos() * c(2.0), x0, c(1.5), a6, 2, margin).cos();
+            s1.cos().cos().exp()
+        };
+        let v9 = prog_0_dual(x0, d_max(v8, x2, margin).cos(), c(0.5), v, n, margin);
+        for i in 0..n {
+            acc2 -= d_min(x1, x2, margin).cos() * c(0.25);
+            if ge(prog_0_dual(s0, (v8 / c(2.0)).cos(), c(1.5), v, 4, margin), c(0.5), margin) && i > 4 {
+                break;
+            }
+            s1 = (s1 * c(0.75) + v5 / (x1.powi(2) + c(1.0)) * c(0.02)).tanh();
+        }
+        s0 + s1 * c(0.25) + acc2 * c(0.25) - v5.tanh() - a6[2] * c(0.25) - v9.sin() + v8.tanh()
     }
 
     pub fn prog_2_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 + x1).tanh() * c(2.0);
-        let mut s1 = (x1.cos() * c(1.2)).tan().cos() * c(2.0);
-        let mut s2 = x2.powi(2).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        for i in 0..6 {
-            acc3 += c(0.25) * v[i % 4].atan().tanh();
-            let v4: Dual64 = c(0.25) - v[3];
-            s2 = s2 * c(0.8) + v4.sin() * c(0.2);
-        }
-        let mut k5 = 0;
-        while k5 < n {
-            k5 += 1;
-            if le(s2.mul_add(x0, x0), c(0.5), margin) {
-                continue;
+        let mut s0 = x0 / (v[2].tanh() + c(2.0));
+        let mut acc1: Dual64 = c(0.0);
+        'l0: for i in (0..n).rev() {
+            let fi = c(i as f64);
+            let mut k2 = 0;
+            while k2 < n + 1 {
+                k2 += 1;
+                if k2 % 2 == 0 {
+                    s0 = s0.mul_add(c(0.5), (s0.powi(2) + c(1.5)).acosh().tanh() * c(0.1));
+                    continue;
+                }
+                acc1 += x2.cos() * c(0.02);
+                if ge(x1.cos().cos(), c(0.25), margin) {
+                    acc1 += v[k2 % 4].cos().exp2().sin() * c(0.02);
+                    continue;
+                }
             }
-            let mut k6 = 0;
-            while k6 < 6 {
-                k6 += 1;
-                acc3 += (c(SCALE) + s0).sin() * c(0.05);
-                let v7 = ((v[0] / (v[0] * v[0] + c(1.5))).tanh() * c(0.9)).atanh();
-                let v8 = (v7 * c(std::f64::consts::FRAC_1_PI)).sin();
-                acc3 -= c(0.05) * v8.cos().sin();
-            }
-            let v9 = c(0.3) - v[n % 4];
-            s2 = (s2 * c(0.8) + x2.cos().sinh() * c(0.1)).sin();
-            acc3 += c(0.25) * v9.sin().tanh();
-        }
-        if k5 % 2 == 0 {
-            return (d_max(-c(2.0_f64), x0, margin).cos() * c(0.9)).acos();
-        }
-        let v13 = if ge(v[k5 % 4].atan().sin().exp_m1(), -c(1.0), margin) {
-            for (i, &t) in v.iter().enumerate() {
-                match i {
-                    0..=1 => {
-                        s0 *= c(0.5);
-                        s0 += c(0.2) * (s0 / (s2 * s2 + c(1.0))).tanh();
+            s0 = s0.mul_add(c(0.6), ((v[k2 % 4] * v[k2 % 4] + c(2.0)).acosh().powi(2) + c(0.5)).ln().sin() * c(0.1));
+            let mut k3 = 0;
+            while k3 < n + 1 && ge(d_min(c(1.5_f64), d_hypot(v[2], fi, margin), margin), c(1.0), margin) {
+                k3 += 1;
+                match k3 {
+                    0 => {
+                        acc1 += c(0.02) * (x1 * x2).cos().exp().tanh();
                     }
-                    2 => {
-                        acc3 += x2.tanh().exp().tanh() * c(0.5);
+                    1 => {
+                        continue 'l0;
                     }
-                    3 => {
-                        let x1 = c(SCALE) + (s2 - s1);
-                        s0 *= c(0.5);
-                        s0 -= c(0.1) * ((s1.powi(2) + c(2.0)).ln() + (x2 + s0)).sin();
-                        s0 *= c(0.5);
-                        s0 += c(0.25) * x1.cos();
+                    3..=4 => {
+                        let v4 = d_atan2(x0 / (x2.sin() + c(2.0)), x1.powi(2) + c(1.0));
+                        s0 = c(0.5) * s0 + c(0.1) * v4.cos().cos();
                     }
                     _ => {
-                        s2 = c(0.8) * s2 + c(0.1) * t.tanh().sinh().tanh();
-                        match i {
-                            0 => {
-                                s0 = c(0.8) * s0 + c(0.05) * (x0 * s0).sin();
-                                continue;
-                            }
-                            3 => {
-                                s1 = (s1 * c(0.6) + (x1 * x1 + c(0.5)).cbrt() * c(0.1)).tanh();
-                                s1 = s1 * c(0.75) + x0.sin() * c(0.25);
-                            }
-                            _ => {
-                                let v10 = prog_0_dual(t, (v[2].tanh() * c(1.2)).tan().tanh(), c(0.25), v, k5, margin);
-                                s1 = s1 * c(0.8) + (t.sin() * (s0.sin() * c(0.9)).asin()).tanh() * c(0.05);
-                                s1 = (s1 * c(0.75) + v10.tanh() * c(0.005)).tanh();
-                            }
-                        }
-                        let v11: Dual64 = d_powf(x0 * x0 + c(1.0), s1.sin());
-                        s0 = (s0 * c(0.5) + v11.sin() * c(0.02)).tanh();
+                        s0 = (s0 * c(0.75) + s0.sin().exp() * c(0.05)).sin();
                     }
                 }
-                s0 = s0.mul_add(c(0.8), (v[3 - i] * c(std::f64::consts::LN_2)).tanh() * c(0.25));
-                acc3 -= c(0.5) * t.tanh();
+                let v5 = ((x2 * x2).powi(2) + c(1.0)).log(10.0);
+                let v6 = s0;
+                acc1 += c(0.02) * x1.sin().exp().cos();
+                s0 *= c(0.8);
+                s0 += c(0.05) * (v5.sin() - v6.tanh()).cos();
             }
-            let v12 = x0;
-            (x2.tanh() * c(0.5)).ln_1p().tanh() + v12.tanh()
-        } else if ge(((x0 - x2).powi(2) + c(2.0)).ln(), x2, margin) {
-            let x2 = ((x1.sin() * c(1.2)).tan().cos() * c(0.9)).acos();
-            x2 / (v[3].powi(2) + c(1.5))
-        } else {
-            return v[0].asinh()
-        };
-        'l4: for _ in 0..v.len() {
-            let v14 = (v13.cos() * c(1.2)).tan();
-            acc3 -= s1.powi(3).cos() * c(0.25);
-            for j in 0..v.len() {
-                let fj = c(j as f64);
-                let v15 = (v13.cos().sinh().powi(2) + c(1.0)).log(3.0);
-                let v17 = if le(v14.sin().exp2(), -c(1.0), margin) {
-                    let v16 = fj - c(0.35);
-                    v16.cos().exp()
-                } else if j < 1 {
-                    d_atan2(v15, v14.asinh().powi(2) + c(1.0))
-                } else {
-                    s1.cos()
-                };
-                if ge((v13 * v13 + c(0.5)).sqrt().tanh().cosh(), -c(1.0), margin) {
-                    s1 = c(0.75) * s1 + c(0.25) * (-s1).cos();
-                    break 'l4;
-                }
-                acc3 += (v15.cos() * c(2.0)).sinh().cos() * c(0.1);
-                acc3 += v17.sin().cos() * c(0.1);
+            if ge(x0 - x1.tanh().exp(), -c(1.0), margin) {
+                let x2 = x2 / (x2.cos() + c(2.0));
+                s0 *= c(0.75);
+                s0 -= c(0.05) * x2.tanh().cos();
+            } else if le((x2 * x2 + c(2.0)).ln().sin().exp_m1(), c(0.5), margin) {
+                s0 = s0.mul_add(c(0.8), d_abs(fi, margin).cos() * c(1.0));
             }
-            s2 = (s2 * c(0.8) + v14.sin() * c(0.02)).tanh();
         }
-        let v19 = match k5 + n {
-            0 => v13.sin(),
-            1 => s2.sin(),
-            2 | 4 => {
-                let v18 = prog_0_dual(c(0.5), (d_abs(v13, margin) - d_max(x2, v[k5 % 4], margin)).cos() * c(2.0), d_abs(v13, margin).cos(), v, 4, margin);
-                v[(k5 + n) % 4].sin().exp2() + v[1].sin().exp() + v18.sin()
+        let mut k7 = 0;
+        while k7 < 6 && ge(x1 - x0, c(0.0), margin) {
+            k7 += 1;
+            if ge(((x0.powi(2) + c(2.0)).ln().sin() * c(0.9)).asin(), x2.tanh(), margin) {
+                s0 = (s0 * c(0.75) + (v[k7 % 4] - x2) * c(0.1)).tanh();
+            } else if le(d_to_degrees(x2) * c(0.01), v[1], margin) {
+                s0 = c(0.75) * s0 + c(0.02) * (x2 * s0).sin();
+                let v8 = x0 * x2;
+                acc1 += c(0.25) * v8.sin();
+            } else {
+                let v9: Dual64 = (x0.powi(2) + c(1.0)).log2().asinh();
+                s0 *= c(0.6);
+                s0 -= c(0.05) * ((v9.powi(2) + c(1.0)).powi(-1) + (v[n % 4] - v[k7 % 4])).cos();
             }
-            _ => {
-                let x2 = (v[1] / (x0 * x0 + c(1.0))).sin().exp();
-                (d_atan2(c(1.5_f64), x2).powi(2) + c(1.0)).log10()
+            let mut m10 = c(f64::NEG_INFINITY);
+            for j in 1..=4 {
+                m10 = d_max(m10, x1 * v[0] / ((s0 + v[0]) * (s0 + v[0]) + c(1.5)) + v[j % 4], margin);
             }
+            acc1 -= m10.tanh().sin() * c(0.25);
+            acc1 += c(0.25) * v[0].asinh().sin();
+        }
+        for i in 0..n {
+            let fi = c(i as f64);
+            acc1 += c(0.25) * (x1 * x1 + c(2.0)).acosh().sin();
+            let v13 = if lt(x1 * x0, -c(1.0), margin) {
+                let v11 = s0 / ((x2 + x0).cos() + c(2.0));
+                v11.tanh()
+            } else if le(x2 * x2, v[i % 4], margin) {
+                ((fi - x0).sin() * c(0.9)).acos()
+            } else {
+                let v12 = x1;
+                v12.atan() * (d_to_degrees(v12) * c(0.02))
+            };
+            acc1 += v13.cos() * c(0.25);
+        }
+        if lt(((x0 - v[n % 4]).tanh() * c(0.9)).asin(), c(1.0), margin) {
+            let v14: Dual64 = x2 - x0;
+            acc1 += v14.cos();
+        }
+        let v16 = if le((x1.powi(2) + c(1.0)).sqrt() - (s0 * s0 + c(1.0)).sqrt(), (x2.powi(2) + c(0.5)).ln(), margin) {
+            for &t in v.iter() {
+                s0 = (s0 * c(0.75) + s0 * t * c(0.02)).tanh();
+                acc1 += (x1 + s0).cos() * c(0.5);
+                if lt((t.tanh() * c(0.9)).asin(), c(0.5), margin) {
+                    return x1 * s0;
+                }
+            }
+            let v15 = d_abs(s0, margin);
+            x2.cos().exp_m1() + v15.cos()
+        } else if k7 > 0 && lt(x2, x2.asinh(), margin) {
+            prog_0_dual(((x1 - x0).powi(2) + c(1.0)).log10().cos() * c(2.0), (x1 / (v[0].powi(2) + c(0.5))).sin(), (d_to_radians(s0) * c(50.0)).sin(), v, k7, margin)
+        } else {
+            return s0.sin()
         };
-        s0.sin() + s1.cos() + s2 * c(1.5) + acc3.tanh() + v13 * c(0.25) + v19.cos() + (v[0].cos().exp().powi(2) + c(1.0)).log(10.0)
+        let mut k17 = 0;
+        while k17 < n + 1 && ge((d_powf(x1 * x1 + c(1.0), x2.tanh()).tanh() + c(2.0)).cbrt(), -c(0.25), margin) {
+            k17 += 1;
+            if le(x1, -c(0.5), margin) {
+                s0 = c(0.6) * s0 + c(0.05) * v[k17 % 4].mul_add(x2, x1).cos();
+                continue;
+            }
+            match k17 {
+                0 => {
+                    acc1 += c(0.25) * s0.sin().cosh().cos();
+                    match k17 % 3 {
+                        0 => {
+                            s0 = s0.mul_add(c(0.6), s0.cos().cos() * c(0.4));
+                            continue;
+                        }
+                        2 => {
+                            for j in 1..n {
+                                let fj = c(j as f64);
+                                s0 = (s0 * c(0.6) + v16 * c(0.4)).sin();
+                                acc1 -= c(0.05) * ((fj + x1).tanh() * c(0.9)).acos().sin();
+                            }
+                            let mut k18 = 0;
+                            while k18 < 6 {
+                                k18 += 1;
+                                s0 *= c(0.6);
+                                s0 -= c(0.05) * (s0 + x2 * v[k18 % 4]).tanh();
+                                s0 = s0 * c(0.8) + v16.sin() * c(0.2);
+                            }
+                        }
+                        _ => {
+                            let x0 = (x2.sin() + c(2.0)).cbrt();
+                            s0 = s0 * c(0.8) + x0.tanh() * c(0.5);
+                        }
+                    }
+                    s0 = s0 * c(0.8) + (x2 + s0).cos() * c(0.1);
+                    if ge(v[n % 4] - v16, c(0.0), margin) {
+                        let v19 = (v16.powi(2) + c(1.0)).recip();
+                        let v20 = v19 + x0;
+                        acc1 -= v20.cos().cos() * c(0.25);
+                    } else {
+                        acc1 -= c(0.25) * d_powf(v[0].powi(2) + c(1.0), s0.sin()).sin();
+                    }
+                }
+                g if g > 1 => {
+                    let v21: Dual64 = x1;
+                    s0 = c(0.75) * s0 + c(0.1) * x0.sin().exp2().cos();
+                    if gt((v[k17 % 4] * v[k17 % 4] + c(1.0)).powi(-2), -c(0.25), margin) {
+                        acc1 += c(0.25) * v16.tanh().tanh();
+                    } else if le(v16, v[k17 % 4], margin) {
+                        acc1 -= (s0 * x0).tanh() * c(0.25);
+                    } else {
+                        let v22 = (v21 * v21 + c(1.0)).log(3.0).powi(2);
+                        s0 = c(0.8) * s0 + c(0.05) * v22.sin();
+                    }
+                    acc1 -= c(0.25) * v21.tanh();
+                }
+                _ => {
+                    let v23: Dual64 = v16.cos();
+                    s0 = c(0.6) * s0 + c(0.4) * v23.tanh().sin();
+                }
+            }
+            s0 = s0 * c(0.75) + s0.cos().exp2().tanh() * c(0.1);
+        }
+        s0.sin() - acc1.sin() + v16.tanh() + (x1.sin() * c(1.5)).sinh()
     }
 
-    pub fn prog_3_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((v[3] + v[n % 4]) / (x0.powi(2) + c(0.5))).cos() * c(2.0);
-        let mut s1 = (x1.sin() + c(2.0)).cbrt();
+    pub fn prog_3_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = x1.tanh().exp_m1().mul_add((v[n % 4] * v[n % 4] + c(1.0)).sqrt(), v[n % 4] - x0).cos() * c(2.0);
+        let mut s1 = d_min(x0, x1 + x2, margin).cos() * c(2.0);
         let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); 4];
-        a3[0] = -v[n % 4];
-        for i in 1..4 {
-            a3[i] = a3[i - 1] * c(0.5) + (x1 + x2 - v[i].sin()).sin() * c(0.1);
-        }
-        let mut a4 = [c(0.0); 4];
-        a4[0] = x1.tanh();
-        for i in 1..4 {
-            a4[i] = a4[i - 1] * c(0.5) + (s1.powi(2) + c(0.5)).sqrt().tanh() * c(0.5);
-        }
-        let v5: Dual64 = prog_0_dual(a3[n % 4].sin().tanh(), x2, c(0.75), [v[0], v[1], v[2], v[3]], n, margin);
-        let v8 = if lt(d_to_radians(v5), -c(0.25), margin) {
-            prog_0_dual((d_atan2(x2 * x2 + c(0.5), v[n % 4]).powi(2) + c(0.5)).ln().tanh(), (s0 / (v[n % 4].powi(2) + c(1.5))).cos() * c(2.0), (x1 * c(std::f64::consts::LN_2)).cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin)
-        } else if lt(((x1 / c(1.5)).powi(2) + c(1.0)).powi(-3), -c(0.25), margin) && n == 4 {
-            for i in 0..n {
-                let fi = c(i as f64);
-                acc2 += c(0.25) * fi.sin().exp2().sin();
-                let mut m6 = (fi + x2).tanh();
-                for j in 1..4 {
-                    let fj = c(j as f64);
-                    m6 = d_min(d_max(fj.cos() - (v[j].powi(2) + c(0.5)).ln(), m6, margin), c(1.5), margin);
-                }
-                s1 = s1.mul_add(c(0.8), m6.sin().tanh() * c(0.1));
-            }
-            let v7 = (acc2 * acc2 + c(2.0)).ln();
-            acc2 -= prog_0_dual((acc2 - v7.tanh().exp2()).tanh(), c(1.5), x2, [v[0], v[1], v[2], v[3]], n, margin).sin() * c(0.25);
-            x0 + x1
+        let v4 = if n == 1 && ge((s1 * s1 + c(1.0)).powi(-1), c(0.25), margin) {
+            let v3 = (v[2].cos() * c(1.2)).tan();
+            acc2 / (x0.powi(2) + c(1.0)) - c(0.35) + v3.sin()
         } else {
-            let x0 = (x0.sin() + c(2.0)).cbrt() - x1;
-            ((a3[n % 4] * x0).sin() * c(0.9)).acos()
+            s1 = s1 * c(0.75) + (s1 * s1 + c(1.0)).log2().cos() * c(0.02);
+            x2.sin()
         };
-        'l4: for i in 0..v.len() {
-            let fi = c(i as f64);
-            if n == 0 && lt(prog_0_dual((a4[3].tanh() * c(1.5)).cosh().tanh() * c(2.0), (s0.sin() * c(0.9)).atanh().sin(), x2.powi(2).cos() * c(2.0), a3, 3, margin), v8, margin) {
-                let x0 = s1 + x0;
-                s1 = (s1 * c(0.6) + x0.sin() * c(0.2)).tanh();
-            } else if le((x1.cos() * c(0.9)).asin(), c(0.5), margin) {
-                acc2 += c(0.5) * (v[1] - v5).tanh();
-                let v9: Dual64 = fi.asinh() - s1;
-                acc2 += v9.cos() * c(0.5);
+        match n {
+            0 => {
+                let v5 = d_copysign(x1, (x1 * x1 + c(0.5)).recip(), margin);
+                s0 = (s0 * c(0.75) + v5.sin() * c(0.25)).tanh();
             }
-            s0 *= c(0.75);
-            s0 += c(0.02) * ((s0 * v5).tanh() * c(0.9)).asin().cos();
-            let mut k10 = 0;
-            while k10 < n && ge((v5.sin() * c(0.9)).atanh().cos().exp_m1(), c(0.0), margin) {
-                k10 += 1;
-                if ge((a4[k10 % 4] * a4[k10 % 4] + c(2.0)).acosh(), fi, margin) && k10 < 2 {
-                    acc2 += v8.cos() * c(0.05);
-                    break 'l4;
-                }
-                if !(n < 6 && ge(v[0] - s1, -c(0.5), margin)) {
-                    break;
-                }
-                if lt(x2 * v5, x1, margin) {
-                    return c(1.5) * x1;
-                }
-                s1 *= c(0.8);
-                s1 += c(0.02) * (x1.powi(2) + s0.tanh().exp_m1()).tanh();
+            g if g > 1 => {
+                acc2 -= x0.cos();
             }
-            acc2 -= d_to_radians(v[k10 % 4]);
+            _other => {
+                let mut k6 = 0;
+                while k6 < 5 && gt(v4 / ((v4 - s0).powi(2) + c(0.5)), c(1.0), margin) {
+                    k6 += 1;
+                    if lt(v4.cos(), -c(0.25), margin) {
+                        s1 = s1.mul_add(c(0.5), (d_atan2(c(1.5_f64), s1) + s1 * v4).sin() * c(0.1));
+                    } else if lt((s0 + s1).tanh(), c(0.5), margin) {
+                        s0 = (s0 * c(0.5) + (s0 + v[0]) * c(0.25)).sin();
+                    }
+                    if lt((s0.tanh() * c(0.9)).asin() * (x2 + s0), x0, margin) {
+                        s0 *= c(0.6);
+                        s0 += c(0.4) * (d_to_radians(x2) * c(50.0)).sin();
+                        break;
+                    }
+                    if n == 3 {
+                        acc2 += prog_0_dual(((x0 + x1).sin() * c(0.5)).ln_1p().sin(), v4, x2, [v[0], v[1], v[2], v[3]], 3, margin).sin() * c(0.01);
+                        if le(v4, -c(0.25), margin) && k6 == 4 {
+                            s1 = (s1 * c(0.6) + x0 * x0 * c(0.1)).tanh();
+                            break;
+                        }
+                    }
+                    s1 = c(0.8) * s1 + c(1.0) * d_to_radians((s1.powi(2) + c(1.0)).log10()).tanh();
+                }
+                let v7: Dual64 = (v4.tanh().exp2().powi(2) + c(1.0)).recip();
+                s0 = (s0 * c(0.6) + v7 * c(0.02)).tanh();
+            }
         }
-        let a11 = [(x0.sin() * c(0.9)).asin(), (v[0].tanh().tanh() * c(0.9)).acos(), (x0.sin() * c(0.9)).acos(), (a4[n % 4] * a4[n % 4] + c(1.0)).log(10.0).asinh()];
-        s0 * c(0.5) - s1.sin() - acc2.tanh() + v8 - a11[0].cos() - (x0 - a3[1].sin())
+        'l1: for i in 0..4 {
+            s1 = s1 * c(0.8) + d_to_radians((s1 * s1 + c(1.0)).ln()).sin() * c(1.0);
+            s0 = (s0 * c(0.5) + v[n % 4] / (s0 * s0 + c(0.5)) * c(0.05)).tanh();
+            for j in (0..6).rev() {
+                match j % 3 {
+                    0 | PHASE_C => {
+                        s0 = s0.mul_add(c(0.5), (v4 * x0).sin() * c(0.1));
+                        continue 'l1;
+                    }
+                    _ => {
+                        acc2 -= (v4.tanh() * c(0.9)).acos().cos().exp2().cos() * c(0.05);
+                    }
+                }
+                acc2 += c(0.05) * (x2 - v[2]).sin().cos();
+            }
+            acc2 += c(0.005) * prog_0_dual(((d_to_radians(v4) * c(20.0)).tanh() * c(1.5)).cosh().sin() * c(2.0), (v4 + d_log(x2 * x2 + c(1.0), v4.powi(2) + c(2.0))).cos(), x0, [v[0], v[1], v[2], v[3]], i, margin).tanh();
+        }
+        let mut a8 = [c(0.0); 4];
+        for i in 0..4 {
+            if !(i % 3 == 1 && ge(d_atan2(v4, v4 * v4 + c(1.0)), -c(0.5), margin)) {
+                a8[i] = v[i].asinh();
+            } else {
+                a8[i] = v[i] / (x0.powi(2) + c(0.5));
+            }
+        }
+        s0 + s1.tanh() - acc2.cos() - v4.tanh() + a8[2] * c(0.25)
     }
 
     pub fn prog_4_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (x1 * x2).asinh().sin() * c(2.0);
-        let mut s1 = (x1.asinh() + x0).cos() * c(2.0);
-        let mut s2 = ((x0 * x0 + c(2.0)).sqrt().tanh() * c(0.9)).atanh();
-        let mut acc3: Dual64 = c(0.0);
-        s1 *= c(0.8);
-        s1 += c(0.1) * (x1 + v[2]).cos();
-        let a4 = v.map(|e| e.tanh());
-        let v5 = d_atan2(a4[n % 4] * a4[n % 4] + c(1.0), a4[n % 4].sin());
-        let mut m6 = c(f64::NEG_INFINITY);
-        for i in 0..n + 1 {
-            let c7 = if ge(v[i % 4] * v[n % 4], -c(1.0), margin) {
-                v[i % 4]
-            } else {
-                a4[0] * v[i % 4]
-            };
-            m6 = d_max(m6, c7, margin);
-        }
-        s2 = c(0.6) * s2 + c(0.1) * m6.tanh().cos();
-        s0 *= c(0.75);
-        s0 -= c(0.02) * (s1 + acc3).cos();
-        acc3 -= c(0.25) * (v5 + s1 + x2).sin();
-        s0 + s2.sin() + acc3 * c(0.75)
-    }
-
-    pub fn prog_5_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.mul_add(v[2], v[2]).cos() * c(2.0);
-        let mut s1 = (x0 * x0 + c(1.0)).log2().cos() * c(2.0);
+        let mut s0 = (v[n % 4].powi(3) + (x1 + x0)).cos() * c(2.0);
+        let mut s1 = d_clamp(x0, -c(1.5), c(0.5), margin);
         let mut acc2: Dual64 = c(0.0);
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            if gt(v[i], fi, margin) {
-                return prog_4_dual((x1.sin() * c(0.9)).acos().tanh(), s1, x1, v, i, margin);
-            }
-            acc2 += (x1 + c(1.2)).cos() * c(0.5);
-        }
-        for i in 0..5 {
-            let fi = c(i as f64);
-            let v3 = if !(i < n) {
-                (x1.powi(2) + c(1.5)).acosh() - (v[i % 4] * v[i % 4] + c(1.0)).powf(1.5)
-            } else if lt(prog_4_dual(x1.cos(), x1, x2, v, i, margin), -c(1.0), margin) {
-                let x2 = prog_0_dual((x1 / c(4.0)).cos(), c(1.2), (x2 * fi).tanh().exp().cos(), v, i, margin);
-                x0 + x2.cos()
-            } else {
-                (v[3].cos() * c(2.0)).cosh().cos().sinh()
-            };
-            let mut m4 = prog_0_dual(x2.mul_add(x1, x1).sin(), ((x0 * x1).tanh() * c(0.9)).asin().tanh(), x0, v, i, margin).cos();
-            for j in 1..n {
-                m4 = d_min(m4, (v[j % 4] * v[j % 4] + c(1.0)).powi(-1) + v[(j * 3) % 4].sin(), margin);
-            }
-            acc2 += c(0.02) * m4.tanh();
-            s1 *= c(0.8);
-            s1 -= c(0.005) * v3.tanh().sin();
-        }
-        let v5 = v.iter().fold(x1, |r, &p| r * c(0.75) + c(0.005) * prog_4_dual((p + x1).asinh().tanh() * c(2.0), s0, d_clamp((r.tanh() * c(1.2)).tan(), (p - r).sin() - c(1.5), x1.tanh() + c(1.5), margin).sin(), v, n, margin).tanh());
-        let mut a6 = [c(0.0); 4];
-        for i in 0..4 {
-            if !(i > 2 && lt(v5.powi(2), c(0.0), margin)) {
-                a6[i] = d_atan2(v[i], x2.powi(2) + c(1.0));
-            } else {
-                a6[i] = x0 * c(std::f64::consts::FRAC_1_PI);
-            }
-        }
-        let mut a7 = [c(0.0); 4];
         for (i, &t) in v.iter().enumerate() {
             let fi = c(i as f64);
-            a7[i] = (fi * fi + c(2.0)).acosh();
-            acc2 += c(0.5) * t.tanh().cos();
+            acc2 -= prog_0_dual(s1.cos(), x0, c(1.5), v, n, margin).sin() * c(0.02);
+            let v4 = if le(prog_0_dual(t, s0, c(0.75), v, 6, margin), -c(1.0), margin) {
+                s1 + t
+            } else {
+                let v3 = (fi * fi + c(0.5)).recip();
+                prog_0_dual(t, (c(0.8) - (v3 * v3).ln_1p()).cos() * c(2.0), (d_atan2(x2.powi(2) + c(1.0), s0) + s0.sin()).sin() * c(2.0), v, 0, margin)
+            };
+            s0 = s0 * c(0.75) + v4.tanh() * c(0.005);
         }
-        'l5: for &t in v.iter() {
-            match n {
-                0 | 2 => {
-                    let v8 = x0;
-                    acc2 += c(0.5) * v8.cos();
-                }
-                3..=5 => {
-                    s1 = (s1 * c(0.8) + x2 * c(0.2)).tanh();
-                }
-                6 => {
-                    continue;
-                }
-                _ => {
-                    for (j, &u) in v.iter().enumerate() {
-                        let fj = c(j as f64);
-                        if !(n + j < 2) {
-                            let v9 = d_atan2(x1, x2 * x2 + c(1.0));
-                            let v10: Dual64 = (u.powi(2).powi(2) + c(0.5)).ln();
-                            acc2 += (v9.cos() - v10.tanh()).sin() * c(0.1);
-                        } else {
-                            s0 *= c(0.75);
-                            s0 += c(0.1) * (t + x1).sin();
-                            acc2 += a6[j].atan().cos().exp_m1().tanh() * c(0.1);
-                        }
-                        if gt((a6[n % 4].tanh().tanh() * c(2.0)).sinh(), fj.sin(), margin) {
-                            acc2 -= c(0.1) * d_atan2(x0, a6[j] * a6[j] + c(0.5)).cos();
-                            let v11: Dual64 = u;
-                            s1 = s1 * c(0.75) + v11.sin() * c(0.25);
-                        } else {
-                            s1 = (s1 * c(0.6) + u.sin() * c(0.4)).tanh();
-                        }
-                        s0 = (s0 * c(0.5) + (s1.cos() * c(1.5)).cosh() * c(0.1)).sin();
-                    }
-                    let x1 = x1;
-                    s0 = (s0 * c(0.8) + x1.sin() * c(0.2)).sin();
-                }
+        let mut m5 = 0;
+        for &t in v.iter() {
+            s0 = c(0.75) * s0 + c(0.05) * (s0 + x2 * t).cos();
+            let v6 = if gt(v[(m5 + n) % 4].powi(3), s1, margin) {
+                let x0 = prog_0_dual(x2, t, x2.sin().sin() * c(2.0), v, n, margin);
+                d_powf(c(2.0_f64), (s0.tanh() * c(1.5)).cosh().sin()) + x0.sin()
+            } else if ge((s1 + v[m5 % 4]) * v[0], x0.cos().exp2(), margin) {
+                x1 - d_to_degrees(x2) * c(0.01)
+            } else {
+                let x2 = x2;
+                x2.tanh()
+            };
+            s0 = (s0 * c(0.6) + v6.cos() * c(0.005)).tanh();
+            if ge((v[2].tanh() * c(1.2)).tan(), x2, margin) {
+                m5 += 1;
             }
-            s1 = (s1 * c(0.8) + (a7[2] + v5) * c(0.1)).sin();
-            for u in v {
-                s0 = (s0 * c(0.5) + (s0.tanh() * c(0.9)).asin() * c(0.2)).tanh();
-                if gt(u.asinh(), -c(0.25), margin) {
-                    break 'l5;
-                }
-                s0 = (s0 * c(0.6) + a7[n % 4] * c(0.4)).sin();
-            }
-            s0 *= c(0.8);
-            s0 -= c(0.2) * t.cos().cos();
         }
-        s0 - s1 * c(0.5) + acc2.tanh() + v5 * c(0.5) + a6[0] * c(0.25) + a7[2]
+        let c7 = c(m5 as f64);
+        let mut k8 = 0;
+        while k8 < 6 && gt((s0.tanh() * c(2.0)).cosh(), -c(1.0), margin) {
+            k8 += 1;
+            acc2 += (x2.tanh() * c(2.0)).sinh().cos() * c(0.25);
+            let v9 = (x1.cos().exp2().powi(2) + c(1.0)).log10();
+            acc2 -= v9.sin().cos() * c(0.25);
+        }
+        let v10 = c7.tanh();
+        s1 = s1 * c(0.75) + d_hypot(v10, x2, margin).sin() * c(0.25);
+        s0 + s1 - acc2.sin()
     }
 
-    pub fn prog_6_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0;
-        let mut s1: Dual64 = x2.mul_add(x2, x0).cos() * c(2.0);
-        let mut s2 = prog_0_dual(d_atan2(v[0] * v[0] + c(0.5), v[0]).tanh() * c(2.0), ((v[0].tanh() * c(0.9)).atanh() - (s1 - x1)).tanh() * c(2.0), s1, v, n, margin).cos() * c(2.0);
+    pub fn prog_5_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[3];
+        let mut s1 = x2.tanh().sinh();
+        let mut s2 = prog_0_dual(x1, c(1.5), x0, [v[0], v[1], v[2], v[3]], n, margin).cos() * c(2.0);
         let mut acc3: Dual64 = c(0.0);
-        let mut m4 = 0;
-        for i in 0..6 {
-            let v6 = if lt((x0 * x2).tanh(), c(0.5), margin) {
-                s0 * x1
-            } else if i > 4 && ge(x0.atan(), s0, margin) {
-                let v5 = s2 / (s2.cos() + c(2.0));
-                v5.sin().exp()
+        'l0: for i in 0..v.len() {
+            acc3 += c(0.5) * (v[i].powi(2) + c(2.0)).sqrt().cos();
+            s0 = (s0 * c(0.8) + (d_log(v[i] * v[i] + c(1.0), s0 * s0 + c(2.0)) - s0) * c(0.02)).tanh();
+            let mut k4 = 0;
+            while k4 < n + 1 {
+                k4 += 1;
+                if le(s0, x1.mul_add(s1, v[k4 % 4]), margin) {
+                    s0 *= c(0.6);
+                    s0 -= c(0.75) * (s0.powi(2) + c(1.0)).log(10.0);
+                    let x1 = (x1.sin() * c(2.0)).sinh();
+                    acc3 -= x1.tanh().cos() * c(0.05);
+                } else if gt((x2 * x2 + c(0.5)).sqrt(), s0.tanh(), margin) || k4 < n {
+                    let v5 = s0.atan();
+                    s2 = (s2 * c(0.6) + v5.cos() * c(0.4)).sin();
+                } else {
+                    let v6: Dual64 = s1;
+                    acc3 += v6.tanh() * c(0.05);
+                }
+                if ge(((s0 * s0 + c(1.0)).sqrt().tanh() * c(0.9)).asin(), -c(0.5), margin) {
+                    s1 = s1 * c(0.5) + s1.tanh() * c(0.5);
+                    continue 'l0;
+                }
+                s0 = (s0 * c(0.6) + (s2 + x1) * c(0.2)).tanh();
+            }
+        }
+        if ge((x0.powi(2) + c(0.5)).cbrt(), c(0.0), margin) || n == 2 {
+            acc3 += (x1.cos() * c(0.5)).ln_1p();
+            if le((v[n % 4] * v[n % 4] + c(1.0)).log10(), c(0.0), margin) {
+                s2 = s2.mul_add(c(0.8), x0.powi(2).tanh() * c(0.05));
+                s1 = s1 * c(0.6) + prog_0_dual(x1, d_max(x2 * c(std::f64::consts::FRAC_PI_4), (x1 * x1 + c(1.0)).recip(), margin).sin() * c(2.0), v[n % 4].sin().tanh(), [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(0.005);
+            } else if le(x0.asinh(), c(0.5), margin) {
+                s0 = (s0 * c(0.5) + (c(1.25) - x0) * c(0.5)).tanh();
+                acc3 -= (x2 * (x1 * x1 + c(1.0)).ln()).sin();
+            }
+        } else {
+            acc3 -= (x2.cos().exp_m1().powi(2) + c(1.0)).sqrt().cos();
+        }
+        if lt(prog_0_dual(c(1.2), s1, (x2 * x2 + c(1.0)).sqrt().asinh().cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin), c(0.0), margin) {
+            let v7 = (v[n % 4].cos() * c(1.2)).tan();
+            acc3 += v7.cos() * c(0.4);
+        } else if le(((-v[n % 4]).powi(2) + c(1.0)).ln(), s2, margin) || n < 3 {
+            acc3 += (x1 - c(0.5)).cos();
+            if !(n > 5 && gt(d_clamp(v[2], -c(0.5), c(0.5), margin), v[n % 4], margin)) {
+                let x2 = x2.powi(2);
+                s2 *= c(0.8);
+                s2 += c(0.05) * x2.sin();
+            } else if gt((x2.tanh() * c(1.2)).tan(), -c(1.0), margin) || n == 6 {
+                s0 = (s0 * c(0.6) + v[n % 4].tanh() * c(0.4)).sin();
+                s1 = s1.mul_add(c(0.75), s1 * c(0.005));
             } else {
-                return s0.tanh().exp2()
-            };
-            for j in 0..i {
-                let fj = c(j as f64);
-                match j {
-                    0 => {
-                        s0 = (s0 * c(0.75) + (x1.powi(2) + c(1.5)).acosh() * c(0.05)).sin();
+                acc3 += (x2 - v[3]).cos();
+                let v8 = d_to_radians(x2) * c(50.0);
+                s1 *= c(0.8);
+                s1 += c(0.2) * v8.tanh();
+            }
+            acc3 -= (x1 + v[n % 4]).cos();
+        } else {
+            for &t in v {
+                if le((t.powi(2) + c(1.0)).powi(-1), c(0.25), margin) {
+                    break;
+                }
+                acc3 += (s2.powi(2) + c(1.0)).log2().cos() * c(0.5);
+            }
+            s2 = (s2 * c(0.6) + (x2.tanh() * c(0.9)).asin() * c(0.1)).sin();
+        }
+        let v9 = prog_0_dual(x2.sin().sin() * c(2.0), c(1.5), s1, [v[0], v[1], v[2], v[3]], n, margin);
+        if gt(v[n % 4].cos(), -c(0.5), margin) {
+            s2 = c(0.5) * s2 + c(0.02) * d_log((v[n % 4].powi(2) + c(2.0)).acosh().powi(2) + c(1.0), x2.powi(2).powi(2) + c(2.0)).sin();
+            if ge((x1.tanh() * c(0.9)).acos(), c(0.0), margin) {
+                acc3 += s1 * c(0.02);
+                let v10: Dual64 = prog_0_dual(x0.tanh().cos() * c(2.0), (x0 + x1).sin() * c(2.0), d_abs(v[n % 4], margin).sin(), [v[0], v[1], v[2], v[3]], n, margin);
+                s0 = c(0.8) * s0 + c(0.005) * v10.sin();
+            } else if ge(x2.cos().exp_m1(), c(0.5), margin) {
+                let v11 = prog_0_dual(x1, s1.cos() * c(2.0), x2, [v[0], v[1], v[2], v[3]], n, margin);
+                s1 = (s1 * c(0.8) + (v[2].sin() * c(0.9)).acos() * c(0.05)).tanh();
+                acc3 += v11.cos() * c(0.005);
+            } else {
+                acc3 += ((v[n % 4] * v[n % 4] + c(1.0)).log10().sin() * c(2.0)).sinh().tanh();
+            }
+            acc3 += (x2.cos().exp() + v[3].cos().exp()).tanh() * c(0.5);
+        } else if ge((v[3] * v[3] + c(2.0)).acosh(), -c(0.5), margin) {
+            let v12 = ((x1 * x1 + c(0.5)).ln().powi(2) + c(1.0)).log(2.0);
+            acc3 += v12.tanh();
+        }
+        s0 * c(1.5) - s1 + s2 + acc3.sin() + v9.tanh() - d_max(x2, x0, margin)
+    }
+
+    pub fn prog_6_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 + v[2]).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v5 = match n {
+            0..=2 => {
+                let v2 = prog_0_dual(d_abs(x2.asinh(), margin).tanh(), x2, c(1.2), [v[0], v[1], v[2], v[3]], n, margin);
+                d_abs(x0.tanh().exp_m1(), margin) + v2.sin()
+            }
+            4 => {
+                for &t in v.iter() {
+                    acc1 -= c(0.5) * (x0.sin() * x0.cos()).cos();
+                    if gt(t.cos(), -c(0.5), margin) {
+                        continue;
                     }
-                    1 => {
-                        acc3 -= c(0.05) * v6.sin();
-                        s1 = s1.mul_add(c(0.75), x0.tanh() * c(0.25));
-                        if !(j < 4 && ge(x2.tanh(), -c(0.25), margin)) {
-                            break;
+                    if gt((x1 * x1 + c(2.0)).sqrt() * (x1 * x1).ln_1p(), c(0.5), margin) {
+                        s0 = s0.mul_add(c(0.8), prog_0_dual(d_atan2(c(2.0_f64), x1).sin(), x1, t, [v[0], v[1], v[2], v[3]], 0, margin).tanh() * c(0.005));
+                    } else if n % 3 == 1 {
+                        s0 = (s0 * c(0.8) + prog_0_dual((x2 + t).cos() * c(2.0), (s0.asinh().cos() * c(0.9)).acos().cos(), d_log(s0 * s0 + c(1.0), x1 * x1 + c(2.0)).sin().exp2().tanh(), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).tanh();
+                        s0 = (s0 * c(0.75) + s0 * c(0.25)).tanh();
+                    } else {
+                        let v3 = prog_0_dual(((x2.sin() * c(0.5)).ln_1p().powi(2) + c(1.0)).recip().cos(), x1, c(1.5), [v[0], v[1], v[2], v[3]], 1, margin);
+                        s0 *= c(0.8);
+                        s0 += c(0.005) * v3.tanh();
+                    }
+                }
+                -x0
+            }
+            6 => {
+                let v4 = x0.asinh().tanh();
+                v4.cos()
+            }
+            _ => c(SCALE) + x0.sin(),
+        };
+        let v6 = prog_0_dual((x2.powi(2) + c(1.0)).ln().tanh() * c(2.0), x0, x1.tanh(), [v[0], v[1], v[2], v[3]], 5, margin);
+        for &t in v {
+            s0 = s0.mul_add(c(0.8), ((t.cos() * c(1.5)).cosh() * x2.tanh()).cos() * c(0.02));
+            s0 = c(0.6) * s0 + c(0.4) * s0.tanh();
+        }
+        if !(n % 3 == 1) {
+            let v7: Dual64 = x2.sin();
+            acc1 += c(0.02) * v5.tanh();
+            acc1 += v7;
+        } else {
+            let v8 = (x0.powi(2) + c(1.0)).sqrt();
+            s0 = c(0.8) * s0 + c(0.01) * (v[n % 4] / (acc1.tanh() + c(2.0))).sin();
+            s0 = (s0 * c(0.5) + v8.tanh() * c(0.5)).tanh();
+        }
+        s0.sin() + acc1.cos() + v5 + v6.cos()
+    }
+
+    pub fn prog_7_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        const PHASE_D: usize = 3;
+        let w0 = v;
+        let mut s1 = w0[n % 4].tanh();
+        let mut s2 = d_copysign(d_atan2(x1, v[2] * v[2] + c(0.5)), w0[3] - x0, margin).cos() * c(2.0);
+        let mut s3 = (x1.sin() * c(1.2)).tan().cos() * c(2.0);
+        let mut acc4: Dual64 = c(0.0);
+        let mut a5 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a5[i] = (x2.sin() * c(2.0)).sinh();
+            s3 = s3.mul_add(c(0.8), t.cos() * c(0.2));
+        }
+        for (i, &t) in w0.iter().enumerate() {
+            let fi = c(i as f64);
+            let v6 = a5.iter().fold(s1, |r, &p| r * c(0.5) + c(0.5) * (fi + p.sin()).sin());
+            let v7 = s3 / (x2.powi(2) + c(0.5));
+            acc4 -= c(0.25) * (t / (v7.cos() + c(2.0)) / ((t.powi(2) + c(1.0)).log(3.0).sin() + c(2.0))).tanh();
+            acc4 += c(0.5) * v6.cos().sin();
+        }
+        let v10 = if n > 0 && le(prog_0_dual((x2 * x2 + c(1.0)).log2().tanh() * c(2.0), x0, s3.sin(), [v[0], v[1], v[2], v[3]], n, margin), c(0.5), margin) {
+            let v8 = prog_0_dual(c(0.5), x0, x1, [v[0], v[1], v[2], v[3]], n, margin);
+            a5[n % 4] * (w0[3].cos() * c(0.9)).asin() + v8.sin()
+        } else {
+            let v9 = v[n % 4].tanh() / c(3.0);
+            prog_0_dual((a5[n % 4] * v9).tanh(), s2.cos().sin() * c(2.0), s1.cos().cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin)
+        };
+        let mut k11 = 0;
+        while k11 < 3 {
+            k11 += 1;
+            acc4 += x2.cos() * c(0.5);
+            if le((v10.powi(2) + c(0.5)).sqrt(), s3 - c(1.5), margin) {
+                break;
+            }
+            if gt(s2 / c(2.0), c(0.5), margin) || k11 % 3 == 1 {
+                s1 = c(0.75) * s1 + c(0.1) * (s1.tanh() * c(0.9)).acos().tanh();
+                match n {
+                    PHASE_A => {
+                        break;
+                    }
+                    PHASE_B if n % 2 == 0 => {
+                        for &u in v {
+                            acc4 -= c(0.1) * s1.sin().tanh().exp_m1().sin();
+                            acc4 += c(0.1) * u.tanh();
+                            acc4 += (x2.cos() * c(2.0)).cosh().tanh().exp().sin() * c(0.1);
                         }
+                        let v12 = (w0[3 - k11] * w0[3 - k11] + c(2.0)).sqrt();
+                        s1 = (s1 * c(0.6) + v12.cos() * c(0.4)).tanh();
                     }
-                    g if g > 2 => {
-                        acc3 += (v6 * v6 + c(2.0)).sqrt().tanh() * c(0.05);
+                    2 => {
+                        s3 = (s3 * c(0.5) + (v10 * s3 - (s3 * s3 + c(1.0)).cbrt()) * c(0.02)).tanh();
+                        s1 = s1.mul_add(c(0.75), ((x0 * v[3]).sin() * c(0.5)).ln_1p().tanh() * c(0.05));
                     }
                     _ => {
-                        acc3 -= s0.cos().tanh() * c(0.05);
-                        let v6 = (x0 / (v6 * v6 + c(1.0))).sin();
-                        s0 = c(0.6) * s0 + c(0.02) * v6.tanh().sin();
+                        let v13 = prog_0_dual(c(2.0), s2, ((v[2] + x1) * v10.asinh()).cos(), [v[0], v[1], v[2], v[3]], n, margin);
+                        s3 = (s3 * c(0.75) + x2 * s3 * c(0.05)).tanh();
+                        acc4 += v13.sin().sin() * c(0.005);
                     }
                 }
-                let v7: Dual64 = if le(((x0 + v6).cos() * c(0.9)).acos(), v[1] - s2, margin) && j < 4 {
-                    (x0 * x0).ln_1p()
-                } else if ge(x0.cos(), c(0.25), margin) {
-                    fj * fj
-                } else {
-                    let x2 = x2.tanh();
-                    (x0.sin() * c(2.0)).sinh() + x2.cos()
-                };
-                acc3 += (x1.sin() - v7.asinh()).tanh() * c(0.05);
-            }
-            s1 = (s1 * c(0.8) + (s1.cos() * c(0.9)).atanh() * c(0.02)).tanh();
-            acc3 += c(0.25) * v6.cos();
-            if lt(x0 - s1, x1, margin) {
-                m4 += 1;
-            }
-        }
-        let c8 = c(m4 as f64);
-        let mut m9: Dual64 = c(0.0);
-        for i in 1..n {
-            let c10 = if m4 % 2 == 0 {
-                (c8 + v[(i + n) % 4]).mul_add(c(0.25) - v[(i + n) % 4], v[i % 4] / (c8 * c8 + c(1.5)))
-            } else {
-                s1.powi(3)
-            };
-            m9 = d_min(m9, c10, margin);
-        }
-        for _ in 0..v.len() {
-            s0 *= c(0.6);
-            s0 += c(0.4) * (m9 * m9 + c(2.0)).sqrt().sin();
-            if le(x0 + (x1.cos() * c(0.9)).acos(), c(1.0), margin) {
-                acc3 += c(0.5) * x1.cos();
-                if le(v[1].powi(3), -c(1.0), margin) {
-                    s0 = c(0.8) * s0 + c(0.1) * (s1 + s0).cos();
-                    continue;
-                }
-            } else {
-                acc3 -= ((c8 * c8 + c(1.0)).log10().powi(2) + c(2.0)).sqrt().tanh() * c(0.5);
-            }
-        }
-        if le((x1 * x1 + c(0.5)).recip(), (v[n % 4].cos() * c(0.5)).ln_1p(), margin) {
-            return m9;
-        }
-        if le((d_clamp(x1, -c(1.5), c(0.5), margin).sin() * c(0.9)).asin(), -c(0.5), margin) {
-            let v11: Dual64 = prog_4_dual(s2, (c8 * c8 + c(1.0)).powi(-3).sin() * c(2.0), d_clamp(c8, -c(0.5), c(0.5), margin).sin() * c(2.0), v, m4, margin);
-            for i in (0..n).rev() {
-                let fi = c(i as f64);
-                if ge(prog_4_dual(s2, x0, c(0.25), v, n, margin), -c(0.5), margin) {
-                    s2 = (s2 * c(0.75) + x1 * c(0.25)).tanh();
-                    s2 = (s2 * c(0.5) + v11.powi(2) * c(0.05)).tanh();
-                } else if le((x1.tanh() * c(1.2)).tan().atan(), c8, margin) {
-                    let v12: Dual64 = prog_4_dual(x2, x1, c(0.5), v, n, margin);
-                    acc3 += c(0.25) * ((v11 - fi).powi(2) + c(1.0)).powf(0.5).sin();
-                    s2 = s2.mul_add(c(0.75), v12.tanh() * c(0.01));
-                } else {
-                    let v13: Dual64 = prog_4_dual(s2.tanh().sinh().tanh(), x0, s1, v, m4, margin);
-                    acc3 -= c(0.05) * v13.sin();
-                }
-                let v14 = ((v11 - c(2.0)).powi(2) + c(1.0)).log10();
-                acc3 -= c(0.25) * (v14 - v[(i + m4) % 4]).sin();
-            }
-            s1 = s1.mul_add(c(0.5), v11.sin() * c(0.005));
-        } else if le(v[m4 % 4].powi(3), -c(1.0), margin) || m4 < 2 {
-            let v15: Dual64 = prog_4_dual(c(0.5), x2, ((v[m4 % 4] - x2).tanh() * c(0.9)).acos().tanh(), v, m4, margin);
-            acc3 += c(0.02) * v15.tanh();
-        }
-        let v16 = if ge(d_atan2(c(3.0_f64), v[m4 % 4]).powi(2), c8, margin) {
-            m9.tanh()
-        } else {
-            x1.sin() + (v[(m4 + n) % 4].cos() * c(0.9)).acos()
-        };
-        s0.cos() + s1 * c(0.5) + s2 * c(1.5) + acc3.sin() + m9.cos() + v16.cos() - x1.tanh() * x2.sin()
-    }
-
-    pub fn prog_7_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x1 * x1 + c(2.0)).ln().powi(2) + c(1.0)).log2().tanh() * c(2.0);
-        let mut s1 = d_clamp(x0, s0.cos() - c(1.5), x0.cos() + c(1.5), margin).sin().exp_m1();
-        let mut acc2: Dual64 = c(0.0);
-        let mut m3 = 0;
-        for i in 0..5 {
-            let mut k4 = 0;
-            while k4 < n + 1 {
-                k4 += 1;
-                acc2 += c(0.05) * x2.mul_add(s1, x2).asinh().sin();
-                acc2 -= c(0.05) * (s0 * c(1.5)).mul_add((v[k4 % 4].powi(2) + c(2.0)).acosh(), v[k4 % 4]).cos();
-            }
-            for j in 1..n {
-                let fj = c(j as f64);
-                acc2 += (x1.cos() + c(2.0)).cbrt().powi(3).tanh() * c(0.05);
-                let v5 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.25) * (x2 + p.sin()).sin());
-                let v6 = x1 + fj;
-                acc2 -= (v5.cos() - v6.cos()).tanh() * c(0.05);
-            }
-            let v7 = if lt((x2.powi(2) + c(1.0)).log(3.0), s1 + v[i % 4], margin) || k4 % 2 == 0 {
-                d_to_degrees(v[3]) * c(0.02)
-            } else if k4 < 1 && le(x1, (v[1] * v[1]).ln_1p(), margin) {
-                (s0.cos() * c(1.5)).cosh() + x0.cos()
-            } else {
-                s1 = s1.mul_add(c(0.8), d_max(-c(3.0_f64), v[k4 % 4], margin).tanh() * c(0.2));
-                (x0.powi(2) + c(0.5)).recip()
-            };
-            acc2 += c(0.05) * prog_0_dual((x0.sin() * c(1.5)).cosh().sin(), s0, s0.cos().exp_m1().sin(), v, n, margin).sin();
-            acc2 -= v7.tanh() * c(0.4);
-            if lt((x0 + v[m3 % 4]).tanh().exp_m1(), c(1.0), margin) && m3 > 14 {
-                m3 += 1;
-            }
-        }
-        let c8 = c(m3 as f64);
-        let mut m9 = 0;
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            s1 = (s1 * c(0.5) + (x2.cos() * c(0.9)).acos() * c(0.2)).tanh();
-            let v10 = d_atan2(c(3.0_f64), x1);
-            if lt(v[i % 4], s1, margin) {
-                acc2 += c(0.25) * x2.sin().tanh();
-                let v11 = prog_4_dual((v10.sin() * c(2.0)).cosh().tanh(), ((v10 + v[2]) * c(core::f64::consts::FRAC_1_SQRT_2)).cos() * c(2.0), c(0.25), v, i, margin);
-                s0 = (s0 * c(0.75) + v11.tanh() * c(0.005)).sin();
-            } else if lt(x1, -c(1.0), margin) {
-                let x1 = (fi - x1).tanh();
-                acc2 -= c(0.25) * x1.cos();
-            } else {
-                let v12 = v10;
-                acc2 += v12.sin().sin() * c(0.25);
-            }
-            acc2 += v10.sin() * c(0.25);
-            if lt(v[m9 % 4].tanh().exp_m1(), c(0.0), margin) {
-                m9 += 1;
-            }
-        }
-        let c13 = c(m9 as f64);
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            let v16 = if ge(prog_4_dual((x0.tanh().exp2().powi(2) + c(1.0)).powi(-3).sin() * c(2.0), (c8 + c13).sin() * c(2.0), c(0.25), v, 3, margin), c(1.0), margin) {
-                ((x2 - c(0.65)).cos() + c(2.0)).cbrt()
-            } else if le((x2 * x2 + c(1.0)).log(2.0), s0, margin) {
-                for u in v {
-                    s0 = (s0 * c(0.5) + (fi.tanh() * c(2.0)).cosh() * c(1.0)).sin();
-                    acc2 += ((-x0) + (u.cos() * c(0.9)).asin()).sin() * c(0.05);
-                    let v14 = v.iter().map(|&p| p.tanh().sinh()).sum::<Dual64>();
-                    acc2 -= v14.tanh() * c(0.05);
-                }
-                let v15 = fi.tanh().exp2();
-                v15 + v[i % 4]
-            } else {
-                s0 = (s0 * c(0.75) + s0.mul_add(s0, x1).cos() * c(0.05)).sin();
-                x1.cos()
-            };
-            let v17 = s1 - v16;
-            acc2 -= (c(SCALE) + v16).cos() * c(0.25);
-            s0 = (s0 * c(0.5) + v17.tanh() * c(0.25)).sin();
-        }
-        for i in 0..3 {
-            let v18: Dual64 = (v[3] - c13).cos();
-            match i + n {
-                0 => {
-                    continue;
-                }
-                1 | 3 => {
-                    let v19 = ((v[i] + x2).sin() * c(1.5)).sinh();
-                    s0 = s0.mul_add(c(0.8), ((x1 - s0).powi(2) + c(0.5)).powf(0.5).tanh() * c(0.01));
-                    acc2 += c(0.5) * v19.cos().cos();
-                }
-                4 | 6 => {
-                    s1 *= c(0.6);
-                    s1 += c(0.05) * (x2 / ((x2 / (s1.tanh() + c(2.0))).powi(2) + c(1.0))).tanh();
-                }
-                _ => {
-                    acc2 -= c(0.5) * (d_to_degrees(s1) * c(0.02)).sin();
-                    match i {
-                        0 | 2 => {
-                            acc2 -= c(0.5) * (v[3] * x2 + (x2.powi(2) + c(1.0)).sqrt()).sin();
-                            break;
+            } else if ge(prog_0_dual(x0, s3, s2.sin() * c(2.0), [v[0], v[1], v[2], v[3]], 6, margin), s3.sin().exp(), margin) {
+                for (j, &u) in v.iter().enumerate() {
+                    let fj = c(j as f64);
+                    let v14 = c(SCALE) + u;
+                    match j {
+                        1 => {
+                            let v15 = fj;
+                            s3 = s3.mul_add(c(0.75), (x0 * v14 - (v15 + fj)).tanh() * c(0.05));
+                        }
+                        2 => {
+                            s1 = c(0.6) * s1 + c(0.05) * ((v14 + s3).powi(2) + c(1.0)).cbrt().tanh();
+                            s2 = s2.mul_add(c(0.6), s2.sin().exp2().sin() * c(0.25));
+                        }
+                        PHASE_D => {
+                            let v16: Dual64 = (v[3 - j].cos() + c(2.0)).cbrt();
+                            acc4 -= c(0.1) * v16.sin();
                         }
                         _ => {
-                            acc2 += (v18 * c8).sin() * c(0.5);
-                            s0 = c(0.5) * s0 + c(0.5) * v[0].sin().cos();
-                        }
-                    }
-                    let c13 = v18 - v[m3 % 4];
-                    acc2 -= c(0.5) * c13.tanh();
-                }
-            }
-            acc2 -= (x2.sin() * c(2.0)).cosh().sin() * c(0.5);
-            acc2 += c(0.5) * v18;
-        }
-        x2.cos() - v[0].tanh() - s0 * c(0.75) - s1.sin() - acc2.sin() + c8.cos() + c13.tanh()
-    }
-
-    pub fn prog_8_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (v[n % 4] + v[0]).tanh().exp2();
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = if le(v[1].tanh().exp(), v[n % 4], margin) || n == 2 {
-            (acc1.powi(2) + c(1.0)).powf(2.5) - (v[0] + x2)
-        } else {
-            prog_4_dual(x0, c(2.0), ((x0 / (x1.sin() + c(2.0))).powi(2) + c(1.0)).recip().sin(), v, n, margin)
-        };
-        for t in v {
-            s0 = c(0.75) * s0 + c(0.25) * x2.asinh().tanh();
-            let v3: Dual64 = prog_0_dual(t, t.asinh().cos().exp2().tanh() * c(2.0), x2, v, n, margin);
-            let mut k4 = 0;
-            while k4 < n + 1 {
-                k4 += 1;
-                s0 = (s0 * c(0.75) + (x1.cos() * c(0.9)).asin() * c(0.1)).tanh();
-                let v5 = t.sin();
-                let v6 = ((x0.powi(2) + c(1.0)).log(10.0).sin() * c(0.9)).atanh();
-                s0 = c(0.5) * s0 + c(0.1) * (v5 - v6.cos()).cos();
-            }
-            s0 = (s0 * c(0.5) + v3.sin() * c(0.01)).sin();
-        }
-        let v7 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.2) * (d_hypot(d_atan2(c(3.0_f64), x2), (x0.sin() * c(0.5)).ln_1p(), margin) + p.sin()).cos());
-        let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * (acc1 * s0 + p.sin() + q.tanh()).sin()).product::<Dual64>();
-        let v10 = if gt((v8.tanh() * c(0.9)).atanh() + d_min(v[n % 4], v7, margin), (x0 * x0 + c(1.0)).log(3.0), margin) {
-            acc1 -= prog_4_dual(((acc1.tanh() * c(1.5)).cosh().powi(2) + c(1.0)).powi(-3).tanh(), c(2.0), v8, v, n, margin).tanh() * c(0.25);
-            prog_0_dual(((s0.tanh() + c(2.0)).cbrt() + x0.sin()).cos(), d_abs(v8, margin).tanh() * c(2.0), c(1.5), v, n, margin)
-        } else if n % 2 == 0 {
-            d_log(c(0.5_f64), x1.powi(2) + c(2.0))
-        } else {
-            for _ in (0..=n).rev().step_by(2) {
-                let v9 = prog_0_dual(v2.tanh() * c(2.0), x0, x1, v, 3, margin);
-                acc1 -= c(0.1) * prog_4_dual(s0, s0.sin().cos(), x0, v, 1, margin).tanh();
-                acc1 += c(0.1) * v9.sin().sin();
-            }
-            d_atan2(v[n % 4] * v[n % 4] + c(1.0), x1) + x1.powi(3)
-        };
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            match i {
-                0 => {
-                    s0 *= c(0.5);
-                    s0 += c(0.5) * d_copysign(v10, v[(i + n) % 4], margin).sin();
-                    acc1 -= ((v10.sin() * c(0.5)).ln_1p().cos() + c(2.0)).cbrt().tanh() * c(0.5);
-                }
-                1..=2 => {
-                    s0 = (s0 * c(0.75) + prog_4_dual((fi / c(4.0)).cos() * c(2.0), x2.sin(), (v10 + t).tanh().exp().tanh() * c(2.0), v, i, margin) * c(0.005)).sin();
-                    if le(v10, -c(0.5), margin) || i % 2 == 0 {
-                        s0 = c(0.6) * s0 + c(0.25) * (d_atan2(c(1.5_f64), v8).tanh() * c(1.5)).sinh().tanh();
-                        acc1 += c(0.5) * v10.tanh();
-                    }
-                    let v11 = (v8.tanh() * c(0.9)).atanh();
-                    s0 = (s0 * c(0.75) + v11.cos() * c(0.05)).tanh();
-                }
-                3 => {
-                    acc1 += (x0.tanh() * c(0.9)).asin().cos().sin() * c(0.5);
-                    let v12 = prog_4_dual(x0, v8, v7, v, n, margin);
-                    s0 = c(0.6) * s0 + c(0.02) * v12.cos();
-                }
-                _ => {
-                    s0 = (s0 * c(0.6) + (v[3 - i].powi(2) + c(1.0)).log10() * c(0.75)).sin();
-                    if le(v10 + x1, t, margin) || i == 3 {
-                        s0 = (s0 * c(0.8) + (v2.cos() * c(0.9)).atanh() * c(0.02)).sin();
-                        s0 = (s0 * c(0.5) + (v[i].powi(2) + c(1.0)).recip() * c(0.75)).tanh();
-                    }
-                }
-            }
-            let v13 = d_copysign(v7, v8, margin).tanh().exp2();
-            acc1 += c(0.5) * (v10 * v10 + c(0.5)).sqrt().cos().tanh();
-            s0 = s0.mul_add(c(0.75), (t.cos() - v13.sin()).cos() * c(0.1));
-        }
-        s0 * c(0.25) + acc1.tanh() + v2.sin() + v10.tanh()
-    }
-
-    pub fn prog_9_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_min(c(3.0_f64), x0, margin).powi(2).sin() * c(2.0);
-        let mut s1 = s0;
-        let mut acc2: Dual64 = c(0.0);
-        match n {
-            1 => {
-                acc2 += v[n % 4].sin();
-            }
-            2..=4 => {
-                for i in (0..=n).rev().step_by(2) {
-                    s0 *= c(0.8);
-                    s0 += c(0.05) * (c(SCALE) + d_log(v[n % 4].powi(2) + c(1.0), x2 * x2 + c(2.0))).cos();
-                    let v3 = d_atan2((x1.powi(2) + c(0.5)).cbrt().powi(2) + c(0.5), (x1 * x1 + c(1.0)).cbrt());
-                    match i {
-                        2 => {
-                            let v4 = v3;
-                            s1 = (s1 * c(0.5) + ((s1 * s1).tanh() * c(0.9)).atanh() * c(0.02)).tanh();
-                            if i > 3 && lt(v4.cos(), x0, margin) {
+                            acc4 -= (c(0.25) * v14).atan().tanh() * c(0.1);
+                            if !(j < 3) {
+                                s3 = s3 * c(0.8) + (s3 * s3).ln_1p().sin() * c(0.2);
                                 continue;
                             }
                         }
-                        3 | 5 => {
-                            s1 = c(0.75) * s1 + c(0.005) * prog_4_dual((x1 * x1 + c(2.0)).acosh().sin(), c(1.5), x1, v, n, margin).cos();
-                        }
-                        6 => {
-                            s0 = s0 * c(0.8) + (v[0] * v[0] + c(2.0)).sqrt().sin() * c(0.2);
-                            break;
-                        }
-                        _ => {
-                            s0 = s0 * c(0.6) + s1.cos() * c(0.4);
-                        }
                     }
-                    s1 = (s1 * c(0.6) + v3.sin() * c(0.02)).tanh();
+                    if lt((s2.powi(2) + c(0.5)).cbrt() + v10.sin(), v14, margin) {
+                        continue;
+                    }
+                    s2 = s2.mul_add(c(0.8), d_copysign(s2.sin().cosh(), x0 + c(1.5), margin).tanh() * c(0.1));
                 }
-            }
-            5 => {
-                let v5 = (v[n % 4] * v[n % 4] + c(0.5)).ln() / (acc2.sin().exp_m1().tanh() + c(2.0));
-                acc2 += v5.sin() * c(0.5);
-            }
-            _ => {
-                let v6: Dual64 = prog_4_dual((d_to_degrees(acc2 / (s1.powi(2) + c(1.5))) * c(0.01)).sin(), x2.tanh() * c(2.0), acc2, v, n, margin);
-                s0 = c(0.6) * s0 + c(0.005) * v6.sin().tanh();
+                acc4 += c(0.5) * (x0 + c(1.2)).cos();
+            } else {
+                let v17: Dual64 = prog_0_dual((x0.tanh() * c(0.9)).acos().sin() * c(2.0), x0, s2.tanh().sin(), [w0[0], w0[1], w0[2], w0[3]], 6, margin);
+                acc4 += c(0.01) * v17.tanh();
             }
         }
-        for i in 0..6 {
-            let fi = c(i as f64);
-            let v7: Dual64 = x1.cos();
-            match n % 4 {
-                0 | 2 => {
-                    s0 = c(0.6) * s0 + c(0.4) * v[i % 4].atan().tanh();
-                    if lt((v7.sin() * c(0.9)).asin(), c(1.0), margin) {
-                        s0 = (s0 * c(0.5) + (fi + x2) * c(0.5)).sin();
-                        if le(x1 / ((fi.powi(2) + c(1.0)).log10().powi(2) + c(1.5)), -c(0.5), margin) {
-                            continue;
-                        }
-                        let v8 = ((x2 * x0).cos() + c(2.0)).cbrt();
-                        acc2 += c(0.25) * v8.tanh().cos();
-                    } else if ge(((x0 * x0 + c(1.5)).acosh().tanh() * c(0.9)).atanh(), -x2, margin) {
-                        let v7 = -v7;
-                        s1 = c(0.5) * s1 + c(0.5) * v7.cos().cos();
-                    } else {
-                        acc2 += s1.tanh().cos() * c(0.25);
-                        let v9 = s0;
-                        acc2 += c(0.25) * v9.tanh();
-                    }
-                    s1 = s1.mul_add(c(0.6), d_atan2(s1.powi(2) + c(0.5), s1).sin() * c(0.05));
-                }
-                3 => {
-                    s0 = c(0.75) * s0 + c(0.05) * (s0.sin() * c(0.9)).atanh().cos();
-                }
-                _ => {
-                    acc2 += c(0.1) * prog_4_dual((s0 / (x2.powi(2) + c(1.5))).cos() * c(2.0), x2, c(2.0), v, 4, margin).tanh();
-                    acc2 += v7 * c(0.75) * c(0.4);
-                }
-            }
-            acc2 -= c(0.05) * prog_4_dual(s0, (v[3] * v[3] + c(1.0)).ln().tanh().sinh().sin(), v7, v, n, margin).sin();
-        }
-        let v14 = if lt(x2.asinh().tanh().exp_m1(), -c(1.0), margin) {
-            (x1.cos() * c(1.2)).tan()
-        } else if le(x1, v[n % 4], margin) || n == 6 {
-            let v10 = (d_copysign(c(1.5_f64), s1, margin).powi(2) + c(2.0)).ln();
-            prog_0_dual(v10.sin().cosh().cos() * c(2.0), c(1.5), c(2.0), v, 6, margin)
-        } else {
-            for i in 0..3 {
-                let fi = c(i as f64);
-                if gt(fi * s1, fi / (s1.powi(2) + c(1.5)), margin) {
-                    let v11 = x2.sin().exp().powi(2);
-                    acc2 += v11.tanh() * c(0.25);
-                } else {
-                    let v12 = v[2].tanh().exp().cos().exp_m1();
-                    s1 = s1.mul_add(c(0.75), prog_4_dual(fi, x0, c(0.75), v, 4, margin).tanh() * c(0.01));
-                    s0 = s0.mul_add(c(0.5), v12.tanh() * c(0.05));
-                }
-                let v13 = x0 - fi;
-                acc2 -= d_clamp(v13, s0.cos() - c(1.5), v13.sin() + c(1.5), margin).tanh() * c(0.5);
-            }
-            (v[2].cos() + c(2.0)).cbrt()
-        };
-        let v17 = match n {
-            0 | 2 => {
-                let v15 = v14.tanh() + (v[n % 4].cos() * c(2.0)).cosh();
-                x0.powi(3).cos().exp2() + v15.sin()
-            }
-            g if g > 4 => d_log(c(2.0_f64), v[n % 4] * v[n % 4] + c(2.0)) / ((x1 * x1 + c(2.0)).acosh().powi(2) + c(1.5)),
-            _ => {
-                let v16 = x1.cos().exp_m1().sin().cosh();
-                prog_4_dual((v[3].cos() * c(0.9)).asin().sin() * c(2.0), v16, c(0.75), v, n, margin)
-            }
-        };
-        s0 + s1.cos() - acc2.sin() + v14 + v17 * c(0.25)
+        s1 * c(0.5) + s2.tanh() - s3.tanh() - acc4.tanh() + v10.cos()
     }
 
-    pub fn prog_10_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x0.powi(2) + c(1.0)).log(3.0).sin() * c(1.2)).tan().sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2: Dual64 = prog_4_dual(c(1.2), c(1.5), (x1.powi(2) + c(2.0)).sqrt().cos().exp().tanh() * c(2.0), v, n, margin);
-        let a3 = v.map(|e| e.cos());
-        let mut k4 = 0;
-        while k4 < 4 {
-            k4 += 1;
-            let mut k5 = 0;
-            while k5 < 4 {
-                k5 += 1;
-                acc1 -= c(0.1) * ((x2 / (s0.powi(2) + c(1.5))).powi(2) + c(2.0)).sqrt().cos();
-                let v8 = if n % 3 == 1 {
-                    let v6 = (a3[k5 % 4].tanh() * c(0.5)).ln_1p();
-                    v[(k5 + n) % 4].powi(3) + v6.sin()
-                } else if le(((x2 - x0).powi(2) + c(1.0)).sqrt(), c(0.0), margin) {
-                    let v7 = (a3[3].sin() + c(2.0)).cbrt();
-                    v7.cos()
-                } else {
-                    v2 * x0
-                };
-                acc1 += c(0.1) * (a3[k5 % 4].tanh() * c(1.2)).tan().cos();
-                acc1 += v8.tanh() * c(0.1);
-            }
-            acc1 += a3[(k5 + n) % 4].sin() * c(0.5);
+    pub fn prog_8_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[1].powi(2) + c(1.0)).log2().tanh() * c(2.0);
+        let mut s1 = s0;
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = prog_0_dual((x1.cos() * c(0.9)).acos().cos(), x2, c(0.25), [v[0], v[1], v[2], v[3]], 6, margin);
+        let v4 = match n % 2 {
+            MODE_A => -(s1 + x0),
+            _ => x0.cos().exp_m1(),
+        };
+        if lt((s0 * s0 + c(1.5)).acosh(), c(1.0), margin) {
+            let v5 = ((x0 * x0 + c(0.5)).recip().sin() * c(1.2)).tan();
+            acc2 -= (-v4).tanh();
+            s1 = (s1 * c(0.75) + v5.sin() * c(0.01)).sin();
+        } else if ge(prog_0_dual(d_copysign(v4, v3, margin).cos() * c(2.0), (v[n % 4].tanh().exp().powi(2) + c(1.0)).powi(-1).sin() * c(2.0), (acc2 * v4).powi(2).ln_1p().cos() * c(2.0), [v[0], v[1], v[2], v[3]], 5, margin), v4, margin) {
+            s1 = (s1 * c(0.8) + v4.sin() * c(0.05)).sin();
+            s0 = c(0.6) * s0 + c(0.1) * d_clamp(s0.tanh(), -c(1.0), c(0.5), margin).cos();
         }
-        let v9 = x2 * d_abs(v[0], margin);
-        let mut k10 = 0;
-        loop {
-            k10 += 1;
-            s0 = (s0 * c(0.8) + v2 * s0 * c(0.02)).sin();
-            let mut m11: Dual64 = c(0.0);
-            for j in 0..n {
-                m11 = d_max(((a3[2] + v2).sin() * c(1.2)).tan() + v[(j * 3) % 4], m11, margin);
+        for _ in (0..n).rev() {
+            let v6 = v.iter().map(|&p| c(1.0) + c(0.1) * (x0.cos().cosh() + p.cos()).sin()).product::<Dual64>();
+            acc2 += (v3.sin().exp2().cos() + c(2.0)).cbrt().cos() * c(0.25);
+            let v7 = v.iter().fold(v6, |r, &p| r * c(0.75) + c(0.1) * (x2 + p.cos()).cos());
+            s1 *= c(0.8);
+            s1 += c(0.1) * v7.sin().sin();
+        }
+        s0 * c(1.5) - s1 * c(1.5) + acc2 * c(0.5) + v3.sin()
+    }
+
+    pub fn prog_9_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = prog_8_dual(c(2.0), x2, x0, w0, n, margin).tanh() * c(2.0);
+        let mut s2 = (d_atan2(v[n % 4] * v[n % 4] + c(1.0), x1).powi(2) + c(1.5)).acosh().tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        'l0: loop {
+            k4 += 1;
+            match k4 {
+                1 | 3 => {
+                    acc3 += x2.mul_add(v[n % 4], v[n % 4]).sin() * c(0.25);
+                }
+                5 => {
+                    let mut k5 = 0;
+                    while k5 < 3 {
+                        k5 += 1;
+                        match k4 % 2 {
+                            0 => {
+                                s2 = (s2 * c(0.75) + (s2 + x2) * c(0.1)).sin();
+                                match k5 {
+                                    0 => {
+                                        acc3 -= c(0.1) * (s1.tanh().exp_m1() + (v[k5].powi(2) + c(1.0)).cbrt()).cos();
+                                    }
+                                    1..=3 => {
+                                        acc3 += x0.mul_add(x1, s1).tanh() * c(0.1);
+                                        break;
+                                    }
+                                    _ => {
+                                        acc3 += (x2 * x2 + c(1.0)).log10() * c(0.1);
+                                    }
+                                }
+                            }
+                            MODE_B => {
+                                s2 = (s2 * c(0.5) + (s2 * s2 + c(1.0)).log2() * c(0.25)).sin();
+                            }
+                            _other => {
+                                acc3 -= c(0.1) * (v[k5] + s1).cos();
+                                match n {
+                                    0 | 2 => {
+                                        break 'l0;
+                                    }
+                                    3 | 5 => {
+                                        s1 *= c(0.75);
+                                        s1 -= c(0.02) * (x0.sin() * c(1.2)).tan().cos();
+                                    }
+                                    _ => {
+                                        s2 = c(0.75) * s2 + c(0.05) * d_log(s2.powi(2) + c(1.0), v[(k5 + n) % 4].powi(2) + c(2.0)).sin();
+                                    }
+                                }
+                                acc3 += c(0.1) * (s1 * s1 + c(2.0)).sqrt().tanh();
+                            }
+                        }
+                        let v6 = ((v[3 - k5] + x1).powi(2) + c(2.0)).sqrt();
+                        acc3 += v6.atan().tanh().sin() * c(0.1);
+                    }
+                }
+                6 => {
+                    let x2: Dual64 = x2;
+                    s1 = s1 * c(0.8) + x2.cos().sin() * c(0.2);
+                }
+                _ => {
+                    s2 = (s2 * c(0.75) + s2 / ((s2.tanh() * c(0.9)).asin().sin() + c(2.0)) * c(0.02)).tanh();
+                    let v7: Dual64 = x0 + x2;
+                    s1 = c(0.5) * s1 + c(0.25) * v7.cos().cos();
+                }
             }
-            acc1 += c(0.2) * m11.sin();
-            if k10 >= 5 {
+            let v8 = s2;
+            acc3 += ((v8 / (v8.powi(2) + c(1.5))).tanh() * c(1.5)).sinh().cos() * c(0.25);
+            if k4 >= 6 || gt(s1.powi(3) - (x2.sin() * c(0.9)).acos(), c(0.5), margin) {
                 break;
             }
         }
-        s0.tanh() + acc1.sin() - v2 + a3[3] * c(0.75) - v9.sin()
+        let v9 = w0.iter().fold(w0[k4 % 4], |r, &p| r * c(0.5) + c(0.005) * (prog_0_dual(s2, (r * r).ln_1p().sin() * c(2.0), x0.atan().tanh(), [w0[0], w0[1], w0[2], w0[3]], 0, margin) + p.sin()).cos());
+        for _ in 0..4 {
+            s2 = s2.mul_add(c(0.6), x0.tanh() * c(0.4));
+            let v10 = x2.tanh();
+            s1 = (s1 * c(0.8) + v10 * c(0.2)).tanh();
+        }
+        let v11 = if ge(d_atan2(c(0.5_f64), (x2.cos() * c(0.9)).asin()), v[k4 % 4], margin) || k4 % 2 == 0 {
+            (w0[k4 % 4] * w0[k4 % 4] + c(0.5)).powf(0.3)
+        } else {
+            for i in 1..n {
+                let fi = c(i as f64);
+                s2 = (s2 * c(0.5) + ((s1.powi(2) + c(1.0)).log10().sin() + c(2.0)).cbrt() * c(1.0)).sin();
+                for j in 0..3 {
+                    if le(d_atan2(d_copysign(w0[k4 % 4], fi, margin), v9.cos().powi(2) + c(1.0)), x1, margin) || j < 1 {
+                        s1 = s1 * c(0.8) + v9.sin() * c(0.2);
+                        break;
+                    }
+                    acc3 += c(0.1) * ((fi.sin() * c(2.0)).cosh() * (v[(j + i) % 4] - s2)).sin();
+                }
+                acc3 += c(0.4) * (v9 * v[i % 4]).sin();
+            }
+            x0.sin().exp().cos().exp_m1()
+        };
+        let v12 = w0.iter().copied().map(|p| c(1.0) + c(0.1) * (p - (w0[(k4 + n) % 4] - v11)).sin()).product::<Dual64>();
+        s1.cos() - s2.sin() + acc3.sin() - v9 * c(0.5) + v12
+    }
+
+    pub fn prog_10_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[1].atan();
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [c(0.0); N];
+        for i in 0..N {
+            a2[i] = x2;
+            acc1 += c(0.5) * (x1 + x0).cos();
+        }
+        if ge(c(SCALE) + x0, d_log(c(2.0_f64), x1.powi(2) + c(2.0)), margin) {
+            return x2 * x2 + d_to_degrees(x1) * c(0.02);
+        }
+        if gt(d_abs(a2[n % 4], margin), -c(0.5), margin) {
+            s0 = (s0 * c(0.75) + (x2.cos() + (s0 + x2)) * c(0.05)).sin();
+            acc1 += x1.sin();
+        } else if ge(x0.tanh().sinh(), -c(0.25), margin) {
+            s0 = s0 * c(0.6) + prog_0_dual(x2, s0, c(0.75), v, n, margin).sin() * c(0.005);
+        } else {
+            for i in (1..=6).step_by(2) {
+                let fi = c(i as f64);
+                for j in (0..=i).rev() {
+                    let fj = c(j as f64);
+                    if le(d_clamp(x2, x0.cos() - c(1.5), (c(SCALE) + x0).sin() + c(1.5), margin), fi, margin) {
+                        let v3 = (x1 * x1 + c(2.0)).sqrt();
+                        s0 = s0.mul_add(c(0.6), v3.tanh() * c(0.4));
+                    } else {
+                        let x1 = x1;
+                        acc1 += c(0.05) * v[3].cos().tanh();
+                        acc1 += x1.tanh() * c(0.05);
+                    }
+                    s0 = (s0 * c(0.5) + (s0.sin() * c(1.2)).tan().mul_add(d_to_radians(s0) * c(50.0), s0 - x1) * c(0.02)).sin();
+                    if lt(a2[(j + n) % 4] * x2, -c(0.5), margin) {
+                        s0 = s0 * c(0.6) + (x1.tanh() * c(0.9)).asin().cos() * c(0.1);
+                        let x0 = fj.tanh();
+                        s0 = (s0 * c(0.5) + x0.cos() * c(1.0)).tanh();
+                    } else {
+                        s0 = s0.mul_add(c(0.6), (s0 * s0).powi(3) * c(0.05));
+                        s0 = c(0.5) * s0 + c(0.5) * s0.sin().tanh();
+                    }
+                }
+                s0 = s0.mul_add(c(0.6), (-x2).tanh() * c(0.4));
+                for j in 0..N {
+                    let v4: Dual64 = v[j].powi(2);
+                    match j {
+                        0 => {
+                            s0 = s0.mul_add(c(0.75), (v4.powi(2) + c(0.5)).cbrt().cos() * c(0.01));
+                            acc1 += v[n % 4].tanh() * c(0.1);
+                        }
+                        1 | 3 => {
+                            s0 = (s0 * c(0.6) + (s0.tanh() * c(0.5)).ln_1p().sin() * c(0.4)).tanh();
+                            match j % 2 {
+                                0 => {
+                                    continue;
+                                }
+                                1 => {
+                                    let v5 = (fi.powi(2) + c(2.0)).ln() + (fi + x1);
+                                    acc1 += c(0.1) * v5.tanh();
+                                }
+                                _ => {
+                                    s0 *= c(0.75);
+                                    s0 += c(0.25) * (x1 + fi).cos();
+                                    s0 *= c(0.6);
+                                    s0 += c(0.25) * (x1.powi(2) + c(0.5)).ln().sin();
+                                }
+                            }
+                        }
+                        _ => {
+                            let v6 = (v4.sin() * c(0.9)).asin();
+                            let x1 = (v6 + x1).atan();
+                            acc1 -= c(0.1) * x1.cos();
+                        }
+                    }
+                    if le((v[(j + i) % 4].sin() + c(2.0)).cbrt(), c(0.0), margin) {
+                        acc1 += c(0.1) * v4.sin();
+                        break;
+                    }
+                    s0 = s0.mul_add(c(0.6), (v4.cos() + c(2.0)).cbrt().cos() * c(0.25));
+                }
+            }
+            let v7: Dual64 = prog_0_dual(x1, s0.cos().cos(), s0, v, n, margin);
+            acc1 += v7.sin() * c(0.02);
+        }
+        let a8 = v.map(|e| e.cos());
+        let mut a9 = v;
+        for i in 0..n {
+            a9[3 - i % 4] = a9[i % 4] * (d_min(d_abs(x1, margin), (x2.tanh() * c(1.2)).tan(), margin).cos() * c(0.1)) + a9[3 - i % 4];
+            a9[i % 4] += a9[(i + n) % 4] * ((x0 * x0).tanh() * c(0.05));
+        }
+        for _ in (0..5).rev() {
+            s0 *= c(0.6);
+            s0 += c(0.1) * (a2[1].tanh() * c(0.9)).acos().cos();
+            let v10 = a2.iter().fold(x2, |r, &p| r * c(0.75) + c(0.05) * (x2.tanh().exp() + p.cos()).tanh());
+            s0 = s0.mul_add(c(0.8), v10.sin() * c(0.1));
+        }
+        let v17: Dual64 = if ge(prog_0_dual(x2, (x2.mul_add(x2, x1).powi(2) + c(1.0)).log10().cos(), (x2 - x1).sin() * c(2.0), v, n, margin), a2[n % 4], margin) {
+            acc1.sin()
+        } else if le(x1.mul_add(a2[3], x2), -c(0.5), margin) {
+            let v11 = a8[n % 4].powi(2);
+            prog_0_dual((a9[n % 4] * a9[n % 4] + c(1.0)).log10().sin(), x2, v11.sin().tanh() * c(2.0), v, n, margin)
+        } else {
+            for i in (0..n).rev() {
+                let fi = c(i as f64);
+                s0 = s0 * c(0.6) + (a9[n % 4].sin() * c(0.9)).acos().sin() * c(0.1);
+                match i {
+                    0 => {
+                        acc1 += c(0.25) * fi.sin();
+                    }
+                    1..=2 => {
+                        let v12: Dual64 = a8[0];
+                        let x1 = (a2[1] * a2[1] + c(1.0)).powi(-3);
+                        acc1 += (v12.tanh() - x1.tanh()).cos() * c(0.25);
+                    }
+                    3 | 5 => {
+                        s0 = s0 * c(0.6) + ((a8[i % 4] * a8[i % 4] + c(1.0)).ln().tanh() * c(0.9)).asin().cos() * c(0.1);
+                        s0 = (s0 * c(0.5) + s0.tanh().exp() * c(0.1)).sin();
+                    }
+                    _other => {
+                        s0 = c(0.75) * s0 + c(0.1) * x0.cos().exp2().tanh();
+                        let mut k13 = 0;
+                        while k13 < 6 {
+                            k13 += 1;
+                            let v14 = ((x0.tanh() * c(2.0)).cosh().powi(2) + c(2.0)).ln();
+                            let v15 = v14.sin();
+                            s0 = c(0.5) * s0 + c(0.5) * x2.cos();
+                            acc1 += v15.tanh() * c(0.05);
+                        }
+                    }
+                }
+            }
+            let v16 = (v[n % 4] * v[n % 4]).atan();
+            (d_log(c(3.0_f64), x2.powi(2) + c(2.0)).powi(2) + c(1.0)).powi(-3) + v16.cos()
+        };
+        s0 * c(1.5) + acc1.tanh() + a8[3] - a9[3].sin() - v17.tanh() + v17
     }
 
     pub fn prog_11_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 * x2).ln_1p();
-        let mut s1 = d_min(v[3], x1, margin);
-        let mut acc2: Dual64 = c(0.0);
-        let mut m3: Dual64 = c(f64::INFINITY);
-        for i in 1..=4 {
-            let c4 = match i % 3 {
-                0 => v[i % 4] - x0 - (x2 + x0),
-                1 => v[i % 4] - x0 + c(0.25),
-                _ => v[3].mul_add(x0, v[i % 4]),
-            };
-            m3 = d_min(m3, c4, margin);
-        }
-        if n % 3 == 1 {
-            return c(1.5) - d_max(m3, x2, margin);
-        }
-        for _ in 0..4 {
-            s0 = (s0 * c(0.75) + s0.cos().exp_m1() * c(0.05)).sin();
-            acc2 -= prog_0_dual((d_to_radians(x1.powi(3)) * c(50.0)).cos() * c(2.0), s0, ((x0.cos() * c(0.5)).ln_1p().cos() * c(0.9)).atanh().sin(), v, 3, margin).sin() * c(0.01);
-            s0 *= c(0.6);
-            s0 += c(0.02) * (m3 * m3 + c(2.0)).acosh().tanh();
-        }
-        if lt(prog_10_dual(c(2.0), (m3.powi(2) + c(2.0)).ln().sin().sin(), (d_to_degrees(x0 / (x0.powi(2) + c(1.5))) * c(0.01)).cos(), v, 4, margin), c(1.0), margin) {
-            s0 = (s0 * c(0.6) + (s0 * s0 + c(1.0)).cbrt() * c(0.05)).sin();
-            let v5 = prog_4_dual(c(2.0), x1, s1, v, n, margin);
-            acc2 += v5.cos() * c(0.05);
-        }
-        let v6 = prog_10_dual(acc2, c(2.0), x0.sin().exp_m1().sin(), v, 2, margin);
-        s1 = s1.mul_add(c(0.8), m3.cos() * c(0.02));
-        s0 - s1 * c(0.75) + v6.sin() + v[n % 4].cos()
-    }
-
-    pub fn prog_12_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = d_clamp(w0[1] / (x2.powi(2) + c(1.5)), (x2 * x2).tanh() - c(1.5), (-w0[1]).cos() + c(1.5), margin).tanh() * c(2.0);
-        let mut s2 = d_to_degrees((x0 * x0 + c(1.0)).log(2.0)) * c(0.01);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().fold(x0, |r, &p| r * c(0.75) + c(0.1) * ((x0.powi(2) + c(0.5)).sqrt() + p.sin()).sin());
-        let mut k5 = 0;
-        let v7 = loop {
-            k5 += 1;
-            if !(n == 1 && gt(d_min(x0, x1, margin), x0, margin)) {
-                acc3 -= c(0.25) * (v4.cos() + c(2.0)).cbrt().tanh();
-                let v6 = ((x2 - x1).cos() * c(1.5)).sinh();
-                s2 = c(0.75) * s2 + c(0.02) * v6.sin().sin();
+        let mut s0 = (v[n % 4].tanh() + c(2.0)).cbrt();
+        let mut acc1: Dual64 = c(0.0);
+        let mut m2 = 0;
+        for t in v {
+            if lt((x2 * x2 + c(1.0)).powi(-1), x0.sin().exp_m1(), margin) {
+                m2 += 1;
             }
-            acc3 += (c(SCALE) + s1 / (s1.sin() + c(2.0))).tanh() * c(0.25);
-            if k5 >= 6 {
-                break x1 * x2;
+            acc1 += c(0.5) * (x0 * x1).cos();
+            acc1 += ((v[2] + x2).tanh() * c(0.9)).acos().sin() * c(0.5);
+            s0 = c(0.6) * s0 + c(0.4) * t.cos().sin();
+        }
+        match m2 {
+            0 => {
+                let v3 = acc1.cos();
+                s0 = s0.mul_add(c(0.8), v3.sin() * c(0.01));
             }
-        };
-        acc3 -= c(0.5) * ((x0 * x0 + c(1.5)).acosh() - (v7 * v7 + c(1.0)).recip()).tanh();
-        'l1: for i in 0..n {
-            let fi = c(i as f64);
-            for j in 0..6 {
-                let fj = c(j as f64);
-                let v8: Dual64 = ((v4 * v4).ln_1p().powi(2) + c(1.0)).sqrt();
-                if j % 2 == 0 && le(d_atan2(c(1.5_f64), v4), x0, margin) {
-                    s1 = s1.mul_add(c(0.75), (x1.asinh().powi(2) + c(0.5)).ln() * c(0.1));
-                    s1 = (s1 * c(0.6) + s1.atan() * c(0.4)).sin();
-                } else if le(s2.cos(), c(0.5), margin) {
-                    let v8 = v8 + x2;
-                    s1 = s1 * c(0.6) + (s1.powi(2) + c(0.5)).cbrt().cos() * c(0.1);
-                    s2 *= c(0.8);
-                    s2 += c(0.1) * v8.cos().cos();
+            1..=3 => {
+                s0 = (s0 * c(0.75) + prog_8_dual((s0 * s0 + c(1.0)).ln().sin() * c(2.0), s0, x1, &v, m2, margin) * c(0.005)).tanh();
+                if lt(x0 * x2, (s0 * s0 + c(2.0)).acosh(), margin) {
+                    acc1 += d_atan2(v[2].powi(2) + c(0.5), x2 + x1).cos() * c(0.5);
+                    s0 = (s0 * c(0.75) + s0 * c(0.02)).sin();
+                } else if lt(x1 - x2, c(0.5), margin) {
+                    s0 = (s0 * c(0.75) + prog_0_dual((v[n % 4].mul_add(v[n % 4], v[n % 4]) * (c(0.8) * v[n % 4])).cos() * c(2.0), (d_to_degrees(s0) * c(0.01)).cos() * c(2.0), x0, v, m2, margin) * c(0.005)).sin();
                 } else {
-                    s1 = s1 * c(0.6) + fj.cos() * c(1.0);
-                    s1 = s1 * c(0.8) + (v8.sin() * c(1.2)).tan().tanh() * c(0.02);
-                    if gt(d_max(fi, x1, margin) * c(std::f64::consts::FRAC_1_PI), s2 * c(0.25), margin) {
-                        s1 = (s1 * c(0.8) + d_atan2(s2.powi(2) + c(1.0), s1) * c(0.05)).tanh();
-                        if ge(v7 * (d_to_degrees(s1) * c(0.02)), -c(1.0), margin) || j == 2 {
-                            continue 'l1;
-                        }
-                    } else {
-                        let v8: Dual64 = ((v8 * c(std::f64::consts::FRAC_PI_4)).tanh() * c(0.9)).asin();
-                        s1 = (s1 * c(0.75) + (-v8) * c(0.1)).tanh();
-                    }
+                    s0 = (s0 * c(0.8) + prog_8_dual(x0, x1, c(0.75), &v, 0, margin) * c(0.005)).tanh();
                 }
-                if j % 3 == 1 && le((v7 - v[i % 4]) * v[i % 4], x1, margin) {
-                    s1 *= c(0.8);
-                    s1 += c(0.2) * s1.cos();
-                    s2 = (s2 * c(0.8) + (s2 + fj) * c(0.2)).tanh();
-                    if le(x1.tanh(), x1, margin) || j == 3 {
-                        acc3 += c(0.05) * v8.tanh();
-                        acc3 -= (v4.tanh() * c(1.2)).tan().cos() * c(0.05);
-                    } else if lt(d_log(v8.powi(2) + c(1.0), (x2 * x0).powi(2) + c(2.0)), w0[n % 4].powi(2), margin) {
-                        let v9 = v4;
-                        s2 = c(0.5) * s2 + c(0.5) * v9.cos().tanh();
-                    } else {
-                        acc3 += c(0.05) * (fi + v4).tanh();
-                        s1 *= c(0.75);
-                        s1 += c(0.25) * (v4.powi(2) + c(2.0)).sqrt().sin();
-                    }
-                }
-                s2 = (s2 * c(0.5) + fj * x0 * c(0.1)).sin();
-                s2 *= c(0.5);
-                s2 += c(0.5) * v8.sin();
+                let x2: Dual64 = d_to_radians((x2.cos() * c(0.5)).ln_1p());
+                acc1 += x2;
             }
-            let mut m10 = x2;
-            for j in 0..i {
-                m10 = d_min(m10, ((x1 + s2).sin() * c(0.9)).asin() + w0[j % 4], margin);
+            4..=5 => {
+                let x0 = (x1.powi(2) + c(1.0)).log10();
+                acc1 += (x2 * x2 + c(1.0)).log(3.0).cos();
+                s0 = s0.mul_add(c(0.75), x0.tanh() * c(0.5));
             }
-            acc3 -= c(0.25) * m10.cos();
+            _other => {
+                s0 *= c(0.75);
+                s0 -= c(0.05) * (x2 * x2 + c(1.5)).acosh().tanh();
+            }
         }
-        x1 * c(0.25) - s1.tanh() + s2 - acc3.cos() + v4.sin()
+        let mut a4 = v;
+        for i in 0..n {
+            a4[i % 4] = a4[3 - i % 4] * ((x2 - c(1.2)).tanh() * c(0.05)) + a4[i % 4];
+        }
+        if m2 == 0 && le(a4[(m2 + n) % 4].tanh(), c(0.5), margin) {
+            return prog_0_dual(s0, x2.atan().tanh(), (x1.sin() * c(2.0)).cosh().sin(), v, m2, margin);
+        }
+        let v5 = prog_0_dual(s0, d_atan2(c(3.0_f64), x2).sin(), d_log(x1.powi(2) + c(1.0), x1 * x1 + c(2.0)).tanh() * c(2.0), v, n, margin);
+        let mut m6 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            s0 = s0.mul_add(c(0.5), ((a4[0] - v5) / (fi.sin() + c(2.0))).tanh() * c(0.25));
+            if ge((x0.cos() * c(0.9)).acos(), -c(1.0), margin) {
+                continue;
+            }
+            if le((v5.cos() + c(2.0)).cbrt(), c(0.0), margin) || n % 3 == 1 {
+                m6 += 1;
+            }
+            let mut m7: Dual64 = -c(0.5);
+            for j in 0..i {
+                m7 = d_min(v5 - a4[1] + v[j], m7, margin);
+                s0 = s0 * c(0.5) + d_to_radians(s0) * c(50.0) * c(0.5);
+            }
+            acc1 -= (t.tanh() + m7.tanh()).sin() * c(0.5);
+        }
+        let c8 = c(m6 as f64);
+        x0.tanh() + s0.cos() + acc1.tanh() + v5.tanh() + c8.tanh()
     }
 
-    pub fn prog_13_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = (x1.powi(2) + c(1.0)).log2().cos() * c(2.0);
+    pub fn prog_12_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        const PHASE_D: usize = 3;
+        let mut s0 = (x2 * x1).sin() * c(2.0);
+        let mut s1 = x2 / (x1.sin() + c(2.0));
         let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        let v9: Dual64 = loop {
-            k3 += 1;
-            match k3 {
-                0 | 2 => {
-                    acc2 += c(0.5) * d_log(x0 * x0 + c(1.0), x0.powi(2) + c(2.0)).cos();
-                    if ge(x2.mul_add(x1, x2).sin().cosh(), -c(0.5), margin) {
-                        s1 = c(0.6) * s1 + c(0.1) * d_log(x2 * x2 + c(1.0), v[k3 % 4] * v[k3 % 4] + c(2.0)).cos();
-                    } else {
-                        let v4 = prog_4_dual(x2, c(0.75), d_max(-c(0.5_f64), x0, margin).sin(), [v[0], v[1], v[2], v[3]], k3, margin);
-                        s1 = s1 * c(0.5) + v4.cos() * c(0.01);
-                    }
-                }
-                4 => {
-                    s1 = (s1 * c(0.75) + s1 * c(0.25)).tanh();
-                    if !(k3 == 4) {
-                        break ((c(SCALE) + x1).powi(2) + c(1.0)).cbrt();
-                    }
-                    let v5 = x0 / (w0[k3 % 4] * w0[k3 % 4] + c(1.0));
-                    s1 = (s1 * c(0.6) + v5.cos() * c(0.1)).tanh();
-                }
-                _ => {
-                    let v6 = d_abs(x0, margin);
-                    let v7 = (w0[k3 % 4].sin() * c(0.5)).ln_1p();
-                    acc2 += (v6.tanh() - v7.sin()).tanh() * c(0.5);
-                }
-            }
-            if le(((w0[k3 % 4].sin() * c(2.0)).cosh().tanh() + c(2.0)).cbrt(), -c(0.25), margin) {
-                s1 = (s1 * c(0.75) + (x0 + s1) * c(0.1)).tanh();
-                if ge(x2 + x1, c(0.0), margin) {
-                    break (w0[k3 % 4].tanh() * c(2.0)).sinh();
-                }
-                acc2 += prog_0_dual((d_to_radians(v[k3 % 4]) * c(20.0)).cos(), x0, c(0.75), [v[0], v[1], v[2], v[3]], 5, margin).sin() * c(0.25);
-            } else if ge((x2.powi(2) + c(0.5)).recip(), -c(1.0), margin) || n % 2 == 0 {
-                let v8: Dual64 = prog_0_dual(v[1].cos().cos(), x0, (s1 * x2).cos().exp_m1().tanh(), [v[0], v[1], v[2], v[3]], n, margin);
-                s1 = (s1 * c(0.75) + v8.sin() * c(0.005)).tanh();
-            } else {
-                s1 = c(0.5) * s1 + c(0.1) * (s1 * s1 + c(1.5)).acosh().sin();
-                acc2 += c(0.5) * (x1 * c(1.2)).sin();
-                if le(d_atan2(x1.powi(2) + c(0.5), x1), s1, margin) {
-                    s1 = (s1 * c(0.6) + prog_4_dual((s1.tanh() * c(0.9)).acos().tanh() * c(2.0), x0, (x2.sin() * c(0.5)).ln_1p().tanh(), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).tanh();
-                } else if gt(((v[1].sin() * c(0.9)).asin().powi(2) + c(1.0)).ln(), -c(0.25), margin) {
-                    acc2 += (x1 + x2).cos() * c(0.5);
-                    s1 = s1.mul_add(c(0.5), prog_4_dual((v[3] + s1).sin(), x1, (v[3] / c(1.5) - (x2.tanh() * c(0.9)).acos()).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], 4, margin).cos() * c(0.005));
-                }
-            }
-            s1 = s1.mul_add(c(0.8), s1.sin() * c(0.2));
-            if k3 >= 4 || ge(d_to_radians(x2), c(0.0), margin) {
-                break ((s1.powi(2) + c(1.0)).sqrt().powi(2) + c(1.0)).log2();
-            }
-        };
-        for i in (0..=n).rev().step_by(2) {
-            if gt(prog_4_dual((v9 * x2).cos() * c(2.0), x0, c(0.75), [v[0], v[1], v[2], v[3]], 3, margin), -c(1.0), margin) && k3 < 4 {
-                s1 = c(0.8) * s1 + c(0.1) * (c(1.25) * v[i % 4]).sin();
-            }
-            acc2 += c(0.5) * x1.cos();
+        let mut a3 = [c(0.0); 4];
+        for i in 0..n {
+            a3[i % 4] += d_clamp(v[2], -c(1.5), c(1.0), margin).sin() * c(0.5);
+            s1 = (s1 * c(0.75) + ((s1 * s1).ln_1p().powi(2) + c(1.0)).sqrt() * c(0.25)).tanh();
         }
-        let mut k10 = 0;
-        while k10 < 6 {
-            k10 += 1;
-            s1 *= c(0.8);
-            s1 += c(0.02) * (v9 * v[k10 % 4]).cos();
-            match k10 % 4 {
-                0..=2 => {
-                    s1 = (s1 * c(0.75) + (x2 * x2 + c(2.0)).acosh() * c(0.1)).tanh();
-                    match k10 {
-                        0 => {
-                            acc2 -= v[2].powi(2).tanh() * c(0.25);
-                            let x0 = x0 / (v[n % 4].sin().exp2().powi(2) + c(1.5));
-                            acc2 += c(0.25) * x0.cos();
-                        }
-                        g if g > 1 => {
+        match n {
+            PHASE_A if n < 4 => {
+                s0 = c(0.8) * s0 + c(0.2) * x2.sin();
+                s0 = s0 * c(0.5) + x0.mul_add(x2, x0).tanh() * c(0.1);
+            }
+            PHASE_B | 3 => {
+                let mut k4 = 0;
+                while k4 < n + 1 && lt((a3[n % 4].powi(3).sin() * c(0.9)).asin(), s1.cos(), margin) {
+                    k4 += 1;
+                    let v7 = if n < 5 {
+                        let x2: Dual64 = x0 * c(std::f64::consts::LN_2);
+                        (x1 * x1 + c(1.0)).log10() + x2.tanh()
+                    } else if le(x1 * (v[2] * x2), c(1.0), margin) {
+                        let v5 = x0;
+                        s0 = (s0 * c(0.6) + (d_min(s0, x0, margin) + v5) * c(0.2)).tanh();
+                        ((v5 - a3[(k4 + n) % 4]).tanh() * c(0.9)).acos()
+                    } else {
+                        let x1: Dual64 = (v[k4 % 4].sin() * c(1.2)).tan();
+                        let v6 = x0 / ((x0 * x0 + c(1.0)).log10().powi(2) + c(1.5));
+                        v6.tanh() + x1.cos()
+                    };
+                    for j in 0..n {
+                        let fj = c(j as f64);
+                        if gt(v7 + c(2.5) + v[k4 % 4], fj, margin) {
+                            s1 = c(0.5) * s1 + c(0.75) * (x1.powi(2) + c(1.0)).recip();
                             continue;
                         }
-                        _ => {
-                            s1 = c(0.8) * s1 + c(0.2) * x1.cos();
-                            s1 = s1.mul_add(c(0.6), (x1 * w0[n % 4]).sin() * c(0.1));
-                        }
-                    }
-                }
-                3 => {
-                    s1 = s1 * c(0.75) + prog_4_dual((s1 * x2).sin() * c(2.0), s1, x2, [v[0], v[1], v[2], v[3]], n, margin).cos() * c(0.005);
-                    let v11 = w0[k10 % 4] - c(2.5);
-                    acc2 -= c(0.25) * v11.cos();
-                }
-                _ => {
-                    s1 = s1.mul_add(c(0.8), (-x2).tanh() * c(0.2));
-                }
-            }
-            s1 = (s1 * c(0.5) + (x0 + x0 * c(core::f64::consts::FRAC_1_SQRT_2)) * c(0.25)).sin();
-        }
-        for &t in v.iter() {
-            if k10 % 3 == 1 && lt((x0.sin() * c(0.9)).asin(), -c(0.5), margin) {
-                s1 = (s1 * c(0.5) + ((v9 * v9 + c(1.0)).log2().tanh() * c(0.5)).ln_1p() * c(0.25)).tanh();
-                if le((x0.sin().tanh() * c(1.2)).tan(), -c(0.5), margin) && n < k3 {
-                    acc2 -= c(0.5) * ((w0[(k10 + n) % 4].sin() * c(0.9)).asin() * w0[(k10 + n) % 4]).cos();
-                } else if k10 % 2 == 0 && lt(x2 + w0[0] + (x2.cos() * c(1.2)).tan(), t, margin) {
-                    let v12 = (x1 * x1 + c(1.0)).log2();
-                    s1 = (s1 * c(0.5) + (-x1).tanh().exp() * c(0.1)).sin();
-                    s1 *= c(0.8);
-                    s1 += c(0.1) * v12.cos().tanh();
-                } else {
-                    let x0 = c(1.5) * x2;
-                    s1 = (s1 * c(0.6) + x0.cos() * c(0.25)).tanh();
-                }
-                s1 = c(0.8) * s1 + c(0.2) * (x2.powi(2) + c(0.5)).sqrt().cos();
-            } else if k10 % 3 == 1 {
-                s1 = s1 * c(0.5) + (w0[k10 % 4] + (w0[k10 % 4] * w0[k10 % 4] + c(0.5)).ln()).tanh() * c(0.2);
-                s1 = (s1 * c(0.8) + x0.powi(2) * c(0.05)).tanh();
-                if lt(x2 * v[3], d_to_radians(x2) * c(50.0), margin) {
-                    s1 = s1 * c(0.8) + (s1 - c(0.5)).sin() * c(0.2);
-                    if ge((x2.cos() + c(2.0)).cbrt() - d_copysign(c(3.0_f64), v9, margin), s1, margin) || k10 < k3 {
-                        acc2 += t.tanh().tanh() * c(0.5);
-                        continue;
-                    }
-                    s1 = (s1 * c(0.5) + (v9 - s1) * c(0.25)).sin();
-                    if gt((w0[k10 % 4].cos() * c(0.9)).asin(), c(0.0), margin) && n % 2 == 0 {
-                        continue;
-                    }
-                } else if ge(s1.cos(), -c(0.25), margin) {
-                    acc2 += (v9 / (t * t + c(1.5))).cos() * c(0.5);
-                    match k10 % 2 {
-                        0 => {
-                            break;
-                        }
-                        1 => {
-                            s1 = s1.mul_add(c(0.8), (t + s1).tanh() * c(0.1));
-                            match k10 {
-                                0 | 2 => {
-                                    break;
-                                }
-                                g if g > 3 => {
-                                    let v13 = (s1.cos() * c(2.0)).sinh();
-                                    s1 = s1.mul_add(c(0.6), (s1 * v13).tanh() * c(0.02));
-                                }
-                                _ => {
-                                    s1 = s1 * c(0.75) + (s1 * s1 + c(1.0)).log10() * c(0.5);
+                        match n {
+                            1..=2 => {
+                                s1 *= c(0.8);
+                                s1 += c(0.2) * a3[(j + k4) % 4];
+                            }
+                            PHASE_D => {
+                                s1 = (s1 * c(0.8) + (x0 + x2) * c(0.1)).tanh();
+                            }
+                            4..=6 => {
+                                s0 = (s0 * c(0.75) + (v7 - s0) * c(0.02)).tanh();
+                                s0 = c(0.5) * s0 + c(0.25) * (v[k4 % 4] + x1).tanh();
+                                if lt((x0.sin() * c(2.0)).cosh(), c(0.0), margin) {
+                                    continue;
                                 }
                             }
-                            let v14 = d_min(x2.asinh(), v9.sin().exp(), margin);
-                            s1 = s1.mul_add(c(0.75), v14.cos().sin() * c(0.05));
-                        }
-                        _ => {
-                            s1 = s1.mul_add(c(0.5), w0[k10 % 4] / c(2.0) * c(1.0));
-                            match k10 {
-                                0 => {
-                                    let v15 = v9.tanh();
-                                    s1 = (s1 * c(0.8) + v15 * c(0.2)).tanh();
-                                }
-                                1 => {
-                                    for j in (0..n).rev() {
-                                        s1 = c(0.8) * s1 + c(0.02) * (s1.sin() * c(0.9)).atanh().mul_add(d_clamp(s1, -c(0.5), c(0.5), margin), v9).cos();
-                                        let v16 = s1.cos();
-                                        match j % 3 {
-                                            0 | 2 => {
-                                                break;
-                                            }
-                                            _ => {
-                                                acc2 += (v16 / c(3.0) * (-v9)).sin() * c(0.05);
-                                                s1 = (s1 * c(0.6) + v[2] * c(0.4)).sin();
-                                            }
-                                        }
-                                    }
-                                    acc2 -= x1.sin() * c(0.5);
-                                }
-                                2 | 4 => {
-                                    s1 *= c(0.8);
-                                    s1 += c(0.01) * s1.powi(3).cos().cosh().tanh();
-                                    break;
-                                }
-                                _ => {
-                                    s1 *= c(0.5);
-                                    s1 += c(0.5) * t.tanh();
-                                    s1 = s1.mul_add(c(0.8), (x2 / (s1.cos() + c(2.0))).sin() * c(0.05));
-                                }
+                            _ => {
+                                acc2 -= c(0.02) * (fj + s0).sin();
+                                let x0 = s1.tanh().cosh();
+                                acc2 += c(0.02) * x0.cos().cos();
                             }
-                            acc2 -= d_hypot(t, x0, margin).sin() * c(0.5);
                         }
+                        s0 = (s0 * c(0.75) + (-v7) * c(0.02)).sin();
                     }
-                    let v17 = t * w0[k10 % 4];
-                    acc2 += c(0.5) * v17.tanh();
-                } else {
-                    acc2 -= c(0.5) * (v9.sin().exp2().powi(2) + c(0.5)).ln().sin();
+                    if lt((v7.powi(2) + c(2.0)).sqrt(), v[(k4 + n) % 4], margin) {
+                        acc2 -= c(0.25) * (s1 * c(std::f64::consts::FRAC_1_PI)).cos();
+                        s1 = s1.mul_add(c(0.8), (s0 * x1).tanh() * c(0.05));
+                    } else if lt(d_log((s0.cos() * c(0.9)).acos().powi(2) + c(1.0), d_log(s1.powi(2) + c(1.0), x2 * x2 + c(2.0)).powi(2) + c(2.0)), -c(0.5), margin) {
+                        let v8 = v[k4 % 4].tanh().cosh();
+                        let v9 = d_atan2(c(3.0_f64), v8.mul_add(s0, x1));
+                        acc2 += c(0.25) * v9.tanh();
+                    }
+                    acc2 += c(0.25) * (v[3].asinh().powi(2) + c(1.0)).sqrt().cos();
                 }
             }
-            acc2 += (x2 - t).cos() * c(0.5);
-            let v19 = if k3 + k10 < 1 {
-                let v18 = (v9.cos() * c(2.0)).sinh();
-                acc2 += c(0.25) * (w0[k10 % 4] * t).mul_add((w0[k10 % 4] * w0[k10 % 4] + c(0.5)).recip(), (v9 * v9 + c(1.0)).log(10.0)).cos();
-                ((v9 * v9 + c(2.0)).acosh().cos() + c(2.0)).cbrt() + v18.cos()
-            } else {
-                return (v9.cos() * c(0.9)).atanh()
-            };
-            s1 = s1 * c(0.8) + v19.cos().tanh() * c(0.02);
+            4..=6 => {
+                s1 = c(0.75) * s1 + c(0.25) * v[0].asinh().cos();
+            }
+            _ => {
+                let v10 = (v[n % 4].powi(2) + c(1.0)).log(3.0);
+                acc2 += v10.cos();
+            }
         }
-        let v20 = v[2].cos().cos();
-        let v21 = w0.iter().map(|&p| d_min(w0[1], v20, margin) + p.cos()).sum::<Dual64>();
-        x0 * c(0.5) - x2.cos() - s1 - acc2.cos() + v9 * c(0.5) + v21.cos()
+        let mut a11 = v;
+        a11[3] *= c(1.5);
+        a11[0] += (s1 * s1 + c(0.5)).recip();
+        'l3: for (i, &t) in a11.iter().enumerate() {
+            let fi = c(i as f64);
+            s0 = s0 * c(0.5) + (x0 + c(1.25)).tanh() * c(0.5);
+            let mut k12 = 0;
+            while k12 < n && le(t, c(0.0), margin) {
+                k12 += 1;
+                s1 = c(0.8) * s1 + c(0.5) * (x2.sin() + c(2.0)).cbrt().cos();
+                if lt((a3[n % 4] + fi) / ((d_to_degrees(s0) * c(0.01)).powi(2) + c(1.0)), a3[2] * c(0.8), margin) {
+                    break 'l3;
+                }
+            }
+            s0 = (s0 * c(0.8) + t * c(0.2)).tanh();
+        }
+        let v13 = (x0.powi(2) + c(1.0)).log(2.0);
+        s0 * c(1.5) + s1 + acc2.tanh() + a3[0].cos() + a11[3].sin() - v13 * c(0.5)
     }
 
-    pub fn prog_14_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_4_dual(x1, x2.cos(), x0, v, n, margin).tanh() * c(2.0);
-        let mut s1: Dual64 = (d_to_radians(x0).cos() + c(2.0)).cbrt();
-        let mut s2 = ((v[3] + x0).sin() * c(0.9)).asin();
+    pub fn prog_13_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_atan2((-x1).powi(2) + c(1.0), v[1].sin()).tanh() * c(2.0);
+        let mut s1 = d_abs(x0, margin);
+        let mut s2 = (x2 + (x2 - x0)).sin() * c(2.0);
         let mut acc3: Dual64 = c(0.0);
-        if n == 4 {
-            s1 *= c(0.8);
-            s1 -= c(0.1) * (s1 * x1).tanh();
-        }
+        let v4 = prog_0_dual(s0, x1, c(0.75), v, n, margin);
         for &t in v.iter() {
-            acc3 -= c(0.5) * ((v[n % 4].tanh() * c(0.9)).acos().powi(2) + c(1.0)).cbrt().tanh();
-            acc3 += x0.powi(2).tanh() * c(0.5);
-            s0 = s0.mul_add(c(0.5), t.sin() * c(0.5));
+            let v5 = v4.sin();
+            if gt((v5.powi(2) + c(2.0)).sqrt(), s2, margin) {
+                acc3 += c(0.5) * t.cos().atan().tanh();
+            } else if gt(x2 + (t * t + c(0.5)).ln(), c(0.5), margin) {
+                acc3 -= c(0.01) * prog_0_dual((x1 + s0).cos() * c(2.0), (c(1.25) * s1).tanh(), s2, v, n, margin).sin();
+            }
+            s2 = s2.mul_add(c(0.6), d_hypot(s2, v[1], margin).cos() * c(0.2));
         }
-        let v5 = if le(((x0 * c(core::f64::consts::FRAC_1_SQRT_2)).powi(2) + c(1.5)).acosh(), c(0.5), margin) {
-            let v4 = d_powf(c(2.0_f64), d_max(x2, x0, margin).cos());
-            v4 + acc3
+        let v8 = if le((v[3].sin() * c(0.5)).ln_1p(), v4, margin) {
+            let v6 = ((x2.cos() * c(0.9)).asin().powi(2) + c(0.5)).cbrt();
+            acc3 += v6.cos();
+            (v6.powi(2) + c(0.5)).ln()
         } else {
-            d_abs(acc3, margin)
+            let v7 = prog_8_dual(s0, c(1.2), x2, &v, n, margin);
+            return v[n % 4].atan() + v7.cos()
         };
-        for i in (0..n).rev() {
-            match i % 2 {
-                0 => {
-                    s0 = (s0 * c(0.5) + d_to_radians(v5) * c(20.0) * c(1.0)).sin();
-                    acc3 -= c(0.2) * (s2 * s2 + c(0.5)).cbrt();
-                }
-                1 => {
-                    acc3 += (x1 * v5).tanh() * c(0.25);
-                    s2 = (s2 * c(0.8) + s2 / ((c(2.5) - s2).sin() + c(2.0)) * c(0.05)).tanh();
-                }
-                _ => {
-                    let v6 = prog_4_dual(s1, (v5.powi(2) + c(2.0)).acosh().tanh(), v5.sin().sin() * c(2.0), v, i, margin);
-                    let v7 = d_abs(c(0.1) * v6, margin);
-                    s0 = s0.mul_add(c(0.75), v7.sin() * c(0.01));
-                }
-            }
-            let mut m8 = s1.sin().exp().cos();
-            for _ in 1..4 {
-                m8 = d_max(m8, v5, margin);
-            }
-            acc3 += m8.tanh() * c(0.25);
-        }
-        for i in (0..n).rev() {
+        let mut m9 = 0;
+        for i in 0..v.len() {
             let fi = c(i as f64);
-            acc3 += c(0.25) * d_max(fi + v5, v5 + c(0.35), margin).cos();
-            acc3 += c(0.25) * (d_powf(s2 * s2 + c(0.5), x0.sin()) + fi).tanh();
-            for j in 0..n {
-                s0 = s0 * c(0.6) + (c(0.8) - x0).cos() * c(0.4);
-                acc3 -= x0.tanh() * c(0.05);
-                match j {
-                    0 => {
-                        s0 = (s0 * c(0.6) + (s0 * s0 + c(0.5)).recip() * c(0.2)).sin();
-                        s1 = s1 * c(0.6) + v5.atan().sin() * c(0.4);
+            if m9 % 2 == 0 && ge(-d_atan2(x1.powi(2) + c(1.0), v8), x0 - s2, margin) {
+                m9 += 1;
+            }
+            let v11 = if ge(prog_0_dual((v8.powi(2) + c(1.0)).powf(0.5).cos(), (s1.powi(2) + c(1.0)).ln().cos().exp().cos(), s0, v, 1, margin), -c(1.0), margin) {
+                ((s0 * c(1.5)).powi(2) + c(1.0)).log10()
+            } else if lt(((v4.tanh() * c(1.2)).tan().tanh() * c(0.9)).acos(), -c(0.5), margin) {
+                s1 = (s1 * c(0.5) + s0.cos().tanh().exp() * c(0.1)).tanh();
+                d_atan2(c(0.5_f64), fi)
+            } else {
+                let v10 = c(1.2) * fi.tanh();
+                (x0 * x1).cos() + v10.cos()
+            };
+            acc3 += c(0.5) * (v[3 - i].sin().exp2() - v11.asinh()).cos();
+            let mut m12: Dual64 = c(0.0);
+            for j in 0..=i {
+                m12 = d_min(m12, v8 + v[(j + n) % 4], margin);
+            }
+            s2 = s2.mul_add(c(0.6), m12.tanh().tanh() * c(0.2));
+        }
+        let c13 = c(m9 as f64);
+        for _ in (0..4).rev() {
+            s0 = (s0 * c(0.6) + (s0 * s0 + c(1.0)).log(2.0) * c(0.25)).tanh();
+            for &u in v.iter() {
+                acc3 += (x1 + v8).tanh() * c(0.1);
+                s0 = s0.mul_add(c(0.6), v8.tanh().sinh().sin() * c(0.25));
+                let v14 = ((s1 * s1 + c(1.0)).log2().tanh() * c(0.5)).ln_1p();
+                s0 *= c(0.75);
+                s0 += c(0.1) * (u.tanh() - v14).sin();
+            }
+            s0 = c(0.6) * s0 + c(0.05) * (v8 * c13).cos();
+        }
+        s0.sin() - s1 + s2 * c(0.75) + acc3.tanh() + v8.sin() - c13.cos()
+    }
+
+    pub fn prog_14_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = prog_0_dual(v[n % 4].asinh().tanh(), x1, c(1.5), [v[0], v[1], v[2], v[3]], 4, margin).tanh() * c(2.0);
+        let mut s2 = prog_0_dual((x2.tanh() * c(0.9)).atanh().tanh() * c(2.0), x0, x1, [v[0], v[1], v[2], v[3]], 4, margin).sin() * c(2.0);
+        let mut s3 = w0[2].tanh().exp_m1();
+        let mut acc4: Dual64 = c(0.0);
+        let v5 = w0.iter().fold(s3, |r, &p| r * c(0.5) + c(0.005) * (prog_0_dual(s2, c(0.25), c(1.5), [w0[0], w0[1], w0[2], w0[3]], n, margin) + p.cos()).tanh());
+        let v7 = match n {
+            1..=3 => ((x2 * x2 + c(1.0)).ln().powi(2) + c(1.0)).powi(-3),
+            4 | 6 => {
+                let v6 = prog_0_dual(s2, s1, d_min(c(2.0_f64), (acc4 * acc4 + c(1.0)).log10(), margin).tanh(), [w0[0], w0[1], w0[2], w0[3]], n, margin);
+                prog_8_dual(s2, (x2 * s3).sin(), d_copysign(c(3.0_f64), s1, margin).sin() * c(2.0), w0, n, margin) + v6.cos()
+            }
+            _ => (x0.cos() * c(0.5)).ln_1p(),
+        };
+        if lt(d_clamp(v[n % 4], -c(1.5), c(1.5), margin) + s3, -c(0.5), margin) {
+            return x2.tanh().exp();
+        }
+        let mut k8 = 0;
+        while k8 < 5 && lt(s3 + v7, c(0.0), margin) {
+            k8 += 1;
+            let mut k9 = 0;
+            while k9 < 3 && le(x2.sin().exp() / ((v5 * v5 + c(0.5)).sqrt().sin() + c(2.0)), w0[(k9 + n) % 4], margin) {
+                k9 += 1;
+                acc4 += (v7.tanh().sin() * c(0.9)).atanh().sin() * c(0.1);
+                acc4 -= (s2 + x0).sin() * c(0.1);
+                match n {
+                    0..=2 => {
+                        acc4 -= (v7.powi(2) + c(1.0)).recip() * c(0.1);
+                        s3 = s3.mul_add(c(0.5), (s3 * c(1.5)).tanh() * c(0.25));
                     }
-                    1 | 3 => {
-                        s0 = s0 * c(0.75) + s2.cos().sin() * c(0.25);
-                        s2 = (s2 * c(0.6) + (v[j % 4].sin() + c(2.0)).cbrt() * c(1.0)).tanh();
+                    3 => {
+                        let v10 = v5.cos();
+                        acc4 += v10.sin() * c(0.1);
                     }
-                    g if g > 4 => {
-                        break;
+                    4 | 6 => {
+                        continue;
                     }
                     _ => {
-                        s0 *= c(0.8);
-                        s0 -= c(0.25) * d_powf(c(1.5_f64), s0.tanh()).cos();
+                        s3 = s3.mul_add(c(0.6), d_powf(c(3.0_f64), (s2 + x0).cos()).cos() * c(0.05));
                     }
                 }
             }
+            s2 *= c(0.5);
+            s2 += c(0.2) * (s3.cos() * c(0.9)).acos().tanh();
         }
-        s0 + s1 * c(1.5) - s2 * c(0.5) - acc3.sin() + v5.sin() + x2.sin() / ((v5.sin() + c(2.0)).cbrt().powi(2) + c(0.5))
+        s1 *= c(0.75);
+        s1 += c(0.25) * v[n % 4].atan().asinh().sin();
+        s1 - s2 * c(0.5) + acc4.sin() + v5.tanh() + v7.cos()
     }
 
     pub fn prog_15_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4].sin().exp_m1().tanh();
-        let mut s1 = ((v[3] * v[3] + c(1.0)).recip() + (x1.cos() * c(1.2)).tan()).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        match n {
-            0 => {
-                s1 = (s1 * c(0.75) + (-s1) * c(0.01)).tanh();
-                let x2 = d_min(v[n % 4], x0, margin);
-                acc2 += x2.cos();
-            }
-            g if g > 1 => {
-                s1 = c(0.8) * s1 + c(0.2) * v[n % 4].sin();
-            }
-            _ => {
-                s1 = (s1 * c(0.6) + x1 * x1 * c(0.1)).tanh();
-                acc2 += x0.powi(2).cos();
-            }
-        }
-        let v3 = v.iter().zip(v.iter()).map(|(&p, &q)| (v[n % 4] * v[n % 4] + c(2.0)).ln().sin().sinh() + p.sin() + q.cos()).sum::<Dual64>();
-        s0 = (s0 * c(0.8) + prog_4_dual(((c(0.1) * s0).powi(2) + c(0.5)).ln().cos() * c(2.0), x2, c(0.75), [v[0], v[1], v[2], v[3]], n, margin) * c(0.01)).sin();
-        let mut a4 = [v[0], v[1], v[2], v[3]];
-        a4[0] *= c(0.5);
-        a4[3] += d_min(d_powf(x1 * x1 + c(1.0), v[n % 4].cos()), s0.tanh().exp(), margin).cos();
-        for i in 0..4 {
-            let fi = c(i as f64);
-            match i {
-                1 => {
-                    s0 *= c(0.5);
-                    s0 -= c(0.25) * (s1 - s0).tanh();
-                    continue;
-                }
-                3 => {
-                    s1 = s1 * c(0.75) + (x0 - x2.cos()).tanh() * c(0.1);
-                    if ge(d_powf(v[(i + n) % 4] * v[(i + n) % 4] + c(1.0), v3.cos()), c(0.5), margin) && i < 2 {
-                        let v5 = prog_4_dual(s0, (v[i] * x0).sin() * c(2.0), ((fi.cos() * c(0.9)).asin() + d_atan2(s1.powi(2) + c(0.5), v3)).sin(), a4, i, margin);
-                        let v6 = (fi * fi + c(2.0)).sqrt().tanh();
-                        acc2 -= c(0.02) * (v5.tanh() - v6.sin()).tanh();
-                    }
-                    acc2 += c(0.5) * (s0 - v3).sin();
-                }
-                _ => {
-                    let v7 = prog_4_dual(c(0.25), (a4[n % 4] + x1).cos() * c(2.0), (fi.tanh().exp2() + x2).tanh(), [v[0], v[1], v[2], v[3]], 0, margin);
-                    acc2 -= c(0.5) * (v3.cos() + c(2.0)).cbrt().sin();
-                    acc2 += c(0.05) * v7.cos().tanh();
-                }
-            }
-            let v10 = if i % 3 == 1 && ge((a4[i].sin() * c(1.5)).sinh(), v3.cos().exp(), margin) {
-                let v8 = x0;
-                x0.powi(2) + v8.sin()
-            } else {
-                let v9 = s0 + v3;
-                a4[i].sin() + v9.sin()
-            };
-            let v11 = (a4[3 - i] * a4[3 - i] + c(2.0)).ln() + x2.cos().exp();
-            s0 = s0 * c(0.6) + prog_4_dual(c(1.2), x0.cos() * c(2.0), d_atan2((s0 / (fi * fi + c(0.5))).powi(2) + c(1.0), -x0).tanh(), [v[0], v[1], v[2], v[3]], i, margin).cos() * c(0.005);
-            acc2 -= (v10.sin() + v11.sin()).tanh() * c(0.4);
-        }
-        x0 - s0 * c(0.5) + s1 + acc2.cos() + v3.tanh() + a4[1].cos() - s1.atan()
-    }
-
-    pub fn prog_16_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((v[2] * c(1.5)).powi(2) + c(2.0)).acosh().tanh() * c(2.0);
-        let mut s1: Dual64 = d_log(x2 * x2 + c(1.0), x0 * x0 + c(2.0)).sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        while k3 < n + 1 && le((x0 - x1).asinh(), c(1.0), margin) {
-            k3 += 1;
-            if gt(s0.powi(2) * d_to_radians(x2), x2, margin) {
-                s1 = s1 * c(0.5) + (s1 * s1 + c(1.0)).cbrt().cos() * c(0.25);
-                if ge(v[0] + v[3], x0, margin) {
-                    continue;
-                }
-                s0 *= c(0.8);
-                s0 += c(0.005) * prog_4_dual(s1, (s0 * (s0.powi(2) + c(1.0)).log(10.0)).tanh() * c(2.0), s0, v, n, margin).cos();
-                if lt(x0.cos(), -c(0.5), margin) {
-                    let x2 = x2.tanh();
-                    let v4 = (v[2].cos() * c(1.2)).tan();
-                    acc2 -= (x2 + v4.cos()).tanh() * c(0.25);
-                } else {
-                    let v5: Dual64 = x2.sin().exp_m1();
-                    acc2 -= c(0.25) * v5.sin();
-                }
-            } else if ge(x2.cos().exp(), c(0.0), margin) {
-                acc2 -= c(0.25) * (v[k3 % 4] * x0).tanh();
-                if ge(c(SCALE) + (c(0.8) - x2), c(0.0), margin) {
-                    break;
-                }
-                let v6 = v[0];
-                s0 = c(0.5) * s0 + c(0.5) * v6.tanh().tanh();
-            } else {
-                s0 = (s0 * c(0.8) + (s0 * s0 + c(1.0)).recip() * c(0.25)).tanh();
-            }
-            if ge((x0.powi(2) + c(1.0)).log2(), x2 / (x2 * x2 + c(1.0)), margin) {
-                continue;
-            }
-            s0 = (s0 * c(0.5) + (s0.sin().sin() * c(0.5)).ln_1p() * c(0.5)).tanh();
-        }
-        for &t in v.iter() {
-            acc2 -= c(0.5) * d_log(x2 * x2 + c(1.0), t.powi(2) + c(2.0)).sin();
-            let v7 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.01) * (prog_4_dual((c(0.75) - r).sin() * c(2.0), x0, r, v, n, margin) + p.cos()).sin());
-            s0 *= c(0.5);
-            s0 += c(0.2) * v7.tanh();
-        }
-        if le(x0 - x1, acc2, margin) {
-            for i in 0..6 {
-                let fi = c(i as f64);
-                s0 *= c(0.5);
-                s0 += c(0.02) * prog_4_dual(s1, x1, c(0.5), v, 0, margin).tanh();
-                match i {
-                    2 => {
-                        s1 = s1.mul_add(c(0.5), s1.cos() * c(0.5));
-                    }
-                    3 => {
-                        acc2 += c(0.25) * x1.sin();
-                        s0 = s0 * c(0.6) + s0.sin() * c(0.4);
-                    }
-                    g if g > 4 => {
-                        let v8 = prog_4_dual(s1, (-(fi.sin() * c(1.2)).tan()).sin() * c(2.0), c(0.75), v, 0, margin);
-                        let v9 = prog_4_dual((x0.sin() * c(1.2)).tan().sin() * c(2.0), (s1 + x1).cos() * c(2.0), c(0.25), v, n, margin);
-                        s1 = c(0.8) * s1 + c(0.005) * (v8.cos() + v9.sin()).sin();
-                    }
-                    _ => {
-                        s0 = (s0 * c(0.5) + (s0.powi(2) + c(2.0)).acosh() * c(0.2)).sin();
-                    }
-                }
-                acc2 -= c(0.25) * (x1.sin().powi(2) + c(1.0)).powi(-1);
-            }
-        } else if ge(d_abs(v[k3 % 4], margin).powi(2).ln_1p(), c(1.0), margin) {
-            let v10 = d_powf(x0.asinh().powi(2) + c(0.5), x1.atan().cos());
-            s1 = c(0.5) * s1 + c(0.02) * v10.tanh().sin();
-        }
-        let v11 = (d_max(-c(3.0_f64), x2, margin).tanh() + c(2.0)).cbrt();
-        'l3: for _ in (1..=3).step_by(2) {
-            s0 = (s0 * c(0.5) + x2 * c(std::f64::consts::LN_2) * c(0.5)).tanh();
-            s0 = (s0 * c(0.8) + (s0.powi(2) + c(2.0)).ln() * c(0.25)).tanh();
-            let mut k12 = 0;
-            while k12 < n + 1 && lt((x1.sin() * c(1.5)).sinh(), -c(0.5), margin) {
-                k12 += 1;
-                if !(k12 < k3) {
-                    continue 'l3;
-                }
-                let v14 = match k12 % 2 {
-                    0 => {
-                        let v13 = (v11 * v11 + c(1.0)).log10();
-                        ((v13 / (s1 * s1 + c(0.5))).powi(2) + c(1.0)).cbrt()
-                    }
-                    1 => v[k12 % 4] + (v11 * v11 + c(1.0)).log10(),
-                    _ => v[(k12 + n) % 4] + v11,
-                };
-                acc2 += x1.sin().tanh() * c(0.1);
-                acc2 -= v14.cos().tanh() * c(0.1);
-            }
-        }
-        s0 + s1 * c(0.25) + acc2.cos() + v11 * c(0.5)
-    }
-
-    pub fn prog_17_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_hypot(c(3.0_f64), x2, margin).sin() * c(2.0);
-        let mut s1: Dual64 = d_atan2((x0.tanh() * c(1.5)).sinh().powi(2) + c(0.5), d_min(c(0.5_f64), x0, margin)).tanh() * c(2.0);
-        let mut s2 = prog_4_dual((c(1.2) * x1.tanh().exp()).cos(), c(1.5), (x1.powi(2) + c(0.5)).ln().tanh() * c(2.0), v, n, margin).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut m4 = x1;
-        for i in 1..4 {
-            m4 = d_min(m4, v[i] / (v[i] * v[i] + c(1.5)), margin);
-        }
-        let mut k5 = 0;
-        let v8: Dual64 = loop {
-            k5 += 1;
-            let mut m6: Dual64 = -c(2.5);
-            for j in 1..=2 {
-                let c7 = if j % 2 == 0 {
-                    x0 / (s1 * s1 + c(0.5))
-                } else {
-                    c(0.25) - m4.mul_add(m4, v[j])
-                };
-                m6 = d_max(m6, c7, margin);
-            }
-            acc3 += prog_4_dual(c(1.5), ((v[n % 4].sin() * c(2.0)).cosh() * (m6 * c(0.25))).cos() * c(2.0), x2, v, 4, margin).sin() * c(0.005);
-            if lt(d_powf(s2 * s2 + c(1.0), m4.sin()), -c(0.5), margin) {
-                break s2 - c(0.5);
-            }
-            if k5 >= 5 || lt((d_atan2(x2, m4 * m4 + c(0.5)).powi(2) + c(0.5)).ln(), -c(1.0), margin) {
-                break ((x1 - x0).tanh() + c(2.0)).cbrt();
-            }
-        };
-        let mut k9 = 0;
-        while k9 < n && gt(s1.asinh(), s1, margin) {
-            k9 += 1;
-            s0 = (s0 * c(0.5) + (s2 * s2 + c(1.0)).recip() * c(0.75)).tanh();
-            acc3 += prog_0_dual(m4, (v8.sin() * c(0.9)).acos().tanh().exp_m1().tanh(), (x0.powi(2) + c(0.5)).cbrt().sin() * c(2.0), v, 5, margin).sin() * c(0.02);
-        }
-        let v10 = prog_0_dual(c(1.2), x0, c(1.2), v, n, margin);
-        s1 = s1 * c(0.5) + prog_0_dual(m4, (x1 * x1 + c(1.0)).recip().sin() * c(2.0), x2.asinh().sin() * c(2.0), v, n, margin).tanh() * c(0.02);
-        s2 = (s2 * c(0.8) + prog_10_dual(x1, c(2.0), (c(SCALE) + m4).asinh().cos(), v, k9, margin) * c(0.005)).tanh();
-        s0.cos() + s1 * c(0.75) + s2 - acc3 + v8 * c(1.5) - v10 * c(0.5)
-    }
-
-    pub fn prog_18_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.cos().sinh();
-        let mut s1 = (v[n % 4] + s0).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        for i in (0..=n).rev().step_by(2) {
-            acc2 -= c(0.5) * x1.cos().exp2().cos();
-            if ge(prog_0_dual((x2 + (x0 - v[0])).tanh() * c(2.0), x2, (x0 * x2).tanh().sin() * c(2.0), v, i, margin), x2, margin) {
-                acc2 += (x0 - v[1] * c(core::f64::consts::FRAC_1_SQRT_2)).tanh() * c(0.5);
-                s1 *= c(0.75);
-                s1 += c(0.25) * s1.sin().cos();
-            }
-        }
-        for i in 0..4 {
-            let fi = c(i as f64);
-            if gt((s1 / (v[n % 4] * v[n % 4] + c(0.5))).tanh(), c(0.5), margin) && i == 3 {
-                s0 = (s0 * c(0.75) + (s0 * x2).cos() * c(0.05)).sin();
-                acc2 += prog_0_dual(x0, (d_to_degrees(x1) * c(0.02)).powi(2).ln_1p().sin() * c(2.0), s0, v, 2, margin).tanh() * c(0.1);
-                if ge(x1 - c(0.8), -c(0.5), margin) && i > 0 {
-                    let v3 = prog_0_dual((x1.powi(2) + c(0.5)).cbrt().tanh(), s0.sin(), x2, v, n, margin);
-                    let v4 = prog_4_dual(s1, (x1 * v[(i + n) % 4]).sin() * c(2.0), c(2.0), v, i, margin);
-                    s1 = (s1 * c(0.5) + (v3.tanh() + v4.cos()) * c(0.005)).tanh();
-                }
-            } else if ge(d_atan2(x2 * x2 + c(1.0), x2), c(0.5), margin) {
-                acc2 -= c(0.5) * x1.tanh();
-                if i < 3 {
-                    continue;
-                }
-            } else {
-                let v5 = x1 - x0 + (s1 - x1);
-                s1 = c(0.75) * s1 + c(0.05) * s1.tanh().exp().sin();
-                s0 = s0 * c(0.5) + v5.cos().sin() * c(0.1);
-            }
-            match i {
-                0..=1 => {
-                    s0 *= c(0.5);
-                    s0 -= c(0.5) * d_abs(s0, margin).sin();
-                    if le((x0 - x2).tanh().exp_m1(), -c(0.5), margin) || i < 3 {
-                        s1 = c(0.6) * s1 + c(0.4) * x1.asinh().cos();
-                        let x0 = v[0] / c(1.5);
-                        s1 = s1.mul_add(c(0.5), x0.cos().sin() * c(0.75));
-                    } else {
-                        acc2 += c(0.5) * fi.tanh();
-                        s0 *= c(0.5);
-                        s0 -= c(1.0) * (s0 / c(4.0)).cos();
-                    }
-                    let v6 = prog_4_dual((v[(i + n) % 4] * s1).tanh() * c(2.0), x1, c(1.2), v, i, margin);
-                    s1 = s1.mul_add(c(0.8), v6.sin().cos() * c(0.005));
-                }
-                3 => {
-                    s1 *= c(0.5);
-                    s1 += c(0.5) * s1.cos();
-                    continue;
-                }
-                _ => {
-                    s0 = s0.mul_add(c(0.5), (c(0.1) - s0).cos() * c(0.5));
-                    s0 *= c(0.75);
-                    s0 -= c(0.02) * (s0.cos() * c(2.0)).cosh().sin();
-                }
-            }
-            s1 = (s1 * c(0.5) + (fi.sin() * c(1.2)).tan().sin().exp_m1() * c(1.0)).tanh();
-        }
-        let v10 = match n % 4 {
-            0 => {
-                let v7 = prog_0_dual(s0, ((x2 * x2 + c(1.0)).log2().powi(2) + c(1.0)).log2().tanh() * c(2.0), (s1 / (s1.tanh() + c(2.0))).sin() * c(2.0), v, n, margin);
-                prog_4_dual((d_copysign(c(0.5_f64), x1, margin).cos() * c(0.9)).atanh().sin() * c(2.0), d_copysign(x1 / (x1.powi(2) + c(0.5)), v[n % 4] + x1, margin).cos(), s0, v, 5, margin) + v7.sin()
-            }
-            1 => {
-                let v8 = (v[n % 4].sin() * c(1.2)).tan() + x2.powi(2);
-                (v8.tanh().powi(2) + c(1.0)).log2()
-            }
-            2 => {
-                let v9 = x0.atan().cos();
-                s1 = c(0.6) * s1 + c(0.005) * prog_4_dual(s0, c(2.0), (d_to_radians(d_clamp(v9, -c(1.5), c(0.5), margin)) * c(50.0)).sin() * c(2.0), v, n, margin).tanh();
-                v9 / ((x0 * x0 + c(0.5)).sqrt().powi(2) + c(0.5))
-            }
-            _ => x1 + x0,
-        };
-        let mut a11 = v;
-        a11[2] *= c(1.5);
-        a11[2] += (s0 * x2).cos();
-        let v12 = (v[2].cos() * c(0.9)).asin();
-        x1.tanh() + s1.sin() + acc2.sin() + v10 * c(0.5) + a11[1] + v12
-    }
-
-    pub fn prog_19_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 - v[n % 4]).cos() * c(2.0);
-        let mut s1 = s0 / (x0.cos() + c(2.0));
-        let mut s2 = (d_abs(s0, margin).powi(2) + c(0.5)).recip();
-        let mut acc3: Dual64 = c(0.0);
-        match n % 2 {
-            0 => {
-                acc3 += c(0.02) * prog_0_dual(x2, c(0.75), d_log(x1.sin().exp().powi(2) + c(1.0), v[n % 4].mul_add(acc3, x1).powi(2) + c(2.0)).tanh(), v, 2, margin).tanh();
-            }
-            1 => {
-                acc3 += acc3.sin();
-                acc3 += -(x0.tanh() + c(2.0)).cbrt();
-            }
-            _ => {
-                acc3 += (x1 * x1 + c(1.0)).log2().sin();
-            }
-        }
-        let v5 = if n == 1 && ge((s1.sin().sin() * c(1.5)).cosh(), c(0.0), margin) {
-            acc3.cos()
-        } else {
-            let v4 = (x2 * x2 + c(2.0)).ln();
-            s1 * v4
-        };
-        for i in 0..6 {
-            let v6 = (v5.tanh() * c(1.5)).cosh();
-            let mut m7 = x1;
-            for j in 0..i {
-                m7 = d_max(m7, v[(j + n) % 4], margin);
-            }
-            acc3 += m7.cos() * c(0.25);
-            s0 = s0.mul_add(c(0.8), v6.tanh() * c(0.05));
-        }
-        let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| (p.powi(2) + c(0.5)).sqrt() + q.sin()).sum::<Dual64>();
-        s1 = (s1 * c(0.5) + x1.cos().tanh() * c(0.5)).sin();
-        s2 *= c(0.5);
-        s2 += c(0.05) * (x1.tanh().sin() * c(1.2)).tan().cos();
-        s0.sin() - s1 * c(0.5) + s2 - acc3.tanh() + v5.sin() - v8.cos() + s0 / c(4.0)
-    }
-
-    pub fn prog_20_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((d_to_degrees(v[n % 4]) * c(0.02)).sin() * c(1.2)).tan().tanh() * c(2.0);
-        let mut s1: Dual64 = d_copysign(x2, x0, margin);
-        let mut s2: Dual64 = (-v[n % 4].mul_add(x0, x1)).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        match n {
-            1 => {
-                acc3 -= (s2.powi(2) + c(1.0)).ln().cos() * c(0.4);
-            }
-            2 => {
-                acc3 -= c(0.005) * prog_19_dual(s0, s0.cos() * c(2.0), c(2.0), v, n, margin).tanh();
-                let v4 = v[1].cos().cosh().powi(2).ln_1p();
-                s0 = c(0.8) * s0 + c(0.1) * v4.cos();
-            }
-            3 => {
-                let mut k5 = 0;
-                while k5 < 5 {
-                    k5 += 1;
-                    let v10 = if le((s1 * s1 + c(1.0)).ln().cos().cosh(), -c(1.0), margin) {
-                        for j in (0..4).rev() {
-                            let v8 = match j + k5 {
-                                0 => ((x0 / c(3.0)).powi(2) + c(1.0)).sqrt(),
-                                1 => {
-                                    let v6 = (x2.sin() * c(1.2)).tan() - (s0.cos() * c(2.0)).sinh();
-                                    v6.tanh()
-                                }
-                                2 | 4 => (s2.sin() * c(0.9)).atanh(),
-                                _ => {
-                                    let v7 = (x0 * x0 + c(0.5)).cbrt();
-                                    acc3 += c(0.1) * (v7 * v[j]).tanh();
-                                    v7.sin()
-                                }
-                            };
-                            acc3 -= v8 * c(0.05);
-                        }
-                        let v9 = v[n % 4] - s2 + c(2.5);
-                        (x2.mul_add(s2, v9).powi(2) + c(2.0)).ln()
-                    } else {
-                        (x0 * x0 + c(1.0)).powi(-2)
-                    };
-                    if !(k5 == 2 && le((v10 * v10 + c(1.0)).log(10.0).cos(), v[n % 4] * c(std::f64::consts::FRAC_1_PI), margin)) {
-                        return s0;
-                    }
-                    if le((s0 * s0 + c(1.0)).log(10.0), v[n % 4], margin) {
-                        let x1 = x0.cos();
-                        acc3 -= c(0.4) * x1.tanh();
-                    } else {
-                        s0 = s0 * c(0.8) + (s0.powi(2) + c(1.5)).acosh().sin() * c(0.05);
-                    }
-                    s2 = s2.mul_add(c(0.8), (x0 * s2).cos() * c(0.05));
-                }
-                s2 = c(0.6) * s2 + c(0.02) * (s2 * s2 + c(1.0)).ln().tanh();
-            }
-            _ => {
-                for i in (0..=n).rev().step_by(2) {
-                    let fi = c(i as f64);
-                    let v13 = match i + n {
-                        0..=1 => {
-                            let x0 = (x0.tanh() * c(2.0)).sinh();
-                            let v11 = x0 / c(3.0) + (x2.cos() + c(2.0)).cbrt();
-                            (s1.cos() * c(0.9)).asin() + v11.tanh()
-                        }
-                        2..=3 => {
-                            let v12 = (v[1].powi(2) + c(1.0)).log10();
-                            (v12.sin() * c(0.9)).atanh().atan()
-                        }
-                        g if g > 4 => ((x1.powi(2) + c(0.5)).cbrt().sin() * c(0.9)).asin(),
-                        _ => prog_0_dual(c(0.25), (x2 + (fi * fi + c(0.5)).recip()).sin(), c(0.5), v, i, margin),
-                    };
-                    if gt(c(0.75) * v13, v[i % 4].cos(), margin) {
-                        s1 = s1.mul_add(c(0.8), prog_0_dual((s0.cos() * c(0.9)).atanh().cos(), (s1.powi(2) + c(0.5)).ln().sin(), s2, v, n, margin).tanh() * c(0.005));
-                        let v14 = (s1.powi(2) + c(1.0)).log(2.0).tanh().exp_m1();
-                        s0 *= c(0.5);
-                        s0 += c(0.1) * v14.sin().cos();
-                    } else {
-                        acc3 += c(0.5) * v[i % 4].tanh().cos();
-                    }
-                    s2 = c(0.8) * s2 + c(0.01) * d_powf((x1 * x1 + c(0.5)).sqrt().powi(2) + c(1.0), s2.sin().sin()).cos();
-                }
-            }
-        }
-        let mut k15 = 0;
-        let v20 = loop {
-            k15 += 1;
-            let v18 = if le((x0.cos().cos() * c(0.9)).acos(), -c(0.5), margin) || n % 3 == 1 {
-                (d_to_radians(x0).cos() * c(1.5)).cosh()
-            } else if lt(prog_4_dual(s2, x0, x0.powi(3).cos(), v, k15, margin), d_log(v[1].powi(2) + c(1.0), s1 * s1 + c(2.0)), margin) {
-                for (j, &u) in v.iter().enumerate() {
-                    let fj = c(j as f64);
-                    acc3 += (u * s0).tanh() * c(0.1);
-                    let v16 = v.iter().zip(v.iter()).map(|(&p, &q)| c(0.25) * (q * s0) + p.sin()).sum::<Dual64>();
-                    if lt(((-v16).powi(2) + c(1.0)).sqrt(), v[j], margin) {
-                        return (fj.sin() * c(0.9)).atanh();
-                    }
-                }
-                let v17 = (v[3 - k15].tanh() * c(1.5)).sinh().mul_add(s2 / (v[3 - k15].tanh() + c(2.0)), (v[3 - k15] * v[3 - k15] + c(2.0)).sqrt());
-                v[n % 4].powi(2) + v17.tanh()
-            } else {
-                x2 * s0
-            };
-            let v19 = c(SCALE) + v[(k15 + n) % 4];
-            if gt((d_to_radians(v18).sin() * c(1.2)).tan(), -c(1.0), margin) {
-                return (v[(k15 + n) % 4].sin() * c(0.5)).ln_1p();
-            }
-            s0 *= c(0.8);
-            s0 += c(0.05) * (s0 * v[k15]).tanh();
-            if k15 >= 3 || lt(v19 + x2 + v[k15], v[2], margin) {
-                break (s2 * s2 + c(1.0)).log2();
-            }
-        };
-        if le((x1.powi(2) + c(0.5)).powf(1.5), (v20 * v20 + c(2.0)).ln(), margin) || n % 2 == 0 {
-            acc3 += (x1.cos() * c(0.9)).asin().sin();
-            acc3 -= x2.sin().exp().tanh();
-        } else if gt(s1.cos(), v[n % 4], margin) {
-            s2 = (s2 * c(0.5) + s2 * c(0.02)).sin();
-            let v21 = prog_4_dual(s0, v20, c(1.2), v, k15, margin);
-            acc3 += c(0.01) * v21.sin();
-        } else {
-            s2 = s2 * c(0.75) + (s2.cos() * c(0.9)).asin().cos() * c(0.01);
-        }
-        acc3 += d_clamp(v[k15], -c(1.5), c(1.5), margin);
-        s0 * c(0.75) - s1.cos() - s2 * c(0.25) - acc3.cos()
-    }
-
-    pub fn prog_21_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.tanh().cos();
-        let mut s1 = (x0 + v[n % 4] - x2 * v[n % 4]).sin() * c(2.0);
-        let mut s2 = (d_hypot(x0, x2, margin).tanh() * c(0.5)).ln_1p();
-        let mut acc3: Dual64 = c(0.0);
-        if gt(s0, c(0.25), margin) {
-            s0 = (s0 * c(0.6) + (s0 + x2) * c(0.2)).sin();
-            acc3 -= d_copysign(v[n % 4] + acc3, x1 / (s0 * s0 + c(0.5)), margin).cos();
-        } else if ge(x0 / (x2.powi(2) + c(0.5)), acc3 + s1, margin) {
-            acc3 -= d_to_degrees(s2) * c(0.01);
-            for i in 0..n {
-                let fi = c(i as f64);
-                s2 *= c(0.8);
-                s2 += c(0.02) * (x0 * x0 + c(1.0)).powi(-2);
-                let v4 = s0.sin().exp() / (fi.powi(2) + c(1.0));
-                s0 = s0.mul_add(c(0.8), (v4 * s2 * v4).tanh() * c(0.01));
-            }
-        } else {
-            let v5 = prog_4_dual(d_atan2(v[n % 4] * v[n % 4] + c(1.0), s2).sin() * c(2.0), acc3, s2, [v[0], v[1], v[2], v[3]], n, margin);
-            acc3 += v5.sin() * c(0.01);
-        }
-        let mut k6 = 0;
-        'l1: while k6 < 3 && ge((x0 * x0 + c(0.5)).ln(), s0 / (s1.tanh() + c(2.0)), margin) {
-            k6 += 1;
-            s1 = (s1 * c(0.6) + d_atan2(s1 * s1 + c(0.5), v[1]) * c(0.05)).sin();
-            s2 = c(0.8) * s2 + c(0.01) * x0.powi(3).tanh();
-            for j in (0..=n).rev().step_by(2) {
-                if gt(d_powf(x0 * x0 + c(1.0), x0.cos()) / (s0.atan().sin() + c(2.0)), x2, margin) {
-                    continue 'l1;
-                }
-                let v7 = if gt((s2.tanh() * c(1.2)).tan(), v[j % 4].tanh(), margin) {
-                    prog_4_dual(d_log(c(3.0_f64), s0.powi(3).powi(2) + c(2.0)).tanh(), (s0.tanh() * c(1.2)).tan().mul_add(x0.cos(), (v[j % 4] * v[j % 4] + c(0.5)).recip()).cos(), s2, [v[0], v[1], v[2], v[3]], k6, margin)
-                } else {
-                    (v[j % 4].cos() * c(1.5)).cosh()
-                };
-                acc3 += c(0.1) * x1.tanh();
-                s2 = c(0.5) * s2 + c(0.005) * v7.cos();
-            }
-        }
-        let v8 = v.iter().fold(acc3.sin(), |r, &p| r * c(0.75) + c(0.1) * (p - x1).sin());
-        'l3: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            s0 = c(0.5) * s0 + c(0.01) * prog_4_dual(v8, s0.tanh(), (s0.powi(2) + c(2.0)).acosh().tanh(), [v[0], v[1], v[2], v[3]], k6, margin).cos();
-            let mut k9 = 0;
-            while k9 < n + 1 {
-                k9 += 1;
-                match k9 % 4 {
-                    0 => {
-                        s0 = (s0 * c(0.75) + (fi.powi(2) + c(2.0)).sqrt().tanh() * c(1.0)).sin();
-                        if !(k6 > 0) {
-                            let v10 = (s1.powi(2) + c(1.0)).powi(-1);
-                            s0 = c(0.8) * s0 + c(0.05) * v10;
-                        } else if le(t.tanh().sinh() + t, c(0.5), margin) {
-                            s0 = (s0 * c(0.8) + s0 * c(0.2)).sin();
-                        }
-                        s1 = c(0.5) * s1 + c(0.05) * ((s2.cos() * c(0.9)).atanh() + s1).sin();
-                        if !(k9 < i && ge(t.atan().mul_add((t.tanh() + c(2.0)).cbrt(), t), c(0.0), margin)) {
-                            let v11 = ((t.powi(2) + c(1.0)).ln().powi(2) + c(1.0)).sqrt();
-                            acc3 -= v11.sin().cos() * c(0.05);
-                        }
-                    }
-                    1 | 3 => {
-                        break 'l3;
-                    }
-                    _ => {
-                        acc3 += v[1].cos().cos() * c(0.05);
-                    }
-                }
-                let v12 = x0 / (v[(k9 + n) % 4] * v[(k9 + n) % 4] + c(1.5)) / (x0.powi(2) + c(0.5));
-                acc3 -= c(0.05) * x0.atan().tanh();
-                acc3 -= c(0.05) * v12.cos();
-            }
-            let mut k13 = 0;
-            while k13 < 5 {
-                k13 += 1;
-                let v14 = v.iter().map(|&p| c(1.0) + c(0.1) * (t / (v[k13 % 4] * v[k13 % 4] + c(1.0)) + p.sin()).sin()).product::<Dual64>();
-                s2 = s2 * c(0.75) + (s1 * fi).sin() * c(0.05);
-                match k13 + k9 {
-                    0..=2 => {
-                        s2 = s2 * c(0.5) + v8.sin() * c(0.5);
-                        if i % 3 == 1 {
-                            s2 = c(0.75) * s2 + c(0.1) * (v8 - s1).tanh();
-                        } else if gt(((v14 * v14 + c(1.0)).sqrt().tanh() * c(1.5)).sinh(), c(0.0), margin) && k9 % 3 == 1 {
-                            let v15 = s1;
-                            let v16: Dual64 = s0 / (t.powi(2) + c(1.0));
-                            acc3 += (v15.sin() + v16.sin()).tanh() * c(0.1);
-                        } else {
-                            s0 = c(0.8) * s0 + c(0.2) * s0.asinh().tanh();
-                        }
-                        let x0 = d_powf(x0 * x0 + c(1.0), v14.tanh()) - s2;
-                        s2 = c(0.5) * s2 + c(0.02) * x0.sin().tanh();
-                    }
-                    g if g > 3 => {
-                        break;
-                    }
-                    _ => {
-                        s1 = s1 * c(0.6) + d_abs(v14.cos(), margin).tanh() * c(0.2);
-                    }
-                }
-            }
-            s2 = (s2 * c(0.8) + t.sin() * c(0.2)).tanh();
-        }
-        let v17 = if !(n == 6) {
-            (v8.tanh().powi(2) + c(0.5)).sqrt()
-        } else if ge(s2.sin().cosh(), v8.tanh(), margin) {
-            (v[k6].tanh() * c(0.9)).acos()
-        } else {
-            ((v8 * c(std::f64::consts::FRAC_1_PI)).cos() + c(2.0)).cbrt()
-        };
-        s0.cos() + s1.tanh() + s2 + acc3.cos() + v17 * c(1.5)
-    }
-
-    pub fn prog_22_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.cos().exp2();
-        let mut s1 = (x2 - v[3]).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut m3 = 0;
-        for i in 0..n {
-            let fi = c(i as f64);
-            if ge(-s1, c(0.5), margin) {
-                m3 += 1;
-            }
-            if gt(d_powf(x0.powi(2) + c(1.0), x2.tanh()), (s0 * s0 + c(1.0)).log2(), margin) {
-                s1 = (s1 * c(0.75) + ((x1 + s0).powi(2) + c(1.0)).ln() * c(0.1)).tanh();
-                continue;
-            }
-            match n % 2 {
-                0 => {
-                    let v4 = prog_4_dual(x0, (x1.powi(2) + c(2.0)).acosh().mul_add(x1 - fi, fi.cos()).tanh() * c(2.0), (x1.cos().exp().cos() * c(1.5)).sinh().cos() * c(2.0), v, n, margin);
-                    s0 = s0.mul_add(c(0.8), d_log(c(0.5_f64), s0 * s0 + c(2.0)) * c(0.1));
-                    if ge(d_to_radians(s0) * c(50.0), c(0.5), margin) {
-                        acc2 -= c(0.25) * (-x2).tanh();
-                        break;
-                    }
-                    acc2 += c(0.005) * v4.tanh();
-                }
-                1 => {
-                    s1 = (s1 * c(0.8) + v[3].powi(2) * c(0.05)).sin();
-                    if le(x2, -c(0.5), margin) {
-                        s1 *= c(0.6);
-                        s1 -= c(0.2) * (v[i % 4] - s1).sin();
-                    } else {
-                        let v5: Dual64 = prog_4_dual(s0, x0, (s1 * x2).tanh() * c(2.0), v, n, margin);
-                        acc2 -= v5.tanh().sin() * c(0.02);
-                    }
-                }
-                _ => {
-                    let v6 = x1.powi(3);
-                    s0 *= c(0.5);
-                    s0 -= c(0.02) * v6.sin();
-                }
-            }
-            s0 = c(0.6) * s0 + c(0.02) * ((x1 - x0) * fi).sin();
-        }
-        match m3 {
-            0 => {
-                s0 = (s0 * c(0.5) + d_copysign(s0, x2, margin) * c(0.1)).sin();
-            }
-            3 => {
-                s1 = c(0.5) * s1 + c(0.2) * d_max(x0, s0, margin).tanh();
-            }
-            4..=6 => {
-                let v7 = (v[m3 % 4] * v[m3 % 4] + c(1.0)).log(10.0);
-                acc2 += x1.sin();
-                s1 *= c(0.75);
-                s1 -= c(0.5) * v7.sin();
-            }
-            _ => {
-                s0 = (s0 * c(0.5) + prog_15_dual(c(0.25), s1, c(0.75), &v, m3, margin) * c(0.005)).sin();
-            }
-        }
-        let v10 = if gt(d_copysign(s0, s1, margin), c(0.25), margin) {
-            s0 = c(0.6) * s0 + c(0.4) * v[2].tanh();
-            (x0.powi(2) + c(2.0)).sqrt()
-        } else {
-            for i in (0..=n).rev().step_by(2) {
-                s0 = s0 * c(0.6) + (s0 - x1).sin() * c(0.2);
-                let mut m8 = c(f64::NEG_INFINITY);
-                for j in 0..=i {
-                    let c9 = (s1 + v[(j * 3) % 4]).mul_add(s1 * s0, c(1.5) - v[(j * 3) % 4]);
-                    m8 = d_max(c9, m8, margin);
-                }
-                s1 = s1.mul_add(c(0.6), m8.cos().cos() * c(0.02));
-            }
-            let x1 = d_hypot(x1, x0, margin);
-            s0 = (s0 * c(0.75) + x2.powi(2) * c(0.05)).sin();
-            s1 / (x2 * x2 + c(0.5)) + x1.tanh()
-        };
-        let v13 = if gt(x2.cos() - x0, acc2, margin) {
-            let v11 = d_to_radians(v[(m3 + n) % 4].cos());
-            ((x1 * v11).sin() * c(0.9)).atanh()
-        } else if gt(-v[n % 4], -c(0.5), margin) {
-            acc2 += prog_19_dual((v10.powi(2) + c(1.0)).log2().sin(), s0, c(2.0), v, m3, margin).cos() * c(0.005);
-            x0.powi(2)
-        } else {
-            let v12 = prog_19_dual((c(SCALE) + x0).tanh() * c(2.0), c(1.5), x0, v, 4, margin);
-            ((s0.tanh() * c(1.5)).cosh().powi(2) + c(1.0)).log2() + v12.tanh()
-        };
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            let mut m14: Dual64 = -c(0.5);
-            for j in 0..n {
-                let c15 = match i {
-                    0 => (s1 - v[(j * 3) % 4]) * fi,
-                    1 | 3 => v10 / (v[j % 4] * v[j % 4] + c(1.5)) * c(1.5),
-                    4 => v13 + c(1.0),
-                    _ => v10 / (x1 * x1 + c(1.0)),
-                };
-                m14 = d_min(d_max(m14, c15, margin), c(1.0), margin);
-            }
-            s0 = s0.mul_add(c(0.6), m14.tanh().tanh() * c(0.02));
-            if n == 0 {
-                s0 = c(0.5) * s0 + c(0.5) * v13.cos();
-            }
-            let v16 = x1.asinh();
-            acc2 -= v16.tanh() * c(0.25);
-        }
-        x1.sin() - s0.cos() + acc2.tanh() - v10 * c(0.25) + v13 * c(0.75)
-    }
-
-    pub fn prog_23_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0.tanh().exp() + x1).sin() * c(2.0);
-        let mut s1 = v[n % 4];
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a3[i] = v[i] - x2;
-            acc2 += t.tanh() * c(0.5);
-        }
-        'l1: for &t in v.iter() {
-            acc2 -= c(0.5) * ((a3[n % 4].sin() * c(0.9)).atanh() + (x2.powi(2) + c(2.0)).sqrt()).tanh();
-            s0 *= c(0.75);
-            s0 += c(0.1) * (t + x1).sin();
-            let mut k4 = 0;
-            while k4 < 3 {
-                k4 += 1;
-                s1 = s1.mul_add(c(0.6), (x2 + a3[k4]).cos() * c(0.2));
-                let v5 = s0 / (x0.cos() + c(2.0)) * (d_to_degrees(x0) * c(0.01));
-                if !(k4 < 3 && gt(v5.asinh() - v5, -c(1.0), margin)) {
-                    continue 'l1;
-                }
-            }
-            if gt(prog_0_dual(x2.tanh().exp_m1().cos() * c(2.0), t, s1, v, n, margin), x0, margin) {
-                acc2 -= c(0.5) * (v[3 - k4].tanh() + (v[k4].cos() * c(0.9)).atanh()).tanh();
-            } else if gt((a3[3 - k4].sin() * c(0.5)).ln_1p(), c(0.5), margin) {
-                acc2 -= c(0.5) * a3[k4].tanh();
-            } else {
-                acc2 += c(0.5) * (s0.cos() * c(0.9)).acos().tanh();
-            }
-        }
-        let v6 = x2 / (a3[n % 4] * a3[n % 4] + c(0.5));
-        if ge(d_abs((x0.tanh() * c(0.9)).acos(), margin), c(0.5), margin) && n == 3 {
-            return d_copysign(v[n % 4], acc2, margin);
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            if le(d_abs(t, margin).sin(), fi - x1, margin) {
-                break;
-            }
-            let v7 = a3.iter().copied().map(|p| (d_clamp(x1, x1.tanh() - c(1.5), p.tanh() + c(1.5), margin).cos() * c(0.9)).acos()).sum::<Dual64>();
-            s1 = (s1 * c(0.6) + (-v7) * (d_to_radians(s1) * c(20.0)) * c(0.02)).tanh();
-        }
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            let v8 = fi;
-            let v10 = if ge(s0.tanh().cosh(), c(1.0), margin) {
-                acc2 -= c(0.25) * (v[i % 4] * v[i % 4] + c(0.5)).sqrt().sin();
-                v8.atan()
-            } else if ge(v8 + v6, x1 - v6, margin) && i > 0 {
-                v[i % 4] - fi
-            } else {
-                let v9 = c(1.25) - x0 / (fi * fi + c(1.0));
-                v9.mul_add(s1.atan(), (v9.tanh() * c(1.5)).cosh())
-            };
-            s0 *= c(0.5);
-            s0 -= c(0.1) * (v6.cos() * c(0.9)).atanh().sin();
-            s0 = (s0 * c(0.6) + v10.sin() * c(0.02)).tanh();
-        }
-        s0.tanh() + s1 + acc2.tanh() - v6.cos()
-    }
-
-    pub fn prog_24_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = x0;
-        let mut acc2: Dual64 = c(0.0);
-        let mut m3: Dual64 = -c(1.0);
-        for i in 1..4 {
-            let fi = c(i as f64);
-            m3 = d_max((d_hypot(c(3.0_f64), fi, margin).powi(2) + c(0.5)).sqrt() + v[i], m3, margin);
-        }
-        acc2 += m3.sin();
-        let mut k4 = 0;
-        let v8 = loop {
-            k4 += 1;
-            s1 = s1 * c(0.75) + (v[k4 % 4] * v[k4 % 4]).ln_1p().cos() * c(0.25);
-            match k4 {
-                0..=2 => {
-                    let v5 = prog_19_dual(m3.asinh().powi(2).ln_1p().tanh(), x0, x1, [v[0], v[1], v[2], v[3]], k4, margin);
-                    s1 = s1.mul_add(c(0.6), w0[2].powi(2).sin() * c(0.1));
-                    s1 = s1 * c(0.8) + v5.cos() * c(0.005);
-                }
-                3 => {
-                    s1 = c(0.8) * s1 + c(0.1) * (x2 - w0[k4 % 4]).cos();
-                }
-                4 => {
-                    s1 = (s1 * c(0.6) + (w0[3].tanh() * c(0.5)).ln_1p() * c(0.4)).tanh();
-                }
-                _ => {
-                    let v6 = x1.tanh().exp();
-                    let v7 = s1.sin().cosh().cos().cosh();
-                    acc2 -= (v6.tanh() + v7.cos()).tanh() * c(0.5);
-                }
-            }
-            if k4 >= 4 {
-                break (v[n % 4] * v[n % 4] + c(0.5)).recip() * (x0 * x0 + c(1.0)).powi(-1);
-            }
-        };
-        let mut k9 = 0;
-        while k9 < 6 {
-            k9 += 1;
-            let v10 = prog_4_dual(x0, x1, v8.cos(), [v[0], v[1], v[2], v[3]], 4, margin);
-            for j in 0..n {
-                let fj = c(j as f64);
-                let v13: Dual64 = if gt((w0[j % 4].sin() * c(2.0)).cosh(), -c(0.5), margin) {
-                    let v11 = x2.powi(3);
-                    w0[2].cos().exp_m1() + v11.tanh()
-                } else if lt((v8.cos() * c(0.9)).acos() / c(3.0), -c(0.25), margin) {
-                    let x2 = (fj + c(2.5)).sin();
-                    let v12 = x2;
-                    s1 = (s1 * c(0.5) + x1 / (v12.tanh() + c(2.0)) * c(0.5)).tanh();
-                    (w0[0].tanh().powi(2) + c(1.0)).log2()
-                } else {
-                    (m3.tanh() * c(0.9)).acos()
-                };
-                let v14 = (x2 * c(std::f64::consts::FRAC_PI_4)).powi(3);
-                if j % 3 == 1 && le(x2.tanh().exp().cos(), -c(0.25), margin) {
-                    continue;
-                }
-                acc2 += c(0.05) * ((v8.powi(2) + c(2.0)).ln() * w0[n % 4].tanh()).tanh();
-                acc2 += c(0.05) * (v13.tanh() + v14.sin()).tanh();
-            }
-            acc2 += d_hypot(m3, d_to_radians(v8) * c(50.0), margin).sin() * c(0.25);
-            acc2 -= c(0.1) * v10.cos();
-        }
-        let mut m15 = w0[n % 4];
-        for i in 0..4 {
-            let c16 = if i % 3 == 1 {
-                v8
-            } else {
-                x1 + x2
-            };
-            m15 = d_max(m15, c16, margin);
-        }
-        acc2 += m15.tanh() * c(0.4);
-        if lt(x1.sin().exp2().cos(), x2.cos().sinh(), margin) {
-            return ((w0[k4 % 4].powi(2) + c(0.5)).recip().cos() * c(1.2)).tan();
-        }
-        s1 - acc2.cos() + v8.sin() - d_max(w0[k4 % 4], v[k9 % 4], margin)
-    }
-
-    pub fn prog_25_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_max(x2.sin().exp2(), x0, margin);
-        let mut acc1: Dual64 = c(0.0);
-        let v3 = match n {
-            0 | 2 => acc1 + c(1.25),
-            3..=4 => v[0] * x2,
-            5 => {
-                let v2 = (v[0].sin() * c(0.9)).acos();
-                d_to_degrees(v2) * c(0.01)
-            }
-            _ => v[n % 4].cos(),
-        };
-        let v4 = prog_10_dual(x2.sin().cos() * c(2.0), x1.cos().exp2().cos(), (v[n % 4] - x2).tanh(), v, n, margin);
-        let v5: Dual64 = s0;
-        let mut m6 = v4.tanh();
-        for i in (0..3).rev() {
-            let c7 = prog_19_dual(c(2.0), s0.cos() * c(2.0), x1, v, i, margin) + v[i];
-            m6 = d_min(m6, c7, margin);
-        }
-        acc1 -= c(0.005) * m6.sin();
-        let v8 = if le(prog_19_dual((v5 + x2).cos(), (d_log(v3 * v3 + c(1.0), v5 * v5 + c(2.0)).powi(2) + c(1.0)).recip().sin() * c(2.0), x1, v, n, margin), d_max(-c(1.5_f64), v[n % 4], margin), margin) || n > 1 {
-            (v5.powi(2) + c(0.5)).recip()
-        } else {
-            (x0.powi(2) + c(1.0)).recip()
-        };
-        s0 *= c(0.8);
-        s0 += c(0.2) * x2.cos();
-        s0.cos() - acc1.tanh() + v8 - v8
-    }
-
-    pub fn prog_26_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.sin().exp().tanh().exp2();
-        let mut s1 = (v[n % 4] * x0).sin() * c(2.0);
-        let mut s2 = d_to_radians(x1.mul_add(x1, x1));
-        let mut acc3: Dual64 = c(0.0);
-        let mut a4 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a4[i][j] = x1.tanh().exp();
-            }
-        }
-        if le(x1.powi(2), -c(1.0), margin) {
-            return (acc3.cos() * c(0.5)).ln_1p();
-        }
-        let v5 = v.iter().fold(a4[1][n % 4].cos(), |r, &p| r * c(0.75) + c(0.1) * ((r * r + c(1.0)).recip() + p.cos()).sin());
-        for _ in 0..6 {
-            acc3 += (x0.cos() * c(0.9)).acos().cos() * c(0.25);
-            if ge(prog_0_dual(x2, (v5 - x2).cos() * c(2.0), (c(SCALE) + v5).tanh() * c(2.0), v, n, margin), x1, margin) {
-                let v6 = (x1.tanh() + c(2.0)).cbrt().cos();
-                acc3 += c(0.25) * v6.cos();
-            }
-            acc3 -= ((v5.cos() * c(0.9)).atanh() * x2).cos() * c(0.25);
-        }
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            s1 = (s1 * c(0.8) + s1 * c(0.2)).sin();
-            if !(k7 > 2) {
-                s1 = s1.mul_add(c(0.6), x0.powi(2).cos() * c(0.1));
-                if lt((v5 * v5 + c(0.5)).sqrt(), c(0.5), margin) {
-                    break;
-                }
-                let v8 = ((s2 * s2 + c(1.0)).powf(1.5).powi(2) + c(1.0)).log2();
-                acc3 -= c(0.4) * v8.cos().tanh();
-            } else if le(v[k7 % 4] - x1, c(0.0), margin) {
-                s2 *= c(0.6);
-                s2 += c(0.2) * (s2.cos() * (v5 * v5).ln_1p());
-            } else {
-                s1 = (s1 * c(0.6) + (s0 + s1) * c(0.2)).tanh();
-            }
-            if k7 >= 5 || gt(v5 * c(0.75), (s0.tanh() * c(0.9)).asin(), margin) {
-                break;
-            }
-        }
-        let mut a9 = v;
-        for i in 0..n {
-            a9[i % 4] += a9[(i + 1) % 4] * ((x2 * x2 + c(0.5)).cbrt().cos() * c(0.2));
-        }
-        s0 = (s0 * c(0.8) + (x1.powi(2) + c(2.0)).ln() * c(0.25)).tanh();
-        s0 - s1 * c(1.5) - s2 - acc3.tanh() + v5 + a9[1].sin() - a9[n % 4].atan().cos()
-    }
-
-    pub fn prog_27_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0;
-        let mut s1: Dual64 = (v[n % 4].powi(2) + c(1.0)).recip();
-        let mut s2 = (x2 * x2 + c(0.5)).ln();
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            acc3 -= (s1.powi(2).cos() * c(2.0)).sinh().sin() * c(0.25);
-            if k4 < 2 {
-                s1 = c(0.5) * s1 + c(0.1) * (x1 * v[n % 4]).cos();
-                let v5 = d_atan2((x2.tanh() * c(0.9)).acos().powi(2) + c(0.5), s2 * c(0.3));
-                acc3 += c(0.25) * v5.sin();
-            } else {
-                s1 = (s1 * c(0.6) + (s2 * s2 + c(0.5)).sqrt() * c(0.4)).tanh();
-                let x0 = s1.tanh() * (x0 * c(std::f64::consts::FRAC_PI_4));
-                s2 = s2 * c(0.8) + x0.cos().tanh() * c(0.05);
-            }
-            if k4 >= 5 {
-                break;
-            }
-        }
-        let mut m6: Dual64 = c(0.5);
-        for i in 0..n {
-            let c7 = if n < 5 {
-                x1 + c(0.5)
-            } else {
-                v[i % 4] * c(1.5)
-            };
-            m6 = d_min(m6, c7, margin);
-        }
-        let v9 = match n % 3 {
-            0 | 2 => {
-                let v8 = x2 - v[1];
-                s2 *= c(0.8);
-                s2 += c(0.02) * d_clamp(m6.cos().exp_m1(), (m6 + x1).cos() - c(1.5), (v8.powi(2) + c(2.0)).acosh().sin() + c(1.5), margin).tanh();
-                ((x1.sin() * c(0.9)).acos().cos() * c(2.0)).sinh()
-            }
-            _ => d_clamp(m6, -c(1.0), c(0.5), margin),
-        };
-        let v11 = match k4 {
-            0..=1 => {
-                s0 *= c(0.75);
-                s0 -= c(0.05) * d_abs((s1.cos() * c(0.9)).acos(), margin).tanh();
-                d_hypot(x1, v9, margin)
-            }
-            2 => (v[2].sin() * c(0.9)).atanh() - c(0.35),
-            g if g > 3 => {
-                for i in 0..3 {
-                    s1 = (s1 * c(0.5) + ((v[i] * v[i] + c(1.0)).recip().powi(2) + c(2.0)).ln() * c(1.0)).tanh();
-                    acc3 += c(0.5) * v9.asinh().asinh().sin();
-                }
-                let v10 = (x1 * x1 + c(1.0)).ln();
-                (x0 * x0 + c(0.5)).cbrt() + v10.cos()
-            }
-            _ => prog_0_dual(x1, (-v9).sin() * c(2.0), s0.tanh().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin),
-        };
-        let v12 = d_hypot(v9, x1, margin);
-        let a13 = [x2.sin(), d_to_radians(x0) * c(20.0) - c(0.5), v12.cos(), prog_4_dual(d_min(x2, v[k4 % 4], margin).cos() * c(2.0), (v9 - m6 - x0.asinh()).sin() * c(2.0), s0, [v[0], v[1], v[2], v[3]], k4, margin)];
-        s1 * c(0.5) + s2 * c(0.5) + acc3 * c(0.25) + v11.sin() - a13[1].tanh()
-    }
-
-    pub fn prog_28_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_abs(x2, margin).tanh();
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = ((s0 * s0 + c(0.5)).recip().powi(2) + c(1.0)).log2();
-        let mut m3: Dual64 = c(0.5);
-        for i in 1..=3 {
-            m3 = d_min(v[i], m3, margin);
-        }
-        acc1 += m3.tanh();
-        match n % 3 {
-            0 => {
-                let v4 = d_clamp(x0, -c(1.0), c(0.5), margin);
-                s0 = s0.mul_add(c(0.8), v4.tanh() * c(0.2));
-            }
-            g if g > 1 => {
-                s0 = s0.mul_add(c(0.8), d_max(-c(1.5_f64), m3, margin).cos() * c(0.2));
-                s0 = s0 * c(0.75) + prog_27_dual(d_clamp(v2.tanh().exp2(), -c(0.5), c(1.5), margin).cos(), c(0.25), (v[n % 4].cos() * c(0.9)).acos().sin(), v, n, margin).tanh() * c(0.005);
-            }
-            _ => {
-                let v5: Dual64 = x1 - v[n % 4];
-                s0 = s0.mul_add(c(0.8), v5.cos() * c(0.1));
-            }
-        }
-        let v7 = if ge(((x2.powi(2) + c(0.5)).recip().powi(2) + c(1.0)).powf(0.3), c(1.0), margin) {
-            prog_27_dual(c(1.2), (v[3].tanh() + c(2.0)).cbrt().tanh() * c(2.0), (v[3] + v2).cos(), v, n, margin)
-        } else {
-            let v6 = (x0 * x0 + c(1.0)).powi(-3);
-            (-v2.sin().exp()) + v6.tanh()
-        };
-        let v8 = if ge((v[n % 4].powi(2) + c(1.0)).log2() + (v[2].powi(2) + c(2.0)).acosh(), x1, margin) {
-            let x2 = d_clamp(d_abs(x2, margin), (x2.cos() * c(0.9)).asin().tanh() - c(1.5), x0.asinh().cos() + c(1.5), margin);
-            v[n % 4].tanh().asinh() + x2.sin()
-        } else if gt(x1.cos(), c(0.0), margin) {
-            v[3].sin()
-        } else {
-            (-v[1]) + x0
-        };
-        x0.sin() - s0.sin() + acc1.sin() + v7.sin() - v8 * c(0.5) - v8.tanh()
-    }
-
-    pub fn prog_29_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4].sin() * c(0.5)).ln_1p();
-        let mut s1 = x0 * s0;
-        let mut s2 = (x1 * x1).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut m4 = 0;
-        for &t in v.iter() {
-            s1 *= c(0.5);
-            if lt(d_powf(c(1.5_f64), x2.sin()), c(0.0), margin) || m4 % 3 == 1 {
-                m4 += 1;
-            }
-            s1 += c(0.05) * (d_to_degrees((x1.sin() * c(1.2)).tan()) * c(0.01)).cos();
-            let mut k5 = 0;
-            while k5 < 4 && lt(d_atan2(t * t + c(0.5), x2).sin().exp_m1(), c(0.0), margin) {
-                k5 += 1;
-                let v6 = (x2.tanh() + c(2.0)).cbrt();
-                acc3 += (v6 / (v6.powi(2) + c(0.5))).cos() * c(0.1);
-            }
-            s0 = (s0 * c(0.75) + (s0.cos().exp_m1() - (t * t + c(0.5)).sqrt()) * c(0.05)).tanh();
-        }
-        let c7 = c(m4 as f64);
-        if gt(c7 * x2, s0 + x0, margin) {
-            acc3 += d_min(c(3.0_f64), v[0].sin().exp2(), margin).tanh();
-        } else {
-            s0 = s0.mul_add(c(0.6), (x0.cos() * c(1.2)).tan().sin() * c(0.02));
-        }
-        let mut k8 = 0;
-        let v12: Dual64 = loop {
-            k8 += 1;
-            let v10 = match k8 + m4 {
-                1 => {
-                    let v9 = x2.sin();
-                    prog_4_dual(s2, (v9.tanh() * c(0.8)).tanh() * c(2.0), (c7.tanh() * c(0.5)).ln_1p().sin() * c(2.0), v, k8, margin)
-                }
-                g if g > 4 => s1.sin().exp(),
-                _ => x1.tanh(),
-            };
-            if k8 > 0 && ge((s0.powi(2) + c(1.0)).recip(), v10, margin) {
-                let v11 = (s1.powi(2) + c(1.0)).log(10.0);
-                for _ in 0..n {
-                    s2 = s2 * c(0.75) + x1.asinh().sin() * c(0.25);
-                    s2 = (s2 * c(0.8) + (v11 * v11 + c(1.5)).acosh() * c(0.5)).sin();
-                    s2 = c(0.8) * s2 + c(0.01) * ((x0.tanh() * c(0.9)).acos().tanh() * c(1.2)).tan().cos();
-                }
-                acc3 -= c(0.5) * v11.cos();
-            } else {
-                s0 = (s0 * c(0.75) + (s0 * s0).cos().exp2() * c(0.1)).sin();
-            }
-            s0 = (s0 * c(0.5) + (v[0] * v[0] + c(1.0)).powi(-3) * c(0.02)).sin();
-            if k8 >= 3 {
-                break v[n % 4] - x0;
-            }
-        };
-        let mut m13 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            if le(v[3] + fi, -c(0.5), margin) {
-                return t;
-            }
-            let v14 = t;
-            s2 = s2.mul_add(c(0.5), prog_4_dual((t - c(0.75)).sin(), x2.cos().sin() * c(2.0), c(0.25), v, 2, margin).sin() * c(0.01));
-            s0 *= c(0.8);
-            if ge(x1.sin(), c(0.5), margin) {
-                m13 += 1;
-            }
-            s0 += c(0.2) * v14.cos();
-        }
-        match m13 {
-            0 => {
-                let v15: Dual64 = (x0.powi(2) + c(1.0)).log(3.0);
-                acc3 += v15.tanh();
-            }
-            g if g > 1 => {
-                s2 = c(0.8) * s2 + c(0.2) * (v12 * v12 + c(1.0)).log(10.0).cos();
-                acc3 += d_copysign((x1.tanh() * c(0.5)).ln_1p(), v12 * x1, margin);
-            }
-            _ => {
-                acc3 += v[m13 % 4].sin();
-                s1 = (s1 * c(0.5) + x1.tanh() * c(0.5)).sin();
-                if le(v12.atan().mul_add(v12.tanh(), (v12 * v12 + c(1.5)).acosh()), c(0.5), margin) {
-                    acc3 += (x1.cos().sin() + c(2.0)).cbrt();
-                } else {
-                    let v16 = x1;
-                    let v17 = (x0.sin() + c(2.0)).cbrt();
-                    acc3 -= (v16.tanh() - v17.sin()).sin();
-                }
-            }
-        }
-        let mut a18 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a18[i] = ((s1 * v[i]).powi(2) + c(1.0)).ln();
-            s1 = s1 * c(0.6) + (s1 + s2).cos() * c(0.2);
-            acc3 -= t.cos().tanh() * c(0.5);
-        }
-        s0 + s1 * c(0.25) + s2.tanh() + acc3.cos() - v12 * c(1.5) - a18[0]
-    }
-
-    pub fn prog_30_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.tanh();
-        let mut acc1: Dual64 = c(0.0);
-        if le(d_log(v[0].powi(2) + c(1.0), x0 * x0 + c(2.0)), c(1.0), margin) && n % 3 == 1 {
-            s0 = (s0 * c(0.6) + prog_29_dual((s0 * x0.sin()).cos(), (v[n % 4].sin() * c(0.5)).ln_1p().sin() * c(2.0), s0, v, n, margin) * c(0.005)).sin();
-            s0 = s0.mul_add(c(0.75), (v[n % 4] / (x1 * x1 + c(1.0))).tanh() * c(0.1));
-        }
-        let mut k2 = 0;
-        loop {
-            k2 += 1;
-            s0 = s0.mul_add(c(0.5), (x1.tanh() * c(0.9)).acos().tanh() * c(0.2));
-            s0 = s0.mul_add(c(0.75), x2.tanh().exp2().tanh() * c(0.1));
-            if k2 >= 4 || ge((x0 * x0 + c(1.0)).log2(), x0, margin) {
-                break;
-            }
-        }
-        let v3 = x1 + s0;
-        acc1 += d_copysign(x1, x0, margin).sin();
-        acc1 - v3.cos() - prog_19_dual(x2, d_max(v3, x0, margin).cos() * c(2.0), x1, v, n, margin)
-    }
-
-    pub fn prog_31_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (d_log(v[n % 4] * v[n % 4] + c(1.0), v[n % 4] * v[n % 4] + c(2.0)) + x2.tanh()).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = x0;
-        let mut k3 = 0;
-        while k3 < 4 && le((x1 * x1 + c(1.0)).recip(), s0, margin) {
-            k3 += 1;
-            let v4 = match n + k3 {
-                2 => x2.tanh(),
-                g if g > 4 => ((x1.cos() * c(1.5)).sinh().powi(2) + c(2.0)).acosh(),
-                _ => x1 * v[k3 % 4],
-            };
-            acc1 += c(0.25) * ((x0.cos() * c(0.9)).acos().powi(2) + c(1.5)).acosh().tanh();
-            let v5 = v.iter().copied().map(|p| d_log(c(2.0_f64), p.cos().exp_m1().powi(2) + c(2.0))).sum::<Dual64>();
-            acc1 -= (v4.sin() - v5.tanh()).sin() * c(0.2);
-        }
-        'l1: for &t in v.iter() {
-            s0 = (s0 * c(0.8) + (t * t + c(1.0)).powi(-2) * c(0.02)).sin();
-            let mut k6 = 0;
-            while k6 < 6 {
-                k6 += 1;
-                s0 = s0 * c(0.6) + d_atan2(s0, v2 * v2 + c(0.5)).sin() * c(0.05);
-                if !(k6 < n && lt(x1 - t, v[1], margin)) {
-                    s0 = (s0 * c(0.6) + (d_atan2(c(3.0_f64), t) + c(0.35)) * c(1.0)).sin();
-                    break 'l1;
-                }
-            }
-            acc1 -= prog_4_dual(((-s0).powi(2) + c(2.0)).sqrt().sin(), v2, c(0.75), [v[0], v[1], v[2], v[3]], n, margin).sin() * c(0.1);
-        }
-        let mut k7 = 0;
-        let v8: Dual64 = loop {
-            k7 += 1;
-            for j in 1..n {
-                acc1 += (v2 + x1).cos() * c(0.05);
-                if gt(v[k3 % 4] - x2 - x2.cos().exp2(), d_atan2(s0, v[2] * v[2] + c(0.5)), margin) && k7 % 3 == 1 {
-                    return v[j % 4].tanh();
-                }
-                acc1 += c(0.05) * (x0 + x2).tanh();
-            }
-            if le(x1, d_atan2(x2 * x2 + c(1.0), s0), margin) || n % 3 == 1 {
-                let v2 = s0;
-                acc1 += v2.tanh().tanh() * c(0.4);
-            } else {
-                s0 = c(0.75) * s0 + c(0.1) * x1.cos().exp2().sin();
-            }
-            s0 = s0 * c(0.8) + s0.asinh().sin() * c(0.2);
-            if k7 >= 5 {
-                break (v2 * v2 + c(2.0)).ln() * c(2.5);
-            }
-        };
-        match k7 + k3 {
-            0 | 2 => {
-                s0 *= c(0.5);
-                s0 += c(0.5) * (v8 * c(0.5)).tanh();
-                acc1 += c(0.005) * prog_19_dual((v2 + (v[k7 % 4] + v2)).sin(), s0, v2.tanh().exp().sin().cos(), [v[0], v[1], v[2], v[3]], n, margin).cos();
-            }
-            3..=5 => {
-                s0 = s0.mul_add(c(0.6), (v8 / (v2 * v2 + c(0.5))).tanh() * c(0.02));
-            }
-            6 => {
-                acc1 -= ((v8.powi(2) + c(1.0)).ln() - (v8 * v8 + c(1.0)).log10()).tanh();
-            }
-            _ => {
-                let v9 = prog_10_dual(v2, (x2 * v8.tanh().exp()).tanh() * c(2.0), x1, [v[0], v[1], v[2], v[3]], n, margin);
-                s0 *= c(0.6);
-                s0 -= c(0.005) * v9.cos().cos();
-            }
-        }
-        x1.sin() - s0 - acc1.tanh() - v2 * c(0.5) - c(0.1) * x2 * (-v[k7 % 4])
-    }
-
-    pub fn prog_32_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.powi(2).tanh() * c(2.0);
+        let mut s0 = (x1 - c(2.0) + x0).tanh() * c(2.0);
         let mut acc1: Dual64 = c(0.0);
         for &t in v.iter() {
-            if ge((t.powi(2) + c(1.0)).cbrt(), -c(0.5), margin) {
-                break;
-            }
-            let mut k2 = 0;
-            while k2 < 3 && gt(v[k2] + d_powf(x1.powi(2) + c(1.0), t.sin()), -c(1.0), margin) {
-                k2 += 1;
-                let v3 = (x0 * x0 + c(0.5)).ln();
-                match k2 % 3 {
-                    0..=1 => {
-                        s0 = s0 * c(0.8) + ((v[3] * v[3]).ln_1p() * (t / (s0.powi(2) + c(0.5)))).sin() * c(0.01);
-                        if ge(s0, -c(1.0), margin) {
-                            break;
-                        }
-                    }
-                    2 => {
-                        acc1 -= c(0.1) * (v3.powi(2) + c(2.0)).acosh().cos();
-                        s0 = (s0 * c(0.6) + (v[n % 4] + s0 + d_log(s0.powi(2) + c(1.0), v[k2].powi(2) + c(2.0))) * c(0.05)).sin();
-                        if ge(x1 * s0, c(1.0), margin) && n % 2 == 0 {
-                            let v4 = d_min((v[(k2 + n) % 4].cos() * c(0.5)).ln_1p(), s0, margin);
-                            acc1 -= v4.tanh() * c(0.1);
-                        } else if k2 % 2 == 0 && gt(s0 - v3, c(1.0), margin) {
-                            acc1 += c(0.1) * s0.sin();
-                            acc1 -= c(0.1) * d_atan2(x0, s0 * s0 + c(0.5)).cos();
-                        } else {
-                            s0 = (s0 * c(0.8) + (x0 * x0 + c(1.0)).log(2.0) * c(0.1)).tanh();
-                            match n + k2 {
-                                0 | 2 => {
-                                    s0 = (s0 * c(0.6) + prog_4_dual(v3.asinh().cos() * c(2.0), x1.atan().tanh().exp_m1().sin() * c(2.0), s0.tanh().tanh() * c(2.0), v, n, margin) * c(0.005)).sin();
-                                    if k2 > 0 && ge((v3.cos() * c(0.9)).acos(), -x2, margin) {
-                                        s0 = c(0.6) * s0 + c(0.02) * prog_4_dual(x0, c(0.75), c(1.5), v, k2, margin).sin();
-                                        break;
-                                    }
-                                }
-                                3 => {
-                                    break;
-                                }
-                                4 | 6 => {
-                                    s0 = s0 * c(0.6) + s0.powi(3).tanh() * c(0.02);
-                                    let v5 = v[n % 4] - v3.tanh().exp2();
-                                    s0 = s0.mul_add(c(0.75), v5.cos() * c(0.05));
-                                }
-                                _ => {
-                                    let v6 = ((x1 * x2).cos() + c(2.0)).cbrt();
-                                    s0 = s0 * c(0.75) + ((v6 * v6 + c(1.0)).ln() + d_log(v6 * v6 + c(1.0), s0.powi(2) + c(2.0))).tanh() * c(0.05);
-                                }
-                            }
-                            acc1 += d_atan2(v[2], x0 * x0 + c(0.5)).tanh() * c(0.1);
-                        }
-                    }
-                    _ => {
-                        acc1 -= v3.sin().asinh().cos() * c(0.1);
-                    }
-                }
-                s0 = s0.mul_add(c(0.6), s0.powi(3).sin() * c(0.02));
-                acc1 -= c(0.1) * v3.sin().tanh();
-            }
-            let v7 = (x1 * x1 + c(1.0)).sqrt();
-            acc1 += (s0 * c(std::f64::consts::FRAC_1_PI)).tanh() * c(0.5);
-            s0 *= c(0.75);
-            s0 += c(0.25) * v7.cos().tanh();
-        }
-        let mut a8 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                let fj = c(j as f64);
-                a8[i][j] = (fj * fj + c(1.0)).log2();
-            }
-        }
-        let a9 = a8[0];
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            for &u in a9.iter() {
-                acc1 -= (s0 * s0).ln_1p().cos() * c(0.05);
-                let v11 = match i % 4 {
-                    0 => {
-                        let v10 = u.atan();
-                        a9[i % 4].atan() + v10.cos()
-                    }
-                    g if g > 2 => a9[(i + n) % 4] - c(1.2),
-                    _ => d_hypot(c(3.0_f64), (fi * fi + c(2.0)).acosh(), margin),
-                };
-                s0 = (s0 * c(0.5) + (u.cos() + v11.tanh()) * c(0.1)).tanh();
-            }
-            let mut m12 = c(f64::NEG_INFINITY);
-            for j in 0..4 {
-                let c13 = if le(x0 + c(1.0), -c(1.0), margin) {
-                    v[i % 4] / (x2 * x2 + c(1.5)) + x1 / (v[j] * v[j] + c(1.5))
-                } else {
-                    x1 / (v[j].powi(2) * v[j].powi(2) + c(0.5))
-                };
-                m12 = d_min(d_max(m12, c13, margin), c(2.0), margin);
-            }
-            s0 = s0 * c(0.8) + m12.sin().tanh() * c(0.01);
-            if i == 3 && le(s0.cos(), c(0.0), margin) {
-                return c(0.35) * (x1.tanh() * c(0.9)).atanh();
-            }
-        }
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            let v15 = if ge(a9[1] * x0, c(0.5), margin) && i % 3 == 1 {
-                for j in (0..=i).rev() {
-                    let fj = c(j as f64);
-                    acc1 += (fj.asinh() - v[j % 4].sin().exp_m1()).cos() * c(0.05);
-                    if j < 3 && gt(((x1 * x1).powi(2) + c(1.0)).ln(), x1, margin) {
-                        s0 *= c(0.8);
-                        s0 += c(0.02) * s0.mul_add(s0, x1).tanh();
-                        let v14 = (a9[(j + i) % 4].sin().cos() * c(0.9)).acos();
-                        acc1 += c(0.05) * v14.tanh().cos();
-                    } else if lt(d_to_degrees(s0 - x0) * c(0.02), x1 * c(0.5), margin) {
-                        s0 = (s0 * c(0.75) + (s0 * s0 + c(2.0)).acosh() * c(0.1)).tanh();
-                    } else {
-                        s0 = s0 * c(0.8) + d_log(x1 * x1 + c(1.0), x0 * x0 + c(2.0)).asinh().sin() * c(0.05);
-                    }
-                    if gt((x2 * x1).mul_add(fi.tanh().exp2(), (x0 * x0).ln_1p()), c(1.0), margin) {
-                        s0 = (s0 * c(0.8) + x0.asinh().tanh().exp() * c(0.05)).sin();
-                        let x1 = x1;
-                        acc1 += c(0.05) * x1.tanh().sin();
-                    } else {
-                        s0 = s0.mul_add(c(0.5), d_abs((x1 * x1 + c(0.5)).sqrt(), margin).cos() * c(0.5));
-                        s0 = (s0 * c(0.5) + (s0 * s0 + c(1.0)).ln() * c(0.5)).sin();
-                    }
-                }
-                (x1.powi(2) + c(1.0)).log2()
-            } else {
-                v[(i + n) % 4].asinh()
-            };
-            acc1 += d_atan2(x1 + s0, x0.sin().powi(2) + c(1.0)).tanh() * c(0.25);
-            s0 = (s0 * c(0.8) + v15.sin() * c(0.1)).tanh();
-        }
-        let v16 = v.iter().fold(x0, |r, &p| r * c(0.75) + c(0.1) * (v[n % 4].cos().cosh() + p.cos()).cos());
-        acc1 += v16.cos();
-        x1.tanh() + s0 + acc1.cos() - a8[0][1] - a9[0]
-    }
-
-    pub fn prog_33_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 * x2 + c(1.0)).log2().tanh() * c(2.0);
-        let mut s1 = s0.cos();
-        let mut acc2: Dual64 = c(0.0);
-        for i in 0..v.len() {
-            acc2 += c(0.005) * prog_19_dual(((v[i].cos() * c(0.9)).acos().powi(2) + c(1.0)).sqrt().sin() * c(2.0), x2, (s1.tanh().exp2() - (v[i].powi(2) + c(1.0)).powi(-3)).tanh(), v, 2, margin).sin();
-            let v5 = if le(v[3].powi(2), x1, margin) && i < 3 {
-                let v3 = (x2.powi(2) + c(0.5)).sqrt();
-                d_atan2(c(0.8) - v[n % 4], x0.tanh().powi(2) + c(1.0)) + v3.tanh()
-            } else {
-                let v4 = x0 * (c(SCALE) + x0);
-                x1 * v4
-            };
-            if !(i % 2 == 0 && le((x2 * x2 + c(2.0)).sqrt().powi(2).ln_1p(), v[i], margin)) {
-                s0 = s0 * c(0.75) + (d_to_radians(x2) * c(50.0)).cos() * c(0.25);
-                continue;
-            }
-            acc2 += c(0.25) * v5.sin().tanh();
-        }
-        let mut k6 = 0;
-        let v7 = loop {
-            k6 += 1;
-            acc2 += c(0.05) * prog_0_dual(x1, (s1 + v[n % 4]).sin() * c(2.0), s0, v, n, margin).tanh();
-            if gt(((x0 * x0).sin() * c(0.9)).asin(), c(0.5), margin) && k6 < 4 {
-                s1 = s1.mul_add(c(0.8), (x0.cos() * c(0.9)).atanh().sin() * c(0.02));
-                break x0.sin() / (s1 * s1 + c(1.5));
-            }
-            if k6 >= 4 || le((x2.sin() * c(1.2)).tan(), c(0.5), margin) {
-                break x2;
-            }
-        };
-        if ge(x1 + (x0 + v[k6 % 4]), -c(1.0), margin) && k6 > 3 {
-            let v8 = prog_27_dual(s0, d_clamp(v7, -c(1.5), c(0.5), margin).sin() * c(2.0), c(0.75), &v, n, margin);
-            s0 *= c(0.5);
-            s0 += c(0.05) * (x2.cos() * c(1.2)).tan().cos();
-            s0 = c(0.5) * s0 + c(0.005) * v8.tanh();
-        } else if n == 1 && le(s1 * c(std::f64::consts::FRAC_1_PI), v7.asinh(), margin) {
-            let v9 = prog_0_dual(x1, (d_to_radians(s1) * c(20.0)).tanh(), (v7 * v7 + c(1.0)).log(10.0).sin().cos(), v, k6, margin);
-            s1 *= c(0.75);
-            s1 += c(0.005) * v9.cos().cos();
-        } else {
-            s0 = (s0 * c(0.5) + d_atan2((v[3].sin() * c(0.9)).atanh(), x0.powi(2) + c(0.5)) * c(0.02)).tanh();
-        }
-        let mut k10 = 0;
-        let v14 = loop {
-            k10 += 1;
-            s1 = s1.mul_add(c(0.8), d_to_radians(s1).tanh() * c(1.0));
-            let v11: Dual64 = prog_4_dual(((s1 * c(0.1)).cos() * c(0.9)).asin().cos(), (c(SCALE) + x0).cos() * c(2.0), (x2 - (s1 * s1).ln_1p()).cos(), v, k6, margin);
-            for _ in (1..=4).step_by(2) {
-                let v12 = (x0.sin() * c(0.9)).atanh();
-                let v13 = v.iter().map(|&p| c(1.0) + c(0.1) * (v12.sin() + x1 + p.sin()).sin()).product::<Dual64>();
-                s1 = (s1 * c(0.5) + (s1.powi(2) + c(0.5)).cbrt().cos().exp_m1() * c(0.02)).sin();
-                s1 = s1 * c(0.5) + v13.tanh() * c(0.1);
-            }
-            if k10 >= 5 {
-                break (x1.powi(2) + c(2.0)).ln() * (s1 + s0);
-            }
-            s0 = (s0 * c(0.75) + v11.tanh() * c(0.005)).sin();
-        };
-        s0 + s1.tanh() + acc2 + v14.cos()
-    }
-
-    pub fn prog_34_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 - x2).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut m2 = 0;
-        for i in 0..n {
-            let fi = c(i as f64);
-            if gt(v[m2 % 4] * x1, c(0.0), margin) {
-                m2 += 1;
-            }
-            match i {
-                0 | 2 => {
-                    let v3 = (v[2].cos() * c(0.9)).atanh();
-                    s0 = c(0.8) * s0 + c(0.02) * v3.sin();
-                }
-                4 => {
-                    s0 = c(0.75) * s0 + c(0.02) * (x1.cos() * c(1.2)).tan().cos();
-                    let v4 = prog_0_dual(x0, v[2].sin().sin() * c(2.0), (v[2].powi(2) + c(2.0)).ln().sin(), v, n, margin);
-                    s0 = (s0 * c(0.6) + v4.cos() * c(0.01)).sin();
-                }
-                5 => {
-                    let v5 = (x1.tanh() * c(0.9)).atanh();
-                    let v6: Dual64 = prog_4_dual(c(1.5), s0, c(0.25), v, i, margin);
-                    s0 = (s0 * c(0.5) + (v5.tanh() + v6.tanh()) * c(0.02)).sin();
-                }
-                _ => {
-                    s0 = c(0.8) * s0 + c(0.005) * prog_4_dual((x2 - s0).cos() * c(2.0), x1, s0, v, 4, margin).cos();
-                    let x1 = (s0.sin() * c(0.9)).asin() + d_abs(fi, margin);
-                    s0 = s0 * c(0.6) + x1.cos() * c(0.1);
-                }
-            }
-            if lt(x1.tanh(), c(0.0), margin) || i > 1 {
-                s0 = (s0 * c(0.8) + s0.cos() * c(0.2)).tanh();
-                continue;
-            }
-            acc1 += c(0.25) * ((s0.cos() * c(0.9)).asin() / ((v[m2 % 4] * c(std::f64::consts::FRAC_1_PI)).powi(2) + c(1.0))).sin();
-        }
-        match m2 {
-            0 | 2 => {
-                s0 = s0 * c(0.6) + prog_0_dual(x2.sin().tanh(), x1.asinh().sin(), s0, v, 2, margin).tanh() * c(0.005);
-            }
-            g if g > 3 => {
-                s0 = c(0.8) * s0 + c(0.05) * (-s0).tanh();
-                acc1 -= ((x0 - c(0.25)).sin() * c(0.9)).atanh() * c(0.75);
-                if lt((d_abs(v[0], margin).powi(2) + c(2.0)).acosh(), c(0.5), margin) {
-                    acc1 -= (x1.atan().powi(2) + c(2.0)).acosh().cos();
-                } else {
-                    s0 = (s0 * c(0.75) + d_atan2(s0.powi(2) + c(1.0), s0) * c(0.05)).tanh();
-                    s0 = (s0 * c(0.5) + x2 * c(0.5)).tanh();
-                }
-            }
-            _ => {
-                s0 = (s0 * c(0.8) + v[2].cos().exp() * c(0.05)).sin();
-            }
-        }
-        match m2 % 4 {
-            1 => {
-                for i in 0..v.len() {
-                    let fi = c(i as f64);
-                    let v7 = (x1 * x1 + c(1.0)).recip() * (fi.cos() * c(0.9)).acos();
-                    for j in 1..n {
-                        let fj = c(j as f64);
-                        acc1 += d_atan2(v7, x1 * x1 + c(0.5)).cos() * c(0.1);
-                        acc1 += fj.sin().exp().sin() * c(0.1);
-                    }
-                    for j in 0..i {
-                        let fj = c(j as f64);
-                        acc1 -= c(0.1) * ((fi.powi(2) + c(1.0)).log10() - x2).cos();
-                        let v8 = x0 - x1;
-                        acc1 += c(0.1) * ((fj + v8).tanh() * c(1.2)).tan().cos();
-                    }
-                    s0 *= c(0.75);
-                    s0 -= c(0.5) * (s0.powi(2) + c(1.0)).log10();
-                    s0 = s0.mul_add(c(0.6), v7.cos().cos() * c(0.1));
-                }
-            }
-            2 => {
-                s0 = (s0 * c(0.8) + (x1 / (s0 * s0 + c(0.5)) + x1) * c(0.01)).tanh();
-                acc1 += (x0.tanh() * c(0.9)).acos().cos();
-            }
-            3 => {
-                acc1 -= x2 * v[m2 % 4] * c(0.3);
-            }
-            _ => {
-                acc1 += (x1 * x1 + c(1.5)).acosh().cos();
-            }
-        }
-        let v9 = v.iter().map(|&p| d_abs(v[n % 4].tanh(), margin) + p.cos()).sum::<Dual64>();
-        let mut a10 = [c(0.0); 4];
-        for i in 0..n {
-            a10[i % 4] += (v9 * c(0.5)).sin() * c(0.25);
-        }
-        s0 = c(0.6) * s0 + c(0.05) * d_max((v9 * v9 + c(1.0)).ln(), d_max(v9, a10[3], margin), margin).sin();
-        x1 * c(0.75) - s0 * c(1.5) + acc1.sin()
-    }
-
-    pub fn prog_35_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = (x2 + w0[n % 4]).sin() * c(2.0);
-        let mut s2 = (x2 + s1 + x0 * s1).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        let v6 = loop {
-            k4 += 1;
-            s2 = (s2 * c(0.5) + x1 * c(0.5)).sin();
-            let v5 = w0.iter().fold(x1, |r, &p| r * c(0.5) + c(0.25) * (r.tanh() + p.sin()).tanh());
-            s1 = s1 * c(0.5) + (x1 * x1 + c(1.0)).log10().sin() * c(1.0);
-            if k4 >= 5 {
-                break d_to_radians(v5);
-            }
-            acc3 += c(0.4) * v5.tanh().tanh();
-        };
-        let mut k7 = 0;
-        loop {
-            k7 += 1;
-            let v8 = x2 + w0[3 - k7];
-            let v11: Dual64 = if lt(v[k7].tanh().exp2() + (s2 + v6), x1, margin) || k7 % 3 == 1 {
-                let x0 = v8.sin() - c(1.2);
-                let v9 = x0.cos();
-                v9 * x1
-            } else if ge(s2 - s1, -c(1.0), margin) {
-                s2 = s2 * c(0.6) + (s2.cos() * c(1.2)).tan().sin() * c(0.02);
-                (v8 * v8 + c(1.0)).cbrt()
-            } else {
-                let v10 = d_copysign(c(2.0_f64), v8.sin().exp2(), margin);
-                -v10
-            };
-            let v12 = x1 + x0;
-            acc3 += d_log(c(1.5_f64), v11 * v11 + c(2.0)).cos();
-            if k7 >= 2 {
-                break;
-            }
-            s1 = s1 * c(0.75) + v12.cos() * c(0.1);
-        }
-        let v14 = if ge(v6 / (v[3 - k7].cos() + c(2.0)), c(0.0), margin) {
-            let v13 = prog_19_dual((x1.tanh() * c(0.9)).atanh().tanh() * c(2.0), x2, s1, [v[0], v[1], v[2], v[3]], n, margin);
-            w0[k7].tanh().exp() + v13.tanh()
-        } else {
-            return (x2.tanh() * c(0.9)).asin()
-        };
-        let mut m15 = 0;
-        for &t in v.iter() {
-            let v16 = w0.iter().fold(s1, |r, &p| r * c(0.75) + c(0.25) * (p.tanh() * c(0.5)).ln_1p().cos());
-            for _ in (0..n).rev() {
-                if !(n > 5 && lt((x2.powi(2) + c(1.0)).cbrt(), -c(1.0), margin)) {
-                    break;
-                }
-                if gt(v16, -c(1.0), margin) {
-                    s1 = s1 * c(0.5) + (w0[0] / (s1.tanh() + c(2.0)) / (v14.sin() + c(2.0))).tanh() * c(0.1);
-                    if le((t * t).ln_1p(), c(1.0), margin) && k7 == 2 {
-                        break;
-                    }
-                } else if lt((s1.sin() + c(2.0)).cbrt(), -c(0.5), margin) {
-                    let v17 = (s1.cos() * c(0.5)).ln_1p();
-                    s1 = s1 * c(0.6) + (v14 + v17.sin().exp_m1()).cos() * c(0.1);
-                }
-                s2 = (s2 * c(0.6) + t.tanh().exp() * c(0.1)).sin();
-            }
-            if m15 < 27 && le(s1 / c(3.0), c(0.25), margin) {
-                m15 += 1;
-            }
-            acc3 -= c(0.005) * prog_4_dual(d_atan2((v16.cos() + c(2.0)).cbrt(), (x1 * t).powi(2) + c(1.0)).cos(), (s2.tanh() * c(1.2)).tan().tanh() * c(2.0), v6, [v[0], v[1], v[2], v[3]], n, margin).tanh();
-        }
-        let c18 = c(m15 as f64);
-        s1 * c(0.75) - s2.cos() + acc3.cos() + v14 + c18.sin()
-    }
-
-    pub fn prog_36_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 * x2 + c(1.0)).log(10.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| (acc1.sin() * c(0.9)).asin() + p.tanh() + q.cos()).sum::<Dual64>();
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            let v4: Dual64 = prog_19_dual((x0.cos().exp2() / (d_abs(v[k3 % 4], margin).powi(2) + c(1.0))).sin(), x2, (x0 + v2).sin() * c(2.0), v, k3, margin);
-            let v7 = match k3 {
-                3 => {
-                    let v5 = v[2] - v[k3 % 4];
-                    v5.cos().exp2()
-                }
-                4 => x1.cos(),
-                _ => {
-                    let v6 = d_hypot(x0, v[2], margin).powi(2);
-                    (-v2) + v6.tanh()
-                }
-            };
-            s0 = (s0 * c(0.75) + (v2.cos() * c(0.9)).acos() * c(0.1)).tanh();
-            if k3 >= 4 || gt(d_atan2(x0, x1.powi(2) + c(1.0)).tanh().exp2(), v[2], margin) {
-                break;
-            }
-            s0 = s0.mul_add(c(0.75), (v4.sin() - v7.sin()).tanh() * c(0.005));
-        }
-        let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| x1 - q + p.sin()).sum::<Dual64>();
-        match k3 {
-            1 => {
-                let mut k9 = 0;
-                while k9 < 3 && lt(v2 - x2, -c(0.5), margin) {
-                    k9 += 1;
-                    acc1 += (v[k9].sin() * c(0.9)).atanh() * c(0.4);
-                    acc1 += ((s0.tanh() * c(0.9)).acos().cos() * c(0.9)).asin().sin() * c(0.5);
-                    acc1 += c(0.5) * (x0 * v[k9]).cos();
-                }
-                acc1 += (v[3 - k9] - x0).cos();
-            }
-            2 => {
-                s0 = s0.mul_add(c(0.8), prog_0_dual((-d_max(v2, s0, margin)).tanh() * c(2.0), c(0.5), x1, v, n, margin).tanh() * c(0.005));
-            }
-            3 => {
-                s0 = (s0 * c(0.8) + d_abs(x1, margin) * c(0.2)).tanh();
-            }
-            _ => {
-                for i in (0..n).rev() {
-                    let fi = c(i as f64);
-                    match i + n {
-                        1 => {
-                            s0 = (s0 * c(0.6) + x0 * c(0.4)).tanh();
-                        }
-                        3 | 5 => {
-                            s0 = s0 * c(0.8) + d_powf(c(3.0_f64), v[i % 4].cos()).cos() * c(0.05);
-                            s0 = c(0.5) * s0 + c(0.02) * prog_4_dual(s0, c(0.75), c(0.25), v, n, margin).sin();
-                            match i {
-                                0..=1 => {
-                                    acc1 += prog_4_dual((x2.atan().powi(2) + c(1.5)).acosh().sin(), x2, v8.tanh().sin(), v, n, margin).sin() * c(0.05);
-                                    break;
-                                }
-                                g if g > 2 => {
-                                    acc1 -= d_min(v[0], v[i % 4].cos().exp(), margin).sin() * c(0.25);
-                                }
-                                _ => {
-                                    let v10: Dual64 = prog_4_dual(v[i % 4].powi(3).tanh() * c(2.0), s0, (c(SCALE) + x1).sin() * c(2.0), v, k3, margin);
-                                    let v11 = (x0 * x0 + c(1.0)).ln().powi(3);
-                                    acc1 += c(0.01) * (v10.sin() - v11.tanh()).sin();
-                                }
-                            }
-                        }
-                        6 => {
-                            continue;
-                        }
-                        _ => {
-                            let v12 = ((x2.tanh() * c(0.9)).atanh().powi(2) + c(2.0)).ln();
-                            let x0: Dual64 = (v8.sin() * c(0.9)).acos();
-                            s0 = c(0.5) * s0 + c(0.05) * (v12.cos() + x0.sin()).tanh();
-                        }
-                    }
-                    for &u in v.iter() {
-                        s0 = s0 * c(0.75) + d_atan2(s0, x0.powi(2) + c(1.0)).sin() * c(0.05);
-                        let v15 = match i % 3 {
-                            1 => {
-                                let v13 = u;
-                                d_powf((c(0.25) * x1).powi(2) + c(0.5), (v[3] + c(1.2)).sin()) + v13.tanh()
-                            }
-                            2 => {
-                                let v14 = v8 / c(3.0);
-                                s0 = s0 * c(0.6) + d_hypot(c(0.5_f64), u, margin).tanh() * c(0.4);
-                                fi + v14.cos()
-                            }
-                            _ => fi * x2,
-                        };
-                        acc1 -= c(0.05) * (u.tanh() + v15.cos()).cos();
-                    }
-                    s0 = (s0 * c(0.8) + (v[i % 4].powi(2) + c(1.0)).log2() * c(0.1)).sin();
-                }
-            }
-        }
-        let v16 = v.iter().map(|&p| d_abs(d_min(p, x0, margin), margin)).sum::<Dual64>();
-        if gt(d_max(-c(3.0_f64), v8, margin), c(0.5), margin) {
-            s0 = (s0 * c(0.6) + (v16.sin().exp_m1().powi(2) + c(2.0)).ln() * c(0.05)).sin();
-            if k3 % 2 == 0 && ge(-x2, c(0.5), margin) {
-                acc1 += c(0.4) * d_hypot(v2, x2, margin).tanh();
-            } else if n < 6 {
-                acc1 += prog_4_dual(x0, x2, d_log(c(2.0_f64), x2.powi(2) + c(2.0)).cos() * c(2.0), v, k3, margin).cos() * c(0.1);
-                s0 = s0.mul_add(c(0.75), prog_4_dual(x1, x0, (x0.cos().exp2() - d_clamp(x1, v2.tanh() - c(1.5), s0.sin() + c(1.5), margin)).sin(), v, k3, margin).tanh() * c(0.005));
-            }
-        } else if lt(d_abs(v16, margin), -c(0.5), margin) {
-            acc1 += c(0.4) * ((x1 * x1 + c(1.0)).recip() / (v2.cos() + c(2.0)));
-        }
-        s0 * c(0.25) - acc1.cos() + v2.sin()
-    }
-
-    pub fn prog_37_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_4_dual(c(1.5), x2.powi(2).tanh() * c(2.0), x2, v, n, margin).sin() * c(2.0);
-        let mut s1 = (x1 + c(1.5)).tanh() * c(2.0);
-        let mut s2 = x0.cos();
-        let mut acc3: Dual64 = c(0.0);
-        let v5 = match n {
-            0 | 2 => x0.tanh().exp(),
-            3 | 5 => v[n % 4] - c(0.8),
-            _ => {
-                let v4 = acc3 + x0;
-                c(1.2) - x0 + v4.tanh()
-            }
-        };
-        if n < 3 {
-            return d_powf((x2.powi(2) + c(2.0)).ln().powi(2) + c(1.0), v5.sin());
-        }
-        if gt(s2.sin(), c(0.5), margin) || n == 6 {
-            acc3 += d_log(c(1.5_f64), d_atan2(v5, v[3] * v[3] + c(0.5)).powi(2) + c(2.0)) * c(0.5);
-            s2 = s2.mul_add(c(0.75), v[n % 4].asinh().sin() * c(0.25));
-        } else if n == 1 {
-            s1 *= c(0.8);
-            s1 += c(0.01) * (x2 / (acc3.powi(2) + c(0.5))).tanh();
-        }
-        let v6: Dual64 = prog_26_dual((v[0] * v[0] + c(1.0)).sqrt().tanh(), x2, d_abs(v5, margin).sin(), v, n, margin);
-        let mut m7 = 0;
-        for &t in v.iter() {
-            if gt(prog_27_dual(v5.sin().cos(), s2, x2, &v, n, margin), s1, margin) && m7 % 3 == 1 {
-                m7 += 1;
-            }
-            let v8 = (x1.sin().powi(2) + c(0.5)).recip();
-            acc3 -= c(0.5) * (t * t).ln_1p().cos();
-            let v9 = d_to_degrees(v5) * c(0.02);
-            acc3 += (v8.cos() + v9.sin()).sin() * c(0.5);
-        }
-        let c10 = c(m7 as f64);
-        s0 = s0.mul_add(c(0.75), v[3].cos().exp().cos() * c(0.05));
-        s0 * c(0.25) - s1 - s2 + acc3.sin() - v6.tanh() + c10.cos()
-    }
-
-    pub fn prog_38_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.tanh();
-        let mut s1 = (x2.tanh().exp() * (s0.powi(2) + c(1.0)).cbrt()).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        'l0: for t in v {
-            for j in 0..n {
-                if ge(v[j % 4] + t, c(0.5), margin) {
-                    s0 = s0.mul_add(c(0.5), (-x0).cos() * c(0.5));
-                    s1 = s1.mul_add(c(0.6), s1.sin() * c(0.4));
-                    if lt(c(2.0) * x0, c(1.0), margin) && n == 3 {
-                        continue;
-                    }
-                }
-                acc2 += (x0 * x0).cos() * c(0.05);
-            }
-            s1 = (s1 * c(0.8) + prog_19_dual((x0 * x0 + c(1.0)).ln().sin() * c(2.0), c(2.0), x2.atan().sin(), v, n, margin) * c(0.005)).tanh();
-            for j in 0..5 {
-                let fj = c(j as f64);
-                if j % 2 == 0 {
-                    acc2 += ((x1 + s0) / ((t.sin() * c(0.9)).atanh().powi(2) + c(1.5))).sin() * c(0.1);
-                    break 'l0;
-                }
-                s1 *= c(0.6);
-                s1 -= c(0.4) * d_max(t, s1, margin).cos();
-                s0 = s0.mul_add(c(0.75), ((x1 - fj) / ((s1 / (v[j % 4].powi(2) + c(1.5))).powi(2) + c(1.0))).tanh() * c(0.02));
-            }
-            acc2 += c(0.5) * t.sin().tanh();
-        }
-        if ge(prog_0_dual(x0, (x0 * x0 + c(1.0)).log10().sin() * c(2.0), d_max(v[n % 4] / (v[n % 4].cos() + c(2.0)), x2 + x0, margin).cos(), v, n, margin), c(0.5), margin) {
-            return (x2.sin() * c(0.9)).asin();
-        }
-        let mut a3 = v;
-        a3[0] *= c(0.75);
-        a3[1] += ((s0.powi(2) + c(1.0)).recip().sin() * c(0.9)).acos().cos();
-        let mut m4: Dual64 = c(f64::INFINITY);
-        for i in 0..6 {
-            m4 = d_min(m4, v[i % 4] - a3[i % 4], margin);
-        }
-        let mut k5 = 0;
-        while k5 < n + 1 {
-            k5 += 1;
-            acc2 += c(0.25) * (s0 / (s1.powi(2) + c(1.0)));
-            acc2 -= (x1.sin() * c(1.5)).sinh().tanh() * c(0.25);
-        }
-        let v6 = v.iter().zip(a3.iter()).map(|(&p, &q)| d_log(c(3.0_f64), (x1.cos() * c(0.9)).asin().powi(2) + c(2.0)) + p.tanh() + q.cos()).sum::<Dual64>();
-        s1.cos() - acc2.tanh() - m4.cos() - v6.cos()
-    }
-
-    pub fn prog_39_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = x0;
-        let mut s2 = (v[n % 4].powi(2) + c(1.0)).log(10.0).sin().exp2();
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = w0.iter().fold(w0[n % 4], |r, &p| r * c(0.5) + c(0.1) * (((x1 * w0[n % 4]).powi(2) + c(1.0)).sqrt() + p.sin()).sin());
-        s2 = s2.mul_add(c(0.75), v4.tanh() * c(0.05));
-        let mut m5 = 0;
-        for i in 0..3 {
-            if le(((x2 * v[m5 % 4]).powi(2) + c(2.0)).ln(), s1, margin) || m5 < n {
-                m5 += 1;
-            }
-            s2 = c(0.75) * s2 + c(0.1) * (w0[(i + n) % 4] + s2).sin();
-            for j in 0..i {
-                let v6 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.005) * (prog_4_dual((r.tanh() * c(0.9)).atanh().tanh().sin() * c(2.0), c(2.0), (x1.powi(2) + c(1.0)).log(2.0).tanh(), [w0[0], w0[1], w0[2], w0[3]], 2, margin) + p.sin()).tanh());
-                let v7 = x1;
-                match j {
-                    0 => {
-                        let v8 = prog_4_dual(c(0.5), x2.tanh().exp().tanh(), s2, [v[0], v[1], v[2], v[3]], i, margin);
-                        acc3 += c(0.05) * v8.tanh().cos();
-                    }
-                    1 => {
-                        acc3 += c(0.25) * s2.cos().tanh();
-                    }
-                    _ => {
-                        let v9 = prog_4_dual((-v6.cos()).sin(), x1, (s1 * x1).tanh(), [w0[0], w0[1], w0[2], w0[3]], i, margin);
-                        s2 = s2 * c(0.75) + v9.cos() * c(0.005);
-                    }
-                }
-                s1 = (s1 * c(0.6) + v7.atan() * c(0.4)).sin();
-                s2 = s2.mul_add(c(0.6), v6.tanh().tanh() * c(0.1));
-            }
-        }
-        match m5 {
-            0..=1 => {
-                s1 *= c(0.75);
-                s1 += c(0.4) * (d_to_degrees(x2) * c(0.01)).tanh();
-                s2 = c(0.6) * s2 + c(0.4) * x0.sin();
-            }
-            g if g > 3 => {
-                s2 = s2 * c(0.75) + (s2 * s2 + c(1.0)).log2().tanh() * c(0.05);
-                s1 = s1.mul_add(c(0.5), (s1 * s1 + c(1.0)).recip().cos() * c(0.25));
-            }
-            _ => {
-                acc3 += (v4 * v4 + c(2.0)).acosh().cos() * c(0.5);
-            }
-        }
-        let mut k10 = 0;
-        while k10 < 3 {
-            k10 += 1;
-            acc3 += prog_4_dual(x2, c(0.5), x0, [v[0], v[1], v[2], v[3]], k10, margin).cos() * c(0.25);
-            s2 = (s2 * c(0.8) + (s2.asinh().sin() * c(0.9)).atanh() * c(0.02)).tanh();
-        }
-        let mut m11 = 0;
-        for i in 0..n {
-            let fi = c(i as f64);
-            if gt(x1, -c(0.5), margin) && m11 > 24 {
-                break;
-            }
-            s1 = (s1 * c(0.8) + prog_4_dual(s1, (x2 * s2 / ((s1 * x2).tanh() + c(2.0))).cos(), (c(SCALE) + x2).sin(), [v[0], v[1], v[2], v[3]], i, margin) * c(0.005)).tanh();
-            if ge(((x2 * x2 + c(1.0)).sqrt().cos() * c(1.2)).tan(), c(0.5), margin) {
-                m11 += 1;
-            }
-            let v14: Dual64 = if !(i < 3) {
-                x1.cos().sinh()
-            } else if gt(c(0.25) - (w0[3] + x0), c(0.0), margin) && m11 % 3 == 1 {
-                let v12 = v4;
-                ((s2 / (x2.cos() + c(2.0))).powi(2) + c(0.5)).ln() + v12.tanh()
-            } else {
-                let v13 = (fi.sin().powi(2) + c(1.5)).acosh();
-                w0[i % 4].sin().sinh() + v13.tanh()
-            };
-            s1 = s1.mul_add(c(0.6), v14.sin() * c(0.1));
-        }
-        let c15 = c(m11 as f64);
-        let v20 = match m5 {
-            0 => {
-                for &t in w0.iter() {
-                    let v17 = match k10 {
-                        0..=2 => (d_min(c(2.0_f64), x1, margin).powi(2) + c(1.0)).log2(),
-                        _ => {
-                            for j in (0..4).rev() {
-                                let fj = c(j as f64);
-                                s1 = (s1 * c(0.5) + (t - s1 - c15) * c(0.25)).sin();
-                                acc3 -= c(0.1) * (fj * fj).ln_1p().sin();
-                                acc3 -= c(0.1) * s1.cos();
-                            }
-                            let v16 = (c15.sin() * c(0.9)).acos();
-                            t.tanh().exp2().tanh() + v16.sin()
-                        }
-                    };
-                    let v18 = (c15.tanh() * c(0.9)).acos();
-                    s1 = c(0.75) * s1 + c(0.1) * (c(1.5) - v17).sin();
-                    acc3 -= (t.tanh() - v18.tanh()).cos() * c(0.5);
-                }
-                let v19 = d_hypot(c(2.0_f64), s1, margin);
-                x1.tanh().exp2() + v19.sin()
-            }
-            2 | 4 => {
-                s2 = c(0.5) * s2 + c(0.1) * s1.asinh().sin();
-                d_max(x2, x1, margin)
-            }
-            5 => v4 * x2,
-            _ => d_to_degrees(c15) * c(0.01),
-        };
-        x2 + s1 * c(0.75) + s2 * c(0.5) - acc3.tanh() + c15.cos() + v20 * c(1.5) - d_to_degrees(d_atan2(c15 * c15 + c(0.5), v4)) * c(0.01)
-    }
-
-    pub fn prog_40_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = d_copysign(c(2.0_f64), x0, margin) * c(core::f64::consts::FRAC_1_SQRT_2);
-        let mut s1 = x1.powi(2).cos() * c(2.0);
-        let mut s2 = (s0 * s0 + c(1.0)).cbrt();
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        let v6 = loop {
-            k4 += 1;
-            if ge((x2.tanh().sin() * c(0.9)).atanh(), d_max(x1, s2, margin), margin) {
-                acc3 -= (v[3 - k4] + c(0.5)).sin();
-            } else {
-                s2 *= c(0.8);
-                s2 += c(0.1) * (s2 * s2 + c(2.0)).acosh().cos();
-                s0 *= c(0.6);
-                s0 += c(0.005) * prog_4_dual(s0, (x0 / (v[3].powi(2) + c(0.5))).atan().tanh() * c(2.0), x1.cos().sin() * c(2.0), [v[0], v[1], v[2], v[3]], k4, margin).cos();
-            }
-            acc3 -= s2.sin().exp_m1().tanh();
-            let v5 = prog_27_dual((v[n % 4] + x2).sin(), s1, x2, v, n, margin);
-            if k4 >= 2 {
-                break (v[k4].tanh() + c(2.0)).cbrt();
-            }
-            s0 = s0.mul_add(c(0.75), v5.sin() * c(0.005));
-        };
-        let v9 = match n {
-            0 => {
-                let v7 = ((v[n % 4] + v6).tanh() * c(0.9)).atanh();
-                v7.cos()
-            }
-            2 => {
-                s0 = s0.mul_add(c(0.5), (s0.tanh().cosh().powi(2) + c(1.0)).log2().tanh() * c(0.02));
-                d_powf(v[3 - k4].powi(2) + c(1.0), x2.tanh())
-            }
-            3 | 5 => {
-                let v8 = x2;
-                v[n % 4].tanh().exp().powi(2) + v8.tanh()
-            }
-            _ => d_hypot(c(0.5_f64), s1 / c(3.0), margin),
-        };
-        for i in 0..4 {
-            let fi = c(i as f64);
-            acc3 += (-s0).sin() * c(0.5);
-            if lt(-(x1 * x1 + c(0.5)).recip(), v[3], margin) {
-                let v10: Dual64 = prog_4_dual((s2 * s2 + c(1.5)).acosh().sin(), x2, (v6.powi(2) + c(0.5)).sqrt().cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
-                s2 = (s2 * c(0.6) + d_to_radians(fi) * v10 * c(0.1)).sin();
-            } else {
-                acc3 -= v9.cos().cosh().cos() * c(0.5);
-                if ge(s0, c(0.5), margin) {
-                    s2 *= c(0.8);
-                    s2 += c(1.0) * fi.sin();
-                }
-                let v11 = (x2 * x2 + c(1.0)).sqrt();
-                acc3 += v11.tanh() * c(0.5);
-            }
-        }
-        for i in (0..=n).rev().step_by(2) {
-            if ge(d_atan2(x1.sin().exp2(), d_min(x2, x0, margin).powi(2) + c(1.0)), -c(0.5), margin) {
-                s1 = (s1 * c(0.8) + s0.asinh() * c(0.2)).sin();
-                if lt(d_to_radians(v6 * c(0.8)), -c(0.25), margin) {
-                    let v12 = s0.mul_add(v[i % 4], v9);
-                    let v13: Dual64 = (s2.tanh() * c(2.0)).cosh();
-                    s0 = (s0 * c(0.75) + (v12.sin() + v13.cos()) * c(0.02)).sin();
-                }
-            } else {
-                s2 = s2 * c(0.6) + ((x2.tanh() * c(1.5)).cosh().powi(2) + c(1.0)).recip().sin() * c(0.1);
-            }
-            let v14 = v[i % 4].tanh().exp_m1().sin().exp_m1();
-            s0 = s0.mul_add(c(0.5), (x2 * (s0.cos() + c(2.0)).cbrt()).tanh() * c(0.2));
-            acc3 += v14.sin() * c(0.5);
-        }
-        for i in 0..4 {
-            let fi = c(i as f64);
-            s2 = s2.mul_add(c(0.6), (s0 * v9).sin() * c(0.02));
-            match i + k4 {
-                0 => {
-                    for &u in v.iter() {
-                        s1 *= c(0.5);
-                        s1 -= c(0.5) * (u + fi).sin();
-                        if le(v6 - x2, -c(0.5), margin) {
-                            continue;
-                        }
-                        let v15 = (v[0].tanh() * c(1.2)).tan();
-                        s0 = s0.mul_add(c(0.5), v15.sin() * c(0.05));
-                    }
-                }
-                2 => {
-                    acc3 += (d_clamp(v[2], x2.cos() - c(1.5), x2.tanh() + c(1.5), margin).sin() + c(2.0)).cbrt().cos() * c(0.5);
-                    continue;
-                }
-                g if g > 3 => {
-                    s2 = s2.mul_add(c(0.5), (v[i].powi(2) + c(0.5)).recip().sin() * c(0.25));
-                }
-                _ => {
-                    acc3 -= c(0.5) * s0.asinh();
-                    if ge(prog_0_dual((s2.cos() + c(2.0)).cbrt().sin(), c(0.25), c(1.2), [v[0], v[1], v[2], v[3]], n, margin), -v6, margin) {
-                        acc3 -= x2.cos() * c(0.5);
-                        s1 = c(0.6) * s1 + c(0.02) * prog_4_dual(c(0.25), c(0.5), s0, [v[0], v[1], v[2], v[3]], 0, margin).sin();
-                    } else if lt(x2 * v[3], c(0.0), margin) {
-                        s1 *= c(0.6);
-                        s1 -= c(0.1) * (s1 * s1).sin();
-                    } else {
-                        acc3 += x1.mul_add(x2, v[1]).tanh().exp().cos() * c(0.25);
-                        if gt(x0.tanh(), s2, margin) {
-                            break;
-                        }
-                        let v16 = prog_4_dual((x1 / (fi.powi(2) + c(1.0))).tanh(), (x2 * v[2]).tanh() * c(2.0), (s0 * s0).ln_1p().tanh(), [v[0], v[1], v[2], v[3]], 3, margin);
-                        acc3 += c(0.02) * v16.tanh();
-                    }
-                }
-            }
-        }
-        let mut k17 = 0;
-        while k17 < 3 && le(v[3].sin(), s1 - v9, margin) {
-            k17 += 1;
-            for &u in v {
-                s1 = (s1 * c(0.6) + (u.cos() * c(0.9)).asin() * c(0.1)).tanh();
-                let v20 = if le(((x1 * x0).tanh() * c(1.5)).cosh(), s0.tanh().exp(), margin) {
-                    let v18 = u;
-                    (s2 * s2 + c(0.5)).cbrt() + v18.sin()
-                } else if ge(d_min(x0, u, margin), c(0.0), margin) && k17 < 1 {
-                    s1 = (s1 * c(0.8) + ((s1.cos() * c(0.9)).atanh() - (s1.cos() * c(0.5)).ln_1p()) * c(0.02)).sin();
-                    d_to_degrees(v[1]) * c(0.02) - s2
-                } else {
-                    let v19 = x2 + s2;
-                    return u + v19.sin()
-                };
-                acc3 += v20.cos() * c(0.1);
-            }
-            let v21: Dual64 = s1.powi(2) + x2;
-            let v23 = match k17 {
-                0 => {
-                    let v22 = v6 * s1;
-                    x1.powi(3) + v22.sin()
-                }
-                g if g > 1 => s0.sin(),
-                _ => s0.sin(),
-            };
-            s1 = (s1 * c(0.75) + d_to_degrees(v23) * c(0.01) * c(0.02)).sin();
-            s0 = (s0 * c(0.75) + v21.cos() * c(0.05)).tanh();
-        }
-        x2.tanh() + v[2] * c(0.75) + s0.cos() + s1 * c(0.75) - s2.sin() + acc3.cos() - v6 * c(0.25) + v9.sin()
-    }
-
-    pub fn prog_41_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_26_dual(c(2.0), (v[n % 4] * v[n % 4] + c(0.5)).sqrt().sin(), c(1.2), v, n, margin).cos() * c(2.0);
-        let mut s1 = d_atan2(c(0.5_f64), c(SCALE) + x0).cos() * c(2.0);
-        let mut s2 = prog_27_dual(c(1.2), c(2.0), c(0.25), &v, n, margin).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut m4 = c(f64::NEG_INFINITY);
-        for &t in v.iter() {
-            m4 = d_max(m4, prog_4_dual(c(2.0), (x1 * x0).sin(), t, v, n, margin), margin);
-        }
-        acc3 += c(0.02) * m4.cos();
-        let mut k5 = 0;
-        'l1: while k5 < n {
-            k5 += 1;
-            s2 = c(0.8) * s2 + c(0.01) * ((x1.sin() * c(0.9)).atanh() * s2).tanh();
-            s0 = (s0 * c(0.5) + v[(k5 + n) % 4].powi(2) * c(0.1)).sin();
-            for j in 0..6 {
-                let fj = c(j as f64);
-                acc3 -= c(0.05) * (x2.sin() * c(0.9)).asin().sin();
-                s2 = s2.mul_add(c(0.5), (x1 * s2).sin() * c(0.1));
-                if le(v[j % 4].atan(), -c(1.0), margin) {
-                    s2 = (s2 * c(0.5) + ((x0 * x0 + c(0.5)).cbrt().cos() * c(0.9)).atanh() * c(0.02)).sin();
-                    if gt(s2 * fj, c(0.5), margin) {
-                        continue 'l1;
-                    }
-                    let v6 = m4.cos().exp_m1().sin().exp_m1();
-                    acc3 += c(0.05) * v6.tanh();
-                } else if le((m4 * m4 + c(1.0)).recip() * (s1 + fj), d_copysign(x1, x2, margin), margin) {
-                    let v7 = fj / (s0.powi(2) + c(1.5)) - x1 * s0;
-                    s1 = s1 * c(0.5) + v7.tanh() * c(0.05);
-                } else {
-                    let x2 = s0 / c(4.0);
-                    s1 = (s1 * c(0.6) + d_hypot(x2, (fj * fj + c(1.0)).log2(), margin) * c(1.0)).sin();
-                }
-            }
-        }
-        acc3 -= (v[(k5 + n) % 4] * v[(k5 + n) % 4] + c(0.5)).ln().tanh();
-        let v8: Dual64 = (d_atan2(x0 * x0 + c(0.5), x2).powi(2) + c(1.0)).log(10.0);
-        x1 * c(0.75) - s0 + s1 * c(0.25) + s2.sin() + acc3.cos() + v8 * c(0.5)
-    }
-
-    pub fn prog_42_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_10_dual(x0, c(1.5), (v[n % 4] - v[2]).tanh() * c(2.0), v, 1, margin).tanh() * c(2.0);
-        let mut s1 = (x0 * x2).tanh() * c(2.0);
-        let mut s2: Dual64 = ((x1 * x1 + c(2.0)).ln().powi(2) + c(2.0)).acosh().cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v5: Dual64 = if lt(d_copysign(s1, x2, margin), -c(0.5), margin) {
-            s2 = c(0.8) * s2 + c(0.01) * (s1 * s1 + c(1.0)).log2().tanh();
-            x1 + (x2 + v[0])
-        } else if n == 5 {
-            prog_29_dual(((x2 + v[n % 4]).sin() * c(0.9)).acos().cos() * c(2.0), acc3, d_hypot(v[n % 4], x1, margin).cos() * c(2.0), v, 0, margin)
-        } else {
-            let v4 = s1.atan();
-            s2 = (s2 * c(0.75) + d_hypot(d_hypot(s2, s1, margin), x1.cos().cosh(), margin) * c(0.02)).tanh();
-            v[3].tanh().exp2() + v4.tanh()
-        };
-        if ge(prog_27_dual((acc3 + c(1.5)).tanh() * c(2.0), (s1 - x1).cos() * c(2.0), d_copysign(x0, v5, margin).tanh(), &v, 1, margin), c(1.0), margin) {
-            let v6: Dual64 = prog_27_dual(x1, c(0.75), c(2.0), &v, 6, margin);
-            s1 = s1.mul_add(c(0.6), v6.sin() * c(0.005));
-        } else if lt((x2.powi(2) + c(0.5)).ln(), -c(1.0), margin) && n < 3 {
-            acc3 += c(0.4) * (s1 - c(0.5)).cos();
-        } else {
-            let v7 = d_atan2(x0.powi(2) + c(1.0), x2) * acc3;
-            acc3 -= (x0.powi(2) + c(1.0)).log2().cos();
-            acc3 -= c(0.25) * v7.tanh();
-        }
-        s0 = c(0.75) * s0 + c(0.01) * ((s1.cos() + c(2.0)).cbrt().tanh() * c(0.9)).atanh().tanh();
-        let mut m8 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let v9 = t.cos();
-            if gt((x1.sin() * c(0.9)).asin(), c(0.5), margin) {
-                m8 += 1;
-            }
-            acc3 += (fi.cos() + c(2.0)).cbrt().cos() * c(0.5);
-            s2 = c(0.8) * s2 + c(0.1) * (t - v9).sin();
-        }
-        let c10 = c(m8 as f64);
-        let mut m11: Dual64 = -c(0.5);
-        for i in 0..n {
-            m11 = d_min(m11, v[i % 4] * v[i % 4] * x1, margin);
-        }
-        s2 *= c(0.75);
-        s2 += c(0.02) * m11.cos();
-        let mut m12 = 0;
-        for i in 0..3 {
-            let v13: Dual64 = (c10 * c10 + c(1.0)).sqrt() / (c10.powi(2) + c(1.0));
-            let v14 = (v13.powi(2) + c(1.0)).log2();
-            if ge(v[0].cos().exp2(), c10.tanh().cosh(), margin) {
-                m12 += 1;
-            }
-            s0 = c(0.75) * s0 + c(0.25) * v[(i + m12) % 4].sin();
-            s2 = (s2 * c(0.8) + v14.sin() * c(1.0)).tanh();
-        }
-        let c15 = c(m12 as f64);
-        s0 + s2 * c(0.5) + acc3 * c(0.25) - c10.sin() - c15.tanh()
-    }
-
-    pub fn prog_43_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_abs(x0, margin).sin();
-        let mut s1 = x1.cos();
-        let mut s2 = d_to_radians(v[n % 4]) * c(20.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = (x2 * x2 + c(0.5)).ln();
-        let mut m5 = 0;
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            let v8 = match n {
-                0 => (v4.sin().powi(2) + c(2.0)).acosh(),
-                1 => {
-                    for j in 0..i {
-                        acc3 -= (v4 + v[m5 % 4]).sin() * c(0.1);
-                        if lt(d_to_radians(v[3 - j] + v4) * c(50.0), c(0.5), margin) && m5 < 32 {
-                            continue;
-                        }
-                    }
-                    let x1 = s0 * v4;
-                    let v6 = x1;
-                    d_to_radians((x0 * x0 + c(1.0)).recip()) * c(50.0) + v6.sin()
-                }
-                2 => prog_19_dual(s2, x0, v4.sin().exp_m1().sin() * c(2.0), v, 4, margin),
-                _ => {
-                    let v7 = x2 + (v4 - x2);
-                    c(0.35) - v7
-                }
-            };
-            if i % 3 == 1 {
-                s0 = (s0 * c(0.75) + prog_0_dual(v4, c(0.5), v8.cos(), v, 6, margin) * c(0.005)).tanh();
-                if gt((x1 * x1 + c(1.5)).acosh(), x0, margin) {
-                    let v9: Dual64 = prog_4_dual(d_powf(d_powf(c(0.5_f64), x0.tanh()).powi(2) + c(1.0), v[m5 % 4].cos()).cos(), x2, x1, v, i, margin);
-                    s2 *= c(0.6);
-                    s2 += c(0.005) * v9.tanh();
-                } else {
-                    s2 = (s2 * c(0.8) + prog_4_dual(s2.powi(2).tanh().sin(), (s2.sin().exp() - (c(0.25) - s2)).cos() * c(2.0), ((s2 * s2 + c(1.0)).log(3.0).tanh() * c(0.9)).acos().cos() * c(2.0), v, i, margin) * c(0.005)).tanh();
-                }
-            } else if gt(s0.cos().exp(), c(1.0), margin) {
-                let v10 = (s2.cos() * c(0.9)).asin();
-                let x0 = (x0.powi(2) + c(1.0)).log(2.0);
-                s0 = c(0.8) * s0 + c(0.05) * (v10.cos() + x0.cos()).sin();
-            } else {
-                acc3 += (x0 + s0).cos() * c(0.5);
-                s1 = (s1 * c(0.75) + prog_4_dual((fi.tanh() * c(2.0)).cosh().powi(2).tanh(), x0, c(0.75), v, n, margin) * c(0.01)).sin();
-            }
-            s2 *= c(0.6);
-            if gt(s1.sin(), -c(0.25), margin) || n < 2 {
-                m5 += 1;
-            }
-            s2 += c(1.0) * fi.tanh();
-            acc3 += c(0.005) * v8.cos().sin();
-        }
-        let c11 = c(m5 as f64);
-        match n % 2 {
-            1 => {
-                acc3 += s1.cos().exp2().sin();
-            }
-            _ => {
-                s0 = c(0.5) * s0 + c(0.5) * (v[m5 % 4] - c11).sin();
-            }
-        }
-        'l2: for i in 0..6 {
-            let v13 = match i % 3 {
-                0 => x1 + c11,
-                1 => s1.cos(),
-                _ => {
-                    let v12 = (c11.sin() + c(2.0)).cbrt();
-                    (x2.sin() * c(0.9)).atanh() + v12.sin()
-                }
-            };
-            acc3 += c(0.2) * (d_to_degrees((v[i % 4].sin() * c(1.2)).tan()) * c(0.01));
-            for _ in (0..3).rev() {
-                s2 *= c(0.6);
-                s2 += c(0.02) * x1.powi(3).cos().sinh().sin();
-                if le(s0, v13 - s2, margin) {
-                    continue 'l2;
-                }
-            }
-            acc3 += c(0.25) * v13.tanh();
-        }
-        let mut k14 = 0;
-        let v18: Dual64 = loop {
-            k14 += 1;
-            let mut m15: Dual64 = -c(2.5);
-            for &u in v.iter() {
-                let c16 = if gt(u * c(0.25), -c(0.5), margin) {
-                    u
-                } else {
-                    c11 * v4
-                };
-                m15 = d_max(c16, m15, margin);
-            }
-            acc3 += m15.cos().tanh() * c(0.4);
-            acc3 += x2.asinh().sin().exp().sin() * c(0.4);
-            let v17 = v.iter().zip(v.iter()).map(|(&p, &q)| s2.tanh().exp2() + p.tanh() + q.sin()).sum::<Dual64>();
-            if k14 >= 5 || ge(s2.powi(2).cos(), x2.asinh(), margin) {
-                break s0.powi(3);
-            }
-            acc3 += v17.cos().tanh() * c(0.25);
-        };
-        s0.sin() - s1 * c(0.75) - s2 * c(1.5) + acc3.cos() + v4 + c11.cos() + v18
-    }
-
-    pub fn prog_44_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_hypot(v[n % 4].cos(), v[2], margin).cos() * c(2.0);
-        let mut s1 = d_abs(x1, margin);
-        let mut s2 = (x0.atan() + (s1 - x2)).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            acc3 -= c(0.1) * prog_0_dual((-v[n % 4]).cos() * c(2.0), x2, s0, v, k4, margin).cos();
-            let v9 = if gt(v[0] * s0, c(0.5), margin) || k4 % 2 == 0 {
-                let v5 = d_to_degrees(v[k4 % 4]) * c(0.02);
-                v5.cos()
-            } else if le((x1.sin() + c(2.0)).cbrt().powi(3), v[(k4 + n) % 4], margin) {
-                let x0 = -x0;
-                prog_4_dual(x1, (x0 * x0 + c(2.0)).sqrt().cos(), x2, v, n, margin)
-            } else {
-                for j in 0..n {
-                    let fj = c(j as f64);
-                    if gt((s0.sin() * c(0.9)).asin(), c(0.0), margin) {
-                        s0 = s0.mul_add(c(0.75), (s0 - c(0.25)).sin() * c(0.25));
-                        acc3 += c(0.05) * ((x2 + fj).powi(2) + c(0.5)).ln().sin();
-                    } else {
-                        s1 *= c(0.5);
-                        s1 -= c(0.1) * v[(j + k4) % 4].sin().exp_m1().cos();
-                    }
-                    let v8 = match j {
-                        0 | 2 => {
-                            let v6 = s2.sin();
-                            d_clamp(v6 * v6, -c(1.5), c(1.0), margin)
-                        }
-                        g if g > 3 => {
-                            let v7 = v[3];
-                            fj.cos().atan() + v7.sin()
-                        }
-                        _ => s2.sin(),
-                    };
-                    s1 = s1 * c(0.75) + (x2 + s0).tanh() * c(0.1);
-                    acc3 += v8.sin().cos() * c(0.05);
-                }
-                s0.asinh()
-            };
-            for j in (1..=3).step_by(2) {
-                let fj = c(j as f64);
-                let v10 = v.iter().fold(v9.sin(), |r, &p| r * c(0.75) + c(0.1) * ((p * p + c(2.0)).acosh() * c(std::f64::consts::LN_2)).cos());
-                acc3 += x0.mul_add(v[j], s0).powi(2).ln_1p().tanh() * c(0.1);
-                s0 = s0 * c(0.75) + (c(0.3) * (s0 - fj)).cos() * c(0.75);
-                s0 = (s0 * c(0.8) + v10 * c(0.005)).sin();
-            }
-            if k4 >= 6 {
-                break;
-            }
-            acc3 += c(0.1) * v9.tanh().sin();
-        }
-        let mut a11 = [c(0.0); 4];
-        a11[0] = (x2.sin() * c(2.0)).sinh().sin();
-        for i in 1..4 {
-            a11[i] = a11[i - 1] * c(0.5) + v[i].sin() * c(0.5);
-        }
-        let mut k12 = 0;
-        while k12 < n && lt(s2.cos(), c(0.25), margin) {
-            k12 += 1;
-            let v18 = match k12 {
-                0 => {
-                    let v13 = x1 - c(0.25);
-                    acc3 += c(0.25) * (a11[k4 % 4] * a11[k4 % 4] + c(1.5)).acosh().cos();
-                    v13.sin()
-                }
-                1 => {
-                    let v14 = ((x2 - a11[k12 % 4]).sin() * c(2.0)).cosh();
-                    s1 - v14.asinh()
-                }
-                2 | 4 => {
-                    for j in 0..n {
-                        let v15 = (a11[3].sin() * c(1.2)).tan();
-                        if ge(s2.cos(), -c(0.25), margin) {
-                            acc3 += c(0.05) * v15.sin().tanh();
-                        } else if gt(v15, x2, margin) && k12 == 2 {
-                            s1 = c(0.75) * s1 + c(0.25) * d_copysign(s1, a11[j % 4], margin).tanh();
-                            s2 = c(0.75) * s2 + c(0.25) * s1.sin().sin();
-                        }
-                        s0 = s0 * c(0.5) + (a11[2].sin().exp_m1() + (s2.tanh() * c(1.2)).tan()).tanh() * c(0.02);
-                    }
-                    let v16 = (d_to_radians(a11[3]).powi(2) + c(1.0)).log2();
-                    s2 *= c(0.5);
-                    s2 -= c(0.1) * (s2.cos() * c(0.9)).atanh().tanh();
-                    (v16 * v16 + c(1.0)).ln()
-                }
-                _ => {
-                    let v17 = s1 - s0;
-                    x2 / (v17.tanh() + c(2.0))
-                }
-            };
-            let v19 = match k12 {
-                1 => s1 + (x2.powi(2) + c(2.0)).acosh(),
-                g if g > 2 => {
-                    let v18 = v18 / (x2.powi(2) + c(1.5));
-                    (d_log(s1.powi(2) + c(1.0), a11[k12 % 4] * a11[k12 % 4] + c(2.0)).tanh() * c(0.9)).asin() + v18.tanh()
-                }
-                _ => x2.powi(3),
-            };
-            s0 = (s0 * c(0.5) + x2.cos() * c(0.5)).tanh();
-            acc3 += c(0.1) * (v18.sin() - v19.sin()).cos();
-        }
-        let v20 = x2.cos().exp2();
-        s2 *= c(0.75);
-        s2 += c(0.1) * (v20 * v20 + c(0.5)).ln().tanh();
-        let v21 = v.iter().map(|&p| d_max(v[1], p, margin)).sum::<Dual64>();
-        s0 + s1 * c(1.5) + s2 * c(0.25) + acc3.cos() - a11[1] * c(0.75) - v21.tanh()
-    }
-
-    pub fn prog_45_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4] * v[n % 4]).tanh() * c(2.0);
-        let mut s1: Dual64 = prog_27_dual((x2.cos() * c(1.5)).sinh().tanh(), s0, c(0.75), v, n, margin).sin() * c(2.0);
-        let mut s2 = ((x2 * x0).tanh() * c(0.9)).asin();
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        let v9 = loop {
-            k4 += 1;
-            s1 = (s1 * c(0.8) + s0 * s2 * c(0.05)).tanh();
-            for &u in v.iter() {
-                let v5 = (x1.cos() * c(0.9)).acos();
-                let v6: Dual64 = ((v5 + x2).sin() * c(0.9)).acos();
-                s2 = s2.mul_add(c(0.6), (x1 * (u + v6)).cos() * c(0.02));
-            }
-            let v8 = match k4 % 2 {
-                0 => {
-                    for &u in v.iter() {
-                        acc3 += c(0.05) * d_log(c(2.0_f64), v[(k4 + n) % 4].powi(2) + c(2.0));
-                        acc3 -= (-x0).tanh() * c(0.05);
-                        acc3 += c(0.05) * x0.tanh();
-                        acc3 -= u.tanh().sin() * c(0.05);
-                    }
-                    s2.powi(2)
-                }
-                1 => (x1.cos() * c(2.0)).sinh(),
-                _ => {
-                    let v7 = (x0.sin() * c(0.9)).asin();
-                    (v[3] * x0).cos() + v7.sin()
-                }
-            };
-            if k4 >= 6 {
-                break x1.tanh().cos().exp2();
-            }
-            acc3 += v8.cos().tanh() * c(0.25);
-        };
-        for i in (0..=n).rev().step_by(2) {
-            let v10 = v.iter().map(|&p| c(1.0) + c(0.25) * (x1 + c(0.5) + v[i % 4] + p.sin()).tanh()).product::<Dual64>();
-            let v11 = match i {
-                0..=1 => v9.sin(),
-                3 | 5 => (v9 - s1).mul_add(v9, v10.cos()),
-                _ => {
-                    for &u in v {
-                        s0 = (s0 * c(0.5) + ((x0 - v9).powi(2) + c(1.0)).log(3.0) * c(0.25)).tanh();
-                        s0 = s0.mul_add(c(0.6), (v10 * v10 + c(0.5)).sqrt().cos() * c(0.05));
-                        s2 = s2 * c(0.75) + u.tanh() * c(0.25);
-                    }
-                    s2 = (s2 * c(0.6) + v9.mul_add(s0, v9) * c(0.05)).sin();
-                    (v10 * v10 + c(1.0)).log10() + (v10 + x0)
-                }
-            };
-            s0 = s0 * c(0.6) + (s1 * s1 + c(1.0)).sqrt().sin() * c(0.4);
-            s0 = s0 * c(0.6) + (v10.tanh() + v11.tanh()).tanh() * c(0.02);
-        }
-        match k4 % 4 {
-            0..=2 => {
-                s0 = s0.mul_add(c(0.6), (v9 * c(0.75)).sin() * c(0.25));
-            }
-            3 => {
-                s0 = s0 * c(0.8) + prog_0_dual(((c(0.8) - x1) * x2).tanh() * c(2.0), s0.cos(), (v9 + x1).tanh().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], k4, margin).cos() * c(0.005);
-                s1 *= c(0.6);
-                s1 -= c(0.1) * d_clamp(x1.cos().exp(), -c(0.5), c(1.5), margin).sin();
-            }
-            _ => {
-                let v12 = prog_27_dual(s2, c(0.75), (v9.powi(2) + c(0.5)).recip().cos().exp2().cos(), v, 5, margin);
-                s1 = (s1 * c(0.75) + v12.tanh() * c(0.005)).tanh();
-            }
-        }
-        if gt(x1.cos().exp_m1() * (v[2] + x1), c(1.0), margin) && k4 > 2 {
-            return v9 + x1;
-        }
-        s0 * c(0.25) + s1 * c(0.25) - s2 - acc3.cos()
-    }
-
-    pub fn prog_46_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = prog_23_dual(d_log(x1.powi(2) + c(1.0), x0 * x0 + c(2.0)).sin() * c(2.0), x1, d_min(x2, w0[1], margin).cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).sin() * c(2.0);
-        let mut s2 = x0.sin();
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = w0.iter().zip(v.iter()).map(|(&p, &q)| prog_0_dual(s2, (d_to_radians(p) * c(20.0)).cos().exp2().sin() * c(2.0), (-p).cos() * c(2.0), [v[0], v[1], v[2], v[3]], 4, margin) + q.sin()).sum::<Dual64>();
-        let mut m5 = c(f64::NEG_INFINITY);
-        for i in 0..n + 1 {
-            let fi = c(i as f64);
-            let c6: Dual64 = if i % 2 == 0 {
-                c(0.5) * s1 + v[(i * 3) % 4]
-            } else {
-                fi + s1
-            };
-            m5 = d_max(m5, c6, margin);
-        }
-        acc3 -= c(0.005) * m5.cos();
-        let mut k7 = 0;
-        while k7 < 4 {
-            k7 += 1;
-            let v8: Dual64 = d_powf(s2.powi(2) + c(0.5), s1.cos());
-            acc3 += c(0.5) * (v4 / (s2.powi(2) + c(1.5))).cos();
-            s2 = s2.mul_add(c(0.6), v8.sin().cos() * c(0.02));
-        }
-        s1 = (s1 * c(0.8) + d_to_radians(x1) * c(1.0)).sin();
-        s1 * c(1.5) - s2.cos() + acc3.sin() + v4.sin() - (w0[0] * w0[0] + c(1.0)).log2()
-    }
-
-    pub fn prog_47_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_min(x1 * x0, x2, margin).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        s0 = (s0 * c(0.8) + (v[n % 4].powi(2) + c(1.0)).sqrt() * c(0.2)).tanh();
-        match n {
-            2 => {
-                for (i, &t) in v.iter().enumerate() {
-                    let fi = c(i as f64);
-                    s0 *= c(0.75);
-                    s0 += c(0.005) * prog_0_dual(fi.atan().tanh(), t, t.cos().exp().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], i, margin).sin();
-                    s0 = (s0 * c(0.75) + (t.sin() * c(0.5)).ln_1p().powi(3) * c(0.1)).tanh();
-                }
-                let mut k2 = 0;
-                while k2 < n + 1 && ge(prog_4_dual(x0, ((x2.sin() * c(1.5)).sinh().sin() * c(1.5)).sinh().tanh() * c(2.0), v[k2 % 4].sin().sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin), -c(1.0), margin) {
-                    k2 += 1;
-                    let v3 = match k2 {
-                        0..=2 => (v[k2 % 4].sin() * c(0.9)).asin(),
-                        g if g > 3 => s0.cos(),
-                        _ => (x2 * x2 + c(1.0)).cbrt(),
-                    };
-                    s0 = (s0 * c(0.8) + (v[3].sin() * c(0.9)).asin() * c(0.05)).tanh();
-                    s0 = c(0.5) * s0 + c(0.5) * (-x0).tanh();
-                    acc1 -= c(0.25) * v3.tanh();
-                }
-            }
-            3..=4 => {
-                s0 = (s0 * c(0.6) + s0.asinh() * c(0.05)).tanh();
-            }
-            g if g > 5 => {
-                s0 *= c(0.6);
-                s0 += c(0.05) * d_max(x1, s0, margin).cos();
-                s0 = c(0.6) * s0 + c(0.1) * (s0 * s0).tanh();
-            }
-            _ => {
-                acc1 -= prog_27_dual((v[n % 4] * v[n % 4].mul_add(x2, v[n % 4])).tanh() * c(2.0), x2, acc1, v, 4, margin).tanh() * c(0.005);
-            }
-        }
-        let v4 = prog_4_dual((v[3] * v[3] + c(1.0)).sqrt().cos(), acc1.cos() * c(2.0), x2, [v[0], v[1], v[2], v[3]], 4, margin);
-        let mut k5 = 0;
-        while k5 < n + 1 && le(v4.cos(), c(0.0), margin) {
-            k5 += 1;
-            let v6 = c(1.25) - s0 + (x0.sin() * c(0.9)).acos();
-            acc1 += c(0.25) * ((v4 * x2).powi(2) + c(1.0)).ln().cos();
-            let v7: Dual64 = (x1.powi(2) + c(1.0)).sqrt();
-            s0 *= c(0.6);
-            s0 -= c(0.05) * (v6.sin() + v7.sin()).sin();
-        }
-        s0.cos() + acc1.sin() + v4.sin()
-    }
-
-    pub fn prog_48_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2 / (x2 * x2 + c(1.0));
-        let mut s1: Dual64 = (s0.cos() * c(0.9)).atanh();
-        let mut acc2: Dual64 = c(0.0);
-        let mut m3 = 0;
-        for _ in 1..n {
-            let v4 = prog_4_dual(((s1 / (x1.powi(2) + c(1.5))).powi(2) + c(0.5)).powf(1.5).sin() * c(2.0), (x1 * c(std::f64::consts::FRAC_PI_4)).powi(3).cos(), x1, v, n, margin);
-            s1 = (s1 * c(0.5) + (x1.powi(2) + c(1.0)).sqrt() * c(0.5)).sin();
-            let v5: Dual64 = ((v[2].sin() * c(0.5)).ln_1p().sin() * c(0.9)).asin();
-            acc2 += (v4.sin() + v5.cos()).cos() * c(0.02);
-            if le((v[n % 4] * v[n % 4] + c(0.5)).sqrt(), v[1], margin) {
-                m3 += 1;
-            }
-        }
-        let c6 = c(m3 as f64);
-        for (i, &t) in v.iter().enumerate() {
-            acc2 += ((c(SCALE) + c6).sin() * c(0.9)).atanh().sin() * c(0.5);
-            match i {
-                0 | 2 => {
-                    s0 = c(0.75) * s0 + c(0.1) * (v[i] * v[i] + c(1.0)).log2().tanh();
-                }
-                3 => {
-                    break;
-                }
-                _ => {
-                    s0 = c(0.6) * s0 + c(0.25) * ((v[3] - t) * c(std::f64::consts::FRAC_PI_4)).cos();
-                }
-            }
-            acc2 += t.cos() * c(0.5);
-        }
-        let mut k7 = 0;
-        let v14 = loop {
-            k7 += 1;
-            for j in 0..3 {
-                let fj = c(j as f64);
-                match j {
-                    0 => {
-                        s0 = c(0.75) * s0 + c(0.1) * (s0 * s0 + c(0.5)).recip().cos();
-                    }
-                    1 => {
-                        let x0 = x1 / (v[1].cos() + c(2.0));
-                        let v8 = prog_0_dual(c(0.25), (c6.cos() * c(2.0)).sinh().sin(), fj, v, n, margin);
-                        s1 *= c(0.5);
-                        s1 += c(0.02) * (x0.cos() + v8.sin()).tanh();
-                    }
-                    _ => {
-                        acc2 += v[j].cos() * c(0.25);
-                    }
-                }
-                let v10 = if ge(prog_4_dual(x1, c(0.75), fj, v, m3, margin), c(0.0), margin) || m3 % 3 == 1 {
-                    let v9 = (s0.sin().exp_m1().powi(2) + c(1.5)).acosh();
-                    d_to_degrees((s1 * s1 + c(1.0)).powi(-2)) * c(0.02) + v9.cos()
-                } else {
-                    return v[j].sin()
-                };
-                let v11 = x0;
-                acc2 += v[3].sin() * c(0.25);
-                s1 = (s1 * c(0.6) + (v10.cos() - v11.sin()) * c(0.02)).sin();
-            }
-            let v13 = if gt(d_atan2(x1, x2 * x2 + c(0.5)), v[k7].sin().exp(), margin) {
-                let v12 = prog_4_dual(c6.tanh().exp_m1().tanh(), x2, s1, v, 4, margin);
-                (x0.sin().exp().tanh() * c(0.9)).acos() + v12.cos()
-            } else {
-                x1 + s0 + c6.tanh()
-            };
-            s1 = s1 * c(0.75) + c6.cos() * c(1.0);
-            if k7 >= 2 {
-                break s1.sin().exp().sin();
-            }
-            acc2 += v13.cos().tanh() * c(0.2);
-        };
-        s1 = c(0.5) * s1 + c(1.0) * d_abs((c6 * c6 + c(1.0)).cbrt(), margin).tanh();
-        if n % 2 == 0 && lt(prog_4_dual(x1, (v[0].cos() * c(1.2)).tan().sin() * c(2.0), d_copysign(x1 + v[k7], x0 * x0, margin).sin() * c(2.0), v, 4, margin), c6, margin) {
-            return ((-v[3]).cos() * c(0.9)).atanh();
-        }
-        s0 + s1 + acc2.cos() - v14 - x0.sin().exp_m1()
-    }
-
-    pub fn prog_49_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2 * x1.sin();
-        let mut s1 = (x0.cos().exp().powi(2) + c(1.0)).ln().tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        for &t in v.iter() {
-            if ge(prog_19_dual(x1, ((v[0].sin() * c(0.9)).atanh() - c(0.8)).sin(), c(1.2), [v[0], v[1], v[2], v[3]], 2, margin), c(0.5), margin) || n == 0 {
-                let v3 = t * t;
-                acc2 += v3.sin() * c(0.5);
-            } else if n % 3 == 1 {
-                acc2 -= (v[n % 4].mul_add(t, s0).powi(2) + c(1.0)).recip().sin() * c(0.5);
-                let v4 = s0.mul_add(t, x1) / ((-t).sin() + c(2.0));
-                s0 = (s0 * c(0.8) + v4.cos() * c(0.01)).sin();
-            } else {
-                s0 = c(0.8) * s0 + c(0.02) * (d_powf(c(1.5_f64), x1.tanh()) / ((s0 * t).cos() + c(2.0))).cos();
-            }
-            if ge(x0.powi(2), v[3] * x1, margin) || n > 2 {
-                continue;
-            }
-            let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| p.tanh() + q.tanh()).sum::<Dual64>();
-            s0 = (s0 * c(0.8) + prog_4_dual((s0.atan().powi(2) + c(0.5)).sqrt().tanh(), t, (x1 * (x2 * x2 + c(1.0)).recip()).tanh(), [v[0], v[1], v[2], v[3]], 6, margin) * c(0.005)).sin();
-            acc2 -= c(0.5) * v5.sin().sin();
-        }
-        let v6 = match n {
-            0 | 2 => v[n % 4] * x0,
-            3..=5 => prog_4_dual(x0, c(0.25), v[n % 4].asinh().tanh(), [v[0], v[1], v[2], v[3]], 3, margin),
-            6 => {
-                s0 = s0.mul_add(c(0.5), (x0.cos() * (s0 + v[3])).sin() * c(0.02));
-                (v[n % 4] * v[n % 4] + c(0.5)).powf(0.5)
-            }
-            _ => -s0,
-        };
-        'l1: for i in (0..4).rev() {
-            let fi = c(i as f64);
-            acc2 -= prog_4_dual(c(1.5), x1, c(0.5), [v[0], v[1], v[2], v[3]], 4, margin).tanh() * c(0.25);
-            for _ in (0..=i).rev() {
-                if ge((v6.powi(2) + c(1.0)).recip(), v6, margin) || i % 2 == 0 {
-                    break 'l1;
-                }
-                let v7: Dual64 = v[n % 4].tanh().sinh();
-                s0 *= c(0.8);
-                s0 -= c(0.05) * (s0 * x0).sin();
-                s0 *= c(0.5);
-                s0 += c(0.25) * v7.sin();
-            }
-            if gt(v[3 - i] - x0.cos(), v6 - c(0.65), margin) {
-                s1 = c(0.5) * s1 + c(0.005) * prog_4_dual((s1.cos() * c(0.9)).acos().cos() * c(2.0), c(1.2), (c(2.0) - x2).cos() * c(2.0), [v[0], v[1], v[2], v[3]], i, margin).tanh();
-            } else if lt(fi - s0, c(0.5), margin) {
-                acc2 -= c(0.5) * (-v[n % 4]).sin();
-                if gt(prog_4_dual(c(1.5), v[(i + n) % 4].tanh().sinh().sin(), s1, [v[0], v[1], v[2], v[3]], n, margin), c(0.5), margin) {
-                    s0 = (s0 * c(0.75) + ((x1.sin() * c(1.2)).tan().powi(2) + c(1.0)).sqrt() * c(0.02)).tanh();
-                } else {
-                    s1 = s1 * c(0.5) + prog_4_dual((s1 * s1 + c(1.0)).powf(0.3).sin(), c(1.2), x2, [v[0], v[1], v[2], v[3]], 1, margin).sin() * c(0.01);
-                }
-            } else {
-                acc2 += c(0.5) * (s0.powi(2) + c(1.0)).ln();
-                let x2 = (x2.tanh() * c(0.5)).ln_1p();
-                s0 *= c(0.75);
-                s0 += c(0.25) * x2;
-            }
-        }
-        let mut a8 = [c(0.0); 4];
-        for i in 0..n {
-            let fi = c(i as f64);
-            a8[i % 4] += (v6 + fi + s1.tanh()).tanh() * c(0.5);
-            acc2 += ((v[(i + n) % 4].sin() * c(2.0)).sinh() * (fi * fi + c(1.0)).recip()).sin() * c(0.25);
-        }
-        let mut m9: Dual64 = c(1.0);
-        for i in 0..n + 1 {
-            m9 = d_min(m9, v[n % 4] * v[n % 4] + v6 + v[i % 4], margin);
-            if i == 6 && lt((s1.sin() * c(0.9)).asin(), -c(1.0), margin) {
-                break;
-            }
-        }
-        v[3].tanh() + s0 - s1 + acc2.tanh() + v6 - a8[1].tanh() - m9.cos() - prog_4_dual((x1.tanh().exp2() - x1).sin() * c(2.0), ((x1 * x1).ln_1p() + v[1]).sin(), c(0.5), [v[0], v[1], v[2], v[3]], n, margin)
-    }
-
-    pub fn prog_50_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_19_dual(d_max(-c(3.0_f64), v[n % 4], margin).sin() * c(2.0), x1, c(0.75), v, n, margin).sin() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = [c(0.0); 4];
-        for i in 0..4 {
-            a2[i] = x0.asinh();
-        }
-        let mut k3 = 0;
-        let v9: Dual64 = loop {
-            k3 += 1;
-            let mut m4 = c(f64::NEG_INFINITY);
-            let mut m5 = c(f64::INFINITY);
-            for j in 0..5 {
-                m4 = d_max(m4, prog_4_dual(x1, x2.mul_add(a2[j % 4], a2[j % 4]).tanh(), x0, a2, 5, margin), margin);
-                let c6 = if k3 == 1 {
-                    a2[j % 4].powi(2)
-                } else {
-                    a2[j % 4] * a2[j % 4]
-                };
-                m5 = d_min(c6, m5, margin);
-            }
-            s0 = (s0 * c(0.8) + m5.tanh() * c(0.05)).sin();
-            if ge(x0.atan(), a2[(k3 + n) % 4].atan(), margin) {
-                let v7 = x2;
-                acc1 += v7.cos().sin();
-            } else if gt((x1.sin() * c(1.2)).tan(), (a2[k3] * a2[k3] + c(2.0)).acosh(), margin) {
-                s0 = s0.mul_add(c(0.75), x2.atan().sin() * c(0.25));
-            } else {
-                let v8 = prog_0_dual(x1, d_atan2(c(0.5_f64), s0).tanh() * c(2.0), c(1.5), v, k3, margin);
-                acc1 += c(0.1) * v8.cos();
-            }
-            if k3 >= 2 || le((x2 * x2).asinh(), c(1.0), margin) {
-                break a2[3 - k3].sin().exp_m1().tanh().exp();
-            }
-            acc1 += c(0.02) * m4.sin().sin();
-        };
-        let mut a10 = v;
-        for i in 0..n {
-            let fi = c(i as f64);
-            a10[i % 4] -= x2.powi(2).tanh() * c(0.05) * a10[n % 4];
-            acc1 += c(0.25) * ((fi + x0).tanh() * c(1.2)).tan().tanh();
-        }
-        'l4: for i in 0..5 {
-            let fi = c(i as f64);
-            s0 = s0.mul_add(c(0.8), d_to_radians(x0) * c(20.0) * c(0.5));
-            let mut k11 = 0;
-            while k11 < n + 1 && lt((x2.tanh() * c(2.0)).cosh(), a2[k3], margin) {
-                k11 += 1;
-                if ge(v9 * c(std::f64::consts::LN_2), fi, margin) {
-                    break 'l4;
-                }
-                let v12 = a10[k11 % 4].sin().cos().exp_m1();
-                s0 = (s0 * c(0.75) + (v9 + v12) * c(0.05)).tanh();
-            }
-            s0 = s0.mul_add(c(0.75), x1.tanh().sinh().sin().exp_m1().sin() * c(0.05));
-        }
-        x0 * c(0.75) + x2 - s0 * c(1.5) - acc1 + a2[0].cos() + v9 * c(1.5) + a10[0]
-    }
-
-    pub fn prog_51_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = w0[0] / (x0.cos() + c(2.0));
-        let mut s2 = s1.tanh().exp().cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = w0.iter().map(|&p| c(1.0) + c(0.1) * ((x1 * x1 + c(1.0)).log10().sin().exp() + p.cos()).tanh()).product::<Dual64>();
-        let mut k5 = 0;
-        let v9 = loop {
-            k5 += 1;
-            s1 = s1 * c(0.6) + (v4.cos() * c(2.0)).cosh().sin() * c(0.05);
-            let v7 = match k5 {
-                0..=1 => prog_0_dual(x0, (v[k5 % 4] + v4 + x2.sin().sinh()).tanh() * c(2.0), s1, [w0[0], w0[1], w0[2], w0[3]], 1, margin),
-                2 | 4 => prog_4_dual(x2, (x1.tanh() * c(0.5)).ln_1p().cos(), x2.tanh().tanh(), [v[0], v[1], v[2], v[3]], 5, margin),
-                5 => {
-                    let v6 = w0[2] + c(0.8);
-                    x1.tanh().sinh() + v6.sin()
-                }
-                _ => (d_clamp(x1, x2.sin() - c(1.5), x2.sin() + c(1.5), margin).powi(2) + c(1.0)).powi(-2),
-            };
-            let v8 = if !(k5 == 2) {
-                ((s1 * x2).powi(2) + c(2.0)).ln()
-            } else if lt(x0 + s1.powi(3), c(0.0), margin) {
-                s1.atan()
-            } else {
-                -x1
-            };
-            if k5 >= 6 || gt(w0[n % 4] * v4, -c(0.5), margin) {
-                break (s2.powi(2) + c(2.0)).acosh();
-            }
-            s1 = s1.mul_add(c(0.6), (v7.tanh() + v8.cos()).tanh() * c(0.005));
-        };
-        let v13 = match k5 {
-            0 | 2 => x2.tanh(),
-            3 => {
-                let v10 = x1.cos().tanh().exp();
-                x2.cos() + v10.cos()
-            }
-            g if g > 4 => {
-                let v11 = v9.mul_add(acc3, v[3]) + x1.powi(3);
-                (acc3 * acc3 + c(1.0)).log10() + v11.sin()
-            }
-            _ => {
-                let v12 = prog_27_dual(c(2.0), (x1.powi(2) + c(1.0)).log(3.0).cos() * c(2.0), acc3, v, k5, margin);
-                v4 + v12.cos()
-            }
-        };
-        let mut m14 = 0;
-        for (i, &t) in v.iter().enumerate() {
-            let v15 = (x2 - v[3]) * (v13.powi(2) + c(1.0)).sqrt();
-            s1 = (s1 * c(0.8) + s1.tanh() * c(0.2)).sin();
-            if ge((s1.powi(2) + c(0.5)).recip(), c(1.0), margin) {
-                m14 += 1;
-            }
-            let v16 = prog_4_dual(s2, (v4.sin() * c(0.9)).asin().mul_add(v9.tanh().exp_m1(), t - v4).cos() * c(2.0), c(0.25), [v[0], v[1], v[2], v[3]], i, margin);
-            acc3 += (v15.tanh() + v16.sin()).sin() * c(0.01);
-        }
-        match m14 {
-            0 | 2 => {
-                let v17 = prog_27_dual((v4 / (w0[2].tanh().powi(2) + c(1.0))).sin() * c(2.0), s2, v4, v, k5, margin);
-                s2 = c(0.8) * s2 + c(0.005) * v17.cos().tanh();
-            }
-            g if g > 3 => {
-                acc3 += c(0.5) * (x1 * w0[m14 % 4]).tanh().exp2().tanh();
-                for i in 0..4 {
-                    let fi = c(i as f64);
-                    let mut k18 = 0;
-                    while k18 < n + 1 && ge(v4 * v9, -c(0.5), margin) {
-                        k18 += 1;
-                        acc3 += ((x2 * v13).cos() * c(0.9)).asin().tanh() * c(0.05);
-                        if le(x2.cos().exp(), v[k18 % 4], margin) {
-                            let v19 = (x1 * x1 + c(0.5)).sqrt().sin().cosh();
-                            acc3 += c(0.05) * (c(SCALE) + (x0 - fi)).sin();
-                            s1 *= c(0.5);
-                            s1 += c(0.4) * v19.tanh().tanh();
-                        } else if ge(v13.atan() / (s2.tanh().powi(2) + c(1.5)), -c(0.5), margin) || k18 % 2 == 0 {
-                            acc3 += (x0 * x0.cos().exp_m1()).sin() * c(0.05);
-                        }
-                    }
-                    let v20 = v9.asinh();
-                    let v21 = if ge(v4 + v13, c(1.0), margin) {
-                        (x1 * x1 + c(0.5)).recip()
-                    } else if gt(d_clamp(s2, -c(1.5), c(1.0), margin), -c(0.5), margin) {
-                        x2 + x0
-                    } else {
-                        return (-v9).sin()
-                    };
-                    acc3 += x2.atan().sin() * c(0.5);
-                    acc3 += c(0.5) * (v20.tanh() + v21.cos()).cos();
-                }
-            }
-            _ => {
-                s2 *= c(0.5);
-                s2 -= c(0.4) * d_max((v4 * v4 + c(1.0)).cbrt(), w0[m14 % 4], margin).tanh();
-            }
-        }
-        let v22 = d_copysign(c(0.5_f64), v9, margin) / (v4.sin() + c(2.0));
-        let v23 = v22.asinh();
-        x2 * c(0.5) - s1 * c(0.25) - s2.cos() - acc3.cos() - v13 * c(0.75) - v23 * c(0.25) - x2.cos().exp_m1()
-    }
-
-    pub fn prog_52_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2 * x2 + c(1.0)).cbrt();
-        let mut s1 = (x0.powi(2) + c(1.0)).log10() - c(1.25);
-        let mut s2 = s0.cos() / (v[2] * v[2] + c(0.5));
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v[n % 4];
-        let v5 = prog_28_dual((v[3].sin() - c(0.25)).sin(), (x1.powi(2) + c(2.0)).acosh().sin(), v[3].tanh().tanh(), &v, 0, margin);
-        match n % 4 {
-            1 | 3 => {
-                s0 = s0.mul_add(c(0.6), (v[1].cos() * c(1.2)).tan().cos() * c(0.02));
-            }
-            _ => {
-                let x2 = c(SCALE) + v4;
-                acc3 += v[n % 4] / c(2.0);
-                acc3 -= x2.tanh();
-            }
-        }
-        let mut k6 = 0;
-        let v8 = loop {
-            k6 += 1;
-            s2 = (s2 * c(0.5) + d_to_radians(v4) * c(20.0) * c(1.0)).tanh();
-            let v7 = prog_4_dual((v5.powi(2) + c(1.0)).recip().powi(2).ln_1p().tanh(), c(0.25), (s2.sin().exp().tanh() * c(0.9)).atanh().sin() * c(2.0), v, 6, margin);
-            if k6 >= 4 || gt(v5, -c(1.0), margin) {
-                break d_to_radians(s2) * c(50.0);
-            }
-            s2 *= c(0.5);
-            s2 += c(0.005) * v7.sin().cos();
-        };
-        s1 *= c(0.6);
-        s1 += c(0.4) * v[k6 % 4].atan().tanh();
-        s0 * c(0.75) + s1 - s2 + acc3 * c(0.25) + v4.sin() + v5.tanh() + v8 - (x2 * x2).ln_1p()
-    }
-
-    pub fn prog_53_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = x2 * c(0.5);
-        let mut s2 = s1.atan();
-        let mut acc3: Dual64 = c(0.0);
-        if n == 4 && ge((x0.sin() * c(0.9)).atanh(), x1, margin) {
-            acc3 += (s2 * s2 + c(1.0)).recip();
-        } else if le(x2, (v[n % 4] * v[n % 4] + c(2.0)).acosh(), margin) {
-            acc3 -= c(0.4) * (x2.tanh() * c(1.2)).tan().tanh();
-        }
-        let v4 = prog_28_dual(x0, s2, s1, v, n, margin);
-        if le(d_copysign(c(2.0_f64), v4, margin), -c(0.5), margin) {
-            acc3 += c(0.01) * prog_19_dual(c(0.5), x0, x1.sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).tanh();
-            let v4 = x2.tanh();
-            s2 = (s2 * c(0.6) + v4 * c(0.4)).sin();
-        } else if !(n % 3 == 1) {
-            let v5: Dual64 = prog_4_dual(s2, c(0.5), c(0.75), [v[0], v[1], v[2], v[3]], n, margin);
-            acc3 += v5.tanh() * c(0.25);
-        }
-        if le(w0[n % 4].cos().exp_m1(), x1, margin) {
-            s2 = s2.mul_add(c(0.5), d_to_radians(s2) * c(20.0) * c(1.0));
-            if ge((x0.powi(2) + c(1.0)).log10().sin(), c(0.5), margin) {
-                acc3 -= d_min(w0[1], x1, margin).cos();
-            } else if n % 2 == 0 {
-                let x2 = d_hypot(x0, d_max(s1, x2, margin), margin);
-                s1 = s1.mul_add(c(0.5), x2.tanh() * c(0.25));
-            }
-        } else {
-            s2 = s2 * c(0.8) + prog_27_dual(x2, s1.sin() * c(2.0), c(1.5), v, 6, margin).cos() * c(0.005);
-        }
-        let a6 = [x0.atan().powi(3), x0.tanh(), x0 - v[2], (x2 + v[n % 4]).cos().exp()];
-        s1 * c(1.5) - s2 + acc3 - a6[1].tanh() - a6[n % 4].tanh().cosh()
-    }
-
-    pub fn prog_54_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (v[n % 4].cos() * c(0.9)).asin() * x2.cos();
-        let mut s1 = (v[n % 4] * x1).sin() * c(2.0);
-        let mut s2 = (x0.powi(2) + c(1.0)).sqrt().tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            match n + k4 {
-                0 => {
-                    s1 = (s1 * c(0.75) + d_log(s0 * s0 + c(1.0), (x1 * x0).powi(2) + c(2.0)) * c(0.02)).tanh();
-                }
-                g if g > 1 => {
-                    acc3 += c(0.25) * (s0.sin() + (x0.sin() * c(1.2)).tan()).cos();
-                }
-                _ => {
-                    let v5 = prog_4_dual(x0, c(2.0), (x1 * s0 * v[n % 4]).cos(), v, 5, margin);
-                    s0 = s0.mul_add(c(0.5), v5.cos() * c(0.005));
-                }
-            }
-            let v6 = (c(0.65) * v[k4]).sin().exp();
-            s1 = (s1 * c(0.5) + (v6.tanh() * c(0.9)).acos() * c(0.1)).sin();
-            if k4 >= 2 || ge(c(SCALE) + (v[1] * v[1] + c(1.5)).acosh(), c(0.0), margin) {
-                break;
-            }
-        }
-        if ge((s2.powi(2) + c(1.0)).ln(), -c(0.5), margin) {
-            let x2 = prog_28_dual((s1.powi(2) + c(0.5)).ln().tanh(), v[k4].tanh().exp().sin(), c(0.25), &v, k4, margin);
-            s2 = (s2 * c(0.6) + x2 * c(0.005)).tanh();
-        } else {
-            acc3 += (x1.tanh() * c(0.5)).ln_1p() / c(4.0);
-        }
-        if lt((v[3].cos() * c(0.9)).asin(), (s0.powi(2) + c(0.5)).recip(), margin) {
-            return s0 / (x0 * x0 + c(1.0));
-        }
-        let mut m7 = 0;
-        for _ in (1..=3).step_by(2) {
-            s0 = s0.mul_add(c(0.6), s0.cos().exp().sin() * c(0.1));
-            s2 *= c(0.75);
-            s2 += c(0.25) * s2.atan().cos();
-            if !(n % 3 == 1) {
-                m7 += 1;
-            }
-        }
-        let c8 = c(m7 as f64);
-        let mut k9 = 0;
-        while k9 < n + 1 && le((s1.powi(2) + c(0.5)).cbrt(), c8, margin) {
-            k9 += 1;
-            acc3 += c(0.25) * ((x1 * x1 + c(1.5)).acosh() + x0.powi(2)).sin();
-            let v10 = v.iter().map(|&p| p.cos().exp_m1()).sum::<Dual64>();
-            acc3 -= v10.sin() * c(0.25);
-        }
-        s0.cos() - s1 * c(0.5) + s2 - acc3.sin() + c8.sin()
-    }
-
-    pub fn prog_55_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 * x1 + c(0.5)).recip();
-        let mut acc1: Dual64 = c(0.0);
-        'l0: for i in 0..5 {
-            let v2 = v.iter().copied().map(|p| p * (v[i % 4] * v[i % 4] + c(1.0)).recip()).sum::<Dual64>();
-            s0 = c(0.8) * s0 + c(0.005) * prog_4_dual((s0.tanh() + c(2.0)).cbrt().tanh() * c(2.0), ((s0 / (x0.powi(2) + c(1.0))).powi(2) + c(1.0)).log2().cos() * c(2.0), (v[1] * c(1.25) * x0.sin().exp()).sin() * c(2.0), v, n, margin).tanh();
-            for &u in v.iter() {
-                if lt(((u.tanh() * c(0.9)).acos().tanh() * c(0.9)).atanh(), c(0.5), margin) {
-                    s0 = s0 * c(0.5) + prog_4_dual(s0, (d_to_degrees(s0) * c(0.02)).cos(), (s0.powi(2) + c(1.0)).log(3.0).cos(), v, n, margin).cos() * c(0.01);
-                    break 'l0;
-                }
-                s0 = (s0 * c(0.8) + x2.powi(2).powi(2).ln_1p() * c(0.05)).sin();
-            }
-            match i {
-                0..=2 => {
-                    continue;
-                }
-                g if g > 3 => {
-                    s0 = s0.mul_add(c(0.6), prog_4_dual(c(1.2), x0, ((v[0].sin() * c(1.5)).sinh() + x2 / (x2 * x2 + c(1.5))).cos() * c(2.0), v, n, margin).sin() * c(0.005));
-                    acc1 += c(0.4) * (v2 / (x0 * x0 + c(1.5))).tanh();
-                }
-                _ => {
-                    s0 *= c(0.75);
-                    s0 -= c(0.25) * d_max(x0, x2, margin).sin();
-                    s0 = s0 * c(0.75) + (s0.sin() * c(1.2)).tan().sin() * c(0.02);
-                }
-            }
-            s0 = (s0 * c(0.6) + v2.tanh() * c(0.02)).sin();
-        }
-        for t in v {
-            for j in (0..=n).rev().step_by(2) {
-                if gt(d_clamp(x2.tanh().exp(), -c(1.0), c(1.5), margin), v[0], margin) && n + j < 7 {
-                    acc1 -= c(0.1) * (x0.sin() * c(2.0)).cosh().tanh();
-                    if le((t.cos() * c(0.5)).ln_1p().asinh(), c(0.5), margin) && j % 3 == 1 {
-                        break;
-                    }
-                    s0 = s0.mul_add(c(0.5), s0.tanh().sin() * c(0.5));
-                } else if j < 3 && le(x0 * x0, c(0.5), margin) {
-                    s0 *= c(0.75);
-                    s0 -= c(0.25) * v[j % 4].tanh().cos();
-                }
-                if lt(t, (x1.powi(2) + c(0.5)).recip(), margin) || j % 3 == 1 {
-                    break;
-                }
-                s0 = s0.mul_add(c(0.5), (v[1] + s0).sin() * c(0.25));
-            }
-            s0 *= c(0.75);
-            s0 += c(0.05) * ((s0.sin() * c(1.5)).sinh() - x1.cos()).cos();
-            s0 = s0.mul_add(c(0.8), t.cos().tanh() * c(0.2));
-        }
-        'l4: for _ in 0..4 {
-            acc1 += c(0.5) * (x1 * x1 + c(1.0)).cbrt().sin();
-            s0 = s0 * c(0.5) + x2.tanh().tanh() * c(0.5);
-            for j in 0..3 {
-                let fj = c(j as f64);
-                let v5 = match j {
-                    0..=1 => v[j].cos(),
-                    2 => {
-                        let v3 = (fj * fj + c(1.5)).acosh().sin();
-                        (x0.sin().exp_m1().cos() * c(0.9)).atanh() + v3.tanh()
-                    }
-                    _ => {
-                        let v4 = d_log(s0.powi(2) + c(1.0), v[j].sin().exp_m1().powi(2) + c(2.0));
-                        d_max(x0.mul_add(fj, v4), x0.tanh(), margin)
-                    }
-                };
-                acc1 -= (d_powf(c(0.5_f64), fj.sin()).powi(2) + c(1.0)).recip() * c(0.1);
-                if gt(x0.tanh().sin(), -c(0.25), margin) {
-                    break 'l4;
-                }
-                s0 = (s0 * c(0.8) + v5.tanh() * c(0.01)).tanh();
-            }
-            acc1 += c(0.5) * (c(1.5) - x0).tanh();
-        }
-        s0 = (s0 * c(0.6) + prog_0_dual(((x0.powi(2) + c(1.0)).powi(-1).powi(2) + c(1.0)).powf(1.5).sin() * c(2.0), s0, (s0 - x0).sin(), v, n, margin) * c(0.005)).tanh();
-        x2 + s0.tanh() + acc1.cos()
-    }
-
-    pub fn prog_56_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0 / (x1 * x1 + c(1.5));
-        let mut s1 = (v[3] + d_hypot(x2, v[2], margin)).cos() * c(2.0);
-        let mut s2 = (v[1] * x0).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        'l0: for i in 0..4 {
-            let fi = c(i as f64);
-            s1 *= c(0.5);
-            s1 += c(0.25) * (s1 + x0).tanh();
-            for _ in (0..=i).rev() {
-                let v4 = prog_4_dual(c(0.25), (x1.sin() * c(1.2)).tan().tanh(), x1.cos() * c(2.0), v, 2, margin);
-                if lt(c(0.75) * s1, c(0.5), margin) {
-                    continue 'l0;
-                }
-                s0 = s0 * c(0.75) + (d_to_radians(fi) * c(20.0)).cos() * c(1.0);
-                acc3 -= v4.cos() * c(0.01);
-            }
-            let v6 = if le(v[n % 4] * x0, s0, margin) {
-                ((x1.powi(2) + c(1.0)).ln().sin() * c(0.9)).asin()
-            } else {
-                let v5 = x1 / (s1 * s1 + c(1.5));
-                (v5 * c(core::f64::consts::FRAC_1_SQRT_2)).sin()
-            };
-            acc3 += v6.tanh().sin() * c(0.5);
-        }
-        let mut k7 = 0;
-        let v11 = loop {
-            k7 += 1;
-            let v9 = if le(d_to_degrees(x2 * v[k7 % 4]) * c(0.01), s2, margin) {
-                let x2 = ((v[k7 % 4] * v[k7 % 4] + c(1.0)).ln().cos() * c(0.5)).ln_1p();
-                d_to_radians(s0) + x2.cos()
-            } else {
-                let v8 = (v[k7 % 4] * v[k7 % 4] + c(2.0)).acosh();
-                v8 - s1
-            };
-            let v10: Dual64 = prog_0_dual(x2.tanh(), c(1.5), v9.cos(), v, k7, margin);
-            s1 *= c(0.75);
-            s1 += c(0.02) * s1.powi(3).sin();
-            if k7 >= 5 {
-                break v10;
-            }
-            acc3 -= v10.tanh() * c(0.05);
-        };
-        let mut k12 = 0;
-        loop {
-            k12 += 1;
-            acc3 += c(0.5) * d_copysign(c(3.0_f64), v[k12], margin).cos();
-            s1 = s1 * c(0.75) + prog_4_dual((s1.sin() * c(1.5)).sinh().cos(), x1, c(0.25), v, k7, margin).sin() * c(0.005);
-            let v13 = x1.asinh();
-            if k12 >= 3 || gt(s0 - v13, -c(0.5), margin) {
-                break;
-            }
-        }
-        let mut a14 = [c(0.0); 4];
-        a14[0] = (v[3 - k12].powi(2) + c(1.0)).powi(-2);
-        for i in 1..4 {
-            a14[i] = a14[i - 1] * c(0.75) + (s1.tanh() * c(0.9)).asin().tanh() * c(0.1);
-        }
-        let v15 = if le(v[k12].sin(), c(0.0), margin) {
-            -(v[k12].powi(2) + c(0.5)).powf(0.3)
-        } else {
-            (x1.powi(2) + c(1.0)).log(2.0)
-        };
-        let mut k16 = 0;
-        while k16 < n + 1 {
-            k16 += 1;
-            let v17 = prog_4_dual(c(2.0), x2, s2, v, k12, margin);
-            let v18 = a14.iter().map(|&p| a14[2].asinh() + p.sin()).sum::<Dual64>();
-            s0 = (s0 * c(0.75) + s0 / ((v15 * c(0.5)).cos() + c(2.0)) * c(0.05)).sin();
-            acc3 += (v17.sin() + v18.sin()).tanh() * c(0.1);
-        }
-        s2 *= c(0.8);
-        s2 -= c(0.2) * v[k16 % 4].sin();
-        s0.tanh() + s1 - s2 * c(0.75) + acc3.tanh() + v11 - a14[0].sin() + v15.sin()
-    }
-
-    pub fn prog_57_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.tanh().exp2() * x1).sin() * c(2.0);
-        let mut s1 = (v[n % 4] * x2).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        if gt(d_clamp(s1 + c(0.35), -c(1.0), c(0.5), margin), s0, margin) && n > 4 {
-            s0 = s0 * c(0.5) + (v[0] * c(std::f64::consts::FRAC_PI_4)).tanh() * c(0.5);
-            if lt(s1.tanh(), -c(0.25), margin) {
-                let v3 = d_abs(x0, margin);
-                let mut k4 = 0;
-                while k4 < n + 1 && ge(d_atan2(x1, v[(k4 + n) % 4] * v[(k4 + n) % 4] + c(0.5)), c(0.0), margin) {
-                    k4 += 1;
-                    if lt((v3.sin() * c(0.9)).asin(), -s1, margin) {
-                        acc2 -= v3.sin().sin().cos() * c(0.25);
-                        s1 = c(0.75) * s1 + c(0.005) * prog_0_dual(x0, (x0 / (s1 * s1 + c(1.0))).cos() * c(2.0), v3, [v[0], v[1], v[2], v[3]], n, margin).cos();
-                    } else {
-                        let v3 = (v3.atan().tanh() * c(0.9)).atanh();
-                        s1 = c(0.5) * s1 + c(0.25) * (v[n % 4] * v[n % 4] + c(1.0)).log(3.0).sin().exp2().tanh();
-                        if k4 == 7 {
-                            return s1.mul_add(v3, v[k4 % 4]);
-                        }
-                        s0 *= c(0.6);
-                        s0 += c(0.05) * v3.sin();
-                    }
-                    let v5 = v.iter().map(|&p| x0.sin().sinh() + p.tanh()).sum::<Dual64>();
-                    if le(v5, c(0.0), margin) {
-                        break;
-                    }
-                    s1 = s1 * c(0.5) + d_atan2(s1.powi(2) + c(1.0), v3).cos() * c(0.1);
-                }
-                s1 = (s1 * c(0.5) + v3.sin() * c(0.5)).tanh();
-            } else {
-                s1 = s1.mul_add(c(0.75), s1.cos() * c(0.05));
-            }
-            s1 = c(0.5) * s1 + c(0.1) * (s1 * s1).ln_1p().cos();
-        } else if lt((d_atan2(x0, v[n % 4] * v[n % 4] + c(1.0)).powi(2) + c(1.0)).cbrt(), s0, margin) || n % 2 == 0 {
-            s1 = s1 * c(0.8) + (s1 / (s1 * s1 + c(1.0))).tanh() * c(0.05);
-        } else {
-            s0 *= c(0.6);
-            s0 += c(0.02) * (s0.powi(2) + c(1.0)).log(2.0).tanh();
-        }
-        let mut m6: Dual64 = c(1.0);
-        for i in 0..n {
-            let c7 = if gt(x0 + v[n % 4].asinh(), c(0.0), margin) {
-                v[i % 4]
-            } else {
-                d_atan2(c(1.5_f64), s1).asinh()
-            };
-            m6 = d_min(m6, c7, margin);
-        }
-        s1 = s1 * c(0.75) + m6.sin() * c(0.1);
-        let v12 = match n % 3 {
-            0 => {
-                for i in (1..=4).step_by(2) {
-                    acc2 -= prog_4_dual(x0, s1.tanh() * c(2.0), (x0 + c(2.5)).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], i, margin).sin() * c(0.1);
-                    match i {
-                        0 => {
-                            continue;
-                        }
-                        1 | 3 => {
-                            s1 = c(0.5) * s1 + c(0.5) * (s1 * s1);
-                        }
-                        4 => {
-                            let v8 = ((x0.tanh() * c(0.9)).acos().powi(2) + c(0.5)).sqrt();
-                            acc2 += c(0.25) * v8.mul_add(v8, v[3]).cos();
-                        }
-                        _ => {
-                            let v9 = prog_19_dual(x1, s0, (x2.sin() * c(0.9)).atanh().cos() * c(2.0), [v[0], v[1], v[2], v[3]], 6, margin);
-                            acc2 += v9.tanh().cos() * c(0.005);
-                        }
-                    }
-                    if gt((m6 * m6 + c(2.0)).acosh(), x1.cos().cosh(), margin) {
-                        acc2 += s1.cos();
-                        s0 = (s0 * c(0.8) + ((s0 * s0).cos() * c(0.9)).asin() * c(0.05)).sin();
-                    }
-                }
-                let v10 = x0.sin().exp2();
-                x1.asinh() + v10.cos()
-            }
-            1 => prog_19_dual(d_abs(x0, margin).sin().exp_m1().sin(), x2, s0, [v[0], v[1], v[2], v[3]], n, margin),
-            2 => prog_19_dual((x0 * x0 + c(0.5)).recip().cos().exp_m1().tanh() * c(2.0), d_min(c(2.0_f64), (v[n % 4] * v[n % 4] + c(1.0)).sqrt(), margin).cos() * c(2.0), m6, [v[0], v[1], v[2], v[3]], 0, margin),
-            _ => {
-                let v11 = (s0.tanh().powi(2) + c(0.5)).recip();
-                (x1.cos() * c(1.5)).sinh() + v11.sin()
-            }
-        };
-        let mut a13 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a13[i][j] = d_to_radians(v[j]);
-            }
-        }
-        let v14 = prog_4_dual(x1, s0, x0.atan().sin(), [v[0], v[1], v[2], v[3]], n, margin);
-        s1 * c(0.25) + acc2.cos() + v12.cos() + a13[0][3] + v14 * c(1.5)
-    }
-
-    pub fn prog_58_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * x0 + c(1.0)).powi(-1);
-        let mut acc1: Dual64 = c(0.0);
-        let mut m2 = acc1;
-        for i in 1..n {
-            m2 = d_max(m2, v[(i * 3) % 4] - x2 - x2, margin);
-        }
-        acc1 += m2.tanh();
-        for i in 0..3 {
-            let v3: Dual64 = prog_0_dual(v[n % 4].cos().exp2().tanh().sin() * c(2.0), (v[n % 4] * c(0.65)).powi(2).ln_1p().cos() * c(2.0), x1.tanh(), [v[0], v[1], v[2], v[3]], i, margin);
-            let v4 = if le(v[i].powi(3), c(1.0), margin) {
-                (v[2].sin() * c(0.9)).acos().cos()
-            } else {
-                (x2.cos().powi(2) + c(2.0)).acosh()
-            };
-            s0 *= c(0.75);
-            s0 += c(0.25) * ((v[(i + n) % 4] / c(1.5)).cos() * c(0.5)).ln_1p();
-            s0 = s0.mul_add(c(0.75), (v3.cos() + v4.cos()).sin() * c(0.005));
-        }
-        let mut a5 = [c(0.0); 4];
-        for i in 0..n {
-            a5[i % 4] = a5[i % 4] * c(0.75) + x1.cos() * c(0.25);
-            s0 = (s0 * c(0.75) + (s0 * s0 + c(1.0)).recip().cos().exp2() * c(0.25)).tanh();
-        }
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            let v7 = c(SCALE) + x1;
-            let v10 = if ge(m2 + v7, m2, margin) {
-                prog_4_dual((x2 * x2 + c(1.0)).powi(-1).tanh(), x2.atan().cos() * c(2.0), (x2 * x2).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin)
-            } else if le(a5[k6].tanh().exp2().atan(), d_log(x2.powi(2) + c(1.0), x1 * x1 + c(2.0)), margin) && k6 > 0 {
-                for j in 0..v.len() {
-                    if gt(v[1], -c(0.5), margin) {
-                        s0 = c(0.8) * s0 + c(0.2) * (c(0.75) - x0).sin();
-                        s0 = s0 * c(0.6) + x1.tanh() * c(0.4);
-                        match j {
-                            0 => {
-                                acc1 -= c(0.1) * prog_4_dual(c(1.5), (c(SCALE) + x2).cos() * c(2.0), x1, [v[0], v[1], v[2], v[3]], 4, margin).sin();
-                            }
-                            1 => {
-                                break;
-                            }
-                            3 => {
-                                let v8: Dual64 = prog_4_dual((a5[j] - c(0.65)).tanh(), x2, (d_to_radians(a5[2]) * c(20.0)).sin(), [v[0], v[1], v[2], v[3]], 4, margin);
-                                let v9 = s0.powi(3);
-                                acc1 += c(0.1) * (v8.sin() + v9.sin()).sin();
-                            }
-                            _ => {
-                                s0 = c(0.8) * s0 + c(0.2) * x2.asinh().sin();
-                                acc1 -= c(0.25) * (-a5[j]);
-                            }
-                        }
-                    } else {
-                        s0 = (s0 * c(0.5) + (s0.sin() * c(2.0)).sinh() * c(0.05)).tanh();
-                    }
-                    s0 = (s0 * c(0.75) + s0.cos() * c(0.25)).sin();
-                    s0 = s0 * c(0.5) + (x2 - m2).sin() * c(0.25);
-                }
-                c(0.75) - d_max(x1, m2, margin)
-            } else {
-                ((x1 * x1).powi(2) + c(1.0)).ln()
-            };
-            s0 = c(0.5) * s0 + c(0.5) * a5[k6];
-            if k6 >= 2 || le((x2 * m2).cos().exp2(), c(1.0), margin) {
-                break;
-            }
-            acc1 += v10.sin().cos() * c(0.02);
-        }
-        x1 * c(0.75) - x2.tanh() - v[0] - s0.tanh() + acc1.cos() + a5[1] + (x1.atan() - (-a5[2]))
-    }
-
-    pub fn prog_59_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4].asinh() * (x0.sin() * c(0.9)).atanh()).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let mut k2 = 0;
-        while k2 < n + 1 && le(d_hypot(x2, s0, margin), -c(0.5), margin) {
-            k2 += 1;
-            for j in 1..n {
-                let v3 = (s0.sin() * c(0.9)).atanh() / (v[3].cos().exp().powi(2) + c(1.5));
-                s0 = s0 * c(0.5) + (v[(j + k2) % 4] + v3).tanh() * c(0.05);
-            }
-            acc1 += (s0 * s0).ln_1p().cos() * c(0.25);
-        }
-        let mut m4 = x1;
-        for i in 0..v.len() {
-            m4 = d_min(m4, v[3 - i].mul_add(v[3], x1) + v[i], margin);
-        }
-        s0 *= c(0.6);
-        s0 += c(0.05) * m4.cos().cos();
-        let mut k5 = 0;
-        let v11: Dual64 = loop {
-            k5 += 1;
-            if n < 5 && le(d_log(x2 * x2 + c(1.0), v[k5] * v[k5] + c(2.0)) * x2, -c(1.0), margin) {
-                let m4 = m4.cos().exp2();
-                s0 = (s0 * c(0.6) + m4.sin() * c(0.25)).tanh();
-            } else if ge(m4.tanh().exp2(), c(0.0), margin) {
-                s0 = s0.mul_add(c(0.75), ((s0 - v[n % 4]) * (s0 * s0 + c(1.0)).recip()).sin() * c(0.05));
-                if lt((v[k5].cos() * c(0.9)).atanh(), x2.tanh().exp(), margin) {
-                    let x0 = m4.sin();
-                    s0 = s0 * c(0.5) + x0.cos().cos() * c(0.5);
-                } else {
-                    let v6: Dual64 = prog_0_dual((v[k2 % 4] - s0).sin(), (s0.powi(3) * x1).cos(), x1, [v[0], v[1], v[2], v[3]], 2, margin);
-                    let v7: Dual64 = m4.atan();
-                    acc1 += c(0.01) * (v6.tanh() + v7.sin()).sin();
-                }
-            } else {
-                s0 = s0.mul_add(c(0.6), d_min(c(1.5_f64), x2, margin).cos() * c(0.4));
-                if ge(x1.atan(), (x2 * x2 + c(1.0)).log(10.0), margin) || k5 > 2 {
-                    break (-x1).tanh();
-                }
-            }
-            let v9: Dual64 = if ge((x1 * x1 + c(1.5)).acosh() - x1.asinh(), d_atan2(x0 * x0 + c(1.0), v[k5]), margin) {
-                s0.powi(2)
-            } else if k5 % 2 == 0 {
-                s0 = s0.mul_add(c(0.8), m4.tanh().tanh() * c(0.2));
-                prog_4_dual(x1, s0.tanh().sinh().cos(), d_atan2(v[(k5 + n) % 4], m4.powi(2) + c(0.5)).cos(), [v[0], v[1], v[2], v[3]], k5, margin)
-            } else {
-                let v8 = v[0] / (x1.powi(2) + c(1.5));
-                m4 + x2 + v8.sin()
-            };
-            let v10: Dual64 = s0.tanh().exp();
-            acc1 += d_log(v10 * v10 + c(1.0), x1.powi(2) + c(2.0)).sin() * c(0.5);
-            if k5 >= 3 || ge(x1.asinh(), c(0.5), margin) {
-                break -s0;
-            }
-            acc1 -= c(0.005) * v9.sin();
-        };
-        let mut k12 = 0;
-        let v13 = loop {
-            k12 += 1;
-            s0 = (s0 * c(0.5) + (m4.sin() * c(0.5)).ln_1p() * c(0.5)).tanh();
-            if gt((x0.powi(2) + c(0.5)).recip(), c(2.0) - x2, margin) {
-                s0 = s0 * c(0.6) + (s0 * m4).sin() * c(0.02);
-                break (x2.powi(2) + c(1.0)).log10();
-            }
-            if k12 >= 5 || ge((v11 * v11 + c(1.0)).log(10.0), c(0.5), margin) {
-                break v[n % 4].tanh().exp2();
-            }
-        };
-        let mut k14 = 0;
-        while k14 < 6 && lt(((x0 - v11).powi(2) + c(1.0)).recip(), c(0.0), margin) {
-            k14 += 1;
-            let mut m15: Dual64 = (x2 - x1).sin();
-            for &u in v.iter() {
-                m15 = d_max(m15, u, margin);
-            }
-            s0 = c(0.5) * s0 + c(0.25) * m15.sin();
-            s0 = (s0 * c(0.5) + ((m4.cos() * c(1.5)).sinh().powi(2) + c(1.0)).recip() * c(0.2)).sin();
-        }
-        let a16 = [x2 + v11, v13 + c(2.0), ((x0 + x2).powi(2) + c(1.0)).log2(), v[k14 % 4] + x0];
-        s0.cos() + acc1 + a16[1].tanh() + d_to_degrees(a16[k14 % 4]) * c(0.02)
-    }
-
-    pub fn prog_60_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_atan2(v[n % 4].powi(2) + c(0.5), x1).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = prog_23_dual(x2, d_abs(v[n % 4], margin).cos() * c(2.0), acc1, v, 3, margin);
-        let v3 = prog_10_dual(s0, x2, d_min(c(2.0_f64), x0, margin).tanh() * c(2.0), v, 5, margin);
-        if le((x1 * x1 + c(0.5)).cbrt(), (x1 * x1).ln_1p(), margin) || n > 3 {
-            s0 = s0.mul_add(c(0.5), x2.tanh().exp_m1().cos() * c(0.1));
-            if lt((s0.sin().exp().powi(2) + c(0.5)).sqrt(), -c(1.0), margin) || n < 3 {
-                s0 = c(0.5) * s0 + c(0.1) * ((acc1 + x1).tanh() * c(0.9)).atanh().cos();
-                s0 = s0 * c(0.5) + (v[n % 4] * v[n % 4] + c(1.5)).acosh().sin() * c(0.1);
-            }
-            s0 = (s0 * c(0.75) + (-(d_to_degrees(v[2]) * c(0.02))) * c(0.2)).sin();
-        } else if gt(d_powf(acc1.cos().exp2().powi(2) + c(0.5), (x1 + s0).sin()), -c(1.0), margin) {
-            acc1 += v[3].asinh();
-            s0 = c(0.5) * s0 + c(0.5) * (c(0.75) * acc1).cos();
-            if !(n > 1 && lt(d_log((x1.cos() * c(1.2)).tan().powi(2) + c(1.0), d_copysign(c(2.0_f64), acc1, margin).powi(2) + c(2.0)), c(1.0), margin)) {
-                let x2 = x2 * x2.sin().exp();
-                s0 = (s0 * c(0.5) + x2.cos() * c(0.05)).sin();
-            } else if n > 2 {
-                s0 = c(0.75) * s0 + c(0.05) * (s0.sin() * c(1.5)).cosh().tanh();
-                s0 = s0 * c(0.5) + s0.cos().cos() * c(0.5);
-            }
-        } else {
-            let x1 = s0.powi(2);
-            s0 = (s0 * c(0.75) + x1 * c(0.1)).sin();
-        }
-        let mut m4 = 0;
-        for &t in v.iter() {
-            if !(m4 < 32 && lt(v2 * s0 / (t.cos().cos() + c(2.0)), (v3 * v3 + c(0.5)).sqrt(), margin)) {
-                let v5: Dual64 = prog_4_dual(c(2.0), x1, (d_powf(x2 * x2 + c(1.0), x1.sin()).sin() * c(0.5)).ln_1p().sin() * c(2.0), v, n, margin);
-                acc1 -= c(0.01) * v5.tanh();
-            } else {
-                let v6: Dual64 = prog_4_dual(t, ((v2.cos() * c(0.5)).ln_1p() * c(1.2)).cos() * c(2.0), c(0.5), v, 3, margin);
-                acc1 -= x1.tanh().exp().tanh() * c(0.5);
-                s0 = c(0.75) * s0 + c(0.005) * v6.cos().tanh();
-            }
-            let v9 = match m4 % 2 {
-                0 => d_atan2(v2, t * t + c(1.0)) + x2,
-                1 => {
-                    let x2 = d_to_radians(x2) - x2.sin();
-                    let v7 = (d_to_degrees(x2) * c(0.02)).atan();
-                    v7 * x1.sin().sinh()
-                }
-                _ => {
-                    let v8 = v[m4 % 4];
-                    s0 = c(0.75) * s0 + c(0.005) * prog_4_dual(s0, (-v[m4 % 4]).tanh(), c(0.75), v, 1, margin).tanh();
-                    (v2.cos().tanh() * c(1.2)).tan() + v8.tanh()
-                }
-            };
-            s0 = s0.mul_add(c(0.75), prog_4_dual(c(2.0), t, (t - s0).cos() * c(2.0), v, n, margin).sin() * c(0.005));
-            if ge(((v[(m4 + n) % 4].tanh() * c(0.5)).ln_1p().cos() * c(1.2)).tan(), c(1.0), margin) {
-                m4 += 1;
-            }
-            acc1 -= c(0.25) * v9.tanh().tanh();
-        }
-        let c10 = c(m4 as f64);
-        s0 * c(0.5) + acc1.tanh() + v2.sin() + v3.cos() + c10.cos()
-    }
-
-    pub fn prog_61_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4].tanh() * c(0.9)).asin().mul_add((v[2] * v[2] + c(1.0)).sqrt(), v[n % 4] * x0).cos() * c(2.0);
-        let mut s1 = (v[1] + x2).sin() * c(2.0);
-        let mut s2 = x1.sin().powi(2);
-        let mut acc3: Dual64 = c(0.0);
-        let mut m4 = 0;
-        for i in 0..6 {
-            let fi = c(i as f64);
-            let mut k5 = 0;
-            if n == 6 && ge((x2 * x2 + c(1.0)).ln().asinh(), x1, margin) {
-                m4 += 1;
-            }
-            while k5 < n {
-                k5 += 1;
-                if k5 % 2 == 0 {
-                    s0 = (s0 * c(0.6) + (s0 * s0 + c(1.0)).log(3.0) * c(0.4)).sin();
-                    break;
-                }
-                let v6 = if lt(s1 + fi, (v[k5 % 4].tanh() * c(0.9)).asin(), margin) {
-                    s1 = (s1 * c(0.6) + s1 * s1 * c(0.1)).tanh();
-                    (fi * c(1.5)).tanh().exp_m1()
-                } else if le((s0 * s0 + c(0.5)).ln(), c(0.0), margin) || k5 < i {
-                    v[k5 % 4] * c(std::f64::consts::FRAC_1_PI)
-                } else {
-                    x1.tanh()
-                };
-                let v7 = s0.sin();
-                acc3 -= (s0 * s0 + c(1.0)).log(10.0) * c(0.05);
-                acc3 += c(0.05) * (v6.sin() + v7.sin()).cos();
-            }
-            let mut m8: Dual64 = v[k5 % 4] / (s0.powi(2) + c(1.5));
-            let mut m9 = prog_0_dual(x0, c(1.2), x2.cos(), [v[0], v[1], v[2], v[3]], k5, margin).sin();
-            for j in 0..n {
-                m8 = d_max(m8, d_atan2(x0, s2.powi(2) + c(1.0)) + v[(j * 3) % 4], margin);
-                m9 = d_min(m9, v[(j * 3) % 4].powi(2) + c(0.5), margin);
-            }
-            s1 = s1.mul_add(c(0.6), m8.sin() * c(0.1));
-            acc3 += c(0.1) * m9.cos().sin();
-        }
-        match m4 {
-            0..=2 => {
-                acc3 -= (c(SCALE) + v[m4 % 4]).tanh();
-            }
-            3 | 5 => {
-                let x1 = d_clamp(d_abs(x0, margin), -c(1.0), c(1.0), margin);
-                let v10 = ((x1 / (v[n % 4] * v[n % 4] + c(1.0))).cos() * c(0.9)).acos();
-                acc3 -= v10.sin();
-            }
-            6 => {
-                let v11 = (x1.tanh() * c(0.9)).asin();
-                s1 = s1 * c(0.5) + v11.sin() * c(0.2);
-            }
-            _ => {
-                acc3 -= (v[(m4 + n) % 4].powi(2) + c(2.0)).ln().tanh();
-                acc3 -= v[m4 % 4].tanh();
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            let v12 = prog_4_dual(fi.tanh().exp2().cos() * c(2.0), x1.tanh(), s1, [v[0], v[1], v[2], v[3]], i, margin);
-            let v13 = v.iter().map(|&p| (t.tanh() * c(0.9)).asin() + p.tanh()).sum::<Dual64>();
-            s2 = (s2 * c(0.75) + t * c(0.25)).sin();
-            s1 = s1 * c(0.5) + (v12.sin() + v13.cos()).cos() * c(0.01);
-        }
-        let mut k14 = 0;
-        while k14 < 4 && le((s1.powi(2).cos() * c(0.5)).ln_1p(), s1, margin) {
-            k14 += 1;
-            acc3 += (v[2] * v[2] + c(2.0)).acosh().sin() * c(0.5);
-            if ge(s1, c(0.25), margin) && k14 % 3 == 1 {
-                continue;
-            }
-        }
-        'l5: for i in 0..4 {
-            let fi = c(i as f64);
-            s2 = s2 * c(0.6) + (x2 / (x2.powi(2) + c(0.5))).tanh() * c(0.05);
-            let mut k15 = 0;
-            while k15 < 3 {
-                k15 += 1;
-                if lt((x2.sin() * c(0.9)).asin().tanh().exp(), c(0.5), margin) {
-                    s1 *= c(0.5);
-                    s1 += c(0.5) * (s1 * s1).ln_1p().sin();
-                    let v16 = x1.tanh().sinh();
-                    acc3 += c(0.1) * v16.cos();
-                } else if le(v[n % 4].mul_add(s0, v[m4 % 4]), x1, margin) {
-                    s2 = s2 * c(0.75) + (c(SCALE) + s0).tanh() * c(0.25);
-                    s0 = c(0.8) * s0 + c(0.05) * s0.sin().exp().tanh();
-                    match n {
-                        0..=2 => {
-                            let v17 = x2.powi(3);
-                            s1 = s1 * c(0.6) + (s0 + fi).tanh() * c(0.4);
-                            s2 = c(0.5) * s2 + c(0.02) * v17.cos();
-                        }
-                        3 | 5 => {
-                            let v18 = (fi + v[k15]) * (fi.sin() * c(0.9)).asin();
-                            s2 = s2.mul_add(c(0.8), v18.cos().tanh() * c(0.1));
-                        }
-                        6 => {
-                            acc3 -= s2.sin() * c(0.1);
-                            continue;
-                        }
-                        _ => {
-                            acc3 += c(0.1) * x2.powi(3).sin();
-                        }
-                    }
-                }
-                s0 = c(0.8) * s0 + c(0.05) * (fi * s0).cos();
-                if !(k15 % 3 == 1 && ge(v[3 - k15].atan(), s1 / (fi.tanh() + c(2.0)), margin)) {
-                    continue 'l5;
-                }
-            }
-            acc3 -= c(0.25) * d_powf(x2.powi(2) + c(0.5), fi.sin()).sin();
-        }
-        let v19 = v.iter().fold(s2, |r, &p| r * c(0.5) + c(0.05) * (v[k14 % 4] / (r * r + c(0.5)) + p.tanh()).sin());
-        s0.sin() + s1.sin() + acc3.tanh() + v19 * c(0.25)
-    }
-
-    pub fn prog_62_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 * x2 + v[n % 4]).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v2 = v.iter().map(|&p| c(1.0) + c(0.1) * d_hypot(v[0], (p.cos() * c(0.9)).acos(), margin).cos()).product::<Dual64>();
-        for &t in v.iter() {
-            acc1 -= c(0.25) * (d_to_degrees((s0.powi(2) + c(1.0)).powi(-3)) * c(0.02));
-            acc1 += t.atan().cos() * c(0.5);
-        }
-        let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            acc1 -= (v2 - v[3]).cos();
-            if lt(x0, -c(0.5), margin) && k3 < n {
-                break (v2 * v2 + c(2.0)).ln();
-            }
-            let v4 = v.iter().fold(prog_19_dual(c(0.5), (-x0).tanh(), s0, [v[0], v[1], v[2], v[3]], 0, margin).cos(), |r, &p| r * c(0.5) + c(0.02) * (r.powi(3) - x2 + p.sin()).cos());
-            if k3 >= 2 || lt((x2.tanh() * c(0.9)).acos() - (x1.sin() * c(1.2)).tan(), c(0.0), margin) {
-                break (v[3].tanh().powi(2) + c(2.0)).ln();
-            }
-            s0 = c(0.8) * s0 + c(0.005) * v4;
-        };
-        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.25) * ((x1.powi(2) + c(1.0)).recip() + p.cos() + q.sin()).sin()).product::<Dual64>();
-        let v7 = d_copysign(c(0.5_f64), x0, margin) + (v6 + x0);
-        match n % 3 {
-            0 => {
-                let x0 = (v5 * v5 + c(1.0)).recip();
-                for &t in v.iter() {
-                    let mut k8 = 0;
-                    while k8 < 6 && gt(v2.asinh().tanh(), -c(0.25), margin) {
-                        k8 += 1;
-                        s0 = s0.mul_add(c(0.75), (v2 * v2 + c(0.5)).ln() * c(0.1));
-                        s0 = (s0 * c(0.6) + v7.tanh() * c(0.4)).sin();
-                        if le((v6 - t) * d_hypot(c(0.5_f64), x0, margin), v6.powi(2), margin) {
-                            continue;
-                        }
-                    }
-                    let v9 = prog_4_dual(x1, x0.asinh().cos() * c(2.0), t, [v[0], v[1], v[2], v[3]], 0, margin);
-                    acc1 += c(0.5) * (v[3].powi(2) + c(1.0)).powf(0.3).sin();
-                    acc1 += c(0.1) * v9.tanh();
-                }
-                acc1 += x0.tanh();
-            }
-            1 => {
-                let v10 = prog_19_dual(x1, (v[0] * c(2.5) - x1 * v2).cos() * c(2.0), x0, [v[0], v[1], v[2], v[3]], k3, margin);
-                s0 = s0.mul_add(c(0.6), v10.tanh().tanh() * c(0.005));
-            }
-            2 => {
-                let v11 = (c(SCALE) + s0).cos();
-                s0 = c(0.8) * s0 + c(0.01) * v11.sin();
-            }
-            _ => {
-                s0 = (s0 * c(0.6) + x1.asinh() * c(0.4)).sin();
-                for _ in (0..n).rev() {
-                    if ge((v5.cos() * c(1.2)).tan(), c(1.0), margin) {
-                        break;
-                    }
-                    let mut m12: Dual64 = c(0.5);
-                    for j in 1..n {
-                        m12 = d_min(m12, (c(1.0) - v[j % 4]) * c(0.75), margin);
-                    }
-                    s0 = s0 * c(0.8) + m12.sin().sin() * c(0.25);
-                    s0 = (s0 * c(0.6) + d_min(x2, v6, margin) * c(0.4)).tanh();
-                }
-            }
-        }
-        s0 + acc1.sin() + v2 + v5 + v7.tanh() + (v5 * v5 + c(1.0)).recip()
-    }
-
-    pub fn prog_63_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0 / ((v[2] * x1).cos() + c(2.0));
-        let mut s1 = (c(SCALE) + (x1.tanh() * c(0.9)).acos()).tanh() * c(2.0);
-        let mut s2 = s1.cos();
-        let mut acc3: Dual64 = c(0.0);
-        if gt(x2 + (acc3 + x0), c(0.0), margin) {
-            s1 = s1 * c(0.75) + (s1 * s1 + c(1.0)).ln().cos() * c(0.05);
-        } else if lt(s0 / (s0 * s0 + c(1.5)), x2 + s2, margin) {
-            s1 = s1 * c(0.6) + (x1 * x1).ln_1p().sin() * c(0.4);
-            s2 = s2 * c(0.6) + d_min(c(1.5_f64), x1, margin).sin() * c(0.4);
-        }
-        let v4 = match n % 2 {
-            0 => x2 / (v[n % 4].powi(2) + c(0.5)),
-            1 => (s1 * s1 + c(2.0)).ln(),
-            _ => prog_23_dual(x0, d_min((v[3].powi(2) + c(1.0)).log10(), (v[3].tanh() * c(1.5)).cosh(), margin).sin(), x1, v, n, margin),
-        };
-        let mut a5 = v;
-        for i in 0..n {
-            let fi = c(i as f64);
-            a5[i % 4] += a5[2] * (prog_4_dual(d_hypot(v[0] + v4, d_min(c(2.0_f64), v4, margin), margin).tanh(), (fi / (s0.cos().cosh().sin() + c(2.0))).sin(), (d_min(fi, v[i % 4], margin).powi(2) + c(1.5)).acosh().sin(), v, 5, margin).cos() * c(0.1));
-        }
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            s0 *= c(0.8);
-            s0 -= c(0.01) * (a5[k6] * (a5[k6] + s1)).tanh();
-            let v8 = if !(k6 < 3 && lt(a5[(k6 + n) % 4].mul_add(v[k6], s2), -c(1.0), margin)) {
-                let x1: Dual64 = prog_4_dual((x2.cos() * c(0.9)).acos().atan().sin() * c(2.0), ((v4 / c(1.5)).powi(2) + c(1.0)).log2().cos(), s1, v, n, margin);
-                v[3 - k6] + x1.cos()
-            } else if k6 % 3 == 1 {
-                let v7 = prog_0_dual(x2, (a5[3].sin() - v4 / (s0 * s0 + c(1.0))).tanh(), s0, v, k6, margin);
-                ((x1.powi(2) + c(1.0)).powf(0.3).powi(2) + c(1.5)).acosh() + v7.cos()
-            } else {
-                ((v4 + x1).powi(2) + c(0.5)).ln()
-            };
-            if le(d_copysign(c(3.0_f64), v8, margin), d_atan2(v[k6] * v[k6] + c(0.5), a5[2]), margin) || n % 3 == 1 {
-                acc3 += c(0.5) * (s0 - x0).cos();
-                s1 = s1.mul_add(c(0.8), (d_abs(s1, margin) * s1).tanh() * c(0.05));
-                if k6 < 1 && gt(x1 * s2, c(0.5), margin) {
-                    break;
-                }
-            } else if le(s2.powi(2), (x0.tanh() * c(1.2)).tan(), margin) {
-                acc3 += v4.mul_add(v[3], s2).tanh() * c(0.5);
-                s1 = (s1 * c(0.75) + (x1.powi(2) + c(1.0)).cbrt() * c(0.1)).sin();
-            }
-            if k6 >= 3 || le(s2 + s0 * s2, c(0.5), margin) {
-                break;
-            }
-        }
-        let mut k9 = 0;
-        loop {
-            k9 += 1;
-            acc3 += (-(x2 * c(std::f64::consts::LN_2))) * c(0.4);
-            match k9 {
-                0 => {
-                    let v10: Dual64 = prog_4_dual((s0 + v4).cos(), x1, x0, v, k6, margin);
-                    acc3 -= prog_4_dual(s1, x0.cos().cos().tanh() * c(2.0), a5[0].atan().cos(), v, k9, margin).tanh() * c(0.1);
-                    s2 = c(0.5) * s2 + c(0.005) * v10.sin();
-                }
-                1..=3 => {
-                    acc3 += c(0.5) * (v4.cos() * c(1.5)).sinh().sin();
-                    s0 *= c(0.6);
-                    s0 -= c(0.4) * s0.atan().cos();
-                    if ge(s2 * a5[1], -c(0.5), margin) {
-                        return x0 / (s2.powi(2) + c(1.0));
-                    }
-                }
-                _ => {
-                    let mut k11 = 0;
-                    while k11 < 6 {
-                        k11 += 1;
-                        let v12 = x0;
-                        s2 *= c(0.75);
-                        s2 += c(0.02) * ((s2 - v4).tanh() * c(0.9)).atanh().cos();
-                        acc3 -= v12.tanh().sin() * c(0.1);
-                    }
-                    let v13 = v4;
-                    acc3 += v13.cos() * c(0.5);
-                }
-            }
-            acc3 -= prog_4_dual(s1.sin(), d_atan2(v[(k9 + n) % 4] * v[(k9 + n) % 4] + c(0.5), x0).cos(), s0, v, k9, margin).sin() * c(0.02);
-            if k9 >= 3 || le(x0, -c(1.0), margin) {
-                break;
-            }
-        }
-        s0 + s1 * c(0.5) - s2 + acc3.tanh() + v4.sin() + a5[2] * c(1.5) + x0.cos()
-    }
-
-    pub fn prog_64_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 * x1 + c(1.0)).cbrt().asinh();
-        let mut s1 = (x0.cos() * c(0.9)).asin();
-        let mut acc2: Dual64 = c(0.0);
-        for i in 0..n {
-            acc2 += c(0.4) * (x2.mul_add(v[i % 4], v[(i + n) % 4]).tanh() * c(0.5)).ln_1p();
-            s1 = (s1 * c(0.5) + (x1 - s1) * c(0.25)).tanh();
-        }
-        let v3 = (s1.tanh() * c(1.2)).tan();
-        let mut a4 = v;
-        a4[2] *= c(0.75);
-        a4[3] += (x2 * s1).cos();
-        if lt(s0.powi(3), c(0.5), margin) {
-            let v5: Dual64 = prog_26_dual((v[3].cos() * c(0.9)).atanh().tanh() * c(2.0), (x1 + (-v3)).sin() * c(2.0), acc2, v, n, margin);
-            acc2 += c(0.25) * d_hypot(c(3.0_f64), (s1 * s1 + c(1.0)).powi(-2), margin).tanh();
-            acc2 += c(0.005) * v5.tanh();
-        } else if ge(d_max(a4[1].tanh(), a4[1].sin().exp(), margin), v3.cos(), margin) {
-            let v6 = acc2;
-            s0 = (s0 * c(0.6) + a4[1].cos().exp2() * c(0.02)).tanh();
-            acc2 += v6.cos() * c(0.05);
-        } else {
-            s0 = s0.mul_add(c(0.6), prog_27_dual(x2, d_min(s0 - c(1.25), s0, margin).cos(), (d_atan2(s0.powi(2) + c(0.5), x1) * (s0 * s0 + c(1.0)).log2()).sin(), &v, n, margin).tanh() * c(0.005));
-            s1 *= c(0.5);
-            s1 += c(0.05) * (s1.tanh() * c(0.9)).atanh().tanh();
-        }
-        let mut m7: Dual64 = -c(1.0);
-        for i in 1..=5 {
-            let c8 = a4[i % 4];
-            m7 = d_max(c8, m7, margin);
-        }
-        s0 = (s0 * c(0.8) + m7.tanh() * c(0.02)).sin();
-        s0.cos() - s1.cos() - acc2 + a4[3] * c(1.5) + d_to_degrees(x2) * c(0.02)
-    }
-
-    pub fn prog_65_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((-v[1]) + c(0.25)).sin() * c(2.0);
-        let mut s1: Dual64 = d_min(x1, x2, margin);
-        let mut acc2: Dual64 = c(0.0);
-        let v4 = if lt(prog_29_dual(x1, s1, (x2 + s1).cos() * c(2.0), v, n, margin), -c(0.5), margin) {
-            let v3 = prog_19_dual(c(0.5), x0, c(0.75), v, 3, margin);
-            (s1.tanh() * c(0.9)).asin() * (s0.powi(2) + c(1.0)).cbrt() + v3.cos()
-        } else {
-            d_to_degrees(x0) * c(0.02)
-        };
-        let v6: Dual64 = if ge(s1.tanh(), -c(0.5), margin) {
-            let v5 = prog_27_dual(x2.tanh(), (acc2 * v[n % 4]).tanh() * c(2.0), c(1.2), &v, n, margin);
-            s0 + x0 + v5.tanh()
-        } else if le((v[1].powi(2) + c(1.0)).log2(), s0, margin) || n == 5 {
-            prog_0_dual(acc2, c(0.75), d_max(-c(3.0_f64), acc2, margin).sin() * c(2.0), v, n, margin)
-        } else {
-            acc2.cos()
-        };
-        match n % 4 {
-            1 => {
-                s0 = (s0 * c(0.6) + x0.cos() * c(0.4)).sin();
-                let v7 = x0.cos();
-                s1 *= c(0.6);
-                s1 -= c(0.4) * v7.cos().cos();
-            }
-            g if g > 2 => {
-                acc2 -= c(0.5) * d_hypot(c(0.5_f64), (s0.tanh() * c(0.9)).atanh(), margin).sin();
-            }
-            _ => {
-                let v8 = prog_19_dual(x0, x2.asinh().sin() * c(2.0), x1, v, 5, margin);
-                s1 = s1.mul_add(c(0.8), s0.powi(3) * c(0.02));
-                acc2 += c(0.01) * v8.tanh();
-            }
-        }
-        let mut k9 = 0;
-        while k9 < n {
-            k9 += 1;
-            if gt(d_log(c(0.5_f64), v4.tanh().cosh().powi(2) + c(2.0)), v6 + v4, margin) {
-                acc2 += c(0.25) * (x1 * x1 + c(0.5)).ln().cos().cos();
-                continue;
-            }
-            let v10: Dual64 = if gt(-s0, x0 * s0, margin) {
-                s1 = (s1 * c(0.8) + x0 * c(0.2)).tanh();
-                ((v4 - x0).cos() + c(2.0)).cbrt()
-            } else {
-                (x0 * x0 + c(1.0)).sqrt()
-            };
-            acc2 -= d_clamp(v[k9 % 4], -c(1.5), c(1.0), margin) * c(0.2);
-            s1 = s1 * c(0.75) + v10.sin().cos() * c(0.25);
-        }
-        let v13: Dual64 = if gt(((x1 * x1 + c(1.0)).ln().powi(2) + c(1.0)).log10(), v4, margin) {
-            let v11 = (acc2.powi(2) + c(1.0)).sqrt() + x0.cos().sinh();
-            acc2 += c(0.01) * prog_4_dual((acc2 + x2).sin(), x0, c(0.25), v, 6, margin).sin();
-            d_abs(v11, margin)
-        } else {
-            let v12 = acc2.atan();
-            prog_4_dual(x1, c(1.5), c(1.2), v, k9, margin) + v12.sin()
-        };
-        s0 + s1.sin() - acc2 * c(0.5) + v6.cos() + v13.tanh() + (v[3] * v[3] + c(1.0)).recip() * d_hypot(v[n % 4], acc2, margin)
-    }
-
-    pub fn prog_66_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = prog_19_dual(x2, x0, ((x0.sin() + c(2.0)).cbrt().powi(2) + c(1.0)).log(2.0).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        loop {
-            k3 += 1;
-            for j in 0..5 {
-                if lt(x1 - s1, c(1.0), margin) {
-                    s1 = (s1 * c(0.6) + d_to_degrees(s1) * c(0.01) * c(0.5)).tanh();
-                } else if gt(d_atan2(s1, x2 * x2 + c(1.0)), w0[j % 4].cos().exp(), margin) || n == 6 {
-                    acc2 += ((s1 * s1 + c(1.0)).log(2.0) + x2).cos() * c(0.1);
-                }
-                s1 *= c(0.6);
-                s1 += c(0.4) * s1.cos();
-                acc2 -= c(0.1) * (s1 * s1 + c(0.5)).recip().sin();
-            }
-            acc2 -= (x1 + x2).cos() * c(0.5);
-            let v4 = match n {
-                0 => {
-                    let x2 = v[k3 % 4].powi(3);
-                    prog_0_dual(c(2.0), x0, x1, [v[0], v[1], v[2], v[3]], k3, margin) + x2.tanh()
-                }
-                1..=2 => ((s1 * s1 + c(1.0)).recip().powi(2) + c(1.5)).acosh(),
-                g if g > 3 => {
-                    acc2 -= c(0.25) * (w0[0] * c(std::f64::consts::LN_2));
-                    ((s1 / (x0.powi(2) + c(1.0))).cos() + c(2.0)).cbrt()
-                }
-                _ => {
-                    let x0 = prog_4_dual(s1, (w0[(k3 + n) % 4] + (x0.tanh() * c(1.5)).sinh()).tanh() * c(2.0), c(0.5), [v[0], v[1], v[2], v[3]], 2, margin);
-                    d_atan2((s1 + v[k3 % 4]).powi(2) + c(1.0), s1.cos().exp2()) + x0.tanh()
-                }
-            };
-            if k3 >= 4 || le(s1 / (v[k3 % 4].sin() + c(2.0)), c(0.0), margin) {
-                break;
-            }
-            acc2 += c(0.02) * v4.sin().tanh();
-        }
-        let mut a5 = [[c(0.0); 4]; 2];
-        for i in 0..2 {
-            for j in 0..4 {
-                a5[i][j] = w0[3 - j].tanh().exp();
-            }
-        }
-        let a6 = a5[0];
-        if gt(x1, c(0.0), margin) {
-            for t in a6 {
-                acc2 += c(0.5) * (a5[0][k3 % 4] * c(core::f64::consts::FRAC_1_SQRT_2)).sin();
-                s1 *= c(0.8);
-                s1 += c(0.02) * (a6[k3 % 4].sin() * c(1.2)).tan().sin();
-                acc2 += c(0.5) * t.cos();
-            }
-        } else {
-            s1 = (s1 * c(0.75) + prog_4_dual(x1, c(0.75), c(2.0), [v[0], v[1], v[2], v[3]], k3, margin) * c(0.01)).sin();
-        }
-        let v7 = v.iter().fold(x2, |r, &p| r * c(0.5) + c(0.02) * prog_4_dual(p, c(1.2), r, [v[0], v[1], v[2], v[3]], 4, margin).tanh());
-        let v8 = w0.iter().zip(a6.iter()).map(|(&p, &q)| x1.powi(2) + p.cos() + q.tanh()).sum::<Dual64>();
-        s1 * c(0.5) - acc2.cos() + a5[0][1].tanh() - v7 * c(0.5) + v8.cos() - v7.powi(2).tanh().exp2()
-    }
-
-    pub fn prog_67_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_atan2(v[n % 4] * v[n % 4] + c(0.5), v[n % 4]).sin() * c(2.0);
-        let mut s1 = (x0 * x1).tanh() * c(2.0);
-        let mut s2: Dual64 = (x2 * x2 + c(1.5)).acosh().mul_add((x2.powi(2) + c(0.5)).recip(), x2 + x0).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        s0 = s0 * c(0.75) + x2.asinh().tanh() * c(0.25);
-        let v6 = match n {
-            0 => (v[3] * v[3] + c(0.5)).ln() * (s1 / (s0.powi(2) + c(1.5))),
-            1 | 3 => (acc3.tanh() * c(0.5)).ln_1p(),
-            g if g > 4 => {
-                for _ in 0..v.len() {
-                    acc3 += ((s2 * x2).sin() * c(1.5)).sinh().sin() * c(0.25);
-                    let v4 = prog_0_dual((s1.cos() * c(0.9)).atanh().sin(), c(0.25), x0, [v[0], v[1], v[2], v[3]], n, margin);
-                    s0 = (s0 * c(0.5) + v4.sin() * c(0.005)).tanh();
-                }
-                x1.asinh() * (x0.powi(2) + c(0.5)).cbrt()
-            }
-            _ => {
-                let v5 = (x1 * x1 + c(1.0)).log(3.0);
-                v5 + x1
-            }
-        };
-        let v7 = v.iter().map(|&p| prog_4_dual(c(0.25), c(0.25), d_max(v6 / c(4.0), x1.sin(), margin).cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin) + p.tanh()).sum::<Dual64>();
-        let mut k8 = 0;
-        loop {
-            k8 += 1;
-            acc3 += d_powf(s1.powi(2) + c(1.0), v7.sin()).cos() * c(0.25);
-            match k8 {
-                0..=1 => {
-                    acc3 -= (v7 + v[n % 4]).sin() * c(0.25);
-                    if ge(d_atan2(v6.tanh().exp2().powi(2) + c(1.0), s1.sin().exp_m1()), x0, margin) || k8 > 1 {
-                        s2 = s2 * c(0.6) + d_clamp(s1, -c(1.0), c(1.5), margin).sin() * c(0.4);
-                        break;
-                    }
-                }
-                3 | 5 => {
-                    acc3 -= (v[k8 % 4].sin() + c(2.0)).cbrt().tanh() * c(0.25);
-                    let v9: Dual64 = (s1.tanh().powi(2) + c(0.5)).powf(2.5);
-                    acc3 += v9.tanh().cos() * c(0.25);
-                }
-                6 => {
-                    let x0: Dual64 = s1.asinh() / (x0.tanh().exp_m1().powi(2) + c(0.5));
-                    for &u in v {
-                        let v10 = ((c(0.1) * v[2]).powi(2) + c(1.0)).powf(0.5);
-                        let v11 = (v10.powi(2) + c(1.0)).sqrt() + (x1.cos() * c(0.9)).acos();
-                        let v12 = (x0.cos().sinh().powi(2) + c(2.0)).acosh();
-                        s0 = (s0 * c(0.8) + (u + v7) * c(0.1)).sin();
-                        s2 = (s2 * c(0.5) + (v11.tanh() - v12.cos()) * c(0.02)).sin();
-                    }
-                    acc3 -= c(0.25) * x0.tanh();
-                }
-                _ => {
-                    s0 = (s0 * c(0.6) + prog_4_dual((s2 + v[k8 % 4].mul_add(v[3], s0)).tanh(), x2, v[k8 % 4].cos() * c(2.0), [v[0], v[1], v[2], v[3]], k8, margin) * c(0.005)).sin();
-                    let v13 = s1 / (v[0] * v[0] + c(0.5));
-                    acc3 += c(0.25) * v13.cos().cos();
-                }
-            }
-            if gt(d_to_radians(x1), v6, margin) {
-                break;
-            }
-            if k8 >= 6 || lt(x1 * v[k8 % 4], c(0.0), margin) {
-                break;
-            }
-        }
-        acc3 += d_copysign(c(1.5_f64), (x1 * x1 + c(0.5)).ln(), margin);
-        s1 = s1.mul_add(c(0.8), (v7 * c(0.02)).sin() * c(0.01));
-        s0.tanh() - s1 * c(0.25) - s2 * c(0.75) - acc3.tanh()
-    }
-
-    pub fn prog_68_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_28_dual(d_clamp(v[0], -c(1.5), c(1.5), margin).sin(), (-(x0 * x2)).tanh() * c(2.0), x0, &v, n, margin).sin() * c(2.0);
-        let mut s1 = v[3];
-        let mut acc2: Dual64 = c(0.0);
-        let v4 = if gt(x1.sin().cos().exp(), x1, margin) {
-            (x1 * x1 + c(1.5)).acosh()
-        } else if n == 1 {
-            let v3 = x0.powi(3) - x0;
-            prog_10_dual(x1, c(1.2), s1, v, n, margin) + v3.sin()
-        } else {
-            x2 * x2
-        };
-        let v6 = if gt(prog_4_dual(c(1.2), (s1 * s1 + c(0.5)).recip().cos(), x1, v, n, margin), d_powf(c(2.0_f64), acc2.cos()), margin) {
-            let v5 = c(2.5) - (s1 * s1 + c(1.0)).cbrt();
-            x2.powi(3) + v5.sin()
-        } else {
-            acc2 += (acc2 - v[n % 4]).cos();
-            (x0 * x0).ln_1p() * c(std::f64::consts::LN_2)
-        };
-        for i in (1..=3).step_by(2) {
-            let fi = c(i as f64);
-            acc2 += c(0.05) * prog_0_dual(x1, ((v4 - fi).cos() * c(0.9)).acos().sin(), c(0.75), v, i, margin).sin();
-            acc2 += v6.sin();
-            acc2 += (v4 + s0).cos();
-        }
-        let v7 = if lt(x0 - v6, -c(0.5), margin) && n == 4 {
-            (x0 * x0 + c(2.0)).acosh()
-        } else if ge((x1.tanh() * c(0.9)).asin() / c(1.5), -c(0.25), margin) {
-            d_to_degrees(v6) * c(0.01)
-        } else {
-            prog_4_dual(x2, (x1.tanh() * c(0.5)).ln_1p().cos() * c(2.0), s1, v, n, margin)
-        };
-        s1 = (s1 * c(0.8) + d_max(v[n % 4], v6, margin) * c(0.01)).sin();
-        s0 = c(0.8) * s0 + c(0.02) * d_max((v[3].cos() * c(0.9)).acos(), d_to_degrees(v6) * c(0.01), margin).sin();
-        s0 - s1 - acc2.sin() - v4.tanh() - v7.cos()
-    }
-
-    pub fn prog_69_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = x0 / (v[n % 4] * v[n % 4] + c(1.0));
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = w0.iter().fold(w0[n % 4], |r, &p| r * c(0.5) + c(0.005) * (prog_0_dual((d_log(w0[3] * w0[3] + c(1.0), x2 * x2 + c(2.0)) + x2).sin() * c(2.0), s1, c(1.5), [v[0], v[1], v[2], v[3]], 3, margin) + p.sin()).cos());
-        let v4 = prog_10_dual((w0[n % 4] / (x1.powi(2) + c(0.5))).sin() * c(2.0), v3, x1, [w0[0], w0[1], w0[2], w0[3]], n, margin);
-        let v5 = w0[0].powi(2);
-        if le(((v[n % 4] / (w0[n % 4].powi(2) + c(1.5))).cos() * c(0.9)).atanh(), v5, margin) {
-            let v6 = (w0[n % 4].powi(2) + c(1.0)).log10() - (c(SCALE) + x1);
-            acc2 += prog_27_dual(d_atan2(v6 * v6 + c(1.0), x1 + c(2.5)).tanh(), ((v6 * v6 + c(0.5)).ln().powi(2) + c(0.5)).recip().cos() * c(2.0), c(0.25), v, 0, margin).cos() * c(0.005);
-        } else if ge((v3 * v3 + c(2.0)).ln(), v4, margin) {
-            let v3 = (v3.tanh() + c(2.0)).cbrt();
-            s1 = (s1 * c(0.5) + s1 * s1 * c(0.05)).sin();
-            acc2 += v3.tanh();
-        } else {
-            let v5 = (v5.powi(2) + c(2.0)).ln();
-            s1 = s1 * c(0.8) + v5.tanh().sin() * c(0.05);
-        }
-        'l0: for i in 0..3 {
-            let fi = c(i as f64);
-            if gt(x2.tanh(), v3, margin) {
-                for j in 0..n {
-                    let fj = c(j as f64);
-                    let v7 = w0.iter().zip(w0.iter()).map(|(&p, &q)| p.tanh().exp() + q.cos()).sum::<Dual64>();
-                    match j % 2 {
-                        1 => {
-                            acc2 -= (v4 + fj).cos().exp().sin() * c(0.1);
-                            s1 = c(0.75) * s1 + c(0.01) * (x2 + v7).sin();
-                        }
-                        _ => {
-                            acc2 += (fi + x2).cos() * c(0.1);
-                            s1 *= c(0.6);
-                            s1 -= c(0.75) * (c(0.5) * (-x2));
-                        }
-                    }
-                    acc2 += v4.tanh().cos() * c(0.1);
-                    acc2 += c(0.1) * v7.sin().sin();
-                }
-            } else if i < 1 && le(v4.tanh().cosh(), c(0.5), margin) {
-                s1 *= c(0.75);
-                s1 -= c(0.25) * v5.sin();
-                for &u in w0.iter() {
-                    acc2 -= (v3 - w0[(i + n) % 4]).sin() * c(0.1);
-                    let v8 = w0[3];
-                    acc2 += c(0.1) * (u.sin() + v8.tanh()).sin();
-                }
-            } else {
-                s1 *= c(0.5);
-                s1 += c(0.5) * (x2 * x2 + c(0.5)).sqrt().sin();
-            }
-            s1 = (s1 * c(0.6) + (s1 - (x0 * x0 + c(0.5)).recip()) * c(0.1)).tanh();
-            let mut k9 = 0;
-            while k9 < 3 && le(c(1.25) - x2, -c(1.0), margin) {
-                k9 += 1;
-                match k9 {
-                    0 => {
-                        acc2 -= d_atan2(w0[2] * w0[2] + c(0.5), (x2.cos() * c(0.9)).asin()).cos() * c(0.2);
-                    }
-                    1 | 3 => {
-                        break 'l0;
-                    }
-                    _ => {
-                        let v10 = v3.powi(2);
-                        s1 = (s1 * c(0.8) + v10.sin() * c(0.05)).tanh();
-                    }
-                }
-                if le(d_copysign(w0[3 - k9], x0, margin), c(1.0), margin) {
-                    acc2 += (v4.powi(2) + c(1.0)).ln().sin() * c(0.2);
-                    break;
-                }
-                s1 = (s1 * c(0.8) + v4 * w0[2] * c(0.02)).tanh();
-            }
-            let v11 = v4;
-            s1 *= c(0.5);
-            s1 += c(0.5) * v11.cos();
-        }
-        s1.tanh() - acc2.cos() + v4.tanh() - ((v5 * c(1.5)).sin() * c(0.9)).asin()
-    }
-
-    pub fn prog_70_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_abs(x1, margin);
-        let mut s1: Dual64 = v[2].tanh();
-        let mut acc2: Dual64 = c(0.0);
-        let v4 = if gt(x0.cos().exp_m1(), x0 / (s0.powi(2) + c(0.5)), margin) {
-            acc2.tanh()
-        } else {
-            let v3 = d_copysign(x2, x0, margin);
-            d_hypot(c(0.5_f64), x0, margin) + (x1.cos() + c(2.0)).cbrt() + v3.cos()
-        };
-        let v10 = match n {
-            0..=2 => v4 / (s1.tanh().exp_m1().powi(2) + c(1.5)),
-            3 => {
-                for i in (0..n).rev() {
-                    let fi = c(i as f64);
-                    s1 = c(0.75) * s1 + c(0.25) * s1.sin();
-                    if !(n % 2 == 0) {
-                        s0 = (s0 * c(0.75) + d_to_radians(s0) * c(1.0)).tanh();
-                        break;
-                    }
-                    for j in 0..5 {
-                        let fj = c(j as f64);
-                        s1 *= c(0.5);
-                        s1 += c(0.1) * (fi * x2).sin();
-                        let v6 = if le(-(v4 * x0), c(1.0), margin) {
-                            let v5 = (s0.tanh() * c(0.9)).atanh();
-                            ((s1.tanh() * c(0.9)).acos().powi(2) + c(1.0)).log2() + v5.cos()
-                        } else {
-                            fj.sin()
-                        };
-                        if i < 3 {
-                            acc2 += v6.tanh() * c(0.05);
-                            match n + j {
-                                0..=1 => {
-                                    s1 = (s1 * c(0.75) + d_atan2(fj.powi(2) + c(1.0), s1) * c(0.25)).sin();
-                                    let v7 = x2.mul_add(s1, fi);
-                                    acc2 -= v7.cos() * c(0.05);
-                                }
-                                2 | 4 => {
-                                    s0 = s0 * c(0.5) + s0.powi(3).cos() * c(0.02);
-                                    continue;
-                                }
-                                g if g > 5 => {
-                                    let v8 = fi;
-                                    let v9 = fi.cos();
-                                    acc2 += (v8.sin() + v9.tanh()).cos() * c(0.05);
-                                }
-                                _ => {
-                                    acc2 += (fi / (x2.powi(2) + c(1.5))).tanh() * c(0.05);
-                                }
-                            }
-                        }
-                        acc2 += c(0.05) * v6.tanh().sin();
-                    }
-                }
-                v4.sin().exp_m1()
-            }
-            5 => v4.cos().cos(),
-            _ => prog_10_dual(x2, x0, d_max(x0, x2, margin).sin(), v, 4, margin),
-        };
-        if le(d_to_degrees(v4) * c(0.01), -c(1.0), margin) || n % 2 == 0 {
-            acc2 += (c(0.5) * (s0 - x2)).sin();
-        } else {
-            s1 = c(0.75) * s1 + c(0.005) * acc2.tanh();
-        }
-        let mut k11 = 0;
-        loop {
-            k11 += 1;
-            let v12 = v.iter().copied().map(|p| prog_4_dual(x1, d_powf(c(2.0_f64), x1.sin()).sin(), (v10 / (x1.powi(2) + c(1.0))).sin(), v, k11, margin) + p.cos()).sum::<Dual64>();
-            let mut k13 = 0;
-            while k13 < 3 {
-                k13 += 1;
-                acc2 -= c(0.2) * (x1 - x2).sin();
-                acc2 -= ((x0.tanh() * c(0.9)).asin() - x2 / (s0.powi(2) + c(1.5))).cos() * c(0.2);
-                let v14 = (v10.tanh().exp2().powi(2) + c(2.0)).sqrt();
-                s0 = s0.mul_add(c(0.75), v14.cos() * c(0.1));
-            }
-            s0 = c(0.5) * s0 + c(0.25) * (x2 + s1).tanh();
-            if k11 >= 3 || lt((v[k13].powi(2) + c(2.0)).ln(), c(0.0), margin) {
-                break;
-            }
-            acc2 -= c(0.005) * v12.sin().tanh();
-        }
-        x2.cos() + s0 - s1 - acc2.cos() + v10.sin()
-    }
-
-    pub fn prog_71_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = (x1 * x2).cos() * c(2.0);
-        let mut s2 = (w0[2].sin() * c(0.9)).atanh() / (d_abs(x1, margin).powi(2) + c(1.0));
-        let mut s3 = x0.cos().exp2().atan();
-        let mut acc4: Dual64 = c(0.0);
-        'l0: for i in (1..=4).step_by(2) {
-            let fi = c(i as f64);
-            s1 = c(0.6) * s1 + c(0.4) * (c(0.65) - s2).cos();
-            let mut k5 = 0;
-            while k5 < 4 {
-                k5 += 1;
-                match k5 + i {
-                    1..=2 => {
-                        s3 = (s3 * c(0.5) + prog_4_dual(s2, (s3 * x1).sin(), x2, [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).tanh();
-                        if lt((x0.tanh() * c(0.9)).acos(), c(1.0), margin) {
-                            continue;
-                        }
-                    }
-                    4 | 6 => {
-                        acc4 -= w0[k5 % 4].cos() * c(0.25);
-                    }
-                    7 => {
-                        break 'l0;
-                    }
-                    _ => {
-                        acc4 += s3.cos() * c(0.25);
-                        if le(s3.cos(), c(0.0), margin) {
-                            let x1 = s2.sin();
-                            acc4 -= c(0.25) * x1.cos().cos();
-                        } else if k5 > 2 {
-                            let v6 = prog_4_dual((x1.tanh() * c(1.5)).cosh().cos() * c(2.0), s2, (s3 - x1).cos() * c(2.0), [w0[0], w0[1], w0[2], w0[3]], 3, margin);
-                            s2 = (s2 * c(0.75) + v6.cos() * c(0.005)).sin();
-                        } else {
-                            s2 = s2.mul_add(c(0.6), s2.sin().exp().tanh().exp_m1().sin() * c(0.05));
-                            acc4 += c(0.25) * x0.tanh();
-                        }
-                        let v7 = (v[n % 4].sin() * c(0.9)).asin();
-                        acc4 -= v7.sin().tanh() * c(0.25);
-                    }
-                }
-                let v8 = match k5 % 4 {
-                    0..=1 => (s2 * s2 + c(2.0)).ln(),
-                    2 => x2 - w0[k5 % 4],
-                    _ => {
-                        let x2 = (fi.tanh() * c(0.9)).atanh();
-                        (-x0) + x2.sin()
-                    }
-                };
-                acc4 -= ((fi.tanh() * c(0.9)).acos().powi(2) + c(1.0)).recip() * c(0.25);
-                s3 *= c(0.5);
-                s3 += c(0.25) * v8.cos().cos();
-            }
-            s1 = (s1 * c(0.8) + s1.atan() * c(0.2)).sin();
-            acc4 += (w0[k5 % 4].sin().exp2().powi(2) + c(0.5)).sqrt().cos();
-        }
-        let v9 = acc4;
-        for &t in w0.iter() {
-            s2 = (s2 * c(0.75) + (x0.sin().exp() + (s2 + t)) * c(0.05)).tanh();
-            let v11 = match n {
-                0 | 2 => {
-                    let v10 = d_to_radians(v[1]) * c(50.0);
-                    v10.sin()
-                }
-                4 | 6 => s1 * s3,
-                _ => {
-                    for &u in v.iter() {
-                        s3 *= c(0.75);
-                        s3 += c(0.25) * d_min(v[n % 4], s3, margin).cos();
-                        if lt((x0 * x0 + c(1.0)).sqrt() + v9.tanh(), c(0.5), margin) {
-                            acc4 += ((d_to_radians(t) * c(20.0)).tanh() * c(0.9)).asin().cos() * c(0.1);
-                            continue;
-                        }
-                        s2 *= c(0.6);
-                        s2 += c(0.4) * u.sin().tanh();
-                    }
-                    d_to_radians((v9.cos() * c(1.2)).tan()) * c(20.0)
-                }
-            };
-            s1 = s1 * c(0.6) + v11.sin() * c(0.1);
-        }
-        match n {
-            0 => {
-                let v12 = prog_0_dual(s1, x0, x2, [v[0], v[1], v[2], v[3]], n, margin);
-                for i in 0..n {
-                    let fi = c(i as f64);
-                    acc4 -= c(0.25) * (fi * fi + c(2.0)).acosh().cos();
-                    if ge(v12 + v9, -c(0.5), margin) {
-                        s1 = s1 * c(0.6) + (s1 * x0 * (v12 * v12 + c(1.0)).log10()).cos() * c(0.05);
-                        s2 = s2 * c(0.8) + (s2 / (s1.sin() + c(2.0)) * c(std::f64::consts::FRAC_PI_4)).sin() * c(0.1);
-                    } else if le(d_abs(s1, margin), -c(0.5), margin) {
-                        let v13: Dual64 = prog_4_dual((s3 - s2).sin(), (v[i % 4] + x1).sin() * c(2.0), (s1.tanh() - d_atan2(v[n % 4], s3 * s3 + c(1.0))).cos(), [v[0], v[1], v[2], v[3]], i, margin);
-                        for _ in (1..=4).step_by(2) {
-                            acc4 += (-(v12 - w0[0])).cos() * c(0.1);
-                            s2 = (s2 * c(0.6) + v9.cos() * c(0.4)).tanh();
-                        }
-                        s1 = s1.mul_add(c(0.5), v13.tanh() * c(0.005));
-                    } else {
-                        let v14 = (v9.cos() * c(2.0)).cosh().tanh().exp_m1();
-                        s1 = c(0.5) * s1 + c(0.02) * v14.sin().sin();
-                    }
-                }
-                s2 = s2 * c(0.5) + v12.sin() * c(0.005);
-            }
-            g if g > 2 => {
-                s3 = s3 * c(0.75) + ((-x1).tanh() * c(0.9)).acos().cos() * c(0.1);
-                if le(((w0[1] + c(2.0)).powi(2) + c(1.0)).log10(), c(0.25), margin) {
-                    acc4 -= c(0.25) * w0[3].powi(3).cos();
-                    for &t in v.iter() {
-                        for _ in 0..4 {
-                            acc4 -= c(0.1) * (v9 / ((v9 * v9 + c(1.0)).log2().powi(2) + c(1.5))).sin();
-                            let v15 = s1.sin().exp();
-                            acc4 += c(0.1) * v15.sin();
-                        }
-                        let v17 = match n {
-                            0 => (s1.sin() * c(0.9)).acos(),
-                            1..=2 => (w0[n % 4].cos() + c(2.0)).cbrt(),
-                            g if g > 3 => {
-                                let v16 = prog_4_dual((v9 * c(std::f64::consts::FRAC_PI_4)).sin(), t, s2, [v[0], v[1], v[2], v[3]], n, margin);
-                                acc4 += (c(0.65) * v16).tanh() * c(0.25);
-                                s3 * c(core::f64::consts::FRAC_1_SQRT_2)
-                            }
-                            _ => w0[n % 4] + c(0.75),
-                        };
-                        s2 *= c(0.75);
-                        s2 += c(0.1) * (s2 * s2).cos();
-                        acc4 += c(0.5) * (t.sin() + v17.sin()).tanh();
-                    }
-                } else if gt(x1 - c(1.5), c(0.5), margin) && n == 6 {
-                    s2 = (s2 * c(0.75) + acc4 * c(0.005)).tanh();
-                }
-                acc4 += c(0.05) * v9.sin();
-            }
-            _ => {
-                s3 = (s3 * c(0.5) + w0[0].sin().sinh() * c(0.25)).tanh();
-                acc4 += (v9 * v9 + c(1.0)).log10().cos() * c(0.2);
-                if le(d_clamp(x2, -c(1.5), c(1.0), margin).atan(), x0, margin) {
-                    s1 = s1.mul_add(c(0.75), x2.tanh() * c(0.25));
-                    let v9 = x2.asinh() * (x1 * x1 + c(1.0)).ln();
-                    acc4 -= v9.cos();
-                } else if n > 0 && le((x1 * c(0.35)).sin(), c(0.25), margin) {
-                    let x2 = (x2.cos() * c(1.2)).tan();
-                    s2 *= c(0.6);
-                    s2 += c(0.02) * (x1.powi(2) + c(1.0)).powf(1.5).tanh();
-                    acc4 += c(0.4) * x2.sin();
-                }
-            }
-        }
-        if gt(x0.powi(3), d_copysign(x0, v9, margin), margin) {
-            return (v[n % 4].sin().exp2().tanh() * c(1.2)).tan();
-        }
-        if le(c(2.5) * x1, w0[n % 4], margin) {
-            acc4 += (c(SCALE) + x0).sin();
-            s1 = c(0.75) * s1 + c(0.005) * s1.cos();
-        } else if ge(d_to_radians(x1), v9, margin) {
-            acc4 += x2.asinh();
-            if le(v[n % 4] * c(std::f64::consts::FRAC_PI_4), c(0.5), margin) || n % 3 == 1 {
-                acc4 -= (v[n % 4].cos() * c(0.9)).asin().sin();
-                let mut k18 = 0;
-                while k18 < n {
-                    k18 += 1;
-                    match n {
-                        1..=2 => {
-                            let x0 = d_clamp(x0, x0.cos() - c(1.5), s2.sin() + c(1.5), margin);
-                            s1 = (s1 * c(0.8) + (s1 - x0) * c(0.1)).tanh();
-                            match k18 + n {
-                                0..=2 => {
-                                    s2 = (s2 * c(0.5) + ((w0[k18 % 4] * w0[k18 % 4] + c(0.5)).ln().cos() * c(0.9)).atanh() * c(0.05)).tanh();
-                                    let v19 = s1 - x2;
-                                    acc4 += v19.cos().tanh() * c(0.25);
-                                }
-                                3..=4 => {
-                                    let v20: Dual64 = (s1.sin() + c(2.0)).cbrt().sin().cosh();
-                                    s3 = s3 * c(0.5) + (v20 / (x2.cos() + c(2.0))).sin() * c(0.25);
-                                }
-                                6 => {
-                                    continue;
-                                }
-                                _ => {
-                                    s1 = (s1 * c(0.75) + x0.atan() * c(0.25)).tanh();
-                                }
-                            }
-                        }
-                        3 | 5 => {
-                            s2 = s2 * c(0.8) + (s2 * s2).sin() * c(0.1);
-                            if ge(s2.tanh().exp2(), c(0.5), margin) && n == 5 {
-                                continue;
-                            }
-                        }
-                        6 => {
-                            let v21 = s3.powi(3);
-                            acc4 += v21.tanh() * c(0.25);
-                        }
-                        _ => {
-                            let v22 = s3 * c(0.8);
-                            let v23 = (s3 * s3 + c(2.0)).ln();
-                            acc4 += c(0.25) * (v22.sin() + v23.sin()).cos();
-                        }
-                    }
-                    let mut k24 = 0;
-                    while k24 < n {
-                        k24 += 1;
-                        let v25 = (x2.powi(2) + c(2.0)).acosh();
-                        match k24 % 3 {
-                            0..=1 => {
-                                continue;
-                            }
-                            2 => {
-                                acc4 += v25.cos().exp().cos() * c(0.05);
-                                acc4 += c(0.05) * v[n % 4].tanh();
-                            }
-                            _ => {
-                                s1 = (s1 * c(0.5) + (d_abs(x2, margin).cos() * c(1.5)).cosh() * c(0.1)).sin();
-                                let v26 = (v25.tanh() * c(0.9)).asin();
-                                acc4 += c(0.05) * v26.sin().cos();
-                            }
-                        }
-                        s1 = s1 * c(0.5) + (s1 * s1 + c(2.0)).ln().tanh() * c(0.5);
-                    }
-                    s1 = c(0.8) * s1 + c(0.2) * s1.tanh();
-                }
-            } else if lt(d_atan2(x0.powi(2) + c(1.0), (x0 * x0 + c(1.0)).cbrt()), -c(1.0), margin) {
-                let v27: Dual64 = x0.cos();
-                s1 *= c(0.8);
-                s1 += c(0.1) * ((v27.powi(2) + c(2.0)).sqrt() - d_clamp(v27, -c(1.0), c(0.5), margin)).tanh();
-            } else {
-                s3 = c(0.5) * s3 + c(0.1) * x1.tanh().exp().sin();
-            }
-            let v28 = (x2 * x2 + c(0.5)).powf(0.3);
-            s1 = s1.mul_add(c(0.75), v28.sin() * c(0.1));
-        } else {
-            s1 *= c(0.6);
-            s1 -= c(0.005) * s1;
-        }
-        s1 - s2.cos() + s3 * c(0.25) + acc4.sin() - d_abs(v[n % 4], margin).powi(2)
-    }
-
-    pub fn prog_72_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (d_min(c(3.0_f64), v[n % 4], margin) + x1).tanh() * c(2.0);
-        let mut s1 = d_abs(v[n % 4], margin);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = match n % 3 {
-            0 | 2 => x0 + acc2,
-            _ => x2.cos(),
-        };
-        for _ in (0..=n).rev().step_by(2) {
-            acc2 -= c(0.5) * x2.tanh().tanh();
-            acc2 += c(0.5) * (v3 * v3 + c(2.0)).ln().sin();
-        }
-        'l1: for i in (0..n).rev() {
-            let fi = c(i as f64);
-            match i % 4 {
-                1..=2 => {
-                    s1 *= c(0.5);
-                    s1 += c(0.1) * ((v[1] * v[1] + c(1.0)).powf(0.3) / (x2.sin() + c(2.0))).sin();
-                }
-                3 => {
-                    acc2 += (v3 / (v[i % 4].powi(2) + c(1.5))).cos() * c(0.25);
-                }
-                _ => {
-                    s0 = c(0.6) * s0 + c(0.2) * (s0 - x2).sin();
-                    s0 = (s0 * c(0.6) + (x0.sin().sin() * c(1.5)).sinh() * c(0.1)).tanh();
-                }
-            }
-            acc2 -= ((v3.powi(2) + c(1.0)).recip().sin() * c(1.2)).tan().sin() * c(0.25);
-            for j in 0..5 {
-                let fj = c(j as f64);
-                if gt(x2 * x0 + (s0.tanh() * c(0.9)).asin(), -c(0.5), margin) {
-                    acc2 += c(0.05) * v[3].cos();
-                } else if ge(s0.sin().exp(), fj + v[j % 4], margin) {
-                    s0 = c(0.8) * s0 + c(0.05) * x2.cos().exp().cos();
-                }
-                let v4 = (x0 * x0 + c(2.0)).ln();
-                if !(j > 2 && ge(v3.atan(), -c(1.0), margin)) {
-                    acc2 += c(0.05) * (x2 * x2 + c(0.5)).sqrt().tanh();
-                    break 'l1;
-                }
-                s0 = c(0.8) * s0 + c(0.1) * (v4 - v3).sin();
-            }
-            match i {
-                0 => {
-                    let v5 = prog_4_dual((x2 / ((c(1.25) * x2).powi(2) + c(1.5))).sin() * c(2.0), v[2].tanh(), x0.powi(2).cos() * c(2.0), v, n, margin);
-                    let v6 = ((x1 + s1).powi(2) + c(1.0)).log2();
-                    s0 = (s0 * c(0.6) + (v5.sin() - v6.sin()) * c(0.005)).sin();
-                }
-                2 => {
-                    s0 = (s0 * c(0.6) + (x0.cos() * c(0.9)).acos() * c(0.1)).tanh();
-                    s1 = (s1 * c(0.75) + d_clamp(x2.sin().exp2(), (x2 - c(2.0)).tanh() - c(1.5), (v[1].powi(2) + c(1.0)).sqrt().cos() + c(1.5), margin) * c(0.1)).tanh();
-                }
-                3..=4 => {
-                    s0 = (s0 * c(0.5) + (s0 - fi) * c(0.5)).sin();
-                    let v7: Dual64 = prog_4_dual(v3, c(1.2), d_log(x0 * x0 + c(1.0), x2 * x2 + c(2.0)).powi(2).ln_1p().cos(), v, i, margin);
-                    s1 *= c(0.5);
-                    s1 -= c(0.005) * v7.cos().cos();
-                }
-                _ => {
-                    s0 = s0.mul_add(c(0.75), d_powf(c(1.5_f64), v3.tanh()).sin() * c(0.4));
-                    s0 = (s0 * c(0.5) + (v[n % 4] + fi) * c(0.5)).sin();
-                    if i < 4 && lt(d_max(s0, x0, margin) * (v[3] * c(0.1)), -c(0.5), margin) {
-                        return x2;
-                    }
-                }
-            }
-        }
-        let v8 = v.iter().fold(x2, |r, &p| r * c(0.75) + c(0.1) * (d_log(c(0.5_f64), x2 * x2 + c(2.0)) + p.tanh()).sin());
-        x0 - s0 * c(0.25) - s1 - acc2.sin() - v3 + v8 * c(0.25)
-    }
-
-    pub fn prog_73_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1.powi(2) + c(1.0)).sqrt().powi(3).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        if ge(d_max(-c(0.5_f64), v[3], margin), c(0.0), margin) {
-            let v2 = prog_10_dual(acc1, d_min(x2, v[3], margin).cos(), x1.cos().tanh(), v, n, margin);
-            s0 = (s0 * c(0.6) + (x0 + acc1) * c(0.4)).sin();
-            s0 *= c(0.75);
-            s0 += c(0.005) * v2.tanh().tanh();
-        } else {
-            s0 = s0 * c(0.75) + (x2 * v[n % 4]).tanh() * c(0.05);
-        }
-        let mut k3 = 0;
-        let v7: Dual64 = loop {
-            k3 += 1;
-            let v4 = (v[(k3 + n) % 4] * v[(k3 + n) % 4] + c(0.5)).ln();
-            if lt(x0.tanh(), c(0.0), margin) || k3 > 2 {
-                return prog_4_dual((v4.tanh() * c(1.2)).tan().cos() * c(2.0), (v4 * v4).sin() * c(2.0), x0.sin() * c(2.0), v, n, margin);
-            }
-            let v6 = match k3 {
-                0..=1 => x0.sin().exp2().cos().sinh(),
-                4 => {
-                    let v5 = v[k3 % 4] / (v[1].tanh() + c(2.0));
-                    x2.asinh() - s0.sin() + v5.tanh()
-                }
-                _ => {
-                    s0 *= c(0.8);
-                    s0 += c(0.2) * s0.tanh();
-                    v[(k3 + n) % 4] + v[k3 % 4]
-                }
-            };
-            acc1 += c(0.5) * (v[k3 % 4] * v[k3 % 4] + c(0.5)).recip().sin();
-            if k3 >= 4 {
-                break v6 + x0;
-            }
-            s0 = s0 * c(0.5) + (v4.cos() - v6.sin()).cos() * c(0.05);
-        };
-        let v10 = if lt(d_hypot(c(0.5_f64), x0.tanh().exp2(), margin), c(1.0), margin) || k3 == 2 {
-            let v8 = x0 - v[2];
-            v[(k3 + n) % 4].mul_add(v8 * c(std::f64::consts::FRAC_PI_4), (v8.powi(2) + c(1.0)).log(10.0))
-        } else if lt((x1 * x1 + c(1.0)).powi(-1).tanh(), -c(0.25), margin) {
-            let v9 = prog_0_dual(x1, v7.tanh(), c(0.75), v, n, margin);
-            x1.sin().exp2() + v9.sin()
-        } else {
-            d_powf(c(2.0_f64), (x0 * x1).sin())
-        };
-        let v14 = match k3 + n {
-            0 => x1.sin(),
-            2 => {
-                let v11 = (v[n % 4].cos() * c(2.0)).sinh() - (x1.tanh() * c(0.9)).acos();
-                d_min(x1 + v11, x1.tanh(), margin)
-            }
-            g if g > 3 => (x2 * x2 + c(1.0)).sqrt().cos(),
-            _ => {
-                for i in 1..n {
-                    let fi = c(i as f64);
-                    s0 = (s0 * c(0.8) + x0.powi(2) * c(0.05)).sin();
-                    let v13 = match i {
-                        0..=1 => v7 - v[i % 4],
-                        2 | 4 => {
-                            let v12 = prog_4_dual((v[k3 % 4] - v10).sin() * c(2.0), (v7 * x0).sin() * c(2.0), c(1.2), v, i, margin);
-                            (s0 * s0).ln_1p() + v12.sin()
-                        }
-                        5 => (fi * fi + c(1.0)).recip(),
-                        _ => prog_4_dual((x1 / c(4.0)).cos(), s0, c(0.75), v, 6, margin),
-                    };
-                    s0 = s0.mul_add(c(0.5), v13.tanh().cos() * c(0.005));
-                }
-                ((-x1).powi(2) + c(1.0)).powi(-3)
-            }
-        };
-        s0.sin() + acc1.sin() + v7.cos() - v10.cos() - v14.tanh() - (x0 * x0 + c(1.5)).acosh().tanh()
-    }
-
-    pub fn prog_74_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[2] + c(0.5)).cos() * c(2.0);
-        let mut s1 = (d_to_degrees(x2) * c(0.02)).powi(3).tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        if lt(x1 * s0 - v[n % 4], c(0.5), margin) {
-            return x1.tanh().exp_m1();
-        }
-        for i in 1..n {
-            let fi = c(i as f64);
-            let v4 = if ge((v[2].cos() * c(0.9)).asin().sin().exp(), c(1.0), margin) && i % 3 == 1 {
-                (x0 / (v[(i + n) % 4] * v[(i + n) % 4] + c(1.5))).sin().exp2()
-            } else if ge(x0, c(0.0), margin) {
-                (v[i % 4] * v[i % 4] + c(0.5)).ln()
-            } else {
-                let v3 = (d_max(x1, fi, margin).cos() * c(0.9)).atanh();
-                s0.tanh() + v3.tanh()
-            };
-            if lt(x2.powi(3) - x0.sin(), -c(0.5), margin) && i < n {
-                acc2 += prog_4_dual(x1.cos() * c(2.0), x0, x1, v, 2, margin).sin() * c(0.1);
-                s1 = (s1 * c(0.6) + x0.asinh() * c(0.4)).tanh();
-                if gt((s0.cos() * c(1.2)).tan().cos(), c(0.25), margin) {
-                    acc2 += v4.cos() * c(0.4);
-                    acc2 += c(0.4) * (v4.powi(2) + c(2.0)).ln().asinh().cos();
-                } else if i > 1 && le(x1.cos().exp(), c(1.0), margin) {
-                    let v4 = fi + x0.sin();
-                    s1 = c(0.5) * s1 + c(0.5) * v4.sin().tanh();
-                } else {
-                    acc2 -= c(0.4) * (x2.cos() * c(1.2)).tan().sin();
-                }
-            } else if !(n > 5 && ge(v[0].tanh(), -c(0.25), margin)) {
-                s1 = s1 * c(0.5) + d_clamp(v4, v[3].cos() - c(1.5), x2.cos() + c(1.5), margin).tanh() * c(0.05);
-            } else {
-                acc2 += c(0.4) * v4.sin();
-                s1 = c(0.6) * s1 + c(0.02) * (s1.tanh() * c(0.9)).acos().powi(2).cos();
-            }
-            acc2 += c(0.4) * (d_to_degrees(-v4) * c(0.01)).sin();
-        }
-        s1 = (s1 * c(0.8) + prog_19_dual(x2, d_atan2(c(0.5_f64), x0).sin() * c(2.0), s0, v, n, margin) * c(0.005)).sin();
-        let v5: Dual64 = prog_28_dual(c(1.2), x0, c(0.25), &v, n, margin);
-        let v6 = v.iter().fold(prog_4_dual(x0, s0, c(0.75), v, n, margin).cos(), |r, &p| r * c(0.5) + c(0.1) * ((x0 * x0 + c(2.0)).acosh() + p.sin()).cos());
-        s0 = s0 * c(0.75) + v[0].tanh().exp().atan().sin() * c(0.05);
-        s0.sin() + s1 * c(1.5) - acc2.cos() + v5.sin() + v6.sin() + (x2 + v[3].tanh())
-    }
-
-    pub fn prog_75_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 + v[1]).cos() * c(2.0);
-        let mut s1 = x0 / (x0.powi(2) + c(1.5));
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        let v5 = loop {
-            k3 += 1;
-            acc2 -= (x2 * x2 + (x2 * x2 + c(0.5)).sqrt()).sin() * c(0.75);
-            s1 *= c(0.6);
-            s1 += c(0.05) * x2.sin().sinh().cos().exp().cos();
-            match k3 {
-                2 => {
-                    let v4 = d_atan2(d_clamp(v[2], -c(1.0), c(1.5), margin).powi(2) + c(1.0), (x0.sin() * c(1.2)).tan());
-                    acc2 += c(0.25) * v4.sin().tanh();
-                }
-                _ => {
-                    let x1 = d_powf(x2.powi(2) + c(1.0), x2.sin());
-                    acc2 += c(0.25) * x1.cos().sin();
-                }
-            }
-            if k3 >= 2 || lt(s0.sin().sinh() + x1, x0, margin) {
-                break v[0].tanh();
-            }
-        };
-        let mut a6 = [c(0.0); 4];
-        for i in 0..n {
-            let fi = c(i as f64);
-            a6[i % 4] = a6[i % 4] * c(0.5) + d_atan2(x2.powi(2) + c(0.5), fi).cos() * c(0.1);
-        }
-        s0 = (s0 * c(0.75) + v[(k3 + n) % 4].powi(3) * c(0.02)).sin();
-        for i in 0..n {
-            let fi = c(i as f64);
-            acc2 += (v5 + x2).sin() * c(0.25);
-            s0 = s0 * c(0.75) + (fi + x1).cos() * c(0.25);
-        }
-        x2 + s0.sin() + s1 * c(0.75) - acc2.tanh() - v5.sin() + a6[0] * c(0.75)
-    }
-
-    pub fn prog_76_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_abs(x0, margin);
-        let mut acc1: Dual64 = c(0.0);
-        let mut m2 = 0;
-        for i in 0..n {
-            if lt(prog_10_dual(x1, ((v[m2 % 4] / (x1 * x1 + c(1.0))).powi(2) + c(0.5)).powf(0.3).tanh(), (v[m2 % 4] * v[m2 % 4] + c(2.0)).acosh().sin(), [v[0], v[1], v[2], v[3]], n, margin), c(1.0), margin) {
-                m2 += 1;
-            }
-            for j in 0..i {
-                s0 = (s0 * c(0.5) + (x1.cos() * c(1.5)).sinh() * c(0.1)).tanh();
-                let v3 = x0 * s0 + v[j % 4];
-                s0 = c(0.6) * s0 + c(0.1) * (v3 / c(2.0)).cos();
-            }
-            acc1 -= (v[i % 4] / (x2.powi(2) + c(1.0))).tanh() * c(0.25);
-            acc1 += (-x1).tanh() * c(0.25);
-        }
-        match m2 {
-            0 | 2 => {
-                s0 *= c(0.6);
-                s0 += c(0.005) * prog_27_dual(s0, v[3].cos() * c(2.0), x2, v, m2, margin).cos();
-                acc1 += c(0.25) * (x1 * (x1.tanh() * c(0.9)).atanh()).tanh();
-                if ge(d_to_radians(x1) * c(20.0), -c(0.25), margin) || m2 == 2 {
-                    s0 = (s0 * c(0.6) + s0 * c(0.02)).sin();
-                    s0 = (s0 * c(0.8) + (acc1.powi(2) + c(0.5)).ln() * c(0.01)).tanh();
-                } else if le((-acc1) + v[3], v[m2 % 4], margin) {
-                    s0 = s0 * c(0.75) + (x1 - acc1).sin() * c(0.02);
-                    s0 = s0 * c(0.75) + d_abs(s0, margin) * c(0.05);
-                }
-            }
-            3 => {
-                acc1 -= d_clamp(d_powf(c(1.5_f64), x2.cos()), d_hypot(x2, x1, margin).cos() - c(1.5), (v[m2 % 4] * c(std::f64::consts::FRAC_1_PI)).tanh() + c(1.5), margin).sin();
-                s0 *= c(0.5);
-                s0 += c(0.25) * ((acc1.cos() * c(0.9)).asin() * c(0.1));
-            }
-            4 => {
-                s0 = c(0.75) * s0 + c(0.05) * (v[2] * x2).sin().tanh();
-            }
-            _ => {
-                s0 = (s0 * c(0.6) + d_hypot(d_copysign(c(0.5_f64), x2, margin), (v[(m2 + n) % 4].sin() * c(1.5)).cosh(), margin) * c(0.1)).tanh();
-                let v4 = s0 * acc1;
-                acc1 -= c(0.25) * v4.tanh();
-            }
-        }
-        let v8 = match m2 {
-            0 => {
-                let v5 = c(0.65) - x1;
-                prog_0_dual(s0, (acc1 - v5).tanh() * c(2.0), d_abs(v[m2 % 4], margin).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], 6, margin)
-            }
-            1 => d_clamp(x1, -c(0.5), c(0.5), margin),
-            2..=4 => {
-                for i in (1..=6).step_by(2) {
-                    let v6 = v.iter().map(|&p| c(1.0) + c(0.25) * (s0.mul_add(s0, v[i % 4]) + p.tanh()).sin()).product::<Dual64>();
-                    let v7 = v.iter().map(|&p| c(1.0) + c(0.1) * (x1.atan().atan() + p.cos()).sin()).product::<Dual64>();
-                    s0 *= c(0.5);
-                    s0 += c(0.005) * prog_75_dual(x2.cos().exp().sin(), (s0.powi(2) + c(1.0)).log10().sin() * c(2.0), c(0.5), v, m2, margin).cos();
-                    s0 = (s0 * c(0.6) + (v6.tanh() + v7.sin()) * c(0.02)).sin();
-                }
-                acc1.sin()
-            }
-            _ => prog_27_dual(s0, d_to_radians(x1).cos().exp_m1().sin() * c(2.0), x0, v, m2, margin),
-        };
-        let mut k9 = 0;
-        let v15 = loop {
-            k9 += 1;
-            let mut m10 = s0 * x1;
-            for j in 0..n + 1 {
-                let fj = c(j as f64);
-                let c11 = match j {
-                    2..=3 => v8 * v[j % 4],
-                    g if g > 4 => v8 - fj,
-                    _ => v[j % 4].powi(2) * (v8 / (v[j % 4] * v[j % 4] + c(1.5))),
-                };
-                m10 = d_max(m10, c11, margin);
-            }
-            let mut m12 = s0.asinh();
-            let mut m13 = v8.cos();
-            for j in 0..3 {
-                let c14 = x1 * c(1.5) + v[3 - j];
-                m12 = d_min(m12, c14, margin);
-                m13 = d_max(x2 * v[3 - j], m13, margin);
-            }
-            s0 = s0 * c(0.75) + m12.tanh() * c(0.1);
-            s0 = s0 * c(0.8) + m13.sin() * c(0.05);
-            if k9 >= 6 || lt(m10.cos(), s0 * m13, margin) {
-                break ((x0 * x0 + c(1.5)).acosh().powi(2) + c(2.0)).acosh();
-            }
-        };
-        let mut m16 = c(f64::NEG_INFINITY);
-        let mut m17: Dual64 = c(2.5);
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            let c18: Dual64 = if k9 % 3 == 1 {
-                (v8 - v15) / ((v[i] + c(0.25)) * (v[i] + c(0.25)) + c(1.5))
-            } else {
-                v[i] * fi
-            };
-            m16 = d_max(c18, m16, margin);
-            m17 = d_min(x1.mul_add(v8, v[i]), m17, margin);
-        }
-        s0 = s0 * c(0.5) + m17.tanh().cos() * c(0.005);
-        for i in (0..3).rev() {
-            for j in (0..=i).rev() {
-                let fj = c(j as f64);
-                acc1 += ((v8.sin() * c(0.9)).atanh() - (s0 + v15)).sin() * c(0.2);
-                let v19 = (x1.tanh() * c(0.9)).asin() + v[k9 % 4] * v15;
-                let v20 = fj * v8;
-                acc1 += c(0.2) * (v19.tanh() + v20.sin()).cos();
-            }
-            if le(d_log((m16 * m16 + c(1.0)).log10().powi(2) + c(1.0), (x0.powi(2) + c(2.0)).acosh().powi(2) + c(2.0)), c(0.0), margin) {
-                s0 = (s0 * c(0.75) + (v8.tanh() * c(2.0)).sinh() * c(0.02)).sin();
-                if lt(((-v15).sin() * c(1.2)).tan(), v[i], margin) {
-                    break;
-                }
-                s0 = s0 * c(0.75) + (s0 - v8).tanh() * c(0.1);
-            }
-            s0 = s0 * c(0.8) + v[3].sin().exp_m1().tanh() * c(0.05);
-        }
-        let v21 = match n % 2 {
-            0 => x1.cos().exp2(),
-            1 => {
-                s0 = s0.mul_add(c(0.75), ((v[k9 % 4].cos() * c(0.9)).acos().powi(2) + c(1.0)).recip().tanh() * c(0.1));
-                x2 + (-v15)
-            }
-            _ => {
-                let x1 = x1.sin();
-                (x1.cos().tanh() * c(0.9)).acos()
-            }
-        };
-        x1.cos() - s0 * c(0.25) + acc1.sin() + v8.tanh() + v15.sin() - m16.tanh() + v21.tanh()
-    }
-
-    pub fn prog_77_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = x0;
-        let mut s2 = x0.cos();
-        let mut s3 = s1.asinh().asinh();
-        let mut acc4: Dual64 = c(0.0);
-        let v6 = match n {
-            0 | 2 => {
-                let v5 = (v[n % 4].powi(2) + c(0.5)).sqrt();
-                d_min((x2.tanh() * c(0.9)).atanh(), s3, margin) + v5.tanh()
-            }
-            4 | 6 => ((s1 * v[n % 4]).powi(2) + c(1.0)).recip(),
-            _ => c(0.75) * acc4,
-        };
-        let v7 = w0.iter().map(|&p| s2 / (x1.sin() + c(2.0)) + p.cos()).sum::<Dual64>();
-        'l0: for &t in w0.iter() {
-            acc4 += c(0.5) * (x2 * x2 + c(0.5)).recip().cos();
-            acc4 += prog_4_dual(v7.mul_add(s3, v6).sin().tanh() * c(2.0), (t.powi(2) + c(1.0)).log(2.0).tanh(), s1, [v[0], v[1], v[2], v[3]], n, margin).sin() * c(0.01);
-            s1 *= c(0.8);
-            s1 += c(0.2) * v[n % 4].sin();
-            let mut k8 = 0;
-            while k8 < 6 && lt(((x1.sin() * c(1.2)).tan().tanh() * c(0.5)).ln_1p(), c(0.0), margin) {
-                k8 += 1;
-                let v9 = d_to_degrees(s2) * c(0.01);
-                if lt((x2.powi(2) + c(1.0)).log10().sin().exp2(), c(0.5), margin) {
-                    continue 'l0;
-                }
-                s3 *= c(0.6);
-                s3 += c(0.05) * (s3 * s3 + c(0.5)).powf(1.5).cos();
-                s3 = (s3 * c(0.75) + v9 * c(0.4)).tanh();
-            }
-        }
-        'l2: for i in (0..6).rev() {
-            let fi = c(i as f64);
-            s1 = (s1 * c(0.8) + ((v6 * v6).ln_1p() - fi.cos()) * c(0.2)).tanh();
-            for &u in w0.iter() {
-                if ge(((x2.powi(2) + c(1.5)).acosh().cos() * c(0.5)).ln_1p(), c(0.0), margin) {
-                    s2 *= c(0.5);
-                    s2 -= c(1.0) * ((-s3).tanh() + c(2.0)).cbrt().tanh();
-                }
-                if gt((u.cos() * c(2.0)).sinh(), c(1.0), margin) {
-                    continue 'l2;
-                }
-                acc4 -= c(0.05) * (u + s1).tanh();
-            }
-            let v10 = ((d_to_radians(s1) * c(20.0)).tanh() * c(1.5)).sinh();
-            s3 = s3 * c(0.6) + v10.sin() * c(0.25);
-        }
-        let v12 = if n == 2 && lt(d_log(c(1.5_f64), x0 * x0 + c(2.0)).powi(2).ln_1p(), x2.sin().exp(), margin) {
-            let x1 = prog_10_dual(x0, d_max(x1.mul_add(v6, x1), v6 + x1, margin).cos(), c(0.75), [w0[0], w0[1], w0[2], w0[3]], 0, margin);
-            x0 * c(std::f64::consts::FRAC_PI_4) + (x2.powi(2) + c(1.0)).sqrt() + x1.tanh()
-        } else if gt((x2.atan().powi(2) + c(2.0)).acosh(), v7, margin) {
-            let v11 = prog_4_dual(s3, c(1.2), c(1.2), [v[0], v[1], v[2], v[3]], n, margin);
-            v6.sin().exp_m1() + v11.sin()
-        } else {
-            d_min(v[n % 4].powi(3), v6 * x0, margin)
-        };
-        s1 * c(0.25) + s2 + s3.sin() - acc4 * c(0.5) - v7.tanh() - v12.tanh() + d_min(x1, v7, margin)
-    }
-
-    pub fn prog_78_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_min(c(0.5_f64), x1, margin);
-        let mut s1 = v[n % 4];
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a3[i] = x1.tanh();
-            acc2 += t.cos().tanh() * c(0.5);
-        }
-        s0 = s0.mul_add(c(0.75), (x2 + x0).sin() * c(0.1));
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            let mut k5 = 0;
-            while k5 < 6 {
-                k5 += 1;
-                acc2 += c(0.05) * ((x2.sin() * c(2.0)).sinh().powi(2) + c(1.0)).recip();
-                acc2 += c(0.05) * s1.cos();
-                acc2 += c(0.05) * (a3[k5 % 4].powi(2) + c(1.0)).log10().cos();
-            }
-            let v6 = v.iter().map(|&p| c(1.0) + c(0.25) * prog_4_dual(p, c(2.0), a3[k4 % 4].asinh().cos() * c(2.0), v, 2, margin).cos()).product::<Dual64>();
-            if lt(x0.tanh(), c(0.0), margin) {
-                break;
-            }
-            s1 = s1.mul_add(c(0.6), d_hypot(v[k4 % 4], v[0], margin).sin() * c(0.2));
-            if k4 >= 5 || lt((s1.tanh() * c(1.5)).sinh() - x2 / c(4.0), s1, margin) {
-                break;
-            }
-            acc2 += v6.cos().sin() * c(0.05);
-        }
-        if lt((s0 * s0 + c(2.0)).sqrt(), -c(0.5), margin) {
-            return d_abs(x2 - c(0.25), margin);
-        }
-        s1.cos() - acc2.sin() + a3[1] * c(0.75)
-    }
-
-    pub fn prog_79_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = d_powf(v[1].powi(2) + c(1.0), v[1].sin()).sin() * c(2.0);
-        let mut s2 = x2.atan();
-        let mut acc3: Dual64 = c(0.0);
-        for &t in w0.iter() {
-            let mut m4 = x1;
-            for j in 1..4 {
-                let fj = c(j as f64);
-                m4 = d_max(prog_4_dual(x2.cos().cos() * c(2.0), t, c(0.25), [w0[0], w0[1], w0[2], w0[3]], j, margin) + v[3 - j], m4, margin);
-                s1 = s1 * c(0.6) + (fj.cos() * c(0.5)).ln_1p() * c(1.0);
-            }
-            s2 *= c(0.8);
-            s2 += c(0.005) * m4.cos();
-            let v5 = if le(m4, c(0.0), margin) {
-                let m4 = x1 * c(std::f64::consts::FRAC_PI_4);
-                d_log((x0.powi(2) + c(1.0)).ln().powi(2) + c(1.0), m4.powi(2) + c(2.0))
-            } else {
-                (w0[1] * w0[1] + c(1.0)).log(2.0)
-            };
-            s1 = (s1 * c(0.5) + (t.sin() + v5.tanh()) * c(0.1)).tanh();
-        }
-        let mut k6 = 0;
-        let v8 = loop {
-            k6 += 1;
-            s2 = s2 * c(0.75) + (x1 / (x1 * x1 + c(1.0))).cos() * c(0.1);
-            match k6 % 2 {
-                0 => {
-                    let v7 = (x1.tanh() * c(1.2)).tan();
-                    acc3 += v7.tanh() * c(0.4);
-                }
-                _ => {
-                    s2 = s2.mul_add(c(0.6), ((d_to_degrees(s2) * c(0.02)).powi(2) + c(1.0)).ln().tanh() * c(0.25));
-                }
-            }
-            if k6 >= 5 || le(x0, c(0.5), margin) {
-                break (s1 * s1 + c(1.0)).sqrt().cos();
-            }
-        };
-        let v9 = w0.iter().map(|&p| c(1.0) + c(0.1) * (prog_75_dual(c(2.0), s1, s2, v, k6, margin) + p.tanh()).tanh()).product::<Dual64>();
-        let mut k10 = 0;
-        let v17 = loop {
-            k10 += 1;
-            match k10 {
-                0 => {
-                    s2 = s2 * c(0.8) + prog_75_dual(d_atan2(x2 * x2 + c(0.5), x1).sin() * c(2.0), v9, (s1 + s2).asinh().cos() * c(2.0), w0, k6, margin).cos() * c(0.005);
-                    s2 = c(0.8) * s2 + c(0.2) * d_clamp(x0, -c(1.0), c(1.5), margin).tanh();
-                    if le(v8.tanh(), v9, margin) {
-                        let x2 = (s1 * s1 + c(0.5)).sqrt();
-                        let v11: Dual64 = prog_4_dual(d_atan2(x2 * x2 + c(1.0), s2).cos().tanh() * c(2.0), v[3].cos().sin(), x0, [w0[0], w0[1], w0[2], w0[3]], n, margin);
-                        s2 = (s2 * c(0.6) + v11.cos() * c(0.005)).tanh();
-                    } else {
-                        let v12 = prog_4_dual((x1 * x1 + c(2.0)).acosh().sin(), c(1.5), v9.sin().cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
-                        s1 = s1.mul_add(c(0.8), s1.sin() * c(0.2));
-                        acc3 += v12.cos().cos() * c(0.05);
-                    }
-                }
-                1 | 3 => {
-                    acc3 += ((-v8).sin() * c(0.5)).ln_1p() * c(0.4);
-                    s1 = (s1 * c(0.5) + (v9.tanh() * c(0.9)).acos() * c(0.2)).tanh();
-                }
-                4 => {
-                    acc3 += d_log(w0[k10 % 4].sin().exp2().powi(2) + c(1.0), (x0 + v9).powi(2) + c(2.0)).tanh() * c(0.25);
-                    let v13 = ((x1 + v8).powi(2) + c(1.0)).sqrt();
-                    acc3 += v13.tanh() * c(0.25);
-                }
-                _ => {
-                    let x1: Dual64 = x2.asinh() - v[3];
-                    s1 *= c(0.5);
-                    s1 += c(0.25) * x1.tanh().sin();
-                }
-            }
-            let v16 = if !(n < 6 && gt((v9.tanh() * c(0.9)).acos(), x0, margin)) {
-                let v14 = d_to_radians(s2) * c(20.0);
-                (s1 * v8).sin().exp() + v14.sin()
-            } else if gt(d_atan2(x0.sin(), (w0[k10 % 4] * w0[k10 % 4] + c(0.5)).ln().powi(2) + c(0.5)), c(1.0), margin) || k10 % 3 == 1 {
-                let x1 = c(0.65) - s1.asinh();
-                s2 = s2.mul_add(c(0.8), (w0[(k10 + n) % 4] * c(std::f64::consts::FRAC_PI_4)).tanh() * c(0.25));
-                v9 + x1.tanh()
-            } else {
-                let v15 = (x1 * x1 + c(2.0)).sqrt().asinh();
-                w0[k6 % 4].asinh().cos() + v15.cos()
-            };
-            s1 = s1 * c(0.6) + x1.cos().sin() * c(0.4);
-            if k10 >= 6 || ge((v8 * v8 + c(1.5)).acosh(), c(1.0), margin) {
-                break d_to_radians(d_to_radians(s1) * c(20.0));
-            }
-            s2 *= c(0.75);
-            s2 += c(0.02) * v16.cos();
-        };
-        x0 * c(0.5) + x1.sin() + s1.tanh() + s2 + acc3.sin() + v8 + v9 - v17.cos()
-    }
-
-    pub fn prog_80_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (c(0.25) - x0).sin() * c(2.0);
-        let mut s1 = (v[n % 4].cos() + c(2.0)).cbrt();
-        let mut s2 = (d_hypot(x2, x1, margin).powi(2) + c(1.0)).log(2.0).tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = v.iter().fold(s2, |r, &p| r * c(0.5) + c(0.1) * (s0.cos().exp2() + p.tanh()).cos());
-        if gt(x0, c(0.75) * v4, margin) {
-            let v5 = ((v[n % 4] * v[n % 4] + c(1.0)).recip().powi(2) + c(1.0)).log10();
-            let v6 = d_min(v5, v4, margin).atan();
-            s0 = (s0 * c(0.75) + v6.sin() * c(0.02)).sin();
-        } else if le(d_clamp((x0.powi(2) + c(1.0)).cbrt(), -c(1.5), c(1.5), margin), s2, margin) || n < 4 {
-            s0 = (s0 * c(0.75) + d_to_degrees(v[0]) * c(0.01) * c(0.4)).sin();
-        } else {
-            s2 = s2 * c(0.6) + prog_15_dual(c(1.5), s2.cos().cos() * c(2.0), (s0 * x2).cos(), &v, n, margin).sin() * c(0.005);
-            if ge((v[1].cos().sinh().tanh() * c(0.9)).atanh(), c(0.25), margin) {
-                acc3 += (x2.cos() * c(0.5)).ln_1p();
-            }
-        }
-        let v7 = prog_10_dual(s1, c(0.25), c(0.25), v, n, margin);
-        let v10 = match n % 2 {
-            0 => (x1.sin() * c(1.5)).cosh(),
-            1 => {
-                let v8 = v4 / (x1 * x1 + c(1.5));
-                acc3 + v8.tanh()
-            }
-            _ => {
-                let v9 = (s1 / (acc3.powi(2) + c(0.5))).cos();
-                (d_abs(v9, margin).cos() * c(0.5)).ln_1p()
-            }
-        };
-        let mut m11: Dual64 = prog_0_dual(d_abs(v[n % 4], margin).tanh(), c(1.2), s0.mul_add(x0, x2).sin() * c(2.0), v, n, margin).sin();
-        for i in 0..n {
-            let c12 = match i {
-                0 => c(1.5) - v10,
-                2 => s1 + v10 + (v7 + c(1.5)),
-                3 | 5 => (v[3] + v[i % 4]) * c(1.5),
-                _ => v[i % 4] * c(0.25),
-            };
-            m11 = d_min(m11, c12, margin);
-        }
-        acc3 += m11.cos() * c(0.005);
-        s1 = s1.mul_add(c(0.8), (x0.sin() * c(0.9)).acos().tanh() * c(0.05));
-        s1.sin() + s2 * c(0.25) - acc3 * c(0.25) + v7.sin() - v10
-    }
-
-    pub fn prog_81_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (d_max(x2, v[n % 4], margin).powi(2) + c(2.0)).sqrt().cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        for i in (0..n).rev() {
-            let v3 = match i {
-                0 => {
-                    for &u in v.iter() {
-                        acc1 -= c(0.02) * prog_4_dual(v[i % 4].sin().exp().sin(), (u * u + c(1.0)).log(2.0).cos().cos(), (x0.atan().sin() * c(0.9)).atanh().cos() * c(2.0), v, 4, margin).cos();
-                        acc1 += (u.sin().sinh().cos() * c(0.9)).atanh() * c(0.05);
-                    }
-                    let v2 = prog_75_dual(x2, x1, (x2.sin() * c(0.9)).atanh().tanh(), &v, n, margin);
-                    (s0.cos() * c(1.2)).tan() + v2.tanh()
-                }
-                1 => x2 * x1,
-                2..=3 => (s0.tanh() * c(0.5)).ln_1p(),
-                _ => ((x1 - x0).powi(2) + c(1.0)).log2(),
-            };
-            let v4 = x2.powi(3) / c(2.0);
-            let v7 = if lt(x0.sin().exp(), v[i % 4] + s0, margin) {
-                let v5 = x1 * x1;
-                v[(i + n) % 4] + v5
-            } else {
-                let v6 = v4;
-                return (x0.powi(2) + c(0.5)).ln() + v6.cos()
-            };
-            s0 = s0 * c(0.8) + s0.powi(3).cos() * c(0.01);
-            s0 *= c(0.75);
-            s0 += c(0.005) * (v3.sin() - v4.sin() + v7.sin()).cos();
-        }
-        let mut m8 = c(0.25) * x1;
-        for i in (0..n).rev() {
-            let fi = c(i as f64);
-            m8 = d_max(m8, fi + v[i % 4], margin);
-        }
-        acc1 -= m8.sin();
-        for i in (1..=3).step_by(2) {
-            acc1 -= (-m8).cos();
-            s0 = (s0 * c(0.75) + (x0.tanh() * c(2.0)).cosh() * c(0.02)).sin();
-            if ge(v[i] + v[n % 4], x2, margin) {
-                break;
-            }
-        }
-        for _ in 0..6 {
-            s0 = (s0 * c(0.75) + (s0 - (x0 + x2)) * c(0.05)).sin();
-            let v9 = if le((d_hypot(x1, x0, margin).powi(2) + c(0.5)).recip(), m8, margin) || n % 2 == 0 {
-                acc1 += (m8 + x2).cos() * c(0.25);
-                d_atan2(x2 * x2, (s0 * s0 + c(1.0)).cbrt().powi(2) + c(1.0))
-            } else {
-                m8.cos().exp_m1()
-            };
-            acc1 -= c(0.25) * v9.sin();
-        }
-        if lt(d_clamp(-x0, x0.tanh() - c(1.5), x0.atan().tanh() + c(1.5), margin), c(0.5), margin) {
-            return m8 + x0;
-        }
-        let mut m10: Dual64 = -c(0.5);
-        for i in 1..n {
-            let c11 = match i + n {
-                0..=1 => v[(i + n) % 4] * v[n % 4] * (c(0.25) - x2),
-                2 | 4 => v[(i + n) % 4] * c(1.5) * v[(i + n) % 4].powi(2),
-                5..=7 => v[(i + n) % 4] / ((m8 + x1) * (m8 + x1) + c(1.0)),
-                _ => x0 / (v[(i + n) % 4] * v[(i + n) % 4] + c(0.5)),
-            };
-            m10 = d_min(d_max(c11, m10, margin), c(2.0), margin);
-        }
-        s0 = c(0.75) * s0 + c(0.01) * m10.cos().cos();
-        s0.cos() + acc1.cos()
-    }
-
-    pub fn prog_82_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (x0 * x0 + c(0.5)).recip();
-        let mut s1 = x1.sin();
-        let mut s2 = d_abs(x2, margin).cos();
-        let mut acc3: Dual64 = c(0.0);
-        match n % 2 {
-            0 => {
-                s1 *= c(0.75);
-                s1 += c(1.0) * acc3.asinh().sin();
-            }
-            _ => {
-                s1 *= c(0.75);
-                s1 += c(0.005) * prog_52_dual(s0, d_max(v[3], s1, margin).mul_add(d_log(v[1] * v[1] + c(1.0), x1 * x1 + c(2.0)), s0 + s1).tanh() * c(2.0), s1, v, 6, margin).tanh();
-            }
-        }
-        let mut m4 = prog_10_dual(s1, d_max(v[n % 4], (v[n % 4] * v[n % 4] + c(1.0)).powi(-3), margin).sin(), ((s2.powi(2) + c(1.0)).log2() / ((acc3 - s0).powi(2) + c(1.5))).tanh() * c(2.0), v, n, margin).sin();
-        for i in 0..n {
-            let fi = c(i as f64);
-            let c5 = v[(i + n) % 4] * v[i % 4];
-            m4 = d_min(c5, m4, margin);
-            s0 = s0 * c(0.75) + (s2.mul_add(fi, s0).powi(2) + c(1.0)).log2().cos() * c(0.02);
-        }
-        acc3 -= m4.sin() * c(0.005);
-        let v6 = match n % 3 {
-            1 => ((x0.sin() * c(0.9)).atanh().powi(2) + c(1.5)).acosh(),
-            _ => prog_4_dual(s0.tanh(), (x2 * x2 + c(2.0)).acosh().sin() * c(2.0), ((x1.powi(2) + c(0.5)).cbrt() + x1.asinh()).cos() * c(2.0), v, 3, margin),
-        };
-        let v7 = prog_0_dual(s2, x1, (v[n % 4] * v[n % 4] + c(1.0)).powi(-3).sin() * c(2.0), v, 5, margin);
-        s2 = (s2 * c(0.75) + v[n % 4].powi(3) * c(0.02)).tanh();
-        s0 * c(0.25) - s2.sin() - acc3 * c(0.75) - v6 * c(0.5) - v7 * c(1.5)
-    }
-
-    pub fn prog_83_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.sin().exp().sin() * c(2.0);
-        let mut s1: Dual64 = d_max(x2, v[0], margin).powi(2).sin() * c(2.0);
-        let mut s2: Dual64 = (x0 + d_to_degrees(x1) * c(0.01)).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        for i in 0..v.len() {
-            let fi = c(i as f64);
-            for j in (1..=3).step_by(2) {
-                let fj = c(j as f64);
-                if ge(fj / ((s1 * s1).ln_1p().powi(2) + c(1.0)), d_atan2(fi, v[3 - i].powi(2) + c(1.0)), margin) {
-                    acc3 += c(0.25) * ((c(SCALE) + x2) / (v[3].atan().powi(2) + c(1.0))).tanh();
-                    break;
-                }
-                let v4 = v.iter().fold(v[j], |r, &p| r * c(0.75) + c(0.1) * (p + r).tanh());
-                acc3 += (x0.sin() * c(0.9)).asin().cos() * c(0.25);
-                acc3 += c(0.25) * v4.sin().tanh();
-            }
-            if gt(v[(i + n) % 4].cos() * (s2.tanh() + c(2.0)).cbrt(), c(0.0), margin) {
-                let v5 = fi + v[(i + n) % 4];
-                s2 *= c(0.5);
-                s2 += c(0.5) * v5.cos().sin();
-            } else if gt(x1 + v[3 - i], v[i], margin) || i % 2 == 0 {
-                let v6 = prog_4_dual(c(1.5), x0, (s1.tanh() * c(0.9)).atanh().tanh() * c(2.0), v, i, margin);
-                s1 *= c(0.6);
-                s1 -= c(0.005) * v6.tanh();
-            }
-            acc3 += c(0.5) * v[1].cos().cos();
-        }
-        let v7 = prog_27_dual(s2, (v[n % 4].cos() * c(0.9)).atanh().tanh().exp2().cos(), (s2 + x0).asinh().cos() * c(2.0), &v, n, margin);
-        let v8: Dual64 = prog_10_dual(c(0.25), x0, s0, v, n, margin);
-        for _ in (0..5).rev() {
-            let v9 = x1.powi(3);
-            acc3 += c(0.25) * v9.tanh();
-        }
-        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_4_dual(x0, (-q).tanh() * c(2.0), ((x2.powi(2) + c(1.5)).acosh().powi(2) + c(1.0)).log2().cos(), v, n, margin) + p.sin()).sum::<Dual64>();
-        let mut k11 = 0;
-        loop {
-            k11 += 1;
-            if ge(x2, -c(1.0), margin) {
-                break;
-            }
-            for j in 0..n {
-                acc3 += (c(0.75) - v[j % 4]).sin() * c(0.05);
-                let v12 = v10 - (s0.tanh() + c(2.0)).cbrt();
-                acc3 -= c(0.05) * v12.cos();
-            }
-            acc3 += prog_75_dual(x2.tanh(), (v10.powi(2) + c(0.5)).sqrt().sin() * c(2.0), c(0.25), &v, n, margin).cos() * c(0.05);
-            if k11 >= 4 || gt(v[k11 % 4], v8, margin) {
-                break;
-            }
-        }
-        s0 = c(0.8) * s0 + c(0.005) * prog_75_dual(x2, x2.cos().exp_m1().powi(2).cos(), x1, &v, k11, margin).tanh();
-        s0 + s1 * c(1.5) + acc3.cos() + v7.tanh() + v8.cos() - v10.tanh() - prog_4_dual((-x0).sin() * c(2.0), c(0.25), x2, v, 1, margin)
-    }
-
-    pub fn prog_84_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2 / (x2.powi(2) + c(1.5));
-        let mut s1 = (x2 - c(0.35)).cos().exp_m1();
-        let mut s2: Dual64 = (v[n % 4] - s1).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            let mut k5 = 0;
-            while k5 < 4 && gt(d_atan2(x2.asinh().powi(2) + c(1.0), (x2.sin() * c(0.9)).atanh()), x0 + s1, margin) {
-                k5 += 1;
-                match k5 + k4 {
-                    0 => {
-                        s0 = c(0.6) * s0 + c(0.4) * s2.atan().sin();
-                        break;
-                    }
-                    1 => {
-                        let v6 = prog_4_dual(x1, x0, c(1.2), [v[0], v[1], v[2], v[3]], k4, margin);
-                        acc3 += c(0.05) * v6.cos();
-                    }
-                    g if g > 2 => {
-                        s2 = s2 * c(0.8) + (v[2] + x1).cos() * c(0.1);
-                        let v7: Dual64 = x0 + x2;
-                        s1 = c(0.5) * s1 + c(0.25) * v7.cos().sin();
-                    }
-                    _ => {
-                        let v8 = -s1;
-                        let v9 = ((x0 * x0 + c(0.5)).ln().sin() * c(0.9)).atanh();
-                        acc3 += (v8.sin() + v9.sin()).tanh() * c(0.05);
-                    }
-                }
-                if ge(d_to_degrees(s0) * c(0.02), -c(1.0), margin) {
-                    continue;
-                }
-                acc3 -= c(0.05) * (x1.tanh() * c(2.0)).sinh().cos();
-            }
-            for &u in v.iter() {
-                let v10 = (x0.cos() * c(0.9)).atanh().cos().cosh();
-                acc3 += c(0.05) * u.cos();
-                s0 = s0 * c(0.8) + (x2 - s2).sin() * c(0.1);
-                acc3 += c(0.05) * v10.tanh();
-            }
-            let v11 = prog_4_dual(x0, s0, (x1 * x1).cos(), [v[0], v[1], v[2], v[3]], k4, margin);
-            s1 = (s1 * c(0.8) + x0 / (s1 * s1 + c(1.5)) * c(0.1)).sin();
-            if k4 >= 6 || le(s1.sin().exp2(), -c(1.0), margin) {
-                break;
-            }
-            acc3 += v11.sin().cos() * c(0.02);
-        }
-        let mut m12 = 0;
-        for _ in 0..6 {
-            s2 = (s2 * c(0.8) + ((x1.powi(2) + c(0.5)).ln() - (x1.powi(2) + c(1.0)).recip()) * c(0.05)).sin();
-            s1 = c(0.5) * s1 + c(0.5) * (c(0.5) - (x0.tanh() * c(0.5)).ln_1p()).sin();
-            if gt(d_to_radians(x1) * c(50.0), c(0.0), margin) && k4 % 3 == 1 {
-                m12 += 1;
-            }
-        }
-        let c13 = c(m12 as f64);
-        let v14 = v.iter().copied().map(|p| d_copysign(c(2.0_f64), x1, margin) + p.cos()).sum::<Dual64>();
-        let mut k15 = 0;
-        while k15 < 5 && lt((s0.tanh() * c(2.0)).sinh(), c(0.0), margin) {
-            k15 += 1;
-            for j in 0..4 {
-                let v18 = match j {
-                    0 => {
-                        let v16 = v[2].cos().exp2();
-                        (x0 * x0 + c(2.0)).acosh() + v16.cos()
-                    }
-                    g if g > 1 => {
-                        let v17 = v14.cos().sin();
-                        c(2.5) * v17
-                    }
-                    _ => x0.cos().exp2(),
-                };
-                s0 = c(0.8) * s0 + c(0.02) * (s1.cos() * c(2.0)).sinh().cos();
-                s1 = (s1 * c(0.5) + v18.cos() * c(0.1)).tanh();
-            }
-            match k15 % 4 {
-                1 => {
-                    s0 = (s0 * c(0.75) + s2 / (c13.powi(2) + c(1.5)) * c(0.25)).sin();
-                }
-                2 => {
-                    acc3 += c(0.4) * (v14 + x0).tanh();
-                    if le(v[k15 % 4].atan(), c13 / (x2 * x2 + c(1.0)), margin) {
-                        break;
-                    }
-                }
-                3 => {
-                    s1 = (s1 * c(0.75) + (-c13) * c(1.0)).sin();
-                    s0 = s0.mul_add(c(0.6), (s0 + v[1]).tanh() * c(0.2));
-                    if le(x2, c(1.0), margin) {
-                        acc3 += c(0.25) * x0.powi(3).tanh();
-                        s1 *= c(0.8);
-                        s1 -= c(0.05) * (x0.powi(2) + c(0.5)).cbrt().sin();
-                    }
-                }
-                _ => {
-                    acc3 += c(0.4) * v14.tanh();
-                    if ge(d_atan2(v[k15 % 4].atan(), s1 * s1 + c(1.0)), v[k15 % 4], margin) || k15 > 1 {
-                        let v19: Dual64 = (c13.cos().powi(2) + c(0.5)).sqrt();
-                        s2 *= c(0.6);
-                        s2 += c(0.4) * (x0.powi(2) + c(0.5)).sqrt().cos();
-                        s2 = (s2 * c(0.8) + v19.tanh() * c(1.0)).tanh();
-                    } else if k4 % 3 == 1 {
-                        s0 = (s0 * c(0.8) + x1.cos() * c(0.2)).sin();
-                        acc3 += v[k15 % 4].mul_add(c13 - s0, (c13.tanh() * c(1.2)).tan()).cos() * c(0.4);
-                    } else {
-                        let v20 = s2 / (s1 * s1 + c(1.0));
-                        s1 = s1.mul_add(c(0.6), ((c(2.5) - x0) * (v[(k15 + n) % 4].powi(2) + c(0.5)).ln()).cos() * c(0.05));
-                        s2 = s2.mul_add(c(0.75), v20.sin() * c(0.1));
-                    }
-                }
-            }
-            if gt((x2.tanh() + c(2.0)).cbrt(), c13, margin) {
-                let v21 = x2;
-                acc3 += c(0.4) * x0.tanh();
-                if ge((x2 + v14).cos(), -c(0.5), margin) {
-                    let v22 = x1;
-                    acc3 += c(0.4) * d_atan2(v22.powi(2) + c(1.0), x1).sin();
-                } else if ge(v21.powi(3) / (d_log(v21.powi(2) + c(1.0), v21.powi(2) + c(2.0)).powi(2) + c(1.5)), -c(0.5), margin) {
-                    s2 = s2.mul_add(c(0.5), d_min(s2, v14, margin).cos() * c(0.5));
-                } else {
-                    acc3 += c(0.4) * (x2.powi(2) + c(0.5)).ln().tanh();
-                    let v23 = x0.tanh() + (v21.sin() * c(1.5)).sinh();
-                    acc3 += c(0.4) * v23.tanh();
-                }
-                acc3 += c(0.4) * v21.sin().sin();
-            } else if lt(v14, -c(1.0), margin) && k4 < n {
-                acc3 += c(0.4) * (x0 / ((x0 * x0 + c(1.0)).sqrt().powi(2) + c(0.5))).tanh();
-            }
-            s1 = (s1 * c(0.6) + (x2 * x2 + c(1.0)).recip() * c(0.5)).tanh();
-        }
-        let v25 = if lt(v[2].cos().sinh(), c(0.25), margin) {
-            ((v14 * v14 + c(1.0)).log10().powi(2) + c(2.0)).sqrt()
-        } else if gt(v14 + c(0.65), c13, margin) {
-            let x0 = x0.sin() + v[1];
-            let v24 = x0;
-            d_clamp(v24, x0.sin() - c(1.5), v24.cos() + c(1.5), margin)
-        } else {
-            d_abs(x0, margin)
-        };
-        x0 * c(0.25) + s0 + s1 + s2.cos() + acc3.sin() + c13.sin() + v25.cos()
-    }
-
-    pub fn prog_85_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (d_hypot(v[2], x2, margin) - v[2].atan()).tanh() * c(2.0);
-        let mut s1 = d_atan2(c(3.0_f64), x0).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); 4];
-        for i in 0..n {
-            a3[i % 4] += (x2 + c(0.8)).sin().sin() * c(0.25);
-            acc2 -= c(0.25) * prog_4_dual(x2, s0, x1, [v[0], v[1], v[2], v[3]], 0, margin).cos();
-        }
-        if ge(d_atan2(c(3.0_f64), s1), (x1.tanh() * c(1.2)).tan(), margin) {
-            s1 = (s1 * c(0.8) + a3[n % 4] * c(0.4)).sin();
-            for &t in v.iter() {
-                s0 *= c(0.5);
-                s0 += c(0.005) * prog_0_dual((-(s0 + x1)).cos(), (x2.tanh() * c(2.0)).cosh().tanh(), c(0.5), a3, n, margin).tanh();
-                let mut m4 = prog_4_dual(x2, (x2.cos() * c(0.5)).ln_1p().tanh() * c(2.0), (t.sin() - (x2 - t)).cos() * c(2.0), a3, n, margin).cos();
-                for j in 1..n {
-                    match j {
-                        3 => {
-                            s0 = s0 * c(0.8) + d_max(-c(3.0_f64), s0, margin).atan().sin() * c(0.2);
-                            if j % 2 == 0 {
-                                continue;
-                            }
-                            s1 = s1 * c(0.5) + s1.tanh() * c(0.5);
-                        }
-                        4 => {
-                            break;
-                        }
-                        5 => {
-                            s1 = c(0.5) * s1 + c(0.1) * (d_abs(t, margin) - (x2.cos() * c(0.9)).asin()).sin();
-                        }
-                        _ => {
-                            let v5 = v[j % 4] - c(0.35);
-                            acc2 += c(0.1) * d_atan2(x0, t * t + c(1.0)).cos();
-                            s0 = s0.mul_add(c(0.8), v5.sin() * c(0.2));
-                        }
-                    }
-                    let c6: Dual64 = match j {
-                        0..=2 => x0.tanh(),
-                        3 => (v[(j + n) % 4].sin().sin() * c(0.9)).asin(),
-                        4 => x0,
-                        _ => v[j % 4] * c(1.2),
-                    };
-                    m4 = d_min(m4, c6, margin);
-                }
-                acc2 += m4.cos() * c(0.02);
-                let mut m7 = s1;
-                for &u in v.iter() {
-                    let c8 = if n % 3 == 1 {
-                        c(0.75) * u.mul_add(u, u)
-                    } else {
-                        u + c(0.5)
-                    };
-                    m7 = d_min(m7, c8, margin);
-                }
-                s0 = s0 * c(0.75) + m7.sin().cos() * c(0.05);
-            }
-        } else {
-            let x0 = d_log(c(1.5_f64), (x0 / (x0 * x0 + c(0.5))).powi(2) + c(2.0));
-            s1 *= c(0.6);
-            s1 -= c(0.1) * x0.sin().cos();
-        }
-        let mut m9 = 0;
-        for (i, &t) in a3.iter().enumerate() {
-            let v10 = match i % 2 {
-                0 => {
-                    acc2 += c(0.5) * (x1 * t);
-                    c(1.2) - t
-                }
-                1 => {
-                    let x2: Dual64 = d_clamp(x2, t.sin() - c(1.5), (t - v[1]).cos() + c(1.5), margin);
-                    (x2 * x2 + c(0.5)).recip()
-                }
-                _ => d_to_degrees(t) * c(0.01),
-            };
-            if gt(d_atan2(x0, s0.powi(2) + c(0.5)), c(1.0), margin) {
-                m9 += 1;
-            }
-            if i > 2 {
-                acc2 += c(0.02) * prog_4_dual(d_atan2(a3[3 - i].powi(2) + c(0.5), a3[3 - i]).sin(), s0, v10, [v[0], v[1], v[2], v[3]], i, margin).cos();
-                s1 = s1 * c(0.75) + v[1].sin().sin() * c(0.25);
-            }
-            s1 = s1.mul_add(c(0.6), s0.tanh() * c(0.4));
-            s0 = (s0 * c(0.6) + v10.sin() * c(0.1)).tanh();
-        }
-        match m9 {
-            1..=2 => {
-                acc2 += d_abs(v[m9 % 4], margin).cos();
-                s0 = c(0.75) * s0 + c(0.02) * ((v[m9 % 4] * v[m9 % 4] + c(0.5)).cbrt().powi(2) + c(1.5)).acosh().cos();
-            }
-            g if g > 4 => {
-                acc2 += prog_19_dual(a3[0].tanh().cos(), d_clamp(a3[0], -c(0.5), c(0.5), margin).tanh(), (a3[0].powi(3) - c(0.8)).sin() * c(2.0), a3, m9, margin).tanh() * c(0.02);
-            }
-            _ => {
-                s0 = s0.mul_add(c(0.75), v[0].sin().cosh().cos().tanh() * c(0.2));
-            }
-        }
-        let v11 = prog_19_dual((d_abs(a3[m9 % 4], margin) / (a3[m9 % 4].sin() + c(2.0))).tanh(), (a3[m9 % 4] / (a3[m9 % 4].cos() + c(2.0)) + a3[m9 % 4]).tanh(), x0, [v[0], v[1], v[2], v[3]], m9, margin);
-        let mut k12 = 0;
-        while k12 < n + 1 {
-            k12 += 1;
-            if le((v11 * v11).ln_1p(), -c(1.0), margin) {
-                s1 = s1.mul_add(c(0.75), s1 / (s1 * s1 + c(1.5)) * c(0.2));
-                if lt(v11.mul_add(s0, x1), c(0.0), margin) {
-                    s0 = (s0 * c(0.75) + (s0.tanh() * c(0.5)).ln_1p() * c(0.25)).sin();
-                    continue;
-                }
-            } else if le((s1.tanh() * c(1.5)).cosh(), c(0.5), margin) || k12 % 2 == 0 {
-                s0 = s0 * c(0.5) + s0.tanh().exp().sin() * c(0.1);
-                let v13: Dual64 = x1;
-                acc2 += v13.tanh().sin() * c(0.25);
-            }
-            s0 = (s0 * c(0.75) + (s0 - x0) * c(0.1)).tanh();
-            let v14 = d_log(c(2.0_f64), (x2 / (a3[n % 4].powi(2) + c(1.5))).powi(2) + c(2.0));
-            acc2 -= c(0.25) * v14.tanh();
-        }
-        match k12 % 3 {
-            0 => {
-                s1 = (s1 * c(0.75) + x2.cos().exp_m1() * c(0.05)).sin();
-                s1 = s1 * c(0.6) + (x1.sin().sin() * c(0.9)).atanh().cos() * c(0.05);
-            }
-            1 => {
-                s1 = s1.mul_add(c(0.75), prog_4_dual(s0, x0, (a3[0].sin() + c(2.0)).cbrt().cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(0.005));
-                acc2 -= prog_4_dual(c(1.5), d_atan2(d_copysign(x0, x1, margin).powi(2) + c(0.5), a3[(k12 + m9) % 4]).tanh(), s0, [v[0], v[1], v[2], v[3]], m9, margin).cos() * c(0.005);
-                if !(m9 > 1 && ge(d_to_radians(x1) * c(50.0) + v[m9 % 4] * x1, -c(1.0), margin)) {
-                    acc2 -= prog_4_dual(((v[m9 % 4] * v[m9 % 4] + c(1.0)).log2() + (c(2.0) - x1)).tanh(), c(2.0), s1, a3, 3, margin).tanh() * c(0.005);
-                } else if ge(a3[m9 % 4] / (v[0] * v[0] + c(0.5)), (x2 * x2 + c(1.5)).acosh(), margin) {
-                    let v15 = prog_4_dual(c(0.5), x2, (x0 - (v[k12 % 4] * v[k12 % 4] + c(2.0)).ln()).cos() * c(2.0), [v[0], v[1], v[2], v[3]], 5, margin);
-                    s0 = s0 * c(0.8) + v15.cos().tanh() * c(0.005);
-                }
-            }
-            _ => {
-                s1 = c(0.8) * s1 + c(0.5) * (x2 * c(std::f64::consts::FRAC_1_PI));
-            }
-        }
-        s0 + s1.cos() + acc2.cos() + v11.sin()
-    }
-
-    pub fn prog_86_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.powi(2) + c(1.0)).cbrt();
-        let mut s1 = ((x2 - s0) * x0).sin() * c(2.0);
-        let mut s2: Dual64 = v[n % 4].sin().exp().tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4: Dual64 = prog_52_dual(c(1.2), d_clamp(x0, -c(0.5), c(0.5), margin).cos() * c(2.0), d_min(v[1], v[n % 4], margin).tanh(), v, n, margin);
-        let v6 = if le(d_hypot(x1, s2, margin), acc3.cos().exp(), margin) {
-            let v5 = prog_10_dual(s1, s2, acc3, v, n, margin);
-            prog_27_dual(v4.tanh(), s0.sin(), acc3, &v, n, margin) + v5.cos()
-        } else {
-            acc3.sin()
-        };
-        let mut m7 = v6.cos();
-        for i in 1..n {
-            m7 = d_max(d_min(m7, d_to_degrees(v4) * c(0.01) + v[i % 4].sin(), margin), -c(1.5), margin);
-        }
-        acc3 += c(0.005) * m7.tanh();
-        let mut a8 = [c(0.0); 4];
-        for i in 0..4 {
-            if i % 2 == 0 {
-                a8[i] = d_log(s0 * s0 + c(1.0), v4 * v4 + c(2.0));
-            } else {
-                a8[i] = v[i].powi(3);
-            }
-        }
-        let mut k9 = 0;
-        while k9 < 4 {
-            k9 += 1;
-            s0 = c(0.8) * s0 + c(0.05) * v4.cos().exp_m1().cos();
-            acc3 += c(0.5) * (-a8[0]).tanh();
-            match k9 + n {
-                0..=1 => {
-                    acc3 += c(0.01) * prog_4_dual((s2.tanh() * c(0.9)).acos().cos() * c(2.0), (x1.powi(2) + c(2.0)).acosh().sin() * c(2.0), ((m7 * m7 + c(2.0)).acosh() + d_atan2(c(1.5_f64), v4)).sin() * c(2.0), v, k9, margin).cos();
-                    s1 = c(0.75) * s1 + c(0.75) * (x2.sin() + c(2.0)).cbrt().sin();
-                }
-                2 => {
-                    s1 = c(0.6) * s1 + c(0.4) * v[3].cos();
-                }
-                3 => {
-                    let x2 = x2.sin().exp();
-                    acc3 -= x2.tanh().cos() * c(0.5);
-                }
-                _ => {
-                    acc3 += (m7 * c(std::f64::consts::FRAC_1_PI) + s0.tanh().exp_m1()).tanh() * c(0.5);
-                }
-            }
-        }
-        if n < 3 {
-            s1 = s1 * c(0.8) + (x0.sin() * c(1.2)).tan().sin() * c(0.02);
-            s2 = (s2 * c(0.5) + prog_4_dual((x2 / (x1.sin().powi(2) + c(0.5))).tanh() * c(2.0), d_to_radians(x0).cos() * c(2.0), (x0.sin() * c(0.9)).asin().sin() * c(2.0), v, k9, margin) * c(0.005)).tanh();
-        } else {
-            s1 = s1.mul_add(c(0.5), x2.sin().cos().exp_m1().tanh() * c(0.1));
-            if le((x1 * x1 + c(2.0)).acosh(), c(0.5), margin) && k9 == 4 {
-                let v10: Dual64 = prog_75_dual(d_clamp(v[k9 % 4], -c(0.5), c(0.5), margin).sin(), (x0.sin() * c(0.9)).asin().tanh(), a8[3].tanh() * c(2.0), &v, k9, margin);
-                s1 *= c(0.8);
-                s1 += c(0.005) * v10.tanh().sin();
-            } else if gt(prog_0_dual(c(2.0), s2, s1, v, n, margin), c(0.0), margin) {
-                s2 = c(0.6) * s2 + c(0.02) * (x2.sin() * c(1.2)).tan().sin();
-            } else {
-                let v11 = x0.powi(3).cos().exp2();
-                s2 *= c(0.8);
-                s2 += c(0.2) * (v[k9 % 4] + c(1.2)).cos();
-                s1 = s1.mul_add(c(0.8), v11.sin().cos() * c(0.01));
-            }
-            acc3 += (x1.powi(2) + c(0.5)).sqrt().cos();
-        }
-        s0 * c(1.5) - s1.cos() + s2 + acc3.sin() + v4.tanh() - a8[0].sin() + x0.sin()
-    }
-
-    pub fn prog_87_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x2.powi(2) + c(0.5)).recip();
-        let mut s1 = (v[3] - x0).powi(2).sin() * c(2.0);
-        let mut s2 = (d_log(c(1.5_f64), x0.powi(2) + c(2.0)).cos() * c(0.9)).acos().sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = prog_54_dual((x1.sin() + c(2.0)).cbrt().sin() * c(2.0), s1, c(0.75), v, n, margin);
-        let v6 = if le(x1.sin() + (s1.tanh() + c(2.0)).cbrt(), v4, margin) {
-            x2.sin().exp2()
-        } else {
-            let v5 = d_abs(acc3, margin).mul_add(acc3 * c(0.25), x0.cos().exp2());
-            (d_abs(v5, margin).sin() * c(0.9)).atanh()
-        };
-        let mut a7 = [c(0.0); 4];
-        for (i, &t) in v.iter().enumerate() {
-            a7[i] = d_atan2(t * t + c(1.0), t);
-            s2 = c(0.8) * s2 + c(0.1) * v[3].tanh().cosh().tanh();
-        }
-        acc3 += v6.sin() * c(0.5);
-        let mut k8 = 0;
-        let v11 = loop {
-            k8 += 1;
-            s0 = (s0 * c(0.6) + (v6 * v6 + c(0.5)).sqrt() * c(0.4)).sin();
-            let v10 = match n % 2 {
-                0 => v[k8 % 4].sin(),
-                1 => {
-                    let v9 = a7[k8 % 4];
-                    d_hypot(a7[k8 % 4].cos(), d_powf(c(0.5_f64), x0.cos()), margin) + v9.cos()
-                }
-                _ => v6.cos(),
-            };
-            if k8 >= 6 || le(v10 * a7[k8 % 4], c(0.0), margin) {
-                break x2.sin().cos().exp();
-            }
-        };
-        for &t in v.iter() {
-            for j in (0..=n).rev().step_by(2) {
-                let fj = c(j as f64);
-                let v12 = (t.sin() * c(1.2)).tan();
-                if ge(a7[j % 4] - c(0.3), c(0.35) * x0, margin) {
-                    s0 *= c(0.6);
-                    s0 -= c(0.4) * (-s0).sin();
-                    if le(((v6.powi(2) + c(1.0)).log10().powi(2) + c(0.5)).recip(), v[j % 4], margin) {
-                        break;
-                    }
-                    acc3 += c(0.1) * (x1 + fj).tanh();
-                    if lt(v11.sin().sinh(), c(0.5), margin) {
-                        continue;
-                    }
-                } else if lt((x1.powi(2) + c(2.0)).sqrt(), -c(1.0), margin) {
-                    let v4 = s1.cos();
-                    s2 = c(0.75) * s2 + c(0.01) * v4.sin().exp().powi(2).cos();
-                }
-                s1 = s1 * c(0.5) + ((v11 + c(0.1)).tanh() * c(0.9)).asin().cos() * c(0.2);
-                s1 *= c(0.6);
-                s1 += c(0.02) * v12.tanh().sin();
-            }
-            if le(t, v4.asinh(), margin) && k8 > 3 {
-                s1 = s1 * c(0.75) + v[3].cos().sin() * c(0.25);
-            } else if gt(prog_75_dual(v6, x0, (a7[k8 % 4].sin().sinh().tanh() * c(0.9)).acos().sin(), &v, n, margin), -c(1.0), margin) {
-                acc3 -= (t * c(1.25)).cos() * c(0.5);
-            } else {
-                acc3 += ((v11 - a7[0]).cos() * c(1.5)).sinh().cos() * c(0.5);
-                for j in 0..5 {
-                    s1 = (s1 * c(0.8) + d_abs(s1, margin) * c(0.2)).tanh();
-                    if ge(v[j % 4].asinh(), c(0.25), margin) {
-                        break;
-                    }
-                }
-            }
-            s2 = c(0.5) * s2 + c(0.02) * (v11 * s0 / (v[k8 % 4].tanh() + c(2.0))).tanh();
-        }
-        s0 - s1 - s2 * c(0.5) + acc3.sin() - a7[3] + v11 * c(0.5) + a7[3].sin()
-    }
-
-    pub fn prog_88_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0.mul_add(x2, x1) / c(1.5)).tanh() * c(2.0);
-        let mut s1 = (v[n % 4] * v[n % 4] + c(2.0)).sqrt().sin() * c(2.0);
-        let mut s2 = (s1.sin() * c(1.2)).tan().sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v5: Dual64 = if gt((x0.sin() * c(0.9)).atanh(), x1, margin) {
-            let x1 = v[3];
-            (x1 * x1).cos().exp()
-        } else {
-            let v4 = s2;
-            (v[n % 4].atan().powi(2) + c(0.5)).sqrt() + v4.tanh()
-        };
-        if lt(-d_atan2(c(1.5_f64), v5), s0, margin) || n > 1 {
-            return s0.sin().exp2() - x2;
-        }
-        for _ in 0..n {
-            s0 *= c(0.75);
-            s0 += c(0.05) * (s0.cos() * c(0.9)).atanh().sin();
-            s2 *= c(0.5);
-            s2 += c(0.05) * (s2.cos() * c(2.0)).cosh().cos();
-        }
-        let v7 = if le((v[n % 4] * v[n % 4] + c(1.0)).ln(), c(0.0), margin) || n > 4 {
-            prog_23_dual(s2, s0, x2, v, n, margin)
-        } else {
-            let v6 = v[n % 4].tanh().cosh();
-            s0 = s0 * c(0.6) + s0 * c(0.3) * c(0.02);
-            (d_hypot(c(1.5_f64), v6, margin).powi(2) + c(1.0)).ln()
-        };
-        for _ in (0..n).rev() {
-            acc3 += c(0.25) * v7.cos().exp().sin();
-            let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| (s2.cos() * c(2.0)).cosh() + p.cos() + q.sin()).sum::<Dual64>();
-            s1 = (s1 * c(0.8) + v8.sin() * c(0.005)).sin();
-        }
-        let mut k9 = 0;
-        loop {
-            k9 += 1;
-            if lt(v7, c(0.0), margin) {
-                let x0 = x0 - s2;
-                acc3 -= x0.sin().cos();
-            } else if gt((s2.powi(2) + c(0.5)).sqrt().atan(), c(1.0), margin) {
-                s0 = (s0 * c(0.75) + d_atan2(c(2.0_f64), s0).tanh() * c(1.0)).sin();
-                if lt(((s0 * s0).ln_1p().powi(2) + c(1.0)).log(10.0), -c(0.25), margin) {
-                    let v10 = d_clamp(x1, v5.sin() - c(1.5), d_clamp(x0, -c(1.5), c(1.5), margin).sin() + c(1.5), margin);
-                    acc3 += v10.cos().sin();
-                } else if le((s2 - x0) / c(1.5), c(0.0), margin) {
-                    acc3 -= x2.cos();
-                    s2 = (s2 * c(0.5) + s0 * c(0.5)).tanh();
-                } else {
-                    let v11 = (s1 * s1 + c(1.0)).sqrt();
-                    s2 = s2.mul_add(c(0.6), s0.powi(3).sin() * c(0.05));
-                    s0 *= c(0.5);
-                    s0 += c(0.5) * v11.tanh();
-                }
-            } else {
-                s0 = c(0.5) * s0 + c(0.05) * ((s0 * s0 + c(1.0)).cbrt() - (v[k9].tanh() * c(1.2)).tan()).sin();
-                acc3 += (x2 * x2 + c(0.5)).powf(0.3).cos();
-                match k9 {
-                    2 => {
-                        acc3 -= (c(1.25) - x1).sin();
-                        break;
-                    }
-                    _ => {
-                        let v12 = d_powf(c(3.0_f64), (s2.tanh() * c(0.9)).atanh().tanh());
-                        s0 *= c(0.5);
-                        s0 -= c(0.02) * v12.tanh().cos();
-                    }
-                }
-            }
-            let v13 = s2 + c(0.3) + c(0.35);
-            let v14 = d_to_degrees(v13) * c(0.01);
-            s2 *= c(0.5);
-            s2 += c(0.4) * (v14.powi(2) + c(2.0)).acosh().tanh();
-            if k9 >= 2 || le(v5, c(0.0), margin) {
-                break;
-            }
-        }
-        s0 + s1 * c(1.5) + s2 - acc3.cos() + v7.sin()
-    }
-
-    pub fn prog_89_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_clamp(x1 / (v[n % 4].powi(2) + c(1.5)), -c(0.5), c(1.5), margin);
-        let mut s1 = (x2.tanh() * c(0.9)).asin();
-        let mut acc2: Dual64 = c(0.0);
-        let mut m3 = 0;
-        for i in 0..3 {
-            s1 = c(0.5) * s1 + c(0.1) * (x2 * x1).tanh();
-            if ge(s1.powi(3) * (x2.powi(2) + c(2.0)).ln(), -c(0.5), margin) {
-                m3 += 1;
-            }
-            s0 = s0 * c(0.75) + v[(i + m3) % 4].cos() * c(0.25);
-        }
-        match m3 {
-            0 => {
-                let v4 = d_powf(v[(m3 + n) % 4] * v[(m3 + n) % 4] + c(1.0), v[(m3 + n) % 4].cos());
-                s1 *= c(0.8);
-                s1 += c(0.01) * ((s1 + x0).powi(2) + c(0.5)).cbrt().sin();
-                s1 = s1.mul_add(c(0.75), v4.tanh().tanh() * c(0.02));
-            }
-            1 | 3 => {
-                s0 = s0.mul_add(c(0.6), (s0.powi(2) + c(1.5)).acosh().asinh().sin() * c(0.05));
-            }
-            4..=5 => {
-                acc2 += ((s0 * v[2]).sin() * c(0.9)).asin().sin() * c(0.5);
-                acc2 -= d_min(c(0.5_f64), x1, margin).tanh();
-            }
-            _ => {
-                s1 = (s1 * c(0.6) + (acc2 * acc2 + c(2.0)).sqrt() * c(0.05)).tanh();
-            }
-        }
-        let v6 = match n {
-            0 => x0 / (x0 * x0 + c(1.0)),
-            1 | 3 => x0 * c(std::f64::consts::FRAC_1_PI) * c(std::f64::consts::LN_2),
-            4 => {
-                let v5 = d_abs(x0 - c(0.25), margin);
-                s1.tanh() + v5.cos()
-            }
-            _ => x2.cos(),
-        };
-        match m3 {
-            0 | 2 => {
-                s1 = s1.mul_add(c(0.75), (d_to_radians(v6).powi(2) + c(1.0)).ln() * c(1.0));
-                s1 = s1.mul_add(c(0.6), (s1 + v6).cos() * c(0.1));
-            }
-            3 | 5 => {
-                let v7 = prog_23_dual(d_hypot(x2, x0, margin).tanh() * c(2.0), s0, acc2.cos().tanh(), [v[0], v[1], v[2], v[3]], n, margin);
-                let v8 = (v6 * v6).ln_1p() + d_to_radians(v[2]) * c(50.0);
-                acc2 += (v7.tanh() + v8.cos()).sin() * c(0.005);
-            }
-            6 => {
-                s0 = s0.mul_add(c(0.5), prog_0_dual((s0 * c(0.8)).sin(), (x1 * v6 * s0).tanh() * c(2.0), acc2, [v[0], v[1], v[2], v[3]], n, margin).cos() * c(0.005));
-                acc2 += (v[m3 % 4] - x0).cos();
-                if lt(d_clamp(v6 * s1, -c(0.5), c(1.5), margin), c(0.5), margin) {
-                    s0 = (s0 * c(0.8) + prog_10_dual(v[m3 % 4].cos().exp_m1().tanh() * c(2.0), x1, x2, [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).sin();
-                } else if ge(d_min(s1 - v[n % 4], v[0] / (x0.powi(2) + c(0.5)), margin), c(0.5), margin) {
-                    acc2 += (v[n % 4].powi(2) + c(1.0)).log2().sin();
-                } else {
-                    let v9: Dual64 = prog_75_dual(x1, s1, x2, v, 1, margin);
-                    let v6 = x2.cos().exp() / c(3.0);
-                    s1 = s1 * c(0.6) + (v9.cos() - v6.cos()).tanh() * c(0.01);
-                }
-            }
-            _ => {
-                s0 = (s0 * c(0.5) + x0.tanh().exp() * c(0.1)).sin();
-                if ge(prog_75_dual(x0, s1, x2, v, n, margin), -c(1.0), margin) && m3 % 2 == 0 {
-                    let v10: Dual64 = prog_19_dual((x0 * s1).cos() * c(2.0), x2, c(1.5), [v[0], v[1], v[2], v[3]], m3, margin);
-                    s0 *= c(0.8);
-                    s0 += c(0.005) * v10.cos();
-                } else if lt(v[n % 4], c(1.0), margin) {
-                    let v11 = v6.sin();
-                    s1 = s1 * c(0.6) + prog_4_dual(c(2.0), c(2.0), d_atan2(v6, v[1].powi(2) + c(1.0)).sin(), [v[0], v[1], v[2], v[3]], n, margin).cos() * c(0.005);
-                    acc2 += v11.sin();
-                } else {
-                    let x0 = prog_75_dual(x2, c(2.0), acc2.cos() * c(2.0), v, n, margin);
-                    acc2 -= x0.tanh() * c(0.005);
-                }
-                s0 = s0 * c(0.75) + x2.mul_add(v6, x0).tanh() * c(0.02);
-            }
-        }
-        'l1: for &t in v {
-            if ge(d_log(c(3.0_f64), t.powi(2) + c(2.0)), x0, margin) {
-                break;
-            }
-            s1 = (s1 * c(0.6) + (c(0.75) - s1 + (-x2)) * c(0.2)).sin();
-            s0 = (s0 * c(0.8) + ((s0.powi(2) + c(1.0)).sqrt().powi(2) + c(1.0)).powi(-2) * c(0.02)).tanh();
-            for j in 0..v.len() {
-                let fj = c(j as f64);
-                let v12 = v.iter().fold(v6, |r, &p| r * c(0.75) + c(0.2) * (d_atan2(c(2.0_f64), (x0 * x0).ln_1p()) + p.cos()).cos());
-                match j {
-                    0..=1 => {
-                        s0 = (s0 * c(0.75) + t.asinh().cos().cosh() * c(0.2)).tanh();
-                        if le(v12.sin().exp().tanh(), (s1.tanh() * c(0.9)).acos(), margin) && j == 0 {
-                            s0 = c(0.8) * s0 + c(0.05) * s0.cos().exp().tanh();
-                            s1 = s1 * c(0.6) + (fj + x2).cos() * c(0.4);
-                        } else if gt(v[n % 4] * fj, -c(1.0), margin) {
-                            acc2 -= x1.tanh() * c(0.1);
-                        } else {
-                            acc2 += (fj * v12).tanh() * c(0.1);
-                        }
-                    }
-                    2 => {
-                        s0 = (s0 * c(0.75) + v[n % 4] / (x0.sin() + c(2.0)) * c(0.05)).tanh();
-                        let v13 = (v12.sin() * c(1.5)).cosh();
-                        acc2 -= v13.sin().cos() * c(0.1);
-                    }
-                    _ => {
-                        s1 = s1.mul_add(c(0.5), ((x2.cos() * c(0.9)).acos().powi(2) + c(1.5)).acosh().sin() * c(0.02));
-                    }
-                }
-                if le(t, v[m3 % 4] * v12, margin) {
-                    break 'l1;
-                }
-                s1 = s1.mul_add(c(0.5), (x2 / (v12.powi(2) + c(0.5))).cos() * c(0.05));
-            }
-        }
-        x0 + s0 * c(0.5) + s1 - acc2.sin()
-    }
-
-    pub fn prog_90_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = v[n % 4].atan();
-        let mut s1 = prog_15_dual((x2.cos() * c(2.0)).sinh().cos() * c(2.0), d_min(x1 * x2, s0.tanh().exp2(), margin).tanh() * c(2.0), ((s0 / (x0 * x0 + c(1.5))).powi(2) + c(1.0)).cbrt().tanh() * c(2.0), v, 4, margin).tanh() * c(2.0);
-        let mut s2: Dual64 = ((c(1.5) - x0).powi(2) + c(1.0)).log2().tanh() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = prog_28_dual(acc3, x0.powi(2).cos(), c(0.75), v, 6, margin);
-        let mut k5 = 0;
-        while k5 < 3 && ge(v4.sin(), c(0.25), margin) {
-            k5 += 1;
-            if n > 3 && gt(v4, -c(0.5), margin) {
-                return v[k5].powi(3);
-            }
-            let mut k6 = 0;
-            while k6 < n && ge(s2 + x2, -c(0.5), margin) {
-                k6 += 1;
-                acc3 += ((v4.sin() * c(0.9)).atanh().powi(2) + c(1.0)).powi(-1) * c(0.1);
-                s1 = c(0.8) * s1 + c(0.2) * s2.sin();
-                acc3 -= c(0.1) * (s0 * s0 + c(1.0)).powi(-1);
-            }
-            s0 = (s0 * c(0.6) + (s1 + s0) * c(0.2)).tanh();
-        }
-        let v7 = v.iter().fold(v4.tanh(), |r, &p| r * c(0.75) + c(0.005) * (acc3 + p.sin()).sin());
-        let v8 = match k5 % 2 {
-            0 => (x1.tanh() * c(0.9)).atanh(),
-            1 => d_to_radians(x2),
-            _ => d_log(d_powf(c(1.5_f64), x2.sin()).powi(2) + c(1.0), x2.cos().powi(2) + c(2.0)),
-        };
-        if ge(v[3 - k5] * x2 / c(4.0), v7, margin) {
-            return v8 + x0;
-        }
-        s2 = (s2 * c(0.75) + d_log(x0 * x0 + c(1.0), v8.powi(2) + c(2.0)) * c(0.01)).sin();
-        s0.tanh() + s1 * c(0.5) - s2.sin()
-    }
-
-    pub fn prog_91_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1;
-        let mut s1 = (v[n % 4] - x2).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v4 = match n {
-            0 => x0.cos(),
-            g if g > 1 => s0 - d_max(x0, acc2, margin),
-            _ => {
-                let v3 = (x1 * x1 + c(1.0)).powi(-1);
-                s0 = c(0.75) * s0 + c(0.05) * (v3 + acc2).tanh();
-                d_min(x0.sin().exp(), v3 + s0, margin)
-            }
-        };
-        let mut k5 = 0;
-        loop {
-            k5 += 1;
-            if le((v4.powi(2) + c(1.0)).log2(), -c(1.0), margin) && k5 > 0 {
-                s0 = (s0 * c(0.6) + (s0.sin() * c(0.9)).asin() * c(0.1)).sin();
-                for &u in v.iter() {
-                    let v6 = u.tanh();
-                    acc2 -= c(0.25) * u.powi(2).cos();
-                    s1 = c(0.8) * s1 + c(0.2) * v6.cos();
-                }
-            }
-            let v8 = if ge(s0.sin().exp_m1(), c(0.5), margin) {
-                c(0.8) - v[k5]
-            } else if gt(prog_0_dual(c(0.25), v4.powi(2).sin(), x2, v, n, margin), c(0.0), margin) {
-                v4.tanh().exp()
-            } else {
-                let v7 = prog_75_dual((v[3].powi(2) + c(0.5)).ln().tanh() * c(2.0), x0, v[3].sin().tanh(), &v, 2, margin);
-                s1.sin().exp() / ((x0.sin() * c(0.9)).atanh().cos() + c(2.0)) + v7.cos()
-            };
-            let v10 = if !(k5 % 2 == 0) {
-                ((v4 * v4 + c(0.5)).cbrt().sin() * c(1.5)).cosh()
-            } else {
-                for j in (1..=4).step_by(2) {
-                    let fj = c(j as f64);
-                    acc2 += c(0.5) * fj.sin();
-                    acc2 += c(0.5) * ((v[3 - k5].powi(2) + c(1.0)).ln().powi(2) + c(2.0)).acosh().cos();
-                    if ge((-x0) * (s1 / c(3.0)), v8, margin) || j % 2 == 0 {
-                        let v9 = prog_75_dual(s1, (v[3].sin().exp_m1() / (v[3].cos() + c(2.0))).sin() * c(2.0), x0, &v, n, margin);
-                        s1 = (s1 * c(0.75) + v9.tanh() * c(0.005)).tanh();
-                    } else {
-                        s1 = (s1 * c(0.75) + d_min(s1, x1, margin) * c(0.25)).tanh();
-                        s0 = s0 * c(0.5) + ((s0 * s0).ln_1p().cos() * c(0.5)).ln_1p() * c(0.5);
-                    }
-                }
-                d_min(v[2].asinh(), v[2], margin)
-            };
-            s1 *= c(0.6);
-            s1 += c(0.4) * (v4 - c(0.8)).cos();
-            if k5 >= 2 || lt(v10.tanh(), c(0.5), margin) {
-                break;
-            }
-            s0 = (s0 * c(0.5) + v8.cos() * c(0.005)).sin();
-        }
-        match k5 {
-            0 => {
-                acc2 += prog_0_dual(v4.cos().tanh() * c(2.0), c(1.2), (v[k5].cos() * c(1.5)).sinh().sin(), v, k5, margin).cos() * c(0.02);
-                s0 = c(0.8) * s0 + c(0.02) * (x1.sin() * c(1.2)).tan().tanh();
-            }
-            1 => {
-                s1 = c(0.75) * s1 + c(0.01) * prog_4_dual(x1, c(1.2), c(0.75), v, 3, margin).sin();
-                if gt(prog_0_dual(x2, x1, c(0.75), v, n, margin), x2 + x0, margin) || k5 > 1 {
-                    acc2 += c(0.75) * ((x0.sin() * c(0.9)).acos().sin() * c(0.9)).acos().tanh();
-                } else if !(k5 % 2 == 0 && ge(d_copysign(v4.sin().exp(), (v4.powi(2) + c(1.0)).recip(), margin), v4, margin)) {
-                    s0 *= c(0.75);
-                    s0 -= c(0.05) * v4.cos();
-                }
-            }
-            2 => {
-                acc2 += c(0.25) * d_powf(x0.powi(2) + c(1.0), x0.asinh().cos()).sin();
-            }
-            _ => {
-                let v11 = x2.tanh().exp();
-                acc2 -= v11.tanh();
-            }
-        }
-        let v12 = if lt(x1 - v4 - (v4.powi(2) + c(0.5)).sqrt(), c(0.5), margin) && k5 > 0 {
-            x0 * v[0]
-        } else {
-            (x2.cos() * c(0.9)).atanh()
-        };
-        s0 - s1 * c(0.75) + acc2.sin() - v12.cos() - (v12.tanh() + c(2.0)).cbrt().atan()
-    }
-
-    pub fn prog_92_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4].mul_add(x0, x2).sin() * c(2.0);
-        let mut s1 = d_copysign(c(2.0_f64), x0.sin(), margin);
-        let mut acc2: Dual64 = c(0.0);
-        for _ in (0..=n).rev().step_by(2) {
-            s0 = (s0 * c(0.5) + prog_75_dual(c(1.5), (s1 * c(0.5)).powi(2).sin() * c(2.0), x1, &v, 5, margin) * c(0.005)).tanh();
-            let v3 = s1;
-            acc2 += c(0.5) * v3.sin();
-        }
-        let v4: Dual64 = d_atan2(c(2.0_f64), x0);
-        if lt(s0.asinh(), -c(0.25), margin) {
-            return (v4.tanh() * c(0.9)).asin();
-        }
-        for i in 0..3 {
-            let fi = c(i as f64);
-            acc2 -= v4.sin().mul_add((x0 * x0 + c(1.5)).acosh(), (v4 * v4 + c(1.0)).powi(-1)).cos() * c(0.25);
-            acc2 -= c(0.02) * prog_0_dual(x0, s1, (x1 * s0).cos(), v, 1, margin).sin();
-            let v5: Dual64 = v[0] + fi.sin().sinh();
-            acc2 += v5.tanh().cos() * c(0.5);
-        }
-        s1 = c(0.5) * s1 + c(1.0) * (x0 * c(std::f64::consts::FRAC_1_PI));
-        if gt(prog_19_dual((v4.sin() * c(1.2)).tan().sin() * c(2.0), d_copysign(v4, s1, margin).cos(), s0, v, n, margin), -c(0.5), margin) {
-            let v6: Dual64 = prog_19_dual(c(0.5), (v[1].sin() * c(0.5)).ln_1p().sin() * c(2.0), ((s1 * s1).powi(2) + c(0.5)).sqrt().sin(), v, 6, margin);
-            s1 *= c(0.6);
-            s1 += c(0.1) * (v[n % 4].cos() * c(0.9)).asin().sin();
-            s1 = (s1 * c(0.5) + v6.tanh() * c(0.005)).sin();
-        } else if le(d_hypot(v4, v[n % 4], margin), -c(0.5), margin) {
-            s0 = (s0 * c(0.6) + d_min((x1.powi(2) + c(1.0)).cbrt(), c(0.65) - s0, margin) * c(0.02)).sin();
-        }
-        x1.tanh() + s0 * c(0.5) - s1.cos() - acc2.cos()
-    }
-
-    pub fn prog_93_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = (x1.powi(2) + c(2.0)).acosh().tanh() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        s1 = (s1 * c(0.5) + d_min(acc2.tanh().sinh(), x0 + s1, margin) * c(0.05)).sin();
-        let v3 = match n {
-            0 => (w0[n % 4].sin().exp2().powi(2) + c(2.0)).acosh(),
-            2..=3 => {
-                s1 = c(0.75) * s1 + c(1.0) * (d_to_radians(acc2) * c(20.0)).tanh();
-                (x2 * x2 + c(1.0)).log2() * x2
-            }
-            4..=5 => d_max(-c(1.5_f64), x1, margin),
-            _ => {
-                s1 = s1.mul_add(c(0.8), (v[n % 4].tanh() * c(0.9)).acos().sin() * c(0.05));
-                (s1.cos() * c(1.2)).tan() + x1.asinh()
-            }
-        };
-        let a4 = [v[0].cos(), v[1].cos(), v[2].cos(), v[3].cos()];
-        let mut k5 = 0;
-        while k5 < 6 {
-            k5 += 1;
-            for j in 0..6 {
-                s1 = c(0.8) * s1 + c(0.05) * d_log(x1.powi(2) + c(1.0), s1 * s1 + c(2.0)).tanh();
-                match j + n {
-                    0..=2 => {
-                        s1 *= c(0.8);
-                        s1 += c(0.02) * (v3.tanh().tanh() * c(0.9)).atanh().tanh();
-                        s1 *= c(0.75);
-                        s1 -= c(0.05) * (x2.tanh() * c(1.5)).cosh().tanh();
-                    }
-                    3 | 5 => {
-                        s1 = c(0.75) * s1 + c(0.05) * s1.tanh().exp_m1().tanh();
-                        if le((x0.tanh() * c(0.9)).atanh(), x2.sin(), margin) {
-                            continue;
-                        }
-                        acc2 += (v[3].sin() * c(0.5)).ln_1p().tanh() * c(0.05);
-                    }
-                    6 => {
-                        let v6 = v[j % 4].atan();
-                        s1 = (s1 * c(0.8) + v6.tanh() * c(0.2)).tanh();
-                    }
-                    _ => {
-                        acc2 += (x0 * x0 + c(1.5)).acosh().atan().sin() * c(0.05);
-                        s1 = s1 * c(0.8) + (s1 * x2 + x2.tanh()).cos() * c(0.02);
-                    }
-                }
-            }
-            if n == 1 && gt(x1, c(0.0), margin) {
-                continue;
-            }
-            let mut k7 = 0;
-            while k7 < 5 {
-                k7 += 1;
-                s1 = (s1 * c(0.6) + (v3 * v3 + c(0.5)).recip() * c(0.2)).tanh();
-                let v8 = ((x2.cos() * c(2.0)).cosh().powi(2) + c(0.5)).recip();
-                s1 = s1 * c(0.5) + v8.cos() * c(0.02);
-            }
-            acc2 += c(0.25) * w0[0].tanh().exp_m1().tanh().exp_m1().cos();
-        }
-        let v9 = v.iter().copied().map(|p| s1 / (p.powi(2) + c(1.5))).sum::<Dual64>();
-        for t in a4 {
-            s1 = s1 * c(0.6) + t.tanh().sin() * c(0.4);
-            s1 = c(0.6) * s1 + c(0.4) * x2.sin();
-            acc2 += (a4[(k5 + n) % 4].cos() + c(2.0)).cbrt().tanh().sin() * c(0.5);
-        }
-        x2 * c(0.75) + w0[1].sin() + s1 * c(1.5) + acc2.cos() - v3.tanh() + a4[2] - v9 * c(1.5)
-    }
-
-    pub fn prog_94_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2;
-        let mut s1 = d_min(c(1.5_f64), s0, margin);
-        let mut acc2: Dual64 = c(0.0);
-        if gt((x1 * x1 + c(1.0)).log(2.0), -c(0.5), margin) {
-            let v3 = x2;
-            s1 = (s1 * c(0.6) + v3.tanh() * c(0.4)).tanh();
-        } else if ge(s1.sin().mul_add(acc2, x1 / (v[n % 4].powi(2) + c(0.5))), s0, margin) {
-            acc2 += d_clamp(x0, s0.cos() - c(1.5), x0.cos() + c(1.5), margin).sin();
-            s1 = s1 * c(0.75) + prog_23_dual((x2.sin() + c(2.0)).cbrt().sin().sinh().tanh(), ((acc2 * acc2 + c(2.0)).acosh() + c(1.25)).tanh() * c(2.0), (x0 * x0 + c(1.0)).powi(-2).powi(2).tanh(), v, n, margin).sin() * c(0.005);
-        }
-        let v4 = if le(d_atan2(v[n % 4] * v[n % 4] + c(0.5), d_atan2(v[n % 4].powi(2) + c(0.5), acc2)), c(1.0), margin) {
-            d_powf(x2.powi(2) + c(1.0), x0.sin())
-        } else {
-            x2.tanh()
-        };
-        if !(n > 4) {
-            return x0.cos().cosh().cos();
-        }
-        for i in (0..3).rev() {
-            let v6 = if gt(x0.tanh().exp2(), s0, margin) || i % 3 == 1 {
-                let v5 = v4;
-                x2 + v5.sin()
-            } else {
-                let x0 = -v[3];
-                prog_75_dual((v4.powi(2) + c(1.5)).acosh().tanh() * c(2.0), x1, x2, &v, i, margin) + x0.cos()
-            };
-            s0 = (s0 * c(0.6) + (s0.asinh().sin() + c(2.0)).cbrt() * c(1.0)).sin();
-            s1 = (s1 * c(0.6) + ((v[i] + v4).powi(2) + c(1.0)).recip() * c(0.25)).tanh();
-            acc2 -= v6.sin() * c(0.005);
-        }
-        x0.sin() + s0 - s1 * c(0.5) + acc2 * c(1.5) + v4.cos() + d_atan2(x0.powi(2) + c(1.0), v4)
-    }
-
-    pub fn prog_95_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_clamp(x1.cos().exp(), v[1].cos().sin() - c(1.5), (v[0].sin() * c(0.9)).acos().sin() + c(1.5), margin).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        'l0: for i in 0..5 {
-            let fi = c(i as f64);
-            acc1 += s0.tanh().exp().sin() * c(0.4);
-            for j in 0..i {
-                let fj = c(j as f64);
-                match j {
-                    0 | 2 => {
-                        s0 *= c(0.75);
-                        s0 += c(0.05) * x0.mul_add(s0, v[j]).sin();
-                    }
-                    3 => {
-                        break 'l0;
-                    }
-                    _ => {
-                        let v2 = d_atan2((x2.tanh() * c(0.9)).acos(), d_to_radians(fi).powi(2) + c(0.5));
-                        s0 = s0.mul_add(c(0.8), v2.tanh().tanh() * c(0.02));
-                    }
-                }
-                if le(d_max(-c(1.5_f64), x2, margin) - v[j].cos(), s0 / c(3.0), margin) {
-                    acc1 -= s0.tanh() * c(0.1);
-                    s0 = c(0.8) * s0 + c(0.05) * (x1.sin().exp2() + (v[j] * v[j] + c(1.0)).log2()).tanh();
-                } else if ge(x1, x0, margin) || j > 2 {
-                    s0 *= c(0.8);
-                    s0 += c(0.75) * (s0 / c(4.0));
-                    let v3 = v[j];
-                    acc1 -= c(0.1) * v3.sin().sin();
-                } else {
-                    s0 *= c(0.6);
-                    s0 += c(0.02) * prog_4_dual(c(2.0), x1, c(0.75), v, i, margin).cos();
-                    let v4 = (fj.sin() * c(1.5)).cosh().cos();
-                    acc1 += c(0.1) * v4.tanh().sin();
-                }
-                acc1 += (x0 + x1).sin() * c(0.1);
-            }
-            acc1 -= (x1.powi(2) + c(2.0)).ln().tanh() * c(0.4);
-        }
-        for i in 0..4 {
-            let fi = c(i as f64);
-            let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| s0.asinh() * (x1 * p) + q.tanh()).sum::<Dual64>();
-            s0 *= c(0.6);
-            s0 += c(0.005) * prog_4_dual(((x2.tanh() * c(2.0)).sinh() / c(3.0)).tanh() * c(2.0), x2, (x0.atan().powi(2) + c(1.0)).powi(-3).sin() * c(2.0), v, n, margin).tanh();
-            let v9 = if !(n == 4) {
-                let v6 = ((x2 * x2 + c(2.0)).sqrt().powi(2) + c(2.0)).acosh();
-                prog_4_dual((x0 / (v[3].sin().powi(2) + c(1.5))).tanh() * c(2.0), s0, c(1.2), v, n, margin) + v6.tanh()
-            } else if !(i % 2 == 0 && le(x1.sin(), (v[n % 4].cos() * c(0.9)).acos(), margin)) {
-                let v7 = fi.cos().exp().atan();
-                d_atan2(s0, v7 * v7 + c(0.5)) / ((x2.sin() * c(0.9)).asin().powi(2) + c(1.5))
-            } else {
-                let v8 = x2.sin().exp().sin();
-                s0 = s0.mul_add(c(0.5), (s0 * x0).cos() * c(0.1));
-                (v[(i + n) % 4].tanh().exp2().tanh() * c(0.9)).acos() + v8.sin()
-            };
-            acc1 += (v5.cos() + v9.tanh()).cos() * c(0.02);
-        }
-        if n == 0 && lt(prog_19_dual(s0, x1, x1.cos() * c(2.0), v, n, margin), -c(0.5), margin) {
-            return (x2 * x2).powi(2).ln_1p();
-        }
-        let mut m10: Dual64 = c(1.0);
-        for i in 0..=n {
-            let c11: Dual64 = if le(m10, c(0.5), margin) {
-                x0 * x0 + v[(i * 3) % 4]
-            } else {
-                c(2.0) * v[1] * (v[(i * 3) % 4] + x2)
-            };
-            m10 = d_min(c11, m10, margin);
-        }
-        s0 = (s0 * c(0.6) + m10.sin() * c(0.02)).tanh();
-        x0.tanh() - x2 * c(0.5) + s0 + acc1.cos() - prog_0_dual(x2, v[1].tanh() * c(2.0), c(0.75), v, n, margin)
-    }
-
-    pub fn prog_96_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 + c(0.3)).cos() * c(2.0);
-        let mut s1 = x2.tanh().sinh().tanh();
-        let mut s2 = (d_log(v[n % 4].powi(2) + c(1.0), v[n % 4].powi(2) + c(2.0)).powi(2) + c(1.0)).log2().sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        for i in (0..=n).rev().step_by(2) {
-            let fi = c(i as f64);
-            let v8 = match n % 4 {
-                1 => {
-                    let v4 = ((x1 + s0).powi(2) + c(1.0)).log(10.0);
-                    v[1] + s2 + v4.cos()
-                }
-                g if g > 2 => {
-                    for j in (0..n).rev() {
-                        s2 *= c(0.8);
-                        s2 -= c(0.02) * ((s2 - v[n % 4]) * (d_to_radians(x1) * c(50.0))).sin();
-                        let v7 = match j {
-                            0 | 2 => x1 * s0,
-                            g if g > 3 => {
-                                let v5 = (s2 * s2 + c(2.0)).ln();
-                                fi * x1 + v5.tanh()
-                            }
-                            _ => {
-                                let v6 = s1 + s0;
-                                (x1 * x1 + c(2.0)).ln() * fi + v6.tanh()
-                            }
-                        };
-                        acc3 -= c(0.05) * v7.cos();
-                    }
-                    d_clamp(fi, -c(0.5), c(1.5), margin)
-                }
-                _ => s0.cos().powi(3),
-            };
-            s1 = s1.mul_add(c(0.8), s2.sin().cos() * c(0.2));
-            acc3 += c(0.5) * v8.cos().cos();
-        }
-        let mut a9 = [v[0], v[1], v[2], v[3]];
-        a9[2] *= c(1.5);
-        a9[1] += (s1 * s1).ln_1p();
-        let v10 = a9.iter().map(|&p| prog_4_dual((x2 / (p.powi(2) + c(1.5))).cos() * c(2.0), s0, c(0.5), [v[0], v[1], v[2], v[3]], n, margin)).sum::<Dual64>();
-        let mut a11 = [c(0.0); 4];
-        for i in 0..4 {
-            let fi = c(i as f64);
-            a11[i] = x1.mul_add(x1, v[i]).sin();
-            acc3 += ((x1 - fi).tanh() * c(0.9)).atanh().tanh() * c(0.5);
-        }
-        let mut a12 = [v[0], v[1], v[2], v[3]];
-        for i in 0..n {
-            a12[i % 4] += a12[(i + n) % 4] * ((a11[0] - c(0.75)).sin() * c(0.2));
-            acc3 -= (x1.cos() * c(1.5)).sinh().tanh() * c(0.25);
-        }
-        s0 = s0 * c(0.6) + d_log(x1.sin().powi(2) + c(1.0), x2.atan().powi(2) + c(2.0)).cos() * c(0.1);
-        s0 * c(0.25) + s2.sin() + acc3.tanh() + v10.tanh() - a11[3].tanh() - a12[1].sin() - (v[n % 4].powi(2) + c(0.5)).recip()
-    }
-
-    pub fn prog_97_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0;
-        let mut s1 = (x0.sin() * c(0.5)).ln_1p();
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = v;
-        for i in 0..n {
-            a3[(i + 1) % 4] = a3[(i + 1) % 4] + a3[i % 4] * (x1.tanh().cos() * c(0.2));
-        }
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            let v7 = if gt(x1.tanh(), -c(0.25), margin) && k4 < n {
-                let v5 = (x2 * x2 + c(1.0)).ln() + (a3[2].powi(2) + c(1.0)).log2();
-                (v5 * v5 + c(0.5)).sqrt()
-            } else if k4 < 1 {
-                let v6 = d_to_radians(a3[k4 % 4]);
-                x2.cos() + v6.cos()
-            } else {
-                (x1.sin().exp_m1().powi(2) + c(0.5)).ln()
-            };
-            match k4 {
-                0..=2 => {
-                    let v8 = x0 / (a3[3].tanh() + c(2.0));
-                    acc2 += (x2 * x2 + c(1.0)).log(3.0).cos() * c(0.5);
-                    match k4 {
-                        1..=2 => {
-                            break;
-                        }
-                        4 => {
-                            acc2 -= v8.tanh() * c(0.5);
-                        }
-                        _ => {
-                            s1 = s1.mul_add(c(0.75), (s1 - c(0.8)).cos() * c(0.25));
-                            acc2 += c(0.5) * s0.tanh().sin();
-                        }
-                    }
-                    acc2 += v8.sin() * c(0.5);
-                }
-                4 => {
-                    acc2 += c(0.5) * x2.sin();
-                }
-                _ => {
-                    acc2 += d_log(c(3.0_f64), (s1 * s1 + c(0.5)).ln().powi(2) + c(2.0)).sin() * c(0.5);
-                }
-            }
-            let v11 = match k4 % 3 {
-                1 => {
-                    let v9 = x2 - x0;
-                    s0.atan().asinh() + v9.tanh()
-                }
-                2 => (x2.sin() + c(2.0)).cbrt(),
-                _ => {
-                    let v10 = d_min(-x2, (x0.tanh() * c(0.9)).atanh(), margin);
-                    s0 = s0 * c(0.75) + (v10 - s1).tanh() * c(0.02);
-                    s1.powi(2)
-                }
-            };
-            s1 *= c(0.5);
-            s1 -= c(1.0) * ((a3[k4 % 4].tanh() + c(2.0)).cbrt().powi(2) + c(1.0)).ln().cos();
-            if k4 >= 4 {
-                break;
-            }
-            acc2 += (v7.sin() - v11.cos()).cos() * c(0.5);
-        }
-        let v12 = x2 * (x2 * x2 + c(0.5)).recip();
-        'l2: for i in (1..=5).step_by(2) {
-            let v13 = a3.iter().map(|&p| (a3[2] * a3[2] + c(0.5)).recip() + p.sin()).sum::<Dual64>();
-            s1 = (s1 * c(0.6) + (x1.cos() - d_atan2(s1.powi(2) + c(1.0), x1)) * c(0.1)).sin();
-            for &u in a3.iter() {
-                if ge((s0.powi(2) + c(0.5)).cbrt(), v[k4 % 4], margin) || i == 5 {
-                    continue 'l2;
-                }
-                acc2 += c(0.1) * x1.tanh();
-                acc2 += (x1 * d_min(c(3.0_f64), v12, margin)).cos() * c(0.1);
-                s0 = s0.mul_add(c(0.75), u.sin().tanh() * c(0.25));
-            }
-            s1 = s1.mul_add(c(0.5), v13.cos().tanh() * c(0.02));
-        }
-        let v17 = match k4 {
-            0 => {
-                let v14 = v12;
-                d_to_degrees(v14) * c(0.02)
-            }
-            1..=2 => {
-                let v15 = (x1.powi(2) + c(1.0)).log10();
-                s0 = s0 * c(0.6) + v15 * v15 * c(0.5);
-                v15.powi(3) / c(2.0)
-            }
-            3 => (x1.powi(2) + c(1.0)).powi(-1),
-            _ => {
-                let v16 = -x1;
-                s0 = (s0 * c(0.6) + (v16.powi(2) + c(1.0)).powi(-3) * c(0.02)).sin();
-                (v[k4 % 4].cos() * c(1.5)).cosh()
-            }
-        };
-        let mut k18 = 0;
-        let v22 = loop {
-            k18 += 1;
-            match k18 {
-                1 => {
-                    break ((-s1).cos() * c(0.9)).asin();
-                }
-                g if g > 2 => {
-                    s1 = c(0.75) * s1 + c(0.1) * (v12 * v12 + c(1.0)).log2().sin();
-                    if le((a3[2].powi(2) + c(0.5)).sqrt(), -c(1.0), margin) || k4 < 2 {
-                        break x1.tanh();
-                    }
-                }
-                _ => {
-                    acc2 += x1.cos() * c(0.5);
-                    s1 *= c(0.5);
-                    s1 += c(0.1) * d_log(x1.powi(2) + c(1.0), s0.powi(2) + c(2.0)).sin();
-                    if ge(v[1].tanh(), c(0.5), margin) {
-                        acc2 += (v12.cos().powi(2) + c(1.0)).ln() * c(0.5);
-                        acc2 += d_atan2(c(2.0_f64), v17.tanh()).sin() * c(0.5);
-                    } else if lt(s0 / (s0 * s0 + c(1.0)) - v17 / (a3[k18 % 4] * a3[k18 % 4] + c(1.5)), s1, margin) {
-                        let v19 = ((x0 * x0).sin() * c(0.9)).atanh();
-                        s1 *= c(0.6);
-                        s1 += c(0.02) * v19.cos();
-                    } else {
-                        acc2 += (v12.powi(2) + c(0.5)).sqrt().sin() * c(0.5);
-                    }
-                }
-            }
-            let v20 = a3.iter().zip(a3.iter()).map(|(&p, &q)| prog_4_dual((x1 + s0).sin(), x0, (v12 * v12 + c(0.5)).cbrt().tanh(), v, k4, margin) + p.sin() + q.tanh()).sum::<Dual64>();
-            if gt(v17.atan(), c(0.5), margin) {
-                acc2 += c(0.5) * (x2.tanh() * c(0.9)).acos().sin();
-                if le((a3[k4 % 4] * a3[k4 % 4] + c(1.0)).log10(), -c(1.0), margin) {
-                    s1 = s1 * c(0.75) + v17.tanh() * c(0.25);
-                    if n == 1 {
-                        s1 = (s1 * c(0.8) + x2 * c(0.2)).sin();
-                        break x1 + v17;
-                    }
-                    s0 = s0.mul_add(c(0.6), d_log(x0.powi(2) + c(1.0), x2 * x2 + c(2.0)).cos() * c(0.1));
-                } else {
-                    acc2 -= c(0.25) * prog_4_dual(c(2.0), x0, x2, v, 1, margin).tanh();
-                    acc2 += c(0.5) * (v17.cos() * c(0.5)).ln_1p().sin();
-                }
-                s0 = (s0 * c(0.6) + (s0.tanh() * c(1.2)).tan() * c(0.02)).tanh();
-            } else {
-                let v21: Dual64 = prog_75_dual((x1.powi(2) + c(1.5)).acosh().sin() * c(2.0), x0, (s0 - x2).tanh() * c(2.0), &v, k18, margin);
-                s1 = (s1 * c(0.75) + v21.cos() * c(0.005)).tanh();
-            }
-            acc2 += (x0.powi(2) + c(0.5)).cbrt().sin() * c(0.5);
-            if k18 >= 4 || le(s0 * s0, a3[0], margin) {
-                break d_log(s0.powi(2) + c(1.0), s0.powi(2) + c(2.0)) / ((-x0).powi(2) + c(0.5));
-            }
-            acc2 -= c(0.005) * v20.tanh();
-        };
-        x1 * c(0.75) + s0 * c(0.5) + s1 + acc2.cos() - a3[0].cos() - v12.cos() - v17.cos() + v22.tanh()
-    }
-
-    pub fn prog_98_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1.sin();
-        let mut s1 = d_copysign(v[n % 4], x2, margin);
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); 4];
-        for i in 0..4 {
-            let fi = c(i as f64);
-            if lt(-x0, fi.mul_add(fi, s1), margin) {
-                a3[i] = s0;
-            } else {
-                a3[i] = (s0.powi(2) + c(1.0)).recip();
-            }
-        }
-        let mut k4 = 0;
-        while k4 < n {
-            k4 += 1;
-            let v5 = a3.iter().fold(a3[(k4 + n) % 4], |r, &p| r * c(0.75) + c(0.1) * (v[k4 % 4].sin() + p.cos()).tanh());
-            for _ in 1..n {
-                let v6 = v.iter().copied().map(|p| p).sum::<Dual64>();
-                s0 = s0 * c(0.75) + (v6 - a3[k4 % 4]).tanh() * c(0.05);
-            }
-            match k4 % 3 {
-                0 => {
-                    let x1 = prog_0_dual(c(2.0), x1, v5, [v[0], v[1], v[2], v[3]], 2, margin);
-                    s0 = s0.mul_add(c(0.8), (s0.cos().cos() * c(0.9)).atanh().cos() * c(0.02));
-                    s0 = s0.mul_add(c(0.75), x1.cos().sin() * c(0.01));
-                }
-                2 => {
-                    for _ in 0..n {
-                        s1 = s1.mul_add(c(0.5), (s1 + v5).tanh().exp_m1().sin() * c(0.05));
-                        s1 = (s1 * c(0.6) + (d_copysign(s0, x0, margin).powi(2) + c(0.5)).sqrt() * c(0.4)).sin();
-                    }
-                }
-                _ => {
-                    let v7 = prog_75_dual(s0.tanh().exp().tanh() * c(2.0), s0, x1, v, k4, margin);
-                    s0 = (s0 * c(0.5) + v7.tanh() * c(0.005)).sin();
-                }
-            }
-            s1 *= c(0.8);
-            s1 += c(0.05) * (s1 + v5).tanh();
-        }
-        let v8 = a3.iter().fold(x0, |r, &p| r * c(0.75) + c(0.05) * (c(0.1) - r - a3[k4 % 4] * x1 + p.tanh()).cos());
-        let mut a9 = [c(0.0); 4];
-        for i in 0..4 {
-            if !(i == 0 && gt((v8 * v8).ln_1p(), x2, margin)) {
-                a9[i] = v[i];
-            } else {
-                a9[i] = (x0 * x0 + c(1.0)).recip();
-            }
-        }
-        match n {
-            0 => {
-                s1 = c(0.6) * s1 + c(0.005) * prog_19_dual(x1, s0, (a3[(k4 + n) % 4] * x2).tanh(), [v[0], v[1], v[2], v[3]], 0, margin).cos();
-            }
-            g if g > 1 => {
-                for i in (0..=n).rev().step_by(2) {
-                    let fi = c(i as f64);
-                    if ge(v8.sin(), c(0.0), margin) || k4 % 2 == 0 {
-                        acc2 += c(0.5) * ((a3[k4 % 4] * s1).powi(2) + c(0.5)).recip().sin();
-                    } else if k4 == 4 {
-                        s1 *= c(0.8);
-                        s1 -= c(0.05) * (s1.powi(2) + c(1.5)).acosh().tanh();
-                        acc2 += d_max(d_min(s1, v8, margin), (fi * fi + c(1.0)).recip(), margin).tanh() * c(0.5);
-                    } else {
-                        acc2 += c(0.5) * x1.cos();
-                        let v10: Dual64 = a9[0].sin().exp2();
-                        acc2 += c(0.5) * v10.sin().tanh();
-                    }
-                    s1 = s1.mul_add(c(0.6), prog_4_dual(((v[i % 4].tanh() * c(2.0)).cosh().powi(2) + c(2.0)).ln().cos(), s0, (fi + x1).sin() * c(2.0), a9, k4, margin).tanh() * c(0.005));
-                    if gt(d_to_degrees(a9[k4 % 4]) * c(0.01), c(0.25), margin) {
-                        for j in (0..n).rev() {
-                            match j {
-                                1 => {
-                                    s1 = (s1 * c(0.5) + (x0.cos() * c(1.2)).tan() * c(0.05)).sin();
-                                }
-                                3..=4 => {
-                                    acc2 += c(0.05) * (s1.asinh().powi(2) + c(1.0)).log2().cos();
-                                }
-                                5 => {
-                                    acc2 += (-x1).sin().exp().tanh() * c(0.05);
-                                    s1 *= c(0.5);
-                                    s1 -= c(0.5) * s1.cos();
-                                }
-                                _ => {
-                                    s1 = s1.mul_add(c(0.6), (x0.powi(2) + c(0.5)).cbrt().sin() * c(0.1));
-                                }
-                            }
-                            if ge(v[3].tanh().sinh(), c(0.5), margin) {
-                                acc2 += c(0.05) * (s0 / (v[j % 4] * v[j % 4] + c(1.0))).sin();
-                                break;
-                            }
-                            s1 = (s1 * c(0.6) + (s0 + s1) * c(0.2)).sin();
-                        }
-                    } else if ge(x2.cos(), fi, margin) {
-                        acc2 -= (v[i % 4] + fi).sin() * c(0.5);
-                        let x1 = (x1 + s0) * x1.tanh().exp();
-                        s1 = c(0.75) * s1 + c(0.01) * x1.sin();
-                    } else {
-                        s1 = s1.mul_add(c(0.6), d_atan2(v8, s1.powi(2) + c(1.0)).tanh() * c(0.1));
-                        let x2 = x1;
-                        acc2 += x2.cos() * c(0.5);
-                    }
-                }
-                s1 = (s1 * c(0.8) + a3[k4 % 4] / (s1.cos() + c(2.0)) * c(0.02)).tanh();
-            }
-            _ => {
-                let x1: Dual64 = (x1.tanh() * c(2.0)).sinh();
-                s0 *= c(0.5);
-                s0 -= c(0.05) * x1.cos();
-            }
-        }
-        let v13 = if lt(a9[k4 % 4] + x2, v8, margin) {
-            s0 = (s0 * c(0.5) + x1.cos() * c(0.5)).tanh();
-            (x0.powi(2) + c(2.0)).sqrt()
-        } else if le(x2.powi(3), v8.atan(), margin) {
-            let v11 = (x2.cos() * c(0.5)).ln_1p().cos();
-            s1 *= c(0.6);
-            s1 += c(0.1) * (x1 / (v11 * v11 + c(1.0))).tanh();
-            -a3[2]
-        } else {
-            let v12 = v8.sin().exp() + s1 * c(core::f64::consts::FRAC_1_SQRT_2);
-            return ((a9[k4 % 4].powi(2) + c(2.0)).acosh().powi(2) + c(1.0)).log(3.0) + v12.cos()
-        };
-        s0.sin() + s1.tanh() + acc2.cos() + v13 + v13.sin()
-    }
-
-    pub fn prog_99_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let w0 = v;
-        let mut s1 = x1.tanh();
-        let mut acc2: Dual64 = c(0.0);
-        let mut a3 = [c(0.0); 4];
-        for i in 0..n {
-            let fi = c(i as f64);
-            a3[i % 4] = a3[i % 4] * c(0.5) + ((fi * fi + c(2.0)).sqrt().tanh() * c(0.5)).ln_1p().sin() * c(0.5);
-            s1 = c(0.75) * s1 + c(0.02) * (x2.tanh() * c(2.0)).cosh().sin();
-        }
-        s1 = (s1 * c(0.5) + d_max(x1, x0, margin) * (acc2 - a3[2]) * c(0.5)).sin();
-        let v4: Dual64 = prog_54_dual(acc2, (d_atan2(c(0.5_f64), a3[n % 4]) * (x2.sin() * c(0.9)).atanh()).tanh(), (x0 * x0 + c(1.0)).ln().tanh().exp2().cos() * c(2.0), [w0[0], w0[1], w0[2], w0[3]], n, margin);
-        if n == 3 && gt(d_max(s1, a3[n % 4], margin), x1, margin) {
-            return -a3[n % 4];
-        }
-        let mut k5 = 0;
-        while k5 < 6 {
-            k5 += 1;
-            let mut m6 = c(f64::NEG_INFINITY);
-            let mut m7 = c(f64::INFINITY);
-            for j in 0..=3 {
-                let c8 = v4.mul_add(x0, v4) + v[j];
-                m6 = d_max(m6, c8, margin);
-                let c9 = match j + k5 {
-                    1 | 3 => v[j] * x0,
-                    4 => x2 - v[j].atan(),
-                    g if g > 5 => v[j] * v[j],
-                    _ => (v[0].sin().powi(2) + c(1.5)).acosh(),
-                };
-                m7 = d_min(c9, m7, margin);
-            }
-            s1 *= c(0.6);
-            s1 -= c(0.02) * m6.tanh();
-            for _ in 0..n {
-                let v10 = w0.iter().map(|&p| (x1.powi(2) + c(1.5)).acosh() + p.sin()).sum::<Dual64>();
-                let v11: Dual64 = (v4 * v4 + c(1.5)).acosh() + x1;
-                s1 = s1.mul_add(c(0.8), (s1 * s1 + c(1.0)).log(2.0).tanh() * c(0.1));
-                acc2 += c(0.05) * (v10.tanh() + v11.tanh()).sin();
-            }
-            s1 = (s1 * c(0.8) + m7.tanh() * c(0.05)).sin();
-        }
-        s1 - acc2 + v4.tanh()
-    }
-
-    pub fn prog_100_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_max(d_powf(x1 * x1 + c(1.0), v[n % 4].tanh()), x2 + v[n % 4], margin).tanh() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        match n {
-            1 => {
-                s0 = (s0 * c(0.5) + d_abs(x0, margin).tanh().exp2() * c(0.25)).tanh();
-                if !(n == 5) {
-                    s0 *= c(0.5);
-                    s0 -= c(0.005) * prog_29_dual(d_copysign(c(3.0_f64), x1, margin).sin() * c(2.0), d_hypot(s0, x2, margin).sin() * c(2.0), x0, v, n, margin).cos();
-                    acc1 -= x2 * acc1 + acc1;
-                } else if ge(v[1].sin(), x0, margin) {
-                    let v2: Dual64 = prog_75_dual(s0, x1, (x1 / (v[n % 4] * v[n % 4] + c(1.5))).tanh() * c(2.0), &v, 4, margin);
-                    s0 = s0.mul_add(c(0.5), v2.cos() * c(0.005));
-                } else {
-                    s0 = s0.mul_add(c(0.8), (acc1.sin() * c(0.5)).ln_1p().powi(2).ln_1p().sin() * c(1.0));
-                    s0 = s0.mul_add(c(0.8), d_abs(d_log(x0 * x0 + c(1.0), x0.powi(2) + c(2.0)), margin).cos() * c(0.05));
-                }
-            }
-            2..=4 => {
-                acc1 += (x0 - v[1]).cos();
-            }
-            g if g > 5 => {
-                let v3 = d_clamp(x0, -c(1.5), c(0.5), margin);
-                s0 = s0.mul_add(c(0.8), d_atan2(v3 * v3 + c(0.5), v3).tanh() * c(0.02));
-            }
-            _ => {
-                let v4 = d_abs(acc1, margin);
-                let x1 = d_abs(v4, margin);
-                s0 = c(0.5) * s0 + c(0.25) * x1.sin().cos();
-            }
-        }
-        let mut m5 = x0;
-        for &t in v.iter() {
-            let c6 = if lt(t * c(0.25), t, margin) {
-                t - c(1.5) * s0
-            } else {
-                t * (t * c(0.25))
-            };
-            m5 = d_max(c6, m5, margin);
-        }
-        s0 = s0 * c(0.8) + m5.tanh().tanh() * c(0.005);
-        let v8 = if gt(d_to_degrees(v[n % 4].tanh().exp2()) * c(0.02), c(1.0), margin) {
-            let v7 = x0.asinh();
-            -v7.sin().exp2()
-        } else if n == 6 && gt((acc1 * acc1 + c(1.0)).log2(), -c(0.25), margin) {
-            s0 *= c(0.6);
-            s0 += c(0.005) * prog_75_dual(c(1.2), (acc1 / (acc1 * acc1 + c(1.0))).cos().exp().cos(), c(0.5), &v, 3, margin).tanh();
-            d_min(x1, v[n % 4], margin) * x2.tanh().sinh()
-        } else {
-            d_hypot(c(3.0_f64), acc1, margin)
-        };
-        if le(prog_75_dual((-acc1).sin(), x1, c(1.2), &v, n, margin), acc1 * c(core::f64::consts::FRAC_1_SQRT_2), margin) || n < 1 {
-            return (v8 * c(0.25)).sin().exp2();
-        }
-        s0 + v8.tanh()
-    }
-
-    pub fn prog_101_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4].tanh() * c(0.9)).atanh();
-        let mut s1 = d_powf(c(2.0_f64), x2.cos());
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = v.iter().copied().map(|p| prog_4_dual(s1.tanh() * c(2.0), x2, ((x0.powi(2) + c(1.0)).log(10.0).tanh() * c(0.9)).asin().tanh(), v, n, margin) + p.tanh()).sum::<Dual64>();
-        'l0: for &t in v.iter() {
-            acc2 += c(0.5) * (v3.sin() + x1).cos();
-            let v4 = v[1] - s0;
-            s1 = c(0.5) * s1 + c(0.25) * (t + s1).cos();
-            let mut k5 = 0;
-            while k5 < n + 1 {
-                k5 += 1;
-                s1 = c(0.6) * s1 + c(0.02) * v[n % 4].powi(3).cos();
-                if !(k5 % 3 == 1 && lt(t.atan(), (x1.cos() * c(2.0)).cosh(), margin)) {
-                    s1 = s1 * c(0.6) + (s0.powi(2) + c(1.0)).powi(-2) * c(0.05);
-                    continue 'l0;
-                }
-            }
-            acc2 -= c(0.5) * v4.sin().cos();
-        }
-        let v6 = v.iter().map(|&p| (x2.powi(2) + c(1.0)).log10().asinh() + p.sin()).sum::<Dual64>();
-        let v7: Dual64 = prog_28_dual(x2, (d_max(-c(3.0_f64), x1, margin) + x1.sin().exp()).sin() * c(2.0), c(1.2), &v, n, margin);
-        s0 = s0 * c(0.5) + (-v[3]).cos() * c(0.5);
-        s0 * c(0.25) + s1 * c(0.5) + acc2.cos() - v3.tanh() + v6.sin() + v7.cos() - (v6 * v6 + c(1.0)).log10()
-    }
-
-    pub fn prog_102_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (v[n % 4] - x2).tanh() * c(2.0);
-        let mut s1 = prog_96_dual((x0.tanh() * c(2.0)).sinh().tanh(), x1, x0.sin().exp().cos().sin() * c(2.0), v, n, margin).sin() * c(2.0);
-        let mut s2 = x2 / ((x0.sin() * c(0.9)).atanh().powi(2) + c(1.5));
-        let mut acc3: Dual64 = c(0.0);
-        let mut k4 = 0;
-        loop {
-            k4 += 1;
-            let v5 = x2 / (s0.powi(2) + c(0.5));
-            s2 = c(0.6) * s2 + c(0.02) * (v5 * c(0.65) * (-s0)).tanh();
-            s0 = (s0 * c(0.5) + s1.cos().exp() * c(0.1)).tanh();
-            if k4 >= 3 || ge(s1 - x1, d_to_degrees(s0) * c(0.02), margin) {
-                break;
-            }
-        }
-        if gt(v[(k4 + n) % 4].powi(3), -c(0.5), margin) {
-            return (x0.cos() + c(2.0)).cbrt();
-        }
-        if le(prog_28_dual(s1, x0, (x1.cos() * c(0.9)).asin().mul_add(x1 + x0, acc3.tanh().exp()).sin(), v, k4, margin), -c(1.0), margin) || k4 == 1 {
-            return x0.sin().tanh();
-        }
-        let v6 = (acc3.tanh() * c(1.2)).tan();
-        s1 = s1.mul_add(c(0.75), prog_19_dual(x2, c(0.75), acc3, [v[0], v[1], v[2], v[3]], k4, margin).tanh() * c(0.005));
-        acc3 += -acc3;
-        s0.cos() - s1 * c(0.5) - s2 * c(0.75) - acc3 * c(0.25) + v6.tanh() + d_atan2(v[n % 4].powi(2) + c(0.5), v[0])
-    }
-
-    pub fn prog_103_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_abs(x0, margin);
-        let mut s1 = (v[n % 4] + s0).cos() * c(2.0);
-        let mut s2 = (x1 * c(core::f64::consts::FRAC_1_SQRT_2)).powi(2).sin() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        for t in v {
-            let mut k4 = 0;
-            while k4 < 3 && ge(x2 + s2, -c(1.0), margin) {
-                k4 += 1;
-                let v6: Dual64 = if ge(t * s0, s2, margin) || k4 > 2 {
-                    let v5 = s2.powi(3);
-                    (s0 * s0 + c(0.5)).recip().powi(2) + v5.cos()
-                } else {
-                    (v[0].sin().tanh() * c(0.9)).asin()
-                };
-                s1 = s1 * c(0.75) + prog_4_dual((x0 + x2).cos() * c(2.0), ((v[k4].cos() * c(0.9)).asin() - t).cos() * c(2.0), x2, v, n, margin).tanh() * c(0.005);
-                if lt(v6, -c(0.5), margin) || k4 < 1 {
-                    continue;
-                }
-            }
-            let v7: Dual64 = (x2.powi(2) + c(1.0)).powf(0.3);
-            acc3 += c(0.5) * s2.tanh().cos();
-            acc3 -= c(0.5) * (t.cos() + v7.sin()).tanh();
-        }
-        'l2: for i in 1..n {
-            let fi = c(i as f64);
-            acc3 += d_to_radians(x2).cos() * c(0.4);
-            for _ in (0..=i).rev() {
-                let v8 = v.iter().copied().map(|p| p).sum::<Dual64>();
-                s0 = s0 * c(0.75) + v8.cos() * c(0.05);
-                if le(x2, c(0.5), margin) {
-                    break 'l2;
-                }
-            }
-            match n {
-                0 | 2 => {
-                    acc3 -= x1.sin() * c(0.4);
-                }
-                3 => {
-                    break;
-                }
-                5 => {
-                    let v9 = prog_4_dual((v[0] - x1).sin(), s2.cos().powi(2).ln_1p().cos(), (x2 / (fi.cos() + c(2.0))).sin().exp_m1().tanh(), v, n, margin);
-                    s0 = c(0.75) * s0 + c(0.1) * (s2 - s0).tanh();
-                    acc3 -= v9.tanh() * c(0.05);
-                }
-                _ => {
-                    let v10 = (x1 * x1 + c(1.0)).log10();
-                    s0 = c(0.75) * s0 + c(0.5) * v10.sin().cos();
-                }
-            }
-            let mut k11 = 0;
-            while k11 < n && ge(x0.sin().mul_add(d_powf(c(0.5_f64), x2.tanh()), (s2.sin() * c(1.2)).tan()), c(1.0), margin) {
-                k11 += 1;
-                match k11 % 2 {
-                    0 => {
-                        let v12 = (s2.tanh() * c(2.0)).sinh();
-                        acc3 -= c(0.05) * v12.sin();
-                    }
-                    1 => {
-                        s0 = (s0 * c(0.8) + (d_to_degrees(x1) * c(0.02)).cos() * c(0.1)).sin();
-                        if gt((d_to_degrees(x1) * c(0.01)).cos(), c(0.25), margin) || k11 < i {
-                            continue;
-                        }
-                    }
-                    _ => {
-                        s0 = s0.mul_add(c(0.5), (d_to_radians(s0) * c(20.0)).cos() * c(1.0));
-                        s1 = (s1 * c(0.75) + (s1.cos() * c(2.0)).sinh() * c(0.02)).sin();
-                    }
-                }
-                s1 = (s1 * c(0.75) + v[k11 % 4] / (x0 * x0 + c(1.0)) * c(0.1)).sin();
-                if gt(-s1, fi, margin) {
-                    s2 = s2.mul_add(c(0.8), (v[k11 % 4] * s2).tanh() * c(0.05));
-                    s1 = (s1 * c(0.5) + s0.powi(2) * c(0.1)).sin();
-                } else if lt((s2 * s2 + c(0.5)).recip(), (x2.powi(2) + c(1.0)).powi(-2), margin) {
-                    s2 = s2.mul_add(c(0.8), ((s2 * x1).powi(2) + c(1.0)).log(10.0).cos() * c(0.1));
-                } else {
-                    s1 = s1.mul_add(c(0.75), (fi - v[k11 % 4]).cos() * c(0.25));
-                }
-            }
-        }
-        s2 = (s2 * c(0.8) + (s2 * s2 + c(1.0)).recip() * c(0.05)).sin();
-        let v15 = if n > 0 && lt(x2 * (v[n % 4] + x2), c(0.0), margin) {
-            let v13 = x0;
-            s1 = s1 * c(0.8) + d_hypot(c(0.5_f64), s1, margin).cos() * c(0.05);
-            prog_75_dual(x1, (d_to_radians(s1) * c(20.0)).tanh(), c(2.0), &v, n, margin) + v13.sin()
-        } else if le(x1.sin().exp(), s2 - c(2.5), margin) {
-            let v14 = -x2.atan();
-            acc3 -= c(0.02) * prog_75_dual(d_hypot(v14, (v14.tanh() + c(2.0)).cbrt(), margin).cos(), (x2 - v14).cos() * c(2.0), s1, &v, n, margin).sin();
-            d_min(v14, v14 + x0, margin)
-        } else {
-            x1 * x1
-        };
-        s0 + s1 * c(0.75) + s2.tanh() - acc3.cos() + v15.sin()
-    }
-
-    pub fn prog_104_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x0.sin();
-        let mut acc1: Dual64 = c(0.0);
-        let mut a2 = [c(0.0); 4];
-        a2[0] = (v[1].powi(2) + c(1.0)).sqrt().cos();
-        for i in 1..4 {
-            a2[i] = a2[i - 1] * c(0.5) + (d_to_degrees(v[3 - i]) * c(0.02)).mul_add(v[i], s0).cos() * c(0.05);
-        }
-        'l1: for i in 0..n {
-            s0 = (s0 * c(0.8) + prog_4_dual(x1, x2, c(0.75), a2, n, margin) * c(0.01)).tanh();
-            for j in 0..v.len() {
-                let fj = c(j as f64);
-                s0 *= c(0.5);
-                s0 += c(0.5) * v[j].cos().powi(2).ln_1p();
-                let v3 = x0.mul_add(x1, x1) / (x1 * x1 + c(1.5));
-                if gt(-(v3 * fj), -c(0.5), margin) {
-                    s0 = c(0.8) * s0 + c(0.1) * (x0 * x0 + c(0.5)).recip().tanh();
-                    continue 'l1;
-                }
-            }
-            if i == 4 {
-                return (a2[i % 4] * a2[i % 4] + c(0.5)).sqrt();
-            }
-        }
-        for i in 0..n {
-            let fi = c(i as f64);
-            if le(x1.cos().sinh(), c(0.25), margin) && i % 3 == 1 {
-                let x1 = x1 * a2[n % 4];
-                s0 *= c(0.8);
-                s0 += c(0.01) * (x1.sin() * c(0.9)).atanh().tanh();
-            } else {
-                s0 = c(0.5) * s0 + c(0.005) * prog_4_dual((-fi).tanh() * c(2.0), c(1.5), ((c(SCALE) + x2).tanh() * c(1.2)).tan().sin() * c(2.0), v, n, margin).tanh();
-                s0 = s0.mul_add(c(0.8), (a2[i % 4].sin() * c(2.0)).cosh().tanh() * c(0.02));
-            }
-            acc1 += c(0.25) * (fi * v[i % 4]).tanh();
-            acc1 += prog_75_dual(x0, (x2.powi(2) + c(2.0)).sqrt().tanh() * c(2.0), d_atan2(c(2.0_f64), x2).sin() * c(2.0), &v, i, margin).tanh() * c(0.05);
-        }
-        let v4 = a2.iter().copied().map(|p| prog_0_dual(x1, d_abs(s0, margin).sin() * c(2.0), c(1.2), v, n, margin) + p.tanh()).sum::<Dual64>();
-        if gt(((x1 * x1 + c(1.0)).powi(-2).powi(2) + c(0.5)).sqrt(), c(0.25), margin) {
-            return x2.sin().exp2();
-        }
-        x2.sin() - acc1 - v4.cos() - x2 / (x2.powi(2) + c(1.5))
-    }
-
-    pub fn prog_105_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x1 / c(1.5);
-        let mut acc1: Dual64 = c(0.0);
-        let v2: Dual64 = prog_28_dual(x1, c(0.75), x0, &v, n, margin);
-        let v3 = prog_96_dual(acc1.sin(), x2, c(0.75), &v, n, margin);
-        if lt(prog_4_dual(acc1, x2, acc1.sin().cos() * c(2.0), v, 2, margin), -c(0.5), margin) {
-            s0 = c(0.75) * s0 + c(0.25) * s0.atan().sin();
-        } else if le(s0 - v[n % 4], v2, margin) && n % 2 == 0 {
-            acc1 -= ((acc1.powi(2) + c(1.5)).acosh() + x1.powi(3)).tanh() * c(0.25);
-            s0 = s0 * c(0.6) + (s0.cos() * c(0.9)).asin().cos() * c(0.25);
-        }
-        for i in 0..n {
-            acc1 -= x1.asinh().cos() * c(0.25);
-            if le(v3 + c(1.2), c(0.5), margin) {
-                return v[i % 4] + v2;
-            }
-            match i + n {
-                0 => {
-                    let v4 = (d_max(-c(0.5_f64), v2, margin).powi(2) + c(0.5)).powf(0.3);
-                    s0 = s0.mul_add(c(0.6), (s0.sin() * c(0.5)).ln_1p() * c(0.4));
-                    match i % 4 {
-                        0 => {
-                            break;
-                        }
-                        1..=3 => {
-                            acc1 += ((v[i % 4].tanh() * c(0.5)).ln_1p() + (v[0].tanh() * c(0.9)).atanh()).tanh() * c(0.25);
-                        }
-                        _ => {
-                            s0 = c(0.8) * s0 + c(0.02) * v4.tanh();
-                            s0 = s0 * c(0.75) + prog_4_dual(x1, x0, s0, v, 6, margin).tanh() * c(0.01);
-                        }
-                    }
-                    acc1 += c(0.25) * v4.tanh().tanh();
-                }
-                1 => {
-                    s0 = s0.mul_add(c(0.6), s0.tanh() * c(0.4));
-                    if ge(prog_4_dual(((v2.tanh() + c(2.0)).cbrt() * v2.mul_add(s0, x2)).cos(), c(1.2), x1, v, i, margin), c(1.0), margin) {
-                        continue;
-                    }
-                    acc1 += prog_4_dual(x1, c(0.75), (v3 * x0).cos() * c(2.0), v, i, margin).tanh() * c(0.01);
-                    if le((x2.powi(2) + c(0.5)).ln().atan(), c(0.5), margin) {
-                        return v[i % 4] / (x2 * x2 + c(1.5));
-                    }
-                }
-                2..=3 => {
-                    let v5: Dual64 = x0 * c(0.5) - x2;
-                    acc1 += v5.cos().cos() * c(0.25);
-                }
-                _ => {
-                    acc1 += x2.tanh().exp2().tanh() * c(0.25);
-                }
-            }
-        }
-        let mut m6 = prog_0_dual(x2, d_copysign(x1, (x2 * x2 + c(1.0)).sqrt(), margin).tanh() * c(2.0), c(0.75), v, n, margin).cos();
-        let mut m7 = c(f64::NEG_INFINITY);
-        for i in 0..v.len() {
-            m6 = d_min(v[0] + v[i], m6, margin);
-            m7 = d_max(m7, v2 * c(2.0) + v[i], margin);
-        }
-        acc1 += m6.sin() * c(0.1);
-        s0 = c(0.75) * s0 + c(0.005) * m7.cos().cos();
-        s0.sin() - acc1.sin() + v2.cos() + v3.tanh()
-    }
-
-    pub fn prog_106_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_27_dual(c(0.25), x0, c(0.75), &v, n, margin).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v4 = if lt(acc1 + x2, (x2 * x2 + c(0.5)).ln(), margin) {
-            let v2 = (x1.cos() * c(0.9)).acos();
-            d_powf(c(1.5_f64), v2.sin())
-        } else if lt(prog_19_dual(x1.powi(3).cos() * c(2.0), (x0 * v[3]).cos() * c(2.0), x2.sin().exp_m1().sin() * c(2.0), v, 5, margin), c(0.5), margin) {
-            acc1.cos()
-        } else {
-            let v3 = prog_27_dual(c(1.2), d_clamp(v[3], -c(1.0), c(1.5), margin).sin(), x1, &v, 3, margin);
-            (x1.sin() + c(2.0)).cbrt() + v3.cos()
-        };
-        if n % 2 == 0 {
-            acc1 += v[n % 4].sin();
-            if le(x0, v4, margin) {
-                let v5 = acc1.cos().sinh();
-                s0 = c(0.5) * s0 + c(0.1) * x1.cos().exp_m1().cos();
-                acc1 -= v5.cos();
-            } else {
-                let v6 = x2;
-                acc1 += d_abs(d_abs(v6, margin), margin).tanh();
-            }
-        } else {
-            acc1 += (x2.powi(2) + c(2.0)).acosh().cos();
-            if ge(x0.cos().exp2() * x1.atan(), c(1.0), margin) {
-                s0 = s0.mul_add(c(0.75), (x0 * v[n % 4]).tanh() * c(0.05));
-                let v7: Dual64 = prog_10_dual((v[0].sin().exp_m1() * v[0].sin()).tanh(), c(2.0), d_hypot(c(0.5_f64), x0, margin).tanh() * c(2.0), v, n, margin);
-                acc1 += v7.cos() * c(0.005);
-            }
-        }
-        match n {
-            0 => {
-                s0 *= c(0.5);
-                s0 += c(0.2) * (v[3].tanh() * c(0.9)).asin().tanh();
-                let v8 = x0.sin().exp2() * x0.sin();
-                acc1 += v8.tanh();
-            }
-            g if g > 1 => {
-                s0 = s0 * c(0.5) + (-(x2.sin() * c(1.2)).tan()).tanh() * c(0.05);
-                let v9: Dual64 = prog_0_dual(c(0.25), s0, c(0.75), v, n, margin);
-                s0 = s0 * c(0.6) + v9.tanh().cos() * c(0.005);
-            }
-            _ => {
-                acc1 += (d_log(x1 * x1 + c(1.0), v[n % 4] * v[n % 4] + c(2.0)).tanh() * c(0.9)).asin().cos() * c(0.5);
-            }
-        }
-        for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            acc1 += (t / (x2 * x2 + c(1.0))).tanh() * c(0.5);
-            s0 = (s0 * c(0.5) + (x2.sin() * c(0.9)).atanh().tanh() * c(0.1)).tanh();
-            let mut m10 = x2.tanh().exp2();
-            let mut m11 = t;
-            for j in 0..=i {
-                let c12 = if le(v[j] * v[j], v[j], margin) {
-                    v4.powi(2) + v[j]
-                } else {
-                    s0
-                };
-                m10 = d_min(c12, m10, margin);
-                m11 = d_max(m11, d_powf(v[j].powi(2) + c(0.5), fi.tanh()), margin);
-            }
-            acc1 += c(0.5) * m10.cos();
-            acc1 += m11.tanh() * c(0.25);
-        }
-        let v14 = if lt(prog_75_dual(c(1.2), v[n % 4].cos().exp2().tanh() * c(2.0), x2, &v, 0, margin), acc1, margin) {
-            v[n % 4] - x1
-        } else if ge((v[0].powi(2) + c(0.5)).ln(), c(0.0), margin) || n == 5 {
-            let v13 = (x1 * x1 + c(1.5)).acosh();
-            v13.cos().sinh()
-        } else {
-            acc1 += ((v[2].sin() * c(0.9)).atanh().sin() * c(0.9)).asin().tanh() * c(0.4);
-            d_to_radians(x1) * c(20.0)
-        };
-        s0 * c(1.5) + acc1.cos() + v4 + v14
-    }
-
-    pub fn prog_107_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = v[n % 4];
-        let mut s1 = ((x1 * x2).powi(2) + c(2.0)).acosh().cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        while k3 < n && gt(x0 + v[n % 4], c(0.0), margin) {
-            k3 += 1;
-            let v4 = (x2 + v[1]).atan();
-            acc2 += c(0.25) * (x0 / (d_max(s0, v[n % 4], margin).powi(2) + c(0.5))).sin();
-            s0 = s0 * c(0.6) + v4.cos().cos() * c(0.2);
-        }
-        let v5 = v.iter().fold(x0, |r, &p| r * c(0.5) + c(1.0) * d_to_radians((p.tanh() * c(0.9)).asin()).sin());
-        let mut k6 = 0;
-        let v9: Dual64 = loop {
-            k6 += 1;
-            acc2 -= c(0.4) * (v5.cos() * c(1.5)).sinh().cos();
-            let v7 = s1 * x1;
-            let v8: Dual64 = (s0 * s0 + c(0.5)).ln();
-            if k6 >= 5 || lt(v8 - x2, c(1.0), margin) {
-                break v7 / ((s0.powi(2) + c(1.0)).powi(-1).tanh() + c(2.0));
-            }
-            s1 *= c(0.8);
-            s1 += c(0.05) * v7.tanh().tanh();
-        };
-        let mut k10 = 0;
-        while k10 < n + 1 {
-            k10 += 1;
-            acc2 += c(0.75) * d_log((s1 / c(4.0)).powi(2) + c(1.0), x1 * x1 + c(2.0));
-            acc2 += c(0.25) * v9.sin();
-        }
-        let v11 = v5.asinh();
-        s0 * c(0.25) + s1 * c(0.5) + acc2.sin() + v9 * c(0.25) + v11 + (v[1] * v[1] + c(0.5)).sqrt()
-    }
-
-    pub fn prog_108_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 * x1 + c(0.5)).ln();
-        let mut s1 = x2 * c(std::f64::consts::LN_2);
-        let mut s2: Dual64 = (d_hypot(v[n % 4], v[0], margin) / (d_atan2(v[1].powi(2) + c(0.5), v[1]).powi(2) + c(1.5))).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let v4 = c(SCALE) + s1 + x0.atan();
-        let mut k5 = 0;
-        let v9: Dual64 = loop {
-            k5 += 1;
-            for &u in v.iter() {
-                if k5 % 2 == 0 {
-                    continue;
-                }
-                s1 = (s1 * c(0.75) + v4.tanh().exp_m1().cos() * c(0.05)).tanh();
-                let v8 = match k5 + n {
-                    0 => {
-                        let v6 = d_log(c(0.5_f64), x0.powi(2) + c(2.0));
-                        v6.tanh().exp2()
-                    }
-                    2..=3 => ((u.sin() * c(1.5)).sinh().powi(2) + c(1.0)).log10(),
-                    g if g > 4 => s2 + c(2.0),
-                    _ => {
-                        let v7 = d_powf(x0 * x0 + c(1.0), u.cos());
-                        (s0.sin() * c(0.9)).acos() + v7.cos()
-                    }
-                };
-                acc3 -= (u.cos() + v8.cos()).tanh() * c(0.05);
-            }
-            s1 = s1 * c(0.6) + (v4 + v[1]).atan().tanh() * c(0.2);
-            if k5 >= 6 || gt(-x0.tanh(), v[n % 4] - s2, margin) {
-                break s2.sin();
-            }
-        };
-        if ge(d_hypot(v4, v[n % 4], margin), -c(1.0), margin) {
-            let v10 = prog_29_dual(s2, (v9 * v9 + c(1.0)).log10().cos().cos() * c(2.0), s1, [v[0], v[1], v[2], v[3]], 5, margin);
-            acc3 += v10.cos() * c(0.005);
-        } else {
-            acc3 += (x2 * x2 + c(0.5)).ln().tanh();
-            if lt(v4.sin().exp().asinh(), c(1.0), margin) {
-                s0 = s0.mul_add(c(0.75), (-v9).cos() * c(0.01));
-            } else {
-                let v11 = prog_19_dual(x0, (d_clamp(x1, v9.sin() - c(1.5), v9.sin() + c(1.5), margin).tanh() * c(0.5)).ln_1p().sin() * c(2.0), x0.asinh().tanh(), [v[0], v[1], v[2], v[3]], 3, margin);
-                acc3 -= c(0.005) * v11.cos();
-            }
-        }
-        let v12 = v.iter().fold(v[0], |r, &p| r * c(0.5) + c(0.005) * prog_75_dual(d_clamp(s2, -c(0.5), c(1.5), margin).tanh() * c(2.0), d_abs(r, margin).tanh(), (r.sin() * (p.tanh() * c(2.0)).cosh()).tanh() * c(2.0), v, 2, margin).cos());
-        let v13 = if le(prog_75_dual(c(2.0), x2, d_abs(d_to_degrees(x2) * c(0.02), margin).tanh(), v, k5, margin), -c(1.0), margin) {
-            s0 = (s0 * c(0.75) + (-s0) * c(0.01)).tanh();
-            x1.asinh()
-        } else {
-            return x2 - v[(k5 + n) % 4]
-        };
-        s1 = (s1 * c(0.75) + ((v12.tanh() + c(2.0)).cbrt().powi(2) + c(1.0)).log2() * c(0.02)).tanh();
-        s2 = (s2 * c(0.75) + (x1.powi(2) + c(1.0)).ln() * c(0.25)).sin();
-        s0 * c(0.25) + s1 - s2 * c(1.5) + acc3 * c(1.5) + v13.tanh() + d_log(c(0.5_f64), d_hypot(c(2.0_f64), v13, margin).powi(2) + c(2.0))
-    }
-
-    pub fn prog_109_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (x1 / (v[0] * v[0] + c(1.5)) * (x1 * x1)).tanh() * c(2.0);
-        let mut s1 = (x0 * x1).cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = prog_107_dual(x2.tanh().exp().cos().sinh().tanh(), c(0.25), x0, v, n, margin);
-        if lt((x2 * x2 + c(2.0)).sqrt(), -c(0.5), margin) || n % 2 == 0 {
-            return -x2;
+            let v2 = v.iter().map(|&p| (v[n % 4] * v[n % 4] + c(2.0)).sqrt() * (t * t + c(1.5)).acosh() + p.cos()).sum::<Dual64>();
+            let mut k3 = 0;
+            while k3 < 6 {
+                k3 += 1;
+                if lt(d_atan2(c(2.0_f64), (s0.sin() * c(1.2)).tan()), x2, margin) {
+                    return x2.sin().exp_m1();
+                }
+                s0 = s0.mul_add(c(0.5), ((s0 * s0 + c(0.5)).recip().powi(2) + c(1.0)).cbrt().cos() * c(0.2));
+                s0 = s0.mul_add(c(0.8), (-x0).tanh() * c(0.2));
+            }
+            acc1 += c(0.2) * (v2.sin() + c(2.0)).cbrt();
         }
         let mut k4 = 0;
         while k4 < 5 {
             k4 += 1;
-            s0 *= c(0.75);
-            s0 += c(0.25) * v3.sin().tanh().tanh();
-            acc2 += c(0.4) * (c(SCALE) + v[k4 % 4]).tanh();
-            s1 = (s1 * c(0.5) + d_atan2(s1, (s1.powi(2) + c(1.0)).ln().powi(2) + c(0.5)) * c(0.05)).tanh();
-        }
-        'l1: for (i, &t) in v.iter().enumerate() {
-            let fi = c(i as f64);
-            acc2 += c(0.25) * ((s1.sin() * c(0.5)).ln_1p() - t * v3).sin();
-            for _ in (1..=4).step_by(2) {
-                acc2 += prog_75_dual(((x2.cos() * c(2.0)).sinh().powi(2) + c(2.0)).ln().tanh(), (x1 * x1).ln_1p().sin() * c(2.0), t, v, i, margin).tanh() * c(0.01);
-                if le(v3, (fi.sin() * c(0.9)).asin(), margin) {
-                    break 'l1;
+            s0 *= c(0.5);
+            s0 += c(0.5) * v[k4 % 4].asinh().sin();
+            match k4 {
+                0 => {
+                    acc1 += c(0.4) * x2.sin().exp_m1().cos();
+                    break;
+                }
+                g if g > 2 => {
+                    let v5 = d_atan2(v[k4 % 4].powi(2) + c(1.0), x2);
+                    s0 = s0.mul_add(c(0.8), x1.powi(3).tanh() * c(0.01));
+                    s0 = s0.mul_add(c(0.8), v5.tanh().sin() * c(0.05));
+                }
+                _other => {
+                    s0 = s0.mul_add(c(0.8), (x2 * v[k4 % 4]).sin() * c(0.05));
+                    let v6 = prog_0_dual(x2, ((x1.sin() * c(0.9)).asin().powi(2) + c(1.0)).log(3.0).cos() * c(2.0), (x2.sin() * c(std::f64::consts::FRAC_PI_4)).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], k4, margin);
+                    s0 = c(0.5) * s0 + c(0.005) * v6.cos();
                 }
             }
-            let v5: Dual64 = prog_75_dual(c(2.0), s1, c(0.25), v, 5, margin);
-            s0 = (s0 * c(0.6) + v5.sin() * c(0.01)).tanh();
         }
-        let mut k6 = 0;
-        while k6 < 6 && ge(s1.cos().exp().tanh().exp(), c(1.0), margin) {
-            k6 += 1;
-            let mut m7 = (v3 + c(2.0)).cos();
-            for j in 0..n {
-                m7 = d_min(v[(j * 3) % 4] * v[(j * 3) % 4], m7, margin);
-            }
-            s1 = (s1 * c(0.6) + d_atan2(v[k6 % 4], s0 * s0 + c(1.0)) * c(0.1)).tanh();
-            acc2 -= m7.cos() * c(0.25);
+        acc1 += acc1.cos() * c(0.2);
+        for &t in v.iter() {
+            let v9 = if !(n > 3) {
+                let x1 = v[3].powi(3);
+                x2.sin().exp_m1().cos() + x1.cos()
+            } else if le(t.powi(3), x2, margin) {
+                let v7 = x2.asinh();
+                s0 = s0.mul_add(c(0.75), (-s0).cos() * c(0.25));
+                prog_0_dual(v[k4 % 4].sin() * c(2.0), (s0.sin() * c(1.2)).tan().cos(), (v7 * v7 + c(1.0)).cbrt().cos(), [v[0], v[1], v[2], v[3]], n, margin)
+            } else {
+                let v8 = d_hypot(v[2], s0, margin);
+                return (v[k4 % 4].sin().exp2().powi(2) + c(1.5)).acosh() + v8.cos()
+            };
+            acc1 -= c(0.5) * s0.sin();
+            acc1 += c(0.005) * (t.sin() - v9.tanh()).sin();
         }
-        s0 + s1 + acc2.tanh() - v3.tanh()
+        x2.cos() + v[2] - s0.cos() - acc1.tanh()
     }
 
-    pub fn prog_110_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = prog_19_dual(c(0.5), c(0.25), x2, v, 4, margin).sin() * c(2.0);
-        let mut s1 = (x1 + v[1]).cos();
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = if le(x0 + v[3].tanh(), c(0.5), margin) {
-            prog_96_dual(((x2 - x1).powi(2) + c(2.0)).sqrt().tanh(), s0, (x0.sin() * c(0.9)).acos().tanh() * c(2.0), &v, n, margin)
+    pub fn prog_16_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.tanh() * c(1.5)).sinh().tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v3: Dual64 = if lt(prog_8_dual(d_min(v[n % 4], s0, margin).tanh() * c(2.0), x0, (acc1 * acc1 + c(1.0)).sqrt().sin() * c(2.0), &v, n, margin), -c(1.0), margin) {
+            let v2 = x1.cos().exp_m1();
+            d_clamp(v2, acc1.cos() - c(1.5), x1.tanh() + c(1.5), margin)
+        } else if lt(x1 * x0, c(0.0), margin) {
+            let x1 = d_max((x1 * x1 + c(1.5)).acosh(), (x0.powi(2) + c(1.5)).acosh(), margin);
+            x1 + v[2]
         } else {
-            for i in (0..5).rev() {
-                let fi = c(i as f64);
-                acc2 += (d_powf(s0.powi(2) + c(1.0), x2.tanh()) + fi).sin() * c(0.25);
-                if le((v[i % 4].powi(2) + c(1.0)).log2(), x0, margin) {
-                    s0 = s0 * c(0.5) + d_powf(s0.powi(2) + c(1.0), s0.tanh()).cos() * c(0.02);
-                    let x0 = x0 * x0;
-                    s0 = s0.mul_add(c(0.6), x0.cos() * c(0.1));
-                } else {
-                    s0 *= c(0.75);
-                    s0 += c(0.05) * (x2 * s0).cos();
-                }
-            }
-            v[3].sin()
+            acc1.powi(2)
         };
-        'l1: for i in 0..v.len() {
-            let fi = c(i as f64);
-            s0 = s0 * c(0.5) + v3.sin() * c(0.5);
-            let mut k4 = 0;
-            while k4 < n + 1 && le((x0.tanh() + c(2.0)).cbrt(), (v3 * v3 + c(1.0)).ln(), margin) {
-                k4 += 1;
-                match k4 % 3 {
-                    0 | 2 => {
-                        s1 = s1 * c(0.8) + s1 / (s1.powi(2) + c(1.0)) * c(0.1);
-                        let v5 = x2 + c(0.75);
-                        s0 = (s0 * c(0.5) + v5.tanh() * c(0.5)).tanh();
-                    }
-                    _ => {
-                        let v6 = d_atan2(x1 * x1 + c(1.0), s1) - x2 / (x0.tanh() + c(2.0));
-                        acc2 += v6.tanh().tanh() * c(0.05);
-                    }
-                }
-                if ge(v3.tanh().exp() + d_min(s0, x1, margin), x1.powi(3), margin) {
-                    break 'l1;
-                }
-                s0 *= c(0.6);
-                s0 -= c(0.1) * (c(SCALE) + (v[2].cos() * c(1.5)).sinh()).cos();
-            }
-            if gt(x1 / (fi.tanh() + c(2.0)), -x1, margin) {
-                s0 = c(0.6) * s0 + c(0.4) * d_atan2(s1, fi * fi + c(1.0)).tanh();
-            } else if gt(s0 - v3, c(0.5), margin) {
-                s0 = (s0 * c(0.75) + (v[3 - i].powi(2) + c(1.0)).log(2.0) * c(0.1)).tanh();
-                if ge((s1.powi(2) + c(2.0)).ln(), c(0.0), margin) {
-                    s0 = (s0 * c(0.5) + s0 * c(0.75) * c(0.5)).sin();
-                } else if gt((s0 * s0 + c(1.5)).acosh(), (s0.powi(2) + c(2.0)).ln(), margin) {
-                    let v7 = prog_4_dual((c(1.2) - d_atan2(fi, x1 * x1 + c(1.0))).cos(), (x1 * v3).tanh(), (v[k4 % 4] * v[k4 % 4] + c(1.0)).log(2.0).tanh() * c(2.0), v, i, margin);
-                    let v8 = (x0 * x0 + c(0.5)).recip();
-                    s1 = (s1 * c(0.75) + (v7.cos() + v8.sin()) * c(0.005)).sin();
-                } else {
-                    acc2 -= c(0.5) * (d_to_degrees(x0) * c(0.02)).tanh();
-                    let v9 = d_atan2(v[1].powi(2) + c(1.0), v[1]).powi(2);
-                    s0 = s0 * c(0.5) + v9.cos() * c(0.02);
-                }
-            } else {
-                let x0 = (x0.powi(2) + c(1.0)).log(2.0).tanh().exp_m1();
-                let mut k10 = 0;
-                while k10 < 3 && gt(d_powf(x2 * x2 + c(1.0), x2.cos()), c(0.5), margin) {
-                    k10 += 1;
-                    if gt(s1, x0, margin) || k10 < 2 {
-                        return s1 + c(1.5);
-                    }
-                    s0 *= c(0.5);
-                    s0 += c(0.25) * s0.cos().exp2().cos();
-                    if ge((s1.sin() * c(0.5)).ln_1p(), d_copysign(v[k10], v[3 - k10], margin), margin) {
-                        let v11 = d_log(c(3.0_f64), (x1 * x1 + c(0.5)).sqrt().powi(2) + c(2.0));
-                        s1 = s1.mul_add(c(0.8), v11.tanh() * c(0.1));
-                    } else if gt(x2, c(1.0), margin) {
-                        let v12 = (v[k10].powi(2) + c(2.0)).acosh() / ((v[1].tanh() * c(0.9)).asin().powi(2) + c(0.5));
-                        acc2 -= c(0.1) * (c(SCALE) + fi).sin();
-                        acc2 += c(0.1) * v12.cos().cos();
-                    } else {
-                        acc2 -= c(0.1) * (x1 / (v3 * v3 + c(1.0))).tanh();
-                    }
-                }
-                acc2 += c(0.5) * x0.sin();
-            }
-            if ge(x1.powi(2), -c(1.0), margin) {
-                return (v3 * v3 + c(1.0)).log10();
-            }
+        let mut a4 = v;
+        for i in 0..n {
+            a4[i % 4] += a4[(i + n) % 4] * (v3.tanh().exp().tanh() * c(0.2));
+            acc1 -= c(0.25) * (x1 - v[i % 4]).sin();
         }
-        match n % 3 {
-            0 => {
-                let v13 = (x1.tanh() * c(0.5)).ln_1p().cos().exp2();
-                acc2 -= v13.sin();
+        let v8 = match n {
+            1 => {
+                let v5 = x0.atan();
+                x2 + x0 + v5.cos()
             }
-            g if g > 1 => {
-                let v14: Dual64 = prog_4_dual(v3.sin(), s0, x1, v, n, margin);
-                s1 = s1.mul_add(c(0.8), v14.tanh().sin() * c(0.005));
+            MODE_D => v3.tanh(),
+            g if g > 4 => {
+                let v6 = x0.tanh().exp();
+                v[n % 4].tanh().asinh() + v6.tanh()
             }
             _ => {
-                s1 *= c(0.75);
-                s1 += c(0.75) * (x0.sin() + c(2.0)).cbrt().tanh();
-                for i in (0..4).rev() {
+                for i in 0..5 {
                     let fi = c(i as f64);
-                    if i + n < 4 && lt((v[n % 4].powi(2) + c(0.5)).sqrt().mul_add((x1.tanh() * c(1.5)).sinh(), d_to_degrees(v[n % 4]) * c(0.01)), c(0.75) * v[3 - i], margin) {
-                        s1 = (s1 * c(0.5) + d_atan2(c(3.0_f64), c(0.25) - fi) * c(1.0)).sin();
-                        let mut k15 = 0;
-                        while k15 < 5 && le(s0, -c(0.5), margin) {
-                            k15 += 1;
-                            let v17 = if gt((v3.cos().powi(2) + c(1.5)).acosh(), -c(1.0), margin) {
-                                let v16 = (v3 * v3 + c(1.0)).ln();
-                                s1 = (s1 * c(0.8) + (s1 / (v16.powi(2) + c(1.5))).atan() * c(0.1)).tanh();
-                                (fi.cos() * c(0.9)).atanh()
-                            } else if lt(((c(SCALE) + s1).powi(2) + c(1.5)).acosh(), c(0.5), margin) || k15 > 2 {
-                                x2.sin().exp()
-                            } else {
-                                x1 - s1
-                            };
-                            acc2 += c(0.1) * fi.sin().exp_m1().powi(2).cos();
-                            if gt((v17.tanh().powi(2) + c(1.0)).powi(-2), c(0.5), margin) {
-                                let v18: Dual64 = x1 + v17;
-                                let v19 = v18 / (v[1] * v[1] + c(0.5));
-                                s1 = s1 * c(0.6) + v19.tanh() * c(0.02);
-                            } else {
-                                s0 = c(0.75) * s0 + c(0.1) * (s0 - c(0.25) + d_to_degrees(v3) * c(0.02)).tanh();
-                                s0 *= c(0.6);
-                                s0 += c(0.4) * (s0 * s0).ln_1p().tanh();
-                            }
-                        }
-                    } else if le(v3.mul_add(v[i], v[i]), c(0.0), margin) && i < 2 {
-                        s1 = (s1 * c(0.75) + (x1.sin() * c(1.2)).tan() * c(0.02)).tanh();
-                        if ge(s0.sin().exp2(), -c(1.0), margin) {
-                            break;
-                        }
-                        let v20: Dual64 = (v[i].powi(2) + c(1.5)).acosh();
-                        s0 = c(0.6) * s0 + c(0.1) * v20.tanh();
-                    } else {
-                        let v21 = c(0.35) - v[3 - i];
-                        acc2 -= v21.sin() * c(0.5);
+                    if ge((x1.sin() * c(0.5)).ln_1p().powi(2).ln_1p(), c(0.5), margin) {
+                        s0 = c(0.5) * s0 + c(0.1) * fi.mul_add(v3, x1).sin();
+                        s0 = s0 * c(0.75) + (x0.tanh() * c(0.9)).asin().sin() * c(0.1);
+                    } else if ge(a4[i % 4] + v3 * c(0.1), d_powf(x2 * x2 + c(1.0), v3.cos()), margin) || i + n < 6 {
+                        let x2: Dual64 = x2 + a4[i % 4];
+                        acc1 += x2.tanh().exp().sin() * c(0.4);
                     }
-                    if le(v3.sin(), c(0.5), margin) && i % 2 == 0 {
-                        break;
-                    }
-                    s1 *= c(0.6);
-                    s1 += c(0.1) * (s0 / (v3 * v3 + c(1.0))).tanh();
+                    let v7 = a4.iter().map(|&p| p.asinh()).sum::<Dual64>();
+                    acc1 -= c(0.4) * (-x0.cos().exp2()).tanh();
+                    acc1 += v7.sin().cos() * c(0.4);
                 }
+                prog_8_dual((x2 * x2 + c(2.0)).ln().sin(), c(1.2), d_clamp(x0, -c(1.0), c(1.5), margin).cos(), &v, 1, margin)
             }
+        };
+        if gt(prog_8_dual(c(1.5), d_max(x0.powi(2), x1, margin).cos() * c(2.0), x1, &v, n, margin), -c(0.5), margin) {
+            s0 *= c(0.8);
+            s0 += c(0.2) * x1.asinh().cos();
+        } else if gt(v3, v8, margin) {
+            let v9 = prog_0_dual((x0.tanh() * c(2.0)).cosh().cos(), (c(2.0) - x1.cos()).cos(), c(1.5), v, 5, margin);
+            acc1 += v9.sin() * c(0.005);
+        } else {
+            let v10 = (x2.tanh() * c(1.2)).tan().cos();
+            acc1 -= v10.cos() * c(0.4);
         }
-        let v22 = v.iter().map(|&p| (p.sin() * c(1.5)).cosh()).sum::<Dual64>();
-        s0 * c(0.75) - s1 + acc2.tanh() - v3.tanh() + v22.sin()
+        let mut k11 = 0;
+        while k11 < n && lt((v8 * v8 + c(0.5)).sqrt(), v8, margin) {
+            k11 += 1;
+            if k11 % 2 == 0 && ge((x1 * x1 + c(0.5)).recip(), -c(0.5), margin) {
+                continue;
+            }
+            let v12 = (a4[(k11 + n) % 4].tanh() * c(0.9)).acos();
+            acc1 += c(0.25) * (s0 + v12).sin();
+        }
+        s0 * c(0.75) - acc1.tanh() - v3.tanh() + a4[1].sin() + v8.tanh() + (v3 - v[k11 % 4])
     }
 
-    pub fn prog_111_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x0 * x0 + c(1.0)).ln();
-        let mut s1: Dual64 = (x0.sin() * c(0.9)).asin();
-        let mut s2 = v[n % 4] * c(std::f64::consts::FRAC_1_PI);
+    pub fn prog_17_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x0.tanh() + c(2.0)).cbrt();
+        let mut s1 = v[3].cos().cosh();
+        let mut s2 = x1.asinh();
         let mut acc3: Dual64 = c(0.0);
-        if ge((x2.cos() * c(1.5)).cosh(), x2, margin) {
-            s0 = c(0.8) * s0 + c(0.2) * x1.sin();
-        } else if n % 3 == 1 && le(s2, c(0.25), margin) {
-            acc3 += x0.atan().tanh();
-            let v4 = s1.cos();
-            s0 *= c(0.5);
-            s0 += c(0.2) * v4.sin();
+        let v5 = if gt((s2.tanh() * c(0.9)).atanh(), -c(0.25), margin) && n > 2 {
+            x2 / (x2 * x2 + c(1.0))
+        } else {
+            let v4 = s2 + x2 + x2 * x2;
+            return -d_clamp(v4, s2.tanh() - c(1.5), v4.sin() + c(1.5), margin)
+        };
+        let v6: Dual64 = prog_0_dual((v5 * v5 + c(1.5)).acosh().sin(), (c(SCALE) + v5).tanh() * c(2.0), x2, v, n, margin);
+        if gt((acc3 * v6).cos().exp2(), s0.atan(), margin) {
+            s2 *= c(0.8);
+            s2 += c(0.1) * d_clamp(s1, s2.sin() - c(1.5), s2.tanh() + c(1.5), margin).sin();
+        } else if lt((s0 / (x2.powi(2) + c(1.5))).tanh(), -c(0.5), margin) {
+            acc3 += (acc3.sin() * c(0.9)).atanh().tanh().exp_m1().cos();
+            acc3 -= c(0.75) * x2.mul_add(v[2], x0).tanh();
+        } else {
+            let v7 = x0 + c(0.3);
+            acc3 += v7.sin();
         }
-        let v5 = v.iter().fold(s1, |r, &p| r * c(0.5) + c(0.005) * prog_19_dual((p.atan().powi(2) + c(0.5)).sqrt().cos(), (p * p + c(1.0)).powf(0.3).cos() * c(2.0), x2, v, 2, margin).cos());
-        let mut a6 = v;
-        for i in 0..n {
+        let mut k8 = 0;
+        while k8 < n + 1 && gt((s1 * s1 + c(0.5)).recip(), -c(1.0), margin) {
+            k8 += 1;
+            s0 = (s0 * c(0.6) + (s0 * s0).ln_1p() * c(0.4)).sin();
+            s2 = s2.mul_add(c(0.8), (s2.cos() * c(0.9)).acos().cos() * c(0.05));
+            if le(s2 / c(1.5), s0, margin) {
+                continue;
+            }
+        }
+        s1 = (s1 * c(0.6) + ((d_to_radians(v5) * c(50.0)).tanh() * c(0.9)).asin() * c(0.05)).tanh();
+        s1 - s2.sin() - acc3 * c(0.25)
+    }
+
+    pub fn prog_18_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (x0.cos() * c(0.9)).asin().tanh().exp_m1();
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [c(0.0); 4];
+        for i in 0..4 {
+            a2[i] = ((x1.tanh() * c(0.9)).asin().sin() * c(0.9)).atanh();
+        }
+        if ge((x2 - c(0.5)).tanh().exp_m1(), -c(1.0), margin) {
+            return x1.sin() + a2[n % 4] / c(1.5);
+        }
+        for i in (0..=n).rev().step_by(2) {
             let fi = c(i as f64);
-            a6[i % 4] = a6[i % 4] * (((fi * fi + c(0.5)).sqrt().powi(2) + c(1.0)).sqrt().tanh() * c(0.2)) + a6[i % 4];
-            a6[i % 4] += a6[(i * 3) % 4] * (d_min(v5 - x1, v5, margin).sin() * c(0.1));
+            if ge(x0.sin(), fi, margin) && i % 2 == 0 {
+                let v3: Dual64 = x1;
+                s0 = (s0 * c(0.6) + v3.cos() * c(0.4)).tanh();
+            } else if lt(x1 * c(0.25), c(0.5), margin) {
+                acc1 += prog_0_dual(c(1.5), ((-a2[i % 4]).powi(2) + c(1.0)).powi(-3).sin(), x0, v, 4, margin).tanh() * c(0.005);
+                s0 = (s0 * c(0.75) + (v[i % 4] * v[i % 4] + c(1.0)).log(2.0) * c(0.1)).sin();
+                if gt(prog_0_dual(s0.mul_add(x2.tanh().exp(), x0).tanh() * c(2.0), (d_to_degrees(x1 + fi) * c(0.02)).cos(), c(0.5), v, 3, margin), d_to_degrees(s0) * c(0.02), margin) && n % 2 == 0 {
+                    acc1 += (x2 + x0).tanh() * c(0.5);
+                    s0 *= c(0.6);
+                    s0 += c(0.005) * prog_0_dual(x2, c(2.0), x1, v, i, margin).sin();
+                } else if gt((v[n % 4] * v[n % 4] + c(0.5)).cbrt(), c(1.0), margin) {
+                    let v4 = x1 / (x1 * x1 + c(1.5));
+                    acc1 -= c(0.5) * v4.tanh().exp2().tanh();
+                } else {
+                    let v5: Dual64 = prog_0_dual(s0, (s0 * c(0.75)).sin() * c(2.0), ((x2 + v[n % 4]).powi(2) + c(1.5)).acosh().cos() * c(2.0), v, i, margin);
+                    let v6 = x2.sin() * x2;
+                    s0 = (s0 * c(0.5) + (v5.sin() + v6.tanh()) * c(0.005)).sin();
+                }
+            }
+            s0 = s0 * c(0.75) + (fi - a2[(i + n) % 4]).tanh() * c(0.25);
         }
-        let mut k7 = 0;
-        let v11 = loop {
-            k7 += 1;
-            match k7 {
-                0..=2 => {
-                    let v8 = prog_19_dual(((v[k7] * v[k7] + c(1.0)).cbrt().powi(2) + c(1.0)).powi(-2).cos() * c(2.0), (c(0.65) - s1).tanh(), d_log(c(2.0_f64), v[k7].tanh().powi(2) + c(2.0)).cos(), v, k7, margin);
-                    s1 = (s1 * c(0.75) + (-s1) * c(0.25)).tanh();
-                    if !(k7 < 2 && gt(x1.sin(), v5.mul_add(s2, v5), margin)) {
-                        s2 = c(0.6) * s2 + c(0.4) * x0.sin();
-                        s0 = c(0.75) * s0 + c(0.25) * a6[n % 4].tanh();
-                        match n {
-                            0 | 2 => {
-                                s2 = c(0.6) * s2 + c(0.1) * ((s2.sin() * c(0.9)).acos() + (c(2.5) - s2)).tanh();
-                                break v5 + v[0];
-                            }
-                            3 | 5 => {
-                                acc3 -= (s2.powi(2) + c(0.5)).ln().tanh();
-                                let v9 = prog_4_dual(x1, (v[2] + s1).sin() * c(2.0), (s0 * s0 + c(0.5)).ln().cos() * c(2.0), v, k7, margin);
-                                acc3 -= v9.tanh() * c(0.05);
-                            }
-                            6 => {
-                                let x1: Dual64 = (x0.sin() * c(1.2)).tan();
-                                let v10: Dual64 = x2;
-                                acc3 -= (x1.cos() - v10.tanh()).cos() * c(0.25);
-                            }
-                            _ => {
-                                let x1 = (x1.sin() * c(0.9)).acos();
-                                acc3 -= d_powf(c(1.5_f64), x1.sin()).tanh();
-                            }
-                        }
+        for _ in 1..n {
+            s0 = (s0 * c(0.5) + c(0.3) * x1 * c(1.0)).sin();
+            let v7 = v[0].tanh();
+            let v8 = a2.iter().map(|&p| c(1.0) + c(0.25) * ((p.tanh() + c(2.0)).cbrt() * d_max(-c(3.0_f64), x0, margin)).tanh()).product::<Dual64>();
+            acc1 += c(0.4) * (v7.cos() + v8.tanh()).sin();
+        }
+        let v10: Dual64 = if gt(((-x0).tanh() * c(0.9)).atanh(), c(0.5), margin) {
+            let v9 = x2.sin();
+            x0 / (x1.sin().exp().powi(2) + c(1.0)) + v9.cos()
+        } else {
+            x1.tanh().exp()
+        };
+        v[2] - s0 * c(0.25) + acc1.sin() - a2[2] - v10 + d_abs(v[1], margin)
+    }
+
+    pub fn prog_19_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_abs(x2, margin);
+        let mut acc1: Dual64 = c(0.0);
+        let a2 = [v[0].tanh(), v[1].tanh(), v[2].tanh(), v[3].tanh()];
+        if n > 1 && gt(x2 * x0, v[n % 4] / (a2[n % 4].cos() + c(2.0)), margin) {
+            s0 = (s0 * c(0.8) + acc1.cos() * c(1.0)).sin();
+            acc1 -= (c(SCALE) + x2).tanh().exp().sin();
+        } else {
+            acc1 += prog_17_dual(acc1, (c(1.2) * x0).sin(), s0, [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(0.005);
+        }
+        let mut m3 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            if m3 == 34 && gt((x1.cos() * c(0.9)).asin(), c(0.0), margin) {
+                m3 += 1;
+            }
+            match i {
+                0..=1 => {
+                    let mut k4 = 0;
+                    while k4 < n + 1 && lt((x1.powi(2) + c(0.5)).cbrt().asinh(), c(0.25), margin) {
+                        k4 += 1;
+                        let v5 = if lt(v[k4 % 4].tanh().exp_m1(), c(0.0), margin) {
+                            a2[(k4 + n) % 4].tanh()
+                        } else {
+                            let x1 = (x1 * x1).ln_1p().powi(3);
+                            x1 - x0
+                        };
+                        let v6 = (v5 * v5 + c(0.5)).recip();
+                        acc1 += a2[i % 4].cos() * c(0.05);
+                        acc1 += v6.cos().cos() * c(0.05);
                     }
-                    acc3 -= v8.sin() * c(0.005);
+                    let v7 = ((x0 + s0).powi(2) + c(0.5)).sqrt();
+                    s0 *= c(0.5);
+                    s0 += c(0.25) * v7.sin();
+                }
+                5 => {
+                    s0 = (s0 * c(0.75) + (a2[(i + n) % 4].sin() * c(0.5)).ln_1p() * c(0.25)).sin();
+                    if le(x1.powi(3), d_clamp(x0, -c(1.5), c(1.0), margin), margin) {
+                        acc1 -= v[m3 % 4].tanh().tanh() * c(0.5);
+                    }
+                }
+                6 => {
+                    let v8 = prog_0_dual(x2, s0, c(0.25), a2, n, margin);
+                    acc1 -= c(0.05) * v8.cos().tanh();
                 }
                 _ => {
-                    acc3 += v5.tanh();
+                    let v9 = prog_0_dual(c(1.2), x1, (-v[(i + m3) % 4]).sin(), [v[0], v[1], v[2], v[3]], i, margin);
+                    let v10 = (x1 * x1).ln_1p();
+                    acc1 += (v9.sin() - v10.sin()).cos() * c(0.02);
                 }
             }
-            acc3 -= x0.sin().cos();
-            if k7 >= 2 {
-                break prog_0_dual(s1, s2, c(0.75), v, 4, margin);
+            match i + m3 {
+                0 => {
+                    acc1 += c(0.5) * (fi + x1).tanh();
+                    let v11 = d_atan2(v[2] * v[2] + c(0.5), x1);
+                    s0 *= c(0.8);
+                    s0 += c(0.02) * v11.cos();
+                }
+                1..=2 => {
+                    let v12 = v[3] * x2 - x1 * s0;
+                    acc1 += c(0.5) * v12.tanh();
+                }
+                g if g > 3 => {
+                    acc1 += x1.cos() * c(0.5);
+                    acc1 -= c(0.5) * v[n % 4].atan().tanh();
+                }
+                _ => {
+                    s0 = c(0.8) * s0 + c(0.2) * (c(SCALE) + x1).cos();
+                    acc1 -= c(0.5) * (x1.tanh() * c(1.5)).cosh().cos();
+                    if ge((x2.tanh() * c(0.5)).ln_1p(), s0 * x1, margin) {
+                        let v13 = (fi * fi + c(1.0)).log2();
+                        s0 = s0.mul_add(c(0.5), (x0.cos().exp() / ((v13.cos() * c(0.9)).asin().powi(2) + c(1.5))).sin() * c(0.25));
+                    } else if le(d_to_radians(fi) * c(20.0) - (x2 * x2 + c(1.0)).cbrt(), c(1.0), margin) {
+                        acc1 += (x0.mul_add(x1, s0) * fi.tanh().exp_m1()).cos() * c(0.4);
+                        acc1 += c(0.5) * (x1 * x1 + c(1.0)).log(10.0).cos();
+                    } else {
+                        s0 = c(0.5) * s0 + c(0.1) * d_min((x0.sin() * c(1.5)).cosh(), d_abs(v[i % 4], margin), margin).sin();
+                        s0 = (s0 * c(0.8) + s0 * fi * c(0.02)).sin();
+                    }
+                }
             }
-        };
-        x1.cos() + s0.sin() - s1 * c(1.5) + s2 + acc3.tanh() + v5 + a6[0].tanh() - v11 + ((x0.sin() * c(0.9)).asin() + d_min(c(1.5_f64), x1, margin))
+            acc1 += c(0.5) * (a2[i % 4] * s0).sin();
+        }
+        let c14 = c(m3 as f64);
+        if gt(((c14 + s0).powi(2) + c(0.5)).cbrt(), -c(0.5), margin) {
+            return d_copysign(x1 - x2, -x1, margin);
+        }
+        let mut a15 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            for j in 0..4 {
+                a15[i][j] = x1.asinh();
+            }
+        }
+        x1 - acc1.tanh() - a15[0][1] * c(1.5) - a15[0][2].asinh()
     }
 
-    pub fn prog_112_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_hypot(x2, x0, margin).cos() * c(2.0);
-        let mut s1 = v[n % 4].tanh();
-        let mut acc2: Dual64 = c(0.0);
-        for i in 0..6 {
-            let fi = c(i as f64);
-            acc2 += (x0.tanh().sinh().cos() * c(2.0)).cosh().sin() * c(0.25);
-            let v3 = prog_4_dual(x0.cos().tanh(), (fi * (d_to_radians(x1) * c(20.0))).tanh() * c(2.0), (x1 * x1).ln_1p().sin() * c(2.0), v, i, margin);
-            acc2 += c(0.05) * v3.sin();
+    pub fn prog_20_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_0_dual(x2, x0.sin().exp().tanh() * c(2.0), c(0.75), v, n, margin).sin() * c(2.0);
+        let mut s1 = (x1.cos() * c(0.9)).asin();
+        let mut s2 = ((x2.cos() + c(2.0)).cbrt() - x2 * v[n % 4]).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        while k4 < 5 {
+            k4 += 1;
+            s2 *= c(0.8);
+            s2 += c(0.02) * (s1 / (s0 * s0 + c(0.5))).tanh();
+            let mut m5 = c(f64::NEG_INFINITY);
+            for j in 0..=3 {
+                m5 = d_max(x1.cos().exp() + v[j].sin(), m5, margin);
+            }
+            s1 *= c(0.6);
+            s1 += c(0.1) * m5.tanh().cos();
+            let mut m6 = c(f64::NEG_INFINITY);
+            for j in 0..n + 1 {
+                let c7 = if ge(x1 / (v[j % 4] * v[j % 4] + c(0.5)) * c(1.5), c(0.0), margin) {
+                    v[j % 4]
+                } else {
+                    s0 + c(0.25) * s1
+                };
+                m6 = d_max(c7, m6, margin);
+            }
+            s1 = s1.mul_add(c(0.5), m6.cos().sin() * c(0.4));
         }
-        let mut m4 = 0;
-        for i in 0..n {
-            let fi = c(i as f64);
-            if gt(-x0, -c(1.0), margin) {
-                s1 *= c(0.5);
-                s1 += c(0.5) * (-v[(i + n) % 4]).cos();
+        let mut k8 = 0;
+        while k8 < 4 && lt(x1.powi(2), c(0.0), margin) {
+            k8 += 1;
+            s2 = s2 * c(0.8) + s2.powi(3).sin() * c(0.01);
+            s1 = (s1 * c(0.8) + d_powf((s1 * s1).ln_1p().powi(2) + c(1.0), (x1.cos() * c(0.9)).acos().tanh()) * c(0.02)).tanh();
+        }
+        let v9 = x0.tanh().exp2();
+        s2 *= c(0.75);
+        s2 += c(1.0) * d_max(-c(2.0_f64), (acc3 * acc3 + c(2.0)).acosh(), margin).tanh();
+        s0 = s0 * c(0.75) + d_atan2(c(2.0_f64), x2 + c(1.25)).cos() * c(1.0);
+        acc3 += (acc3.cos() * c(0.9)).asin().tanh();
+        s0 - s1.tanh() + s2 - acc3.sin() - v9
+    }
+
+    pub fn prog_21_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.powi(3).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        if gt((x1.powi(2) + c(1.0)).log2(), c(0.5), margin) {
+            s0 = c(0.5) * s0 + c(0.5) * x0.tanh();
+            if le((d_clamp(v[n % 4], v[n % 4].cos() - c(1.5), v[n % 4].cos() + c(1.5), margin).powi(2) + c(1.0)).powi(-1), d_abs(x2, margin), margin) && n == 1 {
+                let v2: Dual64 = x2.cos();
+                acc1 += v2.cos();
+            } else if gt(d_to_radians(acc1), c(0.0), margin) {
+                let v3 = v[2] + c(2.5);
+                let v4 = prog_17_dual((acc1 + v3).sin().exp2().cos() * c(2.0), c(0.25), x0, v, 3, margin);
+                s0 *= c(0.75);
+                s0 += c(0.005) * v4.cos();
             } else {
-                s0 = s0.mul_add(c(0.75), (x0 * x0 + c(1.0)).powf(0.5).cos() * c(0.1));
-                match i + n {
-                    0 => {
-                        s0 = c(0.8) * s0 + c(0.2) * v[0].asinh().cos();
+                s0 = c(0.8) * s0 + c(0.02) * x2.tanh().sinh().tanh().exp().sin();
+                s0 = s0.mul_add(c(0.5), prog_17_dual(x0, acc1.tanh(), (x2 - x0).sin(), v, n, margin).cos() * c(0.005));
+            }
+        } else if n == 2 {
+            s0 = s0 * c(0.75) + (d_abs(v[n % 4], margin).powi(2) + c(1.5)).acosh().sin() * c(0.05);
+        }
+        let mut m5 = 0;
+        for i in 1..n {
+            acc1 += c(0.005) * prog_0_dual((v[i % 4].powi(2) + c(1.0)).ln().mul_add(x0, v[i % 4]).sin(), x2, (x1 - x0).cos(), v, 3, margin).cos();
+            let v6 = v[n % 4];
+            acc1 += c(0.4) * v6.sin();
+            if le(((v[m5 % 4] * c(0.5)).sin() * c(1.2)).tan(), c(0.5), margin) {
+                m5 += 1;
+            }
+        }
+        match m5 {
+            0 | 2 => {
+                s0 *= c(0.8);
+                s0 += c(0.5) * (d_to_radians(acc1).powi(2) + c(0.5)).sqrt().cos();
+                s0 = (s0 * c(0.8) + d_to_degrees(x0) * c(0.01) * c(0.25)).sin();
+            }
+            3 | 5 => {
+                let x2 = c(0.75) * (v[n % 4] + x0);
+                s0 = s0.mul_add(c(0.8), d_abs((x0 * x0 + c(0.5)).ln(), margin).cos() * c(0.1));
+                s0 = (s0 * c(0.5) + x2.tanh() * c(0.25)).tanh();
+            }
+            6 => {
+                acc1 -= (x2 * x2 + c(0.5)).powf(0.5).cos();
+                acc1 -= d_to_degrees((x2.powi(2) + c(0.5)).recip()) * c(0.01);
+            }
+            _ => {
+                s0 = c(0.5) * s0 + c(0.005) * prog_8_dual(v[n % 4].asinh().cos(), x0, (d_min(s0, x1, margin) + x1).sin() * c(2.0), &v, m5, margin).sin();
+                if gt(x2.tanh().exp(), x2, margin) {
+                    acc1 += (d_to_degrees(x1.cos().exp2()) * c(0.02)).cos();
+                    acc1 -= (x1.powi(2) + c(0.5)).recip().cos();
+                } else {
+                    let v7 = x1.cos().exp_m1().mul_add(d_to_degrees(v[m5 % 4]) * c(0.02), v[m5 % 4]);
+                    s0 = (s0 * c(0.8) + d_min((v[1].cos() * c(0.9)).acos(), (x2.powi(2) + c(2.0)).sqrt(), margin) * c(0.05)).sin();
+                    acc1 += c(0.4) * v7.tanh();
+                }
+            }
+        }
+        if n == 3 && gt(d_max(v[m5 % 4], x0, margin), (x1 * x1 + c(2.0)).ln(), margin) {
+            return x0 - v[n % 4].atan();
+        }
+        if le((x0 * x0 + c(1.0)).ln().cos().cosh(), -c(1.0), margin) {
+            for _ in (1..=5).step_by(2) {
+                s0 = (s0 * c(0.5) + (x1 + s0) * c(0.25)).sin();
+                if ge(d_to_degrees(d_log(c(0.5_f64), v[2] * v[2] + c(2.0))) * c(0.01), c(0.25), margin) || n > 2 {
+                    break;
+                }
+            }
+        } else {
+            s0 = (s0 * c(0.6) + x2.cos() * c(0.4)).tanh();
+        }
+        match m5 {
+            0 => {
+                s0 = (s0 * c(0.8) + s0 * c(0.005)).tanh();
+                s0 = s0.mul_add(c(0.5), d_log(x2.tanh().powi(2) + c(1.0), (x0 * x0 + c(0.5)).sqrt().powi(2) + c(2.0)).cos() * c(0.2));
+            }
+            MODE_B if n < 4 => {
+                s0 = s0.mul_add(c(0.8), (x1.cos() * c(0.9)).asin().cos() * c(0.05));
+                let v8: Dual64 = prog_0_dual(x2.asinh().tanh(), x2, d_copysign(v[m5 % 4] * x1, v[m5 % 4].tanh(), margin).tanh() * c(2.0), v, 0, margin);
+                acc1 += c(0.005) * v8.cos();
+            }
+            2 | 4 => {
+                acc1 += c(0.5) * d_hypot(d_abs(x0, margin), d_atan2(x0 * x0 + c(0.5), x1), margin).cos();
+            }
+            _ => {
+                acc1 += v[m5 % 4].tanh();
+                acc1 -= c(0.005) * prog_17_dual((x0.cos().tanh() + c(2.0)).cbrt().cos(), (v[m5 % 4].tanh() * c(1.2)).tan().tanh(), (x2 - x0).asinh().cos() * c(2.0), v, n, margin).cos();
+            }
+        }
+        s0.cos() + acc1.tanh() + d_to_degrees(v[m5 % 4]) * c(0.02)
+    }
+
+    pub fn prog_22_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.powi(2) + c(1.0)).recip();
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        let v4 = loop {
+            k2 += 1;
+            if gt(v[k2].sin().exp(), x1, margin) || k2 > 1 {
+                break (x1.tanh().powi(2) + c(1.5)).acosh();
+            }
+            let mut m3: Dual64 = d_atan2(s0.powi(2) + c(0.5), v[(k2 + n) % 4]).tanh();
+            for j in 0..v.len() {
+                m3 = d_max(m3, x0 * x2 + v[j], margin);
+            }
+            s0 = s0.mul_add(c(0.5), m3.cos().exp().sin().cos() * c(0.02));
+            if k2 >= 2 || lt(s0.powi(2), -c(0.25), margin) {
+                break prog_17_dual((v[k2] * v[k2] + c(1.5)).acosh().cos() * c(2.0), x1, x0, v, 5, margin);
+            }
+        };
+        let v5 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.2) * (d_to_degrees(v[0]) * c(0.02) + p.tanh()).tanh());
+        if n % 2 == 0 {
+            acc1 += prog_0_dual(v5, c(2.0), x2, v, k2, margin).cos() * c(0.02);
+        }
+        'l2: for i in 1..n {
+            if gt(v[i % 4].sin().sin(), -c(0.5), margin) {
+                return (s0.tanh().cos() * c(0.9)).acos();
+            }
+            acc1 += v[i % 4].cos().cosh().cos() * c(0.4);
+            for &u in v.iter() {
+                if ge(x0 - c(1.2), c(1.0), margin) {
+                    break 'l2;
+                }
+                match i % 3 {
+                    MODE_B => {
+                        s0 = s0 * c(0.6) + (d_to_degrees(u) * c(0.01)).tanh() * c(0.5);
+                        s0 = s0.mul_add(c(0.5), (d_to_degrees(d_atan2(v4 * v4 + c(1.0), x0)) * c(0.01)).cos() * c(0.1));
                     }
-                    4 => {
-                        s1 = (s1 * c(0.6) + prog_4_dual(s1, (x1.sin() - c(0.25)).sin() * c(2.0), (s1.sin() * c(2.0)).sinh().sin() * c(2.0), v, 4, margin) * c(0.005)).sin();
-                    }
-                    g if g > 5 => {
-                        s1 = s1.mul_add(c(0.75), (x0.powi(2) + c(0.5)).cbrt().cos() * c(0.1));
-                        break;
+                    2 => {
+                        let v6 = (u - s0).tanh();
+                        acc1 += v6.sin().cos() * c(0.1);
                     }
                     _ => {
-                        acc2 += fi.sin().tanh() * c(0.25);
-                        acc2 += x1.atan().sin() * c(0.25);
+                        let x2 = d_atan2(v5 * v5 + c(0.5), v[n % 4]);
+                        s0 = s0.mul_add(c(0.75), x2.tanh().cos() * c(0.02));
                     }
                 }
-                acc2 -= c(0.25) * (s1 * x1).cos();
-            }
-            let v5: Dual64 = x2;
-            if le((x1 * x1 + c(1.0)).log10().asinh(), v[m4 % 4], margin) {
-                m4 += 1;
-            }
-            acc2 -= c(0.25) * (v[i % 4] * v[i % 4] + c(2.0)).sqrt().sin();
-            acc2 -= c(0.25) * v5.cos().cos();
-        }
-        match m4 {
-            0 | 2 => {
-                let v6 = (x1.tanh() * c(0.5)).ln_1p();
-                acc2 -= c(0.25) * prog_0_dual(c(2.0), x0, c(0.75), v, 5, margin).sin();
-                s0 = c(0.8) * s0 + c(0.2) * v6.tanh();
-            }
-            3 => {
-                let v7: Dual64 = v[m4 % 4] + x1;
-                s1 = (s1 * c(0.75) + v7.cos() * c(0.1)).sin();
-            }
-            g if g > 4 => {
-                s1 = s1 * c(0.75) + (v[m4 % 4].powi(2) + c(2.0)).ln().tanh() * c(0.25);
-                s1 *= c(0.8);
-                s1 += c(0.02) * ((v[n % 4].sin() * c(0.5)).ln_1p() / ((s0.tanh() * c(0.9)).atanh().powi(2) + c(1.0))).sin();
-            }
-            _ => {
-                acc2 -= c(0.1) * prog_4_dual((d_to_degrees(x2) * c(0.01)).tanh(), x0, d_min(c(1.5_f64), x2, margin).tanh(), v, m4, margin).tanh();
+                s0 = (s0 * c(0.5) + (v4 - c(2.0)) * c(0.5)).tanh();
+                s0 = (s0 * c(0.75) + u.sin() * c(0.25)).sin();
             }
         }
-        let v12 = match m4 % 3 {
-            0 => {
-                let v8 = d_clamp((x1 * x1 + c(0.5)).recip(), -c(0.5), c(0.5), margin);
-                s1 + v8.cos()
-            }
-            g if g > 1 => {
-                for (i, &t) in v.iter().enumerate() {
-                    let fi = c(i as f64);
-                    acc2 += (t * t + c(1.0)).log10().tanh() * c(0.5);
-                    if lt((s1.powi(2) + c(1.0)).sqrt(), c(0.5), margin) {
-                        for (j, &u) in v.iter().enumerate() {
-                            let fj = c(j as f64);
-                            s0 = c(0.6) * s0 + c(1.0) * (c(SCALE) + fj).cos();
-                            acc2 += c(0.1) * (v[2] / c(2.0)).tanh();
-                            match i {
-                                0 | 2 => {
-                                    let v9: Dual64 = prog_4_dual(d_max(fi, v[j] + x2, margin).sin() * c(2.0), x0, c(0.5), v, j, margin);
-                                    s1 = s1 * c(0.6) + u.cos() * c(0.4);
-                                    acc2 -= c(0.05) * v9.tanh();
-                                }
-                                3 => {
-                                    continue;
-                                }
-                                _ => {
-                                    s1 = s1 * c(0.5) + x2.sin() * c(0.5);
-                                }
-                            }
-                            acc2 += u.sin() * c(0.1);
-                        }
-                        s0 = s0.mul_add(c(0.75), s0.sin() * c(0.25));
+        match k2 {
+            0..=1 => {
+                let mut k7 = 0;
+                while k7 < 4 {
+                    k7 += 1;
+                    if lt((x0.powi(2) + c(1.0)).powi(-2), c(0.0), margin) {
+                        continue;
                     }
+                    acc1 -= c(0.5) * (v[k7 % 4] * v5).cos().cos();
+                    let v8: Dual64 = prog_0_dual((x1 * v4).tanh(), x0, (v[3].cos() * c(2.0)).cosh().cos(), v, k7, margin);
+                    s0 = c(0.75) * s0 + c(0.005) * v8.tanh().tanh();
                 }
-                let v10 = (x0.sin() * c(0.9)).atanh();
-                acc2 -= x1 / (x1 * x1 + c(1.5));
-                prog_4_dual(x0, s1, x1, v, m4, margin) + v10.tanh()
+                let v9: Dual64 = prog_17_dual((x1.cos() * c(0.9)).atanh().sin(), d_hypot(x0, v[k7 % 4], margin).sin().exp_m1().sin() * c(2.0), d_to_radians(x0).sin() * c(2.0), v, k2, margin);
+                acc1 += c(0.005) * v9.cos();
+            }
+            MODE_C => {
+                s0 = c(0.5) * s0 + c(0.1) * (v5 * x2.cos()).tanh();
             }
             _ => {
-                let v11 = (x0.powi(2) + c(1.5)).acosh() + (x1.cos() * c(2.0)).sinh();
-                v11 / c(2.0)
+                acc1 -= x2.tanh();
             }
-        };
-        let mut k13 = 0;
-        while k13 < n + 1 && ge((x2.cos() * c(0.9)).atanh() * c(0.65), x0, margin) {
-            k13 += 1;
-            acc2 -= (v12 * v12 + c(0.5)).sqrt().tanh() * c(0.25);
-            let v14 = if ge(prog_4_dual(x0.atan().tanh() * c(2.0), d_atan2(s0.powi(2) + c(1.0), (x0.powi(2) + c(2.0)).acosh()).tanh(), (x0.cos().exp_m1().cos() * c(0.5)).ln_1p().cos(), v, 5, margin), c(0.0), margin) {
-                s1 * x2 - x1
-            } else {
-                v[k13 % 4].mul_add(s0, x1)
-            };
-            acc2 += v14.tanh() * c(0.25);
         }
-        for i in 0..n {
-            let fi = c(i as f64);
-            let mut m15 = x2;
-            for j in 0..n + 1 {
-                let c16 = if le(v[j % 4] * c(std::f64::consts::FRAC_1_PI), c(0.5), margin) {
-                    (v12 * v12 + c(1.0)).sqrt().sin()
-                } else {
-                    v[j % 4] / (v12.sin() + c(2.0))
-                };
-                m15 = d_min(d_max(c16, m15, margin), c(2.0), margin);
-            }
-            acc2 -= c(0.25) * m15.cos().cos();
-            s1 = (s1 * c(0.75) + fi.cos().exp_m1() * c(1.0)).tanh();
+        let mut a10 = [c(0.0); 4];
+        for i in 0..4 {
+            a10[i] = v5 * v5;
         }
-        let v18: Dual64 = if gt((v12.tanh() + c(2.0)).cbrt() / c(1.5), -c(0.25), margin) {
-            (v[2] * v[2]).ln_1p().cos()
-        } else if !(m4 == 2 && ge(prog_4_dual(x1, x0, c(0.75), v, m4, margin), d_clamp(x1, x2.cos() - c(1.5), x2.tanh() + c(1.5), margin), margin)) {
-            let v17 = x1.sin();
-            (v17 * v17).ln_1p()
-        } else {
-            (v[m4 % 4] * v[m4 % 4] + c(1.0)).powi(-1)
-        };
-        s0.sin() + s1.cos() + acc2.cos() - v18 * c(0.75)
+        x0.tanh() + s0.tanh() + acc1.tanh() + v4.sin() + v5 * c(1.5) - a10[0].tanh()
     }
 
-    pub fn prog_113_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = ((x2.powi(2) + c(1.0)).log10().tanh() * c(0.9)).asin();
-        let mut s1 = (v[n % 4].cos() * c(0.9)).acos().cos() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let mut k3 = 0;
-        while k3 < 3 {
-            k3 += 1;
-            if le((x0.powi(2) + c(0.5)).cbrt().asinh(), c(0.0), margin) && k3 % 2 == 0 {
-                s1 = c(0.8) * s1 + c(0.05) * (s1.tanh() * c(0.9)).acos().tanh();
-            } else if lt(((x1 * x1).cos() * c(0.9)).atanh(), c(0.0), margin) {
-                acc2 += s0.sin() * c(0.5);
+    pub fn prog_23_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0 / (v[n % 4].sin() + c(2.0)) * v[n % 4].cos();
+        let mut s1 = d_clamp(s0, -c(1.0), c(1.5), margin);
+        let mut s2 = (v[2] + c(1.2)).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = prog_20_dual(d_clamp(x1 - x2, (x1 * x1 + c(1.5)).acosh().tanh() - c(1.5), (s2 * s1).cos() + c(1.5), margin).cos(), s0.cos().exp2().sin(), (x0.tanh() * c(0.9)).asin().cos().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
+        let mut k5 = 0;
+        let v7 = loop {
+            k5 += 1;
+            s1 = c(0.8) * s1 + c(0.05) * (v[0].tanh() + (v4 + v[(k5 + n) % 4])).sin();
+            let v6 = v.iter().map(|&p| v4 - p.sin()).sum::<Dual64>();
+            if k5 >= 4 || ge((s0.powi(2) + c(1.0)).recip() * c(std::f64::consts::LN_2), c(0.25), margin) {
+                break s1;
             }
-            s0 = s0.mul_add(c(0.8), (d_powf(c(0.5_f64), x1.tanh()).cos() * c(0.9)).asin().sin() * c(0.05));
+            acc3 += c(0.5) * v6.sin();
+        };
+        for _ in 0..v.len() {
+            let v8 = v7;
+            acc3 -= c(0.5) * x2.sin().exp_m1().tanh();
+            let v9 = v.iter().copied().map(|p| (s0.tanh() * c(0.9)).acos() + p.sin()).sum::<Dual64>();
+            acc3 += c(0.25) * (v8.cos() + v9.tanh()).cos();
+        }
+        'l2: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            if gt(v[3 - i] + v4, d_max(t, v7, margin), margin) {
+                s1 = (s1 * c(0.6) + prog_0_dual((s1.cos() * s1.powi(2)).tanh(), s1, v7, [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).sin();
+            } else if lt(d_hypot(c(2.0_f64), x1.mul_add(v[i], t), margin), x0.sin(), margin) && i % 3 == 1 {
+                acc3 += (v7.sin() * c(0.5)).ln_1p() * c(0.5);
+                if i == 1 {
+                    let v10 = -v[(i + n) % 4];
+                    s1 = (s1 * c(0.8) + v10.cos() * c(0.2)).tanh();
+                } else if k5 + i < 7 {
+                    acc3 += c(0.5) * (v7 * x0 / c(2.0)).tanh();
+                    if ge(prog_0_dual(s1.tanh().tanh() * c(2.0), x2, (fi * fi).ln_1p().sin() * c(2.0), [v[0], v[1], v[2], v[3]], k5, margin), c(0.5), margin) {
+                        return v7.sin().cos();
+                    }
+                    s2 = (s2 * c(0.5) + s1 * s2 * c(0.1)).sin();
+                    if !(i == 2) {
+                        break;
+                    }
+                } else {
+                    acc3 -= s2.cos() * c(0.5);
+                    s0 = (s0 * c(0.6) + (s1.powi(2) + c(1.0)).powf(0.3) * c(0.4)).tanh();
+                }
+                let v11 = s2.powi(2).tanh();
+                acc3 -= c(0.5) * v11.cos().sin();
+            } else {
+                let v12 = (fi.cos() * c(1.2)).tan();
+                s0 = s0.mul_add(c(0.8), v12.tanh().sin() * c(1.0));
+            }
+            s0 = s0.mul_add(c(0.8), (s0.tanh() * c(1.5)).sinh().cos() * c(0.05));
+            let mut k13 = 0;
+            while k13 < n {
+                k13 += 1;
+                if lt(t * x1, s1, margin) {
+                    let v14 = d_log(c(2.0_f64), (x2 * t).powi(2) + c(2.0));
+                    s0 = s0 * c(0.75) + v14.cos().tanh() * c(0.05);
+                }
+                if ge(d_log(x1.powi(2) + c(1.0), s1.powi(2) + c(2.0)) * t, s1, margin) {
+                    acc3 -= t.atan().cos() * c(0.05);
+                    break 'l2;
+                }
+                s0 = s0.mul_add(c(0.75), (d_to_radians(v7) * c(20.0)).sin() * c(0.5));
+            }
+        }
+        'l4: for i in (0..=n).rev().step_by(2) {
+            for j in 0..i {
+                let fj = c(j as f64);
+                acc3 += ((s0 * s0 + c(0.5)).recip() + v7 * v4).tanh() * c(0.05);
+                acc3 += (s2 * fj).sin() * c(0.05);
+                let v15: Dual64 = d_hypot(c(3.0_f64), s1, margin);
+                acc3 += v15.sin() * c(0.05);
+            }
+            s2 = (s2 * c(0.5) + v4.tanh() * c(0.5)).tanh();
+            for j in (0..n).rev() {
+                let fj = c(j as f64);
+                if ge(s2.cos().cos(), -c(0.25), margin) {
+                    s0 = c(0.8) * s0 + c(1.0) * d_to_radians((x1 * x1 + c(1.0)).sqrt());
+                    break 'l4;
+                }
+                let v18 = match j % 4 {
+                    2 => {
+                        let v16 = ((v7 * v7).sin() * c(0.9)).acos();
+                        (v16 * v16 + c(1.0)).recip().mul_add(d_atan2(c(2.0_f64), s0), (v16.powi(2) + c(2.0)).ln())
+                    }
+                    3 => {
+                        let v17 = (s0.sin() * c(0.5)).ln_1p().mul_add(v7.tanh(), fj + v4);
+                        (s2.sin() + c(2.0)).cbrt() + v17.tanh()
+                    }
+                    _ => {
+                        s0 = s0.mul_add(c(0.75), v[j % 4].atan().cos() * c(0.25));
+                        v4 / (v7.tanh() + c(2.0))
+                    }
+                };
+                s1 = c(0.6) * s1 + c(0.02) * (v18 - x1 + c(0.75)).tanh();
+            }
+            s2 *= c(0.6);
+            s2 += c(0.4) * s2.tanh();
+        }
+        s0.cos() - s1 * c(1.5) + s2 * c(0.5) + acc3.cos() + v4.sin() + v7.cos()
+    }
+
+    pub fn prog_24_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_0_dual((d_copysign(x2, x1, margin) * (x1 * x1 + c(1.0)).powi(-1)).sin(), (d_powf(x2 * x2 + c(1.0), x1.tanh()) - x2).cos(), (x1 * x1 + c(1.0)).log2().sin() * c(2.0), v, 0, margin).cos() * c(2.0);
+        let mut s1 = (x1 * x2 / (x2.atan().tanh() + c(2.0))).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v5 = match n % 2 {
+            0 => {
+                let v3 = (x0 * x0 + c(2.0)).acosh();
+                v3 * (acc2 + v3)
+            }
+            1 => {
+                let v4 = (x0.sin() * c(2.0)).sinh();
+                (x2.cos().powi(2) + c(1.0)).log(2.0) + v4.tanh()
+            }
+            _ => (d_abs(v[n % 4], margin).powi(2) + c(1.0)).log2(),
+        };
+        for _ in 0..5 {
+            let v6 = x0 / (v5.tanh() + c(2.0));
+            let mut m7 = c(f64::INFINITY);
+            for &u in v.iter() {
+                let c8 = if lt(v6 - x1 / (u * u + c(1.5)), -c(1.0), margin) {
+                    x0 + x2
+                } else {
+                    u + x1 - x1
+                };
+                m7 = d_min(c8, m7, margin);
+            }
+            s1 = (s1 * c(0.8) + m7.sin() * c(0.05)).sin();
+            acc2 += c(0.4) * v6.tanh();
+        }
+        'l2: for i in 0..n {
+            s0 = c(0.5) * s0 + c(0.25) * (v5 - x0).sin();
+            for _ in 0..i {
+                if lt(d_to_radians(x2) * c(20.0), -c(0.5), margin) {
+                    continue;
+                }
+                if ge(d_to_degrees((x0.sin() * c(1.5)).cosh()) * c(0.01), c(0.5), margin) {
+                    break 'l2;
+                }
+                s0 = c(0.8) * s0 + c(0.2) * (c(SCALE) + x0).cos();
+            }
+            acc2 += ((v5 * v5 + c(2.0)).acosh() / (v5 * v5 + c(1.0))).tanh() * c(0.25);
+        }
+        let v9 = v.iter().map(|&p| prog_0_dual(c(1.2), (d_max(x1, x2, margin).powi(2) + c(0.5)).powf(1.5).sin(), x0, v, 0, margin) + p.sin()).sum::<Dual64>();
+        let mut a10 = v;
+        for i in 0..n {
+            a10[i % 4] = a10[i % 4] * c(0.5) + (c(SCALE) + v5).sin() * c(0.5);
+            s0 = s0 * c(0.5) + d_atan2((v9.sin() * c(0.9)).asin().powi(2) + c(0.5), x1 * x0).cos() * c(0.02);
+        }
+        s0.tanh() - s1 * c(1.5) + acc2.tanh() + v5.cos() + v9.sin() + a10[1] * c(0.5)
+    }
+
+    pub fn prog_25_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = d_clamp((x0.powi(2) + c(2.0)).ln(), (c(0.3) * x1).sin() - c(1.5), (v[3] * v[3] + c(1.0)).log10().sin() + c(1.5), margin).cos() * c(2.0);
+        let mut s1: Dual64 = d_atan2(v[n % 4].tanh().exp().powi(2) + c(1.0), s0.sin()).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v3 = v.iter().fold(x2, |r, &p| r * c(0.75) + c(0.01) * ((-s1) + p.cos()).tanh());
+        'l0: for i in 0..v.len() {
+            acc2 += prog_17_dual(x1, c(1.2), (s0 - v[(i + n) % 4]).tanh().cos(), [v[0], v[1], v[2], v[3]], i, margin).tanh() * c(0.005);
+            for j in 0..v.len() {
+                let fj = c(j as f64);
+                s0 = (s0 * c(0.5) + s0 * c(0.5)).tanh();
+                if lt((fj * fj + c(1.0)).log(2.0) / (x1.powi(2).sin() + c(2.0)), -c(0.5), margin) {
+                    acc2 += c(0.1) * v3.sin().tanh();
+                } else if le(x2.tanh().cos().exp_m1(), -c(1.0), margin) {
+                    let v4: Dual64 = (x2.sin() + c(2.0)).cbrt();
+                    acc2 -= v4.cos().exp().tanh() * c(0.1);
+                    if j == 3 && ge((x0 * x0 + c(1.0)).recip() * (x1 + v3), -c(0.5), margin) {
+                        continue;
+                    }
+                }
+                if le(((v3 * v3).sin() * c(0.9)).atanh(), c(0.5), margin) {
+                    s1 = s1 * c(0.5) + (x0.cos() * c(1.2)).tan().sin() * c(0.05);
+                    break 'l0;
+                }
+            }
+            let v5 = prog_0_dual(d_max(v3, x1, margin).tanh(), (v3.tanh() * c(0.9)).atanh().cos(), (v[n % 4].powi(2) + c(1.0)).powf(0.5).cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
+            s1 = s1 * c(0.75) + v5.sin().tanh() * c(0.005);
+        }
+        if lt((v3.cos() * c(2.0)).cosh(), v[n % 4] * v[n % 4], margin) && n > 0 {
+            s1 = c(0.75) * s1 + c(0.01) * s1.sin();
+            let v6 = prog_17_dual(x1, (d_clamp(x2, -c(1.0), c(1.5), margin).cos() * c(2.0)).cosh().sin() * c(2.0), c(0.75), [v[0], v[1], v[2], v[3]], n, margin);
+            s1 = (s1 * c(0.5) + v6.sin() * c(0.005)).sin();
+        }
+        for i in 0..n {
+            let mut m7 = x1;
+            for j in (0..=n).rev() {
+                m7 = d_max(v[j % 4] * x0 + (v[j % 4] + v[2]), m7, margin);
+            }
+            s0 = s0 * c(0.75) + m7.sin().tanh() * c(0.02);
+            let v8 = v3 + s1.atan();
+            for j in 0..i {
+                let fj = c(j as f64);
+                let v9 = (-fj) - s1.tanh();
+                let v10 = x2.asinh();
+                s1 = c(0.8) * s1 + c(0.2) * s1.asinh();
+                acc2 -= c(0.05) * (v9.cos() - v10.tanh()).cos();
+            }
+            acc2 += c(0.25) * v8.tanh().cos();
+        }
+        s0.cos() - s1 * c(0.25) - acc2.cos()
+    }
+
+    pub fn prog_26_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2;
+        let mut acc1: Dual64 = c(0.0);
+        s0 = s0 * c(0.6) + (x1 - x0 - (x2 + v[n % 4])).cos() * c(0.1);
+        for i in 1..n {
+            let fi = c(i as f64);
+            acc1 += c(0.01) * prog_0_dual(c(1.5), x2.tanh() * c(2.0), (x2.powi(2) + c(0.5)).recip().tanh(), v, i, margin).tanh();
+            if gt(prog_0_dual(((x2 * x2).ln_1p().tanh() + c(2.0)).cbrt().sin() * c(2.0), x1, x2, v, i, margin), -c(0.5), margin) {
+                let v2: Dual64 = ((fi - x0).sin() * c(1.2)).tan();
+                s0 = s0 * c(0.6) + s0.sin() * c(0.4);
+                acc1 -= v2.tanh() * c(0.4);
+            }
+        }
+        let v3 = (x0.sin() * c(2.0)).cosh();
+        s0 = s0.mul_add(c(0.5), d_abs(x2 / (v3.powi(2) + c(1.5)), margin).cos() * c(0.05));
+        for i in (0..6).rev() {
+            if le(v3, x0, margin) && i == 1 {
+                break;
+            }
+            acc1 += ((s0 + x1).powi(2) + c(1.0)).log2().cos() * c(0.25);
+        }
+        acc1 += d_clamp(v3, -c(1.0), c(1.0), margin) * c(0.5);
+        s0 * c(1.5) + acc1.cos() + prog_8_dual(x0, s0, d_powf(v[n % 4].powi(2) + c(1.0), x1.sin()).tanh() * c(2.0), &v, 0, margin)
+    }
+
+    pub fn prog_27_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_copysign(d_clamp(x2, -c(0.5), c(0.5), margin), x1 + v[2], margin);
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [c(0.0); N];
+        for i in 0..N {
+            a2[i] = (x0.tanh() * c(0.9)).acos();
+            s0 = c(0.5) * s0 + c(0.005) * prog_0_dual(v[(i + n) % 4].powi(2).cos(), (-s0).tanh() * c(2.0), (v[(i + n) % 4] / (x2 * x2 + c(1.5))).cos() * c(2.0), v, 4, margin).tanh();
+        }
+        if ge(prog_20_dual(x0, (acc1.powi(2) + c(1.0)).powi(-2).cos(), (a2[n % 4].powi(2) + c(1.0)).cbrt().sin(), v, n, margin), c(0.5), margin) && n % 2 == 0 {
+            s0 = s0 * c(0.5) + x1.sin() * c(0.5);
+            if ge(x0.atan(), v[n % 4].mul_add(v[n % 4], x1), margin) {
+                let v3 = prog_17_dual((-v[n % 4]).tanh(), d_powf(c(1.5_f64), d_hypot(c(0.5_f64), v[n % 4], margin).cos()).tanh() * c(2.0), (x0.cos() * c(0.5)).ln_1p().cos(), v, n, margin);
+                let v4: Dual64 = v[n % 4].tanh();
+                s0 = (s0 * c(0.8) + (v3.cos() + v4) * c(0.005)).tanh();
+            }
+        } else {
+            acc1 -= (x2.sin() * c(0.9)).asin().cos();
+        }
+        for i in (0..n).rev() {
+            if i % 3 == 1 {
+                s0 = s0.mul_add(c(0.75), v[i % 4].tanh().exp2().sin() * c(0.1));
+                s0 *= c(0.75);
+                s0 += c(0.75) * (s0 * c(std::f64::consts::FRAC_1_PI)).cos();
+            } else if gt(x2, s0.sin().exp_m1(), margin) {
+                s0 = c(0.6) * s0 + c(0.4) * x0.sin();
+            }
+            acc1 -= c(0.25) * (x0.tanh().sinh() - x1).tanh();
+        }
+        acc1 -= x1.tanh();
+        for &t in a2.iter() {
+            let v7: Dual64 = if ge((x2.cos() * c(1.2)).tan(), x0.powi(3), margin) {
+                let v5 = s0 / c(4.0);
+                t.atan() + v5.tanh()
+            } else if lt(x2.powi(2), c(1.0), margin) {
+                let v6 = v[n % 4] * x1;
+                x2.sin().exp_m1() + v6.cos()
+            } else {
+                d_copysign(s0, t, margin)
+            };
+            if lt(v[n % 4] + t, c(0.0), margin) {
+                for _ in 0..n {
+                    let v8 = x1 * s0;
+                    s0 = (s0 * c(0.6) + (a2[2].powi(2) + c(1.0)).ln() * c(0.4)).sin();
+                    acc1 += v8.cos().sin() * c(0.05);
+                }
+                s0 = s0 * c(0.6) + (v7 - s0).cos() * c(0.05);
+            } else if ge(x2 * v7, (s0.tanh() * c(2.0)).cosh(), margin) {
+                let v9 = x1.powi(3);
+                acc1 += prog_0_dual(x1, c(0.75), c(0.25), v, 2, margin).cos() * c(0.05);
+                s0 = c(0.6) * s0 + c(0.02) * v9.sin().sin();
+            } else {
+                s0 *= c(0.75);
+                s0 += c(0.05) * (s0 * x2).sin();
+                match n {
+                    MODE_C => {
+                        break;
+                    }
+                    g if g > 3 => {
+                        s0 *= c(0.5);
+                        s0 += c(0.5) * (s0 - c(0.25)).sin();
+                        s0 = (s0 * c(0.8) + (s0 - x1) * c(0.1)).sin();
+                    }
+                    _other => {
+                        acc1 += c(0.5) * (x0 + x2).sin();
+                        s0 *= c(0.8);
+                        s0 -= c(0.75) * d_atan2(c(2.0_f64), v[n % 4]).sin();
+                    }
+                }
+            }
+            acc1 -= c(0.25) * x0.powi(3).sin();
+        }
+        s0.tanh() - acc1.sin() + (x0.sin() * c(0.9)).atanh().powi(2)
+    }
+
+    pub fn prog_28_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_hypot(d_log(x1 * x1 + c(1.0), v[n % 4].powi(2) + c(2.0)), d_max(v[3], x0, margin), margin).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        for i in 0..6 {
+            s0 = (s0 * c(0.6) + (x2 * x2 + c(1.0)).recip() * c(0.5)).tanh();
+            match i + n {
+                0 => {
+                    let v2: Dual64 = (v[3] * v[3]).ln_1p();
+                    s0 *= c(0.75);
+                    s0 -= c(0.05) * (v[2] * v2).tanh();
+                }
+                2..=3 => {
+                    s0 = c(0.75) * s0 + c(0.05) * (s0.sin() * c(0.9)).atanh().sin();
+                    let v3 = prog_0_dual(x0, x1, s0.tanh(), [v[0], v[1], v[2], v[3]], i, margin);
+                    acc1 += v3.cos() * c(0.02);
+                }
+                4..=6 => {
+                    s0 = (s0 * c(0.5) + (v[1].sin() * c(1.5)).sinh() * c(0.1)).tanh();
+                }
+                _other => {
+                    s0 = c(0.5) * s0 + c(1.0) * (s0 * c(std::f64::consts::FRAC_1_PI));
+                }
+            }
+            acc1 += c(0.25) * (-x1.sin().exp2()).cos();
+        }
+        let v4 = (x2.powi(2) + c(0.5)).recip();
+        for _ in 1..n {
+            acc1 -= prog_0_dual(x0, x2, s0, [v[0], v[1], v[2], v[3]], 1, margin).cos() * c(0.05);
+            let mut k5 = 0;
+            while k5 < n {
+                k5 += 1;
+                s0 *= c(0.75);
+                s0 += c(0.25) * v4.cos();
+                if gt((v[k5 % 4] * v[k5 % 4] + c(1.5)).acosh(), c(1.0), margin) {
+                    let v6: Dual64 = (v4.sin() * c(0.9)).acos();
+                    acc1 -= c(0.05) * v6.tanh();
+                }
+                acc1 += c(0.02) * (x0.sin() + c(2.0)).cbrt();
+            }
+            acc1 += c(0.4) * (c(0.65) * x2 + x2).sin();
+        }
+        'l3: for i in (0..4).rev() {
+            acc1 += (v4.tanh() * c(0.5)).ln_1p().cos() * c(0.5);
+            s0 = (s0 * c(0.5) + x2.powi(3).cos() * c(0.02)).sin();
+            let mut k7 = 0;
+            while k7 < n {
+                k7 += 1;
+                if gt(d_hypot(v[3 - i], x2, margin), -c(1.0), margin) {
+                    break;
+                }
+                let v8: Dual64 = (v4.cos() * c(0.9)).atanh().powi(2).ln_1p();
+                if k7 % 2 == 0 {
+                    break 'l3;
+                }
+                acc1 -= (v4 * v4 + c(1.5)).acosh().tanh() * c(0.05);
+                s0 *= c(0.75);
+                s0 += c(0.05) * v8.sin().tanh();
+            }
+        }
+        s0.sin() - acc1.sin() + v4 * c(0.5)
+    }
+
+    pub fn prog_29_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let mut s0 = d_abs(v[n % 4], margin) / (x1.mul_add(x2, v[n % 4]).powi(2) + c(1.5));
+        let mut s1 = (d_atan2(x0, s0 * s0 + c(0.5)).powi(2) + c(1.0)).recip();
+        let mut s2 = (v[3] - s0).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        for _ in 0..6 {
+            acc3 += c(0.2) * d_clamp(s2, -c(1.5), c(1.0), margin);
+            s0 = c(0.6) * s0 + c(0.4) * x0.cos().tanh();
+            acc3 -= c(0.25) * (v[0] * c(0.8)).tanh();
+        }
+        let mut a4 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a4[i] = (v[1] * v[1] + c(0.5)).cbrt();
+            s2 = (s2 * c(0.6) + (t.tanh() * c(1.5)).cosh() * c(0.1)).tanh();
+        }
+        for i in 1..n {
+            let fi = c(i as f64);
+            match i % 2 {
+                PHASE_A => {
+                    s1 = s1.mul_add(c(0.8), (s2.tanh() * c(2.0)).sinh().sin() * c(0.02));
+                    if le(prog_0_dual((a4[(i + n) % 4].powi(2) + c(1.0)).recip().tanh(), x0, s0, [v[0], v[1], v[2], v[3]], n, margin), x1, margin) {
+                        s1 = (s1 * c(0.75) + d_hypot(s1, v[n % 4], margin) * d_clamp(s1, -c(1.5), c(0.5), margin) * c(0.05)).tanh();
+                        acc3 += c(0.4) * (v[1] / (s2.powi(2) + c(0.5))).cos();
+                    } else {
+                        s2 = s2 * c(0.75) + v[(i + n) % 4].tanh() * c(0.25);
+                        acc3 += c(0.4) * (x1 * s1).cos();
+                    }
+                    acc3 += c(0.4) * d_atan2(fi * fi + c(0.5), s0).atan().cos();
+                }
+                _ => {
+                    acc3 -= x1.cos() * c(0.4);
+                    match n % 4 {
+                        0 => {
+                            s0 = (s0 * c(0.8) + x0.powi(2) * c(0.05)).tanh();
+                            let v5 = prog_0_dual((a4[i % 4].sin() * c(0.9)).atanh().sin() * c(2.0), s1, c(2.0), [v[0], v[1], v[2], v[3]], i, margin);
+                            s1 = (s1 * c(0.75) + v5.cos() * c(0.005)).tanh();
+                        }
+                        g if g > 1 => {
+                            acc3 -= c(0.4) * fi.cos().tanh();
+                            break;
+                        }
+                        _ => {
+                            let v6 = a4[3] - x1;
+                            s1 *= c(0.75);
+                            s1 += c(0.1) * v6.cos();
+                        }
+                    }
+                }
+            }
+            if lt(s1 * v[(i + n) % 4], c(0.5), margin) && n < 1 {
+                s2 = s2.mul_add(c(0.8), (fi - x2).cos() * c(0.2));
+            }
+            s2 = (s2 * c(0.75) + d_log(c(2.0_f64), s2 * s2 + c(2.0)) * c(0.2)).tanh();
+        }
+        let mut a7 = [c(0.0); 4];
+        a7[0] = x2;
+        for i in 1..4 {
+            a7[i] = a7[i - 1] * c(0.75) + v[i].tanh() * c(0.25);
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            if lt(a4[i], c(0.5), margin) {
+                acc3 -= (d_abs(t, margin) / ((x0.sin() * c(0.9)).asin().powi(2) + c(1.0))).cos() * c(0.5);
+                if le(a7[i] * x1 / (x0.asinh().powi(2) + c(1.0)), -c(1.0), margin) && i % 3 == 1 {
+                    acc3 -= c(0.5) * (a4[(i + n) % 4] / (s2.powi(2) + c(1.0))).sin();
+                } else if gt((s0 * s0 + c(0.5)).sqrt(), s0, margin) || i == 2 {
+                    s0 = s0.mul_add(c(0.6), x1.mul_add(s0, x2).cos() * c(0.05));
+                } else {
+                    s1 = (s1 * c(0.75) + s1 * x1.cos() * c(0.1)).tanh();
+                    acc3 += (v[2].tanh() * c(0.9)).acos().cos() * c(0.5);
+                    if gt(prog_0_dual((x2 * c(core::f64::consts::FRAC_1_SQRT_2) - s2 / (s1 * s1 + c(1.5))).cos() * c(2.0), t, s2, [v[0], v[1], v[2], v[3]], i, margin), x2, margin) {
+                        return s1 + t;
+                    }
+                }
+                let x2 = x2 / (s0.powi(2) + c(1.0));
+                acc3 += x2.tanh().cos() * c(0.5);
+            } else {
+                let x0: Dual64 = d_copysign(c(3.0_f64), fi, margin).asinh();
+                s0 = (s0 * c(0.75) + (c(SCALE) + s0).tanh().exp2() * c(0.1)).sin();
+                s1 = c(0.6) * s1 + c(1.0) * x0.cos().tanh();
+            }
+            let v8 = a4.iter().map(|&p| c(1.0) + c(0.25) * ((t.powi(2) + c(2.0)).acosh() + p.cos()).sin()).product::<Dual64>();
+            acc3 += (a7[3].tanh() * c(1.5)).sinh().tanh() * c(0.5);
+            s2 *= c(0.6);
+            s2 += c(0.05) * v8.cos();
+        }
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            if gt(d_atan2(a7[2].powi(2) + c(1.0), x2) + a7[3], c(1.0), margin) {
+                break;
+            }
+            let mut m9 = c(f64::INFINITY);
+            let mut m10 = c(f64::NEG_INFINITY);
+            for j in 0..v.len() {
+                let fj = c(j as f64);
+                m9 = d_min(m9, a4[j] + v[j], margin);
+                let c11 = match j {
+                    0..=1 => v[j].mul_add(s1, fj) / (v[j].powi(2) * v[j].powi(2) + c(1.5)),
+                    PHASE_C if n < 4 => v[j].mul_add(c(1.5) * fj, v[j] / (s0 * s0 + c(1.0))),
+                    3 => a7[3 - j] + c(1.5),
+                    _ => (c(0.25) - v[j]) * (fi * v[j]),
+                };
+                m10 = d_max(c11, m10, margin);
+            }
+            acc3 -= m9.tanh().tanh() * c(0.5);
+            s2 = (s2 * c(0.6) + m10.cos() * c(0.02)).tanh();
+            s0 = c(0.75) * s0 + c(0.25) * s0.sin().sin();
+        }
+        s0 * c(0.5) + s1 + s2 * c(0.25) - acc3.sin() - a4[3].tanh() + a7[3] + v[n % 4].powi(3)
+    }
+
+    pub fn prog_30_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let mut s0 = x1;
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        while k2 < 3 && ge((x0.cos() + c(2.0)).cbrt(), v[n % 4], margin) {
+            k2 += 1;
+            match k2 % 3 {
+                PHASE_B => {
+                    continue;
+                }
+                PHASE_C => {
+                    let mut k3 = 0;
+                    while k3 < n && lt(((-s0).powi(2) + c(1.0)).powi(-1), -c(0.25), margin) {
+                        k3 += 1;
+                        if le(c(SCALE) + (x2 * x2 + c(1.0)).powi(-2), s0.asinh(), margin) {
+                            return d_atan2(v[2].powi(2) + c(0.5), v[2]);
+                        }
+                        match k3 {
+                            1..=3 => {
+                                acc1 += c(0.1) * x1.cos();
+                                let x2 = v[0].tanh().exp();
+                                s0 = s0.mul_add(c(0.6), x2.cos() * c(0.1));
+                            }
+                            4 | 6 => {
+                                acc1 -= c(0.1) * x1.sin().sin();
+                                break;
+                            }
+                            _other => {
+                                s0 = s0 * c(0.8) + (s0 + x2.tanh()).cos() * c(0.1);
+                                if le(s0 + x2, x0.mul_add(x0, x2), margin) {
+                                    break;
+                                }
+                                s0 = s0.mul_add(c(0.8), s0.sin().cos() * c(0.2));
+                            }
+                        }
+                        s0 = s0.mul_add(c(0.6), s0.cos().exp2().tanh() * c(0.25));
+                    }
+                }
+                _ => {
+                    s0 *= c(0.5);
+                    s0 += c(1.0) * (v[1] / c(4.0)).sin();
+                    acc1 += c(0.005) * prog_0_dual(x1, c(0.75), (x2.powi(2) - x2).sin(), [v[0], v[1], v[2], v[3]], k2, margin).cos();
+                    if lt((d_min(x0, v[1], margin).powi(2) + c(0.5)).ln(), -c(0.5), margin) {
+                        acc1 -= s0.cos().exp().cos() * c(0.5);
+                        s0 = (s0 * c(0.5) + prog_0_dual(s0.sin().exp_m1().sin() * c(2.0), (x0 - s0 - x0.sin().exp()).cos() * c(2.0), x2, [v[0], v[1], v[2], v[3]], k2, margin) * c(0.005)).tanh();
+                    } else if gt(d_abs(v[(k2 + n) % 4], margin), x2, margin) {
+                        acc1 += (x2.powi(2) + c(1.0)).sqrt().tanh() * c(0.5);
+                    } else {
+                        acc1 += c(0.5) * x1.cos().exp_m1().tanh();
+                        let x0 = ((x0 * c(std::f64::consts::LN_2)).sin() * c(1.2)).tan();
+                        s0 = (s0 * c(0.8) + x0.cos() * c(0.02)).tanh();
+                    }
+                }
+            }
+            s0 = c(0.6) * s0 + c(0.1) * (s0.powi(2) + c(1.5)).acosh().cos();
+            let v4 = v.iter().fold(c(f64::INFINITY), |r, &p| d_min(r, p, margin));
+            acc1 += v4.cos() * c(0.5);
+        }
+        if gt(x1.asinh(), -c(0.5), margin) {
+            return x0 - (x1.cos() * c(1.2)).tan();
+        }
+        let mut a5 = [v[0], v[1], v[2], v[3]];
+        a5[3] *= c(1.5);
+        a5[2] += -x1;
+        match k2 {
+            PHASE_B if n > 1 => {
+                s0 = c(0.8) * s0 + c(0.1) * d_hypot(x0.sin(), x2.cos(), margin).tanh();
+            }
+            2 => {
+                acc1 -= c(0.005) * prog_20_dual(a5[3 - k2].sin().tanh(), (x0.tanh() * c(0.9)).asin().cos() * c(2.0), d_max(a5[3 - k2], x0, margin).cos(), [v[0], v[1], v[2], v[3]], k2, margin).sin();
+                if lt(x2.cos().exp_m1(), c(0.0), margin) {
+                    s0 = s0 * c(0.5) + d_atan2(s0, s0 * s0 + c(1.0)).tanh() * c(0.1);
+                } else {
+                    let v6 = (x1.powi(2) + c(0.5)).sqrt();
+                    s0 = (s0 * c(0.75) + v6.sin() * c(0.25)).tanh();
+                }
+            }
+            _ => {
+                acc1 += x2.powi(2).tanh();
+            }
+        }
+        'l2: for &t in v.iter() {
+            acc1 -= c(0.5) * (d_to_degrees(x0) * c(0.02)).tanh();
+            let mut k7 = 0;
+            while k7 < n {
+                k7 += 1;
+                if ge((x0 * x0 + c(0.5)).recip(), c(0.5), margin) {
+                    continue 'l2;
+                }
+                let v8 = a5.iter().fold(t, |r, &p| r * c(0.5) + c(0.25) * (a5[k7 % 4] + p.sin()).sin());
+                if lt((x2 * x2 + c(0.5)).sqrt() / (v8 * v8 + c(1.5)), -c(0.5), margin) {
+                    s0 = (s0 * c(0.6) + ((v8 * v8 + c(1.0)).log2().powi(2) + c(0.5)).sqrt() * c(0.05)).sin();
+                } else {
+                    acc1 += t.atan().tanh() * c(0.05);
+                    if lt(a5[0] - a5[k2], c(0.5), margin) {
+                        acc1 += (x0 - c(0.5)).sin().exp().cos() * c(0.05);
+                        continue;
+                    }
+                }
+                s0 = s0 * c(0.5) + (s0 - x0).tanh() * c(0.25);
+            }
+            let v9 = v.iter().fold(c(f64::INFINITY), |r, &p| d_min(r, s0 - v[3] + p, margin));
+            let v10 = v[1].sin().sin().exp();
+            s0 *= c(0.75);
+            s0 -= c(0.02) * (t.tanh() + v9.cos() + v10.sin()).cos();
+        }
+        let v11 = a5.iter().copied().map(|p| c(1.0) + c(0.1) * (d_clamp(a5[n % 4], p.sin() - c(1.5), x1.sin() + c(1.5), margin) * x1).sin()).product::<Dual64>();
+        x0.tanh() - s0 * c(0.5) + acc1.sin() - v11 * c(0.5) + (x0.powi(2) + c(0.5)).recip()
+    }
+
+    pub fn prog_31_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = (c(0.75) - x2).mul_add(x2.tanh().exp(), (x1.tanh() * c(0.9)).acos()).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = (v[2].sin().exp().powi(2) + c(0.5)).cbrt();
+        match n {
+            0 => {
+                let mut k3 = 0;
+                while k3 < n {
+                    k3 += 1;
+                    let v4 = (x2 * x2 + c(1.0)).sqrt();
+                    s0 = s0 * c(0.5) + v4.mul_add(x0, v2).sin() * c(0.05);
+                }
+                s0 = (s0 * c(0.6) + x0 * v2 * c(0.02)).tanh();
+                if gt(-(v[1].sin() * c(0.9)).asin(), c(0.5), margin) {
+                    let v5: Dual64 = ((x0 * x0 + c(1.5)).acosh().powi(2) + c(1.0)).log(3.0);
+                    acc1 += v[k3 % 4].tanh().exp2().sin();
+                    acc1 += v5.sin();
+                } else if gt((acc1.powi(2) + c(2.0)).ln() + (v2 - v[k3 % 4]), x1, margin) && k3 == 0 {
+                    s0 = s0.mul_add(c(0.5), (s0 - x1).sin() * c(0.02));
+                    acc1 += x1.cos();
+                }
+            }
+            1 | 3 => {
+                s0 *= c(0.6);
+                s0 += c(0.05) * (c(0.65) - acc1).sin();
+            }
+            4..=6 => {
+                s0 = (s0 * c(0.75) + (d_powf(x0 * x0 + c(1.0), x2.tanh()).powi(2) + c(0.5)).sqrt() * c(0.02)).sin();
+                let v6 = prog_20_dual(c(2.0), v2, (-v2).tanh(), v, n, margin);
+                acc1 += c(0.005) * v6.sin();
+            }
+            _ => {
+                s0 = s0 * c(0.75) + (v2 * v2).ln_1p().cos() * c(0.02);
+                let x1 = (x1 + v[1]) * (x1.powi(2) + c(2.0)).ln();
+                acc1 += x1.tanh() * c(0.5);
+            }
+        }
+        let mut k7 = 0;
+        while k7 < n && le(v[1], v2, margin) {
+            k7 += 1;
+            acc1 += c(0.01) * prog_0_dual(x0, (s0 * x0).cos(), s0.tanh() * c(2.0), v, k7, margin).cos();
+            let mut k8 = 0;
+            while k8 < n + 1 {
+                k8 += 1;
+                if le(d_max(x1, v[k8 % 4].sin(), margin), c(0.0), margin) {
+                    s0 *= c(0.8);
+                    s0 -= c(0.02) * (v[(k8 + k7) % 4].sin() * c(0.9)).atanh().tanh();
+                    break;
+                }
+                s0 = c(0.5) * s0 + c(0.02) * (s0.cos().exp().cos() * c(2.0)).cosh().cos();
+                if lt(x0, -c(1.0), margin) {
+                    return x0 * v2;
+                }
+            }
+        }
+        let v10 = match n % 3 {
+            0..=1 => {
+                let v9 = x2 + x0;
+                v2 + v9.tanh()
+            }
+            PHASE_C => prog_17_dual(c(0.25), x1, c(0.75), v, 1, margin),
+            _ => s0.sin().exp2(),
+        };
+        let mut m11 = c(f64::NEG_INFINITY);
+        for &t in v.iter() {
+            m11 = d_max(t + v[k7 % 4], m11, margin);
+        }
+        acc1 += m11.cos();
+        x0 + s0 * c(0.75) - acc1.cos() - v2 - v10.tanh()
+    }
+
+    pub fn prog_32_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0 = x0.sin();
+        let mut s1 = (x2.sin() * c(2.0)).sinh().cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        s0 = (s0 * c(0.6) + s0.tanh() * c(0.4)).sin();
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            s1 = (s1 * c(0.8) + (s0.asinh() + (x1 * x1 + c(0.5)).ln()) * c(0.05)).sin();
+            let v9 = match i {
+                0 => {
+                    for j in 1..n {
+                        let fj = c(j as f64);
+                        let v3 = v.iter().map(|&p| ((fj.tanh() * c(0.9)).acos().powi(2) + c(2.0)).acosh() + p.cos()).sum::<Dual64>();
+                        if le(x2 + v3, -c(1.0), margin) {
+                            s1 = c(0.75) * s1 + c(0.25) * x0.tanh();
+                            break;
+                        }
+                        match j {
+                            PHASE_A if n < 4 => {
+                                let v4 = x2.powi(2);
+                                acc2 -= c(0.05) * v4.cos();
+                            }
+                            1 | PHASE_D => {
+                                acc2 += c(0.05) * (s0 - fj).sin();
+                            }
+                            4 => {
+                                let v5 = x0.tanh();
+                                acc2 += v5 * c(0.05);
+                            }
+                            _ => {
+                                let v6: Dual64 = ((x2.tanh() * c(0.5)).ln_1p().sin() * c(1.2)).tan();
+                                acc2 += v6.tanh().cos() * c(0.05);
+                            }
+                        }
+                        s0 = s0.mul_add(c(0.75), (x2.cos() * c(0.9)).acos().tanh() * c(0.1));
+                    }
+                    v[n % 4].cos().exp()
+                }
+                1 | 3 => {
+                    let v7 = v[i % 4].atan() + x1.sin();
+                    v7.asinh()
+                }
+                4 => s0 / (x0.powi(2) + c(1.5)),
+                _ => {
+                    let v8 = fi - s0;
+                    (-x1) + v8.sin()
+                }
+            };
+            s0 *= c(0.6);
+            s0 -= c(0.1) * v9.tanh().sin();
+        }
+        let mut a10 = v;
+        a10[2] *= c(1.5);
+        a10[2] += x1.sin().exp().sin();
+        for i in 0..n {
+            let fi = c(i as f64);
+            match i % 3 {
+                PHASE_A => {
+                    s1 = s1.mul_add(c(0.8), (s1 * v[2]).sin() * c(0.05));
+                    s1 = c(0.6) * s1 + c(0.25) * (a10[3].powi(2) + c(0.5)).ln().cos();
+                }
+                PHASE_C => {
+                    let v11 = (a10[n % 4] * a10[n % 4] + c(1.0)).log2();
+                    acc2 += (x1 - v11).sin() * c(0.25);
+                }
+                _ => {
+                    s1 = s1.mul_add(c(0.75), ((s1.tanh() * c(0.9)).atanh().powi(2) + c(1.0)).log10() * c(0.1));
+                }
+            }
+            if gt((d_log(c(1.5_f64), a10[i % 4].powi(2) + c(2.0)).powi(2) + c(1.0)).powf(0.3), -c(0.25), margin) || n == 2 {
+                let v12 = x1.cos() * s0;
+                acc2 += v12.tanh() * c(0.25);
+            } else if lt(fi - x2, x0, margin) {
+                let v13 = v[i % 4];
+                let v14 = fi.cos().exp2();
+                s0 = c(0.5) * s0 + c(0.5) * (v13.cos() - v14.cos()).sin();
+            } else {
+                s1 = s1 * c(0.6) + (v[(i + n) % 4] / (s1.cos() + c(2.0)) * s1).cos() * c(0.05);
+                acc2 -= c(0.25) * (c(SCALE) + a10[3]).cos();
+            }
+            let v16 = match n % 4 {
+                2 => v[(i + n) % 4].sin(),
+                3 => {
+                    let v15 = d_log(d_clamp(s1, -c(1.0), c(0.5), margin).powi(2) + c(1.0), x0.powi(2) + c(2.0));
+                    (v[i % 4].sin() * c(0.9)).asin() + v15.cos()
+                }
+                _other => (x1.tanh() * c(1.2)).tan(),
+            };
+            s0 = s0 * c(0.8) + d_log(c(0.5_f64), v16 * v16 + c(2.0)).cos() * c(0.02);
+        }
+        s0.cos() - s1 + acc2.cos() - a10[0] * c(0.5)
+    }
+
+    pub fn prog_33_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[2].cos();
+        let mut s1 = prog_0_dual(x0, (x2.powi(2) + c(1.0)).cbrt().cos() * c(2.0), c(1.5), [v[0], v[1], v[2], v[3]], n, margin).cos() * c(2.0);
+        let mut s2 = x1;
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            match k4 % 4 {
+                0 => {
+                    for j in 0..n {
+                        let v5 = v[3].tanh();
+                        if le((s0.atan().sin() * c(0.9)).atanh(), c(0.5), margin) {
+                            acc3 += (v5 * c(std::f64::consts::FRAC_1_PI)).tanh() * c(0.1);
+                            continue;
+                        }
+                        if le(d_to_radians(v[j % 4]) * c(50.0), -c(1.0), margin) && n < 5 {
+                            acc3 -= c(0.1) * v5.sin().exp().cos();
+                            acc3 += d_to_radians(s2).cos() * c(0.1);
+                        } else if !(j == 2 && lt(x0 + s1, -c(0.5), margin)) {
+                            acc3 += d_log(v5 * v5 + c(1.0), x2 * x2 + c(2.0)).sin() * c(0.1);
+                            s1 = c(0.5) * s1 + c(0.1) * s0.cos().exp_m1().sin();
+                        }
+                        s0 = c(0.5) * s0 + c(0.2) * (v[j % 4].powi(2) + c(2.0)).acosh().tanh();
+                        s0 *= c(0.6);
+                        s0 += c(0.4) * v5.cos();
+                    }
+                }
+                2 => {
+                    break;
+                }
+                _other => {
+                    let x1: Dual64 = (v[k4] * v[k4] + c(1.0)).log(3.0);
+                    s1 = s1 * c(0.6) + x1.cos() * c(0.4);
+                }
+            }
+            if ge(v[(k4 + n) % 4], c(1.0), margin) && n % 2 == 0 {
+                break;
+            }
+            let v6 = prog_17_dual(c(0.5), (v[1].cos() * c(0.5)).ln_1p().cos() * c(2.0), d_powf(c(3.0_f64), s0.cos()).cos() * c(2.0), [v[0], v[1], v[2], v[3]], k4, margin);
+            acc3 += s1.cos() * c(0.5);
+            if k4 >= 3 {
+                break;
+            }
+            s2 = c(0.6) * s2 + c(0.005) * v6.sin().cos();
+        }
+        let mut m7 = c(f64::NEG_INFINITY);
+        for i in 0..=3 {
+            let fi = c(i as f64);
+            m7 = d_max(fi - fi / (v[i] * v[i] + c(1.0)), m7, margin);
+        }
+        s2 *= c(0.8);
+        s2 += c(0.1) * m7.sin();
+        for &t in v.iter() {
+            let v8 = t * c(core::f64::consts::FRAC_1_SQRT_2);
+            acc3 += c(0.01) * prog_0_dual(c(1.5), t, v8.mul_add(v8, x2).cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).sin();
+        }
+        let mut m9 = 0;
+        for &t in v.iter() {
+            let v14 = match n {
+                0..=2 => {
+                    let v10 = m7.tanh().powi(3);
+                    v10.cos()
+                }
+                MODE_D | 5 => {
+                    let v11 = d_to_radians(x0);
+                    t - m7 + v11.sin()
+                }
+                6 => {
+                    let v12 = (t.cos() * c(0.9)).atanh();
+                    v[m9 % 4] - (s0 - x1) + v12.sin()
+                }
+                _ => {
+                    let v13 = (x0.cos() * c(1.5)).sinh();
+                    d_to_radians(t) * c(50.0) + v13.tanh()
+                }
+            };
+            let v15 = v14.asinh();
+            if gt(x1.tanh().asinh(), c(0.25), margin) || m9 % 2 == 0 {
+                m9 += 1;
+            }
+            s0 = c(0.5) * s0 + c(0.5) * (-s0);
+            acc3 -= (t.sin() - v15.sin()).cos() * c(0.4);
+        }
+        let c16 = c(m9 as f64);
+        let v17 = x0 - c(2.5);
+        s0.cos() + s1 * c(0.75) + s2 * c(1.5) + acc3.cos() + c16.sin() + v17.tanh()
+    }
+
+    pub fn prog_34_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1;
+        let mut acc1: Dual64 = c(0.0);
+        for &t in v.iter() {
+            s0 = (s0 * c(0.6) + t.sin().exp2() * c(0.25)).sin();
+            acc1 += c(0.5) * (d_atan2(v[n % 4] * v[n % 4] + c(0.5), v[3]) * c(0.25)).sin();
+            match n % 4 {
+                0 => {
+                    s0 = s0.mul_add(c(0.6), (x2 * x2 + c(1.0)).log2().sin() * c(0.25));
+                }
+                2 => {
+                    let v2 = prog_0_dual((x2.powi(2) + c(1.0)).log2().cos() * c(2.0), x1, t, [v[0], v[1], v[2], v[3]], n, margin);
+                    s0 *= c(0.5);
+                    s0 += c(0.005) * v2.tanh().sin();
+                }
+                _ => {
+                    acc1 -= (v[n % 4].powi(2) + c(0.5)).recip().sin() * c(0.5);
+                    match n % 3 {
+                        0..=1 => {
+                            continue;
+                        }
+                        _other => {
+                            let v3 = prog_0_dual(x2, x1, t, [v[0], v[1], v[2], v[3]], 0, margin);
+                            s0 = c(0.75) * s0 + c(0.005) * v3.tanh().cos();
+                        }
+                    }
+                }
+            }
+        }
+        let mut a4 = [c(0.0); 4];
+        a4[0] = (x0 * acc1).sin();
+        for i in 1..4 {
+            let fi = c(i as f64);
+            a4[i] = a4[i - 1] * c(0.75) + (fi / (v[2].powi(2) + c(1.5))).cos() * c(0.2);
+        }
+        let mut m5 = (x0.powi(2) + c(1.0)).log(10.0);
+        let mut m6 = c(f64::INFINITY);
+        for i in 0..v.len() {
+            let fi = c(i as f64);
+            m5 = d_max(m5, (a4[2] + v[i]) * (s0 / (fi * fi + c(1.5))), margin);
+            let c7 = fi.powi(2) + v[i];
+            m6 = d_min(m6, c7, margin);
+        }
+        s0 *= c(0.6);
+        s0 += c(0.005) * m5.tanh().sin();
+        if le(s0.sin(), -c(0.25), margin) {
+            return (x2.sin() * c(2.0)).sinh();
+        }
+        'l3: for i in (0..n).rev() {
+            let mut k8 = 0;
+            while k8 < 3 {
+                k8 += 1;
+                acc1 += c(0.1) * v[3 - k8].atan().sin();
+                acc1 += c(0.05) * (x2 * x2 + c(0.5)).cbrt().asinh();
+            }
+            acc1 += (m6.asinh() - x2.sin().exp_m1()).cos() * c(0.25);
+            for _ in (0..=n).rev().step_by(2) {
+                if lt(v[1] * v[1] - c(0.5), c(0.0), margin) && i % 3 == 1 {
+                    break 'l3;
+                }
+                s0 = s0.mul_add(c(0.6), ((s0.powi(2) + c(0.5)).ln() + (s0 * s0).ln_1p()).tanh() * c(0.1));
+            }
+        }
+        x2 + v[0] * c(1.5) - s0.cos() - acc1.cos() - a4[1] * c(0.25) + m6.cos() - prog_0_dual(c(1.5), acc1.tanh(), s0, [v[0], v[1], v[2], v[3]], 3, margin)
+    }
+
+    pub fn prog_35_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = d_clamp(x0, x0.cos() - c(1.5), x2.sin() + c(1.5), margin).tanh() * c(2.0);
+        let mut s2 = x1;
+        let mut acc3: Dual64 = c(0.0);
+        let mut m4: Dual64 = -c(0.5);
+        for i in 0..3 {
+            let fi = c(i as f64);
+            let c5 = match i {
+                0 => x1 + c(0.25),
+                MODE_C if n > 2 => x1.mul_add(v[i], fi),
+                _ => c(0.75) * w0[i],
+            };
+            m4 = d_min(c5, m4, margin);
+        }
+        let mut a6 = [c(0.0); 4];
+        for i in 0..n {
+            a6[i % 4] += prog_0_dual(d_atan2((v[i % 4] * v[i % 4] + c(1.0)).ln(), w0[0] * w0[0] + c(1.0)).tanh(), s2, c(0.75), [v[0], v[1], v[2], v[3]], i, margin).cos() * c(0.25);
+        }
+        let v7 = w0.iter().map(|&p| v[n % 4].asinh() + p.tanh()).sum::<Dual64>();
+        let mut m8 = 0;
+        for i in 0..n {
+            let fi = c(i as f64);
+            acc3 -= (x0 + a6[m8 % 4]).sin() * c(0.25);
+            acc3 += c(0.25) * (fi * a6[i % 4]).tanh();
+            acc3 += (s1 - s2).tanh() * c(0.25);
+            if lt(((x1.powi(2) + c(1.5)).acosh().powi(2) + c(1.5)).acosh(), s1, margin) {
+                m8 += 1;
+            }
+        }
+        let c9 = c(m8 as f64);
+        'l3: for i in 1..n {
+            let fi = c(i as f64);
+            let v11: Dual64 = if lt((w0[3].sin() * c(1.2)).tan(), -c(0.5), margin) {
+                let v10 = -m4;
+                s2 = c(0.8) * s2 + c(1.0) * (c9.sin() * c(1.2)).tan().tanh();
+                (v10.cos() * c(0.9)).acos()
+            } else if le(x2 - a6[2], x0, margin) {
+                fi.sin().cos().cosh()
+            } else {
+                acc3 += ((s1 * x1).tanh() * c(0.9)).atanh() * c(0.2);
+                d_hypot(c(3.0_f64), x0 - m4, margin)
+            };
+            acc3 += (m4 * c(0.65)).sin().cos() * c(0.4);
+            s1 = s1 * c(0.5) + (v11 + s1).sin() * c(0.1);
+            let mut k12 = 0;
+            while k12 < 4 {
+                k12 += 1;
+                let v13 = ((a6[1] + fi).powi(2) + c(1.0)).log10();
+                if le(v13.atan(), c(0.5), margin) {
+                    break 'l3;
+                }
+                s1 = (s1 * c(0.75) + d_hypot(c(2.0_f64), v11, margin) * c(0.1)).tanh();
+            }
+        }
+        let mut m14 = c(f64::NEG_INFINITY);
+        for &t in v.iter() {
+            m14 = d_max(m14, m4 * c(1.5) + t, margin);
+        }
+        acc3 += c(0.5) * m14.tanh();
+        s1 - s2.cos() + acc3.tanh() - m4.sin() + a6[0] * c(0.75) - v7.cos() + c9.cos() - (c9 * c9).ln_1p()
+    }
+
+    pub fn prog_36_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_atan2(x2.powi(2) + c(1.0), x0).sin() * c(2.0);
+        let mut s1 = prog_17_dual(s0, (x2.powi(2) + c(1.0)).recip().tanh(), x0, [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(2.0);
+        let mut s2 = (s0 - x1).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        if gt(v[n % 4] + (v[n % 4].cos() * c(1.5)).sinh(), -c(0.5), margin) {
+            let x0 = x1 + (s0.powi(2) + c(1.0)).log10();
+            let v4 = prog_8_dual(d_abs(x1, margin).tanh(), s1, x1, v, n, margin);
+            acc3 -= (x0.tanh() - v4.cos()).cos() * c(0.005);
+        } else if gt((s2 * s2 + c(2.0)).ln(), s1, margin) {
+            for &t in v.iter() {
+                acc3 += c(0.5) * (d_hypot(v[n % 4], s2, margin) / ((t * t + c(1.0)).log2().powi(2) + c(1.5))).sin();
+                s1 = (s1 * c(0.6) + prog_0_dual(s1.powi(3).cos(), (s2.cos() * c(0.9)).acos().sin() * c(2.0), s0.asinh().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).sin();
+            }
+            let x2 = (v[n % 4] + x2).tanh();
+            acc3 -= x2;
+        } else {
+            acc3 -= c(0.5) * (-(x0.powi(2) + c(1.0)).powi(-2));
+            acc3 += (d_clamp(x0, -c(1.0), c(1.0), margin).sin() * c(0.9)).asin().sin();
+        }
+        let mut a5 = [c(0.0); 4];
+        for i in 0..4 {
+            a5[i] = (v[i].powi(2) + c(2.0)).ln();
+        }
+        let mut m6 = 0;
+        for i in 0..n {
+            let fi = c(i as f64);
+            if le(fi - (s2.powi(2) + c(1.0)).recip(), c(1.0), margin) {
+                s2 = c(0.5) * s2 + c(0.4) * (s2.sin().powi(2) + c(0.5)).cbrt().tanh();
+                break;
+            }
+            if le(a5[3].powi(3), c(1.0), margin) {
+                continue;
+            }
+            if m6 % 2 == 0 && lt(d_to_radians(a5[n % 4] * a5[n % 4]) * c(20.0), c(0.5), margin) {
+                m6 += 1;
+            }
+            s0 = (s0 * c(0.5) + d_atan2((s2.sin() * c(0.9)).atanh(), x2.powi(2) + c(0.5)) * c(0.02)).tanh();
+        }
+        match m6 {
+            0 => {
+                s1 = (s1 * c(0.75) + d_abs(x1, margin) * x1.tanh() * c(0.05)).tanh();
+            }
+            2..=4 => {
+                let v7 = prog_8_dual(s1, s2, (a5[1].asinh() - a5[1]).sin() * c(2.0), &a5, m6, margin);
+                acc3 -= v7.cos() * c(0.005);
+            }
+            g if g > 5 => {
+                let v8 = x2;
+                acc3 += v8.tanh();
+            }
+            _ => {
+                acc3 -= c(0.4) * (v[m6 % 4].sin().exp2() * (a5[m6 % 4].cos() * c(0.9)).atanh()).sin();
+            }
+        }
+        let mut k9 = 0;
+        let v12 = loop {
+            k9 += 1;
+            if le((x2.powi(2) + c(0.5)).ln(), c(0.5), margin) {
+                s1 = c(0.75) * s1 + c(0.2) * d_log(c(0.5_f64), x1.powi(2) + c(2.0)).cos();
+                acc3 += a5[m6 % 4].tanh() * c(0.4);
+            } else {
+                let v10 = (a5[m6 % 4].tanh() * c(1.5)).sinh().sin().exp();
+                s2 = c(0.8) * s2 + c(0.05) * (s2.sin() * c(1.5)).cosh().cos();
+                acc3 -= v10.tanh() * c(0.4);
+            }
+            let v11 = s0.mul_add(v[2], s2);
+            s0 = c(0.8) * s0 + c(0.02) * (v11 + v[n % 4]).cos();
+            if k9 >= 5 || ge((s1.sin() * c(0.9)).acos() * (x0.powi(2) + c(0.5)).recip(), s0, margin) {
+                break s2 + (x0 + c(2.5));
+            }
+        };
+        s0.cos() - s1 * c(0.75) - s2 * c(0.5) + acc3.sin() + a5[3] + v12.cos()
+    }
+
+    pub fn prog_37_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_abs(x1, margin);
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [c(0.0); 4];
+        for i in 0..4 {
+            let fi = c(i as f64);
+            a2[i] = d_to_degrees(v[i]) * c(0.01);
+            s0 = (s0 * c(0.75) + (fi.cos() * c(0.9)).atanh() * c(1.0)).tanh();
+        }
+        'l1: for (i, &t) in v.iter().enumerate() {
+            let v3 = (x0 * x0 + c(0.5)).ln();
+            acc1 -= prog_17_dual(x2, s0, x1.powi(2).sin(), v, i, margin).cos() * c(0.005);
             let mut k4 = 0;
             while k4 < n + 1 {
                 k4 += 1;
-                let v5 = (s1.tanh().exp2().powi(2) + c(1.0)).log2();
-                acc2 += (x0.cos() * c(0.9)).asin().sin() * c(0.05);
-                acc2 += v5.cos().sin() * c(0.05);
-            }
-        }
-        let mut k6 = 0;
-        let v10: Dual64 = loop {
-            k6 += 1;
-            if lt((x0.sin().cosh().sin() * c(0.9)).acos(), c(0.0), margin) {
-                let x0 = prog_0_dual(c(1.2), s0, v[n % 4].sin(), [v[0], v[1], v[2], v[3]], n, margin);
-                acc2 += x1.atan().tanh() * c(0.5);
-                s0 = s0 * c(0.8) + x0.sin() * c(0.005);
-            } else if k6 > 0 && le(x0.tanh() * (x1.cos() * c(0.9)).asin(), v[1].sin(), margin) {
-                s0 = c(0.5) * s0 + c(0.005) * prog_107_dual((d_min(x1, v[(k6 + k3) % 4], margin) - d_to_degrees(v[k6 % 4]) * c(0.01)).tanh() * c(2.0), x1, ((s0 + x2).powi(2) + c(1.0)).ln().sin(), v, k3, margin).sin();
-                let v7 = prog_75_dual(x2, c(1.5), ((v[(k6 + n) % 4] * v[(k6 + n) % 4] + c(1.0)).log2().sin() * c(0.9)).asin().tanh(), v, k3, margin);
-                acc2 -= v7.tanh().sin() * c(0.02);
-            }
-            for j in (0..=n).rev().step_by(2) {
-                s0 = (s0 * c(0.5) + v[n % 4].tanh().sinh() * c(0.25)).sin();
-                let v8 = d_to_radians(v[(j + k3) % 4]);
-                acc2 += c(0.1) * v8.tanh().sin();
-            }
-            let mut m9: Dual64 = -c(0.5);
-            for j in 0..n + 1 {
-                m9 = d_min(m9, v[2] / (v[(j + n) % 4] * v[(j + n) % 4] + c(1.0)), margin);
-                acc2 -= (d_log(v[k6 % 4].powi(2) + c(1.0), x2 * x2 + c(2.0)).powi(2) + c(0.5)).recip().cos() * c(0.05);
-            }
-            s1 *= c(0.5);
-            s1 += c(0.2) * m9.cos();
-            if k6 >= 4 {
-                break (x1 * x1).tanh().exp();
-            }
-        };
-        let v12 = if le(v[1].tanh(), c(0.5), margin) {
-            c(0.25) * v10
-        } else {
-            let v11 = (x2.cos() * c(0.9)).asin();
-            s1.tanh() * s0 + v11.cos()
-        };
-        let mut k13 = 0;
-        while k13 < 3 && le((v12 * v12 + c(2.0)).sqrt(), c(1.0), margin) {
-            k13 += 1;
-            let v14 = match k13 {
-                0 => (x0.powi(2) + c(1.0)).cbrt(),
-                1 | 3 => x1.cos(),
-                _ => {
-                    s1 = (s1 * c(0.8) + (v[k13].cos() * c(0.9)).atanh() * c(0.02)).tanh();
-                    v12 * (v10 - v12)
-                }
-            };
-            acc2 += x0.cos() * c(0.5);
-            acc2 += v14.sin() * c(0.25);
-        }
-        let mut a15 = [c(0.0); 4];
-        for i in 0..n {
-            let fi = c(i as f64);
-            a15[i % 4] = a15[i % 4] * c(0.5) + v10.atan().tanh() * c(0.5);
-            s1 = s1 * c(0.5) + d_log(v[i % 4].powi(2) + c(1.0), fi * fi + c(2.0)).sin() * c(0.25);
-        }
-        match k13 % 2 {
-            1 => {
-                let v16 = prog_4_dual(d_max(a15[0].cos(), s1.atan(), margin).sin() * c(2.0), v12.atan().cos().tanh(), c(0.25), [v[0], v[1], v[2], v[3]], k13, margin);
-                acc2 -= v16.sin() * c(0.01);
-            }
-            _ => {
-                let v17 = d_hypot((a15[k13] * a15[k13]).ln_1p(), x2.atan(), margin);
-                acc2 -= x1.cos();
-                s0 = (s0 * c(0.8) + v17.cos() * c(0.01)).sin();
-            }
-        }
-        x0.sin() + x1 * c(0.5) - s0 - s1.cos() - acc2.cos() + v10 + v12 * c(0.25)
-    }
-
-    pub fn prog_114_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = d_max(x0, x1, margin).sin().exp_m1();
-        let mut s1 = (c(1.5) * v[n % 4]).sin() * c(2.0);
-        let mut s2 = prog_10_dual(x0, d_clamp(x2, -c(1.5), c(1.0), margin).sin() * c(2.0), (-x1).sin(), [v[0], v[1], v[2], v[3]], 4, margin).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        let mut m4 = c(f64::NEG_INFINITY);
-        for i in 1..4 {
-            let c5: Dual64 = prog_75_dual((c(SCALE) + v[i]).tanh(), x2, c(1.5), v, n, margin);
-            m4 = d_max(m4, c5, margin);
-        }
-        s0 = c(0.6) * s0 + c(0.005) * m4.cos();
-        'l1: for i in (0..4).rev() {
-            acc3 += s0 * c(0.4);
-            let mut k6 = 0;
-            while k6 < n + 1 {
-                k6 += 1;
-                acc3 -= ((x1 * x1 + c(0.5)).cbrt().powi(2) + c(1.0)).log2().sin() * c(0.05);
-                match i % 2 {
-                    0 => {
-                        s2 = s2 * c(0.75) + (s2.tanh() * c(0.9)).atanh().tanh() * c(0.05);
-                        break 'l1;
-                    }
-                    1 => {
-                        acc3 += c(0.05) * ((x2.sin() * c(1.2)).tan() + (x1 + x2)).sin();
-                        match k6 % 2 {
-                            0 => {
-                                s0 *= c(0.5);
-                                s0 -= c(0.25) * x0.cos().sinh().tanh();
-                                break;
-                            }
-                            1 => {
-                                s2 *= c(0.5);
-                                s2 += c(0.02) * s2.powi(3).tanh();
-                            }
-                            _ => {
-                                acc3 -= (m4.sin().powi(2) + c(0.5)).recip().tanh() * c(0.05);
-                                acc3 += x1.powi(2).sin() * c(0.05);
-                            }
-                        }
-                    }
-                    _ => {
-                        s1 = (s1 * c(0.6) + v[2].tanh() * c(0.4)).sin();
-                        if le((v[2] * v[2] + c(2.0)).sqrt(), (s2 * s2 + c(1.0)).log2(), margin) {
-                            let x1 = x1 + x2;
-                            acc3 += (v[2].powi(2) + c(1.0)).recip().cos().exp2().cos() * c(0.05);
-                            acc3 -= c(0.05) * x1.sin().sin();
-                        } else if gt((s1 * s1 + c(1.0)).powi(-1), x0.cos(), margin) {
-                            acc3 -= ((s2 + x0).powi(2) + c(2.0)).ln().cos() * c(0.05);
-                            acc3 += c(0.05) * (x2 + s0).cos();
-                        }
-                    }
+                s0 *= c(0.5);
+                s0 += c(0.02) * (d_atan2(a2[k4 % 4] * a2[k4 % 4] + c(0.5), x0).sin() * c(1.5)).cosh().sin();
+                if lt(-v[1], s0, margin) {
+                    break 'l1;
                 }
             }
-            let v7 = d_min(x2, x0, margin).tanh().exp();
-            let v8 = prog_4_dual(x2.sin().exp().sin(), c(2.0), c(0.5), [v[0], v[1], v[2], v[3]], n, margin);
-            s2 = c(0.5) * s2 + c(0.005) * (v7.tanh() + v8.sin()).cos();
+            acc1 -= (t.cos() + v3.cos()).sin() * c(0.5);
         }
-        let v10 = if gt(prog_0_dual(x0, c(1.5), c(2.0), [v[0], v[1], v[2], v[3]], n, margin), c(1.0), margin) || n > 1 {
-            let x2 = x1.sin();
-            let v9 = x2.sin();
-            (v9.tanh() * c(2.0)).cosh()
-        } else {
-            d_clamp(x1, v[n % 4].tanh() - c(1.5), x2.cos() + c(1.5), margin)
-        };
-        if gt(prog_75_dual(((c(0.3) - v10).powi(2) + c(1.0)).log(10.0).sin(), c(1.2), x1, v, n, margin), -c(1.0), margin) || n > 1 {
-            acc3 += d_hypot((v[3].sin() * c(1.2)).tan(), x0.tanh().sinh(), margin).tanh() * c(0.25);
-            s2 = c(0.8) * s2 + c(0.005) * prog_4_dual(d_min(c(0.5_f64), x0, margin).sin() * c(2.0), x0, x0.atan().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], 1, margin).tanh();
-        } else {
-            let m4 = -x2;
-            s0 = s0 * c(0.5) + m4.tanh().cos() * c(0.5);
-        }
-        let v11 = v.iter().fold(s1, |r, &p| r * c(0.75) + c(0.02) * (p * p + c(1.0)).powi(-3).asinh().cos());
-        s0 - s2 - acc3.cos() + v11 * c(0.75)
-    }
-
-    pub fn prog_115_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = d_log(x2.cos().powi(2) + c(1.0), (x0.powi(2) + c(1.0)).log10().powi(2) + c(2.0));
-        let mut s1 = s0.sin().exp().tanh() * c(2.0);
-        let mut s2 = (v[n % 4].powi(2) + c(1.0)).cbrt();
-        let mut acc3: Dual64 = c(0.0);
-        acc3 += d_hypot(c(2.0_f64), d_to_radians(x1) * c(50.0), margin).tanh();
-        let mut a4 = v;
-        a4[1] *= c(1.5);
-        a4[3] += v[2];
-        match n {
-            0 | 2 => {
-                let x1 = x2 - x2.mul_add(x1, s0);
-                acc3 -= c(0.5) * x1.sin();
-            }
-            3..=4 => {
-                let v5 = prog_54_dual(v[n % 4].cos().sin() * c(2.0), c(2.0), acc3.mul_add(s2, x2).tanh(), v, 2, margin);
-                acc3 -= c(0.005) * v5.sin();
-            }
-            5 => {
-                s1 = (s1 * c(0.8) + (a4[3] + x2) * c(0.05)).sin();
-            }
-            _ => {
-                s0 = s0 * c(0.8) + s0 * s1 * c(0.01);
-            }
-        }
-        let mut a6 = [c(0.0); 4];
-        for i in 0..4 {
-            if le((a4[3 - i].tanh() * c(0.9)).asin() + a4[3 - i], c(0.0), margin) {
-                a6[i] = (x2.tanh() * c(0.9)).acos();
-            } else {
-                a6[i] = v[i].sin().cosh() + (a4[0] + x2);
-            }
-        }
-        let mut k7 = 0;
-        while k7 < 6 && gt((x2 * x2).ln_1p(), -c(1.0), margin) {
-            k7 += 1;
-            if le(s0 * v[(k7 + n) % 4], s1, margin) || k7 > 2 {
-                break;
-            }
-            match n {
-                1 | 3 => {
-                    acc3 += (s0.powi(2) + c(1.5)).acosh().cos() * c(0.25);
-                    let v8 = (a4[k7 % 4].sin() * c(2.0)).cosh().tanh();
-                    acc3 += v8.sin() * c(0.25);
-                }
-                4..=5 => {
-                    let v9: Dual64 = prog_75_dual(x2, d_log(a4[2] * a4[2] + c(1.0), a4[2].powi(2) + c(2.0)).tanh() * c(2.0), (s2.cos().sinh() * s2.sin()).tanh(), &v, n, margin);
-                    let v10 = prog_4_dual((s0 - c(2.0)).sin(), c(0.25), x0, v, k7, margin);
-                    acc3 -= (v9.tanh() + v10.sin()).cos() * c(0.005);
-                }
-                6 => {
-                    let v11 = prog_4_dual((a4[(k7 + n) % 4] / c(1.5) * c(std::f64::consts::FRAC_PI_4)).cos() * c(2.0), x1, c(0.25), v, n, margin);
-                    acc3 += (x1 - v11).sin() * c(0.25);
-                }
-                _ => {
-                    acc3 += c(0.25) * ((a4[k7 % 4] / (s1.powi(2) + c(1.0))).powi(2) + c(0.5)).sqrt().cos();
-                    s1 = (s1 * c(0.6) + (s0 * s0 + c(1.0)).ln().powi(2) * c(0.25)).sin();
-                }
-            }
-            acc3 += (s1 * x2).cos() * c(0.25);
-        }
-        s2 = s2.mul_add(c(0.5), (s1.cos() + c(2.0)).cbrt().tanh() * c(0.1));
-        s0 + s2 + acc3.sin() + a4[3].sin() - a6[3].sin() + d_abs(a4[k7 % 4].asinh(), margin)
-    }
-
-    pub fn prog_116_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0: Dual64 = (d_abs(x0, margin) - (-x2)).tanh() * c(2.0);
-        let mut s1 = (x2.cos() * c(1.5)).cosh().sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        let v3 = (v[1] * v[1]).ln_1p();
-        match n {
-            0 => {
-                let v4: Dual64 = prog_54_dual(c(1.5), x2, c(0.25), v, n, margin);
-                acc2 += (acc2.sin() * c(1.5)).sinh().sin();
-                s0 = s0 * c(0.8) + v4.sin().tanh() * c(0.005);
-            }
-            1..=3 => {
-                let v5 = prog_107_dual(c(1.2), x0, x0.cos().sin() * c(2.0), &v, n, margin);
-                s1 = s1 * c(0.75) + v3.tanh() * c(0.25);
-                acc2 -= v5.sin() * c(0.005);
-            }
-            4..=5 => {
-                s1 = (s1 * c(0.75) + d_log(s1 * s1 + c(1.0), s1.powi(2) + c(2.0)) * c(0.01)).sin();
-            }
-            _ => {
-                s1 = (s1 * c(0.8) + d_hypot(s1, v[2], margin) * c(0.02)).sin();
-                s1 = s1.mul_add(c(0.6), (s1.atan().sin() * c(0.9)).asin().cos() * c(0.05));
-            }
-        }
-        let mut k6 = 0;
-        loop {
-            k6 += 1;
-            if k6 == 3 {
-                s1 *= c(0.5);
-                s1 += c(0.1) * v3.tanh().exp_m1().cos();
-            } else {
-                s0 = s0 * c(0.5) + (c(0.65) - x1).cos() * c(0.5);
-            }
-            let mut m7: Dual64 = -c(2.5);
+        'l3: for t in v {
+            s0 = (s0 * c(0.5) + (x2.sin() * c(0.9)).atanh() * c(0.1)).tanh();
             for _ in 0..n {
-                m7 = d_max(v3 - x1, m7, margin);
+                acc1 -= x2.tanh().cos().exp_m1().sin() * c(0.05);
+                let v5 = v.iter().zip(a2.iter()).map(|(&p, &q)| c(1.0) + c(0.25) * ((p.powi(2) + c(0.5)).ln() + q.cos()).sin()).product::<Dual64>();
+                if le(d_atan2(x0.powi(2) + c(1.0), v5), x2, margin) {
+                    continue 'l3;
+                }
             }
-            s0 *= c(0.5);
-            s0 -= c(0.25) * m7.sin().sin();
-            if ge(((v3 / (s0 * s0 + c(1.5))).cos() * c(0.9)).asin(), x0, margin) {
-                break;
+            acc1 += c(0.5) * (x0.tanh() + c(2.0)).cbrt().tanh();
+            let mut m6 = (v[n % 4] * v[n % 4] + c(0.5)).ln();
+            for j in 0..=3 {
+                m6 = d_min(m6, (x0.cos().exp().powi(2) + c(1.0)).ln() + a2[3 - j], margin);
             }
-            if k6 >= 5 || gt(d_powf(c(3.0_f64), x1.sin()).tanh().exp_m1(), -c(1.0), margin) {
-                break;
-            }
+            s0 = s0.mul_add(c(0.5), m6.cos() * c(0.1));
+            s0 = s0.mul_add(c(0.5), t.tanh().sin() * c(0.5));
         }
-        let mut a8 = [c(0.0); 4];
-        for i in 0..n {
-            let fi = c(i as f64);
-            a8[i % 4] += (x2.powi(2) + c(1.0)).cbrt().sin() * c(0.25);
-            acc2 += (fi * fi).ln_1p().tanh() * c(0.25);
-        }
-        x1.sin() - s0 * c(0.25) - s1 - acc2 - v3 + a8[1] - (v[n % 4] * v[n % 4] + a8[0] * x2)
-    }
-
-    pub fn prog_117_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = x2.powi(3).cos() * c(2.0);
-        let mut acc1: Dual64 = c(0.0);
-        let v3 = if n % 3 == 1 {
-            let v2 = x1 + c(0.1);
-            prog_29_dual(x0, acc1, s0, [v[0], v[1], v[2], v[3]], n, margin) + v2.cos()
-        } else {
-            -v[n % 4]
+        let v9 = match n % 2 {
+            MODE_A => {
+                let v7 = prog_17_dual(c(1.2), v[n % 4].cos() * c(2.0), s0, v, n, margin);
+                (x1.cos() * c(1.2)).tan() - (s0 - a2[3]) + v7.sin()
+            }
+            1 => {
+                let v8 = a2[n % 4] * x0;
+                (x1.powi(2) + c(0.5)).recip() + v8.tanh()
+            }
+            _other => x2.sin().exp2(),
         };
-        if !(n % 3 == 1 && gt((v[2] * v[2] + c(2.0)).acosh(), c(0.5), margin)) {
-            s0 = (s0 * c(0.6) + prog_96_dual(x2, x0, c(0.75), v, n, margin) * c(0.005)).tanh();
-            if le(v[n % 4].atan(), c(1.0), margin) {
-                let v4 = prog_10_dual(v[n % 4].cos() * c(2.0), x2, acc1, [v[0], v[1], v[2], v[3]], n, margin);
-                let v3 = d_to_degrees(v[n % 4]) * c(0.02) * c(std::f64::consts::FRAC_1_PI);
-                acc1 += (v4.sin() + v3.sin()).cos() * c(0.005);
-            } else if ge((x0 * x0 + c(1.0)).ln() - c(0.75), (x1 * x1 + c(1.5)).acosh(), margin) {
-                s0 = (s0 * c(0.6) + x2.tanh() * c(0.4)).sin();
-                s0 = (s0 * c(0.8) + ((x2.cos() + c(2.0)).cbrt() + s0.sin()) * c(0.01)).tanh();
-            } else {
-                acc1 -= prog_19_dual((v[n % 4] + x0).tanh() * c(2.0), x0.cos(), (d_log(c(3.0_f64), x0 * x0 + c(2.0)).cos() * c(1.2)).tan().tanh(), [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(0.005);
-            }
-        } else if le((v[3].cos() + c(2.0)).cbrt().sin().exp2(), -c(0.5), margin) {
-            s0 = s0.mul_add(c(0.6), (x0 * x0).atan().sin() * c(0.1));
-        } else {
-            s0 *= c(0.5);
-            s0 += c(1.0) * d_to_radians((v[n % 4] * v[n % 4] + c(1.0)).ln());
-            let v5 = (s0 * s0 + c(0.5)).recip();
-            s0 = s0 * c(0.5) + v5.tanh().cos() * c(0.05);
-        }
-        let mut k6 = 0;
-        while k6 < 6 && ge((x1.tanh() * c(2.0)).cosh(), -c(1.0), margin) {
-            k6 += 1;
-            if le(d_log(x0.powi(2) + c(1.0), x0 * x0 + c(2.0)), v3, margin) && k6 > 0 {
-                acc1 += c(0.25) * v[n % 4].sin();
-            } else {
-                let v7 = s0.tanh().exp();
-                let v3 = (v7 * v7 + c(2.0)).acosh();
-                acc1 -= v3.tanh().sin() * c(0.25);
-            }
-            acc1 += (v[k6 % 4].sin() * c(1.2)).tan().sin() * c(0.25);
-            acc1 -= (x0 - v3).sin() * c(0.25);
-        }
-        'l1: for i in 0..4 {
-            let fi = c(i as f64);
-            if lt(v3 / (v3.sin() + c(2.0)), v[i], margin) {
-                acc1 += c(0.5) * (v3 + x2).tanh();
-            } else {
-                let v3 = c(0.3) - (v3 - x1);
-                acc1 += (x2 + v3).tanh() * c(0.5);
-            }
-            acc1 -= x1.tanh() * c(0.5);
-            for j in (1..=3).step_by(2) {
-                let fj = c(j as f64);
-                if ge(d_atan2(s0.powi(2) + c(1.0), s0), x0, margin) {
-                    s0 = s0 * c(0.75) + (x0 * s0).sin() * c(0.1);
-                } else {
-                    let v8 = x1.cos();
-                    s0 = s0.mul_add(c(0.75), v8.sin() * c(0.25));
-                }
-                match k6 + n {
-                    0..=2 => {
-                        continue 'l1;
-                    }
-                    3 | 5 => {
-                        s0 = c(0.8) * s0 + c(1.0) * (fi.sin() * c(2.0)).cosh().sin();
-                        s0 = c(0.75) * s0 + c(0.25) * (s0 - fi).tanh();
-                        match j {
-                            0 | 2 => {
-                                s0 *= c(0.5);
-                                s0 -= c(1.0) * (fi.sin().powi(2) + c(1.0)).log2().sin();
-                                s0 = (s0 * c(0.8) + (v3 + v[3 - j]) * c(0.1)).sin();
-                            }
-                            3 => {
-                                continue;
-                            }
-                            _ => {
-                                acc1 += s0.tanh() * c(0.25);
-                                s0 = c(0.75) * s0 + c(0.25) * x0.asinh().cos();
-                            }
-                        }
-                    }
-                    g if g > 6 => {
-                        s0 = (s0 * c(0.5) + (v[0] - x1) * c(0.25)).tanh();
-                        acc1 += c(0.25) * d_atan2(fj * fj + c(1.0), fi).atan().tanh();
-                        if le(d_powf(c(3.0_f64), v[(j + i) % 4].cos()), c(0.5), margin) {
-                            let v9 = fj.asinh();
-                            s0 *= c(0.75);
-                            s0 += c(1.0) * v9.tanh();
-                        } else if lt(x2.tanh(), (x0.cos() + c(2.0)).cbrt(), margin) {
-                            s0 *= c(0.75);
-                            s0 += c(0.25) * x0.tanh();
-                        } else {
-                            let v10 = v[1];
-                            acc1 -= c(0.25) * d_hypot(v3.tanh().exp(), (v10 * v10 + c(1.5)).acosh(), margin).cos();
-                        }
-                    }
-                    _ => {
-                        s0 = (s0 * c(0.5) + (x2.powi(2) - s0) * c(0.1)).sin();
-                    }
-                }
-                s0 = s0.mul_add(c(0.5), fi.tanh().exp().tanh() * c(1.0));
-            }
-        }
-        let v11 = v.iter().fold(x1, |r, &p| r * c(0.75) + c(0.1) * (x2 + p.sin()).cos());
-        x0 - s0.tanh() + acc1.tanh() - v3.tanh() - v11.tanh() - (d_to_radians(x1) * c(50.0)).powi(3)
+        x0 * c(0.25) + x2 + v[3].cos() - s0.tanh() - acc1.tanh() + a2[1] * c(1.5) + v9.cos()
     }
 
-    pub fn prog_118_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 * v[n % 4]).tanh() * c(2.0);
-        let mut s1: Dual64 = (s0 + x0).tanh() * c(2.0);
-        let mut s2: Dual64 = (x2.mul_add(x2, s0) - (x2.sin() * c(0.9)).acos()).cos() * c(2.0);
-        let mut acc3: Dual64 = c(0.0);
-        'l0: for i in 0..4 {
-            let v4 = match n % 4 {
-                0 => prog_19_dual((s1 - s1 * c(std::f64::consts::FRAC_PI_4)).cos(), (x0.tanh() * c(0.9)).asin().tanh(), (x0 * x0 + c(1.0)).log10().tanh().tanh() * c(2.0), v, i, margin),
-                2 => {
-                    let x2: Dual64 = prog_75_dual(s2, (x2 * x2 + c(1.0)).sqrt().tanh() * c(2.0), s0, &v, 0, margin);
-                    s1 + v[3 - i] + x2.tanh()
-                }
-                3 => s2 * c(0.5),
-                _ => (v[0].sin() * c(0.9)).acos() + (x0 - s1),
-            };
-            s2 = s2.mul_add(c(0.75), prog_75_dual(x2, (s1.tanh() * c(1.2)).tan().cos().sin(), c(0.75), &v, n, margin).sin() * c(0.005));
-            for j in 0..i {
-                if j == 2 && lt(d_atan2(c(1.5_f64), v[0]) * c(core::f64::consts::FRAC_1_SQRT_2), c(0.0), margin) {
-                    break 'l0;
-                }
-                if j == 2 && gt((s0 * x1).asinh(), -c(0.5), margin) {
-                    continue;
-                }
-                s2 = (s2 * c(0.8) + v4 * c(0.005)).tanh();
-            }
-            acc3 += c(0.5) * s2.sin().exp().tanh();
-            acc3 += v4.cos() * c(0.005);
+    pub fn prog_38_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = (x1 / (x1 * x1 + c(0.5))).sin() * c(2.0);
+        let mut s2: Dual64 = ((x0 * x0 + c(1.0)).log2().powi(2) + c(0.5)).powf(0.3);
+        let mut s3 = prog_35_dual(s2, c(1.2), (x2.tanh() * c(0.9)).acos().tanh(), w0, n, margin).sin() * c(2.0);
+        let mut acc4: Dual64 = c(0.0);
+        let mut m5: Dual64 = v[1];
+        for i in (0..4).rev() {
+            m5 = d_max(prog_0_dual(x1, x2, (x2.tanh() * c(2.0)).sinh().cos(), [v[0], v[1], v[2], v[3]], i, margin) + w0[i], m5, margin);
         }
-        'l2: for i in (0..n).rev() {
-            let fi = c(i as f64);
-            acc3 += ((x0.cos() * c(0.5)).ln_1p() + c(1.2)).tanh() * c(0.25);
-            let mut k5 = 0;
-            while k5 < n + 1 && gt(x0.sin(), d_to_degrees(fi) * c(0.01), margin) {
-                k5 += 1;
-                let v7 = if le((x1.tanh().powi(2) + c(1.0)).log(10.0), s1, margin) {
-                    fi - s1
-                } else if gt((x0.powi(2) + c(1.0)).cbrt().atan(), s1, margin) {
-                    let x1 = (x1.cos() * c(0.9)).atanh();
-                    d_max(x1, (x1.cos() * c(1.5)).sinh(), margin)
-                } else {
-                    let x0 = (x0.cos() * c(2.0)).sinh();
-                    let v6 = d_to_degrees(x0) * c(0.02);
-                    -v6.tanh()
-                };
-                let v8 = v7 * c(std::f64::consts::FRAC_PI_4);
-                if ge(x1.asinh(), fi, margin) || n % 2 == 0 {
-                    break 'l2;
-                }
-                s2 = (s2 * c(0.5) + (s2 * s2 + c(1.0)).log2() * c(0.25)).tanh();
-                acc3 += c(0.02) * v8.tanh();
-            }
-            match k5 % 2 {
-                0 => {
-                    let v9 = v[n % 4].atan();
-                    acc3 += v9.sin() * c(0.25);
+        s2 = s2.mul_add(c(0.5), m5.cos().cos() * c(0.005));
+        let mut m6 = acc4.atan();
+        for i in 0..6 {
+            m6 = d_min(m6, v[1] - x0 + v[i % 4], margin);
+        }
+        s1 *= c(0.6);
+        s1 += c(0.1) * m6.sin();
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            let v8 = v.iter().zip(v.iter()).map(|(&p, &q)| s1 + p + q.cos()).sum::<Dual64>();
+            s2 = (s2 * c(0.75) + x2.atan() * c(0.25)).sin();
+            match k7 % 2 {
+                MODE_A => {
+                    acc4 -= c(0.5) * x2.cos().exp().sin();
                 }
                 1 => {
-                    acc3 -= (x1 * x2).sin() * c(0.25);
-                    if ge(-s1, x1, margin) {
+                    s3 = (s3 * c(0.8) + (x0 * x0).ln_1p() * c(0.2)).tanh();
+                    if lt(v8, c(0.5), margin) {
                         break;
                     }
                 }
+                _other => {
+                    let m5 = x1.tanh();
+                    let v9 = v8;
+                    acc4 -= (m5 + v9.tanh()).sin() * c(0.25);
+                }
+            }
+            if k7 >= 4 || le(v8, -c(0.5), margin) {
+                break;
+            }
+        }
+        let v13 = match k7 {
+            0 => prog_0_dual((x0.sin() + m6.tanh().exp()).cos(), (x2.sin().exp2() + w0[k7 % 4]).cos() * c(2.0), ((x0 - x2).sin() * c(0.9)).acos().sin(), [w0[0], w0[1], w0[2], w0[3]], 5, margin),
+            1..=3 => x2.atan(),
+            4 => {
+                let v10 = (m6.sin() * c(0.9)).asin();
+                c(SCALE) + (-v10)
+            }
+            _ => {
+                for i in 0..5 {
+                    let v12 = match i + n {
+                        0 => s3 + s1.powi(2),
+                        MODE_B => {
+                            s3 = c(0.6) * s3 + c(0.75) * (s3 * s3 + c(1.0)).log10();
+                            x1.cos()
+                        }
+                        2..=4 => w0[(i + n) % 4].cos(),
+                        _ => {
+                            let v11 = (w0[i % 4].sin() * c(0.9)).atanh();
+                            (s1.powi(2) + c(0.5)).ln() + v11.cos()
+                        }
+                    };
+                    acc4 -= (v12 * v12 + c(1.0)).log2().tanh() * c(0.4);
+                }
+                (x2.tanh() * c(0.9)).atanh()
+            }
+        };
+        let mut k14 = 0;
+        let v16 = loop {
+            k14 += 1;
+            if le(m5 + x0, -c(0.5), margin) {
+                s3 = (s3 * c(0.8) + prog_0_dual(v13.tanh(), (v13 + w0[3 - k14]).sin(), x0, [w0[0], w0[1], w0[2], w0[3]], n, margin) * c(0.005)).tanh();
+                break x1.atan();
+            }
+            match k14 {
+                0 | MODE_C => {
+                    s3 *= c(0.75);
+                    s3 -= c(0.25) * v[k14].asinh().tanh();
+                    s1 = s1.mul_add(c(0.6), (v13.asinh().powi(2) + c(1.0)).cbrt().sin() * c(0.2));
+                }
+                3 => {
+                    let v15 = v13.sin() + (s2 - x0);
+                    acc4 -= c(0.5) * v15.sin().cos();
+                }
                 _ => {
-                    let v10 = ((x1 + c(0.35)).powi(2) + c(2.0)).acosh();
-                    s0 = c(0.5) * s0 + c(0.25) * d_powf(c(0.5_f64), s0.sin()).cos();
-                    if ge(x0.tanh(), c(0.5), margin) {
-                        acc3 += c(0.25) * v10.sin();
-                        s0 = c(0.5) * s0 + c(0.1) * d_hypot(s0, v[n % 4], margin).cos().exp2().sin();
-                    } else if lt(v10.powi(2), c(0.0), margin) && k5 % 3 == 1 {
-                        let v11 = s2.sin().exp().cos();
-                        let v12 = x2;
-                        s2 = s2 * c(0.75) + (v11.tanh() - v12.tanh()).tanh() * c(0.05);
+                    let x1 = x2.tanh().exp();
+                    s3 *= c(0.6);
+                    s3 += c(0.1) * d_max(x1, s1, margin).sin();
+                }
+            }
+            s3 = (s3 * c(0.6) + x0.asinh() * c(0.4)).tanh();
+            if k14 >= 3 {
+                break v13.sin().sinh();
+            }
+        };
+        s1.tanh() - s2 + s3.tanh() + acc4.cos() - v13.cos() - v16.sin()
+    }
+
+    pub fn prog_39_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.cos() * c(0.5)).ln_1p();
+        let mut s1 = (d_min(v[3], v[n % 4], margin).powi(2) + c(0.5)).sqrt().cos() * c(2.0);
+        let mut s2 = d_clamp(x0, -c(1.5), c(1.0), margin);
+        let mut acc3: Dual64 = c(0.0);
+        let v4: Dual64 = if gt(d_clamp(x1, -c(0.5), c(1.0), margin) / c(3.0), c(0.5), margin) {
+            x2 * v[0]
+        } else {
+            d_atan2(v[n % 4] + x1, x1 * x1 + c(0.5))
+        };
+        let v5 = v.iter().map(|&p| (acc3.powi(2) + c(1.0)).log10() + p.tanh()).sum::<Dual64>();
+        let mut a6 = [c(0.0); 4];
+        for i in 0..n {
+            a6[i % 4] += s1.sin().exp2().tanh() * c(0.5);
+        }
+        for _ in (0..=n).rev().step_by(2) {
+            s2 = c(0.6) * s2 + c(0.05) * (s2.cos() * c(2.0)).sinh().tanh();
+            acc3 += c(0.4) * (a6[n % 4].sin() * c(1.2)).tan().atan().tanh();
+        }
+        s0 = c(0.8) * s0 + c(0.01) * ((x2 * x2 + c(1.0)).log2() + a6[0]).cos();
+        s1 = s1 * c(0.6) + (a6[n % 4] + (v5.sin() + c(2.0)).cbrt()).tanh() * c(0.02);
+        s0.tanh() + s1 + s2 + acc3 * c(0.5) + v4.tanh()
+    }
+
+    pub fn prog_40_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = prog_17_dual(d_max(-c(2.0_f64), v[n % 4], margin).tanh() * c(2.0), c(0.5), (x0 * x0 + c(2.0)).sqrt().cos() * c(2.0), v, n, margin).sin() * c(2.0);
+        let mut s1: Dual64 = ((x2.tanh() * c(1.2)).tan() + x2).tanh() * c(2.0);
+        let mut s2 = d_hypot(x1 / (x0 * x0 + c(1.5)), d_copysign(c(1.5_f64), s0, margin), margin).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        match n {
+            0 | MODE_C => {
+                acc3 += c(0.4) * d_hypot((v[n % 4].sin() * c(0.5)).ln_1p(), s2.mul_add(x0, x2), margin).cos();
+            }
+            g if g > 3 => {
+                let v4 = (x2 * x0).cos().exp_m1();
+                s1 = c(0.8) * s1 + c(0.01) * v4.sin().tanh();
+            }
+            _ => {
+                let v5: Dual64 = prog_17_dual(s1.tanh().tanh(), c(2.0), (-s2.asinh()).cos() * c(2.0), v, n, margin);
+                acc3 += (acc3.tanh().sinh().powi(2) + c(1.5)).acosh().tanh() * c(0.25);
+                acc3 -= v5.cos() * c(0.005);
+            }
+        }
+        if ge(prog_8_dual(x2.atan().sin() * c(2.0), acc3, (s2 * s2 + c(1.5)).acosh().sin() * c(2.0), &v, n, margin), s2.tanh(), margin) {
+            let v6 = prog_0_dual(s2, s0, c(0.25), v, n, margin);
+            acc3 += v6.cos() * c(0.005);
+        } else {
+            s0 = s0.mul_add(c(0.75), prog_0_dual((v[n % 4].cos() * c(2.0)).cosh().sin() * c(2.0), d_abs(s1, margin).tanh(), ((v[n % 4].cos() * c(0.9)).acos() + (x0 * x0 + c(2.0)).acosh()).cos(), v, 1, margin).cos() * c(0.005));
+        }
+        for t in v {
+            for j in (0..=n).rev().step_by(2) {
+                let fj = c(j as f64);
+                acc3 += c(0.1) * (fj * fj + c(1.0)).recip().sin();
+                s1 = (s1 * c(0.6) + (s1 * s1 + c(1.0)).cbrt() * c(0.25)).tanh();
+                match j + n {
+                    0..=2 => {
+                        continue;
+                    }
+                    g if g > 4 => {
+                        s0 = s0.mul_add(c(0.75), (x2.tanh() * c(0.9)).asin().cos() * c(0.1));
+                        s2 = (s2 * c(0.75) + fj * c(1.0)).tanh();
+                    }
+                    _ => {
+                        s1 *= c(0.5);
+                        s1 += c(0.5) * s1.sin().tanh();
+                    }
+                }
+            }
+            s0 *= c(0.75);
+            s0 += c(0.05) * d_powf(c(3.0_f64), x1.tanh()).tanh();
+            s1 *= c(0.75);
+            s1 += c(0.25) * t.sin();
+        }
+        let mut k7 = 0;
+        let v16 = loop {
+            k7 += 1;
+            let v10 = if ge((s0.sin().powi(2) + c(0.5)).recip(), c(0.0), margin) {
+                let v8 = x0 * c(0.1);
+                s0 = (s0 * c(0.6) + prog_39_dual(c(0.25), x2, s0.asinh().tanh(), v, 6, margin) * c(0.005)).sin();
+                (v8 * s0).powi(3)
+            } else {
+                let v9 = (s0 * s0 + c(1.0)).powf(0.3);
+                v9 + c(1.2)
+            };
+            acc3 += (x2 * v10).tanh() * c(0.75);
+            let v15 = if ge(v[n % 4] * v[3 - k7], c(1.0), margin) {
+                for &u in v.iter() {
+                    s2 *= c(0.5);
+                    s2 -= c(0.25) * (s0 * s0 + c(0.5)).ln().cos();
+                    acc3 -= (s0 * u).cos() * c(0.25);
+                    let v11 = v.iter().map(|&p| p.asinh()).sum::<Dual64>();
+                    acc3 += v11.tanh().cos() * c(0.25);
+                }
+                prog_0_dual(x0, v10.powi(2).sin() * c(2.0), s0, v, 5, margin)
+            } else if gt((x2 * x2 + c(1.0)).log(2.0), (s1 * s1 + c(1.0)).log(3.0), margin) && k7 % 2 == 0 {
+                let v12 = (s1.sin() + c(2.0)).cbrt();
+                prog_39_dual(x1, x2, (s1 + c(0.8)).tanh() * c(2.0), v, n, margin) + v12.cos()
+            } else {
+                for j in 0..6 {
+                    let fj = c(j as f64);
+                    let v13 = if ge((x1.tanh().powi(2) + c(0.5)).ln(), s0 - x2, margin) {
+                        (fj.powi(2) + c(1.0)).log10()
                     } else {
-                        let v13 = fi;
-                        acc3 += c(0.25) * v13.cos().sin();
+                        (s2.powi(2) + c(1.0)).log10() / ((s1 / (x0.powi(2) + c(0.5))).powi(2) + c(1.5))
+                    };
+                    let v14 = v.iter().map(|&p| c(1.0) + c(0.1) * (v13.atan() + v[j % 4] + p.cos()).sin()).product::<Dual64>();
+                    acc3 += v14.cos().exp().sin() * c(0.1);
+                }
+                (s1.powi(2) + c(1.0)).recip()
+            };
+            if k7 >= 2 {
+                break (v[k7] * v[k7]).ln_1p();
+            }
+            s0 = c(0.6) * s0 + c(0.005) * v15.cos().cos();
+        };
+        let mut m17 = 0;
+        for i in (0..3).rev() {
+            let v18 = v.iter().fold(x2, |r, &p| r * c(0.75) + c(0.05) * (r - v[3 - i] + p.sin()).cos());
+            let v19 = v18.tanh().exp();
+            s0 = (s0 * c(0.8) + (x1 * x1 + c(1.0)).log2() * c(0.1)).sin();
+            if lt(x0 + s0, -c(1.0), margin) {
+                m17 += 1;
+            }
+            s0 = (s0 * c(0.5) + v19.sin() * c(0.1)).tanh();
+        }
+        let c20 = c(m17 as f64);
+        let v22 = if le((v[m17 % 4].tanh().exp2().powi(2) + c(1.0)).ln(), -c(1.0), margin) {
+            let v21 = x2 / (x1.powi(2) + c(1.5));
+            d_powf(c(1.5_f64), (v[1] - v16).sin()) + v21.cos()
+        } else {
+            return c20.cos().powi(2)
+        };
+        s0 * c(0.25) - s1 - s2 + acc3.cos() + c20.cos() + v22
+    }
+
+    pub fn prog_41_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = ((x2 - x1) / (x0.cos().powi(2) + c(0.5))).cos() * c(2.0);
+        let mut s1: Dual64 = (x2 * x2 + c(1.0)).powi(-2);
+        let mut acc2: Dual64 = c(0.0);
+        s0 = (s0 * c(0.5) + (acc2 - v[n % 4]) * c(0.5)).tanh();
+        let v3 = prog_35_dual((s1 * s1 + c(1.5)).acosh().cos() * c(2.0), s0.sin(), x0, v, n, margin);
+        'l0: for &t in v {
+            acc2 -= (x2 + v[2]).cos() * c(0.5);
+            for &u in v.iter() {
+                if n % 2 == 0 && le((d_to_radians(t).cos() * c(1.2)).tan(), c(0.5), margin) {
+                    s0 = s0 * c(0.5) + (x0.tanh() * c(0.9)).atanh().tanh() * c(0.1);
+                }
+                match n % 3 {
+                    MODE_A => {
+                        acc2 += u.cos() * c(0.1);
+                        if gt((s1.tanh() * c(0.9)).acos(), -c(0.5), margin) {
+                            let x0: Dual64 = t.asinh();
+                            s0 = (s0 * c(0.5) + (s0.tanh() * c(0.9)).atanh() * c(0.1)).sin();
+                            acc2 += x0.cos() * c(0.1);
+                        } else if le((v3 * v3 + c(1.0)).ln(), c(1.0), margin) {
+                            s0 = s0 * c(0.5) + (x0.cos().exp().sin() * c(2.0)).cosh().cos() * c(0.02);
+                        }
+                    }
+                    2 => {
+                        break 'l0;
+                    }
+                    _ => {
+                        s0 = c(0.5) * s0 + c(0.02) * ((u + s1) * v3.cos().exp()).sin();
+                        if le((t.sin() * c(1.5)).sinh(), c(2.5) * s1, margin) {
+                            acc2 += c(0.1) * (v[n % 4] / (u.powi(2) + c(1.5)) * (x1 + v[n % 4])).cos();
+                        } else {
+                            acc2 -= ((x1 + x2).powi(2) + c(2.0)).sqrt().tanh() * c(0.1);
+                            acc2 += (s0 - v3).cos() * c(0.1);
+                        }
+                        s0 = (s0 * c(0.8) + (s0.sin().powi(2) + c(0.5)).sqrt() * c(0.2)).sin();
+                    }
+                }
+                acc2 += c(0.1) * d_clamp(u, s0.sin() - c(1.5), v3.tanh() + c(1.5), margin).sin().exp().tanh();
+            }
+            match n {
+                0 => {
+                    s1 = (s1 * c(0.6) + d_min(c(1.5_f64), x1, margin) * c(0.4)).sin();
+                    if n > 2 && lt((v[n % 4].tanh() * c(0.9)).acos(), c(0.0), margin) {
+                        s1 = (s1 * c(0.75) + v3.tanh().exp_m1() * c(0.05)).sin();
+                        s0 = (s0 * c(0.8) + d_to_degrees(s0) * c(0.02) * c(0.1)).tanh();
+                    } else if lt((s0 * s0 + c(2.0)).sqrt() + x2.sin(), x2 / c(4.0), margin) {
+                        s1 = (s1 * c(0.6) + v[1].powi(2) * c(0.1)).sin();
+                    } else {
+                        acc2 += v3.tanh() * c(0.5);
+                        for &u in v {
+                            let v5 = if gt(x0 * x2, v3, margin) {
+                                (s0 * s0).ln_1p().sin()
+                            } else {
+                                let v4 = (s1.powi(2) + c(1.0)).log(10.0).sin().exp2();
+                                v3.sin() + v4.cos()
+                            };
+                            let v6 = if !(n % 3 == 1 && lt((v5.cos() * c(0.9)).acos() * v3.sin().exp_m1(), c(0.5), margin)) {
+                                (u * u + c(0.5)).recip()
+                            } else {
+                                acc2 += c(0.1) * (t - d_min(t, u, margin)).cos();
+                                v[n % 4] / (s0 * s0 + c(0.5))
+                            };
+                            if ge(t.tanh() + v[n % 4].sin().exp(), c(1.0), margin) {
+                                let x2 = x2.sin();
+                                s1 = s1 * c(0.5) + (v5 / (u * u + c(0.5))).atan().tanh() * c(0.05);
+                                acc2 += c(0.1) * x2;
+                            } else if ge(v6 - x1, -c(1.0), margin) && n % 2 == 0 {
+                                let x0 = s0.mul_add(x0, s1);
+                                s1 = (s1 * c(0.8) + x0.tanh() * c(0.05)).tanh();
+                            } else {
+                                s1 = s1.mul_add(c(0.5), (v[1] * s1).sin() * c(0.1));
+                                s1 = (s1 * c(0.8) + s1.sin().exp() * c(0.05)).tanh();
+                            }
+                            acc2 -= ((x0 * t).powi(2) + c(2.0)).ln().sin() * c(0.1);
+                            acc2 -= c(0.1) * v6.sin().cos();
+                        }
+                    }
+                    s0 = s0.mul_add(c(0.8), v[0].sin().tanh() * c(0.2));
+                    if n > 3 && lt(((s0 * v3).powi(2) + c(1.0)).log(3.0), -c(1.0), margin) {
+                        s1 *= c(0.6);
+                        s1 += c(0.4) * (x2 * x2 + c(2.0)).sqrt().sin();
+                        s0 = s0.mul_add(c(0.75), (s0.tanh() * c(1.5)).cosh().sin() * c(0.05));
+                    } else {
+                        let x1 = v3.asinh();
+                        s0 = (s0 * c(0.75) + (x1.powi(2) + c(1.0)).log(3.0) * c(0.25)).tanh();
+                    }
+                }
+                g if g > 1 => {
+                    let x2 = (v3.cos() * c(0.9)).asin().powi(3);
+                    s1 = s1 * c(0.5) + s1.sin().sin() * c(0.5);
+                    acc2 += x2.cos().tanh() * c(0.25);
+                }
+                _ => {
+                    s1 = (s1 * c(0.8) + v3 * c(0.2)).sin();
+                    if ge((v3.cos() + c(2.0)).cbrt(), c(0.5), margin) {
+                        let x1 = x1;
+                        s0 = (s0 * c(0.75) + s1.mul_add(s0, t.asinh()) * c(0.05)).sin();
+                        acc2 -= c(0.5) * x1.cos();
+                    } else if le(d_log(v3.powi(2) + c(1.0), x1 * x1 + c(2.0)) * x2.cos(), s1, margin) {
+                        let v7 = x1.powi(2).cos();
+                        let v8 = (v7.powi(2) + c(0.5)).recip();
+                        acc2 -= c(0.5) * v8.tanh().sin();
+                    }
+                    s0 = c(0.5) * s0 + c(0.5) * (s0 * s0 + c(1.0)).ln().sin();
+                }
+            }
+            s1 = (s1 * c(0.6) + (x2.powi(2) + c(2.0)).acosh() * c(0.1)).tanh();
+            acc2 += t.cos() * c(0.5);
+        }
+        let v11 = if le(x0.sin().sin().exp_m1(), c(0.0), margin) {
+            let v9 = d_to_radians(x0 * x1);
+            (x2.tanh() + c(2.0)).cbrt() + (-x0) + v9.cos()
+        } else {
+            let v10 = d_abs(x0, margin).cos();
+            return (x1 * x1 + c(1.0)).log2() + v10.tanh()
+        };
+        s0 * c(0.5) + s1 - acc2.sin() - v3.cos() - v11.sin() + v11.sin().sinh()
+    }
+
+    pub fn prog_42_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        let mut s0: Dual64 = (v[n % 4].cos() * c(0.9)).atanh();
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        let v6 = loop {
+            k2 += 1;
+            match k2 {
+                1 => {
+                    s0 = (s0 * c(0.8) + prog_0_dual(v[(k2 + n) % 4].cos().sinh().sin(), x1, (x0 * x0 + c(0.5)).ln().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).sin();
+                    s0 = (s0 * c(0.75) + (v[1] * v[1] + c(1.0)).cbrt() * c(0.1)).sin();
+                }
+                3 => {
+                    s0 *= c(0.75);
+                    s0 += c(0.005) * prog_0_dual(s0, c(1.2), x0.sin().exp().cos(), [v[0], v[1], v[2], v[3]], 2, margin).tanh();
+                    match k2 {
+                        1 => {
+                            break prog_39_dual((x0 + x2).sin(), (s0 * x1).cos() * c(2.0), x1, [v[0], v[1], v[2], v[3]], n, margin);
+                        }
+                        g if g > 2 => {
+                            let x1 = prog_39_dual((c(0.1) - x0).sin() * c(2.0), (x0 * c(0.1)).cos(), x2, [v[0], v[1], v[2], v[3]], k2, margin);
+                            s0 = c(0.5) * s0 + c(0.005) * x1.tanh().tanh();
+                        }
+                        _other => {
+                            let v3 = prog_0_dual(x1.tanh() * c(2.0), (d_to_radians(x0) * x2).cos(), c(1.5), [v[0], v[1], v[2], v[3]], k2, margin);
+                            s0 *= c(0.5);
+                            s0 -= c(0.005) * v3.sin();
+                        }
+                    }
+                    s0 *= c(0.6);
+                    s0 += c(0.1) * (v[3 - k2].tanh() * c(0.9)).acos().sin();
+                }
+                _ => {
+                    acc1 -= (x0 * x2).cos() * c(0.5);
+                    let v4 = d_clamp(x1, (v[3] + x0).tanh() - c(1.5), v[3 - k2].tanh().cosh().sin() + c(1.5), margin);
+                    acc1 += c(0.5) * v4.sin().tanh();
+                }
+            }
+            s0 = s0 * c(0.5) + s0.sin() * c(0.5);
+            let mut k5 = 0;
+            while k5 < 5 {
+                k5 += 1;
+                s0 = (s0 * c(0.8) + s0 * c(0.2)).tanh();
+                match k5 {
+                    0..=1 => {
+                        acc1 -= c(0.1) * d_powf(c(0.5_f64), x2.sin()).tanh();
+                        if le((x2.powi(2).sin() * c(0.9)).atanh(), c(0.0), margin) {
+                            s0 = s0.mul_add(c(0.8), s0.sin() * c(0.2));
+                        } else {
+                            s0 = s0.mul_add(c(0.5), (x0.sin() + c(2.0)).cbrt().tanh() * c(1.0));
+                        }
+                    }
+                    2 => {
+                        s0 = (s0 * c(0.8) + x0.cos() * v[(k5 + k2) % 4] * c(0.05)).tanh();
+                        s0 = (s0 * c(0.75) + (s0 * s0 + c(0.5)).recip() * c(0.1)).sin();
+                    }
+                    g if g > 3 => {
+                        let x1 = -x1;
+                        s0 = (s0 * c(0.75) + x2.cos().powi(3) * c(0.05)).sin();
+                        s0 = (s0 * c(0.6) + x1.tanh() * c(0.4)).tanh();
+                    }
+                    _ => {
+                        let x0 = x0 / (s0 * s0 + c(1.5)) * x2;
+                        s0 = (s0 * c(0.75) + x0.cos() * c(0.05)).sin();
+                    }
+                }
+            }
+            if k2 >= 3 || lt((x1 / (s0 * s0 + c(1.0))).cos().exp(), -c(0.5), margin) {
+                break (v[k5 % 4] * v[k5 % 4] + c(1.0)).log(3.0);
+            }
+        };
+        match n {
+            PHASE_A => {
+                s0 *= c(0.5);
+                s0 += c(0.1) * ((v[k2] + x0).powi(2) + c(0.5)).recip().sin();
+            }
+            1 | 3 => {
+                s0 = (s0 * c(0.8) + d_to_radians(s0) * acc1 * c(0.4)).tanh();
+                if ge(c(2.5) * x0 / ((x2 * x2 + c(1.0)).log10().powi(2) + c(1.5)), v[k2] / (x1 * x1 + c(1.5)), margin) {
+                    s0 = (s0 * c(0.8) + x2.asinh() * c(0.2)).tanh();
+                    let v7 = prog_39_dual(x2, (c(SCALE) + v[0]).sin() * c(2.0), d_hypot(x0, acc1, margin).sin(), [v[0], v[1], v[2], v[3]], k2, margin);
+                    s0 = c(0.6) * s0 + c(0.005) * v7.tanh();
+                } else {
+                    s0 = c(0.6) * s0 + c(0.02) * ((x1 * v[n % 4]).cos() * c(0.9)).asin().tanh();
+                }
+            }
+            g if g > 4 => {
+                acc1 -= v[k2].cos();
+                let v8 = prog_0_dual(c(0.25), (x2 + (x0 + acc1)).cos() * c(2.0), (c(0.35) - x1).cos(), [v[0], v[1], v[2], v[3]], n, margin);
+                s0 = s0.mul_add(c(0.6), v8.sin() * c(0.005));
+            }
+            _ => {
+                acc1 -= (s0 - x1).tanh() * c(0.25);
+            }
+        }
+        let mut k9 = 0;
+        let v16 = loop {
+            k9 += 1;
+            let v10 = d_clamp(x0, x2.cos() - c(1.5), x2.tanh() + c(1.5), margin) - x0;
+            match k9 {
+                0 => {
+                    s0 = (s0 * c(0.5) + (x1.sin() * c(0.9)).asin() * c(0.2)).sin();
+                    let v11 = x1 + (v6.tanh() * c(2.0)).sinh();
+                    s0 *= c(0.8);
+                    s0 -= c(0.02) * v11.sin();
+                }
+                1..=2 => {
+                    s0 = c(0.8) * s0 + c(0.05) * (v[3].cos() * c(1.5)).sinh().cos().tanh();
+                }
+                4 => {
+                    let v12 = v10;
+                    acc1 += c(0.5) * v12.sin();
+                }
+                _ => {
+                    let v13 = ((x2.powi(2) + c(1.0)).recip().powi(2) + c(0.5)).ln();
+                    acc1 += c(0.5) * (v13.cos().exp2().sin() * c(1.5)).cosh().cos();
+                }
+            }
+            let mut m14 = c(f64::INFINITY);
+            for j in 1..4 {
+                let c15: Dual64 = match j {
+                    1 | 3 => v10 / (s0 * s0 + c(0.5)) + v[j],
+                    _other => c(0.5) - v10,
+                };
+                m14 = d_min(m14, c15, margin);
+            }
+            s0 *= c(0.5);
+            s0 += c(0.02) * m14.sin().cos();
+            if k9 >= 4 || le((x0.tanh() * c(1.2)).tan(), c(0.5), margin) {
+                break d_max(-c(0.5_f64), v6, margin) + d_abs(v[1], margin);
+            }
+            acc1 += v10.tanh() * c(0.5);
+        };
+        let v17 = v[k2];
+        let mut a18 = [v[0], v[1], v[2], v[3]];
+        a18[3] *= c(1.5);
+        a18[3] += (x2 - (v17 * v17 + c(1.0)).powi(-2)).cos();
+        let mut m19 = c(f64::NEG_INFINITY);
+        for i in 0..5 {
+            let c20 = if ge(v6 - v[(i + n) % 4], c(0.5), margin) {
+                a18[i % 4] * x2 + v[(i + n) % 4]
+            } else {
+                c(0.5) * v17
+            };
+            m19 = d_max(c20, m19, margin);
+        }
+        s0 *= c(0.6);
+        s0 += c(0.005) * m19.cos().sin();
+        x0 + x1 * c(0.25) + s0 + acc1.tanh() - v6.sin() - v16.cos() + a18[1]
+    }
+
+    pub fn prog_43_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_clamp((x0 * x0 + c(2.0)).sqrt(), x1.cos() - c(1.5), d_hypot(x1, v[n % 4], margin).tanh() + c(1.5), margin).sin() * c(2.0);
+        let mut s1 = x2.tanh();
+        let mut acc2: Dual64 = c(0.0);
+        let a3 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
+        let v5 = if lt(a3[n % 4], s1, margin) {
+            v[n % 4].tanh() - a3[n % 4] / (x1 * x1 + c(1.5))
+        } else if n > 5 {
+            let v4 = d_abs(d_copysign(c(1.5_f64), v[n % 4], margin), margin);
+            prog_17_dual(v4, v4.tanh().exp_m1().powi(2).tanh() * c(2.0), x2, [v[0], v[1], v[2], v[3]], 6, margin)
+        } else {
+            prog_0_dual(s1.atan().cos(), c(0.5), (c(SCALE) + a3[n % 4] * c(std::f64::consts::FRAC_1_PI)).cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin)
+        };
+        if n > 5 {
+            let v6 = v5;
+            acc2 += (a3[1].powi(2) + c(2.0)).sqrt().tanh();
+            s1 *= c(0.6);
+            s1 += c(0.005) * v6.tanh().sin();
+        } else if !(n % 3 == 1 && lt((x0.powi(2) + c(0.5)).ln(), -c(1.0), margin)) {
+            s1 = s1 * c(0.8) + (s0 - s1).cos() * c(0.01);
+        } else {
+            s0 = c(0.6) * s0 + c(0.005) * prog_17_dual(x2, s1, d_to_radians(s1).sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin).tanh();
+            s1 *= c(0.6);
+            s1 += c(1.0) * d_copysign(c(0.5_f64), v[n % 4], margin);
+        }
+        let v10 = match n % 4 {
+            0..=1 => {
+                let v7 = acc2.sin();
+                s1 = s1 * c(0.75) + d_powf(v7 * v7 + c(0.5), x0.sin()).sin() * c(0.02);
+                (x2.powi(2) + c(2.0)).ln()
+            }
+            MODE_C if n % 2 == 0 => {
+                let v8 = prog_0_dual((-x2).tanh().sin(), s1, (acc2.cos() * c(2.0)).cosh().sin(), [v[0], v[1], v[2], v[3]], n, margin);
+                s1 = c(0.5) * s1 + c(0.005) * prog_17_dual((c(0.75) * (c(SCALE) + x0)).tanh(), s1, x2, a3, n, margin).sin();
+                (x0.tanh() + c(2.0)).cbrt() + v8.cos()
+            }
+            3 => d_log(x2.powi(2) + c(1.0), x2.powi(2) + c(2.0)),
+            _other => {
+                let v9 = (a3[n % 4] * a3[n % 4] + c(2.0)).sqrt();
+                d_atan2(c(3.0_f64), (x1.tanh() * c(0.9)).asin()) + v9.tanh()
+            }
+        };
+        for (i, &t) in v.iter().enumerate() {
+            if lt(v5.sin().exp2(), v10.cos().exp(), margin) {
+                s0 = s0 * c(0.8) + (s0 * s0 + c(2.0)).ln().tanh() * c(0.25);
+                if ge(((t + v5).powi(2) + c(0.5)).recip(), c(1.0), margin) {
+                    s0 *= c(0.75);
+                    s0 += c(0.1) * (t + s1).tanh();
+                    if ge(t / ((d_to_degrees(x2) * c(0.01)).powi(2) + c(1.0)), -c(1.0), margin) {
+                        return s0;
+                    }
+                } else if ge((c(2.0) * a3[3 - i]).cos(), v10, margin) {
+                    acc2 += c(0.5) * a3[i].asinh().powi(3).cos();
+                    acc2 += c(0.5) * (-s1).tanh();
+                } else {
+                    s1 = (s1 * c(0.5) + (v[3] * v[3] + c(0.5)).cbrt() * c(0.2)).tanh();
+                }
+            }
+            let v11 = d_log(c(3.0_f64), t.powi(2) + c(2.0));
+            let v12 = v11.cos();
+            acc2 -= x0.cos().exp2().cos() * c(0.5);
+            acc2 += v12 * c(0.5);
+        }
+        s0 + s1 - acc2.tanh() - v5.sin() + v10.cos()
+    }
+
+    pub fn prog_44_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = prog_0_dual(((v[2] * v[2] + c(1.5)).acosh() + d_hypot(x0, x2, margin)).sin() * c(2.0), x0, d_min(x1, x0, margin).tanh() * c(2.0), [v[0], v[1], v[2], v[3]], 6, margin).sin() * c(2.0);
+        let mut s1 = d_hypot(v[n % 4], x1, margin).sin() * c(2.0);
+        let mut s2 = (c(SCALE) + s1).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        if gt(d_atan2(acc3.powi(2) + c(1.0), x0), (x1.powi(2) + c(1.0)).log2(), margin) || n < 5 {
+            return (s1.powi(2) + c(2.0)).acosh() * (x1 * x1 + c(1.0)).log10();
+        }
+        for &t in v {
+            let v4 = v.iter().fold(t, |r, &p| r * c(0.5) + c(0.25) * (s1 + p.tanh()).cos());
+            if n > 2 {
+                s1 *= c(0.75);
+                s1 += c(0.05) * s1.tanh().exp().cos();
+            } else if ge(prog_39_dual((s0.cos().exp().cos() * c(0.9)).asin().cos() * c(2.0), (s0 / (v4 * v4 + c(1.0))).cos() * c(2.0), (c(0.5) - x1).sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin), -c(1.0), margin) || n == 4 {
+                let v5 = s2.asinh();
+                acc3 -= c(0.4) * (x1.atan() * (t * v5)).tanh();
+            }
+            let v7 = if gt((v4.powi(2) + c(1.0)).recip(), x2, margin) {
+                let v6 = (t.asinh().tanh() * c(0.9)).atanh();
+                s1 * v6
+            } else {
+                (t.cos() * c(0.5)).ln_1p()
+            };
+            acc3 -= (t.tanh() * c(0.9)).acos().cos() * c(0.5);
+            acc3 -= v7.tanh() * c(0.25);
+        }
+        for i in 0..4 {
+            let fi = c(i as f64);
+            let v10 = match i {
+                1 => {
+                    let x1 = (x0.powi(2) + c(0.5)).recip();
+                    let v8 = (x1.sin() * c(0.5)).ln_1p();
+                    d_to_radians(v8) * c(20.0)
+                }
+                2 => {
+                    let v9 = d_to_degrees(v[3]) * c(0.01);
+                    s2 = s2.mul_add(c(0.6), (v9 + fi).sin() * c(0.5));
+                    v9.sin() * (v9.powi(2) + c(1.0)).log(3.0)
+                }
+                3 => {
+                    for j in 0..5 {
+                        let fj = c(j as f64);
+                        acc3 += d_log(fj.powi(2) + c(1.0), v[j % 4] * v[j % 4] + c(2.0)).sin() * c(0.1);
+                        acc3 += c(0.1) * ((s1 * s1 + c(1.5)).acosh() - (fi.powi(2) + c(1.5)).acosh()).sin();
+                        acc3 += c(0.1) * d_log(v[j % 4].cos().exp_m1().powi(2) + c(1.0), x0 * x0 + c(2.0)).sin();
+                    }
+                    (x0 + x1).atan()
+                }
+                _ => {
+                    s2 = (s2 * c(0.6) + s0.powi(3) * c(0.02)).tanh();
+                    d_atan2(c(3.0_f64), s1)
+                }
+            };
+            if ge(d_min(d_min(c(3.0_f64), v10, margin), v10, margin), -c(1.0), margin) {
+                acc3 += prog_39_dual((d_atan2(c(2.0_f64), x0).sin() * c(2.0)).cosh().cos() * c(2.0), d_powf(d_powf(c(0.5_f64), x0.tanh()).powi(2) + c(1.0), s2.cos()).cos(), s1, [v[0], v[1], v[2], v[3]], n, margin).cos() * c(0.005);
+            }
+            acc3 += c(0.5) * (s2.atan() / ((fi + x0).powi(2) + c(1.0))).tanh();
+        }
+        let v11 = d_hypot(c(1.5_f64), (x2.sin() * c(2.0)).sinh(), margin);
+        let mut m12: Dual64 = c(2.5);
+        for &t in v.iter() {
+            m12 = d_min(v[n % 4] - t + v11 * t, m12, margin);
+        }
+        s0 = (s0 * c(0.75) + m12.tanh() * c(0.005)).sin();
+        let mut k13 = 0;
+        loop {
+            k13 += 1;
+            match k13 % 3 {
+                0 => {
+                    acc3 -= ((v[n % 4] * x0).cos() * c(0.9)).asin().cos() * c(0.4);
+                    match k13 {
+                        0 | 2 => {
+                            break;
+                        }
+                        _ => {
+                            s2 = c(0.8) * s2 + c(0.05) * (v11.sin() * c(0.9)).asin().tanh();
+                        }
+                    }
+                    let v14 = prog_39_dual(s0, (x1 * x1 + c(0.5)).powf(0.5).cos(), s1, [v[0], v[1], v[2], v[3]], k13, margin);
+                    s2 = (s2 * c(0.6) + v14.tanh() * c(0.005)).sin();
+                }
+                g if g > 1 => {
+                    s2 *= c(0.6);
+                    s2 += c(1.0) * (v[(k13 + n) % 4].cos() + c(2.0)).cbrt().cos();
+                }
+                _other => {
+                    let v15 = prog_39_dual(x2, c(0.75), s1, [v[0], v[1], v[2], v[3]], 4, margin);
+                    s2 = s2.mul_add(c(0.8), (s0.powi(2) + c(2.0)).ln().sin() * c(0.25));
+                    s1 = (s1 * c(0.6) + v15.tanh() * c(0.005)).sin();
+                }
+            }
+            let v16 = v.iter().zip(v.iter()).map(|(&p, &q)| (x0 * x0 + c(2.0)).sqrt() + d_atan2(q * q + c(1.0), v11) + p.cos()).sum::<Dual64>();
+            acc3 += c(0.01) * prog_39_dual(x0, s0, x0.asinh().sin(), [v[0], v[1], v[2], v[3]], n, margin).cos();
+            if k13 >= 3 || ge((s0 * s0 + c(1.0)).powi(-1), m12, margin) {
+                break;
+            }
+            acc3 -= v16.tanh().sin() * c(0.2);
+        }
+        s0 + s1.tanh() + s2.tanh() - acc3.cos() - v11.tanh()
+    }
+
+    pub fn prog_45_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[2];
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        loop {
+            k2 += 1;
+            let mut k3 = 0;
+            while k3 < n + 1 {
+                k3 += 1;
+                let v4 = x0 * x2;
+                s0 *= c(0.8);
+                s0 -= c(0.02) * (s0.sin() * c(0.9)).atanh().sin();
+                s0 = s0.mul_add(c(0.75), (x2.sin() * c(1.2)).tan().cos() * c(0.02));
+                acc1 += v4.cos() * c(0.02);
+            }
+            s0 *= c(0.6);
+            s0 += c(0.02) * x1.powi(3).cos().sinh().sin();
+            if k2 >= 6 || ge(prog_39_dual((s0 * x0).cos() * c(2.0), d_powf(c(2.0_f64), (x0.tanh() * c(0.9)).acos().tanh()).cos(), c(0.25), v, 5, margin), -c(0.5), margin) {
+                break;
+            }
+        }
+        let mut m5 = 0;
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            if gt(prog_17_dual(x0.tanh().tanh() * c(2.0), x0, c(0.5), v, n, margin), s0 - x1, margin) {
+                m5 += 1;
+            }
+            for j in 1..n {
+                s0 *= c(0.75);
+                s0 += c(0.1) * (v[j % 4] + x2).tanh();
+                let v6 = v.iter().copied().map(|p| (x1.tanh() * c(1.5)).sinh().sin() + p.cos()).sum::<Dual64>();
+                acc1 += v6.tanh().sin() * c(0.05);
+            }
+            if le((x0.tanh() * c(2.0)).sinh().asinh(), -c(0.5), margin) || i % 2 == 0 {
+                acc1 += x0.tanh() * c(0.25);
+                s0 *= c(0.8);
+                s0 += c(0.05) * (x1 / (x0.tanh() + c(2.0)) - x1).sin();
+            } else if le((x1.cos() * c(0.9)).asin(), c(0.0), margin) {
+                acc1 += c(0.25) * (x2.cos().exp() + (fi.cos() * c(2.0)).cosh()).tanh();
+            } else {
+                let v7 = v[i % 4];
+                s0 = (s0 * c(0.6) + v7.cos() * c(0.4)).tanh();
+            }
+            s0 = s0 * c(0.5) + s0.asinh().cos() * c(0.5);
+        }
+        let c8 = c(m5 as f64);
+        let v12 = if gt(c8 + x0, x0, margin) {
+            for i in 0..n {
+                let fi = c(i as f64);
+                if ge(-x1, d_powf(x0 * x0 + c(1.0), x2.cos()), margin) {
+                    s0 = (s0 * c(0.8) + (d_copysign(c(2.0_f64), s0, margin) + (s0.tanh() * c(0.9)).atanh()) * c(0.02)).tanh();
+                    let v9 = x2 * (s0.cos() + c(2.0)).cbrt();
+                    s0 = s0 * c(0.6) + v9.sin() * c(0.1);
+                } else if lt(v[(i + m5) % 4].sin().exp_m1(), c(1.0), margin) || i < n {
+                    s0 = c(0.5) * s0 + c(0.1) * x1.powi(2).sin();
+                } else {
+                    let v10 = x1 * fi;
+                    s0 = s0 * c(0.75) + v10.cos() * c(0.05);
+                }
+                s0 = (s0 * c(0.8) + (x0 * x0 + c(1.0)).powi(-1) * c(0.05)).tanh();
+                let v11: Dual64 = x1.cos().sinh();
+                s0 = (s0 * c(0.8) + v11.sin() * c(0.1)).sin();
+            }
+            s0 = (s0 * c(0.5) + d_min(c(2.0_f64), x1, margin) * (x2.powi(2) + c(2.0)).ln() * c(0.1)).sin();
+            (v[(m5 + k2) % 4] * v[(m5 + k2) % 4] + c(1.0)).recip() + d_min(x2, c8, margin)
+        } else {
+            x2 - s0
+        };
+        let v13 = v.iter().zip(v.iter()).map(|(&p, &q)| q * x0 + p.sin()).sum::<Dual64>();
+        let v14 = v.iter().copied().map(|p| c(1.0) + c(0.25) * (((s0 * s0 + c(1.0)).powi(-3).powi(2) + c(1.0)).log(2.0) + p.tanh()).cos()).product::<Dual64>();
+        let v16 = if gt(d_abs(d_to_degrees(x0) * c(0.01), margin), c(0.5), margin) {
+            s0 *= c(0.8);
+            s0 += c(0.01) * v13.tanh();
+            c(1.5) * v12
+        } else {
+            let v15 = x2.sin().exp_m1();
+            (v[1] * v[1] + c(1.0)).log10() + v15.cos()
+        };
+        x1.cos() + s0 - acc1.cos() + v12.sin() + v13.sin() - v14.sin() + v16.tanh()
+    }
+
+    pub fn prog_46_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0.sin().sinh();
+        let mut s1 = (x2.powi(2) + c(0.5)).recip();
+        let mut s2: Dual64 = s0.sin().exp2() * v[3].cos();
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); N];
+        for i in 0..N {
+            a4[i] = v[i];
+        }
+        let v5: Dual64 = if le(x1.cos(), a4[n % 4], margin) && n % 2 == 0 {
+            acc3 += a4[n % 4].tanh();
+            prog_20_dual((x2.powi(2) + c(1.5)).acosh().cos() * c(2.0), (s1 * s1 + c(2.0)).acosh().cos() * c(2.0), (x2.sin() * c(0.5)).ln_1p().cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin)
+        } else {
+            (s2 * s2 + c(1.0)).log(2.0)
+        };
+        let v9 = match n {
+            0 | 2 => x2.sin().cosh(),
+            4..=6 => {
+                let v6 = prog_8_dual(s1, acc3.cos().sin() * c(2.0), v5.sin(), v, n, margin);
+                s2 *= c(0.5);
+                s2 += c(0.02) * (s2 * s2 + c(1.5)).acosh().cos();
+                (x2.powi(2) + c(0.5)).ln() + v6.sin()
+            }
+            _ => {
+                for i in 0..n {
+                    let fi = c(i as f64);
+                    acc3 += (v5.cos().exp2().sin() * c(2.0)).cosh().tanh() * c(0.25);
+                    let v8 = match i % 4 {
+                        MODE_A | MODE_C => {
+                            for j in (0..3).rev() {
+                                let fj = c(j as f64);
+                                acc3 -= (fj * x2).tanh() * c(0.1);
+                                s0 *= c(0.5);
+                                s0 -= c(0.1) * s0.powi(3).cos();
+                            }
+                            let v7 = d_hypot(s1.tanh().exp2(), s2.mul_add(v[n % 4], fi), margin);
+                            x2 + (x0.powi(2) + c(2.0)).acosh() + v7.tanh()
+                        }
+                        MODE_D if n < 4 => prog_39_dual(v[2].asinh().tanh() * c(2.0), x2, v[1].sin().exp().sin().exp2().tanh() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin),
+                        _ => {
+                            s1 = s1 * c(0.5) + ((fi.cos() * c(0.9)).asin().powi(2) + c(1.0)).powi(-3) * c(1.0);
+                            s2 * x1
+                        }
+                    };
+                    if n == 4 {
+                        continue;
+                    }
+                    s0 = c(0.6) * s0 + c(0.005) * v8.sin().tanh();
+                }
+                let x0 = (x0.sin() * c(1.2)).tan();
+                d_clamp(x0, x0.cos() - c(1.5), a4[n % 4].sin() + c(1.5), margin)
+            }
+        };
+        if le(((v[1].cos() * c(0.9)).acos().powi(2) + c(0.5)).cbrt(), -c(1.0), margin) {
+            return (v9 * c(0.001)).sin();
+        }
+        let mut a10 = [c(0.0); N];
+        for (i, &t) in v.iter().enumerate() {
+            a10[i] = c(0.25) - v9;
+            s1 = s1 * c(0.8) + t.sin() * c(0.2);
+        }
+        s0 * c(0.75) + s1.cos() + s2 + acc3.tanh() + v5.tanh() + v9 * c(0.5) + a10[0] * c(0.75) - (x1.sin() * c(0.5)).ln_1p()
+    }
+
+    pub fn prog_47_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.tanh().exp().tanh() * c(2.0);
+        let mut s1 = x0 * c(0.75);
+        let mut s2: Dual64 = s0.mul_add(x0.sin().exp_m1(), x2.atan()).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v6 = if lt(x2 + c(1.5), c(1.0), margin) || n > 0 {
+            let v4 = d_to_degrees(v[n % 4].tanh()) * c(0.01);
+            (v4.cos() + c(2.0)).cbrt()
+        } else if !(n % 3 == 1 && gt(x0 * c(0.1), c(0.0), margin)) {
+            d_abs(x1.tanh(), margin)
+        } else {
+            let v5 = d_copysign(v[n % 4], (v[n % 4] * v[n % 4] + c(0.5)).ln(), margin);
+            v5.cos()
+        };
+        match n % 2 {
+            1 => {
+                let v7 = acc3;
+                s2 *= c(0.8);
+                s2 += c(1.0) * v7;
+            }
+            _ => {
+                s2 *= c(0.8);
+                s2 += c(0.2) * v6.sin();
+            }
+        }
+        let v8 = prog_35_dual(v6, x1, (s0 * s0 + c(1.0)).log(2.0).tanh(), &v, n, margin);
+        if ge(((x1.powi(2) + c(2.0)).acosh().tanh() * c(2.0)).cosh(), -c(0.5), margin) {
+            s1 = s1.mul_add(c(0.75), d_copysign(x2, v8, margin).cos() * c(0.25));
+        } else {
+            s0 *= c(0.6);
+            s0 -= c(0.05) * d_hypot((acc3 * acc3 + c(2.0)).sqrt(), s0.sin(), margin).cos();
+            let v9: Dual64 = v[n % 4] * c(1.2);
+            acc3 += v9.tanh();
+        }
+        let v10 = v6.sin();
+        let mut m11 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            let v13 = match i {
+                0 | 2 => {
+                    let v12 = fi - d_clamp(s1, -c(0.5), c(1.5), margin);
+                    (v8 + v[i % 4]).atan() + v12.cos()
+                }
+                4 | 6 => v[(i + m11) % 4].cos().exp_m1() * v[i % 4].tanh(),
+                _ => fi.cos(),
+            };
+            match i {
+                0..=2 => {
+                    continue;
+                }
+                3..=5 => {
+                    s0 = c(0.5) * s0 + c(0.1) * v13.tanh();
+                    acc3 += c(0.5) * (x0 + s1).tanh();
+                }
+                _ => {
+                    acc3 += (v8 + v13).cos() * c(0.5);
+                    let v14: Dual64 = v6;
+                    acc3 -= c(0.5) * v14.tanh();
+                }
+            }
+            let mut m15 = prog_39_dual((v10 + c(0.35)).cos() * c(2.0), v8.cos().sin() * c(2.0), (-v8).cos() * c(2.0), v, 4, margin).sin();
+            if gt((v10 * v10 + c(1.0)).recip(), c(0.5), margin) && m11 > 25 {
+                m11 += 1;
+            }
+            for j in 0..3 {
+                m15 = d_max(m15, v[j].cos().sinh().tanh().exp2(), margin);
+            }
+            s0 = s0.mul_add(c(0.75), m15.tanh().cos() * c(0.005));
+        }
+        match m11 {
+            MODE_A => {
+                s2 = (s2 * c(0.6) + d_powf(v10.powi(2) + c(0.5), v6.sin()) * c(0.02)).sin();
+                if ge((x1.cos() * c(0.9)).asin(), d_min(x2, v[m11 % 4], margin), margin) {
+                    s1 = c(0.6) * s1 + c(0.1) * (v10 * v10 + c(1.0)).log2().sin().exp().cos();
+                    s1 = s1.mul_add(c(0.6), (v10.powi(2) + c(1.0)).log10() * c(0.75));
+                } else {
+                    s1 = c(0.8) * s1 + c(0.005) * s1.tanh();
+                    acc3 += x2.powi(3).cos() * c(0.25);
+                }
+            }
+            1..=3 => {
+                s1 = (s1 * c(0.5) + v10.sin().sinh() * c(0.25)).sin();
+            }
+            4 | 6 => {
+                s2 = s2 * c(0.6) + (v10.powi(2) + c(1.0)).recip().tanh() * c(0.5);
+                if lt(d_hypot(c(3.0_f64), x0.tanh().exp2(), margin), -c(1.0), margin) {
+                    s1 = c(0.6) * s1 + c(0.4) * v6.sin();
+                } else {
+                    let v16 = prog_39_dual(v10, x1, (x1.tanh() * c(0.9)).acos().cos() * c(2.0), v, n, margin);
+                    s2 = c(0.75) * s2 + c(0.1) * x1.cos().exp2().cos();
+                    acc3 -= c(0.005) * v16.tanh();
+                }
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = c(i as f64);
+                    if ge(d_to_radians(x0.cos().exp2()) * c(50.0), c(1.0), margin) {
+                        s1 *= c(0.6);
+                        s1 += c(0.25) * (v8.powi(2) + c(1.0)).log2().cos();
+                        break;
+                    }
+                    for j in 0..4 {
+                        if !(j % 3 == 1 && lt((x2.powi(2) + c(1.0)).powi(-1), -c(0.25), margin)) {
+                            acc3 += x2.tanh() * c(0.1);
+                            s2 = c(0.8) * s2 + c(0.02) * (d_log(v8 * v8 + c(1.0), x0 * x0 + c(2.0)) + c(0.35)).sin();
+                        } else if lt(d_powf(v8.tanh().powi(2) + c(1.0), t.tanh()), -c(1.0), margin) {
+                            s0 = c(0.75) * s0 + c(0.25) * (t * t).ln_1p().sin();
+                        }
+                        s2 *= c(0.6);
+                        s2 -= c(0.4) * (fi - v10).sin();
+                        s1 *= c(0.6);
+                        s1 += c(0.4) * v6.asinh().cos();
+                    }
+                    s0 = s0 * c(0.8) + (t / (fi * fi + c(1.5))).cos() * c(0.25);
+                }
+            }
+            _ => {
+                s2 = s2.mul_add(c(0.5), v10 / (x0.tanh() + c(2.0)) * c(0.25));
+                if le((v[2] + x0).mul_add(c(SCALE) + v[1], v6.cos()), d_to_radians(x1) * c(20.0), margin) {
+                    acc3 += c(0.005) * prog_17_dual(s2, (x1 * x1 + c(1.0)).cbrt().sin() * c(2.0), x1, v, 4, margin).cos();
+                    s2 = s2 * c(0.75) + (v6.cos() * c(1.2)).tan().cos() * c(0.02);
+                } else if le((x1.sin() * c(0.9)).asin(), c(0.5), margin) {
+                    s2 = c(0.75) * s2 + c(0.005) * prog_0_dual(x2, (x2 - c(0.1)).tanh() * c(2.0), (c(0.8) - x0.sin()).cos(), v, n, margin).tanh();
+                    s0 = (s0 * c(0.8) + ((x2 / c(2.0)).powi(2) + c(1.0)).powf(0.3) * c(0.5)).tanh();
+                } else {
+                    s0 *= c(0.75);
+                    s0 -= c(0.25) * v[(m11 + n) % 4].tanh().tanh();
+                    s1 = c(0.6) * s1 + c(0.25) * (v[0] / c(2.0) / ((v[(m11 + n) % 4] * v[(m11 + n) % 4] + c(1.0)).log(3.0).tanh() + c(2.0)));
+                }
+                s0 *= c(0.8);
+                s0 -= c(0.1) * (v10.sin().powi(2) + c(0.5)).recip().sin();
+            }
+        }
+        s0 + s1.sin() + s2 * c(0.75) + acc3.sin() - v8.tanh() - d_abs(v6, margin)
+    }
+
+    pub fn prog_48_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[1].tanh() * c(0.9)).acos().cos() * c(2.0);
+        let mut s1 = (x1 + x0).sin() * c(2.0);
+        let mut s2: Dual64 = prog_35_dual(d_abs(x2, margin).sin(), (x1 + x2).sin() * c(2.0), s0, &v, n, margin).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); N];
+        for i in 0..N {
+            a4[i] = v[0] - v[i];
+        }
+        let mut m5 = a4[n % 4].cos().sinh();
+        for i in 0..5 {
+            let c6 = if lt(c(SCALE) + a4[n % 4], d_to_degrees(s0) * c(0.01), margin) && i < 2 {
+                s1
+            } else {
+                d_to_radians(v[(i * 3) % 4].cos().cosh())
+            };
+            m5 = d_min(c6, m5, margin);
+        }
+        s2 = (s2 * c(0.8) + m5.cos() * c(0.005)).tanh();
+        if gt(prog_20_dual((x2 / (x2.powi(2) + c(1.5))).sin(), (-(acc3 * acc3).ln_1p()).tanh(), (x1.cos() * c(2.0)).cosh().cos() * c(2.0), v, n, margin), c(0.0), margin) {
+            let v7 = d_max(acc3, x1, margin) / (d_abs(a4[n % 4], margin).sin() + c(2.0));
+            acc3 -= c(0.75) * v7.cos();
+        } else {
+            let m5: Dual64 = (x1.powi(2) + c(1.0)).ln().mul_add(v[n % 4].sin(), x0.cos());
+            acc3 += c(0.005) * prog_20_dual(m5.tanh().sinh().sin() * c(2.0), (m5 - x1).cos(), c(0.25), v, n, margin).tanh();
+        }
+        let v8 = if ge((x0.sin() * c(1.5)).cosh(), -c(1.0), margin) {
+            acc3 += (x2.tanh() * c(0.5)).ln_1p() / ((-a4[n % 4]).sin() + c(2.0));
+            c(0.8) - v[n % 4].sin().exp2()
+        } else if ge(d_to_degrees(v[3]) * c(0.02), (x2.powi(2) + c(1.0)).powi(-1), margin) {
+            (x0 * x0 + c(1.0)).log2()
+        } else {
+            c(SCALE) + x2
+        };
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            let v10: Dual64 = if n == 5 {
+                d_atan2(v8.atan(), m5 * m5 + c(1.0))
+            } else {
+                (x2 * x2 + c(1.0)).recip()
+            };
+            s1 = (s1 * c(0.6) + (v10 - s1) * c(0.1)).tanh();
+            if k9 >= 6 || gt((v8 * v8 + c(1.0)).log10() * s2, x2, margin) {
+                break;
+            }
+        }
+        let v11 = v.iter().copied().map(|p| c(1.0) + c(0.1) * v8.mul_add(v[3], p).sin()).product::<Dual64>();
+        let v12 = v.iter().fold(s1, |r, &p| r * c(0.75) + c(0.1) * (x1.atan() + p.sin()).sin());
+        s0 = c(0.5) * s0 + c(0.05) * (v8 * v[1]).cos();
+        s0 * c(0.5) - s2 + acc3 * c(0.75) + v11 * c(0.5) + v12
+    }
+
+    pub fn prog_49_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[3].sin() * c(0.9)).atanh();
+        let mut s1 = x0.atan();
+        let mut acc2: Dual64 = c(0.0);
+        'l0: for _ in 0..n {
+            acc2 += c(0.25) * s1.tanh();
+            acc2 -= (s0 - x1).tanh() * c(0.25);
+            s0 = s0.mul_add(c(0.6), (x0 / (x1.powi(2) + c(1.5))).sin() * c(0.25));
+            for (j, &u) in v.iter().enumerate() {
+                let fj = c(j as f64);
+                if gt(d_abs(x2, margin).cos(), u.tanh(), margin) {
+                    continue 'l0;
+                }
+                let v3 = (fj.powi(2) + c(1.0)).powi(-2) + v[2].cos();
+                acc2 += c(0.05) * (v3 * v3 + c(2.0)).ln().sin();
+            }
+        }
+        let mut k4 = 0;
+        while k4 < n + 1 {
+            k4 += 1;
+            let v5 = s1 + x1;
+            s0 = s0.mul_add(c(0.75), (s0 - x2).sin() * c(0.1));
+            s0 = s0.mul_add(c(0.8), v5.sin().sin() * c(0.1));
+        }
+        let v6 = v.iter().fold(acc2.tanh(), |r, &p| r * c(0.75) + c(0.1) * (x0 * c(std::f64::consts::FRAC_1_PI) + p.sin()).cos());
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            if lt((v6.powi(2) + c(0.5)).powf(1.5), -c(1.0), margin) {
+                s1 = s1 * c(0.5) + (x1 - s1).tanh() * c(0.25);
+            } else if !(n % 2 == 0) {
+                let v6 = (x1.sin() * c(0.9)).asin();
+                acc2 += d_clamp(x2, s1.sin() - c(1.5), v6.cos() + c(1.5), margin).tanh().exp().sin() * c(0.25);
+            } else {
+                let v8 = (v[0] * x2).tanh();
+                s1 = (s1 * c(0.8) + v8 * c(0.05)).tanh();
+            }
+            s1 = s1.mul_add(c(0.8), d_min(v[k7 % 4], x2 * x2, margin).cos() * c(0.05));
+            if k7 >= 6 {
+                break;
+            }
+        }
+        match k4 % 3 {
+            MODE_A => {
+                s0 = (s0 * c(0.75) + ((c(SCALE) + x2).cos() * c(1.2)).tan() * c(0.02)).sin();
+            }
+            g if g > 1 => {
+                let x2 = (s0.powi(2) + c(1.0)).log(10.0);
+                acc2 += c(0.5) * x2.cos();
+            }
+            _ => {
+                s1 *= c(0.6);
+                s1 += c(0.1) * x2.cos().exp().cos();
+                if ge(v[n % 4] / (x1.cos() + c(2.0)), s1, margin) {
+                    s1 = s1.mul_add(c(0.75), (v[(k7 + n) % 4] - x1 + (v[(k7 + n) % 4] * v[(k7 + n) % 4] + c(2.0)).sqrt()).tanh() * c(0.05));
+                } else if lt((d_hypot(v[k7 % 4], x2, margin).cos() * c(0.9)).asin(), c(0.5), margin) || k4 % 2 == 0 {
+                    let v9: Dual64 = prog_20_dual(((v6.powi(2) + c(1.0)).log(10.0) - v[k4 % 4].sin().exp()).cos() * c(2.0), (x2.tanh() + c(2.0)).cbrt().tanh(), v6, [v[0], v[1], v[2], v[3]], n, margin);
+                    s1 = c(0.75) * s1 + c(0.005) * v9.tanh().sin();
+                }
+            }
+        }
+        let v10 = if lt(x2.sin().cosh(), d_hypot(x1, v[(k7 + k4) % 4], margin), margin) {
+            v[k7 % 4].sin()
+        } else if ge(x2, -c(0.5), margin) || k7 == 3 {
+            d_min(c(3.0_f64), x2, margin)
+        } else {
+            (v6 * v6 + c(1.0)).log10()
+        };
+        s0.cos() + s1 + acc2.cos() + v6 * c(0.75) + v10 * c(1.5)
+    }
+
+    pub fn prog_50_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_C: usize = 2;
+        let mut s0 = d_hypot(x2 * x1, d_log(v[n % 4] * v[n % 4] + c(1.0), x0 * x0 + c(2.0)), margin).tanh() * c(2.0);
+        let mut s1 = (x1 + s0.tanh()).cos() * c(2.0);
+        let mut s2 = x0;
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        let v11: Dual64 = loop {
+            k4 += 1;
+            let v8 = if gt((d_log(c(0.5_f64), x0 * x0 + c(2.0)).powi(2) + c(1.5)).acosh(), v[(k4 + n) % 4].cos().exp(), margin) {
+                let x0 = x2.cos().exp();
+                let v5 = d_log(c(0.5_f64), x2 * x2 + c(2.0));
+                x1 - v[3 - k4] + x0.sin() + v5.sin()
+            } else if lt(x1 / (s2.powi(2) + c(1.5)), c(0.5), margin) || k4 + n < 6 {
+                let v6 = x1 * (v[n % 4] / (x0.tanh() + c(2.0)));
+                (s1 * s1 + c(1.0)).recip() + v6.sin()
+            } else {
+                let v7 = (v[2] * v[2] + c(2.0)).ln();
+                return v[0].mul_add((v7.powi(2) + c(1.0)).log10(), d_atan2(v7, s0 * s0 + c(0.5)))
+            };
+            match k4 {
+                PHASE_A => {
+                    let v9 = prog_20_dual((s1 * s1 + c(1.0)).sqrt().cos() * c(2.0), x2, x0, v, k4, margin);
+                    acc3 += v9.tanh() * c(0.005);
+                }
+                1 => {
+                    s2 = (s2 * c(0.6) + d_powf(c(0.5_f64), (x2.powi(2) + c(0.5)).sqrt().tanh()) * c(0.25)).sin();
+                    acc3 -= (s2 * s2 + c(2.0)).sqrt().cos();
+                }
+                PHASE_C => {
+                    let v10 = (x1.tanh() * c(0.9)).acos();
+                    s2 *= c(0.8);
+                    s2 += c(0.05) * v10.tanh().sin();
+                }
+                _ => {
+                    s1 = s1.mul_add(c(0.8), s2.tanh().sinh().tanh() * c(0.1));
+                    s0 = c(0.6) * s0 + c(0.2) * (s0 - s2).cos();
+                }
+            }
+            s1 = s1 * c(0.75) + d_atan2(v[3].cos().exp(), (v8 * v8 + c(1.0)).log10().powi(2) + c(1.0)).cos() * c(0.02);
+            if k4 >= 2 || ge((v[k4].powi(2) + c(1.0)).powf(1.5), c(0.5), margin) {
+                break ((x2 + x1).sin() * c(1.2)).tan();
+            }
+        };
+        for &t in v.iter() {
+            s0 = (s0 * c(0.75) + (v11 * v11 + c(2.0)).ln() * c(0.25)).tanh();
+            for (j, &u) in v.iter().enumerate() {
+                let fj = c(j as f64);
+                s1 = c(0.8) * s1 + c(0.1) * d_atan2(x2 + t, (fj.tanh() * c(0.9)).asin().powi(2) + c(1.0)).sin();
+                let v12 = v[2].tanh() / ((u * u + c(1.0)).ln().cos() + c(2.0));
+                acc3 += v12 * c(0.1);
+            }
+            acc3 -= t.mul_add(t, s0).tanh() * c(0.5);
+        }
+        for &t in v.iter() {
+            let mut k13 = 0;
+            while k13 < 6 && le(s1.sin().sinh(), x0.powi(3), margin) {
+                k13 += 1;
+                let v15 = match k4 {
+                    0 => v11.cos(),
+                    1 => {
+                        s1 = c(0.5) * s1 + c(0.1) * (t.cos().exp() / ((c(0.3) * v11).powi(2) + c(1.0))).sin();
+                        (s1.tanh() * c(0.9)).asin()
+                    }
+                    PHASE_C => {
+                        let x1 = (t.powi(2) + c(0.5)).recip();
+                        s0 * s2 + x1.sin()
+                    }
+                    _ => {
+                        let v14 = (s0.tanh() * c(0.9)).asin();
+                        v14 * v14
+                    }
+                };
+                let v17 = match n % 2 {
+                    0 => d_atan2(t, x0 * x0 + c(0.5)),
+                    1 => {
+                        let v16 = c(1.25) - v15;
+                        d_to_radians(v[(k13 + k4) % 4]) + v16.cos()
+                    }
+                    _ => (v[k13 % 4].tanh() * c(1.2)).tan(),
+                };
+                s1 = (s1 * c(0.5) + (v15 * v15 + c(1.0)).recip().sin().exp_m1() * c(0.02)).tanh();
+                s0 = (s0 * c(0.8) + v17.tanh() * c(0.02)).sin();
+            }
+            let v18 = (v[k13 % 4] * v[k13 % 4] + c(1.0)).log10();
+            acc3 -= v18.atan().sin() * c(0.5);
+            acc3 += c(0.5) * t.tanh();
+        }
+        'l5: for i in 0..5 {
+            let v19 = (x0 * v11).tanh().exp();
+            s1 = s1.mul_add(c(0.6), s1.powi(3).tanh() * c(0.02));
+            let mut k20 = 0;
+            while k20 < 5 && le(v19.sin(), x1, margin) {
+                k20 += 1;
+                s2 = s2 * c(0.6) + (s2 * s2 + c(0.5)).ln().sin() * c(0.25);
+                if lt((x0.sin() * c(1.5)).sinh(), s0, margin) {
+                    s2 = c(0.8) * s2 + c(0.2) * (v[(k20 + i) % 4] - c(0.75)).tanh();
+                    s0 = (s0 * c(0.75) + d_log(x2 * x2 + c(1.0), s1 * s1 + c(2.0)).cos().exp2() * c(0.02)).tanh();
+                }
+                if !(i == 1 && gt((v[k20 % 4].powi(2) + c(1.0)).log(3.0).powi(3), s0, margin)) {
+                    continue 'l5;
+                }
+            }
+            acc3 += c(0.25) * v19.cos().sin();
+        }
+        match k4 {
+            0 => {
+                s1 = (s1 * c(0.6) + (v[3].sin() * c(0.9)).atanh() * c(0.05)).tanh();
+                if gt((x2.sin() * c(0.9)).acos(), c(0.0), margin) {
+                    s1 = c(0.8) * s1 + c(0.2) * (x2 * x2 + c(1.0)).sqrt().cos();
+                    s2 *= c(0.8);
+                    s2 -= c(0.05) * x2.sin().exp_m1().tanh();
+                } else {
+                    let v21: Dual64 = v11.tanh();
+                    let v22: Dual64 = (v[n % 4].powi(2) + c(2.0)).ln().powi(3);
+                    s0 = c(0.6) * s0 + c(0.01) * (v21.cos() + v22.tanh()).cos();
+                }
+            }
+            1 => {
+                acc3 += c(0.2) * v11.asinh().sin();
+                if le(d_to_degrees((v[k4].tanh() * c(0.5)).ln_1p()) * c(0.01), c(0.5), margin) {
+                    s0 = (s0 * c(0.5) + d_abs(d_copysign(c(0.5_f64), v11, margin), margin) * c(1.0)).tanh();
+                }
+            }
+            _ => {
+                s0 = (s0 * c(0.5) + x0.tanh().exp2() * c(0.25)).tanh();
+            }
+        }
+        match n {
+            1 => {
+                s2 = (s2 * c(0.5) + (v11 + x0) * c(0.02)).sin();
+            }
+            g if g > 2 => {
+                acc3 += v[k4].atan().sin();
+                acc3 -= c(0.2) * d_min((x1 * x1 + c(1.0)).log10(), v11.cos(), margin);
+            }
+            _other => {
+                let x2 = x2 - v[3 - k4];
+                s2 *= c(0.6);
+                s2 += c(0.2) * x2.tanh().sin();
+            }
+        }
+        s0 + s1 * c(0.75) + s2.tanh() + acc3.tanh() + v11
+    }
+
+    pub fn prog_51_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = (v[1].cos() * c(1.2)).tan().cos().exp2();
+        let mut s1 = d_min(c(0.5_f64), v[2], margin);
+        let mut acc2: Dual64 = c(0.0);
+        for &t in v.iter() {
+            let v3 = v.iter().fold(c(f64::NEG_INFINITY), |r, &p| d_max(r, (t.cos() * c(0.9)).asin() + p, margin));
+            let mut m4 = s0;
+            for j in 0..4 {
+                m4 = d_max(m4, v[3 - j] * x0 - c(2.0) * s0, margin);
+            }
+            acc2 += m4.sin().cos() * c(0.5);
+            s1 = (s1 * c(0.8) + v3.sin() * c(0.05)).sin();
+        }
+        let v5 = x2.cos().exp_m1();
+        let v6 = v.iter().fold(x0, |r, &p| r * c(0.5) + c(0.02) * ((v5 * v5 + c(0.5)).sqrt().powi(2) + p.cos()).sin());
+        let v8 = match n {
+            PHASE_A => v6.tanh().exp_m1(),
+            1..=3 => (x1 * x1 + c(1.0)).log(3.0),
+            4 | 6 => d_min(v5, x1, margin),
+            _ => {
+                let v7 = prog_20_dual(v5, x0, s0, [v[0], v[1], v[2], v[3]], 6, margin);
+                (s1 * s1 + c(1.0)).log(10.0) + v7.sin()
+            }
+        };
+        let mut a9 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            a9[2] = a9[2] + a9[i % 4] * (((v8 + x0) / (d_to_radians(x1).powi(2) + c(1.0))).tanh() * c(0.05));
+        }
+        let mut a10 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            let fi = c(i as f64);
+            for j in 0..4 {
+                a10[i][j] = v6 - fi;
+            }
+        }
+        s0 = (s0 * c(0.5) + (a10[1][n % 4] * a10[1][n % 4]).cos() * c(0.02)).sin();
+        x1 - s0 * c(0.25) + s1 + acc2.sin() + v6 * c(0.25) + v8 + a9[1]
+    }
+
+    pub fn prog_52_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (x0 * x0 + c(2.0)).sqrt().cos().exp2();
+        let mut acc1: Dual64 = c(0.0);
+        if le(d_atan2(c(0.5_f64), v[0]) + acc1.tanh().sinh(), -c(0.5), margin) {
+            acc1 -= c(0.005) * prog_35_dual(c(0.5), s0, x0.tanh(), &v, n, margin).tanh();
+            s0 = (s0 * c(0.5) + x1.atan() * c(0.5)).tanh();
+        }
+        let v3 = if lt(prog_20_dual(x0.mul_add(x1, v[2]).tanh() * c(2.0), x2.sin().sin() * c(2.0), s0, v, 2, margin), -c(0.5), margin) {
+            s0 = (s0 * c(0.6) + prog_39_dual((s0 - v[n % 4]).tanh().exp_m1().tanh(), x1, acc1, v, n, margin) * c(0.005)).tanh();
+            prog_17_dual((v[3].asinh() - (v[n % 4] - x0)).cos() * c(2.0), d_hypot(d_min(v[n % 4], x0, margin), x1.sin(), margin).cos(), s0, v, n, margin)
+        } else {
+            let v2 = d_to_radians(d_max(v[n % 4], x2, margin));
+            prog_39_dual((v2.powi(2) + c(1.0)).log2().sin() * c(2.0), c(1.5), x2, v, n, margin)
+        };
+        'l0: for t in v {
+            s0 = (s0 * c(0.8) + (x1 + c(1.2) - (x2.powi(2) + c(1.0)).cbrt()) * c(0.05)).sin();
+            for j in 0..v.len() {
+                let fj = c(j as f64);
+                s0 = c(0.5) * s0 + c(0.25) * (t / (v[2] * v[2] + c(1.5))).cos();
+                if ge(s0, -c(0.25), margin) {
+                    continue;
+                }
+                if ge(s0.mul_add(v[3 - j], fj), c(0.5), margin) {
+                    s0 = s0.mul_add(c(0.6), (v3 + c(0.65)).tanh() * c(0.4));
+                    continue 'l0;
+                }
+            }
+            s0 = (s0 * c(0.75) + d_log(s0 * s0 + c(1.0), (x1 * x0).powi(2) + c(2.0)) * c(0.02)).tanh();
+            acc1 += t.cos().tanh() * c(0.5);
+        }
+        if n == 4 && gt(d_abs(x0, margin), c(0.0), margin) {
+            return d_clamp(x2, -c(0.5), c(0.5), margin).mul_add(v[3], x0);
+        }
+        s0 * c(0.25) - acc1 - v3.sin() + (x1.cos() * c(1.2)).tan()
+    }
+
+    pub fn prog_53_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_B: usize = 1;
+        const PHASE_D: usize = 3;
+        let mut s0 = d_abs(x2, margin);
+        let mut acc1: Dual64 = c(0.0);
+        for (i, &t) in v.iter().enumerate() {
+            acc1 += (v[3 - i] + (x2 + c(0.1))).sin() * c(0.5);
+            match i {
+                0 => {
+                    acc1 += c(0.5) * d_atan2(x1 * x1 + c(1.0), v[3 - i]).tanh();
+                    match i {
+                        PHASE_D => {
+                            s0 = s0 * c(0.75) + (s0.tanh() * c(0.9)).acos().sin() * c(0.1);
+                            continue;
+                        }
+                        _ => {
+                            s0 = c(0.6) * s0 + c(0.1) * v[i].cos().exp().cos();
+                            s0 = s0 * c(0.5) + ((v[2] - c(2.5)).powi(2) + c(1.0)).log(3.0).sin() * c(0.5);
+                        }
+                    }
+                }
+                PHASE_B => {
+                    s0 = (s0 * c(0.5) + (t * x1).sin() * c(0.1)).sin();
+                }
+                2 => {
+                    acc1 += c(0.25) * (v[2].tanh() * c(0.9)).atanh();
+                }
+                _ => {
+                    let v2 = ((t / c(4.0)).powi(2) + c(0.5)).recip();
+                    s0 = (s0 * c(0.6) + v2.tanh() * c(0.75)).tanh();
+                }
+            }
+            s0 *= c(0.75);
+            s0 -= c(0.25) * t.cos().cos();
+        }
+        let len3 = v.len();
+        for i in 0..len3 {
+            let mut m4: Dual64 = c(2.5);
+            for j in 0..4 {
+                let fj = c(j as f64);
+                let c5 = if lt(m4, -c(0.5), margin) {
+                    v[i] * fj + v[j]
+                } else {
+                    v[j].mul_add(x1, x0)
+                };
+                m4 = d_min(m4, c5, margin);
+            }
+            s0 *= c(0.75);
+            s0 += c(0.05) * m4.sin().tanh();
+            let mut m6 = v[2];
+            for j in 0..=3 {
+                m6 = d_min(m6, c(1.0) - x1 + v[j], margin);
+            }
+            acc1 += m6.tanh().tanh() * c(0.5);
+        }
+        let mut m7: Dual64 = -c(1.0);
+        for i in 0..n {
+            let c8: Dual64 = match i {
+                0..=2 => x0.mul_add(s0, x1),
+                4 => x0 - x2,
+                5 => c(0.5) * v[0],
+                _ => v[(i + n) % 4] / (v[(i + n) % 4] * v[(i + n) % 4] + c(1.0)) * (c(1.0) - x1),
+            };
+            m7 = d_max(c8, m7, margin);
+        }
+        s0 = (s0 * c(0.8) + m7.cos() * c(0.005)).sin();
+        let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.25) * (prog_39_dual(d_min(p, x1 * x1, margin).sin() * c(2.0), x0, x2.sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin) + q.sin()).cos()).product::<Dual64>();
+        s0 * c(1.5) - acc1.sin() + v9.sin()
+    }
+
+    pub fn prog_54_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4].cos() * c(0.5)).ln_1p();
+        let mut acc1: Dual64 = c(0.0);
+        for &t in v.iter() {
+            if n % 2 == 0 {
+                break;
+            }
+            if n > 5 {
+                continue;
+            }
+            s0 *= c(0.5);
+            s0 += c(0.1) * (s0.tanh() * c(0.9)).atanh().tanh();
+            acc1 += c(0.5) * t.sin();
+        }
+        let v2 = (x1.atan().powi(2) + c(2.0)).acosh();
+        let v3 = prog_17_dual((x2.tanh() * c(0.9)).atanh().sin().sinh().sin() * c(2.0), c(1.5), (x2.tanh().cosh() * x2.tanh()).tanh(), [v[0], v[1], v[2], v[3]], n, margin);
+        let v4 = match n {
+            0 | 2 => v2 * v2 + acc1.cos().exp_m1(),
+            MODE_D if n < 4 => (acc1.cos() * c(2.0)).cosh(),
+            4 | 6 => acc1 * x0,
+            _other => c(2.5) - (v2.cos() * c(1.2)).tan(),
+        };
+        x0.tanh() - s0 + acc1 * c(1.5) - v2.cos() - v3.cos() + v4.cos()
+    }
+
+    pub fn prog_55_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[0].cos() * c(0.9)).atanh();
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = prog_39_dual(s0, x2.tanh() * c(2.0), c(0.75), [v[0], v[1], v[2], v[3]], n, margin);
+        let mut k3 = 0;
+        loop {
+            k3 += 1;
+            let mut k4 = 0;
+            while k4 < 5 && lt(x1.tanh(), v2, margin) {
+                k4 += 1;
+                let v5 = v.iter().map(|&p| x0.cos() + p.tanh()).sum::<Dual64>();
+                acc1 -= v5.tanh().sinh() * c(0.05);
+            }
+            let v6 = prog_0_dual(x1, x0, (v[3] + x1).tanh(), [v[0], v[1], v[2], v[3]], k3, margin);
+            s0 = s0 * c(0.75) + (x0.sin() * c(0.9)).acos().cos() * c(0.1);
+            if k3 >= 6 || gt(v[0].atan(), -v2, margin) {
+                break;
+            }
+            acc1 += c(0.01) * v6.cos();
+        }
+        for i in 0..n {
+            match i {
+                0 | 2 => {
+                    for j in 1..n {
+                        s0 *= c(0.5);
+                        s0 -= c(0.5) * (x1 * x1 + c(1.0)).log(3.0).sin();
+                        let v8 = if le((x0.powi(2) + c(1.0)).ln(), d_to_radians(x0), margin) && j == 1 {
+                            let v7 = (d_clamp(x2, x1.cos() - c(1.5), v2.cos() + c(1.5), margin).sin() * c(0.9)).asin();
+                            v7 + c(1.25)
+                        } else {
+                            c(SCALE) + d_hypot(v[j % 4], x2, margin)
+                        };
+                        s0 = (s0 * c(0.8) + x0 * v[0] * c(0.05)).sin();
+                        acc1 -= c(0.05) * v8.sin();
+                    }
+                    let v9 = (x2.sin().exp_m1().cos() * c(0.9)).atanh();
+                    acc1 += c(0.25) * v9.tanh();
+                }
+                5 => {
+                    s0 *= c(0.8);
+                    s0 += c(0.2) * v[i % 4].sin();
+                }
+                _other => {
+                    let v10 = v2 / (v[k3 % 4].sin() + c(2.0));
+                    acc1 += v10.cos().cos() * c(0.25);
+                }
+            }
+            if le((x2.powi(2) + c(0.5)).recip(), -c(1.0), margin) && i > 1 {
+                let v11 = (x1.tanh() * c(1.5)).sinh();
+                s0 = (s0 * c(0.8) + (v11 * v11 + c(1.0)).sqrt().cos().exp() * c(0.02)).tanh();
+            } else if lt((v2.cos() * c(0.9)).asin(), x2, margin) {
+                s0 = s0.mul_add(c(0.75), (s0.sin() * c(0.9)).acos().sin() * c(0.1));
+            }
+            s0 *= c(0.8);
+            s0 += c(0.2) * x2.cos();
+        }
+        let v12: Dual64 = if gt(x1, c(0.5), margin) {
+            d_min((x2.sin() * c(1.5)).sinh(), v[k3 % 4].tanh(), margin)
+        } else {
+            (x1.powi(2) + c(2.0)).ln()
+        };
+        let mut a13 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            a13[i] = (fi * fi + c(1.0)).sqrt();
+            acc1 += c(0.5) * t.sin();
+        }
+        let mut m14 = 0;
+        for i in (1..=4).step_by(2) {
+            if lt(c(0.75) * x2, c(0.5), margin) {
+                m14 += 1;
+            }
+            acc1 -= x0.sin();
+            s0 = c(0.5) * s0 + c(0.5) * a13[(i + k3) % 4].tanh().sin();
+            acc1 -= x1.tanh().cosh().cos();
+        }
+        match m14 {
+            0..=1 => {
+                s0 = (s0 * c(0.75) + prog_54_dual(c(1.5), x0, c(0.75), v, k3, margin) * c(0.005)).sin();
+            }
+            g if g > 2 => {
+                acc1 += prog_39_dual((a13[m14 % 4].sin().exp() * (x1.cos() * c(0.9)).asin()).tanh() * c(2.0), (x0 + a13[m14 % 4]).cos(), x1, [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(0.005);
+                if gt((v12.sin().sinh().powi(2) + c(0.5)).recip(), (x1 * x1 + c(1.0)).log2(), margin) && m14 > 3 {
+                    let v15 = prog_39_dual(x2.tanh(), x1.cos().cos() * c(2.0), x1, [v[0], v[1], v[2], v[3]], m14, margin);
+                    s0 = c(0.6) * s0 + c(0.005) * prog_39_dual(x2, ((v2 * c(0.02)).sin().powi(2) + c(1.0)).log10().tanh(), x1, [v[0], v[1], v[2], v[3]], k3, margin).tanh();
+                    acc1 -= c(0.01) * v15.cos();
+                } else {
+                    s0 *= c(0.75);
+                    s0 += c(1.0) * (-a13[m14 % 4]).tanh();
+                }
+                let v16 = c(0.35) * x0;
+                s0 = s0 * c(0.75) + v16.cos() * c(0.5);
+            }
+            _ => {
+                s0 = s0.mul_add(c(0.5), prog_39_dual((x1.powi(2) + c(1.0)).sqrt().sin() * c(2.0), x1, x0, [v[0], v[1], v[2], v[3]], n, margin).cos() * c(0.005));
+                if le((-x0) - (x0 - v12), c(0.5), margin) {
+                    let v17 = d_to_radians(v2);
+                    acc1 += c(0.4) * v17.sin();
+                } else {
+                    acc1 -= ((a13[m14 % 4] * a13[m14 % 4] + c(1.0)).cbrt().cos() * c(0.9)).asin().tanh();
+                    acc1 -= (-x2).tanh();
+                }
+                let mut k18 = 0;
+                while k18 < n + 1 {
+                    k18 += 1;
+                    for j in (0..=n).rev().step_by(2) {
+                        let fj = c(j as f64);
+                        let v19 = if ge(a13[1] - d_min(v2, x0, margin), c(0.5), margin) {
+                            v12 + a13[0]
+                        } else if j == 2 && ge(v2 / (s0.sin() + c(2.0)), c(0.0), margin) {
+                            v2.cos()
+                        } else {
+                            let x1: Dual64 = ((fj + x1).powi(2) + c(1.0)).ln();
+                            (v12 * s0).cos() + x1.tanh()
+                        };
+                        s0 = s0.mul_add(c(0.8), (x1 * x0).cos() * c(0.05));
+                        acc1 -= c(0.05) * v19.tanh();
+                    }
+                    s0 = (s0 * c(0.75) + (v2.powi(2) + c(0.5)).recip() * c(0.1)).tanh();
+                    if le(v2.sin(), c(0.25), margin) {
+                        break;
                     }
                 }
             }
         }
-        acc3 -= ((x1.powi(2) + c(2.0)).ln().powi(2) + c(1.5)).acosh().tanh();
-        let v14 = v.iter().map(|&p| p).sum::<Dual64>();
-        let v15 = c(SCALE) + x1;
-        let v16 = if n % 2 == 0 {
-            acc3 += v[n % 4].sin().cos();
-            (x2.sin() + c(2.0)).cbrt()
-        } else {
-            v14.sin().exp2()
-        };
-        s1 = (s1 * c(0.5) + v[n % 4] * c(0.5)).tanh();
-        s0.cos() + s1 - s2 + acc3.cos() + v14.tanh() + v15.cos() + v16.cos()
+        s0 - acc1.tanh() + v2.cos() - v12.sin() + a13[2].sin() + (v[2].sin() * c(1.2)).tan().asinh()
     }
 
-    pub fn prog_119_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
-        let mut s0 = (x1 * x1).sin() * c(2.0);
-        let mut s1 = v[n % 4].cos().exp().sin() * c(2.0);
-        let mut acc2: Dual64 = c(0.0);
-        for i in 0..n {
-            let v3 = (x0.powi(2) + c(0.5)).recip();
-            let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_4_dual(q.cos().exp().cos() * c(2.0), s1, c(2.0), v, n, margin) + p.cos()).sum::<Dual64>();
-            let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| v[0] + p.tanh() + q.cos()).sum::<Dual64>();
-            acc2 += (v3 + d_abs(v[i % 4], margin)).tanh() * c(0.25);
-            s0 = c(0.5) * s0 + c(0.005) * (v4.sin() + v5.sin()).sin();
+    pub fn prog_56_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = x0.tanh().tanh();
+        let mut s1 = x0 * s0;
+        let mut s2 = prog_8_dual(x2.mul_add(x1, x1).sin() * c(2.0), x1.sin(), (d_min(x0, v[3], margin).sin() * c(0.9)).acos().sin(), &v, n, margin).cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v10 = if !(n == 0 && ge(v[2], v[1], margin)) {
+            let v4 = x1 * s0;
+            v4.tanh()
+        } else {
+            for i in (0..n).rev() {
+                let fi = c(i as f64);
+                for j in (0..n).rev() {
+                    s1 = s1 * c(0.6) + (s1 - fi).cos() * c(0.4);
+                    if gt(v[j % 4].tanh(), -c(0.5), margin) {
+                        s2 = (s2 * c(0.75) + s2 * c(0.25)).tanh();
+                    } else if gt(x2, -c(0.5), margin) || i < 1 {
+                        s1 = (s1 * c(0.6) + s1.atan() * c(0.4)).sin();
+                        if le(s2.asinh(), s1, margin) || n == 4 {
+                            continue;
+                        }
+                        acc3 += d_to_degrees(s2) * c(0.01) * c(0.02);
+                    } else {
+                        acc3 += c(0.05) * (d_abs(fi, margin).tanh() * c(1.2)).tan().cos();
+                    }
+                    let v5 = x1 + c(0.1);
+                    acc3 += c(0.05) * v5.sin().sin();
+                }
+                let v6 = x1;
+                if ge((v6.powi(2) + c(1.0)).log(2.0), c(1.0), margin) {
+                    let v7: Dual64 = (fi.tanh() * c(0.9)).atanh();
+                    acc3 += c(0.25) * (s1 * s1 + c(1.5)).acosh().sin();
+                    s1 = c(0.75) * s1 + c(1.0) * v7.tanh();
+                } else if i % 2 == 0 && lt(v[i % 4].tanh(), s1.sin(), margin) {
+                    acc3 -= c(0.25) * x2.tanh().tanh();
+                    let v8 = v6;
+                    s1 = s1.mul_add(c(0.5), v8.cos() * c(0.5));
+                } else {
+                    let v9 = s2.asinh().cos();
+                    s2 *= c(0.8);
+                    s2 += c(0.2) * v9.cos();
+                }
+                s1 *= c(0.6);
+                s1 += c(0.4) * s1.sin();
+            }
+            let x1 = (x0.tanh() * c(0.9)).asin();
+            (x2.sin() * c(0.9)).atanh() * (x1.tanh() * c(0.5)).ln_1p()
+        };
+        'l2: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let v11 = v.iter().map(|&p| (x0.sin() * c(0.9)).asin() + p.tanh()).sum::<Dual64>();
+            s1 = (s1 * c(0.6) + (v10 * v10).ln_1p() * c(0.4)).sin();
+            s2 = c(0.6) * s2 + c(0.1) * ((v10.sin() * c(0.9)).atanh().powi(2) + c(1.0)).recip().cos();
+            let mut k12 = 0;
+            while k12 < n {
+                k12 += 1;
+                if k12 < n {
+                    acc3 += c(0.05) * (t.sin() * c(0.9)).asin().tanh();
+                    continue 'l2;
+                }
+                match n {
+                    0..=2 => {
+                        s0 = (s0 * c(0.8) + x0.atan() * c(0.2)).tanh();
+                    }
+                    3..=5 => {
+                        s1 = s1.mul_add(c(0.75), (t.atan().tanh() * c(0.9)).atanh().tanh() * c(0.05));
+                        break;
+                    }
+                    6 => {
+                        s1 = c(0.5) * s1 + c(0.25) * ((s0.powi(2) + c(1.0)).log(3.0) / (fi * fi + c(0.5))).cos();
+                    }
+                    _ => {
+                        acc3 += c(0.05) * (v[k12 % 4] * v[1] * (x1.sin() * c(0.9)).asin()).sin();
+                    }
+                }
+                acc3 += c(0.05) * (v11.powi(2) + c(2.0)).ln().cos();
+            }
+            acc3 += (t.cos() + v11.sin()).sin() * c(0.25);
         }
+        acc3 += c(0.2) * d_min(c(1.5_f64), v10, margin).tanh().exp_m1().sin();
+        let v14: Dual64 = if n == 1 && lt(prog_54_dual(v10, x2, d_clamp(x1, v10.sin() - c(1.5), x2.sin() + c(1.5), margin).tanh(), &v, n, margin), (x2 * x2 + c(0.5)).cbrt(), margin) {
+            s2.tanh()
+        } else if ge((v10.powi(2) + c(0.5)).recip().atan(), v10, margin) || n > 3 {
+            let v13 = (x1.cos() * c(0.9)).atanh() + v10 * x1;
+            prog_0_dual(s0, v10, (x1 * (x1.powi(2) + c(1.0)).log2()).sin(), v, n, margin) + v13.tanh()
+        } else {
+            x1 + c(0.3)
+        };
+        let mut k15 = 0;
+        while k15 < n + 1 {
+            k15 += 1;
+            if ge((v14.sin() * c(0.9)).asin().powi(2).ln_1p(), c(0.25), margin) && k15 % 3 == 1 {
+                s1 = (s1 * c(0.75) + v14.cos().exp2() * c(0.1)).tanh();
+                if le((s2 * s2 + c(1.0)).powi(-1), c(0.5), margin) {
+                    return v14;
+                }
+                acc3 -= c(0.25) * (v10 + s1).sin();
+            } else if !(k15 < 2 && ge(x1.atan(), (x0 * x0 + c(2.0)).sqrt(), margin)) {
+                s0 = (s0 * c(0.5) + v[k15 % 4].sin() * c(0.5)).sin();
+            } else {
+                s1 = s1.mul_add(c(0.6), s1.tanh() * c(0.4));
+            }
+            match k15 + n {
+                0 => {
+                    s1 = s1 * c(0.75) + (s1 * s1).ln_1p().cos().sin() * c(0.25);
+                }
+                1 => {
+                    s1 = s1 * c(0.6) + x2.powi(2).tanh() * c(0.1);
+                    s1 = (s1 * c(0.6) + s1.cos().exp() * c(0.1)).tanh();
+                }
+                2..=4 => {
+                    continue;
+                }
+                _ => {
+                    let v16 = x0.tanh().cosh();
+                    let x0 = v16.cos().exp();
+                    s0 = s0.mul_add(c(0.8), x0.sin() * c(0.05));
+                }
+            }
+            acc3 += c(0.25) * d_log(v[0] * v[0] + c(1.0), s0.powi(2) + c(2.0)).cos();
+        }
+        let v19 = if lt(d_clamp(x2.asinh(), -c(1.0), c(0.5), margin), -c(0.5), margin) {
+            let v17 = d_min(x1 * c(2.5), x2.sin().exp_m1(), margin);
+            d_log(c(1.5_f64), d_hypot(x0, x2, margin).powi(2) + c(2.0)) + v17.sin()
+        } else {
+            let v18 = d_hypot(c(2.0_f64), v[k15 % 4] - v10, margin);
+            d_to_radians(v18)
+        };
+        s0 - s1 * c(0.5) + s2 * c(0.25) + acc3.cos() - v14.sin() - v19
+    }
+
+    pub fn prog_57_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((x0 + v[0]) * c(core::f64::consts::FRAC_1_SQRT_2)).cos() * c(2.0);
+        let mut s1 = x0;
+        let mut acc2: Dual64 = c(0.0);
+        let mut m3: Dual64 = c(0.0);
+        for i in 0..4 {
+            if le(((x0 + x2).powi(2) + c(1.0)).log(2.0), -c(1.0), margin) {
+                continue;
+            }
+            let c4: Dual64 = if lt((x1.tanh() + c(2.0)).cbrt().mul_add((v[2] * v[2] + c(1.0)).log(10.0), x1), v[0], margin) || i < 3 {
+                (x1 * v[i]).cos()
+            } else {
+                (v[i] * v[i] + c(2.0)).acosh()
+            };
+            m3 = d_max(m3, c4, margin);
+        }
+        s1 = (s1 * c(0.8) + m3.cos() * c(0.05)).sin();
+        for &t in v.iter() {
+            s1 = (s1 * c(0.75) + s1 / (t * t + c(1.5)) * c(0.2)).tanh();
+            match n % 4 {
+                0..=1 => {
+                    s1 = s1.mul_add(c(0.5), (x2 * x2 + c(1.0)).log2().cos() * c(0.25));
+                }
+                2 => {
+                    acc2 += (x1 - s0).sin() * c(0.5);
+                    s1 = s1.mul_add(c(0.75), (x2 * x2).ln_1p().cos() * c(0.25));
+                }
+                3 => {
+                    s1 *= c(0.75);
+                    s1 += c(0.05) * m3.cos().exp().cos();
+                }
+                _ => {
+                    let v5 = t / (s1.sin() + c(2.0)) + c(1.25);
+                    let x2 = prog_0_dual(s1, (x1 * (x2.cos() * c(0.9)).acos()).cos(), x1, v, n, margin);
+                    acc2 += (v5.sin() + x2.sin()).sin() * c(0.005);
+                }
+            }
+        }
+        let mut m6 = 0;
+        for i in 0..4 {
+            let v7 = (x0.powi(2) + c(0.5)).powf(1.5);
+            if !(m6 % 2 == 0) {
+                m6 += 1;
+            }
+            s1 = s1.mul_add(c(0.8), (s0.tanh().tanh() * c(2.0)).cosh().sin() * c(0.02));
+            if gt(x1, (v[i] * v[i] + c(0.5)).recip(), margin) {
+                break;
+            }
+            acc2 -= v7.tanh().tanh() * c(0.25);
+        }
+        let c8 = c(m6 as f64);
+        let mut m9 = (v[(m6 + n) % 4].powi(2) + c(0.5)).recip();
+        for i in (0..=n).rev() {
+            let c10 = if i == 4 {
+                c8 * x2 + v[(i + n) % 4]
+            } else {
+                c(0.75) * m3
+            };
+            m9 = d_min(m9, c10, margin);
+        }
+        s0 = (s0 * c(0.75) + m9.cos() * c(0.02)).tanh();
+        x1.sin() + x2.cos() - s0 + s1.tanh() + acc2 * c(0.5) + c8.cos() - d_powf(x0.tanh().powi(2) + c(0.5), c8.sin().sin())
+    }
+
+    pub fn prog_58_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.tanh();
+        let mut acc1: Dual64 = c(0.0);
+        let v3 = match n {
+            1 => (s0 * s0 + c(1.0)).log(3.0),
+            2 | 4 => x2.tanh(),
+            g if g > 5 => {
+                let v2 = v[3];
+                (-(v[3].sin() * c(0.9)).atanh()) + v2.cos()
+            }
+            _ => d_atan2(x0, x0 * x0 + c(1.0)).powi(2),
+        };
+        let v4 = d_clamp((x1 * x1 + c(1.0)).powf(0.5), v[3].powi(3).tanh() - c(1.5), (acc1 / (x0 * x0 + c(0.5))).sin() + c(1.5), margin);
+        if !(n > 4) {
+            s0 = (s0 * c(0.6) + (x2 * x2 + c(0.5)).recip() * c(0.2)).sin();
+            s0 = (s0 * c(0.6) + (x0 + v4) * c(0.02)).sin();
+        } else if n % 3 == 1 {
+            acc1 += ((s0.cos() * c(0.9)).atanh().tanh() * c(0.5)).ln_1p();
+        } else {
+            s0 = (s0 * c(0.75) + prog_20_dual((s0 / (v[n % 4].powi(2) + c(0.5))).sin().exp2().tanh() * c(2.0), x1, x2, [v[0], v[1], v[2], v[3]], 4, margin) * c(0.005)).tanh();
+        }
+        let mut a5 = [v[0], v[1], v[2], v[3]];
+        for i in 0..n {
+            a5[i % 4] = a5[n % 4] * ((v3.tanh() * c(0.5)).ln_1p().mul_add((v[n % 4].powi(2) + c(1.5)).acosh(), (v[i % 4].powi(2) + c(1.0)).powf(0.5)).sin() * c(0.2)) + a5[i % 4];
+        }
+        s0 * c(0.75) + acc1 * c(1.5) + v3.sin() - v4 + a5[3].sin() + d_atan2(c(2.0_f64), acc1.tanh())
+    }
+
+    pub fn prog_59_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_max(c(SCALE) + x0, x0, margin).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        s0 = s0.mul_add(c(0.8), prog_17_dual((v[n % 4] + x0).cos() * c(2.0), x1, x2.sin() * c(2.0), v, 0, margin).tanh() * c(0.005));
+        'l0: for i in 0..3 {
+            let fi = c(i as f64);
+            acc1 += c(0.5) * (fi - x2 - v[1]).cos();
+            let mut k2 = 0;
+            while k2 < 3 && le(prog_39_dual(c(0.5), c(2.0), c(0.5), v, 2, margin), -c(0.5), margin) {
+                k2 += 1;
+                let v4 = if ge(prog_39_dual((x1 * fi).tanh(), c(2.0), x1.cos().cos() * c(2.0), v, 0, margin), c(1.0), margin) {
+                    ((x0 + fi).cos() * c(0.9)).atanh()
+                } else {
+                    let v3 = s0 / (s0.cos() + c(2.0));
+                    v[k2].tanh().sinh() + v3.tanh()
+                };
+                match k2 {
+                    0..=1 => {
+                        s0 *= c(0.5);
+                        s0 += c(0.5) * v[3 - k2].sin();
+                    }
+                    2 => {
+                        s0 = (s0 * c(0.6) + v4.sin().exp() * c(0.02)).sin();
+                        if k2 % 2 == 0 {
+                            acc1 -= c(0.2) * s0.tanh();
+                            acc1 -= c(0.35) * v[i] * c(0.25);
+                        } else if ge(s0, fi, margin) || i + n < 7 {
+                            s0 = s0 * c(0.8) + (d_abs(x1, margin) / (s0.cos() + c(2.0))).sin() * c(0.05);
+                        }
+                        s0 *= c(0.6);
+                        s0 -= c(0.25) * (c(1.5) * (x2 * x2).ln_1p()).sin();
+                    }
+                    3 => {
+                        continue 'l0;
+                    }
+                    _ => {
+                        acc1 -= c(0.2) * (v4 - v[k2] * x1).sin();
+                        if ge(x1.cos().exp2(), c(1.0), margin) {
+                            return (x1.tanh() * c(2.0)).sinh();
+                        }
+                    }
+                }
+                s0 *= c(0.75);
+                s0 -= c(0.01) * v4.sin().exp().tanh();
+            }
+            s0 = s0.mul_add(c(0.5), (fi * c(core::f64::consts::FRAC_1_SQRT_2)).tanh() * c(1.0));
+        }
+        let v6: Dual64 = if lt((x2.powi(2) + c(1.0)).powf(0.5).tanh(), -c(0.5), margin) {
+            (x0.powi(2) + c(1.0)).log2()
+        } else {
+            let v5 = (x2.cos() * c(0.9)).asin();
+            (x2 * x2 + c(1.0)).log10() + v5.tanh()
+        };
+        for i in 0..4 {
+            let v7 = v[3 - i].asinh().tanh();
+            s0 = s0.mul_add(c(0.75), (-(v7.sin() * c(0.9)).acos()).sin() * c(0.1));
+            s0 = (s0 * c(0.8) + v6 * c(0.2)).sin();
+        }
+        let v8: Dual64 = prog_54_dual(c(1.5), (v6.cos() * c(0.9)).asin().tanh(), d_log(c(1.5_f64), v6.powi(2) + c(2.0)).cos() * c(2.0), &v, n, margin);
+        s0 * c(0.25) - acc1.sin() + v8.sin()
+    }
+
+    pub fn prog_60_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_B: usize = 1;
+        let mut s0: Dual64 = (x0 * c(std::f64::consts::FRAC_1_PI) - x0).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        let v5 = loop {
+            k2 += 1;
+            if ge(x2.cos(), v[2], margin) && k2 == 3 {
+                acc1 += (x1 * x1 + c(0.5)).sqrt().sin() * c(0.25);
+                s0 = c(0.8) * s0 + c(0.2) * v[k2 % 4].cos();
+            } else if gt((x1 / (x1 * x1 + c(1.5))).atan(), c(0.0), margin) {
+                s0 = c(0.8) * s0 + c(0.2) * s0.sin();
+            }
+            let mut k3 = 0;
+            while k3 < n && ge(((x0 * x0 + c(1.0)).log10().powi(2) + c(0.5)).recip(), c(0.5), margin) {
+                k3 += 1;
+                let v4 = s0;
+                acc1 += s0.cos() * c(0.05);
+                s0 = c(0.75) * s0 + c(0.25) * v4.tanh().cos();
+            }
+            s0 = (s0 * c(0.6) + s0.sin().exp2() * c(0.25)).tanh();
+            if k2 >= 6 {
+                break v[k3 % 4];
+            }
+        };
         let mut k6 = 0;
         loop {
             k6 += 1;
-            let v7 = (x2.powi(2) + c(1.0)).log(2.0);
-            let mut k8 = 0;
-            while k8 < 6 {
-                k8 += 1;
-                let v9 = ((-x0).tanh() * c(2.0)).sinh();
-                let v10 = v[0].asinh().cos().exp2();
-                s0 = s0.mul_add(c(0.75), v[n % 4].sin() * c(0.25));
-                s0 = s0 * c(0.8) + (v9.tanh() + v10.tanh()).tanh() * c(0.02);
+            for j in 1..n {
+                match j {
+                    0..=2 => {
+                        let v7 = x0 + v[j % 4];
+                        acc1 += c(0.05) * v7.tanh();
+                    }
+                    3 | 5 => {
+                        s0 = (s0 * c(0.6) + (v5 + x2) * c(0.2)).tanh();
+                        acc1 += c(0.05) * (v[3].cos() * c(1.5)).cosh().tanh();
+                    }
+                    _ => {
+                        acc1 += c(0.05) * (v5 * v5 + c(1.0)).log(2.0).cos();
+                        let v8 = v5;
+                        acc1 -= v8.cos().tanh() * c(0.05);
+                    }
+                }
+                let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.25) * (((p.cos() + c(2.0)).cbrt().powi(2) + c(2.0)).acosh() + q.cos()).sin()).product::<Dual64>();
+                acc1 -= c(0.05) * v5.cos();
+                acc1 += c(0.05) * v9.cos();
             }
-            match k8 {
-                0 => {
-                    s0 = s0 * c(0.75) + (x0 * x2).cos() * c(0.05);
-                    acc2 += c(0.5) * x1.cos();
-                }
-                1 | 3 => {
-                    let v11 = d_atan2(c(1.5_f64), s0);
-                    s1 *= c(0.8);
-                    s1 += c(0.5) * v11.sin().cos();
-                }
-                4..=5 => {
-                    s1 = s1.mul_add(c(0.8), (s1 + v7).tanh() * c(0.05));
-                    s1 = s1.mul_add(c(0.5), prog_4_dual((s1 / (s1 * s1 + c(1.0))).sin(), x0, x1, v, k6, margin).tanh() * c(0.005));
-                }
-                _ => {
-                    s1 = c(0.8) * s1 + c(0.1) * (d_to_degrees(v[1] + x0) * c(0.01)).tanh();
-                }
-            }
-            s0 = c(0.8) * s0 + c(0.1) * (x0.powi(2) / c(2.0)).cos();
-            if k6 >= 3 || le(((v7 / (s0 * s0 + c(0.5))).tanh() * c(0.9)).acos(), -c(0.5), margin) {
+            let v10 = v[1] / (v[2].sin() + c(2.0));
+            s0 = (s0 * c(0.75) + v10.cos().cosh().powi(2).ln_1p() * c(0.05)).sin();
+            if k6 >= 6 || ge((d_to_degrees(x1) * c(0.01)).cos(), -c(0.5), margin) {
                 break;
             }
         }
-        let v12 = x0.sin().tanh().exp();
-        if gt(prog_4_dual(x0, c(0.75), x2, v, k6, margin), c(1.0), margin) {
-            acc2 += ((-x0).powi(2) + c(0.5)).recip().sin();
-        } else {
-            acc2 -= v12.tanh().exp_m1().tanh().exp2().tanh() * c(0.25);
+        let mut m11 = 0;
+        for &t in v.iter() {
+            s0 = s0 * c(0.8) + x0.mul_add(-v[0], (v5.powi(2) + c(1.0)).recip()).sin() * c(0.02);
+            let v12: Dual64 = (v5.cos() + c(2.0)).cbrt() / c(2.0);
+            acc1 += c(0.5) * (x1.asinh().cos() * c(0.9)).acos().tanh();
+            s0 = (s0 * c(0.5) + (t.tanh() + v12) * c(0.4)).sin();
+            if ge((v[(m11 + n) % 4] * v[(m11 + n) % 4] + c(1.0)).log2(), -c(1.0), margin) {
+                m11 += 1;
+            }
         }
-        s0.sin() - s1 * c(1.5) + acc2.cos() + v12.cos() + prog_75_dual(c(0.25), s0, x0, &v, 3, margin)
+        match m11 {
+            0 => {
+                acc1 -= x0.sin();
+                if le((s0 - c(0.3)) * s0, -c(0.5), margin) && m11 < 5 {
+                    acc1 += (v[m11 % 4].powi(2).powi(2) + c(1.0)).sqrt().cos();
+                    let v13 = x1.tanh();
+                    acc1 += v13.tanh();
+                }
+            }
+            PHASE_B => {
+                acc1 += ((-v5).powi(2) + c(2.0)).ln().sin();
+                if lt(s0.tanh().cos().exp2(), c(0.5), margin) {
+                    s0 = (s0 * c(0.5) + (x1.cos() * c(0.9)).acos() * c(0.2)).tanh();
+                } else {
+                    let v14 = v[(m11 + n) % 4] / (x2.powi(2) + c(1.0));
+                    s0 *= c(0.8);
+                    s0 += c(0.005) * prog_17_dual(v14, d_min(c(2.0_f64), v14, margin).tanh(), x1, v, 1, margin).tanh();
+                }
+            }
+            2..=3 => {
+                s0 = c(0.75) * s0 + c(0.25) * d_clamp(v5, v5.sin() - c(1.5), x2.tanh() + c(1.5), margin).tanh();
+                if m11 % 2 == 0 && le((v[(m11 + k6) % 4].powi(2) + c(0.5)).recip(), -c(0.5), margin) {
+                    acc1 += (v[k2 % 4] * c(2.0)).cos();
+                }
+            }
+            _ => {
+                for i in (0..=n).rev().step_by(2) {
+                    let fi = c(i as f64);
+                    let mut k15 = 0;
+                    while k15 < n + 1 && gt(((v5 + x0).powi(2) + c(2.0)).ln(), (v[n % 4] * v[n % 4] + c(1.0)).powi(-1), margin) {
+                        k15 += 1;
+                        let v16 = (v[3].tanh() * c(0.9)).asin();
+                        match k15 {
+                            0 => {
+                                acc1 -= (v16 - fi).tanh() * c(0.05);
+                                acc1 += c(0.05) * (x2.tanh() * c(1.2)).tan().cos();
+                            }
+                            g if g > 1 => {
+                                s0 = c(0.6) * s0 + c(0.1) * ((s0 * s0 + c(0.5)).recip().cos() * c(0.9)).asin().tanh();
+                                acc1 += c(0.05) * (c(SCALE) + d_copysign(v16, x1, margin)).cos();
+                            }
+                            _ => {
+                                s0 = s0.mul_add(c(0.75), fi.mul_add(v5, v16).tanh() * c(0.02));
+                                s0 = s0 * c(0.8) + (d_atan2(s0, v5 * v5 + c(0.5)) - (x2 * x2 + c(1.0)).sqrt()).tanh() * c(0.02);
+                            }
+                        }
+                        let v17 = v.iter().map(|&p| (x1.cos() * c(0.9)).acos() + p.cos()).sum::<Dual64>();
+                        s0 = c(0.75) * s0 + c(0.05) * x2.mul_add(s0, -x1).sin();
+                        s0 = s0.mul_add(c(0.75), v17.sin() * c(0.02));
+                    }
+                    acc1 += (x2.powi(2) + c(0.5)).cbrt().tanh().cos() * c(0.5);
+                }
+                let v18 = v5.tanh().exp_m1();
+                s0 *= c(0.75);
+                s0 -= c(0.05) * v18.tanh();
+            }
+        }
+        let v19 = v[k6 % 4] / c(2.0);
+        let v20 = v.iter().fold(v[1], |r, &p| r * c(0.5) + c(0.05) * (x2.cos().exp2() * (r * c(1.2)) + p.cos()).tanh());
+        x1 * c(0.5) + s0 + acc1.tanh() + v5 - v19 + v20 * c(0.75)
+    }
+
+    pub fn prog_61_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.sin().exp_m1();
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = v.iter().fold(prog_39_dual(c(1.5), d_max(x2.sin(), (v[n % 4] * v[n % 4] + c(0.5)).ln(), margin).tanh() * c(2.0), x0.cos().sin(), v, 4, margin).sin(), |r, &p| r * c(0.5) + c(0.5) * (d_powf(acc1.powi(2) + c(1.0), x2.cos()) + p.tanh()).sin());
+        let mut m3 = (x1 * x1 + c(1.0)).ln();
+        for i in 0..=3 {
+            let c4 = if ge(v2, (v[(i + n) % 4].powi(2) + c(1.0)).log(3.0), margin) {
+                v[i].tanh().sinh() + (x1.sin() * c(0.9)).asin()
+            } else {
+                v[i] - x2
+            };
+            m3 = d_min(m3, c4, margin);
+        }
+        s0 = c(0.6) * s0 + c(0.1) * m3.sin();
+        let v5 = x2.sin().exp_m1();
+        if ge(d_to_degrees(d_clamp(x2, -c(1.5), c(1.0), margin)) * c(0.02), c(0.0), margin) {
+            acc1 -= (v5.sin() * c(0.9)).atanh() * c(0.25);
+        }
+        s0 * c(0.25) - acc1 * c(0.25) + v2 * c(0.25) + v5 * c(0.5)
+    }
+
+    pub fn prog_62_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4].cos().exp_m1().powi(2) + c(2.0)).acosh().cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let v3 = match n % 2 {
+            0 => x0.tanh(),
+            1 => x2.mul_add(x1, x0),
+            _ => {
+                let v2 = x1 - s0;
+                (x0.powi(2) + c(1.0)).recip() + v2.sin()
+            }
+        };
+        let a4 = [v[0].atan(), v[1].atan(), v[2].atan(), v[3].atan()];
+        let v5 = a4.iter().map(|&p| c(1.0) + c(0.1) * (c(0.25) * acc1 + p.tanh()).sin()).product::<Dual64>();
+        let mut a6 = [c(0.0); 4];
+        for i in 0..4 {
+            if lt(c(0.35) * (x1 / (x1.powi(2) + c(0.5))), -c(0.5), margin) || i > 1 {
+                a6[i] = ((v[3] + x0).powi(2) + c(2.0)).ln();
+            } else {
+                a6[i] = v[i] + c(1.5);
+            }
+        }
+        if ge(v5.sin(), d_abs(v3, margin), margin) {
+            acc1 -= c(0.005) * prog_35_dual((x1.powi(2) + c(1.5)).acosh().cos() * c(2.0), s0, acc1, v, n, margin).cos();
+        } else if gt(d_atan2(x2.powi(2) + c(1.0), x2).powi(2).ln_1p(), c(0.0), margin) {
+            acc1 += d_max(-c(2.0_f64), v[n % 4].atan(), margin).tanh();
+        } else {
+            acc1 += (v[1] - x1).powi(2).ln_1p().tanh();
+        }
+        s0 = (s0 * c(0.75) + d_hypot(v[0], x0, margin) * c(0.1)).tanh();
+        x1 + x2 + s0.cos() - acc1.cos() - a6[1] * c(0.5) - x2 * v[3]
+    }
+
+    pub fn prog_63_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.powi(2).sin() * c(2.0);
+        let mut s1 = (d_abs(v[n % 4], margin) * (x0 * x0 + c(2.0)).acosh()).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        'l0: for i in 0..n {
+            acc2 += x1.powi(3).cos() * c(0.25);
+            let mut k3 = 0;
+            while k3 < n {
+                k3 += 1;
+                acc2 += x1.cos().cosh().sin() * c(0.05);
+                if ge((x1.atan().cos() * c(0.5)).ln_1p(), c(0.0), margin) || n < 4 {
+                    break 'l0;
+                }
+                acc2 += c(0.05) * x2.powi(3).cos();
+            }
+            let v4: Dual64 = if i < 4 && lt(d_to_radians((x2 * x2 + c(1.0)).powi(-2)), -c(0.25), margin) {
+                prog_0_dual(s0.asinh().sin() * c(2.0), (v[k3 % 4] - s0.tanh().exp()).tanh() * c(2.0), (x2 + s1).tanh().exp_m1().cos() * c(2.0), [v[0], v[1], v[2], v[3]], i, margin)
+            } else {
+                return x0.cos().sinh()
+            };
+            acc2 -= v4.sin() * c(0.005);
+        }
+        for &t in v.iter() {
+            s0 = s0 * c(0.75) + (x0 * s0).tanh() * c(0.05);
+            let mut k5 = 0;
+            while k5 < n + 1 {
+                k5 += 1;
+                acc2 += ((v[2].powi(2) + c(1.0)).log(10.0).powi(2) + c(1.0)).log2() * c(0.1);
+                acc2 += t.cos() / ((t.powi(2) + c(1.0)).recip().cos() + c(2.0)) * c(0.05);
+            }
+            s0 = (s0 * c(0.5) + t.tanh() * c(0.5)).tanh();
+        }
+        if n == 1 {
+            s0 = s0.mul_add(c(0.75), v[n % 4].sin() * c(0.25));
+            acc2 -= x1.sin();
+        } else if ge((d_log(x1 * x1 + c(1.0), x1 * x1 + c(2.0)).powi(2) + c(1.0)).log(3.0), -c(1.0), margin) || n > 0 {
+            s0 = s0 * c(0.8) + x2.tanh() * c(0.2);
+            s0 = s0 * c(0.5) + prog_0_dual((x1.tanh() * c(0.9)).acos().cos(), (x0.tanh().powi(2) + c(1.0)).powf(2.5).sin() * c(2.0), c(2.0), [v[0], v[1], v[2], v[3]], 1, margin).tanh() * c(0.005);
+            if le(((x2 - s0).powi(2) + c(1.0)).log10(), s1, margin) {
+                acc2 += d_log(c(1.5_f64), v[n % 4].powi(2) + c(2.0));
+                let x1 = (x1.tanh() * c(0.9)).asin() + d_atan2(x2.powi(2) + c(0.5), x2);
+                acc2 -= c(0.4) * x1.tanh();
+            }
+        } else {
+            let v6 = d_max(s0, x0, margin);
+            let x1 = prog_17_dual((v6 + x0).sin() * c(2.0), (x2.cos() * c(0.9)).acos().tanh() * c(2.0), v6, [v[0], v[1], v[2], v[3]], n, margin);
+            acc2 -= c(0.005) * x1.cos();
+        }
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            let v8 = (x0.powi(2) + c(1.5)).acosh() * x0.sin().exp_m1();
+            s1 = s1 * c(0.8) + s0.cos().cosh().cos() * c(0.1);
+            if k7 >= 3 || gt(d_copysign(x0, v8, margin), c(1.0), margin) {
+                break;
+            }
+        }
+        let v9 = prog_61_dual((x0 * x2).tanh(), s0, (x0.powi(2) + c(2.0)).sqrt().cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin);
+        acc2 += (x2.sin() * c(0.5)).ln_1p();
+        s1 + acc2.sin() + v9.tanh() + ((x0 * x0 + c(1.0)).log2() + d_atan2(c(1.5_f64), x2))
+    }
+
+    pub fn prog_64_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1.mul_add(x2, x1).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let v2 = v[2].sin().cos().exp_m1();
+            acc1 += prog_61_dual((v2.sin().exp() * c(2.5)).sin() * c(2.0), s0, c(0.75), v, n, margin).sin() * c(0.005);
+            s0 = (s0 * c(0.5) + prog_0_dual(x2, (x0.sin() - x0 / (s0 * s0 + c(1.0))).tanh(), s0, v, i, margin) * c(0.005)).sin();
+            for _ in (0..3).rev() {
+                let v4: Dual64 = if le(t, -c(1.0), margin) && n % 2 == 0 {
+                    let v3 = (v[0] * x0).asinh();
+                    fi / ((v3.cos() * c(0.9)).acos().powi(2) + c(1.5))
+                } else {
+                    fi.tanh()
+                };
+                let v5 = v4.cos().exp2();
+                if gt((v5 + v2).cos(), -c(0.5), margin) {
+                    continue 'l0;
+                }
+                s0 = (s0 * c(0.5) + s0.atan().mul_add(x2, (v[1].cos() * c(0.9)).acos()) * c(0.05)).sin();
+            }
+            s0 = c(0.8) * s0 + c(0.2) * t.cos();
+        }
+        for i in 0..n {
+            let mut m6: Dual64 = -c(1.0);
+            for j in 0..4 {
+                m6 = d_max(m6, s0 + v[j].cos(), margin);
+            }
+            acc1 -= c(0.25) * m6.cos().sin();
+            match i % 4 {
+                MODE_B | 3 => {
+                    for j in (0..=n).rev().step_by(2) {
+                        let v7 = v.iter().fold(x1, |r, &p| r * c(0.5) + c(0.1) * (d_hypot(c(3.0_f64), v[(j + i) % 4], margin).tanh().sinh() + p.cos()).tanh());
+                        let v8 = v7;
+                        let v9 = (x0.sin() * c(2.0)).cosh().tanh();
+                        acc1 -= c(0.05) * ((v8 * v8 + c(0.5)).ln().powi(2) + c(1.0)).powi(-2).cos();
+                        acc1 += c(0.05) * v9.sin();
+                    }
+                }
+                _other => {
+                    for u in v {
+                        if ge(m6 * v[1], -c(0.5), margin) {
+                            return u / (u.powi(2) + c(1.0));
+                        }
+                        acc1 += x2.cos() * c(0.05);
+                        match i % 3 {
+                            0..=1 => {
+                                let v10: Dual64 = (x0.cos() * c(0.9)).atanh().powi(2).ln_1p();
+                                acc1 += v10.tanh().cos() * c(0.05);
+                            }
+                            _other => {
+                                s0 *= c(0.5);
+                                s0 -= c(0.1) * x0.sin().exp().tanh();
+                                s0 = s0.mul_add(c(0.8), ((x2 * s0).sin() * c(0.9)).atanh().tanh() * c(0.01));
+                            }
+                        }
+                        s0 = c(0.75) * s0 + c(0.25) * u.tanh();
+                    }
+                    let v11 = v[(i + n) % 4] * x0;
+                    s0 = c(0.5) * s0 + c(0.1) * v11.tanh();
+                }
+            }
+        }
+        let v13 = if ge((x1.tanh().tanh() * c(0.9)).acos(), c(1.0), margin) || n < 4 {
+            (x0 * x0 + c(2.0)).sqrt()
+        } else if le((c(1.5) - x0).powi(2), c(0.5), margin) {
+            s0 = (s0 * c(0.5) + v[3].sin().exp().sin().sinh() * c(0.1)).tanh();
+            s0 + d_to_radians(v[n % 4])
+        } else {
+            let v12 = v[0];
+            d_atan2(x1 * x1 + c(1.0), v12).sin()
+        };
+        s0 = (s0 * c(0.75) + d_clamp(v[n % 4], -c(1.0), c(1.0), margin) * c(0.25)).sin();
+        let v14 = v.iter().fold(v13.cos(), |r, &p| r * c(0.75) + c(0.05) * ((r * r + c(2.0)).acosh() + p.tanh()).sin());
+        let v16 = if lt((v14 * x0).tanh(), x0.cos(), margin) {
+            let v15 = x1 + v[n % 4] + x0;
+            v15.sin()
+        } else if ge(d_atan2(c(1.5_f64), d_hypot(v[n % 4], x0, margin)), c(0.0), margin) || n > 0 {
+            s0 = s0.mul_add(c(0.75), s0.tanh().cos() * c(0.05));
+            (v[0].tanh() * c(1.2)).tan()
+        } else {
+            return d_min(v[n % 4], v14, margin)
+        };
+        s0.cos() - acc1.sin() + v16
+    }
+
+    pub fn prog_65_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = ((-v[3]) * (x1.sin() * c(0.9)).acos()).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        for &t in v.iter() {
+            s0 *= c(0.6);
+            s0 -= c(0.05) * d_atan2(x0 * x0 + c(0.5), x0).cos();
+            acc1 -= c(0.5) * (-(x2 - t)).tanh();
+            s0 = c(0.75) * s0 + c(0.05) * ((v[n % 4] + t).powi(2) + c(0.5)).recip().sin();
+        }
+        if ge((d_log(c(2.0_f64), x2.powi(2) + c(2.0)).powi(2) + c(1.0)).cbrt(), x0, margin) || n % 3 == 1 {
+            return (s0 - x1).cos();
+        }
+        if ge((c(SCALE) + acc1) / ((x0.cos() * c(1.5)).cosh().powi(2) + c(1.5)), -c(1.0), margin) || n % 2 == 0 {
+            acc1 -= x2.cos();
+        } else if lt(v[n % 4], x0.asinh(), margin) {
+            acc1 += d_min(v[n % 4], acc1, margin).tanh() * c(0.75);
+            s0 = (s0 * c(0.5) + d_copysign((x2.powi(2) + c(1.0)).recip(), (s0 * s0 + c(1.0)).log10(), margin) * c(0.75)).sin();
+        } else {
+            s0 = c(0.8) * s0 + c(0.02) * (d_to_degrees(s0) * c(0.02)).cos();
+            let mut k2 = 0;
+            while k2 < n + 1 {
+                k2 += 1;
+                let v3 = (v[n % 4] * v[n % 4] + c(0.5)).ln();
+                acc1 += d_to_radians(v[k2 % 4]).sin() * c(0.25);
+                s0 = c(0.75) * s0 + c(0.1) * v3.tanh().cos();
+            }
+        }
+        let mut a4 = [c(0.0); 4];
+        a4[0] = (x1 + v[n % 4]).cos();
+        for i in 1..4 {
+            a4[i] = a4[i - 1] * c(0.75) + ((v[i] + x1).sin() * c(0.9)).acos().cos() * c(0.05);
+        }
+        let mut m5: Dual64 = c(0.5);
+        for i in 0..n {
+            let c6 = match i + n {
+                0 => v[i % 4] * v[1],
+                g if g > 1 => v[i % 4] * c(2.0) * c(0.5),
+                _ => v[i % 4] / (v[i % 4] * v[i % 4] + c(0.5)),
+            };
+            m5 = d_min(c6, m5, margin);
+        }
+        s0 = s0 * c(0.75) + m5.cos().sin() * c(0.02);
+        s0 + acc1.tanh() + a4[1] * c(1.5) + (x1.powi(2) + c(1.0)).ln() * c(std::f64::consts::LN_2)
+    }
+
+    pub fn prog_66_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (x2 * x2).ln_1p();
+        let mut s1 = (s0 * x1).cos() * c(2.0);
+        let mut s2 = (v[n % 4] + c(0.1)).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = v;
+        a4[2] *= c(0.5);
+        a4[1] += x0.sin();
+        let mut a5 = [c(0.0); 4];
+        a5[0] = d_powf(acc3 * acc3 + c(0.5), s1.sin());
+        for i in 1..4 {
+            a5[i] = a5[i - 1] * c(0.75) + (x2 + (s2 + v[i])).cos() * c(0.05);
+        }
+        let v6 = x2;
+        let mut a7 = v;
+        a7[1] *= c(0.5);
+        a7[2] += prog_65_dual((d_copysign(c(2.0_f64), a4[n % 4], margin).cos() * c(1.2)).tan().sin(), v6, s2, v, n, margin).sin();
+        let v8 = s2 + x2 - a5[n % 4].cos();
+        s0 = (s0 * c(0.6) + prog_39_dual(x1, s1, x0, v, n, margin) * c(0.005)).tanh();
+        s1 = c(0.6) * s1 + c(0.005) * prog_65_dual(c(0.25), (s1 / (v6 * v6 + c(0.5))).tanh(), v6, a5, n, margin).cos();
+        s2 = s2.mul_add(c(0.6), (x0.tanh() * c(0.5)).ln_1p() * c(0.4));
+        acc3 += c(0.2) * v8.sin();
+        s0 * c(1.5) + s1 * c(1.5) + s2 * c(0.25) - acc3.cos() + a7[1]
+    }
+
+    pub fn prog_67_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.tanh();
+        let mut s1 = prog_35_dual(x2, x0, c(0.75), &v, n, margin).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        for t in v {
+            acc2 -= c(0.5) * (x0 / (x1.sin() + c(2.0))).tanh();
+            s0 *= c(0.75);
+            s0 += c(0.05) * (s0.cos() * c(0.9)).atanh().cos();
+            if ge(x0, v[n % 4], margin) {
+                s0 = (s0 * c(0.75) + prog_39_dual(x2, (x2 + (s0 * s0 + c(1.0)).sqrt()).tanh(), c(1.2), v, n, margin) * c(0.005)).sin();
+            } else if !(n == 1 && lt(c(1.25) - s1, c(0.5), margin)) {
+                let v3 = (t.atan().powi(2) + c(1.0)).recip();
+                let v4: Dual64 = v3 * c(0.5) - x1;
+                s0 = (s0 * c(0.5) + v4.sin() * c(0.25)).tanh();
+            } else {
+                s0 = (s0 * c(0.6) + x0 * c(0.4)).tanh();
+            }
+            acc2 += t.sin().tanh() * c(0.5);
+        }
+        'l1: for _ in (1..=6).step_by(2) {
+            for _ in 1..n {
+                s1 = c(0.5) * s1 + c(0.1) * (x0 / (s1.cos() + c(2.0))).tanh();
+                let v5 = (x1.atan().tanh() * c(1.2)).tan();
+                s1 = c(0.5) * s1 + c(0.05) * v5.sin();
+            }
+            acc2 += x1.sin().exp_m1().tanh() * c(0.5);
+            acc2 += (-x0.tanh().exp()).tanh() * c(0.5);
+            let mut k6 = 0;
+            while k6 < n {
+                k6 += 1;
+                match k6 {
+                    0 | 2 => {
+                        acc2 += (x1 * x1 + c(1.0)).log(2.0).asinh().tanh() * c(0.1);
+                        s0 *= c(0.5);
+                        s0 += c(0.1) * s0.sin().exp().sin();
+                    }
+                    3 | 5 => {
+                        let v7 = (x1.powi(2) + c(1.0)).recip();
+                        let v8: Dual64 = v7.tanh() - v7 / (v7.sin() + c(2.0));
+                        s1 = s1 * c(0.6) + v8.sin().sin() * c(0.2);
+                    }
+                    6 => {
+                        s0 = s0 * c(0.8) + x1.atan().tanh() * c(0.2);
+                        s0 = (s0 * c(0.8) + (s0.sin() * c(0.9)).acos() * c(0.05)).sin();
+                    }
+                    _ => {
+                        s0 = s0.mul_add(c(0.6), s0.sin() * c(0.4));
+                        acc2 -= c(0.1) * s1.cos();
+                    }
+                }
+                if lt((x0.sin() + c(2.0)).cbrt(), c(0.25), margin) || k6 % 3 == 1 {
+                    let v9 = d_to_degrees(x2.sin().exp_m1()) * c(0.02);
+                    s1 = (s1 * c(0.8) + v[k6 % 4].cos().sinh() * c(0.1)).sin();
+                    if lt((d_powf(v[k6 % 4] * v[k6 % 4] + c(1.0), x0.cos()).powi(2) + c(1.0)).log10(), v9, margin) {
+                        s1 = (s1 * c(0.8) + (s1.powi(2) + c(0.5)).powf(0.3) * c(0.1)).tanh();
+                    } else if le(x2, (v[0] * v[0] + c(0.5)).ln(), margin) || k6 % 2 == 0 {
+                        s0 *= c(0.75);
+                        s0 += c(0.1) * (v[3] + s0).sin();
+                    } else {
+                        s1 = (s1 * c(0.8) + (s1 * s1 + c(1.0)).recip() * c(0.25)).tanh();
+                    }
+                } else {
+                    let v10 = s0.tanh().exp() + v[k6 % 4] / (s0.powi(2) + c(1.5));
+                    acc2 -= ((v10 * v10 + c(1.0)).powf(0.3).tanh() * c(0.5)).ln_1p().sin() * c(0.1);
+                    if le(x0 / (v10 * v10 + c(0.5)), d_atan2(v10, s1 * s1 + c(1.0)), margin) {
+                        s1 *= c(0.6);
+                        s1 += c(0.5) * (c(0.65) * v[k6 % 4]).tanh();
+                        break;
+                    }
+                }
+                if ge((s0.powi(2) + c(1.0)).recip(), x1, margin) {
+                    acc2 -= s1.sin() * c(0.1);
+                    break 'l1;
+                }
+                acc2 -= c(0.1) * (v[k6 % 4] * v[k6 % 4] + c(1.0)).log10().cos();
+            }
+        }
+        let v12 = if le(d_to_degrees(x1) * c(0.02), -c(1.0), margin) {
+            (x2.tanh() * c(0.9)).atanh() + x0
+        } else {
+            let v11 = x2.atan() + x0.cos().exp2();
+            v11 / (x2.tanh() + c(2.0))
+        };
+        let v15 = if gt(d_min(v12, x2, margin) + (v12.sin() * c(0.9)).acos(), x2.sin().sinh(), margin) {
+            let x0 = d_max(v[n % 4], (v12.sin() * c(0.5)).ln_1p(), margin);
+            let v13 = x2.mul_add(x1, v[1]);
+            x0.mul_add(x2, v[1]) + x2 + v13.tanh()
+        } else if lt((v[n % 4].cos() * c(0.9)).acos(), c(0.0), margin) {
+            s0.sin()
+        } else {
+            let v14 = (v12 * v12 + c(1.0)).cbrt();
+            return v[2] + v14
+        };
+        s0 * c(0.75) + s1.cos() + acc2.cos() + v15.cos()
+    }
+
+    pub fn prog_68_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4] * v[n % 4] + c(1.0)).powi(-2) * (v[n % 4].sin() * c(0.9)).asin();
+        let mut acc1: Dual64 = c(0.0);
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            if lt((x2 * x2 + c(1.0)).log10(), c(0.25), margin) {
+                continue;
+            }
+            let v3 = if lt(x1 * x1, -c(0.5), margin) {
+                let v2 = fi.asinh().sin();
+                s0 *= c(0.75);
+                s0 += c(1.0) * (v2.powi(2) + c(0.5)).ln();
+                (v2.powi(2) + c(1.0)).ln().powi(2)
+            } else {
+                x0.tanh().exp_m1()
+            };
+            s0 = (s0 * c(0.6) + v3.sin().exp2() * c(0.1)).sin();
+            s0 = (s0 * c(0.5) + t.tanh() * c(0.5)).sin();
+        }
+        let mut a4 = [[c(0.0); 4]; 2];
+        for i in 0..2 {
+            let fi = c(i as f64);
+            for j in 0..4 {
+                let fj = c(j as f64);
+                a4[i][j] = d_clamp(fi.asinh(), (x1 * x1 + c(1.0)).recip().sin() - c(1.5), (fj.sin() * c(0.9)).acos().sin() + c(1.5), margin);
+            }
+            s0 = s0 * c(0.8) + x2.cos().exp().tanh() * c(0.05);
+        }
+        match n % 4 {
+            0 => {
+                acc1 += prog_65_dual(c(0.5), a4[1][n % 4].sin().cos() * c(2.0), c(0.5), [v[0], v[1], v[2], v[3]], n, margin).cos() * c(0.1);
+                acc1 += c(0.2) * prog_65_dual(c(2.0), c(1.5), c(1.5), [v[0], v[1], v[2], v[3]], 0, margin).cos();
+            }
+            g if g > 1 => {
+                s0 = s0.mul_add(c(0.5), (c(1.5) * a4[1][n % 4]).cos() * c(0.5));
+                s0 = s0.mul_add(c(0.75), (-x1).cos() * c(0.25));
+            }
+            _ => {
+                s0 = c(0.6) * s0 + c(0.1) * (x1 * v[2]).cos();
+                s0 = c(0.6) * s0 + c(0.1) * (x1.tanh() * c(0.9)).acos().tanh();
+                if le(x2.powi(3) - (x2.sin() * c(0.9)).acos(), (x1.sin() * c(1.2)).tan(), margin) {
+                    acc1 -= d_hypot(a4[0][n % 4], a4[0][n % 4] - v[n % 4], margin).tanh();
+                } else if le(prog_65_dual(c(1.2), (d_abs(s0, margin).sin() * c(0.9)).atanh().cos(), ((x0 * a4[0][n % 4]).powi(2) + c(1.0)).ln().tanh(), [v[0], v[1], v[2], v[3]], n, margin), c(0.5), margin) {
+                    s0 = s0 * c(0.6) + (x2.sin() * c(0.9)).asin().tanh() * c(0.1);
+                    acc1 += (c(0.75) - x2).tanh();
+                } else {
+                    acc1 += (-x0).tanh();
+                    s0 = s0 * c(0.6) + (s0 - x0).tanh() * c(0.1);
+                }
+            }
+        }
+        let v5 = v.iter().fold(s0, |r, &p| r * c(0.75) + c(0.005) * prog_0_dual(x1, d_hypot(r, p * p, margin).cos() * c(2.0), p, [v[0], v[1], v[2], v[3]], n, margin).sin());
+        let v6 = v.iter().map(|&p| acc1 / (v[n % 4].sin() + c(2.0)) + p.cos()).sum::<Dual64>();
+        let v7 = v.iter().fold(s0, |r, &p| r * c(0.5) + c(0.005) * (prog_39_dual(c(1.5), r.sin() * c(2.0), x2, [v[0], v[1], v[2], v[3]], 6, margin) + p.cos()).sin());
+        x0 * c(0.25) + v5 + v6.cos() - v7 * c(0.75)
+    }
+
+    pub fn prog_69_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.tanh() * c(0.9)).acos().cos() * c(2.0);
+        let mut s1 = prog_61_dual(d_clamp(x0, -c(1.5), c(1.5), margin).sin(), (-(x0 * x0)).tanh() * c(2.0), s0, [v[0], v[1], v[2], v[3]], n, margin);
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        let v6: Dual64 = loop {
+            k3 += 1;
+            let v4 = v.iter().zip(v.iter()).map(|(&p, &q)| (p.tanh() * c(0.9)).asin().tanh().exp() + q.sin()).sum::<Dual64>();
+            let v5 = v.iter().map(|&p| c(1.0) + c(0.25) * (x1 * x2 + p.tanh()).sin()).product::<Dual64>();
+            acc2 -= c(0.005) * prog_17_dual(x2, (d_to_degrees(v5) * c(0.02)).sin(), (x1.cos() * c(0.9)).acos().sin().exp_m1().cos() * c(2.0), [v[0], v[1], v[2], v[3]], k3, margin).sin();
+            if k3 >= 3 || lt((s1 * s1 + c(0.5)).recip(), -c(0.5), margin) {
+                break d_powf(c(2.0_f64), x2.cos()).sin().exp();
+            }
+            acc2 -= c(0.1) * v4.sin();
+        };
+        for i in 1..n {
+            let fi = c(i as f64);
+            s0 = s0.mul_add(c(0.5), v6.asinh().tanh() * c(0.5));
+            let v7 = fi;
+            acc2 += c(0.4) * ((v7 * v7 + c(1.0)).powi(-3) / (fi.asinh().powi(2) + c(1.5))).sin();
+        }
+        let mut k8 = 0;
+        let v12 = loop {
+            k8 += 1;
+            for j in 0..5 {
+                let fj = c(j as f64);
+                let v10 = match j {
+                    0 => (v6 - fj) * v[k3],
+                    1..=2 => {
+                        s1 = (s1 * c(0.5) + d_clamp(v6, s1.sin() - c(1.5), fj.tanh() + c(1.5), margin) * (x1 / (v6.powi(2) + c(1.0))) * c(0.05)).tanh();
+                        s1.powi(3)
+                    }
+                    g if g > 3 => c(SCALE) + s1,
+                    _ => {
+                        let v9 = s0 * s1 - (x1 - v[j % 4]);
+                        acc2 += c(0.1) * s1.sin().tanh();
+                        v9.cos()
+                    }
+                };
+                s1 = (s1 * c(0.5) + d_atan2(s1.powi(2) + c(1.0), v6) * c(0.2)).sin();
+                s1 *= c(0.8);
+                s1 -= c(0.02) * v10.sin().cos();
+            }
+            let v11: Dual64 = if k8 < 2 {
+                prog_39_dual((-(v6 * v6 + c(2.0)).acosh()).tanh() * c(2.0), ((v6 * v6 + c(1.0)).ln().powi(2) + c(1.0)).recip().tanh() * c(2.0), x2, [v[0], v[1], v[2], v[3]], k8, margin)
+            } else {
+                acc2 += (x1 / (x0.sin() + c(2.0))).atan().tanh() * c(0.5);
+                d_to_radians(v[k3]).atan()
+            };
+            s0 = (s0 * c(0.6) + prog_39_dual((d_to_degrees(v6) * c(0.01)).tanh(), ((s0 * s0 + c(0.5)).ln() + c(0.1)).sin() * c(2.0), c(1.5), [v[0], v[1], v[2], v[3]], k3, margin) * c(0.005)).tanh();
+            if k8 >= 4 || le(x1.asinh(), d_atan2(c(3.0_f64), v6), margin) {
+                break (s1.sin() * c(0.5)).ln_1p().sin();
+            }
+            s1 = c(0.5) * s1 + c(0.005) * v11.tanh();
+        };
+        let v13 = prog_61_dual(c(2.0), v12, (c(SCALE) + v6 / c(2.0)).tanh(), [v[0], v[1], v[2], v[3]], 5, margin);
+        let mut m14 = x1;
+        for i in 0..5 {
+            let c15 = x2.sin().exp() + v[i % 4];
+            m14 = d_min(c15, m14, margin);
+        }
+        acc2 -= m14.cos();
+        if le((x1.powi(2).powi(2) + c(2.0)).ln(), c(0.5), margin) {
+            let v6 = d_clamp(x2 - c(0.25), -c(1.5), c(0.5), margin);
+            s0 = c(0.8) * s0 + c(0.2) * v6.cos().sin();
+        } else if k8 > 3 {
+            s0 = s0 * c(0.75) + d_atan2(x2 * x2 + c(0.5), v6).tanh() * c(0.02);
+            let v16 = (d_copysign(c(3.0_f64), acc2, margin).powi(2) + c(2.0)).sqrt();
+            s1 = (s1 * c(0.8) + v16.sin() * c(1.0)).sin();
+        }
+        s0 * c(0.75) - s1 + acc2.sin() + v13 * c(1.5)
+    }
+
+    pub fn prog_70_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_C: usize = 2;
+        let mut s0 = x1.tanh().sin();
+        let mut s1 = (v[2] + (c(2.0) - v[3])).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        'l0: for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            s0 = s0.mul_add(c(0.75), (v[i % 4].cos().tanh() + c(2.0)).cbrt().tanh() * c(0.75));
+            for &u in v.iter() {
+                if ge(x2.cos(), x0 - v[n % 4], margin) {
+                    continue 'l0;
+                }
+                if i < 3 {
+                    break;
+                }
+                s1 *= c(0.8);
+                s1 += c(0.05) * (v[n % 4] * u).sin();
+            }
+            let v4: Dual64 = if lt(x0.sin() - d_atan2(x0, x2 * x2 + c(1.0)), c(1.0), margin) {
+                let v3 = x0.atan();
+                d_to_radians(v[i % 4]) * c(50.0) + v3.sin()
+            } else if gt(((s1 - s0).cos() * c(0.9)).asin(), c(0.0), margin) {
+                (x0.tanh() * c(2.0)).cosh()
+            } else {
+                (d_log(fi.powi(2) + c(1.0), s0 * s0 + c(2.0)).powi(2) + c(1.0)).log10()
+            };
+            s0 = s0 * c(0.6) + v4.cos().sin() * c(0.05);
+        }
+        let mut k5 = 0;
+        let v7 = loop {
+            k5 += 1;
+            if ge(d_log(c(3.0_f64), x2.powi(2) + c(2.0)), c(0.0), margin) {
+                s1 *= c(0.75);
+                s1 -= c(0.1) * (s0 - v[k5 % 4]).tanh();
+                break (d_log(c(0.5_f64), x0 * x0 + c(2.0)).tanh() * c(0.9)).atanh();
+            }
+            let v6 = v.iter().fold(x0, |r, &p| r * c(0.5) + c(0.25) * (v[n % 4].cos() + p.tanh()).tanh());
+            s1 = (s1 * c(0.6) + prog_61_dual(x0.sin().cos(), (v6.sin() * c(0.9)).acos().sin() * c(2.0), x2, v, n, margin) * c(0.005)).tanh();
+            if k5 >= 6 || ge(v[k5 % 4].tanh(), s0 + v6, margin) {
+                break prog_39_dual(c(2.0), x0, s1, v, 6, margin);
+            }
+        };
+        'l3: for i in 0..3 {
+            acc2 += c(0.5) * ((x2.powi(2) + c(1.0)).log10() * (x2.sin() * c(1.2)).tan()).sin();
+            for (j, &u) in v.iter().enumerate() {
+                let fj = c(j as f64);
+                match j % 3 {
+                    0 => {
+                        s1 = c(0.6) * s1 + c(0.4) * v7.atan().cos();
+                    }
+                    1 => {
+                        break 'l3;
+                    }
+                    PHASE_C => {
+                        let v8 = (x2.powi(2) + c(1.0)).log10() * (fj * v7);
+                        s0 = (s0 * c(0.75) + v8.sin() * c(0.02)).sin();
+                    }
+                    _ => {
+                        let x1 = x1;
+                        s0 = s0.mul_add(c(0.75), x1.tanh() * c(0.25));
+                    }
+                }
+                acc2 += c(0.1) * (c(1.5) * d_atan2(u, v7 * v7 + c(1.0))).tanh();
+            }
+            let v9 = prog_39_dual(x1, d_log(x0.tanh().powi(2) + c(1.0), (x2.sin() * c(1.2)).tan().powi(2) + c(2.0)).cos(), ((v[3 - i].cos() * c(0.9)).asin() - (x1 - v7)).tanh() * c(2.0), v, i, margin);
+            acc2 += c(0.005) * v9.tanh();
+        }
+        acc2 += d_hypot(c(0.5_f64), x0, margin).cos();
+        x2 + s0 + s1.cos() - acc2 * c(1.5) + v7.cos()
+    }
+
+    pub fn prog_71_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1;
+        let mut s1 = ((-s0).cos() * c(0.5)).ln_1p();
+        let mut s2 = x2.sin();
+        let mut acc3: Dual64 = c(0.0);
+        let v7 = match n % 4 {
+            0 => {
+                let v4 = (x0.sin() * c(0.9)).atanh();
+                d_copysign(v[n % 4], v4, margin)
+            }
+            3 => {
+                let v5 = ((x2 - acc3).tanh() * c(0.9)).acos();
+                d_atan2(x1 * x1 + c(0.5), v[0]).sin().sinh() + v5.tanh()
+            }
+            _ => {
+                let v6 = d_max(-c(1.5_f64), s0, margin);
+                acc3.cos() + v6.cos()
+            }
+        };
+        if gt(d_abs(x2, margin), (s2 * s2 + c(1.0)).recip(), margin) {
+            return ((x1.tanh() * c(0.9)).acos().sin() + c(2.0)).cbrt();
+        }
+        if n == 3 {
+            let v8 = c(0.25) * x2;
+            s1 = (s1 * c(0.8) + v8.tanh() * c(0.75)).tanh();
+        } else if le((x0 * x0 + c(0.5)).recip() - x0.cos(), c(0.0), margin) {
+            s2 = (s2 * c(0.75) + (s2 + x0) * c(0.1)).tanh();
+        }
+        let v9 = prog_57_dual(d_clamp(x0 - v7, (x0 - x2).sin() - c(1.5), (v[n % 4] * v[n % 4] + c(2.0)).acosh().sin() + c(1.5), margin).tanh() * c(2.0), x0, s1, v, n, margin);
+        let a10 = [d_max((v7.powi(2) + c(1.0)).sqrt(), x2 * v[0], margin), (x0.sin() * c(1.2)).tan() + d_atan2(c(2.0_f64), v7), acc3.sin().exp2(), prog_39_dual(x1.sin() * c(2.0), (d_to_degrees((s0 * s0 + c(1.0)).log(2.0)) * c(0.02)).tanh(), (d_to_radians((v[n % 4].sin() * c(0.5)).ln_1p()) * c(20.0)).cos() * c(2.0), v, n, margin)];
+        s0 = s0 * c(0.8) + v7.tanh().sinh().cos() * c(0.01);
+        acc3 -= c(0.25) * (s0 - v7).sin();
+        s2 * c(0.5) - acc3.sin() - v9.cos() + a10[3].tanh() + ((x0.cos() * c(0.9)).acos().powi(2) + c(1.0)).cbrt()
+    }
+
+    pub fn prog_72_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_atan2(v[0] * v[0] + c(1.0), x0).cos() * c(2.0);
+        let mut s1 = x1 / (x1 * x1 + c(1.5)) / ((v[n % 4].tanh() * c(1.2)).tan().powi(2) + c(1.5));
+        let mut acc2: Dual64 = c(0.0);
+        let a3 = [x2 * c(core::f64::consts::FRAC_1_SQRT_2), d_abs(v[n % 4] / (x2 * x2 + c(0.5)), margin), (x0.sin() * c(1.5)).cosh(), x2 * (s1 * s1 + c(2.0)).ln()];
+        'l0: for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            match i {
+                0..=2 => {
+                    s0 *= c(0.75);
+                    s0 += c(0.05) * s0.powi(2).tanh();
+                    if ge(c(0.1) * x1 + (v[2].tanh() * c(0.9)).asin(), a3[2], margin) {
+                        acc2 -= prog_17_dual(x0, s1.cos().cos() * c(2.0), c(0.5), v, n, margin).sin() * c(0.005);
+                        break;
+                    }
+                    acc2 += (c(2.0) - x2).sin() * c(0.5);
+                }
+                g if g > 3 => {
+                    let x1 = prog_39_dual(((s1 - x1) / ((a3[2].tanh() * c(0.9)).atanh().powi(2) + c(1.0))).tanh(), ((x1.powi(2) + c(1.0)).recip().powi(2) + c(0.5)).ln().cos(), s1, v, i, margin);
+                    s1 = (s1 * c(0.8) + x1.sin() * c(0.005)).tanh();
+                }
+                _ => {
+                    s1 = s1.mul_add(c(0.5), prog_0_dual(x0, x2, d_atan2(a3[i % 4] / (x0.cos() + c(2.0)), (x0 / (x2.tanh() + c(2.0))).powi(2) + c(1.0)).tanh() * c(2.0), v, i, margin).sin() * c(0.005));
+                    if ge(v[i % 4] * x2, -c(0.5), margin) {
+                        s0 = (s0 * c(0.8) + a3[i % 4].cos().exp_m1() * c(0.05)).tanh();
+                    } else {
+                        acc2 -= c(0.5) * s0.tanh().cos();
+                    }
+                    s1 = s1.mul_add(c(0.75), (s1 * s1).sin() * c(0.1));
+                }
+            }
+            s1 = s1 * c(0.75) + x2.sin() * c(0.25);
+            for j in 0..n {
+                let fj = c(j as f64);
+                let v4: Dual64 = ((v[(j + n) % 4] + x0).sin() + c(2.0)).cbrt();
+                if lt((fi.cos() + c(2.0)).cbrt() * (v4.tanh() * c(0.9)).atanh(), c(0.5), margin) {
+                    s1 = c(0.8) * s1 + c(1.0) * (d_to_radians(x1).powi(2) + c(0.5)).ln();
+                    break 'l0;
+                }
+                s1 = (s1 * c(0.5) + v[j % 4].atan() * fj * c(0.1)).sin();
+            }
+        }
+        match n {
+            0 | 2 => {
+                s1 *= c(0.5);
+                s1 += c(0.1) * ((s1.sin() + c(2.0)).cbrt() + v[n % 4].cos()).sin();
+            }
+            g if g > 3 => {
+                acc2 += c(0.4) * d_max((v[n % 4].cos() * c(0.9)).asin(), (a3[n % 4] * a3[n % 4] + c(1.0)).ln(), margin).tanh();
+                let v5 = prog_0_dual(x0, x1.sin().cos(), c(0.75), v, n, margin);
+                s0 = (s0 * c(0.6) + v5.sin() * c(0.005)).sin();
+            }
+            _ => {
+                s1 = s1 * c(0.5) + prog_0_dual(d_copysign(x2.asinh(), a3[n % 4].sin(), margin).tanh() * c(2.0), (x0 * x0 + c(1.0)).log10().sin(), s1.cos() * c(2.0), v, n, margin).sin() * c(0.005);
+                let x2 = (x2.sin().powi(2) + c(0.5)).powf(0.5);
+                s0 = s0 * c(0.75) + x2.sin() * c(0.1);
+            }
+        }
+        let v6 = a3.iter().fold(x1, |r, &p| r * c(0.5) + c(0.05) * ((x0.powi(2) + c(1.0)).cbrt() + p.cos()).sin());
+        let v7 = a3.iter().map(|&p| c(1.0) + c(0.25) * (d_to_radians(v6) * c(20.0) + p.tanh()).cos()).product::<Dual64>();
+        s0.sin() + s1.sin() - acc2.tanh() - v7.sin() - acc2
+    }
+
+    pub fn prog_73_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[3] * v[3] + c(1.0)).powi(-2);
+        let mut s1 = ((x1 * x1 + c(1.0)).log2() * (x2.cos() * c(1.5)).cosh()).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); N];
+        for i in 0..N {
+            let fi = c(i as f64);
+            a3[i] = (fi * fi + c(2.0)).acosh();
+        }
+        let mut a4 = [c(0.0); N];
+        for i in 0..n {
+            a4[i % 4] += (x0 * x0 + c(1.0)).log2().sin() * c(0.25);
+            s0 = c(0.8) * s0 + c(0.05) * d_atan2(s0, s1 * s1 + c(1.0)).cos();
+        }
+        if !(n == 5) {
+            return d_max(x1, x2, margin);
+        }
+        let v5 = a3.iter().fold(a4[n % 4], |r, &p| r * c(0.5) + c(0.005) * (prog_17_dual((d_to_degrees(r) * c(0.02)).sin().sin(), s1, acc2, [v[0], v[1], v[2], v[3]], 3, margin) + p.tanh()).sin());
+        if n % 3 == 1 {
+            s0 = c(0.6) * s0 + c(0.4) * (x1 * x1).ln_1p().cos();
+        } else if n % 3 == 1 {
+            s1 = s1 * c(0.6) + d_atan2(x1.powi(2) + c(1.0), x0).cos() * c(0.1);
+        } else {
+            s0 = s0 * c(0.5) + (d_to_degrees(x0) * c(0.02)).sin() * c(0.4);
+        }
+        for i in (1..=4).step_by(2) {
+            let fi = c(i as f64);
+            s1 = c(0.75) * s1 + c(1.0) * d_powf(c(3.0_f64), (d_to_degrees(fi) * c(0.01)).tanh()).cos();
+            acc2 -= (v5 * v5 + c(1.0)).recip();
+            s0 = s0.mul_add(c(0.6), x0.cos().exp_m1().cos() * c(0.1));
+        }
+        acc2 -= (v[n % 4] / (x0 * x0 + c(1.0))).tanh();
+        s0.sin() + s1 * c(0.25) - acc2 * c(0.5) + v5 * c(1.5) + prog_39_dual(x0, a4[n % 4].tanh().sin() * c(2.0), v5.cos() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin)
+    }
+
+    pub fn prog_74_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_abs(x2, margin);
+        let mut s1: Dual64 = ((v[n % 4] * s0).cos() * c(0.9)).acos().tanh() * c(2.0);
+        let mut s2 = (x1 * (x0 * x0 + c(1.0)).sqrt()).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        if ge(d_abs(s1, margin), -c(1.0), margin) {
+            return d_min(x2, x0, margin).asinh();
+        }
+        let mut k4 = 0;
+        let v6 = loop {
+            k4 += 1;
+            acc3 += (x0 + s1).cos() * c(0.25);
+            if gt((x1.powi(2) + c(2.0)).sqrt().cos(), c(0.5), margin) {
+                s2 = s2.mul_add(c(0.75), (s2 * s2 + c(1.0)).powi(-2).sin() * c(0.02));
+                if n < 5 {
+                    break c(0.5) - s0 + (s0.tanh() + c(2.0)).cbrt();
+                }
+            } else if gt((x0 * c(std::f64::consts::LN_2)).mul_add((v[k4 % 4].sin() * c(0.5)).ln_1p(), s0), s2.atan(), margin) && n % 3 == 1 {
+                let v5 = d_atan2(c(3.0_f64), v[k4 % 4]);
+                acc3 += c(0.25) * v5.sin().tanh();
+            } else {
+                s1 = s1.mul_add(c(0.8), prog_61_dual(c(1.2), s1, x1, v, 0, margin).tanh() * c(0.005));
+                acc3 += c(0.25) * s0.sin();
+            }
+            if k4 >= 6 || lt(prog_39_dual(x1.tanh() * c(2.0), c(2.0), c(0.5), v, 1, margin), x2, margin) {
+                break (c(SCALE) + x0).cos();
+            }
+        };
+        let v7 = v.iter().fold(v6.cos(), |r, &p| r * c(0.5) + c(0.02) * d_max(d_atan2(c(0.5_f64), s1), p, margin).sin());
+        let mut k8 = 0;
+        while k8 < n && gt(d_atan2(s0, x0 * x0 + c(1.0)), c(0.5), margin) {
+            k8 += 1;
+            acc3 -= ((v7.powi(2) + c(1.5)).acosh() / ((s1 + v7).powi(2) + c(0.5))).tanh() * c(0.25);
+            let v9 = if !(k8 == 3) {
+                (x2.tanh() * c(1.2)).tan()
+            } else if le(((x0 + x2).tanh() * c(1.2)).tan(), -c(0.5), margin) {
+                (x2.cos() + c(2.0)).cbrt()
+            } else {
+                x0 * x2
+            };
+            acc3 += v9.sin() * c(0.25);
+        }
+        s0 = s0.mul_add(c(0.8), (v[1].sin().exp2() + (x0.powi(2) + c(1.0)).log2()).sin() * c(0.05));
+        s0.sin() + s2 - acc3.tanh() + v7 - (x2 * x2 + c(1.0)).ln().sin()
+    }
+
+    pub fn prog_75_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_C: usize = 2;
+        let w0 = v;
+        let mut s1 = v[n % 4].tanh().mul_add(x0, w0[0].sin()).cos() * c(2.0);
+        let mut s2 = d_log((x2.sin() + c(2.0)).cbrt().powi(2) + c(1.0), w0[n % 4].powi(2) + c(2.0));
+        let mut s3 = (s2 / (x1.powi(2) + c(0.5))).cos() * c(2.0);
+        let mut acc4: Dual64 = c(0.0);
+        'l0: for &t in w0.iter() {
+            s2 = (s2 * c(0.75) + d_atan2(x0 / (v[n % 4].cos() + c(2.0)), t * t + c(1.0)) * c(0.05)).sin();
+            for (j, &u) in v.iter().enumerate() {
+                let fj = c(j as f64);
+                match n % 2 {
+                    0 => {
+                        acc4 += c(0.1) * (x1 * x1).ln_1p().sin();
+                        continue 'l0;
+                    }
+                    _other => {
+                        s3 = (s3 * c(0.6) + u.tanh() * c(0.4)).sin();
+                        if le(x0, c(1.0), margin) {
+                            s3 = s3.mul_add(c(0.6), (s1.tanh() * c(1.5)).sinh().cos() * c(0.1));
+                        } else {
+                            let v5 = (x1 * x1).ln_1p();
+                            acc4 -= v5.sin().tanh() * c(0.1);
+                        }
+                        s1 = (s1 * c(0.6) + (s3 * s3 + c(0.5)).sqrt() * c(0.4)).tanh();
+                        if ge(v[j] / (s3.sin() + c(2.0)), c(0.5), margin) {
+                            continue;
+                        }
+                    }
+                }
+                let v6 = w0.iter().copied().map(|p| p * fj).sum::<Dual64>();
+                if ge(s1, c(0.0), margin) {
+                    break 'l0;
+                }
+                s1 = c(0.6) * s1 + c(0.1) * w0[1].powi(2).tanh();
+                acc4 -= c(0.1) * v6.sin().tanh();
+            }
+            acc4 += c(0.4) * x1.tanh().sinh();
+            acc4 += t.atan().tanh() * c(0.5);
+        }
+        let mut k7 = 0;
+        while k7 < 4 {
+            k7 += 1;
+            if !(k7 + n < 7 && gt(s2.mul_add(s1, x2), s2 + x0, margin)) {
+                for j in (0..=n).rev().step_by(2) {
+                    let v8 = match j % 2 {
+                        0 => (w0[j % 4].sin() * c(0.9)).atanh(),
+                        _ => -(w0[(j + k7) % 4].powi(2) + c(1.0)).cbrt(),
+                    };
+                    match n % 3 {
+                        0 | PHASE_C => {
+                            let v9 = x0 + v8;
+                            s1 *= c(0.75);
+                            s1 -= c(0.02) * v9.cos();
+                        }
+                        _ => {
+                            s2 = c(0.5) * s2 + c(0.1) * (w0[2] + s2.sin().exp()).tanh();
+                        }
+                    }
+                    acc4 += (x1.atan() - v[j % 4]).cos() * c(0.1);
+                    s2 = (s2 * c(0.8) + v8.tanh() * c(0.02)).tanh();
+                }
+            } else {
+                for (j, &u) in w0.iter().enumerate() {
+                    let fj = c(j as f64);
+                    let v10 = fj.tanh();
+                    acc4 += c(0.1) * (v[3].cos().powi(2) + c(1.0)).powi(-3);
+                    let v11 = v.iter().fold(u, |r, &p| r * c(0.75) + c(0.1) * ((u.powi(2) + c(2.0)).ln() + p.tanh()).tanh());
+                    acc4 -= (v10 - v11.cos()).sin() * c(0.1);
+                }
+            }
+            let v14 = match k7 + n {
+                0 => s2 - x2,
+                g if g > 1 => {
+                    let v12 = (s1.mul_add(x2, x0).powi(2) + c(0.5)).ln();
+                    x1 * c(std::f64::consts::FRAC_1_PI) + v12.cos()
+                }
+                _ => {
+                    let x0 = ((x0.cos() + c(2.0)).cbrt().cos() * c(0.9)).asin();
+                    let v13 = x0;
+                    v13 * v13
+                }
+            };
+            let v15 = x1 / (x0 * x0 + c(1.0));
+            s3 = s3.mul_add(c(0.6), prog_0_dual(v15.sin(), (s3.sin().exp2().powi(2) + c(1.0)).powi(-3).tanh() * c(2.0), s2, [v[0], v[1], v[2], v[3]], n, margin).sin() * c(0.005));
+            acc4 -= c(0.5) * v14.sin().sin();
+        }
+        let v17 = if le(v[3].cos().exp(), c(0.0), margin) || n > 3 {
+            s2.sin()
+        } else if n == 2 && ge(prog_17_dual(s2.cos().sin(), c(0.25), x0, [w0[0], w0[1], w0[2], w0[3]], 1, margin), c(0.0), margin) {
+            v[k7 % 4].sin()
+        } else {
+            let v16 = v[2].sin().exp();
+            s3 * c(std::f64::consts::LN_2) + v16.sin()
+        };
+        let mut k18 = 0;
+        while k18 < n + 1 {
+            k18 += 1;
+            let v19: Dual64 = d_to_degrees(v17) * c(0.01);
+            s2 *= c(0.75);
+            s2 -= c(0.4) * (v19.powi(2) + c(1.0)).sqrt().sin();
+            if lt((w0[k18 % 4].sin() * c(0.9)).atanh(), d_powf(c(3.0_f64), s1.cos()), margin) {
+                s2 = (s2 * c(0.8) + s2.atan() * c(0.2)).tanh();
+                s1 = c(0.8) * s1 + c(0.01) * (v17 * v17 + c(0.5)).powf(1.5).tanh();
+            } else if lt(d_copysign(w0[k18 % 4] * x2, s2 * w0[1], margin), x1 * s1, margin) {
+                s2 = (s2 * c(0.6) + d_log(c(2.0_f64), s2.powi(2) + c(2.0)) * c(0.25)).sin();
+                let v20: Dual64 = x0 * c(std::f64::consts::FRAC_1_PI);
+                acc4 += c(0.25) * v20.cos();
+            } else {
+                s3 = (s3 * c(0.8) + v[2] * c(0.2)).tanh();
+                s3 = c(0.75) * s3 + c(0.1) * (x1 - v17).tanh();
+            }
+        }
+        s1.sin() + s2 + s3 + acc4.tanh() + v17.sin() - ((x0 * x0 + c(2.0)).acosh() + (v17 + v[1]))
+    }
+
+    pub fn prog_76_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((x0.powi(2) + c(1.0)).ln().powi(2) + c(1.0)).ln();
+        let mut s1 = x1.powi(2).asinh().cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v4 = if !(n < 5) {
+            let v3 = s1.cos().exp2() * acc2;
+            s1 = (s1 * c(0.6) + (acc2.powi(2) + c(1.0)).recip() * c(1.0)).tanh();
+            x0 + v[n % 4] + v3.tanh()
+        } else {
+            return x1 * s1
+        };
+        let v5 = prog_57_dual(d_atan2(v4 * v4 + c(1.0), v4).cos(), s0, (v[0] * v[0]).ln_1p().cos() * c(2.0), v, n, margin);
+        let v6 = v.iter().fold(x0, |r, &p| r * c(0.5) + c(0.25) * ((r * r + c(1.0)).ln() + p.sin()).cos());
+        let mut m7 = (v[2].cos() * c(0.9)).acos().tanh();
+        for i in 0..3 {
+            let c8 = if i % 2 == 0 {
+                v6.mul_add(s1, v[i])
+            } else {
+                v[i] * v[i] * v6
+            };
+            m7 = d_min(m7, c8, margin);
+        }
+        s0 *= c(0.8);
+        s0 += c(0.005) * m7.tanh().tanh();
+        let mut k9 = 0;
+        loop {
+            k9 += 1;
+            s0 = (s0 * c(0.6) + prog_65_dual(v6, (v6.cos() * c(1.2)).tan().sin(), c(0.25), v, n, margin) * c(0.005)).tanh();
+            let v10 = v5.tanh();
+            if k9 >= 2 {
+                break;
+            }
+            acc2 += v10;
+        }
+        let v11 = v.iter().fold(prog_54_dual(x0, x2.asinh().cos() * c(2.0), (x1 * c(core::f64::consts::FRAC_1_SQRT_2) * (x2 + v[2])).cos() * c(2.0), &v, 4, margin).sin(), |r, &p| r * c(0.75) + c(0.02) * ((x2.sin() * c(1.2)).tan() + p.cos()).tanh());
+        s0.cos() + s1 - acc2 + v5.cos() - v6 * c(0.75) - v11 - (v6.powi(2) + c(2.0)).sqrt().sin().exp_m1()
+    }
+
+    pub fn prog_77_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1;
+        let mut s1: Dual64 = d_log(c(1.5_f64), x0.powi(2) + c(2.0));
+        let mut s2 = x2.cos().exp().cos() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        acc3 += c(0.005) * prog_61_dual(s0, c(0.5), (s2 + v[n % 4]).sin() * c(2.0), v, 4, margin);
+        let v4 = prog_54_dual(((acc3 * s2).powi(2) + c(1.5)).acosh().tanh(), c(0.25), s2, &v, 5, margin);
+        if ge((s1 * v[n % 4]).cos().exp2(), c(0.5), margin) && n < 2 {
+            acc3 -= (v[2] - c(0.8)).sin();
+        } else {
+            let v5 = (v[2] * v[2] + c(2.0)).ln();
+            s1 = s1 * c(0.6) + v5.cos().sin() * c(0.5);
+        }
+        s0 = s0 * c(0.5) + v[0].asinh().tanh() * c(0.5);
+        s0 = (s0 * c(0.8) + prog_57_dual(s2, s0, (d_to_degrees(s2 + s1) * c(0.01)).tanh() * c(2.0), v, n, margin) * c(0.005)).sin();
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            if gt(((v[i % 4] * c(0.3)).powi(2) + c(1.0)).log(3.0), v[(i + n) % 4], margin) {
+                let x1 = x1.tanh();
+                let v6 = x1;
+                acc3 += c(0.25) * v6.cos();
+            } else if ge(prog_39_dual(x1, v4.cos().sinh().powi(3).cos(), (v4 * x1).tanh() * c(2.0), v, 3, margin), -c(0.5), margin) && n == 6 {
+                s0 = c(0.8) * s0 + c(0.2) * s1;
+                if ge((s2 + x2).cos().sinh(), -c(0.25), margin) {
+                    break;
+                }
+            } else {
+                s0 = (s0 * c(0.6) + d_to_radians(x0) * c(1.0)).tanh();
+                if lt((s0.powi(2) + c(1.0)).log2(), -c(0.5), margin) {
+                    let x2 = c(0.3) * s1.sin().exp_m1();
+                    acc3 -= x2.cos() * c(0.25);
+                }
+                s2 = c(0.8) * s2 + c(0.2) * s2.tanh();
+            }
+            if lt(d_to_radians(v4), c(0.5), margin) {
+                let v7 = (d_to_radians(s2).cos() * c(2.0)).cosh();
+                acc3 -= c(0.25) * v7.tanh();
+            } else {
+                let v8 = v[0].cos();
+                s2 = c(0.8) * s2 + c(0.2) * v8.sin().cos();
+            }
+            if ge(d_min(v[i % 4] + v4, x2.cos(), margin), v[0], margin) {
+                s1 = c(0.5) * s1 + c(0.05) * ((x0.cos() * c(0.9)).atanh() + x0 * x1).sin();
+                if i > 3 && le(x1, -c(0.5), margin) {
+                    s2 = s2.mul_add(c(0.5), (s0.tanh() - d_hypot(s2, v[i % 4], margin)).cos() * c(0.1));
+                    acc3 -= (d_to_radians(x1) * c(50.0)).sin() * c(0.25);
+                }
+                s2 = (s2 * c(0.75) + d_atan2(v4, s2 * s2 + c(1.0)) * c(0.05)).sin();
+                if i == 2 {
+                    let x0 = x1;
+                    s2 = s2 * c(0.8) + x0.sin().cos() * c(0.2);
+                } else {
+                    let v9 = fi.sin();
+                    s1 = s1 * c(0.8) + v9.cos() * c(1.0);
+                }
+            } else {
+                for u in v {
+                    acc3 += c(0.05) * x1.tanh().sin();
+                    acc3 += (s2 - x1).tanh() * c(0.05);
+                    let v11: Dual64 = if lt(s1, -c(1.0), margin) {
+                        let v10 = (u.tanh() * c(0.9)).acos();
+                        v10 - c(0.65)
+                    } else {
+                        let x1 = d_atan2(v[1].powi(2) + c(0.5), u);
+                        s1 * v[i % 4].tanh() + x1.tanh()
+                    };
+                    acc3 -= v11.cos() * c(0.05);
+                }
+            }
+            s1 = (s1 * c(0.75) + (v[i % 4].tanh() * c(1.2)).tan() * c(0.02)).tanh();
+        }
+        s0 * c(0.5) - s1.cos() - s2 + acc3.tanh() + v4.tanh() + prog_0_dual(c(1.2), x1, s0, v, n, margin)
+    }
+
+    pub fn prog_78_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_71_dual(d_atan2(v[n % 4], v[n % 4].powi(2) + c(0.5)).cos() * c(2.0), (x0 - (c(SCALE) + v[n % 4])).tanh(), x2, [v[0], v[1], v[2], v[3]], 5, margin).tanh() * c(2.0);
+        let mut s1 = x2.atan().asinh();
+        let mut s2 = x1;
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            for &u in v.iter() {
+                if gt(s1 * c(std::f64::consts::FRAC_PI_4), c(0.25), margin) {
+                    let v5: Dual64 = (x1 * x1 + c(1.0)).recip();
+                    s0 = (s0 * c(0.75) + v[2] * c(0.25)).tanh();
+                    acc3 += v5.sin().cos() * c(0.1);
+                } else if le((u.tanh() * c(2.0)).cosh(), -c(0.5), margin) {
+                    acc3 += c(0.1) * d_min(c(1.5_f64), s0, margin).cos();
+                    s2 = (s2 * c(0.8) + (-(x2.tanh() * c(1.2)).tan()) * c(0.02)).tanh();
+                }
+                acc3 += c(0.1) * d_atan2(s0 * s0 + c(0.5), v[1]).tanh();
+                s2 = (s2 * c(0.75) + u.tanh() * c(0.25)).tanh();
+            }
+            if lt(x2.asinh() + d_atan2(c(2.0_f64), v[3 - k4]), c(0.5), margin) {
+                s0 = s0 * c(0.75) + s0.sin() * c(0.25);
+                acc3 -= c(0.5) * s2.cos().exp_m1().tanh();
+                if k4 == 3 {
+                    let v6 = prog_65_dual(c(1.2), x0.cos().sinh().sin() * c(2.0), s2, [v[0], v[1], v[2], v[3]], n, margin);
+                    s0 = (s0 * c(0.75) + (s0 * s0 + c(1.0)).log2() * c(0.1)).sin();
+                    acc3 += v6.tanh().sin() * c(0.05);
+                } else {
+                    s0 *= c(0.75);
+                    s0 -= c(1.0) * d_to_radians(s0);
+                }
+            } else {
+                s1 = s1.mul_add(c(0.5), (s1.powi(2) + c(2.0)).ln().sin() * c(0.5));
+                if k4 > 1 && le(-x0, x2 * s1, margin) {
+                    s0 = s0.mul_add(c(0.6), (s0.cos() * c(1.5)).cosh().atan().tanh() * c(0.1));
+                    let v7 = s0 - x0;
+                    acc3 += c(0.5) * v7.sin().cos();
+                } else {
+                    acc3 += x2.tanh() * c(0.5);
+                }
+                acc3 -= c(0.5) * x2.sin().exp().tanh();
+            }
+            s0 = (s0 * c(0.75) + s2.powi(3) * c(0.02)).tanh();
+            if k4 >= 3 || ge(x1, c(0.0), margin) {
+                break;
+            }
+        }
+        let mut m8 = 0;
+        for &t in v.iter() {
+            match m8 % 4 {
+                0 | MODE_C => {
+                    acc3 += x1.sin().exp().sin() * c(0.5);
+                    if gt((t * t).cos(), x2.tanh().exp_m1(), margin) && n == 3 {
+                        s2 = c(0.5) * s2 + c(0.4) * (s1.sin().powi(2) + c(2.0)).acosh().sin();
+                        match m8 {
+                            MODE_A | 2 => {
+                                s0 = c(0.75) * s0 + c(0.005) * prog_39_dual((d_to_radians((x2.sin() * c(0.9)).acos()) * c(50.0)).cos() * c(2.0), c(2.0), x0, [v[0], v[1], v[2], v[3]], n, margin).tanh();
+                            }
+                            g if g > 3 => {
+                                continue;
+                            }
+                            _ => {
+                                acc3 += s1.sin().exp().sin() * c(0.5);
+                                acc3 -= d_atan2(t, s0.powi(2) + c(0.5)).sin() * c(0.5);
+                            }
+                        }
+                    } else if m8 < 9 && ge(s2 - c(0.75), x1.cos().exp(), margin) {
+                        acc3 += d_powf(c(1.5_f64), t.cos()).sin() * c(0.5);
+                        s1 = s1 * c(0.6) + (v[2] + t).cos() * c(0.2);
+                    } else {
+                        s1 = (s1 * c(0.6) + (-s1) * c(0.4)).tanh();
+                    }
+                    for &u in v {
+                        let v9 = (x2.cos() * c(1.2)).tan();
+                        acc3 += c(0.1) * s0.cos();
+                        if gt(s2, c(0.5), margin) {
+                            let v10 = u.atan().powi(2);
+                            acc3 += v9.sin() * c(0.1);
+                            s2 *= c(0.8);
+                            s2 += c(0.05) * v10.tanh().tanh();
+                        } else {
+                            s0 = (s0 * c(0.8) + s0 / (s1 * s1 + c(1.5)) * c(0.1)).tanh();
+                            s2 = c(0.8) * s2 + c(0.01) * (v9 / (v[(m8 + k4) % 4] * v[(m8 + k4) % 4] + c(1.0)) + u).tanh();
+                        }
+                    }
+                }
+                _other => {
+                    s2 = s2.mul_add(c(0.75), x1.sin() * c(0.25));
+                    s2 = s2 * c(0.8) + (s2 * s2 + c(0.5)).sqrt().tanh() * c(0.2);
+                    if ge(s1.sin().sinh(), c(0.0), margin) {
+                        break;
+                    }
+                }
+            }
+            let v11 = s1.cos().exp_m1();
+            s1 *= c(0.6);
+            s1 += c(0.02) * (x0.tanh() * c(1.2)).tan().tanh();
+            if gt((s1.powi(2) + c(1.0)).log2(), (x0.cos() * c(0.9)).acos(), margin) {
+                m8 += 1;
+            }
+            s1 = (s1 * c(0.5) + (t.cos() - v11.sin()) * c(0.1)).tanh();
+        }
+        let c12 = c(m8 as f64);
+        let mut k13 = 0;
+        while k13 < 5 && lt((s2.sin() * c(0.9)).acos(), -c(1.0), margin) {
+            k13 += 1;
+            let v14 = (x1 * x1 + c(1.0)).powi(-1);
+            acc3 += (x1.sin() * c(0.9)).atanh().sin() * c(0.4);
+            acc3 -= c(0.4) * v14.tanh();
+        }
+        acc3 -= prog_39_dual(x2, x0, c(2.0), [v[0], v[1], v[2], v[3]], k4, margin).tanh() * c(0.02);
+        s0 - s1.tanh() - s2.cos() - acc3.tanh() - c12.tanh()
+    }
+
+    pub fn prog_79_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 + c(1.25)).sin() * c(2.0);
+        let mut s1 = x0.powi(3).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        match n {
+            0 => {
+                let v3 = acc2 + v[n % 4];
+                acc2 += v3.tanh();
+            }
+            1 | MODE_D => {
+                let v4 = x2 * v[n % 4];
+                s0 *= c(0.5);
+                s0 += c(0.1) * v4.tanh();
+            }
+            4 => {
+                let x2 = d_abs(x1, margin) * (acc2 * acc2);
+                acc2 += ((d_to_radians(x2) * c(20.0)).powi(2) + c(1.0)).ln();
+            }
+            _other => {
+                s1 = s1 * c(0.6) + (x0 * s0).sin() * c(0.1);
+            }
+        }
+        for i in 0..n {
+            let fi = c(i as f64);
+            let v6 = match i {
+                0..=1 => prog_39_dual(d_log(v[i % 4] * v[i % 4] + c(1.0), x1 * x1 + c(2.0)).tanh(), x1.atan().sin(), (v[3] * v[3] + c(1.0)).recip().sin() * c(2.0), v, 4, margin),
+                g if g > 3 => {
+                    let x0 = v[i % 4] - x2;
+                    let v5 = prog_39_dual((x0.tanh() * c(0.9)).acos().tanh(), c(0.25), x2, v, n, margin);
+                    acc2 -= c(0.25) * (x1 / (fi.cos().exp().powi(2) + c(0.5))).cos();
+                    prog_39_dual(x0.cos().sin() * c(2.0), (v[i % 4].sin() + c(2.0)).cbrt().cos() * c(2.0), ((x1.tanh() * c(0.9)).asin().powi(2) + c(1.0)).powi(-3).sin(), v, n, margin) + v5.sin()
+                }
+                _ => v[(i + n) % 4] / (x0.tanh() + c(2.0)),
+            };
+            s1 = s1 * c(0.75) + (x1 * x1 + c(1.0)).sqrt().sin() * c(0.25);
+            s0 = s0.mul_add(c(0.5), v6.tanh().cos() * c(0.005));
+        }
+        let mut a7 = [c(0.0); 4];
+        for i in 0..n {
+            a7[i % 4] += d_powf(c(1.5_f64), x0.cos()).sin() * c(0.25);
+            s0 = (s0 * c(0.6) + (x1 + c(1.5)) * c(0.4)).sin();
+        }
+        'l2: for i in 0..v.len() {
+            let fi = c(i as f64);
+            let v10 = match i {
+                0..=1 => d_min((v[i] * v[i] + c(0.5)).recip(), -s1, margin),
+                2 => {
+                    let v8 = s0 + fi;
+                    x0.sin().exp2() + v8.tanh()
+                }
+                3 => x2 * fi,
+                _ => {
+                    let v9 = d_abs(v[i], margin).cos().cosh();
+                    s1.sin() + x1 + v9.sin()
+                }
+            };
+            acc2 -= (s1.tanh() * c(0.9)).acos().tanh() * c(0.5);
+            acc2 -= c(0.5) * (a7[i] - x1).sin();
+            let mut k11 = 0;
+            while k11 < 5 {
+                k11 += 1;
+                if le(v[k11 % 4].tanh().exp2(), c(0.5), margin) {
+                    s1 = s1 * c(0.8) + a7[1].tanh() * c(0.2);
+                    continue 'l2;
+                }
+                match k11 % 2 {
+                    1 => {
+                        acc2 += c(0.1) * (x2.cos() * c(0.9)).asin().cos();
+                        continue;
+                    }
+                    _other => {
+                        s1 = s1 * c(0.75) + (v[k11 % 4] * v[k11 % 4] + c(0.5)).recip().cos() * c(0.1);
+                    }
+                }
+                match k11 {
+                    0 | 2 => {
+                        s1 = s1 * c(0.6) + (a7[k11 % 4] - s0 - (x0 * x0 + c(2.0)).acosh()).sin() * c(0.05);
+                        s0 = s0.mul_add(c(0.8), (v10 + fi).tanh() * c(0.05));
+                    }
+                    4 => {
+                        acc2 -= c(0.1) * v10.sin();
+                    }
+                    5 => {
+                        s1 = s1.mul_add(c(0.75), (v10 + fi).cos() * c(0.05));
+                        s1 = s1.mul_add(c(0.5), (d_to_degrees(s1) * c(0.01)).tanh() * c(0.75));
+                    }
+                    _other => {
+                        let v12 = (v[(k11 + i) % 4] - c(1.5)).cos();
+                        acc2 += c(0.1) * v12;
+                    }
+                }
+                s1 = (s1 * c(0.8) + (s1.sin() + c(2.0)).cbrt() * c(std::f64::consts::LN_2) * c(0.75)).sin();
+            }
+            s1 = (s1 * c(0.8) + v10.cos() * c(0.05)).tanh();
+        }
+        for &t in v.iter() {
+            let v13 = a7.iter().fold(t, |r, &p| r * c(0.75) + c(0.02) * (d_atan2(x2, (x2 * x2 + c(2.0)).acosh().powi(2) + c(1.0)) + p.sin()).sin());
+            let v14 = a7.iter().map(|&p| d_atan2(c(1.5_f64), x1) + p.sin()).sum::<Dual64>();
+            for u in a7 {
+                let v15 = (v13 * v13 + c(0.5)).recip();
+                if ge((v15.tanh() * c(0.9)).atanh(), t, margin) {
+                    acc2 -= c(0.1) * d_clamp(v[0].atan(), (u * u).ln_1p().cos() - c(1.5), v[3].sin() + c(1.5), margin).sin();
+                    s1 = s1 * c(0.8) + v14.sin() * c(0.02);
+                } else {
+                    acc2 += (c(0.1) * v14).sin() * c(0.1);
+                    s1 = s1 * c(0.8) + (t - v[n % 4]).sin() * c(0.1);
+                }
+                s0 = s0 * c(0.8) + (x2.cos() / (s0 * s0 + c(1.5))).cos() * c(0.1);
+                s1 = (s1 * c(0.6) + u.tanh() * c(0.4)).tanh();
+            }
+            s1 = (s1 * c(0.8) + s0.atan() * c(0.2)).sin();
+            s0 = s0.mul_add(c(0.8), (v13.sin() + v14.cos()).tanh() * c(0.02));
+        }
+        acc2 -= (v[n % 4] * v[n % 4] + c(1.0)).log2().sin();
+        x1 + s0 + s1.cos() - acc2.cos() - a7[3].tanh() + ((a7[n % 4].cos() * c(0.9)).asin().sin() * c(1.2)).tan()
+    }
+
+    pub fn prog_80_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1.tanh().exp2().tanh() + c(2.0)).cbrt();
+        let mut s1 = s0.tanh().exp().sin() * c(2.0);
+        let mut s2 = (x0.powi(2) + c(1.0)).ln();
+        let mut acc3: Dual64 = c(0.0);
+        s0 = (s0 * c(0.6) + (s0.sin().exp_m1().tanh() * c(0.9)).asin() * c(0.1)).sin();
+        let mut k4 = 0;
+        let v7: Dual64 = loop {
+            k4 += 1;
+            if lt(v[k4 % 4].cos(), c(0.0), margin) {
+                break prog_65_dual((s0.tanh() * c(0.9)).acos().sin(), x0, c(0.75), [v[0], v[1], v[2], v[3]], 6, margin);
+            }
+            let v5 = (x2.powi(2) + c(1.0)).powi(-3);
+            let v6 = v5.asinh();
+            s1 = (s1 * c(0.75) + v6 / (s2.powi(2) + c(1.5)) * c(0.02)).sin();
+            if k4 >= 6 || ge(d_log(s0.powi(2) + c(1.0), s0.powi(2) + c(2.0)), v[2], margin) {
+                break (v[3].cos().cos() * c(0.9)).acos();
+            }
+        };
+        s0 = s0.mul_add(c(0.6), d_abs(v[1], margin).sin() * c(0.4));
+        let v8 = (x2.tanh() * c(0.9)).acos();
+        let v11 = match k4 {
+            0..=1 => {
+                s0 = c(0.8) * s0 + c(0.05) * v8.asinh().powi(2).ln_1p().cos();
+                d_abs(x2, margin) + (v[k4 % 4].tanh() * c(0.9)).acos()
+            }
+            3 => {
+                let v9 = (v[1] * v[1] + c(0.5)).recip();
+                s0 = s0.mul_add(c(0.8), prog_54_dual(x1, (v8.tanh().exp() + (s0 * s0 + c(1.0)).powi(-1)).cos(), c(1.2), v, n, margin).cos() * c(0.005));
+                d_log(s2.powi(2) + c(1.0), acc3.powi(3).powi(2) + c(2.0)) + v9.cos()
+            }
+            4 | 6 => (v8.sin().powi(2) + c(1.0)).powi(-1),
+            _other => {
+                let v10 = (v8 * v8 + c(1.5)).acosh();
+                (s1.cos() * c(2.0)).sinh() + x2 + v10.cos()
+            }
+        };
+        if n % 2 == 0 {
+            s2 = (s2 * c(0.6) + s2.powi(3) * c(0.02)).sin();
+            acc3 += ((v[(k4 + n) % 4].cos() + c(2.0)).cbrt().powi(2) + c(1.0)).sqrt().sin();
+        } else if k4 < 4 && le((x2 * x2 + c(1.0)).recip(), c(0.5), margin) {
+            acc3 -= (v[(k4 + n) % 4].powi(2) + c(1.0)).recip() * acc3;
+            acc3 -= (acc3 - c(0.25)).sin();
+        } else {
+            acc3 += c(0.1) * v11.sin();
+            let v12 = -x2;
+            s0 *= c(0.6);
+            s0 -= c(0.4) * v12.sin();
+        }
+        s0 - s1.cos() + s2 * c(0.75) + acc3 * c(0.25) - v7.sin() + v11.sin() + s2.tanh()
+    }
+
+    pub fn prog_81_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = x1;
+        let mut acc1: Dual64 = c(0.0);
+        let v2: Dual64 = (s0.powi(2) + c(1.0)).ln();
+        match n % 2 {
+            0 => {
+                let v3 = prog_57_dual(c(1.5), c(0.5), v[n % 4].tanh().tanh(), v, n, margin);
+                acc1 -= x0.cos();
+                acc1 -= v3.tanh() * c(0.02);
+            }
+            _ => {
+                s0 = s0.mul_add(c(0.6), acc1 / c(4.0) * c(0.4));
+            }
+        }
+        let mut m4: Dual64 = x0;
+        for i in 1..n {
+            let c5 = match i % 4 {
+                0..=2 => v[i % 4] * v2,
+                _ => v[(i * 3) % 4] + c(1.0),
+            };
+            m4 = d_max(m4, c5, margin);
+            match i {
+                PHASE_A => {
+                    s0 = (s0 * c(0.8) + x1 * c(0.2)).tanh();
+                    if gt(d_powf(c(0.5_f64), x1.cos()), x1, margin) {
+                        let v6 = x2;
+                        acc1 += v6.tanh().tanh() * c(0.4);
+                    } else if le(c5 * x1, c(1.0), margin) {
+                        acc1 += (c5.sin().powi(2) + c(0.5)).recip().cos() * c(0.4);
+                    }
+                    s0 = (s0 * c(0.6) + prog_61_dual(c(1.2), x2, c(0.75), v, i, margin) * c(0.005)).sin();
+                }
+                1..=2 => {
+                    s0 = s0.mul_add(c(0.8), x2.sin() * c(0.2));
+                    if gt(prog_39_dual((x1 + v2).cos() * c(2.0), (v2.powi(2) + c(0.5)).sqrt().sin() * c(2.0), (v2 * v[1] - x2.atan()).sin() * c(2.0), v, n, margin), c(1.0), margin) {
+                        continue;
+                    }
+                }
+                4 => {
+                    continue;
+                }
+                _ => {
+                    s0 = c(0.6) * s0 + c(0.1) * (v2.sin().sinh().powi(2) + c(0.5)).recip().tanh();
+                }
+            }
+        }
+        let mut k7 = 0;
+        let v8 = loop {
+            k7 += 1;
+            acc1 += (x1.tanh() * c(1.2)).tan().mul_add((v2.powi(2) + c(1.0)).log10(), v[(k7 + n) % 4] * v[0]).sin() * c(0.25);
+            acc1 -= c(0.5) * v2.sin();
+            if k7 >= 4 || lt(x2.powi(2), m4, margin) {
+                break v[3].powi(3).sin();
+            }
+        };
+        let v9 = prog_54_dual(c(1.2), v8, (v2 + v8 / (m4.sin() + c(2.0))).sin() * c(2.0), &v, k7, margin);
+        if gt(v[k7 % 4].powi(2) / c(1.5), x1, margin) || k7 > 2 {
+            return (x2 * x2 + c(0.5)).ln();
+        }
+        x2 * c(0.5) + s0 + acc1.tanh() + v9.tanh() - d_clamp(x2, -c(0.5), c(1.5), margin)
+    }
+
+    pub fn prog_82_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4].powi(2) + c(1.0)).powi(-1);
+        let mut acc1: Dual64 = c(0.0);
+        if gt((x0.tanh() * c(0.9)).asin(), -c(0.5), margin) {
+            let v2 = (v[3] * v[3] + c(1.5)).acosh();
+            acc1 -= v2.cos();
+        }
+        if le((v[2].tanh().exp().powi(2) + c(0.5)).ln(), -c(0.5), margin) {
+            acc1 += x2.cos().exp().sin();
+            let x0 = (v[n % 4].tanh() * c(1.2)).tan() + x1;
+            acc1 += c(0.25) * x0.cos();
+        } else if ge(x2 + acc1 / (v[n % 4] * v[n % 4] + c(1.0)), (x1.tanh() * c(1.5)).cosh(), margin) || n % 3 == 1 {
+            s0 = (s0 * c(0.6) + s0 * acc1 * c(0.02)).tanh();
+            let v3 = d_abs(s0, margin);
+            acc1 += v3;
+        } else {
+            s0 = (s0 * c(0.75) + (x2 * x0).sin().exp_m1() * c(0.02)).tanh();
+            if le((x2.powi(2) + c(1.0)).recip(), c(0.25), margin) {
+                let x2 = x0.sin();
+                acc1 += x2.cos();
+            } else {
+                for i in (0..n).rev() {
+                    let fi = c(i as f64);
+                    s0 = s0 * c(0.6) + x2.sin().exp2().tanh() * c(0.25);
+                    acc1 += (v[i % 4] + fi).tanh() * c(0.25);
+                }
+                s0 = (s0 * c(0.75) + prog_58_dual(c(1.2), x2, x1, &v, n, margin) * c(0.005)).tanh();
+            }
+            s0 = s0.mul_add(c(0.75), prog_57_dual((s0.tanh() * c(0.9)).acos().sin() * c(2.0), (v[n % 4] * s0).tanh(), x0, v, n, margin).cos() * c(0.005));
+        }
+        'l1: for &t in v.iter() {
+            for u in v {
+                if le((t.sin() * c(1.2)).tan().sin(), -c(0.25), margin) {
+                    continue;
+                }
+                let v4 = (v[2].powi(2) + c(1.0)).log10().asinh();
+                if ge(u.tanh(), c(0.5), margin) {
+                    break;
+                }
+                s0 = c(0.5) * s0 + c(0.1) * (v4.sin() * c(2.0)).sinh().atan().sin();
+            }
+            s0 *= c(0.75);
+            s0 -= c(0.25) * (t * t + c(1.0)).sqrt().tanh();
+            for j in 0..4 {
+                s0 = s0.mul_add(c(0.8), (x1.cos() / c(1.5)).tanh() * c(0.25));
+                acc1 -= c(0.1) * ((-x2).powi(2) + c(2.0)).ln().sin();
+                match j {
+                    0 => {
+                        acc1 -= c(0.1) * (v[j] * s0).sin();
+                        let v5: Dual64 = v[3 - j] * s0;
+                        s0 = s0 * c(0.8) + v5.cos() * c(0.05);
+                    }
+                    1..=3 => {
+                        break 'l1;
+                    }
+                    _ => {
+                        acc1 += t.powi(3).cos() * c(0.1);
+                    }
+                }
+            }
+        }
+        'l4: for i in (0..5).rev() {
+            let fi = c(i as f64);
+            acc1 += c(0.4) * (x2 - c(0.25)).cos();
+            let mut k6 = 0;
+            while k6 < n + 1 {
+                k6 += 1;
+                s0 = c(0.8) * s0 + c(0.2) * s0.cos();
+                if n > 0 {
+                    s0 = s0.mul_add(c(0.75), (c(SCALE) + fi).tanh() * c(1.0));
+                    s0 = s0.mul_add(c(0.75), (s0 * s0 + c(0.5)).recip().tanh() * c(0.1));
+                }
+                if le((x1 * x1 + c(1.0)).log(10.0), x2, margin) || k6 + n < 6 {
+                    break 'l4;
+                }
+            }
+            if k6 % 2 == 0 {
+                s0 = s0.mul_add(c(0.8), (x2.sin() * c(0.9)).atanh().tanh() * c(0.02));
+                s0 = (s0 * c(0.75) + (s0.cos() * c(0.9)).atanh() * c(0.05)).sin();
+            } else if ge(fi * x2, c(0.0), margin) {
+                let v7 = v[3] / (s0 * s0 + c(0.5));
+                acc1 += c(0.4) * v7.sin().sin();
+            } else {
+                s0 = (s0 * c(0.5) + d_atan2(s0 * s0 + c(1.0), s0) * c(0.1)).sin();
+            }
+        }
+        if ge(d_atan2(v[n % 4], x0.cos().powi(2) + c(0.5)), c(0.5), margin) {
+            return d_atan2(d_powf(c(1.5_f64), x0.cos()), x0.sin().exp().powi(2) + c(0.5));
+        }
+        for i in (0..=n).rev().step_by(2) {
+            acc1 += (v[(i + n) % 4] * c(0.5)).sin() * c(0.5);
+            let v8 = x0 + x1;
+            let v9 = v8.cos().exp();
+            acc1 -= c(0.5) * v9.sin().tanh();
+        }
+        s0.sin() - acc1.sin()
+    }
+
+    pub fn prog_83_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x0.asinh();
+        let mut acc1: Dual64 = c(0.0);
+        let v2 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * ((-p) + q.sin()).sin()).product::<Dual64>();
+        let mut m3 = 0;
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            if lt((v2.tanh() * c(0.5)).ln_1p(), c(0.0), margin) {
+                m3 += 1;
+            }
+            for &u in v.iter() {
+                let v4: Dual64 = d_atan2(v2.mul_add(v2, u), (v2 / (x2 * x2 + c(1.0))).powi(2) + c(0.5));
+                s0 = (s0 * c(0.5) + (x1 + s0) * c(0.25)).sin();
+                acc1 += v4.cos() * c(0.05);
+            }
+            for _ in (0..6).rev() {
+                s0 = (s0 * c(0.75) + (v2.sin() * c(0.9)).atanh() * c(0.05)).sin();
+                acc1 += (d_to_degrees(-fi) * c(0.02)).cos() * c(0.05);
+            }
+            s0 = (s0 * c(0.6) + (x2 - c(2.5)) * c(0.4)).tanh();
+        }
+        match m3 {
+            1 | 3 => {
+                acc1 -= (s0.sin() * c(0.5)).ln_1p();
+                s0 = (s0 * c(0.6) + d_atan2(s0, s0 * s0 + c(1.0)) * c(0.1)).tanh();
+            }
+            4 | 6 => {
+                s0 = s0 * c(0.6) + x1.atan().tanh() * c(0.4);
+                s0 = (s0 * c(0.5) + prog_66_dual(s0.powi(2).sin().tanh(), (v2 * v2 + c(1.5)).acosh().sin() * c(2.0), ((v2 + x2).powi(2) + c(1.0)).log(10.0).cos(), v, 2, margin) * c(0.005)).sin();
+            }
+            _other => {
+                let x2 = d_min(x1, d_min(v2, v[n % 4], margin), margin);
+                s0 = (s0 * c(0.5) + ((x2.powi(2) + c(2.0)).ln() - s0.cos()) * c(0.05)).tanh();
+            }
+        }
+        let mut k5 = 0;
+        let v11: Dual64 = loop {
+            k5 += 1;
+            let mut m6 = d_to_degrees(s0) * c(0.02);
+            for &u in v.iter() {
+                let c7 = match n % 4 {
+                    MODE_A => (u + c(0.25)) * x2,
+                    1..=3 => v[n % 4] + x1,
+                    _ => c(1.5) * u + x1.mul_add(v2, v2),
+                };
+                m6 = d_max(m6, c7, margin);
+                acc1 += c(0.25) * u.cos().tanh();
+            }
+            s0 = s0 * c(0.6) + m6.tanh().cos() * c(0.05);
+            if lt(prog_61_dual(d_log(v2 * v2 + c(1.0), v2 * v2 + c(2.0)).sin() * c(2.0), v2, c(1.5), v, 1, margin), x1 - v[m3 % 4], margin) {
+                s0 = c(0.6) * s0 + c(0.005) * prog_17_dual(((x2 * s0).powi(2) + c(1.0)).recip().cos() * c(2.0), x0.atan().mul_add((v[3] * v[3] + c(1.0)).log(3.0), m6.cos().exp_m1()).cos() * c(2.0), v2, v, k5, margin).cos();
+            } else {
+                let v8 = (x0 * x0 + c(2.0)).acosh();
+                s0 = (s0 * c(0.6) + v8.tanh() * c(0.1)).tanh();
+            }
+            let v10 = match k5 {
+                0..=2 => {
+                    for (j, &u) in v.iter().enumerate() {
+                        if j < 1 {
+                            continue;
+                        }
+                        let v9 = (x2.powi(2) + c(1.0)).log2() * (u + v[(j + m3) % 4]);
+                        acc1 += (x1 * x0 - v9).tanh() * c(0.25);
+                    }
+                    s0.sin()
+                }
+                _ => x2 - s0,
+            };
+            if k5 >= 2 || ge((v[(k5 + m3) % 4] * v[(k5 + m3) % 4] + c(0.5)).recip(), -c(0.5), margin) {
+                break (s0 * s0 + c(1.0)).log2();
+            }
+            s0 = s0 * c(0.8) + v10.tanh().sin() * c(0.1);
+        };
+        if n == 0 && ge(d_to_radians(v[3 - k5]) * c(50.0), c(1.0), margin) {
+            acc1 -= x2.powi(2).sin();
+            let v11 = acc1;
+            s0 = s0.mul_add(c(0.8), v11.sin() * c(0.005));
+        } else if gt(prog_54_dual(x1, (c(SCALE) + v2).tanh(), x0, &v, m3, margin), x2, margin) {
+            s0 = s0 * c(0.6) + prog_39_dual(s0, x1, c(1.2), v, m3, margin).sin() * c(0.005);
+        } else {
+            s0 = s0 * c(0.5) + v[k5] * s0 * c(0.02);
+            acc1 += c(0.005) * prog_61_dual(s0, v11.cos().cos(), (c(SCALE) + x0.cos()).tanh(), v, n, margin);
+        }
+        let mut k12 = 0;
+        let v13 = loop {
+            k12 += 1;
+            acc1 -= (c(0.3) * x2).tanh() * c(0.5);
+            s0 *= c(0.8);
+            s0 += c(0.02) * ((x1.sin() * c(2.0)).sinh() - (v[1] - x1)).sin();
+            if k12 % 3 == 1 {
+                break x0;
+            }
+            if k12 >= 3 || le(v2.tanh(), c(0.0), margin) {
+                break v11.powi(3);
+            }
+        };
+        x1 * c(1.5) + s0 * c(1.5) + acc1.sin() - v2 - v11.sin() - v13 - d_max(x1, v[n % 4], margin)
+    }
+
+    pub fn prog_84_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        const PHASE_B: usize = 1;
+        let mut s0: Dual64 = (x1 * x0).tanh() * c(2.0);
+        let mut s1: Dual64 = x2;
+        let mut s2 = v[0];
+        let mut acc3: Dual64 = c(0.0);
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let mut k4 = 0;
+            while k4 < 5 && le(-x1, -c(1.0), margin) {
+                k4 += 1;
+                s0 *= c(0.6);
+                s0 += c(0.2) * (s2 + v[1]).sin();
+                match n {
+                    0 => {
+                        let x0 = d_powf(c(3.0_f64), x2.tanh().cos());
+                        acc3 -= c(0.1) * x0.cos();
+                    }
+                    PHASE_B => {
+                        let v5 = s0;
+                        s2 = (s2 * c(0.8) + t * c(0.2)).tanh();
+                        acc3 += c(0.1) * v5.cos();
+                    }
+                    g if g > 2 => {
+                        s0 = (s0 * c(0.8) + d_clamp(t, x2.tanh() - c(1.5), x0.sin() + c(1.5), margin) * c(0.2)).sin();
+                    }
+                    _other => {
+                        s0 *= c(0.8);
+                        s0 += c(0.05) * (s0 * s0 + c(0.5)).powf(0.5).tanh();
+                        s2 = (s2 * c(0.5) + ((s2 * s2 + c(1.0)).log2().powi(2) + c(1.0)).powi(-2) * c(0.02)).tanh();
+                        if !(k4 % 3 == 1 && lt(t / (t.powi(2) + c(1.5)), c(0.25), margin)) {
+                            s1 *= c(0.6);
+                            s1 -= c(0.1) * s1.sin().exp().cos();
+                            s2 = (s2 * c(0.6) + (s2.cos() * c(0.9)).acos() * c(0.1)).sin();
+                            if lt(v[3] * fi - v[3], c(0.0), margin) || k4 == 5 {
+                                break;
+                            }
+                        } else if !(k4 + n < 3) {
+                            s2 = s2 * c(0.75) + d_clamp(t, -c(1.5), c(1.0), margin).tanh() * c(0.25);
+                            let v6 = fi.cos().exp_m1();
+                            s0 = (s0 * c(0.8) + v6.tanh() * c(1.0)).sin();
+                        } else {
+                            s1 = (s1 * c(0.75) + (x2 - s1) * c(0.1)).sin();
+                            s0 = c(0.6) * s0 + c(0.05) * (x2 * (x2 - s0)).tanh();
+                        }
+                    }
+                }
+            }
+            s1 = (s1 * c(0.75) + d_atan2(x2 * x2 + c(1.0), t) * c(0.05)).tanh();
+        }
+        let v16 = match n {
+            PHASE_A if n > 2 => {
+                for _ in (0..5).rev() {
+                    let v7 = match n {
+                        PHASE_A => s1 * v[n % 4] + (x2 - c(0.75)),
+                        g if g > 1 => prog_39_dual(x0.tanh() * c(2.0), s2, s2.powi(2).sin().tanh() * c(2.0), v, n, margin),
+                        _ => d_atan2(c(2.0_f64), s0),
+                    };
+                    acc3 -= x2.sin() * c(0.4);
+                    s2 = s2.mul_add(c(0.75), v7.tanh().tanh() * c(0.005));
+                }
+                let v8 = prog_0_dual(s0.sin() * c(2.0), x2.cos() * c(2.0), (s2.powi(2) + c(2.0)).sqrt().tanh() * c(2.0), v, 5, margin);
+                x0 / (s1 * s1 + c(1.0)) + v8.sin()
+            }
+            1..=3 => {
+                for i in 0..3 {
+                    let fi = c(i as f64);
+                    let v9 = (s1 * s1).ln_1p();
+                    match i {
+                        0..=1 => {
+                            s1 = s1 * c(0.8) + x0.tanh().exp_m1().sin() * c(0.05);
+                        }
+                        2 => {
+                            s1 = (s1 * c(0.5) + s1.asinh() * c(0.5)).sin();
+                            for _ in (0..=i).rev() {
+                                let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| q - s2 + p.sin()).sum::<Dual64>();
+                                acc3 += v9.tanh() * c(0.2);
+                                acc3 -= v10.cos() * c(0.2);
+                            }
+                        }
+                        _ => {
+                            let v11 = s1.cos() - v[i];
+                            let v12 = v9 * v9;
+                            acc3 -= c(0.5) * (v11.sin() + v12.sin()).cos();
+                        }
+                    }
+                    let v13 = (v9.powi(2) + c(0.5)).ln();
+                    s2 = s2 * c(0.8) + (fi * fi + c(1.0)).recip() * c(1.0);
+                    acc3 += c(0.5) * v13.cos().sin();
+                }
+                let v14 = -(s1 * c(std::f64::consts::LN_2));
+                d_atan2(d_abs(v14, margin), (-v[3]).powi(2) + c(1.0))
+            }
+            6 => {
+                let v15 = acc3;
+                s1 / (v[n % 4].powi(2) + c(1.5)) + v15.sin()
+            }
+            _ => x0.atan(),
+        };
+        if le(s2, v16, margin) {
+            s0 = c(0.75) * s0 + c(0.01) * (d_copysign(c(0.5_f64), s2, margin) + s0.mul_add(v[1], v[1])).sin();
+        } else if !(n % 3 == 1) {
+            for t in v {
+                s2 = c(0.8) * s2 + c(0.005) * prog_39_dual(x2, (x0.cos() + c(0.5)).cos() * c(2.0), t, v, n, margin).sin();
+                s0 = s0 * c(0.8) + s2.atan().sin().exp2().sin() * c(0.1);
+            }
+            let v17 = v[n % 4] / (x0 * x0 + c(0.5));
+            acc3 += c(0.5) * v17.sin();
+        } else {
+            let v18 = prog_65_dual(x1.tanh().exp().cos() * c(2.0), x2, ((x0 * x0 + c(1.0)).recip().powi(2) + c(1.0)).log10().tanh(), v, n, margin);
+            let v19: Dual64 = (s0 * c(0.01)).sin();
+            s0 = (s0 * c(0.75) + (v18.tanh() - v19) * c(0.005)).tanh();
+        }
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            acc3 += fi.cos().exp().tanh() * c(0.5);
+            if gt(((d_to_radians(t) * c(20.0)).tanh() * c(1.5)).cosh(), c(1.0), margin) {
+                break;
+            }
+            acc3 += c(0.5) * (fi.cos() * c(1.5)).sinh().tanh();
+        }
+        s0.sin() + s1 * c(1.5) + acc3.sin()
+    }
+
+    pub fn prog_85_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = d_copysign(x2, v[n % 4], margin);
+        let mut s1 = (v[2].powi(2) + c(1.0)).log2().tanh() * c(2.0);
+        let mut s2: Dual64 = (s1.powi(2) + c(1.0)).powi(-1);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().fold(c(f64::INFINITY), |r, &p| d_min(r, x0.sin().exp_m1() + p, margin));
+        match n % 3 {
+            0..=1 => {
+                let v5 = x1;
+                let v6: Dual64 = d_clamp(v5, v4.tanh() - c(1.5), x1.tanh() + c(1.5), margin) - v[n % 4];
+                s2 = (s2 * c(0.8) + v6.tanh() * c(0.02)).sin();
+            }
+            _ => {
+                s2 = (s2 * c(0.6) + (c(0.75) - acc3) * c(1.0)).sin();
+                s2 = s2.mul_add(c(0.5), (v4.powi(2) + c(2.0)).ln().cos() * c(0.1));
+            }
+        }
+        'l0: for i in 0..v.len() {
+            acc3 += (x1.tanh() * c(0.9)).atanh().sin() * c(0.5);
+            for j in (0..=i).rev() {
+                s1 *= c(0.5);
+                s1 += c(0.25) * (v4 - s1).cos();
+                if gt(s2 * c(1.25) + x0, -c(0.5), margin) || j == 0 {
+                    acc3 += x0.cos() * c(0.1);
+                    break 'l0;
+                }
+            }
+            let mut m7: Dual64 = c(1.0);
+            for j in 0..v.len() {
+                m7 = d_min(m7, v[3 - j].powi(2), margin);
+            }
+            s1 = s1 * c(0.75) + m7.cos().cos() * c(0.05);
+        }
+        if gt(prog_57_dual(x2, x0, ((x1.sin() * c(1.5)).cosh() * v[3]).sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin), -c(1.0), margin) || n == 6 {
+            return d_to_radians(x2);
+        }
+        let a8 = [v[0].cos(), v[1].cos(), v[2].cos(), v[3].cos()];
+        s0 *= c(0.75);
+        s0 += c(0.05) * v4.tanh();
+        s0 + s1 + s2 - acc3 + a8[1] + a8[n % 4]
+    }
+
+    pub fn prog_86_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = d_powf(x0 * x0 + c(1.0), x0.sin().tanh()).tanh() * c(2.0);
+        let mut s1 = prog_66_dual((x2.tanh() * c(0.9)).atanh().cos() * c(2.0), x1, (d_to_degrees((x1 * x1 + c(0.5)).sqrt()) * c(0.02)).tanh(), v, n, margin).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v3: Dual64 = x0.sin().cosh().asinh();
+        let v4 = v3 * c(0.5);
+        if n < 5 {
+            s1 *= c(0.8);
+            s1 -= c(0.25) * (-v4);
+        } else if ge(d_copysign(v4, s1, margin), acc2.cos().exp2(), margin) {
+            s0 = (s0 * c(0.8) + v4.mul_add(v3, v[n % 4]) * c(0.05)).tanh();
+            s0 = s0 * c(0.5) + prog_61_dual(s0.sin(), (acc2.tanh().sinh().cos() * c(0.9)).asin().cos() * c(2.0), x0, v, n, margin).tanh() * c(0.005);
+        } else {
+            for i in 0..3 {
+                let fi = c(i as f64);
+                if i < 2 {
+                    break;
+                }
+                if gt(prog_65_dual((v4 * s0).sin() * c(2.0), x2, x0, v, 1, margin), x0.mul_add(s1, v[n % 4]), margin) {
+                    continue;
+                }
+                s0 = s0.mul_add(c(0.5), prog_39_dual(fi, (s0 * s0 + c(1.0)).cbrt().tanh() * c(2.0), x0, v, n, margin).sin() * c(0.005));
+            }
+        }
+        let v5 = v.iter().map(|&p| prog_39_dual(x2, p, c(0.75), v, n, margin)).sum::<Dual64>();
+        for i in 0..4 {
+            let v7 = match i % 2 {
+                MODE_B if n % 2 == 0 => prog_39_dual(x1.sin() * c(2.0), c(0.5), x1, v, n, margin),
+                _ => {
+                    let v6 = v5.sin();
+                    d_atan2(c(2.0_f64), -v6)
+                }
+            };
+            for &u in v.iter() {
+                s0 = (s0 * c(0.8) + (u + v3) * c(0.1)).tanh();
+                match i {
+                    0..=2 => {
+                        s0 = s0.mul_add(c(0.8), (v[3 - i].sin() * c(0.9)).acos().sin() * c(0.05));
+                    }
+                    3 => {
+                        acc2 += c(0.1) * (x1.powi(2) + c(1.0)).recip().tanh();
+                    }
+                    _ => {
+                        acc2 += c(0.01) * v7.sin();
+                    }
+                }
+            }
+            s0 = (s0 * c(0.75) + (v4.powi(2) + c(1.0)).recip().tanh().exp2() * c(0.25)).sin();
+            acc2 -= c(0.01) * v7.cos();
+        }
+        s0 + s1.cos() + acc2 * c(1.5) + v5.tanh()
+    }
+
+    pub fn prog_87_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_65_dual(x1, (d_to_radians(v[3]) * c(50.0)).sin() * c(2.0), (v[n % 4] * v[n % 4] + c(0.5)).sqrt().sin(), v, n, margin).sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        if lt(x1.cos() / ((x0.tanh() * c(0.9)).atanh().powi(2) + c(1.0)), c(0.0), margin) && n > 1 {
+            return prog_66_dual(c(0.25), (x2.asinh() * (s0 * acc1)).cos() * c(2.0), c(1.5), v, n, margin);
+        }
+        if lt((v[n % 4].sin() * c(1.5)).sinh(), c(0.5), margin) {
+            acc1 += c(0.5) * x1.tanh().exp().tanh().exp_m1().tanh();
+            let v2 = acc1.sin().exp();
+            acc1 += v2.cos() * c(0.25);
+        }
+        let mut a3 = [c(0.0); 4];
+        for i in 0..n {
+            a3[i % 4] += x2.sin().sin() * c(0.5);
+        }
+        'l1: for i in 0..3 {
+            s0 = (s0 * c(0.5) + s0 * c(0.5)).sin();
+            acc1 -= (x2.sin().tanh() * c(1.2)).tan().sin() * c(0.4);
+            for _ in 0..n {
+                acc1 += c(0.1) * (a3[2] / (a3[3] * a3[3] + c(1.0)));
+                match i {
+                    0 => {
+                        break 'l1;
+                    }
+                    _ => {
+                        s0 *= c(0.8);
+                        s0 += c(0.05) * (s0.sin() * c(1.5)).cosh().tanh();
+                    }
+                }
+            }
+        }
+        x2 * c(1.5) - s0.sin() + acc1 + a3[3] - d_abs(x2, margin)
+    }
+
+    pub fn prog_88_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4] * v[n % 4]).tanh() * c(2.0);
+        let mut s1 = (x0.sin() * c(0.9)).asin();
+        let mut acc2: Dual64 = c(0.0);
+        let v3: Dual64 = if gt((x1.tanh() * c(0.9)).acos() / (s0.tanh().powi(2) + c(1.5)), -c(1.0), margin) {
+            x1.cos()
+        } else {
+            d_max(x2, x1, margin)
+        };
+        for _ in (0..3).rev() {
+            acc2 += prog_0_dual((x2 / (x1.cos() + c(2.0)) * (x2 * x2 + c(2.0)).acosh()).sin() * c(2.0), s0, (x0 + s0 - c(1.5)).cos(), [v[0], v[1], v[2], v[3]], 1, margin).tanh() * c(0.005);
+            acc2 += ((d_to_radians(v3) * c(20.0)).powi(2) + c(2.0)).acosh().tanh() * c(0.5);
+        }
+        let mut k4 = 0;
+        let v6 = loop {
+            k4 += 1;
+            s1 = (s1 * c(0.6) + (s1 * s1 + c(0.5)).recip() * c(0.2)).sin();
+            acc2 += c(0.5) * (s0 + v3 + v[k4].sin()).cos();
+            let v5 = if k4 % 3 == 1 && ge(d_to_radians(x0.cos().exp_m1()), -c(0.5), margin) {
+                let x1: Dual64 = (x1 * x1 + c(1.0)).log10();
+                x2.tanh().exp() + x1.sin()
+            } else if lt(x2.sin(), c(0.5), margin) && k4 == 0 {
+                prog_61_dual(x0, v3, (s0 * v[k4]).mul_add(d_log(c(0.5_f64), v[k4].powi(2) + c(2.0)), x0).sin(), [v[0], v[1], v[2], v[3]], k4, margin)
+            } else {
+                return v[1] - c(0.5) - x0.cos()
+            };
+            if k4 >= 3 || le(prog_61_dual(((v3 * v3).ln_1p().sin() + c(2.0)).cbrt().tanh(), s1, c(1.2), [v[0], v[1], v[2], v[3]], k4, margin), -c(0.25), margin) {
+                break (x0 * x0 + c(1.5)).acosh().asinh();
+            }
+            s0 = s0.mul_add(c(0.5), v5.cos().tanh() * c(0.005));
+        };
+        let mut m7 = 0;
+        for i in 0..5 {
+            let fi = c(i as f64);
+            if i < 2 && lt(v3 * c(std::f64::consts::FRAC_PI_4), c(0.5), margin) {
+                return (x0.tanh().exp().powi(2) + c(1.0)).log2();
+            }
+            let mut m8 = x2;
+            for j in 0..4 {
+                let c9 = c(0.65) * x1 + (v6.powi(2) + c(1.0)).log10() + v[3 - j];
+                m8 = d_min(m8, c9, margin);
+            }
+            s1 = (s1 * c(0.75) + m8.tanh() * c(0.1)).sin();
+            if le(v6 / (v6.tanh() + c(2.0)), x0, margin) && n % 2 == 0 {
+                m7 += 1;
+            }
+            let mut k10 = 0;
+            while k10 < n + 1 && le(x0.cos().exp_m1().sin(), c(0.0), margin) {
+                k10 += 1;
+                if !(m7 < 22) {
+                    acc2 += c(0.05) * (v6.powi(2) + c(0.75)).tanh();
+                    match i {
+                        0 => {
+                            continue;
+                        }
+                        MODE_B => {
+                            s0 *= c(0.75);
+                            s0 -= c(1.0) * (v3 / c(4.0)).tanh();
+                        }
+                        g if g > 2 => {
+                            s1 = (s1 * c(0.5) + (m8 - s1.sin()) * c(0.1)).tanh();
+                            let v11 = d_copysign(x1, m8.sin().exp(), margin);
+                            acc2 -= c(0.05) * v11.cos().sin();
+                        }
+                        _ => {
+                            let v12 = v3 * c(1.2);
+                            s0 *= c(0.6);
+                            s0 += c(0.25) * v12.cos().cos();
+                        }
+                    }
+                }
+                s0 = s0 * c(0.6) + x1.cos() * c(0.4);
+                match k10 % 3 {
+                    0..=1 => {
+                        let v13 = v[(k10 + m7) % 4].mul_add(v6, x2);
+                        acc2 -= c(0.05) * (fi - v6).sin().cos();
+                        acc2 += v13.cos().tanh() * c(0.05);
+                    }
+                    2 => {
+                        s0 = s0.mul_add(c(0.75), ((v6 + v3).powi(2) + c(1.0)).log(10.0).cos() * c(0.25));
+                        let v14 = (s1.cos() * c(0.9)).atanh();
+                        s1 = s1 * c(0.75) + v14.cos() * c(0.05);
+                    }
+                    _ => {
+                        s0 = s0 * c(0.75) + s0.cos() * c(0.25);
+                    }
+                }
+            }
+        }
+        let c15 = c(m7 as f64);
+        let v16 = d_log(c(3.0_f64), v3.powi(2) + c(2.0));
+        x2 + s0 * c(0.25) + s1 + acc2.cos() - v6 * c(0.75) + c15.cos() + v16.cos() + (c(1.2) - v6)
+    }
+
+    pub fn prog_89_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 * x2 + c(1.0)).cbrt();
+        let mut s1 = (v[n % 4] * v[n % 4]).sin() * c(2.0);
+        let mut s2 = s0.tanh().atan();
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            let mut k5 = 0;
+            while k5 < n + 1 && gt(s0.sin(), (s2.cos() * c(1.2)).tan(), margin) {
+                k5 += 1;
+                s2 = (s2 * c(0.5) + (x0 * x0 + c(0.5)).recip().cos().exp() * c(0.1)).tanh();
+                let v6 = s2;
+                acc3 += v6.tanh().cos() * c(0.05);
+            }
+            let mut m7 = x0;
+            for j in (0..=n).step_by(2) {
+                m7 = d_min((x1.cos() * c(0.9)).asin() + v[(j + n) % 4], m7, margin);
+            }
+            s0 = (s0 * c(0.8) + m7.cos() * c(0.05)).sin();
+            if k4 >= 4 {
+                break;
+            }
+        }
+        let v11 = match n + k4 {
+            0 => s1.tanh(),
+            g if g > 1 => {
+                let v8 = (x1 * x1 + c(0.5)).recip();
+                v8 * s0
+            }
+            _other => {
+                for &t in v {
+                    acc3 -= s2.cos().exp2().sin() * c(0.5);
+                    let v10 = if le(x1.powi(2), c(0.0), margin) || k4 == 2 {
+                        s0.asinh()
+                    } else if le(d_clamp(t, t.sin() - c(1.5), (x0 - v[(k4 + n) % 4]).cos() + c(1.5), margin), c(1.0), margin) && k4 + n < 3 {
+                        for j in 1..n {
+                            let fj = c(j as f64);
+                            acc3 += c(0.1) * (t * t + c(1.5)).acosh().sin();
+                            acc3 -= c(0.1) * (x1 + c(0.25) + fj.cos()).tanh();
+                            s0 *= c(0.75);
+                            s0 += c(0.1) * (s0 + v[j % 4]).tanh();
+                        }
+                        (x1.sin().cos() * c(0.9)).asin()
+                    } else {
+                        for _ in 0..5 {
+                            acc3 += c(0.1) * s1.sin().cos();
+                            let v9 = v.iter().zip(v.iter()).map(|(&p, &q)| c(1.0) + c(0.1) * ((s1 / (q * q + c(0.5))).sin().exp() + p.cos()).sin()).product::<Dual64>();
+                            s1 = s1 * c(0.5) + x0.powi(3).sin() * c(0.02);
+                            s1 = s1.mul_add(c(0.8), v9.tanh() * c(0.02));
+                        }
+                        ((s1 - v[n % 4]).powi(2) + c(1.0)).log(10.0)
+                    };
+                    acc3 += d_min(c(3.0_f64), v10, margin).cos() * c(0.5);
+                    acc3 += c(0.5) * t.sin().cos();
+                }
+                s2.atan()
+            }
+        };
+        let v14 = if ge(v11, x1, margin) {
+            let v12 = d_min(c(2.0_f64), x0, margin).sin();
+            v12.tanh().exp2()
+        } else if k4 == 1 && ge(x0 / (v11 * v11 + c(1.5)), s0, margin) {
+            v[(k4 + n) % 4] - d_clamp(s2, v[(k4 + n) % 4].cos() - c(1.5), s2.sin() + c(1.5), margin)
+        } else {
+            let v13 = (s1.tanh().exp2().tanh() * c(0.5)).ln_1p();
+            x1.sin() + v13.cos()
+        };
+        if k4 < 4 && gt((x0.powi(2) + c(1.0)).ln(), c(0.0), margin) {
+            return d_max(v14, v[k4 % 4], margin);
+        }
+        let v15 = v.iter().zip(v.iter()).map(|(&p, &q)| x0 - v14 + p.tanh() + q.tanh()).sum::<Dual64>();
+        s0 + s1 + s2.cos() - acc3.tanh() + v15.tanh() - (s1 * c(0.8)).tanh().sinh()
+    }
+
+    pub fn prog_90_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x1;
+        let mut s1 = d_clamp(x1 + x0, d_log(v[n % 4] * v[n % 4] + c(1.0), v[n % 4] * v[n % 4] + c(2.0)).tanh() - c(1.5), v[n % 4].cos() + c(1.5), margin).cos() * c(2.0);
+        let mut s2 = x1.sin().cosh();
+        let mut acc3: Dual64 = c(0.0);
+        'l0: for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            s2 = s2 * c(0.5) + x2.sin().exp_m1().sin() * c(0.1);
+            let mut k4 = 0;
+            while k4 < n {
+                k4 += 1;
+                if le((x0.powi(2) + c(1.0)).log(3.0), -c(0.5), margin) {
+                    acc3 += (t.tanh() * c(0.5)).ln_1p().sin() * c(0.05);
+                    if k4 < 1 {
+                        s0 = c(0.8) * s0 + c(0.1) * x1.sin().exp2().tanh();
+                        continue;
+                    }
+                    acc3 += c(0.05) * (v[(k4 + i) % 4] / (fi.cos() + c(2.0))).cos();
+                } else {
+                    let v5 = v[3] * x1;
+                    acc3 += c(0.05) * v5.cos();
+                }
+                if gt(v[k4 % 4] - (s1.tanh() + c(2.0)).cbrt(), c(1.0), margin) && k4 > 1 {
+                    continue 'l0;
+                }
+                let v6 = v.iter().fold(s0, |r, &p| r * c(0.75) + c(0.1) * ((x0 * x0 + c(1.0)).log2() + p.cos()).cos());
+                s0 = c(0.5) * s0 + c(0.1) * s0.mul_add(x2, x2).tanh();
+                acc3 += c(0.05) * v6.sin().tanh();
+            }
+            let v7 = v.iter().fold(t, |r, &p| r * c(0.75) + c(0.02) * ((x2.tanh() * c(2.0)).cosh().tanh() + p.sin()).tanh());
+            let v8 = (v7.cos() * c(1.2)).tan();
+            acc3 -= v8.tanh().cos() * c(0.25);
+        }
+        let v9 = x2 / (x2.sin() + c(2.0));
+        let mut k10 = 0;
+        let v12 = loop {
+            k10 += 1;
+            acc3 -= (v9 * v9).ln_1p().tanh() * c(0.5);
+            acc3 += c(0.5) * (x2 * x2 + c(2.0)).ln().atan().cos();
+            let v11 = x1;
+            if k10 >= 4 || le(s1 * v11.cos().exp2(), c(0.0), margin) {
+                break s1.tanh() + c(0.65);
+            }
+        };
+        'l3: for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            acc3 += prog_0_dual(c(0.25), x1, (s1 * s1 + c(1.0)).cbrt().tanh(), [v[0], v[1], v[2], v[3]], i, margin).cos() * c(0.02);
+            for &u in v {
+                let v13 = (v[(i + n) % 4].cos() * c(0.9)).atanh();
+                if le(x2 * v13, fi, margin) {
+                    continue 'l3;
+                }
+                s2 *= c(0.6);
+                s2 += c(0.05) * (d_to_degrees(v13) * c(0.01)).sin().exp().sin();
+                s2 = s2.mul_add(c(0.75), u.sin().sin() * c(0.25));
+            }
+            acc3 += ((x1 * v9).tanh() + c(2.0)).cbrt() * c(0.25);
+        }
+        s1 *= c(0.5);
+        s1 += c(0.005) * prog_65_dual(x1, s1, (s1 / (v[k10 % 4].tanh() + c(2.0)) / ((v9 * v9 + c(1.0)).log2().powi(2) + c(1.0))).cos(), [v[0], v[1], v[2], v[3]], k10, margin).sin();
+        s0 * c(1.5) - s1 + s2.tanh() - acc3.tanh() + v12.sin()
+    }
+
+    pub fn prog_91_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = prog_65_dual(((x2.tanh() * c(1.2)).tan().powi(2) + c(1.0)).log10().tanh() * c(2.0), x2, d_hypot(x1 + x0, x1.asinh(), margin).tanh() * c(2.0), v, n, margin).cos() * c(2.0);
+        let mut s1 = prog_54_dual(x0, c(0.75), c(1.2), &v, n, margin).sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); N];
+        for i in 0..N {
+            a3[i] = ((x0 + v[i]).cos() * c(0.9)).acos();
+            s1 = s1 * c(0.5) + d_abs(s1, margin).tanh() * c(0.5);
+        }
+        let v4 = prog_58_dual(((v[0] / (v[n % 4] * v[n % 4] + c(1.5))).sin() * c(0.9)).asin().tanh(), ((-x1) + (v[0] * v[0] + c(0.5)).ln()).tanh(), x1, &v, 4, margin);
+        let v5 = if le((v[n % 4].cos() * c(0.9)).acos() - c(1.2), c(0.5), margin) {
+            (x1 * x1 + c(1.0)).ln()
+        } else {
+            return prog_54_dual(x1, ((a3[n % 4].cos() * c(0.9)).asin() - (-a3[n % 4])).cos(), a3[n % 4].tanh().tanh(), &v, n, margin)
+        };
+        if gt(prog_66_dual((v5.sin() * c(1.5)).cosh().tanh() * c(2.0), x0, acc2, v, 5, margin), c(1.0), margin) {
+            acc2 += c(0.01) * prog_39_dual(acc2, (acc2 - c(0.25)).sin() * c(2.0), (-x0).sin() * c(2.0), v, n, margin).sin();
+        } else {
+            s1 = c(0.5) * s1 + c(0.02) * x2.powi(3).cos();
+        }
+        let mut k6 = 0;
+        while k6 < 5 && le(v5.cos().exp2(), -c(0.5), margin) {
+            k6 += 1;
+            if n % 3 == 1 && lt(v5.sin() + (a3[n % 4] + x2), (x0.sin() * c(0.9)).asin(), margin) {
+                break;
+            }
+            if k6 % 2 == 0 && lt(v4, x0 + c(0.35), margin) {
+                break;
+            }
+            for (j, &u) in a3.iter().enumerate() {
+                let fj = c(j as f64);
+                let v7 = x0.atan();
+                if lt(d_atan2((fj * fj + c(0.5)).sqrt(), d_hypot(c(2.0_f64), v7, margin).powi(2) + c(1.0)), -c(0.5), margin) && j == 3 {
+                    acc2 += c(0.1) * v5.powi(3).sin();
+                    if le(x2.powi(2), -c(0.5), margin) || j == 0 {
+                        return (u.tanh() * c(0.9)).asin();
+                    }
+                    s0 = c(0.75) * s0 + c(0.1) * (x2.powi(2) + c(0.5)).cbrt().cos();
+                } else {
+                    s1 *= c(0.5);
+                    s1 += c(0.1) * (s1 * s0).cos();
+                }
+                s1 = (s1 * c(0.75) + s1.mul_add(v5, s1) * c(0.05)).sin();
+                s1 = s1 * c(0.6) + u.cos() * c(0.4);
+            }
+            s0 = (s0 * c(0.75) + v4.sin() * c(0.25)).sin();
+        }
+        'l3: for i in (0..n).rev() {
+            let fi = c(i as f64);
+            let v8 = (d_hypot(fi, x2, margin).powi(2) + c(1.0)).log10();
+            if !(i % 3 == 1 && lt(((s1 * s1).ln_1p().powi(2) + c(0.5)).sqrt(), c(0.5), margin)) {
+                s1 = c(0.75) * s1 + c(0.05) * (fi * x0).cos();
+                match i + k6 {
+                    0 | 2 => {
+                        let v9 = x2 - v4;
+                        let v4 = v9.sin().sinh();
+                        acc2 += c(0.25) * v4.cos();
+                    }
+                    g if g > 4 => {
+                        s0 = (s0 * c(0.5) + s0.tanh() * c(0.5)).tanh();
+                        continue;
+                    }
+                    _ => {
+                        acc2 += d_min(x2.powi(2), v4, margin).tanh() * c(0.25);
+                    }
+                }
+                let x1 = x2 - x1;
+                s0 = s0.mul_add(c(0.6), x1.tanh().sin() * c(0.2));
+            } else {
+                s1 = (s1 * c(0.5) + (v8.cos() * c(1.2)).tan() * c(0.1)).sin();
+                s1 = (s1 * c(0.5) + (a3[i % 4] + s1) * c(0.25)).tanh();
+            }
+            s1 = (s1 * c(0.75) + s1.tanh().exp2() * c(0.1)).sin();
+            let mut k10 = 0;
+            while k10 < n + 1 {
+                k10 += 1;
+                if le((s1 * s1 + c(1.0)).log10(), -c(0.5), margin) {
+                    continue 'l3;
+                }
+                s0 = s0 * c(0.6) + (v4.sin() * c(0.5)).ln_1p() * c(0.4);
+                let v13 = match k10 {
+                    MODE_A | 2 => {
+                        let v11 = v8.powi(3);
+                        (v5.atan().cos() * c(0.9)).acos() + v11.sin()
+                    }
+                    3..=5 => {
+                        let v12 = (v8.powi(2) + c(1.0)).recip();
+                        fi.tanh() - (v12 * v12).ln_1p()
+                    }
+                    6 => ((fi.sin() * c(1.2)).tan().sin() * c(1.2)).tan(),
+                    _other => fi + v8,
+                };
+                acc2 += c(0.02) * v13.tanh();
+            }
+            acc2 -= v8.cos() * c(0.25);
+        }
+        s0.cos() + s1 - acc2.sin() + a3[3] * c(0.75) - v4.sin() + s0
+    }
+
+    pub fn prog_92_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2 * x1).cos() * c(2.0);
+        let mut s1 = (x0 * v[n % 4]).sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        match n % 2 {
+            1 => {
+                s1 = c(0.8) * s1 + c(0.2) * v[1].sin().sin();
+                let x2 = ((-v[n % 4]).powi(2) + c(1.0)).log10();
+                s0 = (s0 * c(0.6) + x2.cos() * c(0.75)).sin();
+            }
+            _ => {
+                s0 = (s0 * c(0.6) + d_log(v[n % 4].tanh().exp_m1().powi(2) + c(1.0), d_clamp(x0, x0.sin() - c(1.5), x0.tanh() + c(1.5), margin).powi(2) + c(2.0)) * c(0.05)).sin();
+            }
+        }
+        let v3 = v.iter().map(|&p| prog_61_dual((x2.tanh() - p / (v[n % 4].sin() + c(2.0))).sin() * c(2.0), acc2, c(1.2), v, n, margin)).sum::<Dual64>();
+        'l0: for i in 0..n {
+            let fi = c(i as f64);
+            s0 = (s0 * c(0.6) + (s0 * s0).ln_1p() * c(0.4)).sin();
+            for _ in (0..=i).rev() {
+                s0 = c(0.8) * s0 + c(0.02) * (x0.sin() * c(1.2)).tan().sin();
+                if gt(d_to_degrees(v3) * c(0.02), (fi * fi + c(1.0)).powi(-2), margin) {
+                    break 'l0;
+                }
+            }
+            s1 = (s1 * c(0.5) + (v3.cos() * c(1.5)).cosh() * c(0.1)).sin();
+        }
+        if gt(-d_copysign(c(0.5_f64), v[0], margin), -c(0.5), margin) || n == 5 {
+            s0 = (s0 * c(0.75) + (x0 * x1).sin() * c(0.05)).tanh();
+        } else if lt(x2 * c(1.25), c(0.0), margin) || n == 1 {
+            s0 = (s0 * c(0.6) + x2.cos().exp_m1().tanh().exp_m1() * c(0.05)).sin();
+            s0 = (s0 * c(0.75) + x0.sin() * c(0.25)).sin();
+        }
+        let v4 = match n {
+            MODE_A => ((x0 / (v[n % 4] * v[n % 4] + c(1.0))).cos() + c(2.0)).cbrt(),
+            1 => prog_65_dual((v[n % 4].cos() * c(2.0)).sinh().sin(), c(1.2), (v[n % 4] * v[n % 4]).tanh(), v, n, margin),
+            3 => {
+                let x0: Dual64 = d_to_radians(x0) * c(50.0);
+                ((x0 - v[n % 4]).powi(2) + c(1.0)).log(10.0)
+            }
+            _ => prog_8_dual(c(2.0), s0, s1, &v, 5, margin),
+        };
+        acc2 -= (d_copysign(x1, x0, margin).powi(2) + c(2.0)).acosh().sin();
+        s0 * c(1.5) - s1 - acc2 * c(0.5) + v3.cos() - v4.cos()
+    }
+
+    pub fn prog_93_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 * x1 + c(2.0)).sqrt().sin() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        'l0: for i in 0..n {
+            let fi = c(i as f64);
+            s0 = c(0.5) * s0 + c(0.005) * prog_61_dual(x1.sin().sin(), c(1.2), (v[i % 4] * v[i % 4]).sin() * c(2.0), v, i, margin).sin();
+            let mut k2 = 0;
+            while k2 < 4 {
+                k2 += 1;
+                if k2 % 2 == 0 {
+                    continue 'l0;
+                }
+                acc1 += c(0.05) * (x2 / (x2.sin().exp().sin() + c(2.0))).sin();
+            }
+            match k2 {
+                1 | 3 => {
+                    s0 = c(0.5) * s0 + c(0.5) * (x2 * x2 + c(2.0)).sqrt().cos();
+                }
+                4 => {
+                    s0 = (s0 * c(0.8) + prog_39_dual(s0, d_atan2(c(1.5_f64), x2).cos(), x0.cos(), v, k2, margin) * c(0.005)).sin();
+                    if gt(fi - s0, (fi.powi(2) + c(2.0)).acosh(), margin) {
+                        continue;
+                    }
+                }
+                _ => {
+                    let v3 = ((x0 * x0 + c(1.5)).acosh().cos() + c(2.0)).cbrt();
+                    s0 = s0 * c(0.8) + d_powf(v3 * v3 + c(0.5), x1.sin()).cos() * c(0.01);
+                }
+            }
+            match i % 3 {
+                0 | 2 => {
+                    continue;
+                }
+                _other => {
+                    acc1 -= x0.tanh() * c(0.25);
+                    if gt(x2 * c(0.3), c(0.5), margin) && k2 % 2 == 0 {
+                        return v[i % 4] * v[(k2 + n) % 4];
+                    }
+                }
+            }
+        }
+        let v4 = v.iter().map(|&p| c(1.0) + c(0.1) * (prog_39_dual((x2 * x2 + c(1.0)).log10().tanh(), s0, x0.atan().tanh() * c(2.0), v, 3, margin) + p.tanh()).cos()).product::<Dual64>();
+        let mut k5 = 0;
+        let v11: Dual64 = 'l2: loop {
+            k5 += 1;
+            match k5 {
+                MODE_A | 2 => {
+                    s0 = (s0 * c(0.6) + (s0 + c(0.35)) * c(0.4)).sin();
+                    break (v4.tanh() * c(0.9)).asin();
+                }
+                3 => {
+                    let v6 = s0.cos().exp2();
+                    s0 *= c(0.5);
+                    s0 += c(0.25) * v6.tanh();
+                }
+                4 => {
+                    s0 *= c(0.8);
+                    s0 += c(0.2) * x1.sin().tanh();
+                    s0 *= c(0.5);
+                    s0 += c(0.25) * s0.cos().exp2().cos();
+                }
+                _other => {
+                    s0 = (s0 * c(0.75) + (s0 * s0 + c(1.0)).log(10.0) * c(0.5)).tanh();
+                    let v7: Dual64 = (v4.cos() * c(1.2)).tan();
+                    acc1 -= c(0.4) * v7.sin();
+                }
+            }
+            s0 *= c(0.5);
+            s0 += c(0.25) * (v[3] + s0).sin();
+            match k5 {
+                0 => {
+                    for (j, &u) in v.iter().enumerate() {
+                        let fj = c(j as f64);
+                        acc1 += c(0.1) * ((v4.sin() * c(1.2)).tan() - v[3]).sin();
+                        acc1 += d_min(c(2.0_f64), fj, margin).sin() * c(0.1);
+                        match j {
+                            0 => {
+                                s0 = c(0.5) * s0 + c(0.1) * (u.tanh() * c(0.9)).atanh().atan().cos();
+                                if j % 3 == 1 {
+                                    break 'l2 s0;
+                                }
+                                acc1 -= (c(0.3) * x2).tanh() * c(0.1);
+                            }
+                            g if g > 2 => {
+                                s0 = s0 * c(0.5) + d_atan2(u, s0.powi(2) + c(0.5)).tanh() * c(0.05);
+                                match j {
+                                    0 => {
+                                        let v8 = v4;
+                                        acc1 += c(0.1) * (u / (v8.powi(2) + c(0.5))).sin();
+                                    }
+                                    MODE_C => {
+                                        s0 = s0.mul_add(c(0.8), (v[(j + k5) % 4] * s0).cos() * c(0.05));
+                                        break;
+                                    }
+                                    MODE_D => {
+                                        let v9: Dual64 = v[j];
+                                        acc1 += c(0.1) * (fj + x0).sin();
+                                        acc1 += c(0.1) * v9.sin();
+                                    }
+                                    _ => {
+                                        let v10: Dual64 = (v4 * v4 + c(1.0)).powi(-1);
+                                        s0 = s0.mul_add(c(0.75), v10.sin() * c(0.05));
+                                    }
+                                }
+                                s0 = (s0 * c(0.6) + s0.sin() * c(0.4)).tanh();
+                            }
+                            _ => {
+                                acc1 += u.sin() * c(0.1);
+                            }
+                        }
+                    }
+                    s0 = s0.mul_add(c(0.6), (d_atan2(c(3.0_f64), s0).sin() + c(2.0)).cbrt().tanh() * c(1.0));
+                }
+                g if g > 1 => {
+                    s0 = s0.mul_add(c(0.6), (v4.powi(2) + c(1.5)).acosh().asinh().sin() * c(0.1));
+                }
+                _other => {
+                    acc1 += ((x2 * v4).sin() * c(0.9)).asin().sin() * c(0.5);
+                    acc1 += x0.cos().exp2().sin() * c(0.5);
+                }
+            }
+            if k5 >= 4 || le(((c(0.35) * v4).cos() * c(1.5)).cosh(), c(1.0), margin) {
+                break x0.atan();
+            }
+        };
+        let v12 = (v[(k5 + n) % 4].sin() * c(1.5)).sinh() - x1.atan();
+        s0 = c(0.6) * s0 + c(0.2) * d_hypot(x0, v[0], margin).cos();
+        let v13 = (v12.tanh() + c(2.0)).cbrt();
+        s0.cos() + acc1.cos() - v4.sin() - v11 * c(1.5) + v13
+    }
+
+    pub fn prog_94_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((x2 * x2 + c(1.0)).powf(0.5).powi(2) + c(2.0)).acosh().tanh() * c(2.0);
+        let mut s1 = (x1 - c(0.1)).cos() * c(2.0);
+        let mut s2 = v[1].sin();
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); N];
+        for i in 0..N {
+            a4[i] = ((v[i] - x0).powi(2) + c(1.0)).log10();
+            s0 = c(0.75) * s0 + c(0.02) * ((x0.cos() * c(0.9)).acos() * s2.atan()).cos();
+        }
+        for i in 0..N {
+            let fi = c(i as f64);
+            s0 = c(0.6) * s0 + c(0.4) * (c(1.5) - a4[i]).tanh();
+            s2 *= c(0.75);
+            s2 += c(0.1) * ((x0.cos() * c(0.9)).asin() / (d_log(c(2.0_f64), fi * fi + c(2.0)).tanh() + c(2.0))).sin();
+            s2 *= c(0.8);
+            s2 += c(0.05) * s2.tanh().exp().sin();
+        }
+        'l2: for i in 0..N {
+            let fi = c(i as f64);
+            s1 *= c(0.75);
+            s1 += c(0.05) * (x1 * fi).tanh();
+            s1 = s1.mul_add(c(0.6), s1.cos() * c(0.4));
+            let mut k5 = 0;
+            while k5 < n + 1 && lt((s1 * s1 + c(1.0)).powi(-3), c(0.25), margin) {
+                k5 += 1;
+                if lt(d_clamp(fi, a4[1].cos() - c(1.5), s2.cos() + c(1.5), margin).powi(2).ln_1p(), -c(0.5), margin) && k5 % 2 == 0 {
+                    s2 = c(0.6) * s2 + c(0.4) * x0.asinh().cos();
+                    continue 'l2;
+                }
+                acc3 -= (x2 * x2 + c(1.0)).powi(-3).tanh() * c(0.05);
+                if gt(((x0 - a4[k5 % 4]).tanh() * c(0.9)).asin(), -c(1.0), margin) {
+                    break 'l2;
+                }
+            }
+            let v6: Dual64 = if gt(prog_39_dual((x0.sin() * c(0.9)).asin().sin(), x2, ((fi * c(core::f64::consts::FRAC_1_SQRT_2)).powi(2) + c(1.0)).powi(-2).tanh() * c(2.0), v, i, margin), a4[3], margin) {
+                (x0.powi(2) + c(1.0)).ln()
+            } else {
+                prog_0_dual(x1.cos().cosh().cos(), c(0.25), c(2.0), v, n, margin)
+            };
+            acc3 -= c(0.02) * v6.cos().tanh();
+        }
+        let mut m7: Dual64 = x0;
+        for i in 1..=5 {
+            let c8 = if i % 3 == 1 {
+                (s2 * a4[i % 4]).powi(3) + v[i % 4]
+            } else {
+                a4[i % 4] / (s0 * s0 + c(1.5))
+            };
+            m7 = d_max(d_min(m7, c8, margin), -c(2.0), margin);
+        }
+        s1 = s1.mul_add(c(0.5), m7.tanh().tanh() * c(0.005));
+        match n {
+            0..=2 => {
+                for (i, &t) in v.iter().enumerate() {
+                    let fi = c(i as f64);
+                    let v9 = a4.iter().copied().map(|p| c(1.0) + c(0.1) * (d_atan2(fi, t * t + c(1.0)) + p.sin()).sin()).product::<Dual64>();
+                    for &u in v.iter() {
+                        s1 = s1.mul_add(c(0.8), (v9 * v9).ln_1p().tanh() * c(0.1));
+                        s1 = (s1 * c(0.5) + (-u) * c(0.5)).sin();
+                    }
+                    s1 = (s1 * c(0.75) + s1 * v9 * c(0.05)).tanh();
+                }
+            }
+            g if g > 3 => {
+                acc3 -= c(0.5) * (v[n % 4].cos() * c(2.0)).cosh().atan().sin();
+            }
+            _other => {
+                acc3 += a4[n % 4].cos().exp().cos();
+            }
+        }
+        s0 + s1 - s2.cos() + acc3 * c(1.5) + a4[0] + x0.cos().exp_m1()
+    }
+
+    pub fn prog_95_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].powi(3).tanh() * c(2.0);
+        let mut s1 = (x0 * x0 + c(2.0)).acosh().sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        'l0: for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            acc2 += x1.tanh().exp2().tanh() * c(0.5);
+            let mut k3 = 0;
+            while k3 < n + 1 {
+                k3 += 1;
+                match k3 + n {
+                    0 => {
+                        s0 = s0 * c(0.6) + x2.tanh().cos() * c(0.4);
+                        if lt(((s0.powi(2) + c(1.0)).ln().tanh() * c(1.5)).cosh(), c(0.5), margin) {
+                            acc2 += s1.tanh() * c(0.05);
+                        } else if ge(d_powf(c(1.5_f64), v[2].tanh()), v[k3 % 4], margin) {
+                            acc2 += ((v[i % 4].powi(2) + c(1.0)).recip().sin() + c(2.0)).cbrt() * c(0.02);
+                        } else {
+                            s1 = (s1 * c(0.8) + (x1.powi(2) + c(0.5)).ln() * c(0.1)).tanh();
+                            if lt(((c(SCALE) + v[(k3 + i) % 4]).powi(2) + c(0.5)).sqrt(), fi - s0, margin) && k3 > 0 {
+                                break;
+                            }
+                        }
+                    }
+                    1..=3 => {
+                        s0 *= c(0.8);
+                        s0 += c(0.05) * (x2 * x1).cos();
+                        let v4 = v[k3 % 4] - d_hypot(c(0.5_f64), s0, margin);
+                        acc2 += c(0.05) * v4.cos();
+                    }
+                    4..=6 => {
+                        acc2 += c(0.05) * v[1].tanh().exp_m1().sin();
+                        break 'l0;
+                    }
+                    _other => {
+                        s0 = (s0 * c(0.6) + v[k3 % 4].sin().exp() / (x2.mul_add(s1, v[(k3 + n) % 4]).powi(2) + c(1.0)) * c(0.02)).tanh();
+                        s1 *= c(0.6);
+                        s1 += c(1.0) * fi.cos().exp_m1().sin();
+                    }
+                }
+                acc2 -= (d_atan2(x2, v[k3 % 4] * v[k3 % 4] + c(1.0)).sin() * c(0.9)).atanh().sin() * c(0.05);
+                match n {
+                    0 => {
+                        s1 *= c(0.6);
+                        s1 -= c(0.05) * (x1.powi(2) + v[k3 % 4] * v[k3 % 4]).tanh();
+                    }
+                    MODE_B => {
+                        s0 *= c(0.8);
+                        s0 += c(0.05) * (x1.sin() * c(0.9)).asin().cos();
+                    }
+                    MODE_C if n < 4 => {
+                        let x1 = s0;
+                        let v5 = s0.sin().exp();
+                        acc2 += (x1.sin() - v5.cos()).cos() * c(0.05);
+                    }
+                    _ => {
+                        acc2 += (s1.atan() * s0).cos() * c(0.05);
+                        if !(n > 0 && le((s1 + x0) * (s1 / (x2 * x2 + c(1.5))), -c(1.0), margin)) {
+                            return fi;
+                        }
+                        s0 *= c(0.75);
+                        s0 += c(0.02) * (fi * x2).cos();
+                    }
+                }
+            }
+            acc2 += x2.atan().sin() * c(0.5);
+        }
+        let mut a6 = [c(0.0); 4];
+        for i in 0..4 {
+            if ge(d_to_degrees(x2) * c(0.02), c(0.0), margin) || n % 3 == 1 {
+                a6[i] = d_clamp(v[i], v[(i + n) % 4].cos() - c(1.5), v[i].sin() + c(1.5), margin);
+            } else {
+                a6[i] = x0;
+            }
+        }
+        for i in (1..=4).step_by(2) {
+            acc2 += x2.tanh().cos().exp().sin();
+            if ge(v[3] * x2, x1.sin().exp2(), margin) {
+                acc2 += c(0.05) * prog_65_dual(x2, (x2.tanh() * c(0.9)).asin().tanh(), c(1.5), [v[0], v[1], v[2], v[3]], 4, margin).cos();
+                if ge((a6[3].cos() * c(1.2)).tan(), x1 * x0, margin) && n == 5 {
+                    acc2 -= (x2.cos() * c(0.5)).ln_1p().tanh();
+                } else if !(i > 2 && gt(a6[i % 4].tanh(), c(0.0), margin)) {
+                    s1 *= c(0.8);
+                    s1 += c(0.05) * s1.asinh().cos().exp().sin();
+                } else {
+                    s0 = s0 * c(0.8) + (s0 * s0 + c(2.0)).sqrt().tanh() * c(0.2);
+                }
+            } else {
+                acc2 += (d_hypot(s1, x2, margin).powi(2) + c(0.5)).sqrt().cos();
+            }
+        }
+        'l4: for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            s1 = c(0.8) * s1 + c(0.02) * (s0 + s1 * s1).sin();
+            let v7 = (x2.powi(2) + c(1.0)).log10();
+            s1 = (s1 * c(0.5) + (v[2] + x0) * c(0.25)).tanh();
+            for &u in v {
+                if lt(u.cos().exp2(), fi + a6[2], margin) || n < i {
+                    s1 = s1 * c(0.8) + ((u.cos() * c(0.9)).asin().sin() * c(0.9)).asin().cos() * c(0.02);
+                    break 'l4;
+                }
+                let v8: Dual64 = fi - d_atan2(v7 * v7 + c(0.5), a6[3]);
+                s0 = (s0 * c(0.6) + (v8 * v8 + c(0.5)).recip() * c(0.05)).sin();
+            }
+            acc2 += v7.cos() * c(0.5);
+        }
+        s0 = s0 * c(0.8) + (x2.sin() * c(2.0)).cosh().cos() * c(0.02);
+        for i in 0..6 {
+            let fi = c(i as f64);
+            s1 = c(0.8) * s1 + c(0.2) * s1.cos();
+            if le(d_atan2(x2, s0 * s0 + c(0.5)).cos().exp2(), x1, margin) {
+                acc2 -= c(0.25) * (d_log(c(3.0_f64), x0 * x0 + c(2.0)).powi(2) + c(0.5)).ln();
+                s0 *= c(0.6);
+                s0 += c(0.4) * s1.sin().tanh();
+                if lt(fi + x0 + fi / (s1 * s1 + c(0.5)), x0, margin) {
+                    s0 = (s0 * c(0.75) + d_atan2(x0.powi(2) + c(0.5), a6[3]) * c(0.02)).sin();
+                } else {
+                    for j in 1..n {
+                        let fj = c(j as f64);
+                        if ge((a6[j % 4] * a6[j % 4] + c(1.0)).log2(), c(1.0), margin) {
+                            let v9 = fi + s1;
+                            acc2 += v9.sin() * c(0.05);
+                        } else if j == 3 {
+                            s1 = (s1 * c(0.5) + (s1.cos() * c(0.9)).acos() * c(0.2)).tanh();
+                        } else {
+                            acc2 += (d_hypot(x2, x1, margin) - x2.mul_add(fj, a6[j % 4])).cos() * c(0.05);
+                            s0 = s0.mul_add(c(0.6), (v[i % 4].sin() * c(0.9)).acos().tanh() * c(0.1));
+                        }
+                        if le((s1.sin() * c(0.5)).ln_1p(), -c(0.5), margin) {
+                            acc2 += x0.atan().sin() * c(0.05);
+                            let v10 = s1.sin();
+                            s0 = (s0 * c(0.5) + v10.sin() * c(0.5)).sin();
+                        } else {
+                            s1 = s1 * c(0.75) + d_atan2(a6[j % 4] * a6[j % 4] + c(0.5), a6[j % 4]).tanh() * c(0.02);
+                        }
+                        s0 = c(0.8) * s0 + c(1.0) * (c(1.25) * (fi.powi(2) + c(1.0)).powi(-3)).sin();
+                    }
+                    let v11 = (v[i % 4].powi(2) + c(1.0)).ln();
+                    s1 = c(0.5) * s1 + c(0.5) * v11.tanh();
+                }
+            } else if !(i > 0) {
+                acc2 += c(0.25) * x0.sin().sin();
+            } else {
+                s1 = c(0.8) * s1 + c(0.05) * (a6[i % 4].powi(2) + c(0.5)).cbrt().cos();
+                acc2 += c(0.25) * fi.asinh().tanh();
+                if gt(x2.sin(), c(0.25), margin) {
+                    continue;
+                }
+            }
+        }
+        x1 - s0.tanh() - s1 + acc2.tanh() + a6[3].sin() - d_powf(x1 * x1 + c(1.0), v[3].cos())
+    }
+
+    pub fn prog_96_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_hypot(x0, d_abs(v[n % 4], margin), margin).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        for i in (0..3).rev() {
+            if gt(((v[i] * v[i] + c(1.0)).sqrt().sin() * c(1.2)).tan(), x2, margin) {
+                s0 = (s0 * c(0.5) + v[(i + n) % 4].tanh().exp() * c(0.1)).tanh();
+                if i < 1 {
+                    continue;
+                }
+                s0 = s0 * c(0.75) + (x1.cos() * c(0.9)).asin().cos() * c(0.1);
+            } else if n < 5 && lt(x1.asinh() * x2, x0 - s0, margin) {
+                s0 *= c(0.5);
+                s0 -= c(1.0) * d_atan2(c(2.0_f64), d_abs(s0, margin)).tanh();
+                acc1 -= c(0.5) * (x0 * x2).tanh();
+            } else {
+                let v2: Dual64 = x2.cos();
+                let x2 = (v2 * v2 + c(1.0)).powi(-3);
+                s0 = (s0 * c(0.8) + x2 * c(0.02)).sin();
+            }
+            acc1 += c(0.5) * (x1 / (s0.cos() + c(2.0))).cos();
+            acc1 += s0.sin() * c(0.5);
+        }
+        if ge(x0 + x1, x2, margin) {
+            s0 = s0.mul_add(c(0.6), (x1 * x2).tanh() * c(0.1));
+            let v3: Dual64 = prog_65_dual(((-x0).tanh() * c(0.5)).ln_1p().tanh(), x1, d_abs(x2, margin).tanh() * c(2.0), v, n, margin);
+            s0 *= c(0.5);
+            s0 -= c(0.01) * v3.sin();
+        } else if le(d_hypot(c(3.0_f64), x1, margin) - x2 * c(std::f64::consts::LN_2), -c(0.5), margin) {
+            let v4 = prog_61_dual(x0, c(0.75), (x0 * x0 + c(1.0)).recip().sin() * c(2.0), v, 1, margin);
+            acc1 += c(0.02) * v4.tanh();
+        }
+        let v5 = v.iter().fold(acc1.sin(), |r, &p| r * c(0.75) + c(0.1) * p.cos().exp2().sin());
+        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| (p.sin() * c(0.9)).acos() + q.cos()).sum::<Dual64>();
+        let v7 = if !(n < 4) {
+            prog_87_dual(x1, (x2 * v[2]).sin(), c(0.75), v, 5, margin)
+        } else {
+            return s0.powi(3).sin()
+        };
+        let mut k8 = 0;
+        while k8 < 4 && le(x1, -c(0.5), margin) {
+            k8 += 1;
+            let v9 = (s0.cos().tanh() * c(0.9)).asin();
+            if lt(v5 + v7.tanh().exp_m1(), (v9.tanh() * c(0.9)).asin(), margin) {
+                return v7 / (v6.cos() + c(2.0));
+            }
+            if k8 < 1 && lt((v6.powi(2) + c(1.0)).ln(), c(0.5), margin) {
+                continue;
+            }
+            s0 = s0 * c(0.8) + d_powf(c(1.5_f64), x0.sin()).sin() * c(0.25);
+        }
+        s0 * c(0.75) - v5 * c(0.25) + v6.sin() + v7.sin() + d_copysign(c(2.0_f64), x0, margin).powi(2).ln_1p()
+    }
+
+    pub fn prog_97_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.tanh().tanh() * c(0.9)).atanh();
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        loop {
+            k2 += 1;
+            if lt(v[k2 % 4], -c(1.0), margin) || n > 0 {
+                s0 = s0.mul_add(c(0.5), prog_65_dual((x0.sin().exp_m1().tanh() * c(1.5)).cosh().cos() * c(2.0), (x1 + s0).sin() * c(2.0), v[k2 % 4].atan().cos().exp().tanh() * c(2.0), v, 6, margin).tanh() * c(0.005));
+                let v3 = s0 / (x0.sin() + c(2.0));
+                acc1 -= v3.sin() * c(0.25);
+            } else {
+                s0 *= c(0.6);
+                s0 += c(0.005) * prog_39_dual(c(1.5), s0, x0.tanh() * c(2.0), v, n, margin).tanh();
+            }
+            acc1 += c(0.25) * (v[(k2 + n) % 4] * v[k2 % 4]).cos();
+            if le(x1, c(0.0), margin) {
+                s0 *= c(0.75);
+                s0 += c(0.1) * (s0 - x1).cos();
+                acc1 -= v[n % 4].sin() * c(0.25);
+            } else {
+                acc1 += c(0.25) * (x1 * x1 + c(1.0)).powi(-2).cos();
+            }
+            if k2 >= 6 {
+                break;
+            }
+        }
+        let mut k4 = 0;
+        while k4 < 6 && ge(v[3] - x2, c(0.0), margin) {
+            k4 += 1;
+            s0 = c(0.8) * s0 + c(0.02) * (s0.cos().sinh().sin() * c(0.9)).atanh().cos();
+            let v5 = v.iter().map(|&p| c(0.35) * x2 + p.tanh()).sum::<Dual64>();
+            if ge(s0.cos().exp(), (x2.sin() * c(0.9)).acos(), margin) {
+                s0 = s0.mul_add(c(0.5), x1.tanh().exp2().tanh() * c(0.25));
+                if lt((v5.powi(2) + c(0.5)).sqrt(), -c(1.0), margin) {
+                    continue;
+                }
+            }
+            acc1 -= c(0.25) * v5.tanh();
+        }
+        if lt(d_clamp(x0 + x1, x0.atan().tanh() - c(1.5), x1.tanh() + c(1.5), margin), c(0.5), margin) {
+            let v6 = prog_0_dual((d_max(v[(k4 + k2) % 4], s0, margin) * (v[n % 4] / (x0 * x0 + c(1.5)))).cos(), (v[(k4 + k2) % 4].cos() * c(0.9)).acos().cos(), (v[(k4 + k2) % 4].sin() * c(0.5)).ln_1p().tanh(), v, 2, margin);
+            s0 = s0.mul_add(c(0.8), v6.cos().tanh() * c(0.005));
+        }
+        for _ in (0..=n).rev().step_by(2) {
+            s0 *= c(0.8);
+            s0 += c(0.05) * (v[1] * s0).tanh();
+            s0 = (s0 * c(0.6) + v[k4 % 4] / (x2.sin() + c(2.0)) * c(0.1)).sin();
+            s0 = c(0.5) * s0 + c(0.5) * s0.cos();
+        }
+        for i in 0..6 {
+            let fi = c(i as f64);
+            match i {
+                0 => {
+                    continue;
+                }
+                g if g > 1 => {
+                    let v7 = d_clamp(fi, -c(1.0), c(1.0), margin);
+                    s0 = (s0 * c(0.6) + v7 * c(1.0)).sin();
+                }
+                _other => {
+                    acc1 += fi.tanh() * c(0.25);
+                    if gt((v[k4 % 4].cos() * c(1.2)).tan(), c(0.5), margin) {
+                        s0 = c(0.5) * s0 + c(0.1) * s0.cos().exp_m1().cos();
+                        let v8 = (x2.powi(2) + c(1.0)).recip();
+                        acc1 += v8 * c(0.25);
+                    }
+                    s0 *= c(0.75);
+                    s0 += c(0.25) * v[0].cos().sin();
+                }
+            }
+            acc1 -= (x0 / (v[0] * v[0] + c(0.5))).tanh().sin() * c(0.25);
+        }
+        v[0].cos() - s0 - acc1.tanh() + x1.tanh().exp().powi(2)
+    }
+
+    pub fn prog_98_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        let w0 = v;
+        let mut s1 = ((x0 * x0 + c(1.0)).log2() - v[n % 4]).sin() * c(2.0);
+        let mut s2 = (s1 * s1 + c(0.5)).powf(0.3);
+        let mut s3 = prog_58_dual(x0, s1.sin().sin(), c(2.0), v, n, margin).cos() * c(2.0);
+        let mut acc4: Dual64 = c(0.0);
+        for i in 0..5 {
+            let fi = c(i as f64);
+            let mut m5 = c(f64::INFINITY);
+            for _ in 1..=3 {
+                let c6 = if ge(x2.powi(2), c(0.0), margin) {
+                    (c(1.0) - v[n % 4]).powi(2)
+                } else {
+                    x1 * x0
+                };
+                m5 = d_min(c6, m5, margin);
+            }
+            let v8 = if le(d_max(-c(1.5_f64), (m5.powi(2) + c(1.0)).log(2.0), margin), fi, margin) || i % 3 == 1 {
+                x1.cos()
+            } else if lt(x2.sin(), c(0.0), margin) || i % 2 == 0 {
+                x2 - w0[2]
+            } else {
+                let v7 = d_powf((s2.tanh() * c(0.5)).ln_1p().powi(2) + c(0.5), m5.cos().exp2().cos());
+                prog_65_dual(x2.cos(), (x1 + fi).cos() * c(2.0), v7, [v[0], v[1], v[2], v[3]], n, margin)
+            };
+            match i + n {
+                PHASE_A => {
+                    s3 *= c(0.6);
+                    s3 += c(0.005) * prog_39_dual(d_atan2((s1.powi(2) + c(0.5)).sqrt(), (x2.powi(2) + c(1.0)).recip().powi(2) + c(0.5)).sin(), x0, (s3 * (x1.powi(2) + c(0.5)).sqrt()).tanh(), [v[0], v[1], v[2], v[3]], n, margin).tanh();
+                }
+                g if g > 1 => {
+                    s3 = s3 * c(0.75) + v[i % 4].atan().cos() * c(0.25);
+                }
+                _ => {
+                    acc4 -= c(0.25) * (w0[i % 4].sin() + c(2.0)).cbrt();
+                    if gt((s1 * s1 + c(0.5)).recip(), x0 + m5, margin) || i > 1 {
+                        s1 = s1.mul_add(c(0.5), (v[3].sin() * c(0.9)).atanh().sin() * c(0.1));
+                    }
+                }
+            }
+            s1 = (s1 * c(0.75) + d_atan2((s1.sin() * c(0.5)).ln_1p(), (v[i % 4] / c(4.0)).powi(2) + c(1.0)) * c(0.2)).sin();
+            s3 = (s3 * c(0.6) + v8.sin() * c(0.005)).tanh();
+        }
+        let mut m9 = 0;
+        for i in (0..=n).rev().step_by(2) {
+            let fi = c(i as f64);
+            acc4 += c(0.5) * ((w0[1].cos() * c(0.9)).atanh().powi(2) + c(0.5)).sqrt().sin();
+            let v12 = match i {
+                0..=1 => {
+                    s3 = (s3 * c(0.5) + (-fi) * c(1.0)).sin();
+                    (x2 * x2 + c(1.0)).cbrt()
+                }
+                2 | 4 => v[n % 4] - x2,
+                5 => {
+                    let v10 = d_abs(w0[1], margin);
+                    d_to_radians(s2) * c(50.0) + v10.sin()
+                }
+                _ => {
+                    let v11 = v[m9 % 4].sin();
+                    d_atan2((v11 - x1).powi(2) + c(0.5), x2)
+                }
+            };
+            s3 = c(0.8) * s3 + c(0.01) * v12.cos().cos();
+            if lt(v[(m9 + n) % 4].sin().exp2() - d_atan2(s3, x2 * x2 + c(0.5)), c(1.0), margin) {
+                m9 += 1;
+            }
+        }
+        let c13 = c(m9 as f64);
+        let v14 = w0.iter().map(|&p| c(1.0) + c(0.1) * ((x1.sin().exp2().powi(2) + c(0.5)).ln() + p.tanh()).cos()).product::<Dual64>();
+        let mut k15 = 0;
+        let v19 = loop {
+            k15 += 1;
+            for j in 0..v.len() {
+                let fj = c(j as f64);
+                let v16: Dual64 = fj + x2;
+                if j < k15 {
+                    s2 = s2.mul_add(c(0.6), (-v14.cos()).cos() * c(0.4));
+                } else if ge((s1.sin() * c(0.9)).asin().tanh(), c(0.25), margin) {
+                    s1 = s1.mul_add(c(0.6), (v14 * v14 + c(1.0)).sqrt().cos() * c(0.4));
+                } else {
+                    s3 = s3 * c(0.5) + (v14.cos() * c(0.9)).atanh().cos() * c(0.1);
+                    let v17 = (v16.powi(2) + c(1.0)).log2();
+                    s2 = c(0.5) * s2 + c(0.25) * v17.sin();
+                }
+                s2 = s2 * c(0.8) + (s3 * c13).sin() * c(0.02);
+                acc4 -= v16.sin().cos() * c(0.1);
+            }
+            let v18 = d_abs(s3 * s3, margin);
+            acc4 -= v[k15 % 4].asinh().atan().cos() * c(0.5);
+            if k15 >= 4 || ge(s1 / (v[k15 % 4] * v[k15 % 4] + c(1.5)), c(0.5), margin) {
+                break v18.cos();
+            }
+            acc4 += c(0.5) * v18.cos();
+        };
+        x2 + s1.cos() + s2 + s3 * c(1.5) + acc4.sin() + c13.tanh() + v14 * c(1.5) + v19 + (v14 * v14 + c(1.0)).log(2.0)
+    }
+
+    pub fn prog_99_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_copysign(c(2.0_f64), x2 - v[n % 4], margin);
+        let mut s1 = x1;
+        let mut s2 = (x2.sin() * c(1.2)).tan().sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let v4 = v.iter().fold(s1, |r, &p| r * c(0.75) + c(0.02) * ((x0 / (x0.powi(2) + c(1.5))).mul_add((r * r + c(0.5)).ln(), (x1.tanh() * c(0.9)).atanh()) + p.cos()).tanh());
+        let mut m5 = 0;
+        for &t in v.iter() {
+            if gt((v4.powi(2) + c(1.0)).powi(-2) / (d_powf(c(0.5_f64), s0.sin()).powi(2) + c(1.0)), c(0.0), margin) {
+                m5 += 1;
+            }
+            let v6 = (t.sin() * c(0.9)).asin() / c(4.0);
+            if ge((x0 * v6).atan(), x1, margin) {
+                break;
+            }
+            if m5 == 34 && ge(s1.sin().exp_m1(), c(0.5), margin) {
+                acc3 += c(0.5) * (v4.sin() * c(0.9)).asin().cos();
+                break;
+            }
+            s2 = c(0.75) * s2 + c(0.2) * (d_to_degrees(s2) * c(0.02)).sin();
+        }
+        match m5 {
+            MODE_C if n % 2 == 0 => {
+                s2 *= c(0.75);
+                s2 += c(0.01) * (s2 / (v4.powi(2) + c(1.5))).sin();
+                s1 = (s1 * c(0.6) + (s1 + x1) * c(0.02)).sin();
+            }
+            g if g > 3 => {
+                s0 = c(0.8) * s0 + c(0.01) * s2.sin();
+                if lt(v4 * c(std::f64::consts::LN_2), c(0.5), margin) {
+                    acc3 += d_clamp((s1 * s1).ln_1p(), -c(1.0), c(1.0), margin) * c(0.25);
+                } else {
+                    s2 = (s2 * c(0.6) + (c(1.2) - acc3) * c(0.02)).sin();
+                }
+            }
+            _other => {
+                s2 = c(0.6) * s2 + c(0.1) * (-(v4.powi(2) + c(0.5)).recip()).cos();
+            }
+        }
+        for &t in v.iter() {
+            acc3 += c(0.25) * (t.tanh() * c(0.9)).atanh();
+            s1 = (s1 * c(0.8) + d_max(x2, s1, margin) * c(0.2)).tanh();
+        }
+        let mut k7 = 0;
+        let v9: Dual64 = loop {
+            k7 += 1;
+            acc3 -= x1.cos() * c(0.25);
+            let v8: Dual64 = prog_61_dual((v4.atan() / ((s1.sin() * c(0.9)).acos().sin() + c(2.0))).tanh() * c(2.0), s0, c(2.0), [v[0], v[1], v[2], v[3]], 1, margin);
+            if k7 >= 6 || lt(s0.tanh().exp2() + x0, s1, margin) {
+                break prog_39_dual(s0, (c(SCALE) + v[n % 4].tanh().sinh()).cos() * c(2.0), s2.asinh().tanh(), [v[0], v[1], v[2], v[3]], m5, margin);
+            }
+            s2 = s2.mul_add(c(0.6), v8.cos() * c(0.005));
+        };
+        if lt(prog_0_dual(((acc3 - v[k7 % 4]).powi(2) + c(1.0)).recip().tanh() * c(2.0), x1.tanh().exp2().cos() * c(2.0), c(0.25), [v[0], v[1], v[2], v[3]], n, margin), -c(1.0), margin) {
+            return (v[k7 % 4].tanh().cosh().sin() * c(1.2)).tan();
+        }
+        let v10: Dual64 = v9;
+        s0 - s1 + s2.tanh() + v10.tanh() + x2.tanh().cos()
+    }
+
+    pub fn prog_100_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        const PHASE_D: usize = 3;
+        let mut s0 = x1.powi(2).tanh() * c(2.0);
+        let mut s1 = (x0 * x0 + c(0.5)).sqrt().powi(3).sin() * c(2.0);
+        let mut s2 = d_min(s0, x2, margin);
+        let mut acc3: Dual64 = c(0.0);
+        let v6 = match n {
+            0 | PHASE_C => {
+                let v4 = d_log(s0.powi(2) + c(1.0), (v[n % 4].cos() * c(1.5)).sinh().powi(2) + c(2.0));
+                prog_17_dual(acc3, x2, c(0.75), [v[0], v[1], v[2], v[3]], n, margin) + v4.tanh()
+            }
+            PHASE_D if n > 2 => prog_54_dual((v[n % 4].cos() * c(0.9)).acos().cos() * c(2.0), v[n % 4].tanh().exp2().tanh(), c(0.25), v, 5, margin),
+            4 | 6 => {
+                let x2 = ((x2 + acc3).tanh() * c(0.9)).atanh();
+                let v5 = (x2.tanh() * c(0.9)).asin();
+                s2 = s2 * c(0.5) + s2.tanh() * c(0.05);
+                (v[n % 4].sin() * c(0.9)).asin() + v5.cos()
+            }
+            _ => v[n % 4].cos(),
+        };
+        let v7: Dual64 = ((x1.tanh() * c(0.9)).atanh().powi(2) + c(1.0)).log10();
+        let mut k8 = 0;
+        loop {
+            k8 += 1;
+            let v9 = if k8 < 1 && lt(v7, s1, margin) {
+                for j in 0..v.len() {
+                    if j < 1 {
+                        return -s0;
+                    }
+                    if le((s1.sin() * c(0.9)).atanh().powi(2).ln_1p(), c(0.25), margin) {
+                        break;
+                    }
+                    s0 *= c(0.8);
+                    s0 += c(0.2) * (s0.powi(2) + c(2.0)).sqrt().cos();
+                }
+                c(0.25) * v6
+            } else {
+                x0.tanh()
+            };
+            match k8 {
+                PHASE_B if n > 2 => {
+                    s0 = c(0.6) * s0 + c(0.4) * s0.cos();
+                    break;
+                }
+                2 => {
+                    s2 = (s2 * c(0.5) + v6 * c(0.5)).sin();
+                    s0 = s0 * c(0.75) + (c(0.5) - v9).sin() * c(0.25);
+                    match k8 {
+                        0 => {
+                            acc3 += (x2 * x2 + c(1.0)).log(10.0);
+                        }
+                        2 => {
+                            break;
+                        }
+                        _ => {
+                            s1 = s1.mul_add(c(0.8), prog_54_dual(s2, x0, (d_to_degrees((s1.tanh() * c(0.9)).acos()) * c(0.02)).cos() * c(2.0), v, k8, margin).sin() * c(0.005));
+                        }
+                    }
+                }
+                _ => {
+                    acc3 += (s0 + c(1.5)).cos();
+                    if lt(v[k8], v9, margin) {
+                        break;
+                    }
+                }
+            }
+            let v10 = s1;
+            s2 = c(0.75) * s2 + c(0.005) * prog_39_dual((d_atan2(s2.powi(2) + c(1.0), s2).powi(2) + c(1.0)).log(2.0).cos(), (x2.atan() / (v10.powi(2) + c(1.5))).tanh(), d_powf(v10.powi(2) + c(1.0), v6.tanh()).tanh(), [v[0], v[1], v[2], v[3]], n, margin).sin();
+            if k8 >= 2 || gt(s2, c(0.5), margin) {
+                break;
+            }
+        }
+        for i in 0..n {
+            let fi = c(i as f64);
+            let v11 = s1 * v7;
+            if n < 1 && lt((d_atan2(v6 * v6 + c(0.5), v6).powi(2) + c(0.5)).sqrt(), x1, margin) {
+                s1 = (s1 * c(0.8) + ((v11 * v11 + c(0.5)).recip().powi(2) + c(1.0)).recip() * c(0.05)).tanh();
+                s0 = s0.mul_add(c(0.5), (d_to_degrees(x0) * c(0.01)).sin().cos() * c(0.75));
+            } else {
+                s1 = (s1 * c(0.8) + (c(SCALE) + (fi * fi + c(1.0)).log(3.0)) * c(1.0)).tanh();
+                let v12 = prog_39_dual(s2, s0, x2, [v[0], v[1], v[2], v[3]], i, margin);
+                acc3 -= v12.tanh() * c(0.02);
+            }
+            s2 = (s2 * c(0.5) + (v11 - s2) * c(0.1)).tanh();
+        }
+        s0.cos() + s1.tanh() - s2.cos() + acc3 - v6.tanh() - v7.tanh()
+    }
+
+    pub fn prog_101_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = d_min(c(3.0_f64), x0, margin).cos() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        while k2 < n {
+            k2 += 1;
+            match n {
+                MODE_A => {
+                    acc1 += c(0.25) * x1.cos();
+                    s0 = (s0 * c(0.5) + prog_65_dual((d_to_degrees(s0.asinh()) * c(0.01)).tanh(), x0, v[k2 % 4].cos().sin() * c(2.0), v, k2, margin) * c(0.01)).tanh();
+                }
+                1..=3 => {
+                    s0 = (s0 * c(0.75) + v[k2 % 4] * x1 * c(0.05)).sin();
+                }
+                4 => {
+                    let v3: Dual64 = prog_39_dual(s0.powi(3).cos(), d_powf(v[k2 % 4].powi(2) + c(1.0), s0.sin()).cos().cos(), (x2 / (x1.tanh() + c(2.0))).cos() * c(2.0), v, n, margin);
+                    s0 = c(0.8) * s0 + c(0.2) * x0.tanh();
+                    s0 *= c(0.5);
+                    s0 -= c(0.005) * v3.sin();
+                }
+                _ => {
+                    acc1 += d_copysign(v[3] + v[0], d_powf(v[3].powi(2) + c(1.0), s0.sin()), margin).cos() * c(0.25);
+                }
+            }
+            for _ in (1..=4).step_by(2) {
+                let v4 = x1.powi(2);
+                if k2 % 2 == 0 {
+                    break;
+                }
+                acc1 += d_log(v[2].powi(2) + c(1.0), v4 * v4 + c(2.0)).tanh() * c(0.1);
+            }
+            s0 = (s0 * c(0.6) + x2 * c(0.4)).tanh();
+        }
+        let v6: Dual64 = if ge((x2.cos() * c(0.9)).asin().tanh(), c(0.25), margin) {
+            x0 + c(0.8)
+        } else if le(d_atan2(x0.powi(2) + c(1.0), x0), v[(k2 + n) % 4].sin(), margin) {
+            x0.tanh().exp().tanh()
+        } else {
+            let v5 = prog_65_dual((x1.sin() * c(0.9)).acos().tanh(), (d_to_radians(x0.cos()) * c(20.0)).sin() * c(2.0), c(1.2), v, n, margin);
+            return (x0.cos() * c(0.5)).ln_1p() + v5.sin()
+        };
+        if !(k2 < 3 && le((x2 / (s0.tanh() + c(2.0))).tanh(), -c(0.25), margin)) {
+            return prog_0_dual((s0 * x0).sin() * c(2.0), s0, c(0.25), v, n, margin);
+        }
+        let mut k7 = 0;
+        while k7 < n + 1 {
+            k7 += 1;
+            match k7 % 3 {
+                MODE_A | 2 => {
+                    let v8 = x2.powi(3).asinh();
+                    acc1 += v8.cos() * c(0.25);
+                }
+                _ => {
+                    s0 = s0.mul_add(c(0.75), x1.cos() * c(0.25));
+                }
+            }
+            for _ in 0..v.len() {
+                let v9 = (v[0].powi(2) + c(2.0)).acosh().powi(2).ln_1p();
+                s0 = (s0 * c(0.8) + (x0.cos() + c(2.0)).cbrt() * c(0.5)).sin();
+                acc1 += c(0.05) * v9.cos();
+            }
+            match k7 + k2 {
+                MODE_A => {
+                    let v10 = (s0 - x0).sin();
+                    acc1 -= v10.cos().tanh() * c(0.25);
+                }
+                MODE_B | 3 => {
+                    let v11 = v[0] + (v[0].powi(2) + c(0.5)).sqrt();
+                    acc1 += v11.sin().cos() * c(0.25);
+                }
+                4..=5 => {
+                    acc1 -= c(0.25) * (x1.tanh() * c(1.5)).cosh().sin();
+                }
+                _ => {
+                    let v12 = v6.powi(2);
+                    acc1 -= v12.tanh().tanh() * c(0.25);
+                }
+            }
+            s0 = (s0 * c(0.5) + x2.cos() * c(0.5)).tanh();
+        }
+        x1 - v[1] - s0 * c(0.5) + acc1.sin() - v6.cos() - ((v[0] * v[0]).ln_1p().powi(2) + c(1.0)).ln()
+    }
+
+    pub fn prog_102_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = (v[2] + x2).sin();
+        let mut acc1: Dual64 = c(0.0);
+        let mut a2 = [c(0.0); N];
+        for i in 0..N {
+            a2[i] = v[i];
+            s0 = c(0.8) * s0 + c(0.02) * (x0 / (x0 * x0 + c(1.5)) + x2.sin().exp()).cos();
+        }
+        let mut k3 = 0;
+        let v6 = loop {
+            k3 += 1;
+            let v5 = match k3 + n {
+                PHASE_A => x1.tanh(),
+                1..=2 => ((s0.sin() * c(1.5)).cosh().tanh() * c(0.9)).acos(),
+                g if g > 3 => {
+                    let v4 = x1.sin().cosh();
+                    a2[1] + v4
+                }
+                _other => {
+                    acc1 += c(0.25) * ((v[1].sin() * c(2.0)).cosh().cos() * c(0.9)).asin().cos();
+                    (x0.sin() * c(0.9)).asin() * (x1 - c(1.2))
+                }
+            };
+            acc1 += c(0.005) * prog_65_dual(x2.powi(2).cos(), d_powf(v[n % 4] * v[n % 4] + c(1.0), x1.sin()).tanh().exp2().tanh() * c(2.0), (x0.sin() / (v5.sin().exp2().powi(2) + c(1.0))).cos() * c(2.0), v, k3, margin).tanh();
+            if k3 >= 3 {
+                break x0.mul_add(x0 / (s0.powi(2) + c(1.5)), v5);
+            }
+        };
+        acc1 -= (s0.asinh().powi(2) + c(1.0)).log2();
+        let mut k7 = 0;
+        loop {
+            k7 += 1;
+            let v8: Dual64 = (v6.cos().exp().powi(2) + c(1.0)).log10();
+            let v9 = x1.mul_add(x1, x0);
+            s0 = s0.mul_add(c(0.75), v8.atan().cos() * c(0.2));
+            if k7 >= 5 || le(a2[k3] + v9 * a2[k3], c(1.0), margin) {
+                break;
+            }
+        }
+        match n {
+            0 => {
+                s0 = s0 * c(0.8) + x1.sin().exp().sin() * c(0.05);
+            }
+            1..=2 => {
+                s0 = s0.mul_add(c(0.8), (x1 + a2[n % 4]).sin() * c(0.1));
+            }
+            4..=5 => {
+                let v10 = v6 / (x0.powi(2) + c(1.5));
+                let v11 = prog_65_dual(((x2.tanh() * c(2.0)).cosh() * x1).cos() * c(2.0), x0, s0, v, 6, margin);
+                acc1 += c(0.005) * (v10.sin() + v11.sin()).tanh();
+            }
+            _ => {
+                acc1 += prog_58_dual(c(0.25), x0, x2, &v, k7, margin).cos() * c(0.005);
+            }
+        }
+        x0.cos() + x1.cos() + s0 * c(1.5) + acc1.tanh() + a2[0] * c(0.75) + v6.tanh()
+    }
+
+    pub fn prog_103_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4].asinh();
+        let mut s1: Dual64 = (x2 + s0).cos();
+        let mut s2 = (x0 + x1).sin() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); N];
+        for i in 0..N {
+            a4[i] = (v[0] * v[0] + c(1.0)).log(2.0) + v[0].atan();
+            s0 = s0 * c(0.8) + (v[i] * s0).sin() * c(0.05);
+        }
+        let mut k5 = 0;
+        let v8: Dual64 = loop {
+            k5 += 1;
+            for &u in v.iter() {
+                s1 *= c(0.6);
+                s1 -= c(0.75) * (s1.powi(2) + c(1.0)).log10().tanh();
+                let v6 = x2;
+                let v7 = a4.iter().fold(s2, |r, &p| r * c(0.75) + c(0.1) * (r.tanh().exp2() + p.tanh()).sin());
+                acc3 += c(0.1) * (u.cos() + v6.sin() + v7.tanh()).sin();
+            }
+            acc3 -= prog_61_dual(c(1.2), s1.tanh().exp_m1().powi(2).tanh() * c(2.0), (c(0.3) * v[k5 % 4] - (c(SCALE) + x1)).sin(), v, n, margin) * c(0.005);
+            if k5 >= 4 {
+                break prog_0_dual(x1, (x1.cos() * s0.sin().exp2()).tanh() * c(2.0), c(1.5), v, n, margin);
+            }
+        };
+        let v9 = a4.iter().zip(v.iter()).map(|(&p, &q)| prog_39_dual(d_atan2((x0 * x0 + c(0.5)).recip(), x1.sin().powi(2) + c(0.5)).tanh(), c(1.5), d_max(-c(0.5_f64), v[k5 % 4], margin).tanh(), v, 6, margin) + p.tanh() + q.tanh()).sum::<Dual64>();
+        let v12 = if gt((s1.powi(2) + c(1.0)).ln(), c(0.5), margin) {
+            let v10 = x2.sin().tanh();
+            x0.cos() + v10.cos()
+        } else {
+            let v11 = s2;
+            s0 + v11.cos()
+        };
+        let mut a13 = v;
+        a13[0] *= c(0.75);
+        a13[3] += d_atan2((v12.sin() * c(0.5)).ln_1p(), (d_to_degrees(s2) * c(0.01)).powi(2) + c(1.0)).sin();
+        match k5 {
+            0 | 2 => {
+                acc3 -= s0.atan().tanh();
+                acc3 -= (x1 * x1 + c(1.0)).recip().sin().exp().sin();
+            }
+            MODE_D => {
+                acc3 += c(0.2) * ((s0.tanh() * c(0.9)).atanh() + c(0.5)).cos();
+                s1 = s1.mul_add(c(0.5), d_min((s0 * s0 + c(0.5)).sqrt(), (s2.tanh() * c(0.9)).asin(), margin).cos() * c(0.05));
+            }
+            4 => {
+                s1 = (s1 * c(0.5) + x2.cos() * c(0.5)).sin();
+            }
+            _ => {
+                let v14 = prog_39_dual(s2, ((x0.powi(2) + c(1.5)).acosh() * (x2.cos() * c(0.9)).asin()).sin(), s0, v, 0, margin);
+                s2 = c(0.8) * s2 + c(0.05) * (x0.sin() * c(0.9)).acos().sin();
+                s0 = (s0 * c(0.6) + v14.sin() * c(0.005)).sin();
+            }
+        }
+        match k5 {
+            MODE_A => {
+                s0 = (s0 * c(0.5) + d_atan2(s2, x2 * x2 + c(0.5)) * c(0.02)).tanh();
+                acc3 -= a4[1] / c(3.0);
+            }
+            1 => {
+                s1 = (s1 * c(0.8) + (a13[k5 % 4] * a13[k5 % 4] + c(1.0)).log2() * c(0.01)).sin();
+            }
+            2 => {
+                acc3 -= c(0.25) * d_abs(a13[n % 4] - s2, margin).cos();
+            }
+            _ => {
+                s0 = (s0 * c(0.5) + x1.sin() * c(0.5)).sin();
+                acc3 += (v[k5 % 4] + x2).asinh().tanh();
+            }
+        }
+        s0 * c(0.5) - s1.tanh() + s2.tanh() + acc3.sin() - v8.sin() - v9.sin() + a13[0].sin()
+    }
+
+    pub fn prog_104_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.powi(2) + c(1.0)).powi(-2).sin().exp2();
+        let mut acc1: Dual64 = c(0.0);
+        let mut m2: Dual64 = c(1.0);
+        for i in 0..n {
+            m2 = d_min(m2, x1 * x1 + v[(i + n) % 4], margin);
+        }
+        acc1 -= c(0.75) * m2.cos();
+        if lt(d_abs(v[1] * x2, margin), c(0.0), margin) && n > 4 {
+            return d_abs(x1 * acc1, margin);
+        }
+        let v4 = if ge(prog_58_dual(c(2.0), d_log(v[n % 4] * v[n % 4] + c(1.0), x1.powi(2) + c(2.0)).tanh(), d_hypot(s0 * c(std::f64::consts::FRAC_PI_4), -x1, margin).tanh() * c(2.0), &v, n, margin), (x0.cos() * c(0.9)).atanh(), margin) {
+            (v[n % 4].cos() * c(1.2)).tan()
+        } else {
+            let v3 = x0.cos().exp();
+            return prog_54_dual(x0, x1, (-v3).tanh(), &v, 2, margin)
+        };
+        let mut k5 = 0;
+        let v12 = loop {
+            k5 += 1;
+            let v6 = v4.tanh();
+            let v11 = match k5 % 4 {
+                0 => {
+                    let v7 = (x2.powi(2) + c(0.5)).ln().tanh();
+                    v6.cos() + v7.sin()
+                }
+                MODE_D => {
+                    for j in 0..4 {
+                        let fj = c(j as f64);
+                        let v8 = (v6.sin() * c(0.9)).atanh();
+                        if le((v[j].cos().exp().cos() * c(0.5)).ln_1p(), c(0.5), margin) {
+                            s0 = (s0 * c(0.8) + (m2.sin() * c(0.9)).asin() * c(0.05)).tanh();
+                            s0 = (s0 * c(0.8) + s0.sin() * c(0.2)).tanh();
+                        } else {
+                            s0 = s0.mul_add(c(0.5), (c(SCALE) + x0).cos() * c(0.5));
+                            let v9 = (fj.tanh().exp().powi(2) + c(0.5)).sqrt();
+                            acc1 += v9.tanh().tanh() * c(0.05);
+                        }
+                        acc1 += ((v8 + s0).powi(2) + c(1.0)).recip().tanh() * c(0.05);
+                    }
+                    let v6 = prog_39_dual((d_atan2(x1, x0.powi(2) + c(1.0)).powi(2) + c(1.0)).log10().cos() * c(2.0), x2, c(0.5), v, 5, margin);
+                    let v10 = x2.tanh().exp2();
+                    v10.atan() + v6.sin()
+                }
+                _ => m2 * v[3],
+            };
+            acc1 += (x1 - x0).atan().tanh() * c(0.25);
+            if k5 >= 6 || ge(((x1 * x1 + c(2.0)).acosh().powi(2) + c(2.0)).sqrt(), v6, margin) {
+                break (x2 * x2 + c(2.0)).sqrt();
+            }
+            s0 *= c(0.75);
+            s0 += c(0.005) * v11.tanh();
+        };
+        let mut m13 = c(f64::NEG_INFINITY);
+        for &t in v.iter() {
+            m13 = d_max(m13, t * t * t, margin);
+        }
+        acc1 += c(0.25) * m13.sin();
+        let v14 = v.iter().copied().map(|p| c(1.0) + c(0.1) * ((p * p + c(1.0)).powf(1.5).powi(2) + c(1.0)).log2().sin()).product::<Dual64>();
+        s0 * c(1.5) + acc1.tanh() + v4.sin() + v12 * c(0.5) + v14.tanh()
+    }
+
+    pub fn prog_105_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[0];
+        let mut s1 = d_to_radians(v[n % 4]);
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        while k3 < 4 && gt((x1.powi(2) + c(1.5)).acosh(), -c(0.5), margin) {
+            k3 += 1;
+            if gt(d_to_degrees(x0) * c(0.01) / (x0.tanh().powi(2) + c(1.0)), x2 * x2, margin) || k3 < 1 {
+                acc2 -= (x0 / (v[0] * v[0] + c(1.5))).sin() * c(0.5);
+            } else {
+                s1 = s1 * c(0.75) + (x1.powi(2) + c(0.5)).ln().sin() * c(0.1);
+                if lt(prog_39_dual(x2, (v[3].tanh() + c(2.0)).cbrt().sin(), x1, v, n, margin), d_atan2(v[k3 % 4] * v[k3 % 4] + c(1.0), v[k3 % 4]), margin) {
+                    for u in v {
+                        let v4 = match k3 % 3 {
+                            0 | 2 => v[k3 % 4].sin(),
+                            _ => (x0 * x0 + c(0.5)).recip(),
+                        };
+                        let v5 = d_to_radians((u * u + c(1.0)).recip());
+                        acc2 -= c(0.1) * (u + v4).sin();
+                        s0 *= c(0.8);
+                        s0 += c(1.0) * v5.sin();
+                    }
+                    acc2 -= (x1 + s1).cos() * c(0.5);
+                }
+            }
+            let v6 = (x0.powi(2) + c(2.0)).ln();
+            acc2 -= c(0.5) * (-s0).cos();
+            acc2 += c(0.5) * v6.cos();
+        }
+        let mut a7 = [c(0.0); 4];
+        for i in 0..n {
+            a7[i % 4] += (v[3] * x0 + (s1.sin() + c(2.0)).cbrt()).cos() * c(0.5);
+        }
+        let mut k8 = 0;
+        let v11 = loop {
+            k8 += 1;
+            acc2 += c(0.4) * s0.sin().exp_m1().cos();
+            match k8 % 2 {
+                0 => {
+                    let v9: Dual64 = x0.tanh();
+                    acc2 += c(0.4) * v9.tanh();
+                }
+                1 => {
+                    break d_log(x2 * x2 + c(1.0), s1.powi(2) + c(2.0)).cos();
+                }
+                _ => {
+                    let v10: Dual64 = prog_61_dual(x2.sin().tanh(), c(0.5), c(1.2), v, k3, margin);
+                    s1 = s1 * c(0.8) + ((x1.sin() * c(0.9)).atanh().powi(2) + c(0.5)).recip().tanh() * c(0.02);
+                    s1 = (s1 * c(0.8) + v10.tanh() * c(0.005)).tanh();
+                }
+            }
+            if k8 >= 5 || ge(d_powf(x0 * x0 + c(1.0), x0.cos()), (x1 * x1 + c(2.0)).acosh(), margin) {
+                break prog_39_dual((x0 * x0 + c(1.5)).acosh().cos().sin(), c(2.0), x2, v, n, margin);
+            }
+        };
+        let v12 = (s0.powi(2) + c(1.0)).log10();
+        let v13 = prog_0_dual(c(2.0), (x1 * x1 + c(1.5)).acosh().sin() * c(2.0), x0, a7, k8, margin);
+        acc2 += c(0.75) * d_abs(s0, margin).tanh();
+        x2.tanh() + s1.cos() - acc2.sin() - v11.cos() - v12 * c(0.75) + v13.cos()
+    }
+
+    pub fn prog_106_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_A: usize = 0;
+        let mut s0 = x1.asinh();
+        let mut s1 = prog_54_dual(s0, d_log(x0.powi(2) + c(1.0), x1 * x1 + c(2.0)).sin() * c(2.0), d_clamp(v[3], x1.tanh() - c(1.5), x0.cos() + c(1.5), margin).sin() * c(2.0), v, n, margin).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        for (i, &t) in v.iter().enumerate() {
+            let fi = c(i as f64);
+            let v3 = x2;
+            if le(s1.sin().exp() / (t.powi(2) + c(1.5)), s0, margin) {
+                acc2 -= (v3.tanh().powi(2) + c(2.0)).acosh().tanh() * c(0.5);
+                if i + n < 1 {
+                    s1 = s1.mul_add(c(0.6), s0.cos() * c(0.4));
+                    if i == 1 {
+                        return (x0.sin().tanh() * c(0.5)).ln_1p();
+                    }
+                } else {
+                    s0 = s0.mul_add(c(0.75), prog_0_dual(x2, c(0.75), v3, [v[0], v[1], v[2], v[3]], i, margin).tanh() * c(0.005));
+                    let v4 = prog_39_dual(x0.powi(2).cos() * c(2.0), t.cos().tanh() * c(2.0), (fi * fi).sin() * c(2.0), [v[0], v[1], v[2], v[3]], i, margin);
+                    s1 *= c(0.75);
+                    s1 -= c(0.005) * v4.tanh();
+                }
+                s0 *= c(0.8);
+                s0 += c(0.25) * (t * t + c(1.0)).recip().cos();
+            } else if lt(s0.sin() + (v3.sin() * c(0.9)).atanh(), c(0.0), margin) {
+                s1 = s1 * c(0.75) + (s1.cos() * c(1.2)).tan().sin() * c(0.02);
+            } else {
+                let v5 = x1;
+                acc2 += c(0.5) * v5.cos().sin();
+            }
+            s0 = s0.mul_add(c(0.75), prog_0_dual((fi * v3).tanh(), s0.cos().exp2().cos() * c(2.0), (s1 * s1 + c(0.5)).recip().sin(), [v[0], v[1], v[2], v[3]], n, margin).sin() * c(0.005));
+        }
+        let v6: Dual64 = prog_17_dual(x0, (acc2.sin().tanh() * c(0.5)).ln_1p().tanh() * c(2.0), c(1.2), [v[0], v[1], v[2], v[3]], n, margin);
+        let v7 = prog_54_dual(s0, s1, c(0.75), v, n, margin);
+        for i in 0..3 {
+            let fi = c(i as f64);
+            s1 = s1.mul_add(c(0.6), x1.cos() * c(0.4));
+            let v9 = match i {
+                PHASE_A | 2 => {
+                    let x2 = v7.atan();
+                    d_min(v6.sin().exp_m1(), (x0.tanh() * c(0.5)).ln_1p(), margin) + x2.cos()
+                }
+                _ => {
+                    let v8 = v6 / (x2.sin() + c(2.0));
+                    v8 * fi
+                }
+            };
+            s0 = s0.mul_add(c(0.5), v9.cos() * c(0.02));
+        }
+        x2 * c(0.75) + s0 + s1 + v6.cos() - v7.tanh() - (d_to_radians(x2) + x2.tanh())
+    }
+
+    pub fn prog_107_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_B: usize = 1;
+        let mut s0 = ((x2 * x2).ln_1p() + c(0.75)).cos() * c(2.0);
+        let mut s1: Dual64 = d_hypot(s0, x1, margin).sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut k3 = 0;
+        let v5 = loop {
+            k3 += 1;
+            acc2 += v[n % 4].sin().tanh().sinh() * c(0.25);
+            acc2 += c(0.25) * (x0 / c(1.5));
+            let v4 = v[k3 % 4] / c(4.0);
+            if k3 >= 6 {
+                break d_log(v[0].cos().powi(2) + c(1.0), (v4 * v4 + c(1.0)).powi(-2).powi(2) + c(2.0));
+            }
+            s1 *= c(0.8);
+            s1 -= c(0.75) * v4.tanh();
+        };
+        let v6 = v.iter().zip(v.iter()).map(|(&p, &q)| prog_61_dual(c(0.5), q, v5, v, k3, margin) + p.cos()).sum::<Dual64>();
+        let mut m7 = 0;
+        for (i, &t) in v.iter().enumerate() {
+            let v8 = match k3 {
+                PHASE_B if n < 4 => {
+                    s1 = (s1 * c(0.75) + (v[3 - i] * v[3 - i] + c(2.0)).acosh() * c(0.1)).tanh();
+                    prog_0_dual(s0, t, (v6.cos() * c(0.9)).acos().tanh(), v, k3, margin)
+                }
+                g if g > 2 => d_log(c(0.5_f64), t * t + c(2.0)),
+                _ => prog_39_dual(t, s0, t.cos().exp2().sin() * c(2.0), v, i, margin),
+            };
+            if le((x2.sin() * c(0.9)).acos(), c(0.5), margin) {
+                continue;
+            }
+            if lt(v6.atan().cos().exp2(), -c(1.0), margin) {
+                m7 += 1;
+            }
+            s0 = (s0 * c(0.5) + (v5.powi(2) + c(2.0)).acosh() * c(0.4)).tanh();
+            s0 = c(0.8) * s0 + c(0.005) * v8.tanh();
+        }
+        match m7 {
+            1..=2 => {
+                acc2 += x2.cos();
+            }
+            3..=5 => {
+                s0 = c(0.8) * s0 + c(0.02) * d_max(x0.mul_add(x0, x2), (x1 * x1 + c(1.0)).recip(), margin).sin();
+            }
+            _ => {
+                let v9 = prog_54_dual(d_clamp(v5, v[m7 % 4].cos() - c(1.5), v[m7 % 4].cos() + c(1.5), margin).tanh(), x1, x0, &v, n, margin);
+                let v10 = v[0].powi(2);
+                s0 *= c(0.8);
+                s0 += c(0.005) * (v9.tanh() - v10.cos()).tanh();
+            }
+        }
+        if k3 == 1 {
+            for i in 1..n {
+                let fi = c(i as f64);
+                s1 = (s1 * c(0.5) + s1 * c(0.5)).tanh();
+                acc2 += (x0.tanh().powi(2) + c(2.0)).acosh().cos() * c(0.4);
+                s0 = (s0 * c(0.75) + d_to_degrees(v6) * c(0.01) * (fi * fi + c(0.5)).ln() * c(0.1)).sin();
+            }
+            s1 = (s1 * c(0.6) + prog_54_dual(acc2.tanh() * c(2.0), x0.atan().cos(), (x0.cos() + c(2.0)).cbrt().cos() * c(2.0), &v, m7, margin) * c(0.005)).tanh();
+        } else {
+            s0 = (s0 * c(0.8) + prog_39_dual((x0 * x0 + c(1.0)).sqrt().sin().tanh(), s0, v6.tanh() * c(2.0), v, k3, margin) * c(0.005)).sin();
+        }
+        for i in 0..4 {
+            let fi = c(i as f64);
+            s1 = s1 * c(0.5) + (s0 * s1).cos() * c(0.25);
+            let v12: Dual64 = if le(x2 - v6, c(1.0), margin) {
+                fi.sin().asinh()
+            } else {
+                let v11 = (fi.tanh() * c(2.0)).sinh();
+                (-v6).tanh().sinh() + v11.cos()
+            };
+            acc2 += c(0.5) * v12.tanh();
+        }
+        s0 * c(0.75) - s1.tanh() + acc2.sin() - v6.tanh() + v[m7 % 4].cos().exp()
+    }
+
+    pub fn prog_108_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 + v[n % 4]).tanh() * c(2.0);
+        let mut s1 = ((x2 - v[1]).sin() * c(2.0)).cosh().cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let v3: Dual64 = prog_58_dual(x1, c(2.0), c(0.75), &v, 3, margin);
+        if ge((v[1].cos() * c(0.9)).acos(), c(0.5), margin) {
+            s1 = c(0.8) * s1 + c(0.02) * (s0.asinh() - (x0 * x0 + c(0.5)).recip()).tanh();
+            s0 = s0.mul_add(c(0.8), prog_66_dual(x1, (s0.powi(2) + c(2.0)).sqrt().cos() * c(2.0), c(1.5), v, n, margin).sin() * c(0.005));
+        } else if gt((v[n % 4] * v[n % 4] + c(0.5)).cbrt(), -c(0.5), margin) {
+            let v4 = prog_17_dual(d_abs(x2, margin).sin() * c(2.0), x0.asinh().sin(), x0, v, 0, margin);
+            s0 = c(0.75) * s0 + c(0.005) * v4.cos().tanh();
+        }
+        if lt(-x0.sin().exp2(), c(0.5), margin) && n == 1 {
+            s0 = c(0.8) * s0 + c(1.0) * (x0 * acc2).tanh();
+            if gt(v[n % 4].powi(3), v[0], margin) {
+                let v5 = x2.cos().exp_m1();
+                s0 = s0 * c(0.8) + v5.cos().cos() * c(0.05);
+            } else if n > 4 && ge((s0.powi(2) + c(1.0)).ln() + (v[1] - x1), c(0.0), margin) {
+                s0 = c(0.8) * s0 + c(0.01) * ((v[n % 4] + acc2).powi(2) + c(1.0)).powi(-3);
+            } else {
+                let v6: Dual64 = prog_17_dual(((x2 * acc2).powi(2) + c(1.0)).log2().sin(), v[n % 4].sin().tanh() * c(2.0), (x0.tanh() + c(2.0)).cbrt().powi(3).sin() * c(2.0), v, 6, margin);
+                s1 = s1.mul_add(c(0.5), v3.cos() * c(0.005));
+                s1 = c(0.6) * s1 + c(0.005) * v6.sin().cos();
+            }
+            s0 = (s0 * c(0.8) + d_max(x1 + s0, s0 - x1, margin) * c(0.01)).tanh();
+            if lt(s0.cos(), x2.asinh(), margin) {
+                s0 = c(0.6) * s0 + c(0.1) * ((-x0) - v[n % 4].tanh().exp2()).cos();
+                let v7 = prog_66_dual(s1, (x1.sin() * c(2.0)).sinh().tanh() * c(2.0), x0, v, n, margin);
+                s0 = (s0 * c(0.5) + v7.tanh() * c(0.005)).sin();
+            } else if n > 4 && le(x2 / ((v[2].tanh() * c(0.9)).atanh().powi(2) + c(0.5)), -c(0.5), margin) {
+                s1 *= c(0.75);
+                s1 += c(0.005) * prog_61_dual(c(1.5), s0, d_clamp(c(0.3) - v[2], -c(1.0), c(1.0), margin).tanh(), v, n, margin).cos();
+                s0 = s0 * c(0.75) + (v[n % 4] * v[n % 4] + c(1.0)).ln().tanh() * c(0.25);
+            }
+        } else {
+            let v8: Dual64 = prog_61_dual(x2, x1, acc2, v, n, margin);
+            s1 = s1.mul_add(c(0.75), v8.tanh().sin() * c(0.005));
+        }
+        let mut k9 = 0;
+        while k9 < 4 && lt(s0 * x1, c(0.5), margin) {
+            k9 += 1;
+            if gt(x1 + v[k9 % 4], c(1.0), margin) {
+                break;
+            }
+            s1 = (s1 * c(0.75) + s1.atan() * c(0.25)).tanh();
+        }
+        acc2 += (acc2.sin() * c(0.9)).acos().cos();
+        s0 + s1.sin() + acc2 * c(0.75) + v3.tanh()
+    }
+
+    pub fn prog_109_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 * v[n % 4] - (x1 * x1 + c(2.0)).acosh()).sin() * c(2.0);
+        let mut s1: Dual64 = (c(0.3) - x0).sin() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        'l0: for i in 0..v.len() {
+            let v3 = prog_61_dual(x0, x2.tanh(), x2, [v[0], v[1], v[2], v[3]], n, margin);
+            acc2 += s0.sin().exp_m1().cos() * c(0.5);
+            let mut k4 = 0;
+            while k4 < 3 {
+                k4 += 1;
+                let v6 = if gt((s0.powi(2) + c(0.5)).ln().tanh().exp_m1(), -c(1.0), margin) && k4 < 3 {
+                    let v5 = s0.powi(2);
+                    s1 + v5.tanh()
+                } else {
+                    d_log(c(0.5_f64), v[i] * v[i] + c(2.0)).cos().exp2()
+                };
+                match k4 + i {
+                    1 | 3 => {
+                        continue 'l0;
+                    }
+                    g if g > 4 => {
+                        acc2 += x1.powi(2).cos() * c(0.1);
+                        let v7: Dual64 = v6;
+                        s0 = (s0 * c(0.75) + v7.sin() * c(0.05)).sin();
+                    }
+                    _ => {
+                        let x2 = v6.atan();
+                        s1 = c(0.5) * s1 + c(0.05) * x2.sin().exp2().sin();
+                        if ge((s0 * s0).ln_1p(), c(0.5), margin) {
+                            s0 = s0.mul_add(c(0.5), s0.cos().cosh().cos() * c(0.4));
+                            continue;
+                        }
+                    }
+                }
+                s1 *= c(0.8);
+                s1 -= c(0.05) * (s1 * v[3]).tanh();
+            }
+            s0 = c(0.6) * s0 + c(0.005) * v3.cos().cos();
+        }
+        match n {
+            0..=1 => {
+                s1 = s1.mul_add(c(0.5), (x2 * x2 + c(0.5)).ln().cos() * c(0.25));
+                let v8 = d_atan2(c(1.5_f64), x2).cos();
+                acc2 += v8.cos();
+            }
+            2 => {
+                s0 = c(0.6) * s0 + c(0.1) * d_abs(x2.powi(2), margin).sin();
+            }
+            MODE_D | 5 => {
+                s0 = s0.mul_add(c(0.8), prog_61_dual(d_clamp(x0, -c(1.0), c(0.5), margin).sin(), x2, x2.tanh().cos(), [v[0], v[1], v[2], v[3]], n, margin).tanh() * c(0.005));
+                acc2 -= d_min(c(0.5_f64), x0, margin).tanh();
+            }
+            _other => {
+                s1 = (s1 * c(0.75) + d_abs(v[2].sin().exp_m1(), margin) * c(0.05)).tanh();
+            }
+        }
+        let mut m9: Dual64 = c(2.5);
+        let mut m10 = (x2 * x2 + c(0.5)).cbrt();
+        for i in 1..n {
+            let fi = c(i as f64);
+            m9 = d_min(m9, c(1.5) - v[i % 4], margin);
+            m10 = d_max(fi - s1, m10, margin);
+        }
+        s1 = s1 * c(0.5) + m9.sin().sin() * c(0.5);
+        acc2 += c(0.02) * m10.cos();
+        let v14 = if gt(v[n % 4].cos().cos().exp_m1(), c(0.5), margin) {
+            (x2.sin() * c(0.9)).atanh()
+        } else if gt((x2.sin() * c(0.9)).atanh(), d_powf(c(0.5_f64), x0.cos()), margin) {
+            let v11 = prog_20_dual((v[0] * v[0] + c(0.5)).recip().sin() * c(2.0), c(0.25), c(1.5), [v[0], v[1], v[2], v[3]], n, margin);
+            c(SCALE) + x1 + v11.tanh()
+        } else {
+            for i in 0..v.len() {
+                s1 *= c(0.6);
+                s1 += c(0.05) * d_log(s1 * s1 + c(1.0), s1.powi(2) + c(2.0)).sin().exp_m1().sin();
+                let mut m12 = m10.cos();
+                for _ in 0..n {
+                    let c13 = s1 + x2;
+                    m12 = d_max(c13, m12, margin);
+                }
+                s0 = c(0.6) * s0 + c(0.2) * m12.tanh();
+                match i {
+                    3 => {
+                        continue;
+                    }
+                    _ => {
+                        s0 = c(0.8) * s0 + c(0.05) * (m12 * m12 + c(1.0)).log2().cos();
+                    }
+                }
+            }
+            x0.tanh().cosh()
+        };
+        let mut k15 = 0;
+        loop {
+            k15 += 1;
+            s1 = c(0.5) * s1 + c(0.1) * (x0 / (s0.cos() + c(2.0))).cos();
+            acc2 -= c(0.4) * (v[k15 % 4].cos().sin() * c(0.9)).atanh().tanh();
+            if k15 >= 5 {
+                break;
+            }
+        }
+        let mut a16 = [c(0.0); 4];
+        for i in 0..4 {
+            a16[i] = v[i] * v14;
+            s0 *= c(0.5);
+            s0 -= c(0.4) * (x0 * c(1.2)).tanh();
+        }
+        s0.cos() - s1 + acc2.sin() + v14.tanh() + a16[2].cos() + m9.tanh().sinh()
+    }
+
+    pub fn prog_110_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (v[n % 4] * v[n % 4] + c(1.0)).log10();
+        let mut s1 = ((s0 * s0 + c(1.0)).sqrt() - d_clamp(x2, -c(0.5), c(1.0), margin)).cos() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); 4];
+        for i in 0..4 {
+            a3[i] = d_to_degrees(x0) * c(0.02);
+        }
+        s0 = (s0 * c(0.75) + x1.tanh() * c(0.25)).tanh();
+        'l1: for i in 1..n {
+            s0 = c(0.8) * s0 + c(0.02) * (s1 * a3[i % 4] * s0.sin()).tanh();
+            for &u in a3.iter() {
+                s0 = s0 * c(0.8) + d_log(c(0.5_f64), s0.powi(2) + c(2.0)).sin() * c(0.1);
+                if ge((x2.tanh() * c(1.2)).tan(), a3[2].cos().cosh(), margin) || n == 5 {
+                    break 'l1;
+                }
+                s0 = (s0 * c(0.8) + u.tanh() * c(0.2)).tanh();
+            }
+            let v4 = match i {
+                0 => prog_61_dual(x2, x1, c(0.75), v, 3, margin),
+                MODE_B | 3 => x0.cos().sinh(),
+                5 => (x0.powi(2) + c(0.5)).recip(),
+                _ => {
+                    acc2 -= c(0.4) * d_atan2(x0.powi(2) + c(1.0), x0).sin();
+                    d_atan2(s1 * s1 + c(1.0), s1)
+                }
+            };
+            s1 = s1 * c(0.8) + v4.cos() * c(0.005);
+        }
+        for i in (0..n).rev() {
+            acc2 -= x0.sin() * c(0.25);
+            let v5 = a3.iter().zip(v.iter()).map(|(&p, &q)| (p.cos() * c(1.5)).cosh() * (q / c(2.0))).sum::<Dual64>();
+            acc2 += (d_atan2(a3[(i + n) % 4].powi(2) + c(0.5), a3[(i + n) % 4]) + (c(SCALE) + s1)).tanh() * c(0.25);
+            acc2 += v5.cos() * c(0.2);
+        }
+        x0 + s0.cos() + s1 * c(0.25) + acc2.sin() + a3[3].sin() - ((a3[n % 4] * a3[n % 4] + c(1.0)).log2().sin() * c(0.9)).acos()
+    }
+
+    pub fn prog_111_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        const PHASE_B: usize = 1;
+        const PHASE_C: usize = 2;
+        let mut s0 = (v[n % 4] * v[n % 4] + c(0.5)).powf(1.5).tanh() * c(2.0);
+        let mut acc1: Dual64 = c(0.0);
+        let mut k2 = 0;
+        let v3 = loop {
+            k2 += 1;
+            acc1 += c(0.25) * ((x0 * v[3]).cos() * c(1.5)).cosh().sin();
+            acc1 += (x1 + x2).sin();
+            acc1 -= c(0.75) * (x2.tanh() * c(0.9)).atanh().sin();
+            if k2 >= 2 || le((x1.sin().exp2().tanh() * c(0.9)).atanh(), c(0.5), margin) {
+                break prog_39_dual(x2, d_atan2(s0, v[(k2 + n) % 4].powi(2) + c(0.5)).cos().cos() * c(2.0), (x2 * s0).cos() * c(2.0), [v[0], v[1], v[2], v[3]], k2, margin);
+            }
+        };
+        let v5: Dual64 = if gt(x1, c(0.0), margin) {
+            x1 / (x2.powi(2) + c(1.0)) - x0
+        } else if lt(((v[k2].tanh() * c(1.5)).cosh().tanh() * c(0.9)).acos(), c(0.0), margin) {
+            let v3: Dual64 = prog_61_dual(c(0.25), ((x0 * x2).powi(2) + c(1.0)).cbrt().sin(), x2, [v[0], v[1], v[2], v[3]], 4, margin);
+            (x2 * x2 + c(0.5)).ln() + v3.tanh()
+        } else {
+            let v4 = x0 - x2.sin();
+            return d_atan2(v4, x2.powi(2) + c(1.0)) / ((x2.sin() * c(0.9)).asin().cos() + c(2.0))
+        };
+        let mut k6 = 0;
+        while k6 < n + 1 {
+            k6 += 1;
+            match k6 {
+                0 => {
+                    let v7: Dual64 = (v5.sin().exp_m1().powi(2) + c(1.0)).ln();
+                    let v5 = (d_atan2(x0.powi(2) + c(0.5), x0).powi(2) + c(2.0)).sqrt();
+                    acc1 += c(0.25) * (v7.sin() + v5.sin()).cos();
+                }
+                1..=3 => {
+                    s0 = s0.mul_add(c(0.75), v3.cos().exp().sin() * c(0.05));
+                    let v8 = prog_0_dual((x1 / (x0.powi(2) + c(0.5))).tanh() * c(2.0), d_abs(v5, margin).cos() * c(2.0), x0, [v[0], v[1], v[2], v[3]], n, margin);
+                    s0 = (s0 * c(0.8) + v8.cos() * c(0.005)).sin();
+                }
+                4 | 6 => {
+                    for j in 0..5 {
+                        let fj = c(j as f64);
+                        s0 *= c(0.5);
+                        s0 += c(1.0) * (fj.cos() * c(1.2)).tan().cos();
+                        s0 = s0.mul_add(c(0.75), (s0 - v[j % 4]).atan().cos() * c(0.1));
+                        match j {
+                            0..=1 => {
+                                acc1 -= d_atan2(fj, v5.powi(2) + c(1.0)).sin() * c(0.05);
+                            }
+                            PHASE_C | 4 => {
+                                acc1 -= c(0.05) * (d_to_degrees(fj) * c(0.02)).tanh();
+                                let v9 = (x1 * v5).cos().exp_m1();
+                                acc1 += c(0.05) * v9.tanh().sin();
+                            }
+                            _ => {
+                                let x0 = x1.powi(3);
+                                acc1 -= x0.sin() * c(0.05);
+                            }
+                        }
+                    }
+                    let v3 = ((v5 - v[n % 4]).powi(2) + c(1.0)).log2();
+                    s0 = s0.mul_add(c(0.8), v3.sin().sin() * c(0.05));
+                }
+                _ => {
+                    s0 = (s0 * c(0.75) + (v5.powi(2) + c(1.0)).ln() * c(0.25)).sin();
+                    if gt(x0.powi(2) * (v3.powi(2) + c(1.0)).recip(), d_clamp(v5, -c(1.0), c(1.5), margin), margin) {
+                        acc1 += c(0.25) * (v5 * v5).tanh();
+                    } else {
+                        acc1 -= (x2 * x2).ln_1p().sin() * c(0.25);
+                        for j in 0..6 {
+                            let fj = c(j as f64);
+                            s0 = c(0.8) * s0 + c(0.02) * (v5 / (s0.powi(2) + c(1.0)) + s0.mul_add(s0, fj)).sin();
+                            match k2 {
+                                PHASE_B if n < 4 => {
+                                    s0 = s0 * c(0.75) + x1.mul_add(s0, s0).tanh() * c(0.05);
+                                    s0 = s0.mul_add(c(0.8), d_log(s0.tanh().exp2().powi(2) + c(1.0), (s0 + x2).powi(2) + c(2.0)).sin() * c(0.02));
+                                }
+                                PHASE_C => {
+                                    acc1 -= (v5 * v5 + c(2.0)).acosh().sin() * c(0.02);
+                                }
+                                _ => {
+                                    s0 = s0.mul_add(c(0.6), (s0 + v5).sin() * c(0.2));
+                                }
+                            }
+                            acc1 += c(0.02) * d_powf(c(1.5_f64), v5.tanh()).tanh();
+                        }
+                    }
+                    s0 = (s0 * c(0.8) + s0 * c(0.2)).tanh();
+                }
+            }
+            s0 = s0 * c(0.75) + v3.sin() * c(0.25);
+        }
+        let v10 = v.iter().zip(v.iter()).map(|(&p, &q)| (x0.cos() * c(0.9)).atanh() + p.tanh() + q.sin()).sum::<Dual64>();
+        let v11 = v.iter().map(|&p| (p.sin() * c(0.9)).asin() + p.sin().exp2()).sum::<Dual64>();
+        s0 + acc1.cos() + v3.cos() - v5 * c(0.75) + v10.tanh() - v11.cos()
+    }
+
+    pub fn prog_112_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = ((-v[n % 4]) - v[n % 4].mul_add(x2, x0)).tanh() * c(2.0);
+        let mut s1 = ((x2.powi(2) + c(0.5)).ln() * d_max(v[n % 4], x1, margin)).cos() * c(2.0);
+        let mut s2 = (x1.cos() * c(0.5)).ln_1p();
+        let mut acc3: Dual64 = c(0.0);
+        let mut k4 = 0;
+        loop {
+            k4 += 1;
+            let v5 = prog_61_dual(s0, d_powf(v[k4 % 4].powi(2) + c(1.0), s0.cos()).sin(), s2.tanh(), v, n, margin);
+            let mut m6 = c(f64::NEG_INFINITY);
+            for j in 0..4 {
+                m6 = d_min(d_max(c(1.5) * s2.powi(3) + v[j], m6, margin), c(1.0), margin);
+            }
+            acc3 += c(0.25) * m6.cos().cos();
+            if k4 >= 6 {
+                break;
+            }
+            acc3 -= c(0.005) * v5.tanh().cos();
+        }
+        let v7 = v.iter().zip(v.iter()).map(|(&p, &q)| d_min(c(1.5_f64), p, margin) * p + q.sin()).sum::<Dual64>();
+        let v8: Dual64 = prog_65_dual(v7.tanh().tanh(), (x1 / c(4.0)).sin(), c(0.25), v, n, margin);
+        for t in v {
+            s0 *= c(0.6);
+            s0 += c(0.4) * d_max(s2, s0, margin).tanh();
+            s2 = s2.mul_add(c(0.6), s1.asinh().sin() * c(0.4));
+            acc3 -= t.tanh() * c(0.5);
+        }
+        s1 = (s1 * c(0.6) + (v[3] - c(0.1)).sin().exp2() * c(0.25)).tanh();
+        s0 * c(1.5) - s1.tanh() + s2 * c(0.5) + acc3.sin() - v8.sin() - ((-x0).sin() * c(1.2)).tan()
+    }
+
+    pub fn prog_113_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0: Dual64 = (x1 * v[n % 4]).tanh() * c(2.0);
+        let mut s1 = d_clamp(x0, s0.tanh() - c(1.5), x0.cos() + c(1.5), margin).tanh() * c(2.0);
+        let mut s2 = x2 / (x0.cos() + c(2.0)) / (x2.tanh() + c(2.0));
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); N];
+        for i in 0..N {
+            a4[i] = x1.mul_add(x0, v[i]);
+        }
+        let v6 = if le(d_to_radians(x1 + a4[n % 4]) * c(50.0), c(1.0), margin) {
+            acc3 += ((x1.cos() + c(2.0)).cbrt().tanh() * c(1.5)).sinh().tanh();
+            d_min(c(0.5_f64), a4[n % 4].atan(), margin)
+        } else {
+            let v5 = s2.atan();
+            s1.atan().powi(2).ln_1p() + v5.sin()
+        };
+        let v7 = v.iter().map(|&p| prog_39_dual(x2, (acc3.sin() * c(0.9)).asin().tanh() * c(2.0), (p.powi(2) + c(2.0)).sqrt().sin() * c(2.0), [v[0], v[1], v[2], v[3]], n, margin)).sum::<Dual64>();
+        for _ in 0..N {
+            s2 = c(0.8) * s2 + c(0.2) * s2.tanh();
+            let v8 = (v6.powi(2) + c(1.5)).acosh();
+            acc3 -= v8.sin().cos() * c(0.5);
+        }
+        match n {
+            0..=2 => {
+                let v9 = (v6.tanh() + c(2.0)).cbrt();
+                s2 = (s2 * c(0.6) + ((v7 * c(0.001)).sin() + x2.tanh()) * c(0.1)).sin();
+                s2 = (s2 * c(0.5) + v9.sin() * c(0.02)).sin();
+            }
+            3..=5 => {
+                s1 = (s1 * c(0.6) + (x2.cos() * c(0.9)).atanh() * c(0.05)).tanh();
+                acc3 += v[n % 4].sin();
+            }
+            6 => {
+                s0 = c(0.5) * s0 + c(0.25) * (x0 * x0 + c(1.0)).powf(0.5).atan().sin();
+                s0 = (s0 * c(0.6) + (s1 * c(0.01)).sin() * c(0.02)).tanh();
+                if n < 5 && gt(d_abs(d_copysign(c(0.5_f64), v7, margin), margin), c(0.5), margin) {
+                    acc3 -= c(0.25) * (v6 * c(0.5)).sin();
+                }
+            }
+            _ => {
+                acc3 += v6.cos() * c(0.1);
+                for i in 0..N {
+                    let fi = c(i as f64);
+                    acc3 -= (s1 + fi).sin() * c(0.5);
+                    let v10 = (v7.sin() * c(0.9)).asin();
+                    for &u in a4.iter() {
+                        match i + n {
+                            0 => {
+                                s1 *= c(0.6);
+                                s1 += c(0.4) * (s1.powi(2) + c(0.5)).sqrt().cos();
+                                s2 *= c(0.8);
+                                s2 -= c(0.1) * (s2.powi(2) + c(2.0)).acosh().cos();
+                            }
+                            1 | 3 => {
+                                acc3 += c(0.1) * (u.powi(2) + c(0.5)).ln().cos();
+                                let v11 = v10 + s1;
+                                s2 = s2.mul_add(c(0.6), v11.cos().tanh() * c(0.1));
+                            }
+                            4 => {
+                                acc3 -= c(0.1) * (v10 * s1).cos();
+                                acc3 += c(0.1) * v7.tanh().exp().tanh();
+                            }
+                            _ => {
+                                acc3 += x0.cos() * c(0.1);
+                            }
+                        }
+                        s1 = s1 * c(0.6) + (a4[0] / (x2.cos() + c(2.0))).tanh() * c(0.05);
+                        if lt(x0.tanh().exp_m1(), a4[0], margin) {
+                            s2 *= c(0.5);
+                            s2 += c(0.1) * (x1 + v10).sin();
+                        } else {
+                            s1 = (s1 * c(0.8) + (v6.sin() * c(0.9)).acos() * c(0.05)).tanh();
+                            acc3 += c(0.1) * (-u).sin();
+                        }
+                        acc3 += c(0.1) * u.tanh().cos();
+                    }
+                    s1 = (s1 * c(0.75) + v10.sin() * c(0.1)).tanh();
+                }
+            }
+        }
+        for _ in 1..n {
+            let mut m12: Dual64 = c(0.5);
+            for j in 0..n {
+                m12 = d_min(m12, c(0.75) * (c(0.25) - x0) + a4[j % 4], margin);
+            }
+            acc3 += m12.cos() * c(0.4);
+            s1 = (s1 * c(0.75) + (s1.tanh() * c(2.0)).sinh().asinh() * c(0.02)).sin();
+        }
+        for i in 0..N {
+            let fi = c(i as f64);
+            if gt((s2.powi(2) + c(1.0)).log(2.0), c(0.5), margin) {
+                continue;
+            }
+            if lt((v7.cos() * c(0.9)).asin(), v7, margin) {
+                acc3 -= c(0.5) * v[2].sin();
+            } else if le(v6 + x1, a4[0] * fi, margin) || i == 2 {
+                acc3 += s1 * c(0.5);
+                s1 *= c(0.6);
+                s1 -= c(0.2) * (s1 * s1).cos();
+            } else {
+                s0 = c(0.8) * s0 + c(0.5) * (x2.sin() + c(2.0)).cbrt().tanh();
+            }
+            if ge((v6.sin() * c(0.9)).acos() * (x2.sin() * c(0.9)).acos(), c(0.5), margin) {
+                s2 = (s2 * c(0.75) + x2.sin().exp_m1() * c(0.05)).sin();
+                acc3 += (a4[2] * a4[2] + c(0.5)).recip().tanh() * c(0.5);
+            } else {
+                s0 = c(0.8) * s0 + c(0.05) * (s2 * x1).sin();
+            }
+            s0 = (s0 * c(0.8) + (s0 * s0 + c(1.0)).powi(-2) * c(0.02)).sin();
+        }
+        s0 - s1 - s2 + acc3.cos() + v6 - v7.sin()
+    }
+
+    pub fn prog_114_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = x2.asinh();
+        let mut s1 = (s0.tanh() * c(1.5)).sinh().tanh() * c(2.0);
+        let mut s2 = x1;
+        let mut acc3: Dual64 = c(0.0);
+        for i in (1..=4).step_by(2) {
+            acc3 += c(0.005) * prog_66_dual((v[n % 4] * v[n % 4] + c(1.0)).log(3.0).powi(3).tanh(), s1, x0, v, n, margin).sin();
+            let v4: Dual64 = s2 * s0;
+            s0 *= c(0.5);
+            s0 += c(0.5) * v[i % 4].cos();
+            s1 *= c(0.75);
+            s1 += c(0.05) * v4.sin().cos();
+        }
+        'l1: for (i, &t) in v.iter().enumerate() {
+            acc3 += c(0.5) * ((x0 * x0 + c(1.0)).sqrt().cos() * c(0.9)).acos().sin();
+            s1 = s1.mul_add(c(0.75), d_hypot(s0, s1, margin).cos() * c(0.1));
+            let mut k5 = 0;
+            while k5 < 5 {
+                k5 += 1;
+                s0 = (s0 * c(0.8) + v[k5 % 4] / (t * t + c(1.0)) * c(0.05)).sin();
+                match k5 + i {
+                    0 => {
+                        continue;
+                    }
+                    1..=2 => {
+                        s0 = (s0 * c(0.6) + d_atan2(s0 * s0 + c(1.0), s0) * c(0.1)).tanh();
+                        let x1 = -x1;
+                        s2 = c(0.6) * s2 + c(0.4) * x1.sin();
+                    }
+                    5 | 7 => {
+                        let v6 = (x1 * x1).ln_1p();
+                        s0 = (s0 * c(0.8) + v6.cos() * c(0.2)).sin();
+                    }
+                    _ => {
+                        let v7 = x0.asinh();
+                        acc3 -= c(0.1) * v7.tanh().cos();
+                    }
+                }
+                if !(k5 < n) {
+                    s2 = s2.mul_add(c(0.8), (t / (s2.powi(2) + c(1.5))).cos() * c(0.1));
+                    break 'l1;
+                }
+            }
+            s0 = c(0.75) * s0 + c(0.25) * t.tanh();
+        }
+        let v8: Dual64 = prog_17_dual(c(0.25), (v[n % 4] + s1).tanh() * c(2.0), x0, v, n, margin);
+        let v10 = if lt(v[n % 4] * s2, c(1.0), margin) {
+            (x1.powi(2) + c(0.5)).ln()
+        } else if gt(x1.tanh().cos(), s1, margin) {
+            prog_65_dual(s2, (x1.sin() * c(0.9)).asin().sin() * c(2.0), x1.tanh().cos().exp2().tanh(), v, n, margin)
+        } else {
+            let v9 = x2.sin().exp().tanh().exp_m1();
+            acc3 += c(0.5) * v9.tanh();
+            s0.atan() - d_to_radians(v9) * c(50.0)
+        };
+        if lt((x1.powi(2) + c(0.5)).recip() * c(std::f64::consts::LN_2), c(0.25), margin) {
+            s2 = (s2 * c(0.5) + x0 * c(std::f64::consts::LN_2) * c(0.5)).sin();
+            let x1 = x1.tanh().sinh();
+            s1 *= c(0.6);
+            s1 -= c(0.25) * x1.sin().cos();
+        } else if lt((s2.powi(2) + c(1.5)).acosh(), c(0.5), margin) {
+            s1 = s1.mul_add(c(0.6), prog_54_dual(x2, v[n % 4].sin().sin() * c(2.0), x0.tanh().tanh() * c(2.0), &v, n, margin).tanh() * c(0.005));
+        } else {
+            s1 = c(0.8) * s1 + c(0.02) * (x1 / (s2.powi(2) + c(1.0))).tanh();
+        }
+        s0.tanh() - s1.cos() - s2.tanh() + acc3.cos() - v8.tanh() - v10.tanh()
+    }
+
+    pub fn prog_115_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x2.powi(2) + c(1.0)).log2().sin() * c(2.0);
+        let mut s1 = prog_61_dual(x0.asinh().cos(), x0, c(2.0), v, n, margin);
+        let mut acc2: Dual64 = c(0.0);
+        let v4 = match n % 4 {
+            0 => {
+                let x0: Dual64 = x0 / c(3.0);
+                let v3 = x2 * x0;
+                s0 = (s0 * c(0.6) + s0.asinh() * c(0.1)).sin();
+                x1 + v3.sin()
+            }
+            g if g > 1 => acc2.cos().exp_m1(),
+            _ => {
+                s1 = c(0.6) * s1 + c(0.25) * x1.cos().cosh().cos();
+                x1.sin().exp()
+            }
+        };
+        let mut k5 = 0;
+        let v7 = loop {
+            k5 += 1;
+            let v6 = d_log(s0.powi(2) + c(1.0), x0.powi(2) + c(2.0));
+            acc2 -= s0.atan().cos() * c(0.5);
+            acc2 -= c(0.5) * v6.asinh().cos();
+            if k5 >= 4 {
+                break d_to_radians(v[k5 % 4]) + v4 * v4;
+            }
+        };
+        let v8 = v.iter().map(|&p| c(1.0) + c(0.25) * (d_hypot(c(2.0_f64), v4, margin) + p.cos()).tanh()).product::<Dual64>();
+        for i in (0..n).rev() {
+            let fi = c(i as f64);
+            match i % 4 {
+                0 => {
+                    let v9 = x1.powi(2);
+                    s0 = c(0.5) * s0 + c(0.1) * v9.sin().cos();
+                }
+                1 => {
+                    s0 = (s0 * c(0.6) + x0 * c(0.4)).sin();
+                    continue;
+                }
+                _ => {
+                    s0 = s0.mul_add(c(0.75), v7.sin().exp().tanh() * c(0.05));
+                    for _ in (0..n).rev() {
+                        acc2 -= c(0.02) * (x0 / (x2 * x2 + c(1.5)));
+                        acc2 += c(0.05) * (x1 * c(std::f64::consts::FRAC_PI_4)).cos();
+                    }
+                }
+            }
+            let v11 = if gt(((x1.cos() * c(0.9)).acos().powi(2) + c(2.0)).ln(), c(1.0), margin) || i > 3 {
+                v[1] / c(2.0)
+            } else if ge((v[(i + k5) % 4].sin() * c(0.9)).asin() * c(0.8), -c(0.5), margin) {
+                fi.sin()
+            } else {
+                let x1: Dual64 = (s1.sin().exp().powi(2) + c(0.5)).ln();
+                let v10 = (x2 * x2 + c(1.0)).cbrt();
+                s1 = s1 * c(0.5) + (fi.cos() * c(0.9)).asin().tanh() * c(1.0);
+                (v8.cos() * c(0.9)).asin() + x1.sin() + v10.cos()
+            };
+            let v12 = v.iter().zip(v.iter()).map(|(&p, &q)| ((v11 / (q * q + c(1.5))).powi(2) + c(1.0)).log10() + p.tanh()).sum::<Dual64>();
+            acc2 -= c(0.25) * ((v8.sin() * c(0.9)).acos() / ((x0 * x0).ln_1p().powi(2) + c(1.0))).tanh();
+            acc2 += c(0.25) * v12.cos().tanh();
+        }
+        let v13 = v.iter().copied().map(|p| (d_atan2(c(3.0_f64), x1).powi(2) + c(1.0)).sqrt() + p.tanh()).sum::<Dual64>();
+        s0 * c(0.5) + s1 * c(0.75) - acc2.cos() + v7.cos() - v8 - v13.tanh()
+    }
+
+    pub fn prog_116_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = (x1 * v[0]).cos() * c(2.0);
+        let mut s1 = (x0.cos() * c(0.9)).atanh();
+        let mut acc2: Dual64 = c(0.0);
+        if lt(d_powf(c(1.5_f64), x0.cos()).sin(), -c(0.25), margin) {
+            acc2 -= c(0.75) * ((x2.cos() * c(0.5)).ln_1p() * (x2.sin() * c(1.5)).cosh()).tanh();
+        } else {
+            s1 = (s1 * c(0.75) + d_clamp(x2, -c(1.5), c(0.5), margin) * c(0.25)).sin();
+        }
+        'l0: for i in (0..6).rev() {
+            let fi = c(i as f64);
+            acc2 -= v[(i + n) % 4].mul_add(s1, fi).cos() * c(0.25);
+            acc2 -= c(0.25) * (x1 * x1 + c(1.0)).ln().cos();
+            s1 = (s1 * c(0.5) + s1 * v[2] * c(0.1)).sin();
+            let mut k3 = 0;
+            while k3 < n {
+                k3 += 1;
+                match k3 {
+                    0 => {
+                        break 'l0;
+                    }
+                    2 | 4 => {
+                        acc2 -= c(0.05) * s0.tanh().exp_m1().sin();
+                    }
+                    5 => {
+                        s1 = c(0.6) * s1 + c(0.2) * (s1 + v[k3 % 4]).cos();
+                        s1 = c(0.6) * s1 + c(0.5) * (x1 * x1 + c(1.0)).recip();
+                    }
+                    _ => {
+                        s1 = s1 * c(0.6) + (fi + x1).cos() * c(0.4);
+                        if lt(d_abs(x1, margin), x2, margin) {
+                            let v4: Dual64 = ((x1 * x1 + c(2.0)).ln().tanh() * c(0.9)).atanh();
+                            acc2 += v4.cos().sin() * c(0.05);
+                        } else {
+                            s0 = s0 * c(0.5) + s0.tanh() * c(0.5);
+                            acc2 -= (s1 / (s1.cos() + c(2.0))).sin() * c(0.05);
+                        }
+                        let v5: Dual64 = (x0.cos() * c(0.9)).atanh();
+                        s1 = c(0.8) * s1 + c(0.02) * v5.tanh().cos();
+                    }
+                }
+                if gt(v[(k3 + i) % 4].asinh(), c(0.5) * x0, margin) {
+                    break;
+                }
+                if ge((x2 * x2 + c(1.0)).log10(), c(0.0), margin) && k3 == 1 {
+                    acc2 += c(0.05) * (s0.sin() + c(2.0)).cbrt().tanh();
+                    continue;
+                }
+                acc2 -= d_to_radians(s1) * x2;
+            }
+        }
+        let mut k6 = 0;
+        while k6 < 4 && gt((x0 * x0 + c(1.0)).powi(-1), c(0.25), margin) {
+            k6 += 1;
+            acc2 += x2.cos().exp_m1().sin() * c(0.5);
+            let v7: Dual64 = (v[k6 % 4].powi(2).cos() * c(0.5)).ln_1p();
+            acc2 += c(0.5) * v7.tanh();
+        }
+        let v8 = v.iter().map(|&p| prog_0_dual((d_atan2(x0 * x0 + c(1.0), p).powi(2) + c(1.0)).sqrt().tanh(), s0, c(2.0), v, k6, margin)).sum::<Dual64>();
+        let a9 = v.map(|e| e.atan());
+        s1 * c(0.75) + acc2.sin() - v8.sin() + a9[1] * c(0.25)
+    }
+
+    pub fn prog_117_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = prog_87_dual(c(0.5), x0, (v[1] * v[0]).cos(), v, n, margin).tanh() * c(2.0);
+        let mut s1 = ((v[n % 4] * v[n % 4]).ln_1p().powi(2) + c(1.0)).sqrt();
+        let mut acc2: Dual64 = c(0.0);
+        let mut m3 = c(f64::NEG_INFINITY);
+        for &t in v.iter() {
+            let c4 = if gt(x2.atan(), c(0.0), margin) {
+                t + x1
+            } else {
+                ((s1 - x1).powi(2) + c(1.0)).powf(0.5)
+            };
+            m3 = d_max(m3, c4, margin);
+            acc2 += t.cos().sin() * c(0.5);
+        }
+        s1 = s1 * c(0.6) + m3.sin().sin() * c(0.005);
+        'l1: for _ in (0..5).rev() {
+            acc2 += c(0.4) * (v[0] * x2).cos();
+            for (j, &u) in v.iter().enumerate() {
+                let v5 = v.iter().zip(v.iter()).map(|(&p, &q)| (s0 * s0 + c(1.0)).log10().tanh() + p.sin() + q.tanh()).sum::<Dual64>();
+                match j % 3 {
+                    0..=1 => {
+                        acc2 += c(0.1) * (x1.tanh() * c(0.9)).atanh().cos();
+                        acc2 += c(0.05) * x0.asinh();
+                    }
+                    2 => {
+                        break 'l1;
+                    }
+                    _ => {
+                        let x2: Dual64 = ((x1 + v5).powi(2) + c(1.0)).ln();
+                        acc2 -= c(0.1) * ((u * s0).powi(2) + c(0.5)).sqrt().sin();
+                        if j == 1 && lt((c(SCALE) + x2).atan(), c(0.0), margin) {
+                            continue;
+                        }
+                    }
+                }
+                s1 = s1 * c(0.8) + v[0].cos() * c(0.2);
+                s0 = s0 * c(0.8) + (u.tanh() - v5.sin()).cos() * c(0.01);
+            }
+            s0 = s0 * c(0.8) + ((x1 * x1).ln_1p() + (x1.tanh() * c(0.9)).acos()).tanh() * c(0.05);
+        }
+        let v8 = match n {
+            0 => {
+                let v6 = x0.tanh().cosh();
+                (-x1) + v6.sin()
+            }
+            g if g > 1 => x1.tanh().exp(),
+            _other => {
+                let v7 = d_hypot(d_abs(x1, margin), x2, margin);
+                v[n % 4].tanh().exp_m1() + v7.sin()
+            }
+        };
+        let mut m9 = c(f64::INFINITY);
+        for i in (0..=n).rev() {
+            let c10 = x2.mul_add(x2, s1) * c(2.0) + v[i % 4];
+            m9 = d_min(c10, m9, margin);
+        }
+        s1 *= c(0.75);
+        s1 += c(0.005) * m9.sin();
+        x2 - s0 + s1 + acc2.sin() + v8.tanh()
+    }
+
+    pub fn prog_118_dual<const N: usize>(x0: Dual64, x1: Dual64, x2: Dual64, v: &[Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let w0 = v;
+        let mut s1 = (v[2] - x1 - c(0.25) * x2).tanh() * c(2.0);
+        let mut acc2: Dual64 = c(0.0);
+        let mut a3 = [c(0.0); N];
+        for i in 0..N {
+            a3[i] = x2.tanh().cosh() / (v[i] * v[i] + c(0.5));
+        }
+        if le(prog_61_dual((x0 * x0 + c(0.5)).ln().cos() * c(2.0), d_clamp(w0[n % 4], x2.tanh() - c(1.5), x0.tanh() + c(1.5), margin).cos() * c(2.0), (w0[n % 4] - x2).sin() * c(2.0), [v[0], v[1], v[2], v[3]], 3, margin), c(0.5), margin) && n % 2 == 0 {
+            s1 = s1.mul_add(c(0.75), prog_65_dual((s1.sin() * c(0.9)).acos().cos(), (s1 * s1).tanh() * c(2.0), acc2, [v[0], v[1], v[2], v[3]], n, margin).sin() * c(0.005));
+        }
+        for &t in w0.iter() {
+            if n == 1 {
+                s1 = (s1 * c(0.6) + s1.cos().exp2().cos().exp() * c(0.1)).tanh();
+                s1 = s1 * c(0.6) + (v[n % 4].powi(2) + c(0.5)).powf(0.5).sin().exp().sin() * c(0.05);
+            } else if gt((v[2] - x0) / ((d_to_degrees(t) * c(0.02)).powi(2) + c(0.5)), d_atan2(v[n % 4] * v[n % 4] + c(1.0), w0[n % 4]), margin) || n == 1 {
+                let v4 = s1.sin().cosh().cos().sinh();
+                s1 = (s1 * c(0.5) + v4.sin() * c(0.25)).sin();
+            } else {
+                acc2 += x1.asinh().sin() * c(0.5);
+                if ge(prog_65_dual(s1, d_powf(s1 * s1 + c(1.0), a3[n % 4].cos()).cos().cos(), x2, [v[0], v[1], v[2], v[3]], n, margin), -c(1.0), margin) {
+                    return x2 - c(0.65);
+                }
+            }
+            acc2 -= (t * t + c(1.0)).recip().atan().cos() * c(0.5);
+        }
+        let mut k5 = 0;
+        loop {
+            k5 += 1;
+            let mut k6 = 0;
+            while k6 < 4 && ge(c(0.25) * a3[1].atan(), c(0.0), margin) {
+                k6 += 1;
+                acc2 -= d_min(a3[3], a3[k5], margin).cos() * c(0.25);
+                let v7: Dual64 = x2.tanh().exp2();
+                s1 *= c(0.5);
+                s1 -= c(0.25) * v7.cos();
+            }
+            let v8 = (x2 + x1).tanh();
+            let v9 = v.iter().map(|&p| v8.tanh() * w0[0] + p.sin()).sum::<Dual64>();
+            s1 = s1 * c(0.75) + (s1 + a3[2] + c(0.1)).sin() * c(0.1);
+            if k5 >= 2 || lt(((s1.cos() * c(0.9)).atanh().tanh() * c(0.9)).acos(), w0[2], margin) {
+                break;
+            }
+            acc2 -= c(0.1) * v9.cos();
+        }
+        if le((x0.tanh() * c(2.0)).sinh(), x0.asinh(), margin) {
+            return a3[0] - c(2.0);
+        }
+        s1 = s1 * c(0.5) + s1.cos() * c(0.05);
+        if lt(prog_66_dual(d_clamp(s1, x0.sin() - c(1.5), acc2.sin() + c(1.5), margin).tanh() * c(2.0), c(1.2), s1, [v[0], v[1], v[2], v[3]], n, margin), c(0.0), margin) {
+            s1 = (s1 * c(0.5) + prog_39_dual(((s1.powi(2) + c(1.0)).log2().powi(2) + c(0.5)).sqrt().tanh() * c(2.0), s1, c(0.75), [v[0], v[1], v[2], v[3]], n, margin) * c(0.005)).tanh();
+            s1 = c(0.75) * s1 + c(0.05) * (a3[2] * c(0.8)).cos();
+        } else if ge(d_to_radians(a3[2] * x0) * c(20.0), -c(0.5), margin) {
+            s1 *= c(0.75);
+            s1 += c(0.25) * d_abs(x0, margin).sin();
+            let x1 = c(SCALE) + x0;
+            acc2 += x1.sin();
+        } else {
+            s1 = s1.mul_add(c(0.5), d_log(s1.powi(2) + c(1.0), w0[2].powi(2) + c(2.0)) * c(0.05));
+            s1 = s1.mul_add(c(0.8), d_clamp(x0, s1.sin() - c(1.5), s1.cos() + c(1.5), margin).sin().exp().tanh() * c(0.02));
+        }
+        s1 * c(0.5) + acc2.sin() + prog_17_dual(x0, x1, c(0.75), [v[0], v[1], v[2], v[3]], k5, margin)
+    }
+
+    pub fn prog_119_dual(x0: Dual64, x1: Dual64, x2: Dual64, v: [Dual64; 4], n: usize, margin: &Cell<f64>) -> Dual64 {
+        let mut s0 = v[n % 4] / (v[0].sin() + c(2.0));
+        let mut s1: Dual64 = x0;
+        let mut s2 = (x2 * x0).tanh() * c(2.0);
+        let mut acc3: Dual64 = c(0.0);
+        let mut a4 = [c(0.0); 4];
+        for (i, &t) in v.iter().enumerate() {
+            a4[i] = (x1.cos().exp2().sin() * c(0.9)).acos();
+            acc3 += c(0.5) * t.sin().cos();
+        }
+        let mut k5 = 0;
+        while k5 < 3 {
+            k5 += 1;
+            s1 = (s1 * c(0.75) + s2 * (s0 / c(4.0)) * c(0.25)).sin();
+            acc3 += c(0.005) * prog_39_dual(a4[k5].powi(2).tanh().exp().tanh() * c(2.0), (x1 - x0.powi(3)).sin() * c(2.0), s1, v, n, margin).sin();
+            if n % 2 == 0 {
+                acc3 -= d_max(s2, x0, margin).tanh() * c(0.5);
+            }
+        }
+        let v6 = v.iter().map(|&p| ((x1 * p).powi(2) + c(2.0)).acosh()).sum::<Dual64>();
+        let a7 = [d_min(c(0.5_f64), s1, margin), (s0.asinh().powi(2) + c(0.5)).cbrt(), (s1 - x2).atan(), d_abs(a4[3], margin)];
+        let mut k8 = 0;
+        let v15 = loop {
+            k8 += 1;
+            let v10 = if gt(-(s0 * s0 + c(1.0)).log2(), v6, margin) {
+                let x1 = d_to_radians(x1.sin().exp());
+                s1 = (s1 * c(0.6) + prog_0_dual(x0, c(0.75), c(0.75), v, k5, margin) * c(0.005)).sin();
+                x1 - (c(SCALE) + x1)
+            } else if ge(((v6 - v[k8 % 4]).powi(2) + c(1.0)).ln(), a7[3], margin) {
+                let v6 = (d_min(v6, s0, margin).powi(2) + c(2.0)).ln();
+                s2 = c(0.75) * s2 + c(0.25) * v6.sin().exp2().cos();
+                (-s2) + a7[k8 % 4].asinh()
+            } else {
+                let v9 = x0.powi(2);
+                v9.tanh()
+            };
+            match k8 % 3 {
+                0..=1 => {
+                    acc3 += s0.cos().cos() * c(0.25);
+                }
+                2 => {
+                    s0 = (s0 * c(0.75) + a7[k8 % 4] / c(3.0) * c(0.75)).tanh();
+                    let v11 = prog_39_dual((v10 * s1).tanh().exp2().cos(), (-v10).cos().exp_m1().cos(), s0.cos().cosh().sin(), v, k5, margin);
+                    acc3 += c(0.005) * v11.cos().tanh();
+                }
+                _other => {
+                    let v12 = (v6 * v6).ln_1p();
+                    let v13 = v10 * (d_to_degrees(x1) * c(0.01));
+                    s2 = c(0.5) * s2 + c(0.05) * (v12.tanh() + v13.sin()).cos();
+                }
+            }
+            if lt(s0, c(1.0), margin) {
+                let v14 = v6.atan();
+                acc3 += v14.sin() * c(0.25);
+            }
+            acc3 += (s2.atan() / ((s1 * a7[k8 % 4]).powi(2) + c(1.5))).cos() * c(0.25);
+            if k8 >= 6 {
+                break (v10 * v10).ln_1p() - v10;
+            }
+            s0 *= c(0.5);
+            s0 -= c(0.1) * v10.tanh().tanh();
+        };
+        s0 - s2 - acc3.cos() + v6.sin() + a7[2] * c(0.75) + v15.sin() + d_log(c(1.5_f64), a7[k8 % 4] * a7[k8 % 4] + c(2.0))
     }
 
     pub const PROGRAMS: [Program; 120] = [
         Program { name: "prog_0", primal: prog_0, grad: prog_0_grad, value_and_grad: prog_0_value_and_grad, vjp: prog_0_vjp, dual: prog_0_dual },
-        Program {
-            name: "prog_1",
-            primal: |x0, x1, x2, v, n| prog_1(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_1_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_1_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_1_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_1_dual(x0, x1, x2, &v, n, margin),
-        },
+        Program { name: "prog_1", primal: prog_1, grad: prog_1_grad, value_and_grad: prog_1_value_and_grad, vjp: prog_1_vjp, dual: prog_1_dual },
         Program { name: "prog_2", primal: prog_2, grad: prog_2_grad, value_and_grad: prog_2_value_and_grad, vjp: prog_2_vjp, dual: prog_2_dual },
         Program {
             name: "prog_3",
             primal: |x0, x1, x2, v, n| prog_3(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_3_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_3_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_3_vjp(x0, x1, x2, &v, n, u),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_3_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_3_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_3_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
             dual: |x0, x1, x2, v, n, margin| prog_3_dual(x0, x1, x2, &v, n, margin),
         },
         Program { name: "prog_4", primal: prog_4, grad: prog_4_grad, value_and_grad: prog_4_value_and_grad, vjp: prog_4_vjp, dual: prog_4_dual },
-        Program { name: "prog_5", primal: prog_5, grad: prog_5_grad, value_and_grad: prog_5_value_and_grad, vjp: prog_5_vjp, dual: prog_5_dual },
-        Program { name: "prog_6", primal: prog_6, grad: prog_6_grad, value_and_grad: prog_6_value_and_grad, vjp: prog_6_vjp, dual: prog_6_dual },
-        Program { name: "prog_7", primal: prog_7, grad: prog_7_grad, value_and_grad: prog_7_value_and_grad, vjp: prog_7_vjp, dual: prog_7_dual },
-        Program { name: "prog_8", primal: prog_8, grad: prog_8_grad, value_and_grad: prog_8_value_and_grad, vjp: prog_8_vjp, dual: prog_8_dual },
-        Program { name: "prog_9", primal: prog_9, grad: prog_9_grad, value_and_grad: prog_9_value_and_grad, vjp: prog_9_vjp, dual: prog_9_dual },
-        Program { name: "prog_10", primal: prog_10, grad: prog_10_grad, value_and_grad: prog_10_value_and_grad, vjp: prog_10_vjp, dual: prog_10_dual },
+        Program {
+            name: "prog_5",
+            primal: |x0, x1, x2, v, n| prog_5(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_5_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_5_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_5_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_5_dual(x0, x1, x2, &v, n, margin),
+        },
+        Program {
+            name: "prog_6",
+            primal: |x0, x1, x2, v, n| prog_6(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_6_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_6_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_6_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_6_dual(x0, x1, x2, &v, n, margin),
+        },
+        Program {
+            name: "prog_7",
+            primal: |x0, x1, x2, v, n| prog_7(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_7_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_7_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_7_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_7_dual(x0, x1, x2, &v, n, margin),
+        },
+        Program {
+            name: "prog_8",
+            primal: |x0, x1, x2, v, n| prog_8(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_8_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_8_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_8_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_8_dual(x0, x1, x2, &v, n, margin),
+        },
+        Program {
+            name: "prog_9",
+            primal: |x0, x1, x2, v, n| prog_9(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_9_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_9_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_9_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_9_dual(x0, x1, x2, &v, n, margin),
+        },
+        Program {
+            name: "prog_10",
+            primal: |x0, x1, x2, v, n| prog_10::<4>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_10_grad::<4>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_10_value_and_grad::<4>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_10_vjp::<4>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_10_dual::<4>(x0, x1, x2, v, n, margin),
+        },
         Program { name: "prog_11", primal: prog_11, grad: prog_11_grad, value_and_grad: prog_11_value_and_grad, vjp: prog_11_vjp, dual: prog_11_dual },
+        Program { name: "prog_12", primal: prog_12, grad: prog_12_grad, value_and_grad: prog_12_value_and_grad, vjp: prog_12_vjp, dual: prog_12_dual },
+        Program { name: "prog_13", primal: prog_13, grad: prog_13_grad, value_and_grad: prog_13_value_and_grad, vjp: prog_13_vjp, dual: prog_13_dual },
         Program {
-            name: "prog_12",
-            primal: |x0, x1, x2, v, n| prog_12(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_12_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_12_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_12_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_12_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_14",
+            primal: |x0, x1, x2, v, n| prog_14(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_14_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_14_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_14_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_14_dual(x0, x1, x2, &v, n, margin),
         },
-        Program {
-            name: "prog_13",
-            primal: |x0, x1, x2, v, n| prog_13(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_13_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_13_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_13_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_13_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program { name: "prog_14", primal: prog_14, grad: prog_14_grad, value_and_grad: prog_14_value_and_grad, vjp: prog_14_vjp, dual: prog_14_dual },
         Program {
             name: "prog_15",
             primal: |x0, x1, x2, v, n| prog_15(x0, x1, x2, &v, n),
@@ -9217,35 +9163,78 @@ pub mod random_programs_dual {
         Program { name: "prog_16", primal: prog_16, grad: prog_16_grad, value_and_grad: prog_16_value_and_grad, vjp: prog_16_vjp, dual: prog_16_dual },
         Program { name: "prog_17", primal: prog_17, grad: prog_17_grad, value_and_grad: prog_17_value_and_grad, vjp: prog_17_vjp, dual: prog_17_dual },
         Program { name: "prog_18", primal: prog_18, grad: prog_18_grad, value_and_grad: prog_18_value_and_grad, vjp: prog_18_vjp, dual: prog_18_dual },
-        Program { name: "prog_19", primal: prog_19, grad: prog_19_grad, value_and_grad: prog_19_value_and_grad, vjp: prog_19_vjp, dual: prog_19_dual },
+        Program {
+            name: "prog_19",
+            primal: |x0, x1, x2, v, n| prog_19(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_19_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_19_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_19_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_19_dual(x0, x1, x2, &v, n, margin),
+        },
         Program { name: "prog_20", primal: prog_20, grad: prog_20_grad, value_and_grad: prog_20_value_and_grad, vjp: prog_20_vjp, dual: prog_20_dual },
-        Program {
-            name: "prog_21",
-            primal: |x0, x1, x2, v, n| prog_21(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_21_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_21_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_21_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_21_dual(x0, x1, x2, &v, n, margin),
-        },
+        Program { name: "prog_21", primal: prog_21, grad: prog_21_grad, value_and_grad: prog_21_value_and_grad, vjp: prog_21_vjp, dual: prog_21_dual },
         Program { name: "prog_22", primal: prog_22, grad: prog_22_grad, value_and_grad: prog_22_value_and_grad, vjp: prog_22_vjp, dual: prog_22_dual },
-        Program { name: "prog_23", primal: prog_23, grad: prog_23_grad, value_and_grad: prog_23_value_and_grad, vjp: prog_23_vjp, dual: prog_23_dual },
         Program {
-            name: "prog_24",
-            primal: |x0, x1, x2, v, n| prog_24(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_24_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_24_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_24_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_24_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_23",
+            primal: |x0, x1, x2, v, n| prog_23(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_23_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_23_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_23_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_23_dual(x0, x1, x2, &v, n, margin),
         },
-        Program { name: "prog_25", primal: prog_25, grad: prog_25_grad, value_and_grad: prog_25_value_and_grad, vjp: prog_25_vjp, dual: prog_25_dual },
+        Program { name: "prog_24", primal: prog_24, grad: prog_24_grad, value_and_grad: prog_24_value_and_grad, vjp: prog_24_vjp, dual: prog_24_dual },
+        Program {
+            name: "prog_25",
+            primal: |x0, x1, x2, v, n| prog_25(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_25_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_25_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_25_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_25_dual(x0, x1, x2, &v, n, margin),
+        },
         Program { name: "prog_26", primal: prog_26, grad: prog_26_grad, value_and_grad: prog_26_value_and_grad, vjp: prog_26_vjp, dual: prog_26_dual },
         Program {
             name: "prog_27",
-            primal: |x0, x1, x2, v, n| prog_27(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_27_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_27_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_27_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_27_dual(x0, x1, x2, &v, n, margin),
+            primal: |x0, x1, x2, v, n| prog_27::<4>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_27_grad::<4>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_27_value_and_grad::<4>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_27_vjp::<4>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_27_dual::<4>(x0, x1, x2, v, n, margin),
         },
         Program {
             name: "prog_28",
@@ -9255,19 +9244,58 @@ pub mod random_programs_dual {
             vjp: |x0, x1, x2, v, n, u| prog_28_vjp(x0, x1, x2, &v, n, u),
             dual: |x0, x1, x2, v, n, margin| prog_28_dual(x0, x1, x2, &v, n, margin),
         },
-        Program { name: "prog_29", primal: prog_29, grad: prog_29_grad, value_and_grad: prog_29_value_and_grad, vjp: prog_29_vjp, dual: prog_29_dual },
-        Program { name: "prog_30", primal: prog_30, grad: prog_30_grad, value_and_grad: prog_30_value_and_grad, vjp: prog_30_vjp, dual: prog_30_dual },
         Program {
-            name: "prog_31",
-            primal: |x0, x1, x2, v, n| prog_31(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_31_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_31_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_31_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_31_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_29",
+            primal: |x0, x1, x2, v, n| prog_29(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_29_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_29_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_29_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_29_dual(x0, x1, x2, &v, n, margin),
         },
+        Program {
+            name: "prog_30",
+            primal: |x0, x1, x2, v, n| prog_30(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_30_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_30_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_30_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_30_dual(x0, x1, x2, &v, n, margin),
+        },
+        Program { name: "prog_31", primal: prog_31, grad: prog_31_grad, value_and_grad: prog_31_value_and_grad, vjp: prog_31_vjp, dual: prog_31_dual },
         Program { name: "prog_32", primal: prog_32, grad: prog_32_grad, value_and_grad: prog_32_value_and_grad, vjp: prog_32_vjp, dual: prog_32_dual },
-        Program { name: "prog_33", primal: prog_33, grad: prog_33_grad, value_and_grad: prog_33_value_and_grad, vjp: prog_33_vjp, dual: prog_33_dual },
-        Program { name: "prog_34", primal: prog_34, grad: prog_34_grad, value_and_grad: prog_34_value_and_grad, vjp: prog_34_vjp, dual: prog_34_dual },
+        Program {
+            name: "prog_33",
+            primal: |x0, x1, x2, v, n| prog_33(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_33_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_33_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_33_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_33_dual(x0, x1, x2, &v, n, margin),
+        },
+        Program {
+            name: "prog_34",
+            primal: |x0, x1, x2, v, n| prog_34(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_34_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_34_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_34_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_34_dual(x0, x1, x2, &v, n, margin),
+        },
         Program {
             name: "prog_35",
             primal: |x0, x1, x2, v, n| prog_35(x0, x1, x2, &v, n),
@@ -9276,54 +9304,111 @@ pub mod random_programs_dual {
             vjp: |x0, x1, x2, v, n, u| prog_35_vjp(x0, x1, x2, &v, n, u),
             dual: |x0, x1, x2, v, n, margin| prog_35_dual(x0, x1, x2, &v, n, margin),
         },
-        Program { name: "prog_36", primal: prog_36, grad: prog_36_grad, value_and_grad: prog_36_value_and_grad, vjp: prog_36_vjp, dual: prog_36_dual },
+        Program {
+            name: "prog_36",
+            primal: |x0, x1, x2, v, n| prog_36(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_36_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_36_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_36_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_36_dual(x0, x1, x2, &v, n, margin),
+        },
         Program { name: "prog_37", primal: prog_37, grad: prog_37_grad, value_and_grad: prog_37_value_and_grad, vjp: prog_37_vjp, dual: prog_37_dual },
-        Program { name: "prog_38", primal: prog_38, grad: prog_38_grad, value_and_grad: prog_38_value_and_grad, vjp: prog_38_vjp, dual: prog_38_dual },
         Program {
-            name: "prog_39",
-            primal: |x0, x1, x2, v, n| prog_39(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_39_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_39_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_39_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_39_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_38",
+            primal: |x0, x1, x2, v, n| prog_38(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_38_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_38_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_38_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_38_dual(x0, x1, x2, &v, n, margin),
+        },
+        Program { name: "prog_39", primal: prog_39, grad: prog_39_grad, value_and_grad: prog_39_value_and_grad, vjp: prog_39_vjp, dual: prog_39_dual },
+        Program { name: "prog_40", primal: prog_40, grad: prog_40_grad, value_and_grad: prog_40_value_and_grad, vjp: prog_40_vjp, dual: prog_40_dual },
+        Program {
+            name: "prog_41",
+            primal: |x0, x1, x2, v, n| prog_41(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_41_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_41_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_41_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_41_dual(x0, x1, x2, &v, n, margin),
         },
         Program {
-            name: "prog_40",
-            primal: |x0, x1, x2, v, n| prog_40(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_40_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_40_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_40_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_40_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_42",
+            primal: |x0, x1, x2, v, n| prog_42(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_42_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_42_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_42_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_42_dual(x0, x1, x2, &v, n, margin),
         },
-        Program { name: "prog_41", primal: prog_41, grad: prog_41_grad, value_and_grad: prog_41_value_and_grad, vjp: prog_41_vjp, dual: prog_41_dual },
-        Program { name: "prog_42", primal: prog_42, grad: prog_42_grad, value_and_grad: prog_42_value_and_grad, vjp: prog_42_vjp, dual: prog_42_dual },
-        Program { name: "prog_43", primal: prog_43, grad: prog_43_grad, value_and_grad: prog_43_value_and_grad, vjp: prog_43_vjp, dual: prog_43_dual },
-        Program { name: "prog_44", primal: prog_44, grad: prog_44_grad, value_and_grad: prog_44_value_and_grad, vjp: prog_44_vjp, dual: prog_44_dual },
         Program {
-            name: "prog_45",
-            primal: |x0, x1, x2, v, n| prog_45(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_45_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_45_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_45_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_45_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_43",
+            primal: |x0, x1, x2, v, n| prog_43(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_43_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_43_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_43_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_43_dual(x0, x1, x2, &v, n, margin),
         },
+        Program {
+            name: "prog_44",
+            primal: |x0, x1, x2, v, n| prog_44(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_44_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_44_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_44_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_44_dual(x0, x1, x2, &v, n, margin),
+        },
+        Program { name: "prog_45", primal: prog_45, grad: prog_45_grad, value_and_grad: prog_45_value_and_grad, vjp: prog_45_vjp, dual: prog_45_dual },
         Program {
             name: "prog_46",
-            primal: |x0, x1, x2, v, n| prog_46(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_46_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_46_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_46_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_46_dual(x0, x1, x2, &v, n, margin),
+            primal: |x0, x1, x2, v, n| prog_46::<4>(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_46_grad::<4>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_46_value_and_grad::<4>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_46_vjp::<4>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_46_dual::<4>(x0, x1, x2, &v, n, margin),
         },
+        Program { name: "prog_47", primal: prog_47, grad: prog_47_grad, value_and_grad: prog_47_value_and_grad, vjp: prog_47_vjp, dual: prog_47_dual },
         Program {
-            name: "prog_47",
-            primal: |x0, x1, x2, v, n| prog_47(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_47_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_47_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_47_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_47_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_48",
+            primal: |x0, x1, x2, v, n| prog_48::<4>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_48_grad::<4>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_48_value_and_grad::<4>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_48_vjp::<4>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_48_dual::<4>(x0, x1, x2, v, n, margin),
         },
-        Program { name: "prog_48", primal: prog_48, grad: prog_48_grad, value_and_grad: prog_48_value_and_grad, vjp: prog_48_vjp, dual: prog_48_dual },
         Program {
             name: "prog_49",
             primal: |x0, x1, x2, v, n| prog_49(x0, x1, x2, &v, n),
@@ -9336,31 +9421,56 @@ pub mod random_programs_dual {
         Program {
             name: "prog_51",
             primal: |x0, x1, x2, v, n| prog_51(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_51_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_51_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_51_vjp(x0, x1, x2, &v, n, u),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_51_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_51_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_51_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
             dual: |x0, x1, x2, v, n, margin| prog_51_dual(x0, x1, x2, &v, n, margin),
         },
         Program { name: "prog_52", primal: prog_52, grad: prog_52_grad, value_and_grad: prog_52_value_and_grad, vjp: prog_52_vjp, dual: prog_52_dual },
         Program {
             name: "prog_53",
             primal: |x0, x1, x2, v, n| prog_53(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_53_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_53_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_53_vjp(x0, x1, x2, &v, n, u),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_53_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_53_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_53_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
             dual: |x0, x1, x2, v, n, margin| prog_53_dual(x0, x1, x2, &v, n, margin),
         },
-        Program { name: "prog_54", primal: prog_54, grad: prog_54_grad, value_and_grad: prog_54_value_and_grad, vjp: prog_54_vjp, dual: prog_54_dual },
-        Program { name: "prog_55", primal: prog_55, grad: prog_55_grad, value_and_grad: prog_55_value_and_grad, vjp: prog_55_vjp, dual: prog_55_dual },
-        Program { name: "prog_56", primal: prog_56, grad: prog_56_grad, value_and_grad: prog_56_value_and_grad, vjp: prog_56_vjp, dual: prog_56_dual },
         Program {
-            name: "prog_57",
-            primal: |x0, x1, x2, v, n| prog_57(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_57_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_57_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_57_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_57_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_54",
+            primal: |x0, x1, x2, v, n| prog_54(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_54_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_54_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_54_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_54_dual(x0, x1, x2, &v, n, margin),
         },
+        Program {
+            name: "prog_55",
+            primal: |x0, x1, x2, v, n| prog_55(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_55_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_55_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_55_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_55_dual(x0, x1, x2, &v, n, margin),
+        },
+        Program { name: "prog_56", primal: prog_56, grad: prog_56_grad, value_and_grad: prog_56_value_and_grad, vjp: prog_56_vjp, dual: prog_56_dual },
+        Program { name: "prog_57", primal: prog_57, grad: prog_57_grad, value_and_grad: prog_57_value_and_grad, vjp: prog_57_vjp, dual: prog_57_dual },
         Program {
             name: "prog_58",
             primal: |x0, x1, x2, v, n| prog_58(x0, x1, x2, &v, n),
@@ -9369,23 +9479,9 @@ pub mod random_programs_dual {
             vjp: |x0, x1, x2, v, n, u| prog_58_vjp(x0, x1, x2, &v, n, u),
             dual: |x0, x1, x2, v, n, margin| prog_58_dual(x0, x1, x2, &v, n, margin),
         },
-        Program {
-            name: "prog_59",
-            primal: |x0, x1, x2, v, n| prog_59(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_59_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_59_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_59_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_59_dual(x0, x1, x2, &v, n, margin),
-        },
+        Program { name: "prog_59", primal: prog_59, grad: prog_59_grad, value_and_grad: prog_59_value_and_grad, vjp: prog_59_vjp, dual: prog_59_dual },
         Program { name: "prog_60", primal: prog_60, grad: prog_60_grad, value_and_grad: prog_60_value_and_grad, vjp: prog_60_vjp, dual: prog_60_dual },
-        Program {
-            name: "prog_61",
-            primal: |x0, x1, x2, v, n| prog_61(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_61_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_61_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_61_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_61_dual(x0, x1, x2, &v, n, margin),
-        },
+        Program { name: "prog_61", primal: prog_61, grad: prog_61_grad, value_and_grad: prog_61_value_and_grad, vjp: prog_61_vjp, dual: prog_61_dual },
         Program {
             name: "prog_62",
             primal: |x0, x1, x2, v, n| prog_62(x0, x1, x2, &v, n),
@@ -9394,45 +9490,63 @@ pub mod random_programs_dual {
             vjp: |x0, x1, x2, v, n, u| prog_62_vjp(x0, x1, x2, &v, n, u),
             dual: |x0, x1, x2, v, n, margin| prog_62_dual(x0, x1, x2, &v, n, margin),
         },
-        Program { name: "prog_63", primal: prog_63, grad: prog_63_grad, value_and_grad: prog_63_value_and_grad, vjp: prog_63_vjp, dual: prog_63_dual },
+        Program {
+            name: "prog_63",
+            primal: |x0, x1, x2, v, n| prog_63(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_63_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_63_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_63_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_63_dual(x0, x1, x2, &v, n, margin),
+        },
         Program { name: "prog_64", primal: prog_64, grad: prog_64_grad, value_and_grad: prog_64_value_and_grad, vjp: prog_64_vjp, dual: prog_64_dual },
         Program { name: "prog_65", primal: prog_65, grad: prog_65_grad, value_and_grad: prog_65_value_and_grad, vjp: prog_65_vjp, dual: prog_65_dual },
+        Program { name: "prog_66", primal: prog_66, grad: prog_66_grad, value_and_grad: prog_66_value_and_grad, vjp: prog_66_vjp, dual: prog_66_dual },
+        Program { name: "prog_67", primal: prog_67, grad: prog_67_grad, value_and_grad: prog_67_value_and_grad, vjp: prog_67_vjp, dual: prog_67_dual },
         Program {
-            name: "prog_66",
-            primal: |x0, x1, x2, v, n| prog_66(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_66_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_66_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_66_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_66_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_68",
+            primal: |x0, x1, x2, v, n| prog_68(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_68_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_68_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_68_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_68_dual(x0, x1, x2, &v, n, margin),
         },
-        Program {
-            name: "prog_67",
-            primal: |x0, x1, x2, v, n| prog_67(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_67_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_67_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_67_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_67_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program { name: "prog_68", primal: prog_68, grad: prog_68_grad, value_and_grad: prog_68_value_and_grad, vjp: prog_68_vjp, dual: prog_68_dual },
         Program {
             name: "prog_69",
             primal: |x0, x1, x2, v, n| prog_69(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_69_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_69_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_69_vjp(x0, x1, x2, &v, n, u),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_69_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_69_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_69_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
             dual: |x0, x1, x2, v, n, margin| prog_69_dual(x0, x1, x2, &v, n, margin),
         },
         Program { name: "prog_70", primal: prog_70, grad: prog_70_grad, value_and_grad: prog_70_value_and_grad, vjp: prog_70_vjp, dual: prog_70_dual },
-        Program {
-            name: "prog_71",
-            primal: |x0, x1, x2, v, n| prog_71(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_71_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_71_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_71_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_71_dual(x0, x1, x2, &v, n, margin),
-        },
+        Program { name: "prog_71", primal: prog_71, grad: prog_71_grad, value_and_grad: prog_71_value_and_grad, vjp: prog_71_vjp, dual: prog_71_dual },
         Program { name: "prog_72", primal: prog_72, grad: prog_72_grad, value_and_grad: prog_72_value_and_grad, vjp: prog_72_vjp, dual: prog_72_dual },
-        Program { name: "prog_73", primal: prog_73, grad: prog_73_grad, value_and_grad: prog_73_value_and_grad, vjp: prog_73_vjp, dual: prog_73_dual },
+        Program {
+            name: "prog_73",
+            primal: |x0, x1, x2, v, n| prog_73::<4>(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_73_grad::<4>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_73_value_and_grad::<4>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_73_vjp::<4>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_73_dual::<4>(x0, x1, x2, &v, n, margin),
+        },
         Program { name: "prog_74", primal: prog_74, grad: prog_74_grad, value_and_grad: prog_74_value_and_grad, vjp: prog_74_vjp, dual: prog_74_dual },
         Program {
             name: "prog_75",
@@ -9442,54 +9556,65 @@ pub mod random_programs_dual {
             vjp: |x0, x1, x2, v, n, u| prog_75_vjp(x0, x1, x2, &v, n, u),
             dual: |x0, x1, x2, v, n, margin| prog_75_dual(x0, x1, x2, &v, n, margin),
         },
+        Program { name: "prog_76", primal: prog_76, grad: prog_76_grad, value_and_grad: prog_76_value_and_grad, vjp: prog_76_vjp, dual: prog_76_dual },
+        Program { name: "prog_77", primal: prog_77, grad: prog_77_grad, value_and_grad: prog_77_value_and_grad, vjp: prog_77_vjp, dual: prog_77_dual },
         Program {
-            name: "prog_76",
-            primal: |x0, x1, x2, v, n| prog_76(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_76_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_76_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_76_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_76_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_78",
+            primal: |x0, x1, x2, v, n| prog_78(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_78_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_78_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_78_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_78_dual(x0, x1, x2, &v, n, margin),
         },
+        Program { name: "prog_79", primal: prog_79, grad: prog_79_grad, value_and_grad: prog_79_value_and_grad, vjp: prog_79_vjp, dual: prog_79_dual },
         Program {
-            name: "prog_77",
-            primal: |x0, x1, x2, v, n| prog_77(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_77_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_77_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_77_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_77_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_80",
+            primal: |x0, x1, x2, v, n| prog_80(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_80_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_80_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_80_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_80_dual(x0, x1, x2, &v, n, margin),
         },
-        Program { name: "prog_78", primal: prog_78, grad: prog_78_grad, value_and_grad: prog_78_value_and_grad, vjp: prog_78_vjp, dual: prog_78_dual },
-        Program {
-            name: "prog_79",
-            primal: |x0, x1, x2, v, n| prog_79(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_79_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_79_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_79_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_79_dual(x0, x1, x2, &v, n, margin),
-        },
-        Program { name: "prog_80", primal: prog_80, grad: prog_80_grad, value_and_grad: prog_80_value_and_grad, vjp: prog_80_vjp, dual: prog_80_dual },
         Program { name: "prog_81", primal: prog_81, grad: prog_81_grad, value_and_grad: prog_81_value_and_grad, vjp: prog_81_vjp, dual: prog_81_dual },
         Program { name: "prog_82", primal: prog_82, grad: prog_82_grad, value_and_grad: prog_82_value_and_grad, vjp: prog_82_vjp, dual: prog_82_dual },
         Program { name: "prog_83", primal: prog_83, grad: prog_83_grad, value_and_grad: prog_83_value_and_grad, vjp: prog_83_vjp, dual: prog_83_dual },
-        Program {
-            name: "prog_84",
-            primal: |x0, x1, x2, v, n| prog_84(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_84_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_84_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_84_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_84_dual(x0, x1, x2, &v, n, margin),
-        },
+        Program { name: "prog_84", primal: prog_84, grad: prog_84_grad, value_and_grad: prog_84_value_and_grad, vjp: prog_84_vjp, dual: prog_84_dual },
         Program {
             name: "prog_85",
             primal: |x0, x1, x2, v, n| prog_85(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_85_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_85_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_85_vjp(x0, x1, x2, &v, n, u),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_85_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_85_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_85_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
             dual: |x0, x1, x2, v, n, margin| prog_85_dual(x0, x1, x2, &v, n, margin),
         },
         Program { name: "prog_86", primal: prog_86, grad: prog_86_grad, value_and_grad: prog_86_value_and_grad, vjp: prog_86_vjp, dual: prog_86_dual },
         Program { name: "prog_87", primal: prog_87, grad: prog_87_grad, value_and_grad: prog_87_value_and_grad, vjp: prog_87_vjp, dual: prog_87_dual },
-        Program { name: "prog_88", primal: prog_88, grad: prog_88_grad, value_and_grad: prog_88_value_and_grad, vjp: prog_88_vjp, dual: prog_88_dual },
+        Program {
+            name: "prog_88",
+            primal: |x0, x1, x2, v, n| prog_88(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_88_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_88_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_88_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_88_dual(x0, x1, x2, &v, n, margin),
+        },
         Program {
             name: "prog_89",
             primal: |x0, x1, x2, v, n| prog_89(x0, x1, x2, &v, n),
@@ -9506,26 +9631,51 @@ pub mod random_programs_dual {
             vjp: |x0, x1, x2, v, n, u| prog_90_vjp(x0, x1, x2, &v, n, u),
             dual: |x0, x1, x2, v, n, margin| prog_90_dual(x0, x1, x2, &v, n, margin),
         },
-        Program { name: "prog_91", primal: prog_91, grad: prog_91_grad, value_and_grad: prog_91_value_and_grad, vjp: prog_91_vjp, dual: prog_91_dual },
+        Program {
+            name: "prog_91",
+            primal: |x0, x1, x2, v, n| prog_91::<4>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_91_grad::<4>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_91_value_and_grad::<4>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_91_vjp::<4>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_91_dual::<4>(x0, x1, x2, v, n, margin),
+        },
         Program { name: "prog_92", primal: prog_92, grad: prog_92_grad, value_and_grad: prog_92_value_and_grad, vjp: prog_92_vjp, dual: prog_92_dual },
+        Program { name: "prog_93", primal: prog_93, grad: prog_93_grad, value_and_grad: prog_93_value_and_grad, vjp: prog_93_vjp, dual: prog_93_dual },
         Program {
-            name: "prog_93",
-            primal: |x0, x1, x2, v, n| prog_93(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_93_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_93_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_93_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_93_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_94",
+            primal: |x0, x1, x2, v, n| prog_94::<4>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_94_grad::<4>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_94_value_and_grad::<4>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_94_vjp::<4>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_94_dual::<4>(x0, x1, x2, v, n, margin),
         },
-        Program { name: "prog_94", primal: prog_94, grad: prog_94_grad, value_and_grad: prog_94_value_and_grad, vjp: prog_94_vjp, dual: prog_94_dual },
-        Program { name: "prog_95", primal: prog_95, grad: prog_95_grad, value_and_grad: prog_95_value_and_grad, vjp: prog_95_vjp, dual: prog_95_dual },
         Program {
-            name: "prog_96",
-            primal: |x0, x1, x2, v, n| prog_96(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_96_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_96_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_96_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_96_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_95",
+            primal: |x0, x1, x2, v, n| prog_95(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_95_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_95_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_95_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_95_dual(x0, x1, x2, &v, n, margin),
         },
+        Program { name: "prog_96", primal: prog_96, grad: prog_96_grad, value_and_grad: prog_96_value_and_grad, vjp: prog_96_vjp, dual: prog_96_dual },
         Program { name: "prog_97", primal: prog_97, grad: prog_97_grad, value_and_grad: prog_97_value_and_grad, vjp: prog_97_vjp, dual: prog_97_dual },
         Program {
             name: "prog_98",
@@ -9538,79 +9688,140 @@ pub mod random_programs_dual {
         Program {
             name: "prog_99",
             primal: |x0, x1, x2, v, n| prog_99(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_99_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_99_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_99_vjp(x0, x1, x2, &v, n, u),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_99_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_99_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_99_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
             dual: |x0, x1, x2, v, n, margin| prog_99_dual(x0, x1, x2, &v, n, margin),
         },
-        Program { name: "prog_100", primal: prog_100, grad: prog_100_grad, value_and_grad: prog_100_value_and_grad, vjp: prog_100_vjp, dual: prog_100_dual },
+        Program {
+            name: "prog_100",
+            primal: |x0, x1, x2, v, n| prog_100(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_100_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_100_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_100_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_100_dual(x0, x1, x2, &v, n, margin),
+        },
         Program { name: "prog_101", primal: prog_101, grad: prog_101_grad, value_and_grad: prog_101_value_and_grad, vjp: prog_101_vjp, dual: prog_101_dual },
         Program {
             name: "prog_102",
-            primal: |x0, x1, x2, v, n| prog_102(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_102_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_102_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_102_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_102_dual(x0, x1, x2, &v, n, margin),
+            primal: |x0, x1, x2, v, n| prog_102::<4>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_102_grad::<4>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_102_value_and_grad::<4>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_102_vjp::<4>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_102_dual::<4>(x0, x1, x2, v, n, margin),
         },
-        Program { name: "prog_103", primal: prog_103, grad: prog_103_grad, value_and_grad: prog_103_value_and_grad, vjp: prog_103_vjp, dual: prog_103_dual },
+        Program {
+            name: "prog_103",
+            primal: |x0, x1, x2, v, n| prog_103::<4>(x0, x1, x2, v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_103_grad::<4>(x0, x1, x2, v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_103_value_and_grad::<4>(x0, x1, x2, v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_103_vjp::<4>(x0, x1, x2, v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_103_dual::<4>(x0, x1, x2, v, n, margin),
+        },
         Program { name: "prog_104", primal: prog_104, grad: prog_104_grad, value_and_grad: prog_104_value_and_grad, vjp: prog_104_vjp, dual: prog_104_dual },
         Program { name: "prog_105", primal: prog_105, grad: prog_105_grad, value_and_grad: prog_105_value_and_grad, vjp: prog_105_vjp, dual: prog_105_dual },
-        Program { name: "prog_106", primal: prog_106, grad: prog_106_grad, value_and_grad: prog_106_value_and_grad, vjp: prog_106_vjp, dual: prog_106_dual },
         Program {
-            name: "prog_107",
-            primal: |x0, x1, x2, v, n| prog_107(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_107_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_107_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_107_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_107_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_106",
+            primal: |x0, x1, x2, v, n| prog_106(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_106_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_106_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_106_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_106_dual(x0, x1, x2, &v, n, margin),
         },
-        Program {
-            name: "prog_108",
-            primal: |x0, x1, x2, v, n| prog_108(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_108_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_108_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_108_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_108_dual(x0, x1, x2, &v, n, margin),
-        },
+        Program { name: "prog_107", primal: prog_107, grad: prog_107_grad, value_and_grad: prog_107_value_and_grad, vjp: prog_107_vjp, dual: prog_107_dual },
+        Program { name: "prog_108", primal: prog_108, grad: prog_108_grad, value_and_grad: prog_108_value_and_grad, vjp: prog_108_vjp, dual: prog_108_dual },
         Program {
             name: "prog_109",
             primal: |x0, x1, x2, v, n| prog_109(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_109_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_109_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_109_vjp(x0, x1, x2, &v, n, u),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_109_grad(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_109_value_and_grad(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]]))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_109_vjp(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, [g.3[0], g.3[1], g.3[2], g.3[3]])
+            },
             dual: |x0, x1, x2, v, n, margin| prog_109_dual(x0, x1, x2, &v, n, margin),
         },
         Program { name: "prog_110", primal: prog_110, grad: prog_110_grad, value_and_grad: prog_110_value_and_grad, vjp: prog_110_vjp, dual: prog_110_dual },
-        Program { name: "prog_111", primal: prog_111, grad: prog_111_grad, value_and_grad: prog_111_value_and_grad, vjp: prog_111_vjp, dual: prog_111_dual },
+        Program {
+            name: "prog_111",
+            primal: |x0, x1, x2, v, n| prog_111(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| prog_111_grad(x0, x1, x2, &v, n),
+            value_and_grad: |x0, x1, x2, v, n| prog_111_value_and_grad(x0, x1, x2, &v, n),
+            vjp: |x0, x1, x2, v, n, u| prog_111_vjp(x0, x1, x2, &v, n, u),
+            dual: |x0, x1, x2, v, n, margin| prog_111_dual(x0, x1, x2, &v, n, margin),
+        },
         Program { name: "prog_112", primal: prog_112, grad: prog_112_grad, value_and_grad: prog_112_value_and_grad, vjp: prog_112_vjp, dual: prog_112_dual },
         Program {
             name: "prog_113",
-            primal: |x0, x1, x2, v, n| prog_113(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_113_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_113_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_113_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_113_dual(x0, x1, x2, &v, n, margin),
+            primal: |x0, x1, x2, v, n| prog_113::<4>(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_113_grad::<4>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_113_value_and_grad::<4>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_113_vjp::<4>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_113_dual::<4>(x0, x1, x2, &v, n, margin),
         },
-        Program {
-            name: "prog_114",
-            primal: |x0, x1, x2, v, n| prog_114(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_114_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_114_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_114_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_114_dual(x0, x1, x2, &v, n, margin),
-        },
+        Program { name: "prog_114", primal: prog_114, grad: prog_114_grad, value_and_grad: prog_114_value_and_grad, vjp: prog_114_vjp, dual: prog_114_dual },
         Program { name: "prog_115", primal: prog_115, grad: prog_115_grad, value_and_grad: prog_115_value_and_grad, vjp: prog_115_vjp, dual: prog_115_dual },
         Program { name: "prog_116", primal: prog_116, grad: prog_116_grad, value_and_grad: prog_116_value_and_grad, vjp: prog_116_vjp, dual: prog_116_dual },
+        Program { name: "prog_117", primal: prog_117, grad: prog_117_grad, value_and_grad: prog_117_value_and_grad, vjp: prog_117_vjp, dual: prog_117_dual },
         Program {
-            name: "prog_117",
-            primal: |x0, x1, x2, v, n| prog_117(x0, x1, x2, &v, n),
-            grad: |x0, x1, x2, v, n| prog_117_grad(x0, x1, x2, &v, n),
-            value_and_grad: |x0, x1, x2, v, n| prog_117_value_and_grad(x0, x1, x2, &v, n),
-            vjp: |x0, x1, x2, v, n, u| prog_117_vjp(x0, x1, x2, &v, n, u),
-            dual: |x0, x1, x2, v, n, margin| prog_117_dual(x0, x1, x2, &v, n, margin),
+            name: "prog_118",
+            primal: |x0, x1, x2, v, n| prog_118::<4>(x0, x1, x2, &v, n),
+            grad: |x0, x1, x2, v, n| {
+                let g = prog_118_grad::<4>(x0, x1, x2, &v, n);
+                (g.0, g.1, g.2, g.3)
+            },
+            value_and_grad: |x0, x1, x2, v, n| {
+                let (y, g) = prog_118_value_and_grad::<4>(x0, x1, x2, &v, n);
+                (y, (g.0, g.1, g.2, g.3))
+            },
+            vjp: |x0, x1, x2, v, n, u| {
+                let g = prog_118_vjp::<4>(x0, x1, x2, &v, n, u);
+                (g.0, g.1, g.2, g.3)
+            },
+            dual: |x0, x1, x2, v, n, margin| prog_118_dual::<4>(x0, x1, x2, &v, n, margin),
         },
-        Program { name: "prog_118", primal: prog_118, grad: prog_118_grad, value_and_grad: prog_118_value_and_grad, vjp: prog_118_vjp, dual: prog_118_dual },
         Program { name: "prog_119", primal: prog_119, grad: prog_119_grad, value_and_grad: prog_119_value_and_grad, vjp: prog_119_vjp, dual: prog_119_dual },
     ];
 }
