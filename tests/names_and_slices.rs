@@ -338,3 +338,36 @@ fn sin_cos_in_method_and_path_form() {
     let by_theta = dual(Dual64::from(r), Dual64::new(theta, 1.0)).eps;
     assert_close(&[dr, dtheta], &[by_r, by_theta]);
 }
+
+pub struct Arm {
+    pub lengths: [f64; 3],
+}
+
+#[differentiable]
+fn planar_tip_distance(l: [f64; 3], q: [f64; 3]) -> f64 {
+    let a = q[0];
+    let b = a + q[1];
+    let c = b + q[2];
+    let x = l[0] * a.cos() + l[1] * b.cos() + l[2] * c.cos();
+    let y = l[0] * a.sin() + l[1] * b.sin() + l[2] * c.sin();
+    x * x + y * y
+}
+
+/// A struct's array field, bound with its type and passed on: a constant argument that still
+/// has its entry in the callee's `_vjp`.
+#[differentiable]
+fn arm_reach(arm: &Arm, q: [f64; 3]) -> f64 {
+    let l: [f64; 3] = arm.lengths;
+    planar_tip_distance(l, q)
+}
+
+#[test]
+fn a_struct_field_array_passed_to_a_differentiable_call() {
+    let arm = Arm {
+        lengths: [1.0, 0.8, 0.5],
+    };
+    let q = [0.1, 0.2, 0.3];
+    let gradient = arm_reach_grad(&arm, q);
+    assert_eq!(gradient, planar_tip_distance_grad(arm.lengths, q).1);
+    assert_gradient(|p| arm_reach(&arm, [p[0], p[1], p[2]]), &q, &gradient);
+}

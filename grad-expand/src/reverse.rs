@@ -1031,7 +1031,9 @@ impl<'g> Sweep<'g> {
             .iter()
             .copied()
             .filter(|a| match a {
-                CallArg::Scalar(v) => self.graph.node(*v).ty.is_float(),
+                // A constant array the function does not index (`let l: [f64; 3] = arm.lengths;`)
+                // is a scalar node of array type: it has an entry all the same.
+                CallArg::Scalar(v) => self.graph.node(*v).ty.scalar().is_float(),
                 CallArg::Array { array, .. } => self.graph.array(*array).ty.scalar().is_float(),
             })
             .collect();
