@@ -371,3 +371,47 @@ fn a_struct_field_array_passed_to_a_differentiable_call() {
     assert_eq!(gradient, planar_tip_distance_grad(arm.lengths, q).1);
     assert_gradient(|p| arm_reach(&arm, [p[0], p[1], p[2]]), &q, &gradient);
 }
+
+/// `fold` with a function path, after `cloned`: a running maximum over an array and a slice.
+#[differentiable]
+fn peak(x: [f64; 4]) -> f64 {
+    x.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+}
+
+#[differentiable]
+fn slice_peak_plus(a: f64, xs: &[f64]) -> f64 {
+    a * xs.iter().copied().fold(f64::INFINITY, f64::min)
+}
+
+#[test]
+fn fold_with_a_function_path() {
+    assert_eq!(
+        peak_value_and_grad([1.0, 4.0, 2.0, 3.0]),
+        (4.0, [0.0, 1.0, 0.0, 0.0])
+    );
+    let xs = [0.5, -2.0, 1.0];
+    let (value, (da, dxs)) = slice_peak_plus_value_and_grad(3.0, &xs);
+    assert_eq!(value, slice_peak_plus(3.0, &xs));
+    assert_eq!((da, dxs), (-2.0, vec![0.0, 3.0, 0.0]));
+}
+
+/// The workaround the tuple-call error suggests: one function per element.
+#[differentiable]
+fn pair_square(x: f64) -> f64 {
+    x * x
+}
+
+#[differentiable]
+fn pair_sine(x: f64) -> f64 {
+    x.sin()
+}
+
+#[differentiable]
+fn use_pair(x: f64) -> f64 {
+    pair_square(x) + pair_sine(x)
+}
+
+#[test]
+fn one_function_per_tuple_element() {
+    assert_eq!(use_pair_grad(0.5), 2.0 * 0.5 + 0.5f64.cos());
+}

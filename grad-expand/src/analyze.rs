@@ -195,6 +195,7 @@ fn update(graph: &mut Graph, id: ValueId) -> bool {
 /// The errors that depend on activity: a differentiated value flowing where it cannot be
 /// differentiated.
 fn check(graph: &Graph, diagnostics: &mut Diagnostics) {
+    let mut tuple_calls = std::collections::HashSet::new();
     for node in &graph.nodes {
         match &node.op {
             Op::Inactive { template, args } => {
@@ -206,7 +207,17 @@ fn check(graph: &Graph, diagnostics: &mut Diagnostics) {
                     InactiveExpr::Method { method, .. } => format!(
                         "cannot differentiate through `{method}`: it is not a float method with a derivative"
                     ),
-                    InactiveExpr::Field(_) => "a float has no fields".to_owned(),
+                    InactiveExpr::Field(_) => match &graph.node(args[0]).op {
+                        Op::Call { path, .. } => {
+                            // Once per call, at the call, however many fields are read.
+                            if tuple_calls.insert(args[0]) {
+                                let callee = crate::diagnostics::spelled(path);
+                                diagnostics.error_at(graph.node(args[0]).span, format!("`{callee}` returns a tuple, and calls whose result is a tuple are not differentiated yet: give each element a function of its own that returns one float, or write the callee's body here"));
+                            }
+                            continue;
+                        }
+                        _ => "a float has no fields".to_owned(),
+                    },
                     InactiveExpr::Deref => "`*` cannot apply to a value being differentiated".to_owned(),
                     InactiveExpr::Reference => {
                         "cannot take a reference to a value being differentiated: pass the value itself".to_owned()

@@ -190,6 +190,25 @@ pub fn desugar_method(call: &syn::ExprMethodCall, n: usize) -> Option<Expr> {
                 }
             })
         }
+        // `fold(init, f64::max)`: a function path takes the accumulator and the element.
+        ("fold", [init, Expr::Path(f)]) => {
+            let chain = stages(&call.receiver)?;
+            let Walk {
+                setup,
+                len,
+                element,
+            } = walk(&chain, &names)?;
+            Some(parse_quote_spanned! {span=>
+                {
+                    #(#setup)*
+                    let mut #acc = #init;
+                    for #index in 0..#len {
+                        #acc = #f(#acc, #element);
+                    }
+                    #acc
+                }
+            })
+        }
         ("fold", [init, Expr::Closure(closure)]) if closure.inputs.len() == 2 => {
             let chain = stages(&call.receiver)?;
             let Walk {
@@ -271,4 +290,59 @@ pub fn desugar_for(for_loop: &syn::ExprForLoop, n: usize) -> Option<Expr> {
             }
         }
     })
+}
+
+/// The first method of an iterator chain that the rewrite does not know, for the error
+/// message: in `x.iter().skip(1).sum()`, `skip`.
+pub fn unsupported_stage(expr: &Expr) -> Option<&syn::Ident> {
+    match expr {
+        Expr::MethodCall(call) => {
+            let known = matches!(
+                (call.method.to_string().as_str(), call.args.len()),
+                ("iter" | "into_iter" | "enumerate" | "copied" | "cloned", 0) | ("zip" | "map", 1)
+            );
+            if matches!(call.method.to_string().as_str(), "iter" | "into_iter") && known {
+                return None;
+            }
+            unsupported_stage(&call.receiver).or(if known { None } else { Some(&call.method) })
+        }
+        Expr::Paren(inner) => unsupported_stage(&inner.expr),
+        _ => None,
+    }
+}
+
+/// The variable an iterator chain starts from: `x` of `x.iter().skip(1)`.
+pub fn chain_source(expr: &Expr) -> Option<&syn::Ident> {
+    // A method that consumes the iterator (`sum`, `max_by`, ...) makes a value, not an
+    // iterator: in `x.iter().sum::<f64>().sqrt()`, `sqrt` is a float method.
+    if consumes(expr) {
+        return None;
+    }
+    match expr {
+        Expr::MethodCall(call)
+            if matches!(call.method.to_string().as_str(), "iter" | "into_iter") =>
+        {
+            match &*call.receiver {
+                Expr::Path(path) => path.path.get_ident(),
+                _ => None,
+            }
+        }
+        Expr::MethodCall(call) => chain_source(&call.receiver),
+        Expr::Paren(inner) => chain_source(&inner.expr),
+        _ => None,
+    }
+}
+
+/// Whether `expr` ends an iterator chain with a method that consumes it.
+fn consumes(expr: &Expr) -> bool {
+    match expr {
+        Expr::MethodCall(call) => matches!(
+            call.method.to_string().as_str(),
+            "sum" | "product" | "fold" | "reduce" | "count" | "last" | "nth" | "max" | "min"
+                | "max_by" | "min_by" | "max_by_key" | "min_by_key" | "collect" | "any" | "all"
+                | "position" | "find" | "for_each" | "unwrap" | "len"
+        ),
+        Expr::Paren(inner) => consumes(&inner.expr),
+        _ => false,
+    }
 }

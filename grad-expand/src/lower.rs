@@ -1185,6 +1185,22 @@ impl Lowerer<'_> {
             if let Some(rewritten) = iterators::desugar_method(call, self.rewrites) {
                 return self.expr(&rewritten);
             }
+            let over_array = iterators::chain_source(&call.receiver).is_some_and(|source| {
+                matches!(self.lookup(&source.to_string()), Some(Val::Array(_)))
+            });
+            if let Some(adaptor) =
+                iterators::unsupported_stage(&call.receiver).filter(|_| over_array)
+            {
+                return self.unsupported(adaptor, format!("the iterator adaptor `{adaptor}` is not supported yet: write a loop over the indices (`for i in 0..x.len() {{ .. }}`); supported are `iter`, `zip`, `enumerate`, `map`, `copied` and `cloned`, ended by `sum`, `product` or `fold`"));
+            }
+        }
+        // An iterator over an array that no rewrite took: name the method at fault. (Chains
+        // over constants of other types pass through as written.)
+        let over_array = iterators::chain_source(&call.receiver)
+            .is_some_and(|source| matches!(self.lookup(&source.to_string()), Some(Val::Array(_))));
+        if over_array {
+            let method = &call.method;
+            return self.unsupported(method, format!("`{method}` on an iterator is not supported yet: write a loop over the indices (`for i in 0..x.len() {{ .. }}`); supported are `iter`, `zip`, `enumerate`, `map`, `copied` and `cloned`, ended by `sum`, `product` or `fold`"));
         }
         let receiver = self.expr(&call.receiver);
         if let Val::Array(array) = receiver {
