@@ -415,3 +415,22 @@ fn use_pair(x: f64) -> f64 {
 fn one_function_per_tuple_element() {
     assert_eq!(use_pair_grad(0.5), 2.0 * 0.5 + 0.5f64.cos());
 }
+
+/// `(a..b).map(f).sum()`: a range walked by an iterator chain.
+#[differentiable]
+fn range_map_sum(xs: &[f64], n: usize) -> f64 {
+    (0..n).map(|i| xs[i] * xs[i + 1]).sum::<f64>() + (1..=2).map(|k| xs[k]).product::<f64>()
+}
+
+#[test]
+fn an_integer_range_walked_by_map() {
+    let xs = [0.5, -1.5, 2.0, 0.25];
+    let gradient = range_map_sum_grad(&xs, 3);
+    let f = |p: &[f64]| range_map_sum(p, 3);
+    assert_gradient(f, &xs, &gradient);
+    // Σ x_i x_{i+1} + x1 x2: ∂/∂x0 = x1, ∂/∂x1 = x0 + x2 + x2, ∂/∂x2 = x1 + x3 + x1, ∂/∂x3 = x2.
+    assert_eq!(
+        gradient,
+        vec![-1.5, 0.5 + 2.0 + 2.0, -1.5 + 0.25 - 1.5, 2.0]
+    );
+}

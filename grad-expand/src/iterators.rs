@@ -28,6 +28,8 @@ impl Names {
 enum Stage<'e> {
     /// `x.iter()`, `x.into_iter()` or `x` itself: the array being walked.
     Source(&'e Expr),
+    /// `(a..b)` or `(a..=b)`: the integers being walked.
+    Range(&'e syn::ExprRange),
     Zip(&'e Expr),
     Enumerate,
     Map(&'e Expr),
@@ -53,7 +55,12 @@ fn stages(expr: &Expr) -> Option<Vec<Stage<'_>>> {
             inner.push(stage);
             Some(inner)
         }
-        Expr::Paren(inner) => stages(&inner.expr),
+        Expr::Paren(inner) => match &*inner.expr {
+            Expr::Range(range) if range.start.is_some() && range.end.is_some() => {
+                Some(vec![Stage::Range(range)])
+            }
+            other => stages(other),
+        },
         _ => None,
     }
 }
@@ -104,7 +111,8 @@ fn apply(f: &Expr, element: Expr, span: Span) -> Option<Expr> {
 /// of index `i`.
 struct Walk {
     setup: Vec<syn::Stmt>,
-    len: Expr,
+    /// The loop's range: `0..x.len()`, or the user's own `a..b`.
+    range: Expr,
     element: Expr,
 }
 
@@ -126,15 +134,23 @@ fn walk(stages: &[Stage<'_>], names: &Names) -> Option<Walk> {
         parse_quote_spanned!(span=> #name)
     };
     let (first, rest) = stages.split_first()?;
-    let Stage::Source(source) = first else {
-        return None;
+    let (range, mut element): (Expr, Expr) = match first {
+        Stage::Source(source) => {
+            let source = bind(source, &mut setup);
+            (
+                parse_quote_spanned!(span=> 0..#source.len()),
+                parse_quote_spanned!(span=> #source[#index]),
+            )
+        }
+        Stage::Range(range) => (
+            Expr::Range((*range).clone()),
+            parse_quote_spanned!(span=> #index),
+        ),
+        _ => return None,
     };
-    let source = bind(source, &mut setup);
-    let len: Expr = parse_quote_spanned!(span=> #source.len());
-    let mut element: Expr = parse_quote_spanned!(span=> #source[#index]);
     for stage in rest {
         element = match stage {
-            Stage::Source(_) => return None,
+            Stage::Source(_) | Stage::Range(_) => return None,
             Stage::Zip(other) => {
                 let other = bind(other, &mut setup);
                 parse_quote_spanned!(span=> (#element, #other[#index]))
@@ -146,7 +162,7 @@ fn walk(stages: &[Stage<'_>], names: &Names) -> Option<Walk> {
     }
     Some(Walk {
         setup,
-        len,
+        range,
         element,
     })
 }
@@ -164,7 +180,7 @@ pub fn desugar_method(call: &syn::ExprMethodCall, n: usize) -> Option<Expr> {
             let chain = stages(&call.receiver)?;
             let Walk {
                 setup,
-                len,
+                range,
                 element,
             } = walk(&chain, &names)?;
             let (start, op) = if method == "sum" {
@@ -183,7 +199,7 @@ pub fn desugar_method(call: &syn::ExprMethodCall, n: usize) -> Option<Expr> {
                 {
                     #(#setup)*
                     let mut #acc = #start;
-                    for #index in 0..#len {
+                    for #index in #range {
                         #acc #op #element;
                     }
                     #acc
@@ -195,14 +211,14 @@ pub fn desugar_method(call: &syn::ExprMethodCall, n: usize) -> Option<Expr> {
             let chain = stages(&call.receiver)?;
             let Walk {
                 setup,
-                len,
+                range,
                 element,
             } = walk(&chain, &names)?;
             Some(parse_quote_spanned! {span=>
                 {
                     #(#setup)*
                     let mut #acc = #init;
-                    for #index in 0..#len {
+                    for #index in #range {
                         #acc = #f(#acc, #element);
                     }
                     #acc
@@ -213,7 +229,7 @@ pub fn desugar_method(call: &syn::ExprMethodCall, n: usize) -> Option<Expr> {
             let chain = stages(&call.receiver)?;
             let Walk {
                 setup,
-                len,
+                range,
                 element,
             } = walk(&chain, &names)?;
             let acc_pat = strip_refs(&closure.inputs[0]);
@@ -223,7 +239,7 @@ pub fn desugar_method(call: &syn::ExprMethodCall, n: usize) -> Option<Expr> {
                 {
                     #(#setup)*
                     let mut #acc = #init;
-                    for #index in 0..#len {
+                    for #index in #range {
                         #acc = { let #acc_pat = #acc; let #elem_pat = #element; #body };
                     }
                     #acc
@@ -234,7 +250,7 @@ pub fn desugar_method(call: &syn::ExprMethodCall, n: usize) -> Option<Expr> {
         ("map", [f]) if stages(&call.receiver).is_none() => {
             let Walk {
                 setup,
-                len,
+                range,
                 element,
             } = walk(&[Stage::Source(&call.receiver)], &names)?;
             let source = match &call.receiver.as_ref() {
@@ -250,7 +266,7 @@ pub fn desugar_method(call: &syn::ExprMethodCall, n: usize) -> Option<Expr> {
                 {
                     #(#setup)*
                     let mut #out = #source;
-                    for #index in 0..#len {
+                    for #index in #range {
                         #out[#index] = #applied;
                     }
                     #out
@@ -274,7 +290,7 @@ pub fn desugar_for(for_loop: &syn::ExprForLoop, n: usize) -> Option<Expr> {
     })?;
     let Walk {
         setup,
-        len,
+        range,
         element,
     } = walk(&chain, &names)?;
     let index = names.ident("i");
@@ -284,7 +300,7 @@ pub fn desugar_for(for_loop: &syn::ExprForLoop, n: usize) -> Option<Expr> {
     Some(parse_quote_spanned! {span=>
         {
             #(#setup)*
-            #label for #index in 0..#len {
+            #label for #index in #range {
                 let #pat = #element;
                 #(#body)*
             }
@@ -311,23 +327,18 @@ pub fn unsupported_stage(expr: &Expr) -> Option<&syn::Ident> {
     }
 }
 
-/// The variable an iterator chain starts from: `x` of `x.iter().skip(1)`.
+/// The variable a chain of method calls starts from: `x` of `x.iter().skip(1)` and of
+/// `x.windows(2)`; none for a chain that a consumer (`sum`, `len`) has already turned into a
+/// value.
 pub fn chain_source(expr: &Expr) -> Option<&syn::Ident> {
-    // A method that consumes the iterator (`sum`, `max_by`, ...) makes a value, not an
-    // iterator: in `x.iter().sum::<f64>().sqrt()`, `sqrt` is a float method.
     if consumes(expr) {
         return None;
     }
     match expr {
-        Expr::MethodCall(call)
-            if matches!(call.method.to_string().as_str(), "iter" | "into_iter") =>
-        {
-            match &*call.receiver {
-                Expr::Path(path) => path.path.get_ident(),
-                _ => None,
-            }
-        }
-        Expr::MethodCall(call) => chain_source(&call.receiver),
+        Expr::MethodCall(call) => match &*call.receiver {
+            Expr::Path(path) => path.path.get_ident(),
+            receiver => chain_source(receiver),
+        },
         Expr::Paren(inner) => chain_source(&inner.expr),
         _ => None,
     }
@@ -338,9 +349,27 @@ fn consumes(expr: &Expr) -> bool {
     match expr {
         Expr::MethodCall(call) => matches!(
             call.method.to_string().as_str(),
-            "sum" | "product" | "fold" | "reduce" | "count" | "last" | "nth" | "max" | "min"
-                | "max_by" | "min_by" | "max_by_key" | "min_by_key" | "collect" | "any" | "all"
-                | "position" | "find" | "for_each" | "unwrap" | "len"
+            "sum"
+                | "product"
+                | "fold"
+                | "reduce"
+                | "count"
+                | "last"
+                | "nth"
+                | "max"
+                | "min"
+                | "max_by"
+                | "min_by"
+                | "max_by_key"
+                | "min_by_key"
+                | "collect"
+                | "any"
+                | "all"
+                | "position"
+                | "find"
+                | "for_each"
+                | "unwrap"
+                | "len"
         ),
         Expr::Paren(inner) => consumes(&inner.expr),
         _ => false,

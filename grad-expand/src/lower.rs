@@ -1185,22 +1185,26 @@ impl Lowerer<'_> {
             if let Some(rewritten) = iterators::desugar_method(call, self.rewrites) {
                 return self.expr(&rewritten);
             }
-            let over_array = iterators::chain_source(&call.receiver).is_some_and(|source| {
-                matches!(self.lookup(&source.to_string()), Some(Val::Array(_)))
-            });
-            if let Some(adaptor) =
-                iterators::unsupported_stage(&call.receiver).filter(|_| over_array)
-            {
-                return self.unsupported(adaptor, format!("the iterator adaptor `{adaptor}` is not supported yet: write a loop over the indices (`for i in 0..x.len() {{ .. }}`); supported are `iter`, `zip`, `enumerate`, `map`, `copied` and `cloned`, ended by `sum`, `product` or `fold`"));
-            }
         }
-        // An iterator over an array that no rewrite took: name the method at fault. (Chains
+        // An iteration over an array that no rewrite took: name the method at fault. (Chains
         // over constants of other types pass through as written.)
         let over_array = iterators::chain_source(&call.receiver)
             .is_some_and(|source| matches!(self.lookup(&source.to_string()), Some(Val::Array(_))));
         if over_array {
-            let method = &call.method;
-            return self.unsupported(method, format!("`{method}` on an iterator is not supported yet: write a loop over the indices (`for i in 0..x.len() {{ .. }}`); supported are `iter`, `zip`, `enumerate`, `map`, `copied` and `cloned`, ended by `sum`, `product` or `fold`"));
+            const SUPPORTED: &str = "write a loop over the indices (`for i in 0..x.len() { .. }`); supported are `iter`, `zip`, `enumerate`, `map`, `copied` and `cloned`, ended by `sum`, `product` or `fold`";
+            return match iterators::unsupported_stage(&call.receiver) {
+                Some(adaptor) => self.unsupported(
+                    adaptor,
+                    format!("the iterator adaptor `{adaptor}` is not supported yet: {SUPPORTED}"),
+                ),
+                None => {
+                    let method = &call.method;
+                    self.unsupported(
+                        method,
+                        format!("`{method}` on an iterator is not supported yet: {SUPPORTED}"),
+                    )
+                }
+            };
         }
         let receiver = self.expr(&call.receiver);
         if let Val::Array(array) = receiver {
@@ -2017,6 +2021,9 @@ impl Lowerer<'_> {
     /// `a[i]`, `w[i][j]` (an element), or `w[i]` of a matrix (a copy of the row).
     fn index(&mut self, index: &syn::ExprIndex) -> Val {
         let (base, index_exprs) = index_chain(index);
+        if let Some(range) = index_exprs.iter().find(|e| matches!(e, Expr::Range(_))) {
+            return self.unsupported(range, "sub-slices (`x[1..]`, `&x[a..b]`) are not supported yet: loop over the indices of the part (`for i in 1..x.len() { .. x[i] .. }`)");
+        }
         let array = match self.expr(base) {
             Val::Array(array) => array,
             // A constant whose type only rustc knows (`origin: Vec3` left out by `wrt`):
