@@ -434,3 +434,28 @@ fn an_integer_range_walked_by_map() {
         vec![-1.5, 0.5 + 2.0 + 2.0, -1.5 + 0.25 - 1.5, 2.0]
     );
 }
+
+/// The workaround the error for a read in a branch of a loop suggests: a copy built from
+/// elements at the top of the loop body.
+#[differentiable]
+fn grows_in_loop(x: f64) -> f64 {
+    let mut a = [x, 2.0 * x];
+    let mut s = 0.0;
+    for _ in 0..3 {
+        let now = [a[0], a[1]];
+        if s < 10.0 {
+            s += now[0] * now[1];
+        }
+        a[0] *= 1.5;
+    }
+    s
+}
+
+#[test]
+fn a_copy_built_from_elements_inside_a_loop() {
+    let x = 0.7;
+    let slope = grows_in_loop_grad(x);
+    assert_gradient(|p| grows_in_loop(p[0]), &[x], &[slope]);
+    // s = 2x²(1 + 1.5 + 2.25) while s stays below 10: ds/dx = 4x · 4.75.
+    assert!((slope - 4.0 * x * 4.75).abs() < 1e-12);
+}

@@ -112,6 +112,8 @@ pub struct Sweep<'g> {
     read_counts: Vec<usize>,
     /// Nodes whose adjoint variable holds twice their adjoint (see `doubles_its_adjoint`).
     doubled: HashSet<ValueId>,
+    /// The regions that are loop bodies, for messages that depend on being in a loop.
+    loop_bodies: HashSet<RegionId>,
     pub errors: Vec<syn::Error>,
 }
 
@@ -125,6 +127,7 @@ impl<'g> Sweep<'g> {
             selecting: HashSet::new(),
             read_counts: Vec::new(),
             doubled: HashSet::new(),
+            loop_bodies: HashSet::new(),
             errors: Vec::new(),
         }
     }
@@ -132,6 +135,7 @@ impl<'g> Sweep<'g> {
     /// The function body's frame: the forward sweep, then the reverse sweep seeded with the
     /// upstream gradient at the output.
     pub fn function(&mut self, body: &Block, output: Output) -> Frame {
+        collect_loop_bodies(body, &mut self.loop_bodies);
         self.check_whole_array_reads();
         let mut reads = Vec::new();
         body.reads(self.graph, &mut reads);
@@ -492,9 +496,16 @@ impl<'g> Sweep<'g> {
                 if body_of.is_some() && self.graph.node(read).region == block.region {
                     provided.insert(read);
                 } else {
+                    // Inside a loop a copy must be made per iteration, and only one built
+                    // from elements is recorded (a `let before = a;` there is rejected).
+                    let instead = if self.inside_loop(block.region) {
+                        "build a copy from its elements at the top of the loop body (`let now = [a[0], a[1]];`) and read the copy"
+                    } else {
+                        "copy the array before the writes (`let before = a;`) and read the copy"
+                    };
                     self.errors.push(syn::Error::new(
                         self.graph.node(read).span,
-                        "grad cannot yet differentiate this read: the array is written again after it (later in the function or in a later iteration), and the reverse sweep would read the newer value; copy the array before the writes (`let before = a;`) and read the copy",
+                        format!("grad cannot yet differentiate this read: the array is written again after it (later in the function or in a later iteration), and the reverse sweep would read the newer value; {instead}"),
                     ));
                 }
             }
@@ -1253,6 +1264,18 @@ impl Sweep<'_> {
         }
     }
 
+    /// Whether `region` is a loop body or lies inside one.
+    fn inside_loop(&self, region: RegionId) -> bool {
+        let mut current = Some(region);
+        while let Some(r) = current {
+            if self.loop_bodies.contains(&r) {
+                return true;
+            }
+            current = self.graph.region_parents[r.0];
+        }
+        false
+    }
+
     /// For a product `lhs * rhs` of the form `(c * y) * y` (in either order, `c` a finite
     /// literal), `y` and `c`.
     fn scaled_square(&self, lhs: ValueId, rhs: ValueId) -> Option<(ValueId, f64)> {
@@ -1674,6 +1697,22 @@ impl Renderer<'_> {
                     });
                 }
             }
+        }
+    }
+}
+
+fn collect_loop_bodies(block: &Block, bodies: &mut HashSet<RegionId>) {
+    for stmt in &block.stmts {
+        match stmt {
+            Stmt::If(branch) => {
+                collect_loop_bodies(&branch.then_block, bodies);
+                collect_loop_bodies(&branch.else_block, bodies);
+            }
+            Stmt::Loop(l) => {
+                bodies.insert(l.body.region);
+                collect_loop_bodies(&l.body, bodies);
+            }
+            Stmt::Node(_) | Stmt::ArrayDecl(_) | Stmt::ArrayWrite(_) => {}
         }
     }
 }
