@@ -20,6 +20,30 @@ pub fn analyze(graph: &mut Graph, body: &Block, diagnostics: &mut Diagnostics) {
     check(graph, diagnostics);
 }
 
+/// The callees whose `_vjp` the reverse sweep would call: those called with a value being
+/// differentiated. For a body with errors, so that a missing `_vjp` is reported in the same
+/// build as the macro's own errors.
+pub fn differentiated_callees(graph: &mut Graph, body: &Block) -> Vec<syn::Path> {
+    while propagate(graph, body) {}
+    let mut callees: Vec<syn::Path> = Vec::new();
+    let mut add = |path: &syn::Path, active: bool| {
+        if active && !callees.contains(path) && !float_owner(path) {
+            callees.push(path.clone());
+        }
+    };
+    for node in &graph.nodes {
+        if let Op::Call { path, args } = &node.op {
+            add(path, call_activity(graph, args).0);
+        }
+    }
+    for array in &graph.arrays {
+        if let ArrayInit::Call { path, args } = &array.init {
+            add(path, call_activity(graph, args).0);
+        }
+    }
+    callees
+}
+
 /// One forward pass; true if anything changed.
 fn propagate(graph: &mut Graph, block: &Block) -> bool {
     let mut changed = false;

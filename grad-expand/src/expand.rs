@@ -16,16 +16,42 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
         Err(_) => return not_a_function(item),
     };
     let _generics = generics::enter(&function.sig.generics);
+    // `const _` items are not allowed in an `impl` block, where a method already is an error.
+    let in_impl = function.sig.receiver().is_some();
     generics::convert_literals(&mut function);
     let mut diagnostics = Diagnostics::default();
     let args = args::parse(args, &mut diagnostics);
     let signature = signature::analyze(&function, &args, &mut diagnostics);
     let signature_ok = !diagnostics.has_errors() && signature.ret.is_some();
-    let mut lowered = lower::lower(&function.block, &signature, &mut diagnostics);
-    if let Some(lowered) = &mut lowered {
-        analyze::analyze(&mut lowered.graph, &lowered.body, &mut diagnostics);
-    }
-    let probes = probes(&signature);
+    let (mut lowered, mut unfinished) =
+        match lower::lower(&function.block, &signature, &mut diagnostics) {
+            Ok(mut lowered) => {
+                analyze::analyze(&mut lowered.graph, &lowered.body, &mut diagnostics);
+                (Some(lowered), None)
+            }
+            Err(unfinished) => (None, Some(unfinished)),
+        };
+    // With errors no core is generated, so rustc would not look for the callees' `_vjp`s
+    // until the next build: ask for them now.
+    let callee_checks = if diagnostics.has_errors() && !in_impl {
+        let callees = match (&mut lowered, &mut unfinished) {
+            (Some(lowered), _) => {
+                analyze::differentiated_callees(&mut lowered.graph, &lowered.body)
+            }
+            (_, Some(unfinished)) => {
+                analyze::differentiated_callees(&mut unfinished.graph, &unfinished.body)
+            }
+            (None, None) => Vec::new(),
+        };
+        callee_checks(&callees)
+    } else {
+        TokenStream::new()
+    };
+    let probes = if in_impl {
+        TokenStream::new()
+    } else {
+        probes(&signature)
+    };
     let companions = Companions {
         function: &function,
         signature: &signature,
@@ -46,7 +72,7 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
         (result, _) => {
             let errors = result.err().map(|e| e.to_compile_error());
             let stubs = signature_ok.then(|| companions.wrappers(true));
-            quote!(#function #probes #errors #stubs)
+            quote!(#function #probes #errors #callee_checks #stubs)
         }
     }
 }
@@ -69,6 +95,20 @@ fn probes(signature: &signature::Signature) -> TokenStream {
             }
         })
         .collect()
+}
+
+/// `use g_vjp as _;` for each function the body calls with a differentiated value. Emitted
+/// only beside the macro's own errors (no core is generated then), so that a callee without
+/// a derivative is reported in the same build, not in the next one.
+fn callee_checks(callees: &[syn::Path]) -> TokenStream {
+    if callees.is_empty() {
+        return TokenStream::new();
+    }
+    let uses = callees.iter().map(|path| {
+        let vjp = crate::names::callee_vjp(path);
+        quote::quote_spanned!(path.span()=> #[allow(unused_imports)] use #vjp as _;)
+    });
+    quote!(const _: () = { #(#uses)* };)
 }
 
 fn not_a_function(item: TokenStream) -> TokenStream {

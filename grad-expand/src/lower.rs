@@ -50,6 +50,13 @@ pub struct Lowered {
     pub items: Vec<Item>,
 }
 
+/// The graph of a body that had errors: no code is generated from it, but it still tells
+/// which functions the body calls with differentiated values.
+pub struct Unfinished {
+    pub graph: Graph,
+    pub body: Block,
+}
+
 /// A lowered expression.
 #[derive(Clone, Debug, PartialEq)]
 enum Val {
@@ -137,7 +144,7 @@ pub fn lower(
     body: &syn::Block,
     signature: &Signature,
     diagnostics: &mut Diagnostics,
-) -> Option<Lowered> {
+) -> Result<Lowered, Box<Unfinished>> {
     let mut graph = Graph::default();
     let region = graph.new_region(None);
     let mut lowerer = Lowerer {
@@ -237,19 +244,22 @@ pub fn lower(
         }
         Val::Never => None,
     };
-    if lowerer.diagnostics.count() > errors_before {
-        return None;
-    }
     let body = lowerer
         .blocks
         .pop()
         .expect("the function body block is open");
-    Some(Lowered {
-        graph: lowerer.graph,
-        body,
-        output: output?,
-        items: lowerer.items,
-    })
+    match output {
+        Some(output) if lowerer.diagnostics.count() == errors_before => Ok(Lowered {
+            graph: lowerer.graph,
+            body,
+            output,
+            items: lowerer.items,
+        }),
+        _ => Err(Box::new(Unfinished {
+            graph: lowerer.graph,
+            body,
+        })),
+    }
 }
 
 impl Lowerer<'_> {
@@ -349,6 +359,11 @@ impl Lowerer<'_> {
     /// The placeholder for an expression that was reported as an error.
     fn poison(&mut self, span: Span) -> Val {
         Val::Scalar(self.constant(quote!(()), Ty::Unknown, span))
+    }
+
+    /// Whether a node stands for an expression that was reported as an error.
+    fn is_poison(&self, id: ValueId) -> bool {
+        matches!(&self.node(id).op, Op::Constant(tokens) if tokens.to_string() == "()")
     }
 
     /// A value for a path that exited, where a merge still needs one; it is never read.
@@ -1356,6 +1371,17 @@ impl Lowerer<'_> {
                 );
             }
         };
+        // A call of a local: a closure (reported where it was defined) or another value.
+        if let Some(local) = path
+            .get_ident()
+            .and_then(|name| self.lookup(&name.to_string()))
+        {
+            let defined_in_error = matches!(local, Val::Scalar(id) if self.is_poison(*id));
+            if defined_in_error {
+                return self.poison(call.span());
+            }
+            return self.unsupported(&call.func, "only functions can be called in a differentiable function, and this names a local value: call the function by its own name");
+        }
         let is_sin_cos = path.segments.last().is_some_and(|s| s.ident == "sin_cos");
         if float_owner(&path) && is_sin_cos && call.args.len() == 1 {
             let x = self.scalar_expr(&call.args[0]);
