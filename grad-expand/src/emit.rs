@@ -14,6 +14,7 @@ use crate::lower::{Lowered, Output};
 use crate::names;
 use crate::reverse::{RecordsReads, Sweep, range_tokens, render};
 use crate::signature::{Param, Signature};
+use crate::tuple_params::TupleParam;
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -622,26 +623,118 @@ impl<'a> Forward<'a> {
 }
 
 pub struct Companions<'a> {
+    /// The user's function: the companions' names, generics and public parameters.
     pub function: &'a ItemFn,
+    /// Tuple parameters, which the signature (and the core) sees as their elements.
+    pub tuples: &'a [TupleParam],
     pub signature: &'a Signature,
     /// Output `i` depends on input `i` alone: the Jacobian is diagonal.
     pub elementwise: bool,
 }
 
 impl Companions<'_> {
-    /// The gradient as the public companions return it: a slice's entry is a `Vec`.
-    fn gradient_type(&self) -> TokenStream {
-        let types: Vec<TokenStream> = self
-            .signature
-            .differentiable()
-            .map(|p| match slice_element(p) {
-                Some(elem) => quote!(::grad::__private::Vec<#elem>),
+    /// The tuple parameter that a parameter of the signature is element `k` of.
+    fn tuple_of(&self, param: &Param) -> Option<(&TupleParam, usize)> {
+        self.tuples.iter().find_map(|tuple| {
+            let k = tuple.elements.iter().position(|e| *e == param.ident)?;
+            Some((tuple, k))
+        })
+    }
+
+    /// How the public companions reach a parameter of the signature: by its name, or as
+    /// `target.k` of a tuple parameter.
+    fn access(&self, param: &Param) -> TokenStream {
+        match self.tuple_of(param) {
+            Some((tuple, k)) => {
+                let (ident, k) = (&tuple.ident, syn::Index::from(k));
+                quote!(#ident.#k)
+            }
+            None => {
+                let ident = &param.ident;
+                quote!(#ident)
+            }
+        }
+    }
+
+    /// The public companions' parameters: the user's, tuples whole.
+    fn public_params(&self) -> Vec<TokenStream> {
+        self.signature
+            .params
+            .iter()
+            .filter_map(|p| match self.tuple_of(p) {
+                Some((tuple, 0)) => {
+                    let (ident, ty) = (&tuple.ident, &tuple.ty);
+                    Some(quote!(#ident: #ty))
+                }
+                Some(_) => None,
                 None => {
-                    let ty = &p.gradient_ty;
-                    quote!(#ty)
+                    let (ident, ty) = (&p.ident, &p.ty);
+                    Some(quote!(#ident: #ty))
                 }
             })
-            .collect();
+            .collect()
+    }
+
+    /// The core's flat gradient, `__grad`, as the public companions return it: the entries
+    /// of a tuple parameter's elements gathered into a tuple.
+    fn regroup(&self, flat: TokenStream) -> TokenStream {
+        if self.tuples.is_empty() {
+            return flat;
+        }
+        let entries: Vec<&Param> = self.signature.differentiable().collect();
+        let names: Vec<proc_macro2::Ident> =
+            (0..entries.len()).map(names::gradient_entry).collect();
+        let mut grouped = Vec::new();
+        for (param, name) in entries.iter().zip(&names) {
+            match self.tuple_of(param) {
+                Some((tuple, 0)) => {
+                    let members = entries
+                        .iter()
+                        .zip(&names)
+                        .filter(|(p, _)| {
+                            self.tuple_of(p)
+                                .is_some_and(|(t, _)| t.ident == tuple.ident)
+                        })
+                        .map(|(_, n)| n);
+                    grouped.push(quote!((#(#members,)*)));
+                }
+                Some(_) => {}
+                None => grouped.push(quote!(#name)),
+            }
+        }
+        let (pattern, result) = match (names.as_slice(), grouped.as_slice()) {
+            ([one], [group]) => (quote!(#one), quote!(#group)),
+            (_, [group]) => (quote!((#(#names),*)), quote!(#group)),
+            _ => (quote!((#(#names),*)), quote!((#(#grouped),*))),
+        };
+        quote!({ let #pattern = #flat; #result })
+    }
+
+    /// The gradient as the public companions return it: a slice's entry is a `Vec`, a tuple
+    /// parameter's a tuple.
+    fn gradient_type(&self) -> TokenStream {
+        let mut types: Vec<TokenStream> = Vec::new();
+        for p in self.signature.differentiable() {
+            match (self.tuple_of(p), slice_element(p)) {
+                (Some((tuple, 0)), _) => {
+                    let elements = self
+                        .signature
+                        .differentiable()
+                        .filter(|e| {
+                            self.tuple_of(e)
+                                .is_some_and(|(t, _)| t.ident == tuple.ident)
+                        })
+                        .map(|e| &e.gradient_ty);
+                    types.push(quote!((#(#elements,)*)));
+                }
+                (Some(_), _) => {}
+                (None, Some(elem)) => types.push(quote!(::grad::__private::Vec<#elem>)),
+                (None, None) => {
+                    let ty = &p.gradient_ty;
+                    types.push(quote!(#ty));
+                }
+            }
+        }
         match types.as_slice() {
             [only] => only.clone(),
             many => quote!((#(#many),*)),
@@ -669,9 +762,9 @@ impl Companions<'_> {
             .differentiable()
             .filter(|p| slice_element(p).is_none())
             .map(|p| {
-                let (ident, ty) = (&p.ident, &p.gradient_ty);
+                let (access, ty) = (self.access(p), &p.gradient_ty);
                 match p.class {
-                    Ty::Array(..) => quote!(::grad::__private::zeros_like(&#ident)),
+                    Ty::Array(..) => quote!(::grad::__private::zeros_like(&#access)),
                     _ => quote!(<#ty as ::grad::Float>::ZERO),
                 }
             })
@@ -858,17 +951,13 @@ impl Companions<'_> {
         let name = &sig.ident;
         let where_clause = &sig.generics.where_clause;
         let generics = &sig.generics;
-        let params: Vec<TokenStream> = self
+        let params = self.public_params();
+        let args: Vec<TokenStream> = self
             .signature
             .params
             .iter()
-            .map(|p| {
-                let (ident, ty) = (&p.ident, &p.ty);
-                quote!(#ident: #ty)
-            })
+            .map(|p| self.access(p))
             .collect();
-        let args: Vec<&proc_macro2::Ident> =
-            self.signature.params.iter().map(|p| &p.ident).collect();
         let ret = self.return_type();
         let grad_ty = self.gradient_type();
         let core = self.core_path();
@@ -880,7 +969,8 @@ impl Companions<'_> {
         // The gradient is a local the core fills in place and that is then returned as it
         // is, so it is built in the caller's result (no copy of a large array at the end).
         let gradient_of = |seed: TokenStream| -> TokenStream {
-            quote!({ let mut #gradient = #init; #core(#(#args,)* #seed, &mut #gradient); #gradient })
+            let filled = quote!({ let mut #gradient = #init; #core(#(#args,)* #seed, &mut #gradient); #gradient });
+            self.regroup(filled)
         };
         let (grad_body, value_and_grad_body, vjp_body) = if stub {
             let stub = quote!(::core::unimplemented!());
@@ -888,19 +978,34 @@ impl Companions<'_> {
         } else {
             (
                 gradient_of(one.clone()),
-                quote! {
-                    let mut #gradient = (<#ret as ::grad::Float>::ZERO, #init);
-                    #gradient.0 = #core(#(#args,)* #one, &mut #gradient.1);
-                    #gradient
+                if self.tuples.is_empty() {
+                    quote! {
+                        let mut #gradient = (<#ret as ::grad::Float>::ZERO, #init);
+                        #gradient.0 = #core(#(#args,)* #one, &mut #gradient.1);
+                        #gradient
+                    }
+                } else {
+                    let regrouped = self.regroup(quote!(#gradient));
+                    let value = names::function_value();
+                    quote! {
+                        let mut #gradient = #init;
+                        let #value = #core(#(#args,)* #one, &mut #gradient);
+                        (#value, #regrouped)
+                    }
                 },
                 gradient_of(quote!(#upstream)),
             )
         };
-        let wrt: Vec<String> = self
-            .signature
-            .differentiable()
-            .map(|p| format!("`{}`", p.ident))
-            .collect();
+        let mut wrt: Vec<String> = Vec::new();
+        for p in self.signature.differentiable() {
+            let name = match self.tuple_of(p) {
+                Some((tuple, _)) => format!("`{}`", tuple.ident),
+                None => format!("`{}`", p.ident),
+            };
+            if !wrt.contains(&name) {
+                wrt.push(name);
+            }
+        }
         let wrt = wrt.join(", ");
         let grad_doc = format!(
             " The gradient of `{name}` with respect to {wrt}: one entry per parameter, in parameter order, each shaped like its parameter.\n\n Generated by `#[differentiable]`."

@@ -5,7 +5,7 @@
 
 use crate::diagnostics::Diagnostics;
 use crate::emit::Companions;
-use crate::{analyze, args, generics, lower, signature, structure};
+use crate::{analyze, args, generics, lower, signature, structure, tuple_params};
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::spanned::Spanned;
@@ -20,11 +20,13 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
     let in_impl = function.sig.receiver().is_some();
     generics::convert_literals(&mut function);
     let mut diagnostics = Diagnostics::default();
-    let args = args::parse(args, &mut diagnostics);
-    let signature = signature::analyze(&function, &args, &mut diagnostics);
+    let mut args = args::parse(args, &mut diagnostics);
+    // The pipeline sees tuple parameters as their elements; the companions take them whole.
+    let (flat_function, tuples) = tuple_params::flatten(&function, &mut args);
+    let signature = signature::analyze(&flat_function, &args, &mut diagnostics);
     let signature_ok = !diagnostics.has_errors() && signature.ret.is_some();
     let (mut lowered, mut unfinished) =
-        match lower::lower(&function.block, &signature, &mut diagnostics) {
+        match lower::lower(&flat_function.block, &signature, &mut diagnostics) {
             Ok(mut lowered) => {
                 analyze::analyze(&mut lowered.graph, &lowered.body, &mut diagnostics);
                 (Some(lowered), None)
@@ -47,12 +49,31 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
     } else {
         TokenStream::new()
     };
+    // The companions regroup a tuple's entries only where the gradient is one tuple of
+    // entries (no slice buffers, no Jacobian rows).
+    let slices = signature
+        .params
+        .iter()
+        .any(|p| matches!(p.class, crate::graph::Ty::Slice(_)) && p.differentiable);
+    let vector_output = !matches!(
+        signature.ret_class,
+        crate::graph::Ty::Float(_) | crate::graph::Ty::Unknown
+    ) || signature
+        .ret
+        .as_ref()
+        .is_some_and(|(ty, _)| signature::tuple_output(ty).is_some());
+    if slices || vector_output {
+        for tuple in &tuples {
+            diagnostics.error(&tuple.ty, format!("a tuple parameter is differentiated only in a function that returns one float and takes no slice, so far: take the elements of `{}` as parameters of their own", tuple.ident));
+        }
+    }
     let probes = if in_impl {
         TokenStream::new()
     } else {
         probes(&signature)
     };
     let companions = Companions {
+        tuples: &tuples,
         function: &function,
         signature: &signature,
         elementwise: lowered.as_ref().is_some_and(structure::is_elementwise),

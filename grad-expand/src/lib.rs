@@ -18,6 +18,7 @@ mod reverse;
 mod rules;
 mod signature;
 mod structure;
+mod tuple_params;
 
 #[cfg(test)]
 mod tests;

@@ -47,6 +47,16 @@ pub fn core_gradient() -> Ident {
 const CORE_GRADIENT: &str = "__gradient";
 const ARRAY_ADJOINT: &str = "__adj_arr";
 
+/// The function's value, while a companion regroups the gradient beside it.
+pub fn function_value() -> Ident {
+    hidden("__value".to_owned())
+}
+
+/// Entry `k` of the core's gradient, while a companion regroups it.
+pub fn gradient_entry(k: usize) -> Ident {
+    hidden(format!("__entry{k}"))
+}
+
 /// The gradient a companion returns, as it names its local.
 pub fn gradient() -> Ident {
     hidden("__grad".to_owned())
@@ -60,6 +70,11 @@ pub fn upstream() -> Ident {
 /// A parameter that the user left unnamed (`_: f64`).
 pub fn unnamed_param(index: usize) -> Ident {
     hidden(format!("__p{index}"))
+}
+
+/// Element `k` of a tuple parameter, as the core takes it (see `tuple_params`).
+pub fn tuple_element(param: &Ident, k: usize) -> Ident {
+    hidden(format!("__grad_{param}_{k}"))
 }
 
 pub fn companion(function: &Ident, suffix: &str) -> Ident {
