@@ -128,3 +128,31 @@ fn mixed(p: (usize, f64), x: f64) -> f64 {
 fn a_tuple_with_an_integer_kept_constant() {
     assert_eq!(mixed_value_and_grad((3, 0.5), 2.0), (3.0, 1.5));
 }
+
+/// A tuple beside a slice: the slice's entry is a `Vec`, the tuple's a tuple; `_grad_into`
+/// returns the tuple.
+#[differentiable]
+fn line_fit(line: (f64, f64), xs: &[f64], ys: &[f64]) -> f64 {
+    let (slope, intercept) = line;
+    let mut loss = 0.0;
+    for i in 0..xs.len() {
+        let r = slope * xs[i] + intercept - ys[i];
+        loss += r * r;
+    }
+    loss
+}
+
+#[test]
+fn a_tuple_beside_slices() {
+    let (xs, ys) = ([0.0, 1.0, 2.0], [1.0, 2.5, 5.5]);
+    let ((ds, di), dxs, dys) = line_fit_grad((2.0, 0.5), &xs, &ys);
+    // r = 2x + 0.5 - y = [-0.5, 0.0, -1.0]: ∂/∂slope = 2 Σ r x, ∂/∂intercept = 2 Σ r.
+    assert_eq!((ds, di), (2.0 * -2.0, 2.0 * -1.5));
+    assert_eq!(dxs, vec![2.0 * -0.5 * 2.0, 0.0, 2.0 * -1.0 * 2.0]);
+    assert_eq!(dys, vec![1.0, -0.0, 2.0]);
+    let (mut bx, mut by) = ([0.0; 3], [0.0; 3]);
+    let rest = line_fit_grad_into((2.0, 0.5), &xs, &ys, &mut bx, &mut by);
+    assert_eq!((rest, bx.to_vec(), by.to_vec()), ((ds, di), dxs, dys));
+    let (value, _) = line_fit_value_and_grad((2.0, 0.5), &xs, &ys);
+    assert_eq!(value, line_fit((2.0, 0.5), &xs, &ys));
+}

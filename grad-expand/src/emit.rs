@@ -675,73 +675,85 @@ impl Companions<'_> {
             .collect()
     }
 
-    /// The core's flat gradient, `__grad`, as the public companions return it: the entries
-    /// of a tuple parameter's elements gathered into a tuple.
+    /// One token per differentiated parameter of the signature, in order, gathered as the
+    /// public companions return them: one alone, several in a tuple, and a tuple parameter's
+    /// elements in a tuple of their own.
+    fn grouped<'p>(
+        &self,
+        items: impl IntoIterator<Item = (&'p Param, TokenStream)>,
+    ) -> TokenStream {
+        let mut groups: Vec<(Option<&proc_macro2::Ident>, Vec<TokenStream>)> = Vec::new();
+        for (param, tokens) in items {
+            match self.tuple_of(param) {
+                Some((tuple, _)) => match groups.last_mut() {
+                    Some((Some(ident), members)) if **ident == tuple.ident => members.push(tokens),
+                    _ => groups.push((Some(&tuple.ident), vec![tokens])),
+                },
+                None => groups.push((None, vec![tokens])),
+            }
+        }
+        let entries: Vec<TokenStream> = groups
+            .into_iter()
+            .map(|(tuple, members)| match tuple {
+                Some(_) => quote!((#(#members,)*)),
+                None => members.into_iter().next().expect("one member"),
+            })
+            .collect();
+        match entries.as_slice() {
+            [only] => only.clone(),
+            many => quote!((#(#many),*)),
+        }
+    }
+
+    /// The core's flat gradient, `__grad`, as the public companions return it (see
+    /// `grouped`).
     fn regroup(&self, flat: TokenStream) -> TokenStream {
         if self.tuples.is_empty() {
             return flat;
         }
-        let entries: Vec<&Param> = self.signature.differentiable().collect();
+        let entries: Vec<&Param> = self
+            .signature
+            .differentiable()
+            .filter(|p| slice_element(p).is_none())
+            .collect();
         let names: Vec<proc_macro2::Ident> =
             (0..entries.len()).map(names::gradient_entry).collect();
-        let mut grouped = Vec::new();
-        for (param, name) in entries.iter().zip(&names) {
-            match self.tuple_of(param) {
-                Some((tuple, 0)) => {
-                    let members = entries
-                        .iter()
-                        .zip(&names)
-                        .filter(|(p, _)| {
-                            self.tuple_of(p)
-                                .is_some_and(|(t, _)| t.ident == tuple.ident)
-                        })
-                        .map(|(_, n)| n);
-                    grouped.push(quote!((#(#members,)*)));
-                }
-                Some(_) => {}
-                None => grouped.push(quote!(#name)),
-            }
-        }
-        let (pattern, result) = match (names.as_slice(), grouped.as_slice()) {
-            ([one], [group]) => (quote!(#one), quote!(#group)),
-            (_, [group]) => (quote!((#(#names),*)), quote!(#group)),
-            _ => (quote!((#(#names),*)), quote!((#(#grouped),*))),
+        let pattern = match names.as_slice() {
+            [only] => quote!(#only),
+            many => quote!((#(#many),*)),
         };
+        let result = self.grouped(entries.into_iter().zip(names.iter().map(|n| quote!(#n))));
         quote!({ let #pattern = #flat; #result })
     }
 
     /// The gradient as the public companions return it: a slice's entry is a `Vec`, a tuple
     /// parameter's a tuple.
     fn gradient_type(&self) -> TokenStream {
-        let mut types: Vec<TokenStream> = Vec::new();
-        for p in self.signature.differentiable() {
-            match (self.tuple_of(p), slice_element(p)) {
-                (Some((tuple, 0)), _) => {
-                    let elements = self
-                        .signature
-                        .differentiable()
-                        .filter(|e| {
-                            self.tuple_of(e)
-                                .is_some_and(|(t, _)| t.ident == tuple.ident)
-                        })
-                        .map(|e| &e.gradient_ty);
-                    types.push(quote!((#(#elements,)*)));
-                }
-                (Some(_), _) => {}
-                (None, Some(elem)) => types.push(quote!(::grad::__private::Vec<#elem>)),
-                (None, None) => {
+        self.grouped(self.signature.differentiable().map(|p| {
+            let ty = match slice_element(p) {
+                Some(elem) => quote!(::grad::__private::Vec<#elem>),
+                None => {
                     let ty = &p.gradient_ty;
-                    types.push(quote!(#ty));
+                    quote!(#ty)
                 }
-            }
-        }
-        match types.as_slice() {
-            [only] => only.clone(),
-            many => quote!((#(#many),*)),
-        }
+            };
+            (p, ty)
+        }))
     }
 
-    /// The gradient as the core returns it: slices' gradients go into buffers instead.
+    /// What `_grad_into` returns: the entries of the parameters that are not slices.
+    fn into_gradient_type(&self) -> TokenStream {
+        self.grouped(
+            self.signature
+                .differentiable()
+                .filter(|p| slice_element(p).is_none())
+                .map(|p| {
+                    let ty = &p.gradient_ty;
+                    (p, quote!(#ty))
+                }),
+        )
+    }
+
     fn core_gradient_type(&self) -> TokenStream {
         let types: Vec<&syn::Type> = self
             .signature
@@ -789,19 +801,15 @@ impl Companions<'_> {
         let sig = &self.function.sig;
         let (vis, name, generics) = (&self.function.vis, &sig.ident, &sig.generics);
         let where_clause = &sig.generics.where_clause;
-        let params: Vec<TokenStream> = self
+        let params = self.public_params();
+        let args: Vec<TokenStream> = self
             .signature
             .params
             .iter()
-            .map(|p| {
-                let (ident, ty) = (&p.ident, &p.ty);
-                quote!(#ident: #ty)
-            })
+            .map(|p| self.access(p))
             .collect();
-        let args: Vec<&proc_macro2::Ident> =
-            self.signature.params.iter().map(|p| &p.ident).collect();
         let ret = self.return_type();
-        let (grad_ty, core_grad_ty) = (self.gradient_type(), self.core_gradient_type());
+        let (grad_ty, into_grad_ty) = (self.gradient_type(), self.into_gradient_type());
         let core = self.core_path();
         let upstream = names::upstream();
         let attrs = self.inherited_attributes();
@@ -819,26 +827,19 @@ impl Companions<'_> {
             .filter(|p| slice_element(p).is_none())
             .count();
         let mut other_index = 0;
-        let entries: Vec<TokenStream> = self
-            .signature
-            .differentiable()
-            .map(|p| {
-                if slice_element(p).is_some() {
-                    let buffer = names::slice_gradient(&p.ident);
-                    quote!(#buffer)
-                } else if others == 1 {
-                    quote!(#rest)
-                } else {
-                    let k = syn::Index::from(other_index);
-                    other_index += 1;
-                    quote!(#rest.#k)
-                }
-            })
-            .collect();
-        let assembled = match entries.as_slice() {
-            [only] => only.clone(),
-            many => quote!((#(#many),*)),
-        };
+        let assembled = self.grouped(self.signature.differentiable().map(|p| {
+            let entry = if slice_element(p).is_some() {
+                let buffer = names::slice_gradient(&p.ident);
+                quote!(#buffer)
+            } else if others == 1 {
+                quote!(#rest)
+            } else {
+                let k = syn::Index::from(other_index);
+                other_index += 1;
+                quote!(#rest.#k)
+            };
+            (p, entry)
+        }));
         let allocate = quote!(#(let mut #buffers = ::grad::__private::vec_zeros(#lens.len());)*);
         let init = self.gradient_init();
         let one = quote!(<#ret as ::grad::Float>::ONE);
@@ -848,7 +849,8 @@ impl Companions<'_> {
             }
             let call = quote!(#core(#(#args,)* #(&mut #buffers,)* #seed, &mut #rest));
             if with_value {
-                quote!(#allocate let mut #rest = #init; let __value = #call; (__value, #assembled))
+                let value = names::function_value();
+                quote!(#allocate let mut #rest = #init; let #value = #call; (#value, #assembled))
             } else {
                 quote!(#allocate let mut #rest = #init; #call; #assembled)
             }
@@ -861,7 +863,8 @@ impl Companions<'_> {
         let into_body = if stub {
             quote!(::core::unimplemented!())
         } else {
-            quote!(let mut #rest = #init; #core(#(#args,)* #(#buffers,)* #one, &mut #rest); #rest)
+            let returned = self.regroup(quote!(#rest));
+            quote!(let mut #rest = #init; #core(#(#args,)* #(#buffers,)* #one, &mut #rest); #returned)
         };
         let allow = if stub {
             quote!(#[allow(dead_code, unused_variables, clippy::too_many_arguments)])
@@ -895,7 +898,7 @@ impl Companions<'_> {
             #vis fn #vjp_name #generics (#(#params,)* #upstream: #ret) -> #grad_ty #where_clause { #vjp_body }
 
             #(#attrs)* #[doc = #into_doc] #[inline] #allow
-            #vis fn #into_name #generics (#(#params,)* #(#buffers: &mut [#elems]),*) -> #core_grad_ty #where_clause { #into_body }
+            #vis fn #into_name #generics (#(#params,)* #(#buffers: &mut [#elems]),*) -> #into_grad_ty #where_clause { #into_body }
         }
     }
 

@@ -49,12 +49,8 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
     } else {
         TokenStream::new()
     };
-    // The companions regroup a tuple's entries only where the gradient is one tuple of
-    // entries (no slice buffers, no Jacobian rows).
-    let slices = signature
-        .params
-        .iter()
-        .any(|p| matches!(p.class, crate::graph::Ty::Slice(_)) && p.differentiable);
+    // The companions regroup a tuple's entries where the gradient is one tuple of entries,
+    // not in Jacobian rows.
     let vector_output = !matches!(
         signature.ret_class,
         crate::graph::Ty::Float(_) | crate::graph::Ty::Unknown
@@ -62,9 +58,9 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
         .ret
         .as_ref()
         .is_some_and(|(ty, _)| signature::tuple_output(ty).is_some());
-    if slices || vector_output {
+    if vector_output {
         for tuple in &tuples {
-            diagnostics.error(&tuple.ty, format!("a tuple parameter is differentiated only in a function that returns one float and takes no slice, so far: take the elements of `{}` as parameters of their own", tuple.ident));
+            diagnostics.error(&tuple.ty, format!("a tuple parameter is differentiated only in a function that returns one float, so far: take the elements of `{}` as parameters of their own", tuple.ident));
         }
     }
     let probes = if in_impl {

@@ -119,12 +119,11 @@ impl Features {
         const_generic: 0,
     };
 
-    /// What the committed programs and the default campaign use. Tuple parameters are off:
-    /// grad does not differentiate them yet.
+    /// What the committed programs and the default campaign use.
     pub const DEFAULT: Features = Features {
         const_patterns: 30,
         slices: 15,
-        tuples: 0,
+        tuples: 10,
         const_generic: 10,
     };
 }
