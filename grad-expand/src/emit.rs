@@ -742,7 +742,7 @@ impl Companions<'_> {
     }
 
     /// What `_grad_into` returns: the entries of the parameters that are not slices.
-    fn into_gradient_type(&self) -> TokenStream {
+    fn grad_into_return_type(&self) -> TokenStream {
         self.grouped(
             self.signature
                 .differentiable()
@@ -809,7 +809,7 @@ impl Companions<'_> {
             .map(|p| self.access(p))
             .collect();
         let ret = self.return_type();
-        let (grad_ty, into_grad_ty) = (self.gradient_type(), self.into_gradient_type());
+        let (grad_ty, into_grad_ty) = (self.gradient_type(), self.grad_into_return_type());
         let core = self.core_path();
         let upstream = names::upstream();
         let attrs = self.inherited_attributes();
