@@ -146,9 +146,10 @@ fn line_fit(line: (f64, f64), xs: &[f64], ys: &[f64]) -> f64 {
 fn a_tuple_beside_slices() {
     let (xs, ys) = ([0.0, 1.0, 2.0], [1.0, 2.5, 5.5]);
     let ((ds, di), dxs, dys) = line_fit_grad((2.0, 0.5), &xs, &ys);
-    // r = 2x + 0.5 - y = [-0.5, 0.0, -1.0]: ∂/∂slope = 2 Σ r x, ∂/∂intercept = 2 Σ r.
-    assert_eq!((ds, di), (2.0 * -2.0, 2.0 * -1.5));
-    assert_eq!(dxs, vec![2.0 * -0.5 * 2.0, 0.0, 2.0 * -1.0 * 2.0]);
+    // r = 2x + 0.5 - y = [-0.5, 0, -1]: ∂/∂slope = 2 Σ r x = -4, ∂/∂intercept = 2 Σ r = -3,
+    // ∂/∂x_i = 2 r_i slope, ∂/∂y_i = -2 r_i.
+    assert_eq!((ds, di), (-4.0, -3.0));
+    assert_eq!(dxs, vec![-2.0, 0.0, -4.0]);
     assert_eq!(dys, vec![1.0, -0.0, 2.0]);
     let (mut bx, mut by) = ([0.0; 3], [0.0; 3]);
     let rest = line_fit_grad_into((2.0, 0.5), &xs, &ys, &mut bx, &mut by);
