@@ -2,9 +2,11 @@
 //! graphics and signal processing write them, with only `#[differentiable]` added, each checked
 //! against finite differences and dual numbers at random points. Of the twenty written, twelve
 //! compiled and were right on the code before issue 13; one compiled with a wrong value and
-//! gradient (`const_match_arms`), three failed inside generated code (the slice loops) and one
-//! used `sin_cos`, which grad did not know; all five work now. Those that still do not compile unmodified are kept, with their errors, in the
-//! `cfg(any())` module `does_not_compile`.
+//! gradient (`const_match_arms`), three failed inside generated code (the slice loops), one
+//! used `sin_cos`, which grad did not know, and one took a tuple parameter; all six work now.
+//! The three that still do not compile unmodified (they take a `Vec3` alias of `[f64; 3]`,
+//! which grad now reports instead of leaving out of the gradient) are kept, with their errors,
+//! in the `cfg(any())` module `does_not_compile`.
 
 use grad::differentiable;
 use std::f64::consts::{PI, SQRT_2};
@@ -742,18 +744,18 @@ fn fir_energy_gradient() {
     }
 }
 
-/// Functions that do not compile unmodified yet. Each carries the first error and a diagnosis
-/// (from before issue 13's probe, which now names the alias); enable the
-/// module to reproduce.
+/// Functions that do not compile unmodified yet, with the errors they give; enable the module
+/// to reproduce (`tests/ui/alias_only_parameters.rs` pins the messages).
 #[cfg(any())]
 mod does_not_compile {
     use super::*;
 
     type Vec3 = [f64; 3];
 
-    // error: this array has fewer dimensions than indices, at every `pos[i][0]`
-    // Diagnosis: the element type `Vec3` of `[Vec3; N]` is an alias of `[f64; 3]`; grad reads types
-    // by how they are written, so `pos` looks one-dimensional (`[[f64; 3]; N]` compiles and is right).
+    // error: grad cannot see the element type of this array, so it cannot index it this deep:
+    //   write the element type out in the signature (`[[f64; 3]; N]`, not `[Vec3; N]`)
+    // error[E0080]: `pos` holds floats, but grad sees only the name `Vec3` ... (rustc's probe)
+    // With `[[f64; 3]; N]` written out it compiles and is right.
     /// Lennard-Jones energy of a small cluster.
     #[differentiable]
     fn lennard_jones<const N: usize>(pos: [Vec3; N], epsilon: f64, sigma: f64) -> f64 {
@@ -773,32 +775,16 @@ mod does_not_compile {
         energy
     }
 
-    // error: this tuple pattern needs a tuple value of the same length, written in the function
-    //   (`let (a, b) = (x, y);`) at `let (tx, ty) = target;`
-    // Diagnosis: destructuring a tuple parameter is unsupported (`target.0` compiles, with `target`
-    // a constant).
-    /// Squared distance from the tip of a 2-link planar arm to a target.
-    #[differentiable]
-    fn two_link_reach_cost(theta1: f64, theta2: f64, target: (f64, f64)) -> f64 {
-        const L1: f64 = 1.0;
-        const L2: f64 = 0.8;
-        let (tx, ty) = target;
-        let x = L1 * theta1.cos() + L2 * (theta1 + theta2).cos();
-        let y = L1 * theta1.sin() + L2 * (theta1 + theta2).sin();
-        (x - tx).powi(2) + (y - ty).powi(2)
-    }
-
-    // error: `dot` has no parameter to differentiate: give it an `f64` or `f32` parameter
-    // then: only fixed-size arrays and `&[f64]` slice parameters can be indexed or iterated ...
-    // Diagnosis: `Vec3 = [f64; 3]` parameters are not recognised as arrays through the alias.
+    // error: `dot` has no parameter whose type grad can see is a float: it sees only the name
+    //   `Vec3`; write the float or array types out in the signature
     #[differentiable]
     fn dot(a: Vec3, b: Vec3) -> f64 {
         a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
     }
 
-    // error: only fixed-size arrays and `&[f64]` slice parameters can be indexed or iterated in a
-    //   differentiable function, at `origin[0]` and every other index of a `Vec3` parameter
-    // Diagnosis: as `dot`, the `Vec3` alias hides the array type.
+    // error[E0080]: `origin` holds floats, but grad sees only the name `Vec3` and would leave
+    //   `origin` out of the gradient: write out in the signature the float or array type that
+    //   `Vec3` names, or keep it constant ... `wrt(radius)` (and so for `dir`, `center`)
     /// Distance along a (unit) ray to the nearest hit of a sphere, or infinity.
     #[differentiable]
     fn ray_sphere_distance(origin: Vec3, dir: Vec3, center: Vec3, radius: f64) -> f64 {
@@ -814,6 +800,38 @@ mod does_not_compile {
             return f64::INFINITY;
         }
         -b - disc.sqrt()
+    }
+}
+
+// ----- fixed in issue 13: a tuple parameter (it was left out of the gradient, and its
+// destructuring rejected) -----
+
+/// Squared distance from the tip of a 2-link planar arm to a target.
+#[differentiable]
+fn two_link_reach_cost(theta1: f64, theta2: f64, target: (f64, f64)) -> f64 {
+    const L1: f64 = 1.0;
+    const L2: f64 = 0.8;
+    let (tx, ty) = target;
+    let x = L1 * theta1.cos() + L2 * (theta1 + theta2).cos();
+    let y = L1 * theta1.sin() + L2 * (theta1 + theta2).sin();
+    (x - tx).powi(2) + (y - ty).powi(2)
+}
+
+#[test]
+fn two_link_reach_cost_gradient() {
+    let mut next = xorshift(0x5eed_0014);
+    for _ in 0..POINTS {
+        let x = uniforms(&mut next, 4, -2.0, 2.0);
+        let (v, (d1, d2, (dtx, dty))) =
+            two_link_reach_cost_value_and_grad(x[0], x[1], (x[2], x[3]));
+        assert_eq!(v, two_link_reach_cost(x[0], x[1], (x[2], x[3])));
+        let f = |x: &[f64]| two_link_reach_cost(x[0], x[1], (x[2], x[3]));
+        let mirror = |x: &[Dual64]| {
+            let px = x[0].cos() + (x[0] + x[1]).cos() * 0.8;
+            let py = x[0].sin() + (x[0] + x[1]).sin() * 0.8;
+            (px - x[2]).powi(2) + (py - x[3]).powi(2)
+        };
+        check("two_link_reach_cost", f, mirror, &x, &[d1, d2, dtx, dty]);
     }
 }
 

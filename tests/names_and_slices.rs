@@ -459,3 +459,20 @@ fn a_copy_built_from_elements_inside_a_loop() {
     // s = 2x²(1 + 1.5 + 2.25) while s stays below 10: ds/dx = 4x · 4.75.
     assert!((slope - 4.0 * x * 4.75).abs() < 1e-12);
 }
+
+/// The workaround the alias error suggests for `[Vec3; N]`: `wrt` keeps it constant, and it
+/// is indexed as written.
+#[differentiable(wrt(k))]
+fn pair_energy<const N: usize>(pos: [Vec3; N], k: f64) -> f64 {
+    let mut e = 0.0;
+    for i in 0..N {
+        e += k * (pos[i][0] * pos[i][0] + pos[i][1] * pos[i][1]);
+    }
+    e
+}
+
+#[test]
+fn an_array_of_aliases_named_constant_is_indexed_as_written() {
+    let pos = [[1.0, 2.0, 0.0], [0.5, -1.0, 3.0]];
+    assert_eq!(pair_energy_value_and_grad(pos, 2.0), (2.0 * 6.25, 6.25));
+}

@@ -115,6 +115,8 @@ struct Lowerer<'a> {
     /// The pure operations computed so far, by block: the same operation on the same values
     /// again in the same block is the same node.
     pure_nodes: HashMap<(PureOp, RegionId), ValueId>,
+    /// Arrays whose element type is a name grad cannot see, reported once.
+    unseen_elements: std::collections::HashSet<ArrayId>,
     diagnostics: &'a mut Diagnostics,
 }
 
@@ -163,6 +165,7 @@ pub fn lower(
         param_types: signature.params.iter().map(|p| p.ty.clone()).collect(),
         element_reads: HashMap::new(),
         pure_nodes: HashMap::new(),
+        unseen_elements: std::collections::HashSet::new(),
         diagnostics,
     };
     // Parameters come first, so parameter i is node i.
@@ -2067,9 +2070,36 @@ impl Lowerer<'_> {
         let indices: Vec<ValueId> = index_exprs.iter().map(|e| self.scalar_expr(e)).collect();
         let ty = self.graph.array(array).ty.clone();
         let mut elem = &ty;
-        for _ in &indices {
+        for (depth, _) in indices.iter().enumerate() {
             match elem {
                 Ty::Array(inner, _) | Ty::Slice(inner) => elem = inner,
+                // `[Vec3; N]` as a constant (an element type grad cannot see is never
+                // differentiated): the element as grad sees it, indexed further as written.
+                Ty::Unknown if depth > 0 && !self.graph.array(array).active => {
+                    let outer = indices[..depth].to_vec();
+                    let read = self.push(
+                        Op::ArrayRead {
+                            array,
+                            indices: outer,
+                        },
+                        Ty::Unknown,
+                        index.span(),
+                    );
+                    let Val::Scalar(read) = read else {
+                        unreachable!("an element read is a scalar")
+                    };
+                    let mut args = vec![read];
+                    args.extend(&indices[depth..]);
+                    return self.inactive(InactiveExpr::Index, args, Ty::Unknown, index.span());
+                }
+                // `[Vec3; N]`: the element type is a name grad cannot see into.
+                Ty::Unknown => {
+                    // Once per array, however often it is indexed.
+                    if !self.unseen_elements.insert(array) {
+                        return self.poison(index.span());
+                    }
+                    return self.unsupported(index, "grad cannot see the element type of this array, so it cannot index it this deep: write the element type out in the signature (`[[f64; 3]; N]`, not `[Vec3; N]`)");
+                }
                 _ => {
                     return self.unsupported(index, "this array has fewer dimensions than indices");
                 }

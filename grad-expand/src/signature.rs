@@ -93,13 +93,31 @@ pub fn analyze(function: &ItemFn, args: &Args, diagnostics: &mut Diagnostics) ->
         None => constant_parameters_hold_no_floats(&params, &sig.generics, diagnostics),
     };
     if !params.iter().any(|p| p.differentiable) && diagnostics.count() == errors_before {
-        diagnostics.error(
-            &sig.ident,
+        let mut unseen: Vec<String> = Vec::new();
+        for (ty, _) in &probes {
+            let name = format!("`{}`", crate::diagnostics::spelled(ty));
+            if !unseen.contains(&name) {
+                unseen.push(name);
+            }
+        }
+        let message = if unseen.is_empty() {
             format!(
                 "`{}` has no parameter to differentiate: give it an `f64` or `f32` parameter",
                 sig.ident
-            ),
-        );
+            )
+        } else {
+            let names = if unseen.len() == 1 {
+                "the name"
+            } else {
+                "the names"
+            };
+            format!(
+                "`{}` has no parameter whose type grad can see is a float: it sees only {names} {}; write the float or array types out in the signature",
+                sig.ident,
+                unseen.join(", ")
+            )
+        };
+        diagnostics.error(&sig.ident, message);
     }
     let ret_class = ret.as_ref().map_or(Ty::Unknown, |(ty, _)| classify(ty));
     Signature {
