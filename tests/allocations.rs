@@ -97,6 +97,18 @@ fn the_counter_sees_a_runtime_tape() {
     assert!(count > 0);
 }
 
+#[test]
+fn a_runtime_tape_over_a_whole_range_is_one_allocation() {
+    // The trip count is known when the loop starts: the tape is reserved once, not grown.
+    let count = allocations_during(|| {
+        assert!(runtime_recurrence_grad(0.5, 1000).is_finite());
+    });
+    assert_eq!(
+        count, 1,
+        "the tape of 1,000 records took {count} allocations"
+    );
+}
+
 /// An elementwise `[f32; 8] → [f32; 8]` function: its vjp is a loop over eight elements.
 #[differentiable]
 fn elementwise_f32(x: [f32; 8]) -> [f32; 8] {

@@ -476,3 +476,25 @@ fn an_array_of_aliases_named_constant_is_indexed_as_written() {
     let pos = [[1.0, 2.0, 0.0], [0.5, -1.0, 3.0]];
     assert_eq!(pair_energy_value_and_grad(pos, 2.0), (2.0 * 6.25, 6.25));
 }
+
+/// A block's `const` shadows an enclosing local of the same name in the whole block, and an
+/// item may be used before its declaration: the macro resolved the inner `scale` to the local
+/// (a silent wrong value and gradient, 4 instead of 5).
+#[differentiable]
+#[allow(non_upper_case_globals)]
+fn shadowed_by_a_const(x: f64) -> f64 {
+    let scale = 2.0;
+    let inner = {
+        const scale: f64 = 3.0;
+        scale * x
+    };
+    let before = K * x;
+    const K: f64 = 4.0;
+    inner + scale * x + before
+}
+
+#[test]
+fn a_block_const_shadows_a_local() {
+    assert_eq!(shadowed_by_a_const(1.0), 9.0);
+    assert_eq!(shadowed_by_a_const_value_and_grad(1.0), (9.0, 9.0));
+}

@@ -10,6 +10,7 @@ pub fn f(x: f64, y: f64, z: f64) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

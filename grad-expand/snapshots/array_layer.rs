@@ -17,6 +17,7 @@ fn layer(w: [[f64; 3]; 2], x: [f64; 3], s: f64) -> [f64; 2] {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

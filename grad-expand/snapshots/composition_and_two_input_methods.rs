@@ -12,6 +12,7 @@ fn polar(x: f32, y: f32) -> f32 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

@@ -16,6 +16,7 @@ fn piecewise(x: f64, y: f64) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

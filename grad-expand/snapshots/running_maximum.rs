@@ -18,6 +18,7 @@ fn log_sum_exp<const N: usize>(z: [f64; N]) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

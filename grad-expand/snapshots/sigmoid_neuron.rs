@@ -11,6 +11,7 @@ fn neuron(w0: f64, x0: f64, w1: f64, x1: f64, w2: f64) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

@@ -19,6 +19,7 @@ fn bisect(x: f64, tolerance: f64) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

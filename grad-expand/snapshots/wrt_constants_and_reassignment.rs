@@ -13,6 +13,7 @@ pub(crate) fn spring(k: f64, x: f64, rest: f64, n: usize) -> f64 {
     unused_mut,
     unused_parens,
     unused_comparisons,
+    non_upper_case_globals,
     clippy::all,
     clippy::pedantic,
     clippy::nursery

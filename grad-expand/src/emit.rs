@@ -474,6 +474,13 @@ impl<'a> Forward<'a> {
                         let record_tuple = tape_tuple(&recorded);
                         record = quote!(#tape_name[#count] = #record_tuple;);
                     }
+                    // A loop that runs its whole range knows its trip count: one allocation.
+                    None if l.stop.is_none() && matches!(l.header, LoopHeader::Range { .. }) => {
+                        let range = range_tokens(self.graph, l, self);
+                        before.push(quote_spanned!(span=> let mut #tape_name = ::grad::__private::Vec::with_capacity(::grad::__private::trip_count(#range));));
+                        let record_tuple = tape_tuple(&recorded);
+                        record = quote!(#tape_name.push(#record_tuple););
+                    }
                     None => {
                         before.push(quote_spanned!(span=> let mut #tape_name = ::grad::__private::Vec::new();));
                         let record_tuple = tape_tuple(&recorded);
@@ -1332,7 +1339,7 @@ impl Companions<'_> {
             #(#attrs)*
             #[doc(hidden)]
             #[inline(always)]
-            #[allow(dead_code, unused_variables, unused_assignments, unused_mut, unused_parens, unused_comparisons, clippy::all, clippy::pedantic, clippy::nursery)]
+            #[allow(dead_code, unused_variables, unused_assignments, unused_mut, unused_parens, unused_comparisons, non_upper_case_globals, clippy::all, clippy::pedantic, clippy::nursery)]
             fn #core #generics (#(#params,)* #(#buffers,)* #upstream: #ret, #gradient: &mut #grad_ty) -> #ret #where_clause {
                 #body
             }

@@ -117,6 +117,8 @@ struct Lowerer<'a> {
     pure_nodes: HashMap<(PureOp, RegionId), ValueId>,
     /// Arrays whose element type is a name grad cannot see, reported once.
     unseen_elements: std::collections::HashSet<ArrayId>,
+    /// The items of the blocks begun so far, each lowered once.
+    hoisted: std::collections::HashSet<*const Item>,
     diagnostics: &'a mut Diagnostics,
 }
 
@@ -166,6 +168,7 @@ pub fn lower(
         element_reads: HashMap::new(),
         pure_nodes: HashMap::new(),
         unseen_elements: std::collections::HashSet::new(),
+        hoisted: std::collections::HashSet::new(),
         diagnostics,
     };
     // Parameters come first, so parameter i is node i.
@@ -652,6 +655,15 @@ impl Lowerer<'_> {
 
     /// Statements in order; after one that may exit, the rest runs under `if !exited`.
     fn stmts(&mut self, stmts: &[SynStmt]) -> Val {
+        // Items are in scope in their whole block, before their declaration too, and shadow
+        // the enclosing block's locals of the same name.
+        for stmt in stmts {
+            if let SynStmt::Item(item) = stmt {
+                if self.hoisted.insert(item as *const Item) {
+                    self.item(item);
+                }
+            }
+        }
         let mut value = unit();
         for (index, stmt) in stmts.iter().enumerate() {
             value = self.stmt(stmt, index + 1 == stmts.len());
@@ -741,10 +753,8 @@ impl Lowerer<'_> {
                 self.local(local);
                 unit()
             }
-            SynStmt::Item(item) => {
-                self.item(item);
-                unit()
-            }
+            // Lowered when the block began (see `stmts`).
+            SynStmt::Item(_) => unit(),
             SynStmt::Expr(expr, semi) => {
                 let val = self.expr(expr);
                 if val == Val::Never || semi.is_none() && is_last {
@@ -885,8 +895,12 @@ impl Lowerer<'_> {
                     );
                     return;
                 }
-                self.local_consts.push((name, classify(&constant.ty)));
+                let ty = classify(&constant.ty);
+                self.local_consts.push((name.clone(), ty.clone()));
                 self.items.push(item.clone());
+                let ident = &constant.ident;
+                let value = self.constant(quote!(#ident), ty, ident.span());
+                self.bind(name, Val::Scalar(value));
             }
             Item::Use(_) => self.items.push(item.clone()),
             other => self.diagnostics.error(

@@ -66,6 +66,37 @@ fn snapshot_composition_and_two_input_methods() {
 }
 
 #[test]
+fn snapshot_match_on_consts_and_a_tuple_parameter() {
+    let item = quote! {
+        fn loss(target: (f64, f64), x: f64, mode: u8) -> f64 {
+            let (tx, ty) = target;
+            match mode {
+                L2 => (x - tx) * (x - tx),
+                L1 => (x - ty).abs(),
+                _ => 0.0,
+            }
+        }
+    };
+    expect_file!["../snapshots/match_on_consts_and_a_tuple_parameter.rs"]
+        .assert_eq(&expand_pretty(quote!(), item));
+}
+
+#[test]
+fn snapshot_slice_recurrence_on_a_heap_tape() {
+    let item = quote! {
+        fn recur(a: f64, xs: &[f64]) -> f64 {
+            let mut y = 0.0;
+            for &x in xs {
+                y = (a * y).sin() + x;
+            }
+            y
+        }
+    };
+    expect_file!["../snapshots/slice_recurrence_on_a_heap_tape.rs"]
+        .assert_eq(&expand_pretty(quote!(), item));
+}
+
+#[test]
 fn snapshot_error_keeps_the_function_and_stubs_the_companions() {
     let item = quote! {
         fn f(x: f64) -> f64 {

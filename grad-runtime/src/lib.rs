@@ -103,6 +103,14 @@ pub mod __private {
                 Vec(PhantomData)
             }
 
+            /// Fails to compile: see [`TapeNeedsAlloc`].
+            pub fn with_capacity(_capacity: usize) -> Self
+            where
+                T: TapeNeedsAlloc,
+            {
+                Vec(PhantomData)
+            }
+
             /// Never reached: see [`TapeNeedsAlloc`].
             pub fn push(&mut self, _value: T) {}
         }
