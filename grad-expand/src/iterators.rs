@@ -175,14 +175,30 @@ pub fn desugar_method(call: &syn::ExprMethodCall, n: usize) -> Option<Expr> {
     let acc = names.ident("acc");
     let method = call.method.to_string();
     let args: Vec<&Expr> = call.args.iter().collect();
+    // `{ setup; let mut acc = start; for i in range { step(element) } acc }`
+    let accumulate = |start: proc_macro2::TokenStream,
+                      step: &dyn Fn(&Expr) -> proc_macro2::TokenStream|
+     -> Option<Expr> {
+        let chain = stages(&call.receiver)?;
+        let Walk {
+            setup,
+            range,
+            element,
+        } = walk(&chain, &names)?;
+        let step = step(&element);
+        Some(parse_quote_spanned! {span=>
+            {
+                #(#setup)*
+                let mut #acc = #start;
+                for #index in #range {
+                    #step
+                }
+                #acc
+            }
+        })
+    };
     match (method.as_str(), args.as_slice()) {
         ("sum" | "product", []) => {
-            let chain = stages(&call.receiver)?;
-            let Walk {
-                setup,
-                range,
-                element,
-            } = walk(&chain, &names)?;
             let (start, op) = if method == "sum" {
                 (quote_spanned!(span=> -0.0), quote_spanned!(span=> +=))
             } else {
@@ -195,56 +211,21 @@ pub fn desugar_method(call: &syn::ExprMethodCall, n: usize) -> Option<Expr> {
                 }
                 None => start,
             };
-            Some(parse_quote_spanned! {span=>
-                {
-                    #(#setup)*
-                    let mut #acc = #start;
-                    for #index in #range {
-                        #acc #op #element;
-                    }
-                    #acc
-                }
-            })
+            accumulate(start, &|element| quote_spanned!(span=> #acc #op #element;))
         }
         // `fold(init, f64::max)`: a function path takes the accumulator and the element.
-        ("fold", [init, Expr::Path(f)]) => {
-            let chain = stages(&call.receiver)?;
-            let Walk {
-                setup,
-                range,
-                element,
-            } = walk(&chain, &names)?;
-            Some(parse_quote_spanned! {span=>
-                {
-                    #(#setup)*
-                    let mut #acc = #init;
-                    for #index in #range {
-                        #acc = #f(#acc, #element);
-                    }
-                    #acc
-                }
-            })
-        }
+        ("fold", [init, Expr::Path(f)]) => accumulate(
+            quote_spanned!(span=> #init),
+            &|element| quote_spanned!(span=> #acc = #f(#acc, #element);),
+        ),
         ("fold", [init, Expr::Closure(closure)]) if closure.inputs.len() == 2 => {
-            let chain = stages(&call.receiver)?;
-            let Walk {
-                setup,
-                range,
-                element,
-            } = walk(&chain, &names)?;
             let acc_pat = strip_refs(&closure.inputs[0]);
             let elem_pat = strip_refs(&closure.inputs[1]);
             let body = &closure.body;
-            Some(parse_quote_spanned! {span=>
-                {
-                    #(#setup)*
-                    let mut #acc = #init;
-                    for #index in #range {
-                        #acc = { let #acc_pat = #acc; let #elem_pat = #element; #body };
-                    }
-                    #acc
-                }
-            })
+            accumulate(
+                quote_spanned!(span=> #init),
+                &|element| quote_spanned!(span=> #acc = { let #acc_pat = #acc; let #elem_pat = #element; #body };),
+            )
         }
         // `x.map(f)` on an array (not an iterator): a new array of the same length.
         ("map", [f]) if stages(&call.receiver).is_none() => {
