@@ -498,3 +498,19 @@ fn a_block_const_shadows_a_local() {
     assert_eq!(shadowed_by_a_const(1.0), 9.0);
     assert_eq!(shadowed_by_a_const_value_and_grad(1.0), (9.0, 9.0));
 }
+
+/// An or-pattern of consts binds nothing: the arm reads the consts as they are.
+#[differentiable]
+fn or_of_consts(x: f64, k: usize) -> f64 {
+    match k {
+        SQUARE | LIMIT => x * LIMIT as f64,
+        _ => x,
+    }
+}
+
+#[test]
+fn an_or_pattern_of_consts_reads_the_consts() {
+    // k = 0 = SQUARE matches; the arm reads LIMIT = 4, not the matched value.
+    assert_eq!(or_of_consts_value_and_grad(1.5, 0), (6.0, 4.0));
+    assert_eq!(or_of_consts_value_and_grad(1.5, 4), (6.0, 4.0));
+}

@@ -119,6 +119,12 @@ struct Lowerer<'a> {
     unseen_elements: std::collections::HashSet<ArrayId>,
     /// The items of the blocks begun so far, each lowered once.
     hoisted: std::collections::HashSet<*const Item>,
+    /// How often each identifier appears in the function body.
+    body_idents: HashMap<String, usize>,
+    /// The names the function binds as locals anywhere (parameters, `let`, loops, closures).
+    local_names: std::collections::HashSet<String>,
+    /// The full paths of the names the body's `use` items bring in.
+    imports: HashMap<String, syn::Path>,
     diagnostics: &'a mut Diagnostics,
 }
 
@@ -169,6 +175,9 @@ pub fn lower(
         pure_nodes: HashMap::new(),
         unseen_elements: std::collections::HashSet::new(),
         hoisted: std::collections::HashSet::new(),
+        body_idents: ident_counts(body.to_token_stream()),
+        imports: HashMap::new(),
+        local_names: bound_names(body, signature),
         diagnostics,
     };
     // Parameters come first, so parameter i is node i.
@@ -659,7 +668,8 @@ impl Lowerer<'_> {
         // the enclosing block's locals of the same name.
         for stmt in stmts {
             if let SynStmt::Item(item) = stmt {
-                if self.hoisted.insert(item as *const Item) {
+                if self.hoisted.insert(item as *const Item) && self.item_fits_one_scope(item, stmts)
+                {
                     self.item(item);
                 }
             }
@@ -884,6 +894,37 @@ impl Lowerer<'_> {
         Val::Scalar(id)
     }
 
+    /// The generated code holds every item of the body in one scope, the function's. An item
+    /// of an inner block fits there only if its names are used in that block alone: `const K`
+    /// in a block, with `K` of the module read elsewhere, would change what `K` means there.
+    fn item_fits_one_scope(&mut self, item: &Item, block: &[SynStmt]) -> bool {
+        if self.scopes.depth() == 1 {
+            return true;
+        }
+        let names = match item {
+            Item::Const(constant) => vec![constant.ident.to_string()],
+            Item::Use(item_use) => match use_names(&item_use.tree) {
+                Some(names) => names,
+                None => {
+                    self.diagnostics.error(item, "a glob `use` (`use m::*;`) is supported only at the top of a differentiable function's body: move it there, or name what it brings in");
+                    return false;
+                }
+            },
+            _ => return true,
+        };
+        let in_block = ident_counts(quote!(#(#block)*));
+        for name in names {
+            // Locals are resolved by grad, not by name in the generated code: a block's
+            // `const s` beside a local `s` elsewhere changes nothing there.
+            let used_outside = self.body_idents.get(&name) > in_block.get(&name);
+            if used_outside && !self.local_names.contains(&name) {
+                self.diagnostics.error(item, format!("this item of an inner block is named `{name}`, which the function also uses outside the block; grad's generated code holds every item of the function in one scope, where it would change what `{name}` means there: give the item a name of its own, or move it to the top of the function"));
+                return false;
+            }
+        }
+        true
+    }
+
     fn item(&mut self, item: &Item) {
         match item {
             Item::Const(constant) => {
@@ -902,7 +943,10 @@ impl Lowerer<'_> {
                 let value = self.constant(quote!(#ident), ty, ident.span());
                 self.bind(name, Val::Scalar(value));
             }
-            Item::Use(_) => self.items.push(item.clone()),
+            Item::Use(item_use) => {
+                imported_paths(&item_use.tree, &mut Vec::new(), &mut self.imports);
+                self.items.push(item.clone());
+            }
             other => self.diagnostics.error(
                 other,
                 "only `const` and `use` items are supported inside a differentiable function: move this item out of the function",
@@ -1434,6 +1478,15 @@ impl Lowerer<'_> {
         path: syn::Path,
         expected: Option<Ty>,
     ) -> Val {
+        // `use fns::h;` in the body, then `h(x)`: the derivative is `fns::h_vjp`, which the
+        // `use` did not bring in (a module-level `h_vjp` would be another function's).
+        let path = match path
+            .get_ident()
+            .and_then(|name| self.imports.get(&name.to_string()))
+        {
+            Some(full) => full.clone(),
+            None => path,
+        };
         let mut args = Vec::new();
         // `grad::sigmoid(x)` of a float: a rule whose derivative reuses the output.
         let activation = is_grad_activation(&path);
@@ -1923,6 +1976,11 @@ impl Lowerer<'_> {
             self.diagnostics
                 .error_at(span, "this loop never ends: give it a `break`");
         }
+        self.loops.pop();
+        // Carried variables live outside the loop: a body's `let` that shadows one, or a
+        // `for` variable of the same name, is dropped with the loop's scope before the next
+        // values are read.
+        self.scopes.pop();
         let nexts: Vec<ValueId> = carried
             .iter()
             .map(|(name, init, _)| match self.lookup(name) {
@@ -1930,8 +1988,6 @@ impl Lowerer<'_> {
                 _ => *init,
             })
             .collect();
-        self.loops.pop();
-        self.scopes.pop();
         let body = self.blocks.pop().expect("the loop body block is open");
 
         // A flag the loop does not carry cannot change in it (no exit of that kind is inside),
@@ -2276,8 +2332,27 @@ fn names_a_variable(expr: &Expr) -> bool {
 /// The name a match arm binds the scrutinee to (`n` in `n @ 1..=3` or in `n`).
 fn pattern_binding(pattern: &Pat) -> Option<String> {
     match pattern {
+        // A bare name that is a `const` matched only if the value equals it: binding the
+        // name to the value then changes nothing.
         Pat::Ident(ident) => Some(ident.ident.to_string()),
         Pat::Paren(inner) => pattern_binding(&inner.pat),
+        // `k @ 1 | k @ 2` binds `k` in every case; in `A | B` the names are constants, which
+        // the arm reads as they are (binding `A` to a value equal to `B` would be wrong).
+        Pat::Or(or) => {
+            let names: Vec<Option<String>> = or
+                .cases
+                .iter()
+                .map(|case| match case {
+                    Pat::Ident(ident) if ident.subpat.is_some() => Some(ident.ident.to_string()),
+                    _ => None,
+                })
+                .collect();
+            let first = names.first().cloned().flatten()?;
+            names
+                .iter()
+                .all(|n| n.as_deref() == Some(&first))
+                .then_some(first)
+        }
         _ => None,
     }
 }
@@ -2454,8 +2529,8 @@ impl<'ast> Visit<'ast> for LoopScan {
         self.nested(e.label.as_ref(), |this| this.visit_block(&e.body));
     }
 
-    fn visit_expr_closure(&mut self, _: &'ast syn::ExprClosure) {}
-
+    // A closure that the iterator rewrite inlines assigns what its body assigns
+    // (`.map(|v| { s += v * v; v })`): those variables are carried by the loop too.
     fn visit_item(&mut self, _: &'ast Item) {}
 }
 
@@ -2505,4 +2580,91 @@ pub fn float_owner(path: &syn::Path) -> bool {
     }
     let owner = path.segments[n - 2].ident.to_string();
     owner == "Float" || FloatTy::from_ident(&owner).is_some()
+}
+
+/// How often each identifier appears in some tokens, nested groups included.
+fn ident_counts(tokens: proc_macro2::TokenStream) -> HashMap<String, usize> {
+    fn walk(tokens: proc_macro2::TokenStream, counts: &mut HashMap<String, usize>) {
+        for token in tokens {
+            match token {
+                proc_macro2::TokenTree::Ident(ident) => {
+                    *counts.entry(ident.to_string()).or_default() += 1
+                }
+                proc_macro2::TokenTree::Group(group) => walk(group.stream(), counts),
+                _ => {}
+            }
+        }
+    }
+    let mut counts = HashMap::new();
+    walk(tokens, &mut counts);
+    counts
+}
+
+/// The names a `use` brings into scope; `None` for a glob.
+fn use_names(tree: &syn::UseTree) -> Option<Vec<String>> {
+    match tree {
+        syn::UseTree::Path(path) => use_names(&path.tree),
+        syn::UseTree::Name(name) => Some(vec![name.ident.to_string()]),
+        syn::UseTree::Rename(rename) => Some(vec![rename.rename.to_string()]),
+        syn::UseTree::Glob(_) => None,
+        syn::UseTree::Group(group) => {
+            let mut names = Vec::new();
+            for tree in &group.items {
+                names.extend(use_names(tree)?);
+            }
+            Some(names)
+        }
+    }
+}
+
+/// Each name a `use` brings in, with its full path: `use fns::{h, g as k};` gives `h` →
+/// `fns::h` and `k` → `fns::g`.
+fn imported_paths(
+    tree: &syn::UseTree,
+    prefix: &mut Vec<syn::Ident>,
+    out: &mut HashMap<String, syn::Path>,
+) {
+    let full = |prefix: &[syn::Ident], last: &syn::Ident| -> syn::Path {
+        let segments = prefix.iter().chain(std::iter::once(last));
+        syn::parse_quote!(#(#segments)::*)
+    };
+    match tree {
+        syn::UseTree::Path(path) => {
+            prefix.push(path.ident.clone());
+            imported_paths(&path.tree, prefix, out);
+            prefix.pop();
+        }
+        syn::UseTree::Name(name) if name.ident != "self" => {
+            out.insert(name.ident.to_string(), full(prefix, &name.ident));
+        }
+        syn::UseTree::Rename(rename) if rename.ident != "self" => {
+            out.insert(rename.rename.to_string(), full(prefix, &rename.ident));
+        }
+        syn::UseTree::Group(group) => {
+            for tree in &group.items {
+                imported_paths(tree, prefix, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Every name a parameter or a pattern of the body binds.
+fn bound_names(body: &syn::Block, signature: &Signature) -> std::collections::HashSet<String> {
+    struct Patterns(std::collections::HashSet<String>);
+    impl<'ast> Visit<'ast> for Patterns {
+        fn visit_pat_ident(&mut self, pat: &'ast syn::PatIdent) {
+            self.0.insert(pat.ident.to_string());
+            syn::visit::visit_pat_ident(self, pat);
+        }
+    }
+    let mut names = Patterns(
+        signature
+            .params
+            .iter()
+            .map(|p| p.ident.to_string())
+            .collect(),
+    );
+    names.visit_block(body);
+    names.0
 }

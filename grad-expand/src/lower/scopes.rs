@@ -23,6 +23,11 @@ impl<V: Clone> Scopes<V> {
         }
     }
 
+    /// How many scopes are open: 1 in the function's own block.
+    pub(super) fn depth(&self) -> usize {
+        self.scopes.len()
+    }
+
     pub(super) fn push(&mut self) {
         self.scopes.push(Vec::new());
     }
