@@ -42,4 +42,13 @@ fn min_block_const(x: f64) -> f64 {
     x * K
 }
 
+#[differentiable]
+fn glob_in_a_block(x: f64) -> f64 {
+    let y = {
+        use other::*;
+        x * K
+    };
+    y
+}
+
 fn main() {}
