@@ -8,12 +8,13 @@
 //! result of a call, a literal that meets a typed value in a loop) are settled the same way.
 
 use crate::diagnostics::Diagnostics;
+use crate::graph::unify;
 use crate::graph::{
     ArrayId, ArrayInit, BinaryOp, Block, CallArg, Graph, InactiveExpr, Op, Stmt, Ty, ValueId,
     scalar_args,
 };
-use crate::lower::{float_owner, unify};
 use crate::rules::{self, Derivative};
+use crate::signature::float_owner;
 
 pub fn analyze(graph: &mut Graph, body: &Block, diagnostics: &mut Diagnostics) {
     while propagate(graph, body) {}

@@ -472,3 +472,16 @@ impl Graph {
         false
     }
 }
+
+/// The type of an arithmetic result: a float if either side is one, as Rust requires both
+/// sides to match.
+pub fn unify(a: &Ty, b: &Ty) -> Ty {
+    match (a, b) {
+        (Ty::Float(Some(f)), _) | (_, Ty::Float(Some(f))) => Ty::Float(Some(*f)),
+        (Ty::Float(None), _) | (_, Ty::Float(None)) => Ty::Float(None),
+        (Ty::Int, _) | (_, Ty::Int) => Ty::Int,
+        (Ty::Bool, Ty::Bool) => Ty::Bool,
+        (Ty::Other, Ty::Other) => Ty::Other,
+        _ => Ty::Unknown,
+    }
+}

@@ -14,9 +14,11 @@ mod graph;
 mod iterators;
 mod lower;
 mod names;
+mod primal;
 mod reverse;
 mod rules;
 mod signature;
+mod spell;
 mod structure;
 mod tuple_params;
 

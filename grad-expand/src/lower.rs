@@ -17,6 +17,7 @@
 mod scopes;
 
 use crate::diagnostics::Diagnostics;
+use crate::graph::unify;
 use crate::graph::{
     Array, ArrayId, ArrayInit, ArrayWrite, BinaryOp, Block, CallArg, CallStyle, Carried, FloatTy,
     Graph, If, InactiveExpr, Len, Loop, LoopHeader, Merge, Node, Op, RegionId, Stmt, Ty, ValueId,
@@ -24,7 +25,7 @@ use crate::graph::{
 };
 use crate::iterators;
 use crate::rules::{self, Derivative};
-use crate::signature::{Signature, classify, tuple_output};
+use crate::signature::{Signature, classify, float_owner, tuple_output};
 use proc_macro2::Span;
 use quote::{ToTokens, quote};
 use scopes::Scopes;
@@ -1289,9 +1290,16 @@ impl Lowerer<'_> {
                     Ty::Array(_, Len(len)) => {
                         Val::Scalar(self.constant(len.clone(), Ty::Int, call.span()))
                     }
-                    // A slice is a parameter, in scope everywhere in generated code.
+                    // A slice is a parameter, never written, in scope everywhere in generated
+                    // code by its own name.
                     _ => {
-                        let name = crate::emit::array_name(&self.graph, array);
+                        let name = match &self.graph.array(array).init {
+                            ArrayInit::Param { ident, .. } => quote!(#ident),
+                            _ => {
+                                let local = crate::names::array(array);
+                                quote!(#local)
+                            }
+                        };
                         self.push(Op::Length(quote!(#name.len())), Ty::Int, call.span())
                     }
                 };
@@ -2534,19 +2542,6 @@ impl<'ast> Visit<'ast> for LoopScan {
     fn visit_item(&mut self, _: &'ast Item) {}
 }
 
-/// The type of an arithmetic result: a float if either side is one, as Rust requires both
-/// sides to match.
-pub fn unify(a: &Ty, b: &Ty) -> Ty {
-    match (a, b) {
-        (Ty::Float(Some(f)), _) | (_, Ty::Float(Some(f))) => Ty::Float(Some(*f)),
-        (Ty::Float(None), _) | (_, Ty::Float(None)) => Ty::Float(None),
-        (Ty::Int, _) | (_, Ty::Int) => Ty::Int,
-        (Ty::Bool, Ty::Bool) => Ty::Bool,
-        (Ty::Other, Ty::Other) => Ty::Other,
-        _ => Ty::Unknown,
-    }
-}
-
 /// `grad::sigmoid` (or `::grad::sigmoid`), which has a rule of its own.
 fn is_grad_activation(path: &syn::Path) -> bool {
     let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
@@ -2570,16 +2565,6 @@ fn float_method_path(path: &syn::Path) -> Option<&'static rules::MethodRule> {
         return None;
     }
     rules::method(&last.ident.to_string())
-}
-
-/// The float type that owns a path such as `f64::sin`.
-pub fn float_owner(path: &syn::Path) -> bool {
-    let n = path.segments.len();
-    if n < 2 {
-        return false;
-    }
-    let owner = path.segments[n - 2].ident.to_string();
-    owner == "Float" || FloatTy::from_ident(&owner).is_some()
 }
 
 /// How often each identifier appears in some tokens, nested groups included.

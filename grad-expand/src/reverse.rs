@@ -16,14 +16,17 @@
 //! that are never overwritten are read directly and never recorded; a loop records only the
 //! carried variables its reverse actually reads, so a pure accumulation records nothing.
 
-use crate::emit::{Forward, TapeInfo, array_name, operand, tape_tuple, zero};
 use crate::graph::{
     ArrayId, ArrayInit, ArrayWrite, BinaryOp, Block, CallArg, Graph, Loop, LoopHeader, Op,
     RegionId, Stmt, Ty, ValueId,
 };
 use crate::lower::Output;
 use crate::names;
+use crate::primal::{Forward, TapeInfo};
 use crate::rules::{Derivative, Reads};
+use crate::spell::{
+    RecordsReads, array_name, operand, passed_array, range_tokens, tape_tuple, zero,
+};
 use proc_macro2::{Ident, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -1022,7 +1025,7 @@ impl<'g> Sweep<'g> {
             CallArg::Array {
                 array,
                 by_reference,
-            } => crate::emit::passed_array(self.graph, array, by_reference),
+            } => passed_array(self.graph, array, by_reference),
         }
     }
 
@@ -1490,41 +1493,6 @@ fn literal_value(graph: &Graph, id: ValueId) -> Option<f64> {
         }
         _ => None,
     }
-}
-
-/// The loop's range as the forward sweep iterates it.
-pub fn range_tokens(graph: &Graph, l: &Loop, frame: &mut impl RecordsReads) -> TokenStream {
-    let LoopHeader::Range {
-        start,
-        end,
-        inclusive,
-        reverse,
-        step,
-        ..
-    } = &l.header
-    else {
-        return quote!(0..0);
-    };
-    frame.record([*start, *end].into_iter().chain(*step));
-    let (start, end) = (operand(graph, *start), operand(graph, *end));
-    let mut range = if *inclusive {
-        quote!((#start..=#end))
-    } else {
-        quote!((#start..#end))
-    };
-    if *reverse {
-        range = quote!(#range.rev());
-    }
-    if let Some(step) = step {
-        let step = operand(graph, *step);
-        range = quote!(#range.step_by(#step));
-    }
-    range
-}
-
-/// Something that collects the nodes generated code reads.
-pub trait RecordsReads {
-    fn record(&mut self, ids: impl IntoIterator<Item = ValueId>);
 }
 
 impl RecordsReads for FrameBuilder {

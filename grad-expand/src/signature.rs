@@ -513,3 +513,13 @@ fn contains_generic_ident(ty: &Type, names: &[String]) -> bool {
     }
     walk(quote::quote!(#ty), names)
 }
+
+/// The float type that owns a path such as `f64::sin`.
+pub fn float_owner(path: &syn::Path) -> bool {
+    let n = path.segments.len();
+    if n < 2 {
+        return false;
+    }
+    let owner = path.segments[n - 2].ident.to_string();
+    owner == "Float" || FloatTy::from_ident(&owner).is_some()
+}

@@ -1,0 +1,553 @@
+//! The primal sweep of a frame: which nodes it must compute (liveness) and their code, with
+//! the tapes its loops record for the reverse sweep. Forward mode, when it comes, is a sweep
+//! of its own beside this one (see ARCHITECTURE.md).
+
+use crate::graph::{
+    ArrayId, ArrayInit, Block, CallStyle, Graph, If, InactiveExpr, Loop, LoopHeader, Op, RegionId,
+    Stmt, Ty, ValueId,
+};
+use crate::graph::{CallArg, scalar_args};
+use crate::names;
+use crate::spell::{RecordsReads, array_name, operand, passed_array, range_tokens, tape_tuple};
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+/// What a loop's tape records, decided by the reverse sweep of its body.
+pub struct TapeInfo {
+    /// The carried values at the start of each iteration that the reverse sweep reads.
+    pub entries: Vec<ValueId>,
+    /// Whether the forward sweep counts iterations (loops that can stop early, and fixed tapes).
+    pub counted: bool,
+    /// For loops over constant bounds: the length of a fixed-size tape (no heap).
+    pub fixed_len: Option<TokenStream>,
+}
+
+/// The forward sweep of one frame: which nodes it must compute (liveness), and their code.
+pub struct Forward<'a> {
+    graph: &'a Graph,
+    live: &'a mut Vec<bool>,
+    tapes: &'a HashMap<usize, TapeInfo>,
+    emitted_ifs: HashSet<*const If>,
+    emitted_loops: HashSet<usize>,
+    pub referenced: BTreeSet<ValueId>,
+    /// The frame being emitted: only its own arrays are declared and written here; arrays of
+    /// enclosing frames already hold their values.
+    frame: RegionId,
+    /// Values the frame gets from its loop's tape instead of computing them.
+    pub provided: HashSet<ValueId>,
+}
+
+/// `[[value; N]; M]` for an array type.
+fn repeat_tokens(ty: &Ty, value: TokenStream) -> TokenStream {
+    match ty {
+        Ty::Array(elem, len) => {
+            let inner = repeat_tokens(elem, value);
+            let len = &len.0;
+            quote!([#inner; #len])
+        }
+        _ => value,
+    }
+}
+
+impl RecordsReads for Forward<'_> {
+    fn record(&mut self, ids: impl IntoIterator<Item = ValueId>) {
+        self.referenced.extend(ids);
+    }
+}
+
+impl<'a> Forward<'a> {
+    pub fn new(
+        graph: &'a Graph,
+        live: &'a mut Vec<bool>,
+        tapes: &'a HashMap<usize, TapeInfo>,
+        frame: RegionId,
+    ) -> Self {
+        Forward {
+            graph,
+            live,
+            tapes,
+            frame,
+            provided: HashSet::new(),
+            emitted_ifs: HashSet::new(),
+            emitted_loops: HashSet::new(),
+            referenced: BTreeSet::new(),
+        }
+    }
+
+    fn owns(&self, array: ArrayId) -> bool {
+        self.graph
+            .region_within(self.graph.array(array).region, self.frame)
+    }
+
+    /// The nodes an array statement of this frame reads.
+    fn array_stmt_args(&self, stmt: &Stmt) -> Vec<ValueId> {
+        match stmt {
+            Stmt::ArrayDecl(id) if self.owns(*id) => match &self.graph.array(*id).init {
+                ArrayInit::Literal(values) => values.clone(),
+                ArrayInit::Literal2(rows) => rows.iter().flatten().copied().collect(),
+                ArrayInit::Repeat { value } => vec![*value],
+                ArrayInit::Row { index, .. } => vec![*index],
+                ArrayInit::Call { args, .. } => scalar_args(args),
+                ArrayInit::Param { .. } | ArrayInit::Copy(_) => Vec::new(),
+            },
+            Stmt::ArrayWrite(write) if self.owns(write.array) => {
+                write.indices.iter().copied().chain([write.value]).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Whether a block writes an array this frame owns (so it must run).
+    fn writes_own_arrays(&self, block: &Block) -> bool {
+        block.stmts.iter().any(|stmt| match stmt {
+            Stmt::ArrayDecl(id) => self.owns(*id),
+            Stmt::ArrayWrite(write) => self.owns(write.array),
+            Stmt::If(branch) => {
+                self.writes_own_arrays(&branch.then_block)
+                    || self.writes_own_arrays(&branch.else_block)
+            }
+            Stmt::Loop(l) => self.writes_own_arrays(&l.body),
+            Stmt::Node(_) => false,
+        })
+    }
+
+    /// Marks, back to front, every node the live nodes need; an `if` or loop is computed
+    /// when a value it produces is live, and a loop also when this frame reverses it (its
+    /// tape is recorded here).
+    pub fn liveness(&mut self, block: &Block) -> bool {
+        let mut any = false;
+        for stmt in block.stmts.iter().rev() {
+            match stmt {
+                Stmt::Node(id) => {
+                    if self.live[id.0] && !self.provided.contains(id) {
+                        for arg in self.graph.node(*id).args() {
+                            self.live[arg.0] = true;
+                        }
+                        any = true;
+                    }
+                }
+                Stmt::If(branch) => {
+                    let mut needed = false;
+                    for merge in &branch.merges {
+                        if self.live[merge.out.0] {
+                            self.live[merge.then_value.0] = true;
+                            self.live[merge.else_value.0] = true;
+                            needed = true;
+                        }
+                    }
+                    let then_needed = self.liveness(&branch.then_block);
+                    let else_needed = self.liveness(&branch.else_block);
+                    if needed || then_needed || else_needed {
+                        self.live[branch.cond.0] = true;
+                        self.emitted_ifs.insert(&**branch as *const If);
+                        any = true;
+                    }
+                }
+                Stmt::ArrayDecl(_) | Stmt::ArrayWrite(_) => {
+                    let args = self.array_stmt_args(stmt);
+                    if !args.is_empty() || matches!(stmt, Stmt::ArrayDecl(id) if self.owns(*id)) {
+                        for arg in args {
+                            self.live[arg.0] = true;
+                        }
+                        any = true;
+                    }
+                }
+                Stmt::Loop(l) => {
+                    if self.loop_liveness(l) {
+                        any = true;
+                    }
+                }
+            }
+        }
+        any
+    }
+
+    /// A loop runs when a value it leaves behind is live, when its iterations must be
+    /// recorded or counted for the reverse sweep, or when it writes this frame's arrays. Then
+    /// its body computes what the live values need, around the loop: a carried variable whose
+    /// start of iteration is needed needs its update from the iteration before.
+    fn loop_liveness(&mut self, l: &Loop) -> bool {
+        let tape = self.tapes.get(&l.id);
+        let recorded = tape.is_some_and(|t| !t.entries.is_empty() || t.counted);
+        let needed = l.carried.iter().any(|c| self.live[c.exit.0])
+            || recorded
+            || self.writes_own_arrays(&l.body);
+        if !needed {
+            return false;
+        }
+        self.emitted_loops.insert(l.id);
+        if let Some(tape) = tape {
+            for entry in &tape.entries {
+                self.live[entry.0] = true;
+            }
+        }
+        if let Some(stop) = l.stop {
+            self.live[stop.0] = true;
+        }
+        for carried in &l.carried {
+            if self.live[carried.exit.0] {
+                self.live[carried.next.0] = true;
+            }
+        }
+        loop {
+            self.liveness(&l.body);
+            let mut changed = false;
+            for carried in &l.carried {
+                if self.live[carried.entry.0] && !self.live[carried.next.0] {
+                    self.live[carried.next.0] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        for carried in &l.carried {
+            if self.live[carried.next.0] {
+                self.live[carried.init.0] = true;
+            }
+        }
+        if let LoopHeader::Range {
+            start, end, step, ..
+        } = &l.header
+        {
+            self.live[start.0] = true;
+            self.live[end.0] = true;
+            if let Some(step) = step {
+                self.live[step.0] = true;
+            }
+        }
+        true
+    }
+
+    fn arg(&mut self, id: ValueId) -> TokenStream {
+        self.referenced.insert(id);
+        operand(self.graph, id)
+    }
+
+    fn call_arg(&mut self, arg: CallArg) -> TokenStream {
+        match arg {
+            CallArg::Scalar(id) => self.arg(id),
+            CallArg::Array {
+                array,
+                by_reference,
+            } => passed_array(self.graph, array, by_reference),
+        }
+    }
+
+    /// A method receiver: a constant such as `-2.0` needs parentheses there.
+    fn receiver(&mut self, id: ValueId) -> TokenStream {
+        let tokens = self.arg(id);
+        match self.graph.node(id).op {
+            Op::Constant(_) => quote!((#tokens)),
+            _ => tokens,
+        }
+    }
+
+    /// The code of a block. `own_frame` is true for the frame's own block, whose loops record
+    /// tapes.
+    pub fn block(&mut self, block: &Block, own_frame: bool) -> Vec<TokenStream> {
+        let mut out = Vec::new();
+        for stmt in &block.stmts {
+            match stmt {
+                Stmt::Node(id) => {
+                    if self.live[id.0] && !self.provided.contains(id) {
+                        out.extend(self.node(*id));
+                    }
+                }
+                Stmt::ArrayDecl(id) => {
+                    if self.owns(*id) {
+                        out.extend(self.array_decl(*id));
+                    }
+                }
+                Stmt::ArrayWrite(write) => {
+                    if self.owns(write.array) {
+                        let name = array_name(self.graph, write.array);
+                        let indices: Vec<_> = write.indices.iter().map(|i| self.arg(*i)).collect();
+                        let value = self.arg(write.value);
+                        let span = write.span;
+                        out.push(quote_spanned!(span=> #name #([#indices])* = #value;));
+                    }
+                }
+                Stmt::If(branch) => {
+                    if self.emitted_ifs.contains(&(&**branch as *const If)) {
+                        out.push(self.emit_if(branch));
+                    }
+                }
+                Stmt::Loop(l) => {
+                    if self.emitted_loops.contains(&l.id) {
+                        let tape = if own_frame {
+                            self.tapes.get(&l.id)
+                        } else {
+                            None
+                        };
+                        out.push(self.emit_loop(l, tape));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn array_decl(&mut self, id: ArrayId) -> Option<TokenStream> {
+        let array = self.graph.array(id);
+        let span = array.span;
+        let name = names::array(id);
+        let mutability = array.written.then(|| quote!(mut));
+        let init = match &array.init {
+            ArrayInit::Param { ident, .. } => {
+                if !array.written {
+                    return None;
+                }
+                quote!(#ident)
+            }
+            ArrayInit::Literal(values) => {
+                let values: Vec<_> = values.iter().map(|v| self.arg(*v)).collect();
+                quote!([#(#values),*])
+            }
+            ArrayInit::Literal2(rows) => {
+                let rows: Vec<TokenStream> = rows
+                    .iter()
+                    .map(|row| {
+                        let values: Vec<_> = row.iter().map(|v| self.arg(*v)).collect();
+                        quote!([#(#values),*])
+                    })
+                    .collect();
+                quote!([#(#rows),*])
+            }
+            ArrayInit::Repeat { value } => {
+                let value = self.arg(*value);
+                repeat_tokens(&array.ty, value)
+            }
+            // A local that is written must own its elements, even when its source is an
+            // array parameter taken by reference.
+            ArrayInit::Copy(source) if array.written => {
+                let source = array_name(self.graph, *source);
+                quote!(::grad::__private::copy_of(&#source))
+            }
+            ArrayInit::Copy(source) => array_name(self.graph, *source),
+            ArrayInit::Row { source, index } => {
+                let source = array_name(self.graph, *source);
+                let index = self.arg(*index);
+                quote!(#source[#index])
+            }
+            ArrayInit::Call { path, args } => {
+                let args: Vec<_> = args.iter().map(|a| self.call_arg(*a)).collect();
+                quote!(#path(#(#args),*))
+            }
+        };
+        Some(quote_spanned!(span=> let #mutability #name = #init;))
+    }
+
+    fn emit_if(&mut self, branch: &If) -> TokenStream {
+        let span = branch.span;
+        let merges: Vec<_> = branch
+            .merges
+            .iter()
+            .filter(|m| self.live[m.out.0])
+            .collect();
+        let cond = self.arg(branch.cond);
+        let then_code = self.block(&branch.then_block, false);
+        let then_values: Vec<TokenStream> = merges.iter().map(|m| self.arg(m.then_value)).collect();
+        let else_code = self.block(&branch.else_block, false);
+        let else_values: Vec<TokenStream> = merges.iter().map(|m| self.arg(m.else_value)).collect();
+        if merges.is_empty() {
+            return quote_spanned!(span=> if #cond { #(#then_code)* } else { #(#else_code)* });
+        }
+        let outs = merges.iter().map(|m| names::value(m.out));
+        quote_spanned! {span=>
+            let (#(#outs,)*) = if #cond {
+                #(#then_code)*
+                (#(#then_values,)*)
+            } else {
+                #(#else_code)*
+                (#(#else_values,)*)
+            };
+        }
+    }
+
+    fn emit_loop(&mut self, l: &Loop, tape: Option<&TapeInfo>) -> TokenStream {
+        let span = l.span;
+        // Only the carried variables the live code needs run around the loop.
+        let kept: Vec<usize> = (0..l.carried.len())
+            .filter(|k| self.live[l.carried[*k].next.0])
+            .collect();
+        let carried: Vec<_> = kept.iter().map(|k| names::carried(l.id, *k)).collect();
+        let inits: Vec<TokenStream> = kept.iter().map(|k| self.arg(l.carried[*k].init)).collect();
+        let entries: Vec<_> = kept
+            .iter()
+            .map(|k| names::value(l.carried[*k].entry))
+            .collect();
+        let count = names::count(l.id);
+        let tape_name = names::tape(l.id);
+        let mut before = Vec::new();
+        let mut record = TokenStream::new();
+        let mut counting = TokenStream::new();
+        if let Some(info) = tape {
+            if info.counted {
+                before.push(quote!(let mut #count = 0usize;));
+                counting = quote!(#count += 1;);
+            }
+            if !info.entries.is_empty() {
+                let recorded: Vec<_> = info.entries.iter().map(|e| names::value(*e)).collect();
+                match &info.fixed_len {
+                    Some(len) => {
+                        before.push(quote!(let mut #tape_name = [::core::default::Default::default(); #len];));
+                        let record_tuple = tape_tuple(&recorded);
+                        record = quote!(#tape_name[#count] = #record_tuple;);
+                    }
+                    // A loop that runs its whole range knows its trip count: one allocation.
+                    None if l.stop.is_none() && matches!(l.header, LoopHeader::Range { .. }) => {
+                        let range = range_tokens(self.graph, l, self);
+                        before.push(quote_spanned!(span=> let mut #tape_name = ::grad::__private::Vec::with_capacity(::grad::__private::trip_count(#range));));
+                        let record_tuple = tape_tuple(&recorded);
+                        record = quote!(#tape_name.push(#record_tuple););
+                    }
+                    None => {
+                        before.push(quote_spanned!(span=> let mut #tape_name = ::grad::__private::Vec::new();));
+                        let record_tuple = tape_tuple(&recorded);
+                        record = quote!(#tape_name.push(#record_tuple););
+                    }
+                }
+            }
+        }
+        let counter_var = names::counter(l.id);
+        let (header, counter) = match &l.header {
+            LoopHeader::Range { counter, .. } => {
+                let range = range_tokens(self.graph, l, self);
+                let value = names::value(*counter);
+                (
+                    quote_spanned!(span=> for #counter_var in #range),
+                    quote!(let #value = #counter_var;),
+                )
+            }
+            LoopHeader::Unbounded => (quote_spanned!(span=> loop), TokenStream::new()),
+        };
+        let body = self.block(&l.body, false);
+        let nexts: Vec<TokenStream> = kept.iter().map(|k| self.arg(l.carried[*k].next)).collect();
+        let stop = l.stop.map(|stop| {
+            let stop = self.arg(stop);
+            quote!(if #stop { break; })
+        });
+        let exits: Vec<_> = kept
+            .iter()
+            .map(|k| names::value(l.carried[*k].exit))
+            .collect();
+        quote_spanned! {span=>
+            #(#before)*
+            #(let mut #carried = #inits;)*
+            #header {
+                #(let #entries = #carried;)*
+                #counter
+                #(#body)*
+                #record
+                #(#carried = #nexts;)*
+                #counting
+                #stop
+            }
+            #(let #exits = #carried;)*
+        }
+    }
+
+    fn node(&mut self, id: ValueId) -> Option<TokenStream> {
+        let node = self.graph.node(id);
+        let span = node.span;
+        let expr = match &node.op {
+            Op::Param { .. }
+            | Op::Constant(_)
+            | Op::Length(_)
+            | Op::Merge
+            | Op::LoopEntry
+            | Op::LoopExit
+            | Op::LoopCounter => return None,
+            Op::Neg(a) => {
+                let a = self.arg(*a);
+                quote_spanned!(span=> -#a)
+            }
+            Op::ArrayRead { array, indices } => {
+                let name = array_name(self.graph, *array);
+                let indices: Vec<_> = indices.iter().map(|i| self.arg(*i)).collect();
+                quote_spanned!(span=> #name #([#indices])*)
+            }
+            Op::Annotated { value, ty } => {
+                let value = self.arg(*value);
+                let name = names::value(id);
+                return Some(quote_spanned!(span=> let #name: #ty = #value;));
+            }
+            Op::Binary {
+                token, lhs, rhs, ..
+            } => {
+                let (a, b) = (self.arg(*lhs), self.arg(*rhs));
+                quote_spanned!(span=> #a #token #b)
+            }
+            Op::Cast { value, to } => {
+                let a = self.arg(*value);
+                quote_spanned!(span=> #a as #to)
+            }
+            Op::FloatMethod {
+                method,
+                style,
+                args,
+                ..
+            } => match style {
+                CallStyle::Method => {
+                    let recv = self.receiver(args[0]);
+                    let rest: Vec<_> = args[1..].iter().map(|a| self.arg(*a)).collect();
+                    quote_spanned!(span=> #recv.#method(#(#rest),*))
+                }
+                CallStyle::Path(path) => {
+                    let all: Vec<_> = args.iter().map(|a| self.arg(*a)).collect();
+                    quote_spanned!(span=> #path(#(#all),*))
+                }
+            },
+            Op::Call { path, args } => {
+                let all: Vec<_> = args.iter().map(|a| self.call_arg(*a)).collect();
+                quote_spanned!(span=> #path(#(#all),*))
+            }
+            Op::Inactive { template, args } => match template {
+                InactiveExpr::Method { method, turbofish } => {
+                    let recv = self.receiver(args[0]);
+                    let rest: Vec<_> = args[1..].iter().map(|a| self.arg(*a)).collect();
+                    quote_spanned!(span=> #recv.#method #turbofish (#(#rest),*))
+                }
+                InactiveExpr::Field(member) => {
+                    let base = self.receiver(args[0]);
+                    quote_spanned!(span=> #base.#member)
+                }
+                InactiveExpr::Deref => {
+                    let a = self.arg(args[0]);
+                    quote_spanned!(span=> *#a)
+                }
+                InactiveExpr::Reference => {
+                    let a = self.arg(args[0]);
+                    quote_spanned!(span=> &#a)
+                }
+                InactiveExpr::Not => {
+                    let a = self.arg(args[0]);
+                    quote_spanned!(span=> !#a)
+                }
+                InactiveExpr::Index => {
+                    let base = self.receiver(args[0]);
+                    let indices = args[1..].iter().map(|a| self.arg(*a));
+                    quote_spanned!(span=> #base #([#indices])*)
+                }
+                InactiveExpr::Matches(pattern) => {
+                    let a = self.arg(args[0]);
+                    // A binding pattern matches everything: the function's own `match` then
+                    // has the same unreachable arms, reported once there, not here.
+                    quote_spanned! {span=>
+                        match #a {
+                            #[allow(unused_variables, unused_mut)]
+                            #pattern => true,
+                            #[allow(unreachable_patterns)]
+                            _ => false,
+                        }
+                    }
+                }
+            },
+        };
+        let name = names::value(id);
+        Some(quote_spanned!(span=> let #name = #expr;))
+    }
+}
