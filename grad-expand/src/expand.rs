@@ -25,6 +25,7 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
     let (flat_function, tuples) = tuple_params::flatten(&function, &mut args);
     let signature = signature::analyze(&flat_function, &args, &mut diagnostics);
     let signature_ok = !diagnostics.has_errors() && signature.ret.is_some();
+    tuples_only_with_scalar_outputs(&signature, &tuples, &mut diagnostics);
     let (mut lowered, mut unfinished) =
         match lower::lower(&flat_function.block, &signature, &mut diagnostics) {
             Ok(mut lowered) => {
@@ -33,7 +34,25 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
             }
             Err(unfinished) => (None, Some(unfinished)),
         };
-    // With errors no core is generated, so rustc would not look for the callees' `_vjp`s
+    let companions = Companions {
+        tuples: &tuples,
+        function: &function,
+        signature: &signature,
+        elementwise: lowered.as_ref().is_some_and(structure::is_elementwise),
+    };
+    // The reverse sweep runs whenever the body lowered, so that its errors come in the same
+    // build as every other phase's.
+    let core = match (&lowered, signature_ok) {
+        (Some(lowered), true) => match companions.core(lowered) {
+            Ok(core) => Some(core),
+            Err(error) => {
+                diagnostics.push(error);
+                None
+            }
+        },
+        _ => None,
+    };
+    // With errors no core is emitted, so rustc would not look for the callees' `_vjp`s
     // until the next build: ask for them now.
     let callee_checks = if diagnostics.has_errors() && !in_impl {
         let callees = match (&mut lowered, &mut unfinished) {
@@ -49,8 +68,31 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
     } else {
         TokenStream::new()
     };
-    // The companions regroup a tuple's entries where the gradient is one tuple of entries,
-    // not in Jacobian rows.
+    let probes = if in_impl {
+        TokenStream::new()
+    } else {
+        probes(&signature)
+    };
+    match (diagnostics.into_result(), core) {
+        (Ok(()), Some(core)) => {
+            let wrappers = companions.wrappers(false);
+            quote!(#function #probes #core #wrappers)
+        }
+        (result, _) => {
+            let errors = result.err().map(|e| e.to_compile_error());
+            let stubs = signature_ok.then(|| companions.wrappers(true));
+            quote!(#function #probes #errors #callee_checks #stubs)
+        }
+    }
+}
+
+/// The companions regroup a tuple's entries where the gradient is one tuple of entries, not
+/// in Jacobian rows.
+fn tuples_only_with_scalar_outputs(
+    signature: &signature::Signature,
+    tuples: &[tuple_params::TupleParam],
+    diagnostics: &mut Diagnostics,
+) {
     let vector_output = !matches!(
         signature.ret_class,
         crate::graph::Ty::Float(_) | crate::graph::Ty::Unknown
@@ -59,37 +101,8 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
         .as_ref()
         .is_some_and(|(ty, _)| signature::tuple_output(ty).is_some());
     if vector_output {
-        for tuple in &tuples {
+        for tuple in tuples {
             diagnostics.error(&tuple.ty, format!("a tuple parameter is differentiated only in a function that returns one float, so far: take the elements of `{}` as parameters of their own", tuple.ident));
-        }
-    }
-    let probes = if in_impl {
-        TokenStream::new()
-    } else {
-        probes(&signature)
-    };
-    let companions = Companions {
-        tuples: &tuples,
-        function: &function,
-        signature: &signature,
-        elementwise: lowered.as_ref().is_some_and(structure::is_elementwise),
-    };
-    match (diagnostics.into_result(), lowered) {
-        (Ok(()), Some(lowered)) => match companions.core(&lowered) {
-            Ok(core) => {
-                let wrappers = companions.wrappers(false);
-                quote!(#function #probes #core #wrappers)
-            }
-            Err(error) => {
-                let error = error.to_compile_error();
-                let stubs = companions.wrappers(true);
-                quote!(#function #probes #error #stubs)
-            }
-        },
-        (result, _) => {
-            let errors = result.err().map(|e| e.to_compile_error());
-            let stubs = signature_ok.then(|| companions.wrappers(true));
-            quote!(#function #probes #errors #callee_checks #stubs)
         }
     }
 }
