@@ -25,7 +25,7 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
     let (flat_function, tuples) = tuple_params::flatten(&function, &mut args);
     let signature = signature::analyze(&flat_function, &args, &mut diagnostics);
     let signature_ok = !diagnostics.has_errors() && signature.ret.is_some();
-    tuples_only_with_scalar_outputs(&signature, &tuples, &mut diagnostics);
+    tuple_params::check_outputs(&signature, &tuples, &mut diagnostics);
     let (mut lowered, mut unfinished) =
         match lower::lower(&flat_function.block, &signature, &mut diagnostics) {
             Ok(mut lowered) => {
@@ -82,27 +82,6 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
             let errors = result.err().map(|e| e.to_compile_error());
             let stubs = signature_ok.then(|| companions.wrappers(true));
             quote!(#function #probes #errors #callee_checks #stubs)
-        }
-    }
-}
-
-/// The companions regroup a tuple's entries where the gradient is one tuple of entries, not
-/// in Jacobian rows.
-fn tuples_only_with_scalar_outputs(
-    signature: &signature::Signature,
-    tuples: &[tuple_params::TupleParam],
-    diagnostics: &mut Diagnostics,
-) {
-    let vector_output = !matches!(
-        signature.ret_class,
-        crate::graph::Ty::Float(_) | crate::graph::Ty::Unknown
-    ) || signature
-        .ret
-        .as_ref()
-        .is_some_and(|(ty, _)| signature::tuple_output(ty).is_some());
-    if vector_output {
-        for tuple in tuples {
-            diagnostics.error(&tuple.ty, format!("a tuple parameter is differentiated only in a function that returns one float, so far: take the elements of `{}` as parameters of their own", tuple.ident));
         }
     }
 }

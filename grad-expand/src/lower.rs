@@ -25,7 +25,7 @@ use crate::graph::{
 };
 use crate::iterators;
 use crate::rules::{self, Derivative};
-use crate::signature::{Signature, classify, float_owner, tuple_output};
+use crate::signature::{Signature, classify, float_owner, ident_counts, tuple_output};
 use proc_macro2::Span;
 use quote::{ToTokens, quote};
 use scopes::Scopes;
@@ -1355,12 +1355,15 @@ impl Lowerer<'_> {
 
     /// `x.sin_cos()` is `(x.sin(), x.cos())`, as std computes it.
     fn sin_cos(&mut self, x: ValueId, span: Span, expr: &Expr) -> Val {
-        let parts = ["sin", "cos"].map(|name| {
-            let rule = rules::method(name).expect("sin and cos have rules");
+        let mut parts = Vec::new();
+        for name in ["sin", "cos"] {
+            let Some(rule) = rules::method(name) else {
+                return self.unsupported(expr, "`sin_cos` needs the rules of `sin` and `cos`");
+            };
             let method = syn::Ident::new(name, span);
-            self.float_method(rule, method, CallStyle::Method, vec![x], span, expr)
-        });
-        Val::Tuple(parts.to_vec())
+            parts.push(self.float_method(rule, method, CallStyle::Method, vec![x], span, expr));
+        }
+        Val::Tuple(parts)
     }
 
     fn float_method(
@@ -2565,24 +2568,6 @@ fn float_method_path(path: &syn::Path) -> Option<&'static rules::MethodRule> {
         return None;
     }
     rules::method(&last.ident.to_string())
-}
-
-/// How often each identifier appears in some tokens, nested groups included.
-fn ident_counts(tokens: proc_macro2::TokenStream) -> HashMap<String, usize> {
-    fn walk(tokens: proc_macro2::TokenStream, counts: &mut HashMap<String, usize>) {
-        for token in tokens {
-            match token {
-                proc_macro2::TokenTree::Ident(ident) => {
-                    *counts.entry(ident.to_string()).or_default() += 1
-                }
-                proc_macro2::TokenTree::Group(group) => walk(group.stream(), counts),
-                _ => {}
-            }
-        }
-    }
-    let mut counts = HashMap::new();
-    walk(tokens, &mut counts);
-    counts
 }
 
 /// The names a `use` brings into scope; `None` for a glob.

@@ -504,14 +504,29 @@ fn constant_parameters_hold_no_floats(
 
 /// Whether a type names one of `names` anywhere inside, `Foo<Bar<T>>` and `[u8; N]` included.
 fn contains_generic_ident(ty: &Type, names: &[String]) -> bool {
-    fn walk(tokens: proc_macro2::TokenStream, names: &[String]) -> bool {
-        tokens.into_iter().any(|token| match token {
-            proc_macro2::TokenTree::Ident(ident) => names.iter().any(|n| ident == n),
-            proc_macro2::TokenTree::Group(group) => walk(group.stream(), names),
-            _ => false,
-        })
+    let counts = ident_counts(quote::quote!(#ty));
+    names.iter().any(|name| counts.contains_key(name))
+}
+
+/// How often each identifier appears in some tokens, nested groups included.
+pub fn ident_counts(tokens: proc_macro2::TokenStream) -> std::collections::HashMap<String, usize> {
+    fn walk(
+        tokens: proc_macro2::TokenStream,
+        counts: &mut std::collections::HashMap<String, usize>,
+    ) {
+        for token in tokens {
+            match token {
+                proc_macro2::TokenTree::Ident(ident) => {
+                    *counts.entry(ident.to_string()).or_default() += 1;
+                }
+                proc_macro2::TokenTree::Group(group) => walk(group.stream(), counts),
+                _ => {}
+            }
+        }
     }
-    walk(quote::quote!(#ty), names)
+    let mut counts = std::collections::HashMap::new();
+    walk(tokens, &mut counts);
+    counts
 }
 
 /// The float type that owns a path such as `f64::sin`.

@@ -7,7 +7,9 @@
 //! its gradient entry as a tuple of the same shape.
 
 use crate::args::Args;
-use crate::signature::{classify, float_type};
+use crate::diagnostics::Diagnostics;
+use crate::graph::Ty;
+use crate::signature::{Signature, classify, float_type, tuple_output};
 use proc_macro2::Ident;
 use syn::{FnArg, ItemFn, Pat, Type, parse_quote};
 
@@ -79,4 +81,19 @@ pub fn flatten(function: &ItemFn, args: &mut Args) -> (ItemFn, Vec<TupleParam>) 
     }
     flat.sig.inputs = inputs;
     (flat, groups)
+}
+
+/// The companions regroup a tuple's entries where the gradient is one tuple of entries, not
+/// in Jacobian rows.
+pub fn check_outputs(signature: &Signature, tuples: &[TupleParam], diagnostics: &mut Diagnostics) {
+    let vector_output = !matches!(signature.ret_class, Ty::Float(_) | Ty::Unknown)
+        || signature
+            .ret
+            .as_ref()
+            .is_some_and(|(ty, _)| tuple_output(ty).is_some());
+    if vector_output {
+        for tuple in tuples {
+            diagnostics.error(&tuple.ty, format!("a tuple parameter is differentiated only in a function that returns one float, so far: take the elements of `{}` as parameters of their own", tuple.ident));
+        }
+    }
 }
