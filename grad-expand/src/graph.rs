@@ -160,17 +160,7 @@ pub struct ArrayWrite {
     pub span: Span,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BinaryOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-    Rem,
-    /// Any operator that has no derivative (comparisons, logic, bit operations); only
-    /// inactive operands reach it.
-    Other,
-}
+pub use crate::rules::BinaryOp;
 
 /// How the user wrote a float method call, so the forward sweep writes it the same way and
 /// `f_value_and_grad` returns exactly what `f` returns.

@@ -24,7 +24,7 @@ use crate::graph::{
     WriteRecord,
 };
 use crate::iterators;
-use crate::rules::{self, Derivative};
+use crate::rules::{self, Derivative, HelperShape};
 use crate::signature::{Signature, classify, float_owner, ident_counts, tuple_output};
 use proc_macro2::Span;
 use quote::{ToTokens, quote};
@@ -1500,7 +1500,8 @@ impl Lowerer<'_> {
         };
         let mut args = Vec::new();
         // `grad::sigmoid(x)` of a float: a rule whose derivative reuses the output.
-        let activation = is_grad_activation(&path);
+        let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let scalar_rule = rules::grad_scalar_function(&segments);
         for written in &call.args {
             // `g(&a)` passes an array by reference (to `g(a: &[f64; N])`).
             let (arg, by_reference) = match written {
@@ -1524,8 +1525,8 @@ impl Lowerer<'_> {
                 self.expr(arg)
             };
             match value {
-                Val::Scalar(id) if activation && call.args.len() == 1 => {
-                    if let Some(rule) = rules::method("sigmoid") {
+                Val::Scalar(id) if call.args.len() == 1 && scalar_rule.is_some() => {
+                    if let Some(rule) = scalar_rule {
                         let method = path
                             .segments
                             .last()
@@ -1572,25 +1573,22 @@ impl Lowerer<'_> {
         }
     }
 
-    /// The array type grad's own array helpers return: `softmax(z)` and the activations
-    /// applied to an array have `z`'s shape; `matvec(w, x)` has one element per row of `w`.
+    /// The array type one of grad's own array helpers returns (`rules::array_helper`).
     fn helper_result(&self, path: &syn::Path, args: &[CallArg]) -> Option<Ty> {
         let name = path.segments.last()?.ident.to_string();
         let Some(CallArg::Array { array: first, .. }) = args.first() else {
             return None;
         };
         let first = &self.graph.array(*first).ty;
-        match name.as_str() {
-            "softmax" | "sigmoid" | "softplus" | "log_sigmoid" | "relu" | "hard_tanh" | "swish"
-            | "gelu" | "leaky_relu" | "elu" => Some(first.clone()),
-            "matvec" => match first {
+        match rules::array_helper(&name)? {
+            HelperShape::SameAsFirst => Some(first.clone()),
+            HelperShape::OnePerRow => match first {
                 Ty::Array(row, rows) => match &**row {
                     Ty::Array(elem, _) => Some(Ty::Array(elem.clone(), rows.clone())),
                     _ => None,
                 },
                 _ => None,
             },
-            _ => None,
         }
     }
 
@@ -2543,19 +2541,6 @@ impl<'ast> Visit<'ast> for LoopScan {
     // A closure that the iterator rewrite inlines assigns what its body assigns
     // (`.map(|v| { s += v * v; v })`): those variables are carried by the loop too.
     fn visit_item(&mut self, _: &'ast Item) {}
-}
-
-/// `grad::sigmoid` (or `::grad::sigmoid`), which has a rule of its own.
-fn is_grad_activation(path: &syn::Path) -> bool {
-    let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
-    matches!(
-        segments
-            .iter()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .as_slice(),
-        ["grad", "sigmoid"]
-    )
 }
 
 /// `f64::sin` and `f32::max` name float methods in path form.

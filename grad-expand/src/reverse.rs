@@ -23,13 +23,15 @@ use crate::graph::{
 use crate::lower::Output;
 use crate::names;
 use crate::primal::{Forward, TapeInfo};
-use crate::rules::{Derivative, Reads};
+use crate::rules::{self, Derivative, Operands, OperatorRule, Reads};
 use crate::spell::{
     RecordsReads, array_name, operand, passed_array, range_tokens, tape_tuple, zero,
 };
 use proc_macro2::{Ident, TokenStream, TokenTree};
 use quote::{quote, quote_spanned};
 use std::collections::{BTreeSet, HashMap, HashSet};
+
+mod shortcuts;
 
 /// A loop whose only gradient-carrying variable is a running maximum or minimum of values it
 /// computes from its counter (`m = m.max(z[i])`). Going backwards, every iteration where the
@@ -955,7 +957,10 @@ impl<'g> Sweep<'g> {
             | Op::LoopEntry
             | Op::LoopExit
             | Op::LoopCounter => {}
-            Op::Neg(a) => self.contribute(&mut frame.steps, *a, quote_spanned!(span=> -#adj)),
+            Op::Neg(a) => {
+                let amount = rules::NEGATION.spell(span, &adj, &Operands::default());
+                self.contribute(&mut frame.steps, *a, amount)
+            }
             Op::ArrayRead { array, indices } => {
                 if frame.passes_adjoint_through(id) {
                     return;
@@ -971,12 +976,8 @@ impl<'g> Sweep<'g> {
             Op::Binary { op, lhs, rhs, .. } => self.binary(id, *op, *lhs, *rhs, frame),
             Op::Cast { value, .. } => {
                 if let Ty::Float(Some(source)) = self.graph.node(*value).ty {
-                    let source = source.ident();
-                    self.contribute(
-                        &mut frame.steps,
-                        *value,
-                        quote_spanned!(span=> #adj as #source),
-                    );
+                    let amount = rules::cast_back(span, &adj, &source.ident());
+                    self.contribute(&mut frame.steps, *value, amount);
                 }
             }
             Op::FloatMethod { rule, args, .. } => {
@@ -1124,149 +1125,46 @@ impl<'g> Sweep<'g> {
         rhs: ValueId,
         frame: &mut FrameBuilder,
     ) {
+        if self.binary_shortcut(id, op, lhs, rhs, frame) {
+            return;
+        }
         let span = self.graph.node(id).span;
         let adj = names::adjoint(id);
-        let (lhs_active, rhs_active) = (self.is_active(lhs), self.is_active(rhs));
-        match op {
-            BinaryOp::Add | BinaryOp::Sub => {
-                // A doubled adjoint passes on doubled: these operands have no other reader.
-                if self.doubled.contains(&id) {
-                    self.doubled.extend([lhs, rhs]);
-                }
-                self.contribute(&mut frame.steps, lhs, quote!(#adj));
-                let negated = op == BinaryOp::Sub;
-                let amount = if negated {
-                    quote_spanned!(span=> -#adj)
-                } else {
-                    quote!(#adj)
-                };
-                self.contribute(&mut frame.steps, rhs, amount);
-            }
-            BinaryOp::Mul if lhs == rhs => {
-                // x * x: one contribution of 2·x·adj, not two of x·adj. Doubling the adjoint
-                // rather than x gives the same bits (both doublings are exact), and squares
-                // that share an adjoint (`dx * dx + dy * dy`) share the doubling, or find it
-                // done already.
-                let x = self.value(frame, lhs);
-                let amount = if self.doubled.contains(&id) {
-                    quote_spanned!(span=> #adj * #x)
-                } else {
-                    quote_spanned!(span=> (#adj + #adj) * #x)
-                };
-                self.contribute(&mut frame.steps, lhs, amount);
-            }
-            BinaryOp::Mul => {
-                if let Some((y, c)) = self.scaled_square(lhs, rhs) {
-                    // c·y·y (written `c * y * y`): one contribution of (2c)·y·adj to y, as for
-                    // `y * y`, instead of the product rule through c·y and then c; 2c is folded
-                    // here (doubling is exact, so the result is bit for bit 2·(c·y)·adj), and
-                    // 2c = 1 (`0.5 * r * r`) costs nothing. Anything else that reads c·y still
-                    // reaches y through its own pullback.
-                    let y_value = self.value(frame, y);
-                    let twice = 2.0 * c;
-                    let amount = if twice == 1.0 {
-                        quote_spanned!(span=> #adj * #y_value)
-                    } else {
-                        let twice = proc_macro2::Literal::f64_unsuffixed(twice);
-                        quote_spanned!(span=> #adj * (#y_value * #twice))
+        match rules::operator(op) {
+            OperatorRule::Inline {
+                lhs: to_lhs,
+                rhs: to_rhs,
+            } => {
+                for (operand, other, contribution) in [(lhs, rhs, to_lhs), (rhs, lhs, to_rhs)] {
+                    // A contribution to an inactive operand is dropped, so it reads nothing.
+                    if !self.is_active(operand) {
+                        continue;
+                    }
+                    let (reads_other, reads_rhs, reads_out) = contribution.reads();
+                    let values = Operands {
+                        other: reads_other.then(|| self.value(frame, other)),
+                        rhs: reads_rhs.then(|| self.value(frame, rhs)),
+                        out: reads_out.then(|| self.value(frame, id)),
                     };
-                    self.contribute(&mut frame.steps, y, amount);
-                    return;
-                }
-                if let Some((square, y)) = self.cube(lhs, rhs) {
-                    // y·y·y: one contribution of 3·y²·adj to y, with y² the value already
-                    // computed, instead of the product rule through y·y and then y (`t * 3.0`
-                    // is `t + t + t` bit for bit). When y is a sum of squares (`r2 = dx * dx +
-                    // dy * dy`), the 2 of their derivatives is folded in here as a 6.
-                    let t = self.value(frame, square);
-                    let only_the_cube =
-                        self.read_counts[y.0] == 3 && self.read_counts[square.0] == 1;
-                    let factor = if only_the_cube && self.doubles_its_adjoint(y) {
-                        self.doubled.insert(y);
-                        proc_macro2::Literal::f64_unsuffixed(6.0)
-                    } else {
-                        proc_macro2::Literal::f64_unsuffixed(3.0)
-                    };
-                    self.contribute(
-                        &mut frame.steps,
-                        y,
-                        quote_spanned!(span=> #adj * (#t * #factor)),
-                    );
-                    return;
-                }
-                if lhs_active {
-                    let b = self.value(frame, rhs);
-                    self.contribute(&mut frame.steps, lhs, quote_spanned!(span=> #adj * #b));
-                }
-                if rhs_active {
-                    let a = self.value(frame, lhs);
-                    self.contribute(&mut frame.steps, rhs, quote_spanned!(span=> #adj * #a));
+                    let amount = contribution.spell(span, &adj, &values);
+                    self.contribute(&mut frame.steps, operand, amount);
                 }
             }
-            BinaryOp::Div => {
-                // d(a/b) = da/b - (a/b) db/b: one division serves both partials.
-                let b = self.value(frame, rhs);
-                match (lhs_active, rhs_active) {
-                    (true, true) => {
-                        let out = self.value(frame, id);
-                        let scaled = names::partial(id, 0);
-                        frame
-                            .steps
-                            .push(Step::Code(quote_spanned!(span=> let #scaled = #adj / #b;)));
-                        self.contribute(&mut frame.steps, lhs, quote!(#scaled));
-                        self.contribute(
-                            &mut frame.steps,
-                            rhs,
-                            quote_spanned!(span=> -#scaled * #out),
-                        );
-                    }
-                    (true, false) => {
-                        self.contribute(&mut frame.steps, lhs, quote_spanned!(span=> #adj / #b))
-                    }
-                    (false, true) => {
-                        let out = self.value(frame, id);
-                        // For a nonzero literal numerator c, -out/b = -out²/c: no division (c = 1
-                        // is the reciprocal, 1/x, the common case).
-                        let amount = match literal_value(self.graph, lhs) {
-                            Some(1.0) => quote_spanned!(span=> -(#adj * #out * #out)),
-                            Some(c) if c != 0.0 && c.is_finite() => {
-                                let c = operand(self.graph, lhs);
-                                quote_spanned!(span=> -(#adj * #out * #out) / #c)
-                            }
-                            _ => quote_spanned!(span=> -#adj * #out / #b),
-                        };
-                        self.contribute(&mut frame.steps, rhs, amount);
-                    }
-                    (false, false) => {}
-                }
-            }
-            BinaryOp::Rem => {
+            OperatorRule::Pullback(name) => {
                 let a = self.value(frame, lhs);
                 let b = self.value(frame, rhs);
                 let out = self.value(frame, id);
                 let rules = names::pullback_rules();
-                let call = quote_spanned!(span=> #rules::rem(#a, #b, #out, #adj));
+                let name = Ident::new(name, span);
+                let call = quote_spanned!(span=> #rules::#name(#a, #b, #out, #adj));
                 self.distribute(id, &[lhs, rhs], call, frame);
             }
-            BinaryOp::Other => {}
+            OperatorRule::None => {}
         }
     }
 }
 
 impl Sweep<'_> {
-    /// The factors of `id` when it is a product.
-    fn factors(&self, id: ValueId) -> Option<(ValueId, ValueId)> {
-        match &self.graph.node(id).op {
-            Op::Binary {
-                op: BinaryOp::Mul,
-                lhs,
-                rhs,
-                ..
-            } => Some((*lhs, *rhs)),
-            _ => None,
-        }
-    }
-
     /// Whether `region` is a loop body or lies inside one.
     fn inside_loop(&self, region: RegionId) -> bool {
         let mut current = Some(region);
@@ -1277,61 +1175,6 @@ impl Sweep<'_> {
             current = self.graph.region_parents[r.0];
         }
         false
-    }
-
-    /// For a product `lhs * rhs` of the form `(c * y) * y` (in either order, `c` a finite
-    /// literal), `y` and `c`.
-    fn scaled_square(&self, lhs: ValueId, rhs: ValueId) -> Option<(ValueId, f64)> {
-        let scaled_of = |candidate: ValueId, y: ValueId| -> Option<(ValueId, f64)> {
-            let (a, b) = self.factors(candidate)?;
-            let c = match (a == y, b == y) {
-                (false, true) => literal_value(self.graph, a),
-                (true, false) => literal_value(self.graph, b),
-                _ => None,
-            }?;
-            ((2.0 * c).is_finite() && self.is_active(y)).then_some((y, c))
-        };
-        scaled_of(lhs, rhs).or_else(|| scaled_of(rhs, lhs))
-    }
-
-    /// Whether everything that reads `x`'s adjoint doubles it: `x` is a square, or a sum or
-    /// difference of such values that nothing else reads (`dx * dx + dy * dy + dz * dz`).
-    /// The one rule that contributes to such an `x` can then fold the 2 into its own
-    /// constant, and the squares use the doubled adjoint as it is. Multiplying by 2 is exact,
-    /// so the gradient is the same bit for bit (short of overflow).
-    fn doubles_its_adjoint(&self, x: ValueId) -> bool {
-        match &self.graph.node(x).op {
-            Op::Binary {
-                op: BinaryOp::Mul,
-                lhs,
-                rhs,
-                ..
-            } => lhs == rhs,
-            Op::Binary {
-                op: BinaryOp::Add | BinaryOp::Sub,
-                lhs,
-                rhs,
-                ..
-            } => {
-                lhs != rhs
-                    && [*lhs, *rhs].iter().all(|operand| {
-                        !self.is_active(*operand)
-                            || (self.read_counts[operand.0] == 1
-                                && self.doubles_its_adjoint(*operand))
-                    })
-            }
-            _ => false,
-        }
-    }
-
-    /// For a product `lhs * rhs` of the form `(y * y) * y` (in either order), the node `y * y`
-    /// and `y`.
-    fn cube(&self, lhs: ValueId, rhs: ValueId) -> Option<(ValueId, ValueId)> {
-        let square_of = |candidate: ValueId, y: ValueId| -> Option<(ValueId, ValueId)> {
-            let (a, b) = self.factors(candidate)?;
-            (a == y && b == y && self.is_active(y)).then_some((candidate, y))
-        };
-        square_of(lhs, rhs).or_else(|| square_of(rhs, lhs))
     }
 }
 

@@ -1,8 +1,165 @@
-//! Which float methods grad can differentiate, and how.
+//! Every primitive grad differentiates, and its rule: the one home of derivative rules.
 //!
-//! The derivative formulas themselves live in one place, `grad-runtime/src/pullback.rs`, as
-//! generic functions named after the method; this table tells the macro each method's inputs
-//! and which pullback (if any) to call.
+//! - **Operators** (`+ - * / %`, negation, `as`): each rule is one operation, so generated
+//!   code writes it inline; the table below says what each operand's adjoint receives and
+//!   [`Contribution::spell`] writes it. (`%` branches, so it calls a pullback.)
+//! - **Float methods** (`sin`, `powi`, `max`, ...) and grad's own scalar functions
+//!   (`grad::sigmoid`): the formulas live in `grad-runtime/src/pullback.rs`, as generic
+//!   functions named after the method, which any engine can call; the table here gives each
+//!   one's inputs, what its rule reads and what it costs.
+//! - **grad's array helpers** (`softmax`, `matvec`, the activations over arrays) are
+//!   differentiated through their `_vjp` companions in grad-runtime; [`array_helper`] gives
+//!   the shape of their results.
+//! - **Calls of other functions** take the derivative the callee's own `#[differentiable]`
+//!   gives it, `g_vjp` (`names::callee_vjp`).
+//!
+//! The reverse sweep applies exact algebraic shortcuts on top of the operator rules
+//! (`x * x`, `c * y * y`, `y * y * y`, one division for both partials of `a / b`), in
+//! `reverse/shortcuts.rs`: they give the same bits with fewer operations.
+//!
+//! Forward mode adds a tangent rule beside each adjoint rule: a `tangent` column in the
+//! operator table and in [`MethodRule`], and a `<name>_tangent` function beside each pullback.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{quote, quote_spanned};
+
+/// An arithmetic or other binary operator, as the IR records it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    /// Any operator that has no derivative (comparisons, logic, bit operations); only
+    /// inactive operands reach it.
+    Other,
+}
+
+/// What an operator's rule hands one operand's adjoint, given the result's adjoint `adj`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Contribution {
+    /// `adj`
+    Upstream,
+    /// `-adj`
+    Negated,
+    /// `adj * other`: the other operand.
+    TimesOther,
+    /// `adj / rhs`
+    OverRhs,
+    /// `-adj * out / rhs`
+    NegatedOutOverRhs,
+}
+
+/// How an operator is differentiated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OperatorRule {
+    /// Inline code: what the left and right operands' adjoints receive.
+    Inline {
+        lhs: Contribution,
+        rhs: Contribution,
+    },
+    /// `pullback::<name>(a, b, out, adj)` returns both operands' entries.
+    Pullback(&'static str),
+    /// No derivative.
+    None,
+}
+
+const OPERATORS: &[(BinaryOp, OperatorRule)] = {
+    use Contribution::*;
+    &[
+        (
+            BinaryOp::Add,
+            OperatorRule::Inline {
+                lhs: Upstream,
+                rhs: Upstream,
+            },
+        ),
+        (
+            BinaryOp::Sub,
+            OperatorRule::Inline {
+                lhs: Upstream,
+                rhs: Negated,
+            },
+        ),
+        (
+            BinaryOp::Mul,
+            OperatorRule::Inline {
+                lhs: TimesOther,
+                rhs: TimesOther,
+            },
+        ),
+        (
+            BinaryOp::Div,
+            OperatorRule::Inline {
+                lhs: OverRhs,
+                rhs: NegatedOutOverRhs,
+            },
+        ),
+        (BinaryOp::Rem, OperatorRule::Pullback("rem")),
+        (BinaryOp::Other, OperatorRule::None),
+    ]
+};
+
+/// The rule of a binary operator.
+pub fn operator(op: BinaryOp) -> OperatorRule {
+    OPERATORS
+        .iter()
+        .find(|(row, _)| *row == op)
+        .map_or(OperatorRule::None, |(_, rule)| *rule)
+}
+
+/// The rule of unary `-`.
+pub const NEGATION: Contribution = Contribution::Negated;
+
+/// The values a contribution reads besides `adj`, already spelled by the caller.
+#[derive(Default)]
+pub struct Operands {
+    /// The other operand (for a product).
+    pub other: Option<TokenStream>,
+    /// The right operand (for a quotient).
+    pub rhs: Option<TokenStream>,
+    /// The result (for a quotient's divisor).
+    pub out: Option<TokenStream>,
+}
+
+impl Contribution {
+    /// Whether the contribution reads the other operand, the right operand, the result.
+    pub fn reads(self) -> (bool, bool, bool) {
+        match self {
+            Contribution::Upstream | Contribution::Negated => (false, false, false),
+            Contribution::TimesOther => (true, false, false),
+            Contribution::OverRhs => (false, true, false),
+            Contribution::NegatedOutOverRhs => (false, true, true),
+        }
+    }
+
+    /// The contribution as code. `values` holds what [`Contribution::reads`] asks for.
+    pub fn spell(self, span: Span, adj: &Ident, values: &Operands) -> TokenStream {
+        let read = |value: &Option<TokenStream>| value.clone().unwrap_or_default();
+        match self {
+            Contribution::Upstream => quote!(#adj),
+            Contribution::Negated => quote_spanned!(span=> -#adj),
+            Contribution::TimesOther => {
+                let other = read(&values.other);
+                quote_spanned!(span=> #adj * #other)
+            }
+            Contribution::OverRhs => {
+                let rhs = read(&values.rhs);
+                quote_spanned!(span=> #adj / #rhs)
+            }
+            Contribution::NegatedOutOverRhs => {
+                let (out, rhs) = (read(&values.out), read(&values.rhs));
+                quote_spanned!(span=> -#adj * #out / #rhs)
+            }
+        }
+    }
+}
+
+/// `x as f32` of a float: the adjoint converted back to `x`'s type.
+pub fn cast_back(span: Span, adj: &Ident, source: &Ident) -> TokenStream {
+    quote_spanned!(span=> #adj as #source)
+}
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Arg {
@@ -103,6 +260,39 @@ rules! {
     is_normal [] NotFloat Inputs cheap; is_subnormal [] NotFloat Inputs cheap;
     // grad's own activations whose derivative is cheapest from their output.
     sigmoid [] Pullback Output expensive;
+}
+
+/// grad's own scalar functions with a rule of their own, called by path (`grad::sigmoid(x)`):
+/// their rows are in the method table.
+const GRAD_SCALAR_FUNCTIONS: &[&str] = &["sigmoid"];
+
+/// The rule of `grad::<name>(x)` of a float, given the call's path segments.
+pub fn grad_scalar_function(segments: &[String]) -> Option<&'static MethodRule> {
+    match segments {
+        [krate, name] if krate == "grad" && GRAD_SCALAR_FUNCTIONS.contains(&name.as_str()) => {
+            method(name)
+        }
+        _ => None,
+    }
+}
+
+/// The shape of what one of grad's array helpers returns, from its first argument's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HelperShape {
+    /// `softmax(z)` and the activations applied to an array: `z`'s shape.
+    SameAsFirst,
+    /// `matvec(w, x)`: one element per row of `w`.
+    OnePerRow,
+}
+
+/// grad's array helpers (differentiated through their `_vjp` in grad-runtime), by name.
+pub fn array_helper(name: &str) -> Option<HelperShape> {
+    match name {
+        "softmax" | "sigmoid" | "softplus" | "log_sigmoid" | "relu" | "hard_tanh" | "swish"
+        | "gelu" | "leaky_relu" | "elu" => Some(HelperShape::SameAsFirst),
+        "matvec" => Some(HelperShape::OnePerRow),
+        _ => None,
+    }
 }
 
 pub fn method(name: &str) -> Option<&'static MethodRule> {
