@@ -297,6 +297,17 @@ pub struct Block {
 }
 
 impl Block {
+    /// Whether any statement of the block, or of a block nested in it, satisfies `test`.
+    pub fn any_nested(&self, test: &dyn Fn(&Stmt) -> bool) -> bool {
+        self.stmts.iter().any(|stmt| stmt.any_nested(test))
+    }
+
+    /// Whether the block, nested blocks included, writes an element of an array `wanted`
+    /// picks.
+    pub fn writes_array(&self, wanted: &dyn Fn(ArrayId) -> bool) -> bool {
+        self.stmts.iter().any(|stmt| stmt.writes_array(wanted))
+    }
+
     /// Every value the block's statements read, once per operand that reads it, nested blocks
     /// included: node arguments, array elements and indices, conditions, merges, loop bounds,
     /// carried values.
@@ -351,6 +362,26 @@ pub enum Stmt {
     ArrayWrite(ArrayWrite),
     If(Box<If>),
     Loop(Box<Loop>),
+}
+
+impl Stmt {
+    /// Whether the statement, or one in a block nested in it, satisfies `test`.
+    pub fn any_nested(&self, test: &dyn Fn(&Stmt) -> bool) -> bool {
+        test(self)
+            || match self {
+                Stmt::If(branch) => {
+                    branch.then_block.any_nested(test) || branch.else_block.any_nested(test)
+                }
+                Stmt::Loop(l) => l.body.any_nested(test),
+                Stmt::Node(_) | Stmt::ArrayDecl(_) | Stmt::ArrayWrite(_) => false,
+            }
+    }
+
+    /// Whether the statement, nested blocks included, writes an element of an array `wanted`
+    /// picks.
+    pub fn writes_array(&self, wanted: &dyn Fn(ArrayId) -> bool) -> bool {
+        self.any_nested(&|stmt| matches!(stmt, Stmt::ArrayWrite(write) if wanted(write.array)))
+    }
 }
 
 #[derive(Debug)]

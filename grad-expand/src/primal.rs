@@ -100,15 +100,10 @@ impl<'a> Forward<'a> {
 
     /// Whether a block writes an array this frame owns (so it must run).
     fn writes_own_arrays(&self, block: &Block) -> bool {
-        block.stmts.iter().any(|stmt| match stmt {
+        block.any_nested(&|stmt| match stmt {
             Stmt::ArrayDecl(id) => self.owns(*id),
             Stmt::ArrayWrite(write) => self.owns(write.array),
-            Stmt::If(branch) => {
-                self.writes_own_arrays(&branch.then_block)
-                    || self.writes_own_arrays(&branch.else_block)
-            }
-            Stmt::Loop(l) => self.writes_own_arrays(&l.body),
-            Stmt::Node(_) => false,
+            _ => false,
         })
     }
 

@@ -117,7 +117,7 @@ fn collect<'b>(
                 collect(&branch.else_block, output, loops, outside, in_loop);
             }
             Stmt::Loop(l) => {
-                if writes(&l.body, output) {
+                if l.body.writes_array(&|array| array == output) {
                     if in_loop {
                         *outside = true;
                     } else {
@@ -132,17 +132,6 @@ fn collect<'b>(
     }
 }
 
-fn writes(block: &Block, output: ArrayId) -> bool {
-    block.stmts.iter().any(|stmt| match stmt {
-        Stmt::ArrayWrite(write) => write.array == output,
-        Stmt::If(branch) => {
-            writes(&branch.then_block, output) || writes(&branch.else_block, output)
-        }
-        Stmt::Loop(l) => writes(&l.body, output),
-        _ => false,
-    })
-}
-
 /// Every write of `output` in the loop body is at the loop's own index.
 fn writes_at(block: &Block, output: ArrayId, counter: ValueId) -> bool {
     block.stmts.iter().all(|stmt| match stmt {
@@ -151,7 +140,7 @@ fn writes_at(block: &Block, output: ArrayId, counter: ValueId) -> bool {
             writes_at(&branch.then_block, output, counter)
                 && writes_at(&branch.else_block, output, counter)
         }
-        Stmt::Loop(l) => !writes(&l.body, output),
+        Stmt::Loop(l) => !l.body.writes_array(&|array| array == output),
         _ => true,
     })
 }
