@@ -3,8 +3,8 @@
 //! The user's function is always emitted unchanged, even on error, so the rest of the crate
 //! and IDEs keep working and the user sees only the real mistakes.
 
+use crate::companions::Companions;
 use crate::diagnostics::Diagnostics;
-use crate::emit::Companions;
 use crate::{analyze, args, generics, lower, signature, structure, tuple_params};
 use proc_macro2::TokenStream;
 use quote::quote;

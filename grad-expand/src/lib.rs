@@ -5,8 +5,8 @@
 
 mod analyze;
 mod args;
+mod companions;
 mod diagnostics;
-mod emit;
 mod expand;
 mod fold;
 mod generics;

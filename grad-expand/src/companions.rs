@@ -31,6 +31,27 @@ fn slice_element(param: &Param) -> Option<TokenStream> {
     }
 }
 
+/// What every public companion of a function is made of.
+struct Setup<'a> {
+    vis: &'a syn::Visibility,
+    name: &'a proc_macro2::Ident,
+    generics: &'a syn::Generics,
+    where_clause: &'a Option<syn::WhereClause>,
+    /// The companions' parameters, as the user wrote the function's.
+    params: Vec<TokenStream>,
+    /// The core's arguments, from those parameters.
+    args: Vec<TokenStream>,
+    ret: &'a syn::Type,
+    core: TokenStream,
+    upstream: proc_macro2::Ident,
+    attrs: Vec<&'a syn::Attribute>,
+    /// The seed of a scalar function's gradient.
+    one: TokenStream,
+    /// The zero gradient the core fills.
+    init: TokenStream,
+    allow: TokenStream,
+}
+
 pub struct Companions<'a> {
     /// The user's function: the companions' names, generics and public parameters.
     pub function: &'a ItemFn,
@@ -196,6 +217,37 @@ impl Companions<'_> {
         }
     }
 
+    /// The parts every companion shares; `stub` companions only stand in for the real ones
+    /// after an error.
+    fn setup(&self, stub: bool) -> Setup<'_> {
+        let sig = &self.function.sig;
+        let ret = self.return_type();
+        Setup {
+            vis: &self.function.vis,
+            name: &sig.ident,
+            generics: &sig.generics,
+            where_clause: &sig.generics.where_clause,
+            params: self.public_params(),
+            args: self
+                .signature
+                .params
+                .iter()
+                .map(|p| self.access(p))
+                .collect(),
+            ret,
+            core: self.core_path(),
+            upstream: names::upstream(),
+            attrs: self.inherited_attributes(),
+            one: quote!(<#ret as ::grad::Float>::ONE),
+            init: self.gradient_init(),
+            allow: if stub {
+                quote!(#[allow(dead_code, unused_variables, clippy::too_many_arguments)])
+            } else {
+                quote!(#[allow(dead_code, clippy::too_many_arguments)])
+            },
+        }
+    }
+
     fn slice_params(&self) -> Vec<&Param> {
         self.signature
             .differentiable()
@@ -207,21 +259,22 @@ impl Companions<'_> {
     /// `Vec` per slice, and `f_grad_into` writes the slices' gradients into the caller's
     /// buffers without allocating.
     fn slice_wrappers(&self, stub: bool) -> TokenStream {
-        let sig = &self.function.sig;
-        let (vis, name, generics) = (&self.function.vis, &sig.ident, &sig.generics);
-        let where_clause = &sig.generics.where_clause;
-        let params = self.public_params();
-        let args: Vec<TokenStream> = self
-            .signature
-            .params
-            .iter()
-            .map(|p| self.access(p))
-            .collect();
-        let ret = self.return_type();
+        let Setup {
+            vis,
+            name,
+            generics,
+            where_clause,
+            params,
+            args,
+            ret,
+            core,
+            upstream,
+            attrs,
+            one,
+            init,
+            allow,
+        } = self.setup(stub);
         let (grad_ty, into_grad_ty) = (self.gradient_type(), self.grad_into_return_type());
-        let core = self.core_path();
-        let upstream = names::upstream();
-        let attrs = self.inherited_attributes();
         let slices = self.slice_params();
         let buffers: Vec<proc_macro2::Ident> = slices
             .iter()
@@ -250,8 +303,6 @@ impl Companions<'_> {
             (p, entry)
         }));
         let allocate = quote!(#(let mut #buffers = ::grad::__private::vec_zeros(#lens.len());)*);
-        let init = self.gradient_init();
-        let one = quote!(<#ret as ::grad::Float>::ONE);
         let body = |seed: TokenStream, with_value: bool| -> TokenStream {
             if stub {
                 return quote!(::core::unimplemented!());
@@ -274,11 +325,6 @@ impl Companions<'_> {
         } else {
             let returned = self.regroup(quote!(#rest));
             quote!(let mut #rest = #init; #core(#(#args,)* #(#buffers,)* #one, &mut #rest); #returned)
-        };
-        let allow = if stub {
-            quote!(#[allow(dead_code, unused_variables, clippy::too_many_arguments)])
-        } else {
-            quote!(#[allow(dead_code, clippy::too_many_arguments)])
         };
         let grad_name = names::companion(name, "grad");
         let value_name = names::companion(name, "value_and_grad");
@@ -358,25 +404,22 @@ impl Companions<'_> {
         if !self.slice_params().is_empty() {
             return self.slice_wrappers(stub);
         }
-        let sig = &self.function.sig;
-        let vis = &self.function.vis;
-        let name = &sig.ident;
-        let where_clause = &sig.generics.where_clause;
-        let generics = &sig.generics;
-        let params = self.public_params();
-        let args: Vec<TokenStream> = self
-            .signature
-            .params
-            .iter()
-            .map(|p| self.access(p))
-            .collect();
-        let ret = self.return_type();
+        let Setup {
+            vis,
+            name,
+            generics,
+            where_clause,
+            params,
+            args,
+            ret,
+            core,
+            upstream,
+            attrs,
+            one,
+            init,
+            allow,
+        } = self.setup(stub);
         let grad_ty = self.gradient_type();
-        let core = self.core_path();
-        let upstream = names::upstream();
-        let attrs = self.inherited_attributes();
-        let one = quote!(<#ret as ::grad::Float>::ONE);
-        let init = self.gradient_init();
         let gradient = names::gradient();
         // The gradient is a local the core fills in place and that is then returned as it
         // is, so it is built in the caller's result (no copy of a large array at the end).
@@ -431,11 +474,6 @@ impl Companions<'_> {
         let grad_name = names::companion(name, "grad");
         let value_name = names::companion(name, "value_and_grad");
         let vjp_name = names::companion(name, "vjp");
-        let allow = if stub {
-            quote!(#[allow(dead_code, unused_variables, clippy::too_many_arguments)])
-        } else {
-            quote!(#[allow(dead_code, clippy::too_many_arguments)])
-        };
         // A vector output has `f_vjp` and `f_jacobian`, and no `f_grad`.
         let vector_companions = |jacobian_ty: TokenStream, jacobian_body: TokenStream| {
             let jacobian_name = names::companion(name, "jacobian");
