@@ -6,94 +6,11 @@
 //! merge nodes (SSA phis) and around a loop through carried variables: an entry node at the
 //! top of the body, the value at the end of the body, and an exit node after the loop.
 
+pub use crate::ids::{ArrayId, RegionId, ValueId};
+pub use crate::rules::BinaryOp;
 use crate::rules::MethodRule;
+pub use crate::types::{FloatTy, Len, Ty, unify};
 use proc_macro2::{Ident, Span, TokenStream};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ValueId(pub usize);
-
-/// What the macro knows of a value's type: enough to tell floats from everything else.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Ty {
-    /// `[elem; len]`; a matrix is an array of arrays.
-    Array(Box<Ty>, Len),
-    /// `&[elem]`: a slice parameter, read-only, with a length known at run time.
-    Slice(Box<Ty>),
-    /// A float; `None` while the float type is not known (an unsuffixed literal, a call).
-    Float(Option<FloatTy>),
-    Int,
-    Bool,
-    /// Known not to be a float: a reference, or a parameter of another type (a constant).
-    Other,
-    /// A type the macro cannot tell (a field, an opaque call, a type alias).
-    Unknown,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FloatTy {
-    F32,
-    F64,
-    /// A type parameter bounded by `grad::Float`, by its index in the function's list.
-    Generic(u8),
-}
-
-impl FloatTy {
-    pub fn from_ident(ident: &str) -> Option<FloatTy> {
-        match ident {
-            "f32" => Some(FloatTy::F32),
-            "f64" => Some(FloatTy::F64),
-            other => crate::generics::index_of(other).map(FloatTy::Generic),
-        }
-    }
-
-    /// The type as generated code writes it: `f64`, or the user's `T`.
-    pub fn ident(self) -> Ident {
-        let name = match self {
-            FloatTy::F32 => "f32".to_owned(),
-            FloatTy::F64 => "f64".to_owned(),
-            FloatTy::Generic(index) => crate::generics::name_of(index),
-        };
-        Ident::new(&name, Span::call_site())
-    }
-}
-
-impl Ty {
-    pub fn is_float(&self) -> bool {
-        matches!(self, Ty::Float(_))
-    }
-
-    /// A float, or an array of floats: what can have a gradient.
-    pub fn is_differentiable(&self) -> bool {
-        match self {
-            Ty::Float(_) => true,
-            Ty::Array(elem, _) | Ty::Slice(elem) => elem.is_differentiable(),
-            _ => false,
-        }
-    }
-
-    /// The scalar at the bottom of nested arrays.
-    pub fn scalar(&self) -> &Ty {
-        match self {
-            Ty::Array(elem, _) | Ty::Slice(elem) => elem.scalar(),
-            other => other,
-        }
-    }
-}
-
-/// An array length as written (`3`, `N`), compared by its text.
-#[derive(Clone, Debug)]
-pub struct Len(pub TokenStream);
-
-impl PartialEq for Len {
-    fn eq(&self, other: &Len) -> bool {
-        self.0.to_string() == other.0.to_string()
-    }
-}
-
-impl Eq for Len {}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ArrayId(pub usize);
 
 /// An array variable. Arrays are not SSA values: generated code keeps each in one mutable
 /// local and writes its elements in place, so filling an array costs what it costs by hand.
@@ -159,8 +76,6 @@ pub struct ArrayWrite {
     pub value: ValueId,
     pub span: Span,
 }
-
-pub use crate::rules::BinaryOp;
 
 /// How the user wrote a float method call, so the forward sweep writes it the same way and
 /// `f_value_and_grad` returns exactly what `f` returns.
@@ -285,9 +200,6 @@ impl Node {
         }
     }
 }
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct RegionId(pub usize);
 
 /// A sequence of statements, the body of a function, branch or loop.
 #[derive(Debug)]
@@ -491,18 +403,5 @@ impl Graph {
             region = self.region_parents[r.0];
         }
         false
-    }
-}
-
-/// The type of an arithmetic result: a float if either side is one, as Rust requires both
-/// sides to match.
-pub fn unify(a: &Ty, b: &Ty) -> Ty {
-    match (a, b) {
-        (Ty::Float(Some(f)), _) | (_, Ty::Float(Some(f))) => Ty::Float(Some(*f)),
-        (Ty::Float(None), _) | (_, Ty::Float(None)) => Ty::Float(None),
-        (Ty::Int, _) | (_, Ty::Int) => Ty::Int,
-        (Ty::Bool, Ty::Bool) => Ty::Bool,
-        (Ty::Other, Ty::Other) => Ty::Other,
-        _ => Ty::Unknown,
     }
 }

@@ -11,6 +11,7 @@ mod expand;
 mod fold;
 mod generics;
 mod graph;
+mod ids;
 mod iterators;
 mod lower;
 mod names;
@@ -21,6 +22,7 @@ mod signature;
 mod spell;
 mod structure;
 mod tuple_params;
+mod types;
 
 #[cfg(test)]
 mod tests;

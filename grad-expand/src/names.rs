@@ -4,7 +4,7 @@
 //! local called `__v0` or `upstream`. Companion functions use the span of the user's function
 //! name, so users can call them.
 
-use crate::graph::{ArrayId, ValueId};
+use crate::ids::{ArrayId, ValueId};
 use proc_macro2::{Ident, Span};
 use quote::format_ident;
 

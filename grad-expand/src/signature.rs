@@ -3,8 +3,8 @@
 
 use crate::args::Args;
 use crate::diagnostics::Diagnostics;
-use crate::graph::{FloatTy, Len, Ty};
 use crate::names;
+use crate::types::{FloatTy, Len, Ty};
 use proc_macro2::Ident;
 use syn::{FnArg, GenericParam, ItemFn, Pat, ReturnType, Type};
 

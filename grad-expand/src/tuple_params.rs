@@ -8,8 +8,8 @@
 
 use crate::args::Args;
 use crate::diagnostics::Diagnostics;
-use crate::graph::Ty;
 use crate::signature::{Signature, classify, float_type, tuple_output};
+use crate::types::Ty;
 use proc_macro2::Ident;
 use syn::{FnArg, ItemFn, Pat, Type, parse_quote};
 
