@@ -338,7 +338,7 @@ fn products_f32(x: f32, y: f32) -> f32 {
 
 #[test]
 fn subnormals_are_neither_flushed_nor_trapped() {
-    let tiny = 1e-310;
+    let tiny: f64 = 1e-310;
     assert!(tiny.is_subnormal());
     // ∂(xy + 3x)/∂x = y + 3, ∂/∂y = x: a subnormal x comes back unchanged.
     let (dx, dy) = products_grad(tiny, 2.0);

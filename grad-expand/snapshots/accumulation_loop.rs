@@ -37,7 +37,7 @@ fn __series_value_and_vjp(
     }
     let __v13 = __carry0_0;
     let mut __carry_adj0_0 = __upstream;
-    let mut __adj0 = <f64 as ::grad::Float>::ZERO;
+    let mut __adj0 = 0.0_f64;
     for __v8 in (0..n).rev() {
         let __v9 = __v8 as f64;
         let __v10 = x * __v9;
@@ -56,8 +56,8 @@ fn __series_value_and_vjp(
 #[allow(dead_code, clippy::too_many_arguments)]
 fn series_grad(x: f64, n: usize) -> f64 {
     {
-        let mut __grad = <f64 as ::grad::Float>::ZERO;
-        __series_value_and_vjp(x, n, <f64 as ::grad::Float>::ONE, &mut __grad);
+        let mut __grad = 0.0_f64;
+        __series_value_and_vjp(x, n, 1.0_f64, &mut __grad);
         __grad
     }
 }
@@ -67,8 +67,8 @@ fn series_grad(x: f64, n: usize) -> f64 {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn series_value_and_grad(x: f64, n: usize) -> (f64, f64) {
-    let mut __grad = (<f64 as ::grad::Float>::ZERO, <f64 as ::grad::Float>::ZERO);
-    __grad.0 = __series_value_and_vjp(x, n, <f64 as ::grad::Float>::ONE, &mut __grad.1);
+    let mut __grad = (0.0_f64, 0.0_f64);
+    __grad.0 = __series_value_and_vjp(x, n, 1.0_f64, &mut __grad.1);
     __grad
 }
 /** The vector-Jacobian product (pullback) of `series`: `upstream` times the gradient with respect to `x`.
@@ -78,7 +78,7 @@ fn series_value_and_grad(x: f64, n: usize) -> (f64, f64) {
 #[allow(dead_code, clippy::too_many_arguments)]
 fn series_vjp(x: f64, n: usize, upstream: f64) -> f64 {
     {
-        let mut __grad = <f64 as ::grad::Float>::ZERO;
+        let mut __grad = 0.0_f64;
         __series_value_and_vjp(x, n, upstream, &mut __grad);
         __grad
     }

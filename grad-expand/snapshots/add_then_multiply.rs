@@ -38,12 +38,8 @@ fn __f_value_and_vjp(
 #[allow(dead_code, clippy::too_many_arguments)]
 pub fn f_grad(x: f64, y: f64, z: f64) -> (f64, f64, f64) {
     {
-        let mut __grad = (
-            <f64 as ::grad::Float>::ZERO,
-            <f64 as ::grad::Float>::ZERO,
-            <f64 as ::grad::Float>::ZERO,
-        );
-        __f_value_and_vjp(x, y, z, <f64 as ::grad::Float>::ONE, &mut __grad);
+        let mut __grad = (0.0_f64, 0.0_f64, 0.0_f64);
+        __f_value_and_vjp(x, y, z, 1.0_f64, &mut __grad);
         __grad
     }
 }
@@ -53,15 +49,8 @@ pub fn f_grad(x: f64, y: f64, z: f64) -> (f64, f64, f64) {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 pub fn f_value_and_grad(x: f64, y: f64, z: f64) -> (f64, (f64, f64, f64)) {
-    let mut __grad = (
-        <f64 as ::grad::Float>::ZERO,
-        (
-            <f64 as ::grad::Float>::ZERO,
-            <f64 as ::grad::Float>::ZERO,
-            <f64 as ::grad::Float>::ZERO,
-        ),
-    );
-    __grad.0 = __f_value_and_vjp(x, y, z, <f64 as ::grad::Float>::ONE, &mut __grad.1);
+    let mut __grad = (0.0_f64, (0.0_f64, 0.0_f64, 0.0_f64));
+    __grad.0 = __f_value_and_vjp(x, y, z, 1.0_f64, &mut __grad.1);
     __grad
 }
 /** The vector-Jacobian product (pullback) of `f`: `upstream` times the gradient with respect to `x`, `y`, `z`.
@@ -71,11 +60,7 @@ pub fn f_value_and_grad(x: f64, y: f64, z: f64) -> (f64, (f64, f64, f64)) {
 #[allow(dead_code, clippy::too_many_arguments)]
 pub fn f_vjp(x: f64, y: f64, z: f64, upstream: f64) -> (f64, f64, f64) {
     {
-        let mut __grad = (
-            <f64 as ::grad::Float>::ZERO,
-            <f64 as ::grad::Float>::ZERO,
-            <f64 as ::grad::Float>::ZERO,
-        );
+        let mut __grad = (0.0_f64, 0.0_f64, 0.0_f64);
         __f_value_and_vjp(x, y, z, upstream, &mut __grad);
         __grad
     }

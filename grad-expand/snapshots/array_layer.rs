@@ -54,10 +54,10 @@ fn __layer_value_and_vjp(
         __count0 += 1;
     }
     let mut __adj_arr2 = __upstream;
-    let mut __adj2 = <f64 as ::grad::Float>::ZERO;
+    let mut __adj2 = 0.0_f64;
     for (&(__v19,), __v9) in __tape0[..__count0].iter().rev().zip((0..2).rev()) {
         let __adj20 = __adj_arr2[__v9];
-        __adj_arr2[__v9] = <f64 as ::grad::Float>::ZERO;
+        __adj_arr2[__v9] = 0.0_f64;
         __adj2 += __adj20 * __v19;
         __adj_arr2[__v9] += (__adj20 * s);
         for __v13 in (0..3).rev() {
@@ -83,11 +83,7 @@ fn layer_vjp(
     upstream: [f64; 2],
 ) -> ([[f64; 3]; 2], [f64; 3], f64) {
     {
-        let mut __grad = (
-            ::grad::__private::zeros_like(&w),
-            ::grad::__private::zeros_like(&x),
-            <f64 as ::grad::Float>::ZERO,
-        );
+        let mut __grad = ([[0.0_f64; 3]; 2], [0.0_f64; 3], 0.0_f64);
         __layer_value_and_vjp(w, x, s, upstream, &mut __grad);
         __grad
     }
@@ -101,18 +97,14 @@ fn layer_jacobian(
     x: [f64; 3],
     s: f64,
 ) -> ([[[f64; 3]; 2]; 2], [[f64; 3]; 2], [f64; 2]) {
-    let mut __jacobian0: [[[f64; 3]; 2]; 2] = ::grad::__private::Elements::zeros();
-    let mut __jacobian1: [[f64; 3]; 2] = ::grad::__private::Elements::zeros();
-    let mut __jacobian2: [f64; 2] = ::grad::__private::Elements::zeros();
+    let mut __jacobian0: [[[f64; 3]; 2]; 2] = [[[0.0_f64; 3]; 2]; 2];
+    let mut __jacobian1: [[f64; 3]; 2] = [[0.0_f64; 3]; 2];
+    let mut __jacobian2: [f64; 2] = [0.0_f64; 2];
     for __k in 0..2 {
-        let mut upstream: [f64; 2] = ::grad::__private::Elements::zeros();
-        upstream[__k] = <f64 as ::grad::Float>::ONE;
+        let mut upstream: [f64; 2] = [0.0_f64; 2];
+        upstream[__k] = 1.0_f64;
         let (__d0_0, __d0_1, __d0_2) = {
-            let mut __grad = (
-                ::grad::__private::zeros_like(&w),
-                ::grad::__private::zeros_like(&x),
-                <f64 as ::grad::Float>::ZERO,
-            );
+            let mut __grad = ([[0.0_f64; 3]; 2], [0.0_f64; 3], 0.0_f64);
             __layer_value_and_vjp(w, x, s, upstream, &mut __grad);
             __grad
         };

@@ -51,8 +51,8 @@ fn __polar_value_and_vjp(
 #[allow(dead_code, clippy::too_many_arguments)]
 fn polar_grad(x: f32, y: f32) -> (f32, f32) {
     {
-        let mut __grad = (<f32 as ::grad::Float>::ZERO, <f32 as ::grad::Float>::ZERO);
-        __polar_value_and_vjp(x, y, <f32 as ::grad::Float>::ONE, &mut __grad);
+        let mut __grad = (0.0_f32, 0.0_f32);
+        __polar_value_and_vjp(x, y, 1.0_f32, &mut __grad);
         __grad
     }
 }
@@ -62,11 +62,8 @@ fn polar_grad(x: f32, y: f32) -> (f32, f32) {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn polar_value_and_grad(x: f32, y: f32) -> (f32, (f32, f32)) {
-    let mut __grad = (
-        <f32 as ::grad::Float>::ZERO,
-        (<f32 as ::grad::Float>::ZERO, <f32 as ::grad::Float>::ZERO),
-    );
-    __grad.0 = __polar_value_and_vjp(x, y, <f32 as ::grad::Float>::ONE, &mut __grad.1);
+    let mut __grad = (0.0_f32, (0.0_f32, 0.0_f32));
+    __grad.0 = __polar_value_and_vjp(x, y, 1.0_f32, &mut __grad.1);
     __grad
 }
 /** The vector-Jacobian product (pullback) of `polar`: `upstream` times the gradient with respect to `x`, `y`.
@@ -76,7 +73,7 @@ fn polar_value_and_grad(x: f32, y: f32) -> (f32, (f32, f32)) {
 #[allow(dead_code, clippy::too_many_arguments)]
 fn polar_vjp(x: f32, y: f32, upstream: f32) -> (f32, f32) {
     {
-        let mut __grad = (<f32 as ::grad::Float>::ZERO, <f32 as ::grad::Float>::ZERO);
+        let mut __grad = (0.0_f32, 0.0_f32);
         __polar_value_and_vjp(x, y, upstream, &mut __grad);
         __grad
     }

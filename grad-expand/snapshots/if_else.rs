@@ -38,8 +38,8 @@ fn __piecewise_value_and_vjp(
         ((__v8 * y),)
     };
     let mut __adj0 = __upstream;
-    let mut __adj1 = <f64 as ::grad::Float>::ZERO;
-    let mut __adj4 = <f64 as ::grad::Float>::ZERO;
+    let mut __adj1 = 0.0_f64;
+    let mut __adj4 = 0.0_f64;
     if __v6 {
         __adj4 += __rules::sin(__v4, __v4, __upstream);
     } else {
@@ -60,8 +60,8 @@ fn __piecewise_value_and_vjp(
 #[allow(dead_code, clippy::too_many_arguments)]
 fn piecewise_grad(x: f64, y: f64) -> (f64, f64) {
     {
-        let mut __grad = (<f64 as ::grad::Float>::ZERO, <f64 as ::grad::Float>::ZERO);
-        __piecewise_value_and_vjp(x, y, <f64 as ::grad::Float>::ONE, &mut __grad);
+        let mut __grad = (0.0_f64, 0.0_f64);
+        __piecewise_value_and_vjp(x, y, 1.0_f64, &mut __grad);
         __grad
     }
 }
@@ -71,16 +71,8 @@ fn piecewise_grad(x: f64, y: f64) -> (f64, f64) {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn piecewise_value_and_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
-    let mut __grad = (
-        <f64 as ::grad::Float>::ZERO,
-        (<f64 as ::grad::Float>::ZERO, <f64 as ::grad::Float>::ZERO),
-    );
-    __grad.0 = __piecewise_value_and_vjp(
-        x,
-        y,
-        <f64 as ::grad::Float>::ONE,
-        &mut __grad.1,
-    );
+    let mut __grad = (0.0_f64, (0.0_f64, 0.0_f64));
+    __grad.0 = __piecewise_value_and_vjp(x, y, 1.0_f64, &mut __grad.1);
     __grad
 }
 /** The vector-Jacobian product (pullback) of `piecewise`: `upstream` times the gradient with respect to `x`, `y`.
@@ -90,7 +82,7 @@ fn piecewise_value_and_grad(x: f64, y: f64) -> (f64, (f64, f64)) {
 #[allow(dead_code, clippy::too_many_arguments)]
 fn piecewise_vjp(x: f64, y: f64, upstream: f64) -> (f64, f64) {
     {
-        let mut __grad = (<f64 as ::grad::Float>::ZERO, <f64 as ::grad::Float>::ZERO);
+        let mut __grad = (0.0_f64, 0.0_f64);
         __piecewise_value_and_vjp(x, y, upstream, &mut __grad);
         __grad
     }

@@ -54,9 +54,9 @@ fn __loss_value_and_vjp(
         };
         (__v13,)
     };
-    let mut __adj0 = <f64 as ::grad::Float>::ZERO;
-    let mut __adj1 = <f64 as ::grad::Float>::ZERO;
-    let mut __adj2 = <f64 as ::grad::Float>::ZERO;
+    let mut __adj0 = 0.0_f64;
+    let mut __adj1 = 0.0_f64;
+    let mut __adj2 = 0.0_f64;
     if __v6 {
         let __v7 = x - __grad_target_0;
         let __adj7 = (__upstream + __upstream) * __v7;
@@ -89,19 +89,8 @@ fn __loss_value_and_vjp(
 fn loss_grad(target: (f64, f64), x: f64, mode: u8) -> ((f64, f64), f64) {
     {
         let (__entry0, __entry1, __entry2) = {
-            let mut __grad = (
-                <f64 as ::grad::Float>::ZERO,
-                <f64 as ::grad::Float>::ZERO,
-                <f64 as ::grad::Float>::ZERO,
-            );
-            __loss_value_and_vjp(
-                target.0,
-                target.1,
-                x,
-                mode,
-                <f64 as ::grad::Float>::ONE,
-                &mut __grad,
-            );
+            let mut __grad = (0.0_f64, 0.0_f64, 0.0_f64);
+            __loss_value_and_vjp(target.0, target.1, x, mode, 1.0_f64, &mut __grad);
             __grad
         };
         ((__entry0, __entry1), __entry2)
@@ -117,17 +106,13 @@ fn loss_value_and_grad(
     x: f64,
     mode: u8,
 ) -> (f64, ((f64, f64), f64)) {
-    let mut __grad = (
-        <f64 as ::grad::Float>::ZERO,
-        <f64 as ::grad::Float>::ZERO,
-        <f64 as ::grad::Float>::ZERO,
-    );
+    let mut __grad = (0.0_f64, 0.0_f64, 0.0_f64);
     let __value = __loss_value_and_vjp(
         target.0,
         target.1,
         x,
         mode,
-        <f64 as ::grad::Float>::ONE,
+        1.0_f64,
         &mut __grad,
     );
     (
@@ -146,11 +131,7 @@ fn loss_value_and_grad(
 fn loss_vjp(target: (f64, f64), x: f64, mode: u8, upstream: f64) -> ((f64, f64), f64) {
     {
         let (__entry0, __entry1, __entry2) = {
-            let mut __grad = (
-                <f64 as ::grad::Float>::ZERO,
-                <f64 as ::grad::Float>::ZERO,
-                <f64 as ::grad::Float>::ZERO,
-            );
+            let mut __grad = (0.0_f64, 0.0_f64, 0.0_f64);
             __loss_value_and_vjp(target.0, target.1, x, mode, upstream, &mut __grad);
             __grad
         };

@@ -40,7 +40,7 @@ fn __power_tower_value_and_vjp(x: f64, __upstream: f64, __gradient: &mut f64) ->
     }
     let __v10 = __carry0_0;
     let mut __carry_adj0_0 = __upstream;
-    let mut __adj0 = <f64 as ::grad::Float>::ZERO;
+    let mut __adj0 = 0.0_f64;
     for (&(__v5,), _) in __tape0[..__count0].iter().rev().zip((0..8).rev()) {
         let __v8 = __v5 * x;
         let __adj9 = __carry_adj0_0;
@@ -59,8 +59,8 @@ fn __power_tower_value_and_vjp(x: f64, __upstream: f64, __gradient: &mut f64) ->
 #[allow(dead_code, clippy::too_many_arguments)]
 fn power_tower_grad(x: f64) -> f64 {
     {
-        let mut __grad = <f64 as ::grad::Float>::ZERO;
-        __power_tower_value_and_vjp(x, <f64 as ::grad::Float>::ONE, &mut __grad);
+        let mut __grad = 0.0_f64;
+        __power_tower_value_and_vjp(x, 1.0_f64, &mut __grad);
         __grad
     }
 }
@@ -70,12 +70,8 @@ fn power_tower_grad(x: f64) -> f64 {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn power_tower_value_and_grad(x: f64) -> (f64, f64) {
-    let mut __grad = (<f64 as ::grad::Float>::ZERO, <f64 as ::grad::Float>::ZERO);
-    __grad.0 = __power_tower_value_and_vjp(
-        x,
-        <f64 as ::grad::Float>::ONE,
-        &mut __grad.1,
-    );
+    let mut __grad = (0.0_f64, 0.0_f64);
+    __grad.0 = __power_tower_value_and_vjp(x, 1.0_f64, &mut __grad.1);
     __grad
 }
 /** The vector-Jacobian product (pullback) of `power_tower`: `upstream` times the gradient with respect to `x`.
@@ -85,7 +81,7 @@ fn power_tower_value_and_grad(x: f64) -> (f64, f64) {
 #[allow(dead_code, clippy::too_many_arguments)]
 fn power_tower_vjp(x: f64, upstream: f64) -> f64 {
     {
-        let mut __grad = <f64 as ::grad::Float>::ZERO;
+        let mut __grad = 0.0_f64;
         __power_tower_value_and_vjp(x, upstream, &mut __grad);
         __grad
     }

@@ -109,8 +109,8 @@ fn __log_sum_exp_value_and_vjp<const N: usize>(
 #[allow(dead_code, clippy::too_many_arguments)]
 fn log_sum_exp_grad<const N: usize>(z: [f64; N]) -> [f64; N] {
     {
-        let mut __grad = ::grad::__private::zeros_like(&z);
-        __log_sum_exp_value_and_vjp::<N>(z, <f64 as ::grad::Float>::ONE, &mut __grad);
+        let mut __grad = [0.0_f64; N];
+        __log_sum_exp_value_and_vjp::<N>(z, 1.0_f64, &mut __grad);
         __grad
     }
 }
@@ -120,10 +120,8 @@ fn log_sum_exp_grad<const N: usize>(z: [f64; N]) -> [f64; N] {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn log_sum_exp_value_and_grad<const N: usize>(z: [f64; N]) -> (f64, [f64; N]) {
-    let mut __grad = (<f64 as ::grad::Float>::ZERO, ::grad::__private::zeros_like(&z));
-    __grad.0 = __log_sum_exp_value_and_vjp::<
-        N,
-    >(z, <f64 as ::grad::Float>::ONE, &mut __grad.1);
+    let mut __grad = (0.0_f64, [0.0_f64; N]);
+    __grad.0 = __log_sum_exp_value_and_vjp::<N>(z, 1.0_f64, &mut __grad.1);
     __grad
 }
 /** The vector-Jacobian product (pullback) of `log_sum_exp`: `upstream` times the gradient with respect to `z`.
@@ -133,7 +131,7 @@ fn log_sum_exp_value_and_grad<const N: usize>(z: [f64; N]) -> (f64, [f64; N]) {
 #[allow(dead_code, clippy::too_many_arguments)]
 fn log_sum_exp_vjp<const N: usize>(z: [f64; N], upstream: f64) -> [f64; N] {
     {
-        let mut __grad = ::grad::__private::zeros_like(&z);
+        let mut __grad = [0.0_f64; N];
         __log_sum_exp_value_and_vjp::<N>(z, upstream, &mut __grad);
         __grad
     }

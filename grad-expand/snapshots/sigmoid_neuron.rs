@@ -51,22 +51,8 @@ fn neuron_grad(
     w2: f64,
 ) -> (f64, f64, f64, f64, f64) {
     {
-        let mut __grad = (
-            <f64 as ::grad::Float>::ZERO,
-            <f64 as ::grad::Float>::ZERO,
-            <f64 as ::grad::Float>::ZERO,
-            <f64 as ::grad::Float>::ZERO,
-            <f64 as ::grad::Float>::ZERO,
-        );
-        __neuron_value_and_vjp(
-            w0,
-            x0,
-            w1,
-            x1,
-            w2,
-            <f64 as ::grad::Float>::ONE,
-            &mut __grad,
-        );
+        let mut __grad = (0.0_f64, 0.0_f64, 0.0_f64, 0.0_f64, 0.0_f64);
+        __neuron_value_and_vjp(w0, x0, w1, x1, w2, 1.0_f64, &mut __grad);
         __grad
     }
 }
@@ -82,25 +68,8 @@ fn neuron_value_and_grad(
     x1: f64,
     w2: f64,
 ) -> (f64, (f64, f64, f64, f64, f64)) {
-    let mut __grad = (
-        <f64 as ::grad::Float>::ZERO,
-        (
-            <f64 as ::grad::Float>::ZERO,
-            <f64 as ::grad::Float>::ZERO,
-            <f64 as ::grad::Float>::ZERO,
-            <f64 as ::grad::Float>::ZERO,
-            <f64 as ::grad::Float>::ZERO,
-        ),
-    );
-    __grad.0 = __neuron_value_and_vjp(
-        w0,
-        x0,
-        w1,
-        x1,
-        w2,
-        <f64 as ::grad::Float>::ONE,
-        &mut __grad.1,
-    );
+    let mut __grad = (0.0_f64, (0.0_f64, 0.0_f64, 0.0_f64, 0.0_f64, 0.0_f64));
+    __grad.0 = __neuron_value_and_vjp(w0, x0, w1, x1, w2, 1.0_f64, &mut __grad.1);
     __grad
 }
 /** The vector-Jacobian product (pullback) of `neuron`: `upstream` times the gradient with respect to `w0`, `x0`, `w1`, `x1`, `w2`.
@@ -117,13 +86,7 @@ fn neuron_vjp(
     upstream: f64,
 ) -> (f64, f64, f64, f64, f64) {
     {
-        let mut __grad = (
-            <f64 as ::grad::Float>::ZERO,
-            <f64 as ::grad::Float>::ZERO,
-            <f64 as ::grad::Float>::ZERO,
-            <f64 as ::grad::Float>::ZERO,
-            <f64 as ::grad::Float>::ZERO,
-        );
+        let mut __grad = (0.0_f64, 0.0_f64, 0.0_f64, 0.0_f64, 0.0_f64);
         __neuron_value_and_vjp(w0, x0, w1, x1, w2, upstream, &mut __grad);
         __grad
     }

@@ -43,7 +43,7 @@ fn __recur_value_and_vjp(
     let __v14 = __carry0_0;
     let mut __adj_arr0 = ::grad::__private::slice_adjoint(xs_grad, xs.len());
     let mut __carry_adj0_0 = __upstream;
-    let mut __adj0 = <f64 as ::grad::Float>::ZERO;
+    let mut __adj0 = 0.0_f64;
     for (&(__v7,), __v9) in __tape0[..].iter().rev().zip((0..xs.len()).rev()) {
         let __v11 = a * __v7;
         let __adj13 = __carry_adj0_0;
@@ -62,8 +62,8 @@ fn __recur_value_and_vjp(
 #[allow(dead_code, clippy::too_many_arguments)]
 fn recur_grad(a: f64, xs: &[f64]) -> (f64, ::grad::__private::Vec<f64>) {
     let mut xs_grad = ::grad::__private::vec_zeros(xs.len());
-    let mut __rest = <f64 as ::grad::Float>::ZERO;
-    __recur_value_and_vjp(a, xs, &mut xs_grad, <f64 as ::grad::Float>::ONE, &mut __rest);
+    let mut __rest = 0.0_f64;
+    __recur_value_and_vjp(a, xs, &mut xs_grad, 1.0_f64, &mut __rest);
     (__rest, xs_grad)
 }
 /** The value of `recur` and its gradient, from one forward and one reverse sweep.
@@ -76,14 +76,8 @@ fn recur_value_and_grad(
     xs: &[f64],
 ) -> (f64, (f64, ::grad::__private::Vec<f64>)) {
     let mut xs_grad = ::grad::__private::vec_zeros(xs.len());
-    let mut __rest = <f64 as ::grad::Float>::ZERO;
-    let __value = __recur_value_and_vjp(
-        a,
-        xs,
-        &mut xs_grad,
-        <f64 as ::grad::Float>::ONE,
-        &mut __rest,
-    );
+    let mut __rest = 0.0_f64;
+    let __value = __recur_value_and_vjp(a, xs, &mut xs_grad, 1.0_f64, &mut __rest);
     (__value, (__rest, xs_grad))
 }
 /** The vector-Jacobian product (pullback) of `recur`: `upstream` times the gradient.
@@ -93,7 +87,7 @@ fn recur_value_and_grad(
 #[allow(dead_code, clippy::too_many_arguments)]
 fn recur_vjp(a: f64, xs: &[f64], upstream: f64) -> (f64, ::grad::__private::Vec<f64>) {
     let mut xs_grad = ::grad::__private::vec_zeros(xs.len());
-    let mut __rest = <f64 as ::grad::Float>::ZERO;
+    let mut __rest = 0.0_f64;
     __recur_value_and_vjp(a, xs, &mut xs_grad, upstream, &mut __rest);
     (__rest, xs_grad)
 }
@@ -103,7 +97,7 @@ fn recur_vjp(a: f64, xs: &[f64], upstream: f64) -> (f64, ::grad::__private::Vec<
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn recur_grad_into(a: f64, xs: &[f64], xs_grad: &mut [f64]) -> f64 {
-    let mut __rest = <f64 as ::grad::Float>::ZERO;
-    __recur_value_and_vjp(a, xs, xs_grad, <f64 as ::grad::Float>::ONE, &mut __rest);
+    let mut __rest = 0.0_f64;
+    __recur_value_and_vjp(a, xs, xs_grad, 1.0_f64, &mut __rest);
     __rest
 }

@@ -58,11 +58,11 @@ fn __bisect_value_and_vjp(
     let __v24 = __carry0_0;
     let __v25 = __carry0_1;
     let mut __carry_adj0_0 = __upstream;
-    let mut __adj0 = <f64 as ::grad::Float>::ZERO;
+    let mut __adj0 = 0.0_f64;
     for (__k, &(__v5,)) in __tape0[..].iter().enumerate().rev() {
         let __v8 = __v5 > tolerance;
         let __adj21 = __carry_adj0_0;
-        let mut __adj5 = <f64 as ::grad::Float>::ZERO;
+        let mut __adj5 = 0.0_f64;
         if __v8 {
             __adj0 += __adj21 * 0.01;
             __adj5 += __adj21 * 0.5;
@@ -82,8 +82,8 @@ fn __bisect_value_and_vjp(
 #[allow(dead_code, clippy::too_many_arguments)]
 fn bisect_grad(x: f64, tolerance: f64) -> (f64, f64) {
     {
-        let mut __grad = (<f64 as ::grad::Float>::ZERO, <f64 as ::grad::Float>::ZERO);
-        __bisect_value_and_vjp(x, tolerance, <f64 as ::grad::Float>::ONE, &mut __grad);
+        let mut __grad = (0.0_f64, 0.0_f64);
+        __bisect_value_and_vjp(x, tolerance, 1.0_f64, &mut __grad);
         __grad
     }
 }
@@ -93,16 +93,8 @@ fn bisect_grad(x: f64, tolerance: f64) -> (f64, f64) {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 fn bisect_value_and_grad(x: f64, tolerance: f64) -> (f64, (f64, f64)) {
-    let mut __grad = (
-        <f64 as ::grad::Float>::ZERO,
-        (<f64 as ::grad::Float>::ZERO, <f64 as ::grad::Float>::ZERO),
-    );
-    __grad.0 = __bisect_value_and_vjp(
-        x,
-        tolerance,
-        <f64 as ::grad::Float>::ONE,
-        &mut __grad.1,
-    );
+    let mut __grad = (0.0_f64, (0.0_f64, 0.0_f64));
+    __grad.0 = __bisect_value_and_vjp(x, tolerance, 1.0_f64, &mut __grad.1);
     __grad
 }
 /** The vector-Jacobian product (pullback) of `bisect`: `upstream` times the gradient with respect to `x`, `tolerance`.
@@ -112,7 +104,7 @@ fn bisect_value_and_grad(x: f64, tolerance: f64) -> (f64, (f64, f64)) {
 #[allow(dead_code, clippy::too_many_arguments)]
 fn bisect_vjp(x: f64, tolerance: f64, upstream: f64) -> (f64, f64) {
     {
-        let mut __grad = (<f64 as ::grad::Float>::ZERO, <f64 as ::grad::Float>::ZERO);
+        let mut __grad = (0.0_f64, 0.0_f64);
         __bisect_value_and_vjp(x, tolerance, upstream, &mut __grad);
         __grad
     }

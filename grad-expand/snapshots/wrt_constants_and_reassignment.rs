@@ -43,8 +43,8 @@ fn __spring_value_and_vjp(
 #[allow(dead_code, clippy::too_many_arguments)]
 pub(crate) fn spring_grad(k: f64, x: f64, rest: f64, n: usize) -> f64 {
     {
-        let mut __grad = <f64 as ::grad::Float>::ZERO;
-        __spring_value_and_vjp(k, x, rest, n, <f64 as ::grad::Float>::ONE, &mut __grad);
+        let mut __grad = 0.0_f64;
+        __spring_value_and_vjp(k, x, rest, n, 1.0_f64, &mut __grad);
         __grad
     }
 }
@@ -54,15 +54,8 @@ pub(crate) fn spring_grad(k: f64, x: f64, rest: f64, n: usize) -> f64 {
 #[inline]
 #[allow(dead_code, clippy::too_many_arguments)]
 pub(crate) fn spring_value_and_grad(k: f64, x: f64, rest: f64, n: usize) -> (f64, f64) {
-    let mut __grad = (<f64 as ::grad::Float>::ZERO, <f64 as ::grad::Float>::ZERO);
-    __grad.0 = __spring_value_and_vjp(
-        k,
-        x,
-        rest,
-        n,
-        <f64 as ::grad::Float>::ONE,
-        &mut __grad.1,
-    );
+    let mut __grad = (0.0_f64, 0.0_f64);
+    __grad.0 = __spring_value_and_vjp(k, x, rest, n, 1.0_f64, &mut __grad.1);
     __grad
 }
 /** The vector-Jacobian product (pullback) of `spring`: `upstream` times the gradient with respect to `x`.
@@ -72,7 +65,7 @@ pub(crate) fn spring_value_and_grad(k: f64, x: f64, rest: f64, n: usize) -> (f64
 #[allow(dead_code, clippy::too_many_arguments)]
 pub(crate) fn spring_vjp(k: f64, x: f64, rest: f64, n: usize, upstream: f64) -> f64 {
     {
-        let mut __grad = <f64 as ::grad::Float>::ZERO;
+        let mut __grad = 0.0_f64;
         __spring_value_and_vjp(k, x, rest, n, upstream, &mut __grad);
         __grad
     }

@@ -5,12 +5,12 @@
 //! public `f_grad`, `f_value_and_grad` and `f_vjp`, each a one-line call of it.
 
 use crate::fold;
-use crate::graph::{ArrayId, ArrayInit, Len, Ty, ValueId};
+use crate::graph::{ArrayId, ArrayInit, FloatTy, Len, Ty, ValueId};
 use crate::lower::{Lowered, Output};
 use crate::names;
 use crate::reverse::{Sweep, render};
 use crate::signature::{Param, Signature};
-use crate::spell::{array_name, operand};
+use crate::spell::{array_name, float_one, float_zero, operand, zeros};
 use crate::tuple_params::TupleParam;
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -203,13 +203,7 @@ impl Companions<'_> {
             .signature
             .differentiable()
             .filter(|p| slice_element(p).is_none())
-            .map(|p| {
-                let (access, ty) = (self.access(p), &p.gradient_ty);
-                match p.class {
-                    Ty::Array(..) => quote!(::grad::__private::zeros_like(&#access)),
-                    _ => quote!(<#ty as ::grad::Float>::ZERO),
-                }
-            })
+            .map(|p| zeros(&p.class))
             .collect();
         match zeros.as_slice() {
             [only] => only.clone(),
@@ -238,7 +232,7 @@ impl Companions<'_> {
             core: self.core_path(),
             upstream: names::upstream(),
             attrs: self.inherited_attributes(),
-            one: quote!(<#ret as ::grad::Float>::ONE),
+            one: float_one(self.float()),
             init: self.gradient_init(),
             allow: if stub {
                 quote!(#[allow(dead_code, unused_variables, clippy::too_many_arguments)])
@@ -379,6 +373,14 @@ impl Companions<'_> {
         }
     }
 
+    /// The float type of the function's result (of its elements, for an array).
+    fn float(&self) -> FloatTy {
+        self.signature
+            .ret
+            .as_ref()
+            .map_or(FloatTy::F64, |(_, float)| *float)
+    }
+
     fn return_type(&self) -> &syn::Type {
         &self
             .signature
@@ -421,6 +423,7 @@ impl Companions<'_> {
         } = self.setup(stub);
         let grad_ty = self.gradient_type();
         let gradient = names::gradient();
+        let zero = float_zero(self.float());
         // The gradient is a local the core fills in place and that is then returned as it
         // is, so it is built in the caller's result (no copy of a large array at the end).
         let gradient_of = |seed: TokenStream| -> TokenStream {
@@ -435,7 +438,7 @@ impl Companions<'_> {
                 gradient_of(one.clone()),
                 if self.tuples.is_empty() {
                     quote! {
-                        let mut #gradient = (<#ret as ::grad::Float>::ZERO, #init);
+                        let mut #gradient = (#zero, #init);
                         #gradient.0 = #core(#(#args,)* #one, &mut #gradient.1);
                         #gradient
                     }
@@ -509,11 +512,10 @@ impl Companions<'_> {
             let mut columns: Vec<Vec<proc_macro2::Ident>> = vec![Vec::new(); entries.len()];
             for k in 0..outputs {
                 let seed = floats.iter().enumerate().map(|(j, float)| {
-                    let ty = float.ident();
                     if j == k {
-                        quote!(<#ty as ::grad::Float>::ONE)
+                        float_one(*float)
                     } else {
-                        quote!(<#ty as ::grad::Float>::ZERO)
+                        float_zero(*float)
                     }
                 });
                 let names_k: Vec<proc_macro2::Ident> = (0..entries.len())
@@ -553,12 +555,13 @@ impl Companions<'_> {
             return vector_companions(jacobian_ty, jacobian_body);
         }
         if let Ty::Array(_, Len(outputs)) = &self.signature.ret_class {
-            let scalar = self
+            let one = float_one(self.float());
+            let row_zeros: Vec<TokenStream> = self
                 .signature
-                .ret
-                .as_ref()
-                .map_or(crate::graph::FloatTy::F64, |(_, float)| *float)
-                .ident();
+                .differentiable()
+                .map(|p| zeros(&Ty::Array(Box::new(p.class.clone()), Len(outputs.clone()))))
+                .collect();
+            let seed_zeros = zeros(&self.signature.ret_class);
             let entries: Vec<&syn::Type> = self
                 .signature
                 .differentiable()
@@ -597,9 +600,9 @@ impl Companions<'_> {
                 };
                 let gradient = gradient_of(quote!(#seed));
                 quote! {
-                    let #seed: #ret = [<#scalar as ::grad::Float>::ONE; #outputs];
+                    let #seed: #ret = [#one; #outputs];
                     let #diagonal = #gradient;
-                    let mut #rows0: [#entry; #outputs] = ::grad::__private::Elements::zeros();
+                    let mut #rows0: [#entry; #outputs] = #(#row_zeros)*;
                     for #i in 0..#outputs {
                         #rows0[#i][#i] = #diagonal[#i];
                     }
@@ -608,10 +611,10 @@ impl Companions<'_> {
             } else {
                 let gradient = gradient_of(quote!(#seed));
                 quote! {
-                    #(let mut #rows: [#entries; #outputs] = ::grad::__private::Elements::zeros();)*
+                    #(let mut #rows: [#entries; #outputs] = #row_zeros;)*
                     for #i in 0..#outputs {
-                        let mut #seed: #ret = ::grad::__private::Elements::zeros();
-                        #seed[#i] = <#scalar as ::grad::Float>::ONE;
+                        let mut #seed: #ret = #seed_zeros;
+                        #seed[#i] = #one;
                         let #pattern = #gradient;
                         #(#rows[#i] = #columns;)*
                     }

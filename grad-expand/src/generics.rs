@@ -62,12 +62,17 @@ pub fn name_of(index: u8) -> String {
     })
 }
 
-/// Type parameters bounded by `Float` (`grad::Float`, `::grad::Float`), in the parameter
+/// Type parameters bounded by a trait named `Float` or `Real` (`grad::Float`,
+/// `num_traits::Float`, `num_traits::real::Real`, or one of them imported), in the parameter
 /// list or in a where clause.
 pub fn float_params(generics: &Generics) -> Vec<&syn::Ident> {
     fn is_float<'a>(mut bounds: impl Iterator<Item = &'a TypeParamBound>) -> bool {
         bounds.any(|bound| match bound {
-            TypeParamBound::Trait(t) => t.path.segments.last().is_some_and(|s| s.ident == "Float"),
+            TypeParamBound::Trait(t) => t
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "Float" || s.ident == "Real"),
             _ => false,
         })
     }
@@ -91,7 +96,8 @@ pub fn float_params(generics: &Generics) -> Vec<&syn::Ident> {
 }
 
 /// In a function generic over exactly one float type `T`, an unsuffixed float literal such as
-/// `2.0` means `T::from_f64(2.0)`: the macro writes that, so the user need not.
+/// `2.0` means `T`'s 2 (`grad::__private::literal::<T>(2.0)`, through num-traits, which every
+/// bound grad accepts provides): the macro writes that, so the user need not.
 pub fn convert_literals(function: &mut syn::ItemFn) {
     let params = float_params(&function.sig.generics);
     let [only] = params.as_slice() else {
@@ -102,12 +108,42 @@ pub fn convert_literals(function: &mut syn::ItemFn) {
     syn::visit_mut::VisitMut::visit_block_mut(&mut converter, &mut function.block);
 }
 
+/// A float literal the macro writes itself (a sum's `-0.0`), in the function's float type when
+/// the function is generic over exactly one: what `convert_literals` does to the user's.
+pub fn literal(value: proc_macro2::TokenStream) -> proc_macro2::TokenStream {
+    let names = FLOAT_PARAMS.with(|names| names.borrow().clone());
+    match names.as_slice() {
+        [only] => {
+            let ty = syn::Ident::new(only, proc_macro2::Span::call_site());
+            quote::quote!(::grad::__private::literal::<#ty>(#value))
+        }
+        _ => value,
+    }
+}
+
 struct Converter {
     ty: syn::Ident,
 }
 
+/// Calls that convert an `f64` into the float type (`T::from_f64(0.5)`, `T::from(0.5)`,
+/// `num_traits::cast(0.5)`): their literal arguments are `f64`s already.
+fn converts_from_f64(call: &syn::ExprCall) -> bool {
+    let syn::Expr::Path(path) = &*call.func else {
+        return false;
+    };
+    path.path.segments.last().is_some_and(|last| {
+        let name = last.ident.to_string();
+        name.starts_with("from") || name == "cast"
+    })
+}
+
 impl syn::visit_mut::VisitMut for Converter {
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if let syn::Expr::Call(call) = expr {
+            if converts_from_f64(call) {
+                return;
+            }
+        }
         if let syn::Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Float(float),
             ..
@@ -116,7 +152,7 @@ impl syn::visit_mut::VisitMut for Converter {
             if float.suffix().is_empty() {
                 let (ty, lit) = (&self.ty, float.clone());
                 *expr =
-                    syn::parse_quote_spanned!(lit.span()=> <#ty as ::grad::Float>::from_f64(#lit));
+                    syn::parse_quote_spanned!(lit.span()=> ::grad::__private::literal::<#ty>(#lit));
                 return;
             }
         }

@@ -1,7 +1,7 @@
 //! Iterator idioms over arrays, rewritten as index loops before lowering.
 //!
 //! Input: `x.iter().zip(y.iter()).map(|(a, b)| a * b).sum::<f64>()`. Output:
-//! `{ let mut acc = -0.0; for i in 0..x.len() { acc += { let (a, b) = (x[i], y[i]); a * b }; } acc }`
+//! `{ let mut acc = -0.0; for i in 0..x.len() { acc = acc + { let (a, b) = (x[i], y[i]); a * b }; } acc }`
 //! (std sums floats from -0.0 too).
 //! The loop is then lowered like any loop the user wrote, so its reverse sweep is the same
 //! index loop run backwards, and a sum records nothing. Only the lowering sees the rewrite:
@@ -200,18 +200,21 @@ pub fn desugar_method(call: &syn::ExprMethodCall, n: usize) -> Option<Expr> {
     match (method.as_str(), args.as_slice()) {
         ("sum" | "product", []) => {
             let (start, op) = if method == "sum" {
-                (quote_spanned!(span=> -0.0), quote_spanned!(span=> +=))
+                (quote_spanned!(span=> -0.0), quote_spanned!(span=> +))
             } else {
-                (quote_spanned!(span=> 1.0), quote_spanned!(span=> *=))
+                (quote_spanned!(span=> 1.0), quote_spanned!(span=> *))
             };
             let start = match &call.turbofish {
                 Some(turbofish) => {
                     let ty = turbofish.args.first()?;
                     quote_spanned!(span=> { let start: #ty = #start; start })
                 }
-                None => start,
+                None => crate::generics::literal(start),
             };
-            accumulate(start, &|element| quote_spanned!(span=> #acc #op #element;))
+            accumulate(
+                start,
+                &|element| quote_spanned!(span=> #acc = #acc #op #element;),
+            )
         }
         // `fold(init, f64::max)`: a function path takes the accumulator and the element.
         ("fold", [init, Expr::Path(f)]) => accumulate(

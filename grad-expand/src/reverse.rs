@@ -24,7 +24,7 @@ use crate::lower::Output;
 use crate::names;
 use crate::primal::{Forward, TapeInfo};
 use crate::rules::{self, Derivative, Operands, OperatorRule, Reads};
-use crate::spell::{RecordsReads, array_name, operand, passed_array, zero};
+use crate::spell::{RecordsReads, flat, operand, passed_array, zero, zeros};
 use proc_macro2::{Ident, TokenStream};
 use quote::{quote, quote_spanned};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -212,14 +212,17 @@ impl<'g> Sweep<'g> {
                 }
             }
             ArrayInit::Repeat { value } => {
-                let total = quote!(::grad::__private::Elements::sum_all(&#adj));
+                let elements = flat(quote!(#adj), &self.graph.array(id).ty, false);
+                let total = quote!(::grad::__private::sum_elements(#elements));
                 self.contribute(&mut frame.steps, *value, total);
             }
             ArrayInit::Copy(source) => {
                 if self.array_active(*source) {
-                    let source = self.array_adjoint(*source);
+                    let ty = &self.graph.array(id).ty;
+                    let target = flat(self.array_adjoint(*source), ty, true);
+                    let amount = flat(quote!(#adj), ty, false);
                     frame.steps.push(Step::Code(
-                        quote!(::grad::__private::Elements::add_assign_all(&mut #source, &#adj);),
+                        quote!(::grad::__private::add_elements(#target, #amount);),
                     ));
                 }
             }
@@ -234,8 +237,11 @@ impl<'g> Sweep<'g> {
                 if self.array_active(*source) {
                     let source = self.array_adjoint(*source);
                     let index = self.value(frame, *index);
+                    let ty = &self.graph.array(id).ty;
+                    let target = flat(quote!(#source[#index]), ty, true);
+                    let amount = flat(quote!(#adj), ty, false);
                     frame.steps.push(Step::Code(
-                        quote!(::grad::__private::Elements::add_assign_all(&mut #source[#index], &#adj);),
+                        quote!(::grad::__private::add_elements(#target, #amount);),
                     ));
                 }
             }
@@ -279,8 +285,7 @@ impl<'g> Sweep<'g> {
                     let buffer = names::slice_gradient(ident);
                     quote!(::grad::__private::slice_adjoint(#buffer, #ident.len()))
                 } else {
-                    let name = array_name(self.graph, id);
-                    quote!(::grad::__private::zeros_like(&#name))
+                    zeros(&array.ty)
                 };
                 steps.push(Step::Code(quote!(let mut #adj = #init;)));
             }
@@ -625,9 +630,11 @@ impl<'g> Sweep<'g> {
                 CallArg::Scalar(value) => self.contribute(&mut frame.steps, value, entry),
                 CallArg::Array { array, .. } => {
                     if self.array_active(array) {
-                        let adj = self.array_adjoint(array);
+                        let ty = &self.graph.array(array).ty;
+                        let target = flat(self.array_adjoint(array), ty, true);
+                        let amount = flat(entry, ty, false);
                         frame.steps.push(Step::Code(
-                            quote!(::grad::__private::Elements::add_assign_all(&mut #adj, &#entry);),
+                            quote!(::grad::__private::add_elements(#target, #amount);),
                         ));
                     }
                 }

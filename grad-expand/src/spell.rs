@@ -1,7 +1,7 @@
 //! Spelling: how generated code names the graph's values and arrays. Shared by the primal
 //! sweep, the reverse sweep and the companions, and by lowering for a slice's `.len()`.
 
-use crate::graph::{ArrayId, ArrayInit, Graph, Loop, LoopHeader, Op, Ty, ValueId};
+use crate::graph::{ArrayId, ArrayInit, FloatTy, Graph, Loop, LoopHeader, Op, Ty, ValueId};
 use crate::names;
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -22,12 +22,71 @@ pub fn operand(graph: &Graph, id: ValueId) -> TokenStream {
 /// The zero of a node's float type, to start an adjoint that is added to in a loop or branch.
 pub fn zero(graph: &Graph, id: ValueId) -> TokenStream {
     match graph.node(id).ty {
-        Ty::Float(Some(float)) => {
-            let ty = float.ident();
-            quote!(<#ty as ::grad::Float>::ZERO)
-        }
+        Ty::Float(Some(float)) => float_zero(float),
         _ => quote!(::core::default::Default::default()),
     }
+}
+
+/// `0` of a float type: a typed literal for `f32` and `f64`; for a generic `T`, num-traits'
+/// `zero()`, which every bound grad accepts (`grad::Float`, `num_traits::Float`, `Real`)
+/// provides, so the companions need no bound the user did not write.
+pub fn float_zero(float: FloatTy) -> TokenStream {
+    match float {
+        FloatTy::F32 => quote!(0.0_f32),
+        FloatTy::F64 => quote!(0.0_f64),
+        FloatTy::Generic(_) => {
+            let ty = float.ident();
+            quote!(<#ty as ::grad::__private::Zero>::zero())
+        }
+    }
+}
+
+/// `1` of a float type (see [`float_zero`]).
+pub fn float_one(float: FloatTy) -> TokenStream {
+    match float {
+        FloatTy::F32 => quote!(1.0_f32),
+        FloatTy::F64 => quote!(1.0_f64),
+        FloatTy::Generic(_) => {
+            let ty = float.ident();
+            quote!(<#ty as ::grad::__private::One>::one())
+        }
+    }
+}
+
+/// Zeros of a float or (nested) array type: `[[0.0_f64; 3]; N]`.
+pub fn zeros(ty: &Ty) -> TokenStream {
+    match ty {
+        Ty::Array(elem, len) => {
+            let (elem, len) = (zeros(elem), &len.0);
+            quote!([#elem; #len])
+        }
+        Ty::Float(Some(float)) => float_zero(*float),
+        _ => quote!(::core::default::Default::default()),
+    }
+}
+
+/// An array (or `&mut` to one) seen as a flat slice of its floats: `&mut a[..]` for `[T; N]`,
+/// `a.as_flattened_mut()` for `[[T; N]; M]`, and so on.
+pub fn flat(array: TokenStream, ty: &Ty, mutable: bool) -> TokenStream {
+    let mut depth = 0;
+    let mut current = ty;
+    while let Ty::Array(elem, _) = current {
+        depth += 1;
+        current = elem;
+    }
+    let mut tokens = if mutable {
+        quote!((&mut #array[..]))
+    } else {
+        quote!((&#array[..]))
+    };
+    for _ in 1..depth {
+        tokens = if mutable {
+            quote!(#tokens.as_flattened_mut())
+        } else {
+            quote!(#tokens.as_flattened())
+        };
+    }
+    tokens
 }
 
 /// How generated code names an array: a parameter that is never written by its own name,

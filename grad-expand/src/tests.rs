@@ -127,7 +127,7 @@ fn dead_code_is_not_computed() {
     assert!(!core.contains(".1 ="), "{core}");
     let grad = expanded.split("fn f_grad").nth(1).unwrap_or_default();
     assert!(
-        grad.contains("<f64 as ::grad::Float>::ZERO"),
+        grad.contains("0.0_f64"),
         "y's gradient is a typed zero: {grad}"
     );
 }
@@ -287,7 +287,7 @@ fn an_elementwise_function_gets_a_diagonal_jacobian_from_one_vjp() {
             y
         }
     };
-    let one_vjp = "[<f64 as ::grad::Float>::ONE; 4]";
+    let one_vjp = "[1.0_f64; 4]";
     assert!(expand_pretty(quote!(), elementwise).contains(one_vjp));
     assert!(!expand_pretty(quote!(), coupled).contains(one_vjp));
 }
@@ -432,8 +432,5 @@ fn two_elementwise_inputs_get_the_full_jacobian() {
         }
     };
     let expanded = expand_pretty(quote!(), item);
-    assert!(
-        !expanded.contains("[<f64 as ::grad::Float>::ONE; 4]"),
-        "{expanded}"
-    );
+    assert!(!expanded.contains("[1.0_f64; 4]"), "{expanded}");
 }

@@ -13,8 +13,6 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::Float;
-
 /// The result of [`check_gradient`]: one [`CoordinateCheck`] per input coordinate.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GradientCheck {
@@ -136,7 +134,8 @@ pub fn central_difference<F: Fn(&[f64]) -> f64>(f: F, x: &[f64]) -> Vec<f64> {
 /// The central difference along `index` and its step; `point` is restored before returning.
 fn partial<F: Fn(&[f64]) -> f64>(f: &F, point: &mut [f64], index: usize) -> (f64, f64) {
     let x = point[index];
-    let h = Float::cbrt(f64::EPSILON) * Float::max(1.0, Float::abs(x));
+    let h = num_traits::Float::cbrt(f64::EPSILON)
+        * num_traits::Float::max(1.0, num_traits::Float::abs(x));
     let above = x + h;
     let step = above - x;
     let below = x - step;
@@ -150,11 +149,17 @@ fn partial<F: Fn(&[f64]) -> f64>(f: &F, point: &mut [f64], index: usize) -> (f64
 }
 
 fn error(analytic: f64, numeric: f64) -> f64 {
-    if !Float::is_finite(analytic) || !Float::is_finite(numeric) {
+    if !num_traits::Float::is_finite(analytic) || !num_traits::Float::is_finite(numeric) {
         return f64::NAN;
     }
-    let scale = Float::max(1.0, Float::max(Float::abs(analytic), Float::abs(numeric)));
-    Float::abs(analytic - numeric) / scale
+    let scale = num_traits::Float::max(
+        1.0,
+        num_traits::Float::max(
+            num_traits::Float::abs(analytic),
+            num_traits::Float::abs(numeric),
+        ),
+    );
+    num_traits::Float::abs(analytic - numeric) / scale
 }
 
 #[cfg(test)]

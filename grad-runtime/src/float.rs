@@ -1,34 +1,41 @@
-//! The [`Float`] trait: the scalar types grad differentiates.
+//! The scalar types grad differentiates, built on num-traits.
+//!
+//! Two levels, for two kinds of code:
+//!
+//! - **What generated code and the derivative rules need** is num-traits' [`Real`] (which
+//!   every `num_traits::Float` is): a function generic over `T: num_traits::Float`, `T: Real`
+//!   or `T: grad::Float` gets companions with exactly its own bounds, so a caller generic over
+//!   num-traits needs nothing more. The helpers below (`literal`, `nan`, `is_nan`) say in
+//!   terms of `Real` what it lacks.
+//! - **[`Float`]**, grad's own trait, is num-traits' `Float` plus the constants and the
+//!   arithmetic assignment operators that hand-written generic code wants (`T::ZERO`,
+//!   `T::PI`, `x += y`), and it is what grad's activations and array helpers are generic
+//!   over. It is implemented for `f32` and `f64`; being grad's own trait (no blanket impl over
+//!   num-traits), it lets the activations take a float or an array of floats through one
+//!   trait, which Rust's coherence rules would forbid for a blanket impl.
+//!
+//! The math itself is num-traits': with the `std` feature each method is the inherent method
+//! of `f32`/`f64`, without it the `libm` crate's, so results may differ in the last bit
+//! between the two builds.
 
 use core::fmt::{Debug, Display};
-use core::ops::{
-    Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Rem, RemAssign, Sub, SubAssign,
-};
+use core::ops::{AddAssign, DivAssign, MulAssign, RemAssign, SubAssign};
+pub use num_traits::real::Real;
 
 /// A floating-point scalar: implemented for [`f32`] and [`f64`].
 ///
-/// Generic differentiable functions are written against this trait, and the derivative rules
-/// in [`crate::pullback`] are generic over it. Every method has the name and meaning of the
-/// inherent method of the same name on `f64`; with the `std` feature each one delegates to it,
-/// without `std` to the [`libm`] crate, so results may differ in the last bit between the two
-/// builds.
+/// Every method of [`num_traits::Float`] (`sin`, `powi`, `max`, `is_nan`, ...) comes with it,
+/// with the meaning of the inherent method of the same name; this trait adds constants and the
+/// assignment operators. Generic differentiable functions may be written against it, against
+/// `num_traits::Float`, or against `num_traits::real::Real`.
 pub trait Float:
-    Copy
-    + Clone
-    + PartialEq
-    + PartialOrd
+    num_traits::Float
     + Debug
     + Display
     + Default
     + Send
     + Sync
     + 'static
-    + Add<Output = Self>
-    + Sub<Output = Self>
-    + Mul<Output = Self>
-    + Div<Output = Self>
-    + Rem<Output = Self>
-    + Neg<Output = Self>
     + AddAssign
     + SubAssign
     + MulAssign
@@ -49,147 +56,25 @@ pub trait Float:
     const LN_2: Self;
     /// ln 10.
     const LN_10: Self;
-    /// Positive infinity.
+    /// +∞.
     const INFINITY: Self;
-    /// Negative infinity.
+    /// -∞.
     const NEG_INFINITY: Self;
     /// Not a number.
     const NAN: Self;
-    /// The difference between 1 and the next larger representable number.
+    /// The difference between 1 and the next larger value.
     const EPSILON: Self;
-    /// The smallest positive normal number.
+    /// The smallest positive normal value.
     const MIN_POSITIVE: Self;
-    /// The largest finite number.
+    /// The largest finite value.
     const MAX: Self;
 
-    /// Converts from `f64` with an `as` cast (rounds to nearest for `f32`).
+    /// Converts from `f64` (rounding to nearest for `f32`).
     fn from_f64(v: f64) -> Self;
-    /// Converts to `f64` (exact for both implementations).
-    fn to_f64(self) -> f64;
-    /// Converts from `i32` with an `as` cast (rounds to nearest for `f32`).
+    /// Converts from `i32` (rounding to nearest for `f32`).
     fn from_i32(v: i32) -> Self;
-
-    /// Sine (radians).
-    fn sin(self) -> Self;
-    /// Cosine (radians).
-    fn cos(self) -> Self;
-    /// Tangent (radians).
-    fn tan(self) -> Self;
-    /// Arcsine, in `[-π/2, π/2]`; NaN outside `[-1, 1]`.
-    fn asin(self) -> Self;
-    /// Arccosine, in `[0, π]`; NaN outside `[-1, 1]`.
-    fn acos(self) -> Self;
-    /// Arctangent, in `[-π/2, π/2]`.
-    fn atan(self) -> Self;
-    /// Four-quadrant arctangent of `self / other` (`self` is y, `other` is x).
-    fn atan2(self, other: Self) -> Self;
-    /// Hyperbolic sine.
-    fn sinh(self) -> Self;
-    /// Hyperbolic cosine.
-    fn cosh(self) -> Self;
-    /// Hyperbolic tangent.
-    fn tanh(self) -> Self;
-    /// Inverse hyperbolic sine.
-    fn asinh(self) -> Self;
-    /// Inverse hyperbolic cosine; NaN below 1.
-    fn acosh(self) -> Self;
-    /// Inverse hyperbolic tangent; NaN outside `[-1, 1]`.
-    fn atanh(self) -> Self;
-    /// `e^self`.
-    fn exp(self) -> Self;
-    /// `2^self`.
-    fn exp2(self) -> Self;
-    /// `e^self - 1`, accurate near zero.
-    fn exp_m1(self) -> Self;
-    /// Natural logarithm.
-    fn ln(self) -> Self;
-    /// Logarithm in base `base`.
-    fn log(self, base: Self) -> Self;
-    /// Base-2 logarithm.
-    fn log2(self) -> Self;
-    /// Base-10 logarithm.
-    fn log10(self) -> Self;
-    /// `ln(1 + self)`, accurate near zero.
-    fn ln_1p(self) -> Self;
-    /// Square root; NaN for negative numbers other than `-0`.
-    fn sqrt(self) -> Self;
-    /// Cube root.
-    fn cbrt(self) -> Self;
-    /// `self` raised to an integer power.
-    fn powi(self, n: i32) -> Self;
-    /// `self` raised to a floating-point power.
-    fn powf(self, n: Self) -> Self;
-    /// `sqrt(self² + other²)` without undue overflow or underflow.
-    fn hypot(self, other: Self) -> Self;
-    /// `self * a + b` with a single rounding.
-    fn mul_add(self, a: Self, b: Self) -> Self;
-    /// `1 / self`.
-    fn recip(self) -> Self;
-    /// Absolute value.
-    fn abs(self) -> Self;
-    /// `1` for positive numbers and `+0`, `-1` for negative numbers and `-0`, NaN for NaN.
-    fn signum(self) -> Self;
-    /// The larger of the two; if one is NaN, the other.
-    fn max(self, other: Self) -> Self;
-    /// The smaller of the two; if one is NaN, the other.
-    fn min(self, other: Self) -> Self;
-    /// `self` restricted to `[lo, hi]`; NaN stays NaN.
-    ///
-    /// # Panics
-    /// If `lo > hi` or either bound is NaN.
-    fn clamp(self, lo: Self, hi: Self) -> Self;
-    /// The magnitude of `self` with the sign bit of `sign`.
-    fn copysign(self, sign: Self) -> Self;
-    /// Largest integer not above `self`.
-    fn floor(self) -> Self;
-    /// Smallest integer not below `self`.
-    fn ceil(self) -> Self;
-    /// Nearest integer, halfway cases away from zero.
-    fn round(self) -> Self;
-    /// Integer part, rounding towards zero.
-    fn trunc(self) -> Self;
-    /// `self - self.trunc()`.
-    fn fract(self) -> Self;
-    /// Radians to degrees.
-    fn to_degrees(self) -> Self;
-    /// Degrees to radians.
-    fn to_radians(self) -> Self;
-    /// Whether `self` is NaN.
-    fn is_nan(self) -> bool;
-    /// Whether `self` is neither infinite nor NaN.
-    fn is_finite(self) -> bool;
-    /// Whether `self` is positive or negative infinity.
-    fn is_infinite(self) -> bool;
-    /// Whether `self` is neither zero, infinite, subnormal nor NaN.
-    fn is_normal(self) -> bool;
-    /// Whether `self` is subnormal.
-    fn is_subnormal(self) -> bool;
-    /// Whether the sign bit is set (true for `-0.0` and some NaNs).
-    fn is_sign_negative(self) -> bool;
-    /// Whether the sign bit is clear (true for `+0.0` and some NaNs).
-    fn is_sign_positive(self) -> bool;
 }
 
-/// `x^n` by repeated squaring, for builds without `std`'s `powi`.
-#[cfg(not(feature = "std"))]
-fn powi_by_squaring<T: Float>(x: T, n: i32) -> T {
-    // `unsigned_abs` so that `i32::MIN` does not overflow.
-    let mut e = n.unsigned_abs();
-    let mut base = x;
-    let mut acc = T::ONE;
-    while e > 0 {
-        if e & 1 == 1 {
-            acc *= base;
-        }
-        base *= base;
-        e >>= 1;
-    }
-    if n < 0 { acc.recip() } else { acc }
-}
-
-// Every method is spelled `$t::name(self)` (std) or `libm::Libm::<$t>::name(self)` (no std),
-// never `self.name()`: without std, `self.name()` on a primitive resolves to this very trait
-// method and would recurse forever.
 macro_rules! impl_float {
     ($t:ident) => {
         impl Float for $t {
@@ -212,173 +97,42 @@ macro_rules! impl_float {
                 v as $t
             }
             #[inline]
-            fn to_f64(self) -> f64 {
-                self as f64
-            }
-            #[inline]
             fn from_i32(v: i32) -> Self {
                 v as $t
             }
-
-            impl_float!(@delegate $t;
-                sin(self) => sin;
-                cos(self) => cos;
-                tan(self) => tan;
-                asin(self) => asin;
-                acos(self) => acos;
-                atan(self) => atan;
-                atan2(self, other) => atan2;
-                sinh(self) => sinh;
-                cosh(self) => cosh;
-                tanh(self) => tanh;
-                asinh(self) => asinh;
-                acosh(self) => acosh;
-                atanh(self) => atanh;
-                exp(self) => exp;
-                exp2(self) => exp2;
-                exp_m1(self) => expm1;
-                ln(self) => log;
-                log2(self) => log2;
-                log10(self) => log10;
-                ln_1p(self) => log1p;
-                sqrt(self) => sqrt;
-                cbrt(self) => cbrt;
-                powf(self, n) => pow;
-                hypot(self, other) => hypot;
-                mul_add(self, a, b) => fma;
-                abs(self) => fabs;
-                copysign(self, sign) => copysign;
-                floor(self) => floor;
-                ceil(self) => ceil;
-                round(self) => round;
-                trunc(self) => trunc;
-            );
-
-            #[inline]
-            fn log(self, base: Self) -> Self {
-                #[cfg(feature = "std")]
-                {
-                    $t::log(self, base)
-                }
-                #[cfg(not(feature = "std"))]
-                {
-                    libm::Libm::<$t>::log(self) / libm::Libm::<$t>::log(base)
-                }
-            }
-            #[inline]
-            fn powi(self, n: i32) -> Self {
-                #[cfg(feature = "std")]
-                {
-                    $t::powi(self, n)
-                }
-                #[cfg(not(feature = "std"))]
-                {
-                    powi_by_squaring(self, n)
-                }
-            }
-            #[inline]
-            fn signum(self) -> Self {
-                #[cfg(feature = "std")]
-                {
-                    $t::signum(self)
-                }
-                #[cfg(not(feature = "std"))]
-                {
-                    if $t::is_nan(self) {
-                        self
-                    } else {
-                        libm::Libm::<$t>::copysign(1.0, self)
-                    }
-                }
-            }
-            #[inline]
-            fn fract(self) -> Self {
-                #[cfg(feature = "std")]
-                {
-                    $t::fract(self)
-                }
-                #[cfg(not(feature = "std"))]
-                {
-                    self - libm::Libm::<$t>::trunc(self)
-                }
-            }
-
-            // These are inherent methods of `core`, so the same call serves both builds.
-            #[inline]
-            fn recip(self) -> Self {
-                $t::recip(self)
-            }
-            #[inline]
-            fn max(self, other: Self) -> Self {
-                $t::max(self, other)
-            }
-            #[inline]
-            fn min(self, other: Self) -> Self {
-                $t::min(self, other)
-            }
-            #[inline]
-            fn clamp(self, lo: Self, hi: Self) -> Self {
-                $t::clamp(self, lo, hi)
-            }
-            #[inline]
-            fn to_degrees(self) -> Self {
-                $t::to_degrees(self)
-            }
-            #[inline]
-            fn to_radians(self) -> Self {
-                $t::to_radians(self)
-            }
-            #[inline]
-            fn is_nan(self) -> bool {
-                $t::is_nan(self)
-            }
-            #[inline]
-            fn is_finite(self) -> bool {
-                $t::is_finite(self)
-            }
-            #[inline]
-            fn is_infinite(self) -> bool {
-                $t::is_infinite(self)
-            }
-            #[inline]
-            fn is_normal(self) -> bool {
-                $t::is_normal(self)
-            }
-            #[inline]
-            fn is_subnormal(self) -> bool {
-                $t::is_subnormal(self)
-            }
-            #[inline]
-            fn is_sign_negative(self) -> bool {
-                $t::is_sign_negative(self)
-            }
-            #[inline]
-            fn is_sign_positive(self) -> bool {
-                $t::is_sign_positive(self)
-            }
         }
-    };
-
-    // `name(self, args...) => libm_name`: the std method `name`, or libm's `libm_name`.
-    (@delegate $t:ident; $($name:ident(self $(, $arg:ident)*) => $libm:ident;)*) => {
-        $(
-            #[inline]
-            fn $name(self $(, $arg: Self)*) -> Self {
-                #[cfg(feature = "std")]
-                {
-                    $t::$name(self $(, $arg)*)
-                }
-                #[cfg(not(feature = "std"))]
-                {
-                    libm::Libm::<$t>::$libm(self $(, $arg)*)
-                }
-            }
-        )*
     };
 }
 
 impl_float!(f32);
 impl_float!(f64);
+
+/// `v` as a `T`: a constant of generic code (a literal, `π`). Rounds to nearest for `f32`;
+/// a value `T` cannot hold becomes NaN rather than a panic.
+#[inline(always)]
+pub fn literal<T: Real>(v: f64) -> T {
+    T::from(v).unwrap_or_else(nan)
+}
+
+/// A NaN of any `Real` type (`Real` has no constant for it).
+#[inline(always)]
+pub fn nan<T: Real>() -> T {
+    T::zero() / T::zero()
+}
+
+/// Whether `x` is NaN, for any `Real` type.
+#[inline(always)]
+#[allow(clippy::eq_op)]
+pub fn is_nan<T: Real>(x: T) -> bool {
+    x != x
+}
+
+/// `x` as an `f64` (NaN if it has no `f64` value).
+#[cfg(test)]
+#[inline]
+pub(crate) fn to_f64<T: Real>(x: T) -> f64 {
+    x.to_f64().unwrap_or(f64::NAN)
+}
 
 #[cfg(test)]
 mod tests;

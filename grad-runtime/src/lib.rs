@@ -4,9 +4,11 @@
 //! The attribute writes the backward sweep as ordinary Rust; everything that sweep calls at run
 //! time lives here, and the `grad` crate re-exports it:
 //!
-//! - [`Float`]: the scalar trait (implemented for `f32` and `f64`) that generic differentiable
-//!   functions are written against. With the `std` feature (the default) its methods delegate
-//!   to `std`; without it, to [`libm`], so the crate works in `no_std` builds.
+//! - [`Float`]: grad's scalar trait (implemented for `f32` and `f64`), num-traits' `Float`
+//!   with constants (`T::ZERO`, `T::PI`) and the assignment operators. Generic differentiable
+//!   functions may be written against it or against num-traits' `Float` or `Real` (re-exported
+//!   as [`num_traits`]). With the `std` feature (the default) the math is `std`'s; without
+//!   it, `libm`'s, so the crate works in `no_std` builds.
 //! - [`pullback`]: the derivative rule of each differentiable float method, one function per
 //!   method, named after it, with the conventions chosen at kinks and singularities.
 //! - Activation functions ([`sigmoid`], [`softplus`], [`relu`], [`gelu`], ...), each
@@ -19,12 +21,11 @@
 //!   to compare a gradient with central finite differences.
 //!
 //! ```
-//! use grad_runtime::{Float, pullback};
+//! use grad_runtime::pullback;
 //!
 //! // d/dx sin(x) at x = 0.5, with upstream gradient 1.
 //! let x = 0.5_f64;
-//! let out = Float::sin(x);
-//! assert_eq!(pullback::sin(x, out, 1.0), Float::cos(x));
+//! assert_eq!(pullback::sin(x, x.sin(), 1.0), x.cos());
 //! ```
 
 #![no_std]
@@ -56,6 +57,7 @@ pub use activations::*;
 pub use check::*;
 pub use elementwise::Elementwise;
 pub use float::Float;
+pub use num_traits;
 pub use vector::*;
 
 #[cfg(test)]
@@ -136,20 +138,16 @@ pub mod __private {
         }
     }
 
-    /// Checks that a callee's `_vjp` returned a single gradient entry, with a message that says
-    /// what to fix when it did not.
-    #[diagnostic::on_unimplemented(
-        message = "this call's `_vjp` returned `{Self}`, but the call has one float argument, so it must return one gradient entry",
-        label = "the callee's `_vjp` must return one entry per float argument",
-        note = "a `_vjp` returns one entry per float argument, in argument order (a tuple for several); a function with `wrt(..)` returns fewer, so call it only from code that is not differentiated"
-    )]
+    /// Checks that a callee's `_vjp` returned a single gradient entry. Any value passes: an
+    /// entry must work for a float of any `Real` type, which no bound here can tell from a
+    /// tuple, so an entry of the wrong shape fails where it is added, at the call.
     pub trait Entries1<T> {
         /// The entry itself.
         fn entries(self) -> T;
     }
 
     #[diagnostic::do_not_recommend]
-    impl<T: Elements> Entries1<T> for T {
+    impl<T> Entries1<T> for T {
         #[inline(always)]
         fn entries(self) -> T {
             self
@@ -193,68 +191,39 @@ pub mod __private {
         Entries12 (A B C D E F G H I J K L) "this call's `_vjp` returned `{Self}`, but the call has 12 float arguments, so it must return a tuple of 12 gradient entries";
     }
 
-    use crate::Float;
+    pub use crate::float::literal;
+    use crate::float::{Real, is_nan, nan};
+    pub use num_traits::{One, Zero};
 
-    /// Floats and (nested) arrays of floats: the shapes a value and its gradient can have.
-    pub trait Elements: Copy {
-        /// The float at the bottom.
-        type Scalar: Float;
-        /// The value with every element zero.
-        fn zeros() -> Self;
-        /// The sum of every element.
-        fn sum_all(&self) -> Self::Scalar;
-        /// Adds `other` elementwise.
-        fn add_assign_all(&mut self, other: &Self);
-    }
-
-    impl<T: Float> Elements for T {
-        type Scalar = T;
-        #[inline(always)]
-        fn zeros() -> Self {
-            T::ZERO
-        }
-        #[inline(always)]
-        fn sum_all(&self) -> T {
-            *self
-        }
-        #[inline(always)]
-        fn add_assign_all(&mut self, other: &Self) {
-            *self += *other;
+    /// `target += amount`, element by element: the reverse of an array copy, or a callee's
+    /// entry for an array argument. Arrays of arrays come flattened (`as_flattened_mut`).
+    #[inline(always)]
+    pub fn add_elements<T: Copy + core::ops::Add<Output = T>>(target: &mut [T], amount: &[T]) {
+        for (element, amount) in target.iter_mut().zip(amount) {
+            *element = *element + *amount;
         }
     }
 
-    impl<E: Elements, const N: usize> Elements for [E; N] {
-        type Scalar = E::Scalar;
-        #[inline(always)]
-        fn zeros() -> Self {
-            [E::zeros(); N]
+    /// The sum of every element: the adjoint of a value repeated into an array (`[x; N]`).
+    #[inline(always)]
+    pub fn sum_elements<T: Copy + Zero>(elements: &[T]) -> T {
+        let mut total = T::zero();
+        for element in elements {
+            total = total + *element;
         }
-        #[inline]
-        fn sum_all(&self) -> E::Scalar {
-            let mut total = <E::Scalar as Float>::ZERO;
-            for element in self {
-                total += element.sum_all();
-            }
-            total
-        }
-        #[inline]
-        fn add_assign_all(&mut self, other: &Self) {
-            for (element, other) in self.iter_mut().zip(other) {
-                element.add_assign_all(other);
-            }
-        }
+        total
     }
 
     /// The adjoint of a slice parameter: the caller's buffer, checked and zeroed.
     #[inline]
-    pub fn slice_adjoint<T: Float>(buffer: &mut [T], len: usize) -> &mut [T] {
+    pub fn slice_adjoint<T: Zero>(buffer: &mut [T], len: usize) -> &mut [T] {
         assert_eq!(
             buffer.len(),
             len,
             "a gradient buffer must have the length of its slice parameter"
         );
         for element in buffer.iter_mut() {
-            *element = T::ZERO;
+            *element = T::zero();
         }
         buffer
     }
@@ -262,31 +231,24 @@ pub mod __private {
     /// A zeroed gradient for a slice parameter of length `len`.
     #[cfg(feature = "alloc")]
     #[inline]
-    pub fn vec_zeros<T: Float>(len: usize) -> Vec<T> {
-        alloc::vec![T::ZERO; len]
+    pub fn vec_zeros<T: Zero + Clone>(len: usize) -> Vec<T> {
+        alloc::vec![T::zero(); len]
     }
 
     /// Without `alloc` there is no `Vec` to return: `f_grad_into` is the form to call.
     #[cfg(not(feature = "alloc"))]
     #[inline]
-    pub fn vec_zeros<T: Float>(_len: usize) -> Vec<T> {
+    pub fn vec_zeros<T: Zero + Clone>(_len: usize) -> Vec<T> {
         Vec(core::marker::PhantomData)
-    }
-
-    /// Zeros shaped like `value`: the start of an adjoint. `value` is an array, or a
-    /// reference to one (an `&[f64; N]` parameter), whose adjoint is the array.
-    #[inline(always)]
-    pub fn zeros_like<A: Referent>(_value: &A) -> A::Array {
-        <A::Array as Elements>::zeros()
     }
 
     /// An array, seen through any number of references.
     pub trait Referent {
-        type Array: Elements;
+        type Array: Copy;
         fn array(&self) -> &Self::Array;
     }
 
-    impl<E: Elements, const N: usize> Referent for [E; N] {
+    impl<E: Copy, const N: usize> Referent for [E; N] {
         type Array = [E; N];
         #[inline(always)]
         fn array(&self) -> &Self::Array {
@@ -312,15 +274,15 @@ pub mod __private {
     /// A NaN of `like`'s type: the start of the iteration where a running maximum took its
     /// final value, which routes the `max` pullback's whole gradient to the new value.
     #[inline(always)]
-    pub fn nan_like<T: crate::Float>(like: T) -> T {
+    pub fn nan_like<T: Real>(like: T) -> T {
         let _ = like;
-        T::NAN
+        nan()
     }
 
     /// Whether a value is a running maximum's final value (both NaN counts).
     #[inline(always)]
-    pub fn same_value<T: crate::Float>(value: T, last: T) -> bool {
-        value == last || (value.is_nan() && last.is_nan())
+    pub fn same_value<T: Real>(value: T, last: T) -> bool {
+        value == last || (is_nan(value) && is_nan(last))
     }
 
     /// How many values a range iterator yields, for replaying a loop backwards.

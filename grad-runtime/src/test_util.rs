@@ -10,7 +10,7 @@ pub const UP: f64 = 0.75;
 
 /// Whether `T` is the single-precision type, whose checks need looser tolerances.
 pub fn is_single<T: Float>() -> bool {
-    T::EPSILON.to_f64() > 1e-10
+    crate::float::to_f64(T::EPSILON) > 1e-10
 }
 
 /// Tolerance against a central finite difference computed in `T`.
@@ -56,18 +56,19 @@ pub fn check_rule<T: Float, const N: usize>(
         let x = point.map(T::from_f64);
         let out = f(x);
         let got = rule(x, out, up);
-        let exact = formula(x.map(T::to_f64));
+        let exact = formula(x.map(crate::float::to_f64));
         for i in 0..N {
-            let g = got[i].to_f64();
-            let numeric = (central(
-                |xi| {
-                    let mut moved = x;
-                    moved[i] = xi;
-                    f(moved)
-                },
-                x[i],
-            ) * up)
-                .to_f64();
+            let g = crate::float::to_f64(got[i]);
+            let numeric = crate::float::to_f64(
+                central(
+                    |xi| {
+                        let mut moved = x;
+                        moved[i] = xi;
+                        f(moved)
+                    },
+                    x[i],
+                ) * up,
+            );
             assert!(
                 err(g, numeric) <= fd_tol::<T>(),
                 "{name}<{}> partial {i} at {point:?}: rule gives {g}, finite difference {numeric}",

@@ -3,7 +3,7 @@
 //! follow) or, when that contribution is nested in an `if` or loop, as zero just before it.
 
 use super::Step;
-use crate::graph::{Graph, RegionId, ValueId};
+use crate::graph::{FloatTy, Graph, RegionId, Ty, ValueId};
 use crate::names;
 use crate::spell::zero;
 use proc_macro2::{TokenStream, TokenTree};
@@ -118,7 +118,22 @@ struct Renderer<'g> {
     declared: Vec<bool>,
 }
 
+/// `target += amount;`, or `target = target + amount;` for a generic float type, which
+/// num-traits' `Float` and `Real` give no `+=`.
+fn add_to(target: &dyn quote::ToTokens, amount: &TokenStream, generic: bool) -> TokenStream {
+    if generic {
+        quote!(#target = #target + #amount;)
+    } else {
+        quote!(#target += #amount;)
+    }
+}
+
 impl Renderer<'_> {
+    /// Whether a value of type `ty` (or its elements) has a generic float type.
+    fn generic(&self, ty: &Ty) -> bool {
+        matches!(ty.scalar(), Ty::Float(Some(FloatTy::Generic(_))))
+    }
+
     fn adjoint_or_zero(&self, node: ValueId) -> TokenStream {
         if self.declared[node.0] {
             let adj = names::adjoint(node);
@@ -162,7 +177,11 @@ impl Renderer<'_> {
                 Step::Contribute { target, amount } => {
                     let adj = names::adjoint(*target);
                     if self.declared[target.0] {
-                        out.push(quote!(#adj += #amount;));
+                        out.push(add_to(
+                            &adj,
+                            amount,
+                            self.generic(&self.graph.node(*target).ty),
+                        ));
                     } else {
                         self.declared[target.0] = true;
                         if self.counts[target.0] > 1 {
@@ -173,8 +192,14 @@ impl Renderer<'_> {
                     }
                 }
                 Step::Accumulate {
-                    element, amount, ..
-                } => out.push(quote!(#element += #amount;)),
+                    array,
+                    element,
+                    amount,
+                    ..
+                } => {
+                    let generic = self.generic(&self.graph.array(*array).ty);
+                    out.push(add_to(element, amount, generic));
+                }
                 Step::CarryInit { var, node } => {
                     let value = self.adjoint_or_zero(*node);
                     out.push(quote!(let mut #var = #value;));

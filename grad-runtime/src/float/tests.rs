@@ -1,8 +1,8 @@
 //! The trait against the inherent methods. Run with `--no-default-features`, this compares
 //! the libm implementations with std's; with `std` it pins the delegation.
 //!
-//! `Float` is deliberately never brought into scope (only `<T as crate::Float>` paths and
-//! bounds), so that `f64::sin(x)` here can only mean std's inherent method.
+//! The traits are deliberately never brought into scope (only `<T as num_traits::Float>`
+//! paths and bounds), so that `f64::sin(x)` here can only mean std's inherent method.
 
 const POINTS: &[f64] = &[
     0.0,
@@ -53,32 +53,32 @@ macro_rules! matches_std {
                 log10 ln_1p sqrt cbrt recip abs signum floor ceil round trunc fract to_degrees
                 to_radians);
             matches_std!(@bool $t, x;
-                is_nan is_finite is_infinite is_normal is_subnormal is_sign_negative
+                is_nan is_finite is_infinite is_normal is_sign_negative
                 is_sign_positive);
             for &q in POINTS {
                 let y = q as $t;
                 matches_std!(@binary $t, $tol, x, y; atan2 log powf hypot max min copysign);
                 compare!($t, $tol, "rem", x % y, x % y);
-                compare!($t, $tol, "mul_add", <$t as crate::Float>::mul_add(x, y, 0.5), $t::mul_add(x, y, 0.5));
+                compare!($t, $tol, "mul_add", <$t as num_traits::Float>::mul_add(x, y, 0.5), $t::mul_add(x, y, 0.5));
                 if (-2.0..=3.0).contains(&y) {
-                    compare!($t, $tol, "clamp", <$t as crate::Float>::clamp(x, -2.0, y), $t::clamp(x, -2.0, y));
+                    compare!($t, $tol, "clamp", <$t as num_traits::Float>::clamp(x, -2.0, y), $t::clamp(x, -2.0, y));
                 }
             }
             if x.abs() < 20.0 || !x.is_finite() {
                 for n in -7..=7 {
-                    compare!($t, $tol, "powi", <$t as crate::Float>::powi(x, n), $t::powi(x, n));
+                    compare!($t, $tol, "powi", <$t as num_traits::Float>::powi(x, n), $t::powi(x, n));
                 }
             }
         }
     }};
     (@unary $t:ident, $tol:expr, $x:ident; $($name:ident)*) => {
-        $(compare!($t, $tol, stringify!($name), <$t as crate::Float>::$name($x), $t::$name($x));)*
+        $(compare!($t, $tol, stringify!($name), <$t as num_traits::Float>::$name($x), $t::$name($x));)*
     };
     (@binary $t:ident, $tol:expr, $x:ident, $y:ident; $($name:ident)*) => {
-        $(compare!($t, $tol, stringify!($name), <$t as crate::Float>::$name($x, $y), $t::$name($x, $y));)*
+        $(compare!($t, $tol, stringify!($name), <$t as num_traits::Float>::$name($x, $y), $t::$name($x, $y));)*
     };
     (@bool $t:ident, $x:ident; $($name:ident)*) => {
-        $(assert_eq!(<$t as crate::Float>::$name($x), $t::$name($x), "{}::{}({:?})", stringify!($t), stringify!($name), $x);)*
+        $(assert_eq!(<$t as num_traits::Float>::$name($x), $t::$name($x), "{}::{}({:?})", stringify!($t), stringify!($name), $x);)*
     };
 }
 
@@ -93,22 +93,22 @@ fn f32_matches_std() {
 }
 
 fn constants<T: crate::Float>() {
-    assert_eq!(T::ZERO.to_f64(), 0.0);
-    assert_eq!(T::ONE.to_f64(), 1.0);
-    assert_eq!(T::TWO.to_f64(), 2.0);
-    assert_eq!(T::HALF.to_f64(), 0.5);
+    assert_eq!(crate::float::to_f64(T::ZERO), 0.0);
+    assert_eq!(crate::float::to_f64(T::ONE), 1.0);
+    assert_eq!(crate::float::to_f64(T::TWO), 2.0);
+    assert_eq!(crate::float::to_f64(T::HALF), 0.5);
     assert_eq!(T::PI, T::from_f64(core::f64::consts::PI));
     assert_eq!(T::LN_2, T::from_f64(core::f64::consts::LN_2));
     assert_eq!(T::LN_10, T::from_f64(core::f64::consts::LN_10));
-    assert_eq!(T::INFINITY.to_f64(), f64::INFINITY);
-    assert_eq!(T::NEG_INFINITY.to_f64(), f64::NEG_INFINITY);
+    assert_eq!(crate::float::to_f64(T::INFINITY), f64::INFINITY);
+    assert_eq!(crate::float::to_f64(T::NEG_INFINITY), f64::NEG_INFINITY);
     assert!(T::NAN.is_nan());
     assert!(T::ONE + T::EPSILON > T::ONE);
     assert_eq!(T::ONE + T::EPSILON / T::TWO, T::ONE);
     assert!(T::MIN_POSITIVE.is_normal() && !(T::MIN_POSITIVE / T::TWO).is_normal());
     assert!(T::MAX.is_finite() && (T::MAX * T::TWO).is_infinite());
-    assert_eq!(T::from_i32(-7).to_f64(), -7.0);
-    assert_eq!(T::from_f64(2.5).to_f64(), 2.5);
+    assert_eq!(crate::float::to_f64(T::from_i32(-7)), -7.0);
+    assert_eq!(crate::float::to_f64(T::from_f64(2.5)), 2.5);
 }
 
 #[test]
@@ -117,7 +117,7 @@ fn constants_and_conversions() {
     constants::<f64>();
     assert_eq!(<f32 as crate::Float>::from_f64(0.1), 0.1_f32);
     assert_eq!(<f32 as crate::Float>::from_i32(16_777_217), 16_777_216.0);
-    assert_eq!(crate::Float::to_f64(0.1_f32), f64::from(0.1_f32));
+    assert_eq!(crate::float::to_f64(0.1_f32), f64::from(0.1_f32));
 }
 
 fn edge_semantics<T: crate::Float>() {

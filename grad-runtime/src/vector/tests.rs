@@ -17,7 +17,11 @@ fn point<T: Float, const N: usize>(seed: u32, scale: f64) -> [T; N] {
 
 /// ⟨u, y⟩ accumulated in f64, independent of the helpers under test.
 fn inner<T: Float, const M: usize>(u: [T; M], y: [T; M]) -> T {
-    let total: f64 = u.iter().zip(&y).map(|(a, b)| a.to_f64() * b.to_f64()).sum();
+    let total: f64 = u
+        .iter()
+        .zip(&y)
+        .map(|(a, b)| crate::float::to_f64(*a) * crate::float::to_f64(*b))
+        .sum();
     T::from_f64(total)
 }
 
@@ -43,7 +47,7 @@ fn fd_vjp<T: Float, const N: usize, const M: usize>(
 /// `check_gradient`.
 fn assert_close<T: Float, const N: usize>(what: &str, got: [T; N], want: [T; N], tol: f64) {
     for i in 0..N {
-        let (g, w) = (got[i].to_f64(), want[i].to_f64());
+        let (g, w) = (crate::float::to_f64(got[i]), crate::float::to_f64(want[i]));
         assert!(
             err(g, w) <= tol,
             "{what}<{}, N = {N}> entry {i}: got {g}, want {w} (got {got:?})",
@@ -213,7 +217,7 @@ fn textbook_cases<T: Float, const N: usize>() {
     for seed in 0..3 {
         let z: [T; N] = point(seed, 3.0);
         let u: [T; N] = point(seed + 20, 1.0);
-        let zf = z.map(T::to_f64);
+        let zf = z.map(crate::float::to_f64);
         let total: f64 = zf.iter().map(|zi| zi.exp()).sum();
         let s: [f64; N] = zf.map(|zi| zi.exp() / total);
         assert_close("softmax", softmax(z), s.map(T::from_f64), exact_tol::<T>());
@@ -229,7 +233,7 @@ fn textbook_cases<T: Float, const N: usize>() {
             (0..N)
                 .map(|i| {
                     let delta = if i == j { 1.0 } else { 0.0 };
-                    u[i].to_f64() * s[i] * (delta - s[j])
+                    crate::float::to_f64(u[i]) * s[i] * (delta - s[j])
                 })
                 .sum()
         });
@@ -240,8 +244,8 @@ fn textbook_cases<T: Float, const N: usize>() {
             jacobian_product.map(T::from_f64),
             exact_tol::<T>(),
         );
-        let sum_of_s: f64 = softmax(z).iter().map(|si| si.to_f64()).sum();
-        assert!((sum_of_s - 1.0).abs() <= 8.0 * T::EPSILON.to_f64());
+        let sum_of_s: f64 = softmax(z).iter().map(|si| crate::float::to_f64(*si)).sum();
+        assert!((sum_of_s - 1.0).abs() <= 8.0 * crate::float::to_f64(T::EPSILON));
     }
 }
 
@@ -325,12 +329,12 @@ fn extreme_cases<T: Float>(magnitude: f64) {
             "at ±{magnitude}: {s:?} {d_soft:?} {d_lse:?} {lse:?}"
         );
     }
-    let total: f64 = s.iter().map(|si| si.to_f64()).sum();
-    assert!((total - 1.0).abs() <= 4.0 * T::EPSILON.to_f64());
+    let total: f64 = s.iter().map(|si| crate::float::to_f64(*si)).sum();
+    assert!((total - 1.0).abs() <= 4.0 * crate::float::to_f64(T::EPSILON));
     // Only the two largest entries matter: lse = big + ln(1 + e^-1).
     let want = magnitude + (-1.0_f64).exp().ln_1p();
     assert!(
-        err(lse.to_f64(), want) <= exact_tol::<T>(),
+        err(crate::float::to_f64(lse), want) <= exact_tol::<T>(),
         "{lse:?} vs {want}"
     );
     assert_eq!(s[1], T::ZERO);
@@ -341,7 +345,12 @@ fn extreme_cases<T: Float>(magnitude: f64) {
     // Shifting every input by the same amount leaves softmax unchanged.
     let shifted = softmax([big - T::ONE, big, big - T::TWO]);
     let plain = softmax([-T::ONE, T::ZERO, -T::TWO]);
-    assert_close("softmax shift", shifted, plain, 4.0 * T::EPSILON.to_f64());
+    assert_close(
+        "softmax shift",
+        shifted,
+        plain,
+        4.0 * crate::float::to_f64(T::EPSILON),
+    );
 }
 
 #[test]
