@@ -1,0 +1,346 @@
+//! Calls: float methods (`x.sin()`, `f64::max(a, b)`), grad's own functions
+//! (`grad::sigmoid`, the array helpers) and calls of other functions.
+//!
+//! Input: `x.sin() * g(x)`. Output: `v1 = x.sin()` (a float method, derived by its row in
+//! `rules.rs`), `v2 = g(x)` (a call, derived through `g_vjp`), `v3 = v1 * v2`. Any other
+//! method is an inactive node, which the checks reject if a differentiated value flows in.
+//! Iterator chains (`map`, `sum`, `product`, `fold`) are rewritten as loops first
+//! (`iterators.rs`).
+
+use super::{Lowerer, Val};
+use crate::graph::{ArrayInit, CallArg, CallStyle, FloatTy, InactiveExpr, Op, Ty, ValueId, unify};
+use crate::iterators;
+use crate::rules::{self, Derivative, HelperShape};
+use crate::signature::{classify, float_owner};
+use proc_macro2::Span;
+use quote::ToTokens;
+use syn::Expr;
+use syn::spanned::Spanned;
+
+impl Lowerer<'_> {
+    pub(super) fn method_call(&mut self, call: &syn::ExprMethodCall) -> Val {
+        if matches!(
+            call.method.to_string().as_str(),
+            "sum" | "product" | "fold" | "map"
+        ) {
+            self.rewrites += 1;
+            if let Some(rewritten) = iterators::desugar_method(call, self.rewrites) {
+                return self.expr(&rewritten);
+            }
+        }
+        // An iteration over an array that no rewrite took: name the method at fault. (Chains
+        // over constants of other types pass through as written.)
+        let over_array = iterators::chain_source(&call.receiver)
+            .is_some_and(|source| matches!(self.lookup(&source.to_string()), Some(Val::Array(_))));
+        if over_array {
+            const SUPPORTED: &str = "write a loop over the indices (`for i in 0..x.len() { .. }`); supported are `iter`, `zip`, `enumerate`, `map`, `copied` and `cloned`, ended by `sum`, `product` or `fold`";
+            return match iterators::unsupported_stage(&call.receiver) {
+                Some(adaptor) => self.unsupported(
+                    adaptor,
+                    format!("the iterator adaptor `{adaptor}` is not supported yet: {SUPPORTED}"),
+                ),
+                None => {
+                    let method = &call.method;
+                    self.unsupported(
+                        method,
+                        format!("`{method}` on an iterator is not supported yet: {SUPPORTED}"),
+                    )
+                }
+            };
+        }
+        let receiver = self.expr(&call.receiver);
+        if let Val::Array(array) = receiver {
+            return self.array_method(array, call);
+        }
+        let receiver = self.scalar(receiver, &call.receiver);
+        let mut args = vec![receiver];
+        args.extend(call.args.iter().map(|arg| self.scalar_expr(arg)));
+        let receiver_ty = self.node(receiver).ty.clone();
+        // `g(x).sin()`, `SCALE.max(x)`: the receiver's type is unknown here (analysis settles
+        // it), but a float method's receiver is a float.
+        let float_receiver = receiver_ty.is_float() || receiver_ty == Ty::Unknown;
+        if float_receiver && call.turbofish.is_none() {
+            if call.method == "sin_cos" && call.args.is_empty() {
+                return self.sin_cos(
+                    receiver,
+                    call.method.span(),
+                    &Expr::MethodCall(call.clone()),
+                );
+            }
+            if let Some(rule) = rules::method(&call.method.to_string()) {
+                let span = call.method.span();
+                return self.float_method(
+                    rule,
+                    call.method.clone(),
+                    CallStyle::Method,
+                    args,
+                    span,
+                    &Expr::MethodCall(call.clone()),
+                );
+            }
+        }
+        // Integer methods never return floats; anything else the checks reject if it is
+        // applied to a differentiated value.
+        let ty = if receiver_ty == Ty::Int {
+            Ty::Int
+        } else {
+            Ty::Unknown
+        };
+        let template = InactiveExpr::Method {
+            method: call.method.clone(),
+            turbofish: call.turbofish.clone(),
+        };
+        self.inactive(template, args, ty, call.method.span())
+    }
+
+    /// `x.sin_cos()` is `(x.sin(), x.cos())`, as std computes it.
+    fn sin_cos(&mut self, x: ValueId, span: Span, expr: &Expr) -> Val {
+        let mut parts = Vec::new();
+        for name in ["sin", "cos"] {
+            let Some(rule) = rules::method(name) else {
+                return self.unsupported(expr, "`sin_cos` needs the rules of `sin` and `cos`");
+            };
+            let method = syn::Ident::new(name, span);
+            parts.push(self.float_method(rule, method, CallStyle::Method, vec![x], span, expr));
+        }
+        Val::Tuple(parts)
+    }
+
+    fn float_method(
+        &mut self,
+        rule: &'static rules::MethodRule,
+        method: syn::Ident,
+        style: CallStyle,
+        args: Vec<ValueId>,
+        span: Span,
+        expr: &Expr,
+    ) -> Val {
+        if args.len() != rule.arity() {
+            return self.unsupported(
+                expr,
+                format!(
+                    "`{}` takes {} argument(s) here, not {}",
+                    rule.name,
+                    rule.arity() - 1,
+                    args.len() - 1
+                ),
+            );
+        }
+        let ty = match rule.derivative {
+            Derivative::Pullback | Derivative::Zero => args
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| rule.arg_is_float(*i))
+                .fold(Ty::Float(None), |ty, (_, a)| unify(&ty, &self.node(*a).ty)),
+            Derivative::NotFloat => Ty::Bool,
+        };
+        self.push(
+            Op::FloatMethod {
+                rule,
+                method,
+                style,
+                args,
+            },
+            ty,
+            span,
+        )
+    }
+
+    pub(super) fn call(&mut self, call: &syn::ExprCall) -> Val {
+        let expr = Expr::Call(call.clone());
+        // `<T as Float>::from_f64(2.0)`, `T::from_f64(2.0)`: a constant of a generic float type.
+        if let Expr::Path(func) = &*call.func {
+            let last = func
+                .path
+                .segments
+                .last()
+                .map(|s| s.ident.to_string())
+                .unwrap_or_default();
+            let constant_args = call.args.iter().all(|a| matches!(a, Expr::Lit(_)));
+            if matches!(last.as_str(), "from_f64" | "from_i32") && constant_args {
+                let owner = match &func.qself {
+                    Some(qself) => classify(&qself.ty),
+                    None => func
+                        .path
+                        .segments
+                        .iter()
+                        .rev()
+                        .nth(1)
+                        .and_then(|s| FloatTy::from_ident(&s.ident.to_string()))
+                        .map_or(Ty::Unknown, |f| Ty::Float(Some(f))),
+                };
+                if owner.is_float() {
+                    return Val::Scalar(self.constant(expr.to_token_stream(), owner, call.span()));
+                }
+            }
+        }
+        let path = match &*call.func {
+            Expr::Path(path) if path.qself.is_none() => path.path.clone(),
+            other => {
+                return self.unsupported(
+                    other,
+                    "only calls of functions by path (`g(x)`, `module::g(x)`) are supported",
+                );
+            }
+        };
+        // A call of a local: a closure (reported where it was defined) or another value.
+        if let Some(local) = path
+            .get_ident()
+            .and_then(|name| self.lookup(&name.to_string()))
+        {
+            let defined_in_error = matches!(local, Val::Scalar(id) if self.is_poison(*id));
+            if defined_in_error {
+                return self.poison(call.span());
+            }
+            return self.unsupported(&call.func, "only functions can be called in a differentiable function, and this names a local value: call the function by its own name");
+        }
+        let is_sin_cos = path.segments.last().is_some_and(|s| s.ident == "sin_cos");
+        if float_owner(&path) && is_sin_cos && call.args.len() == 1 {
+            let x = self.scalar_expr(&call.args[0]);
+            return self.sin_cos(x, call.span(), &expr);
+        }
+        if float_method_path(&path).is_none() {
+            return self.function_call(call, path, None);
+        }
+        let args: Vec<ValueId> = call.args.iter().map(|arg| self.scalar_expr(arg)).collect();
+        if let Some(rule) = float_method_path(&path) {
+            let method = path
+                .segments
+                .last()
+                .map(|s| s.ident.clone())
+                .expect("a path has segments");
+            return self.float_method(
+                rule,
+                method,
+                CallStyle::Path(path.clone()),
+                args,
+                call.span(),
+                &expr,
+            );
+        }
+        self.function_call(call, path, None)
+    }
+
+    /// A call of a function with a `_vjp`. It returns an array when the binding says so
+    /// (`let y: [f64; 3] = g(x);`) or when the callee is one of grad's array helpers.
+    pub(super) fn function_call(
+        &mut self,
+        call: &syn::ExprCall,
+        path: syn::Path,
+        expected: Option<Ty>,
+    ) -> Val {
+        // `use fns::h;` in the body, then `h(x)`: the derivative is `fns::h_vjp`, which the
+        // `use` did not bring in (a module-level `h_vjp` would be another function's).
+        let path = match path
+            .get_ident()
+            .and_then(|name| self.imports.get(&name.to_string()))
+        {
+            Some(full) => full.clone(),
+            None => path,
+        };
+        let mut args = Vec::new();
+        // `grad::sigmoid(x)` of a float: a rule whose derivative reuses the output.
+        let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        let scalar_rule = rules::grad_scalar_function(&segments);
+        for written in &call.args {
+            // `g(&a)` passes an array by reference (to `g(a: &[f64; N])`).
+            let (arg, by_reference) = match written {
+                Expr::Reference(reference) if reference.mutability.is_none() => {
+                    (&*reference.expr, true)
+                }
+                other => (other, false),
+            };
+            let value = if by_reference {
+                match self.expr(arg) {
+                    Val::Array(id) => Val::Array(id),
+                    Val::Scalar(inner) => self.inactive(
+                        InactiveExpr::Reference,
+                        vec![inner],
+                        Ty::Unknown,
+                        written.span(),
+                    ),
+                    other => other,
+                }
+            } else {
+                self.expr(arg)
+            };
+            match value {
+                Val::Scalar(id) if call.args.len() == 1 && scalar_rule.is_some() => {
+                    if let Some(rule) = scalar_rule {
+                        let method = path
+                            .segments
+                            .last()
+                            .map(|s| s.ident.clone())
+                            .expect("a path has segments");
+                        let expr = Expr::Call(call.clone());
+                        return self.float_method(
+                            rule,
+                            method,
+                            CallStyle::Path(path.clone()),
+                            vec![id],
+                            call.span(),
+                            &expr,
+                        );
+                    }
+                    args.push(CallArg::Scalar(id));
+                }
+                Val::Scalar(id) => args.push(CallArg::Scalar(id)),
+                Val::Array(id) if matches!(self.graph.array(id).ty, Ty::Slice(_)) => {
+                    return self.unsupported(arg, "passing a slice to a differentiable call is not supported yet: pass a fixed-size array");
+                }
+                Val::Array(id) => args.push(CallArg::Array {
+                    array: id,
+                    by_reference,
+                }),
+                Val::Never => return Val::Never,
+                Val::Tuple(_) => {
+                    return self.unsupported(
+                        arg,
+                        "a tuple cannot be passed to a differentiable call: pass its elements",
+                    );
+                }
+            }
+        }
+        let array_ty = expected
+            .filter(|t| matches!(t, Ty::Array(..)))
+            .or_else(|| self.helper_result(&path, &args));
+        match array_ty {
+            Some(ty) => {
+                let init = ArrayInit::Call { path, args };
+                Val::Array(self.new_array(ty, init, call.span()))
+            }
+            None => self.push(Op::Call { path, args }, Ty::Unknown, call.span()),
+        }
+    }
+
+    /// The array type one of grad's own array helpers returns (`rules::array_helper`).
+    fn helper_result(&self, path: &syn::Path, args: &[CallArg]) -> Option<Ty> {
+        let name = path.segments.last()?.ident.to_string();
+        let Some(CallArg::Array { array: first, .. }) = args.first() else {
+            return None;
+        };
+        let first = &self.graph.array(*first).ty;
+        match rules::array_helper(&name)? {
+            HelperShape::SameAsFirst => Some(first.clone()),
+            HelperShape::OnePerRow => match first {
+                Ty::Array(row, rows) => match &**row {
+                    Ty::Array(elem, _) => Some(Ty::Array(elem.clone(), rows.clone())),
+                    _ => None,
+                },
+                _ => None,
+            },
+        }
+    }
+}
+
+/// `f64::sin` and `f32::max` name float methods in path form.
+fn float_method_path(path: &syn::Path) -> Option<&'static rules::MethodRule> {
+    if !float_owner(path) {
+        return None;
+    }
+    let last = path.segments.last()?;
+    if !last.arguments.is_none() {
+        return None;
+    }
+    rules::method(&last.ident.to_string())
+}

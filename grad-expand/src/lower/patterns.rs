@@ -1,0 +1,127 @@
+//! The tests of `match` arms: a pattern becomes the bool node that tells whether it matches.
+//!
+//! Input: `1..=3 | 7` against the scrutinee `v2`. Output: nodes for
+//! `(v2 >= 1 && v2 <= 3) || v2 == 7`. A name or path that only rustc can resolve (a `const`,
+//! a unit enum variant) is kept as written, as a `match` in the generated code.
+
+use super::{Lowerer, Val};
+use crate::graph::{InactiveExpr, Ty, ValueId};
+use syn::spanned::Spanned;
+use syn::{BinOp, Expr, Pat};
+
+impl Lowerer<'_> {
+    /// `match scrutinee { pattern => true, _ => false }` in the generated code, for a pattern
+    /// whose names only rustc can resolve.
+    fn rustc_pattern_test(&mut self, scrutinee: ValueId, pattern: &Pat) -> Option<Option<ValueId>> {
+        let matches = InactiveExpr::Matches(pattern.clone());
+        match self.inactive(matches, vec![scrutinee], Ty::Bool, pattern.span()) {
+            Val::Scalar(test) => Some(Some(test)),
+            _ => None,
+        }
+    }
+
+    /// The bool that tells whether `pattern` matches; `Some(None)` for a pattern that always
+    /// matches, `None` after an error.
+    pub(super) fn pattern_test(
+        &mut self,
+        scrutinee: ValueId,
+        pattern: &Pat,
+    ) -> Option<Option<ValueId>> {
+        let span = pattern.span();
+        let equal = |this: &mut Self, value: ValueId| {
+            this.binary_node(BinOp::Eq(syn::Token![==](span)), scrutinee, value, span)
+        };
+        match pattern {
+            Pat::Wild(_) => Some(None),
+            Pat::Ident(ident) if ident.by_ref.is_none() => match &ident.subpat {
+                Some((_, sub)) => self.pattern_test(scrutinee, sub),
+                // `A` may name a `const` item or bind a new variable, and only rustc knows
+                // which: the generated code keeps the pattern as written.
+                None => self.rustc_pattern_test(scrutinee, pattern),
+            },
+            Pat::Paren(inner) => self.pattern_test(scrutinee, &inner.pat),
+            Pat::Lit(lit) => {
+                let value = self.scalar_expr(&Expr::Lit(lit.clone()));
+                Some(Some(equal(self, value)))
+            }
+            // A path may name a `const` or a unit enum variant: `match` resolves both,
+            // where `==` would need `PartialEq`.
+            Pat::Path(_) => self.rustc_pattern_test(scrutinee, pattern),
+            Pat::Range(range) => {
+                let mut tests = Vec::new();
+                if let Some(start) = &range.start {
+                    let start = self.scalar_expr(start);
+                    tests.push(self.binary_node(
+                        BinOp::Ge(syn::Token![>=](span)),
+                        scrutinee,
+                        start,
+                        span,
+                    ));
+                }
+                if let Some(end) = &range.end {
+                    let end = self.scalar_expr(end);
+                    let op = match range.limits {
+                        syn::RangeLimits::Closed(_) => BinOp::Le(syn::Token![<=](span)),
+                        syn::RangeLimits::HalfOpen(_) => BinOp::Lt(syn::Token![<](span)),
+                    };
+                    tests.push(self.binary_node(op, scrutinee, end, span));
+                }
+                let mut test: Option<ValueId> = None;
+                for t in tests {
+                    test = Some(match test {
+                        None => t,
+                        Some(acc) => {
+                            self.binary_node(BinOp::And(syn::Token![&&](span)), acc, t, span)
+                        }
+                    });
+                }
+                Some(test)
+            }
+            Pat::Or(or) => {
+                let mut tests = Vec::new();
+                for case in &or.cases {
+                    match self.pattern_test(scrutinee, case)? {
+                        None => return Some(None),
+                        Some(test) => tests.push(test),
+                    }
+                }
+                Some(self.any(tests, span))
+            }
+            other => {
+                self.diagnostics.error(
+                    other,
+                    "this pattern is not supported in a differentiable `match`: use literals, ranges (`1..=3`), constants, `|` and `_`",
+                );
+                None
+            }
+        }
+    }
+}
+
+/// The name a match arm binds the scrutinee to (`n` in `n @ 1..=3` or in `n`).
+pub(super) fn pattern_binding(pattern: &Pat) -> Option<String> {
+    match pattern {
+        // A bare name that is a `const` matched only if the value equals it: binding the
+        // name to the value then changes nothing.
+        Pat::Ident(ident) => Some(ident.ident.to_string()),
+        Pat::Paren(inner) => pattern_binding(&inner.pat),
+        // `k @ 1 | k @ 2` binds `k` in every case; in `A | B` the names are constants, which
+        // the arm reads as they are (binding `A` to a value equal to `B` would be wrong).
+        Pat::Or(or) => {
+            let names: Vec<Option<String>> = or
+                .cases
+                .iter()
+                .map(|case| match case {
+                    Pat::Ident(ident) if ident.subpat.is_some() => Some(ident.ident.to_string()),
+                    _ => None,
+                })
+                .collect();
+            let first = names.first().cloned().flatten()?;
+            names
+                .iter()
+                .all(|n| n.as_deref() == Some(&first))
+                .then_some(first)
+        }
+        _ => None,
+    }
+}
