@@ -6,7 +6,7 @@
 
 use crate::fold;
 use crate::graph::{ArrayId, ArrayInit, FloatTy, Len, Ty, ValueId};
-use crate::lower::{Lowered, Output};
+use crate::graph::{Lowered, Output};
 use crate::names;
 use crate::reverse::{Sweep, render};
 use crate::signature::{Param, Signature};

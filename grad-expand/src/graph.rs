@@ -405,3 +405,28 @@ impl Graph {
         false
     }
 }
+
+/// What the function returns: a float, or an array of floats.
+#[derive(Clone, Debug)]
+pub enum Output {
+    Scalar(ValueId),
+    Array(ArrayId),
+    /// A tuple of floats: a vector output.
+    Tuple(Vec<ValueId>),
+}
+
+/// What lowering produces: the graph of the body, its structured statements and its output.
+pub struct Lowered {
+    pub graph: Graph,
+    pub body: Block,
+    pub output: Output,
+    /// `const` and `use` items of the body, copied into the generated function.
+    pub items: Vec<syn::Item>,
+}
+
+/// The graph of a body that had errors: no code is generated from it, but it still tells
+/// which functions the body calls with differentiated values.
+pub struct Unfinished {
+    pub graph: Graph,
+    pub body: Block,
+}

@@ -29,11 +29,11 @@ mod patterns;
 mod scopes;
 
 use crate::diagnostics::Diagnostics;
-use crate::graph::unify;
 use crate::graph::{
     ArrayId, ArrayInit, BinaryOp, Block, FloatTy, Graph, InactiveExpr, Node, Op, RegionId, Stmt,
     Ty, ValueId,
 };
+use crate::graph::{Lowered, Output, Unfinished, unify};
 use crate::signature::{Signature, classify, ident_counts, tuple_output};
 use items::bound_names;
 use proc_macro2::Span;
@@ -42,30 +42,6 @@ use scopes::Scopes;
 use std::collections::HashMap;
 use syn::spanned::Spanned;
 use syn::{BinOp, Expr, Item, Lit, Pat, Stmt as SynStmt, Type, UnOp};
-
-/// What the function returns: a float, or an array of floats.
-#[derive(Clone, Debug)]
-pub enum Output {
-    Scalar(ValueId),
-    Array(ArrayId),
-    /// A tuple of floats: a vector output.
-    Tuple(Vec<ValueId>),
-}
-
-pub struct Lowered {
-    pub graph: Graph,
-    pub body: Block,
-    pub output: Output,
-    /// `const` and `use` items of the body, copied into the generated function.
-    pub items: Vec<Item>,
-}
-
-/// The graph of a body that had errors: no code is generated from it, but it still tells
-/// which functions the body calls with differentiated values.
-pub struct Unfinished {
-    pub graph: Graph,
-    pub body: Block,
-}
 
 /// A lowered expression.
 #[derive(Clone, Debug, PartialEq)]

@@ -16,11 +16,11 @@
 //! that are never overwritten are read directly and never recorded; a loop records only the
 //! carried variables its reverse actually reads, so a pure accumulation records nothing.
 
+use crate::graph::Output;
 use crate::graph::{
     ArrayId, ArrayInit, ArrayWrite, BinaryOp, Block, CallArg, Graph, Loop, LoopHeader, Op,
     RegionId, Stmt, Ty, ValueId,
 };
-use crate::lower::Output;
 use crate::names;
 use crate::primal::{Forward, TapeInfo};
 use crate::rules::{self, Derivative, Operands, OperatorRule, Reads};

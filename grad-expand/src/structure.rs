@@ -7,7 +7,7 @@
 //! next and nothing differentiated coming in from outside the loop.
 
 use crate::graph::{ArrayId, ArrayInit, Block, LoopHeader, Op, Stmt, Ty, ValueId};
-use crate::lower::{Lowered, Output};
+use crate::graph::{Lowered, Output};
 
 pub fn is_elementwise(lowered: &Lowered) -> bool {
     let Output::Array(output) = lowered.output else {
