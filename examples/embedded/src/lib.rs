@@ -7,7 +7,8 @@
 //!   fixed-size array on the stack).
 //!
 //! Float methods (`cos`, `sin`, ...) are not inherent methods of `f32` in `core`; they come
-//! from [`grad::Float`], which implements them with `libm` when grad's `std` feature is off.
+//! from num-traits' `Float` (re-exported as `grad::num_traits`), which implements them with
+//! `libm` when grad's `std` feature is off.
 
 #![no_std]
 
@@ -18,7 +19,7 @@ extern crate std;
 // test harness links it; `cargo build --workspace` turns on grad's `std` feature, which links it),
 // std's inherent `f32::cos` takes precedence over the trait method and the import is unused.
 #[allow(unused_imports)]
-use grad::Float;
+use grad::num_traits::Float;
 use grad::differentiable;
 
 /// Weight of the joint-angle regulariser in [`reach_cost`]: small enough that it moves a
