@@ -18,9 +18,9 @@ extern crate std;
 // Without std, `q[0].cos()` needs `Float` in scope. Whenever std is in the build after all (the
 // test harness links it; `cargo build --workspace` turns on grad's `std` feature, which links it),
 // std's inherent `f32::cos` takes precedence over the trait method and the import is unused.
+use grad::differentiable;
 #[allow(unused_imports)]
 use grad::num_traits::Float;
-use grad::differentiable;
 
 /// Weight of the joint-angle regulariser in [`reach_cost`]: small enough that it moves a
 /// reachable solution by far less than 1e-3; among angles that put the end effector in the

@@ -1,0 +1,168 @@
+//! Functions written against num-traits, the way the ecosystem writes generic math
+//! (`T: Float + FromPrimitive + Sum`, `T::from_f64(c).unwrap()`, `T::zero()`, ...), with
+//! nothing added but the attribute. Each gradient is checked against central finite
+//! differences of the function itself, in f64 and f32, and against num-dual or a closed form.
+
+mod common;
+
+use common::{assert_gradient, xorshift};
+use grad::differentiable;
+use num_dual::{Dual64, DualNum};
+use num_traits::real::Real;
+use num_traits::{Float, FloatConst, FromPrimitive, NumCast};
+use std::iter::Sum;
+
+/// A bowl with a ripple: the sum of squares scaled by the dimension, minus a cosine term.
+#[differentiable]
+fn ripple_bowl<T>(param: &[T]) -> T
+where
+    T: Float + FromPrimitive + Sum,
+{
+    let n = T::from_usize(param.len()).unwrap();
+    let one = T::one();
+    let c = T::from_f64(2.0).unwrap() * T::from_f64(core::f64::consts::PI).unwrap();
+    let squares: T = param.iter().map(|x| x.powi(2)).sum();
+    let ripples: T = param.iter().map(|x| (c * *x).cos()).sum();
+    -T::from_f64(20.0).unwrap() * (-T::from_f64(0.2).unwrap() * (one / n * squares).sqrt()).exp()
+        - (one / n * ripples).exp()
+        + one.exp()
+}
+
+/// The same bowl over dual numbers, for an independent derivative.
+fn ripple_bowl_dual(param: &[Dual64]) -> Dual64 {
+    let n = param.len() as f64;
+    let c = 2.0 * core::f64::consts::PI;
+    let squares = param.iter().fold(Dual64::from(0.0), |s, x| s + x.powi(2));
+    let ripples = param
+        .iter()
+        .fold(Dual64::from(0.0), |s, x| s + (*x * c).cos());
+    -(((squares / n).sqrt() * -0.2).exp() * 20.0) - (ripples / n).exp() + 1.0f64.exp()
+}
+
+/// A valley with constants from `FloatConst` and `NumCast`.
+#[differentiable]
+fn curved_valley<T: Float + FloatConst + NumCast>(x: T, y: T) -> T {
+    let ten: T = NumCast::from(10.0).unwrap();
+    let a = T::PI() / ten;
+    let shifted = y - x * x;
+    ten * shifted * shifted + (T::one() - x).powi(2) + (a * x).sin() * T::epsilon()
+}
+
+/// A function bounded only by `Real`, over an array.
+#[differentiable]
+fn soft_norm<T: Real>(v: [T; 3], eps: T) -> T {
+    let s = v[0] * v[0] + v[1] * v[1] + v[2] * v[2];
+    (s + eps * eps).sqrt() - eps
+}
+
+/// Generic over num-traits, with a loop, a branch and a constant from `T::from`.
+#[differentiable]
+fn clipped_energy<T>(x: [T; 4], k: T) -> T
+where
+    T: Float + FromPrimitive,
+{
+    let limit = T::from(1.5).unwrap();
+    let mut e = T::zero();
+    for i in 0..4 {
+        let d = if x[i] > limit { limit } else { x[i] };
+        e = e + k * d * d + T::from_f64(0.1).unwrap() * x[i].sin();
+    }
+    e
+}
+
+fn random_point(next: &mut impl FnMut() -> u64, n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|_| (next() % 20_000) as f64 / 10_000.0 - 1.0)
+        .collect()
+}
+
+#[test]
+fn slices_with_from_f64_from_usize_and_sums_match_finite_differences_and_dual_numbers() {
+    let mut next = xorshift(0x5eed_0f15);
+    for _ in 0..20 {
+        let p = random_point(&mut next, 5);
+        let g = ripple_bowl_grad(&p);
+        assert_gradient(ripple_bowl, &p, &g);
+        for i in 0..p.len() {
+            let dual: Vec<Dual64> = p
+                .iter()
+                .enumerate()
+                .map(|(j, &v)| Dual64::new(v, if i == j { 1.0 } else { 0.0 }))
+                .collect();
+            let expected = ripple_bowl_dual(&dual).eps;
+            assert!(
+                (g[i] - expected).abs() <= 1e-12 * expected.abs().max(1.0),
+                "{i}: {} vs {expected}",
+                g[i]
+            );
+        }
+        // The same definition in f32.
+        let p32: Vec<f32> = p.iter().map(|&v| v as f32).collect();
+        let g32 = ripple_bowl_grad(&p32);
+        for i in 0..p.len() {
+            assert!(((g32[i] as f64) - g[i]).abs() <= 1e-4 * g[i].abs().max(1.0));
+        }
+    }
+}
+
+#[test]
+fn float_const_and_num_cast_constants() {
+    let (x, y) = (0.7, -0.4);
+    let (dx, dy) = curved_valley_grad(x, y);
+    // Closed form: ∂/∂x = -40x(y - x²) - 2(1 - x) + ε a cos(ax), ∂/∂y = 20(y - x²).
+    let a = core::f64::consts::PI / 10.0;
+    let expected_dx = -40.0 * x * (y - x * x) - 2.0 * (1.0 - x) + f64::EPSILON * a * (a * x).cos();
+    assert!((dx - expected_dx).abs() <= 1e-12, "{dx} vs {expected_dx}");
+    assert!((dy - 20.0 * (y - x * x)).abs() <= 1e-12);
+    let (dx32, dy32) = curved_valley_grad(x as f32, y as f32);
+    assert!(((dx32 as f64) - dx).abs() <= 1e-4 && ((dy32 as f64) - dy).abs() <= 1e-4);
+}
+
+#[test]
+fn a_real_bound_alone() {
+    let v = [0.3, -1.2, 0.5];
+    let (dv, deps) = soft_norm_grad(v, 0.1);
+    assert_gradient(
+        |p| soft_norm([p[0], p[1], p[2]], p[3]),
+        &[v[0], v[1], v[2], 0.1],
+        &[dv[0], dv[1], dv[2], deps],
+    );
+    let (dv32, _) = soft_norm_grad(v.map(|x| x as f32), 0.1f32);
+    for i in 0..3 {
+        assert!(((dv32[i] as f64) - dv[i]).abs() <= 1e-5);
+    }
+}
+
+#[test]
+fn loops_and_branches_under_num_traits_bounds() {
+    let x = [0.4, 1.9, -0.7, 1.2];
+    let (dx, dk) = clipped_energy_grad(x, 0.8);
+    assert_gradient(
+        |p| clipped_energy([p[0], p[1], p[2], p[3]], p[4]),
+        &[x[0], x[1], x[2], x[3], 0.8],
+        &[dx[0], dx[1], dx[2], dx[3], dk],
+    );
+}
+
+/// A caller generic over num-traits calls the companions with nothing more than its own
+/// bounds.
+fn descend<T: Float + FromPrimitive + Sum>(p: &mut [T], steps: usize) -> T {
+    let rate = T::from_f64(0.01).unwrap();
+    for _ in 0..steps {
+        let g = ripple_bowl_grad(p);
+        for (x, d) in p.iter_mut().zip(g) {
+            *x = *x - rate * d;
+        }
+    }
+    ripple_bowl(p)
+}
+
+#[test]
+fn companions_need_no_bound_beyond_the_functions_own() {
+    let mut p = [0.2, -0.1, 0.15];
+    let start = ripple_bowl(&p);
+    let end = descend(&mut p, 50);
+    assert!(end < start, "{end} < {start}");
+    let mut p32 = [0.2f32, -0.1, 0.15];
+    assert!(descend(&mut p32, 50) < ripple_bowl(&[0.2f32, -0.1, 0.15]));
+}
