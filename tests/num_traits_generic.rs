@@ -3,6 +3,9 @@
 //! nothing added but the attribute. Each gradient is checked against central finite
 //! differences of the function itself, in f64 and f32, and against num-dual or a closed form.
 
+// Index loops are how the functions under test are written.
+#![allow(clippy::needless_range_loop)]
+
 mod common;
 
 use common::{assert_gradient, xorshift};
