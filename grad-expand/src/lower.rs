@@ -599,6 +599,11 @@ impl Lowerer<'_> {
     }
 
     fn local(&mut self, local: &syn::Local) {
+        if let (Pat::Slice(pattern), Some(init)) = (&local.pat, &local.init) {
+            if init.diverge.is_none() {
+                return self.destructure_array(pattern, &init.expr);
+            }
+        }
         let Some(init) = &local.init else {
             self.diagnostics.error(
                 local,
@@ -635,6 +640,55 @@ impl Lowerer<'_> {
             val = Val::Array(self.new_array(ty, ArrayInit::Copy(*source), init.expr.span()));
         }
         self.bind_pattern(&local.pat, val, None);
+    }
+
+    /// `let [a, b] = v;` (also `= *p;` for `p: &[f64; 2]`, and nested patterns) reads each
+    /// element as written: `let a = v[0]; let b = v[1];`, so rows, scalars and elements of
+    /// types only rustc knows are read as indexing reads them. A value that is not a variable
+    /// is bound first. rustc checks the pattern's length against the array in the user's own
+    /// function, which is emitted unchanged.
+    fn destructure_array(&mut self, pattern: &syn::PatSlice, value: &Expr) {
+        let mut source = value;
+        while let Expr::Unary(syn::ExprUnary {
+            op: UnOp::Deref(_),
+            expr,
+            ..
+        }) = source
+        {
+            source = expr;
+        }
+        let source: Expr = if names_a_variable(source) {
+            source.clone()
+        } else {
+            self.rewrites += 1;
+            let name = quote::format_ident!("__grad_destructured{}", self.rewrites);
+            if let SynStmt::Local(bound) =
+                syn::parse_quote_spanned!(value.span()=> let #name = #source;)
+            {
+                self.local(&bound);
+            }
+            syn::parse_quote!(#name)
+        };
+        for (k, element) in pattern.elems.iter().enumerate() {
+            match element {
+                Pat::Wild(_) => {}
+                Pat::Rest(rest) => {
+                    self.diagnostics.error(
+                        rest,
+                        "`..` in an array pattern is not supported: name every element, with `_` for the ones you do not use, or index the array (`v[0]`)",
+                    );
+                    return;
+                }
+                _ => {
+                    let index = syn::Index::from(k);
+                    if let SynStmt::Local(read) =
+                        syn::parse_quote_spanned!(element.span()=> let #element = #source[#index];)
+                    {
+                        self.local(&read);
+                    }
+                }
+            }
+        }
     }
 
     fn bind_pattern(&mut self, pat: &Pat, val: Val, annotation: Option<&Type>) {
