@@ -792,6 +792,12 @@ impl Lowerer<'_> {
             Expr::Unary(unary) => self.unary(unary),
             Expr::Binary(binary) => self.binary(binary),
             Expr::Assign(assign) => {
+                if let Some((name, Val::Array(target))) = assign_target(&assign.left)
+                    .and_then(|name| Some((name.clone(), self.lookup(&name.to_string())?.clone())))
+                {
+                    self.assign_whole_array(&name, target, &assign.right);
+                    return unit();
+                }
                 let val = self.expr(&assign.right);
                 self.assign(&assign.left, val);
                 unit()
@@ -1001,6 +1007,74 @@ impl Lowerer<'_> {
         }
     }
 
+    /// `state = next;` for an array variable: every element of `state` takes `next`'s, so
+    /// the array stays one local written in place (also inside a loop, where it is carried).
+    /// The value is lowered with `state`'s type, so a call needs no annotation to return an
+    /// array (`state = step(state, h);`), and it is read in full before any element is
+    /// written (`h = [h[1], h[0]];` swaps).
+    fn assign_whole_array(&mut self, name: &syn::Ident, target: ArrayId, value: &Expr) {
+        let ty = self.graph.array(target).ty.clone();
+        if !matches!(ty, Ty::Array(..)) {
+            self.diagnostics.error(
+                name,
+                format!("`{name}` is a slice parameter, which cannot be assigned: copy it into a local array, or assign its elements to a new array"),
+            );
+            return;
+        }
+        let source = match value {
+            Expr::Call(call) => match &*call.func {
+                Expr::Path(path) if path.qself.is_none() => {
+                    // `state = step(state, h)`: the callee's reverse needs `state` as it was
+                    // at the call, which the assignment then overwrites. Passing it as its
+                    // elements (`[state[0], state[1]]`) lets a loop's tape record them.
+                    let mut call = call.clone();
+                    for arg in call.args.iter_mut() {
+                        if assign_target(arg).as_ref() == Some(name) {
+                            if let Some(elements) = element_literal(&quote::quote!(#name), &ty) {
+                                *arg = elements;
+                            }
+                        }
+                    }
+                    self.function_call(&call, path.path.clone(), Some(ty.clone()))
+                }
+                _ => self.expr(value),
+            },
+            _ => self.expr(value),
+        };
+        let source = match source {
+            Val::Array(source) => source,
+            Val::Never => return,
+            _ => {
+                self.diagnostics.error(
+                    value,
+                    format!(
+                        "`{name}` is an array, so it can only be assigned an array of the same type"
+                    ),
+                );
+                return;
+            }
+        };
+        self.rewrites += 1;
+        let n = self.rewrites;
+        let temp = quote::format_ident!("__grad_assigned{}", n, span = name.span());
+        self.bind(temp.to_string(), Val::Array(source));
+        let mut lens = Vec::new();
+        let mut current = &ty;
+        while let Ty::Array(elem, len) = current {
+            lens.push(len.0.clone());
+            current = elem;
+        }
+        let indices: Vec<syn::Ident> = (0..lens.len())
+            .map(|d| quote::format_ident!("__grad_k{}_{}", n, d, span = name.span()))
+            .collect();
+        let mut copy: Expr =
+            syn::parse_quote_spanned!(name.span()=> #name #([#indices])* = #temp #([#indices])*);
+        for (index, len) in indices.iter().zip(&lens).rev() {
+            copy = syn::parse_quote_spanned!(name.span()=> for #index in 0..#len { #copy; });
+        }
+        self.expr(&copy);
+    }
+
     fn assign(&mut self, place: &Expr, val: Val) {
         match place {
             Expr::Path(path) if path.qself.is_none() && path.path.get_ident().is_some() => {
@@ -1085,4 +1159,29 @@ fn names_a_variable(expr: &Expr) -> bool {
         Expr::Group(inner) => names_a_variable(&inner.expr),
         _ => false,
     }
+}
+
+/// The variable an assignment writes as a whole (`state = ...`), if it is a plain name.
+fn assign_target(place: &Expr) -> Option<syn::Ident> {
+    match place {
+        Expr::Path(path) if path.qself.is_none() => path.path.get_ident().cloned(),
+        Expr::Paren(inner) => assign_target(&inner.expr),
+        _ => None,
+    }
+}
+
+/// An array of literal length written as its elements (`[a[0], a[1]]`, nested for a matrix),
+/// or `None` when a length is not a literal.
+fn element_literal(array: &proc_macro2::TokenStream, ty: &Ty) -> Option<Expr> {
+    let Ty::Array(elem, len) = ty else {
+        return Some(syn::parse_quote!(#array));
+    };
+    let len: usize = len.0.to_string().trim_end_matches("usize").parse().ok()?;
+    let elements = (0..len)
+        .map(|k| {
+            let k = syn::Index::from(k);
+            element_literal(&quote::quote!(#array[#k]), elem)
+        })
+        .collect::<Option<Vec<Expr>>>()?;
+    Some(syn::parse_quote!([#(#elements),*]))
 }

@@ -97,6 +97,22 @@ fn snapshot_slice_recurrence_on_a_heap_tape() {
 }
 
 #[test]
+fn snapshot_whole_array_assignment_in_a_loop() {
+    let item = quote! {
+        fn integrate(x0: f64, k: f64) -> f64 {
+            let mut state = [x0, 0.0];
+            for _ in 0..10 {
+                state = step(state, k);
+            }
+            state = [state[1], state[0]];
+            state[0] + state[1]
+        }
+    };
+    expect_file!["../snapshots/whole_array_assignment_in_a_loop.rs"]
+        .assert_eq(&expand_pretty(quote!(), item));
+}
+
+#[test]
 fn snapshot_error_keeps_the_function_and_stubs_the_companions() {
     let item = quote! {
         fn f(x: f64) -> f64 {
