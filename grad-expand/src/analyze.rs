@@ -248,7 +248,17 @@ fn check(graph: &Graph, diagnostics: &mut Diagnostics) {
                         "cannot take a reference to a value being differentiated: pass the value itself".to_owned()
                     }
                     InactiveExpr::Not => "`!` cannot apply to a value being differentiated".to_owned(),
-                    InactiveExpr::Index => "only arrays and slices whose type is written out can be indexed with a derivative: write the parameter's type out (`[f64; 3]`, not an alias)".to_owned(),
+                    InactiveExpr::Index => match &graph.node(args[0]).op {
+                        Op::Call { path, .. } => {
+                            // Once per call, at the call, however many elements are read.
+                            if tuple_calls.insert(args[0]) {
+                                let callee = crate::diagnostics::spelled(path);
+                                diagnostics.error_at(graph.node(args[0]).span, format!("grad cannot see the type `{callee}` returns, and its result is indexed: give the binding the callee's array type (`let v: [f64; 3] = {callee}(..);`)"));
+                            }
+                            continue;
+                        }
+                        _ => "only arrays and slices whose type is written out can be indexed with a derivative: write the parameter's type out (`[f64; 3]`, not an alias)".to_owned(),
+                    },
                     InactiveExpr::Matches(_) => "cannot `match` on a value being differentiated: compare it with `if` (`if x < 1.0 { .. } else { .. }`)".to_owned(),
                 };
                 diagnostics.error_at(node.span, message);
