@@ -28,7 +28,7 @@ pub fn differentiated_callees(graph: &mut Graph, body: &Block) -> Vec<syn::Path>
     while propagate(graph, body) {}
     let mut callees: Vec<syn::Path> = Vec::new();
     let mut add = |path: &syn::Path, active: bool| {
-        if active && !callees.contains(path) && !float_owner(path) {
+        if active && !callees.contains(path) && !float_owner(path) && !constructs_data(path) {
             callees.push(path.clone());
         }
     };
@@ -259,9 +259,16 @@ fn check(graph: &Graph, diagnostics: &mut Diagnostics) {
                         }
                         _ => "only arrays and slices whose type is written out can be indexed with a derivative: write the parameter's type out (`[f64; 3]`, not an alias)".to_owned(),
                     },
+                    // The pattern's test reports it, once.
+                    InactiveExpr::Binding { .. } => continue,
+                    InactiveExpr::Matches(pattern) if crate::graph::pattern_holds_data(pattern) => "grad cannot differentiate through a pattern of data (`Some(t)`, `Lower(i, lo)`) on a value that depends on a differentiated input: keep the float in a local of its own, and what says which case applies in another (a `bool` or an index)".to_owned(),
                     InactiveExpr::Matches(_) => "cannot `match` on a value being differentiated: compare it with `if` (`if x < 1.0 { .. } else { .. }`)".to_owned(),
                 };
                 diagnostics.error_at(node.span, message);
+            }
+            Op::Call { path, .. } if node.active && constructs_data(path) => {
+                let name = crate::diagnostics::spelled(path);
+                diagnostics.error_at(node.span, format!("`{name}(..)` builds an enum or struct value from a value being differentiated, which grad cannot differentiate yet: keep the float in a local of its own, and what says which case applies in another (a `bool` or an index)"));
             }
             Op::Call { path, args } if node.active => {
                 if float_owner(path) {
@@ -301,4 +308,13 @@ fn no_derivative(method: &syn::Ident) -> String {
         "`{method}` has no derivative in grad; the float methods with derivatives are {}. To use `{method}`, call it in a helper function `h` and write `h_vjp` by hand",
         rules::differentiable_names().collect::<Vec<_>>().join(", ")
     )
+}
+
+/// A path that by Rust's naming convention builds data rather than calling a function: an
+/// enum variant or tuple struct (`Some`, `Constraint::Lower`, `Point`).
+fn constructs_data(path: &syn::Path) -> bool {
+    path.segments
+        .last()
+        .and_then(|last| last.ident.to_string().chars().next())
+        .is_some_and(char::is_uppercase)
 }

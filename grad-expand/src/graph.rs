@@ -165,6 +165,13 @@ pub enum InactiveExpr {
     /// `value[i][j]..`, on a constant whose type only rustc knows; the indices follow the
     /// value in the arguments.
     Index,
+    /// `match value { pattern => name, _ => unreachable!() }`: a name that a pattern of data
+    /// (`Some(t)`, `Constraint::Lower(i, lo)`) binds, read where the pattern is known to
+    /// match. A name that is a `const` reads the constant, which is what it matched.
+    Binding {
+        pattern: syn::Pat,
+        name: Ident,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -429,4 +436,24 @@ pub struct Lowered {
 pub struct Unfinished {
     pub graph: Graph,
     pub body: Block,
+}
+
+/// Whether a pattern destructures data (an enum variant with fields, a struct, a tuple, a
+/// reference, a slice) rather than testing a scalar.
+pub fn pattern_holds_data(pattern: &syn::Pat) -> bool {
+    use syn::Pat;
+    match pattern {
+        Pat::TupleStruct(_)
+        | Pat::Struct(_)
+        | Pat::Tuple(_)
+        | Pat::Reference(_)
+        | Pat::Slice(_) => true,
+        Pat::Paren(inner) => pattern_holds_data(&inner.pat),
+        Pat::Or(or) => or.cases.iter().any(pattern_holds_data),
+        Pat::Ident(ident) => ident
+            .subpat
+            .as_ref()
+            .is_some_and(|(_, sub)| pattern_holds_data(sub)),
+        _ => false,
+    }
 }

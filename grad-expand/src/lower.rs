@@ -482,6 +482,10 @@ impl Lowerer<'_> {
     // ----- statements -----
     /// Statements in order; after one that may exit, the rest runs under `if !exited`.
     fn stmts(&mut self, stmts: &[SynStmt]) -> Val {
+        if stmts.iter().any(is_let_else) {
+            let rewritten: Vec<SynStmt> = stmts.iter().flat_map(|s| self.let_else(s)).collect();
+            return self.stmts(&rewritten);
+        }
         // Items are in scope in their whole block, before their declaration too, and shadow
         // the enclosing block's locals of the same name.
         for stmt in stmts {
@@ -518,6 +522,31 @@ impl Lowerer<'_> {
             }
         }
         value
+    }
+
+    /// `let PAT = value else { diverge };` as three statements: the value bound to a hidden
+    /// local, `if let PAT = hidden {} else { diverge }` (after which the rest of the block runs
+    /// only where the pattern matched, as after any statement that may exit), and the names
+    /// bound from the hidden local (`local` knows it by its prefix).
+    fn let_else(&mut self, stmt: &SynStmt) -> Vec<SynStmt> {
+        let SynStmt::Local(local) = stmt else {
+            return vec![stmt.clone()];
+        };
+        let Some(init) = &local.init else {
+            return vec![stmt.clone()];
+        };
+        let Some((_, diverge)) = &init.diverge else {
+            return vec![stmt.clone()];
+        };
+        self.rewrites += 1;
+        let hidden = quote::format_ident!("{}{}", LET_ELSE, self.rewrites);
+        let (pat, value) = (&local.pat, &init.expr);
+        let span = local.span();
+        vec![
+            syn::parse_quote_spanned!(span=> let #hidden = #value;),
+            syn::parse_quote_spanned!(span=> if let #pat = #hidden {} else #diverge),
+            syn::parse_quote_spanned!(span=> let #pat = #hidden;),
+        ]
     }
 
     fn function_body(&mut self, body: &syn::Block) -> Val {
@@ -615,11 +644,30 @@ impl Lowerer<'_> {
             return;
         };
         if let Some((else_token, _)) = &init.diverge {
+            // `stmts` rewrites every `let ... else`; one seen here is not in a block.
             self.diagnostics.error(
                 else_token,
-                "`let ... else` is not supported in a differentiable function: use `match` on an integer, or test the value with `if` before the `let`",
+                "this `let ... else` is not supported here: put it in a block",
             );
             return;
+        }
+        // The names of a `let ... else` (see `let_else`), bound once its test has passed.
+        if let Expr::Path(path) = &*init.expr {
+            if path
+                .path
+                .get_ident()
+                .is_some_and(|name| name.to_string().starts_with(LET_ELSE))
+            {
+                let Val::Scalar(scrutinee) = self.expr(&init.expr) else {
+                    return;
+                };
+                if patterns::holds_data(&local.pat) {
+                    self.bind_pattern_names(scrutinee, &local.pat);
+                } else if let Some(name) = patterns::pattern_binding(&local.pat) {
+                    self.bind(name, Val::Scalar(scrutinee));
+                }
+                return;
+            }
         }
         let annotation = match &local.pat {
             Pat::Type(typed) => Some(classify(&typed.ty)),
@@ -1184,4 +1232,11 @@ fn element_literal(array: &proc_macro2::TokenStream, ty: &Ty) -> Option<Expr> {
         })
         .collect::<Option<Vec<Expr>>>()?;
     Some(syn::parse_quote!([#(#elements),*]))
+}
+
+/// The prefix of the hidden local that holds a `let ... else`'s value.
+const LET_ELSE: &str = "__grad_let_else";
+
+fn is_let_else(stmt: &SynStmt) -> bool {
+    matches!(stmt, SynStmt::Local(local) if local.init.as_ref().is_some_and(|init| init.diverge.is_some()))
 }

@@ -527,6 +527,17 @@ impl<'a> Forward<'a> {
                     let indices = args[1..].iter().map(|a| self.arg(*a));
                     quote_spanned!(span=> #base #([#indices])*)
                 }
+                InactiveExpr::Binding { pattern, name } => {
+                    let a = self.arg(args[0]);
+                    quote_spanned! {span=>
+                        match #a {
+                            #[allow(unused_variables, unused_mut)]
+                            #pattern => #name,
+                            #[allow(unreachable_patterns)]
+                            _ => ::core::unreachable!(),
+                        }
+                    }
+                }
                 InactiveExpr::Matches(pattern) => {
                     let a = self.arg(args[0]);
                     // A binding pattern matches everything: the function's own `match` then

@@ -6,7 +6,7 @@
 //! `v3` after the empty else-block) that `y` is bound to after the `if`. A `match` becomes a
 //! chain of such `If`s, one per arm, tested by `patterns.rs`.
 
-use super::patterns::pattern_binding;
+use super::patterns::{holds_data, pattern_binding};
 use super::{Lowerer, RETURNED, Val, broke, continued, unit};
 use crate::graph::{Block, If, Merge, Op, RegionId, Stmt, ValueId, unify};
 use proc_macro2::Span;
@@ -187,7 +187,7 @@ impl Lowerer<'_> {
 
     pub(super) fn if_expr(&mut self, e: &syn::ExprIf) -> Val {
         if let Expr::Let(lets) = &*e.cond {
-            return self.unsupported(lets, "`if let` is not supported in a differentiable function: compare values with `==`, `<`, ... or use `match` on an integer");
+            return self.if_let(e, lets);
         }
         let cond = self.scalar_expr(&e.cond);
         let then_branch = &e.then_branch;
@@ -201,6 +201,43 @@ impl Lowerer<'_> {
             },
             e.if_token.span,
         )
+    }
+
+    /// `if let Some(t) = lookup(i) { .. } else { .. }`: the pattern's test as rustc writes it,
+    /// and its names bound in the `then` branch. The value tested is a constant.
+    fn if_let(&mut self, e: &syn::ExprIf, lets: &syn::ExprLet) -> Val {
+        let scrutinee = self.scalar_expr(&lets.expr);
+        let span = e.if_token.span;
+        let Some(test) = self.pattern_test(scrutinee, &lets.pat) else {
+            return self.poison(span);
+        };
+        let then_branch = &e.then_branch;
+        let else_branch = e.else_branch.as_ref().map(|(_, expr)| &**expr);
+        let pattern = &*lets.pat;
+        let then = |this: &mut Self| {
+            this.in_scope(|this| {
+                match pattern_binding(pattern) {
+                    Some(name) if !holds_data(pattern) => {
+                        this.bind(name, Val::Scalar(scrutinee));
+                    }
+                    _ => this.bind_pattern_names(scrutinee, pattern),
+                }
+                this.block(then_branch)
+            })
+        };
+        match test {
+            // An irrefutable pattern: the `then` branch always runs.
+            None => then(self),
+            Some(test) => self.branch(
+                test,
+                then,
+                |this| match else_branch {
+                    Some(expr) => this.expr(expr),
+                    None => unit(),
+                },
+                span,
+            ),
+        }
     }
 
     /// A `match` on an integer or bool becomes a chain of `if`s, one per arm.
@@ -233,7 +270,9 @@ impl Lowerer<'_> {
                     matched,
                     |this| {
                         this.in_scope(|this| {
-                            if let Some(name) = &bindings {
+                            if holds_data(&arm.pat) {
+                                this.bind_pattern_names(scrutinee, &arm.pat);
+                            } else if let Some(name) = &bindings {
                                 this.bind(name.clone(), Val::Scalar(scrutinee));
                             }
                             Val::Scalar(this.scalar_expr(guard))
@@ -261,7 +300,9 @@ impl Lowerer<'_> {
 
     fn arm_body(&mut self, scrutinee: ValueId, arm: &syn::Arm) -> Val {
         self.in_scope(|this| {
-            if let Some(name) = pattern_binding(&arm.pat) {
+            if holds_data(&arm.pat) {
+                this.bind_pattern_names(scrutinee, &arm.pat);
+            } else if let Some(name) = pattern_binding(&arm.pat) {
                 this.bind(name, Val::Scalar(scrutinee));
             }
             this.expr(&arm.body)

@@ -87,14 +87,73 @@ impl Lowerer<'_> {
                 }
                 Some(self.any(tests, span))
             }
+            // Patterns of data (`Some(t)`, `Constraint::Lower(i, lo)`, `(0, x)`, `&v`): rustc
+            // tests them as written; the names they bind are read by `bind_pattern_names`.
+            Pat::TupleStruct(_)
+            | Pat::Struct(_)
+            | Pat::Tuple(_)
+            | Pat::Reference(_)
+            | Pat::Slice(_) => self.rustc_pattern_test(scrutinee, pattern),
             other => {
                 self.diagnostics.error(
                     other,
-                    "this pattern is not supported in a differentiable `match`: use literals, ranges (`1..=3`), constants, `|` and `_`",
+                    "this pattern is not supported in a differentiable `match`: use literals, ranges (`1..=3`), constants, patterns of enums, structs and tuples, `|` and `_`",
                 );
                 None
             }
         }
+    }
+
+    /// Binds the names a pattern of data binds (`t` in `Some(t)`), each read from the
+    /// scrutinee where the pattern is known to match. The values are constants: a pattern of
+    /// data cannot test a value being differentiated (analysis reports it if it does).
+    pub(super) fn bind_pattern_names(&mut self, scrutinee: ValueId, pattern: &Pat) {
+        if !holds_data(pattern) {
+            return;
+        }
+        let mut names = Vec::new();
+        collect_names(pattern, &mut names);
+        for name in names {
+            let binding = InactiveExpr::Binding {
+                pattern: pattern.clone(),
+                name: name.clone(),
+            };
+            let value = self.inactive(binding, vec![scrutinee], Ty::Unknown, name.span());
+            self.bind(name.to_string(), value);
+        }
+    }
+}
+
+pub(super) use crate::graph::pattern_holds_data as holds_data;
+
+/// The names a pattern binds, in order, once each (an or-pattern binds the same names in
+/// every case).
+fn collect_names(pattern: &Pat, names: &mut Vec<syn::Ident>) {
+    let add = |ident: &syn::Ident, names: &mut Vec<syn::Ident>| {
+        if !names.contains(ident) {
+            names.push(ident.clone());
+        }
+    };
+    match pattern {
+        Pat::Ident(ident) => {
+            add(&ident.ident, names);
+            if let Some((_, sub)) = &ident.subpat {
+                collect_names(sub, names);
+            }
+        }
+        Pat::TupleStruct(t) => t.elems.iter().for_each(|p| collect_names(p, names)),
+        Pat::Tuple(t) => t.elems.iter().for_each(|p| collect_names(p, names)),
+        Pat::Slice(s) => s.elems.iter().for_each(|p| collect_names(p, names)),
+        Pat::Struct(s) => s.fields.iter().for_each(|f| collect_names(&f.pat, names)),
+        Pat::Reference(r) => collect_names(&r.pat, names),
+        Pat::Paren(p) => collect_names(&p.pat, names),
+        Pat::Type(t) => collect_names(&t.pat, names),
+        Pat::Or(or) => {
+            if let Some(first) = or.cases.first() {
+                collect_names(first, names);
+            }
+        }
+        _ => {}
     }
 }
 
