@@ -113,6 +113,22 @@ fn snapshot_whole_array_assignment_in_a_loop() {
 }
 
 #[test]
+fn snapshot_patterns_of_data_on_constants() {
+    let item = quote! {
+        fn penalty(x: [f64; 2], c: Constraint, w: Option<f64>) -> f64 {
+            let gap = match c {
+                Constraint::Lower(i, lo) => lo - x[i],
+                Constraint::Free => 0.0,
+            };
+            let Some(scale) = w else { return x[0] };
+            if let Some(bias) = w { scale * gap * gap + bias * x[1] } else { 0.0 }
+        }
+    };
+    expect_file!["../snapshots/patterns_of_data_on_constants.rs"]
+        .assert_eq(&expand_pretty(quote!(wrt(x)), item));
+}
+
+#[test]
 fn snapshot_error_keeps_the_function_and_stubs_the_companions() {
     let item = quote! {
         fn f(x: f64) -> f64 {
