@@ -64,6 +64,9 @@ struct LoopContext {
     label: Option<String>,
     /// A `loop` can `break` with a value; `for` and `while` cannot.
     has_value: bool,
+    /// A labeled block (`'a: { .. }`): left only by `break 'a`, never by a bare `break` or
+    /// by `continue`.
+    block: bool,
 }
 
 // Exits are variables with names no Rust identifier can have.
@@ -853,12 +856,10 @@ impl Lowerer<'_> {
             Expr::Cast(cast) => self.cast(cast),
             Expr::MethodCall(call) => self.method_call(call),
             Expr::Call(call) => self.call(call),
-            Expr::Block(block) => {
-                if let Some(label) = &block.label {
-                    return self.unsupported(label, "labeled blocks are not supported: use a labeled `loop` with `break`");
-                }
-                self.block(&block.block)
-            }
+            Expr::Block(block) => match &block.label {
+                Some(label) => self.labeled_block(label, &block.block),
+                None => self.block(&block.block),
+            },
             Expr::Tuple(tuple) => Val::Tuple(tuple.elems.iter().map(|e| self.expr(e)).collect()),
             Expr::Field(field) => self.field(field),
             Expr::Reference(reference) => {

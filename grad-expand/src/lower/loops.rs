@@ -181,6 +181,7 @@ impl Lowerer<'_> {
             id,
             label,
             has_value: is_loop_expr,
+            block: false,
         });
         let not_yet = self.bool_constant(false, span);
         self.bind(broke(id), Val::Scalar(not_yet));
@@ -293,7 +294,7 @@ impl Lowerer<'_> {
 
     fn loop_target(&mut self, label: Option<&syn::Lifetime>, span: Span) -> Option<(usize, bool)> {
         let found = match label {
-            None => self.loops.last(),
+            None => self.loops.iter().rev().find(|l| !l.block),
             Some(label) => {
                 let name = label.ident.to_string();
                 self.loops
@@ -327,7 +328,51 @@ impl Lowerer<'_> {
         Val::Never
     }
 
+    /// `'a: { .. break 'a v; .. }`: the block's statements run as in any block, leaving it
+    /// sets the block's flag as leaving a loop does (so the rest of the block runs only where
+    /// it did not), and its value is the `break`'s where the flag is set.
+    pub(super) fn labeled_block(&mut self, label: &syn::Label, block: &syn::Block) -> Val {
+        let id = self.next_loop_id;
+        self.next_loop_id += 1;
+        let span = label.name.span();
+        let not_yet = self.bool_constant(false, span);
+        self.bind(broke(id), Val::Scalar(not_yet));
+        let placeholder = self.placeholder(Ty::Unknown, span);
+        self.bind(break_value(id), Val::Scalar(placeholder));
+        self.loops.push(LoopContext {
+            id,
+            label: Some(label.name.ident.to_string()),
+            has_value: true,
+            block: true,
+        });
+        let value = self.block(block);
+        self.loops.pop();
+        let Some(left) = self.flag(&broke(id)) else {
+            return value;
+        };
+        let broken = self.lookup(&break_value(id)).cloned().unwrap_or_else(unit);
+        if value == Val::Never {
+            return broken;
+        }
+        match self.const_bool(left) {
+            Some(false) => value,
+            Some(true) => broken,
+            None => self.branch(left, move |_| broken, move |_| value, span),
+        }
+    }
+
     pub(super) fn continue_expr(&mut self, e: &syn::ExprContinue) -> Val {
+        if self.loops.iter().any(|l| {
+            l.block
+                && e.label
+                    .as_ref()
+                    .is_some_and(|t| l.label.as_deref() == Some(t.ident.to_string().as_str()))
+        }) {
+            return self.unsupported(
+                e,
+                "`continue` cannot name a labeled block: use `break` with the block's label",
+            );
+        }
         if let Some((id, _)) = self.loop_target(e.label.as_ref(), e.span()) {
             self.set_flag(&continued(id), true, e.span());
         }
