@@ -9,7 +9,7 @@ use crate::graph::{ArrayId, ArrayInit, FloatTy, Len, Ty, ValueId};
 use crate::graph::{Lowered, Output};
 use crate::names;
 use crate::reverse::{Sweep, render};
-use crate::signature::{Param, Signature};
+use crate::signature::{Param, Signature, float_vec_element};
 use crate::spell::{array_name, float_one, float_zero, operand, zeros};
 use crate::tuple_params::TupleParam;
 use proc_macro2::TokenStream;
@@ -17,17 +17,20 @@ use quote::quote;
 use std::collections::HashMap;
 use syn::ItemFn;
 
-/// `T` of a slice parameter `x: &[T]`.
+/// `T` of a slice parameter `x: &[T]` (or `Vec<T>`, `&Vec<T>`).
 fn slice_element(param: &Param) -> Option<TokenStream> {
-    match (&param.class, &param.ty) {
-        (Ty::Slice(_), syn::Type::Reference(reference)) => match &*reference.elem {
+    if !matches!(param.class, Ty::Slice(_)) {
+        return None;
+    }
+    match &param.ty {
+        syn::Type::Reference(reference) => match &*reference.elem {
             syn::Type::Slice(slice) => {
                 let elem = &slice.elem;
                 Some(quote!(#elem))
             }
-            _ => None,
+            _ => float_vec_element(&param.ty).map(|elem| quote!(#elem)),
         },
-        _ => None,
+        other => float_vec_element(other).map(|elem| quote!(#elem)),
     }
 }
 

@@ -170,19 +170,27 @@ fn return_type(sig: &syn::Signature, diagnostics: &mut Diagnostics) -> Option<(T
     }
 }
 
-/// `Vec<f64>` or `Vec<f32>`, under any path.
-fn is_float_vec(ty: &Type) -> bool {
+/// `T` of `Vec<T>` (under any path) or of `&Vec<T>`, when `T` is a float type.
+pub fn float_vec_element(ty: &Type) -> Option<&Type> {
+    let ty = match ty {
+        Type::Reference(reference) if reference.mutability.is_none() => &*reference.elem,
+        other => other,
+    };
     let Type::Path(path) = ty else {
-        return false;
+        return None;
     };
-    let Some(last) = path.path.segments.last() else {
-        return false;
-    };
+    let last = path.path.segments.last()?;
     let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
-        return false;
+        return None;
     };
-    last.ident == "Vec"
-        && matches!(args.args.first(), Some(syn::GenericArgument::Type(elem)) if float_type(elem).is_some())
+    match args.args.first() {
+        Some(syn::GenericArgument::Type(elem))
+            if last.ident == "Vec" && float_type(elem).is_some() =>
+        {
+            Some(elem)
+        }
+        _ => None,
+    }
 }
 
 /// The float types of a tuple of floats `(f64, f64)`: a vector output.
@@ -309,9 +317,11 @@ fn param(index: usize, input: &FnArg, diagnostics: &mut Diagnostics) -> Option<P
             diagnostics.error(&ty, "#[differentiable] cannot differentiate a reference to a float: take the float by value");
             return None;
         }
-        other if is_float_vec(other) => {
-            diagnostics.error(other, "#[differentiable] does not support `Vec` parameters: take a slice `&[f64]` (its gradient comes back as a `Vec`, or into your buffer with `_grad_into`) or a fixed-size array `[f64; N]`");
-            return None;
+        // `Vec<f64>` and `&Vec<f64>` are read as a slice is, and differentiated as one: the
+        // gradient is a `Vec` (or the caller's buffer, with `_grad_into`).
+        other if float_vec_element(other).is_some() => {
+            let elem = float_vec_element(other).expect("matched above");
+            Ty::Slice(Box::new(classify(elem)))
         }
         // Parameters of types grad does not recognise are constants, and known to be so.
         other => match classify(other) {
