@@ -1,0 +1,167 @@
+//! Issue 15's constructs, each against what it replaces: a function generic over num-traits
+//! against the same function written in `f64` and against its hand-written gradient, and an
+//! RK4 integrator that assigns its whole state each step against the same integrator written
+//! with element writes, with num-dual's forward mode as a peer.
+//!
+//! Run with `cargo bench --bench idioms`.
+
+use criterion::{Criterion, black_box, criterion_group, criterion_main};
+use grad::differentiable;
+use num_dual::{Dual64, DualNum};
+use num_traits::{Float, FromPrimitive};
+use std::iter::Sum;
+
+const N: usize = 1000;
+
+/// A sum of shifted squares and a log term, as num-traits code writes it.
+#[differentiable]
+fn bowl_generic<T: Float + FromPrimitive + Sum>(p: &[T]) -> T {
+    let half = T::from_f64(0.5).unwrap();
+    let shift = T::from_f64(0.25).unwrap();
+    let squares: T = p.iter().map(|x| (*x - shift).powi(2)).sum();
+    half * squares + (T::one() + squares).ln()
+}
+
+/// The same function written in `f64`.
+#[differentiable]
+fn bowl_f64(p: &[f64]) -> f64 {
+    let squares: f64 = p.iter().map(|x| (*x - 0.25).powi(2)).sum();
+    0.5 * squares + (1.0 + squares).ln()
+}
+
+/// Its gradient by hand: one pass for the sum, one for the entries.
+fn bowl_by_hand(p: &[f64]) -> Vec<f64> {
+    let squares: f64 = p.iter().map(|x| (x - 0.25).powi(2)).sum();
+    let scale = 1.0 + 2.0 / (1.0 + squares);
+    p.iter().map(|x| scale * (x - 0.25)).collect()
+}
+
+#[differentiable]
+fn oscillator(state: [f64; 2], k: f64, c: f64) -> [f64; 2] {
+    [state[1], -k * state[0] - c * state[1]]
+}
+
+#[differentiable]
+fn rk4_step(state: [f64; 2], k: f64, c: f64, h: f64) -> [f64; 2] {
+    let k1: [f64; 2] = oscillator(state, k, c);
+    let k2: [f64; 2] = oscillator(
+        [state[0] + 0.5 * h * k1[0], state[1] + 0.5 * h * k1[1]],
+        k,
+        c,
+    );
+    let k3: [f64; 2] = oscillator(
+        [state[0] + 0.5 * h * k2[0], state[1] + 0.5 * h * k2[1]],
+        k,
+        c,
+    );
+    let k4: [f64; 2] = oscillator([state[0] + h * k3[0], state[1] + h * k3[1]], k, c);
+    [
+        state[0] + h / 6.0 * (k1[0] + 2.0 * k2[0] + 2.0 * k3[0] + k4[0]),
+        state[1] + h / 6.0 * (k1[1] + 2.0 * k2[1] + 2.0 * k3[1] + k4[1]),
+    ]
+}
+
+/// The state assigned whole each step.
+#[differentiable]
+fn integrate_assigning(x0: f64, k: f64, c: f64) -> f64 {
+    let mut state = [x0, 0.0];
+    for _ in 0..200 {
+        state = rk4_step(state, k, c, 0.01);
+    }
+    state[0]
+}
+
+/// The same integrator with element writes, as grad required before.
+#[differentiable]
+fn integrate_by_elements(x0: f64, k: f64, c: f64) -> f64 {
+    let mut state = [x0, 0.0];
+    for _ in 0..200 {
+        let next: [f64; 2] = rk4_step([state[0], state[1]], k, c, 0.01);
+        state[0] = next[0];
+        state[1] = next[1];
+    }
+    state[0]
+}
+
+fn integrate_dual<D: DualNum<f64> + Copy>(x0: D, k: D, c: D) -> D {
+    let f = |s: [D; 2]| [s[1], -k * s[0] - c * s[1]];
+    let h = 0.01;
+    let mut state = [x0, D::from(0.0)];
+    for _ in 0..200 {
+        let k1 = f(state);
+        let k2 = f([state[0] + k1[0] * (0.5 * h), state[1] + k1[1] * (0.5 * h)]);
+        let k3 = f([state[0] + k2[0] * (0.5 * h), state[1] + k2[1] * (0.5 * h)]);
+        let k4 = f([state[0] + k3[0] * h, state[1] + k3[1] * h]);
+        state = [
+            state[0] + (k1[0] + k2[0] * 2.0 + k3[0] * 2.0 + k4[0]) * (h / 6.0),
+            state[1] + (k1[1] + k2[1] * 2.0 + k3[1] * 2.0 + k4[1]) * (h / 6.0),
+        ];
+    }
+    state[0]
+}
+
+fn integrate_num_dual(x0: f64, k: f64, c: f64) -> (f64, f64, f64) {
+    let seed = |i: usize, v: f64, j: usize| Dual64::new(v, if i == j { 1.0 } else { 0.0 });
+    let d = |j: usize| integrate_dual(seed(0, x0, j), seed(1, k, j), seed(2, c, j)).eps;
+    (d(0), d(1), d(2))
+}
+
+fn check() {
+    let p: Vec<f64> = (0..N).map(|i| (i as f64 * 0.37).sin()).collect();
+    let hand = bowl_by_hand(&p);
+    for (name, g) in [
+        ("generic", bowl_generic_grad(&p)),
+        ("f64", bowl_f64_grad(&p)),
+    ] {
+        for (a, b) in g.iter().zip(&hand) {
+            assert!(
+                (a - b).abs() <= 1e-12 * b.abs().max(1.0),
+                "bowl {name}: {a} vs {b}"
+            );
+        }
+    }
+    let (x0, k, c) = (1.0, 4.0, 0.3);
+    let dual = integrate_num_dual(x0, k, c);
+    for (name, g) in [
+        ("assigning", integrate_assigning_grad(x0, k, c)),
+        ("by elements", integrate_by_elements_grad(x0, k, c)),
+    ] {
+        for (a, b) in [(g.0, dual.0), (g.1, dual.1), (g.2, dual.2)] {
+            assert!(
+                (a - b).abs() <= 1e-10 * b.abs().max(1.0),
+                "rk4 {name}: {a} vs {b}"
+            );
+        }
+    }
+}
+
+fn idioms(cr: &mut Criterion) {
+    check();
+    let p: Vec<f64> = (0..N).map(|i| (i as f64 * 0.37).sin()).collect();
+    let mut group = cr.benchmark_group("bowl_1000");
+    group.bench_function("primal", |b| b.iter(|| bowl_f64(black_box(&p))));
+    group.bench_function("hand", |b| b.iter(|| bowl_by_hand(black_box(&p))));
+    group.bench_function("grad_f64", |b| b.iter(|| bowl_f64_grad(black_box(&p))));
+    group.bench_function("grad_num_traits", |b| {
+        b.iter(|| bowl_generic_grad(black_box(&p)))
+    });
+    group.finish();
+    let (x0, k, c) = (1.0, 4.0, 0.3);
+    let mut group = cr.benchmark_group("rk4_200_steps");
+    group.bench_function("primal", |b| {
+        b.iter(|| integrate_assigning(black_box(x0), black_box(k), black_box(c)))
+    });
+    group.bench_function("grad_assigning", |b| {
+        b.iter(|| integrate_assigning_grad(black_box(x0), black_box(k), black_box(c)))
+    });
+    group.bench_function("grad_by_elements", |b| {
+        b.iter(|| integrate_by_elements_grad(black_box(x0), black_box(k), black_box(c)))
+    });
+    group.bench_function("num_dual_3_passes", |b| {
+        b.iter(|| integrate_num_dual(black_box(x0), black_box(k), black_box(c)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, idioms);
+criterion_main!(benches);
