@@ -325,6 +325,50 @@ fn closures_in_loops_conditions_and_branches() {
     }
 }
 
+/// A closure in a loop whose own local shadows a variable of the function, a `move`
+/// closure keeping a scalar it captured before the scalar changed, and a closure by name
+/// over an integer range.
+#[differentiable]
+fn shadows_moves_and_ranges(x: [f64; 3]) -> f64 {
+    let t = x[0] * 2.0;
+    let mut s = 0.0;
+    for i in 0..3 {
+        let f = |v: f64| {
+            let mut t = v;
+            t *= t;
+            t
+        };
+        s += f(x[i]) * t;
+    }
+    let mut m = x[1];
+    let g = move |v: f64| m * v;
+    m += 1.0;
+    let w = |i: usize| x[i] * (i as f64 + 1.0);
+    s + g(x[2]) + m + (0..3).map(w).sum::<f64>()
+}
+
+#[test]
+fn a_shadowing_local_a_moved_scalar_and_a_range() {
+    let x = [0.3, -0.5, 0.8];
+    let g = shadows_moves_and_ranges_grad(x);
+    // 2 x0 (x0² + x1² + x2²) + x1 x2 + x1 + 1 + x0 + 2 x1 + 3 x2.
+    let squares = x[0] * x[0] + x[1] * x[1] + x[2] * x[2];
+    let expected = [
+        2.0 * squares + 4.0 * x[0] * x[0] + 1.0,
+        4.0 * x[0] * x[1] + x[2] + 1.0 + 2.0,
+        4.0 * x[0] * x[2] + x[1] + 3.0,
+    ];
+    for i in 0..3 {
+        assert!(
+            (g[i] - expected[i]).abs() < 1e-12,
+            "{i}: {} vs {}",
+            g[i],
+            expected[i]
+        );
+    }
+    assert_gradient(|p| shadows_moves_and_ranges([p[0], p[1], p[2]]), &x, &g);
+}
+
 /// A closure returning an array, an RK4 integrator as its dual copy in
 /// `tests/array_assignment.rs` writes it.
 #[differentiable]
@@ -413,16 +457,16 @@ fn a_closure_in_generic_code() {
     }
 }
 
-/// A closure called immediately, one taking a tuple, one behind a `&dyn Fn`, and ones whose
+/// A closure called immediately, one taking an array pattern, one behind a `&dyn Fn`, and ones whose
 /// parameters are references (`w(&x)`), with `|&x|` and `|&(a, b)|` patterns.
 #[differentiable]
 #[allow(clippy::redundant_closure_call)] // as a user wrote it
 fn reference_parameters(x: f64, y: f64) -> f64 {
     let square = |&v: &f64| v * v;
     let product = |&(a, b): &(f64, f64)| a * b;
-    let swap = |(a, b): (f64, f64)| (b, a);
+    let swap = |[a, b]: [f64; 2]| (b, a);
     let cube: &dyn Fn(f64) -> f64 = &|t| t * t * t;
-    let (u, v) = swap((x, y));
+    let (u, v) = swap([x, y]);
     square(&u) + product(&(u, v)) + (|t: f64| t.exp())(v) + cube(x)
 }
 
@@ -710,4 +754,28 @@ fn reference_patterns_in_for_loops_over_slices() {
             &g,
         );
     }
+}
+
+/// `for &(a, b) in pairs.iter()` and `.map(|&(a, b)| ..)` over constant pairs (kept constant
+/// with `wrt`: a slice of tuples is data, not a differentiated parameter).
+#[differentiable(wrt(x))]
+fn over_pairs(x: f64, pairs: &[(f64, f64)]) -> f64 {
+    let mut s = 0.0;
+    for &(a, b) in pairs.iter() {
+        s += a * b * x;
+    }
+    s + pairs.iter().map(|&(a, b)| a * (b * x).sin()).sum::<f64>()
+}
+
+#[test]
+fn reference_tuple_patterns_over_constant_pairs() {
+    let pairs = [(1.0, 2.0), (3.0, -4.0)];
+    let x = 0.6;
+    let g = over_pairs_grad(x, &pairs);
+    let expected: f64 = pairs
+        .iter()
+        .map(|&(a, b)| a * b + a * b * (b * x).cos())
+        .sum();
+    assert!((g - expected).abs() < 1e-12, "{g} vs {expected}");
+    assert_gradient(|p| over_pairs(p[0], &pairs), &[x], &[g]);
 }

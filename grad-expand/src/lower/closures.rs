@@ -226,7 +226,24 @@ impl Lowerer<'_> {
             }
             other => other,
         };
-        self.bind_pattern(&pat, val, None);
+        let slice = match &pat {
+            Pat::Slice(slice) => Some(slice),
+            Pat::Type(typed) => match &*typed.pat {
+                Pat::Slice(slice) => Some(slice),
+                _ => None,
+            },
+            _ => None,
+        };
+        match slice {
+            // `|[a, b]: [f64; 2]|` reads the elements as `let [a, b] = v;` does.
+            Some(slice) => {
+                self.rewrites += 1;
+                let name = quote::format_ident!("__grad_argument{}", self.rewrites);
+                self.bind(name.to_string(), val);
+                self.destructure_array(slice, &syn::parse_quote!(#name));
+            }
+            None => self.bind_pattern(&pat, val, None),
+        }
     }
 
     /// Whether `name`, assigned, is a variable the closure being inlined captured; if so the
