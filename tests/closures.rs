@@ -199,8 +199,19 @@ fn captures_at_definition(x: f64, y: f64) -> f64 {
     f(y) + g(x) + k * a[0]
 }
 
+/// A `move` closure capturing an array parameter taken by value, written after.
+#[differentiable]
+fn moved_parameter(mut a: [f64; 2], x: f64) -> f64 {
+    let g = move |v: f64| a[0] * v;
+    a[0] = x;
+    g(x) + a[0] * a[1]
+}
+
 #[test]
 fn captures_are_the_values_at_the_definition() {
+    // a0 x + x a1: the closure keeps a0 as it was passed.
+    assert_eq!(moved_parameter_grad([2.0, 3.0], 5.0), ([5.0, 5.0], 5.0));
+    assert_eq!(moved_parameter([2.0, 3.0], 5.0), 25.0);
     let (x, y) = (0.7, -1.1);
     let (dx, dy) = captures_at_definition_grad(x, y);
     // 2xy + yx + 10x: d/dx = 2y + y + 10, d/dy = 2x + x.

@@ -71,15 +71,20 @@ impl Lowerer<'_> {
             };
             let val = match val {
                 // A `move` closure owns a copy of an array it captures: later writes to the
-                // array do not reach it. (Parameters are copied already, or are references.)
+                // array do not reach it. (An array behind a reference cannot be written.)
                 Val::Array(array) if moves => {
                     let source = self.graph.array(array);
-                    match source.init {
-                        ArrayInit::Param { .. } => val,
-                        _ => {
-                            let ty = source.ty.clone();
-                            Val::Array(self.new_array(ty, ArrayInit::Copy(array), closure.span()))
+                    let borrowed = match source.init {
+                        ArrayInit::Param { index, .. } => {
+                            matches!(self.param_types.get(index), Some(Type::Reference(_)))
                         }
+                        _ => false,
+                    };
+                    if borrowed {
+                        val
+                    } else {
+                        let ty = source.ty.clone();
+                        Val::Array(self.new_array(ty, ArrayInit::Copy(array), closure.span()))
                     }
                 }
                 other => other,
