@@ -65,7 +65,7 @@ fn stages(expr: &Expr) -> Option<Vec<Stage<'_>>> {
     }
 }
 
-/// `y.iter()` and `y` both mean the array `y` as a zip partner.
+/// `y.iter()`, `&y` and `y` all mean the array `y` as a zip partner.
 fn strip_iter(expr: &Expr) -> &Expr {
     match expr {
         Expr::MethodCall(call)
@@ -73,7 +73,19 @@ fn strip_iter(expr: &Expr) -> &Expr {
         {
             &call.receiver
         }
-        other => other,
+        other => borrowed_variable(other).unwrap_or(other),
+    }
+}
+
+/// `&x` of a variable `x` (walked as `x` itself), or `x`.
+fn borrowed_variable(expr: &Expr) -> Option<&Expr> {
+    match expr {
+        Expr::Path(path) if path.path.get_ident().is_some() => Some(expr),
+        Expr::Reference(reference) if reference.mutability.is_none() => {
+            borrowed_variable(&reference.expr)
+        }
+        Expr::Paren(inner) => borrowed_variable(&inner.expr),
+        _ => None,
     }
 }
 
@@ -103,6 +115,10 @@ fn apply(f: &Expr, element: Expr, span: Span) -> Option<Expr> {
             Some(parse_quote_spanned!(span=> { let #pat = #element; #body }))
         }
         Expr::Path(path) => Some(parse_quote_spanned!(span=> #path(#element))),
+        // `.map(&w)` calls `w`.
+        Expr::Reference(reference) if reference.mutability.is_none() => {
+            apply(&reference.expr, element, span)
+        }
         _ => None,
     }
 }
@@ -265,13 +281,9 @@ pub fn desugar_method(call: &syn::ExprMethodCall, n: usize) -> Option<Expr> {
 pub fn desugar_for(for_loop: &syn::ExprForLoop, n: usize) -> Option<Expr> {
     let span = for_loop.span();
     let names = Names { n, span };
-    let chain = stages(&for_loop.expr).or_else(|| match &*for_loop.expr {
-        // `for v in x` over an array variable.
-        expr @ Expr::Path(path) if path.path.get_ident().is_some() => {
-            Some(vec![Stage::Source(expr)])
-        }
-        _ => None,
-    })?;
+    // `for v in x` and `for v in &x` over an array variable.
+    let chain = stages(&for_loop.expr)
+        .or_else(|| borrowed_variable(&for_loop.expr).map(|x| vec![Stage::Source(x)]))?;
     let Walk {
         setup,
         range,

@@ -17,11 +17,13 @@
 //! This file holds the lowerer, its entry point, statements and `let`, and the expression
 //! dispatcher with the scalar expressions (operators, literals, paths, assignment). Each
 //! submodule adds the methods for one kind of syntax: `control` (`if`, `match`, branches and
-//! merges, exit flags), `patterns` (the tests of `match` arms), `loops`, `calls`, `arrays`
-//! and `items` (`const` and `use` in the body); `scopes` holds the variables in scope.
+//! merges, exit flags), `patterns` (the tests of `match` arms), `loops`, `calls`,
+//! `closures` (closures bound to locals, inlined where they are called), `arrays` and `items`
+//! (`const` and `use` in the body); `scopes` holds the variables in scope.
 
 mod arrays;
 mod calls;
+mod closures;
 mod control;
 mod items;
 mod loops;
@@ -53,6 +55,9 @@ enum Val {
     Never,
     /// An array variable.
     Array(ArrayId),
+    /// A closure bound to a local (`let w = |x| ..;`), inlined where it is called: an index
+    /// into `Lowerer::closures`.
+    Closure(usize),
 }
 
 fn unit() -> Val {
@@ -114,6 +119,8 @@ struct Lowerer<'a> {
     local_names: std::collections::HashSet<String>,
     /// The full paths of the names the body's `use` items bring in.
     imports: HashMap<String, syn::Path>,
+    /// The closures defined so far, with what they captured (`closures.rs`).
+    closures: closures::Closures,
     diagnostics: &'a mut Diagnostics,
 }
 
@@ -167,6 +174,7 @@ pub fn lower(
         body_idents: ident_counts(body.to_token_stream()),
         imports: HashMap::new(),
         local_names: bound_names(body, signature),
+        closures: closures::Closures::default(),
         diagnostics,
     };
     // Parameters come first, so parameter i is node i.
@@ -225,7 +233,7 @@ pub fn lower(
                 }
             }
         }
-        Val::Scalar(_) | Val::Array(_) => {
+        Val::Scalar(_) | Val::Array(_) | Val::Closure(_) => {
             lowerer.diagnostics.error_at(
                 body.brace_token.span.close(),
                 "the function's value does not have the shape of its return type",
@@ -404,6 +412,10 @@ impl Lowerer<'_> {
                     _ => unreachable!("poison is a scalar"),
                 }
             }
+            Val::Closure(_) => match self.unsupported(expr, closures::NOT_A_VALUE) {
+                Val::Scalar(id) => id,
+                _ => unreachable!("poison is a scalar"),
+            },
         }
     }
 
@@ -798,6 +810,9 @@ impl Lowerer<'_> {
         let Val::Scalar(id) = val else {
             return val;
         };
+        if self.is_poison(id) {
+            return val;
+        }
         let annotated = classify(ty);
         if let Op::Constant(_) = self.node(id).op {
             let span = self.node(id).span;
@@ -863,7 +878,12 @@ impl Lowerer<'_> {
             Expr::Tuple(tuple) => Val::Tuple(tuple.elems.iter().map(|e| self.expr(e)).collect()),
             Expr::Field(field) => self.field(field),
             Expr::Reference(reference) => {
-                let inner = self.scalar_expr(&reference.expr);
+                let inner = self.expr(&reference.expr);
+                // `&|x| ..` and `&f` of a closure `f` call as the closure does.
+                if let Val::Closure(_) = inner {
+                    return inner;
+                }
+                let inner = self.scalar(inner, &reference.expr);
                 self.inactive(InactiveExpr::Reference, vec![inner], Ty::Unknown, expr.span())
             }
             Expr::Macro(mac) => self.macro_call(&mac.mac),
@@ -880,7 +900,7 @@ impl Lowerer<'_> {
                 self.set_flag(RETURNED, true, ret.span());
                 Val::Never
             }
-            Expr::Closure(e) => self.unsupported(e, "closures are not supported in a differentiable function: write the closure's body as a separate #[differentiable] function and call it"),
+            Expr::Closure(e) => self.closure(e),
             Expr::Unsafe(e) => self.unsupported(e.unsafe_token, "`unsafe` blocks are not supported in a differentiable function: move the unsafe code into a helper with a hand-written `_vjp`"),
             Expr::Async(e) => self.unsupported(e.async_token, "`async` blocks are not supported in a differentiable function"),
             Expr::Await(e) => self.unsupported(e, "`.await` is not supported in a differentiable function"),
@@ -1135,6 +1155,9 @@ impl Lowerer<'_> {
                     );
                     return;
                 }
+                if self.assigns_a_capture(path, &name) || self.assigns_a_closure(place, &val) {
+                    return;
+                }
                 if !self.assign_name(&name, val) {
                     self.diagnostics.error(
                         place,
@@ -1189,6 +1212,7 @@ impl Lowerer<'_> {
             }
             (Val::Tuple(_), _) => self.unsupported(field, "a tuple has no named fields"),
             (Val::Array(_), _) => self.unsupported(field, "an array has no fields"),
+            (Val::Closure(_), _) => self.unsupported(field, closures::NOT_A_VALUE),
             (Val::Never, _) => Val::Never,
             (Val::Scalar(base), member) => self.inactive(
                 InactiveExpr::Field(member.clone()),

@@ -53,6 +53,20 @@ fn snapshot_wrt_constants_and_reassignment() {
 }
 
 #[test]
+fn snapshot_local_closures_inlined() {
+    let item = quote! {
+        fn warped(p: [f64; 3], k: f64) -> f64 {
+            let w = |x: f64| 1.0 + (x - 1.0) / 4.0;
+            let scale = |v| k * v;
+            let squares: f64 = p.iter().copied().map(w).map(|v| v * v).sum();
+            scale(w(p[0])) + w(p[1]) * squares
+        }
+    };
+    expect_file!["../snapshots/local_closures_inlined.rs"]
+        .assert_eq(&expand_pretty(quote!(), item));
+}
+
+#[test]
 fn snapshot_composition_and_two_input_methods() {
     let item = quote! {
         fn polar(x: f32, y: f32) -> f32 {

@@ -232,6 +232,13 @@ impl Lowerer<'_> {
 
     pub(super) fn write_element(&mut self, place: &syn::ExprIndex, value: Val) {
         let (base, index_exprs) = index_chain(place);
+        if let Expr::Path(path) = base {
+            if let Some(name) = path.path.get_ident() {
+                if self.assigns_a_capture(place, &name.to_string()) {
+                    return;
+                }
+            }
+        }
         let Val::Array(array) = self.expr(base) else {
             self.diagnostics.error(
                 base,

@@ -23,6 +23,9 @@ impl Lowerer<'_> {
             call.method.to_string().as_str(),
             "sum" | "product" | "fold" | "map"
         ) {
+            if self.chain_closure_returns(call) {
+                return self.poison(call.span());
+            }
             self.rewrites += 1;
             if let Some(rewritten) = iterators::desugar_method(call, self.rewrites) {
                 return self.expr(&rewritten);
@@ -147,6 +150,9 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn call(&mut self, call: &syn::ExprCall) -> Val {
+        if let Some(inlined) = self.closure_call(call) {
+            return inlined;
+        }
         let expr = Expr::Call(call.clone());
         // `<T as Float>::from_f64(2.0)`, `T::from_f64(2.0)`: a constant of a generic float type.
         if let Expr::Path(func) = &*call.func {
@@ -298,6 +304,9 @@ impl Lowerer<'_> {
                         arg,
                         "a tuple cannot be passed to a differentiable call: pass its elements",
                     );
+                }
+                Val::Closure(_) => {
+                    return self.unsupported(arg, super::closures::PASSED_TO_A_FUNCTION);
                 }
             }
         }

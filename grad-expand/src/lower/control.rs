@@ -126,6 +126,14 @@ impl Lowerer<'_> {
                 let es = vec![Val::Never; ts.len()];
                 self.merge(Val::Tuple(ts), Val::Tuple(es), merges, region, span)
             }
+            (Val::Closure(t), Val::Closure(e)) if t == e => Val::Closure(t),
+            (Val::Closure(_), _) | (_, Val::Closure(_)) => {
+                self.diagnostics.error_at(
+                    span,
+                    "a closure chosen by a branch is not supported in a differentiable function: call the closures inside the branches (`if c { f(x) } else { g(x) }`)",
+                );
+                self.poison(span)
+            }
             _ => {
                 self.diagnostics
                     .error_at(span, "the branches give values of different shapes");

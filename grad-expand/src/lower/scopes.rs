@@ -54,6 +54,11 @@ impl<V: Clone> Scopes<V> {
         Some(&self.scopes[depth][index].1)
     }
 
+    /// The depth of the scope that holds the innermost binding of `name` (0: the outermost).
+    pub(super) fn depth_of(&self, name: &str) -> Option<usize> {
+        self.index.get(name)?.last().map(|&(depth, _)| depth)
+    }
+
     /// Gives the innermost binding of `name` a new value; false if there is none.
     pub(super) fn assign(&mut self, name: &str, val: V) -> bool {
         match self.index.get(name).and_then(|at| at.last()) {
