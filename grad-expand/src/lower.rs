@@ -1082,6 +1082,9 @@ impl Lowerer<'_> {
     /// array (`state = step(state, h);`), and it is read in full before any element is
     /// written (`h = [h[1], h[0]];` swaps).
     fn assign_whole_array(&mut self, name: &syn::Ident, target: ArrayId, value: &Expr) {
+        if self.assigns_a_capture(name, &name.to_string()) {
+            return;
+        }
         let ty = self.graph.array(target).ty.clone();
         if !matches!(ty, Ty::Array(..)) {
             self.diagnostics.error(

@@ -1,10 +1,9 @@
 use grad::differentiable;
 
 #[differentiable(wrt(x))]
-#[allow(clippy::ptr_arg)]
-fn below(x: f64, limits: &Vec<f64>) -> f64 {
-    let n = limits.iter().filter(|&&l| l < x).count();
-    x * n as f64
+fn scaled(x: f64, offset: Option<f64>) -> f64 {
+    let shift = offset.map_or(0.0, |o| o * x);
+    x * x + shift
 }
 
 fn main() {}
