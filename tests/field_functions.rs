@@ -4,9 +4,11 @@
 //! compiled and were right on the code before issue 13; one compiled with a wrong value and
 //! gradient (`const_match_arms`), three failed inside generated code (the slice loops), one
 //! used `sin_cos`, which grad did not know, and one took a tuple parameter; all six work now.
-//! The three that still do not compile unmodified (they take a `Vec3` alias of `[f64; 3]`,
-//! which grad now reports instead of leaving out of the gradient) are kept, with their errors,
-//! in the `cfg(any())` module `does_not_compile`.
+//! Of the three that took a `Vec3` alias of `[f64; 3]` (reported in issue 13 rather than left
+//! out of the gradient), two compile unmodified since issue 15, which reads a parameter of a
+//! type grad sees only by name as an array when the body indexes it, and lets rustc confirm it
+//! is one (the module `vec3_aliases`); `ray_sphere_distance` passes its `dir` on whole without
+//! indexing it, which grad still reports (module `does_not_compile`).
 
 use grad::differentiable;
 use std::f64::consts::{PI, SQRT_2};
@@ -744,21 +746,15 @@ fn fir_energy_gradient() {
     }
 }
 
-/// Functions that do not compile unmodified yet, with the errors they give; enable the module
-/// to reproduce (`tests/ui/alias_only_parameters.rs` pins the messages).
-#[cfg(any())]
-mod does_not_compile {
+/// Functions that take a `Vec3` alias, unmodified (they did not compile before issue 15).
+mod vec3_aliases {
     use super::*;
 
     type Vec3 = [f64; 3];
 
-    // error: grad cannot see the element type of this array, so it cannot index it this deep:
-    //   write the element type out in the signature (`[[f64; 3]; N]`, not `[Vec3; N]`)
-    // error[E0080]: `pos` holds floats, but grad sees only the name `Vec3` ... (rustc's probe)
-    // With `[[f64; 3]; N]` written out it compiles and is right.
     /// Lennard-Jones energy of a small cluster.
     #[differentiable]
-    fn lennard_jones<const N: usize>(pos: [Vec3; N], epsilon: f64, sigma: f64) -> f64 {
+    pub fn lennard_jones<const N: usize>(pos: [Vec3; N], epsilon: f64, sigma: f64) -> f64 {
         let mut energy = 0.0;
         for i in 0..N {
             for j in (i + 1)..N {
@@ -775,16 +771,22 @@ mod does_not_compile {
         energy
     }
 
-    // error: `dot` has no parameter whose type grad can see is a float: it sees only the name
-    //   `Vec3`; write the float or array types out in the signature
     #[differentiable]
-    fn dot(a: Vec3, b: Vec3) -> f64 {
+    pub fn dot(a: Vec3, b: Vec3) -> f64 {
         a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
     }
+}
 
-    // error[E0080]: `origin` holds floats, but grad sees only the name `Vec3` and would leave
-    //   `origin` out of the gradient: write out in the signature the float or array type that
-    //   `Vec3` names, or keep it constant ... `wrt(radius)` (and so for `dir`, `center`)
+/// Does not compile unmodified yet; enable the module to reproduce.
+#[cfg(any())]
+mod does_not_compile {
+    use super::vec3_aliases::*;
+    use super::*;
+
+    type Vec3 = [f64; 3];
+
+    // error[E0080]: `dir` holds floats, but grad sees only the name `Vec3` and would leave
+    //   `dir` out of the gradient (it is passed to `dot` whole, never indexed)
     /// Distance along a (unit) ray to the nearest hit of a sphere, or infinity.
     #[differentiable]
     fn ray_sphere_distance(origin: Vec3, dir: Vec3, center: Vec3, radius: f64) -> f64 {
@@ -1066,5 +1068,53 @@ mod const_match_arms {
             };
             check("regression_loss", f, mirror, &x, &analytic);
         }
+    }
+}
+
+#[test]
+fn vec3_alias_functions() {
+    use vec3_aliases::*;
+    let mut next = xorshift(0x5eed_0015);
+    for _ in 0..POINTS {
+        let x = uniforms(&mut next, 9, -1.0, 1.0);
+        // dot: the gradient entries are each other.
+        let (a, b) = ([x[0], x[1], x[2]], [x[3], x[4], x[5]]);
+        assert_eq!(dot_grad(a, b), (b, a));
+        // A cluster of three atoms.
+        let pos = [
+            [0.0, 0.0, 0.0],
+            [1.1 + x[6] * 0.05, 0.1, 0.0],
+            [0.2, 1.0 + x[7] * 0.05, 0.3 + x[8] * 0.05],
+        ];
+        let (d_pos, d_eps, d_sigma) = lennard_jones_grad(pos, 1.0, 1.0);
+        let f = |p: &[f64]| {
+            lennard_jones(
+                [[p[0], p[1], p[2]], [p[3], p[4], p[5]], [p[6], p[7], p[8]]],
+                p[9],
+                p[10],
+            )
+        };
+        let point: Vec<f64> = pos.iter().flatten().copied().chain([1.0, 1.0]).collect();
+        let analytic: Vec<f64> = d_pos
+            .iter()
+            .flatten()
+            .copied()
+            .chain([d_eps, d_sigma])
+            .collect();
+        let mirror = |p: &[Dual64]| {
+            let mut energy = c(0.0);
+            for i in 0..3 {
+                for j in (i + 1)..3 {
+                    let r2 = (0..3).fold(c(0.0), |s, k| {
+                        let d = p[3 * i + k] - p[3 * j + k];
+                        s + d * d
+                    });
+                    let sr6 = (p[10] * p[10] / r2).powi(3);
+                    energy += p[9] * 4.0 * (sr6 * sr6 - sr6);
+                }
+            }
+            energy
+        };
+        check("lennard_jones (Vec3)", f, mirror, &point, &analytic);
     }
 }

@@ -733,10 +733,10 @@ fn evaluate(cfg: &Config, found: &Found, candidates: &[Vec<ProgramTree>]) -> Vec
                         if f.check == found.check {
                             failing.insert(f.label);
                         }
-                    } else if let Some(rest) = line.strip_prefix("GRAD-FUZZ\tDETAIL\t") {
-                        if let Some((label, detail)) = rest.split_once('\t') {
-                            details.insert(label.to_string(), detail.to_string());
-                        }
+                    } else if let Some(rest) = line.strip_prefix("GRAD-FUZZ\tDETAIL\t")
+                        && let Some((label, detail)) = rest.split_once('\t')
+                    {
+                        details.insert(label.to_string(), detail.to_string());
                     }
                 }
                 return live

@@ -274,17 +274,19 @@ impl<'a> Function<'a> {
 
     /// Times `f` with criterion, and keeps it for `take_turns` if `id` is one of `IN_TURNS`.
     fn measure<O>(&mut self, id: &'static str, f: impl FnMut() -> O + 'a) {
-        if let Some(mut f) = self.measure_with(id, f) {
-            if IN_TURNS.contains(&id) && self.round == 0 && self.benchmarking {
-                self.turns.push((
-                    id,
-                    Box::new(move |calls| {
-                        for _ in 0..calls {
-                            black_box(f());
-                        }
-                    }),
-                ));
-            }
+        if let Some(mut f) = self.measure_with(id, f)
+            && IN_TURNS.contains(&id)
+            && self.round == 0
+            && self.benchmarking
+        {
+            self.turns.push((
+                id,
+                Box::new(move |calls| {
+                    for _ in 0..calls {
+                        black_box(f());
+                    }
+                }),
+            ));
         }
     }
 

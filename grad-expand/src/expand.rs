@@ -89,7 +89,21 @@ pub fn differentiable(args: TokenStream, item: TokenStream) -> TokenStream {
 /// One compile-time question to rustc per constant parameter type that grad sees only by
 /// name: it fails, with the signature's message, if the type holds floats after all.
 fn probes(signature: &signature::Signature) -> TokenStream {
-    signature
+    // A parameter grad sees only by name and reads as an array, because the body indexes
+    // it: rustc confirms the type is an array.
+    let arrays: TokenStream = signature
+        .arrays_by_use
+        .iter()
+        .map(|ty| {
+            quote::quote_spanned! {ty.span()=>
+                const _: () = {
+                    fn read_as_an_array<A: ::grad::__private::IndexedArray + ?Sized>() {}
+                    let _ = read_as_an_array::<#ty>;
+                };
+            }
+        })
+        .collect();
+    let questions: TokenStream = signature
         .probes
         .iter()
         .map(|(ty, message)| {
@@ -103,7 +117,8 @@ fn probes(signature: &signature::Signature) -> TokenStream {
                 };
             }
         })
-        .collect()
+        .collect();
+    quote::quote!(#arrays #questions)
 }
 
 /// `use g_vjp as _;` for each function the body calls with a differentiated value. Emitted

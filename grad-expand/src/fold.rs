@@ -49,14 +49,14 @@ fn subtract_negations(tokens: TokenStream) -> TokenStream {
             let add_assign =
                 plus.as_char() == '+' && plus.spacing() == Spacing::Joint && is_punct(eq, '=');
             let end = tokens[i..].iter().position(|t| is_punct(t, ';'));
-            if let (true, Some(end)) = (add_assign, end) {
-                if let Some(operand) = negated_operand(&tokens[i + 2..i + end]) {
-                    let mut minus = Punct::new('-', Spacing::Joint);
-                    minus.set_span(plus.span());
-                    out.extend([TokenTree::Punct(minus), eq.clone(), operand]);
-                    i += end;
-                    continue;
-                }
+            if let (true, Some(end)) = (add_assign, end)
+                && let Some(operand) = negated_operand(&tokens[i + 2..i + end])
+            {
+                let mut minus = Punct::new('-', Spacing::Joint);
+                minus.set_span(plus.span());
+                out.extend([TokenTree::Punct(minus), eq.clone(), operand]);
+                i += end;
+                continue;
             }
         }
         out.push(match &tokens[i] {

@@ -139,22 +139,20 @@ fn converts_from_f64(call: &syn::ExprCall) -> bool {
 
 impl syn::visit_mut::VisitMut for Converter {
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
-        if let syn::Expr::Call(call) = expr {
-            if converts_from_f64(call) {
-                return;
-            }
+        if let syn::Expr::Call(call) = expr
+            && converts_from_f64(call)
+        {
+            return;
         }
         if let syn::Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Float(float),
             ..
         }) = expr
+            && float.suffix().is_empty()
         {
-            if float.suffix().is_empty() {
-                let (ty, lit) = (&self.ty, float.clone());
-                *expr =
-                    syn::parse_quote_spanned!(lit.span()=> ::grad::__private::literal::<#ty>(#lit));
-                return;
-            }
+            let (ty, lit) = (&self.ty, float.clone());
+            *expr = syn::parse_quote_spanned!(lit.span()=> ::grad::__private::literal::<#ty>(#lit));
+            return;
         }
         syn::visit_mut::visit_expr_mut(self, expr);
     }

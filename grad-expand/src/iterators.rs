@@ -139,10 +139,10 @@ fn walk(stages: &[Stage<'_>], names: &Names) -> Option<Walk> {
     let mut sources = 0usize;
     let mut bind = |source: &Expr, setup: &mut Vec<syn::Stmt>| -> Expr {
         // A plain variable is read in place; anything else is evaluated once, before the loop.
-        if let Expr::Path(path) = source {
-            if path.path.get_ident().is_some() {
-                return source.clone();
-            }
+        if let Expr::Path(path) = source
+            && path.path.get_ident().is_some()
+        {
+            return source.clone();
         }
         let name = format_ident!("__grad_src{}_{}", names.n, sources, span = span);
         sources += 1;

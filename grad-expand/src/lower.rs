@@ -115,6 +115,8 @@ struct Lowerer<'a> {
     hoisted: std::collections::HashSet<*const Item>,
     /// How often each identifier appears in the function body.
     body_idents: HashMap<String, usize>,
+    /// The names the body indexes (`k1[0]`, `m[i][j]`), with the most indices seen on each.
+    indexed_names: HashMap<String, usize>,
     /// The names the function binds as locals anywhere (parameters, `let`, loops, closures).
     local_names: std::collections::HashSet<String>,
     /// The full paths of the names the body's `use` items bring in.
@@ -172,6 +174,7 @@ pub fn lower(
         unseen_elements: std::collections::HashSet::new(),
         hoisted: std::collections::HashSet::new(),
         body_idents: ident_counts(body.to_token_stream()),
+        indexed_names: crate::signature::indexed_names(body),
         imports: HashMap::new(),
         local_names: bound_names(body, signature),
         closures: closures::Closures::default(),
@@ -504,11 +507,11 @@ impl Lowerer<'_> {
         // Items are in scope in their whole block, before their declaration too, and shadow
         // the enclosing block's locals of the same name.
         for stmt in stmts {
-            if let SynStmt::Item(item) = stmt {
-                if self.hoisted.insert(item as *const Item) && self.item_fits_one_scope(item, stmts)
-                {
-                    self.item(item);
-                }
+            if let SynStmt::Item(item) = stmt
+                && self.hoisted.insert(item as *const Item)
+                && self.item_fits_one_scope(item, stmts)
+            {
+                self.item(item);
             }
         }
         let mut value = unit();
@@ -577,24 +580,24 @@ impl Lowerer<'_> {
             _ => (&body.stmts[..], None),
         };
         let mut value = self.stmts(stmts);
-        if let Some(ret) = final_return {
-            if value != Val::Never {
-                value = match self.exit_condition(span) {
-                    None => self.return_value(ret),
-                    Some(exited) => {
-                        let go_on = self.not(exited, span);
-                        self.branch(
-                            go_on,
-                            |this| {
-                                this.clear_exits(span);
-                                this.return_value(ret)
-                            },
-                            |_| Val::Never,
-                            span,
-                        )
-                    }
-                };
-            }
+        if let Some(ret) = final_return
+            && value != Val::Never
+        {
+            value = match self.exit_condition(span) {
+                None => self.return_value(ret),
+                Some(exited) => {
+                    let go_on = self.not(exited, span);
+                    self.branch(
+                        go_on,
+                        |this| {
+                            this.clear_exits(span);
+                            this.return_value(ret)
+                        },
+                        |_| Val::Never,
+                        span,
+                    )
+                }
+            };
         }
         let returned = self.flag(RETURNED).expect("the return flag is bound");
         match (self.const_bool(returned), value) {
@@ -643,10 +646,10 @@ impl Lowerer<'_> {
     }
 
     fn local(&mut self, local: &syn::Local) {
-        if let (Pat::Slice(pattern), Some(init)) = (&local.pat, &local.init) {
-            if init.diverge.is_none() {
-                return self.destructure_array(pattern, &init.expr);
-            }
+        if let (Pat::Slice(pattern), Some(init)) = (&local.pat, &local.init)
+            && init.diverge.is_none()
+        {
+            return self.destructure_array(pattern, &init.expr);
         }
         let Some(init) = &local.init else {
             self.diagnostics.error(
@@ -667,30 +670,38 @@ impl Lowerer<'_> {
             return;
         }
         // The names of a `let ... else` (see `let_else`), bound once its test has passed.
-        if let Expr::Path(path) = &*init.expr {
-            if path
+        if let Expr::Path(path) = &*init.expr
+            && path
                 .path
                 .get_ident()
                 .is_some_and(|name| name.to_string().starts_with(LET_ELSE))
-            {
-                let Val::Scalar(scrutinee) = self.expr(&init.expr) else {
-                    return;
-                };
-                if patterns::holds_data(&local.pat) {
-                    self.bind_pattern_names(scrutinee, &local.pat);
-                } else if let Some(name) = patterns::pattern_binding(&local.pat) {
-                    self.bind(name, Val::Scalar(scrutinee));
-                }
+        {
+            let Val::Scalar(scrutinee) = self.expr(&init.expr) else {
                 return;
+            };
+            if patterns::holds_data(&local.pat) {
+                self.bind_pattern_names(scrutinee, &local.pat);
+            } else if let Some(name) = patterns::pattern_binding(&local.pat) {
+                self.bind(name, Val::Scalar(scrutinee));
             }
+            return;
         }
         let annotation = match &local.pat {
             Pat::Type(typed) => Some(classify(&typed.ty)),
             _ => None,
         };
+        // `let k1 = f(state);` with `k1[i]` read later: the call returns an array, whose type
+        // rustc knows from `f`'s signature (`[x; _]` in generated code).
+        let annotation = annotation.or_else(|| match (&local.pat, &*init.expr) {
+            (Pat::Ident(ident), Expr::Call(_)) => self
+                .indexed_names
+                .get(&ident.ident.to_string())
+                .map(|depth| Ty::inferred_array(*depth, self.return_ty)),
+            _ => None,
+        });
         let mut val = match (&*init.expr, annotation) {
             (Expr::Call(call), Some(ty @ Ty::Array(..))) => match &*call.func {
-                Expr::Path(path) if path.qself.is_none() => {
+                Expr::Path(path) if self.calls_a_function(path) => {
                     self.function_call(call, path.path.clone(), Some(ty))
                 }
                 _ => self.expr(&init.expr),
@@ -937,12 +948,11 @@ impl Lowerer<'_> {
     }
 
     fn path(&mut self, path: &syn::ExprPath) -> Val {
-        if path.qself.is_none() {
-            if let Some(ident) = path.path.get_ident() {
-                if let Some(val) = self.lookup(&ident.to_string()) {
-                    return val.clone();
-                }
-            }
+        if path.qself.is_none()
+            && let Some(ident) = path.path.get_ident()
+            && let Some(val) = self.lookup(&ident.to_string())
+        {
+            return val.clone();
         }
         let ty = self.constant_type(&path.path);
         Val::Scalar(self.constant(path.to_token_stream(), ty, path.span()))
@@ -1076,6 +1086,17 @@ impl Lowerer<'_> {
         }
     }
 
+    /// Whether `f(..)` calls a function (whose result's type rustc knows from its signature),
+    /// not a local closure, an enum variant or a float method.
+    fn calls_a_function(&self, path: &syn::ExprPath) -> bool {
+        path.qself.is_none()
+            && !calls::names_data(&path.path)
+            && path
+                .path
+                .get_ident()
+                .is_none_or(|name| self.lookup(&name.to_string()).is_none())
+    }
+
     /// `state = next;` for an array variable: every element of `state` takes `next`'s, so
     /// the array stays one local written in place (also inside a loop, where it is carried).
     /// The value is lowered with `state`'s type, so a call needs no annotation to return an
@@ -1095,16 +1116,16 @@ impl Lowerer<'_> {
         }
         let source = match value {
             Expr::Call(call) => match &*call.func {
-                Expr::Path(path) if path.qself.is_none() => {
+                Expr::Path(path) if self.calls_a_function(path) => {
                     // `state = step(state, h)`: the callee's reverse needs `state` as it was
                     // at the call, which the assignment then overwrites. Passing it as its
                     // elements (`[state[0], state[1]]`) lets a loop's tape record them.
                     let mut call = call.clone();
                     for arg in call.args.iter_mut() {
-                        if assign_target(arg).as_ref() == Some(name) {
-                            if let Some(elements) = element_literal(&quote::quote!(#name), &ty) {
-                                *arg = elements;
-                            }
+                        if assign_target(arg).as_ref() == Some(name)
+                            && let Some(elements) = element_literal(&quote::quote!(#name), &ty)
+                        {
+                            *arg = elements;
                         }
                     }
                     self.function_call(&call, path.path.clone(), Some(ty.clone()))
@@ -1141,7 +1162,14 @@ impl Lowerer<'_> {
             .collect();
         let mut copy: Expr =
             syn::parse_quote_spanned!(name.span()=> #name #([#indices])* = #temp #([#indices])*);
-        for (index, len) in indices.iter().zip(&lens).rev() {
+        for (depth, (index, len)) in indices.iter().zip(&lens).enumerate().rev() {
+            // A length rustc infers is read from the array (`a.len()`, `a[k0].len()`).
+            let len = if len.to_string() == "_" {
+                let outer = &indices[..depth];
+                quote::quote!(#name #([#outer])* .len())
+            } else {
+                len.clone()
+            };
             copy = syn::parse_quote_spanned!(name.span()=> for #index in 0..#len { #copy; });
         }
         self.expr(&copy);

@@ -6,6 +6,7 @@ use crate::diagnostics::Diagnostics;
 use crate::names;
 use crate::types::{FloatTy, Len, Ty};
 use proc_macro2::Ident;
+use std::collections::HashMap;
 use syn::{FnArg, GenericParam, ItemFn, Pat, ReturnType, Type};
 
 pub struct Signature {
@@ -17,6 +18,9 @@ pub struct Signature {
     pub ret: Option<(Type, FloatTy)>,
     /// What the function returns: a float, or an array of floats (a vector output).
     pub ret_class: Ty,
+    /// Parameters of types grad sees only by name that the body indexes: read as arrays
+    /// whose shape rustc knows, each with the type rustc must confirm is an array.
+    pub arrays_by_use: Vec<Type>,
 }
 
 pub struct Param {
@@ -79,14 +83,25 @@ pub fn analyze(function: &ItemFn, args: &Args, diagnostics: &mut Diagnostics) ->
     }
 
     let ret = return_type(sig, diagnostics);
+    let uses = ArrayUses {
+        depths: indexed_names(&function.block),
+        float: ret.as_ref().map(|(_, float)| *float),
+    };
     let params = sig
         .inputs
         .iter()
         .enumerate()
-        .filter_map(|(index, input)| param(index, input, diagnostics))
+        .filter_map(|(index, input)| param(index, input, &uses, diagnostics))
         .collect::<Vec<_>>();
     let mut params = params;
     select_differentiable(&mut params, args, diagnostics);
+    // A parameter of a type grad sees only by name, left constant by `wrt`, is read as
+    // written (indexed by rustc), not as an array of a shape grad assumed.
+    for param in params.iter_mut().filter(|p| !p.differentiable) {
+        if has_inferred_len(&param.class) {
+            param.class = Ty::Other;
+        }
+    }
     let probes = match args.wrt {
         // Parameters left out of `wrt` are constants by the user's choice.
         Some(_) => Vec::new(),
@@ -120,11 +135,21 @@ pub fn analyze(function: &ItemFn, args: &Args, diagnostics: &mut Diagnostics) ->
         diagnostics.error(&sig.ident, message);
     }
     let ret_class = ret.as_ref().map_or(Ty::Unknown, |(ty, _)| classify(ty));
+    let arrays_by_use = params
+        .iter()
+        .filter(|p| p.differentiable)
+        .filter_map(|p| match &p.class {
+            Ty::Array(_, len) if len.is_inferred() => Some(p.gradient_ty.clone()),
+            Ty::Array(..) => unseen_element(&p.gradient_ty).cloned(),
+            _ => None,
+        })
+        .collect();
     Signature {
         params,
         probes,
         ret,
         ret_class,
+        arrays_by_use,
     }
 }
 
@@ -242,35 +267,41 @@ pub fn classify(ty: &Type) -> Ty {
     if matches!(ty, Type::Reference(_) | Type::Ptr(_)) {
         return Ty::Other;
     }
-    if let Type::Path(path) = ty {
-        if let Some(ident) = path.path.get_ident() {
-            let name = ident.to_string();
-            let is_int = matches!(
-                name.as_str(),
-                "i8" | "i16"
-                    | "i32"
-                    | "i64"
-                    | "i128"
-                    | "isize"
-                    | "u8"
-                    | "u16"
-                    | "u32"
-                    | "u64"
-                    | "u128"
-                    | "usize"
-            );
-            if is_int {
-                return Ty::Int;
-            }
-            if name == "bool" {
-                return Ty::Bool;
-            }
+    if let Type::Path(path) = ty
+        && let Some(ident) = path.path.get_ident()
+    {
+        let name = ident.to_string();
+        let is_int = matches!(
+            name.as_str(),
+            "i8" | "i16"
+                | "i32"
+                | "i64"
+                | "i128"
+                | "isize"
+                | "u8"
+                | "u16"
+                | "u32"
+                | "u64"
+                | "u128"
+                | "usize"
+        );
+        if is_int {
+            return Ty::Int;
+        }
+        if name == "bool" {
+            return Ty::Bool;
         }
     }
     Ty::Unknown
 }
 
-fn param(index: usize, input: &FnArg, diagnostics: &mut Diagnostics) -> Option<Param> {
+fn param(
+    index: usize,
+    input: &FnArg,
+    uses: &ArrayUses,
+    diagnostics: &mut Diagnostics,
+) -> Option<Param> {
+    let indexed = &uses.depths;
     let typed = match input {
         FnArg::Receiver(receiver) => {
             diagnostics.error(receiver, "#[differentiable] does not support methods with `self`: write a free function that takes the fields it needs");
@@ -311,7 +342,14 @@ fn param(index: usize, input: &FnArg, diagnostics: &mut Diagnostics) -> Option<P
         // gradient is an array.
         Type::Reference(reference) if matches!(classify(&reference.elem), Ty::Array(..)) => {
             gradient_ty = (*reference.elem).clone();
-            classify(&reference.elem)
+            let class = classify(&reference.elem);
+            let indexed_depth = indexed.get(&ident.to_string()).copied().unwrap_or(0);
+            let depth = array_depth(&class);
+            if unseen_element(&reference.elem).is_some() && indexed_depth > depth {
+                with_inferred_elements(class, indexed_depth - depth, uses.float)
+            } else {
+                class
+            }
         }
         Type::Reference(reference) if float_type(&reference.elem).is_some() => {
             diagnostics.error(&ty, "#[differentiable] cannot differentiate a reference to a float: take the float by value");
@@ -322,6 +360,25 @@ fn param(index: usize, input: &FnArg, diagnostics: &mut Diagnostics) -> Option<P
         other if float_vec_element(other).is_some() => {
             let elem = float_vec_element(other).expect("matched above");
             Ty::Slice(Box::new(classify(elem)))
+        }
+        // A type grad sees only by name (`origin: Vec3`, `&Vec3`) that the body indexes is
+        // read as an array whose shape rustc knows; rustc confirms it is one (the
+        // `arrays_by_use` check) rather than grad guessing from the name.
+        other if seen_only_by_name(other) && indexed.contains_key(&ident.to_string()) => {
+            if let Type::Reference(reference) = other {
+                gradient_ty = (*reference.elem).clone();
+            }
+            Ty::inferred_array(indexed[&ident.to_string()], uses.float)
+        }
+        // `[Vec3; N]` indexed twice: an array of arrays whose inner shape rustc knows.
+        other
+            if unseen_element(other).is_some()
+                && indexed.get(&ident.to_string()).copied().unwrap_or(0)
+                    > array_depth(&classify(other)) =>
+        {
+            let outer = classify(other);
+            let inner_depth = indexed[&ident.to_string()] - array_depth(&outer);
+            with_inferred_elements(outer, inner_depth, uses.float)
         }
         // Parameters of types grad does not recognise are constants, and known to be so.
         other => match classify(other) {
@@ -547,4 +604,122 @@ pub fn float_owner(path: &syn::Path) -> bool {
     }
     let owner = path.segments[n - 2].ident.to_string();
     owner == "Float" || FloatTy::from_ident(&owner).is_some()
+}
+
+/// The names a body indexes (`a[i]`, `m[i][j]`) as arrays of values, each with the most
+/// indices seen on it; a name whose elements index other arrays (`x[ends[1]]`) holds integers
+/// and is left out.
+pub fn indexed_names(body: &syn::Block) -> HashMap<String, usize> {
+    #[derive(Default)]
+    struct Finder {
+        depths: HashMap<String, usize>,
+        /// Names whose elements index other arrays (`x[ends[1]]`): integers, not floats.
+        indices: std::collections::HashSet<String>,
+    }
+    fn base_name(index: &syn::ExprIndex) -> (Option<String>, usize) {
+        let mut depth = 1;
+        let mut base = &*index.expr;
+        while let syn::Expr::Index(inner) = base {
+            depth += 1;
+            base = &inner.expr;
+        }
+        match base {
+            syn::Expr::Path(path) => (path.path.get_ident().map(ToString::to_string), depth),
+            _ => (None, depth),
+        }
+    }
+    struct IndexNames<'f>(&'f mut std::collections::HashSet<String>);
+    impl<'ast> syn::visit::Visit<'ast> for IndexNames<'_> {
+        fn visit_expr_index(&mut self, index: &'ast syn::ExprIndex) {
+            if let (Some(name), _) = base_name(index) {
+                self.0.insert(name);
+            }
+            syn::visit::visit_expr_index(self, index);
+        }
+    }
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_expr_index(&mut self, index: &'ast syn::ExprIndex) {
+            if let (Some(name), depth) = base_name(index) {
+                let entry = self.depths.entry(name).or_insert(0);
+                *entry = (*entry).max(depth);
+            }
+            syn::visit::Visit::visit_expr(&mut IndexNames(&mut self.indices), &index.index);
+            syn::visit::visit_expr_index(self, index);
+        }
+    }
+    let mut finder = Finder::default();
+    syn::visit::Visit::visit_block(&mut finder, body);
+    let Finder {
+        mut depths,
+        indices,
+    } = finder;
+    depths.retain(|name, _| !indices.contains(name));
+    depths
+}
+
+/// A type written as a bare name grad cannot resolve (an alias such as `Vec3`), or a shared
+/// reference to one.
+fn seen_only_by_name(ty: &Type) -> bool {
+    match ty {
+        Type::Reference(reference) if reference.mutability.is_none() => {
+            seen_only_by_name(&reference.elem)
+        }
+        Type::Path(path) if path.qself.is_none() => {
+            path.path.get_ident().is_some()
+                && classify(ty) == Ty::Unknown
+                && !path.path.is_ident("char")
+                && !path.path.is_ident("str")
+                && !path.path.is_ident("String")
+        }
+        _ => false,
+    }
+}
+
+/// The element type at the bottom of an array type, when grad sees it only by name
+/// (`Vec3` in `[Vec3; N]`).
+fn unseen_element(ty: &Type) -> Option<&Type> {
+    match ty {
+        Type::Array(array) => match &*array.elem {
+            Type::Array(_) => unseen_element(&array.elem),
+            elem if seen_only_by_name(elem) => Some(elem),
+            _ => None,
+        },
+        Type::Reference(reference) if reference.mutability.is_none() => {
+            unseen_element(&reference.elem)
+        }
+        _ => None,
+    }
+}
+
+fn array_depth(ty: &Ty) -> usize {
+    match ty {
+        Ty::Array(elem, _) => 1 + array_depth(elem),
+        _ => 0,
+    }
+}
+
+/// `ty` with its unknown elements replaced by arrays of `depth` inferred dimensions.
+fn with_inferred_elements(ty: Ty, depth: usize, float: Option<FloatTy>) -> Ty {
+    match ty {
+        Ty::Array(elem, len) => {
+            Ty::Array(Box::new(with_inferred_elements(*elem, depth, float)), len)
+        }
+        _ => Ty::inferred_array(depth, float),
+    }
+}
+
+/// How the body indexes its names, for parameters of types grad sees only by name.
+struct ArrayUses {
+    /// The most indices seen on each name. Only indexing counts: a constant passed on whole
+    /// (a `&Config` handed to another function) is as likely as an array.
+    depths: HashMap<String, usize>,
+    /// The function's float type, the elements' (see `Ty::inferred_array`).
+    float: Option<FloatTy>,
+}
+
+fn has_inferred_len(ty: &Ty) -> bool {
+    match ty {
+        Ty::Array(elem, len) => len.is_inferred() || has_inferred_len(elem),
+        _ => false,
+    }
 }

@@ -91,10 +91,11 @@ pub fn is_elementwise(lowered: &Lowered) -> bool {
             if graph.array(*array).active && indices.as_slice() != [*counter] {
                 return false;
             }
-            if let Ty::Array(_, len) = &graph.array(*array).ty {
-                if graph.array(*array).active && *len != *output_len {
-                    return false;
-                }
+            if let Ty::Array(_, len) = &graph.array(*array).ty
+                && graph.array(*array).active
+                && *len != *output_len
+            {
+                return false;
             }
         }
     }

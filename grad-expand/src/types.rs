@@ -84,6 +84,29 @@ impl PartialEq for Len {
 
 impl Eq for Len {}
 
+impl Len {
+    /// A length rustc infers (`[x; _]`): an array whose type grad does not see written, such
+    /// as a call's result, has the length the callee's signature gives it.
+    pub fn inferred() -> Len {
+        Len(quote::quote!(_))
+    }
+
+    pub fn is_inferred(&self) -> bool {
+        self.0.to_string() == "_"
+    }
+}
+
+impl Ty {
+    /// An array of `depth` dimensions whose lengths rustc infers, of the float type of the
+    /// function it appears in (`float`): arithmetic with its elements must agree with that
+    /// type anyway, and rustc checks that it does.
+    pub fn inferred_array(depth: usize, float: Option<FloatTy>) -> Ty {
+        (0..depth).fold(Ty::Float(float), |elem, _| {
+            Ty::Array(Box::new(elem), Len::inferred())
+        })
+    }
+}
+
 /// The type of an arithmetic result: a float if either side is one, as Rust requires both
 /// sides to match.
 pub fn unify(a: &Ty, b: &Ty) -> Ty {

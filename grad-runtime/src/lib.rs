@@ -138,6 +138,17 @@ pub mod __private {
         }
     }
 
+    /// A fixed-size array: what grad reads a parameter of a type it sees only by name as,
+    /// when the function indexes it (`origin[0]` of `origin: Vec3`).
+    #[diagnostic::on_unimplemented(
+        message = "grad reads this parameter as an array, because the function indexes it, but `{Self}` is not a fixed-size array",
+        label = "grad sees only this type's name",
+        note = "write the parameter's type out (`[f64; 3]`), or keep the parameter constant by naming the others in `wrt(..)`"
+    )]
+    pub trait IndexedArray {}
+
+    impl<T, const N: usize> IndexedArray for [T; N] {}
+
     /// Checks that a callee's `_vjp` returned a single gradient entry. Any value passes: an
     /// entry must work for a float of any `Real` type, which no bound here can tell from a
     /// tuple, so an entry of the wrong shape fails where it is added, at the call.

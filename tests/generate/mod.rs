@@ -1065,10 +1065,10 @@ impl<'r> FnGen<'r> {
             return self.leaf();
         }
         for _ in 0..12 {
-            if let Some(n) = self.operation(depth) {
-                if n.bound.fits() {
-                    return n;
-                }
+            if let Some(n) = self.operation(depth)
+                && n.bound.fits()
+            {
+                return n;
             }
         }
         self.fallback()

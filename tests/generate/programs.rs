@@ -1149,10 +1149,10 @@ impl<'r> ProgGen<'r> {
     /// An expression, sometimes a call of an earlier program.
     fn operand(&mut self, depth: usize, prefer: &[usize]) -> Gen {
         let leaves = self.leaves(prefer);
-        if self.rng.percent(12) {
-            if let Some(g) = self.call(&leaves) {
-                return g;
-            }
+        if self.rng.percent(12)
+            && let Some(g) = self.call(&leaves)
+        {
+            return g;
         }
         self.expr(depth, &leaves)
     }
@@ -3254,10 +3254,11 @@ impl<'r> ProgGen<'r> {
     fn element_expr(&mut self, element: &Leaf, calls: bool, cheap: bool) -> Gen {
         let mut leaves = self.leaves(&[]);
         leaves.push(element.clone());
-        if calls && self.rng.percent(8) {
-            if let Some(g) = self.call(&leaves) {
-                return g;
-            }
+        if calls
+            && self.rng.percent(8)
+            && let Some(g) = self.call(&leaves)
+        {
+            return g;
         }
         let depth = 1 + self.rng.below(2);
         if cheap {
@@ -4574,19 +4575,21 @@ impl Reducer {
                 return;
             }
         }
-        if let Init::Block(b) = init {
-            if b.stmts.is_empty() && !b.diverges && self.hit() {
-                *init = Init::Expr(b.tail.clone());
-                return;
-            }
+        if let Init::Block(b) = init
+            && b.stmts.is_empty()
+            && !b.diverges
+            && self.hit()
+        {
+            *init = Init::Expr(b.tail.clone());
+            return;
         }
-        if let Init::If(arms, _) = init {
-            if arms.len() > 1 {
-                for k in 0..arms.len() {
-                    if self.hit() {
-                        arms.remove(k);
-                        return;
-                    }
+        if let Init::If(arms, _) = init
+            && arms.len() > 1
+        {
+            for k in 0..arms.len() {
+                if self.hit() {
+                    arms.remove(k);
+                    return;
                 }
             }
         }

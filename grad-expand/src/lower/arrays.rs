@@ -108,8 +108,8 @@ impl Lowerer<'_> {
     pub(super) fn array_method(&mut self, array: ArrayId, call: &syn::ExprMethodCall) -> Val {
         if call.method == "len" && call.args.is_empty() {
             return match &self.graph.array(array).ty {
-                Ty::Array(_, Len(len)) => {
-                    Val::Scalar(self.constant(len.clone(), Ty::Int, call.span()))
+                Ty::Array(_, len) if !len.is_inferred() => {
+                    Val::Scalar(self.constant(len.0.clone(), Ty::Int, call.span()))
                 }
                 // A slice is a parameter, never written, in scope everywhere in generated
                 // code by its own name.
@@ -140,7 +140,19 @@ impl Lowerer<'_> {
         if let Some(range) = index_exprs.iter().find(|e| matches!(e, Expr::Range(_))) {
             return self.unsupported(range, "sub-slices (`x[1..]`, `&x[a..b]`) are not supported yet: loop over the indices of the part (`for i in 1..x.len() { .. x[i] .. }`)");
         }
-        let array = match self.expr(base) {
+        // `step(state, h)[0]`: a call's result indexed where it is made is an array, of the
+        // type the callee's signature gives it.
+        let base_val = match base {
+            Expr::Call(call) => match &*call.func {
+                Expr::Path(path) if self.calls_a_function(path) => {
+                    let ty = Ty::inferred_array(index_exprs.len(), self.return_ty);
+                    self.function_call(call, path.path.clone(), Some(ty))
+                }
+                _ => self.expr(base),
+            },
+            _ => self.expr(base),
+        };
+        let array = match base_val {
             Val::Array(array) => array,
             // A constant whose type only rustc knows (`origin: Vec3` left out by `wrt`):
             // indexed as written, with no derivative.
@@ -232,12 +244,11 @@ impl Lowerer<'_> {
 
     pub(super) fn write_element(&mut self, place: &syn::ExprIndex, value: Val) {
         let (base, index_exprs) = index_chain(place);
-        if let Expr::Path(path) = base {
-            if let Some(name) = path.path.get_ident() {
-                if self.assigns_a_capture(place, &name.to_string()) {
-                    return;
-                }
-            }
+        if let Expr::Path(path) = base
+            && let Some(name) = path.path.get_ident()
+            && self.assigns_a_capture(place, &name.to_string())
+        {
+            return;
         }
         let Val::Array(array) = self.expr(base) else {
             self.diagnostics.error(

@@ -353,3 +353,13 @@ fn float_method_path(path: &syn::Path) -> Option<&'static rules::MethodRule> {
     }
     rules::method(&last.ident.to_string())
 }
+
+/// A path that names data rather than a function that computes: an enum variant or tuple
+/// struct by Rust's naming convention (`Some`, `Point`), or a float method (`f64::sin`).
+pub(super) fn names_data(path: &syn::Path) -> bool {
+    path.segments
+        .last()
+        .and_then(|last| last.ident.to_string().chars().next())
+        .is_some_and(char::is_uppercase)
+        || float_method_path(path).is_some()
+}

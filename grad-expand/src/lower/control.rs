@@ -183,10 +183,10 @@ impl Lowerer<'_> {
     /// On the path where no exit happened, every exit flag is known to be false.
     pub(super) fn clear_exits(&mut self, span: Span) {
         for name in self.exit_flag_names() {
-            if let Some(flag) = self.flag(&name) {
-                if self.const_bool(flag) != Some(false) {
-                    self.set_flag(&name, false, span);
-                }
+            if let Some(flag) = self.flag(&name)
+                && self.const_bool(flag) != Some(false)
+            {
+                self.set_flag(&name, false, span);
             }
         }
     }
