@@ -1,0 +1,492 @@
+//! Keeps the corpus's record honest.
+//!
+//! 1. Compiles every candidate of `corpus.txt` (build.rs's `all.rs`) as a crate of its own with
+//!    `cargo check`, and charges each compile error to the function whose lines it points at:
+//!    which functions compile unmodified, and the first error of each that does not. The ones
+//!    that compile are checked again on their own, so that the set this crate includes is known
+//!    to compile.
+//! 2. Checks the gradient of every function this crate includes against central finite
+//!    differences of the published function (or, for a private helper, of its unchanged copy)
+//!    and against num-dual running the published function, where it is generic over `Float`.
+//! 3. Compares the outcome with `status.tsv`, `README.md` beside it and the count in the
+//!    workspace README. `UPDATE_CORPUS=1 cargo test -p grad-corpus` rewrites all three (run it
+//!    twice after a change: a function that starts to compile is included, and so checked, in
+//!    the build after the one that found it compiles).
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+const OUT_DIR: &str = env!("OUT_DIR");
+
+struct Function {
+    id: String,
+    first: usize,
+    last: usize,
+    role: String,
+    file: String,
+    private: bool,
+    /// Why the checks cannot call it, if they cannot.
+    no_check: String,
+}
+
+fn functions() -> Vec<Function> {
+    let text = fs::read_to_string(Path::new(OUT_DIR).join("all_lines.tsv")).unwrap();
+    text.lines()
+        .map(|l| {
+            let p: Vec<&str> = l.split('\t').collect();
+            Function {
+                id: p[0].to_string(),
+                first: p[1].parse().unwrap(),
+                last: p[2].parse().unwrap(),
+                role: p[3].to_string(),
+                file: p[4].to_string(),
+                private: p[5] == "private",
+                no_check: p.get(6).unwrap_or(&"").to_string(),
+            }
+        })
+        .collect()
+}
+
+fn manifest_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The target directory this test was built in (`OUT_DIR` is `<target>/<profile>/build/<x>/out`).
+fn target_dir() -> PathBuf {
+    Path::new(OUT_DIR).ancestors().nth(4).unwrap().to_path_buf()
+}
+
+/// A crate with the candidates, beside this workspace's target directory.
+fn write_check_crate(dir: &Path) {
+    fs::create_dir_all(dir.join("src")).unwrap();
+    let workspace = manifest_dir().parent().unwrap().to_path_buf();
+    let ours = fs::read_to_string(manifest_dir().join("Cargo.toml")).unwrap();
+    let mut dependencies = String::new();
+    let mut inside = false;
+    for line in ours.lines() {
+        if line.starts_with('[') {
+            inside = line == "[dependencies]";
+            continue;
+        }
+        if inside && !line.trim().is_empty() && !line.starts_with('#') {
+            let line = line.replace(
+                "path = \"..\"",
+                &format!("path = {:?}", workspace.display().to_string()),
+            );
+            dependencies.push_str(&line);
+            dependencies.push('\n');
+        }
+    }
+    let toml = format!(
+        "[package]\nname = \"grad-corpus-check\"\nversion = \"0.0.0\"\nedition = \"2024\"\n\
+         publish = false\n\n# Not a member of grad's workspace.\n[workspace]\n\n\
+         [dependencies]\n{dependencies}\n[profile.dev]\ndebug = false\nincremental = false\n"
+    );
+    if fs::read_to_string(dir.join("Cargo.toml")).ok() != Some(toml.clone()) {
+        fs::write(dir.join("Cargo.toml"), toml).unwrap();
+    }
+    fs::copy(workspace.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    let lib = "#![allow(warnings)]\ninclude!(\"all.rs\");\n";
+    if fs::read_to_string(dir.join("src/lib.rs")).ok().as_deref() != Some(lib) {
+        fs::write(dir.join("src/lib.rs"), lib).unwrap();
+    }
+}
+
+/// `cargo check` of the crate: every error, as (line in all.rs, message), in rustc's order.
+fn check(dir: &Path) -> Vec<(Option<usize>, String)> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+    let output = Command::new(cargo)
+        .args([
+            "check",
+            "--offline",
+            "--message-format=json",
+            "--manifest-path",
+        ])
+        .arg(dir.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", dir.join("target"))
+        .env_remove("RUSTFLAGS")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run cargo check");
+    let mut errors = Vec::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if json["reason"] != "compiler-message" || json["message"]["level"] != "error" {
+            continue;
+        }
+        let message = &json["message"];
+        let mut text = message["message"].as_str().unwrap_or_default().to_string();
+        // rustc's own messages are terse ("mismatched types"): add the primary span's label.
+        let label = message["spans"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["is_primary"] == true)
+            .and_then(|s| s["label"].as_str());
+        if let Some(label) = label.filter(|l| !l.is_empty() && !text.contains(l)) {
+            text = format!("{text} ({label})");
+        }
+        if text.starts_with("aborting due to") {
+            continue;
+        }
+        errors.push((line_in_all(&message["spans"]), text));
+    }
+    if errors.is_empty() && !output.status.success() {
+        panic!(
+            "cargo check of the corpus failed without a compile error:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    errors
+}
+
+/// The line of `all.rs` a diagnostic points at: its primary span, or where the macro that
+/// produced that span was called.
+fn line_in_all(spans: &serde_json::Value) -> Option<usize> {
+    fn walk(span: &serde_json::Value) -> Option<usize> {
+        if span["file_name"].as_str()?.ends_with("all.rs") {
+            return span["line_start"].as_u64().map(|l| l as usize);
+        }
+        walk(&span["expansion"]["span"])
+    }
+    let spans = spans.as_array()?;
+    spans
+        .iter()
+        .filter(|s| s["is_primary"] == true)
+        .chain(spans.iter())
+        .find_map(walk)
+}
+
+/// Which functions compile: for each one that does not, its first error.
+fn compile_errors(functions: &[Function]) -> BTreeMap<String, String> {
+    let dir = target_dir().join("corpus-check");
+    write_check_crate(&dir);
+    let all = fs::read_to_string(Path::new(OUT_DIR).join("all.rs")).unwrap();
+    let mut lines: Vec<String> = all.lines().map(str::to_string).collect();
+    let mut failed: BTreeMap<String, String> = BTreeMap::new();
+    // First every candidate; then, until none fails, only the ones that compiled, with the
+    // others' lines blanked (so that line numbers stay).
+    for _ in 0..6 {
+        let text = lines.join("\n") + "\n";
+        if fs::read_to_string(dir.join("src/all.rs")).ok() != Some(text.clone()) {
+            fs::write(dir.join("src/all.rs"), text).unwrap();
+        }
+        let errors = check(&dir);
+        if errors.is_empty() {
+            return failed;
+        }
+        let mut unowned = Vec::new();
+        for (line, message) in errors {
+            let owner = line.and_then(|l| functions.iter().find(|f| f.first <= l && l <= f.last));
+            match owner {
+                Some(f) => {
+                    failed.entry(f.id.clone()).or_insert(message);
+                }
+                None => unowned.push(format!("line {line:?}: {message}")),
+            }
+        }
+        assert!(
+            unowned.is_empty(),
+            "compile errors outside the corpus's functions (the context build.rs writes):\n{}",
+            unowned.join("\n")
+        );
+        for f in functions.iter().filter(|f| failed.contains_key(&f.id)) {
+            for line in &mut lines[f.first - 1..f.last] {
+                line.clear();
+            }
+        }
+    }
+    panic!("the corpus's compiling functions still do not compile together after 6 rounds");
+}
+
+/// A deterministic stream of points in the case's box.
+fn points(case: &grad_corpus::Case, count: usize, seed: u64) -> Vec<Vec<f64>> {
+    let mut state = seed ^ 0x9e37_79b9_7f4a_7c15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 11) as f64 / (1u64 << 53) as f64
+    };
+    (0..count)
+        .map(|_| {
+            (0..case.dims)
+                .map(|_| case.lo + (case.hi - case.lo) * next())
+                .collect()
+        })
+        .collect()
+}
+
+/// The gradient of every output by a fourth-order central difference.
+fn finite_differences(case: &grad_corpus::Case, x: &[f64]) -> Vec<Vec<f64>> {
+    let mut rows = vec![vec![0.0; case.dims]; case.outputs];
+    for i in 0..case.dims {
+        let h = 1e-4 * x[i].abs().max(1.0);
+        let at = |t: f64| {
+            let mut y = x.to_vec();
+            y[i] += t;
+            (case.value)(&y)
+        };
+        let (p2, p1, m1, m2) = (at(2.0 * h), at(h), at(-h), at(-2.0 * h));
+        for (k, row) in rows.iter_mut().enumerate() {
+            row[i] = (-p2[k] + 8.0 * p1[k] - 8.0 * m1[k] + m2[k]) / (12.0 * h);
+        }
+    }
+    rows
+}
+
+/// grad's gradient (or Jacobian) as one row per output.
+fn gradient_rows(case: &grad_corpus::Case, x: &[f64]) -> Vec<Vec<f64>> {
+    let flat = (case.gradient)(x);
+    assert_eq!(
+        flat.len(),
+        case.outputs * case.dims,
+        "{}: gradient shape",
+        case.id
+    );
+    if case.outputs == 1 {
+        return vec![flat];
+    }
+    // A Jacobian comes as one block per parameter, each `outputs` rows of that parameter.
+    let mut rows = vec![Vec::new(); case.outputs];
+    let mut at = 0;
+    for &part in &case.parts {
+        for row in rows.iter_mut() {
+            row.extend_from_slice(&flat[at..at + part]);
+            at += part;
+        }
+    }
+    rows
+}
+
+fn close(a: f64, b: f64, tolerance: f64) -> bool {
+    a == b || (a - b).abs() <= tolerance * a.abs().max(b.abs()).max(1.0)
+}
+
+/// `Ok(what it was checked against)` or `Err(the first disagreement)`.
+fn verdict(case: &grad_corpus::Case) -> Result<&'static str, String> {
+    for (p, x) in points(case, 5, case.id.len() as u64 * 7919)
+        .iter()
+        .enumerate()
+    {
+        let grad = gradient_rows(case, x);
+        let numeric = finite_differences(case, x);
+        for k in 0..case.outputs {
+            for i in 0..case.dims {
+                let (g, n) = (grad[k][i], numeric[k][i]);
+                if !close(g, n, 1e-6) {
+                    return Err(format!(
+                        "point {p}, output {k}, coordinate {i}: grad {g:.6e}, finite differences {n:.6e}"
+                    ));
+                }
+            }
+        }
+        if let Some(dual) = &case.dual {
+            for i in 0..case.dims {
+                let tangents = dual(x, i);
+                for (k, (row, &d)) in grad.iter().zip(&tangents).enumerate() {
+                    let g = row[i];
+                    if !close(g, d, 1e-9) {
+                        return Err(format!(
+                            "point {p}, output {k}, coordinate {i}: grad {g:.6e}, num-dual {d:.6e}"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(if case.dual.is_some() {
+        "finite differences and num-dual"
+    } else {
+        "finite differences (num-dual cannot run it: written for f64)"
+    })
+}
+
+struct Row {
+    id: String,
+    status: &'static str,
+    detail: String,
+}
+
+/// A compile error's message up to its advice (the first `: ` or `; `), to group errors by kind.
+fn kind(message: &str) -> &str {
+    let cut = [": ", "; "]
+        .iter()
+        .filter_map(|sep| message.find(sep))
+        .min()
+        .unwrap_or(message.len());
+    &message[..cut]
+}
+
+fn replace_between(text: &str, start: &str, end: &str, with: &str) -> String {
+    let a = text
+        .find(start)
+        .unwrap_or_else(|| panic!("no {start} marker"));
+    let b = text[a..]
+        .find(end)
+        .unwrap_or_else(|| panic!("no {end} marker"))
+        + a;
+    format!("{}{start}\n{with}{}", &text[..a], &text[b..])
+}
+
+#[test]
+fn the_corpus_is_as_recorded() {
+    let functions = functions();
+    let errors = compile_errors(&functions);
+    let cases: BTreeMap<&str, grad_corpus::Case> = grad_corpus::cases()
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let mut rows = Vec::new();
+    for f in &functions {
+        let (status, detail) = if let Some(e) = errors.get(&f.id) {
+            ("error", e.clone())
+        } else if let Some(case) = cases.get(f.id.as_str()) {
+            match verdict(case) {
+                Ok(against) => ("ok", against.to_string()),
+                Err(e) => ("wrong", e),
+            }
+        } else if !f.no_check.is_empty() {
+            (
+                "unchecked",
+                format!("compiles; not checked: {}", f.no_check),
+            )
+        } else {
+            (
+                "compiles",
+                "compiles; checked from the next build on (UPDATE_CORPUS=1 again)".to_string(),
+            )
+        };
+        rows.push(Row {
+            id: f.id.clone(),
+            status,
+            detail: detail.replace(['\t', '\n'], " "),
+        });
+    }
+
+    let status: String = rows
+        .iter()
+        .map(|r| format!("{}\t{}\t{}\n", r.id, r.status, r.detail))
+        .collect();
+    let total = rows.len();
+    let compile = rows.iter().filter(|r| r.status != "error").count();
+    let ok = rows.iter().filter(|r| r.status == "ok").count();
+    let sentence = format!(
+        "Published code, unmodified: {ok} of {total} functions compile and match finite differences \
+         ({compile} of {total} compile; the list, with the first error of each that does not, is in \
+         [corpus/README.md](corpus/README.md))."
+    );
+
+    // corpus/README.md's table and summary.
+    let sources = fs::read_to_string(Path::new(OUT_DIR).join("sources.tsv")).unwrap();
+    let crates: BTreeMap<String, (String, String)> = sources
+        .lines()
+        .map(|l| {
+            let p: Vec<&str> = l.split('\t').collect();
+            (p[0].to_string(), (p[1].to_string(), p[2].to_string()))
+        })
+        .collect();
+    let mut table = String::new();
+    let _ = writeln!(
+        table,
+        "{ok} of {total} functions compile unmodified and match finite differences (and num-dual \
+         where the function is generic); {compile} of {total} compile.\n"
+    );
+    let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.status == "error") {
+        *kinds.entry(kind(&r.detail)).or_default() += 1;
+    }
+    let mut kinds: Vec<(&str, usize)> = kinds.into_iter().collect();
+    kinds.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let _ = writeln!(
+        table,
+        "First errors, by kind (each message up to its advice):\n"
+    );
+    let _ = writeln!(table, "| functions | first error |\n|---:|---|");
+    for (k, n) in &kinds {
+        let _ = writeln!(table, "| {n} | {} |", k.replace('|', "\\|"));
+    }
+    let _ = writeln!(
+        table,
+        "\n| function | crate | source | status | first error, or what it was checked against |\n|---|---|---|---|---|"
+    );
+    for (r, f) in rows.iter().zip(&functions) {
+        let krate = crates
+            .keys()
+            .find(|k| f.id.starts_with(k.as_str()))
+            .unwrap();
+        let (version, licence) = &crates[krate];
+        let role = match (f.role.as_str(), f.private) {
+            ("helper", true) => " (private helper)",
+            ("helper", false) => " (helper)",
+            _ => "",
+        };
+        let _ = writeln!(
+            table,
+            "| `{}`{role} | {krate} {version} ({licence}) | `{}` | {} | {} |",
+            r.id,
+            f.file,
+            r.status,
+            // The list of float methods that follows "has no derivative" is in status.tsv.
+            r.detail
+                .split("; the float methods")
+                .next()
+                .unwrap()
+                .replace('|', "\\|")
+        );
+    }
+    let readme_path = manifest_dir().join("README.md");
+    let readme = fs::read_to_string(&readme_path).unwrap();
+    let readme_new = replace_between(&readme, "<!-- table -->", "<!-- /table -->", &table);
+    let main_path = manifest_dir().parent().unwrap().join("README.md");
+    let main = fs::read_to_string(&main_path).unwrap();
+    let main_new = replace_between(
+        &main,
+        "<!-- corpus-count -->",
+        "<!-- /corpus-count -->",
+        &format!("{sentence}\n"),
+    );
+
+    let status_path = manifest_dir().join("status.tsv");
+    if std::env::var_os("UPDATE_CORPUS").is_some() {
+        fs::write(&status_path, &status).unwrap();
+        fs::write(&readme_path, &readme_new).unwrap();
+        fs::write(&main_path, &main_new).unwrap();
+        println!("{sentence}");
+        return;
+    }
+    let recorded = fs::read_to_string(&status_path).unwrap_or_default();
+    let mut changes = String::new();
+    let old: BTreeMap<&str, &str> = recorded
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .collect();
+    for line in status.lines() {
+        let (id, now) = line.split_once('\t').unwrap();
+        if old.get(id) != Some(&now) {
+            let _ = writeln!(
+                changes,
+                "{id}:\n  recorded: {}\n  now:      {now}",
+                old.get(id).unwrap_or(&"(absent)")
+            );
+        }
+    }
+    assert!(
+        changes.is_empty() && recorded == status,
+        "the corpus is not as corpus/status.tsv records (UPDATE_CORPUS=1 cargo test -p grad-corpus \
+         rewrites the record and both READMEs):\n{changes}"
+    );
+    assert!(
+        readme == readme_new,
+        "corpus/README.md's table is stale: UPDATE_CORPUS=1 cargo test -p grad-corpus"
+    );
+    assert!(
+        main == main_new,
+        "README.md's corpus count is stale: UPDATE_CORPUS=1 cargo test -p grad-corpus"
+    );
+}
