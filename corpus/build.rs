@@ -38,6 +38,9 @@ struct FileSpec {
 struct FnSpec {
     name: String,
     helper: bool,
+    /// Called by the others with constants only (ezing's `lit`, which converts an `f64`): copied
+    /// as written, without the attribute, like the file's imports and constants.
+    context: bool,
     n: usize,
     lo: f64,
     hi: f64,
@@ -65,10 +68,11 @@ fn parse_spec(text: &str) -> (Vec<Krate>, Vec<FileSpec>) {
                 module: words[2].to_string(),
                 fns: Vec::new(),
             }),
-            "fn" | "helper" => {
+            "fn" | "helper" | "context" => {
                 let mut spec = FnSpec {
                     name: words[1].to_string(),
                     helper: words[0] == "helper",
+                    context: words[0] == "context",
                     n: 3,
                     lo: -2.0,
                     hi: 2.0,
@@ -596,6 +600,11 @@ fn main() {
             let (text, item) = fns
                 .get(&spec.name)
                 .unwrap_or_else(|| panic!("{} has no function {}", path.display(), spec.name));
+            if spec.context {
+                all_module.push_str(&format!("{text}\n"));
+                included_module.push_str(&format!("{text}\n"));
+                continue;
+            }
             let public = matches!(item.vis, syn::Visibility::Public(_));
             let annotated = format!("#[grad::differentiable]\n{text}\n");
             let first = all.lines().count() + all_module.lines().count() + 1;

@@ -169,3 +169,22 @@ fn companions_need_no_bound_beyond_the_functions_own() {
     let mut p32 = [0.2f32, -0.1, 0.15];
     assert!(descend(&mut p32, 50) < ripple_bowl(&[0.2f32, -0.1, 0.15]));
 }
+
+/// A helper that takes an `f64`, as easing and interpolation crates write it: its literal
+/// argument stays an `f64`.
+fn lit<F: Float>(v: f64) -> F {
+    F::from(v).unwrap()
+}
+
+#[differentiable]
+fn eased<F: Float>(t: F) -> F {
+    let two = lit::<F>(2.0);
+    two * t * t - lit::<F>(0.5) * t + F::max(t, 0.0)
+}
+
+#[test]
+fn literals_passed_to_functions_keep_their_type() {
+    let t: f64 = 0.3;
+    assert!((eased_grad(t) - (4.0 * t - 0.5 + 1.0)).abs() < 1e-15);
+    assert!((eased_grad(0.3f32) - (4.0f32 * 0.3 - 0.5 + 1.0)).abs() < 1e-6);
+}

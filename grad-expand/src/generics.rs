@@ -137,12 +137,54 @@ fn converts_from_f64(call: &syn::ExprCall) -> bool {
     })
 }
 
+/// `T::max(x, 0.0)`, `Float::powf(x, 2.0)`: a float method in path form.
+fn calls_a_float_method(call: &syn::ExprCall) -> bool {
+    let syn::Expr::Path(path) = &*call.func else {
+        return false;
+    };
+    path.path.segments.len() > 1
+        && path
+            .path
+            .segments
+            .last()
+            .is_some_and(|last| crate::rules::method(&last.ident.to_string()).is_some())
+}
+
+/// A float literal, possibly negated or in parentheses.
+fn is_plain_literal(expr: &syn::Expr) -> bool {
+    match expr {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Float(_) | syn::Lit::Int(_),
+            ..
+        }) => true,
+        syn::Expr::Unary(syn::ExprUnary {
+            op: syn::UnOp::Neg(_),
+            expr,
+            ..
+        })
+        | syn::Expr::Paren(syn::ExprParen { expr, .. }) => is_plain_literal(expr),
+        _ => false,
+    }
+}
+
 impl syn::visit_mut::VisitMut for Converter {
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
-        if let syn::Expr::Call(call) = expr
-            && converts_from_f64(call)
-        {
-            return;
+        if let syn::Expr::Call(call) = expr {
+            if converts_from_f64(call) {
+                return;
+            }
+            // A literal handed as it is to a function (`lit::<F>(2.0)`, `lookup(0.5)`) is
+            // what that function's signature says, which the user's code already compiles
+            // against: only a float method (`T::max(x, 0.0)`) takes `T` by grad's rule.
+            if !calls_a_float_method(call) {
+                self.visit_expr_mut(&mut call.func);
+                for arg in call.args.iter_mut() {
+                    if !is_plain_literal(arg) {
+                        self.visit_expr_mut(arg);
+                    }
+                }
+                return;
+            }
         }
         if let syn::Expr::Lit(syn::ExprLit {
             lit: syn::Lit::Float(float),
