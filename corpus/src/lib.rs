@@ -9,6 +9,10 @@
 //! Everything in this file is ours: the checks' plumbing and [`D`], a num-dual number that
 //! implements num-traits' `Float`, so that a published generic function runs on dual numbers.
 
+// Published code is included as written: its `cfg(feature = "cargo-clippy")` attributes are
+// its authors', for a cargo feature this crate does not have.
+#![allow(unexpected_cfgs)]
+
 use num_dual::{Dual64, DualNum};
 use num_traits::{Float, FromPrimitive, Num, NumCast, One, ToPrimitive, Zero};
 use std::cmp::Ordering;
